@@ -1,0 +1,26 @@
+"""srcad: source-transformation automatic differentiation for Python.
+
+``@srcad.grad`` reads a numeric function's source, lowers it to a forward listing (one
+primitive operation per line), writes its adjoint as readable Python source in the
+style of a hand-written backprop listing, and compiles it.
+"""
+
+from . import rules  # noqa: F401  (loads the derivative table)
+from .api import check_grad, grad, numeric_grad, show, value_and_grad
+from .errors import (
+    NonScalarOutputError,
+    NoRuleError,
+    SourceError,
+    SrcadError,
+    UnsupportedSyntaxError,
+    WrtError,
+)
+from .rules.table import defrule
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "grad", "value_and_grad", "check_grad", "show", "numeric_grad", "defrule",
+    "SrcadError", "SourceError", "UnsupportedSyntaxError", "NoRuleError",
+    "NonScalarOutputError", "WrtError",
+]

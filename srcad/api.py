@@ -1,0 +1,230 @@
+"""The user-facing API: ``grad``, ``value_and_grad``, ``check_grad``, ``show``."""
+
+from __future__ import annotations
+
+import inspect
+import threading
+import types
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from . import emit, ir
+from .analyze import activity
+from .errors import Location, WrtError
+from .frontend import FunctionSource, read_function
+from .load import Compiled, compile_function
+from .lower import lower
+from .optimize import optimize as optimize_function
+from .reverse import reverse
+
+Wrt = int | str | Sequence[int | str] | None
+
+
+@dataclass(frozen=True)
+class Gradient:
+    """Everything srcad built for one (function, wrt, mode, optimize): kept in the cache."""
+
+    forward: ir.Function
+    gradient: ir.Function
+    forward_source: str
+    compiled: Compiled
+    wrt: tuple[str, ...]
+    user_function: types.FunctionType
+
+    @property
+    def backward_source(self) -> str:
+        return self.compiled.source
+
+    def as_source(self) -> tuple[types.FunctionType, str, str, int]:
+        """What the frontend needs to differentiate the generated gradient again."""
+        bound = self.compiled.bind(self.user_function, self.gradient.free_cells)
+        return bound, self.compiled.source, self.compiled.filename, self.compiled.firstlineno
+
+    def is_current(self) -> bool:
+        """False when a helper it inlined has since been redefined."""
+        return all(
+            lookup() is obj and getattr(obj, "__code__", None) is code
+            for lookup, obj, code in self.forward.dependencies
+        )
+
+
+_cache: dict[tuple, Gradient] = {}
+_cache_lock = threading.RLock()
+_CACHE_LIMIT = 1024
+
+
+def _parameters(source: FunctionSource) -> tuple[list[str], list[str]]:
+    args = source.node.args
+    return [a.arg for a in (*args.posonlyargs, *args.args)], [a.arg for a in args.kwonlyargs]
+
+
+def _resolve_wrt(source: FunctionSource, wrt: Wrt) -> tuple[str, ...]:
+    positional, kwonly = _parameters(source)
+    where = Location(source.filename, source.node.lineno, source.node.col_offset)
+    if wrt is None:
+        if not positional:
+            raise WrtError(f"{source.name} has no positional parameters to differentiate",
+                           "pass wrt=('name', ...) naming the parameters", where)
+        return tuple(positional)
+    items = (wrt,) if isinstance(wrt, int | str) else tuple(wrt)
+    if not items:
+        raise WrtError("wrt is empty", "name at least one parameter", where)
+    names: list[str] = []
+    for item in items:
+        if isinstance(item, bool) or not isinstance(item, int | str):
+            raise WrtError(f"wrt entries must be parameter names or positions, not {item!r}",
+                           f"use names from {positional + kwonly}", where)
+        if isinstance(item, int):
+            if not -len(positional) <= item < len(positional):
+                raise WrtError(f"wrt={item} is out of range: {source.name} has "
+                               f"{len(positional)} positional parameters",
+                               f"use 0..{len(positional) - 1} or names", where)
+            item = positional[item]
+        elif item not in positional + kwonly:
+            raise WrtError(f"{source.name} has no parameter named {item!r}",
+                           f"use one of {positional + kwonly}", where)
+        if item in names:
+            raise WrtError(f"wrt names {item!r} twice", "name each parameter once", where)
+        names.append(item)
+    return tuple(names)
+
+
+def build(f: Callable, wrt: Wrt, mode: str, optimize: bool) -> Gradient:
+    """Run the pipeline for ``f`` (or reuse the cached result)."""
+    code = getattr(getattr(f, "__srcad__", None), "compiled", None)
+    code = code.code if code is not None else getattr(f, "__code__", None)
+    key = (code, wrt if wrt is None or isinstance(wrt, int | str) else tuple(wrt), mode, optimize)
+    with _cache_lock:
+        cached = _cache.get(key) if code is not None else None
+        if cached is not None and cached.is_current():
+            return cached
+        source = read_function(f)
+        wrt_names = _resolve_wrt(source, wrt)
+        forward = lower(source)
+        gradient = reverse(forward, wrt_names, activity(forward, wrt_names), mode=mode)
+        if optimize:
+            gradient = optimize_function(gradient)
+        backward_source = emit.function(gradient)
+        compiled = compile_function(
+            backward_source, gradient.name, gradient.bindings, tuple(gradient.free_cells),
+            origin=f"{source.filename}:{source.node.lineno}",
+        )
+        result = Gradient(forward, gradient, emit.function(forward), compiled, wrt_names,
+                          source.function)
+        if code is not None:
+            if len(_cache) >= _CACHE_LIMIT:
+                _cache.pop(next(iter(_cache)))
+            _cache[key] = result
+        return result
+
+
+def _callable(built: Gradient, f: Callable, doc: str) -> types.FunctionType:
+    fn = built.compiled.bind(built.user_function, built.gradient.free_cells)
+    fn.forward_source = built.forward_source
+    fn.backward_source = built.backward_source
+    fn.__wrapped__ = f
+    fn.__srcad__ = built
+    fn.__doc__ = doc
+    return fn
+
+
+def grad(f: Callable | None = None, *, wrt: Wrt = None, optimize: bool = True) -> Any:
+    """The gradient of scalar-valued ``f`` as generated Python source, compiled.
+
+    Use as ``@grad`` or ``grad(f, wrt=(0, 2))`` / ``grad(f, wrt=("x", "z"))``. The
+    result takes ``f``'s arguments and returns the gradient with respect to each
+    ``wrt`` parameter (all positional ones by default): a tuple when there are
+    several, the bare value when there is one. ``optimize=False`` keeps the literal,
+    seed-style listing.
+    """
+    if f is None:
+        return lambda function: grad(function, wrt=wrt, optimize=optimize)
+    built = build(f, wrt, "grad", optimize)
+    return _callable(built, f, f"Gradient of {getattr(f, '__qualname__', f)!s} "
+                               f"with respect to {', '.join(built.wrt)} (generated by srcad).")
+
+
+def value_and_grad(f: Callable | None = None, *, wrt: Wrt = None, optimize: bool = True) -> Any:
+    """Like :func:`grad`, but the callable returns ``(value, gradient)``."""
+    if f is None:
+        return lambda function: value_and_grad(function, wrt=wrt, optimize=optimize)
+    built = build(f, wrt, "value_and_grad", optimize)
+    return _callable(built, f, f"Value and gradient of {getattr(f, '__qualname__', f)!s} "
+                               f"(generated by srcad).")
+
+
+def _original(f: Callable) -> Callable:
+    built = getattr(f, "__srcad__", None)
+    return f.__wrapped__ if built is not None and hasattr(f, "__wrapped__") else f
+
+
+def show(f: Callable, *, wrt: Wrt = None, optimize: bool = True, file: Any = None) -> None:
+    """Print the forward listing and the generated backward source of ``f``."""
+    g = f if hasattr(f, "backward_source") else grad(f, wrt=wrt, optimize=optimize)
+    print("# forward listing", file=file)
+    print(g.forward_source, file=file)
+    print("# generated gradient", file=file)
+    print(g.backward_source, file=file)
+
+
+def numeric_grad(f: Callable, args: Sequence[Any], index: int, eps: float = 1e-6) -> Any:
+    """Central-difference derivative of ``f`` with respect to positional argument ``index``."""
+    value = args[index]
+    if isinstance(value, np.ndarray):
+        out = np.zeros(value.shape, dtype=np.float64)
+        flat = value.astype(np.float64).ravel()
+        for i in range(flat.size):
+            shifted = []
+            for delta in (eps, -eps):
+                bumped = flat.copy()
+                bumped[i] += delta
+                call_args = list(args)
+                call_args[index] = bumped.reshape(value.shape)
+                shifted.append(float(f(*call_args)))
+            out.ravel()[i] = (shifted[0] - shifted[1]) / (2 * eps)
+        return out
+    plus, minus = list(args), list(args)
+    plus[index] = value + eps
+    minus[index] = value - eps
+    return (float(f(*plus)) - float(f(*minus))) / (2 * eps)
+
+
+def check_grad(f: Callable, *args: Any, wrt: Wrt = None, eps: float = 1e-6,
+               rtol: float = 1e-5, atol: float = 1e-8) -> float:
+    """Compare srcad's gradient of ``f`` at ``args`` with central differences.
+
+    Returns the largest absolute difference; raises ``AssertionError`` with a table
+    (one row per parameter) when some entry differs by more than ``atol + rtol*|numeric|``.
+    """
+    original = _original(f)
+    gradient = grad(original, wrt=wrt)
+    built: Gradient = gradient.__srcad__
+    srcad_values = gradient(*args)
+    if len(built.wrt) == 1:
+        srcad_values = (srcad_values,)
+    positional = list(inspect.signature(original).parameters)
+    rows, worst, failed = [], 0.0, False
+    for name, ours in zip(built.wrt, srcad_values):
+        theirs = numeric_grad(original, args, positional.index(name), eps)
+        ours_arr, theirs_arr = np.asarray(ours, dtype=float), np.asarray(theirs, dtype=float)
+        error = float(np.max(np.abs(ours_arr - theirs_arr))) if ours_arr.size else 0.0
+        bad = not np.all(np.abs(ours_arr - theirs_arr) <= atol + rtol * np.abs(theirs_arr))
+        worst, failed = max(worst, error), failed or bad
+        rows.append((name, ours, theirs, error, "FAIL" if bad else "ok"))
+    if failed:
+        lines = [f"gradient of {original.__qualname__} differs from central differences "
+                 f"(eps={eps}, rtol={rtol}, atol={atol}):",
+                 f"{'param':>10}  {'srcad':>22}  {'numeric':>22}  {'abs error':>10}"]
+        for name, ours, theirs, error, status in rows:
+            lines.append(f"{name:>10}  {_fmt(ours):>22}  {_fmt(theirs):>22}  {error:>10.3g}  {status}")
+        raise AssertionError("\n".join(lines))
+    return worst
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, np.ndarray):
+        return f"array{value.shape}"
+    return f"{float(value):.12g}"

@@ -1,0 +1,129 @@
+"""Frontend: read a Python function's source and parse it, or say why it cannot be read."""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import inspect
+import linecache
+import textwrap
+import types
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import Location, SourceError
+
+#: Returned by :meth:`FunctionSource.lookup` for a name that is not bound anywhere.
+MISSING: Any = type("Missing", (), {"__repr__": lambda self: "MISSING"})()
+
+
+@dataclass
+class FunctionSource:
+    """A parsed function with its environment (globals, closure cells, builtins)."""
+
+    function: types.FunctionType
+    node: ast.FunctionDef
+    filename: str
+    globals: dict[str, Any]
+    closure: dict[str, types.CellType] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.node.name
+
+    def location(self, node: ast.AST) -> Location:
+        return Location(self.filename, getattr(node, "lineno", 0), getattr(node, "col_offset", 0))
+
+    def lookup(self, name: str) -> Any:
+        """The object a free name denotes now: closure cell, global or builtin."""
+        if name in self.closure:
+            try:
+                return self.closure[name].cell_contents
+            except ValueError:  # empty cell
+                return MISSING
+        if name in self.globals:
+            return self.globals[name]
+        builtin_names = self.globals.get("__builtins__", builtins)
+        if isinstance(builtin_names, dict):
+            return builtin_names.get(name, MISSING)
+        return getattr(builtin_names, name, MISSING)
+
+
+def _describe(obj: Any) -> str:
+    return getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None) or repr(obj)
+
+
+def read_function(fn: Any, *, used_at: Location | None = None) -> FunctionSource:
+    """Parse ``fn``'s source. Raises :class:`SourceError` when there is none to read."""
+    generated = getattr(fn, "__srcad__", None)
+    if generated is not None:  # a gradient srcad made: its source is kept with it
+        fn, source, filename, firstlineno = generated.as_source()
+    else:
+        fn = inspect.unwrap(fn, stop=lambda f: hasattr(f, "__srcad__")) if callable(fn) else fn
+        if not isinstance(fn, types.FunctionType):
+            raise SourceError(
+                f"cannot differentiate {_describe(fn)}: it is not a Python function with source",
+                "pass a function written with `def`, or register a rule for this one with "
+                "srcad.defrule",
+                used_at,
+            )
+        if fn.__name__ == "<lambda>":
+            raise SourceError(
+                "cannot differentiate a lambda",
+                "write it as a `def` function",
+                used_at or Location(fn.__code__.co_filename, fn.__code__.co_firstlineno, 0),
+            )
+        filename = fn.__code__.co_filename
+        try:
+            lines, firstlineno = inspect.getsourcelines(fn)
+        except (OSError, TypeError):
+            raise SourceError(
+                f"cannot read the source of {fn.__qualname__} (defined in {filename})",
+                "define the function in a file, a notebook cell or a module so that "
+                "inspect.getsource can find it",
+                used_at or Location(filename, fn.__code__.co_firstlineno, 0),
+            ) from None
+        source = "".join(lines)
+    return parse_function(fn, source, filename, firstlineno)
+
+
+def parse_function(
+    fn: types.FunctionType, source: str, filename: str, firstlineno: int
+) -> FunctionSource:
+    """Parse one function's source text, with locations of the file it came from."""
+    dedented = textwrap.dedent(source)
+    indent = _indent_of(source)
+    try:
+        module = ast.parse(dedented)
+    except SyntaxError as exc:
+        raise SourceError(
+            f"cannot parse the source of {fn.__qualname__}: {exc.msg}",
+            "srcad reads the function's source; make sure it is complete",
+            Location(filename, firstlineno + (exc.lineno or 1) - 1, 0),
+        ) from None
+    node = module.body[0] if module.body else None
+    if not isinstance(node, ast.FunctionDef):
+        raise SourceError(
+            f"the source of {fn.__qualname__} is not a `def` statement",
+            "write the function with `def`",
+            Location(filename, firstlineno, 0),
+        )
+    ast.increment_lineno(module, firstlineno - 1)
+    if indent:
+        for sub in ast.walk(module):
+            if hasattr(sub, "col_offset"):
+                sub.col_offset += indent
+    closure = dict(zip(fn.__code__.co_freevars, fn.__closure__ or ()))
+    return FunctionSource(fn, node, filename, fn.__globals__, closure)
+
+
+def _indent_of(source: str) -> int:
+    for line in source.splitlines():
+        if line.strip():
+            return len(line) - len(line.lstrip())
+    return 0
+
+
+def source_line(filename: str, lineno: int) -> str:
+    """One line of a file, stripped (empty when unknown)."""
+    return linecache.getline(filename, lineno).strip()

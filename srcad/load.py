@@ -1,0 +1,65 @@
+"""Load: compile generated source into a real function that reads the user's globals.
+
+The generated function is compiled inside a small factory whose parameters are the
+free names srcad binds (rule helpers, the user's closure variables), so that they
+become closure cells: the user's own cells stay live, the function's globals are the
+user's module (a global changed later is seen), and no name is added to that module.
+The source is registered in :mod:`linecache`, so tracebacks and ``inspect`` show it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import linecache
+import types
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+_counter = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """A compiled gradient, independent of any one closure instance of the user's code."""
+
+    code: types.CodeType
+    source: str  # the generated function's own source (what the user reads)
+    filename: str
+    firstlineno: int
+    bindings: Mapping[str, Any]
+
+    def bind(self, user_function: types.FunctionType, free_cells: Mapping[str, Any]) -> types.FunctionType:
+        """A callable gradient reading ``user_function``'s globals and closure cells."""
+        cells = []
+        for name in self.code.co_freevars:
+            if name in free_cells:
+                cells.append(free_cells[name])
+            else:
+                cells.append(types.CellType(self.bindings[name]))
+        generated = types.FunctionType(
+            self.code, user_function.__globals__, self.code.co_name,
+            user_function.__defaults__, tuple(cells),
+        )
+        generated.__kwdefaults__ = dict(user_function.__kwdefaults__ or {}) or None
+        generated.__qualname__ = self.code.co_name
+        return generated
+
+
+def compile_function(
+    source: str, name: str, bindings: Mapping[str, Any], free_cell_names: tuple[str, ...],
+    origin: str,
+) -> Compiled:
+    """Compile the ``def`` in ``source``; ``origin`` names the user's function in the file name."""
+    free = sorted(set(bindings) | set(free_cell_names))
+    indented = "".join("    " + line if line.strip() else line
+                       for line in source.splitlines(keepends=True))
+    factory = f"def __srcad_factory__({', '.join(free)}):\n{indented}    return {name}\n"
+    filename = f"<srcad {name} of {origin} #{next(_counter)}>"
+    module_code = compile(factory, filename, "exec")
+    factory_code = next(c for c in module_code.co_consts if isinstance(c, types.CodeType))
+    code = next(c for c in factory_code.co_consts
+                if isinstance(c, types.CodeType) and c.co_name == name)
+    lines = factory.splitlines(keepends=True)
+    linecache.cache[filename] = (len(factory), None, lines, filename)
+    return Compiled(code, source, filename, code.co_firstlineno, dict(bindings))

@@ -1,0 +1,98 @@
+"""Conversion between Python expression syntax (``ast``) and IR expressions."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable
+
+from . import ir
+
+BINOPS: dict[type, str] = {
+    ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//",
+    ast.Mod: "%", ast.Pow: "**", ast.MatMult: "@",
+}
+UNARYOPS: dict[type, str] = {ast.USub: "-", ast.UAdd: "+", ast.Not: "not"}
+CMPOPS: dict[type, str] = {
+    ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!=",
+    ast.Is: "is", ast.IsNot: "is not",
+}
+AST_BINOPS = {symbol: node for node, symbol in BINOPS.items()}
+AST_UNARYOPS = {symbol: node for node, symbol in UNARYOPS.items()}
+AST_CMPOPS = {symbol: node for node, symbol in CMPOPS.items()}
+
+
+class NotAnExpression(ValueError):
+    """The syntax has no IR form (the caller reports it at the node)."""
+
+    def __init__(self, node: ast.AST) -> None:
+        super().__init__(type(node).__name__)
+        self.node = node
+
+
+def from_ast(node: ast.expr, leaf: Callable[[ast.expr], ir.Expr | None] | None = None) -> ir.Expr:
+    """Convert a plain expression; ``leaf`` may replace any node first (returning None
+    means: convert it structurally)."""
+    if leaf is not None:
+        replaced = leaf(node)
+        if replaced is not None:
+            return replaced
+    convert = lambda child: from_ast(child, leaf)  # noqa: E731
+    if isinstance(node, ast.Name):
+        return ir.Name(node.id)
+    if isinstance(node, ast.Constant) and isinstance(node.value, int | float | complex | bool | str):
+        return ir.Const(node.value)
+    if isinstance(node, ast.Constant) and node.value is None:
+        return ir.Const(None)
+    if isinstance(node, ast.BinOp) and type(node.op) in BINOPS:
+        return ir.BinOp(BINOPS[type(node.op)], convert(node.left), convert(node.right))
+    if isinstance(node, ast.UnaryOp) and type(node.op) in UNARYOPS:
+        return ir.UnaryOp(UNARYOPS[type(node.op)], convert(node.operand))
+    if (
+        isinstance(node, ast.Compare)
+        and len(node.ops) == 1
+        and type(node.ops[0]) in CMPOPS
+    ):
+        return ir.Compare(CMPOPS[type(node.ops[0])], convert(node.left), convert(node.comparators[0]))
+    if isinstance(node, ast.Attribute):
+        return ir.Attr(convert(node.value), node.attr)
+    if isinstance(node, ast.Call) and all(kw.arg is not None for kw in node.keywords):
+        if any(isinstance(a, ast.Starred) for a in node.args):
+            raise NotAnExpression(node)
+        return ir.Call(
+            convert(node.func),
+            tuple(convert(a) for a in node.args),
+            tuple((kw.arg, convert(kw.value)) for kw in node.keywords),
+        )
+    if isinstance(node, ast.Tuple):
+        return ir.Tuple(tuple(convert(e) for e in node.elts))
+    raise NotAnExpression(node)
+
+
+def parse(text: str) -> ir.Expr:
+    """Parse an expression written as Python source (used for rule templates)."""
+    return from_ast(ast.parse(text, mode="eval").body)
+
+
+def to_ast(expr: ir.Expr) -> ast.expr:
+    """Build the Python ``ast`` for an IR expression."""
+    if isinstance(expr, ir.Name):
+        return ast.Name(expr.id, ast.Load())
+    if isinstance(expr, ir.Const):
+        return ast.Constant(expr.value)
+    if isinstance(expr, ir.BinOp):
+        return ast.BinOp(to_ast(expr.left), AST_BINOPS[expr.op](), to_ast(expr.right))
+    if isinstance(expr, ir.UnaryOp):
+        return ast.UnaryOp(AST_UNARYOPS[expr.op](), to_ast(expr.operand))
+    if isinstance(expr, ir.Compare):
+        return ast.Compare(to_ast(expr.left), [AST_CMPOPS[expr.op]()], [to_ast(expr.right)])
+    if isinstance(expr, ir.Attr):
+        return ast.Attribute(to_ast(expr.value), expr.attr, ast.Load())
+    if isinstance(expr, ir.Call):
+        return ast.Call(
+            to_ast(expr.func),
+            [to_ast(a) for a in expr.args],
+            [ast.keyword(k, to_ast(v)) for k, v in expr.kwargs],
+        )
+    if isinstance(expr, ir.Tuple):
+        return ast.Tuple([to_ast(e) for e in expr.elts], ast.Load())
+    raise TypeError(f"not an IR expression: {expr!r}")

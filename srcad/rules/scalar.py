@@ -1,0 +1,72 @@
+"""Derivative rules for Python's arithmetic operators, ``math`` and the builtins.
+
+Every template is written as *local gradient times incoming gradient* (``... * g``),
+the order of the seed's backprop listing.
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+
+from .table import defrule
+
+# ---------------------------------------------------------------- operators
+defrule("x + y", x="g", y="g")
+defrule("x - y", x="g", y="-g")
+defrule("x * y", x="y * g", y="x * g")
+defrule("x / y", x="g / y", y="-ans / y * g")
+defrule("-x", x="-g")
+defrule("+x", x="g")
+
+#: ``x ** y`` and its function forms share one pair of templates.
+POWER = {"x": "y * x ** (y - 1) * g", "y": "{m}.log(x) * ans * g"}
+defrule("x ** y", env={"math": math}, **{p: t.format(m="math") for p, t in POWER.items()})
+
+# ---------------------------------------------------------------- elementwise functions
+#: Derivative templates shared by every module family (``{m}`` names the module).
+UNARY = {
+    "exp": "ans * g",
+    "expm1": "(ans + 1) * g",
+    "log": "g / x",
+    "log1p": "g / (1 + x)",
+    "log2": "g / (x * {m}.log(2))",
+    "log10": "g / (x * {m}.log(10))",
+    "sqrt": "g / (2 * ans)",
+    "sin": "{m}.cos(x) * g",
+    "cos": "-{m}.sin(x) * g",
+    "tan": "(1 + ans * ans) * g",
+    "sinh": "{m}.cosh(x) * g",
+    "cosh": "{m}.sinh(x) * g",
+    "tanh": "(1 - ans * ans) * g",
+    "asin": "g / {m}.sqrt(1 - x * x)",
+    "acos": "-g / {m}.sqrt(1 - x * x)",
+    "atan": "g / (1 + x * x)",
+    "asinh": "g / {m}.sqrt(x * x + 1)",
+    "acosh": "g / {m}.sqrt(x * x - 1)",
+    "atanh": "g / (1 - x * x)",
+}
+
+#: The sigmoid idiom ``1 / (1 + exp(-x))`` is one gate, as in the seed listing.
+SIGMOID = "(1 - ans) * ans * g"
+
+
+def define_family(module_name: str, module: object, spelled: dict[str, str]) -> None:
+    """Rules for ``module``'s elementwise functions; ``spelled`` renames (asin→arcsin)."""
+    env = {module_name: module}
+    for name, template in UNARY.items():
+        attr = spelled.get(name, name)
+        if hasattr(module, attr):
+            defrule(f"{module_name}.{attr}(x)", env=env, x=template.format(m=module_name))
+    defrule(
+        f"1 / (1 + {module_name}.exp(-x))", env=env, name=f"sigmoid ({module_name})", x=SIGMOID
+    )
+
+
+define_family("math", math, {})
+defrule("math.pow(x, y)", env={"math": math}, **{p: t.format(m="math") for p, t in POWER.items()})
+
+# ---------------------------------------------------------------- builtins
+#: abs'(0) is taken as 0, the middle of the subgradient [-1, 1].
+defrule("abs(x)", env={"abs": builtins.abs}, x="((x > 0) - (x < 0)) * g")
+defrule("float(x)", env={"float": builtins.float}, x="g")

@@ -1,0 +1,210 @@
+"""The derivative table: rules as data, looked up by the shape of the forward code.
+
+A rule pairs a forward *pattern* (Python source over named parameters, such as
+``"x * y"`` or ``"math.exp(x)"``) with one adjoint *template* per parameter, also
+Python source, over the parameters, ``g`` (the adjoint of the result) and ``ans``
+(the forward result)::
+
+    defrule("x * y", x="y * g", y="x * g")
+    defrule("math.exp(x)", x="ans * g", env={"math": math})
+
+A template reads like the code it generates; ``None`` marks a parameter that gets no
+gradient. Any other name in a pattern or template is looked up in ``env``. A pattern
+of several operations (an idiom such as the sigmoid ``1 / (1 + exp(-x))``) becomes one
+gate with its own, cheaper rule.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .. import ir, pyexpr
+
+#: Names a template may use besides the rule's parameters and its ``env``.
+TEMPLATE_NAMES = ("g", "ans")
+
+_MISSING = object()
+
+
+@dataclass(frozen=True, eq=False)
+class Rule:
+    """One entry of the derivative table."""
+
+    name: str
+    pattern: ir.Expr
+    params: tuple[str, ...]
+    adjoints: tuple[ir.Expr | None, ...]
+    env: Mapping[str, Any] = field(default_factory=dict)
+    size: int = 1
+
+    def adjoint_for(self, param: str) -> ir.Expr | None:
+        return self.adjoints[self.params.index(param)]
+
+
+def _size(expr: ir.Expr) -> int:
+    return 1 + sum(_size(child) for child in ir.children(expr))
+
+
+def _free_names(expr: ir.Expr) -> list[str]:
+    """Names in first-appearance order, skipping function positions' attribute parts."""
+    seen: list[str] = []
+    for name in _ordered_names(expr):
+        if name not in seen:
+            seen.append(name)
+    return seen
+
+
+def _ordered_names(expr: ir.Expr):
+    if isinstance(expr, ir.Name):
+        yield expr.id
+    for child in ir.children(expr):
+        yield from _ordered_names(child)
+
+
+def resolve_static(expr: ir.Expr, lookup: Callable[[str], Any]) -> Any:
+    """The object a ``Name`` or ``Attr`` chain denotes, or ``_MISSING``."""
+    if isinstance(expr, ir.Name):
+        return lookup(expr.id)
+    if isinstance(expr, ir.Attr):
+        base = resolve_static(expr.value, lookup)
+        if base is _MISSING:
+            return _MISSING
+        return getattr(base, expr.attr, _MISSING)
+    return _MISSING
+
+
+def _index_key(pattern: ir.Expr, env: Mapping[str, Any]) -> tuple:
+    if isinstance(pattern, ir.BinOp):
+        return ("binop", pattern.op)
+    if isinstance(pattern, ir.UnaryOp):
+        return ("unaryop", pattern.op)
+    if isinstance(pattern, ir.Compare):
+        return ("compare", pattern.op)
+    if isinstance(pattern, ir.Call):
+        func = resolve_static(pattern.func, lambda n: env.get(n, _MISSING))
+        if func is _MISSING:
+            raise ValueError(f"rule pattern calls an unknown function: {pattern.func!r}")
+        return ("call", id(func))
+    raise ValueError(f"a rule pattern must be an operation or a call, not {pattern!r}")
+
+
+class RuleTable:
+    """All rules, indexed by the root of their pattern (operator or called object)."""
+
+    def __init__(self) -> None:
+        self._by_key: dict[tuple, list[Rule]] = {}
+        self._callables: dict[int, Any] = {}  # keeps called objects alive while indexed
+        self._lock = threading.Lock()
+
+    def add(self, rule: Rule) -> Rule:
+        key = _index_key(rule.pattern, rule.env)
+        with self._lock:
+            if key[0] == "call":
+                self._callables[key[1]] = resolve_static(
+                    rule.pattern.func, lambda n: rule.env.get(n, _MISSING)
+                )
+            rules = [r for r in self._by_key.get(key, []) if r.pattern != rule.pattern]
+            rules.append(rule)
+            rules.sort(key=lambda r: -r.size)  # idioms (bigger patterns) are tried first
+            self._by_key[key] = rules
+        return rule
+
+    def candidates(self, key: tuple) -> list[Rule]:
+        return self._by_key.get(key, [])
+
+    def has_callable(self, obj: Any) -> bool:
+        return ("call", id(obj)) in self._by_key
+
+    def __iter__(self):
+        for rules in list(self._by_key.values()):
+            yield from rules
+
+
+TABLE = RuleTable()
+
+
+def defrule(
+    pattern: str,
+    *,
+    env: Mapping[str, Any] | None = None,
+    name: str | None = None,
+    table: RuleTable = TABLE,
+    **adjoints: str | None,
+) -> Rule:
+    """Add a rule: ``pattern`` in Python syntax, one adjoint template per parameter."""
+    env = dict(env or {})
+    pattern_expr = pyexpr.parse(pattern)
+    params = tuple(n for n in _free_names(pattern_expr) if n not in env)
+    unknown = set(adjoints) - set(params)
+    if unknown:
+        raise ValueError(f"rule {pattern!r}: templates for unknown parameters {sorted(unknown)}")
+    templates = []
+    for param in params:
+        text = adjoints.get(param)
+        if text is None:
+            templates.append(None)
+            continue
+        template = pyexpr.parse(text)
+        allowed = set(params) | set(TEMPLATE_NAMES) | set(env)
+        stray = [n for n in ir.names_in(template) if n not in allowed]
+        if stray:
+            raise ValueError(f"rule {pattern!r}: template {text!r} uses undefined names {stray}")
+        templates.append(template)
+    rule = Rule(
+        name=name or pattern,
+        pattern=pattern_expr,
+        params=params,
+        adjoints=tuple(templates),
+        env=env,
+        size=_size(pattern_expr),
+    )
+    return table.add(rule)
+
+
+def match(
+    pattern: ir.Expr,
+    expr: ir.Expr,
+    rule: Rule,
+    resolve: Callable[[ir.Expr], Any],
+    bound: dict[str, ir.Expr] | None = None,
+) -> dict[str, ir.Expr] | None:
+    """Bind ``rule``'s parameters to sub-expressions of ``expr``, or return None.
+
+    ``resolve`` maps a user's ``Name``/``Attr`` chain to the object it denotes (or any
+    non-identical sentinel when it is not a static reference).
+    """
+    bound = {} if bound is None else bound
+    if isinstance(pattern, ir.Name) and pattern.id in rule.params:
+        if pattern.id in bound:
+            return bound if bound[pattern.id] == expr else None
+        bound[pattern.id] = expr
+        return bound
+    if isinstance(pattern, ir.Name | ir.Attr):
+        wanted = resolve_static(pattern, lambda n: rule.env.get(n, _MISSING))
+        return bound if wanted is not _MISSING and resolve(expr) is wanted else None
+    if isinstance(pattern, ir.Const):
+        if (
+            isinstance(expr, ir.Const)
+            and type(expr.value) is not bool
+            and isinstance(expr.value, int | float)
+            and expr.value == pattern.value
+        ):
+            return bound
+        return None
+    if type(pattern) is not type(expr):
+        return None
+    if isinstance(pattern, ir.BinOp | ir.UnaryOp | ir.Compare) and pattern.op != expr.op:
+        return None
+    if isinstance(pattern, ir.Call):
+        if len(pattern.args) != len(expr.args) or pattern.kwargs != () or expr.kwargs != ():
+            return None
+    pattern_children, expr_children = ir.children(pattern), ir.children(expr)
+    if len(pattern_children) != len(expr_children):
+        return None
+    for p, e in zip(pattern_children, expr_children):
+        if match(p, e, rule, resolve, bound) is None:
+            return None
+    return bound

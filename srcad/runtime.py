@@ -1,0 +1,38 @@
+"""Small helpers that generated gradient code calls at run time."""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .errors import Location, NonScalarOutputError
+
+
+def scalar_check(location: Location, function_name: str) -> Callable[[Any], None]:
+    """A check that the differentiated function's result is one scalar."""
+
+    def require_scalar(value: Any) -> None:
+        if isinstance(value, numbers.Number) and not isinstance(value, bool):
+            return
+        if isinstance(value, np.ndarray) and value.shape == ():
+            return
+        kind = (f"an array of shape {value.shape}" if isinstance(value, np.ndarray)
+                else f"a {type(value).__name__}")
+        raise NonScalarOutputError(
+            f"grad needs a scalar result, but {function_name} returned {kind}",
+            "return a single number (for example the sum or mean of the array); "
+            "for vector outputs compute one gradient per component",
+            location,
+        )
+
+    return require_scalar
+
+
+def zeros_like(value: Any) -> Any:
+    """The gradient of a parameter the result does not depend on."""
+    if isinstance(value, np.ndarray | np.generic):
+        return np.zeros_like(value, dtype=np.result_type(value, np.float64))
+    return 0.0

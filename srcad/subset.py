@@ -1,0 +1,186 @@
+"""The supported subset of Python, checked before lowering so that every problem in a
+function is reported at once, each at its own line, with what to write instead."""
+
+from __future__ import annotations
+
+import ast
+
+from .errors import SrcadError, UnsupportedSyntaxError, raise_all
+from .frontend import FunctionSource
+from .pyexpr import BINOPS, UNARYOPS
+
+#: Statements srcad refuses, with the hint the error gives.
+REFUSED_STATEMENTS: dict[type, tuple[str, str]] = {
+    ast.If: ("`if` statements are not supported yet", "compute both sides and combine them "
+             "arithmetically, or move the branch outside the differentiated function"),
+    ast.For: ("`for` loops are not supported yet", "unroll the loop by hand for now"),
+    ast.While: ("`while` loops are not supported yet", "unroll the loop by hand for now"),
+    ast.Try: ("`try` statements cannot be differentiated",
+              "move error handling outside the differentiated function"),
+    ast.With: ("`with` statements cannot be differentiated",
+               "move the context manager outside the differentiated function"),
+    ast.AsyncWith: ("`async with` cannot be differentiated", "differentiate a plain function"),
+    ast.AsyncFor: ("`async for` cannot be differentiated", "differentiate a plain function"),
+    ast.Global: ("`global` declarations cannot be differentiated",
+                 "pass the value in as a parameter and return the new value"),
+    ast.Nonlocal: ("`nonlocal` declarations cannot be differentiated",
+                   "pass the value in as a parameter and return the new value"),
+    ast.Delete: ("`del` cannot be differentiated", "remove the `del` statement"),
+    ast.Import: ("imports inside a differentiated function are not supported",
+                 "move the import to module level"),
+    ast.ImportFrom: ("imports inside a differentiated function are not supported",
+                     "move the import to module level"),
+    ast.FunctionDef: ("nested `def` is not supported yet", "define the helper at module level"),
+    ast.AsyncFunctionDef: ("async functions cannot be differentiated",
+                           "differentiate a plain function"),
+    ast.ClassDef: ("class definitions cannot be differentiated",
+                   "define the class at module level"),
+    ast.Raise: ("`raise` cannot be differentiated", "check inputs before calling the gradient"),
+    ast.Assert: ("`assert` is not supported", "check inputs before calling the gradient"),
+}
+
+#: Expressions srcad refuses, with the hint the error gives.
+REFUSED_EXPRESSIONS: dict[type, tuple[str, str]] = {
+    ast.Lambda: ("lambdas inside a differentiated function are not supported",
+                 "define the function with `def` at module level"),
+    ast.Yield: ("generators cannot be differentiated", "return a value instead of yielding"),
+    ast.YieldFrom: ("generators cannot be differentiated", "return a value instead of yielding"),
+    ast.Await: ("`await` cannot be differentiated", "differentiate a plain function"),
+    ast.ListComp: ("list comprehensions are not supported yet", "write the terms out"),
+    ast.SetComp: ("set comprehensions cannot be differentiated", "write the terms out"),
+    ast.DictComp: ("dict comprehensions cannot be differentiated", "write the terms out"),
+    ast.GeneratorExp: ("generator expressions are not supported", "write the terms out"),
+    ast.IfExp: ("conditional expressions are not supported yet",
+                "compute both sides and combine them arithmetically"),
+    ast.Compare: ("comparisons are not supported yet", "remove the comparison"),
+    ast.BoolOp: ("`and`/`or` are not supported yet", "remove the boolean expression"),
+    ast.Subscript: ("indexing is not supported yet", "pass the elements as separate parameters"),
+    ast.NamedExpr: ("`:=` is not supported", "use a separate assignment"),
+    ast.Starred: ("`*` unpacking is not supported", "pass the arguments one by one"),
+    ast.Dict: ("dict displays are not supported", "pass values as separate parameters"),
+    ast.Set: ("set displays are not supported", "pass values as separate parameters"),
+    ast.List: ("list displays are not supported yet", "use a tuple or separate values"),
+    ast.JoinedStr: ("f-strings are not supported", "remove the string"),
+    ast.Slice: ("slices are not supported yet", "pass the elements as separate parameters"),
+}
+
+AUGMENTED_OPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)
+
+
+class _Checker(ast.NodeVisitor):
+    def __init__(self, source: FunctionSource) -> None:
+        self.source = source
+        self.problems: list[SrcadError] = []
+
+    def refuse(self, node: ast.AST, message: str, hint: str) -> None:
+        self.problems.append(UnsupportedSyntaxError(message, hint, self.source.location(node)))
+
+    # ---- the function itself
+    def check_function(self, fn: ast.FunctionDef) -> None:
+        args = fn.args
+        if args.vararg is not None:
+            self.refuse(args.vararg, "`*args` parameters are not supported",
+                        "list the parameters one by one")
+        if args.kwarg is not None:
+            self.refuse(args.kwarg, "`**kwargs` parameters are not supported",
+                        "list the parameters one by one")
+        body = fn.body
+        if body and _is_docstring(body[0]):
+            body = body[1:]
+        for index, stmt in enumerate(body):
+            if isinstance(stmt, ast.Return) and index != len(body) - 1:
+                self.refuse(body[index + 1], "code after `return` is never run",
+                            "remove the statements after `return`")
+            self.check_statement(stmt)
+        if not body or not isinstance(body[-1], ast.Return) or body[-1].value is None:
+            self.refuse(fn, f"{fn.name} does not return a value",
+                        "end the function with `return <expression>`")
+
+    def check_statement(self, stmt: ast.stmt) -> None:
+        if type(stmt) in REFUSED_STATEMENTS:
+            self.refuse(stmt, *REFUSED_STATEMENTS[type(stmt)])
+            return
+        if isinstance(stmt, ast.Assign):
+            for target in stmt.targets:
+                self.check_target(target)
+            self.visit(stmt.value)
+        elif isinstance(stmt, ast.AugAssign):
+            self.check_target(stmt.target)
+            if not isinstance(stmt.op, AUGMENTED_OPS):
+                self.refuse(stmt, f"augmented assignment `{_op_symbol(stmt.op)}=` is not supported",
+                            "write `x = x <op> y` with one of + - * / **")
+            self.visit(stmt.value)
+        elif isinstance(stmt, ast.AnnAssign):
+            if stmt.value is None:
+                return
+            self.check_target(stmt.target)
+            self.visit(stmt.value)
+        elif isinstance(stmt, ast.Return):
+            if stmt.value is not None:
+                self.visit(stmt.value)
+        elif isinstance(stmt, ast.Pass):
+            pass
+        elif isinstance(stmt, ast.Expr):
+            if not _is_docstring(stmt):
+                self.refuse(stmt, "a bare expression statement has no effect on the result",
+                            "assign its value to a variable, or remove it")
+        else:
+            self.refuse(stmt, f"`{type(stmt).__name__}` statements are not supported",
+                        "rewrite it with assignments and `return`")
+
+    def check_target(self, target: ast.expr) -> None:
+        if isinstance(target, ast.Name):
+            return
+        if isinstance(target, ast.Tuple | ast.List):
+            for element in target.elts:
+                self.check_target(element)
+            return
+        if isinstance(target, ast.Attribute):
+            self.refuse(target, "assigning to an attribute changes an object outside the "
+                        "function, which srcad cannot differentiate",
+                        "assign to a local variable and return it")
+            return
+        if isinstance(target, ast.Subscript):
+            self.refuse(target, "item assignment is not supported yet",
+                        "build a new value instead of writing into one")
+            return
+        self.refuse(target, "unsupported assignment target", "assign to a plain variable name")
+
+    # ---- expressions
+    def generic_visit(self, node: ast.AST) -> None:
+        if type(node) in REFUSED_EXPRESSIONS:
+            self.refuse(node, *REFUSED_EXPRESSIONS[type(node)])
+            return
+        if isinstance(node, ast.BinOp) and type(node.op) not in BINOPS:
+            self.refuse(node, f"the operator `{_op_symbol(node.op)}` is not supported",
+                        "use + - * / ** or a function")
+        if isinstance(node, ast.UnaryOp) and type(node.op) not in UNARYOPS:
+            self.refuse(node, f"the operator `{_op_symbol(node.op)}` is not supported",
+                        "use arithmetic instead")
+        if isinstance(node, ast.Call):
+            if any(kw.arg is None for kw in node.keywords):
+                self.refuse(node, "`**` unpacking in calls is not supported",
+                            "pass keyword arguments one by one")
+        super().generic_visit(node)
+
+
+def _is_docstring(stmt: ast.stmt) -> bool:
+    return (
+        isinstance(stmt, ast.Expr)
+        and isinstance(stmt.value, ast.Constant)
+        and isinstance(stmt.value.value, str)
+    )
+
+
+def _op_symbol(op: ast.AST) -> str:
+    symbols = {ast.BitAnd: "&", ast.BitOr: "|", ast.BitXor: "^", ast.LShift: "<<",
+               ast.RShift: ">>", ast.Invert: "~", ast.FloorDiv: "//", ast.Mod: "%",
+               ast.MatMult: "@"}
+    return symbols.get(type(op), type(op).__name__)
+
+
+def check_supported(source: FunctionSource) -> None:
+    """Raise one :class:`UnsupportedSyntaxError` listing every unsupported construct."""
+    checker = _Checker(source)
+    checker.check_function(source.node)
+    raise_all(checker.problems)
