@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import inspect
+import os
+import sys
 import threading
 import types
 from collections.abc import Callable, Sequence
@@ -56,6 +58,17 @@ _cache_lock = threading.RLock()
 _CACHE_LIMIT = 1024
 
 
+def _call_site() -> Location:
+    """The user's line that called into srcad (for errors about the function itself)."""
+    frame = sys._getframe(1)
+    package = os.path.dirname(__file__)
+    while frame is not None and os.path.dirname(frame.f_code.co_filename) == package:
+        frame = frame.f_back
+    if frame is None:  # pragma: no cover
+        return Location("<unknown>", 0, 0)
+    return Location(frame.f_code.co_filename, frame.f_lineno, 0)
+
+
 def _parameters(source: FunctionSource) -> tuple[list[str], list[str]]:
     args = source.node.args
     return [a.arg for a in (*args.posonlyargs, *args.args)], [a.arg for a in args.kwonlyargs]
@@ -101,7 +114,7 @@ def build(f: Callable, wrt: Wrt, mode: str, optimize: bool) -> Gradient:
         cached = _cache.get(key) if code is not None else None
         if cached is not None and cached.is_current():
             return cached
-        source = read_function(f)
+        source = read_function(f, used_at=_call_site())
         wrt_names = _resolve_wrt(source, wrt)
         forward = lower(source)
         gradient = reverse(forward, wrt_names, activity(forward, wrt_names), mode=mode)

@@ -18,6 +18,9 @@ TAG_COLUMN = 40
 
 def expression(expr: ir.Expr) -> str:
     """Python source of one expression."""
+    if isinstance(expr, ir.Tuple):
+        inner = ", ".join(expression(e) for e in expr.elts)
+        return f"({inner},)" if len(expr.elts) == 1 else f"({inner})"
     text = astor.to_source(ast.Expr(to_ast(expr))).strip()
     if text.startswith("(") and _balanced_outer(text):
         text = text[1:-1]

@@ -71,7 +71,7 @@ def read_function(fn: Any, *, used_at: Location | None = None) -> FunctionSource
             raise SourceError(
                 "cannot differentiate a lambda",
                 "write it as a `def` function",
-                used_at or Location(fn.__code__.co_filename, fn.__code__.co_firstlineno, 0),
+                Location(fn.__code__.co_filename, fn.__code__.co_firstlineno, 0),
             )
         filename = fn.__code__.co_filename
         try:
@@ -80,7 +80,8 @@ def read_function(fn: Any, *, used_at: Location | None = None) -> FunctionSource
             raise SourceError(
                 f"cannot read the source of {fn.__qualname__} (defined in {filename})",
                 "define the function in a file, a notebook cell or a module so that "
-                "inspect.getsource can find it",
+                "inspect.getsource can find it, or register a derivative rule for it with "
+                "srcad.defrule",
                 used_at or Location(filename, fn.__code__.co_firstlineno, 0),
             ) from None
         source = "".join(lines)

@@ -1,0 +1,127 @@
+"""Shared helpers for the srcad test suite.
+
+The helpers are plain functions so test modules can import them directly
+(``from conftest import assert_grad_close``); pytest puts this directory on
+``sys.path`` (rootdir-less ``tests/`` without ``__init__.py``, default
+"prepend" import mode).  They are also exposed as fixtures of the same name.
+
+Tolerances
+----------
+``numeric_grad`` uses central differences with a step ``h = eps * max(1, |x|)``
+(eps = 1e-6 by default).  Its error has two parts:
+
+* truncation: ``h**2 / 6 * |f'''(x)|``  ~ 1e-12 * |f'''|  (for eps = 1e-6),
+* roundoff:   ``u * |f(x)| / h``         ~ 1e-16 * |f| / 1e-6 = 1e-10 * |f|
+  (u ~ 1.1e-16 is the double-precision unit roundoff).
+
+For the functions and points used in these tests |f| and |f'''| are at most a
+few hundred, so the absolute error of the reference is below ~1e-8 and in
+practice ~1e-10.  ``assert_grad_close`` therefore defaults to rtol = 1e-6 and
+atol = 1e-8: roughly two orders of magnitude above the reference's own error,
+yet far below any error a wrong derivative rule would produce (a wrong rule is
+off by O(1) relative error, e.g. a missing factor or a sign).
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from pathlib import Path
+
+import pytest
+
+import srcad
+
+DEFAULT_EPS = 1e-6
+DEFAULT_RTOL = 1e-6
+DEFAULT_ATOL = 1e-8
+
+
+def numeric_grad(f, args, wrt_indices, eps=DEFAULT_EPS):
+    """Central-difference gradient of the scalar function ``f`` at ``args``.
+
+    Returns a tuple with one float per index in ``wrt_indices``.  The step is
+    relative to the magnitude of the argument (``eps * max(1, |x|)``) and the
+    divisor is the step actually representable in floating point, which removes
+    the representation error of ``x + h``.
+    """
+    args = list(args)
+    out = []
+    for i in wrt_indices:
+        x = float(args[i])
+        h = eps * max(1.0, abs(x))
+        xp, xm = x + h, x - h
+        plus = list(args)
+        minus = list(args)
+        plus[i] = xp
+        minus[i] = xm
+        out.append((float(f(*plus)) - float(f(*minus))) / (xp - xm))
+    return tuple(out)
+
+
+def positional_params(f):
+    """Names of the positional parameters of ``f`` (srcad's default ``wrt``)."""
+    return [
+        p.name
+        for p in inspect.signature(f).parameters.values()
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+    ]
+
+
+def wrt_to_indices(f, wrt):
+    names = positional_params(f)
+    if wrt is None:
+        return list(range(len(names)))
+    return [names.index(w) if isinstance(w, str) else int(w) for w in wrt]
+
+
+def as_tuple(grads, n):
+    """Normalise srcad's result (bare value when n == 1, tuple otherwise)."""
+    if n == 1 and not isinstance(grads, (tuple, list)):
+        return (grads,)
+    return tuple(grads)
+
+
+def assert_grad_close(f, *args, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL, wrt=None, eps=DEFAULT_EPS):
+    """Compare ``srcad.grad(f, wrt=wrt)(*args)`` with central differences.
+
+    Returns srcad's gradient as a tuple (one entry per wrt parameter).
+    """
+    g = srcad.grad(f) if wrt is None else srcad.grad(f, wrt=wrt)
+    idx = wrt_to_indices(f, wrt)
+    got = as_tuple(g(*args), len(idx))
+    want = numeric_grad(f, args, idx, eps=eps)
+    assert len(got) == len(want), f"srcad returned {len(got)} gradients, expected {len(want)}"
+    names = positional_params(f)
+    for i, gi, wi in zip(idx, got, want):
+        gi = float(gi)
+        assert math.isfinite(gi), f"d/d{names[i]} is not finite: {gi!r}"
+        assert abs(gi - wi) <= atol + rtol * abs(wi), (
+            f"{f.__name__}{tuple(args)}: d/d{names[i]}: srcad {gi!r} vs central difference "
+            f"{wi!r} (abs err {abs(gi - wi):.3e})"
+        )
+    return got
+
+
+def marker_line(path, tag):
+    """1-based number of the unique line of ``path`` that ends with ``# <tag>``.
+
+    Tests mark the offending construct with a trailing comment such as
+    ``try:  # <try>`` and look it up with ``marker_line(__file__, "try")``; the
+    lookup call itself never contains the ``# <tag>`` text, so it cannot match.
+    """
+    suffix = f"# <{tag}>"
+    lines = Path(path).read_text().splitlines()
+    hits = [i + 1 for i, line in enumerate(lines) if line.rstrip().endswith(suffix)]
+    assert len(hits) == 1, f"marker {suffix!r} found {len(hits)} times in {path}"
+    return hits[0]
+
+
+@pytest.fixture(name="numeric_grad")
+def _numeric_grad_fixture():
+    return numeric_grad
+
+
+@pytest.fixture(name="assert_grad_close")
+def _assert_grad_close_fixture():
+    return assert_grad_close

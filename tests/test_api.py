@@ -1,0 +1,388 @@
+"""Public API of srcad: grad / value_and_grad / show / check_grad, wrt handling,
+return shapes, generated-source attributes and the supported statement forms."""
+
+import importlib.util
+import inspect
+import math
+import os
+import sys
+
+import pytest
+
+import srcad
+
+sys.path.insert(0, os.path.dirname(__file__))
+from conftest import assert_grad_close, numeric_grad  # noqa: E402
+
+# ---------------------------------------------------------------- functions
+
+
+def f3(x, y, z):
+    return x * y + math.sin(z) * x
+
+
+def f3_grad(x, y, z):
+    """Analytic gradient of f3."""
+    return (y + math.sin(z), x, math.cos(z) * x)
+
+
+def f1(x):
+    return x * x * x
+
+
+def ignores_y(x, y):
+    return x * 2.0 + 1.0
+
+
+def constant_fn(x):
+    return 3.0
+
+
+def reassign_chain(x, y):
+    a = x * y
+    a = a + x
+    a = a * a
+    x = x * 3.0
+    return a - x
+
+
+def augmented_chain(x, y):
+    a = x
+    a += y
+    a *= x
+    a -= y * 0.5
+    a /= y
+    a **= 2
+    a += 1.0
+    return a
+
+
+def augmented_on_param(x, y):
+    x += y
+    x *= x
+    y -= 1.0
+    y **= 3
+    x /= 2.0
+    return x + y
+
+
+def tuple_unpack(x, y):
+    a, b = x * y, x + y
+    return a * b
+
+
+def tuple_swap(x, y):
+    a, b = x, y
+    a, b = b, a * b
+    a, b = a + b, a - b
+    return a * a + b * 3.0
+
+
+def sigmoid(z):
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+def softplus(z):
+    return math.log(1.0 + math.exp(z))
+
+
+def helper_calls_helper(z):
+    return sigmoid(z) * softplus(z)
+
+
+def multi_statement_helper(a, b):
+    t = a * b
+    u = t + a
+    u = u * sigmoid(b)
+    return u / (1.0 + b * b)
+
+
+def uses_sigmoid(x, y):
+    return sigmoid(x * y) + sigmoid(x) * y
+
+
+def uses_nested_helpers(x, y):
+    return helper_calls_helper(x) - helper_calls_helper(y * x)
+
+
+def uses_multi_statement_helper(x, y):
+    p = multi_statement_helper(x, y)
+    q = multi_statement_helper(y, p)
+    return p * q
+
+
+def helper_result_reused(x):
+    s = sigmoid(x)
+    return s * s + s
+
+
+def constants_everywhere(x, y):
+    return 2 * x + 0.5 * y - 3 + 1e-3 * x * y + (x - 4) / 7
+
+
+# ---------------------------------------------------------------- decorator forms
+
+DECORATED_MODULE = """\
+import srcad
+
+
+@srcad.grad
+def decorated(x, y):
+    return x * y + y
+
+
+@srcad.grad(wrt=("y",))
+def decorated_wrt(x, y):
+    return x * y * y
+"""
+
+
+@pytest.fixture
+def decorated_module(tmp_path):
+    # A real module file, so the decorators run at import time of a module at
+    # top level, exactly as a user would write them, while an error stays
+    # confined to these tests instead of breaking collection of this file.
+    path = tmp_path / "srcad_decorated_example.py"
+    path.write_text(DECORATED_MODULE)
+    spec = importlib.util.spec_from_file_location("srcad_decorated_example", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_decorator_form(decorated_module):
+    g = decorated_module.decorated
+    assert g(2.0, 3.0) == (3.0, 3.0)
+    assert g.__wrapped__(2.0, 3.0) == 9.0
+
+
+def test_decorator_factory_form_with_wrt(decorated_module):
+    g = decorated_module.decorated_wrt
+    assert g(2.0, 3.0) == 12.0
+
+
+# ---------------------------------------------------------------- wrt & shapes
+
+
+def test_default_wrt_is_all_positional_parameters():
+    g = srcad.grad(f3)(1.5, -2.0, 0.7)
+    assert isinstance(g, tuple)
+    assert len(g) == 3
+    assert g == pytest.approx(f3_grad(1.5, -2.0, 0.7), rel=1e-12)
+
+
+def test_single_parameter_returns_bare_value():
+    g = srcad.grad(f1)(2.0)
+    assert not isinstance(g, (tuple, list))
+    assert isinstance(g, float)
+    assert g == 12.0
+
+
+@pytest.mark.parametrize("wrt", [(0, 2), ("x", "z"), (0, "z")])
+def test_wrt_two_parameters(wrt):
+    g = srcad.grad(f3, wrt=wrt)(1.5, -2.0, 0.7)
+    dx, _, dz = f3_grad(1.5, -2.0, 0.7)
+    assert isinstance(g, tuple)
+    assert g == pytest.approx((dx, dz), rel=1e-12)
+
+
+@pytest.mark.parametrize("wrt", [(1,), ("y",)])
+def test_wrt_single_parameter_bare(wrt):
+    g = srcad.grad(f3, wrt=wrt)(1.5, -2.0, 0.7)
+    assert not isinstance(g, (tuple, list))
+    assert g == pytest.approx(1.5, rel=1e-12)
+
+
+def test_wrt_order_is_respected():
+    g = srcad.grad(f3, wrt=("z", "x"))(1.5, -2.0, 0.7)
+    dx, _, dz = f3_grad(1.5, -2.0, 0.7)
+    assert g == pytest.approx((dz, dx), rel=1e-12)
+
+
+def test_keyword_call():
+    g = srcad.grad(f3)
+    want = f3_grad(1.5, -2.0, 0.7)
+    assert g(x=1.5, y=-2.0, z=0.7) == pytest.approx(want, rel=1e-12)
+    assert g(1.5, z=0.7, y=-2.0) == pytest.approx(want, rel=1e-12)
+    assert g(z=0.7, y=-2.0, x=1.5) == pytest.approx(want, rel=1e-12)
+
+
+def test_signature_matches_original():
+    g = srcad.grad(f3, wrt=(0,))
+    assert list(inspect.signature(g).parameters) == ["x", "y", "z"]
+
+
+def test_value_and_grad():
+    vg = srcad.value_and_grad(f3)
+    value, grads = vg(1.5, -2.0, 0.7)
+    assert value == pytest.approx(f3(1.5, -2.0, 0.7), rel=1e-14)
+    assert isinstance(grads, tuple)
+    assert grads == pytest.approx(f3_grad(1.5, -2.0, 0.7), rel=1e-12)
+
+
+def test_value_and_grad_single_and_wrt():
+    value, g = srcad.value_and_grad(f1)(2.0)
+    assert value == 8.0
+    assert g == 12.0
+    value, g = srcad.value_and_grad(f3, wrt=("y",))(1.5, -2.0, 0.7)
+    assert value == pytest.approx(f3(1.5, -2.0, 0.7), rel=1e-14)
+    assert g == pytest.approx(1.5, rel=1e-12)
+
+
+def test_value_and_grad_keyword_call():
+    value, grads = srcad.value_and_grad(f3)(z=0.7, x=1.5, y=-2.0)
+    assert value == pytest.approx(f3(1.5, -2.0, 0.7), rel=1e-14)
+    assert grads == pytest.approx(f3_grad(1.5, -2.0, 0.7), rel=1e-12)
+
+
+# ---------------------------------------------------------------- attributes
+
+
+@pytest.mark.parametrize("make", [srcad.grad, srcad.value_and_grad], ids=["grad", "vg"])
+def test_generated_source_attributes(make):
+    g = make(f3)
+    assert g.__wrapped__ is f3
+    assert isinstance(g.forward_source, str) and g.forward_source.strip()
+    assert isinstance(g.backward_source, str)
+    assert g.backward_source.startswith("def ")
+    compile(g.backward_source, "<srcad backward>", "exec")
+
+
+def test_backward_source_is_deterministic():
+    a = srcad.grad(uses_nested_helpers)
+    b = srcad.grad(uses_nested_helpers)
+    assert a.backward_source == b.backward_source
+    assert a.forward_source == b.forward_source
+
+
+def test_calling_twice_gives_same_result():
+    g = srcad.grad(uses_multi_statement_helper)
+    first = g(0.3, -1.2)
+    second = g(0.3, -1.2)
+    assert first == second
+
+
+def test_show_plain_function(capsys):
+    srcad.show(f3)
+    out = capsys.readouterr().out
+    g = srcad.grad(f3)
+    assert g.forward_source.strip() in out
+    assert g.backward_source.strip() in out
+
+
+def test_show_grad_callable(capsys):
+    g = srcad.grad(uses_sigmoid, wrt=("x",))
+    srcad.show(g)
+    out = capsys.readouterr().out
+    assert g.forward_source.strip() in out
+    assert g.backward_source.strip() in out
+
+
+# ---------------------------------------------------------------- check_grad
+
+
+def check_me(alpha, beta):
+    return math.sin(alpha) * beta + beta * beta
+
+
+def test_check_grad_correct_function_returns_small_float():
+    err = srcad.check_grad(check_me, 0.5, 2.0)
+    assert isinstance(err, float)
+    assert 0.0 <= err < 1e-5
+
+
+def test_check_grad_with_wrt_and_integer_argument():
+    def_err = srcad.check_grad(power_n, 1.5, 3, wrt=(0,))
+    assert isinstance(def_err, float)
+    assert 0.0 <= def_err < 1e-5
+
+
+def power_n(x, n):
+    return x ** n + x
+
+
+def test_check_grad_raises_when_reference_disagrees():
+    # srcad's gradient is right, but with eps = 1 the central difference of
+    # sin is off by ~4-16 % (sin(h)/h with h ~ 0.5-1), far beyond rtol = 1e-5:
+    # check_grad must report the disagreement, not hide it.
+    with pytest.raises(AssertionError) as info:
+        srcad.check_grad(check_me, 0.5, 2.0, eps=1.0)
+    msg = str(info.value)
+    # per-argument table: both arguments are listed
+    assert "alpha" in msg
+    assert "beta" in msg
+
+
+def test_check_grad_tolerances_are_used():
+    # same comparison, loose enough tolerances -> passes
+    err = srcad.check_grad(check_me, 0.5, 2.0, eps=1.0, rtol=0.5, atol=0.5)
+    assert err > 1e-3  # the large-eps error is reported, not hidden
+
+
+# ---------------------------------------------------------------- semantics
+
+
+def test_independent_parameter_gets_zero():
+    gx, gy = srcad.grad(ignores_y)(1.5, 4.0)
+    assert gx == 2.0
+    assert gy == 0.0
+    assert isinstance(gy, float)
+
+
+def test_constant_function_gets_zero():
+    g = srcad.grad(constant_fn)(1.5)
+    assert g == 0.0
+    assert isinstance(g, float)
+
+
+@pytest.mark.parametrize("args", [(1.5, -0.5), (-0.3, 2.0), (0.7, 0.9)])
+@pytest.mark.parametrize(
+    "f",
+    [
+        reassign_chain,
+        augmented_chain,
+        augmented_on_param,
+        tuple_unpack,
+        tuple_swap,
+        uses_sigmoid,
+        uses_nested_helpers,
+        uses_multi_statement_helper,
+        helper_result_reused,
+        constants_everywhere,
+    ],
+    ids=lambda f: f.__name__,
+)
+def test_statement_forms_vs_central_differences(f, args):
+    args = args[: len(inspect.signature(f).parameters)]
+    assert_grad_close(f, *args)
+
+
+def test_reassign_chain_analytic():
+    x, y = 1.5, -0.5
+    # a = ((x*y) + x)**2 ; result = a - 3x
+    a1 = x * y + x
+    dx = 2 * a1 * (y + 1) - 3.0
+    dy = 2 * a1 * x
+    assert srcad.grad(reassign_chain)(x, y) == pytest.approx((dx, dy), rel=1e-12)
+
+
+def test_tuple_swap_is_simultaneous():
+    x, y = 1.5, -0.5
+    # a, b = y, x*y ; a, b = y + x*y, y - x*y ; result = a*a + 3b
+    a = y + x * y
+    dx = 2 * a * y + 3 * (-y)
+    dy = 2 * a * (1 + x) + 3 * (1 - x)
+    assert srcad.grad(tuple_swap)(x, y) == pytest.approx((dx, dy), rel=1e-12)
+
+
+def test_value_and_grad_value_with_helpers():
+    value, grads = srcad.value_and_grad(uses_nested_helpers)(0.4, -1.1)
+    assert value == pytest.approx(uses_nested_helpers(0.4, -1.1), rel=1e-14)
+    want = numeric_grad(uses_nested_helpers, (0.4, -1.1), [0, 1])
+    assert grads == pytest.approx(want, rel=1e-6, abs=1e-8)
+
+
+def test_helper_gradient_analytic():
+    z = 0.8
+    s = sigmoid(z)
+    assert srcad.grad(sigmoid)(z) == pytest.approx(s * (1 - s), rel=1e-12)

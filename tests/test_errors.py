@@ -1,0 +1,303 @@
+"""Bad input is refused with a SrcadError that points at the user's code.
+
+Each offending construct carries a trailing ``# <tag>`` comment; the expected
+line number is found by searching this file for it (``conftest.marker_line``),
+so editing the file never silently breaks the line arithmetic.
+"""
+
+import contextlib
+import math
+import os
+import sys
+import types
+from math import erfc
+
+import numpy as np
+import pytest
+
+import srcad
+
+sys.path.insert(0, os.path.dirname(__file__))
+from conftest import marker_line  # noqa: E402
+
+THIS_FILE = os.path.basename(__file__)
+
+
+def expect_location(e, tag):
+    """Common assertions on a SrcadError that must point at ``# <tag>``."""
+    assert isinstance(e, srcad.SrcadError), f"{type(e).__name__}: {e}"
+    assert isinstance(e.filename, str)
+    assert e.filename.endswith(THIS_FILE), f"filename {e.filename!r} is not the user's file"
+    assert e.lineno == marker_line(__file__, tag), f"lineno {e.lineno} for {tag!r}: {e}"
+    assert isinstance(e.col_offset, int) and e.col_offset >= 0
+    assert str(e).startswith(f"{e.filename}:{e.lineno}:"), str(e)
+
+
+# ---------------------------------------------------------------- unsupported statements
+
+_CTX = contextlib.nullcontext()
+_NS = types.SimpleNamespace(a=0.0)
+_BUF = [0.0]
+_G = 0.0
+
+
+def has_try(x):
+    try:  # <try>
+        y = x * 2.0
+    except ValueError:
+        y = x
+    return y
+
+
+def has_with(x):
+    with _CTX:  # <with>
+        y = x * 2.0
+    return y
+
+
+def has_yield(x):
+    y = x * 2.0
+    z = yield y  # <yield>
+    return z * x
+
+
+def has_global(x):
+    global _G  # <global>
+    _G = x
+    return x * x
+
+
+def has_attr_write(x):
+    y = x * 2.0
+    _NS.a = y  # <attr>
+    return y * x
+
+
+def has_item_write(x):
+    y = x * 2.0
+    _BUF[0] = y  # <item>
+    return y * x
+
+
+def has_del(x):
+    y = x * 2.0
+    z = y + 1.0
+    del y  # <del>
+    return z * x
+
+
+STATEMENT_CASES = [
+    (has_try, "try"),
+    (has_with, "with"),
+    (has_yield, "yield"),
+    (has_global, "global"),
+    (has_attr_write, "attr"),
+    (has_item_write, "item"),
+    (has_del, "del"),
+]
+
+
+@pytest.mark.parametrize("make", [srcad.grad, srcad.value_and_grad], ids=["grad", "vg"])
+@pytest.mark.parametrize(
+    "f, tag", [pytest.param(f, t, id=t) for f, t in STATEMENT_CASES]
+)
+def test_unsupported_statement_refused_at_decoration(make, f, tag):
+    with pytest.raises(srcad.SrcadError) as info:
+        make(f)
+    expect_location(info.value, tag)
+
+
+# ---------------------------------------------------------------- unknown callees
+
+
+def calls_gamma(x):
+    y = x * 2.0
+    return math.gamma(y)  # <gamma>
+
+
+def calls_erf(x):
+    y = x * x
+    return y + math.erf(x)  # <erf>
+
+
+def calls_bare_erfc(x):
+    return erfc(x) * x  # <erfc>
+
+
+_exec_ns = {}
+exec("def exec_helper(z):\n    return z * z\n", _exec_ns)
+exec_helper = _exec_ns["exec_helper"]
+
+
+def calls_exec_helper(x):
+    y = x + 1.0
+    return exec_helper(y) * x  # <exec-helper>
+
+
+def helper_with_lgamma(z):
+    w = z + 1.0
+    return math.lgamma(w) * z  # <helper-lgamma>
+
+
+def calls_bad_helper(x):
+    return helper_with_lgamma(x * x) + x
+
+
+CALLEE_CASES = [
+    (calls_gamma, "gamma", "gamma"),
+    (calls_erf, "erf", "erf"),
+    (calls_bare_erfc, "erfc", "erfc"),
+    (calls_exec_helper, "exec-helper", "exec_helper"),
+    (calls_bad_helper, "helper-lgamma", "lgamma"),
+]
+
+
+@pytest.mark.parametrize("make", [srcad.grad, srcad.value_and_grad], ids=["grad", "vg"])
+@pytest.mark.parametrize(
+    "f, tag, name", [pytest.param(*c, id=c[1]) for c in CALLEE_CASES]
+)
+def test_unknown_callee_refused_at_decoration(make, f, tag, name):
+    # never a silent zero gradient: the decoration itself must fail
+    with pytest.raises(srcad.SrcadError) as info:
+        make(f)
+    e = info.value
+    expect_location(e, tag)
+    msg = str(e)
+    assert name in msg, f"message does not name {name!r}: {msg}"
+    assert "rule" in msg.lower(), f"message does not say how to add a rule: {msg}"
+
+
+# ---------------------------------------------------------------- not a Python function
+
+
+square_lambda = lambda x: x * x  # noqa: E731  # <module-lambda>
+
+
+def test_lambda_inline():
+    with pytest.raises(srcad.SrcadError) as info:
+        srcad.grad(lambda x: x * x)  # <lambda>
+    expect_location(info.value, "lambda")
+
+
+def test_lambda_assigned():
+    # The offending construct is the lambda itself; pointing at the srcad.grad
+    # call that received it is accepted too.
+    with pytest.raises(srcad.SrcadError) as info:
+        srcad.grad(square_lambda)  # <lambda-call>
+    e = info.value
+    tag = "module-lambda" if e.lineno == marker_line(__file__, "module-lambda") else "lambda-call"
+    expect_location(e, tag)
+
+
+def test_builtin_function():
+    with pytest.raises(srcad.SrcadError) as info:
+        srcad.grad(math.sin)  # <builtin>
+    expect_location(info.value, "builtin")
+
+
+def test_numpy_ufunc():
+    with pytest.raises(srcad.SrcadError) as info:
+        srcad.grad(np.sin)  # <ufunc>
+    expect_location(info.value, "ufunc")
+
+
+_exec_ns2 = {}
+exec("def no_source(x):\n    return x * x\n", _exec_ns2)
+no_source = _exec_ns2["no_source"]
+
+
+def test_function_without_source():
+    # exec'd functions have co_filename "<string>": the error must still point
+    # at the user's file, i.e. at the srcad.grad call.
+    with pytest.raises(srcad.SrcadError) as info:
+        srcad.grad(no_source)  # <exec>
+    expect_location(info.value, "exec")
+
+
+def test_value_and_grad_of_builtin():
+    with pytest.raises(srcad.SrcadError) as info:
+        srcad.value_and_grad(math.exp)  # <vg-builtin>
+    expect_location(info.value, "vg-builtin")
+
+
+# ---------------------------------------------------------------- non-scalar results
+
+
+def returns_array(x):
+    y = np.exp(x) * 2.0
+    return y + 1.0  # <ret-array>
+
+
+def returns_tuple(x, y):
+    a = x * y
+    return a, x  # <ret-tuple>
+
+
+def test_array_result_is_error_at_call_time():
+    g = srcad.grad(returns_array)  # decorating is fine: x may be a float
+    assert g(0.5) == pytest.approx(2.0 * math.exp(0.5), rel=1e-12)
+    with pytest.raises(srcad.SrcadError) as info:
+        g(np.array([0.5, 1.5]))
+    expect_location(info.value, "ret-array")
+
+
+def test_array_result_value_and_grad():
+    vg = srcad.value_and_grad(returns_array)
+    with pytest.raises(srcad.SrcadError) as info:
+        vg(np.array([0.5, 1.5]))
+    expect_location(info.value, "ret-array")
+
+
+def test_tuple_result_is_error():
+    # The spec says "at call time"; refusing `return a, x` already at decoration
+    # time is also accepted, as long as it points at the return line.
+    with pytest.raises(srcad.SrcadError) as info:
+        g = srcad.grad(returns_tuple)
+        g(1.0, 2.0)
+    expect_location(info.value, "ret-tuple")
+
+
+# ---------------------------------------------------------------- wrt
+
+
+def two_params(x, y):
+    return x * y
+
+
+@pytest.mark.parametrize("make", [srcad.grad, srcad.value_and_grad], ids=["grad", "vg"])
+def test_wrt_unknown_name(make):
+    with pytest.raises(srcad.SrcadError) as info:
+        make(two_params, wrt=("x", "zeta"))
+    e = info.value
+    assert "zeta" in str(e)
+    assert str(e).startswith(f"{e.filename}:{e.lineno}:")
+
+
+@pytest.mark.parametrize("make", [srcad.grad, srcad.value_and_grad], ids=["grad", "vg"])
+def test_wrt_index_out_of_range(make):
+    with pytest.raises(srcad.SrcadError):
+        make(two_params, wrt=(0, 5))
+
+
+# ---------------------------------------------------------------- message format
+
+
+@pytest.mark.parametrize(
+    "f, tag", [pytest.param(has_try, "try", id="try"), pytest.param(calls_gamma, "gamma", id="gamma")]
+)
+def test_message_format(f, tag):
+    with pytest.raises(srcad.SrcadError) as info:
+        srcad.grad(f)
+    e = info.value
+    msg = str(e)
+    # file:line:col: what is wrong — what to write instead
+    prefix = f"{e.filename}:{e.lineno}:{e.col_offset}: "
+    assert msg.startswith(prefix), msg
+    assert " — " in msg[len(prefix):], f"no 'what is wrong — what to write instead': {msg}"
+    line = open(__file__).read().splitlines()[e.lineno - 1]
+    assert e.col_offset <= len(line)
+
+
+def test_srcad_error_hierarchy():
+    assert issubclass(srcad.SrcadError, Exception)
+    assert srcad.SrcadError.__subclasses__(), "SrcadError should have subclasses"
