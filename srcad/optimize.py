@@ -146,6 +146,8 @@ def eliminate_dead_code(body: list[ir.Stmt]) -> list[ir.Stmt]:
     for stmt in reversed(body):
         if isinstance(stmt, ir.Assign | ir.Adjoint):
             if stmt.target not in live:
+                if _is_copy(stmt):  # keep a note of what was substituted
+                    kept.append(ir.Comment(f"{stmt.target} = {_short(stmt.value)} (substituted)"))
                 continue
             if not (isinstance(stmt, ir.Adjoint) and stmt.accumulate):
                 live.discard(stmt.target)
@@ -155,11 +157,22 @@ def eliminate_dead_code(body: list[ir.Stmt]) -> list[ir.Stmt]:
     return _drop_empty_headers(kept)
 
 
+def _is_copy(stmt: ir.Stmt) -> bool:
+    return (isinstance(stmt, ir.Adjoint) and not stmt.accumulate
+            and isinstance(stmt.value, ir.Name | ir.Const))
+
+
+def _short(expr: ir.Expr) -> str:
+    return expr.id if isinstance(expr, ir.Name) else repr(expr.value)
+
+
 def _drop_empty_headers(body: list[ir.Stmt]) -> list[ir.Stmt]:
     out: list[ir.Stmt] = []
     for stmt in reversed(body):
         is_header = isinstance(stmt, ir.Backprop) or (isinstance(stmt, ir.Comment) and stmt.header)
-        next_is_code = bool(out) and not isinstance(out[-1], ir.Comment | ir.Backprop | ir.Return)
+        following = out[-1] if out else None
+        next_is_code = following is not None and not isinstance(following, ir.Backprop | ir.Return) \
+            and not (isinstance(following, ir.Comment) and following.header)
         if is_header and not next_is_code:
             continue
         out.append(stmt)
