@@ -93,7 +93,7 @@ def assert_grad_close(f, *args, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL, wrt=None, 
     want = numeric_grad(f, args, idx, eps=eps)
     assert len(got) == len(want), f"srcad returned {len(got)} gradients, expected {len(want)}"
     names = positional_params(f)
-    for i, gi, wi in zip(idx, got, want):
+    for i, gi, wi in zip(idx, got, want, strict=True):
         gi = float(gi)
         assert math.isfinite(gi), f"d/d{names[i]} is not finite: {gi!r}"
         assert abs(gi - wi) <= atol + rtol * abs(wi), (

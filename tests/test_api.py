@@ -298,7 +298,7 @@ def test_check_grad_with_wrt_and_integer_argument():
 
 
 def power_n(x, n):
-    return x ** n + x
+    return x**n + x
 
 
 def test_check_grad_raises_when_reference_disagrees():

@@ -98,9 +98,7 @@ STATEMENT_CASES = [
 
 
 @pytest.mark.parametrize("make", [srcad.grad, srcad.value_and_grad], ids=["grad", "vg"])
-@pytest.mark.parametrize(
-    "f, tag", [pytest.param(f, t, id=t) for f, t in STATEMENT_CASES]
-)
+@pytest.mark.parametrize("f, tag", [pytest.param(f, t, id=t) for f, t in STATEMENT_CASES])
 def test_unsupported_statement_refused_at_decoration(make, f, tag):
     with pytest.raises(srcad.SrcadError) as info:
         make(f)
@@ -153,9 +151,7 @@ CALLEE_CASES = [
 
 
 @pytest.mark.parametrize("make", [srcad.grad, srcad.value_and_grad], ids=["grad", "vg"])
-@pytest.mark.parametrize(
-    "f, tag, name", [pytest.param(*c, id=c[1]) for c in CALLEE_CASES]
-)
+@pytest.mark.parametrize("f, tag, name", [pytest.param(*c, id=c[1]) for c in CALLEE_CASES])
 def test_unknown_callee_refused_at_decoration(make, f, tag, name):
     # never a silent zero gradient: the decoration itself must fail
     with pytest.raises(srcad.SrcadError) as info:
@@ -283,7 +279,8 @@ def test_wrt_index_out_of_range(make):
 
 
 @pytest.mark.parametrize(
-    "f, tag", [pytest.param(has_try, "try", id="try"), pytest.param(calls_gamma, "gamma", id="gamma")]
+    "f, tag",
+    [pytest.param(has_try, "try", id="try"), pytest.param(calls_gamma, "gamma", id="gamma")],
 )
 def test_message_format(f, tag):
     with pytest.raises(srcad.SrcadError) as info:
@@ -293,7 +290,7 @@ def test_message_format(f, tag):
     # file:line:col: what is wrong — what to write instead
     prefix = f"{e.filename}:{e.lineno}:{e.col_offset}: "
     assert msg.startswith(prefix), msg
-    assert " — " in msg[len(prefix):], f"no 'what is wrong — what to write instead': {msg}"
+    assert " — " in msg[len(prefix) :], f"no 'what is wrong — what to write instead': {msg}"
     line = open(__file__).read().splitlines()[e.lineno - 1]
     assert e.col_offset <= len(line)
 

@@ -137,6 +137,7 @@ def test_value_and_grad_with_colliding_names():
 
 # ---------------------------------------------------------------- helpers and inlining
 
+
 def sq(z):
     t = z * z
     return t

@@ -86,43 +86,43 @@ def quotient_mix(x, y):
 
 
 def pow_int2(x):
-    return x ** 2
+    return x**2
 
 
 def pow_int3(x):
-    return x ** 3
+    return x**3
 
 
 def pow_int_neg(x):
-    return x ** -2
+    return x**-2
 
 
 def pow_one(x):
-    return x ** 1
+    return x**1
 
 
 def pow_zero(x):
-    return x ** 0
+    return x**0
 
 
 def pow_float_int(x):
-    return x ** 2.0
+    return x**2.0
 
 
 def pow_half(x):
-    return x ** 0.5
+    return x**0.5
 
 
 def pow_float(x):
-    return x ** 2.5
+    return x**2.5
 
 
 def pow_float_neg(x):
-    return x ** -1.5
+    return x**-1.5
 
 
 def pow_var(x, y):
-    return x ** y
+    return x**y
 
 
 def pow_var_expr(x, y):
@@ -130,15 +130,15 @@ def pow_var_expr(x, y):
 
 
 def pow_int_param(x, n):
-    return x ** n
+    return x**n
 
 
 def pow_int_param_expr(x, n):
-    return 2.0 * x ** n + x ** (n + 1)
+    return 2.0 * x**n + x ** (n + 1)
 
 
 def exp2(x):
-    return 2.0 ** x
+    return 2.0**x
 
 
 def exp2_expr(x, y):
@@ -496,15 +496,15 @@ def _sec2(x):
 ANALYTIC = [
     # (function, analytic derivative, domain)
     (mul_self, lambda x: 2 * x, _any),
-    (rdiv_const, lambda x: -2.0 / x ** 2, _nonzero),
+    (rdiv_const, lambda x: -2.0 / x**2, _nonzero),
     (pow_int2, lambda x: 2 * x, _any),
-    (pow_int3, lambda x: 3 * x ** 2, _any),
-    (pow_int_neg, lambda x: -2 * x ** -3, _nonzero),
+    (pow_int3, lambda x: 3 * x**2, _any),
+    (pow_int_neg, lambda x: -2 * x**-3, _nonzero),
     (pow_float_int, lambda x: 2 * x, _any),
-    (pow_half, lambda x: 0.5 * x ** -0.5, _pos),
-    (pow_float, lambda x: 2.5 * x ** 1.5, _pos),
-    (pow_float_neg, lambda x: -1.5 * x ** -2.5, _pos),
-    (exp2, lambda x: math.log(2.0) * 2.0 ** x, _any),
+    (pow_half, lambda x: 0.5 * x**-0.5, _pos),
+    (pow_float, lambda x: 2.5 * x**1.5, _pos),
+    (pow_float_neg, lambda x: -1.5 * x**-2.5, _pos),
+    (exp2, lambda x: math.log(2.0) * 2.0**x, _any),
     (neg, lambda x: -1.0, _any),
     (pos, lambda x: 1.0, _any),
     (math_exp, math.exp, _any),
@@ -514,7 +514,7 @@ ANALYTIC = [
     (math_cos, lambda x: -math.sin(x), _any),
     (math_tan, _sec2, _tan),
     (math_tanh, lambda x: 1.0 - math.tanh(x) ** 2, _any),
-    (math_pow_const, lambda x: 3.0 * x ** 2, _any),
+    (math_pow_const, lambda x: 3.0 * x**2, _any),
     (builtin_abs, lambda x: math.copysign(1.0, x), _nonzero),
     (np_exp, math.exp, _any),
     (np_log, lambda x: 1.0 / x, _pos),
@@ -531,7 +531,7 @@ ANALYTIC = [
     (bare_cos, lambda x: -math.sin(x), _any),
     (bare_tan, _sec2, _tan),
     (bare_tanh, lambda x: 1.0 - math.tanh(x) ** 2, _any),
-    (bare_pow_const, lambda x: 3.0 * x ** 2, _any),
+    (bare_pow_const, lambda x: 3.0 * x**2, _any),
     (alias_sin, math.cos, _any),
     (alias_module_exp, math.exp, _any),
     (alias_module_cos, lambda x: -math.sin(x), _any),
@@ -539,14 +539,12 @@ ANALYTIC = [
 ]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _cached_grad(f, wrt=None):
     return srcad.grad(f) if wrt is None else srcad.grad(f, wrt=wrt)
 
 
-@pytest.mark.parametrize(
-    "f, df, domain", [pytest.param(*c, id=c[0].__name__) for c in ANALYTIC]
-)
+@pytest.mark.parametrize("f, df, domain", [pytest.param(*c, id=c[0].__name__) for c in ANALYTIC])
 @settings(max_examples=25, deadline=None)
 @given(data=st.data())
 def test_unary_rule_vs_analytic_hypothesis(f, df, domain, data):
@@ -556,7 +554,7 @@ def test_unary_rule_vs_analytic_hypothesis(f, df, domain, data):
 
 
 def composite(x, y):
-    return sin(x) * math.exp(y) + x ** 3 / (1.0 + y * y) - x * y
+    return sin(x) * math.exp(y) + x**3 / (1.0 + y * y) - x * y
 
 
 @settings(max_examples=100, deadline=None)
@@ -564,8 +562,8 @@ def composite(x, y):
 def test_composite_vs_analytic_hypothesis(x, y):
     gx, gy = _cached_grad(composite)(x, y)
     q = 1.0 + y * y
-    dx = math.cos(x) * math.exp(y) + 3 * x ** 2 / q - y
-    dy = math.sin(x) * math.exp(y) - x ** 3 * 2 * y / q ** 2 - x
+    dx = math.cos(x) * math.exp(y) + 3 * x**2 / q - y
+    dy = math.sin(x) * math.exp(y) - x**3 * 2 * y / q**2 - x
     assert gx == pytest.approx(dx, rel=1e-9, abs=1e-12)
     assert gy == pytest.approx(dy, rel=1e-9, abs=1e-12)
 
@@ -575,7 +573,7 @@ def test_composite_vs_analytic_hypothesis(x, y):
 def test_variable_power_vs_analytic_hypothesis(x, y):
     gx, gy = as_tuple(_cached_grad(pow_var)(x, y), 2)
     assert gx == pytest.approx(y * x ** (y - 1), rel=1e-9, abs=1e-12)
-    assert gy == pytest.approx(x ** y * math.log(x), rel=1e-9, abs=1e-12)
+    assert gy == pytest.approx(x**y * math.log(x), rel=1e-9, abs=1e-12)
 
 
 @settings(max_examples=60, deadline=None)

@@ -35,7 +35,7 @@ def seed003_nodes(x1, x2, x3, x4):
     u1 = x1 + x2
     u2 = x3 * x4
     u3 = u1 * u2
-    u4 = u2 ** 2
+    u4 = u2**2
     y = u3 * u4
     return y
 
@@ -57,9 +57,9 @@ def seed003_formula_grad(x1, x2, x3, x4, x5):
     p = x4 * x5
     s = x1 + x2
     return (
-        x3 * p ** 2,
-        x3 * p ** 2,
-        s * p ** 2,
+        x3 * p**2,
+        x3 * p**2,
+        s * p**2,
         s * x3 * 2 * p * x5,
         s * x3 * 2 * p * x4,
     )
@@ -127,7 +127,7 @@ def seed000_staged(x, y):
     num = x + sigy  # numerator    (2)
     sigx = 1.0 / (1 + exp(-x))  # (3)
     xpy = x + y  # (4)
-    xpysqr = xpy ** 2  # (5)
+    xpysqr = xpy**2  # (5)
     den = sigx + xpysqr  # denominator    (6)
     invden = 1.0 / den  # (7)
     f = num * invden  # (8)
@@ -141,13 +141,13 @@ def seed000_hand_backward(x, y):
     num = x + sigy  # (2)
     sigx = 1.0 / (1 + math.exp(-x))  # (3)
     xpy = x + y  # (4)
-    xpysqr = xpy ** 2  # (5)
+    xpysqr = xpy**2  # (5)
     den = sigx + xpysqr  # (6)
     invden = 1.0 / den  # (7)
     # backward pass
     dnum = 1.0 * invden  # (8)
     dinvden = 1.0 * num  # (8)
-    dden = (-1.0 / (den ** 2)) * dinvden  # (7)
+    dden = (-1.0 / (den**2)) * dinvden  # (7)
     dsigx = (1) * dden  # (6)
     dxpysqr = (1) * dden  # (6)
     dxpy = (2 * xpy) * dxpysqr  # (5)
