@@ -1,5 +1,6 @@
 """Analyze: which values are active (depend on a ``wrt`` input and reach the result),
-and which adjoints merely alias another value."""
+which adjoints may alias another value, and which loop-overwritten values the backward
+pass really reads (only those are saved)."""
 
 from __future__ import annotations
 
@@ -35,19 +36,32 @@ def _differentiable_inputs(stmt: ir.Assign) -> set[str]:
 
 
 def activity(fn: ir.Function, wrt: tuple[str, ...]) -> Activity:
-    """Forward dependence on ``wrt`` intersected with backward reachability of the result."""
-    assigns = [s for s in fn.body if isinstance(s, ir.Assign)]
+    """Forward dependence on ``wrt`` intersected with backward reachability of the result.
+
+    Flow-insensitive, iterated to a fixed point so that values carried around loops
+    are found whatever the statement order.
+    """
+    assigns = [(s.target, _differentiable_inputs(s)) for s in ir.walk(fn.body)
+               if isinstance(s, ir.Assign)]
     varied = set(wrt)
-    for stmt in assigns:
-        if _differentiable_inputs(stmt) & varied:
-            varied.add(stmt.target)
+    changed = True
+    while changed:
+        changed = False
+        for target, inputs in assigns:
+            if target not in varied and inputs & varied:
+                varied.add(target)
+                changed = True
     useful: set[str] = set()
-    for stmt in fn.body:
+    for stmt in ir.walk(fn.body):
         if isinstance(stmt, ir.Return):
             useful.update(ir.names_in(stmt.value))
-    for stmt in reversed(assigns):
-        if stmt.target in useful:
-            useful.update(_differentiable_inputs(stmt))
+    changed = True
+    while changed:
+        changed = False
+        for target, inputs in reversed(assigns):
+            if target in useful and not inputs <= useful:
+                useful.update(inputs)
+                changed = True
     return Activity(frozenset(varied), frozenset(useful))
 
 
@@ -56,13 +70,24 @@ def is_alias(value: ir.Expr) -> bool:
     return isinstance(value, ir.Name)
 
 
-def protect_aliases(body: list[ir.Stmt]) -> list[ir.Stmt]:
-    """Rewrite ``d += c`` as ``d = d + c`` where ``d`` may alias another array.
+def _aliases_within(stmts: tuple[ir.Stmt, ...] | list[ir.Stmt]) -> set[str]:
+    found: set[str] = set()
+    for stmt in ir.walk(stmts):
+        if isinstance(stmt, ir.Adjoint) and not stmt.accumulate and is_alias(stmt.value):
+            found.update((stmt.target, stmt.value.id))
+    return found
 
-    ``+=`` updates a numpy array in place; after ``dx = dxpy`` that would change
-    ``dxpy`` too. Straight-line bodies only (the statements are visited in order).
+
+def protect_aliases(body: list[ir.Stmt], copy_name: str,
+                    aliased: set[str] | None = None) -> list[ir.Stmt]:
+    """Rewrite in-place updates of adjoints that may share their object with another name.
+
+    ``+=`` and ``d[i] += g`` update a numpy array (or list) in place; after ``dx = dxpy``
+    that would change ``dxpy`` too. ``d += c`` becomes ``d = d + c``; an item update is
+    preceded by a copy (``copy_name`` is bound to :func:`srcad.runtime.fresh_copy`). Inside branches and loops every alias made anywhere in the block
+    counts (conservatively) from the block's start.
     """
-    aliased: set[str] = set()
+    aliased = set() if aliased is None else aliased
     out: list[ir.Stmt] = []
     for stmt in body:
         if isinstance(stmt, ir.Adjoint):
@@ -71,8 +96,67 @@ def protect_aliases(body: list[ir.Stmt]) -> list[ir.Stmt]:
                                   accumulate=False, tag=stmt.tag)
             if not stmt.accumulate:
                 if is_alias(stmt.value):
-                    aliased.add(stmt.target)
+                    aliased.update((stmt.target, stmt.value.id))
                 else:
                     aliased.discard(stmt.target)
+        elif isinstance(stmt, ir.AdjointItem) and stmt.target in aliased:
+            out.append(ir.Adjoint(stmt.target, ir.Call(ir.Name(copy_name), (ir.Name(stmt.target),)),
+                                  tag=stmt.tag))
+            aliased.discard(stmt.target)
+        elif isinstance(stmt, ir.If | ir.Loop):
+            aliased |= _aliases_within([stmt])
+            blocks = [tuple(protect_aliases(list(b), copy_name, set(aliased))) for b in ir.blocks_of(stmt)]
+            if isinstance(stmt, ir.If):
+                stmt = ir.If(stmt.test, blocks[0], blocks[1], stmt.tag, stmt.loc)
+            else:
+                stmt = ir.Loop(blocks[1], stmt.index, stmt.iterable, blocks[0], stmt.cond,
+                               stmt.counter, stmt.exit_flag, stmt.carried, stmt.tag, stmt.loc)
         out.append(stmt)
     return out
+
+
+def _map_blocks(body: tuple[ir.Stmt, ...], fn) -> tuple[ir.Stmt, ...]:
+    out: list[ir.Stmt] = []
+    for stmt in body:
+        replaced = fn(stmt)
+        if replaced is None:
+            continue
+        stmt = replaced
+        if isinstance(stmt, ir.If):
+            stmt = ir.If(stmt.test, _map_blocks(stmt.body, fn), _map_blocks(stmt.orelse, fn),
+                         stmt.tag, stmt.loc)
+        elif isinstance(stmt, ir.Loop):
+            stmt = ir.Loop(_map_blocks(stmt.body, fn), stmt.index, stmt.iterable,
+                           _map_blocks(stmt.test, fn), stmt.cond, stmt.counter, stmt.exit_flag,
+                           stmt.carried, stmt.tag, stmt.loc)
+        out.append(stmt)
+    return tuple(out)
+
+
+def prune_saves(fn: ir.Function, backward_header: str) -> ir.Function:
+    """Keep the push/pop pairs of values the backward pass reads; drop the rest.
+
+    A kept value that has no definition before its loop starts as ``None`` (so the
+    first push has something to save); the stack itself disappears when nothing is
+    pushed.
+    """
+    body = list(fn.body)
+    split = next(i for i, s in enumerate(body)
+                 if isinstance(s, ir.Comment) and s.text == backward_header)
+    needed = ir.read_in(body[split:]) - {s.via for s in ir.walk(body) if isinstance(s, ir.Pop)}
+    body = list(_map_blocks(
+        tuple(body), lambda s: None if isinstance(s, ir.Push | ir.Pop) and s.name not in needed else s))
+    pushed = [s.name for s in ir.walk(body) if isinstance(s, ir.Push)]
+    stack_lines = [i for i, s in enumerate(body) if isinstance(s, ir.Assign) and s.tag == 0
+                   and (s.value == ir.Const([]) or (isinstance(s.value, ir.Attr)
+                                                    and s.value.attr in ("append", "pop")))]
+    if not pushed:
+        body = [s for i, s in enumerate(body) if i not in stack_lines]
+        return fn.with_body(body)
+    top_level = {s.target for s in body if isinstance(s, ir.Assign)} | set(fn.params)
+    starts = []
+    for name in dict.fromkeys(pushed):
+        if name not in top_level:
+            starts.append(ir.Assign(name, ir.Const(None)))
+    insert_at = max(stack_lines) + 1
+    return fn.with_body(body[:insert_at] + starts + body[insert_at:])

@@ -21,6 +21,8 @@ def expression(expr: ir.Expr) -> str:
     if isinstance(expr, ir.Tuple):
         inner = ", ".join(expression(e) for e in expr.elts)
         return f"({inner},)" if len(expr.elts) == 1 else f"({inner})"
+    if isinstance(expr, ir.Const) and isinstance(expr.value, list):
+        return repr(expr.value)
     text = astor.to_source(ast.Expr(to_ast(expr))).strip()
     if text.startswith("(") and _balanced_outer(text):
         text = text[1:-1]
@@ -44,8 +46,17 @@ def statement(stmt: ir.Stmt) -> str:
         return f"{stmt.target} = {expression(stmt.value)}"
     if isinstance(stmt, ir.Adjoint):
         return f"{stmt.target} {'+=' if stmt.accumulate else '='} {expression(stmt.value)}"
+    if isinstance(stmt, ir.AdjointItem):
+        index = stmt.index
+        text = (", ".join(expression(e) for e in index.elts) if isinstance(index, ir.Tuple)
+                else expression(index))
+        return f"{stmt.target}[{text}] += {expression(stmt.value)}"
     if isinstance(stmt, ir.Effect):
         return expression(stmt.value)
+    if isinstance(stmt, ir.Push):
+        return f"{stmt.via}({stmt.name})"
+    if isinstance(stmt, ir.Pop):
+        return f"{stmt.name} = {stmt.via}()"
     if isinstance(stmt, ir.Return):
         value = stmt.value
         if isinstance(value, ir.Tuple) and value.elts:
@@ -54,27 +65,91 @@ def statement(stmt: ir.Stmt) -> str:
     raise TypeError(f"not a simple statement: {stmt!r}")
 
 
-def _tagged(code: str, tag: int) -> str:
+def _tagged(code: str, tag: int, depth: int) -> str:
     if not tag:
         return code
-    return f"{code.ljust(TAG_COLUMN - len(INDENT))}  # ({tag})"
+    width = TAG_COLUMN - len(INDENT) * (depth + 1)
+    return f"{code.ljust(width)}  # ({tag})"
 
 
-def lines_of(body: tuple[ir.Stmt, ...] | list[ir.Stmt]) -> list[str]:
-    """The body's source lines, without indentation."""
+def _block(body: tuple[ir.Stmt, ...] | list[ir.Stmt], depth: int) -> list[str]:
+    """Source lines of ``body`` at nesting ``depth`` (indentation relative to the def)."""
+    pad = INDENT * depth
     lines: list[str] = []
     for stmt in body:
         if isinstance(stmt, ir.Comment):
-            lines.append(f"# {stmt.text}")
+            lines.append(f"{pad}# {stmt.text}")
         elif isinstance(stmt, ir.Backprop):
-            lines.append(f"# backprop {statement(stmt.forward)}")
+            lines.append(f"{pad}# backprop {statement(stmt.forward)}")
         elif isinstance(stmt, ir.Effect):
-            lines.append(f"{statement(stmt)}  # grad needs a scalar result")
-        elif isinstance(stmt, ir.Return):
-            lines.append(statement(stmt))
+            lines.append(f"{pad}{statement(stmt)}  # grad needs a scalar result")
+        elif isinstance(stmt, ir.Push):
+            lines.append(f"{pad}{statement(stmt)}  # save before the loop overwrites it")
+        elif isinstance(stmt, ir.If):
+            lines += _if(stmt, depth)
+        elif isinstance(stmt, ir.Loop):
+            lines += _loop(stmt, depth)
+        elif isinstance(stmt, ir.Return | ir.Pop):
+            lines.append(pad + statement(stmt))
         else:
-            lines.append(_tagged(statement(stmt), stmt.tag))
+            lines.append(pad + _tagged(statement(stmt), stmt.tag, depth))
     return lines
+
+
+def _if(stmt: ir.If, depth: int) -> list[str]:
+    pad = INDENT * depth
+    body, orelse = stmt.body, stmt.orelse
+    test = expression(stmt.test)
+    if not _has_code(body):  # `if c: pass else: X` reads better as `if not c: X`
+        test, body, orelse = expression(ir.UnaryOp("not", stmt.test)), orelse, ()
+    lines = [pad + _tagged(f"if {test}:", stmt.tag, depth)]
+    lines += _block(body, depth + 1)
+    if not _has_code(body):
+        lines.append(pad + INDENT + "pass")
+    if orelse:
+        if len(orelse) == 1 and isinstance(orelse[0], ir.If):
+            nested = _if(orelse[0], depth)
+            lines.append(pad + "el" + nested[0].lstrip())
+            lines += nested[1:]
+        else:
+            lines.append(pad + "else:")
+            lines += _block(orelse, depth + 1)
+    return lines
+
+
+def _loop(stmt: ir.Loop, depth: int) -> list[str]:
+    pad, inner = INDENT * depth, INDENT * (depth + 1)
+    lines: list[str] = []
+    if stmt.counter is not None:
+        lines.append(f"{pad}{stmt.counter} = 0")
+    prologue: list[str] = []
+    if stmt.iterable is not None:
+        header = f"for {stmt.index} in {expression(stmt.iterable)}:"
+    elif not stmt.test:
+        header = f"while {expression(stmt.cond)}:"
+    elif len(stmt.test) == 1 and isinstance(stmt.test[0], ir.Assign) \
+            and stmt.cond == ir.Name(stmt.test[0].target):
+        header = f"while {expression(stmt.test[0].value)}:"
+    else:
+        header = "while True:"
+        prologue = _block(stmt.test, depth + 1)
+        prologue.append(f"{inner}if not {expression(stmt.cond)}:")
+        prologue.append(f"{inner}{INDENT}break")
+    lines.append(pad + _tagged(header, stmt.tag, depth))
+    lines += prologue
+    if stmt.counter is not None:
+        lines.append(f"{inner}{stmt.counter} += 1")
+    body = _block(stmt.body, depth + 1)
+    if stmt.exit_flag is not None:
+        body += [f"{inner}if {stmt.exit_flag}:", f"{inner}{INDENT}break"]
+    lines += body
+    if not _has_code(stmt.body) and stmt.exit_flag is None and stmt.counter is None:
+        lines.append(inner + "pass")
+    return lines
+
+
+def _has_code(body: tuple[ir.Stmt, ...] | list[ir.Stmt]) -> bool:
+    return any(not isinstance(s, ir.Comment | ir.Backprop) for s in body)
 
 
 def signature(fn: ir.Function) -> str:
@@ -86,5 +161,5 @@ def signature(fn: ir.Function) -> str:
 
 def function(fn: ir.Function) -> str:
     """The full source of ``fn`` as a ``def`` statement."""
-    body = lines_of(fn.body) or ["pass"]
-    return "\n".join([signature(fn), *(INDENT + line for line in body)]) + "\n"
+    body = [INDENT + line for line in _block(fn.body, 0)] or [INDENT + "pass"]
+    return "\n".join([signature(fn), *body]) + "\n"

@@ -71,7 +71,20 @@ class Tuple:
     elts: tuple[Expr, ...]
 
 
-Expr = Union[Name, Const, BinOp, UnaryOp, Compare, Attr, Call, Tuple]
+@dataclass(frozen=True)
+class Subscript:
+    value: Expr
+    index: Expr
+
+
+@dataclass(frozen=True)
+class Slice:
+    lower: Expr | None = None
+    upper: Expr | None = None
+    step: Expr | None = None
+
+
+Expr = Union[Name, Const, BinOp, UnaryOp, Compare, Attr, Call, Tuple, Subscript, Slice]
 
 
 def children(expr: Expr) -> tuple[Expr, ...]:
@@ -86,6 +99,10 @@ def children(expr: Expr) -> tuple[Expr, ...]:
         return (expr.func, *expr.args, *(value for _, value in expr.kwargs))
     if isinstance(expr, Tuple):
         return expr.elts
+    if isinstance(expr, Subscript):
+        return (expr.value, expr.index)
+    if isinstance(expr, Slice):
+        return tuple(e for e in (expr.lower, expr.upper, expr.step) if e is not None)
     return ()
 
 
@@ -106,6 +123,13 @@ def with_children(expr: Expr, new: tuple[Expr, ...] | list[Expr]) -> Expr:
         return Call(new[0], new[1:1 + n_args], kwargs)
     if isinstance(expr, Tuple):
         return Tuple(new)
+    if isinstance(expr, Subscript):
+        return Subscript(new[0], new[1])
+    if isinstance(expr, Slice):
+        parts, it = [], iter(new)
+        for old in (expr.lower, expr.upper, expr.step):
+            parts.append(None if old is None else next(it))
+        return Slice(*parts)
     return expr
 
 
@@ -136,8 +160,8 @@ def map_expr(expr: Expr, fn: Callable[[Expr], Expr]) -> Expr:
             tuple(map_expr(a, fn) for a in expr.args),
             tuple((k, map_expr(v, fn)) for k, v in expr.kwargs),
         )
-    elif isinstance(expr, Tuple):
-        expr = Tuple(tuple(map_expr(e, fn) for e in expr.elts))
+    elif isinstance(expr, Tuple | Subscript | Slice):
+        expr = with_children(expr, [map_expr(e, fn) for e in children(expr)])
     return fn(expr)
 
 
@@ -207,24 +231,125 @@ class Return:
     loc: Location = UNKNOWN_LOCATION
 
 
-Stmt = Union[Assign, Adjoint, Effect, Comment, Backprop, Return]
+@dataclass(frozen=True)
+class AdjointItem:
+    """``target[index] += value``: a contribution to one element of a container's adjoint."""
+
+    target: str
+    index: Expr
+    value: Expr
+    tag: int = 0
+
+
+@dataclass(frozen=True)
+class Push:
+    """Save ``name``'s current value before a loop overwrites it: ``push(name)``."""
+
+    name: str
+    via: str = "push"
+
+
+@dataclass(frozen=True)
+class Pop:
+    """Restore the value the matching :class:`Push` saved: ``name = pop()``."""
+
+    name: str
+    via: str = "pop"
+
+
+@dataclass(frozen=True)
+class If:
+    test: Expr
+    body: tuple[Stmt, ...]
+    orelse: tuple[Stmt, ...] = ()
+    tag: int = 0
+    loc: Location = UNKNOWN_LOCATION
+
+
+@dataclass(frozen=True)
+class Loop:
+    """A loop, in one of three shapes.
+
+    - ``for index in iterable: body`` (``iterable`` is an expression such as
+      ``range(n)`` or ``reversed(range(n))``);
+    - ``while <test>; cond: body`` (``test`` computes ``cond`` before each iteration);
+    - either one with ``counter`` (the number of iterations run, for the backward
+      pass) and ``exit_flag`` (``if exit_flag: break`` ends each iteration).
+
+    ``carried`` names the values that flow from one iteration to the next.
+    """
+
+    body: tuple[Stmt, ...]
+    index: str | None = None
+    iterable: Expr | None = None
+    test: tuple[Stmt, ...] = ()
+    cond: Expr | None = None
+    counter: str | None = None
+    exit_flag: str | None = None
+    carried: tuple[str, ...] = ()
+    tag: int = 0
+    loc: Location = UNKNOWN_LOCATION
+
+
+Stmt = Union[Assign, Adjoint, AdjointItem, Effect, Comment, Backprop, Return, Push, Pop, If, Loop]
+
+
+def blocks_of(stmt: Stmt) -> tuple[tuple[Stmt, ...], ...]:
+    """The statement lists nested directly inside ``stmt``."""
+    if isinstance(stmt, If):
+        return (stmt.body, stmt.orelse)
+    if isinstance(stmt, Loop):
+        return (stmt.test, stmt.body)
+    return ()
+
+
+def walk(body: tuple[Stmt, ...] | list[Stmt]) -> Iterator[Stmt]:
+    """Every statement of ``body``, nested ones included, in program order."""
+    for stmt in body:
+        yield stmt
+        for block in blocks_of(stmt):
+            yield from walk(block)
 
 
 def targets_of(stmt: Stmt) -> tuple[str, ...]:
-    """Names a statement writes."""
+    """Names a simple statement writes (for compound ones: their own bookkeeping names)."""
     if isinstance(stmt, Assign | Adjoint):
         return (stmt.target,)
+    if isinstance(stmt, Pop):
+        return (stmt.name,)
+    if isinstance(stmt, Loop):
+        return tuple(n for n in (stmt.index, stmt.counter) if n)
     return ()
 
 
 def reads_of(stmt: Stmt) -> Iterator[str]:
-    """Names a statement reads (an accumulation also reads its target)."""
+    """Names a statement reads itself (not counting nested blocks)."""
     if isinstance(stmt, Assign | Effect | Return):
         yield from names_in(stmt.value)
     elif isinstance(stmt, Adjoint):
         yield from names_in(stmt.value)
         if stmt.accumulate:
             yield stmt.target
+    elif isinstance(stmt, AdjointItem):
+        yield stmt.target
+        yield from names_in(stmt.index)
+        yield from names_in(stmt.value)
+    elif isinstance(stmt, Push):
+        yield stmt.name
+        yield stmt.via
+    elif isinstance(stmt, Pop):
+        yield stmt.via
+    elif isinstance(stmt, If):
+        yield from names_in(stmt.test)
+    elif isinstance(stmt, Loop):
+        if stmt.iterable is not None:
+            yield from names_in(stmt.iterable)
+        if stmt.cond is not None:
+            yield from names_in(stmt.cond)
+        if stmt.exit_flag:
+            yield stmt.exit_flag
+        if stmt.counter:
+            yield stmt.counter
 
 
 @dataclass(frozen=True)
@@ -256,7 +381,62 @@ class Function:
     def names(self) -> set[str]:
         """Every name the function mentions: params, targets, reads and bindings."""
         found = set(self.params) | set(self.kwonly) | set(self.bindings) | set(self.free_cells)
-        for stmt in self.body:
+        for stmt in walk(self.body):
             found.update(targets_of(stmt))
             found.update(reads_of(stmt))
         return found
+
+
+def _rename_name(name: str | None, mapping: Mapping[str, str]) -> str | None:
+    return mapping.get(name, name) if name is not None else None
+
+
+def rename(body: tuple[Stmt, ...] | list[Stmt], mapping: Mapping[str, str]) -> tuple[Stmt, ...]:
+    """``body`` with every variable in ``mapping`` renamed, reads and writes, nested blocks too."""
+    if not mapping:
+        return tuple(body)
+    as_exprs = {old: Name(new) for old, new in mapping.items()}
+    sub = lambda e: None if e is None else substitute(e, as_exprs)  # noqa: E731
+    out: list[Stmt] = []
+    for stmt in body:
+        if isinstance(stmt, Assign):
+            stmt = replace(stmt, target=mapping.get(stmt.target, stmt.target), value=sub(stmt.value),
+                           operands=tuple(sub(o) for o in stmt.operands))
+        elif isinstance(stmt, Adjoint | AdjointItem):
+            stmt = replace(stmt, target=mapping.get(stmt.target, stmt.target), value=sub(stmt.value),
+                           **({"index": sub(stmt.index)} if isinstance(stmt, AdjointItem) else {}))
+        elif isinstance(stmt, Effect | Return):
+            stmt = replace(stmt, value=sub(stmt.value))
+        elif isinstance(stmt, Push | Pop):
+            stmt = replace(stmt, name=mapping.get(stmt.name, stmt.name))
+        elif isinstance(stmt, Backprop):
+            stmt = Backprop(rename((stmt.forward,), mapping)[0])
+        elif isinstance(stmt, If):
+            stmt = replace(stmt, test=sub(stmt.test), body=rename(stmt.body, mapping),
+                           orelse=rename(stmt.orelse, mapping))
+        elif isinstance(stmt, Loop):
+            stmt = replace(
+                stmt, body=rename(stmt.body, mapping), test=rename(stmt.test, mapping),
+                index=_rename_name(stmt.index, mapping), iterable=sub(stmt.iterable),
+                cond=sub(stmt.cond), counter=_rename_name(stmt.counter, mapping),
+                exit_flag=_rename_name(stmt.exit_flag, mapping),
+                carried=tuple(mapping.get(c, c) for c in stmt.carried),
+            )
+        out.append(stmt)
+    return tuple(out)
+
+
+def defined_in(body: tuple[Stmt, ...] | list[Stmt]) -> set[str]:
+    """Every name written anywhere in ``body`` (nested blocks included)."""
+    found: set[str] = set()
+    for stmt in walk(body):
+        found.update(targets_of(stmt))
+    return found
+
+
+def read_in(body: tuple[Stmt, ...] | list[Stmt]) -> set[str]:
+    """Every name read anywhere in ``body`` (nested blocks included)."""
+    found: set[str] = set()
+    for stmt in walk(body):
+        found.update(reads_of(stmt))
+    return found

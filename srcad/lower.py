@@ -9,8 +9,10 @@ derivative table; a multi-operation idiom (the sigmoid) stays one gate.
 from __future__ import annotations
 
 import ast
+import builtins
+import contextlib
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +21,8 @@ from .errors import Location, NonScalarOutputError, SrcadError, UnsupportedSynta
 from .frontend import MISSING, FunctionSource, read_function
 from .names import NameAllocator
 from .rules import TABLE, RuleTable
-from .rules.table import _index_key, match
+from .desugar import desugar
+from .rules.table import COPY, Scatter, _index_key, match, pack_rule
 from .subset import check_supported
 
 
@@ -41,6 +44,17 @@ class Scope:
     env: dict[str, Any] = field(default_factory=dict)  # user name -> current value
     local_names: frozenset[str] = frozenset()
     is_root: bool = False
+    node: ast.FunctionDef | None = None  # the desugared function
+
+
+@dataclass
+class LoopContext:
+    """The loop being lowered: ``break`` sets its exit flag."""
+
+    exit_flag: str | None = None
+
+
+_RESULT = object()  # the pseudo-variable that carries a function's result through phis
 
 
 def _assigned_names(fn: ast.FunctionDef) -> set[str]:
@@ -69,6 +83,7 @@ class Lowerer:
         self.inlining: list[Any] = [root.function]
         self._raw_nodes: dict[int, tuple[ir.Expr, ast.AST]] = {}
         self._tag = 0
+        self.loops: list[LoopContext] = []
         #: Inlined callees as (how to look the name up again, object, code), so that a
         #: cached gradient can tell when a helper was redefined.
         self.dependencies: list[tuple[Callable[[], Any], Any, Any]] = []
@@ -78,10 +93,11 @@ class Lowerer:
         fn = self.root.node
         params = tuple(a.arg for a in (*fn.args.posonlyargs, *fn.args.args))
         kwonly = tuple(a.arg for a in fn.args.kwonlyargs)
-        scope = Scope(self.root, local_names=frozenset(_assigned_names(fn)), is_root=True)
+        scope = Scope(self.root, local_names=frozenset(_assigned_names(fn)), is_root=True,
+                      node=desugar(fn))
         for param in (*params, *kwonly):
             scope.env[param] = ir.Name(self.names.own(param))
-        result, return_node = self.lower_body(scope, lambda: self.names.fresh(fn.name))
+        result, return_node = self.lower_body(scope, self._lazy(lambda: self.names.fresh(fn.name)))
         if isinstance(result, TupleValue):
             raise NonScalarOutputError(
                 f"{fn.name} returns a tuple of {len(result.items)} values; grad needs one "
@@ -104,13 +120,318 @@ class Lowerer:
             dependencies=tuple(self.dependencies),
         )
 
+    @staticmethod
+    def _lazy(make: Callable[[], str]) -> Callable[[], str]:
+        """A name allocated on first use and the same on every later use."""
+        made: list[str] = []
+
+        def name() -> str:
+            if not made:
+                made.append(make())
+            return made[0]
+
+        return name
+
     def lower_body(self, scope: Scope, result_name: Callable[[], str]) -> tuple[Any, ast.Return]:
-        """Lower a function body; return its result value and its `return` statement."""
-        for stmt in scope.source.node.body:
+        """Lower a function body; return its result value and its (last) `return` statement."""
+        self._last_return: ast.Return | None = None
+        result = self.lower_statements(scope, scope.node.body, result_name)
+        if result is None:  # pragma: no cover - check_supported guarantees a return
+            raise self.error(scope, scope.node, "the function does not return a value", "return one")
+        return result, self._last_return
+
+    def lower_statements(self, scope: Scope, stmts: list[ast.stmt],
+                         result_name: Callable[[], str] | None) -> Any:
+        """Lower a statement list; return the result value when it ends in `return`."""
+        for stmt in stmts:
             if isinstance(stmt, ast.Return):
-                return self.lower_expr(scope, stmt.value, result_name), stmt
-            self.lower_statement(scope, stmt)
-        raise AssertionError("check_supported guarantees a final return")  # pragma: no cover
+                self._last_return = stmt
+                return self.lower_expr(scope, stmt.value, result_name)
+            if isinstance(stmt, ast.If):
+                result = self.lower_if(scope, stmt, result_name)
+                if result is not None:
+                    return result
+            elif isinstance(stmt, ast.For):
+                self.lower_for(scope, stmt)
+            elif isinstance(stmt, ast.While):
+                self.lower_while(scope, stmt)
+            elif isinstance(stmt, ast.Break):
+                context = self.loops[-1]
+                if context.exit_flag is None:
+                    context.exit_flag = self.names.fresh("stop")
+                self.emit(ir.Assign(context.exit_flag, ir.Const(True), tag=self.next_tag(),
+                                    loc=scope.source.location(stmt)))
+            elif isinstance(stmt, ast.Continue):
+                pass  # desugaring moved the rest of the iteration into the other branch
+            else:
+                self.lower_statement(scope, stmt)
+        return None
+
+    # ------------------------------------------------------------ blocks and phis
+    def emit(self, stmt: ir.Stmt) -> None:
+        self.body.append(stmt)
+
+    @contextlib.contextmanager
+    def block(self) -> Iterator[list[ir.Stmt]]:
+        """Collect the statements lowered inside the ``with`` into a new list."""
+        outer, self.body = self.body, []
+        try:
+            yield self.body
+        finally:
+            self.body = outer
+
+    def phi(self, stmts: list[ir.Stmt], value: Any, merged: str,
+            renamed: dict[str, str]) -> list[ir.Stmt]:
+        """Make ``merged`` hold ``value`` at the end of ``stmts``.
+
+        When ``value`` is a name the block itself defines (at its top level), that
+        definition is renamed to ``merged`` (no copy); otherwise a copy is appended.
+        """
+        value = ir.substitute(value, {o: ir.Name(n) for o, n in renamed.items()}) \
+            if isinstance(value, ir.Name) else value
+        if isinstance(value, TupleValue):
+            raise UnsupportedSyntaxError(
+                "a tuple value that differs between branches or iterations is not supported",
+                "unpack it into separate variables first", ir.UNKNOWN_LOCATION)
+        if isinstance(value, ir.Name) and value.id not in renamed.values():
+            position = _defining_position(stmts, value.id)
+            if position is not None and merged not in ir.read_in(stmts[position + 1:]):
+                renamed[value.id] = merged
+                return [s for s in ir.rename(stmts, {value.id: merged}) if not _is_self_copy(s)]
+        stmts.append(ir.Assign(merged, value, COPY, (value,), tag=self.next_tag()))
+        return stmts
+
+    def merge_branches(self, scope: Scope, before: dict[str, Any],
+                       branches: list[tuple[list[ir.Stmt], dict[str, Any]]],
+                       merged_name: Callable[[Any], str]) -> list[list[ir.Stmt]]:
+        """Give every variable whose value differs between ``branches`` one merged name."""
+        names = [v for v in branches[0][1] if all(v in env for _, env in branches)]
+        differing = [v for v in names
+                     if any(env[v] != branches[0][1][v] for _, env in branches[1:])
+                     or (v in before and branches[0][1][v] != before[v])]
+        out = []
+        merged = {v: merged_name(v) for v in differing}
+        for stmts, env in branches:
+            renamed: dict[str, str] = {}
+            for v in differing:
+                stmts = self.phi(stmts, env[v], merged[v], renamed)
+            out.append(stmts)
+        scope.env = {v: before[v] for v in before}
+        for v in names:
+            scope.env[v] = ir.Name(merged[v]) if v in merged else branches[0][1][v]
+        return out
+
+    # ------------------------------------------------------------ if
+    def lower_if(self, scope: Scope, node: ast.If, result_name: Callable[[], str] | None) -> Any:
+        test = self.lower_operand(scope, node.test)
+        before = dict(scope.env)
+        branches, results = [], []
+        for block_nodes in (node.body, node.orelse):
+            scope.env = dict(before)
+            with self.block() as stmts:
+                results.append(self.lower_statements(scope, block_nodes, None))
+            env = dict(scope.env)
+            if results[-1] is not None:
+                env[_RESULT] = results[-1]
+            branches.append((stmts, env))
+        if (results[0] is None) != (results[1] is None):  # pragma: no cover - desugar prevents it
+            raise self.error(scope, node, "only one branch returns", "return in both branches")
+        result_slot = result_name or self._lazy(self.names.temp)
+        merged = self.merge_branches(
+            scope, before, branches,
+            lambda v: result_slot() if v is _RESULT else self.variable_name(scope, v))
+        result = scope.env.pop(_RESULT, None)
+        self.emit(ir.If(test, tuple(merged[0]), tuple(merged[1]), tag=self.next_tag(),
+                        loc=scope.source.location(node)))
+        return result
+
+    def conditional(self, scope: Scope, test: ir.Expr, then_node: ast.expr | None,
+                    then_value: Any, else_node: ast.expr | None, else_value: Any,
+                    target: Callable[[], str] | None, node: ast.AST) -> ir.Expr:
+        """``target = <then> if test else <else>``, each side lowered in its own branch."""
+        branches = []
+        for side_node, side_value in ((then_node, then_value), (else_node, else_value)):
+            with self.block() as stmts:
+                value = side_value if side_node is None else self.lower_operand(scope, side_node)
+            branches.append((stmts, {_RESULT: value}))
+        name = (target or self.names.temp)()
+        merged = self.merge_branches(scope, dict(scope.env), branches, lambda _: name)
+        scope.env.pop(_RESULT, None)
+        self.emit(ir.If(test, tuple(merged[0]), tuple(merged[1]), tag=self.next_tag(),
+                        loc=scope.source.location(node)))
+        return ir.Name(name)
+
+    # ------------------------------------------------------------ loops
+    def carried_names(self, scope: Scope, node: ast.For | ast.While) -> list[str]:
+        """User variables the loop assigns that live across iterations or after the loop."""
+        inside = {id(n) for n in ast.walk(node)}
+        loaded_outside = {
+            n.id for n in ast.walk(scope.node)
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and id(n) not in inside
+        }
+        assigned = []
+        for n in ast.walk(node):
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and n.id not in assigned:
+                assigned.append(n.id)
+        targets = ({n.id for n in ast.walk(node.target) if isinstance(n, ast.Name)}
+                   if isinstance(node, ast.For) else set())
+        return [v for v in assigned if v not in targets
+                and (v in scope.env or v in loaded_outside)]
+
+    def enter_loop(self, scope: Scope, node: ast.For | ast.While) -> dict[str, str]:
+        """Entry copies: each carried variable gets the one name it keeps inside the loop."""
+        carried = {}
+        for v in self.carried_names(scope, node):
+            name = self.variable_name(scope, v)
+            value = scope.env.get(v, ir.Const(None))
+            if isinstance(value, TupleValue):
+                value = self.materialize(scope, value, node)
+            self.emit(ir.Assign(name, value, COPY, (value,), tag=self.next_tag(),
+                                loc=scope.source.location(node)))
+            scope.env[v] = ir.Name(name)
+            carried[v] = name
+        return carried
+
+    def back_edge(self, scope: Scope, stmts: list[ir.Stmt], carried: dict[str, str]) -> list[ir.Stmt]:
+        """Make each carried name hold its new value at the end of the body."""
+        renamed: dict[str, str] = {}
+        for v, name in carried.items():
+            value = scope.env.get(v, ir.Name(name))
+            if value != ir.Name(name):
+                stmts = self.phi(stmts, value, name, renamed)
+        return stmts
+
+    def loop_iteration(self, scope: Scope, node: ast.For | ast.While,
+                       carried: dict[str, str], prologue: Callable[[], None]) -> tuple[list, LoopContext]:
+        before = dict(scope.env)
+        context = LoopContext()
+        self.loops.append(context)
+        try:
+            with self.block() as stmts:
+                prologue()
+                self.lower_statements(scope, node.body, None)
+            stmts = self.back_edge(scope, stmts, carried)
+        finally:
+            self.loops.pop()
+        scope.env = {v: before[v] for v in before}
+        for v, name in carried.items():
+            scope.env[v] = ir.Name(name)
+        return stmts, context
+
+    def lower_for(self, scope: Scope, node: ast.For) -> None:
+        target = node.target
+        range_args = self.range_arguments(scope, node.iter)
+        if range_args is not None:
+            count = ir.Call(self.builtin_ref(scope, "range"), tuple(range_args))
+            element = None
+        else:
+            length, element = self.iteration(scope, node.iter)
+            count = ir.Call(self.builtin_ref(scope, "range"), (length,))
+        start = len(self.body)
+        carried = self.enter_loop(scope, node)
+        if element is None and isinstance(target, ast.Name):
+            index = self.variable_name(scope, target.id)
+        elif _is_enumerate(self, scope, node.iter) and isinstance(target, ast.Tuple) \
+                and isinstance(target.elts[0], ast.Name):
+            index = self.variable_name(scope, target.elts[0].id)
+        else:
+            index = self.names.fresh("k")
+
+        def prologue() -> None:
+            value = ir.Name(index) if element is None else element(ir.Name(index))
+            self.bind(scope, target, value)
+
+        stmts, context = self.loop_iteration(scope, node, carried, prologue)
+        counter = None
+        if context.exit_flag is not None:
+            self.body.insert(start, ir.Assign(context.exit_flag, ir.Const(False), tag=0))
+            counter = self.names.fresh("n_iter")
+        self.emit(ir.Loop(tuple(stmts), index=index, iterable=count, counter=counter,
+                          exit_flag=context.exit_flag, carried=tuple(carried.values()),
+                          tag=self.next_tag(), loc=scope.source.location(node)))
+
+    def range_arguments(self, scope: Scope, node: ast.expr) -> list[ir.Expr] | None:
+        if isinstance(node, ast.Call) and not node.keywords \
+                and self.static_object(scope, node.func) is builtins.range:
+            return [self.lower_operand(scope, a) for a in node.args]
+        return None
+
+    def iteration(self, scope: Scope, node: ast.expr):
+        """How to loop over ``node``: its length and a function giving element ``k``."""
+        callee = self.static_object(scope, node.func) if isinstance(node, ast.Call) else None
+        keywords = {kw.arg for kw in node.keywords} if isinstance(node, ast.Call) else set()
+        if callee is builtins.enumerate and len(node.args) == 1 and not keywords:
+            length, inner = self.iteration(scope, node.args[0])
+            return length, lambda k: TupleValue((k, inner(k)))
+        if callee is builtins.zip and node.args and keywords <= {"strict"}:
+            parts = [self.iteration(scope, a) for a in node.args]
+            length = parts[0][0]
+            for other, _ in parts[1:]:
+                length = self.emit_value(
+                    scope, ir.Call(self.builtin_ref(scope, "min"), (length, other)), node)
+            return length, lambda k: TupleValue(tuple(inner(k) for _, inner in parts))
+        if isinstance(node, ast.GeneratorExp) or (
+            isinstance(node, ast.Call) and callee in (iter, map, filter, reversed, sorted)
+        ):
+            raise self.error(scope, node, "srcad loops over range(...), enumerate(...), "
+                             "zip(...), tuples, lists and arrays only",
+                             "build a list or array first, or loop over range(len(...))")
+        seq = self.sequence(scope, node)
+        length = self.emit_value(scope, ir.Call(self.builtin_ref(scope, "len"), (seq,)), node)
+        return length, lambda k: self.element(scope, seq, k, node)
+
+    def lower_while(self, scope: Scope, node: ast.While) -> None:
+        start = len(self.body)
+        carried = self.enter_loop(scope, node)
+        with self.block() as test_stmts:
+            cond = self.lower_operand(scope, node.test)
+        stmts, context = self.loop_iteration(scope, node, carried, lambda: None)
+        if context.exit_flag is not None:
+            self.body.insert(start, ir.Assign(context.exit_flag, ir.Const(False), tag=0))
+        self.emit(ir.Loop(tuple(stmts), test=tuple(test_stmts), cond=cond,
+                          counter=self.names.fresh("n_iter"), exit_flag=context.exit_flag,
+                          carried=tuple(carried.values()), tag=self.next_tag(),
+                          loc=scope.source.location(node)))
+
+    def sequence(self, scope: Scope, node: ast.expr) -> ir.Expr:
+        value = self.lower_expr(scope, node, None)
+        if isinstance(value, TupleValue):
+            value = self.materialize(scope, value, node)
+        return value
+
+    def materialize(self, scope: Scope, value: TupleValue, node: ast.AST) -> ir.Expr:
+        """A tuple of values as one value: ``t = (a, b, c)``."""
+        items = tuple(self.materialize(scope, v, node) if isinstance(v, TupleValue) else v
+                      for v in value.items)
+        name = self.names.temp()
+        self.emit(ir.Assign(name, ir.Tuple(items), pack_rule(len(items)), items,
+                            tag=self.next_tag(), loc=scope.source.location(node)))
+        return ir.Name(name)
+
+    def element(self, scope: Scope, seq: ir.Expr, index: ir.Expr, node: ast.AST) -> ir.Expr:
+        rule = next(r for r in self.table.candidates(("subscript",)) if r.params == ("x", "i"))
+        name = self.names.temp()
+        self.emit(ir.Assign(name, ir.Subscript(seq, index), rule, (seq, index),
+                            tag=self.next_tag(), loc=scope.source.location(node)))
+        return ir.Name(name)
+
+    def emit_value(self, scope: Scope, value: ir.Expr, node: ast.AST) -> ir.Expr:
+        """A non-differentiated helper value (lengths and such) in a temporary."""
+        name = self.names.temp()
+        self.emit(ir.Assign(name, value, tag=self.next_tag(), loc=scope.source.location(node)))
+        return ir.Name(name)
+
+    def builtin_ref(self, scope: Scope, name: str) -> ir.Expr:
+        """A reference to a builtin that the user's own names do not shadow."""
+        obj = getattr(builtins, name)
+        if name not in _assigned_names(self.root.node) and self.root.lookup(name) is obj:
+            return ir.Name(name)
+        for bound_name, bound_obj in self.bindings.items():
+            if bound_obj is obj:
+                return ir.Name(bound_name)
+        bound_name = self.names.fresh(name)
+        self.bindings[bound_name] = obj
+        return ir.Name(bound_name)
 
     # ------------------------------------------------------------ statements
     def lower_statement(self, scope: Scope, stmt: ast.stmt) -> None:
@@ -170,12 +491,21 @@ class Lowerer:
 
         ``target`` names the value when ``node`` is an operation (else a temporary).
         """
+        if isinstance(node, _Operand):
+            return node.value
         if isinstance(node, ast.Constant):
             return ir.Const(node.value)
         if isinstance(node, ast.Name):
             return self.read_name(scope, node)
-        if isinstance(node, ast.Tuple):
+        if isinstance(node, ast.Tuple | ast.List):
             return TupleValue(tuple(self.lower_expr(scope, e, None) for e in node.elts))
+        if isinstance(node, ast.IfExp):
+            test = self.lower_operand(scope, node.test)
+            return self.conditional(scope, test, node.body, None, node.orelse, None, target, node)
+        if isinstance(node, ast.BoolOp):
+            return self.bool_op(scope, node, target)
+        if isinstance(node, ast.Compare) and len(node.ops) > 1:
+            return self.compare_chain(scope, node, target)
         if (
             isinstance(node, ast.UnaryOp)
             and isinstance(node.op, ast.USub | ast.UAdd)
@@ -195,6 +525,38 @@ class Lowerer:
             ):
                 return self.inline(scope, node, callee, target)
         return self.operation(scope, node, target)
+
+    def bool_op(self, scope: Scope, node: ast.BoolOp, target: Callable[[], str] | None) -> ir.Expr:
+        """``a and b``/``a or b`` with Python's short-circuit: the second side is only
+        evaluated in the branch that needs it."""
+        value = self.lower_operand(scope, node.values[0])
+        for index, right in enumerate(node.values[1:], start=1):
+            last = index == len(node.values) - 1
+            name_for = target if last else None
+            if isinstance(node.op, ast.And):
+                value = self.conditional(scope, value, right, None, None, value, name_for, node)
+            else:
+                value = self.conditional(scope, value, None, value, right, None, name_for, node)
+        return value
+
+    def compare_chain(self, scope: Scope, node: ast.Compare, target: Callable[[], str] | None) -> ir.Expr:
+        """``a < b < c`` as ``a < b and b < c`` (each operand evaluated once)."""
+        operands = [self.lower_operand(scope, node.left)]
+        operands += [self.lower_operand(scope, c) for c in node.comparators]
+        result = None
+        for op, left, right in zip(node.ops, operands, operands[1:]):
+            compare = ast.copy_location(ast.Compare(_Operand(left), [op], [_Operand(right)]), node)
+            step = self.operation(scope, compare, None)
+            if result is None:
+                result = step
+            else:
+                result = self.conditional(scope, result, None, step, None, result, None, node)
+        if target is not None:
+            name = target()
+            self.emit(ir.Assign(name, result, COPY, (result,), tag=self.next_tag(),
+                                loc=scope.source.location(node)))
+            return ir.Name(name)
+        return result
 
     def read_name(self, scope: Scope, node: ast.Name) -> Any:
         if node.id in scope.env:
@@ -246,9 +608,23 @@ class Lowerer:
     # ------------------------------------------------------------ operations
     def raw(self, node: ast.expr) -> ir.Expr:
         """The IR form of an unlowered subtree, remembering each node's AST."""
-        expr = pyexpr.from_ast(node, leaf=lambda n: None if n is node else self.raw(n))
+        if isinstance(node, _Operand | _Opaque):
+            expr = ir.Name("\0operand")  # a placeholder that matches only rule parameters
+            self._raw_nodes[id(expr)] = (expr, node.node if isinstance(node, _Opaque) else node)
+            return expr
+        expr = pyexpr.from_ast(node, leaf=lambda n: None if n is node else self._raw_child(n))
         self._raw_nodes[id(expr)] = (expr, node)
         return expr
+
+    def _raw_child(self, node: ast.expr) -> ir.Expr:
+        """A sub-expression for matching; one with no IR form (``a if c else b``, ``a and
+        b``) becomes a placeholder that only a rule parameter can match."""
+        if isinstance(node, ast.Compare) and len(node.ops) > 1:
+            return self.raw(_Opaque(node))
+        try:
+            return self.raw(node)
+        except pyexpr.NotAnExpression:
+            return self.raw(_Opaque(node))
 
     def operation(self, scope: Scope, node: ast.expr, target: Callable[[], str] | None) -> ir.Expr:
         """Lower one operation (and, first, its operands) to an Assign; return its name."""
@@ -259,7 +635,9 @@ class Lowerer:
                              "not supported", "rewrite it with arithmetic and calls") from None
         rule, bound = self.find_rule(scope, raw)
         if rule is not None:
-            operands = {p: self.lower_operand(scope, self._raw_nodes[id(e)][1])
+            index_params = {a.index for a in rule.adjoints if isinstance(a, Scatter)}
+            operands = {p: (self.lower_index if p in index_params else self.lower_operand)(
+                            scope, self._raw_nodes[id(e)][1])
                         for p, e in bound.items()}
             value = self.spell(scope, rule.pattern, raw, rule.params, operands)
             operand_list = tuple(operands[p] for p in rule.params)
@@ -272,6 +650,15 @@ class Lowerer:
             tag=self.next_tag(), loc=scope.source.location(node),
         ))
         return ir.Name(name)
+
+    def lower_index(self, scope: Scope, node: ast.expr) -> ir.Expr:
+        """An index expression: slices and tuples of indices stay one expression."""
+        if isinstance(node, ast.Slice):
+            part = lambda n: None if n is None else self.lower_operand(scope, n)  # noqa: E731
+            return ir.Slice(part(node.lower), part(node.upper), part(node.step))
+        if isinstance(node, ast.Tuple):
+            return ir.Tuple(tuple(self.lower_index(scope, e) for e in node.elts))
+        return self.lower_operand(scope, node)
 
     def lower_operand(self, scope: Scope, node: ast.expr) -> ir.Expr:
         value = self.lower_expr(scope, node, None)
@@ -374,10 +761,13 @@ class Lowerer:
                 values[param] = self.constant(defaults[param])
         self.body.append(ir.Comment(f"inlined {fn.name}() from "
                                     f"{_short(source.filename)}:{fn.lineno}", header=True))
-        inner = Scope(source, env=values, local_names=frozenset(_assigned_names(fn)))
+        inner = Scope(source, env=values, local_names=frozenset(_assigned_names(fn)),
+                      node=desugar(fn))
         self.inlining.append(callee)
         try:
-            result, _ = self.lower_body(inner, target or self.names.temp)
+            saved_return = getattr(self, "_last_return", None)
+            result, _ = self.lower_body(inner, self._lazy(target or self.names.temp))
+            self._last_return = saved_return
         finally:
             self.inlining.pop()
         return result
@@ -392,6 +782,45 @@ class Lowerer:
     # ------------------------------------------------------------ errors
     def error(self, scope: Scope, node: ast.AST, message: str, hint: str) -> SrcadError:
         return UnsupportedSyntaxError(message, hint, scope.source.location(node))
+
+
+class _Operand(ast.expr):
+    """An already-lowered value standing in an AST (used to build comparisons)."""
+
+    _fields = ()
+
+    def __init__(self, value: ir.Expr) -> None:
+        super().__init__()
+        self.value = value
+
+
+class _Opaque(ast.expr):
+    """Wraps a sub-expression that is lowered on its own, as an operand."""
+
+    _fields = ()
+
+    def __init__(self, node: ast.expr) -> None:
+        super().__init__()
+        self.node = node
+
+
+def _is_enumerate(lowerer: Lowerer, scope: Scope, node: ast.expr) -> bool:
+    return isinstance(node, ast.Call) and lowerer.static_object(scope, node.func) is builtins.enumerate
+
+
+def _is_self_copy(stmt: ir.Stmt) -> bool:
+    return isinstance(stmt, ir.Assign) and stmt.value == ir.Name(stmt.target)
+
+
+def _defining_position(stmts: list[ir.Stmt], name: str) -> int | None:
+    """Index of the top-level statement of ``stmts`` that defines ``name``, if one does."""
+    for position, stmt in enumerate(stmts):
+        if isinstance(stmt, ir.Assign) and stmt.target == name:
+            return position
+        if isinstance(stmt, ir.If) and name in ir.defined_in(stmt.body) \
+                and name in ir.defined_in(stmt.orelse):
+            return position
+    return None
 
 
 def _short(filename: str) -> str:

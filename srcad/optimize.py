@@ -3,20 +3,27 @@
 - :func:`fold` — algebra on expressions: ``1 * g``, ``g * 1``, ``0 + g``, ``-(-g)``,
   ``x ** 1`` and constant arithmetic disappear;
 - :func:`propagate_copies` — ``da = db`` and ``df = 1.0`` are substituted into their
-  readers instead of being kept as copies;
+  readers instead of being kept as copies (``da += c`` after ``da = db`` becomes
+  ``da = db + c``);
 - :func:`eliminate_dead_code` — statements whose value nobody reads are dropped
-  (forward and backward), and so are headers left without lines.
+  (forward and backward), so are empty branches and loops, and headers left without
+  lines; a dropped copy is kept as a comment saying what was substituted.
 
-:func:`optimize` runs them to a fixed point and then makes accumulation alias-safe.
+:func:`optimize` runs them to a fixed point, keeps only the loop saves the remaining
+backward code reads, and makes in-place accumulation alias-safe.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from . import ir
-from .analyze import protect_aliases
+from .analyze import prune_saves, protect_aliases
+from .runtime import fresh_copy
 
 _ONE = (1, 1.0)
 _ZERO = (0, 0.0)
+BACKWARD_HEADER = "backward pass"
 
 
 def _is_const(expr: ir.Expr, values: tuple) -> bool:
@@ -31,13 +38,17 @@ def _const_number(expr: ir.Expr) -> bool:
     return isinstance(expr, ir.Const) and type(expr.value) in (int, float)
 
 
+def _negated(expr: ir.Expr) -> ir.Expr | None:
+    return expr.operand if isinstance(expr, ir.UnaryOp) and expr.op == "-" else None
+
+
 def _fold_node(expr: ir.Expr) -> ir.Expr:
     if isinstance(expr, ir.UnaryOp):
         inner = expr.operand
         if expr.op == "+":
             return inner
-        if expr.op == "-" and isinstance(inner, ir.UnaryOp) and inner.op == "-":
-            return inner.operand
+        if expr.op == "-" and _negated(inner) is not None:
+            return _negated(inner)
         if expr.op == "-" and _const_number(inner):
             return ir.Const(-inner.value)
         return expr
@@ -57,23 +68,22 @@ def _fold_node(expr: ir.Expr) -> ir.Expr:
             return _fold_node(ir.UnaryOp("-", right))
         if _is_const(right, (-1,)):
             return _fold_node(ir.UnaryOp("-", left))
-        if isinstance(left, ir.UnaryOp) and left.op == "-" and isinstance(right, ir.UnaryOp) \
-                and right.op == "-":
-            return ir.BinOp("*", left.operand, right.operand)
+        if _negated(left) is not None and _negated(right) is not None:
+            return ir.BinOp("*", _negated(left), _negated(right))
     if op == "+":
         if _is_const(left, _ZERO):
             return right
         if _is_const(right, _ZERO):
             return left
-        if isinstance(right, ir.UnaryOp) and right.op == "-":
-            return ir.BinOp("-", left, right.operand)
+        if _negated(right) is not None:
+            return ir.BinOp("-", left, _negated(right))
     if op == "-":
         if _is_const(right, _ZERO):
             return left
         if _is_const(left, _ZERO):
             return _fold_node(ir.UnaryOp("-", right))
-        if isinstance(right, ir.UnaryOp) and right.op == "-":
-            return ir.BinOp("+", left, right.operand)
+        if _negated(right) is not None:
+            return ir.BinOp("+", left, _negated(right))
     if op == "/" and _is_const(right, _ONE):
         return left
     if op == "**" and _is_const(right, _ONE):
@@ -86,75 +96,22 @@ def fold(expr: ir.Expr) -> ir.Expr:
     return ir.map_expr(expr, _fold_node)
 
 
-def _fold_stmt(stmt: ir.Stmt) -> ir.Stmt:
-    if isinstance(stmt, ir.Adjoint):
-        return ir.Adjoint(stmt.target, fold(stmt.value), stmt.accumulate, stmt.tag)
-    if isinstance(stmt, ir.Return):
-        return ir.Return(fold(stmt.value), stmt.loc)
-    return stmt
+def _with_blocks(stmt: ir.Stmt, blocks: list[tuple[ir.Stmt, ...]]) -> ir.Stmt:
+    if isinstance(stmt, ir.If):
+        return replace(stmt, body=blocks[0], orelse=blocks[1])
+    return replace(stmt, test=blocks[0], body=blocks[1])
 
 
-def _with_value(stmt: ir.Stmt, value: ir.Expr) -> ir.Stmt:
-    if isinstance(stmt, ir.Adjoint):
-        return ir.Adjoint(stmt.target, value, stmt.accumulate, stmt.tag)
-    if isinstance(stmt, ir.Assign):
-        return ir.Assign(stmt.target, value, stmt.rule, stmt.operands, stmt.tag, stmt.loc)
-    if isinstance(stmt, ir.Effect):
-        return ir.Effect(value, stmt.tag)
-    if isinstance(stmt, ir.Return):
-        return ir.Return(value, stmt.loc)
-    return stmt
-
-
-def propagate_copies(body: list[ir.Stmt]) -> list[ir.Stmt]:
-    """Replace reads of ``a`` after ``a = b`` (or ``a = 1.0``) by ``b``, as long as
-    neither is written again; ``a += c`` after ``a = b`` becomes ``a = b + c``.
-    The copies themselves are left for dead-code elimination."""
-    last_write: dict[str, int] = {}
-    for index, stmt in enumerate(body):
-        for target in ir.targets_of(stmt):
-            last_write[target] = index
-    copies: dict[str, ir.Expr] = {}
+def fold_statements(body: tuple[ir.Stmt, ...] | list[ir.Stmt]) -> list[ir.Stmt]:
+    """:func:`fold` applied to every backward expression."""
     out: list[ir.Stmt] = []
-    for index, stmt in enumerate(body):
-        if copies and isinstance(stmt, ir.Adjoint | ir.Effect | ir.Return):
-            value = ir.substitute(stmt.value, copies)
-            if isinstance(stmt, ir.Adjoint) and stmt.accumulate and stmt.target in copies:
-                stmt = ir.Adjoint(stmt.target, ir.BinOp("+", copies[stmt.target], value),
-                                  False, stmt.tag)
-            else:
-                stmt = _with_value(stmt, value)
-        for target in ir.targets_of(stmt):
-            copies.pop(target, None)
-            for name in [n for n, v in copies.items() if v == ir.Name(target)]:
-                del copies[name]
-        if (
-            isinstance(stmt, ir.Adjoint)
-            and not stmt.accumulate
-            and isinstance(stmt.value, ir.Name | ir.Const)
-            and (not isinstance(stmt.value, ir.Name) or last_write.get(stmt.value.id, -1) <= index)
-        ):
-            copies[stmt.target] = stmt.value
+    for stmt in body:
+        if isinstance(stmt, ir.Adjoint | ir.AdjointItem | ir.Return):
+            stmt = replace(stmt, value=fold(stmt.value))
+        elif isinstance(stmt, ir.If | ir.Loop):
+            stmt = _with_blocks(stmt, [tuple(fold_statements(b)) for b in ir.blocks_of(stmt)])
         out.append(stmt)
     return out
-
-
-def eliminate_dead_code(body: list[ir.Stmt]) -> list[ir.Stmt]:
-    """Drop assignments nobody reads afterwards, then headers left without lines."""
-    live: set[str] = set()
-    kept: list[ir.Stmt] = []
-    for stmt in reversed(body):
-        if isinstance(stmt, ir.Assign | ir.Adjoint):
-            if stmt.target not in live:
-                if _is_copy(stmt):  # keep a note of what was substituted
-                    kept.append(ir.Comment(f"{stmt.target} = {_short(stmt.value)} (substituted)"))
-                continue
-            if not (isinstance(stmt, ir.Adjoint) and stmt.accumulate):
-                live.discard(stmt.target)
-        live.update(ir.reads_of(stmt))
-        kept.append(stmt)
-    kept.reverse()
-    return _drop_empty_headers(kept)
 
 
 def _is_copy(stmt: ir.Stmt) -> bool:
@@ -162,8 +119,92 @@ def _is_copy(stmt: ir.Stmt) -> bool:
             and isinstance(stmt.value, ir.Name | ir.Const))
 
 
+def propagate_copies(body: list[ir.Stmt], copies: dict[str, ir.Expr] | None = None) -> list[ir.Stmt]:
+    """Replace reads of ``a`` after ``a = b`` (or ``a = 1.0``) by ``b`` while neither is
+    written again; ``a += c`` after ``a = b`` becomes ``a = b + c``. The copies
+    themselves are left for dead-code elimination."""
+    copies = {} if copies is None else dict(copies)
+    out: list[ir.Stmt] = []
+    for stmt in body:
+        if isinstance(stmt, ir.If | ir.Loop):
+            written = ir.defined_in([stmt])
+            for name in [n for n, v in copies.items()
+                         if n in written or (isinstance(v, ir.Name) and v.id in written)]:
+                del copies[name]
+            stmt = _with_blocks(stmt, [tuple(propagate_copies(list(b), copies))
+                                       for b in ir.blocks_of(stmt)])
+            out.append(stmt)
+            continue
+        if copies and isinstance(stmt, ir.Adjoint | ir.AdjointItem | ir.Effect | ir.Return):
+            value = ir.substitute(stmt.value, copies)
+            if isinstance(stmt, ir.Adjoint) and stmt.accumulate and stmt.target in copies:
+                stmt = ir.Adjoint(stmt.target, ir.BinOp("+", copies[stmt.target], value),
+                                  False, stmt.tag)
+            elif isinstance(stmt, ir.AdjointItem):
+                stmt = replace(stmt, value=value, index=ir.substitute(stmt.index, copies))
+            else:
+                stmt = replace(stmt, value=value)
+        for target in ir.targets_of(stmt):
+            copies.pop(target, None)
+            for name in [n for n, v in copies.items() if v == ir.Name(target)]:
+                del copies[name]
+        if isinstance(stmt, ir.AdjointItem):  # an in-place update: its target is not a copy
+            copies.pop(stmt.target, None)
+            for name in [n for n, v in copies.items() if v == ir.Name(stmt.target)]:
+                del copies[name]
+        if _is_copy(stmt) and stmt.value != ir.Name(stmt.target):
+            copies[stmt.target] = stmt.value
+        out.append(stmt)
+    return out
+
+
 def _short(expr: ir.Expr) -> str:
     return expr.id if isinstance(expr, ir.Name) else repr(expr.value)
+
+
+def _has_code(body: tuple[ir.Stmt, ...] | list[ir.Stmt]) -> bool:
+    return any(not isinstance(s, ir.Comment | ir.Backprop) for s in body)
+
+
+def eliminate_dead_code(body: list[ir.Stmt], live: set[str] | None = None) -> list[ir.Stmt]:
+    """Drop assignments nobody reads afterwards, then empty blocks and orphan headers."""
+    live = set() if live is None else live
+    kept: list[ir.Stmt] = []
+    for stmt in reversed(body):
+        if isinstance(stmt, ir.Assign | ir.Adjoint):
+            if stmt.target not in live or (isinstance(stmt, ir.Adjoint) and not stmt.accumulate
+                                           and stmt.value == ir.Name(stmt.target)):
+                if _is_copy(stmt) and stmt.value != ir.Name(stmt.target):
+                    kept.append(ir.Comment(f"{stmt.target} = {_short(stmt.value)} (substituted)"))
+                continue
+            if not (isinstance(stmt, ir.Adjoint) and stmt.accumulate):
+                live.discard(stmt.target)
+        elif isinstance(stmt, ir.AdjointItem) and stmt.target not in live:
+            continue
+        elif isinstance(stmt, ir.Pop):
+            live.discard(stmt.name)
+        elif isinstance(stmt, ir.If):
+            then_live, else_live = set(live), set(live)
+            body_ = tuple(eliminate_dead_code(list(stmt.body), then_live))
+            orelse = tuple(eliminate_dead_code(list(stmt.orelse), else_live))
+            if not _has_code(body_) and not _has_code(orelse):
+                continue
+            live.clear()
+            live.update(then_live | else_live)
+            stmt = replace(stmt, body=body_, orelse=orelse)
+        elif isinstance(stmt, ir.Loop):
+            loop_live = live | ir.read_in([stmt])
+            test = tuple(eliminate_dead_code(list(stmt.test), set(loop_live)))
+            body_ = tuple(eliminate_dead_code(list(stmt.body), set(loop_live)))
+            if not _has_code(body_) and not _has_code(test) and \
+                    (stmt.counter is None or stmt.counter not in live):
+                continue
+            stmt = replace(stmt, test=test, body=body_)
+            live.update(loop_live)
+        live.update(ir.reads_of(stmt))
+        kept.append(stmt)
+    kept.reverse()
+    return _drop_empty_headers(kept)
 
 
 def _drop_empty_headers(body: list[ir.Stmt]) -> list[ir.Stmt]:
@@ -185,9 +226,12 @@ def optimize(fn: ir.Function) -> ir.Function:
     body = list(fn.body)
     for _ in range(10):
         before = body
-        body = [_fold_stmt(s) for s in body]
+        body = fold_statements(body)
         body = propagate_copies(body)
         body = eliminate_dead_code(body)
         if body == before:
             break
-    return fn.with_body(protect_aliases(body))
+    fn = prune_saves(fn.with_body(body), BACKWARD_HEADER)
+    copy_name = next((n for n, v in fn.bindings.items() if v is fresh_copy), "fresh_copy")
+    body = eliminate_dead_code(list(fn.body))
+    return fn.with_body(protect_aliases(body, copy_name))

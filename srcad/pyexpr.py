@@ -63,8 +63,13 @@ def from_ast(node: ast.expr, leaf: Callable[[ast.expr], ir.Expr | None] | None =
             tuple(convert(a) for a in node.args),
             tuple((kw.arg, convert(kw.value)) for kw in node.keywords),
         )
-    if isinstance(node, ast.Tuple):
+    if isinstance(node, ast.Tuple | ast.List):
         return ir.Tuple(tuple(convert(e) for e in node.elts))
+    if isinstance(node, ast.Subscript):
+        return ir.Subscript(convert(node.value), convert(node.slice))
+    if isinstance(node, ast.Slice):
+        part = lambda n: None if n is None else convert(n)  # noqa: E731
+        return ir.Slice(part(node.lower), part(node.upper), part(node.step))
     raise NotAnExpression(node)
 
 
@@ -95,4 +100,9 @@ def to_ast(expr: ir.Expr) -> ast.expr:
         )
     if isinstance(expr, ir.Tuple):
         return ast.Tuple([to_ast(e) for e in expr.elts], ast.Load())
+    if isinstance(expr, ir.Subscript):
+        return ast.Subscript(to_ast(expr.value), to_ast(expr.index), ast.Load())
+    if isinstance(expr, ir.Slice):
+        part = lambda e: None if e is None else to_ast(e)  # noqa: E731
+        return ast.Slice(part(expr.lower), part(expr.upper), part(expr.step))
     raise TypeError(f"not an IR expression: {expr!r}")

@@ -2,34 +2,49 @@
 
 The forward listing is walked backwards; each active gate instantiates the adjoint
 templates of its rule (``dx = y * g``), the first contribution to an adjoint being an
-assignment and later ones ``+=``, exactly as in the seed's backprop listing. The
-result is a literal, unoptimized listing; :mod:`srcad.optimize` cleans it up.
+assignment and later ones ``+=``, exactly as in the seed's backprop listing. A branch
+becomes the same branch in the backward pass; a loop becomes a loop running the
+iterations in reverse. Values a loop overwrites and the backward pass reads are pushed
+on a stack before they are overwritten and popped back in the backward pass. The result
+is a literal, unoptimized listing; :mod:`srcad.optimize` cleans it up.
 """
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 from . import ir
-from .analyze import Activity, protect_aliases
+from .analyze import Activity, prune_saves, protect_aliases
 from .errors import NoRuleError
 from .names import NameAllocator
-from .runtime import scalar_check, zeros_like
+from .rules.table import Scatter
+from .runtime import fresh_copy, scalar_check, zeros_like
 
 MODES = ("grad", "value_and_grad")
+FORWARD_HEADER = "forward pass"
+BACKWARD_HEADER = "backward pass"
+
+_NOTHING = object()
 
 
 class _Builder:
-    def __init__(self, fn: ir.Function) -> None:
+    def __init__(self, fn: ir.Function, activity: Activity) -> None:
         self.fn = fn
+        self.activity = activity
         self.names = NameAllocator(fn.names())
         self.bindings: dict[str, Any] = dict(fn.bindings)
         self.adjoints: dict[str, str] = {}  # forward name -> adjoint name
-        self.written: set[str] = set()
+        self.primal: dict[str, str] = {}  # adjoint name -> forward name
+        self.stack = self.names.fresh("stack")
+        self.push = self.names.fresh("push")
+        self.pop = self.names.fresh("pop")
 
+    # ---------------------------------------------------------------- names
     def adjoint(self, name: str) -> str:
         if name not in self.adjoints:
             self.adjoints[name] = self.names.adjoint(name)
+            self.primal[self.adjoints[name]] = name
         return self.adjoints[name]
 
     def bind(self, preferred: str, obj: Any) -> str:
@@ -43,23 +58,172 @@ class _Builder:
         self.bindings[name] = obj
         return name
 
-    def contribution(self, name: str, value: ir.Expr, tag: int) -> ir.Adjoint:
+    def call(self, preferred: str, obj: Any, *args: ir.Expr) -> ir.Expr:
+        return ir.Call(ir.Name(self.bind(preferred, obj)), args)
+
+    def zero_fill(self, adjoint: str) -> ir.Adjoint:
+        """``dx = zeros_like(x)``: an adjoint that gets no contribution on some path."""
+        primal = ir.Name(self.primal[adjoint])
+        return ir.Adjoint(adjoint, self.call("zeros_like", zeros_like, primal))
+
+    # ---------------------------------------------------------------- contributions
+    def contribute(self, name: str, value: ir.Expr, written: set[str], tag: int) -> ir.Adjoint:
         adjoint = self.adjoint(name)
-        first = adjoint not in self.written
-        self.written.add(adjoint)
+        first = adjoint not in written
+        written.add(adjoint)
         return ir.Adjoint(adjoint, value, accumulate=not first, tag=tag)
 
-    def instantiate(self, stmt: ir.Assign, template: ir.Expr) -> ir.Expr:
+    def instantiate(self, stmt: ir.Assign, template: ir.Expr, g: ir.Expr, ans: ir.Expr) -> ir.Expr:
         rule = stmt.rule
         mapping: dict[str, ir.Expr] = dict(zip(rule.params, stmt.operands))
-        mapping["g"] = ir.Name(self.adjoint(stmt.target))
-        mapping["ans"] = ir.Name(stmt.target)
+        mapping["g"] = g
+        mapping["ans"] = ans
         for free in set(ir.names_in(template)) - set(mapping):
             mapping[free] = ir.Name(self.bind(free, rule.env[free]))
         return ir.substitute(template, mapping)
 
+    # ---------------------------------------------------------------- forward copy
+    def forward_block(self, stmts: tuple[ir.Stmt, ...], depth: int) -> list[ir.Stmt]:
+        """The forward statements, with a push before every value a loop overwrites."""
+        out: list[ir.Stmt] = []
+        for stmt in stmts:
+            if isinstance(stmt, ir.Assign) and depth > 0:
+                out.append(ir.Push(stmt.target, self.push))
+            if isinstance(stmt, ir.If):
+                stmt = ir.If(stmt.test, tuple(self.forward_block(stmt.body, depth)),
+                             tuple(self.forward_block(stmt.orelse, depth)), stmt.tag, stmt.loc)
+            elif isinstance(stmt, ir.Loop):
+                if depth > 0:
+                    out += [ir.Push(n, self.push) for n in _loop_state(stmt)]
+                stmt = ir.Loop(tuple(self.forward_block(stmt.body, depth + 1)), stmt.index,
+                               stmt.iterable, tuple(self.forward_block(stmt.test, depth + 1)),
+                               stmt.cond, stmt.counter, stmt.exit_flag, stmt.carried,
+                               stmt.tag, stmt.loc)
+            out.append(stmt)
+        return out
 
-_NOTHING = object()
+    # ---------------------------------------------------------------- backward
+    def reverse_block(self, stmts: tuple[ir.Stmt, ...], written: set[str], depth: int) -> list[ir.Stmt]:
+        """Backward statements for ``stmts``; ``written`` (adjoints holding a value) is updated."""
+        out: list[ir.Stmt] = []
+        for stmt in reversed(stmts):
+            if isinstance(stmt, ir.Assign):
+                out += self.reverse_assign(stmt, written, depth)
+            elif isinstance(stmt, ir.If):
+                out += self.reverse_if(stmt, written, depth)
+            elif isinstance(stmt, ir.Loop):
+                out += self.reverse_loop(stmt, written, depth)
+        return out
+
+    def reverse_assign(self, stmt: ir.Assign, written: set[str], depth: int) -> list[ir.Stmt]:
+        active = self.activity.is_active(stmt.target)
+        adjoint = self.adjoint(stmt.target) if active else None
+        restore = [ir.Pop(stmt.target, self.pop)] if depth > 0 else []
+        if not (active and adjoint in written):
+            if active and depth > 0:
+                written.discard(adjoint)
+            return restore
+        if stmt.rule is None:
+            raise no_rule_error(stmt)
+        out: list[ir.Stmt] = []
+        g: ir.Expr = ir.Name(adjoint)
+        ans: ir.Expr = ir.Name(stmt.target)
+        if depth > 0:
+            written.discard(adjoint)  # contributions from here on are to the old value
+            if any(isinstance(o, ir.Name) and o.id == stmt.target for o in stmt.operands):
+                # x = f(x) in a loop: keep the incoming gradient and the new value apart,
+                # then restore the old value that the local gradients read
+                held = self.names.fresh(adjoint)
+                out.append(ir.Adjoint(held, g, tag=stmt.tag))
+                g = ir.Name(held)
+                if any(t is not None and not isinstance(t, Scatter) and "ans" in ir.names_in(t)
+                       for t in stmt.rule.adjoints):
+                    new_value = self.names.fresh(stmt.target + "_new")
+                    out.append(ir.Adjoint(new_value, ans, tag=stmt.tag))
+                    ans = ir.Name(new_value)
+                out += restore
+                restore = []
+        for param, operand in zip(stmt.rule.params, stmt.operands):
+            template = stmt.rule.adjoint_for(param)
+            if template is None or not isinstance(operand, ir.Name):
+                continue
+            if not self.activity.is_active(operand.id):
+                continue
+            if isinstance(template, Scatter):
+                target = self.adjoint(operand.id)
+                if target not in written:
+                    out.append(self.zero_fill(target))
+                    written.add(target)
+                index = stmt.operands[stmt.rule.params.index(template.index)]
+                out.append(ir.AdjointItem(target, index, g, tag=stmt.tag))
+            else:
+                out.append(self.contribute(
+                    operand.id, self.instantiate(stmt, template, g, ans), written, stmt.tag))
+        if not out:
+            return restore
+        return [ir.Backprop(stmt), *out, *restore]
+
+    def reverse_if(self, stmt: ir.If, written: set[str], depth: int) -> list[ir.Stmt]:
+        then_written, else_written = set(written), set(written)
+        body = self.reverse_block(stmt.body, then_written, depth)
+        orelse = self.reverse_block(stmt.orelse, else_written, depth)
+        body += [self.zero_fill(a) for a in sorted(else_written - then_written)]
+        orelse += [self.zero_fill(a) for a in sorted(then_written - else_written)]
+        written.clear()
+        written.update(then_written | else_written)
+        if not body and not orelse:
+            return []
+        return [ir.If(stmt.test, tuple(body), tuple(orelse), stmt.tag, stmt.loc)]
+
+    def reverse_loop(self, loop: ir.Loop, written: set[str], depth: int) -> list[ir.Stmt]:
+        defined = ir.defined_in(loop.body) | ir.defined_in(loop.test)
+        flowing = {n for n in self.contributed(loop.body) if n not in defined}
+        flowing |= {n for n in loop.carried if self.activity.is_active(n)}
+        out: list[ir.Stmt] = []
+        for name in sorted(flowing):  # adjoints that live across iterations start at zero
+            adjoint = self.adjoint(name)
+            if adjoint not in written:
+                out.append(self.zero_fill(adjoint))
+                written.add(adjoint)
+        inner = set(written)
+        body = self.reverse_block(loop.body, inner, depth + 1)
+        body += [self.zero_fill(self.adjoint(n)) for n in sorted(flowing)
+                 if self.adjoint(n) not in inner]
+        written.update(inner)
+        if body:
+            out.append(self.backward_loop(loop, tuple(body)))
+        if depth > 0:
+            out += [ir.Pop(n, self.pop) for n in reversed(_loop_state(loop))]
+        return out
+
+    def backward_loop(self, loop: ir.Loop, body: tuple[ir.Stmt, ...]) -> ir.Loop:
+        """The loop header that runs the forward loop's iterations in reverse order."""
+        if loop.iterable is not None:
+            iterations = loop.iterable
+            if loop.counter is not None:
+                iterations = ir.Subscript(iterations, ir.Slice(None, ir.Name(loop.counter)))
+            return ir.Loop(body, index=loop.index, iterable=self.call(
+                "reversed", builtins.reversed, iterations), tag=loop.tag, loc=loop.loc)
+        index = self.names.fresh("_")
+        return ir.Loop(body, index=index, iterable=self.call(
+            "range", builtins.range, ir.Name(loop.counter)), tag=loop.tag, loc=loop.loc)
+
+    def contributed(self, body: tuple[ir.Stmt, ...]) -> set[str]:
+        """Names that active statements in ``body`` send gradient to."""
+        found: set[str] = set()
+        for stmt in ir.walk(body):
+            if isinstance(stmt, ir.Assign) and stmt.rule is not None \
+                    and self.activity.is_active(stmt.target):
+                for param, operand in zip(stmt.rule.params, stmt.operands):
+                    if stmt.rule.adjoint_for(param) is not None and isinstance(operand, ir.Name) \
+                            and self.activity.is_active(operand.id):
+                        found.add(operand.id)
+        return found
+
+
+def _loop_state(loop: ir.Loop) -> list[str]:
+    """Bookkeeping names a loop statement itself writes (saved when it is nested)."""
+    return [n for n in (loop.index, loop.counter) if n]
 
 
 def no_rule_error(stmt: ir.Assign) -> NoRuleError:
@@ -91,51 +255,49 @@ def reverse(
     """The literal gradient function of ``fn`` with respect to the parameters ``wrt``."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
-    builder = _Builder(fn)
-    forward = [s for s in fn.body if not isinstance(s, ir.Return)]
+    builder = _Builder(fn, activity)
+    forward = tuple(s for s in fn.body if not isinstance(s, ir.Return))
     result_stmt = next(s for s in fn.body if isinstance(s, ir.Return))
     result = result_stmt.value
 
-    body: list[ir.Stmt] = [ir.Comment("forward pass"), *forward]
+    body: list[ir.Stmt] = [
+        ir.Comment(FORWARD_HEADER),
+        ir.Assign(builder.stack, ir.Const([])),
+        ir.Assign(builder.push, ir.Attr(ir.Name(builder.stack), "append")),
+        ir.Assign(builder.pop, ir.Attr(ir.Name(builder.stack), "pop")),
+        *builder.forward_block(forward, 0),
+    ]
     if isinstance(result, ir.Name):
         check = builder.bind("require_scalar", scalar_check(result_stmt.loc, fn.name))
         body.append(ir.Effect(ir.Call(ir.Name(check), (result,))))
+    value = result
+    in_loops = {n for s in ir.walk(forward) if isinstance(s, ir.Loop) for n in ir.defined_in(s.body)}
+    if mode == "value_and_grad" and isinstance(result, ir.Name) and result.id in in_loops:
+        value = ir.Name(builder.names.fresh("value"))  # the backward pass restores `result`
+        body.append(ir.Assign(value.id, result))
 
+    written: set[str] = set()
     backward: list[ir.Stmt] = []
     if isinstance(result, ir.Name) and activity.is_active(result.id):
         backward.append(ir.Comment("gradient at the top", header=True))
-        backward.append(builder.contribution(result.id, ir.Const(1.0), 0))
-    for stmt in reversed(forward):
-        if not isinstance(stmt, ir.Assign) or not activity.is_active(stmt.target):
-            continue
-        if builder.adjoint(stmt.target) not in builder.written:
-            continue  # nothing flows back into this gate
-        if stmt.rule is None:
-            raise no_rule_error(stmt)
-        backward.append(ir.Backprop(stmt))
-        for param, operand in zip(stmt.rule.params, stmt.operands):
-            template = stmt.rule.adjoint_for(param)
-            if template is None or not isinstance(operand, ir.Name):
-                continue
-            if not activity.is_active(operand.id):
-                continue
-            backward.append(builder.contribution(
-                operand.id, builder.instantiate(stmt, template), stmt.tag))
+        backward.append(builder.contribute(result.id, ir.Const(1.0), written, 0))
+    backward += builder.reverse_block(forward, written, 0)
 
     gradients: list[ir.Expr] = []
     for param in wrt:
         adjoint = builder.adjoint(param)
-        if adjoint not in builder.written:
-            zeros = builder.bind("zeros_like", zeros_like)
-            backward.append(builder.contribution(
-                param, ir.Call(ir.Name(zeros), (ir.Name(param),)), 0))
+        if adjoint not in written:
+            backward.append(builder.contribute(
+                param, builder.call("zeros_like", zeros_like, ir.Name(param)), written, 0))
         gradients.append(ir.Name(adjoint))
     grads: ir.Expr = gradients[0] if len(gradients) == 1 else ir.Tuple(tuple(gradients))
-    returned = grads if mode == "grad" else ir.Tuple((result, grads))
+    returned = grads if mode == "grad" else ir.Tuple((value, grads))
 
-    body += [ir.Comment("backward pass"), *protect_aliases(backward), ir.Return(returned)]
+    copy_name = builder.bind("fresh_copy", fresh_copy)
+    body += [ir.Comment(BACKWARD_HEADER), *protect_aliases(backward, copy_name),
+             ir.Return(returned)]
     suffix = "_grad" if mode == "grad" else "_value_and_grad"
-    return ir.Function(
+    gradient = ir.Function(
         name=builder.names.fresh(fn.name + suffix),
         params=fn.params,
         kwonly=fn.kwonly,
@@ -147,3 +309,4 @@ def reverse(
         source_line=fn.source_line,
         dependencies=fn.dependencies,
     )
+    return prune_saves(gradient, BACKWARD_HEADER)

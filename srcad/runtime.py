@@ -40,4 +40,15 @@ def zeros_like(value: Any) -> Any:
     """The gradient of a parameter the result does not depend on."""
     if isinstance(value, np.ndarray | np.generic):
         return np.zeros_like(value, dtype=np.result_type(value, np.float64))
+    if isinstance(value, list | tuple):
+        return [zeros_like(item) for item in value]
     return 0.0
+
+
+def fresh_copy(value: Any) -> Any:
+    """A copy of an adjoint about to be updated in place while another name shares it."""
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, list):
+        return list(value)
+    return value

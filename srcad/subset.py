@@ -11,10 +11,6 @@ from .pyexpr import BINOPS, UNARYOPS
 
 #: Statements srcad refuses, with the hint the error gives.
 REFUSED_STATEMENTS: dict[type, tuple[str, str]] = {
-    ast.If: ("`if` statements are not supported yet", "compute both sides and combine them "
-             "arithmetically, or move the branch outside the differentiated function"),
-    ast.For: ("`for` loops are not supported yet", "unroll the loop by hand for now"),
-    ast.While: ("`while` loops are not supported yet", "unroll the loop by hand for now"),
     ast.Try: ("`try` statements cannot be differentiated",
               "move error handling outside the differentiated function"),
     ast.With: ("`with` statements cannot be differentiated",
@@ -50,18 +46,11 @@ REFUSED_EXPRESSIONS: dict[type, tuple[str, str]] = {
     ast.SetComp: ("set comprehensions cannot be differentiated", "write the terms out"),
     ast.DictComp: ("dict comprehensions cannot be differentiated", "write the terms out"),
     ast.GeneratorExp: ("generator expressions are not supported", "write the terms out"),
-    ast.IfExp: ("conditional expressions are not supported yet",
-                "compute both sides and combine them arithmetically"),
-    ast.Compare: ("comparisons are not supported yet", "remove the comparison"),
-    ast.BoolOp: ("`and`/`or` are not supported yet", "remove the boolean expression"),
-    ast.Subscript: ("indexing is not supported yet", "pass the elements as separate parameters"),
     ast.NamedExpr: ("`:=` is not supported", "use a separate assignment"),
     ast.Starred: ("`*` unpacking is not supported", "pass the arguments one by one"),
     ast.Dict: ("dict displays are not supported", "pass values as separate parameters"),
     ast.Set: ("set displays are not supported", "pass values as separate parameters"),
-    ast.List: ("list displays are not supported yet", "use a tuple or separate values"),
     ast.JoinedStr: ("f-strings are not supported", "remove the string"),
-    ast.Slice: ("slices are not supported yet", "pass the elements as separate parameters"),
 }
 
 AUGMENTED_OPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)
@@ -87,20 +76,40 @@ class _Checker(ast.NodeVisitor):
         body = fn.body
         if body and _is_docstring(body[0]):
             body = body[1:]
+        self.check_block(body)
+        if not _always_returns(body):
+            self.refuse(fn, f"{fn.name} does not return a value on every path",
+                        "end the function (and every branch that stops early) with "
+                        "`return <expression>`")
+
+    def check_block(self, body: list[ast.stmt]) -> None:
         for index, stmt in enumerate(body):
-            if isinstance(stmt, ast.Return) and index != len(body) - 1:
-                self.refuse(body[index + 1], "code after `return` is never run",
-                            "remove the statements after `return`")
+            if isinstance(stmt, ast.Return | ast.Break | ast.Continue) and index != len(body) - 1:
+                self.refuse(body[index + 1], "this code is never run",
+                            "remove the statements after `return`, `break` or `continue`")
             self.check_statement(stmt)
-        if not body or not isinstance(body[-1], ast.Return) or body[-1].value is None:
-            self.refuse(fn, f"{fn.name} does not return a value",
-                        "end the function with `return <expression>`")
 
     def check_statement(self, stmt: ast.stmt) -> None:
         if type(stmt) in REFUSED_STATEMENTS:
             self.refuse(stmt, *REFUSED_STATEMENTS[type(stmt)])
             return
-        if isinstance(stmt, ast.Assign):
+        if isinstance(stmt, ast.If):
+            self.visit(stmt.test)
+            self.check_block(stmt.body)
+            self.check_block(stmt.orelse)
+        elif isinstance(stmt, ast.For | ast.While):
+            if stmt.orelse:
+                self.refuse(stmt.orelse[0], f"`else:` on a `{'for' if isinstance(stmt, ast.For) else 'while'}` loop is not supported",
+                            "set a flag before `break` and test it after the loop")
+            if isinstance(stmt, ast.For):
+                self.check_loop_target(stmt.target)
+                self.visit(stmt.iter)
+            else:
+                self.visit(stmt.test)
+            self.check_block(stmt.body)
+        elif isinstance(stmt, ast.Break | ast.Continue):
+            pass
+        elif isinstance(stmt, ast.Assign):
             for target in stmt.targets:
                 self.check_target(target)
             self.visit(stmt.value)
@@ -116,7 +125,9 @@ class _Checker(ast.NodeVisitor):
             self.check_target(stmt.target)
             self.visit(stmt.value)
         elif isinstance(stmt, ast.Return):
-            if stmt.value is not None:
+            if stmt.value is None:
+                self.refuse(stmt, "`return` without a value", "return the function's value")
+            else:
                 self.visit(stmt.value)
         elif isinstance(stmt, ast.Pass):
             pass
@@ -127,6 +138,17 @@ class _Checker(ast.NodeVisitor):
         else:
             self.refuse(stmt, f"`{type(stmt).__name__}` statements are not supported",
                         "rewrite it with assignments and `return`")
+
+    def check_loop_target(self, target: ast.expr) -> None:
+        if isinstance(target, ast.Name):
+            return
+        if isinstance(target, ast.Tuple | ast.List) and all(
+            isinstance(e, ast.Name) or isinstance(e, ast.Tuple | ast.List) for e in target.elts
+        ):
+            for element in target.elts:
+                self.check_loop_target(element)
+            return
+        self.refuse(target, "unsupported loop variable", "loop over plain names, e.g. `for i, v in ...`")
 
     def check_target(self, target: ast.expr) -> None:
         if isinstance(target, ast.Name):
@@ -162,6 +184,18 @@ class _Checker(ast.NodeVisitor):
                 self.refuse(node, "`**` unpacking in calls is not supported",
                             "pass keyword arguments one by one")
         super().generic_visit(node)
+
+
+def _always_returns(body: list[ast.stmt]) -> bool:
+    """Every path through ``body`` ends in ``return`` (loops may not be entered)."""
+    if not body:
+        return False
+    last = body[-1]
+    if isinstance(last, ast.Return):
+        return True
+    if isinstance(last, ast.If):
+        return _always_returns(last.body) and _always_returns(last.orelse)
+    return False
 
 
 def _is_docstring(stmt: ast.stmt) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import builtins
 import math
 
-from .table import defrule
+from .table import Scatter, defrule
 
 # ---------------------------------------------------------------- operators
 defrule("x + y", x="g", y="g")
@@ -66,7 +66,30 @@ def define_family(module_name: str, module: object, spelled: dict[str, str]) -> 
 define_family("math", math, {})
 defrule("math.pow(x, y)", env={"math": math}, **{p: t.format(m="math") for p, t in POWER.items()})
 
+# ---------------------------------------------------------------- no gradient
+# Comparisons, counts and rounding are piecewise constant: their derivative is zero
+# wherever it exists, so no gradient flows through them (at a kink either side is taken).
+for _op in ("<", "<=", ">", ">=", "==", "!="):
+    defrule(f"x {_op} y", x=None, y=None)
+defrule("not x", x=None)
+defrule("x // y", x=None, y=None)
+defrule("x % y", x="g", y="-(x // y) * g")
+for _name in ("len", "int", "round", "bool"):
+    defrule(f"{_name}(x)", env={_name: getattr(builtins, _name)}, x=None)
+defrule("range(x)", env={"range": range}, x=None)
+defrule("range(x, y)", env={"range": range}, x=None, y=None)
+defrule("range(x, y, z)", env={"range": range}, x=None, y=None, z=None)
+for _name in ("floor", "ceil", "trunc"):
+    defrule(f"math.{_name}(x)", env={"math": math}, x=None)
+
+# ---------------------------------------------------------------- containers
+#: Reading one element: its adjoint is added into that element of the container's adjoint.
+defrule("x[i]", x=Scatter("i"), i=None)
+
 # ---------------------------------------------------------------- builtins
 #: abs'(0) is taken as 0, the middle of the subgradient [-1, 1].
 defrule("abs(x)", env={"abs": builtins.abs}, x="((x > 0) - (x < 0)) * g")
 defrule("float(x)", env={"float": builtins.float}, x="g")
+#: At a tie the gradient goes to the first argument.
+defrule("max(x, y)", env={"max": builtins.max}, x="(x >= y) * g", y="(x < y) * g")
+defrule("min(x, y)", env={"min": builtins.min}, x="(x <= y) * g", y="(x > y) * g")

@@ -29,6 +29,13 @@ TEMPLATE_NAMES = ("g", "ans")
 _MISSING = object()
 
 
+@dataclass(frozen=True)
+class Scatter:
+    """An adjoint that adds ``g`` into one element of a container: ``dx[index] += g``."""
+
+    index: str  # the rule parameter holding the index
+
+
 @dataclass(frozen=True, eq=False)
 class Rule:
     """One entry of the derivative table."""
@@ -36,11 +43,11 @@ class Rule:
     name: str
     pattern: ir.Expr
     params: tuple[str, ...]
-    adjoints: tuple[ir.Expr | None, ...]
+    adjoints: tuple[ir.Expr | Scatter | None, ...]
     env: Mapping[str, Any] = field(default_factory=dict)
     size: int = 1
 
-    def adjoint_for(self, param: str) -> ir.Expr | None:
+    def adjoint_for(self, param: str) -> ir.Expr | Scatter | None:
         return self.adjoints[self.params.index(param)]
 
 
@@ -83,6 +90,8 @@ def _index_key(pattern: ir.Expr, env: Mapping[str, Any]) -> tuple:
         return ("unaryop", pattern.op)
     if isinstance(pattern, ir.Compare):
         return ("compare", pattern.op)
+    if isinstance(pattern, ir.Subscript):
+        return ("subscript",)
     if isinstance(pattern, ir.Call):
         func = resolve_static(pattern.func, lambda n: env.get(n, _MISSING))
         if func is _MISSING:
@@ -125,6 +134,24 @@ class RuleTable:
 
 TABLE = RuleTable()
 
+#: ``a = b``: a plain copy (the phi copies at the end of branches and loop bodies).
+COPY = Rule(name="copy", pattern=ir.Name("x"), params=("x",), adjoints=(ir.Name("g"),))
+
+_PACKS: dict[int, Rule] = {}
+
+
+def pack_rule(size: int) -> Rule:
+    """``t = (x0, x1, ...)``: each element's adjoint is the matching item of ``g``."""
+    if size not in _PACKS:
+        params = tuple(f"x{k}" for k in range(size))
+        _PACKS[size] = Rule(
+            name=f"tuple of {size}",
+            pattern=ir.Tuple(tuple(ir.Name(p) for p in params)),
+            params=params,
+            adjoints=tuple(ir.Subscript(ir.Name("g"), ir.Const(k)) for k in range(size)),
+        )
+    return _PACKS[size]
+
 
 def defrule(
     pattern: str,
@@ -132,7 +159,7 @@ def defrule(
     env: Mapping[str, Any] | None = None,
     name: str | None = None,
     table: RuleTable = TABLE,
-    **adjoints: str | None,
+    **adjoints: str | Scatter | None,
 ) -> Rule:
     """Add a rule: ``pattern`` in Python syntax, one adjoint template per parameter."""
     env = dict(env or {})
@@ -144,8 +171,8 @@ def defrule(
     templates = []
     for param in params:
         text = adjoints.get(param)
-        if text is None:
-            templates.append(None)
+        if text is None or isinstance(text, Scatter):
+            templates.append(text)
             continue
         template = pyexpr.parse(text)
         allowed = set(params) | set(TEMPLATE_NAMES) | set(env)
