@@ -48,6 +48,8 @@ def statement(stmt: ir.Stmt) -> str:
         return f"{stmt.target} {'+=' if stmt.accumulate else '='} {expression(stmt.value)}"
     if isinstance(stmt, ir.AdjointItem):
         index = stmt.index
+        if stmt.via:
+            return f"{stmt.via}({stmt.target}, {expression(index)}, {expression(stmt.value)})"
         text = (", ".join(expression(e) for e in index.elts) if isinstance(index, ir.Tuple)
                 else expression(index))
         return f"{stmt.target}[{text}] += {expression(stmt.value)}"

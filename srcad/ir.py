@@ -239,6 +239,7 @@ class AdjointItem:
     index: Expr
     value: Expr
     tag: int = 0
+    via: str | None = None  # a helper (``add_at``) when the index may repeat elements
 
 
 @dataclass(frozen=True)
@@ -334,6 +335,8 @@ def reads_of(stmt: Stmt) -> Iterator[str]:
         yield stmt.target
         yield from names_in(stmt.index)
         yield from names_in(stmt.value)
+        if stmt.via:
+            yield stmt.via
     elif isinstance(stmt, Push):
         yield stmt.name
         yield stmt.via

@@ -22,7 +22,8 @@ from .frontend import MISSING, FunctionSource, read_function
 from .names import NameAllocator
 from .rules import TABLE, RuleTable
 from .desugar import desugar
-from .rules.table import COPY, Scatter, _index_key, match, pack_rule
+from .rules.table import _MISSING as _MISSING_RULE
+from .rules.table import COPY, Scatter, index_key, match, pack_rule
 from .subset import check_supported
 
 
@@ -273,10 +274,7 @@ class Lowerer:
         for n in ast.walk(node):
             if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and n.id not in assigned:
                 assigned.append(n.id)
-        targets = ({n.id for n in ast.walk(node.target) if isinstance(n, ast.Name)}
-                   if isinstance(node, ast.For) else set())
-        return [v for v in assigned if v not in targets
-                and (v in scope.env or v in loaded_outside)]
+        return [v for v in assigned if v in scope.env or v in loaded_outside]
 
     def enter_loop(self, scope: Scope, node: ast.For | ast.While) -> dict[str, str]:
         """Entry copies: each carried variable gets the one name it keeps inside the loop."""
@@ -471,6 +469,10 @@ class Lowerer:
         if isinstance(target, ast.Name):
             scope.env[target.id] = value
             return
+        if not isinstance(value, TupleValue) and isinstance(value, ir.Name):
+            # a tuple known only at run time: take its items one by one
+            value = TupleValue(tuple(self.element(scope, value, ir.Const(k), target)
+                                     for k in range(len(target.elts))))
         if not isinstance(value, TupleValue) or len(value.items) != len(target.elts):
             raise self.error(scope, target, "cannot unpack this value into "
                              f"{len(target.elts)} names", "unpack a tuple of the same length")
@@ -636,10 +638,16 @@ class Lowerer:
         rule, bound = self.find_rule(scope, raw)
         if rule is not None:
             index_params = {a.index for a in rule.adjoints if isinstance(a, Scatter)}
-            operands = {p: (self.lower_index if p in index_params else self.lower_operand)(
-                            scope, self._raw_nodes[id(e)][1])
-                        for p, e in bound.items()}
-            value = self.spell(scope, rule.pattern, raw, rule.params, operands)
+            operands: dict[str, ir.Expr] = {}
+            replacements: dict[int, ir.Expr] = {}
+            for param, sub in bound.items():
+                if id(sub) not in self._raw_nodes:  # a default argument of the rule
+                    operands[param] = sub
+                    continue
+                lower_one = self.lower_index if param in index_params else self.lower_operand
+                operands[param] = lower_one(scope, self._raw_nodes[id(sub)][1])
+                replacements[id(sub)] = operands[param]
+            value = self.spell(scope, raw, replacements)
             operand_list = tuple(operands[p] for p in rule.params)
         else:
             value = self.spell_plain(scope, raw)
@@ -668,17 +676,12 @@ class Lowerer:
         return value
 
     def find_rule(self, scope: Scope, raw: ir.Expr):
-        try:
-            key = _index_key(raw, {}) if not isinstance(raw, ir.Call) else None
-        except ValueError:
-            key = None
-        if isinstance(raw, ir.Call):
-            func = self.resolve_raw(scope, raw.func)
-            key = ("call", id(func)) if func is not _NOT_STATIC else None
+        resolve = lambda e: self.resolve_raw(scope, e)  # noqa: E731
+        key = index_key(raw, lambda e: _MISSING_RULE if resolve(e) is _NOT_STATIC else resolve(e))
         if key is None:
             return None, {}
         for rule in self.table.candidates(key):
-            bound = match(rule.pattern, raw, rule, lambda e: self.resolve_raw(scope, e))
+            bound = match(rule.pattern, raw, rule, resolve)
             if bound is not None:
                 return rule, bound
         return None, {}
@@ -694,18 +697,15 @@ class Lowerer:
             return _NOT_STATIC if base is _NOT_STATIC else getattr(base, expr.attr, _NOT_STATIC)
         return _NOT_STATIC
 
-    def spell(self, scope, pattern, raw, params, operands) -> ir.Expr:
-        """The forward expression for a matched rule, in the user's own spelling."""
-        if isinstance(pattern, ir.Name) and pattern.id in params:
-            return operands[pattern.id]
-        if isinstance(pattern, ir.Name | ir.Attr):
+    def spell(self, scope: Scope, raw: ir.Expr, replacements: dict[int, ir.Expr]) -> ir.Expr:
+        """The forward expression in the user's own spelling, operands put in."""
+        if id(raw) in replacements:
+            return replacements[id(raw)]
+        if isinstance(raw, ir.Name | ir.Attr) and self.resolve_raw(scope, raw) is not _NOT_STATIC:
             return self.free_reference(scope, raw)
-        if isinstance(pattern, ir.Const):
-            return raw
-        return ir.with_children(raw, [
-            self.spell(scope, p, r, params, operands)
-            for p, r in zip(ir.children(pattern), ir.children(raw))
-        ])
+        if isinstance(raw, ir.Name):  # pragma: no cover - every local is a rule operand
+            return self.lower_operand(scope, self._raw_nodes[id(raw)][1])
+        return ir.with_children(raw, [self.spell(scope, c, replacements) for c in ir.children(raw)])
 
     def spell_plain(self, scope: Scope, raw: ir.Expr) -> ir.Expr:
         """The forward expression for an operation without a rule (not differentiable)."""

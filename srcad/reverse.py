@@ -19,7 +19,7 @@ from .analyze import Activity, prune_saves, protect_aliases
 from .errors import NoRuleError
 from .names import NameAllocator
 from .rules.table import Scatter
-from .runtime import fresh_copy, scalar_check, zeros_like
+from .runtime import add_at, fresh_copy, scalar_check, zeros_like
 
 MODES = ("grad", "value_and_grad")
 FORWARD_HEADER = "forward pass"
@@ -39,6 +39,7 @@ class _Builder:
         self.stack = self.names.fresh("stack")
         self.push = self.names.fresh("push")
         self.pop = self.names.fresh("pop")
+        self.integer_names = {s.index for s in ir.walk(fn.body) if isinstance(s, ir.Loop) and s.index}
 
     # ---------------------------------------------------------------- names
     def adjoint(self, name: str) -> str:
@@ -155,7 +156,8 @@ class _Builder:
                     out.append(self.zero_fill(target))
                     written.add(target)
                 index = stmt.operands[stmt.rule.params.index(template.index)]
-                out.append(ir.AdjointItem(target, index, g, tag=stmt.tag))
+                via = None if self.basic_index(index) else self.bind("add_at", add_at)
+                out.append(ir.AdjointItem(target, index, g, tag=stmt.tag, via=via))
             else:
                 out.append(self.contribute(
                     operand.id, self.instantiate(stmt, template, g, ans), written, stmt.tag))
@@ -195,6 +197,16 @@ class _Builder:
         if depth > 0:
             out += [ir.Pop(n, self.pop) for n in reversed(_loop_state(loop))]
         return out
+
+    def basic_index(self, index: ir.Expr) -> bool:
+        """An index that selects each element at most once (ints, slices, loop counters)."""
+        if isinstance(index, ir.Const):
+            return isinstance(index.value, int) or index.value is None
+        if isinstance(index, ir.Slice):
+            return True
+        if isinstance(index, ir.Tuple):
+            return all(self.basic_index(e) for e in index.elts)
+        return isinstance(index, ir.Name) and index.id in self.integer_names
 
     def backward_loop(self, loop: ir.Loop, body: tuple[ir.Stmt, ...]) -> ir.Loop:
         """The loop header that runs the forward loop's iterations in reverse order."""

@@ -41,8 +41,32 @@ def zeros_like(value: Any) -> Any:
     if isinstance(value, np.ndarray | np.generic):
         return np.zeros_like(value, dtype=np.result_type(value, np.float64))
     if isinstance(value, list | tuple):
-        return [zeros_like(item) for item in value]
+        return AdjointList(zeros_like(item) for item in value)
     return 0.0
+
+
+class AdjointList(list):
+    """The adjoint of a tuple or list: adds elementwise (``+`` on lists would concatenate)."""
+
+    def __add__(self, other: Any) -> AdjointList:
+        if isinstance(other, list | tuple):
+            return AdjointList(a + b for a, b in zip(self, other))
+        return AdjointList(a + other for a in self)
+
+    __radd__ = __add__
+
+    def __iadd__(self, other: Any) -> AdjointList:
+        for index, value in enumerate(other if isinstance(other, list | tuple) else [other] * len(self)):
+            self[index] += value
+        return self
+
+
+def add_at(target: Any, index: Any, value: Any) -> None:
+    """``target[index] += value``, where repeated integer indices each add (numpy's add.at)."""
+    if isinstance(target, np.ndarray):
+        np.add.at(target, index, value)
+    else:
+        target[index] += value
 
 
 def fresh_copy(value: Any) -> Any:
@@ -50,5 +74,5 @@ def fresh_copy(value: Any) -> Any:
     if isinstance(value, np.ndarray):
         return value.copy()
     if isinstance(value, list):
-        return list(value)
+        return AdjointList(value)
     return value

@@ -46,6 +46,10 @@ class Rule:
     adjoints: tuple[ir.Expr | Scatter | None, ...]
     env: Mapping[str, Any] = field(default_factory=dict)
     size: int = 1
+    #: elementwise with numpy broadcasting: each operand's adjoint is summed back to its shape
+    broadcasting: bool = False
+    #: maps scalars to a scalar (so a function made of such gates needs no array handling)
+    elementwise: bool = False
 
     def adjoint_for(self, param: str) -> ir.Expr | Scatter | None:
         return self.adjoints[self.params.index(param)]
@@ -83,6 +87,37 @@ def resolve_static(expr: ir.Expr, lookup: Callable[[str], Any]) -> Any:
     return _MISSING
 
 
+def _is_method(pattern: ir.Call, env: Mapping[str, Any]) -> bool:
+    """``x.sum(...)``: a call of an attribute of a parameter (not of a module in ``env``)."""
+    func = pattern.func
+    return isinstance(func, ir.Attr) and isinstance(func.value, ir.Name) \
+        and func.value.id not in env
+
+
+def index_key(expr: ir.Expr, resolve: Callable[[ir.Expr], Any]) -> tuple | None:
+    """The table key under which rules for the user's expression ``expr`` are filed."""
+    if isinstance(expr, ir.BinOp):
+        return ("binop", expr.op)
+    if isinstance(expr, ir.UnaryOp):
+        return ("unaryop", expr.op)
+    if isinstance(expr, ir.Compare):
+        return ("compare", expr.op)
+    if isinstance(expr, ir.Subscript):
+        return ("subscript",)
+    if isinstance(expr, ir.Tuple):
+        return None
+    if isinstance(expr, ir.Call):
+        func = resolve(expr.func)
+        if func is not _MISSING:
+            return ("call", id(func))
+        if isinstance(expr.func, ir.Attr):
+            return ("method", expr.func.attr)
+        return None
+    if isinstance(expr, ir.Attr):
+        return ("attr", expr.attr)
+    return None
+
+
 def _index_key(pattern: ir.Expr, env: Mapping[str, Any]) -> tuple:
     if isinstance(pattern, ir.BinOp):
         return ("binop", pattern.op)
@@ -92,6 +127,11 @@ def _index_key(pattern: ir.Expr, env: Mapping[str, Any]) -> tuple:
         return ("compare", pattern.op)
     if isinstance(pattern, ir.Subscript):
         return ("subscript",)
+    if isinstance(pattern, ir.Attr) and isinstance(pattern.value, ir.Name) \
+            and pattern.value.id not in env:
+        return ("attr", pattern.attr)
+    if isinstance(pattern, ir.Call) and _is_method(pattern, env):
+        return ("method", pattern.func.attr)
     if isinstance(pattern, ir.Call):
         func = resolve_static(pattern.func, lambda n: env.get(n, _MISSING))
         if func is _MISSING:
@@ -159,12 +199,21 @@ def defrule(
     env: Mapping[str, Any] | None = None,
     name: str | None = None,
     table: RuleTable = TABLE,
+    broadcasting: bool = False,
+    elementwise: bool = False,
     **adjoints: str | Scatter | None,
 ) -> Rule:
-    """Add a rule: ``pattern`` in Python syntax, one adjoint template per parameter."""
+    """Add a rule: ``pattern`` in Python syntax, one adjoint template per parameter.
+
+    In a call pattern, keyword arguments are parameters with defaults:
+    ``"np.sum(x, axis=None, keepdims=False)"`` matches ``np.sum(a)``, ``np.sum(a, 1)``
+    and ``np.sum(a, keepdims=True, axis=0)``; ``"x.sum(axis=None)"`` matches the method.
+    """
     env = dict(env or {})
     pattern_expr = pyexpr.parse(pattern)
     params = tuple(n for n in _free_names(pattern_expr) if n not in env)
+    for node in _calls_in(pattern_expr):
+        params += tuple(k for k, _ in node.kwargs if k not in params)
     unknown = set(adjoints) - set(params)
     if unknown:
         raise ValueError(f"rule {pattern!r}: templates for unknown parameters {sorted(unknown)}")
@@ -187,8 +236,42 @@ def defrule(
         adjoints=tuple(templates),
         env=env,
         size=_size(pattern_expr),
+        broadcasting=broadcasting,
+        elementwise=elementwise,
     )
     return table.add(rule)
+
+
+def _calls_in(expr: ir.Expr):
+    if isinstance(expr, ir.Call):
+        yield expr
+    for child in ir.children(expr):
+        yield from _calls_in(child)
+
+
+def _match_call(pattern: ir.Call, expr: ir.Expr, rule: Rule, resolve, bound: dict) -> dict | None:
+    """Bind a call by its signature: positional, then keyword arguments, then defaults."""
+    if not isinstance(expr, ir.Call):
+        return None
+    if match(pattern.func, expr.func, rule, resolve, bound) is None:
+        return None
+    names = [a.id for a in pattern.args] + [k for k, _ in pattern.kwargs]
+    defaults = dict(pattern.kwargs)
+    if len(expr.args) > len(names):
+        return None
+    given: dict[str, ir.Expr] = dict(zip(names, expr.args))
+    for key, value in expr.kwargs:
+        if key not in names or key in given:
+            return None
+        given[key] = value
+    for name in names:
+        value = given.get(name, defaults.get(name))
+        if value is None:
+            return None  # a required argument is missing
+        if name in bound and bound[name] != value:
+            return None
+        bound[name] = value
+    return bound
 
 
 def match(
@@ -209,6 +292,14 @@ def match(
             return bound if bound[pattern.id] == expr else None
         bound[pattern.id] = expr
         return bound
+    if isinstance(pattern, ir.Call) and all(isinstance(a, ir.Name) and a.id in rule.params
+                                            for a in pattern.args):
+        return _match_call(pattern, expr, rule, resolve, bound)
+    if isinstance(pattern, ir.Attr) and isinstance(pattern.value, ir.Name) \
+            and pattern.value.id in rule.params:
+        if not isinstance(expr, ir.Attr) or expr.attr != pattern.attr:
+            return None
+        return match(pattern.value, expr.value, rule, resolve, bound)
     if isinstance(pattern, ir.Name | ir.Attr):
         wanted = resolve_static(pattern, lambda n: rule.env.get(n, _MISSING))
         return bound if wanted is not _MISSING and resolve(expr) is wanted else None
