@@ -65,20 +65,32 @@ def activity(fn: ir.Function, wrt: tuple[str, ...]) -> Activity:
     return Activity(frozenset(varied), frozenset(useful))
 
 
-def is_alias(value: ir.Expr) -> bool:
-    """A value that may share its object with another variable (a bare name)."""
-    return isinstance(value, ir.Name)
+def is_alias(value: ir.Expr, fresh_calls: frozenset[str] = frozenset()) -> bool:
+    """A value that may share its object with another variable.
+
+    Arithmetic makes a new object; a name, an item, an attribute, or a call (``reshape``
+    returns a view, ``unbroadcast`` may return its argument) may not, unless the call is
+    to one of ``fresh_calls``.
+    """
+    if isinstance(value, ir.BinOp | ir.UnaryOp | ir.Const):
+        return False
+    if isinstance(value, ir.Call) and isinstance(value.func, ir.Name):
+        return value.func.id not in fresh_calls
+    return True
 
 
-def _aliases_within(stmts: tuple[ir.Stmt, ...] | list[ir.Stmt]) -> set[str]:
+def _aliases_within(stmts: tuple[ir.Stmt, ...] | list[ir.Stmt],
+                    fresh_calls: frozenset[str]) -> set[str]:
     found: set[str] = set()
     for stmt in ir.walk(stmts):
-        if isinstance(stmt, ir.Adjoint) and not stmt.accumulate and is_alias(stmt.value):
-            found.update((stmt.target, stmt.value.id))
+        if isinstance(stmt, ir.Adjoint) and not stmt.accumulate \
+                and is_alias(stmt.value, fresh_calls):
+            found.add(stmt.target)
+            found.update(ir.names_in(stmt.value))
     return found
 
 
-def protect_aliases(body: list[ir.Stmt], copy_name: str,
+def protect_aliases(body: list[ir.Stmt], copy_name: str, fresh_calls: frozenset[str] = frozenset(),
                     aliased: set[str] | None = None) -> list[ir.Stmt]:
     """Rewrite in-place updates of adjoints that may share their object with another name.
 
@@ -95,8 +107,9 @@ def protect_aliases(body: list[ir.Stmt], copy_name: str,
                 stmt = ir.Adjoint(stmt.target, ir.BinOp("+", ir.Name(stmt.target), stmt.value),
                                   accumulate=False, tag=stmt.tag)
             if not stmt.accumulate:
-                if is_alias(stmt.value):
-                    aliased.update((stmt.target, stmt.value.id))
+                if is_alias(stmt.value, fresh_calls):
+                    aliased.add(stmt.target)
+                    aliased.update(n for n in ir.names_in(stmt.value) if isinstance(stmt.value, ir.Name))
                 else:
                     aliased.discard(stmt.target)
         elif isinstance(stmt, ir.AdjointItem) and stmt.target in aliased:
@@ -104,8 +117,9 @@ def protect_aliases(body: list[ir.Stmt], copy_name: str,
                                   tag=stmt.tag))
             aliased.discard(stmt.target)
         elif isinstance(stmt, ir.If | ir.Loop):
-            aliased |= _aliases_within([stmt])
-            blocks = [tuple(protect_aliases(list(b), copy_name, set(aliased))) for b in ir.blocks_of(stmt)]
+            aliased |= _aliases_within([stmt], fresh_calls)
+            blocks = [tuple(protect_aliases(list(b), copy_name, fresh_calls, set(aliased)))
+                      for b in ir.blocks_of(stmt)]
             if isinstance(stmt, ir.If):
                 stmt = ir.If(stmt.test, blocks[0], blocks[1], stmt.tag, stmt.loc)
             else:
@@ -160,3 +174,50 @@ def prune_saves(fn: ir.Function, backward_header: str) -> ir.Function:
             starts.append(ir.Assign(name, ir.Const(None)))
     insert_at = max(stack_lines) + 1
     return fn.with_body(body[:insert_at] + starts + body[insert_at:])
+
+
+def scalar_guards(fn: ir.Function, activity: Activity) -> tuple[str, ...] | None:
+    """Parameters whose being Python floats proves that no gradient needs un-broadcasting.
+
+    Returns the parameters to check at run time, or ``None`` when that cannot be proved
+    (the function builds arrays, indexes, reduces, reads array globals...). Values made
+    by elementwise gates from scalars are scalars; a name is a scalar when every one of
+    its definitions is (a greatest fixed point, for values carried around loops).
+    """
+    definitions: dict[str, list[ir.Assign]] = {}
+    for stmt in ir.walk(fn.body):
+        if isinstance(stmt, ir.Assign):
+            definitions.setdefault(stmt.target, []).append(stmt)
+    scalars = set(definitions) | set(fn.params)
+
+    def scalar_operands(stmt: ir.Assign) -> bool:
+        return all(isinstance(o, ir.Const) and isinstance(o.value, int | float)
+                   or isinstance(o, ir.Name) and o.id in scalars for o in stmt.operands)
+
+    def scalar_definition(stmt: ir.Assign) -> bool:
+        if stmt.rule is None or not (stmt.rule.elementwise or stmt.rule.name == "copy"):
+            return isinstance(stmt.value, ir.Const) and isinstance(stmt.value.value, int | float)
+        return scalar_operands(stmt)
+
+    changed = True
+    while changed:
+        changed = False
+        for name, stmts in definitions.items():
+            if name in scalars and not all(scalar_definition(s) for s in stmts):
+                scalars.discard(name)
+                changed = True
+    broadcasting = [s for s in ir.walk(fn.body) if isinstance(s, ir.Assign) and s.rule is not None
+                    and s.rule.broadcasting and activity.is_active(s.target)]
+    if not all(scalar_operands(s) for s in broadcasting):
+        return None
+    # the parameters these scalars come from
+    pending = [o.id for s in broadcasting for o in s.operands if isinstance(o, ir.Name)]
+    seen: set[str] = set()
+    while pending:
+        name = pending.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        for stmt in definitions.get(name, ()):
+            pending += [o.id for o in stmt.operands if isinstance(o, ir.Name)]
+    return tuple(p for p in fn.params if p in seen)

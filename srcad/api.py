@@ -8,42 +8,76 @@ import sys
 import threading
 import types
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
 from . import emit, ir
-from .analyze import activity
+from .analyze import activity, scalar_guards
 from .errors import Location, WrtError
 from .frontend import FunctionSource, read_function
 from .load import Compiled, compile_function
 from .lower import lower
 from .optimize import optimize as optimize_function
-from .reverse import reverse
+from .reverse import ARRAY_VERSION, array_version_name, reverse
 
 Wrt = int | str | Sequence[int | str] | None
 
 
 @dataclass(frozen=True)
+class Version:
+    """One generated gradient function: its IR and its compiled code."""
+
+    ir: ir.Function
+    compiled: Compiled
+
+
+@dataclass(frozen=True)
 class Gradient:
-    """Everything srcad built for one (function, wrt, mode, optimize): kept in the cache."""
+    """Everything srcad built for one (function, wrt, mode, optimize): kept in the cache.
+
+    ``versions`` holds the function the user calls first and, when that one is the
+    fast version for Python floats, the array version it falls back to.
+    """
 
     forward: ir.Function
-    gradient: ir.Function
+    versions: tuple[Version, ...]
     forward_source: str
-    compiled: Compiled
     wrt: tuple[str, ...]
     user_function: types.FunctionType
 
     @property
+    def compiled(self) -> Compiled:
+        return self.versions[0].compiled
+
+    @property
+    def gradient(self) -> ir.Function:
+        return self.versions[0].ir
+
+    @property
     def backward_source(self) -> str:
-        return self.compiled.source
+        sources = [v.compiled.source for v in self.versions]
+        if len(sources) > 1:
+            sources[1] = "# the same gradient for numpy arrays (and ints):\n" + sources[1]
+        return "\n".join(sources)
+
+    def bind(self, user_function: types.FunctionType | None = None) -> types.FunctionType:
+        """The callable gradient reading ``user_function``'s globals and closure cells
+        (``user_function`` may be another closure made by the same ``def``)."""
+        user_function = user_function or self.user_function
+        cells = dict(zip(user_function.__code__.co_freevars, user_function.__closure__ or ()))
+        bound = None
+        for version in reversed(self.versions):
+            overrides = {n: bound for n, v in version.compiled.bindings.items()
+                         if v is ARRAY_VERSION}
+            free_cells = {name: cells[name] for name in version.ir.free_cells}
+            bound = version.compiled.bind(user_function, free_cells, overrides)
+        return bound
 
     def as_source(self) -> tuple[types.FunctionType, str, str, int]:
         """What the frontend needs to differentiate the generated gradient again."""
-        bound = self.compiled.bind(self.user_function, self.gradient.free_cells)
-        return bound, self.compiled.source, self.compiled.filename, self.compiled.firstlineno
+        return self.bind(), self.compiled.source, self.compiled.filename, self.compiled.firstlineno
 
     def is_current(self) -> bool:
         """False when a helper it inlined has since been redefined."""
@@ -105,29 +139,61 @@ def _resolve_wrt(source: FunctionSource, wrt: Wrt) -> tuple[str, ...]:
     return tuple(names)
 
 
+def _cache_key(f: Callable, wrt: Wrt, mode: str, optimize: bool) -> tuple | None:
+    """What a compiled gradient depends on: the code, its module, the callables its
+    closure holds (they decide what is inlined or matched as a rule) and the options.
+    Numbers and arrays in globals and closures are read live, so they are not part of it."""
+    built = getattr(f, "__srcad__", None)
+    code = built.compiled.code if built is not None else getattr(f, "__code__", None)
+    if code is None:
+        return None
+    closure_callables = tuple(
+        id(c.cell_contents) for c in (getattr(f, "__closure__", None) or ())
+        if _cell_is_callable(c)
+    )
+    wrt_key = wrt if wrt is None or isinstance(wrt, int | str) else tuple(wrt)
+    return (code, id(getattr(f, "__globals__", None)), closure_callables, wrt_key, mode, optimize)
+
+
+def _cell_is_callable(cell: types.CellType) -> bool:
+    try:
+        value = cell.cell_contents
+    except ValueError:
+        return False
+    return callable(value) or isinstance(value, types.ModuleType)
+
+
 def build(f: Callable, wrt: Wrt, mode: str, optimize: bool) -> Gradient:
     """Run the pipeline for ``f`` (or reuse the cached result)."""
-    code = getattr(getattr(f, "__srcad__", None), "compiled", None)
-    code = code.code if code is not None else getattr(f, "__code__", None)
-    key = (code, wrt if wrt is None or isinstance(wrt, int | str) else tuple(wrt), mode, optimize)
+    key = _cache_key(f, wrt, mode, optimize)
     with _cache_lock:
-        cached = _cache.get(key) if code is not None else None
-        if cached is not None and cached.is_current():
+        cached = _cache.get(key) if key is not None else None
+        if cached is not None and cached.is_current() \
+                and cached.user_function.__globals__ is getattr(f, "__globals__", None):
             return cached
         source = read_function(f, used_at=_call_site())
         wrt_names = _resolve_wrt(source, wrt)
         forward = lower(source)
-        gradient = reverse(forward, wrt_names, activity(forward, wrt_names), mode=mode)
-        if optimize:
-            gradient = optimize_function(gradient)
-        backward_source = emit.function(gradient)
-        compiled = compile_function(
-            backward_source, gradient.name, gradient.bindings, tuple(gradient.free_cells),
-            origin=f"{source.filename}:{source.node.lineno}",
-        )
-        result = Gradient(forward, gradient, emit.function(forward), compiled, wrt_names,
+        active = activity(forward, wrt_names)
+        variants = [reverse(forward, wrt_names, active, mode=mode)]
+        guards = scalar_guards(forward, active)
+        if guards:
+            variants.insert(0, reverse(forward, wrt_names, active, mode=mode,
+                                       scalar_guards=guards))
+        if len(variants) > 1:  # the array version is the fallback: name it so
+            variants[1] = replace(variants[1], name=array_version_name(variants[1].name))
+        versions = []
+        for variant in variants:
+            if optimize:
+                variant = optimize_function(variant)
+            compiled = compile_function(
+                emit.function(variant), variant.name, variant.bindings,
+                tuple(variant.free_cells), origin=f"{source.filename}:{source.node.lineno}",
+            )
+            versions.append(Version(variant, compiled))
+        result = Gradient(forward, tuple(versions), emit.function(forward), wrt_names,
                           source.function)
-        if code is not None:
+        if key is not None:
             if len(_cache) >= _CACHE_LIMIT:
                 _cache.pop(next(iter(_cache)))
             _cache[key] = result
@@ -135,7 +201,7 @@ def build(f: Callable, wrt: Wrt, mode: str, optimize: bool) -> Gradient:
 
 
 def _callable(built: Gradient, f: Callable, doc: str) -> types.FunctionType:
-    fn = built.compiled.bind(built.user_function, built.gradient.free_cells)
+    fn = built.bind(getattr(f, "__srcad__", None) and None or f)
     fn.forward_source = built.forward_source
     fn.backward_source = built.backward_source
     fn.__wrapped__ = f

@@ -72,6 +72,12 @@ class Tuple:
 
 
 @dataclass(frozen=True)
+class BoolOp:
+    op: str  # and, or
+    values: tuple[Expr, ...]
+
+
+@dataclass(frozen=True)
 class Subscript:
     value: Expr
     index: Expr
@@ -84,7 +90,7 @@ class Slice:
     step: Expr | None = None
 
 
-Expr = Union[Name, Const, BinOp, UnaryOp, Compare, Attr, Call, Tuple, Subscript, Slice]
+Expr = Union[Name, Const, BinOp, UnaryOp, Compare, Attr, Call, Tuple, BoolOp, Subscript, Slice]
 
 
 def children(expr: Expr) -> tuple[Expr, ...]:
@@ -99,6 +105,8 @@ def children(expr: Expr) -> tuple[Expr, ...]:
         return (expr.func, *expr.args, *(value for _, value in expr.kwargs))
     if isinstance(expr, Tuple):
         return expr.elts
+    if isinstance(expr, BoolOp):
+        return expr.values
     if isinstance(expr, Subscript):
         return (expr.value, expr.index)
     if isinstance(expr, Slice):
@@ -123,6 +131,8 @@ def with_children(expr: Expr, new: tuple[Expr, ...] | list[Expr]) -> Expr:
         return Call(new[0], new[1:1 + n_args], kwargs)
     if isinstance(expr, Tuple):
         return Tuple(new)
+    if isinstance(expr, BoolOp):
+        return BoolOp(expr.op, new)
     if isinstance(expr, Subscript):
         return Subscript(new[0], new[1])
     if isinstance(expr, Slice):
@@ -160,7 +170,7 @@ def map_expr(expr: Expr, fn: Callable[[Expr], Expr]) -> Expr:
             tuple(map_expr(a, fn) for a in expr.args),
             tuple((k, map_expr(v, fn)) for k, v in expr.kwargs),
         )
-    elif isinstance(expr, Tuple | Subscript | Slice):
+    elif isinstance(expr, Tuple | Subscript | Slice | BoolOp):
         expr = with_children(expr, [map_expr(e, fn) for e in children(expr)])
     return fn(expr)
 

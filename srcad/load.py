@@ -29,12 +29,16 @@ class Compiled:
     firstlineno: int
     bindings: Mapping[str, Any]
 
-    def bind(self, user_function: types.FunctionType, free_cells: Mapping[str, Any]) -> types.FunctionType:
-        """A callable gradient reading ``user_function``'s globals and closure cells."""
+    def bind(self, user_function: types.FunctionType, free_cells: Mapping[str, Any],
+             overrides: Mapping[str, Any] | None = None) -> types.FunctionType:
+        """A callable gradient reading ``user_function``'s globals and closure cells
+        (``overrides`` replaces some bindings, e.g. the array version of a gradient)."""
         cells = []
         for name in self.code.co_freevars:
             if name in free_cells:
                 cells.append(free_cells[name])
+            elif overrides and name in overrides:
+                cells.append(types.CellType(overrides[name]))
             else:
                 cells.append(types.CellType(self.bindings[name]))
         generated = types.FunctionType(

@@ -19,6 +19,7 @@ from dataclasses import replace
 
 from . import ir
 from .analyze import prune_saves, protect_aliases
+from .reverse import fresh_calls
 from .runtime import fresh_copy
 
 _ONE = (1, 1.0)
@@ -234,4 +235,4 @@ def optimize(fn: ir.Function) -> ir.Function:
     fn = prune_saves(fn.with_body(body), BACKWARD_HEADER)
     copy_name = next((n for n, v in fn.bindings.items() if v is fresh_copy), "fresh_copy")
     body = eliminate_dead_code(list(fn.body))
-    return fn.with_body(protect_aliases(body, copy_name))
+    return fn.with_body(protect_aliases(body, copy_name, fresh_calls(fn.bindings)))

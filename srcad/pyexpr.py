@@ -83,7 +83,12 @@ def to_ast(expr: ir.Expr) -> ast.expr:
     if isinstance(expr, ir.Name):
         return ast.Name(expr.id, ast.Load())
     if isinstance(expr, ir.Const):
-        return ast.Constant(expr.value)
+        value = expr.value
+        if isinstance(value, int | float) and not isinstance(value, bool) and (
+                value < 0 or (value == 0 and str(value).startswith("-"))):
+            # as a unary minus, so that printing keeps `(-2.0) ** 2` parenthesised
+            return ast.UnaryOp(ast.USub(), ast.Constant(-value))
+        return ast.Constant(value)
     if isinstance(expr, ir.BinOp):
         return ast.BinOp(to_ast(expr.left), AST_BINOPS[expr.op](), to_ast(expr.right))
     if isinstance(expr, ir.UnaryOp):
@@ -100,6 +105,9 @@ def to_ast(expr: ir.Expr) -> ast.expr:
         )
     if isinstance(expr, ir.Tuple):
         return ast.Tuple([to_ast(e) for e in expr.elts], ast.Load())
+    if isinstance(expr, ir.BoolOp):
+        op = ast.And() if expr.op == "and" else ast.Or()
+        return ast.BoolOp(op, [to_ast(v) for v in expr.values])
     if isinstance(expr, ir.Subscript):
         return ast.Subscript(to_ast(expr.value), to_ast(expr.index), ast.Load())
     if isinstance(expr, ir.Slice):

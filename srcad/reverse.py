@@ -19,19 +19,30 @@ from .analyze import Activity, prune_saves, protect_aliases
 from .errors import NoRuleError
 from .names import NameAllocator
 from .rules.table import Scatter
+from .rules import numpy_grads
+from .rules.numpy_grads import unbroadcast
 from .runtime import add_at, fresh_copy, scalar_check, zeros_like
 
 MODES = ("grad", "value_and_grad")
+#: Helpers whose result is always a new object: adding into it in place is safe.
+FRESH_HELPERS = (zeros_like, numpy_grads.sum_grad, numpy_grads.mean_grad,
+                 numpy_grads.extremum_grad, numpy_grads.prod_grad, numpy_grads.clip_grad)
 FORWARD_HEADER = "forward pass"
 BACKWARD_HEADER = "backward pass"
 
 _NOTHING = object()
 
 
+#: Stands for the array version of a gradient in the scalar version's bindings until
+#: both are compiled (see :func:`reverse`'s ``scalar_guards``).
+ARRAY_VERSION = type("ArrayVersion", (), {"__repr__": lambda self: "<array version>"})()
+
+
 class _Builder:
-    def __init__(self, fn: ir.Function, activity: Activity) -> None:
+    def __init__(self, fn: ir.Function, activity: Activity, broadcast: bool) -> None:
         self.fn = fn
         self.activity = activity
+        self.broadcast = broadcast
         self.names = NameAllocator(fn.names())
         self.bindings: dict[str, Any] = dict(fn.bindings)
         self.adjoints: dict[str, str] = {}  # forward name -> adjoint name
@@ -159,8 +170,11 @@ class _Builder:
                 via = None if self.basic_index(index) else self.bind("add_at", add_at)
                 out.append(ir.AdjointItem(target, index, g, tag=stmt.tag, via=via))
             else:
-                out.append(self.contribute(
-                    operand.id, self.instantiate(stmt, template, g, ans), written, stmt.tag))
+                value = self.instantiate(stmt, template, g, ans)
+                if self.broadcast and stmt.rule.broadcasting and any(
+                        isinstance(o, ir.Name) for o in stmt.operands if o is not operand):
+                    value = self.call("unbroadcast", unbroadcast, value, operand)
+                out.append(self.contribute(operand.id, value, written, stmt.tag))
         if not out:
             return restore
         return [ir.Backprop(stmt), *out, *restore]
@@ -233,6 +247,16 @@ class _Builder:
         return found
 
 
+def array_version_name(name: str) -> str:
+    """The name of the array version of the gradient called ``name``."""
+    return name + "_arrays"
+
+
+def fresh_calls(bindings: dict[str, Any]) -> frozenset[str]:
+    """Binding names of helpers that always return a new object (never an argument)."""
+    return frozenset(n for n, obj in bindings.items() if obj in FRESH_HELPERS)
+
+
 def _loop_state(loop: ir.Loop) -> list[str]:
     """Bookkeeping names a loop statement itself writes (saved when it is nested)."""
     return [n for n in (loop.index, loop.counter) if n]
@@ -262,17 +286,36 @@ def _spelled(expr: ir.Expr) -> str:
 
 
 def reverse(
-    fn: ir.Function, wrt: tuple[str, ...], activity: Activity, *, mode: str = "grad"
+    fn: ir.Function, wrt: tuple[str, ...], activity: Activity, *, mode: str = "grad",
+    scalar_guards: tuple[str, ...] | None = None,
 ) -> ir.Function:
-    """The literal gradient function of ``fn`` with respect to the parameters ``wrt``."""
+    """The literal gradient function of ``fn`` with respect to the parameters ``wrt``.
+
+    By default the gradient handles numpy arrays: adjoints of broadcasting operations
+    are summed back to their operand's shape. With ``scalar_guards`` it is the fast
+    version for Python floats instead: it first checks that those parameters are
+    floats and otherwise calls the array version (bound as :data:`ARRAY_VERSION`).
+    """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
-    builder = _Builder(fn, activity)
+    builder = _Builder(fn, activity, broadcast=scalar_guards is None)
+    name = builder.names.fresh(fn.name + ("_grad" if mode == "grad" else "_value_and_grad"))
     forward = tuple(s for s in fn.body if not isinstance(s, ir.Return))
     result_stmt = next(s for s in fn.body if isinstance(s, ir.Return))
     result = result_stmt.value
 
-    body: list[ir.Stmt] = [
+    body: list[ir.Stmt] = []
+    if scalar_guards:
+        array_version = builder.bind(array_version_name(name), ARRAY_VERSION)
+        float_name = builder.bind("float", builtins.float)
+        checks = tuple(ir.Compare("is not", ir.Attr(ir.Name(p), "__class__"), ir.Name(float_name))
+                       for p in scalar_guards)
+        call = ir.Call(ir.Name(array_version), tuple(ir.Name(p) for p in fn.params),
+                       tuple((k, ir.Name(k)) for k in fn.kwonly))
+        body += [ir.Comment("this version is for Python floats", header=False),
+                 ir.If(checks[0] if len(checks) == 1 else ir.BoolOp("or", checks),
+                       (ir.Return(call),))]
+    body += [
         ir.Comment(FORWARD_HEADER),
         ir.Assign(builder.stack, ir.Const([])),
         ir.Assign(builder.push, ir.Attr(ir.Name(builder.stack), "append")),
@@ -306,11 +349,11 @@ def reverse(
     returned = grads if mode == "grad" else ir.Tuple((value, grads))
 
     copy_name = builder.bind("fresh_copy", fresh_copy)
-    body += [ir.Comment(BACKWARD_HEADER), *protect_aliases(backward, copy_name),
+    body += [ir.Comment(BACKWARD_HEADER),
+             *protect_aliases(backward, copy_name, fresh_calls(builder.bindings)),
              ir.Return(returned)]
-    suffix = "_grad" if mode == "grad" else "_value_and_grad"
     gradient = ir.Function(
-        name=builder.names.fresh(fn.name + suffix),
+        name=name,
         params=fn.params,
         kwonly=fn.kwonly,
         body=tuple(body),

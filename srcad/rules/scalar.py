@@ -9,19 +9,25 @@ from __future__ import annotations
 import builtins
 import math
 
+import numpy as np
+
+from .numpy_grads import sign
 from .table import Scatter, defrule
 
 # ---------------------------------------------------------------- operators
-defrule("x + y", x="g", y="g")
-defrule("x - y", x="g", y="-g")
-defrule("x * y", x="y * g", y="x * g")
-defrule("x / y", x="g / y", y="-ans / y * g")
-defrule("-x", x="-g")
-defrule("+x", x="g")
+#: Operators work on numbers and on numpy arrays alike: their adjoints are summed back
+#: to each operand's shape when numpy broadcasting widened it.
+OPERATOR = {"broadcasting": True, "elementwise": True}
+defrule("x + y", x="g", y="g", **OPERATOR)
+defrule("x - y", x="g", y="-g", **OPERATOR)
+defrule("x * y", x="y * g", y="x * g", **OPERATOR)
+defrule("x / y", x="g / y", y="-ans / y * g", **OPERATOR)
+defrule("-x", x="-g", elementwise=True)
+defrule("+x", x="g", elementwise=True)
 
 #: ``x ** y`` and its function forms share one pair of templates.
 POWER = {"x": "y * x ** (y - 1) * g", "y": "{m}.log(x) * ans * g"}
-defrule("x ** y", env={"math": math}, **{p: t.format(m="math") for p, t in POWER.items()})
+defrule("x ** y", env={"np": np}, **{p: t.format(m="np") for p, t in POWER.items()}, **OPERATOR)
 
 # ---------------------------------------------------------------- elementwise functions
 #: Derivative templates shared by every module family (``{m}`` names the module).
@@ -57,21 +63,22 @@ def define_family(module_name: str, module: object, spelled: dict[str, str]) -> 
     for name, template in UNARY.items():
         attr = spelled.get(name, name)
         if hasattr(module, attr):
-            defrule(f"{module_name}.{attr}(x)", env=env, x=template.format(m=module_name))
-    defrule(
-        f"1 / (1 + {module_name}.exp(-x))", env=env, name=f"sigmoid ({module_name})", x=SIGMOID
-    )
+            defrule(f"{module_name}.{attr}(x)", env=env, x=template.format(m=module_name),
+                    elementwise=True)
+    defrule(f"1 / (1 + {module_name}.exp(-x))", env=env, name=f"sigmoid ({module_name})",
+            x=SIGMOID, elementwise=True)
 
 
 define_family("math", math, {})
-defrule("math.pow(x, y)", env={"math": math}, **{p: t.format(m="math") for p, t in POWER.items()})
+defrule("math.pow(x, y)", env={"math": math}, elementwise=True,
+        **{p: t.format(m="math") for p, t in POWER.items()})
 
 # ---------------------------------------------------------------- no gradient
 # Comparisons, counts and rounding are piecewise constant: their derivative is zero
 # wherever it exists, so no gradient flows through them (at a kink either side is taken).
 for _op in ("<", "<=", ">", ">=", "==", "!="):
-    defrule(f"x {_op} y", x=None, y=None)
-defrule("not x", x=None)
+    defrule(f"x {_op} y", x=None, y=None, elementwise=True)
+defrule("not x", x=None, elementwise=True)
 defrule("x // y", x=None, y=None)
 defrule("x % y", x="g", y="-(x // y) * g")
 for _name in ("len", "int", "round", "bool"):
@@ -88,8 +95,10 @@ defrule("x[i]", x=Scatter("i"), i=None)
 
 # ---------------------------------------------------------------- builtins
 #: abs'(0) is taken as 0, the middle of the subgradient [-1, 1].
-defrule("abs(x)", env={"abs": builtins.abs}, x="((x > 0) - (x < 0)) * g")
-defrule("float(x)", env={"float": builtins.float}, x="g")
+defrule("abs(x)", env={"abs": builtins.abs, "sign": sign}, x="sign(x) * g", elementwise=True)
+defrule("float(x)", env={"float": builtins.float}, x="g", elementwise=True)
 #: At a tie the gradient goes to the first argument.
-defrule("max(x, y)", env={"max": builtins.max}, x="(x >= y) * g", y="(x < y) * g")
-defrule("min(x, y)", env={"min": builtins.min}, x="(x <= y) * g", y="(x > y) * g")
+defrule("max(x, y)", env={"max": builtins.max}, x="(x >= y) * g", y="(x < y) * g",
+        elementwise=True)
+defrule("min(x, y)", env={"min": builtins.min}, x="(x <= y) * g", y="(x > y) * g",
+        elementwise=True)

@@ -1,0 +1,110 @@
+"""Derivative rules for numpy arrays: broadcasting arithmetic, linear algebra,
+reductions, shape changes, selection and joining. Non-differentiable numpy calls
+(array constructors, shapes, arg-max) are listed with no gradient."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import numpy_grads
+from .table import defrule
+
+NP = {"np": np}
+HELPERS = {name: getattr(numpy_grads, name) for name in dir(numpy_grads)
+           if callable(getattr(numpy_grads, name)) and not name.startswith("_")
+           and getattr(getattr(numpy_grads, name), "__module__", "") == numpy_grads.__name__}
+ENV = {"np": np, **HELPERS}
+
+# ---------------------------------------------------------------- elementwise, broadcasting
+BINARY = {
+    "add": {"x": "g", "y": "g"},
+    "subtract": {"x": "g", "y": "-g"},
+    "multiply": {"x": "y * g", "y": "x * g"},
+    "divide": {"x": "g / y", "y": "-ans / y * g"},
+    "true_divide": {"x": "g / y", "y": "-ans / y * g"},
+    "power": {"x": "y * x ** (y - 1) * g", "y": "np.log(x) * ans * g"},
+    # at a tie the gradient goes to the first argument
+    "maximum": {"x": "(x >= y) * g", "y": "(x < y) * g"},
+    "minimum": {"x": "(x <= y) * g", "y": "(x > y) * g"},
+    "logaddexp": {"x": "np.exp(x - ans) * g", "y": "np.exp(y - ans) * g"},
+    "arctan2": {"x": "y / (x * x + y * y) * g", "y": "-x / (x * x + y * y) * g"},
+    "hypot": {"x": "x / ans * g", "y": "y / ans * g"},
+}
+for _name, _templates in BINARY.items():
+    defrule(f"np.{_name}(x, y)", env=NP, broadcasting=True, elementwise=True, **_templates)
+
+defrule("np.where(c, x, y)", env=NP, broadcasting=True, c=None,
+        x="np.where(c, g, 0.0)", y="np.where(c, 0.0, g)")
+defrule("np.clip(x, a_min, a_max)", env=ENV, broadcasting=True, a_min=None, a_max=None,
+        x="clip_grad(g, x, a_min, a_max)")
+defrule("x.clip(a_min=None, a_max=None)", env=ENV, a_min=None, a_max=None,
+        x="clip_grad(g, x, a_min, a_max)")
+defrule("np.sign(x)", env=NP, x=None)
+
+# ---------------------------------------------------------------- linear algebra
+MATMUL = {"x": "matmul_left(g, x, y)", "y": "matmul_right(g, x, y)"}
+defrule("x @ y", env=ENV, **MATMUL)
+defrule("np.matmul(x, y)", env=ENV, **MATMUL)
+defrule("np.dot(x, y)", env=ENV, **MATMUL)
+defrule("x.dot(y)", env=ENV, **MATMUL)
+defrule("np.inner(x, y)", env=ENV, **MATMUL)
+defrule("np.outer(x, y)", env=NP, x="g @ np.ravel(y)", y="np.ravel(x) @ g")
+
+# ---------------------------------------------------------------- reductions
+for _name, _helper in (("sum", "sum_grad"), ("mean", "mean_grad")):
+    _template = f"{_helper}(g, x, axis, keepdims)"
+    defrule(f"np.{_name}(x, axis=None, keepdims=False)", env=ENV, axis=None, keepdims=None,
+            x=_template)
+    defrule(f"x.{_name}(axis=None, keepdims=False)", env=ENV, axis=None, keepdims=None,
+            x=_template)
+for _name in ("max", "min", "amax", "amin"):
+    _template = "extremum_grad(g, x, ans, axis, keepdims)"
+    defrule(f"np.{_name}(x, axis=None, keepdims=False)", env=ENV, axis=None, keepdims=None,
+            x=_template)
+    if not _name.startswith("a"):
+        defrule(f"x.{_name}(axis=None, keepdims=False)", env=ENV, axis=None, keepdims=None,
+                x=_template)
+defrule("np.prod(x, axis=None, keepdims=False)", env=ENV, axis=None, keepdims=None,
+        x="prod_grad(g, x, ans, axis, keepdims)")
+defrule("x.prod(axis=None, keepdims=False)", env=ENV, axis=None, keepdims=None,
+        x="prod_grad(g, x, ans, axis, keepdims)")
+
+# ---------------------------------------------------------------- shapes
+defrule("x.T", env=NP, x="np.transpose(g)")
+defrule("np.transpose(x, axes=None)", env=ENV, axes=None, x="transpose_grad(g, axes)")
+defrule("x.transpose()", env=NP, x="np.transpose(g)")
+RESHAPES = ["np.reshape(x, shape)", "x.reshape(shape)", "x.reshape(a, b)",
+            "x.reshape(a, b, c)", "np.squeeze(x, axis=None)", "x.squeeze(axis=None)",
+            "np.expand_dims(x, axis)", "np.ravel(x)", "x.ravel()", "x.flatten()",
+            "np.atleast_1d(x)", "np.atleast_2d(x)"]
+for _pattern in RESHAPES:  # parameters without a template (shape, axis) get no gradient
+    defrule(_pattern, env=ENV, x="reshape_like(g, x)")
+defrule("np.array(x)", env=NP, x="g")
+defrule("np.asarray(x)", env=NP, x="g")
+defrule("x.copy()", x="g")
+defrule("np.copy(x)", env=NP, x="g")
+defrule("x.astype(dtype)", dtype=None, x="g")
+
+# ---------------------------------------------------------------- joining
+defrule("np.concatenate(parts, axis=0)", env=ENV, axis=None, parts="split_like(g, parts, axis)")
+defrule("np.stack(parts, axis=0)", env=ENV, axis=None, parts="unstack(g, parts, axis)")
+defrule("np.hstack(parts)", env=ENV, parts="hsplit_like(g, parts)")
+defrule("np.vstack(parts)", env=ENV, parts="vsplit_like(g, parts)")
+
+# ---------------------------------------------------------------- no gradient
+for _name in ("zeros", "ones", "empty", "eye", "identity", "shape", "size", "ndim"):
+    defrule(f"np.{_name}(x)", env=NP, x=None)
+for _name in ("zeros_like", "ones_like", "empty_like", "argmax", "argmin", "argsort", "floor",
+              "ceil", "round", "rint", "isnan", "isinf", "isfinite"):
+    defrule(f"np.{_name}(x)", env=NP, x=None)
+for _name in ("argmax", "argmin", "argsort"):
+    defrule(f"np.{_name}(x, axis)", env=NP, x=None, axis=None)
+    defrule(f"x.{_name}(axis=None)", x=None, axis=None)
+defrule("np.full(shape, value)", env=NP, shape=None, value=None)
+defrule("np.full_like(x, value)", env=NP, x=None, value=None)
+defrule("np.arange(x)", env=NP, x=None)
+defrule("np.arange(x, y)", env=NP, x=None, y=None)
+defrule("np.arange(x, y, z)", env=NP, x=None, y=None, z=None)
+defrule("np.linspace(x, y, n)", env=NP, x=None, y=None, n=None)
+for _attr in ("shape", "ndim", "size", "dtype"):
+    defrule(f"x.{_attr}", x=None)

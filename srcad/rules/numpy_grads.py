@@ -1,0 +1,137 @@
+"""Helpers that numpy derivative templates call: shape bookkeeping an expert would
+otherwise write by hand (sum a broadcast gradient back, expand a reduced one)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+def unbroadcast(g: Any, x: Any) -> Any:
+    """``g`` summed down to ``x``'s shape (undoes numpy broadcasting)."""
+    shape = getattr(x, "shape", ())
+    g_shape = getattr(g, "shape", ())
+    if shape == g_shape:
+        return g
+    if shape == ():
+        total = np.sum(g)
+        return float(total) if isinstance(x, float | int) else total
+    extra = len(g_shape) - len(shape)
+    if extra > 0:
+        g = g.sum(axis=tuple(range(extra)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
+    if axes:
+        g = g.sum(axis=axes, keepdims=True)
+    return g
+
+
+def _expand(g: Any, x: Any, axis: Any, keepdims: bool) -> Any:
+    """A reduced ``g`` with the reduced axes put back (as length 1)."""
+    if axis is None or keepdims:
+        return g
+    ndim = np.ndim(x)
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    return np.expand_dims(g, tuple(a % ndim for a in axes))
+
+
+def sum_grad(g: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    """Adjoint of ``np.sum(x, axis, keepdims=keepdims)``: ``g`` spread over the summed axes."""
+    out = np.empty(np.shape(x), dtype=np.result_type(g, np.float64))
+    out[...] = _expand(g, x, axis, keepdims)
+    return out
+
+
+def mean_grad(g: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    """Adjoint of ``np.mean``: the sum's adjoint divided by the number of averaged items."""
+    count = np.size(x) if axis is None else np.prod(
+        [np.shape(x)[a] for a in ((axis,) if isinstance(axis, int) else axis)])
+    return sum_grad(g, x, axis, keepdims) / count
+
+
+def extremum_grad(g: Any, x: Any, ans: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    """Adjoint of ``np.max``/``np.min``: ``g`` goes to the arg-max (shared equally on ties)."""
+    hits = np.asarray(x) == _expand(ans, x, axis, keepdims)
+    return hits * (_expand(g, x, axis, keepdims) / np.sum(hits, axis=axis, keepdims=True))
+
+
+def prod_grad(g: Any, x: Any, ans: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    """Adjoint of ``np.prod`` (for inputs without zeros): ``g * ans / x``."""
+    return _expand(g * ans, x, axis, keepdims) / x
+
+
+def matmul_left(g: Any, x: Any, y: Any) -> Any:
+    """Adjoint of ``x @ y`` for ``x`` (1-D and 2-D operands)."""
+    x_ndim, y_ndim = np.ndim(x), np.ndim(y)
+    if y_ndim == 1:
+        return np.multiply.outer(g, y) if x_ndim > 1 else g * y
+    if x_ndim == 1:
+        return y @ g
+    return unbroadcast(g @ np.swapaxes(y, -1, -2), x)
+
+
+def matmul_right(g: Any, x: Any, y: Any) -> Any:
+    """Adjoint of ``x @ y`` for ``y`` (1-D and 2-D operands)."""
+    x_ndim, y_ndim = np.ndim(x), np.ndim(y)
+    if x_ndim == 1:
+        return np.multiply.outer(x, g) if y_ndim > 1 else g * x
+    if y_ndim == 1:
+        return np.swapaxes(x, -1, -2) @ g
+    return unbroadcast(np.swapaxes(x, -1, -2) @ g, y)
+
+
+def transpose_grad(g: Any, axes: Any = None) -> Any:
+    """Adjoint of ``np.transpose(x, axes)``: the inverse permutation."""
+    if axes is None:
+        return np.transpose(g)
+    return np.transpose(g, np.argsort(axes))
+
+
+def reshape_like(g: Any, x: Any) -> Any:
+    """``g`` in ``x``'s shape (adjoint of reshape, squeeze, expand_dims, ravel)."""
+    return np.reshape(g, np.shape(x))
+
+
+def clip_grad(g: Any, x: Any, low: Any, high: Any) -> Any:
+    """Adjoint of ``np.clip(x, low, high)``: ``g`` where ``x`` is inside the bounds."""
+    inside = np.ones(np.shape(x), dtype=bool)
+    if low is not None:
+        inside &= x >= low
+    if high is not None:
+        inside &= x <= high
+    return g * inside
+
+
+def split_like(g: Any, parts: Any, axis: int = 0) -> list:
+    """Adjoint of ``np.concatenate(parts, axis)``: ``g`` cut back into the parts."""
+    from ..runtime import AdjointList
+
+    sizes = np.cumsum([np.shape(p)[axis] for p in parts])[:-1]
+    return AdjointList(np.split(g, sizes, axis=axis))
+
+
+def unstack(g: Any, parts: Any, axis: int = 0) -> list:
+    """Adjoint of ``np.stack(parts, axis)``: ``g`` split along the new axis."""
+    from ..runtime import AdjointList
+
+    return AdjointList(np.moveaxis(g, axis, 0)[i] for i in range(len(parts)))
+
+
+def hsplit_like(g: Any, parts: Any) -> list:
+    """Adjoint of ``np.hstack``."""
+    return split_like(g, parts, axis=1 if np.ndim(parts[0]) > 1 else 0)
+
+
+def vsplit_like(g: Any, parts: Any) -> list:
+    """Adjoint of ``np.vstack`` (1-D parts become rows)."""
+    from ..runtime import AdjointList
+
+    pieces = split_like(g, [np.atleast_2d(p) for p in parts], axis=0)
+    return AdjointList(np.reshape(piece, np.shape(p)) for piece, p in zip(pieces, parts))
+
+
+def sign(x: Any) -> Any:
+    """-1, 0 or 1 (numpy's sign, but fast for Python numbers)."""
+    if isinstance(x, float | int):
+        return (x > 0) - (x < 0)
+    return np.sign(x)

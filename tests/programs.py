@@ -1,0 +1,837 @@
+"""Random differentiable programs for srcad's property-based tests.
+
+:func:`programs` is a Hypothesis strategy for :class:`Program`: a straight-line
+scalar Python function, *as source text*, of 2-4 float parameters, built from the
+operations srcad promises to differentiate (``+ - * / **``, unary ``-``/``+``,
+``math.exp/log/sqrt/sin/cos/tanh``, ``abs``, re-assignment, augmented assignment,
+tuple unpacking, fan-out, and calls to the helper functions of :data:`PRELUDE`).
+:func:`module_source` turns programs into the text of a module (the prelude plus the
+functions), which the tests write to a real file and import, so that srcad reads
+the source with ``inspect.getsource`` exactly as it does for users.
+
+Well-conditioned by construction
+--------------------------------
+Every generated value carries a :class:`Bound`: an interval enclosing the value
+for *all* parameters in ``[-PARAM_BOUND, PARAM_BOUND]`` and a bound on the l1 norm
+of its gradient with respect to the parameters (interval arithmetic plus a
+first-order chain rule). Every operation is checked when it is built:
+
+* values stay within ``|v| <= VALUE_CAP`` and gradients within ``DERIV_CAP``,
+  so central differences with a step of ~1e-6 are accurate (see
+  ``tests/test_random_programs.py`` for the error budget);
+* ``log``, ``sqrt``, fractional or negative powers and division only see
+  arguments bounded away from zero (``|arg| >= MIN_AWAY``); ``exp`` only
+  sees arguments ``<= EXP_ARG_MAX``; ``abs`` is used only in kink-free forms
+  (``abs(t) ** 2``, ``abs(t) * t``, ``abs`` of something bounded away from 0).
+
+An operation that would break a rule raises :class:`IllConditioned`; the builder
+then picks another form (``log(1 + t * t)`` instead of ``log(t)``, a squashing
+``tanh`` before ``exp``, ...) or, at worst, falls back to a plain variable.
+
+Extending the grammar
+---------------------
+The grammar is two lists of builders, tried by index so that Hypothesis shrinks
+towards the first (simplest) entries:
+
+* :data:`EXPRESSION_KINDS`: ``builder(draw, ctx, depth) -> Val``; build
+  sub-expressions with ``ctx.expr(draw, depth - 1)``. Raise
+  :class:`IllConditioned` (or return ``None``) when the form does not apply.
+* :data:`STATEMENT_KINDS`: ``builder(draw, ctx) -> list[ast.stmt] | None``;
+  read variables with ``ctx.variables()`` / ``ctx.bound(name)`` and record
+  assignments with ``ctx.bind(name, bound)``. ``None`` means "not applicable
+  here" and a plain assignment is generated instead.
+
+Both are passed to :func:`programs` (``statement_kinds=..., expression_kinds=...``),
+so a test can use a subset or add its own. Planned kinds fit this shape:
+
+* ``if``/``else`` on data: build both branches on copies of ``ctx`` (``ctx.fork()``)
+  and bind each variable to the *join* (``Bound.join``) of the two branch bounds; keep
+  the condition's operands away from the branch point (e.g. ``if tanh(t) > 0.5``
+  with ``t``'s interval not containing ``atanh(0.5)``, or accept a kink and only
+  compare at points away from it);
+* ``for`` loops with a constant trip count: iterate the body's bound update
+  (the trip count is known), which is what interval arithmetic needs;
+* numpy expressions: a second value domain (arrays of a fixed shape) with its
+  own ``Bound`` per element; the test's checker already handles tuples of
+  gradients and would take ``np.allclose`` for arrays.
+
+New helper functions go into :data:`HELPERS` (source text plus, optionally, a
+hand-derived bound; without one the helper's own body is evaluated on
+:class:`Bound` values).
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import math
+import textwrap
+import types
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from hypothesis import strategies as st
+
+# ---------------------------------------------------------------- conditioning limits
+
+#: Parameters are drawn from [-PARAM_BOUND, PARAM_BOUND] (the tests' points).
+PARAM_BOUND = 2.0
+#: Every intermediate value and the result satisfy |v| <= VALUE_CAP.
+VALUE_CAP = 16.0
+#: Every value's gradient (l1 norm over the parameters) is at most DERIV_CAP.
+DERIV_CAP = 32.0
+#: log, sqrt, division, fractional/negative powers: |argument| >= MIN_AWAY.
+MIN_AWAY = 0.25
+#: exp(a) only for a <= EXP_ARG_MAX (exp(2.5) ~ 12.2 < VALUE_CAP).
+EXP_ARG_MAX = 2.5
+
+
+class IllConditioned(ValueError):
+    """An operation would leave the well-conditioned region; pick another form."""
+
+
+class Bound:
+    """Interval ``[lo, hi]`` enclosing a value, and ``d`` >= the l1 norm of its gradient.
+
+    Arithmetic on bounds is sound interval arithmetic (``x * x`` with the *same*
+    bound object is recognised as a square, so ``1 + t * t >= 1``) and a
+    first-order chain rule for ``d``. Builtin ``abs`` and ``**`` with a constant
+    exponent work; :data:`AMATH` has the ``math`` functions.
+    """
+
+    __slots__ = ("lo", "hi", "d")
+
+    def __init__(self, lo: float, hi: float, d: float = 0.0) -> None:
+        lo, hi, d = float(lo), float(hi), float(d)
+        if not (math.isfinite(lo) and math.isfinite(hi) and math.isfinite(d)):
+            raise IllConditioned("not finite")
+        if lo > hi:  # pragma: no cover - a bug in a bound rule
+            raise AssertionError(f"empty interval [{lo}, {hi}]")
+        if max(-lo, hi) > VALUE_CAP:
+            raise IllConditioned(f"value bound [{lo:.3g}, {hi:.3g}] exceeds {VALUE_CAP}")
+        if d > DERIV_CAP:
+            raise IllConditioned(f"gradient bound {d:.3g} exceeds {DERIV_CAP}")
+        self.lo, self.hi, self.d = lo, hi, d
+
+    def __repr__(self) -> str:
+        return f"Bound([{self.lo:.4g}, {self.hi:.4g}], d={self.d:.4g})"
+
+    @classmethod
+    def const(cls, c: float) -> Bound:
+        return cls(c, c, 0.0)
+
+    @property
+    def mag(self) -> float:
+        """max |v|."""
+        return max(-self.lo, self.hi)
+
+    @property
+    def away(self) -> float:
+        """min |v| (0 when the interval contains 0)."""
+        if self.lo > 0:
+            return self.lo
+        if self.hi < 0:
+            return -self.hi
+        return 0.0
+
+    def join(self, other: Bound) -> Bound:
+        """The smallest bound enclosing both (for future branches)."""
+        return Bound(min(self.lo, other.lo), max(self.hi, other.hi), max(self.d, other.d))
+
+    # ---- arithmetic
+    def __add__(self, other):
+        o = lift(other)
+        return Bound(self.lo + o.lo, self.hi + o.hi, self.d + o.d)
+
+    __radd__ = __add__
+
+    def __sub__(self, other):
+        o = lift(other)
+        return Bound(self.lo - o.hi, self.hi - o.lo, self.d + o.d)
+
+    def __rsub__(self, other):
+        return lift(other) - self
+
+    def __neg__(self):
+        return Bound(-self.hi, -self.lo, self.d)
+
+    def __pos__(self):
+        return self
+
+    def __mul__(self, other):
+        if other is self:
+            return self._power(2)
+        o = lift(other)
+        products = (self.lo * o.lo, self.lo * o.hi, self.hi * o.lo, self.hi * o.hi)
+        return Bound(min(products), max(products), self.mag * o.d + o.mag * self.d)
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, other):
+        o = lift(other)
+        m = o.away
+        if m < MIN_AWAY:
+            raise IllConditioned("division by something not bounded away from zero")
+        quotients = (self.lo / o.lo, self.lo / o.hi, self.hi / o.lo, self.hi / o.hi)
+        return Bound(min(quotients), max(quotients), self.d / m + self.mag * o.d / (m * m))
+
+    def __rtruediv__(self, other):
+        return lift(other) / self
+
+    def __pow__(self, p):
+        if isinstance(p, Bound):
+            raise IllConditioned("only constant exponents")
+        return self._power(p)
+
+    def _power(self, p: float) -> Bound:
+        if float(p).is_integer() and p >= 1:
+            n = int(p)
+            if n % 2:  # odd: monotone
+                lo, hi = self.lo**n, self.hi**n
+            else:
+                lo, hi = self.away**n, self.mag**n
+            return Bound(lo, hi, n * self.mag ** (n - 1) * self.d)
+        if self.lo < MIN_AWAY:
+            raise IllConditioned(f"x ** {p} needs x >= {MIN_AWAY}")
+        ends = (self.lo**p, self.hi**p)
+        slope = abs(p) * max(self.lo ** (p - 1), self.hi ** (p - 1))
+        return Bound(min(ends), max(ends), slope * self.d)
+
+    def __abs__(self):
+        if self.lo >= 0:
+            return self
+        if self.hi <= 0:
+            return -self
+        return Bound(0.0, self.mag, self.d)
+
+
+def lift(x) -> Bound:
+    return x if isinstance(x, Bound) else Bound.const(x)
+
+
+def _monotone(f, a: Bound, slope: float) -> Bound:
+    ends = (f(a.lo), f(a.hi))
+    return Bound(min(ends), max(ends), slope * a.d)
+
+
+def _periodic(f, a: Bound, phase: float) -> Bound:
+    """Bound of sin (phase 0) or cos (phase pi/2) over ``a``: ends plus interior extrema."""
+    vals = [f(a.lo), f(a.hi)]
+    # extrema of sin(x + phase) at x + phase = pi/2 + k pi
+    k = math.ceil((a.lo + phase - math.pi / 2) / math.pi)
+    while math.pi / 2 + k * math.pi - phase <= a.hi and len(vals) < 4:
+        vals.append(1.0 if k % 2 == 0 else -1.0)
+        k += 1
+    if a.hi - a.lo >= 2 * math.pi:
+        vals += [-1.0, 1.0]
+    return Bound(max(-1.0, min(vals)), min(1.0, max(vals)), a.d)
+
+
+def _exp(a: Bound) -> Bound:
+    if a.hi > EXP_ARG_MAX:
+        raise IllConditioned(f"exp of something up to {a.hi:.3g}")
+    return _monotone(math.exp, a, math.exp(a.hi))
+
+
+def _log(a: Bound) -> Bound:
+    if a.lo < MIN_AWAY:
+        raise IllConditioned(f"log needs an argument >= {MIN_AWAY}")
+    return _monotone(math.log, a, 1 / a.lo)
+
+
+def _sqrt(a: Bound) -> Bound:
+    if a.lo < MIN_AWAY:
+        raise IllConditioned(f"sqrt needs an argument >= {MIN_AWAY}")
+    return _monotone(math.sqrt, a, 0.5 / math.sqrt(a.lo))
+
+
+#: ``math`` for :class:`Bound` values (used to evaluate helper bodies abstractly).
+AMATH = types.SimpleNamespace(
+    exp=_exp,
+    log=_log,
+    sqrt=_sqrt,
+    sin=lambda a: _periodic(math.sin, a, 0.0),
+    cos=lambda a: _periodic(math.cos, a, math.pi / 2),
+    tanh=lambda a: _monotone(math.tanh, a, 1.0),
+    pi=math.pi,
+)
+MATH_FUNCTIONS = ("exp", "log", "sqrt", "sin", "cos", "tanh")
+
+
+def _sig(v: float) -> float:
+    return 1.0 / (1.0 + math.exp(-v)) if v >= 0 else math.exp(v) / (1.0 + math.exp(v))
+
+
+# ---------------------------------------------------------------- helper functions
+
+
+@dataclass(frozen=True)
+class Helper:
+    """A module-level helper of every generated file: its source and its bound."""
+
+    name: str
+    arity: int
+    source: str
+    bound: Callable[..., Bound]
+
+
+def _mix_bound(a: Bound, b: Bound) -> Bound:
+    # s*b + (1-s)*tanh(b), s = sigmoid(a) in (0, 1): a convex combination of b and tanh(b).
+    # d/da = s' (b - tanh b) with |s'| <= 1/4; d/db = s + (1 - s)(1 - tanh^2 b) <= 1.
+    lo = min(b.lo, math.tanh(b.lo))
+    hi = max(b.hi, math.tanh(b.hi))
+    return Bound(lo, hi, 0.25 * (b.mag + 1.0) * a.d + b.d)
+
+
+#: (source, hand-derived bound or None to evaluate the body on Bounds), in dependency order.
+_HELPER_TABLE: list[tuple[str, Callable[..., Bound] | None]] = [
+    # the sigmoid idiom (one gate in srcad's table); sigma' <= 1/4
+    ("def sigmoid(z):\n    return 1.0 / (1 + math.exp(-z))\n",
+     lambda z: _monotone(_sig, z, 0.25)),
+    # log(1 + e^z): monotone, slope sigmoid(z) < 1
+    ("def softplus(z):\n    return math.log(1 + math.exp(z))\n",
+     lambda z: _monotone(lambda v: max(v, 0) + math.log1p(math.exp(-abs(v))), z, 1.0)),
+    # sqrt(z^2 + 1) >= 1, slope |z| / sqrt(z^2 + 1) < 1
+    ("def smooth_abs(z):\n    return math.sqrt(z * z + 1.0)\n",
+     lambda z: Bound(math.sqrt(z.away**2 + 1), math.sqrt(z.mag**2 + 1), z.d)),
+    # several statements and a re-assignment; |bump| <= 1, |bump'| <= 1 + 0.65
+    ("def bump(z):\n    t = z * z\n    t = 1.0 / (1 + t)\n    return t * math.cos(z)\n",
+     lambda z: Bound(-1.0, 1.0, 2.0 * z.d)),
+    # a helper calling a helper, two parameters
+    ("def mix(a, b):\n    s = sigmoid(a)\n    return s * b + (1 - s) * math.tanh(b)\n",
+     _mix_bound),
+    # tuple unpacking and augmented assignment inside a helper (bound: its own body)
+    ("def poly(z, w):\n    u, v = z * w, z - w\n    u += v * 0.5\n    u *= 0.5\n"
+     "    return u - v * v * 0.25\n", None),
+    # helpers calling helpers (bound: its own body on the other helpers' bounds)
+    ("def gate(z, w):\n    return sigmoid(z) * math.tanh(w) + bump(w)\n", None),
+]
+
+
+def _build_helpers() -> dict[str, Helper]:
+    helpers: dict[str, Helper] = {}
+    abstract: dict[str, object] = {"math": AMATH}
+    for source, bound in _HELPER_TABLE:
+        node = ast.parse(source).body[0]
+        assert isinstance(node, ast.FunctionDef)
+        if bound is None:
+            namespace = dict(abstract)
+            exec(compile(source, f"<helper {node.name}>", "exec"), namespace)  # noqa: S102
+            bound = namespace[node.name]
+        helpers[node.name] = Helper(node.name, len(node.args.args), source, bound)
+        abstract[node.name] = bound
+    return helpers
+
+
+HELPERS: dict[str, Helper] = _build_helpers()
+
+PRELUDE = (
+    '"""Generated by tests/programs.py (srcad random-program tests)."""\n\n'
+    "import math\n\n\n" + "\n\n".join(h.source for h in HELPERS.values())
+)
+
+# ---------------------------------------------------------------- expressions as (AST, Bound)
+
+
+@dataclass(frozen=True, eq=False)
+class Val:
+    """An expression: its AST and the bound of its value."""
+
+    node: ast.expr
+    bound: Bound
+
+    @property
+    def is_leaf(self) -> bool:
+        return isinstance(self.node, ast.Name | ast.Constant)
+
+    def __str__(self) -> str:
+        return ast.unparse(self.node)
+
+
+_BINOPS = {
+    "+": (ast.Add, lambda a, b: a + b),
+    "-": (ast.Sub, lambda a, b: a - b),
+    "*": (ast.Mult, lambda a, b: a * b),
+    "/": (ast.Div, lambda a, b: a / b),
+    "**": (ast.Pow, lambda a, b: a ** b),
+}
+
+
+def const(c: float) -> Val:
+    return Val(ast.Constant(c), Bound.const(c))
+
+
+def binop(a: Val, op: str, b: Val | float) -> Val:
+    b = b if isinstance(b, Val) else const(b)
+    node_op, fn = _BINOPS[op]
+    bound = fn(a.bound, b.bound.lo if op == "**" else b.bound)
+    return Val(ast.BinOp(a.node, node_op(), b.node), bound)
+
+
+def neg(a: Val) -> Val:
+    return Val(ast.UnaryOp(ast.USub(), a.node), -a.bound)
+
+
+def pos(a: Val) -> Val:
+    return Val(ast.UnaryOp(ast.UAdd(), a.node), +a.bound)
+
+
+def mcall(fn: str, a: Val) -> Val:
+    """``math.<fn>(a)``."""
+    node = ast.Call(ast.Attribute(ast.Name("math", ast.Load()), fn, ast.Load()), [a.node], [])
+    return Val(node, getattr(AMATH, fn)(a.bound))
+
+
+def abs_(a: Val) -> Val:
+    return Val(ast.Call(ast.Name("abs", ast.Load()), [a.node], []), abs(a.bound))
+
+
+def hcall(name: str, *args: Val) -> Val:
+    helper = HELPERS[name]
+    node = ast.Call(ast.Name(name, ast.Load()), [a.node for a in args], [])
+    return Val(node, helper.bound(*(a.bound for a in args)))
+
+
+def square_ish(a: Val) -> Val:
+    """``t * t`` (fan-out) for a leaf, ``a ** 2`` otherwise."""
+    return binop(a, "*", a) if a.is_leaf else binop(a, "**", 2)
+
+
+# ---------------------------------------------------------------- generation context
+
+
+@dataclass
+class Context:
+    """The variables in scope (name -> Bound, in definition order) while generating."""
+
+    params: tuple[str, ...]
+    expression_kinds: Sequence[Callable]
+    env: dict[str, Bound] = field(default_factory=dict)
+    max_depth: int = 3
+
+    def fork(self) -> Context:
+        return Context(self.params, self.expression_kinds, dict(self.env), self.max_depth)
+
+    def variables(self) -> list[str]:
+        """Names in scope, most recently (re)assigned first."""
+        return list(reversed(self.env))
+
+    def bound(self, name: str) -> Bound:
+        return self.env[name]
+
+    def var(self, name: str) -> Val:
+        return Val(ast.Name(name, ast.Load()), self.env[name])
+
+    def bind(self, name: str, bound: Bound) -> None:
+        self.env.pop(name, None)  # re-insert: "most recent" order
+        self.env[name] = bound
+
+    def new_name(self, draw) -> str:
+        used = set(self.env) | RESERVED
+        plain = [n for n in PLAIN_NAMES if n not in used]
+        tricky = [n for n in TRICKY_NAMES if n not in used]
+        if tricky and (not plain or draw(st.integers(0, 7)) == 7):
+            return draw(st.sampled_from(tricky))
+        if plain:
+            return draw(st.sampled_from(plain))
+        i = 0
+        while f"v{i}" in used:
+            i += 1
+        return f"v{i}"
+
+    # ---- expressions
+    def leaf(self, draw) -> Val:
+        if draw(st.integers(0, 5)) == 5:
+            return const(draw(st.sampled_from(CONSTANTS)))
+        return self.var(draw(st.sampled_from(self.variables())))
+
+    def expr(self, draw, depth: int | None = None) -> Val:
+        """A random expression over the variables in scope, at most ``depth`` deep."""
+        if depth is None:
+            depth = draw(st.integers(1, self.max_depth))
+        if depth <= 0:
+            return self.leaf(draw)
+        kind = self.expression_kinds[draw(st.integers(0, len(self.expression_kinds) - 1))]
+        try:
+            val = kind(draw, self, depth)
+        except IllConditioned:
+            val = None
+        return val if val is not None else self.leaf(draw)
+
+
+def choose(draw, options: Sequence[Callable[[], Val]]) -> Val | None:
+    """Build every option that stays well-conditioned and draw one of them."""
+    built = []
+    for option in options:
+        try:
+            built.append(option())
+        except IllConditioned:
+            pass
+    return draw(st.sampled_from(built)) if built else None
+
+
+PLAIN_NAMES = ("a", "b", "c", "s", "u", "v", "p", "q", "r", "h", "k", "m", "n", "e", "g",
+               "acc", "tmp", "out")
+#: Names that look like srcad's own (adjoints dX / d_X, temporaries tN, SSA versions X_N).
+TRICKY_NAMES = ("t1", "t2", "dx", "da", "d_a", "a_1", "x_1", "ans", "grad", "result")
+#: Never used as variables: the module's globals.
+RESERVED = frozenset({"math", "abs", *HELPERS})
+PARAM_SCHEMES = (
+    ("x", "y", "z", "w"),
+    ("a", "b", "c", "d"),
+    ("x1", "x2", "x3", "x4"),
+    ("p", "q", "r", "s"),
+    ("x", "dx", "t1", "x_1"),  # parameters named like srcad's adjoints/temporaries
+)
+CONSTANTS = (1.0, 2.0, 0.5, 3.0, 1.5, 0.25, 2, 3, 1)
+
+# ---------------------------------------------------------------- expression kinds
+
+
+def e_arith(draw, ctx: Context, depth: int) -> Val:
+    """``a + b``, ``a - b``, ``a * b``."""
+    op = draw(st.sampled_from(("+", "*", "-")))
+    return binop(ctx.expr(draw, depth - 1), op, ctx.expr(draw, depth - 1))
+
+
+def e_scale(draw, ctx: Context, depth: int) -> Val:
+    """A constant factor or divisor: ``0.5 * a``, ``a / 3.0``, ``2 * a``."""
+    a = ctx.expr(draw, depth - 1)
+    c = draw(st.sampled_from((0.5, 2.0, 3.0, 2, 0.25, 1.5)))
+    return draw(st.sampled_from((
+        lambda: binop(const(c), "*", a),
+        lambda: binop(a, "*", c),
+        lambda: binop(a, "/", c),
+    )))()
+
+
+def e_unary(draw, ctx: Context, depth: int) -> Val:
+    """``-a`` (mostly) or ``+a``."""
+    a = ctx.expr(draw, depth - 1)
+    return pos(a) if draw(st.integers(0, 3)) == 3 else neg(a)
+
+
+def e_trig(draw, ctx: Context, depth: int) -> Val:
+    """``math.sin/cos/tanh(a)``: bounded, and the usual way to tame a large value."""
+    fn = draw(st.sampled_from(("tanh", "sin", "cos")))
+    return mcall(fn, ctx.expr(draw, depth - 1))
+
+
+def e_exp(draw, ctx: Context, depth: int) -> Val | None:
+    a = ctx.expr(draw, depth - 1)
+    return choose(draw, [
+        lambda: mcall("exp", a),
+        lambda: mcall("exp", mcall("tanh", a)),
+        lambda: mcall("exp", mcall("sin", a)),
+        lambda: mcall("exp", neg(square_ish(a))),
+        lambda: mcall("exp", binop(const(0.5), "*", a)),
+    ])
+
+
+def e_log(draw, ctx: Context, depth: int) -> Val | None:
+    a = ctx.expr(draw, depth - 1)
+    return choose(draw, [
+        lambda: mcall("log", binop(const(1), "+", square_ish(a))),
+        lambda: mcall("log", a),
+        lambda: mcall("log", binop(const(2), "+", mcall("sin", a))),
+        lambda: mcall("log", mcall("exp", a)),
+        lambda: mcall("log", binop(const(1), "+", mcall("exp", mcall("tanh", a)))),
+    ])
+
+
+def e_sqrt(draw, ctx: Context, depth: int) -> Val | None:
+    a = ctx.expr(draw, depth - 1)
+    return choose(draw, [
+        lambda: mcall("sqrt", binop(const(1), "+", square_ish(a))),
+        lambda: mcall("sqrt", a),
+        lambda: mcall("sqrt", binop(const(2.0), "+", mcall("cos", a))),
+        lambda: mcall("sqrt", binop(square_ish(a), "+", const(0.5))),
+    ])
+
+
+def e_pow(draw, ctx: Context, depth: int) -> Val | None:
+    """Constant exponents; fractional and negative ones on positive bases only."""
+    p = draw(st.sampled_from((2, 3, 0.5, 2.0, 1.5, -1, 3.0)))
+    a = ctx.expr(draw, depth - 1)
+    return choose(draw, [
+        lambda: binop(a, "**", p),
+        lambda: binop(binop(const(1), "+", square_ish(a)), "**", p),
+        lambda: binop(binop(const(2), "+", mcall("sin", a)), "**", p),
+        lambda: binop(mcall("tanh", a), "**", p),
+    ])
+
+
+def _away_from_zero(a: Val) -> Val:
+    if a.bound.away < MIN_AWAY:
+        raise IllConditioned("not bounded away from zero")
+    return a
+
+
+def e_abs(draw, ctx: Context, depth: int) -> Val | None:
+    """``abs`` without kinks: squared, cubed, ``abs(a) * a * a``, or away from zero.
+
+    (``abs(a) * a`` is differentiable but not C2: central differences at ``a = 0``
+    are then only O(h) accurate, so it is left out.)
+    """
+    a = ctx.expr(draw, depth - 1)
+    return choose(draw, [
+        lambda: binop(abs_(a), "**", 2),
+        lambda: binop(binop(abs_(a), "*", a), "*", a),
+        lambda: abs_(_away_from_zero(a)),
+        lambda: abs_(binop(const(2), "+", mcall("sin", a))),
+        lambda: abs_(binop(const(-1.5), "-", mcall("tanh", a))),
+        lambda: binop(abs_(a), "**", 3),
+    ])
+
+
+def safe_denominator(draw, b: Val) -> Val | None:
+    """``b`` itself if bounded away from zero, else a positive form built from it."""
+    return choose(draw, [
+        lambda: binop(const(1), "+", square_ish(b)),
+        lambda: _away_from_zero(b),
+        lambda: binop(const(2), "+", mcall("sin", b)),
+        lambda: binop(const(1.5), "+", mcall("tanh", b)),
+        lambda: mcall("exp", mcall("tanh", b)),
+        lambda: mcall("sqrt", binop(const(1), "+", square_ish(b))),
+        lambda: binop(const(1), "+", hcall("sigmoid", b)),
+        lambda: binop(const(-1), "-", square_ish(b)),  # negative, away from zero
+    ])
+
+
+def e_div(draw, ctx: Context, depth: int) -> Val | None:
+    a = ctx.expr(draw, depth - 1) if draw(st.integers(0, 3)) else const(1.0)
+    den = safe_denominator(draw, ctx.expr(draw, depth - 1))
+    return binop(a, "/", den) if den is not None else None
+
+
+def e_sigmoid_idiom(draw, ctx: Context, depth: int) -> Val:
+    """The sigmoid spelled inline, and near-misses of srcad's one-gate sigmoid pattern.
+
+    ``c1 / (c2 + exp(s * a))`` with c2 > 0: monotone in a, |d/da| <= c1 |s| / (4 c2).
+    """
+    a = ctx.expr(draw, depth - 1)
+    c1, c2, s, spelling = draw(st.sampled_from((
+        (1, 1, -1, "neg"),      # 1 / (1 + exp(-a))       the idiom
+        (1.0, 1.0, -1, "neg"),  # 1.0 / (1.0 + exp(-a))   the idiom, float constants
+        (1, 1, 1, "plain"),     # 1 / (1 + exp(a))        sigmoid(-a): not the idiom
+        (2, 1, -1, "neg"),      # 2 / (1 + exp(-a))
+        (1, 2, -1, "neg"),      # 1 / (2 + exp(-a))
+        (1, 1, -2, "scaled"),   # 1 / (1 + exp(-2 * a))
+    )))
+    if spelling == "neg":
+        inner = neg(a)
+    elif spelling == "plain":
+        inner = a
+    else:
+        inner = binop(const(s), "*", a)
+    lo_hi = (c1 / (c2 + math.exp(s * a.bound.lo)), c1 / (c2 + math.exp(s * a.bound.hi)))
+    bound = Bound(min(lo_hi), max(lo_hi), c1 * abs(s) / (4 * c2) * a.bound.d)
+    exp_node = ast.Call(ast.Attribute(ast.Name("math", ast.Load()), "exp", ast.Load()),
+                        [inner.node], [])
+    node = ast.BinOp(ast.Constant(c1), ast.Div(),
+                     ast.BinOp(ast.Constant(c2), ast.Add(), exp_node))
+    return Val(node, bound)
+
+
+def e_helper(draw, ctx: Context, depth: int) -> Val:
+    helper = HELPERS[draw(st.sampled_from(list(HELPERS)))]
+    args = [ctx.expr(draw, depth - 1) for _ in range(helper.arity)]
+    return hcall(helper.name, *args)
+
+
+def e_fanout(draw, ctx: Context, depth: int) -> Val:
+    """One variable used several times in one expression: ``t * math.sin(t) + t``."""
+    t = ctx.var(draw(st.sampled_from(ctx.variables())))
+    return choose(draw, [
+        lambda: binop(binop(t, "*", t), "-", t),
+        lambda: binop(binop(t, "*", mcall("sin", t)), "+", t),
+        lambda: binop(t, "/", binop(const(1), "+", binop(t, "*", t))),
+        lambda: binop(mcall("tanh", t), "*", binop(t, "+", t)),
+        lambda: binop(binop(t, "*", t), "*", t),
+    ])
+
+
+#: Expression builders (index 0 shrinks first: keep the simplest forms in front).
+EXPRESSION_KINDS: list[Callable] = [
+    e_arith, e_arith, e_scale, e_unary, e_trig, e_trig, e_exp, e_log, e_sqrt, e_pow,
+    e_div, e_abs, e_sigmoid_idiom, e_helper, e_helper, e_fanout,
+]
+
+# ---------------------------------------------------------------- statement kinds
+
+
+def _name(name: str, store: bool = True) -> ast.Name:
+    return ast.Name(name, ast.Store() if store else ast.Load())
+
+
+def s_assign(draw, ctx: Context) -> list[ast.stmt]:
+    """``v = <expr>`` with a new name."""
+    name = ctx.new_name(draw)
+    val = ctx.expr(draw)
+    ctx.bind(name, val.bound)
+    return [ast.Assign([_name(name)], val.node)]
+
+
+def s_reassign(draw, ctx: Context) -> list[ast.stmt] | None:
+    """``x = x * <expr>`` or ``x = <expr>``: a new version of an existing name (SSA)."""
+    name = draw(st.sampled_from(ctx.variables()))
+    if draw(st.booleans()):
+        val = ctx.expr(draw)
+    else:
+        op = draw(st.sampled_from(("*", "+", "-")))
+        try:
+            val = binop(ctx.var(name), op, ctx.expr(draw, draw(st.integers(0, 2))))
+        except IllConditioned:
+            return None
+    ctx.bind(name, val.bound)
+    return [ast.Assign([_name(name)], val.node)]
+
+
+def s_augassign(draw, ctx: Context) -> list[ast.stmt] | None:
+    """``s += t``, ``-=``, ``*=``, ``/=`` (by a safe denominator), ``**=`` (constant)."""
+    name = draw(st.sampled_from(ctx.variables()))
+    op = draw(st.sampled_from(("+", "*", "-", "/", "**")))
+    if op == "/":
+        rhs = safe_denominator(draw, ctx.expr(draw, draw(st.integers(0, 2))))
+        if rhs is None:
+            return None
+    elif op == "**":
+        rhs = const(draw(st.sampled_from((2, 3, 0.5, 2.0))))
+    else:
+        rhs = ctx.expr(draw, draw(st.integers(0, 2)))
+    try:
+        val = binop(ctx.var(name), op, rhs)
+    except IllConditioned:
+        return None
+    ctx.bind(name, val.bound)
+    return [ast.AugAssign(_name(name), _BINOPS[op][0](), rhs.node)]
+
+
+def s_unpack(draw, ctx: Context) -> list[ast.stmt]:
+    """``a, b = b, a * x``: simultaneous assignment of 2-3 names (new or existing)."""
+    n = draw(st.integers(2, 3))
+    targets: list[str] = []
+    for _ in range(n):
+        existing = [v for v in ctx.variables() if v not in targets]
+        if existing and draw(st.booleans()):
+            targets.append(draw(st.sampled_from(existing)))
+        else:
+            probe = ctx.fork()
+            for t in targets:
+                probe.env.setdefault(t, Bound.const(0.0))
+            targets.append(probe.new_name(draw))
+    vals = [ctx.expr(draw, draw(st.integers(0, 2))) for _ in targets]  # all read the old env
+    for t, v in zip(targets, vals):
+        ctx.bind(t, v.bound)
+    return [ast.Assign(
+        [ast.Tuple([_name(t) for t in targets], ast.Store())],
+        ast.Tuple([v.node for v in vals], ast.Load()),
+    )]
+
+
+#: Statement builders (index 0 shrinks first). See the module docstring to add kinds.
+STATEMENT_KINDS: list[Callable] = [
+    s_assign, s_assign, s_reassign, s_augassign, s_unpack,
+]
+
+# ---------------------------------------------------------------- programs
+
+
+@dataclass(frozen=True, eq=False)
+class Program:
+    """One generated function: its AST and the bounds the generator guarantees."""
+
+    funcdef: ast.FunctionDef
+    value_bound: Bound
+
+    @property
+    def name(self) -> str:
+        return self.funcdef.name
+
+    @property
+    def params(self) -> tuple[str, ...]:
+        return tuple(a.arg for a in self.funcdef.args.args)
+
+    @property
+    def n_statements(self) -> int:
+        return len(self.funcdef.body) - 1
+
+    def source(self, name: str | None = None) -> str:
+        fn = self.funcdef
+        if name is not None and name != fn.name:
+            fn = copy.copy(fn)
+            fn.name = name
+        return ast.unparse(ast.fix_missing_locations(ast.Module([fn], []))) + "\n"
+
+    def __repr__(self) -> str:  # Hypothesis prints this for a falsifying example
+        return f"Program(bound={self.value_bound!r}):\n{textwrap.indent(self.source(), '    ')}"
+
+    def _repr_pretty_(self, printer, cycle) -> None:  # Hypothesis' pretty-printer hook
+        printer.text(repr(self))
+
+
+@st.composite
+def programs(
+    draw,
+    name: str = "f",
+    min_params: int = 2,
+    max_params: int = 4,
+    min_statements: int = 2,
+    max_statements: int = 15,
+    statement_kinds: Sequence[Callable] = STATEMENT_KINDS,
+    expression_kinds: Sequence[Callable] = EXPRESSION_KINDS,
+    max_depth: int = 3,
+) -> Program:
+    """A random well-conditioned straight-line function of ``min..max_params`` floats."""
+    n_params = draw(st.integers(min_params, max_params))
+    params = draw(st.sampled_from(PARAM_SCHEMES))[:n_params]
+    ctx = Context(params, expression_kinds, max_depth=max_depth)
+    for p in params:
+        ctx.bind(p, Bound(-PARAM_BOUND, PARAM_BOUND, 1.0))
+    body: list[ast.stmt] = []
+    for _ in range(draw(st.integers(min_statements, max_statements))):
+        kind = statement_kinds[draw(st.integers(0, len(statement_kinds) - 1))]
+        snapshot = dict(ctx.env)
+        try:
+            stmts = kind(draw, ctx)
+        except IllConditioned:
+            stmts = None
+        if stmts is None:
+            ctx.env = snapshot
+            stmts = s_assign(draw, ctx)
+        body.extend(stmts)
+    # return: the latest variable, combined with up to two more terms
+    result = ctx.var(ctx.variables()[0])
+    for _ in range(draw(st.integers(0, 2))):
+        op = draw(st.sampled_from(("+", "*", "-")))
+        term = ctx.expr(draw, draw(st.integers(0, 2)))
+        try:
+            result = binop(result, op, term)
+        except IllConditioned:
+            pass
+    body.append(ast.Return(result.node))
+    funcdef = ast.FunctionDef(
+        name=name,
+        args=ast.arguments(posonlyargs=[], args=[ast.arg(p) for p in params], kwonlyargs=[],
+                           kw_defaults=[], defaults=[]),
+        body=body,
+        decorator_list=[],
+        returns=None,
+        **({"type_params": []} if "type_params" in ast.FunctionDef._fields else {}),
+    )
+    return Program(funcdef, result.bound)
+
+
+def module_source(progs: Sequence[Program], names: Sequence[str] | None = None,
+                  header: str = "") -> str:
+    """The text of a module: a header comment, the helper prelude, then the functions."""
+    names = names or [p.name for p in progs]
+    parts = [header + PRELUDE] if header else [PRELUDE]
+    parts += [p.source(n) for p, n in zip(progs, names, strict=True)]
+    return "\n\n".join(parts)
+
+
+def points(n_params: int, min_size: int = 1, max_size: int = 2):
+    """Points in the box the bounds are valid for."""
+    coord = st.floats(-PARAM_BOUND, PARAM_BOUND, allow_nan=False, allow_infinity=False)
+    return st.lists(st.tuples(*[coord] * n_params), min_size=min_size, max_size=max_size)

@@ -1,0 +1,285 @@
+"""Property-based tests: srcad on random well-conditioned programs (tests/programs.py).
+
+Every generated program is written to a real ``.py`` file and imported, so srcad
+reads it with ``inspect.getsource`` as it reads users' code. For each program:
+
+1. srcad's gradient agrees with central differences at random points;
+2. ``grad(f, optimize=False)`` and ``grad(f)`` agree to 1e-12 (relative);
+3. the generated ``backward_source`` is deterministic: the same for a second call
+   and for an independent rebuild from a second copy of the file.
+
+Tolerances for (1)
+------------------
+``conftest.numeric_grad`` uses central differences with ``h = 1e-6 * max(1, |x|)``,
+so ``h <= 2e-6`` on the box ``[-2, 2]``. Its error is
+
+* truncation ``h**2 / 6 * |f'''|``: the generator keeps every value within
+  ``VALUE_CAP = 16`` and every gradient's l1 norm within ``DERIV_CAP = 32``
+  (programs.py). The third derivative of a composition whose first derivatives are
+  bounded by ``D`` grows like ``D**3`` at worst (``sin(D x)``), so
+  ``4e-12 / 6 * 32**3 ~ 2e-8``; typical programs are far below;
+* roundoff ``~ k * u * |f| / h`` with ``u = 1.1e-16``, ``|f| <= 16`` and
+  ``k ~ 10`` ulps of error accumulated over a program: ``~ 1e-8``.
+
+So the reference is good to ~3e-8 absolute in the worst case; ``atol = 1e-7`` with
+``rtol = 1e-5`` (for large gradients) leaves a margin of >= 3x while a wrong
+derivative rule (a lost factor, a sign, a missing fan-out contribution) is off by
+O(1) relative error. Each batch prints the largest ``error / tolerance`` ratio it
+saw (``pytest -s``).
+
+Tolerance for (2)
+-----------------
+The optimizer substitutes copies and folds multiplications by one; it may also
+reorder a few floating-point operations, which changes a result by a few ulps of
+the largest intermediate term (<= VALUE_CAP * DERIV_CAP). Hence relative 1e-12 with
+an absolute floor of 1e-12 (the terms are O(1), so a few ulps are ~1e-15).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import json
+import math
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import srcad
+
+sys.path.insert(0, os.path.dirname(__file__))
+from conftest import as_tuple, numeric_grad  # noqa: E402
+from programs import Program, module_source, points, programs  # noqa: E402
+
+RTOL, ATOL = 1e-5, 1e-7  # gradient vs central differences (see the module docstring)
+SAME_RTOL, SAME_ATOL = 1e-12, 1e-12  # optimize=False vs optimize=True
+BOUND_SLACK = 1e-9  # the generator's interval bounds are exact up to roundoff
+
+#: Default (CI) run: this many programs, fixed seed. The slow run: SLOW_EXAMPLES.
+CI_EXAMPLES = 500
+SLOW_EXAMPLES = 10_000
+
+REGRESSIONS = Path(__file__).parent / "regressions"
+
+
+# ---------------------------------------------------------------- loading files
+
+
+class ProgramFiles:
+    """Writes module sources to files under one directory and imports them."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.count = 0
+        self.modules: list[str] = []
+
+    def load(self, source: str, subdir: str = "main", stem: str | None = None):
+        self.count += 1
+        name = f"srcad_random_{self.count}"
+        folder = self.directory / subdir
+        folder.mkdir(exist_ok=True)
+        path = folder / f"{stem or name}.py"
+        path.write_text(source)
+        return import_file(path, name, self.modules)
+
+    def unload(self) -> None:
+        for name in self.modules:
+            sys.modules.pop(name, None)
+        self.modules.clear()
+
+
+def import_file(path: Path, module_name: str, registry: list[str] | None = None):
+    """Import ``path`` as ``module_name`` (registered in sys.modules, as an import would)."""
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    if registry is not None:
+        registry.append(module_name)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def program_files(tmp_path_factory):
+    files = ProgramFiles(tmp_path_factory.mktemp("random_programs"))
+    old = sys.dont_write_bytecode
+    sys.dont_write_bytecode = True  # no __pycache__ for thousands of one-off files
+    yield files
+    sys.dont_write_bytecode = old
+    files.unload()
+
+
+# ---------------------------------------------------------------- the checks
+
+
+def close(a: float, b: float, rtol: float, atol: float) -> bool:
+    return abs(a - b) <= atol + rtol * max(abs(a), abs(b))
+
+
+def check_gradient(f, pt, n, *, rtol=RTOL, atol=ATOL, g=None):
+    """srcad's gradient of ``f`` at ``pt`` vs central differences; returns both."""
+    g = g or srcad.grad(f)
+    got = tuple(float(v) for v in as_tuple(g(*pt), n))
+    want = numeric_grad(f, pt, range(n))
+    assert len(got) == n
+    for i, (a, b) in enumerate(zip(got, want)):
+        assert math.isfinite(a), f"d/d{i}: srcad gave {a!r}"
+        assert abs(a - b) <= atol + rtol * abs(b), (
+            f"gradient component {i} at {pt}: srcad {a!r} vs central difference {b!r} "
+            f"(abs err {abs(a - b):.3e}); all: srcad {got} vs {want}"
+        )
+    return got, want
+
+
+def check_program(files: ProgramFiles, program: Program, pts, stats: dict | None = None):
+    """All three properties for one program (see the module docstring)."""
+    source = module_source([program])
+    module = files.load(source)
+    f = module.f
+    n = len(program.params)
+    g = srcad.grad(f)
+    g_plain = srcad.grad(f, optimize=False)
+    for pt in pts:
+        # the generator's promise (a bug here is in programs.py, not in srcad)
+        value = f(*pt)
+        bound = program.value_bound
+        assert bound.lo - BOUND_SLACK <= value <= bound.hi + BOUND_SLACK, (
+            f"generator bound violated: f{pt} = {value} not in {bound}")
+        # (1) srcad vs central differences
+        got, want = check_gradient(f, pt, n, g=g)
+        if stats is not None:
+            ratio = max((abs(a - b) / (ATOL + RTOL * abs(b)) for a, b in zip(got, want)),
+                        default=0.0)
+            stats["max_ratio"] = max(stats.get("max_ratio", 0.0), ratio)
+        # (2) optimize=False agrees with the optimized gradient
+        plain = tuple(float(v) for v in as_tuple(g_plain(*pt), n))
+        for i, (a, b) in enumerate(zip(got, plain)):
+            assert close(a, b, SAME_RTOL, SAME_ATOL), (
+                f"gradient component {i} at {pt}: optimize=True {a!r} vs optimize=False {b!r}")
+    # (3) determinism: a second call, and a rebuild from a second copy of the file. The
+    # copy has the same file name (the listing names helper files) and one more line
+    # before `def f`, so f's code object differs and srcad cannot reuse its cache.
+    assert srcad.grad(f).backward_source == g.backward_source
+    shifted = source.replace("\ndef f(", "\n# copy\ndef f(", 1)
+    twin = files.load(shifted, subdir="twin", stem=f"srcad_random_{files.count}").f
+    assert twin.__code__.co_firstlineno == f.__code__.co_firstlineno + 1
+    assert srcad.grad(twin).backward_source == g.backward_source, "backward source changed"
+    assert srcad.grad(twin, optimize=False).backward_source == g_plain.backward_source
+
+
+@st.composite
+def cases(draw, **program_options):
+    program = draw(programs(**program_options))
+    return program, draw(points(len(program.params)))
+
+
+COMMON = dict(
+    deadline=None,
+    database=None,
+    derandomize=True,
+    report_multiple_bugs=False,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+
+# ---------------------------------------------------------------- the tests
+
+
+def run_batch(files: ProgramFiles, max_examples: int) -> dict:
+    """Check ``max_examples`` random programs (fixed seed); return counts and timings."""
+    stats: dict = {"programs": 0, "max_ratio": 0.0}
+
+    @settings(max_examples=max_examples, **COMMON)
+    @given(case=cases())
+    def check(case):
+        program, pts = case
+        assert 2 <= program.n_statements <= 15 and 2 <= len(program.params) <= 4
+        stats["programs"] += 1
+        check_program(files, program, pts, stats)
+
+    start = time.perf_counter()
+    check()
+    stats["seconds"] = time.perf_counter() - start
+    print(f"\n{stats['programs']} random programs in {stats['seconds']:.1f} s; largest "
+          f"|srcad - central difference| / tolerance: {stats['max_ratio']:.3g}")
+    return stats
+
+
+def test_random_programs(program_files):
+    """The CI batch: CI_EXAMPLES programs, fixed seed (about 50 s on 2 cores)."""
+    stats = run_batch(program_files, CI_EXAMPLES)
+    assert stats["programs"] >= CI_EXAMPLES
+
+
+@pytest.mark.slow
+def test_random_programs_slow(program_files):
+    """SLOW_EXAMPLES programs (about 20 minutes): ``pytest -m slow``."""
+    stats = run_batch(program_files, SLOW_EXAMPLES)
+    assert stats["programs"] >= SLOW_EXAMPLES
+
+
+# ---------------------------------------------------------------- determinism across processes
+
+_DUMP_SOURCES = """
+import importlib.util, json, sys
+import srcad
+spec = importlib.util.spec_from_file_location("batch", sys.argv[1])
+module = importlib.util.module_from_spec(spec)
+sys.modules["batch"] = module
+spec.loader.exec_module(module)
+out = {}
+for name in sys.argv[2:]:
+    f = getattr(module, name)
+    out[name] = [srcad.grad(f).backward_source, srcad.grad(f, optimize=False).backward_source]
+print(json.dumps(out))
+"""
+
+
+@settings(max_examples=2, **COMMON)
+@given(batch=st.lists(programs(), min_size=8, max_size=8))
+def test_backward_source_independent_of_hash_seed(program_files, batch):
+    """The generated source does not depend on set/dict order of str hashes: build
+    the same programs in two fresh interpreters with different PYTHONHASHSEEDs."""
+    names = [f"f{i}" for i in range(len(batch))]
+    module = program_files.load(module_source(batch, names), subdir="hashseed")
+    here = {n: [srcad.grad(getattr(module, n)).backward_source,
+                srcad.grad(getattr(module, n), optimize=False).backward_source]
+            for n in names}
+    for hash_seed in ("1", "4242"):
+        env = dict(os.environ, PYTHONHASHSEED=hash_seed)
+        proc = subprocess.run([sys.executable, "-c", _DUMP_SOURCES, module.__file__, *names],
+                              capture_output=True, text=True, env=env, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        there = json.loads(proc.stdout)
+        for n in names:
+            assert there[n] == here[n], f"{n}: backward source differs with PYTHONHASHSEED={hash_seed}"
+
+
+# ---------------------------------------------------------------- kept failing programs
+
+REGRESSION_FILES = sorted(REGRESSIONS.glob("*.py"))
+
+
+@pytest.mark.parametrize("path", REGRESSION_FILES, ids=lambda p: p.stem)
+def test_regression(path):
+    """Every file in tests/regressions/: a module with ``POINTS = {function name: [points]}``;
+    each function's gradient must match central differences (optimized and not)."""
+    name = f"srcad_regression_{path.stem}"
+    module = import_file(path, name)
+    try:
+        assert module.POINTS, f"{path.name} lists no functions to check"
+        for fname, pts in module.POINTS.items():
+            f = getattr(module, fname)
+            n = len(inspect.signature(f).parameters)
+            for optimize in (True, False):
+                g = srcad.grad(f, optimize=optimize)
+                for pt in pts:
+                    check_gradient(f, pt, n, g=g)
+    finally:
+        sys.modules.pop(name, None)
