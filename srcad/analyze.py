@@ -86,7 +86,8 @@ def _aliases_within(stmts: tuple[ir.Stmt, ...] | list[ir.Stmt],
         if isinstance(stmt, ir.Adjoint) and not stmt.accumulate \
                 and is_alias(stmt.value, fresh_calls):
             found.add(stmt.target)
-            found.update(ir.names_in(stmt.value))
+            if isinstance(stmt.value, ir.Name):
+                found.add(stmt.value.id)
     return found
 
 
@@ -109,7 +110,8 @@ def protect_aliases(body: list[ir.Stmt], copy_name: str, fresh_calls: frozenset[
             if not stmt.accumulate:
                 if is_alias(stmt.value, fresh_calls):
                     aliased.add(stmt.target)
-                    aliased.update(n for n in ir.names_in(stmt.value) if isinstance(stmt.value, ir.Name))
+                    if isinstance(stmt.value, ir.Name):
+                        aliased.add(stmt.value.id)
                 else:
                     aliased.discard(stmt.target)
         elif isinstance(stmt, ir.AdjointItem) and stmt.target in aliased:

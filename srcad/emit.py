@@ -42,17 +42,21 @@ def _balanced_outer(text: str) -> bool:
 
 def statement(stmt: ir.Stmt) -> str:
     """Python source of one simple statement (no tag)."""
+    if isinstance(stmt, ir.Assign) and stmt.rule is not None and stmt.rule.in_place:
+        container, index, value = stmt.operands
+        operator = "+=" if stmt.rule.adjoint_for("x") is None else "="
+        return f"{stmt.target}[{_index(index)}] {operator} {expression(value)}"
     if isinstance(stmt, ir.Assign):
         return f"{stmt.target} = {expression(stmt.value)}"
     if isinstance(stmt, ir.Adjoint):
         return f"{stmt.target} {'+=' if stmt.accumulate else '='} {expression(stmt.value)}"
     if isinstance(stmt, ir.AdjointItem):
         index = stmt.index
+        if stmt.zero:
+            return f"{stmt.target}[{_index(index)}] = 0.0"
         if stmt.via:
             return f"{stmt.via}({stmt.target}, {expression(index)}, {expression(stmt.value)})"
-        text = (", ".join(expression(e) for e in index.elts) if isinstance(index, ir.Tuple)
-                else expression(index))
-        return f"{stmt.target}[{text}] += {expression(stmt.value)}"
+        return f"{stmt.target}[{_index(index)}] += {expression(stmt.value)}"
     if isinstance(stmt, ir.Effect):
         return expression(stmt.value)
     if isinstance(stmt, ir.Push):
@@ -65,6 +69,17 @@ def statement(stmt: ir.Stmt) -> str:
             return "return " + ", ".join(expression(e) for e in value.elts)
         return f"return {expression(value)}"
     raise TypeError(f"not a simple statement: {stmt!r}")
+
+
+def _index(index: ir.Expr) -> str:
+    """An index as written inside brackets: ``i, :`` rather than ``(i, slice(...))``."""
+    if isinstance(index, ir.Tuple):
+        return ", ".join(_index(e) for e in index.elts)
+    if isinstance(index, ir.Slice):
+        parts = [expression(p) if p is not None else "" for p in (index.lower, index.upper)]
+        text = ":".join(parts)
+        return text + (f":{expression(index.step)}" if index.step is not None else "")
+    return expression(index)
 
 
 def _tagged(code: str, tag: int, depth: int) -> str:

@@ -243,13 +243,15 @@ class Return:
 
 @dataclass(frozen=True)
 class AdjointItem:
-    """``target[index] += value``: a contribution to one element of a container's adjoint."""
+    """``target[index] += value``: a contribution to one element of a container's adjoint
+    (or, with ``zero``, ``target[index] = 0.0``: items a forward write replaced)."""
 
     target: str
     index: Expr
     value: Expr
     tag: int = 0
     via: str | None = None  # a helper (``add_at``) when the index may repeat elements
+    zero: bool = False  # ``target[index] = 0.0`` instead of adding ``value``
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from .names import NameAllocator
 from .rules import TABLE, RuleTable
 from .desugar import desugar
 from .rules.table import _MISSING as _MISSING_RULE
-from .rules.table import COPY, Scatter, index_key, match, pack_rule
+from .rules.table import ADDITEM, COPY, SETITEM, Scatter, index_key, match, pack_rule
 from .subset import check_supported
 
 
@@ -85,6 +85,8 @@ class Lowerer:
         self._raw_nodes: dict[int, tuple[ir.Expr, ast.AST]] = {}
         self._tag = 0
         self.loops: list[LoopContext] = []
+        #: arrays made inside the function (the only ones it may write into)
+        self.owned: set[str] = set()
         #: Inlined callees as (how to look the name up again, object, code), so that a
         #: cached gradient can tell when a helper was redefined.
         self.dependencies: list[tuple[Callable[[], Any], Any, Any]] = []
@@ -198,8 +200,12 @@ class Lowerer:
             position = _defining_position(stmts, value.id)
             if position is not None and merged not in ir.read_in(stmts[position + 1:]):
                 renamed[value.id] = merged
+                if value.id in self.owned:
+                    self.owned.add(merged)
                 return [s for s in ir.rename(stmts, {value.id: merged}) if not _is_self_copy(s)]
         stmts.append(ir.Assign(merged, value, COPY, (value,), tag=self.next_tag()))
+        if isinstance(value, ir.Name) and value.id in self.owned:
+            self.owned.add(merged)
         return stmts
 
     def merge_branches(self, scope: Scope, before: dict[str, Any],
@@ -286,6 +292,8 @@ class Lowerer:
                 value = self.materialize(scope, value, node)
             self.emit(ir.Assign(name, value, COPY, (value,), tag=self.next_tag(),
                                 loc=scope.source.location(node)))
+            if isinstance(value, ir.Name) and value.id in self.owned:
+                self.owned.add(name)
             scope.env[v] = ir.Name(name)
             carried[v] = name
         return carried
@@ -437,13 +445,40 @@ class Lowerer:
             self.assign(scope, stmt.targets, stmt.value)
         elif isinstance(stmt, ast.AnnAssign):
             self.assign(scope, [stmt.target], stmt.value)
+        elif isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Subscript):
+            if isinstance(stmt.op, ast.Add):
+                self.store_item(scope, stmt.target, stmt.value, ADDITEM, stmt)
+            else:  # out[i] *= v  ->  out[i] = out[i] * v
+                read = ast.copy_location(ast.Subscript(stmt.target.value, stmt.target.slice,
+                                                       ast.Load()), stmt.target)
+                value = ast.copy_location(ast.BinOp(read, stmt.op, stmt.value), stmt)
+                self.store_item(scope, stmt.target, value, SETITEM, stmt)
         elif isinstance(stmt, ast.AugAssign):
             load = ast.copy_location(ast.Name(stmt.target.id, ast.Load()), stmt.target)
             value = ast.copy_location(ast.BinOp(load, stmt.op, stmt.value), stmt)
             self.assign(scope, [stmt.target], value)
         # docstrings and `pass` lower to nothing
 
+    def store_item(self, scope: Scope, target: ast.Subscript, value_node: ast.expr,
+                   rule: Any, stmt: ast.stmt) -> None:
+        """``out[i] = v`` (or ``+=``): written in place, into an array the function made."""
+        name = target.value.id
+        container = scope.env.get(name)
+        if not (isinstance(container, ir.Name) and container.id in self.owned):
+            raise self.error(
+                scope, target, f"`{name}` is changed in place, but it was not made in this "
+                "function (it may be an input or shared with the caller)",
+                f"make a new array first, e.g. `{name} = {name}.copy()` or `np.zeros(...)`")
+        value = self.lower_operand(scope, value_node)
+        index = self.lower_index(scope, target.slice)
+        self.emit(ir.Assign(container.id, ir.Subscript(container, index), rule,
+                            (container, index, value), tag=self.next_tag(),
+                            loc=scope.source.location(stmt)))
+
     def assign(self, scope: Scope, targets: list[ast.expr], value_node: ast.expr) -> None:
+        if len(targets) == 1 and isinstance(targets[0], ast.Subscript):
+            self.store_item(scope, targets[0], value_node, SETITEM, targets[0])
+            return
         first = targets[0]
         if isinstance(first, ast.Name):
             value = self.lower_expr(scope, value_node, lambda: self.variable_name(scope, first.id))
@@ -657,6 +692,8 @@ class Lowerer:
             target=name, value=value, rule=rule, operands=operand_list,
             tag=self.next_tag(), loc=scope.source.location(node),
         ))
+        if rule is not None and rule.creates:
+            self.owned.add(name)
         return ir.Name(name)
 
     def lower_index(self, scope: Scope, node: ast.expr) -> ir.Expr:

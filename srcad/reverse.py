@@ -25,7 +25,7 @@ from .runtime import add_at, fresh_copy, scalar_check, zeros_like
 
 MODES = ("grad", "value_and_grad")
 #: Helpers whose result is always a new object: adding into it in place is safe.
-FRESH_HELPERS = (zeros_like, numpy_grads.sum_grad, numpy_grads.mean_grad,
+FRESH_HELPERS = (zeros_like, fresh_copy, numpy_grads.sum_grad, numpy_grads.mean_grad,
                  numpy_grads.extremum_grad, numpy_grads.prod_grad, numpy_grads.clip_grad)
 FORWARD_HEADER = "forward pass"
 BACKWARD_HEADER = "backward pass"
@@ -51,6 +51,19 @@ class _Builder:
         self.push = self.names.fresh("push")
         self.pop = self.names.fresh("pop")
         self.integer_names = {s.index for s in ir.walk(fn.body) if isinstance(s, ir.Loop) and s.index}
+        # in-place writes, and where statements stand, to catch reads of overwritten values
+        self.position = {id(s): k for k, s in enumerate(ir.walk(fn.body))}
+        self.writes: dict[str, list[ir.Assign]] = {}
+        self.loop_members: dict[int, set[int]] = {}
+        for loop in ir.walk(fn.body):
+            if isinstance(loop, ir.Loop):
+                members = {id(s) for s in ir.walk(loop.body)}
+                for inner in ir.walk(loop.body):
+                    if isinstance(inner, ir.Assign) and inner.rule is not None and inner.rule.in_place:
+                        self.loop_members.setdefault(id(inner), set()).update(members)
+        for stmt in ir.walk(fn.body):
+            if isinstance(stmt, ir.Assign) and stmt.rule is not None and stmt.rule.in_place:
+                self.writes.setdefault(stmt.target, []).append(stmt)
 
     # ---------------------------------------------------------------- names
     def adjoint(self, name: str) -> str:
@@ -99,7 +112,7 @@ class _Builder:
         """The forward statements, with a push before every value a loop overwrites."""
         out: list[ir.Stmt] = []
         for stmt in stmts:
-            if isinstance(stmt, ir.Assign) and depth > 0:
+            if isinstance(stmt, ir.Assign) and depth > 0 and not _writes_in_place(stmt):
                 out.append(ir.Push(stmt.target, self.push))
             if isinstance(stmt, ir.If):
                 stmt = ir.If(stmt.test, tuple(self.forward_block(stmt.body, depth)),
@@ -130,7 +143,7 @@ class _Builder:
     def reverse_assign(self, stmt: ir.Assign, written: set[str], depth: int) -> list[ir.Stmt]:
         active = self.activity.is_active(stmt.target)
         adjoint = self.adjoint(stmt.target) if active else None
-        restore = [ir.Pop(stmt.target, self.pop)] if depth > 0 else []
+        restore = [ir.Pop(stmt.target, self.pop)] if depth > 0 and not _writes_in_place(stmt) else []
         if not (active and adjoint in written):
             if active and depth > 0:
                 written.discard(adjoint)
@@ -140,6 +153,8 @@ class _Builder:
         out: list[ir.Stmt] = []
         g: ir.Expr = ir.Name(adjoint)
         ans: ir.Expr = ir.Name(stmt.target)
+        if stmt.rule.in_place:
+            return [ir.Backprop(stmt), *self.reverse_item_write(stmt, g, written), *restore]
         if depth > 0:
             written.discard(adjoint)  # contributions from here on are to the old value
             if any(isinstance(o, ir.Name) and o.id == stmt.target for o in stmt.operands):
@@ -171,6 +186,7 @@ class _Builder:
                 out.append(ir.AdjointItem(target, index, g, tag=stmt.tag, via=via))
             else:
                 value = self.instantiate(stmt, template, g, ans)
+                self.check_reads_before_writes(stmt, value)
                 if self.broadcast and stmt.rule.broadcasting and any(
                         isinstance(o, ir.Name) for o in stmt.operands if o is not operand):
                     value = self.call("unbroadcast", unbroadcast, value, operand)
@@ -178,6 +194,35 @@ class _Builder:
         if not out:
             return restore
         return [ir.Backprop(stmt), *out, *restore]
+
+    def reverse_item_write(self, stmt: ir.Assign, g: ir.Expr, written: set[str]) -> list[ir.Stmt]:
+        """``out[i] = v``: ``v`` gets ``g[i]``, then those items of ``g`` are cleared (the
+        old items were overwritten). ``out[i] += v`` keeps them."""
+        container, index, value = stmt.operands
+        out: list[ir.Stmt] = []
+        if isinstance(value, ir.Name) and self.activity.is_active(value.id):
+            part: ir.Expr = ir.Subscript(g, index)
+            if stmt.rule.adjoint_for("x") is not None:  # a copy: those items are cleared next
+                part = ir.Call(ir.Attr(part, "copy"))
+            if self.broadcast:
+                part = self.call("unbroadcast", unbroadcast, part, value)
+            out.append(self.contribute(value.id, part, written, stmt.tag))
+        if stmt.rule.adjoint_for("x") is not None:
+            out.append(ir.AdjointItem(self.adjoint(container.id), index, ir.Const(0.0),
+                                      tag=stmt.tag, zero=True))
+        return out
+
+    def check_reads_before_writes(self, stmt: ir.Assign, value: ir.Expr) -> None:
+        """Refuse a gradient that would read an array's values after they were overwritten."""
+        position = self.position[id(stmt)]
+        for name in set(ir.names_in(value)) & set(self.writes):
+            later = [w for w in self.writes[name] if self.position[id(w)] > position
+                     or id(stmt) in self.loop_members.get(id(w), ())]
+            if later:
+                raise NoRuleError(
+                    f"the gradient of this line needs `{name}` as it is here, but line "
+                    f"{later[0].loc.lineno} writes into it afterwards",
+                    f"write into a copy instead: `{name}2 = {name}.copy()`", stmt.loc)
 
     def reverse_if(self, stmt: ir.If, written: set[str], depth: int) -> list[ir.Stmt]:
         then_written, else_written = set(written), set(written)
@@ -245,6 +290,11 @@ class _Builder:
                             and self.activity.is_active(operand.id):
                         found.add(operand.id)
         return found
+
+
+def _writes_in_place(stmt: ir.Assign) -> bool:
+    """``out[i] = v``: the same array before and after, so nothing to save or restore."""
+    return stmt.rule is not None and stmt.rule.in_place
 
 
 def array_version_name(name: str) -> str:

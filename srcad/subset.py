@@ -163,8 +163,10 @@ class _Checker(ast.NodeVisitor):
                         "assign to a local variable and return it")
             return
         if isinstance(target, ast.Subscript):
-            self.refuse(target, "item assignment is not supported yet",
-                        "build a new value instead of writing into one")
+            if not isinstance(target.value, ast.Name):
+                self.refuse(target, "only items of a plain array variable can be assigned",
+                            "write `out[i] = ...` with `out` made in the function, e.g. by np.zeros")
+            self.visit(target.slice)
             return
         self.refuse(target, "unsupported assignment target", "assign to a plain variable name")
 

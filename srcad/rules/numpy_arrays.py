@@ -79,10 +79,10 @@ RESHAPES = ["np.reshape(x, shape)", "x.reshape(shape)", "x.reshape(a, b)",
             "np.atleast_1d(x)", "np.atleast_2d(x)"]
 for _pattern in RESHAPES:  # parameters without a template (shape, axis) get no gradient
     defrule(_pattern, env=ENV, x="reshape_like(g, x)")
-defrule("np.array(x)", env=NP, x="g")
+defrule("np.array(x)", env=NP, x="g", creates=True)
 defrule("np.asarray(x)", env=NP, x="g")
-defrule("x.copy()", x="g")
-defrule("np.copy(x)", env=NP, x="g")
+defrule("x.copy()", x="g", creates=True)
+defrule("np.copy(x)", env=NP, x="g", creates=True)
 defrule("x.astype(dtype)", dtype=None, x="g")
 
 # ---------------------------------------------------------------- joining
@@ -92,16 +92,19 @@ defrule("np.hstack(parts)", env=ENV, parts="hsplit_like(g, parts)")
 defrule("np.vstack(parts)", env=ENV, parts="vsplit_like(g, parts)")
 
 # ---------------------------------------------------------------- no gradient
-for _name in ("zeros", "ones", "empty", "eye", "identity", "shape", "size", "ndim"):
-    defrule(f"np.{_name}(x)", env=NP, x=None)
-for _name in ("zeros_like", "ones_like", "empty_like", "argmax", "argmin", "argsort", "floor",
+for _name in ("zeros", "ones", "empty", "zeros_like", "ones_like", "empty_like"):
+    defrule(f"np.{_name}(x)", env=NP, x=None, creates=True)
+    defrule(f"np.{_name}(x, dtype)", env=NP, x=None, dtype=None, creates=True)
+for _name in ("eye", "identity"):
+    defrule(f"np.{_name}(x)", env=NP, x=None, creates=True)
+for _name in ("shape", "size", "ndim", "argmax", "argmin", "argsort", "floor",
               "ceil", "round", "rint", "isnan", "isinf", "isfinite"):
     defrule(f"np.{_name}(x)", env=NP, x=None)
 for _name in ("argmax", "argmin", "argsort"):
     defrule(f"np.{_name}(x, axis)", env=NP, x=None, axis=None)
     defrule(f"x.{_name}(axis=None)", x=None, axis=None)
-defrule("np.full(shape, value)", env=NP, shape=None, value=None)
-defrule("np.full_like(x, value)", env=NP, x=None, value=None)
+defrule("np.full(shape, value)", env=NP, shape=None, value=None, creates=True)
+defrule("np.full_like(x, value)", env=NP, x=None, value=None, creates=True)
 defrule("np.arange(x)", env=NP, x=None)
 defrule("np.arange(x, y)", env=NP, x=None, y=None)
 defrule("np.arange(x, y, z)", env=NP, x=None, y=None, z=None)

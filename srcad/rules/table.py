@@ -36,6 +36,13 @@ class Scatter:
     index: str  # the rule parameter holding the index
 
 
+@dataclass(frozen=True)
+class Zeroed:
+    """The adjoint of an array written in place: the written items get no gradient."""
+
+    index: str
+
+
 @dataclass(frozen=True, eq=False)
 class Rule:
     """One entry of the derivative table."""
@@ -43,15 +50,19 @@ class Rule:
     name: str
     pattern: ir.Expr
     params: tuple[str, ...]
-    adjoints: tuple[ir.Expr | Scatter | None, ...]
+    adjoints: tuple[ir.Expr | Scatter | Zeroed | None, ...]
     env: Mapping[str, Any] = field(default_factory=dict)
     size: int = 1
     #: elementwise with numpy broadcasting: each operand's adjoint is summed back to its shape
     broadcasting: bool = False
     #: maps scalars to a scalar (so a function made of such gates needs no array handling)
     elementwise: bool = False
+    #: returns a new array that the function owns (so it may write into it)
+    creates: bool = False
+    #: writes into its first operand in place (``x[i] = v``, ``x[i] += v``)
+    in_place: bool = False
 
-    def adjoint_for(self, param: str) -> ir.Expr | Scatter | None:
+    def adjoint_for(self, param: str) -> ir.Expr | Scatter | Zeroed | None:
         return self.adjoints[self.params.index(param)]
 
 
@@ -177,6 +188,15 @@ TABLE = RuleTable()
 #: ``a = b``: a plain copy (the phi copies at the end of branches and loop bodies).
 COPY = Rule(name="copy", pattern=ir.Name("x"), params=("x",), adjoints=(ir.Name("g"),))
 
+#: ``x[i] = v`` on an array the function made: ``v`` gets ``g[i]``, the old items nothing.
+SETITEM = Rule(name="item assignment", pattern=ir.Name("x"), params=("x", "i", "v"),
+               adjoints=(Zeroed("i"), None, ir.Subscript(ir.Name("g"), ir.Name("i"))),
+               broadcasting=True, in_place=True)
+#: ``x[i] += v``: ``v`` gets ``g[i]``, ``x`` keeps its whole adjoint.
+ADDITEM = Rule(name="item update", pattern=ir.Name("x"), params=("x", "i", "v"),
+               adjoints=(None, None, ir.Subscript(ir.Name("g"), ir.Name("i"))),
+               broadcasting=True, in_place=True)
+
 _PACKS: dict[int, Rule] = {}
 
 
@@ -201,6 +221,7 @@ def defrule(
     table: RuleTable = TABLE,
     broadcasting: bool = False,
     elementwise: bool = False,
+    creates: bool = False,
     **adjoints: str | Scatter | None,
 ) -> Rule:
     """Add a rule: ``pattern`` in Python syntax, one adjoint template per parameter.
@@ -238,6 +259,7 @@ def defrule(
         size=_size(pattern_expr),
         broadcasting=broadcasting,
         elementwise=elementwise,
+        creates=creates,
     )
     return table.add(rule)
 
