@@ -82,7 +82,7 @@ class Gradient:
     def is_current(self) -> bool:
         """False when a helper it inlined has since been redefined."""
         return all(
-            lookup() is obj and getattr(obj, "__code__", None) is code
+            lookup() is obj and getattr(getattr(obj, "func", obj), "__code__", None) is code
             for lookup, obj, code in self.forward.dependencies
         )
 

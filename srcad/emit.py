@@ -16,8 +16,25 @@ INDENT = "    "
 TAG_COLUMN = 40
 
 
+def _slices_as_calls(expr: ir.Expr) -> ir.Expr:
+    """``a:b`` is only syntax inside brackets; elsewhere it is ``slice(a, b)``."""
+    def visit(node: ir.Expr, in_index: bool) -> ir.Expr:
+        if isinstance(node, ir.Subscript):
+            return ir.Subscript(visit(node.value, False), visit(node.index, True))
+        if isinstance(node, ir.Slice) and not in_index:
+            parts = [p if p is not None else ir.Const(None)
+                     for p in (node.lower, node.upper, node.step)]
+            while len(parts) > 1 and parts[-1] == ir.Const(None):
+                parts.pop()
+            return ir.Call(ir.Name("slice"), tuple(visit(p, False) for p in parts))
+        keep = in_index and isinstance(node, ir.Tuple)
+        return ir.with_children(node, [visit(c, keep) for c in ir.children(node)])
+    return visit(expr, False)
+
+
 def expression(expr: ir.Expr) -> str:
     """Python source of one expression."""
+    expr = _slices_as_calls(expr)
     if isinstance(expr, ir.Tuple):
         inner = ", ".join(expression(e) for e in expr.elts)
         return f"({inner},)" if len(expr.elts) == 1 else f"({inner})"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import builtins
 import contextlib
+import functools
 import types
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -46,6 +47,8 @@ class Scope:
     local_names: frozenset[str] = frozenset()
     is_root: bool = False
     node: ast.FunctionDef | None = None  # the desugared function
+    parent: Scope | None = None  # the enclosing function of a nested `def`
+    local_functions: dict[str, ast.FunctionDef] = field(default_factory=dict)
 
 
 @dataclass
@@ -457,6 +460,16 @@ class Lowerer:
             load = ast.copy_location(ast.Name(stmt.target.id, ast.Load()), stmt.target)
             value = ast.copy_location(ast.BinOp(load, stmt.op, stmt.value), stmt)
             self.assign(scope, [stmt.target], value)
+        elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+            callee = self.static_object(scope, stmt.value.func)
+            if not getattr(callee, "__srcad_effect__", False):
+                raise self.error(scope, stmt, "a bare call has no effect on the result (srcad "
+                                 "differentiates functions without side effects)",
+                                 "assign its value to a variable, or remove the call")
+            raw = self.raw(stmt.value)
+            self.emit(ir.Effect(self.spell_plain(scope, raw), tag=self.next_tag()))
+        elif isinstance(stmt, ast.FunctionDef):
+            scope.local_functions[stmt.name] = stmt
         # docstrings and `pass` lower to nothing
 
     def store_item(self, scope: Scope, target: ast.Subscript, value_node: ast.expr,
@@ -555,7 +568,13 @@ class Lowerer:
         if isinstance(node, ast.Attribute) and self.static_object(scope, node) is not _NOT_STATIC:
             return self.free_reference(scope, self.raw(node))
         if isinstance(node, ast.Call):
+            nested = self.nested_function(scope, node.func)
+            if nested is not None:
+                return self.inline_nested(scope, node, *nested, target)
             callee = self.static_object(scope, node.func)
+            if isinstance(callee, functools.partial) and isinstance(callee.func, types.FunctionType) \
+                    and not self.table.has_callable(callee.func):
+                return self.inline(scope, node, callee.func, target, partial=callee)
             if (
                 isinstance(callee, types.FunctionType)
                 and not self.table.has_callable(callee)
@@ -601,6 +620,11 @@ class Lowerer:
         if node.id in scope.local_names:
             raise self.error(scope, node, f"`{node.id}` is used before it is assigned",
                              "assign it before this line")
+        outer = scope.parent
+        while outer is not None:  # a nested def reads its enclosing function's variables
+            if node.id in outer.env:
+                return outer.env[node.id]
+            outer = outer.parent
         obj = scope.source.lookup(node.id)
         if obj is MISSING:
             raise self.error(scope, node, f"name `{node.id}` is not defined",
@@ -703,13 +727,16 @@ class Lowerer:
             return ir.Slice(part(node.lower), part(node.upper), part(node.step))
         if isinstance(node, ast.Tuple):
             return ir.Tuple(tuple(self.lower_index(scope, e) for e in node.elts))
-        return self.lower_operand(scope, node)
+        return self.lower_operand(scope, node)  # a list of positions stays a list
 
     def lower_operand(self, scope: Scope, node: ast.expr) -> ir.Expr:
         value = self.lower_expr(scope, node, None)
-        if isinstance(value, TupleValue):
-            raise self.error(scope, node, "a tuple cannot be used as a number here",
-                             "unpack it first: `a, b = ...`")
+        if isinstance(value, TupleValue):  # a shape, an axis tuple, a list of arrays...
+            if all(isinstance(v, ir.Const) for v in value.items):
+                items = tuple(value.items)
+                return ir.Const([v.value for v in items]) if isinstance(node, ast.List) \
+                    else ir.Tuple(items)
+            return self.materialize(scope, value, node)
         return value
 
     def find_rule(self, scope: Scope, raw: ir.Expr):
@@ -762,8 +789,86 @@ class Lowerer:
         return self._tag
 
     # ------------------------------------------------------------ inlining helpers
+    def nested_function(self, scope: Scope, func: ast.expr):
+        """The ``def`` a call refers to when it names a function nested in the code."""
+        if not isinstance(func, ast.Name):
+            return None
+        current = scope
+        while current is not None:
+            if func.id in current.local_functions:
+                return current.local_functions[func.id], current
+            if func.id in current.env:
+                return None
+            current = current.parent
+        return None
+
+    def inline_nested(self, scope: Scope, call: ast.Call, node: ast.FunctionDef,
+                      home: Scope, target: Callable[[], str] | None) -> Any:
+        """Inline a call to a ``def`` written inside the differentiated function."""
+        if node in self.inlining:
+            raise self.error(scope, call, f"recursive call to {node.name} cannot be "
+                             "differentiated", "rewrite the recursion as a loop")
+        values = self.bind_arguments(scope, call, node, None, None)
+        inner = Scope(home.source, env=values, local_names=frozenset(_assigned_names(node)),
+                      node=desugar(node), parent=home)
+        self.emit(ir.Comment(f"inlined {node.name}() from line {node.lineno}", header=True))
+        self.inlining.append(node)
+        try:
+            saved_return = getattr(self, "_last_return", None)
+            result, _ = self.lower_body(inner, self._lazy(target or self.names.temp))
+            self._last_return = saved_return
+        finally:
+            self.inlining.pop()
+        return result
+
+    def bind_arguments(self, scope: Scope, call: ast.Call, fn: ast.FunctionDef,
+                       callee: types.FunctionType | None,
+                       partial: functools.partial | None) -> dict[str, Any]:
+        """The callee's parameters bound to the call's (lowered) arguments and defaults."""
+        positional = [a.arg for a in (*fn.args.posonlyargs, *fn.args.args)]
+        kwonly = [a.arg for a in fn.args.kwonlyargs]
+        values: dict[str, Any] = {}
+        if partial is not None:
+            for param, arg in zip(positional, partial.args):
+                values[param] = self.constant(arg)
+            positional = positional[len(partial.args):]
+            for key, arg in partial.keywords.items():
+                values[key] = self.constant(arg)
+        if len(call.args) > len(positional):
+            raise self.error(scope, call, f"{fn.name}() takes {len(positional)} positional "
+                             f"arguments but {len(call.args)} were given", "fix the call")
+        for param, arg in zip(positional, call.args):
+            values[param] = self.lower_expr(scope, arg, None)
+        for keyword in call.keywords:
+            if keyword.arg not in (*positional, *kwonly) or (keyword.arg in values
+                                                              and partial is None):
+                raise self.error(scope, keyword, f"{fn.name}() got an unexpected or repeated "
+                                 f"argument `{keyword.arg}`", "fix the call")
+            values[keyword.arg] = self.lower_expr(scope, keyword.value, None)
+        if callee is not None:
+            defaults = dict(zip(reversed([a.arg for a in (*fn.args.posonlyargs, *fn.args.args)]),
+                                reversed(callee.__defaults__ or ())))
+            defaults.update(callee.__kwdefaults__ or {})
+            default_values = {k: self.constant(v) for k, v in defaults.items()}
+        else:
+            default_values = self.nested_defaults(scope, fn)
+        for param in (*[a.arg for a in (*fn.args.posonlyargs, *fn.args.args)], *kwonly):
+            if param not in values:
+                if param not in default_values:
+                    raise self.error(scope, call, f"{fn.name}() is missing the argument "
+                                     f"`{param}`", "pass it")
+                values[param] = default_values[param]
+        return values
+
+    def nested_defaults(self, scope: Scope, fn: ast.FunctionDef) -> dict[str, Any]:
+        args = [a.arg for a in (*fn.args.posonlyargs, *fn.args.args)]
+        defaults = dict(zip(reversed(args), reversed(fn.args.defaults)))
+        defaults.update({a.arg: d for a, d in zip(fn.args.kwonlyargs, fn.args.kw_defaults) if d})
+        return {k: self.lower_expr(scope, v, None) for k, v in defaults.items()}
+
     def inline(self, scope: Scope, call: ast.Call, callee: types.FunctionType,
-               target: Callable[[], str] | None) -> Any:
+               target: Callable[[], str] | None,
+               partial: functools.partial | None = None) -> Any:
         where = scope.source.location(call)
         if callee in self.inlining:
             raise UnsupportedSyntaxError(
@@ -771,31 +876,11 @@ class Lowerer:
                 "rewrite the recursion as a loop", where)
         source = read_function(callee, used_at=where)
         self.dependencies.append(
-            (lambda: self.static_object(scope, call.func), callee, callee.__code__)
+            (lambda: self.static_object(scope, call.func), partial or callee, callee.__code__)
         )
         check_supported(source)
         fn = source.node
-        positional = [a.arg for a in (*fn.args.posonlyargs, *fn.args.args)]
-        kwonly = [a.arg for a in fn.args.kwonlyargs]
-        values: dict[str, Any] = {}
-        if len(call.args) > len(positional):
-            raise self.error(scope, call, f"{fn.name}() takes {len(positional)} positional "
-                             f"arguments but {len(call.args)} were given", "fix the call")
-        for param, arg in zip(positional, call.args):
-            values[param] = self.lower_expr(scope, arg, None)
-        for keyword in call.keywords:
-            if keyword.arg not in (*positional, *kwonly) or keyword.arg in values:
-                raise self.error(scope, keyword, f"{fn.name}() got an unexpected or repeated "
-                                 f"argument `{keyword.arg}`", "fix the call")
-            values[keyword.arg] = self.lower_expr(scope, keyword.value, None)
-        defaults = dict(zip(reversed(positional), reversed(callee.__defaults__ or ())))
-        defaults.update(callee.__kwdefaults__ or {})
-        for param in (*positional, *kwonly):
-            if param not in values:
-                if param not in defaults:
-                    raise self.error(scope, call, f"{fn.name}() is missing the argument "
-                                     f"`{param}`", "pass it")
-                values[param] = self.constant(defaults[param])
+        values = self.bind_arguments(scope, call, fn, callee, partial)
         self.body.append(ir.Comment(f"inlined {fn.name}() from "
                                     f"{_short(source.filename)}:{fn.lineno}", header=True))
         inner = Scope(source, env=values, local_names=frozenset(_assigned_names(fn)),

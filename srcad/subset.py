@@ -26,7 +26,6 @@ REFUSED_STATEMENTS: dict[type, tuple[str, str]] = {
                  "move the import to module level"),
     ast.ImportFrom: ("imports inside a differentiated function are not supported",
                      "move the import to module level"),
-    ast.FunctionDef: ("nested `def` is not supported yet", "define the helper at module level"),
     ast.AsyncFunctionDef: ("async functions cannot be differentiated",
                            "differentiate a plain function"),
     ast.ClassDef: ("class definitions cannot be differentiated",
@@ -132,9 +131,18 @@ class _Checker(ast.NodeVisitor):
         elif isinstance(stmt, ast.Pass):
             pass
         elif isinstance(stmt, ast.Expr):
-            if not _is_docstring(stmt):
+            if isinstance(stmt.value, ast.Call):
+                self.visit(stmt.value)  # allowed for srcad's own run-time checks (see lower)
+            elif not _is_docstring(stmt):
                 self.refuse(stmt, "a bare expression statement has no effect on the result",
                             "assign its value to a variable, or remove it")
+        elif isinstance(stmt, ast.FunctionDef):
+            if stmt.decorator_list:
+                self.refuse(stmt, "decorators on a nested function are not supported",
+                            "define the decorated function at module level")
+            inner = _Checker(self.source)
+            inner.check_function(stmt)
+            self.problems += inner.problems
         else:
             self.refuse(stmt, f"`{type(stmt).__name__}` statements are not supported",
                         "rewrite it with assignments and `return`")

@@ -245,7 +245,26 @@ def _sqrt(a: Bound) -> Bound:
     return _monotone(math.sqrt, a, 0.5 / math.sqrt(a.lo))
 
 
+def _small(a: Bound, limit: float, what: str) -> Bound:
+    if a.mag > limit:
+        raise IllConditioned(f"{what} needs |argument| <= {limit}")
+    return a
+
+
+def _log1p(a: Bound) -> Bound:
+    if a.lo < MIN_AWAY - 1:
+        raise IllConditioned(f"log1p needs an argument >= {MIN_AWAY - 1}")
+    return _monotone(math.log1p, a, 1 / (1 + a.lo))
+
+
+def _cosh(a: Bound) -> Bound:
+    _small(a, EXP_ARG_MAX, "cosh")
+    return Bound(math.cosh(a.away), math.cosh(a.mag), math.sinh(a.mag) * a.d)
+
+
 #: ``math`` for :class:`Bound` values (used to evaluate helper bodies abstractly).
+#: Beyond the core six: the rest of srcad's ``math`` table on safe domains
+#: (``tan``/``asin``/``acos`` only for ``|a| <= 0.5``, ``sinh``/``cosh`` like ``exp``).
 AMATH = types.SimpleNamespace(
     exp=_exp,
     log=_log,
@@ -253,9 +272,17 @@ AMATH = types.SimpleNamespace(
     sin=lambda a: _periodic(math.sin, a, 0.0),
     cos=lambda a: _periodic(math.cos, a, math.pi / 2),
     tanh=lambda a: _monotone(math.tanh, a, 1.0),
+    atan=lambda a: _monotone(math.atan, a, 1.0),
+    log1p=_log1p,
+    expm1=lambda a: _exp(a) - 1,
+    sinh=lambda a: _monotone(math.sinh, _small(a, EXP_ARG_MAX, "sinh"), math.cosh(a.mag)),
+    cosh=_cosh,
+    tan=lambda a: _monotone(math.tan, _small(a, 0.5, "tan"), 1 + math.tan(a.mag) ** 2),
+    asin=lambda a: _monotone(math.asin, _small(a, 0.5, "asin"), 1 / math.sqrt(1 - a.mag**2)),
+    acos=lambda a: _monotone(math.acos, _small(a, 0.5, "acos"), 1 / math.sqrt(1 - a.mag**2)),
+    pow=lambda a, p: a**p,
     pi=math.pi,
 )
-MATH_FUNCTIONS = ("exp", "log", "sqrt", "sin", "cos", "tanh")
 
 
 def _sig(v: float) -> float:
@@ -376,10 +403,11 @@ def pos(a: Val) -> Val:
     return Val(ast.UnaryOp(ast.UAdd(), a.node), +a.bound)
 
 
-def mcall(fn: str, a: Val) -> Val:
-    """``math.<fn>(a)``."""
-    node = ast.Call(ast.Attribute(ast.Name("math", ast.Load()), fn, ast.Load()), [a.node], [])
-    return Val(node, getattr(AMATH, fn)(a.bound))
+def mcall(fn: str, a: Val, *consts: float) -> Val:
+    """``math.<fn>(a)`` (``math.pow(a, p)`` with constant ``consts``)."""
+    node = ast.Call(ast.Attribute(ast.Name("math", ast.Load()), fn, ast.Load()),
+                    [a.node, *(ast.Constant(c) for c in consts)], [])
+    return Val(node, getattr(AMATH, fn)(a.bound, *consts))
 
 
 def abs_(a: Val) -> Val:
@@ -633,6 +661,24 @@ def e_sigmoid_idiom(draw, ctx: Context, depth: int) -> Val:
     return Val(node, bound)
 
 
+def e_more_math(draw, ctx: Context, depth: int) -> Val | None:
+    """The rest of the ``math`` table, each on a domain where it is well-conditioned."""
+    a = ctx.expr(draw, depth - 1)
+    half = binop(const(0.5), "*", mcall("tanh", a))  # in [-0.5, 0.5]
+    return choose(draw, [
+        lambda: mcall("atan", a),
+        lambda: mcall("log1p", square_ish(a)),
+        lambda: mcall("expm1", mcall("tanh", a)),
+        lambda: mcall("sinh", mcall("sin", a)),
+        lambda: mcall("cosh", mcall("tanh", a)),
+        lambda: mcall("tan", half),
+        lambda: mcall("asin", half),
+        lambda: mcall("acos", half),
+        lambda: mcall("pow", binop(const(1), "+", square_ish(a)), draw(st.sampled_from((0.5, 2, 1.5)))),
+        lambda: mcall("pow", a, 2),
+    ])
+
+
 def e_helper(draw, ctx: Context, depth: int) -> Val:
     helper = HELPERS[draw(st.sampled_from(list(HELPERS)))]
     args = [ctx.expr(draw, depth - 1) for _ in range(helper.arity)]
@@ -654,7 +700,7 @@ def e_fanout(draw, ctx: Context, depth: int) -> Val:
 #: Expression builders (index 0 shrinks first: keep the simplest forms in front).
 EXPRESSION_KINDS: list[Callable] = [
     e_arith, e_arith, e_scale, e_unary, e_trig, e_trig, e_exp, e_log, e_sqrt, e_pow,
-    e_div, e_abs, e_sigmoid_idiom, e_helper, e_helper, e_fanout,
+    e_div, e_abs, e_sigmoid_idiom, e_helper, e_helper, e_fanout, e_more_math,
 ]
 
 # ---------------------------------------------------------------- statement kinds

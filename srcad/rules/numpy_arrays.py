@@ -43,53 +43,59 @@ defrule("np.sign(x)", env=NP, x=None)
 
 # ---------------------------------------------------------------- linear algebra
 MATMUL = {"x": "matmul_left(g, x, y)", "y": "matmul_right(g, x, y)"}
-defrule("x @ y", env=ENV, **MATMUL)
-defrule("np.matmul(x, y)", env=ENV, **MATMUL)
-defrule("np.dot(x, y)", env=ENV, **MATMUL)
-defrule("x.dot(y)", env=ENV, **MATMUL)
-defrule("np.inner(x, y)", env=ENV, **MATMUL)
-defrule("np.outer(x, y)", env=NP, x="g @ np.ravel(y)", y="np.ravel(x) @ g")
+defrule("x @ y", env=ENV, linear=True, **MATMUL)
+defrule("np.matmul(x, y)", env=ENV, linear=True, **MATMUL)
+defrule("np.dot(x, y)", env=ENV, linear=True, **MATMUL)
+defrule("x.dot(y)", env=ENV, linear=True, **MATMUL)
+defrule("np.inner(x, y)", env=ENV, linear=True, **MATMUL)
+defrule("np.outer(x, y)", env=NP, linear=True, x="g @ np.ravel(y)", y="np.ravel(x) @ g")
 
 # ---------------------------------------------------------------- reductions
 for _name, _helper in (("sum", "sum_grad"), ("mean", "mean_grad")):
     _template = f"{_helper}(g, x, axis, keepdims)"
     defrule(f"np.{_name}(x, axis=None, keepdims=False)", env=ENV, axis=None, keepdims=None,
-            x=_template)
+            x=_template, linear=True)
     defrule(f"x.{_name}(axis=None, keepdims=False)", env=ENV, axis=None, keepdims=None,
-            x=_template)
+            x=_template, linear=True)
 for _name in ("max", "min", "amax", "amin"):
     _template = "extremum_grad(g, x, ans, axis, keepdims)"
+    _tangent = {"x": "np.sum(extremum_grad(np.ones_like(ans), x, ans, axis, keepdims) * t, "
+                     "axis=axis, keepdims=keepdims)"}
     defrule(f"np.{_name}(x, axis=None, keepdims=False)", env=ENV, axis=None, keepdims=None,
-            x=_template)
+            x=_template, tangents=_tangent)
     if not _name.startswith("a"):
         defrule(f"x.{_name}(axis=None, keepdims=False)", env=ENV, axis=None, keepdims=None,
-                x=_template)
+                x=_template, tangents=_tangent)
+_PROD_TANGENT = {"x": "np.sum(prod_grad(np.ones_like(ans), x, ans, axis, keepdims) * t, "
+                     "axis=axis, keepdims=keepdims)"}
 defrule("np.prod(x, axis=None, keepdims=False)", env=ENV, axis=None, keepdims=None,
-        x="prod_grad(g, x, ans, axis, keepdims)")
+        x="prod_grad(g, x, ans, axis, keepdims)", tangents=_PROD_TANGENT)
 defrule("x.prod(axis=None, keepdims=False)", env=ENV, axis=None, keepdims=None,
-        x="prod_grad(g, x, ans, axis, keepdims)")
+        x="prod_grad(g, x, ans, axis, keepdims)", tangents=_PROD_TANGENT)
 
 # ---------------------------------------------------------------- shapes
-defrule("x.T", env=NP, x="np.transpose(g)")
-defrule("np.transpose(x, axes=None)", env=ENV, axes=None, x="transpose_grad(g, axes)")
-defrule("x.transpose()", env=NP, x="np.transpose(g)")
+defrule("x.T", env=NP, x="np.transpose(g)", linear=True)
+defrule("np.transpose(x, axes=None)", env=ENV, axes=None, x="transpose_grad(g, axes)", linear=True)
+defrule("x.transpose()", env=NP, x="np.transpose(g)", linear=True)
 RESHAPES = ["np.reshape(x, shape)", "x.reshape(shape)", "x.reshape(a, b)",
             "x.reshape(a, b, c)", "np.squeeze(x, axis=None)", "x.squeeze(axis=None)",
             "np.expand_dims(x, axis)", "np.ravel(x)", "x.ravel()", "x.flatten()",
             "np.atleast_1d(x)", "np.atleast_2d(x)"]
 for _pattern in RESHAPES:  # parameters without a template (shape, axis) get no gradient
-    defrule(_pattern, env=ENV, x="reshape_like(g, x)")
-defrule("np.array(x)", env=NP, x="g", creates=True)
-defrule("np.asarray(x)", env=NP, x="g")
-defrule("x.copy()", x="g", creates=True)
-defrule("np.copy(x)", env=NP, x="g", creates=True)
-defrule("x.astype(dtype)", dtype=None, x="g")
+    defrule(_pattern, env=ENV, x="reshape_like(g, x)", linear=True)
+defrule("np.array(x)", env=NP, x="g", creates=True, linear=True)
+defrule("np.asarray(x)", env=NP, x="g", linear=True)
+defrule("x.copy()", x="g", creates=True, linear=True)
+defrule("np.copy(x)", env=NP, x="g", creates=True, linear=True)
+defrule("x.astype(dtype)", dtype=None, x="g", linear=True)
 
 # ---------------------------------------------------------------- joining
-defrule("np.concatenate(parts, axis=0)", env=ENV, axis=None, parts="split_like(g, parts, axis)")
-defrule("np.stack(parts, axis=0)", env=ENV, axis=None, parts="unstack(g, parts, axis)")
-defrule("np.hstack(parts)", env=ENV, parts="hsplit_like(g, parts)")
-defrule("np.vstack(parts)", env=ENV, parts="vsplit_like(g, parts)")
+defrule("np.concatenate(parts, axis=0)", env=ENV, axis=None, parts="split_like(g, parts, axis)",
+        linear=True)
+defrule("np.stack(parts, axis=0)", env=ENV, axis=None, parts="unstack(g, parts, axis)",
+        linear=True)
+defrule("np.hstack(parts)", env=ENV, parts="hsplit_like(g, parts)", linear=True)
+defrule("np.vstack(parts)", env=ENV, parts="vsplit_like(g, parts)", linear=True)
 
 # ---------------------------------------------------------------- no gradient
 for _name in ("zeros", "ones", "empty", "zeros_like", "ones_like", "empty_like"):

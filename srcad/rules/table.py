@@ -61,9 +61,18 @@ class Rule:
     creates: bool = False
     #: writes into its first operand in place (``x[i] = v``, ``x[i] += v``)
     in_place: bool = False
+    #: linear in each differentiable parameter on its own (so forward mode can reuse the
+    #: forward expression with that parameter's tangent put in)
+    linear: bool = False
+    #: explicit forward-mode (tangent) templates, over the parameters, ``ans`` and ``t``
+    #: (the tangent of the parameter)
+    tangents: tuple[ir.Expr | None, ...] = ()
 
     def adjoint_for(self, param: str) -> ir.Expr | Scatter | Zeroed | None:
         return self.adjoints[self.params.index(param)]
+
+    def tangent_for(self, param: str) -> ir.Expr | None:
+        return self.tangents[self.params.index(param)] if self.tangents else None
 
 
 def _size(expr: ir.Expr) -> int:
@@ -186,7 +195,8 @@ class RuleTable:
 TABLE = RuleTable()
 
 #: ``a = b``: a plain copy (the phi copies at the end of branches and loop bodies).
-COPY = Rule(name="copy", pattern=ir.Name("x"), params=("x",), adjoints=(ir.Name("g"),))
+COPY = Rule(name="copy", pattern=ir.Name("x"), params=("x",), adjoints=(ir.Name("g"),),
+            linear=True)
 
 #: ``x[i] = v`` on an array the function made: ``v`` gets ``g[i]``, the old items nothing.
 SETITEM = Rule(name="item assignment", pattern=ir.Name("x"), params=("x", "i", "v"),
@@ -209,6 +219,7 @@ def pack_rule(size: int) -> Rule:
             pattern=ir.Tuple(tuple(ir.Name(p) for p in params)),
             params=params,
             adjoints=tuple(ir.Subscript(ir.Name("g"), ir.Const(k)) for k in range(size)),
+            linear=True,
         )
     return _PACKS[size]
 
@@ -222,6 +233,8 @@ def defrule(
     broadcasting: bool = False,
     elementwise: bool = False,
     creates: bool = False,
+    linear: bool = False,
+    tangents: Mapping[str, str] | None = None,
     **adjoints: str | Scatter | None,
 ) -> Rule:
     """Add a rule: ``pattern`` in Python syntax, one adjoint template per parameter.
@@ -260,6 +273,9 @@ def defrule(
         broadcasting=broadcasting,
         elementwise=elementwise,
         creates=creates,
+        linear=linear,
+        tangents=tuple(pyexpr.parse(tangents[p]) if tangents and p in tangents else None
+                       for p in params) if tangents else (),
     )
     return table.add(rule)
 

@@ -1,0 +1,55 @@
+"""Rules the user brings: ``defgrad`` for a function of their own, ``stop_gradient``."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+from . import ir
+from .rules.table import TABLE, Rule, defrule
+from .runtime import zeros_like
+
+
+class CustomAdjoint:
+    """A user's reverse rule: ``rule(g, ans, *args)`` returns one contribution per argument."""
+
+    def __init__(self, rule: Callable[..., Any], arity: int) -> None:
+        self.rule = rule
+        self.arity = arity
+
+
+def defgrad(func: Callable, rule: Callable[..., Any] | None = None) -> Any:
+    """Register ``rule(g, ans, *args)`` as the reverse rule of ``func``.
+
+    ``rule`` returns the gradient contribution for each positional argument of ``func``
+    (a bare value for one argument, a tuple for several). srcad then treats ``func`` as
+    a primitive everywhere (it is no longer read and inlined). Usable as a decorator:
+    ``@srcad.defgrad(func)`` above ``def rule(g, ans, x): ...``.
+    """
+    if rule is None:
+        return lambda r: defgrad(func, r)
+    try:
+        params = [p for p in inspect.signature(func).parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        raise TypeError(f"cannot read the signature of {func!r}; wrap it in a def") from None
+    names = [f"x{k}" for k in range(len(params))]
+    call = ir.Call(ir.Name("func"), tuple(ir.Name(n) for n in names))
+    adjoint = CustomAdjoint(rule, len(names))
+    helper = ir.Call(ir.Name("rule"), (ir.Name("g"), ir.Name("ans"), *(ir.Name(n) for n in names)))
+    templates = tuple(helper if len(names) == 1 else ir.Subscript(helper, ir.Const(k))
+                      for k in range(len(names)))
+    name = getattr(func, "__qualname__", repr(func))
+    TABLE.add(Rule(name=f"{name} (user rule)", pattern=call, params=tuple(names),
+                   adjoints=templates, env={"func": func, "rule": adjoint.rule}, size=1))
+    return rule
+
+
+def stop_gradient(x: Any) -> Any:
+    """``x`` itself; no gradient flows through it."""
+    return x
+
+
+defrule("stop_gradient(x)", env={"stop_gradient": stop_gradient}, x=None, elementwise=True)
+defrule("zeros_like(x)", env={"zeros_like": zeros_like}, x=None, creates=True)

@@ -1,0 +1,1488 @@
+"""NumPy arrays: parameters may be arrays, the differentiated function returns a scalar.
+
+Written against the "NumPy arrays" issue.  Every differentiated function is defined at
+module level (srcad reads its source with ``inspect``).
+
+How the gradients are checked
+-----------------------------
+``check`` below computes srcad's gradient and compares it, entry by entry, with central
+differences (``central_grad``), checks that every gradient has its parameter's shape
+(a float for a Python-float parameter), and that srcad did not modify the caller's
+arrays.
+
+Tolerances (float64, eps = 1e-6, rtol = 1e-5, atol = 1e-7).  The central difference with
+step ``h = eps * max(1, |x|)`` has truncation error ``h**2/6 * |f'''|`` ~ 2e-13 * |f'''|
+and roundoff error ``u * |f| / h`` ~ 1.1e-16 * |f| / 1e-6 ~ 1e-10 * |f|.  The functions
+here are sums of at most a few dozen O(1) terms evaluated at O(1) points, so |f| and
+|f'''| stay below ~100 and the reference is accurate to ~1e-8 absolute.  atol = 1e-7
+leaves an order of magnitude for that (gradient entries that are exactly zero, e.g. an
+unselected index, are compared against a reference of ~1e-10), rtol = 1e-5 covers large
+entries; a wrong rule (missing broadcast sum, wrong axis, sign, factor) is off by O(1).
+
+Test points keep away from kinks: |x| >= 0.2 for ``abs``/relu, no ties for max/min
+(continuous random data), clip bounds at least 0.05 away from every entry, branch
+conditions of ``np.where`` at least 0.1 away from switching.  Random data comes from
+seeded ``np.random.default_rng`` generators.
+"""
+
+import math
+import os
+import sys
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import srcad
+
+sys.path.insert(0, os.path.dirname(__file__))
+from conftest import marker_line  # noqa: E402
+
+THIS_FILE = os.path.basename(__file__)
+EPS = 1e-6
+RTOL = 1e-5
+ATOL = 1e-7
+HYPOTHESIS = settings(max_examples=25, deadline=None, derandomize=True)
+
+
+# ====================================================================== helpers
+
+
+def _params(f):
+    code = f.__code__
+    return list(code.co_varnames[: code.co_argcount])
+
+
+def _copy(a):
+    return a.copy() if isinstance(a, np.ndarray) else a
+
+
+def central_grad(f, args, i, eps=EPS):
+    """Central-difference derivative of scalar ``f`` wrt ``args[i]`` (array or float).
+
+    Step ``eps * max(1, |x|)`` per entry, divided by the representable step; every call
+    gets fresh copies of the array arguments so a mutating ``f`` cannot skew the result.
+    """
+    value = args[i]
+    if isinstance(value, np.ndarray):
+        base = value.astype(np.float64)
+        out = np.zeros(base.shape)
+        for k in np.ndindex(base.shape):
+            x = base[k]
+            h = eps * max(1.0, abs(x))
+            plus, minus = base.copy(), base.copy()
+            plus[k], minus[k] = x + h, x - h
+            ap = [_copy(a) for a in args]
+            am = [_copy(a) for a in args]
+            ap[i], am[i] = plus, minus
+            out[k] = (float(f(*ap)) - float(f(*am))) / (plus[k] - minus[k])
+        return out
+    x = float(value)
+    h = eps * max(1.0, abs(x))
+    ap = [_copy(a) for a in args]
+    am = [_copy(a) for a in args]
+    ap[i], am[i] = x + h, x - h
+    return (float(f(*ap)) - float(f(*am))) / ((x + h) - (x - h))
+
+
+def check(f, *args, wrt=None, rtol=RTOL, atol=ATOL):
+    """srcad's gradient of ``f`` at ``args`` vs central differences; returns srcad's tuple."""
+    names = _params(f)
+    wrt_names = names if wrt is None else [w if isinstance(w, str) else names[w] for w in wrt]
+    g = srcad.grad(f) if wrt is None else srcad.grad(f, wrt=wrt)
+    before = [_copy(a) for a in args]
+    got = g(*args)
+    for a, b in zip(args, before, strict=True):
+        if isinstance(a, np.ndarray):
+            np.testing.assert_array_equal(a, b, err_msg="srcad modified the caller's array")
+    got = tuple(got) if len(wrt_names) > 1 else (got,)
+    assert len(got) == len(wrt_names), f"{len(got)} gradients for {wrt_names}"
+    for name, gi in zip(wrt_names, got, strict=True):
+        i = names.index(name)
+        value = args[i]
+        want = central_grad(f, args, i)
+        if isinstance(value, np.ndarray) and value.ndim > 0:
+            assert isinstance(gi, np.ndarray), f"d/d{name} should be an array, got {gi!r}"
+            assert gi.shape == value.shape, f"d/d{name}: shape {gi.shape}, param {value.shape}"
+            assert np.issubdtype(gi.dtype, np.floating), f"d/d{name}: dtype {gi.dtype}"
+        else:  # a float, numpy scalar or 0-d array: any scalar of shape () will do
+            assert np.shape(gi) == (), f"d/d{name} should be a scalar, got shape {np.shape(gi)}"
+        np.testing.assert_allclose(
+            np.asarray(gi, dtype=float), want, rtol=rtol, atol=atol,
+            err_msg=f"{f.__name__}: d/d{name}",
+        )
+    return got
+
+
+def rand(rng, *shape, low=-1.0, high=1.0):
+    return rng.uniform(low, high, size=shape)
+
+
+def away_from_zero(rng, *shape, low=0.3, high=1.5):
+    """Entries with |x| in [low, high] and a random sign."""
+    return rng.uniform(low, high, size=shape) * rng.choice([-1.0, 1.0], size=shape)
+
+
+def expect_location(e, tag):
+    """A SrcadError that points at the line of this file marked ``# <tag>``."""
+    assert isinstance(e, srcad.SrcadError), f"{type(e).__name__}: {e}"
+    assert isinstance(e.filename, str) and e.filename.endswith(THIS_FILE), e.filename
+    assert e.lineno == marker_line(__file__, tag), f"lineno {e.lineno} for {tag!r}: {e}"
+    assert isinstance(e.col_offset, int) and e.col_offset >= 0
+    assert str(e).startswith(f"{e.filename}:{e.lineno}:"), str(e)
+
+
+# ====================================================================== elementwise, broadcasting
+
+
+def ew_add(x, y):
+    return np.sum(np.sin(x + y))
+
+
+def ew_sub(x, y):
+    return np.sum(np.sin(x - y))
+
+
+def ew_mul(x, y):
+    return np.sum(np.sin(x * y))
+
+
+def ew_div(x, y):
+    return np.sum(np.sin(x / y))
+
+
+def ew_pow(x, y):
+    return np.sum(np.sin(x**y))
+
+
+BROADCAST_SHAPES = [
+    ((3, 4), (3, 4)),
+    ((3, 1), (1, 4)),
+    ((4,), (3, 4)),
+    ((3, 4), (4,)),
+    ((3, 4), (3, 1)),
+    ((2, 1, 4), (3, 1)),
+    ((), (2, 3)),  # () = a Python float
+    ((2, 3), ()),
+]
+
+
+def _operand(rng, shape, op, which):
+    if op is ew_pow and which == 0:
+        v = rng.uniform(0.5, 1.5, size=shape)  # positive base
+    elif op is ew_div and which == 1:
+        v = away_from_zero(rng, *shape, low=0.5, high=1.5)
+    else:
+        v = rng.uniform(-1.0, 1.0, size=shape)
+    return float(v) if shape == () else v
+
+
+@pytest.mark.parametrize("op", [ew_add, ew_sub, ew_mul, ew_div, ew_pow],
+                         ids=lambda f: f.__name__)
+@pytest.mark.parametrize("shapes", BROADCAST_SHAPES, ids=lambda s: f"{s[0]}-{s[1]}")
+def test_broadcasting_binary_ops(op, shapes):
+    rng = np.random.default_rng(10)
+    x = _operand(rng, shapes[0], op, 0)
+    y = _operand(rng, shapes[1], op, 1)
+    dx, dy = check(op, x, y)
+    if shapes[0] == ():
+        assert isinstance(dx, float | np.floating) or np.shape(dx) == ()
+
+
+def unary_neg(x, b):
+    return np.sum(-x * b + -(b**2))
+
+
+def scalar_literals(x):
+    return np.sum(2.5 * x - x / 4.0 + 3.0 ** (x * 0.5) + (1.0 - x) ** 2)
+
+
+def scalar_param_times_array(a, x):
+    return np.sum(np.tanh(a * x + a))
+
+
+def bias_vector(X, W, b):
+    return np.sum(np.tanh(X @ W + b) ** 2)
+
+
+def column_row_outer_sum(c, r):
+    return np.sum(np.exp(-((c - r) ** 2)))
+
+
+def test_unary_minus_broadcast():
+    rng = np.random.default_rng(1)
+    check(unary_neg, rand(rng, 3, 4), rand(rng, 4))
+
+
+def test_scalar_literals_with_arrays():
+    rng = np.random.default_rng(2)
+    check(scalar_literals, rand(rng, 2, 3))
+
+
+def test_python_float_parameter_times_array():
+    rng = np.random.default_rng(3)
+    da, dx = check(scalar_param_times_array, 0.7, rand(rng, 2, 3))
+    assert np.shape(da) == ()
+
+
+def test_zero_dim_array_parameter():
+    rng = np.random.default_rng(4)
+    da, dx = check(scalar_param_times_array, np.array(0.7), rand(rng, 2, 3))
+    assert np.shape(da) == ()
+
+
+def test_bias_vector():
+    rng = np.random.default_rng(5)
+    check(bias_vector, rand(rng, 5, 3), rand(rng, 3, 4), rand(rng, 4))
+
+
+def test_column_minus_row():
+    rng = np.random.default_rng(6)
+    check(column_row_outer_sum, rand(rng, 3, 1), rand(rng, 1, 4))
+
+
+# ====================================================================== linear algebra
+
+
+def mm_at(x, y):
+    return np.sum(np.sin(x @ y))
+
+
+def mm_dot(x, y):
+    return np.sum(np.sin(np.dot(x, y)))
+
+
+def mm_matmul(x, y):
+    return np.sum(np.sin(np.matmul(x, y)))
+
+
+def mm_method_dot(x, y):
+    return np.sum(np.sin(x.dot(y)))
+
+
+def mm_outer(x, y):
+    return np.sum(np.sin(np.outer(x, y)))
+
+
+def mm_inner(x, y):
+    return np.sin(np.inner(x, y)) + np.sum(x * y)
+
+
+def quadratic_form(A, v):
+    return v @ A @ v
+
+
+MATMUL_SHAPES = [((3, 4), (4, 2)), ((3, 4), (4,)), ((4,), (4, 2)), ((4,), (4,))]
+
+
+@pytest.mark.parametrize("op", [mm_at, mm_dot, mm_matmul], ids=lambda f: f.__name__)
+@pytest.mark.parametrize("shapes", MATMUL_SHAPES, ids=lambda s: f"{s[0]}-{s[1]}")
+def test_matmul_family(op, shapes):
+    rng = np.random.default_rng(20)
+    check(op, rand(rng, *shapes[0]), rand(rng, *shapes[1]))
+
+
+def test_method_dot():
+    rng = np.random.default_rng(21)
+    check(mm_method_dot, rand(rng, 3, 4), rand(rng, 4, 2))
+
+
+def test_outer():
+    rng = np.random.default_rng(22)
+    check(mm_outer, rand(rng, 3), rand(rng, 4))
+
+
+def test_inner_1d():
+    rng = np.random.default_rng(23)
+    check(mm_inner, rand(rng, 5), rand(rng, 5))
+
+
+def test_quadratic_form():
+    rng = np.random.default_rng(24)
+    A, v = rand(rng, 3, 3), rand(rng, 3)
+    dA, dv = check(quadratic_form, A, v)
+    np.testing.assert_allclose(dv, (A + A.T) @ v, rtol=1e-12)
+
+
+def sh_T(x):
+    return np.sum(np.sin(x.T) * W_34.T)
+
+
+def sh_transpose(x):
+    return np.sum(np.sin(np.transpose(x)) * W_34.T)
+
+
+def sh_transpose_axes(x):
+    return np.sum(np.sin(np.transpose(x, (2, 0, 1))) * W_423)
+
+
+def sh_reshape_method(x):
+    return np.sum(np.sin(x.reshape(4, 3)) * W_34.T)
+
+
+def sh_reshape_tuple(x):
+    return np.sum(np.sin(x.reshape((2, 6))) * W_34.reshape(2, 6))
+
+
+def sh_np_reshape(x):
+    return np.sum(np.sin(np.reshape(x, (12,))) * W_34.ravel())
+
+
+def sh_reshape_minus_one(x):
+    return np.sum(np.sin(np.reshape(x, (-1, 2))) * W_34.reshape(6, 2))
+
+
+def sh_squeeze(x):
+    return np.sum(np.sin(np.squeeze(x)) * W_34)
+
+
+def sh_squeeze_axis(x):
+    return np.sum(np.sin(np.squeeze(x, axis=1)) * W_34)
+
+
+def sh_expand_dims(x):
+    return np.sum(np.sin(np.expand_dims(x, 0) + W_34[:, None, :]))
+
+
+def sh_ravel(x):
+    return np.sum(np.sin(x.ravel()) * W_34.ravel())
+
+
+def sh_transpose_axes_const(x):
+    return np.sum(np.sin(np.transpose(x, AXES_201)) * W_423)
+
+
+def sh_np_reshape_const(x):
+    return np.sum(np.sin(np.reshape(x, SHAPE_26)) * W_34.reshape(2, 6))
+
+
+W_34 = np.linspace(-1.0, 1.0, 12).reshape(3, 4)
+W_423 = np.linspace(-2.0, 1.0, 24).reshape(4, 2, 3)
+# the same shapes/axes as module constants (the literal spellings above are the natural
+# ones; these isolate the derivative rules from how tuple literals are lowered)
+AXES_201 = (2, 0, 1)
+SHAPE_26 = (2, 6)
+AXES_02 = (0, 2)
+IDX_REPEAT = [0, 0, 2]
+
+
+@pytest.mark.parametrize(
+    "f, shape",
+    [
+        (sh_T, (3, 4)),
+        (sh_transpose, (3, 4)),
+        (sh_transpose_axes, (2, 3, 4)),
+        (sh_transpose_axes_const, (2, 3, 4)),
+        (sh_np_reshape_const, (3, 4)),
+        (sh_reshape_method, (3, 4)),
+        (sh_reshape_tuple, (3, 4)),
+        (sh_np_reshape, (3, 4)),
+        (sh_reshape_minus_one, (3, 4)),
+        (sh_squeeze, (3, 1, 4)),
+        (sh_squeeze_axis, (3, 1, 4)),
+        (sh_expand_dims, (2, 4)),
+        (sh_ravel, (3, 4)),
+    ],
+    ids=lambda v: v.__name__ if callable(v) else str(v),
+)
+def test_shape_ops(f, shape):
+    rng = np.random.default_rng(30)
+    check(f, rand(rng, *shape))
+
+
+# ====================================================================== reductions
+
+
+def red_sum_none(x):
+    return np.sin(np.sum(x))
+
+
+def red_sum_none_keep(x):
+    return np.sum(np.sin(np.sum(x, keepdims=True)))
+
+
+def red_sum_ax0(x):
+    return np.sum(np.sin(np.sum(x, axis=0)))
+
+
+def red_sum_ax1(x):
+    return np.sum(np.sin(np.sum(x, axis=1)))
+
+
+def red_sum_ax0_keep(x):
+    return np.sum(np.sin(np.sum(x, axis=0, keepdims=True)) * x)
+
+
+def red_sum_neg1(x):
+    return np.sum(np.sin(np.sum(x, axis=-1)))
+
+
+def red_sum_neg1_keep(x):
+    return np.sum(np.sin(np.sum(x, axis=-1, keepdims=True) * x))
+
+
+def red_sum_tuple3(x):
+    return np.sum(np.sin(np.sum(x, axis=(0, 2))))
+
+
+def red_sum_tuple3_keep(x):
+    return np.sum(np.sin(np.sum(x, axis=(0, -1), keepdims=True) * x))
+
+
+def red_sum_tuple_const(x):
+    return np.sum(np.sin(np.sum(x, axis=AXES_02)))
+
+
+def red_mean_tuple_const_keep(x):
+    return np.sum(np.sin(3.0 * np.mean(x, axis=AXES_02, keepdims=True) * x))
+
+
+def red_mean_none(x):
+    return np.sin(np.mean(x)) * 3.0
+
+
+def red_mean_ax0(x):
+    return np.sum(np.sin(3.0 * np.mean(x, axis=0)))
+
+
+def red_mean_ax1_keep(x):
+    return np.sum(np.sin(np.mean(x, axis=1, keepdims=True) * x))
+
+
+def red_mean_tuple3(x):
+    return np.sum(np.sin(3.0 * np.mean(x, axis=(1, 2))))
+
+
+def red_max_none(x):
+    return np.max(x) * 2.0 + np.sum(x**2)
+
+
+def red_max_ax0(x):
+    return np.sum(np.sin(np.max(x, axis=0)))
+
+
+def red_max_ax1_keep(x):
+    return np.sum(np.sin(np.max(x, axis=1, keepdims=True) * x))
+
+
+def red_max_neg1(x):
+    return np.sum(np.sin(np.max(x, axis=-1)))
+
+
+def red_min_none(x):
+    return np.sin(np.min(x))
+
+
+def red_min_ax1(x):
+    return np.sum(np.sin(np.min(x, axis=1)))
+
+
+def red_min_ax0_keep(x):
+    return np.sum(np.sin(np.min(x, axis=0, keepdims=True) * x))
+
+
+def red_prod_none(x):
+    return np.prod(x)
+
+
+def red_prod_ax0(x):
+    return np.sum(np.sin(np.prod(x, axis=0)))
+
+
+def red_prod_ax1_keep(x):
+    return np.sum(np.prod(x, axis=1, keepdims=True) * x)
+
+
+def red_method_sum(x):
+    return np.sum(np.sin(x.sum(axis=1)))
+
+
+def red_method_sum_all(x):
+    return np.sin(x.sum())
+
+
+def red_method_mean(x):
+    return np.sum(np.sin(x.mean(axis=0, keepdims=True) * x))
+
+
+def red_method_max(x):
+    return np.sum(np.sin(x.max(axis=1)))
+
+
+def red_method_min(x):
+    return x.min() * 3.0 + x.max()
+
+
+def red_method_prod(x):
+    return np.sum(np.sin(x.prod(axis=1)))
+
+
+REDUCTIONS = [
+    (red_sum_none, (3, 4)),
+    (red_sum_none_keep, (3, 4)),
+    (red_sum_ax0, (3, 4)),
+    (red_sum_ax1, (3, 4)),
+    (red_sum_ax0_keep, (3, 4)),
+    (red_sum_neg1, (3, 4)),
+    (red_sum_neg1_keep, (3, 4)),
+    (red_sum_tuple3, (2, 3, 4)),
+    (red_sum_tuple3_keep, (2, 3, 4)),
+    (red_sum_tuple_const, (2, 3, 4)),
+    (red_mean_tuple_const_keep, (2, 3, 4)),
+    (red_mean_none, (3, 4)),
+    (red_mean_ax0, (3, 4)),
+    (red_mean_ax1_keep, (3, 4)),
+    (red_mean_tuple3, (2, 3, 4)),
+    (red_max_none, (3, 4)),
+    (red_max_ax0, (3, 4)),
+    (red_max_ax1_keep, (3, 4)),
+    (red_max_neg1, (2, 3, 4)),
+    (red_min_none, (3, 4)),
+    (red_min_ax1, (3, 4)),
+    (red_min_ax0_keep, (3, 4)),
+    (red_prod_none, (2, 3)),
+    (red_prod_ax0, (3, 4)),
+    (red_prod_ax1_keep, (3, 4)),
+    (red_method_sum, (3, 4)),
+    (red_method_sum_all, (3, 4)),
+    (red_method_mean, (3, 4)),
+    (red_method_max, (3, 4)),
+    (red_method_min, (3, 4)),
+    (red_method_prod, (3, 4)),
+]
+
+
+@pytest.mark.parametrize("f, shape", REDUCTIONS,
+                         ids=lambda v: v.__name__ if callable(v) else str(v))
+def test_reductions(f, shape):
+    rng = np.random.default_rng(40)
+    if "prod" in f.__name__:
+        x = away_from_zero(rng, *shape, low=0.5, high=1.5)  # prod's rule divides by x
+    else:
+        x = rand(rng, *shape)
+    check(f, x)
+
+
+def test_max_gradient_goes_to_argmax():
+    x = np.array([[0.1, 0.9, -0.3], [0.5, -0.2, 0.4]])
+    dx = srcad.grad(red_max_ax0)(x)
+    want = np.zeros_like(x)
+    want[1, 0] = math.cos(0.5)
+    want[0, 1] = math.cos(0.9)
+    want[1, 2] = math.cos(0.4)
+    np.testing.assert_allclose(dx, want, rtol=1e-12, atol=0.0)
+
+
+def red_sum_axis_param(x, axis):
+    return np.sum(np.sin(np.sum(x, axis=axis)))
+
+
+@pytest.mark.parametrize("axis", [None, 0, 1, -1, (0, 1)], ids=str)
+def test_reduction_axis_passed_as_argument(axis):
+    rng = np.random.default_rng(41)
+    check(red_sum_axis_param, rand(rng, 3, 4), axis, wrt=("x",))
+
+
+# ====================================================================== elementwise functions
+
+
+def fn_exp(x):
+    return np.sum(np.exp(x) * W_34)
+
+
+def fn_log(x):
+    return np.sum(np.log(x) * W_34)
+
+
+def fn_log1p(x):
+    return np.sum(np.log1p(x) * W_34)
+
+
+def fn_sqrt(x):
+    return np.sum(np.sqrt(x) * W_34)
+
+
+def fn_sin(x):
+    return np.sum(np.sin(x) * W_34)
+
+
+def fn_cos(x):
+    return np.sum(np.cos(x) * W_34)
+
+
+def fn_tan(x):
+    return np.sum(np.tan(x) * W_34)
+
+
+def fn_tanh(x):
+    return np.sum(np.tanh(x) * W_34)
+
+
+def fn_abs(x):
+    return np.sum(np.abs(x) * W_34)
+
+
+def fn_square(x):
+    return np.sum(np.square(x) * W_34)
+
+
+def fn_relu(x):
+    return np.sum(np.maximum(x, 0.0) * W_34)
+
+
+def fn_relu_left(x):
+    return np.sum(np.maximum(0.0, x) * W_34)
+
+
+def fn_minimum_scalar(x):
+    return np.sum(np.minimum(x, 0.0) * W_34)
+
+
+def fn_maximum_arrays(x, y):
+    return np.sum(np.sin(np.maximum(x, y)))
+
+
+def fn_minimum_broadcast(x, y):
+    return np.sum(np.sin(np.minimum(x, y)))
+
+
+def fn_where(x):
+    return np.sum(np.where(x > 0.0, np.sin(x), x**2) * W_34)
+
+
+def fn_where_two_params(x, y):
+    return np.sum(np.where(x > y, x * y, np.exp(y)))
+
+
+def fn_clip(x):
+    return np.sum(np.clip(x, -0.5, 0.5) * W_34)
+
+
+def fn_logaddexp(x, y):
+    return np.sum(np.logaddexp(x, y) * W_34)
+
+
+POSITIVE = {fn_log, fn_sqrt}
+KINKED = {fn_abs, fn_relu, fn_relu_left, fn_minimum_scalar, fn_where}
+
+
+@pytest.mark.parametrize(
+    "f",
+    [fn_exp, fn_log, fn_log1p, fn_sqrt, fn_sin, fn_cos, fn_tan, fn_tanh, fn_abs, fn_square,
+     fn_relu, fn_relu_left, fn_minimum_scalar, fn_where],
+    ids=lambda f: f.__name__,
+)
+def test_elementwise_functions(f):
+    rng = np.random.default_rng(50)
+    if f in POSITIVE:
+        x = rng.uniform(0.3, 2.0, size=(3, 4))
+    elif f in KINKED:
+        x = away_from_zero(rng, 3, 4, low=0.2, high=1.5)
+    elif f is fn_log1p:
+        x = rng.uniform(-0.5, 1.5, size=(3, 4))
+    else:
+        x = rand(rng, 3, 4)
+    check(f, x)
+
+
+def test_relu_gradient_is_mask():
+    x = np.array([[-1.0, 2.0, 0.5, -0.3], [0.7, -2.0, 1.0, 3.0], [-0.1, 0.2, -0.4, 0.9]])
+    dx = srcad.grad(fn_relu)(x)
+    np.testing.assert_array_equal(dx, (x > 0) * W_34)
+
+
+def test_maximum_two_arrays():
+    rng = np.random.default_rng(51)
+    x = rand(rng, 3, 4)
+    y = x + away_from_zero(rng, 3, 4, low=0.1, high=0.8)
+    check(fn_maximum_arrays, x, y)
+
+
+def test_minimum_broadcast():
+    x = np.array([[-0.9], [0.05], [0.8]])
+    y = np.array([[-0.5, 0.3, 0.6, -0.2]])
+    assert np.min(np.abs(x - y)) >= 0.1  # no ties
+    check(fn_minimum_broadcast, x, y)
+
+
+def test_where_two_params():
+    rng = np.random.default_rng(53)
+    x = rand(rng, 3, 4)
+    y = x + away_from_zero(rng, 3, 4, low=0.1, high=0.6)
+    dx, dy = check(fn_where_two_params, x, y)
+    # the chosen branch only: x gets y where x > y, nothing elsewhere
+    np.testing.assert_allclose(dx, np.where(x > y, y, 0.0), rtol=1e-12)
+
+
+def test_clip():
+    x = np.array([[-1.0, -0.4, 0.0, 0.3], [0.45, 0.6, 2.0, -0.55], [0.1, -0.2, 0.7, -0.8]])
+    dx = check(fn_clip, x)[0]
+    np.testing.assert_array_equal(dx, (np.abs(x) < 0.5) * W_34)
+
+
+def test_logaddexp():
+    rng = np.random.default_rng(54)
+    check(fn_logaddexp, rand(rng, 3, 4, low=-3, high=3), rand(rng, 4, low=-3, high=3))
+
+
+def softmax_weighted(z):
+    e = np.exp(z - np.max(z))
+    p = e / np.sum(e)
+    return np.sum(p * np.arange(z.shape[0]))
+
+
+def log_softmax_rows(z):
+    m = np.max(z, axis=1, keepdims=True)
+    s = z - m
+    logp = s - np.log(np.sum(np.exp(s), axis=1, keepdims=True))
+    return np.sum(logp * W_34)
+
+
+def cross_entropy(z, labels):
+    m = np.max(z, axis=1, keepdims=True)
+    s = z - m
+    logp = s - np.log(np.sum(np.exp(s), axis=1, keepdims=True))
+    return -np.mean(logp[np.arange(z.shape[0]), labels])
+
+
+def test_softmax():
+    rng = np.random.default_rng(55)
+    check(softmax_weighted, rand(rng, 5, low=-3, high=3))
+
+
+def test_log_softmax_rows():
+    rng = np.random.default_rng(56)
+    check(log_softmax_rows, rand(rng, 3, 4, low=-3, high=3))
+
+
+def test_cross_entropy_with_labels():
+    rng = np.random.default_rng(57)
+    z = rand(rng, 4, 3, low=-2, high=2)
+    labels = np.array([2, 0, 1, 2])
+    dz = check(cross_entropy, z, labels, wrt=("z",))[0]
+    # closed form: (softmax - onehot) / n
+    p = np.exp(z) / np.sum(np.exp(z), axis=1, keepdims=True)
+    p[np.arange(4), labels] -= 1.0
+    np.testing.assert_allclose(dz, p / 4, rtol=1e-10, atol=1e-14)
+
+
+# ====================================================================== indexing reads
+
+
+def ix_int(x):
+    return np.sin(x[1]) + x[0] * x[2]
+
+
+def ix_negative(x):
+    return np.sin(x[-1]) * x[-3]
+
+
+def ix_slice(x):
+    return np.sum(np.sin(x[1:4]) * x[:3])
+
+
+def ix_step(x):
+    return np.sum(np.sin(x[::2])) + np.sum(x[::-1] * x)
+
+
+def ix_column(a):
+    return np.sum(np.sin(a[:, 0])) + np.sum(a[:, -1] ** 2)
+
+
+def ix_row(a):
+    return np.sum(np.sin(a[1])) + np.sum(a[-1, :] * a[0, :])
+
+
+def ix_element(a):
+    return np.sin(a[1, 2]) * a[0, -1]
+
+
+def ix_block(a):
+    return np.sum(np.sin(a[1:, :-1]))
+
+
+def ix_int_array(x, idx):
+    return np.sum(np.sin(x[idx]))
+
+
+def ix_repeated(x):
+    return np.sum(x[[0, 0, 2]] ** 2)
+
+
+def ix_repeated_const(x):
+    return np.sum(x[IDX_REPEAT] ** 2)
+
+
+def ix_rows_int_array(a, idx):
+    return np.sum(np.sin(a[idx]))
+
+
+def ix_fancy_pairs(a, labels):
+    return np.sum(np.sin(a[np.arange(a.shape[0]), labels]))
+
+
+def ix_ellipsis_newaxis(a):
+    return np.sum(np.sin(a[..., 1]) * a[None, 0, :3])
+
+
+@pytest.mark.parametrize(
+    "f, shape",
+    [(ix_int, (5,)), (ix_negative, (5,)), (ix_slice, (5,)), (ix_step, (5,)),
+     (ix_column, (3, 4)), (ix_row, (3, 4)), (ix_element, (3, 4)), (ix_block, (3, 4)),
+     (ix_repeated, (4,)), (ix_repeated_const, (4,)), (ix_ellipsis_newaxis, (3, 4))],
+    ids=lambda v: v.__name__ if callable(v) else str(v),
+)
+def test_indexing_reads(f, shape):
+    rng = np.random.default_rng(60)
+    check(f, rand(rng, *shape))
+
+
+def test_repeated_index_accumulates():
+    x = np.array([0.5, -1.0, 2.0, 3.0])
+    dx = srcad.grad(ix_repeated)(x)
+    np.testing.assert_allclose(dx, [4 * 0.5, 0.0, 2 * 2.0, 0.0], rtol=1e-12)
+
+
+def test_integer_array_index_with_repeats():
+    rng = np.random.default_rng(61)
+    x = rand(rng, 5)
+    idx = np.array([3, 1, 3, 3, 0])
+    dx = check(ix_int_array, x, idx, wrt=("x",))[0]
+    assert dx[2] == 0.0 and dx[4] == 0.0
+    np.testing.assert_allclose(dx[3], 3 * math.cos(x[3]), rtol=1e-12)
+
+
+def test_row_gather_with_repeats():
+    rng = np.random.default_rng(62)
+    check(ix_rows_int_array, rand(rng, 4, 3), np.array([0, 2, 2]), wrt=("a",))
+
+
+def test_arange_labels_gather():
+    rng = np.random.default_rng(63)
+    check(ix_fancy_pairs, rand(rng, 4, 3), np.array([1, 0, 2, 1]), wrt=("a",))
+
+
+def jn_concat0(x, y):
+    return np.sum(np.sin(np.concatenate([x, y])) * np.arange(7.0))
+
+
+def jn_concat1(x, y):
+    return np.sum(np.sin(np.concatenate((x, y), axis=1)))
+
+
+def jn_concat_same_twice(x):
+    return np.sum(np.sin(np.concatenate([x, x * 2.0, x])))
+
+
+def jn_stack0(x, y):
+    return np.sum(np.sin(np.stack([x, y])) * W_34[:2, :3])
+
+
+def jn_stack1(x, y):
+    return np.sum(np.sin(np.stack([x, y], axis=1)) * W_34[:3, :2])
+
+
+def jn_hstack(x, y):
+    return np.sum(np.sin(np.hstack([x, y])))
+
+
+def jn_vstack(x, y):
+    return np.sum(np.sin(np.vstack([x, y])) * W_34[:2, :3])
+
+
+def jn_vstack_2d(x, y):
+    return np.sum(np.sin(np.vstack((x, y))))
+
+
+@pytest.mark.parametrize(
+    "f, shapes",
+    [
+        (jn_concat0, ((3,), (4,))),
+        (jn_concat1, ((2, 3), (2, 1))),
+        (jn_concat_same_twice, ((3,),)),
+        (jn_stack0, ((3,), (3,))),
+        (jn_stack1, ((3,), (3,))),
+        (jn_hstack, ((2, 3), (2, 2))),
+        (jn_vstack, ((3,), (3,))),
+        (jn_vstack_2d, ((2, 3), (1, 3))),
+    ],
+    ids=lambda v: v.__name__ if callable(v) else str(v),
+)
+def test_joins(f, shapes):
+    rng = np.random.default_rng(70)
+    check(f, *[rand(rng, *s) for s in shapes])
+
+
+def jn_hstack_1d(x, y):
+    return np.sum(np.sin(np.hstack([x, y])) * np.arange(5.0))
+
+
+def test_hstack_1d():
+    rng = np.random.default_rng(71)
+    check(jn_hstack_1d, rand(rng, 2), rand(rng, 3))
+
+
+# ====================================================================== writes into new arrays
+
+
+def wr_zeros_items(x):
+    out = np.zeros(3)
+    out[0] = x[1] * 2.0
+    out[1] = np.sin(x[0])
+    out[2] = x[0] * x[2]
+    return np.sum(out**2)
+
+
+def wr_overwrite(x, y):
+    out = np.zeros(2)
+    out[0] = x * 3.0
+    out[0] = y * 5.0  # x's contribution is overwritten
+    out[1] = x
+    return np.sum(np.sin(out))
+
+
+def wr_loop_rows(x):
+    out = np.zeros_like(x)
+    for i in range(x.shape[0]):
+        out[i] = np.sin(x[i]) * (i + 1.0)
+    return np.sum(out * out)
+
+
+def wr_column_accumulate(a, w):
+    out = np.zeros_like(a[:, :3])
+    for j in range(3):
+        out[:, j] += a[:, j] * w[j]
+        out[:, j] += np.sin(a[:, j + 1])
+    return np.sum(out**2)
+
+
+def wr_slice(x):
+    out = np.ones(5)
+    out[1:4] = x * 2.0
+    out[0] = out[2] * x[0]
+    return np.sum(np.sin(out))
+
+
+def wr_read_after_write(x):
+    buf = np.zeros(3)
+    buf[0] = x[0]
+    buf[1] = buf[0] * x[1]
+    buf[2] = buf[1] * x[2]
+    buf[0] = buf[2] + 1.0
+    return np.sum(buf * WEIGHTS_3)
+
+
+def wr_matrix_elements(x):
+    m = np.zeros(SHAPE_22)
+    m[0, 0] = np.cos(x[0])
+    m[0, 1] = -np.sin(x[0])
+    m[1, 0] = np.sin(x[0])
+    m[1, 1] = np.cos(x[0])
+    v = m @ x[1:]
+    return np.sum(v * WEIGHTS_3[::2])
+
+
+WEIGHTS_3 = np.array([1.0, 2.0, 3.0])
+SHAPE_22 = (2, 2)
+
+
+def wr_zeros_tuple_shape(x):
+    out = np.zeros((2, 3))
+    out[1, :] = x
+    out[0, 1] = x[0] * x[2]
+    return np.sum(np.sin(out))
+
+
+def test_write_into_zeros_with_tuple_shape():
+    rng = np.random.default_rng(86)
+    check(wr_zeros_tuple_shape, rand(rng, 3))
+
+
+def test_write_items_into_zeros():
+    rng = np.random.default_rng(80)
+    check(wr_zeros_items, rand(rng, 3))
+
+
+def test_write_overwritten_item_gets_no_gradient():
+    dx, dy = check(wr_overwrite, 0.4, -0.7)
+    np.testing.assert_allclose(dx, math.cos(0.4), rtol=1e-12)
+    np.testing.assert_allclose(dy, 5.0 * math.cos(-3.5), rtol=1e-12)
+
+
+def test_write_rows_in_loop():
+    rng = np.random.default_rng(81)
+    check(wr_loop_rows, rand(rng, 4, 2))
+
+
+def test_write_column_augmented():
+    rng = np.random.default_rng(82)
+    check(wr_column_accumulate, rand(rng, 3, 4), rand(rng, 3))
+
+
+def test_write_slice():
+    rng = np.random.default_rng(83)
+    check(wr_slice, rand(rng, 3))
+
+
+def test_write_read_after_write():
+    rng = np.random.default_rng(84)
+    check(wr_read_after_write, rand(rng, 3))
+
+
+def test_write_rotation_matrix():
+    rng = np.random.default_rng(85)
+    check(wr_matrix_elements, rand(rng, 3))
+
+
+# ====================================================================== non-differentiable uses
+
+
+def nd_shape_len_arange(x):
+    n = x.shape[0]
+    m = len(x)
+    k = np.arange(n) * 1.0
+    z = np.zeros_like(x) + 1.0
+    return np.sum(x * k * z) / (n * m) + x.ndim + x.size
+
+
+def nd_comparison_mask(x):
+    mask = x > 0.0
+    count = np.sum(mask)
+    return np.sum(x * x * mask) / count
+
+
+def nd_dtype_and_int_array(x, ints):
+    y = x.astype(x.dtype) * 2.0
+    scale = np.sum(ints) * 1.0
+    return np.sum(np.sin(y) * ints) / scale
+
+
+def nd_argmax(x):
+    k = np.argmax(x)
+    return x[k] ** 2 + np.sum(x)
+
+
+def test_shape_len_arange_zeros_like():
+    rng = np.random.default_rng(90)
+    check(nd_shape_len_arange, rand(rng, 4))
+
+
+def test_comparison_mask():
+    rng = np.random.default_rng(91)
+    x = away_from_zero(rng, 5, low=0.2)
+    dx = check(nd_comparison_mask, x)[0]
+    np.testing.assert_allclose(dx, 2 * x * (x > 0) / np.sum(x > 0), rtol=1e-12)
+
+
+def test_dtype_and_integer_array():
+    rng = np.random.default_rng(92)
+    check(nd_dtype_and_int_array, rand(rng, 4), np.array([1, 2, 0, 3]), wrt=("x",))
+
+
+def test_argmax_index():
+    x = np.array([0.3, 1.7, -0.4, 0.9])
+    dx = check(nd_argmax, x)[0]
+    np.testing.assert_allclose(dx, [1.0, 1.0 + 2 * 1.7, 1.0, 1.0], rtol=1e-12)
+
+
+def test_integer_array_parameter_not_in_wrt_by_name():
+    rng = np.random.default_rng(93)
+    z = rand(rng, 3, 3)
+    g = srcad.grad(cross_entropy, wrt=(0,))
+    dz = g(z, np.array([0, 1, 2]))
+    assert isinstance(dz, np.ndarray) and dz.shape == (3, 3)
+
+
+# ====================================================================== module-level data
+
+
+_rng_data = np.random.default_rng(1234)
+X_DATA = _rng_data.normal(size=(8, 3))
+Y_DATA = X_DATA @ np.array([0.5, -1.0, 2.0]) + 0.1 * _rng_data.normal(size=8)
+LABELS = (Y_DATA > 0).astype(float)
+
+
+def linreg_loss(w, b):
+    r = X_DATA @ w + b - Y_DATA
+    return np.mean(r**2)
+
+
+def logreg_loss(w, b):
+    z = X_DATA @ w + b
+    return np.mean(np.logaddexp(0.0, z) - LABELS * z)
+
+
+def mlp_loss(W1, b1, w2):
+    h = np.tanh(X_DATA @ W1 + b1)
+    pred = h @ w2
+    return 0.5 * np.sum((pred - Y_DATA) ** 2) / len(Y_DATA)
+
+
+def test_global_dataset_linear_regression():
+    rng = np.random.default_rng(100)
+    w, b = rand(rng, 3), 0.3
+    dw, db = check(linreg_loss, w, b)
+    r = X_DATA @ w + b - Y_DATA
+    np.testing.assert_allclose(dw, 2 * X_DATA.T @ r / 8, rtol=1e-10)
+    np.testing.assert_allclose(db, 2 * np.mean(r), rtol=1e-10)
+
+
+def test_global_dataset_logistic_regression():
+    rng = np.random.default_rng(101)
+    check(logreg_loss, rand(rng, 3), -0.2)
+
+
+def test_global_dataset_mlp():
+    rng = np.random.default_rng(102)
+    check(mlp_loss, rand(rng, 3, 5), rand(rng, 5), rand(rng, 5))
+
+
+def test_global_dataset_not_modified():
+    before = X_DATA.copy()
+    srcad.grad(linreg_loss)(np.ones(3), 0.0)
+    np.testing.assert_array_equal(X_DATA, before)
+
+
+# ====================================================================== loops over arrays
+
+
+def rnn(W, x, h0):
+    h = h0
+    for t in range(x.shape[0]):
+        h = np.tanh(W @ h + x[t])
+    return np.sum(h**2)
+
+
+def rnn_rows(W, x):
+    h = np.zeros(W.shape[0])
+    for xt in x:
+        h = np.tanh(W @ h + xt)
+    return np.sum(h**2)
+
+
+def rnn_outputs(W, U, x):
+    h = np.zeros(W.shape[0])
+    total = 0.0
+    for t in range(len(x)):
+        h = np.tanh(W @ h + U @ x[t])
+        total = total + np.sum(h * W_34[0, :3])
+    return total
+
+
+def gd_steps(w, lr):
+    for _ in range(3):
+        g = 2.0 * X_DATA.T @ (X_DATA @ w - Y_DATA) / 8
+        w = w - lr * g
+    return np.sum((X_DATA @ w - Y_DATA) ** 2)
+
+
+def test_rnn():
+    rng = np.random.default_rng(110)
+    check(rnn, 0.5 * rand(rng, 3, 3), rand(rng, 4, 3), rand(rng, 3))
+
+
+def test_rnn_iterating_rows():
+    rng = np.random.default_rng(111)
+    check(rnn_rows, 0.5 * rand(rng, 3, 3), rand(rng, 4, 3))
+
+
+def test_rnn_accumulated_outputs():
+    rng = np.random.default_rng(112)
+    check(rnn_outputs, 0.5 * rand(rng, 3, 3), rand(rng, 3, 2), rand(rng, 4, 2))
+
+
+def test_unrolled_gradient_descent():
+    rng = np.random.default_rng(113)
+    check(gd_steps, rand(rng, 3), 0.05)
+
+
+# ====================================================================== floats and arrays
+
+
+def mixed(x, y):
+    return np.sum(x * y + np.sin(x) * np.exp(-y) + x**2 / (1.0 + y * y))
+
+
+def pure_float(x, y):
+    a = x * y
+    b = math.tanh(a) + math.sqrt(y * y + 1.0)
+    return b * x + abs(y)
+
+
+def mixed_math_style(x, y):
+    a = x * y
+    b = np.tanh(a) + np.sqrt(y * y + 1.0)
+    return b * x
+
+
+def mixed_math_style_sum(x, y):
+    return np.sum(mixed_math_style(x, y))
+
+
+def test_python_floats_still_give_floats():
+    dx, dy = check(pure_float, 0.7, -0.4)
+    assert type(dx) is float and type(dy) is float
+    dx, dy = check(mixed_math_style, 0.7, -0.4)  # np.tanh of a float is an np.float64
+    assert isinstance(dx, float) and isinstance(dy, float)
+    dx, dy = check(mixed, 0.7, -0.4)  # np.sum of a float: any float (np.float64 is one)
+    assert isinstance(dx, float) and isinstance(dy, float)
+
+
+def test_same_function_with_arrays_matches_float_version():
+    x = np.array([0.7, -1.2, 0.3])
+    y = np.array([-0.4, 0.5, 2.0])
+    dx, dy = check(mixed, x, y)
+    assert isinstance(dx, np.ndarray) and dx.shape == (3,)
+    g = srcad.grad(mixed)
+    for k in range(3):
+        fx, fy = g(float(x[k]), float(y[k]))
+        assert isinstance(fx, float)
+        np.testing.assert_allclose([dx[k], dy[k]], [fx, fy], rtol=1e-13, atol=1e-15)
+
+
+def test_float_then_array_then_float_alternating():
+    g = srcad.grad(mixed_math_style_sum)
+    a = g(0.5, 1.5)
+    b = g(np.array([0.5, 0.2]), np.array([1.5, -1.0]))
+    c = g(0.2, -1.0)
+    assert isinstance(a[0], float) and isinstance(c[1], float)
+    np.testing.assert_allclose(b[0], [a[0], c[0]], rtol=1e-13)
+    np.testing.assert_allclose(b[1], [a[1], c[1]], rtol=1e-13)
+    check(mixed, np.array([0.5, 0.2]), np.array([1.5, -1.0]))
+
+
+def test_numpy_float64_scalars():
+    dx, dy = check(mixed, np.float64(0.7), np.float64(-0.4))
+    assert np.shape(dx) == () and np.shape(dy) == ()
+
+
+def test_value_and_grad_with_arrays():
+    rng = np.random.default_rng(120)
+    W, x, h0 = 0.5 * rand(rng, 3, 3), rand(rng, 4, 3), rand(rng, 3)
+    value, (dW, dx, dh0) = srcad.value_and_grad(rnn)(W, x, h0)
+    assert value == pytest.approx(rnn(W, x, h0), rel=1e-14)
+    assert dW.shape == (3, 3) and dx.shape == (4, 3) and dh0.shape == (3,)
+    np.testing.assert_allclose(dW, srcad.grad(rnn)(W, x, h0)[0], rtol=1e-14)
+
+
+def test_wrt_subset_of_array_params():
+    rng = np.random.default_rng(121)
+    X, W, b = rand(rng, 5, 3), rand(rng, 3, 4), rand(rng, 4)
+    db = check(bias_vector, X, W, b, wrt=("b",))[0]
+    assert db.shape == (4,)
+    dW, db2 = check(bias_vector, X, W, b, wrt=(1, 2))
+    np.testing.assert_allclose(db, db2, rtol=1e-14)
+
+
+def test_backward_source_is_python():
+    src = srcad.grad(bias_vector).backward_source
+    compile(src, "<backward>", "exec")
+    assert "def bias_vector_grad" in src
+
+
+def test_check_grad_accepts_arrays():
+    rng = np.random.default_rng(122)
+    err = srcad.check_grad(bias_vector, rand(rng, 5, 3), rand(rng, 3, 4), rand(rng, 4))
+    assert err < 1e-7
+
+
+# ====================================================================== errors
+
+
+def no_rule_det(a):
+    return np.linalg.det(a) * 2.0  # <det>
+
+
+def no_rule_fft(x):
+    y = x * 2.0
+    return np.sum(np.real(np.fft.fft(y)))  # <fft>
+
+
+def non_scalar_result(x):
+    return np.sin(x) * 2.0
+
+
+def non_scalar_after_reduction(x):
+    return np.sum(x, axis=0)
+
+
+def inplace_item(x):
+    x[0] = 1.0  # <inplace-item>
+    return np.sum(x**2)
+
+
+def inplace_augmented(x):
+    x += 1.0  # <inplace-aug>
+    return np.sum(x**2)
+
+
+def inplace_slice_aug(x):
+    x[1:] *= 2.0  # <inplace-slice>
+    return np.sum(x**2)
+
+
+def inplace_alias(x):
+    y = x
+    y[2] = y[0] * 2.0  # <inplace-alias>
+    return np.sum(x * y)
+
+
+def write_into_copy(x):
+    y = x.copy()
+    y[0] = 1.0
+    y[1:] *= 2.0
+    return np.sum(y**2) + np.sum(x)
+
+
+def _raise_or_none(fn):
+    try:
+        return fn(), None
+    except srcad.SrcadError as e:
+        return None, e
+
+
+def test_no_rule_det_error():
+    with pytest.raises(srcad.SrcadError) as info:
+        srcad.grad(no_rule_det)
+    e = info.value
+    expect_location(e, "det")
+    assert "det" in str(e)
+    assert "defrule" in str(e)
+
+
+def test_no_rule_fft_error():
+    with pytest.raises(srcad.SrcadError) as info:
+        srcad.grad(no_rule_fft)
+    e = info.value
+    expect_location(e, "fft")
+    assert "fft" in str(e) or "real" in str(e)
+    assert "defrule" in str(e)
+
+
+def test_non_scalar_result_error_at_call_time():
+    g = srcad.grad(non_scalar_result)  # decoration succeeds: the shape is known only at call
+    with pytest.raises(srcad.SrcadError) as info:
+        g(np.array([0.1, 0.2, 0.3]))
+    assert "scalar" in str(info.value)
+    assert "(3,)" in str(info.value)
+    assert g(0.25) == pytest.approx(2 * math.cos(0.25))  # a float result is fine
+
+
+def test_non_scalar_result_after_reduction():
+    g = srcad.grad(non_scalar_after_reduction)
+    with pytest.raises(srcad.SrcadError, match="scalar"):
+        g(np.ones((3, 2)))
+
+
+def _inplace_case(f, x, want_grad, want_value, tag):
+    """Refused with a clear error at the offending line, or handled: right gradient and
+    value, and the caller's array left alone."""
+    original = x.copy()
+    result, err = _raise_or_none(lambda: srcad.grad(f))
+    if err is not None:
+        expect_location(err, tag)
+        assert "place" in str(err) or "modif" in str(err) or "assign" in str(err), str(err)
+        return
+    g = result
+    try:
+        value, dx = srcad.value_and_grad(f)(x)
+    except srcad.SrcadError as e:
+        assert str(e)
+        np.testing.assert_array_equal(x, original, err_msg="refused but caller's array modified")
+        return
+    np.testing.assert_array_equal(x, original, err_msg="srcad modified the caller's array")
+    np.testing.assert_allclose(dx, want_grad, rtol=1e-12)
+    assert value == pytest.approx(want_value, rel=1e-12)
+    np.testing.assert_allclose(g(x.copy()), want_grad, rtol=1e-12)
+
+
+def test_inplace_item_write_on_input():
+    x = np.array([0.5, -2.0, 3.0])
+    # refused, or handled: x[0] is overwritten, so it gets no gradient
+    _inplace_case(inplace_item, x, [0.0, -4.0, 6.0], 1.0 + 4.0 + 9.0, "inplace-item")
+
+
+def test_inplace_augmented_on_input():
+    x = np.array([0.5, -2.0, 3.0])
+    _inplace_case(inplace_augmented, x, 2 * (x + 1.0), float(np.sum((x + 1.0) ** 2)),
+                  "inplace-aug")
+
+
+def test_inplace_slice_augmented_on_input():
+    x = np.array([0.5, -2.0, 3.0])
+    want_x = np.array([0.5, -4.0, 6.0])
+    _inplace_case(inplace_slice_aug, x, 2 * want_x * [1.0, 2.0, 2.0], float(np.sum(want_x**2)),
+                  "inplace-slice")
+
+
+def test_inplace_write_through_alias_of_input():
+    x = np.array([0.5, -2.0, 3.0])
+    # x becomes [0.5, -2, 1.0] (x[2] = 2*x[0]); f = x0^2 + x1^2 + (2 x0)^2 = 5 x0^2 + x1^2
+    _inplace_case(inplace_alias, x, [10 * 0.5, -4.0, 0.0], 5 * 0.25 + 4.0, "inplace-alias")
+
+
+def test_write_into_copy_of_input():
+    x = np.array([0.5, -2.0, 3.0])
+    dx = check(write_into_copy, x)[0]
+    np.testing.assert_allclose(dx, [1.0, 1.0 + 8 * -2.0, 1.0 + 8 * 3.0], rtol=1e-12)
+
+
+def test_augmented_assignment_on_float_input_still_works():
+    dx = check(inplace_augmented, 0.3)[0]
+    assert dx == pytest.approx(2 * 1.3, rel=1e-12)
+
+
+# ====================================================================== hypothesis
+
+
+_shapes_2d = st.tuples(st.integers(1, 4), st.integers(1, 4))
+
+
+@st.composite
+def broadcast_pair(draw):
+    """Two shapes that broadcast: each axis of the second is n, 1, or dropped in front."""
+    n, m = draw(_shapes_2d)
+    a = (draw(st.sampled_from([n, 1])), draw(st.sampled_from([m, 1])))
+    b = (draw(st.sampled_from([n, 1])), draw(st.sampled_from([m, 1])))
+    if draw(st.booleans()):
+        b = b[1:]
+    return a, b
+
+
+@HYPOTHESIS
+@given(broadcast_pair(), st.integers(0, 2**16))
+def test_hypothesis_broadcast_mul_add(shapes, seed):
+    rng = np.random.default_rng(seed)
+    check(ew_mul, rand(rng, *shapes[0]), rand(rng, *shapes[1]))
+    check(ew_sub, rand(rng, *shapes[1]), rand(rng, *shapes[0]))
+
+
+@HYPOTHESIS
+@given(st.integers(1, 4), st.integers(1, 4), st.integers(1, 4), st.integers(0, 2**16))
+def test_hypothesis_matmul(n, k, m, seed):
+    rng = np.random.default_rng(seed)
+    check(mm_at, rand(rng, n, k), rand(rng, k, m))
+    check(mm_at, rand(rng, k), rand(rng, k, m))
+
+
+@HYPOTHESIS
+@given(_shapes_2d, st.sampled_from([None, 0, 1, -1, (0, 1)]), st.integers(0, 2**16))
+def test_hypothesis_sum_axis(shape, axis, seed):
+    rng = np.random.default_rng(seed)
+    check(red_sum_axis_param, rand(rng, *shape), axis, wrt=("x",))
+
+
+@HYPOTHESIS
+@given(_shapes_2d, st.integers(0, 2**16))
+def test_hypothesis_log_softmax(shape, seed):
+    rng = np.random.default_rng(seed)
+    z = rand(rng, *shape, low=-3, high=3)
+    w = rand(rng, *shape)
+    check(weighted_log_softmax, z, w, wrt=("z",))
+
+
+def weighted_log_softmax(z, w):
+    s = z - np.max(z, axis=-1, keepdims=True)
+    logp = s - np.log(np.sum(np.exp(s), axis=-1, keepdims=True))
+    return np.sum(logp * w)
