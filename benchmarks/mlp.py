@@ -191,10 +191,14 @@ def build_candidates(problem, with_optional=True):
         err = _max_rel_error(tuple(g(*problem)), reference)
         if not err <= RTOL:
             if name.startswith(("srcad", "hand")):
-                raise SystemExit(f"{name}: gradient differs from the hand-written one "
-                                 f"(max relative error {err:.3g} > {RTOL})")
-            print(f"note: {name} differs from the hand-written gradient "
-                  f"(max relative error {err:.3g}); left out")
+                raise SystemExit(
+                    f"{name}: gradient differs from the hand-written one "
+                    f"(max relative error {err:.3g} > {RTOL})"
+                )
+            print(
+                f"note: {name} differs from the hand-written gradient "
+                f"(max relative error {err:.3g}); left out"
+            )
             del candidates[name]
     candidates["call overhead (no-op)"] = _noop
     return candidates
@@ -204,18 +208,22 @@ def measure(candidates, problem, repeats, target_seconds, seed=0):
     """Min over `repeats` of the per-call time (seconds) of each candidate, interleaved."""
     names = ("W1", "b1", "W2", "b2", "X", "y")
     timers = {
-        name: timeit.Timer("g(W1, b1, W2, b2, X, y)", globals={"g": g, **dict(zip(names, problem))})
+        name: timeit.Timer(
+            "g(W1, b1, W2, b2, X, y)", globals={"g": g, **dict(zip(names, problem, strict=True))}
+        )
         for name, g in candidates.items()
     }
     # calibrate: calls per measurement so that one measurement takes ~target_seconds
+    # (the best of 3 timings, so that one slow moment on a shared machine does not
+    # leave a candidate with a handful of calls per measurement)
     numbers = {}
     for name, timer in timers.items():
         n, elapsed = 1, timer.timeit(1)
         while elapsed < 0.005:  # grow the loop until one timing takes >= 5 ms
             n *= 2
             elapsed = timer.timeit(n)
-        per_call = elapsed / n
-        numbers[name] = max(1, int(target_seconds / max(per_call, 1e-9)))
+        per_call = min(elapsed, timer.timeit(n), timer.timeit(n)) / n
+        numbers[name] = max(3, int(target_seconds / max(per_call, 1e-9)))
     best = dict.fromkeys(timers, math.inf)
     rng = random.Random(seed)
     order = list(timers)

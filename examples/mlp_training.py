@@ -14,7 +14,7 @@ The model and loss, written as one would write them in numpy:
 
 ``srcad.value_and_grad(loss, wrt=("W1", "b1", "W2", "b2"))`` generates the
 backward pass from that source (print it with ``python -m srcad show
-examples/mlp_training.py:loss --backward``), and plain gradient descent,
+examples/mlp_training.py:loss --wrt W1,b1,W2,b2 --backward``), and plain gradient descent,
 W <- W - LEARNING_RATE * dW, trains the network.  The accuracy is measured on the
 training points and on fresh points drawn from the same spirals.
 
@@ -104,11 +104,13 @@ def main():
         f"{len(y)} points on {N_CLASSES} interleaved spirals ({TURNS:g} turns each), "
         f"MLP 2-{N_HIDDEN}-{N_CLASSES} with tanh, gradient descent lr={LEARNING_RATE:g}"
     )
+    err = srcad.check_grad(loss, *init_params(seed=0), X, y, wrt=("W1", "b1", "W2", "b2"))
+    print(f"srcad's gradient at the initial weights vs central differences: max error {err:.2g}")
     params, losses = fit(X, y, steps=STEPS, seed=0, log_every=LOG_EVERY)
-    X_new, y_new = make_spirals(seed=1)  # fresh points from the same spirals
-    print(f"step {STEPS:>5}  loss {losses[-1]:.4f}  (after the last update: "
-          f"{float(loss(*params, X, y)):.4f})")
+    final = float(loss(*params, X, y))
+    print(f"step {STEPS:>5}  loss {final:.4f}  accuracy {accuracy(params, X, y):.3f}")
     print(f"final training accuracy: {accuracy(params, X, y):.3f}")
+    X_new, y_new = make_spirals(seed=1)  # fresh points from the same spirals
     print(f"accuracy on {len(y_new)} fresh points: {accuracy(params, X_new, y_new):.3f}")
 
 

@@ -175,8 +175,9 @@ def main_matrix():
         print(f"  dy/d{name} = {text.replace(chr(10), '')}")
     print(f"max relative difference from the scalar network's gradients = {worst:.3g}")
     err = srcad.check_grad(network_matrix, *MATRIX_POINT, wrt=MATRIX_NAMES)
-    print(f"check_grad(network_matrix, wrt=W1,b1,W2,b2): max error vs central differences "
-          f"= {err:.3g}")
+    print(
+        f"check_grad(network_matrix, wrt=W1,b1,W2,b2): max error vs central differences = {err:.3g}"
+    )
 
 
 if __name__ == "__main__":

@@ -157,8 +157,10 @@ def prune_saves(fn: ir.Function, backward_header: str) -> ir.Function:
     pushed.
     """
     body = list(fn.body)
-    split = next(i for i, s in enumerate(body)
-                 if isinstance(s, ir.Comment) and s.text == backward_header)
+    split = next((i for i, s in enumerate(body)
+                  if isinstance(s, ir.Comment) and s.text == backward_header), None)
+    if split is None:  # no backward pass (a tangent function): nothing is saved
+        return fn
     needed = ir.read_in(body[split:]) - {s.via for s in ir.walk(body) if isinstance(s, ir.Pop)}
     body = list(_map_blocks(
         tuple(body), lambda s: None if isinstance(s, ir.Push | ir.Pop) and s.name not in needed else s))

@@ -15,7 +15,9 @@ import numpy as np
 
 from . import emit, ir
 from .analyze import activity, scalar_guards
-from .errors import Location, WrtError
+from .errors import Location, UnsupportedSyntaxError, WrtError
+from .forward import forward_mode
+from .rules import numpy_grads
 from .frontend import FunctionSource, read_function
 from .load import Compiled, compile_function
 from .lower import lower
@@ -76,8 +78,26 @@ class Gradient:
         return bound
 
     def as_source(self) -> tuple[types.FunctionType, str, str, int]:
-        """What the frontend needs to differentiate the generated gradient again."""
-        return self.bind(), self.compiled.source, self.compiled.filename, self.compiled.firstlineno
+        """What the frontend needs to differentiate the generated gradient again: the
+        version for floats without its type check, or the only version there is."""
+        version = self.versions[0]
+        body = list(version.ir.body)
+        if len(self.versions) > 1:  # drop the float check that calls the array version
+            body = body[2:]
+        where = Location(self.compiled.filename, self.compiled.firstlineno, 0)
+        if any(isinstance(s, ir.Push) for s in ir.walk(body)):
+            raise UnsupportedSyntaxError(
+                "differentiating the gradient of a function with loops is not supported yet",
+                "for second derivatives keep the loop out of the function, or use "
+                "srcad.jacobian on a loop-free gradient", where)
+        if len(self.versions) == 1 and any(isinstance(v, types.FunctionType) and v.__module__
+                                           == numpy_grads.__name__
+                                           for v in version.ir.bindings.values()):
+            raise UnsupportedSyntaxError(
+                "second derivatives of functions of numpy arrays are not supported yet",
+                "write the function with Python floats (scalars) for now", where)
+        source = emit.function(version.ir.with_body(body))
+        return self.bind(), source, self.compiled.filename, self.compiled.firstlineno
 
     def is_current(self) -> bool:
         """False when a helper it inlined has since been redefined."""
@@ -174,12 +194,15 @@ def build(f: Callable, wrt: Wrt, mode: str, optimize: bool) -> Gradient:
         source = read_function(f, used_at=_call_site())
         wrt_names = _resolve_wrt(source, wrt)
         forward = lower(source)
-        active = activity(forward, wrt_names)
-        variants = [reverse(forward, wrt_names, active, mode=mode)]
-        guards = scalar_guards(forward, active)
-        if guards:
-            variants.insert(0, reverse(forward, wrt_names, active, mode=mode,
-                                       scalar_guards=guards))
+        if mode == "jvp":
+            variants = [forward_mode(forward, activity(forward, forward.params + forward.kwonly))]
+        else:
+            active = activity(forward, wrt_names)
+            variants = [reverse(forward, wrt_names, active, mode=mode)]
+            guards = scalar_guards(forward, active)
+            if guards:
+                variants.insert(0, reverse(forward, wrt_names, active, mode=mode,
+                                           scalar_guards=guards))
         if len(variants) > 1:  # the array version is the fallback: name it so
             variants[1] = replace(variants[1], name=array_version_name(variants[1].name))
         versions = []

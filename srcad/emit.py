@@ -76,6 +76,8 @@ def statement(stmt: ir.Stmt) -> str:
         return f"{stmt.target}[{_index(index)}] += {expression(stmt.value)}"
     if isinstance(stmt, ir.Effect):
         return expression(stmt.value)
+    if isinstance(stmt, ir.Unpack):
+        return f"{', '.join(stmt.targets)} = {expression(stmt.value)}"
     if isinstance(stmt, ir.Push):
         return f"{stmt.via}({stmt.name})"
     if isinstance(stmt, ir.Pop):
@@ -123,7 +125,7 @@ def _block(body: tuple[ir.Stmt, ...] | list[ir.Stmt], depth: int) -> list[str]:
             lines += _if(stmt, depth)
         elif isinstance(stmt, ir.Loop):
             lines += _loop(stmt, depth)
-        elif isinstance(stmt, ir.Return | ir.Pop):
+        elif isinstance(stmt, ir.Return | ir.Pop | ir.Unpack):
             lines.append(pad + statement(stmt))
         else:
             lines.append(pad + _tagged(statement(stmt), stmt.tag, depth))

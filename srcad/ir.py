@@ -213,6 +213,14 @@ class Adjoint:
 
 
 @dataclass(frozen=True)
+class Unpack:
+    """``a, b = value``: several names from one tuple (the arguments of a jvp function)."""
+
+    targets: tuple[str, ...]
+    value: Expr
+
+
+@dataclass(frozen=True)
 class Effect:
     """An expression evaluated for its effect only (a run-time check)."""
 
@@ -304,7 +312,8 @@ class Loop:
     loc: Location = UNKNOWN_LOCATION
 
 
-Stmt = Union[Assign, Adjoint, AdjointItem, Effect, Comment, Backprop, Return, Push, Pop, If, Loop]
+Stmt = Union[Assign, Adjoint, AdjointItem, Effect, Comment, Backprop, Return, Push, Pop, If, Loop,
+             Unpack]
 
 
 def blocks_of(stmt: Stmt) -> tuple[tuple[Stmt, ...], ...]:
@@ -330,6 +339,8 @@ def targets_of(stmt: Stmt) -> tuple[str, ...]:
         return (stmt.target,)
     if isinstance(stmt, Pop):
         return (stmt.name,)
+    if isinstance(stmt, Unpack):
+        return stmt.targets
     if isinstance(stmt, Loop):
         return tuple(n for n in (stmt.index, stmt.counter) if n)
     return ()
@@ -337,7 +348,7 @@ def targets_of(stmt: Stmt) -> tuple[str, ...]:
 
 def reads_of(stmt: Stmt) -> Iterator[str]:
     """Names a statement reads itself (not counting nested blocks)."""
-    if isinstance(stmt, Assign | Effect | Return):
+    if isinstance(stmt, Assign | Effect | Return | Unpack):
         yield from names_in(stmt.value)
     elif isinstance(stmt, Adjoint):
         yield from names_in(stmt.value)

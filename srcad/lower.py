@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import ir, pyexpr
-from .errors import Location, NonScalarOutputError, SrcadError, UnsupportedSyntaxError
+from .errors import Location, SrcadError, UnsupportedSyntaxError
 from .frontend import MISSING, FunctionSource, read_function
 from .names import NameAllocator
 from .rules import TABLE, RuleTable
@@ -104,15 +104,7 @@ class Lowerer:
         for param in (*params, *kwonly):
             scope.env[param] = ir.Name(self.names.own(param))
         result, return_node = self.lower_body(scope, self._lazy(lambda: self.names.fresh(fn.name)))
-        if isinstance(result, TupleValue):
-            raise NonScalarOutputError(
-                f"{fn.name} returns a tuple of {len(result.items)} values; grad needs one "
-                "scalar result",
-                "return a single number (sum the terms you want to differentiate), or "
-                "differentiate each component separately",
-                self.root.location(return_node),
-            )
-        self.body.append(ir.Return(result, self.root.location(return_node)))
+        self.body.append(ir.Return(_as_expr(result), self.root.location(return_node)))
         return ir.Function(
             name=fn.name,
             params=params,
@@ -924,6 +916,13 @@ class _Opaque(ast.expr):
     def __init__(self, node: ast.expr) -> None:
         super().__init__()
         self.node = node
+
+
+def _as_expr(value: Any) -> ir.Expr:
+    """A result value as an expression (a tuple of results as a tuple display)."""
+    if isinstance(value, TupleValue):
+        return ir.Tuple(tuple(_as_expr(v) for v in value.items))
+    return value
 
 
 def _is_enumerate(lowerer: Lowerer, scope: Scope, node: ast.expr) -> bool:

@@ -16,7 +16,7 @@ from typing import Any
 
 from . import ir
 from .analyze import Activity, prune_saves, protect_aliases
-from .errors import NoRuleError
+from .errors import NoRuleError, NonScalarOutputError
 from .names import NameAllocator
 from .rules.table import Scatter
 from .rules import numpy_grads
@@ -353,6 +353,12 @@ def reverse(
     forward = tuple(s for s in fn.body if not isinstance(s, ir.Return))
     result_stmt = next(s for s in fn.body if isinstance(s, ir.Return))
     result = result_stmt.value
+    if isinstance(result, ir.Tuple):
+        raise NonScalarOutputError(
+            f"{fn.name} returns a tuple of {len(result.elts)} values; grad needs one scalar "
+            "result",
+            "return a single number (sum the terms you want to differentiate), or use "
+            "srcad.jacobian for a vector-valued function", result_stmt.loc)
 
     body: list[ir.Stmt] = []
     if scalar_guards:

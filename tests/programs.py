@@ -665,6 +665,7 @@ def e_more_math(draw, ctx: Context, depth: int) -> Val | None:
     """The rest of the ``math`` table, each on a domain where it is well-conditioned."""
     a = ctx.expr(draw, depth - 1)
     half = binop(const(0.5), "*", mcall("tanh", a))  # in [-0.5, 0.5]
+    p = draw(st.sampled_from((0.5, 2, 1.5)))
     return choose(draw, [
         lambda: mcall("atan", a),
         lambda: mcall("log1p", square_ish(a)),
@@ -674,7 +675,7 @@ def e_more_math(draw, ctx: Context, depth: int) -> Val | None:
         lambda: mcall("tan", half),
         lambda: mcall("asin", half),
         lambda: mcall("acos", half),
-        lambda: mcall("pow", binop(const(1), "+", square_ish(a)), draw(st.sampled_from((0.5, 2, 1.5)))),
+        lambda: mcall("pow", binop(const(1), "+", square_ish(a)), p),
         lambda: mcall("pow", a, 2),
     ])
 
@@ -767,7 +768,7 @@ def s_unpack(draw, ctx: Context) -> list[ast.stmt]:
                 probe.env.setdefault(t, Bound.const(0.0))
             targets.append(probe.new_name(draw))
     vals = [ctx.expr(draw, draw(st.integers(0, 2))) for _ in targets]  # all read the old env
-    for t, v in zip(targets, vals):
+    for t, v in zip(targets, vals, strict=True):
         ctx.bind(t, v.bound)
     return [ast.Assign(
         [ast.Tuple([_name(t) for t in targets], ast.Store())],

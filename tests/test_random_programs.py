@@ -128,7 +128,7 @@ def check_gradient(f, pt, n, *, rtol=RTOL, atol=ATOL, g=None):
     got = tuple(float(v) for v in as_tuple(g(*pt), n))
     want = numeric_grad(f, pt, range(n))
     assert len(got) == n
-    for i, (a, b) in enumerate(zip(got, want)):
+    for i, (a, b) in enumerate(zip(got, want, strict=True)):
         assert math.isfinite(a), f"d/d{i}: srcad gave {a!r}"
         assert abs(a - b) <= atol + rtol * abs(b), (
             f"gradient component {i} at {pt}: srcad {a!r} vs central difference {b!r} "
@@ -154,12 +154,13 @@ def check_program(files: ProgramFiles, program: Program, pts, stats: dict | None
         # (1) srcad vs central differences
         got, want = check_gradient(f, pt, n, g=g)
         if stats is not None:
-            ratio = max((abs(a - b) / (ATOL + RTOL * abs(b)) for a, b in zip(got, want)),
-                        default=0.0)
+            ratios = [abs(a - b) / (ATOL + RTOL * abs(b))
+                      for a, b in zip(got, want, strict=True)]
+            ratio = max(ratios, default=0.0)
             stats["max_ratio"] = max(stats.get("max_ratio", 0.0), ratio)
         # (2) optimize=False agrees with the optimized gradient
         plain = tuple(float(v) for v in as_tuple(g_plain(*pt), n))
-        for i, (a, b) in enumerate(zip(got, plain)):
+        for i, (a, b) in enumerate(zip(got, plain, strict=True)):
             assert close(a, b, SAME_RTOL, SAME_ATOL), (
                 f"gradient component {i} at {pt}: optimize=True {a!r} vs optimize=False {b!r}")
     # (3) determinism: a second call, and a rebuild from a second copy of the file. The
@@ -258,7 +259,8 @@ def test_backward_source_independent_of_hash_seed(program_files, batch):
         assert proc.returncode == 0, proc.stderr
         there = json.loads(proc.stdout)
         for n in names:
-            assert there[n] == here[n], f"{n}: backward source differs with PYTHONHASHSEED={hash_seed}"
+            assert there[n] == here[n], (
+                f"{n}: backward source differs with PYTHONHASHSEED={hash_seed}")
 
 
 # ---------------------------------------------------------------- kept failing programs

@@ -1,0 +1,153 @@
+"""Forward mode: a forward listing becomes a tangent (JVP) function, from the same rules.
+
+Each active gate gets a tangent line right after it: for an elementwise gate the
+adjoint template with ``g`` replaced by the operand's tangent (the local derivative is
+a number, so transposing changes nothing); for a linear gate the gate itself applied to
+the tangent; otherwise the rule's own tangent template. Branches and loops stay as they
+are: tangents flow forward with the values, so nothing needs saving.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import ir
+from .analyze import Activity
+from .errors import NoRuleError
+from .names import NameAllocator
+from .rules.table import Scatter, Zeroed
+from .runtime import zeros_like
+
+
+class _Tangents:
+    def __init__(self, fn: ir.Function, activity: Activity) -> None:
+        self.fn = fn
+        self.activity = activity
+        self.names = NameAllocator(fn.names() | {"primals", "tangents"})
+        self.bindings: dict[str, Any] = dict(fn.bindings)
+        self.tangents: dict[str, str] = {}
+
+    def tangent(self, name: str) -> str:
+        if name not in self.tangents:
+            self.tangents[name] = self.names.fresh(f"{name}_dot")
+        return self.tangents[name]
+
+    def bind(self, preferred: str, obj: Any) -> str:
+        if self.fn.free_objects.get(preferred) is obj:
+            return preferred
+        for name, bound in self.bindings.items():
+            if bound is obj:
+                return name
+        name = self.names.fresh(preferred)
+        self.bindings[name] = obj
+        return name
+
+    def block(self, stmts: tuple[ir.Stmt, ...]) -> list[ir.Stmt]:
+        out: list[ir.Stmt] = []
+        for stmt in stmts:
+            if isinstance(stmt, ir.If):
+                out.append(ir.If(stmt.test, tuple(self.block(stmt.body)),
+                                 tuple(self.block(stmt.orelse)), stmt.tag, stmt.loc))
+            elif isinstance(stmt, ir.Loop):
+                out.append(ir.Loop(tuple(self.block(stmt.body)), stmt.index, stmt.iterable,
+                                   tuple(self.block(stmt.test)), stmt.cond, stmt.counter,
+                                   stmt.exit_flag, stmt.carried, stmt.tag, stmt.loc))
+            elif isinstance(stmt, ir.Assign):
+                out.append(stmt)
+                if self.activity.is_active(stmt.target):
+                    out.append(self.tangent_of(stmt))
+            elif not isinstance(stmt, ir.Return):
+                out.append(stmt)
+        return out
+
+    def operand_tangent(self, operand: ir.Expr) -> ir.Expr | None:
+        if isinstance(operand, ir.Name) and self.activity.is_active(operand.id):
+            return ir.Name(self.tangent(operand.id))
+        return None
+
+    def free(self, template: ir.Expr, rule, mapping: dict[str, ir.Expr]) -> ir.Expr:
+        for name in set(ir.names_in(template)) - set(mapping):
+            mapping[name] = ir.Name(self.bind(name, rule.env[name]))
+        return ir.substitute(template, mapping)
+
+    def zeros(self, value: ir.Expr) -> ir.Expr:
+        if isinstance(value, ir.Const) and isinstance(value.value, int | float):
+            return ir.Const(0.0)
+        return ir.Call(ir.Name(self.bind("zeros_like", zeros_like)), (value,))
+
+    def tangent_of(self, stmt: ir.Assign) -> ir.Stmt:
+        rule = stmt.rule
+        target = self.tangent(stmt.target)
+        if rule is None:
+            from .reverse import no_rule_error
+            raise no_rule_error(stmt)
+        if rule.in_place:
+            container, index, value = stmt.operands
+            value_dot = self.operand_tangent(value) or ir.Const(0.0)
+            return ir.Assign(target, ir.Subscript(ir.Name(target), index), rule,
+                             (ir.Name(target), index, value_dot), tag=stmt.tag)
+        if isinstance(rule.pattern, ir.Tuple):  # a tuple of values: the tuple of tangents
+            items = tuple(self.operand_tangent(o) or self.zeros(o) for o in stmt.operands)
+            return ir.Adjoint(target, ir.Tuple(items), tag=stmt.tag)
+        terms: list[ir.Expr] = []
+        for param, operand in zip(rule.params, stmt.operands):
+            dot = self.operand_tangent(operand)
+            template = rule.adjoint_for(param)
+            if dot is None or template is None:
+                continue
+            mapping = dict(zip(rule.params, stmt.operands))
+            mapping["ans"] = ir.Name(stmt.target)
+            explicit = rule.tangent_for(param)
+            if explicit is not None:
+                mapping["t"] = dot
+                terms.append(self.free(explicit, rule, mapping))
+            elif isinstance(template, Scatter):
+                index = stmt.operands[rule.params.index(template.index)]
+                terms.append(ir.Subscript(dot, index))
+            elif rule.linear and not isinstance(template, Zeroed):
+                mapping[param] = dot
+                pattern = rule.pattern if not isinstance(rule.pattern, ir.Name) else ir.Name(param)
+                terms.append(self.free(pattern, rule, mapping))
+            elif rule.elementwise:
+                mapping["g"] = dot
+                terms.append(self.free(template, rule, mapping))
+            else:
+                raise NoRuleError(
+                    f"`{rule.name}` has no forward-mode (tangent) rule",
+                    "use srcad.grad (reverse mode) for this function, or give the rule a "
+                    "tangent template: defrule(..., tangents={...})", stmt.loc)
+        if not terms:
+            return ir.Adjoint(target, self.zeros(ir.Name(stmt.target)), tag=stmt.tag)
+        value = terms[0]
+        for term in terms[1:]:
+            value = ir.BinOp("+", value, term)
+        return ir.Adjoint(target, value, tag=stmt.tag)
+
+
+def forward_mode(fn: ir.Function, activity: Activity) -> ir.Function:
+    """``def f_jvp(primals, tangents)`` returning ``(value, tangent of the value)``."""
+    builder = _Tangents(fn, activity)
+    params = (*fn.params, *fn.kwonly)
+    result = next(s for s in fn.body if isinstance(s, ir.Return)).value
+    body: list[ir.Stmt] = [
+        ir.Unpack(params, ir.Name("primals")) if len(params) > 1
+        else ir.Assign(params[0], ir.Subscript(ir.Name("primals"), ir.Const(0))),
+    ]
+    dots = tuple(builder.tangent(p) for p in params)
+    body.append(ir.Unpack(dots, ir.Name("tangents")) if len(dots) > 1
+                else ir.Assign(dots[0], ir.Subscript(ir.Name("tangents"), ir.Const(0))))
+    body += builder.block(tuple(fn.body))
+    result_dot: ir.Expr = _tangent_value(builder, result)
+    body.append(ir.Return(ir.Tuple((result, result_dot))))
+    return ir.Function(
+        name=builder.names.fresh(fn.name + "_jvp"), params=("primals", "tangents"),
+        body=tuple(body), bindings=builder.bindings, free_cells=fn.free_cells,
+        free_objects=fn.free_objects, source_file=fn.source_file, source_line=fn.source_line,
+        dependencies=fn.dependencies,
+    )
+
+
+def _tangent_value(builder: _Tangents, value: ir.Expr) -> ir.Expr:
+    if isinstance(value, ir.Tuple):
+        return ir.Tuple(tuple(_tangent_value(builder, v) for v in value.elts))
+    return builder.operand_tangent(value) or builder.zeros(value)

@@ -1,0 +1,141 @@
+"""Forward mode and higher order: ``jvp``, ``jacobian``, ``hessian``, ``hvp``.
+
+``jvp`` generates tangent source from the forward listing (see :mod:`srcad.forward`).
+``jacobian`` assembles columns from it; ``hessian`` is the jacobian of the generated
+gradient (forward mode over reverse mode: the gradient's own source is differentiated),
+and ``hvp`` one such column for a given direction.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .api import Wrt, build, grad
+
+
+def jvp(f: Callable, *, optimize: bool = True) -> Any:
+    """``jvp(f)((x, y), (tx, ty))`` is ``(f(x, y), J @ (tx, ty))``, from generated source.
+
+    The callable has ``.forward_source`` (the listing) and ``.tangent_source`` (the
+    generated tangent function, which it is).
+    """
+    built = build(f, None, "jvp", optimize)
+    fn = built.bind(f if not hasattr(f, "__srcad__") else None)
+    fn.forward_source = built.forward_source
+    fn.tangent_source = built.compiled.source
+    fn.__wrapped__ = f
+    fn.__srcad__ = built
+    return fn
+
+
+def _zero_tangent(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return np.zeros(value.shape, dtype=np.result_type(value, np.float64))
+    return 0.0
+
+
+def _leaves(value: Any) -> list[Any]:
+    if isinstance(value, tuple | list):
+        return [leaf for item in value for leaf in _leaves(item)]
+    return [value]
+
+
+def _rebuild(template: Any, leaves: list[Any]) -> Any:
+    if isinstance(template, tuple | list):
+        return tuple(_rebuild(item, leaves) for item in template)
+    return leaves.pop(0)
+
+
+def jacobian(f: Callable, *, wrt: Wrt = None) -> Callable[..., Any]:
+    """The Jacobian of ``f`` (scalars, arrays, or a tuple of them) with respect to ``wrt``.
+
+    Built column by column with forward mode. For one output and one ``wrt`` parameter
+    the result has shape ``output.shape + parameter.shape``; several parameters give a
+    tuple over parameters, a tuple output a tuple over outputs (outermost).
+    """
+    tangent_fn = jvp(f)
+    names = list(inspect.signature(f).parameters)
+
+    def jacobian_at(*args: Any) -> Any:
+        wrt_names = _wrt_names(names, wrt)
+        zeros = [_zero_tangent(a) for a in args]
+        columns: dict[str, list[Any]] = {}
+        value = None
+        for name in wrt_names:
+            index = names.index(name)
+            shape = np.shape(args[index])
+            columns[name] = []
+            for position in np.ndindex(*shape) if shape else [()]:
+                tangents = list(zeros)
+                basis = np.zeros(shape) if shape else 1.0
+                if shape:
+                    basis[position] = 1.0
+                tangents[index] = basis
+                value, tangent = tangent_fn(tuple(args), tuple(tangents))
+                columns[name].append(tangent)
+        outputs = _leaves(value)
+        result = []
+        for k, out in enumerate(outputs):
+            per_param = []
+            for name in wrt_names:
+                shape = np.shape(args[names.index(name)])
+                stacked = np.array([_leaves(col)[k] for col in columns[name]], dtype=float)
+                block = np.moveaxis(stacked.reshape(shape + np.shape(out)), range(len(shape)),
+                                    range(-len(shape), 0)) if shape else stacked.reshape(np.shape(out))
+                per_param.append(float(block) if np.ndim(block) == 0 else block)
+            result.append(per_param[0] if len(per_param) == 1 else tuple(per_param))
+        return _rebuild(value, result)
+
+    jacobian_at.__wrapped__ = f
+    return jacobian_at
+
+
+def _wrt_names(names: list[str], wrt: Wrt) -> list[str]:
+    if wrt is None:
+        return names
+    items = (wrt,) if isinstance(wrt, int | str) else tuple(wrt)
+    return [names[i] if isinstance(i, int) else i for i in items]
+
+
+def hessian(f: Callable, *, wrt: Wrt = None) -> Callable[..., Any]:
+    """The Hessian of scalar ``f``: a 2-D array when the ``wrt`` parameters are scalars,
+    else a tuple (by parameter) of tuples (by parameter) of arrays."""
+    gradient = grad(f, wrt=wrt)
+    wrt_names = gradient.__srcad__.wrt
+    second = jacobian(gradient, wrt=wrt_names)
+
+    def hessian_at(*args: Any) -> Any:
+        blocks = second(*args)
+        if len(wrt_names) == 1:
+            return blocks
+        if all(np.ndim(b) == 0 for row in blocks for b in row):
+            return np.array([[float(b) for b in row] for row in blocks])
+        return blocks
+
+    hessian_at.__wrapped__ = f
+    return hessian_at
+
+
+def hvp(f: Callable, *, wrt: Wrt = None) -> Callable[..., Any]:
+    """``hvp(f)(*args, v)``: the Hessian of ``f`` times ``v`` (one vector per ``wrt``
+    parameter, a tuple for several), by forward mode over the generated gradient."""
+    gradient = grad(f, wrt=wrt)
+    wrt_names = gradient.__srcad__.wrt
+    tangent_fn = jvp(gradient)
+    names = list(inspect.signature(f).parameters)
+
+    def hvp_at(*args: Any) -> Any:
+        *primals, v = args
+        directions = (v,) if len(wrt_names) == 1 else tuple(v)
+        tangents = [_zero_tangent(a) for a in primals]
+        for name, direction in zip(wrt_names, directions):
+            tangents[names.index(name)] = direction
+        _, product = tangent_fn(tuple(primals), tuple(tangents))
+        return product
+
+    hvp_at.__wrapped__ = f
+    return hvp_at
