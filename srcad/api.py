@@ -17,7 +17,7 @@ from . import emit, ir
 from .analyze import activity, scalar_guards
 from .errors import Location, UnsupportedSyntaxError, WrtError
 from .forward import forward_mode
-from .rules import numpy_grads
+from .rules import TABLE, numpy_grads
 from .frontend import FunctionSource, read_function
 from .load import Compiled, compile_function
 from .lower import lower
@@ -172,7 +172,8 @@ def _cache_key(f: Callable, wrt: Wrt, mode: str, optimize: bool) -> tuple | None
         if _cell_is_callable(c)
     )
     wrt_key = wrt if wrt is None or isinstance(wrt, int | str) else tuple(wrt)
-    return (code, id(getattr(f, "__globals__", None)), closure_callables, wrt_key, mode, optimize)
+    return (code, id(getattr(f, "__globals__", None)), closure_callables, wrt_key, mode, optimize,
+            TABLE.version)
 
 
 def _cell_is_callable(cell: types.CellType) -> bool:

@@ -121,6 +121,8 @@ class _LoopReturns:
 
 def desugar(fn: ast.FunctionDef) -> ast.FunctionDef:
     """A copy of ``fn`` whose jumps all end their paths (see the module docstring)."""
+    if not any(isinstance(node, ast.For | ast.While | ast.If) for node in ast.walk(fn)):
+        return fn  # straight-line code: nothing to rewrite
     fn = copy.deepcopy(fn)
     used = {node.id for node in ast.walk(fn) if isinstance(node, ast.Name)}
     used.update(a.arg for a in ast.walk(fn) if isinstance(a, ast.arg))

@@ -5,6 +5,7 @@ and a ``# backprop <forward line>`` header over each gate's adjoint lines."""
 from __future__ import annotations
 
 import ast
+import functools
 
 import astor
 
@@ -34,6 +35,18 @@ def _slices_as_calls(expr: ir.Expr) -> ir.Expr:
 
 def expression(expr: ir.Expr) -> str:
     """Python source of one expression."""
+    try:
+        return _expression_cached(expr)
+    except TypeError:  # an unhashable constant (a list): render it directly
+        return _expression(expr)
+
+
+@functools.lru_cache(maxsize=65536)
+def _expression_cached(expr: ir.Expr) -> str:
+    return _expression(expr)
+
+
+def _expression(expr: ir.Expr) -> str:
     expr = _slices_as_calls(expr)
     if isinstance(expr, ir.Tuple):
         inner = ", ".join(expression(e) for e in expr.elts)

@@ -61,6 +61,19 @@ class LoopContext:
 _RESULT = object()  # the pseudo-variable that carries a function's result through phis
 
 
+@dataclass(frozen=True)
+class _Item:
+    """Item ``index`` of the tuple held by ``owner``, merged on its own at a join."""
+
+    owner: Any
+    index: int
+    size: int
+
+
+def _depth(key: Any) -> int:
+    return 1 + _depth(key.owner) if isinstance(key, _Item) else 0
+
+
 def _assigned_names(fn: ast.FunctionDef) -> set[str]:
     names = {a.arg for a in (*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs)}
     for node in ast.walk(fn):
@@ -206,7 +219,11 @@ class Lowerer:
     def merge_branches(self, scope: Scope, before: dict[str, Any],
                        branches: list[tuple[list[ir.Stmt], dict[str, Any]]],
                        merged_name: Callable[[Any], str]) -> list[list[ir.Stmt]]:
-        """Give every variable whose value differs between ``branches`` one merged name."""
+        """Give every variable whose value differs between ``branches`` one merged name.
+
+        A tuple held by a variable (``a, b`` returned by a helper) merges item by item.
+        """
+        branches = self.split_tuples(scope, branches, merged_name)
         names = [v for v in branches[0][1] if all(v in env for _, env in branches)]
         differing = [v for v in names
                      if any(env[v] != branches[0][1][v] for _, env in branches[1:])
@@ -221,7 +238,40 @@ class Lowerer:
         scope.env = {v: before[v] for v in before}
         for v in names:
             scope.env[v] = ir.Name(merged[v]) if v in merged else branches[0][1][v]
+        self.join_tuples(scope)
         return out
+
+    def split_tuples(self, scope: Scope, branches, merged_name):
+        """Spread tuple values of the same length into one pseudo-variable per item."""
+        keys = [v for v in branches[0][1] if all(v in env for _, env in branches)]
+        out = [(stmts, dict(env)) for stmts, env in branches]
+        for v in keys:
+            values = [env[v] for _, env in out]
+            if not any(isinstance(x, TupleValue) for x in values):
+                continue
+            sizes = {len(x.items) for x in values if isinstance(x, TupleValue)}
+            if len(sizes) == 1 and all(isinstance(x, TupleValue) for x in values):
+                for _, env in out:
+                    items = env.pop(v).items
+                    for k, item in enumerate(items):
+                        env[_Item(v, k, len(items))] = item
+                continue
+            for stmts, env in out:  # tuples of different shapes: one value per branch
+                if isinstance(env[v], TupleValue):
+                    with self.block() as extra:
+                        env[v] = self.materialize(scope, env[v], scope.node)
+                    stmts += extra
+        return out
+
+    def join_tuples(self, scope: Scope) -> None:
+        """Put item pseudo-variables back together as tuples."""
+        items = [k for k in scope.env if isinstance(k, _Item)]
+        for key in sorted(items, key=lambda k: -_depth(k)):
+            if key not in scope.env:
+                continue
+            parts = [_Item(key.owner, k, key.size) for k in range(key.size)]
+            if all(p in scope.env for p in parts):
+                scope.env[key.owner] = TupleValue(tuple(scope.env.pop(p) for p in parts))
 
     # ------------------------------------------------------------ if
     def lower_if(self, scope: Scope, node: ast.If, result_name: Callable[[], str] | None) -> Any:
@@ -241,7 +291,8 @@ class Lowerer:
         result_slot = result_name or self._lazy(self.names.temp)
         merged = self.merge_branches(
             scope, before, branches,
-            lambda v: result_slot() if v is _RESULT else self.variable_name(scope, v))
+            lambda v: result_slot() if v is _RESULT else (
+                self.names.temp() if isinstance(v, _Item) else self.variable_name(scope, v)))
         result = scope.env.pop(_RESULT, None)
         self.emit(ir.If(test, tuple(merged[0]), tuple(merged[1]), tag=self.next_tag(),
                         loc=scope.source.location(node)))

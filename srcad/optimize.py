@@ -120,41 +120,58 @@ def _is_copy(stmt: ir.Stmt) -> bool:
             and isinstance(stmt.value, ir.Name | ir.Const))
 
 
+class _Copies:
+    """The copies in force: ``a -> b`` with an index from each source to its copies."""
+
+    def __init__(self, initial: dict[str, ir.Expr] | None = None) -> None:
+        self.value: dict[str, ir.Expr] = {}
+        self.readers: dict[str, set[str]] = {}
+        for target, value in (initial or {}).items():
+            self.add(target, value)
+
+    def add(self, target: str, value: ir.Expr) -> None:
+        self.value[target] = value
+        if isinstance(value, ir.Name):
+            self.readers.setdefault(value.id, set()).add(target)
+
+    def forget(self, name: str) -> None:
+        """``name`` is written: copies of it and copies into it end here."""
+        old = self.value.pop(name, None)
+        if isinstance(old, ir.Name):
+            self.readers.get(old.id, set()).discard(name)
+        for target in self.readers.pop(name, ()):
+            self.value.pop(target, None)
+
+
 def propagate_copies(body: list[ir.Stmt], copies: dict[str, ir.Expr] | None = None) -> list[ir.Stmt]:
     """Replace reads of ``a`` after ``a = b`` (or ``a = 1.0``) by ``b`` while neither is
     written again; ``a += c`` after ``a = b`` becomes ``a = b + c``. The copies
     themselves are left for dead-code elimination."""
-    copies = {} if copies is None else dict(copies)
+    state = _Copies(copies)
     out: list[ir.Stmt] = []
     for stmt in body:
         if isinstance(stmt, ir.If | ir.Loop):
-            written = ir.defined_in([stmt])
-            for name in [n for n, v in copies.items()
-                         if n in written or (isinstance(v, ir.Name) and v.id in written)]:
-                del copies[name]
-            stmt = _with_blocks(stmt, [tuple(propagate_copies(list(b), copies))
+            for name in ir.defined_in([stmt]):
+                state.forget(name)
+            stmt = _with_blocks(stmt, [tuple(propagate_copies(list(b), dict(state.value)))
                                        for b in ir.blocks_of(stmt)])
             out.append(stmt)
             continue
-        if copies and isinstance(stmt, ir.Adjoint | ir.AdjointItem | ir.Effect | ir.Return):
-            value = ir.substitute(stmt.value, copies)
-            if isinstance(stmt, ir.Adjoint) and stmt.accumulate and stmt.target in copies:
-                stmt = ir.Adjoint(stmt.target, ir.BinOp("+", copies[stmt.target], value),
+        if state.value and isinstance(stmt, ir.Adjoint | ir.AdjointItem | ir.Effect | ir.Return):
+            value = ir.substitute(stmt.value, state.value)
+            if isinstance(stmt, ir.Adjoint) and stmt.accumulate and stmt.target in state.value:
+                stmt = ir.Adjoint(stmt.target, ir.BinOp("+", state.value[stmt.target], value),
                                   False, stmt.tag)
             elif isinstance(stmt, ir.AdjointItem):
-                stmt = replace(stmt, value=value, index=ir.substitute(stmt.index, copies))
+                stmt = replace(stmt, value=value, index=ir.substitute(stmt.index, state.value))
             else:
                 stmt = replace(stmt, value=value)
         for target in ir.targets_of(stmt):
-            copies.pop(target, None)
-            for name in [n for n, v in copies.items() if v == ir.Name(target)]:
-                del copies[name]
+            state.forget(target)
         if isinstance(stmt, ir.AdjointItem):  # an in-place update: its target is not a copy
-            copies.pop(stmt.target, None)
-            for name in [n for n, v in copies.items() if v == ir.Name(stmt.target)]:
-                del copies[name]
+            state.forget(stmt.target)
         if _is_copy(stmt) and stmt.value != ir.Name(stmt.target):
-            copies[stmt.target] = stmt.value
+            state.add(stmt.target, stmt.value)
         out.append(stmt)
     return out
 

@@ -167,6 +167,8 @@ class RuleTable:
         self._by_key: dict[tuple, list[Rule]] = {}
         self._callables: dict[int, Any] = {}  # keeps called objects alive while indexed
         self._lock = threading.Lock()
+        #: bumped on every change, so that gradients built before a new rule are rebuilt
+        self.version = 0
 
     def add(self, rule: Rule) -> Rule:
         key = _index_key(rule.pattern, rule.env)
@@ -179,6 +181,7 @@ class RuleTable:
             rules.append(rule)
             rules.sort(key=lambda r: -r.size)  # idioms (bigger patterns) are tried first
             self._by_key[key] = rules
+            self.version += 1
         return rule
 
     def candidates(self, key: tuple) -> list[Rule]:

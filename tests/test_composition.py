@@ -1,0 +1,513 @@
+"""Composition: calls to the user's own functions, custom reverse rules, stop_gradient.
+
+Calls to module-level helpers, nested ``def``s and ``functools.partial`` objects are
+read from source and inlined into the caller's listing; ``srcad.defgrad`` turns a
+function into a primitive with the user's reverse rule; ``srcad.stop_gradient`` is
+the identity with no gradient.
+
+Every gradient is compared with central differences (``conftest.assert_grad_close``:
+rtol 1e-6, atol 1e-8, see conftest for why) or with a hand-derived value
+(``ANALYTIC_TOL``: the two agree up to a few ulps of the arithmetic, so 1e-12 relative
+is ample and still catches any wrong derivative).
+
+``defgrad`` registrations are global (the derivative table is shared), so every
+registered function here is defined in this file and used by one test only; the
+``math.erf`` registration is the one exception and is harmless (it is the right rule).
+"""
+
+import functools
+import math
+import os
+import sys
+
+import numpy as np
+import pytest
+
+import srcad
+
+sys.path.insert(0, os.path.dirname(__file__))
+from conftest import assert_grad_close, marker_line  # noqa: E402
+
+THIS_FILE = os.path.basename(__file__)
+
+#: relative tolerance for srcad vs a hand-derived derivative (same arithmetic, reordered)
+ANALYTIC_TOL = 1e-12
+
+
+def close(got, want, tol=ANALYTIC_TOL):
+    return abs(float(got) - want) <= tol * max(1.0, abs(want))
+
+
+# ---------------------------------------------------------------- helpers and callers
+
+
+def cube_plus(a, b=3.0, *, c=1.0):  # <def-cube_plus>
+    return a * a * a * b + c
+
+
+def sin_and_square(x):
+    return math.sin(x), x * x
+
+
+def twice_cube(x):
+    # a helper calling a helper, with a keyword argument
+    return cube_plus(x, b=2.0) * math.exp(x)
+
+
+def calls_helper(x, y):
+    return cube_plus(x) * y
+
+
+def calls_helper_kwargs(x, y):
+    # positional default for b, keyword-only c bound to an active value
+    return cube_plus(x, c=y) + cube_plus(y, 0.5, c=x * x)
+
+
+def calls_nested_helpers(x, y):
+    return twice_cube(y) + x * twice_cube(x)
+
+
+def calls_tuple_helper(x, y):
+    s, q = sin_and_square(x)
+    return s * y + q * math.cos(y)
+
+
+def tuple_branches(x):
+    if x > 0:
+        return x * x, x
+    return -x, x * 3.0
+
+
+def calls_tuple_branches(x):
+    a, b = tuple_branches(x)
+    return a * b
+
+
+SCALE = 2.0
+OFFSET = 0.25
+
+
+def scaled(x):
+    return SCALE * x * x + OFFSET
+
+
+def reads_globals(x):
+    return scaled(x) * SCALE + x
+
+
+def make_closure(k):
+    def f(x):
+        return k * math.sin(x) * x
+
+    return f
+
+
+def nested_def(x, y):
+    def inner(t):
+        return t * y + x  # closes over both parameters
+
+    return inner(x) * inner(y)
+
+
+def nested_def_local(x, y):
+    a = x * y
+
+    def inner(t):
+        return t * a  # reads `a` at call time (late binding)
+
+    a = a + math.sin(y)
+    return inner(x) + inner(y)
+
+
+def nested_def_calls_module_helper(x):
+    def inner(t):
+        return cube_plus(t, c=x)
+
+    return inner(x) * x
+
+
+def poly(x, a, b, c=1.0):
+    return a * x * x + b * math.sin(x) + c
+
+
+POLY_AB = functools.partial(poly, a=1.5, b=-2.0)
+POLY_POS = functools.partial(poly, 0.5)  # binds x: the remaining parameters are a, b, c
+
+
+def calls_partial_kw(x):
+    return POLY_AB(x) * x
+
+
+def calls_partial_positional(a, b):
+    return POLY_POS(a, b, c=a * b)
+
+
+def fact(x, n):
+    if n <= 1:
+        return x
+    return x * fact(x, n - 1)  # <recursive-call>
+
+
+def calls_recursive(x):
+    return fact(x, 3)
+
+
+def ping(x, n):
+    if n == 0:
+        return x
+    return pong(x * 2.0, n - 1)
+
+
+def pong(x, n):
+    return ping(x + 1.0, n - 1)  # <mutual-call>
+
+
+def calls_mutual(x):
+    return ping(x, 4)
+
+
+# ---------------------------------------------------------------- inlining: values
+
+
+@pytest.mark.parametrize("x, y", [(0.7, 1.3), (-1.1, 0.4)])
+def test_module_helper(x, y):
+    assert_grad_close(calls_helper, x, y)
+
+
+def test_module_helper_analytic():
+    # d/dx (3 x^3 + 1) y = 9 x^2 y, d/dy = 3 x^3 + 1
+    dx, dy = srcad.grad(calls_helper)(1.5, -2.0)
+    assert close(dx, 9 * 1.5**2 * -2.0)
+    assert close(dy, 3 * 1.5**3 + 1)
+
+
+@pytest.mark.parametrize("x, y", [(0.7, 1.3), (-0.9, 0.6)])
+def test_helper_keyword_arguments_and_defaults(x, y):
+    assert_grad_close(calls_helper_kwargs, x, y)
+
+
+def test_helper_keyword_arguments_analytic():
+    # f = 3x^3 + y + 0.5 y^3 + x^2 -> (9x^2 + 2x, 1 + 1.5 y^2)
+    x, y = 0.8, -1.7
+    dx, dy = srcad.grad(calls_helper_kwargs)(x, y)
+    assert close(dx, 9 * x * x + 2 * x)
+    assert close(dy, 1 + 1.5 * y * y)
+
+
+@pytest.mark.parametrize("x, y", [(0.3, 0.9), (-0.5, 1.2)])
+def test_helpers_calling_helpers(x, y):
+    assert_grad_close(calls_nested_helpers, x, y)
+
+
+@pytest.mark.parametrize("x, y", [(0.3, 0.9), (2.0, -1.4)])
+def test_helper_returning_tuple(x, y):
+    assert_grad_close(calls_tuple_helper, x, y)
+
+
+def test_helper_returning_tuple_from_branches():
+    # x > 0: x^3 -> 3x^2 ; x <= 0: -3x^2 -> -6x
+    g = srcad.grad(calls_tuple_branches)
+    assert close(g(2.0), 3 * 2.0 * 2.0)
+    assert close(g(-2.0), -6 * -2.0)
+
+
+def test_module_constant_read_live(monkeypatch):
+    g = srcad.grad(reads_globals)
+    # f = SCALE * (SCALE x^2 + OFFSET) + x -> 2 SCALE^2 x + 1
+    assert close(g(1.5), 2 * 2.0**2 * 1.5 + 1)
+    monkeypatch.setitem(globals(), "SCALE", 5.0)
+    assert close(g(1.5), 2 * 5.0**2 * 1.5 + 1), "the compiled gradient kept the old SCALE"
+    assert close(srcad.grad(reads_globals)(1.5), 2 * 5.0**2 * 1.5 + 1), \
+        "a gradient built after the change uses the old SCALE"
+    assert_grad_close(reads_globals, 0.3)
+
+
+def swappable(t):
+    return t * t
+
+
+def calls_swappable(x):
+    return swappable(x) + x
+
+
+def test_redefined_helper_is_reinlined(monkeypatch):
+    old = srcad.grad(calls_swappable)
+    assert close(old(2.0), 5.0)
+
+    def swappable(t):  # noqa: F811 - the replacement body
+        return t * t * t
+
+    monkeypatch.setitem(globals(), "swappable", swappable)
+    assert close(srcad.grad(calls_swappable)(2.0), 13.0), "the old helper body was reused"
+    assert close(old(2.0), 5.0), "a gradient built earlier changed its inlined body"
+
+
+def test_closures_are_separate():
+    # two closures made by the same def: each gradient reads its own k
+    f2, f3 = make_closure(2.0), make_closure(3.0)
+    x = 0.9
+    want = math.sin(x) + x * math.cos(x)
+    assert close(srcad.grad(f2)(x), 2.0 * want)
+    assert close(srcad.grad(f3)(x), 3.0 * want)
+    assert close(srcad.grad(f2)(x), 2.0 * want)
+
+
+@pytest.mark.parametrize("x, y", [(0.7, 1.3), (-1.2, 0.5)])
+def test_nested_def_closing_over_parameters(x, y):
+    assert_grad_close(nested_def, x, y)
+
+
+def test_nested_def_sees_later_assignment():
+    # Python looks `a` up when inner is called: f = (x + y) (x y + sin y)
+    x, y = 0.6, 1.1
+    assert close(nested_def_local(x, y), (x + y) * (x * y + math.sin(y)))
+    dx, dy = srcad.grad(nested_def_local)(x, y)
+    a = x * y + math.sin(y)
+    assert close(dx, a + (x + y) * y)
+    assert close(dy, a + (x + y) * (x + math.cos(y)))
+
+
+def test_nested_def_calling_module_helper():
+    assert_grad_close(nested_def_calls_module_helper, 0.8)
+    assert_grad_close(nested_def_calls_module_helper, -1.3)
+
+
+@pytest.mark.parametrize("x", [0.4, -1.7])
+def test_partial_with_keywords(x):
+    assert_grad_close(calls_partial_kw, x)
+
+
+def test_partial_with_positional_argument():
+    # poly(0.5, a, b, c=a b) = 0.25 a + b sin(0.5) + a b
+    a, b = 1.3, -0.7
+    da, db = srcad.grad(calls_partial_positional)(a, b)
+    assert close(da, 0.25 + b)
+    assert close(db, math.sin(0.5) + a)
+
+
+# ---------------------------------------------------------------- inlining: the listing
+
+
+def test_inlined_helper_is_marked_in_listing():
+    g = srcad.grad(calls_helper)
+    line = marker_line(__file__, "def-cube_plus")
+    assert f"# inlined cube_plus() from {THIS_FILE}:{line}" in g.forward_source, g.forward_source
+    assert "cube_plus(" not in g.backward_source.replace("# inlined cube_plus()", ""), \
+        "the helper is called instead of inlined"
+
+
+def test_nested_helpers_are_all_inlined():
+    g = srcad.grad(calls_nested_helpers)
+    src = g.forward_source
+    assert src.count("# inlined twice_cube()") == 2, src
+    assert src.count("# inlined cube_plus()") == 2, src
+
+
+def test_nested_def_is_inlined():
+    g = srcad.grad(nested_def)
+    assert g.forward_source.count("# inlined inner()") == 2, g.forward_source
+
+
+# ---------------------------------------------------------------- recursion
+
+
+def test_recursion_refused_at_call_line():
+    with pytest.raises(srcad.SrcadError) as info:
+        srcad.grad(calls_recursive)
+    e = info.value
+    assert e.filename.endswith(THIS_FILE), e.filename
+    assert e.lineno == marker_line(__file__, "recursive-call"), str(e)
+    assert "recursi" in str(e)
+    assert str(e).startswith(f"{e.filename}:{e.lineno}:"), str(e)
+
+
+def test_mutual_recursion_refused():
+    with pytest.raises(srcad.SrcadError) as info:
+        srcad.grad(calls_mutual)
+    e = info.value
+    assert e.filename.endswith(THIS_FILE), e.filename
+    assert e.lineno == marker_line(__file__, "mutual-call"), str(e)
+    assert "recursi" in str(e)
+
+
+# ---------------------------------------------------------------- defgrad
+
+
+def softplus_a(x):
+    return math.log1p(math.exp(x))
+
+
+def uses_softplus_a(x):
+    return softplus_a(x) * 3.0
+
+
+def softplus_b(x):
+    return math.log1p(math.exp(x))
+
+
+def uses_softplus_b(x, y):
+    return softplus_b(x * y) + x
+
+
+def scaled_product(a, b):
+    return a * b * 0.5
+
+
+@srcad.defgrad(scaled_product)
+def scaled_product_rule(g, ans, a, b):
+    return 0.5 * b * g, 0.5 * a * g
+
+
+def uses_scaled_product(x, y):
+    return scaled_product(x, y) * math.sin(x) + y
+
+
+def logistic_c(x):
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+def helper_using_logistic_c(t):
+    return logistic_c(t) * t
+
+
+def uses_logistic_c_in_helper(x):
+    return helper_using_logistic_c(x * x) + x
+
+
+def double_d(x):
+    return x * 2.0
+
+
+def tripled_e(x):
+    return x * 3.0
+
+
+def uses_two_rules(x):
+    return double_d(x) + tripled_e(x) * x
+
+
+def squared_f(x):
+    return x * x
+
+
+def uses_squared_f(x):
+    return squared_f(x) + x
+
+
+def uses_erf(x, y):
+    return math.erf(x * y) * y
+
+
+def test_defgrad_rule_is_used():
+    # a deliberately wrong rule (d softplus / dx := 2) shows up as 2 * 3 = 6
+    srcad.defgrad(softplus_a, lambda g, ans, x: 2 * g)
+    g = srcad.grad(uses_softplus_a)
+    assert close(g(0.5), 6.0)
+    assert close(g(-3.0), 6.0)
+    assert "softplus_a(" in g.backward_source, "the function was inlined, not used as a primitive"
+
+
+def test_defgrad_correct_rule_matches_central_differences():
+    def rule(g, ans, x):
+        return g / (1.0 + math.exp(-x))
+
+    assert srcad.defgrad(softplus_b, rule) is rule
+    for x, y in [(0.5, 1.5), (-1.0, 0.3)]:
+        assert_grad_close(uses_softplus_b, x, y)
+
+
+def test_defgrad_decorator_two_arguments():
+    assert callable(scaled_product_rule)
+    for x, y in [(0.5, 1.5), (-1.0, 0.3)]:
+        assert_grad_close(uses_scaled_product, x, y)
+    assert "scaled_product(" in srcad.grad(uses_scaled_product).backward_source
+
+
+def test_defgrad_rule_receives_ans():
+    # the logistic derivative written through `ans`; a wrong ans breaks it
+    srcad.defgrad(logistic_c, lambda g, ans, x: ans * (1.0 - ans) * g)
+    for x in (0.4, -1.1):
+        assert_grad_close(uses_logistic_c_in_helper, x)
+
+
+def test_defgrad_used_inside_helper():
+    # logistic_c is registered in test_defgrad_rule_receives_ans; register it again here
+    # so this test does not depend on test order
+    srcad.defgrad(logistic_c, lambda g, ans, x: ans * (1.0 - ans) * g)
+    g = srcad.grad(uses_logistic_c_in_helper)
+    assert "# inlined helper_using_logistic_c()" in g.forward_source, g.forward_source
+    assert "logistic_c(" in g.forward_source.replace("helper_using_logistic_c", "")
+    assert "# inlined logistic_c()" not in g.forward_source, "the registered function was inlined"
+    assert_grad_close(uses_logistic_c_in_helper, 0.7)
+
+
+def test_two_user_rules_in_one_function():
+    # wrong-but-recognisable rules: d double_d := 10, d tripled_e := 100
+    srcad.defgrad(double_d, lambda g, ans, x: 10.0 * g)
+    srcad.defgrad(tripled_e, lambda g, ans, x: 100.0 * g)
+    x = 1.5
+    # f = double_d(x) + tripled_e(x) x -> 10 + 100 x + 3x
+    assert close(srcad.grad(uses_two_rules)(x), 10.0 + 100.0 * x + 3.0 * x)
+
+
+def test_defgrad_after_gradient_was_built():
+    # the first gradient inlines squared_f; registering a rule afterwards must take effect
+    assert close(srcad.grad(uses_squared_f)(3.0), 7.0)
+    srcad.defgrad(squared_f, lambda g, ans, x: 100.0 * g)
+    assert close(srcad.grad(uses_squared_f)(3.0), 101.0), \
+        "a gradient cached before defgrad still inlines the function"
+
+
+def test_defgrad_builtin_without_source():
+    srcad.defgrad(math.erf, lambda g, ans, x: g * 2 / math.sqrt(math.pi) * math.exp(-x * x))
+    g = srcad.grad(uses_erf)
+    assert "math.erf(" in g.backward_source
+    x, y = 0.4, 1.3
+    # f = erf(x y) y
+    d = 2 / math.sqrt(math.pi) * math.exp(-(x * y) ** 2)
+    dx, dy = g(x, y)
+    assert close(dx, d * y * y)
+    assert close(dy, d * x * y + math.erf(x * y))
+    assert_grad_close(uses_erf, -0.7, 0.9)
+
+
+# ---------------------------------------------------------------- stop_gradient
+
+
+def uses_stop_gradient(x, y):
+    return srcad.stop_gradient(x * y) * x + y
+
+
+def uses_stop_gradient_name(x):
+    return stop_gradient(x * x) * x + math.sin(x)
+
+
+stop_gradient = srcad.stop_gradient
+
+
+def stop_gradient_on_array(x):
+    return np.sum(srcad.stop_gradient(x * x) * x)
+
+
+def test_stop_gradient_forward_is_identity():
+    assert srcad.stop_gradient(2.5) == 2.5
+    a = np.array([1.0, 2.0])
+    assert srcad.stop_gradient(a) is a
+
+
+def test_stop_gradient_blocks_gradient():
+    x, y = 2.0, 3.0
+    # only the outer x and y carry gradient: (x y, 1)
+    dx, dy = srcad.grad(uses_stop_gradient)(x, y)
+    assert close(dx, x * y)
+    assert close(dy, 1.0)
+
+
+def test_stop_gradient_imported_name():
+    x = 0.8
+    assert close(srcad.grad(uses_stop_gradient_name)(x), x * x + math.cos(x))
+
+
+def test_stop_gradient_on_arrays():
+    x = np.array([0.5, -1.0, 2.0])
+    np.testing.assert_allclose(srcad.grad(stop_gradient_on_array)(x), x * x, rtol=1e-12)

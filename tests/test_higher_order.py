@@ -1,0 +1,470 @@
+"""Forward mode and higher order: jvp, grad of grad, hessian, hvp, jacobian, refusals.
+
+References and tolerances
+-------------------------
+* Central differences (``CD_RTOL`` = 1e-6, ``CD_ATOL`` = 1e-8, step 1e-6 relative to
+  the point): the same budget as ``conftest.assert_grad_close``, whose docstring
+  derives it (truncation ~1e-12 |f'''|, roundoff ~1e-10 |f| for the small functions
+  here). Directional derivatives (jvp) and Jacobian columns are first derivatives, so
+  the same budget applies. ``hvp`` is checked against central differences of srcad's
+  own *gradient* along ``v``, again a first derivative (of the gradient).
+* Hand-derived derivatives (``ANALYTIC_TOL`` = 1e-12 relative): srcad evaluates the
+  same formula in a different order, so only a few ulps separate them.
+"""
+
+import math
+import os
+
+import numpy as np
+import pytest
+
+import srcad
+
+THIS_FILE = os.path.basename(__file__)
+
+CD_EPS = 1e-6
+CD_RTOL = 1e-6
+CD_ATOL = 1e-8
+ANALYTIC_TOL = 1e-12
+
+
+def close(got, want, tol=ANALYTIC_TOL):
+    return abs(float(got) - want) <= tol * max(1.0, abs(want))
+
+
+def leaves(value):
+    if isinstance(value, tuple | list):
+        return [leaf for item in value for leaf in leaves(item)]
+    return [value]
+
+
+def directional(f, primals, tangents, eps=CD_EPS):
+    """Central difference of ``f`` at ``primals`` along ``tangents`` (flattened outputs)."""
+    scale = max(1.0, max(float(np.max(np.abs(p))) for p in primals))
+    h = eps * scale
+    plus = f(*(p + h * t for p, t in zip(primals, tangents, strict=True)))
+    minus = f(*(p - h * t for p, t in zip(primals, tangents, strict=True)))
+    return [(np.asarray(a, dtype=float) - np.asarray(b, dtype=float)) / (2 * h)
+            for a, b in zip(leaves(plus), leaves(minus), strict=True)]
+
+
+def assert_jvp_close(f, primals, tangents):
+    value, tangent = srcad.jvp(f)(tuple(primals), tuple(tangents))
+    want_value = f(*primals)
+    for got, want in zip(leaves(value), leaves(want_value), strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-14, atol=0)
+    want_tangent = directional(f, primals, tangents)
+    got_tangent = leaves(tangent)
+    assert len(got_tangent) == len(want_tangent)
+    for got, want in zip(got_tangent, want_tangent, strict=True):
+        np.testing.assert_allclose(np.asarray(got, dtype=float), want, rtol=CD_RTOL, atol=CD_ATOL)
+    return value, tangent
+
+
+def numeric_jacobian_column(f, args, index, position=None, eps=CD_EPS):
+    """d f / d args[index][position] by central differences, one array per output."""
+    x = args[index]
+    basis = 1.0
+    if position is not None:
+        basis = np.zeros(np.shape(x))
+        basis[position] = 1.0
+    tangents = [np.zeros(np.shape(a)) if np.ndim(a) else 0.0 for a in args]
+    tangents[index] = basis
+    return directional(f, args, tangents, eps)
+
+
+# ---------------------------------------------------------------- functions
+
+
+def scalar2(x, y):
+    return x * math.sin(y) + math.exp(x * y) / (1.0 + y * y)
+
+
+def two_outputs(x, y):
+    return x * math.sin(y), x * x + y, 2.0
+
+
+def elementwise(x, w):
+    return np.tanh(x * w) + np.exp(-x) * w - np.sqrt(w * w + 1.0)
+
+
+def with_branch(x, y):
+    if x > y:
+        z = x * x * y
+    else:
+        z = math.sin(x) * y
+    return z + math.cos(y)
+
+
+def with_loops(x, y):
+    acc = 0.0
+    for _ in range(4):
+        if acc > 1.0:
+            acc = acc * 0.5 + y
+        else:
+            acc = acc + x * x
+    n = 0
+    while n < 3:
+        acc = acc * x + math.sin(acc)
+        n += 1
+    return acc, acc * y
+
+
+def helper(t, k=2.0):
+    return t**k + math.sin(t)
+
+
+def calls_helper(x, y):
+    return helper(x) * helper(y, k=3.0)
+
+
+def gaussian_sin(x):
+    return math.exp(-x * x) * math.sin(x)
+
+
+def gaussian_sin_dd(x):
+    # (e^{-x^2} sin x)'' = e^{-x^2} ((4x^2 - 3) sin x - 4x cos x)
+    return math.exp(-x * x) * ((4 * x * x - 3) * math.sin(x) - 4 * x * math.cos(x))
+
+
+def rational(x):
+    return x**3 / (1.0 + x * x)
+
+
+def rational_dd(x):
+    # x^3/(1+x^2) = x - x/(1+x^2); (x/(1+x^2))'' = 2x(x^2 - 3)/(1+x^2)^3
+    return -2 * x * (x * x - 3) / (1 + x * x) ** 3
+
+
+def piecewise(x):
+    if x > 0.0:
+        y = x * x * x
+    else:
+        y = math.sin(x) * x
+    return y
+
+
+def piecewise_dd(x):
+    # x > 0: 6x ; else (x sin x)'' = 2 cos x - x sin x
+    return 6 * x if x > 0 else 2 * math.cos(x) - x * math.sin(x)
+
+
+def piecewise_return(x):
+    if x > 1.0:
+        return math.log(x) * x
+    return x**4.0
+
+
+def piecewise_return_dd(x):
+    return 1 / x if x > 1.0 else 12 * x * x
+
+
+def square_helper(a):
+    return a * a
+
+
+def uses_square_helper(x):
+    return square_helper(x) * math.sin(x)
+
+
+def uses_square_helper_dd(x):
+    # (x^2 sin x)'' = 2 sin x + 4x cos x - x^2 sin x
+    return 2 * math.sin(x) + 4 * x * math.cos(x) - x * x * math.sin(x)
+
+
+K = 2.5
+
+
+def reads_constant(x):
+    return K * x * x * x
+
+
+def hess2(x, y):
+    return x * x * y + math.exp(x * y)
+
+
+def hess2_analytic(x, y):
+    e = math.exp(x * y)
+    return np.array([[2 * y + y * y * e, 2 * x + e * (1 + x * y)],
+                     [2 * x + e * (1 + x * y), x * x * e]])
+
+
+def hess3(x, y, z):
+    return x * y * z + math.sin(x) * z * z
+
+
+def hess3_analytic(x, y, z):
+    return np.array([[-math.sin(x) * z * z, z, y + 2 * math.cos(x) * z],
+                     [z, 0.0, x],
+                     [y + 2 * math.cos(x) * z, x, 2 * math.sin(x)]])
+
+
+def array_out(x):
+    return np.sin(x) * x
+
+
+def matvec(a, v):
+    return a @ v
+
+
+def mixed_out(x, y):
+    return x * y, np.sum(np.sin(x))
+
+
+def looped(x):
+    s = 0.0
+    for _ in range(3):
+        s = s * x + 1.0
+    return s
+
+
+def sum_cubes(x):
+    return np.sum(x * x * x)
+
+
+# ---------------------------------------------------------------- jvp
+
+
+@pytest.mark.parametrize("primals, tangents", [
+    ((0.7, 1.3), (1.0, 0.0)),
+    ((0.7, 1.3), (0.0, 1.0)),
+    ((-0.4, 0.9), (0.5, -2.0)),
+])
+def test_jvp_scalar(primals, tangents):
+    assert_jvp_close(scalar2, primals, tangents)
+
+
+def test_jvp_scalar_analytic():
+    x, y, tx, ty = 0.7, 1.3, 0.5, -2.0
+    _, t = srcad.jvp(scalar2)((x, y), (tx, ty))
+    e, d = math.exp(x * y), 1.0 + y * y
+    fx = math.sin(y) + y * e / d
+    fy = x * math.cos(y) + x * e / d - e * 2 * y / d**2
+    assert close(t, fx * tx + fy * ty)
+
+
+def test_jvp_tuple_output():
+    value, tangent = assert_jvp_close(two_outputs, (1.0, 2.0), (0.3, -0.7))
+    assert isinstance(value, tuple) and len(value) == 3
+    assert isinstance(tangent, tuple) and len(tangent) == 3
+    assert float(tangent[2]) == 0.0
+
+
+def test_jvp_numpy_elementwise():
+    rng = np.random.default_rng(0)
+    x, w = rng.normal(size=4), rng.normal(size=4)
+    tx, tw = rng.normal(size=4), rng.normal(size=4)
+    value, tangent = assert_jvp_close(elementwise, (x, w), (tx, tw))
+    assert np.shape(tangent) == (4,)
+
+
+@pytest.mark.parametrize("x, y", [(1.5, 0.5), (0.2, 0.9)])
+def test_jvp_branch(x, y):
+    assert_jvp_close(with_branch, (x, y), (0.6, -1.1))
+
+
+@pytest.mark.parametrize("x, y", [(0.9, 0.3), (0.4, 1.7)])
+def test_jvp_loops(x, y):
+    assert_jvp_close(with_loops, (x, y), (1.0, 2.0))
+
+
+def test_jvp_inlined_helper():
+    assert_jvp_close(calls_helper, (0.8, 1.2), (0.4, -0.9))
+
+
+def test_jvp_sources():
+    j = srcad.jvp(scalar2)
+    assert j.tangent_source.startswith("def scalar2_jvp(primals, tangents):"), j.tangent_source
+    assert "x_dot" in j.tangent_source and "y_dot" in j.tangent_source
+    assert "def scalar2(x, y):" in j.forward_source
+    assert j.__wrapped__ is scalar2
+
+
+# ---------------------------------------------------------------- grad of grad
+
+
+@pytest.mark.parametrize("f, dd", [(gaussian_sin, gaussian_sin_dd), (rational, rational_dd),
+                                   (uses_square_helper, uses_square_helper_dd)])
+@pytest.mark.parametrize("x", [0.7, -1.3, 2.1])
+def test_grad_of_grad_straight_line(f, dd, x):
+    assert close(srcad.grad(srcad.grad(f))(x), dd(x))
+
+
+def test_grad_of_grad_source():
+    gg = srcad.grad(srcad.grad(gaussian_sin))
+    src = gg.backward_source
+    assert "def gaussian_sin_grad_grad(x):" in src, src
+    assert "# backward pass" in src
+    assert "def gaussian_sin_grad(x):" in gg.forward_source, gg.forward_source
+
+
+def test_third_derivative():
+    # (x^3 / (1 + x^2))''' by central differences of the analytic second derivative
+    x = 0.6
+    h = CD_EPS
+    want = (rational_dd(x + h) - rational_dd(x - h)) / (2 * h)
+    got = srcad.grad(srcad.grad(srcad.grad(rational)))(x)
+    assert abs(got - want) <= CD_ATOL + CD_RTOL * abs(want)
+
+
+def test_grad_of_grad_if_else():
+    gg = srcad.grad(srcad.grad(piecewise))
+    for x in (1.4, -0.8):  # both branches
+        assert close(gg(x), piecewise_dd(x)), x
+
+
+def test_grad_of_grad_early_return():
+    gg = srcad.grad(srcad.grad(piecewise_return))
+    for x in (2.5, 0.5):  # both returns
+        assert close(gg(x), piecewise_return_dd(x)), x
+
+
+def test_grad_of_grad_reads_module_constant(monkeypatch):
+    gg = srcad.grad(srcad.grad(reads_constant))
+    assert close(gg(1.5), 6 * K * 1.5)
+    monkeypatch.setitem(globals(), "K", -1.0)
+    assert close(gg(1.5), 6 * -1.0 * 1.5)
+
+
+# ---------------------------------------------------------------- hessian and hvp
+
+
+@pytest.mark.parametrize("x, y", [(0.5, 1.5), (-1.2, 0.3)])
+def test_hessian_two_arguments(x, y):
+    h = srcad.hessian(hess2)(x, y)
+    assert isinstance(h, np.ndarray) and h.shape == (2, 2)
+    np.testing.assert_allclose(h, hess2_analytic(x, y), rtol=ANALYTIC_TOL, atol=ANALYTIC_TOL)
+
+
+def test_hessian_three_arguments_and_wrt():
+    args = (1.0, 2.0, 3.0)
+    full = hess3_analytic(*args)
+    np.testing.assert_allclose(srcad.hessian(hess3)(*args), full, rtol=ANALYTIC_TOL,
+                               atol=ANALYTIC_TOL)
+    sub = srcad.hessian(hess3, wrt=("x", "z"))(*args)
+    np.testing.assert_allclose(sub, full[np.ix_([0, 2], [0, 2])], rtol=ANALYTIC_TOL,
+                               atol=ANALYTIC_TOL)
+
+
+def test_hessian_one_scalar_argument():
+    h = srcad.hessian(gaussian_sin)(0.7)
+    assert np.ndim(h) == 0
+    assert close(h, gaussian_sin_dd(0.7))
+
+
+@pytest.mark.parametrize("v", [(1.0, 0.0), (0.0, 1.0), (0.7, -2.0)])
+def test_hvp_matches_hessian(v):
+    x, y = 0.5, 1.5
+    got = np.asarray(srcad.hvp(hess2)(x, y, v), dtype=float)
+    np.testing.assert_allclose(got, hess2_analytic(x, y) @ np.array(v), rtol=ANALYTIC_TOL,
+                               atol=ANALYTIC_TOL)
+    np.testing.assert_allclose(got, srcad.hessian(hess2)(x, y) @ np.array(v),
+                               rtol=ANALYTIC_TOL, atol=ANALYTIC_TOL)
+
+
+def test_hvp_against_gradient_differences():
+    args, v = (1.0, 2.0, 3.0), (0.3, -1.0, 0.8)
+    got = np.asarray(srcad.hvp(hess3)(*args, v), dtype=float)
+    want = np.array(directional(lambda *a: srcad.grad(hess3)(*a), args, v)).ravel()
+    np.testing.assert_allclose(got, want, rtol=CD_RTOL, atol=CD_ATOL)
+
+
+def test_hvp_one_argument():
+    got = srcad.hvp(rational)(0.9, 2.0)
+    assert close(got, 2.0 * rational_dd(0.9))
+
+
+# ---------------------------------------------------------------- jacobian
+
+
+def test_jacobian_tuple_outputs_scalar_args():
+    args = (1.0, 2.0)
+    jac = srcad.jacobian(two_outputs)(*args)
+    assert len(jac) == 3 and all(len(row) == 2 for row in jac)
+    for j in range(2):
+        col = numeric_jacobian_column(two_outputs, args, j)
+        for i in range(3):
+            assert abs(jac[i][j] - col[i]) <= CD_ATOL + CD_RTOL * abs(col[i]), (i, j, jac)
+
+
+def test_jacobian_array_output_array_arg():
+    x = np.array([0.3, -1.2, 2.0])
+    jac = srcad.jacobian(array_out)(x)
+    assert jac.shape == (3, 3)
+    for k in range(3):
+        (col,) = numeric_jacobian_column(array_out, (x,), 0, (k,))
+        np.testing.assert_allclose(jac[:, k], col, rtol=CD_RTOL, atol=CD_ATOL)
+    np.testing.assert_allclose(jac, np.diag(np.sin(x) + x * np.cos(x)), rtol=ANALYTIC_TOL,
+                               atol=ANALYTIC_TOL)
+
+
+def test_jacobian_matvec_shapes():
+    a = np.array([[1.0, 2.0, 0.5], [-1.0, 0.3, 4.0]])
+    v = np.array([0.7, -0.2, 1.1])
+    ja, jv = srcad.jacobian(matvec)(a, v)
+    assert ja.shape == (2, 2, 3) and jv.shape == (2, 3)
+    np.testing.assert_allclose(jv, a, rtol=ANALYTIC_TOL, atol=ANALYTIC_TOL)
+    for i in range(2):
+        for j in range(3):
+            (col,) = numeric_jacobian_column(matvec, (a, v), 0, (i, j))
+            np.testing.assert_allclose(ja[:, i, j], col, rtol=CD_RTOL, atol=CD_ATOL)
+
+
+def test_jacobian_tuple_of_array_outputs_and_wrt():
+    x, y = np.array([1.0, 2.0]), np.array([3.0, -4.0])
+    (jxy_x, jxy_y), (js_x, js_y) = srcad.jacobian(mixed_out)(x, y)
+    np.testing.assert_allclose(jxy_x, np.diag(y), rtol=ANALYTIC_TOL, atol=ANALYTIC_TOL)
+    np.testing.assert_allclose(jxy_y, np.diag(x), rtol=ANALYTIC_TOL, atol=ANALYTIC_TOL)
+    np.testing.assert_allclose(js_x, np.cos(x), rtol=ANALYTIC_TOL, atol=ANALYTIC_TOL)
+    np.testing.assert_allclose(js_y, np.zeros(2), atol=0)
+    only_x = srcad.jacobian(mixed_out, wrt="x")(x, y)
+    np.testing.assert_allclose(only_x[0], np.diag(y), rtol=ANALYTIC_TOL, atol=ANALYTIC_TOL)
+    np.testing.assert_allclose(only_x[1], np.cos(x), rtol=ANALYTIC_TOL, atol=ANALYTIC_TOL)
+
+
+def test_jacobian_of_function_with_loops():
+    args = (0.9, 0.3)
+    jac = srcad.jacobian(with_loops)(*args)
+    for j in range(2):
+        col = numeric_jacobian_column(with_loops, args, j)
+        for i in range(2):
+            assert abs(jac[i][j] - col[i]) <= CD_ATOL + CD_RTOL * abs(col[i]), (i, j, jac)
+
+
+# ---------------------------------------------------------------- refusals
+
+
+def assert_refused(call, *words):
+    with pytest.raises(srcad.SrcadError) as info:
+        call()
+    message = str(info.value)
+    for word in words:
+        assert word in message, message
+    assert THIS_FILE in message, f"the error does not name the user's file: {message}"
+    return info.value
+
+
+def test_grad_of_grad_with_loop_refused():
+    assert_refused(lambda: srcad.grad(srcad.grad(looped)), "loops", "not supported")
+
+
+def test_hessian_and_hvp_with_loop_refused():
+    assert_refused(lambda: srcad.hessian(looped), "loops")
+    assert_refused(lambda: srcad.hvp(looped), "loops")
+
+
+def test_loop_first_derivatives_still_work():
+    # the refusal is for second derivatives only: jvp and grad of the loop are fine
+    x = 2.0
+    _, t = srcad.jvp(looped)((x,), (1.0,))
+    assert close(t, 2 * x + 1)
+    assert close(srcad.grad(looped)(x), 2 * x + 1)
+
+
+def test_hessian_of_array_function_refused():
+    assert_refused(lambda: srcad.hessian(sum_cubes)(np.array([1.0, 2.0, 3.0])), "numpy arrays")
+
+
+def test_hvp_of_array_function_refused():
+    assert_refused(lambda: srcad.hvp(sum_cubes)(np.array([1.0, 2.0]), np.array([1.0, 0.0])),
+                   "numpy arrays")
