@@ -192,7 +192,9 @@ def scalar_guards(fn: ir.Function, activity: Activity) -> tuple[str, ...] | None
     for stmt in ir.walk(fn.body):
         if isinstance(stmt, ir.Assign):
             definitions.setdefault(stmt.target, []).append(stmt)
-    scalars = set(definitions) | set(fn.params)
+    # numbers held by globals count as scalars too (checked at run time like parameters)
+    numbers = {n for n, v in fn.free_objects.items() if type(v) in (float, int)}
+    scalars = set(definitions) | set(fn.params) | numbers
 
     def scalar_operands(stmt: ir.Assign) -> bool:
         return all(isinstance(o, ir.Const) and isinstance(o.value, int | float)
@@ -224,4 +226,4 @@ def scalar_guards(fn: ir.Function, activity: Activity) -> tuple[str, ...] | None
         seen.add(name)
         for stmt in definitions.get(name, ()):
             pending += [o.id for o in stmt.operands if isinstance(o, ir.Name)]
-    return tuple(p for p in fn.params if p in seen)
+    return tuple(p for p in fn.params if p in seen) + tuple(sorted(seen & numbers))

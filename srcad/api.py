@@ -84,15 +84,14 @@ class Gradient:
         body = list(version.ir.body)
         if len(self.versions) > 1:  # drop the float check that calls the array version
             body = body[2:]
-        where = Location(self.compiled.filename, self.compiled.firstlineno, 0)
+        where = Location(self.forward.source_file, self.forward.source_line, 0)
         if any(isinstance(s, ir.Push) for s in ir.walk(body)):
             raise UnsupportedSyntaxError(
                 "differentiating the gradient of a function with loops is not supported yet",
                 "for second derivatives keep the loop out of the function, or use "
                 "srcad.jacobian on a loop-free gradient", where)
-        if len(self.versions) == 1 and any(isinstance(v, types.FunctionType) and v.__module__
-                                           == numpy_grads.__name__
-                                           for v in version.ir.bindings.values()):
+        if any(isinstance(v, types.FunctionType) and v.__module__ == numpy_grads.__name__
+               and not TABLE.has_callable(v) for v in version.ir.bindings.values()):
             raise UnsupportedSyntaxError(
                 "second derivatives of functions of numpy arrays are not supported yet",
                 "write the function with Python floats (scalars) for now", where)

@@ -36,13 +36,14 @@ def _slices_as_calls(expr: ir.Expr) -> ir.Expr:
 def expression(expr: ir.Expr) -> str:
     """Python source of one expression."""
     try:
-        return _expression_cached(expr)
+        return _expression_cached(repr(expr), expr)
     except TypeError:  # an unhashable constant (a list): render it directly
         return _expression(expr)
 
 
 @functools.lru_cache(maxsize=65536)
-def _expression_cached(expr: ir.Expr) -> str:
+def _expression_cached(key: str, expr: ir.Expr) -> str:
+    """Cached by ``repr`` too: ``Const(0)`` and ``Const(0.0)`` are equal but print apart."""
     return _expression(expr)
 
 

@@ -224,6 +224,12 @@ class Lowerer:
         A tuple held by a variable (``a, b`` returned by a helper) merges item by item.
         """
         branches = self.split_tuples(scope, branches, merged_name)
+        for _, env in branches:  # assigned on some paths only: None on the others
+            for other_stmts, other in branches:
+                for v in other:
+                    if v not in env and v not in before and not isinstance(v, _Item) \
+                            and v is not _RESULT:
+                        env[v] = ir.Const(None)
         names = [v for v in branches[0][1] if all(v in env for _, env in branches)]
         differing = [v for v in names
                      if any(env[v] != branches[0][1][v] for _, env in branches[1:])

@@ -363,8 +363,11 @@ def reverse(
     body: list[ir.Stmt] = []
     if scalar_guards:
         array_version = builder.bind(array_version_name(name), ARRAY_VERSION)
-        float_name = builder.bind("float", builtins.float)
-        checks = tuple(ir.Compare("is not", ir.Attr(ir.Name(p), "__class__"), ir.Name(float_name))
+        def expected(name: str) -> str:  # parameters must be floats; globals keep their type
+            kind = type(fn.free_objects[name]) if name in fn.free_objects else builtins.float
+            return builder.bind(kind.__name__, kind)
+
+        checks = tuple(ir.Compare("is not", ir.Attr(ir.Name(p), "__class__"), ir.Name(expected(p)))
                        for p in scalar_guards)
         call = ir.Call(ir.Name(array_version), tuple(ir.Name(p) for p in fn.params),
                        tuple((k, ir.Name(k)) for k in fn.kwonly))

@@ -113,9 +113,9 @@ def calls_gamma(x):
     return math.gamma(y)  # <gamma>
 
 
-def calls_erf(x):
+def calls_gamma(x):
     y = x * x
-    return y + math.erf(x)  # <erf>
+    return y + math.gamma(x)  # <gamma>
 
 
 def calls_bare_erfc(x):
@@ -143,7 +143,7 @@ def calls_bad_helper(x):
 
 CALLEE_CASES = [
     (calls_gamma, "gamma", "gamma"),
-    (calls_erf, "erf", "erf"),
+    (calls_gamma, "gamma", "gamma"),
     (calls_bare_erfc, "erfc", "erfc"),
     (calls_exec_helper, "exec-helper", "exec_helper"),
     (calls_bad_helper, "helper-lgamma", "lgamma"),

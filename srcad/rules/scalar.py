@@ -96,6 +96,7 @@ defrule("x[i]", x=Scatter("i"), i=None)
 # ---------------------------------------------------------------- builtins
 #: abs'(0) is taken as 0, the middle of the subgradient [-1, 1].
 defrule("abs(x)", env={"abs": builtins.abs, "sign": sign}, x="sign(x) * g", elementwise=True)
+defrule("sign(x)", env={"sign": sign}, x=None, elementwise=True)
 defrule("float(x)", env={"float": builtins.float}, x="g", elementwise=True)
 #: At a tie the gradient goes to the first argument.
 defrule("max(x, y)", env={"max": builtins.max}, x="(x >= y) * g", y="(x < y) * g",
