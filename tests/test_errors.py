@@ -113,9 +113,9 @@ def calls_gamma(x):
     return math.gamma(y)  # <gamma>
 
 
-def calls_gamma(x):
+def calls_expint(x):
     y = x * x
-    return y + math.gamma(x)  # <gamma>
+    return y + math.lgamma(x)  # <lgamma>
 
 
 def calls_bare_erfc(x):
@@ -143,7 +143,7 @@ def calls_bad_helper(x):
 
 CALLEE_CASES = [
     (calls_gamma, "gamma", "gamma"),
-    (calls_gamma, "gamma", "gamma"),
+    (calls_expint, "lgamma", "lgamma"),
     (calls_bare_erfc, "erfc", "erfc"),
     (calls_exec_helper, "exec-helper", "exec_helper"),
     (calls_bad_helper, "helper-lgamma", "lgamma"),
