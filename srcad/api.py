@@ -21,6 +21,7 @@ from .rules import TABLE, numpy_grads
 from .frontend import FunctionSource, read_function
 from .load import Compiled, compile_function
 from .lower import lower
+from .optimize import free_memory
 from .optimize import optimize as optimize_function
 from .reverse import ARRAY_VERSION, array_version_name, reverse
 
@@ -206,9 +207,11 @@ def build(f: Callable, wrt: Wrt, mode: str, optimize: bool) -> Gradient:
         if len(variants) > 1:  # the array version is the fallback: name it so
             variants[1] = replace(variants[1], name=array_version_name(variants[1].name))
         versions = []
-        for variant in variants:
+        for position, variant in enumerate(variants):
             if optimize:
                 variant = optimize_function(variant)
+                if position == len(variants) - 1:  # the version for numpy arrays: free early
+                    variant = free_memory(variant)
             compiled = compile_function(
                 emit.function(variant), variant.name, variant.bindings,
                 tuple(variant.free_cells), origin=f"{source.filename}:{source.node.lineno}",

@@ -90,6 +90,8 @@ def statement(stmt: ir.Stmt) -> str:
         return f"{stmt.target}[{_index(index)}] += {expression(stmt.value)}"
     if isinstance(stmt, ir.Effect):
         return expression(stmt.value)
+    if isinstance(stmt, ir.Delete):
+        return f"del {', '.join(stmt.names)}"
     if isinstance(stmt, ir.Unpack):
         return f"{', '.join(stmt.targets)} = {expression(stmt.value)}"
     if isinstance(stmt, ir.Push):
@@ -139,7 +141,7 @@ def _block(body: tuple[ir.Stmt, ...] | list[ir.Stmt], depth: int) -> list[str]:
             lines += _if(stmt, depth)
         elif isinstance(stmt, ir.Loop):
             lines += _loop(stmt, depth)
-        elif isinstance(stmt, ir.Return | ir.Pop | ir.Unpack):
+        elif isinstance(stmt, ir.Return | ir.Pop | ir.Unpack | ir.Delete):
             lines.append(pad + statement(stmt))
         else:
             lines.append(pad + _tagged(statement(stmt), stmt.tag, depth))

@@ -221,6 +221,13 @@ class Unpack:
 
 
 @dataclass(frozen=True)
+class Delete:
+    """``del a, b``: forward values no later code reads, freed early (their memory)."""
+
+    names: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Effect:
     """An expression evaluated for its effect only (a run-time check)."""
 
@@ -313,7 +320,7 @@ class Loop:
 
 
 Stmt = Union[Assign, Adjoint, AdjointItem, Effect, Comment, Backprop, Return, Push, Pop, If, Loop,
-             Unpack]
+             Unpack, Delete]
 
 
 def blocks_of(stmt: Stmt) -> tuple[tuple[Stmt, ...], ...]:

@@ -253,3 +253,19 @@ def optimize(fn: ir.Function) -> ir.Function:
     copy_name = next((n for n, v in fn.bindings.items() if v is fresh_copy), "fresh_copy")
     body = eliminate_dead_code(list(fn.body))
     return fn.with_body(protect_aliases(body, copy_name, fresh_calls(fn.bindings)))
+
+
+def free_memory(fn: ir.Function, backward_header: str = BACKWARD_HEADER) -> ir.Function:
+    """One ``del`` before the backward pass for the forward values it does not read, so
+    that it runs with only what it needs in memory (numpy arrays)."""
+    body = list(fn.body)
+    split = next((i for i, s in enumerate(body)
+                  if isinstance(s, ir.Comment) and s.text == backward_header), None)
+    if split is None:
+        return fn
+    later = ir.read_in(body[split:])
+    dead = sorted({s.target for s in body[:split] if isinstance(s, ir.Assign)}
+                  - later - set(fn.params) - set(fn.kwonly))
+    if not dead:
+        return fn
+    return fn.with_body(body[:split] + [ir.Delete(tuple(dead))] + body[split:])

@@ -14,6 +14,8 @@ from __future__ import annotations
 import builtins
 from typing import Any
 
+import numpy as np
+
 from . import ir
 from .analyze import Activity, prune_saves, protect_aliases
 from .errors import NoRuleError, NonScalarOutputError
@@ -51,6 +53,8 @@ class _Builder:
         self.push = self.names.fresh("push")
         self.pop = self.names.fresh("pop")
         self.integer_names = {s.index for s in ir.walk(fn.body) if isinstance(s, ir.Loop) and s.index}
+        self.top_level = {s.target for s in fn.body if isinstance(s, ir.Assign)} - set(fn.params)
+        self.shapes: dict[str, str] = {}
         # in-place writes, and where statements stand, to catch reads of overwritten values
         self.position = {id(s): k for k, s in enumerate(ir.walk(fn.body))}
         self.writes: dict[str, list[ir.Assign]] = {}
@@ -189,7 +193,7 @@ class _Builder:
                 self.check_reads_before_writes(stmt, value)
                 if self.broadcast and stmt.rule.broadcasting and any(
                         isinstance(o, ir.Name) for o in stmt.operands if o is not operand):
-                    value = self.call("unbroadcast", unbroadcast, value, operand)
+                    value = self.call("unbroadcast", unbroadcast, value, self.shape_of(operand))
                 out.append(self.contribute(operand.id, value, written, stmt.tag))
         if not out:
             return restore
@@ -255,6 +259,27 @@ class _Builder:
             out.append(self.backward_loop(loop, tuple(body)))
         if depth > 0:
             out += [ir.Pop(n, self.pop) for n in reversed(_loop_state(loop))]
+        return out
+
+    def shape_of(self, operand: ir.Name) -> ir.Expr:
+        """What ``unbroadcast`` needs of a forward value: its shape, recorded right after the
+        value is made (so the value itself can be freed), or the value for parameters and
+        values made inside loops."""
+        if operand.id not in self.top_level:
+            return operand
+        if operand.id not in self.shapes:
+            self.shapes[operand.id] = self.names.fresh(f"{operand.id}_shape")
+        return ir.Name(self.shapes[operand.id])
+
+    def record_shapes(self, body: list[ir.Stmt]) -> list[ir.Stmt]:
+        """``t1_shape = np.shape(t1)`` after each top-level value whose shape is used."""
+        out: list[ir.Stmt] = []
+        shape = self.bind("np", np)
+        for stmt in body:
+            out.append(stmt)
+            if isinstance(stmt, ir.Assign) and stmt.target in self.shapes:
+                out.append(ir.Assign(self.shapes[stmt.target], ir.Call(
+                    ir.Attr(ir.Name(shape), "shape"), (ir.Name(stmt.target),)), tag=0))
         return out
 
     def basic_index(self, index: ir.Expr) -> bool:
@@ -408,6 +433,7 @@ def reverse(
     returned = grads if mode == "grad" else ir.Tuple((value, grads))
 
     copy_name = builder.bind("fresh_copy", fresh_copy)
+    body = builder.record_shapes(body)
     body += [ir.Comment(BACKWARD_HEADER),
              *protect_aliases(backward, copy_name, fresh_calls(builder.bindings)),
              ir.Return(returned)]

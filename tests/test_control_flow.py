@@ -955,7 +955,9 @@ def test_backward_source_keeps_the_loop():
         g = srcad.grad(f, wrt=wrt)
         src = g.backward_source
         assert _loop_count(src) >= 1, f"no for/while in the generated gradient:\n{src}"
-        assert len(src.splitlines()) < 80, f"{len(src.splitlines())} lines:\n{src}"
+        # the float version and its array fallback are each one short function
+        for version in src.split("\n# the same gradient for numpy arrays"):
+            assert len(version.splitlines()) < 80, f"{len(version.splitlines())} lines:\n{src}"
 
 
 def test_backward_source_for_thousand_iterations_is_short():

@@ -9,8 +9,9 @@ import numpy as np
 
 
 def unbroadcast(g: Any, x: Any) -> Any:
-    """``g`` summed down to ``x``'s shape (undoes numpy broadcasting)."""
-    shape = getattr(x, "shape", ())
+    """``g`` summed down to ``x``'s shape (undoes numpy broadcasting); ``x`` may be the
+    shape itself (a tuple), so that the forward value need not be kept."""
+    shape = x if isinstance(x, tuple) else getattr(x, "shape", ())
     g_shape = getattr(g, "shape", ())
     if shape == g_shape:
         return g

@@ -1,0 +1,380 @@
+"""docs/errors.md and srcad's errors stay in sync.
+
+Every ``### <error name>`` section of docs/errors.md holds
+
+* a ```` ```python ```` example: a complete module defining ``f``; the offending line
+  ends with ``# <-- error`` (several markers: several problems, in order);
+* ``Error: <class>`` and ``Message: `` <text> ``\u200b`` lines (one ``Message`` per marker),
+  optionally ``Hint: `` <text> ``\u200b`` and ``Run: `` <expression> ``\u200b`` (default
+  ``srcad.grad(f)``);
+* a second ```` ```python ```` block, the fix, which srcad must differentiate.
+
+Each example is written to a temp file and imported, so srcad reads it with
+``inspect.getsource`` as it reads users' code. A second group of tests checks that every
+refusal in ``srcad.subset`` is documented, and a third covers constructs the issue
+"Reliability" lists beyond the examples (variants, several problems of different kinds).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import itertools
+import re
+import sys
+import textwrap
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import srcad
+import srcad.errors
+from srcad.subset import REFUSED_EXPRESSIONS, REFUSED_STATEMENTS
+
+DOC = Path(__file__).resolve().parent.parent / "docs" / "errors.md"
+MARKER = "# <-- error"
+
+_counter = itertools.count()
+
+
+# ---------------------------------------------------------------- parsing the page
+
+
+@dataclass
+class Entry:
+    title: str
+    example: str
+    fix: str | None
+    error: str
+    messages: list[str]
+    hint: str | None = None
+    run: str = "srcad.grad(f)"
+    markers: list[int] = field(default_factory=list)
+
+
+def _span(line: str, key: str) -> str | None:
+    m = re.match(rf"^{key}: `` (.*) ``\s*$", line)
+    return m.group(1) if m else None
+
+
+def parse_doc(text: str) -> list[Entry]:
+    entries = []
+    sections = re.split(r"^### ", text, flags=re.M)[1:]
+    for section in sections:
+        title, _, body = section.partition("\n")
+        body = re.split(r"^##? ", body, flags=re.M)[0]  # stop at the next h1/h2
+        blocks = re.findall(r"^```python\n(.*?)^```", body, flags=re.M | re.S)
+        assert blocks, f"section {title!r} has no ```python example"
+        lines = body.splitlines()
+        error = [ln.removeprefix("Error: ").strip() for ln in lines if ln.startswith("Error: ")]
+        assert len(error) == 1, f"section {title!r}: one `Error:` line expected"
+        messages = [m for ln in lines if (m := _span(ln, "Message")) is not None]
+        assert messages, f"section {title!r} has no `Message: `` ... ``` line"
+        hints = [h for ln in lines if (h := _span(ln, "Hint")) is not None]
+        runs = [r for ln in lines if (r := _span(ln, "Run")) is not None]
+        example = blocks[0]
+        markers = [i + 1 for i, ln in enumerate(example.splitlines())
+                   if ln.rstrip().endswith(MARKER)]
+        entries.append(Entry(
+            title=title.strip(), example=example, fix=blocks[1] if len(blocks) > 1 else None,
+            error=error[0], messages=messages, hint=hints[0] if hints else None,
+            run=runs[0] if runs else "srcad.grad(f)", markers=markers,
+        ))
+    return entries
+
+
+DOC_TEXT = DOC.read_text()
+ENTRIES = parse_doc(DOC_TEXT)
+
+
+def load_module(source: str, tmp_path: Path):
+    """Write ``source`` to a fresh file and import it (as srcad's users do)."""
+    name = f"srcad_catalogue_{next(_counter)}"
+    path = tmp_path / f"{name}.py"
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(name, None)
+        raise
+    return module, path
+
+
+@pytest.fixture
+def load(tmp_path):
+    loaded = []
+
+    def _load(source):
+        module, path = load_module(source, tmp_path)
+        loaded.append(module.__name__)
+        return module, path
+
+    yield _load
+    for name in loaded:
+        sys.modules.pop(name, None)
+
+
+def run(entry_run: str, module):
+    if entry_run == "srcad.grad(f)":  # called from here: errors without a source of
+        return srcad.grad(module.f)  # their own point at this line
+    namespace = dict(vars(module))
+    namespace.update(srcad=srcad, np=np)
+    return eval(entry_run, namespace)  # noqa: S307 - text of our own docs page
+
+
+# ---------------------------------------------------------------- the page's examples
+
+
+def test_page_parses():
+    titles = [e.title for e in ENTRIES]
+    assert len(titles) >= 40, titles
+    assert len(set(titles)) == len(titles), "duplicate section titles"
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=[e.title for e in ENTRIES])
+def test_documented_example_raises_documented_error(entry, load):
+    module, path = load(entry.example)
+    with pytest.raises(srcad.SrcadError) as info:
+        run(entry.run, module)
+    e = info.value
+    expected_class = getattr(srcad.errors, entry.error)
+    assert isinstance(e, expected_class), f"{type(e).__name__} is not {entry.error}: {e}"
+    problems = e.problems
+    assert len(problems) == len(entry.messages), (
+        f"{len(problems)} problems reported, the page documents {len(entry.messages)}:\n{e}")
+    text = str(e)
+    assert len(text.splitlines()) == len(problems), f"not one line per problem:\n{text}"
+    for problem, message in zip(problems, entry.messages, strict=True):
+        assert message in problem.one_line(), f"{message!r} not in {problem.one_line()!r}"
+        assert isinstance(problem, srcad.SrcadError)
+        assert isinstance(problem.col_offset, int) and problem.col_offset >= 0
+    if entry.hint is not None:
+        assert " — " in problems[0].one_line(), f"no hint: {problems[0].one_line()}"
+        assert entry.hint in problems[0].hint, f"{entry.hint!r} not in hint {problems[0].hint!r}"
+    if entry.markers:
+        assert Path(e.filename).resolve() == path.resolve(), (
+            f"error names {e.filename!r}, not the user's file {path}")
+        assert [p.lineno for p in problems] == entry.markers, (
+            f"lines {[p.lineno for p in problems]}, marked {entry.markers}:\n{e}")
+        for p in problems:
+            line = entry.example.splitlines()[p.lineno - 1]
+            assert p.col_offset <= len(line), f"column {p.col_offset} beyond {line!r}"
+            assert p.one_line().startswith(f"{p.filename}:{p.lineno}:{p.col_offset}: ")
+    else:  # no source of its own: srcad points at the srcad.grad call (this file)
+        assert e.filename == __file__ and e.lineno > 0, f"{e.filename}:{e.lineno}"
+
+
+@pytest.mark.parametrize("entry", [e for e in ENTRIES if e.fix],
+                         ids=[e.title for e in ENTRIES if e.fix])
+def test_documented_fix_is_differentiable(entry, load):
+    module, _ = load(entry.fix)
+    g = srcad.grad(module.f)
+    n = sum(1 for p in __import__("inspect").signature(module.f).parameters.values()
+            if p.kind is p.POSITIONAL_OR_KEYWORD)
+    try:  # a fix of a numpy example may index its argument: then it takes an array
+        grads = g(*(0.7,) * n)
+    except (TypeError, IndexError, AttributeError):
+        grads = g(*(np.array([0.5, 1.5]),) * n)
+    flat = grads if isinstance(grads, tuple) else (grads,)
+    assert all(np.all(np.isfinite(np.asarray(v, dtype=float))) for v in flat), grads
+
+
+# ---------------------------------------------------------------- the tables are documented
+
+
+TABLE_ROWS = sorted(
+    {(kind, node.__name__, msg, hint)
+     for kind, table in (("statement", REFUSED_STATEMENTS), ("expression", REFUSED_EXPRESSIONS))
+     for node, (msg, hint) in table.items()}
+)
+
+
+@pytest.mark.parametrize("kind, node, message, hint", TABLE_ROWS,
+                         ids=[f"{k}-{n}" for k, n, _, _ in TABLE_ROWS])
+def test_every_refusal_is_documented(kind, node, message, hint):
+    assert message in DOC_TEXT, (
+        f"srcad.subset refuses {kind} ast.{node} with {message!r}, but docs/errors.md does "
+        "not document it: add a `### ...` entry with an example and the fix")
+    assert hint in DOC_TEXT, f"the hint {hint!r} (ast.{node}) is not in docs/errors.md"
+
+
+def test_every_documented_message_is_raised_by_an_example():
+    """The other direction for the table: a refusal's message documented only in prose
+    must at least exist in srcad (catches a renamed message left behind on the page)."""
+    table_messages = {m for m, _ in (*REFUSED_STATEMENTS.values(), *REFUSED_EXPRESSIONS.values())}
+    prose = re.findall(r"`` (.*?) ``", DOC_TEXT)
+    for text in prose:
+        if "cannot be differentiated" in text and text.startswith("`async"):
+            assert text in table_messages, f"{text!r} is not a message srcad raises"
+
+
+# ---------------------------------------------------------------- constructs of the issue
+
+
+def _problems(source: str, load, *, make=srcad.grad):
+    module, path = load(textwrap.dedent(source))
+    with pytest.raises(srcad.SrcadError) as info:
+        make(module.f)
+    e = info.value
+    for p in e.problems:
+        assert Path(p.filename).resolve() == path.resolve(), f"{p.filename} is not {path}"
+        assert p.lineno > 0 and p.col_offset >= 0
+        assert " — " in p.one_line(), f"no hint: {p.one_line()}"
+    return e, source
+
+
+def _marked(source: str) -> list[int]:
+    return [i + 1 for i, ln in enumerate(textwrap.dedent(source).splitlines())
+            if ln.rstrip().endswith(MARKER)]
+
+
+CONSTRUCTS = {
+    # name: (module source, text the message must contain)
+    "yield-statement": ("""\
+        def f(x):
+            yield x * 2.0  # <-- error
+            return x
+        """, "generators cannot be differentiated"),
+    "yield-from-statement": ("""\
+        def f(x):
+            yield from (x, x)  # <-- error
+            return x
+        """, "generators cannot be differentiated"),
+    "only-varargs": ("""\
+        def f(*args):  # <-- error
+            return args[0] * 2.0
+        """, "`*args` parameters are not supported"),
+    "for-over-generator-function": ("""\
+        def gen(x):
+            yield x
+            yield 2.0 * x
+
+
+        def f(x):
+            s = 0.0
+            for v in gen(x):  # <-- error
+                s = s + v
+            return s
+        """, "generator"),
+    "code-after-final-return": ("""\
+        def f(x):
+            return x * x
+            x = x + 1.0  # <-- error
+        """, "this code is never run"),
+    "for-over-iter": ("""\
+        def f(x):
+            s = 0.0
+            for v in iter((x, x)):  # <-- error
+                s = s + v
+            return s
+        """, "srcad loops over range"),
+    "item-write-to-global-array": ("""\
+        import numpy as np
+
+        BUF = np.zeros(3)
+
+
+        def f(x):
+            BUF[0] = x  # <-- error
+            return x * x
+        """, "changed in place"),
+    "augmented-item-write-to-input": ("""\
+        import numpy as np
+
+
+        def f(x):
+            x[0] += 1.0  # <-- error
+            return np.sum(x * x)
+        """, "changed in place"),
+    "lambda-called-inline": ("""\
+        def f(x):
+            return (lambda z: z * z)(x)  # <-- error
+        """, "lambdas inside a differentiated function are not supported"),
+    "unknown-callee-in-helper": ("""\
+        import math
+
+
+        def helper(z):
+            return math.gamma(z)  # <-- error
+
+
+        def f(x):
+            return helper(x) * x
+        """, "math.gamma"),
+}
+
+
+@pytest.mark.parametrize("name", list(CONSTRUCTS))
+def test_construct_refused_at_decoration(name, load):
+    source, needle = CONSTRUCTS[name]
+    for make in (srcad.grad, srcad.value_and_grad):
+        e, _ = _problems(source, load, make=make)
+        assert needle in str(e), f"{needle!r} not in:\n{e}"
+        assert [p.lineno for p in e.problems] == _marked(source), str(e)
+
+
+MULTI = {
+    # several problems: every one reported, in source order, one line each
+    "statements-and-expressions": """\
+        import types
+
+        NS = types.SimpleNamespace(a=0.0)
+
+
+        def f(x, *rest):  # <-- error
+            with open("x"):  # <-- error
+                y = x
+            NS.a = x  # <-- error
+            z = (w := x)  # <-- error
+            d = {k: x for k in range(2)}  # <-- error
+            x  # <-- error
+            return x * x
+        """,
+    "syntax-and-unknown-callee": """\
+        import math
+
+
+        def f(x):
+            try:  # <-- error
+                y = x
+            except ValueError:
+                y = 2.0 * x
+            return math.gamma(y)  # <-- error
+        """,
+    "two-unknown-callees": """\
+        import math
+
+
+        def f(x):
+            a = math.gamma(x)  # <-- error
+            b = math.lgamma(x)  # <-- error
+            return a + b
+        """,
+    "nested-function-problems": """\
+        def f(x):
+            def inner(z):
+                del z  # <-- error
+                return 1.0
+
+            global G  # <-- error
+            return inner(x) * x
+        """,
+}
+
+
+@pytest.mark.parametrize("name", list(MULTI))
+def test_several_problems_in_one_error(name, load):
+    source = MULTI[name]
+    e, _ = _problems(source, load)
+    lines = str(e).splitlines()
+    assert len(lines) == len(e.problems), str(e)
+    assert [p.lineno for p in e.problems] == _marked(source), (
+        f"reported lines {[p.lineno for p in e.problems]}, expected {_marked(source)}:\n{e}")
+    for p, line in zip(e.problems, lines, strict=True):
+        assert isinstance(p, srcad.SrcadError)
+        assert line == p.one_line()
+    assert all(not p.others for p in e.problems[1:])
