@@ -220,7 +220,7 @@ def _show(args: argparse.Namespace) -> int:
         return 0
     values = _evaluate(function, gradient, point)
     print(f"# gradient at {function.__name__}({format_point(point)})")
-    for name, value in zip(gradient.__srcad__.wrt, values):
+    for name, value in zip(gradient.__srcad__.wrt, values, strict=True):
         text = format_value(value)
         separator = "\n" if "\n" in text else " "
         print(f"d{function.__name__}/d{name} ={separator}{text}")
@@ -235,7 +235,7 @@ def _check_rows(function: Any, gradient: Any, point: tuple[Any, ...], values: tu
                 eps: float = 1e-6, rtol: float = 1e-5, atol: float = 1e-8):
     positional = [p.name for p in _parameters(function)]
     rows, failed = [], False
-    for name, ours in zip(gradient.__srcad__.wrt, values):
+    for name, ours in zip(gradient.__srcad__.wrt, values, strict=True):
         if name not in positional[:len(point)]:
             continue  # a keyword-only parameter: not checked numerically
         try:
@@ -283,7 +283,8 @@ def _export(args: argparse.Namespace) -> int:
     output = args.output or f"grad_{function.__name__}.py"
     # the exported file imports values it cannot copy from the user's module by its
     # file name (put the file next to it, or the folder on the path)
-    text = export(function, None, wrt=_wrt(args.wrt), module=Path(args.target.rsplit(":", 1)[0]).stem)
+    module_name = Path(args.target.rsplit(":", 1)[0]).stem
+    text = export(function, None, wrt=_wrt(args.wrt), module=module_name)
     try:
         Path(output).write_text(text)
     except OSError as exc:

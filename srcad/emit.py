@@ -5,7 +5,6 @@ and a ``# backprop <forward line>`` header over each gate's adjoint lines."""
 from __future__ import annotations
 
 import ast
-import functools
 
 import astor
 
@@ -15,6 +14,93 @@ from .pyexpr import to_ast
 INDENT = "    "
 #: Tags are aligned at this column when the code is shorter; longer lines get two spaces.
 TAG_COLUMN = 40
+
+
+#: Python's operator precedence, loosest first (``not`` 4, comparisons 5, ``+`` 10, ...).
+_PRECEDENCE = {"or": 2, "and": 3, "not": 4, "+": 10, "-": 10, "*": 11, "/": 11, "//": 11,
+               "%": 11, "@": 11, "**": 13}
+_ATOM, _UNARY, _COMPARE = 15, 12, 5
+
+
+def _precedence(expr: ir.Expr) -> int:
+    if isinstance(expr, ir.BinOp):
+        return _PRECEDENCE[expr.op]
+    if isinstance(expr, ir.UnaryOp):
+        return _PRECEDENCE["not"] if expr.op == "not" else _UNARY
+    if isinstance(expr, ir.Compare):
+        return _COMPARE
+    if isinstance(expr, ir.BoolOp):
+        return _PRECEDENCE[expr.op]
+    if isinstance(expr, ir.Const) and isinstance(expr.value, int | float) \
+            and not isinstance(expr.value, bool) and str(expr.value).startswith("-"):
+        return _UNARY  # printed with its minus sign
+    return _ATOM
+
+
+def _wrap(expr: ir.Expr, at_least: int) -> str:
+    text = expression(expr)
+    return f"({text})" if _precedence(expr) < at_least else text
+
+
+def _constant(value: object) -> str:
+    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        return f"float({str(value)!r})"
+    return repr(value)
+
+
+def expression(expr: ir.Expr) -> str:
+    """Python source of one expression, parenthesised only where precedence needs it.
+
+    (A direct printer: it is many times faster than building an ``ast`` and calling
+    astor, and tests check that both give the same tree.)
+    """
+    if isinstance(expr, ir.Name):
+        return expr.id
+    if isinstance(expr, ir.Const):
+        return _constant(expr.value)
+    if isinstance(expr, ir.BinOp):
+        level = _PRECEDENCE[expr.op]
+        if expr.op == "**":  # right-associative; `a ** -b` needs no parentheses
+            return f"{_wrap(expr.left, level + 1)} ** {_wrap(expr.right, _UNARY)}"
+        return f"{_wrap(expr.left, level)} {expr.op} {_wrap(expr.right, level + 1)}"
+    if isinstance(expr, ir.UnaryOp):
+        if expr.op == "not":
+            return f"not {_wrap(expr.operand, _PRECEDENCE['not'])}"
+        return f"{expr.op}{_wrap(expr.operand, _UNARY)}"
+    if isinstance(expr, ir.Compare):
+        return f"{_wrap(expr.left, _COMPARE + 1)} {expr.op} {_wrap(expr.right, _COMPARE + 1)}"
+    if isinstance(expr, ir.BoolOp):
+        level = _PRECEDENCE[expr.op]
+        return f" {expr.op} ".join(_wrap(v, level + 1) for v in expr.values)
+    if isinstance(expr, ir.Attr):
+        base = expr.value
+        text = _wrap(base, _ATOM)
+        if isinstance(base, ir.Const) and isinstance(base.value, int):
+            text = f"({text})"
+        return f"{text}.{expr.attr}"
+    if isinstance(expr, ir.Call):
+        args = [expression(a) for a in expr.args]
+        args += [f"{k}={expression(v)}" for k, v in expr.kwargs]
+        return f"{_wrap(expr.func, _ATOM)}({', '.join(args)})"
+    if isinstance(expr, ir.Subscript):
+        return f"{_wrap(expr.value, _ATOM)}[{_index(expr.index)}]"
+    if isinstance(expr, ir.Tuple):
+        inner = ", ".join(expression(e) for e in expr.elts)
+        return f"({inner},)" if len(expr.elts) == 1 else f"({inner})"
+    if isinstance(expr, ir.Slice):  # outside brackets a slice is a call
+        parts = [p if p is not None else ir.Const(None) for p in (expr.lower, expr.upper, expr.step)]
+        while len(parts) > 1 and parts[-1] == ir.Const(None):
+            parts.pop()
+        return f"slice({', '.join(expression(p) for p in parts)})"
+    raise TypeError(f"not an IR expression: {expr!r}")
+
+
+def expression_via_astor(expr: ir.Expr) -> str:
+    """The same expression printed by astor (used by the tests as a cross-check)."""
+    text = astor.to_source(ast.Expr(to_ast(_slices_as_calls(expr)))).strip()
+    if text.startswith("(") and _balanced_outer(text):
+        text = text[1:-1]
+    return text
 
 
 def _slices_as_calls(expr: ir.Expr) -> ir.Expr:
@@ -31,33 +117,6 @@ def _slices_as_calls(expr: ir.Expr) -> ir.Expr:
         keep = in_index and isinstance(node, ir.Tuple)
         return ir.with_children(node, [visit(c, keep) for c in ir.children(node)])
     return visit(expr, False)
-
-
-def expression(expr: ir.Expr) -> str:
-    """Python source of one expression."""
-    try:
-        return _expression_cached(repr(expr), expr)
-    except TypeError:  # an unhashable constant (a list): render it directly
-        return _expression(expr)
-
-
-@functools.lru_cache(maxsize=65536)
-def _expression_cached(key: str, expr: ir.Expr) -> str:
-    """Cached by ``repr`` too: ``Const(0)`` and ``Const(0.0)`` are equal but print apart."""
-    return _expression(expr)
-
-
-def _expression(expr: ir.Expr) -> str:
-    expr = _slices_as_calls(expr)
-    if isinstance(expr, ir.Tuple):
-        inner = ", ".join(expression(e) for e in expr.elts)
-        return f"({inner},)" if len(expr.elts) == 1 else f"({inner})"
-    if isinstance(expr, ir.Const) and isinstance(expr.value, list):
-        return repr(expr.value)
-    text = astor.to_source(ast.Expr(to_ast(expr))).strip()
-    if text.startswith("(") and _balanced_outer(text):
-        text = text[1:-1]
-    return text
 
 
 def _balanced_outer(text: str) -> bool:
@@ -109,6 +168,8 @@ def statement(stmt: ir.Stmt) -> str:
 def _index(index: ir.Expr) -> str:
     """An index as written inside brackets: ``i, :`` rather than ``(i, slice(...))``."""
     if isinstance(index, ir.Tuple):
+        if len(index.elts) == 1:
+            return _index(index.elts[0]) + ","
         return ", ".join(_index(e) for e in index.elts)
     if isinstance(index, ir.Slice):
         parts = [expression(p) if p is not None else "" for p in (index.lower, index.upper)]

@@ -105,7 +105,7 @@ class _Writer:
 
         versions = built.versions
         defined = {v.ir.name for v in versions}
-        cells = dict(zip(self.user.__code__.co_freevars, self.user.__closure__ or ()))
+        cells = dict(zip(self.user.__code__.co_freevars, self.user.__closure__ or (), strict=True))
         functions = []
         for version in versions:
             source = version.compiled.source
@@ -215,7 +215,7 @@ class _Writer:
             if statement is not None:
                 self.copy_statement(name, statement, home)
                 return
-        line = _library_import(name, value)
+        line = _library_import(name, value, skip=(self.user.__module__, self.user_module))
         if line is not None:
             self.imports.add(line)
             return
@@ -262,7 +262,8 @@ class _Writer:
         copy the factory and call it with the closure's values."""
         outer_name = fn.__qualname__.split(".<locals>.")[0]
         outer = fn.__globals__.get(outer_name)
-        cells = {n: c.cell_contents for n, c in zip(fn.__code__.co_freevars, fn.__closure__)}
+        cells = {n: c.cell_contents
+                 for n, c in zip(fn.__code__.co_freevars, fn.__closure__, strict=True)}
         if not isinstance(outer, types.FunctionType) or ".<locals>." not in fn.__qualname__:
             raise self.error(f"{fn.__qualname__} is a closure srcad cannot rebuild")
         signature = inspect.signature(outer)
@@ -322,7 +323,7 @@ def _header(user: types.FunctionType, built: Any, first: str) -> str:
         f"{user.__name__} with",
         f"respect to {wrt}. This module is standalone: it needs numpy, not srcad.",
         "",
-        f"The forward listing it was generated from::",
+        "The forward listing it was generated from::",
         "",
         *("    " + line if line else "" for line in built.forward_source.rstrip().splitlines()),
         '"""',
@@ -461,15 +462,17 @@ def _from_import(module: str, attr: str, name: str) -> str:
     return f"from {module} import {attr}" + (f" as {name}" if attr != name else "")
 
 
-def _library_import(name: str, value: Any) -> str | None:
-    """``from math import exp``-style line for a function of a compiled library."""
+def _library_import(name: str, value: Any, skip: tuple = ()) -> str | None:
+    """``from math import exp``-style line for a function of a library (not of the
+    user's own module, named in ``skip``)."""
     candidates = []
     module_name = getattr(value, "__module__", None)
     if isinstance(module_name, str):
         candidates.append(module_name)
     candidates += [m for m in _LIBRARY_MODULES if m not in candidates]
     for module_name in candidates:
-        if module_name.split(".")[0] == _PACKAGE or module_name == "__main__":
+        if module_name.split(".")[0] == _PACKAGE or module_name == "__main__" \
+                or module_name in skip or module_name.startswith("srcad_cli_"):
             continue
         module = sys.modules.get(module_name)
         if module is None:

@@ -54,6 +54,7 @@ class _Builder:
         self.pop = self.names.fresh("pop")
         self.integer_names = {s.index for s in ir.walk(fn.body) if isinstance(s, ir.Loop) and s.index}
         self.top_level = {s.target for s in fn.body if isinstance(s, ir.Assign)} - set(fn.params)
+        self.definitions = _definition_counts(fn.body)
         self.shapes: dict[str, str] = {}
         # in-place writes, and where statements stand, to catch reads of overwritten values
         self.position = {id(s): k for k, s in enumerate(ir.walk(fn.body))}
@@ -232,10 +233,15 @@ class _Builder:
         then_written, else_written = set(written), set(written)
         body = self.reverse_block(stmt.body, then_written, depth)
         orelse = self.reverse_block(stmt.orelse, else_written, depth)
-        body += [self.zero_fill(a) for a in sorted(else_written - then_written)]
-        orelse += [self.zero_fill(a) for a in sorted(then_written - else_written)]
-        written.clear()
-        written.update(then_written | else_written)
+        # an adjoint written on one path only is zero on the other; adjoints of values made
+        # inside the branches are finished there (nothing before the `if` reads them)
+        inside = _definition_counts([stmt])
+        local = {self.adjoints[n] for n, count in inside.items()
+                 if n in self.adjoints and self.definitions.get(n) == count}
+        body += [self.zero_fill(a) for a in sorted(else_written - then_written - local)]
+        orelse += [self.zero_fill(a) for a in sorted(then_written - else_written - local)]
+        written.difference_update(local)
+        written.update((then_written | else_written) - local)
         if not body and not orelse:
             return []
         return [ir.If(stmt.test, tuple(body), tuple(orelse), stmt.tag, stmt.loc)]
@@ -315,6 +321,15 @@ class _Builder:
                             and self.activity.is_active(operand.id):
                         found.add(operand.id)
         return found
+
+
+def _definition_counts(body) -> dict[str, int]:
+    """How many statements define each name (params and loop indices not counted)."""
+    counts: dict[str, int] = {}
+    for stmt in ir.walk(body):
+        if isinstance(stmt, ir.Assign):
+            counts[stmt.target] = counts.get(stmt.target, 0) + 1
+    return counts
 
 
 def _writes_in_place(stmt: ir.Assign) -> bool:

@@ -133,6 +133,6 @@ def vsplit_like(g: Any, parts: Any) -> list:
 
 def sign(x: Any) -> Any:
     """-1, 0 or 1 (numpy's sign, but fast for Python numbers)."""
-    if isinstance(x, float | int):
+    if type(x) in (float, int):  # (numpy scalars go to np.sign: bools would not subtract)
         return (x > 0) - (x < 0)
     return np.sign(x)

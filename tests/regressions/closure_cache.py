@@ -8,6 +8,8 @@ gradient, bound to the first closure's cells: 4.0 instead of 6.0 at x = 1, silen
 The same happens for two modules holding the same function text at the same line
 with different globals (e.g. a module-level constant or a helper of the same name
 with a different body): the second module's function gets the first one's gradient.
+
+Status: fixed by 29d639b ("cache keyed by module and closure callables").
 """
 
 

@@ -8,6 +8,8 @@ in the generated gradient, which Python reads as ``-(1.0 ** 2) = -1.0``. So
 f(0, 0) = log 2). The same happens after copy propagation of a local constant
 (``f_copy``: ``c = -2.0; x * c ** 2`` gives the gradient -4.0 instead of 4.0, silently
 wrong) and with a division (``f_div``: ``ZeroDivisionError``).
+
+Status: fixed by 29d639b ("negative constants keep their parentheses").
 """
 
 import math

@@ -1,0 +1,538 @@
+"""Numerical edge cases and name hygiene under stress.
+
+Conventions srcad uses at kinks (the same as JAX/PyTorch where they define one):
+
+* ``abs(x)`` at 0: gradient ``sign(0) = 0``;
+* ``max(x, y)`` / ``np.maximum(x, y)`` at a tie: the whole gradient goes to the *first*
+  argument (``min`` likewise); so relu ``np.maximum(z, 0)`` at ``z = 0`` has gradient 1;
+* ``sqrt`` at 0: ``inf`` (or ``nan``), never an exception the forward code does not raise;
+* comparisons carry no gradient.
+
+Gradients are checked against exact values, or against central differences
+(``conftest.numeric_grad``, h = 1e-6 * max(1, |x|)) with rtol = 1e-6, atol = 1e-8: the
+functions here have |f'''| <= ~1e2 at the points used, so the reference is good to
+~1e-10 (see conftest's docstring) and any wrong rule is off by O(1).
+
+Gradients must also be *numbers* of the input's kind: a float (or a float array of the
+input's floating dtype), not a ``bool`` from a folded comparison.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import itertools
+import math
+import math as m  # an odd alias srcad must resolve
+import sys
+import textwrap
+import threading
+import warnings
+from math import sin as s  # a renamed import
+from pathlib import Path
+
+import numpy as np
+import numpy as xp  # numpy under another name
+import pytest
+
+import srcad
+
+sys.path.insert(0, str(Path(__file__).parent))
+from conftest import assert_grad_close, numeric_grad  # noqa: E402
+
+RTOL, ATOL = 1e-6, 1e-8
+
+
+def is_float_number(v) -> bool:
+    """A real number that is not a bool (Python float/int or a numpy floating scalar/0-d)."""
+    if isinstance(v, bool | np.bool_):
+        return False
+    if isinstance(v, np.ndarray):
+        return v.shape == () and np.issubdtype(v.dtype, np.floating)
+    return isinstance(v, float | np.floating | int)
+
+
+# ---------------------------------------------------------------- kinks
+
+
+def f_abs(x):
+    return abs(x)
+
+
+def f_np_abs(x):
+    return np.sum(np.abs(x))
+
+
+def f_max(x, y):
+    return max(x, y)
+
+
+def f_min(x, y):
+    return min(x, y)
+
+
+def f_np_maximum(x, y):
+    return np.maximum(x, y)
+
+
+def f_relu(z):
+    return np.maximum(z, 0)
+
+
+def f_relu_sum(z):
+    return np.sum(np.maximum(z, 0.0))
+
+
+def f_sqrt(x):
+    return math.sqrt(x)
+
+
+def f_np_sqrt(x):
+    return np.sqrt(x)
+
+
+def f_compare(x, y):
+    c = x < y
+    return c * 1.0 + 0.0 * x
+
+
+def f_compare_select(x, y):
+    if x < y:
+        return 3.0 * x
+    return 5.0 * y
+
+
+@pytest.mark.parametrize("x", [0.0, np.float64(0.0), np.array(0.0)],
+                         ids=["float", "np.float64", "0-d"])
+def test_abs_at_zero_is_zero(x):
+    g = srcad.grad(f_abs)(x)
+    assert float(g) == 0.0
+    assert is_float_number(g), f"{g!r} ({type(g).__name__})"
+
+
+def test_abs_away_from_zero():
+    g = srcad.grad(f_abs)
+    assert g(-2.5) == -1.0 and g(3.0) == 1.0
+
+
+def test_np_abs_array_at_zero():
+    got = srcad.grad(f_np_abs)(np.array([-1.0, 0.0, 2.0]))
+    np.testing.assert_array_equal(got, [-1.0, 0.0, 1.0])
+
+
+@pytest.mark.parametrize("f, at, want", [
+    (f_max, (1.0, 1.0), (1.0, 0.0)),
+    (f_min, (1.0, 1.0), (1.0, 0.0)),
+    (f_np_maximum, (1.0, 1.0), (1.0, 0.0)),
+    (f_max, (2.0, 1.0), (1.0, 0.0)),
+    (f_max, (1.0, 2.0), (0.0, 1.0)),
+    (f_min, (2.0, 1.0), (0.0, 1.0)),
+], ids=["max-tie", "min-tie", "np.maximum-tie", "max-x", "max-y", "min-y"])
+def test_max_min_ties_go_to_first_argument(f, at, want):
+    got = srcad.grad(f)(*at)
+    assert tuple(float(v) for v in got) == want
+    assert all(is_float_number(v) for v in got), f"gradient is not a float: {got!r}"
+
+
+def test_relu_at_zero_is_one():
+    g = srcad.grad(f_relu)(0.0)
+    assert float(g) == 1.0
+    assert is_float_number(g), f"relu'(0) is {g!r} ({type(g).__name__}), not a float"
+    assert float(srcad.grad(f_relu)(-1.0)) == 0.0
+
+
+def test_relu_array():
+    got = srcad.grad(f_relu_sum)(np.array([-1.0, 0.0, 2.0]))
+    assert got.dtype == np.float64
+    np.testing.assert_array_equal(got, [0.0, 1.0, 1.0])
+
+
+@pytest.mark.parametrize("f", [f_sqrt, f_np_sqrt], ids=["math.sqrt", "np.sqrt"])
+@pytest.mark.parametrize("x", [0.0, np.float64(0.0)], ids=["float", "np.float64"])
+def test_sqrt_at_zero_is_inf_not_a_crash(f, x):
+    assert f(x) == 0.0  # the forward code is fine at 0 ...
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        g = srcad.grad(f)(x)  # ... so the gradient must not raise either
+    assert math.isinf(float(g)) or math.isnan(float(g)), g
+
+
+def test_comparisons_give_no_gradient():
+    got = srcad.grad(f_compare)(1.0, 2.0)
+    assert tuple(float(v) for v in got) == (0.0, 0.0)
+    assert srcad.grad(f_compare_select)(1.0, 2.0) == (3.0, 0.0)
+    assert srcad.grad(f_compare_select)(2.0, 1.0) == (0.0, 5.0)
+
+
+# ---------------------------------------------------------------- nan, inf, domain errors
+
+
+def f_np_log_sum(x):
+    return np.sum(np.log(x))
+
+
+def f_math_log(x):
+    return math.log(x)
+
+
+def f_math_sqrt_of(x):
+    return math.sqrt(x) * x
+
+
+def f_square(x):
+    return x * x
+
+
+def f_exp(x):
+    return math.exp(x)
+
+
+def test_np_log_of_negative_warns_not_crashes():
+    x = np.array([-1.0, 2.0])
+    with pytest.warns(RuntimeWarning):
+        want_value = f_np_log_sum(x)
+    assert math.isnan(want_value)
+    with pytest.warns(RuntimeWarning):
+        got = srcad.grad(f_np_log_sum)(x)
+    assert got.shape == (2,)
+    assert got[1] == 0.5
+    # d log(x)/dx = 1/x: srcad applies the formula (like JAX), giving -1 at x = -1; nan
+    # (the forward value's nan propagated) would also be acceptable.
+    assert got[0] == -1.0 or math.isnan(got[0])
+
+
+@pytest.mark.parametrize("f, x", [(f_math_log, -1.0), (f_math_log, 0.0),
+                                  (f_math_sqrt_of, -1.0), (f_exp, 1e6)],
+                         ids=["log(-1)", "log(0)", "sqrt(-1)", "exp-overflow"])
+def test_math_domain_errors_raise_like_the_original(f, x):
+    with pytest.raises(Exception) as original:
+        f(x)
+    with pytest.raises(Exception) as ours:
+        srcad.grad(f)(x)
+    assert type(ours.value) is type(original.value), (
+        f"original raises {type(original.value).__name__}, gradient "
+        f"{type(ours.value).__name__}: {ours.value}")
+
+
+@pytest.mark.parametrize("x, want", [(math.inf, math.inf), (-math.inf, -math.inf)])
+def test_inf_propagates(x, want):
+    assert srcad.grad(f_square)(x) == want
+
+
+def test_nan_propagates():
+    assert math.isnan(srcad.grad(f_square)(math.nan))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # numpy nan in, nan out: no warning needed
+        got = srcad.grad(f_np_log_sum)(np.array([np.nan, 2.0]))
+    assert math.isnan(got[0]) and got[1] == 0.5
+
+
+# ---------------------------------------------------------------- argument types
+
+
+def f_mul(x, y):
+    return x * y
+
+
+def f_poly(x, y):
+    return x * x * y + 3.0 * y
+
+
+def f_sum_sq(x):
+    return np.sum(x * x)
+
+
+def f_tanh_dot(x, w):
+    return np.sum(np.tanh(x * w))
+
+
+@pytest.mark.parametrize("args", [(4, 2), (np.int64(4), np.int64(2)),
+                                  (True, 2), (4.0, 2.0)],
+                         ids=["int", "np.int64", "bool", "float"])
+def test_integer_and_bool_arguments(args):
+    got = srcad.grad(f_mul)(*args)
+    assert tuple(float(v) for v in got) == (float(args[1]), float(args[0]))
+
+
+def test_integer_arguments_nonlinear():
+    assert tuple(float(v) for v in srcad.grad(f_poly)(3, 2)) == (12.0, 12.0)
+    val, grads = srcad.value_and_grad(f_poly)(3, 2)
+    assert val == 24 and tuple(float(v) for v in grads) == (12.0, 12.0)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_numpy_scalar_arguments(dtype):
+    got = srcad.grad(f_poly)(dtype(3.0), dtype(2.0))
+    assert tuple(float(v) for v in got) == (12.0, 12.0)
+    for v in got:
+        assert np.asarray(v).dtype == dtype, f"{dtype.__name__} in, {np.asarray(v).dtype} out"
+
+
+def test_zero_dim_arrays():
+    got = srcad.grad(f_poly)(np.array(3.0), np.array(2.0))
+    assert tuple(float(v) for v in got) == (12.0, 12.0)
+    for v in got:
+        assert np.shape(v) == ()
+    assert_grad_close(f_poly, np.array(0.3), np.array(-1.2))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float16, np.float64])
+def test_gradient_dtype_follows_input_dtype(dtype):
+    x = np.array([1.0, -2.0, 0.5], dtype=dtype)
+    got = srcad.grad(f_sum_sq)(x)
+    np.testing.assert_allclose(got, 2 * x.astype(np.float64), rtol=1e-3)
+    assert got.dtype == dtype, f"{np.dtype(dtype).name} input, {got.dtype} gradient"
+
+
+def test_gradient_dtype_follows_input_dtype_broadcast():
+    x = np.linspace(-1, 1, 6, dtype=np.float32).reshape(2, 3)
+    w = np.float32(0.7)
+    gx, gw = srcad.grad(f_tanh_dot)(x, w)
+    assert gx.dtype == np.float32, gx.dtype
+    assert np.asarray(gw).dtype == np.float32, np.asarray(gw).dtype
+
+
+def test_integer_array_gives_float_gradient():
+    got = srcad.grad(f_sum_sq)(np.array([1, 2]))
+    np.testing.assert_array_equal(got, [2.0, 4.0])
+    assert np.issubdtype(got.dtype, np.floating)
+
+
+# ---------------------------------------------------------------- name hygiene
+
+
+def stress_names(x, y):
+    t1 = x * y
+    t2 = t1 + x
+    dx = t2 * t2
+    d_x = dx + y
+    dx_1 = m.sin(d_x)
+    x_1 = xp.tanh(dx_1) * x
+    stack = x_1 + t1
+    push = stack * 0.5
+    pop = push - y
+    n_iter = pop * pop
+    k = n_iter + 1.0
+    require_scalar = k * x
+    zeros_like = require_scalar + s(y)
+    unbroadcast = zeros_like * 0.25
+    np = unbroadcast + x  # noqa: F811 - a local named like the module
+    math = np * y  # noqa: F811
+    value = math + t2
+    result = value * 0.5
+    returned = result + x
+    stop = returned * y
+    g = stop + 1.0
+    ans = g * x
+    return ans + dx + y
+
+
+def stress_loop(x, y):
+    acc = 0.0
+    for k in range(3):
+        stack = x * k
+        push = stack + y
+        pop = push * x
+        acc = acc + pop
+        n_iter = acc * 0.1
+        acc = acc + n_iter
+    i = 0
+    while i < 2:
+        dx = acc * 0.5
+        acc = acc + dx * y
+        i = i + 1
+    return acc
+
+
+def stress_arrays(x, w):
+    t1 = xp.tanh(x * w)
+    unbroadcast = t1 + w
+    zeros_like = xp.sum(unbroadcast * unbroadcast)
+    dx = zeros_like * m.exp(0.1)
+    return dx + xp.sum(x)
+
+
+def uses_local_len(x, y):
+    len = x * y  # noqa: A001 - a local shadowing a builtin
+    sum = len + x  # noqa: A001
+    abs = sum * sum  # noqa: A001
+    return abs + len
+
+
+@pytest.mark.parametrize("f, args", [
+    (stress_names, (0.3, -0.7)),
+    (stress_names, (1.1, 0.4)),
+    (stress_loop, (0.3, -0.7)),
+    (uses_local_len, (0.8, -1.3)),
+], ids=["names-1", "names-2", "loop", "local-len"])
+def test_user_names_like_generated_names(f, args):
+    assert_grad_close(f, *args, rtol=RTOL, atol=ATOL)
+    assert_grad_close(f, *args, rtol=RTOL, atol=ATOL, wrt=(1,))
+    ga = srcad.grad(f)(*args)
+    gb = srcad.grad(f, optimize=False)(*args)
+    np.testing.assert_allclose(ga, gb, rtol=1e-12, atol=1e-12)
+
+
+def test_user_names_with_arrays():
+    x = np.array([0.3, -0.5, 1.2])
+    w = np.array([0.7, 0.2, -0.4])
+    gx, gw = srcad.grad(stress_arrays)(x, w)
+    for i, got in enumerate((gx, gw)):
+        for j in range(3):
+            def partial(v, i=i, j=j):
+                args = [x.copy(), w.copy()]
+                args[i][j] = v
+                return stress_arrays(*args)
+            (want,) = numeric_grad(partial, ((x, w)[i][j],), [0])
+            assert abs(got[j] - want) <= ATOL + RTOL * abs(want), (i, j, got[j], want)
+
+
+_counter = itertools.count()
+
+
+@pytest.fixture
+def load(tmp_path):
+    names = []
+
+    def _load(source):
+        name = f"srcad_edge_{next(_counter)}"
+        path = tmp_path / f"{name}.py"
+        path.write_text(textwrap.dedent(source))
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        names.append(name)
+        spec.loader.exec_module(module)
+        return module
+
+    yield _load
+    for name in names:
+        sys.modules.pop(name, None)
+
+
+SHADOWED = """\
+    import math as m
+    from math import exp as e, sin as s
+    import numpy as xp
+
+
+
+    def range(n):  # a global named like a builtin srcad special-cases
+        return (0.5, 1.0, 2.0)
+
+
+    float = 3.0
+    len = 7
+    zip = None
+    sign = -1.0
+    require_scalar = 2.0
+    np = None
+    math = None
+
+
+    def f(x, y):
+        a = x * float
+        for k in range(3):
+            a = a + s(x * k) * y
+        b = e(a * 0.1) * sign
+        return b * require_scalar + m.cos(y) * len
+
+
+    def g(x):
+        acc = 0.0
+        for v in range(3):
+            acc = acc + abs(x) * v
+        return acc + xp.tanh(x)
+
+
+    def h(x):
+        return xp.sum(xp.maximum(x * float, 0.0)) + m.exp(0.5)
+    """
+
+
+def test_shadowed_builtins_and_odd_aliases(load):
+    mod = load(SHADOWED)
+    for args in ((0.3, -0.7), (1.2, 0.5)):
+        assert_grad_close(mod.f, *args, rtol=RTOL, atol=ATOL)
+    assert_grad_close(mod.g, 0.6, rtol=RTOL, atol=ATOL)
+    assert_grad_close(mod.g, -0.6, rtol=RTOL, atol=ATOL)
+    got = srcad.grad(mod.h)(np.array([-1.0, 0.5, 2.0]))
+    np.testing.assert_array_equal(got, [0.0, 3.0, 3.0])
+
+
+def test_module_aliases_in_this_file():
+    def local(x):
+        return m.sin(x) + s(x) + xp.tanh(x)
+
+    got = srcad.grad(local)(0.4)
+    want = 2 * math.cos(0.4) + 1 - math.tanh(0.4) ** 2
+    assert abs(got - want) <= 1e-12
+
+
+# ---------------------------------------------------------------- thread safety
+
+
+def threaded_target(x, y):
+    a = math.sin(x) * y
+    b = a * a + math.exp(-y)
+    return b / (1.0 + x * x)
+
+
+THREAD_SOURCE = """\
+    import math
+
+
+    def f(x, y):
+        a = math.sin(x) * y
+        for k in range(2):
+            a = a * 0.5 + math.tanh(a + k)
+        return a * x + y
+    """
+
+
+@pytest.mark.parametrize("n_threads", [2, 8])
+def test_compile_cache_is_thread_safe(load, n_threads):
+    mod = load(THREAD_SOURCE)  # a fresh function: nothing cached yet
+    barrier = threading.Barrier(n_threads)
+    results, errors = [None] * n_threads, []
+
+    def work(i):
+        try:
+            barrier.wait()
+            results[i] = srcad.grad(mod.f)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(n_threads)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not errors, errors
+    codes = {id(r.__code__) for r in results}
+    assert len(codes) == 1, f"{len(codes)} different compiled gradients for one function"
+    sources = {r.__srcad__.backward_source for r in results}
+    assert len(sources) == 1
+    assert srcad.grad(mod.f).__code__ is results[0].__code__
+    for r in results:
+        got = r(0.3, -0.7)
+        want = numeric_grad(mod.f, (0.3, -0.7), [0, 1])
+        for a, b in zip(got, want, strict=True):
+            assert abs(a - b) <= ATOL + RTOL * abs(b)
+
+
+def test_concurrent_calls_of_one_gradient():
+    g = srcad.grad(threaded_target)
+    want = g(0.3, -0.7)
+    barrier = threading.Barrier(4)
+    out = []
+
+    def work():
+        barrier.wait()
+        out.extend(g(0.3, -0.7) for _ in range(200))
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert len(out) == 800 and all(o == want for o in out)
