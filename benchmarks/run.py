@@ -340,7 +340,8 @@ def _timer(fn, args):
 
 def measure(workloads, repeats, target_s, budget_s, seed=0):
     """Min per-call time of every candidate, interleaved across all workloads."""
-    entries = [(w, name, _timer(fn, w.args)) for w in workloads for name, fn in w.candidates.items()]
+    entries = [(w, name, _timer(fn, w.args))
+               for w in workloads for name, fn in w.candidates.items()]
     numbers = {}
     for w, name, timer in entries:
         n, elapsed = 1, timer.timeit(1)
@@ -437,7 +438,8 @@ def measure_transform(repeats, sizes=TRANSFORM_SIZES, seed=1000):
         # sanity: the last function's gradient is finite and matches the unoptimized one
         g_plain = srcad.grad(f, optimize=False)
         got, plain = g(0.3, 0.7), g_plain(0.3, 0.7)
-        ok = all(math.isclose(u, v, rel_tol=1e-9, abs_tol=1e-12) or (math.isnan(u) and math.isnan(v))
+        ok = all(math.isclose(u, v, rel_tol=1e-9, abs_tol=1e-12)
+                 or (math.isnan(u) and math.isnan(v))
                  for u, v in zip(got, plain, strict=True))
         # cached grad(f): the second call on the same function object
         cached_timer = timeit.Timer("grad(f)", globals={"grad": srcad.grad, "f": f})

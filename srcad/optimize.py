@@ -39,6 +39,13 @@ def _const_number(expr: ir.Expr) -> bool:
     return isinstance(expr, ir.Const) and type(expr.value) in (int, float)
 
 
+def _is_truth(expr: ir.Expr) -> bool:
+    """A value that may be a bool or an int (a comparison, ``sign(x)``): multiplying it by
+    the gradient ``1.0`` is what makes it a float gradient, so that product stays."""
+    return isinstance(expr, ir.Compare | ir.BoolOp | ir.Call) or (
+        isinstance(expr, ir.UnaryOp) and expr.op == "not")
+
+
 def _negated(expr: ir.Expr) -> ir.Expr | None:
     return expr.operand if isinstance(expr, ir.UnaryOp) and expr.op == "-" else None
 
@@ -60,10 +67,10 @@ def _fold_node(expr: ir.Expr) -> ir.Expr:
         value = {"+": left.value + right.value, "-": left.value - right.value,
                  "*": left.value * right.value}[op]
         return ir.Const(value)
-    if op == "*":
-        if _is_const(left, _ONE):
+    if op == "*":  # (a comparison times 1 stays a product: True is not a gradient)
+        if _is_const(left, _ONE) and not _is_truth(right):
             return right
-        if _is_const(right, _ONE):
+        if _is_const(right, _ONE) and not _is_truth(left):
             return left
         if _is_const(left, (-1,)):
             return _fold_node(ir.UnaryOp("-", right))

@@ -40,7 +40,7 @@ def scalar_check(location: Location, function_name: str) -> Callable[[Any], None
 def zeros_like(value: Any) -> Any:
     """The gradient of a parameter the result does not depend on."""
     if isinstance(value, np.ndarray | np.generic):
-        return np.zeros_like(value, dtype=np.result_type(value, np.float64))
+        return np.zeros_like(value, dtype=gradient_dtype(value))
     if isinstance(value, list | tuple):
         return AdjointList(zeros_like(item) for item in value)
     return 0.0
@@ -77,3 +77,18 @@ def fresh_copy(value: Any) -> Any:
     if isinstance(value, list):
         return AdjointList(value)
     return value
+
+
+def gradient_dtype(*values: Any) -> Any:
+    """The dtype of a gradient: the inputs' floating type (float32 stays float32), else float64."""
+    dtype = np.result_type(*values)
+    return dtype if np.issubdtype(dtype, np.inexact) else np.dtype(np.float64)
+
+
+def divide(numerator: Any, denominator: Any) -> Any:
+    """``numerator / denominator``, giving inf or nan at a zero denominator as numpy does
+    (Python floats would raise where the forward code did not)."""
+    try:
+        return numerator / denominator
+    except ZeroDivisionError:
+        return np.float64(numerator) / np.float64(denominator)

@@ -789,13 +789,21 @@ STRAIGHT_KINDS: list[Callable] = [
 #: whose one-sided differences disagree, see test_random_programs.py).
 THRESHOLDS = (0.3183, -0.4142, 0.7071, -1.1547, 0.1234, 1.6180, -0.2718)
 
-_ANP = types.SimpleNamespace(**vars(AMATH))
-_ANP.abs = abs
+def _lifting(fn: Callable, n_lift: int | None = None) -> Callable:
+    """``fn`` on Bounds, also when a constant sub-expression evaluated to a float."""
+    def wrapper(*args):
+        k = len(args) if n_lift is None else n_lift
+        return fn(*(lift(a) if i < k else a for i, a in enumerate(args)))
+    return wrapper
+
+
+_AMATH_LIFTED = types.SimpleNamespace(**{
+    k: (_lifting(v, 1) if callable(v) else v) for k, v in vars(AMATH).items()})
 
 
 def _abstract_namespace(env: dict[str, Bound]) -> dict:
-    namespace = {"math": AMATH, "np": _ANP, "abs": abs,
-                 **{name: h.bound for name, h in HELPERS.items()}}
+    namespace = {"math": _AMATH_LIFTED, "np": _AMATH_LIFTED, "abs": abs,
+                 **{name: _lifting(h.bound) for name, h in HELPERS.items()}}
     namespace.update(env)
     return namespace
 

@@ -425,7 +425,7 @@ def ten_paths(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
     t7 = math.exp(a7)
     t8 = math.tanh(a8)
     t9 = a9 * a9
-    unused = a3 * 2.0  # depends on a3 but never reaches the result
+    unused = a3 * 2.0  # noqa: F841 -- depends on a3 but never reaches the result
     s = t0 + t1 + t2 + t3 + t4 + t5 + t6 + t7 + t8 + t9
     return s
 
@@ -433,7 +433,7 @@ def ten_paths(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
 def mixed_paths(x, y, z):
     u = x * y  # depends on x
     v = z * z  # does not depend on x, reaches the result
-    w = math.sin(x)  # depends on x, never used
+    w = math.sin(x)  # noqa: F841 -- depends on x, never used
     r = u + v
     return r
 
@@ -663,12 +663,27 @@ def _example_cases():
     cases = []
     for path in sorted((ROOT / "examples").glob("*.py")):
         module = _load_example(path.stem)
-        for fname, point in getattr(module, "DEFAULT_POINT", {}).items():
+        for fname in getattr(module, "DEFAULT_POINT", {}):
             cases.append(pytest.param(path.stem, fname, None, id=f"{path.stem}:{fname}"))
-        if path.stem == "mlp_training":  # no DEFAULT_POINT: its data and initial weights
-            cases.append(pytest.param(path.stem, "loss", ("W1", "b1", "W2", "b2"),
-                                      id="mlp_training:loss"))
+        for fname, (wrt, _point) in NO_DEFAULT_POINT.get(path.stem, {}).items():
+            cases.append(pytest.param(path.stem, fname, wrt, id=f"{path.stem}:{fname}"))
     return cases
+
+
+def _mlp_training_point(module):
+    X, y = module.make_spirals(n_per_class=20)
+    return (*module.init_params(n_hidden=8), X, y)
+
+
+def _scipy_fit_point(module):
+    return (np.random.default_rng(3).normal(0.0, 0.5, module.N_FEATURES + 1),)
+
+
+# examples without a DEFAULT_POINT: (wrt, a function of the module making the point)
+NO_DEFAULT_POINT = {
+    "mlp_training": {"loss": (("W1", "b1", "W2", "b2"), _mlp_training_point)},
+    "scipy_fit": {"loss": (None, _scipy_fit_point)},
+}
 
 
 def sum_of_sigmoid_array(z):
@@ -691,8 +706,8 @@ def _example_function(module, fname):
 def _example_point(module, fname):
     if hasattr(module, "DEFAULT_POINT") and fname in module.DEFAULT_POINT:
         return tuple(module.DEFAULT_POINT[fname])
-    X, y = module.make_spirals(n_per_class=20)
-    return (*module.init_params(n_hidden=8), X, y)
+    stem = module.__name__.removeprefix("srcad_examples_")
+    return NO_DEFAULT_POINT[stem][fname][1](module)
 
 
 def assert_same_gradient(a, b, rel=REL):

@@ -38,7 +38,9 @@ def _expand(g: Any, x: Any, axis: Any, keepdims: bool) -> Any:
 
 def sum_grad(g: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """Adjoint of ``np.sum(x, axis, keepdims=keepdims)``: ``g`` spread over the summed axes."""
-    out = np.empty(np.shape(x), dtype=np.result_type(g, np.float64))
+    from ..runtime import gradient_dtype
+
+    out = np.empty(np.shape(x), dtype=gradient_dtype(g, x))
     out[...] = _expand(g, x, axis, keepdims)
     return out
 

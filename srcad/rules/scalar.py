@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 
+from ..runtime import divide
 from .numpy_grads import sign
 from .table import Scatter, defrule
 
@@ -38,7 +39,7 @@ UNARY = {
     "log1p": "g / (1 + x)",
     "log2": "g / (x * {m}.log(2))",
     "log10": "g / (x * {m}.log(10))",
-    "sqrt": "g / (2 * ans)",
+    "sqrt": "divide(g, 2 * ans)",  # inf at 0 (not a ZeroDivisionError)
     "sin": "{m}.cos(x) * g",
     "cos": "-{m}.sin(x) * g",
     "tan": "(1 + ans * ans) * g",
@@ -59,7 +60,7 @@ SIGMOID = "(1 - ans) * ans * g"
 
 def define_family(module_name: str, module: object, spelled: dict[str, str]) -> None:
     """Rules for ``module``'s elementwise functions; ``spelled`` renames (asin→arcsin)."""
-    env = {module_name: module}
+    env = {module_name: module, "divide": divide}
     for name, template in UNARY.items():
         attr = spelled.get(name, name)
         if hasattr(module, attr):
