@@ -180,30 +180,33 @@ def prune_saves(fn: ir.Function, backward_header: str) -> ir.Function:
     return fn.with_body(body[:insert_at] + starts + body[insert_at:])
 
 
-def scalar_guards(fn: ir.Function, activity: Activity) -> tuple[str, ...] | None:
-    """Parameters whose being Python floats proves that no gradient needs un-broadcasting.
-
-    Returns the parameters to check at run time, or ``None`` when that cannot be proved
-    (the function builds arrays, indexes, reduces, reads array globals...). Values made
-    by elementwise gates from scalars are scalars; a name is a scalar when every one of
-    its definitions is (a greatest fixed point, for values carried around loops).
-    """
-    definitions: dict[str, list[ir.Assign]] = {}
+def _definitions(fn: ir.Function) -> dict[str, list[ir.Assign]]:
+    found: dict[str, list[ir.Assign]] = {}
     for stmt in ir.walk(fn.body):
         if isinstance(stmt, ir.Assign):
-            definitions.setdefault(stmt.target, []).append(stmt)
-    # numbers held by globals count as scalars too (checked at run time like parameters)
-    numbers = {n for n, v in fn.free_objects.items() if type(v) in (float, int)}
-    scalars = set(definitions) | set(fn.params) | numbers
+            found.setdefault(stmt.target, []).append(stmt)
+    return found
 
-    def scalar_operands(stmt: ir.Assign) -> bool:
-        return all(isinstance(o, ir.Const) and isinstance(o.value, int | float)
-                   or isinstance(o, ir.Name) and o.id in scalars for o in stmt.operands)
+
+def _numeric_globals(fn: ir.Function) -> set[str]:
+    """Globals holding numbers: scalars too, checked at run time like parameters."""
+    return {n for n, v in fn.free_objects.items() if type(v) in (float, int)}
+
+
+def scalar_names(fn: ir.Function) -> set[str]:
+    """Names that are Python numbers whenever the parameters and numeric globals are.
+
+    Values made by elementwise gates from scalars are scalars; a name is a scalar when
+    every one of its definitions is (a greatest fixed point, for loop-carried values).
+    """
+    definitions = _definitions(fn)
+    scalars = set(definitions) | set(fn.params) | _numeric_globals(fn)
 
     def scalar_definition(stmt: ir.Assign) -> bool:
         if stmt.rule is None or not (stmt.rule.elementwise or stmt.rule.name == "copy"):
             return isinstance(stmt.value, ir.Const) and isinstance(stmt.value.value, int | float)
-        return scalar_operands(stmt)
+        return all(isinstance(o, ir.Const) and isinstance(o.value, int | float)
+                   or isinstance(o, ir.Name) and o.id in scalars for o in stmt.operands)
 
     changed = True
     while changed:
@@ -212,6 +215,25 @@ def scalar_guards(fn: ir.Function, activity: Activity) -> tuple[str, ...] | None
             if name in scalars and not all(scalar_definition(s) for s in stmts):
                 scalars.discard(name)
                 changed = True
+    return scalars
+
+
+def scalar_guards(fn: ir.Function, activity: Activity) -> tuple[str, ...] | None:
+    """Parameters whose being Python floats proves that no gradient needs un-broadcasting.
+
+    Returns the parameters to check at run time, or ``None`` when that cannot be proved
+    (the function builds arrays, indexes, reduces, reads array globals...). Values made
+    by elementwise gates from scalars are scalars; a name is a scalar when every one of
+    its definitions is (a greatest fixed point, for values carried around loops).
+    """
+    definitions = _definitions(fn)
+    numbers = _numeric_globals(fn)
+    scalars = scalar_names(fn)
+
+    def scalar_operands(stmt: ir.Assign) -> bool:
+        return all(isinstance(o, ir.Const) and isinstance(o.value, int | float)
+                   or isinstance(o, ir.Name) and o.id in scalars for o in stmt.operands)
+
     broadcasting = [s for s in ir.walk(fn.body) if isinstance(s, ir.Assign) and s.rule is not None
                     and s.rule.broadcasting and activity.is_active(s.target)]
     if not all(scalar_operands(s) for s in broadcasting):

@@ -24,6 +24,7 @@ from .lower import lower
 from .optimize import free_memory
 from .optimize import optimize as optimize_function
 from .reverse import ARRAY_VERSION, array_version_name, reverse
+from .subset import check_supported
 
 Wrt = int | str | Sequence[int | str] | None
 
@@ -193,6 +194,7 @@ def build(f: Callable, wrt: Wrt, mode: str, optimize: bool) -> Gradient:
                 and cached.user_function.__globals__ is getattr(f, "__globals__", None):
             return cached
         source = read_function(f, used_at=_call_site())
+        check_supported(source)  # what cannot be read is reported before wrt is looked at
         wrt_names = _resolve_wrt(source, wrt)
         forward = lower(source)
         if mode == "jvp":

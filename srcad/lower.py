@@ -12,6 +12,7 @@ import ast
 import builtins
 import contextlib
 import functools
+import inspect
 import types
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -621,6 +622,10 @@ class Lowerer:
             if nested is not None:
                 return self.inline_nested(scope, node, *nested, target)
             callee = self.static_object(scope, node.func)
+            if inspect.isgeneratorfunction(callee):
+                raise self.error(scope, node, f"`{callee.__name__}` is a generator: srcad cannot "
+                                 "differentiate through yield", "build a list or an array and "
+                                 "loop over it, or loop over range(...)")
             if isinstance(callee, functools.partial) and isinstance(callee.func, types.FunctionType) \
                     and not self.table.has_callable(callee.func):
                 return self.inline(scope, node, callee.func, target, partial=callee)

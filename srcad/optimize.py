@@ -249,7 +249,7 @@ def _drop_empty_headers(body: list[ir.Stmt]) -> list[ir.Stmt]:
 def optimize(fn: ir.Function) -> ir.Function:
     """Fold, propagate copies and remove dead code until nothing changes."""
     body = list(fn.body)
-    for _ in range(10):
+    for _ in range(5):  # enough for chains of copies; each round is linear in the code
         before = body
         body = fold_statements(body)
         body = propagate_copies(body)

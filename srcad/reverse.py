@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 
 from . import ir
-from .analyze import Activity, prune_saves, protect_aliases
-from .errors import NoRuleError, NonScalarOutputError
+from .analyze import Activity, prune_saves, protect_aliases, scalar_names
+from .errors import NoRuleError, NonScalarOutputError, raise_all
 from .names import NameAllocator
 from .rules.table import Scatter
 from .rules import numpy_grads
@@ -54,6 +54,7 @@ class _Builder:
         self.pop = self.names.fresh("pop")
         self.integer_names = {s.index for s in ir.walk(fn.body) if isinstance(s, ir.Loop) and s.index}
         self.top_level = {s.target for s in fn.body if isinstance(s, ir.Assign)} - set(fn.params)
+        self.problems: list[NoRuleError] = []
         self.definitions = _definition_counts(fn.body)
         self.shapes: dict[str, str] = {}
         # in-place writes, and where statements stand, to catch reads of overwritten values
@@ -154,7 +155,8 @@ class _Builder:
                 written.discard(adjoint)
             return restore
         if stmt.rule is None:
-            raise no_rule_error(stmt)
+            self.problems.append(no_rule_error(stmt))  # all of them are reported together
+            return restore
         out: list[ir.Stmt] = []
         g: ir.Expr = ir.Name(adjoint)
         ans: ir.Expr = ir.Name(stmt.target)
@@ -421,7 +423,8 @@ def reverse(
         ir.Assign(builder.pop, ir.Attr(ir.Name(builder.stack), "pop")),
         *builder.forward_block(forward, 0),
     ]
-    if isinstance(result, ir.Name):
+    # the float version's result is a number by construction: no check needed there
+    if isinstance(result, ir.Name) and not (scalar_guards and result.id in scalar_names(fn)):
         check = builder.bind("require_scalar", scalar_check(result_stmt.loc, fn.name))
         body.append(ir.Effect(ir.Call(ir.Name(check), (result,))))
     value = result
@@ -436,6 +439,7 @@ def reverse(
         backward.append(ir.Comment("gradient at the top", header=True))
         backward.append(builder.contribute(result.id, ir.Const(1.0), written, 0))
     backward += builder.reverse_block(forward, written, 0)
+    raise_all(builder.problems)
 
     gradients: list[ir.Expr] = []
     for param in wrt:

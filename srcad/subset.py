@@ -4,8 +4,9 @@ function is reported at once, each at its own line, with what to write instead."
 from __future__ import annotations
 
 import ast
+import types
 
-from .errors import SrcadError, UnsupportedSyntaxError, raise_all
+from .errors import NoRuleError, SrcadError, UnsupportedSyntaxError, raise_all
 from .frontend import FunctionSource
 from .pyexpr import BINOPS, UNARYOPS
 
@@ -76,7 +77,8 @@ class _Checker(ast.NodeVisitor):
         if body and _is_docstring(body[0]):
             body = body[1:]
         self.check_block(body)
-        if not _always_returns(body):
+        is_generator = any(isinstance(n, ast.Yield | ast.YieldFrom) for n in ast.walk(fn))
+        if not is_generator and not _always_returns(body):
             self.refuse(fn, f"{fn.name} does not return a value on every path",
                         "end the function (and every branch that stops early) with "
                         "`return <expression>`")
@@ -131,7 +133,9 @@ class _Checker(ast.NodeVisitor):
         elif isinstance(stmt, ast.Pass):
             pass
         elif isinstance(stmt, ast.Expr):
-            if isinstance(stmt.value, ast.Call):
+            if isinstance(stmt.value, ast.Yield | ast.YieldFrom | ast.Await):
+                self.visit(stmt.value)  # reported as what it is (a generator, ...)
+            elif isinstance(stmt.value, ast.Call):
                 self.visit(stmt.value)  # allowed for srcad's own run-time checks (see lower)
             elif not _is_docstring(stmt):
                 self.refuse(stmt, "a bare expression statement has no effect on the result",
@@ -198,13 +202,11 @@ class _Checker(ast.NodeVisitor):
 
 def _always_returns(body: list[ast.stmt]) -> bool:
     """Every path through ``body`` ends in ``return`` (loops may not be entered)."""
-    if not body:
-        return False
-    last = body[-1]
-    if isinstance(last, ast.Return):
-        return True
-    if isinstance(last, ast.If):
-        return _always_returns(last.body) and _always_returns(last.orelse)
+    for stmt in body:  # (code after a return is reported on its own)
+        if isinstance(stmt, ast.Return):
+            return True
+        if isinstance(stmt, ast.If) and _always_returns(stmt.body) and _always_returns(stmt.orelse):
+            return True
     return False
 
 
@@ -223,8 +225,40 @@ def _op_symbol(op: ast.AST) -> str:
     return symbols.get(type(op), type(op).__name__)
 
 
+def _calls_without_rules(source: FunctionSource) -> list[SrcadError]:
+    """Calls of compiled functions that have no derivative rule (each is an error if its
+    result needs a gradient; only reported together with other problems)."""
+    from .rules import TABLE  # (the table is data; importing it here avoids a cycle)
+
+    found: list[SrcadError] = []
+    for node in ast.walk(source.node):
+        if not isinstance(node, ast.Call):
+            continue
+        func, chain = node.func, []
+        while isinstance(func, ast.Attribute):
+            chain.append(func.attr)
+            func = func.value
+        if not isinstance(func, ast.Name):
+            continue
+        obj = source.lookup(func.id)
+        for attr in reversed(chain):
+            obj = getattr(obj, attr, None)
+        numeric = str(getattr(obj, "__module__", None) or type(obj).__module__).split(".")[0] \
+            in ("math", "cmath", "numpy", "scipy")
+        if numeric and callable(obj) and not isinstance(obj, type | types.FunctionType) \
+                and not TABLE.has_callable(obj):
+            name = ".".join([func.id, *reversed(chain)])
+            found.append(NoRuleError(
+                f"`{name}` has no derivative rule and no Python source srcad can read",
+                "register one with srcad.defrule or srcad.defgrad", source.location(node)))
+    return found
+
+
 def check_supported(source: FunctionSource) -> None:
-    """Raise one :class:`UnsupportedSyntaxError` listing every unsupported construct."""
+    """Raise one :class:`UnsupportedSyntaxError` listing every unsupported construct
+    (and, alongside them, calls that have no derivative rule)."""
     checker = _Checker(source)
     checker.check_function(source.node)
+    if checker.problems:
+        checker.problems += _calls_without_rules(source)
     raise_all(checker.problems)

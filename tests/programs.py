@@ -820,7 +820,7 @@ def abstract_exec(stmts: list[ast.stmt], env: dict[str, Bound]) -> dict[str, Bou
     out = dict(env)
     for name in _assigned_names(stmts):
         out.pop(name, None)
-        out[name] = namespace[name]
+        out[name] = lift(namespace[name])
     return out
 
 
@@ -907,9 +907,10 @@ def s_for(draw, ctx: Context) -> list[ast.stmt] | None:
         env["i"] = Bound.const(float(it))
         env = abstract_exec(body, env)
     env.pop("i")
-    # names first assigned in the body exist after the loop (n >= 1)
+    # names first assigned in the body are not read after the loop: srcad refuses that
+    # ("used before it is assigned": it does not use the constant trip count n >= 1)
     for name, bound in env.items():
-        if name not in ctx.env or ctx.env[name] is not bound:
+        if name in ctx.env and ctx.env[name] is not bound:
             ctx.bind(name, bound)
     loop = ast.For(_name("i"), ast.Call(ast.Name("range", ast.Load()), [ast.Constant(n)], []),
                    body, [])
@@ -958,6 +959,8 @@ def s_numpy(draw, ctx: Context) -> list[ast.stmt] | None:
     hence for their mean."""
     sub = Context(ctx.params, NUMPY_EXPRESSION_KINDS, dict(ctx.env), ctx.max_depth)
     val = sub.expr(draw, draw(st.integers(1, 3)))
+    if any(isinstance(n, ast.Name) and n.id in HELPERS for n in ast.walk(val.node)):
+        return None  # the helpers call math.*, which takes no arrays
     names = [n.id for n in ast.walk(val.node) if isinstance(n, ast.Name) and n.id in ctx.env]
     names = list(dict.fromkeys(names))
     if not names:
@@ -974,8 +977,8 @@ def s_numpy(draw, ctx: Context) -> list[ast.stmt] | None:
         arrays[name] = _const_array(shape, lo, 1.0)
         scaled[name] = ctx.env[name] * Bound(lo, 1.0, 0.0)
     node = _ToNumpy(arrays).visit(copy.deepcopy(val.node))
-    bound = eval(compile(ast.fix_missing_locations(ast.Expression(val.node)),  # noqa: S307
-                         "<abstract>", "eval"), _abstract_namespace(scaled))
+    bound = lift(eval(compile(ast.fix_missing_locations(ast.Expression(val.node)),  # noqa: S307
+                              "<abstract>", "eval"), _abstract_namespace(scaled)))
     size = math.prod(result_shape)
     if draw(st.booleans()):
         reduced = ast.Call(ast.Attribute(ast.Name("np", ast.Load()), "mean", ast.Load()),
