@@ -196,7 +196,7 @@ def build(f: Callable, wrt: Wrt, mode: str, optimize: bool) -> Gradient:
         source = read_function(f, used_at=_call_site())
         check_supported(source)  # what cannot be read is reported before wrt is looked at
         wrt_names = _resolve_wrt(source, wrt)
-        forward = lower(source)
+        forward = lower(source, checked=True)
         if mode == "jvp":
             variants = [forward_mode(forward, activity(forward, forward.params + forward.kwonly))]
         else:

@@ -84,8 +84,12 @@ def _assigned_names(fn: ast.FunctionDef) -> set[str]:
 
 
 def _all_names(fn: ast.FunctionDef) -> set[str]:
-    names = {node.id for node in ast.walk(fn) if isinstance(node, ast.Name)}
-    names.update(a.arg for a in ast.walk(fn) if isinstance(a, ast.arg))
+    names: set[str] = set()
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Name):
+            names.add(node.id)
+        elif isinstance(node, ast.arg):
+            names.add(node.arg)
     return names
 
 
@@ -1010,9 +1014,11 @@ def _short(filename: str) -> str:
     return filename.rsplit("/", 1)[-1]
 
 
-def lower(source: FunctionSource, table: RuleTable = TABLE) -> ir.Function:
-    """The forward listing of ``source`` (checked against the supported subset first)."""
-    check_supported(source)
+def lower(source: FunctionSource, table: RuleTable = TABLE, *, checked: bool = False) -> ir.Function:
+    """The forward listing of ``source`` (checked against the supported subset first,
+    unless the caller already did: ``checked=True``)."""
+    if not checked:
+        check_supported(source)
     return Lowerer(source, table).lower_root()
 
 
