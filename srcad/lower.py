@@ -691,17 +691,16 @@ class Lowerer:
 
     def static_object(self, scope: Scope, node: ast.expr) -> Any:
         """The object a global Name/Attribute chain denotes, or ``_NOT_STATIC``."""
-        if isinstance(node, ast.Name):
-            if node.id in scope.local_names:
-                return _NOT_STATIC
-            obj = scope.source.lookup(node.id)
-            return _NOT_STATIC if obj is MISSING else obj
-        if isinstance(node, ast.Attribute):
-            base = self.static_object(scope, node.value)
-            if base is _NOT_STATIC or not isinstance(base, types.ModuleType | type):
-                return _NOT_STATIC
-            return getattr(base, node.attr, _NOT_STATIC)
-        return _NOT_STATIC
+        chain: list[str] = []
+        while isinstance(node, ast.Attribute):
+            chain.append(node.attr)
+            node = node.value
+        if not isinstance(node, ast.Name):
+            return _NOT_STATIC
+        expr: ir.Expr = ir.Name(node.id)
+        for attr in reversed(chain):
+            expr = ir.Attr(expr, attr)
+        return self.resolve_raw(scope, expr)
 
     def free_reference(self, scope: Scope, spelled: ir.Expr) -> ir.Expr:
         """How generated code refers to a free name (global, closure, builtin) of ``scope``."""
@@ -809,6 +808,8 @@ class Lowerer:
         return None, {}
 
     def resolve_raw(self, scope: Scope, expr: ir.Expr) -> Any:
+        """The object a Name/Attr chain of globals denotes (attributes of modules and
+        classes only: reading others could run code), or ``_NOT_STATIC``."""
         if isinstance(expr, ir.Name):
             if expr.id in scope.local_names:
                 return _NOT_STATIC
@@ -816,7 +817,9 @@ class Lowerer:
             return _NOT_STATIC if obj is MISSING else obj
         if isinstance(expr, ir.Attr):
             base = self.resolve_raw(scope, expr.value)
-            return _NOT_STATIC if base is _NOT_STATIC else getattr(base, expr.attr, _NOT_STATIC)
+            if base is _NOT_STATIC or not isinstance(base, types.ModuleType | type):
+                return _NOT_STATIC
+            return getattr(base, expr.attr, _NOT_STATIC)
         return _NOT_STATIC
 
     def spell(self, scope: Scope, raw: ir.Expr, replacements: dict[int, ir.Expr]) -> ir.Expr:
