@@ -8,8 +8,6 @@ style of a hand-written backprop listing, and compiles it.
 from . import rules  # noqa: F401  (loads the derivative table)
 from .api import check_grad, grad, numeric_grad, show, value_and_grad
 from .custom import defgrad, stop_gradient
-from .export import ExportError, export
-from .higher import hessian, hvp, jacobian, jvp
 from .errors import (
     NonScalarOutputError,
     NoRuleError,
@@ -18,13 +16,31 @@ from .errors import (
     UnsupportedSyntaxError,
     WrtError,
 )
+from .export import ExportError, export
+from .higher import hessian, hvp, jacobian, jvp
 from .rules.table import defrule
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "grad", "value_and_grad", "check_grad", "show", "numeric_grad", "defrule",
-    "defgrad", "stop_gradient", "jvp", "jacobian", "hessian", "hvp", "export", "ExportError",
-    "SrcadError", "SourceError", "UnsupportedSyntaxError", "NoRuleError",
-    "NonScalarOutputError", "WrtError",
+    "grad",
+    "value_and_grad",
+    "check_grad",
+    "show",
+    "numeric_grad",
+    "defrule",
+    "defgrad",
+    "stop_gradient",
+    "jvp",
+    "jacobian",
+    "hessian",
+    "hvp",
+    "export",
+    "ExportError",
+    "SrcadError",
+    "SourceError",
+    "UnsupportedSyntaxError",
+    "NoRuleError",
+    "NonScalarOutputError",
+    "WrtError",
 ]

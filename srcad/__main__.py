@@ -65,14 +65,17 @@ def load_target(target: str) -> tuple[Any, Any]:
         raise UsageError(f"importing {path_text} raised {_describe(exc)}") from None
     function = getattr(module, func_name, None)
     if function is None:
-        names = sorted(n for n, v in vars(module).items()
-                       if inspect.isfunction(v) and v.__module__ == module_name
-                       and not n.startswith("_"))
-        raise UsageError(f"{path_text} has no function {func_name!r}"
-                         + (f" (it has {', '.join(names)})" if names else ""))
+        names = sorted(
+            n
+            for n, v in vars(module).items()
+            if inspect.isfunction(v) and v.__module__ == module_name and not n.startswith("_")
+        )
+        raise UsageError(
+            f"{path_text} has no function {func_name!r}"
+            + (f" (it has {', '.join(names)})" if names else "")
+        )
     if not callable(function):
-        raise UsageError(f"{path_text}:{func_name} is a {type(function).__name__}, "
-                         "not a function")
+        raise UsageError(f"{path_text}:{func_name} is a {type(function).__name__}, not a function")
     return module, function
 
 
@@ -90,20 +93,32 @@ def _parameters(function: Any) -> list[inspect.Parameter]:
 
 def default_point(module: Any, function: Any, at: str | None) -> tuple[Any, ...]:
     """``--at``, else the module's ``DEFAULT_POINT[name]``, else 0.5 for every parameter."""
-    required = [p for p in _parameters(function) if p.default is inspect.Parameter.empty
-                and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    required = [
+        p
+        for p in _parameters(function)
+        if p.default is inspect.Parameter.empty
+        and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+    ]
     if at:
         try:
             point = tuple(float(v) for v in at.split(","))
         except ValueError:
             raise UsageError(f"--at takes numbers separated by commas, got {at!r}") from None
-        positional = [p for p in _parameters(function)
-                      if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        positional = [
+            p
+            for p in _parameters(function)
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
         if not len(required) <= len(point) <= len(positional):
-            wanted = (str(len(required)) if len(required) == len(positional)
-                      else f"{len(required)} to {len(positional)}")
-            raise UsageError(f"--at gives {len(point)} value(s), but {function.__name__} "
-                             f"takes {wanted} ({', '.join(p.name for p in positional)})")
+            wanted = (
+                str(len(required))
+                if len(required) == len(positional)
+                else f"{len(required)} to {len(positional)}"
+            )
+            raise UsageError(
+                f"--at gives {len(point)} value(s), but {function.__name__} "
+                f"takes {wanted} ({', '.join(p.name for p in positional)})"
+            )
         return point
     points = getattr(module, "DEFAULT_POINT", {})
     if isinstance(points, dict) and function.__name__ in points:
@@ -119,8 +134,12 @@ def _wrt(text: str | None) -> tuple[str, ...] | None:
 
 
 #: ANSI colours for the listings (only on a terminal, and never when NO_COLOR is set).
-COLOURS = {"keyword": "\033[1;35m", "comment": "\033[2;32m", "number": "\033[36m",
-           "string": "\033[33m"}
+COLOURS = {
+    "keyword": "\033[1;35m",
+    "comment": "\033[2;32m",
+    "number": "\033[36m",
+    "string": "\033[33m",
+}
 RESET = "\033[0m"
 
 
@@ -141,8 +160,9 @@ def highlight(source: str) -> str:
     try:
         for token in tokenize.generate_tokens(io.StringIO(source).readline):
             kind = None
-            if token.type == tokenize.NAME and (keyword.iskeyword(token.string)
-                                                or token.string in ("True", "False", "None")):
+            if token.type == tokenize.NAME and (
+                keyword.iskeyword(token.string) or token.string in ("True", "False", "None")
+            ):
                 kind = "keyword"
             elif token.type == tokenize.COMMENT:
                 kind = "comment"
@@ -201,8 +221,10 @@ def _evaluate(function: Any, gradient: Any, point: tuple[Any, ...]) -> tuple[Any
     except SrcadError:
         raise
     except Exception as exc:
-        raise UsageError(f"the gradient of {function.__name__} at ({format_point(point)}) "
-                         f"raised {_describe(exc)}") from None
+        raise UsageError(
+            f"the gradient of {function.__name__} at ({format_point(point)}) "
+            f"raised {_describe(exc)}"
+        ) from None
     return values if len(gradient.__srcad__.wrt) > 1 else (values,)
 
 
@@ -231,18 +253,26 @@ def _show(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def _check_rows(function: Any, gradient: Any, point: tuple[Any, ...], values: tuple[Any, ...],
-                eps: float = 1e-6, rtol: float = 1e-5, atol: float = 1e-8):
+def _check_rows(
+    function: Any,
+    gradient: Any,
+    point: tuple[Any, ...],
+    values: tuple[Any, ...],
+    eps: float = 1e-6,
+    rtol: float = 1e-5,
+    atol: float = 1e-8,
+):
     positional = [p.name for p in _parameters(function)]
     rows, failed = [], False
     for name, ours in zip(gradient.__srcad__.wrt, values, strict=True):
-        if name not in positional[:len(point)]:
+        if name not in positional[: len(point)]:
             continue  # a keyword-only parameter: not checked numerically
         try:
             theirs = numeric_grad(function, point, positional.index(name), eps)
         except Exception as exc:
-            raise UsageError(f"{function.__name__} at ({format_point(point)}) raised "
-                             f"{_describe(exc)}") from None
+            raise UsageError(
+                f"{function.__name__} at ({format_point(point)}) raised {_describe(exc)}"
+            ) from None
         ours_arr = np.asarray(ours, dtype=float)
         theirs_arr = np.asarray(theirs, dtype=float)
         error = float(np.max(np.abs(ours_arr - theirs_arr))) if ours_arr.size else 0.0
@@ -266,13 +296,18 @@ def _check(args: argparse.Namespace) -> int:
     point = default_point(module, function, args.at)
     values = _evaluate(function, gradient, point)
     rows, failed = _check_rows(function, gradient, point, values, args.eps, args.rtol, args.atol)
-    print(f"# {function.__name__}({format_point(point)}): srcad's gradient vs central "
-          f"differences (eps={args.eps}, rtol={args.rtol}, atol={args.atol})")
+    print(
+        f"# {function.__name__}({format_point(point)}): srcad's gradient vs central "
+        f"differences (eps={args.eps}, rtol={args.rtol}, atol={args.atol})"
+    )
     print(f"{'param':>10}  {'srcad':>20}  {'numeric':>20}  {'abs error':>10}  status")
     for name, ours, theirs, error, status in rows:
         print(f"{name:>10}  {_cell(ours):>20}  {_cell(theirs):>20}  {error:>10.3g}  {status}")
-    print("# FAIL: the gradient differs from central differences" if failed
-          else "# ok: the gradient matches central differences")
+    print(
+        "# FAIL: the gradient differs from central differences"
+        if failed
+        else "# ok: the gradient matches central differences"
+    )
     return 1 if failed else 0
 
 
@@ -295,27 +330,42 @@ def _export(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="srcad", description="Source-transformation automatic differentiation: print, "
-        "check or export the gradient srcad generates for a function in a file.")
+        prog="srcad",
+        description="Source-transformation automatic differentiation: print, "
+        "check or export the gradient srcad generates for a function in a file.",
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    show = commands.add_parser("show", help="print the forward listing, the generated "
-                               "gradient, and the gradient at a point")
+    show = commands.add_parser(
+        "show",
+        help="print the forward listing, the generated gradient, and the gradient at a point",
+    )
     check = commands.add_parser("check", help="compare the gradient with central differences")
-    export = commands.add_parser("export", help="write the generated gradient as a standalone "
-                                 "module that does not need srcad")
+    export = commands.add_parser(
+        "export",
+        help="write the generated gradient as a standalone module that does not need srcad",
+    )
     for sub in (show, check, export):
         sub.add_argument("target", metavar="FILE:FUNC", help="e.g. examples/sigmoid_gate.py:f")
-        sub.add_argument("--wrt", help="parameters to differentiate, e.g. x,y (default: all "
-                         "positional parameters)")
+        sub.add_argument(
+            "--wrt",
+            help="parameters to differentiate, e.g. x,y (default: all positional parameters)",
+        )
     for sub in (show, check):
-        sub.add_argument("--at", help="the point, e.g. 3.0,-4.0 (default: the file's "
-                         "DEFAULT_POINT[FUNC], else 0.5 for every parameter)")
+        sub.add_argument(
+            "--at",
+            help="the point, e.g. 3.0,-4.0 (default: the file's "
+            "DEFAULT_POINT[FUNC], else 0.5 for every parameter)",
+        )
     which = show.add_mutually_exclusive_group()
     which.add_argument("--forward", action="store_true", help="only the forward listing")
     which.add_argument("--backward", action="store_true", help="only the generated gradient")
-    show.add_argument("--color", "--colour", choices=("auto", "always", "never"),
-                      default="auto", help="syntax colours: auto (on a terminal, unless "
-                      "NO_COLOR is set), always or never")
+    show.add_argument(
+        "--color",
+        "--colour",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="syntax colours: auto (on a terminal, unless NO_COLOR is set), always or never",
+    )
     check.add_argument("--eps", type=float, default=1e-6, help="central-difference step")
     check.add_argument("--rtol", type=float, default=1e-5)
     check.add_argument("--atol", type=float, default=1e-8)

@@ -41,8 +41,9 @@ def activity(fn: ir.Function, wrt: tuple[str, ...]) -> Activity:
     Flow-insensitive, iterated to a fixed point so that values carried around loops
     are found whatever the statement order.
     """
-    assigns = [(s.target, _differentiable_inputs(s)) for s in ir.walk(fn.body)
-               if isinstance(s, ir.Assign)]
+    assigns = [
+        (s.target, _differentiable_inputs(s)) for s in ir.walk(fn.body) if isinstance(s, ir.Assign)
+    ]
     varied = set(wrt)
     changed = True
     while changed:
@@ -79,25 +80,34 @@ def is_alias(value: ir.Expr, fresh_calls: frozenset[str] = frozenset()) -> bool:
     return True
 
 
-def _aliases_within(stmts: tuple[ir.Stmt, ...] | list[ir.Stmt],
-                    fresh_calls: frozenset[str]) -> set[str]:
+def _aliases_within(
+    stmts: tuple[ir.Stmt, ...] | list[ir.Stmt], fresh_calls: frozenset[str]
+) -> set[str]:
     found: set[str] = set()
     for stmt in ir.walk(stmts):
-        if isinstance(stmt, ir.Adjoint) and not stmt.accumulate \
-                and is_alias(stmt.value, fresh_calls):
+        if (
+            isinstance(stmt, ir.Adjoint)
+            and not stmt.accumulate
+            and is_alias(stmt.value, fresh_calls)
+        ):
             found.add(stmt.target)
             if isinstance(stmt.value, ir.Name):
                 found.add(stmt.value.id)
     return found
 
 
-def protect_aliases(body: list[ir.Stmt], copy_name: str, fresh_calls: frozenset[str] = frozenset(),
-                    aliased: set[str] | None = None) -> list[ir.Stmt]:
+def protect_aliases(
+    body: list[ir.Stmt],
+    copy_name: str,
+    fresh_calls: frozenset[str] = frozenset(),
+    aliased: set[str] | None = None,
+) -> list[ir.Stmt]:
     """Rewrite in-place updates of adjoints that may share their object with another name.
 
     ``+=`` and ``d[i] += g`` update a numpy array (or list) in place; after ``dx = dxpy``
     that would change ``dxpy`` too. ``d += c`` becomes ``d = d + c``; an item update is
-    preceded by a copy (``copy_name`` is bound to :func:`srcad.runtime.fresh_copy`). Inside branches and loops every alias made anywhere in the block
+    preceded by a copy (``copy_name`` is bound to :func:`srcad.runtime.fresh_copy`).
+    Inside branches and loops every alias made anywhere in the block
     counts (conservatively) from the block's start.
     """
     aliased = set() if aliased is None else aliased
@@ -105,8 +115,12 @@ def protect_aliases(body: list[ir.Stmt], copy_name: str, fresh_calls: frozenset[
     for stmt in body:
         if isinstance(stmt, ir.Adjoint):
             if stmt.accumulate and stmt.target in aliased:
-                stmt = ir.Adjoint(stmt.target, ir.BinOp("+", ir.Name(stmt.target), stmt.value),
-                                  accumulate=False, tag=stmt.tag)
+                stmt = ir.Adjoint(
+                    stmt.target,
+                    ir.BinOp("+", ir.Name(stmt.target), stmt.value),
+                    accumulate=False,
+                    tag=stmt.tag,
+                )
             if not stmt.accumulate:
                 if is_alias(stmt.value, fresh_calls):
                     aliased.add(stmt.target)
@@ -115,18 +129,33 @@ def protect_aliases(body: list[ir.Stmt], copy_name: str, fresh_calls: frozenset[
                 else:
                     aliased.discard(stmt.target)
         elif isinstance(stmt, ir.AdjointItem) and stmt.target in aliased:
-            out.append(ir.Adjoint(stmt.target, ir.Call(ir.Name(copy_name), (ir.Name(stmt.target),)),
-                                  tag=stmt.tag))
+            out.append(
+                ir.Adjoint(
+                    stmt.target, ir.Call(ir.Name(copy_name), (ir.Name(stmt.target),)), tag=stmt.tag
+                )
+            )
             aliased.discard(stmt.target)
         elif isinstance(stmt, ir.If | ir.Loop):
             aliased |= _aliases_within([stmt], fresh_calls)
-            blocks = [tuple(protect_aliases(list(b), copy_name, fresh_calls, set(aliased)))
-                      for b in ir.blocks_of(stmt)]
+            blocks = [
+                tuple(protect_aliases(list(b), copy_name, fresh_calls, set(aliased)))
+                for b in ir.blocks_of(stmt)
+            ]
             if isinstance(stmt, ir.If):
                 stmt = ir.If(stmt.test, blocks[0], blocks[1], stmt.tag, stmt.loc)
             else:
-                stmt = ir.Loop(blocks[1], stmt.index, stmt.iterable, blocks[0], stmt.cond,
-                               stmt.counter, stmt.exit_flag, stmt.carried, stmt.tag, stmt.loc)
+                stmt = ir.Loop(
+                    blocks[1],
+                    stmt.index,
+                    stmt.iterable,
+                    blocks[0],
+                    stmt.cond,
+                    stmt.counter,
+                    stmt.exit_flag,
+                    stmt.carried,
+                    stmt.tag,
+                    stmt.loc,
+                )
         out.append(stmt)
     return out
 
@@ -139,12 +168,26 @@ def _map_blocks(body: tuple[ir.Stmt, ...], fn) -> tuple[ir.Stmt, ...]:
             continue
         stmt = replaced
         if isinstance(stmt, ir.If):
-            stmt = ir.If(stmt.test, _map_blocks(stmt.body, fn), _map_blocks(stmt.orelse, fn),
-                         stmt.tag, stmt.loc)
+            stmt = ir.If(
+                stmt.test,
+                _map_blocks(stmt.body, fn),
+                _map_blocks(stmt.orelse, fn),
+                stmt.tag,
+                stmt.loc,
+            )
         elif isinstance(stmt, ir.Loop):
-            stmt = ir.Loop(_map_blocks(stmt.body, fn), stmt.index, stmt.iterable,
-                           _map_blocks(stmt.test, fn), stmt.cond, stmt.counter, stmt.exit_flag,
-                           stmt.carried, stmt.tag, stmt.loc)
+            stmt = ir.Loop(
+                _map_blocks(stmt.body, fn),
+                stmt.index,
+                stmt.iterable,
+                _map_blocks(stmt.test, fn),
+                stmt.cond,
+                stmt.counter,
+                stmt.exit_flag,
+                stmt.carried,
+                stmt.tag,
+                stmt.loc,
+            )
         out.append(stmt)
     return tuple(out)
 
@@ -157,17 +200,30 @@ def prune_saves(fn: ir.Function, backward_header: str) -> ir.Function:
     pushed.
     """
     body = list(fn.body)
-    split = next((i for i, s in enumerate(body)
-                  if isinstance(s, ir.Comment) and s.text == backward_header), None)
+    split = next(
+        (i for i, s in enumerate(body) if isinstance(s, ir.Comment) and s.text == backward_header),
+        None,
+    )
     if split is None:  # no backward pass (a tangent function): nothing is saved
         return fn
     needed = ir.read_in(body[split:]) - {s.via for s in ir.walk(body) if isinstance(s, ir.Pop)}
-    body = list(_map_blocks(
-        tuple(body), lambda s: None if isinstance(s, ir.Push | ir.Pop) and s.name not in needed else s))
+    body = list(
+        _map_blocks(
+            tuple(body),
+            lambda s: None if isinstance(s, ir.Push | ir.Pop) and s.name not in needed else s,
+        )
+    )
     pushed = [s.name for s in ir.walk(body) if isinstance(s, ir.Push)]
-    stack_lines = [i for i, s in enumerate(body) if isinstance(s, ir.Assign) and s.tag == 0
-                   and (s.value == ir.Const([]) or (isinstance(s.value, ir.Attr)
-                                                    and s.value.attr in ("append", "pop")))]
+    stack_lines = [
+        i
+        for i, s in enumerate(body)
+        if isinstance(s, ir.Assign)
+        and s.tag == 0
+        and (
+            s.value == ir.Const([])
+            or (isinstance(s.value, ir.Attr) and s.value.attr in ("append", "pop"))
+        )
+    ]
     if not pushed:
         body = [s for i, s in enumerate(body) if i not in stack_lines]
         return fn.with_body(body)
@@ -205,8 +261,13 @@ def scalar_names(fn: ir.Function) -> set[str]:
     def scalar_definition(stmt: ir.Assign) -> bool:
         if stmt.rule is None or not (stmt.rule.elementwise or stmt.rule.name == "copy"):
             return isinstance(stmt.value, ir.Const) and isinstance(stmt.value.value, int | float)
-        return all(isinstance(o, ir.Const) and isinstance(o.value, int | float)
-                   or isinstance(o, ir.Name) and o.id in scalars for o in stmt.operands)
+        return all(
+            isinstance(o, ir.Const)
+            and isinstance(o.value, int | float)
+            or isinstance(o, ir.Name)
+            and o.id in scalars
+            for o in stmt.operands
+        )
 
     changed = True
     while changed:
@@ -231,11 +292,22 @@ def scalar_guards(fn: ir.Function, activity: Activity) -> tuple[str, ...] | None
     scalars = scalar_names(fn)
 
     def scalar_operands(stmt: ir.Assign) -> bool:
-        return all(isinstance(o, ir.Const) and isinstance(o.value, int | float)
-                   or isinstance(o, ir.Name) and o.id in scalars for o in stmt.operands)
+        return all(
+            isinstance(o, ir.Const)
+            and isinstance(o.value, int | float)
+            or isinstance(o, ir.Name)
+            and o.id in scalars
+            for o in stmt.operands
+        )
 
-    broadcasting = [s for s in ir.walk(fn.body) if isinstance(s, ir.Assign) and s.rule is not None
-                    and s.rule.broadcasting and activity.is_active(s.target)]
+    broadcasting = [
+        s
+        for s in ir.walk(fn.body)
+        if isinstance(s, ir.Assign)
+        and s.rule is not None
+        and s.rule.broadcasting
+        and activity.is_active(s.target)
+    ]
     if not all(scalar_operands(s) for s in broadcasting):
         return None
     # the parameters these scalars come from

@@ -17,13 +17,13 @@ from . import emit, ir
 from .analyze import activity, scalar_guards
 from .errors import Location, UnsupportedSyntaxError, WrtError
 from .forward import forward_mode
-from .rules import TABLE, numpy_grads
 from .frontend import FunctionSource, read_function
 from .load import Compiled, compile_function
 from .lower import lower
 from .optimize import free_memory
 from .optimize import optimize as optimize_function
 from .reverse import ARRAY_VERSION, array_version_name, reverse
+from .rules import TABLE, numpy_grads
 from .subset import check_supported
 
 Wrt = int | str | Sequence[int | str] | None
@@ -73,8 +73,9 @@ class Gradient:
         cells = dict(zip(user_function.__code__.co_freevars, user_function.__closure__ or ()))
         bound = None
         for version in reversed(self.versions):
-            overrides = {n: bound for n, v in version.compiled.bindings.items()
-                         if v is ARRAY_VERSION}
+            overrides = {
+                n: bound for n, v in version.compiled.bindings.items() if v is ARRAY_VERSION
+            }
             free_cells = {name: cells[name] for name in version.ir.free_cells}
             bound = version.compiled.bind(user_function, free_cells, overrides)
         return bound
@@ -91,12 +92,20 @@ class Gradient:
             raise UnsupportedSyntaxError(
                 "differentiating the gradient of a function with loops is not supported yet",
                 "for second derivatives keep the loop out of the function, or use "
-                "srcad.jacobian on a loop-free gradient", where)
-        if any(isinstance(v, types.FunctionType) and v.__module__ == numpy_grads.__name__
-               and not TABLE.has_callable(v) for v in version.ir.bindings.values()):
+                "srcad.jacobian on a loop-free gradient",
+                where,
+            )
+        if any(
+            isinstance(v, types.FunctionType)
+            and v.__module__ == numpy_grads.__name__
+            and not TABLE.has_callable(v)
+            for v in version.ir.bindings.values()
+        ):
             raise UnsupportedSyntaxError(
                 "second derivatives of functions of numpy arrays are not supported yet",
-                "write the function with Python floats (scalars) for now", where)
+                "write the function with Python floats (scalars) for now",
+                where,
+            )
         source = emit.function(version.ir.with_body(body))
         return self.bind(), source, self.compiled.filename, self.compiled.firstlineno
 
@@ -134,8 +143,11 @@ def _resolve_wrt(source: FunctionSource, wrt: Wrt) -> tuple[str, ...]:
     where = Location(source.filename, source.node.lineno, source.node.col_offset)
     if wrt is None:
         if not positional:
-            raise WrtError(f"{source.name} has no positional parameters to differentiate",
-                           "pass wrt=('name', ...) naming the parameters", where)
+            raise WrtError(
+                f"{source.name} has no positional parameters to differentiate",
+                "pass wrt=('name', ...) naming the parameters",
+                where,
+            )
         return tuple(positional)
     items = (wrt,) if isinstance(wrt, int | str) else tuple(wrt)
     if not items:
@@ -143,17 +155,26 @@ def _resolve_wrt(source: FunctionSource, wrt: Wrt) -> tuple[str, ...]:
     names: list[str] = []
     for item in items:
         if isinstance(item, bool) or not isinstance(item, int | str):
-            raise WrtError(f"wrt entries must be parameter names or positions, not {item!r}",
-                           f"use names from {positional + kwonly}", where)
+            raise WrtError(
+                f"wrt entries must be parameter names or positions, not {item!r}",
+                f"use names from {positional + kwonly}",
+                where,
+            )
         if isinstance(item, int):
             if not -len(positional) <= item < len(positional):
-                raise WrtError(f"wrt={item} is out of range: {source.name} has "
-                               f"{len(positional)} positional parameters",
-                               f"use 0..{len(positional) - 1} or names", where)
+                raise WrtError(
+                    f"wrt={item} is out of range: {source.name} has "
+                    f"{len(positional)} positional parameters",
+                    f"use 0..{len(positional) - 1} or names",
+                    where,
+                )
             item = positional[item]
         elif item not in positional + kwonly:
-            raise WrtError(f"{source.name} has no parameter named {item!r}",
-                           f"use one of {positional + kwonly}", where)
+            raise WrtError(
+                f"{source.name} has no parameter named {item!r}",
+                f"use one of {positional + kwonly}",
+                where,
+            )
         if item in names:
             raise WrtError(f"wrt names {item!r} twice", "name each parameter once", where)
         names.append(item)
@@ -169,12 +190,18 @@ def _cache_key(f: Callable, wrt: Wrt, mode: str, optimize: bool) -> tuple | None
     if code is None:
         return None
     closure_callables = tuple(
-        id(c.cell_contents) for c in (getattr(f, "__closure__", None) or ())
-        if _cell_is_callable(c)
+        id(c.cell_contents) for c in (getattr(f, "__closure__", None) or ()) if _cell_is_callable(c)
     )
     wrt_key = wrt if wrt is None or isinstance(wrt, int | str) else tuple(wrt)
-    return (code, id(getattr(f, "__globals__", None)), closure_callables, wrt_key, mode, optimize,
-            TABLE.version)
+    return (
+        code,
+        id(getattr(f, "__globals__", None)),
+        closure_callables,
+        wrt_key,
+        mode,
+        optimize,
+        TABLE.version,
+    )
 
 
 def _cell_is_callable(cell: types.CellType) -> bool:
@@ -190,8 +217,11 @@ def build(f: Callable, wrt: Wrt, mode: str, optimize: bool) -> Gradient:
     key = _cache_key(f, wrt, mode, optimize)
     with _cache_lock:
         cached = _cache.get(key) if key is not None else None
-        if cached is not None and cached.is_current() \
-                and cached.user_function.__globals__ is getattr(f, "__globals__", None):
+        if (
+            cached is not None
+            and cached.is_current()
+            and cached.user_function.__globals__ is getattr(f, "__globals__", None)
+        ):
             return cached
         source = read_function(f, used_at=_call_site())
         check_supported(source)  # what cannot be read is reported before wrt is looked at
@@ -204,8 +234,9 @@ def build(f: Callable, wrt: Wrt, mode: str, optimize: bool) -> Gradient:
             variants = [reverse(forward, wrt_names, active, mode=mode)]
             guards = scalar_guards(forward, active)
             if guards:
-                variants.insert(0, reverse(forward, wrt_names, active, mode=mode,
-                                           scalar_guards=guards))
+                variants.insert(
+                    0, reverse(forward, wrt_names, active, mode=mode, scalar_guards=guards)
+                )
         if len(variants) > 1:  # the array version is the fallback: name it so
             variants[1] = replace(variants[1], name=array_version_name(variants[1].name))
         versions = []
@@ -215,12 +246,16 @@ def build(f: Callable, wrt: Wrt, mode: str, optimize: bool) -> Gradient:
                 if position == len(variants) - 1:  # the version for numpy arrays: free early
                     variant = free_memory(variant)
             compiled = compile_function(
-                emit.function(variant), variant.name, variant.bindings,
-                tuple(variant.free_cells), origin=f"{source.filename}:{source.node.lineno}",
+                emit.function(variant),
+                variant.name,
+                variant.bindings,
+                tuple(variant.free_cells),
+                origin=f"{source.filename}:{source.node.lineno}",
             )
             versions.append(Version(variant, compiled))
-        result = Gradient(forward, tuple(versions), emit.function(forward), wrt_names,
-                          source.function)
+        result = Gradient(
+            forward, tuple(versions), emit.function(forward), wrt_names, source.function
+        )
         if key is not None:
             if len(_cache) >= _CACHE_LIMIT:
                 _cache.pop(next(iter(_cache)))
@@ -250,8 +285,12 @@ def grad(f: Callable | None = None, *, wrt: Wrt = None, optimize: bool = True) -
     if f is None:
         return lambda function: grad(function, wrt=wrt, optimize=optimize)
     built = build(f, wrt, "grad", optimize)
-    return _callable(built, f, f"Gradient of {getattr(f, '__qualname__', f)!s} "
-                               f"with respect to {', '.join(built.wrt)} (generated by srcad).")
+    return _callable(
+        built,
+        f,
+        f"Gradient of {getattr(f, '__qualname__', f)!s} "
+        f"with respect to {', '.join(built.wrt)} (generated by srcad).",
+    )
 
 
 def value_and_grad(f: Callable | None = None, *, wrt: Wrt = None, optimize: bool = True) -> Any:
@@ -259,8 +298,9 @@ def value_and_grad(f: Callable | None = None, *, wrt: Wrt = None, optimize: bool
     if f is None:
         return lambda function: value_and_grad(function, wrt=wrt, optimize=optimize)
     built = build(f, wrt, "value_and_grad", optimize)
-    return _callable(built, f, f"Value and gradient of {getattr(f, '__qualname__', f)!s} "
-                               f"(generated by srcad).")
+    return _callable(
+        built, f, f"Value and gradient of {getattr(f, '__qualname__', f)!s} (generated by srcad)."
+    )
 
 
 def _original(f: Callable) -> Callable:
@@ -299,8 +339,14 @@ def numeric_grad(f: Callable, args: Sequence[Any], index: int, eps: float = 1e-6
     return (float(f(*plus)) - float(f(*minus))) / (2 * eps)
 
 
-def check_grad(f: Callable, *args: Any, wrt: Wrt = None, eps: float = 1e-6,
-               rtol: float = 1e-5, atol: float = 1e-8) -> float:
+def check_grad(
+    f: Callable,
+    *args: Any,
+    wrt: Wrt = None,
+    eps: float = 1e-6,
+    rtol: float = 1e-5,
+    atol: float = 1e-8,
+) -> float:
     """Compare srcad's gradient of ``f`` at ``args`` with central differences.
 
     Returns the largest absolute difference; raises ``AssertionError`` with a table
@@ -322,11 +368,15 @@ def check_grad(f: Callable, *args: Any, wrt: Wrt = None, eps: float = 1e-6,
         worst, failed = max(worst, error), failed or bad
         rows.append((name, ours, theirs, error, "FAIL" if bad else "ok"))
     if failed:
-        lines = [f"gradient of {original.__qualname__} differs from central differences "
-                 f"(eps={eps}, rtol={rtol}, atol={atol}):",
-                 f"{'param':>10}  {'srcad':>22}  {'numeric':>22}  {'abs error':>10}"]
+        lines = [
+            f"gradient of {original.__qualname__} differs from central differences "
+            f"(eps={eps}, rtol={rtol}, atol={atol}):",
+            f"{'param':>10}  {'srcad':>22}  {'numeric':>22}  {'abs error':>10}",
+        ]
         for name, ours, theirs, error, status in rows:
-            lines.append(f"{name:>10}  {_fmt(ours):>22}  {_fmt(theirs):>22}  {error:>10.3g}  {status}")
+            lines.append(
+                f"{name:>10}  {_fmt(ours):>22}  {_fmt(theirs):>22}  {error:>10.3g}  {status}"
+            )
         raise AssertionError("\n".join(lines))
     return worst
 

@@ -30,19 +30,31 @@ def defgrad(func: Callable, rule: Callable[..., Any] | None = None) -> Any:
     if rule is None:
         return lambda r: defgrad(func, r)
     try:
-        params = [p for p in inspect.signature(func).parameters.values()
-                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        params = [
+            p
+            for p in inspect.signature(func).parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
     except (TypeError, ValueError):
         raise TypeError(f"cannot read the signature of {func!r}; wrap it in a def") from None
     names = [f"x{k}" for k in range(len(params))]
     call = ir.Call(ir.Name("func"), tuple(ir.Name(n) for n in names))
     adjoint = CustomAdjoint(rule, len(names))
     helper = ir.Call(ir.Name("rule"), (ir.Name("g"), ir.Name("ans"), *(ir.Name(n) for n in names)))
-    templates = tuple(helper if len(names) == 1 else ir.Subscript(helper, ir.Const(k))
-                      for k in range(len(names)))
+    templates = tuple(
+        helper if len(names) == 1 else ir.Subscript(helper, ir.Const(k)) for k in range(len(names))
+    )
     name = getattr(func, "__qualname__", repr(func))
-    TABLE.add(Rule(name=f"{name} (user rule)", pattern=call, params=tuple(names),
-                   adjoints=templates, env={"func": func, "rule": adjoint.rule}, size=1))
+    TABLE.add(
+        Rule(
+            name=f"{name} (user rule)",
+            pattern=call,
+            params=tuple(names),
+            adjoints=templates,
+            env={"func": func, "rule": adjoint.rule},
+            size=1,
+        )
+    )
     return rule
 
 

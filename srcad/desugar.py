@@ -60,8 +60,10 @@ def absorb(stmts: list[ast.stmt]) -> list[ast.stmt]:
             out.append(stmt)
             return out  # anything after a jump is never run
         if isinstance(stmt, ast.If) and _contains([stmt], _JUMPS, into_loops=False):
-            rest = stmts[index + 1:]
-            stmt.body = absorb(stmt.body + ([] if _ends_with_jump(stmt.body) else copy.deepcopy(rest)))
+            rest = stmts[index + 1 :]
+            stmt.body = absorb(
+                stmt.body + ([] if _ends_with_jump(stmt.body) else copy.deepcopy(rest))
+            )
             stmt.orelse = absorb(stmt.orelse + ([] if _ends_with_jump(stmt.orelse) else rest))
             out.append(stmt)
             return out
@@ -104,16 +106,28 @@ class _LoopReturns:
                 stmt.body = self.rewrite(stmt.body, loop_depth + 1)
                 if returns_inside:
                     flag, result = self.names()
-                    out += [
-                        _located(ast.Assign([ast.Name(flag, ast.Store())], ast.Constant(False)), stmt),
-                        _located(ast.Assign([ast.Name(result, ast.Store())], ast.Constant(None)), stmt),
-                    ] if loop_depth == 0 else []
+                    out += (
+                        [
+                            _located(
+                                ast.Assign([ast.Name(flag, ast.Store())], ast.Constant(False)), stmt
+                            ),
+                            _located(
+                                ast.Assign([ast.Name(result, ast.Store())], ast.Constant(None)),
+                                stmt,
+                            ),
+                        ]
+                        if loop_depth == 0
+                        else []
+                    )
                     out.append(stmt)
                     after: ast.stmt = (
                         ast.Return(ast.Name(result, ast.Load())) if loop_depth == 0 else ast.Break()
                     )
-                    out.append(_located(ast.If(ast.Name(flag, ast.Load()), [_located(after, stmt)], []),
-                                        stmt))
+                    out.append(
+                        _located(
+                            ast.If(ast.Name(flag, ast.Load()), [_located(after, stmt)], []), stmt
+                        )
+                    )
                     continue
             out.append(stmt)
         return out
@@ -127,8 +141,11 @@ def desugar(fn: ast.FunctionDef) -> ast.FunctionDef:
     used = {node.id for node in ast.walk(fn) if isinstance(node, ast.Name)}
     used.update(a.arg for a in ast.walk(fn) if isinstance(a, ast.arg))
     body = fn.body
-    if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None),
-                                                             ast.Constant):
+    if (
+        body
+        and isinstance(body[0], ast.Expr)
+        and isinstance(getattr(body[0], "value", None), ast.Constant)
+    ):
         body = body[1:]  # the docstring
     fn.body = absorb(_LoopReturns(used).rewrite(body, 0))
     return fn

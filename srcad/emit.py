@@ -17,8 +17,19 @@ TAG_COLUMN = 40
 
 
 #: Python's operator precedence, loosest first (``not`` 4, comparisons 5, ``+`` 10, ...).
-_PRECEDENCE = {"or": 2, "and": 3, "not": 4, "+": 10, "-": 10, "*": 11, "/": 11, "//": 11,
-               "%": 11, "@": 11, "**": 13}
+_PRECEDENCE = {
+    "or": 2,
+    "and": 3,
+    "not": 4,
+    "+": 10,
+    "-": 10,
+    "*": 11,
+    "/": 11,
+    "//": 11,
+    "%": 11,
+    "@": 11,
+    "**": 13,
+}
 _ATOM, _UNARY, _COMPARE = 15, 12, 5
 
 
@@ -31,8 +42,12 @@ def _precedence(expr: ir.Expr) -> int:
         return _COMPARE
     if isinstance(expr, ir.BoolOp):
         return _PRECEDENCE[expr.op]
-    if isinstance(expr, ir.Const) and isinstance(expr.value, int | float) \
-            and not isinstance(expr.value, bool) and str(expr.value).startswith("-"):
+    if (
+        isinstance(expr, ir.Const)
+        and isinstance(expr.value, int | float)
+        and not isinstance(expr.value, bool)
+        and str(expr.value).startswith("-")
+    ):
         return _UNARY  # printed with its minus sign
     return _ATOM
 
@@ -88,7 +103,9 @@ def expression(expr: ir.Expr) -> str:
         inner = ", ".join(expression(e) for e in expr.elts)
         return f"({inner},)" if len(expr.elts) == 1 else f"({inner})"
     if isinstance(expr, ir.Slice):  # outside brackets a slice is a call
-        parts = [p if p is not None else ir.Const(None) for p in (expr.lower, expr.upper, expr.step)]
+        parts = [
+            p if p is not None else ir.Const(None) for p in (expr.lower, expr.upper, expr.step)
+        ]
         while len(parts) > 1 and parts[-1] == ir.Const(None):
             parts.pop()
         return f"slice({', '.join(expression(p) for p in parts)})"
@@ -105,17 +122,20 @@ def expression_via_astor(expr: ir.Expr) -> str:
 
 def _slices_as_calls(expr: ir.Expr) -> ir.Expr:
     """``a:b`` is only syntax inside brackets; elsewhere it is ``slice(a, b)``."""
+
     def visit(node: ir.Expr, in_index: bool) -> ir.Expr:
         if isinstance(node, ir.Subscript):
             return ir.Subscript(visit(node.value, False), visit(node.index, True))
         if isinstance(node, ir.Slice) and not in_index:
-            parts = [p if p is not None else ir.Const(None)
-                     for p in (node.lower, node.upper, node.step)]
+            parts = [
+                p if p is not None else ir.Const(None) for p in (node.lower, node.upper, node.step)
+            ]
             while len(parts) > 1 and parts[-1] == ir.Const(None):
                 parts.pop()
             return ir.Call(ir.Name("slice"), tuple(visit(p, False) for p in parts))
         keep = in_index and isinstance(node, ir.Tuple)
         return ir.with_children(node, [visit(c, keep) for c in ir.children(node)])
+
     return visit(expr, False)
 
 
@@ -240,8 +260,11 @@ def _loop(stmt: ir.Loop, depth: int) -> list[str]:
         header = f"for {stmt.index} in {expression(stmt.iterable)}:"
     elif not stmt.test:
         header = f"while {expression(stmt.cond)}:"
-    elif len(stmt.test) == 1 and isinstance(stmt.test[0], ir.Assign) \
-            and stmt.cond == ir.Name(stmt.test[0].target):
+    elif (
+        len(stmt.test) == 1
+        and isinstance(stmt.test[0], ir.Assign)
+        and stmt.cond == ir.Name(stmt.test[0].target)
+    ):
         header = f"while {expression(stmt.test[0].value)}:"
     else:
         header = "while True:"

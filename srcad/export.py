@@ -54,8 +54,14 @@ class ExportError(SrcadError):
 # ---------------------------------------------------------------- public API
 
 
-def export(f: Callable, path: str | os.PathLike | None = None, *, wrt: Any = None,
-           optimize: bool = True, module: str | None = None) -> str:
+def export(
+    f: Callable,
+    path: str | os.PathLike | None = None,
+    *,
+    wrt: Any = None,
+    optimize: bool = True,
+    module: str | None = None,
+) -> str:
     """Write the gradient of ``f`` as a standalone Python module; return its source.
 
     ``f`` is a function (differentiated with ``srcad.grad(f, wrt=wrt, optimize=optimize)``)
@@ -119,16 +125,19 @@ class _Writer:
                     try:
                         value = cells[name].cell_contents
                     except (KeyError, ValueError):
-                        raise self.error(f"the closure variable {name!r} of "
-                                         f"{self.user.__qualname__} is empty") from None
+                        raise self.error(
+                            f"the closure variable {name!r} of {self.user.__qualname__} is empty"
+                        ) from None
                     self.need(name, value, f"closure variable {name!r}", user=True)
                 else:
                     value = self.user.__globals__.get(name, _MISSING)
                     if value is _MISSING:
                         value = getattr(builtins, name, _MISSING)
                     if value is _MISSING:
-                        raise self.error(f"the generated gradient reads {name!r}, which "
-                                         f"{self.user.__qualname__}'s module does not define")
+                        raise self.error(
+                            f"the generated gradient reads {name!r}, which "
+                            f"{self.user.__qualname__}'s module does not define"
+                        )
                     self.need(name, value, f"global {name!r}", user=True)
             functions.append(self.with_defaults(source, version.ir))
         first = versions[0].ir.name
@@ -136,17 +145,25 @@ class _Writer:
         imports = sorted(self.imports - {_FUTURE}, key=_import_order)
         parts = [header, _FUTURE + "\n\n" + "\n".join(imports)]
         if self.blocks:
-            parts.append("# ---- helpers the generated code calls (copied from srcad, so that "
-                         "this module does not need it)\n\n"
-                         + "\n\n\n".join(b.strip("\n") for b in self.blocks))
-        parts.append(f"# ---- the gradient srcad generated for {self.user.__qualname__}\n\n"
-                     + "\n\n\n".join(f.strip("\n") for f in functions))
+            parts.append(
+                "# ---- helpers the generated code calls (copied from srcad, so that "
+                "this module does not need it)\n\n"
+                + "\n\n\n".join(b.strip("\n") for b in self.blocks)
+            )
+        parts.append(
+            f"# ---- the gradient srcad generated for {self.user.__qualname__}\n\n"
+            + "\n\n\n".join(f.strip("\n") for f in functions)
+        )
         parts.append(f"__all__ = [{first!r}]")
         return "\n\n\n".join(p.strip("\n") for p in parts) + "\n"
 
     def error(self, message: str) -> ExportError:
-        return ExportError(message, "pass the value as a parameter, or use the gradient "
-                           "through srcad instead of exporting it", self.where)
+        return ExportError(
+            message,
+            "pass the value as a parameter, or use the gradient "
+            "through srcad instead of exporting it",
+            self.where,
+        )
 
     # ---- default values of the gradient's parameters
     def with_defaults(self, source: str, fn: Any) -> str:
@@ -165,28 +182,39 @@ class _Writer:
                 params.append(name)
         if fn.kwonly:
             params.append("*")
-            params += [f"{k}={self.literal(kwdefaults[k], k)}" if k in kwdefaults else k
-                       for k in fn.kwonly]
+            params += [
+                f"{k}={self.literal(kwdefaults[k], k)}" if k in kwdefaults else k for k in fn.kwonly
+            ]
         head, rest = source.split("\n", 1)
         return f"def {fn.name}({', '.join(params)}):\n{rest}"
 
     def literal(self, value: Any, what: str) -> str:
         text = _literal(value)
         if text is None:
-            raise self.error(f"the default value of {what!r} ({value!r}) cannot be written "
-                             "as a literal")
+            raise self.error(
+                f"the default value of {what!r} ({value!r}) cannot be written as a literal"
+            )
         return text
 
     # ---- one name
-    def need(self, name: str, value: Any, what: str, *, user: bool = False,
-             home: dict[str, Any] | None = None) -> None:
+    def need(
+        self,
+        name: str,
+        value: Any,
+        what: str,
+        *,
+        user: bool = False,
+        home: dict[str, Any] | None = None,
+    ) -> None:
         """Make ``name`` denote ``value`` at the exported module's top level."""
         if name in self.names:
             if self.names[name] is value or _same_value(self.names[name], value):
                 return
-            raise self.error(f"the name {name!r} means two different things in the "
-                             f"generated code and its helpers ({self.names[name]!r} and "
-                             f"{value!r})")
+            raise self.error(
+                f"the name {name!r} means two different things in the "
+                f"generated code and its helpers ({self.names[name]!r} and "
+                f"{value!r})"
+            )
         if getattr(builtins, name, _MISSING) is value:
             return  # a builtin: nothing to write
         self.names[name] = value
@@ -222,14 +250,17 @@ class _Writer:
         if user and self.user_module and self.user_module != "__main__":
             self.imports.add(_from_import(self.user_module, name, name))
             return
-        raise self.error(f"the {what} holds {type(value).__name__} {value!r:.60}, which "
-                         "cannot be written into a standalone module")
+        raise self.error(
+            f"the {what} holds {type(value).__name__} {value!r:.60}, which "
+            "cannot be written into a standalone module"
+        )
 
     def need_np(self) -> None:
         self.names.setdefault("np", np)
 
-    def resolve_in(self, fn: Any, names: list[str], home: dict[str, Any],
-                   cells: dict[str, Any]) -> None:
+    def resolve_in(
+        self, fn: Any, names: list[str], home: dict[str, Any], cells: dict[str, Any]
+    ) -> None:
         for free in names:
             if free in cells:
                 self.need(free, cells[free], f"closure variable {free!r} of {fn.__qualname__}")
@@ -238,8 +269,9 @@ class _Writer:
             if value is _MISSING:
                 value = getattr(builtins, free, _MISSING)
             if value is _MISSING:
-                raise self.error(f"{fn.__qualname__} reads {free!r}, which its module "
-                                 "does not define")
+                raise self.error(
+                    f"{fn.__qualname__} reads {free!r}, which its module does not define"
+                )
             self.need(free, value, f"global {free!r} of {fn.__qualname__}", home=home)
 
     # ---- functions, classes and statements copied as source
@@ -262,8 +294,9 @@ class _Writer:
         copy the factory and call it with the closure's values."""
         outer_name = fn.__qualname__.split(".<locals>.")[0]
         outer = fn.__globals__.get(outer_name)
-        cells = {n: c.cell_contents
-                 for n, c in zip(fn.__code__.co_freevars, fn.__closure__, strict=True)}
+        cells = {
+            n: c.cell_contents for n, c in zip(fn.__code__.co_freevars, fn.__closure__, strict=True)
+        }
         if not isinstance(outer, types.FunctionType) or ".<locals>." not in fn.__qualname__:
             raise self.error(f"{fn.__qualname__} is a closure srcad cannot rebuild")
         signature = inspect.signature(outer)
@@ -275,8 +308,10 @@ class _Writer:
                     value = str(value)
                 text = _literal(value)
                 if text is None:
-                    raise self.error(f"{fn.__qualname__} holds {value!r:.60}, which cannot "
-                                     "be written as a literal")
+                    raise self.error(
+                        f"{fn.__qualname__} holds {value!r:.60}, which cannot "
+                        "be written as a literal"
+                    )
                 arguments.append(text)
             elif param.default is inspect.Parameter.empty:
                 raise self.error(f"{fn.__qualname__} is a closure srcad cannot rebuild")
@@ -290,8 +325,9 @@ class _Writer:
         names = [n for n in _free_names(source) if n != cls.__name__]
         home = vars(sys.modules[cls.__module__])
         self.resolve_in(cls, names, home, {})
-        self.blocks.append(source.rstrip("\n") + ("" if cls.__name__ == name
-                                                  else f"\n\n\n{name} = {cls.__name__}"))
+        self.blocks.append(
+            source.rstrip("\n") + ("" if cls.__name__ == name else f"\n\n\n{name} = {cls.__name__}")
+        )
 
     def copy_statement(self, name: str, statement: str, home: dict[str, Any]) -> None:
         names = [n for n in _free_names(statement) if n != name]
@@ -342,8 +378,13 @@ def _free_names(source: str) -> list[str]:
     for node in ast.walk(tree):
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             node.returns = None
-            for arg in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs,
-                        node.args.vararg, node.args.kwarg):
+            for arg in (
+                *node.args.posonlyargs,
+                *node.args.args,
+                *node.args.kwonlyargs,
+                node.args.vararg,
+                node.args.kwarg,
+            ):
                 if arg is not None:
                     arg.annotation = None
         elif isinstance(node, ast.AnnAssign):
@@ -357,8 +398,12 @@ def _free_names(source: str) -> list[str]:
             name = symbol.get_name()
             if name in found:
                 continue
-            if top and symbol.is_referenced() and not symbol.is_assigned() \
-                    and not symbol.is_imported():
+            if (
+                top
+                and symbol.is_referenced()
+                and not symbol.is_assigned()
+                and not symbol.is_imported()
+            ):
                 found.append(name)
             elif not top and symbol.is_global() and not symbol.is_declared_global():
                 found.append(name)
@@ -388,7 +433,8 @@ def _function_source(fn: types.FunctionType) -> tuple[str, dict[str, Any]]:
         if isinstance(node, ast.ImportFrom) and node.level > 0:
             drop.update(range(node.lineno, node.end_lineno + 1))
             target = importlib.import_module(
-                importlib.util.resolve_name("." * node.level + (node.module or ""), package))
+                importlib.util.resolve_name("." * node.level + (node.module or ""), package)
+            )
             for alias in node.names:
                 imported[alias.asname or alias.name] = getattr(target, alias.name)
     if drop:
@@ -428,10 +474,18 @@ def _literal(value: Any) -> str | None:
         if isinstance(value, tuple):
             return f"({inner},)" if len(items) == 1 else f"({inner})"
         return f"[{inner}]"
-    if isinstance(value, np.ndarray) and value.size <= MAX_LITERAL_ITEMS \
-            and value.dtype.kind in "biufc":
-        body = np.array2string(value, separator=", ", threshold=MAX_LITERAL_ITEMS + 1,
-                               floatmode="unique", max_line_width=88)
+    if (
+        isinstance(value, np.ndarray)
+        and value.size <= MAX_LITERAL_ITEMS
+        and value.dtype.kind in "biufc"
+    ):
+        body = np.array2string(
+            value,
+            separator=", ",
+            threshold=MAX_LITERAL_ITEMS + 1,
+            floatmode="unique",
+            max_line_width=88,
+        )
         body = body.replace("nan", "np.nan").replace("inf", "np.inf")
         return f"np.array({body}, dtype=np.{value.dtype.name})"
     return None
@@ -471,16 +525,23 @@ def _library_import(name: str, value: Any, skip: tuple = ()) -> str | None:
         candidates.append(module_name)
     candidates += [m for m in _LIBRARY_MODULES if m not in candidates]
     for module_name in candidates:
-        if module_name.split(".")[0] == _PACKAGE or module_name == "__main__" \
-                or module_name in skip or module_name.startswith("srcad_cli_"):
+        if (
+            module_name.split(".")[0] == _PACKAGE
+            or module_name == "__main__"
+            or module_name in skip
+            or module_name.startswith("srcad_cli_")
+        ):
             continue
         module = sys.modules.get(module_name)
         if module is None:
             continue
         for attr in (name, getattr(value, "__name__", None)):
             if isinstance(attr, str) and getattr(module, attr, _MISSING) is value:
-                public = "numpy" if module_name.startswith("numpy") \
-                    and getattr(np, attr, None) is value else module_name
+                public = (
+                    "numpy"
+                    if module_name.startswith("numpy") and getattr(np, attr, None) is value
+                    else module_name
+                )
                 return _from_import(public, attr, name)
     return None
 
@@ -494,8 +555,13 @@ def _defining_statement(home: dict[str, Any], name: str) -> str | None:
         return None
     tree = ast.parse(source)
     for node in tree.body:
-        targets = node.targets if isinstance(node, ast.Assign) else \
-            [node.target] if isinstance(node, ast.AnnAssign) and node.value is not None else []
+        targets = (
+            node.targets
+            if isinstance(node, ast.Assign)
+            else [node.target]
+            if isinstance(node, ast.AnnAssign) and node.value is not None
+            else []
+        )
         if any(isinstance(t, ast.Name) and t.id == name for t in targets):
             return ast.get_source_segment(source, node)
     return None
@@ -506,7 +572,7 @@ def _error_stub(name: str, cls: type) -> str:
         f"class {name}(ValueError):\n"
         f'    """Stands in for srcad.{cls.__name__} (this module does not import srcad)."""\n'
         "\n"
-        "    def __init__(self, message, hint=\"\", location=None):\n"
-        "        text = f\"{location}: {message}\" if location else message\n"
-        "        super().__init__(f\"{text} — {hint}\" if hint else text)\n"
+        '    def __init__(self, message, hint="", location=None):\n'
+        '        text = f"{location}: {message}" if location else message\n'
+        '        super().__init__(f"{text} — {hint}" if hint else text)\n'
     )

@@ -46,12 +46,30 @@ class _Tangents:
         out: list[ir.Stmt] = []
         for stmt in stmts:
             if isinstance(stmt, ir.If):
-                out.append(ir.If(stmt.test, tuple(self.block(stmt.body)),
-                                 tuple(self.block(stmt.orelse)), stmt.tag, stmt.loc))
+                out.append(
+                    ir.If(
+                        stmt.test,
+                        tuple(self.block(stmt.body)),
+                        tuple(self.block(stmt.orelse)),
+                        stmt.tag,
+                        stmt.loc,
+                    )
+                )
             elif isinstance(stmt, ir.Loop):
-                out.append(ir.Loop(tuple(self.block(stmt.body)), stmt.index, stmt.iterable,
-                                   tuple(self.block(stmt.test)), stmt.cond, stmt.counter,
-                                   stmt.exit_flag, stmt.carried, stmt.tag, stmt.loc))
+                out.append(
+                    ir.Loop(
+                        tuple(self.block(stmt.body)),
+                        stmt.index,
+                        stmt.iterable,
+                        tuple(self.block(stmt.test)),
+                        stmt.cond,
+                        stmt.counter,
+                        stmt.exit_flag,
+                        stmt.carried,
+                        stmt.tag,
+                        stmt.loc,
+                    )
+                )
             elif isinstance(stmt, ir.Assign):
                 out.append(stmt)
                 if self.activity.is_active(stmt.target):
@@ -80,12 +98,18 @@ class _Tangents:
         target = self.tangent(stmt.target)
         if rule is None:
             from .reverse import no_rule_error
+
             raise no_rule_error(stmt)
         if rule.in_place:
             container, index, value = stmt.operands
             value_dot = self.operand_tangent(value) or ir.Const(0.0)
-            return ir.Assign(target, ir.Subscript(ir.Name(target), index), rule,
-                             (ir.Name(target), index, value_dot), tag=stmt.tag)
+            return ir.Assign(
+                target,
+                ir.Subscript(ir.Name(target), index),
+                rule,
+                (ir.Name(target), index, value_dot),
+                tag=stmt.tag,
+            )
         if isinstance(rule.pattern, ir.Tuple):  # a tuple of values: the tuple of tangents
             items = tuple(self.operand_tangent(o) or self.zeros(o) for o in stmt.operands)
             return ir.Adjoint(target, ir.Tuple(items), tag=stmt.tag)
@@ -115,7 +139,9 @@ class _Tangents:
                 raise NoRuleError(
                     f"`{rule.name}` has no forward-mode (tangent) rule",
                     "use srcad.grad (reverse mode) for this function, or give the rule a "
-                    "tangent template: defrule(..., tangents={...})", stmt.loc)
+                    "tangent template: defrule(..., tangents={...})",
+                    stmt.loc,
+                )
         if not terms:
             return ir.Adjoint(target, self.zeros(ir.Name(stmt.target)), tag=stmt.tag)
         value = terms[0]
@@ -130,19 +156,28 @@ def forward_mode(fn: ir.Function, activity: Activity) -> ir.Function:
     params = (*fn.params, *fn.kwonly)
     result = next(s for s in fn.body if isinstance(s, ir.Return)).value
     body: list[ir.Stmt] = [
-        ir.Unpack(params, ir.Name("primals")) if len(params) > 1
+        ir.Unpack(params, ir.Name("primals"))
+        if len(params) > 1
         else ir.Assign(params[0], ir.Subscript(ir.Name("primals"), ir.Const(0))),
     ]
     dots = tuple(builder.tangent(p) for p in params)
-    body.append(ir.Unpack(dots, ir.Name("tangents")) if len(dots) > 1
-                else ir.Assign(dots[0], ir.Subscript(ir.Name("tangents"), ir.Const(0))))
+    body.append(
+        ir.Unpack(dots, ir.Name("tangents"))
+        if len(dots) > 1
+        else ir.Assign(dots[0], ir.Subscript(ir.Name("tangents"), ir.Const(0)))
+    )
     body += builder.block(tuple(fn.body))
     result_dot: ir.Expr = _tangent_value(builder, result)
     body.append(ir.Return(ir.Tuple((result, result_dot))))
     return ir.Function(
-        name=builder.names.fresh(fn.name + "_jvp"), params=("primals", "tangents"),
-        body=tuple(body), bindings=builder.bindings, free_cells=fn.free_cells,
-        free_objects=fn.free_objects, source_file=fn.source_file, source_line=fn.source_line,
+        name=builder.names.fresh(fn.name + "_jvp"),
+        params=("primals", "tangents"),
+        body=tuple(body),
+        bindings=builder.bindings,
+        free_cells=fn.free_cells,
+        free_objects=fn.free_objects,
+        source_file=fn.source_file,
+        source_line=fn.source_line,
         dependencies=fn.dependencies,
     )
 

@@ -84,8 +84,15 @@ def jacobian(f: Callable, *, wrt: Wrt = None) -> Callable[..., Any]:
             for name in wrt_names:
                 shape = np.shape(args[names.index(name)])
                 stacked = np.array([_leaves(col)[k] for col in columns[name]], dtype=float)
-                block = np.moveaxis(stacked.reshape(shape + np.shape(out)), range(len(shape)),
-                                    range(-len(shape), 0)) if shape else stacked.reshape(np.shape(out))
+                block = (
+                    np.moveaxis(
+                        stacked.reshape(shape + np.shape(out)),
+                        range(len(shape)),
+                        range(-len(shape), 0),
+                    )
+                    if shape
+                    else stacked.reshape(np.shape(out))
+                )
                 per_param.append(float(block) if np.ndim(block) == 0 else block)
             result.append(per_param[0] if len(per_param) == 1 else tuple(per_param))
         return _rebuild(value, result)

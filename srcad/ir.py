@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any
 
 from .errors import UNKNOWN_LOCATION, Location
 
@@ -90,7 +90,7 @@ class Slice:
     step: Expr | None = None
 
 
-Expr = Union[Name, Const, BinOp, UnaryOp, Compare, Attr, Call, Tuple, BoolOp, Subscript, Slice]
+Expr = Name | Const | BinOp | UnaryOp | Compare | Attr | Call | Tuple | BoolOp | Subscript | Slice
 
 
 def children(expr: Expr) -> tuple[Expr, ...]:
@@ -127,8 +127,8 @@ def with_children(expr: Expr, new: tuple[Expr, ...] | list[Expr]) -> Expr:
         return Attr(new[0], expr.attr)
     if isinstance(expr, Call):
         n_args = len(expr.args)
-        kwargs = tuple((k, v) for (k, _), v in zip(expr.kwargs, new[1 + n_args:]))
-        return Call(new[0], new[1:1 + n_args], kwargs)
+        kwargs = tuple((k, v) for (k, _), v in zip(expr.kwargs, new[1 + n_args :]))
+        return Call(new[0], new[1 : 1 + n_args], kwargs)
     if isinstance(expr, Tuple):
         return Tuple(new)
     if isinstance(expr, BoolOp):
@@ -319,8 +319,21 @@ class Loop:
     loc: Location = UNKNOWN_LOCATION
 
 
-Stmt = Union[Assign, Adjoint, AdjointItem, Effect, Comment, Backprop, Return, Push, Pop, If, Loop,
-             Unpack, Delete]
+Stmt = (
+    Assign
+    | Adjoint
+    | AdjointItem
+    | Effect
+    | Comment
+    | Backprop
+    | Return
+    | Push
+    | Pop
+    | If
+    | Loop
+    | Unpack
+    | Delete
+)
 
 
 def blocks_of(stmt: Stmt) -> tuple[tuple[Stmt, ...], ...]:
@@ -433,11 +446,19 @@ def rename(body: tuple[Stmt, ...] | list[Stmt], mapping: Mapping[str, str]) -> t
     out: list[Stmt] = []
     for stmt in body:
         if isinstance(stmt, Assign):
-            stmt = replace(stmt, target=mapping.get(stmt.target, stmt.target), value=sub(stmt.value),
-                           operands=tuple(sub(o) for o in stmt.operands))
+            stmt = replace(
+                stmt,
+                target=mapping.get(stmt.target, stmt.target),
+                value=sub(stmt.value),
+                operands=tuple(sub(o) for o in stmt.operands),
+            )
         elif isinstance(stmt, Adjoint | AdjointItem):
-            stmt = replace(stmt, target=mapping.get(stmt.target, stmt.target), value=sub(stmt.value),
-                           **({"index": sub(stmt.index)} if isinstance(stmt, AdjointItem) else {}))
+            stmt = replace(
+                stmt,
+                target=mapping.get(stmt.target, stmt.target),
+                value=sub(stmt.value),
+                **({"index": sub(stmt.index)} if isinstance(stmt, AdjointItem) else {}),
+            )
         elif isinstance(stmt, Effect | Return):
             stmt = replace(stmt, value=sub(stmt.value))
         elif isinstance(stmt, Push | Pop):
@@ -445,13 +466,21 @@ def rename(body: tuple[Stmt, ...] | list[Stmt], mapping: Mapping[str, str]) -> t
         elif isinstance(stmt, Backprop):
             stmt = Backprop(rename((stmt.forward,), mapping)[0])
         elif isinstance(stmt, If):
-            stmt = replace(stmt, test=sub(stmt.test), body=rename(stmt.body, mapping),
-                           orelse=rename(stmt.orelse, mapping))
+            stmt = replace(
+                stmt,
+                test=sub(stmt.test),
+                body=rename(stmt.body, mapping),
+                orelse=rename(stmt.orelse, mapping),
+            )
         elif isinstance(stmt, Loop):
             stmt = replace(
-                stmt, body=rename(stmt.body, mapping), test=rename(stmt.test, mapping),
-                index=_rename_name(stmt.index, mapping), iterable=sub(stmt.iterable),
-                cond=sub(stmt.cond), counter=_rename_name(stmt.counter, mapping),
+                stmt,
+                body=rename(stmt.body, mapping),
+                test=rename(stmt.test, mapping),
+                index=_rename_name(stmt.index, mapping),
+                iterable=sub(stmt.iterable),
+                cond=sub(stmt.cond),
+                counter=_rename_name(stmt.counter, mapping),
                 exit_flag=_rename_name(stmt.exit_flag, mapping),
                 carried=tuple(mapping.get(c, c) for c in stmt.carried),
             )

@@ -29,8 +29,12 @@ class Compiled:
     firstlineno: int
     bindings: Mapping[str, Any]
 
-    def bind(self, user_function: types.FunctionType, free_cells: Mapping[str, Any],
-             overrides: Mapping[str, Any] | None = None) -> types.FunctionType:
+    def bind(
+        self,
+        user_function: types.FunctionType,
+        free_cells: Mapping[str, Any],
+        overrides: Mapping[str, Any] | None = None,
+    ) -> types.FunctionType:
         """A callable gradient reading ``user_function``'s globals and closure cells
         (``overrides`` replaces some bindings, e.g. the array version of a gradient)."""
         cells = []
@@ -42,8 +46,11 @@ class Compiled:
             else:
                 cells.append(types.CellType(self.bindings[name]))
         generated = types.FunctionType(
-            self.code, user_function.__globals__, self.code.co_name,
-            user_function.__defaults__, tuple(cells),
+            self.code,
+            user_function.__globals__,
+            self.code.co_name,
+            user_function.__defaults__,
+            tuple(cells),
         )
         generated.__kwdefaults__ = dict(user_function.__kwdefaults__ or {}) or None
         generated.__qualname__ = self.code.co_name
@@ -51,19 +58,24 @@ class Compiled:
 
 
 def compile_function(
-    source: str, name: str, bindings: Mapping[str, Any], free_cell_names: tuple[str, ...],
+    source: str,
+    name: str,
+    bindings: Mapping[str, Any],
+    free_cell_names: tuple[str, ...],
     origin: str,
 ) -> Compiled:
     """Compile the ``def`` in ``source``; ``origin`` names the user's function in the file name."""
     free = sorted(set(bindings) | set(free_cell_names))
-    indented = "".join("    " + line if line.strip() else line
-                       for line in source.splitlines(keepends=True))
+    indented = "".join(
+        "    " + line if line.strip() else line for line in source.splitlines(keepends=True)
+    )
     factory = f"def __srcad_factory__({', '.join(free)}):\n{indented}    return {name}\n"
     filename = f"<srcad {name} of {origin} #{next(_counter)}>"
     module_code = compile(factory, filename, "exec")
     factory_code = next(c for c in module_code.co_consts if isinstance(c, types.CodeType))
-    code = next(c for c in factory_code.co_consts
-                if isinstance(c, types.CodeType) and c.co_name == name)
+    code = next(
+        c for c in factory_code.co_consts if isinstance(c, types.CodeType) and c.co_name == name
+    )
     lines = factory.splitlines(keepends=True)
     linecache.cache[filename] = (len(factory), None, lines, filename)
     return Compiled(code, source, filename, code.co_firstlineno, dict(bindings))

@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import ir, pyexpr
+from .desugar import desugar
 from .errors import Location, SrcadError, UnsupportedSyntaxError
 from .frontend import MISSING, FunctionSource, read_function
 from .names import NameAllocator
 from .rules import TABLE, RuleTable
-from .desugar import desugar
 from .rules.table import _MISSING as _MISSING_RULE
 from .rules.table import ADDITEM, COPY, SETITEM, Scatter, index_key, match, pack_rule
 from .subset import check_supported
@@ -117,8 +117,9 @@ class Lowerer:
         fn = self.root.node
         params = tuple(a.arg for a in (*fn.args.posonlyargs, *fn.args.args))
         kwonly = tuple(a.arg for a in fn.args.kwonlyargs)
-        scope = Scope(self.root, local_names=frozenset(_assigned_names(fn)), is_root=True,
-                      node=desugar(fn))
+        scope = Scope(
+            self.root, local_names=frozenset(_assigned_names(fn)), is_root=True, node=desugar(fn)
+        )
         for param in (*params, *kwonly):
             scope.env[param] = ir.Name(self.names.own(param))
         result, return_node = self.lower_body(scope, self._lazy(lambda: self.names.fresh(fn.name)))
@@ -153,11 +154,14 @@ class Lowerer:
         self._last_return: ast.Return | None = None
         result = self.lower_statements(scope, scope.node.body, result_name)
         if result is None:  # pragma: no cover - check_supported guarantees a return
-            raise self.error(scope, scope.node, "the function does not return a value", "return one")
+            raise self.error(
+                scope, scope.node, "the function does not return a value", "return one"
+            )
         return result, self._last_return
 
-    def lower_statements(self, scope: Scope, stmts: list[ast.stmt],
-                         result_name: Callable[[], str] | None) -> Any:
+    def lower_statements(
+        self, scope: Scope, stmts: list[ast.stmt], result_name: Callable[[], str] | None
+    ) -> Any:
         """Lower a statement list; return the result value when it ends in `return`."""
         for stmt in stmts:
             if isinstance(stmt, ast.Return):
@@ -175,8 +179,14 @@ class Lowerer:
                 context = self.loops[-1]
                 if context.exit_flag is None:
                     context.exit_flag = self.names.fresh("stop")
-                self.emit(ir.Assign(context.exit_flag, ir.Const(True), tag=self.next_tag(),
-                                    loc=scope.source.location(stmt)))
+                self.emit(
+                    ir.Assign(
+                        context.exit_flag,
+                        ir.Const(True),
+                        tag=self.next_tag(),
+                        loc=scope.source.location(stmt),
+                    )
+                )
             elif isinstance(stmt, ast.Continue):
                 pass  # desugaring moved the rest of the iteration into the other branch
             else:
@@ -196,22 +206,28 @@ class Lowerer:
         finally:
             self.body = outer
 
-    def phi(self, stmts: list[ir.Stmt], value: Any, merged: str,
-            renamed: dict[str, str]) -> list[ir.Stmt]:
+    def phi(
+        self, stmts: list[ir.Stmt], value: Any, merged: str, renamed: dict[str, str]
+    ) -> list[ir.Stmt]:
         """Make ``merged`` hold ``value`` at the end of ``stmts``.
 
         When ``value`` is a name the block itself defines (at its top level), that
         definition is renamed to ``merged`` (no copy); otherwise a copy is appended.
         """
-        value = ir.substitute(value, {o: ir.Name(n) for o, n in renamed.items()}) \
-            if isinstance(value, ir.Name) else value
+        value = (
+            ir.substitute(value, {o: ir.Name(n) for o, n in renamed.items()})
+            if isinstance(value, ir.Name)
+            else value
+        )
         if isinstance(value, TupleValue):
             raise UnsupportedSyntaxError(
                 "a tuple value that differs between branches or iterations is not supported",
-                "unpack it into separate variables first", ir.UNKNOWN_LOCATION)
+                "unpack it into separate variables first",
+                ir.UNKNOWN_LOCATION,
+            )
         if isinstance(value, ir.Name) and value.id not in renamed.values():
             position = _defining_position(stmts, value.id)
-            if position is not None and merged not in ir.read_in(stmts[position + 1:]):
+            if position is not None and merged not in ir.read_in(stmts[position + 1 :]):
                 renamed[value.id] = merged
                 if value.id in self.owned:
                     self.owned.add(merged)
@@ -221,24 +237,35 @@ class Lowerer:
             self.owned.add(merged)
         return stmts
 
-    def merge_branches(self, scope: Scope, before: dict[str, Any],
-                       branches: list[tuple[list[ir.Stmt], dict[str, Any]]],
-                       merged_name: Callable[[Any], str]) -> list[list[ir.Stmt]]:
+    def merge_branches(
+        self,
+        scope: Scope,
+        before: dict[str, Any],
+        branches: list[tuple[list[ir.Stmt], dict[str, Any]]],
+        merged_name: Callable[[Any], str],
+    ) -> list[list[ir.Stmt]]:
         """Give every variable whose value differs between ``branches`` one merged name.
 
         A tuple held by a variable (``a, b`` returned by a helper) merges item by item.
         """
         branches = self.split_tuples(scope, branches, merged_name)
         for _, env in branches:  # assigned on some paths only: None on the others
-            for other_stmts, other in branches:
+            for _, other in branches:
                 for v in other:
-                    if v not in env and v not in before and not isinstance(v, _Item) \
-                            and v is not _RESULT:
+                    if (
+                        v not in env
+                        and v not in before
+                        and not isinstance(v, _Item)
+                        and v is not _RESULT
+                    ):
                         env[v] = ir.Const(None)
         names = [v for v in branches[0][1] if all(v in env for _, env in branches)]
-        differing = [v for v in names
-                     if any(env[v] != branches[0][1][v] for _, env in branches[1:])
-                     or (v in before and branches[0][1][v] != before[v])]
+        differing = [
+            v
+            for v in names
+            if any(env[v] != branches[0][1][v] for _, env in branches[1:])
+            or (v in before and branches[0][1][v] != before[v])
+        ]
         out = []
         merged = {v: merged_name(v) for v in differing}
         for stmts, env in branches:
@@ -301,17 +328,38 @@ class Lowerer:
             raise self.error(scope, node, "only one branch returns", "return in both branches")
         result_slot = result_name or self._lazy(self.names.temp)
         merged = self.merge_branches(
-            scope, before, branches,
-            lambda v: result_slot() if v is _RESULT else (
-                self.names.temp() if isinstance(v, _Item) else self.variable_name(scope, v)))
+            scope,
+            before,
+            branches,
+            lambda v: (
+                result_slot()
+                if v is _RESULT
+                else (self.names.temp() if isinstance(v, _Item) else self.variable_name(scope, v))
+            ),
+        )
         result = scope.env.pop(_RESULT, None)
-        self.emit(ir.If(test, tuple(merged[0]), tuple(merged[1]), tag=self.next_tag(),
-                        loc=scope.source.location(node)))
+        self.emit(
+            ir.If(
+                test,
+                tuple(merged[0]),
+                tuple(merged[1]),
+                tag=self.next_tag(),
+                loc=scope.source.location(node),
+            )
+        )
         return result
 
-    def conditional(self, scope: Scope, test: ir.Expr, then_node: ast.expr | None,
-                    then_value: Any, else_node: ast.expr | None, else_value: Any,
-                    target: Callable[[], str] | None, node: ast.AST) -> ir.Expr:
+    def conditional(
+        self,
+        scope: Scope,
+        test: ir.Expr,
+        then_node: ast.expr | None,
+        then_value: Any,
+        else_node: ast.expr | None,
+        else_value: Any,
+        target: Callable[[], str] | None,
+        node: ast.AST,
+    ) -> ir.Expr:
         """``target = <then> if test else <else>``, each side lowered in its own branch."""
         branches = []
         for side_node, side_value in ((then_node, then_value), (else_node, else_value)):
@@ -321,8 +369,15 @@ class Lowerer:
         name = (target or self.names.temp)()
         merged = self.merge_branches(scope, dict(scope.env), branches, lambda _: name)
         scope.env.pop(_RESULT, None)
-        self.emit(ir.If(test, tuple(merged[0]), tuple(merged[1]), tag=self.next_tag(),
-                        loc=scope.source.location(node)))
+        self.emit(
+            ir.If(
+                test,
+                tuple(merged[0]),
+                tuple(merged[1]),
+                tag=self.next_tag(),
+                loc=scope.source.location(node),
+            )
+        )
         return ir.Name(name)
 
     # ------------------------------------------------------------ loops
@@ -330,7 +385,8 @@ class Lowerer:
         """User variables the loop assigns that live across iterations or after the loop."""
         inside = {id(n) for n in ast.walk(node)}
         loaded_outside = {
-            n.id for n in ast.walk(scope.node)
+            n.id
+            for n in ast.walk(scope.node)
             if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and id(n) not in inside
         }
         assigned = []
@@ -347,15 +403,25 @@ class Lowerer:
             value = scope.env.get(v, ir.Const(None))
             if isinstance(value, TupleValue):
                 value = self.materialize(scope, value, node)
-            self.emit(ir.Assign(name, value, COPY, (value,), tag=self.next_tag(),
-                                loc=scope.source.location(node)))
+            self.emit(
+                ir.Assign(
+                    name,
+                    value,
+                    COPY,
+                    (value,),
+                    tag=self.next_tag(),
+                    loc=scope.source.location(node),
+                )
+            )
             if isinstance(value, ir.Name) and value.id in self.owned:
                 self.owned.add(name)
             scope.env[v] = ir.Name(name)
             carried[v] = name
         return carried
 
-    def back_edge(self, scope: Scope, stmts: list[ir.Stmt], carried: dict[str, str]) -> list[ir.Stmt]:
+    def back_edge(
+        self, scope: Scope, stmts: list[ir.Stmt], carried: dict[str, str]
+    ) -> list[ir.Stmt]:
         """Make each carried name hold its new value at the end of the body."""
         renamed: dict[str, str] = {}
         for v, name in carried.items():
@@ -364,8 +430,13 @@ class Lowerer:
                 stmts = self.phi(stmts, value, name, renamed)
         return stmts
 
-    def loop_iteration(self, scope: Scope, node: ast.For | ast.While,
-                       carried: dict[str, str], prologue: Callable[[], None]) -> tuple[list, LoopContext]:
+    def loop_iteration(
+        self,
+        scope: Scope,
+        node: ast.For | ast.While,
+        carried: dict[str, str],
+        prologue: Callable[[], None],
+    ) -> tuple[list, LoopContext]:
         before = dict(scope.env)
         context = LoopContext()
         self.loops.append(context)
@@ -394,8 +465,11 @@ class Lowerer:
         carried = self.enter_loop(scope, node)
         if element is None and isinstance(target, ast.Name):
             index = self.variable_name(scope, target.id)
-        elif _is_enumerate(self, scope, node.iter) and isinstance(target, ast.Tuple) \
-                and isinstance(target.elts[0], ast.Name):
+        elif (
+            _is_enumerate(self, scope, node.iter)
+            and isinstance(target, ast.Tuple)
+            and isinstance(target.elts[0], ast.Name)
+        ):
             index = self.variable_name(scope, target.elts[0].id)
         else:
             index = self.names.fresh("k")
@@ -409,13 +483,25 @@ class Lowerer:
         if context.exit_flag is not None:
             self.body.insert(start, ir.Assign(context.exit_flag, ir.Const(False), tag=0))
             counter = self.names.fresh("n_iter")
-        self.emit(ir.Loop(tuple(stmts), index=index, iterable=count, counter=counter,
-                          exit_flag=context.exit_flag, carried=tuple(carried.values()),
-                          tag=self.next_tag(), loc=scope.source.location(node)))
+        self.emit(
+            ir.Loop(
+                tuple(stmts),
+                index=index,
+                iterable=count,
+                counter=counter,
+                exit_flag=context.exit_flag,
+                carried=tuple(carried.values()),
+                tag=self.next_tag(),
+                loc=scope.source.location(node),
+            )
+        )
 
     def range_arguments(self, scope: Scope, node: ast.expr) -> list[ir.Expr] | None:
-        if isinstance(node, ast.Call) and not node.keywords \
-                and self.static_object(scope, node.func) is builtins.range:
+        if (
+            isinstance(node, ast.Call)
+            and not node.keywords
+            and self.static_object(scope, node.func) is builtins.range
+        ):
             return [self.lower_operand(scope, a) for a in node.args]
         return None
 
@@ -431,14 +517,19 @@ class Lowerer:
             length = parts[0][0]
             for other, _ in parts[1:]:
                 length = self.emit_value(
-                    scope, ir.Call(self.builtin_ref(scope, "min"), (length, other)), node)
+                    scope, ir.Call(self.builtin_ref(scope, "min"), (length, other)), node
+                )
             return length, lambda k: TupleValue(tuple(inner(k) for _, inner in parts))
         if isinstance(node, ast.GeneratorExp) or (
             isinstance(node, ast.Call) and callee in (iter, map, filter, reversed, sorted)
         ):
-            raise self.error(scope, node, "srcad loops over range(...), enumerate(...), "
-                             "zip(...), tuples, lists and arrays only",
-                             "build a list or array first, or loop over range(len(...))")
+            raise self.error(
+                scope,
+                node,
+                "srcad loops over range(...), enumerate(...), "
+                "zip(...), tuples, lists and arrays only",
+                "build a list or array first, or loop over range(len(...))",
+            )
         seq = self.sequence(scope, node)
         length = self.emit_value(scope, ir.Call(self.builtin_ref(scope, "len"), (seq,)), node)
         return length, lambda k: self.element(scope, seq, k, node)
@@ -451,10 +542,18 @@ class Lowerer:
         stmts, context = self.loop_iteration(scope, node, carried, lambda: None)
         if context.exit_flag is not None:
             self.body.insert(start, ir.Assign(context.exit_flag, ir.Const(False), tag=0))
-        self.emit(ir.Loop(tuple(stmts), test=tuple(test_stmts), cond=cond,
-                          counter=self.names.fresh("n_iter"), exit_flag=context.exit_flag,
-                          carried=tuple(carried.values()), tag=self.next_tag(),
-                          loc=scope.source.location(node)))
+        self.emit(
+            ir.Loop(
+                tuple(stmts),
+                test=tuple(test_stmts),
+                cond=cond,
+                counter=self.names.fresh("n_iter"),
+                exit_flag=context.exit_flag,
+                carried=tuple(carried.values()),
+                tag=self.next_tag(),
+                loc=scope.source.location(node),
+            )
+        )
 
     def sequence(self, scope: Scope, node: ast.expr) -> ir.Expr:
         value = self.lower_expr(scope, node, None)
@@ -464,18 +563,36 @@ class Lowerer:
 
     def materialize(self, scope: Scope, value: TupleValue, node: ast.AST) -> ir.Expr:
         """A tuple of values as one value: ``t = (a, b, c)``."""
-        items = tuple(self.materialize(scope, v, node) if isinstance(v, TupleValue) else v
-                      for v in value.items)
+        items = tuple(
+            self.materialize(scope, v, node) if isinstance(v, TupleValue) else v
+            for v in value.items
+        )
         name = self.names.temp()
-        self.emit(ir.Assign(name, ir.Tuple(items), pack_rule(len(items)), items,
-                            tag=self.next_tag(), loc=scope.source.location(node)))
+        self.emit(
+            ir.Assign(
+                name,
+                ir.Tuple(items),
+                pack_rule(len(items)),
+                items,
+                tag=self.next_tag(),
+                loc=scope.source.location(node),
+            )
+        )
         return ir.Name(name)
 
     def element(self, scope: Scope, seq: ir.Expr, index: ir.Expr, node: ast.AST) -> ir.Expr:
         rule = next(r for r in self.table.candidates(("subscript",)) if r.params == ("x", "i"))
         name = self.names.temp()
-        self.emit(ir.Assign(name, ir.Subscript(seq, index), rule, (seq, index),
-                            tag=self.next_tag(), loc=scope.source.location(node)))
+        self.emit(
+            ir.Assign(
+                name,
+                ir.Subscript(seq, index),
+                rule,
+                (seq, index),
+                tag=self.next_tag(),
+                loc=scope.source.location(node),
+            )
+        )
         return ir.Name(name)
 
     def emit_value(self, scope: Scope, value: ir.Expr, node: ast.AST) -> ir.Expr:
@@ -506,8 +623,9 @@ class Lowerer:
             if isinstance(stmt.op, ast.Add):
                 self.store_item(scope, stmt.target, stmt.value, ADDITEM, stmt)
             else:  # out[i] *= v  ->  out[i] = out[i] * v
-                read = ast.copy_location(ast.Subscript(stmt.target.value, stmt.target.slice,
-                                                       ast.Load()), stmt.target)
+                read = ast.copy_location(
+                    ast.Subscript(stmt.target.value, stmt.target.slice, ast.Load()), stmt.target
+                )
                 value = ast.copy_location(ast.BinOp(read, stmt.op, stmt.value), stmt)
                 self.store_item(scope, stmt.target, value, SETITEM, stmt)
         elif isinstance(stmt, ast.AugAssign):
@@ -517,30 +635,45 @@ class Lowerer:
         elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
             callee = self.static_object(scope, stmt.value.func)
             if not getattr(callee, "__srcad_effect__", False):
-                raise self.error(scope, stmt, "a bare call has no effect on the result (srcad "
-                                 "differentiates functions without side effects)",
-                                 "assign its value to a variable, or remove the call")
+                raise self.error(
+                    scope,
+                    stmt,
+                    "a bare call has no effect on the result (srcad "
+                    "differentiates functions without side effects)",
+                    "assign its value to a variable, or remove the call",
+                )
             raw = self.raw(stmt.value)
             self.emit(ir.Effect(self.spell_plain(scope, raw), tag=self.next_tag()))
         elif isinstance(stmt, ast.FunctionDef):
             scope.local_functions[stmt.name] = stmt
         # docstrings and `pass` lower to nothing
 
-    def store_item(self, scope: Scope, target: ast.Subscript, value_node: ast.expr,
-                   rule: Any, stmt: ast.stmt) -> None:
+    def store_item(
+        self, scope: Scope, target: ast.Subscript, value_node: ast.expr, rule: Any, stmt: ast.stmt
+    ) -> None:
         """``out[i] = v`` (or ``+=``): written in place, into an array the function made."""
         name = target.value.id
         container = scope.env.get(name)
         if not (isinstance(container, ir.Name) and container.id in self.owned):
             raise self.error(
-                scope, target, f"`{name}` is changed in place, but it was not made in this "
+                scope,
+                target,
+                f"`{name}` is changed in place, but it was not made in this "
                 "function (it may be an input or shared with the caller)",
-                f"make a new array first, e.g. `{name} = {name}.copy()` or `np.zeros(...)`")
+                f"make a new array first, e.g. `{name} = {name}.copy()` or `np.zeros(...)`",
+            )
         value = self.lower_operand(scope, value_node)
         index = self.lower_index(scope, target.slice)
-        self.emit(ir.Assign(container.id, ir.Subscript(container, index), rule,
-                            (container, index, value), tag=self.next_tag(),
-                            loc=scope.source.location(stmt)))
+        self.emit(
+            ir.Assign(
+                container.id,
+                ir.Subscript(container, index),
+                rule,
+                (container, index, value),
+                tag=self.next_tag(),
+                loc=scope.source.location(stmt),
+            )
+        )
 
     def assign(self, scope: Scope, targets: list[ast.expr], value_node: ast.expr) -> None:
         if len(targets) == 1 and isinstance(targets[0], ast.Subscript):
@@ -549,14 +682,22 @@ class Lowerer:
         first = targets[0]
         if isinstance(first, ast.Name):
             value = self.lower_expr(scope, value_node, lambda: self.variable_name(scope, first.id))
-        elif isinstance(first, ast.Tuple | ast.List) and isinstance(value_node, ast.Tuple | ast.List):
+        elif isinstance(first, ast.Tuple | ast.List) and isinstance(
+            value_node, ast.Tuple | ast.List
+        ):
             if len(first.elts) != len(value_node.elts):
-                raise self.error(scope, value_node, "cannot unpack: the number of values does "
-                                 "not match the number of targets", "match the counts")
-            value = TupleValue(tuple(
-                self.lower_expr(scope, element, self._namer_for(scope, target))
-                for target, element in zip(first.elts, value_node.elts)
-            ))
+                raise self.error(
+                    scope,
+                    value_node,
+                    "cannot unpack: the number of values does not match the number of targets",
+                    "match the counts",
+                )
+            value = TupleValue(
+                tuple(
+                    self.lower_expr(scope, element, self._namer_for(scope, target))
+                    for target, element in zip(first.elts, value_node.elts)
+                )
+            )
         else:
             value = self.lower_expr(scope, value_node, None)
         for target in targets:
@@ -573,11 +714,18 @@ class Lowerer:
             return
         if not isinstance(value, TupleValue) and isinstance(value, ir.Name):
             # a tuple known only at run time: take its items one by one
-            value = TupleValue(tuple(self.element(scope, value, ir.Const(k), target)
-                                     for k in range(len(target.elts))))
+            value = TupleValue(
+                tuple(
+                    self.element(scope, value, ir.Const(k), target) for k in range(len(target.elts))
+                )
+            )
         if not isinstance(value, TupleValue) or len(value.items) != len(target.elts):
-            raise self.error(scope, target, "cannot unpack this value into "
-                             f"{len(target.elts)} names", "unpack a tuple of the same length")
+            raise self.error(
+                scope,
+                target,
+                f"cannot unpack this value into {len(target.elts)} names",
+                "unpack a tuple of the same length",
+            )
         for element, item in zip(target.elts, value.items):
             self.bind(scope, element, item)
 
@@ -588,9 +736,7 @@ class Lowerer:
         return self.names.fresh(user_name)
 
     # ------------------------------------------------------------ expressions
-    def lower_expr(
-        self, scope: Scope, node: ast.expr, target: Callable[[], str] | None
-    ) -> Any:
+    def lower_expr(self, scope: Scope, node: ast.expr, target: Callable[[], str] | None) -> Any:
         """Lower ``node``; return an operand (Name, Const, free reference) or TupleValue.
 
         ``target`` names the value when ``node`` is an operation (else a temporary).
@@ -627,16 +773,19 @@ class Lowerer:
                 return self.inline_nested(scope, node, *nested, target)
             callee = self.static_object(scope, node.func)
             if inspect.isgeneratorfunction(callee):
-                raise self.error(scope, node, f"`{callee.__name__}` is a generator: srcad cannot "
-                                 "differentiate through yield", "build a list or an array and "
-                                 "loop over it, or loop over range(...)")
-            if isinstance(callee, functools.partial) and isinstance(callee.func, types.FunctionType) \
-                    and not self.table.has_callable(callee.func):
-                return self.inline(scope, node, callee.func, target, partial=callee)
+                raise self.error(
+                    scope,
+                    node,
+                    f"`{callee.__name__}` is a generator: srcad cannot differentiate through yield",
+                    "build a list or an array and loop over it, or loop over range(...)",
+                )
             if (
-                isinstance(callee, types.FunctionType)
-                and not self.table.has_callable(callee)
+                isinstance(callee, functools.partial)
+                and isinstance(callee.func, types.FunctionType)
+                and not self.table.has_callable(callee.func)
             ):
+                return self.inline(scope, node, callee.func, target, partial=callee)
+            if isinstance(callee, types.FunctionType) and not self.table.has_callable(callee):
                 return self.inline(scope, node, callee, target)
         return self.operation(scope, node, target)
 
@@ -653,7 +802,9 @@ class Lowerer:
                 value = self.conditional(scope, value, None, value, right, None, name_for, node)
         return value
 
-    def compare_chain(self, scope: Scope, node: ast.Compare, target: Callable[[], str] | None) -> ir.Expr:
+    def compare_chain(
+        self, scope: Scope, node: ast.Compare, target: Callable[[], str] | None
+    ) -> ir.Expr:
         """``a < b < c`` as ``a < b and b < c`` (each operand evaluated once)."""
         operands = [self.lower_operand(scope, node.left)]
         operands += [self.lower_operand(scope, c) for c in node.comparators]
@@ -667,8 +818,16 @@ class Lowerer:
                 result = self.conditional(scope, result, None, step, None, result, None, node)
         if target is not None:
             name = target()
-            self.emit(ir.Assign(name, result, COPY, (result,), tag=self.next_tag(),
-                                loc=scope.source.location(node)))
+            self.emit(
+                ir.Assign(
+                    name,
+                    result,
+                    COPY,
+                    (result,),
+                    tag=self.next_tag(),
+                    loc=scope.source.location(node),
+                )
+            )
             return ir.Name(name)
         return result
 
@@ -676,8 +835,12 @@ class Lowerer:
         if node.id in scope.env:
             return scope.env[node.id]
         if node.id in scope.local_names:
-            raise self.error(scope, node, f"`{node.id}` is used before it is assigned",
-                             "assign it before this line")
+            raise self.error(
+                scope,
+                node,
+                f"`{node.id}` is used before it is assigned",
+                "assign it before this line",
+            )
         outer = scope.parent
         while outer is not None:  # a nested def reads its enclosing function's variables
             if node.id in outer.env:
@@ -685,8 +848,12 @@ class Lowerer:
             outer = outer.parent
         obj = scope.source.lookup(node.id)
         if obj is MISSING:
-            raise self.error(scope, node, f"name `{node.id}` is not defined",
-                             "define it at module level or pass it as a parameter")
+            raise self.error(
+                scope,
+                node,
+                f"name `{node.id}` is not defined",
+                "define it at module level or pass it as a parameter",
+            )
         return self.free_reference(scope, ir.Name(node.id))
 
     def static_object(self, scope: Scope, node: ast.expr) -> Any:
@@ -749,8 +916,12 @@ class Lowerer:
         try:
             raw = self.raw(node)
         except pyexpr.NotAnExpression as exc:
-            raise self.error(scope, exc.node, f"`{type(exc.node).__name__}` expressions are "
-                             "not supported", "rewrite it with arithmetic and calls") from None
+            raise self.error(
+                scope,
+                exc.node,
+                f"`{type(exc.node).__name__}` expressions are not supported",
+                "rewrite it with arithmetic and calls",
+            ) from None
         rule, bound = self.find_rule(scope, raw)
         if rule is not None:
             index_params = {a.index for a in rule.adjoints if isinstance(a, Scatter)}
@@ -769,10 +940,16 @@ class Lowerer:
             value = self.spell_plain(scope, raw)
             operand_list = ()
         name = target() if target is not None else self.names.temp()
-        self.body.append(ir.Assign(
-            target=name, value=value, rule=rule, operands=operand_list,
-            tag=self.next_tag(), loc=scope.source.location(node),
-        ))
+        self.body.append(
+            ir.Assign(
+                target=name,
+                value=value,
+                rule=rule,
+                operands=operand_list,
+                tag=self.next_tag(),
+                loc=scope.source.location(node),
+            )
+        )
         if rule is not None and rule.creates:
             self.owned.add(name)
         return ir.Name(name)
@@ -791,8 +968,11 @@ class Lowerer:
         if isinstance(value, TupleValue):  # a shape, an axis tuple, a list of arrays...
             if all(isinstance(v, ir.Const) for v in value.items):
                 items = tuple(value.items)
-                return ir.Const([v.value for v in items]) if isinstance(node, ast.List) \
+                return (
+                    ir.Const([v.value for v in items])
+                    if isinstance(node, ast.List)
                     else ir.Tuple(items)
+                )
             return self.materialize(scope, value, node)
         return value
 
@@ -835,15 +1015,18 @@ class Lowerer:
     def spell_plain(self, scope: Scope, raw: ir.Expr) -> ir.Expr:
         """The forward expression for an operation without a rule (not differentiable)."""
         if isinstance(raw, ir.Call):
-            func = (self.free_reference(scope, raw.func)
-                    if self.resolve_raw(scope, raw.func) is not _NOT_STATIC
-                    else self.lower_operand(scope, self._raw_nodes[id(raw.func)][1]))
-            rest = [self.lower_operand(scope, self._raw_nodes[id(c)][1])
-                    for c in ir.children(raw)[1:]]
+            func = (
+                self.free_reference(scope, raw.func)
+                if self.resolve_raw(scope, raw.func) is not _NOT_STATIC
+                else self.lower_operand(scope, self._raw_nodes[id(raw.func)][1])
+            )
+            rest = [
+                self.lower_operand(scope, self._raw_nodes[id(c)][1]) for c in ir.children(raw)[1:]
+            ]
             return ir.with_children(raw, [func, *rest])
-        return ir.with_children(raw, [
-            self.lower_operand(scope, self._raw_nodes[id(c)][1]) for c in ir.children(raw)
-        ])
+        return ir.with_children(
+            raw, [self.lower_operand(scope, self._raw_nodes[id(c)][1]) for c in ir.children(raw)]
+        )
 
     def next_tag(self) -> int:
         self._tag += 1
@@ -863,15 +1046,30 @@ class Lowerer:
             current = current.parent
         return None
 
-    def inline_nested(self, scope: Scope, call: ast.Call, node: ast.FunctionDef,
-                      home: Scope, target: Callable[[], str] | None) -> Any:
+    def inline_nested(
+        self,
+        scope: Scope,
+        call: ast.Call,
+        node: ast.FunctionDef,
+        home: Scope,
+        target: Callable[[], str] | None,
+    ) -> Any:
         """Inline a call to a ``def`` written inside the differentiated function."""
         if node in self.inlining:
-            raise self.error(scope, call, f"recursive call to {node.name} cannot be "
-                             "differentiated", "rewrite the recursion as a loop")
+            raise self.error(
+                scope,
+                call,
+                f"recursive call to {node.name} cannot be differentiated",
+                "rewrite the recursion as a loop",
+            )
         values = self.bind_arguments(scope, call, node, None, None)
-        inner = Scope(home.source, env=values, local_names=frozenset(_assigned_names(node)),
-                      node=desugar(node), parent=home)
+        inner = Scope(
+            home.source,
+            env=values,
+            local_names=frozenset(_assigned_names(node)),
+            node=desugar(node),
+            parent=home,
+        )
         self.emit(ir.Comment(f"inlined {node.name}() from line {node.lineno}", header=True))
         self.inlining.append(node)
         try:
@@ -882,9 +1080,14 @@ class Lowerer:
             self.inlining.pop()
         return result
 
-    def bind_arguments(self, scope: Scope, call: ast.Call, fn: ast.FunctionDef,
-                       callee: types.FunctionType | None,
-                       partial: functools.partial | None) -> dict[str, Any]:
+    def bind_arguments(
+        self,
+        scope: Scope,
+        call: ast.Call,
+        fn: ast.FunctionDef,
+        callee: types.FunctionType | None,
+        partial: functools.partial | None,
+    ) -> dict[str, Any]:
         """The callee's parameters bound to the call's (lowered) arguments and defaults."""
         positional = [a.arg for a in (*fn.args.posonlyargs, *fn.args.args)]
         kwonly = [a.arg for a in fn.args.kwonlyargs]
@@ -892,23 +1095,37 @@ class Lowerer:
         if partial is not None:
             for param, arg in zip(positional, partial.args):
                 values[param] = self.constant(arg)
-            positional = positional[len(partial.args):]
+            positional = positional[len(partial.args) :]
             for key, arg in partial.keywords.items():
                 values[key] = self.constant(arg)
         if len(call.args) > len(positional):
-            raise self.error(scope, call, f"{fn.name}() takes {len(positional)} positional "
-                             f"arguments but {len(call.args)} were given", "fix the call")
+            raise self.error(
+                scope,
+                call,
+                f"{fn.name}() takes {len(positional)} positional "
+                f"arguments but {len(call.args)} were given",
+                "fix the call",
+            )
         for param, arg in zip(positional, call.args):
             values[param] = self.lower_expr(scope, arg, None)
         for keyword in call.keywords:
-            if keyword.arg not in (*positional, *kwonly) or (keyword.arg in values
-                                                              and partial is None):
-                raise self.error(scope, keyword, f"{fn.name}() got an unexpected or repeated "
-                                 f"argument `{keyword.arg}`", "fix the call")
+            if keyword.arg not in (*positional, *kwonly) or (
+                keyword.arg in values and partial is None
+            ):
+                raise self.error(
+                    scope,
+                    keyword,
+                    f"{fn.name}() got an unexpected or repeated argument `{keyword.arg}`",
+                    "fix the call",
+                )
             values[keyword.arg] = self.lower_expr(scope, keyword.value, None)
         if callee is not None:
-            defaults = dict(zip(reversed([a.arg for a in (*fn.args.posonlyargs, *fn.args.args)]),
-                                reversed(callee.__defaults__ or ())))
+            defaults = dict(
+                zip(
+                    reversed([a.arg for a in (*fn.args.posonlyargs, *fn.args.args)]),
+                    reversed(callee.__defaults__ or ()),
+                )
+            )
             defaults.update(callee.__kwdefaults__ or {})
             default_values = {k: self.constant(v) for k, v in defaults.items()}
         else:
@@ -916,8 +1133,9 @@ class Lowerer:
         for param in (*[a.arg for a in (*fn.args.posonlyargs, *fn.args.args)], *kwonly):
             if param not in values:
                 if param not in default_values:
-                    raise self.error(scope, call, f"{fn.name}() is missing the argument "
-                                     f"`{param}`", "pass it")
+                    raise self.error(
+                        scope, call, f"{fn.name}() is missing the argument `{param}`", "pass it"
+                    )
                 values[param] = default_values[param]
         return values
 
@@ -927,14 +1145,21 @@ class Lowerer:
         defaults.update({a.arg: d for a, d in zip(fn.args.kwonlyargs, fn.args.kw_defaults) if d})
         return {k: self.lower_expr(scope, v, None) for k, v in defaults.items()}
 
-    def inline(self, scope: Scope, call: ast.Call, callee: types.FunctionType,
-               target: Callable[[], str] | None,
-               partial: functools.partial | None = None) -> Any:
+    def inline(
+        self,
+        scope: Scope,
+        call: ast.Call,
+        callee: types.FunctionType,
+        target: Callable[[], str] | None,
+        partial: functools.partial | None = None,
+    ) -> Any:
         where = scope.source.location(call)
         if callee in self.inlining:
             raise UnsupportedSyntaxError(
                 f"recursive call to {callee.__qualname__} cannot be differentiated",
-                "rewrite the recursion as a loop", where)
+                "rewrite the recursion as a loop",
+                where,
+            )
         source = read_function(callee, used_at=where)
         self.dependencies.append(
             (lambda: self.static_object(scope, call.func), partial or callee, callee.__code__)
@@ -942,10 +1167,14 @@ class Lowerer:
         check_supported(source)
         fn = source.node
         values = self.bind_arguments(scope, call, fn, callee, partial)
-        self.body.append(ir.Comment(f"inlined {fn.name}() from "
-                                    f"{_short(source.filename)}:{fn.lineno}", header=True))
-        inner = Scope(source, env=values, local_names=frozenset(_assigned_names(fn)),
-                      node=desugar(fn))
+        self.body.append(
+            ir.Comment(
+                f"inlined {fn.name}() from {_short(source.filename)}:{fn.lineno}", header=True
+            )
+        )
+        inner = Scope(
+            source, env=values, local_names=frozenset(_assigned_names(fn)), node=desugar(fn)
+        )
         self.inlining.append(callee)
         try:
             saved_return = getattr(self, "_last_return", None)
@@ -995,7 +1224,9 @@ def _as_expr(value: Any) -> ir.Expr:
 
 
 def _is_enumerate(lowerer: Lowerer, scope: Scope, node: ast.expr) -> bool:
-    return isinstance(node, ast.Call) and lowerer.static_object(scope, node.func) is builtins.enumerate
+    return (
+        isinstance(node, ast.Call) and lowerer.static_object(scope, node.func) is builtins.enumerate
+    )
 
 
 def _is_self_copy(stmt: ir.Stmt) -> bool:
@@ -1007,8 +1238,11 @@ def _defining_position(stmts: list[ir.Stmt], name: str) -> int | None:
     for position, stmt in enumerate(stmts):
         if isinstance(stmt, ir.Assign) and stmt.target == name:
             return position
-        if isinstance(stmt, ir.If) and name in ir.defined_in(stmt.body) \
-                and name in ir.defined_in(stmt.orelse):
+        if (
+            isinstance(stmt, ir.If)
+            and name in ir.defined_in(stmt.body)
+            and name in ir.defined_in(stmt.orelse)
+        ):
             return position
     return None
 
@@ -1017,7 +1251,9 @@ def _short(filename: str) -> str:
     return filename.rsplit("/", 1)[-1]
 
 
-def lower(source: FunctionSource, table: RuleTable = TABLE, *, checked: bool = False) -> ir.Function:
+def lower(
+    source: FunctionSource, table: RuleTable = TABLE, *, checked: bool = False
+) -> ir.Function:
     """The forward listing of ``source`` (checked against the supported subset first,
     unless the caller already did: ``checked=True``)."""
     if not checked:

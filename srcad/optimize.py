@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from . import ir
-from .analyze import prune_saves, protect_aliases
+from .analyze import protect_aliases, prune_saves
 from .reverse import fresh_calls
 from .runtime import fresh_copy
 
@@ -43,7 +43,8 @@ def _is_truth(expr: ir.Expr) -> bool:
     """A value that may be a bool or an int (a comparison, ``sign(x)``): multiplying it by
     the gradient ``1.0`` is what makes it a float gradient, so that product stays."""
     return isinstance(expr, ir.Compare | ir.BoolOp | ir.Call) or (
-        isinstance(expr, ir.UnaryOp) and expr.op == "not")
+        isinstance(expr, ir.UnaryOp) and expr.op == "not"
+    )
 
 
 def _negated(expr: ir.Expr) -> ir.Expr | None:
@@ -64,8 +65,11 @@ def _fold_node(expr: ir.Expr) -> ir.Expr:
         return expr
     left, right, op = expr.left, expr.right, expr.op
     if _const_number(left) and _const_number(right) and op in "+-*":
-        value = {"+": left.value + right.value, "-": left.value - right.value,
-                 "*": left.value * right.value}[op]
+        value = {
+            "+": left.value + right.value,
+            "-": left.value - right.value,
+            "*": left.value * right.value,
+        }[op]
         return ir.Const(value)
     if op == "*":  # (a comparison times 1 stays a product: True is not a gradient)
         if _is_const(left, _ONE) and not _is_truth(right):
@@ -123,8 +127,11 @@ def fold_statements(body: tuple[ir.Stmt, ...] | list[ir.Stmt]) -> list[ir.Stmt]:
 
 
 def _is_copy(stmt: ir.Stmt) -> bool:
-    return (isinstance(stmt, ir.Adjoint) and not stmt.accumulate
-            and isinstance(stmt.value, ir.Name | ir.Const))
+    return (
+        isinstance(stmt, ir.Adjoint)
+        and not stmt.accumulate
+        and isinstance(stmt.value, ir.Name | ir.Const)
+    )
 
 
 class _Copies:
@@ -150,7 +157,9 @@ class _Copies:
             self.value.pop(target, None)
 
 
-def propagate_copies(body: list[ir.Stmt], copies: dict[str, ir.Expr] | None = None) -> list[ir.Stmt]:
+def propagate_copies(
+    body: list[ir.Stmt], copies: dict[str, ir.Expr] | None = None
+) -> list[ir.Stmt]:
     """Replace reads of ``a`` after ``a = b`` (or ``a = 1.0``) by ``b`` while neither is
     written again; ``a += c`` after ``a = b`` becomes ``a = b + c``. The copies
     themselves are left for dead-code elimination."""
@@ -160,15 +169,18 @@ def propagate_copies(body: list[ir.Stmt], copies: dict[str, ir.Expr] | None = No
         if isinstance(stmt, ir.If | ir.Loop):
             for name in ir.defined_in([stmt]):
                 state.forget(name)
-            stmt = _with_blocks(stmt, [tuple(propagate_copies(list(b), dict(state.value)))
-                                       for b in ir.blocks_of(stmt)])
+            stmt = _with_blocks(
+                stmt,
+                [tuple(propagate_copies(list(b), dict(state.value))) for b in ir.blocks_of(stmt)],
+            )
             out.append(stmt)
             continue
         if state.value and isinstance(stmt, ir.Adjoint | ir.AdjointItem | ir.Effect | ir.Return):
             value = ir.substitute(stmt.value, state.value)
             if isinstance(stmt, ir.Adjoint) and stmt.accumulate and stmt.target in state.value:
-                stmt = ir.Adjoint(stmt.target, ir.BinOp("+", state.value[stmt.target], value),
-                                  False, stmt.tag)
+                stmt = ir.Adjoint(
+                    stmt.target, ir.BinOp("+", state.value[stmt.target], value), False, stmt.tag
+                )
             elif isinstance(stmt, ir.AdjointItem):
                 stmt = replace(stmt, value=value, index=ir.substitute(stmt.index, state.value))
             else:
@@ -197,8 +209,11 @@ def eliminate_dead_code(body: list[ir.Stmt], live: set[str] | None = None) -> li
     kept: list[ir.Stmt] = []
     for stmt in reversed(body):
         if isinstance(stmt, ir.Assign | ir.Adjoint):
-            if stmt.target not in live or (isinstance(stmt, ir.Adjoint) and not stmt.accumulate
-                                           and stmt.value == ir.Name(stmt.target)):
+            if stmt.target not in live or (
+                isinstance(stmt, ir.Adjoint)
+                and not stmt.accumulate
+                and stmt.value == ir.Name(stmt.target)
+            ):
                 if _is_copy(stmt) and stmt.value != ir.Name(stmt.target):
                     kept.append(ir.Comment(f"{stmt.target} = {_short(stmt.value)} (substituted)"))
                 continue
@@ -221,8 +236,11 @@ def eliminate_dead_code(body: list[ir.Stmt], live: set[str] | None = None) -> li
             loop_live = live | ir.read_in([stmt])
             test = tuple(eliminate_dead_code(list(stmt.test), set(loop_live)))
             body_ = tuple(eliminate_dead_code(list(stmt.body), set(loop_live)))
-            if not _has_code(body_) and not _has_code(test) and \
-                    (stmt.counter is None or stmt.counter not in live):
+            if (
+                not _has_code(body_)
+                and not _has_code(test)
+                and (stmt.counter is None or stmt.counter not in live)
+            ):
                 continue
             stmt = replace(stmt, test=test, body=body_)
             live.update(loop_live)
@@ -237,8 +255,11 @@ def _drop_empty_headers(body: list[ir.Stmt]) -> list[ir.Stmt]:
     for stmt in reversed(body):
         is_header = isinstance(stmt, ir.Backprop) or (isinstance(stmt, ir.Comment) and stmt.header)
         following = out[-1] if out else None
-        next_is_code = following is not None and not isinstance(following, ir.Backprop | ir.Return) \
+        next_is_code = (
+            following is not None
+            and not isinstance(following, ir.Backprop | ir.Return)
             and not (isinstance(following, ir.Comment) and following.header)
+        )
         if is_header and not next_is_code:
             continue
         out.append(stmt)
@@ -266,13 +287,19 @@ def free_memory(fn: ir.Function, backward_header: str = BACKWARD_HEADER) -> ir.F
     """One ``del`` before the backward pass for the forward values it does not read, so
     that it runs with only what it needs in memory (numpy arrays)."""
     body = list(fn.body)
-    split = next((i for i, s in enumerate(body)
-                  if isinstance(s, ir.Comment) and s.text == backward_header), None)
+    split = next(
+        (i for i, s in enumerate(body) if isinstance(s, ir.Comment) and s.text == backward_header),
+        None,
+    )
     if split is None:
         return fn
     later = ir.read_in(body[split:])
-    dead = sorted({s.target for s in body[:split] if isinstance(s, ir.Assign)}
-                  - later - set(fn.params) - set(fn.kwonly))
+    dead = sorted(
+        {s.target for s in body[:split] if isinstance(s, ir.Assign)}
+        - later
+        - set(fn.params)
+        - set(fn.kwonly)
+    )
     if not dead:
         return fn
     return fn.with_body(body[:split] + [ir.Delete(tuple(dead))] + body[split:])

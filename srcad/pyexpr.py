@@ -8,13 +8,25 @@ from collections.abc import Callable
 from . import ir
 
 BINOPS: dict[type, str] = {
-    ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//",
-    ast.Mod: "%", ast.Pow: "**", ast.MatMult: "@",
+    ast.Add: "+",
+    ast.Sub: "-",
+    ast.Mult: "*",
+    ast.Div: "/",
+    ast.FloorDiv: "//",
+    ast.Mod: "%",
+    ast.Pow: "**",
+    ast.MatMult: "@",
 }
 UNARYOPS: dict[type, str] = {ast.USub: "-", ast.UAdd: "+", ast.Not: "not"}
 CMPOPS: dict[type, str] = {
-    ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!=",
-    ast.Is: "is", ast.IsNot: "is not",
+    ast.Lt: "<",
+    ast.LtE: "<=",
+    ast.Gt: ">",
+    ast.GtE: ">=",
+    ast.Eq: "==",
+    ast.NotEq: "!=",
+    ast.Is: "is",
+    ast.IsNot: "is not",
 }
 AST_BINOPS = {symbol: node for node, symbol in BINOPS.items()}
 AST_UNARYOPS = {symbol: node for node, symbol in UNARYOPS.items()}
@@ -39,7 +51,9 @@ def from_ast(node: ast.expr, leaf: Callable[[ast.expr], ir.Expr | None] | None =
     convert = lambda child: from_ast(child, leaf)  # noqa: E731
     if isinstance(node, ast.Name):
         return ir.Name(node.id)
-    if isinstance(node, ast.Constant) and isinstance(node.value, int | float | complex | bool | str):
+    if isinstance(node, ast.Constant) and isinstance(
+        node.value, int | float | complex | bool | str
+    ):
         return ir.Const(node.value)
     if isinstance(node, ast.Constant) and node.value is None:
         return ir.Const(None)
@@ -47,12 +61,10 @@ def from_ast(node: ast.expr, leaf: Callable[[ast.expr], ir.Expr | None] | None =
         return ir.BinOp(BINOPS[type(node.op)], convert(node.left), convert(node.right))
     if isinstance(node, ast.UnaryOp) and type(node.op) in UNARYOPS:
         return ir.UnaryOp(UNARYOPS[type(node.op)], convert(node.operand))
-    if (
-        isinstance(node, ast.Compare)
-        and len(node.ops) == 1
-        and type(node.ops[0]) in CMPOPS
-    ):
-        return ir.Compare(CMPOPS[type(node.ops[0])], convert(node.left), convert(node.comparators[0]))
+    if isinstance(node, ast.Compare) and len(node.ops) == 1 and type(node.ops[0]) in CMPOPS:
+        return ir.Compare(
+            CMPOPS[type(node.ops[0])], convert(node.left), convert(node.comparators[0])
+        )
     if isinstance(node, ast.Attribute):
         return ir.Attr(convert(node.value), node.attr)
     if isinstance(node, ast.Call) and all(kw.arg is not None for kw in node.keywords):
@@ -84,8 +96,11 @@ def to_ast(expr: ir.Expr) -> ast.expr:
         return ast.Name(expr.id, ast.Load())
     if isinstance(expr, ir.Const):
         value = expr.value
-        if isinstance(value, int | float) and not isinstance(value, bool) and (
-                value < 0 or (value == 0 and str(value).startswith("-"))):
+        if (
+            isinstance(value, int | float)
+            and not isinstance(value, bool)
+            and (value < 0 or (value == 0 and str(value).startswith("-")))
+        ):
             # as a unary minus, so that printing keeps `(-2.0) ** 2` parenthesised
             return ast.UnaryOp(ast.USub(), ast.Constant(-value))
         return ast.Constant(value)

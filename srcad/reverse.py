@@ -17,18 +17,25 @@ from typing import Any
 import numpy as np
 
 from . import ir
-from .analyze import Activity, prune_saves, protect_aliases, scalar_names
-from .errors import NoRuleError, NonScalarOutputError, raise_all
+from .analyze import Activity, protect_aliases, prune_saves, scalar_names
+from .errors import NonScalarOutputError, NoRuleError, raise_all
 from .names import NameAllocator
-from .rules.table import Scatter
 from .rules import numpy_grads
 from .rules.numpy_grads import unbroadcast
+from .rules.table import Scatter
 from .runtime import add_at, fresh_copy, scalar_check, zeros_like
 
 MODES = ("grad", "value_and_grad")
 #: Helpers whose result is always a new object: adding into it in place is safe.
-FRESH_HELPERS = (zeros_like, fresh_copy, numpy_grads.sum_grad, numpy_grads.mean_grad,
-                 numpy_grads.extremum_grad, numpy_grads.prod_grad, numpy_grads.clip_grad)
+FRESH_HELPERS = (
+    zeros_like,
+    fresh_copy,
+    numpy_grads.sum_grad,
+    numpy_grads.mean_grad,
+    numpy_grads.extremum_grad,
+    numpy_grads.prod_grad,
+    numpy_grads.clip_grad,
+)
 FORWARD_HEADER = "forward pass"
 BACKWARD_HEADER = "backward pass"
 
@@ -52,7 +59,9 @@ class _Builder:
         self.stack = self.names.fresh("stack")
         self.push = self.names.fresh("push")
         self.pop = self.names.fresh("pop")
-        self.integer_names = {s.index for s in ir.walk(fn.body) if isinstance(s, ir.Loop) and s.index}
+        self.integer_names = {
+            s.index for s in ir.walk(fn.body) if isinstance(s, ir.Loop) and s.index
+        }
         self.top_level = {s.target for s in fn.body if isinstance(s, ir.Assign)} - set(fn.params)
         self.problems: list[NoRuleError] = []
         self.definitions = _definition_counts(fn.body)
@@ -65,7 +74,11 @@ class _Builder:
             if isinstance(loop, ir.Loop):
                 members = {id(s) for s in ir.walk(loop.body)}
                 for inner in ir.walk(loop.body):
-                    if isinstance(inner, ir.Assign) and inner.rule is not None and inner.rule.in_place:
+                    if (
+                        isinstance(inner, ir.Assign)
+                        and inner.rule is not None
+                        and inner.rule.in_place
+                    ):
                         self.loop_members.setdefault(id(inner), set()).update(members)
         for stmt in ir.walk(fn.body):
             if isinstance(stmt, ir.Assign) and stmt.rule is not None and stmt.rule.in_place:
@@ -121,20 +134,35 @@ class _Builder:
             if isinstance(stmt, ir.Assign) and depth > 0 and not _writes_in_place(stmt):
                 out.append(ir.Push(stmt.target, self.push))
             if isinstance(stmt, ir.If):
-                stmt = ir.If(stmt.test, tuple(self.forward_block(stmt.body, depth)),
-                             tuple(self.forward_block(stmt.orelse, depth)), stmt.tag, stmt.loc)
+                stmt = ir.If(
+                    stmt.test,
+                    tuple(self.forward_block(stmt.body, depth)),
+                    tuple(self.forward_block(stmt.orelse, depth)),
+                    stmt.tag,
+                    stmt.loc,
+                )
             elif isinstance(stmt, ir.Loop):
                 if depth > 0:
                     out += [ir.Push(n, self.push) for n in _loop_state(stmt)]
-                stmt = ir.Loop(tuple(self.forward_block(stmt.body, depth + 1)), stmt.index,
-                               stmt.iterable, tuple(self.forward_block(stmt.test, depth + 1)),
-                               stmt.cond, stmt.counter, stmt.exit_flag, stmt.carried,
-                               stmt.tag, stmt.loc)
+                stmt = ir.Loop(
+                    tuple(self.forward_block(stmt.body, depth + 1)),
+                    stmt.index,
+                    stmt.iterable,
+                    tuple(self.forward_block(stmt.test, depth + 1)),
+                    stmt.cond,
+                    stmt.counter,
+                    stmt.exit_flag,
+                    stmt.carried,
+                    stmt.tag,
+                    stmt.loc,
+                )
             out.append(stmt)
         return out
 
     # ---------------------------------------------------------------- backward
-    def reverse_block(self, stmts: tuple[ir.Stmt, ...], written: set[str], depth: int) -> list[ir.Stmt]:
+    def reverse_block(
+        self, stmts: tuple[ir.Stmt, ...], written: set[str], depth: int
+    ) -> list[ir.Stmt]:
         """Backward statements for ``stmts``; ``written`` (adjoints holding a value) is updated."""
         out: list[ir.Stmt] = []
         for stmt in reversed(stmts):
@@ -149,7 +177,9 @@ class _Builder:
     def reverse_assign(self, stmt: ir.Assign, written: set[str], depth: int) -> list[ir.Stmt]:
         active = self.activity.is_active(stmt.target)
         adjoint = self.adjoint(stmt.target) if active else None
-        restore = [ir.Pop(stmt.target, self.pop)] if depth > 0 and not _writes_in_place(stmt) else []
+        restore = (
+            [ir.Pop(stmt.target, self.pop)] if depth > 0 and not _writes_in_place(stmt) else []
+        )
         if not (active and adjoint in written):
             if active and depth > 0:
                 written.discard(adjoint)
@@ -170,8 +200,10 @@ class _Builder:
                 held = self.names.fresh(adjoint)
                 out.append(ir.Adjoint(held, g, tag=stmt.tag))
                 g = ir.Name(held)
-                if any(t is not None and not isinstance(t, Scatter) and "ans" in ir.names_in(t)
-                       for t in stmt.rule.adjoints):
+                if any(
+                    t is not None and not isinstance(t, Scatter) and "ans" in ir.names_in(t)
+                    for t in stmt.rule.adjoints
+                ):
                     new_value = self.names.fresh(stmt.target + "_new")
                     out.append(ir.Adjoint(new_value, ans, tag=stmt.tag))
                     ans = ir.Name(new_value)
@@ -194,8 +226,11 @@ class _Builder:
             else:
                 value = self.instantiate(stmt, template, g, ans)
                 self.check_reads_before_writes(stmt, value)
-                if self.broadcast and stmt.rule.broadcasting and any(
-                        isinstance(o, ir.Name) for o in stmt.operands if o is not operand):
+                if (
+                    self.broadcast
+                    and stmt.rule.broadcasting
+                    and any(isinstance(o, ir.Name) for o in stmt.operands if o is not operand)
+                ):
                     value = self.call("unbroadcast", unbroadcast, value, self.shape_of(operand))
                 out.append(self.contribute(operand.id, value, written, stmt.tag))
         if not out:
@@ -215,21 +250,29 @@ class _Builder:
                 part = self.call("unbroadcast", unbroadcast, part, value)
             out.append(self.contribute(value.id, part, written, stmt.tag))
         if stmt.rule.adjoint_for("x") is not None:
-            out.append(ir.AdjointItem(self.adjoint(container.id), index, ir.Const(0.0),
-                                      tag=stmt.tag, zero=True))
+            out.append(
+                ir.AdjointItem(
+                    self.adjoint(container.id), index, ir.Const(0.0), tag=stmt.tag, zero=True
+                )
+            )
         return out
 
     def check_reads_before_writes(self, stmt: ir.Assign, value: ir.Expr) -> None:
         """Refuse a gradient that would read an array's values after they were overwritten."""
         position = self.position[id(stmt)]
         for name in set(ir.names_in(value)) & set(self.writes):
-            later = [w for w in self.writes[name] if self.position[id(w)] > position
-                     or id(stmt) in self.loop_members.get(id(w), ())]
+            later = [
+                w
+                for w in self.writes[name]
+                if self.position[id(w)] > position or id(stmt) in self.loop_members.get(id(w), ())
+            ]
             if later:
                 raise NoRuleError(
                     f"the gradient of this line needs `{name}` as it is here, but line "
                     f"{later[0].loc.lineno} writes into it afterwards",
-                    f"write into a copy instead: `{name}2 = {name}.copy()`", stmt.loc)
+                    f"write into a copy instead: `{name}2 = {name}.copy()`",
+                    stmt.loc,
+                )
 
     def reverse_if(self, stmt: ir.If, written: set[str], depth: int) -> list[ir.Stmt]:
         then_written, else_written = set(written), set(written)
@@ -238,8 +281,11 @@ class _Builder:
         # an adjoint written on one path only is zero on the other; adjoints of values made
         # inside the branches are finished there (nothing before the `if` reads them)
         inside = _definition_counts([stmt])
-        local = {self.adjoints[n] for n, count in inside.items()
-                 if n in self.adjoints and self.definitions.get(n) == count}
+        local = {
+            self.adjoints[n]
+            for n, count in inside.items()
+            if n in self.adjoints and self.definitions.get(n) == count
+        }
         body += [self.zero_fill(a) for a in sorted(else_written - then_written - local)]
         orelse += [self.zero_fill(a) for a in sorted(then_written - else_written - local)]
         written.difference_update(local)
@@ -260,8 +306,9 @@ class _Builder:
                 written.add(adjoint)
         inner = set(written)
         body = self.reverse_block(loop.body, inner, depth + 1)
-        body += [self.zero_fill(self.adjoint(n)) for n in sorted(flowing)
-                 if self.adjoint(n) not in inner]
+        body += [
+            self.zero_fill(self.adjoint(n)) for n in sorted(flowing) if self.adjoint(n) not in inner
+        ]
         written.update(inner)
         if body:
             out.append(self.backward_loop(loop, tuple(body)))
@@ -286,8 +333,13 @@ class _Builder:
         for stmt in body:
             out.append(stmt)
             if isinstance(stmt, ir.Assign) and stmt.target in self.shapes:
-                out.append(ir.Assign(self.shapes[stmt.target], ir.Call(
-                    ir.Attr(ir.Name(shape), "shape"), (ir.Name(stmt.target),)), tag=0))
+                out.append(
+                    ir.Assign(
+                        self.shapes[stmt.target],
+                        ir.Call(ir.Attr(ir.Name(shape), "shape"), (ir.Name(stmt.target),)),
+                        tag=0,
+                    )
+                )
         return out
 
     def basic_index(self, index: ir.Expr) -> bool:
@@ -306,21 +358,37 @@ class _Builder:
             iterations = loop.iterable
             if loop.counter is not None:
                 iterations = ir.Subscript(iterations, ir.Slice(None, ir.Name(loop.counter)))
-            return ir.Loop(body, index=loop.index, iterable=self.call(
-                "reversed", builtins.reversed, iterations), tag=loop.tag, loc=loop.loc)
+            return ir.Loop(
+                body,
+                index=loop.index,
+                iterable=self.call("reversed", builtins.reversed, iterations),
+                tag=loop.tag,
+                loc=loop.loc,
+            )
         index = self.names.fresh("_")
-        return ir.Loop(body, index=index, iterable=self.call(
-            "range", builtins.range, ir.Name(loop.counter)), tag=loop.tag, loc=loop.loc)
+        return ir.Loop(
+            body,
+            index=index,
+            iterable=self.call("range", builtins.range, ir.Name(loop.counter)),
+            tag=loop.tag,
+            loc=loop.loc,
+        )
 
     def contributed(self, body: tuple[ir.Stmt, ...]) -> set[str]:
         """Names that active statements in ``body`` send gradient to."""
         found: set[str] = set()
         for stmt in ir.walk(body):
-            if isinstance(stmt, ir.Assign) and stmt.rule is not None \
-                    and self.activity.is_active(stmt.target):
+            if (
+                isinstance(stmt, ir.Assign)
+                and stmt.rule is not None
+                and self.activity.is_active(stmt.target)
+            ):
                 for param, operand in zip(stmt.rule.params, stmt.operands):
-                    if stmt.rule.adjoint_for(param) is not None and isinstance(operand, ir.Name) \
-                            and self.activity.is_active(operand.id):
+                    if (
+                        stmt.rule.adjoint_for(param) is not None
+                        and isinstance(operand, ir.Name)
+                        and self.activity.is_active(operand.id)
+                    ):
                         found.add(operand.id)
         return found
 
@@ -357,9 +425,13 @@ def _loop_state(loop: ir.Loop) -> list[str]:
 def no_rule_error(stmt: ir.Assign) -> NoRuleError:
     value = stmt.value
     if isinstance(value, ir.Call):
-        what = f"`{_spelled(value.func)}` has no derivative rule and no Python source srcad can read"
-        hint = ("register one with srcad.defrule(\"f(x)\", x=\"<derivative> * g\", "
-                "env={\"f\": f}), or wrap the argument in a function srcad can read")
+        what = (
+            f"`{_spelled(value.func)}` has no derivative rule and no Python source srcad can read"
+        )
+        hint = (
+            'register one with srcad.defrule("f(x)", x="<derivative> * g", '
+            'env={"f": f}), or wrap the argument in a function srcad can read'
+        )
     elif isinstance(value, ir.BinOp):
         what = f"the operator `{value.op}` has no derivative rule"
         hint = "rewrite it with + - * / ** or register a rule with srcad.defrule"
@@ -378,7 +450,11 @@ def _spelled(expr: ir.Expr) -> str:
 
 
 def reverse(
-    fn: ir.Function, wrt: tuple[str, ...], activity: Activity, *, mode: str = "grad",
+    fn: ir.Function,
+    wrt: tuple[str, ...],
+    activity: Activity,
+    *,
+    mode: str = "grad",
     scalar_guards: tuple[str, ...] | None = None,
 ) -> ir.Function:
     """The literal gradient function of ``fn`` with respect to the parameters ``wrt``.
@@ -397,25 +473,33 @@ def reverse(
     result = result_stmt.value
     if isinstance(result, ir.Tuple):
         raise NonScalarOutputError(
-            f"{fn.name} returns a tuple of {len(result.elts)} values; grad needs one scalar "
-            "result",
+            f"{fn.name} returns a tuple of {len(result.elts)} values; grad needs one scalar result",
             "return a single number (sum the terms you want to differentiate), or use "
-            "srcad.jacobian for a vector-valued function", result_stmt.loc)
+            "srcad.jacobian for a vector-valued function",
+            result_stmt.loc,
+        )
 
     body: list[ir.Stmt] = []
     if scalar_guards:
         array_version = builder.bind(array_version_name(name), ARRAY_VERSION)
+
         def expected(name: str) -> str:  # parameters must be floats; globals keep their type
             kind = type(fn.free_objects[name]) if name in fn.free_objects else builtins.float
             return builder.bind(kind.__name__, kind)
 
-        checks = tuple(ir.Compare("is not", ir.Attr(ir.Name(p), "__class__"), ir.Name(expected(p)))
-                       for p in scalar_guards)
-        call = ir.Call(ir.Name(array_version), tuple(ir.Name(p) for p in fn.params),
-                       tuple((k, ir.Name(k)) for k in fn.kwonly))
-        body += [ir.Comment("this version is for Python floats", header=False),
-                 ir.If(checks[0] if len(checks) == 1 else ir.BoolOp("or", checks),
-                       (ir.Return(call),))]
+        checks = tuple(
+            ir.Compare("is not", ir.Attr(ir.Name(p), "__class__"), ir.Name(expected(p)))
+            for p in scalar_guards
+        )
+        call = ir.Call(
+            ir.Name(array_version),
+            tuple(ir.Name(p) for p in fn.params),
+            tuple((k, ir.Name(k)) for k in fn.kwonly),
+        )
+        body += [
+            ir.Comment("this version is for Python floats", header=False),
+            ir.If(checks[0] if len(checks) == 1 else ir.BoolOp("or", checks), (ir.Return(call),)),
+        ]
     body += [
         ir.Comment(FORWARD_HEADER),
         ir.Assign(builder.stack, ir.Const([])),
@@ -428,7 +512,9 @@ def reverse(
         check = builder.bind("require_scalar", scalar_check(result_stmt.loc, fn.name))
         body.append(ir.Effect(ir.Call(ir.Name(check), (result,))))
     value = result
-    in_loops = {n for s in ir.walk(forward) if isinstance(s, ir.Loop) for n in ir.defined_in(s.body)}
+    in_loops = {
+        n for s in ir.walk(forward) if isinstance(s, ir.Loop) for n in ir.defined_in(s.body)
+    }
     if mode == "value_and_grad" and isinstance(result, ir.Name) and result.id in in_loops:
         value = ir.Name(builder.names.fresh("value"))  # the backward pass restores `result`
         body.append(ir.Assign(value.id, result))
@@ -445,17 +531,22 @@ def reverse(
     for param in wrt:
         adjoint = builder.adjoint(param)
         if adjoint not in written:
-            backward.append(builder.contribute(
-                param, builder.call("zeros_like", zeros_like, ir.Name(param)), written, 0))
+            backward.append(
+                builder.contribute(
+                    param, builder.call("zeros_like", zeros_like, ir.Name(param)), written, 0
+                )
+            )
         gradients.append(ir.Name(adjoint))
     grads: ir.Expr = gradients[0] if len(gradients) == 1 else ir.Tuple(tuple(gradients))
     returned = grads if mode == "grad" else ir.Tuple((value, grads))
 
     copy_name = builder.bind("fresh_copy", fresh_copy)
     body = builder.record_shapes(body)
-    body += [ir.Comment(BACKWARD_HEADER),
-             *protect_aliases(backward, copy_name, fresh_calls(builder.bindings)),
-             ir.Return(returned)]
+    body += [
+        ir.Comment(BACKWARD_HEADER),
+        *protect_aliases(backward, copy_name, fresh_calls(builder.bindings)),
+        ir.Return(returned),
+    ]
     gradient = ir.Function(
         name=name,
         params=fn.params,

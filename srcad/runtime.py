@@ -10,7 +10,6 @@ import numpy as np
 
 from .errors import Location, NonScalarOutputError
 
-
 _SCALAR_CLASSES = frozenset((float, int, np.float64, np.float32, np.float16, np.int64, np.int32))
 
 
@@ -24,8 +23,11 @@ def scalar_check(location: Location, function_name: str) -> Callable[[Any], None
             return
         if isinstance(value, np.ndarray) and value.shape == ():
             return
-        kind = (f"an array of shape {value.shape}" if isinstance(value, np.ndarray)
-                else f"a {type(value).__name__}")
+        kind = (
+            f"an array of shape {value.shape}"
+            if isinstance(value, np.ndarray)
+            else f"a {type(value).__name__}"
+        )
         raise NonScalarOutputError(
             f"grad needs a scalar result, but {function_name} returned {kind}",
             "return a single number (for example the sum or mean of the array); "
@@ -57,7 +59,9 @@ class AdjointList(list):
     __radd__ = __add__
 
     def __iadd__(self, other: Any) -> AdjointList:
-        for index, value in enumerate(other if isinstance(other, list | tuple) else [other] * len(self)):
+        for index, value in enumerate(
+            other if isinstance(other, list | tuple) else [other] * len(self)
+        ):
             self[index] += value
         return self
 

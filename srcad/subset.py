@@ -12,33 +12,51 @@ from .pyexpr import BINOPS, UNARYOPS
 
 #: Statements srcad refuses, with the hint the error gives.
 REFUSED_STATEMENTS: dict[type, tuple[str, str]] = {
-    ast.Try: ("`try` statements cannot be differentiated",
-              "move error handling outside the differentiated function"),
-    ast.With: ("`with` statements cannot be differentiated",
-               "move the context manager outside the differentiated function"),
+    ast.Try: (
+        "`try` statements cannot be differentiated",
+        "move error handling outside the differentiated function",
+    ),
+    ast.With: (
+        "`with` statements cannot be differentiated",
+        "move the context manager outside the differentiated function",
+    ),
     ast.AsyncWith: ("`async with` cannot be differentiated", "differentiate a plain function"),
     ast.AsyncFor: ("`async for` cannot be differentiated", "differentiate a plain function"),
-    ast.Global: ("`global` declarations cannot be differentiated",
-                 "pass the value in as a parameter and return the new value"),
-    ast.Nonlocal: ("`nonlocal` declarations cannot be differentiated",
-                   "pass the value in as a parameter and return the new value"),
+    ast.Global: (
+        "`global` declarations cannot be differentiated",
+        "pass the value in as a parameter and return the new value",
+    ),
+    ast.Nonlocal: (
+        "`nonlocal` declarations cannot be differentiated",
+        "pass the value in as a parameter and return the new value",
+    ),
     ast.Delete: ("`del` cannot be differentiated", "remove the `del` statement"),
-    ast.Import: ("imports inside a differentiated function are not supported",
-                 "move the import to module level"),
-    ast.ImportFrom: ("imports inside a differentiated function are not supported",
-                     "move the import to module level"),
-    ast.AsyncFunctionDef: ("async functions cannot be differentiated",
-                           "differentiate a plain function"),
-    ast.ClassDef: ("class definitions cannot be differentiated",
-                   "define the class at module level"),
+    ast.Import: (
+        "imports inside a differentiated function are not supported",
+        "move the import to module level",
+    ),
+    ast.ImportFrom: (
+        "imports inside a differentiated function are not supported",
+        "move the import to module level",
+    ),
+    ast.AsyncFunctionDef: (
+        "async functions cannot be differentiated",
+        "differentiate a plain function",
+    ),
+    ast.ClassDef: (
+        "class definitions cannot be differentiated",
+        "define the class at module level",
+    ),
     ast.Raise: ("`raise` cannot be differentiated", "check inputs before calling the gradient"),
     ast.Assert: ("`assert` is not supported", "check inputs before calling the gradient"),
 }
 
 #: Expressions srcad refuses, with the hint the error gives.
 REFUSED_EXPRESSIONS: dict[type, tuple[str, str]] = {
-    ast.Lambda: ("lambdas inside a differentiated function are not supported",
-                 "define the function with `def` at module level"),
+    ast.Lambda: (
+        "lambdas inside a differentiated function are not supported",
+        "define the function with `def` at module level",
+    ),
     ast.Yield: ("generators cannot be differentiated", "return a value instead of yielding"),
     ast.YieldFrom: ("generators cannot be differentiated", "return a value instead of yielding"),
     ast.Await: ("`await` cannot be differentiated", "differentiate a plain function"),
@@ -68,26 +86,37 @@ class _Checker(ast.NodeVisitor):
     def check_function(self, fn: ast.FunctionDef) -> None:
         args = fn.args
         if args.vararg is not None:
-            self.refuse(args.vararg, "`*args` parameters are not supported",
-                        "list the parameters one by one")
+            self.refuse(
+                args.vararg,
+                "`*args` parameters are not supported",
+                "list the parameters one by one",
+            )
         if args.kwarg is not None:
-            self.refuse(args.kwarg, "`**kwargs` parameters are not supported",
-                        "list the parameters one by one")
+            self.refuse(
+                args.kwarg,
+                "`**kwargs` parameters are not supported",
+                "list the parameters one by one",
+            )
         body = fn.body
         if body and _is_docstring(body[0]):
             body = body[1:]
         self.check_block(body)
         is_generator = any(isinstance(n, ast.Yield | ast.YieldFrom) for n in ast.walk(fn))
         if not is_generator and not _always_returns(body):
-            self.refuse(fn, f"{fn.name} does not return a value on every path",
-                        "end the function (and every branch that stops early) with "
-                        "`return <expression>`")
+            self.refuse(
+                fn,
+                f"{fn.name} does not return a value on every path",
+                "end the function (and every branch that stops early) with `return <expression>`",
+            )
 
     def check_block(self, body: list[ast.stmt]) -> None:
         for index, stmt in enumerate(body):
             if isinstance(stmt, ast.Return | ast.Break | ast.Continue) and index != len(body) - 1:
-                self.refuse(body[index + 1], "this code is never run",
-                            "remove the statements after `return`, `break` or `continue`")
+                self.refuse(
+                    body[index + 1],
+                    "this code is never run",
+                    "remove the statements after `return`, `break` or `continue`",
+                )
             self.check_statement(stmt)
 
     def check_statement(self, stmt: ast.stmt) -> None:
@@ -100,8 +129,11 @@ class _Checker(ast.NodeVisitor):
             self.check_block(stmt.orelse)
         elif isinstance(stmt, ast.For | ast.While):
             if stmt.orelse:
-                self.refuse(stmt.orelse[0], f"`else:` on a `{'for' if isinstance(stmt, ast.For) else 'while'}` loop is not supported",
-                            "set a flag before `break` and test it after the loop")
+                self.refuse(
+                    stmt.orelse[0],
+                    f"`else:` on a `{_loop_word(stmt)}` loop is not supported",
+                    "set a flag before `break` and test it after the loop",
+                )
             if isinstance(stmt, ast.For):
                 self.check_loop_target(stmt.target)
                 self.visit(stmt.iter)
@@ -117,8 +149,11 @@ class _Checker(ast.NodeVisitor):
         elif isinstance(stmt, ast.AugAssign):
             self.check_target(stmt.target)
             if not isinstance(stmt.op, AUGMENTED_OPS):
-                self.refuse(stmt, f"augmented assignment `{_op_symbol(stmt.op)}=` is not supported",
-                            "write `x = x <op> y` with one of + - * / **")
+                self.refuse(
+                    stmt,
+                    f"augmented assignment `{_op_symbol(stmt.op)}=` is not supported",
+                    "write `x = x <op> y` with one of + - * / **",
+                )
             self.visit(stmt.value)
         elif isinstance(stmt, ast.AnnAssign):
             if stmt.value is None:
@@ -138,18 +173,27 @@ class _Checker(ast.NodeVisitor):
             elif isinstance(stmt.value, ast.Call):
                 self.visit(stmt.value)  # allowed for srcad's own run-time checks (see lower)
             elif not _is_docstring(stmt):
-                self.refuse(stmt, "a bare expression statement has no effect on the result",
-                            "assign its value to a variable, or remove it")
+                self.refuse(
+                    stmt,
+                    "a bare expression statement has no effect on the result",
+                    "assign its value to a variable, or remove it",
+                )
         elif isinstance(stmt, ast.FunctionDef):
             if stmt.decorator_list:
-                self.refuse(stmt, "decorators on a nested function are not supported",
-                            "define the decorated function at module level")
+                self.refuse(
+                    stmt,
+                    "decorators on a nested function are not supported",
+                    "define the decorated function at module level",
+                )
             inner = _Checker(self.source)
             inner.check_function(stmt)
             self.problems += inner.problems
         else:
-            self.refuse(stmt, f"`{type(stmt).__name__}` statements are not supported",
-                        "rewrite it with assignments and `return`")
+            self.refuse(
+                stmt,
+                f"`{type(stmt).__name__}` statements are not supported",
+                "rewrite it with assignments and `return`",
+            )
 
     def check_loop_target(self, target: ast.expr) -> None:
         if isinstance(target, ast.Name):
@@ -160,7 +204,9 @@ class _Checker(ast.NodeVisitor):
             for element in target.elts:
                 self.check_loop_target(element)
             return
-        self.refuse(target, "unsupported loop variable", "loop over plain names, e.g. `for i, v in ...`")
+        self.refuse(
+            target, "unsupported loop variable", "loop over plain names, e.g. `for i, v in ...`"
+        )
 
     def check_target(self, target: ast.expr) -> None:
         if isinstance(target, ast.Name):
@@ -170,14 +216,20 @@ class _Checker(ast.NodeVisitor):
                 self.check_target(element)
             return
         if isinstance(target, ast.Attribute):
-            self.refuse(target, "assigning to an attribute changes an object outside the "
-                        "function, which srcad cannot differentiate",
-                        "assign to a local variable and return it")
+            self.refuse(
+                target,
+                "assigning to an attribute changes an object outside the "
+                "function, which srcad cannot differentiate",
+                "assign to a local variable and return it",
+            )
             return
         if isinstance(target, ast.Subscript):
             if not isinstance(target.value, ast.Name):
-                self.refuse(target, "only items of a plain array variable can be assigned",
-                            "write `out[i] = ...` with `out` made in the function, e.g. by np.zeros")
+                self.refuse(
+                    target,
+                    "only items of a plain array variable can be assigned",
+                    "write `out[i] = ...` with `out` made in the function, e.g. by np.zeros",
+                )
             self.visit(target.slice)
             return
         self.refuse(target, "unsupported assignment target", "assign to a plain variable name")
@@ -188,16 +240,29 @@ class _Checker(ast.NodeVisitor):
             self.refuse(node, *REFUSED_EXPRESSIONS[type(node)])
             return
         if isinstance(node, ast.BinOp) and type(node.op) not in BINOPS:
-            self.refuse(node, f"the operator `{_op_symbol(node.op)}` is not supported",
-                        "use + - * / ** or a function")
+            self.refuse(
+                node,
+                f"the operator `{_op_symbol(node.op)}` is not supported",
+                "use + - * / ** or a function",
+            )
         if isinstance(node, ast.UnaryOp) and type(node.op) not in UNARYOPS:
-            self.refuse(node, f"the operator `{_op_symbol(node.op)}` is not supported",
-                        "use arithmetic instead")
+            self.refuse(
+                node,
+                f"the operator `{_op_symbol(node.op)}` is not supported",
+                "use arithmetic instead",
+            )
         if isinstance(node, ast.Call):
             if any(kw.arg is None for kw in node.keywords):
-                self.refuse(node, "`**` unpacking in calls is not supported",
-                            "pass keyword arguments one by one")
+                self.refuse(
+                    node,
+                    "`**` unpacking in calls is not supported",
+                    "pass keyword arguments one by one",
+                )
         super().generic_visit(node)
+
+
+def _loop_word(stmt: ast.stmt) -> str:
+    return "for" if isinstance(stmt, ast.For) else "while"
 
 
 def _always_returns(body: list[ast.stmt]) -> bool:
@@ -219,9 +284,17 @@ def _is_docstring(stmt: ast.stmt) -> bool:
 
 
 def _op_symbol(op: ast.AST) -> str:
-    symbols = {ast.BitAnd: "&", ast.BitOr: "|", ast.BitXor: "^", ast.LShift: "<<",
-               ast.RShift: ">>", ast.Invert: "~", ast.FloorDiv: "//", ast.Mod: "%",
-               ast.MatMult: "@"}
+    symbols = {
+        ast.BitAnd: "&",
+        ast.BitOr: "|",
+        ast.BitXor: "^",
+        ast.LShift: "<<",
+        ast.RShift: ">>",
+        ast.Invert: "~",
+        ast.FloorDiv: "//",
+        ast.Mod: "%",
+        ast.MatMult: "@",
+    }
     return symbols.get(type(op), type(op).__name__)
 
 
@@ -243,14 +316,26 @@ def _calls_without_rules(source: FunctionSource) -> list[SrcadError]:
         obj = source.lookup(func.id)
         for attr in reversed(chain):
             obj = getattr(obj, attr, None)
-        numeric = str(getattr(obj, "__module__", None) or type(obj).__module__).split(".")[0] \
-            in ("math", "cmath", "numpy", "scipy")
-        if numeric and callable(obj) and not isinstance(obj, type | types.FunctionType) \
-                and not TABLE.has_callable(obj):
+        numeric = str(getattr(obj, "__module__", None) or type(obj).__module__).split(".")[0] in (
+            "math",
+            "cmath",
+            "numpy",
+            "scipy",
+        )
+        if (
+            numeric
+            and callable(obj)
+            and not isinstance(obj, type | types.FunctionType)
+            and not TABLE.has_callable(obj)
+        ):
             name = ".".join([func.id, *reversed(chain)])
-            found.append(NoRuleError(
-                f"`{name}` has no derivative rule and no Python source srcad can read",
-                "register one with srcad.defrule or srcad.defgrad", source.location(node)))
+            found.append(
+                NoRuleError(
+                    f"`{name}` has no derivative rule and no Python source srcad can read",
+                    "register one with srcad.defrule or srcad.defgrad",
+                    source.location(node),
+                )
+            )
     return found
 
 

@@ -10,9 +10,13 @@ from . import numpy_grads
 from .table import defrule
 
 NP = {"np": np}
-HELPERS = {name: getattr(numpy_grads, name) for name in dir(numpy_grads)
-           if callable(getattr(numpy_grads, name)) and not name.startswith("_")
-           and getattr(getattr(numpy_grads, name), "__module__", "") == numpy_grads.__name__}
+HELPERS = {
+    name: getattr(numpy_grads, name)
+    for name in dir(numpy_grads)
+    if callable(getattr(numpy_grads, name))
+    and not name.startswith("_")
+    and getattr(getattr(numpy_grads, name), "__module__", "") == numpy_grads.__name__
+}
 ENV = {"np": np, **HELPERS}
 
 # ---------------------------------------------------------------- elementwise, broadcasting
@@ -33,12 +37,29 @@ BINARY = {
 for _name, _templates in BINARY.items():
     defrule(f"np.{_name}(x, y)", env=NP, broadcasting=True, elementwise=True, **_templates)
 
-defrule("np.where(c, x, y)", env=NP, broadcasting=True, c=None,
-        x="np.where(c, g, 0.0)", y="np.where(c, 0.0, g)")
-defrule("np.clip(x, a_min, a_max)", env=ENV, broadcasting=True, a_min=None, a_max=None,
-        x="clip_grad(g, x, a_min, a_max)")
-defrule("x.clip(a_min=None, a_max=None)", env=ENV, a_min=None, a_max=None,
-        x="clip_grad(g, x, a_min, a_max)")
+defrule(
+    "np.where(c, x, y)",
+    env=NP,
+    broadcasting=True,
+    c=None,
+    x="np.where(c, g, 0.0)",
+    y="np.where(c, 0.0, g)",
+)
+defrule(
+    "np.clip(x, a_min, a_max)",
+    env=ENV,
+    broadcasting=True,
+    a_min=None,
+    a_max=None,
+    x="clip_grad(g, x, a_min, a_max)",
+)
+defrule(
+    "x.clip(a_min=None, a_max=None)",
+    env=ENV,
+    a_min=None,
+    a_max=None,
+    x="clip_grad(g, x, a_min, a_max)",
+)
 defrule("np.sign(x)", env=NP, x=None)
 
 # ---------------------------------------------------------------- linear algebra
@@ -53,34 +74,84 @@ defrule("np.outer(x, y)", env=NP, linear=True, x="g @ np.ravel(y)", y="np.ravel(
 # ---------------------------------------------------------------- reductions
 for _name, _helper in (("sum", "sum_grad"), ("mean", "mean_grad")):
     _template = f"{_helper}(g, x, axis, keepdims)"
-    defrule(f"np.{_name}(x, axis=None, keepdims=False)", env=ENV, axis=None, keepdims=None,
-            x=_template, linear=True)
-    defrule(f"x.{_name}(axis=None, keepdims=False)", env=ENV, axis=None, keepdims=None,
-            x=_template, linear=True)
+    defrule(
+        f"np.{_name}(x, axis=None, keepdims=False)",
+        env=ENV,
+        axis=None,
+        keepdims=None,
+        x=_template,
+        linear=True,
+    )
+    defrule(
+        f"x.{_name}(axis=None, keepdims=False)",
+        env=ENV,
+        axis=None,
+        keepdims=None,
+        x=_template,
+        linear=True,
+    )
 for _name in ("max", "min", "amax", "amin"):
     _template = "extremum_grad(g, x, ans, axis, keepdims)"
-    _tangent = {"x": "np.sum(extremum_grad(np.ones_like(ans), x, ans, axis, keepdims) * t, "
-                     "axis=axis, keepdims=keepdims)"}
-    defrule(f"np.{_name}(x, axis=None, keepdims=False)", env=ENV, axis=None, keepdims=None,
-            x=_template, tangents=_tangent)
+    _tangent = {
+        "x": "np.sum(extremum_grad(np.ones_like(ans), x, ans, axis, keepdims) * t, "
+        "axis=axis, keepdims=keepdims)"
+    }
+    defrule(
+        f"np.{_name}(x, axis=None, keepdims=False)",
+        env=ENV,
+        axis=None,
+        keepdims=None,
+        x=_template,
+        tangents=_tangent,
+    )
     if not _name.startswith("a"):
-        defrule(f"x.{_name}(axis=None, keepdims=False)", env=ENV, axis=None, keepdims=None,
-                x=_template, tangents=_tangent)
-_PROD_TANGENT = {"x": "np.sum(prod_grad(np.ones_like(ans), x, ans, axis, keepdims) * t, "
-                     "axis=axis, keepdims=keepdims)"}
-defrule("np.prod(x, axis=None, keepdims=False)", env=ENV, axis=None, keepdims=None,
-        x="prod_grad(g, x, ans, axis, keepdims)", tangents=_PROD_TANGENT)
-defrule("x.prod(axis=None, keepdims=False)", env=ENV, axis=None, keepdims=None,
-        x="prod_grad(g, x, ans, axis, keepdims)", tangents=_PROD_TANGENT)
+        defrule(
+            f"x.{_name}(axis=None, keepdims=False)",
+            env=ENV,
+            axis=None,
+            keepdims=None,
+            x=_template,
+            tangents=_tangent,
+        )
+_PROD_TANGENT = {
+    "x": "np.sum(prod_grad(np.ones_like(ans), x, ans, axis, keepdims) * t, "
+    "axis=axis, keepdims=keepdims)"
+}
+defrule(
+    "np.prod(x, axis=None, keepdims=False)",
+    env=ENV,
+    axis=None,
+    keepdims=None,
+    x="prod_grad(g, x, ans, axis, keepdims)",
+    tangents=_PROD_TANGENT,
+)
+defrule(
+    "x.prod(axis=None, keepdims=False)",
+    env=ENV,
+    axis=None,
+    keepdims=None,
+    x="prod_grad(g, x, ans, axis, keepdims)",
+    tangents=_PROD_TANGENT,
+)
 
 # ---------------------------------------------------------------- shapes
 defrule("x.T", env=NP, x="np.transpose(g)", linear=True)
 defrule("np.transpose(x, axes=None)", env=ENV, axes=None, x="transpose_grad(g, axes)", linear=True)
 defrule("x.transpose()", env=NP, x="np.transpose(g)", linear=True)
-RESHAPES = ["np.reshape(x, shape)", "x.reshape(shape)", "x.reshape(a, b)",
-            "x.reshape(a, b, c)", "np.squeeze(x, axis=None)", "x.squeeze(axis=None)",
-            "np.expand_dims(x, axis)", "np.ravel(x)", "x.ravel()", "x.flatten()",
-            "np.atleast_1d(x)", "np.atleast_2d(x)"]
+RESHAPES = [
+    "np.reshape(x, shape)",
+    "x.reshape(shape)",
+    "x.reshape(a, b)",
+    "x.reshape(a, b, c)",
+    "np.squeeze(x, axis=None)",
+    "x.squeeze(axis=None)",
+    "np.expand_dims(x, axis)",
+    "np.ravel(x)",
+    "x.ravel()",
+    "x.flatten()",
+    "np.atleast_1d(x)",
+    "np.atleast_2d(x)",
+]
 for _pattern in RESHAPES:  # parameters without a template (shape, axis) get no gradient
     defrule(_pattern, env=ENV, x="reshape_like(g, x)", linear=True)
 defrule("np.array(x)", env=NP, x="g", creates=True, linear=True)
@@ -90,10 +161,14 @@ defrule("np.copy(x)", env=NP, x="g", creates=True, linear=True)
 defrule("x.astype(dtype)", dtype=None, x="g", linear=True)
 
 # ---------------------------------------------------------------- joining
-defrule("np.concatenate(parts, axis=0)", env=ENV, axis=None, parts="split_like(g, parts, axis)",
-        linear=True)
-defrule("np.stack(parts, axis=0)", env=ENV, axis=None, parts="unstack(g, parts, axis)",
-        linear=True)
+defrule(
+    "np.concatenate(parts, axis=0)",
+    env=ENV,
+    axis=None,
+    parts="split_like(g, parts, axis)",
+    linear=True,
+)
+defrule("np.stack(parts, axis=0)", env=ENV, axis=None, parts="unstack(g, parts, axis)", linear=True)
 defrule("np.hstack(parts)", env=ENV, parts="hsplit_like(g, parts)", linear=True)
 defrule("np.vstack(parts)", env=ENV, parts="vsplit_like(g, parts)", linear=True)
 
@@ -103,8 +178,21 @@ for _name in ("zeros", "ones", "empty", "zeros_like", "ones_like", "empty_like")
     defrule(f"np.{_name}(x, dtype)", env=NP, x=None, dtype=None, creates=True)
 for _name in ("eye", "identity"):
     defrule(f"np.{_name}(x)", env=NP, x=None, creates=True)
-for _name in ("shape", "size", "ndim", "argmax", "argmin", "argsort", "floor",
-              "ceil", "round", "rint", "isnan", "isinf", "isfinite"):
+for _name in (
+    "shape",
+    "size",
+    "ndim",
+    "argmax",
+    "argmin",
+    "argsort",
+    "floor",
+    "ceil",
+    "round",
+    "rint",
+    "isnan",
+    "isinf",
+    "isfinite",
+):
     defrule(f"np.{_name}(x)", env=NP, x=None)
 for _name in ("argmax", "argmin", "argsort"):
     defrule(f"np.{_name}(x, axis)", env=NP, x=None, axis=None)

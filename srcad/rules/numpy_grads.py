@@ -47,8 +47,11 @@ def sum_grad(g: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
 
 def mean_grad(g: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """Adjoint of ``np.mean``: the sum's adjoint divided by the number of averaged items."""
-    count = np.size(x) if axis is None else np.prod(
-        [np.shape(x)[a] for a in ((axis,) if isinstance(axis, int) else axis)])
+    count = (
+        np.size(x)
+        if axis is None
+        else np.prod([np.shape(x)[a] for a in ((axis,) if isinstance(axis, int) else axis)])
+    )
     return sum_grad(g, x, axis, keepdims) / count
 
 

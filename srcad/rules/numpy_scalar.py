@@ -7,8 +7,18 @@ import numpy as np
 from .scalar import POWER, define_family
 from .table import defrule
 
-define_family("np", np, {"asin": "arcsin", "acos": "arccos", "atan": "arctan",
-                         "asinh": "arcsinh", "acosh": "arccosh", "atanh": "arctanh"})
+define_family(
+    "np",
+    np,
+    {
+        "asin": "arcsin",
+        "acos": "arccos",
+        "atan": "arctan",
+        "asinh": "arcsinh",
+        "acosh": "arccosh",
+        "atanh": "arctanh",
+    },
+)
 _ = POWER  # np.power is a broadcasting binary function (see numpy_arrays)
 defrule("np.square(x)", env={"np": np}, x="2 * x * g", elementwise=True)
 defrule("np.abs(x)", env={"np": np}, x="np.sign(x) * g", elementwise=True)

@@ -64,15 +64,28 @@ def define_family(module_name: str, module: object, spelled: dict[str, str]) -> 
     for name, template in UNARY.items():
         attr = spelled.get(name, name)
         if hasattr(module, attr):
-            defrule(f"{module_name}.{attr}(x)", env=env, x=template.format(m=module_name),
-                    elementwise=True)
-    defrule(f"1 / (1 + {module_name}.exp(-x))", env=env, name=f"sigmoid ({module_name})",
-            x=SIGMOID, elementwise=True)
+            defrule(
+                f"{module_name}.{attr}(x)",
+                env=env,
+                x=template.format(m=module_name),
+                elementwise=True,
+            )
+    defrule(
+        f"1 / (1 + {module_name}.exp(-x))",
+        env=env,
+        name=f"sigmoid ({module_name})",
+        x=SIGMOID,
+        elementwise=True,
+    )
 
 
 define_family("math", math, {})
-defrule("math.pow(x, y)", env={"math": math}, elementwise=True,
-        **{p: t.format(m="math") for p, t in POWER.items()})
+defrule(
+    "math.pow(x, y)",
+    env={"math": math},
+    elementwise=True,
+    **{p: t.format(m="math") for p, t in POWER.items()},
+)
 
 # ---------------------------------------------------------------- no gradient
 # Comparisons, counts and rounding are piecewise constant: their derivative is zero
@@ -100,7 +113,5 @@ defrule("abs(x)", env={"abs": builtins.abs, "sign": sign}, x="sign(x) * g", elem
 defrule("sign(x)", env={"sign": sign}, x=None, elementwise=True)
 defrule("float(x)", env={"float": builtins.float}, x="g", elementwise=True)
 #: At a tie the gradient goes to the first argument.
-defrule("max(x, y)", env={"max": builtins.max}, x="(x >= y) * g", y="(x < y) * g",
-        elementwise=True)
-defrule("min(x, y)", env={"min": builtins.min}, x="(x <= y) * g", y="(x > y) * g",
-        elementwise=True)
+defrule("max(x, y)", env={"max": builtins.max}, x="(x >= y) * g", y="(x < y) * g", elementwise=True)
+defrule("min(x, y)", env={"min": builtins.min}, x="(x <= y) * g", y="(x > y) * g", elementwise=True)

@@ -110,8 +110,9 @@ def resolve_static(expr: ir.Expr, lookup: Callable[[str], Any]) -> Any:
 def _is_method(pattern: ir.Call, env: Mapping[str, Any]) -> bool:
     """``x.sum(...)``: a call of an attribute of a parameter (not of a module in ``env``)."""
     func = pattern.func
-    return isinstance(func, ir.Attr) and isinstance(func.value, ir.Name) \
-        and func.value.id not in env
+    return (
+        isinstance(func, ir.Attr) and isinstance(func.value, ir.Name) and func.value.id not in env
+    )
 
 
 def index_key(expr: ir.Expr, resolve: Callable[[ir.Expr], Any]) -> tuple | None:
@@ -147,8 +148,11 @@ def _index_key(pattern: ir.Expr, env: Mapping[str, Any]) -> tuple:
         return ("compare", pattern.op)
     if isinstance(pattern, ir.Subscript):
         return ("subscript",)
-    if isinstance(pattern, ir.Attr) and isinstance(pattern.value, ir.Name) \
-            and pattern.value.id not in env:
+    if (
+        isinstance(pattern, ir.Attr)
+        and isinstance(pattern.value, ir.Name)
+        and pattern.value.id not in env
+    ):
         return ("attr", pattern.attr)
     if isinstance(pattern, ir.Call) and _is_method(pattern, env):
         return ("method", pattern.func.attr)
@@ -198,17 +202,26 @@ class RuleTable:
 TABLE = RuleTable()
 
 #: ``a = b``: a plain copy (the phi copies at the end of branches and loop bodies).
-COPY = Rule(name="copy", pattern=ir.Name("x"), params=("x",), adjoints=(ir.Name("g"),),
-            linear=True)
+COPY = Rule(name="copy", pattern=ir.Name("x"), params=("x",), adjoints=(ir.Name("g"),), linear=True)
 
 #: ``x[i] = v`` on an array the function made: ``v`` gets ``g[i]``, the old items nothing.
-SETITEM = Rule(name="item assignment", pattern=ir.Name("x"), params=("x", "i", "v"),
-               adjoints=(Zeroed("i"), None, ir.Subscript(ir.Name("g"), ir.Name("i"))),
-               broadcasting=True, in_place=True)
+SETITEM = Rule(
+    name="item assignment",
+    pattern=ir.Name("x"),
+    params=("x", "i", "v"),
+    adjoints=(Zeroed("i"), None, ir.Subscript(ir.Name("g"), ir.Name("i"))),
+    broadcasting=True,
+    in_place=True,
+)
 #: ``x[i] += v``: ``v`` gets ``g[i]``, ``x`` keeps its whole adjoint.
-ADDITEM = Rule(name="item update", pattern=ir.Name("x"), params=("x", "i", "v"),
-               adjoints=(None, None, ir.Subscript(ir.Name("g"), ir.Name("i"))),
-               broadcasting=True, in_place=True)
+ADDITEM = Rule(
+    name="item update",
+    pattern=ir.Name("x"),
+    params=("x", "i", "v"),
+    adjoints=(None, None, ir.Subscript(ir.Name("g"), ir.Name("i"))),
+    broadcasting=True,
+    in_place=True,
+)
 
 _PACKS: dict[int, Rule] = {}
 
@@ -277,8 +290,11 @@ def defrule(
         elementwise=elementwise,
         creates=creates,
         linear=linear,
-        tangents=tuple(pyexpr.parse(tangents[p]) if tangents and p in tangents else None
-                       for p in params) if tangents else (),
+        tangents=tuple(
+            pyexpr.parse(tangents[p]) if tangents and p in tangents else None for p in params
+        )
+        if tangents
+        else (),
     )
     return table.add(rule)
 
@@ -333,11 +349,15 @@ def match(
             return bound if bound[pattern.id] == expr else None
         bound[pattern.id] = expr
         return bound
-    if isinstance(pattern, ir.Call) and all(isinstance(a, ir.Name) and a.id in rule.params
-                                            for a in pattern.args):
+    if isinstance(pattern, ir.Call) and all(
+        isinstance(a, ir.Name) and a.id in rule.params for a in pattern.args
+    ):
         return _match_call(pattern, expr, rule, resolve, bound)
-    if isinstance(pattern, ir.Attr) and isinstance(pattern.value, ir.Name) \
-            and pattern.value.id in rule.params:
+    if (
+        isinstance(pattern, ir.Attr)
+        and isinstance(pattern.value, ir.Name)
+        and pattern.value.id in rule.params
+    ):
         if not isinstance(expr, ir.Attr) or expr.attr != pattern.attr:
             return None
         return match(pattern.value, expr.value, rule, resolve, bound)
