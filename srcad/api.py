@@ -232,7 +232,7 @@ def build(f: Callable, wrt: Wrt, mode: str, optimize: bool) -> Gradient:
         else:
             active = activity(forward, wrt_names)
             variants = [reverse(forward, wrt_names, active, mode=mode)]
-            guards = scalar_guards(forward, active)
+            guards = scalar_guards(forward, active) if mode != "vjp" else None
             if guards:
                 variants.insert(
                     0, reverse(forward, wrt_names, active, mode=mode, scalar_guards=guards)

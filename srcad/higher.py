@@ -62,6 +62,9 @@ def jacobian(f: Callable, *, wrt: Wrt = None) -> Callable[..., Any]:
 
     def jacobian_at(*args: Any) -> Any:
         wrt_names = _wrt_names(names, wrt)
+        rows = _rows_by_reverse_mode(f, args, names, wrt_names)
+        if rows is not None:
+            return rows
         zeros = [_zero_tangent(a) for a in args]
         columns: dict[str, list[Any]] = {}
         value = None
@@ -99,6 +102,35 @@ def jacobian(f: Callable, *, wrt: Wrt = None) -> Callable[..., Any]:
 
     jacobian_at.__wrapped__ = f
     return jacobian_at
+
+
+def _rows_by_reverse_mode(f: Callable, args: tuple, names: list[str],
+                          wrt_names: list[str]) -> Any:
+    """The Jacobian a row at a time (one vector-Jacobian product per output element),
+    when the output is one array smaller than the inputs; else None (use columns)."""
+    inputs = sum(int(np.size(args[names.index(n)])) for n in wrt_names)
+    try:
+        output = f(*args)
+    except Exception:  # noqa: BLE001 - the column path reports errors in context
+        return None
+    if isinstance(output, tuple | list) or np.size(output) >= inputs or np.ndim(output) == 0:
+        return None
+    try:
+        built = build(f, tuple(wrt_names), "vjp", True)
+    except Exception:  # noqa: BLE001 - e.g. a result that is not one name: use columns
+        return None
+    vjp_fn = built.bind(f if not hasattr(f, "__srcad__") else None)
+    shape = np.shape(output)
+    blocks: list[list[Any]] = [[] for _ in wrt_names]
+    for position in np.ndindex(*shape):
+        seed = np.zeros(shape)
+        seed[position] = 1.0
+        row = vjp_fn(*args, seed)
+        row = (row,) if len(wrt_names) == 1 else row
+        for block, part in zip(blocks, row):
+            block.append(np.asarray(part, dtype=float))
+    result = [np.array(block).reshape(shape + np.shape(block[0])) for block in blocks]
+    return result[0] if len(result) == 1 else tuple(result)
 
 
 def _wrt_names(names: list[str], wrt: Wrt) -> list[str]:

@@ -25,7 +25,8 @@ from .rules.numpy_grads import unbroadcast
 from .rules.table import Scatter
 from .runtime import add_at, fresh_copy, scalar_check, zeros_like
 
-MODES = ("grad", "value_and_grad")
+MODES = ("grad", "value_and_grad", "vjp")
+_SUFFIX = {"grad": "_grad", "value_and_grad": "_value_and_grad", "vjp": "_vjp"}
 #: Helpers whose result is always a new object: adding into it in place is safe.
 FRESH_HELPERS = (
     zeros_like,
@@ -467,10 +468,14 @@ def reverse(
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
     builder = _Builder(fn, activity, broadcast=scalar_guards is None)
-    name = builder.names.fresh(fn.name + ("_grad" if mode == "grad" else "_value_and_grad"))
+    name = builder.names.fresh(fn.name + _SUFFIX[mode])
     forward = tuple(s for s in fn.body if not isinstance(s, ir.Return))
     result_stmt = next(s for s in fn.body if isinstance(s, ir.Return))
     result = result_stmt.value
+    seed: ir.Expr = ir.Const(1.0)
+    if mode == "vjp":  # the gradient at the top is a parameter: any array result
+        seed = ir.Name(builder.names.fresh(f"d{result.id}" if isinstance(result, ir.Name)
+                                           else "d_result"))
     if isinstance(result, ir.Tuple):
         raise NonScalarOutputError(
             f"{fn.name} returns a tuple of {len(result.elts)} values; grad needs one scalar result",
@@ -508,7 +513,8 @@ def reverse(
         *builder.forward_block(forward, 0),
     ]
     # the float version's result is a number by construction: no check needed there
-    if isinstance(result, ir.Name) and not (scalar_guards and result.id in scalar_names(fn)):
+    if mode != "vjp" and isinstance(result, ir.Name) \
+            and not (scalar_guards and result.id in scalar_names(fn)):
         check = builder.bind("require_scalar", scalar_check(result_stmt.loc, fn.name))
         body.append(ir.Effect(ir.Call(ir.Name(check), (result,))))
     value = result
@@ -523,7 +529,7 @@ def reverse(
     backward: list[ir.Stmt] = []
     if isinstance(result, ir.Name) and activity.is_active(result.id):
         backward.append(ir.Comment("gradient at the top", header=True))
-        backward.append(builder.contribute(result.id, ir.Const(1.0), written, 0))
+        backward.append(builder.contribute(result.id, seed, written, 0))
     backward += builder.reverse_block(forward, written, 0)
     raise_all(builder.problems)
 
@@ -538,7 +544,7 @@ def reverse(
             )
         gradients.append(ir.Name(adjoint))
     grads: ir.Expr = gradients[0] if len(gradients) == 1 else ir.Tuple(tuple(gradients))
-    returned = grads if mode == "grad" else ir.Tuple((value, grads))
+    returned = ir.Tuple((value, grads)) if mode == "value_and_grad" else grads
 
     copy_name = builder.bind("fresh_copy", fresh_copy)
     body = builder.record_shapes(body)
@@ -549,7 +555,7 @@ def reverse(
     ]
     gradient = ir.Function(
         name=name,
-        params=fn.params,
+        params=fn.params + ((seed.id,) if mode == "vjp" else ()),
         kwonly=fn.kwonly,
         body=tuple(body),
         bindings=builder.bindings,

@@ -468,3 +468,17 @@ def test_hessian_of_array_function_refused():
 def test_hvp_of_array_function_refused():
     assert_refused(lambda: srcad.hvp(sum_cubes)(np.array([1.0, 2.0]), np.array([1.0, 0.0])),
                    "numpy arrays")
+
+
+def _two_summaries(x):
+    return np.array([np.sum(x * x), np.sum(np.sin(x))])
+
+
+def test_jacobian_with_few_outputs_uses_reverse_mode_rows():
+    """Two outputs, five inputs: the Jacobian is built from two vector-Jacobian products."""
+    import srcad.api as api
+
+    x = np.linspace(-1.0, 1.0, 5)
+    jac = srcad.jacobian(_two_summaries)(x)
+    np.testing.assert_allclose(jac, np.array([2 * x, np.cos(x)]), rtol=1e-13, atol=1e-15)
+    assert any(key[4] == "vjp" for key in api._cache), "rows were not built by reverse mode"

@@ -37,8 +37,8 @@ an absolute floor of 1e-12 (the terms are O(1), so a few ulps are ~1e-15).
 
 from __future__ import annotations
 
-import difflib
 import ast
+import difflib
 import importlib.util
 import inspect
 import json
