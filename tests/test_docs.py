@@ -104,3 +104,12 @@ def test_derivative_table_lists_every_rule():
                             "print(len(list(TABLE)))"], cwd=ROOT, capture_output=True, text=True)
     assert f"knows {int(count.stdout)} rules" in result.stdout
     assert emit.expression(next(iter(TABLE)).pattern) in result.stdout
+
+
+def test_printed_outputs_in_docs_are_current():
+    """Each ```text block after a ```python block shows what that block prints today
+    (refresh with `python tools/refresh_doc_outputs.py docs/*.md`)."""
+    pages = sorted(str(p) for p in (ROOT / "docs").glob("*.md"))
+    run = subprocess.run([sys.executable, str(ROOT / "tools" / "refresh_doc_outputs.py"),
+                          "--check", *pages], capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stdout + run.stderr
