@@ -245,12 +245,14 @@ def build(f: Callable, wrt: Wrt, mode: str, optimize: bool) -> Gradient:
                 variant = optimize_function(variant)
                 if position == len(variants) - 1:  # the version for numpy arrays: free early
                     variant = free_memory(variant)
+            text = emit.function(variant)
             compiled = compile_function(
-                emit.function(variant),
+                text,
                 variant.name,
                 variant.bindings,
                 tuple(variant.free_cells),
                 origin=f"{source.filename}:{source.node.lineno}",
+                annotated=emit.with_origins(text, forward),
             )
             versions.append(Version(variant, compiled))
         result = Gradient(

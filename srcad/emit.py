@@ -5,6 +5,9 @@ and a ``# backprop <forward line>`` header over each gate's adjoint lines."""
 from __future__ import annotations
 
 import ast
+import linecache
+import os
+import re
 
 import astor
 
@@ -299,3 +302,25 @@ def function(fn: ir.Function) -> str:
     """The full source of ``fn`` as a ``def`` statement."""
     body = [INDENT + line for line in _block(fn.body, 0)] or [INDENT + "pass"]
     return "\n".join([signature(fn), *body]) + "\n"
+
+
+_TAG = re.compile(r"  # \((\d+)\)$")
+
+
+def with_origins(source: str, forward: ir.Function) -> str:
+    """``source`` with each tagged line followed by the user's line it comes from.
+
+    This is the text registered for tracebacks and debuggers (``.backward_source`` stays
+    clean): a failing generated line shows, next to it, the line of the user's code.
+    """
+    origins = {s.tag: s.loc for s in ir.walk(forward.body)
+               if isinstance(s, ir.Assign | ir.If | ir.Loop) and s.tag and s.loc.lineno}
+    lines = []
+    for line in source.splitlines():
+        match = _TAG.search(line)
+        loc = origins.get(int(match.group(1))) if match else None
+        if loc is not None:
+            text = linecache.getline(loc.filename, loc.lineno).strip()
+            line += f"  <- {os.path.basename(loc.filename)}:{loc.lineno}: {text}"
+        lines.append(line)
+    return "\n".join(lines) + "\n"

@@ -63,11 +63,14 @@ def compile_function(
     bindings: Mapping[str, Any],
     free_cell_names: tuple[str, ...],
     origin: str,
+    annotated: str | None = None,
 ) -> Compiled:
-    """Compile the ``def`` in ``source``; ``origin`` names the user's function in the file name."""
+    """Compile the ``def`` in ``source``; ``origin`` names the user's function in the file
+    name. ``annotated`` (the same code with more comments) is what tracebacks show."""
     free = sorted(set(bindings) | set(free_cell_names))
+    shown = annotated or source
     indented = "".join(
-        "    " + line if line.strip() else line for line in source.splitlines(keepends=True)
+        "    " + line if line.strip() else line for line in shown.splitlines(keepends=True)
     )
     factory = f"def __srcad_factory__({', '.join(free)}):\n{indented}    return {name}\n"
     filename = f"<srcad {name} of {origin} #{next(_counter)}>"

@@ -15,6 +15,7 @@ backward code reads, and makes in-place accumulation alias-safe.
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 from . import ir
@@ -195,6 +196,17 @@ def propagate_copies(
     return out
 
 
+def _may_raise(stmt: ir.Stmt) -> bool:
+    """A forward gate that raises where the user's function would (``math.log`` of a
+    negative number): kept even when its value is not needed, so that the gradient
+    fails exactly where the function does instead of returning a number."""
+    if not isinstance(stmt, ir.Assign) or stmt.rule is None:
+        return False
+    return any(value is math for value in stmt.rule.env.values()) or (
+        isinstance(stmt.value, ir.BinOp) and stmt.value.op in ("/", "//", "%", "**")
+        and not isinstance(stmt.value.right, ir.Const))
+
+
 def _short(expr: ir.Expr) -> str:
     return expr.id if isinstance(expr, ir.Name) else repr(expr.value)
 
@@ -209,7 +221,8 @@ def eliminate_dead_code(body: list[ir.Stmt], live: set[str] | None = None) -> li
     kept: list[ir.Stmt] = []
     for stmt in reversed(body):
         if isinstance(stmt, ir.Assign | ir.Adjoint):
-            if stmt.target not in live or (
+            dead = stmt.target not in live and not _may_raise(stmt)
+            if dead or (
                 isinstance(stmt, ir.Adjoint)
                 and not stmt.accumulate
                 and stmt.value == ir.Name(stmt.target)
