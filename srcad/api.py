@@ -266,7 +266,7 @@ def build(f: Callable, wrt: Wrt, mode: str, optimize: bool) -> Gradient:
 
 
 def _callable(built: Gradient, f: Callable, doc: str) -> types.FunctionType:
-    fn = built.bind(getattr(f, "__srcad__", None) and None or f)
+    fn = built.bind(f)
     fn.forward_source = built.forward_source
     fn.backward_source = built.backward_source
     fn.__wrapped__ = f
