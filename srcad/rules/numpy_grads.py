@@ -40,19 +40,20 @@ def sum_grad(g: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """Adjoint of ``np.sum(x, axis, keepdims=keepdims)``: ``g`` spread over the summed axes."""
     from ..runtime import gradient_dtype
 
-    out = np.empty(np.shape(x), dtype=gradient_dtype(g, x))
+    dtype = gradient_dtype(g, x)
+    if axis is None:  # one number spread everywhere
+        return np.full(np.shape(x), g, dtype=dtype)
+    out = np.empty(np.shape(x), dtype=dtype)
     out[...] = _expand(g, x, axis, keepdims)
     return out
 
 
 def mean_grad(g: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """Adjoint of ``np.mean``: the sum's adjoint divided by the number of averaged items."""
-    count = (
-        np.size(x)
-        if axis is None
-        else np.prod([np.shape(x)[a] for a in ((axis,) if isinstance(axis, int) else axis)])
-    )
-    return sum_grad(g, x, axis, keepdims) / count
+    shape = np.shape(x)
+    count = int(np.prod(shape)) if axis is None else int(np.prod(
+        [shape[a] for a in ((axis,) if isinstance(axis, int) else axis)]))
+    return sum_grad(g / count, x, axis, keepdims)
 
 
 def extremum_grad(g: Any, x: Any, ans: Any, axis: Any = None, keepdims: bool = False) -> Any:

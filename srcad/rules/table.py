@@ -262,8 +262,9 @@ def defrule(
     env = dict(env or {})
     pattern_expr = pyexpr.parse(pattern)
     params = tuple(n for n in _free_names(pattern_expr) if n not in env)
-    for node in _calls_in(pattern_expr):
-        params += tuple(k for k, _ in node.kwargs if k not in params)
+    for node in _calls_in(pattern_expr):  # a signature (``f(x, axis=None)``): keywords too
+        if all(isinstance(a, ir.Name) and a.id not in env for a in node.args):
+            params += tuple(k for k, _ in node.kwargs if k not in params)
     unknown = set(adjoints) - set(params)
     if unknown:
         raise ValueError(f"rule {pattern!r}: templates for unknown parameters {sorted(unknown)}")
@@ -365,6 +366,8 @@ def match(
         wanted = resolve_static(pattern, lambda n: rule.env.get(n, _MISSING))
         return bound if wanted is not _MISSING and resolve(expr) is wanted else None
     if isinstance(pattern, ir.Const):
+        if isinstance(pattern.value, bool):  # keepdims=True and such: exactly that
+            return bound if isinstance(expr, ir.Const) and expr.value is pattern.value else None
         if (
             isinstance(expr, ir.Const)
             and type(expr.value) is not bool
@@ -377,9 +380,16 @@ def match(
         return None
     if isinstance(pattern, ir.BinOp | ir.UnaryOp | ir.Compare) and pattern.op != expr.op:
         return None
-    if isinstance(pattern, ir.Call):
-        if len(pattern.args) != len(expr.args) or pattern.kwargs != () or expr.kwargs != ():
+    if isinstance(pattern, ir.Call):  # positional arguments in order, keywords by name
+        keywords = dict(expr.kwargs)
+        if len(pattern.args) != len(expr.args) or set(keywords) != {k for k, _ in pattern.kwargs}:
             return None
+        pairs = [(pattern.func, expr.func), *zip(pattern.args, expr.args),
+                 *((value, keywords[key]) for key, value in pattern.kwargs)]
+        for p, e in pairs:
+            if match(p, e, rule, resolve, bound) is None:
+                return None
+        return bound
     pattern_children, expr_children = ir.children(pattern), ir.children(expr)
     if len(pattern_children) != len(expr_children):
         return None
