@@ -394,6 +394,26 @@ class _Builder:
         return found
 
 
+def _total_reduction(fn: ir.Function, name: str) -> bool:
+    """``name`` is a whole-array sum/mean/max... (no axis), possibly negated or scaled by
+    constants: one number by construction, so the result check can go."""
+    definitions = [s for s in ir.walk(fn.body) if isinstance(s, ir.Assign) and s.target == name]
+    if len(definitions) != 1 or definitions[0].rule is None:
+        return False
+    stmt = definitions[0]
+    operands = dict(zip(stmt.rule.params, stmt.operands))
+    if stmt.rule.name.split("(")[0].rsplit(".", 1)[-1] in _REDUCTIONS:
+        return operands.get("axis") == ir.Const(None) and operands.get("keepdims") in (
+            ir.Const(False), ir.Const(None))
+    names = [o for o in stmt.operands if isinstance(o, ir.Name)]
+    return stmt.rule.elementwise and len(names) == 1 and all(
+        isinstance(o, ir.Const) for o in stmt.operands if o not in names
+    ) and _total_reduction(fn, names[0].id)
+
+
+_REDUCTIONS = ("sum", "mean", "max", "min", "amax", "amin", "prod")
+
+
 def _definition_counts(body) -> dict[str, int]:
     """How many statements define each name (params and loop indices not counted)."""
     counts: dict[str, int] = {}
@@ -514,7 +534,8 @@ def reverse(
     ]
     # the float version's result is a number by construction: no check needed there
     if mode != "vjp" and isinstance(result, ir.Name) \
-            and not (scalar_guards and result.id in scalar_names(fn)):
+            and not (scalar_guards and result.id in scalar_names(fn)) \
+            and not _total_reduction(fn, result.id):
         check = builder.bind("require_scalar", scalar_check(result_stmt.loc, fn.name))
         body.append(ir.Effect(ir.Call(ir.Name(check), (result,))))
     value = result
