@@ -141,21 +141,7 @@ def protect_aliases(
                 tuple(protect_aliases(list(b), copy_name, fresh_calls, set(aliased)))
                 for b in ir.blocks_of(stmt)
             ]
-            if isinstance(stmt, ir.If):
-                stmt = ir.If(stmt.test, blocks[0], blocks[1], stmt.tag, stmt.loc)
-            else:
-                stmt = ir.Loop(
-                    blocks[1],
-                    stmt.index,
-                    stmt.iterable,
-                    blocks[0],
-                    stmt.cond,
-                    stmt.counter,
-                    stmt.exit_flag,
-                    stmt.carried,
-                    stmt.tag,
-                    stmt.loc,
-                )
+            stmt = ir.with_blocks(stmt, blocks)
         out.append(stmt)
     return out
 
@@ -167,27 +153,8 @@ def _map_blocks(body: tuple[ir.Stmt, ...], fn) -> tuple[ir.Stmt, ...]:
         if replaced is None:
             continue
         stmt = replaced
-        if isinstance(stmt, ir.If):
-            stmt = ir.If(
-                stmt.test,
-                _map_blocks(stmt.body, fn),
-                _map_blocks(stmt.orelse, fn),
-                stmt.tag,
-                stmt.loc,
-            )
-        elif isinstance(stmt, ir.Loop):
-            stmt = ir.Loop(
-                _map_blocks(stmt.body, fn),
-                stmt.index,
-                stmt.iterable,
-                _map_blocks(stmt.test, fn),
-                stmt.cond,
-                stmt.counter,
-                stmt.exit_flag,
-                stmt.carried,
-                stmt.tag,
-                stmt.loc,
-            )
+        if isinstance(stmt, ir.If | ir.Loop):
+            stmt = ir.with_blocks(stmt, [_map_blocks(b, fn) for b in ir.blocks_of(stmt)])
         out.append(stmt)
     return tuple(out)
 

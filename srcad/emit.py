@@ -313,8 +313,11 @@ def with_origins(source: str, forward: ir.Function) -> str:
     This is the text registered for tracebacks and debuggers (``.backward_source`` stays
     clean): a failing generated line shows, next to it, the line of the user's code.
     """
-    origins = {s.tag: s.loc for s in ir.walk(forward.body)
-               if isinstance(s, ir.Assign | ir.If | ir.Loop) and s.tag and s.loc.lineno}
+    origins = {
+        s.tag: s.loc
+        for s in ir.walk(forward.body)
+        if isinstance(s, ir.Assign | ir.If | ir.Loop) and s.tag and s.loc.lineno
+    }
     lines = []
     for line in source.splitlines():
         match = _TAG.search(line)

@@ -14,7 +14,7 @@ from typing import Any
 from . import ir
 from .analyze import Activity
 from .errors import NoRuleError
-from .names import NameAllocator
+from .names import NameAllocator, bind
 from .rules.table import Scatter, Zeroed
 from .runtime import zeros_like
 
@@ -33,11 +33,8 @@ class _Tangents:
         return self.tangents[name]
 
     def bind(self, preferred: str, obj: Any) -> str:
-        if self.fn.free_objects.get(preferred) is obj:
-            return preferred
-        for name, bound in self.bindings.items():
-            if bound is obj:
-                return name
+        """A name for ``obj`` in the generated code (see :func:`srcad.names.bind`)."""
+        return bind(self.names, self.bindings, self.fn.free_objects, preferred, obj)
         name = self.names.fresh(preferred)
         self.bindings[name] = obj
         return name
@@ -45,31 +42,8 @@ class _Tangents:
     def block(self, stmts: tuple[ir.Stmt, ...]) -> list[ir.Stmt]:
         out: list[ir.Stmt] = []
         for stmt in stmts:
-            if isinstance(stmt, ir.If):
-                out.append(
-                    ir.If(
-                        stmt.test,
-                        tuple(self.block(stmt.body)),
-                        tuple(self.block(stmt.orelse)),
-                        stmt.tag,
-                        stmt.loc,
-                    )
-                )
-            elif isinstance(stmt, ir.Loop):
-                out.append(
-                    ir.Loop(
-                        tuple(self.block(stmt.body)),
-                        stmt.index,
-                        stmt.iterable,
-                        tuple(self.block(stmt.test)),
-                        stmt.cond,
-                        stmt.counter,
-                        stmt.exit_flag,
-                        stmt.carried,
-                        stmt.tag,
-                        stmt.loc,
-                    )
-                )
+            if isinstance(stmt, ir.If | ir.Loop):
+                out.append(ir.with_blocks(stmt, [self.block(b) for b in ir.blocks_of(stmt)]))
             elif isinstance(stmt, ir.Assign):
                 out.append(stmt)
                 if self.activity.is_active(stmt.target):

@@ -104,8 +104,7 @@ def jacobian(f: Callable, *, wrt: Wrt = None) -> Callable[..., Any]:
     return jacobian_at
 
 
-def _rows_by_reverse_mode(f: Callable, args: tuple, names: list[str],
-                          wrt_names: list[str]) -> Any:
+def _rows_by_reverse_mode(f: Callable, args: tuple, names: list[str], wrt_names: list[str]) -> Any:
     """The Jacobian a row at a time (one vector-Jacobian product per output element),
     when the output is one array smaller than the inputs; else None (use columns)."""
     inputs = sum(int(np.size(args[names.index(n)])) for n in wrt_names)

@@ -10,7 +10,7 @@ the user's AST.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -343,6 +343,14 @@ def blocks_of(stmt: Stmt) -> tuple[tuple[Stmt, ...], ...]:
     if isinstance(stmt, Loop):
         return (stmt.test, stmt.body)
     return ()
+
+
+def with_blocks(stmt: Stmt, blocks: Iterable[Iterable[Stmt]]) -> Stmt:
+    """``stmt`` with its nested statement lists replaced (in :func:`blocks_of`'s order)."""
+    first, second = (tuple(b) for b in blocks)
+    if isinstance(stmt, If):
+        return replace(stmt, body=first, orelse=second)
+    return replace(stmt, test=first, body=second)
 
 
 def walk(body: tuple[Stmt, ...] | list[Stmt]) -> Iterator[Stmt]:

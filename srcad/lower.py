@@ -1071,14 +1071,7 @@ class Lowerer:
             parent=home,
         )
         self.emit(ir.Comment(f"inlined {node.name}() from line {node.lineno}", header=True))
-        self.inlining.append(node)
-        try:
-            saved_return = getattr(self, "_last_return", None)
-            result, _ = self.lower_body(inner, self._lazy(target or self.names.temp))
-            self._last_return = saved_return
-        finally:
-            self.inlining.pop()
-        return result
+        return self.lower_inlined(inner, node, target)
 
     def bind_arguments(
         self,
@@ -1175,7 +1168,12 @@ class Lowerer:
         inner = Scope(
             source, env=values, local_names=frozenset(_assigned_names(fn)), node=desugar(fn)
         )
-        self.inlining.append(callee)
+        return self.lower_inlined(inner, callee, target)
+
+    def lower_inlined(self, inner: Scope, key: Any, target: Callable[[], str] | None) -> Any:
+        """The body of an inlined function (``key`` marks it as being inlined, against
+        recursion); its result is named by the caller's ``target``."""
+        self.inlining.append(key)
         try:
             saved_return = getattr(self, "_last_return", None)
             result, _ = self.lower_body(inner, self._lazy(target or self.names.temp))

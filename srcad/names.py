@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, MutableMapping
+from typing import Any
 
 
 class NameAllocator:
@@ -60,3 +61,25 @@ class NameAllocator:
                 self._owned.add(candidate)
                 return candidate
         return self.fresh(f"d_{name}")
+
+
+_NOTHING = object()
+
+
+def bind(
+    names: NameAllocator,
+    bindings: MutableMapping[str, Any],
+    free_objects: Mapping[str, Any],
+    preferred: str,
+    obj: Any,
+) -> str:
+    """The name generated code uses for ``obj``: the user's own name when it already
+    denotes ``obj``, a name bound before, or a new hygienic one added to ``bindings``."""
+    if free_objects.get(preferred, _NOTHING) is obj:
+        return preferred
+    for name, bound in bindings.items():
+        if bound is obj:
+            return name
+    name = names.fresh(preferred)
+    bindings[name] = obj
+    return name

@@ -109,12 +109,6 @@ def fold(expr: ir.Expr) -> ir.Expr:
     return ir.map_expr(expr, _fold_node)
 
 
-def _with_blocks(stmt: ir.Stmt, blocks: list[tuple[ir.Stmt, ...]]) -> ir.Stmt:
-    if isinstance(stmt, ir.If):
-        return replace(stmt, body=blocks[0], orelse=blocks[1])
-    return replace(stmt, test=blocks[0], body=blocks[1])
-
-
 def fold_statements(body: tuple[ir.Stmt, ...] | list[ir.Stmt]) -> list[ir.Stmt]:
     """:func:`fold` applied to every backward expression."""
     out: list[ir.Stmt] = []
@@ -122,7 +116,7 @@ def fold_statements(body: tuple[ir.Stmt, ...] | list[ir.Stmt]) -> list[ir.Stmt]:
         if isinstance(stmt, ir.Adjoint | ir.AdjointItem | ir.Return):
             stmt = replace(stmt, value=fold(stmt.value))
         elif isinstance(stmt, ir.If | ir.Loop):
-            stmt = _with_blocks(stmt, [tuple(fold_statements(b)) for b in ir.blocks_of(stmt)])
+            stmt = ir.with_blocks(stmt, [tuple(fold_statements(b)) for b in ir.blocks_of(stmt)])
         out.append(stmt)
     return out
 
@@ -170,7 +164,7 @@ def propagate_copies(
         if isinstance(stmt, ir.If | ir.Loop):
             for name in ir.defined_in([stmt]):
                 state.forget(name)
-            stmt = _with_blocks(
+            stmt = ir.with_blocks(
                 stmt,
                 [tuple(propagate_copies(list(b), dict(state.value))) for b in ir.blocks_of(stmt)],
             )
@@ -203,8 +197,10 @@ def _may_raise(stmt: ir.Stmt) -> bool:
     if not isinstance(stmt, ir.Assign) or stmt.rule is None:
         return False
     return any(value is math for value in stmt.rule.env.values()) or (
-        isinstance(stmt.value, ir.BinOp) and stmt.value.op in ("/", "//", "%", "**")
-        and not isinstance(stmt.value.right, ir.Const))
+        isinstance(stmt.value, ir.BinOp)
+        and stmt.value.op in ("/", "//", "%", "**")
+        and not isinstance(stmt.value.right, ir.Const)
+    )
 
 
 def _short(expr: ir.Expr) -> str:

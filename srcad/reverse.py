@@ -19,7 +19,7 @@ import numpy as np
 from . import ir
 from .analyze import Activity, protect_aliases, prune_saves, scalar_names
 from .errors import NonScalarOutputError, NoRuleError, raise_all
-from .names import NameAllocator
+from .names import NameAllocator, bind
 from .rules import numpy_grads
 from .rules.numpy_grads import unbroadcast
 from .rules.table import Scatter
@@ -39,8 +39,6 @@ FRESH_HELPERS = (
 )
 FORWARD_HEADER = "forward pass"
 BACKWARD_HEADER = "backward pass"
-
-_NOTHING = object()
 
 
 #: Stands for the array version of a gradient in the scalar version's bindings until
@@ -93,12 +91,8 @@ class _Builder:
         return self.adjoints[name]
 
     def bind(self, preferred: str, obj: Any) -> str:
-        """A name for ``obj`` in the generated code (reusing the user's own if it is ``obj``)."""
-        if self.fn.free_objects.get(preferred, _NOTHING) is obj:
-            return preferred
-        for name, bound in self.bindings.items():
-            if bound is obj:
-                return name
+        """A name for ``obj`` in the generated code (see :func:`srcad.names.bind`)."""
+        return bind(self.names, self.bindings, self.fn.free_objects, preferred, obj)
         name = self.names.fresh(preferred)
         self.bindings[name] = obj
         return name
@@ -135,27 +129,14 @@ class _Builder:
             if isinstance(stmt, ir.Assign) and depth > 0 and not _writes_in_place(stmt):
                 out.append(ir.Push(stmt.target, self.push))
             if isinstance(stmt, ir.If):
-                stmt = ir.If(
-                    stmt.test,
-                    tuple(self.forward_block(stmt.body, depth)),
-                    tuple(self.forward_block(stmt.orelse, depth)),
-                    stmt.tag,
-                    stmt.loc,
+                stmt = ir.with_blocks(
+                    stmt, [self.forward_block(b, depth) for b in ir.blocks_of(stmt)]
                 )
             elif isinstance(stmt, ir.Loop):
                 if depth > 0:
                     out += [ir.Push(n, self.push) for n in _loop_state(stmt)]
-                stmt = ir.Loop(
-                    tuple(self.forward_block(stmt.body, depth + 1)),
-                    stmt.index,
-                    stmt.iterable,
-                    tuple(self.forward_block(stmt.test, depth + 1)),
-                    stmt.cond,
-                    stmt.counter,
-                    stmt.exit_flag,
-                    stmt.carried,
-                    stmt.tag,
-                    stmt.loc,
+                stmt = ir.with_blocks(
+                    stmt, [self.forward_block(b, depth + 1) for b in ir.blocks_of(stmt)]
                 )
             out.append(stmt)
         return out
@@ -404,11 +385,16 @@ def _total_reduction(fn: ir.Function, name: str) -> bool:
     operands = dict(zip(stmt.rule.params, stmt.operands))
     if stmt.rule.name.split("(")[0].rsplit(".", 1)[-1] in _REDUCTIONS:
         return operands.get("axis") == ir.Const(None) and operands.get("keepdims") in (
-            ir.Const(False), ir.Const(None))
+            ir.Const(False),
+            ir.Const(None),
+        )
     names = [o for o in stmt.operands if isinstance(o, ir.Name)]
-    return stmt.rule.elementwise and len(names) == 1 and all(
-        isinstance(o, ir.Const) for o in stmt.operands if o not in names
-    ) and _total_reduction(fn, names[0].id)
+    return (
+        stmt.rule.elementwise
+        and len(names) == 1
+        and all(isinstance(o, ir.Const) for o in stmt.operands if o not in names)
+        and _total_reduction(fn, names[0].id)
+    )
 
 
 _REDUCTIONS = ("sum", "mean", "max", "min", "amax", "amin", "prod")
@@ -494,8 +480,9 @@ def reverse(
     result = result_stmt.value
     seed: ir.Expr = ir.Const(1.0)
     if mode == "vjp":  # the gradient at the top is a parameter: any array result
-        seed = ir.Name(builder.names.fresh(f"d{result.id}" if isinstance(result, ir.Name)
-                                           else "d_result"))
+        seed = ir.Name(
+            builder.names.fresh(f"d{result.id}" if isinstance(result, ir.Name) else "d_result")
+        )
     if isinstance(result, ir.Tuple):
         raise NonScalarOutputError(
             f"{fn.name} returns a tuple of {len(result.elts)} values; grad needs one scalar result",
@@ -533,9 +520,12 @@ def reverse(
         *builder.forward_block(forward, 0),
     ]
     # the float version's result is a number by construction: no check needed there
-    if mode != "vjp" and isinstance(result, ir.Name) \
-            and not (scalar_guards and result.id in scalar_names(fn)) \
-            and not _total_reduction(fn, result.id):
+    if (
+        mode != "vjp"
+        and isinstance(result, ir.Name)
+        and not (scalar_guards and result.id in scalar_names(fn))
+        and not _total_reduction(fn, result.id)
+    ):
         check = builder.bind("require_scalar", scalar_check(result_stmt.loc, fn.name))
         body.append(ir.Effect(ir.Call(ir.Name(check), (result,))))
     value = result

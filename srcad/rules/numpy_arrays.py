@@ -64,8 +64,13 @@ defrule("np.sign(x)", env=NP, x=None)
 
 #: The log-softmax idiom ``x - log(sum(exp(x)))`` is one gate: its adjoint is
 #: ``g - softmax(x) * sum(g)``, where ``softmax(x) = exp(ans)`` (no chain through log and sum).
-defrule("x - np.log(np.sum(np.exp(x), axis=axis, keepdims=True))", env=NP, axis=None,
-        name="log-softmax (np)", x="g - np.exp(ans) * np.sum(g, axis=axis, keepdims=True)")
+defrule(
+    "x - np.log(np.sum(np.exp(x), axis=axis, keepdims=True))",
+    env=NP,
+    axis=None,
+    name="log-softmax (np)",
+    x="g - np.exp(ans) * np.sum(g, axis=axis, keepdims=True)",
+)
 
 # ---------------------------------------------------------------- linear algebra
 MATMUL = {"x": "matmul_left(g, x, y)", "y": "matmul_right(g, x, y)"}

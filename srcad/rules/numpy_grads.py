@@ -51,8 +51,11 @@ def sum_grad(g: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
 def mean_grad(g: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """Adjoint of ``np.mean``: the sum's adjoint divided by the number of averaged items."""
     shape = np.shape(x)
-    count = int(np.prod(shape)) if axis is None else int(np.prod(
-        [shape[a] for a in ((axis,) if isinstance(axis, int) else axis)]))
+    count = (
+        int(np.prod(shape))
+        if axis is None
+        else int(np.prod([shape[a] for a in ((axis,) if isinstance(axis, int) else axis)]))
+    )
     return sum_grad(g / count, x, axis, keepdims)
 
 

@@ -384,8 +384,11 @@ def match(
         keywords = dict(expr.kwargs)
         if len(pattern.args) != len(expr.args) or set(keywords) != {k for k, _ in pattern.kwargs}:
             return None
-        pairs = [(pattern.func, expr.func), *zip(pattern.args, expr.args),
-                 *((value, keywords[key]) for key, value in pattern.kwargs)]
+        pairs = [
+            (pattern.func, expr.func),
+            *zip(pattern.args, expr.args),
+            *((value, keywords[key]) for key, value in pattern.kwargs),
+        ]
         for p, e in pairs:
             if match(p, e, rule, resolve, bound) is None:
                 return None
