@@ -80,13 +80,13 @@ def test_every_page_has_a_title_and_links_resolve():
 
 
 def test_derivative_table_is_current():
-    script = ROOT / "tools" / "gen_derivative_table.py"
+    script = ROOT / "docs" / "tools" / "gen_derivative_table.py"
     result = subprocess.run([sys.executable, str(script)], cwd=ROOT, capture_output=True,
                             text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     page = ROOT / "docs" / "derivative-table.md"
     assert page.read_text() == result.stdout, (
-        "docs/derivative-table.md is stale: run `python tools/gen_derivative_table.py --write`")
+        "docs/derivative-table.md is stale: run `python docs/tools/gen_derivative_table.py --write`")
 
 
 def test_derivative_table_lists_every_rule():
@@ -94,7 +94,7 @@ def test_derivative_table_lists_every_rule():
     from srcad import emit
     from srcad.rules import TABLE
 
-    result = subprocess.run([sys.executable, str(ROOT / "tools" / "gen_derivative_table.py")],
+    result = subprocess.run([sys.executable, str(ROOT / "docs" / "tools" / "gen_derivative_table.py")],
                             cwd=ROOT, capture_output=True, text=True, timeout=120)
     for pattern in ("x * y", "math.exp(x)", "np.sum(x, axis=None, keepdims=False)", "x @ y"):
         assert f"`{pattern}`" in result.stdout
@@ -108,8 +108,8 @@ def test_derivative_table_lists_every_rule():
 
 def test_printed_outputs_in_docs_are_current():
     """Each ```text block after a ```python block shows what that block prints today
-    (refresh with `python tools/refresh_doc_outputs.py docs/*.md`)."""
+    (refresh with `python docs/tools/refresh_doc_outputs.py docs/*.md`)."""
     pages = sorted(str(p) for p in (ROOT / "docs").glob("*.md"))
-    run = subprocess.run([sys.executable, str(ROOT / "tools" / "refresh_doc_outputs.py"),
+    run = subprocess.run([sys.executable, str(ROOT / "docs" / "tools" / "refresh_doc_outputs.py"),
                           "--check", *pages], capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stdout + run.stderr

@@ -1,8 +1,8 @@
 """Refresh the outputs shown in the docs: the ```text block right after each ```python
 block becomes what that block prints now. ``--check`` only reports pages that are stale.
 
-    python tools/refresh_doc_outputs.py docs/*.md          # rewrite
-    python tools/refresh_doc_outputs.py --check docs/*.md  # exit 1 when a page is stale
+    python docs/tools/refresh_doc_outputs.py docs/*.md          # rewrite
+    python docs/tools/refresh_doc_outputs.py --check docs/*.md  # exit 1 when a page is stale
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import subprocess
 import sys
 import tempfile
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```\n", re.S | re.M)
 MARK = "@@srcad-doc-block@@"
 
