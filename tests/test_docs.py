@@ -86,7 +86,8 @@ def test_derivative_table_is_current():
     assert result.returncode == 0, result.stderr
     page = ROOT / "docs" / "derivative-table.md"
     assert page.read_text() == result.stdout, (
-        "docs/derivative-table.md is stale: run `python docs/tools/gen_derivative_table.py --write`")
+        "docs/derivative-table.md is stale: "
+        "run `python docs/tools/gen_derivative_table.py --write`")
 
 
 def test_derivative_table_lists_every_rule():
@@ -94,7 +95,8 @@ def test_derivative_table_lists_every_rule():
     from srcad import emit
     from srcad.rules import TABLE
 
-    result = subprocess.run([sys.executable, str(ROOT / "docs" / "tools" / "gen_derivative_table.py")],
+    script = ROOT / "docs" / "tools" / "gen_derivative_table.py"
+    result = subprocess.run([sys.executable, str(script)],
                             cwd=ROOT, capture_output=True, text=True, timeout=120)
     for pattern in ("x * y", "math.exp(x)", "np.sum(x, axis=None, keepdims=False)", "x @ y"):
         assert f"`{pattern}`" in result.stdout

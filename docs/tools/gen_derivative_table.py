@@ -207,8 +207,8 @@ def main(argv: list[str] | None = None) -> int:
     elif args.check:
         current = PAGE.read_text() if PAGE.exists() else ""
         if current != text:
-            print(f"{PAGE.relative_to(ROOT)} is stale: run python docs/tools/gen_derivative_table.py "
-                  "--write", file=sys.stderr)
+            print(f"{PAGE.relative_to(ROOT)} is stale: run python "
+                  "docs/tools/gen_derivative_table.py --write", file=sys.stderr)
             return 1
     else:
         sys.stdout.write(text)
