@@ -216,6 +216,17 @@ def _numeric_globals(fn: ir.Function) -> set[str]:
     return {n for n, v in fn.free_objects.items() if type(v) in (float, int)}
 
 
+def _scalar_operands(stmt: ir.Assign, scalars: set[str]) -> bool:
+    """Every operand of ``stmt`` is a number constant or a name known to be a scalar."""
+    return all(
+        isinstance(o, ir.Const)
+        and isinstance(o.value, int | float)
+        or isinstance(o, ir.Name)
+        and o.id in scalars
+        for o in stmt.operands
+    )
+
+
 def scalar_names(fn: ir.Function) -> set[str]:
     """Names that are Python numbers whenever the parameters and numeric globals are.
 
@@ -228,13 +239,7 @@ def scalar_names(fn: ir.Function) -> set[str]:
     def scalar_definition(stmt: ir.Assign) -> bool:
         if stmt.rule is None or not (stmt.rule.elementwise or stmt.rule.name == "copy"):
             return isinstance(stmt.value, ir.Const) and isinstance(stmt.value.value, int | float)
-        return all(
-            isinstance(o, ir.Const)
-            and isinstance(o.value, int | float)
-            or isinstance(o, ir.Name)
-            and o.id in scalars
-            for o in stmt.operands
-        )
+        return _scalar_operands(stmt, scalars)
 
     changed = True
     while changed:
@@ -258,15 +263,6 @@ def scalar_guards(fn: ir.Function, activity: Activity) -> tuple[str, ...] | None
     numbers = _numeric_globals(fn)
     scalars = scalar_names(fn)
 
-    def scalar_operands(stmt: ir.Assign) -> bool:
-        return all(
-            isinstance(o, ir.Const)
-            and isinstance(o.value, int | float)
-            or isinstance(o, ir.Name)
-            and o.id in scalars
-            for o in stmt.operands
-        )
-
     broadcasting = [
         s
         for s in ir.walk(fn.body)
@@ -275,7 +271,7 @@ def scalar_guards(fn: ir.Function, activity: Activity) -> tuple[str, ...] | None
         and s.rule.broadcasting
         and activity.is_active(s.target)
     ]
-    if not all(scalar_operands(s) for s in broadcasting):
+    if not all(_scalar_operands(s, scalars) for s in broadcasting):
         return None
     # the parameters these scalars come from
     pending = [o.id for s in broadcasting for o in s.operands if isinstance(o, ir.Name)]

@@ -35,9 +35,6 @@ class _Tangents:
     def bind(self, preferred: str, obj: Any) -> str:
         """A name for ``obj`` in the generated code (see :func:`srcad.names.bind`)."""
         return bind(self.names, self.bindings, self.fn.free_objects, preferred, obj)
-        name = self.names.fresh(preferred)
-        self.bindings[name] = obj
-        return name
 
     def block(self, stmts: tuple[ir.Stmt, ...]) -> list[ir.Stmt]:
         out: list[ir.Stmt] = []

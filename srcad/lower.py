@@ -338,6 +338,13 @@ class Lowerer:
             ),
         )
         result = scope.env.pop(_RESULT, None)
+        self.emit_branches(scope, test, merged, node)
+        return result
+
+    def emit_branches(
+        self, scope: Scope, test: ir.Expr, merged: list[list[ir.Stmt]], node: ast.AST
+    ) -> None:
+        """The ``if`` whose two (merged) branches were just lowered."""
         self.emit(
             ir.If(
                 test,
@@ -347,7 +354,6 @@ class Lowerer:
                 loc=scope.source.location(node),
             )
         )
-        return result
 
     def conditional(
         self,
@@ -369,15 +375,7 @@ class Lowerer:
         name = (target or self.names.temp)()
         merged = self.merge_branches(scope, dict(scope.env), branches, lambda _: name)
         scope.env.pop(_RESULT, None)
-        self.emit(
-            ir.If(
-                test,
-                tuple(merged[0]),
-                tuple(merged[1]),
-                tag=self.next_tag(),
-                loc=scope.source.location(node),
-            )
-        )
+        self.emit_branches(scope, test, merged, node)
         return ir.Name(name)
 
     # ------------------------------------------------------------ loops

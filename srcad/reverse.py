@@ -93,9 +93,6 @@ class _Builder:
     def bind(self, preferred: str, obj: Any) -> str:
         """A name for ``obj`` in the generated code (see :func:`srcad.names.bind`)."""
         return bind(self.names, self.bindings, self.fn.free_objects, preferred, obj)
-        name = self.names.fresh(preferred)
-        self.bindings[name] = obj
-        return name
 
     def call(self, preferred: str, obj: Any, *args: ir.Expr) -> ir.Expr:
         return ir.Call(ir.Name(self.bind(preferred, obj)), args)
