@@ -29,9 +29,12 @@ Run it:  python benchmarks/loop.py            (about 5-10 s; more with autograd)
 
 import argparse
 import math
-import random
 import sys
 import timeit
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_timing import interleaved_min  # noqa: E402
 
 TARGET_RATIO = 1.5
 X0 = 0.5
@@ -133,25 +136,8 @@ def measure(candidates, n_loop, repeats, target_seconds, seed=0):
         name: timeit.Timer("g(x, n)", globals={"g": g, "x": X0, "n": n_loop})
         for name, g in candidates.items()
     }
-    # calibrate: calls per measurement so that one measurement takes ~target_seconds
-    numbers = {}
-    for name, timer in timers.items():
-        n, elapsed = 1, timer.timeit(1)
-        while elapsed < 0.005:  # grow the loop until one timing takes >= 5 ms
-            n *= 2
-            elapsed = timer.timeit(n)
-        per_call = elapsed / n
-        numbers[name] = max(1, int(target_seconds / max(per_call, 1e-9)))
-    best = dict.fromkeys(timers, math.inf)
-    rng = random.Random(seed)
-    order = list(timers)
-    for _ in range(repeats):
-        rng.shuffle(order)
-        for name in order:
-            n = numbers[name]
-            best[name] = min(best[name], timers[name].timeit(n) / n)
+    best, numbers, _ = interleaved_min(timers, repeats, target_seconds, seed=seed)
     return best, numbers
-
 
 def report(best, numbers, repeats, n_loop):
     hand = best["hand"]

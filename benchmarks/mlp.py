@@ -40,13 +40,15 @@ Run it:  python benchmarks/mlp.py            (about 15-20 s with autograd; the r
 
 import argparse
 import math
-import random
 import sys
-import time
 import timeit
 import tracemalloc
+from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_timing import interleaved_min  # noqa: E402
 
 TARGET_TIME_RATIO = 1.10
 TARGET_MEMORY_RATIO = 1.3
@@ -220,32 +222,7 @@ def measure(candidates, problem, repeats, target_seconds, budget_seconds=math.in
         )
         for name, g in candidates.items()
     }
-    # calibrate: calls per measurement so that one measurement takes ~target_seconds
-    # (the best of 3 timings, so that one slow moment on a shared machine does not
-    # leave a candidate with a handful of calls per measurement)
-    numbers = {}
-    for name, timer in timers.items():
-        n, elapsed = 1, timer.timeit(1)
-        while elapsed < 0.005:  # grow the loop until one timing takes >= 5 ms
-            n *= 2
-            elapsed = timer.timeit(n)
-        per_call = min(elapsed, timer.timeit(n), timer.timeit(n)) / n
-        numbers[name] = max(3, int(target_seconds / max(per_call, 1e-9)))
-    best = dict.fromkeys(timers, math.inf)
-    rng = random.Random(seed)
-    order = list(timers)
-    deadline = time.perf_counter() + budget_seconds
-    done = 0
-    while done < repeats and (done < 3 or time.perf_counter() < deadline):
-        rng.shuffle(order)
-        for name in order:
-            n = numbers[name]
-            best[name] = min(best[name], timers[name].timeit(n) / n)
-            # re-aim at target_seconds from the best time so far (a calibration made
-            # during a busy moment would leave too few calls per measurement)
-            numbers[name] = max(3, int(target_seconds / max(best[name], 1e-9)))
-        done += 1
-    return best, numbers, done
+    return interleaved_min(timers, repeats, target_seconds, budget_seconds, seed)
 
 
 def peak_memory(g, problem):

@@ -65,6 +65,9 @@ if str(ROOT) not in sys.path:  # run from a checkout without installing
 
 import srcad  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_timing import interleaved_min  # noqa: E402
+
 TARGETS = {"W1": 1.00, "W2": 1.00, "W3": 1.10, "W4": 1.5}
 TRANSFORM_1000_TARGET_S = 0.5
 TRANSFORM_GROWTH_TARGET = 2.0
@@ -342,28 +345,8 @@ def measure(workloads, repeats, target_s, budget_s, seed=0):
     """Min per-call time of every candidate, interleaved across all workloads."""
     entries = [(w, name, _timer(fn, w.args))
                for w in workloads for name, fn in w.candidates.items()]
-    numbers = {}
-    for w, name, timer in entries:
-        n, elapsed = 1, timer.timeit(1)
-        while elapsed < 0.002:
-            n *= 2
-            elapsed = timer.timeit(n)
-        per_call = min(elapsed, timer.timeit(n)) / n
-        numbers[(w.key, name)] = max(3, int(target_s / max(per_call, 1e-9)))
-    best = {(w.key, name): math.inf for w, name, _ in entries}
-    rng = random.Random(seed)
-    order = list(entries)
-    deadline = time.perf_counter() + budget_s
-    done = 0
-    while done < repeats and (done < 3 or time.perf_counter() < deadline):
-        rng.shuffle(order)
-        for w, name, timer in order:
-            key = (w.key, name)
-            n = numbers[key]
-            best[key] = min(best[key], timer.timeit(n) / n)
-            numbers[key] = max(3, int(target_s / max(best[key], 1e-9)))
-        done += 1
-    return best, numbers, done
+    timers = {(w.key, name): timer for w, name, timer in entries}
+    return interleaved_min(timers, repeats, target_s, budget_s, seed, floor_seconds=0.002)
 
 
 # ---------------------------------------------------------------- transform time

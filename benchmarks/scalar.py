@@ -24,10 +24,12 @@ Run it:  python benchmarks/scalar.py            (about 6 s; 8 s with autograd)
 import argparse
 import importlib.util
 import math
-import random
 import sys
 import timeit
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_timing import interleaved_min  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_RATIO = 1.15
@@ -121,25 +123,8 @@ def measure(candidates, repeats, target_seconds, seed=0):
         name: timeit.Timer("g(x, y)", globals={"g": g, "x": x, "y": y})
         for name, g in candidates.items()
     }
-    # calibrate: calls per measurement so that one measurement takes ~target_seconds
-    numbers = {}
-    for name, timer in timers.items():
-        n, elapsed = 1, timer.timeit(1)
-        while elapsed < 0.005:  # grow the loop until one timing takes >= 5 ms
-            n *= 2
-            elapsed = timer.timeit(n)
-        per_call = elapsed / n
-        numbers[name] = max(1, int(target_seconds / max(per_call, 1e-9)))
-    best = dict.fromkeys(timers, math.inf)
-    rng = random.Random(seed)
-    order = list(timers)
-    for _ in range(repeats):
-        rng.shuffle(order)
-        for name in order:
-            n = numbers[name]
-            best[name] = min(best[name], timers[name].timeit(n) / n)
+    best, numbers, _ = interleaved_min(timers, repeats, target_seconds, seed=seed)
     return best, numbers
-
 
 def report(best, numbers, repeats):
     hand = best["hand (f_grad_by_hand)"]
