@@ -125,3 +125,27 @@ def _numeric_grad_fixture():
 @pytest.fixture(name="assert_grad_close")
 def _assert_grad_close_fixture():
     return assert_grad_close
+
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def load_repo_module(relpath: str):
+    """Import a file of the repository (an example, a benchmark) by path, registered in
+    ``sys.modules`` so that ``inspect.getsource`` works on its functions as for users."""
+    import importlib.util
+    import sys
+
+    path = Path(relpath)
+    modname = f"srcad_{path.parent.name}_{path.stem}"
+    if modname in sys.modules:
+        return sys.modules[modname]
+    spec = importlib.util.spec_from_file_location(modname, REPO / relpath)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[modname] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[modname]
+        raise
+    return module

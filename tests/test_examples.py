@@ -12,12 +12,11 @@ read its source with inspect.getsource.  The checks are:
 * each example's main(), whose printed numbers are parsed back and checked.
 """
 
-import importlib.util
 import math
-import sys
 from pathlib import Path
 
 import pytest
+from conftest import load_repo_module
 
 import srcad
 
@@ -26,39 +25,24 @@ REL = 1e-12  # srcad vs a hand-written gradient: summation order only
 ABS = 1e-14
 
 
-def _load(relpath):
-    modname = "srcad_examples_" + Path(relpath).stem
-    if modname in sys.modules:
-        return sys.modules[modname]
-    spec = importlib.util.spec_from_file_location(modname, ROOT / relpath)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[modname] = module
-    try:
-        spec.loader.exec_module(module)
-    except BaseException:
-        del sys.modules[modname]
-        raise
-    return module
-
-
 @pytest.fixture(scope="module")
 def sg():
-    return _load("examples/sigmoid_gate.py")
+    return load_repo_module("examples/sigmoid_gate.py")
 
 
 @pytest.fixture(scope="module")
 def cr():
-    return _load("examples/chain_rule.py")
+    return load_repo_module("examples/chain_rule.py")
 
 
 @pytest.fixture(scope="module")
 def eg():
-    return _load("examples/expression_graph.py")
+    return load_repo_module("examples/expression_graph.py")
 
 
 @pytest.fixture(scope="module")
 def tn():
-    return _load("examples/tiny_network.py")
+    return load_repo_module("examples/tiny_network.py")
 
 
 def _as_tuple(g):
@@ -331,7 +315,7 @@ def test_tiny_network_main(tn, capsys):
 
 
 def test_benchmark_smoke(capsys):
-    bench = _load("benchmarks/scalar.py")
+    bench = load_repo_module("benchmarks/scalar.py")
     assert bench.main(["--repeats", "2", "--target-ms", "1", "--no-optional"]) == 0
     out = capsys.readouterr().out
     for name in ("hand (f_grad_by_hand)", "srcad grad(f) ", "srcad grad(f_expr)"):

@@ -12,12 +12,11 @@ Each file is imported by path and registered in sys.modules, so srcad can read i
 source with inspect.getsource.
 """
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import load_repo_module
 
 import srcad
 
@@ -25,34 +24,19 @@ ROOT = Path(__file__).resolve().parents[1]
 REL = 1e-12  # srcad vs a hand-written gradient: summation order only
 
 
-def _load(relpath):
-    modname = "srcad_" + Path(relpath).parent.name + "_" + Path(relpath).stem
-    if modname in sys.modules:
-        return sys.modules[modname]
-    spec = importlib.util.spec_from_file_location(modname, ROOT / relpath)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[modname] = module
-    try:
-        spec.loader.exec_module(module)
-    except BaseException:
-        del sys.modules[modname]
-        raise
-    return module
-
-
 @pytest.fixture(scope="module")
 def tn():
-    return _load("examples/tiny_network.py")
+    return load_repo_module("examples/tiny_network.py")
 
 
 @pytest.fixture(scope="module")
 def mlp_ex():
-    return _load("examples/mlp_training.py")
+    return load_repo_module("examples/mlp_training.py")
 
 
 @pytest.fixture(scope="module")
 def bench():
-    return _load("benchmarks/mlp.py")
+    return load_repo_module("benchmarks/mlp.py")
 
 
 def _assert_arrays_close(got, expected, rel=REL, abs_=0.0):

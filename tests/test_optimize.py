@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import load_repo_module
 
 import srcad
 from srcad import ir
@@ -645,18 +646,7 @@ def test_seed_listing_values(sg):
 
 
 def _load_example(name):
-    modname = f"srcad_examples_{name}"
-    if modname in sys.modules:
-        return sys.modules[modname]
-    spec = importlib.util.spec_from_file_location(modname, ROOT / "examples" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[modname] = module
-    try:
-        spec.loader.exec_module(module)
-    except BaseException:
-        del sys.modules[modname]
-        raise
-    return module
+    return load_repo_module(f"examples/{name}.py")
 
 
 def _example_cases():
