@@ -4,7 +4,8 @@ pass really reads (only those are saved)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from . import ir
 
@@ -15,6 +16,8 @@ class Activity:
 
     varied: frozenset[str]
     useful: frozenset[str]
+    #: edges ``(target, operand)`` with an exactly zero derivative, and why
+    cut: Mapping[tuple[str, str], str] = field(default_factory=dict)
 
     @property
     def active(self) -> frozenset[str]:
@@ -24,7 +27,7 @@ class Activity:
         return name in self.varied and name in self.useful
 
 
-def _differentiable_inputs(stmt: ir.Assign) -> set[str]:
+def _differentiable_inputs(stmt: ir.Assign, cut: Mapping[tuple[str, str], str]) -> set[str]:
     """Names through which a derivative can flow into ``stmt``'s target."""
     if stmt.rule is None:  # no rule: every input counts, so that misuse is caught
         return set(ir.names_in(stmt.value))
@@ -32,17 +35,89 @@ def _differentiable_inputs(stmt: ir.Assign) -> set[str]:
     for param, operand in zip(stmt.rule.params, stmt.operands):
         if stmt.rule.adjoint_for(param) is not None:
             found.update(ir.names_in(operand))
-    return found
+    return {name for name in found if (stmt.target, name) not in cut}
+
+
+def _operand(stmt: ir.Assign, param: str) -> ir.Expr:
+    return stmt.operands[stmt.rule.params.index(param)]
+
+
+def shift_invariant_cuts(fn: ir.Function) -> dict[tuple[str, str], str]:
+    """Edges ``(v, m)`` of ``v = a - m`` through which the derivative is exactly zero,
+    each with a one-line reason for the generated code.
+
+    ``m`` is a reduction of ``a`` with ``keepdims=True`` (so it is constant along its
+    axis: the max in a numerically stable log-softmax), and every reader of ``v`` is a
+    gate that a shift along that same axis leaves unchanged (its rule is
+    ``shift_invariant``): the shift cancels, ``m`` gets no gradient through ``v``, and
+    the backward pass of the max is not generated -- as in hand-written code. Exact,
+    not an approximation: ``v``'s adjoint sums to zero along the axis.
+    """
+    definitions = _definitions(fn)
+    readers: dict[str, list[ir.Stmt]] = {}
+    for stmt in ir.walk(fn.body):
+        for name in set(ir.reads_of(stmt)):
+            readers.setdefault(name, []).append(stmt)
+
+    def single(name: str) -> ir.Assign | None:
+        found = definitions.get(name, [])
+        return found[0] if len(found) == 1 and found[0].rule is not None else None
+
+    def axis_of_shift(stmt: ir.Assign) -> ir.Expr | None:
+        """The axis along which ``stmt`` (``v = a - m`` or ``a + m``) shifts ``a``."""
+        if not (isinstance(stmt.value, ir.BinOp) and stmt.value.op in "+-"):
+            return None
+        shifted, shift = stmt.value.left, stmt.value.right
+        if not isinstance(shift, ir.Name):
+            return None
+        reduction = single(shift.id)
+        if (
+            reduction is None
+            or not reduction.rule.reduction
+            or _operand(reduction, "x") != shifted
+            or _operand(reduction, "keepdims") != ir.Const(True)
+            or not isinstance(_operand(reduction, "axis"), ir.Const)
+        ):
+            return None
+        return _operand(reduction, "axis")
+
+    cuts: dict[tuple[str, str], str] = {}
+    for name in definitions:
+        stmt = single(name)
+        axis = None if stmt is None else axis_of_shift(stmt)
+        if axis is None or axis.value is None:
+            continue
+        uses = readers.get(name, [])
+        if uses and all(
+            isinstance(use, ir.Assign)
+            and use.rule is not None
+            and use.rule.shift_invariant is not None
+            and _operand(use, "x") == ir.Name(name)
+            and _operand(use, use.rule.shift_invariant) == axis
+            and sum(o == ir.Name(name) for o in use.operands) == 1
+            for use in uses
+        ):
+            shift = stmt.value.right.id
+            results = ", ".join(dict.fromkeys(use.target for use in uses))
+            cuts[(name, shift)] = (
+                f"no gradient to {shift}: {results} does not change when {name} "
+                f"is shifted along axis {axis.value}"
+            )
+    return cuts
 
 
 def activity(fn: ir.Function, wrt: tuple[str, ...]) -> Activity:
     """Forward dependence on ``wrt`` intersected with backward reachability of the result.
 
     Flow-insensitive, iterated to a fixed point so that values carried around loops
-    are found whatever the statement order.
+    are found whatever the statement order. Derivatives that are exactly zero by shift
+    invariance (:func:`shift_invariant_cuts`) do not flow.
     """
+    cut = shift_invariant_cuts(fn)
     assigns = [
-        (s.target, _differentiable_inputs(s)) for s in ir.walk(fn.body) if isinstance(s, ir.Assign)
+        (s.target, _differentiable_inputs(s, cut))
+        for s in ir.walk(fn.body)
+        if isinstance(s, ir.Assign)
     ]
     varied = set(wrt)
     changed = True
@@ -63,7 +138,7 @@ def activity(fn: ir.Function, wrt: tuple[str, ...]) -> Activity:
             if target in useful and not inputs <= useful:
                 useful.update(inputs)
                 changed = True
-    return Activity(frozenset(varied), frozenset(useful))
+    return Activity(frozenset(varied), frozenset(useful), cut)
 
 
 def is_alias(value: ir.Expr, fresh_calls: frozenset[str] = frozenset()) -> bool:

@@ -192,6 +192,9 @@ class _Builder:
             template = stmt.rule.adjoint_for(param)
             if template is None or not isinstance(operand, ir.Name):
                 continue
+            reason = self.activity.cut.get((stmt.target, operand.id))
+            if reason is not None and operand.id in self.activity.varied:
+                out.append(ir.Comment(reason))
             if not self.activity.is_active(operand.id):
                 continue
             if isinstance(template, Scatter):

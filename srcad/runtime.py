@@ -10,6 +10,7 @@ import numpy as np
 
 from .errors import Location, NonScalarOutputError
 
+_FLOAT64 = np.dtype(np.float64)
 _SCALAR_CLASSES = frozenset((float, int, np.float64, np.float32, np.float16, np.int64, np.int32))
 
 
@@ -41,6 +42,9 @@ def scalar_check(location: Location, function_name: str) -> Callable[[Any], None
 
 def zeros_like(value: Any) -> Any:
     """The gradient of a parameter the result does not depend on."""
+    if value.__class__ is np.ndarray:  # (np.zeros_like is 4x slower than np.zeros)
+        dtype = value.dtype
+        return np.zeros(value.shape, dtype if dtype.kind in "fc" else _FLOAT64)
     if isinstance(value, np.ndarray | np.generic):
         return np.zeros_like(value, dtype=gradient_dtype(value))
     if isinstance(value, list | tuple):
@@ -86,7 +90,7 @@ def fresh_copy(value: Any) -> Any:
 def gradient_dtype(*values: Any) -> Any:
     """The dtype of a gradient: the inputs' floating type (float32 stays float32), else float64."""
     dtype = np.result_type(*values)
-    return dtype if np.issubdtype(dtype, np.inexact) else np.dtype(np.float64)
+    return dtype if dtype.kind in "fc" else _FLOAT64  # (np.issubdtype is 10x slower)
 
 
 def divide(numerator: Any, denominator: Any) -> Any:

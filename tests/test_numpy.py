@@ -767,6 +767,88 @@ def test_cross_entropy_with_labels():
     np.testing.assert_allclose(dz, p / 4, rtol=1e-10, atol=1e-14)
 
 
+# ---------------------------------------------------------------- shift invariance
+# log-softmax and softmax along an axis do not change when their input is shifted by a
+# value constant along that axis, so the max subtracted for stability gets no gradient
+# (exactly: the adjoint of the shifted value sums to zero along the axis). srcad then
+# leaves the max's backward pass out, as hand-written code does; the cases below check
+# that it does so only where the shift really cancels.
+
+
+def softmax_rows(z):
+    s = z - np.max(z, axis=1, keepdims=True)
+    p = np.exp(s) / np.sum(np.exp(s), axis=1, keepdims=True)
+    return np.sum(p * W_34)
+
+
+def shifted_along_other_axis(z):
+    s = z - np.max(z, axis=0, keepdims=True)  # constant along axis 0, normalised along 1
+    logp = s - np.log(np.sum(np.exp(s), axis=1, keepdims=True))
+    return np.sum(logp * W_34)
+
+
+def shifted_value_read_twice(z):
+    s = z - np.max(z, axis=1, keepdims=True)
+    logp = s - np.log(np.sum(np.exp(s), axis=1, keepdims=True))
+    return np.sum(logp * W_34) + np.sum(s * s)  # s itself reaches the result
+
+
+def shift_without_keepdims(z):
+    s = z - np.max(z)  # a scalar shift: constant along every axis, but not recognised
+    logp = s - np.log(np.sum(np.exp(s), axis=1, keepdims=True))
+    return np.sum(logp * W_34)
+
+
+def shift_by_mean(z):
+    s = z - z.mean(axis=-1, keepdims=True)
+    logp = s - np.log(np.sum(np.exp(s), axis=-1, keepdims=True))
+    return np.sum(logp * W_34)
+
+
+def max_also_in_result(z):
+    m = np.max(z, axis=1, keepdims=True)
+    s = z - m
+    logp = s - np.log(np.sum(np.exp(s), axis=1, keepdims=True))
+    return np.sum(logp * W_34) + np.sum(m)  # m's own gradient must still arrive
+
+
+@pytest.mark.parametrize(
+    "f, cut",
+    [
+        (log_softmax_rows, True),
+        (softmax_rows, True),
+        (shift_by_mean, True),
+        (max_also_in_result, True),
+        (cross_entropy, True),
+        (shifted_along_other_axis, False),
+        (shifted_value_read_twice, False),
+        (shift_without_keepdims, False),
+    ],
+)
+def test_shift_invariance(f, cut):
+    rng = np.random.default_rng(58)
+    z = rand(rng, 3, 4, low=-3, high=3)
+    if f is cross_entropy:
+        check(f, z, np.array([2, 0, 1]), wrt=("z",))
+    else:
+        check(f, z)
+    source = (srcad.grad(f, wrt=("z",))).backward_source
+    assert ("# no gradient to " in source) == cut, source
+    if f in (log_softmax_rows, softmax_rows, cross_entropy):
+        assert "extremum_grad" not in source, source  # the max's backward pass is gone
+
+
+@pytest.mark.parametrize("f", [log_softmax_rows, softmax_rows, max_also_in_result])
+def test_shift_invariance_in_forward_mode(f):
+    rng = np.random.default_rng(59)
+    z, dz = rand(rng, 3, 4, low=-3, high=3), rand(rng, 3, 4)
+    value, tangent = srcad.jvp(f)((z,), (dz,))
+    eps = 1e-6
+    want = (f(z + eps * dz) - f(z - eps * dz)) / (2 * eps)
+    assert value == pytest.approx(f(z), rel=1e-12)
+    assert tangent == pytest.approx(want, rel=1e-6, abs=1e-8)
+
+
 # ====================================================================== indexing reads
 
 

@@ -69,7 +69,19 @@ defrule(
     env=NP,
     axis=None,
     name="log-softmax (np)",
+    shift_invariant="axis",
     x="g - np.exp(ans) * np.sum(g, axis=axis, keepdims=True)",
+    tangents={"x": "t - np.sum(np.exp(ans) * t, axis=axis, keepdims=True)"},
+)
+#: The softmax idiom ``exp(x) / sum(exp(x))``: adjoint ``ans * (g - sum(g * ans))``.
+defrule(
+    "np.exp(x) / np.sum(np.exp(x), axis=axis, keepdims=True)",
+    env=NP,
+    axis=None,
+    name="softmax (np)",
+    shift_invariant="axis",
+    x="ans * (g - np.sum(g * ans, axis=axis, keepdims=True))",
+    tangents={"x": "ans * (t - np.sum(ans * t, axis=axis, keepdims=True))"},
 )
 
 # ---------------------------------------------------------------- linear algebra
@@ -91,6 +103,7 @@ for _name, _helper in (("sum", "sum_grad"), ("mean", "mean_grad")):
         keepdims=None,
         x=_template,
         linear=True,
+        reduction=True,
     )
     defrule(
         f"x.{_name}(axis=None, keepdims=False)",
@@ -99,6 +112,7 @@ for _name, _helper in (("sum", "sum_grad"), ("mean", "mean_grad")):
         keepdims=None,
         x=_template,
         linear=True,
+        reduction=True,
     )
 for _name in ("max", "min", "amax", "amin"):
     _template = "extremum_grad(g, x, ans, axis, keepdims)"
@@ -113,6 +127,7 @@ for _name in ("max", "min", "amax", "amin"):
         keepdims=None,
         x=_template,
         tangents=_tangent,
+        reduction=True,
     )
     if not _name.startswith("a"):
         defrule(
@@ -122,6 +137,7 @@ for _name in ("max", "min", "amax", "amin"):
             keepdims=None,
             x=_template,
             tangents=_tangent,
+            reduction=True,
         )
 _PROD_TANGENT = {
     "x": "np.sum(prod_grad(np.ones_like(ans), x, ans, axis, keepdims) * t, "
@@ -134,6 +150,7 @@ defrule(
     keepdims=None,
     x="prod_grad(g, x, ans, axis, keepdims)",
     tangents=_PROD_TANGENT,
+    reduction=True,
 )
 defrule(
     "x.prod(axis=None, keepdims=False)",
@@ -142,6 +159,7 @@ defrule(
     keepdims=None,
     x="prod_grad(g, x, ans, axis, keepdims)",
     tangents=_PROD_TANGENT,
+    reduction=True,
 )
 
 # ---------------------------------------------------------------- shapes

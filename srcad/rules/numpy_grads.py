@@ -3,9 +3,12 @@ otherwise write by hand (sum a broadcast gradient back, expand a reduced one).""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
+
+from ..runtime import gradient_dtype
 
 
 def unbroadcast(g: Any, x: Any) -> Any:
@@ -38,8 +41,6 @@ def _expand(g: Any, x: Any, axis: Any, keepdims: bool) -> Any:
 
 def sum_grad(g: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """Adjoint of ``np.sum(x, axis, keepdims=keepdims)``: ``g`` spread over the summed axes."""
-    from ..runtime import gradient_dtype
-
     dtype = gradient_dtype(g, x)
     if axis is None:  # one number spread everywhere
         return np.full(np.shape(x), g, dtype=dtype)
@@ -51,10 +52,8 @@ def sum_grad(g: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
 def mean_grad(g: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """Adjoint of ``np.mean``: the sum's adjoint divided by the number of averaged items."""
     shape = np.shape(x)
-    count = (
-        int(np.prod(shape))
-        if axis is None
-        else int(np.prod([shape[a] for a in ((axis,) if isinstance(axis, int) else axis)]))
+    count = math.prod(
+        shape if axis is None else [shape[a] for a in ((axis,) if isinstance(axis, int) else axis)]
     )
     return sum_grad(g / count, x, axis, keepdims)
 
@@ -70,9 +69,15 @@ def prod_grad(g: Any, x: Any, ans: Any, axis: Any = None, keepdims: bool = False
     return _expand(g * ans, x, axis, keepdims) / x
 
 
+def _ndim(x: Any) -> int:
+    return x.ndim if x.__class__ is np.ndarray else np.ndim(x)
+
+
 def matmul_left(g: Any, x: Any, y: Any) -> Any:
     """Adjoint of ``x @ y`` for ``x`` (1-D and 2-D operands)."""
-    x_ndim, y_ndim = np.ndim(x), np.ndim(y)
+    x_ndim, y_ndim = _ndim(x), _ndim(y)
+    if x_ndim == 2 and y_ndim == 2:  # the common case first
+        return g @ y.T
     if y_ndim == 1:
         return np.multiply.outer(g, y) if x_ndim > 1 else g * y
     if x_ndim == 1:
@@ -82,7 +87,9 @@ def matmul_left(g: Any, x: Any, y: Any) -> Any:
 
 def matmul_right(g: Any, x: Any, y: Any) -> Any:
     """Adjoint of ``x @ y`` for ``y`` (1-D and 2-D operands)."""
-    x_ndim, y_ndim = np.ndim(x), np.ndim(y)
+    x_ndim, y_ndim = _ndim(x), _ndim(y)
+    if x_ndim == 2 and y_ndim == 2:
+        return x.T @ g
     if x_ndim == 1:
         return np.multiply.outer(x, g) if y_ndim > 1 else g * x
     if y_ndim == 1:

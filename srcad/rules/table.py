@@ -67,6 +67,11 @@ class Rule:
     #: explicit forward-mode (tangent) templates, over the parameters, ``ans`` and ``t``
     #: (the tangent of the parameter)
     tangents: tuple[ir.Expr | None, ...] = ()
+    #: a numpy reduction whose ``axis`` and ``keepdims`` parameters mean what numpy's do
+    reduction: bool = False
+    #: the parameter naming an axis along which shifting ``x`` by a constant leaves the
+    #: result unchanged (log-softmax, softmax): then ``x``'s adjoint sums to zero along it
+    shift_invariant: str | None = None
 
     def adjoint_for(self, param: str) -> ir.Expr | Scatter | Zeroed | None:
         return self.adjoints[self.params.index(param)]
@@ -251,6 +256,8 @@ def defrule(
     creates: bool = False,
     linear: bool = False,
     tangents: Mapping[str, str] | None = None,
+    reduction: bool = False,
+    shift_invariant: str | None = None,
     **adjoints: str | Scatter | None,
 ) -> Rule:
     """Add a rule: ``pattern`` in Python syntax, one adjoint template per parameter.
@@ -268,6 +275,11 @@ def defrule(
     unknown = set(adjoints) - set(params)
     if unknown:
         raise ValueError(f"rule {pattern!r}: templates for unknown parameters {sorted(unknown)}")
+    needed = {"axis", "keepdims"} if reduction else set()
+    if shift_invariant is not None:
+        needed |= {"x", shift_invariant}
+    if not needed <= set(params):
+        raise ValueError(f"rule {pattern!r}: needs the parameters {sorted(needed - set(params))}")
     templates = []
     for param in params:
         text = adjoints.get(param)
@@ -296,6 +308,8 @@ def defrule(
         )
         if tangents
         else (),
+        reduction=reduction,
+        shift_invariant=shift_invariant,
     )
     return table.add(rule)
 
