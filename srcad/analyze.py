@@ -359,3 +359,58 @@ def scalar_guards(fn: ir.Function, activity: Activity) -> tuple[str, ...] | None
         for stmt in definitions.get(name, ()):
             pending += [o.id for o in stmt.operands if isinstance(o, ir.Name)]
     return tuple(p for p in fn.params if p in seen) + tuple(sorted(seen & numbers))
+
+
+#: Python operators whose result is exactly ``float`` only when no operand is a numpy
+#: array or numpy scalar (those give arrays or numpy scalars).
+_ARITHMETIC = frozenset(("+", "-", "*", "/", "//", "%", "**"))
+
+
+def float_witnesses(
+    fn: ir.Function, params: tuple[str, ...], readable: set[str]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Values whose being Python floats proves that the ``params`` they are computed
+    from are Python numbers, so that one check can stand for several.
+
+    ``t1 = x1 + x2`` is a ``float`` only if neither ``x1`` nor ``x2`` is a numpy array or
+    scalar. Candidates are the arithmetic values of the function's straight-line start,
+    made from ``params``, number constants and other candidates; only values in
+    ``readable`` (computed anyway) are used. Returns the chosen values (largest cover
+    first) and the parameters they cover; nothing when that would not save a check.
+    """
+    definitions = _definitions(fn)
+    covers: dict[str, frozenset[str]] = {}
+    for stmt in fn.body:
+        if not isinstance(stmt, ir.Assign):
+            break  # the straight-line start ends at the first branch or loop
+        value = stmt.value
+        if isinstance(value, ir.BinOp) and value.op in _ARITHMETIC:
+            operands = (value.left, value.right)
+        elif isinstance(value, ir.UnaryOp) and value.op == "-":
+            operands = (value.operand,)
+        else:
+            continue
+        covered: set[str] = set()
+        for operand in operands:
+            if isinstance(operand, ir.Name) and operand.id in params:
+                covered.add(operand.id)
+            elif isinstance(operand, ir.Name) and operand.id in covers:
+                covered |= covers[operand.id]
+            elif not _const_number(operand):
+                break
+        else:
+            if covered and len(definitions.get(stmt.target, ())) == 1:
+                covers[stmt.target] = frozenset(covered)
+    chosen: list[str] = []
+    covered = set()
+    for name in sorted((n for n in covers if n in readable), key=lambda n: -len(covers[n])):
+        if covers[name] - covered:
+            chosen.append(name)
+            covered |= covers[name]
+    if len(chosen) >= len(covered):
+        return (), ()
+    return tuple(chosen), tuple(p for p in params if p in covered)
+
+
+def _const_number(expr: ir.Expr) -> bool:
+    return isinstance(expr, ir.Const) and type(expr.value) in (int, float)

@@ -22,7 +22,7 @@ from .load import Compiled, compile_function
 from .lower import lower
 from .optimize import free_memory
 from .optimize import optimize as optimize_function
-from .reverse import ARRAY_VERSION, array_version_name, reverse
+from .reverse import ARRAY_VERSION, array_version_name, reverse, without_float_guard
 from .rules import TABLE, numpy_grads
 from .subset import check_supported
 
@@ -63,7 +63,7 @@ class Gradient:
     def backward_source(self) -> str:
         sources = [v.compiled.source for v in self.versions]
         if len(sources) > 1:
-            sources[1] = "# the same gradient for numpy arrays (and ints):\n" + sources[1]
+            sources[1] = ARRAY_VERSION_HEADER + sources[1]
         return "\n".join(sources)
 
     def bind(self, user_function: types.FunctionType | None = None) -> types.FunctionType:
@@ -86,7 +86,7 @@ class Gradient:
         version = self.versions[0]
         body = list(version.ir.body)
         if len(self.versions) > 1:  # drop the float check that calls the array version
-            body = body[2:]
+            body = without_float_guard(version.ir)
         where = Location(self.forward.source_file, self.forward.source_line, 0)
         if any(isinstance(s, ir.Push) for s in ir.walk(body)):
             raise UnsupportedSyntaxError(
@@ -212,6 +212,9 @@ def _cell_is_callable(cell: types.CellType) -> bool:
     return callable(value) or isinstance(value, types.ModuleType)
 
 
+ARRAY_VERSION_HEADER = "# the same gradient for numpy arrays (and all but Python floats):\n"
+
+
 def build(f: Callable, wrt: Wrt, mode: str, optimize: bool) -> Gradient:
     """Run the pipeline for ``f`` (or reuse the cached result)."""
     key = _cache_key(f, wrt, mode, optimize)
@@ -242,7 +245,8 @@ def build(f: Callable, wrt: Wrt, mode: str, optimize: bool) -> Gradient:
         versions = []
         for position, variant in enumerate(variants):
             if optimize:
-                variant = optimize_function(variant)
+                for_floats = len(variants) > 1 and position == 0
+                variant = optimize_function(variant, for_floats=for_floats)
                 if position == len(variants) - 1:  # the version for numpy arrays: free early
                     variant = free_memory(variant)
             text = emit.function(variant)

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from . import ir
-from .analyze import Activity, protect_aliases, prune_saves, scalar_names
+from .analyze import Activity, float_witnesses, protect_aliases, prune_saves, scalar_names
 from .errors import NonScalarOutputError, NoRuleError, raise_all
 from .names import NameAllocator, bind
 from .rules import numpy_grads
@@ -456,6 +456,82 @@ def _spelled(expr: ir.Expr) -> str:
     return "this function"
 
 
+FLOAT_VERSION_NOTE = "this version is for Python floats"
+
+
+def without_float_guard(fn: ir.Function) -> list[ir.Stmt]:
+    """The float version's body without its type check and the comments about it (what
+    is differentiated again for second derivatives)."""
+    out: list[ir.Stmt] = []
+    for stmt in fn.body:
+        if (
+            isinstance(stmt, ir.If)
+            and len(stmt.body) == 1
+            and isinstance(stmt.body[0], ir.Return)
+            and isinstance(stmt.body[0].value, ir.Call)
+            and isinstance(stmt.body[0].value.func, ir.Name)
+            and fn.bindings.get(stmt.body[0].value.func.id) is ARRAY_VERSION
+        ):
+            if out and isinstance(out[-1], ir.Comment) and not out[-1].header:
+                out.pop()  # the comment saying what the check proves
+            continue
+        if stmt == ir.Comment(FLOAT_VERSION_NOTE, header=False):
+            continue
+        out.append(stmt)
+    return out
+
+
+def _float_guard(
+    builder: _Builder,
+    fn: ir.Function,
+    name: str,
+    guarded: tuple[str, ...],
+    body: list[ir.Stmt],
+    readable: set[str],
+) -> list[ir.Stmt]:
+    """``body`` with the check that sends anything but Python floats to the array version.
+
+    Parameters are checked directly, or through a value computed from them that the
+    gradient reads anyway (:func:`float_witnesses`: ``t1 = x1 + x2`` is a float only
+    if ``x1`` and ``x2`` are numbers), then the check stands after that value.
+    Numeric globals keep their own type.
+    """
+    array_version = builder.bind(array_version_name(name), ARRAY_VERSION)
+    params = tuple(p for p in guarded if p not in fn.free_objects)
+    witnesses, covered = float_witnesses(fn, params, readable)
+    float_name = builder.bind("float", builtins.float)
+
+    def check(value: str, kind: str = float_name) -> ir.Expr:
+        return ir.Compare("is not", ir.Attr(ir.Name(value), "__class__"), ir.Name(kind))
+
+    checks = [check(w) for w in witnesses]
+    checks += [check(p) for p in params if p not in covered]
+    checks += [
+        check(g, builder.bind(type(fn.free_objects[g]).__name__, type(fn.free_objects[g])))
+        for g in guarded
+        if g in fn.free_objects
+    ]
+    call = ir.Call(
+        ir.Name(array_version),
+        tuple(ir.Name(p) for p in fn.params),
+        tuple((k, ir.Name(k)) for k in fn.kwonly),
+    )
+    guard = ir.If(checks[0] if len(checks) == 1 else ir.BoolOp("or", tuple(checks)),
+                  (ir.Return(call),))
+    header = ir.Comment(FLOAT_VERSION_NOTE, header=False)
+    if not witnesses:
+        return [header, guard, *body]
+    at = 1 + max(
+        i for i, s in enumerate(body) if isinstance(s, ir.Assign) and s.target in witnesses
+    )
+    why = ir.Comment(
+        f"{' and '.join(witnesses)} {'is a float' if len(witnesses) == 1 else 'are floats'} "
+        f"only if {', '.join(covered)} are Python numbers",
+        header=False,
+    )
+    return [header, *body[:at], why, guard, *body[at:]]
+
+
 def reverse(
     fn: ir.Function,
     wrt: tuple[str, ...],
@@ -492,26 +568,6 @@ def reverse(
         )
 
     body: list[ir.Stmt] = []
-    if scalar_guards:
-        array_version = builder.bind(array_version_name(name), ARRAY_VERSION)
-
-        def expected(name: str) -> str:  # parameters must be floats; globals keep their type
-            kind = type(fn.free_objects[name]) if name in fn.free_objects else builtins.float
-            return builder.bind(kind.__name__, kind)
-
-        checks = tuple(
-            ir.Compare("is not", ir.Attr(ir.Name(p), "__class__"), ir.Name(expected(p)))
-            for p in scalar_guards
-        )
-        call = ir.Call(
-            ir.Name(array_version),
-            tuple(ir.Name(p) for p in fn.params),
-            tuple((k, ir.Name(k)) for k in fn.kwonly),
-        )
-        body += [
-            ir.Comment("this version is for Python floats", header=False),
-            ir.If(checks[0] if len(checks) == 1 else ir.BoolOp("or", checks), (ir.Return(call),)),
-        ]
     body += [
         ir.Comment(FORWARD_HEADER),
         ir.Assign(builder.stack, ir.Const([])),
@@ -557,6 +613,8 @@ def reverse(
     grads: ir.Expr = gradients[0] if len(gradients) == 1 else ir.Tuple(tuple(gradients))
     returned = ir.Tuple((value, grads)) if mode == "value_and_grad" else grads
 
+    if scalar_guards:
+        body = _float_guard(builder, fn, name, scalar_guards, body, ir.read_in(backward))
     copy_name = builder.bind("fresh_copy", fresh_copy)
     body = builder.record_shapes(body)
     body += [

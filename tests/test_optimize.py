@@ -13,6 +13,10 @@ Each pass is tested on its own, on small IR built by hand (``srcad.ir``):
 * ``activity``            -- on lowered functions: only values that depend on ``wrt`` and
                              reach the result are active;
 * ``prune_saves``         -- only values the backward pass reads are pushed;
+* ``reduce_strength``     -- ``x ** 2`` becomes ``x * x`` (and nothing else changes);
+* ``float_constants``     -- int constants of ``+ - *`` in gradient lines become floats;
+* ``shift_invariant_cuts``-- the max subtracted before a log-softmax along the same axis;
+* ``float_witnesses``     -- which computed values can stand for several float checks;
 
 then the whole pipeline: the unoptimized listing keeps the seed's adjoints, the optimized
 one has no copy lines, optimized and unoptimized code agree (to 1e-12 relative) on every
@@ -36,15 +40,17 @@ from conftest import load_repo_module
 
 import srcad
 from srcad import ir
-from srcad.analyze import activity, prune_saves
+from srcad.analyze import activity, float_witnesses, prune_saves, shift_invariant_cuts
 from srcad.frontend import read_function
 from srcad.lower import lower
 from srcad.optimize import (
     BACKWARD_HEADER,
     eliminate_dead_code,
+    float_constants,
     fold,
     fold_statements,
     propagate_copies,
+    reduce_strength,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -962,3 +968,125 @@ def test_redefined_helper_gets_the_new_gradient(tmp_path):
     _redefine(module, path, new_source)
     module.outer = old_outer  # the same `outer` code object; only its helper changed
     assert srcad.grad(module.outer)(2.0) == pytest.approx(13.0)
+
+
+# ---------------------------------------------------------------- reduce_strength, float_constants
+
+
+def test_reduce_strength_squares_names_only():
+    body = [
+        ir.Assign("a", B("**", x, C(2))),
+        ir.Adjoint("dx", B("*", B("*", C(2), B("**", x, C(2))), g)),
+        ir.Adjoint("dy", B("**", x, C(3))),  # other powers stay
+        ir.Adjoint("dz", B("**", B("+", x, y), C(2))),  # an expression would be computed twice
+        ir.Adjoint("dw", B("**", x, C(2.0))),  # a float exponent stays (pow's own rounding)
+    ]
+    out = reduce_strength(body)
+    assert out[0].value == B("*", x, x)
+    assert out[1].value == B("*", B("*", C(2), B("*", x, x)), g)
+    assert [s.value for s in out[2:]] == [s.value for s in body[2:]]
+
+
+def test_reduce_strength_gives_the_same_value():
+    for value in (3.0, -1.7, 1e-160, 1e154, 0.1, 2, -3):
+        assert value**2 == value * value
+
+
+def test_float_constants_only_in_gradient_arithmetic():
+    body = [
+        ir.Assign("a", B("*", C(2), x)),  # a forward value: may be an int on purpose
+        ir.Adjoint("dx", B("*", B("-", C(1), x), B("*", C(2), g))),
+        ir.Adjoint("dy", ir.Subscript(g, C(0))),  # an index stays an int
+        ir.Adjoint("dz", B("**", x, C(3))),  # an exponent stays an int
+    ]
+    out = float_constants(body)
+    assert out[0] == body[0]
+    assert out[1].value == B("*", B("-", C(1.0), x), B("*", C(2.0), g))
+    assert type(out[1].value.left.left.value) is float
+    assert out[2:] == body[2:]
+
+
+# ---------------------------------------------------------------- shift invariance
+
+
+def stable_log_softmax(z):
+    m = z.max(axis=1, keepdims=True)
+    s = z - m
+    logp = s - np.log(np.sum(np.exp(s), axis=1, keepdims=True))
+    return np.sum(logp * logp)
+
+
+def log_softmax_other_axis(z):
+    m = z.max(axis=0, keepdims=True)
+    s = z - m
+    logp = s - np.log(np.sum(np.exp(s), axis=1, keepdims=True))
+    return np.sum(logp * logp)
+
+
+def test_shift_invariant_cuts_the_max_only_along_the_same_axis():
+    assert set(shift_invariant_cuts(lowered(stable_log_softmax))) == {("s", "m")}
+    assert shift_invariant_cuts(lowered(log_softmax_other_axis)) == {}
+    act = activity(lowered(stable_log_softmax), ("z",))
+    assert "m" in act.varied and "m" not in act.active
+
+
+# ---------------------------------------------------------------- float_witnesses
+
+
+def five(x1, x2, x3, x4, x5):
+    return (x1 + x2) * x3 * (x4 * x5) ** 2
+
+
+def through_a_call(x, y, z):
+    a = math.exp(x)  # a float for a 1-element array too: cannot vouch for x
+    b = y * z
+    return a * b
+
+
+def test_float_witnesses_cover_parameters_through_arithmetic():
+    fn = lowered(five)
+    readable = {"t1", "t2", "t3", "t4"}
+    witnesses, covered = float_witnesses(fn, fn.params, readable)
+    assert len(witnesses) == 2 and set(covered) == set(fn.params)
+    assert float_witnesses(fn, fn.params, set()) == ((), ())  # nothing computed anyway
+
+
+def test_float_witnesses_never_vouch_through_a_call():
+    fn = lowered(through_a_call)
+    witnesses, covered = float_witnesses(fn, fn.params, {"a", "b"})
+    assert "x" not in covered and "a" not in witnesses
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        (0.5, 1.5, 2.0, -1.0, 0.75),  # floats: the fast version
+        (1, 2, 3, -1, 2),  # ints: the array version (every value an int)
+        (1, 2.0, 3, -1.0, 2),  # ints and floats: numbers, the fast version
+        (0.5, np.float64(1.5), 2.0, -1.0, 0.75),  # a numpy scalar
+        (0.5, 1.5, np.float32(2.0), -1.0, 0.75),
+        (np.array(0.5), 1.5, 2.0, -1.0, 0.75),  # a 0-d array
+        (0.5, 1.5, 2.0, -1.0, True),
+    ],
+)
+def test_float_check_sends_everything_but_numbers_to_the_array_version(args):
+    gradient = srcad.grad(five)(*args)
+    x1, x2, x3, x4, x5 = (float(a) for a in args)
+    p = x4 * x5
+    want = (x3 * p * p, x3 * p * p, (x1 + x2) * p * p,
+            2 * p * x5 * (x1 + x2) * x3, 2 * p * x4 * (x1 + x2) * x3)
+    np.testing.assert_allclose([float(v) for v in gradient], want, rtol=1e-12)
+    assert all(np.shape(v) == () for v in gradient)
+
+
+def test_float_check_with_a_broadcast_array_parameter():
+    x3 = np.array([[1.0, -2.0], [0.5, 3.0]])
+    gradient = srcad.grad(lambda_free_five)(0.5, 1.5, x3, -1.0, 0.75)
+    p = -0.75
+    assert np.shape(gradient[0]) == () and gradient[2].shape == (2, 2)
+    np.testing.assert_allclose(gradient[0], np.sum(x3) * p * p, rtol=1e-12)
+    np.testing.assert_allclose(gradient[2], np.full((2, 2), 2.0 * p * p), rtol=1e-12)
+
+
+def lambda_free_five(x1, x2, x3, x4, x5):
+    return np.sum((x1 + x2) * x3 * (x4 * x5) ** 2)
