@@ -301,8 +301,8 @@ class _Builder:
     def shape_of(self, operand: ir.Name) -> ir.Expr:
         """What ``unbroadcast`` needs of a forward value: its shape, recorded right after the
         value is made (so the value itself can be freed), or the value for parameters and
-        values made inside loops."""
-        if operand.id not in self.top_level:
+        values made (or made again) inside loops, whose shape may change."""
+        if operand.id not in self.top_level or self.definitions.get(operand.id) != 1:
             return operand
         if operand.id not in self.shapes:
             self.shapes[operand.id] = self.names.fresh(f"{operand.id}_shape")

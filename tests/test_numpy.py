@@ -1279,6 +1279,30 @@ def test_unrolled_gradient_descent():
     check(gd_steps, rand(rng, 3), 0.05)
 
 
+def scalar_then_array(a):
+    total = 0.0  # a float before the loop, an array after its first iteration
+    for v in [a, 2 * a]:
+        total = total + v * v
+    return np.sum(total) + np.sum(v)  # v read after the loop: defined before it too
+
+
+def growing_shape(a, b):
+    acc = a  # shape (3,) first, then (2, 3) once b is added
+    for _ in range(2):
+        acc = acc * 0.5 + b
+    return np.sum(acc * acc)
+
+
+def test_loop_value_whose_shape_changes_between_iterations():
+    # regression: the shape for un-broadcasting was recorded once, at the definition
+    # before the loop, so the scalar's shape () summed the array gradient (wrong values)
+    rng = np.random.default_rng(114)
+    a = rand(rng, 3)
+    check(scalar_then_array, a)
+    np.testing.assert_allclose(srcad.grad(scalar_then_array)(a), 10 * a + 2, rtol=1e-12)
+    check(growing_shape, a, rand(rng, 2, 3))
+
+
 # ====================================================================== floats and arrays
 
 
