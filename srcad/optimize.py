@@ -9,7 +9,9 @@
   (forward and backward), so are empty branches and loops, and headers left without
   lines; a dropped copy is kept as a comment saying what was substituted;
 - :func:`reduce_strength` — ``x ** 2`` becomes ``x * x``;
-- :func:`float_constants` — ``2 * g`` becomes ``2.0 * g`` in the version for floats.
+- :func:`float_constants` — ``2 * g`` becomes ``2.0 * g`` in the version for floats;
+- :func:`rematerialize` — cheap loop values (``xs[t]``) are recomputed in the backward
+  loop instead of being saved on the stack.
 
 :func:`optimize` runs them to a fixed point, keeps only the loop saves the remaining
 backward code reads, and makes in-place accumulation alias-safe.
@@ -327,6 +329,144 @@ def _drop_empty_headers(body: list[ir.Stmt]) -> list[ir.Stmt]:
     return out
 
 
+def _cheap(value: ir.Expr, arithmetic: bool) -> bool:
+    """An item, a slice or an attribute (a view: no copy); with ``arithmetic``, also
+    ``+ - * /`` on names and numbers (Python floats: cheaper than a push and a pop)."""
+    if isinstance(value, ir.Subscript | ir.Attr):
+        return True
+    operands = (
+        (value.left, value.right)
+        if isinstance(value, ir.BinOp) and value.op in "+-*/"
+        else (value.operand,)
+        if isinstance(value, ir.UnaryOp) and value.op == "-"
+        else None
+    )
+    return (
+        arithmetic
+        and operands is not None
+        and all(isinstance(o, ir.Name) or _const_number(o) for o in operands)
+    )
+
+
+def _recomputable(loop: ir.Loop, once: set[str], arithmetic: bool) -> list[ir.Assign]:
+    """The values of ``loop``'s body that can be computed again in the backward loop."""
+    if loop.index is None or loop.iterable is None:  # the backward loop has another index
+        return []
+    changing = ir.defined_in(loop.body) | ir.defined_in(loop.test)
+    read_so_far: set[str] = set()
+    chosen: list[ir.Assign] = []
+    for stmt in loop.body:
+        if (
+            isinstance(stmt, ir.Assign)
+            and stmt.target in once
+            and stmt.target not in read_so_far  # else it carries a value between iterations
+            and stmt.rule is not None
+            and not stmt.rule.in_place
+            and _cheap(stmt.value, arithmetic)
+            and all(
+                name == loop.index or name not in changing or name in {s.target for s in chosen}
+                for name in ir.names_in(stmt.value)
+            )
+        ):
+            chosen.append(stmt)
+        if not isinstance(stmt, ir.Push):  # (a push reads the value it saves)
+            read_so_far |= ir.read_in([stmt])
+    return chosen
+
+
+def rematerialize(fn: ir.Function, *, arithmetic: bool = False) -> ir.Function:
+    """Recompute cheap loop values at the top of each backward iteration instead of
+    saving them (a push per forward iteration, a pop per backward one, and the value kept
+    alive meanwhile): ``x_t = xs[t]`` of an array the loop does not change, with the
+    loop's own index, is read again; with ``arithmetic`` (the float version) so is
+    ``a * 2.0`` of such values. The value must be assigned once, in that loop's body,
+    and not carried from one iteration to the next.
+    """
+    body = list(fn.body)
+    split = next(
+        (i for i, s in enumerate(body) if isinstance(s, ir.Comment) and s.text == BACKWARD_HEADER),
+        None,
+    )
+    if split is None:
+        return fn
+    counts: dict[str, int] = {}
+    for stmt in ir.walk(body[:split]):
+        if isinstance(stmt, ir.Assign) and not _save_start(stmt):
+            counts[stmt.target] = counts.get(stmt.target, 0) + 1
+    once = {name for name, count in counts.items() if count == 1}
+    plans: dict[int, list[ir.Assign]] = {}
+    for loop in ir.walk(body[:split]):
+        if isinstance(loop, ir.Loop):
+            chosen = _recomputable(loop, once, arithmetic)
+            if chosen:
+                plans[loop.tag] = chosen
+
+    def backward_loop(loop: ir.Loop) -> ir.Loop:
+        chosen = [
+            s
+            for s in plans.get(loop.tag, [])
+            if s.target in ir.read_in(loop.body)
+            and ir.Pop(s.target, _pop_via(loop.body, s.target)) in loop.body
+        ]
+        if not chosen:
+            return loop
+        names = {s.target for s in chosen}
+        kept = [s for s in loop.body if not (isinstance(s, ir.Pop) and s.name in names)]
+        note = ir.Comment(f"recomputed, not saved: {', '.join(sorted(names))}")
+        return replace(loop, body=(note, *chosen, *kept))
+
+    backward = _map_loops(body[split:], backward_loop)
+    recomputed = {
+        s.target
+        for loop in ir.walk(backward)
+        if isinstance(loop, ir.Loop)
+        for s in loop.body
+        if isinstance(s, ir.Assign) and s.target in {a.target for c in plans.values() for a in c}
+    }
+    forward = _map_loops(
+        body[:split],
+        lambda loop: replace(
+            loop,
+            body=tuple(
+                s
+                for s in loop.body
+                if not (isinstance(s, ir.Push) and s.name in recomputed)
+            ),
+        )
+        if loop.tag in plans
+        else loop,
+    )
+    forward = [s for s in forward if not (_save_start(s) and s.target in recomputed)]
+    return fn.with_body(forward + backward)
+
+
+def _save_start(stmt: ir.Stmt) -> bool:
+    """``t4 = None`` before a loop: what the first push of ``t4`` saves (see prune_saves)."""
+    return (
+        isinstance(stmt, ir.Assign)
+        and stmt.value == ir.Const(None)
+        and stmt.rule is None
+        and stmt.tag == 0
+    )
+
+
+def _pop_via(body: tuple[ir.Stmt, ...], name: str) -> str | None:
+    return next((s.via for s in body if isinstance(s, ir.Pop) and s.name == name), None)
+
+
+def _map_loops(body: list[ir.Stmt], fn) -> list[ir.Stmt]:
+    """``body`` with ``fn`` applied to every loop, innermost first."""
+    out: list[ir.Stmt] = []
+    for stmt in body:
+        if isinstance(stmt, ir.If | ir.Loop):
+            blocks = [tuple(_map_loops(list(b), fn)) for b in ir.blocks_of(stmt)]
+            stmt = ir.with_blocks(stmt, blocks)
+        if isinstance(stmt, ir.Loop):
+            stmt = fn(stmt)
+        out.append(stmt)
+    return out
+
+
 def optimize(fn: ir.Function, *, for_floats: bool = False) -> ir.Function:
     """Fold, propagate copies and remove dead code until nothing changes; then squares
     by multiplication, and (``for_floats``: the version for Python floats) float
@@ -339,7 +479,8 @@ def optimize(fn: ir.Function, *, for_floats: bool = False) -> ir.Function:
         body = eliminate_dead_code(body)
         if body == before:
             break
-    fn = prune_saves(fn.with_body(body), BACKWARD_HEADER)
+    fn = rematerialize(fn.with_body(body), arithmetic=for_floats)
+    fn = prune_saves(fn, BACKWARD_HEADER)
     copy_name = next((n for n, v in fn.bindings.items() if v is fresh_copy), "fresh_copy")
     body = reduce_strength(eliminate_dead_code(list(fn.body)))
     if for_floats:
