@@ -1,5 +1,9 @@
 """Desugar: rewrite jumps into structured control flow before lowering.
 
+- ``sum(e for x in xs if c)`` (a generator expression or list comprehension summed by
+  the builtin ``sum``) becomes a loop before its statement: ``total = 0``, then
+  ``for x in xs: if c: total = total + e``; the loop variables are renamed when the
+  function uses the same names elsewhere (in Python they are local to the comprehension).
 - A ``return`` inside a loop becomes ``result = value; returned = True; break``, and
   the loop is followed by ``if returned: return result`` (or ``break``, when the loop
   sits inside another loop).
@@ -133,13 +137,126 @@ class _LoopReturns:
         return out
 
 
+_COMPREHENSIONS = (ast.GeneratorExp, ast.ListComp)
+
+
+def summed_comprehension(node: ast.AST) -> bool:
+    """``sum(<generator expression or list comprehension>[, start])``."""
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "sum"
+        and 1 <= len(node.args) <= 2
+        and not node.keywords
+        and isinstance(node.args[0], _COMPREHENSIONS)
+    )
+
+
+def _names_outside(fn: ast.AST, skip: ast.AST) -> set[str]:
+    found: set[str] = set()
+    stack = [fn]
+    while stack:
+        node = stack.pop()
+        if node is skip:
+            continue
+        if isinstance(node, ast.Name):
+            found.add(node.id)
+        elif isinstance(node, ast.arg):
+            found.add(node.arg)
+        stack.extend(ast.iter_child_nodes(node))
+    return found
+
+
+class _Renamer(ast.NodeTransformer):
+    def __init__(self, mapping: dict[str, str]) -> None:
+        self.mapping = mapping
+
+    def visit_Name(self, node: ast.Name) -> ast.Name:
+        if node.id in self.mapping:
+            return ast.copy_location(ast.Name(self.mapping[node.id], node.ctx), node)
+        return node
+
+
+class _SummedComprehensions(ast.NodeTransformer):
+    """Hoists ``sum(<comprehension>)`` out of one statement's expressions into loops."""
+
+    def __init__(self, fn: ast.FunctionDef, used: set[str]) -> None:
+        self.fn = fn
+        self.used = used
+        self.hoisted: list[ast.stmt] = []
+
+    def rewrite(self, stmts: list[ast.stmt]) -> list[ast.stmt]:
+        out: list[ast.stmt] = []
+        for stmt in stmts:
+            if isinstance(stmt, ast.If):
+                stmt.body, stmt.orelse = self.rewrite(stmt.body), self.rewrite(stmt.orelse)
+                stmt.test = self.hoist(stmt.test, out)
+            elif isinstance(stmt, ast.For):
+                stmt.body = self.rewrite(stmt.body)
+                stmt.iter = self.hoist(stmt.iter, out)
+            elif isinstance(stmt, ast.While):
+                stmt.body = self.rewrite(stmt.body)  # (its test: refused by srcad.subset)
+            elif not isinstance(stmt, ast.FunctionDef):  # nested defs: when inlined
+                for field, value in ast.iter_fields(stmt):
+                    if isinstance(value, ast.expr):
+                        setattr(stmt, field, self.hoist(value, out))
+            out.append(stmt)
+        return out
+
+    def hoist(self, expr: ast.expr, out: list[ast.stmt]) -> ast.expr:
+        saved, self.hoisted = self.hoisted, []
+        expr = self.visit(expr)
+        out += self.hoisted
+        self.hoisted = saved
+        return expr
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        if not summed_comprehension(node):
+            return self.generic_visit(node)
+        comprehension = node.args[0]
+        outside = _names_outside(self.fn, comprehension)
+        targets = {
+            n.id
+            for g in comprehension.generators
+            for n in ast.walk(g.target)
+            if isinstance(n, ast.Name)
+        }
+        mapping = {name: _fresh(name, self.used) for name in sorted(targets & outside)}
+        comprehension = _Renamer(mapping).visit(copy.deepcopy(comprehension))
+        total = _fresh("total", self.used)
+        start = node.args[1] if len(node.args) == 2 else ast.Constant(0)
+        add = ast.Assign(
+            [ast.Name(total, ast.Store())],
+            ast.BinOp(ast.Name(total, ast.Load()), ast.Add(), comprehension.elt),
+        )
+        body: list[ast.stmt] = [add]
+        for generator in reversed(comprehension.generators):
+            if generator.ifs:
+                test = (
+                    generator.ifs[0]
+                    if len(generator.ifs) == 1
+                    else ast.BoolOp(ast.And(), generator.ifs)
+                )
+                body = [ast.If(test, body, [])]
+            body = [ast.For(generator.target, generator.iter, body, [])]
+        loop = _located(body[0], node)
+        loop = self.rewrite([loop])  # sums inside the summed expression
+        self.hoisted += [_located(ast.Assign([ast.Name(total, ast.Store())], start), node), *loop]
+        return _located(ast.Name(total, ast.Load()), node)
+
+
 def desugar(fn: ast.FunctionDef) -> ast.FunctionDef:
     """A copy of ``fn`` whose jumps all end their paths (see the module docstring)."""
-    if not any(isinstance(node, ast.For | ast.While | ast.If) for node in ast.walk(fn)):
+    summed = any(summed_comprehension(node) for node in ast.walk(fn))
+    if not summed and not any(
+        isinstance(node, ast.For | ast.While | ast.If) for node in ast.walk(fn)
+    ):
         return fn  # straight-line code: nothing to rewrite
     fn = copy.deepcopy(fn)
     used = {node.id for node in ast.walk(fn) if isinstance(node, ast.Name)}
     used.update(a.arg for a in ast.walk(fn) if isinstance(a, ast.arg))
+    if summed:
+        fn.body = _SummedComprehensions(fn, used).rewrite(fn.body)
     body = fn.body
     if (
         body

@@ -4,8 +4,10 @@ function is reported at once, each at its own line, with what to write instead."
 from __future__ import annotations
 
 import ast
+import builtins
 import types
 
+from .desugar import summed_comprehension
 from .errors import NoRuleError, SrcadError, UnsupportedSyntaxError, raise_all
 from .frontend import FunctionSource
 from .pyexpr import BINOPS, UNARYOPS
@@ -60,10 +62,16 @@ REFUSED_EXPRESSIONS: dict[type, tuple[str, str]] = {
     ast.Yield: ("generators cannot be differentiated", "return a value instead of yielding"),
     ast.YieldFrom: ("generators cannot be differentiated", "return a value instead of yielding"),
     ast.Await: ("`await` cannot be differentiated", "differentiate a plain function"),
-    ast.ListComp: ("list comprehensions are not supported yet", "write the terms out"),
+    ast.ListComp: (
+        "list comprehensions are supported only as the argument of sum(...)",
+        "write a loop that builds the values, or sum them: sum(e for x in xs)",
+    ),
     ast.SetComp: ("set comprehensions cannot be differentiated", "write the terms out"),
     ast.DictComp: ("dict comprehensions cannot be differentiated", "write the terms out"),
-    ast.GeneratorExp: ("generator expressions are not supported", "write the terms out"),
+    ast.GeneratorExp: (
+        "generator expressions are supported only as the argument of sum(...)",
+        "write a loop, or sum the values: sum(e for x in xs)",
+    ),
     ast.NamedExpr: ("`:=` is not supported", "use a separate assignment"),
     ast.Starred: ("`*` unpacking is not supported", "pass the arguments one by one"),
     ast.Dict: ("dict displays are not supported", "pass values as separate parameters"),
@@ -78,6 +86,10 @@ class _Checker(ast.NodeVisitor):
     def __init__(self, source: FunctionSource) -> None:
         self.source = source
         self.problems: list[SrcadError] = []
+        #: ``sum`` is the builtin (not a local variable or a global of that name)
+        self.builtin_sum = "sum" not in _stored_names(source.node) and (
+            source.lookup("sum") is builtins.sum
+        )
 
     def refuse(self, node: ast.AST, message: str, hint: str) -> None:
         self.problems.append(UnsupportedSyntaxError(message, hint, self.source.location(node)))
@@ -138,6 +150,15 @@ class _Checker(ast.NodeVisitor):
                 self.check_loop_target(stmt.target)
                 self.visit(stmt.iter)
             else:
+                for node in ast.walk(stmt.test):
+                    if summed_comprehension(node):
+                        self.refuse(
+                            node,
+                            "sum(...) over a comprehension in a `while` condition is not "
+                            "supported",
+                            "compute it into a variable before the loop and again at the end "
+                            "of the loop body",
+                        )
                 self.visit(stmt.test)
             self.check_block(stmt.body)
         elif isinstance(stmt, ast.Break | ast.Continue):
@@ -235,6 +256,22 @@ class _Checker(ast.NodeVisitor):
         self.refuse(target, "unsupported assignment target", "assign to a plain variable name")
 
     # ---- expressions
+    def visit_Call(self, node: ast.Call) -> None:
+        if not summed_comprehension(node) or not self.builtin_sum:
+            self.generic_visit(node)
+            return
+        comprehension = node.args[0]
+        for generator in comprehension.generators:
+            if generator.is_async:
+                self.refuse(generator, "`async for` cannot be differentiated", "use `for`")
+            self.check_loop_target(generator.target)
+            self.visit(generator.iter)
+            for condition in generator.ifs:
+                self.visit(condition)
+        self.visit(comprehension.elt)
+        for start in node.args[1:]:
+            self.visit(start)
+
     def generic_visit(self, node: ast.AST) -> None:
         if type(node) in REFUSED_EXPRESSIONS:
             self.refuse(node, *REFUSED_EXPRESSIONS[type(node)])
@@ -259,6 +296,10 @@ class _Checker(ast.NodeVisitor):
                     "pass keyword arguments one by one",
                 )
         super().generic_visit(node)
+
+
+def _stored_names(fn: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
 
 
 def _loop_word(stmt: ast.stmt) -> str:

@@ -1,0 +1,185 @@
+"""Sums over comprehensions: ``sum(e for x in xs if c)`` and ``sum([e for x in xs])``.
+
+srcad's desugar stage turns each into a loop before its statement (``total = 0``, then
+``for x in xs: if c: total = total + e``), so everything loops support works inside:
+several ``for`` clauses, conditions, ``zip``/``enumerate``/``range``, arrays, nested sums,
+a ``start`` value. Gradients are checked against central differences
+(``assert_grad_close``: rtol 1e-6, atol 1e-8, see conftest) or, for list parameters, an
+exact closed form. What stays refused is refused at decoration time, at the line.
+"""
+
+import math
+import os
+import sys
+
+import numpy as np
+import pytest
+
+import srcad
+
+sys.path.insert(0, os.path.dirname(__file__))
+from conftest import assert_grad_close, marker_line  # noqa: E402
+
+THIS_FILE = os.path.basename(__file__)
+
+
+def squares(x, y):
+    return sum(v * v for v in (x, y, x * y))
+
+
+def squares_list(x, y):
+    return sum([v * v for v in (x, y, x * y)])
+
+
+def dot(ws, xs):
+    return sum(w * x for w, x in zip(ws, xs))
+
+
+def shadowing(x, ws):
+    return x * sum(x * x for x in ws) + x  # the comprehension's x is its own variable
+
+
+def filtered(x, y):
+    return sum(v * v for v in (x, y, x * y) if v > 0.1 if v < 5.0)
+
+
+def two_clauses(x, y):
+    return sum(a * b for a in (x, y) for b in (x, 2.0 * y))
+
+
+def nested_sums(x, y):
+    return sum(sum(a * b for b in (x, y)) for a in (x, math.sin(y)))
+
+
+def with_start(x):
+    return sum((x * k for k in range(3)), 10.0)
+
+
+def indexed(x, n):
+    return sum(math.sin(x * i) for i in range(n))
+
+
+def enumerated(x, y):
+    return sum(i * v for i, v in enumerate((x, y, x + y)))
+
+
+def in_a_test(x):
+    if sum(t for t in (x, x * x)) > 1.0:
+        return x * 3.0
+    return x
+
+
+def in_a_loop(x, n):
+    total = 0.0
+    for i in range(n):
+        total = total + sum(x * k + i for k in range(2))
+    return total
+
+
+def summed_helper(ws):
+    return sum(w * w for w in ws)
+
+
+def calls_helper(a, b):
+    return summed_helper((a, b)) * a
+
+
+def array_terms(W, xs):
+    return np.sum(sum(np.tanh(W @ x) for x in xs))
+
+
+@pytest.mark.parametrize(
+    "f, args",
+    [
+        (squares, (0.7, -1.3)),
+        (squares_list, (0.7, -1.3)),
+        (filtered, (0.5, -0.3)),
+        (filtered, (1.5, 0.8)),
+        (two_clauses, (0.5, 1.5)),
+        (nested_sums, (0.5, 1.5)),
+        (with_start, (1.3,)),
+        (enumerated, (0.4, -0.9)),
+        (in_a_test, (1.2,)),
+        (in_a_test, (0.3,)),
+        (calls_helper, (0.3, 0.9)),
+    ],
+)
+def test_summed_comprehension_gradients(f, args):
+    assert_grad_close(f, *args)
+
+
+def test_values_match_the_function():
+    for f, args in [(squares, (0.7, -1.3)), (nested_sums, (0.5, 1.5)), (with_start, (1.3,))]:
+        value, _ = srcad.value_and_grad(f)(*args)
+        assert value == pytest.approx(f(*args), rel=1e-15)
+
+
+def test_loop_bound_and_loop_inside_a_loop():
+    assert_grad_close(indexed, 0.4, 5, wrt=("x",))
+    assert_grad_close(in_a_loop, 0.4, 3, wrt=("x",))
+
+
+def test_list_parameters_get_list_gradients():
+    ws, xs = [1.0, 2.0], [0.5, -1.5]
+    dws, dxs = srcad.grad(dot)(ws, xs)
+    assert list(dws) == xs and list(dxs) == ws
+
+
+def test_comprehension_variable_does_not_clobber_the_parameter():
+    # d/dx [x * sum(w*w for w in ws) + x] = sum(w*w) + 1, whatever the loop variable is called
+    assert srcad.grad(shadowing, wrt="x")(0.7, [1.0, 2.0]) == pytest.approx(6.0, rel=1e-15)
+    assert shadowing(0.7, [1.0, 2.0]) == pytest.approx(0.7 * 5.0 + 0.7)
+
+
+def test_arrays():
+    rng = np.random.default_rng(3)
+    W, xs = rng.normal(size=(2, 3)), rng.normal(size=(4, 3))
+    dW = srcad.grad(array_terms, wrt="W")(W, xs)
+    eps, want = 1e-6, np.zeros_like(W)
+    for k in range(W.size):
+        plus, minus = W.copy(), W.copy()
+        plus.flat[k] += eps
+        minus.flat[k] -= eps
+        want.flat[k] = (array_terms(plus, xs) - array_terms(minus, xs)) / (2 * eps)
+    np.testing.assert_allclose(dW, want, rtol=1e-6, atol=1e-8)
+
+
+def test_the_listing_shows_the_loop():
+    source = srcad.grad(squares).backward_source
+    assert "total = 0" in source and "total = total + " in source
+
+
+# ---------------------------------------------------------------- refused, at the line
+
+
+def list_not_summed(x):
+    values = [v * 2.0 for v in (x, x)]  # <listcomp>
+    return values[0] + values[1]
+
+
+def sum_in_while_test(x):
+    while sum(t for t in (x, x)) < 10.0:  # <while-sum>
+        x = x * 2.0
+    return x
+
+
+def shadowed_sum(x):
+    sum = math.fsum
+    return sum(v for v in (x, x))  # <shadowed>
+
+
+@pytest.mark.parametrize(
+    "f, tag, words",
+    [
+        (list_not_summed, "listcomp", "only as the argument of sum"),
+        (sum_in_while_test, "while-sum", "`while` condition"),
+        (shadowed_sum, "shadowed", "generator expressions"),
+    ],
+)
+def test_refused_at_the_line(f, tag, words):
+    with pytest.raises(srcad.SrcadError) as info:
+        srcad.grad(f)
+    error = info.value
+    assert error.filename.endswith(THIS_FILE), str(error)
+    assert error.lineno == marker_line(__file__, tag), str(error)
+    assert words in str(error), str(error)
