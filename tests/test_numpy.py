@@ -849,6 +849,20 @@ def test_shift_invariance_in_forward_mode(f):
     assert tangent == pytest.approx(want, rel=1e-6, abs=1e-8)
 
 
+def norm_of_vector(x):
+    return np.linalg.norm(x) * 2.0
+
+
+def norm_of_matrix(A, x):
+    return np.linalg.norm(A @ x + 1.0)
+
+
+def test_linalg_norm():
+    rng = np.random.default_rng(60)
+    check(norm_of_vector, rand(rng, 5))
+    check(norm_of_matrix, rand(rng, 3, 4), rand(rng, 4, 2))
+
+
 # ====================================================================== indexing reads
 
 

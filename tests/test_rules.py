@@ -207,6 +207,14 @@ def builtin_abs(x):
     return abs(x)
 
 
+def builtin_pow_const(x):
+    return pow(x, 3)
+
+
+def builtin_pow_var(x, y):
+    return pow(x, y)
+
+
 def math_chain(x, y):
     return math.exp(math.sin(x * y)) + math.log(x * x + 1.0) * math.sqrt(y * y + 2.0)
 
@@ -364,6 +372,7 @@ UNARY_CASES = [
     (math_tanh, ANY),
     (math_pow_const, ANY),
     (builtin_abs, NONZERO),
+    (builtin_pow_const, ANY),
     (math_chain2, TAN),
     (np_exp, ANY),
     (np_log, POS),
@@ -400,6 +409,7 @@ BINARY_CASES = [
     (neg_expr, PAIRS),
     (pos_expr, PAIRS),
     (math_pow_var, POS_BASE_PAIRS),
+    (builtin_pow_var, POS_BASE_PAIRS),
     (math_chain, PAIRS),
     (np_chain, PAIRS),
     (bare_pow_var, POS_BASE_PAIRS),

@@ -93,6 +93,9 @@ defrule("x.dot(y)", env=ENV, linear=True, **MATMUL)
 defrule("np.inner(x, y)", env=ENV, linear=True, **MATMUL)
 defrule("np.outer(x, y)", env=NP, linear=True, x="g @ np.ravel(y)", y="np.ravel(x) @ g")
 
+#: The 2-norm (Frobenius for matrices) of all entries: d|x| = x / |x|.
+defrule("np.linalg.norm(x)", env=NP, x="x / ans * g")
+
 # ---------------------------------------------------------------- reductions
 for _name, _helper in (("sum", "sum_grad"), ("mean", "mean_grad")):
     _template = f"{_helper}(g, x, axis, keepdims)"

@@ -112,6 +112,12 @@ defrule("x[i]", x=Scatter("i"), i=None)
 defrule("abs(x)", env={"abs": builtins.abs, "sign": sign}, x="sign(x) * g", elementwise=True)
 defrule("sign(x)", env={"sign": sign}, x=None, elementwise=True)
 defrule("float(x)", env={"float": builtins.float}, x="g", elementwise=True)
+defrule(
+    "pow(x, y)",
+    env={"pow": builtins.pow, "math": math},
+    elementwise=True,
+    **{p: t.format(m="math") for p, t in POWER.items()},
+)
 #: At a tie the gradient goes to the first argument.
 defrule("max(x, y)", env={"max": builtins.max}, x="(x >= y) * g", y="(x < y) * g", elementwise=True)
 defrule("min(x, y)", env={"min": builtins.min}, x="(x <= y) * g", y="(x > y) * g", elementwise=True)
