@@ -227,7 +227,15 @@ class Lowerer:
             )
         if isinstance(value, ir.Name) and value.id not in renamed.values():
             position = _defining_position(stmts, value.id)
-            if position is not None and merged not in ir.read_in(stmts[position + 1 :]):
+            if (
+                position is not None
+                and merged not in ir.read_in(stmts[position + 1 :])
+                # an `if` that defines the value may also read the old `merged` after that
+                and (
+                    isinstance(stmts[position], ir.Assign)
+                    or merged not in ir.read_in(stmts[position : position + 1])
+                )
+            ):
                 renamed[value.id] = merged
                 if value.id in self.owned:
                     self.owned.add(merged)
@@ -270,8 +278,9 @@ class Lowerer:
         merged = {v: merged_name(v) for v in differing}
         for stmts, env in branches:
             renamed: dict[str, str] = {}
-            for v in differing:
-                stmts = self.phi(stmts, env[v], merged[v], renamed)
+            stmts, copies = self.parallel(stmts, {merged[v]: env[v] for v in differing})
+            for name, value in copies.items():
+                stmts = self.phi(stmts, value, name, renamed)
             out.append(stmts)
         scope.env = {v: before[v] for v in before}
         for v in names:
@@ -422,11 +431,35 @@ class Lowerer:
     ) -> list[ir.Stmt]:
         """Make each carried name hold its new value at the end of the body."""
         renamed: dict[str, str] = {}
-        for v, name in carried.items():
-            value = scope.env.get(v, ir.Name(name))
-            if value != ir.Name(name):
-                stmts = self.phi(stmts, value, name, renamed)
+        copies = {
+            name: scope.env.get(v, ir.Name(name))
+            for v, name in carried.items()
+            if scope.env.get(v, ir.Name(name)) != ir.Name(name)
+        }
+        stmts, copies = self.parallel(stmts, copies)
+        for name, value in copies.items():
+            stmts = self.phi(stmts, value, name, renamed)
         return stmts
+
+    def parallel(
+        self, stmts: list[ir.Stmt], copies: dict[str, Any]
+    ) -> tuple[list[ir.Stmt], dict[str, Any]]:
+        """Make the copies ``merged = value`` safe to run one after the other.
+
+        They happen at once at a join (``c, b = 0.5, c`` in a loop: ``b`` gets the old
+        ``c``). A value that is itself the name of another copy's target is saved in a
+        temporary first, before any target is written.
+        """
+        targets = set(copies)
+        out = dict(copies)
+        for merged, value in copies.items():
+            if isinstance(value, ir.Name) and value.id in targets and value.id != merged:
+                saved = self.names.fresh(value.id)
+                stmts = [*stmts, ir.Assign(saved, value, COPY, (value,), tag=self.next_tag())]
+                if value.id in self.owned:
+                    self.owned.add(saved)
+                out[merged] = ir.Name(saved)
+        return stmts, out
 
     def loop_iteration(
         self,
