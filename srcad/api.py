@@ -324,8 +324,18 @@ def show(f: Callable, *, wrt: Wrt = None, optimize: bool = True, file: Any = Non
 
 
 def numeric_grad(f: Callable, args: Sequence[Any], index: int, eps: float = 1e-6) -> Any:
-    """Central-difference derivative of ``f`` with respect to positional argument ``index``."""
-    value = args[index]
+    """Central-difference derivative of ``f`` with respect to positional argument ``index``
+    (a number, an array, or a list, tuple or dict of those: the same structure back)."""
+
+    def value_with(new: Any) -> float:
+        call_args = list(args)
+        call_args[index] = new
+        return float(f(*call_args))
+
+    return _central(args[index], value_with, eps)
+
+
+def _central(value: Any, value_with: Callable[[Any], float], eps: float) -> Any:
     if isinstance(value, np.ndarray):
         out = np.zeros(value.shape, dtype=np.float64)
         flat = value.astype(np.float64).ravel()
@@ -334,15 +344,38 @@ def numeric_grad(f: Callable, args: Sequence[Any], index: int, eps: float = 1e-6
             for delta in (eps, -eps):
                 bumped = flat.copy()
                 bumped[i] += delta
-                call_args = list(args)
-                call_args[index] = bumped.reshape(value.shape)
-                shifted.append(float(f(*call_args)))
+                shifted.append(value_with(bumped.reshape(value.shape)))
             out.ravel()[i] = (shifted[0] - shifted[1]) / (2 * eps)
         return out
-    plus, minus = list(args), list(args)
-    plus[index] = value + eps
-    minus[index] = value - eps
-    return (float(f(*plus)) - float(f(*minus))) / (2 * eps)
+    if isinstance(value, list | tuple):
+
+        def item_with(k: int) -> Callable[[Any], float]:
+            def with_item(new: Any) -> float:
+                items = list(value)
+                items[k] = new
+                return value_with(type(value)(items))
+
+            return with_item
+
+        return type(value)(_central(item, item_with(k), eps) for k, item in enumerate(value))
+    if isinstance(value, dict):
+
+        def entry_with(key: Any) -> Callable[[Any], float]:
+            return lambda new: value_with({**value, key: new})
+
+        return {key: _central(item, entry_with(key), eps) for key, item in value.items()}
+    return (value_with(value + eps) - value_with(value - eps)) / (2 * eps)
+
+
+def _flat(value: Any, like: Any) -> np.ndarray:
+    """The numbers of a gradient, in the order of the argument ``like``'s structure."""
+    if isinstance(like, dict):
+        parts = [_flat(value[key], item) for key, item in like.items()]
+    elif isinstance(like, list | tuple):
+        parts = [_flat(v, item) for v, item in zip(value, like)]
+    else:
+        return np.asarray(value, dtype=float).ravel()
+    return np.concatenate(parts) if parts else np.zeros(0)
 
 
 def check_grad(
@@ -355,10 +388,18 @@ def check_grad(
 ) -> float:
     """Compare srcad's gradient of ``f`` at ``args`` with central differences.
 
+    Checks the ``wrt`` parameters; by default every parameter whose argument is not an
+    int or a bool (those are counts and flags). Arguments may be numbers, arrays, or
+    lists, tuples and dicts of them.
+
     Returns the largest absolute difference; raises ``AssertionError`` with a table
     (one row per parameter) when some entry differs by more than ``atol + rtol*|numeric|``.
     """
     original = _original(f)
+    if wrt is None:  # the parameters given numbers, not ints or bools (counts, flags)
+        wrt = tuple(
+            k for k, a in enumerate(args) if not isinstance(a, int | np.integer | bool)
+        )
     gradient = grad(original, wrt=wrt)
     built: Gradient = gradient.__srcad__
     srcad_values = gradient(*args)
@@ -367,8 +408,9 @@ def check_grad(
     positional = list(inspect.signature(original).parameters)
     rows, worst, failed = [], 0.0, False
     for name, ours in zip(built.wrt, srcad_values):
+        argument = args[positional.index(name)]
         theirs = numeric_grad(original, args, positional.index(name), eps)
-        ours_arr, theirs_arr = np.asarray(ours, dtype=float), np.asarray(theirs, dtype=float)
+        ours_arr, theirs_arr = _flat(ours, argument), _flat(theirs, argument)
         error = float(np.max(np.abs(ours_arr - theirs_arr))) if ours_arr.size else 0.0
         bad = not np.all(np.abs(ours_arr - theirs_arr) <= atol + rtol * np.abs(theirs_arr))
         worst, failed = max(worst, error), failed or bad
@@ -390,4 +432,6 @@ def check_grad(
 def _fmt(value: Any) -> str:
     if isinstance(value, np.ndarray):
         return f"array{value.shape}"
+    if isinstance(value, list | tuple | dict):
+        return f"{type(value).__name__} of {len(value)}"
     return f"{float(value):.12g}"

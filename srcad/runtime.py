@@ -49,6 +49,8 @@ def zeros_like(value: Any) -> Any:
         return np.zeros_like(value, dtype=gradient_dtype(value))
     if isinstance(value, list | tuple):
         return AdjointList(zeros_like(item) for item in value)
+    if isinstance(value, dict):
+        return AdjointDict((key, zeros_like(item)) for key, item in value.items())
     return 0.0
 
 
@@ -68,6 +70,15 @@ class AdjointList(list):
         ):
             self[index] += value
         return self
+
+
+class AdjointDict(dict):
+    """The adjoint of a dict parameter: one adjoint per key, adding key by key."""
+
+    def __add__(self, other: Any) -> AdjointDict:
+        return AdjointDict((key, value + other[key]) for key, value in self.items())
+
+    __radd__ = __add__
 
 
 def add_at(target: Any, index: Any, value: Any) -> None:

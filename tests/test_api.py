@@ -319,6 +319,36 @@ def test_check_grad_tolerances_are_used():
     assert err > 1e-3  # the large-eps error is reported, not hidden
 
 
+def test_check_grad_skips_integer_arguments_by_default():
+    # n is a count: perturbing it by 1e-6 would not be a derivative (range(3.000001))
+    assert srcad.check_grad(power_n, 1.5, 3) < 1e-5
+
+
+def weighted(params, xs):
+    return params["scale"] * sum(w * x for w, x in zip(params["weights"], xs))
+
+
+def test_gradients_of_dict_and_list_parameters():
+    params, xs = {"scale": 2.0, "weights": [0.5, -1.0]}, [3.0, 4.0]
+    dparams, dxs = srcad.grad(weighted)(params, xs)
+    assert dparams["scale"] == pytest.approx(0.5 * 3.0 - 4.0, rel=1e-15)
+    assert list(dparams["weights"]) == pytest.approx([6.0, 8.0], rel=1e-15)
+    assert list(dxs) == pytest.approx([1.0, -2.0], rel=1e-15)
+    assert srcad.check_grad(weighted, params, xs) < 1e-6
+
+
+def wavy(params):
+    return math.sin(params["a"]) * params["b"][0]
+
+
+def test_check_grad_reports_a_disagreeing_entry_of_a_container():
+    # with eps = 1 the central difference of sin is off by ~16 %: reported, not hidden
+    with pytest.raises(AssertionError) as info:
+        srcad.check_grad(wavy, {"a": 0.5, "b": [2.0]}, eps=1.0)
+    assert "params" in str(info.value) and "dict of 2" in str(info.value)
+    assert srcad.check_grad(wavy, {"a": 0.5, "b": [2.0]}) < 1e-6
+
+
 # ---------------------------------------------------------------- semantics
 
 
