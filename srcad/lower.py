@@ -26,6 +26,7 @@ from .names import NameAllocator
 from .rules import TABLE, RuleTable
 from .rules.table import _MISSING as _MISSING_RULE
 from .rules.table import ADDITEM, COPY, SETITEM, Scatter, index_key, match, pack_rule
+from .runtime import check_assertion
 from .subset import check_supported
 
 
@@ -637,10 +638,14 @@ class Lowerer:
         obj = getattr(builtins, name)
         if name not in _assigned_names(self.root.node) and self.root.lookup(name) is obj:
             return ir.Name(name)
+        return self.helper_ref(name, obj)
+
+    def helper_ref(self, preferred: str, obj: Any) -> ir.Name:
+        """A hygienic name the generated code reads ``obj`` by (bound once)."""
         for bound_name, bound_obj in self.bindings.items():
             if bound_obj is obj:
                 return ir.Name(bound_name)
-        bound_name = self.names.fresh(name)
+        bound_name = self.names.fresh(preferred)
         self.bindings[bound_name] = obj
         return ir.Name(bound_name)
 
@@ -663,6 +668,11 @@ class Lowerer:
             load = ast.copy_location(ast.Name(stmt.target.id, ast.Load()), stmt.target)
             value = ast.copy_location(ast.BinOp(load, stmt.op, stmt.value), stmt)
             self.assign(scope, [stmt.target], value)
+        elif isinstance(stmt, ast.Assert):  # a check: kept, it does not change the result
+            condition = self.lower_operand(scope, stmt.test)
+            message = () if stmt.msg is None else (ir.Const(stmt.msg.value),)
+            check = self.helper_ref("check_assertion", check_assertion)
+            self.emit(ir.Effect(ir.Call(check, (condition, *message)), tag=self.next_tag()))
         elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
             callee = self.static_object(scope, stmt.value.func)
             if not getattr(callee, "__srcad_effect__", False):

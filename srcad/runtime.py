@@ -40,6 +40,15 @@ def scalar_check(location: Location, function_name: str) -> Callable[[Any], None
     return require_scalar
 
 
+def check_assertion(condition: Any, message: str | None = None) -> None:
+    """The user's ``assert condition, message``, kept in the gradient's forward pass."""
+    if not condition:
+        raise AssertionError(message) if message is not None else AssertionError
+
+
+check_assertion.__srcad_effect__ = True
+
+
 def zeros_like(value: Any) -> Any:
     """The gradient of a parameter the result does not depend on."""
     if value.__class__ is np.ndarray:  # (np.zeros_like is 4x slower than np.zeros)

@@ -50,7 +50,6 @@ REFUSED_STATEMENTS: dict[type, tuple[str, str]] = {
         "define the class at module level",
     ),
     ast.Raise: ("`raise` cannot be differentiated", "check inputs before calling the gradient"),
-    ast.Assert: ("`assert` is not supported", "check inputs before calling the gradient"),
 }
 
 #: Expressions srcad refuses, with the hint the error gives.
@@ -188,6 +187,16 @@ class _Checker(ast.NodeVisitor):
                 self.visit(stmt.value)
         elif isinstance(stmt, ast.Pass):
             pass
+        elif isinstance(stmt, ast.Assert):
+            self.visit(stmt.test)
+            if stmt.msg is not None and not (
+                isinstance(stmt.msg, ast.Constant) and isinstance(stmt.msg.value, str)
+            ):
+                self.refuse(
+                    stmt.msg,
+                    "an `assert` message must be a plain string",
+                    'write the message as a string literal: assert x > 0, "x must be positive"',
+                )
         elif isinstance(stmt, ast.Expr):
             if isinstance(stmt.value, ast.Yield | ast.YieldFrom | ast.Await):
                 self.visit(stmt.value)  # reported as what it is (a generator, ...)

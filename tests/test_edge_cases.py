@@ -536,3 +536,24 @@ def test_concurrent_calls_of_one_gradient():
     for t in threads:
         t.join(timeout=60)
     assert len(out) == 800 and all(o == want for o in out)
+
+
+# ---------------------------------------------------------------- assert
+
+
+def checked_log(x, y):
+    assert x > 0.0, "x must be positive"
+    assert y != 0.0
+    return math.log(x) * y
+
+
+def test_assert_is_kept_as_a_check_in_the_gradient():
+    g = srcad.grad(checked_log)
+    assert_grad_close(checked_log, 2.0, 3.0)
+    assert "check_assertion(" in g.backward_source
+    with pytest.raises(AssertionError, match="x must be positive"):
+        g(-1.0, 3.0)
+    with pytest.raises(AssertionError):
+        g(2.0, 0.0)
+    value, grads = srcad.value_and_grad(checked_log)(2.0, 3.0)
+    assert value == checked_log(2.0, 3.0) and grads[1] == pytest.approx(math.log(2.0))
