@@ -4,6 +4,8 @@
   the builtin ``sum``) becomes a loop before its statement: ``total = 0``, then
   ``for x in xs: if c: total = total + e``; the loop variables are renamed when the
   function uses the same names elsewhere (in Python they are local to the comprehension).
+- ``name = lambda args: e`` becomes ``def name(args): return e`` (inlined like any
+  nested function).
 - A ``return`` inside a loop becomes ``result = value; returned = True; break``, and
   the loop is followed by ``if returned: return result`` (or ``break``, when the loop
   sits inside another loop).
@@ -245,14 +247,49 @@ class _SummedComprehensions(ast.NodeTransformer):
         return _located(ast.Name(total, ast.Load()), node)
 
 
+def named_lambda(stmt: ast.stmt) -> bool:
+    """``name = lambda args: expression``."""
+    return (
+        isinstance(stmt, ast.Assign)
+        and len(stmt.targets) == 1
+        and isinstance(stmt.targets[0], ast.Name)
+        and isinstance(stmt.value, ast.Lambda)
+    )
+
+
+def _lambdas_as_defs(stmts: list[ast.stmt]) -> list[ast.stmt]:
+    out: list[ast.stmt] = []
+    for stmt in stmts:
+        if named_lambda(stmt):
+            stmt = _located(
+                ast.FunctionDef(
+                    name=stmt.targets[0].id,
+                    args=stmt.value.args,
+                    body=[_located(ast.Return(stmt.value.body), stmt.value.body)],
+                    decorator_list=[],
+                    returns=None,
+                    type_comment=None,
+                ),
+                stmt,
+            )
+        for field in ("body", "orelse"):
+            if isinstance(stmt, ast.If | ast.For | ast.While):
+                setattr(stmt, field, _lambdas_as_defs(getattr(stmt, field)))
+        out.append(stmt)
+    return out
+
+
 def desugar(fn: ast.FunctionDef) -> ast.FunctionDef:
     """A copy of ``fn`` whose jumps all end their paths (see the module docstring)."""
     summed = any(summed_comprehension(node) for node in ast.walk(fn))
-    if not summed and not any(
+    lambdas = any(named_lambda(node) for node in ast.walk(fn))
+    if not summed and not lambdas and not any(
         isinstance(node, ast.For | ast.While | ast.If) for node in ast.walk(fn)
     ):
         return fn  # straight-line code: nothing to rewrite
     fn = copy.deepcopy(fn)
+    if lambdas:
+        fn.body = _lambdas_as_defs(fn.body)
     used = {node.id for node in ast.walk(fn) if isinstance(node, ast.Name)}
     used.update(a.arg for a in ast.walk(fn) if isinstance(a, ast.arg))
     if summed:

@@ -7,7 +7,7 @@ import ast
 import builtins
 import types
 
-from .desugar import summed_comprehension
+from .desugar import named_lambda, summed_comprehension
 from .errors import NoRuleError, SrcadError, UnsupportedSyntaxError, raise_all
 from .frontend import FunctionSource
 from .pyexpr import BINOPS, UNARYOPS
@@ -55,8 +55,8 @@ REFUSED_STATEMENTS: dict[type, tuple[str, str]] = {
 #: Expressions srcad refuses, with the hint the error gives.
 REFUSED_EXPRESSIONS: dict[type, tuple[str, str]] = {
     ast.Lambda: (
-        "lambdas inside a differentiated function are not supported",
-        "define the function with `def` at module level",
+        "a lambda is supported only when assigned to a name (`square = lambda t: t * t`)",
+        "assign it to a name first, or define the function with `def`",
     ),
     ast.Yield: ("generators cannot be differentiated", "return a value instead of yielding"),
     ast.YieldFrom: ("generators cannot be differentiated", "return a value instead of yielding"),
@@ -162,6 +162,11 @@ class _Checker(ast.NodeVisitor):
             self.check_block(stmt.body)
         elif isinstance(stmt, ast.Break | ast.Continue):
             pass
+        elif named_lambda(stmt):  # becomes a nested def (srcad.desugar)
+            self.visit(stmt.value.body)
+            for default in (*stmt.value.args.defaults, *stmt.value.args.kw_defaults):
+                if default is not None:
+                    self.visit(default)
         elif isinstance(stmt, ast.Assign):
             for target in stmt.targets:
                 self.check_target(target)

@@ -511,3 +511,19 @@ def test_stop_gradient_imported_name():
 def test_stop_gradient_on_arrays():
     x = np.array([0.5, -1.0, 2.0])
     np.testing.assert_allclose(srcad.grad(stop_gradient_on_array)(x), x * x, rtol=1e-12)
+
+
+# ---------------------------------------------------------------- lambdas assigned to names
+
+
+def with_named_lambdas(x, y):
+    scale = 3.0
+    square = lambda t: t * t  # noqa: E731
+    scaled = lambda t, k=2.0: scale * k * t  # noqa: E731 -- reads the enclosing scale
+    return square(x) * scaled(y) + square(scaled(x, 0.5))
+
+
+def test_named_lambdas_are_inlined_like_nested_defs():
+    assert_grad_close(with_named_lambdas, 0.7, -1.2)
+    source = srcad.grad(with_named_lambdas).backward_source
+    assert "# inlined square()" in source and "# inlined scaled()" in source

@@ -293,7 +293,7 @@ CONSTRUCTS = {
     "lambda-called-inline": ("""\
         def f(x):
             return (lambda z: z * z)(x)  # <-- error
-        """, "lambdas inside a differentiated function are not supported"),
+        """, "a lambda is supported only when assigned to a name"),
     "unknown-callee-in-helper": ("""\
         import math
 
