@@ -20,7 +20,7 @@ from __future__ import annotations
 import ast
 import copy
 
-_JUMPS = (ast.Return, ast.Break, ast.Continue)
+_JUMPS = (ast.Return, ast.Break, ast.Continue, ast.Raise)
 
 
 def _fresh(base: str, used: set[str]) -> str:

@@ -26,7 +26,7 @@ from .names import NameAllocator
 from .rules import TABLE, RuleTable
 from .rules.table import _MISSING as _MISSING_RULE
 from .rules.table import ADDITEM, COPY, SETITEM, Scatter, index_key, match, pack_rule
-from .runtime import check_assertion
+from .runtime import check_assertion, raise_exception
 from .subset import check_supported
 
 
@@ -61,6 +61,7 @@ class LoopContext:
 
 
 _RESULT = object()  # the pseudo-variable that carries a function's result through phis
+RAISED = object()  # what lowering a path that ends in `raise` returns instead of a result
 
 
 @dataclass(frozen=True)
@@ -190,9 +191,22 @@ class Lowerer:
                 )
             elif isinstance(stmt, ast.Continue):
                 pass  # desugaring moved the rest of the iteration into the other branch
+            elif isinstance(stmt, ast.Raise):
+                self.lower_raise(scope, stmt)
+                return RAISED
             else:
                 self.lower_statement(scope, stmt)
         return None
+
+    def lower_raise(self, scope: Scope, stmt: ast.Raise) -> None:
+        """``raise ValueError("...")``: raised by the gradient's forward pass as well."""
+        exc = stmt.exc
+        call = exc if isinstance(exc, ast.Call) else None
+        cls = self.static_object(scope, call.func if call else exc)
+        args = tuple(ir.Const(a.value) for a in call.args) if call else ()
+        raise_ = self.helper_ref("raise_exception", raise_exception)
+        cls_ref = self.builtin_ref(scope, cls.__name__)  # (srcad.subset: a builtin)
+        self.emit(ir.Effect(ir.Call(raise_, (cls_ref, *args)), tag=self.next_tag()))
 
     # ------------------------------------------------------------ blocks and phis
     def emit(self, stmt: ir.Stmt) -> None:
@@ -331,9 +345,22 @@ class Lowerer:
             with self.block() as stmts:
                 results.append(self.lower_statements(scope, block_nodes, None))
             env = dict(scope.env)
-            if results[-1] is not None:
+            if results[-1] is not None and results[-1] is not RAISED:
                 env[_RESULT] = results[-1]
             branches.append((stmts, env))
+        raising = [r is RAISED for r in results]
+        if all(raising):
+            self.emit_branches(scope, test, [branches[0][0], branches[1][0]], node)
+            scope.env = before
+            return RAISED
+        if any(raising):  # that path ends here: the values of the other one go on
+            kept = raising.index(False)
+            stmts, env = branches[kept]
+            scope.env = env
+            result = scope.env.pop(_RESULT, None)
+            blocks = [branches[0][0], branches[1][0]]
+            self.emit_branches(scope, test, blocks, node)
+            return result
         if (results[0] is None) != (results[1] is None):  # pragma: no cover - desugar prevents it
             raise self.error(scope, node, "only one branch returns", "return in both branches")
         result_slot = result_name or self._lazy(self.names.temp)

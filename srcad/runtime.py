@@ -49,6 +49,14 @@ def check_assertion(condition: Any, message: str | None = None) -> None:
 check_assertion.__srcad_effect__ = True
 
 
+def raise_exception(kind: type, *args: Any) -> None:
+    """The user's ``raise kind(*args)``, kept in the gradient's forward pass."""
+    raise kind(*args)
+
+
+raise_exception.__srcad_effect__ = True
+
+
 def zeros_like(value: Any) -> Any:
     """The gradient of a parameter the result does not depend on."""
     if value.__class__ is np.ndarray:  # (np.zeros_like is 4x slower than np.zeros)

@@ -49,7 +49,6 @@ REFUSED_STATEMENTS: dict[type, tuple[str, str]] = {
         "class definitions cannot be differentiated",
         "define the class at module level",
     ),
-    ast.Raise: ("`raise` cannot be differentiated", "check inputs before calling the gradient"),
 }
 
 #: Expressions srcad refuses, with the hint the error gives.
@@ -122,7 +121,10 @@ class _Checker(ast.NodeVisitor):
 
     def check_block(self, body: list[ast.stmt]) -> None:
         for index, stmt in enumerate(body):
-            if isinstance(stmt, ast.Return | ast.Break | ast.Continue) and index != len(body) - 1:
+            if (
+                isinstance(stmt, ast.Return | ast.Break | ast.Continue | ast.Raise)
+                and index != len(body) - 1
+            ):
                 self.refuse(
                     body[index + 1],
                     "this code is never run",
@@ -192,6 +194,8 @@ class _Checker(ast.NodeVisitor):
                 self.visit(stmt.value)
         elif isinstance(stmt, ast.Pass):
             pass
+        elif isinstance(stmt, ast.Raise):
+            self.check_raise(stmt)
         elif isinstance(stmt, ast.Assert):
             self.visit(stmt.test)
             if stmt.msg is not None and not (
@@ -228,6 +232,26 @@ class _Checker(ast.NodeVisitor):
                 stmt,
                 f"`{type(stmt).__name__}` statements are not supported",
                 "rewrite it with assignments and `return`",
+            )
+
+    def check_raise(self, stmt: ast.Raise) -> None:
+        """``raise ValueError("...")``: a builtin exception with constant arguments."""
+        exc = stmt.exc
+        call = exc if isinstance(exc, ast.Call) else None
+        func = call.func if call is not None else exc
+        kind = self.source.lookup(func.id) if isinstance(func, ast.Name) else None
+        if (
+            stmt.cause is not None
+            or not (isinstance(kind, type) and issubclass(kind, BaseException))
+            or getattr(builtins, func.id, None) is not kind
+            or (call is not None and (call.keywords or not all(
+                isinstance(a, ast.Constant) for a in call.args
+            )))
+        ):
+            self.refuse(
+                stmt,
+                "only `raise` of a builtin exception with constant arguments is supported",
+                'write e.g. raise ValueError("x must be positive")',
             )
 
     def check_loop_target(self, target: ast.expr) -> None:
@@ -323,7 +347,7 @@ def _loop_word(stmt: ast.stmt) -> str:
 def _always_returns(body: list[ast.stmt]) -> bool:
     """Every path through ``body`` ends in ``return`` (loops may not be entered)."""
     for stmt in body:  # (code after a return is reported on its own)
-        if isinstance(stmt, ast.Return):
+        if isinstance(stmt, ast.Return | ast.Raise):
             return True
         if isinstance(stmt, ast.If) and _always_returns(stmt.body) and _always_returns(stmt.orelse):
             return True

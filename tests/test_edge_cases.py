@@ -557,3 +557,52 @@ def test_assert_is_kept_as_a_check_in_the_gradient():
         g(2.0, 0.0)
     value, grads = srcad.value_and_grad(checked_log)(2.0, 3.0)
     assert value == checked_log(2.0, 3.0) and grads[1] == pytest.approx(math.log(2.0))
+
+
+# ---------------------------------------------------------------- raise
+
+
+def validated_sqrt(x, y):
+    if x < 0.0:
+        raise ValueError("x must not be negative")
+    if y == 0.0:
+        raise ZeroDivisionError
+    z = math.sqrt(x) / y
+    if z > 100.0:
+        raise OverflowError("too large", 100.0)
+    return z * x
+
+
+def raises_in_loop(x, n):
+    for _i in range(n):
+        x = x * 0.5 + 1.0
+        if x > 50.0:
+            raise ValueError("diverged")
+    return x
+
+
+def test_raise_is_kept_in_the_gradient():
+    g = srcad.grad(validated_sqrt)
+    assert_grad_close(validated_sqrt, 2.0, 3.0)
+    assert "raise_exception(ValueError, 'x must not be negative')" in g.backward_source
+    with pytest.raises(ValueError, match="x must not be negative"):
+        g(-1.0, 3.0)
+    with pytest.raises(ZeroDivisionError):
+        g(2.0, 0.0)
+    with pytest.raises(OverflowError):
+        g(4.0, 0.001)
+    assert_grad_close(raises_in_loop, 0.3, 4, wrt=("x",))
+    with pytest.raises(ValueError, match="diverged"):
+        srcad.grad(raises_in_loop, wrt="x")(200.0, 3)
+
+
+def raise_from_variable(x):
+    error = ValueError("no")
+    if x < 0.0:
+        raise error
+    return x
+
+
+def test_raise_of_anything_else_is_refused():
+    with pytest.raises(srcad.UnsupportedSyntaxError, match="builtin exception"):
+        srcad.grad(raise_from_variable)
