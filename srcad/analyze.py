@@ -242,10 +242,7 @@ def prune_saves(fn: ir.Function, backward_header: str) -> ir.Function:
     pushed.
     """
     body = list(fn.body)
-    split = next(
-        (i for i, s in enumerate(body) if isinstance(s, ir.Comment) and s.text == backward_header),
-        None,
-    )
+    split = ir.comment_index(body, backward_header)
     if split is None:  # no backward pass (a tangent function): nothing is saved
         return fn
     needed = ir.read_in(body[split:]) - {s.via for s in ir.walk(body) if isinstance(s, ir.Pop)}

@@ -504,6 +504,14 @@ def defined_in(body: tuple[Stmt, ...] | list[Stmt]) -> set[str]:
     return found
 
 
+def comment_index(body: tuple[Stmt, ...] | list[Stmt], text: str) -> int | None:
+    """Where the top-level comment ``text`` stands in ``body`` (such as the header that
+    starts a gradient's backward pass), or None."""
+    return next(
+        (i for i, s in enumerate(body) if isinstance(s, Comment) and s.text == text), None
+    )
+
+
 def read_in(body: tuple[Stmt, ...] | list[Stmt]) -> set[str]:
     """Every name read anywhere in ``body`` (nested blocks included)."""
     found: set[str] = set()

@@ -383,10 +383,7 @@ def rematerialize(fn: ir.Function, *, arithmetic: bool = False) -> ir.Function:
     and not carried from one iteration to the next.
     """
     body = list(fn.body)
-    split = next(
-        (i for i, s in enumerate(body) if isinstance(s, ir.Comment) and s.text == BACKWARD_HEADER),
-        None,
-    )
+    split = ir.comment_index(body, BACKWARD_HEADER)
     if split is None:
         return fn
     counts: dict[str, int] = {}
@@ -492,10 +489,7 @@ def free_memory(fn: ir.Function, backward_header: str = BACKWARD_HEADER) -> ir.F
     """One ``del`` before the backward pass for the forward values it does not read, so
     that it runs with only what it needs in memory (numpy arrays)."""
     body = list(fn.body)
-    split = next(
-        (i for i, s in enumerate(body) if isinstance(s, ir.Comment) and s.text == backward_header),
-        None,
-    )
+    split = ir.comment_index(body, backward_header)
     if split is None:
         return fn
     later = ir.read_in(body[split:])
