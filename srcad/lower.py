@@ -15,7 +15,7 @@ import functools
 import inspect
 import types
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from . import ir, pyexpr
@@ -534,8 +534,10 @@ class Lowerer:
             index = self.names.fresh("k")
 
         def prologue() -> None:
+            start = len(self.body)
             value = ir.Name(index) if element is None else element(ir.Name(index))
             self.bind(scope, target, value)
+            self.name_elements(scope, target, start)
 
         stmts, context = self.loop_iteration(scope, node, carried, prologue)
         counter = None
@@ -638,6 +640,24 @@ class Lowerer:
             )
         )
         return ir.Name(name)
+
+    def name_elements(self, scope: Scope, target: ast.expr, start: int) -> None:
+        """Name the items a ``for`` loop reads (``t2 = xs[k]``) after the loop variables
+        they are bound to (``x = xs[k]``)."""
+        made = {
+            s.target: k
+            for k, s in enumerate(self.body)
+            if k >= start and isinstance(s, ir.Assign)
+        }
+        for node in ast.walk(target):
+            if not isinstance(node, ast.Name):
+                continue
+            value = scope.env.get(node.id)
+            if isinstance(value, ir.Name) and value.id in made:
+                name = self.variable_name(scope, node.id)
+                position = made.pop(value.id)
+                self.body[position] = replace(self.body[position], target=name)
+                scope.env[node.id] = ir.Name(name)
 
     def element(self, scope: Scope, seq: ir.Expr, index: ir.Expr, node: ast.AST) -> ir.Expr:
         rule = next(r for r in self.table.candidates(("subscript",)) if r.params == ("x", "i"))
