@@ -58,6 +58,19 @@ so a test can use a subset or add its own. Planned kinds fit this shape:
 New helper functions go into :data:`HELPERS` (source text plus, optionally, a
 hand-derived bound; without one the helper's own body is evaluated on
 :class:`Bound` values).
+
+Arrays
+------
+The variables of ``ctx`` are always floats. Arrays live inside numpy statements:
+an :class:`ArrayExpr` (:func:`array_expr`) is an elementwise numpy expression whose
+variables are scaled by constant arrays with elements in ``[lo, 1]``, so the scalar
+bound with those variables' bounds multiplied by ``[lo, 1]`` holds for every element;
+it also tracks the shape. :func:`s_numpy` reduces one to a float in the same statement
+(``np.mean``, ``np.sum(...) / size``); :func:`s_numpy_loop` carries arrays across the
+iterations of a loop (a float that becomes an array in the first iteration, an array
+whose shape grows) and reduces them after it, iterating the per-element bounds and the
+shapes through the body like :func:`s_for`. Any shape-changing statement a new kind
+adds must keep every element's bound (and every broadcast) sound in the same way.
 """
 
 from __future__ import annotations
@@ -67,7 +80,7 @@ import copy
 import math
 import textwrap
 import types
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 
 from hypothesis import strategies as st
@@ -950,48 +963,319 @@ def _const_array(shape: tuple[int, ...], lo: float, hi: float) -> ast.expr:
     return ast.parse(text, mode="eval").body
 
 
+@dataclass(frozen=True, eq=False)
+class ArrayExpr:
+    """An elementwise numpy expression, with what its bound and its shape are made from.
+
+    ``node`` is the numpy form; ``scalar`` the scalar expression it was made from (``math.*``
+    calls, names not scaled); ``arrays`` maps each scaled variable to the shape of its
+    constant array and the array's smallest element ``lo`` (the elements are in ``[lo, 1]``).
+    Every element of the value is ``scalar`` evaluated at ``var * c`` (``c`` in ``[lo, 1]``)
+    for each scaled variable and at one element of each array-valued name it reads, so the
+    scalar bound with each scaled variable's bound multiplied by ``[lo, 1]`` holds for every
+    element (``0 < lo <= 1``: the sign of a scaled variable is kept, only its size shrinks).
+    """
+
+    node: ast.expr
+    scalar: ast.expr
+    arrays: dict[str, tuple[tuple[int, ...], float]]
+
+    @property
+    def names(self) -> list[str]:
+        """The names it reads (with ``math``/``np``), in order of first appearance."""
+        return list(dict.fromkeys(n.id for n in ast.walk(self.scalar)
+                                  if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)))
+
+    def bound(self, env: dict[str, Bound]) -> Bound:
+        """A bound of every element, given one (``env``) of every element of each name."""
+        scaled = dict(env)
+        for name, (_, lo) in self.arrays.items():
+            scaled[name] = env[name] * Bound(lo, 1.0, 0.0)
+        code = compile(ast.fix_missing_locations(ast.Expression(self.scalar)), "<abstract>",
+                       "eval")
+        return lift(eval(code, _abstract_namespace(scaled)))  # noqa: S307
+
+    def shape(self, shapes: dict[str, tuple[int, ...]]) -> tuple[int, ...]:
+        """Its shape when the names it reads have ``shapes`` (a name not there: a float)."""
+        return np_broadcast_shape((), *(shape for shape, _ in self.arrays.values()),
+                                  *(shapes.get(name, ()) for name in self.names))
+
+
+def _broadcastable(a: tuple[int, ...], b: tuple[int, ...]) -> bool:
+    try:
+        np_broadcast_shape(a, b)
+    except ValueError:
+        return False
+    return True
+
+
+def array_expr(draw, ctx: Context, env: dict[str, Bound], depth: int,
+               scalable: Collection[str], *, min_arrays: int = 1,
+               fits: tuple[int, ...] | None = None,
+               require: str | None = None) -> ArrayExpr | None:
+    """A random expression of :data:`NUMPY_EXPRESSION_KINDS` over the names of ``env`` (floats
+    and arrays: ``env`` bounds their elements), ``depth`` deep, with ``min_arrays``..2 of its
+    ``scalable`` names (floats) scaled by constant arrays of random shapes.
+
+    With ``fits``, each shape is drawn among those that broadcast with ``fits`` and with the
+    shapes drawn before it, so all of them (and whatever ``fits`` was made of) broadcast
+    together; without it they are drawn independently and ``None`` is returned when they do
+    not broadcast. ``None`` also when the expression calls a helper (helpers call ``math.*``,
+    which takes no arrays), has fewer than ``min_arrays`` scalable names or does not read
+    ``require``."""
+    sub = Context(ctx.params, NUMPY_EXPRESSION_KINDS, dict(env), ctx.max_depth)
+    val = sub.expr(draw, depth)
+    if any(isinstance(n, ast.Name) and n.id in HELPERS for n in ast.walk(val.node)):
+        return None  # the helpers call math.*, which takes no arrays
+    read = list(dict.fromkeys(n.id for n in ast.walk(val.node) if isinstance(n, ast.Name)))
+    if require is not None and require not in read:
+        return None
+    names = [name for name in read if name in scalable]
+    if len(names) < min_arrays:
+        return None
+    chosen = names[: draw(st.integers(min_arrays, min(2, len(names))))]
+    if fits is None:
+        shapes = [draw(st.sampled_from(SHAPES)) for _ in chosen]
+        try:
+            np_broadcast_shape((), *shapes)
+        except ValueError:
+            return None
+    else:
+        shapes, running = [], fits
+        for _ in chosen:
+            shape = draw(st.sampled_from([s for s in SHAPES if _broadcastable(s, running)]))
+            running = np_broadcast_shape(running, shape)
+            shapes.append(shape)
+    arrays = {}
+    for name, shape in zip(chosen, shapes, strict=True):
+        arrays[name] = (shape, draw(st.sampled_from((0.5, 0.25, 0.75))))
+    node = _ToNumpy({name: _const_array(shape, lo, 1.0) for name, (shape, lo) in arrays.items()})
+    return ArrayExpr(node.visit(copy.deepcopy(val.node)), val.node, arrays)
+
+
+def _reduction(draw, node: ast.expr, size: int) -> ast.expr:
+    """``np.mean(node)`` or ``np.sum(node) / size`` (``size``: its number of elements)."""
+    if draw(st.booleans()):
+        return ast.Call(ast.Attribute(ast.Name("np", ast.Load()), "mean", ast.Load()),
+                        [node], [])
+    total = ast.Call(ast.Attribute(ast.Name("np", ast.Load()), "sum", ast.Load()), [node], [])
+    return ast.BinOp(total, ast.Div(), ast.Constant(size))
+
+
 def s_numpy(draw, ctx: Context) -> list[ast.stmt] | None:
     """``v = np.mean(<elementwise numpy expression>)`` (or ``np.sum(...) / size``) where
     variables are scaled by constant arrays of random broadcastable shapes, so the
     adjoints must sum over broadcast axes. Every element is the scalar expression at
     ``var * c`` with ``c`` in ``[lo, hi]`` and ``0 < lo <= hi <= 1``: the scalar bound
     with each chosen variable's bound scaled by ``[lo, hi]`` holds for every element,
-    hence for their mean."""
-    sub = Context(ctx.params, NUMPY_EXPRESSION_KINDS, dict(ctx.env), ctx.max_depth)
-    val = sub.expr(draw, draw(st.integers(1, 3)))
-    if any(isinstance(n, ast.Name) and n.id in HELPERS for n in ast.walk(val.node)):
-        return None  # the helpers call math.*, which takes no arrays
-    names = [n.id for n in ast.walk(val.node) if isinstance(n, ast.Name) and n.id in ctx.env]
-    names = list(dict.fromkeys(names))
-    if not names:
+    hence for their mean (:class:`ArrayExpr`)."""
+    expr = array_expr(draw, ctx, ctx.env, draw(st.integers(1, 3)), ctx.env)
+    if expr is None:
         return None
-    chosen = names[: draw(st.integers(1, min(2, len(names))))]
-    shapes = [draw(st.sampled_from(SHAPES)) for _ in chosen]
-    try:
-        result_shape = np_broadcast_shape(*shapes)
-    except ValueError:
-        return None
-    arrays, scaled = {}, dict(ctx.env)
-    for name, shape in zip(chosen, shapes, strict=True):
-        lo = draw(st.sampled_from((0.5, 0.25, 0.75)))
-        arrays[name] = _const_array(shape, lo, 1.0)
-        scaled[name] = ctx.env[name] * Bound(lo, 1.0, 0.0)
-    node = _ToNumpy(arrays).visit(copy.deepcopy(val.node))
-    bound = lift(eval(compile(ast.fix_missing_locations(ast.Expression(val.node)),  # noqa: S307
-                              "<abstract>", "eval"), _abstract_namespace(scaled)))
-    size = math.prod(result_shape)
-    if draw(st.booleans()):
-        reduced = ast.Call(ast.Attribute(ast.Name("np", ast.Load()), "mean", ast.Load()),
-                           [node], [])
-    else:
-        total = ast.Call(ast.Attribute(ast.Name("np", ast.Load()), "sum", ast.Load()),
-                         [node], [])
-        reduced = ast.BinOp(total, ast.Div(), ast.Constant(size))
-    # the expression may broadcast to more elements than the chosen arrays alone (a
-    # constant leaf does not): the mean over them is still within the bound
+    bound = expr.bound(ctx.env)
+    # all names are floats: the chosen arrays alone make the shape (a constant leaf
+    # does not broadcast)
+    reduced = _reduction(draw, expr.node, math.prod(expr.shape({})))
     name = ctx.new_name(draw)
     ctx.bind(name, Bound(bound.lo, bound.hi, bound.d))
     return [ast.Assign([_name(name)], reduced)]
+
+
+#: How a loop body updates a carried value ``A`` with an elementwise numpy expression
+#: ``E`` and a decay ``C`` (index 0 shrinks first). The last one changes ``A`` in place
+#: once it is an array (numpy's ``*=``/``+=``), so it is offered only when the update never
+#: grows ``A``'s shape; srcad reads ``A += E`` as ``A = A + E``, which is the same when, as
+#: here, nothing else refers to the array.
+LOOP_UPDATES = ("A = A * C + E", "A = E - C * A", "A = E + A * C", "A *= C\nA += E")
+
+
+class _Fill(ast.NodeTransformer):
+    """Fills a :data:`LOOP_UPDATES` template: ``A`` -> the name, ``C`` -> a constant,
+    ``E`` -> an expression."""
+
+    def __init__(self, name: str, decay: float, expr: ast.expr) -> None:
+        self.name, self.decay, self.expr = name, decay, expr
+
+    def visit_Name(self, node):
+        if node.id == "A":
+            return ast.Name(self.name, node.ctx)
+        if node.id == "C":
+            return ast.Constant(self.decay)
+        if node.id == "E":
+            return copy.deepcopy(self.expr)
+        return node  # pragma: no cover - templates use only A, C and E
+
+
+def _loop_update(template: str, name: str, decay: float,
+                 expr: ArrayExpr) -> list[tuple[ast.stmt, ArrayExpr]]:
+    """The statements of a filled :data:`LOOP_UPDATES` template, each with its right-hand
+    side as an :class:`ArrayExpr` (``A op= v`` as ``A op v``) for bounds and shapes."""
+    out = []
+    for stmt in ast.parse(template).body:
+        numpy = _Fill(name, decay, expr.node).visit(copy.deepcopy(stmt))
+        scalar = _Fill(name, decay, expr.scalar).visit(copy.deepcopy(stmt))
+        reads_e = any(isinstance(n, ast.Name) and n.id == "E" for n in ast.walk(stmt))
+        out.append((numpy, ArrayExpr(_rhs(numpy), _rhs(scalar), expr.arrays if reads_e else {})))
+    return out
+
+
+def _rhs(stmt: ast.Assign | ast.AugAssign) -> ast.expr:
+    """The value ``stmt`` assigns: ``A op v`` for ``A op= v``."""
+    if isinstance(stmt, ast.AugAssign):
+        return ast.BinOp(ast.Name(stmt.target.id, ast.Load()), stmt.op, stmt.value)
+    return stmt.value
+
+
+def _mix_in(draw, ctx: Context, expr: ArrayExpr, env: dict[str, Bound],
+            full_env: dict[str, Bound]) -> ArrayExpr:
+    """``expr + t``, ``expr * t`` or ``expr - t`` where ``t`` is a numpy expression of the
+    names of ``env`` (none scaled); ``expr`` itself when ``t`` calls a helper or the result
+    is ill-conditioned at the bounds of ``full_env``."""
+    sub = Context(ctx.params, NUMPY_EXPRESSION_KINDS, dict(env), ctx.max_depth)
+    term = sub.expr(draw, draw(st.integers(0, 2)))
+    op = draw(st.sampled_from(("+", "*", "-")))
+    if any(isinstance(n, ast.Name) and n.id in HELPERS for n in ast.walk(term.node)):
+        return expr
+    try:
+        binop(Val(expr.scalar, expr.bound(full_env)), op, term)
+    except IllConditioned:
+        return expr
+    node = ast.BinOp(expr.node, _BINOPS[op][0](), _ToNumpy({}).visit(copy.deepcopy(term.node)))
+    return ArrayExpr(node, ast.BinOp(expr.scalar, _BINOPS[op][0](), term.node), expr.arrays)
+
+
+def s_numpy_loop(draw, ctx: Context) -> list[ast.stmt] | None:
+    """Arrays carried across the iterations of ``for i in range(n)`` (``n`` in 1..3)::
+
+        acc = 0.0                     # 1-2 carried values, each set up before the loop
+        for i in range(2):
+            acc = acc * 0.5 + np.sin(x * np.linspace(0.5, 1.0, 6).reshape((2, 3))) * i
+        v = np.mean(acc * y)          # each reduced after the loop
+
+    A carried value is a new name or an existing variable, set up as a float (``0.0``, a
+    scalar expression, or the variable as it is) or as an array (an elementwise numpy
+    expression: :func:`array_expr`). The body updates each carried value by a
+    :data:`LOOP_UPDATES` form with an elementwise expression that scales at least one
+    variable by a constant array and may read ``i`` and the carried values, so a float
+    becomes an array in the first iteration and a small array can grow (``(3,)``, then
+    ``(2, 3)``); all shapes of one statement broadcast together. After the loop each
+    carried value is read by ``np.mean``/``np.sum(...) / size`` of an elementwise expression
+    of it (an existing variable is reduced in place, back to a float: ``y = np.mean(y)``).
+
+    Bounds: :class:`ArrayExpr` bounds every element of every value and tracks its shape;
+    the body's update of both is run ``n`` times (like :func:`s_for`). Carried values that
+    stay arrays are not bound in ``ctx``, so later statements do not read them."""
+    if "i" in ctx.env:
+        return None
+    n = draw(st.integers(1, 3))
+    env, shapes = dict(ctx.env), dict.fromkeys(ctx.env, ())
+    running: tuple[int, ...] = ()  # every constant array of the statement broadcasts with it
+
+    def floats() -> dict[str, Bound]:
+        return {name: b for name, b in env.items() if shapes[name] == ()}
+
+    # ---- set-up
+    before: list[ast.stmt] = []
+    carried: list[str] = []
+    for _ in range(draw(st.integers(1, 2))):
+        existing = [v for v in ctx.variables() if v not in carried]
+        if existing and draw(st.integers(0, 2)) == 2:
+            name = draw(st.sampled_from(existing))
+        else:
+            probe = Context(ctx.params, ctx.expression_kinds, dict(env), ctx.max_depth)
+            name = probe.new_name(draw)
+        start = draw(st.integers(0, 2))
+        if start == 0 and name in env:  # an existing variable as it is
+            pass
+        elif start == 0:
+            before.append(ast.Assign([_name(name)], ast.Constant(0.0)))
+            env[name], shapes[name] = Bound.const(0.0), ()
+        elif start == 1:
+            sub = Context(ctx.params, ctx.expression_kinds, floats(), ctx.max_depth)
+            val = sub.expr(draw, draw(st.integers(0, 2)))
+            before.append(ast.Assign([_name(name)], val.node))
+            env[name], shapes[name] = val.bound, ()
+        else:
+            expr = array_expr(draw, ctx, floats(), draw(st.integers(0, 2)), floats(),
+                              fits=running)
+            if expr is None:
+                return None
+            before.append(ast.Assign([_name(name)], expr.node))
+            env[name], shapes[name] = expr.bound(env), expr.shape(shapes)
+            running = np_broadcast_shape(running, shapes[name])
+        carried.append(name)
+
+    # ---- the loop body: each carried value's update expression, then its form
+    invariant = {name: b for name, b in ctx.env.items() if name not in carried}
+    if not invariant:
+        return None
+    mix_env = {**{name: env[name] for name in carried}, "i": Bound(0.0, n - 1.0, 0.0)}
+    order = draw(st.permutations(carried))
+    exprs: list[ArrayExpr] = []
+    for _ in order:
+        for _attempt in range(3):
+            expr = array_expr(draw, ctx, invariant, draw(st.integers(0, 2)), invariant,
+                              fits=running)
+            if expr is not None:
+                break
+        else:
+            return None
+        if draw(st.booleans()):
+            expr = _mix_in(draw, ctx, expr, mix_env, {**invariant, **mix_env})
+        running = np_broadcast_shape(running, *(s for s, _ in expr.arrays.values()))
+        exprs.append(expr)
+    # which updates never grow their value (may be done in place): run the shapes alone
+    in_place_ok = dict.fromkeys(order, True)
+    probe_shapes = {**shapes, "i": ()}
+    for _ in range(n):
+        for name, expr in zip(order, exprs):
+            new = np_broadcast_shape(probe_shapes[name], expr.shape(probe_shapes))
+            in_place_ok[name] &= probe_shapes[name] in ((), new)
+            probe_shapes[name] = new
+    body: list[ast.stmt] = []
+    steps: list[tuple[str, ArrayExpr]] = []
+    for name, expr in zip(order, exprs):
+        forms = LOOP_UPDATES if in_place_ok[name] else LOOP_UPDATES[:-1]
+        template = forms[draw(st.integers(0, len(forms) - 1))]
+        decay = draw(st.sampled_from((0.5, 0.25, 0.75)))
+        for stmt, rhs in _loop_update(template, name, decay, expr):
+            body.append(stmt)
+            steps.append((name, rhs))
+    for it in range(n):
+        env["i"], shapes["i"] = Bound.const(float(it)), ()
+        for name, rhs in steps:
+            env[name], shapes[name] = rhs.bound(env), rhs.shape(shapes)
+    del env["i"], shapes["i"]
+
+    # ---- after the loop: read each carried value, reduce it to a float
+    after: list[ast.stmt] = []
+    results: list[str] = []
+    for name in draw(st.permutations(carried)):
+        expr = None
+        if draw(st.booleans()):  # an elementwise expression of it, maybe of the others too
+            visible = [v for v in ctx.variables() if shapes[v] == ()][: draw(st.integers(0, 2))]
+            read_env = {**{v: env[v] for v in reversed(visible)},
+                        **{c: env[c] for c in carried if c != name}, name: env[name]}
+            for _attempt in range(3):
+                expr = array_expr(draw, ctx, read_env, draw(st.integers(1, 2)), visible,
+                                  min_arrays=0, fits=running, require=name)
+                if expr is not None:
+                    break
+        if expr is None:
+            expr = ArrayExpr(_name(name, store=False), _name(name, store=False), {})
+        bound, shape = expr.bound(env), expr.shape(shapes)
+        if name in ctx.env or draw(st.booleans()):
+            target = name
+        else:
+            target = Context(ctx.params, ctx.expression_kinds, dict(env)).new_name(draw)
+        after.append(ast.Assign([_name(target)], _reduction(draw, expr.node, math.prod(shape))))
+        env[target], shapes[target] = Bound(bound.lo, bound.hi, bound.d), ()
+        results.append(target)
+    for target in results:
+        ctx.bind(target, env[target])
+    loop = ast.For(_name("i"), ast.Call(ast.Name("range", ast.Load()), [ast.Constant(n)], []),
+                   body, [])
+    return [*before, loop, *after]
 
 
 def np_broadcast_shape(*shapes: tuple[int, ...]) -> tuple[int, ...]:
@@ -1008,8 +1292,11 @@ def np_broadcast_shape(*shapes: tuple[int, ...]) -> tuple[int, ...]:
 
 #: Statement builders (index 0 shrinks first). See the module docstring to add kinds.
 STATEMENT_KINDS: list[Callable] = [
-    *STRAIGHT_KINDS, s_if, s_for, s_numpy,
+    *STRAIGHT_KINDS, s_if, s_for, s_numpy, s_numpy_loop,
 ]
+#: The most top-level statements one builder emits (:func:`s_numpy_loop`: two set-ups,
+#: the loop, two reductions; the others: one).
+MAX_STATEMENTS_PER_KIND = 5
 
 # ---------------------------------------------------------------- programs
 

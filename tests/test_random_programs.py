@@ -57,7 +57,14 @@ import srcad
 
 sys.path.insert(0, os.path.dirname(__file__))
 from conftest import as_tuple, numeric_grad  # noqa: E402
-from programs import PARAM_BOUND, Program, module_source, points, programs  # noqa: E402
+from programs import (  # noqa: E402
+    MAX_STATEMENTS_PER_KIND,
+    PARAM_BOUND,
+    Program,
+    module_source,
+    points,
+    programs,
+)
 
 RTOL, ATOL = 1e-5, 1e-7  # gradient vs central differences (see the module docstring)
 SAME_RTOL, SAME_ATOL = 1e-12, 1e-12  # optimize=False vs optimize=True
@@ -143,6 +150,14 @@ def has_branches(program: Program) -> bool:
     return any(isinstance(node, ast.If) for node in ast.walk(program.funcdef))
 
 
+def has_numpy_loop(program: Program) -> bool:
+    """A loop whose body computes with numpy: arrays carried across iterations
+    (``s_numpy_loop`` in programs.py)."""
+    return any(isinstance(loop, ast.For) and any(
+        isinstance(node, ast.Name) and node.id == "np" for node in ast.walk(loop))
+        for loop in ast.walk(program.funcdef))
+
+
 def away_from_switch(f, pt, n: int):
     """A point near ``pt`` where central differences with steps 1e-6 and 1e-5 agree, i.e.
     no ``if`` on data switches within ~1e-5 of it (generated tests use "odd" thresholds,
@@ -174,6 +189,7 @@ def check_program(files: ProgramFiles, program: Program, pts, stats: dict | None
         kinds = {type(node).__name__ for node in ast.walk(program.funcdef)}
         stats["loops"] = stats.get("loops", 0) + ("For" in kinds)
         stats["numpy"] = stats.get("numpy", 0) + ("np" in source.split("def f(", 1)[1])
+        stats["numpy_loops"] = stats.get("numpy_loops", 0) + has_numpy_loop(program)
     for pt in pts:
         # the generator's promise (a bug here is in programs.py, not in srcad)
         value = f(*pt)
@@ -229,7 +245,10 @@ def run_batch(files: ProgramFiles, max_examples: int) -> dict:
     @given(case=cases())
     def check(case):
         program, pts = case
-        assert 2 <= program.n_statements <= 15 and 2 <= len(program.params) <= 4
+        # 2-15 statement kinds drawn; s_numpy_loop emits several statements (set-up, loop,
+        # reductions), at most MAX_STATEMENTS_PER_KIND
+        assert 2 <= program.n_statements <= 15 * MAX_STATEMENTS_PER_KIND
+        assert 2 <= len(program.params) <= 4
         stats["programs"] += 1
         check_program(files, program, pts, stats)
 
@@ -238,7 +257,8 @@ def run_batch(files: ProgramFiles, max_examples: int) -> dict:
     stats["seconds"] = time.perf_counter() - start
     print(f"\n{stats['programs']} random programs in {stats['seconds']:.1f} s "
           f"({stats.get('branching', 0)} with if/else on data, {stats.get('loops', 0)} with "
-          f"for loops, {stats.get('numpy', 0)} with numpy broadcasting); largest "
+          f"for loops, {stats.get('numpy', 0)} with numpy broadcasting, "
+          f"{stats.get('numpy_loops', 0)} with arrays carried across loop iterations); largest "
           f"|srcad - central difference| / tolerance: {stats['max_ratio']:.3g}")
     return stats
 
