@@ -70,7 +70,7 @@ defrule(
     axis=None,
     name="log-softmax (np)",
     shift_invariant="axis",
-    x="g - np.exp(ans) * np.sum(g, axis=axis, keepdims=True)",
+    x="g - np.exp(ans) * g.sum(axis=axis, keepdims=True)",
     tangents={"x": "t - np.sum(np.exp(ans) * t, axis=axis, keepdims=True)"},
 )
 #: The softmax idiom ``exp(x) / sum(exp(x))``: adjoint ``ans * (g - sum(g * ans))``.
@@ -80,7 +80,7 @@ defrule(
     axis=None,
     name="softmax (np)",
     shift_invariant="axis",
-    x="ans * (g - np.sum(g * ans, axis=axis, keepdims=True))",
+    x="ans * (g - (g * ans).sum(axis=axis, keepdims=True))",
     tangents={"x": "ans * (t - np.sum(ans * t, axis=axis, keepdims=True))"},
 )
 

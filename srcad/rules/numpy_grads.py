@@ -52,9 +52,9 @@ def sum_grad(g: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
 def mean_grad(g: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """Adjoint of ``np.mean``: the sum's adjoint divided by the number of averaged items."""
     shape = np.shape(x)
-    count = math.prod(
-        shape if axis is None else [shape[a] for a in ((axis,) if isinstance(axis, int) else axis)]
-    )
+    if axis is None:  # one number spread everywhere
+        return np.full(shape, g / math.prod(shape), dtype=gradient_dtype(g, x))
+    count = math.prod([shape[a] for a in ((axis,) if isinstance(axis, int) else axis)])
     return sum_grad(g / count, x, axis, keepdims)
 
 
