@@ -281,11 +281,15 @@ def _lambdas_as_defs(stmts: list[ast.stmt]) -> list[ast.stmt]:
 
 def desugar(fn: ast.FunctionDef) -> ast.FunctionDef:
     """A copy of ``fn`` whose jumps all end their paths (see the module docstring)."""
-    summed = any(summed_comprehension(node) for node in ast.walk(fn))
-    lambdas = any(named_lambda(node) for node in ast.walk(fn))
-    if not summed and not lambdas and not any(
-        isinstance(node, ast.For | ast.While | ast.If) for node in ast.walk(fn)
-    ):
+    summed = lambdas = control_flow = False
+    for node in ast.walk(fn):  # (one walk: this runs on every function srcad reads)
+        if isinstance(node, ast.Call):
+            summed = summed or summed_comprehension(node)
+        elif isinstance(node, ast.Assign):
+            lambdas = lambdas or named_lambda(node)
+        elif isinstance(node, ast.For | ast.While | ast.If):
+            control_flow = True
+    if not summed and not lambdas and not control_flow:
         return fn  # straight-line code: nothing to rewrite
     fn = copy.deepcopy(fn)
     if lambdas:

@@ -148,30 +148,50 @@ def _float_operands(expr: ir.Expr) -> ir.Expr:
     return expr
 
 
-def _map_values(body, rewrite, kinds) -> list[ir.Stmt]:
+def _has(expr: ir.Expr, wanted) -> bool:
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if wanted(node):
+            return True
+        stack.extend(ir.children(node))
+    return False
+
+
+def _map_values(body, rewrite, kinds, wanted) -> list[ir.Stmt]:
+    """``rewrite`` applied to the values of the ``kinds`` of statements that have a
+    ``wanted`` node (the others are kept as they are: no rebuilding)."""
     out: list[ir.Stmt] = []
     for stmt in body:
-        if isinstance(stmt, kinds):
+        if isinstance(stmt, kinds) and _has(stmt.value, wanted):
             stmt = replace(stmt, value=ir.map_expr(stmt.value, rewrite))
         elif isinstance(stmt, ir.If | ir.Loop):
-            stmt = ir.with_blocks(
-                stmt, [tuple(_map_values(b, rewrite, kinds)) for b in ir.blocks_of(stmt)]
-            )
+            blocks = [tuple(_map_values(b, rewrite, kinds, wanted)) for b in ir.blocks_of(stmt)]
+            stmt = ir.with_blocks(stmt, blocks)
         out.append(stmt)
     return out
+
+
+def _is_power(expr: ir.Expr) -> bool:
+    return isinstance(expr, ir.BinOp) and expr.op == "**"
+
+
+def _is_int(expr: ir.Expr) -> bool:
+    return isinstance(expr, ir.Const) and type(expr.value) is int
 
 
 def reduce_strength(body: tuple[ir.Stmt, ...] | list[ir.Stmt]) -> list[ir.Stmt]:
     """``x ** 2`` becomes ``x * x`` (the same value, correctly rounded either way;
     Python computes the power through ``pow`` at 3-4 times the cost)."""
-    return _map_values(body, _square, (ir.Assign, ir.Adjoint, ir.AdjointItem, ir.Return))
+    kinds = (ir.Assign, ir.Adjoint, ir.AdjointItem, ir.Return)
+    return _map_values(body, _square, kinds, _is_power)
 
 
 def float_constants(body: tuple[ir.Stmt, ...] | list[ir.Stmt]) -> list[ir.Stmt]:
     """``2 * dx`` becomes ``2.0 * dx`` in gradient expressions of the version for Python
     floats: gradients are floats anyway, and CPython's fast paths for ``+ - *`` need
     both operands to be floats (an int operand takes the generic path, ~2x slower)."""
-    return _map_values(body, _float_operands, (ir.Adjoint, ir.AdjointItem))
+    return _map_values(body, _float_operands, (ir.Adjoint, ir.AdjointItem), _is_int)
 
 
 def _is_copy(stmt: ir.Stmt) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import functools
 import types
 
 from .desugar import named_lambda, summed_comprehension
@@ -84,9 +85,13 @@ class _Checker(ast.NodeVisitor):
     def __init__(self, source: FunctionSource) -> None:
         self.source = source
         self.problems: list[SrcadError] = []
-        #: ``sum`` is the builtin (not a local variable or a global of that name)
-        self.builtin_sum = "sum" not in _stored_names(source.node) and (
-            source.lookup("sum") is builtins.sum
+
+
+    @functools.cached_property
+    def builtin_sum(self) -> bool:
+        """``sum`` is the builtin (not a local variable or a global of that name)."""
+        return "sum" not in _stored_names(self.source.node) and (
+            self.source.lookup("sum") is builtins.sum
         )
 
     def refuse(self, node: ast.AST, message: str, hint: str) -> None:
