@@ -23,7 +23,7 @@ from .names import NameAllocator, bind
 from .rules import numpy_grads
 from .rules.numpy_grads import unbroadcast
 from .rules.table import Scatter
-from .runtime import add_at, fresh_copy, scalar_check, zeros_like
+from .runtime import add_at, fresh_copy, scalar_check, set_rows, zeros_like
 
 MODES = ("grad", "value_and_grad", "vjp")
 _SUFFIX = {"grad": "_grad", "value_and_grad": "_value_and_grad", "vjp": "_vjp"}
@@ -64,6 +64,14 @@ class _Builder:
         self.top_level = {s.target for s in fn.body if isinstance(s, ir.Assign)} - set(fn.params)
         self.problems: list[NoRuleError] = []
         self.definitions = _definition_counts(fn.body)
+        self.distinct_names = {
+            s.target
+            for s in ir.walk(fn.body)
+            if isinstance(s, ir.Assign)
+            and s.rule is not None
+            and s.rule.distinct
+            and self.definitions.get(s.target) == 1
+        }
         self.shapes: dict[str, str] = {}
         # in-place writes, and where statements stand, to catch reads of overwritten values
         self.position = {id(s): k for k, s in enumerate(ir.walk(fn.body))}
@@ -199,11 +207,17 @@ class _Builder:
                 continue
             if isinstance(template, Scatter):
                 target = self.adjoint(operand.id)
-                if target not in written:
+                fresh = target not in written
+                if fresh:
                     out.append(self.zero_fill(target))
                     written.add(target)
                 index = stmt.operands[stmt.rule.params.index(template.index)]
-                via = None if self.basic_index(index) else self.bind("add_at", add_at)
+                if self.basic_index(index):
+                    via = None
+                elif fresh and self.has_distinct_part(index):
+                    via = self.bind("set_rows", set_rows)
+                else:
+                    via = self.bind("add_at", add_at)
                 out.append(ir.AdjointItem(target, index, g, tag=stmt.tag, via=via))
             else:
                 value = self.instantiate(stmt, template, g, ans)
@@ -323,6 +337,12 @@ class _Builder:
                     )
                 )
         return out
+
+    def has_distinct_part(self, index: ir.Expr) -> bool:
+        """A tuple index one of whose parts is a ``np.arange`` (see :func:`set_rows`)."""
+        return isinstance(index, ir.Tuple) and any(
+            isinstance(part, ir.Name) and part.id in self.distinct_names for part in index.elts
+        )
 
     def basic_index(self, index: ir.Expr) -> bool:
         """An index that selects each element at most once (ints, slices, loop counters)."""

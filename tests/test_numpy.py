@@ -1019,6 +1019,33 @@ def test_hstack_1d():
     check(jn_hstack_1d, rand(rng, 2), rand(rng, 3))
 
 
+def gather_rows(z, labels):
+    n = z.shape[0]
+    return np.sum(np.sin(z[np.arange(n), labels]))
+
+
+def gather_repeated(z, labels):
+    # np.arange(1) broadcast against several labels: positions may repeat
+    return np.sum(np.sin(z[np.arange(1), labels]) * W_34[0, : len(labels)])
+
+
+def gather_2d_labels(z, labels):
+    # a (k, 1) column of labels against arange(n): an (k, n) grid, positions may repeat
+    return np.sum(np.sin(z[np.arange(z.shape[0]), labels]))
+
+
+def test_gather_with_arange_rows():
+    # the adjoint of z[np.arange(n), labels] is written with one assignment when no
+    # position can repeat, and accumulated (np.add.at) when one can
+    rng = np.random.default_rng(61)
+    z = rand(rng, 4, 3)
+    source = srcad.grad(gather_rows, wrt=("z",)).backward_source
+    assert "set_rows(" in source, source
+    check(gather_rows, z, np.array([2, 0, 2, 1]), wrt=("z",))
+    check(gather_repeated, z, np.array([2, 2, 0]), wrt=("z",))
+    check(gather_2d_labels, z, np.array([[2], [2], [0]]), wrt=("z",))
+
+
 # ====================================================================== writes into new arrays
 
 

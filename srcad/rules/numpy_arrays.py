@@ -230,9 +230,9 @@ for _name in ("argmax", "argmin", "argsort"):
     defrule(f"x.{_name}(axis=None)", x=None, axis=None)
 defrule("np.full(shape, value)", env=NP, shape=None, value=None, creates=True)
 defrule("np.full_like(x, value)", env=NP, x=None, value=None, creates=True)
-defrule("np.arange(x)", env=NP, x=None)
-defrule("np.arange(x, y)", env=NP, x=None, y=None)
-defrule("np.arange(x, y, z)", env=NP, x=None, y=None, z=None)
+defrule("np.arange(x)", env=NP, x=None, distinct=True)
+defrule("np.arange(x, y)", env=NP, x=None, y=None, distinct=True)
+defrule("np.arange(x, y, z)", env=NP, x=None, y=None, z=None, distinct=True)
 defrule("np.linspace(x, y, n)", env=NP, x=None, y=None, n=None)
 for _attr in ("shape", "ndim", "size", "dtype"):
     defrule(f"x.{_attr}", x=None)

@@ -72,6 +72,9 @@ class Rule:
     #: the parameter naming an axis along which shifting ``x`` by a constant leaves the
     #: result unchanged (log-softmax, softmax): then ``x``'s adjoint sums to zero along it
     shift_invariant: str | None = None
+    #: returns a 1-D array of distinct integers (``np.arange``): as part of an index it
+    #: selects each position at most once
+    distinct: bool = False
 
     def adjoint_for(self, param: str) -> ir.Expr | Scatter | Zeroed | None:
         return self.adjoints[self.params.index(param)]
@@ -258,6 +261,7 @@ def defrule(
     tangents: Mapping[str, str] | None = None,
     reduction: bool = False,
     shift_invariant: str | None = None,
+    distinct: bool = False,
     **adjoints: str | Scatter | None,
 ) -> Rule:
     """Add a rule: ``pattern`` in Python syntax, one adjoint template per parameter.
@@ -310,6 +314,7 @@ def defrule(
         else (),
         reduction=reduction,
         shift_invariant=shift_invariant,
+        distinct=distinct,
     )
     return table.add(rule)
 
