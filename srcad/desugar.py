@@ -224,7 +224,9 @@ class _SummedComprehensions(ast.NodeTransformer):
             if isinstance(n, ast.Name)
         }
         mapping = {name: _fresh(name, self.used) for name in sorted(targets & outside)}
+        first_iterable = comprehension.generators[0].iter  # (read in the enclosing scope)
         comprehension = _Renamer(mapping).visit(copy.deepcopy(comprehension))
+        comprehension.generators[0].iter = first_iterable
         total = _fresh("total", self.used)
         start = node.args[1] if len(node.args) == 2 else ast.Constant(0)
         add = ast.Assign(

@@ -183,3 +183,13 @@ def test_refused_at_the_line(f, tag, words):
     assert error.filename.endswith(THIS_FILE), str(error)
     assert error.lineno == marker_line(__file__, tag), str(error)
     assert words in str(error), str(error)
+
+
+def reuses_the_name(a):
+    # the first iterable is read outside the comprehension: (a, 2a) of the parameter
+    return sum([a * a for a in (a, 2.0 * a)]) + a
+
+
+def test_comprehension_variable_named_like_what_it_iterates():
+    assert reuses_the_name(0.7) == pytest.approx(0.49 + 1.96 + 0.7)
+    assert srcad.grad(reuses_the_name)(0.7) == pytest.approx(2 * 0.7 + 8 * 0.7 + 1.0, rel=1e-14)
