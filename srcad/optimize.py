@@ -506,19 +506,41 @@ def optimize(fn: ir.Function, *, for_floats: bool = False) -> ir.Function:
 
 
 def free_memory(fn: ir.Function, backward_header: str = BACKWARD_HEADER) -> ir.Function:
-    """One ``del`` before the backward pass for the forward values it does not read, so
-    that it runs with only what it needs in memory (numpy arrays)."""
+    """``del`` each forward value the backward pass does not read right after its last
+    use, so that numpy reuses its memory at once -- as in hand-written code, where
+    such temporaries die inside one expression. (Keeping two 256 KB temporaries of a
+    layer alive until the backward pass made that layer ~20 % slower: new large
+    buffers come from fresh pages.)"""
     body = list(fn.body)
     split = ir.comment_index(body, backward_header)
     if split is None:
         return fn
-    later = ir.read_in(body[split:])
-    dead = sorted(
-        {s.target for s in body[:split] if isinstance(s, ir.Assign)}
-        - later
-        - set(fn.params)
-        - set(fn.kwonly)
-    )
-    if not dead:
-        return fn
-    return fn.with_body(body[:split] + [ir.Delete(tuple(dead))] + body[split:])
+    keep = ir.read_in(body[split:]) | set(fn.params) | set(fn.kwonly)
+    forward = body[:split]
+    last_read: dict[str, int] = {}
+    for position, stmt in enumerate(forward):
+        for name in ir.read_in([stmt]):
+            last_read[name] = position
+    out: list[ir.Stmt] = []
+    alive: list[str] = []  # top-level values not freed yet, in definition order
+    for position, stmt in enumerate(forward):
+        out.append(stmt)
+        if (
+            isinstance(stmt, ir.Assign)
+            and stmt.target not in keep
+            and stmt.target not in alive
+            and not _small(stmt)
+        ):
+            alive.append(stmt.target)
+        dead = [n for n in alive if last_read.get(n, -1) <= position]
+        if dead and not isinstance(forward[position + 1] if position + 1 < split else None,
+                                   ir.Delete):
+            out.append(ir.Delete(tuple(sorted(dead))))
+            alive = [n for n in alive if n not in dead]
+    return fn.with_body(out + body[split:])
+
+
+def _small(stmt: ir.Assign) -> bool:
+    """A value with no gradient at all (a shape, a length, a comparison): not worth a
+    ``del`` of its own."""
+    return stmt.rule is not None and all(a is None for a in stmt.rule.adjoints)
