@@ -284,7 +284,9 @@ class _Builder:
         }
         body += [self.zero_fill(a) for a in sorted(else_written - then_written - local)]
         orelse += [self.zero_fill(a) for a in sorted(then_written - else_written - local)]
-        written.difference_update(local)
+        # what holds a value after the `if`: what either path left written (an adjoint a
+        # path consumed -- `y = ...` inside a loop -- is zero-filled on that path above)
+        written.clear()
         written.update((then_written | else_written) - local)
         if not body and not orelse:
             return []
