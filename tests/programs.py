@@ -449,13 +449,25 @@ class Context:
     expression_kinds: Sequence[Callable]
     env: dict[str, Bound] = field(default_factory=dict)
     max_depth: int = 3
+    #: Names statements may read but not assign (a ``while`` loop's counter, loop indices).
+    readonly: frozenset[str] = frozenset()
+    #: Names used for something other than a float (nested functions): never new variables.
+    #: Shared by forks.
+    taken: set[str] = field(default_factory=set)
+    #: Bounds of the values the function may return early (:func:`s_early_return`).
+    early_returns: list[Bound] = field(default_factory=list)
 
     def fork(self) -> Context:
-        return Context(self.params, self.expression_kinds, dict(self.env), self.max_depth)
+        return Context(self.params, self.expression_kinds, dict(self.env), self.max_depth,
+                       self.readonly, self.taken)
 
     def variables(self) -> list[str]:
         """Names in scope, most recently (re)assigned first."""
         return list(reversed(self.env))
+
+    def writable(self) -> list[str]:
+        """:meth:`variables` that statements may assign (not :attr:`readonly`)."""
+        return [name for name in self.variables() if name not in self.readonly]
 
     def bound(self, name: str) -> Bound:
         return self.env[name]
@@ -468,7 +480,7 @@ class Context:
         self.env[name] = bound
 
     def new_name(self, draw) -> str:
-        used = set(self.env) | RESERVED
+        used = set(self.env) | RESERVED | self.taken
         plain = [n for n in PLAIN_NAMES if n not in used]
         tricky = [n for n in TRICKY_NAMES if n not in used]
         if tricky and (not plain or draw(st.integers(0, 7)) == 7):
@@ -734,7 +746,10 @@ def s_assign(draw, ctx: Context) -> list[ast.stmt]:
 
 def s_reassign(draw, ctx: Context) -> list[ast.stmt] | None:
     """``x = x * <expr>`` or ``x = <expr>``: a new version of an existing name (SSA)."""
-    name = draw(st.sampled_from(ctx.variables()))
+    names = ctx.writable()
+    if not names:
+        return None
+    name = draw(st.sampled_from(names))
     if draw(st.booleans()):
         val = ctx.expr(draw)
     else:
@@ -749,7 +764,10 @@ def s_reassign(draw, ctx: Context) -> list[ast.stmt] | None:
 
 def s_augassign(draw, ctx: Context) -> list[ast.stmt] | None:
     """``s += t``, ``-=``, ``*=``, ``/=`` (by a safe denominator), ``**=`` (constant)."""
-    name = draw(st.sampled_from(ctx.variables()))
+    names = ctx.writable()
+    if not names:
+        return None
+    name = draw(st.sampled_from(names))
     op = draw(st.sampled_from(("+", "*", "-", "/", "**")))
     if op == "/":
         rhs = safe_denominator(draw, ctx.expr(draw, draw(st.integers(0, 2))))
@@ -772,7 +790,7 @@ def s_unpack(draw, ctx: Context) -> list[ast.stmt]:
     n = draw(st.integers(2, 3))
     targets: list[str] = []
     for _ in range(n):
-        existing = [v for v in ctx.variables() if v not in targets]
+        existing = [v for v in ctx.writable() if v not in targets]
         if existing and draw(st.booleans()):
             targets.append(draw(st.sampled_from(existing)))
         else:
@@ -861,6 +879,309 @@ def _straight(draw, ctx: Context, n: int) -> list[ast.stmt]:
             built = s_assign(draw, ctx)
         stmts += built
     return stmts
+
+
+# ---------------------------------------------------------------- abstract interpretation
+#
+# The control-flow kinds (s_while and the ones after it) build their statements on forks
+# of the context, then run them on Bound values from the variables' real bounds
+# (:func:`abstract_run`): every path of every branch, loops iteration by iteration (the
+# trip counts are constants or come from a counter), so the bounds they bind are sound
+# whatever the bodies do.
+
+#: A ``while`` loop whose counter does not end it within this many iterations is refused.
+WHILE_CAP = 12
+
+_COMPARISONS: dict[type, Callable[[float, float], bool]] = {
+    ast.Gt: lambda a, b: a > b, ast.Lt: lambda a, b: a < b, ast.GtE: lambda a, b: a >= b,
+    ast.LtE: lambda a, b: a <= b, ast.Eq: lambda a, b: a == b, ast.NotEq: lambda a, b: a != b,
+}
+
+
+@dataclass(frozen=True, eq=False)
+class _Def:
+    """A function defined inside the generated function (``def h(t): ...`` or ``h = lambda
+    t: ...``, as a ``def``), kept in an abstract environment. It is defined again in the
+    namespace of every statement that runs, so a call reads the enclosing variables' bounds
+    at the call, as Python's closures read their values (late binding)."""
+
+    node: ast.FunctionDef
+
+
+Env = dict  # name -> Bound (a float) or _Def (a nested function)
+
+
+@dataclass
+class Flow:
+    """Where control leaves a block and the bounds of the variables there (``None``: it
+    never leaves that way): at its end, at ``break``, at ``continue``; and the bound of
+    the values it may ``return``."""
+
+    normal: Env | None
+    breaks: Env | None = None
+    continues: Env | None = None
+    returns: Bound | None = None
+
+    def merge(self, other: Flow) -> Flow:
+        """Either of the two flows (the two paths of a branch)."""
+        return Flow(join_envs(self.normal, other.normal), join_envs(self.breaks, other.breaks),
+                    join_envs(self.continues, other.continues),
+                    _join_bounds(self.returns, other.returns))
+
+
+def _join_bounds(a: Bound | None, b: Bound | None) -> Bound | None:
+    if a is None:
+        return b
+    return a if b is None or b is a else a.join(b)
+
+
+def join_envs(a: Env | None, b: Env | None) -> Env | None:
+    """The environment after either ``a`` or ``b``: the names bound in both, each with the
+    join of its bounds (the same object when both have it: it is then the same value)."""
+    if a is None:
+        return b
+    if b is None:
+        return a
+    out: Env = {}
+    for name, va in a.items():
+        if name not in b:
+            continue
+        vb = b[name]
+        if va is vb:
+            out[name] = va
+        elif isinstance(va, Bound) and isinstance(vb, Bound):
+            out[name] = va.join(vb)
+    return out
+
+
+def _namespace(env: Env) -> dict:
+    namespace = _abstract_namespace({k: v for k, v in env.items() if isinstance(v, Bound)})
+    for value in env.values():
+        if isinstance(value, _Def):
+            module = ast.fix_missing_locations(ast.Module([value.node], []))
+            exec(compile(module, "<abstract>", "exec"), namespace)  # noqa: S102
+    return namespace
+
+
+def abstract_eval(node: ast.expr, env: Env) -> Bound:
+    """The bound of expression ``node`` (without ``sum`` of a comprehension) in ``env``."""
+    code = compile(ast.fix_missing_locations(ast.Expression(node)), "<abstract>", "eval")
+    try:
+        return lift(eval(code, _namespace(env)))  # noqa: S307
+    except ZeroDivisionError as exc:  # pragma: no cover - bounds exclude it
+        raise IllConditioned(str(exc)) from None
+
+
+def _is_summed(node: ast.AST) -> bool:
+    return (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+            and node.func.id == "sum" and isinstance(node.args[0], ast.GeneratorExp | ast.ListComp))
+
+
+class _Rename(ast.NodeTransformer):
+    def __init__(self, mapping: dict[str, str]) -> None:
+        self.mapping = mapping
+
+    def visit_Name(self, node):
+        return ast.Name(self.mapping.get(node.id, node.id), node.ctx)
+
+
+class _HoistSums(ast.NodeTransformer):
+    """``sum(e for t in xs if c[, start])`` -> a name computed by a loop before the
+    statement (``_sum0 = start; for _item0 in xs: if c: _sum0 = _sum0 + e``), the loop
+    variable renamed in ``e`` and ``c`` only: ``xs`` is evaluated outside the comprehension."""
+
+    def __init__(self) -> None:
+        self.before: list[ast.stmt] = []
+        self.temporaries: list[str] = []
+
+    def visit_Call(self, node):
+        if not _is_summed(node):
+            return self.generic_visit(node)
+        comp = node.args[0]
+        (gen,) = comp.generators
+        total, item = f"_sum{len(self.before)}", f"_item{len(self.before)}"
+        self.temporaries += [total, item]
+        rename = _Rename({gen.target.id: item})
+        elt = rename.visit(copy.deepcopy(comp.elt))
+        tests = [rename.visit(copy.deepcopy(test)) for test in gen.ifs]
+        add: ast.stmt = ast.Assign([_name(total)], ast.BinOp(_name(total, False), ast.Add(), elt))
+        if tests:
+            test = tests[0] if len(tests) == 1 else ast.BoolOp(ast.And(), tests)
+            add = ast.If(test, [add], [])
+        start = node.args[1] if len(node.args) > 1 else ast.Constant(0)
+        self.before += [ast.Assign([_name(total)], start),
+                        ast.For(_name(item), gen.iter, [add], [])]
+        return _name(total, False)
+
+
+def _run_simple(stmt: ast.stmt, env: Env) -> Flow:
+    if any(_is_summed(node) for node in ast.walk(stmt)):
+        hoist = _HoistSums()
+        rewritten = hoist.visit(copy.deepcopy(stmt))
+        flow = abstract_run([*hoist.before, rewritten], env)
+        assert flow.normal is not None
+        return Flow({k: v for k, v in flow.normal.items() if k not in hoist.temporaries})
+    namespace = _namespace(env)
+    module = ast.fix_missing_locations(ast.Module([stmt], []))
+    try:
+        exec(compile(module, "<abstract>", "exec"), namespace)  # noqa: S102
+    except ZeroDivisionError as exc:  # pragma: no cover - bounds exclude it
+        raise IllConditioned(str(exc)) from None
+    out = dict(env)
+    for name in _assigned_names([stmt]):
+        out.pop(name, None)
+        out[name] = lift(namespace[name])
+    return Flow(out)
+
+
+def decide(test: ast.expr, env: Env) -> bool | None:
+    """The value of ``test`` when ``env`` fixes it (a comparison of exactly known numbers
+    without calls: a loop counter or index with a constant), else ``None`` (both ways).
+    Evaluates the operands of every comparison, so they must be well-conditioned."""
+    if isinstance(test, ast.BoolOp):
+        values = [decide(value, env) for value in test.values]
+        short = isinstance(test.op, ast.Or)  # the value that decides: True for `or`
+        if short in values:
+            return short
+        return None if None in values else not short
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        value = decide(test.operand, env)
+        return None if value is None else not value
+    if not isinstance(test, ast.Compare):
+        abstract_eval(test, env)
+        return None
+    operands = [abstract_eval(node, env) for node in (test.left, *test.comparators)]
+    if any(isinstance(node, ast.Call) for node in ast.walk(test)) or any(
+            b.lo != b.hi for b in operands):
+        return None
+    return all(_COMPARISONS[type(op)](a.lo, b.lo)
+               for op, a, b in zip(test.ops, operands, operands[1:]))
+
+
+def _iterations(node: ast.expr, env: Env) -> tuple[list[Bound], int]:
+    """A ``for`` loop's items (the most it can run) and the fewest iterations it runs."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+            and node.func.id == "range" and len(node.args) == 1:
+        count = abstract_eval(node.args[0], env)
+        assert count.d == 0, "range() of data"
+        most = max(0, math.floor(count.hi))
+        return [Bound.const(float(k)) for k in range(most)], max(0, math.ceil(count.lo))
+    assert isinstance(node, ast.Tuple | ast.List), ast.unparse(node)
+    items = [abstract_eval(elt, env) for elt in node.elts]
+    return items, len(items)
+
+
+def _run_loop(stmt: ast.For | ast.While, env: Env) -> Flow:
+    """Iterate the body; the states where the loop may end are joined (with its breaks)."""
+    ends: Env | None = None  # the states where the loop's test or items may end it
+    breaks: Env | None = None
+    returns: Bound | None = None
+    state: Env | None = env
+    if isinstance(stmt, ast.For):
+        items, fewest = _iterations(stmt.iter, env)
+        target = stmt.target.id
+    else:
+        items, fewest, target = [None] * (WHILE_CAP + 1), 0, ""
+    for count, item in enumerate(items):
+        if state is None:
+            break
+        if isinstance(stmt, ast.While):
+            go = decide(stmt.test, state)
+            if go is not True:
+                ends = join_envs(ends, state)
+            if go is False:
+                state = None
+                break
+            if count == WHILE_CAP:
+                raise IllConditioned(f"the while loop may run more than {WHILE_CAP} times")
+        else:
+            if count >= fewest:
+                ends = join_envs(ends, state)
+            state = {**{k: v for k, v in state.items() if k != target}, target: item}
+        flow = abstract_run(stmt.body, state)
+        breaks = join_envs(breaks, flow.breaks)
+        returns = _join_bounds(returns, flow.returns)
+        state = join_envs(flow.normal, flow.continues)
+    after = join_envs(join_envs(ends, state), breaks)
+    if after is not None and target:
+        after = {k: v for k, v in after.items() if k != target}  # not read after the loop
+    return Flow(after, returns=returns)
+
+
+def _as_def(stmt: ast.Assign) -> ast.FunctionDef:
+    """``h = lambda args: e`` as ``def h(args): return e``."""
+    return ast.FunctionDef(
+        name=stmt.targets[0].id, args=stmt.value.args, body=[ast.Return(stmt.value.body)],
+        decorator_list=[], returns=None,
+        **({"type_params": []} if "type_params" in ast.FunctionDef._fields else {}))
+
+
+def _run_statement(stmt: ast.stmt, env: Env) -> Flow:
+    if isinstance(stmt, ast.Break):
+        return Flow(None, breaks=env)
+    if isinstance(stmt, ast.Continue):
+        return Flow(None, continues=env)
+    if isinstance(stmt, ast.Return):
+        return Flow(None, returns=abstract_eval(stmt.value, env))
+    if isinstance(stmt, ast.If):
+        go = decide(stmt.test, env)
+        body = abstract_run(stmt.body, env) if go is not False else Flow(None)
+        orelse = abstract_run(stmt.orelse, env) if go is not True else Flow(None)
+        return body.merge(orelse)
+    if isinstance(stmt, ast.For | ast.While):
+        return _run_loop(stmt, env)
+    if isinstance(stmt, ast.FunctionDef) or (
+            isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Lambda)):
+        node = stmt if isinstance(stmt, ast.FunctionDef) else _as_def(stmt)
+        out = {k: v for k, v in env.items() if k != node.name}
+        out[node.name] = _Def(node)
+        return Flow(out)
+    return _run_simple(stmt, env)
+
+
+def abstract_run(stmts: list[ast.stmt], env: Env) -> Flow:
+    """Run ``stmts`` on :class:`Bound` values: both paths of every branch whose test
+    ``env`` does not fix (:func:`decide`), every iteration of every loop (``for`` over
+    ``range(<constant or index expression>)`` or a tuple; ``while`` until its test is
+    false, at most :data:`WHILE_CAP` times). Raises :class:`IllConditioned` when a value
+    leaves the well-conditioned region on any path."""
+    flow = Flow(env)
+    for stmt in stmts:
+        if flow.normal is None:
+            break
+        step = _run_statement(stmt, flow.normal)
+        flow = Flow(step.normal, join_envs(flow.breaks, step.breaks),
+                    join_envs(flow.continues, step.continues),
+                    _join_bounds(flow.returns, step.returns))
+    return flow
+
+
+def commit(ctx: Context, stmts: list[ast.stmt], new: Collection[str] = ()) -> None:
+    """Bind in ``ctx`` the bounds after ``stmts`` (:func:`abstract_run` from ``ctx``'s
+    bounds): of the variables they change, and of the ``new`` ones they define on every
+    path (names first assigned inside a loop or on one path are not read later: srcad
+    refuses them). Early returns go to ``ctx.early_returns``."""
+    flow = abstract_run(stmts, ctx.env)
+    if flow.normal is None:
+        raise IllConditioned("every path returns: the rest would never run")
+    assert flow.breaks is None and flow.continues is None
+    for name, bound in flow.normal.items():
+        if isinstance(bound, Bound) and (
+                name in new or (name in ctx.env and ctx.env[name] is not bound)):
+            ctx.bind(name, bound)
+    if flow.returns is not None:
+        ctx.early_returns.append(flow.returns)
+
+
+def advance(ctx: Context, stmts: list[ast.stmt]) -> None:
+    """Update the bounds of ``ctx``'s variables as after ``stmts`` (their breaks,
+    continues and returns aside): generating what follows a loop or branch in a body."""
+    flow = abstract_run(stmts, ctx.env)
+    if flow.normal is None:
+        raise IllConditioned("every path jumps")
+    for name, bound in flow.normal.items():
+        if name in ctx.env and isinstance(bound, Bound) and ctx.env[name] is not bound:
+            ctx.bind(name, bound)
 
 
 # ---------------------------------------------------------------- control flow and numpy
@@ -1290,10 +1611,590 @@ def np_broadcast_shape(*shapes: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(out)
 
 
+# ---------------------------------------------------------------- loops, branches, jumps
+#
+# The kinds below build their statements on forks of the context (bodies on the bounds
+# before the loop, like s_for) and then bind the bounds :func:`commit` computes by running
+# the statements on the real bounds (:func:`abstract_run`).
+
+#: Names of the counter of a generated ``while`` loop (the first one not in use).
+COUNTERS = ("k", "j", "m", "count")
+#: Names of the variable of a generated comprehension (the first one not in use).
+ITEM_NAMES = ("t", "tt", "item")
+#: Names of nested functions (the first one not taken): none of the variable names.
+FUNCTION_NAMES = ("inner", "helper", "fn", "inner_1", "helper_1", "fn_1")
+
+
+def s_rotate(draw, ctx: Context) -> list[ast.stmt] | None:
+    """A parallel assignment to 2-3 existing variables that reads the old values of the
+    others: ``a, b = b * 0.5, a``, ``a, b, c = b, c, a * 1.5``, ``c, b = 0.5, c``. In loops
+    and branches the copies that merge their values must act at once (the bug in
+    ``tests/regressions/parallel_copies.py``)."""
+    names = ctx.writable()
+    if len(names) < 2:
+        return None
+    k = draw(st.integers(2, min(3, len(names))))
+    targets = draw(st.lists(st.sampled_from(names), min_size=k, max_size=k, unique=True))
+    shift = draw(st.integers(1, k - 1))
+    forms = [draw(st.integers(0, 5)) for _ in targets]
+    if all(form == 2 for form in forms):
+        forms[0] = 0
+    vals = []
+    for j, form in enumerate(forms):
+        old = ctx.var(targets[(j + shift) % k])  # another target's value before the statement
+        if form == 0:
+            val = old
+        elif form == 1:
+            val = binop(old, "*", const(draw(st.sampled_from((0.5, 1.5, -1.0, 0.75)))))
+        elif form == 2:
+            val = const(draw(st.sampled_from(CONSTANTS)))
+        elif form == 3:
+            val = mcall("tanh", old)
+        elif form == 4:
+            val = binop(old, draw(st.sampled_from(("+", "-"))), ctx.expr(draw, 1))
+        else:
+            val = ctx.expr(draw, draw(st.integers(0, 2)))
+        vals.append(val)
+    for target, val in zip(targets, vals):
+        ctx.bind(target, val.bound)
+    return [ast.Assign([ast.Tuple([_name(t) for t in targets], ast.Store())],
+                       ast.Tuple([v.node for v in vals], ast.Load()))]
+
+
+def _body(draw, ctx: Context, n: int) -> list[ast.stmt]:
+    """``n`` statements of :data:`BODY_KINDS` (a plain assignment where one does not apply)."""
+    stmts: list[ast.stmt] = []
+    for _ in range(n):
+        kind = BODY_KINDS[draw(st.integers(0, len(BODY_KINDS) - 1))]
+        snapshot = dict(ctx.env)
+        try:
+            built = kind(draw, ctx)
+        except IllConditioned:
+            built = None
+        if built is None:
+            ctx.env = snapshot
+            built = s_assign(draw, ctx)
+        stmts += built
+    return stmts
+
+
+def _fork_with(ctx: Context, **indices: tuple[float, float]) -> Context:
+    """A fork of ``ctx`` where loop indices or counters (name -> range) can be read but not
+    assigned."""
+    fork = ctx.fork()
+    for name, (lo, hi) in indices.items():
+        fork.bind(name, Bound(lo, max(lo, hi), 0.0))
+    fork.readonly = fork.readonly | set(indices)
+    return fork
+
+
+def _index(draw, ctx: Context, names: Sequence[str]) -> Val:
+    """An expression of the loop indices ``names`` (``i``, ``i - j``, ``i + j * 0.5``, ...)."""
+    vals = [ctx.var(name) for name in names]
+    if len(vals) == 1:
+        return vals[0]
+    i, j = vals[0], vals[1]
+    return draw(st.sampled_from((
+        lambda: binop(i, "-", j),
+        lambda: binop(i, "+", binop(j, "*", const(0.5))),
+        lambda: binop(binop(i, "*", j), "*", const(0.5)),
+        lambda: binop(j, "-", binop(i, "*", const(0.5))),
+    )))()
+
+
+def _carried(draw, ctx: Context, index: Val) -> ast.stmt | None:
+    """``v = <v updated>`` for an existing variable ``v``, reading ``index``: what makes a
+    loop's iterations depend on each other (the forms of :func:`s_for`)."""
+    names = ctx.writable()
+    if not names:
+        return None
+    target = draw(st.sampled_from(names))
+    v = ctx.var(target)
+    val = choose(draw, [
+        lambda: binop(binop(v, "*", const(0.5)), "+", mcall("sin", binop(v, "*", index))),
+        lambda: binop(v, "+", mcall("tanh", binop(ctx.expr(draw, 1), "*", index))),
+        lambda: binop(mcall("tanh", v), "*", ctx.expr(draw, 1)),
+        lambda: binop(binop(v, "*", const(0.5)), "+",
+                      mcall("cos", binop(ctx.expr(draw, 1), "-", index))),
+    ])
+    if val is None:
+        return None
+    ctx.bind(target, val.bound)
+    return ast.Assign([_name(target)], val.node)
+
+
+def _condition(draw, ctx: Context) -> ast.expr | None:
+    """``<expr> > c`` (or ``<``, ``>=``, ``<=``) on data, ``c`` one of :data:`THRESHOLDS`
+    (one inside the expression's range when there is one, so both paths are taken); the
+    checker keeps its points away from the switch, as for :func:`s_if`."""
+    for _attempt in range(3):
+        test = ctx.expr(draw, draw(st.integers(0, 2)))
+        if test.bound.d > 0:
+            break
+    else:
+        return None
+    inside = [c for c in THRESHOLDS if test.bound.lo < c < test.bound.hi]
+    threshold = draw(st.sampled_from(inside or THRESHOLDS))
+    op = draw(st.sampled_from((ast.Gt, ast.Lt, ast.GtE, ast.LtE)))
+    return ast.Compare(test.node, [op()], [ast.Constant(threshold)])
+
+
+def _index_condition(draw, names: Sequence[str], n: int) -> ast.expr:
+    """A test on loop indices only (fixed in each iteration): ``i > 0``, ``i == j``, ..."""
+    i = names[0]
+    forms = [f"{i} > 0", f"{i} == 1", f"{i} < {max(1, n - 1)}", f"{i} != 1"]
+    if len(names) > 1:
+        j = names[1]
+        forms += [f"{i} > {j}", f"{i} == {j}", f"{i} + {j} >= 2", f"{j} < 1"]
+    return ast.parse(draw(st.sampled_from(forms)), mode="eval").body
+
+
+def _jump(draw, ctx: Context, how: str, step: ast.stmt | None = None) -> ast.If | None:
+    """``if <condition on data>: [statements] <jump>``: ``break``, ``continue`` (after the
+    ``while`` counter's ``step`` when the counter steps at the end of the body) or
+    ``return <expr>``. ``None`` when no data condition could be built."""
+    cond = _condition(draw, ctx)
+    if cond is None:
+        return None
+    branch = ctx.fork()
+    stmts = _body(draw, branch, draw(st.integers(0, 1)))
+    if how == "break":
+        stmts.append(ast.Break())
+    elif how == "continue":
+        stmts += [*([copy.deepcopy(step)] if step is not None else []), ast.Continue()]
+    else:
+        stmts.append(ast.Return(branch.expr(draw).node))
+    return ast.If(cond, stmts, [])
+
+
+def _loop_body(draw, ctx: Context, index: Val, jumps: Sequence[str],
+               step: ast.stmt | None = None) -> list[ast.stmt] | None:
+    """A loop body on ``ctx`` (a fork with the indices): statements and the update of a
+    carried variable (reading ``index``), then one :func:`_jump` per entry of ``jumps``,
+    then more statements (at least one after a ``continue``, or it would skip nothing)."""
+    update = _carried(draw, ctx, index)
+    if update is None:
+        return None
+    pre = _body(draw, ctx, draw(st.integers(0, 2)))
+    body = [update, *pre] if draw(st.booleans()) else [*pre, update]
+    for how in jumps:
+        node = _jump(draw, ctx, how, step)
+        if node is not None:
+            body.append(node)  # its path that does not jump leaves ctx as it was
+    body += _body(draw, ctx, draw(st.integers(1 if "continue" in jumps else 0, 2)))
+    return body
+
+
+def _range(n: int | ast.expr) -> ast.expr:
+    arg = n if isinstance(n, ast.expr) else ast.Constant(n)
+    return ast.Call(ast.Name("range", ast.Load()), [arg], [])
+
+
+def _while(draw, ctx: Context, jumps: Sequence[str]) -> list[ast.stmt] | None:
+    """``k = 0; while k < n: ...`` with ``k = k + 1`` (or ``k += 1``) first or last in the
+    body, and :func:`_loop_body` with ``jumps``; sometimes ``and <condition on data>`` in
+    the test. The counter is exactly known in every iteration, so :func:`abstract_run`
+    follows it; the data conditions make both paths possible."""
+    counter = next((c for c in COUNTERS if c not in ctx.env), None)
+    if counter is None or not ctx.writable():
+        return None
+    n = draw(st.integers(1, 4))
+    first = draw(st.booleans())  # step first (k = 1..n in the body) or last (0..n-1)
+    fork = _fork_with(ctx, **{counter: (1.0, n) if first else (0.0, n - 1.0)})
+    if draw(st.booleans()):
+        step: ast.stmt = ast.AugAssign(_name(counter), ast.Add(), ast.Constant(1))
+    else:
+        step = ast.Assign([_name(counter)],
+                          ast.BinOp(_name(counter, False), ast.Add(), ast.Constant(1)))
+    body = _loop_body(draw, fork, fork.var(counter), jumps, None if first else step)
+    if body is None:
+        return None
+    body = [step, *body] if first else [*body, step]
+    test: ast.expr = ast.Compare(_name(counter, False), [ast.Lt()], [ast.Constant(n)])
+    if draw(st.integers(0, 3)) == 3:
+        extra = _condition(draw, ctx)
+        if extra is not None:
+            test = ast.BoolOp(ast.And(), [test, extra])
+    return [ast.Assign([_name(counter)], ast.Constant(0)), ast.While(test, body, [])]
+
+
+def s_while(draw, ctx: Context) -> list[ast.stmt] | None:
+    """A ``while`` loop with a counter and a constant trip bound, maybe leaving early by
+    ``break`` and skipping the rest of the body by ``continue`` on data conditions::
+
+        k = 0
+        while k < 3:
+            a = a * 0.5 + math.sin(a * k)
+            if math.tanh(b) > 0.3183:
+                b = b * 2.0
+                break
+            if a < -0.2718:
+                k = k + 1
+                continue
+            b = b + a
+            k = k + 1
+    """
+    jumps = draw(st.sampled_from(((), ("break",), ("continue",), ("break", "continue"),
+                                  ("continue", "break"))))
+    stmts = _while(draw, ctx, jumps)
+    if stmts is None:
+        return None
+    commit(ctx, stmts)
+    return stmts
+
+
+def s_swap(draw, ctx: Context) -> list[ast.stmt] | None:
+    """Parallel assignments that read the variables they reassign (:func:`s_rotate`) where
+    values merge: in a loop body, in the branches of an ``if`` in a loop, or in the
+    branches of an ``if``::
+
+        for i in range(3):
+            if c > 0.3183:
+                c, b = b * 0.5, c
+            else:
+                b, c = c, b + 1.0
+    """
+    if len(ctx.writable()) < 2:
+        return None
+    shape = draw(st.integers(0, 2))  # 0: a loop body, 1: if in a loop, 2: if
+    if shape < 2 and "i" in ctx.env:
+        return None
+    n = draw(st.integers(1, 4))
+    fork = _fork_with(ctx, i=(0.0, n - 1.0)) if shape < 2 else ctx.fork()
+    if shape == 0:
+        body = _body(draw, fork, draw(st.integers(0, 1)))
+        rotation = s_rotate(draw, fork)
+        if rotation is None:
+            return None
+        body += rotation + _body(draw, fork, draw(st.integers(0, 1)))
+    else:
+        cond = None
+        if shape == 1 and draw(st.integers(0, 3)) == 3:
+            cond = _index_condition(draw, ["i"], n)
+        cond = cond or _condition(draw, fork)
+        if cond is None:
+            return None
+        branches = []
+        for k in range(2):
+            branch = fork.fork()
+            stmts = _body(draw, branch, draw(st.integers(0, 1)))
+            rotation = s_rotate(draw, branch) if k == 0 or draw(st.booleans()) else None
+            if rotation is None and k == 0:
+                return None
+            stmts += (rotation or []) + _body(draw, branch, draw(st.integers(0, 1)))
+            branches.append(stmts)
+        body = [ast.If(cond, branches[0], branches[1])]
+    if shape == 2:
+        stmts = body
+    else:
+        stmts = [ast.For(_name("i"), _range(n), body, [])]
+    commit(ctx, stmts)
+    return stmts
+
+
+def s_nested_for(draw, ctx: Context) -> list[ast.stmt] | None:
+    """A ``for`` loop in a ``for`` loop whose body reads both indices; the inner trip count
+    is a constant or depends on ``i`` (``range(i)``, ``range(i + 1)``, ``range(3 - i)``),
+    and the inner body may leave by ``break``, ``continue`` or ``return``::
+
+        for i in range(3):
+            for j in range(i + 1):
+                a = a * 0.5 + math.sin(a * (i - j))
+            b = b + a
+    """
+    if "i" in ctx.env or "j" in ctx.env or not ctx.writable():
+        return None
+    n = draw(st.integers(1, 3))
+    m = draw(st.integers(1, 3))
+    inner_count, most = draw(st.sampled_from((
+        (str(m), m), ("i", n - 1), ("i + 1", n), (f"{n} - i", n))))
+    outer = _fork_with(ctx, i=(0.0, n - 1.0))
+    pre = _body(draw, outer, draw(st.integers(0, 1)))
+    inner = _fork_with(outer, j=(0.0, max(0.0, most - 1.0)))
+    jumps = [draw(st.sampled_from(("break", "continue", "return")))] \
+        if draw(st.integers(0, 2)) == 2 else []
+    inner_body = _loop_body(draw, inner, _index(draw, inner, ("i", "j")), jumps)
+    if inner_body is None:
+        return None
+    loop = ast.For(_name("j"), _range(ast.parse(inner_count, mode="eval").body), inner_body, [])
+    advance(outer, [loop])
+    post = _body(draw, outer, draw(st.integers(0, 1)))
+    stmts = [ast.For(_name("i"), _range(n), [*pre, loop, *post], [])]
+    commit(ctx, stmts)
+    return stmts
+
+
+def s_loop_if(draw, ctx: Context) -> list[ast.stmt] | None:
+    """An ``if`` (maybe with ``elif``) in a ``for`` loop's body, on data, on the index, or on
+    both (``and``/``or``); its first branch may end with ``break`` or ``continue``::
+
+        for i in range(3):
+            a = math.tanh(a) * b
+            if a > 0.3183 or i == 1:
+                b = b * a
+            else:
+                b = b - 0.5
+            c = c + b
+    """
+    if "i" in ctx.env or not ctx.writable():
+        return None
+    n = draw(st.integers(1, 4))
+    fork = _fork_with(ctx, i=(0.0, n - 1.0))
+    update_first = draw(st.booleans())  # the carried update before the if or after it
+    pre = _body(draw, fork, draw(st.integers(0, 1)))
+    if update_first:
+        update = _carried(draw, fork, fork.var("i"))
+        if update is None:
+            return None
+        pre.append(update)
+
+    def condition() -> ast.expr:
+        how = draw(st.integers(0, 3))  # 0, 1: data; 2: the index; 3: both
+        data = _condition(draw, fork) if how != 2 else None
+        index = _index_condition(draw, ["i"], n)
+        if data is None:
+            return index
+        if how < 3:
+            return data
+        op = ast.And() if draw(st.booleans()) else ast.Or()
+        return ast.BoolOp(op, [data, index] if draw(st.booleans()) else [index, data])
+
+    branch = fork.fork()
+    then = _body(draw, branch, draw(st.integers(1, 2)))
+    jump = draw(st.integers(0, 5))
+    if jump == 4:
+        then.append(ast.Break())
+    elif jump == 5:
+        then.append(ast.Continue())
+    if draw(st.integers(0, 3)) == 3:  # elif
+        a, b = fork.fork(), fork.fork()
+        orelse: list[ast.stmt] = [ast.If(condition(), _body(draw, a, draw(st.integers(1, 2))),
+                                         _body(draw, b, draw(st.integers(0, 1))))]
+    else:
+        orelse = _body(draw, fork.fork(), draw(st.integers(0, 2)))
+    branch_node = ast.If(condition(), then, orelse)
+    advance(fork, [branch_node])
+    post = _body(draw, fork, draw(st.integers(1 if jump == 5 else 0, 1)))
+    if not update_first:
+        update = _carried(draw, fork, fork.var("i"))
+        if update is None:
+            return None
+        post.append(update)
+    stmts = [ast.For(_name("i"), _range(n), [*pre, branch_node, *post], [])]
+    commit(ctx, stmts)
+    return stmts
+
+
+def s_early_return(draw, ctx: Context) -> list[ast.stmt] | None:
+    """``return`` before the end of the function, the code after it still running on the
+    other paths: in an ``if`` (or its ``else``) on data, or in a ``for`` or ``while`` loop
+    (srcad turns these into flags). The function's value bound joins the returned ones::
+
+        for i in range(3):
+            a = a * 0.5 + math.sin(a * i)
+            if a > 0.7071:
+                return a * b
+            b = b - a
+    """
+    where = draw(st.integers(0, 3))  # 0: if, 1: else, 2: for, 3: while
+    if where < 2:
+        cond = _condition(draw, ctx)
+        if cond is None:
+            return None
+        returning = ctx.fork()
+        path = _body(draw, returning, draw(st.integers(0, 2)))
+        path.append(ast.Return(returning.expr(draw).node))
+        other = _body(draw, ctx.fork(), draw(st.integers(0 if where == 0 else 1, 2)))
+        stmts: list[ast.stmt] = [ast.If(cond, *((path, other) if where == 0 else (other, path)))]
+    elif where == 2:
+        if "i" in ctx.env:
+            return None
+        n = draw(st.integers(1, 4))
+        fork = _fork_with(ctx, i=(0.0, n - 1.0))
+        body = _loop_body(draw, fork, fork.var("i"), ["return"])
+        if body is None or not any(isinstance(s, ast.If) for s in body):
+            return None
+        stmts = [ast.For(_name("i"), _range(n), body, [])]
+    else:
+        stmts = _while(draw, ctx, ["return"])
+        if stmts is None or not any(isinstance(s, ast.If) for s in stmts[1].body):
+            return None
+    commit(ctx, stmts)
+    return stmts
+
+
+def s_sum(draw, ctx: Context) -> list[ast.stmt] | None:
+    """``v = sum(<generator expression>)`` or ``sum([<list comprehension>])`` over
+    ``range(n)`` (maybe filtered by a test on the index) or over a tuple of values (maybe
+    filtered on data; the item may take the name of a variable, which it shadows only
+    inside the comprehension), maybe with a start value; ``v`` is new, an existing variable,
+    or ``v += sum(...)``. srcad desugars these into loops::
+
+        s = sum(a * math.sin(t) for t in range(3) if t != 1)
+        b += sum([b * t for t in (a, c * 2.0) if t > 0.3183], 0.5)
+    """
+    item = next((name for name in ITEM_NAMES if name not in ctx.env), None)
+    if item is None:
+        return None
+    test: ast.expr | None = None
+    if draw(st.booleans()):
+        n = draw(st.integers(2, 4))
+        iterable = _range(n)
+        item_bound = Bound(0.0, n - 1.0, 0.0)
+        if draw(st.booleans()):
+            test = _index_condition(draw, [item], n)
+    else:
+        values = [ctx.expr(draw, draw(st.integers(0, 1))) for _ in range(draw(st.integers(2, 3)))]
+        iterable = ast.Tuple([v.node for v in values], ast.Load())
+        item_bound = values[0].bound
+        for v in values[1:]:
+            item_bound = item_bound.join(v.bound)
+        if ctx.writable() and draw(st.integers(0, 3)) == 3:
+            item = draw(st.sampled_from(ctx.writable()))  # shadows the variable
+        if draw(st.booleans()):
+            test = _condition(draw, Context(ctx.params, ctx.expression_kinds,
+                                            {item: item_bound}, ctx.max_depth))
+    sub = Context(ctx.params, ctx.expression_kinds,
+                  {**{k: b for k, b in ctx.env.items() if k != item}, item: item_bound},
+                  ctx.max_depth)
+    for _attempt in range(3):
+        elt = sub.expr(draw, draw(st.integers(0, 2)))
+        if any(isinstance(node, ast.Name) and node.id == item for node in ast.walk(elt.node)):
+            break
+    else:
+        elt = binop(sub.var(item), "*", sub.leaf(draw))
+    generator = ast.comprehension(_name(item), iterable, [test] if test is not None else [], 0)
+    comp_type = ast.GeneratorExp if draw(st.booleans()) else ast.ListComp
+    args: list[ast.expr] = [comp_type(elt.node, [generator])]
+    if draw(st.integers(0, 3)) == 3:
+        args.append(ctx.leaf(draw).node)
+    total = ast.Call(ast.Name("sum", ast.Load()), args, [])
+    how = draw(st.integers(0, 3))  # 0, 1: a new name; 2: an existing one; 3: +=
+    writable = ctx.writable()
+    if how < 2 or not writable:
+        target = ctx.new_name(draw)
+        stmt: ast.stmt = ast.Assign([_name(target)], total)
+    else:
+        target = draw(st.sampled_from(writable))
+        stmt = ast.Assign([_name(target)], total) if how == 2 else \
+            ast.AugAssign(_name(target), ast.Add(), total)
+    commit(ctx, [stmt], new=(target,))
+    return [stmt]
+
+
+def s_closure(draw, ctx: Context) -> list[ast.stmt] | None:
+    """A function defined in the function (``def`` or ``name = lambda``) that reads
+    enclosing variables, called 2-3 times: in one expression, in a loop, or before and
+    after one of the variables it reads changes (a closure reads the value at the call)::
+
+        def inner(t):
+            return t * a + math.sin(t)
+        u = inner(b)
+        a = a * 0.5
+        u = u + inner(c)
+    """
+    name = next((f for f in FUNCTION_NAMES if f not in ctx.taken), None)
+    if name is None or not ctx.writable():
+        return None
+    ctx.taken.add(name)
+    enclosing = list(ctx.env)
+    param = "t"
+    if draw(st.integers(0, 3)) == 3:
+        param = draw(st.sampled_from(enclosing))  # shadows the enclosing variable
+    calls = draw(st.integers(2, 3))
+    args = [ctx.expr(draw, draw(st.integers(0, 1))) for _ in range(calls)]
+    param_bound = args[0].bound
+    for a in args[1:]:
+        param_bound = param_bound.join(a.bound)
+    scope = {**{k: b for k, b in ctx.env.items() if k != param}, param: param_bound}
+    sub = Context(ctx.params, ctx.expression_kinds, scope, ctx.max_depth)
+
+    def reads(val: Val) -> set[str]:
+        return {node.id for node in ast.walk(val.node) if isinstance(node, ast.Name)}
+
+    for _attempt in range(4):
+        body = sub.expr(draw, draw(st.integers(1, 2)))
+        if param in reads(body) and reads(body) & (set(enclosing) - {param}):
+            break
+    else:
+        others = [v for v in enclosing if v != param]
+        if not others:
+            return None
+        body = binop(sub.var(param), "*", mcall("tanh", sub.var(draw(st.sampled_from(others)))))
+    form = draw(st.integers(0, 2))  # 0: def, 1: def with a local variable, 2: lambda
+    args_node = ast.arguments(posonlyargs=[], args=[ast.arg(param)], kwonlyargs=[],
+                              kw_defaults=[], defaults=[])
+    if form == 2:
+        define: ast.stmt = ast.Assign([_name(name)], ast.Lambda(args_node, body.node))
+    else:
+        statements: list[ast.stmt] = [ast.Return(body.node)]
+        if form == 1:
+            local = next(v for v in ("w", "tmp", "loc", "w_1") if v not in scope)
+            sub.bind(local, body.bound)
+            rest = sub.expr(draw, draw(st.integers(0, 2)))
+            if local not in reads(rest):
+                rest = binop(sub.var(local), draw(st.sampled_from(("+", "*", "-"))), rest)
+            statements = [ast.Assign([_name(local)], body.node), ast.Return(rest.node)]
+        define = ast.FunctionDef(
+            name=name, args=args_node, body=statements, decorator_list=[], returns=None,
+            **({"type_params": []} if "type_params" in ast.FunctionDef._fields else {}))
+
+    def call(arg: Val) -> ast.expr:
+        return ast.Call(ast.Name(name, ast.Load()), [arg.node], [])
+
+    shape = draw(st.integers(0, 2))  # 0: one expression, 1: around a change, 2: a loop
+    if shape == 2 or draw(st.booleans()):
+        target = draw(st.sampled_from(ctx.writable()))
+    else:
+        target = ctx.new_name(draw)
+    ops = [draw(st.sampled_from((ast.Add, ast.Sub, ast.Mult))) for _ in args]
+    new: list[str] = [target]
+    if shape == 0:
+        total = call(args[0])
+        for op, arg in zip(ops[1:], args[1:]):
+            total = ast.BinOp(total, op(), call(arg))
+        stmts = [define, ast.Assign([_name(target)], total)]
+    elif shape == 1:  # an enclosing variable it reads changes between two calls
+        read = [v for v in ctx.writable() if v in reads(body) and v != param]
+        changed = draw(st.sampled_from(read or ctx.writable()))
+        value = ctx.expr(draw)
+        stmts = [define, ast.Assign([_name(target)], call(args[0])),
+                 ast.Assign([_name(changed)], value.node),
+                 ast.Assign([_name(target)], ast.BinOp(_name(target, False), ops[1](),
+                                                       call(args[1])))]
+    else:
+        if "i" in ctx.env:
+            return None
+        n = draw(st.integers(1, 3))
+        fork = _fork_with(ctx, i=(0.0, n - 1.0))
+        arg = choose(draw, [
+            lambda: binop(fork.var(target), "*", binop(const(0.5), "*", fork.var("i"))),
+            lambda: binop(args[0], "+", fork.var("i")),
+            lambda: mcall("tanh", binop(fork.var(target), "+", args[0])),
+        ])
+        if arg is None:
+            return None
+        update = ast.BinOp(ast.BinOp(_name(target, False), ast.Mult(), ast.Constant(0.5)),
+                           ast.Add(), call(arg))
+        stmts = [define, ast.For(_name("i"), _range(n), [ast.Assign([_name(target)], update)],
+                                 [])]
+        new = []
+    commit(ctx, stmts, new=new)
+    return stmts
+
+
 #: Statement builders (index 0 shrinks first). See the module docstring to add kinds.
+#: ``while`` loops, nested loops, ``if`` in loops, jumps, sums and nested functions: where
+#: srcad merges values at loop back edges and branch joins (the tests count each).
+CONTROL_FLOW_KINDS: tuple[Callable, ...] = (
+    s_while, s_swap, s_nested_for, s_loop_if, s_early_return, s_sum, s_closure,
+)
 STATEMENT_KINDS: list[Callable] = [
-    *STRAIGHT_KINDS, s_if, s_for, s_numpy, s_numpy_loop,
+    *STRAIGHT_KINDS, s_if, s_for, s_numpy, s_numpy_loop, *CONTROL_FLOW_KINDS,
 ]
+#: What loop bodies and branches of the control-flow kinds are made of: the straight-line
+#: kinds, parallel assignments that read the variables they reassign, sums.
+BODY_KINDS: list[Callable] = [*STRAIGHT_KINDS, s_rotate, s_rotate, s_sum]
 #: The most top-level statements one builder emits (:func:`s_numpy_loop`: two set-ups,
 #: the loop, two reductions; the others: one).
 MAX_STATEMENTS_PER_KIND = 5
@@ -1307,6 +2208,8 @@ class Program:
 
     funcdef: ast.FunctionDef
     value_bound: Bound
+    #: The statement kinds it was built from (their function names), in order.
+    kinds: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -1346,24 +2249,29 @@ def programs(
     expression_kinds: Sequence[Callable] = EXPRESSION_KINDS,
     max_depth: int = 3,
 ) -> Program:
-    """A random well-conditioned straight-line function of ``min..max_params`` floats."""
+    """A random well-conditioned function of ``min..max_params`` floats; its value bound
+    joins the final value's with those of the early returns."""
     n_params = draw(st.integers(min_params, max_params))
     params = draw(st.sampled_from(PARAM_SCHEMES))[:n_params]
     ctx = Context(params, expression_kinds, max_depth=max_depth)
     for p in params:
         ctx.bind(p, Bound(-PARAM_BOUND, PARAM_BOUND, 1.0))
     body: list[ast.stmt] = []
+    kinds: list[str] = []
     for _ in range(draw(st.integers(min_statements, max_statements))):
         kind = statement_kinds[draw(st.integers(0, len(statement_kinds) - 1))]
-        snapshot = dict(ctx.env)
+        snapshot, returns = dict(ctx.env), len(ctx.early_returns)
         try:
             stmts = kind(draw, ctx)
         except IllConditioned:
             stmts = None
         if stmts is None:
             ctx.env = snapshot
+            del ctx.early_returns[returns:]
+            kind = s_assign
             stmts = s_assign(draw, ctx)
         body.extend(stmts)
+        kinds.append(kind.__name__)
     # return: the latest variable, combined with up to two more terms
     result = ctx.var(ctx.variables()[0])
     for _ in range(draw(st.integers(0, 2))):
@@ -1383,7 +2291,10 @@ def programs(
         returns=None,
         **({"type_params": []} if "type_params" in ast.FunctionDef._fields else {}),
     )
-    return Program(funcdef, result.bound)
+    bound = result.bound
+    for returned in ctx.early_returns:
+        bound = bound.join(returned)
+    return Program(funcdef, bound, tuple(kinds))
 
 
 def module_source(progs: Sequence[Program], names: Sequence[str] | None = None,

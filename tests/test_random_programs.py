@@ -44,6 +44,7 @@ import inspect
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 import time
@@ -58,6 +59,7 @@ import srcad
 sys.path.insert(0, os.path.dirname(__file__))
 from conftest import as_tuple, numeric_grad  # noqa: E402
 from programs import (  # noqa: E402
+    CONTROL_FLOW_KINDS,
     MAX_STATEMENTS_PER_KIND,
     PARAM_BOUND,
     Program,
@@ -147,7 +149,12 @@ def check_gradient(f, pt, n, *, rtol=RTOL, atol=ATOL, g=None):
 
 
 def has_branches(program: Program) -> bool:
-    return any(isinstance(node, ast.If) for node in ast.walk(program.funcdef))
+    """Whether the program may switch formulas where data crosses a threshold: an ``if``
+    (also around ``break``, ``continue`` and early ``return``), a ``while`` test, a
+    comprehension's ``if`` filter."""
+    return any(isinstance(node, ast.If | ast.While)
+               or (isinstance(node, ast.comprehension) and node.ifs)
+               for node in ast.walk(program.funcdef))
 
 
 def has_numpy_loop(program: Program) -> bool:
@@ -190,6 +197,8 @@ def check_program(files: ProgramFiles, program: Program, pts, stats: dict | None
         stats["loops"] = stats.get("loops", 0) + ("For" in kinds)
         stats["numpy"] = stats.get("numpy", 0) + ("np" in source.split("def f(", 1)[1])
         stats["numpy_loops"] = stats.get("numpy_loops", 0) + has_numpy_loop(program)
+        for kind in set(program.kinds):
+            stats[kind] = stats.get(kind, 0) + 1
     for pt in pts:
         # the generator's promise (a bug here is in programs.py, not in srcad)
         value = f(*pt)
@@ -210,13 +219,25 @@ def check_program(files: ProgramFiles, program: Program, pts, stats: dict | None
                 f"gradient component {i} at {pt}: optimize=True {a!r} vs optimize=False {b!r}")
     # (3) determinism: a second call, and a rebuild from a second copy of the file. The
     # copy has the same file name (the listing names helper files) and one more line
-    # before `def f`, so f's code object differs and srcad cannot reuse its cache.
+    # before `def f`, so f's code object differs and srcad cannot reuse its cache. (The
+    # listing names the line of a nested function it inlines: one more in the copy.)
     assert srcad.grad(f).backward_source == g.backward_source
     shifted = source.replace("\ndef f(", "\n# copy\ndef f(", 1)
     twin = files.load(shifted, subdir="twin", stem=f"srcad_random_{files.count}").f
     assert twin.__code__.co_firstlineno == f.__code__.co_firstlineno + 1
-    assert srcad.grad(twin).backward_source == g.backward_source, "backward source changed"
-    assert srcad.grad(twin, optimize=False).backward_source == g_plain.backward_source
+    assert line_back(srcad.grad(twin).backward_source) == g.backward_source, (
+        "backward source changed")
+    assert line_back(srcad.grad(twin, optimize=False).backward_source) == g_plain.backward_source
+
+
+def line_back(listing: str) -> str:
+    """``listing`` with the lines it names for inlined nested functions one less."""
+    return INLINED_FROM_LINE.sub(lambda m: f"{m[1]}{int(m[2]) - 1}", listing)
+
+
+#: How a listing names the line of a nested function it inlines (``from <file>:<line>``
+#: for a function of another file, whose lines do not move in the copy).
+INLINED_FROM_LINE = re.compile(r"(# inlined \w+\(\) from line )(\d+)")
 
 
 @st.composite
@@ -256,10 +277,13 @@ def run_batch(files: ProgramFiles, max_examples: int) -> dict:
     check()
     stats["seconds"] = time.perf_counter() - start
     print(f"\n{stats['programs']} random programs in {stats['seconds']:.1f} s "
-          f"({stats.get('branching', 0)} with if/else on data, {stats.get('loops', 0)} with "
-          f"for loops, {stats.get('numpy', 0)} with numpy broadcasting, "
+          f"({stats.get('branching', 0)} with branches on data (if, while, filters), "
+          f"{stats.get('loops', 0)} with for loops, {stats.get('numpy', 0)} with numpy "
+          f"broadcasting, "
           f"{stats.get('numpy_loops', 0)} with arrays carried across loop iterations); largest "
           f"|srcad - central difference| / tolerance: {stats['max_ratio']:.3g}")
+    print("programs with each control-flow kind: " + ", ".join(
+        f"{kind.__name__} {stats.get(kind.__name__, 0)}" for kind in CONTROL_FLOW_KINDS))
     return stats
 
 
