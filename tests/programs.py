@@ -1775,13 +1775,13 @@ def _loop_body(draw, ctx: Context, index: Val, jumps: Sequence[str],
     update = _carried(draw, ctx, index)
     if update is None:
         return None
-    pre = _body(draw, ctx, draw(st.integers(0, 2)))
+    pre = _body(draw, ctx, draw(st.integers(0, 1)))
     body = [update, *pre] if draw(st.booleans()) else [*pre, update]
     for how in jumps:
         node = _jump(draw, ctx, how, step)
         if node is not None:
             body.append(node)  # its path that does not jump leaves ctx as it was
-    body += _body(draw, ctx, draw(st.integers(1 if "continue" in jumps else 0, 2)))
+    body += _body(draw, ctx, draw(st.integers(0, 1)) or int("continue" in jumps))
     return body
 
 
@@ -1960,7 +1960,7 @@ def s_loop_if(draw, ctx: Context) -> list[ast.stmt] | None:
         return ast.BoolOp(op, [data, index] if draw(st.booleans()) else [index, data])
 
     branch = fork.fork()
-    then = _body(draw, branch, draw(st.integers(1, 2)))
+    then = _body(draw, branch, 1)
     jump = draw(st.integers(0, 5))
     if jump == 4:
         then.append(ast.Break())
@@ -1968,10 +1968,10 @@ def s_loop_if(draw, ctx: Context) -> list[ast.stmt] | None:
         then.append(ast.Continue())
     if draw(st.integers(0, 3)) == 3:  # elif
         a, b = fork.fork(), fork.fork()
-        orelse: list[ast.stmt] = [ast.If(condition(), _body(draw, a, draw(st.integers(1, 2))),
+        orelse: list[ast.stmt] = [ast.If(condition(), _body(draw, a, 1),
                                          _body(draw, b, draw(st.integers(0, 1))))]
     else:
-        orelse = _body(draw, fork.fork(), draw(st.integers(0, 2)))
+        orelse = _body(draw, fork.fork(), draw(st.integers(0, 1)))
     branch_node = ast.If(condition(), then, orelse)
     advance(fork, [branch_node])
     post = _body(draw, fork, draw(st.integers(1 if jump == 5 else 0, 1)))
@@ -2002,9 +2002,9 @@ def s_early_return(draw, ctx: Context) -> list[ast.stmt] | None:
         if cond is None:
             return None
         returning = ctx.fork()
-        path = _body(draw, returning, draw(st.integers(0, 2)))
+        path = _body(draw, returning, draw(st.integers(0, 1)))
         path.append(ast.Return(returning.expr(draw).node))
-        other = _body(draw, ctx.fork(), draw(st.integers(0 if where == 0 else 1, 2)))
+        other = _body(draw, ctx.fork(), draw(st.integers(0, 1)) or int(where == 1))
         stmts: list[ast.stmt] = [ast.If(cond, *((path, other) if where == 0 else (other, path)))]
     elif where == 2:
         if "i" in ctx.env:
