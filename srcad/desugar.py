@@ -75,6 +75,8 @@ def absorb(stmts: list[ast.stmt]) -> list[ast.stmt]:
             return out
         if isinstance(stmt, ast.For | ast.While):
             stmt.body = absorb(stmt.body)
+        elif isinstance(stmt, ast.If):  # no jump of its own, but loops inside may have some
+            stmt.body, stmt.orelse = absorb(stmt.body), absorb(stmt.orelse)
         out.append(stmt)
     return out
 

@@ -155,7 +155,7 @@ def _balanced_outer(text: str) -> bool:
 
 def statement(stmt: ir.Stmt) -> str:
     """Python source of one simple statement (no tag)."""
-    if isinstance(stmt, ir.Assign) and stmt.rule is not None and stmt.rule.in_place:
+    if isinstance(stmt, ir.Assign) and stmt.in_place and isinstance(stmt.value, ir.Subscript):
         container, index, value = stmt.operands
         operator = "+=" if stmt.rule.adjoint_for("x") is None else "="
         return f"{stmt.target}[{_index(index)}] {operator} {expression(value)}"

@@ -71,7 +71,7 @@ class _Tangents:
             from .reverse import no_rule_error
 
             raise no_rule_error(stmt)
-        if rule.in_place:
+        if stmt.in_place and rule.in_place:
             container, index, value = stmt.operands
             value_dot = self.operand_tangent(value) or ir.Const(0.0)
             return ir.Assign(
@@ -80,6 +80,7 @@ class _Tangents:
                 rule,
                 (ir.Name(target), index, value_dot),
                 tag=stmt.tag,
+                in_place=True,
             )
         if isinstance(rule.pattern, ir.Tuple):  # a tuple of values: the tuple of tangents
             items = tuple(self.operand_tangent(o) or self.zeros(o) for o in stmt.operands)

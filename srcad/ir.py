@@ -192,6 +192,13 @@ class Assign:
     ``rule`` is the derivative rule of the primitive, ``operands`` its arguments in the
     rule's parameter order (``None`` when the value is not differentiated: a plain copy
     or a non-differentiable computation). ``tag`` is the forward line number ``(n)``.
+
+    Memory: an ``in_place`` gate changes the object ``target`` names instead of binding
+    a new one (``out[i] = v``, ``y *= w``): ``target`` is also its first operand, and
+    its old value is gone afterwards. A ``logical`` gate is not run by the forward pass:
+    it records what memory sharing already did (``out`` changed because its view
+    ``row`` was written; the view ``a`` of ``out`` now shows new values), so that the
+    gradient flows the way the values did.
     """
 
     target: str
@@ -200,6 +207,13 @@ class Assign:
     operands: tuple[Expr, ...] = ()
     tag: int = 0
     loc: Location = UNKNOWN_LOCATION
+    in_place: bool = False
+    logical: bool = False
+
+    @property
+    def rebinds(self) -> bool:
+        """The forward pass binds ``target`` to a new object here."""
+        return not (self.in_place or self.logical)
 
 
 @dataclass(frozen=True)
@@ -376,7 +390,11 @@ def targets_of(stmt: Stmt) -> tuple[str, ...]:
 
 def reads_of(stmt: Stmt) -> Iterator[str]:
     """Names a statement reads itself (not counting nested blocks)."""
-    if isinstance(stmt, Assign | Effect | Return | Unpack):
+    if isinstance(stmt, Assign):
+        yield from names_in(stmt.value)
+        for operand in stmt.operands:  # (an item write's value is an operand only)
+            yield from names_in(operand)
+    elif isinstance(stmt, Effect | Return | Unpack):
         yield from names_in(stmt.value)
     elif isinstance(stmt, Adjoint):
         yield from names_in(stmt.value)

@@ -760,6 +760,7 @@ class Lowerer:
                 (container, index, value),
                 tag=self.next_tag(),
                 loc=scope.source.location(stmt),
+                in_place=True,
             )
         )
 

@@ -276,6 +276,12 @@ def _may_raise(stmt: ir.Stmt) -> bool:
     )
 
 
+def _writes_memory(stmt: ir.Stmt) -> bool:
+    """An in-place write the forward pass runs: kept even when no later line reads the
+    array, since the array may be the caller's (the gradient leaves it as ``f`` does)."""
+    return isinstance(stmt, ir.Assign) and stmt.in_place and not stmt.logical
+
+
 def _short(expr: ir.Expr) -> str:
     return expr.id if isinstance(expr, ir.Name) else repr(expr.value)
 
@@ -290,7 +296,7 @@ def eliminate_dead_code(body: list[ir.Stmt], live: set[str] | None = None) -> li
     kept: list[ir.Stmt] = []
     for stmt in reversed(body):
         if isinstance(stmt, ir.Assign | ir.Adjoint):
-            dead = stmt.target not in live and not _may_raise(stmt)
+            dead = stmt.target not in live and not _may_raise(stmt) and not _writes_memory(stmt)
             if dead or (
                 isinstance(stmt, ir.Adjoint)
                 and not stmt.accumulate
@@ -381,7 +387,7 @@ def _recomputable(loop: ir.Loop, once: set[str], arithmetic: bool) -> list[ir.As
             and stmt.target in once
             and stmt.target not in read_so_far  # else it carries a value between iterations
             and stmt.rule is not None
-            and not stmt.rule.in_place
+            and stmt.rebinds
             and _cheap(stmt.value, arithmetic)
             and all(
                 name == loop.index or name not in changing or name in {s.target for s in chosen}

@@ -82,13 +82,11 @@ class _Builder:
                 members = {id(s) for s in ir.walk(loop.body)}
                 for inner in ir.walk(loop.body):
                     if (
-                        isinstance(inner, ir.Assign)
-                        and inner.rule is not None
-                        and inner.rule.in_place
+                        isinstance(inner, ir.Assign) and inner.in_place
                     ):
                         self.loop_members.setdefault(id(inner), set()).update(members)
         for stmt in ir.walk(fn.body):
-            if isinstance(stmt, ir.Assign) and stmt.rule is not None and stmt.rule.in_place:
+            if isinstance(stmt, ir.Assign) and stmt.in_place:
                 self.writes.setdefault(stmt.target, []).append(stmt)
 
     # ---------------------------------------------------------------- names
@@ -131,7 +129,7 @@ class _Builder:
         """The forward statements, with a push before every value a loop overwrites."""
         out: list[ir.Stmt] = []
         for stmt in stmts:
-            if isinstance(stmt, ir.Assign) and depth > 0 and not _writes_in_place(stmt):
+            if isinstance(stmt, ir.Assign) and depth > 0 and stmt.rebinds:
                 out.append(ir.Push(stmt.target, self.push))
             if isinstance(stmt, ir.If):
                 stmt = ir.with_blocks(
@@ -164,12 +162,8 @@ class _Builder:
     def reverse_assign(self, stmt: ir.Assign, written: set[str], depth: int) -> list[ir.Stmt]:
         active = self.activity.is_active(stmt.target)
         adjoint = self.adjoint(stmt.target) if active else None
-        restore = (
-            [ir.Pop(stmt.target, self.pop)] if depth > 0 and not _writes_in_place(stmt) else []
-        )
+        restore = [ir.Pop(stmt.target, self.pop)] if depth > 0 and stmt.rebinds else []
         if not (active and adjoint in written):
-            if active and depth > 0:
-                written.discard(adjoint)
             return restore
         if stmt.rule is None:
             self.problems.append(no_rule_error(stmt))  # all of them are reported together
@@ -177,25 +171,24 @@ class _Builder:
         out: list[ir.Stmt] = []
         g: ir.Expr = ir.Name(adjoint)
         ans: ir.Expr = ir.Name(stmt.target)
-        if stmt.rule.in_place:
+        if stmt.in_place and stmt.rule.in_place:  # out[i] = v: the adjoint changes in place
             return [ir.Backprop(stmt), *self.reverse_item_write(stmt, g, written), *restore]
-        if depth > 0:
-            written.discard(adjoint)  # contributions from here on are to the old value
-            if any(isinstance(o, ir.Name) and o.id == stmt.target for o in stmt.operands):
-                # x = f(x) in a loop: keep the incoming gradient and the new value apart,
-                # then restore the old value that the local gradients read
-                held = self.names.fresh(adjoint)
-                out.append(ir.Adjoint(held, g, tag=stmt.tag))
-                g = ir.Name(held)
-                if any(
-                    t is not None and not isinstance(t, Scatter) and "ans" in ir.names_in(t)
-                    for t in stmt.rule.adjoints
-                ):
-                    new_value = self.names.fresh(stmt.target + "_new")
-                    out.append(ir.Adjoint(new_value, ans, tag=stmt.tag))
-                    ans = ir.Name(new_value)
-                out += restore
-                restore = []
+        written.discard(adjoint)  # contributions from here on are to the value before
+        if any(isinstance(o, ir.Name) and o.id == stmt.target for o in stmt.operands):
+            # x = f(x) (in a loop, or in place): keep the incoming gradient and the new
+            # value apart, then restore the old value that the local gradients read
+            held = self.names.fresh(adjoint)
+            out.append(ir.Adjoint(held, g, tag=stmt.tag))
+            g = ir.Name(held)
+            if any(
+                t is not None and not isinstance(t, Scatter) and "ans" in ir.names_in(t)
+                for t in stmt.rule.adjoints
+            ):
+                new_value = self.names.fresh(stmt.target + "_new")
+                out.append(ir.Adjoint(new_value, ans, tag=stmt.tag))
+                ans = ir.Name(new_value)
+            out += restore
+            restore = []
         for param, operand in zip(stmt.rule.params, stmt.operands):
             template = stmt.rule.adjoint_for(param)
             if template is None or not isinstance(operand, ir.Name):
@@ -293,7 +286,7 @@ class _Builder:
         return [ir.If(stmt.test, tuple(body), tuple(orelse), stmt.tag, stmt.loc)]
 
     def reverse_loop(self, loop: ir.Loop, written: set[str], depth: int) -> list[ir.Stmt]:
-        defined = ir.defined_in(loop.body) | ir.defined_in(loop.test)
+        defined = _rebound_in(loop.body) | _rebound_in(loop.test)
         flowing = {n for n in self.contributed(loop.body) if n not in defined}
         flowing |= {n for n in loop.carried if self.activity.is_active(n)}
         out: list[ir.Stmt] = []
@@ -431,9 +424,17 @@ def _definition_counts(body) -> dict[str, int]:
     return counts
 
 
-def _writes_in_place(stmt: ir.Assign) -> bool:
-    """``out[i] = v``: the same array before and after, so nothing to save or restore."""
-    return stmt.rule is not None and stmt.rule.in_place
+def _rebound_in(body: tuple[ir.Stmt, ...]) -> set[str]:
+    """Names ``body`` gives a new value (not counting in-place changes, after which a
+    name still holds the same object and its adjoint goes on accumulating)."""
+    found: set[str] = set()
+    for stmt in ir.walk(body):
+        if isinstance(stmt, ir.Assign):
+            if not stmt.in_place:
+                found.add(stmt.target)
+        else:
+            found.update(ir.targets_of(stmt))
+    return found
 
 
 def array_version_name(name: str) -> str:

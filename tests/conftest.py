@@ -149,3 +149,113 @@ def load_repo_module(relpath: str):
         del sys.modules[modname]
         raise
     return module
+
+
+# ---------------------------------------------------------------- four-way check
+
+
+def _fresh(value):
+    """A deep copy of an argument (arrays, lists, tuples, dicts of them), so that a
+    function that writes into its arguments sees the same inputs on every call."""
+    import copy
+
+    return copy.deepcopy(value)
+
+
+def _central_of(f, args, index, eps):
+    """Central differences of scalar ``f`` with respect to ``args[index]`` (a float or
+    an array), every call on fresh copies of all arguments."""
+    import numpy as np
+
+    def value_at(new):
+        call = [_fresh(a) for a in args]
+        call[index] = new
+        return float(f(*call))
+
+    value = args[index]
+    if isinstance(value, np.ndarray):
+        base = value.astype(np.float64)
+        out = np.zeros(base.shape)
+        for k in np.ndindex(base.shape):
+            h = eps * max(1.0, abs(base[k]))
+            plus, minus = base.copy(), base.copy()
+            plus[k] += h
+            minus[k] -= h
+            out[k] = (value_at(plus) - value_at(minus)) / (plus[k] - minus[k])
+        return out
+    x = float(value)
+    h = eps * max(1.0, abs(x))
+    return (value_at(x + h) - value_at(x - h)) / ((x + h) - (x - h))
+
+
+def check_four_ways(f, *args, wrt=None, rtol=1e-6, atol=1e-8, eps=1e-6, forward=True, seed=0):
+    """Check srcad on ``f`` at ``args`` the four ways every gradient is checked:
+
+    1. reverse mode against central differences (``rtol``/``atol``, see the module
+       docstring for the reference's own error);
+    2. ``optimize=True`` against ``optimize=False`` (to 1e-12 relative);
+    3. forward mode against reverse mode: ``jvp`` along a random direction equals the
+       gradient's inner product with it (to 1e-9 relative; skipped with ``forward=False``);
+    4. ``value_and_grad``'s value equals ``f(*args)`` exactly, and the gradient leaves
+       the arguments as ``f`` leaves them (numpy semantics for functions that write
+       into their arguments).
+
+    Returns srcad's gradient as a tuple (one entry per ``wrt`` parameter).
+    """
+    import numpy as np
+
+    names = positional_params(f)
+    if wrt is None:
+        wrt = tuple(
+            n for n, a in zip(names, args) if not isinstance(a, int | bool | np.integer)
+        )
+    wrt = (wrt,) if isinstance(wrt, int | str) else tuple(wrt)
+    indices = [names.index(w) if isinstance(w, str) else w for w in wrt]
+
+    def as_tuple_of(result):
+        return (result,) if len(indices) == 1 else tuple(result)
+
+    after_f = [_fresh(a) for a in args]
+    value = f(*after_f)
+    call = [_fresh(a) for a in args]
+    got_value, got = srcad.value_and_grad(f, wrt=wrt)(*call)
+    assert got_value == value or (got_value != got_value and value != value), (
+        f"value_and_grad's value {got_value!r} differs from f's {value!r}"
+    )
+    for a, b in zip(call, after_f):
+        np.testing.assert_array_equal(
+            np.asarray(a, dtype=object), np.asarray(b, dtype=object),
+            err_msg="the gradient left an argument other than f leaves it",
+        )
+    got = as_tuple_of(got)
+    plain = as_tuple_of(srcad.grad(f, wrt=wrt, optimize=False)(*[_fresh(a) for a in args]))
+    fast = as_tuple_of(srcad.grad(f, wrt=wrt)(*[_fresh(a) for a in args]))
+    for name, i, mine, lit, opt in zip(wrt, indices, got, plain, fast):
+        want = _central_of(f, args, i, eps)
+        mine = np.asarray(mine, dtype=float)
+        assert np.all(np.isfinite(mine)), f"d/d{name} is not finite: {mine}"
+        np.testing.assert_allclose(mine, want, rtol=rtol, atol=atol,
+                                   err_msg=f"d/d{name} vs central differences")
+        np.testing.assert_allclose(np.asarray(lit, dtype=float), mine, rtol=1e-12, atol=1e-12,
+                                   err_msg=f"d/d{name}: optimize=False vs value_and_grad")
+        np.testing.assert_allclose(np.asarray(opt, dtype=float), mine, rtol=1e-12, atol=1e-12,
+                                   err_msg=f"d/d{name}: grad vs value_and_grad")
+    if forward:
+        rng = np.random.default_rng(seed)
+        tangents = []
+        for k, a in enumerate(args):
+            if k in indices:
+                tangents.append(rng.standard_normal(np.shape(a)) if np.ndim(a) else
+                                float(rng.standard_normal()))
+            else:
+                tangents.append(np.zeros(np.shape(a)) if np.ndim(a) else 0.0)
+        jvp_value, tangent = srcad.jvp(f)(tuple(_fresh(a) for a in args), tuple(tangents))
+        assert jvp_value == value or (jvp_value != jvp_value and value != value), (
+            f"jvp's value {jvp_value!r} differs from f's {value!r}"
+        )
+        expected = sum(float(np.sum(np.asarray(g, dtype=float) * tangents[i]))
+                       for g, i in zip(got, indices))
+        assert abs(float(tangent) - expected) <= 1e-9 * (1.0 + abs(expected)), (
+            f"forward mode {float(tangent)!r} vs reverse mode {expected!r}"
+        )
+    return got
