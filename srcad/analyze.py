@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from . import ir
 
@@ -141,22 +142,67 @@ def activity(fn: ir.Function, wrt: tuple[str, ...]) -> Activity:
     return Activity(frozenset(varied), frozenset(useful), cut)
 
 
-def is_alias(value: ir.Expr, fresh_calls: frozenset[str] = frozenset()) -> bool:
-    """A value that may share its object with another variable.
+@dataclass(frozen=True)
+class CallFacts:
+    """What calls in generated code return, for :func:`is_alias`: ``fresh`` helpers
+    always a new object; ``passes`` helpers may return one of the arguments at the given
+    positions (``unbroadcast(g, x)`` returns ``g`` when nothing is summed); a function
+    of a module in ``modules`` (numpy) returns a new array or a view of an argument."""
 
-    Arithmetic makes a new object; a name, an item, an attribute, or a call (``reshape``
-    returns a view, ``unbroadcast`` may return its argument) may not, unless the call is
-    to one of ``fresh_calls``.
+    fresh: frozenset[str] = frozenset()
+    passes: Mapping[str, frozenset[int]] = field(default_factory=dict)
+    modules: frozenset[str] = frozenset()
+
+
+def fresh_calls(bindings: Mapping[str, Any], free_objects: Mapping[str, Any] | None = None
+                ) -> CallFacts:
+    """The :class:`CallFacts` of the helpers in ``bindings``, as they declare themselves
+    (:func:`srcad.runtime.fresh_result`, :func:`srcad.runtime.passes_argument`)."""
+    import numpy as np
+
+    named = {**(free_objects or {}), **bindings}
+    return CallFacts(
+        fresh=frozenset(
+            n for n, obj in named.items() if getattr(obj, "__srcad_fresh__", False) is True
+        ),
+        passes={
+            n: obj.__srcad_passes__
+            for n, obj in named.items()
+            if isinstance(getattr(obj, "__srcad_passes__", None), frozenset)
+        },
+        modules=frozenset(n for n, obj in named.items() if obj is np),
+    )
+
+
+def is_alias(value: ir.Expr, facts: CallFacts = CallFacts()) -> bool:
+    """A value that may share its object (or memory) with another variable.
+
+    Arithmetic makes a new object; a name, an item or an attribute may not; a call
+    shares what its declared facts say it may return (unknown calls: anything).
     """
-    if isinstance(value, ir.BinOp | ir.UnaryOp | ir.Const):
+    if isinstance(value, ir.BinOp | ir.UnaryOp | ir.Const | ir.Compare | ir.BoolOp):
         return False
-    if isinstance(value, ir.Call) and isinstance(value.func, ir.Name):
-        return value.func.id not in fresh_calls
+    if isinstance(value, ir.Tuple):
+        return any(is_alias(e, facts) for e in value.elts)
+    if isinstance(value, ir.Call):
+        func = value.func
+        if isinstance(func, ir.Name) and func.id in facts.fresh:
+            return False
+        if isinstance(func, ir.Name) and func.id in facts.passes:
+            return any(
+                is_alias(a, facts) for k, a in enumerate(value.args) if k in facts.passes[func.id]
+            )
+        if (
+            isinstance(func, ir.Attr)
+            and isinstance(func.value, ir.Name)
+            and func.value.id in facts.modules
+        ):
+            return any(is_alias(a, facts) for a in (*value.args, *(v for _, v in value.kwargs)))
     return True
 
 
 def _aliases_within(
-    stmts: tuple[ir.Stmt, ...] | list[ir.Stmt], fresh_calls: frozenset[str]
+    stmts: tuple[ir.Stmt, ...] | list[ir.Stmt], fresh_calls: CallFacts
 ) -> set[str]:
     found: set[str] = set()
     for stmt in ir.walk(stmts):
@@ -174,7 +220,7 @@ def _aliases_within(
 def protect_aliases(
     body: list[ir.Stmt],
     copy_name: str,
-    fresh_calls: frozenset[str] = frozenset(),
+    fresh_calls: CallFacts = CallFacts(),
     aliased: set[str] | None = None,
 ) -> list[ir.Stmt]:
     """Rewrite in-place updates of adjoints that may share their object with another name.

@@ -20,9 +20,10 @@ from .forward import forward_mode
 from .frontend import FunctionSource, read_function
 from .load import Compiled, compile_function
 from .lower import lower
+from .memory import make_explicit
 from .optimize import free_memory
 from .optimize import optimize as optimize_function
-from .reverse import ARRAY_VERSION, array_version_name, reverse, without_float_guard
+from .reverse import ARRAY_VERSION, array_version_name, for_numbers, reverse, without_float_guard
 from .rules import TABLE, numpy_grads
 from .subset import check_supported
 
@@ -229,16 +230,21 @@ def build(f: Callable, wrt: Wrt, mode: str, optimize: bool) -> Gradient:
         source = read_function(f, used_at=_call_site())
         check_supported(source)  # what cannot be read is reported before wrt is looked at
         wrt_names = _resolve_wrt(source, wrt)
-        forward = lower(source, checked=True)
+        lowered = lower(source, checked=True)
+        forward, memory = make_explicit(lowered)
         if mode == "jvp":
-            variants = [forward_mode(forward, activity(forward, forward.params + forward.kwonly))]
+            active = activity(forward, forward.params + forward.kwonly)
+            variants = [forward_mode(forward, active, memory)]
         else:
             active = activity(forward, wrt_names)
-            variants = [reverse(forward, wrt_names, active, mode=mode)]
-            guards = scalar_guards(forward, active) if mode != "vjp" else None
+            variants = [reverse(forward, wrt_names, active, mode=mode, memory=memory)]
+            numbers = for_numbers(lowered)  # (Python numbers share no memory)
+            active_numbers = activity(numbers, wrt_names)
+            guards = scalar_guards(numbers, active_numbers) if mode != "vjp" else None
             if guards:
                 variants.insert(
-                    0, reverse(forward, wrt_names, active, mode=mode, scalar_guards=guards)
+                    0,
+                    reverse(numbers, wrt_names, active_numbers, mode=mode, scalar_guards=guards),
                 )
         if len(variants) > 1:  # the array version is the fallback: name it so
             variants[1] = replace(variants[1], name=array_version_name(variants[1].name))
@@ -257,6 +263,7 @@ def build(f: Callable, wrt: Wrt, mode: str, optimize: bool) -> Gradient:
                 tuple(variant.free_cells),
                 origin=f"{source.filename}:{source.node.lineno}",
                 annotated=emit.with_origins(text, forward),
+                origins=emit.origins(text, forward),
             )
             versions.append(Version(variant, compiled))
         result = Gradient(

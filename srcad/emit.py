@@ -12,6 +12,7 @@ import re
 import astor
 
 from . import ir
+from .errors import Location
 from .pyexpr import to_ast
 
 INDENT = "    "
@@ -159,6 +160,10 @@ def statement(stmt: ir.Stmt) -> str:
         container, index, value = stmt.operands
         operator = "+=" if stmt.rule.adjoint_for("x") is None else "="
         return f"{stmt.target}[{_index(index)}] {operator} {expression(value)}"
+    if isinstance(stmt, ir.Assign) and stmt.in_place and isinstance(stmt.value, ir.Call):
+        return expression(stmt.value)  # np.add.at(out, i, v)
+    if isinstance(stmt, ir.Assign) and stmt.in_place and isinstance(stmt.value, ir.BinOp):
+        return f"{stmt.target} {stmt.value.op}= {expression(stmt.value.right)}"
     if isinstance(stmt, ir.Assign):
         return f"{stmt.target} = {expression(stmt.value)}"
     if isinstance(stmt, ir.Adjoint):
@@ -167,6 +172,8 @@ def statement(stmt: ir.Stmt) -> str:
         index = stmt.index
         if stmt.zero:
             return f"{stmt.target}[{_index(index)}] = 0.0"
+        if stmt.assign:
+            return f"{stmt.target}[{_index(index)}] = {expression(stmt.value)}"
         if stmt.via:
             return f"{stmt.via}({stmt.target}, {expression(index)}, {expression(stmt.value)})"
         return f"{stmt.target}[{_index(index)}] += {expression(stmt.value)}"
@@ -194,6 +201,8 @@ def _index(index: ir.Expr) -> str:
         if len(index.elts) == 1:
             return _index(index.elts[0]) + ","
         return ", ".join(_index(e) for e in index.elts)
+    if index == ir.Const(Ellipsis):
+        return "..."
     if isinstance(index, ir.Slice):
         parts = [expression(p) if p is not None else "" for p in (index.lower, index.upper)]
         text = ":".join(parts)
@@ -221,12 +230,19 @@ def _block(body: tuple[ir.Stmt, ...] | list[ir.Stmt], depth: int) -> list[str]:
             lines.append(f"{pad}{statement(stmt)}  # grad needs a scalar result")
         elif isinstance(stmt, ir.Push):
             lines.append(f"{pad}{statement(stmt)}  # save before the loop overwrites it")
+        elif (isinstance(stmt, ir.Assign) and stmt.logical) or (
+            isinstance(stmt, ir.If) and _only_logical(stmt)
+        ):  # what memory sharing did: shown, not run
+            lines += [f"{pad}# {line}" for line in _logical(stmt)]
         elif isinstance(stmt, ir.If):
             lines += _if(stmt, depth)
         elif isinstance(stmt, ir.Loop):
             lines += _loop(stmt, depth)
         elif isinstance(stmt, ir.Return | ir.Pop | ir.Unpack | ir.Delete):
             lines.append(pad + statement(stmt))
+        elif _renames_in_place(stmt):  # y_1 = y; y_1 *= w (y_1 is y itself for an array)
+            lines.append(f"{pad}{stmt.target} = {stmt.value.left.id}")
+            lines.append(pad + _tagged(statement(stmt), stmt.tag, depth))
         else:
             lines.append(pad + _tagged(statement(stmt), stmt.tag, depth))
     return lines
@@ -242,7 +258,7 @@ def _if(stmt: ir.If, depth: int) -> list[str]:
     lines += _block(body, depth + 1)
     if not _has_code(body):
         lines.append(pad + INDENT + "pass")
-    if orelse:
+    if orelse and _has_code(orelse):
         if len(orelse) == 1 and isinstance(orelse[0], ir.If):
             nested = _if(orelse[0], depth)
             lines.append(pad + "el" + nested[0].lstrip())
@@ -287,8 +303,46 @@ def _loop(stmt: ir.Loop, depth: int) -> list[str]:
     return lines
 
 
+def _renames_in_place(stmt: ir.Stmt) -> bool:
+    """An in-place operator whose result has a name of its own (``y_1 *= w`` after
+    ``y_1 = y``), because the old name is still needed when ``y`` is a number."""
+    return (
+        isinstance(stmt, ir.Assign)
+        and stmt.in_place
+        and isinstance(stmt.value, ir.BinOp)
+        and stmt.value.left != ir.Name(stmt.target)
+    )
+
+
+def _logical(stmt: ir.Stmt) -> list[str]:
+    """A logical line (or a branch of them) as the text of a comment."""
+    if isinstance(stmt, ir.Assign):
+        return [f"{statement(stmt)}  (shared memory)"]
+    lines = [f"if {expression(stmt.test)}:"]
+    for inner in stmt.body:
+        if not isinstance(inner, ir.Comment):
+            lines += [INDENT + line for line in _logical(inner)]
+    return lines
+
+
+def _only_logical(stmt: ir.If) -> bool:
+    """A branch that only records what memory sharing did (nothing to run)."""
+    return any(isinstance(s, ir.Assign) and s.logical for s in ir.walk(stmt.body)) and all(
+        isinstance(s, ir.Comment) or (isinstance(s, ir.Assign) and s.logical)
+        or (isinstance(s, ir.If) and _only_logical(s))
+        for block in (stmt.body, stmt.orelse)
+        for s in block
+    )
+
+
 def _has_code(body: tuple[ir.Stmt, ...] | list[ir.Stmt]) -> bool:
-    return any(not isinstance(s, ir.Comment | ir.Backprop) for s in body)
+    """Whether ``body`` prints a statement that runs (not only comments)."""
+    return any(
+        not isinstance(s, ir.Comment | ir.Backprop)
+        and not (isinstance(s, ir.Assign) and s.logical)
+        and not (isinstance(s, ir.If) and _only_logical(s))
+        for s in body
+    )
 
 
 def signature(fn: ir.Function) -> str:
@@ -307,21 +361,31 @@ def function(fn: ir.Function) -> str:
 _TAG = re.compile(r"  # \((\d+)\)$")
 
 
+def origins(source: str, forward: ir.Function) -> dict[int, Location]:
+    """For each tagged line of ``source`` (1-based), the user's line it comes from."""
+    where = {
+        s.tag: s.loc
+        for s in ir.walk(forward.body)
+        if isinstance(s, ir.Assign | ir.If | ir.Loop) and s.tag and s.loc.lineno
+    }
+    found: dict[int, Location] = {}
+    for number, line in enumerate(source.splitlines(), start=1):
+        match = _TAG.search(line)
+        if match and int(match.group(1)) in where:
+            found[number] = where[int(match.group(1))]
+    return found
+
+
 def with_origins(source: str, forward: ir.Function) -> str:
     """``source`` with each tagged line followed by the user's line it comes from.
 
     This is the text registered for tracebacks and debuggers (``.backward_source`` stays
     clean): a failing generated line shows, next to it, the line of the user's code.
     """
-    origins = {
-        s.tag: s.loc
-        for s in ir.walk(forward.body)
-        if isinstance(s, ir.Assign | ir.If | ir.Loop) and s.tag and s.loc.lineno
-    }
+    where = origins(source, forward)
     lines = []
-    for line in source.splitlines():
-        match = _TAG.search(line)
-        loc = origins.get(int(match.group(1))) if match else None
+    for number, line in enumerate(source.splitlines(), start=1):
+        loc = where.get(number)
         if loc is not None:
             text = linecache.getline(loc.filename, loc.lineno).strip()
             line += f"  <- {os.path.basename(loc.filename)}:{loc.lineno}: {text}"

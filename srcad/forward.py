@@ -12,11 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 from . import ir
-from .analyze import Activity
+from .analyze import Activity, fresh_calls, protect_aliases
 from .errors import NoRuleError
+from .memory import Memory
 from .names import NameAllocator, bind
 from .rules.table import Scatter, Zeroed
-from .runtime import zeros_like
+from .runtime import add_at, fresh_copy, snapshot, zeros_like
 
 
 class _Tangents:
@@ -42,9 +43,26 @@ class _Tangents:
             if isinstance(stmt, ir.If | ir.Loop):
                 out.append(ir.with_blocks(stmt, [self.block(b) for b in ir.blocks_of(stmt)]))
             elif isinstance(stmt, ir.Assign):
-                out.append(stmt)
-                if self.activity.is_active(stmt.target):
-                    out.append(self.tangent_of(stmt))
+                if not (self.activity.is_active(stmt.target) and stmt.rule is not None):
+                    out.append(stmt)
+                    if self.activity.is_active(stmt.target):
+                        out.append(self.tangent_of(stmt))
+                    continue
+                # the tangent line comes after the statement, so an operand the statement
+                # changes (y *= w in place; x = f(x) in a loop) is read from a saved copy
+                changed = None
+                if stmt.in_place and isinstance(stmt.value, ir.BinOp):
+                    changed = stmt.value.left.id
+                elif stmt.target in {n for o in stmt.operands for n in ir.names_in(o)}:
+                    changed = stmt.target
+                old = {changed: self.names.fresh(f"{changed}_old")} if changed else {}
+                tangent = self.tangent_of(stmt, old)
+                if old and old[changed] in ir.read_in([tangent]):
+                    value: ir.Expr = ir.Name(changed)
+                    if stmt.in_place:  # (rebinding keeps the old object: no copy needed)
+                        value = ir.Call(ir.Name(self.bind("snapshot", snapshot)), (value,))
+                    out.append(ir.Assign(old[changed], value))
+                out += [stmt, tangent]
             elif not isinstance(stmt, ir.Return):
                 out.append(stmt)
         return out
@@ -64,24 +82,23 @@ class _Tangents:
             return ir.Const(0.0)
         return ir.Call(ir.Name(self.bind("zeros_like", zeros_like)), (value,))
 
-    def tangent_of(self, stmt: ir.Assign) -> ir.Stmt:
+    def tangent_of(self, stmt: ir.Assign, old: dict[str, str] | None = None) -> ir.Stmt:
+        """The tangent line of ``stmt``; its operands named in ``old`` are read from
+        the copies saved before ``stmt`` changed them in place."""
         rule = stmt.rule
+        saved = {name: ir.Name(copy) for name, copy in (old or {}).items()}
+        values = tuple(ir.substitute(o, saved) for o in stmt.operands)
         target = self.tangent(stmt.target)
         if rule is None:
             from .reverse import no_rule_error
 
             raise no_rule_error(stmt)
-        if stmt.in_place and rule.in_place:
+        if stmt.in_place and rule.in_place:  # out[i] = v: out_dot[i] = v_dot
             container, index, value = stmt.operands
             value_dot = self.operand_tangent(value) or ir.Const(0.0)
-            return ir.Assign(
-                target,
-                ir.Subscript(ir.Name(target), index),
-                rule,
-                (ir.Name(target), index, value_dot),
-                tag=stmt.tag,
-                in_place=True,
-            )
+            setting = rule.adjoint_for("x") is not None
+            via = self.bind("add_at", add_at) if rule.repeats_add else None
+            return ir.AdjointItem(target, index, value_dot, tag=stmt.tag, assign=setting, via=via)
         if isinstance(rule.pattern, ir.Tuple):  # a tuple of values: the tuple of tangents
             items = tuple(self.operand_tangent(o) or self.zeros(o) for o in stmt.operands)
             return ir.Adjoint(target, ir.Tuple(items), tag=stmt.tag)
@@ -91,7 +108,7 @@ class _Tangents:
             template = rule.adjoint_for(param)
             if dot is None or template is None:
                 continue
-            mapping = dict(zip(rule.params, stmt.operands))
+            mapping = dict(zip(rule.params, values))
             mapping["ans"] = ir.Name(stmt.target)
             explicit = rule.tangent_for(param)
             if explicit is not None:
@@ -122,8 +139,11 @@ class _Tangents:
         return ir.Adjoint(target, value, tag=stmt.tag)
 
 
-def forward_mode(fn: ir.Function, activity: Activity) -> ir.Function:
-    """``def f_jvp(primals, tangents)`` returning ``(value, tangent of the value)``."""
+def forward_mode(fn: ir.Function, activity: Activity, memory: Memory | None = None) -> ir.Function:
+    """``def f_jvp(primals, tangents)`` returning ``(value, tangent of the value)``.
+
+    Tangents of parameters that ``fn`` writes into in place are copied first, so that
+    the caller's tangents are left alone (the primals change as ``fn`` changes them)."""
     builder = _Tangents(fn, activity)
     params = (*fn.params, *fn.kwonly)
     result = next(s for s in fn.body if isinstance(s, ir.Return)).value
@@ -138,9 +158,18 @@ def forward_mode(fn: ir.Function, activity: Activity) -> ir.Function:
         if len(dots) > 1
         else ir.Assign(dots[0], ir.Subscript(ir.Name("tangents"), ir.Const(0)))
     )
+    written = memory.written_roots() if memory is not None else frozenset()
+    for param, dot in zip(params, dots):
+        if memory is not None and memory.roots_of(param) & written:
+            copy = ir.Name(builder.bind("snapshot", snapshot))
+            body.append(ir.Assign(dot, ir.Call(copy, (ir.Name(dot),))))
     body += builder.block(tuple(fn.body))
     result_dot: ir.Expr = _tangent_value(builder, result)
     body.append(ir.Return(ir.Tuple((result, result_dot))))
+    # a tangent written item by item must be its own array (shared memory between
+    # values is re-derived explicitly by the logical lines, on tangents too)
+    copy = builder.bind("fresh_copy", fresh_copy)
+    body = protect_aliases(body, copy, fresh_calls(builder.bindings, fn.free_objects))
     return ir.Function(
         name=builder.names.fresh(fn.name + "_jvp"),
         params=("primals", "tangents"),

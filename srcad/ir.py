@@ -212,8 +212,19 @@ class Assign:
 
     @property
     def rebinds(self) -> bool:
-        """The forward pass binds ``target`` to a new object here."""
-        return not (self.in_place or self.logical)
+        """The forward pass binds the name ``target`` here (for an in-place operator
+        with a result name of its own, ``y_1 = y; y_1 *= w``, to the same object)."""
+        if self.logical:
+            return False
+        return not self.in_place or not self.writes_own_operand
+
+    @property
+    def writes_own_operand(self) -> bool:
+        """``out[i] = v`` or ``y *= w``: ``target`` is also the operand changed."""
+        first = self.value.left if isinstance(self.value, BinOp) else (
+            self.operands[0] if self.operands else None
+        )
+        return first == Name(self.target)
 
 
 @dataclass(frozen=True)
@@ -281,6 +292,7 @@ class AdjointItem:
     tag: int = 0
     via: str | None = None  # a helper (``add_at``) when the index may repeat elements
     zero: bool = False  # ``target[index] = 0.0`` instead of adding ``value``
+    assign: bool = False  # ``target[index] = value`` (a tangent of an item write)
 
 
 @dataclass(frozen=True)
@@ -519,6 +531,19 @@ def defined_in(body: tuple[Stmt, ...] | list[Stmt]) -> set[str]:
     found: set[str] = set()
     for stmt in walk(body):
         found.update(targets_of(stmt))
+    return found
+
+
+def redefined_in(body: tuple[Stmt, ...] | list[Stmt]) -> set[str]:
+    """Names ``body`` gives a new value, nested blocks included; not counting in-place
+    writes (``out[i] = v``, ``y *= w``), after which a name still holds the same object."""
+    found: set[str] = set()
+    for stmt in walk(body):
+        if isinstance(stmt, Assign):
+            if not (stmt.in_place and stmt.writes_own_operand):
+                found.add(stmt.target)
+        else:
+            found.update(targets_of(stmt))
     return found
 
 

@@ -10,13 +10,18 @@ The source is registered in :mod:`linecache`, so tracebacks and ``inspect`` show
 from __future__ import annotations
 
 import itertools
+import sys
 import linecache
 import types
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .errors import UNKNOWN_LOCATION, Location
+
 _counter = itertools.count(1)
+#: For each generated function's file name: its line numbers -> the user's lines.
+_ORIGINS: dict[str, Mapping[int, Location]] = {}
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,7 @@ def compile_function(
     free_cell_names: tuple[str, ...],
     origin: str,
     annotated: str | None = None,
+    origins: Mapping[int, Location] | None = None,
 ) -> Compiled:
     """Compile the ``def`` in ``source``; ``origin`` names the user's function in the file
     name. ``annotated`` (the same code with more comments) is what tracebacks show."""
@@ -81,4 +87,17 @@ def compile_function(
     )
     lines = factory.splitlines(keepends=True)
     linecache.cache[filename] = (len(factory), None, lines, filename)
+    _ORIGINS[filename] = {number + 1: loc for number, loc in (origins or {}).items()}
     return Compiled(code, source, filename, code.co_firstlineno, dict(bindings))
+
+
+def user_line(depth: int = 2) -> Location:
+    """The user's line that the generated code running ``depth`` frames up comes from
+    (for errors raised at run time by helpers that generated code calls)."""
+    frame = sys._getframe(depth)
+    while frame is not None:
+        where = _ORIGINS.get(frame.f_code.co_filename)
+        if where is not None:
+            return where.get(frame.f_lineno, UNKNOWN_LOCATION)
+        frame = frame.f_back
+    return UNKNOWN_LOCATION

@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import numpy as np
+
 from . import ir, pyexpr
 from .desugar import desugar
 from .errors import Location, SrcadError, UnsupportedSyntaxError
@@ -25,7 +27,7 @@ from .frontend import MISSING, FunctionSource, read_function
 from .names import NameAllocator
 from .rules import TABLE, RuleTable
 from .rules.table import _MISSING as _MISSING_RULE
-from .rules.table import ADDITEM, COPY, SETITEM, Scatter, index_key, match, pack_rule
+from .rules.table import ADDAT, ADDITEM, COPY, SETITEM, Scatter, index_key, match, pack_rule
 from .runtime import check_assertion, raise_exception
 from .subset import check_supported
 
@@ -108,8 +110,6 @@ class Lowerer:
         self._raw_nodes: dict[int, tuple[ir.Expr, ast.AST]] = {}
         self._tag = 0
         self.loops: list[LoopContext] = []
-        #: arrays made inside the function (the only ones it may write into)
-        self.owned: set[str] = set()
         #: Inlined callees as (how to look the name up again, object, code), so that a
         #: cached gradient can tell when a helper was redefined.
         self.dependencies: list[tuple[Callable[[], Any], Any, Any]] = []
@@ -252,12 +252,8 @@ class Lowerer:
                 )
             ):
                 renamed[value.id] = merged
-                if value.id in self.owned:
-                    self.owned.add(merged)
                 return [s for s in ir.rename(stmts, {value.id: merged}) if not _is_self_copy(s)]
         stmts.append(ir.Assign(merged, value, COPY, (value,), tag=self.next_tag()))
-        if isinstance(value, ir.Name) and value.id in self.owned:
-            self.owned.add(merged)
         return stmts
 
     def merge_branches(
@@ -382,6 +378,8 @@ class Lowerer:
         self, scope: Scope, test: ir.Expr, merged: list[list[ir.Stmt]], node: ast.AST
     ) -> None:
         """The ``if`` whose two (merged) branches were just lowered."""
+        if not merged[0] and not merged[1]:
+            return
         self.emit(
             ir.If(
                 test,
@@ -409,11 +407,11 @@ class Lowerer:
             with self.block() as stmts:
                 value = side_value if side_node is None else self.lower_operand(scope, side_node)
             branches.append((stmts, {_RESULT: value}))
-        name = (target or self.names.temp)()
-        merged = self.merge_branches(scope, dict(scope.env), branches, lambda _: name)
-        scope.env.pop(_RESULT, None)
+        name = self._lazy(target or self.names.temp)
+        merged = self.merge_branches(scope, dict(scope.env), branches, lambda _: name())
+        result = scope.env.pop(_RESULT)  # (the same value on both sides: no merged name)
         self.emit_branches(scope, test, merged, node)
-        return ir.Name(name)
+        return result
 
     # ------------------------------------------------------------ loops
     def carried_names(self, scope: Scope, node: ast.For | ast.While) -> list[str]:
@@ -448,8 +446,6 @@ class Lowerer:
                     loc=scope.source.location(node),
                 )
             )
-            if isinstance(value, ir.Name) and value.id in self.owned:
-                self.owned.add(name)
             scope.env[v] = ir.Name(name)
             carried[v] = name
         return carried
@@ -484,8 +480,6 @@ class Lowerer:
             if isinstance(value, ir.Name) and value.id in targets and value.id != merged:
                 saved = self.names.fresh(value.id)
                 stmts = [*stmts, ir.Assign(saved, value, COPY, (value,), tag=self.next_tag())]
-                if value.id in self.owned:
-                    self.owned.add(saved)
                 out[merged] = ir.Name(saved)
         return stmts, out
 
@@ -712,14 +706,14 @@ class Lowerer:
                 value = ast.copy_location(ast.BinOp(read, stmt.op, stmt.value), stmt)
                 self.store_item(scope, stmt.target, value, SETITEM, stmt)
         elif isinstance(stmt, ast.AugAssign):
-            load = ast.copy_location(ast.Name(stmt.target.id, ast.Load()), stmt.target)
-            value = ast.copy_location(ast.BinOp(load, stmt.op, stmt.value), stmt)
-            self.assign(scope, [stmt.target], value)
+            self.update_in_place(scope, stmt)
         elif isinstance(stmt, ast.Assert):  # a check: kept, it does not change the result
             condition = self.lower_operand(scope, stmt.test)
             message = () if stmt.msg is None else (ir.Const(stmt.msg.value),)
             check = self.helper_ref("check_assertion", check_assertion)
             self.emit(ir.Effect(ir.Call(check, (condition, *message)), tag=self.next_tag()))
+        elif isinstance(stmt, ast.Expr) and self.is_add_at(scope, stmt.value):
+            self.add_at(scope, stmt.value)
         elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
             callee = self.static_object(scope, stmt.value.func)
             if not getattr(callee, "__srcad_effect__", False):
@@ -736,19 +730,52 @@ class Lowerer:
             scope.local_functions[stmt.name] = stmt
         # docstrings and `pass` lower to nothing
 
+    def is_add_at(self, scope: Scope, node: ast.expr) -> bool:
+        """``np.add.at(x, i, v)`` (the ufunc method that adds at repeated indices too)."""
+        return (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "at"
+            and self.static_object(scope, node.func.value) is np.add
+            and len(node.args) == 3
+            and not node.keywords
+        )
+
+    def add_at(self, scope: Scope, call: ast.Call) -> None:
+        """``np.add.at(out, idx, v)``: an in-place write into ``out``."""
+        container = self.lower_operand(scope, call.args[0])
+        if not isinstance(container, ir.Name):
+            raise self.error(
+                scope, call.args[0], "np.add.at needs an array to add into", "pass an array"
+            )
+        index = self.lower_index(scope, call.args[1])
+        value = self.lower_operand(scope, call.args[2])
+        func = self.free_reference(scope, self.raw(call.func))
+        self.emit(
+            ir.Assign(
+                container.id,
+                ir.Call(func, (container, index, value)),
+                ADDAT,
+                (container, index, value),
+                tag=self.next_tag(),
+                loc=scope.source.location(call),
+                in_place=True,
+            )
+        )
+
     def store_item(
         self, scope: Scope, target: ast.Subscript, value_node: ast.expr, rule: Any, stmt: ast.stmt
     ) -> None:
-        """``out[i] = v`` (or ``+=``): written in place, into an array the function made."""
-        name = target.value.id
-        container = scope.env.get(name)
-        if not (isinstance(container, ir.Name) and container.id in self.owned):
+        """``out[i] = v`` (or ``+=``): written in place, as numpy does (into any array:
+        one made here, an argument, a view; :mod:`srcad.memory` follows the sharing)."""
+        name = ast.unparse(target.value)
+        container = self.lower_operand(scope, target.value)  # (out[i][j] = v: a view first)
+        if not isinstance(container, ir.Name):
             raise self.error(
                 scope,
                 target,
-                f"`{name}` is changed in place, but it was not made in this "
-                "function (it may be an input or shared with the caller)",
-                f"make a new array first, e.g. `{name} = {name}.copy()` or `np.zeros(...)`",
+                f"`{name}` holds a value that cannot be written into item by item",
+                f"make an array first, e.g. `{name} = np.array({name})`",
             )
         value = self.lower_operand(scope, value_node)
         index = self.lower_index(scope, target.slice)
@@ -762,6 +789,28 @@ class Lowerer:
                 loc=scope.source.location(stmt),
                 in_place=True,
             )
+        )
+
+    def update_in_place(self, scope: Scope, stmt: ast.AugAssign) -> None:
+        """``y op= w``: numpy changes the array ``y`` holds in place (every name that
+        shares it sees the change); a Python number gets a new value. One gate does
+        both, as Python does: ``y_1 = y; y_1 op= w`` (``y_1`` is ``y`` itself when ``y`` is
+        an array); :mod:`srcad.memory` then tells the other names what changed."""
+        name = stmt.target.id
+        load = ast.copy_location(ast.Name(name, ast.Load()), stmt.target)
+        old = self.lower_expr(scope, load, None)
+        if (  # a constant, a tuple, a global: `name op= w` only rebinds the local name
+            not isinstance(old, ir.Name)
+            or old.id in self.bindings
+            or old.id in self.free_objects
+        ):
+            value = ast.copy_location(ast.BinOp(load, stmt.op, stmt.value), stmt)
+            self.assign(scope, [stmt.target], value)
+            return
+        rhs = self.lower_operand(scope, stmt.value)
+        node = ast.copy_location(ast.BinOp(_Operand(old), stmt.op, _Operand(rhs)), stmt)
+        scope.env[name] = self.operation(
+            scope, node, lambda: self.variable_name(scope, name), in_place=True
         )
 
     def assign(self, scope: Scope, targets: list[ast.expr], value_node: ast.expr) -> None:
@@ -1000,7 +1049,13 @@ class Lowerer:
         except pyexpr.NotAnExpression:
             return self.raw(_Opaque(node))
 
-    def operation(self, scope: Scope, node: ast.expr, target: Callable[[], str] | None) -> ir.Expr:
+    def operation(
+        self,
+        scope: Scope,
+        node: ast.expr,
+        target: Callable[[], str] | None,
+        in_place: bool = False,
+    ) -> ir.Expr:
         """Lower one operation (and, first, its operands) to an Assign; return its name."""
         try:
             raw = self.raw(node)
@@ -1037,10 +1092,9 @@ class Lowerer:
                 operands=operand_list,
                 tag=self.next_tag(),
                 loc=scope.source.location(node),
+                in_place=in_place,
             )
         )
-        if rule is not None and rule.creates:
-            self.owned.add(name)
         return ir.Name(name)
 
     def lower_index(self, scope: Scope, node: ast.expr) -> ir.Expr:
@@ -1324,11 +1378,11 @@ def _defining_position(stmts: list[ir.Stmt], name: str) -> int | None:
     """Index of the top-level statement of ``stmts`` that defines ``name``, if one does."""
     for position, stmt in enumerate(stmts):
         if isinstance(stmt, ir.Assign) and stmt.target == name:
-            return position
+            return None if stmt.in_place and stmt.writes_own_operand else position
         if (
             isinstance(stmt, ir.If)
-            and name in ir.defined_in(stmt.body)
-            and name in ir.defined_in(stmt.orelse)
+            and name in ir.redefined_in(stmt.body)
+            and name in ir.redefined_in(stmt.orelse)
         ):
             return position
     return None

@@ -23,8 +23,7 @@ import math
 from dataclasses import replace
 
 from . import ir
-from .analyze import protect_aliases, prune_saves
-from .reverse import fresh_calls
+from .analyze import fresh_calls, protect_aliases, prune_saves
 from .runtime import fresh_copy
 
 _ONE = (1, 1.0)
@@ -508,7 +507,7 @@ def optimize(fn: ir.Function, *, for_floats: bool = False) -> ir.Function:
     body = reduce_strength(eliminate_dead_code(list(fn.body)))
     if for_floats:
         body = float_constants(body)
-    return fn.with_body(protect_aliases(body, copy_name, fresh_calls(fn.bindings)))
+    return fn.with_body(protect_aliases(body, copy_name, fresh_calls(fn.bindings, fn.free_objects)))
 
 
 def free_memory(fn: ir.Function, backward_header: str = BACKWARD_HEADER) -> ir.Function:

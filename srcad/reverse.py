@@ -12,32 +12,44 @@ is a literal, unoptimized listing; :mod:`srcad.optimize` cleans it up.
 from __future__ import annotations
 
 import builtins
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
 from . import ir
-from .analyze import Activity, float_witnesses, protect_aliases, prune_saves, scalar_names
+from .analyze import (
+    Activity,
+    float_witnesses,
+    fresh_calls,
+    protect_aliases,
+    prune_saves,
+    scalar_names,
+)
+from .memory import Memory
 from .errors import NonScalarOutputError, NoRuleError, raise_all
 from .names import NameAllocator, bind
 from .rules import numpy_grads
 from .rules.numpy_grads import unbroadcast
 from .rules.table import Scatter
-from .runtime import add_at, fresh_copy, scalar_check, set_rows, zeros_like
+from .runtime import (
+    add_at,
+    assigned_items,
+    fresh_copy,
+    scalar_check,
+    selected,
+    set_rows,
+    snapshot,
+    zeros_like,
+)
 
 MODES = ("grad", "value_and_grad", "vjp")
 _SUFFIX = {"grad": "_grad", "value_and_grad": "_value_and_grad", "vjp": "_vjp"}
-#: Helpers whose result is always a new object: adding into it in place is safe.
-FRESH_HELPERS = (
-    zeros_like,
-    fresh_copy,
-    numpy_grads.sum_grad,
-    numpy_grads.mean_grad,
-    numpy_grads.extremum_grad,
-    numpy_grads.prod_grad,
-    numpy_grads.clip_grad,
-)
 FORWARD_HEADER = "forward pass"
+#: Stands for ``ans`` while finding which values a backprop reads.
+_ANS = "\0ans"
+#: Attributes that read only an array's shape (never its values).
+_SHAPE_ATTRIBUTES = frozenset(("shape", "ndim", "size", "dtype"))
 BACKWARD_HEADER = "backward pass"
 
 
@@ -47,7 +59,9 @@ ARRAY_VERSION = type("ArrayVersion", (), {"__repr__": lambda self: "<array versi
 
 
 class _Builder:
-    def __init__(self, fn: ir.Function, activity: Activity, broadcast: bool) -> None:
+    def __init__(
+        self, fn: ir.Function, activity: Activity, broadcast: bool, memory: Memory | None = None
+    ) -> None:
         self.fn = fn
         self.activity = activity
         self.broadcast = broadcast
@@ -73,21 +87,25 @@ class _Builder:
             and self.definitions.get(s.target) == 1
         }
         self.shapes: dict[str, str] = {}
-        # in-place writes, and where statements stand, to catch reads of overwritten values
-        self.position = {id(s): k for k, s in enumerate(ir.walk(fn.body))}
-        self.writes: dict[str, list[ir.Assign]] = {}
-        self.loop_members: dict[int, set[int]] = {}
-        for loop in ir.walk(fn.body):
-            if isinstance(loop, ir.Loop):
-                members = {id(s) for s in ir.walk(loop.body)}
-                for inner in ir.walk(loop.body):
-                    if (
-                        isinstance(inner, ir.Assign) and inner.in_place
-                    ):
-                        self.loop_members.setdefault(id(inner), set()).update(members)
-        for stmt in ir.walk(fn.body):
-            if isinstance(stmt, ir.Assign) and stmt.in_place:
-                self.writes.setdefault(stmt.target, []).append(stmt)
+        self.memory = memory or Memory()
+        #: forward values the backward pass reads after a later in-place write would
+        #: change them: id(statement) -> {name: the name of its saved copy}
+        self.saved: dict[int, tuple[dict[str, str], str | None]] = {}
+        self.saved_after: set[int] = set()  # the statements that save a result
+        #: shapes saved before a statement, for names an in-place operator may reshape
+        self.saved_shapes: dict[int, dict[str, str]] = {}
+        #: names whose shape an in-place operator may change (``y += w``, ``y`` a number)
+        self.reshaped = {
+            s.target
+            for s in ir.walk(fn.body)
+            if isinstance(s, ir.Assign) and s.in_place and isinstance(s.value, ir.BinOp)
+        } | {
+            s.value.left.id
+            for s in ir.walk(fn.body)
+            if isinstance(s, ir.Assign) and s.in_place and isinstance(s.value, ir.BinOp)
+        }
+        self.plan_snapshots()
+        self.masks = self.selection_masks()
 
     # ---------------------------------------------------------------- names
     def adjoint(self, name: str) -> str:
@@ -117,12 +135,182 @@ class _Builder:
 
     def instantiate(self, stmt: ir.Assign, template: ir.Expr, g: ir.Expr, ans: ir.Expr) -> ir.Expr:
         rule = stmt.rule
-        mapping: dict[str, ir.Expr] = dict(zip(rule.params, stmt.operands))
+        before, after = self.saved.get(id(stmt), ({}, None))
+        rename = {n: ir.Name(saved) for n, saved in before.items()}
+        mapping: dict[str, ir.Expr] = {
+            p: ir.substitute(o, rename) for p, o in zip(rule.params, stmt.operands)
+        }
         mapping["g"] = g
-        mapping["ans"] = ans
+        mapping["ans"] = ans if after is None else ir.Name(after)
         for free in set(ir.names_in(template)) - set(mapping):
             mapping[free] = ir.Name(self.bind(free, rule.env[free]))
         return ir.substitute(template, mapping)
+
+    # ---------------------------------------------------------------- np.where
+    def selection_masks(self) -> dict[str, tuple[ir.Expr, bool]]:
+        """Values whose gradient only comes through one side of an ``np.where`` (directly
+        or through elementwise gates): ``np.where(d > 0, np.sqrt(d), 0.0)``. Their local
+        gradients are taken where that side is picked only, so that an infinite local
+        derivative where it is not picked (``sqrt`` at 0) gives 0, not ``0 * inf``.
+
+        Returns name -> (condition, picked side). Only within one loop iteration."""
+        loops: dict[int, tuple[int, ...]] = {}
+
+        def nesting(body: tuple[ir.Stmt, ...], around: tuple[int, ...]) -> None:
+            for stmt in body:
+                loops[id(stmt)] = around
+                inner = (*around, id(stmt)) if isinstance(stmt, ir.Loop) else around
+                for block in ir.blocks_of(stmt):
+                    nesting(block, inner)
+
+        nesting(self.fn.body, ())
+        uses: dict[str, list[tuple[ir.Assign, str]]] = {}
+        made: dict[str, list[ir.Assign]] = {}
+        for stmt in ir.walk(self.fn.body):
+            if not isinstance(stmt, ir.Assign) or stmt.rule is None:
+                continue
+            made.setdefault(stmt.target, []).append(stmt)
+            for param, operand in zip(stmt.rule.params, stmt.operands):
+                if isinstance(operand, ir.Name) and stmt.rule.adjoint_for(param) is not None:
+                    uses.setdefault(operand.id, []).append((stmt, param))
+        carried = {n for s in ir.walk(self.fn.body) if isinstance(s, ir.Loop) for n in s.carried}
+        masks: dict[str, tuple[ir.Expr, bool]] = {}
+
+        def mask_through(stmt: ir.Assign, param: str) -> tuple[ir.Expr, bool] | None:
+            rule = stmt.rule
+            if rule.selector is not None:
+                at = rule.params.index(rule.selector)
+                condition = stmt.operands[at]
+                defined = made.get(condition.id, []) if isinstance(condition, ir.Name) else []
+                if len(defined) != 1 or loops[id(defined[0])] != loops[id(stmt)]:
+                    return None
+                return (condition, rule.params.index(param) == at + 1)
+            return masks.get(stmt.target) if rule.elementwise else None
+
+        changed = True
+        while changed:
+            changed = False
+            for name, sites in uses.items():
+                if name in masks or name in carried or len(made.get(name, [])) != 1:
+                    continue
+                where = loops[id(made[name][0])]
+                found = {mask_through(stmt, param) for stmt, param in sites}
+                if (
+                    len(found) == 1
+                    and None not in found
+                    and all(loops[id(stmt)] == where for stmt, _ in sites)
+                ):
+                    masks[name] = found.pop()
+                    changed = True
+        return masks
+
+    # ---------------------------------------------------------------- saved copies
+    def value_reads(self, stmt: ir.Assign) -> tuple[set[str], bool]:
+        """Forward names whose values (not only shapes) the backprop of ``stmt`` reads as
+        operands, and whether it reads the result's value (``ans``)."""
+        rule = stmt.rule
+        found: set[str] = set()
+        mapping: dict[str, ir.Expr] = dict(zip(rule.params, stmt.operands))
+        mapping["ans"] = ir.Name(_ANS)
+        mapping["g"] = ir.Const(0.0)  # (the incoming gradient: not a forward value)
+        for param, operand in zip(rule.params, stmt.operands):
+            template = rule.adjoint_for(param)
+            if template is None or not (
+                isinstance(operand, ir.Name) and self.activity.is_active(operand.id)
+            ):
+                continue
+            if isinstance(template, Scatter):
+                found.update(ir.names_in(mapping[template.index]))
+                continue
+            if not isinstance(template, ir.Expr):
+                continue
+            env = {n: rule.env.get(n) for n in set(ir.names_in(template)) - set(mapping)}
+            value = ir.substitute(template, {**mapping, **{n: ir.Name(n) for n in env}})
+            found.update(self.value_names(value, env))
+        return found - {_ANS}, _ANS in found
+
+    def value_names(self, expr: ir.Expr, env: dict[str, Any]) -> set[str]:
+        """Names ``expr`` reads for their values: not an argument a helper declares it
+        reads only the shape of (``unbroadcast(g, x)``), nor ``x.shape``/``x.ndim``."""
+        if isinstance(expr, ir.Name):
+            return {expr.id}
+        if isinstance(expr, ir.Attr) and expr.attr in _SHAPE_ATTRIBUTES:
+            return set()
+        if isinstance(expr, ir.Call):
+            helper = expr.func.id if isinstance(expr.func, ir.Name) else None
+            obj = env.get(helper, self.bindings.get(helper)) if helper else None
+            skip = getattr(obj, "__srcad_shape_args__", frozenset())
+            found = self.value_names(expr.func, env)
+            for position, arg in enumerate(expr.args):
+                if position not in skip:
+                    found |= self.value_names(arg, env)
+            for _, arg in expr.kwargs:
+                found |= self.value_names(arg, env)
+            return found
+        found: set[str] = set()
+        for child in ir.children(expr):
+            found |= self.value_names(child, env)
+        return found
+
+    def plan_snapshots(self) -> None:
+        """Decide which forward values to save as they are when read: those the backward
+        pass reads and an in-place write may change afterwards (``t = z[1:] * w`` then
+        ``z[1:] = 0.0``: the gradient of ``w`` needs the old ``z[1:]``)."""
+        if not self.memory.writes:
+            return
+        for stmt in ir.walk(self.fn.body):
+            if not (
+                isinstance(stmt, ir.Assign)
+                and stmt.rule is not None
+                and not (stmt.in_place and stmt.rule.in_place)
+                and self.activity.is_active(stmt.target)
+            ):
+                continue
+            operands, reads_ans = self.value_reads(stmt)
+            before = {
+                name: self.names.fresh(f"{name}_saved")
+                for name in sorted(operands)
+                if self.memory.overwritten_after(stmt, name, including=stmt.in_place)
+            }
+            after = None
+            if reads_ans and self.memory.overwritten_after(stmt, stmt.target):
+                after = self.names.fresh(f"{stmt.target}_saved")
+            if before or after:
+                self.saved[id(stmt)] = (before, after)
+            if self.broadcast and stmt.rule.broadcasting:  # shapes a later y += w may change
+                shapes = {
+                    o.id: self.names.fresh(f"{o.id}_shape")
+                    for o in stmt.operands
+                    if isinstance(o, ir.Name)
+                    and self.memory.overwritten_after(
+                        stmt, o.id, including=stmt.in_place, reshaping=True
+                    )
+                }
+                if shapes:
+                    self.saved_shapes[id(stmt)] = shapes
+
+    def with_snapshots(self, body: tuple[ir.Stmt, ...]) -> tuple[ir.Stmt, ...]:
+        """``body`` with ``x_saved = snapshot(x)`` where :meth:`plan_snapshots` decided:
+        before the statement for its operands, after it for its result."""
+        if not self.saved and not self.saved_shapes:
+            return body
+        copy = ir.Name(self.bind("snapshot", snapshot))
+        out: list[ir.Stmt] = []
+        for stmt in body:
+            if isinstance(stmt, ir.If | ir.Loop):
+                stmt = ir.with_blocks(stmt, [self.with_snapshots(b) for b in ir.blocks_of(stmt)])
+            before, after = self.saved.get(id(stmt), ({}, None))
+            for name, saved in before.items():
+                out.append(ir.Assign(saved, ir.Call(copy, (ir.Name(name),)), tag=stmt.tag))
+            for name, saved in self.saved_shapes.get(id(stmt), {}).items():
+                shape = ir.Attr(ir.Name(self.bind("np", np)), "shape")
+                out.append(ir.Assign(saved, ir.Call(shape, (ir.Name(name),)), tag=stmt.tag))
+            out.append(stmt)
+            if after is not None:  # (restored after the statement's backprop, which reads it)
+                saved_after = ir.Assign(after, ir.Call(copy, (ir.Name(stmt.target),)), tag=stmt.tag)
+                self.saved_after.add(id(saved_after))
+                out.append(saved_after)
+        return tuple(out)
 
     # ---------------------------------------------------------------- forward copy
     def forward_block(self, stmts: tuple[ir.Stmt, ...], depth: int) -> list[ir.Stmt]:
@@ -150,9 +338,13 @@ class _Builder:
     ) -> list[ir.Stmt]:
         """Backward statements for ``stmts``; ``written`` (adjoints holding a value) is updated."""
         out: list[ir.Stmt] = []
+        deferred: list[ir.Stmt] = []  # the restore of a copy saved right after a statement
         for stmt in reversed(stmts):
-            if isinstance(stmt, ir.Assign):
-                out += self.reverse_assign(stmt, written, depth)
+            if isinstance(stmt, ir.Assign) and id(stmt) in self.saved_after:
+                deferred = self.reverse_assign(stmt, written, depth)
+            elif isinstance(stmt, ir.Assign):
+                out += self.reverse_assign(stmt, written, depth) + deferred
+                deferred = []
             elif isinstance(stmt, ir.If):
                 out += self.reverse_if(stmt, written, depth)
             elif isinstance(stmt, ir.Loop):
@@ -214,13 +406,19 @@ class _Builder:
                 out.append(ir.AdjointItem(target, index, g, tag=stmt.tag, via=via))
             else:
                 value = self.instantiate(stmt, template, g, ans)
-                self.check_reads_before_writes(stmt, value)
+                mask = self.masks.get(stmt.target) if stmt.rule.elementwise else None
+                if mask is not None:  # an np.where picks this value where `mask` holds
+                    condition, picked = mask
+                    extra = () if picked else (ir.Const(False),)
+                    value = self.call("selected", selected, condition, value, *extra)
                 if (
                     self.broadcast
                     and stmt.rule.broadcasting
                     and any(isinstance(o, ir.Name) for o in stmt.operands if o is not operand)
                 ):
-                    value = self.call("unbroadcast", unbroadcast, value, self.shape_of(operand))
+                    value = self.call(
+                        "unbroadcast", unbroadcast, value, self.shape_of(operand, stmt)
+                    )
                 out.append(self.contribute(operand.id, value, written, stmt.tag))
         if not out:
             return restore
@@ -228,40 +426,35 @@ class _Builder:
 
     def reverse_item_write(self, stmt: ir.Assign, g: ir.Expr, written: set[str]) -> list[ir.Stmt]:
         """``out[i] = v``: ``v`` gets ``g[i]``, then those items of ``g`` are cleared (the
-        old items were overwritten). ``out[i] += v`` keeps them."""
+        old items were overwritten). ``out[i] += v`` keeps them. Where a fancy index
+        repeats a position, numpy keeps the last write, so only that item of ``v``
+        gets the gradient (:func:`srcad.runtime.assigned_items`)."""
         container, index, value = stmt.operands
+        clears = stmt.rule.adjoint_for("x") is not None
         out: list[ir.Stmt] = []
+        contribution: list[ir.Stmt] = []
         if isinstance(value, ir.Name) and self.activity.is_active(value.id):
-            part: ir.Expr = ir.Subscript(g, index)
-            if stmt.rule.adjoint_for("x") is not None:  # a copy: those items are cleared next
-                part = ir.Call(ir.Attr(part, "copy"))
+            if self.basic_index(index) or stmt.rule.repeats_add:
+                part: ir.Expr = ir.Subscript(g, index)
+                if clears:  # those items are cleared next: take a copy
+                    part = ir.Call(ir.Attr(part, "copy"))
+            else:
+                part = self.call("assigned_items", assigned_items, g, index)
             if self.broadcast:
                 part = self.call("unbroadcast", unbroadcast, part, value)
-            out.append(self.contribute(value.id, part, written, stmt.tag))
-        if stmt.rule.adjoint_for("x") is not None:
-            out.append(
-                ir.AdjointItem(
-                    self.adjoint(container.id), index, ir.Const(0.0), tag=stmt.tag, zero=True
-                )
+            if clears and value.id == container.id:  # z[:] = z: read g before clearing it
+                held = self.names.fresh(f"d{value.id}_item")
+                out.append(ir.Adjoint(held, part, tag=stmt.tag))
+                part = ir.Name(held)
+            contribution.append(self.contribute(value.id, part, written, stmt.tag))
+        if clears:
+            zero = ir.AdjointItem(
+                self.adjoint(container.id), index, ir.Const(0.0), tag=stmt.tag, zero=True
             )
-        return out
-
-    def check_reads_before_writes(self, stmt: ir.Assign, value: ir.Expr) -> None:
-        """Refuse a gradient that would read an array's values after they were overwritten."""
-        position = self.position[id(stmt)]
-        for name in set(ir.names_in(value)) & set(self.writes):
-            later = [
-                w
-                for w in self.writes[name]
-                if self.position[id(w)] > position or id(stmt) in self.loop_members.get(id(w), ())
-            ]
-            if later:
-                raise NoRuleError(
-                    f"the gradient of this line needs `{name}` as it is here, but line "
-                    f"{later[0].loc.lineno} writes into it afterwards",
-                    f"write into a copy instead: `{name}2 = {name}.copy()`",
-                    stmt.loc,
-                )
+            if out:  # (the value's part was held: clear first, then add it)
+                return [*out, zero, *contribution]
+            return [*contribution, zero]
+        return contribution
 
     def reverse_if(self, stmt: ir.If, written: set[str], depth: int) -> list[ir.Stmt]:
         then_written, else_written = set(written), set(written)
@@ -273,7 +466,9 @@ class _Builder:
         local = {
             self.adjoints[n]
             for n, count in inside.items()
-            if n in self.adjoints and self.definitions.get(n) == count
+            if n in self.adjoints
+            and self.definitions.get(n) == count
+            and n not in self.fn.params + self.fn.kwonly  # (`y = y_1` in memory's lines)
         }
         body += [self.zero_fill(a) for a in sorted(else_written - then_written - local)]
         orelse += [self.zero_fill(a) for a in sorted(then_written - else_written - local)]
@@ -286,7 +481,7 @@ class _Builder:
         return [ir.If(stmt.test, tuple(body), tuple(orelse), stmt.tag, stmt.loc)]
 
     def reverse_loop(self, loop: ir.Loop, written: set[str], depth: int) -> list[ir.Stmt]:
-        defined = _rebound_in(loop.body) | _rebound_in(loop.test)
+        defined = ir.redefined_in(loop.body) | ir.redefined_in(loop.test)
         flowing = {n for n in self.contributed(loop.body) if n not in defined}
         flowing |= {n for n in loop.carried if self.activity.is_active(n)}
         out: list[ir.Stmt] = []
@@ -307,11 +502,19 @@ class _Builder:
             out += [ir.Pop(n, self.pop) for n in reversed(_loop_state(loop))]
         return out
 
-    def shape_of(self, operand: ir.Name) -> ir.Expr:
+    def shape_of(self, operand: ir.Name, stmt: ir.Assign | None = None) -> ir.Expr:
         """What ``unbroadcast`` needs of a forward value: its shape, recorded right after the
         value is made (so the value itself can be freed), or the value for parameters and
-        values made (or made again) inside loops, whose shape may change."""
-        if operand.id not in self.top_level or self.definitions.get(operand.id) != 1:
+        values made (or made again) inside loops, whose shape may change; or, where an
+        in-place operator may change it later, the shape saved as ``stmt`` read it."""
+        saved = self.saved_shapes.get(id(stmt), {}).get(operand.id)
+        if saved is not None:
+            return ir.Name(saved)
+        if (
+            operand.id not in self.top_level
+            or self.definitions.get(operand.id) != 1
+            or operand.id in self.reshaped
+        ):
             return operand
         if operand.id not in self.shapes:
             self.shapes[operand.id] = self.names.fresh(f"{operand.id}_shape")
@@ -342,7 +545,7 @@ class _Builder:
     def basic_index(self, index: ir.Expr) -> bool:
         """An index that selects each element at most once (ints, slices, loop counters)."""
         if isinstance(index, ir.Const):
-            return isinstance(index.value, int) or index.value is None
+            return isinstance(index.value, int) or index.value in (None, Ellipsis)
         if isinstance(index, ir.Slice):
             return True
         if isinstance(index, ir.Tuple):
@@ -390,10 +593,35 @@ class _Builder:
         return found
 
 
+def for_numbers(fn: ir.Function) -> ir.Function:
+    """``fn`` for Python numbers only, which share no memory: ``y *= w`` binds a new
+    number and the logical lines of :mod:`srcad.memory` have nothing to say."""
+
+    def block(body: tuple[ir.Stmt, ...]) -> tuple[ir.Stmt, ...]:
+        out: list[ir.Stmt] = []
+        for stmt in body:
+            if isinstance(stmt, ir.Assign) and stmt.logical:
+                continue
+            if isinstance(stmt, ir.Assign) and stmt.in_place:
+                stmt = replace(stmt, in_place=False)
+            if isinstance(stmt, ir.If | ir.Loop):
+                stmt = ir.with_blocks(stmt, [block(b) for b in ir.blocks_of(stmt)])
+                if isinstance(stmt, ir.If) and not stmt.body and not stmt.orelse:
+                    continue
+            out.append(stmt)
+        return tuple(out)
+
+    return fn.with_body(block(fn.body))
+
+
 def _total_reduction(fn: ir.Function, name: str) -> bool:
     """``name`` is a whole-array sum/mean/max... (no axis), possibly negated or scaled by
     constants: one number by construction, so the result check can go."""
-    definitions = [s for s in ir.walk(fn.body) if isinstance(s, ir.Assign) and s.target == name]
+    definitions = [
+        s
+        for s in ir.walk(fn.body)
+        if isinstance(s, ir.Assign) and s.target == name and not s.in_place
+    ]
     if len(definitions) != 1 or definitions[0].rule is None:
         return False
     stmt = definitions[0]
@@ -416,35 +644,18 @@ _REDUCTIONS = ("sum", "mean", "max", "min", "amax", "amin", "prod")
 
 
 def _definition_counts(body) -> dict[str, int]:
-    """How many statements define each name (params and loop indices not counted)."""
+    """How many statements give each name a new value (params, loop indices and
+    in-place writes not counted)."""
     counts: dict[str, int] = {}
     for stmt in ir.walk(body):
-        if isinstance(stmt, ir.Assign):
+        if isinstance(stmt, ir.Assign) and not (stmt.in_place and stmt.writes_own_operand):
             counts[stmt.target] = counts.get(stmt.target, 0) + 1
     return counts
-
-
-def _rebound_in(body: tuple[ir.Stmt, ...]) -> set[str]:
-    """Names ``body`` gives a new value (not counting in-place changes, after which a
-    name still holds the same object and its adjoint goes on accumulating)."""
-    found: set[str] = set()
-    for stmt in ir.walk(body):
-        if isinstance(stmt, ir.Assign):
-            if not stmt.in_place:
-                found.add(stmt.target)
-        else:
-            found.update(ir.targets_of(stmt))
-    return found
 
 
 def array_version_name(name: str) -> str:
     """The name of the array version of the gradient called ``name``."""
     return name + "_arrays"
-
-
-def fresh_calls(bindings: dict[str, Any]) -> frozenset[str]:
-    """Binding names of helpers that always return a new object (never an argument)."""
-    return frozenset(n for n, obj in bindings.items() if obj in FRESH_HELPERS)
 
 
 def _loop_state(loop: ir.Loop) -> list[str]:
@@ -562,6 +773,7 @@ def reverse(
     *,
     mode: str = "grad",
     scalar_guards: tuple[str, ...] | None = None,
+    memory: Memory | None = None,
 ) -> ir.Function:
     """The literal gradient function of ``fn`` with respect to the parameters ``wrt``.
 
@@ -572,9 +784,11 @@ def reverse(
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
-    builder = _Builder(fn, activity, broadcast=scalar_guards is None)
+    if scalar_guards:  # Python numbers share no memory: in-place operators just rebind
+        fn, memory = for_numbers(fn), None
+    builder = _Builder(fn, activity, broadcast=scalar_guards is None, memory=memory)
     name = builder.names.fresh(fn.name + _SUFFIX[mode])
-    forward = tuple(s for s in fn.body if not isinstance(s, ir.Return))
+    forward = builder.with_snapshots(tuple(s for s in fn.body if not isinstance(s, ir.Return)))
     result_stmt = next(s for s in fn.body if isinstance(s, ir.Return))
     result = result_stmt.value
     seed: ir.Expr = ir.Const(1.0)
@@ -642,7 +856,7 @@ def reverse(
     body = builder.record_shapes(body)
     body += [
         ir.Comment(BACKWARD_HEADER),
-        *protect_aliases(backward, copy_name, fresh_calls(builder.bindings)),
+        *protect_aliases(backward, copy_name, fresh_calls(builder.bindings, fn.free_objects)),
         ir.Return(returned),
     ]
     gradient = ir.Function(

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import Location, NonScalarOutputError
+from .errors import Location, NonScalarOutputError, UnsupportedSyntaxError
 
 _FLOAT64 = np.dtype(np.float64)
 _SCALAR_CLASSES = frozenset((float, int, np.float64, np.float32, np.float16, np.int64, np.int32))
@@ -57,6 +57,25 @@ def raise_exception(kind: type, *args: Any) -> None:
 raise_exception.__srcad_effect__ = True
 
 
+def fresh_result(helper: Callable) -> Callable:
+    """Declare that ``helper`` always returns a new object (never one of its
+    arguments): generated code may update its result in place."""
+    helper.__srcad_fresh__ = True
+    return helper
+
+
+def passes_argument(*positions: int) -> Callable[[Callable], Callable]:
+    """Declare that a helper returns a new object or one of the arguments at
+    ``positions`` (or a view of it), never anything else."""
+
+    def mark(helper: Callable) -> Callable:
+        helper.__srcad_passes__ = frozenset(positions)
+        return helper
+
+    return mark
+
+
+@fresh_result
 def zeros_like(value: Any) -> Any:
     """The gradient of a parameter the result does not depend on."""
     if value.__class__ is np.ndarray:  # (np.zeros_like is 4x slower than np.zeros)
@@ -124,6 +143,7 @@ def set_rows(target: Any, index: tuple, value: Any) -> None:
     target[index] = value
 
 
+@fresh_result
 def fresh_copy(value: Any) -> Any:
     """A copy of an adjoint about to be updated in place while another name shares it."""
     if isinstance(value, np.ndarray):
@@ -146,3 +166,138 @@ def divide(numerator: Any, denominator: Any) -> Any:
         return numerator / denominator
     except ZeroDivisionError:
         return np.float64(numerator) / np.float64(denominator)
+
+
+# ---------------------------------------------------------------- memory (srcad.memory)
+
+
+def is_view(value: Any, base: Any) -> bool:
+    """Whether ``value`` uses ``base``'s memory (a view of it, or ``base`` itself): then
+    writing into one changes the other. ``x[i]`` of a 1-D array is a number, not a view;
+    ``x.reshape(...)`` is a view unless numpy had to copy."""
+    if value is base:
+        return True
+    if not isinstance(value, np.ndarray):
+        return False
+    if isinstance(base, np.ndarray):
+        return np.may_share_memory(value, base)
+    if isinstance(base, list) and any(item is value for item in base):
+        return True  # (the list's item is written back like an array's)
+    if isinstance(base, list | tuple) and any(_overlaps(item, value) for item in base):
+        raise _untraceable("a tuple also holds the array written in place")
+    return False
+
+
+def _overlaps(item: Any, value: Any) -> bool:
+    return item is value or (
+        isinstance(item, np.ndarray) and np.may_share_memory(item, value)
+    )
+
+
+def _untraceable(what: str) -> UnsupportedSyntaxError:
+    from .load import user_line
+
+    return UnsupportedSyntaxError(
+        f"{what}: srcad cannot follow how the others share its memory",
+        "write into a copy (`.copy()`), or take the value again after the write",
+        user_line(3),
+    )
+
+
+def alias_of(value: Any, changed: Any) -> bool:
+    """Whether ``value`` is the array ``changed`` (which was just written in place), for
+    names whose relation is only known at run time (the same array given two names by a
+    branch or a loop). A partial overlap (one is a view of the other, taken where srcad
+    cannot see how) is refused."""
+    if value is changed:
+        return True
+    if isinstance(value, list | tuple):
+        if any(_overlaps(item, changed) for item in value):
+            raise _untraceable("a tuple or list also holds the array written in place")
+        return False
+    if (
+        isinstance(value, np.ndarray)
+        and isinstance(changed, np.ndarray)
+        and np.may_share_memory(value, changed)
+    ):
+        raise _untraceable(
+            "the array written in place overlaps another variable (a view made in "
+            "another branch or loop iteration)"
+        )
+    return False
+
+
+@passes_argument(0)
+def snapshot(value: Any) -> Any:
+    """``value`` as it is now, for the backward pass, when a later in-place write would
+    change it: arrays are copied, numbers are kept as they are."""
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, list | tuple):
+        return type(value)(snapshot(item) for item in value)
+    return value
+
+
+def shape_only(*positions: int) -> Callable[[Callable], Callable]:
+    """Declare that a helper reads only the shape (and dtype) of the arguments at
+    ``positions``: a later in-place write to them needs no saved copy."""
+
+    def mark(helper: Callable) -> Callable:
+        helper.__srcad_shape_args__ = frozenset(positions)
+        return helper
+
+    return mark
+
+
+zeros_like.__srcad_shape_args__ = frozenset((0,))
+
+
+@fresh_result
+def assigned_items(g: Any, index: Any) -> Any:
+    """The part of ``g`` (the gradient of ``x`` after ``x[index] = v``) that ``v`` gets:
+    ``g[index]``, except that where ``index`` repeats a position numpy kept only the
+    last write, so the earlier items of ``v`` get zero."""
+    part = g[index]
+    if isinstance(part, np.ndarray) and part.base is not None:  # a view: cleared next
+        part = part.copy()
+    if not isinstance(g, np.ndarray) or (
+        isinstance(index, np.ndarray) and index.dtype == np.bool_
+    ):
+        return part
+    positions = _flat_positions(g, index)
+    if positions is None:
+        return part
+    flat = positions.ravel()
+    order = np.argsort(flat, kind="stable")
+    ordered = flat[order]
+    repeated = np.zeros(flat.size, dtype=bool)
+    repeated[order[:-1]] = ordered[:-1] == ordered[1:]  # a later write to the same place
+    if not repeated.any():
+        return part
+    keep = (~repeated).reshape(positions.shape)
+    return part * keep.reshape(keep.shape + (1,) * (part.ndim - keep.ndim))
+
+
+def _flat_positions(g: np.ndarray, index: Any) -> np.ndarray | None:
+    """For each item an integer-array index selects (along the leading axes it spans),
+    its flat position; None for indices that cannot repeat (slices, scalars)."""
+    parts = index if isinstance(index, tuple) else (index,)
+    arrays = [np.asarray(p) for p in parts if isinstance(p, np.ndarray | list)]
+    if not arrays or any(a.dtype == np.bool_ for a in arrays):
+        return None
+    if len(arrays) == len(parts):  # x[i], x[i, j]: integer arrays on the leading axes
+        shape = g.shape[: len(parts)]
+        broadcast = np.broadcast_arrays(*[np.asarray(p) % n for p, n in zip(parts, shape)])
+        return np.ravel_multi_index(tuple(broadcast), shape)
+    # mixed with slices: number every element and let numpy select
+    return np.arange(g.size).reshape(g.shape)[index]
+
+
+@passes_argument(1)
+def selected(condition: Any, value: Any, picked: bool = True) -> Any:
+    """``value`` where ``np.where(condition, ...)`` picked this side, exactly 0.0
+    elsewhere: a gradient there is zero even where ``value`` is nan or inf (the local
+    derivative of the side not picked, such as ``sqrt`` at 0)."""
+    if np.shape(value) != np.shape(condition):  # (summed over since: no longer per item)
+        return value
+    return np.where(condition, value, 0.0) if picked else np.where(condition, 0.0, value)

@@ -287,13 +287,8 @@ class _Checker(ast.NodeVisitor):
                 "assign to a local variable and return it",
             )
             return
-        if isinstance(target, ast.Subscript):
-            if not isinstance(target.value, ast.Name):
-                self.refuse(
-                    target,
-                    "only items of a plain array variable can be assigned",
-                    "write `out[i] = ...` with `out` made in the function, e.g. by np.zeros",
-                )
+        if isinstance(target, ast.Subscript):  # out[i] = v, m.T[i] = v, out[i][j] = v
+            self.visit(target.value)
             self.visit(target.slice)
             return
         self.refuse(target, "unsupported assignment target", "assign to a plain variable name")

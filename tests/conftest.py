@@ -169,7 +169,7 @@ def _central_of(f, args, index, eps):
 
     def value_at(new):
         call = [_fresh(a) for a in args]
-        call[index] = new
+        call[index] = _fresh(new)
         return float(f(*call))
 
     value = args[index]

@@ -272,24 +272,6 @@ CONSTRUCTS = {
                 s = s + v
             return s
         """, "srcad loops over range"),
-    "item-write-to-global-array": ("""\
-        import numpy as np
-
-        BUF = np.zeros(3)
-
-
-        def f(x):
-            BUF[0] = x  # <-- error
-            return x * x
-        """, "changed in place"),
-    "augmented-item-write-to-input": ("""\
-        import numpy as np
-
-
-        def f(x):
-            x[0] += 1.0  # <-- error
-            return np.sum(x * x)
-        """, "changed in place"),
     "lambda-called-inline": ("""\
         def f(x):
             return (lambda z: z * z)(x)  # <-- error

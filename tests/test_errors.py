@@ -37,7 +37,6 @@ def expect_location(e, tag):
 
 _CTX = contextlib.nullcontext()
 _NS = types.SimpleNamespace(a=0.0)
-_BUF = [0.0]
 _G = 0.0
 
 
@@ -73,12 +72,6 @@ def has_attr_write(x):
     return y * x
 
 
-def has_item_write(x):
-    y = x * 2.0
-    _BUF[0] = y  # <item>
-    return y * x
-
-
 def has_del(x):
     y = x * 2.0
     z = y + 1.0
@@ -92,7 +85,6 @@ STATEMENT_CASES = [
     (has_yield, "yield"),
     (has_global, "global"),
     (has_attr_write, "attr"),
-    (has_item_write, "item"),
     (has_del, "del"),
 ]
 

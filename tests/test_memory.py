@@ -92,3 +92,380 @@ def test_cholesky_written_entry_by_entry():
     B = rng.standard_normal((3, 3))
     A = B @ B.T + 3.0 * np.eye(3)
     check_four_ways(cholesky_by_hand, A, rtol=1e-5, atol=1e-7)
+
+
+# ---------------------------------------------------------------- aliases and views
+
+
+def alias_then_update(x):
+    y = x * 2.0
+    z = y
+    y *= 3.0
+    return np.sum(z)
+
+
+def view_then_update(x):
+    out = np.zeros(2)
+    row = out[:]
+    row += x
+    return np.sum(out)
+
+
+def parameter_alias_update(x):
+    v = x
+    v *= 2.0
+    return np.sum(x * x)
+
+
+def saved_view_written_later(x, w):
+    z = x.copy()
+    t = z[1:] * w
+    z[1:] = 0.0
+    return np.sum(t) + np.sum(z)
+
+
+def slice_update_by_parameter(x, w):
+    z = x.copy()
+    z[1:] *= w
+    return np.sum(z * z)
+
+
+def whole_self_write(x):
+    z = x.copy()
+    z[:] = z
+    return np.sum(np.sin(z))
+
+
+def unused_alias_in_branch(x):
+    z = x.copy()
+    if np.sum(x) > 0:
+        w = z  # noqa: F841 - never read: it must not disturb z's gradient
+    z[1:] += x[:2] * 2.0
+    return np.sum(z * z)
+
+
+def rows_scaled_in_place(x):
+    v = x.reshape(2, 2).copy()
+    for r in v:
+        r *= 0.5
+    return np.sum(v * x.reshape(2, 2))
+
+
+def view_taken_before_fill(x):
+    out = np.zeros(2)
+    head = out[:1]
+    out[:] = x
+    return np.sum(head)
+
+
+def transpose_written(x):
+    m = np.zeros((2, 3))
+    m.T[1] = x
+    return np.sum(m * np.arange(6.0).reshape(2, 3))
+
+
+def helper_updates_argument(s, k):
+    s *= k
+    return 0.0
+
+
+def caller_of_updating_helper(k, x):
+    s = x.copy()
+    z = helper_updates_argument(s, k)
+    return np.sum(s) + z
+
+
+def ping_pong_buffers(x, c):
+    u = x.copy()
+    v = np.zeros(len(x))
+    for _ in range(3):
+        v[1:-1] = u[1:-1] + c * (u[2:] - 2.0 * u[1:-1] + u[:-2])
+        v[0] = u[0]
+        v[-1] = u[-1]
+        u, v = v, u
+    return np.sum(u * u)
+
+
+def either_buffer_written(r, u0):
+    a = u0.copy()
+    b = u0.copy()
+    for t in range(3):
+        if t % 2 == 0:
+            dst = b
+        else:
+            dst = a
+        dst[0] = r * u0[1] + dst[1]
+    return np.sum(a) + 2.0 * np.sum(b)
+
+
+@pytest.mark.parametrize(
+    "f, args, exact",
+    [
+        (alias_then_update, (np.array([1.0, 2.0]),), [6.0, 6.0]),
+        (view_then_update, (np.array([1.0, 2.0]),), [1.0, 1.0]),
+        (parameter_alias_update, (np.array([1.0, 2.0]),), [8.0, 16.0]),
+        (whole_self_write, (np.array([1.0, 2.0]),), np.cos([1.0, 2.0])),
+        (rows_scaled_in_place, (np.array([1.0, 2.0, 3.0, 4.0]),), [1.0, 2.0, 3.0, 4.0]),
+        (view_taken_before_fill, (np.array([1.0, 2.0]),), [1.0, 0.0]),
+        (unused_alias_in_branch, (np.array([1.0, 2.0, 3.0]),), None),
+        (transpose_written, (np.array([0.5, -1.0]),), [1.0, 4.0]),
+    ],
+    ids=lambda v: getattr(v, "__name__", ""),
+)
+def test_in_place_operators_reach_every_name_sharing_the_memory(f, args, exact):
+    got = check_four_ways(f, *args)
+    if exact is not None:
+        np.testing.assert_allclose(got[0], exact, rtol=1e-12)
+
+
+def test_a_saved_view_written_through_afterwards():
+    x = np.array([1.0, 2.0, 3.0])
+    got = check_four_ways(saved_view_written_later, x, 0.7, wrt="w")
+    assert got[0] == pytest.approx(5.0, rel=1e-12)
+    check_four_ways(slice_update_by_parameter, np.array([0.1, 0.2, 0.3]), 0.7)
+
+
+def test_helper_writing_into_its_argument():
+    check_four_ways(caller_of_updating_helper, 1.5, np.array([1.0, 2.0, 3.0]), wrt="k")
+
+
+def test_ping_pong_buffers_swapped_each_step():
+    check_four_ways(ping_pong_buffers, np.array([0.0, 1.0, 0.5, 2.0, 0.0]), 0.2)
+
+
+def test_either_of_two_arrays_written_through_one_name():
+    check_four_ways(either_buffer_written, 0.7, np.array([1.0, 2.0, 3.0]))
+
+
+# ---------------------------------------------------------------- repeated indices
+
+
+def repeated_add(v):
+    out = np.zeros(3)
+    out[np.array([0, 0, 2])] += v
+    return np.sum(out * np.array([1.0, 2.0, 3.0]))
+
+
+def repeated_set(v):
+    out = np.ones(3)
+    out[np.array([2, 0, 2])] = v
+    return np.sum(out * out)
+
+
+def add_at_each_time(v):
+    out = np.zeros(3)
+    idx = np.array([0, 0, 2])
+    np.add.at(out, idx, v)
+    return np.sum(out * np.array([1.0, 2.0, 3.0]))
+
+
+def test_repeated_index_add_keeps_the_last_write():
+    # numpy: out[[0, 0, 2]] += v adds v[1] to out[0] once (the last write wins)
+    got = check_four_ways(repeated_add, np.array([1.0, 2.0, 3.0]))
+    np.testing.assert_allclose(got[0], [0.0, 1.0, 3.0], rtol=1e-12)
+
+
+def test_add_at_adds_at_every_repeat():
+    got = check_four_ways(add_at_each_time, np.array([1.0, 2.0, 3.0]))
+    np.testing.assert_allclose(got[0], [1.0, 1.0, 3.0], rtol=1e-12)
+
+
+def segment_means(x, seg, targets):
+    sums = np.zeros(targets.shape[0])
+    np.add.at(sums, seg, x)
+    counts = np.bincount(seg, minlength=targets.shape[0])
+    return np.sum((sums / counts - targets) ** 2)
+
+
+def test_add_at_segment_means():
+    check_four_ways(segment_means, np.array([0.5, -1.0, 2.0, 0.3, 1.1]),
+                    np.array([0, 2, 0, 1, 2]), np.array([0.1, 0.2, 0.3]), wrt="x")
+
+
+def test_repeated_index_set_keeps_the_last_write():
+    got = check_four_ways(repeated_set, np.array([1.0, 2.0, 3.0]))
+    np.testing.assert_allclose(got[0], [0.0, 4.0, 6.0], rtol=1e-12)
+
+
+# ---------------------------------------------------------------- no NaN where the derivative exists
+
+
+def pairwise_distance_sum(x):
+    d2 = (x[:, None] - x[None, :]) ** 2
+    return np.sum(np.where(d2 > 0, np.sqrt(d2), 0.0))
+
+
+def poisson_deviance(mu, y):
+    return np.sum(np.where(y > 0, y * np.log(y / mu), 0.0) - (y - mu))
+
+
+def exp_of_sqrt_selected(x):
+    return np.sum(np.where(x < 0.5, np.exp(np.sqrt(1.0 - x)), 0.0))
+
+
+def test_where_gives_exactly_zero_where_its_other_side_is_picked():
+    got = check_four_ways(pairwise_distance_sum, np.array([1.0, 2.0, 4.0]))
+    np.testing.assert_allclose(got[0], [-4.0, 0.0, 4.0], rtol=1e-12)
+    check_four_ways(poisson_deviance, np.array([1.5, 2.0, 0.7]), np.array([0.0, 2.0, 1.0]),
+                    wrt="mu")
+    check_four_ways(exp_of_sqrt_selected, np.array([1.0, 0.2, -0.3]))
+
+
+# ---------------------------------------------------------------- generated code that raised
+
+
+K = np.array([1.0, 2.0])
+
+
+def inactive_value_written(x):
+    z = np.zeros(3)
+    z[0] = np.sum(K)
+    return np.sum(x * z)
+
+
+def equal_arms(y):
+    z = y if y > 0 else y
+    return z * z
+
+
+def items_written_or_whole_rebound(x):
+    z = x * 1.0
+    s = np.sum(x)
+    if s < 1:
+        z[1:] = z[1:] * 0.5
+    else:
+        z = z / 1.4
+    return np.sum(z * z)
+
+
+def test_generated_code_that_raised():
+    got = check_four_ways(inactive_value_written, np.array([1.0, 2.0, 3.0]))
+    np.testing.assert_allclose(got[0], [3.0, 0.0, 0.0], rtol=1e-12)
+    assert check_four_ways(equal_arms, 1.5)[0] == pytest.approx(3.0, rel=1e-12)
+    check_four_ways(items_written_or_whole_rebound, np.array([0.1, 0.2, 0.3]))
+    check_four_ways(items_written_or_whole_rebound, np.array([1.0, 2.0, 3.0]))
+
+
+# ---------------------------------------------------------------- refusals that were needless
+
+
+def write_into_arithmetic_result(x):
+    v = np.tanh(x)
+    v[0] = 1.0
+    return np.sum(v * x)
+
+
+def write_after_whole_update(x):
+    z = np.ones(3)
+    z *= 2.0
+    z[0] = x[0]
+    return np.sum(z * x)
+
+
+def shape_only_rule_before_write(x):
+    z = x * 1.0
+    z[0] = np.sum(z)
+    return np.sum(z * z)
+
+
+def test_writes_that_were_refused():
+    check_four_ways(write_into_arithmetic_result, np.array([0.3, -0.5, 1.0]))
+    check_four_ways(write_after_whole_update, np.array([0.3, -0.5, 1.0]))
+    check_four_ways(shape_only_rule_before_write, np.array([0.3, -0.5, 1.0]))
+
+
+# ---------------------------------------------------------------- control flow
+
+
+def loop_with_break_inside_branch(x):
+    if x < 0.95:
+        for i in range(2):
+            if i > 0:
+                break
+            x = x * 2.0
+    return x * x
+
+
+def test_break_in_a_loop_inside_a_branch():
+    assert check_four_ways(loop_with_break_inside_branch, 0.25)[0] == pytest.approx(2.0)
+
+
+def update_in_one_branch(x, w):
+    c = np.tanh(x)
+    if w > 0.7:
+        x -= np.cos(w)
+    else:
+        v = w  # noqa: F841
+    return np.sum(c * w)
+
+
+def update_in_one_branch_early_return(x, w):
+    if w > 5.0:
+        return np.sum(x * x)
+    c = np.tanh(x)
+    if w > 0.7:
+        x -= np.cos(w)
+    return np.sum(c * w)
+
+
+def test_in_place_update_in_one_branch_of_a_merged_name():
+    """``x -= ...`` in one branch: the merged name at the join is not the updated one."""
+    for f in (update_in_one_branch, update_in_one_branch_early_return):
+        for w in (0.3, 1.2):
+            check_four_ways(f, 0.4, w)
+            check_four_ways(f, np.array([0.4, -0.3]), w)
+
+
+def number_becomes_array(z):
+    acc = z
+    for _ in range(2):
+        acc *= 0.25
+        acc += z * np.linspace(0.25, 1.0, 3) / (2 + np.sin(acc))
+    return np.sum(acc) / 3
+
+
+def test_in_place_operator_that_turns_a_number_into_an_array():
+    """``acc += array`` with ``acc`` a float binds an array: the shape ``acc`` had is
+    saved for the backward pass (an array's own shape never changes in place)."""
+    check_four_ways(number_becomes_array, 0.83)
+
+
+def squared_in_a_loop(a, n):
+    for _ in range(n):
+        a = a * a
+    return a
+
+
+def test_forward_mode_of_a_value_that_a_loop_replaces_by_a_function_of_itself():
+    """The tangent of ``a = a * a`` reads the old ``a`` (the tangent line comes after)."""
+    got = check_four_ways(squared_in_a_loop, 0.7, 2)
+    assert got[0] == pytest.approx(4 * 0.7**3, rel=1e-12)
+
+
+def number_becomes_array_read_after_the_loop(y):
+    b = np.sum(y * np.ones(3)) / 3
+    b += b
+    for i in range(1):
+        b *= 0.5
+        b += y * np.linspace(0.5, 1.0, 3) + (i + i)
+    return np.sum(-(b + y)) / 3
+
+
+def test_shape_read_after_the_loop_that_changed_it():
+    got = check_four_ways(number_becomes_array_read_after_the_loop, 0.3)
+    assert got[0] == pytest.approx(-(3.0 + 2.25 + 3.0) / 3, rel=1e-12)
+
+
+def update_parameter_in_branch_while_an_alias_keeps_it(y, w, z):
+    a = y
+    if z < 0.5:
+        y -= w
+    return np.sum(a * a * 3.0 + y * y)
+
+
+def test_branch_update_of_a_parameter_another_name_still_holds():
+    """The parameter's adjoint must survive the branch that (for arrays) rebinds it."""
+    for z in (0.2, 0.9):
+        check_four_ways(update_parameter_in_branch_while_an_alias_keeps_it, 0.7, 0.3, z)
+        check_four_ways(update_parameter_in_branch_while_an_alias_keeps_it,
+                        np.array([0.7, -0.2]), 0.3, z, wrt=("y", "w"))

@@ -44,6 +44,8 @@ defrule(
     c=None,
     x="np.where(c, g, 0.0)",
     y="np.where(c, 0.0, g)",
+    tangents={"x": "np.where(c, t, 0.0)", "y": "np.where(c, 0.0, t)"},
+    selector="c",
 )
 defrule(
     "np.clip(x, a_min, a_max)",
@@ -166,9 +168,16 @@ defrule(
 )
 
 # ---------------------------------------------------------------- shapes
-defrule("x.T", env=NP, x="np.transpose(g)", linear=True)
-defrule("np.transpose(x, axes=None)", env=ENV, axes=None, x="transpose_grad(g, axes)", linear=True)
-defrule("x.transpose()", env=NP, x="np.transpose(g)", linear=True)
+defrule("x.T", env=NP, x="np.transpose(g)", linear=True, restore="np.transpose(v)")
+defrule(
+    "np.transpose(x, axes=None)",
+    env=ENV,
+    axes=None,
+    x="transpose_grad(g, axes)",
+    linear=True,
+    restore="np.transpose(v, inverse_axes(axes))",
+)
+defrule("x.transpose()", env=NP, x="np.transpose(g)", linear=True, restore="np.transpose(v)")
 RESHAPES = [
     "np.reshape(x, shape)",
     "x.reshape(shape)",
@@ -179,14 +188,16 @@ RESHAPES = [
     "np.expand_dims(x, axis)",
     "np.ravel(x)",
     "x.ravel()",
-    "x.flatten()",
     "np.atleast_1d(x)",
     "np.atleast_2d(x)",
 ]
 for _pattern in RESHAPES:  # parameters without a template (shape, axis) get no gradient
-    defrule(_pattern, env=ENV, x="reshape_like(g, x)", linear=True)
+    defrule(
+        _pattern, env=ENV, x="reshape_like(g, x)", linear=True, restore="np.reshape(v, np.shape(x))"
+    )
+defrule("x.flatten()", env=ENV, x="reshape_like(g, x)", linear=True)  # (always a copy)
 defrule("np.array(x)", env=NP, x="g", creates=True, linear=True)
-defrule("np.asarray(x)", env=NP, x="g", linear=True)
+defrule("np.asarray(x)", env=NP, x="g", linear=True, restore="v")
 defrule("x.copy()", x="g", creates=True, linear=True)
 defrule("np.copy(x)", env=NP, x="g", creates=True, linear=True)
 defrule("x.astype(dtype)", dtype=None, x="g", linear=True)
@@ -228,6 +239,28 @@ for _name in (
 for _name in ("argmax", "argmin", "argsort"):
     defrule(f"np.{_name}(x, axis)", env=NP, x=None, axis=None)
     defrule(f"x.{_name}(axis=None)", x=None, axis=None)
+for _pattern in (
+    "np.searchsorted(a, v, side='left')",
+    "np.digitize(x, bins, right=False)",
+    "np.count_nonzero(x, axis=None)",
+    "np.nonzero(x)",
+    "np.flatnonzero(x)",
+    "np.argwhere(x)",
+    "np.isclose(x, y)",
+    "np.logical_and(x, y)",
+    "np.logical_or(x, y)",
+    "np.logical_not(x)",
+):  # counts, positions and truth values: no gradient
+    defrule(_pattern, env=NP)
+#: Counting with weights is linear in the weights: each weight gets its bin's gradient.
+defrule(
+    "np.bincount(x, weights=None, minlength=0)",
+    env=NP,
+    x=None,
+    minlength=None,
+    weights="g[x]",
+    linear=True,
+)
 defrule("np.full(shape, value)", env=NP, shape=None, value=None, creates=True)
 defrule("np.full_like(x, value)", env=NP, x=None, value=None, creates=True)
 defrule("np.arange(x)", env=NP, x=None, distinct=True)

@@ -8,9 +8,11 @@ from typing import Any
 
 import numpy as np
 
-from ..runtime import gradient_dtype
+from ..runtime import fresh_result, gradient_dtype, passes_argument, shape_only
 
 
+@passes_argument(0)
+@shape_only(1)
 def unbroadcast(g: Any, x: Any) -> Any:
     """``g`` summed down to ``x``'s shape (undoes numpy broadcasting); ``x`` may be the
     shape itself (a tuple), so that the forward value need not be kept."""
@@ -39,6 +41,8 @@ def _expand(g: Any, x: Any, axis: Any, keepdims: bool) -> Any:
     return np.expand_dims(g, tuple(a % ndim for a in axes))
 
 
+@fresh_result
+@shape_only(1)
 def sum_grad(g: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """Adjoint of ``np.sum(x, axis, keepdims=keepdims)``: ``g`` spread over the summed axes."""
     dtype = gradient_dtype(g, x)
@@ -49,6 +53,8 @@ def sum_grad(g: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     return out
 
 
+@fresh_result
+@shape_only(1)
 def mean_grad(g: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """Adjoint of ``np.mean``: the sum's adjoint divided by the number of averaged items."""
     shape = np.shape(x)
@@ -58,12 +64,14 @@ def mean_grad(g: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     return sum_grad(g / count, x, axis, keepdims)
 
 
+@fresh_result
 def extremum_grad(g: Any, x: Any, ans: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """Adjoint of ``np.max``/``np.min``: ``g`` goes to the arg-max (shared equally on ties)."""
     hits = np.asarray(x) == _expand(ans, x, axis, keepdims)
     return hits * (_expand(g, x, axis, keepdims) / np.sum(hits, axis=axis, keepdims=True))
 
 
+@fresh_result
 def prod_grad(g: Any, x: Any, ans: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """Adjoint of ``np.prod`` (for inputs without zeros): ``g * ans / x``."""
     return _expand(g * ans, x, axis, keepdims) / x
@@ -73,6 +81,7 @@ def _ndim(x: Any) -> int:
     return x.ndim if x.__class__ is np.ndarray else np.ndim(x)
 
 
+@shape_only(1)
 def matmul_left(g: Any, x: Any, y: Any) -> Any:
     """Adjoint of ``x @ y`` for ``x`` (1-D and 2-D operands)."""
     x_ndim, y_ndim = _ndim(x), _ndim(y)
@@ -85,6 +94,7 @@ def matmul_left(g: Any, x: Any, y: Any) -> Any:
     return unbroadcast(g @ np.swapaxes(y, -1, -2), x)
 
 
+@shape_only(2)
 def matmul_right(g: Any, x: Any, y: Any) -> Any:
     """Adjoint of ``x @ y`` for ``y`` (1-D and 2-D operands)."""
     x_ndim, y_ndim = _ndim(x), _ndim(y)
@@ -97,6 +107,7 @@ def matmul_right(g: Any, x: Any, y: Any) -> Any:
     return unbroadcast(np.swapaxes(x, -1, -2) @ g, y)
 
 
+@passes_argument(0)
 def transpose_grad(g: Any, axes: Any = None) -> Any:
     """Adjoint of ``np.transpose(x, axes)``: the inverse permutation."""
     if axes is None:
@@ -104,11 +115,19 @@ def transpose_grad(g: Any, axes: Any = None) -> Any:
     return np.transpose(g, np.argsort(axes))
 
 
+def inverse_axes(axes: Any) -> Any:
+    """The permutation that undoes ``np.transpose(x, axes)`` (None: reverse again)."""
+    return None if axes is None else tuple(np.argsort(axes))
+
+
+@passes_argument(0)
+@shape_only(1)
 def reshape_like(g: Any, x: Any) -> Any:
     """``g`` in ``x``'s shape (adjoint of reshape, squeeze, expand_dims, ravel)."""
     return np.reshape(g, np.shape(x))
 
 
+@fresh_result
 def clip_grad(g: Any, x: Any, low: Any, high: Any) -> Any:
     """Adjoint of ``np.clip(x, low, high)``: ``g`` where ``x`` is inside the bounds."""
     inside = np.ones(np.shape(x), dtype=bool)
@@ -119,6 +138,7 @@ def clip_grad(g: Any, x: Any, low: Any, high: Any) -> Any:
     return g * inside
 
 
+@shape_only(1)
 def split_like(g: Any, parts: Any, axis: int = 0) -> list:
     """Adjoint of ``np.concatenate(parts, axis)``: ``g`` cut back into the parts."""
     from ..runtime import AdjointList
@@ -127,6 +147,7 @@ def split_like(g: Any, parts: Any, axis: int = 0) -> list:
     return AdjointList(np.split(g, sizes, axis=axis))
 
 
+@shape_only(1)
 def unstack(g: Any, parts: Any, axis: int = 0) -> list:
     """Adjoint of ``np.stack(parts, axis)``: ``g`` split along the new axis."""
     from ..runtime import AdjointList
@@ -134,11 +155,13 @@ def unstack(g: Any, parts: Any, axis: int = 0) -> list:
     return AdjointList(np.moveaxis(g, axis, 0)[i] for i in range(len(parts)))
 
 
+@shape_only(1)
 def hsplit_like(g: Any, parts: Any) -> list:
     """Adjoint of ``np.hstack``."""
     return split_like(g, parts, axis=1 if np.ndim(parts[0]) > 1 else 0)
 
 
+@shape_only(1)
 def vsplit_like(g: Any, parts: Any) -> list:
     """Adjoint of ``np.vstack`` (1-D parts become rows)."""
     from ..runtime import AdjointList

@@ -105,7 +105,7 @@ for _name in ("floor", "ceil", "trunc"):
 
 # ---------------------------------------------------------------- containers
 #: Reading one element: its adjoint is added into that element of the container's adjoint.
-defrule("x[i]", x=Scatter("i"), i=None)
+defrule("x[i]", x=Scatter("i"), i=None, view=True)
 
 # ---------------------------------------------------------------- builtins
 #: abs'(0) is taken as 0, the middle of the subgradient [-1, 1].

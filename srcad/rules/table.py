@@ -75,6 +75,20 @@ class Rule:
     #: returns a 1-D array of distinct integers (``np.arange``): as part of an index it
     #: selects each position at most once
     distinct: bool = False
+    #: may return a view of its first operand, or that operand itself (a slice, ``x.T``,
+    #: ``x.reshape``, ``np.asarray``): writing into one changes the other
+    view: bool = False
+    #: for a view of the whole of ``x`` (``x.T``, ``x.reshape(...)``): ``x``'s values from
+    #: the view's, an expression over ``v`` (the view) and the parameters, so that a
+    #: write into the view can be carried back to ``x`` (see :mod:`srcad.memory`)
+    restore: str | None = None
+    #: an in-place item rule under which a repeated index adds each time (``np.add.at``);
+    #: otherwise the last write to a position wins, as in ``x[i] = v`` and ``x[i] += v``
+    repeats_add: bool = False
+    #: the parameter holding the condition of a selection (``np.where(c, x, y)``): where
+    #: ``c`` does not pick ``x``, ``x`` gets exactly zero, even where its own local
+    #: derivatives are infinite (they are not evaluated into the result)
+    selector: str | None = None
 
     def adjoint_for(self, param: str) -> ir.Expr | Scatter | Zeroed | None:
         return self.adjoints[self.params.index(param)]
@@ -199,6 +213,20 @@ class RuleTable:
     def candidates(self, key: tuple) -> list[Rule]:
         return self._by_key.get(key, [])
 
+    def find(self, expr: ir.Expr, env: Mapping[str, Any]) -> tuple[Rule, tuple[ir.Expr, ...]] | None:
+        """The rule for ``expr`` (an operation over local names and the names of
+        ``env``) and its operands in the rule's parameter order, or None."""
+
+        def resolve(e: ir.Expr) -> Any:
+            return resolve_static(e, lambda n: env.get(n, _MISSING))
+
+        key = index_key(expr, resolve)
+        for rule in self.candidates(key) if key is not None else ():
+            bound = match(rule.pattern, expr, rule, resolve)
+            if bound is not None:
+                return rule, tuple(bound[p] for p in rule.params)
+        return None
+
     def has_callable(self, obj: Any) -> bool:
         return ("call", id(obj)) in self._by_key
 
@@ -229,6 +257,18 @@ ADDITEM = Rule(
     adjoints=(None, None, ir.Subscript(ir.Name("g"), ir.Name("i"))),
     broadcasting=True,
     in_place=True,
+)
+
+#: ``np.add.at(x, i, v)``: like ``x[i] += v``, but a repeated index adds each time, so
+#: every item of ``v`` gets its item of ``g``.
+ADDAT = Rule(
+    name="np.add.at",
+    pattern=ir.Name("x"),
+    params=("x", "i", "v"),
+    adjoints=(None, None, ir.Subscript(ir.Name("g"), ir.Name("i"))),
+    broadcasting=True,
+    in_place=True,
+    repeats_add=True,
 )
 
 _PACKS: dict[int, Rule] = {}
@@ -262,6 +302,9 @@ def defrule(
     reduction: bool = False,
     shift_invariant: str | None = None,
     distinct: bool = False,
+    view: bool = False,
+    restore: str | None = None,
+    selector: str | None = None,
     **adjoints: str | Scatter | None,
 ) -> Rule:
     """Add a rule: ``pattern`` in Python syntax, one adjoint template per parameter.
@@ -315,6 +358,9 @@ def defrule(
         reduction=reduction,
         shift_invariant=shift_invariant,
         distinct=distinct,
+        view=view or restore is not None,
+        restore=restore,
+        selector=selector,
     )
     return table.add(rule)
 

@@ -1,0 +1,584 @@
+"""Memory: numpy's sharing of memory made explicit in the forward listing.
+
+Lowering writes in-place operations as Python runs them: ``out[i] = v`` changes the
+array ``out`` names, and ``y_1 = y; y_1 *= w`` changes the array ``y`` holds (``y_1`` is
+``y`` itself then; for a Python number it is a new number). Every other name that
+shares that memory sees the change too: an alias (``z = y``), a view (``row = out[i]``,
+``x.T``, ``x.reshape(...)``), the array a view was taken from. This pass finds them and
+records how each changed, after every in-place write, as *logical* statements
+(:attr:`srcad.ir.Assign.logical`): the forward pass does not run them (memory sharing
+already did), but the gradient flows through them exactly as the values did::
+
+    row = out[i]          # (2)  a view of out
+    row += x              # (3)
+    # out[i] = row        # (3)  (shared memory: no code) -- out changed too
+    # head = out[:1]      # (3)  (shared memory: no code) -- and so did its view head
+
+Which names may share memory is found per run of the program where it cannot be known
+before: whether ``y *= w`` changed ``y``'s array (``y_1 is y``), whether ``x[i]`` or
+``x.reshape(...)`` is a view (``is_view``), or, for names whose relation is not known
+statically (two names that one branch or loop iteration made the same), whether they
+are the same array (``alias_of``, which refuses a partial overlap it cannot follow).
+
+The pass also answers, for the backward pass, which values a later in-place write may
+change (:meth:`Memory.overwritten_after`): those are saved as they are when read.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from . import ir, pyexpr
+from .errors import Location
+from .names import NameAllocator, bind
+from .rules.table import COPY, SETITEM, TABLE
+from .runtime import alias_of, is_view
+
+# ---------------------------------------------------------------- where statements stand
+
+
+@dataclass(frozen=True)
+class _Place:
+    """Where a statement stands: its index in program order, the path of (block,
+    index) pairs from the function body down to it, and the loops around it."""
+
+    order: int
+    path: tuple[tuple[int, int], ...]
+    loops: tuple[int, ...]  # ids of the enclosing Loop statements
+
+
+def _places(body: tuple[ir.Stmt, ...]) -> dict[int, _Place]:
+    found: dict[int, _Place] = {}
+    counter = [0]
+
+    def visit(block: tuple[ir.Stmt, ...], block_id: int, path: tuple, loops: tuple) -> None:
+        for index, stmt in enumerate(block):
+            here = (*path, (block_id, index))
+            found[id(stmt)] = _Place(counter[0], here, loops)
+            counter[0] += 1
+            inner_loops = (*loops, id(stmt)) if isinstance(stmt, ir.Loop) else loops
+            for k, inner in enumerate(ir.blocks_of(stmt)):
+                visit(inner, id(stmt) * 2 + k, here, inner_loops)
+
+    visit(body, 0, (), ())
+    return found
+
+
+def _dominates(first: _Place, second: _Place) -> bool:
+    """``first`` runs before ``second`` on every path that reaches ``second``."""
+    depth = len(first.path) - 1
+    if len(second.path) <= depth or second.path[:depth] != first.path[:depth]:
+        return False
+    block, index = first.path[depth]
+    other_block, other_index = second.path[depth]
+    return block == other_block and other_index > index
+
+
+# ---------------------------------------------------------------- liveness
+
+
+def live_after(body: tuple[ir.Stmt, ...], live_out: Iterable[str] = ()) -> dict[int, frozenset]:
+    """The names each statement's successors may still read (forward pass only)."""
+    result: dict[int, frozenset] = {}
+
+    def block(stmts: tuple[ir.Stmt, ...], live: frozenset) -> frozenset:
+        for stmt in reversed(stmts):
+            result[id(stmt)] = live
+            live = step(stmt, live)
+        return live
+
+    def step(stmt: ir.Stmt, live: frozenset) -> frozenset:
+        reads = frozenset(ir.reads_of(stmt))
+        if isinstance(stmt, ir.Return):
+            return reads
+        if isinstance(stmt, ir.Assign) and stmt.rebinds:
+            return (live - {stmt.target}) | reads
+        if isinstance(stmt, ir.If):
+            return block(stmt.body, live) | block(stmt.orelse, live) | reads
+        if isinstance(stmt, ir.Loop):
+            own = frozenset(n for n in (stmt.index, stmt.counter) if n)
+            top = live
+            while True:  # a fixed point: what the next iteration reads is live at the end
+                if stmt.test:  # while: test, then body, then the test again
+                    body_in = block(stmt.body, top)
+                    new_top = block(stmt.test, body_in | live) | reads
+                else:
+                    new_top = (block(stmt.body, top | live) - own) | reads | live
+                if new_top <= top:
+                    return top
+                top = top | new_top
+        return live | reads
+
+    block(body, frozenset(live_out))
+    return result
+
+
+# ---------------------------------------------------------------- who may share memory
+
+
+def _is_copy(stmt: ir.Assign) -> bool:
+    return stmt.rule is COPY or (
+        stmt.rule is not None and stmt.rule.name == "copy" and isinstance(stmt.value, ir.Name)
+    )
+
+
+def _is_pack(stmt: ir.Assign) -> bool:
+    return stmt.rule is not None and isinstance(stmt.rule.pattern, ir.Tuple)
+
+
+def _first_name(stmt: ir.Assign) -> str | None:
+    first = stmt.operands[0] if stmt.operands else None
+    return first.id if isinstance(first, ir.Name) else None
+
+
+#: Functions whose result never shares memory with an argument (numbers, new objects).
+_FRESH_RESULTS = frozenset(
+    id(f) for f in (len, range, int, float, bool, str, isinstance, type, sorted, abs, round)
+)
+
+
+def _may_return_argument(value: ir.Expr, fn: ir.Function) -> bool:
+    """A call without a rule may hand back one of its arguments (``np.ascontiguousarray``
+    does), unless it is a builtin known to make a new object or a number."""
+    if not isinstance(value, ir.Call):
+        return False
+    func = value.func
+    if isinstance(func, ir.Name):
+        obj = fn.bindings.get(func.id, fn.free_objects.get(func.id, getattr(builtins, func.id, None)))
+        return id(obj) not in _FRESH_RESULTS
+    return True
+
+
+def points_to(fn: ir.Function) -> dict[str, frozenset[str]]:
+    """For each name, the objects (named by where they were made: a parameter, a global,
+    the statement that made a new array) whose memory its value may use."""
+    assigns = [s for s in ir.walk(fn.body) if isinstance(s, ir.Assign)]
+    roots: dict[str, set[str]] = {}
+    items: dict[str, set[str]] = {}  # what a list may hold after `xs[i] = a`
+
+    def of(expr: ir.Expr) -> set[str]:
+        found: set[str] = set()
+        for name in ir.names_in(expr):
+            found |= roots.get(name, {name})
+        return found
+
+    changed = True
+    while changed:
+        changed = False
+        for stmt in assigns:
+            if _is_copy(stmt) or (stmt.rule is not None and stmt.rule.view):
+                new = of(stmt.operands[0]) if stmt.operands else set()
+                if isinstance(stmt.value, ir.Subscript) and stmt.operands:  # an item of a list
+                    new |= set().union(*(items.get(r, set()) for r in new))
+            elif stmt.in_place and isinstance(stmt.value, ir.BinOp):
+                new = of(stmt.value.left) | {stmt.target}
+            elif stmt.in_place:  # an array copies what it is given; a list keeps the object
+                held = of(stmt.operands[-1])
+                for root in of(ir.Name(stmt.target)):
+                    if not held <= items.setdefault(root, set()):
+                        items[root] |= held
+                        changed = True
+                continue
+            elif _is_pack(stmt):
+                new = set().union(*(of(o) for o in stmt.operands))
+            elif stmt.rule is None and _may_return_argument(stmt.value, fn):
+                new = of(ir.Tuple(stmt.value.args)) | {stmt.target}
+            elif stmt.rule is None and isinstance(stmt.value, ir.Attr):  # obj.w: part of obj
+                new = of(stmt.value.value) | {stmt.target}
+            else:
+                new = {stmt.target}
+            current = roots.setdefault(stmt.target, set())
+            if not new <= current:
+                current |= new
+                changed = True
+    return {name: frozenset(found) for name, found in roots.items()}
+
+
+# ---------------------------------------------------------------- the pass
+
+
+@dataclass(frozen=True)
+class _Link:
+    """How ``name`` was made from ``base``: ``same`` (a copy; with ``identity``, an
+    in-place operator's result, the same object only when ``name is base``) or a view
+    made by ``stmt``."""
+
+    name: str
+    base: str
+    stmt: ir.Assign
+    kind: str  # "same" or "view"
+    identity: bool = False
+
+
+@dataclass
+class Memory:
+    """What the pass found: where in-place writes stand and which objects they touch,
+    so that :meth:`overwritten_after` can answer the backward pass."""
+
+    roots: dict[str, frozenset[str]] = field(default_factory=dict)
+    writes: list[tuple[ir.Assign, _Place]] = field(default_factory=list)
+    places: dict[int, _Place] = field(default_factory=dict)
+
+    def roots_of(self, name: str) -> frozenset[str]:
+        return self.roots.get(name, frozenset((name,)))
+
+    def written_roots(self) -> frozenset[str]:
+        """Every object some in-place write may change."""
+        return frozenset().union(*(self.roots_of(w.target) for w, _ in self.writes))
+
+    def overwritten_after(
+        self, stmt: ir.Stmt, name: str, *, including: bool = False, reshaping: bool = False
+    ) -> bool:
+        """Whether an in-place write may change ``name``'s memory after ``stmt`` runs
+        (or, ``including``, while it runs): a later write, or any write in a loop
+        around ``stmt`` (it runs again in the next iteration). With ``reshaping``, only
+        writes that may change its shape count: ``y += w`` where ``y`` is a number and
+        ``w`` an array makes ``y`` an array (an array's own shape never changes)."""
+        place = self.places.get(id(stmt))
+        mine = self.roots.get(name, frozenset((name,)))
+        if place is None or not self.writes:
+            return False
+        for write, where in self.writes:
+            if reshaping and not isinstance(write.value, ir.BinOp):
+                continue
+            touched = self.roots.get(write.target, frozenset((write.target,)))
+            if not (mine & touched):
+                continue
+            if write is stmt:
+                if including:
+                    return True
+                continue
+            if where.order > place.order or set(where.loops) & set(place.loops):
+                return True
+        return False
+
+
+class _Pass:
+    def __init__(self, fn: ir.Function) -> None:
+        self.fn = fn
+        self.places = _places(fn.body)
+        self.roots = points_to(fn)
+        self.live = live_after(fn.body)
+        self.names = NameAllocator(fn.names())
+        self.bindings: dict[str, Any] = dict(fn.bindings)
+        self.definitions: dict[str, list[ir.Assign]] = {}
+        for stmt in ir.walk(fn.body):
+            if isinstance(stmt, ir.Assign) and stmt.rebinds:
+                self.definitions.setdefault(stmt.target, []).append(stmt)
+        self.carried_by: dict[int, set[str]] = {}  # loop id -> names changed by logical lines
+
+    # ------------------------------------------------------------ relations
+    def roots_of(self, name: str) -> frozenset[str]:
+        return self.roots.get(name, frozenset((name,)))
+
+    def link(self, name: str, at: ir.Assign) -> _Link | None:
+        """How ``name``'s value at ``at`` was made from another value, if it was made by
+        one copy, view or in-place operator that still holds at ``at``."""
+        definitions = self.definitions.get(name, [])
+        if len(definitions) != 1:
+            return None
+        made = definitions[0]
+        if _is_copy(made):
+            kind, identity = "same", False
+        elif made.in_place and isinstance(made.value, ir.BinOp):
+            kind, identity = "same", True
+        elif made.rule is not None and made.rule.view:
+            kind, identity = "view", False
+        else:
+            return None
+        base = _first_name(made) if kind == "view" or not identity else made.value.left.id
+        if base is None:
+            return None
+        if made.in_place and isinstance(made.value, ir.BinOp):
+            base = made.value.left.id
+        place, here = self.places[id(made)], self.places[id(at)]
+        if not _dominates(place, here):
+            return None
+        if self.rebound_between(place, here, {name, *ir.reads_of(made)}):
+            return None
+        return _Link(name, base, made, kind, identity)
+
+    def rebound_between(self, first: _Place, second: _Place, names: set[str]) -> bool:
+        """Whether a statement that may run after ``first`` and before ``second`` gives
+        one of ``names`` a new object (in-place writes and logical lines keep it)."""
+        loops = set(second.loops) - set(first.loops)
+        for stmt in ir.walk(self.fn.body):
+            place = self.places[id(stmt)]
+            if not (first.order < place.order < second.order or set(place.loops) & loops):
+                continue
+            if isinstance(stmt, ir.Assign) and stmt.rebinds and stmt.target in names:
+                return True
+            if isinstance(stmt, ir.Loop) and {stmt.index, stmt.counter} & names:
+                return True
+        return False
+
+    def chain(self, name: str, at: ir.Assign) -> list[_Link]:
+        links: list[_Link] = []
+        seen = {name}
+        while True:
+            link = self.link(name, at)
+            if link is None or link.base in seen:
+                return links
+            links.append(link)
+            seen.add(link.base)
+            name = link.base
+
+    # ------------------------------------------------------------ conditions
+    def condition(self, link: _Link, out: list[ir.Stmt], write: ir.Assign) -> ir.Expr | None:
+        """The run-time test that ``link`` shares memory (None: it always does)."""
+        if link.kind == "same" and not link.identity:
+            return None
+        if link.kind == "same":
+            test: ir.Expr = ir.Compare("is", ir.Name(link.name), ir.Name(link.base))
+        else:
+            check = bind(self.names, self.bindings, self.fn.free_objects, "is_view", is_view)
+            test = ir.Call(ir.Name(check), (ir.Name(link.name), ir.Name(link.base)))
+        flag = self.names.fresh("shared")
+        out.append(ir.Assign(flag, test, tag=write.tag, loc=write.loc))
+        return ir.Name(flag)
+
+    # ------------------------------------------------------------ what a write changes
+    def write_back(self, link: _Link, write: ir.Assign) -> ir.Assign:
+        """``base`` changed because ``link.name`` (a view of it, or the same array) did."""
+        view, base = ir.Name(link.name), ir.Name(link.base)
+        if link.kind == "same":
+            return ir.Assign(link.base, view, COPY, (view,), tag=write.tag, loc=write.loc,
+                             logical=True)
+        made = link.stmt
+        if isinstance(made.value, ir.Subscript):  # base[i] = view
+            index = made.operands[1]
+            return ir.Assign(link.base, ir.Subscript(base, index), SETITEM, (base, index, view),
+                             tag=write.tag, loc=write.loc, in_place=True, logical=True)
+        # a view of all of base (x.T, x.reshape(...)): base from the view's values
+        value, rule, operands = self.restore(made, view)
+        return ir.Assign(link.base, value, rule, operands, tag=write.tag, loc=write.loc,
+                         logical=True)
+
+    def restore(self, made: ir.Assign, view: ir.Name) -> tuple[ir.Expr, Any, tuple]:
+        """The expression (and its rule and operands) that gives ``made``'s first operand
+        back from the view ``made`` made (the rule's ``restore``)."""
+        rule = made.rule
+        expr = pyexpr.parse(rule.restore)
+        mapping: dict[str, ir.Expr] = dict(zip(rule.params, made.operands))
+        mapping["v"] = view
+        env: dict[str, Any] = {}
+        for free in set(ir.names_in(expr)) - set(mapping):
+            bound = bind(self.names, self.bindings, self.fn.free_objects, free, rule.env[free])
+            mapping[free] = ir.Name(bound)
+            env[bound] = rule.env[free]
+        value = ir.substitute(expr, mapping)
+        if isinstance(value, ir.Name):
+            return value, COPY, (value,)
+        found = TABLE.find(value, env)
+        if found is None:  # pragma: no cover - every restore is written with ruled calls
+            raise AssertionError(f"no rule for {rule.restore!r}")
+        return value, found[0], found[1]
+
+    def rederive(self, link: _Link, write: ir.Assign) -> ir.Assign:
+        """``link.name`` shows ``base``'s new values (a view, or the same array)."""
+        if link.kind == "same":
+            return ir.Assign(link.name, ir.Name(link.base), COPY, (ir.Name(link.base),),
+                             tag=write.tag, loc=write.loc, logical=True)
+        return replace(link.stmt, tag=write.tag, loc=write.loc, logical=True)
+
+    def after_write(self, write: ir.Assign) -> list[ir.Stmt]:
+        """The logical lines after ``write``: every other live name that shares the
+        memory it changed gets its new value."""
+        changed = write.target
+        touched = self.roots_of(write.value.left.id if _is_update(write) else changed)
+        live = self.live.get(id(write), frozenset())
+        candidates = sorted(
+            n for n in live if n != changed and self.roots_of(n) & touched
+        )
+        if not candidates:
+            return []
+        renamed = _is_update(write) and not write.writes_own_operand  # y_1 = y; y_1 *= w
+        start = [_Link(changed, write.value.left.id, write, "same", True)] if renamed else []
+        chains = {u: self.chain(u, write) for u in candidates}
+        needed = {n for u, links in chains.items() for n in [u, *(k.base for k in links)]}
+        links = start + self.chain(start[0].base if start else changed, write)
+        if _is_update(write) and links and links[0].kind == "same":
+            # `acc -= t` on a name that was a copy: still the same object only if an array
+            links[0] = replace(links[0], identity=True)
+        up: list[_Link] = []
+        for link in links:
+            last = up[-1] if up else None
+            if last and last.identity and last.base not in live and last.base not in needed:
+                # the old name of `y_1 = y; y_1 *= w` is read no more: write the next base
+                # back from y_1 directly (for a view, is_view(y_1, base) tests both)
+                up.pop()
+                link = replace(link, name=last.name, identity=link.kind == "same")
+            up.append(link)
+        up_names = [changed] + [link.base for link in up]
+        meeting: dict[str, tuple[int, list[_Link]]] = {}
+        for u, links in chains.items():
+            below = [u] + [link.base for link in links]
+            common = next((n for n in below if n in up_names), None)
+            if common is not None:
+                meeting[u] = (up_names.index(common), links[: below.index(common)])
+        highest = max((m for m, _ in meeting.values()), default=0)
+        out: list[ir.Stmt] = []
+        self.emit_up(up[:highest], 0, meeting, write, out)
+        updated = set(up_names) | {s.target for s in ir.walk(out) if isinstance(s, ir.Assign)}
+        for u in candidates:
+            if u in meeting:
+                continue
+            pack = self.pack_of(u, write)
+            if pack is not None and updated & set(ir.read_in([pack])):
+                # a tuple holding a changed array: the same objects, their new values
+                out.append(replace(pack, tag=write.tag, loc=write.loc, logical=True))
+            else:
+                out += self.checked_alias(u, changed, write)
+        return out
+
+    def pack_of(self, name: str, at: ir.Assign) -> ir.Assign | None:
+        """The tuple display that made ``name``, if it still holds at ``at``."""
+        definitions = self.definitions.get(name, [])
+        if len(definitions) != 1 or not _is_pack(definitions[0]):
+            return None
+        made = definitions[0]
+        place, here = self.places[id(made)], self.places[id(at)]
+        if not _dominates(place, here) or self.rebound_between(
+            place, here, {name, *ir.reads_of(made)}
+        ):
+            return None
+        return made
+
+    def emit_up(self, up: list[_Link], level: int, meeting, write, out: list[ir.Stmt]) -> None:
+        """Re-derive what hangs off ``up_names[level]``, then write the next base back
+        (under the run-time test that it shares memory) and go on from there."""
+        for u, (at, links) in sorted(meeting.items()):
+            if at == level and links:
+                self.emit_down(list(reversed(links)), write, out)
+        if level >= len(up):
+            return
+        link = up[level]
+        inner: list[ir.Stmt] = [self.write_back(link, write)]
+        self.emit_up(up, level + 1, meeting, write, inner)
+        test = self.condition(link, out, write)
+        out += inner if test is None else [ir.If(test, tuple(inner), (), tag=write.tag)]
+
+    def emit_down(self, links: list[_Link], write: ir.Assign, out: list[ir.Stmt]) -> None:
+        """Re-derive ``links`` from the top (the changed base) down to a live name."""
+        if not links:
+            return
+        link = links[0]
+        inner: list[ir.Stmt] = [self.rederive(link, write)]
+        self.emit_down(links[1:], write, inner)
+        test = self.condition(link, out, write)
+        out += inner if test is None else [ir.If(test, tuple(inner), (), tag=write.tag)]
+
+    def checked_alias(self, name: str, changed: str, write: ir.Assign) -> list[ir.Stmt]:
+        """A name that may share the changed memory in a way not known before the run:
+        when it is the same array it gets the new value; a partial overlap is refused."""
+        check = bind(self.names, self.bindings, self.fn.free_objects, "alias_of", alias_of)
+        flag = self.names.fresh("shared")
+        test = ir.Call(ir.Name(check), (ir.Name(name), ir.Name(changed)))
+        copy = ir.Assign(name, ir.Name(changed), COPY, (ir.Name(changed),), tag=write.tag,
+                         loc=write.loc, logical=True)
+        return [ir.Assign(flag, test, tag=write.tag, loc=write.loc),
+                ir.If(ir.Name(flag), (copy,), (), tag=write.tag)]
+
+    # ------------------------------------------------------------ rewriting
+    def block(self, stmts: tuple[ir.Stmt, ...], loops: tuple[ir.Loop, ...]) -> list[ir.Stmt]:
+        out: list[ir.Stmt] = []
+        for stmt in stmts:
+            if isinstance(stmt, ir.If):
+                out.append(ir.with_blocks(stmt, [self.block(b, loops) for b in ir.blocks_of(stmt)]))
+                continue
+            if isinstance(stmt, ir.Loop):
+                blocks = [self.block(b, (*loops, stmt)) for b in ir.blocks_of(stmt)]
+                out.append(ir.with_blocks(stmt, blocks))
+                continue
+            out.append(stmt)
+            if isinstance(stmt, ir.Assign) and stmt.in_place and not stmt.logical:
+                extra = self.after_write(stmt)
+                for loop in loops:  # names changed in a loop carry a value across iterations
+                    self.carried_by.setdefault(id(loop), set()).update(
+                        s.target for s in ir.walk(extra) if isinstance(s, ir.Assign) and s.logical
+                    )
+                out += extra
+        return out
+
+
+def _is_update(stmt: ir.Assign) -> bool:
+    """``y_1 = y; y_1 op= w``: an in-place operator on a name."""
+    return stmt.in_place and isinstance(stmt.value, ir.BinOp)
+
+
+def make_explicit(fn: ir.Function) -> tuple[ir.Function, Memory]:
+    """``fn`` with a logical line for every name an in-place write changes besides the
+    written one, and what the backward pass needs to know about later writes."""
+    writes = [s for s in ir.walk(fn.body) if isinstance(s, ir.Assign) and s.in_place]
+    if not writes:
+        return fn, Memory()
+    state = _Pass(fn)
+    body = state.block(fn.body, ())
+    body = _carry(body, state.carried_by, fn.body)
+    new = coalesce(fn.with_body(body, bindings=state.bindings))
+    places = _places(new.body)
+    memory = Memory(
+        roots=points_to(new),
+        writes=[
+            (s, places[id(s)])
+            for s in ir.walk(new.body)
+            if isinstance(s, ir.Assign) and s.in_place and not s.logical
+        ],
+        places=places,
+    )
+    return new, memory
+
+
+def coalesce(fn: ir.Function) -> ir.Function:
+    """``y_1 = y; y_1 *= w`` becomes ``y *= w`` where nothing reads the old ``y``
+    afterwards (the usual case: no other name shares it)."""
+    live = live_after(fn.body)
+    bound: dict[str, int] = {}  # how many statements bind each name
+    for stmt in ir.walk(fn.body):
+        if isinstance(stmt, ir.Assign) and stmt.rebinds:
+            bound[stmt.target] = bound.get(stmt.target, 0) + 1
+    renames: dict[str, str] = {}
+    for stmt in ir.walk(fn.body):
+        if (
+            isinstance(stmt, ir.Assign)
+            and _is_update(stmt)
+            and not stmt.writes_own_operand
+            and bound.get(stmt.target) == 1  # (not a name a branch or loop merges)
+        ):
+            old = renames.get(stmt.value.left.id, stmt.value.left.id)
+            if old not in live.get(id(stmt), frozenset()) and old != stmt.target:
+                renames[stmt.target] = old  # (chains: y_2 -> y_1 -> y)
+    if not renames:
+        return fn
+    return fn.with_body(ir.rename(fn.body, renames))
+
+
+def _carry(new_body: list[ir.Stmt], carried: dict[int, set[str]], old_body) -> tuple:
+    """Add to each loop's ``carried`` the names its logical lines change (matched with
+    the old loops by position)."""
+    old_loops = [s for s in ir.walk(old_body) if isinstance(s, ir.Loop)]
+    extra = {k: carried.get(id(loop), set()) for k, loop in enumerate(old_loops)}
+    counter = [0]
+
+    def visit(body) -> tuple:
+        out = []
+        for stmt in body:
+            if isinstance(stmt, ir.Loop):
+                k = counter[0]
+                counter[0] += 1
+                stmt = ir.with_blocks(stmt, [visit(b) for b in ir.blocks_of(stmt)])
+                names = extra.get(k, set())
+                if names:
+                    stmt = replace(stmt, carried=tuple(dict.fromkeys((*stmt.carried, *sorted(names)))))
+            elif isinstance(stmt, ir.If):
+                stmt = ir.with_blocks(stmt, [visit(b) for b in ir.blocks_of(stmt)])
+            out.append(stmt)
+        return tuple(out)
+
+    return visit(new_body)
+
+
+__all__ = ["Memory", "make_explicit", "live_after", "points_to", "Location"]
