@@ -742,3 +742,17 @@ def test_jacobian_of_concatenate_along_axis_1_exact():
     np.testing.assert_array_equal(ja, want_a)
     np.testing.assert_array_equal(jb, want_b)
 
+
+def reduction_with_dtype_by_position(x):
+    return np.sum(np.sum(x, 1, float) ** 2)
+
+
+def test_reduction_with_dtype_given_by_position_is_refused():
+    """``np.sum(x, 1, float)``: the third positional argument is numpy's ``dtype``, not
+    ``keepdims``; binding it to ``keepdims`` gave a silently wrong (transposed) gradient."""
+    with pytest.raises(srcad.SrcadError) as info:
+        srcad.grad(reduction_with_dtype_by_position)(np.arange(9.0).reshape(3, 3))
+    error = info.value
+    assert error.filename.endswith(THIS_FILE), error
+    assert error.lineno == reduction_with_dtype_by_position.__code__.co_firstlineno + 1, error
+    assert "np.sum" in str(error), error
