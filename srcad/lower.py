@@ -618,7 +618,9 @@ class Lowerer:
         mapping = self.sequence(scope, node.func.value)
         view = node.func.attr
         keys_of = ir.Call(ir.Attr(mapping, "keys"))
-        keys = self.names.temp()
+        owner = node.func.value
+        keys = self.names.fresh(f"{owner.id}_keys") if isinstance(owner, ast.Name) else None
+        keys = keys or self.names.temp()
         self.emit(
             ir.Assign(
                 keys,
