@@ -743,6 +743,25 @@ def test_jacobian_of_concatenate_along_axis_1_exact():
     np.testing.assert_array_equal(jb, want_b)
 
 
+def _user_linear(x, scale=1.0, axis=None):  # a stand-in for a user's function
+    return np.sum(x, axis=axis) * scale
+
+
+def test_signature_pattern_reads_every_keyword_of_a_user_rule():
+    """Any linear call rule, not only numpy's: keywords come from the call's operands."""
+    from srcad import ir
+    from srcad.forward import signature_pattern
+    from srcad.rules.table import RuleTable, defrule
+
+    rule = defrule("user_linear(x, scale=1.0, axis=None)", env={"user_linear": _user_linear},
+                   table=RuleTable(), scale=None, axis=None, x="g", linear=True)
+    pattern = signature_pattern(rule)
+    assert pattern.kwargs == (("scale", ir.Name("scale")), ("axis", ir.Name("axis")))
+    assert rule.pattern.kwargs == (("scale", ir.Const(1.0)), ("axis", ir.Const(None)))
+    method = defrule("x.user_sum(axis=0)", table=RuleTable(), axis=None, x="g", linear=True)
+    assert signature_pattern(method).kwargs == (("axis", ir.Name("axis")),)
+
+
 def reduction_with_dtype_by_position(x):
     return np.sum(np.sum(x, 1, float) ** 2)
 
