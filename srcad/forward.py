@@ -20,6 +20,31 @@ from .rules.table import Scatter, Zeroed
 from .runtime import add_at, fresh_copy, snapshot, zeros_like
 
 
+def signature_pattern(rule) -> ir.Expr:
+    """``rule``'s pattern with each keyword parameter of a call read from that parameter.
+
+    A call pattern is a signature whose keywords hold their *defaults*:
+    ``np.sum(x, axis=None, keepdims=False)`` matches ``np.sum(a, axis=0)`` with ``axis``
+    bound to ``0``. Substituting the operands into the pattern itself would put the
+    defaults back (``np.sum(a_dot, axis=None, ...)``); this form,
+    ``np.sum(x, axis=axis, keepdims=keepdims)``, takes them from the statement's operands.
+    """
+
+    def keywords_as_params(expr: ir.Expr) -> ir.Expr:
+        if (
+            isinstance(expr, ir.Call)
+            and expr.kwargs
+            and all(isinstance(a, ir.Name) and a.id in rule.params for a in expr.args)
+        ):
+            kwargs = tuple(
+                (key, ir.Name(key) if key in rule.params else value) for key, value in expr.kwargs
+            )
+            return ir.Call(expr.func, expr.args, kwargs)
+        return expr
+
+    return ir.map_expr(rule.pattern, keywords_as_params)
+
+
 class _Tangents:
     def __init__(self, fn: ir.Function, activity: Activity) -> None:
         self.fn = fn
@@ -119,7 +144,11 @@ class _Tangents:
                 terms.append(ir.Subscript(dot, index))
             elif rule.linear and not isinstance(template, Zeroed):
                 mapping[param] = dot
-                pattern = rule.pattern if not isinstance(rule.pattern, ir.Name) else ir.Name(param)
+                pattern = (
+                    signature_pattern(rule)
+                    if not isinstance(rule.pattern, ir.Name)
+                    else ir.Name(param)
+                )
                 terms.append(self.free(pattern, rule, mapping))
             elif rule.elementwise:
                 mapping["g"] = dot

@@ -26,8 +26,19 @@ from .errors import Location, SrcadError, UnsupportedSyntaxError
 from .frontend import MISSING, FunctionSource, read_function
 from .names import NameAllocator
 from .rules import TABLE, RuleTable
+from .rules.scalar import DICT_KEYS, LOOP_ITEMS
 from .rules.table import _MISSING as _MISSING_RULE
-from .rules.table import ADDAT, ADDITEM, COPY, SETITEM, Scatter, index_key, match, pack_rule
+from .rules.table import (
+    ADDAT,
+    ADDITEM,
+    COPY,
+    SETITEM,
+    Rule,
+    Scatter,
+    index_key,
+    match,
+    pack_rule,
+)
 from .runtime import check_assertion, raise_exception
 from .subset import check_supported
 
@@ -564,6 +575,14 @@ class Lowerer:
         """How to loop over ``node``: its length and a function giving element ``k``."""
         callee = self.static_object(scope, node.func) if isinstance(node, ast.Call) else None
         keywords = {kw.arg for kw in node.keywords} if isinstance(node, ast.Call) else set()
+        if (
+            callee is _NOT_STATIC
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("items", "keys", "values")
+            and not node.args
+            and not keywords
+        ):
+            return self.dict_iteration(scope, node)
         if callee is builtins.enumerate and len(node.args) == 1 and not keywords:
             length, inner = self.iteration(scope, node.args[0])
             return length, lambda k: TupleValue((k, inner(k)))
@@ -582,12 +601,75 @@ class Lowerer:
                 scope,
                 node,
                 "srcad loops over range(...), enumerate(...), "
-                "zip(...), tuples, lists and arrays only",
+                "zip(...), tuples, lists, arrays and dicts only",
                 "build a list or array first, or loop over range(len(...))",
             )
-        seq = self.sequence(scope, node)
+        value = self.lower_expr(scope, node, None)
+        if isinstance(value, TupleValue):  # a tuple or list display: a sequence
+            seq = self.materialize(scope, value, node)
+        elif isinstance(value, ir.Const):
+            seq = value
+        else:  # a parameter or global may be a dict, whose loop runs over its keys
+            name = self.names.fresh(f"{node.id}_items") if isinstance(node, ast.Name) else None
+            seq = self.emit_rule_call(scope, "loop_items", LOOP_ITEMS, value, node, name)
         length = self.emit_value(scope, ir.Call(self.builtin_ref(scope, "len"), (seq,)), node)
         return length, lambda k: self.element(scope, seq, k, node)
+
+    def dict_iteration(self, scope: Scope, node: ast.Call):
+        """``for k in d.keys()``, ``for v in d.values()``, ``for k, v in d.items()``: a loop
+        over a list of the keys (no gradient) that reads ``d[k]`` (an item, whose adjoint
+        goes into ``d``'s adjoint under the same key)."""
+        mapping = self.sequence(scope, node.func.value)
+        view = node.func.attr
+        keys_of = ir.Call(ir.Attr(mapping, "keys"))
+        owner = node.func.value
+        keys = self.names.fresh(f"{owner.id}_keys") if isinstance(owner, ast.Name) else None
+        keys = keys or self.names.temp()
+        self.emit(
+            ir.Assign(
+                keys,
+                ir.Call(self.builtin_ref(scope, "list"), (keys_of,)),
+                DICT_KEYS,
+                (mapping,),
+                tag=self.next_tag(),
+                loc=scope.source.location(node),
+            )
+        )
+        length = self.emit_value(
+            scope, ir.Call(self.builtin_ref(scope, "len"), (ir.Name(keys),)), node
+        )
+
+        def element(k: ir.Expr) -> Any:
+            key = self.element(scope, ir.Name(keys), k, node)
+            if view == "keys":
+                return key
+            value = self.element(scope, mapping, key, node)
+            return value if view == "values" else TupleValue((key, value))
+
+        return length, element
+
+    def emit_rule_call(
+        self,
+        scope: Scope,
+        helper: str,
+        rule: Rule,
+        operand: ir.Expr,
+        node: ast.AST,
+        name: str | None = None,
+    ) -> ir.Expr:
+        """``t = helper(operand)``, one gate of ``rule`` (a runtime helper of srcad's own)."""
+        name = name or self.names.temp()
+        self.emit(
+            ir.Assign(
+                name,
+                ir.Call(self.helper_ref(helper, rule.env[helper]), (operand,)),
+                rule,
+                (operand,),
+                tag=self.next_tag(),
+                loc=scope.source.location(node),
+            )
+        )
+        return ir.Name(name)
 
     def lower_while(self, scope: Scope, node: ast.While) -> None:
         start = len(self.body)
@@ -651,6 +733,9 @@ class Lowerer:
                 name = self.variable_name(scope, node.id)
                 position = made.pop(value.id)
                 self.body[position] = replace(self.body[position], target=name)
+                # a later item may read this one (``v = d[k]`` of ``for k, v in d.items()``)
+                later = self.body[position + 1 :]
+                self.body[position + 1 :] = ir.rename(later, {value.id: name})
                 scope.env[node.id] = ir.Name(name)
 
     def element(self, scope: Scope, seq: ir.Expr, index: ir.Expr, node: ast.AST) -> ir.Expr:

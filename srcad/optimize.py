@@ -373,11 +373,18 @@ def _cheap(value: ir.Expr, arithmetic: bool) -> bool:
     )
 
 
-def _recomputable(loop: ir.Loop, once: set[str], arithmetic: bool) -> list[ir.Assign]:
-    """The values of ``loop``'s body that can be computed again in the backward loop."""
+def _recomputable(
+    loop: ir.Loop, once: set[str], arithmetic: bool, stale: frozenset[str] = frozenset()
+) -> list[ir.Assign]:
+    """The values of ``loop``'s body that can be computed again in the backward loop.
+
+    ``stale`` are names an enclosing loop overwrites that the backward pass does not
+    restore (nothing pops them): during this loop's backward run they hold the last
+    iteration's value, so a recomputation may not read them.
+    """
     if loop.index is None or loop.iterable is None:  # the backward loop has another index
         return []
-    changing = ir.defined_in(loop.body) | ir.defined_in(loop.test)
+    changing = ir.defined_in(loop.body) | ir.defined_in(loop.test) | stale
     read_so_far: set[str] = set()
     chosen: list[ir.Assign] = []
     for stmt in loop.body:
@@ -416,12 +423,23 @@ def rematerialize(fn: ir.Function, *, arithmetic: bool = False) -> ir.Function:
         if isinstance(stmt, ir.Assign) and not _save_start(stmt):
             counts[stmt.target] = counts.get(stmt.target, 0) + 1
     once = {name for name, count in counts.items() if count == 1}
+    restored = {s.name for s in ir.walk(body[split:]) if isinstance(s, ir.Pop)}
     plans: dict[int, list[ir.Assign]] = {}
-    for loop in ir.walk(body[:split]):
-        if isinstance(loop, ir.Loop):
-            chosen = _recomputable(loop, once, arithmetic)
-            if chosen:
-                plans[loop.tag] = chosen
+
+    def plan(stmts: tuple[ir.Stmt, ...] | list[ir.Stmt], outer: frozenset[str]) -> None:
+        """``outer``: what enclosing loops overwrite and the backward pass leaves stale."""
+        for stmt in stmts:
+            inner = outer
+            if isinstance(stmt, ir.Loop):
+                chosen = _recomputable(stmt, once, arithmetic, outer)
+                if chosen:
+                    plans[stmt.tag] = chosen
+                written = ir.defined_in(stmt.body) | ir.defined_in(stmt.test)
+                inner = (outer | frozenset(written - restored)) - {stmt.index}
+            for block in ir.blocks_of(stmt):
+                plan(block, inner)
+
+    plan(body[:split], frozenset())
 
     def backward_loop(loop: ir.Loop) -> ir.Loop:
         chosen = [

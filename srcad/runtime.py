@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numbers
-from collections.abc import Callable
+from collections.abc import Callable, MappingView
 from typing import Any
 
 import numpy as np
@@ -115,6 +115,22 @@ class AdjointDict(dict):
         return AdjointDict((key, value + other[key]) for key, value in self.items())
 
     __radd__ = __add__
+
+
+def loop_items(value: Any) -> Any:
+    """What ``for item in value`` runs over, by position: a dict's keys (a list; a dict
+    view's items likewise), else the sequence or array itself."""
+    return list(value) if isinstance(value, dict | MappingView) else value
+
+
+def loop_items_grad(g: Any, value: Any) -> Any:
+    """Adjoint of :func:`loop_items`: a dict's keys get no gradient, a sequence gets ``g``."""
+    return zeros_like(value) if isinstance(value, dict) else g
+
+
+def loop_items_tangent(t: Any, value: Any) -> Any:
+    """Tangent of :func:`loop_items`: zero for a dict's keys, else the sequence's tangent."""
+    return [0.0] * len(value) if isinstance(value, dict) else t
 
 
 def add_at(target: Any, index: Any, value: Any) -> None:

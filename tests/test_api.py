@@ -7,12 +7,13 @@ import math
 import os
 import sys
 
+import numpy as np
 import pytest
 
 import srcad
 
 sys.path.insert(0, os.path.dirname(__file__))
-from conftest import assert_grad_close, numeric_grad  # noqa: E402
+from conftest import assert_grad_close, marker_line, numeric_grad  # noqa: E402
 
 # ---------------------------------------------------------------- functions
 
@@ -335,6 +336,247 @@ def test_gradients_of_dict_and_list_parameters():
     assert list(dparams["weights"]) == pytest.approx([6.0, 8.0], rel=1e-15)
     assert list(dxs) == pytest.approx([1.0, -2.0], rel=1e-15)
     assert srcad.check_grad(weighted, params, xs) < 1e-6
+
+
+# Loops over a dict parameter run over its keys, as in Python: ``for k in d``,
+# ``d.keys()``, ``d.values()``, ``d.items()`` (and inside enumerate, zip and summed
+# comprehensions). The keys get no gradient; each ``d[k]`` read adds into ``dd[k]``.
+
+
+def dict_for_keys(params, x):
+    s = 0.0
+    for k in params:
+        s = s + params[k] * math.sin(x * params[k])
+    return s
+
+
+def dict_for_items(params, x):
+    s = 0.0
+    for _k, v in params.items():
+        s = s + v * v * x
+    return s
+
+
+def dict_for_values(params, x):
+    s = 0.0
+    for v in params.values():
+        s = s + math.exp(v) * x
+    return s
+
+
+def dict_for_keys_method(params, x):
+    s = 0.0
+    for k in params.keys():
+        s = s + params[k] * x
+    return s
+
+
+def dict_numeric_keys(coeffs, x):
+    """Keys used as numbers: the exponents get no gradient (they are keys)."""
+    s = 0.0
+    for k in coeffs:
+        s = s + coeffs[k] * x**k
+    return s
+
+
+def dict_numeric_keys_items(coeffs, x):
+    s = 0.0
+    for k, c in coeffs.items():
+        s = s + k * c * x
+    return s
+
+
+def dict_nested(params, x):
+    s = 0.0
+    for _name, layer in params.items():
+        for _k, w in layer.items():
+            s = s + w * math.tanh(x)
+    return s
+
+
+def dict_enumerate_zip(params, xs):
+    s = 0.0
+    for i, k in enumerate(params):
+        s = s + (i + 1) * params[k]
+    for k, x in zip(params, xs):
+        s = s + params[k] * x
+    return s
+
+
+def dict_summed(params, x):
+    return sum(v * x for v in params.values()) + sum(params[k] ** 2 for k in params)
+
+
+def list_for_items(ws, x):
+    s = 0.0
+    for w in ws:  # a list parameter still loops over its elements
+        s = s + w * x
+    return s
+
+
+def dict_central_differences(f, params, rest, eps=1e-6):
+    """d f / d params[key] by central differences, one entry per key."""
+    out = {}
+    for key, value in params.items():
+        h = eps * max(1.0, abs(value))
+        plus, minus = dict(params), dict(params)
+        plus[key], minus[key] = value + h, value - h
+        out[key] = (f(plus, *rest) - f(minus, *rest)) / (plus[key] - minus[key])
+    return out
+
+
+def x_central_difference(f, params, x, eps=1e-6):
+    h = eps * max(1.0, abs(x))
+    return (f(params, x + h) - f(params, x - h)) / (2 * h)
+
+
+PARAMS = {"a": 0.7, "b": -1.3, "c": 0.4}
+DICT_LOOPS = [
+    (dict_for_keys, PARAMS, 0.9),
+    (dict_for_items, PARAMS, 0.9),
+    (dict_for_values, PARAMS, 0.9),
+    (dict_for_keys_method, PARAMS, 0.9),
+    (dict_numeric_keys, {1: 0.5, 2: -1.0, 3: 2.0}, 1.3),
+    (dict_numeric_keys_items, {1.5: 0.5, -2.0: 0.25}, 1.3),
+    (dict_summed, PARAMS, 0.9),
+]
+
+
+@pytest.mark.parametrize("f, params, x", DICT_LOOPS, ids=[c[0].__name__ for c in DICT_LOOPS])
+def test_loops_over_dict_parameters(f, params, x):
+    dparams, dx = srcad.grad(f)(params, x)
+    assert isinstance(dparams, dict) and list(dparams) == list(params)
+    want = dict_central_differences(f, params, (x,))
+    for key in params:
+        assert dparams[key] == pytest.approx(want[key], rel=1e-6, abs=1e-8), key
+    assert dx == pytest.approx(x_central_difference(f, params, x), rel=1e-6, abs=1e-8)
+    assert srcad.check_grad(f, params, x) < 1e-6
+    # forward mode: dict tangents, against the directional central difference
+    direction = {key: 0.5 - 0.3 * i for i, key in enumerate(params)}
+    value, tangent = srcad.jvp(f)((params, x), (direction, 0.7))
+    h = 1e-6
+    plus = {k: v + h * direction[k] for k, v in params.items()}
+    minus = {k: v - h * direction[k] for k, v in params.items()}
+    want_tangent = (f(plus, x + h * 0.7) - f(minus, x - h * 0.7)) / (2 * h)
+    assert value == pytest.approx(f(params, x), rel=1e-15)
+    assert tangent == pytest.approx(want_tangent, rel=1e-6, abs=1e-8)
+    assert tangent == pytest.approx(
+        sum(dparams[k] * direction[k] for k in params) + dx * 0.7, rel=1e-12
+    )
+
+
+def test_loops_over_dict_parameters_exact():
+    x = 0.9
+    a, b, c = PARAMS.values()
+    dparams, dx = srcad.grad(dict_for_items)(PARAMS, x)
+    assert dparams == {"a": 2 * a * x, "b": 2 * b * x, "c": 2 * c * x}
+    assert dx == pytest.approx(a * a + b * b + c * c, rel=1e-15)
+    dparams, dx = srcad.grad(dict_for_keys_method)(PARAMS, x)
+    assert dparams == {"a": x, "b": x, "c": x}
+    assert dx == pytest.approx(a + b + c, rel=1e-15)
+    coeffs = {1: 0.5, 2: -1.0, 3: 2.0}
+    dcoeffs, dx = srcad.grad(dict_numeric_keys)(coeffs, 1.5)
+    assert dcoeffs == {1: 1.5, 2: 1.5**2, 3: 1.5**3}
+    assert dx == pytest.approx(0.5 - 2.0 * 1.5 + 6.0 * 1.5**2, rel=1e-15)
+
+
+def test_loop_over_nested_dicts():
+    params = {"first": {"w": 0.3, "b": -0.2}, "second": {"w": 1.1}}
+    x = 0.8
+    dparams, dx = srcad.grad(dict_nested)(params, x)
+    t = math.tanh(x)
+    assert dparams == {"first": {"w": t, "b": t}, "second": {"w": t}}
+    assert dx == pytest.approx((0.3 - 0.2 + 1.1) * (1 - t * t), rel=1e-14)
+    assert srcad.check_grad(dict_nested, params, x) < 1e-6
+
+
+def test_loop_over_dict_in_enumerate_and_zip():
+    params, xs = {"a": 0.7, "b": -1.3}, [2.0, 3.0]
+    dparams, dxs = srcad.grad(dict_enumerate_zip)(params, xs)
+    assert dparams == {"a": 1.0 + 2.0, "b": 2.0 + 3.0}
+    assert list(dxs) == [0.7, -1.3]
+    assert srcad.check_grad(dict_enumerate_zip, params, xs) < 1e-6
+
+
+def test_loop_over_dict_of_arrays():
+    rng = np.random.default_rng(3)
+    params = {"w": rng.normal(size=(2, 3)), "b": rng.normal(size=3)}
+    dparams, dx = srcad.grad(dict_array_values)(params, 0.6)
+    assert dparams["w"].shape == (2, 3) and dparams["b"].shape == (3,)
+    np.testing.assert_allclose(dparams["w"], 0.6 * (1 - np.tanh(0.6 * params["w"]) ** 2))
+    np.testing.assert_allclose(dparams["b"], 0.6 * (1 - np.tanh(0.6 * params["b"]) ** 2))
+    assert srcad.check_grad(dict_array_values, params, 0.6) < 1e-6
+
+
+def dict_array_values(params, x):
+    s = 0.0
+    for _name, w in params.items():
+        s = s + np.sum(np.tanh(w * x))
+    return s
+
+
+def test_loop_over_list_parameter_unchanged():
+    dws, dx = srcad.grad(list_for_items)([0.5, -2.0], 3.0)
+    assert list(dws) == [3.0, 3.0] and dx == -1.5
+
+
+def test_loop_over_dict_source_reads_keys():
+    source = srcad.grad(dict_for_items).backward_source
+    assert "params_keys = list(params.keys())" in source, source
+    assert "KeyError" not in source
+
+
+def dict_view_in_a_variable(params, x):
+    names = params.keys()
+    s = 0.0
+    for k in names:
+        s = s + params[k] * x
+    return s
+
+
+def dict_loop_with_break(params, x):
+    s = 0.0
+    for _k, v in params.items():
+        if v < 0.0:
+            break
+        s = s + v * x
+    return s
+
+
+def test_loop_over_a_dict_view_and_with_break():
+    dparams, dx = srcad.grad(dict_view_in_a_variable)(PARAMS, 0.9)
+    assert dparams == {"a": 0.9, "b": 0.9, "c": 0.9}
+    assert dx == pytest.approx(sum(PARAMS.values()), rel=1e-15)
+    dparams, dx = srcad.grad(dict_loop_with_break)(PARAMS, 0.9)  # stops at "b"
+    assert dparams == {"a": 0.9, "b": 0.0, "c": 0.0} and dx == PARAMS["a"]
+    assert srcad.check_grad(dict_loop_with_break, PARAMS, 0.9) < 1e-6
+
+
+def dict_sorted_keys(params, x):
+    s = 0.0
+    for k in sorted(params):  # <sorted-dict>
+        s = s + params[k] * x
+    return s
+
+
+def test_loop_over_sorted_dict_is_refused_at_the_users_line():
+    with pytest.raises(srcad.SrcadError) as info:
+        srcad.grad(dict_sorted_keys)(PARAMS, 0.9)
+    error = info.value
+    assert error.filename.endswith(os.path.basename(__file__))
+    assert error.lineno == marker_line(__file__, "sorted-dict"), error
+    assert "dicts" in str(error) and error.hint, error
+
+
+def test_exported_gradient_of_a_dict_loop_runs_without_srcad(tmp_path):
+    path = tmp_path / "dict_loop_grad.py"
+    srcad.export(dict_for_keys, path)
+    spec = importlib.util.spec_from_file_location("dict_loop_grad", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    got = module.dict_for_keys_grad(PARAMS, 0.9)
+    want = srcad.grad(dict_for_keys)(PARAMS, 0.9)
+    assert got[0] == want[0] and got[1] == want[1]
 
 
 def wavy(params):

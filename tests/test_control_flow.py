@@ -614,6 +614,29 @@ def test_inner_bound_depends_on_outer_index():
     assert_close(got, want)
 
 
+def inner_items_remade_each_outer_iteration(xss, w):
+    s = 0.0
+    for xs in xss:
+        order = np.argsort(xs)[:2]  # a new (non-differentiable) index list per row
+        for j in order:
+            s = s + xs[j] * w
+    return s
+
+
+def test_inner_loop_over_values_the_outer_loop_remakes():
+    """The backward pass used to recompute ``j = order[k]`` (a cheap item read) with the
+    *last* row's ``order``: nothing restored it, as nothing else in the backward pass read
+    it. Rows whose argsorts differ got each other's gradient, silently."""
+    xss = np.array([[0.3, 0.1, 0.2], [0.5, 0.9, 0.7], [0.2, 0.8, 0.4]])
+    dxss, dw = srcad.grad(inner_items_remade_each_outer_iteration)(xss, 0.8)
+    assert srcad.check_grad(inner_items_remade_each_outer_iteration, xss, 0.8) < 1e-8
+    want = np.zeros_like(xss)
+    for r, row in enumerate(xss):
+        want[r, np.argsort(row)[:2]] = 0.8
+    np.testing.assert_array_equal(dxss, want)
+    assert dw == pytest.approx(sum(np.sort(row)[:2].sum() for row in xss), rel=1e-15)
+
+
 def test_while_with_break_nested_in_for():
     xs = np.array([0.5, 1.0, 3.0])
     assert_array_grad_close(while_in_for_with_break, (xs, 1.7), ("xs", "c"))

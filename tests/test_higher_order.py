@@ -482,3 +482,296 @@ def test_jacobian_with_few_outputs_uses_reverse_mode_rows():
     jac = srcad.jacobian(_two_summaries)(x)
     np.testing.assert_allclose(jac, np.array([2 * x, np.cos(x)]), rtol=1e-13, atol=1e-15)
     assert any(key[4] == "vjp" for key in api._cache), "rows were not built by reverse mode"
+
+
+# ---------------------------------------------------------------- linear rules with keywords
+#
+# Forward mode applies a linear gate to the operand's tangent. A call rule's pattern is a
+# signature whose keywords hold the *defaults* (``np.sum(x, axis=None, keepdims=False)``),
+# so the tangent line must take ``axis``/``keepdims``/``axes`` from the user's call, given
+# by position or by name, never from the pattern. Each function below is linear in all of
+# its arguments, so the exact tangent along ``v`` is ``f(*v)`` and the exact Jacobian's
+# columns are ``f`` at the unit vectors.
+
+
+def lin_sum_axis0(x):
+    return np.sum(x, axis=0)
+
+
+def lin_sum_pos1(x):
+    return np.sum(x, 1)
+
+
+def lin_sum_keep(x):
+    return np.sum(x, axis=1, keepdims=True)
+
+
+def lin_sum_pos_keep(x):
+    return np.sum(x, 0, keepdims=True)
+
+
+def lin_sum_keep_first(x):
+    return np.sum(x, keepdims=True, axis=-1)
+
+
+def lin_sum_tuple_axes(x):
+    return np.sum(x, axis=(0, 2))
+
+
+def lin_method_sum(x):
+    return x.sum(axis=0)
+
+
+def lin_method_sum_pos(x):
+    return x.sum(1, keepdims=True)
+
+
+def lin_mean_axis(x):
+    return np.mean(x, axis=1)
+
+
+def lin_mean_pos_keep(x):
+    return np.mean(x, 0, keepdims=True)
+
+
+def lin_method_mean(x):
+    return x.mean(axis=-1, keepdims=True)
+
+
+def lin_method_mean_pos(x):
+    return x.mean(0)
+
+
+def lin_transpose_pos(x):
+    return np.transpose(x, (1, 0, 2))
+
+
+def lin_transpose_kw(x):
+    return np.transpose(x, axes=(2, 0, 1))
+
+
+def lin_transpose_default(x):
+    return np.transpose(x)
+
+
+def lin_concat_axis1(a, b):
+    return np.concatenate([a, b], axis=1)
+
+
+def lin_concat_pos(a, b):
+    return np.concatenate((a, b), 1)
+
+
+def lin_concat_neg(a, b):
+    return np.concatenate([a, b], axis=-1)
+
+
+def lin_concat_default(a, c):
+    return np.concatenate([a, c])
+
+
+def lin_stack_axis1(a, b):
+    return np.stack([a, b], axis=1)
+
+
+def lin_stack_pos(a, b):
+    return np.stack((a, b), 2)
+
+
+def lin_stack_neg(a, b):
+    return np.stack([a, b], axis=-1)
+
+
+def lin_squeeze_axis(x):
+    return np.squeeze(x, axis=1)
+
+
+def lin_squeeze_pos(x):
+    return np.squeeze(x, 3)
+
+
+def lin_method_squeeze(x):
+    return x.squeeze(axis=1)
+
+
+def lin_method_squeeze_pos(x):
+    return x.squeeze(3)
+
+
+def lin_expand_dims_kw(x):
+    return np.expand_dims(x, axis=1)
+
+
+def lin_reshape_kw(x):
+    return np.reshape(x, shape=(4, 3))
+
+
+def lin_method_reshape(x):
+    return x.reshape(2, 3, 2)
+
+
+def lin_chain(x, y):
+    s = np.sum(x, axis=0, keepdims=True)
+    t = np.concatenate([s, y], axis=0)
+    return np.transpose(t, (1, 0)).mean(axis=1)
+
+
+_M34 = (3, 4)
+_T234 = (2, 3, 4)
+_SQ = (3, 1, 4, 1)
+LINEAR_KEYWORD_CASES = [
+    (lin_sum_axis0, (_M34,)),
+    (lin_sum_pos1, (_M34,)),
+    (lin_sum_keep, (_M34,)),
+    (lin_sum_pos_keep, (_M34,)),
+    (lin_sum_keep_first, (_M34,)),
+    (lin_sum_tuple_axes, (_T234,)),
+    (lin_method_sum, (_M34,)),
+    (lin_method_sum_pos, (_M34,)),
+    (lin_mean_axis, (_M34,)),
+    (lin_mean_pos_keep, (_M34,)),
+    (lin_method_mean, (_M34,)),
+    (lin_method_mean_pos, (_M34,)),
+    (lin_transpose_pos, (_T234,)),
+    (lin_transpose_kw, (_T234,)),
+    (lin_transpose_default, (_T234,)),
+    (lin_concat_axis1, ((2, 2), (2, 3))),
+    (lin_concat_pos, ((2, 2), (2, 3))),
+    (lin_concat_neg, ((2, 2), (2, 3))),
+    (lin_concat_default, ((2, 2), (3, 2))),
+    (lin_stack_axis1, (_M34, _M34)),
+    (lin_stack_pos, (_M34, _M34)),
+    (lin_stack_neg, (_M34, _M34)),
+    (lin_squeeze_axis, (_SQ,)),
+    (lin_squeeze_pos, (_SQ,)),
+    (lin_method_squeeze, (_SQ,)),
+    (lin_method_squeeze_pos, (_SQ,)),
+    (lin_expand_dims_kw, (_M34,)),
+    (lin_reshape_kw, (_M34,)),
+    (lin_method_reshape, (_M34,)),
+    (lin_chain, ((2, 3), (1, 3))),
+]
+_case_ids = [f.__name__ for f, _ in LINEAR_KEYWORD_CASES]
+
+
+def _linear_args(shapes, seed):
+    rng = np.random.default_rng(seed)
+    return tuple(rng.uniform(-1.0, 1.0, size=s) for s in shapes)
+
+
+def _exact_jacobian(f, args, index):
+    """Columns ``f`` at the unit vectors of argument ``index`` (``f`` is linear)."""
+    zeros = [np.zeros_like(a) for a in args]
+    shape = args[index].shape
+    columns = []
+    for position in np.ndindex(*shape):
+        basis = list(zeros)
+        basis[index] = np.zeros(shape)
+        basis[index][position] = 1.0
+        columns.append(np.asarray(f(*basis), dtype=float))
+    out_shape = columns[0].shape
+    stacked = np.array(columns).reshape(shape + out_shape)
+    return np.moveaxis(stacked, range(len(shape)), range(-len(shape), 0))
+
+
+@pytest.mark.parametrize("f, shapes", LINEAR_KEYWORD_CASES, ids=_case_ids)
+def test_jvp_of_linear_rules_keeps_keywords(f, shapes):
+    primals, tangents = _linear_args(shapes, 70), _linear_args(shapes, 71)
+    _, tangent = assert_jvp_close(f, primals, tangents)  # central differences
+    want = f(*tangents)  # exact: f is linear
+    assert np.shape(tangent) == np.shape(want)
+    np.testing.assert_allclose(tangent, want, rtol=1e-13, atol=1e-15)
+
+
+@pytest.mark.parametrize("f, shapes", LINEAR_KEYWORD_CASES, ids=_case_ids)
+def test_jvp_of_linear_rules_matches_reverse_mode(f, shapes):
+    """<w, J v> from forward mode equals <J^T w, v> from srcad's reverse mode."""
+    from srcad.api import build
+
+    primals, tangents = _linear_args(shapes, 72), _linear_args(shapes, 73)
+    names = list(f.__code__.co_varnames[: f.__code__.co_argcount])
+    value, tangent = srcad.jvp(f)(primals, tangents)
+    w = np.random.default_rng(74).uniform(-1.0, 1.0, size=np.shape(value))
+    vjp_fn = build(f, tuple(names), "vjp", True).bind(f)
+    cotangents = vjp_fn(*primals, w)
+    cotangents = (cotangents,) if len(names) == 1 else cotangents
+    forward = float(np.sum(w * tangent))
+    reverse = sum(float(np.sum(c * t)) for c, t in zip(cotangents, tangents, strict=True))
+    assert forward == pytest.approx(reverse, rel=1e-12, abs=1e-14)
+
+
+@pytest.mark.parametrize("f, shapes", LINEAR_KEYWORD_CASES, ids=_case_ids)
+def test_jacobian_of_linear_rules_keeps_keywords(f, shapes):
+    """``srcad.jacobian`` (rows by reverse mode or columns by forward mode) and the
+    columns built from ``jvp`` both equal the exact Jacobian."""
+    args = _linear_args(shapes, 75)
+    jac = srcad.jacobian(f)(*args)
+    jac = (jac,) if len(args) == 1 else jac
+    tangent_fn = srcad.jvp(f)
+    for index, arg in enumerate(args):
+        want = _exact_jacobian(f, args, index)
+        np.testing.assert_allclose(jac[index], want, rtol=1e-13, atol=1e-15)
+        columns = []
+        for position in np.ndindex(*arg.shape):
+            tangents = [np.zeros_like(a) for a in args]
+            tangents[index][position] = 1.0
+            columns.append(tangent_fn(args, tuple(tangents))[1])
+        by_columns = np.moveaxis(np.array(columns).reshape(arg.shape + np.shape(columns[0])),
+                                 range(arg.ndim), range(-arg.ndim, 0))
+        np.testing.assert_allclose(by_columns, want, rtol=1e-13, atol=1e-15)
+
+
+def test_jvp_of_sum_with_axis_exact():
+    x = np.ones((2, 2))
+    value, tangent = srcad.jvp(lin_sum_axis0)((x,), (x,))
+    np.testing.assert_array_equal(value, [2.0, 2.0])
+    np.testing.assert_array_equal(tangent, [2.0, 2.0])
+    source = srcad.jvp(lin_sum_axis0).tangent_source
+    assert "np.sum(x_dot, axis=0, keepdims=False)" in source, source
+
+
+def test_jacobian_of_concatenate_along_axis_1_exact():
+    a, b = np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([[5.0], [6.0]])
+    ja, jb = srcad.jacobian(lin_concat_axis1)(a, b)
+    want_a = np.zeros((2, 3, 2, 2))
+    want_b = np.zeros((2, 3, 2, 1))
+    for i in range(2):
+        for j in range(2):
+            want_a[i, j, i, j] = 1.0
+        want_b[i, 2, i, 0] = 1.0
+    np.testing.assert_array_equal(ja, want_a)
+    np.testing.assert_array_equal(jb, want_b)
+
+
+def _user_linear(x, scale=1.0, axis=None):  # a stand-in for a user's function
+    return np.sum(x, axis=axis) * scale
+
+
+def test_signature_pattern_reads_every_keyword_of_a_user_rule():
+    """Any linear call rule, not only numpy's: keywords come from the call's operands."""
+    from srcad import ir
+    from srcad.forward import signature_pattern
+    from srcad.rules.table import RuleTable, defrule
+
+    rule = defrule("user_linear(x, scale=1.0, axis=None)", env={"user_linear": _user_linear},
+                   table=RuleTable(), scale=None, axis=None, x="g", linear=True)
+    pattern = signature_pattern(rule)
+    assert pattern.kwargs == (("scale", ir.Name("scale")), ("axis", ir.Name("axis")))
+    assert rule.pattern.kwargs == (("scale", ir.Const(1.0)), ("axis", ir.Const(None)))
+    method = defrule("x.user_sum(axis=0)", table=RuleTable(), axis=None, x="g", linear=True)
+    assert signature_pattern(method).kwargs == (("axis", ir.Name("axis")),)
+
+
+def reduction_with_dtype_by_position(x):
+    return np.sum(np.sum(x, 1, float) ** 2)
+
+
+def test_reduction_with_dtype_given_by_position_is_refused():
+    """``np.sum(x, 1, float)``: the third positional argument is numpy's ``dtype``, not
+    ``keepdims``; binding it to ``keepdims`` gave a silently wrong (transposed) gradient."""
+    with pytest.raises(srcad.SrcadError) as info:
+        srcad.grad(reduction_with_dtype_by_position)(np.arange(9.0).reshape(3, 3))
+    error = info.value
+    assert error.filename.endswith(THIS_FILE), error
+    assert error.lineno == reduction_with_dtype_by_position.__code__.co_firstlineno + 1, error
+    assert "np.sum" in str(error), error

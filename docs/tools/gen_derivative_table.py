@@ -60,7 +60,7 @@ SHAPES = {"T", "transpose", "reshape", "squeeze", "expand_dims", "ravel", "flatt
           "atleast_1d", "atleast_2d", "array", "asarray", "copy", "astype"}
 JOINS = {"concatenate", "stack", "hstack", "vstack"}
 SELECT = {"where", "clip", "sign"}
-BUILTINS = {"abs", "max", "min", "float", "len", "int", "round", "bool", "range", "sign"}
+BUILTINS = {"abs", "max", "min", "float", "len", "int", "round", "bool", "range", "sign", "list"}
 
 
 def root_name(pattern: ir.Expr) -> str | None:

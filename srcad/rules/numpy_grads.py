@@ -73,8 +73,35 @@ def extremum_grad(g: Any, x: Any, ans: Any, axis: Any = None, keepdims: bool = F
 
 @fresh_result
 def prod_grad(g: Any, x: Any, ans: Any, axis: Any = None, keepdims: bool = False) -> Any:
-    """Adjoint of ``np.prod`` (for inputs without zeros): ``g * ans / x``."""
-    return _expand(g * ans, x, axis, keepdims) / x
+    """Adjoint of ``np.prod``: ``g`` times the product of the *other* reduced entries.
+
+    Without zeros that is ``ans / x`` (one division; the check looks at the small
+    ``ans``, not at ``x``). A product that is zero (an entry is zero, or the product
+    underflowed) takes the exact way, without division: a slice's only zero gets the
+    product of the rest and its other entries 0; with two zeros the whole slice gets 0.
+    """
+    if np.count_nonzero(ans) == ans.size if isinstance(ans, np.ndarray) else ans != 0:
+        return _expand(g * ans, x, axis, keepdims) / x
+    return _expand(g, x, axis, keepdims) * _product_of_others(np.asarray(x), axis)
+
+
+def _product_of_others(x: Any, axis: Any) -> Any:
+    """For each entry, the product of the other entries of its slice along ``axis``
+    (all axes for None), from cumulative products from the left and the right: exact
+    with zeros (no division)."""
+    if x.ndim == 0:
+        return np.ones_like(x)
+    axes = range(x.ndim) if axis is None else (axis,) if isinstance(axis, int) else axis
+    axes = tuple(a % x.ndim for a in axes)
+    last = tuple(range(x.ndim - len(axes), x.ndim))
+    moved = np.moveaxis(x, axes, last)
+    kept = moved.shape[: x.ndim - len(axes)]
+    rows = moved.reshape(kept + (math.prod(moved.shape[len(kept) :]),))
+    left = np.ones_like(rows)
+    right = np.ones_like(rows)
+    np.cumprod(rows[..., :-1], axis=-1, out=left[..., 1:])
+    np.cumprod(rows[..., :0:-1], axis=-1, out=right[..., -2::-1])
+    return np.moveaxis((left * right).reshape(moved.shape), last, axes)
 
 
 def _ndim(x: Any) -> int:

@@ -11,9 +11,9 @@ import math
 
 import numpy as np
 
-from ..runtime import divide
+from ..runtime import divide, loop_items, loop_items_grad, loop_items_tangent
 from .numpy_grads import sign
-from .table import Scatter, defrule
+from .table import RuleTable, Scatter, defrule
 
 # ---------------------------------------------------------------- operators
 #: Operators work on numbers and on numpy arrays alike: their adjoints are summed back
@@ -106,6 +106,24 @@ for _name in ("floor", "ceil", "trunc"):
 # ---------------------------------------------------------------- containers
 #: Reading one element: its adjoint is added into that element of the container's adjoint.
 defrule("x[i]", x=Scatter("i"), i=None, view=True)
+#: ``for k in x``: the items a loop over ``x`` reads by position (a dict's keys, which get
+#: no gradient; a sequence's elements, whose adjoints flow back to it). Lowering emits it
+#: itself, so it lives outside the table that user code is matched against.
+LOOP_ITEMS = defrule(
+    "loop_items(x)",
+    table=RuleTable(),
+    env={
+        "loop_items": loop_items,
+        "loop_items_grad": loop_items_grad,
+        "loop_items_tangent": loop_items_tangent,
+    },
+    name="items of a loop",
+    x="loop_items_grad(g, x)",
+    tangents={"x": "loop_items_tangent(t, x)"},
+    restore="v",  # (a sequence itself: its items are x's, written back through it)
+)
+#: A dict's keys, in order (``for k, v in d.items()``): no gradient.
+DICT_KEYS = defrule("list(x.keys())", env={"list": builtins.list}, name="keys of a dict", x=None)
 
 # ---------------------------------------------------------------- builtins
 #: abs'(0) is taken as 0, the middle of the subgradient [-1, 1].
