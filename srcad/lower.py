@@ -121,6 +121,8 @@ class Lowerer:
         self._raw_nodes: dict[int, tuple[ir.Expr, ast.AST]] = {}
         self._tag = 0
         self.loops: list[LoopContext] = []
+        #: values made by arithmetic or numpy calls (never a dict a loop would run over)
+        self.not_dicts: set[str] = set()
         #: Inlined callees as (how to look the name up again, object, code), so that a
         #: cached gradient can tell when a helper was redefined.
         self.dependencies: list[tuple[Callable[[], Any], Any, Any]] = []
@@ -607,7 +609,9 @@ class Lowerer:
         value = self.lower_expr(scope, node, None)
         if isinstance(value, TupleValue):  # a tuple or list display: a sequence
             seq = self.materialize(scope, value, node)
-        elif isinstance(value, ir.Const):
+        elif isinstance(value, ir.Const) or (
+            isinstance(value, ir.Name) and value.id in self.not_dicts
+        ):
             seq = value
         else:  # a parameter or global may be a dict, whose loop runs over its keys
             name = self.names.fresh(f"{node.id}_items") if isinstance(node, ast.Name) else None
@@ -1180,6 +1184,8 @@ class Lowerer:
                 in_place=in_place,
             )
         )
+        if rule is not None and not rule.view and not _is_method(rule):
+            self.not_dicts.add(name)  # arithmetic, numpy functions: a number or an array
         return ir.Name(name)
 
     def lower_index(self, scope: Scope, node: ast.expr) -> ir.Expr:
@@ -1452,6 +1458,16 @@ def _as_expr(value: Any) -> ir.Expr:
 def _is_enumerate(lowerer: Lowerer, scope: Scope, node: ast.expr) -> bool:
     return (
         isinstance(node, ast.Call) and lowerer.static_object(scope, node.func) is builtins.enumerate
+    )
+
+
+def _is_method(rule: Rule) -> bool:
+    """A rule for a method (``x.copy()``: a dict has one too)."""
+    func = rule.pattern.func if isinstance(rule.pattern, ir.Call) else None
+    return (
+        isinstance(func, ir.Attr)
+        and isinstance(func.value, ir.Name)
+        and func.value.id not in rule.env
     )
 
 
