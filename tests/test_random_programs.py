@@ -103,8 +103,10 @@ ALLOW_REFUSALS = True
 MISSING_TANGENT = "has no forward-mode (tangent) rule"
 BOUND_SLACK = 1e-9  # the generator's interval bounds are exact up to roundoff
 
-#: Default (CI) run: this many programs, fixed seed. The slow run: SLOW_EXAMPLES.
-CI_EXAMPLES = 500
+#: Default (CI) run: this many programs, fixed seed. The slow run: SLOW_EXAMPLES. (500 before
+#: the forward-mode and value checks: each builds one more function per program, about a
+#: third more time per program, so 400 keep the run within its budget.)
+CI_EXAMPLES = 400
 SLOW_EXAMPLES = 10_000
 
 REGRESSIONS = Path(__file__).parent / "regressions"
@@ -414,7 +416,8 @@ def print_classes(stats: dict) -> None:
 
 
 def test_random_programs(program_files):
-    """The CI batch: CI_EXAMPLES programs, fixed seed (about 50 s on 2 cores)."""
+    """The CI batch: CI_EXAMPLES programs, fixed seed; each class of ``PROGRAM_CLASSES`` in
+    at least a tenth of them."""
     stats = run_batch(program_files, CI_EXAMPLES)
     assert stats["programs"] >= CI_EXAMPLES
     for name in PROGRAM_CLASSES:  # each class in at least a tenth of the programs
@@ -440,7 +443,10 @@ spec.loader.exec_module(module)
 out = {}
 for name in sys.argv[2:]:
     f = getattr(module, name)
-    out[name] = [srcad.grad(f).backward_source, srcad.grad(f, optimize=False).backward_source]
+    try:
+        out[name] = [srcad.grad(f).backward_source, srcad.grad(f, optimize=False).backward_source]
+    except srcad.SrcadError as error:  # a refusal: its message must not depend on the seed
+        out[name] = [f"refused: {error}"] * 2
 print(json.dumps(out))
 """
 
