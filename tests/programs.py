@@ -71,6 +71,22 @@ iterations of a loop (a float that becomes an array in the first iteration, an a
 whose shape grows) and reduces them after it, iterating the per-element bounds and the
 shapes through the body like :func:`s_for`. Any shape-changing statement a new kind
 adds must keep every element's bound (and every broadcast) sound in the same way.
+
+Arrays written in place
+-----------------------
+The kinds of :data:`ARRAY_WRITE_KINDS` (one per class of :data:`PROGRAM_CLASSES`) make
+arrays from the variables and write into them: by index in loops, through aliases and views,
+at repeated fancy indices, with values that have no gradient, next to ``np.where`` branches
+that are not finite. Each reduces its arrays to a float before it ends, so ``ctx`` still
+holds floats only. They are written as source text and bounded by running that text on
+numpy arrays of dtype object whose elements are :class:`Bound` s (:func:`run_array_code`,
+``np`` replaced by :data:`ANP`): real numpy does the indexing, the views, the in-place
+operators and the buffering of ``out[idx] += v``, so the bounds follow numpy's aliasing.
+An element that may be non-finite is :class:`Poison` (``np.where`` may drop it, reading it
+raises :class:`IllConditioned`); an ``if`` on data runs both branches on copies and joins.
+A new form only needs its text: :func:`commit_arrays` runs it and binds the results
+(``abstract=`` gives other text to run when numpy on Bounds cannot follow the real one, as
+for the threshold ``np.where`` of :func:`s_where_nonfinite`).
 """
 
 from __future__ import annotations
