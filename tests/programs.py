@@ -71,18 +71,37 @@ iterations of a loop (a float that becomes an array in the first iteration, an a
 whose shape grows) and reduces them after it, iterating the per-element bounds and the
 shapes through the body like :func:`s_for`. Any shape-changing statement a new kind
 adds must keep every element's bound (and every broadcast) sound in the same way.
+
+Arrays written in place
+-----------------------
+The kinds of :data:`ARRAY_WRITE_KINDS` (one per class of :data:`PROGRAM_CLASSES`) make
+arrays from the variables and write into them: by index in loops, through aliases and views,
+at repeated fancy indices, with values that have no gradient, next to ``np.where`` branches
+that are not finite. Each reduces its arrays to a float before it ends, so ``ctx`` still
+holds floats only. They are written as source text and bounded by running that text on
+numpy arrays of dtype object whose elements are :class:`Bound` s (:func:`run_array_code`,
+``np`` replaced by :data:`ANP`): real numpy does the indexing, the views, the in-place
+operators and the buffering of ``out[idx] += v``, so the bounds follow numpy's aliasing.
+An element that may be non-finite is :class:`Poison` (``np.where`` may drop it, reading it
+raises :class:`IllConditioned`); an ``if`` on data runs both branches on copies and joins.
+A new form only needs its text: :func:`commit_arrays` runs it and binds the results
+(``abstract=`` gives other text to run when numpy on Bounds cannot follow the real one, as
+for the threshold ``np.where`` of :func:`s_where_nonfinite`).
 """
 
 from __future__ import annotations
 
 import ast
 import copy
+import functools
 import math
+import re
 import textwrap
 import types
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 from hypothesis import strategies as st
 
 # ---------------------------------------------------------------- conditioning limits
@@ -151,19 +170,26 @@ class Bound:
         """The smallest bound enclosing both (for future branches)."""
         return Bound(min(self.lo, other.lo), max(self.hi, other.hi), max(self.d, other.d))
 
-    # ---- arithmetic
+    # ---- arithmetic (with Poison: Poison; with an array: element by element)
     def __add__(self, other):
+        if (special := _special(other)) is not None:
+            return special
         o = lift(other)
         return Bound(self.lo + o.lo, self.hi + o.hi, self.d + o.d)
 
     __radd__ = __add__
 
     def __sub__(self, other):
+        if other is self:  # x - x is exactly 0 (the diagonal of p[:, None] - p[None, :])
+            return Bound.const(0.0)
+        if (special := _special(other)) is not None:
+            return special
         o = lift(other)
         return Bound(self.lo - o.hi, self.hi - o.lo, self.d + o.d)
 
     def __rsub__(self, other):
-        return lift(other) - self
+        special = _special(other)
+        return special if special is not None else lift(other) - self
 
     def __neg__(self):
         return Bound(-self.hi, -self.lo, self.d)
@@ -174,6 +200,8 @@ class Bound:
     def __mul__(self, other):
         if other is self:
             return self._power(2)
+        if (special := _special(other)) is not None:
+            return special
         o = lift(other)
         products = (self.lo * o.lo, self.lo * o.hi, self.hi * o.lo, self.hi * o.hi)
         return Bound(min(products), max(products), self.mag * o.d + o.mag * self.d)
@@ -181,6 +209,8 @@ class Bound:
     __rmul__ = __mul__
 
     def __truediv__(self, other):
+        if (special := _special(other)) is not None:
+            return special
         o = lift(other)
         m = o.away
         if m < MIN_AWAY:
@@ -189,7 +219,8 @@ class Bound:
         return Bound(min(quotients), max(quotients), self.d / m + self.mag * o.d / (m * m))
 
     def __rtruediv__(self, other):
-        return lift(other) / self
+        special = _special(other)
+        return special if special is not None else lift(other) / self
 
     def __pow__(self, p):
         if isinstance(p, Bound):
@@ -217,9 +248,64 @@ class Bound:
             return -self
         return Bound(0.0, self.mag, self.d)
 
+    # ---- comparisons (of array elements, in np.where): decided by the intervals
+    @staticmethod
+    def _decided(always: bool, never: bool) -> bool:
+        if always == never:  # neither: the intervals allow both outcomes
+            raise IllConditioned("a comparison the bounds do not decide")
+        return always
+
+    def __gt__(self, other):
+        o = lift(other)
+        return self._decided(self.lo > o.hi, self.hi <= o.lo)
+
+    def __lt__(self, other):
+        o = lift(other)
+        return self._decided(self.hi < o.lo, self.lo >= o.hi)
+
+    def __ge__(self, other):
+        o = lift(other)
+        return self._decided(self.lo >= o.hi, self.hi < o.lo)
+
+    def __le__(self, other):
+        o = lift(other)
+        return self._decided(self.hi <= o.lo, self.lo > o.hi)
+
+
+def _special(other):
+    """What an operation of a Bound with ``other`` gives when it is not a number: Poison
+    for Poison (see ANP), ``NotImplemented`` for an array (numpy then takes the operation
+    element by element); ``None`` otherwise."""
+    if isinstance(other, Poison):
+        return other
+    return NotImplemented if isinstance(other, np.ndarray) else None
+
 
 def lift(x) -> Bound:
+    if isinstance(x, Poison):
+        raise IllConditioned("a value that may be non-finite is read")
     return x if isinstance(x, Bound) else Bound.const(x)
+
+
+class Poison:
+    """An array element that may be non-finite or outside the well-conditioned region
+    (``np.sqrt`` of an element that may be 0 or negative, see :data:`ANP`): ``np.where``
+    may drop it, arithmetic on it gives it back, reading it as a :class:`Bound` (:func:`lift`,
+    an operation with a Bound) raises :class:`IllConditioned`."""
+
+    __slots__ = ()
+
+    def _same(self, *_):
+        return self
+
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _same
+    __truediv__ = __rtruediv__ = __pow__ = __neg__ = __pos__ = _same
+
+    def __repr__(self) -> str:
+        return "POISON"
+
+
+POISON = Poison()
 
 
 def _monotone(f, a: Bound, slope: float) -> Bound:
@@ -2183,6 +2269,680 @@ def s_closure(draw, ctx: Context) -> list[ast.stmt] | None:
     return stmts
 
 
+# ---------------------------------------------------------------- arrays written in place
+#
+# The kinds below build arrays inside the function (from the float variables) and write
+# into them: by index in loops, through aliases and views, at repeated fancy indices, with
+# values that have no gradient; they read ``np.where`` branches that are not finite, and
+# reduce every array to a float before the statement ends. Their statements run on numpy
+# arrays of dtype object whose elements are Bounds (:func:`run_array_code`): real numpy does
+# the indexing, the views, the in-place operators and the buffering of ``out[idx] += v``,
+# so the bounds follow numpy's own aliasing rules.
+
+
+def _object_array(values) -> np.ndarray:
+    """An array of distinct constant Bounds with the values and the shape of ``values``."""
+    values = np.asarray(values, dtype=float)
+    out = np.empty(values.shape, dtype=object)
+    for k in np.ndindex(values.shape):
+        out[k] = Bound.const(values[k])
+    return out
+
+
+def _elementwise(fn: Callable[[Bound], Bound]) -> Callable:
+    """``fn`` on a Bound or on every element of an object array; an element where ``fn``
+    is ill-conditioned becomes :data:`POISON` (``np.where`` may drop it)."""
+
+    def element(a):
+        if isinstance(a, Poison):
+            return a
+        try:
+            return fn(lift(a))
+        except IllConditioned:
+            return POISON
+
+    each = np.frompyfunc(element, 1, 1)
+    return lambda a: each(a) if isinstance(a, np.ndarray) else element(a)
+
+
+def _where(cond, a, b) -> np.ndarray:
+    """``np.where`` on Bounds: each element of the branch its (decided) condition picks."""
+    cond, a, b = np.broadcast_arrays(*(np.asarray(v, dtype=object) for v in (cond, a, b)))
+    out = np.empty(cond.shape, dtype=object)
+    for k in np.ndindex(cond.shape):
+        out[k] = lift(a[k] if cond[k] else b[k])
+    return out
+
+
+def _mean(a) -> Bound:
+    """The mean of elements in ``[lo_k, hi_k]`` with gradient norms ``d_k`` is in
+    ``[min lo_k, max hi_k]`` with a gradient norm ``<= max d_k`` (no sum is formed)."""
+    items = [lift(v) for v in np.asarray(a, dtype=object).ravel()]
+    return Bound(min(b.lo for b in items), max(b.hi for b in items), max(b.d for b in items))
+
+
+def _array(values) -> np.ndarray:
+    """``np.array``: integers stay an index array, numbers become Bounds."""
+    if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        return np.array(values)
+    out = np.empty(len(values), dtype=object)
+    for k, v in enumerate(values):
+        out[k] = v if isinstance(v, Poison) else lift(v)
+    return out
+
+
+def _where_threshold(v, c: float, fn: str):
+    """The bound of ``np.where(v > c, F(v), 0.0)`` with ``F`` = ``np.sqrt(v - c + 0.25) - 0.5``
+    (``fn == "sqrt"``) or ``np.log(v - c + 1.0)`` (``"log"``): ``F`` on the part of each
+    element's interval above ``c`` (where it is finite, 0 at ``c``, slope <= 1), joined
+    with 0 where the condition may be false. (``F`` is not finite below ``c - 0.25`` or
+    ``c - 1``: that part is never selected.)"""
+
+    def element(b: Bound) -> Bound:
+        b = lift(b)
+        if b.hi <= c:
+            return Bound.const(0.0)
+        above = Bound(max(b.lo, c), b.hi, b.d)
+        f = _sqrt(above - c + 0.25) - 0.5 if fn == "sqrt" else _log(above - c + 1.0)
+        return f if b.lo > c else f.join(Bound.const(0.0))
+
+    if isinstance(v, np.ndarray):
+        return np.frompyfunc(element, 1, 1)(v)
+    return element(v)
+
+
+#: ``np`` for :func:`run_array_code`: arrays of Bounds.
+ANP = types.SimpleNamespace(
+    zeros=lambda shape: _object_array(np.zeros(shape)),
+    ones=lambda shape: _object_array(np.ones(shape)),
+    linspace=lambda lo, hi, n: _object_array(np.linspace(lo, hi, n)),
+    array=_array,
+    where=_where,
+    mean=_mean,
+    sum=lambda a: sum((lift(v) for v in np.asarray(a, dtype=object).ravel()), Bound.const(0.0)),
+    add=types.SimpleNamespace(at=np.add.at),
+    **{name: _elementwise(getattr(AMATH, name))
+       for name in ("exp", "log", "sqrt", "sin", "cos", "tanh", "log1p")},
+)
+
+
+def _test_value(test: ast.expr, namespace: dict) -> bool | None:
+    """The value of a comparison ``a < c`` when the bounds decide it, else ``None``."""
+    assert isinstance(test, ast.Compare) and len(test.ops) == 1, ast.unparse(test)
+    left, right = (_eval(node, namespace) for node in (test.left, test.comparators[0]))
+    try:
+        return bool(_COMPARISONS[type(test.ops[0])](lift(left), right))
+    except IllConditioned:
+        return None
+
+
+def _eval(node: ast.expr, namespace: dict):
+    code = compile(ast.fix_missing_locations(ast.Expression(node)), "<abstract>", "eval")
+    return eval(code, namespace)  # noqa: S307
+
+
+def _copy_arrays(namespace: dict) -> dict:
+    """A copy of ``namespace`` whose arrays are copies (one per array: ``w = z`` stays one
+    array; a view becomes an array of its own, so no kind keeps a view across a branch)."""
+    copies: dict[int, np.ndarray] = {}
+    return {k: copies.setdefault(id(v), v.copy()) if isinstance(v, np.ndarray) else v
+            for k, v in namespace.items()}
+
+
+def _join_values(a, b):
+    """A value enclosing ``a`` and ``b`` (floats, arrays of one shape), or ``None``."""
+    if a is b:
+        return a
+    if isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.shape == b.shape:
+        out = np.empty(a.shape, dtype=object)
+        for k in np.ndindex(a.shape):
+            out[k] = a[k] if a[k] is b[k] else lift(a[k]).join(lift(b[k]))
+        return out
+    if isinstance(a, Bound | float) and isinstance(b, Bound | float):
+        return lift(a).join(lift(b))
+    return None
+
+
+def _exec_arrays(stmts: list[ast.stmt], namespace: dict) -> None:
+    for stmt in stmts:
+        if isinstance(stmt, ast.If):
+            go = _test_value(stmt.test, namespace)
+            if go is not None:
+                _exec_arrays(stmt.body if go else stmt.orelse, namespace)
+                continue
+            branches = []
+            for block in (stmt.body, stmt.orelse):
+                branch = _copy_arrays(namespace)
+                _exec_arrays(block, branch)
+                branches.append(branch)
+            joined = {k: _join_values(v, branches[1][k]) for k, v in branches[0].items()
+                      if k in branches[1]}
+            namespace.clear()
+            namespace.update({k: v for k, v in joined.items() if v is not None})
+            continue
+        module = ast.fix_missing_locations(ast.Module([stmt], []))
+        try:
+            exec(compile(module, "<abstract arrays>", "exec"), namespace)  # noqa: S102
+        except ZeroDivisionError as exc:  # pragma: no cover - bounds exclude it
+            raise IllConditioned(str(exc)) from None
+
+
+def run_array_code(stmts: list[ast.stmt], env: Env) -> dict:
+    """Run ``stmts`` with ``np`` as :data:`ANP` on the bounds of ``env``: loops run (their
+    trip counts are constants), an ``if`` on data runs both branches on copies and joins
+    the values. Returns the namespace; raises :class:`IllConditioned` when a value leaves
+    the well-conditioned region or a non-finite value is read."""
+    namespace = {**_namespace(env), "np": ANP, "_where_threshold": _where_threshold}
+    _exec_arrays(stmts, namespace)
+    return namespace
+
+
+def _as_bound(value) -> Bound:
+    if isinstance(value, np.ndarray):
+        assert value.shape == (), f"an array of shape {value.shape} where a float is read"
+        value = value[()]
+    return lift(value)
+
+
+def commit_arrays(ctx: Context, stmts: list[ast.stmt], results: Collection[str] = (),
+                  abstract: list[ast.stmt] | None = None) -> list[ast.stmt]:
+    """Bind in ``ctx`` the bounds after ``stmts`` (:func:`run_array_code`, of ``abstract``
+    when it stands for ``stmts``): of the variables they reassign and of the ``results``
+    (new floats). Returns ``stmts``."""
+    namespace = run_array_code(abstract if abstract is not None else stmts, ctx.env)
+    reassigned = [n for n in _assigned_names(stmts) if n in ctx.env]
+    bounds = {name: _as_bound(namespace[name]) for name in [*reassigned, *results]}
+    for name, bound in bounds.items():
+        ctx.bind(name, bound)
+    return stmts
+
+
+#: Names of arrays (none of them a float variable's: :data:`PLAIN_NAMES`, the parameters).
+ARRAY_NAMES = ("L", "buf", "H", "M", "arr", "vec", "alias", "view", "K", "Z", "vals",
+               "D", "sq", "pts", "col", "row", "seq", "grid")
+#: Names of the loop variables of the array kinds (the first one not in use).
+LOOP_NAMES = ("j", "t", "jj")
+#: Names of the variable of ``for <name> in <2-D array>`` (the first one not in use).
+ROW_NAMES = ("r", "rw", "line")
+
+
+def _free(ctx: Context, names: Sequence[str]) -> list[str]:
+    return [n for n in names if n not in ctx.env and n not in ctx.taken and n not in RESERVED]
+
+
+def _array_names(draw, ctx: Context, k: int) -> list[str]:
+    free = _free(ctx, ARRAY_NAMES)
+    start = draw(st.integers(0, len(free) - k))
+    return free[start:start + k]
+
+
+def _scalar(draw, ctx: Context, depth: int = 1) -> str:
+    """The text of a float expression of the variables, 0..``depth`` deep."""
+    return ast.unparse(ctx.expr(draw, draw(st.integers(0, depth))).node)
+
+
+def _const_text(shape: tuple[int, ...], lo: float, hi: float = 1.0) -> str:
+    return ast.unparse(_const_array(shape, lo, hi)) if len(shape) > 1 \
+        else f"np.linspace({lo}, {hi}, {shape[0]})"
+
+
+def _vector(draw, ctx: Context, shape: tuple[int, ...], index: str | None = None) -> str:
+    """The text of a float array of ``shape`` made from the variables: a variable (or a
+    squashed expression, or ``index``) times a constant array, ``np.sin`` of one, or
+    (1-D) ``np.array`` of expressions. Its bound comes from :func:`run_array_code`."""
+    lo = draw(st.sampled_from((0.5, 0.25, 0.75)))
+    scale = _const_text(shape, lo)
+    var = draw(st.sampled_from(ctx.variables()))
+    forms = [
+        lambda: f"{var} * {scale}",
+        lambda: f"np.tanh({_scalar(draw, ctx)}) * {scale}",
+        lambda: f"np.sin({var} * {scale})",
+    ]
+    if len(shape) == 1 and shape[0] <= 4:
+        forms.append(lambda: "np.array([" + ", ".join(
+            _scalar(draw, ctx) for _ in range(shape[0])) + "])")
+    if index is not None:
+        forms.append(lambda: f"np.tanh({var} * {index}) * {scale}")
+    return forms[draw(st.integers(0, len(forms) - 1))]()
+
+
+def _reduction_text(draw, ctx: Context, array: str, shape: tuple[int, ...]) -> str:
+    """A float read from ``array``: its mean, the mean of its square or of its product with
+    another array, a variable times its mean."""
+    forms = [
+        lambda: f"np.mean({array})",
+        lambda: f"np.mean({array} * {array})",
+        lambda: f"np.mean({array} * {_vector(draw, ctx, shape)})",
+        lambda: f"{draw(st.sampled_from(ctx.variables()))} * np.mean({array})",
+    ]
+    if math.prod(shape) <= 4:
+        forms.append(lambda: f"np.sum({array}) / {math.prod(shape)}")
+    return forms[draw(st.integers(0, len(forms) - 1))]()
+
+
+def _result(draw, ctx: Context) -> str:
+    """The float a statement assigns: a new name (mostly) or an existing variable."""
+    writable = ctx.writable()
+    if writable and draw(st.integers(0, 3)) == 3:
+        return draw(st.sampled_from(writable))
+    return ctx.new_name(draw)
+
+
+def _parse(lines: Sequence[str]) -> list[ast.stmt]:
+    return ast.parse("\n".join(lines)).body
+
+
+def _first_built(draw, builders: Sequence[Callable[[], list[ast.stmt] | None]]):
+    """Try ``builders`` from a drawn one on (each may raise :class:`IllConditioned`)."""
+    start = draw(st.integers(0, len(builders) - 1))
+    for builder in [*builders[start:], *builders[:start]]:
+        try:
+            built = builder()
+        except IllConditioned:
+            continue
+        if built is not None:
+            return built
+    return None
+
+
+def s_recurrence(draw, ctx: Context) -> list[ast.stmt] | None:
+    """Arrays written by index in a loop and read at other indices or in other iterations
+    (the values are recurrences across iterations)::
+
+        L = np.zeros(4)
+        L[0] = math.tanh(x)
+        for j in range(1, 4):
+            L[j] = 0.5 * L[j - 1] + 0.25 * L[(j + 1) % 4] + math.tanh(y * j)
+        u = np.mean(L * L)
+
+    also a read before the write (``s = s * 0.5 + buf[t - 1]; buf[t] = math.tanh(s * x)``),
+    2-D arrays written by rows (``H[t] = np.tanh(W @ H[t - 1] + ...)``) or by columns."""
+    j = next((n for n in LOOP_NAMES if n not in ctx.env), None)
+    if j is None:
+        return None
+    n = draw(st.integers(3, 5))
+    decay = draw(st.sampled_from((0.5, -0.5, 0.25, 0.75)))
+    target = _result(draw, ctx)
+
+    def one_d() -> list[ast.stmt]:
+        (A,) = _array_names(draw, ctx, 1)
+        other = draw(st.sampled_from(("", f" + 0.25 * {A}[({j} + 1) % {n}]",
+                                      f" - 0.25 * {A}[{j} - 2]", f" + 0.25 * {A}[0]")))
+        drive = draw(st.sampled_from((f"math.tanh({_scalar(draw, ctx)} * {j})",
+                                      f"math.sin({_scalar(draw, ctx)} + {j})",
+                                      f"math.tanh({_scalar(draw, ctx)})")))
+        lines = [f"{A} = np.zeros({n})", f"{A}[0] = math.tanh({_scalar(draw, ctx)})",
+                 f"for {j} in range(1, {n}):",
+                 f"    {A}[{j}] = {decay} * {A}[{j} - 1]{other} + {drive}",
+                 f"{target} = {_reduction_text(draw, ctx, A, (n,))}"]
+        return commit_arrays(ctx, _parse(lines), [target])
+
+    def read_before_write() -> list[ast.stmt]:
+        (A,) = _array_names(draw, ctx, 1)
+        carried = [v for v in ctx.writable() if v != target]
+        lines = [f"{A} = np.zeros({n})"]
+        if carried and draw(st.booleans()):
+            s = draw(st.sampled_from(carried))
+        else:
+            s = next(v for v in ("s_acc", "s_run", "s_sum") if v not in ctx.env)
+            lines.append(f"{s} = math.tanh({_scalar(draw, ctx)})")
+        step = draw(st.sampled_from((f"{s} + {A}[{j} - 1]", f"{s} * 0.5 + {A}[{j} - 1]")))
+        write = draw(st.sampled_from((f"math.tanh({s} * {_scalar(draw, ctx, 0)})",
+                                      f"math.sin({s}) * 0.5", f"math.tanh({s} + {j})")))
+        lines += [f"for {j} in range(1, {n}):", f"    {s} = {step}", f"    {A}[{j}] = {write}",
+                  f"{target} = {_reduction_text(draw, ctx, A, (n,))}"]
+        return commit_arrays(ctx, _parse(lines), [target] + ([s] if s not in ctx.env else []))
+
+    def rows() -> list[ast.stmt]:
+        H, W = _array_names(draw, ctx, 2)
+        m = draw(st.integers(2, 3))
+        by_columns = draw(st.integers(0, 3)) == 3
+        first = _vector(draw, ctx, (n,) if by_columns else (m,))
+        lines = [f"{H} = np.zeros(({n}, {m}))"]
+        if by_columns:  # H[:, t] from H[:, t - 1]: m columns
+            lines += [f"{H}[:, 0] = {first}", f"for {j} in range(1, {m}):",
+                      f"    {H}[:, {j}] = np.tanh({decay} * {H}[:, {j} - 1] + "
+                      f"{_vector(draw, ctx, (n,), index=j)})"]
+        else:
+            previous = draw(st.sampled_from((f"{H}[{j} - 1]", f"{H}[{j} - 1][::-1]")))
+            lines += [f"{W} = {_const_text((m, m), -0.5, 0.5)}",
+                      f"{H}[0] = {first}", f"for {j} in range(1, {n}):",
+                      f"    {H}[{j}] = np.tanh({W} @ {previous} + "
+                      f"{_vector(draw, ctx, (m,), index=j)})"]
+        read = draw(st.sampled_from((H, f"{H}[{n - 1}]", f"{H}[-1]")))
+        shape = (n, m) if read == H else (m,)
+        lines.append(f"{target} = {_reduction_text(draw, ctx, read, shape)}")
+        return commit_arrays(ctx, _parse(lines), [target])
+
+    return _first_built(draw, [one_d, read_before_write, rows])
+
+
+#: In-place operators of :func:`s_alias` on a 1-D array ``X`` of ``n`` elements (``V``: an
+#: array of ``n`` elements, ``V1``: of ``n - 1``, ``S``: a float, ``C``: a constant).
+ALIAS_OPS = ("X *= C", "X += V", "X -= V", "X[0] = S", "X[1:] *= V1", "X[:] = X",
+             "X[1:] = X[:-1]", "X[:] = X[::-1] * C")
+
+
+def _alias_op(draw, ctx: Context, template: str, name: str, n: int) -> str:
+    def fill(match: re.Match) -> str:
+        token = match[0]
+        if token == "X":
+            return name
+        if token == "C":
+            return str(draw(st.sampled_from((0.5, 2.0, -1.0))))
+        if token == "S":
+            return _scalar(draw, ctx)
+        return _vector(draw, ctx, (n - 1,) if token == "V1" else (n,))
+
+    return re.sub(r"\b(X|C|S|V1|V)\b", fill, template)
+
+
+def s_alias(draw, ctx: Context) -> list[ast.stmt] | None:
+    """A second name for an array (the same array, a view, the rows of a 2-D array) and
+    in-place operators on either name; then the other name is read::
+
+        Z = x * np.linspace(0.5, 1.0, 3)
+        alias = Z[:]
+        alias += np.sin(y * np.linspace(0.25, 1.0, 3))
+        u = np.mean(Z * Z)
+
+    also ``alias = Z; Z *= 2.0``, ``for r in M: r *= 0.5``, ``Z[1:] *= w`` (no second name),
+    whole-array self writes (``Z[:] = Z``, overlapping ``Z[1:] = Z[:-1]``), and a value saved
+    before a write through the array: ``T = Z[1:] * w; Z[1:] = 0.0`` and the view
+    ``T = Z[1:]; Z[1:] = 0.5`` (which sees the write)."""
+    Z, A = _array_names(draw, ctx, 2)
+    n = draw(st.integers(3, 4))
+    target = _result(draw, ctx)
+    made = draw(st.sampled_from(("{v}", "np.zeros({n}) + {v}", "({v}).copy()")))
+    relation = draw(st.integers(0, 5))  # 0, 1: same array; 2, 3: a view; 4: rows; 5: none
+    if relation == 4:
+        shape = draw(st.sampled_from(((2, 3), (3, 2), (2, 4))))
+        row = next(iter(_free(ctx, ROW_NAMES)), None)
+        if row is None:
+            return None
+        lines = [f"{Z} = {_vector(draw, ctx, shape)}", f"for {row} in {Z}:"]
+        ops = [_alias_op(draw, ctx, draw(st.sampled_from(ALIAS_OPS)), row, shape[1])
+               for _ in range(draw(st.integers(1, 2)))]
+        lines += [f"    {op}" for op in ops]
+        lines.append(f"{target} = {_reduction_text(draw, ctx, Z, shape)}")
+        return commit_arrays(ctx, _parse(lines), [target])
+    lines = [f"{Z} = " + made.format(v=_vector(draw, ctx, (n,)), n=n)]
+    names = {Z: n}
+    if relation < 2:
+        lines.append(f"{A} = {Z}")
+        names[A] = n
+    elif relation < 4:
+        view, size = draw(st.sampled_from((("[:]", n), ("[1:]", n - 1), ("[::-1]", n),
+                                           ("[::2]", (n + 1) // 2))))
+        lines.append(f"{A} = {Z}{view}")
+        names[A] = size
+    if draw(st.integers(0, 2)) == 2:  # a value saved, then written through
+        T = next(t for t in _free(ctx, ARRAY_NAMES) if t not in (Z, A))
+        saved = draw(st.sampled_from((f"{Z}[1:] * {_vector(draw, ctx, (n - 1,))}", f"{Z}[1:]")))
+        value = draw(st.sampled_from(("0.0", "0.5", _scalar(draw, ctx))))
+        lines += [f"{T} = {saved}", f"{Z}[1:] = {value}"]
+        names[T] = n - 1
+    for _ in range(draw(st.integers(1, 2))):
+        written = draw(st.sampled_from(list(names)))
+        size = names[written]
+        usable = [op for op in ALIAS_OPS if size > 1 or "1:" not in op]
+        lines.append(_alias_op(draw, ctx, draw(st.sampled_from(usable)), written, size))
+    reads = list(names)
+    first = draw(st.sampled_from(reads))
+    total = _reduction_text(draw, ctx, first, (names[first],))
+    others = [r for r in reads if r != first]
+    if others and draw(st.booleans()):
+        other = draw(st.sampled_from(others))
+        total = f"0.5 * ({total} + {_reduction_text(draw, ctx, other, (names[other],))})"
+    lines.append(f"{target} = {total}")
+    return commit_arrays(ctx, _parse(lines), [target])
+
+
+def s_jump_in_if(draw, ctx: Context) -> list[ast.stmt] | None:
+    """A loop that leaves by ``break`` or skips by ``continue`` on data, inside a branch of an
+    ``if`` on data (the other branch: statements, or another such loop)::
+
+        if x < 0.3183:
+            for i in range(3):
+                a = a * 0.5 + math.sin(a * i)
+                if b > -0.2718:
+                    b = b * 0.5
+                    break
+                b = b + a
+        else:
+            a = a - b
+    """
+    if not ctx.writable():
+        return None
+    cond = _condition(draw, ctx)
+    if cond is None:
+        return None
+
+    def with_loop(branch: Context) -> list[ast.stmt] | None:
+        pre = _body(draw, branch, draw(st.integers(0, 1)))
+        jumps = draw(st.sampled_from((("break",), ("continue",), ("break", "continue"),
+                                      ("continue", "break"))))
+        if "i" in branch.env or draw(st.integers(0, 2)) == 2:
+            loop = _while(draw, branch, jumps)
+        else:
+            n = draw(st.integers(1, 4))
+            inner = _fork_with(branch, i=(0.0, n - 1.0))
+            body = _loop_body(draw, inner, inner.var("i"), jumps)
+            loop = None if body is None else [ast.For(_name("i"), _range(n), body, [])]
+        if loop is None or not any(isinstance(node, ast.Break | ast.Continue)
+                                   for stmt in loop for node in ast.walk(stmt)):
+            return None
+        advance(branch, loop)
+        return [*pre, *loop, *_body(draw, branch, draw(st.integers(0, 1)))]
+
+    where = draw(st.integers(0, 2))  # 0: in the if branch, 1: in the else branch, 2: both
+    branches = []
+    for k in range(2):
+        branch = ctx.fork()
+        if where == 2 or where == k:
+            stmts = with_loop(branch)
+            if stmts is None:
+                return None
+        else:
+            stmts = _body(draw, branch, draw(st.integers(k == 0, 1)))  # `if` needs a body
+        branches.append(stmts)
+    stmts = [ast.If(cond, branches[0], branches[1])]
+    commit(ctx, stmts)
+    return stmts
+
+
+def s_fancy_write(draw, ctx: Context) -> list[ast.stmt] | None:
+    """Writes at an index array with repeated positions: ``out[idx] += v`` adds *once* per
+    repeated position (numpy buffers it: the last value wins), ``np.add.at(out, idx, v)``
+    adds every time, ``out[idx] = v`` keeps the last::
+
+        vec = np.zeros(3)
+        idx = np.array([0, 0, 2])
+        vals = x * np.linspace(0.5, 1.0, 3)
+        vec[idx] += vals
+        u = np.mean(vec * vec)
+    """
+    out, idx, vals = _array_names(draw, ctx, 3)
+    m, k = draw(st.integers(3, 4)), draw(st.integers(3, 4))
+    index = draw(st.lists(st.integers(0, m - 1), min_size=k, max_size=k))
+    if len(set(index)) == k:
+        index[-1] = index[0]
+    two_d = draw(st.integers(0, 3)) == 3
+    shape, vshape = ((m, 2), (k, 2)) if two_d else ((m,), (k,))
+    target = _result(draw, ctx)
+    base = f"np.zeros({shape if two_d else m})" if draw(st.booleans()) \
+        else _vector(draw, ctx, shape)
+    lines = [f"{out} = {base}", f"{idx} = np.array({index})",
+             f"{vals} = {_vector(draw, ctx, vshape)}"]
+    for _ in range(draw(st.integers(1, 2))):
+        lines.append(draw(st.sampled_from((
+            f"{out}[{idx}] += {vals}", f"np.add.at({out}, {idx}, {vals})",
+            f"{out}[{idx}] -= {vals}", f"{out}[{idx}] = {vals}", f"{out}[{idx}] *= 0.5",
+            f"np.add.at({out}, {idx}, {_scalar(draw, ctx)})",
+        ))))
+    lines.append(f"{target} = {_reduction_text(draw, ctx, out, shape)}")
+    return commit_arrays(ctx, _parse(lines), [target])
+
+
+def s_where_nonfinite(draw, ctx: Context) -> list[ast.stmt] | None:
+    """``np.where`` whose branch not taken is not finite at some elements: the distances of
+    points (the diagonal of the squared distances is exactly 0, so ``np.sqrt`` there is 0
+    and its derivative infinite), or a threshold where the other branch takes the ``sqrt``
+    or ``log`` of a negative number::
+
+        pts = np.array([0.25 * np.tanh(x), 1.0 + 0.25 * np.tanh(y), 2.0 + 0.25 * np.tanh(x * y)])
+        sq = (pts[:, None] - pts[None, :]) ** 2
+        D = np.where(sq > 0, np.sqrt(sq), 0.0)
+        u = np.mean(D)
+
+        vec = x * np.linspace(0.5, 1.0, 3)
+        D = np.where(vec > 0.3183, np.sqrt(vec - 0.3183 + 0.25) - 0.5, 0.0)
+
+    The points are 1 apart +- 0.25, so off the diagonal the squared distances are >= 0.25;
+    the threshold forms are continuous with a kink where the condition switches (the
+    checker keeps its points away from it, as for ``if``). numpy warns about the invalid
+    values of the branch not taken: the checker silences that for these programs only."""
+    P, S, D = _array_names(draw, ctx, 3)
+    target = _result(draw, ctx)
+    form = draw(st.integers(0, 2))  # 0: distances, 1: threshold on an array, 2: on a float
+    if form == 0:
+        n = draw(st.integers(3, 4))
+        points = ", ".join(f"{float(k)} + 0.25 * np.tanh({_scalar(draw, ctx)})" for k in range(n))
+        taken = draw(st.sampled_from((f"np.sqrt({S})", f"1.0 / np.sqrt({S})",
+                                      f"{S} * np.log({S})", f"np.log({S})")))
+        lines = [f"{P} = np.array([{points}])", f"{S} = ({P}[:, None] - {P}[None, :]) ** 2",
+                 f"{D} = np.where({S} > 0, {taken}, 0.0)",
+                 f"{target} = {_reduction_text(draw, ctx, D, (n, n))}"]
+        return commit_arrays(ctx, _parse(lines), [target])
+    c = draw(st.sampled_from(THRESHOLDS))
+    fn = draw(st.sampled_from(("sqrt", "log")))
+    n = draw(st.integers(2, 4))
+    taken = (f"np.sqrt({P} - {c} + 0.25) - 0.5" if fn == "sqrt"
+             else f"np.log({P} - {c} + 1.0)")
+    value = _vector(draw, ctx, (n,)) if form == 1 else _scalar(draw, ctx, 2)
+    if form == 1:
+        total = _reduction_text(draw, ctx, D, (n,))
+    else:
+        total = draw(st.sampled_from((f"{D} * {_scalar(draw, ctx, 0)}", f"{D} + 0.0",
+                                      f"np.sum({D})")))
+    lines = [f"{P} = {value}", f"{D} = np.where({P} > {c}, {taken}, 0.0)", f"{target} = {total}"]
+    stmts = _parse(lines)
+    abstract = _parse([lines[0], f"{D} = _where_threshold({P}, {c}, {fn!r})", lines[2]])
+    return commit_arrays(ctx, stmts, [target], abstract=abstract)
+
+
+def s_constant_write(draw, ctx: Context) -> list[ast.stmt] | None:
+    """Values without gradient written into an array that is then read with values that
+    have one (the array may become differentiable by a later write)::
+
+        K = np.linspace(0.25, 0.5, 3)
+        Z = np.zeros(3)
+        Z[0] = np.sum(K)
+        Z[2] = x * y
+        u = np.sum(x * Z) / 3
+    """
+    K, Z = _array_names(draw, ctx, 2)
+    j = next((name for name in LOOP_NAMES if name not in ctx.env), None)
+    n, k = draw(st.integers(3, 4)), draw(st.integers(2, 4))
+    target = _result(draw, ctx)
+    lo = draw(st.sampled_from((0.25, -0.5, 0.5)))
+    lines = [f"{K} = " + draw(st.sampled_from((f"np.linspace({lo}, 0.75, {k})",
+                                              f"np.ones({k}) * {lo}"))),
+             f"{Z} = np.zeros({n})", f"{Z}[0] = np.sum({K})"]
+    extra = [f"{Z}[1] = {K}[1] * 2.0", f"{Z}[-1] = np.mean({K})", f"{Z}[1:] = {Z}[:-1] * 0.5"]
+    if j is not None:
+        extra.append(f"for {j} in range({n}):\n    {Z}[{j}] = {Z}[{j}] + 0.25 * {j}")
+    lines += [draw(st.sampled_from(extra)) for _ in range(draw(st.integers(0, 2)))]
+    if draw(st.booleans()):  # a value with a gradient written in afterwards
+        lines.append(f"{Z}[{draw(st.integers(1, n - 1))}] = {_scalar(draw, ctx)}")
+    var = draw(st.sampled_from(ctx.variables()))
+    lines.append(f"{target} = " + draw(st.sampled_from((
+        f"np.sum({var} * {Z}) / {n}", f"np.mean({_vector(draw, ctx, (n,))} * {Z})",
+        f"{var} * np.mean({Z})", f"np.mean({Z} * {Z})"))))
+    return commit_arrays(ctx, _parse(lines), [target])
+
+
+def s_same_arms(draw, ctx: Context) -> list[ast.stmt] | None:
+    """Conditional expressions whose two arms are the same variable or expression
+    (``u = y if y > 0.3183 else y``), and an ``if`` on data that writes items of an array in
+    one branch and rebinds the whole array in the other::
+
+        Z = x * np.linspace(0.5, 1.0, 3)
+        if y < 0.7071:
+            Z[1:] = Z[1:] * 0.5
+        else:
+            Z = Z / 1.4
+        u = np.mean(Z * Z)
+    """
+    cond = _condition(draw, ctx)
+    if cond is None:
+        return None
+    target = _result(draw, ctx)
+    form = draw(st.integers(0, 2))  # 0: the same variable, 1: the same expression, 2: arrays
+    if form < 2:
+        arm = ctx.var(draw(st.sampled_from(ctx.variables()))) if form == 0 else ctx.expr(draw)
+        value: ast.expr = ast.IfExp(cond, arm.node, copy.deepcopy(arm.node))
+        bound = arm.bound
+        if draw(st.integers(0, 2)) == 2:  # inside an expression
+            other = ctx.expr(draw, draw(st.integers(0, 1)))
+            op = draw(st.sampled_from(("+", "*", "-")))
+            bound = _BINOPS[op][1](arm.bound, other.bound)
+            value = ast.BinOp(value, _BINOPS[op][0](), other.node)
+        ctx.bind(target, bound)
+        return [ast.Assign([_name(target)], value)]
+    (Z,) = _array_names(draw, ctx, 1)
+    n = draw(st.integers(3, 4))
+    items = draw(st.sampled_from((f"{Z}[1:] = {Z}[1:] * 0.5", f"{Z}[0] = {_scalar(draw, ctx)}",
+                                  f"{Z}[1:] *= 0.5", f"{Z}[:2] = {_vector(draw, ctx, (2,))}")))
+    whole = draw(st.sampled_from((f"{Z} = {Z} / 1.4", f"{Z} = {Z} * {_scalar(draw, ctx, 0)}",
+                                  f"{Z} = {_vector(draw, ctx, (n,))}")))
+    first, second = (items, whole) if draw(st.booleans()) else (whole, items)
+    lines = [f"{Z} = {_vector(draw, ctx, (n,))}", f"if {ast.unparse(cond)}:", f"    {first}",
+             "else:", f"    {second}", f"{target} = {_reduction_text(draw, ctx, Z, (n,))}"]
+    return commit_arrays(ctx, _parse(lines), [target])
+
+
+#: The program classes the tests count (each in at least a tenth of the default programs)
+#: and the statement kinds that make them.
+PROGRAM_CLASSES: dict[str, tuple[str, ...]] = {
+    "index writes in loops": ("s_recurrence",),
+    "aliases and views": ("s_alias",),
+    "jumps in an if": ("s_jump_in_if",),
+    "fancy-index writes": ("s_fancy_write",),
+    "np.where not finite": ("s_where_nonfinite",),
+    "writes without gradient": ("s_constant_write",),
+    "same arms, item/whole": ("s_same_arms",),
+}
+
+
+def with_retries(kind: Callable, attempts: int = 3) -> Callable:
+    """``kind`` drawn again (from the same variables) when it does not apply or leaves the
+    well-conditioned region, up to ``attempts`` times: the loops and arrays of these kinds
+    often do, and each class should appear in a tenth of the programs."""
+
+    @functools.wraps(kind)
+    def build(draw, ctx: Context) -> list[ast.stmt] | None:
+        for _ in range(attempts):
+            snapshot = dict(ctx.env)
+            try:
+                built = kind(draw, ctx)
+            except IllConditioned:
+                built = None
+            if built is not None:
+                return built
+            ctx.env = snapshot
+        return None
+
+    return build
+
+
+#: The kinds of :data:`PROGRAM_CLASSES`.
+ARRAY_WRITE_KINDS: tuple[Callable, ...] = tuple(with_retries(kind) for kind in (
+    s_recurrence, s_alias, s_jump_in_if, s_fancy_write, s_where_nonfinite, s_constant_write,
+    s_same_arms,
+))
+
+
 #: Statement builders (index 0 shrinks first). See the module docstring to add kinds.
 #: ``while`` loops, nested loops, ``if`` in loops, jumps, sums and nested functions: where
 #: srcad merges values at loop back edges and branch joins (the tests count each).
@@ -2191,13 +2951,14 @@ CONTROL_FLOW_KINDS: tuple[Callable, ...] = (
 )
 STATEMENT_KINDS: list[Callable] = [
     *STRAIGHT_KINDS, s_if, s_for, s_numpy, s_numpy_loop, *CONTROL_FLOW_KINDS,
+    *ARRAY_WRITE_KINDS,
 ]
 #: What loop bodies and branches of the control-flow kinds are made of: the straight-line
 #: kinds, parallel assignments that read the variables they reassign, sums.
 BODY_KINDS: list[Callable] = [*STRAIGHT_KINDS, s_rotate, s_rotate, s_sum]
-#: The most top-level statements one builder emits (:func:`s_numpy_loop`: two set-ups,
-#: the loop, two reductions; the others: one).
-MAX_STATEMENTS_PER_KIND = 5
+#: The most top-level statements one builder emits (:func:`s_alias`: the array, its alias,
+#: a saved value and the write through, two in-place operators, the reduction).
+MAX_STATEMENTS_PER_KIND = 8
 
 # ---------------------------------------------------------------- programs
 
@@ -2210,6 +2971,8 @@ class Program:
     value_bound: Bound
     #: The statement kinds it was built from (their function names), in order.
     kinds: tuple[str, ...] = ()
+    #: The kind that built each top-level statement of the body (the return aside).
+    owners: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -2258,6 +3021,7 @@ def programs(
         ctx.bind(p, Bound(-PARAM_BOUND, PARAM_BOUND, 1.0))
     body: list[ast.stmt] = []
     kinds: list[str] = []
+    owners: list[str] = []
     for _ in range(draw(st.integers(min_statements, max_statements))):
         kind = statement_kinds[draw(st.integers(0, len(statement_kinds) - 1))]
         snapshot, returns = dict(ctx.env), len(ctx.early_returns)
@@ -2272,6 +3036,7 @@ def programs(
             stmts = s_assign(draw, ctx)
         body.extend(stmts)
         kinds.append(kind.__name__)
+        owners += [kind.__name__] * len(stmts)
     # return: the latest variable, combined with up to two more terms
     result = ctx.var(ctx.variables()[0])
     for _ in range(draw(st.integers(0, 2))):
@@ -2294,7 +3059,7 @@ def programs(
     bound = result.bound
     for returned in ctx.early_returns:
         bound = bound.join(returned)
-    return Program(funcdef, bound, tuple(kinds))
+    return Program(funcdef, bound, tuple(kinds), tuple(owners))
 
 
 def module_source(progs: Sequence[Program], names: Sequence[str] | None = None,

@@ -5,8 +5,22 @@ reads it with ``inspect.getsource`` as it reads users' code. For each program:
 
 1. srcad's gradient agrees with central differences at random points;
 2. ``grad(f, optimize=False)`` and ``grad(f)`` agree to 1e-12 (relative);
-3. the generated ``backward_source`` is deterministic: the same for a second call
+3. forward mode (``srcad.jvp``, one direction per parameter) agrees with the reverse-mode
+   gradient to 1e-10 (relative); forward mode may refuse only with a ``NoRuleError`` saying
+   that a rule has no tangent (counted and printed);
+4. the value ``srcad.value_and_grad(f)`` returns is ``f``'s own value, bit for bit (``==``);
+5. the generated ``backward_source`` is deterministic: the same for a second call
    and for an independent rebuild from a second copy of the file.
+
+A ``srcad.SrcadError`` while building the gradient (a clean refusal) skips the program
+while :data:`ALLOW_REFUSALS` is true; refusals are counted per program class
+(``programs.PROGRAM_CLASSES``, by the statement at the error's line) and printed with one
+message each. Anything else (a wrong gradient, an exception in generated code, forward and
+reverse mode disagreeing, a different value) fails.
+
+Programs with ``np.where`` whose branch not taken is not finite (``s_where_nonfinite``) are
+evaluated, differentiated and checked under ``np.errstate(invalid="ignore",
+divide="ignore")``: numpy warns about that branch's NaNs, which are expected.
 
 Tolerances for (1)
 ------------------
@@ -33,6 +47,14 @@ The optimizer substitutes copies and folds multiplications by one; it may also
 reorder a few floating-point operations, which changes a result by a few ulps of
 the largest intermediate term (<= VALUE_CAP * DERIV_CAP). Hence relative 1e-12 with
 an absolute floor of 1e-12 (the terms are O(1), so a few ulps are ~1e-15).
+
+Tolerance for (3)
+-----------------
+Forward mode computes the same chain rule in the opposite order (tangents forward, adjoints
+backward), so every term is summed in a different order: a few ulps of the largest
+intermediate term, up to ``VALUE_CAP * DERIV_CAP = 512``, i.e. ~1e-13 absolute at worst.
+Relative 1e-10 with an absolute floor of 1e-11 leaves a margin of >= 100x; a missing or
+extra term is off by O(1).
 """
 
 from __future__ import annotations
@@ -48,8 +70,10 @@ import re
 import subprocess
 import sys
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
@@ -62,6 +86,7 @@ from programs import (  # noqa: E402
     CONTROL_FLOW_KINDS,
     MAX_STATEMENTS_PER_KIND,
     PARAM_BOUND,
+    PROGRAM_CLASSES,
     Program,
     module_source,
     points,
@@ -70,10 +95,18 @@ from programs import (  # noqa: E402
 
 RTOL, ATOL = 1e-5, 1e-7  # gradient vs central differences (see the module docstring)
 SAME_RTOL, SAME_ATOL = 1e-12, 1e-12  # optimize=False vs optimize=True
+FORWARD_RTOL, FORWARD_ATOL = 1e-10, 1e-11  # forward mode vs reverse mode
+#: A srcad.SrcadError while building a gradient skips the program (counted per class and
+#: printed). False: refusals fail the test like wrong gradients do.
+ALLOW_REFUSALS = True
+#: What forward mode may refuse with (a NoRuleError saying so): a rule without a tangent.
+MISSING_TANGENT = "has no forward-mode (tangent) rule"
 BOUND_SLACK = 1e-9  # the generator's interval bounds are exact up to roundoff
 
-#: Default (CI) run: this many programs, fixed seed. The slow run: SLOW_EXAMPLES.
-CI_EXAMPLES = 500
+#: Default (CI) run: this many programs, fixed seed. The slow run: SLOW_EXAMPLES. (500 before
+#: the forward-mode and value checks: each builds one more function per program, about a
+#: third more time per program, so 400 keep the run within its budget.)
+CI_EXAMPLES = 400
 SLOW_EXAMPLES = 10_000
 
 REGRESSIONS = Path(__file__).parent / "regressions"
@@ -151,10 +184,68 @@ def check_gradient(f, pt, n, *, rtol=RTOL, atol=ATOL, g=None):
 def has_branches(program: Program) -> bool:
     """Whether the program may switch formulas where data crosses a threshold: an ``if``
     (also around ``break``, ``continue`` and early ``return``), a ``while`` test, a
-    comprehension's ``if`` filter."""
+    comprehension's ``if`` filter, ``np.where``."""
     return any(isinstance(node, ast.If | ast.While)
                or (isinstance(node, ast.comprehension) and node.ifs)
+               or (isinstance(node, ast.Call) and ast.unparse(node.func) == "np.where")
                for node in ast.walk(program.funcdef))
+
+
+def classes_of(program: Program) -> list[str]:
+    """The :data:`PROGRAM_CLASSES` the program belongs to."""
+    return [name for name, kinds in PROGRAM_CLASSES.items() if set(kinds) & set(program.kinds)]
+
+
+def expected_warnings(program: Program):
+    """``np.errstate`` silencing invalid values and divisions by zero for programs whose
+    ``np.where`` computes a branch that is not finite (and is not taken) there; a context
+    that changes nothing for the others."""
+    if "s_where_nonfinite" in program.kinds:
+        return np.errstate(invalid="ignore", divide="ignore")
+    return nullcontext()
+
+
+def class_at_line(program: Program, f, lineno: int) -> str:
+    """The class of the statement of ``f`` (``program``) at line ``lineno`` of its file, or
+    ``"other"`` (another statement kind, or a line outside ``f``)."""
+    body = ast.parse(program.source()).body[0].body
+    line = lineno - f.__code__.co_firstlineno + 1
+    for stmt, owner in zip(body, program.owners):
+        if stmt.lineno <= line <= stmt.end_lineno:
+            return next((name for name, kinds in PROGRAM_CLASSES.items() if owner in kinds),
+                        "other")
+    return "other"
+
+
+def count_refusal(stats: dict | None, key: str, program: Program, f,
+                  error: srcad.SrcadError) -> None:
+    """Count a refusal in ``stats[key]`` under the class of the line it names; keep the
+    first message and program of each class in ``stats[key + " examples"]``."""
+    if stats is None:
+        return
+    where = class_at_line(program, f, error.lineno) \
+        if error.filename == f.__code__.co_filename else "other"
+    counts = stats.setdefault(key, {})
+    counts[where] = counts.get(where, 0) + 1
+    stats.setdefault(key + " examples", {}).setdefault(
+        where, (f"{type(error).__name__}: {error.one_line()}", program.source()))
+
+
+def check_forward(tangent, pt, n: int, got) -> None:
+    """(3) forward mode, one direction per parameter, against the reverse gradient."""
+    for k in range(n):
+        direction = tuple(1.0 if i == k else 0.0 for i in range(n))
+        _, dot = tangent(tuple(pt), direction)
+        assert close(float(dot), got[k], FORWARD_RTOL, FORWARD_ATOL), (
+            f"gradient component {k} at {pt}: forward mode {float(dot)!r} vs reverse mode "
+            f"{got[k]!r}")
+
+
+def check_value(value_and_grad, f, pt) -> None:
+    """(4) the value value_and_grad returns is f's own, bit for bit."""
+    value, _ = value_and_grad(*pt)
+    want = f(*pt)
+    assert value == want, f"value at {pt}: value_and_grad {value!r} vs f {want!r}"
 
 
 def has_numpy_loop(program: Program) -> bool:
@@ -181,24 +272,43 @@ def away_from_switch(f, pt, n: int):
 
 
 def check_program(files: ProgramFiles, program: Program, pts, stats: dict | None = None):
-    """All three properties for one program (see the module docstring)."""
+    """All five properties for one program (see the module docstring)."""
+    with expected_warnings(program):
+        _check_program(files, program, pts, stats)
+
+
+def _check_program(files: ProgramFiles, program: Program, pts, stats: dict | None) -> None:
     source = module_source([program])
     module = files.load(source)
     f = module.f
     n = len(program.params)
-    g = srcad.grad(f)
-    g_plain = srcad.grad(f, optimize=False)
-    if has_branches(program):
-        pts = [away_from_switch(f, pt, n) for pt in pts]
-        if stats is not None:
-            stats["branching"] = stats.get("branching", 0) + 1
     if stats is not None:
         kinds = {type(node).__name__ for node in ast.walk(program.funcdef)}
         stats["loops"] = stats.get("loops", 0) + ("For" in kinds)
         stats["numpy"] = stats.get("numpy", 0) + ("np" in source.split("def f(", 1)[1])
         stats["numpy_loops"] = stats.get("numpy_loops", 0) + has_numpy_loop(program)
-        for kind in set(program.kinds):
+        for kind in {*program.kinds, *classes_of(program)}:
             stats[kind] = stats.get(kind, 0) + 1
+    try:
+        g = srcad.grad(f)
+        g_plain = srcad.grad(f, optimize=False)
+        value_and_grad = srcad.value_and_grad(f)
+    except srcad.SrcadError as error:
+        if not ALLOW_REFUSALS:
+            raise
+        count_refusal(stats, "refused", program, f, error)
+        return
+    try:
+        tangent = srcad.jvp(f)
+    except srcad.NoRuleError as error:
+        if MISSING_TANGENT not in error.message:
+            raise
+        count_refusal(stats, "no tangent", program, f, error)
+        tangent = None
+    if has_branches(program):
+        pts = [away_from_switch(f, pt, n) for pt in pts]
+        if stats is not None:
+            stats["branching"] = stats.get("branching", 0) + 1
     for pt in pts:
         # the generator's promise (a bug here is in programs.py, not in srcad)
         value = f(*pt)
@@ -217,7 +327,12 @@ def check_program(files: ProgramFiles, program: Program, pts, stats: dict | None
         for i, (a, b) in enumerate(zip(got, plain, strict=True)):
             assert close(a, b, SAME_RTOL, SAME_ATOL), (
                 f"gradient component {i} at {pt}: optimize=True {a!r} vs optimize=False {b!r}")
-    # (3) determinism: a second call, and a rebuild from a second copy of the file. The
+        # (3) forward mode agrees with reverse mode
+        if tangent is not None:
+            check_forward(tangent, pt, n, got)
+        # (4) value_and_grad's value is f's
+        check_value(value_and_grad, f, pt)
+    # (5) determinism: a second call, and a rebuild from a second copy of the file. The
     # copy has the same file name (the listing names helper files) and one more line
     # before `def f`, so f's code object differs and srcad cannot reuse its cache. (The
     # listing names the line of a nested function it inlines: one more in the copy.)
@@ -284,13 +399,29 @@ def run_batch(files: ProgramFiles, max_examples: int) -> dict:
           f"|srcad - central difference| / tolerance: {stats['max_ratio']:.3g}")
     print("programs with each control-flow kind: " + ", ".join(
         f"{kind.__name__} {stats.get(kind.__name__, 0)}" for kind in CONTROL_FLOW_KINDS))
+    print_classes(stats)
     return stats
 
 
+def print_classes(stats: dict) -> None:
+    """Programs in each class, and the refusals at its statements (with one message each)."""
+    refused, no_tangent = stats.get("refused", {}), stats.get("no tangent", {})
+    print("programs in each class (refused by srcad / no forward-mode rule): " + ", ".join(
+        f"{name} {stats.get(name, 0)} ({refused.get(name, 0)} / {no_tangent.get(name, 0)})"
+        for name in PROGRAM_CLASSES))
+    for key in ("refused", "no tangent"):
+        for name, count in stats.get(key, {}).items():
+            message, _ = stats[key + " examples"][name]
+            print(f"  {key} at a statement of {name!r} ({count}x), e.g. {message}")
+
+
 def test_random_programs(program_files):
-    """The CI batch: CI_EXAMPLES programs, fixed seed (about 50 s on 2 cores)."""
+    """The CI batch: CI_EXAMPLES programs, fixed seed; each class of ``PROGRAM_CLASSES`` in
+    at least a tenth of them."""
     stats = run_batch(program_files, CI_EXAMPLES)
     assert stats["programs"] >= CI_EXAMPLES
+    for name in PROGRAM_CLASSES:  # each class in at least a tenth of the programs
+        assert stats.get(name, 0) >= stats["programs"] / 10, (name, stats.get(name, 0))
 
 
 @pytest.mark.slow
@@ -312,7 +443,10 @@ spec.loader.exec_module(module)
 out = {}
 for name in sys.argv[2:]:
     f = getattr(module, name)
-    out[name] = [srcad.grad(f).backward_source, srcad.grad(f, optimize=False).backward_source]
+    try:
+        out[name] = [srcad.grad(f).backward_source, srcad.grad(f, optimize=False).backward_source]
+    except srcad.SrcadError as error:  # a refusal: its message must not depend on the seed
+        out[name] = [f"refused: {error}"] * 2
 print(json.dumps(out))
 """
 
