@@ -274,13 +274,25 @@ class _Pass:
     def roots_of(self, name: str) -> frozenset[str]:
         return self.roots.get(name, frozenset((name,)))
 
+    def reaching(self, name: str, at: ir.Assign) -> ir.Assign | None:
+        """The statement that gave ``name`` the value it holds at ``at``: the one
+        definition that runs before ``at`` on every path with no other one in between
+        (in a loop, the one in the same iteration), or None."""
+        here = self.places[id(at)]
+        found = [
+            made
+            for made in self.definitions.get(name, [])
+            if _dominates(self.places[id(made)], here)
+            and not self.rebound_between(self.places[id(made)], here, {name})
+        ]
+        return found[0] if len(found) == 1 else None
+
     def link(self, name: str, at: ir.Assign) -> _Link | None:
         """How ``name``'s value at ``at`` was made from another value, if it was made by
         one copy, view or in-place operator that still holds at ``at``."""
-        definitions = self.definitions.get(name, [])
-        if len(definitions) != 1:
+        made = self.reaching(name, at)
+        if made is None:
             return None
-        made = definitions[0]
         if _is_copy(made):
             kind, identity = "same", False
         elif made.in_place and isinstance(made.value, ir.BinOp):
@@ -289,16 +301,12 @@ class _Pass:
             kind, identity = "view", False
         else:
             return None
-        base = _first_name(made) if kind == "view" or not identity else made.value.left.id
+        base = made.value.left.id if identity else _first_name(made)
         if base is None:
             return None
-        if made.in_place and isinstance(made.value, ir.BinOp):
-            base = made.value.left.id
         place, here = self.places[id(made)], self.places[id(at)]
-        if not _dominates(place, here):
-            return None
-        if self.rebound_between(place, here, {name, *ir.reads_of(made)}):
-            return None
+        if self.rebound_between(place, here, set(ir.reads_of(made))):
+            return None  # (the base or the index was given a new value since)
         return _Link(name, base, made, kind, identity)
 
     def rebound_between(self, first: _Place, second: _Place, names: set[str]) -> bool:
@@ -436,14 +444,11 @@ class _Pass:
 
     def pack_of(self, name: str, at: ir.Assign) -> ir.Assign | None:
         """The tuple display that made ``name``, if it still holds at ``at``."""
-        definitions = self.definitions.get(name, [])
-        if len(definitions) != 1 or not _is_pack(definitions[0]):
+        made = self.reaching(name, at)
+        if made is None or not _is_pack(made):
             return None
-        made = definitions[0]
         place, here = self.places[id(made)], self.places[id(at)]
-        if not _dominates(place, here) or self.rebound_between(
-            place, here, {name, *ir.reads_of(made)}
-        ):
+        if self.rebound_between(place, here, set(ir.reads_of(made))):
             return None
         return made
 

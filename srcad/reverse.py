@@ -602,8 +602,8 @@ def for_numbers(fn: ir.Function) -> ir.Function:
         for stmt in body:
             if isinstance(stmt, ir.Assign) and stmt.logical:
                 continue
-            if isinstance(stmt, ir.Assign) and stmt.in_place:
-                stmt = replace(stmt, in_place=False)
+            if isinstance(stmt, ir.Assign) and stmt.in_place and isinstance(stmt.value, ir.BinOp):
+                stmt = replace(stmt, in_place=False)  # (an item write stays one)
             if isinstance(stmt, ir.If | ir.Loop):
                 stmt = ir.with_blocks(stmt, [block(b) for b in ir.blocks_of(stmt)])
                 if isinstance(stmt, ir.If) and not stmt.body and not stmt.orelse:

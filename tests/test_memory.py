@@ -469,3 +469,29 @@ def test_branch_update_of_a_parameter_another_name_still_holds():
         check_four_ways(update_parameter_in_branch_while_an_alias_keeps_it, 0.7, 0.3, z)
         check_four_ways(update_parameter_in_branch_while_an_alias_keeps_it,
                         np.array([0.7, -0.2]), 0.3, z, wrt=("y", "w"))
+
+
+def inactive_array_beside_float_code(x):
+    grid = np.zeros(5)
+    for j in range(1, 5):
+        grid[j] = -0.5 * grid[j - 1] + 0.25 * grid[(j + 1) % 5] + 1.0
+    y = 0.3
+    y -= x
+    return y * np.sum(grid)
+
+
+def test_item_writes_stay_in_place_in_the_version_for_floats():
+    check_four_ways(inactive_array_beside_float_code, 0.3)
+
+
+def rows_written_loop_variable_reused(M):
+    A = M.copy()
+    for r in A:
+        r[:] = r * 2.0
+    s = np.sum(A)
+    r = s * 0.5  # (r also after the loop: the loop carries it)
+    return r * s
+
+
+def test_view_written_through_a_loop_variable_the_loop_carries():
+    check_four_ways(rows_written_loop_variable_reused, np.arange(6.0).reshape(2, 3) / 5)
