@@ -90,6 +90,9 @@ class Gradient:
             body = without_float_guard(version.ir)
         where = Location(self.forward.source_file, self.forward.source_line, 0)
         if any(isinstance(s, ir.Push) for s in ir.walk(body)):
+            loops = [s.loc for s in ir.walk(self.forward.body) if isinstance(s, ir.Loop)]
+            mine = [loc for loc in loops if loc.filename == where.filename and loc.lineno]
+            where = min(mine, key=lambda loc: loc.lineno, default=where)  # the first loop
             raise UnsupportedSyntaxError(
                 "differentiating the gradient of a function with loops is not supported yet",
                 "for second derivatives keep the loop out of the function, or use "

@@ -96,6 +96,9 @@ class WrtError(SrcadError):
 def raise_all(problems: list[SrcadError]) -> None:
     """Raise the first problem, carrying the others, if there are any."""
     if problems:
-        problems = sorted(problems, key=lambda p: (p.lineno, p.col_offset))
-        first = problems[0]
-        raise type(first)(first.message, first.hint, first.location, others=tuple(problems[1:]))
+        ordered = sorted(problems, key=lambda p: (p.lineno, p.col_offset))
+        first = ordered[0]
+        rest = [problem for later in ordered[1:] for problem in later.problems]
+        raise type(first)(
+            first.message, first.hint, first.location, others=(*first.others, *rest)
+        )

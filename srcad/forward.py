@@ -13,6 +13,7 @@ from typing import Any
 
 from . import ir
 from .analyze import Activity, fresh_calls, protect_aliases
+from .diagnostics import no_rule_error
 from .errors import NoRuleError
 from .memory import Memory
 from .names import NameAllocator, bind
@@ -115,9 +116,7 @@ class _Tangents:
         values = tuple(ir.substitute(o, saved) for o in stmt.operands)
         target = self.tangent(stmt.target)
         if rule is None:
-            from .reverse import no_rule_error
-
-            raise no_rule_error(stmt)
+            raise no_rule_error(stmt, self.fn)
         if stmt.in_place and rule.in_place:  # out[i] = v: out_dot[i] = v_dot
             container, index, value = stmt.operands
             value_dot = self.operand_tangent(value) or ir.Const(0.0)

@@ -24,12 +24,34 @@ def jvp(f: Callable, *, optimize: bool = True) -> Any:
     generated tangent function, which it is).
     """
     built = build(f, None, "jvp", optimize)
-    fn = built.bind(f if not hasattr(f, "__srcad__") else None)
+    fn = _with_defaults(built.bind(f if not hasattr(f, "__srcad__") else None), f)
     fn.forward_source = built.forward_source
     fn.tangent_source = built.compiled.source
     fn.__wrapped__ = f
     fn.__srcad__ = built
     return fn
+
+
+def _with_defaults(tangent_fn: Callable, f: Callable) -> Callable:
+    """``tangent_fn`` called with fewer primals than ``f`` has positional parameters:
+    the rest take ``f``'s defaults, with zero tangents (as calling ``f`` would)."""
+    try:
+        parameters = list(inspect.signature(f).parameters.values())
+    except (TypeError, ValueError):
+        return tangent_fn
+    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if not any(p.default is not p.empty for p in positional):
+        return tangent_fn
+
+    def tangent_with_defaults(primals: Any, tangents: Any, *args: Any, **kwargs: Any) -> Any:
+        primals, tangents = tuple(primals), tuple(tangents)
+        missing = [p.default for p in positional[len(primals):]]
+        if missing and all(value is not inspect.Parameter.empty for value in missing):
+            primals += tuple(missing)
+            tangents += tuple(_zero_tangent(value) for value in missing)
+        return tangent_fn(primals, tangents, *args, **kwargs)
+
+    return tangent_with_defaults
 
 
 def _zero_tangent(value: Any) -> Any:

@@ -219,6 +219,12 @@ class Assign:
         return not self.in_place or not self.writes_own_operand
 
     @property
+    def may_rebind(self) -> bool:
+        """The forward pass may bind ``target`` anew here: wherever it ``rebinds``, and at
+        ``y op= w`` in place, which gives a new object when ``y`` holds a number."""
+        return self.rebinds or (self.in_place and isinstance(self.value, BinOp))
+
+    @property
     def writes_own_operand(self) -> bool:
         """``out[i] = v`` or ``y *= w``: ``target`` is also the operand changed."""
         first = self.value.left if isinstance(self.value, BinOp) else (
@@ -458,6 +464,8 @@ class Function:
     source_file: str = "<unknown>"
     source_line: int = 0
     dependencies: tuple[Any, ...] = ()
+    #: why calls at these places have no derivative (code srcad could not read)
+    refusals: Mapping[Location, Any] = field(default_factory=dict)
 
     def with_body(self, body: tuple[Stmt, ...] | list[Stmt], **changes: Any) -> Function:
         return replace(self, body=tuple(body), **changes)

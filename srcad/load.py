@@ -10,8 +10,8 @@ The source is registered in :mod:`linecache`, so tracebacks and ``inspect`` show
 from __future__ import annotations
 
 import itertools
-import sys
 import linecache
+import sys
 import types
 from collections.abc import Mapping
 from dataclasses import dataclass

@@ -117,6 +117,8 @@ class Lowerer:
         self.bindings: dict[str, Any] = {}
         self.free_cells: dict[str, Any] = {}
         self.free_objects: dict[str, Any] = {}
+        #: calls into code srcad could not read, and why (reported if they are active)
+        self.refusals: dict[Location, SrcadError] = {}
         self.inlining: list[Any] = [root.function]
         self._raw_nodes: dict[int, tuple[ir.Expr, ast.AST]] = {}
         self._tag = 0
@@ -150,6 +152,7 @@ class Lowerer:
             source_file=self.root.filename,
             source_line=fn.lineno,
             dependencies=tuple(self.dependencies),
+            refusals=dict(self.refusals),
         )
 
     @staticmethod
@@ -1014,7 +1017,28 @@ class Lowerer:
                 return self.inline(scope, node, callee.func, target, partial=callee)
             if isinstance(callee, types.FunctionType) and not self.table.has_callable(callee):
                 return self.inline(scope, node, callee, target)
+            if callee in (builtins.max, builtins.min) and len(node.args) != 2:
+                return self.extremum(scope, node, target)
         return self.operation(scope, node, target)
+
+    def extremum(self, scope: Scope, node: ast.Call, target: Callable[[], str] | None) -> Any:
+        """``max(a, b, c)`` and ``max(items)`` over a list or tuple of values, as Python
+        evaluates them: pairwise from the left, the first of equal values winning."""
+        items: list[ast.expr] = list(node.args)
+        if len(items) == 1 and not node.keywords and not isinstance(items[0], ast.Starred):
+            value = self.lower_expr(scope, items[0], None)
+            if not isinstance(value, TupleValue) or not value.items:  # over an array: a rule
+                single = ast.copy_location(ast.Call(node.func, [_Operand(value)], []), node)
+                return self.operation(scope, single, target)
+            items = [_Operand(item) for item in value.items]
+        if node.keywords or any(isinstance(item, ast.Starred) for item in items):
+            return self.operation(scope, node, target)
+        if len(items) == 1:
+            return self.lower_expr(scope, items[0], target)
+        folded = items[0]
+        for item in items[1:]:
+            folded = ast.copy_location(ast.Call(node.func, [folded, item], []), node)
+        return self.lower_expr(scope, folded, target)
 
     def bool_op(self, scope: Scope, node: ast.BoolOp, target: Callable[[], str] | None) -> ir.Expr:
         """``a and b``/``a or b`` with Python's short-circuit: the second side is only
@@ -1391,6 +1415,30 @@ class Lowerer:
         self.dependencies.append(
             (lambda: self.static_object(scope, call.func), partial or callee, callee.__code__)
         )
+        if source.filename == scope.source.filename:
+            return self.lower_source(scope, call, source, callee, target, partial)
+        # Another file's function (often a library's): when srcad cannot read its code, the
+        # call stays a call, with no derivative. That is enough when its arguments are
+        # inactive (np.triu_indices(n)); otherwise the gradient reports why, at this line.
+        start, saved_return = len(self.body), self._last_return
+        try:
+            return self.lower_source(scope, call, source, callee, target, partial)
+        except SrcadError as error:
+            del self.body[start:]
+            self._last_return = saved_return
+            self.refusals[where] = _at_call_site(error, callee, where)
+        return self.operation(scope, call, target)
+
+    def lower_source(
+        self,
+        scope: Scope,
+        call: ast.Call,
+        source: FunctionSource,
+        callee: types.FunctionType,
+        target: Callable[[], str] | None,
+        partial: functools.partial | None,
+    ) -> Any:
+        """Inline the function ``source``: its body, with the call's arguments bound."""
         check_supported(source)
         fn = source.node
         values = self.bind_arguments(scope, call, fn, callee, partial)
@@ -1487,6 +1535,21 @@ def _defining_position(stmts: list[ir.Stmt], name: str) -> int | None:
         ):
             return position
     return None
+
+
+def _at_call_site(error: SrcadError, callee: types.FunctionType, where: Location) -> SrcadError:
+    """``error``, raised in the source of ``callee`` (another file, often a library's),
+    reported at the user's call first, with the callee's offending lines after it."""
+    first = error.problems[0]
+    inner = f"{_short(first.filename)}:{first.lineno}"
+    return type(error)(
+        f"{callee.__module__}.{callee.__qualname__}, called here, cannot be differentiated: "
+        f"{first.message} (at {inner})",
+        f"register a derivative rule for {callee.__qualname__} with srcad.defrule "
+        "(docs/custom-rules.md), or compute this value with functions srcad knows",
+        where,
+        others=error.problems,
+    )
 
 
 def _short(filename: str) -> str:

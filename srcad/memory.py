@@ -147,7 +147,8 @@ def _may_return_argument(value: ir.Expr, fn: ir.Function) -> bool:
         return False
     func = value.func
     if isinstance(func, ir.Name):
-        obj = fn.bindings.get(func.id, fn.free_objects.get(func.id, getattr(builtins, func.id, None)))
+        default = getattr(builtins, func.id, None)
+        obj = fn.bindings.get(func.id, fn.free_objects.get(func.id, default))
         return id(obj) not in _FRESH_RESULTS
     return True
 
@@ -455,7 +456,7 @@ class _Pass:
     def emit_up(self, up: list[_Link], level: int, meeting, write, out: list[ir.Stmt]) -> None:
         """Re-derive what hangs off ``up_names[level]``, then write the next base back
         (under the run-time test that it shares memory) and go on from there."""
-        for u, (at, links) in sorted(meeting.items()):
+        for _, (at, links) in sorted(meeting.items()):
             if at == level and links:
                 self.emit_down(list(reversed(links)), write, out)
         if level >= len(up):
@@ -546,6 +547,7 @@ def coalesce(fn: ir.Function) -> ir.Function:
         if isinstance(stmt, ir.Assign) and stmt.rebinds:
             bound[stmt.target] = bound.get(stmt.target, 0) + 1
     renames: dict[str, str] = {}
+    merged: dict[str, set[str]] = {}  # a name -> the names renamed to it
     for stmt in ir.walk(fn.body):
         if (
             isinstance(stmt, ir.Assign)
@@ -554,8 +556,10 @@ def coalesce(fn: ir.Function) -> ir.Function:
             and bound.get(stmt.target) == 1  # (not a name a branch or loop merges)
         ):
             old = renames.get(stmt.value.left.id, stmt.value.left.id)
-            if old not in live.get(id(stmt), frozenset()) and old != stmt.target:
+            sharing = merged.setdefault(old, {old})  # every name that becomes ``old``
+            if not sharing & live.get(id(stmt), frozenset()) and old != stmt.target:
                 renames[stmt.target] = old  # (chains: y_2 -> y_1 -> y)
+                sharing.add(stmt.target)
     if not renames:
         return fn
     return fn.with_body(ir.rename(fn.body, renames))
@@ -577,7 +581,8 @@ def _carry(new_body: list[ir.Stmt], carried: dict[int, set[str]], old_body) -> t
                 stmt = ir.with_blocks(stmt, [visit(b) for b in ir.blocks_of(stmt)])
                 names = extra.get(k, set())
                 if names:
-                    stmt = replace(stmt, carried=tuple(dict.fromkeys((*stmt.carried, *sorted(names)))))
+                    carried = tuple(dict.fromkeys((*stmt.carried, *sorted(names))))
+                    stmt = replace(stmt, carried=carried)
             elif isinstance(stmt, ir.If):
                 stmt = ir.with_blocks(stmt, [visit(b) for b in ir.blocks_of(stmt)])
             out.append(stmt)

@@ -26,10 +26,10 @@ from .analyze import (
     prune_saves,
     scalar_names,
 )
+from .diagnostics import no_rule_error
+from .errors import NonScalarOutputError, SrcadError, raise_all
 from .memory import Memory
-from .errors import NonScalarOutputError, NoRuleError, raise_all
 from .names import NameAllocator, bind
-from .rules import numpy_grads
 from .rules.numpy_grads import unbroadcast
 from .rules.table import Scatter
 from .runtime import (
@@ -76,7 +76,7 @@ class _Builder:
             s.index for s in ir.walk(fn.body) if isinstance(s, ir.Loop) and s.index
         }
         self.top_level = {s.target for s in fn.body if isinstance(s, ir.Assign)} - set(fn.params)
-        self.problems: list[NoRuleError] = []
+        self.problems: list[SrcadError] = []
         self.definitions = _definition_counts(fn.body)
         self.distinct_names = {
             s.target
@@ -312,12 +312,18 @@ class _Builder:
                 out.append(saved_after)
         return tuple(out)
 
+    def rebinds(self, stmt: ir.Assign) -> bool:
+        """Whether a loop saves and restores the name ``stmt`` binds: where it always
+        binds, and where ``k += 1`` may bind an inactive number anew (an active value
+        changed in place is saved by the snapshots its backprop reads)."""
+        return stmt.rebinds or (stmt.may_rebind and not self.activity.is_active(stmt.target))
+
     # ---------------------------------------------------------------- forward copy
     def forward_block(self, stmts: tuple[ir.Stmt, ...], depth: int) -> list[ir.Stmt]:
         """The forward statements, with a push before every value a loop overwrites."""
         out: list[ir.Stmt] = []
         for stmt in stmts:
-            if isinstance(stmt, ir.Assign) and depth > 0 and stmt.rebinds:
+            if isinstance(stmt, ir.Assign) and depth > 0 and self.rebinds(stmt):
                 out.append(ir.Push(stmt.target, self.push))
             if isinstance(stmt, ir.If):
                 stmt = ir.with_blocks(
@@ -354,11 +360,11 @@ class _Builder:
     def reverse_assign(self, stmt: ir.Assign, written: set[str], depth: int) -> list[ir.Stmt]:
         active = self.activity.is_active(stmt.target)
         adjoint = self.adjoint(stmt.target) if active else None
-        restore = [ir.Pop(stmt.target, self.pop)] if depth > 0 and stmt.rebinds else []
+        restore = [ir.Pop(stmt.target, self.pop)] if depth > 0 and self.rebinds(stmt) else []
         if not (active and adjoint in written):
             return restore
         if stmt.rule is None:
-            self.problems.append(no_rule_error(stmt))  # all of them are reported together
+            self.problems.append(no_rule_error(stmt, self.fn))  # all of them are reported together
             return restore
         out: list[ir.Stmt] = []
         g: ir.Expr = ir.Name(adjoint)
@@ -663,31 +669,6 @@ def _loop_state(loop: ir.Loop) -> list[str]:
     return [n for n in (loop.index, loop.counter) if n]
 
 
-def no_rule_error(stmt: ir.Assign) -> NoRuleError:
-    value = stmt.value
-    if isinstance(value, ir.Call):
-        what = (
-            f"`{_spelled(value.func)}` has no derivative rule and no Python source srcad can read"
-        )
-        hint = (
-            'register one with srcad.defrule("f(x)", x="<derivative> * g", '
-            'env={"f": f}), or wrap the argument in a function srcad can read'
-        )
-    elif isinstance(value, ir.BinOp):
-        what = f"the operator `{value.op}` has no derivative rule"
-        hint = "rewrite it with + - * / ** or register a rule with srcad.defrule"
-    else:
-        what = "this operation has no derivative rule"
-        hint = "rewrite it with supported operations or register a rule with srcad.defrule"
-    return NoRuleError(what, hint, stmt.loc)
-
-
-def _spelled(expr: ir.Expr) -> str:
-    if isinstance(expr, ir.Name):
-        return expr.id
-    if isinstance(expr, ir.Attr):
-        return f"{_spelled(expr.value)}.{expr.attr}"
-    return "this function"
 
 
 FLOAT_VERSION_NOTE = "this version is for Python floats"

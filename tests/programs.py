@@ -2556,7 +2556,8 @@ def s_recurrence(draw, ctx: Context) -> list[ast.stmt] | None:
         u = np.mean(L * L)
 
     also a read before the write (``s = s * 0.5 + buf[t - 1]; buf[t] = math.tanh(s * x)``),
-    2-D arrays written by rows (``H[t] = np.tanh(W @ H[t - 1] + ...)``) or by columns."""
+    2-D arrays written by rows (``H[t] = np.tanh(W @ H[t - 1] + ...)``) or by columns, and
+    positions counted by an int the loop increments in place (``A[k] = ...; k += 1``)."""
     j = next((n for n in LOOP_NAMES if n not in ctx.env), None)
     if j is None:
         return None
@@ -2614,7 +2615,19 @@ def s_recurrence(draw, ctx: Context) -> list[ast.stmt] | None:
         lines.append(f"{target} = {_reduction_text(draw, ctx, read, shape)}")
         return commit_arrays(ctx, _parse(lines), [target])
 
-    return _first_built(draw, [one_d, read_before_write, rows])
+    def counter() -> list[ast.stmt]:  # positions counted by an int the loop increments
+        (A,) = _array_names(draw, ctx, 1)
+        k = next((v for v in ("k_at", "k_pos", "k_next") if v not in ctx.env), "k_at")
+        step = draw(st.sampled_from((1, 2)))
+        size = n * step
+        value = draw(st.sampled_from((f"math.tanh({_scalar(draw, ctx)} * ({k} + 1))",
+                                      f"{_scalar(draw, ctx)} * {k}")))
+        lines = [f"{A} = np.zeros({size})", f"{k} = 0", f"for {j} in range({n}):",
+                 f"    {A}[{k}] = {value}", f"    {k} += {step}",
+                 f"{target} = {_reduction_text(draw, ctx, A, (size,))}"]
+        return commit_arrays(ctx, _parse(lines), [target])
+
+    return _first_built(draw, [one_d, read_before_write, rows, counter])
 
 
 #: In-place operators of :func:`s_alias` on a 1-D array ``X`` of ``n`` elements (``V``: an

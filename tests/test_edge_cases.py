@@ -606,3 +606,19 @@ def raise_from_variable(x):
 def test_raise_of_anything_else_is_refused():
     with pytest.raises(srcad.UnsupportedSyntaxError, match="builtin exception"):
         srcad.grad(raise_from_variable)
+
+
+def three_way_extremes(a, b, c):
+    """``max``/``min`` with three arguments and over a list or tuple of values."""
+    return max(a * b, b + c, c * a) + min([a, b, c]) - 0.5 * max((a, c))
+
+
+def test_max_and_min_of_several_values_or_of_a_list():
+    from conftest import check_four_ways
+
+    # away from ties: the gradient of the maximal (minimal) argument
+    got = check_four_ways(three_way_extremes, 0.3, -1.2, 2.5)
+    assert got == pytest.approx((0.0, 1.0 + 1.0, 1.0 - 0.5))  # b + c, then b, then c
+    # at a tie Python returns the first of equal values, and the gradient goes to it
+    da, db, dc = srcad.grad(three_way_extremes, wrt=("a", "b", "c"))(1.0, 1.0, 1.0)
+    assert (da, db, dc) == (1.0 - 0.5, 1.0, 1.0)  # b + c; min and max pick a

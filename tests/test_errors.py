@@ -18,7 +18,8 @@ import pytest
 import srcad
 
 sys.path.insert(0, os.path.dirname(__file__))
-from conftest import marker_line  # noqa: E402
+import library_like  # noqa: E402
+from conftest import check_four_ways, marker_line  # noqa: E402
 
 THIS_FILE = os.path.basename(__file__)
 
@@ -290,3 +291,40 @@ def test_message_format(f, tag):
 def test_srcad_error_hierarchy():
     assert issubclass(srcad.SrcadError, Exception)
     assert srcad.SrcadError.__subclasses__(), "SrcadError should have subclasses"
+
+
+# ---------------------------------------------------------------- another file's code
+
+
+def banded_energy(params):
+    n = 3
+    C = np.zeros((n, n))
+    k = 0
+    for i in range(n):
+        for j in range(i, n):
+            C[i, j] = params[k]
+            k += 1
+    far = library_like.band_indices(n, 1)  # inactive: srcad calls it as it is
+    C[far] = 0.0
+    return np.sum(C @ C.T)
+
+
+def calls_damp_negative(x):
+    y = x * 2.0
+    return np.sum(library_like.damp_negative(y))  # <damp>
+
+
+def test_inactive_call_into_unreadable_code_runs_as_written():
+    params = np.array([0.3, -1.2, 0.7, 2.0, -0.4, 1.1])
+    check_four_ways(banded_energy, params)
+
+
+def test_active_call_into_unreadable_code_is_refused_at_the_users_line_first():
+    with pytest.raises(srcad.SrcadError) as info:
+        srcad.grad(calls_damp_negative)
+    e = info.value
+    expect_location(e, "damp")
+    assert "damp_negative" in e.message and "library_like.py" in e.message
+    assert "defrule" in e.hint
+    inner = e.problems[1]  # then the line of the other file that srcad cannot read
+    assert inner.filename == library_like.__file__ and "~" in inner.message

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import check_four_ways
 
 import srcad
-from conftest import check_four_ways
 
 # ---------------------------------------------------------------- arrays written in loops
 
@@ -287,7 +287,7 @@ def test_repeated_index_set_keeps_the_last_write():
     np.testing.assert_allclose(got[0], [0.0, 4.0, 6.0], rtol=1e-12)
 
 
-# ---------------------------------------------------------------- no NaN where the derivative exists
+# ------------------------------------------------------------- no NaN where the derivative exists
 
 
 def pairwise_distance_sum(x):
@@ -495,3 +495,34 @@ def rows_written_loop_variable_reused(M):
 
 def test_view_written_through_a_loop_variable_the_loop_carries():
     check_four_ways(rows_written_loop_variable_reused, np.arange(6.0).reshape(2, 3) / 5)
+
+
+def packed_upper_triangle(params):
+    """An int counter ``k += 1`` in a loop, read as an index by the backward pass."""
+    C = np.zeros((3, 3))
+    k = 0
+    for i in range(3):
+        for j in range(i, 3):
+            C[i, j] = params[k] * (k + 1)
+            k += 1
+    return np.sum(C @ C)
+
+
+def test_counter_incremented_in_place_is_restored_in_the_backward_loop():
+    params = np.array([0.5, -1.0, 2.0, 0.25, 1.5, -0.75])
+    check_four_ways(packed_upper_triangle, params)
+
+
+def updated_twice_through_a_copy(y):
+    """``s += s`` then ``v = s; v += v``: with ``s`` a number, ``v`` gets a new value and
+    ``s`` keeps its own (the two updates are not one name's)."""
+    s = np.mean(y * np.ones(3))
+    s += s
+    u, v = (s, s)
+    v += v
+    return v + s + u
+
+
+def test_update_of_a_copy_after_an_update_keeps_the_original():
+    assert srcad.grad(updated_twice_through_a_copy)(1.0) == pytest.approx(8.0, rel=1e-15)
+    check_four_ways(updated_twice_through_a_copy, 0.7)

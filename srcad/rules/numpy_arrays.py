@@ -96,7 +96,7 @@ defrule("np.inner(x, y)", env=ENV, linear=True, **MATMUL)
 defrule("np.outer(x, y)", env=NP, linear=True, x="g @ np.ravel(y)", y="np.ravel(x) @ g")
 
 #: The 2-norm (Frobenius for matrices) of all entries: d|x| = x / |x|.
-defrule("np.linalg.norm(x)", env=NP, x="x / ans * g")
+defrule("np.linalg.norm(x)", env=NP, x="x / ans * g", tangents={"x": "np.sum(x * t) / ans"})
 
 # ---------------------------------------------------------------- reductions
 for _name, _helper in (("sum", "sum_grad"), ("mean", "mean_grad")):
@@ -181,8 +181,7 @@ defrule("x.transpose()", env=NP, x="np.transpose(g)", linear=True, restore="np.t
 RESHAPES = [
     "np.reshape(x, shape)",
     "x.reshape(shape)",
-    "x.reshape(a, b)",
-    "x.reshape(a, b, c)",
+    *(f"x.reshape({', '.join(f'n{k}' for k in range(rank))})" for rank in range(2, 7)),
     "np.squeeze(x, axis=None)",
     "x.squeeze(axis=None)",
     "np.expand_dims(x, axis)",

@@ -213,7 +213,9 @@ class RuleTable:
     def candidates(self, key: tuple) -> list[Rule]:
         return self._by_key.get(key, [])
 
-    def find(self, expr: ir.Expr, env: Mapping[str, Any]) -> tuple[Rule, tuple[ir.Expr, ...]] | None:
+    def find(
+        self, expr: ir.Expr, env: Mapping[str, Any]
+    ) -> tuple[Rule, tuple[ir.Expr, ...]] | None:
         """The rule for ``expr`` (an operation over local names and the names of
         ``env``) and its operands in the rule's parameter order, or None."""
 

@@ -1,0 +1,55 @@
+"""Errors about statements of a listing: why an active operation has no derivative."""
+
+from __future__ import annotations
+
+from . import ir
+from .errors import NoRuleError, SrcadError
+
+
+def no_rule_error(stmt: ir.Assign, fn: ir.Function | None = None) -> SrcadError:
+    """Why the active statement ``stmt`` of ``fn`` cannot be differentiated: the reason
+    srcad could not read the function it calls, or the missing rule."""
+    if fn is not None and stmt.loc in fn.refusals:
+        return fn.refusals[stmt.loc]
+    value = stmt.value
+    if (
+        fn is not None
+        and isinstance(value, ir.Call)
+        and isinstance(value.func, ir.Attr)
+        and isinstance(value.func.value, ir.Name)
+        and value.func.value.id in _values_of(fn)
+    ):  # a method of a value: the value may be a temporary, so it is not named
+        what = f"the method `.{value.func.attr}(...)` has no derivative rule for these arguments"
+        hint = (
+            "call the numpy function instead (np.f(x, ...)), or register a rule for the "
+            'method with srcad.defrule("x.method(...)", x="<derivative> * g")'
+        )
+    elif isinstance(value, ir.Call):
+        what = (
+            f"`{_spelled(value.func)}` has no derivative rule and no Python source srcad can read"
+        )
+        hint = (
+            'register one with srcad.defrule("f(x)", x="<derivative> * g", '
+            'env={"f": f}), or wrap the argument in a function srcad can read'
+        )
+    elif isinstance(value, ir.BinOp):
+        what = f"the operator `{value.op}` has no derivative rule"
+        hint = "rewrite it with + - * / ** or register a rule with srcad.defrule"
+    else:
+        what = "this operation has no derivative rule"
+        hint = "rewrite it with supported operations or register a rule with srcad.defrule"
+    return NoRuleError(what, hint, stmt.loc)
+
+
+def _spelled(expr: ir.Expr) -> str:
+    if isinstance(expr, ir.Name):
+        return expr.id
+    if isinstance(expr, ir.Attr):
+        return f"{_spelled(expr.value)}.{expr.attr}"
+    return "this function"
+
+
+def _values_of(fn: ir.Function) -> set[str]:
+    """The names ``fn`` gives values to (its parameters and targets), not free names."""
+    targets = {s.target for s in ir.walk(fn.body) if isinstance(s, ir.Assign)}
+    return targets | set(fn.params) | set(fn.kwonly)

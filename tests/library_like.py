@@ -1,0 +1,17 @@
+"""Functions in a file of their own, written the way library code is (``~`` on masks,
+``in`` tests): srcad reads them as another file's code (tests/test_errors.py)."""
+
+import numpy as np
+
+
+def band_indices(n, width):
+    """Row and column indices of the entries of an n-by-n matrix outside a band."""
+    rows, cols = np.indices((n, n))
+    outside = ~(np.abs(rows - cols) <= width)
+    return np.nonzero(outside)
+
+
+def damp_negative(x):
+    """``x`` with its negative entries halved (a mask built with ``~``)."""
+    keep = ~(x < 0.0)
+    return np.where(keep, x, 0.5 * x)

@@ -1,0 +1,36 @@
+"""Realistic programs (tests/realistic/*.py, in the case format of the shared kit's runner):
+recurrences in preallocated arrays, in-place updates, views and aliases, scatter writes and
+masked math, written the way people write them. Each case is checked four ways
+(:func:`conftest.check_four_ways`) at one random point.
+
+The same modules run under the kit's runner too:
+``python ../shared/realistic/run.py --cases tests/realistic``."""
+
+import importlib
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import check_four_ways
+
+CASES_DIR = Path(__file__).parent / "realistic"
+MODULES = ("arrays_loops", "scatter_where", "views_aliases")
+
+
+def _cases():
+    sys.path.insert(0, str(CASES_DIR))
+    try:
+        for module in MODULES:
+            for case in importlib.import_module(module).CASES:
+                yield pytest.param(case, id=f"{module}.{case.name}")
+    finally:
+        sys.path.remove(str(CASES_DIR))
+
+
+@pytest.mark.parametrize("case", list(_cases()))
+def test_realistic_case(case):
+    assert case.expect == "RIGHT" and case.kind == "grad", "every case here is supported"
+    args = case.args(np.random.default_rng(7))
+    wrt = case.wrt if case.wrt is not None else None
+    check_four_ways(case.fn, *args, wrt=wrt, rtol=1e-5, atol=1e-7)
