@@ -12,14 +12,9 @@ def no_rule_error(stmt: ir.Assign, fn: ir.Function | None = None) -> SrcadError:
     if fn is not None and stmt.loc in fn.refusals:
         return fn.refusals[stmt.loc]
     value = stmt.value
-    if (
-        fn is not None
-        and isinstance(value, ir.Call)
-        and isinstance(value.func, ir.Attr)
-        and isinstance(value.func.value, ir.Name)
-        and value.func.value.id in _values_of(fn)
-    ):  # a method of a value: the value may be a temporary, so it is not named
-        what = f"the method `.{value.func.attr}(...)` has no derivative rule for these arguments"
+    method = _method_called(value, fn) if fn is not None else None
+    if method is not None:  # a method of a value: the value may be a temporary, not named
+        what = f"the method `.{method}(...)` has no derivative rule for these arguments"
         hint = (
             "call the numpy function instead (np.f(x, ...)), or register a rule for the "
             'method with srcad.defrule("x.method(...)", x="<derivative> * g")'
@@ -49,7 +44,18 @@ def _spelled(expr: ir.Expr) -> str:
     return "this function"
 
 
-def _values_of(fn: ir.Function) -> set[str]:
-    """The names ``fn`` gives values to (its parameters and targets), not free names."""
-    targets = {s.target for s in ir.walk(fn.body) if isinstance(s, ir.Assign)}
-    return targets | set(fn.params) | set(fn.kwonly)
+def _method_called(value: ir.Expr, fn: ir.Function) -> str | None:
+    """The method's name when ``value`` calls a method of one of ``fn``'s values
+    (``x.diagonal()``, directly or through the bound method's temporary)."""
+    if not isinstance(value, ir.Call):
+        return None
+    func = value.func
+    if isinstance(func, ir.Name):  # t2 = M.diagonal; t3 = t2()
+        bound = [s.value for s in ir.walk(fn.body) if isinstance(s, ir.Assign)
+                 and s.target == func.id]
+        func = bound[0] if len(bound) == 1 else func
+    if isinstance(func, ir.Attr) and isinstance(func.value, ir.Name):
+        targets = {s.target for s in ir.walk(fn.body) if isinstance(s, ir.Assign)}
+        if func.value.id in targets | set(fn.params) | set(fn.kwonly):  # not a module
+            return func.attr
+    return None

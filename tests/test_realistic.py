@@ -15,7 +15,7 @@ import pytest
 from conftest import check_four_ways
 
 CASES_DIR = Path(__file__).parent / "realistic"
-MODULES = ("arrays_loops", "scatter_where", "views_aliases")
+MODULES = ("arrays_loops", "scatter_where", "views_aliases", "memory_later")
 
 
 def _cases():
