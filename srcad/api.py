@@ -8,117 +8,17 @@ import sys
 import threading
 import types
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
-from . import emit, ir
-from .analyze import activity, scalar_guards
-from .errors import Location, UnsupportedSyntaxError, WrtError
-from .forward import forward_mode
+from .errors import Location, WrtError
 from .frontend import FunctionSource, read_function
-from .load import Compiled, compile_function
-from .lower import lower
-from .memory import make_explicit
-from .optimize import free_memory
-from .optimize import optimize as optimize_function
-from .reverse import ARRAY_VERSION, array_version_name, for_numbers, reverse, without_float_guard
-from .rules import TABLE, numpy_grads
+from .pipeline import Gradient, differentiate
+from .rules import TABLE
 from .subset import check_supported
 
 Wrt = int | str | Sequence[int | str] | None
-
-
-@dataclass(frozen=True)
-class Version:
-    """One generated gradient function: its IR and its compiled code."""
-
-    ir: ir.Function
-    compiled: Compiled
-
-
-@dataclass(frozen=True)
-class Gradient:
-    """Everything srcad built for one (function, wrt, mode, optimize): kept in the cache.
-
-    ``versions`` holds the function the user calls first and, when that one is the
-    fast version for Python floats, the array version it falls back to.
-    """
-
-    forward: ir.Function
-    versions: tuple[Version, ...]
-    forward_source: str
-    wrt: tuple[str, ...]
-    user_function: types.FunctionType
-
-    @property
-    def compiled(self) -> Compiled:
-        return self.versions[0].compiled
-
-    @property
-    def gradient(self) -> ir.Function:
-        return self.versions[0].ir
-
-    @property
-    def backward_source(self) -> str:
-        sources = [v.compiled.source for v in self.versions]
-        if len(sources) > 1:
-            sources[1] = ARRAY_VERSION_HEADER + sources[1]
-        return "\n".join(sources)
-
-    def bind(self, user_function: types.FunctionType | None = None) -> types.FunctionType:
-        """The callable gradient reading ``user_function``'s globals and closure cells
-        (``user_function`` may be another closure made by the same ``def``)."""
-        user_function = user_function or self.user_function
-        cells = dict(zip(user_function.__code__.co_freevars, user_function.__closure__ or ()))
-        bound = None
-        for version in reversed(self.versions):
-            overrides = {
-                n: bound for n, v in version.compiled.bindings.items() if v is ARRAY_VERSION
-            }
-            free_cells = {name: cells[name] for name in version.ir.free_cells}
-            bound = version.compiled.bind(user_function, free_cells, overrides)
-        return bound
-
-    def as_source(self) -> tuple[types.FunctionType, str, str, int]:
-        """What the frontend needs to differentiate the generated gradient again: the
-        version for floats without its type check, or the only version there is."""
-        version = self.versions[0]
-        body = list(version.ir.body)
-        if len(self.versions) > 1:  # drop the float check that calls the array version
-            body = without_float_guard(version.ir)
-        where = Location(self.forward.source_file, self.forward.source_line, 0)
-        if any(isinstance(s, ir.Push) for s in ir.walk(body)):
-            loops = [s.loc for s in ir.walk(self.forward.body) if isinstance(s, ir.Loop)]
-            mine = [loc for loc in loops if loc.filename == where.filename and loc.lineno]
-            where = min(mine, key=lambda loc: loc.lineno, default=where)  # the first loop
-            raise UnsupportedSyntaxError(
-                "differentiating the gradient of a function with loops is not supported yet",
-                "for second derivatives keep the loop out of the function, or use "
-                "srcad.jacobian on a loop-free gradient",
-                where,
-            )
-        if any(
-            isinstance(v, types.FunctionType)
-            and v.__module__ == numpy_grads.__name__
-            and not TABLE.has_callable(v)
-            for v in version.ir.bindings.values()
-        ):
-            raise UnsupportedSyntaxError(
-                "second derivatives of functions of numpy arrays are not supported yet",
-                "write the function with Python floats (scalars) for now",
-                where,
-            )
-        source = emit.function(version.ir.with_body(body))
-        return self.bind(), source, self.compiled.filename, self.compiled.firstlineno
-
-    def is_current(self) -> bool:
-        """False when a helper it inlined has since been redefined."""
-        return all(
-            lookup() is obj and getattr(getattr(obj, "func", obj), "__code__", None) is code
-            for lookup, obj, code in self.forward.dependencies
-        )
 
 
 _cache: dict[tuple, Gradient] = {}
@@ -216,9 +116,6 @@ def _cell_is_callable(cell: types.CellType) -> bool:
     return callable(value) or isinstance(value, types.ModuleType)
 
 
-ARRAY_VERSION_HEADER = "# the same gradient for numpy arrays (and all but Python floats):\n"
-
-
 def build(f: Callable, wrt: Wrt, mode: str, optimize: bool) -> Gradient:
     """Run the pipeline for ``f`` (or reuse the cached result)."""
     key = _cache_key(f, wrt, mode, optimize)
@@ -232,46 +129,7 @@ def build(f: Callable, wrt: Wrt, mode: str, optimize: bool) -> Gradient:
             return cached
         source = read_function(f, used_at=_call_site())
         check_supported(source)  # what cannot be read is reported before wrt is looked at
-        wrt_names = _resolve_wrt(source, wrt)
-        lowered = lower(source, checked=True)
-        forward, memory = make_explicit(lowered)
-        if mode == "jvp":
-            active = activity(forward, forward.params + forward.kwonly)
-            variants = [forward_mode(forward, active, memory)]
-        else:
-            active = activity(forward, wrt_names)
-            variants = [reverse(forward, wrt_names, active, mode=mode, memory=memory)]
-            numbers = for_numbers(lowered)  # (Python numbers share no memory)
-            active_numbers = activity(numbers, wrt_names)
-            guards = scalar_guards(numbers, active_numbers) if mode != "vjp" else None
-            if guards:
-                variants.insert(
-                    0,
-                    reverse(numbers, wrt_names, active_numbers, mode=mode, scalar_guards=guards),
-                )
-        if len(variants) > 1:  # the array version is the fallback: name it so
-            variants[1] = replace(variants[1], name=array_version_name(variants[1].name))
-        versions = []
-        for position, variant in enumerate(variants):
-            if optimize:
-                for_floats = len(variants) > 1 and position == 0
-                variant = optimize_function(variant, for_floats=for_floats)
-                if position == len(variants) - 1:  # the version for numpy arrays: free early
-                    variant = free_memory(variant)
-            text = emit.function(variant)
-            compiled = compile_function(
-                text,
-                variant.name,
-                variant.bindings,
-                tuple(variant.free_cells),
-                origin=f"{source.filename}:{source.node.lineno}",
-                annotated=emit.with_origins(text, forward),
-                origins=emit.origins(text, forward),
-            )
-            versions.append(Version(variant, compiled))
-        result = Gradient(
-            forward, tuple(versions), emit.function(forward), wrt_names, source.function
-        )
+        result = differentiate(source, _resolve_wrt(source, wrt), mode, optimize)
         if key is not None:
             if len(_cache) >= _CACHE_LIMIT:
                 _cache.pop(next(iter(_cache)))

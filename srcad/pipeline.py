@@ -1,0 +1,193 @@
+"""The compiler's passes, in the order they run: from a function's parsed source to its
+compiled gradient. Each pass is one call below; :func:`differentiate` reads top to bottom.
+
+1. ``lower``: the user's function (and the helpers it calls, inlined) as an SSA listing,
+   one primitive operation per line, with a derivative rule chosen for each.
+2. ``make_explicit``: numpy's in-place writes, views and aliases as explicit lines, so
+   that later passes see values, not memory.
+3. ``activity``: which values depend on the ``wrt`` parameters (and are differentiated).
+4. ``reverse`` (or ``forward_mode`` for ``jvp``): the gradient's IR; for reverse mode
+   also a version specialised to Python floats (``for_numbers``, with ``scalar_guards``
+   that fall back to the array version).
+5. ``optimize`` and ``free_memory``: dead code, copies, recomputation, early ``del``.
+6. ``emit`` and ``compile_function``: Python source, compiled with the user's globals.
+"""
+
+from __future__ import annotations
+
+import types
+from dataclasses import dataclass, replace
+
+from . import emit, ir
+from .analyze import activity, scalar_guards
+from .errors import Location, UnsupportedSyntaxError
+from .forward import forward_mode
+from .frontend import FunctionSource
+from .load import Compiled, compile_function
+from .lower import lower
+from .memory import Memory, make_explicit
+from .optimize import free_memory
+from .optimize import optimize as optimize_function
+from .reverse import ARRAY_VERSION, array_version_name, for_numbers, reverse, without_float_guard
+from .rules import TABLE, numpy_grads
+
+ARRAY_VERSION_HEADER = "# the same gradient for numpy arrays (and all but Python floats):\n"
+
+
+def differentiate(
+    source: FunctionSource, wrt: tuple[str, ...], mode: str, optimize: bool
+) -> Gradient:
+    """Run every pass on ``source``: the derivative of kind ``mode`` ("grad",
+    "value_and_grad", "vjp" or "jvp") with respect to the parameters ``wrt``."""
+    lowered = lower(source, checked=True)
+    forward, memory = make_explicit(lowered)
+    variants = derivatives(lowered, forward, memory, wrt, mode)
+    last = len(variants) - 1
+    versions = tuple(
+        compiled_version(
+            variant,
+            forward,
+            source,
+            optimize=optimize,
+            for_floats=last > 0 and k == 0,
+            free_early=k == last,  # the version for numpy arrays
+        )
+        for k, variant in enumerate(variants)
+    )
+    return Gradient(forward, versions, emit.function(forward), wrt, source.function)
+
+
+def derivatives(
+    lowered: ir.Function, forward: ir.Function, memory: Memory, wrt: tuple[str, ...], mode: str
+) -> list[ir.Function]:
+    """The derivative's IR: the function the user calls first and, when that one is
+    specialised to Python floats, the array version it falls back to."""
+    if mode == "jvp":
+        return [forward_mode(forward, activity(forward, forward.params + forward.kwonly), memory)]
+    variants = [reverse(forward, wrt, activity(forward, wrt), mode=mode, memory=memory)]
+    numbers = for_numbers(lowered)  # (Python numbers share no memory: no memory pass)
+    active_numbers = activity(numbers, wrt)
+    guards = scalar_guards(numbers, active_numbers) if mode != "vjp" else None
+    if guards:
+        floats = reverse(numbers, wrt, active_numbers, mode=mode, scalar_guards=guards)
+        variants = [floats, replace(variants[0], name=array_version_name(variants[0].name))]
+    return variants
+
+
+def compiled_version(
+    variant: ir.Function,
+    forward: ir.Function,
+    source: FunctionSource,
+    *,
+    optimize: bool,
+    for_floats: bool,
+    free_early: bool,
+) -> Version:
+    """``variant`` optimised (``for_floats``: the version specialised to Python floats;
+    ``free_early``: ``del`` each array once it is last used), emitted and compiled."""
+    if optimize:
+        variant = optimize_function(variant, for_floats=for_floats)
+        if free_early:
+            variant = free_memory(variant)
+    text = emit.function(variant)
+    compiled = compile_function(
+        text,
+        variant.name,
+        variant.bindings,
+        tuple(variant.free_cells),
+        origin=f"{source.filename}:{source.node.lineno}",
+        annotated=emit.with_origins(text, forward),
+        origins=emit.origins(text, forward),
+    )
+    return Version(variant, compiled)
+
+
+@dataclass(frozen=True)
+class Version:
+    """One generated gradient function: its IR and its compiled code."""
+
+    ir: ir.Function
+    compiled: Compiled
+
+
+@dataclass(frozen=True)
+class Gradient:
+    """Everything srcad built for one (function, wrt, mode, optimize): kept in the cache.
+
+    ``versions`` holds the function the user calls first and, when that one is the
+    fast version for Python floats, the array version it falls back to.
+    """
+
+    forward: ir.Function
+    versions: tuple[Version, ...]
+    forward_source: str
+    wrt: tuple[str, ...]
+    user_function: types.FunctionType
+
+    @property
+    def compiled(self) -> Compiled:
+        return self.versions[0].compiled
+
+    @property
+    def gradient(self) -> ir.Function:
+        return self.versions[0].ir
+
+    @property
+    def backward_source(self) -> str:
+        sources = [v.compiled.source for v in self.versions]
+        if len(sources) > 1:
+            sources[1] = ARRAY_VERSION_HEADER + sources[1]
+        return "\n".join(sources)
+
+    def bind(self, user_function: types.FunctionType | None = None) -> types.FunctionType:
+        """The callable gradient reading ``user_function``'s globals and closure cells
+        (``user_function`` may be another closure made by the same ``def``)."""
+        user_function = user_function or self.user_function
+        cells = dict(zip(user_function.__code__.co_freevars, user_function.__closure__ or ()))
+        bound = None
+        for version in reversed(self.versions):
+            overrides = {
+                n: bound for n, v in version.compiled.bindings.items() if v is ARRAY_VERSION
+            }
+            free_cells = {name: cells[name] for name in version.ir.free_cells}
+            bound = version.compiled.bind(user_function, free_cells, overrides)
+        return bound
+
+    def as_source(self) -> tuple[types.FunctionType, str, str, int]:
+        """What the frontend needs to differentiate the generated gradient again: the
+        version for floats without its type check, or the only version there is."""
+        version = self.versions[0]
+        body = list(version.ir.body)
+        if len(self.versions) > 1:  # drop the float check that calls the array version
+            body = without_float_guard(version.ir)
+        where = Location(self.forward.source_file, self.forward.source_line, 0)
+        if any(isinstance(s, ir.Push) for s in ir.walk(body)):
+            loops = [s.loc for s in ir.walk(self.forward.body) if isinstance(s, ir.Loop)]
+            mine = [loc for loc in loops if loc.filename == where.filename and loc.lineno]
+            where = min(mine, key=lambda loc: loc.lineno, default=where)  # the first loop
+            raise UnsupportedSyntaxError(
+                "differentiating the gradient of a function with loops is not supported yet",
+                "for second derivatives keep the loop out of the function, or use "
+                "srcad.jacobian on a loop-free gradient",
+                where,
+            )
+        if any(
+            isinstance(v, types.FunctionType)
+            and v.__module__ == numpy_grads.__name__
+            and not TABLE.has_callable(v)
+            for v in version.ir.bindings.values()
+        ):
+            raise UnsupportedSyntaxError(
+                "second derivatives of functions of numpy arrays are not supported yet",
+                "write the function with Python floats (scalars) for now",
+                where,
+            )
+        source = emit.function(version.ir.with_body(body))
+        return self.bind(), source, self.compiled.filename, self.compiled.firstlineno
+
+    def is_current(self) -> bool:
+        """False when a helper it inlined has since been redefined."""
+        return all(
+            lookup() is obj and getattr(getattr(obj, "func", obj), "__code__", None) is code
+            for lookup, obj, code in self.forward.dependencies
+        )
