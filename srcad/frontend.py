@@ -5,7 +5,6 @@ from __future__ import annotations
 import ast
 import builtins
 import inspect
-import linecache
 import textwrap
 import types
 from dataclasses import dataclass, field
@@ -123,8 +122,3 @@ def _indent_of(source: str) -> int:
         if line.strip():
             return len(line) - len(line.lstrip())
     return 0
-
-
-def source_line(filename: str, lineno: int) -> str:
-    """One line of a file, stripped (empty when unknown)."""
-    return linecache.getline(filename, lineno).strip()

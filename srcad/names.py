@@ -19,12 +19,6 @@ class NameAllocator:
         self._owned: set[str] = set()
         self._temp_counter = 0
 
-    def __contains__(self, name: str) -> bool:
-        return name in self._used
-
-    def reserve(self, names: Iterable[str]) -> None:
-        self._used.update(names)
-
     def own(self, name: str) -> str:
         """``name`` itself the first time a user variable asks for it, else a new version."""
         if name not in self._owned:
