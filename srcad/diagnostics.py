@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+from typing import Any
+
 from . import ir
-from .errors import NoRuleError, SrcadError
+from .errors import Location, NoRuleError, SrcadError
 
 
 def no_rule_error(stmt: ir.Assign, fn: ir.Function | None = None) -> SrcadError:
@@ -11,6 +14,31 @@ def no_rule_error(stmt: ir.Assign, fn: ir.Function | None = None) -> SrcadError:
     srcad could not read the function it calls, or the missing rule."""
     if fn is not None and stmt.loc in fn.refusals:
         return fn.refusals[stmt.loc]
+    error = _missing_rule(stmt, fn)
+    if fn is not None and stmt.loc in fn.call_sites:  # in another file's code: say where
+        where, callee = fn.call_sites[stmt.loc]
+        return at_call_site(error, callee, where)
+    return error
+
+
+def at_call_site(error: SrcadError, callee: Any, where: Location) -> SrcadError:
+    """``error``, raised in the source of ``callee`` (another file, often a library's),
+    reported at the user's call first, with the callee's offending lines after it."""
+    first = error.problems[0]
+    inner = f"{os.path.basename(first.filename)}:{first.lineno}"
+    name = getattr(callee, "__qualname__", repr(callee))
+    return type(error)(
+        f"{getattr(callee, '__module__', '?')}.{name}, called here, cannot be differentiated: "
+        f"{first.message} (at {inner})",
+        f"register a derivative rule for {name} with srcad.defrule "
+        "(docs/custom-rules.md), or compute this value with functions srcad knows",
+        where,
+        others=error.problems,
+    )
+
+
+def _missing_rule(stmt: ir.Assign, fn: ir.Function | None) -> SrcadError:
+    """The error for ``stmt``, an operation without a derivative rule."""
     value = stmt.value
     method = _method_called(value, fn) if fn is not None else None
     if method is not None:  # a method of a value: the value may be a temporary, not named

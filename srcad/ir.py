@@ -466,6 +466,8 @@ class Function:
     dependencies: tuple[Any, ...] = ()
     #: why calls at these places have no derivative (code srcad could not read)
     refusals: Mapping[Location, Any] = field(default_factory=dict)
+    #: lines of inlined code from other files -> (the user's call that reached them, callee)
+    call_sites: Mapping[Location, tuple[Location, Any]] = field(default_factory=dict)
 
     def with_body(self, body: tuple[Stmt, ...] | list[Stmt], **changes: Any) -> Function:
         return replace(self, body=tuple(body), **changes)

@@ -22,6 +22,7 @@ import numpy as np
 
 from . import ir, pyexpr
 from .desugar import desugar
+from .diagnostics import at_call_site
 from .errors import Location, SrcadError, UnsupportedSyntaxError
 from .frontend import MISSING, FunctionSource, read_function
 from .names import NameAllocator
@@ -119,6 +120,8 @@ class Lowerer:
         self.free_objects: dict[str, Any] = {}
         #: calls into code srcad could not read, and why (reported if they are active)
         self.refusals: dict[Location, SrcadError] = {}
+        #: lines of other files' inlined code -> the user's call that reached them
+        self.call_sites: dict[Location, tuple[Location, Any]] = {}
         self.inlining: list[Any] = [root.function]
         self._raw_nodes: dict[int, tuple[ir.Expr, ast.AST]] = {}
         self._tag = 0
@@ -153,6 +156,7 @@ class Lowerer:
             source_line=fn.lineno,
             dependencies=tuple(self.dependencies),
             refusals=dict(self.refusals),
+            call_sites=dict(self.call_sites),
         )
 
     @staticmethod
@@ -1422,12 +1426,17 @@ class Lowerer:
         # inactive (np.triu_indices(n)); otherwise the gradient reports why, at this line.
         start, saved_return = len(self.body), self._last_return
         try:
-            return self.lower_source(scope, call, source, callee, target, partial)
+            result = self.lower_source(scope, call, source, callee, target, partial)
         except SrcadError as error:
             del self.body[start:]
             self._last_return = saved_return
-            self.refusals[where] = _at_call_site(error, callee, where)
-        return self.operation(scope, call, target)
+            self.refusals[where] = at_call_site(error, callee, where)
+            return self.operation(scope, call, target)
+        for stmt in ir.walk(self.body[start:]):  # (the outermost call, the user's, wins)
+            loc = getattr(stmt, "loc", None)
+            if loc is not None and loc.filename == source.filename:
+                self.call_sites[loc] = (where, callee)
+        return result
 
     def lower_source(
         self,
@@ -1535,21 +1544,6 @@ def _defining_position(stmts: list[ir.Stmt], name: str) -> int | None:
         ):
             return position
     return None
-
-
-def _at_call_site(error: SrcadError, callee: types.FunctionType, where: Location) -> SrcadError:
-    """``error``, raised in the source of ``callee`` (another file, often a library's),
-    reported at the user's call first, with the callee's offending lines after it."""
-    first = error.problems[0]
-    inner = f"{_short(first.filename)}:{first.lineno}"
-    return type(error)(
-        f"{callee.__module__}.{callee.__qualname__}, called here, cannot be differentiated: "
-        f"{first.message} (at {inner})",
-        f"register a derivative rule for {callee.__qualname__} with srcad.defrule "
-        "(docs/custom-rules.md), or compute this value with functions srcad knows",
-        where,
-        others=error.problems,
-    )
 
 
 def _short(filename: str) -> str:

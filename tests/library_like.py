@@ -1,6 +1,8 @@
 """Functions in a file of their own, written the way library code is (``~`` on masks,
 ``in`` tests): srcad reads them as another file's code (tests/test_errors.py)."""
 
+import math
+
 import numpy as np
 
 
@@ -15,3 +17,8 @@ def damp_negative(x):
     """``x`` with its negative entries halved (a mask built with ``~``)."""
     keep = ~(x < 0.0)
     return np.where(keep, x, 0.5 * x)
+
+
+def gamma_ratio(z):
+    """Γ(z + 1) / Γ(z) with ``math.gamma``, which has no derivative rule."""
+    return math.gamma(z + 1.0) / math.gamma(z)

@@ -328,3 +328,17 @@ def test_active_call_into_unreadable_code_is_refused_at_the_users_line_first():
     assert "defrule" in e.hint
     inner = e.problems[1]  # then the line of the other file that srcad cannot read
     assert inner.filename == library_like.__file__ and "~" in inner.message
+
+
+def calls_gamma_ratio(x):
+    return library_like.gamma_ratio(x * x)  # <gamma-ratio>
+
+
+def test_missing_rule_in_another_files_code_is_reported_at_the_users_line_first():
+    with pytest.raises(srcad.NoRuleError) as info:
+        srcad.grad(calls_gamma_ratio)
+    e = info.value
+    expect_location(e, "gamma-ratio")
+    assert "gamma_ratio, called here" in e.message and "math.gamma" in e.message
+    inner = e.problems[1]
+    assert inner.filename == library_like.__file__ and "math.gamma" in inner.message
