@@ -225,15 +225,15 @@ def build_workloads(with_peers=True):
     w1 = Workload("W1", "seed sigmoid gate f(x, y), floats at (3, -4)",
                   tuple(sg.DEFAULT_POINT["f"]), _scalar_check(1e-12), TARGETS["W1"])
     w1.add("hand", sg.f_grad_by_hand)
-    w1.add("srcad grad(f)", srcad.grad(sg.f))
-    w1.add("srcad grad(f_expr)", srcad.grad(sg.f_expr))
+    w1.add("srcad grad(f)", srcad.grad(sg.f, wrt=("x", "y")))
+    w1.add("srcad grad(f_expr)", srcad.grad(sg.f_expr, wrt=("x", "y")))
 
     # W2: (x1 + x2) * x3 * (x4 * x5) ** 2
     w2 = Workload("W2", "(x1 + x2) * x3 * (x4 * x5) ** 2, floats",
                   tuple(cr.DEFAULT_POINT["five_inputs"]), _scalar_check(1e-12), TARGETS["W2"])
     w2.add("hand", five_inputs_grad_by_hand)
     w2.add("hand, tuned (p * p, 2.0)", five_inputs_grad_tuned)
-    w2.add("srcad grad(five_inputs)", srcad.grad(cr.five_inputs))
+    w2.add("srcad grad(five_inputs)", srcad.grad(cr.five_inputs, wrt=(0, 1, 2, 3, 4)))
 
     # W3: the MLP
     problem = mlp.make_problem(**mlp.SHAPES)
@@ -411,7 +411,7 @@ class TransformBench:
         f = self.new_function(n_statements, seed)
         gc.collect()
         start = time.perf_counter()
-        g = srcad.grad(f)
+        g = srcad.grad(f, wrt=(0, 1))
         elapsed = time.perf_counter() - start
         return elapsed, f, g
 
@@ -434,7 +434,7 @@ def measure_transform(repeats, sizes=TRANSFORM_SIZES, seed=1000):
                 elapsed, f, g = bench.time_build(n, s)
                 best[n] = min(best[n], elapsed)
         # sanity: the last function's gradient is finite and matches the unoptimized one
-        g_plain = srcad.grad(f, optimize=False)
+        g_plain = srcad.grad(f, wrt=(0, 1), optimize=False)
         got, plain = g(0.3, 0.7), g_plain(0.3, 0.7)
         ok = all(math.isclose(u, v, rel_tol=1e-9, abs_tol=1e-12)
                  or (math.isnan(u) and math.isnan(v))

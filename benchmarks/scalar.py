@@ -98,8 +98,8 @@ def build_candidates(with_optional=True):
     sg = load_example("sigmoid_gate")
     candidates = {
         "hand (f_grad_by_hand)": sg.f_grad_by_hand,
-        "srcad grad(f)": srcad.grad(sg.f),
-        "srcad grad(f_expr)": srcad.grad(sg.f_expr),
+        "srcad grad(f)": srcad.grad(sg.f, wrt=("x", "y")),
+        "srcad grad(f_expr)": srcad.grad(sg.f_expr, wrt=("x", "y")),
     }
     if with_optional:
         candidates.update(_optional_candidates())

@@ -74,7 +74,8 @@ def _fmt(values):
 def main():
     for name, fn, seed in (("simple", simple, SEED_SIMPLE), ("advanced", advanced, SEED_ADVANCED)):
         point = DEFAULT_POINT[name]
-        value, grads = srcad.value_and_grad(fn)(*point)
+        every = tuple(range(len(point)))  # all parameters (the default is the first)
+        value, grads = srcad.value_and_grad(fn, wrt=every)(*point)
         print(f"{name}{_fmt(seed['point'])}")
         print(f"  srcad   : y = {value:g}  dy/dx = {_fmt(grads)}")
         print(f"  tutorial: y = {seed['y']:g}  dy/dx = {_fmt(seed['grad'])}")
@@ -82,7 +83,7 @@ def main():
         print(f"  {'matches the tutorial exactly' if ok else 'DOES NOT MATCH the tutorial'}")
 
     point = DEFAULT_POINT["five_inputs"]
-    value, grads = srcad.value_and_grad(five_inputs)(*point)
+    value, grads = srcad.value_and_grad(five_inputs, wrt=(0, 1, 2, 3, 4))(*point)
     print(f"five_inputs{_fmt(point)}  (the formula as written; the tutorial has no numbers)")
     print(f"  srcad      : y = {value:g}  dy/dx = {_fmt(grads)}")
     print(

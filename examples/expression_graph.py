@@ -63,13 +63,13 @@ def _row(label, values):
 
 def main():
     x, y = DEFAULT_POINT["f"]
-    srcad.show(f_nodes)
+    srcad.show(f_nodes, wrt=("x", "y"))
     print()
     print(f"point (x, y) = ({x!r}, {y!r})")
     print(f"{'':<24}" + "".join(f"{h:>24}" for h in ("df/dx", "df/dy")))
     print(_row("symbolic (by hand)", f_grad_symbolic(x, y)))
     for name, fn in (("f", f), ("f_nodes", f_nodes), ("f_numpy", f_numpy)):
-        print(_row(f"srcad grad({name})", srcad.grad(fn)(x, y)))
+        print(_row(f"srcad grad({name})", srcad.grad(fn, wrt=("x", "y"))(x, y)))
     for name, fn in (("f", f), ("f_nodes", f_nodes), ("f_numpy", f_numpy)):
         err = srcad.check_grad(fn, x, y)
         print(f"check_grad({name}): max error vs central differences = {err:.3g}")

@@ -100,17 +100,17 @@ def main():
     x, y = DEFAULT_POINT["f"]
 
     print("=== f: the seed's 8-line listing ===")
-    srcad.show(f)
+    srcad.show(f, wrt=("x", "y"))
     print()
     print("=== f_expr: one expression through the helper sigmoid(z) ===")
-    srcad.show(f_expr)
+    srcad.show(f_expr, wrt=("x", "y"))
     print()
 
     print(f"point (x, y) = ({x!r}, {y!r})")
     print(f"{'':<22}" + "".join(f"{h:>24}" for h in ("f(x, y)", "df/dx", "df/dy")))
     print(_row("by hand (seed)", f(x, y), f_grad_by_hand(x, y)))
     for name, fn in (("f", f), ("f_expr", f_expr)):
-        value, grads = srcad.value_and_grad(fn)(x, y)
+        value, grads = srcad.value_and_grad(fn, wrt=("x", "y"))(x, y)
         print(_row(f"srcad grad({name})", value, grads))
     for name, fn in (("f", f), ("f_expr", f_expr)):
         err = srcad.check_grad(fn, x, y)

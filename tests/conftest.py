@@ -60,7 +60,8 @@ def numeric_grad(f, args, wrt_indices, eps=DEFAULT_EPS):
 
 
 def positional_params(f):
-    """Names of the positional parameters of ``f`` (srcad's default ``wrt``)."""
+    """Names of the positional parameters of ``f`` (srcad's default ``wrt`` before 0.2;
+    now the first one)."""
     return [
         p.name
         for p in inspect.signature(f).parameters.values()
@@ -83,11 +84,14 @@ def as_tuple(grads, n):
 
 
 def assert_grad_close(f, *args, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL, wrt=None, eps=DEFAULT_EPS):
-    """Compare ``srcad.grad(f, wrt=wrt)(*args)`` with central differences.
+    """Compare ``srcad.grad(f, wrt=wrt)(*args)`` with central differences; ``wrt=None``
+    checks every positional parameter (not srcad's default, the first one).
 
     Returns srcad's gradient as a tuple (one entry per wrt parameter).
     """
-    g = srcad.grad(f) if wrt is None else srcad.grad(f, wrt=wrt)
+    if wrt is None:
+        wrt = tuple(positional_params(f))
+    g = srcad.grad(f, wrt=wrt)
     idx = wrt_to_indices(f, wrt)
     got = as_tuple(g(*args), len(idx))
     want = numeric_grad(f, args, idx, eps=eps)

@@ -201,7 +201,7 @@ def test_wrt_order_is_respected():
 
 
 def test_keyword_call():
-    g = srcad.grad(f3)
+    g = srcad.grad(f3, wrt=("x", "y", "z"))
     want = f3_grad(1.5, -2.0, 0.7)
     assert g(x=1.5, y=-2.0, z=0.7) == pytest.approx(want, rel=1e-12)
     assert g(1.5, z=0.7, y=-2.0) == pytest.approx(want, rel=1e-12)
@@ -214,7 +214,7 @@ def test_signature_matches_original():
 
 
 def test_value_and_grad():
-    vg = srcad.value_and_grad(f3)
+    vg = srcad.value_and_grad(f3, wrt=("x", "y", "z"))
     value, grads = vg(1.5, -2.0, 0.7)
     assert value == pytest.approx(f3(1.5, -2.0, 0.7), rel=1e-14)
     assert isinstance(grads, tuple)
@@ -231,7 +231,7 @@ def test_value_and_grad_single_and_wrt():
 
 
 def test_value_and_grad_keyword_call():
-    value, grads = srcad.value_and_grad(f3)(z=0.7, x=1.5, y=-2.0)
+    value, grads = srcad.value_and_grad(f3, wrt=("x", "y", "z"))(z=0.7, x=1.5, y=-2.0)
     assert value == pytest.approx(f3(1.5, -2.0, 0.7), rel=1e-14)
     assert grads == pytest.approx(f3_grad(1.5, -2.0, 0.7), rel=1e-12)
 
@@ -331,7 +331,7 @@ def weighted(params, xs):
 
 def test_gradients_of_dict_and_list_parameters():
     params, xs = {"scale": 2.0, "weights": [0.5, -1.0]}, [3.0, 4.0]
-    dparams, dxs = srcad.grad(weighted)(params, xs)
+    dparams, dxs = srcad.grad(weighted, wrt=("params", "xs"))(params, xs)
     assert dparams["scale"] == pytest.approx(0.5 * 3.0 - 4.0, rel=1e-15)
     assert list(dparams["weights"]) == pytest.approx([6.0, 8.0], rel=1e-15)
     assert list(dxs) == pytest.approx([1.0, -2.0], rel=1e-15)
@@ -444,7 +444,7 @@ DICT_LOOPS = [
 
 @pytest.mark.parametrize("f, params, x", DICT_LOOPS, ids=[c[0].__name__ for c in DICT_LOOPS])
 def test_loops_over_dict_parameters(f, params, x):
-    dparams, dx = srcad.grad(f)(params, x)
+    dparams, dx = srcad.grad(f, wrt=(0, 1))(params, x)
     assert isinstance(dparams, dict) and list(dparams) == list(params)
     want = dict_central_differences(f, params, (x,))
     for key in params:
@@ -468,14 +468,14 @@ def test_loops_over_dict_parameters(f, params, x):
 def test_loops_over_dict_parameters_exact():
     x = 0.9
     a, b, c = PARAMS.values()
-    dparams, dx = srcad.grad(dict_for_items)(PARAMS, x)
+    dparams, dx = srcad.grad(dict_for_items, wrt=("params", "x"))(PARAMS, x)
     assert dparams == {"a": 2 * a * x, "b": 2 * b * x, "c": 2 * c * x}
     assert dx == pytest.approx(a * a + b * b + c * c, rel=1e-15)
-    dparams, dx = srcad.grad(dict_for_keys_method)(PARAMS, x)
+    dparams, dx = srcad.grad(dict_for_keys_method, wrt=("params", "x"))(PARAMS, x)
     assert dparams == {"a": x, "b": x, "c": x}
     assert dx == pytest.approx(a + b + c, rel=1e-15)
     coeffs = {1: 0.5, 2: -1.0, 3: 2.0}
-    dcoeffs, dx = srcad.grad(dict_numeric_keys)(coeffs, 1.5)
+    dcoeffs, dx = srcad.grad(dict_numeric_keys, wrt=("coeffs", "x"))(coeffs, 1.5)
     assert dcoeffs == {1: 1.5, 2: 1.5**2, 3: 1.5**3}
     assert dx == pytest.approx(0.5 - 2.0 * 1.5 + 6.0 * 1.5**2, rel=1e-15)
 
@@ -483,7 +483,7 @@ def test_loops_over_dict_parameters_exact():
 def test_loop_over_nested_dicts():
     params = {"first": {"w": 0.3, "b": -0.2}, "second": {"w": 1.1}}
     x = 0.8
-    dparams, dx = srcad.grad(dict_nested)(params, x)
+    dparams, dx = srcad.grad(dict_nested, wrt=("params", "x"))(params, x)
     t = math.tanh(x)
     assert dparams == {"first": {"w": t, "b": t}, "second": {"w": t}}
     assert dx == pytest.approx((0.3 - 0.2 + 1.1) * (1 - t * t), rel=1e-14)
@@ -492,7 +492,7 @@ def test_loop_over_nested_dicts():
 
 def test_loop_over_dict_in_enumerate_and_zip():
     params, xs = {"a": 0.7, "b": -1.3}, [2.0, 3.0]
-    dparams, dxs = srcad.grad(dict_enumerate_zip)(params, xs)
+    dparams, dxs = srcad.grad(dict_enumerate_zip, wrt=("params", "xs"))(params, xs)
     assert dparams == {"a": 1.0 + 2.0, "b": 2.0 + 3.0}
     assert list(dxs) == [0.7, -1.3]
     assert srcad.check_grad(dict_enumerate_zip, params, xs) < 1e-6
@@ -501,7 +501,7 @@ def test_loop_over_dict_in_enumerate_and_zip():
 def test_loop_over_dict_of_arrays():
     rng = np.random.default_rng(3)
     params = {"w": rng.normal(size=(2, 3)), "b": rng.normal(size=3)}
-    dparams, dx = srcad.grad(dict_array_values)(params, 0.6)
+    dparams, dx = srcad.grad(dict_array_values, wrt=("params", "x"))(params, 0.6)
     assert dparams["w"].shape == (2, 3) and dparams["b"].shape == (3,)
     np.testing.assert_allclose(dparams["w"], 0.6 * (1 - np.tanh(0.6 * params["w"]) ** 2))
     np.testing.assert_allclose(dparams["b"], 0.6 * (1 - np.tanh(0.6 * params["b"]) ** 2))
@@ -516,7 +516,7 @@ def dict_array_values(params, x):
 
 
 def test_loop_over_list_parameter_unchanged():
-    dws, dx = srcad.grad(list_for_items)([0.5, -2.0], 3.0)
+    dws, dx = srcad.grad(list_for_items, wrt=("ws", "x"))([0.5, -2.0], 3.0)
     assert list(dws) == [3.0, 3.0] and dx == -1.5
 
 
@@ -544,10 +544,10 @@ def dict_loop_with_break(params, x):
 
 
 def test_loop_over_a_dict_view_and_with_break():
-    dparams, dx = srcad.grad(dict_view_in_a_variable)(PARAMS, 0.9)
+    dparams, dx = srcad.grad(dict_view_in_a_variable, wrt=("params", "x"))(PARAMS, 0.9)
     assert dparams == {"a": 0.9, "b": 0.9, "c": 0.9}
     assert dx == pytest.approx(sum(PARAMS.values()), rel=1e-15)
-    dparams, dx = srcad.grad(dict_loop_with_break)(PARAMS, 0.9)  # stops at "b"
+    dparams, dx = srcad.grad(dict_loop_with_break, wrt=(0, 1))(PARAMS, 0.9)  # stops at "b"
     assert dparams == {"a": 0.9, "b": 0.0, "c": 0.0} and dx == PARAMS["a"]
     assert srcad.check_grad(dict_loop_with_break, PARAMS, 0.9) < 1e-6
 
@@ -570,12 +570,12 @@ def test_loop_over_sorted_dict_is_refused_at_the_users_line():
 
 def test_exported_gradient_of_a_dict_loop_runs_without_srcad(tmp_path):
     path = tmp_path / "dict_loop_grad.py"
-    srcad.export(dict_for_keys, path)
+    srcad.export(dict_for_keys, path, wrt=("params", "x"))
     spec = importlib.util.spec_from_file_location("dict_loop_grad", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     got = module.dict_for_keys_grad(PARAMS, 0.9)
-    want = srcad.grad(dict_for_keys)(PARAMS, 0.9)
+    want = srcad.grad(dict_for_keys, wrt=("params", "x"))(PARAMS, 0.9)
     assert got[0] == want[0] and got[1] == want[1]
 
 
@@ -595,7 +595,7 @@ def test_check_grad_reports_a_disagreeing_entry_of_a_container():
 
 
 def test_independent_parameter_gets_zero():
-    gx, gy = srcad.grad(ignores_y)(1.5, 4.0)
+    gx, gy = srcad.grad(ignores_y, wrt=("x", "y"))(1.5, 4.0)
     assert gx == 2.0
     assert gy == 0.0
     assert isinstance(gy, float)
@@ -635,7 +635,7 @@ def test_reassign_chain_analytic():
     a1 = x * y + x
     dx = 2 * a1 * (y + 1) - 3.0
     dy = 2 * a1 * x
-    assert srcad.grad(reassign_chain)(x, y) == pytest.approx((dx, dy), rel=1e-12)
+    assert srcad.grad(reassign_chain, wrt=("x", "y"))(x, y) == pytest.approx((dx, dy), rel=1e-12)
 
 
 def test_tuple_swap_is_simultaneous():
@@ -644,11 +644,11 @@ def test_tuple_swap_is_simultaneous():
     a = y + x * y
     dx = 2 * a * y + 3 * (-y)
     dy = 2 * a * (1 + x) + 3 * (1 - x)
-    assert srcad.grad(tuple_swap)(x, y) == pytest.approx((dx, dy), rel=1e-12)
+    assert srcad.grad(tuple_swap, wrt=("x", "y"))(x, y) == pytest.approx((dx, dy), rel=1e-12)
 
 
 def test_value_and_grad_value_with_helpers():
-    value, grads = srcad.value_and_grad(uses_nested_helpers)(0.4, -1.1)
+    value, grads = srcad.value_and_grad(uses_nested_helpers, wrt=("x", "y"))(0.4, -1.1)
     assert value == pytest.approx(uses_nested_helpers(0.4, -1.1), rel=1e-14)
     want = numeric_grad(uses_nested_helpers, (0.4, -1.1), [0, 1])
     assert grads == pytest.approx(want, rel=1e-6, abs=1e-8)

@@ -40,7 +40,7 @@ def load(path: Path, name: str):
 
 
 def test_show_prints_both_listings_and_the_gradient_in_plain_numbers():
-    result = run("show", "examples/sigmoid_gate.py:f")
+    result = run("show", "examples/sigmoid_gate.py:f", "--wrt", "x,y")
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "# forward listing" in out and "# generated gradient" in out
@@ -320,7 +320,7 @@ def test_exported_loop_and_array_gradients(tmp_path):
     models = load(source, "test_cli_models")
     a = np.linspace(-1, 1, 6).reshape(2, 3)
     b = np.array([0.1, -0.2])
-    da, db = srcad.grad(models.layer)(a, b)
+    da, db = srcad.grad(models.layer, wrt=("a", "b"))(a, b)
     np.testing.assert_allclose(np.load(tmp_path / "da.npy"), da, rtol=1e-14)
     np.testing.assert_allclose(np.load(tmp_path / "db.npy"), db, rtol=1e-14)
 

@@ -121,7 +121,7 @@ def test_loop_bound_and_loop_inside_a_loop():
 
 def test_list_parameters_get_list_gradients():
     ws, xs = [1.0, 2.0], [0.5, -1.5]
-    dws, dxs = srcad.grad(dot)(ws, xs)
+    dws, dxs = srcad.grad(dot, wrt=("ws", "xs"))(ws, xs)
     assert list(dws) == xs and list(dxs) == ws
 
 

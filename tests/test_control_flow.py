@@ -323,13 +323,13 @@ def bool_times_value(x):
 
 def test_comparison_operands_get_no_gradient():
     for x, y in [(2.0, 1.0), (1.0, 2.0)]:
-        g = srcad.grad(compare_no_grad)
+        g = srcad.grad(compare_no_grad, wrt=("x", "y"))
         assert tuple(float(v) for v in g(x, y)) == ((2.0, 0.0) if x > y else (0.0, 3.0))
 
 
 def test_step_from_comparison_is_piecewise_constant():
     for x in [0.2, 0.9]:
-        dx, dy = srcad.grad(step_ifexp)(x, 3.0)
+        dx, dy = srcad.grad(step_ifexp, wrt=("x", "y"))(x, 3.0)
         assert (float(dx), float(dy)) == (1.0, 1.0 if x > 0.5 else 0.0)
 
 
@@ -628,7 +628,7 @@ def test_inner_loop_over_values_the_outer_loop_remakes():
     *last* row's ``order``: nothing restored it, as nothing else in the backward pass read
     it. Rows whose argsorts differ got each other's gradient, silently."""
     xss = np.array([[0.3, 0.1, 0.2], [0.5, 0.9, 0.7], [0.2, 0.8, 0.4]])
-    dxss, dw = srcad.grad(inner_items_remade_each_outer_iteration)(xss, 0.8)
+    dxss, dw = srcad.grad(inner_items_remade_each_outer_iteration, wrt=("xss", "w"))(xss, 0.8)
     assert srcad.check_grad(inner_items_remade_each_outer_iteration, xss, 0.8) < 1e-8
     want = np.zeros_like(xss)
     for r, row in enumerate(xss):
@@ -901,7 +901,7 @@ def test_value_from_previous_iteration():
 
 def test_running_max_over_tuple_is_one_hot():
     for args in [(1.0, 0.5, 0.2, -1.0), (0.1, 0.5, 2.0, 1.5), (-1.0, -2.0, -3.0, -0.5)]:
-        got = tuple(float(v) for v in srcad.grad(max_over_tuple)(*args))
+        got = tuple(float(v) for v in srcad.grad(max_over_tuple, wrt=("a", "b", "c", "d"))(*args))
         m = max(args)
         assert got == tuple(2.0 * m if a == m else 0.0 for a in args)
 
@@ -939,7 +939,7 @@ def test_constant_branch_gives_zero_gradient():
 
 def test_break_leaves_unvisited_elements_with_zero_gradient():
     xs = np.array([0.5, 1.5, 2.0, -3.0])
-    dxs, dc = srcad.grad(break_skips_rest_of_array)(xs, 2.0)
+    dxs, dc = srcad.grad(break_skips_rest_of_array, wrt=("xs", "c"))(xs, 2.0)
     np.testing.assert_array_equal(dxs, [1.0, 3.0, 0.0, 0.0])
     assert float(dc) == 0.0
 

@@ -97,7 +97,7 @@ def test_hand_written_backward_matches_quotient_rule(sg, point):
 @pytest.mark.parametrize("name", ["f", "f_expr"])
 @pytest.mark.parametrize("point", SIGMOID_POINTS)
 def test_srcad_gradient_matches_hand_written(sg, name, point):
-    g = srcad.grad(getattr(sg, name))
+    g = srcad.grad(getattr(sg, name), wrt=("x", "y"))
     got = _as_tuple(g(*point))
     assert got == pytest.approx(sg.f_grad_by_hand(*point), rel=REL, abs=ABS)
 
@@ -113,7 +113,7 @@ def test_srcad_gradient_matches_central_differences(sg, name):
 @pytest.mark.parametrize("name", ["f", "f_expr"])
 def test_value_and_grad_sigmoid_gate(sg, name):
     fn = getattr(sg, name)
-    value, grads = srcad.value_and_grad(fn)(3.0, -4.0)
+    value, grads = srcad.value_and_grad(fn, wrt=("x", "y"))(3.0, -4.0)
     assert value == pytest.approx(fn(3.0, -4.0), rel=REL)
     assert _as_tuple(grads) == pytest.approx(sg.f_grad_by_hand(3.0, -4.0), rel=REL, abs=ABS)
 
@@ -157,23 +157,23 @@ def test_sigmoid_gate_main_prints_matching_gradients(sg, capsys):
 def test_chain_rule_simple_seed_numbers_exact(cr):
     seed = cr.SEED_SIMPLE
     assert seed == {"point": (4, 2, -5), "y": -30, "grad": (-5, -5, 6)}
-    value, grads = srcad.value_and_grad(cr.simple)(4.0, 2.0, -5.0)
+    value, grads = srcad.value_and_grad(cr.simple, wrt=(0, 1, 2))(4.0, 2.0, -5.0)
     assert value == -30
     assert tuple(grads) == (-5, -5, 6)
 
 
 def test_chain_rule_simple_integer_inputs(cr):
     # The tutorial's inputs are plain ints; the gradient must still be exact.
-    assert tuple(srcad.grad(cr.simple)(4, 2, -5)) == (-5, -5, 6)
+    assert tuple(srcad.grad(cr.simple, wrt=(0, 1, 2))(4, 2, -5)) == (-5, -5, 6)
 
 
 def test_chain_rule_advanced_seed_numbers_exact(cr):
     seed = cr.SEED_ADVANCED
     assert seed == {"point": (-7, 2, 2, -1), "y": 40, "grad": (-8, -8, 60, -120)}
-    value, grads = srcad.value_and_grad(cr.advanced)(-7.0, 2.0, 2.0, -1.0)
+    value, grads = srcad.value_and_grad(cr.advanced, wrt=(0, 1, 2, 3))(-7.0, 2.0, 2.0, -1.0)
     assert value == 40
     assert tuple(grads) == (-8, -8, 60, -120)
-    assert tuple(srcad.grad(cr.advanced)(-7, 2, 2, -1)) == (-8, -8, 60, -120)
+    assert tuple(srcad.grad(cr.advanced, wrt=(0, 1, 2, 3))(-7, 2, 2, -1)) == (-8, -8, 60, -120)
 
 
 def test_chain_rule_advanced_partial_wrt(cr):
@@ -194,7 +194,7 @@ def test_chain_rule_node_table_is_not_the_five_input_formula(cr):
     "point", [(-7.0, 2.0, 2.0, -1.0, 3.0), (0.5, 1.25, -0.75, 2.0, -1.5), (1.0, 1.0, 1.0, 1.0, 1.0)]
 )
 def test_chain_rule_five_inputs_formula(cr, point):
-    got = _as_tuple(srcad.grad(cr.five_inputs)(*point))
+    got = _as_tuple(srcad.grad(cr.five_inputs, wrt=(0, 1, 2, 3, 4))(*point))
     assert got == pytest.approx(cr.five_inputs_grad_closed_form(*point), rel=REL, abs=ABS)
     assert srcad.check_grad(cr.five_inputs, *point) < 1e-5
 
@@ -226,7 +226,7 @@ GRAPH_POINTS = [(1.5, -0.5), (0.3, 2.0), (-1.2, -0.7), (2.0, 3.0)]
 def test_expression_graph_matches_symbolic_derivative(eg, name, point):
     fn = getattr(eg, name)
     assert float(fn(*point)) == pytest.approx(eg.f(*point), rel=REL)
-    got = _as_tuple(srcad.grad(fn)(*point))
+    got = _as_tuple(srcad.grad(fn, wrt=("x", "y"))(*point))
     assert got == pytest.approx(eg.f_grad_symbolic(*point), rel=REL, abs=ABS)
 
 
@@ -289,7 +289,7 @@ def test_tiny_network_wrt_names_and_biases(tn):
 
 def test_tiny_network_gradient_at_other_point(tn):
     point = (-0.3, 0.8, 1.1, -0.4, 0.25, 1.5, -1.2, 0.6, 0.1, -0.2, 0.3)
-    got = _as_tuple(srcad.grad(tn.network)(*point))
+    got = _as_tuple(srcad.grad(tn.network, wrt=tuple(range(11)))(*point))
     assert len(got) == 11
     hand = tn.network_grad_by_hand(*point)
     assert got[:6] == pytest.approx(hand[:6], rel=REL, abs=ABS)

@@ -15,7 +15,7 @@ def test_function_defined_in_an_ipython_cell():
     shell = start_ipython()
     shell.run_cell("import math, srcad")
     shell.run_cell("def cell_f(x, y):\n    return x * math.sin(y) + x * x\n")
-    result = shell.run_cell("cell_g = srcad.grad(cell_f)(1.5, 0.5)")
+    result = shell.run_cell("cell_g = srcad.grad(cell_f, wrt=(0, 1))(1.5, 0.5)")
     assert result.success, result.error_in_exec
     dx, dy = shell.user_ns["cell_g"]
     assert dx == pytest.approx(math.sin(0.5) + 3.0, rel=1e-14)

@@ -168,7 +168,7 @@ def close(a: float, b: float, rtol: float, atol: float) -> bool:
 
 def check_gradient(f, pt, n, *, rtol=RTOL, atol=ATOL, g=None):
     """srcad's gradient of ``f`` at ``pt`` vs central differences; returns both."""
-    g = g or srcad.grad(f)
+    g = g or srcad.grad(f, wrt=tuple(range(n)))
     got = tuple(float(v) for v in as_tuple(g(*pt), n))
     want = numeric_grad(f, pt, range(n))
     assert len(got) == n
@@ -290,9 +290,10 @@ def _check_program(files: ProgramFiles, program: Program, pts, stats: dict | Non
         for kind in {*program.kinds, *classes_of(program)}:
             stats[kind] = stats.get(kind, 0) + 1
     try:
-        g = srcad.grad(f)
-        g_plain = srcad.grad(f, optimize=False)
-        value_and_grad = srcad.value_and_grad(f)
+        every = tuple(range(n))  # all parameters (srcad's default is the first one)
+        g = srcad.grad(f, wrt=every)
+        g_plain = srcad.grad(f, wrt=every, optimize=False)
+        value_and_grad = srcad.value_and_grad(f, wrt=every)
     except srcad.SrcadError as error:
         if not ALLOW_REFUSALS:
             raise
@@ -336,13 +337,15 @@ def _check_program(files: ProgramFiles, program: Program, pts, stats: dict | Non
     # copy has the same file name (the listing names helper files) and one more line
     # before `def f`, so f's code object differs and srcad cannot reuse its cache. (The
     # listing names the line of a nested function it inlines: one more in the copy.)
-    assert srcad.grad(f).backward_source == g.backward_source
+    assert srcad.grad(f, wrt=every).backward_source == g.backward_source
     shifted = source.replace("\ndef f(", "\n# copy\ndef f(", 1)
     twin = files.load(shifted, subdir="twin", stem=f"srcad_random_{files.count}").f
     assert twin.__code__.co_firstlineno == f.__code__.co_firstlineno + 1
-    assert line_back(srcad.grad(twin).backward_source) == g.backward_source, (
+    assert line_back(srcad.grad(twin, wrt=every).backward_source) == g.backward_source, (
         "backward source changed")
-    assert line_back(srcad.grad(twin, optimize=False).backward_source) == g_plain.backward_source
+    assert line_back(
+        srcad.grad(twin, wrt=every, optimize=False).backward_source
+    ) == g_plain.backward_source
 
 
 def line_back(listing: str) -> str:
@@ -443,8 +446,10 @@ spec.loader.exec_module(module)
 out = {}
 for name in sys.argv[2:]:
     f = getattr(module, name)
+    every = tuple(range(f.__code__.co_argcount))
     try:
-        out[name] = [srcad.grad(f).backward_source, srcad.grad(f, optimize=False).backward_source]
+        out[name] = [srcad.grad(f, wrt=every).backward_source,
+                     srcad.grad(f, wrt=every, optimize=False).backward_source]
     except srcad.SrcadError as error:  # a refusal: its message must not depend on the seed
         out[name] = [f"refused: {error}"] * 2
 print(json.dumps(out))
@@ -495,7 +500,7 @@ def test_regression(path):
             f = getattr(module, fname)
             n = len(inspect.signature(f).parameters)
             for optimize in (True, False):
-                g = srcad.grad(f, optimize=optimize)
+                g = srcad.grad(f, wrt=tuple(range(n)), optimize=optimize)
                 for pt in pts:
                     check_gradient(f, pt, n, g=g)
     finally:

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 import srcad
 
 sys.path.insert(0, os.path.dirname(__file__))
-from conftest import as_tuple, assert_grad_close  # noqa: E402
+from conftest import as_tuple, assert_grad_close, positional_params  # noqa: E402
 
 # ---------------------------------------------------------------- arithmetic
 
@@ -481,10 +481,10 @@ def test_abs_sign_of_derivative():
 
 
 def test_simple_rules_exact_values():
-    assert srcad.grad(add)(1.5, -2.0) == (1.0, 1.0)
-    assert srcad.grad(sub)(1.5, -2.0) == (1.0, -1.0)
-    assert srcad.grad(mul)(1.5, -2.0) == (-2.0, 1.5)
-    assert srcad.grad(div)(3.0, 2.0) == (0.5, -0.75)
+    assert srcad.grad(add, wrt=(0, 1))(1.5, -2.0) == (1.0, 1.0)
+    assert srcad.grad(sub, wrt=(0, 1))(1.5, -2.0) == (1.0, -1.0)
+    assert srcad.grad(mul, wrt=(0, 1))(1.5, -2.0) == (-2.0, 1.5)
+    assert srcad.grad(div, wrt=(0, 1))(3.0, 2.0) == (0.5, -0.75)
     assert srcad.grad(neg)(4.0) == -1.0
     assert srcad.grad(pos)(4.0) == 1.0
     assert srcad.grad(pow_int3)(2.0) == 12.0
@@ -551,7 +551,8 @@ ANALYTIC = [
 
 @functools.cache
 def _cached_grad(f, wrt=None):
-    return srcad.grad(f) if wrt is None else srcad.grad(f, wrt=wrt)
+    """srcad's gradient of ``f``, with respect to every parameter for ``wrt=None``."""
+    return srcad.grad(f, wrt=tuple(positional_params(f)) if wrt is None else wrt)
 
 
 @pytest.mark.parametrize("f, df, domain", [pytest.param(*c, id=c[0].__name__) for c in ANALYTIC])

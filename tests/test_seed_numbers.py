@@ -22,9 +22,9 @@ def seed003_simple(x1, x2, x3):
 
 def test_seed003_simple_exact():
     # x1 = 4, x2 = 2, x3 = -5: u = 6, y = -30; dy/dx = (-5, -5, 6)
-    g = srcad.grad(seed003_simple)(4.0, 2.0, -5.0)
+    g = srcad.grad(seed003_simple, wrt=("x1", "x2", "x3"))(4.0, 2.0, -5.0)
     assert tuple(g) == (-5.0, -5.0, 6.0)
-    value, _ = srcad.value_and_grad(seed003_simple)(4.0, 2.0, -5.0)
+    value, _ = srcad.value_and_grad(seed003_simple, wrt=("x1", "x2", "x3"))(4.0, 2.0, -5.0)
     assert value == -30.0
 
 
@@ -43,10 +43,11 @@ def seed003_nodes(x1, x2, x3, x4):
 def test_seed003_advanced_node_listing_exact():
     # x1 = -7, x2 = 2, x3 = 2, x4 = -1: u1 = -5, u2 = -2, u3 = 10, u4 = 4, y = 40
     # dy/du3 = 4, dy/du4 = 10, dy/du1 = -8, dy/du2 = -20 + -40 = -60
-    value, grads = srcad.value_and_grad(seed003_nodes)(-7.0, 2.0, 2.0, -1.0)
+    value, grads = srcad.value_and_grad(seed003_nodes, wrt=(0, 1, 2, 3))(-7.0, 2.0, 2.0, -1.0)
     assert value == 40.0
     assert tuple(grads) == (-8.0, -8.0, 60.0, -120.0)
-    assert tuple(srcad.grad(seed003_nodes)(-7.0, 2.0, 2.0, -1.0)) == (-8.0, -8.0, 60.0, -120.0)
+    got = srcad.grad(seed003_nodes, wrt=(0, 1, 2, 3))(-7.0, 2.0, 2.0, -1.0)
+    assert tuple(got) == (-8.0, -8.0, 60.0, -120.0)
 
 
 def seed003_formula(x1, x2, x3, x4, x5):
@@ -75,7 +76,7 @@ def seed003_formula_grad(x1, x2, x3, x4, x5):
     ],
 )
 def test_seed003_five_input_formula(args):
-    got = srcad.grad(seed003_formula)(*args)
+    got = srcad.grad(seed003_formula, wrt=("x1", "x2", "x3", "x4", "x5"))(*args)
     assert isinstance(got, tuple) and len(got) == 5
     assert got == pytest.approx(seed003_formula_grad(*args), rel=1e-12, abs=1e-12)
     assert_grad_close(seed003_formula, *args)
@@ -83,7 +84,7 @@ def test_seed003_five_input_formula(args):
 
 def test_seed003_five_input_formula_integer_point_exact():
     # x1=-7, x2=2, x3=2, x4=-1, x5=1 mirrors the node listing (u2 = x4*x5 = -1)
-    got = srcad.grad(seed003_formula)(-7.0, 2.0, 2.0, -1.0, 1.0)
+    got = srcad.grad(seed003_formula, wrt=(0, 1, 2, 3, 4))(-7.0, 2.0, 2.0, -1.0, 1.0)
     assert tuple(got) == seed003_formula_grad(-7.0, 2.0, 2.0, -1.0, 1.0)
 
 
@@ -106,7 +107,7 @@ def seed001_symbolic(x, y):
 @pytest.mark.parametrize("f", [seed001, seed001_math], ids=["bare", "math"])
 @pytest.mark.parametrize("args", [(0.5, 1.2), (-1.3, 2.0), (2.0, -0.7), (0.0, 3.0)])
 def test_seed001_symbolic(f, args):
-    got = srcad.grad(f)(*args)
+    got = srcad.grad(f, wrt=(0, 1))(*args)
     assert got == pytest.approx(seed001_symbolic(*args), rel=1e-12, abs=1e-14)
 
 
@@ -166,7 +167,7 @@ SEED000_POINTS = [(3.0, -4.0), (0.5, 1.5), (-1.2, 0.3), (2.0, 2.0), (-0.4, -0.9)
 @pytest.mark.parametrize("f", [seed000, seed000_staged], ids=["helper", "staged"])
 @pytest.mark.parametrize("args", SEED000_POINTS)
 def test_seed000_vs_hand_backward_pass(f, args):
-    got = srcad.grad(f)(*args)
+    got = srcad.grad(f, wrt=(0, 1))(*args)
     assert got == pytest.approx(seed000_hand_backward(*args), rel=1e-12, abs=1e-14)
 
 
