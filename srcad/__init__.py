@@ -6,7 +6,8 @@ style of a hand-written backprop listing, and compiles it.
 """
 
 from . import rules  # noqa: F401  (loads the derivative table)
-from .api import check_grad, grad, numeric_grad, show, value_and_grad
+from .api import grad, show, value_and_grad, vjp
+from .check import check_grad, numeric_grad
 from .custom import defgrad, stop_gradient
 from .errors import (
     NonScalarOutputError,
@@ -20,7 +21,7 @@ from .export import ExportError, export
 from .higher import hessian, hvp, jacobian, jvp
 from .rules.table import defrule
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "grad",
@@ -32,6 +33,7 @@ __all__ = [
     "defgrad",
     "stop_gradient",
     "jvp",
+    "vjp",
     "jacobian",
     "hessian",
     "hvp",

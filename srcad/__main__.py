@@ -26,7 +26,8 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from .api import grad, numeric_grad
+from .api import grad
+from .check import numeric_grad
 from .errors import SrcadError
 
 

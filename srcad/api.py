@@ -1,7 +1,10 @@
-"""The user-facing API: ``grad``, ``value_and_grad``, ``check_grad``, ``show``."""
+"""The user-facing API: ``grad``, ``value_and_grad``, ``vjp``, ``show``, and ``build``,
+which runs the pipeline (:mod:`srcad.pipeline`) for them and for :mod:`srcad.higher`,
+with its cache."""
 
 from __future__ import annotations
 
+import functools
 import inspect
 import os
 import sys
@@ -10,10 +13,8 @@ import types
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import numpy as np
-
-from .errors import Location, WrtError
-from .frontend import FunctionSource, read_function
+from .errors import Location, NonScalarOutputError, SrcadError, WrtError
+from .frontend import FunctionSource, read_function, without_aux
 from .pipeline import Gradient, differentiate
 from .rules import TABLE
 from .subset import check_supported
@@ -43,7 +44,8 @@ def _parameters(source: FunctionSource) -> tuple[list[str], list[str]]:
 
 
 def _resolve_wrt(source: FunctionSource, wrt: Wrt) -> tuple[str, ...]:
-    positional, kwonly = _parameters(source)
+    """The names of the parameters ``wrt`` denotes; ``None`` is the first positional one."""
+    positional, _ = _parameters(source)
     where = Location(source.filename, source.node.lineno, source.node.col_offset)
     if wrt is None:
         if not positional:
@@ -52,40 +54,71 @@ def _resolve_wrt(source: FunctionSource, wrt: Wrt) -> tuple[str, ...]:
                 "pass wrt=('name', ...) naming the parameters",
                 where,
             )
-        return tuple(positional)
-    items = (wrt,) if isinstance(wrt, int | str) else tuple(wrt)
+        return (positional[0],)
+    items = tuple(wrt) if isinstance(wrt, list | tuple) else (wrt,)
     if not items:
         raise WrtError("wrt is empty", "name at least one parameter", where)
     names: list[str] = []
     for item in items:
-        if isinstance(item, bool) or not isinstance(item, int | str):
-            raise WrtError(
-                f"wrt entries must be parameter names or positions, not {item!r}",
-                f"use names from {positional + kwonly}",
-                where,
-            )
-        if isinstance(item, int):
-            if not -len(positional) <= item < len(positional):
-                raise WrtError(
-                    f"wrt={item} is out of range: {source.name} has "
-                    f"{len(positional)} positional parameters",
-                    f"use 0..{len(positional) - 1} or names",
-                    where,
-                )
-            item = positional[item]
-        elif item not in positional + kwonly:
-            raise WrtError(
-                f"{source.name} has no parameter named {item!r}",
-                f"use one of {positional + kwonly}",
-                where,
-            )
-        if item in names:
-            raise WrtError(f"wrt names {item!r} twice", "name each parameter once", where)
-        names.append(item)
+        name = _parameter_named(source, item, where)
+        if name in names:
+            raise WrtError(f"wrt names {name!r} twice", "name each parameter once", where)
+        names.append(name)
     return tuple(names)
 
 
-def _cache_key(f: Callable, wrt: Wrt, mode: str, optimize: bool) -> tuple | None:
+def _parameter_named(source: FunctionSource, item: Any, where: Location) -> str:
+    """The parameter one ``wrt`` entry (a name or a position) denotes."""
+    positional, kwonly = _parameters(source)
+    if isinstance(item, bool) or not isinstance(item, int | str):
+        raise WrtError(
+            f"wrt entries must be parameter names or positions, not {item!r}",
+            f"use names from {positional + kwonly}",
+            where,
+        )
+    if isinstance(item, int):
+        if not -len(positional) <= item < len(positional):
+            raise WrtError(
+                f"wrt={item} is out of range: {source.name} has "
+                f"{len(positional)} positional parameters",
+                f"use 0..{len(positional) - 1} or names",
+                where,
+            )
+        return positional[item]
+    if item not in positional + kwonly:
+        raise WrtError(
+            f"{source.name} has no parameter named {item!r}",
+            f"use one of {positional + kwonly}",
+            where,
+        )
+    return item
+
+
+def wrt_convention(wrt: Wrt, argnums: Wrt) -> tuple[Wrt, bool]:
+    """``(wrt, always a tuple)`` from srcad's ``wrt=`` or JAX's ``argnums=``: with
+    ``argnums`` a tuple (even of one) gives a tuple, an int the bare value."""
+    if argnums is None:
+        return wrt, False
+    if wrt is not None:
+        raise WrtError(
+            "both wrt= and argnums= are given",
+            "pass one of them (argnums= is JAX's name for wrt=)",
+            _call_site(),
+        )
+    if isinstance(argnums, list):
+        argnums = tuple(argnums)
+    return argnums, isinstance(argnums, tuple)
+
+
+def wrt_names(f: Callable, wrt: Wrt = None, argnums: Wrt = None) -> tuple[str, ...]:
+    """The names of ``f``'s parameters that ``wrt`` (or ``argnums``) denotes.
+
+    Raises :class:`WrtError` for a parameter ``f`` does not have."""
+    wrt, _ = wrt_convention(wrt, argnums)
+    return _resolve_wrt(read_function(f, used_at=_call_site(), top_level=True), wrt)
+
+
+def _cache_key(f: Callable, wrt: Wrt, mode: str, optimize: bool, aux: bool) -> tuple | None:
     """What a compiled gradient depends on: the code, its module, the callables its
     closure holds (they decide what is inlined or matched as a rule) and the options.
     Numbers and arrays in globals and closures are read live, so they are not part of it."""
@@ -96,7 +129,9 @@ def _cache_key(f: Callable, wrt: Wrt, mode: str, optimize: bool) -> tuple | None
     closure_callables = tuple(
         id(c.cell_contents) for c in (getattr(f, "__closure__", None) or ()) if _cell_is_callable(c)
     )
-    wrt_key = wrt if wrt is None or isinstance(wrt, int | str) else tuple(wrt)
+    wrt_key = tuple(wrt) if isinstance(wrt, list | tuple) else wrt
+    if not isinstance(wrt_key, int | str | tuple | None):
+        return None  # not a wrt at all: _resolve_wrt says so
     return (
         code,
         id(getattr(f, "__globals__", None)),
@@ -104,6 +139,7 @@ def _cache_key(f: Callable, wrt: Wrt, mode: str, optimize: bool) -> tuple | None
         wrt_key,
         mode,
         optimize,
+        aux,
         TABLE.version,
     )
 
@@ -116,9 +152,13 @@ def _cell_is_callable(cell: types.CellType) -> bool:
     return callable(value) or isinstance(value, types.ModuleType)
 
 
-def build(f: Callable, wrt: Wrt, mode: str, optimize: bool) -> Gradient:
-    """Run the pipeline for ``f`` (or reuse the cached result)."""
-    key = _cache_key(f, wrt, mode, optimize)
+def build(f: Callable, wrt: Wrt, mode: str, optimize: bool, aux: bool = False) -> Gradient:
+    """Run the pipeline for ``f`` (or reuse the cached result).
+
+    ``aux``: ``f`` returns ``(value, aux)`` (JAX's ``has_aux``); only ``value`` is
+    differentiated. In ``"jvp"`` mode every parameter gets a tangent and ``wrt`` is unused.
+    """
+    key = _cache_key(f, wrt, mode, optimize, aux)
     with _cache_lock:
         cached = _cache.get(key) if key is not None else None
         if (
@@ -127,14 +167,54 @@ def build(f: Callable, wrt: Wrt, mode: str, optimize: bool) -> Gradient:
             and cached.user_function.__globals__ is getattr(f, "__globals__", None)
         ):
             return cached
-        source = read_function(f, used_at=_call_site())
+        source = read_function(f, used_at=_call_site(), top_level=True)
+        if aux:
+            source = without_aux(source)
         check_supported(source)  # what cannot be read is reported before wrt is looked at
-        result = differentiate(source, _resolve_wrt(source, wrt), mode, optimize)
+        names = _resolve_wrt(source, wrt) if mode != "jvp" else ()
+        result = differentiate(source, names, mode, optimize)
         if key is not None:
             if len(_cache) >= _CACHE_LIMIT:
                 _cache.pop(next(iter(_cache)))
             _cache[key] = result
         return result
+
+
+# ---------------------------------------------------------------- has_aux
+
+
+def _pair(out: Any, f: Callable) -> tuple[Any, Any]:
+    """``f``'s result ``(value, aux)`` (has_aux=True), or a located error."""
+    if not (isinstance(out, tuple | list) and len(out) == 2):
+        kind = f"a {type(out).__name__}" + (
+            f" of {len(out)}" if isinstance(out, tuple | list) else ""
+        )
+        raise NonScalarOutputError(
+            f"with has_aux=True, {getattr(f, '__qualname__', f)} must return a pair "
+            f"(value, aux), but it returned {kind}",
+            "return value, aux",
+            _call_site(),
+        )
+    return out[0], out[1]
+
+
+# ---------------------------------------------------------------- what users call
+
+
+def user_facing(fn: Callable) -> Callable:
+    """``fn`` raising srcad's errors without the traceback of srcad's internals (the
+    error names the user's line already); ``SRCAD_TRACEBACK=full`` keeps them."""
+
+    @functools.wraps(fn)
+    def entry(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except SrcadError as error:
+            if os.environ.get("SRCAD_TRACEBACK") == "full":
+                raise
+            raise error.with_traceback(None) from None
+
+    return entry
 
 
 def _callable(built: Gradient, f: Callable, doc: str) -> types.FunctionType:
@@ -147,37 +227,143 @@ def _callable(built: Gradient, f: Callable, doc: str) -> types.FunctionType:
     return fn
 
 
-def grad(f: Callable | None = None, *, wrt: Wrt = None, optimize: bool = True) -> Any:
+def _adapted(
+    gradient: types.FunctionType, f: Callable, *, aux: bool, as_tuple: bool, value: bool
+) -> Callable[..., Any]:
+    """``gradient`` with JAX's result conventions: with ``aux``, ``(gradient, aux)``
+    (``((value, aux), gradient)`` for ``value``), taking aux from a call of ``f``;
+    with ``as_tuple`` the gradient of one parameter is a tuple of one.
+
+    Not differentiable again (it has no ``__srcad__``, nor ``__wrapped__``, on purpose)."""
+    built: Gradient = gradient.__srcad__
+    one = as_tuple and len(built.wrt) == 1
+
+    def tupled(grads: Any) -> Any:
+        return (grads,) if one else grads
+
+    def adapted(*args: Any, **kwargs: Any) -> Any:
+        if aux:
+            out = f(*args, **kwargs)
+            _, extra = _pair(out, f)
+            grads = tupled(gradient(*args, **kwargs))
+            return (tuple(out), grads) if value else (grads, extra)
+        result = gradient(*args, **kwargs)
+        return (result[0], tupled(result[1])) if value else tupled(result)
+
+    adapted.__name__ = adapted.__qualname__ = gradient.__name__
+    adapted.__doc__ = gradient.__doc__
+    adapted.__signature__ = inspect.signature(gradient)  # type: ignore[attr-defined]
+    adapted.forward_source = built.forward_source  # type: ignore[attr-defined]
+    adapted.backward_source = built.backward_source  # type: ignore[attr-defined]
+    return adapted
+
+
+def _name(f: Callable) -> str:
+    return str(getattr(f, "__qualname__", f))
+
+
+@user_facing
+def grad(
+    f: Callable | None = None,
+    *,
+    wrt: Wrt = None,
+    argnums: Wrt = None,
+    has_aux: bool = False,
+    optimize: bool = True,
+) -> Any:
     """The gradient of scalar-valued ``f`` as generated Python source, compiled.
 
     Use as ``@grad`` or ``grad(f, wrt=(0, 2))`` / ``grad(f, wrt=("x", "z"))``. The
     result takes ``f``'s arguments and returns the gradient with respect to each
-    ``wrt`` parameter (all positional ones by default): a tuple when there are
-    several, the bare value when there is one. ``optimize=False`` keeps the literal,
-    seed-style listing.
+    ``wrt`` parameter (the first parameter by default, as in JAX): a tuple when there
+    are several, the bare value when there is one. ``argnums=`` is JAX's spelling (a
+    tuple of one gives a tuple of one). ``has_aux=True``: ``f`` returns
+    ``(value, aux)`` and the result is ``(gradient, aux)``. ``optimize=False`` keeps
+    the literal, seed-style listing.
     """
     if f is None:
-        return lambda function: grad(function, wrt=wrt, optimize=optimize)
-    built = build(f, wrt, "grad", optimize)
-    return _callable(
+        return lambda function: grad(
+            function, wrt=wrt, argnums=argnums, has_aux=has_aux, optimize=optimize
+        )
+    wrt, as_tuple = wrt_convention(wrt, argnums)
+    built = build(f, wrt, "grad", optimize, aux=has_aux)
+    gradient = _callable(
         built,
         f,
-        f"Gradient of {getattr(f, '__qualname__', f)!s} "
-        f"with respect to {', '.join(built.wrt)} (generated by srcad).",
+        f"Gradient of {_name(f)} with respect to {', '.join(built.wrt)} (generated by srcad).",
     )
+    if has_aux or as_tuple:
+        return _adapted(gradient, f, aux=has_aux, as_tuple=as_tuple, value=False)
+    return gradient
 
 
-def value_and_grad(f: Callable | None = None, *, wrt: Wrt = None, optimize: bool = True) -> Any:
-    """Like :func:`grad`, but the callable returns ``(value, gradient)``."""
+@user_facing
+def value_and_grad(
+    f: Callable | None = None,
+    *,
+    wrt: Wrt = None,
+    argnums: Wrt = None,
+    has_aux: bool = False,
+    optimize: bool = True,
+) -> Any:
+    """Like :func:`grad`, but the callable returns ``(value, gradient)`` (with
+    ``has_aux=True``, ``((value, aux), gradient)``, as in JAX)."""
     if f is None:
-        return lambda function: value_and_grad(function, wrt=wrt, optimize=optimize)
-    built = build(f, wrt, "value_and_grad", optimize)
-    return _callable(
-        built, f, f"Value and gradient of {getattr(f, '__qualname__', f)!s} (generated by srcad)."
+        return lambda function: value_and_grad(
+            function, wrt=wrt, argnums=argnums, has_aux=has_aux, optimize=optimize
+        )
+    wrt, as_tuple = wrt_convention(wrt, argnums)
+    built = build(f, wrt, "grad" if has_aux else "value_and_grad", optimize, aux=has_aux)
+    gradient = _callable(
+        built, f, f"Value and gradient of {_name(f)} (generated by srcad)."
     )
+    if has_aux or as_tuple:
+        return _adapted(gradient, f, aux=has_aux, as_tuple=as_tuple, value=True)
+    return gradient
 
 
-def _original(f: Callable) -> Callable:
+def call_arguments(
+    f: Callable, args: Sequence[Any], kwargs: dict[str, Any]
+) -> tuple[list[Any], dict[str, Any]]:
+    """``f``'s arguments in full (defaults filled in): every positional parameter's
+    value in order, and the keyword-only ones by name. Raises ``TypeError`` as a call
+    of ``f`` with these arguments would."""
+    bound = inspect.signature(f).bind(*args, **kwargs)
+    bound.apply_defaults()
+    positional, keywords = [], {}
+    for name, parameter in bound.signature.parameters.items():
+        if parameter.kind is parameter.KEYWORD_ONLY:
+            keywords[name] = bound.arguments[name]
+        elif parameter.kind in (parameter.POSITIONAL_ONLY, parameter.POSITIONAL_OR_KEYWORD):
+            positional.append(bound.arguments[name])
+    return positional, keywords
+
+
+@user_facing
+def vjp(f: Callable, *primals: Any, has_aux: bool = False, optimize: bool = True) -> tuple:
+    """JAX's ``vjp``: ``(f(*primals), vjp_fn)``, where ``vjp_fn(cotangent)`` is the
+    tuple of ``cotangent @ J`` for each primal, from generated reverse-mode source.
+
+    ``f`` returns one number or array (``(value, aux)`` with ``has_aux=True``; the
+    result is then ``(value, vjp_fn, aux)``). Each call of ``vjp_fn`` runs the
+    generated function, which computes ``f``'s forward pass again.
+    """
+    built = build(f, tuple(range(len(primals))), "vjp", optimize, aux=has_aux)
+    pullback = built.bind(f if not hasattr(f, "__srcad__") else None)
+    args, kwargs = call_arguments(f, primals, {})
+    out = f(*primals)
+    if has_aux:
+        out, extra = _pair(out, f)
+
+    def vjp_fn(cotangent: Any) -> tuple[Any, ...]:
+        cotangents = pullback(*args, cotangent, **kwargs)
+        return cotangents if len(built.wrt) > 1 else (cotangents,)
+
+    vjp_fn.backward_source = built.backward_source  # type: ignore[attr-defined]
+    return (out, vjp_fn, extra) if has_aux else (out, vjp_fn)
+
+
+def original_function(f: Callable) -> Callable:
     built = getattr(f, "__srcad__", None)
     return f.__wrapped__ if built is not None and hasattr(f, "__wrapped__") else f
 
@@ -189,117 +375,3 @@ def show(f: Callable, *, wrt: Wrt = None, optimize: bool = True, file: Any = Non
     print(g.forward_source, file=file)
     print("# generated gradient", file=file)
     print(g.backward_source, file=file)
-
-
-def numeric_grad(f: Callable, args: Sequence[Any], index: int, eps: float = 1e-6) -> Any:
-    """Central-difference derivative of ``f`` with respect to positional argument ``index``
-    (a number, an array, or a list, tuple or dict of those: the same structure back)."""
-
-    def value_with(new: Any) -> float:
-        call_args = list(args)
-        call_args[index] = new
-        return float(f(*call_args))
-
-    return _central(args[index], value_with, eps)
-
-
-def _central(value: Any, value_with: Callable[[Any], float], eps: float) -> Any:
-    if isinstance(value, np.ndarray):
-        out = np.zeros(value.shape, dtype=np.float64)
-        flat = value.astype(np.float64).ravel()
-        for i in range(flat.size):
-            shifted = []
-            for delta in (eps, -eps):
-                bumped = flat.copy()
-                bumped[i] += delta
-                shifted.append(value_with(bumped.reshape(value.shape)))
-            out.ravel()[i] = (shifted[0] - shifted[1]) / (2 * eps)
-        return out
-    if isinstance(value, list | tuple):
-
-        def item_with(k: int) -> Callable[[Any], float]:
-            def with_item(new: Any) -> float:
-                items = list(value)
-                items[k] = new
-                return value_with(type(value)(items))
-
-            return with_item
-
-        return type(value)(_central(item, item_with(k), eps) for k, item in enumerate(value))
-    if isinstance(value, dict):
-
-        def entry_with(key: Any) -> Callable[[Any], float]:
-            return lambda new: value_with({**value, key: new})
-
-        return {key: _central(item, entry_with(key), eps) for key, item in value.items()}
-    return (value_with(value + eps) - value_with(value - eps)) / (2 * eps)
-
-
-def _flat(value: Any, like: Any) -> np.ndarray:
-    """The numbers of a gradient, in the order of the argument ``like``'s structure."""
-    if isinstance(like, dict):
-        parts = [_flat(value[key], item) for key, item in like.items()]
-    elif isinstance(like, list | tuple):
-        parts = [_flat(v, item) for v, item in zip(value, like)]
-    else:
-        return np.asarray(value, dtype=float).ravel()
-    return np.concatenate(parts) if parts else np.zeros(0)
-
-
-def check_grad(
-    f: Callable,
-    *args: Any,
-    wrt: Wrt = None,
-    eps: float = 1e-6,
-    rtol: float = 1e-5,
-    atol: float = 1e-8,
-) -> float:
-    """Compare srcad's gradient of ``f`` at ``args`` with central differences.
-
-    Checks the ``wrt`` parameters; by default every parameter whose argument is not an
-    int or a bool (those are counts and flags). Arguments may be numbers, arrays, or
-    lists, tuples and dicts of them.
-
-    Returns the largest absolute difference; raises ``AssertionError`` with a table
-    (one row per parameter) when some entry differs by more than ``atol + rtol*|numeric|``.
-    """
-    original = _original(f)
-    if wrt is None:  # the parameters given numbers, not ints or bools (counts, flags)
-        wrt = tuple(
-            k for k, a in enumerate(args) if not isinstance(a, int | np.integer | bool)
-        )
-    gradient = grad(original, wrt=wrt)
-    built: Gradient = gradient.__srcad__
-    srcad_values = gradient(*args)
-    if len(built.wrt) == 1:
-        srcad_values = (srcad_values,)
-    positional = list(inspect.signature(original).parameters)
-    rows, worst, failed = [], 0.0, False
-    for name, ours in zip(built.wrt, srcad_values):
-        argument = args[positional.index(name)]
-        theirs = numeric_grad(original, args, positional.index(name), eps)
-        ours_arr, theirs_arr = _flat(ours, argument), _flat(theirs, argument)
-        error = float(np.max(np.abs(ours_arr - theirs_arr))) if ours_arr.size else 0.0
-        bad = not np.all(np.abs(ours_arr - theirs_arr) <= atol + rtol * np.abs(theirs_arr))
-        worst, failed = max(worst, error), failed or bad
-        rows.append((name, ours, theirs, error, "FAIL" if bad else "ok"))
-    if failed:
-        lines = [
-            f"gradient of {original.__qualname__} differs from central differences "
-            f"(eps={eps}, rtol={rtol}, atol={atol}):",
-            f"{'param':>10}  {'srcad':>22}  {'numeric':>22}  {'abs error':>10}",
-        ]
-        for name, ours, theirs, error, status in rows:
-            lines.append(
-                f"{name:>10}  {_fmt(ours):>22}  {_fmt(theirs):>22}  {error:>10.3g}  {status}"
-            )
-        raise AssertionError("\n".join(lines))
-    return worst
-
-
-def _fmt(value: Any) -> str:
-    if isinstance(value, np.ndarray):
-        return f"array{value.shape}"
-    if isinstance(value, list | tuple | dict):
-        return f"{type(value).__name__} of {len(value)}"
-    return f"{float(value):.12g}"

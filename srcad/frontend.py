@@ -1,16 +1,18 @@
-"""Frontend: read a Python function's source and parse it, or say why it cannot be read."""
+"""Frontend: read a Python function's source and parse it, or say why it cannot be read
+(and, for ``has_aux=True``, read ``return value, aux`` as ``return value``)."""
 
 from __future__ import annotations
 
 import ast
 import builtins
+import copy
 import inspect
 import textwrap
 import types
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .errors import Location, SourceError
+from .errors import Location, SourceError, UnsupportedSyntaxError
 
 #: Returned by :meth:`FunctionSource.lookup` for a name that is not bound anywhere.
 MISSING: Any = type("Missing", (), {"__repr__": lambda self: "MISSING"})()
@@ -52,8 +54,13 @@ def _describe(obj: Any) -> str:
     return getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None) or repr(obj)
 
 
-def read_function(fn: Any, *, used_at: Location | None = None) -> FunctionSource:
-    """Parse ``fn``'s source. Raises :class:`SourceError` when there is none to read."""
+def read_function(
+    fn: Any, *, used_at: Location | None = None, top_level: bool = False
+) -> FunctionSource:
+    """Parse ``fn``'s source. Raises :class:`SourceError` when there is none to read.
+
+    ``top_level``: ``fn`` is the function being differentiated, not a helper it calls
+    (a helper without source may get a derivative rule instead; ``fn`` may not)."""
     generated = getattr(fn, "__srcad__", None)
     if generated is not None:  # a gradient srcad made: its source is kept with it
         fn, source, filename, firstlineno = generated.as_source()
@@ -77,14 +84,24 @@ def read_function(fn: Any, *, used_at: Location | None = None) -> FunctionSource
             lines, firstlineno = inspect.getsourcelines(fn)
         except (OSError, TypeError):
             raise SourceError(
-                f"cannot read the source of {fn.__qualname__} (defined in {filename})",
-                "define the function in a file, a notebook cell or a module so that "
-                "inspect.getsource can find it, or register a derivative rule for it with "
-                "srcad.defrule",
+                f"cannot read the source of {fn.__qualname__}: {_why_no_source(filename)}",
+                "define it in a .py file (or a notebook cell) and import it"
+                + ("" if top_level else ", or give it a derivative rule with srcad.defrule"),
                 used_at or Location(filename, fn.__code__.co_firstlineno, 0),
             ) from None
         source = "".join(lines)
     return parse_function(fn, source, filename, firstlineno)
+
+
+def _why_no_source(filename: str) -> str:
+    """Why Python kept no source for a function compiled from ``filename``."""
+    if filename == "<stdin>":
+        return "it was typed at the interactive prompt (or piped in), and Python keeps no source"
+    if filename == "<string>":
+        return "it was defined by `python -c` or exec(), and Python keeps no source"
+    if filename.startswith("<"):
+        return f"it was compiled from {filename}, which is not a file"
+    return f"{filename} cannot be read, or has changed since the function was defined"
 
 
 def parse_function(
@@ -122,3 +139,45 @@ def _indent_of(source: str) -> int:
         if line.strip():
             return len(line) - len(line.lstrip())
     return 0
+
+
+class _AuxReturns(ast.NodeTransformer):
+    """``return value, aux`` becomes ``return value`` in the function itself (not in
+    the functions it defines); any other ``return pair`` becomes ``return pair[0]``."""
+
+    def __init__(self, source: FunctionSource) -> None:
+        self.source = source
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.AST:
+        return self.generic_visit(node) if node is self.source.node else node
+
+    def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef) -> ast.AST:
+        return node
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> ast.AST:
+        return node
+
+    def visit_Return(self, node: ast.Return) -> ast.AST:
+        value = node.value
+        if isinstance(value, ast.Tuple) and not any(isinstance(e, ast.Starred) for e in value.elts):
+            if len(value.elts) != 2:
+                raise UnsupportedSyntaxError(
+                    f"with has_aux=True, {self.source.name} must return a pair "
+                    f"(value, aux), not {len(value.elts)} values",
+                    "return value, aux (aux may be a tuple or a dict of several values)",
+                    self.source.location(node),
+                )
+            node.value = value.elts[0]
+        elif value is not None:
+            first = ast.Subscript(value=value, slice=ast.Constant(0), ctx=ast.Load())
+            node.value = ast.fix_missing_locations(ast.copy_location(first, value))
+        return node
+
+
+def without_aux(source: FunctionSource) -> FunctionSource:
+    """``source`` returning only the value of its ``(value, aux)`` results: srcad
+    differentiates that, and the caller takes aux from ``f`` itself."""
+    node = copy.deepcopy(source.node)
+    rewritten = replace(source, node=node)
+    _AuxReturns(rewritten).visit(node)
+    return rewritten

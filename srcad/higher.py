@@ -1,28 +1,54 @@
 """Forward mode and higher order: ``jvp``, ``jacobian``, ``hessian``, ``hvp``.
 
 ``jvp`` generates tangent source from the forward listing (see :mod:`srcad.forward`).
-``jacobian`` assembles columns from it; ``hessian`` is the jacobian of the generated
-gradient (forward mode over reverse mode: the gradient's own source is differentiated),
-and ``hvp`` one such column for a given direction.
+``jacobian`` assembles columns from it (or rows from generated vector-Jacobian products
+when the output is smaller than the inputs); ``hessian`` is the jacobian of the
+generated gradient (forward mode over reverse mode: the gradient's own source is
+differentiated), and ``hvp`` one such column for a given direction.
+
+Like ``grad``, they take ``f``'s keyword arguments, parameters that are numbers,
+arrays, or dicts, lists and tuples of them, and ``wrt=`` (default: the first
+parameter) or JAX's ``argnums=``.
 """
 
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+import itertools
+import linecache
+import types
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
-from .api import Wrt, build, grad
+from . import trees
+from .api import Wrt, build, call_arguments, grad, user_facing, wrt_convention, wrt_names
+from .errors import SrcadError
 
 
-def jvp(f: Callable, *, optimize: bool = True) -> Any:
-    """``jvp(f)((x, y), (tx, ty))`` is ``(f(x, y), J @ (tx, ty))``, from generated source.
+class _Call:
+    """One call's arguments: every parameter's value by name, in the order the
+    generated tangent function takes them (positional ones, then keyword-only ones)."""
 
-    The callable has ``.forward_source`` (the listing) and ``.tangent_source`` (the
-    generated tangent function, which it is).
-    """
+    def __init__(self, f: Callable, args: Sequence[Any], kwargs: dict[str, Any]) -> None:
+        self.positional, self.keywords = call_arguments(f, args, kwargs)
+        names = [n for n in inspect.signature(f).parameters if n not in self.keywords]
+        values = [*self.positional, *self.keywords.values()]
+        self.values = dict(zip([*names, *self.keywords], values))
+
+    def primals(self) -> tuple[Any, ...]:
+        return tuple(self.values.values())
+
+    def tangents(self, given: dict[str, Any]) -> tuple[Any, ...]:
+        """``given`` tangents by name, zeros for the other parameters."""
+        return tuple(
+            given[name] if name in given else trees.map_leaves(trees.zero_tangent, value)
+            for name, value in self.values.items()
+        )
+
+
+def _tangent_function(f: Callable, optimize: bool) -> Callable[..., Any]:
     built = build(f, None, "jvp", optimize)
     fn = _with_defaults(built.bind(f if not hasattr(f, "__srcad__") else None), f)
     fn.forward_source = built.forward_source
@@ -48,154 +74,294 @@ def _with_defaults(tangent_fn: Callable, f: Callable) -> Callable:
         missing = [p.default for p in positional[len(primals):]]
         if missing and all(value is not inspect.Parameter.empty for value in missing):
             primals += tuple(missing)
-            tangents += tuple(_zero_tangent(value) for value in missing)
+            tangents += tuple(trees.zero_tangent(value) for value in missing)
         return tangent_fn(primals, tangents, *args, **kwargs)
 
     return tangent_with_defaults
 
 
-def _zero_tangent(value: Any) -> Any:
-    if isinstance(value, np.ndarray):
-        return np.zeros(value.shape, dtype=np.result_type(value, np.float64))
-    return 0.0
+@user_facing
+def jvp(
+    f: Callable,
+    primals: Sequence[Any] | None = None,
+    tangents: Sequence[Any] | None = None,
+    *,
+    optimize: bool = True,
+) -> Any:
+    """Jacobian-vector products from generated tangent source, in two forms:
 
-
-def _leaves(value: Any) -> list[Any]:
-    if isinstance(value, tuple | list):
-        return [leaf for item in value for leaf in _leaves(item)]
-    return [value]
-
-
-def _rebuild(template: Any, leaves: list[Any]) -> Any:
-    if isinstance(template, tuple | list):
-        return tuple(_rebuild(item, leaves) for item in template)
-    return leaves.pop(0)
-
-
-def jacobian(f: Callable, *, wrt: Wrt = None) -> Callable[..., Any]:
-    """The Jacobian of ``f`` (scalars, arrays, or a tuple of them) with respect to ``wrt``.
-
-    Built column by column with forward mode. For one output and one ``wrt`` parameter
-    the result has shape ``output.shape + parameter.shape``; several parameters give a
-    tuple over parameters, a tuple output a tuple over outputs (outermost).
+    * ``jvp(f)((x, y), (tx, ty))`` is ``(f(x, y), J @ (tx, ty))``; the callable has
+      ``.forward_source`` (the listing) and ``.tangent_source`` (the generated tangent
+      function, which it is) and takes a value for every parameter;
+    * ``jvp(f, (x, y), (tx, ty))`` is the same, as in JAX; parameters left out take
+      their defaults (with zero tangents).
     """
-    tangent_fn = jvp(f)
-    names = list(inspect.signature(f).parameters)
+    fn = _tangent_function(f, optimize)
+    if primals is None and tangents is None:
+        return fn
+    if primals is None or tangents is None or len(primals) != len(tangents):
+        raise TypeError("jvp(f, primals, tangents) takes as many tangents as primals")
+    call = _Call(f, tuple(primals), {})
+    names = list(call.values)[: len(primals)]
+    return fn(call.primals(), call.tangents(dict(zip(names, tangents))))
 
-    def jacobian_at(*args: Any) -> Any:
-        wrt_names = _wrt_names(names, wrt)
-        rows = _rows_by_reverse_mode(f, args, names, wrt_names)
-        if rows is not None:
-            return rows
-        zeros = [_zero_tangent(a) for a in args]
-        columns: dict[str, list[Any]] = {}
-        value = None
-        for name in wrt_names:
-            index = names.index(name)
-            shape = np.shape(args[index])
-            columns[name] = []
-            for position in np.ndindex(*shape) if shape else [()]:
-                tangents = list(zeros)
-                basis = np.zeros(shape) if shape else 1.0
-                if shape:
-                    basis[position] = 1.0
-                tangents[index] = basis
-                value, tangent = tangent_fn(tuple(args), tuple(tangents))
-                columns[name].append(tangent)
-        outputs = _leaves(value)
-        result = []
-        for k, out in enumerate(outputs):
-            per_param = []
-            for name in wrt_names:
-                shape = np.shape(args[names.index(name)])
-                stacked = np.array([_leaves(col)[k] for col in columns[name]], dtype=float)
-                block = (
-                    np.moveaxis(
-                        stacked.reshape(shape + np.shape(out)),
-                        range(len(shape)),
-                        range(-len(shape), 0),
-                    )
-                    if shape
-                    else stacked.reshape(np.shape(out))
-                )
-                per_param.append(float(block) if np.ndim(block) == 0 else block)
-            result.append(per_param[0] if len(per_param) == 1 else tuple(per_param))
-        return _rebuild(value, result)
+
+def _positions(shape: tuple[int, ...]) -> Iterator[tuple[int, ...]]:
+    return iter(np.ndindex(*shape)) if shape else iter([()])
+
+
+def _basis(shape: tuple[int, ...], position: tuple[int, ...]) -> Any:
+    if not shape:
+        return 1.0
+    unit = np.zeros(shape)
+    unit[position] = 1.0
+    return unit
+
+
+def _one_hot(template: Any, leaf: int, position: tuple[int, ...]) -> Any:
+    """``template``'s structure, zero but for a 1 at ``position`` of leaf ``leaf``."""
+    leaves = [trees.zero_tangent(value) for value in trees.leaves(template)]
+    leaves[leaf] = _basis(np.shape(trees.leaves(template)[leaf]), position)
+    return trees.rebuild(template, leaves)
+
+
+# blocks[k][name][j]: d output leaf k / d leaf j of parameter name, of shape
+# output_leaf.shape + parameter_leaf.shape
+Blocks = list[dict[str, list[np.ndarray]]]
+
+
+def _by_columns(
+    column: Callable[[dict[str, Any]], Any], call: _Call, names: tuple[str, ...]
+) -> tuple[Any, Blocks]:
+    """One column per number of the ``wrt`` parameters: ``column(tangents by name)``
+    is a tangent of ``f``'s result. Returns (one column, for its structure; the blocks)."""
+    tangent: Any = None
+    columns: dict[str, list[list[list[Any]]]] = {}
+    for name in names:
+        template = call.values[name]
+        columns[name] = []
+        for j, leaf in enumerate(trees.leaves(template)):
+            per_position = []
+            for position in _positions(np.shape(leaf)):
+                tangent = column({name: _one_hot(template, j, position)})
+                per_position.append(trees.leaves(tangent))
+            columns[name].append(per_position)
+    blocks: Blocks = []
+    for k, out in enumerate(trees.leaves(tangent)):
+        blocks.append({})
+        for name in names:
+            blocks[k][name] = []
+            for j, leaf in enumerate(trees.leaves(call.values[name])):
+                shape = np.shape(leaf)
+                stacked = np.array([column[k] for column in columns[name][j]], dtype=float)
+                stacked = stacked.reshape(shape + np.shape(out))
+                moved = np.moveaxis(stacked, range(len(shape)), range(-len(shape), 0))
+                blocks[k][name].append(moved)
+    return tangent, blocks
+
+
+def _by_rows(f: Callable, call: _Call, names: tuple[str, ...]) -> tuple[Any, Blocks] | None:
+    """One vector-Jacobian product (a row) per output number, when ``f`` returns one
+    array with fewer numbers than the ``wrt`` parameters; else None (use columns)."""
+    inputs = sum(trees.flat(call.values[name]).size for name in names)
+    try:
+        output = f(*call.positional, **call.keywords)
+    except Exception:  # noqa: BLE001 - the column path reports errors in context
+        return None
+    if isinstance(output, tuple | list | dict) or np.ndim(output) == 0:
+        return None
+    if np.size(output) >= inputs:
+        return None
+    try:
+        built = build(f, names, "vjp", True)
+    except SrcadError:  # e.g. a result that is not one name: use columns
+        return None
+    pullback = built.bind(f if not hasattr(f, "__srcad__") else None)
+    shape = np.shape(output)
+    rows: dict[str, list[list[np.ndarray]]] = {name: [] for name in names}
+    for position in _positions(shape):
+        cotangents = pullback(*call.positional, _basis(shape, position), **call.keywords)
+        cotangents = (cotangents,) if len(names) == 1 else cotangents
+        for name, cotangent in zip(names, cotangents):
+            template = call.values[name]
+            rows[name].append([np.asarray(part, dtype=float) for part in trees.leaves(
+                _same_order(cotangent, template))])
+    blocks: Blocks = [{}]
+    for name in names:
+        leaves = trees.leaves(call.values[name])
+        blocks[0][name] = [
+            np.array([row[j] for row in rows[name]]).reshape(shape + np.shape(leaf))
+            for j, leaf in enumerate(leaves)
+        ]
+    return output, blocks
+
+
+def _same_order(value: Any, template: Any) -> Any:
+    """``value`` (a gradient) with its dicts' keys in ``template``'s order."""
+    if isinstance(template, dict):
+        return {key: _same_order(value[key], item) for key, item in template.items()}
+    if isinstance(template, list | tuple):
+        return type(template)(_same_order(v, t) for v, t in zip(value, template))
+    return value
+
+
+def _assemble(
+    value: Any, blocks: Blocks, call: _Call, names: tuple[str, ...], as_tuple: bool
+) -> Any:
+    """The Jacobian in the structure of ``f``'s result (outermost, tuples for lists) of
+    the ``wrt`` parameters (a tuple for several) of each parameter's structure."""
+    per_output = []
+    for by_name in blocks:
+        per_param = []
+        for name in names:
+            parts = [float(b) if np.ndim(b) == 0 else b for b in by_name[name]]
+            per_param.append(trees.rebuild(call.values[name], parts))
+        single = len(per_param) == 1 and not as_tuple
+        per_output.append(per_param[0] if single else tuple(per_param))
+    result = trees.rebuild(value, per_output)
+    return tuple(result) if isinstance(value, list) else result
+
+
+@user_facing
+def jacobian(f: Callable, *, wrt: Wrt = None, argnums: Wrt = None) -> Callable[..., Any]:
+    """The Jacobian of ``f`` (scalars, arrays, or a tuple of them) with respect to
+    ``wrt`` (default: the first parameter), built column by column with forward mode.
+
+    For one output and one ``wrt`` parameter the result has shape
+    ``output.shape + parameter.shape``; several parameters give a tuple over
+    parameters, a tuple output a tuple over outputs (outermost), and a dict, list or
+    tuple parameter its own structure with such a block for each of its arrays.
+    The callable takes ``f``'s arguments, keyword arguments included.
+    """
+    wrt, as_tuple = wrt_convention(wrt, argnums)
+    names = wrt_names(f, wrt)
+    tangent_fn = _tangent_function(f, True)
+
+    def jacobian_at(*args: Any, **kwargs: Any) -> Any:
+        call = _Call(f, args, kwargs)
+        found = _by_rows(f, call, names) or _by_columns(
+            lambda given: tangent_fn(call.primals(), call.tangents(given))[1], call, names
+        )
+        return _assemble(*found, call, names, as_tuple)
 
     jacobian_at.__wrapped__ = f
     return jacobian_at
 
 
-def _rows_by_reverse_mode(f: Callable, args: tuple, names: list[str], wrt_names: list[str]) -> Any:
-    """The Jacobian a row at a time (one vector-Jacobian product per output element),
-    when the output is one array smaller than the inputs; else None (use columns)."""
-    inputs = sum(int(np.size(args[names.index(n)])) for n in wrt_names)
-    try:
-        output = f(*args)
-    except Exception:  # noqa: BLE001 - the column path reports errors in context
-        return None
-    if isinstance(output, tuple | list) or np.size(output) >= inputs or np.ndim(output) == 0:
-        return None
-    try:
-        built = build(f, tuple(wrt_names), "vjp", True)
-    except Exception:  # noqa: BLE001 - e.g. a result that is not one name: use columns
-        return None
-    vjp_fn = built.bind(f if not hasattr(f, "__srcad__") else None)
-    shape = np.shape(output)
-    blocks: list[list[Any]] = [[] for _ in wrt_names]
-    for position in np.ndindex(*shape):
-        seed = np.zeros(shape)
-        seed[position] = 1.0
-        row = vjp_fn(*args, seed)
-        row = (row,) if len(wrt_names) == 1 else row
-        for block, part in zip(blocks, row):
-            block.append(np.asarray(part, dtype=float))
-    result = [np.array(block).reshape(shape + np.shape(block[0])) for block in blocks]
-    return result[0] if len(result) == 1 else tuple(result)
+def _parameter_order(f: Callable) -> list[str]:
+    """``f``'s parameters in the order its tangent function takes them."""
+    parameters = inspect.signature(f).parameters.values()
+    kwonly = [p.name for p in parameters if p.kind is p.KEYWORD_ONLY]
+    return [p.name for p in parameters if p.name not in kwonly] + kwonly
 
 
-def _wrt_names(names: list[str], wrt: Wrt) -> list[str]:
-    if wrt is None:
-        return names
-    items = (wrt,) if isinstance(wrt, int | str) else tuple(wrt)
-    return [names[i] if isinstance(i, int) else i for i in items]
+#: (id of a tangent function's build, its parameters) -> the wrapper made for it
+_ALONG: dict[tuple[int, tuple[str, ...]], types.FunctionType] = {}
+_ALONG_LIMIT = 256
+_along_counter = itertools.count(1)
 
 
-def hessian(f: Callable, *, wrt: Wrt = None) -> Callable[..., Any]:
-    """The Hessian of scalar ``f``: a 2-D array when the ``wrt`` parameters are scalars,
-    else a tuple (by parameter) of tuples (by parameter) of arrays."""
-    gradient = grad(f, wrt=wrt)
-    wrt_names = gradient.__srcad__.wrt
-    second = jacobian(gradient, wrt=wrt_names)
+def _tangent_along(f: Callable) -> types.FunctionType:
+    """A function of ``f``'s arguments and then their tangents that returns the tangent
+    of ``f``'s result: its gradient with respect to the arguments is the Hessian times
+    the tangents (reverse mode over the generated forward mode).
 
-    def hessian_at(*args: Any) -> Any:
-        blocks = second(*args)
-        if len(wrt_names) == 1:
-            return blocks
-        if all(np.ndim(b) == 0 for row in blocks for b in row):
-            return np.array([[float(b) for b in row] for row in blocks])
-        return blocks
+    Its source is generated and kept in :mod:`linecache` (as IPython keeps a cell's),
+    so that srcad reads it like any function; one is made per tangent function, so
+    that its gradient is compiled once."""
+    tangent_fn = _tangent_function(f, True)
+    params = _parameter_order(f)
+    key = (id(tangent_fn.__srcad__), tuple(params))
+    if key in _ALONG:
+        return _ALONG[key]
+    used = set(params)
+    dots = []
+    for name in params:
+        dot = f"{name}_dot"
+        while dot in used:
+            dot += "_"
+        used.add(dot)
+        dots.append(dot)
+    callee = "tangent_fn"
+    while callee in used:
+        callee += "_"
+    name = f"{getattr(f, '__name__', 'f')}_tangent"
+    primals, tangents = (", ".join(names) + "," for names in (params, dots))
+    source = (
+        f"def {name}({', '.join(params + dots)}):\n"
+        f"    return {callee}(({primals}), ({tangents}))[1]\n"
+    )
+    filename = f"<srcad: tangent of {getattr(f, '__qualname__', name)} #{next(_along_counter)}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    namespace: dict[str, Any] = {callee: tangent_fn}
+    exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - our own source
+    if len(_ALONG) >= _ALONG_LIMIT:
+        _ALONG.pop(next(iter(_ALONG)))
+    _ALONG[key] = namespace[name]
+    return namespace[name]
+
+
+def _hvp_function(f: Callable, names: tuple[str, ...]) -> Callable[..., Any]:
+    """``(call, directions by name) -> H @ directions``, one gradient (a tuple over
+    ``names`` for several) of the structure of ``f``'s ``names`` parameters."""
+    along = _tangent_along(f)
+    gradient = grad(along, wrt=names)
+
+    def product(call: _Call, directions: dict[str, Any]) -> Any:
+        return gradient(*call.primals(), *call.tangents(directions))
+
+    return product
+
+
+@user_facing
+def hessian(f: Callable, *, wrt: Wrt = None, argnums: Wrt = None) -> Callable[..., Any]:
+    """The Hessian of scalar ``f`` with respect to ``wrt`` (default: the first
+    parameter), one column per number of the ``wrt`` parameters, each a Hessian-vector
+    product (see :func:`hvp`). One parameter gives a block of shape
+    ``parameter.shape * 2`` (a dict of dicts for a dict parameter, as in JAX); several
+    give a 2-D array when they are all scalars, else a tuple (by parameter) of tuples
+    (by parameter) of blocks. The callable takes ``f``'s arguments, keyword arguments
+    included.
+    """
+    wrt, as_tuple = wrt_convention(wrt, argnums)
+    names = wrt_names(f, wrt)
+    product = _hvp_function(f, names)
+
+    def hessian_at(*args: Any, **kwargs: Any) -> Any:
+        call = _Call(f, args, kwargs)
+        structure, blocks = _by_columns(lambda given: product(call, given), call, names)
+        result = _assemble(structure, blocks, call, names, False)
+        if len(names) == 1:
+            return ((result,),) if as_tuple else result
+        if all(np.ndim(b) == 0 for row in result for b in row):
+            return np.array([[float(b) for b in row] for row in result])
+        return result
 
     hessian_at.__wrapped__ = f
     return hessian_at
 
 
-def hvp(f: Callable, *, wrt: Wrt = None) -> Callable[..., Any]:
-    """``hvp(f)(*args, v)``: the Hessian of ``f`` times ``v`` (one vector per ``wrt``
-    parameter, a tuple for several), by forward mode over the generated gradient."""
-    gradient = grad(f, wrt=wrt)
-    wrt_names = gradient.__srcad__.wrt
-    tangent_fn = jvp(gradient)
-    names = list(inspect.signature(f).parameters)
+@user_facing
+def hvp(f: Callable, *, wrt: Wrt = None, argnums: Wrt = None) -> Callable[..., Any]:
+    """``hvp(f)(*args, v, **kwargs)``: the Hessian of ``f`` with respect to ``wrt``
+    (default: the first parameter) times ``v`` (of the structure of that parameter; a
+    tuple of such for several), as the gradient of the generated tangent function:
+    reverse mode over forward mode, so it covers what both cover (numpy arrays, loops,
+    dicts, lists and tuples)."""
+    wrt, as_tuple = wrt_convention(wrt, argnums)
+    names = wrt_names(f, wrt)
+    product = _hvp_function(f, names)
+    several = len(names) > 1 or as_tuple
 
-    def hvp_at(*args: Any) -> Any:
+    def hvp_at(*args: Any, **kwargs: Any) -> Any:
+        if not args:
+            raise TypeError("hvp(f)(*args, v) takes the direction v after f's arguments")
         *primals, v = args
-        directions = (v,) if len(wrt_names) == 1 else tuple(v)
-        tangents = [_zero_tangent(a) for a in primals]
-        for name, direction in zip(wrt_names, directions):
-            tangents[names.index(name)] = direction
-        _, product = tangent_fn(tuple(primals), tuple(tangents))
-        return product
+        directions = tuple(v) if several else (v,)
+        if len(directions) != len(names):
+            raise TypeError(f"hvp needs one direction for each of {', '.join(names)}")
+        result = product(_Call(f, primals, kwargs), dict(zip(names, directions)))
+        return (result,) if as_tuple and len(names) == 1 else result
 
     hvp_at.__wrapped__ = f
     return hvp_at

@@ -167,8 +167,8 @@ class Gradient:
             where = min(mine, key=lambda loc: loc.lineno, default=where)  # the first loop
             raise UnsupportedSyntaxError(
                 "differentiating the gradient of a function with loops is not supported yet",
-                "for second derivatives keep the loop out of the function, or use "
-                "srcad.jacobian on a loop-free gradient",
+                "use srcad.hessian or srcad.hvp, which differentiate the forward-mode "
+                "code instead and handle loops",
                 where,
             )
         if any(
@@ -179,7 +179,8 @@ class Gradient:
         ):
             raise UnsupportedSyntaxError(
                 "second derivatives of functions of numpy arrays are not supported yet",
-                "write the function with Python floats (scalars) for now",
+                "use srcad.hessian or srcad.hvp, which differentiate the forward-mode "
+                "code instead and handle numpy arrays",
                 where,
             )
         source = emit.function(version.ir.with_body(body))

@@ -152,8 +152,8 @@ def decorated_module(tmp_path):
 
 
 def test_decorator_form(decorated_module):
-    g = decorated_module.decorated
-    assert g(2.0, 3.0) == (3.0, 3.0)
+    g = decorated_module.decorated  # x * y + y: d/dx (the first parameter) is y
+    assert g(2.0, 3.0) == 3.0
     assert g.__wrapped__(2.0, 3.0) == 9.0
 
 
@@ -165,8 +165,15 @@ def test_decorator_factory_form_with_wrt(decorated_module):
 # ---------------------------------------------------------------- wrt & shapes
 
 
-def test_default_wrt_is_all_positional_parameters():
+def test_default_wrt_is_the_first_parameter():
+    """As in JAX (argnums=0), autograd and Tangent; before srcad 0.2 it was all of them."""
     g = srcad.grad(f3)(1.5, -2.0, 0.7)
+    assert isinstance(g, float)
+    assert g == pytest.approx(f3_grad(1.5, -2.0, 0.7)[0], rel=1e-12)
+
+
+def test_wrt_all_positional_parameters():
+    g = srcad.grad(f3, wrt=("x", "y", "z"))(1.5, -2.0, 0.7)
     assert isinstance(g, tuple)
     assert len(g) == 3
     assert g == pytest.approx(f3_grad(1.5, -2.0, 0.7), rel=1e-12)

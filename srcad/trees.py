@@ -1,0 +1,63 @@
+"""Arguments and results that are nested dicts, lists and tuples of numbers and arrays
+("trees", as JAX calls them): their leaves in a fixed order, and the same structure
+rebuilt from new leaves. Used where srcad's API walks values (``check_grad``,
+``jacobian``, ``hvp``); the generated code itself needs none of this."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+
+
+def leaves(tree: Any) -> list[Any]:
+    """The numbers and arrays of ``tree``, depth first (dicts in insertion order)."""
+    if isinstance(tree, dict):
+        return [leaf for value in tree.values() for leaf in leaves(value)]
+    if isinstance(tree, list | tuple):
+        return [leaf for value in tree for leaf in leaves(value)]
+    return [tree]
+
+
+def rebuild(template: Any, new_leaves: list[Any]) -> Any:
+    """``template``'s structure with ``new_leaves`` in the places of its leaves."""
+    remaining: Iterator[Any] = iter(new_leaves)
+
+    def build(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {key: build(value) for key, value in node.items()}
+        if isinstance(node, list | tuple):
+            items = [build(value) for value in node]
+            return items if isinstance(node, list) else tuple(items)
+        return next(remaining)
+
+    return build(template)
+
+
+def map_leaves(fn: Callable[..., Any], tree: Any, *others: Any) -> Any:
+    """``fn`` applied leaf by leaf to ``tree`` and trees of the same structure."""
+    columns = [leaves(other) for other in others]
+    return rebuild(tree, [fn(leaf, *rest) for leaf, *rest in zip(leaves(tree), *columns)])
+
+
+def is_integer(value: Any) -> bool:
+    """An int, a bool or an integer array: a count, a flag, an index or a label."""
+    if isinstance(value, bool | int | np.integer | np.bool_):
+        return True
+    return isinstance(value, np.ndarray) and (
+        np.issubdtype(value.dtype, np.integer) or value.dtype == np.bool_
+    )
+
+
+def zero_tangent(value: Any) -> Any:
+    """A zero tangent or cotangent for ``value`` (float, whatever the value's type)."""
+    if isinstance(value, np.ndarray):
+        return np.zeros(value.shape, dtype=np.result_type(value, np.float64))
+    return 0.0
+
+
+def flat(tree: Any) -> np.ndarray:
+    """All numbers of ``tree`` as one float vector."""
+    parts = [np.asarray(leaf, dtype=float).ravel() for leaf in leaves(tree)]
+    return np.concatenate(parts) if parts else np.zeros(0)
