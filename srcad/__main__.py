@@ -1,8 +1,14 @@
 """Command line: ``srcad show``, ``srcad check`` and ``srcad export`` for FILE:FUNC.
 
     srcad show FILE:FUNC [--wrt x,y] [--forward|--backward] [--at 3.0,-4.0]
-    srcad check FILE:FUNC [--wrt x,y] [--at 3.0,-4.0]
+    srcad check FILE:FUNC [--wrt x,y] [--at "[1.0, 2.0], 0.5" | --at point.npz]
     srcad export FILE:FUNC [--wrt x,y] -o grad_f.py
+    srcad --version
+
+``--wrt`` takes names or positions (``--wrt 0``); by default ``show`` and ``export``
+differentiate with respect to the first parameter (as ``srcad.grad``), and ``check``
+checks every parameter given floats (as ``srcad.check_grad``). ``--at`` takes Python
+literals and ``.npy``/``.npz`` files; a point that is not finite is a usage error.
 
 (``python -m srcad ...`` is the same.) Mistakes on the command line or in the file
 are reported on one line (srcad's located error text for unsupported code), exit
@@ -12,11 +18,11 @@ code 2; a gradient that disagrees with central differences exits with 1.
 from __future__ import annotations
 
 import argparse
+import ast
 import importlib.util
 import inspect
 import io
 import keyword
-import math
 import os
 import sys
 import tokenize
@@ -26,8 +32,9 @@ from typing import Any, TextIO
 
 import numpy as np
 
+from . import __version__
 from .api import grad
-from .check import numeric_grad
+from .check import compare, float_parameters, numeric_grad
 from .errors import SrcadError
 
 
@@ -93,23 +100,15 @@ def _parameters(function: Any) -> list[inspect.Parameter]:
 
 
 def default_point(module: Any, function: Any, at: str | None) -> tuple[Any, ...]:
-    """``--at``, else the module's ``DEFAULT_POINT[name]``, else 0.5 for every parameter."""
-    required = [
-        p
-        for p in _parameters(function)
-        if p.default is inspect.Parameter.empty
-        and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
-    ]
+    """``--at``, else the module's ``DEFAULT_POINT[name]``, else 0.5 for every parameter.
+
+    Raises :class:`UsageError` for a point with the wrong number of values or with a
+    value that is not finite (no gradient is checked at NaN or infinity)."""
+    parameters = _parameters(function)
+    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    required = [p for p in positional if p.default is inspect.Parameter.empty]
     if at:
-        try:
-            point = tuple(float(v) for v in at.split(","))
-        except ValueError:
-            raise UsageError(f"--at takes numbers separated by commas, got {at!r}") from None
-        positional = [
-            p
-            for p in _parameters(function)
-            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
-        ]
+        point = parse_point(at, positional)
         if not len(required) <= len(point) <= len(positional):
             wanted = (
                 str(len(required))
@@ -120,15 +119,136 @@ def default_point(module: Any, function: Any, at: str | None) -> tuple[Any, ...]
                 f"--at gives {len(point)} value(s), but {function.__name__} "
                 f"takes {wanted} ({', '.join(p.name for p in positional)})"
             )
-        return point
-    points = getattr(module, "DEFAULT_POINT", {})
-    if isinstance(points, dict) and function.__name__ in points:
-        return tuple(points[function.__name__])
-    return tuple(0.5 for _ in required)
+        where = "--at"
+    else:
+        points = getattr(module, "DEFAULT_POINT", {})
+        if isinstance(points, dict) and function.__name__ in points:
+            point = tuple(points[function.__name__])
+            where = f"DEFAULT_POINT[{function.__name__!r}]"
+        else:
+            point = tuple(0.5 for _ in required)
+            where = "the default point"
+    for parameter, value in zip(positional, point):
+        if not _finite(value):
+            raise UsageError(
+                f"{where} gives {parameter.name} a value that is not finite "
+                f"({format_value(value).replace(chr(10), '')}): gradients are checked at "
+                "finite points only"
+            )
+    return point
 
 
-def _wrt(text: str | None) -> tuple[str, ...] | None:
-    return tuple(w.strip() for w in text.split(",") if w.strip()) if text else None
+def parse_point(text: str, positional: Sequence[inspect.Parameter]) -> tuple[Any, ...]:
+    """The values ``--at`` gives, in order: Python literals separated by commas
+    (``3.0,-4.0``, ``[1.0, 2.0],0.5``, ``{'w': [1, 2]}``) and ``.npy`` files, or one
+    ``.npz`` file (arrays named after parameters, or ``arr_0``, ``arr_1``... in order).
+
+    Numbers become floats and lists float arrays (a parameter whose default is an int
+    keeps an int): integer arrays, such as labels, come from ``.npy``/``.npz`` files."""
+    items = _split_top_level(text)
+    if len(items) == 1 and items[0].endswith(".npz"):
+        return _npz_point(items[0], positional)
+    values = []
+    for item, parameter in zip(items, [*positional, *[None] * len(items)]):
+        if item.endswith(".npy"):
+            values.append(_load_array(item))
+            continue
+        try:
+            value = ast.literal_eval(item)
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            raise UsageError(
+                f"--at takes numbers or Python literals separated by commas (e.g. 3.0,-4.0 or "
+                f"'[1.0, 2.0], 0.5'), or .npy/.npz files; cannot read {item!r}"
+            ) from None
+        keep_int = parameter is not None and type(parameter.default) is int
+        values.append(_as_point_value(value, keep_int))
+    return tuple(values)
+
+
+def _split_top_level(text: str) -> list[str]:
+    """``text`` split at the commas outside brackets and quotes."""
+    items, depth, quote, start = [], 0, "", 0
+    for i, char in enumerate(text):
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        elif char == "," and depth == 0:
+            items.append(text[start:i].strip())
+            start = i + 1
+    items.append(text[start:].strip())
+    return [item for item in items if item]
+
+
+def _as_point_value(value: Any, keep_int: bool = False) -> Any:
+    """A literal from ``--at`` as srcad's functions take it: floats, float arrays."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int) and not keep_int:
+        return float(value)
+    if isinstance(value, list):
+        try:
+            return np.asarray(value, dtype=float)
+        except (TypeError, ValueError):
+            raise UsageError(f"--at: {value!r} is not a list of numbers") from None
+    if isinstance(value, tuple):
+        return tuple(_as_point_value(item) for item in value)
+    if isinstance(value, dict):
+        return {key: _as_point_value(item) for key, item in value.items()}
+    return value
+
+
+def _load_array(path: str) -> np.ndarray:
+    try:
+        return np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"--at: cannot read {path}: {_describe(exc)}") from None
+
+
+def _npz_point(path: str, positional: Sequence[inspect.Parameter]) -> tuple[Any, ...]:
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {key: archive[key] for key in archive.files}
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"--at: cannot read {path}: {_describe(exc)}") from None
+    names = [p.name for p in positional]
+    by_position = {f"arr_{k}": name for k, name in enumerate(names)}
+    named = {by_position.get(key, key): value for key, value in arrays.items()}
+    unknown = sorted(set(named) - set(names))
+    if unknown:
+        raise UsageError(
+            f"--at: {path} has arrays {', '.join(unknown)}, which are not parameters "
+            f"(expected names among {', '.join(names)}, or arr_0, arr_1, ...)"
+        )
+    count = max((names.index(name) + 1 for name in named), default=0)
+    missing = [name for name in names[:count] if name not in named]
+    if missing:
+        raise UsageError(f"--at: {path} has no array for {', '.join(missing)}")
+    return tuple(named[name] for name in names[:count])
+
+
+def _finite(value: Any) -> bool:
+    if isinstance(value, dict):
+        return all(_finite(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return all(_finite(v) for v in value)
+    if isinstance(value, np.ndarray) and not np.issubdtype(value.dtype, np.number):
+        return True
+    if isinstance(value, int | float | complex | np.number | np.ndarray):
+        return bool(np.all(np.isfinite(value)))
+    return True
+
+
+def _wrt(text: str | None) -> tuple[str | int, ...] | None:
+    """``--wrt x,y`` or ``--wrt 0,1`` (positions, as in ``srcad.grad(f, wrt=(0, 1))``)."""
+    if not text:
+        return None
+    items = [w.strip() for w in text.split(",") if w.strip()]
+    return tuple(int(w) if w.lstrip("-").isdigit() else w for w in items)
 
 
 # ---------------------------------------------------------------- printing
@@ -212,8 +332,18 @@ def _print_listing(title: str, source: str, colour: bool) -> None:
 # ---------------------------------------------------------------- commands
 
 
-def _gradient(function: Any, wrt: str | None) -> Any:
-    return grad(function, wrt=_wrt(wrt))
+def _gradient(function: Any, wrt: str | None, point: tuple[Any, ...] | None = None) -> Any:
+    """``srcad.grad(function, wrt=...)``; with a ``point`` and no ``--wrt`` (``check``),
+    with respect to every parameter given floats there, as ``srcad.check_grad`` does."""
+    names = _wrt(wrt)
+    if names is None and point is not None:
+        names = float_parameters(inspect.signature(function).bind_partial(*point))
+        if not names:
+            raise UsageError(
+                f"every value at ({format_point(point)}) is an integer: "
+                "nothing to differentiate (name the parameters with --wrt)"
+            )
+    return grad(function, wrt=names)
 
 
 def _evaluate(function: Any, gradient: Any, point: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -262,7 +392,7 @@ def _check_rows(
     eps: float = 1e-6,
     rtol: float = 1e-5,
     atol: float = 1e-8,
-):
+) -> tuple[list[tuple[str, Any, Any, float, str]], bool]:
     positional = [p.name for p in _parameters(function)]
     rows, failed = [], False
     for name, ours in zip(gradient.__srcad__.wrt, values, strict=True):
@@ -274,18 +404,15 @@ def _check_rows(
             raise UsageError(
                 f"{function.__name__} at ({format_point(point)}) raised {_describe(exc)}"
             ) from None
-        ours_arr = np.asarray(ours, dtype=float)
-        theirs_arr = np.asarray(theirs, dtype=float)
-        error = float(np.max(np.abs(ours_arr - theirs_arr))) if ours_arr.size else 0.0
-        bad = not bool(np.all(np.abs(ours_arr - theirs_arr) <= atol + rtol * np.abs(theirs_arr)))
-        if not math.isfinite(error):
-            bad = True
+        error, bad = compare(ours, theirs, point[positional.index(name)], rtol, atol)
         failed = failed or bad
         rows.append((name, ours, theirs, error, "FAIL" if bad else "ok"))
     return rows, failed
 
 
 def _cell(value: Any) -> str:
+    if isinstance(value, list | tuple | dict):
+        return f"{type(value).__name__} of {len(value)}"
     if isinstance(value, np.ndarray) and value.size != 1:
         return f"array{value.shape}"
     return f"{float(np.asarray(value).ravel()[0] if isinstance(value, np.ndarray) else value):.12g}"
@@ -293,8 +420,8 @@ def _cell(value: Any) -> str:
 
 def _check(args: argparse.Namespace) -> int:
     module, function = load_target(args.target)
-    gradient = _gradient(function, args.wrt)
     point = default_point(module, function, args.at)
+    gradient = _gradient(function, args.wrt, point)
     values = _evaluate(function, gradient, point)
     rows, failed = _check_rows(function, gradient, point, values, args.eps, args.rtol, args.atol)
     print(
@@ -335,6 +462,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Source-transformation automatic differentiation: print, "
         "check or export the gradient srcad generates for a function in a file.",
     )
+    parser.add_argument("--version", action="version", version=f"srcad {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     show = commands.add_parser(
         "show",
@@ -345,17 +473,25 @@ def build_parser() -> argparse.ArgumentParser:
         "export",
         help="write the generated gradient as a standalone module that does not need srcad",
     )
-    for sub in (show, check, export):
+    defaults = {
+        show: "the first parameter, as srcad.grad",
+        check: "every parameter given floats, as srcad.check_grad",
+        export: "the first parameter, as srcad.grad",
+    }
+    for sub, default in defaults.items():
         sub.add_argument("target", metavar="FILE:FUNC", help="e.g. examples/sigmoid_gate.py:f")
         sub.add_argument(
             "--wrt",
-            help="parameters to differentiate, e.g. x,y (default: all positional parameters)",
+            help=f"parameters to differentiate, by name or position, e.g. x,y or 0,1 "
+            f"(default: {default})",
         )
     for sub in (show, check):
         sub.add_argument(
             "--at",
-            help="the point, e.g. 3.0,-4.0 (default: the file's "
-            "DEFAULT_POINT[FUNC], else 0.5 for every parameter)",
+            help="the point: Python literals separated by commas, e.g. 3.0,-4.0 or "
+            "'[1.0, 2.0], 0.5', and .npy files, or one .npz file with an array per "
+            "parameter (default: the file's DEFAULT_POINT[FUNC], else 0.5 for every "
+            "parameter). Numbers are floats; integer arrays come from .npy/.npz files",
         )
     which = show.add_mutually_exclusive_group()
     which.add_argument("--forward", action="store_true", help="only the forward listing")

@@ -364,3 +364,132 @@ def test_export_refuses_what_it_cannot_write(tmp_path):
         from srcad.export import _Writer
 
         _Writer(module.f, "__main__").need("K", module.K, "global 'K'", user=True)
+
+
+# ---------------------------------------------------------------- issue 18: --at, --wrt, --version
+
+MODELS = textwrap.dedent("""\
+    import numpy as np
+
+    DEFAULT_POINT = {"bad_default": (float("nan"),)}
+
+
+    def dot(w, x):
+        return np.sum(np.sin(w) * x)
+
+
+    def softmax_loss(W, X, labels):
+        z = X @ W
+        z = z - np.max(z, axis=1, keepdims=True)
+        logp = z - np.log(np.sum(np.exp(z), axis=1, keepdims=True))
+        return -np.mean(logp[np.arange(labels.shape[0]), labels])
+
+
+    def power(x, n=3):
+        return x ** n
+
+
+    def bad_default(x):
+        return x * x
+""")
+
+
+@pytest.fixture
+def models(tmp_path):
+    path = tmp_path / "models.py"
+    path.write_text(MODELS)
+    return path
+
+
+def test_version():
+    result = run("--version")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"srcad {srcad.__version__}" == "srcad 0.2.0"
+
+
+def test_show_defaults_to_the_first_parameter_as_grad_does():
+    result = run("show", "examples/sigmoid_gate.py:f")
+    assert result.returncode == 0, result.stderr
+    assert "df/dx = 2.0595697955" in result.stdout and "df/dy" not in result.stdout
+    assert "def f_grad(x, y):" in result.stdout
+
+
+def test_check_defaults_to_every_parameter_given_floats():
+    result = run("check", "examples/sigmoid_gate.py:f", "--at", "3.0,-4.0")
+    rows = [line.split()[0] for line in result.stdout.splitlines()[2:-1]]
+    assert rows == ["x", "y"], result.stdout
+
+
+@pytest.mark.parametrize("wrt, shown, hidden", [("0", "dx3", "dx4"), ("1", "dx4", "dx3"),
+                                                ("-1", "dx4", "dx3"), ("0,x4", "dx3", "dx1")])
+def test_wrt_takes_positions(tmp_path, wrt, shown, hidden):
+    (tmp_path / "two.py").write_text("def g(x3, x4):\n    return x3 * x3 * x4\n")
+    result = run("show", f"{tmp_path / 'two.py'}:g", "--wrt", wrt, "--at", "2,5")
+    assert result.returncode == 0, result.stderr
+    assert f"dg/{shown} =" in result.stdout and f"dg/{hidden} =" not in result.stdout
+    assert "# matches central differences" in result.stdout
+
+
+def test_at_takes_python_literals_for_arrays(models):
+    result = run("show", f"{models}:dot", "--at", "[0.5, 1.0, -2.0], [1.0, 2.0, 3.0]",
+                 "--wrt", "w,x")
+    assert result.returncode == 0, result.stderr
+    w, x = np.array([0.5, 1.0, -2.0]), np.array([1.0, 2.0, 3.0])
+    out = result.stdout.rsplit("# gradient at ", 1)[1]
+    dw = out.split("ddot/dw =")[1].split("ddot/dx")[0]
+    printed = np.array([float(v) for v in dw.strip(" \n[]").split(",")])
+    np.testing.assert_allclose(printed, np.cos(w) * x, rtol=1e-7)  # numpy prints 8 digits
+    assert "# matches central differences" in out
+    check = run("check", f"{models}:dot", "--at", "[0.5, 1.0, -2.0],[1, 2, 3]")
+    assert check.returncode == 0, check.stderr
+    assert [line.split()[0] for line in check.stdout.splitlines()[2:-1]] == ["w", "x"]
+
+
+def test_at_keeps_an_int_where_the_default_is_an_int(models):
+    result = run("show", f"{models}:power", "--at", "2,4")
+    assert result.returncode == 0, result.stderr
+    assert "dpower/dx = 32.0" in result.stdout
+
+
+def test_at_takes_npy_and_npz_files(models, tmp_path):
+    rng = np.random.default_rng(0)
+    W, X = rng.normal(size=(3, 4)), rng.normal(size=(5, 3))
+    labels = np.array([0, 3, 1, 2, 0])
+    np.save(tmp_path / "W.npy", W)
+    np.savez(tmp_path / "named.npz", W=W, X=X, labels=labels)
+    np.savez(tmp_path / "positional.npz", W, X, labels)
+    for point in (str(tmp_path / "named.npz"), str(tmp_path / "positional.npz")):
+        result = run("check", f"{models}:softmax_loss", "--at", point)
+        assert result.returncode == 0, result.stdout + result.stderr
+        rows = [line.split()[0] for line in result.stdout.splitlines()[2:-1]]
+        assert rows == ["W", "X"], result.stdout  # the integer labels are not checked
+    np.save(tmp_path / "X.npy", X)
+    np.save(tmp_path / "labels.npy", labels)
+    mixed = ",".join(str(tmp_path / n) for n in ("W.npy", "X.npy", "labels.npy"))
+    result = run("show", f"{models}:softmax_loss", "--at", mixed)
+    assert result.returncode == 0, result.stderr
+    assert "dsoftmax_loss/dW =" in result.stdout and "dsoftmax_loss/dX" not in result.stdout
+
+
+@pytest.mark.parametrize("at, message", [
+    ("nan", "--at takes numbers"),
+    ("1e999", "not finite"),
+    ("[1.0, 1e999, 2.0]", "not finite"),
+    ("{'a': [1.0, 2.0}", "--at takes numbers"),
+])
+def test_at_that_is_not_a_finite_point_is_a_usage_error(models, at, message):
+    result = run("show", f"{models}:power", "--at", at)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_non_finite_arrays_and_defaults_are_usage_errors(models, tmp_path):
+    np.save(tmp_path / "inf.npy", np.array([1.0, np.inf]))
+    result = run("check", f"{models}:dot", "--at", f"{tmp_path / 'inf.npy'},[1.0, 2.0]")
+    assert result.returncode == 2 and "gives w a value that is not finite" in result.stderr
+    result = run("check", f"{models}:bad_default")
+    assert result.returncode == 2
+    assert "DEFAULT_POINT['bad_default'] gives x a value that is not finite" in result.stderr
+    np.savez(tmp_path / "wrong.npz", q=np.ones(2))
+    result = run("check", f"{models}:dot", "--at", str(tmp_path / "wrong.npz"))
+    assert result.returncode == 2 and "q, which are not parameters" in result.stderr
