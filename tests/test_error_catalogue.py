@@ -7,7 +7,8 @@ Every ``### <error name>`` section of docs/errors.md holds
 * ``Error: <class>`` and ``Message: `` <text> ``\u200b`` lines (one ``Message`` per marker),
   optionally ``Hint: `` <text> ``\u200b`` and ``Run: `` <expression> ``\u200b`` (default
   ``srcad.grad(f)``);
-* a second ```` ```python ```` block, the fix, which srcad must differentiate.
+* a second ```` ```python ```` block, the fix, which srcad must differentiate
+  (with ``srcad.grad(f)``, or the ``Fix run: `` <expression> ``\u200b`` line).
 
 Each example is written to a temp file and imported, so srcad reads it with
 ``inspect.getsource`` as it reads users' code. A second group of tests checks that every
@@ -17,6 +18,7 @@ refusal in ``srcad.subset`` is documented, and a third covers constructs the iss
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import itertools
 import re
@@ -30,6 +32,7 @@ import pytest
 
 import srcad
 import srcad.errors
+import srcad.trees
 from srcad.subset import REFUSED_EXPRESSIONS, REFUSED_STATEMENTS
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "errors.md"
@@ -51,6 +54,7 @@ class Entry:
     hint: str | None = None
     run: str = "srcad.grad(f)"
     markers: list[int] = field(default_factory=list)
+    fix_run: str | None = None
 
 
 def _span(line: str, key: str) -> str | None:
@@ -73,6 +77,7 @@ def parse_doc(text: str) -> list[Entry]:
         assert messages, f"section {title!r} has no `Message: `` ... ``` line"
         hints = [h for ln in lines if (h := _span(ln, "Hint")) is not None]
         runs = [r for ln in lines if (r := _span(ln, "Run")) is not None]
+        fix_runs = [r for ln in lines if (r := _span(ln, "Fix run")) is not None]
         example = blocks[0]
         markers = [i + 1 for i, ln in enumerate(example.splitlines())
                    if ln.rstrip().endswith(MARKER)]
@@ -80,6 +85,7 @@ def parse_doc(text: str) -> list[Entry]:
             title=title.strip(), example=example, fix=blocks[1] if len(blocks) > 1 else None,
             error=error[0], messages=messages, hint=hints[0] if hints else None,
             run=runs[0] if runs else "srcad.grad(f)", markers=markers,
+            fix_run=fix_runs[0] if fix_runs else None,
         ))
     return entries
 
@@ -123,7 +129,8 @@ def run(entry_run: str, module):
         return srcad.grad(module.f)  # their own point at this line
     namespace = dict(vars(module))
     namespace.update(srcad=srcad, np=np)
-    return eval(entry_run, namespace)  # noqa: S307 - text of our own docs page
+    # compiled as this file's code, so that an error located at the call names this file
+    return eval(compile(entry_run, __file__, "eval"), namespace)  # noqa: S307 - our docs page
 
 
 # ---------------------------------------------------------------- the page's examples
@@ -175,6 +182,14 @@ def test_documented_example_raises_documented_error(entry, load):
                          ids=[e.title for e in ENTRIES if e.fix])
 def test_documented_fix_is_differentiable(entry, load):
     module, _ = load(entry.fix)
+    if entry.fix_run is not None:
+        result = run(entry.fix_run, module)
+        leaves = srcad.trees.leaves(result)
+        assert leaves and all(
+            np.all(np.isfinite(np.asarray(v, dtype=float))) for v in leaves
+            if not callable(v) and v is not None and not isinstance(v, str)
+        ), result
+        return
     g = srcad.grad(module.f)
     n = sum(1 for p in __import__("inspect").signature(module.f).parameters.values()
             if p.kind is p.POSITIONAL_OR_KEYWORD)
@@ -363,3 +378,139 @@ def test_several_problems_in_one_error(name, load):
         assert isinstance(p, srcad.SrcadError)
         assert line == p.one_line()
     assert all(not p.others for p in e.problems[1:])
+
+
+# ---------------------------------------------------------------- every error is listed
+
+SRCAD = Path(srcad.__file__).resolve().parent
+ERROR_CLASSES = {"SrcadError", "SourceError", "UnsupportedSyntaxError", "NoRuleError",
+                 "NonScalarOutputError", "WrtError", "ExportError"}
+BUILTIN_CLASSES = {"ValueError", "TypeError", "IndexError", "KeyError", "RuntimeError",
+                   "AssertionError", "NotImplementedError", "AttributeError", "OSError"}
+#: methods that build an error from their argument: (file, method) -> (class, argument)
+ERROR_HELPERS = {("lower.py", "error"): ("UnsupportedSyntaxError", 2),
+                 ("subset.py", "refuse"): ("UnsupportedSyntaxError", 1),
+                 ("export.py", "error"): ("ExportError", 0)}
+#: functions that pass on a message built elsewhere (checked where it is built)
+FORWARDERS = {("lower.py", "error"), ("subset.py", "refuse"), ("export.py", "error"),
+              ("errors.py", "raise_all"), ("errors.py", "_rebuild"),
+              ("subset.py", "check_statement"), ("subset.py", "generic_visit"),  # the tables
+              ("check.py", "check_grad")}  # its table of differences
+PLACEHOLDER = "…"
+
+
+def _templates(expr: ast.expr, function: ast.FunctionDef | None) -> list[str] | None:
+    """The texts a message expression can have, ``…`` for each value put into it;
+    None when it is not built from literals here."""
+    if isinstance(expr, ast.Constant) and isinstance(expr.value, str):
+        return [expr.value]
+    if isinstance(expr, ast.JoinedStr):
+        texts = [""]
+        for part in expr.values:
+            piece = part.value if isinstance(part, ast.Constant) else PLACEHOLDER
+            texts = [t + piece for t in texts]
+        return texts
+    if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Add):
+        left, right = _templates(expr.left, function), _templates(expr.right, function)
+        return None if left is None or right is None else [a + b for a in left for b in right]
+    if isinstance(expr, ast.IfExp):
+        body, orelse = _templates(expr.body, function), _templates(expr.orelse, function)
+        return None if body is None or orelse is None else body + orelse
+    if isinstance(expr, ast.Name) and function is not None:  # what = f"..." earlier
+        found: list[str] = []
+        for node in ast.walk(function):
+            if isinstance(node, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == expr.id for t in node.targets
+            ):
+                more = _templates(node.value, function)
+                if more is None:
+                    return None
+                found += more
+        return found or None
+    return None
+
+
+def raised_in_source() -> tuple[set[tuple[str, str]], list[str]]:
+    """Every (class, message) srcad's code raises, and the places that build a message
+    from something other than literals outside :data:`FORWARDERS`."""
+    found, unreadable = set(), []
+    for path in sorted(SRCAD.rglob("*.py")):
+        tree = ast.parse(path.read_text())
+        parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+
+        def enclosing(node, parents=parents):
+            while node in parents:
+                node = parents[node]
+                if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                    return node
+            return None
+
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
+            name = getattr(func, "id", None) or getattr(func, "attr", None)
+            if name in ERROR_CLASSES:
+                kind, index = name, 0
+            elif (path.name, name) in ERROR_HELPERS and isinstance(func, ast.Attribute):
+                kind, index = ERROR_HELPERS[(path.name, name)]
+            elif name in BUILTIN_CLASSES and isinstance(parents.get(node), ast.Raise):
+                kind, index = name, 0
+            else:
+                continue
+            function = enclosing(node)
+            where = (path.name, function.name if function else "<module>")
+            message = node.args[index] if len(node.args) > index else None
+            texts = None
+            if message is not None and not isinstance(message, ast.Starred):
+                texts = _templates(message, function)
+            if texts is None:
+                if where not in FORWARDERS:
+                    unreadable.append(f"{path.relative_to(SRCAD.parent)}:{node.lineno}")
+                continue
+            found.update((kind, text) for text in texts)
+    for table in (REFUSED_STATEMENTS, REFUSED_EXPRESSIONS):
+        found.update(("UnsupportedSyntaxError", message) for message, _ in table.values())
+    return found, unreadable
+
+
+def listed_in_doc() -> set[tuple[str, str]]:
+    """The rows of the tables under "Every error srcad can raise"."""
+    section = DOC_TEXT.split("## Every error srcad can raise", 1)[1]
+    rows = re.findall(r"^\| `(\w+)` \| `` (.*?) `` \|", section, flags=re.M)
+    return set(rows)
+
+
+def test_every_error_srcad_raises_is_listed():
+    found, unreadable = raised_in_source()
+    assert not unreadable, (
+        "these raise an error whose message is not written out where it is raised; make it "
+        "a literal (or an f-string) there, or list the helper in FORWARDERS: "
+        + ", ".join(unreadable))
+    missing = sorted(found - listed_in_doc())
+    assert not missing, (
+        "docs/errors.md does not list these errors; add these rows to the tables under "
+        "'Every error srcad can raise':\n"
+        + "\n".join(f"| `{kind}` | `` {text} `` |" for kind, text in missing))
+
+
+def test_every_listed_error_is_still_raised():
+    found, _ = raised_in_source()
+    stale = sorted(listed_in_doc() - found)
+    assert not stale, "docs/errors.md lists errors srcad no longer raises:\n" + "\n".join(
+        f"| `{kind}` | `` {text} `` |" for kind, text in stale)
+
+
+def test_the_scan_finds_what_it_should():
+    """The scan itself: a few errors known to exist, of each way they are built."""
+    found, _ = raised_in_source()
+    for expected in [
+        ("WrtError", "… has no parameter named …"),  # a constructor, an f-string
+        ("UnsupportedSyntaxError", "only one branch returns"),  # lower's self.error
+        ("UnsupportedSyntaxError", "`try` statements cannot be differentiated"),  # a table
+        ("NoRuleError", "the operator `…` has no derivative rule"),  # what = ... earlier
+        ("ExportError", "… is a closure srcad cannot rebuild"),  # export's self.error
+        ("SourceError", "cannot read the source of …: …"),
+        ("ValueError", "rule pattern calls an unknown function: …"),  # a builtin exception
+    ]:
+        assert expected in found, expected

@@ -32,3 +32,72 @@ def test_python_dash_c_function_gets_the_clear_error():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert "SrcadError:" in out.stdout, out.stderr
     assert "cannot read the source of f" in out.stdout
+
+
+# ---------------------------------------------------------------- no source: one clear line
+
+NO_SOURCE_HINT = "define it in a .py file (or a notebook cell) and import it"
+
+
+def _uncaught(args, stdin=None):
+    """Run ``python *args`` whose script calls srcad.grad on a function without source
+    and lets the error escape: (the error's line, the traceback's srcad frames)."""
+    out = subprocess.run([sys.executable, *args], input=stdin, capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 1, out.stdout + out.stderr
+    lines = out.stderr.strip().splitlines()
+    frames = [line for line in lines if line.strip().startswith('File "') and "srcad" in line
+              and "site-packages" not in line and "/srcad/" in line]
+    return lines[-1], frames, out.stderr
+
+
+SCRIPT = "import srcad\ndef f(x):\n    return x * x\nsrcad.grad(f)\n"
+
+
+@pytest.mark.parametrize("where, args, stdin, why", [
+    ("python -c", ["-c", SCRIPT], None,
+     "it was defined by `python -c` or exec(), and Python keeps no source"),
+    ("stdin", ["-"], SCRIPT,
+     "it was typed at the interactive prompt (or piped in), and Python keeps no source"),
+])
+def test_no_source_is_one_clear_line_without_srcad_internals(where, args, stdin, why):
+    last, frames, stderr = _uncaught(args, stdin)
+    assert last.startswith("srcad.errors.SourceError: "), stderr
+    assert f"cannot read the source of f: {why} — {NO_SOURCE_HINT}" in last, last
+    assert "defrule" not in stderr
+    assert len(frames) <= 1, f"srcad's internal frames are shown:\n{stderr}"  # the entry point
+
+
+def test_exec_with_a_file_name_that_is_not_a_file():
+    import srcad
+
+    namespace = {}
+    exec(compile("def f(x):\n    return x * x\n", "<generated model>", "exec"), namespace)
+    with pytest.raises(srcad.SourceError) as info:
+        srcad.grad(namespace["f"])
+    assert "it was compiled from <generated model>, which is not a file" in str(info.value)
+    assert "defrule" not in str(info.value) and len(str(info.value).splitlines()) == 1
+    assert info.value.filename == __file__  # the line that called srcad.grad
+
+
+def test_a_helper_without_source_keeps_the_defrule_hint():
+    """A helper called by f may get a rule instead of being read; f itself may not."""
+    import srcad
+
+    namespace = {}
+    exec(compile("def helper(x):\n    return x * x\n", "<string>", "exec"), namespace)
+    helper = namespace["helper"]
+
+    def f(x):
+        return helper(x) + x
+
+    with pytest.raises(srcad.SrcadError) as info:
+        srcad.grad(f)
+    assert "defrule" in str(info.value)
+
+
+def test_srcad_traceback_full_keeps_the_internal_frames():
+    env = dict(__import__("os").environ, SRCAD_TRACEBACK="full")
+    out = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True,
+                         timeout=60, env=env)
+    assert "frontend.py" in out.stderr and "SourceError" in out.stderr
