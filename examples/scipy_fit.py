@@ -9,7 +9,9 @@ small L2 penalty on the weights (not the bias):
 
 ``scipy.optimize.minimize`` passes ONE array argument (all parameters in one vector),
 so ``loss`` takes that vector and reads the data from module globals (srcad reads
-globals live, at each call). Two fits, both BFGS from zero:
+globals live, at each call). (``loss(w, X, y)`` with ``minimize(loss, w0, args=(X, y),
+jac=srcad.grad(loss))`` works as well: srcad differentiates with respect to the first
+parameter unless told otherwise.) Two fits, both BFGS from zero:
 
 * ``jac=srcad.grad(loss)``: the generated gradient;
 * no ``jac``: SciPy's default, forward differences (N_FEATURES + 2 loss calls per
