@@ -13,6 +13,7 @@ import types
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from . import ir, trees
 from .errors import Location, NonScalarOutputError, SrcadError, WrtError
 from .frontend import FunctionSource, read_function, without_aux
 from .pipeline import Gradient, differentiate
@@ -180,6 +181,13 @@ def build(f: Callable, wrt: Wrt, mode: str, optimize: bool, aux: bool = False) -
         return result
 
 
+def writes_in_place(built: Gradient) -> bool:
+    """Whether ``f`` writes into an array in place (``x *= 2``, ``out[i] = v``): then
+    each call srcad makes of ``f`` or of its derivatives at the user's arguments gets
+    fresh copies of them, so that one call does not change the next one's inputs."""
+    return any(isinstance(s, ir.Assign) and s.in_place for s in ir.walk(built.forward.body))
+
+
 # ---------------------------------------------------------------- has_aux
 
 
@@ -237,13 +245,14 @@ def _adapted(
     Not differentiable again (it has no ``__srcad__``, nor ``__wrapped__``, on purpose)."""
     built: Gradient = gradient.__srcad__
     one = as_tuple and len(built.wrt) == 1
+    copies = aux and writes_in_place(built)
 
     def tupled(grads: Any) -> Any:
         return (grads,) if one else grads
 
     def adapted(*args: Any, **kwargs: Any) -> Any:
-        if aux:
-            out = f(*args, **kwargs)
+        if aux:  # (the gradient changes the arguments as f would, once)
+            out = f(*trees.fresh(args, copies), **trees.fresh(kwargs, copies))
             _, extra = _pair(out, f)
             grads = tupled(gradient(*args, **kwargs))
             return (tuple(out), grads) if value else (grads, extra)
@@ -351,12 +360,14 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False, optimize: bool = True
     built = build(f, tuple(range(len(primals))), "vjp", optimize, aux=has_aux)
     pullback = built.bind(f if not hasattr(f, "__srcad__") else None)
     args, kwargs = call_arguments(f, primals, {})
-    out = f(*primals)
+    copies = writes_in_place(built)
+    out = f(*trees.fresh(primals, copies))
     if has_aux:
         out, extra = _pair(out, f)
 
     def vjp_fn(cotangent: Any) -> tuple[Any, ...]:
-        cotangents = pullback(*args, cotangent, **kwargs)
+        call_args, call_kwargs = trees.fresh((args, kwargs), copies)
+        cotangents = pullback(*call_args, cotangent, **call_kwargs)
         return cotangents if len(built.wrt) > 1 else (cotangents,)
 
     vjp_fn.backward_source = built.backward_source  # type: ignore[attr-defined]

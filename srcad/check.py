@@ -21,7 +21,7 @@ from typing import Any, TextIO
 import numpy as np
 
 from . import trees
-from .api import Wrt, call_arguments, grad, original_function, user_facing
+from .api import Wrt, call_arguments, grad, original_function, user_facing, writes_in_place
 from .errors import SrcadError
 
 #: ``check_grad`` shows its progress on stderr from this many calls of ``f`` on.
@@ -49,19 +49,18 @@ class _Progress:
 
 @dataclass
 class _Point:
-    """``f``'s arguments, by parameter name, and a way to call ``f`` with one changed."""
+    """``f``'s arguments, by parameter name, and a way to call ``f`` with some changed
+    (on fresh copies of them all when ``f`` writes into its arguments: ``copies``)."""
 
     f: Callable[..., Any]
     bound: inspect.BoundArguments
+    copies: bool = False
 
     def value_with(self, name: str, new: Any) -> float:
-        arguments = dict(self.bound.arguments)
-        arguments[name] = new
-        call = inspect.BoundArguments(self.bound.signature, arguments)  # type: ignore[arg-type]
-        return float(self.f(*call.args, **call.kwargs))
+        return self.value_with_all({name: new})
 
     def value_with_all(self, changes: dict[str, Any]) -> float:
-        arguments = {**self.bound.arguments, **changes}
+        arguments = trees.fresh({**self.bound.arguments, **changes}, self.copies)
         call = inspect.BoundArguments(self.bound.signature, arguments)  # type: ignore[arg-type]
         return float(self.f(*call.args, **call.kwargs))
 
@@ -124,10 +123,11 @@ def numeric_grad(
     """Central-difference derivative of ``f`` at ``args`` (and ``kwargs``) with respect
     to positional argument ``index``, or the keyword argument it names (a number, an
     array, or a list, tuple or dict of those: the same structure back). The step is
-    ``eps * max(1, |x|)`` for each number ``x``."""
+    ``eps * max(1, |x|)`` for each number ``x``; each call of ``f`` gets fresh copies of
+    the arguments."""
     bound = inspect.signature(f).bind(*args, **(kwargs or {}))
     name = index if isinstance(index, str) else list(bound.arguments)[index]
-    point = _Point(f, bound)
+    point = _Point(f, bound, copies=True)  # (f may write into its arguments)
     return _central(bound.arguments[name], lambda new: point.value_with(name, new), eps, _no_op)
 
 
@@ -189,9 +189,10 @@ def check_grad(
     missing = [name for name in names if name not in bound.arguments]
     if missing:
         raise TypeError(f"check_grad needs a value for {', '.join(missing)}: pass it to f")
-    values = gradient(*args, **kwargs)
+    copies = writes_in_place(gradient.__srcad__)
+    values = gradient(*trees.fresh(args, copies), **trees.fresh(kwargs, copies))
     ours = dict(zip(names, values if len(names) > 1 else (values,)))
-    point = _Point(original, bound)
+    point = _Point(original, bound, copies)
     if directions is None:
         rows = _by_entry(point, ours, eps, rtol, atol, progress)
         header = f"{'param':>10}  {'srcad':>22}  {'numeric':>22}  {'abs error':>10}"
@@ -336,7 +337,7 @@ def _tangent_function(point: _Point, ours: dict[str, Any]) -> Callable[[dict], f
             u[name] if name in u else trees.map_leaves(trees.zero_tangent, value)
             for name, value in zip(names, primals)
         )
-        return float(tangent_fn(primals, tangents)[1])
+        return float(tangent_fn(trees.fresh(primals, point.copies), tangents)[1])
 
     return along
 

@@ -23,22 +23,41 @@ from typing import Any
 import numpy as np
 
 from . import trees
-from .api import Wrt, build, call_arguments, grad, user_facing, wrt_convention, wrt_names
+from .api import (
+    Wrt,
+    build,
+    call_arguments,
+    grad,
+    user_facing,
+    writes_in_place,
+    wrt_convention,
+    wrt_names,
+)
 from .errors import SrcadError
 
 
 class _Call:
     """One call's arguments: every parameter's value by name, in the order the
-    generated tangent function takes them (positional ones, then keyword-only ones)."""
+    generated tangent function takes them (positional ones, then keyword-only ones).
 
-    def __init__(self, f: Callable, args: Sequence[Any], kwargs: dict[str, Any]) -> None:
+    ``copies``: ``f`` writes into its arguments, so each of the calls made for one
+    Jacobian or Hessian gets fresh copies of them."""
+
+    def __init__(
+        self, f: Callable, args: Sequence[Any], kwargs: dict[str, Any], copies: bool = False
+    ) -> None:
         self.positional, self.keywords = call_arguments(f, args, kwargs)
         names = [n for n in inspect.signature(f).parameters if n not in self.keywords]
         values = [*self.positional, *self.keywords.values()]
         self.values = dict(zip([*names, *self.keywords], values))
+        self.copies = copies
 
     def primals(self) -> tuple[Any, ...]:
-        return tuple(self.values.values())
+        return trees.fresh(tuple(self.values.values()), self.copies)
+
+    def arguments(self) -> tuple[list[Any], dict[str, Any]]:
+        """``(positional, keyword-only)`` arguments for a call of ``f``."""
+        return trees.fresh((self.positional, self.keywords), self.copies)
 
     def tangents(self, given: dict[str, Any]) -> tuple[Any, ...]:
         """``given`` tangents by name, zeros for the other parameters."""
@@ -165,7 +184,8 @@ def _by_rows(f: Callable, call: _Call, names: tuple[str, ...]) -> tuple[Any, Blo
     array with fewer numbers than the ``wrt`` parameters; else None (use columns)."""
     inputs = sum(trees.flat(call.values[name]).size for name in names)
     try:
-        output = f(*call.positional, **call.keywords)
+        positional, keywords = call.arguments()
+        output = f(*positional, **keywords)
     except Exception:  # noqa: BLE001 - the column path reports errors in context
         return None
     if isinstance(output, tuple | list | dict) or np.ndim(output) == 0:
@@ -180,7 +200,8 @@ def _by_rows(f: Callable, call: _Call, names: tuple[str, ...]) -> tuple[Any, Blo
     shape = np.shape(output)
     rows: dict[str, list[list[np.ndarray]]] = {name: [] for name in names}
     for position in _positions(shape):
-        cotangents = pullback(*call.positional, _basis(shape, position), **call.keywords)
+        positional, keywords = call.arguments()
+        cotangents = pullback(*positional, _basis(shape, position), **keywords)
         cotangents = (cotangents,) if len(names) == 1 else cotangents
         for name, cotangent in zip(names, cotangents):
             template = call.values[name]
@@ -236,9 +257,10 @@ def jacobian(f: Callable, *, wrt: Wrt = None, argnums: Wrt = None) -> Callable[.
     wrt, as_tuple = wrt_convention(wrt, argnums)
     names = wrt_names(f, wrt)
     tangent_fn = _tangent_function(f, True)
+    copies = writes_in_place(tangent_fn.__srcad__)
 
     def jacobian_at(*args: Any, **kwargs: Any) -> Any:
-        call = _Call(f, args, kwargs)
+        call = _Call(f, args, kwargs, copies)
         found = _by_rows(f, call, names) or _by_columns(
             lambda given: tangent_fn(call.primals(), call.tangents(given))[1], call, names
         )
@@ -326,9 +348,10 @@ def hessian(f: Callable, *, wrt: Wrt = None, argnums: Wrt = None) -> Callable[..
     wrt, as_tuple = wrt_convention(wrt, argnums)
     names = wrt_names(f, wrt)
     product = _hvp_function(f, names)
+    copies = writes_in_place(_tangent_function(f, True).__srcad__)
 
     def hessian_at(*args: Any, **kwargs: Any) -> Any:
-        call = _Call(f, args, kwargs)
+        call = _Call(f, args, kwargs, copies)
         structure, blocks = _by_columns(lambda given: product(call, given), call, names)
         result = _assemble(structure, blocks, call, names, False)
         if len(names) == 1:

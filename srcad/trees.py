@@ -5,6 +5,7 @@ rebuilt from new leaves. Used where srcad's API walks values (``check_grad``,
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -55,6 +56,12 @@ def zero_tangent(value: Any) -> Any:
     if isinstance(value, np.ndarray):
         return np.zeros(value.shape, dtype=np.result_type(value, np.float64))
     return 0.0
+
+
+def fresh(tree: Any, needed: bool = True) -> Any:
+    """A deep copy of ``tree`` when ``needed`` (a function that writes into its
+    arguments gets fresh ones on each of the calls srcad makes), else ``tree``."""
+    return copy.deepcopy(tree) if needed else tree
 
 
 def flat(tree: Any) -> np.ndarray:

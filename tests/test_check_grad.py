@@ -205,3 +205,19 @@ def test_structured_arguments_in_both_modes():
     x = np.array([1.0, 2.0, -0.5])
     assert srcad.check_grad(model, params, x) < 1e-7
     assert srcad.check_grad(model, params, x, directions=4) < 1e-7
+
+
+def test_a_function_that_writes_into_its_arguments():
+    """Each call of f (and the gradient's) gets fresh copies: before 0.2 the gradient's
+    call doubled x and the central differences were taken there, a false failure."""
+
+    def doubles(x, w):
+        x *= 2.0
+        return np.sum(x * x * w)
+
+    x, w = np.array([1.0, 2.0]), np.array([0.5, -1.0])
+    assert srcad.check_grad(doubles, x, w) < 1e-6
+    assert srcad.check_grad(doubles, x, w, directions=3) < 1e-6
+    np.testing.assert_array_equal(x, [1.0, 2.0])  # the caller's arrays are left alone
+    got = srcad.numeric_grad(doubles, (x, w), 0)
+    np.testing.assert_allclose(got, 8 * x * w, rtol=1e-7)

@@ -424,3 +424,37 @@ def test_argnums_of_jacobian_hessian_hvp(make):
     bare = make(f3, argnums=1)(*args, *(e[0] for e in extra))
     assert not isinstance(bare, tuple)
     assert np.ravel(one[0])[0] == pytest.approx(float(np.ravel(bare)[0]), rel=EXACT)
+
+
+# ---------------------------------------------------------------- writing into the arguments
+
+
+def doubles_in_place(x):
+    x *= 2.0
+    return np.sum(x * x * x)  # 8 sum(x**3): gradient 24 x**2, Hessian diag(48 x)
+
+
+def doubles_and_squares(x):
+    x *= 2.0
+    return x * x  # Jacobian diag(8 x)
+
+
+def doubles_with_aux(x):
+    x *= 2.0
+    return np.sum(x * x), np.sum(x)
+
+
+def test_derivatives_that_call_f_many_times_give_it_fresh_arguments():
+    """Every call srcad makes (a column, a row, a cotangent, the aux call) sees the
+    user's values, not the ones a previous call wrote; before 0.2 the Jacobian of such
+    a function was wrong."""
+    x = np.array([1.0, 2.0])
+    np.testing.assert_allclose(srcad.jacobian(doubles_and_squares)(x.copy()), np.diag(8 * x))
+    np.testing.assert_allclose(srcad.hessian(doubles_in_place)(x.copy()), np.diag(48 * x))
+    out, vjp_fn = srcad.vjp(doubles_in_place, x.copy())
+    assert out == 8 * np.sum(x**3)
+    for _ in range(2):
+        np.testing.assert_allclose(vjp_fn(1.0)[0], 24 * x * x)
+    g, aux = srcad.grad(doubles_with_aux, has_aux=True)(x.copy())
+    np.testing.assert_allclose(g, 8 * x)
+    assert aux == 2 * np.sum(x)
