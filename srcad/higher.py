@@ -118,7 +118,9 @@ def jvp(
     fn = _tangent_function(f, optimize)
     if primals is None and tangents is None:
         return fn
-    if primals is None or tangents is None or len(primals) != len(tangents):
+    if not (isinstance(primals, tuple | list) and isinstance(tangents, tuple | list)):
+        raise TypeError("jvp(f, primals, tangents) takes a tuple of primals and one of tangents")
+    if len(primals) != len(tangents):
         raise TypeError("jvp(f, primals, tangents) takes as many tangents as primals")
     call = _Call(f, tuple(primals), {})
     names = list(call.values)[: len(primals)]

@@ -303,8 +303,10 @@ def test_jvp_in_jax_form_equals_the_curried_form():
 
 def test_jvp_in_jax_form_fills_in_defaults():
     assert srcad.jvp(power, (2.0,), (1.0,)) == (8.0, 12.0)
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="as many tangents as primals"):
         srcad.jvp(power, (2.0,), (1.0, 0.0))
+    with pytest.raises(TypeError, match="a tuple of primals"):
+        srcad.jvp(power, 2.0, 1.0)  # JAX's form takes tuples, as JAX does
 
 
 # ---------------------------------------------------------------- jacobian, hessian, hvp
