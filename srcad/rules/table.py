@@ -232,6 +232,19 @@ class RuleTable:
             self.version += 1
         return rule
 
+    def remove(self, rule: Rule) -> None:
+        """Take ``rule`` out of the table (undoing an ``add``, such as a ``defgrad``)."""
+        key = _index_key(rule.pattern, rule.env)
+        with self._lock:
+            rules = [r for r in self._by_key.get(key, []) if r is not rule]
+            if rules:
+                self._by_key[key] = rules
+            else:
+                self._by_key.pop(key, None)
+                if key[0] == "call":
+                    self._callables.pop(key[1], None)
+            self.version += 1
+
     def candidates(self, key: tuple) -> list[Rule]:
         self._load_deferred()
         return self._by_key.get(key, [])
