@@ -340,8 +340,7 @@ def diff_tangent(t: Any, x: Any, n: int, axis: int, prepend: Any, append: Any,
             continue
         if np.ndim(part) == 0 and k != 1:
             shape = list(np.shape(x))
-            shape[axis] = 1
-            part = np.broadcast_to(part, shape)
+            shape[axis] = 1  # (a number is broadcast along the other axes)
             piece = np.broadcast_to(t, shape) if k == which else np.zeros(shape)
         else:
             piece = t if k == which else np.zeros(np.shape(part))
@@ -516,8 +515,9 @@ def pad_constant_grad(g: Any, x: Any, pad_width: Any, constant_values: Any) -> A
     codes = np.ravel(_constant_codes(shape, pad_width))
     padded = codes >= 0
     sums = np.bincount(codes[padded], weights=np.ravel(g)[padded], minlength=2 * len(shape))
-    return unbroadcast(sums.reshape(len(shape), 2), np.shape(constant_values)) \
-        if np.ndim(constant_values) else float(np.sum(sums))
+    if np.ndim(constant_values) == 0:
+        return float(np.sum(sums))
+    return unbroadcast(sums.reshape(len(shape), 2), np.shape(constant_values))
 
 
 def pad_constant_tangent(t: Any, x: Any, pad_width: Any) -> Any:
@@ -796,8 +796,9 @@ def _symmetric_read(s: Any, lower: bool) -> Any:
 
 def _mirrored(t: Any, lower: bool) -> Any:
     """The symmetric matrix a routine reading one triangle of ``t`` sees."""
-    return np.tril(t) + np.tril(t, -1).swapaxes(-1, -2) if lower else \
-        np.triu(t) + np.triu(t, 1).swapaxes(-1, -2)
+    if lower:
+        return np.tril(t) + matrix_transpose(np.tril(t, -1))
+    return np.triu(t) + matrix_transpose(np.triu(t, 1))
 
 
 def _halved_lower(m: Any) -> Any:
