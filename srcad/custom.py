@@ -53,6 +53,7 @@ def defgrad(func: Callable, rule: Callable[..., Any] | None = None) -> Any:
             adjoints=templates,
             env={"func": func, "rule": adjoint.rule},
             size=1,
+            user=True,
         )
     )
     return rule

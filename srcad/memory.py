@@ -214,6 +214,18 @@ class _Link:
     identity: bool = False
 
 
+def _read_only(link: _Link) -> bool:
+    """``link`` is a view made by a rule that cannot write it back (numpy's read-only
+    diagonals): numpy refuses writes into such a view."""
+    made = link.stmt
+    return (
+        link.kind == "view"
+        and made.rule is not None
+        and made.rule.restore is None
+        and not isinstance(made.value, ir.Subscript)
+    )
+
+
 @dataclass
 class Memory:
     """What the pass found: where in-place writes stand and which objects they touch,
@@ -409,6 +421,9 @@ class _Pass:
         chains = {u: self.chain(u, write) for u in candidates}
         needed = {n for u, links in chains.items() for n in [u, *(k.base for k in links)]}
         links = start + self.chain(start[0].base if start else changed, write)
+        # a view whose rule has no `restore` is read-only (np.diagonal): an array written
+        # in place is never one, so no base above it changes
+        links = links[: next((k for k, link in enumerate(links) if _read_only(link)), None)]
         if _is_update(write) and links and links[0].kind == "same":
             # `acc -= t` on a name that was a copy: still the same object only if an array
             links[0] = replace(links[0], identity=True)

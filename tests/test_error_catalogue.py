@@ -351,7 +351,7 @@ MULTI = {
 
         def f(x):
             a = math.gamma(x)  # <-- error
-            b = math.lgamma(x)  # <-- error
+            b = math.fmod(x, 3.0)  # <-- error
             return a + b
         """,
     "nested-function-problems": """\

@@ -10,7 +10,7 @@ import math
 import os
 import sys
 import types
-from math import erfc
+from math import remainder
 
 import numpy as np
 import pytest
@@ -106,13 +106,13 @@ def calls_gamma(x):
     return math.gamma(y)  # <gamma>
 
 
-def calls_expint(x):
+def calls_fmod(x):
     y = x * x
-    return y + math.lgamma(x)  # <lgamma>
+    return y + math.fmod(x, 3.0)  # <fmod>
 
 
-def calls_bare_erfc(x):
-    return erfc(x) * x  # <erfc>
+def calls_bare_remainder(x):
+    return remainder(x, 3.0) * x  # <remainder>
 
 
 _exec_ns = {}
@@ -125,21 +125,21 @@ def calls_exec_helper(x):
     return exec_helper(y) * x  # <exec-helper>
 
 
-def helper_with_lgamma(z):
+def helper_with_fmod(z):
     w = z + 1.0
-    return math.lgamma(w) * z  # <helper-lgamma>
+    return math.fmod(w, 3.0) * z  # <helper-fmod>
 
 
 def calls_bad_helper(x):
-    return helper_with_lgamma(x * x) + x
+    return helper_with_fmod(x * x) + x
 
 
 CALLEE_CASES = [
     (calls_gamma, "gamma", "gamma"),
-    (calls_expint, "lgamma", "lgamma"),
-    (calls_bare_erfc, "erfc", "erfc"),
+    (calls_fmod, "fmod", "fmod"),
+    (calls_bare_remainder, "remainder", "remainder"),
     (calls_exec_helper, "exec-helper", "exec_helper"),
-    (calls_bad_helper, "helper-lgamma", "lgamma"),
+    (calls_bad_helper, "helper-fmod", "fmod"),
 ]
 
 

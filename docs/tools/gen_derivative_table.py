@@ -20,6 +20,11 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 import srcad  # noqa: E402  (after the path fix, so the checkout's srcad is used)
+
+try:  # srcad loads its scipy.special rules once SciPy is imported: list them too
+    import scipy.special  # noqa: E402, F401
+except ImportError:  # pragma: no cover - the page is generated with SciPy installed
+    pass
 from srcad import emit, ir  # noqa: E402
 from srcad.rules import TABLE  # noqa: E402
 from srcad.rules.table import ADDITEM, COPY, SETITEM, Scatter, Zeroed, pack_rule  # noqa: E402
@@ -39,25 +44,43 @@ FAMILIES = {
                        "numpy's binary ufuncs with broadcasting."),
     "np_select": ("numpy selection", "`np.where`, `np.clip`, `np.sign`."),
     "np_linalg": ("numpy linear algebra",
-                  "`matmul_left`/`matmul_right` handle 1-D and 2-D operands."),
+                  "`matmul_left`/`matmul_right` handle 1-D and 2-D operands. `np.einsum` "
+                  "takes any subscripts; `np.linalg` adjoints use solves where an inverse "
+                  "would only be multiplied; `cholesky` and `eigh` read one triangle of "
+                  "their argument, and their gradient lies on that triangle."),
     "np_reductions": ("numpy reductions",
                       "`sum_grad`/`mean_grad` spread `g` back over the reduced axes; "
                       "`extremum_grad` sends it to the arg-max (shared on ties)."),
+    "np_stats": ("numpy statistics, scans and sorting",
+                 "Variance and standard deviation (with `ddof`, `axis`, `keepdims`), "
+                 "cumulative sums and products (exact through zeros), differences, sorting "
+                 "(the gradient goes back through the permutation)."),
+    "np_restructure": ("numpy diagonals, padding and repeating",
+                       "Each item of `g` goes back to the input item it copies; "
+                       "`np.diagonal`'s view is read-only, as in numpy."),
     "np_shapes": ("numpy shapes and copies", "The adjoint is `g` in the input's shape."),
     "np_join": ("numpy joining", "The adjoint cuts `g` back into the parts."),
     "np_none": ("numpy: no gradient",
                 "Constructors, shapes, arg-max and rounding are piecewise constant (or do "
                 "not depend on the values at all): no gradient flows through them."),
+    "scipy": ("`scipy.special`",
+              "Loaded once a program imports `scipy.special` (srcad does not import SciPy "
+              "itself)."),
     "srcad": ("srcad's own functions",
               "`srcad.stop_gradient` cuts the gradient; `zeros_like` makes the zero tangents "
-              "of forward mode."),
+              "of forward mode; `divide` and `digamma`, which templates call, have rules so "
+              "that second derivatives go through them."),
     "other": ("Other rules", "Rules registered with `srcad.defrule` before this page was made."),
 }
 
 REDUCTIONS = {"sum", "mean", "max", "min", "amax", "amin", "prod"}
-LINALG = {"matmul", "dot", "inner", "outer"}
+LINALG = {"matmul", "dot", "inner", "outer", "norm", "einsum", "solve", "inv", "det",
+          "slogdet", "cholesky", "eigh", "eigvalsh", "qr"}
+STATS = {"var", "std", "cumsum", "cumprod", "diff", "sort", "take_along_axis"}
+RESTRUCTURE = {"trace", "diagonal", "diag", "triu", "tril", "pad", "tile", "repeat"}
 SHAPES = {"T", "transpose", "reshape", "squeeze", "expand_dims", "ravel", "flatten",
-          "atleast_1d", "atleast_2d", "array", "asarray", "copy", "astype"}
+          "atleast_1d", "atleast_2d", "array", "asarray", "copy", "astype", "swapaxes",
+          "moveaxis"}
 JOINS = {"concatenate", "stack", "hstack", "vstack"}
 SELECT = {"where", "clip", "sign"}
 BUILTINS = {"abs", "max", "min", "float", "len", "int", "round", "bool", "range", "sign", "list"}
@@ -84,6 +107,8 @@ def family(rule) -> str:
         return "indexing"
     if "math" in env:
         return "math"
+    if "scipy" in env:
+        return "scipy"
     name = root_name(pattern)
     called = env.get(name) if isinstance(pattern, ir.Call) else None
     if name not in BUILTINS and getattr(called, "__module__", "").startswith("srcad."):
@@ -96,6 +121,7 @@ def family(rule) -> str:
     if all(a is None for a in rule.adjoints) and name not in SELECT:
         return "np_none"
     for names, key in ((LINALG, "np_linalg"), (REDUCTIONS, "np_reductions"),
+                       (STATS, "np_stats"), (RESTRUCTURE, "np_restructure"),
                        (SHAPES, "np_shapes"), (JOINS, "np_join"), (SELECT, "np_select")):
         if name in names:
             return key

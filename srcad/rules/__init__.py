@@ -1,6 +1,19 @@
 """The derivative table (see :mod:`srcad.rules.table`); importing this loads every family."""
 
-from . import numpy_arrays, numpy_scalar, scalar  # noqa: F401  (registering the built-in rules)
+from . import (  # noqa: F401  (registering the built-in rules)
+    numpy_arrays,
+    numpy_linalg,
+    numpy_scalar,
+    numpy_stats,
+    scalar,
+)
 from .table import TABLE, Rule, RuleTable, defrule, match
+
+
+def _load_scipy_rules() -> None:
+    from . import scipy_special  # noqa: F401  (registers the rules)
+
+
+TABLE.defer("scipy.special", _load_scipy_rules)
 
 __all__ = ["TABLE", "Rule", "RuleTable", "defrule", "match"]

@@ -95,9 +95,6 @@ defrule("x.dot(y)", env=ENV, linear=True, **MATMUL)
 defrule("np.inner(x, y)", env=ENV, linear=True, **MATMUL)
 defrule("np.outer(x, y)", env=NP, linear=True, x="g @ np.ravel(y)", y="np.ravel(x) @ g")
 
-#: The 2-norm (Frobenius for matrices) of all entries: d|x| = x / |x|.
-defrule("np.linalg.norm(x)", env=NP, x="x / ans * g", tangents={"x": "np.sum(x * t) / ans"})
-
 # ---------------------------------------------------------------- reductions
 for _name, _helper in (("sum", "sum_grad"), ("mean", "mean_grad")):
     _template = f"{_helper}(g, x, axis, keepdims)"

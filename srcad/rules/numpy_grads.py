@@ -202,3 +202,826 @@ def sign(x: Any) -> Any:
     if type(x) in (float, int):  # (numpy scalars go to np.sign: bools would not subtract)
         return (x > 0) - (x < 0)
     return np.sign(x)
+
+
+# ---------------------------------------------------------------- statistics and scans
+
+
+def _axes_of(axis: Any, ndim: int) -> tuple[int, ...]:
+    """``axis`` (None, an int or a tuple) as a tuple of non-negative axes."""
+    if axis is None:
+        return tuple(range(ndim))
+    return tuple(a % ndim for a in ((axis,) if isinstance(axis, int | np.integer) else axis))
+
+
+def _count(x: Any, axis: Any) -> int:
+    """How many items ``np.mean(x, axis)`` averages."""
+    shape = np.shape(x)
+    return math.prod(shape[a] for a in _axes_of(axis, len(shape)))
+
+
+def _centered(x: Any, axis: Any) -> Any:
+    return x - np.mean(x, axis=axis, keepdims=True)
+
+
+@fresh_result
+def var_grad(g: Any, x: Any, axis: Any = None, ddof: Any = 0, keepdims: bool = False) -> Any:
+    """Adjoint of ``np.var(x, axis, ddof=ddof)``: ``2 (x - mean) g / (n - ddof)``."""
+    return _centered(x, axis) * (2.0 / (_count(x, axis) - ddof)) * _expand(g, x, axis, keepdims)
+
+
+def var_tangent(t: Any, x: Any, axis: Any = None, ddof: Any = 0, keepdims: bool = False) -> Any:
+    """Tangent of ``np.var``: ``2 sum((x - mean) t) / (n - ddof)`` over the reduced axes."""
+    total = np.sum(_centered(x, axis) * t, axis=axis, keepdims=keepdims)
+    return total * (2.0 / (_count(x, axis) - ddof))
+
+
+def _flipped_cumsum(g: Any, axis: int) -> Any:
+    """Sums from the end: item ``k`` is ``g[k] + g[k+1] + ...`` along ``axis``."""
+    return np.flip(np.cumsum(np.flip(g, axis), axis=axis), axis)
+
+
+@fresh_result
+@shape_only(1)
+def cumsum_grad(g: Any, x: Any, axis: Any = None) -> Any:
+    """Adjoint of ``np.cumsum(x, axis)``: ``g`` summed from the end (flattened for None)."""
+    if axis is None:
+        return np.reshape(_flipped_cumsum(np.ravel(g), 0), np.shape(x))
+    return _flipped_cumsum(np.asarray(g), axis)
+
+
+def _along_first(axis: Any, *arrays: Any) -> list:
+    """The arrays with ``axis`` moved to the front (flattened when ``axis`` is None)."""
+    if axis is None:
+        return [np.ravel(a) for a in arrays]
+    return [np.moveaxis(np.asarray(a), axis, 0) for a in arrays]
+
+
+def _put_back(moved: Any, x: Any, axis: Any) -> Any:
+    return np.reshape(moved, np.shape(x)) if axis is None else np.moveaxis(moved, 0, axis)
+
+
+@fresh_result
+def cumprod_grad(g: Any, x: Any, ans: Any, axis: Any = None) -> Any:
+    """Adjoint of ``np.cumprod(x, axis)``: without zeros ``flipped_cumsum(g ans) / x``; with
+    a zero, the exact backward recurrence ``a[k-1] = g[k-1] + a[k] x[k]``,
+    ``dx[k] = a[k] ans[k-1]`` (no division)."""
+    gs, xs, ps = _along_first(axis, g, x, ans)
+    if np.all(xs != 0):
+        return _put_back(_flipped_cumsum(gs * ps, 0) / xs, x, axis)
+    out = np.empty(np.shape(xs), dtype=gradient_dtype(gs, xs))
+    running = gs[-1] * 1.0
+    for k in range(len(xs) - 1, 0, -1):
+        out[k] = running * ps[k - 1]
+        running = gs[k - 1] + running * xs[k]
+    out[0] = running
+    return _put_back(out, x, axis)
+
+
+def cumprod_tangent(t: Any, x: Any, ans: Any, axis: Any = None) -> Any:
+    """Tangent of ``np.cumprod``: ``ans cumsum(t / x)`` without zeros, else the exact
+    forward recurrence ``d[k] = d[k-1] x[k] + ans[k-1] t[k]``."""
+    ts, xs, ps = _along_first(axis, t, x, ans)
+    if np.all(xs != 0):
+        out = ps * np.cumsum(ts / xs, axis=0)
+    else:
+        out = np.empty(np.shape(ps), dtype=gradient_dtype(ts, xs))
+        out[0] = ts[0]
+        for k in range(1, len(xs)):
+            out[k] = out[k - 1] * xs[k] + ps[k - 1] * ts[k]
+    return np.ravel(out) if axis is None else np.moveaxis(out, 0, axis)
+
+
+def _diff_adjoint(g: Any, n: int, axis: int) -> Any:
+    """The adjoint of ``n`` differences: ``g[k-1] - g[k]``, ``n`` times."""
+    for _ in range(n):
+        g = -np.diff(g, axis=axis, prepend=0, append=0)
+    return g
+
+
+def _diff_split(g: Any, x: Any, n: int, axis: int, prepend: Any, append: Any) -> list:
+    """The adjoint of ``np.diff``'s joined input, cut into prepend, x and append."""
+    full = _diff_adjoint(np.asarray(g), n, axis)
+    ndim = np.ndim(full)
+    axis = axis % ndim
+    sizes = [0 if prepend is None else _edge_length(prepend, axis), np.shape(x)[axis]]
+    return np.split(full, np.cumsum(sizes), axis=axis)
+
+
+def _edge_length(edge: Any, axis: int) -> int:
+    return 1 if np.ndim(edge) == 0 else np.shape(edge)[axis]
+
+
+@passes_argument(0)
+@shape_only(1)
+def diff_grad(g: Any, x: Any, n: int = 1, axis: int = -1, prepend: Any = None,
+              append: Any = None) -> Any:
+    """Adjoint of ``np.diff(x, n, axis)``: ``x[k]`` gets ``g[k-1] - g[k]``, ``n`` times."""
+    if prepend is None and append is None:
+        return _diff_adjoint(g, n, axis)
+    return _diff_split(g, x, n, axis, prepend, append)[1]
+
+
+def diff_edge_grad(g: Any, x: Any, n: int, axis: int, prepend: Any, append: Any,
+                   which: int) -> Any:
+    """Adjoint of ``np.diff``'s ``prepend`` (``which=0``) or ``append`` (``which=2``)."""
+    edge = (prepend, None, append)[which]
+    part = _diff_split(g, x, n, axis, prepend, append)[which]
+    return unbroadcast(part, edge) if np.ndim(edge) == 0 else part
+
+
+def diff_tangent(t: Any, x: Any, n: int, axis: int, prepend: Any, append: Any,
+                 which: int) -> Any:
+    """Tangent of ``np.diff`` with respect to ``prepend`` (``which=0``), ``x`` (1) or
+    ``append`` (2): the differences of the joined input with ``t`` in that part, 0 elsewhere."""
+    parts = []
+    for k, part in enumerate((prepend, x, append)):
+        if part is None:
+            continue
+        if np.ndim(part) == 0 and k != 1:
+            shape = list(np.shape(x))
+            shape[axis] = 1  # (a number is broadcast along the other axes)
+            piece = np.broadcast_to(t, shape) if k == which else np.zeros(shape)
+        else:
+            piece = t if k == which else np.zeros(np.shape(part))
+        parts.append(piece)
+    return np.diff(np.concatenate(parts, axis=axis) if len(parts) > 1 else parts[0], n, axis)
+
+
+def _sort_order(x: Any, axis: Any) -> Any:
+    """The permutation ``np.sort`` applies (the stable one: ties keep their order)."""
+    if axis is None:
+        return np.argsort(np.ravel(x), kind="stable")
+    return np.argsort(x, axis=axis, kind="stable")
+
+
+@fresh_result
+def sort_grad(g: Any, x: Any, axis: Any = -1) -> Any:
+    """Adjoint of ``np.sort(x, axis)``: each item of ``g`` goes back to where its value was."""
+    order = _sort_order(x, axis)
+    out = np.zeros(np.size(x) if axis is None else np.shape(x), dtype=gradient_dtype(g, x))
+    if axis is None:
+        out[order] = np.ravel(g)
+        return out.reshape(np.shape(x))
+    np.put_along_axis(out, order, g, axis)
+    return out
+
+
+def sort_tangent(t: Any, x: Any, axis: Any = -1) -> Any:
+    """Tangent of ``np.sort``: the tangent permuted as the values are."""
+    order = _sort_order(x, axis)
+    if axis is None:
+        return np.ravel(t)[order]
+    return np.take_along_axis(np.asarray(t), order, axis)
+
+
+def _along_axis_index(indices: Any, axis: int, shape: tuple) -> tuple:
+    """The fancy index that ``np.take_along_axis(x, indices, axis)`` reads, whose other
+    axes run over ``shape`` (the result's)."""
+    ndim = len(shape)
+    axis %= ndim
+    parts = []
+    for d in range(ndim):
+        if d == axis:
+            parts.append(indices)
+        else:
+            place = [1] * ndim
+            place[d] = shape[d]
+            parts.append(np.arange(shape[d]).reshape(place))
+    return tuple(parts)
+
+
+@fresh_result
+@shape_only(1)
+def take_along_axis_grad(g: Any, x: Any, indices: Any, axis: Any) -> Any:
+    """Adjoint of ``np.take_along_axis``: ``g`` added back where each item was taken
+    (a position taken twice gets both)."""
+    out = np.zeros(np.size(x) if axis is None else np.shape(x), dtype=gradient_dtype(g, x))
+    if axis is None:
+        np.add.at(out, indices, g)
+        return out.reshape(np.shape(x))
+    np.add.at(out, _along_axis_index(indices, axis, np.shape(g)), g)
+    return out
+
+
+# ---------------------------------------------------------------- diagonals and triangles
+
+
+def _diagonal_positions(n: int, m: int, offset: int) -> tuple[Any, Any]:
+    """Rows and columns of the ``offset`` diagonal of an ``n`` by ``m`` matrix."""
+    length = max(0, min(n + min(offset, 0), m - max(offset, 0)))
+    steps = np.arange(length)
+    return steps + max(-offset, 0), steps + max(offset, 0)
+
+
+@fresh_result
+@shape_only(1)
+def diagonal_grad(g: Any, x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
+    """Adjoint of ``np.diagonal(x, offset, axis1, axis2)``: ``g`` on that diagonal, 0 elsewhere."""
+    shape = np.shape(x)
+    ndim = len(shape)
+    axis1, axis2 = axis1 % ndim, axis2 % ndim
+    rest = [shape[a] for a in range(ndim) if a not in (axis1, axis2)]
+    n, m = shape[axis1], shape[axis2]
+    out = np.zeros((*rest, n, m), dtype=gradient_dtype(g, x))
+    rows, cols = _diagonal_positions(n, m, offset)
+    out[..., rows, cols] = g
+    return np.moveaxis(out, (-2, -1), (axis1, axis2))
+
+
+@fresh_result
+@shape_only(1)
+def trace_grad(g: Any, x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
+    """Adjoint of ``np.trace``: ``g`` on every item of the summed diagonal."""
+    shape = np.shape(x)
+    ndim = len(shape)
+    rows, _ = _diagonal_positions(shape[axis1 % ndim], shape[axis2 % ndim], offset)
+    along = np.repeat(np.expand_dims(g, -1), len(rows), axis=-1)
+    return diagonal_grad(along, x, offset, axis1, axis2)
+
+
+@fresh_result
+@shape_only(1)
+def diag_grad(g: Any, x: Any, k: int = 0) -> Any:
+    """Adjoint of ``np.diag(x, k)``: the ``k`` diagonal of ``g`` for a vector ``x`` (which
+    ``np.diag`` put there), ``g`` on that diagonal for a matrix (which it read)."""
+    if np.ndim(x) == 1:
+        return np.diagonal(g, k).copy()
+    return diagonal_grad(g, x, k)
+
+
+# ---------------------------------------------------------------- padding and repeating
+
+
+def _pairs(width: Any, ndim: int) -> Any:
+    """``np.pad``'s ``pad_width`` as one (before, after) pair per axis, as numpy reads it."""
+    pairs = np.asarray(width, dtype=int)
+    if pairs.size == 1:
+        return np.full((ndim, 2), pairs.ravel()[0])
+    if pairs.size == 2 and pairs.shape != (2, 1):
+        return np.broadcast_to(pairs.ravel(), (ndim, 2))
+    return np.broadcast_to(pairs, (ndim, 2))
+
+
+def _pad_sources(shape: tuple, pad_width: Any, mode: str) -> Any:
+    """For each item of ``np.pad``'s result, the flat position in the input it copies
+    (-1 for a constant): padding the positions themselves, in the same mode."""
+    positions = np.arange(math.prod(shape)).reshape(shape)
+    if mode == "constant":
+        return np.pad(positions, pad_width, constant_values=-1)
+    if mode in ("edge", "reflect", "symmetric", "wrap"):
+        return np.pad(positions, pad_width, mode=mode)
+    raise ValueError(
+        f"srcad differentiates np.pad in the modes constant, edge, reflect, symmetric and "
+        f"wrap, not {mode!r}"
+    )
+
+
+@fresh_result
+@shape_only(1)
+def pad_grad(g: Any, x: Any, pad_width: Any, mode: str = "constant") -> Any:
+    """Adjoint of ``np.pad(x, pad_width, mode)``: each item of ``g`` goes back to the
+    input item it copies (the padding of constant mode gets nothing)."""
+    shape = np.shape(x)
+    if mode == "constant":
+        pairs = _pairs(pad_width, len(shape))
+        inside = tuple(slice(before, before + n) for (before, _), n in zip(pairs, shape))
+        return np.array(np.asarray(g)[inside], dtype=gradient_dtype(g, x))
+    sources = np.ravel(_pad_sources(shape, pad_width, mode))
+    flat = np.bincount(sources, weights=np.ravel(g), minlength=math.prod(shape))
+    return flat.reshape(shape)
+
+
+def pad_tangent(t: Any, pad_width: Any, mode: str = "constant") -> Any:
+    """Tangent of ``np.pad`` with respect to the array: the tangent padded the same way,
+    with zeros as the constant."""
+    if mode == "constant":
+        return np.pad(t, pad_width)
+    _pad_sources(np.shape(t), pad_width, mode)  # (refuses the modes it cannot follow)
+    return np.pad(t, pad_width, mode=mode)
+
+
+def _constant_codes(shape: tuple, pad_width: Any) -> Any:
+    """For each item of ``np.pad``'s result in constant mode, which of the
+    ``2 * ndim`` constants (axis, before/after) it holds; -1 inside."""
+    codes = np.arange(2 * len(shape)).reshape(len(shape), 2)
+    return np.pad(np.full(shape, -1), pad_width, constant_values=tuple(map(tuple, codes)))
+
+
+def pad_constant_grad(g: Any, x: Any, pad_width: Any, constant_values: Any) -> Any:
+    """Adjoint of ``np.pad``'s ``constant_values``: the sum of ``g`` over the padding each
+    constant fills, in the shape the constants were given."""
+    shape = np.shape(x)
+    codes = np.ravel(_constant_codes(shape, pad_width))
+    padded = codes >= 0
+    sums = np.bincount(codes[padded], weights=np.ravel(g)[padded], minlength=2 * len(shape))
+    if np.ndim(constant_values) == 0:
+        return float(np.sum(sums))
+    return unbroadcast(sums.reshape(len(shape), 2), np.shape(constant_values))
+
+
+def pad_constant_tangent(t: Any, x: Any, pad_width: Any) -> Any:
+    """Tangent of ``np.pad`` with respect to ``constant_values``: zeros padded with ``t``."""
+    return np.pad(np.zeros(np.shape(x)), pad_width, constant_values=t)
+
+
+@shape_only(1)
+def tile_grad(g: Any, x: Any, reps: Any) -> Any:
+    """Adjoint of ``np.tile(x, reps)``: the copies of ``g`` summed onto one."""
+    shape = np.shape(x)
+    reps = tuple(np.atleast_1d(reps))
+    ndim = max(len(shape), len(reps))
+    shape_ = (1,) * (ndim - len(shape)) + tuple(shape)
+    reps_ = (1,) * (ndim - len(reps)) + reps
+    split = [n for pair in zip(reps_, shape_) for n in pair]
+    summed = np.reshape(g, split).sum(axis=tuple(range(0, 2 * ndim, 2)))
+    return np.reshape(summed, shape)
+
+
+@fresh_result
+@shape_only(1)
+def repeat_grad(g: Any, x: Any, repeats: Any, axis: Any = None) -> Any:
+    """Adjoint of ``np.repeat(x, repeats, axis)``: each item gets the sum of its copies."""
+    shape = np.shape(x)
+    if axis is None:
+        owner = np.repeat(np.arange(math.prod(shape)), repeats)
+        return np.bincount(owner, weights=np.ravel(g), minlength=math.prod(shape)).reshape(shape)
+    owner = np.repeat(np.arange(shape[axis]), repeats)
+    moved = np.moveaxis(np.asarray(g), axis, 0)
+    out = np.zeros((shape[axis], *moved.shape[1:]), dtype=gradient_dtype(g, x))
+    np.add.at(out, owner, moved)
+    return np.moveaxis(out, 0, axis)
+
+
+# ---------------------------------------------------------------- norms
+
+
+def _safe_divide(num: Any, den: Any) -> Any:
+    """``num / den``, 0 where ``den`` is 0 (the subgradient 0 of a norm at the origin)."""
+    den = np.asarray(den)
+    return np.where(den == 0, 0.0, num / np.where(den == 0, 1.0, den))
+
+
+def _norm_axes(x: Any, ord: Any, axis: Any) -> tuple[tuple[int, ...], bool]:
+    """The axes ``np.linalg.norm`` reduces and whether it takes a matrix norm over them."""
+    ndim = np.ndim(x)
+    if axis is None:
+        if ord is None:
+            return tuple(range(ndim)), False  # the 2-norm of all items, any shape
+        return tuple(range(ndim)), ndim == 2
+    axes = _axes_of(axis, ndim)
+    return axes, len(axes) == 2
+
+
+def _shared_extremum(values: Any, axes: tuple, largest: bool) -> Any:
+    """1 at the largest (smallest) item over ``axes``, shared equally on ties."""
+    best = (np.max if largest else np.min)(values, axis=axes, keepdims=True)
+    hits = values == best
+    return hits / np.sum(hits, axis=axes, keepdims=True)
+
+
+def _vector_norm_derivative(x: Any, norm: Any, ord: Any, axes: tuple) -> Any:
+    """d norm / dx for a vector norm along ``axes`` (``norm`` kept with the axes)."""
+    if ord is None or ord == 2:
+        return _safe_divide(x, norm)
+    if ord == 1:
+        return np.sign(x)
+    if ord == 0:
+        return np.zeros(np.shape(x))
+    if ord in (np.inf, -np.inf):
+        return np.sign(x) * _shared_extremum(np.abs(x), axes, ord > 0)
+    return np.sign(x) * _safe_divide(np.abs(x) ** (ord - 1), norm ** (ord - 1))
+
+
+def _matrix_norm_derivative(x: Any, norm: Any, ord: Any, axes: tuple) -> Any:
+    """d norm / dx for a matrix norm over the two ``axes`` (``norm`` kept with the axes)."""
+    if ord is None or ord == "fro":
+        return _safe_divide(x, norm)
+    row, col = axes
+    if ord in (1, -1, np.inf, -np.inf):
+        summed = col if ord in (np.inf, -np.inf) else row  # inf: row sums; 1: column sums
+        sums = np.sum(np.abs(x), axis=summed, keepdims=True)
+        return np.sign(x) * _shared_extremum(sums, axes, ord > 0)
+    if ord in (2, -2, "nuc"):
+        moved = np.moveaxis(x, (row, col), (-2, -1))
+        u, _, vh = np.linalg.svd(moved, full_matrices=False)
+        if ord == "nuc":
+            local = u @ vh
+        else:
+            k = 0 if ord == 2 else -1
+            local = u[..., :, k, None] * vh[..., k, None, :]
+        return np.moveaxis(local, (-2, -1), (row, col))
+    raise ValueError(f"srcad has no derivative for np.linalg.norm with ord={ord!r}")
+
+
+def _norm_derivative(x: Any, ans: Any, ord: Any, axis: Any, keepdims: bool) -> tuple:
+    x = np.asarray(x, dtype=float)
+    axes, matrix = _norm_axes(x, ord, axis)
+    norm = np.asarray(ans) if keepdims else np.expand_dims(ans, axes)
+    if matrix:
+        return _matrix_norm_derivative(x, norm, ord, axes), axes
+    return _vector_norm_derivative(x, norm, ord, axes), axes
+
+
+@fresh_result
+def norm_grad(g: Any, x: Any, ans: Any, ord: Any = None, axis: Any = None,
+              keepdims: bool = False) -> Any:
+    """Adjoint of ``np.linalg.norm(x, ord, axis, keepdims)`` (vector and matrix norms)."""
+    local, axes = _norm_derivative(x, ans, ord, axis, keepdims)
+    return local * (np.asarray(g) if keepdims else np.expand_dims(g, axes))
+
+
+def norm_tangent(t: Any, x: Any, ans: Any, ord: Any = None, axis: Any = None,
+                 keepdims: bool = False) -> Any:
+    """Tangent of ``np.linalg.norm``: the local derivative times ``t``, summed."""
+    local, axes = _norm_derivative(x, ans, ord, axis, keepdims)
+    return np.sum(local * t, axis=axes, keepdims=keepdims)
+
+
+# ---------------------------------------------------------------- einsum
+
+
+def _einsum_terms(subscripts: str, operands: tuple) -> tuple[list[str], str]:
+    """Each operand's labels and the output's, with ``...`` spelled out as letters and
+    the implicit output made explicit. An operand's broadcast axis of length 1 gets a
+    label of its own, so that its gradient is summed over that axis."""
+    if not isinstance(subscripts, str):
+        raise TypeError("srcad differentiates np.einsum with a subscripts string only")
+    spec = subscripts.replace(" ", "")
+    inputs, arrow, output = spec.partition("->")
+    terms = inputs.split(",")
+    used = set(spec) - set(".,->")
+    spare = (c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" if c not in used)
+    shapes = [np.shape(op) for op in operands]
+    counts = [len(s) - (len(t) - 3) if "..." in t else 0 for t, s in zip(terms, shapes)]
+    width = max(counts, default=0)
+    ellipsis = [next(spare) for _ in range(width)]
+    sizes = {}
+    for count, shape in zip(counts, shapes):
+        for label, n in zip(ellipsis[width - count:], shape[:count] if count else ()):
+            sizes[label] = max(sizes.get(label, 1), n)
+    spelled = []
+    for term, count, shape in zip(terms, counts, shapes):
+        if "..." not in term:
+            spelled.append(term)
+            continue
+        own = []
+        for label, n in zip(ellipsis[width - count:], shape[term.index("..."):]):
+            own.append(label if n == sizes[label] else next(spare))
+        spelled.append(term.replace("...", "".join(own)))
+    if arrow:
+        out = output.replace("...", "".join(ellipsis))
+    else:
+        once = sorted(c for c in set(inputs) - set(".,") if inputs.count(c) == 1)
+        out = "".join(ellipsis) + "".join(once)
+    return spelled, out
+
+
+@fresh_result
+def einsum_grad(g: Any, subscripts: str, k: int, *operands: Any) -> Any:
+    """Adjoint of ``np.einsum(subscripts, *operands)`` for operand ``k``: the einsum of
+    ``g`` with the other operands, summed to operand ``k``'s labels; a repeated label
+    (``'ii'``) puts it on the diagonal, a label nothing else has broadcasts it."""
+    terms, out = _einsum_terms(subscripts, operands)
+    mine, shape = terms[k], np.shape(operands[k])
+    others = [(t, op) for j, (t, op) in enumerate(zip(terms, operands)) if j != k]
+    others.append((out, g))
+    seen = set("".join(t for t, _ in others))
+    unique = "".join(dict.fromkeys(mine))
+    present = "".join(c for c in unique if c in seen)
+    spec = ",".join(t for t, _ in others) + "->" + present
+    part = np.einsum(spec, *(op for _, op in others), optimize=len(others) > 2)
+    sizes = dict(zip(mine, shape))
+    full = np.broadcast_to(
+        np.reshape(part, [sizes[c] if c in seen else 1 for c in unique]),
+        [sizes[c] for c in unique],
+    )
+    result = np.zeros(shape, dtype=gradient_dtype(g, *operands))
+    if unique == mine:
+        result[...] = full
+    else:  # a repeated label: the gradient lies on that diagonal of the operand
+        np.einsum(f"{mine}->{unique}", result)[...] = full
+    return result
+
+
+def einsum_subscripts_grad(subscripts: Any) -> Any:
+    """The subscripts get no gradient; given as arrays (numpy's other calling
+    convention, ``np.einsum(a, [0, 1], ...)``), the rule does not apply."""
+    _einsum_terms(subscripts, ())
+    return 0.0
+
+
+# ---------------------------------------------------------------- linear algebra
+
+
+def matrix_transpose(a: Any) -> Any:
+    """The transpose of the last two axes (of each matrix in a stack)."""
+    return np.swapaxes(a, -1, -2)
+
+
+def _as_columns(b: Any) -> Any:
+    """``np.linalg.solve``'s right-hand side as matrices: a vector becomes one column."""
+    return np.asarray(b)[..., None] if np.ndim(b) == 1 else b
+
+
+def _from_columns(x: Any, b: Any) -> Any:
+    return x[..., 0] if np.ndim(b) == 1 else x
+
+
+def _solve_transposed(a: Any, g: Any, b: Any) -> Any:
+    """``solve(A^T, g)`` for ``g`` shaped like ``solve(A, b)``'s result."""
+    return np.linalg.solve(matrix_transpose(a), np.asarray(g)[..., None] if np.ndim(b) == 1 else g)
+
+
+def solve_grad_b(g: Any, a: Any, b: Any) -> Any:
+    """Adjoint of ``np.linalg.solve(a, b)`` for ``b``: ``solve(A^T, g)``."""
+    return unbroadcast(_from_columns(_solve_transposed(a, g, b), b), b)
+
+
+def solve_grad_a(g: Any, a: Any, b: Any, ans: Any) -> Any:
+    """Adjoint of ``np.linalg.solve(a, b)`` for ``a``: ``-solve(A^T, g) x^T``."""
+    return unbroadcast(-_solve_transposed(a, g, b) @ matrix_transpose(_as_columns(ans)), a)
+
+
+def solve_tangent_a(t: Any, a: Any, b: Any, ans: Any) -> Any:
+    """Tangent of ``np.linalg.solve`` with respect to ``a``: ``-solve(A, dA x)``."""
+    return _from_columns(-np.linalg.solve(a, t @ _as_columns(ans)), b)
+
+
+def cofactors(a: Any, det: Any) -> Any:
+    """``det(A) A^-T`` (the derivative of ``det``), also for singular matrices: from the
+    singular value decomposition ``A = U S V^T``, ``det(U) det(V) U diag(prod of the
+    other singular values) V^T`` (no division)."""
+    if np.all(det != 0):
+        return np.asarray(det)[..., None, None] * matrix_transpose(np.linalg.inv(a))
+    u, s, vh = np.linalg.svd(a)
+    others = _product_of_others(s, -1)
+    signs = np.linalg.det(u) * np.linalg.det(vh)
+    return signs[..., None, None] * (u * others[..., None, :]) @ vh
+
+
+def det_grad(g: Any, a: Any, ans: Any) -> Any:
+    """Adjoint of ``np.linalg.det``: ``g`` times the cofactor matrix."""
+    return np.asarray(g)[..., None, None] * cofactors(a, ans)
+
+
+def det_tangent(t: Any, a: Any, ans: Any) -> Any:
+    """Tangent of ``np.linalg.det``: the cofactors' inner product with ``t``."""
+    return np.sum(cofactors(a, ans) * t, axis=(-2, -1))
+
+
+def slogdet_grad(g: Any, a: Any) -> Any:
+    """Adjoint of ``np.linalg.slogdet`` (the sign has none): ``g_logdet A^-T``."""
+    return np.asarray(g[1])[..., None, None] * matrix_transpose(np.linalg.inv(a))
+
+
+def slogdet_tangent(t: Any, a: Any, ans: Any) -> tuple:
+    """Tangent of ``np.linalg.slogdet``: sign 0, log-determinant ``trace(solve(A, t))``."""
+    return np.zeros_like(ans[0]), np.trace(np.linalg.solve(a, t), axis1=-2, axis2=-1)
+
+
+def inv_grad(g: Any, ans: Any) -> Any:
+    """Adjoint of ``np.linalg.inv``: ``-A^-T g A^-T`` (``ans`` is ``A^-1``)."""
+    inverse_t = matrix_transpose(ans)
+    return -(inverse_t @ g @ inverse_t)
+
+
+def _symmetric_read(s: Any, lower: bool) -> Any:
+    """The gradient with respect to a matrix of which only one triangle is read (the
+    other mirrors it), from ``s``, the gradient with respect to the symmetric matrix."""
+    both = s + matrix_transpose(s)
+    part = np.tril(both, -1) if lower else np.triu(both, 1)
+    return part + np.diagonal(s, axis1=-2, axis2=-1)[..., None] * np.eye(s.shape[-1])
+
+
+def _mirrored(t: Any, lower: bool) -> Any:
+    """The symmetric matrix a routine reading one triangle of ``t`` sees."""
+    if lower:
+        return np.tril(t) + matrix_transpose(np.tril(t, -1))
+    return np.triu(t) + matrix_transpose(np.triu(t, 1))
+
+
+def _halved_lower(m: Any) -> Any:
+    """The lower triangle of ``m`` with its diagonal halved."""
+    return np.tril(m) - 0.5 * np.diagonal(m, axis1=-2, axis2=-1)[..., None] * np.eye(m.shape[-1])
+
+
+def _right_inverse(m: Any, a: Any) -> Any:
+    """``m A^-1`` by a solve: ``solve(A^T, m^T)^T``."""
+    return matrix_transpose(np.linalg.solve(matrix_transpose(a), matrix_transpose(m)))
+
+
+def cholesky_grad(g: Any, a: Any, ans: Any, upper: bool = False) -> Any:
+    """Adjoint of ``np.linalg.cholesky(a, upper)``, which reads one triangle of ``a``:
+    with ``L`` the lower factor, ``S = L^-T Phi(L^T g) L^-1`` (``Phi``: lower triangle,
+    halved diagonal) by solves, then folded onto the triangle read."""
+    lower, g_lower = (matrix_transpose(ans), matrix_transpose(g)) if upper else (ans, g)
+    inner = _halved_lower(matrix_transpose(lower) @ g_lower)
+    s = _right_inverse(np.linalg.solve(matrix_transpose(lower), inner), lower)
+    return _symmetric_read(s, not upper)
+
+
+def cholesky_tangent(t: Any, a: Any, ans: Any, upper: bool = False) -> Any:
+    """Tangent of ``np.linalg.cholesky``: ``dL = L Phi(L^-1 dA L^-T)``."""
+    lower = matrix_transpose(ans) if upper else ans
+    change = _mirrored(t, not upper)
+    inner = _right_inverse(np.linalg.solve(lower, change), matrix_transpose(lower))
+    d_lower = lower @ _halved_lower(inner)
+    return matrix_transpose(d_lower) if upper else d_lower
+
+
+def _gaps(w: Any) -> Any:
+    """``F[i, j] = 1 / (w[j] - w[i])`` off the diagonal, 0 on it."""
+    with np.errstate(divide="ignore"):
+        gaps = 1.0 / (w[..., None, :] - w[..., :, None])
+    n = w.shape[-1]
+    gaps[..., np.arange(n), np.arange(n)] = 0.0
+    return gaps
+
+
+def _has_gradient(g: Any) -> bool:
+    return bool(np.any(np.asarray(g) != 0))
+
+
+def eigh_grad(g: Any, a: Any, ans: Any, UPLO: str = "L") -> Any:
+    """Adjoint of ``np.linalg.eigh`` (which reads one triangle of ``a``):
+    ``V (diag(g_w) + F * (V^T g_V)) V^T`` with ``F = 1 / (w_j - w_i)``, folded onto the
+    triangle read. The eigenvectors' term needs distinct eigenvalues."""
+    w, v = ans
+    g_w, g_v = g
+    middle = np.zeros(np.shape(v)) + np.asarray(g_w)[..., None] * np.eye(w.shape[-1])
+    if _has_gradient(g_v):
+        middle = middle + _gaps(w) * (matrix_transpose(v) @ g_v)
+    s = v @ middle @ matrix_transpose(v)
+    return _symmetric_read(s, UPLO == "L")
+
+
+def eigh_tangent(t: Any, a: Any, ans: Any, UPLO: str = "L") -> tuple:
+    """Tangent of ``np.linalg.eigh``: ``dw = diag(V^T dA V)``, ``dV = V (F * V^T dA V)``."""
+    w, v = ans
+    c = matrix_transpose(v) @ _mirrored(t, UPLO == "L") @ v
+    with np.errstate(invalid="ignore"):
+        return np.diagonal(c, axis1=-2, axis2=-1).copy(), v @ (_gaps(w) * c)
+
+
+def eigvalsh_grad(g: Any, a: Any, UPLO: str = "L") -> Any:
+    """Adjoint of ``np.linalg.eigvalsh``: ``V diag(g) V^T``, folded onto the triangle read."""
+    _, v = np.linalg.eigh(a, UPLO=UPLO)
+    s = (v * np.asarray(g)[..., None, :]) @ matrix_transpose(v)
+    return _symmetric_read(s, UPLO == "L")
+
+
+def eigvalsh_tangent(t: Any, a: Any, UPLO: str = "L") -> Any:
+    """Tangent of ``np.linalg.eigvalsh``: ``diag(V^T dA V)``."""
+    _, v = np.linalg.eigh(a, UPLO=UPLO)
+    return np.einsum("...ji,...jk,...ki->...i", v, _mirrored(t, UPLO == "L"), v)
+
+
+def _check_qr(a: Any, mode: str) -> None:
+    m, n = np.shape(a)[-2:]
+    if mode != "reduced" or m < n:
+        raise ValueError(
+            "srcad differentiates np.linalg.qr in mode 'reduced' for matrices with at least "
+            f"as many rows as columns (here mode {mode!r}, {m} x {n})"
+        )
+
+
+def _copy_lower_to_upper(m: Any) -> Any:
+    return np.tril(m) + matrix_transpose(np.tril(m, -1))
+
+
+def qr_grad(g: Any, a: Any, ans: Any, mode: str = "reduced") -> Any:
+    """Adjoint of ``np.linalg.qr`` (reduced, ``m >= n``): with ``M = R g_R^T - g_Q^T Q``,
+    ``(g_Q + Q copyltu(M)) R^-T``, by a solve."""
+    _check_qr(a, mode)
+    q, r = ans
+    g_q = np.zeros(np.shape(q)) + g[0]
+    g_r = np.zeros(np.shape(r)) + g[1]
+    m = r @ matrix_transpose(g_r) - matrix_transpose(g_q) @ q
+    b = g_q + q @ _copy_lower_to_upper(m)
+    return matrix_transpose(np.linalg.solve(r, matrix_transpose(b)))
+
+
+def qr_tangent(t: Any, a: Any, ans: Any, mode: str = "reduced") -> tuple:
+    """Tangent of ``np.linalg.qr``: with ``X = Q^T dA R^-1`` and ``W`` the antisymmetric
+    matrix with ``X``'s strict lower triangle, ``dR = (X - W) R``, ``dQ = (dA - Q dR) R^-1``."""
+    _check_qr(a, mode)
+    q, r = ans
+    x = _right_inverse(matrix_transpose(q) @ t, r)
+    low = np.tril(x, -1)
+    d_r = (x - low + matrix_transpose(low)) @ r
+    return _right_inverse(t - q @ d_r, r), d_r
+
+
+# ---------------------------------------------------------------- special functions
+
+
+def _digamma_series(y: Any, log: Any) -> Any:
+    """The asymptotic series of psi at ``y >= 10`` (error below 1e-15)."""
+    inv2 = 1.0 / (y * y)
+    tail = inv2 * (1 / 12 - inv2 * (1 / 120 - inv2 * (1 / 252 - inv2 * (
+        1 / 240 - inv2 * (1 / 132 - inv2 * (691 / 32760 - inv2 / 12))))))
+    return log(y) - 0.5 / y - tail
+
+
+def _digamma_float(x: float) -> float:
+    if x < 0.5:  # reflection: psi(x) = psi(1 - x) - pi / tan(pi x)
+        return _digamma_float(1.0 - x) - math.pi / math.tan(math.pi * x)
+    shift = 0.0
+    while x < 10.0:  # recurrence: psi(x) = psi(x + 1) - 1 / x
+        shift -= 1.0 / x
+        x += 1.0
+    return _digamma_series(x, math.log) + shift
+
+
+def digamma(x: Any) -> Any:
+    """psi(x), the derivative of ``log(gamma(x))`` (floats and arrays): the recurrence up
+    to 10, then the asymptotic series; the reflection formula below 1/2."""
+    if isinstance(x, float | int):
+        return _digamma_float(float(x))
+    x = np.asarray(x, dtype=float)
+    reflect = x < 0.5
+    y = np.where(reflect, 1.0 - x, x)
+    shift = np.zeros(np.shape(y))
+    while np.any(small := y < 10.0):
+        shift = shift - np.where(small, 1.0 / y, 0.0)
+        y = np.where(small, y + 1.0, y)
+    psi = _digamma_series(y, np.log) + shift
+    return np.where(reflect, psi - np.pi / np.tan(np.pi * x), psi)
+
+
+def _trigamma_series(y: Any) -> Any:
+    """The asymptotic series of psi' at ``y >= 10`` (error below 1e-15)."""
+    inv = 1.0 / y
+    inv2 = inv * inv
+    tail = inv2 * (1 / 6 - inv2 * (1 / 30 - inv2 * (1 / 42 - inv2 * (
+        1 / 30 - inv2 * (5 / 66 - inv2 * (691 / 2730 - inv2 * 7 / 6))))))
+    return inv + 0.5 * inv2 + inv * tail
+
+
+def trigamma(x: Any) -> Any:
+    """psi'(x), the derivative of :func:`digamma` (floats and arrays): the recurrence up
+    to 10, then the asymptotic series; the reflection formula below 1/2."""
+    scalar = isinstance(x, float | int)
+    x = np.asarray(x, dtype=float)
+    reflect = x < 0.5
+    y = np.where(reflect, 1.0 - x, x)
+    shift = np.zeros(np.shape(y))
+    while np.any(small := y < 10.0):
+        shift = shift + np.where(small, 1.0 / (y * y), 0.0)
+        y = np.where(small, y + 1.0, y)
+    value = _trigamma_series(y) + shift
+    value = np.where(reflect, (np.pi / np.sin(np.pi * x)) ** 2 - value, value)
+    return float(value) if scalar else value
+
+
+def fsum_grad(g: Any, xs: Any) -> Any:
+    """Adjoint of ``math.fsum(xs)``: every item gets ``g``."""
+    from ..runtime import AdjointList
+
+    if isinstance(xs, np.ndarray):
+        return np.full(xs.shape, g, dtype=gradient_dtype(g, xs))
+    return AdjointList([g] * len(xs))
+
+
+def x_over_y(x: Any, y: Any) -> Any:
+    """``x / y``, exactly 0 where ``x`` is 0 (the derivative of ``xlogy`` in ``y``)."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    return np.where(x == 0, 0.0, x / np.where(x == 0, 1.0, y))
+
+
+def logsumexp_weights(x: Any, ans: Any, axis: Any = None, b: Any = None,
+                      keepdims: bool = False) -> Any:
+    """``exp(x - logsumexp)``: each item's share (before the weights ``b``)."""
+    return np.exp(x - _expand(ans, x, axis, keepdims))
+
+
+def logsumexp_grad(g: Any, x: Any, ans: Any, axis: Any = None, b: Any = None,
+                   keepdims: bool = False, return_sign: bool = False) -> Any:
+    """Adjoint of ``scipy.special.logsumexp(x, axis, b, keepdims)`` for ``x``:
+    ``b exp(x - ans) g`` (a softmax)."""
+    _check_sign(return_sign)
+    share = logsumexp_weights(x, ans, axis, b, keepdims) * _expand(g, x, axis, keepdims)
+    return unbroadcast(share if b is None else share * b, x)
+
+
+def logsumexp_weight_grad(g: Any, x: Any, ans: Any, axis: Any = None, b: Any = None,
+                          keepdims: bool = False, return_sign: bool = False) -> Any:
+    """Adjoint of ``scipy.special.logsumexp`` for the weights ``b``: ``exp(x - ans) g``."""
+    _check_sign(return_sign)
+    share = logsumexp_weights(x, ans, axis, b, keepdims) * _expand(g, x, axis, keepdims)
+    return unbroadcast(share, b)
+
+
+def logsumexp_tangent(t: Any, x: Any, ans: Any, axis: Any = None, b: Any = None,
+                      keepdims: bool = False, weight: bool = False) -> Any:
+    """Tangent of ``scipy.special.logsumexp`` for ``x`` (or, with ``weight``, for ``b``)."""
+    share = logsumexp_weights(x, ans, axis, b, keepdims)
+    if b is not None and not weight:
+        share = share * b
+    return np.sum(share * t, axis=axis, keepdims=keepdims)
+
+
+def _check_sign(return_sign: bool) -> None:
+    if return_sign:
+        raise ValueError("srcad differentiates scipy.special.logsumexp without return_sign")

@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from ..runtime import divide, loop_items, loop_items_grad, loop_items_tangent
-from .numpy_grads import sign
+from .numpy_grads import digamma, fsum_grad, sign, trigamma
 from .table import RuleTable, Scatter, defrule
 
 # ---------------------------------------------------------------- operators
@@ -80,11 +80,51 @@ def define_family(module_name: str, module: object, spelled: dict[str, str]) -> 
 
 
 define_family("math", math, {})
+MATH = {"math": math, "divide": divide, "digamma": digamma}
+#: ``erf' = 2 exp(-x^2) / sqrt(pi)``; ``lgamma' = digamma`` (srcad's own, for floats and arrays).
+for _name, _template in {
+    "erf": "2 / math.sqrt(math.pi) * math.exp(-x * x) * g",
+    "erfc": "-2 / math.sqrt(math.pi) * math.exp(-x * x) * g",
+    "lgamma": "digamma(x) * g",
+}.items():
+    defrule(f"math.{_name}(x)", env=MATH, x=_template, elementwise=True)
+#: So that ``lgamma``'s second derivative exists (``hessian``): digamma' = trigamma.
+defrule("digamma(x)", env={"digamma": digamma, "trigamma": trigamma}, x="trigamma(x) * g",
+        elementwise=True)
+#: ``atan2(y, x)``, written over the parameters ``x`` (first) and ``y`` as ``np.arctan2``.
+defrule(
+    "math.atan2(x, y)",
+    env=MATH,
+    elementwise=True,
+    x="divide(y, x * x + y * y) * g",
+    y="divide(-x, x * x + y * y) * g",
+)
+for _params in (("x", "y"), ("x", "y", "z")):
+    defrule(
+        f"math.hypot({', '.join(_params)})",
+        env=MATH,
+        elementwise=True,
+        **{p: f"divide({p}, ans) * g" for p in _params},
+    )
+#: ``math.fsum(xs)`` of a list, tuple or array: every item gets ``g``.
+defrule(
+    "math.fsum(x)", env={"math": math, "fsum_grad": fsum_grad}, linear=True, x="fsum_grad(g, x)"
+)
 defrule(
     "math.pow(x, y)",
     env={"math": math},
     elementwise=True,
     **{p: t.format(m="math") for p, t in POWER.items()},
+)
+
+#: srcad's own division (inf or nan at a zero denominator, as numpy), which templates use:
+#: its rule makes their second derivatives (``hessian`` of ``math.sqrt``) possible.
+defrule(
+    "divide(x, y)",
+    env={"divide": divide},
+    elementwise=True,
+    x="divide(g, y)",
+    y="-divide(ans, y) * g",
 )
 
 # ---------------------------------------------------------------- no gradient

@@ -16,6 +16,7 @@ gate with its own, cheaper rule.
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -80,7 +81,8 @@ class Rule:
     view: bool = False
     #: for a view of the whole of ``x`` (``x.T``, ``x.reshape(...)``): ``x``'s values from
     #: the view's, an expression over ``v`` (the view) and the parameters, so that a
-    #: write into the view can be carried back to ``x`` (see :mod:`srcad.memory`)
+    #: write into the view can be carried back to ``x`` (see :mod:`srcad.memory`); a view
+    #: rule without it returns a read-only view (``np.diagonal``): numpy refuses writes into it
     restore: str | None = None
     #: an in-place item rule under which a repeated index adds each time (``np.add.at``);
     #: otherwise the last write to a position wins, as in ``x[i] = v`` and ``x[i] += v``
@@ -89,6 +91,9 @@ class Rule:
     #: ``c`` does not pick ``x``, ``x`` gets exactly zero, even where its own local
     #: derivatives are infinite (they are not evaluated into the result)
     selector: str | None = None
+    #: registered by the user (``srcad.defgrad``): tried before the built-in rules for
+    #: the same function, so that it takes their place
+    user: bool = False
 
     def adjoint_for(self, param: str) -> ir.Expr | Scatter | Zeroed | None:
         return self.adjoints[self.params.index(param)]
@@ -195,6 +200,23 @@ class RuleTable:
         self._lock = threading.Lock()
         #: bumped on every change, so that gradients built before a new rule are rebuilt
         self.version = 0
+        #: families registered once their module is imported: module name -> loader
+        self._deferred: dict[str, Callable[[], Any]] = {}
+
+    def defer(self, module: str, loader: Callable[[], Any]) -> None:
+        """Run ``loader`` (which adds rules) once ``module`` has been imported by anyone,
+        so that srcad itself never imports it (SciPy's rules: only with SciPy in use)."""
+        self._deferred[module] = loader
+        self._load_deferred()
+
+    def _load_deferred(self) -> None:
+        if not self._deferred:
+            return
+        for module in [m for m in self._deferred if m in sys.modules]:
+            with self._lock:
+                loader = self._deferred.pop(module, None)
+            if loader is not None:
+                loader()
 
     def add(self, rule: Rule) -> Rule:
         key = _index_key(rule.pattern, rule.env)
@@ -205,12 +227,26 @@ class RuleTable:
                 )
             rules = [r for r in self._by_key.get(key, []) if r.pattern != rule.pattern]
             rules.append(rule)
-            rules.sort(key=lambda r: -r.size)  # idioms (bigger patterns) are tried first
+            rules.sort(key=lambda r: (not r.user, -r.size))  # then idioms (bigger patterns)
             self._by_key[key] = rules
             self.version += 1
         return rule
 
+    def remove(self, rule: Rule) -> None:
+        """Take ``rule`` out of the table (undoing an ``add``, such as a ``defgrad``)."""
+        key = _index_key(rule.pattern, rule.env)
+        with self._lock:
+            rules = [r for r in self._by_key.get(key, []) if r is not rule]
+            if rules:
+                self._by_key[key] = rules
+            else:
+                self._by_key.pop(key, None)
+                if key[0] == "call":
+                    self._callables.pop(key[1], None)
+            self.version += 1
+
     def candidates(self, key: tuple) -> list[Rule]:
+        self._load_deferred()
         return self._by_key.get(key, [])
 
     def find(
@@ -230,9 +266,11 @@ class RuleTable:
         return None
 
     def has_callable(self, obj: Any) -> bool:
+        self._load_deferred()
         return ("call", id(obj)) in self._by_key
 
     def __iter__(self):
+        self._load_deferred()
         for rules in list(self._by_key.values()):
             yield from rules
 

@@ -1,0 +1,76 @@
+"""Derivative rules for ``np.linalg`` and ``np.einsum``. Adjoints use solves where an
+inverse would only be multiplied; routines that read one triangle of a symmetric matrix
+(``cholesky``, ``eigh``) fold their gradient onto that triangle, as numpy reads it."""
+
+from __future__ import annotations
+
+from .numpy_arrays import ENV
+from .table import defrule
+
+#: Vector norms (``ord`` None/2, 1, inf, -inf, 0, p) and matrix norms (None/'fro', 'nuc',
+#: 2, -2, 1, -1, inf, -inf), along ``axis`` or over all of ``x``. At 0 the 2-norm's
+#: gradient is 0 (a subgradient).
+defrule(
+    "np.linalg.norm(x, ord=None, axis=None, keepdims=False)",
+    env=ENV,
+    x="norm_grad(g, x, ans, ord, axis, keepdims)",
+    tangents={"x": "norm_tangent(t, x, ans, ord, axis, keepdims)"},
+)
+
+#: ``np.einsum`` with 1 to 4 operands: linear in each, any subscripts (implicit output,
+#: ``...``, repeated labels); the adjoint of an operand is the einsum of ``g`` with the others.
+for _count in range(1, 5):
+    _operands = ", ".join(f"a{k}" for k in range(_count))
+    defrule(
+        f"np.einsum(s, {_operands}, optimize=False)",
+        env=ENV,
+        linear=True,
+        s="einsum_subscripts_grad(s)",
+        **{f"a{k}": f"einsum_grad(g, s, {k}, {_operands})" for k in range(_count)},
+    )
+
+defrule(
+    "np.linalg.solve(a, b)",
+    env=ENV,
+    a="solve_grad_a(g, a, b, ans)",
+    b="solve_grad_b(g, a, b)",
+    tangents={"a": "solve_tangent_a(t, a, b, ans)", "b": "np.linalg.solve(a, t)"},
+)
+defrule("np.linalg.inv(a)", env=ENV, a="inv_grad(g, ans)", tangents={"a": "-(ans @ t @ ans)"})
+#: Exact at singular matrices too (the cofactors, from the singular value decomposition).
+defrule(
+    "np.linalg.det(a)", env=ENV, a="det_grad(g, a, ans)", tangents={"a": "det_tangent(t, a, ans)"}
+)
+#: ``sign, logdet = np.linalg.slogdet(a)``: the sign gets no gradient.
+defrule(
+    "np.linalg.slogdet(a)",
+    env=ENV,
+    a="slogdet_grad(g, a)",
+    tangents={"a": "slogdet_tangent(t, a, ans)"},
+)
+defrule(
+    "np.linalg.cholesky(a, upper=False)",
+    env=ENV,
+    a="cholesky_grad(g, a, ans, upper)",
+    tangents={"a": "cholesky_tangent(t, a, ans, upper)"},
+)
+#: ``w, v = np.linalg.eigh(a)``: the eigenvectors' gradient needs distinct eigenvalues.
+defrule(
+    "np.linalg.eigh(a, UPLO='L')",
+    env=ENV,
+    a="eigh_grad(g, a, ans, UPLO)",
+    tangents={"a": "eigh_tangent(t, a, ans, UPLO)"},
+)
+defrule(
+    "np.linalg.eigvalsh(a, UPLO='L')",
+    env=ENV,
+    a="eigvalsh_grad(g, a, UPLO)",
+    tangents={"a": "eigvalsh_tangent(t, a, UPLO)"},
+)
+#: ``q, r = np.linalg.qr(a)``: mode 'reduced', at least as many rows as columns.
+defrule(
+    "np.linalg.qr(a, mode='reduced')",
+    env=ENV,
+    a="qr_grad(g, a, ans, mode)",
+    tangents={"a": "qr_tangent(t, a, ans, mode)"},
+)

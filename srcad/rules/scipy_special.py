@@ -1,0 +1,71 @@
+"""Derivative rules for ``scipy.special``. srcad does not import SciPy itself: this module
+is loaded (by :meth:`srcad.rules.table.RuleTable.defer`) once a program has imported
+``scipy.special``, so the rules are there whenever a function can call it."""
+
+from __future__ import annotations
+
+import scipy
+import scipy.special
+
+from .numpy_arrays import ENV
+from .table import defrule
+
+SP = {**ENV, "scipy": scipy}
+
+#: Elementwise functions of one argument: ``scipy.special.<name>(x)``.
+UNARY = {
+    "expit": "ans * (1 - ans) * g",
+    "logit": "g / (x * (1 - x))",
+    "erf": "2 / np.sqrt(np.pi) * np.exp(-x * x) * g",
+    "erfc": "-2 / np.sqrt(np.pi) * np.exp(-x * x) * g",
+    "gammaln": "scipy.special.digamma(x) * g",
+    "digamma": "scipy.special.polygamma(1, x) * g",
+    "log_expit": "(1 - np.exp(ans)) * g",
+}
+for _name, _template in UNARY.items():
+    defrule(f"scipy.special.{_name}(x)", env=SP, elementwise=True, x=_template)
+
+#: ``x log(y)`` and ``x log(1 + y)``, exactly 0 where ``x`` is 0 (also their ``y``-derivative).
+defrule(
+    "scipy.special.xlogy(x, y)",
+    env=SP,
+    elementwise=True,
+    broadcasting=True,
+    x="np.log(y) * g",
+    y="x_over_y(x, y) * g",
+)
+defrule(
+    "scipy.special.xlog1py(x, y)",
+    env=SP,
+    elementwise=True,
+    broadcasting=True,
+    x="np.log1p(y) * g",
+    y="x_over_y(x, 1 + y) * g",
+)
+
+#: ``log(sum(b exp(x)))``: a softmax (times the weights ``b``) for ``x``; for ``b``, the
+#: shares ``exp(x - ans)``.
+_LSE = "x, ans, axis, b, keepdims"
+defrule(
+    "scipy.special.logsumexp(x, axis=None, b=None, keepdims=False, return_sign=False)",
+    env=SP,
+    reduction=True,
+    x=f"logsumexp_grad(g, {_LSE}, return_sign)",
+    b=f"logsumexp_weight_grad(g, {_LSE}, return_sign)",
+    tangents={"x": f"logsumexp_tangent(t, {_LSE})", "b": f"logsumexp_tangent(t, {_LSE}, True)"},
+)
+#: Softmax and log-softmax: shifting ``x`` along ``axis`` changes nothing.
+defrule(
+    "scipy.special.softmax(x, axis=None)",
+    env=SP,
+    shift_invariant="axis",
+    x="ans * (g - np.sum(g * ans, axis=axis, keepdims=True))",
+    tangents={"x": "ans * (t - np.sum(ans * t, axis=axis, keepdims=True))"},
+)
+defrule(
+    "scipy.special.log_softmax(x, axis=None)",
+    env=SP,
+    shift_invariant="axis",
+    x="g - np.exp(ans) * np.sum(g, axis=axis, keepdims=True)",
+    tangents={"x": "t - np.sum(np.exp(ans) * t, axis=axis, keepdims=True)"},
+)

@@ -1,0 +1,647 @@
+"""The breadth rules of issue 14: statistics and scans, sorting, diagonals, padding,
+axis moves, norms, einsum, linear algebra, ``math`` and ``scipy.special``.
+
+Every rule is exercised inside a small function of the kind people write (a Gaussian
+log-likelihood, a sorted-quantile loss, an attention score, ...) and checked four ways
+by ``conftest.check_four_ways``: reverse mode against central differences (rtol 1e-6,
+atol 1e-8; see conftest for the reference's own error), ``optimize=True`` against
+``optimize=False``, forward mode (``jvp``) against reverse mode, and the value of
+``value_and_grad`` against ``f``. Where the derivative is known in closed form the test
+compares with it exactly (to a few ulps). All differentiated functions live at module
+level: srcad reads their source.
+
+Test points stay away from kinks and ties (continuous random data; distinct
+eigenvalues; positive definite matrices well away from singular).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import srcad
+from srcad.rules import TABLE
+from srcad.rules.table import defrule
+
+sys.path.insert(0, os.path.dirname(__file__))
+from conftest import check_four_ways  # noqa: E402
+
+scipy_special = pytest.importorskip("scipy.special")
+special = scipy_special
+
+RNG = np.random.default_rng(20240514)
+X34 = RNG.standard_normal((3, 4))
+X234 = RNG.standard_normal((2, 3, 4))
+V6 = RNG.standard_normal(6)
+B33 = RNG.standard_normal((3, 3))
+SPD = B33 @ B33.T + 3.0 * np.eye(3)
+W34 = np.linspace(-1.0, 1.0, 12).reshape(3, 4)
+
+
+def close(a, b, rtol: float = 1e-12, atol: float = 1e-14) -> bool:
+    return np.allclose(np.asarray(a, dtype=float), np.asarray(b, dtype=float), rtol=rtol, atol=atol)
+
+
+# ====================================================================== statistics
+
+
+def standardized_loss(x, w):
+    """Features standardized with the sample standard deviation (ddof=1, per column)."""
+    z = (x - np.mean(x, axis=0, keepdims=True)) / np.std(x, axis=0, ddof=1, keepdims=True)
+    return np.sum(z * w) + np.var(x) + np.sum(np.var(x, axis=1, ddof=1))
+
+
+def variance_methods(x):
+    """The methods: ``x.var()``, ``x.std(axis)``; a tuple axis; keepdims."""
+    return x.var() + np.sum(x.std(axis=0)) + np.sum(x.var(axis=(0, 2), keepdims=True) ** 2)
+
+
+def test_var_std_functions_and_methods():
+    check_four_ways(standardized_loss, X34, W34)
+    check_four_ways(variance_methods, X234)
+
+
+def population_variance(x):
+    return np.var(x)
+
+
+def test_var_exact():
+    x = np.array([1.0, 2.0, 3.0, 4.0])
+    # d var / dx = 2 (x - mean) / n
+    assert close(srcad.grad(population_variance)(x), [-0.75, -0.25, 0.25, 0.75])
+
+
+# ====================================================================== scans
+
+
+def discounted_return(rewards, hazard):
+    """Survival-weighted return: survival is the running product of (1 - hazard)."""
+    survival = np.cumprod(1.0 - hazard)
+    return np.sum(np.cumsum(rewards)[::-1] * survival) + np.sum(hazard.cumsum() ** 2)
+
+
+def scans_along_axes(x):
+    """Scans along an axis and the flattened default; the method twins."""
+    return (np.sum(np.cumsum(x, axis=1) * W34) + np.sum(np.cumprod(x, axis=0) ** 2)
+            + np.sum(x.cumprod() * 0.1) + np.sum(x.cumsum(axis=0)[-1]))
+
+
+def test_cumsum_cumprod():
+    check_four_ways(discounted_return, V6, RNG.uniform(0.05, 0.3, 6))
+    check_four_ways(scans_along_axes, X34)
+
+
+def survival(h):
+    return np.sum(np.cumprod(h))
+
+
+def test_cumprod_exact_through_zeros():
+    h = np.array([2.0, 0.0, 3.0, 0.0, 5.0])
+    # products of the prefixes: dcumprod_j / dh_k = prod_{i<=j, i != k} h_i
+    expected = [sum(math.prod(h[i] for i in range(j + 1) if i != k) for j in range(k, 5))
+                for k in range(5)]
+    assert close(srcad.grad(survival)(h), expected)
+    check_four_ways(survival, np.array([2.0, 0.0, 3.0, 1.5, 5.0]))
+    _, tangent = srcad.jvp(survival)((h,), (np.ones(5),))
+    assert close(tangent, sum(expected))
+
+
+def total_variation(x, lam):
+    """A total-variation denoiser's objective: second differences on rows, the first
+    differences with a fixed (inactive) start, and an active end appended."""
+    return (np.sum((x - W34) ** 2) + lam * np.sum(np.diff(x, axis=1) ** 2)
+            + np.sum(np.diff(x, n=2, axis=0) ** 2)
+            + np.sum(np.diff(x[0], prepend=0.0, append=lam) ** 2))
+
+
+def test_diff():
+    check_four_ways(total_variation, X34, 0.7)
+
+
+# ====================================================================== sorting
+
+
+def trimmed_quantile_loss(residuals, q):
+    """Mean of the middle order statistics plus a pinball loss on the sorted residuals."""
+    ordered = np.sort(residuals)
+    middle = np.mean(ordered[1:-1])
+    levels = (np.arange(6) + 0.5) / 6
+    return middle ** 2 + np.sum(np.maximum(q * (ordered - levels), (q - 1) * (ordered - levels)))
+
+
+def sort_rows_and_flat(x):
+    return np.sum(np.sort(x, axis=0) * W34) + np.sum(np.sort(x, axis=None)[-3:] ** 2)
+
+
+def top_k_mean(scores):
+    """The mean of the 2 largest scores of each row, picked with take_along_axis."""
+    order = np.argsort(-scores, axis=1)
+    top = np.take_along_axis(scores, order[:, :2], axis=1)
+    return np.sum(np.mean(top, axis=1) ** 2)
+
+
+def repeated_pick(x):
+    """take_along_axis with a position taken twice: both copies send back gradient."""
+    idx = np.array([[0, 0], [1, 3], [2, 2]])
+    return np.sum(np.take_along_axis(x, idx, 1) ** 2)
+
+
+def test_sort_and_take_along_axis():
+    check_four_ways(trimmed_quantile_loss, V6, 0.3)
+    check_four_ways(sort_rows_and_flat, X34)
+    check_four_ways(top_k_mean, X34)
+    check_four_ways(repeated_pick, X34)
+
+
+def test_sort_gradient_is_the_permutation():
+    x = np.array([3.0, 1.0, 2.0])
+    # sum(sort(x) * [1, 2, 3]): the smallest gets 1, the largest 3
+    assert close(srcad.grad(lambda_free_sort_weights)(x), [3.0, 1.0, 2.0])
+
+
+def lambda_free_sort_weights(x):
+    return np.sum(np.sort(x) * np.array([1.0, 2.0, 3.0]))
+
+
+# ====================================================================== diagonals
+
+
+def ridge_trace_objective(a, lam):
+    """Diagonal loading and traces (functions and methods), an offset diagonal."""
+    s = a @ a.T + lam * np.diag(np.ones(3))
+    return (np.trace(s) + a.trace(offset=1) + np.sum(np.diagonal(s) ** 2)
+            + np.sum(s.diagonal(1) * 3.0) + np.sum(np.diag(a) * np.diag(s)))
+
+
+def batched_traces(x):
+    """trace and diagonal over the last two axes of a stack."""
+    return (np.sum(np.trace(x, axis1=1, axis2=2) ** 2)
+            + np.sum(np.diagonal(x, 1, 1, 2) * np.diagonal(x, 0, -2, -1)))
+
+
+def triangular_parameterisation(p, d):
+    """A lower-triangular factor from free parameters: strict lower part and a positive
+    diagonal (the usual unconstrained Cholesky parameterisation)."""
+    lower = np.tril(p, -1) + np.diag(np.exp(d))
+    cov = lower @ lower.T
+    return np.sum(cov * W34[:, :3]) + np.sum(np.triu(p) ** 2) + np.sum(np.tril(d) * 0.5)
+
+
+def test_trace_diag_diagonal_triangles():
+    check_four_ways(ridge_trace_objective, X34[:, :3].copy(), 0.4)
+    check_four_ways(batched_traces, X234)
+    check_four_ways(triangular_parameterisation, B33, V6[:3].copy())
+
+
+def trace_only(a):
+    return np.trace(a)
+
+
+def test_trace_exact():
+    assert close(srcad.grad(trace_only)(B33), np.eye(3))
+
+
+# ====================================================================== padding, tiling
+
+
+def padded_convolution(signal, kernel):
+    """'same' 1-D convolution by zero padding, plus a reflect-padded smoothness term."""
+    padded = np.pad(signal, 1)
+    out = kernel[0] * padded[:-2] + kernel[1] * padded[1:-1] + kernel[2] * padded[2:]
+    edge = np.pad(signal, (2, 1), mode="reflect")
+    return np.sum(out ** 2) + np.sum(np.diff(edge) ** 2)
+
+
+def padded_image(img, fill):
+    """2-D padding with per-axis widths, an active constant and the edge/wrap modes."""
+    framed = np.pad(img, ((1, 2), (0, 1)), constant_values=fill)
+    return (np.sum(framed * np.arange(30.0).reshape(6, 5) / 30.0)
+            + np.sum(np.pad(img, 1, mode="edge") ** 2) * 0.1
+            + np.sum(np.pad(img, ((0, 0), (2, 2)), mode="wrap") ** 3) * 0.01
+            + np.sum(np.pad(img, 1, mode="symmetric")) * 0.2)
+
+
+def per_side_constants(img, before, after):
+    return np.sum(np.pad(img, 1, constant_values=(before, after)) * np.arange(30.0).reshape(5, 6))
+
+
+def tiled_and_repeated(x, v):
+    """A tiled bias, nearest-neighbour upsampling (repeat) with scalar and per-item counts."""
+    bias = np.tile(v, (3, 1))
+    up = np.repeat(x, 2, axis=1)
+    uneven = np.repeat(v, [1, 0, 2, 3])
+    return (np.sum((x + bias) ** 2) + np.sum(up * np.arange(24.0).reshape(3, 8) / 24.0)
+            + np.sum(uneven ** 2) + np.sum(x.repeat(2) ** 2) + np.sum(np.tile(x, 2) ** 2))
+
+
+def test_pad_tile_repeat():
+    check_four_ways(padded_convolution, V6, np.array([0.25, 0.5, 0.25]))
+    check_four_ways(padded_image, X34, 0.3)
+    check_four_ways(per_side_constants, X34, 0.3, -0.2)
+    check_four_ways(tiled_and_repeated, X34, V6[:4].copy())
+
+
+def pad_mean_mode(x):
+    return np.sum(np.pad(x, 1, mode="mean"))
+
+
+def test_pad_unsupported_mode_says_so():
+    with pytest.raises(ValueError, match="mode"):
+        srcad.grad(pad_mean_mode)(V6)
+
+
+# ====================================================================== axes
+
+
+def batched_bilinear(x, w):
+    """Axis moves: transpose with axes (tuple and one by one), swapaxes (function and
+    method), moveaxis, expand_dims and squeeze."""
+    xt = x.transpose(0, 2, 1)                 # (2, 4, 3)
+    y = np.swapaxes(xt, 1, 2) * w             # (2, 3, 4)
+    z = np.moveaxis(y, 0, -1)                 # (3, 4, 2)
+    s = x.transpose((2, 0, 1)).swapaxes(0, 1)  # (2, 4, 3)
+    e = np.squeeze(np.expand_dims(z, 0)[:, :, :1], axis=2)
+    return np.sum(z * z) + np.sum(s[:, 0] * x[:, :, 0]) + np.sum(e ** 2) + x[:1].squeeze().sum()
+
+
+def test_axis_moves():
+    check_four_ways(batched_bilinear, X234, W34)
+
+
+def swapaxes_view_written(x, a):
+    m = x.copy()
+    s = np.swapaxes(m, 0, 1)
+    s[1] = a * s[2]
+    return np.sum(m * W34)
+
+
+def swapaxes_method_view_scaled(x, a):
+    m = x.copy()
+    m.swapaxes(0, 1)[3] *= a
+    return np.sum(m * m * W34)
+
+
+def moveaxis_view_written(x, a):
+    m = x.copy()
+    s = np.moveaxis(m, 0, -1)
+    s[0] = a * s[3]
+    return np.sum(m * W34)
+
+
+def transpose_axes_view_written(x, a):
+    m = x.copy()
+    s = m.transpose(1, 0)
+    s[2] += a
+    t = m.transpose((1, 0))
+    t[0] *= a
+    return np.sum(m * m * W34)
+
+
+def expand_squeeze_views_written(x, a):
+    m = x.copy()
+    e = np.expand_dims(m, 0)
+    e[0, 1] = a * m[0]
+    q = m[None].squeeze()  # (a view of m, not of a copy)
+    q[2] *= a
+    return np.sum(m * m * W34)
+
+
+def base_written_under_diagonal(x, a):
+    m = x.copy()
+    d = np.diagonal(m)
+    dm = m.diagonal(1)
+    m[1, 1] = a * a
+    m[:, 2] *= a
+    return np.sum(d * d) + np.sum(dm ** 3)
+
+
+def test_views_written_in_place():
+    """A write into a view changes its base, a write into the base changes the view
+    (np.diagonal's view is read-only: only the second way)."""
+    for f in (swapaxes_view_written, swapaxes_method_view_scaled, moveaxis_view_written,
+              transpose_axes_view_written, expand_squeeze_views_written,
+              base_written_under_diagonal):
+        check_four_ways(f, X34, 0.7)
+
+
+def diag_matrix_written(v, a):
+    d = np.diag(v)  # a new matrix: writable, not a view of v
+    d[0, 1] = a
+    return np.sum(d @ d) + np.sum(v * v)
+
+
+def test_write_into_matrix_made_by_diag():
+    check_four_ways(diag_matrix_written, V6[:4].copy(), 0.7)
+
+
+# ====================================================================== norms
+
+
+def normalised_embeddings(x):
+    """Row normalisation with keepdims, an L1 penalty, inf and p norms along an axis."""
+    unit = x / np.linalg.norm(x, axis=1, keepdims=True)
+    return (np.sum(unit * W34) + 0.1 * np.linalg.norm(x, 1) + np.linalg.norm(x[0], np.inf)
+            + np.sum(np.linalg.norm(x, ord=3, axis=0)) + np.linalg.norm(x, -np.inf, 1).sum()
+            + np.linalg.norm(x))
+
+
+def matrix_norms(a):
+    """Frobenius, nuclear, spectral (largest and smallest), and the 1 / inf matrix norms."""
+    return (np.linalg.norm(a, "fro") + np.linalg.norm(a, "nuc") + np.linalg.norm(a, 2)
+            + np.linalg.norm(a, -2) + np.linalg.norm(a, 1) + np.linalg.norm(a, np.inf)
+            + np.linalg.norm(a, -1) + np.sum(np.linalg.norm(X234 * a[0, 0], axis=(1, 2))))
+
+
+def test_norms():
+    check_four_ways(normalised_embeddings, X34)
+    check_four_ways(matrix_norms, B33)
+
+
+def plain_norm(x):
+    return np.linalg.norm(x)
+
+
+def test_norm_at_zero_is_a_subgradient():
+    assert close(srcad.grad(plain_norm)(np.zeros(3)), np.zeros(3))
+
+
+# ====================================================================== einsum
+
+
+def attention_score(q, k, v):
+    """Scaled dot-product attention written with einsum (batch, query, key, feature)."""
+    scores = np.einsum("bqd,bkd->bqk", q, k) / np.sqrt(q.shape[-1])
+    weights = np.exp(scores) / np.sum(np.exp(scores), axis=-1, keepdims=True)
+    out = np.einsum("bqk,bkd->bqd", weights, v)
+    return np.sum(out * out)
+
+
+def einsum_forms(a, x):
+    """Implicit output, repeated labels (diagonal and trace), an unsummed label,
+    ellipsis with broadcasting, three operands."""
+    return (np.einsum("ii", a) + np.sum(np.einsum("ii->i", a) ** 2)
+            + np.sum(np.einsum("ij,jk", a, a) * B33) + np.einsum("ij->", a * a)
+            + np.sum(np.einsum("...ij,...jk->...ik", x[:, :, :3], a) ** 2)
+            + np.sum(np.einsum("...i,i->...", x[..., :3], a[0]))
+            + np.einsum("i,ij,j", a[0], a, a[1]) + np.sum(np.einsum("ij->ji", a) * B33)
+            + np.sum(np.einsum("...k,...k->...", x[:1], x) ** 2))
+
+
+def test_einsum():
+    q, k, v = RNG.standard_normal((3, 2, 3, 4))
+    check_four_ways(attention_score, q, k, v)
+    check_four_ways(einsum_forms, B33, X234)
+
+
+def einsum_diagonal(a):
+    return np.sum(np.einsum("ii->i", a) * np.array([1.0, 2.0, 3.0]))
+
+
+def test_einsum_repeated_label_exact():
+    assert close(srcad.grad(einsum_diagonal)(B33), np.diag([1.0, 2.0, 3.0]))
+
+
+# ====================================================================== linear algebra
+
+
+def gaussian_loglik(a, mu, x):
+    """Log-likelihood of rows of ``x`` under N(mu, S), S = A A^T + I: slogdet and solve."""
+    s = a @ a.T + np.eye(3)
+    sign, logdet = np.linalg.slogdet(s)
+    r = x - mu
+    quad = np.sum(r * np.linalg.solve(s, r.T).T)
+    n = x.shape[0]
+    return -0.5 * (quad + n * logdet + n * 3 * np.log(2 * np.pi)) * sign
+
+
+def solve_shapes(a, b, m):
+    """solve with a vector, a matrix and a batched right-hand side; inverse; determinant."""
+    stack = np.stack([a, a.T + np.eye(3)])
+    return (np.sum(np.linalg.solve(a, b) ** 2) + np.sum(np.linalg.solve(a, m) * m)
+            + np.sum(np.linalg.solve(stack, m[None]) ** 2)
+            + np.sum(np.linalg.inv(a) * B33) + 0.01 * np.linalg.det(a))
+
+
+def test_slogdet_solve_inv_det():
+    x = RNG.standard_normal((5, 3))
+    check_four_ways(gaussian_loglik, B33, V6[:3].copy(), x)
+    check_four_ways(solve_shapes, SPD, V6[:3].copy(), X34[:, :2].copy())
+
+
+def logdet_only(a):
+    return np.linalg.slogdet(a)[1]
+
+
+def det_only(a):
+    return np.linalg.det(a)
+
+
+def test_det_slogdet_exact():
+    assert close(srcad.grad(logdet_only)(SPD), np.linalg.inv(SPD).T, rtol=1e-10)
+    singular = np.array([[1.0, 2.0], [2.0, 4.0]])
+    # the cofactor matrix, also where the determinant is 0
+    assert close(srcad.grad(det_only)(singular), [[4.0, -2.0], [-2.0, 1.0]], rtol=1e-10)
+    _, tangent = srcad.jvp(det_only)((singular,), (np.eye(2),))
+    assert close(tangent, 5.0, rtol=1e-10)  # trace of the adjugate
+
+
+def gp_factor_objective(a):
+    """Cholesky factors of a covariance: lower (numpy's default) and upper."""
+    s = a @ a.T + 2.0 * np.eye(3)
+    low = np.linalg.cholesky(s)
+    up = np.linalg.cholesky(s, upper=True)
+    return np.sum(np.log(np.diag(low))) + np.sum(low * W34[:, :3]) + np.sum(up ** 3) * 0.1
+
+
+def cholesky_of_argument(s):
+    """Central differences perturb one entry at a time: numpy reads the lower triangle."""
+    return np.sum(np.linalg.cholesky(s) * B33)
+
+
+def test_cholesky():
+    check_four_ways(gp_factor_objective, B33)
+    check_four_ways(cholesky_of_argument, SPD)
+
+
+def spectral_objective(a, c):
+    """Eigenvalues and eigenvectors of a symmetric matrix, in a sign-invariant way."""
+    s = a + a.T
+    w, v = np.linalg.eigh(s)
+    proj = v.T @ c
+    return np.sum(w * proj ** 2) + np.sum(w ** 3) * 0.1 + np.sum(np.linalg.eigvalsh(s) * c)
+
+
+def eigh_of_argument(s):
+    w, v = np.linalg.eigh(s, UPLO="U")
+    return np.sum(w * np.arange(1.0, 4.0)) + np.sum((v @ np.diag(w) @ v.T) * B33) * 0.5
+
+
+def qr_objective(a):
+    q, r = np.linalg.qr(a)
+    return np.sum(q * X34.T) + np.sum(np.abs(np.diag(r))) + np.sum(r ** 2) * 0.1
+
+
+def test_eigh_eigvalsh_qr():
+    check_four_ways(spectral_objective, B33, V6[:3].copy())
+    check_four_ways(eigh_of_argument, SPD)
+    check_four_ways(qr_objective, X34.T + 2.0 * np.eye(4, 3))
+
+
+def eigenvalue_sum(s):
+    return np.sum(np.linalg.eigh(s)[0] ** 2)
+
+
+def test_eigh_eigenvalues_only_with_repeated_eigenvalues():
+    # eigenvalues only: exact even where eigenvalues repeat (d sum w^2 = 2 S, lower-read)
+    s = np.eye(3) * 2.0
+    assert close(srcad.grad(eigenvalue_sum)(s), np.tril(4.0 * s) - np.diag(np.diag(2.0 * s)))
+
+
+def wide_qr(a):
+    return np.sum(np.linalg.qr(a)[1])
+
+
+def test_qr_of_wide_matrix_says_so():
+    with pytest.raises(ValueError, match="rows"):
+        srcad.grad(wide_qr)(X34)
+
+
+# ====================================================================== math
+
+
+def normal_tail_model(x, y):
+    """Normal CDF and tail, hypot, atan2, lgamma (a Poisson log-likelihood), fsum."""
+    cdf = 0.5 * (1.0 + math.erf(x / math.sqrt(2.0)))
+    tail = 0.5 * math.erfc(y / math.sqrt(2.0))
+    r = math.hypot(x, y) + math.hypot(x, y, 0.5)
+    theta = math.atan2(y, x)
+    rate = math.exp(x)
+    poisson = 3.0 * math.log(rate) - rate - math.lgamma(4.0 + y * y)
+    return math.fsum([cdf, tail, r, theta, poisson]) + math.log1p(x * x) + math.expm1(0.1 * y)
+
+
+def test_math_rules():
+    check_four_ways(normal_tail_model, 0.4, -0.7)
+    check_four_ways(normal_tail_model, -1.3, 2.1)
+
+
+def erf_only(x):
+    return math.erf(x)
+
+
+def lgamma_only(x):
+    return math.lgamma(x)
+
+
+def fsum_of_array(xs):
+    return math.fsum(xs * xs)
+
+
+def test_math_exact():
+    assert srcad.grad(erf_only)(0.0) == pytest.approx(2 / math.sqrt(math.pi), rel=1e-15)
+    euler_gamma = 0.5772156649015329
+    assert srcad.grad(lgamma_only)(1.0) == pytest.approx(-euler_gamma, rel=1e-14)
+    assert srcad.grad(lgamma_only)(0.5) == pytest.approx(-euler_gamma - 2 * math.log(2), rel=1e-14)
+    points = np.array([-3.7, -0.5, 0.01, 0.3, 1.0, 2.5, 7.0, 11.0, 250.0])
+    from srcad.rules.numpy_grads import digamma
+
+    assert close(digamma(points), special.digamma(points), rtol=1e-14, atol=1e-14)
+    assert close(srcad.grad(fsum_of_array)(V6), 2 * V6)
+
+
+def sqrt_of_product(x, y):
+    return math.sqrt(x * y) + x
+
+
+def test_second_derivatives_through_template_helpers():
+    """Templates call srcad's ``divide`` (math.sqrt, atan2, hypot) and ``digamma``
+    (lgamma): their own rules make hessians possible."""
+    x, y = 0.3, 0.8
+    root = math.sqrt(x * y)
+    expected = [[-y * y / (4 * root ** 3), 1 / (4 * root)],
+                [1 / (4 * root), -x * x / (4 * root ** 3)]]
+    assert close(srcad.hessian(sqrt_of_product, wrt=(0, 1))(x, y), expected, rtol=1e-13)
+    x = 2.5  # d2/dx2 x lgamma(x) = 2 digamma(x) + x trigamma(x)
+    expected = 2 * special.digamma(x) + x * special.polygamma(1, x)
+    assert srcad.hessian(weighted_lgamma)(x) == pytest.approx(expected, rel=1e-14)
+
+
+def weighted_lgamma(x):
+    return math.lgamma(x) * x
+
+
+# ====================================================================== scipy.special
+
+
+def logistic_regression_nll(w, x, y):
+    """A logistic regression: expit, xlogy cross-entropy, log_expit."""
+    p = special.expit(x @ w)
+    return (-np.sum(special.xlogy(y, p) + special.xlogy(1 - y, 1 - p))
+            - np.sum(special.log_expit(x @ w)) * 0.1)
+
+
+def mixture_and_softmax(z, logits, b):
+    """logsumexp (with axis and weights), softmax, log_softmax, logit, erf, gammaln, xlog1py."""
+    lse = special.logsumexp(z, axis=1) + special.logsumexp(z, b=b, keepdims=True)
+    soft = special.softmax(logits, axis=0)
+    logp = special.log_softmax(logits)
+    odds = special.logit(soft)
+    return (np.sum(lse) + np.sum(soft * W34) + np.sum(logp * W34 ** 2) + np.sum(odds) * 0.1
+            + np.sum(special.erf(z)) + np.sum(special.gammaln(1.0 + z * z))
+            + np.sum(special.xlog1py(soft, b)) + np.sum(special.digamma(2.0 + z * z)) * 0.1)
+
+
+def test_scipy_special_rules():
+    x = RNG.standard_normal((8, 3))
+    y = (RNG.random(8) > 0.5).astype(float)
+    check_four_ways(logistic_regression_nll, V6[:3].copy(), x, y, wrt=("w",))
+    check_four_ways(mixture_and_softmax, X34, W34 * 2.0, RNG.uniform(0.5, 2.0, (3, 4)))
+
+
+def lse_only(z):
+    return special.logsumexp(z)
+
+
+def test_logsumexp_exact():
+    assert close(srcad.grad(lse_only)(V6), special.softmax(V6))
+
+
+def test_core_does_not_import_scipy():
+    code = ("import sys, srcad, numpy; f = lambda: 0; "
+            "assert 'scipy' not in sys.modules, 'srcad imported scipy'")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    assert run.returncode == 0, run.stderr
+
+
+def test_scipy_rules_are_in_the_table_once_imported():
+    assert TABLE.has_callable(special.expit) and TABLE.has_callable(special.logsumexp)
+
+
+# ====================================================================== the checks catch mistakes
+
+
+def test_four_way_check_catches_a_wrong_rule():
+    """The same checks fail for a wrong adjoint (ddof ignored) and for a wrong tangent:
+    they are able to fail."""
+    original = next(r for r in TABLE.candidates(("call", id(np.var)))
+                    if "ddof" in r.params)
+    try:
+        defrule("np.var(x, axis=None, ddof=0, keepdims=False)", env=dict(original.env),
+                reduction=True, x="var_grad(g, x, axis, 0, keepdims)",
+                tangents={"x": "var_tangent(t, x, axis, ddof, keepdims)"})
+        with pytest.raises(AssertionError, match="central differences"):
+            check_four_ways(standardized_loss, X34, W34)
+        defrule("np.var(x, axis=None, ddof=0, keepdims=False)", env=dict(original.env),
+                reduction=True, x="var_grad(g, x, axis, ddof, keepdims)",
+                tangents={"x": "var_tangent(t, x, axis, 0, keepdims)"})
+        with pytest.raises(AssertionError, match="forward mode"):
+            check_four_ways(standardized_loss, X34, W34)
+    finally:
+        TABLE.add(original)
+    check_four_ways(standardized_loss, X34, W34)
