@@ -442,12 +442,17 @@ def rematerialize(fn: ir.Function, *, arithmetic: bool = False) -> ir.Function:
     plan(body[:split], frozenset())
 
     def backward_loop(loop: ir.Loop) -> ir.Loop:
-        chosen = [
-            s
-            for s in plans.get(loop.tag, [])
+        planned = plans.get(loop.tag, [])
+        wanted = {
+            s.target
+            for s in planned
             if s.target in ir.read_in(loop.body)
             and ir.Pop(s.target, _pop_via(loop.body, s.target)) in loop.body
-        ]
+        }
+        for stmt in reversed(planned):  # and the loop's values they are computed from
+            if stmt.target in wanted:
+                wanted |= set(ir.names_in(stmt.value)) & {s.target for s in planned}
+        chosen = [s for s in planned if s.target in wanted]
         if not chosen:
             return loop
         names = {s.target for s in chosen}

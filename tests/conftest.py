@@ -177,6 +177,16 @@ def _central_of(f, args, index, eps):
         return float(f(*call))
 
     value = args[index]
+    if isinstance(value, list | tuple):  # a list of floats: perturbed as an array
+        kind = type(value)
+
+        def with_list(*call):
+            call = list(call)
+            call[index] = kind(float(v) for v in call[index])
+            return f(*call)
+
+        return _central_of(with_list, [*args[:index], np.array(value, dtype=float),
+                                       *args[index + 1:]], index, eps)
     if isinstance(value, np.ndarray):
         base = value.astype(np.float64)
         out = np.zeros(base.shape)

@@ -2557,7 +2557,8 @@ def s_recurrence(draw, ctx: Context) -> list[ast.stmt] | None:
 
     also a read before the write (``s = s * 0.5 + buf[t - 1]; buf[t] = math.tanh(s * x)``),
     2-D arrays written by rows (``H[t] = np.tanh(W @ H[t - 1] + ...)``) or by columns, and
-    positions counted by an int the loop increments in place (``A[k] = ...; k += 1``)."""
+    positions counted by an int the loop increments in place (``A[k] = ...; k += 1``), with
+    values read from a table row by row (``T[j][0] * x``: a chain of loop values)."""
     j = next((n for n in LOOP_NAMES if n not in ctx.env), None)
     if j is None:
         return None
@@ -2620,9 +2621,12 @@ def s_recurrence(draw, ctx: Context) -> list[ast.stmt] | None:
         k = next((v for v in ("k_at", "k_pos", "k_next") if v not in ctx.env), "k_at")
         step = draw(st.sampled_from((1, 2)))
         size = n * step
+        table = f"{A}_table"  # rows read twice over (T[j][0]): a chain of loop values
         value = draw(st.sampled_from((f"math.tanh({_scalar(draw, ctx)} * ({k} + 1))",
-                                      f"{_scalar(draw, ctx)} * {k}")))
-        lines = [f"{A} = np.zeros({size})", f"{k} = 0", f"for {j} in range({n}):",
+                                      f"{_scalar(draw, ctx)} * {k}",
+                                      f"{table}[{j}][0] * {_scalar(draw, ctx)}")))
+        lines = [f"{A} = np.zeros({size})", f"{table} = {_const_text((n, 2), -1.0)}",
+                 f"{k} = 0", f"for {j} in range({n}):",
                  f"    {A}[{k}] = {value}", f"    {k} += {step}",
                  f"{target} = {_reduction_text(draw, ctx, A, (size,))}"]
         return commit_arrays(ctx, _parse(lines), [target])

@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import load_repo_module
+from conftest import check_four_ways, load_repo_module
 
 import srcad
 from srcad import ir
@@ -1185,3 +1185,19 @@ def test_rematerialized_and_literal_gradients_agree(f, args):
     literal = srcad.grad(f, wrt=every, optimize=False)(*args)
     for a, b in zip(fast, literal):
         np.testing.assert_allclose(a, b, rtol=REL)
+
+
+def dot_with_first_column(beta, X):
+    """``X[i][0]``: the backward loop recomputes ``X[i][0]``, and so ``X[i]`` before it."""
+    s = 0.0
+    for i in range(len(X)):
+        s = s + X[i][0] * beta[0]
+    return s
+
+
+def test_recomputed_loop_values_recompute_what_they_are_made_from():
+    X = [[0.3], [-0.5], [1.2]]
+    for optimize in (True, False):
+        (got,) = srcad.grad(dot_with_first_column, optimize=optimize)([0.2], X)
+        assert got == pytest.approx(1.0, abs=1e-15)  # 0.3 - 0.5 + 1.2
+    check_four_ways(dot_with_first_column, np.array([0.2]), np.array(X), wrt=0)

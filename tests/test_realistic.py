@@ -15,7 +15,10 @@ import pytest
 from conftest import check_four_ways
 
 CASES_DIR = Path(__file__).parent / "realistic"
-MODULES = ("arrays_loops", "scatter_where", "views_aliases", "memory_later")
+MODULES = (
+    "arrays_loops", "scatter_where", "views_aliases", "memory_later",  # issue 12
+    "rr_learning", "rr_physics", "rr_statistics",  # rules of issue 14
+)
 
 
 def _cases():

@@ -1,4 +1,7 @@
-"""The spec every real-world case module uses.
+"""(A copy of /work/shared/realistic/cases/_spec.py: the runner imports it from the
+cases folder.)
+
+The spec every real-world case module uses.
 
 Each module next to this one defines ``CASES``, a list of :class:`Case`. A case names a
 function a user would differentiate, how to draw its arguments, what to differentiate
@@ -15,8 +18,9 @@ differences of ``ref``, the analytic gradient) or ``"value_and_grad"``.
 ``ref`` (optional) is an analytic gradient from a library, checked in addition to the
 central differences. ``msg`` (optional) lists words of which one must appear in a
 refusal's message for it to count as clear; ``call_site_ok`` accepts a refusal located at
-the ``srcad.grad(...)`` call (for errors about the callable itself). ``setup`` (optional) runs once before the case (e.g. registers a
-rule, as the docs tell users to). ``note`` explains what the case is about.
+the ``srcad.grad(...)`` call (for errors about the callable itself). ``setup`` (optional)
+runs once before the case (e.g. registers a rule, as the docs tell users to). ``note``
+explains what the case is about.
 """
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Physics written with the breadth rules: normal modes of a spring chain, an implicit
 heat-equation solver, a bead-spring polymer, a projectile's range with erf drag noise.
 
-Run with ``python /work/shared/realistic/run.py --cases tests/realistic_rules``."""
+Run with ``python ../shared/realistic/run.py --cases tests/realistic``."""
 
 import math
 

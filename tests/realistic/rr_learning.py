@@ -1,7 +1,7 @@
 """Machine-learning layers written with the breadth rules: normalisation layers,
 multi-head attention with einsum, a padded 1-D CNN with upsampling.
 
-Run with ``python /work/shared/realistic/run.py --cases tests/realistic_rules``."""
+Run with ``python ../shared/realistic/run.py --cases tests/realistic``."""
 
 import numpy as np
 import scipy.special as sp

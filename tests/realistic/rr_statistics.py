@@ -1,7 +1,7 @@
 """Statistical models written with the breadth rules: Gaussian processes, factor
 analysis, Cox regression, count models with lgamma / gammaln / xlogy, Kalman filtering.
 
-Run with ``python /work/shared/realistic/run.py --cases tests/realistic_rules``."""
+Run with ``python ../shared/realistic/run.py --cases tests/realistic``."""
 
 import math
 
