@@ -13,6 +13,7 @@ import builtins
 import contextlib
 import functools
 import inspect
+import math
 import types
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -1021,13 +1022,18 @@ class Lowerer:
                 return self.inline(scope, node, callee.func, target, partial=callee)
             if isinstance(callee, types.FunctionType) and not self.table.has_callable(callee):
                 return self.inline(scope, node, callee, target)
-            if callee in (builtins.max, builtins.min) and len(node.args) != 2:
-                return self.extremum(scope, node, target)
+            if (callee in (builtins.max, builtins.min) and len(node.args) != 2) or (
+                callee is math.prod and len(node.args) == 1
+            ):
+                return self.fold(scope, node, callee, target)
         return self.operation(scope, node, target)
 
-    def extremum(self, scope: Scope, node: ast.Call, target: Callable[[], str] | None) -> Any:
-        """``max(a, b, c)`` and ``max(items)`` over a list or tuple of values, as Python
-        evaluates them: pairwise from the left, the first of equal values winning."""
+    def fold(
+        self, scope: Scope, node: ast.Call, callee: Any, target: Callable[[], str] | None
+    ) -> Any:
+        """``max(a, b, c)``, ``max(items)`` and ``math.prod(items)`` over a list or tuple of
+        values, as Python evaluates them: pairwise from the left (for ``max`` and ``min``
+        the first of equal values wins)."""
         items: list[ast.expr] = list(node.args)
         if len(items) == 1 and not node.keywords and not isinstance(items[0], ast.Starred):
             value = self.lower_expr(scope, items[0], None)
@@ -1035,13 +1041,18 @@ class Lowerer:
                 single = ast.copy_location(ast.Call(node.func, [_Operand(value)], []), node)
                 return self.operation(scope, single, target)
             items = [_Operand(item) for item in value.items]
-        if node.keywords or any(isinstance(item, ast.Starred) for item in items):
+        if not items or node.keywords or any(isinstance(item, ast.Starred) for item in items):
             return self.operation(scope, node, target)
         if len(items) == 1:
             return self.lower_expr(scope, items[0], target)
         folded = items[0]
         for item in items[1:]:
-            folded = ast.copy_location(ast.Call(node.func, [folded, item], []), node)
+            pair = (
+                ast.BinOp(folded, ast.Mult(), item)
+                if callee is math.prod
+                else ast.Call(node.func, [folded, item], [])
+            )
+            folded = ast.copy_location(pair, node)
         return self.lower_expr(scope, folded, target)
 
     def bool_op(self, scope: Scope, node: ast.BoolOp, target: Callable[[], str] | None) -> ir.Expr:

@@ -645,3 +645,43 @@ def test_four_way_check_catches_a_wrong_rule():
     finally:
         TABLE.add(original)
     check_four_ways(standardized_loss, X34, W34)
+
+
+# ====================================================================== permutations, products
+
+
+def xy_model_energy(theta, coupling):
+    """Periodic neighbours by np.roll; np.flip / fliplr / flipud reorder entries."""
+    right = np.roll(theta, -1, axis=1)
+    down = np.roll(theta, 1, axis=0)
+    energy = -coupling * np.sum(np.cos(theta - right) + np.cos(theta - down))
+    shifted = np.roll(theta, (1, 2), (0, 1))
+    return (energy + np.sum(shifted * theta) + np.sum(np.flip(theta, 0)[0] * np.fliplr(theta)[0])
+            + np.sum(np.flipud(theta) ** 3))
+
+
+def written_through_a_flipped_view(x):
+    y = x * 1.0
+    v = np.flip(y)
+    v[0] = 2.0 * v[1]  # writes y[-1]
+    return np.sum(y * y)
+
+
+def series_reliability(pump, valve, sensor):
+    return -math.log(math.prod((pump, valve, sensor))) + math.prod([pump * 2.0])
+
+
+def test_roll_and_flip_permute_the_gradient_back():
+    rng = np.random.default_rng(3)
+    check_four_ways(xy_model_energy, rng.standard_normal((4, 5)), 0.7)
+    x = rng.standard_normal(4)
+    (got,) = check_four_ways(written_through_a_flipped_view, x)
+    expected = 2 * x  # sum of x0^2 + x1^2 + x2^2 + (2 x2)^2
+    expected[3] = 0.0  # y[-1] is overwritten by 2 y[-2]
+    expected[2] += 8 * x[2]
+    assert np.allclose(got, expected, rtol=1e-15, atol=0)
+
+
+def test_math_prod_of_a_tuple_or_list_of_values():
+    got = check_four_ways(series_reliability, 0.9, 0.8, 0.95)
+    assert got == pytest.approx((-1 / 0.9 + 2.0, -1 / 0.8, -1 / 0.95), rel=1e-14)

@@ -175,6 +175,13 @@ defrule(
     restore="np.transpose(v, inverse_axes(axes))",
 )
 defrule("x.transpose()", env=NP, x="np.transpose(g)", linear=True, restore="np.transpose(v)")
+#: Rolling and flipping permute the entries: the gradient is permuted back.
+defrule("np.roll(x, shift, axis=None)", env=NP, shift=None, axis=None,
+        x="np.roll(g, np.negative(shift), axis)", linear=True)
+defrule("np.flip(x, axis=None)", env=NP, axis=None, x="np.flip(g, axis)", linear=True,
+        restore="np.flip(v, axis)")
+defrule("np.fliplr(x)", env=NP, x="np.fliplr(g)", linear=True, restore="np.fliplr(v)")
+defrule("np.flipud(x)", env=NP, x="np.flipud(g)", linear=True, restore="np.flipud(v)")
 RESHAPES = [
     "np.reshape(x, shape)",
     "x.reshape(shape)",
