@@ -18,7 +18,7 @@ from .errors import NoRuleError
 from .memory import Memory
 from .names import NameAllocator, bind
 from .rules.table import Scatter, Zeroed
-from .runtime import add_at, fresh_copy, snapshot, zeros_like
+from .runtime import add_at, fresh_copy, shaped_like, snapshot, zeros_like
 
 
 def signature_pattern(rule) -> ir.Expr:
@@ -127,9 +127,12 @@ class _Tangents:
             items = tuple(self.operand_tangent(o) or self.zeros(o) for o in stmt.operands)
             return ir.Adjoint(target, ir.Tuple(items), tag=stmt.tag)
         terms: list[ir.Expr] = []
+        narrower = False  # may a term have a smaller shape than the result?
         for param, operand in zip(rule.params, stmt.operands):
             dot = self.operand_tangent(operand)
             template = rule.adjoint_for(param)
+            if dot is None and rule.broadcasting and not isinstance(operand, ir.Const):
+                narrower = True  # (an inactive operand may carry the result's shape)
             if dot is None or template is None:
                 continue
             mapping = dict(zip(rule.params, values))
@@ -164,6 +167,9 @@ class _Tangents:
         value = terms[0]
         for term in terms[1:]:
             value = ir.BinOp("+", value, term)
+        if narrower:
+            value = ir.Call(ir.Name(self.bind("shaped_like", shaped_like)),
+                            (value, ir.Name(stmt.target)))
         return ir.Adjoint(target, value, tag=stmt.tag)
 
 

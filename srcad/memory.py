@@ -260,8 +260,8 @@ class Memory:
             touched = self.roots.get(write.target, frozenset((write.target,)))
             if not (mine & touched):
                 continue
-            if write is stmt:
-                if including:
+            if write is stmt:  # (in a loop, it writes again in the next iteration)
+                if including or where.loops:
                     return True
                 continue
             if where.order > place.order or set(where.loops) & set(place.loops):

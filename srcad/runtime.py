@@ -90,6 +90,15 @@ def zeros_like(value: Any) -> Any:
     return 0.0
 
 
+def shaped_like(tangent: Any, value: Any) -> Any:
+    """``tangent`` with the shape of ``value``: the tangent of ``a + c`` (``c`` an
+    inactive array) is ``a``'s tangent spread over the broadcast shape."""
+    shape = np.shape(value)
+    if np.shape(tangent) == shape:
+        return tangent
+    return np.array(np.broadcast_to(tangent, shape))
+
+
 class AdjointList(list):
     """The adjoint of a tuple or list: adds elementwise (``+`` on lists would concatenate)."""
 

@@ -526,3 +526,31 @@ def updated_twice_through_a_copy(y):
 def test_update_of_a_copy_after_an_update_keeps_the_original():
     assert srcad.grad(updated_twice_through_a_copy)(1.0) == pytest.approx(8.0, rel=1e-15)
     check_four_ways(updated_twice_through_a_copy, 0.7)
+
+
+def divided_in_place_in_a_loop(t):
+    """``p /= 1 + p * p`` in a loop: the derivative of each division reads its result,
+    which the next iteration's division overwrites (``p`` a numpy number, then an array)."""
+    p = np.sum(np.ones(2) * t) / 8
+    q = np.ones(2) * t / 8
+    for _ in range(3):
+        p /= 1 + p * p
+        q /= 1 + q * q
+    return p + np.sum(q)
+
+
+def test_in_place_division_in_a_loop_keeps_each_iterations_result():
+    check_four_ways(divided_in_place_in_a_loop, 0.3)
+
+
+def shifted_by_a_constant_array(a):
+    """The tangent of ``c + a`` (``c`` a constant array) has the shape of the result."""
+    n = 0.0
+    for _ in range(2):
+        n = n * 0.5 + (np.linspace(0.5, 1.0, 2) + 0.5 * a)
+    return np.sum(n) / 2
+
+
+def test_tangent_of_a_sum_with_a_constant_array_is_broadcast():
+    (got,) = check_four_ways(shifted_by_a_constant_array, 0.4)
+    assert got == pytest.approx(0.5 * 1.5, rel=1e-15)  # n = 1.5 * (c + a / 2), mean
