@@ -70,12 +70,13 @@ import re
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
 import srcad
@@ -107,6 +108,10 @@ BOUND_SLACK = 1e-9  # the generator's interval bounds are exact up to roundoff
 #: is checked four ways (about 0.75 s each on the 2-core machine), so 160 keep the default
 #: suite under its 5-minute budget (about 4 minutes in all).
 CI_EXAMPLES = 160
+#: ... in this many batches (pytest shows a dot for each), batch k drawn with the seed
+#: BATCH_SEED + k.
+BATCHES = 8
+BATCH_SEED = 20_261_130
 SLOW_EXAMPLES = 10_000
 
 REGRESSIONS = Path(__file__).parent / "regressions"
@@ -376,11 +381,20 @@ COMMON = dict(
 # ---------------------------------------------------------------- the tests
 
 
-def run_batch(files: ProgramFiles, max_examples: int) -> dict:
+def batch_settings(max_examples: int, batch: int | None) -> Callable:
+    """Hypothesis settings for ``max_examples`` programs: the fixed (derandomized) run,
+    or the ``batch``-th of the default run's batches (each its own fixed seed)."""
+    if batch is None:
+        return settings(max_examples=max_examples, **COMMON)
+    chosen = settings(max_examples=max_examples, **{**COMMON, "derandomize": False})
+    return lambda test: chosen(seed(BATCH_SEED + batch)(test))
+
+
+def run_batch(files: ProgramFiles, max_examples: int, batch: int | None = None) -> dict:
     """Check ``max_examples`` random programs (fixed seed); return counts and timings."""
     stats: dict = {"programs": 0, "max_ratio": 0.0}
 
-    @settings(max_examples=max_examples, **COMMON)
+    @batch_settings(max_examples, batch)
     @given(case=cases())
     def check(case):
         program, pts = case
@@ -418,13 +432,32 @@ def print_classes(stats: dict) -> None:
             print(f"  {key} at a statement of {name!r} ({count}x), e.g. {message}")
 
 
-def test_random_programs(program_files):
-    """The CI batch: CI_EXAMPLES programs, fixed seed; each class of ``PROGRAM_CLASSES`` in
-    at least a tenth of them."""
-    stats = run_batch(program_files, CI_EXAMPLES)
-    assert stats["programs"] >= CI_EXAMPLES
-    for name in PROGRAM_CLASSES:  # each class in at least a tenth of the programs
-        assert stats.get(name, 0) >= stats["programs"] / 10, (name, stats.get(name, 0))
+@pytest.mark.parametrize("batch", range(BATCHES))
+def test_random_programs(program_files, batch):
+    """The default run: CI_EXAMPLES programs in BATCHES batches (a dot of progress each),
+    each with its own fixed seed."""
+    stats = run_batch(program_files, CI_EXAMPLES // BATCHES, batch)
+    assert stats["programs"] >= CI_EXAMPLES // BATCHES
+
+
+def test_each_program_class_is_in_a_tenth_of_the_default_programs():
+    """The programs of the default run's batches (drawn again, not checked), counted by
+    :data:`PROGRAM_CLASSES`: each class in at least a tenth of them."""
+    counts = dict.fromkeys(PROGRAM_CLASSES, 0)
+    total = 0
+    for batch in range(BATCHES):
+        @batch_settings(CI_EXAMPLES // BATCHES, batch)
+        @given(case=cases())
+        def count(case):
+            nonlocal total
+            total += 1
+            for name in classes_of(case[0]):
+                counts[name] += 1
+
+        count()
+    assert total >= CI_EXAMPLES
+    for name, n in counts.items():
+        assert n >= total / 10, (name, n, total)
 
 
 @pytest.mark.slow
