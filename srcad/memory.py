@@ -558,9 +558,9 @@ def coalesce(fn: ir.Function) -> ir.Function:
     afterwards (the usual case: no other name shares it)."""
     live = live_after(fn.body)
     bound: dict[str, int] = {}  # how many statements bind each name
-    for stmt in ir.walk(fn.body):
-        if isinstance(stmt, ir.Assign) and stmt.rebinds:
-            bound[stmt.target] = bound.get(stmt.target, 0) + 1
+    bindings = [s for s in ir.walk(fn.body) if isinstance(s, ir.Assign) and s.rebinds]
+    for stmt in bindings:
+        bound[stmt.target] = bound.get(stmt.target, 0) + 1
     renames: dict[str, str] = {}
     merged: dict[str, set[str]] = {}  # a name -> the names renamed to it
     for stmt in ir.walk(fn.body):
@@ -572,7 +572,17 @@ def coalesce(fn: ir.Function) -> ir.Function:
         ):
             old = renames.get(stmt.value.left.id, stmt.value.left.id)
             sharing = merged.setdefault(old, {old})  # every name that becomes ``old``
-            if not sharing & live.get(id(stmt), frozenset()) and old != stmt.target:
+            if (
+                old != stmt.target
+                and not sharing & live.get(id(stmt), frozenset())
+                # and no name of the group gets a new value while the target is still read
+                # (``y_1 /= t; y = tanh(z); z = y_1``: ``y_1`` cannot be ``y``)
+                and not any(
+                    stmt.target in live.get(id(other), frozenset())
+                    for other in bindings
+                    if other.target in sharing
+                )
+            ):
                 renames[stmt.target] = old  # (chains: y_2 -> y_1 -> y)
                 sharing.add(stmt.target)
     if not renames:

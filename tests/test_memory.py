@@ -554,3 +554,17 @@ def shifted_by_a_constant_array(a):
 def test_tangent_of_a_sum_with_a_constant_array_is_broadcast():
     (got,) = check_four_ways(shifted_by_a_constant_array, 0.4)
     assert got == pytest.approx(0.5 * 1.5, rel=1e-15)  # n = 1.5 * (c + a / 2), mean
+
+
+def update_then_swap(x, y, z):
+    """``y /= c`` then ``y, z = (np.tanh(z), y)``: the updated array moves to ``z`` while
+    ``y`` gets a new value, so the update cannot be given ``y``'s name."""
+    y = y * np.ones(2)
+    for _ in range(2):
+        y /= 1 + x * x
+        y, z = (np.tanh(z), y)
+    return np.sum(z * x)
+
+
+def test_updated_value_read_after_its_old_name_is_rebound():
+    check_four_ways(update_then_swap, 0.7, -1.2, -1.0)
