@@ -559,6 +559,7 @@ def coalesce(fn: ir.Function) -> ir.Function:
     live = live_after(fn.body)
     bound: dict[str, int] = {}  # how many statements bind each name
     bindings = [s for s in ir.walk(fn.body) if isinstance(s, ir.Assign) and s.rebinds]
+    indices = {s.index for s in ir.walk(fn.body) if isinstance(s, ir.Loop)}
     for stmt in bindings:
         bound[stmt.target] = bound.get(stmt.target, 0) + 1
     renames: dict[str, str] = {}
@@ -574,6 +575,7 @@ def coalesce(fn: ir.Function) -> ir.Function:
             sharing = merged.setdefault(old, {old})  # every name that becomes ``old``
             if (
                 old != stmt.target
+                and old not in indices  # (a loop's index is inactive at each iteration's start)
                 and not sharing & live.get(id(stmt), frozenset())
                 # and no name of the group gets a new value while the target is still read
                 # (``y_1 /= t; y = tanh(z); z = y_1``: ``y_1`` cannot be ``y``)

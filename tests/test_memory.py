@@ -9,6 +9,8 @@ arguments left as ``f`` leaves them). Where an exact value is known it is checke
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from conftest import check_four_ways
@@ -568,3 +570,16 @@ def update_then_swap(x, y, z):
 
 def test_updated_value_read_after_its_old_name_is_rebound():
     check_four_ways(update_then_swap, 0.7, -1.2, -1.0)
+
+
+def loop_index_divided_in_place(x, dx):
+    """``i /= c`` on a loop's index: the index is a fresh int in each iteration, and
+    becomes active only after the division."""
+    for i in range(2):
+        i /= 1.5 + math.tanh(dx)
+        x = x + math.tanh(math.exp(math.tanh(i)))
+    return x
+
+
+def test_loop_index_updated_in_place():
+    check_four_ways(loop_index_divided_in_place, 0.3, -0.4)
