@@ -11,14 +11,6 @@ from .rules.table import TABLE, Rule, defrule
 from .runtime import zeros_like
 
 
-class CustomAdjoint:
-    """A user's reverse rule: ``rule(g, ans, *args)`` returns one contribution per argument."""
-
-    def __init__(self, rule: Callable[..., Any], arity: int) -> None:
-        self.rule = rule
-        self.arity = arity
-
-
 def defgrad(func: Callable, rule: Callable[..., Any] | None = None) -> Any:
     """Register ``rule(g, ans, *args)`` as the reverse rule of ``func``.
 
@@ -39,7 +31,6 @@ def defgrad(func: Callable, rule: Callable[..., Any] | None = None) -> Any:
         raise TypeError(f"cannot read the signature of {func!r}; wrap it in a def") from None
     names = [f"x{k}" for k in range(len(params))]
     call = ir.Call(ir.Name("func"), tuple(ir.Name(n) for n in names))
-    adjoint = CustomAdjoint(rule, len(names))
     helper = ir.Call(ir.Name("rule"), (ir.Name("g"), ir.Name("ans"), *(ir.Name(n) for n in names)))
     templates = tuple(
         helper if len(names) == 1 else ir.Subscript(helper, ir.Const(k)) for k in range(len(names))
@@ -51,7 +42,7 @@ def defgrad(func: Callable, rule: Callable[..., Any] | None = None) -> Any:
             pattern=call,
             params=tuple(names),
             adjoints=templates,
-            env={"func": func, "rule": adjoint.rule},
+            env={"func": func, "rule": rule},
             size=1,
             user=True,
         )
