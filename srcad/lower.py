@@ -13,6 +13,7 @@ import builtins
 import contextlib
 import functools
 import inspect
+import logging
 import math
 import types
 from collections.abc import Callable, Iterator
@@ -41,7 +42,7 @@ from .rules.table import (
     match,
     pack_rule,
 )
-from .runtime import check_assertion, raise_exception
+from .runtime import check_assertion, formatted, raise_exception
 from .subset import check_supported
 
 
@@ -813,6 +814,17 @@ class Lowerer:
             self.add_at(scope, stmt.value)
         elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
             callee = self.static_object(scope, stmt.value.func)
+            func = stmt.value.func
+            owner = (
+                self.static_object(scope, func.value) if isinstance(func, ast.Attribute) else None
+            )
+            if _prints(callee) or (  # print(...) and logging: run in the forward pass
+                isinstance(owner, logging.Logger | logging.LoggerAdapter)
+                and isinstance(func, ast.Attribute)
+                and func.attr in _LOGGING_METHODS
+            ):
+                self.emit(ir.Effect(self.printed(scope, stmt.value), tag=self.next_tag()))
+                return
             if not getattr(callee, "__srcad_effect__", False):
                 raise self.error(
                     scope,
@@ -826,6 +838,24 @@ class Lowerer:
         elif isinstance(stmt, ast.FunctionDef):
             scope.local_functions[stmt.name] = stmt
         # docstrings and `pass` lower to nothing
+
+    def printed(self, scope: Scope, call: ast.Call) -> ir.Expr:
+        """``print(...)`` or a logging call, with its arguments' values (f-strings as
+        ``formatted(template, *values)``); it has no effect on the gradient."""
+
+        def value(node: ast.expr) -> ir.Expr:
+            if not isinstance(node, ast.JoinedStr):
+                return self.lower_operand(scope, node)
+            template, values = _format_template(node)
+            helper = self.helper_ref("formatted", formatted)
+            return ir.Call(helper, (ir.Const(template), *(value(v) for v in values)))
+
+        func = self.free_reference(scope, self.raw(call.func))
+        return ir.Call(
+            func,
+            tuple(value(a) for a in call.args),
+            tuple((k.arg, value(k.value)) for k in call.keywords if k.arg is not None),
+        )
 
     def is_add_at(self, scope: Scope, node: ast.expr) -> bool:
         """``np.add.at(x, i, v)`` (the ufunc method that adds at repeated indices too)."""
@@ -1555,6 +1585,38 @@ def _defining_position(stmts: list[ir.Stmt], name: str) -> int | None:
         ):
             return position
     return None
+
+
+_LOGGING_METHODS = frozenset(
+    ("debug", "info", "warning", "error", "critical", "exception", "log")
+)
+
+
+def _prints(callee: Any) -> bool:
+    """``print``, or a function of :mod:`logging` (``logging.info(...)``)."""
+    return callee is builtins.print or (
+        getattr(callee, "__module__", None) == "logging"
+        and getattr(callee, "__name__", "") in _LOGGING_METHODS
+    )
+
+
+def _format_template(node: ast.JoinedStr) -> tuple[str, list[ast.expr]]:
+    """``f"a {x:.3f} {y!r}"`` as ``("a {:.3f} {!r}", [x, y])``."""
+    template, values = "", []
+    for part in node.values:
+        if isinstance(part, ast.Constant):
+            template += str(part.value).replace("{", "{{").replace("}", "}}")
+            continue
+        assert isinstance(part, ast.FormattedValue)
+        values.append(part.value)
+        conversion = f"!{chr(part.conversion)}" if part.conversion != -1 else ""
+        spec = ""
+        if isinstance(part.format_spec, ast.JoinedStr):  # f"{x:{width}.3f}": str.format
+            inner, nested = _format_template(part.format_spec)  # takes nested fields too,
+            spec = ":" + inner  # numbered after the value they format
+            values += nested
+        template += "{" + conversion + spec + "}"
+    return template, values
 
 
 def _short(filename: str) -> str:

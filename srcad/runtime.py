@@ -49,6 +49,11 @@ def check_assertion(condition: Any, message: str | None = None) -> None:
 check_assertion.__srcad_effect__ = True
 
 
+def formatted(template: str, *values: Any) -> str:
+    """An f-string of the user's, as ``template.format(*values)``."""
+    return template.format(*values)
+
+
 def raise_exception(kind: type, *args: Any) -> None:
     """The user's ``raise kind(*args)``, kept in the gradient's forward pass."""
     raise kind(*args)

@@ -215,7 +215,13 @@ class _Checker(ast.NodeVisitor):
             if isinstance(stmt.value, ast.Yield | ast.YieldFrom | ast.Await):
                 self.visit(stmt.value)  # reported as what it is (a generator, ...)
             elif isinstance(stmt.value, ast.Call):
-                self.visit(stmt.value)  # allowed for srcad's own run-time checks (see lower)
+                # srcad's run-time checks, print and logging (see lower): f-strings may be
+                # their arguments
+                call = stmt.value
+                self.visit(call.func)
+                for arg in (*call.args, *(k.value for k in call.keywords)):
+                    for part in arg.values if isinstance(arg, ast.JoinedStr) else (arg,):
+                        self.visit(part.value if isinstance(part, ast.FormattedValue) else part)
             elif not _is_docstring(stmt):
                 self.refuse(
                     stmt,

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import importlib.util
 import itertools
+import logging
 import math
 import math as m  # an odd alias srcad must resolve
 import sys
@@ -622,3 +623,34 @@ def test_max_and_min_of_several_values_or_of_a_list():
     # at a tie Python returns the first of equal values, and the gradient goes to it
     da, db, dc = srcad.grad(three_way_extremes, wrt=("a", "b", "c"))(1.0, 1.0, 1.0)
     assert (da, db, dc) == (1.0 - 0.5, 1.0, 1.0)  # b + c; min and max pick a
+
+
+_fit_log = logging.getLogger("srcad-test-fit")
+
+
+def logged_loss(w, x):
+    """print and logging left in for debugging, with f-strings."""
+    y = np.tanh(w * x)
+    print("loss", f"{np.sum(y):.4f}", f"{w!r:>{6}}", sep=" | ")
+    _fit_log.info(f"w = {w}")
+    logging.debug("plain %s", w)
+    total = 0.0
+    for i in range(2):
+        total = total + np.sum(y) * (i + 1)
+        print(f"iteration {i}: {{total}} {total:8.3f}")
+    return total
+
+
+def test_print_and_logging_run_in_the_forward_pass(capsys, caplog):
+    from conftest import check_four_ways
+
+    w, x = 0.3, np.arange(3.0)
+    with caplog.at_level(logging.INFO, logger="srcad-test-fit"):
+        dw, dx = srcad.grad(logged_loss, wrt=(0, 1))(w, x)
+    printed = capsys.readouterr().out.splitlines()
+    assert printed == [f"loss | {np.sum(np.tanh(w * x)):.4f} |    0.3",
+                       f"iteration 0: {{total}} {np.sum(np.tanh(w * x)):8.3f}",
+                       f"iteration 1: {{total}} {3 * np.sum(np.tanh(w * x)):8.3f}"]
+    assert [r.getMessage() for r in caplog.records] == ["w = 0.3"]
+    assert dw == pytest.approx(3 * np.sum(x / np.cosh(w * x) ** 2), rel=1e-14)
+    check_four_ways(logged_loss, w, x)
