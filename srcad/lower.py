@@ -597,6 +597,14 @@ class Lowerer:
         if callee is builtins.enumerate and len(node.args) == 1 and not keywords:
             length, inner = self.iteration(scope, node.args[0])
             return length, lambda k: TupleValue((k, inner(k)))
+        if callee is builtins.reversed and len(node.args) == 1 and not keywords:
+            length, inner = self.iteration(scope, node.args[0])
+
+            def backwards(k: ir.Expr) -> Any:  # element length - 1 - k
+                last = ir.BinOp("-", length, ir.Const(1))
+                return inner(self.emit_value(scope, ir.BinOp("-", last, k), node))
+
+            return length, backwards
         if callee is builtins.zip and node.args and keywords <= {"strict"}:
             parts = [self.iteration(scope, a) for a in node.args]
             length = parts[0][0]
@@ -611,8 +619,8 @@ class Lowerer:
             raise self.error(
                 scope,
                 node,
-                "srcad loops over range(...), enumerate(...), "
-                "zip(...), tuples, lists, arrays and dicts only",
+                "srcad loops over range(...), enumerate(...), zip(...), reversed(...), "
+                "tuples, lists, arrays and dicts only",
                 "build a list or array first, or loop over range(len(...))",
             )
         value = self.lower_expr(scope, node, None)

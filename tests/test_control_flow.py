@@ -1154,3 +1154,31 @@ def test_mutual_recursion_is_refused():
     # the call that closes the cycle (ping -> pong -> ping); the call into it is fine too
     ok = {marker_line(__file__, "mutual-1"), marker_line(__file__, "mutual-2")}
     assert e.lineno in ok, f"line {e.lineno}, expected one of {sorted(ok)}: {e}"
+
+
+def horner_reversed(x, coeffs):
+    """Horner's rule over the coefficients from the last: ``for c in reversed(coeffs)``."""
+    value = 0.0
+    for c in reversed(coeffs):
+        value = value * x + c
+    return value
+
+
+def reversed_in_combinations(ws, x):
+    g, out = 1.0, 0.0
+    for k, w in enumerate(reversed(ws)):
+        g = g * math.tanh(w * x) + k
+        out = out + g
+    for w, z in zip(reversed(ws), ws):
+        out = out + w * z
+    return out
+
+
+def test_loops_over_reversed_sequences():
+    from conftest import check_four_ways
+
+    coeffs = [1.0, -2.0, 3.0, 0.5]
+    dx, dc = check_four_ways(horner_reversed, 0.7, coeffs)
+    assert dc == pytest.approx([1.0, 0.7, 0.7 ** 2, 0.7 ** 3], rel=1e-15)
+    assert dx == pytest.approx(-2.0 + 2 * 3.0 * 0.7 + 3 * 0.5 * 0.7 ** 2, rel=1e-15)
+    check_four_ways(reversed_in_combinations, np.array([0.3, -0.2, 0.9]), 0.8)
