@@ -557,11 +557,11 @@ def coalesce(fn: ir.Function) -> ir.Function:
     """``y_1 = y; y_1 *= w`` becomes ``y *= w`` where nothing reads the old ``y``
     afterwards (the usual case: no other name shares it)."""
     live = live_after(fn.body)
-    bound: dict[str, int] = {}  # how many statements bind each name
-    bindings = [s for s in ir.walk(fn.body) if isinstance(s, ir.Assign) and s.rebinds]
+    binders: dict[str, list[ir.Assign]] = {}  # the statements that bind each name
+    for stmt in ir.walk(fn.body):
+        if isinstance(stmt, ir.Assign) and stmt.rebinds:
+            binders.setdefault(stmt.target, []).append(stmt)
     indices = {s.index for s in ir.walk(fn.body) if isinstance(s, ir.Loop)}
-    for stmt in bindings:
-        bound[stmt.target] = bound.get(stmt.target, 0) + 1
     renames: dict[str, str] = {}
     merged: dict[str, set[str]] = {}  # a name -> the names renamed to it
     for stmt in ir.walk(fn.body):
@@ -569,7 +569,7 @@ def coalesce(fn: ir.Function) -> ir.Function:
             isinstance(stmt, ir.Assign)
             and _is_update(stmt)
             and not stmt.writes_own_operand
-            and bound.get(stmt.target) == 1  # (not a name a branch or loop merges)
+            and len(binders.get(stmt.target, ())) == 1  # (not a name a branch or loop merges)
         ):
             old = renames.get(stmt.value.left.id, stmt.value.left.id)
             sharing = merged.setdefault(old, {old})  # every name that becomes ``old``
@@ -581,8 +581,8 @@ def coalesce(fn: ir.Function) -> ir.Function:
                 # (``y_1 /= t; y = tanh(z); z = y_1``: ``y_1`` cannot be ``y``)
                 and not any(
                     stmt.target in live.get(id(other), frozenset())
-                    for other in bindings
-                    if other.target in sharing
+                    for name in sharing
+                    for other in binders.get(name, ())
                 )
             ):
                 renames[stmt.target] = old  # (chains: y_2 -> y_1 -> y)
