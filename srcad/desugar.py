@@ -4,6 +4,8 @@
   the builtin ``sum``) becomes a loop before its statement: ``total = 0``, then
   ``for x in xs: if c: total = total + e``; the loop variables are renamed when the
   function uses the same names elsewhere (in Python they are local to the comprehension).
+  Any other list comprehension (or generator expression) becomes ``items = []`` and the
+  same loop with ``items.append(e)``.
 - ``name = lambda args: e`` becomes ``def name(args): return e`` (inlined like any
   nested function).
 - A ``return`` inside a loop becomes ``result = value; returned = True; break``, and
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import ast
 import copy
+from collections.abc import Callable
 
 _JUMPS = (ast.Return, ast.Break, ast.Continue, ast.Raise)
 
@@ -181,17 +184,41 @@ class _Renamer(ast.NodeTransformer):
         return node
 
 
-class _SummedComprehensions(ast.NodeTransformer):
-    """Hoists ``sum(<comprehension>)`` out of one statement's expressions into loops."""
+class _Comprehensions(ast.NodeTransformer):
+    """Hoists comprehensions (summed ones as sums) out of one statement's expressions
+    into loops."""
 
     def __init__(self, fn: ast.FunctionDef, used: set[str]) -> None:
         self.fn = fn
         self.used = used
         self.hoisted: list[ast.stmt] = []
+        #: the lists made for comprehensions that are not assigned to a name directly
+        self.temporaries: set[str] = set()
 
     def rewrite(self, stmts: list[ast.stmt]) -> list[ast.stmt]:
         out: list[ast.stmt] = []
         for stmt in stmts:
+            target = _single_name_target(stmt)
+            if target is not None and isinstance(stmt.value, ast.IfExp) and _has_comprehension(
+                stmt.value
+            ):  # name = [...] if c else [...]: an if statement (only one arm runs)
+                arms = [
+                    _located(ast.Assign([ast.Name(target, ast.Store())], arm), stmt)
+                    for arm in (stmt.value.body, stmt.value.orelse)
+                ]
+                branch = _located(ast.If(stmt.value.test, arms[:1], arms[1:]), stmt)
+                out += self.rewrite([branch])
+                continue
+            if (
+                target is not None
+                and isinstance(stmt.value, _COMPREHENSIONS)
+                and target not in {n.id for n in ast.walk(stmt.value) if isinstance(n, ast.Name)}
+            ):  # name = [e for x in xs]: the loop appends to `name` itself
+                saved, self.hoisted = self.hoisted, []
+                self.list_loop(stmt.value, target)
+                out += self.hoisted
+                self.hoisted = saved
+                continue
             if isinstance(stmt, ast.If):
                 stmt.body, stmt.orelse = self.rewrite(stmt.body), self.rewrite(stmt.orelse)
                 stmt.test = self.hoist(stmt.test, out)
@@ -217,7 +244,39 @@ class _SummedComprehensions(ast.NodeTransformer):
     def visit_Call(self, node: ast.Call) -> ast.AST:
         if not summed_comprehension(node):
             return self.generic_visit(node)
-        comprehension = node.args[0]
+        total = _fresh("total", self.used)
+        start = node.args[1] if len(node.args) == 2 else ast.Constant(0)
+        return self.as_loop(node.args[0], node, total, start, lambda elt: ast.Assign(
+            [ast.Name(total, ast.Store())],
+            ast.BinOp(ast.Name(total, ast.Load()), ast.Add(), elt),
+        ))
+
+    def visit_ListComp(self, node: ast.ListComp | ast.GeneratorExp) -> ast.AST:
+        """``[e for x in xs if c]``: a list built by a loop (a generator expression that
+        is not summed is consumed whole by what it is passed to: a list as well)."""
+        items = _fresh("items", self.used)
+        self.temporaries.add(items)
+        return self.list_loop(node, items)
+
+    def list_loop(self, node: ast.ListComp | ast.GeneratorExp, items: str) -> ast.expr:
+        return self.as_loop(node, node, items, ast.List([], ast.Load()), lambda elt: ast.Expr(
+            ast.Call(
+                ast.Attribute(ast.Name(items, ast.Load()), "append", ast.Load()), [elt], []
+            )
+        ))
+
+    visit_GeneratorExp = visit_ListComp
+
+    def as_loop(
+        self,
+        comprehension: ast.ListComp | ast.GeneratorExp,
+        node: ast.expr,
+        result: str,
+        start: ast.expr,
+        step: Callable[[ast.expr], ast.stmt],
+    ) -> ast.expr:
+        """Hoist ``result = start`` and the loops of ``comprehension`` (``step`` of its
+        element innermost) before the statement; the expression becomes ``result``."""
         outside = _names_outside(self.fn, comprehension)
         targets = {
             n.id
@@ -229,13 +288,7 @@ class _SummedComprehensions(ast.NodeTransformer):
         first_iterable = comprehension.generators[0].iter  # (read in the enclosing scope)
         comprehension = _Renamer(mapping).visit(copy.deepcopy(comprehension))
         comprehension.generators[0].iter = first_iterable
-        total = _fresh("total", self.used)
-        start = node.args[1] if len(node.args) == 2 else ast.Constant(0)
-        add = ast.Assign(
-            [ast.Name(total, ast.Store())],
-            ast.BinOp(ast.Name(total, ast.Load()), ast.Add(), comprehension.elt),
-        )
-        body: list[ast.stmt] = [add]
+        body: list[ast.stmt] = [step(comprehension.elt)]
         for generator in reversed(comprehension.generators):
             if generator.ifs:
                 test = (
@@ -246,9 +299,20 @@ class _SummedComprehensions(ast.NodeTransformer):
                 body = [ast.If(test, body, [])]
             body = [ast.For(generator.target, generator.iter, body, [])]
         loop = _located(body[0], node)
-        loop = self.rewrite([loop])  # sums inside the summed expression
-        self.hoisted += [_located(ast.Assign([ast.Name(total, ast.Store())], start), node), *loop]
-        return _located(ast.Name(total, ast.Load()), node)
+        loop = self.rewrite([loop])  # comprehensions inside the element
+        self.hoisted += [_located(ast.Assign([ast.Name(result, ast.Store())], start), node), *loop]
+        return _located(ast.Name(result, ast.Load()), node)
+
+
+def _single_name_target(stmt: ast.stmt) -> str | None:
+    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+        target = stmt.targets[0]
+        return target.id if isinstance(target, ast.Name) else None
+    return None
+
+
+def _has_comprehension(node: ast.AST) -> bool:
+    return any(isinstance(n, _COMPREHENSIONS) for n in ast.walk(node))
 
 
 def named_lambda(stmt: ast.stmt) -> bool:
@@ -285,23 +349,25 @@ def _lambdas_as_defs(stmts: list[ast.stmt]) -> list[ast.stmt]:
 
 def desugar(fn: ast.FunctionDef) -> ast.FunctionDef:
     """A copy of ``fn`` whose jumps all end their paths (see the module docstring)."""
-    summed = lambdas = control_flow = False
+    comprehensions = lambdas = control_flow = False
     for node in ast.walk(fn):  # (one walk: this runs on every function srcad reads)
-        if isinstance(node, ast.Call):
-            summed = summed or summed_comprehension(node)
+        if isinstance(node, _COMPREHENSIONS):
+            comprehensions = True
         elif isinstance(node, ast.Assign):
             lambdas = lambdas or named_lambda(node)
         elif isinstance(node, ast.For | ast.While | ast.If):
             control_flow = True
-    if not summed and not lambdas and not control_flow:
+    if not comprehensions and not lambdas and not control_flow:
         return fn  # straight-line code: nothing to rewrite
     fn = copy.deepcopy(fn)
     if lambdas:
         fn.body = _lambdas_as_defs(fn.body)
     used = {node.id for node in ast.walk(fn) if isinstance(node, ast.Name)}
     used.update(a.arg for a in ast.walk(fn) if isinstance(a, ast.arg))
-    if summed:
-        fn.body = _SummedComprehensions(fn, used).rewrite(fn.body)
+    if comprehensions:
+        rewriter = _Comprehensions(fn, used)
+        fn.body = rewriter.rewrite(fn.body)
+        fn.srcad_temporaries = frozenset(rewriter.temporaries)  # type: ignore[attr-defined]
     body = fn.body
     if (
         body

@@ -105,6 +105,8 @@ def expression(expr: ir.Expr) -> str:
         return f"{_wrap(expr.value, _ATOM)}[{_index(expr.index)}]"
     if isinstance(expr, ir.Tuple):
         inner = ", ".join(expression(e) for e in expr.elts)
+        if expr.is_list:
+            return f"[{inner}]"
         return f"({inner},)" if len(expr.elts) == 1 else f"({inner})"
     if isinstance(expr, ir.Slice):  # outside brackets a slice is a call
         parts = [

@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from .errors import Location, SrcadError
+from .load import user_line
 
 #: numpy arrays up to this many items are written out as literals; bigger ones imported.
 MAX_LITERAL_ITEMS = 1000
@@ -223,6 +224,13 @@ class _Writer:
             return
         if isinstance(value, type) and value.__module__ == f"{_PACKAGE}.errors":
             self.blocks.append(_error_stub(name, value))
+            return
+        if value is user_line:  # (no generated code to map back to the user's lines)
+            self.blocks.append(
+                f"def {name}(depth=2):\n"
+                '    """Stands in for srcad.load.user_line: the line is not known here."""\n'
+                "    return None\n"
+            )
             return
         if isinstance(value, types.FunctionType) and _has_source(value):
             self.copy_function(name, value)

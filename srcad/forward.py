@@ -125,7 +125,8 @@ class _Tangents:
             return ir.AdjointItem(target, index, value_dot, tag=stmt.tag, assign=setting, via=via)
         if isinstance(rule.pattern, ir.Tuple):  # a tuple of values: the tuple of tangents
             items = tuple(self.operand_tangent(o) or self.zeros(o) for o in stmt.operands)
-            return ir.Adjoint(target, ir.Tuple(items), tag=stmt.tag)
+            is_list = isinstance(stmt.value, ir.Tuple) and stmt.value.is_list
+            return ir.Adjoint(target, ir.Tuple(items, is_list), tag=stmt.tag)
         terms: list[ir.Expr] = []
         narrower = False  # may a term have a smaller shape than the result?
         for param, operand in zip(rule.params, stmt.operands):

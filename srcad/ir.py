@@ -69,6 +69,7 @@ class Call:
 @dataclass(frozen=True)
 class Tuple:
     elts: tuple[Expr, ...]
+    is_list: bool = False  # made by a list display (``[a, b]``): a list at run time
 
 
 @dataclass(frozen=True)
@@ -130,7 +131,7 @@ def with_children(expr: Expr, new: tuple[Expr, ...] | list[Expr]) -> Expr:
         kwargs = tuple((k, v) for (k, _), v in zip(expr.kwargs, new[1 + n_args :]))
         return Call(new[0], new[1 : 1 + n_args], kwargs)
     if isinstance(expr, Tuple):
-        return Tuple(new)
+        return Tuple(new, expr.is_list)
     if isinstance(expr, BoolOp):
         return BoolOp(expr.op, new)
     if isinstance(expr, Subscript):

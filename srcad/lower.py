@@ -29,7 +29,8 @@ from .errors import Location, SrcadError, UnsupportedSyntaxError
 from .frontend import MISSING, FunctionSource, read_function
 from .names import NameAllocator
 from .rules import TABLE, RuleTable
-from .rules.scalar import DICT_KEYS, LOOP_ITEMS
+from .rules.numpy_arrays import COPY_METHOD
+from .rules.scalar import APPEND, DICT_KEYS, EXTEND, LIST_COPY, LOOP_ITEMS, REPEAT, REPLACE
 from .rules.table import _MISSING as _MISSING_RULE
 from .rules.table import (
     ADDAT,
@@ -51,6 +52,7 @@ class TupleValue:
     """Several values at once: a tuple display or a helper's tuple result."""
 
     items: tuple[Any, ...]
+    is_list: bool = False  # a list display (a list at run time), else a tuple
 
 
 _NOT_STATIC = object()  # what a local name "resolves" to when matching patterns
@@ -67,6 +69,8 @@ class Scope:
     node: ast.FunctionDef | None = None  # the desugared function
     parent: Scope | None = None  # the enclosing function of a nested `def`
     local_functions: dict[str, ast.FunctionDef] = field(default_factory=dict)
+    #: the values the parameters were bound to (a list passed in is the caller's)
+    arguments: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -130,6 +134,21 @@ class Lowerer:
         self.loops: list[LoopContext] = []
         #: values made by arithmetic or numpy calls (never a dict a loop would run over)
         self.not_dicts: set[str] = set()
+        #: lists this function made (``.append`` may grow them), and those of them that
+        #: another list holds (growing one would change the other: refused)
+        self.own_lists: set[str] = set()
+        self.shared_lists: set[str] = set()
+        self.shared_displays: set[int] = set()  # (ids of TupleValues)
+        self._shared_owners: set[Any] = set()  # variables whose display is split at a join
+        self._list_owners: set[Any] = set()  # ... and whose display is a list
+        #: lists that may hold lists, and the values read out of them (lists, maybe: a
+        #: write into one would change the outer list too, which srcad does not follow)
+        self.holds_lists: set[str] = set()
+        self.list_items: set[str] = set()
+        #: per function node: the reads that hand a list on (``ys = hs``, ``[hs, 1]``)
+        self._handing_on: dict[int, frozenset[int]] = {}
+        #: (scope, user name) of the sequences enclosing ``for`` loops run over
+        self.iterated: list[tuple[Scope, set[str]]] = []
         #: Inlined callees as (how to look the name up again, object, code), so that a
         #: cached gradient can tell when a helper was redefined.
         self.dependencies: list[tuple[Callable[[], Any], Any, Any]] = []
@@ -289,7 +308,6 @@ class Lowerer:
 
         A tuple held by a variable (``a, b`` returned by a helper) merges item by item.
         """
-        branches = self.split_tuples(scope, branches, merged_name)
         for _, env in branches:  # assigned on some paths only: None on the others
             for _, other in branches:
                 for v in other:
@@ -300,6 +318,7 @@ class Lowerer:
                         and v is not _RESULT
                     ):
                         env[v] = ir.Const(None)
+        branches = self.split_tuples(scope, branches, merged_name)
         names = [v for v in branches[0][1] if all(v in env for _, env in branches)]
         differing = [
             v
@@ -315,6 +334,9 @@ class Lowerer:
             for name, value in copies.items():
                 stmts = self.phi(stmts, value, name, renamed)
             out.append(stmts)
+        for v in differing:
+            if all(self.is_own_list(env[v]) for _, env in branches):
+                self.own_lists.add(merged[v])
         scope.env = {v: before[v] for v in before}
         for v in names:
             scope.env[v] = ir.Name(merged[v]) if v in merged else branches[0][1][v]
@@ -329,8 +351,14 @@ class Lowerer:
             values = [env[v] for _, env in out]
             if not any(isinstance(x, TupleValue) for x in values):
                 continue
+            if all(x is values[0] for x in values):  # the same display on every path
+                continue
             sizes = {len(x.items) for x in values if isinstance(x, TupleValue)}
             if len(sizes) == 1 and all(isinstance(x, TupleValue) for x in values):
+                if any(id(x) in self.shared_displays for x in values):
+                    self._shared_owners.add(v)
+                if all(x.is_list for x in values):
+                    self._list_owners.add(v)
                 for _, env in out:
                     items = env.pop(v).items
                     for k, item in enumerate(items):
@@ -351,7 +379,12 @@ class Lowerer:
                 continue
             parts = [_Item(key.owner, k, key.size) for k in range(key.size)]
             if all(p in scope.env for p in parts):
-                scope.env[key.owner] = TupleValue(tuple(scope.env.pop(p) for p in parts))
+                joined = TupleValue(
+                    tuple(scope.env.pop(p) for p in parts), key.owner in self._list_owners
+                )
+                scope.env[key.owner] = joined
+                if key.owner in self._shared_owners:  # (a display held elsewhere on a path)
+                    self.shared_displays.add(id(joined))
 
     # ------------------------------------------------------------ if
     def lower_if(self, scope: Scope, node: ast.If, result_name: Callable[[], str] | None) -> Any:
@@ -448,6 +481,16 @@ class Lowerer:
         for n in ast.walk(node):
             if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and n.id not in assigned:
                 assigned.append(n.id)
+            elif _grows_list(n) and n.func.value.id not in assigned:  # items.append(v)
+                assigned.append(n.func.value.id)
+            elif (  # items[i] = v on a list: a new list value
+                isinstance(n, ast.Subscript)
+                and isinstance(n.ctx, ast.Store)
+                and isinstance(n.value, ast.Name)
+                and self.may_be_list(scope, n.value)
+                and n.value.id not in assigned
+            ):
+                assigned.append(n.value.id)
         return [v for v in assigned if v in scope.env or v in loaded_outside]
 
     def enter_loop(self, scope: Scope, node: ast.For | ast.While) -> dict[str, str]:
@@ -456,24 +499,31 @@ class Lowerer:
         for v in self.carried_names(scope, node):
             name = self.variable_name(scope, v)
             value = scope.env.get(v, ir.Const(None))
-            if isinstance(value, TupleValue):
-                value = self.materialize(scope, value, node)
-            self.emit(
-                ir.Assign(
-                    name,
-                    value,
-                    COPY,
-                    (value,),
-                    tag=self.next_tag(),
-                    loc=scope.source.location(node),
+            if self.is_own_list(value):
+                self.own_lists.add(name)
+            if isinstance(value, TupleValue):  # (made under the name the loop carries)
+                self.materialize(scope, value, node, name)
+            else:
+                self.emit(
+                    ir.Assign(
+                        name,
+                        value,
+                        COPY,
+                        (value,),
+                        tag=self.next_tag(),
+                        loc=scope.source.location(node),
+                    )
                 )
-            )
             scope.env[v] = ir.Name(name)
             carried[v] = name
         return carried
 
     def back_edge(
-        self, scope: Scope, stmts: list[ir.Stmt], carried: dict[str, str]
+        self,
+        scope: Scope,
+        node: ast.For | ast.While,
+        stmts: list[ir.Stmt],
+        carried: dict[str, str],
     ) -> list[ir.Stmt]:
         """Make each carried name hold its new value at the end of the body."""
         renamed: dict[str, str] = {}
@@ -482,6 +532,19 @@ class Lowerer:
             for v, name in carried.items()
             if scope.env.get(v, ir.Name(name)) != ir.Name(name)
         }
+        for name, value in list(copies.items()):
+            if isinstance(value, TupleValue):  # a display the loop carries on: one value
+                with self.block() as made:
+                    copies[name] = self.materialize(scope, value, node)
+                stmts = [*stmts, *made]
+        for v, name in carried.items():
+            if name in self.own_lists and name in copies and not self.is_own_list(copies[name]):
+                raise self.error(
+                    scope,
+                    node,
+                    f"`{v}` holds a list this loop grows, and is then given another value",
+                    f"give the other value another name than `{v}`",
+                )
         stmts, copies = self.parallel(stmts, copies)
         for name, value in copies.items():
             stmts = self.phi(stmts, value, name, renamed)
@@ -519,7 +582,7 @@ class Lowerer:
             with self.block() as stmts:
                 prologue()
                 self.lower_statements(scope, node.body, None)
-            stmts = self.back_edge(scope, stmts, carried)
+            stmts = self.back_edge(scope, node, stmts, carried)
         finally:
             self.loops.pop()
         scope.env = {v: before[v] for v in before}
@@ -555,7 +618,11 @@ class Lowerer:
             self.bind(scope, target, value)
             self.name_elements(scope, target, start)
 
-        stmts, context = self.loop_iteration(scope, node, carried, prologue)
+        self.iterated.append((scope, _iterated_names(node.iter)))
+        try:
+            stmts, context = self.loop_iteration(scope, node, carried, prologue)
+        finally:
+            self.iterated.pop()
         counter = None
         if context.exit_flag is not None:
             self.body.insert(start, ir.Assign(context.exit_flag, ir.Const(False), tag=0))
@@ -719,17 +786,24 @@ class Lowerer:
             value = self.materialize(scope, value, node)
         return value
 
-    def materialize(self, scope: Scope, value: TupleValue, node: ast.AST) -> ir.Expr:
-        """A tuple of values as one value: ``t = (a, b, c)``."""
+    def materialize(
+        self, scope: Scope, value: TupleValue, node: ast.AST, name: str | None = None
+    ) -> ir.Expr:
+        """A tuple of values as one value: ``t = (a, b, c)`` (named ``name``, or a temporary)."""
         items = tuple(
             self.materialize(scope, v, node) if isinstance(v, TupleValue) else v
             for v in value.items
         )
-        name = self.names.temp()
+        for item in items:  # (the new tuple holds them)
+            self.share(item)
+        name = name or self.names.temp()
+        self.own_lists.add(name)
+        if any(self.is_own_list(item) or self.holds_list(item) for item in items):
+            self.holds_lists.add(name)
         self.emit(
             ir.Assign(
                 name,
-                ir.Tuple(items),
+                ir.Tuple(items, value.is_list),
                 pack_rule(len(items)),
                 items,
                 tag=self.next_tag(),
@@ -762,6 +836,8 @@ class Lowerer:
     def element(self, scope: Scope, seq: ir.Expr, index: ir.Expr, node: ast.AST) -> ir.Expr:
         rule = next(r for r in self.table.candidates(("subscript",)) if r.params == ("x", "i"))
         name = self.names.temp()
+        if self.holds_list(seq):
+            self.list_items.add(name)
         self.emit(
             ir.Assign(
                 name,
@@ -820,6 +896,8 @@ class Lowerer:
             self.emit(ir.Effect(ir.Call(check, (condition, *message)), tag=self.next_tag()))
         elif isinstance(stmt, ast.Expr) and self.is_add_at(scope, stmt.value):
             self.add_at(scope, stmt.value)
+        elif isinstance(stmt, ast.Expr) and _grows_list(stmt.value):
+            self.grow_list(scope, stmt.value)
         elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
             callee = self.static_object(scope, stmt.value.func)
             func = stmt.value.func
@@ -846,6 +924,199 @@ class Lowerer:
         elif isinstance(stmt, ast.FunctionDef):
             scope.local_functions[stmt.name] = stmt
         # docstrings and `pass` lower to nothing
+
+    def grow_list(self, scope: Scope, call: ast.Call) -> None:
+        """``items.append(v)`` / ``items.extend(vs)`` as a statement."""
+        receiver, method = call.func.value.id, call.func.attr
+        if len(call.args) != 1 or call.keywords:
+            raise self.error(
+                scope,
+                call,
+                f"`.{method}` takes one argument",
+                f"write `{receiver}.{method}(value)`",
+            )
+        self.grow(scope, call, receiver, method, call.args[0])
+
+    def grow(
+        self, scope: Scope, node: ast.AST, receiver: str, method: str, value_node: ast.expr
+    ) -> None:
+        """``receiver.append(v)``, ``.extend(vs)`` (also ``receiver += vs``) on a list this
+        function made: the name gets a new list value (a display grows as a display; a
+        list a loop grows is one value, ``items_2 = appended(items_1, v)``)."""
+        old = scope.env.get(receiver)
+        self.check_growable(scope, node, receiver, old, f".{method}")
+        value = self.lower_expr(scope, value_node, None)
+        if isinstance(old, TupleValue) and method == "append":
+            scope.env[receiver] = TupleValue((*old.items, value), old.is_list)
+        elif isinstance(old, TupleValue) and isinstance(value, TupleValue):
+            scope.env[receiver] = TupleValue((*old.items, *value.items), old.is_list)
+        else:
+            rule, helper = (APPEND, "appended") if method == "append" else (EXTEND, "extended")
+            name = self.variable_name(scope, receiver)
+            scope.env[receiver] = self.list_operation(scope, node, rule, helper, (old, value), name)
+
+    def handing_on(self, scope: Scope) -> frozenset[int]:
+        """The ``Name`` reads of ``scope``'s function after which another variable or
+        list may hold the same list (:func:`_handed_on_reads`)."""
+        key = id(scope.node)
+        if key not in self._handing_on:
+            self._handing_on[key] = _handed_on_reads(scope.node)
+        return self._handing_on[key]
+
+    def share(self, value: Any) -> None:
+        """Note that the lists ``value`` is or holds are held elsewhere too: growing them
+        would change what the other holder sees (refused)."""
+        if isinstance(value, TupleValue):
+            self.shared_displays.add(id(value))
+            for item in value.items:
+                self.share(item)
+        elif isinstance(value, ir.Name) and value.id in self.own_lists:
+            self.shared_lists.add(value.id)
+
+    def is_own_list(self, value: Any) -> bool:
+        """Is ``value`` a list (or tuple display) this function made?"""
+        return isinstance(value, TupleValue) or (
+            isinstance(value, ir.Name) and value.id in self.own_lists
+        )
+
+    def list_operation(
+        self,
+        scope: Scope,
+        node: ast.AST,
+        rule: Rule,
+        helper: str,
+        operands: tuple[Any, ...],
+        name: str | None = None,
+    ) -> ir.Name:
+        """``name = helper(*operands)``: one of the list gates (a new list, this function's)."""
+        operands = tuple(
+            self.materialize(scope, v, node) if isinstance(v, TupleValue) else v for v in operands
+        )
+        name = name or self.names.temp()
+        self.emit(
+            ir.Assign(
+                name,
+                ir.Call(self.helper_ref(helper, rule.env[helper]), operands),
+                rule,
+                operands,
+                tag=self.next_tag(),
+                loc=scope.source.location(node),
+            )
+        )
+        self.own_lists.add(name)
+        self.not_dicts.add(name)
+        lists_in = operands[-1:] if rule is APPEND or rule is REPLACE else ()
+        if any(self.holds_list(o) for o in operands) or any(self.is_own_list(o) for o in lists_in):
+            self.holds_lists.add(name)
+        return ir.Name(name)
+
+    def holds_list(self, value: Any) -> bool:
+        """May the list ``value`` hold lists?"""
+        return isinstance(value, ir.Name) and value.id in self.holds_lists
+
+    def list_arithmetic(
+        self, scope: Scope, node: ast.BinOp, target: Callable[[], str] | None
+    ) -> Any:
+        """``a + b`` and ``a * n`` where a list (or tuple) is involved: the sequence
+        operations, not arithmetic (a display stays a display where its size is known)."""
+        left = self.lower_expr(scope, node.left, None)
+        right = self.lower_expr(scope, node.right, None)
+        name = target() if target is not None else None
+        if isinstance(node.op, ast.Add):
+            if isinstance(left, TupleValue) and isinstance(right, TupleValue):
+                return TupleValue((*left.items, *right.items), left.is_list)
+            return self.list_operation(scope, node, EXTEND, "extended", (left, right), name)
+        items, count = (left, right) if self.is_own_list(left) else (right, left)
+        if (
+            isinstance(items, TupleValue)
+            and isinstance(count, ir.Const)
+            and isinstance(count.value, int)
+        ):
+            return TupleValue(items.items * count.value, items.is_list)
+        return self.list_operation(scope, node, REPEAT, "repeated", (items, count), name)
+
+    def may_be_list(self, scope: Scope, node: ast.expr) -> bool:
+        """Is ``node`` a list or tuple display, or a variable holding a list this function
+        made? (Then ``+`` and ``*`` are the sequence operations.)"""
+        if isinstance(node, ast.List | ast.Tuple):
+            return True
+        return isinstance(node, ast.Name) and self.is_own_list(scope.env.get(node.id))
+
+    def set_list_item(
+        self, scope: Scope, target: ast.Subscript, value_node: ast.expr, stmt: ast.stmt
+    ) -> None:
+        """``items[i] = v`` on a list this function made: a new list value for the name
+        (a display with a constant position stays a display)."""
+        receiver = target.value.id
+        old = scope.env.get(receiver)
+        self.check_growable(scope, stmt, receiver, old, "[...] =")
+        if isinstance(target.slice, ast.Slice):
+            raise self.error(
+                scope,
+                target,
+                f"writing a slice of the list `{receiver}` is not supported",
+                "write the items one by one, or make an array with np.array(...)",
+            )
+        value = self.lower_expr(scope, value_node, None)
+        index = self.lower_operand(scope, target.slice)
+        if (
+            isinstance(old, TupleValue)
+            and isinstance(index, ir.Const)
+            and isinstance(index.value, int)
+            and -len(old.items) <= index.value < len(old.items)
+        ):
+            items = list(old.items)
+            items[index.value] = value
+            scope.env[receiver] = TupleValue(tuple(items), old.is_list)
+            return
+        name = self.variable_name(scope, receiver)
+        scope.env[receiver] = self.list_operation(
+            scope, stmt, REPLACE, "replaced", (old, index, value), name
+        )
+
+    def check_growable(
+        self, scope: Scope, node: ast.AST, receiver: str, old: Any, method: str
+    ) -> None:
+        """Refuse changing the list ``receiver`` holds where a new list value would not be
+        the same program: a list from outside (a parameter, a global), or one another
+        name, list or loop also holds."""
+        call = node
+        if (
+            old is None
+            or _holds(scope.arguments.get(receiver), old)  # (still the parameter's value)
+            or not self.is_own_list(old)
+        ):
+            raise self.error(
+                scope,
+                call,
+                f"`{receiver}{method}` changes a list this function did not make "
+                "(the caller's list, or one srcad cannot follow)",
+                f"make a new list first: `{receiver} = list({receiver})`, or start from `[]`",
+            )
+        holders = [
+            name
+            for outer in _scope_chain(scope)
+            for name, value in outer.env.items()
+            if isinstance(name, str) and name != receiver and _holds(value, old)
+        ]
+        shared = (isinstance(old, ir.Name) and old.id in self.shared_lists) or (
+            id(old) in self.shared_displays
+        )
+        if holders or shared:
+            other = f"`{holders[0]}`" if holders else "another variable or list"
+            raise self.error(
+                scope,
+                call,
+                f"`{receiver}` and {other} hold the same list, and `{method}` would change both",
+                f"copy it before you grow it: `{receiver} = list({receiver})`",
+            )
+        if any(s is scope and receiver in names for s, names in self.iterated):
+            raise self.error(
+                scope,
+                call,
+                f"`{receiver}` grows inside a loop that runs over it",
+                "collect the new items in another list and add them after the loop",
+            )
 
     def printed(self, scope: Scope, call: ast.Call) -> ir.Expr:
         """``print(...)`` or a logging call, with its arguments' values (f-strings as
@@ -903,6 +1174,37 @@ class Lowerer:
     ) -> None:
         """``out[i] = v`` (or ``+=``): written in place, as numpy does (into any array:
         one made here, an argument, a view; :mod:`srcad.memory` follows the sharing)."""
+        root = target.value
+        while isinstance(root, ast.Subscript):
+            root = root.value
+        if root is not target.value and self.may_be_list(scope, root):
+            raise self.error(
+                scope,
+                target,
+                f"writing into an item of the list `{root.id}` (a list of lists, or of "
+                "arrays) is not supported",
+                f"use a numpy array (`np.zeros((n, m))`), or replace the whole item: "
+                f"`row = list({ast.unparse(target.value)}); row[...] = v; "
+                f"{ast.unparse(target.value)} = row`",
+            )
+        item = scope.env.get(root.id) if isinstance(root, ast.Name) else None
+        if isinstance(item, ir.Name) and item.id in self.list_items:
+            raise self.error(
+                scope,
+                target,
+                f"`{root.id}` is an item of a list, which may be a list itself: writing into "
+                "it would change the outer list too, which srcad does not follow",
+                f"write into a copy (`{root.id} = list({root.id})`, or `.copy()` of an array), "
+                "and put it back into the list if needed",
+            )
+        if self.may_be_list(scope, target.value):
+            if rule is ADDITEM:
+                read = ast.copy_location(
+                    ast.Subscript(target.value, target.slice, ast.Load()), target
+                )
+                value_node = ast.copy_location(ast.BinOp(read, ast.Add(), value_node), stmt)
+            self.set_list_item(scope, target, value_node, stmt)
+            return
         name = ast.unparse(target.value)
         container = self.lower_operand(scope, target.value)  # (out[i][j] = v: a view first)
         if not isinstance(container, ir.Name):
@@ -932,6 +1234,9 @@ class Lowerer:
         both, as Python does: ``y_1 = y; y_1 op= w`` (``y_1`` is ``y`` itself when ``y`` is
         an array); :mod:`srcad.memory` then tells the other names what changed."""
         name = stmt.target.id
+        if isinstance(stmt.op, ast.Add) and self.may_be_list(scope, stmt.target):
+            self.grow(scope, stmt, name, "extend", stmt.value)  # items += more
+            return
         load = ast.copy_location(ast.Name(name, ast.Load()), stmt.target)
         old = self.lower_expr(scope, load, None)
         if (  # a constant, a tuple, a global: `name op= w` only rebinds the local name
@@ -985,6 +1290,9 @@ class Lowerer:
         if isinstance(target, ast.Name):
             scope.env[target.id] = value
             return
+        if isinstance(target, ast.Subscript):  # a, xs[0] = ...: an item write
+            self.store_item(scope, target, _Operand(value), SETITEM, target)
+            return
         if not isinstance(value, TupleValue) and isinstance(value, ir.Name):
             # a tuple known only at run time: take its items one by one
             value = TupleValue(
@@ -1021,7 +1329,16 @@ class Lowerer:
         if isinstance(node, ast.Name):
             return self.read_name(scope, node)
         if isinstance(node, ast.Tuple | ast.List):
-            return TupleValue(tuple(self.lower_expr(scope, e, None) for e in node.elts))
+            return TupleValue(
+                tuple(self.lower_expr(scope, e, None) for e in node.elts),
+                isinstance(node, ast.List),
+            )
+        if (
+            isinstance(node, ast.BinOp)
+            and isinstance(node.op, ast.Add | ast.Mult)
+            and (self.may_be_list(scope, node.left) or self.may_be_list(scope, node.right))
+        ):
+            return self.list_arithmetic(scope, node, target)
         if isinstance(node, ast.IfExp):
             test = self.lower_operand(scope, node.test)
             return self.conditional(scope, test, node.body, None, node.orelse, None, target, node)
@@ -1137,7 +1454,10 @@ class Lowerer:
 
     def read_name(self, scope: Scope, node: ast.Name) -> Any:
         if node.id in scope.env:
-            return scope.env[node.id]
+            value = scope.env[node.id]
+            if id(node) in self.handing_on(scope):
+                self.share(value)
+            return value
         if node.id in scope.local_names:
             raise self.error(
                 scope,
@@ -1263,6 +1583,16 @@ class Lowerer:
         )
         if rule is not None and not rule.view and not _is_method(rule):
             self.not_dicts.add(name)  # arithmetic, numpy functions: a number or an array
+        first = operand_list[0] if operand_list else None
+        if rule is LIST_COPY or (  # a copy or a slice of a list: a new list
+            self.is_own_list(first)
+            and (rule is COPY_METHOD or _is_slice_read(value))
+        ):
+            self.own_lists.add(name)
+            if self.holds_list(first):
+                self.holds_lists.add(name)
+        elif isinstance(value, ir.Subscript) and self.holds_list(first):
+            self.list_items.add(name)
         return ir.Name(name)
 
     def lower_index(self, scope: Scope, node: ast.expr) -> ir.Expr:
@@ -1377,6 +1707,7 @@ class Lowerer:
         inner = Scope(
             home.source,
             env=values,
+            arguments=dict(values),
             local_names=frozenset(_assigned_names(node)),
             node=desugar(node),
             parent=home,
@@ -1506,7 +1837,11 @@ class Lowerer:
             )
         )
         inner = Scope(
-            source, env=values, local_names=frozenset(_assigned_names(fn)), node=desugar(fn)
+            source,
+            env=values,
+            local_names=frozenset(_assigned_names(fn)),
+            node=desugar(fn),
+            arguments=dict(values),
         )
         return self.lower_inlined(inner, callee, target)
 
@@ -1598,6 +1933,85 @@ def _defining_position(stmts: list[ir.Stmt], name: str) -> int | None:
 _LOGGING_METHODS = frozenset(
     ("debug", "info", "warning", "error", "critical", "exception", "log")
 )
+
+
+def _grows_list(node: ast.AST) -> bool:
+    """``name.append(...)`` or ``name.extend(...)``."""
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in ("append", "extend")
+        and isinstance(node.func.value, ast.Name)
+    )
+
+
+def _iterated_names(node: ast.expr) -> set[str]:
+    """The variables a ``for`` loop runs over (``for x in xs``, also inside enumerate,
+    zip and reversed)."""
+    if isinstance(node, ast.Name):
+        return {node.id}
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id in ("enumerate", "zip", "reversed")
+    ):
+        return {name for arg in node.args for name in _iterated_names(arg)}
+    return set()
+
+
+def _is_slice_read(value: ir.Expr) -> bool:
+    return isinstance(value, ir.Subscript) and isinstance(value.index, ir.Slice)
+
+
+def _scope_chain(scope: Scope) -> Iterator[Scope]:
+    while scope is not None:
+        yield scope
+        scope = scope.parent
+
+
+def _holds(value: Any, listed: Any) -> bool:
+    """Does ``value`` hold the list ``listed`` (be it, or have it among its items)?"""
+    if value is listed or (isinstance(listed, ir.Name) and value == listed):
+        return True
+    return isinstance(value, TupleValue) and any(_holds(v, listed) for v in value.items)
+
+
+def _handed_on_reads(fn: ast.FunctionDef) -> frozenset[int]:
+    """The ids of the ``Name`` reads in ``fn`` whose value another variable or list may
+    then hold too: the value of an assignment (``ys = hs``, also through ``a if c else
+    b`` and ``a or b``), an item of a display (``[hs, 1]``, ``for ys in [hs]``), the
+    argument of ``.append``/``.insert`` (``.extend`` copies the items: a display's items
+    are handed on as items of a display). srcad's own temporaries (a
+    comprehension's list, :mod:`srcad.desugar`) are read once, so they hand nothing on."""
+    temporaries = getattr(fn, "srcad_temporaries", frozenset())
+    found: set[int] = set()
+
+    def held(node: ast.expr) -> None:
+        if isinstance(node, ast.Name) and node.id not in temporaries:
+            found.add(id(node))
+        elif isinstance(node, ast.IfExp):
+            held(node.body)
+            held(node.orelse)
+        elif isinstance(node, ast.BoolOp):
+            for value in node.values:
+                held(value)
+        elif isinstance(node, ast.NamedExpr):
+            held(node.value)
+
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
+            held(node.value)
+        elif isinstance(node, ast.List | ast.Tuple) and isinstance(node.ctx, ast.Load):
+            for element in node.elts:
+                held(element)
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("append", "insert")
+        ):
+            for arg in node.args[-1:]:
+                held(arg)
+    return frozenset(found)
 
 
 def _prints(callee: Any) -> bool:

@@ -126,7 +126,8 @@ def _is_copy(stmt: ir.Assign) -> bool:
 
 
 def _is_pack(stmt: ir.Assign) -> bool:
-    return stmt.rule is not None and isinstance(stmt.rule.pattern, ir.Tuple)
+    """A tuple display or a list gate: the result holds its operands themselves."""
+    return stmt.rule is not None and stmt.rule.holds
 
 
 def _first_name(stmt: ir.Assign) -> str | None:
@@ -461,7 +462,7 @@ class _Pass:
     def pack_of(self, name: str, at: ir.Assign) -> ir.Assign | None:
         """The tuple display that made ``name``, if it still holds at ``at``."""
         made = self.reaching(name, at)
-        if made is None or not _is_pack(made):
+        if made is None or not isinstance(made.value, ir.Tuple):  # (a list gate: checked)
             return None
         place, here = self.places[id(made)], self.places[id(at)]
         if self.rebound_between(place, here, set(ir.reads_of(made))):

@@ -119,7 +119,8 @@ def to_ast(expr: ir.Expr) -> ast.expr:
             [ast.keyword(k, to_ast(v)) for k, v in expr.kwargs],
         )
     if isinstance(expr, ir.Tuple):
-        return ast.Tuple([to_ast(e) for e in expr.elts], ast.Load())
+        kind = ast.List if expr.is_list else ast.Tuple
+        return kind([to_ast(e) for e in expr.elts], ast.Load())
     if isinstance(expr, ir.BoolOp):
         op = ast.And() if expr.op == "and" else ast.Or()
         return ast.BoolOp(op, [to_ast(v) for v in expr.values])

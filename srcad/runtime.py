@@ -104,22 +104,46 @@ def shaped_like(tangent: Any, value: Any) -> Any:
     return np.array(np.broadcast_to(tangent, shape))
 
 
+def joined_lists() -> UnsupportedSyntaxError:
+    """The error for ``xs + ys`` or ``xs * n`` of lists srcad did not see being made: the
+    gradient finds out (a list's adjoint meets arithmetic), where lowering could not."""
+    from .load import user_line
+
+    return UnsupportedSyntaxError(
+        "`+` or `*` here joins or repeats lists that srcad did not see being made (a "
+        "parameter's, say), which it would differentiate as arithmetic",
+        "make the list in the function first: `xs = list(xs)`",
+        user_line(3),
+    )
+
+
 class AdjointList(list):
-    """The adjoint of a tuple or list: adds elementwise (``+`` on lists would concatenate)."""
+    """The adjoint of a tuple or list: adds elementwise (``+`` on lists would concatenate).
+    Nothing multiplies a list's adjoint (``2 * xs`` on lists repeats them): that raises."""
+
+    def __mul__(self, other: Any) -> AdjointList:
+        raise joined_lists()
+
+    __rmul__ = __mul__
 
     def __add__(self, other: Any) -> AdjointList:
-        if isinstance(other, list | tuple):
-            return AdjointList(a + b for a, b in zip(self, other))
-        return AdjointList(a + other for a in self)
+        return AdjointList(a + b for a, b in zip(self, self._items(other)))
 
     __radd__ = __add__
 
     def __iadd__(self, other: Any) -> AdjointList:
-        for index, value in enumerate(
-            other if isinstance(other, list | tuple) else [other] * len(self)
-        ):
+        for index, value in enumerate(self._items(other)):
             self[index] += value
         return self
+
+    def _items(self, other: Any) -> Any:
+        """``other`` item by item: a list's items, an array's rows (the adjoint of a list
+        may come back as the array ``np.array(items)`` made), or one value for all."""
+        if isinstance(other, list | tuple):
+            return other
+        if isinstance(other, np.ndarray) and other.ndim > 0 and len(other) == len(self):
+            return other
+        return [other] * len(self)
 
 
 class AdjointDict(dict):
@@ -145,6 +169,106 @@ def loop_items_grad(g: Any, value: Any) -> Any:
 def loop_items_tangent(t: Any, value: Any) -> Any:
     """Tangent of :func:`loop_items`: zero for a dict's keys, else the sequence's tangent."""
     return [0.0] * len(value) if isinstance(value, dict) else t
+
+
+@fresh_result
+def appended(items: Any, item: Any) -> list:
+    """``items.append(item)`` as a new value: a new list, ``items`` followed by ``item``
+    (the old list is left as it was, so the backward pass can still read it)."""
+    return [*items, item]
+
+
+@fresh_result
+def extended(items: Any, more: Any) -> list:
+    """``items.extend(more)`` (and ``items += more``) as a new list."""
+    return [*items, *more]
+
+
+@fresh_result
+def repeated(items: Any, count: Any) -> list:
+    """``items * count`` (or ``count * items``) for a list: a new list."""
+    return list(items) * count
+
+
+def repeated_grad(g: Any, items: Any) -> AdjointList:
+    """Adjoint of :func:`repeated`: each item gets the sum over its copies."""
+    size = len(items)
+    total = AdjointList(g[:size])
+    for start in range(size, len(g), size):
+        total += g[start : start + size]
+    return total
+
+
+@fresh_result
+def replaced(items: Any, index: Any, item: Any) -> list:
+    """``items[index] = item`` on a list, as a new value: a copy with that item replaced."""
+    out = list(items)
+    out[index] = item
+    return out
+
+
+def with_item(items: Any, index: Any, item: Any) -> AdjointList:
+    """An adjoint or tangent of a list with one item replaced (``item`` or zeros)."""
+    out = AdjointList(items)
+    out[index] = item
+    return out
+
+
+def extreme_items_grad(g: Any, items: Any, ans: Any) -> Any:
+    """Adjoint of the builtin ``max(items)``/``min(items)``: ``g`` goes to the item
+    the result is (the first of equal ones, as Python picks it)."""
+    out = zeros_like(items)
+    for index, item in enumerate(items):
+        if item is ans or item == ans:
+            out[index] = out[index] + g
+            break
+    return out
+
+
+def extreme_items_tangent(t: Any, items: Any, ans: Any) -> Any:
+    """Tangent of ``max(items)``/``min(items)``: the tangent of the item picked."""
+    for index, item in enumerate(items):
+        if item is ans or item == ans:
+            return t[index]
+    return 0.0
+
+
+def prod_items_grad(g: Any, items: Any) -> Any:
+    """Adjoint of ``math.prod(items)``: each item gets ``g`` times the other items."""
+    values = list(items)
+    out = AdjointList()
+    for index in range(len(values)):
+        others = 1.0
+        for other_index, other in enumerate(values):
+            if other_index != index:
+                others = others * other
+        out.append(others * g)
+    return out
+
+
+def prod_items_tangent(t: Any, items: Any) -> Any:
+    """Tangent of ``math.prod(items)``: each item's tangent times the other items."""
+    total = 0.0
+    for weight, dot in zip(prod_items_grad(1.0, items), t):
+        total = total + weight * dot
+    return total
+
+
+def grown_tangent(head: Any, tail: Any) -> AdjointList:
+    """A tangent term of :func:`appended`/:func:`extended`: ``head`` then ``tail``, one of
+    them zeros (terms add item by item)."""
+    return AdjointList([*head, *tail])
+
+
+def leading_grad(g: Any, items: Any) -> Any:
+    """Adjoint of the list that :func:`appended`/:func:`extended` grew: the first
+    ``len(items)`` items of ``g`` (a list of adjoints, or the rows of an array)."""
+    return AdjointList(g[: len(items)])
+
+
+def trailing_grad(g: Any, items: Any) -> Any:
+    """Adjoint of what :func:`extended` added: ``g``'s items after the first ``len(items)``."""
+    return AdjointList(g[len(items) :])
 
 
 def add_at(target: Any, index: Any, value: Any) -> None:
@@ -185,7 +309,10 @@ def fresh_copy(value: Any) -> Any:
 
 def gradient_dtype(*values: Any) -> Any:
     """The dtype of a gradient: the inputs' floating type (float32 stays float32), else float64."""
-    dtype = np.result_type(*values)
+    try:
+        dtype = np.result_type(*values)
+    except (TypeError, ValueError):  # a list or tuple of numbers (np.mean([a, b, c]))
+        dtype = np.result_type(*(np.asarray(v) for v in values))
     return dtype if dtype.kind in "fc" else _FLOAT64  # (np.issubdtype is 10x slower)
 
 

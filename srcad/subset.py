@@ -61,16 +61,8 @@ REFUSED_EXPRESSIONS: dict[type, tuple[str, str]] = {
     ast.Yield: ("generators cannot be differentiated", "return a value instead of yielding"),
     ast.YieldFrom: ("generators cannot be differentiated", "return a value instead of yielding"),
     ast.Await: ("`await` cannot be differentiated", "differentiate a plain function"),
-    ast.ListComp: (
-        "list comprehensions are supported only as the argument of sum(...)",
-        "write a loop that builds the values, or sum them: sum(e for x in xs)",
-    ),
     ast.SetComp: ("set comprehensions cannot be differentiated", "write the terms out"),
     ast.DictComp: ("dict comprehensions cannot be differentiated", "write the terms out"),
-    ast.GeneratorExp: (
-        "generator expressions are supported only as the argument of sum(...)",
-        "write a loop, or sum the values: sum(e for x in xs)",
-    ),
     ast.NamedExpr: ("`:=` is not supported", "use a separate assignment"),
     ast.Starred: ("`*` unpacking is not supported", "pass the arguments one by one"),
     ast.Dict: ("dict displays are not supported", "pass values as separate parameters"),
@@ -85,6 +77,8 @@ class _Checker(ast.NodeVisitor):
     def __init__(self, source: FunctionSource) -> None:
         self.source = source
         self.problems: list[SrcadError] = []
+        #: ids of expressions that are the whole value of `name = ...`
+        self.whole_values: set[int] = set()
 
 
     @functools.cached_property
@@ -157,11 +151,10 @@ class _Checker(ast.NodeVisitor):
                 self.visit(stmt.iter)
             else:
                 for node in ast.walk(stmt.test):
-                    if summed_comprehension(node):
+                    if isinstance(node, ast.ListComp | ast.GeneratorExp):
                         self.refuse(
                             node,
-                            "sum(...) over a comprehension in a `while` condition is not "
-                            "supported",
+                            "a comprehension in a `while` condition is not supported",
                             "compute it into a variable before the loop and again at the end "
                             "of the loop body",
                         )
@@ -177,6 +170,8 @@ class _Checker(ast.NodeVisitor):
         elif isinstance(stmt, ast.Assign):
             for target in stmt.targets:
                 self.check_target(target)
+            if len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+                self.whole_values.add(id(stmt.value))  # name = [..] if c else [..]: an if
             self.visit(stmt.value)
         elif isinstance(stmt, ast.AugAssign):
             self.check_target(stmt.target)
@@ -300,21 +295,51 @@ class _Checker(ast.NodeVisitor):
         self.refuse(target, "unsupported assignment target", "assign to a plain variable name")
 
     # ---- expressions
+    def visit_IfExp(self, node: ast.IfExp) -> None:
+        if id(node) not in self.whole_values:
+            self.refuse_conditional_comprehensions(node, (node.body, node.orelse))
+        self.generic_visit(node)
+
+    def visit_BoolOp(self, node: ast.BoolOp) -> None:
+        self.refuse_conditional_comprehensions(node, node.values[1:])
+        self.generic_visit(node)
+
+    def refuse_conditional_comprehensions(self, node: ast.expr, parts: list[ast.expr]) -> None:
+        """A comprehension runs as a loop before its statement (:mod:`srcad.desugar`):
+        where Python might not run it at all, that would change the program."""
+        for part in parts:
+            if any(isinstance(n, ast.ListComp | ast.GeneratorExp) for n in ast.walk(part)):
+                self.refuse(
+                    part,
+                    "a comprehension in a part of `a if c else b`, `and` or `or` that may "
+                    "not run is not supported",
+                    "assign it in an `if` statement, or write `name = [...] if c else [...]`",
+                )
+                return
+
     def visit_Call(self, node: ast.Call) -> None:
-        if not summed_comprehension(node) or not self.builtin_sum:
-            self.generic_visit(node)
-            return
-        comprehension = node.args[0]
-        for generator in comprehension.generators:
+        if summed_comprehension(node) and not self.builtin_sum:
+            self.refuse(
+                node,
+                "`sum` here is not the builtin, and srcad turns sum(<comprehension>) into a "
+                "loop that adds",
+                "call your function on a list: write the comprehension into a variable first",
+            )
+        self.generic_visit(node)
+
+    def visit_ListComp(self, node: ast.ListComp | ast.GeneratorExp) -> None:
+        """Comprehensions become loops (:mod:`srcad.desugar`): their parts are checked
+        as a loop's."""
+        for generator in node.generators:
             if generator.is_async:
                 self.refuse(generator, "`async for` cannot be differentiated", "use `for`")
             self.check_loop_target(generator.target)
             self.visit(generator.iter)
             for condition in generator.ifs:
                 self.visit(condition)
-        self.visit(comprehension.elt)
-        for start in node.args[1:]:
-            self.visit(start)
+        self.visit(node.elt)
+
+    visit_GeneratorExp = visit_ListComp
 
     def generic_visit(self, node: ast.AST) -> None:
         if type(node) in REFUSED_EXPRESSIONS:

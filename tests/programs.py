@@ -2360,6 +2360,8 @@ ANP = types.SimpleNamespace(
     where=_where,
     mean=_mean,
     sum=lambda a: sum((lift(v) for v in np.asarray(a, dtype=object).ravel()), Bound.const(0.0)),
+    stack=lambda parts, axis=0: np.stack([np.asarray(p, dtype=object) for p in parts], axis),
+    concatenate=lambda parts: np.concatenate([np.asarray(p, dtype=object) for p in parts]),
     add=types.SimpleNamespace(at=np.add.at),
     **{name: _elementwise(getattr(AMATH, name))
        for name in ("exp", "log", "sqrt", "sin", "cos", "tanh", "log1p")},
@@ -2432,9 +2434,18 @@ def run_array_code(stmts: list[ast.stmt], env: Env) -> dict:
     trip counts are constants), an ``if`` on data runs both branches on copies and joins
     the values. Returns the namespace; raises :class:`IllConditioned` when a value leaves
     the well-conditioned region or a non-finite value is read."""
-    namespace = {**_namespace(env), "np": ANP, "_where_threshold": _where_threshold}
+    namespace = {**_namespace(env), "np": ANP, "_where_threshold": _where_threshold,
+                 "sum": _abstract_sum}
     _exec_arrays(stmts, namespace)
     return namespace
+
+
+def _abstract_sum(items, start=0.0):
+    """The builtin ``sum`` of a list of bounds (lists the code under test builds)."""
+    total = lift(start)
+    for item in items:
+        total = total + item
+    return total
 
 
 def _as_bound(value) -> Bound:
@@ -2632,6 +2643,90 @@ def s_recurrence(draw, ctx: Context) -> list[ast.stmt] | None:
         return commit_arrays(ctx, _parse(lines), [target])
 
     return _first_built(draw, [one_d, read_before_write, rows, counter])
+
+
+#: Names of the lists :func:`s_lists` builds (none of them a float variable's).
+LIST_NAMES = ("hist", "parts", "terms", "rows", "seq_list")
+
+
+def s_lists(draw, ctx: Context) -> list[ast.stmt] | None:
+    """Lists the function builds and reads: grown by ``append`` in a loop (maybe only on
+    some iterations), a comprehension, a float buffer written by index and read at the
+    previous index, rows of arrays stacked, ``+``/``+=``/``extend`` of lists::
+
+        hist = []
+        for j in range(4):
+            s_run = math.tanh(0.5 * s_run + x * j)
+            hist.append(s_run)
+        u = sum(hist) / len(hist)
+    """
+    free = _free(ctx, LIST_NAMES)
+    j = next((n for n in LOOP_NAMES if n not in ctx.env), None)
+    if not free or j is None:
+        return None
+    name = draw(st.sampled_from(free))
+    n = draw(st.integers(2, 4))
+    decay = draw(st.sampled_from((0.5, -0.5, 0.75)))
+    target = _result(draw, ctx)
+
+    def read() -> str:  # a float read from the list of floats `name`
+        return draw(st.sampled_from((f"sum({name}) / len({name})", f"{name}[-1] * {name}[0]",
+                                     f"np.mean(np.array({name}) * np.array({name}))",
+                                     f"sum({name}, {_scalar(draw, ctx, 0)})")))
+
+    def grown() -> list[ast.stmt]:
+        state = next(v for v in ("s_run", "s_acc", "s_sum") if v not in ctx.env)
+        step = draw(st.sampled_from((f"math.tanh({decay} * {state} + {_scalar(draw, ctx)} * {j})",
+                                     f"math.sin({state}) * 0.5 + {_scalar(draw, ctx)}")))
+        item = draw(st.sampled_from((state, f"{state} * {_scalar(draw, ctx, 0)}")))
+        lines = [f"{state} = math.tanh({_scalar(draw, ctx)})", f"{name} = [{state}]",
+                 f"for {j} in range({n}):", f"    {state} = {step}"]
+        if draw(st.booleans()):
+            lines.append(f"    {name}.append({item})")
+        else:  # on some iterations only (the list keeps its first item)
+            lines += [f"    if {j} != 1:", f"        {name}.append({item})"]
+        lines.append(f"{target} = {read()}")
+        return commit_arrays(ctx, _parse(lines), [target])
+
+    def comprehension() -> list[ast.stmt]:
+        if draw(st.booleans()):
+            lines = [f"{name} = [math.tanh({_scalar(draw, ctx)} * ({j} + 1)) "
+                     f"for {j} in range({n}) if {j} != 1]"]
+        else:
+            values = ", ".join(_scalar(draw, ctx) for _ in range(n))
+            lines = [f"{name} = [t * t + {_scalar(draw, ctx, 0)} for t in ({values},)]"]
+        lines.append(f"{target} = {read()}")
+        return commit_arrays(ctx, _parse(lines), [target])
+
+    def buffer() -> list[ast.stmt]:
+        drive = f"math.sin({_scalar(draw, ctx)} * {j})"
+        lines = [f"{name} = [0.0] * {n}", f"{name}[0] = math.tanh({_scalar(draw, ctx)})",
+                 f"for {j} in range(1, {n}):",
+                 f"    {name}[{j}] = {decay} * {name}[{j} - 1] + {drive}"]
+        if draw(st.booleans()):
+            lines.append(f"{name}[-1] += {_scalar(draw, ctx, 0)}")
+        lines.append(f"{target} = {read()}")
+        return commit_arrays(ctx, _parse(lines), [target])
+
+    def rows() -> list[ast.stmt]:
+        m = draw(st.integers(2, 3))
+        lines = [f"{name} = []", f"for {j} in range({n}):",
+                 f"    {name}.append(np.tanh({_vector(draw, ctx, (m,))} + 0.25 * {j}))"]
+        joined, shape = draw(st.sampled_from(((f"np.stack({name})", (n, m)),
+                                              (f"np.stack({name}, axis=1)", (m, n)),
+                                              (f"np.concatenate({name})", (n * m,)))))
+        lines.append(f"{target} = {_reduction_text(draw, ctx, joined, shape)}")
+        return commit_arrays(ctx, _parse(lines), [target])
+
+    def joined() -> list[ast.stmt]:
+        lines = [f"{name} = [{_scalar(draw, ctx)}, {_scalar(draw, ctx)}]",
+                 f"{name} = {name} + [{_scalar(draw, ctx)} * 2.0]",
+                 draw(st.sampled_from((f"{name} += [{_scalar(draw, ctx)}]",
+                                       f"{name}.extend([{_scalar(draw, ctx)}])"))),
+                 f"{target} = {read()}"]
+        return commit_arrays(ctx, _parse(lines), [target])
+
+    return _first_built(draw, [grown, comprehension, buffer, rows, joined])
 
 
 #: In-place operators of :func:`s_alias` on a 1-D array ``X`` of ``n`` elements (``V``: an
@@ -2929,6 +3024,7 @@ PROGRAM_CLASSES: dict[str, tuple[str, ...]] = {
     "np.where not finite": ("s_where_nonfinite",),
     "writes without gradient": ("s_constant_write",),
     "same arms, item/whole": ("s_same_arms",),
+    "lists built": ("s_lists",),
 }
 
 
@@ -2956,7 +3052,7 @@ def with_retries(kind: Callable, attempts: int = 3) -> Callable:
 #: The kinds of :data:`PROGRAM_CLASSES`.
 ARRAY_WRITE_KINDS: tuple[Callable, ...] = tuple(with_retries(kind) for kind in (
     s_recurrence, s_alias, s_jump_in_if, s_fancy_write, s_where_nonfinite, s_constant_write,
-    s_same_arms,
+    s_same_arms, s_lists,
 ))
 
 

@@ -199,9 +199,10 @@ for _pattern in RESHAPES:  # parameters without a template (shape, axis) get no 
         _pattern, env=ENV, x="reshape_like(g, x)", linear=True, restore="np.reshape(v, np.shape(x))"
     )
 defrule("x.flatten()", env=ENV, x="reshape_like(g, x)", linear=True)  # (always a copy)
-defrule("np.array(x)", env=NP, x="g", creates=True, linear=True)
-defrule("np.asarray(x)", env=NP, x="g", linear=True, restore="v")
-defrule("x.copy()", x="g", creates=True, linear=True)
+defrule("np.array(x)", env=ENV, x="items_like(g, x)", creates=True, linear=True)
+defrule("np.asarray(x)", env=ENV, x="items_like(g, x)", linear=True, restore="v")
+#: (of a list: a new list, which the function may grow)
+COPY_METHOD = defrule("x.copy()", x="g", creates=True, linear=True)
 defrule("np.copy(x)", env=NP, x="g", creates=True, linear=True)
 defrule("x.astype(dtype)", dtype=None, x="g", linear=True)
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ..runtime import fresh_result, gradient_dtype, passes_argument, shape_only
+from ..runtime import fresh_result, gradient_dtype, joined_lists, passes_argument, shape_only
 
 
 @passes_argument(0)
@@ -16,6 +16,8 @@ from ..runtime import fresh_result, gradient_dtype, passes_argument, shape_only
 def unbroadcast(g: Any, x: Any) -> Any:
     """``g`` summed down to ``x``'s shape (undoes numpy broadcasting); ``x`` may be the
     shape itself (a tuple), so that the forward value need not be kept."""
+    if x.__class__ is list:  # `xs + ys` of lists made outside: joined, not added
+        raise joined_lists()
     shape = x if isinstance(x, tuple) else getattr(x, "shape", ())
     g_shape = getattr(g, "shape", ())
     if shape == g_shape:
@@ -152,6 +154,16 @@ def inverse_axes(axes: Any) -> Any:
 def reshape_like(g: Any, x: Any) -> Any:
     """``g`` in ``x``'s shape (adjoint of reshape, squeeze, expand_dims, ravel)."""
     return np.reshape(g, np.shape(x))
+
+
+def items_like(g: Any, x: Any) -> Any:
+    """``g`` in the structure of ``x``: for ``np.array(x)`` of a list or tuple, a list of
+    ``g``'s items (nested lists likewise), as the gradient of a list parameter is a list."""
+    if not isinstance(x, list | tuple):
+        return g
+    from ..runtime import AdjointList
+
+    return AdjointList(items_like(row, item) for row, item in zip(g, x))
 
 
 @fresh_result
@@ -982,6 +994,16 @@ def fsum_grad(g: Any, xs: Any) -> Any:
     if isinstance(xs, np.ndarray):
         return np.full(xs.shape, g, dtype=gradient_dtype(g, xs))
     return AdjointList([g] * len(xs))
+
+
+def sum_items_grad(g: Any, items: Any) -> Any:
+    """Adjoint of the builtin ``sum(items)``: each item gets ``g``, summed back to the
+    item's shape (items may broadcast); an array's rows all get ``g``."""
+    from ..runtime import AdjointList
+
+    if isinstance(items, np.ndarray):
+        return np.array(np.broadcast_to(g, items.shape), dtype=gradient_dtype(g, items))
+    return AdjointList(unbroadcast(g, item) for item in items)
 
 
 def x_over_y(x: Any, y: Any) -> Any:

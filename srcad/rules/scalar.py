@@ -11,8 +11,27 @@ import math
 
 import numpy as np
 
-from ..runtime import divide, loop_items, loop_items_grad, loop_items_tangent
-from .numpy_grads import digamma, fsum_grad, sign, trigamma
+from ..runtime import (
+    appended,
+    divide,
+    extended,
+    extreme_items_grad,
+    extreme_items_tangent,
+    grown_tangent,
+    leading_grad,
+    loop_items,
+    loop_items_grad,
+    loop_items_tangent,
+    prod_items_grad,
+    prod_items_tangent,
+    repeated,
+    repeated_grad,
+    replaced,
+    trailing_grad,
+    with_item,
+    zeros_like,
+)
+from .numpy_grads import digamma, fsum_grad, sign, sum_items_grad, trigamma, unbroadcast
 from .table import RuleTable, Scatter, defrule
 
 # ---------------------------------------------------------------- operators
@@ -162,6 +181,58 @@ LOOP_ITEMS = defrule(
     tangents={"x": "loop_items_tangent(t, x)"},
     restore="v",  # (a sequence itself: its items are x's, written back through it)
 )
+#: ``items.append(item)`` and ``items.extend(more)`` on a list the function builds: a new
+#: list each time (lowering emits them, rebinding the list's name).
+GROWN = {
+    "appended": appended,
+    "extended": extended,
+    "leading_grad": leading_grad,
+    "grown_tangent": grown_tangent,
+    "zeros_like": zeros_like,
+}
+APPEND = defrule(
+    "appended(x, v)",
+    table=RuleTable(),
+    env=GROWN,
+    name="append to a list",
+    holds=True,
+    x="leading_grad(g, x)",
+    v="g[-1]",
+    tangents={"x": "grown_tangent(t, [zeros_like(v)])", "v": "grown_tangent(zeros_like(x), [t])"},
+)
+EXTEND = defrule(
+    "extended(x, v)",
+    table=RuleTable(),
+    env={**GROWN, "trailing_grad": trailing_grad},
+    name="extend a list",
+    holds=True,
+    x="leading_grad(g, x)",
+    v="trailing_grad(g, x)",
+    tangents={"x": "grown_tangent(t, zeros_like(v))", "v": "grown_tangent(zeros_like(x), t)"},
+)
+#: ``items * n`` of a list: a list ``n`` times as long.
+REPEAT = defrule(
+    "repeated(x, n)",
+    table=RuleTable(),
+    env={"repeated": repeated, "repeated_grad": repeated_grad},
+    name="repeat a list",
+    holds=True,
+    x="repeated_grad(g, x)",
+    n=None,
+    tangents={"x": "repeated(t, n)"},
+)
+#: ``items[i] = v`` on a list the function made: a new list (as lowering emits it).
+REPLACE = defrule(
+    "replaced(x, i, v)",
+    table=RuleTable(),
+    env={"replaced": replaced, "with_item": with_item, "zeros_like": zeros_like},
+    name="replace a list item",
+    holds=True,
+    x="with_item(g, i, zeros_like(v))",
+    i=None,
+    v="g[i]",
+    tangents={"x": "with_item(t, i, zeros_like(v))", "v": "with_item(zeros_like(x), i, t)"},
+)
 #: A dict's keys, in order (``for k, v in d.items()``): no gradient.
 DICT_KEYS = defrule("list(x.keys())", env={"list": builtins.list}, name="keys of a dict", x=None)
 
@@ -170,6 +241,41 @@ DICT_KEYS = defrule("list(x.keys())", env={"list": builtins.list}, name="keys of
 defrule("abs(x)", env={"abs": builtins.abs, "sign": sign}, x="sign(x) * g", elementwise=True)
 defrule("sign(x)", env={"sign": sign}, x=None, elementwise=True)
 defrule("float(x)", env={"float": builtins.float}, x="g", elementwise=True)
+#: The builtin ``sum`` of a list, a tuple or an array's rows.
+SUM = {"sum": builtins.sum, "sum_items_grad": sum_items_grad}
+defrule("sum(x)", env=SUM, x="sum_items_grad(g, x)", tangents={"x": "sum(t)"})
+defrule(
+    "sum(x, y)",
+    env={**SUM, "unbroadcast": unbroadcast},
+    x="sum_items_grad(g, x)",
+    y="unbroadcast(g, y)",  # (the start value may broadcast; the items are summed apart)
+    tangents={"x": "sum(t)", "y": "t"},
+)
+#: ``max(items)``, ``min(items)`` and ``math.prod(items)`` of a list the function builds or
+#: an array (over displays lowering folds them pairwise instead).
+EXTREMES = {
+    "extreme_items_grad": extreme_items_grad,
+    "extreme_items_tangent": extreme_items_tangent,
+}
+for _name in ("max", "min"):
+    defrule(
+        f"{_name}(x)",
+        env={_name: getattr(builtins, _name), **EXTREMES},
+        x="extreme_items_grad(g, x, ans)",
+        tangents={"x": "extreme_items_tangent(t, x, ans)"},
+    )
+defrule(
+    "math.prod(x)",
+    env={
+        "math": math,
+        "prod_items_grad": prod_items_grad,
+        "prod_items_tangent": prod_items_tangent,
+    },
+    x="prod_items_grad(g, x)",
+    tangents={"x": "prod_items_tangent(t, x)"},
+)
+#: A copy of a list (a new list the function may then grow).
+LIST_COPY = defrule("list(x)", env={"list": builtins.list}, x="g", tangents={"x": "t"})
 defrule(
     "pow(x, y)",
     env={"pow": builtins.pow, "math": math},

@@ -91,6 +91,9 @@ class Rule:
     #: ``c`` does not pick ``x``, ``x`` gets exactly zero, even where its own local
     #: derivatives are infinite (they are not evaluated into the result)
     selector: str | None = None
+    #: returns a tuple or list holding its operands themselves (``(a, b)``,
+    #: ``appended(xs, v)``): writing into an operand changes what the result holds
+    holds: bool = False
     #: registered by the user (``srcad.defgrad``): tried before the built-in rules for
     #: the same function, so that it takes their place
     user: bool = False
@@ -324,6 +327,7 @@ def pack_rule(size: int) -> Rule:
             params=params,
             adjoints=tuple(ir.Subscript(ir.Name("g"), ir.Const(k)) for k in range(size)),
             linear=True,
+            holds=True,
         )
     return _PACKS[size]
 
@@ -345,6 +349,7 @@ def defrule(
     view: bool = False,
     restore: str | None = None,
     selector: str | None = None,
+    holds: bool = False,
     **adjoints: str | Scatter | None,
 ) -> Rule:
     """Add a rule: ``pattern`` in Python syntax, one adjoint template per parameter.
@@ -401,6 +406,7 @@ def defrule(
         view=view or restore is not None,
         restore=restore,
         selector=selector,
+        holds=holds,
     )
     return table.add(rule)
 

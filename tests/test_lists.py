@@ -1,0 +1,330 @@
+"""Lists a function builds: ``append``/``extend``/``+=``, comprehensions, ``+`` and ``*``
+of lists, item writes, ``list(...)`` copies and the builtin ``sum``, then ``np.array``,
+``np.stack``, ``np.concatenate``, indexing and loops over them (issue 14).
+
+Every gradient is checked four ways (central differences, optimize=False, forward mode,
+the value of value_and_grad): ``check_four_ways`` in conftest, rtol 1e-6.
+Refusals (a list shared with another name, a parameter's list, a list grown while a loop
+runs over it) must name the user's line.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import check_four_ways, marker_line
+
+import srcad
+
+THIS_FILE = Path(__file__).name
+X = np.array([0.3, -0.7, 1.1])
+
+
+# ---------------------------------------------------------------- lists grown in loops
+
+
+def rnn_states(x):
+    hs = []
+    h = 0.0 * x
+    for _ in range(4):
+        h = np.tanh(0.8 * h + x)
+        hs.append(h)
+    return np.sum(np.array(hs) ** 2)
+
+
+def trajectory_stack(x):
+    pos, vel = x, np.zeros(3)
+    path = [pos]
+    for _ in range(5):
+        vel = vel - 0.1 * np.sin(pos)
+        pos = pos + 0.1 * vel
+        path.append(pos)
+    return np.sum(np.stack(path, axis=1) ** 2)
+
+
+def pieces_concatenated(x):
+    parts = []
+    for k in range(3):
+        parts.append(x[k:] * (k + 1))
+    return np.sum(np.concatenate(parts) ** 2)
+
+
+def summed_list(x):
+    terms = []
+    for k in range(1, 4):
+        terms.append(np.sum(x**k) / k)
+    return sum(terms)
+
+
+def summed_with_start(x):
+    rows = [x * 2.0, np.sin(x)]
+    return np.sum(sum(rows, np.ones(3)) ** 2)
+
+
+def last_state_read_back(x):
+    hs = [x]
+    for _ in range(3):
+        hs.append(np.tanh(1.5 * hs[-1]))
+    return np.sum(hs[-1] * hs[1])
+
+
+def appended_in_branches(x):
+    kept = []
+    for k in range(3):
+        if x[k] > 0:
+            kept.append(x[k] ** 2)
+        else:
+            kept.append(-x[k])
+    return sum(kept)
+
+
+def append_until_break(x):
+    seen = []
+    total = 0.0
+    for k in range(3):
+        total = total + x[k] * x[k]
+        if total > 1.0:
+            break
+        seen.append(total)
+    return sum(seen) + len(seen)
+
+
+def extended_lists(x):
+    out = []
+    for k in range(2):
+        out.extend([x[k], x[k + 1] * x[k]])
+    out += [x[2] ** 3]
+    return np.sum(np.array(out) ** 2)
+
+
+def rows_of_a_matrix(x):
+    kernel = []
+    for i in range(3):
+        row = []
+        for j in range(3):
+            row.append(np.exp(-((x[i] - x[j]) ** 2)))
+        kernel.append(row)
+    K = np.array(kernel)
+    return np.sum(K @ x)
+
+
+def while_loop_history(x):
+    history = [x[0]]
+    value = x[0]
+    while len(history) < 4:
+        value = value * 0.5 + np.cos(value)
+        history.append(value)
+    return sum(history)
+
+
+def empty_when_the_loop_does_not_run(x):
+    extra = []
+    for k in range(0):
+        extra.append(x * k)
+    return np.sum(x**2) + len(extra)
+
+
+# ---------------------------------------------------------------- comprehensions
+
+
+def comprehension_to_array(x):
+    ys = [np.sin(x[i]) * i for i in range(3)]
+    return np.sum(np.array(ys) ** 2)
+
+
+def comprehension_over_items(x):
+    squares = [v * v for v in x if v > -1.0]
+    return sum(squares) * squares[0]
+
+
+def nested_comprehension(x):
+    grid = [[x[i] * x[j] for j in range(3)] for i in range(3)]
+    return np.sum(np.array(grid) ** 2)
+
+
+def generator_into_stack(x):
+    return np.sum(np.stack([x * k for k in range(3)]) ** 2)
+
+
+def comprehension_of_layers(x):
+    weights = [np.linspace(-1.0, 1.0, 9).reshape(3, 3) * (k + 1) for k in range(2)]
+    h = x
+    for W in weights:
+        h = np.tanh(W @ h)
+    return np.sum(h)
+
+
+# ---------------------------------------------------------------- + and * of lists, item writes
+
+
+def concatenation(x):
+    hs = [x[0]]
+    hs = hs + [x[1] * 2.0]
+    return np.sum(np.array(hs) ** 2)
+
+
+def copy_then_concatenate(x):
+    return np.sum(np.array(list(x) + [x[0]]) ** 2)
+
+
+def float_buffer(x):
+    out = [0.0] * 3
+    for i in range(3):
+        out[i] = x[i] ** 2
+    out[0] += x[1]
+    return sum(out) * out[2]
+
+
+def buffer_of_dynamic_length(x):
+    out = [0.0] * len(x)
+    for i in range(len(x)):
+        out[i] = np.sin(x[i]) * (i + 1)
+    return sum(out)
+
+
+def written_at_a_constant_position(x):
+    pair = [x[0], x[1]]
+    pair[1] = pair[1] * pair[0]
+    return pair[0] + pair[1]
+
+
+def copied_parameter_list(x, extra):
+    extra = list(extra)
+    extra.append(x[0] * x[1])
+    return sum(extra) * x[2]
+
+
+CASES = [
+    rnn_states,
+    trajectory_stack,
+    pieces_concatenated,
+    summed_list,
+    summed_with_start,
+    last_state_read_back,
+    appended_in_branches,
+    append_until_break,
+    extended_lists,
+    rows_of_a_matrix,
+    while_loop_history,
+    empty_when_the_loop_does_not_run,
+    comprehension_to_array,
+    comprehension_over_items,
+    nested_comprehension,
+    generator_into_stack,
+    comprehension_of_layers,
+    concatenation,
+    copy_then_concatenate,
+    float_buffer,
+    buffer_of_dynamic_length,
+    written_at_a_constant_position,
+]
+
+
+@pytest.mark.parametrize("f", CASES, ids=[f.__name__ for f in CASES])
+def test_list_program(f):
+    check_four_ways(f, X.copy())
+
+
+def test_copied_parameter_list_leaves_the_callers_list_alone():
+    extra = [1.0, 2.0]
+    check_four_ways(copied_parameter_list, X.copy(), extra, wrt=0)
+    srcad.grad(copied_parameter_list)(X.copy(), extra)
+    assert extra == [1.0, 2.0]
+
+
+def test_exact_values():
+    # summed_list: d/dx sum_k sum(x^k)/k = 1 + x + x^2
+    assert np.allclose(srcad.grad(summed_list)(X.copy()), 1 + X + X**2, rtol=1e-14)
+    # float_buffer: f = (x0^2 + x1 + x1^2 + x2^2) * x2^2
+    s = X[0] ** 2 + X[1] + X[1] ** 2 + X[2] ** 2
+    expected = [2 * X[0] * X[2] ** 2, (1 + 2 * X[1]) * X[2] ** 2, 2 * X[2] ** 3 + 2 * X[2] * s]
+    assert np.allclose(srcad.grad(float_buffer)(X.copy()), expected, rtol=1e-14)
+
+
+def test_a_list_parameter_gets_a_list_gradient_through_np_array():
+    def f(xs):
+        return np.sum(np.array(xs) ** 2)
+
+    xs = [np.array([1.0, 2.0]), np.array([3.0, -1.0])]
+    grads = srcad.grad(f)(xs)
+    assert isinstance(grads, list) and len(grads) == 2
+    assert np.allclose(np.array(grads), 2 * np.array(xs), rtol=1e-14)
+
+
+def test_generated_code_names_the_list():
+    source = srcad.grad(rnn_states).backward_source
+    assert "hs = appended(hs, h" in source, source
+
+
+# ---------------------------------------------------------------- refusals
+
+
+def appends_to_a_parameter(x, history):
+    history.append(x * x)  # <param>
+    return history[-1]
+
+
+def appends_to_an_alias(x):
+    hs = []
+    ys = hs
+    hs.append(x)  # <alias>
+    return ys[0]
+
+
+def appends_to_a_stored_list(x):
+    rows = []
+    row = [x]
+    rows.append(row)
+    row.append(x * 2.0)  # <stored>
+    return rows[0][1]
+
+
+def appends_to_the_iterated_list(x):
+    hs = [x, x * 2.0]
+    for h in hs:
+        if len(hs) < 4:
+            hs.append(h * 3.0)  # <iterated>
+    return sum(hs)
+
+
+def writes_a_list_slice(x):
+    out = [0.0] * 3
+    out[0:2] = [x, x]  # <slice>
+    return sum(out)
+
+
+@pytest.mark.parametrize(
+    "f, tag, words",
+    [
+        (appends_to_a_parameter, "param", "did not make"),
+        (appends_to_an_alias, "alias", "hold the same list"),
+        (appends_to_a_stored_list, "stored", "hold the same list"),
+        (appends_to_the_iterated_list, "iterated", "runs over it"),
+        (writes_a_list_slice, "slice", "slice"),
+    ],
+)
+def test_refused_at_the_users_line(f, tag, words):
+    with pytest.raises(srcad.SrcadError) as info:
+        srcad.grad(f, wrt=0)(0.5, [1.0]) if f is appends_to_a_parameter else srcad.grad(f)(0.5)
+    error = info.value
+    assert error.filename.endswith(THIS_FILE), str(error)
+    assert error.lineno == marker_line(__file__, tag), str(error)
+    assert words in str(error), str(error)
+
+
+def display_after_an_early_return(x, y):
+    # after the loop, the display exists on one path only (the other returned): it used
+    # to stop lowering with an error that named no line
+    for _ in range(3):
+        if x > 1.0:
+            return x
+    parts = [y, x]
+    parts += [np.cos(x)]
+    return parts[-1] * parts[0]
+
+
+def test_display_on_one_path_only():
+    check_four_ways(display_after_an_early_return, 0.5, 0.3)
+    check_four_ways(display_after_an_early_return, 1.5, 0.3)
