@@ -40,6 +40,28 @@ def scalar_check(location: Location, function_name: str) -> Callable[[Any], None
     return require_scalar
 
 
+def zero_tangents(error: Exception) -> Callable[..., None]:
+    """A check that the tangents of the values plain Python reads (a ``try`` statement,
+    see :mod:`srcad.contexts`) are zero: else it raises ``error``."""
+
+    def require_zero_tangents(*tangents: Any) -> None:
+        if any(_nonzero(t) for t in tangents):
+            raise error
+
+    require_zero_tangents.__srcad_effect__ = True
+    return require_zero_tangents
+
+
+def _nonzero(tangent: Any) -> bool:
+    if isinstance(tangent, dict):
+        return any(_nonzero(t) for t in tangent.values())
+    if isinstance(tangent, list | tuple):
+        return any(_nonzero(t) for t in tangent)
+    if isinstance(tangent, numbers.Number | np.ndarray | np.generic):
+        return bool(np.any(tangent))
+    return False  # (a string or None: nothing to differentiate)
+
+
 def check_assertion(condition: Any, message: str | None = None) -> None:
     """The user's ``assert condition, message``, kept in the gradient's forward pass."""
     if not condition:
