@@ -45,16 +45,9 @@ WARNING_FILTERS = frozenset(
 )
 WARNING_CALLS = WARNING_FILTERS | {warnings.warn, warnings.warn_explicit}
 
-UNSAFE_MANAGER = (
-    "`with` is supported only for context managers that change neither values nor "
-    "control flow ({known})"
-)
 UNSAFE_MANAGER_HINT = (
     "enter this context around the call to the gradient instead (`with ctx: df(x)`)"
 )
-
-_Problem = tuple[ast.AST, str, str]
-
 
 # ---------------------------------------------------------------- syntax (srcad.subset)
 
@@ -77,97 +70,119 @@ def _statements(body: list[ast.stmt], loops: int) -> Iterator[tuple[ast.stmt, in
             yield from _statements(case.body, loops)
 
 
-def with_refusals(stmt: ast.With, in_loop: bool, always_returns) -> list[_Problem]:
+def with_refusals(
+    stmt: ast.With, in_loop: bool, always_returns, resolve, at
+) -> list[SrcadError]:
     """What srcad cannot run of the ``with`` statement ``stmt`` (``in_loop``: it stands
-    inside a loop of the function): a manager that is not a call, an ``as`` target that
-    is not a name, and jumps that leave the block other than a ``return`` ending every
-    path through it."""
-    problems: list[_Problem] = []
+    inside a loop of the function): a manager that is not a call of a known-safe one
+    (``resolve`` gives the object a call's function denotes, or None), an ``as`` target
+    that is not a name, and jumps that leave the block other than a ``return`` ending
+    every path through it. ``at`` gives a node's location."""
+    problems: list[SrcadError] = []
     for item in stmt.items:
-        if not isinstance(item.context_expr, ast.Call):
-            problems.append((
-                item.context_expr,
+        call = item.context_expr
+        if isinstance(call, ast.Call) and not is_safe(resolve(call.func)):
+            problems.append(UnsupportedSyntaxError(
+                f"`with` is supported only for context managers that change neither values "
+                f"nor control flow ({', '.join(SAFE_MANAGERS.values())})",
+                UNSAFE_MANAGER_HINT,
+                at(call),
+            ))
+        if not isinstance(call, ast.Call):
+            problems.append(UnsupportedSyntaxError(
                 "a `with` statement is supported only with the call that makes its context "
                 "manager",
                 "write the call in the `with` line: with np.errstate(divide='ignore'):",
+                at(call),
             ))
         if item.optional_vars is not None and not isinstance(item.optional_vars, ast.Name):
-            problems.append((
-                item.optional_vars,
+            problems.append(UnsupportedSyntaxError(
                 "`with ... as` is supported with one name only",
                 "write `as name` and unpack `name` inside the block",
+                at(item.optional_vars),
             ))
     returns = []
     for inner, loops in _statements(stmt.body, 0):
         if isinstance(inner, ast.Break | ast.Continue) and loops == 0:
             word = "break" if isinstance(inner, ast.Break) else "continue"
-            problems.append((
-                inner,
+            problems.append(UnsupportedSyntaxError(
                 f"`{word}` out of a `with` block is not supported",
                 "set a flag inside the block and test it after the block",
+                at(inner),
             ))
         elif isinstance(inner, ast.Return):
             returns.append(inner)
     if returns and in_loop:
         problems += [
-            (r, "`return` out of a `with` block inside a loop is not supported",
-             "assign the result to a variable and return it after the loop")
+            UnsupportedSyntaxError(
+                "`return` out of a `with` block inside a loop is not supported",
+                "assign the result to a variable and return it after the loop",
+                at(r),
+            )
             for r in returns
         ]
     elif returns and not always_returns(stmt.body):
-        problems.append((
-            returns[0],
+        problems.append(UnsupportedSyntaxError(
             "a `return` inside a `with` block must end every path through the block",
             "assign the result to a variable and return it after the `with` block",
+            at(returns[0]),
         ))
     return problems
 
 
-def try_refusals(stmt: ast.Try) -> list[_Problem]:
+def is_safe(manager: Any) -> bool:
+    """``manager`` (what a ``with`` line calls) is one of :data:`SAFE_MANAGERS`."""
+    return any(manager is known for known in SAFE_MANAGERS)
+
+
+def try_refusals(stmt: ast.Try, at) -> list[SrcadError]:
     """What srcad cannot run of the ``try`` statement ``stmt`` as ordinary Python in the
-    gradient's forward pass: jumps out of it, generators, declarations and definitions."""
-    problems: list[_Problem] = []
+    gradient's forward pass: jumps out of it, generators, declarations and definitions
+    (``at`` gives a node's location)."""
+    problems: list[SrcadError] = []
     parts = [stmt.body, *(h.body for h in stmt.handlers), stmt.orelse, stmt.finalbody]
     for part in parts:
         for inner, loops in _statements(part, 0):
             if isinstance(inner, ast.Return):
-                problems.append((
-                    inner,
+                problems.append(UnsupportedSyntaxError(
                     "`return` inside a `try` statement is not supported",
                     "assign the value to a variable inside the `try` statement and return it "
                     "after the statement",
+                    at(inner),
                 ))
             elif isinstance(inner, ast.Break | ast.Continue) and loops == 0:
                 word = "break" if isinstance(inner, ast.Break) else "continue"
-                problems.append((
-                    inner,
+                problems.append(UnsupportedSyntaxError(
                     f"`{word}` out of a `try` statement is not supported",
                     "set a flag inside the `try` statement and test it after the statement",
+                    at(inner),
                 ))
             elif isinstance(inner, ast.Global | ast.Nonlocal):
-                problems.append((
-                    inner,
+                problems.append(UnsupportedSyntaxError(
                     "`global` and `nonlocal` inside a `try` statement are not supported",
                     "pass the value in as a parameter and return the new value",
+                    at(inner),
                 ))
             elif isinstance(inner, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-                problems.append((
-                    inner,
+                problems.append(UnsupportedSyntaxError(
                     "a function or class defined inside a `try` statement is not supported",
                     "define it at module level",
+                    at(inner),
                 ))
             elif isinstance(inner, ast.Delete) and any(
                 isinstance(t, ast.Name) for t in inner.targets
             ):
-                problems.append((
-                    inner,
+                problems.append(UnsupportedSyntaxError(
                     "`del` of a variable inside a `try` statement is not supported",
                     "remove the `del` statement",
+                    at(inner),
                 ))
     for node in ast.walk(stmt):
         if isinstance(node, ast.Yield | ast.YieldFrom | ast.Await):
-            problems.append((node, "generators cannot be differentiated",
-                             "return a value instead of yielding"))
+            problems.append(UnsupportedSyntaxError(
+                "generators cannot be differentiated", "return a value instead of yielding",
+                at(node),
+            ))
     return problems
 
 

@@ -245,13 +245,13 @@ class Lowerer:
         returns the body's result when it ends in ``return`` (every path does then)."""
         for item in stmt.items:
             call = item.context_expr  # (a call: srcad.subset)
-            factory = self.static_object(scope, call.func)
-            if not any(factory is known for known in contexts.SAFE_MANAGERS):
+            if not contexts.is_safe(self.static_object(scope, call.func)):  # (a local name)
                 known = ", ".join(contexts.SAFE_MANAGERS.values())
                 raise self.error(
                     scope,
                     call,
-                    contexts.UNSAFE_MANAGER.format(known=known),
+                    "`with` is supported only for context managers that change neither "
+                    f"values nor control flow ({known})",
                     contexts.UNSAFE_MANAGER_HINT,
                 )
             args = tuple(self.lower_operand(scope, a) for a in call.args)

@@ -87,6 +87,21 @@ class _Checker(ast.NodeVisitor):
             self.source.lookup("sum") is builtins.sum
         )
 
+    def static(self, node: ast.expr) -> object:
+        """The object a chain of a global name and module attributes denotes, or None."""
+        chain: list[str] = []
+        while isinstance(node, ast.Attribute):
+            chain.append(node.attr)
+            node = node.value
+        if not isinstance(node, ast.Name) or node.id in _stored_names(self.source.node):
+            return None
+        obj = self.source.lookup(node.id)
+        for attr in reversed(chain):
+            if not isinstance(obj, types.ModuleType | type):
+                return None
+            obj = getattr(obj, attr, None)
+        return obj
+
     def refuse(self, node: ast.AST, message: str, hint: str) -> None:
         self.problems.append(UnsupportedSyntaxError(message, hint, self.source.location(node)))
 
@@ -165,12 +180,12 @@ class _Checker(ast.NodeVisitor):
         elif isinstance(stmt, ast.With):
             for item in stmt.items:
                 self.visit(item.context_expr)
-            for node, message, hint in with_refusals(stmt, self.loop_depth > 0, _always_returns):
-                self.refuse(node, message, hint)
+            self.problems += with_refusals(
+                stmt, self.loop_depth > 0, _always_returns, self.static, self.source.location
+            )
             self.check_block(stmt.body)
         elif isinstance(stmt, ast.Try):  # runs as ordinary Python (see srcad.contexts)
-            for node, message, hint in try_refusals(stmt):
-                self.refuse(node, message, hint)
+            self.problems += try_refusals(stmt, self.source.location)
         elif isinstance(stmt, ast.Break | ast.Continue):
             pass
         elif named_lambda(stmt):  # becomes a nested def (srcad.desugar)
