@@ -272,7 +272,7 @@ def _matching_exit(body: tuple[ir.Stmt, ...] | list[ir.Stmt], start: int) -> int
             depth -= 1
             if depth == 0:
                 return position
-    raise TypeError(f"not a simple statement: {body[start]!r} (no matching Exit)")
+    raise TypeError(f"not a simple statement: {body[start]!r}")  # (an Enter without Exit)
 
 
 def _with(stmt: ir.Enter, body: tuple[ir.Stmt, ...] | list[ir.Stmt], depth: int) -> list[str]:
