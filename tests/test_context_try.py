@@ -58,7 +58,7 @@ def tryexc(x):
 def dict_loop(x):
     d = {"a": 1.0, "b": 2.0}
     s = 0.0
-    for k, v in d.items():
+    for k, v in d.items():  # noqa: B007 (the issue's example)
         s = s + v * np.sum(x)
     return s
 
@@ -114,7 +114,7 @@ def with_as_name(x):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         y = np.sqrt(x)
-        warnings.warn("inside")
+        warnings.warn("inside", stacklevel=1)
     return np.sum(y) * (1.0 + 0.0 * len(caught))
 
 
@@ -409,7 +409,7 @@ def try_reads_x(x):
 def try_reads_x_in_handler(x):
     y = 1.0
     try:
-        k = int("x")
+        int("x")
     except ValueError:
         y = float(x)  # <handler-reads>
     return y * x
@@ -482,7 +482,7 @@ def dict_computed_key(x, key="a"):
 
 
 def dict_repeated_key(x):
-    d = {"a": 1.0, "a": x}  # <dict-repeat>
+    d = {"a": 1.0, "a": x}  # noqa: F601 # <dict-repeat>
     return d["a"]
 
 
@@ -522,6 +522,7 @@ def test_try_that_reads_x_only_for_an_unused_value_is_fine():
             shown = f"{float(doubled):.3f}"
         except TypeError:
             shown = "?"
+        print(shown)
         return x * x
 
     assert srcad.grad(debug_only)(3.0) == 6.0
