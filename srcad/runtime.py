@@ -233,9 +233,10 @@ def is_view(value: Any, base: Any) -> bool:
         return False
     if isinstance(base, np.ndarray):
         return np.may_share_memory(value, base)
-    if isinstance(base, list) and any(item is value for item in base):
-        return True  # (the list's item is written back like an array's)
-    if isinstance(base, list | tuple) and any(_overlaps(item, value) for item in base):
+    items = base.values() if isinstance(base, dict) else base
+    if isinstance(base, list | dict) and any(item is value for item in items):
+        return True  # (the list's or dict's item is written back like an array's)
+    if isinstance(base, list | tuple | dict) and any(_overlaps(item, value) for item in items):
         raise _untraceable("a tuple also holds the array written in place")
     return False
 
@@ -263,8 +264,9 @@ def alias_of(value: Any, changed: Any) -> bool:
     cannot see how) is refused."""
     if value is changed:
         return True
-    if isinstance(value, list | tuple):
-        if any(_overlaps(item, changed) for item in value):
+    if isinstance(value, list | tuple | dict):
+        items = value.values() if isinstance(value, dict) else value
+        if any(_overlaps(item, changed) for item in items):
             raise _untraceable("a tuple or list also holds the array written in place")
         return False
     if (
@@ -287,6 +289,8 @@ def snapshot(value: Any) -> Any:
         return value.copy()
     if isinstance(value, list | tuple):
         return type(value)(snapshot(item) for item in value)
+    if isinstance(value, dict):
+        return type(value)((key, snapshot(item)) for key, item in value.items())
     return value
 
 

@@ -533,3 +533,30 @@ def test_optimize_false_keeps_the_with_structure():
     forward, backward = g.backward_source.split("# backward pass")
     assert "with np.errstate(divide='ignore'):" in forward
     assert "with np.errstate(divide='ignore'):" in backward
+
+
+# ---------------------------------------------------------------- dicts holding arrays
+
+
+def dict_item_view_write(x):
+    d = {"w": np.array([1.0, 2.0]) * x}
+    v = d["w"]  # the dict's own array
+    v[0] = 0.0  # so d["w"] changes too
+    return np.sum(d["w"] * x)
+
+
+def dict_param_item_scaled(x, weights):
+    v = weights["w"]
+    v *= x  # writes into the caller's array, as numpy does
+    return np.sum(weights["w"] * weights["w"])
+
+
+def test_writes_through_a_dict_item_reach_the_dict():
+    check_four_ways(dict_item_view_write, 0.7)
+    weights = {"w": np.array([1.0, 2.0])}
+    assert srcad.check_grad(dict_param_item_scaled, 0.7, weights, wrt=0) < 1e-6
+    np.testing.assert_array_equal(weights["w"], [1.0, 2.0])  # (check_grad gave copies)
+    got = srcad.grad(dict_param_item_scaled, wrt=(0, 1))(0.7, {"w": np.array([1.0, 2.0])})
+    # f = x^2 |w|^2: d/dx = 2 x |w|^2, d/dw = 2 x^2 w (w as given, before the write)
+    np.testing.assert_allclose(got[0], 2 * 0.7 * 5.0)
+    np.testing.assert_allclose(got[1]["w"], 2 * 0.7**2 * np.array([1.0, 2.0]))
