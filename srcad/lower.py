@@ -550,6 +550,8 @@ class Lowerer:
         for n in ast.walk(node):
             if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and n.id not in assigned:
                 assigned.append(n.id)
+            elif isinstance(n, ast.Try):  # (`except ... as e`, imports: not ast.Name)
+                assigned += [v for v in pycode.names_of([n])[0] if v not in assigned]
         return [v for v in assigned if v in scope.env or v in loaded_outside]
 
     def enter_loop(self, scope: Scope, node: ast.For | ast.While) -> dict[str, str]:
