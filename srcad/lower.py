@@ -290,12 +290,10 @@ class Lowerer:
                     read_at.append((old, scope.source.location(read.get(user, node)), user))
                 mapping[user] = writes[user] = new
                 continue
-            local = self.is_local(scope, user)
             old = self.as_name(scope, self.read_name(scope, node), node)
-            mapping[user] = old
-            if local or self.mutable_global(scope, user):
-                reads.append(old)
-                read_at.append((old, scope.source.location(node), user))
+            mapping[user] = old  # (globals too: later passes must not reuse their names)
+            reads.append(old)
+            read_at.append((old, scope.source.location(node), user))
         prologue = [ast.fix_missing_locations(p) for p in prologue]
         code = (*prologue, *pycode.rename((stmt,), mapping))
         self.emit(
@@ -310,19 +308,6 @@ class Lowerer:
         )
         for user, new in writes.items():
             scope.env[user] = ir.Name(new)
-
-    def is_local(self, scope: Scope, name: str) -> bool:
-        """``name`` is a variable of the function (or of one it is nested in)."""
-        current: Scope | None = scope
-        while current is not None:
-            if name in current.env:
-                return True
-            current = current.parent
-        return False
-
-    def mutable_global(self, scope: Scope, name: str) -> bool:
-        """``name`` is a global holding data a statement could change in place."""
-        return isinstance(scope.source.lookup(name), np.ndarray | list | dict | set)
 
     def as_name(self, scope: Scope, value: Any, node: ast.AST) -> str:
         """A name holding ``value`` (a constant or a tuple display gets one first)."""
