@@ -560,3 +560,38 @@ def test_writes_through_a_dict_item_reach_the_dict():
     # f = x^2 |w|^2: d/dx = 2 x |w|^2, d/dw = 2 x^2 w (w as given, before the write)
     np.testing.assert_allclose(got[0], 2 * 0.7 * 5.0)
     np.testing.assert_allclose(got[1]["w"], 2 * 0.7**2 * np.array([1.0, 2.0]))
+
+
+# ---------------------------------------------------------------- names
+
+
+dx = 5.0  # a global whose name the gradient would give the adjoint of x
+push = 2  # and one named like the gradient's stack helper
+
+
+def reads_globals_named_like_generated_ones(x, n):
+    s = 0.0
+    for i in range(n):
+        try:
+            k = dx + push + i
+        except NameError:
+            k = 1.0
+        s = s + x * k
+    return s
+
+
+def binds_by_import_in_a_loop(x):
+    mod = None
+    for _ in range(2):
+        try:
+            import math as mod
+        except ImportError:
+            pass
+    if mod is None:
+        return x * 3.0
+    return x * x
+
+
+def test_names_in_try_statements():
+    check_four_ways(reads_globals_named_like_generated_ones, 0.6, 3, wrt=("x",))
+    check_four_ways(binds_by_import_in_a_loop, 0.6)
