@@ -194,7 +194,10 @@ def touched(stmt: ir.Stmt, active) -> list[str]:
     Python of ``stmt`` reads: a ``try`` statement's code, a ``with`` manager's call."""
     if isinstance(stmt, ir.Python):
         return [n for n in stmt.reads if active.is_active(n)]
-    if isinstance(stmt, ir.Enter):
+    if isinstance(stmt, ir.Enter):  # (a known-safe manager changes none of its arguments:
+        # only what `as` binds matters)
+        if stmt.target is None or stmt.target not in active.useful:
+            return []
         return [n for n in dict.fromkeys(ir.names_in(stmt.manager)) if active.is_active(n)]
     return []
 

@@ -528,6 +528,15 @@ def test_try_that_reads_x_only_for_an_unused_value_is_fine():
     assert srcad.grad(debug_only)(3.0) == 6.0
 
 
+def test_a_manager_may_hold_a_differentiated_value_it_does_not_bind():
+    def holds_x(x):
+        with contextlib.nullcontext(x):  # `as` binds nothing: x is not read through it
+            y = x * x
+        return y
+
+    check_four_ways(holds_x, 0.8)
+
+
 def test_optimize_false_keeps_the_with_structure():
     g = srcad.grad(with_in_loop, optimize=False)
     forward, backward = g.backward_source.split("# backward pass")
