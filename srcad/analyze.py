@@ -132,10 +132,19 @@ def activity(fn: ir.Function, wrt: tuple[str, ...]) -> Activity:
     for stmt in ir.walk(fn.body):
         if isinstance(stmt, ir.Return):
             useful.update(ir.names_in(stmt.value))
+    # plain Python (a `try` statement, a `with` manager): what it binds, and what it may
+    # change in place, depend on every value it reads, though no derivative flows through
+    # it (srcad.contexts refuses plain Python that reads an active value)
+    plain = [
+        (target, set(ir.reads_of(s)))
+        for s in ir.walk(fn.body)
+        if isinstance(s, ir.Python | ir.Enter)
+        for target in (*ir.targets_of(s), *(s.reads if isinstance(s, ir.Python) else ()))
+    ]
     changed = True
     while changed:
         changed = False
-        for target, inputs in reversed(assigns):
+        for target, inputs in reversed(assigns + plain):
             if target in useful and not inputs <= useful:
                 useful.update(inputs)
                 changed = True
@@ -184,6 +193,8 @@ def is_alias(value: ir.Expr, facts: CallFacts = CallFacts()) -> bool:
         return False
     if isinstance(value, ir.Tuple):
         return any(is_alias(e, facts) for e in value.elts)
+    if isinstance(value, ir.Dict):
+        return any(is_alias(e, facts) for e in value.values)
     if isinstance(value, ir.Call):
         func = value.func
         if isinstance(func, ir.Name) and func.id in facts.fresh:

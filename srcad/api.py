@@ -182,10 +182,14 @@ def build(f: Callable, wrt: Wrt, mode: str, optimize: bool, aux: bool = False) -
 
 
 def writes_in_place(built: Gradient) -> bool:
-    """Whether ``f`` writes into an array in place (``x *= 2``, ``out[i] = v``): then
+    """Whether ``f`` writes into an array in place (``x *= 2``, ``out[i] = v``; a ``try``
+    statement runs plain Python, which may): then
     each call srcad makes of ``f`` or of its derivatives at the user's arguments gets
     fresh copies of them, so that one call does not change the next one's inputs."""
-    return any(isinstance(s, ir.Assign) and s.in_place for s in ir.walk(built.forward.body))
+    return any(
+        (isinstance(s, ir.Assign) and s.in_place) or isinstance(s, ir.Python)  # (a `try`)
+        for s in ir.walk(built.forward.body)
+    )
 
 
 # ---------------------------------------------------------------- has_aux

@@ -46,6 +46,8 @@ def _contains(stmts: list[ast.stmt], kinds: tuple[type, ...], into_loops: bool) 
         if isinstance(stmt, ast.If):
             if _contains(stmt.body, kinds, into_loops) or _contains(stmt.orelse, kinds, into_loops):
                 return True
+        if isinstance(stmt, ast.With) and _contains(stmt.body, kinds, into_loops):
+            return True
         if into_loops and isinstance(stmt, ast.For | ast.While):
             if _contains(stmt.body, kinds, into_loops):
                 return True
@@ -58,6 +60,8 @@ def _ends_with_jump(stmts: list[ast.stmt]) -> bool:
     last = stmts[-1]
     if isinstance(last, _JUMPS):
         return True
+    if isinstance(last, ast.With):  # (a `return` in it ends every path: srcad.subset)
+        return _ends_with_jump(last.body)
     return isinstance(last, ast.If) and _ends_with_jump(last.body) and _ends_with_jump(last.orelse)
 
 
@@ -76,7 +80,12 @@ def absorb(stmts: list[ast.stmt]) -> list[ast.stmt]:
             stmt.orelse = absorb(stmt.orelse + ([] if _ends_with_jump(stmt.orelse) else rest))
             out.append(stmt)
             return out
-        if isinstance(stmt, ast.For | ast.While):
+        if isinstance(stmt, ast.With):
+            stmt.body = absorb(stmt.body)
+            if _ends_with_jump(stmt.body):
+                out.append(stmt)
+                return out  # (srcad.subset refuses code after it)
+        elif isinstance(stmt, ast.For | ast.While):
             stmt.body = absorb(stmt.body)
         elif isinstance(stmt, ast.If):  # no jump of its own, but loops inside may have some
             stmt.body, stmt.orelse = absorb(stmt.body), absorb(stmt.orelse)
@@ -112,6 +121,8 @@ class _LoopReturns:
             if isinstance(stmt, ast.If):
                 stmt.body = self.rewrite(stmt.body, loop_depth)
                 stmt.orelse = self.rewrite(stmt.orelse, loop_depth)
+            elif isinstance(stmt, ast.With):
+                stmt.body = self.rewrite(stmt.body, loop_depth)
             elif isinstance(stmt, ast.For | ast.While):
                 returns_inside = _contains(stmt.body, (ast.Return,), into_loops=True)
                 stmt.body = self.rewrite(stmt.body, loop_depth + 1)
@@ -227,7 +238,10 @@ class _Comprehensions(ast.NodeTransformer):
                 stmt.iter = self.hoist(stmt.iter, out)
             elif isinstance(stmt, ast.While):
                 stmt.body = self.rewrite(stmt.body)  # (its test: refused by srcad.subset)
-            elif not isinstance(stmt, ast.FunctionDef):  # nested defs: when inlined
+            elif isinstance(stmt, ast.With):
+                stmt.body = self.rewrite(stmt.body)
+            elif not isinstance(stmt, ast.FunctionDef | ast.Try):  # defs: when inlined; a
+                # `try` statement runs as plain Python (srcad.contexts)
                 for field, value in ast.iter_fields(stmt):
                     if isinstance(value, ast.expr):
                         setattr(stmt, field, self.hoist(value, out))
@@ -341,7 +355,7 @@ def _lambdas_as_defs(stmts: list[ast.stmt]) -> list[ast.stmt]:
                 stmt,
             )
         for field in ("body", "orelse"):
-            if isinstance(stmt, ast.If | ast.For | ast.While):
+            if isinstance(stmt, ast.If | ast.For | ast.While | ast.With) and hasattr(stmt, field):
                 setattr(stmt, field, _lambdas_as_defs(getattr(stmt, field)))
         out.append(stmt)
     return out
@@ -355,7 +369,7 @@ def desugar(fn: ast.FunctionDef) -> ast.FunctionDef:
             comprehensions = True
         elif isinstance(node, ast.Assign):
             lambdas = lambdas or named_lambda(node)
-        elif isinstance(node, ast.For | ast.While | ast.If):
+        elif isinstance(node, ast.For | ast.While | ast.If | ast.With):
             control_flow = True
     if not comprehensions and not lambdas and not control_flow:
         return fn  # straight-line code: nothing to rewrite

@@ -47,6 +47,15 @@ def _missing_rule(stmt: ir.Assign, fn: ir.Function | None) -> SrcadError:
             "call the numpy function instead (np.f(x, ...)), or register a rule for the "
             'method with srcad.defrule("x.method(...)", x="<derivative> * g")'
         )
+    elif isinstance(value, ir.Call) and _bound_by_plain_python(value.func, fn):
+        what = (
+            f"`{_spelled(value.func)}` is bound by a `try` statement, so srcad cannot tell "
+            "which function it calls"
+        )
+        hint = (
+            "import the function at module level (a try/except there is fine), or call it "
+            "by its module's name (scipy.special.expit)"
+        )
     elif isinstance(value, ir.Call):
         what = (
             f"`{_spelled(value.func)}` has no derivative rule and no Python source srcad can read"
@@ -62,6 +71,15 @@ def _missing_rule(stmt: ir.Assign, fn: ir.Function | None) -> SrcadError:
         what = "this operation has no derivative rule"
         hint = "rewrite it with supported operations or register a rule with srcad.defrule"
     return NoRuleError(what, hint, stmt.loc)
+
+
+def _bound_by_plain_python(func: ir.Expr, fn: ir.Function | None) -> bool:
+    """``func`` is a name that a ``try`` statement (run as plain Python) binds."""
+    return (
+        fn is not None
+        and isinstance(func, ir.Name)
+        and any(isinstance(s, ir.Python) and func.id in s.writes for s in ir.walk(fn.body))
+    )
 
 
 def _spelled(expr: ir.Expr) -> str:

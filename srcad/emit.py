@@ -11,7 +11,7 @@ import re
 
 import astor
 
-from . import ir
+from . import ir, pycode
 from .errors import Location
 from .pyexpr import to_ast
 
@@ -108,6 +108,9 @@ def expression(expr: ir.Expr) -> str:
         if expr.is_list:
             return f"[{inner}]"
         return f"({inner},)" if len(expr.elts) == 1 else f"({inner})"
+    if isinstance(expr, ir.Dict):
+        pairs = (f"{expression(k)}: {expression(v)}" for k, v in zip(expr.keys, expr.values))
+        return "{" + ", ".join(pairs) + "}"
     if isinstance(expr, ir.Slice):  # outside brackets a slice is a call
         parts = [
             p if p is not None else ir.Const(None) for p in (expr.lower, expr.upper, expr.step)
@@ -223,8 +226,19 @@ def _block(body: tuple[ir.Stmt, ...] | list[ir.Stmt], depth: int) -> list[str]:
     """Source lines of ``body`` at nesting ``depth`` (indentation relative to the def)."""
     pad = INDENT * depth
     lines: list[str] = []
-    for stmt in body:
-        if isinstance(stmt, ir.Comment):
+    resume = 0
+    for position, stmt in enumerate(body):
+        if position < resume:  # (inside a `with` block printed already)
+            continue
+        if isinstance(stmt, ir.Enter):
+            end = _matching_exit(body, position)
+            lines += _with(stmt, body[position + 1 : end], depth)
+            resume = end + 1
+        elif isinstance(stmt, ir.Python):
+            code = pycode.unparse(stmt.code).splitlines()
+            lines.append(pad + _tagged(code[0], stmt.tag, depth))
+            lines += [pad + line for line in code[1:]]
+        elif isinstance(stmt, ir.Comment):
             lines.append(f"{pad}# {stmt.text}")
         elif isinstance(stmt, ir.Backprop):
             lines.append(f"{pad}# backprop {statement(stmt.forward)}")
@@ -247,6 +261,29 @@ def _block(body: tuple[ir.Stmt, ...] | list[ir.Stmt], depth: int) -> list[str]:
             lines.append(pad + _tagged(statement(stmt), stmt.tag, depth))
         else:
             lines.append(pad + _tagged(statement(stmt), stmt.tag, depth))
+    return lines
+
+
+def _matching_exit(body: tuple[ir.Stmt, ...] | list[ir.Stmt], start: int) -> int:
+    """The position of the :class:`~srcad.ir.Exit` that closes the ``Enter`` at ``start``."""
+    depth = 0
+    for position in range(start, len(body)):
+        if isinstance(body[position], ir.Enter):
+            depth += 1
+        elif isinstance(body[position], ir.Exit):
+            depth -= 1
+            if depth == 0:
+                return position
+    raise TypeError(f"not a simple statement: {body[start]!r}")  # (an Enter without Exit)
+
+
+def _with(stmt: ir.Enter, body: tuple[ir.Stmt, ...] | list[ir.Stmt], depth: int) -> list[str]:
+    pad = INDENT * depth
+    target = f" as {stmt.target}" if stmt.target else ""
+    lines = [pad + _tagged(f"with {expression(stmt.manager)}{target}:", stmt.tag, depth)]
+    lines += _block(body, depth + 1)
+    if not _has_code(body):
+        lines.append(pad + INDENT + "pass")
     return lines
 
 
@@ -368,7 +405,9 @@ def origins(source: str, forward: ir.Function) -> dict[int, Location]:
     where = {
         s.tag: s.loc
         for s in ir.walk(forward.body)
-        if isinstance(s, ir.Assign | ir.If | ir.Loop) and s.tag and s.loc.lineno
+        if isinstance(s, ir.Assign | ir.If | ir.Loop | ir.Enter | ir.Python)
+        and s.tag
+        and s.loc.lineno
     }
     found: dict[int, Location] = {}
     for number, line in enumerate(source.splitlines(), start=1):

@@ -13,12 +13,13 @@ from typing import Any
 
 from . import ir
 from .analyze import Activity, fresh_calls, protect_aliases
+from .contexts import touched, touching_error
 from .diagnostics import no_rule_error
 from .errors import NoRuleError
 from .memory import Memory
 from .names import NameAllocator, bind
 from .rules.table import Scatter, Zeroed
-from .runtime import add_at, fresh_copy, shaped_like, snapshot, zeros_like
+from .runtime import add_at, fresh_copy, shaped_like, snapshot, zero_tangents, zeros_like
 
 
 def signature_pattern(rule) -> ir.Expr:
@@ -68,6 +69,8 @@ class _Tangents:
         for stmt in stmts:
             if isinstance(stmt, ir.If | ir.Loop):
                 out.append(ir.with_blocks(stmt, [self.block(b) for b in ir.blocks_of(stmt)]))
+            elif isinstance(stmt, ir.Python | ir.Enter) and touched(stmt, self.activity):
+                out += [self.zero_tangents(stmt), stmt]
             elif isinstance(stmt, ir.Assign):
                 if not (self.activity.is_active(stmt.target) and stmt.rule is not None):
                     out.append(stmt)
@@ -92,6 +95,16 @@ class _Tangents:
             elif not isinstance(stmt, ir.Return):
                 out.append(stmt)
         return out
+
+    def zero_tangents(self, stmt: ir.Python | ir.Enter) -> ir.Stmt:
+        """Plain Python that reads active values (a ``try`` statement, a ``with``
+        manager's call) is not differentiated: the tangents of those values must be zero
+        when it runs (checked then), as they are for the parameters not differentiated."""
+        names = touched(stmt, self.activity)
+        error = touching_error(stmt, names[0], "has a tangent that is not zero")
+        check = self.bind("require_zero_tangents", zero_tangents(error))
+        tangents = tuple(ir.Name(self.tangent(n)) for n in names)
+        return ir.Effect(ir.Call(ir.Name(check), tangents))
 
     def operand_tangent(self, operand: ir.Expr) -> ir.Expr | None:
         if isinstance(operand, ir.Name) and self.activity.is_active(operand.id):
@@ -127,6 +140,11 @@ class _Tangents:
             items = tuple(self.operand_tangent(o) or self.zeros(o) for o in stmt.operands)
             is_list = isinstance(stmt.value, ir.Tuple) and stmt.value.is_list
             return ir.Adjoint(target, ir.Tuple(items, is_list), tag=stmt.tag)
+        if isinstance(rule.pattern, ir.Dict):  # a dict of values: the dict of tangents
+            size = len(rule.pattern.keys)
+            keys, items = stmt.operands[:size], stmt.operands[size:]
+            dots = tuple(self.operand_tangent(o) or self.zeros(o) for o in items)
+            return ir.Adjoint(target, ir.Dict(keys, dots), tag=stmt.tag)
         terms: list[ir.Expr] = []
         narrower = False  # may a term have a smaller shape than the result?
         for param, operand in zip(rule.params, stmt.operands):

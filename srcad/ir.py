@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from . import pycode
 from .errors import UNKNOWN_LOCATION, Location
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -91,7 +92,18 @@ class Slice:
     step: Expr | None = None
 
 
-Expr = Name | Const | BinOp | UnaryOp | Compare | Attr | Call | Tuple | BoolOp | Subscript | Slice
+@dataclass(frozen=True)
+class Dict:
+    """``{k0: v0, k1: v1}``: a dict display (keys and values in order)."""
+
+    keys: tuple[Expr, ...]
+    values: tuple[Expr, ...]
+
+
+Expr = (
+    Name | Const | BinOp | UnaryOp | Compare | Attr | Call | Tuple | BoolOp | Subscript | Slice
+    | Dict
+)
 
 
 def children(expr: Expr) -> tuple[Expr, ...]:
@@ -112,6 +124,8 @@ def children(expr: Expr) -> tuple[Expr, ...]:
         return (expr.value, expr.index)
     if isinstance(expr, Slice):
         return tuple(e for e in (expr.lower, expr.upper, expr.step) if e is not None)
+    if isinstance(expr, Dict):
+        return (*expr.keys, *expr.values)
     return ()
 
 
@@ -141,6 +155,8 @@ def with_children(expr: Expr, new: tuple[Expr, ...] | list[Expr]) -> Expr:
         for old in (expr.lower, expr.upper, expr.step):
             parts.append(None if old is None else next(it))
         return Slice(*parts)
+    if isinstance(expr, Dict):
+        return Dict(new[: len(expr.keys)], new[len(expr.keys) :])
     return expr
 
 
@@ -171,7 +187,7 @@ def map_expr(expr: Expr, fn: Callable[[Expr], Expr]) -> Expr:
             tuple(map_expr(a, fn) for a in expr.args),
             tuple((k, map_expr(v, fn)) for k, v in expr.kwargs),
         )
-    elif isinstance(expr, Tuple | Subscript | Slice | BoolOp):
+    elif isinstance(expr, Tuple | Subscript | Slice | BoolOp | Dict):
         expr = with_children(expr, [map_expr(e, fn) for e in children(expr)])
     return fn(expr)
 
@@ -261,10 +277,54 @@ class Delete:
 
 @dataclass(frozen=True)
 class Effect:
-    """An expression evaluated for its effect only (a run-time check)."""
+    """An expression evaluated for its effect only (a run-time check).
+
+    ``setup``: it configures the context of the ``with`` block it stands in (a warnings
+    filter), so the backward pass runs it again when it enters that context again."""
 
     value: Expr
     tag: int = 0
+    setup: bool = False
+
+
+@dataclass(frozen=True)
+class Enter:
+    """``with manager as target:`` -- the statements after it in the same block, up to
+    the matching :class:`Exit`, run inside the context ``manager`` makes (emitted as a
+    ``with`` statement, so the context is left however the block ends).
+
+    A pair of flat statements, like :class:`Push` and :class:`Pop`: to every analysis
+    the block is straight-line code. ``target`` (the ``as`` name) is never active."""
+
+    manager: Expr
+    target: str | None = None
+    tag: int = 0
+    loc: Location = UNKNOWN_LOCATION
+
+
+@dataclass(frozen=True)
+class Exit:
+    """The end of the block opened by the nearest unmatched :class:`Enter` before it."""
+
+    tag: int = 0
+
+
+@dataclass(frozen=True)
+class Python:
+    """Ordinary Python that the forward pass runs as written, once: a ``try`` statement
+    whose code touches no differentiated value (partial evaluation).
+
+    ``code`` holds its statements as ``ast`` nodes whose variables already carry the
+    listing's names; ``reads`` are the names it reads (values made before it),
+    ``writes`` the names it binds (none of them active). ``read_at`` holds, for errors,
+    each name of ``reads`` with the place the user's code reads it and the user's name."""
+
+    code: tuple[Any, ...]
+    reads: tuple[str, ...] = ()
+    writes: tuple[str, ...] = ()
+    tag: int = 0
+    loc: Location = UNKNOWN_LOCATION
+    read_at: tuple[tuple[str, Location, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -366,6 +426,9 @@ Stmt = (
     | Loop
     | Unpack
     | Delete
+    | Enter
+    | Exit
+    | Python
 )
 
 
@@ -404,6 +467,10 @@ def targets_of(stmt: Stmt) -> tuple[str, ...]:
         return stmt.targets
     if isinstance(stmt, Loop):
         return tuple(n for n in (stmt.index, stmt.counter) if n)
+    if isinstance(stmt, Enter):
+        return (stmt.target,) if stmt.target else ()
+    if isinstance(stmt, Python):
+        return stmt.writes
     return ()
 
 
@@ -415,6 +482,10 @@ def reads_of(stmt: Stmt) -> Iterator[str]:
             yield from names_in(operand)
     elif isinstance(stmt, Effect | Return | Unpack):
         yield from names_in(stmt.value)
+    elif isinstance(stmt, Enter):
+        yield from names_in(stmt.manager)
+    elif isinstance(stmt, Python):
+        yield from stmt.reads
     elif isinstance(stmt, Adjoint):
         yield from names_in(stmt.value)
         if stmt.accumulate:
@@ -510,6 +581,18 @@ def rename(body: tuple[Stmt, ...] | list[Stmt], mapping: Mapping[str, str]) -> t
             )
         elif isinstance(stmt, Effect | Return):
             stmt = replace(stmt, value=sub(stmt.value))
+        elif isinstance(stmt, Enter):
+            stmt = replace(
+                stmt, manager=sub(stmt.manager), target=_rename_name(stmt.target, mapping)
+            )
+        elif isinstance(stmt, Python) and (set(stmt.reads) | set(stmt.writes)) & set(mapping):
+            stmt = replace(
+                stmt,
+                code=pycode.rename(stmt.code, mapping),
+                reads=tuple(mapping.get(n, n) for n in stmt.reads),
+                writes=tuple(mapping.get(n, n) for n in stmt.writes),
+                read_at=tuple((mapping.get(n, n), *rest) for n, *rest in stmt.read_at),
+            )
         elif isinstance(stmt, Push | Pop):
             stmt = replace(stmt, name=mapping.get(stmt.name, stmt.name))
         elif isinstance(stmt, Backprop):
@@ -535,6 +618,26 @@ def rename(body: tuple[Stmt, ...] | list[Stmt], mapping: Mapping[str, str]) -> t
             )
         out.append(stmt)
     return tuple(out)
+
+
+def without_empty_contexts(body: list[Stmt]) -> list[Stmt]:
+    """``body`` without ``with`` blocks (Enter ... Exit) that hold nothing but comments
+    and their own configuration, and bind no name."""
+    out: list[Stmt] = []
+    opened: list[int] = []  # positions in ``out`` of the Enters still open
+    for stmt in body:
+        out.append(stmt)
+        if isinstance(stmt, Enter):
+            opened.append(len(out) - 1)
+        elif isinstance(stmt, Exit) and opened:
+            start = opened.pop()
+            inner = out[start + 1 : -1]
+            if out[start].target is None and all(
+                isinstance(s, Comment | Backprop) or (isinstance(s, Effect) and s.setup)
+                for s in inner
+            ):
+                del out[start:]
+    return out
 
 
 def defined_in(body: tuple[Stmt, ...] | list[Stmt]) -> set[str]:

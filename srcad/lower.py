@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from . import ir, pyexpr
+from . import contexts, ir, pycode, pyexpr
 from .desugar import desugar
 from .diagnostics import at_call_site
 from .errors import Location, SrcadError, UnsupportedSyntaxError
@@ -39,6 +39,7 @@ from .rules.table import (
     SETITEM,
     Rule,
     Scatter,
+    dict_rule,
     index_key,
     match,
     pack_rule,
@@ -218,6 +219,12 @@ class Lowerer:
                 self.lower_for(scope, stmt)
             elif isinstance(stmt, ast.While):
                 self.lower_while(scope, stmt)
+            elif isinstance(stmt, ast.With):
+                result = self.lower_with(scope, stmt, result_name)
+                if result is not None:
+                    return result
+            elif isinstance(stmt, ast.Try):
+                self.lower_try(scope, stmt)
             elif isinstance(stmt, ast.Break):
                 context = self.loops[-1]
                 if context.exit_flag is None:
@@ -248,6 +255,86 @@ class Lowerer:
         raise_ = self.helper_ref("raise_exception", raise_exception)
         cls_ref = self.builtin_ref(scope, cls.__name__)  # (srcad.subset: a builtin)
         self.emit(ir.Effect(ir.Call(raise_, (cls_ref, *args)), tag=self.next_tag()))
+
+    # ------------------------------------------------------------ with, try (srcad.contexts)
+    def lower_with(
+        self, scope: Scope, stmt: ast.With, result_name: Callable[[], str] | None
+    ) -> Any:
+        """``with manager(...) as name:``: the body lowered between an Enter and an Exit;
+        returns the body's result when it ends in ``return`` (every path does then)."""
+        for item in stmt.items:
+            call = item.context_expr  # (a call: srcad.subset)
+            if not contexts.is_safe(self.static_object(scope, call.func)):  # (a local name)
+                known = ", ".join(contexts.SAFE_MANAGERS.values())
+                raise self.error(
+                    scope,
+                    call,
+                    "`with` is supported only for context managers that change neither "
+                    f"values nor control flow ({known})",
+                    contexts.UNSAFE_MANAGER_HINT,
+                )
+            args = tuple(self.lower_operand(scope, a) for a in call.args)
+            kwargs = tuple((k.arg, self.lower_operand(scope, k.value)) for k in call.keywords)
+            manager = ir.Call(self.free_reference(scope, self.raw(call.func)), args, kwargs)
+            target = item.optional_vars
+            name = self.variable_name(scope, target.id) if target is not None else None
+            self.emit(ir.Enter(manager, name, self.next_tag(), scope.source.location(call)))
+            if target is not None:
+                scope.env[target.id] = ir.Name(name)
+        result = self.lower_statements(scope, stmt.body, result_name)
+        for _ in stmt.items:
+            self.emit(ir.Exit())
+        return result
+
+    def lower_try(self, scope: Scope, stmt: ast.Try) -> None:
+        """A ``try`` statement, run as written by the forward pass (partial evaluation):
+        its variables get the listing's names; a variable it binds that already has a
+        value gets the new name first (``n_1 = n``), as it keeps its value when the
+        statement does not bind it again."""
+        bound, read = pycode.names_of([stmt])
+        scope.local_names = scope.local_names | frozenset(bound)
+        mapping: dict[str, str] = {}
+        prologue: list[ast.stmt] = []
+        reads: list[str] = []
+        read_at: list[tuple[str, Location, str]] = []
+        writes: dict[str, str] = {}
+        for user, node in {**read, **bound}.items():
+            if user in bound:
+                new = self.variable_name(scope, user)
+                if user in scope.env:
+                    old = self.as_name(scope, scope.env[user], node)
+                    copy = ast.Assign([ast.Name(new, ast.Store())], ast.Name(old, ast.Load()))
+                    prologue.append(ast.copy_location(copy, stmt))
+                    reads.append(old)
+                    read_at.append((old, scope.source.location(read.get(user, node)), user))
+                mapping[user] = writes[user] = new
+                continue
+            old = self.as_name(scope, self.read_name(scope, node), node)
+            mapping[user] = old  # (globals too: later passes must not reuse their names)
+            reads.append(old)
+            read_at.append((old, scope.source.location(node), user))
+        prologue = [ast.fix_missing_locations(p) for p in prologue]
+        code = (*prologue, *pycode.rename((stmt,), mapping))
+        self.emit(
+            ir.Python(
+                code,
+                tuple(dict.fromkeys(reads)),
+                tuple(writes.values()),
+                tag=self.next_tag(),
+                loc=scope.source.location(stmt),
+                read_at=tuple(read_at),
+            )
+        )
+        for user, new in writes.items():
+            scope.env[user] = ir.Name(new)
+
+    def as_name(self, scope: Scope, value: Any, node: ast.AST) -> str:
+        """A name holding ``value`` (a constant or a tuple display gets one first)."""
+        if isinstance(value, ir.Name):
+            return value.id
+        if isinstance(value, TupleValue):
+            return self.materialize(scope, value, node).id
+        return self.emit_value(scope, value, node).id
 
     # ------------------------------------------------------------ blocks and phis
     def emit(self, stmt: ir.Stmt) -> None:
@@ -491,6 +578,8 @@ class Lowerer:
                 and n.value.id not in assigned
             ):
                 assigned.append(n.value.id)
+            elif isinstance(n, ast.Try):  # (`except ... as e`, imports: not ast.Name)
+                assigned += [v for v in pycode.names_of([n])[0] if v not in assigned]
         return [v for v in assigned if v in scope.env or v in loaded_outside]
 
     def enter_loop(self, scope: Scope, node: ast.For | ast.While) -> dict[str, str]:
@@ -904,6 +993,10 @@ class Lowerer:
             owner = (
                 self.static_object(scope, func.value) if isinstance(func, ast.Attribute) else None
             )
+            if any(callee is w for w in contexts.WARNING_CALLS):  # warnings.warn, filters
+                setup = any(callee is w for w in contexts.WARNING_FILTERS)
+                self.emit(ir.Effect(self.printed(scope, stmt.value), self.next_tag(), setup))
+                return
             if _prints(callee) or (  # print(...) and logging: run in the forward pass
                 isinstance(owner, logging.Logger | logging.LoggerAdapter)
                 and isinstance(func, ast.Attribute)
@@ -1339,6 +1432,8 @@ class Lowerer:
             and (self.may_be_list(scope, node.left) or self.may_be_list(scope, node.right))
         ):
             return self.list_arithmetic(scope, node, target)
+        if isinstance(node, ast.Dict):
+            return self.dict_display(scope, node, target)
         if isinstance(node, ast.IfExp):
             test = self.lower_operand(scope, node.test)
             return self.conditional(scope, test, node.body, None, node.orelse, None, target, node)
@@ -1382,6 +1477,43 @@ class Lowerer:
             ):
                 return self.fold(scope, node, callee, target)
         return self.operation(scope, node, target)
+
+    def dict_display(
+        self, scope: Scope, node: ast.Dict, target: Callable[[], str] | None
+    ) -> ir.Expr:
+        """``{"a": v, "b": w}`` with constant keys, each once: one gate, whose adjoint is
+        a dict of adjoints (as for a dict parameter)."""
+        seen: set[Any] = set()
+        for key in node.keys:  # (`**` unpacking: refused by srcad.subset)
+            if not isinstance(key, ast.Constant):
+                raise self.error(
+                    scope,
+                    key,
+                    "the keys of a dict display must be constants",
+                    "write each key as a literal (\"a\", 0), or build the dict item by item",
+                )
+            if key.value in seen:
+                raise self.error(
+                    scope,
+                    key,
+                    f"the key {key.value!r} appears twice in this dict display",
+                    "keep one of them (Python keeps the last value)",
+                )
+            seen.add(key.value)
+        keys = tuple(ir.Const(key.value) for key in node.keys)
+        values = tuple(self.lower_operand(scope, value) for value in node.values)
+        name = target() if target is not None else self.names.temp()
+        self.emit(
+            ir.Assign(
+                name,
+                ir.Dict(keys, values),
+                dict_rule(len(keys)),
+                (*keys, *values),
+                tag=self.next_tag(),
+                loc=scope.source.location(node),
+            )
+        )
+        return ir.Name(name)
 
     def fold(
         self, scope: Scope, node: ast.Call, callee: Any, target: Callable[[], str] | None

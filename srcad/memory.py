@@ -167,9 +167,23 @@ def points_to(fn: ir.Function) -> dict[str, frozenset[str]]:
             found |= roots.get(name, {name})
         return found
 
+    # plain Python (a `try` statement, a `with ... as`): what it binds may be, or hold,
+    # anything it reads
+    plain = [
+        (target, tuple(ir.reads_of(s)))
+        for s in ir.walk(fn.body)
+        if isinstance(s, ir.Python | ir.Enter)
+        for target in ir.targets_of(s)
+    ]
     changed = True
     while changed:
         changed = False
+        for target, reads in plain:
+            new = of(ir.Tuple(tuple(ir.Name(n) for n in reads))) | {target}
+            current = roots.setdefault(target, set())
+            if not new <= current:
+                current |= new
+                changed = True
         for stmt in assigns:
             if _is_copy(stmt) or (stmt.rule is not None and stmt.rule.view):
                 new = of(stmt.operands[0]) if stmt.operands else set()
@@ -462,7 +476,7 @@ class _Pass:
     def pack_of(self, name: str, at: ir.Assign) -> ir.Assign | None:
         """The tuple display that made ``name``, if it still holds at ``at``."""
         made = self.reaching(name, at)
-        if made is None or not isinstance(made.value, ir.Tuple):  # (a list gate: checked)
+        if made is None or not isinstance(made.value, ir.Tuple | ir.Dict):  # (list gates: checked)
             return None
         place, here = self.places[id(made)], self.places[id(at)]
         if self.rebound_between(place, here, set(ir.reads_of(made))):
@@ -535,7 +549,7 @@ def make_explicit(fn: ir.Function) -> tuple[ir.Function, Memory]:
     """``fn`` with a logical line for every name an in-place write changes besides the
     written one, and what the backward pass needs to know about later writes."""
     writes = [s for s in ir.walk(fn.body) if isinstance(s, ir.Assign) and s.in_place]
-    if not writes:
+    if not writes and not any(isinstance(s, ir.Python) for s in ir.walk(fn.body)):
         return fn, Memory()
     state = _Pass(fn)
     body = state.block(fn.body, ())
@@ -548,10 +562,23 @@ def make_explicit(fn: ir.Function) -> tuple[ir.Function, Memory]:
             (s, places[id(s)])
             for s in ir.walk(new.body)
             if isinstance(s, ir.Assign) and s.in_place and not s.logical
-        ],
+        ]
+        + _plain_writes(new.body, places),
         places=places,
     )
     return new, memory
+
+
+def _plain_writes(body: tuple[ir.Stmt, ...], places: dict[int, _Place]) -> list:
+    """Plain Python (a ``try`` statement) may change in place anything it reads: for
+    :meth:`Memory.overwritten_after`, a write into each of those values where it stands
+    (so that the backward pass keeps a copy of what it needs from before)."""
+    return [
+        (ir.Assign(name, ir.Name(name), in_place=True), places[id(stmt)])
+        for stmt in ir.walk(body)
+        if isinstance(stmt, ir.Python)
+        for name in stmt.reads
+    ]
 
 
 def coalesce(fn: ir.Function) -> ir.Function:

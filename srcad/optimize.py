@@ -334,7 +334,7 @@ def eliminate_dead_code(body: list[ir.Stmt], live: set[str] | None = None) -> li
         live.update(ir.reads_of(stmt))
         kept.append(stmt)
     kept.reverse()
-    return _drop_empty_headers(kept)
+    return _drop_empty_headers(ir.without_empty_contexts(kept))
 
 
 def _drop_empty_headers(body: list[ir.Stmt]) -> list[ir.Stmt]:

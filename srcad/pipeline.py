@@ -5,7 +5,8 @@ compiled gradient. Each pass is one call below; :func:`differentiate` reads top 
    one primitive operation per line, with a derivative rule chosen for each.
 2. ``make_explicit``: numpy's in-place writes, views and aliases as explicit lines, so
    that later passes see values, not memory.
-3. ``activity``: which values depend on the ``wrt`` parameters (and are differentiated).
+3. ``activity``: which values depend on the ``wrt`` parameters (and are differentiated);
+   ``try`` statements and ``with`` managers, which run as plain Python, must touch none.
 4. ``reverse`` (or ``forward_mode`` for ``jvp``): the gradient's IR; for reverse mode
    also a version specialised to Python floats (``for_numbers``, with ``scalar_guards``
    that fall back to the array version).
@@ -19,7 +20,8 @@ import types
 from dataclasses import dataclass, replace
 
 from . import emit, ir
-from .analyze import activity, scalar_guards
+from .analyze import Activity, activity, scalar_guards
+from .contexts import refuse_active
 from .errors import Location, UnsupportedSyntaxError
 from .forward import forward_mode
 from .frontend import FunctionSource
@@ -63,8 +65,9 @@ def derivatives(
     """The derivative's IR: the function the user calls first and, when that one is
     specialised to Python floats, the array version it falls back to."""
     if mode == "jvp":
+        # (every parameter has a tangent: plain Python checks its are zero at run time)
         return [forward_mode(forward, activity(forward, forward.params + forward.kwonly), memory)]
-    variants = [reverse(forward, wrt, activity(forward, wrt), mode=mode, memory=memory)]
+    variants = [reverse(forward, wrt, checked_activity(forward, wrt), mode=mode, memory=memory)]
     numbers = for_numbers(lowered)  # (Python numbers share no memory: no memory pass)
     active_numbers = activity(numbers, wrt)
     guards = scalar_guards(numbers, active_numbers) if mode != "vjp" else None
@@ -72,6 +75,14 @@ def derivatives(
         floats = reverse(numbers, wrt, active_numbers, mode=mode, scalar_guards=guards)
         variants = [floats, replace(variants[0], name=array_version_name(variants[0].name))]
     return variants
+
+
+def checked_activity(forward: ir.Function, wrt: tuple[str, ...]) -> Activity:
+    """The activity of ``forward``'s values, once it is checked that no ``try`` statement
+    or ``with`` manager (which run as plain Python) touches an active value."""
+    active = activity(forward, wrt)
+    refuse_active(forward, active)
+    return active
 
 
 def compiled_version(

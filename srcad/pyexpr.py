@@ -126,6 +126,8 @@ def to_ast(expr: ir.Expr) -> ast.expr:
         return ast.BoolOp(op, [to_ast(v) for v in expr.values])
     if isinstance(expr, ir.Subscript):
         return ast.Subscript(to_ast(expr.value), to_ast(expr.index), ast.Load())
+    if isinstance(expr, ir.Dict):
+        return ast.Dict([to_ast(k) for k in expr.keys], [to_ast(v) for v in expr.values])
     if isinstance(expr, ir.Slice):
         part = lambda e: None if e is None else to_ast(e)  # noqa: E731
         return ast.Slice(part(expr.lower), part(expr.upper), part(expr.step))

@@ -325,6 +325,8 @@ class _Builder:
         for stmt in stmts:
             if isinstance(stmt, ir.Assign) and depth > 0 and self.rebinds(stmt):
                 out.append(ir.Push(stmt.target, self.push))
+            if isinstance(stmt, ir.Enter | ir.Python) and depth > 0:  # (names they bind)
+                out += [ir.Push(name, self.push) for name in ir.targets_of(stmt)]
             if isinstance(stmt, ir.If):
                 stmt = ir.with_blocks(
                     stmt, [self.forward_block(b, depth) for b in ir.blocks_of(stmt)]
@@ -345,8 +347,16 @@ class _Builder:
         """Backward statements for ``stmts``; ``written`` (adjoints holding a value) is updated."""
         out: list[ir.Stmt] = []
         deferred: list[ir.Stmt] = []  # the restore of a copy saved right after a statement
-        for stmt in reversed(stmts):
-            if isinstance(stmt, ir.Assign) and id(stmt) in self.saved_after:
+        for position in reversed(range(len(stmts))):
+            stmt = stmts[position]
+            if isinstance(stmt, ir.Exit):  # the body's backward pass in the same context
+                out += reentered(stmts, position)
+            elif isinstance(stmt, ir.Enter | ir.Python):
+                if isinstance(stmt, ir.Enter):
+                    out.append(ir.Exit(stmt.tag))
+                if depth > 0:
+                    out += [ir.Pop(name, self.pop) for name in reversed(ir.targets_of(stmt))]
+            elif isinstance(stmt, ir.Assign) and id(stmt) in self.saved_after:
                 deferred = self.reverse_assign(stmt, written, depth)
             elif isinstance(stmt, ir.Assign):
                 out += self.reverse_assign(stmt, written, depth) + deferred
@@ -355,7 +365,7 @@ class _Builder:
                 out += self.reverse_if(stmt, written, depth)
             elif isinstance(stmt, ir.Loop):
                 out += self.reverse_loop(stmt, written, depth)
-        return out
+        return ir.without_empty_contexts(out)
 
     def reverse_assign(self, stmt: ir.Assign, written: set[str], depth: int) -> list[ir.Stmt]:
         active = self.activity.is_active(stmt.target)
@@ -597,6 +607,24 @@ class _Builder:
                     ):
                         found.add(operand.id)
         return found
+
+
+def reentered(stmts: tuple[ir.Stmt, ...], end: int) -> list[ir.Stmt]:
+    """For the ``Exit`` at ``end``: its ``Enter`` again (the context made anew by the same
+    call, without the ``as`` name) and the statements that configure it there (a
+    warnings filter), which open the body's backward pass."""
+    depth, start = 0, end
+    for start in reversed(range(end + 1)):
+        depth += isinstance(stmts[start], ir.Exit) - isinstance(stmts[start], ir.Enter)
+        if depth == 0:
+            break
+    enter = stmts[start]
+    inside, setup = 0, []
+    for stmt in stmts[start + 1 : end]:
+        inside += isinstance(stmt, ir.Enter) - isinstance(stmt, ir.Exit)
+        if inside == 0 and isinstance(stmt, ir.Effect) and stmt.setup:
+            setup.append(stmt)
+    return [replace(enter, target=None), *setup]
 
 
 def for_numbers(fn: ir.Function) -> ir.Function:

@@ -40,6 +40,28 @@ def scalar_check(location: Location, function_name: str) -> Callable[[Any], None
     return require_scalar
 
 
+def zero_tangents(error: Exception) -> Callable[..., None]:
+    """A check that the tangents of the values plain Python reads (a ``try`` statement,
+    see :mod:`srcad.contexts`) are zero: else it raises ``error``."""
+
+    def require_zero_tangents(*tangents: Any) -> None:
+        if any(_nonzero(t) for t in tangents):
+            raise error
+
+    require_zero_tangents.__srcad_effect__ = True
+    return require_zero_tangents
+
+
+def _nonzero(tangent: Any) -> bool:
+    if isinstance(tangent, dict):
+        return any(_nonzero(t) for t in tangent.values())
+    if isinstance(tangent, list | tuple):
+        return any(_nonzero(t) for t in tangent)
+    if isinstance(tangent, numbers.Number | np.ndarray | np.generic):
+        return bool(np.any(tangent))
+    return False  # (a string or None: nothing to differentiate)
+
+
 def check_assertion(condition: Any, message: str | None = None) -> None:
     """The user's ``assert condition, message``, kept in the gradient's forward pass."""
     if not condition:
@@ -338,9 +360,10 @@ def is_view(value: Any, base: Any) -> bool:
         return False
     if isinstance(base, np.ndarray):
         return np.may_share_memory(value, base)
-    if isinstance(base, list) and any(item is value for item in base):
-        return True  # (the list's item is written back like an array's)
-    if isinstance(base, list | tuple) and any(_overlaps(item, value) for item in base):
+    items = base.values() if isinstance(base, dict) else base
+    if isinstance(base, list | dict) and any(item is value for item in items):
+        return True  # (the list's or dict's item is written back like an array's)
+    if isinstance(base, list | tuple | dict) and any(_overlaps(item, value) for item in items):
         raise _untraceable("a tuple also holds the array written in place")
     return False
 
@@ -368,8 +391,9 @@ def alias_of(value: Any, changed: Any) -> bool:
     cannot see how) is refused."""
     if value is changed:
         return True
-    if isinstance(value, list | tuple):
-        if any(_overlaps(item, changed) for item in value):
+    if isinstance(value, list | tuple | dict):
+        items = value.values() if isinstance(value, dict) else value
+        if any(_overlaps(item, changed) for item in items):
             raise _untraceable("a tuple or list also holds the array written in place")
         return False
     if (
@@ -392,6 +416,8 @@ def snapshot(value: Any) -> Any:
         return value.copy()
     if isinstance(value, list | tuple):
         return type(value)(snapshot(item) for item in value)
+    if isinstance(value, dict):
+        return type(value)((key, snapshot(item)) for key, item in value.items())
     return value
 
 

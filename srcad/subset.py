@@ -8,6 +8,7 @@ import builtins
 import functools
 import types
 
+from .contexts import try_refusals, with_refusals
 from .desugar import named_lambda, summed_comprehension
 from .errors import NoRuleError, SrcadError, UnsupportedSyntaxError, raise_all
 from .frontend import FunctionSource
@@ -15,14 +16,6 @@ from .pyexpr import BINOPS, UNARYOPS
 
 #: Statements srcad refuses, with the hint the error gives.
 REFUSED_STATEMENTS: dict[type, tuple[str, str]] = {
-    ast.Try: (
-        "`try` statements cannot be differentiated",
-        "move error handling outside the differentiated function",
-    ),
-    ast.With: (
-        "`with` statements cannot be differentiated",
-        "move the context manager outside the differentiated function",
-    ),
     ast.AsyncWith: ("`async with` cannot be differentiated", "differentiate a plain function"),
     ast.AsyncFor: ("`async for` cannot be differentiated", "differentiate a plain function"),
     ast.Global: (
@@ -65,7 +58,6 @@ REFUSED_EXPRESSIONS: dict[type, tuple[str, str]] = {
     ast.DictComp: ("dict comprehensions cannot be differentiated", "write the terms out"),
     ast.NamedExpr: ("`:=` is not supported", "use a separate assignment"),
     ast.Starred: ("`*` unpacking is not supported", "pass the arguments one by one"),
-    ast.Dict: ("dict displays are not supported", "pass values as separate parameters"),
     ast.Set: ("set displays are not supported", "pass values as separate parameters"),
     ast.JoinedStr: ("f-strings are not supported", "remove the string"),
 }
@@ -79,6 +71,7 @@ class _Checker(ast.NodeVisitor):
         self.problems: list[SrcadError] = []
         #: ids of expressions that are the whole value of `name = ...`
         self.whole_values: set[int] = set()
+        self.loop_depth = 0  # loops around the statement being checked
 
 
     @functools.cached_property
@@ -87,6 +80,21 @@ class _Checker(ast.NodeVisitor):
         return "sum" not in _stored_names(self.source.node) and (
             self.source.lookup("sum") is builtins.sum
         )
+
+    def static(self, node: ast.expr) -> object:
+        """The object a chain of a global name and module attributes denotes, or None."""
+        chain: list[str] = []
+        while isinstance(node, ast.Attribute):
+            chain.append(node.attr)
+            node = node.value
+        if not isinstance(node, ast.Name) or node.id in _stored_names(self.source.node):
+            return None
+        obj = self.source.lookup(node.id)
+        for attr in reversed(chain):
+            if not isinstance(obj, types.ModuleType | type):
+                return None
+            obj = getattr(obj, attr, None)
+        return obj
 
     def refuse(self, node: ast.AST, message: str, hint: str) -> None:
         self.problems.append(UnsupportedSyntaxError(message, hint, self.source.location(node)))
@@ -122,8 +130,8 @@ class _Checker(ast.NodeVisitor):
         for index, stmt in enumerate(body):
             if (
                 isinstance(stmt, ast.Return | ast.Break | ast.Continue | ast.Raise)
-                and index != len(body) - 1
-            ):
+                or (isinstance(stmt, ast.With) and _always_returns(stmt.body))
+            ) and index != len(body) - 1:
                 self.refuse(
                     body[index + 1],
                     "this code is never run",
@@ -159,7 +167,18 @@ class _Checker(ast.NodeVisitor):
                             "of the loop body",
                         )
                 self.visit(stmt.test)
+            self.loop_depth += 1
             self.check_block(stmt.body)
+            self.loop_depth -= 1
+        elif isinstance(stmt, ast.With):
+            for item in stmt.items:
+                self.visit(item.context_expr)
+            self.problems += with_refusals(
+                stmt, self.loop_depth > 0, _always_returns, self.static, self.source.location
+            )
+            self.check_block(stmt.body)
+        elif isinstance(stmt, ast.Try):  # runs as ordinary Python (see srcad.contexts)
+            self.problems += try_refusals(stmt, self.source.location)
         elif isinstance(stmt, ast.Break | ast.Continue):
             pass
         elif named_lambda(stmt):  # becomes a nested def (srcad.desugar)
@@ -357,6 +376,12 @@ class _Checker(ast.NodeVisitor):
                 f"the operator `{_op_symbol(node.op)}` is not supported",
                 "use arithmetic instead",
             )
+        if isinstance(node, ast.Dict) and None in node.keys:
+            self.refuse(
+                node,
+                "`**` unpacking in a dict display is not supported",
+                "write the items out, or copy the dict and assign the new items",
+            )
         if isinstance(node, ast.Call):
             if any(kw.arg is None for kw in node.keywords):
                 self.refuse(
@@ -381,6 +406,8 @@ def _always_returns(body: list[ast.stmt]) -> bool:
         if isinstance(stmt, ast.Return | ast.Raise):
             return True
         if isinstance(stmt, ast.If) and _always_returns(stmt.body) and _always_returns(stmt.orelse):
+            return True
+        if isinstance(stmt, ast.With) and _always_returns(stmt.body):
             return True
     return False
 

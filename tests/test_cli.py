@@ -216,7 +216,9 @@ def test_unsupported_code_gives_the_located_srcad_error(broken):
     assert "Traceback" not in result.stderr
     first, located = result.stderr.strip().splitlines()[:2]
     assert first == f"srcad: cannot differentiate {broken / 'unsupported.py'}:f:"
-    assert located.startswith(f"{broken / 'unsupported.py'}:2:4: `try` statements")
+    assert located.startswith(  # (a `try` statement may not read the differentiated x)
+        f"{broken / 'unsupported.py'}:3:12: this `try` statement reads `x`"
+    )
 
 
 def test_error_at_the_point(broken):

@@ -41,15 +41,15 @@ _NS = types.SimpleNamespace(a=0.0)
 _G = 0.0
 
 
-def has_try(x):
-    try:  # <try>
-        y = x * 2.0
+def has_try(x):  # a `try` statement runs as plain Python: refused where it reads x
+    try:
+        y = x * 2.0  # <try>
     except ValueError:
         y = x
     return y
 
 
-def has_with(x):
+def has_with(x):  # the manager must be made by a call in the `with` line
     with _CTX:  # <with>
         y = x * 2.0
     return y

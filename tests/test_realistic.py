@@ -18,6 +18,7 @@ CASES_DIR = Path(__file__).parent / "realistic"
 MODULES = (
     "arrays_loops", "scatter_where", "views_aliases", "memory_later",  # issue 12
     "rr_learning", "rr_physics", "rr_statistics",  # rules of issue 14
+    "context_try",  # with blocks, try statements, dicts (issue 14)
 )
 
 
@@ -31,9 +32,28 @@ def _cases():
         sys.path.remove(str(CASES_DIR))
 
 
-@pytest.mark.parametrize("case", list(_cases()))
+CASES = list(_cases())
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.values[0].expect == "RIGHT"])
 def test_realistic_case(case):
     assert case.expect == "RIGHT" and case.kind == "grad", "every case here is supported"
     args = case.args(np.random.default_rng(7))
     wrt = case.wrt if case.wrt is not None else None
     check_four_ways(case.fn, *args, wrt=wrt, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.values[0].expect == "LOCATED"])
+def test_realistic_refusal_names_the_line(case):
+    """A case the docs say is refused: a SrcadError at the line holding ``case.bad``."""
+    import inspect
+
+    import srcad
+
+    wrt = case.wrt if case.wrt is not None else None
+    with pytest.raises(srcad.SrcadError) as info:
+        srcad.grad(case.fn, wrt=wrt)(*case.args(np.random.default_rng(7)))
+    e = info.value
+    lines, first = inspect.getsourcelines(case.fn)
+    assert e.filename == inspect.getsourcefile(case.fn), str(e)
+    assert case.bad in lines[e.lineno - first], f"line {e.lineno} lacks {case.bad!r}: {e}"

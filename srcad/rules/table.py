@@ -332,6 +332,27 @@ def pack_rule(size: int) -> Rule:
     return _PACKS[size]
 
 
+_DICTS: dict[int, Rule] = {}
+
+
+def dict_rule(size: int) -> Rule:
+    """``d = {k0: x0, k1: x1, ...}`` (distinct constant keys): each value's adjoint is
+    the item of ``g`` under its key; the keys get none."""
+    if size not in _DICTS:
+        keys = tuple(f"k{k}" for k in range(size))
+        values = tuple(f"x{k}" for k in range(size))
+        _DICTS[size] = Rule(
+            name=f"dict of {size}",
+            pattern=ir.Dict(tuple(ir.Name(k) for k in keys), tuple(ir.Name(v) for v in values)),
+            params=keys + values,
+            adjoints=(None,) * size
+            + tuple(ir.Subscript(ir.Name("g"), ir.Name(k)) for k in keys),
+            linear=True,
+            holds=True,
+        )
+    return _DICTS[size]
+
+
 def defrule(
     pattern: str,
     *,
