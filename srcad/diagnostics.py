@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from . import ir
+import numpy as np
+
+from . import ir, records
 from .errors import Location, NoRuleError, SrcadError
 
 
@@ -41,11 +43,31 @@ def _missing_rule(stmt: ir.Assign, fn: ir.Function | None) -> SrcadError:
     """The error for ``stmt``, an operation without a derivative rule."""
     value = stmt.value
     method = _method_called(value, fn) if fn is not None else None
-    if method is not None:  # a method of a value: the value may be a temporary, not named
+    called = _called_object(value, fn) if fn is not None else None
+    if method is not None and not hasattr(np.ndarray, method):  # a method of an object
+        what = (
+            f"`.{method}(...)` is a method of an object whose class srcad does not know "
+            "when it compiles, so it cannot read the method's code"
+        )
+        hint = (
+            "differentiate the bound method (srcad.grad(model.loss, wrt=\"self\") to "
+            "differentiate with respect to the object), or call the method through its "
+            "class: Model.method(obj, ...)"
+        )
+    elif method is not None:  # a method of a value: the value may be a temporary, not named
         what = f"the method `.{method}(...)` has no derivative rule for these arguments"
         hint = (
             "call the numpy function instead (np.f(x, ...)), or register a rule for the "
             'method with srcad.defrule("x.method(...)", x="<derivative> * g")'
+        )
+    elif isinstance(called, type) and records.is_record_class(called):
+        what = (
+            f"making a {called.__name__} object inside the differentiated function "
+            "cannot be differentiated"
+        )
+        hint = (
+            "keep the values in local variables, or make the object outside and pass "
+            "it in as a parameter"
         )
     elif isinstance(value, ir.Call):
         what = (
@@ -62,6 +84,14 @@ def _missing_rule(stmt: ir.Assign, fn: ir.Function | None) -> SrcadError:
         what = "this operation has no derivative rule"
         hint = "rewrite it with supported operations or register a rule with srcad.defrule"
     return NoRuleError(what, hint, stmt.loc)
+
+
+def _called_object(value: ir.Expr, fn: ir.Function) -> Any:
+    """The object a call calls, when it is a global or a closure variable."""
+    if isinstance(value, ir.Call) and isinstance(value.func, ir.Name):
+        name = value.func.id
+        return fn.free_objects.get(name, fn.bindings.get(name))
+    return None
 
 
 def _spelled(expr: ir.Expr) -> str:

@@ -22,14 +22,14 @@ from typing import Any
 
 import numpy as np
 
-from . import ir, pyexpr
+from . import ir, pyexpr, records
 from .desugar import desugar
 from .diagnostics import at_call_site
 from .errors import Location, SrcadError, UnsupportedSyntaxError
 from .frontend import MISSING, FunctionSource, read_function
 from .names import NameAllocator
 from .rules import TABLE, RuleTable
-from .rules.scalar import DICT_KEYS, LOOP_ITEMS
+from .rules.scalar import DICT_KEYS, FIELD, LOOP_ITEMS
 from .rules.table import _MISSING as _MISSING_RULE
 from .rules.table import (
     ADDAT,
@@ -1064,6 +1064,10 @@ class Lowerer:
                 callee is math.prod and len(node.args) == 1
             ):
                 return self.fold(scope, node, callee, target)
+        if isinstance(node, ast.Attribute | ast.Call):  # p.w, self.forward(x): objects
+            read = self.object_access(scope, node, target)
+            if read is not None:
+                return read
         return self.operation(scope, node, target)
 
     def fold(
@@ -1456,6 +1460,7 @@ class Lowerer:
         callee: types.FunctionType,
         target: Callable[[], str] | None,
         partial: functools.partial | None = None,
+        lookup: Callable[[], Any] | None = None,
     ) -> Any:
         where = scope.source.location(call)
         if callee in self.inlining:
@@ -1466,7 +1471,11 @@ class Lowerer:
             )
         source = read_function(callee, used_at=where)
         self.dependencies.append(
-            (lambda: self.static_object(scope, call.func), partial or callee, callee.__code__)
+            (
+                lookup or (lambda: self.static_object(scope, call.func)),
+                partial or callee,
+                callee.__code__,
+            )
         )
         if source.filename == scope.source.filename:
             return self.lower_source(scope, call, source, callee, target, partial)
@@ -1528,6 +1537,127 @@ class Lowerer:
         name = self.names.fresh("default")
         self.bindings[name] = value
         return ir.Name(name)
+
+    # ------------------------------------------------------------ objects (records)
+    def object_access(
+        self, scope: Scope, node: ast.Attribute | ast.Call, target: Callable[[], str] | None
+    ) -> Any:
+        """``p.w`` (a field of an object, no rule of the table matching it) and, on an
+        object whose class srcad knows when it compiles (``self`` of a bound method, an
+        object held by a global or a closure, a field of one), ``self.forward(x)`` and
+        ``self.weights`` (a property): the method's or the property's code, inlined.
+        None: not one of these (an ordinary operation)."""
+        func = node.func if isinstance(node, ast.Call) else node
+        if not isinstance(func, ast.Attribute):
+            return None
+        known = self.known_object(scope, func.value)
+        if known is not None:
+            obj, current = known
+            member = inspect.getattr_static(type(obj), func.attr, None)
+            if isinstance(node, ast.Attribute) and not records.has_field(obj, func.attr):
+                getter = getattr(records.property_of(obj, func.attr), "fget", None)
+                if isinstance(getter, types.FunctionType):
+                    call = ast.copy_location(ast.Call(func, [], []), node)
+                    return self.inline_member(scope, call, getter, target, current, "fget")
+            elif isinstance(node, ast.Call) and not records.has_field(obj, func.attr):
+                if isinstance(member, staticmethod) and isinstance(
+                    member.__func__, types.FunctionType
+                ):
+                    return self.inline_member(
+                        scope, node, member.__func__, target, current, "", receiver=False
+                    )
+                if isinstance(member, types.FunctionType):
+                    return self.inline_member(scope, node, member, target, current, "")
+        if isinstance(node, ast.Call) or self.find_rule(scope, self.raw(node))[0] is not None:
+            return None
+        base = self.lower_operand(scope, node.value)
+        name = target() if target is not None else self.names.temp()
+        self.emit(
+            ir.Assign(
+                name,
+                ir.Attr(base, node.attr),
+                FIELD,
+                (base, ir.Const(node.attr)),
+                tag=self.next_tag(),
+                loc=scope.source.location(node),
+            )
+        )
+        if known is not None and isinstance(base, ir.Name) and records.has_field(obj, node.attr):
+            field_value = getattr(obj, node.attr)
+            if records.is_record(field_value):
+                self.known_objects()[name] = (
+                    field_value,
+                    lambda: getattr(current(), node.attr, None),
+                )
+        return ir.Name(name)
+
+    def inline_member(
+        self,
+        scope: Scope,
+        call: ast.Call,
+        function: types.FunctionType,
+        target: Callable[[], str] | None,
+        current: Callable[[], Any],
+        part: str,
+        receiver: bool = True,
+    ) -> Any:
+        """Inline a method (or a property's getter: ``part="fget"``) of an object whose
+        class is known, the object passed as its first argument (unless a
+        staticmethod); the cached gradient is rebuilt if the class no longer has it."""
+        func = call.func
+        assert isinstance(func, ast.Attribute)
+        args = list(call.args)
+        if receiver:
+            value = self.lower_expr(scope, func.value, None)
+            args.insert(0, ast.copy_location(_Operand(value), call))
+        inlined = ast.copy_location(ast.Call(func, args, call.keywords), call)
+
+        def lookup() -> Any:
+            member = inspect.getattr_static(type(current()), func.attr, None)
+            member = getattr(member, part, None) if part else member
+            return getattr(member, "__func__", member)
+
+        return self.inline(scope, inlined, function, target, lookup=lookup)
+
+    def known_objects(self) -> dict[str, tuple[Any, Callable[[], Any]]]:
+        """Listing names whose object srcad knows when it compiles -> (the object, how to
+        find the object again): the parameters a bound method or a partial fixes."""
+        if not hasattr(self, "_known"):
+            fixed = getattr(self.root, "fixed", {}) or {}
+            self._known = {
+                name: (value, lambda value=value: value)
+                for name, value in fixed.items()
+                if records.is_record(value)
+            }
+        return self._known
+
+    def known_object(self, scope: Scope, node: ast.expr) -> tuple[Any, Callable[[], Any]] | None:
+        """The object (a record) ``node`` denotes when srcad knows it at compile time,
+        with a function finding it again (for the cache); else None."""
+        if isinstance(node, ast.Name):
+            current: Scope | None = scope
+            while current is not None:
+                if node.id in current.env:
+                    value = current.env[node.id]
+                    if isinstance(value, ir.Name):
+                        return self.known_objects().get(value.id)
+                    return None
+                if node.id in current.local_names:
+                    return None
+                current = current.parent
+            obj = scope.source.lookup(node.id)
+            if obj is MISSING or not records.is_record(obj):
+                return None
+            return obj, lambda: scope.source.lookup(node.id)
+        if isinstance(node, ast.Attribute):
+            base = self.known_object(scope, node.value)
+            if base is None or not records.has_field(base[0], node.attr):
+                return None
+            value = getattr(base[0], node.attr)
+            if not records.is_record(value):
+                return None
+            return value, lambda: getattr(base[1](), node.attr, None)
+        return None
 
     # ------------------------------------------------------------ errors
     def error(self, scope: Scope, node: ast.AST, message: str, hint: str) -> SrcadError:

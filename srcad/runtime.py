@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from . import records
 from .errors import Location, NonScalarOutputError, UnsupportedSyntaxError
 
 _FLOAT64 = np.dtype(np.float64)
@@ -88,10 +89,14 @@ def zeros_like(value: Any) -> Any:
         return np.zeros(value.shape, dtype if dtype.kind in "fc" else _FLOAT64)
     if isinstance(value, np.ndarray | np.generic):
         return np.zeros_like(value, dtype=gradient_dtype(value))
+    if isinstance(value, tuple) and hasattr(type(value), "_fields"):
+        return AdjointRecord(value)  # a namedtuple
     if isinstance(value, list | tuple):
         return AdjointList(zeros_like(item) for item in value)
     if isinstance(value, dict):
         return AdjointDict((key, zeros_like(item)) for key, item in value.items())
+    if not isinstance(value, float | int) and records.is_record(value):
+        return AdjointRecord(value)
     return 0.0
 
 
@@ -108,6 +113,8 @@ class AdjointList(list):
     """The adjoint of a tuple or list: adds elementwise (``+`` on lists would concatenate)."""
 
     def __add__(self, other: Any) -> AdjointList:
+        if isinstance(other, AdjointRecord):
+            return NotImplemented
         if isinstance(other, list | tuple):
             return AdjointList(a + b for a, b in zip(self, other))
         return AdjointList(a + other for a in self)
@@ -115,6 +122,8 @@ class AdjointList(list):
     __radd__ = __add__
 
     def __iadd__(self, other: Any) -> AdjointList:
+        if isinstance(other, AdjointRecord):
+            return NotImplemented
         for index, value in enumerate(
             other if isinstance(other, list | tuple) else [other] * len(self)
         ):
@@ -129,6 +138,171 @@ class AdjointDict(dict):
         return AdjointDict((key, value + other[key]) for key, value in self.items())
 
     __radd__ = __add__
+
+
+class AdjointRecord:
+    """The adjoint of a record (a namedtuple, a dataclass instance, a plain object: see
+    :mod:`srcad.records`) while the backward pass runs: the adjoints of the fields read
+    so far, by name; the others are zero. :func:`structured_like` turns it into a
+    record of the parameter's own class at the end."""
+
+    __slots__ = ("like", "fields")
+    __array_ufunc__ = None  # (numpy scalars defer to __radd__)
+
+    def __init__(self, like: Any, fields: dict[str, Any] | None = None) -> None:
+        self.like = like
+        self.fields = {} if fields is None else fields
+
+    def _name(self, index: Any) -> str:
+        if isinstance(index, str):
+            return index
+        if isinstance(index, int | np.integer) and isinstance(self.like, tuple):
+            return type(self.like)._fields[index]  # a namedtuple read by position
+        raise TypeError(f"{type(self.like).__name__} has no item {index!r}")
+
+    def __getitem__(self, index: Any) -> Any:
+        name = self._name(index)
+        if name in self.fields:
+            value = self.fields[name]
+            return value.copy() if isinstance(value, np.ndarray) else value
+        return zeros_like(getattr(self.like, name))
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        self.fields[self._name(index)] = value
+
+    def __len__(self) -> int:
+        return len(self.like) if isinstance(self.like, tuple) else len(self.fields)
+
+    def __add__(self, other: Any) -> Any:
+        if isinstance(other, AdjointRecord):
+            merged = dict(self.fields)
+            for name, value in other.fields.items():
+                merged[name] = merged[name] + value if name in merged else value
+            return AdjointRecord(self.like, merged)
+        if isinstance(other, list | tuple) and isinstance(self.like, tuple):  # by position
+            return self + AdjointRecord(self.like, dict(zip(type(self.like)._fields, other)))
+        if isinstance(other, int | float) and other == 0:
+            return self
+        if type(other) is type(self.like):  # a gradient already in the parameter's class
+            given = {n: v for n, v in records.fields(other).items() if not records.is_static(v)}
+            return self + AdjointRecord(self.like, given)
+        return NotImplemented
+
+    __radd__ = __add__
+
+    def __repr__(self) -> str:
+        return f"AdjointRecord({type(self.like).__name__}, {self.fields!r})"
+
+
+def _user_line() -> Location:
+    from .load import user_line
+
+    return user_line(2)
+
+
+def _gives_gradient(x: Any, name: str) -> bool:
+    """Whether ``x.name`` (read by the user's function) passes a gradient back to ``x``:
+    a field does; an attribute of the class (a constant shared by all instances) does
+    not. Refuses what srcad cannot send a gradient through (a property, an attribute
+    of something that is not a record)."""
+    if records.has_field(x, name):
+        return True
+    if records.is_record(x):
+        if records.property_of(x, name) is not None:
+            raise UnsupportedSyntaxError(
+                f"`.{name}` is a property of {records.describe(x)}, computed from its fields: "
+                "srcad cannot send its gradient back to them",
+                "read the fields it is computed from in the function instead (or "
+                "differentiate a bound method, where srcad reads the property's code)",
+                _user_line(),
+            )
+        if hasattr(type(x), name):
+            return False
+        raise UnsupportedSyntaxError(
+            f"{records.describe(x)} has no field `{name}`", "read a field it has", _user_line()
+        )
+    raise UnsupportedSyntaxError(
+        f"srcad cannot differentiate the attribute `.{name}` of {records.describe(x)}: "
+        "only fields of namedtuples, dataclasses and plain objects are differentiated",
+        f'pass the value as a parameter, or register a rule with srcad.defrule("x.{name}", ...)',
+        _user_line(),
+    )
+
+
+def field_grad(g: Any, x: Any, name: str) -> Any:
+    """Adjoint of ``x.name``, a field of the record ``x``: ``g`` in that field, zero in
+    the others."""
+    if _gives_gradient(x, name) and not records.is_static(getattr(x, name)):
+        return AdjointRecord(x, {name: g})
+    return AdjointRecord(x)
+
+
+field_grad.__srcad_shape_args__ = frozenset((1,))  # (reads which fields x has, not values)
+
+
+def field_tangent(t: Any, x: Any, name: str) -> Any:
+    """Tangent of ``x.name``: that field of ``x``'s tangent ``t`` (a record of ``x``'s
+    class, or zero)."""
+    value = getattr(x, name)
+    if not _gives_gradient(x, name) or records.is_static(value):
+        return zeros_like(value)
+    if isinstance(t, AdjointRecord):
+        return t[name]
+    if isinstance(t, int | float) and t == 0:
+        return zeros_like(value)
+    if records.is_record(t) or isinstance(t, tuple):
+        return getattr(t, name) if not isinstance(t, tuple) or hasattr(t, name) else t[
+            type(x)._fields.index(name)]
+    raise UnsupportedSyntaxError(
+        f"the tangent given for {records.describe(x)} is a {type(t).__name__}",
+        f"give a tangent of the same class ({type(x).__name__}), as for the primal",
+        _user_line(),
+    )
+
+
+def structured_like(adjoint: Any, like: Any) -> Any:
+    """The gradient of the parameter ``like`` from its adjoint: each record adjoint in
+    it becomes a record of its parameter's class (namedtuple, dataclass or plain
+    object), with zeros in the fields the result does not depend on and the static
+    fields (ints, strings, ...) as they are. Anything else is returned as it is."""
+    if isinstance(adjoint, AdjointRecord):
+        return _record_gradient(adjoint, like)
+    if isinstance(like, tuple) and records.is_record(like) and isinstance(adjoint, list | tuple):
+        return _record_gradient(AdjointRecord(like) + adjoint, like)
+    if isinstance(adjoint, dict) and isinstance(like, dict):
+        items = {k: structured_like(v, like[k]) if k in like else v for k, v in adjoint.items()}
+        changed = any(items[k] is not adjoint[k] for k in adjoint)
+        return type(adjoint)(items) if changed else adjoint
+    if isinstance(adjoint, list | tuple) and isinstance(like, list | tuple):
+        items = [structured_like(a, b) for a, b in zip(adjoint, like)]
+        changed = any(a is not b for a, b in zip(items, adjoint))
+        return type(adjoint)(items) if changed else adjoint
+    return adjoint
+
+
+def _record_gradient(adjoint: AdjointRecord, like: Any) -> Any:
+    new = {}
+    for name, value in records.fields(like).items():
+        if name in adjoint.fields:
+            new[name] = _field_gradient(adjoint.fields[name], value)
+        elif not records.is_static(value):
+            new[name] = _field_gradient(zeros_like(value), value)
+    return records.replaced(like, new)
+
+
+def _field_gradient(g: Any, value: Any) -> Any:
+    """The gradient of one field's ``value`` (in the field's own structure)."""
+    if records.is_static(value) and not isinstance(g, AdjointRecord):
+        return value
+    if isinstance(g, AdjointRecord):
+        return _record_gradient(g, value)
+    if records.record_kind(value) == "namedtuple":
+        return _record_gradient(AdjointRecord(value) + g, value)
+    if isinstance(value, list | tuple):
+        return type(value)(_field_gradient(a, b) for a, b in zip(g, value))
+    if isinstance(value, dict):
+        return {key: _field_gradient(g[key], item) for key, item in value.items()}
+    return g
 
 
 def loop_items(value: Any) -> Any:
@@ -180,6 +354,8 @@ def fresh_copy(value: Any) -> Any:
         return value.copy()
     if isinstance(value, list):
         return AdjointList(value)
+    if isinstance(value, AdjointRecord):
+        return AdjointRecord(value.like, dict(value.fields))
     return value
 
 

@@ -11,7 +11,14 @@ import math
 
 import numpy as np
 
-from ..runtime import divide, loop_items, loop_items_grad, loop_items_tangent
+from ..runtime import (
+    divide,
+    field_grad,
+    field_tangent,
+    loop_items,
+    loop_items_grad,
+    loop_items_tangent,
+)
 from .numpy_grads import digamma, fsum_grad, sign, trigamma
 from .table import RuleTable, Scatter, defrule
 
@@ -161,6 +168,20 @@ LOOP_ITEMS = defrule(
     x="loop_items_grad(g, x)",
     tangents={"x": "loop_items_tangent(t, x)"},
     restore="v",  # (a sequence itself: its items are x's, written back through it)
+)
+#: Reading a field of an object (``p.w`` of a namedtuple, a dataclass instance or a plain
+#: object): its adjoint goes into that field of the object's adjoint, its tangent is that
+#: field of the object's tangent. Lowering emits it (spelled ``p.w``) for an attribute
+#: read that no rule of the table matches, so it lives outside that table too.
+FIELD = defrule(
+    "getattr(x, field)",
+    table=RuleTable(),
+    env={"getattr": getattr, "field_grad": field_grad, "field_tangent": field_tangent},
+    name="field of an object",
+    x="field_grad(g, x, field)",
+    field=None,
+    tangents={"x": "field_tangent(t, x, field)"},
+    view=True,  # (the field's array is the object's: writing into it changes the object)
 )
 #: A dict's keys, in order (``for k, v in d.items()``): no gradient.
 DICT_KEYS = defrule("list(x.keys())", env={"list": builtins.list}, name="keys of a dict", x=None)
