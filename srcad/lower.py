@@ -42,7 +42,7 @@ from .rules.table import (
     match,
     pack_rule,
 )
-from .runtime import check_assertion, formatted, raise_exception
+from .runtime import check_assertion, formatted, raise_exception, same_member
 from .subset import check_supported
 
 
@@ -1551,6 +1551,14 @@ class Lowerer:
         if not isinstance(func, ast.Attribute):
             return None
         known = self.known_object(scope, func.value)
+        if known is None:
+            cls = self.method_class(scope, func.value)
+            if cls is not None and not any(
+                func.attr in vars(c).get("__slots__", ()) for c in cls.__mro__
+            ):
+                found = self.member_of_class(scope, node, cls, target)
+                if found is not None:
+                    return found
         if known is not None:
             obj, current = known
             member = inspect.getattr_static(type(obj), func.attr, None)
@@ -1600,6 +1608,7 @@ class Lowerer:
         current: Callable[[], Any],
         part: str,
         receiver: bool = True,
+        receiver_value: ir.Expr | None = None,
     ) -> Any:
         """Inline a method (or a property's getter: ``part="fget"``) of an object whose
         class is known, the object passed as its first argument (unless a
@@ -1608,16 +1617,69 @@ class Lowerer:
         assert isinstance(func, ast.Attribute)
         args = list(call.args)
         if receiver:
-            value = self.lower_expr(scope, func.value, None)
+            value = receiver_value or self.lower_expr(scope, func.value, None)
             args.insert(0, ast.copy_location(_Operand(value), call))
         inlined = ast.copy_location(ast.Call(func, args, call.keywords), call)
 
         def lookup() -> Any:
-            member = inspect.getattr_static(type(current()), func.attr, None)
+            owner = current()
+            owner = owner if isinstance(owner, type) else type(owner)
+            member = inspect.getattr_static(owner, func.attr, None)
             member = getattr(member, part, None) if part else member
             return getattr(member, "__func__", member)
 
         return self.inline(scope, inlined, function, target, lookup=lookup)
+
+    def method_class(self, scope: Scope, node: ast.expr) -> type | None:
+        """The class of ``self`` when ``node`` is the first parameter of the function
+        being differentiated and that function is a method written in a class body
+        (``srcad.grad(Model.loss)(model, x)``): its methods are that class's, checked
+        when the gradient runs (an object of a subclass may have others)."""
+        if not isinstance(node, ast.Name):
+            return None
+        current: Scope | None = scope
+        while current is not None and node.id not in current.env:
+            current = current.parent
+        if current is None:
+            return None
+        root = self.root.node.args
+        first = [a.arg for a in (*root.posonlyargs, *root.args)][:1]
+        if not first or current.env[node.id] != ir.Name(first[0]):
+            return None
+        function = self.root.function
+        parts = getattr(function, "__qualname__", "").split(".")
+        if len(parts) < 2 or "<locals>" in parts:
+            return None
+        cls: Any = self.root.lookup(parts[0])
+        for part in parts[1:-1]:
+            cls = getattr(cls, part, None)
+        member = vars(cls).get(parts[-1]) if isinstance(cls, type) else None
+        return cls if member is function else None
+
+    def member_of_class(
+        self, scope: Scope, node: ast.Attribute | ast.Call, cls: type, target: Callable[[], str] | None
+    ) -> Any:
+        """``self.forward(x)`` or ``self.weights`` (a property) of ``cls``, inlined after a
+        check, when the gradient runs, that ``self``'s class has the same member."""
+        func = node.func if isinstance(node, ast.Call) else node
+        member = inspect.getattr_static(cls, func.attr, None)
+        if isinstance(node, ast.Call) and isinstance(member, types.FunctionType):
+            function, part, call = member, "", node
+        elif isinstance(node, ast.Attribute) and isinstance(
+            getattr(member, "fget", None), types.FunctionType
+        ) and isinstance(member, property):
+            function, part = member.fget, "fget"
+            call = ast.copy_location(ast.Call(func, [], []), node)
+        else:
+            return None
+        receiver = self.lower_operand(scope, func.value)
+        check = self.helper_ref(
+            f"check_{func.attr}", same_member(scope.source.location(node), cls, func.attr)
+        )
+        self.emit(ir.Effect(ir.Call(check, (receiver,)), tag=self.next_tag()))
+        return self.inline_member(
+            scope, call, function, target, lambda: cls, part, receiver_value=receiver
+        )
 
     def known_objects(self) -> dict[str, tuple[Any, Callable[[], Any]]]:
         """Listing names whose object srcad knows when it compiles -> (the object, how to

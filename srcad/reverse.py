@@ -750,16 +750,22 @@ def _float_guard(
 
 
 def _as_parameter(
-    builder: _Builder, fn: ir.Function, activity: Activity, param: str, adjoint: ir.Name
+    builder: _Builder,
+    fn: ir.Function,
+    activity: Activity,
+    adjoint: ir.Name,
+    param: str,
+    unused: bool,
 ) -> ir.Expr:
     """The gradient returned for ``param``: its adjoint, or, when the function reads
-    fields of objects (``p.w``), ``structured_like(dp, p)``: the adjoint of an object
-    becomes an object of the parameter's own class (a namedtuple, a dataclass...)."""
+    fields of objects (``p.w``) or does not use ``param``, ``structured_like(dp, p)``:
+    the adjoint of an object becomes an object of the parameter's own class (a
+    namedtuple, a dataclass...)."""
     reads_fields = any(
         isinstance(s, ir.Assign) and s.rule is FIELD and activity.is_active(s.target)
         for s in ir.walk(fn.body)
     )
-    if not reads_fields:
+    if not (reads_fields or unused):
         return adjoint
     return builder.call("structured_like", structured_like, adjoint, ir.Name(param))
 
@@ -838,13 +844,14 @@ def reverse(
     gradients: list[ir.Expr] = []
     for param in wrt:
         adjoint = builder.adjoint(param)
-        if adjoint not in written:
+        unused = adjoint not in written
+        if unused:
             backward.append(
                 builder.contribute(
                     param, builder.call("zeros_like", zeros_like, ir.Name(param)), written, 0
                 )
             )
-        gradients.append(_as_parameter(builder, fn, activity, param, ir.Name(adjoint)))
+        gradients.append(_as_parameter(builder, fn, activity, ir.Name(adjoint), param, unused))
     grads: ir.Expr = gradients[0] if len(gradients) == 1 else ir.Tuple(tuple(gradients))
     returned = ir.Tuple((value, grads)) if mode == "value_and_grad" else grads
 

@@ -89,9 +89,7 @@ def zeros_like(value: Any) -> Any:
         return np.zeros(value.shape, dtype if dtype.kind in "fc" else _FLOAT64)
     if isinstance(value, np.ndarray | np.generic):
         return np.zeros_like(value, dtype=gradient_dtype(value))
-    if isinstance(value, tuple) and hasattr(type(value), "_fields"):
-        return AdjointRecord(value)  # a namedtuple
-    if isinstance(value, list | tuple):
+    if isinstance(value, list | tuple):  # (a namedtuple too: fields add into it by position)
         return AdjointList(zeros_like(item) for item in value)
     if isinstance(value, dict):
         return AdjointDict((key, zeros_like(item)) for key, item in value.items())
@@ -250,14 +248,39 @@ def field_tangent(t: Any, x: Any, name: str) -> Any:
         return t[name]
     if isinstance(t, int | float) and t == 0:
         return zeros_like(value)
-    if records.is_record(t) or isinstance(t, tuple):
-        return getattr(t, name) if not isinstance(t, tuple) or hasattr(t, name) else t[
-            type(x)._fields.index(name)]
+    if isinstance(x, tuple) and isinstance(t, list | tuple) and not hasattr(t, name):
+        return t[type(x)._fields.index(name)]  # a namedtuple's tangent, by position
+    if records.is_record(t) and hasattr(t, name):
+        return getattr(t, name)
     raise UnsupportedSyntaxError(
         f"the tangent given for {records.describe(x)} is a {type(t).__name__}",
         f"give a tangent of the same class ({type(x).__name__}), as for the primal",
         _user_line(),
     )
+
+
+def same_member(location: Location, cls: type, name: str) -> Callable[[Any], None]:
+    """A check that ``obj.name`` is the member of ``cls`` that srcad inlined (the method
+    ``cls.name``, or its property): an object of a subclass may override it."""
+    import inspect
+
+    expected = inspect.getattr_static(cls, name, None)
+
+    def check(obj: Any) -> None:
+        if obj.__class__ is cls:  # the fast path, taken on every call
+            return
+        mine = inspect.getattr_static(type(obj), name, None)
+        if mine is not expected or name in getattr(obj, "__dict__", ()):
+            raise UnsupportedSyntaxError(
+                f"srcad compiled `self.{name}` as {cls.__qualname__}.{name}, but this "
+                f"{type(obj).__qualname__} object has another `{name}`",
+                "differentiate the bound method of this object (srcad.grad(obj.loss, "
+                'wrt="self")), where srcad reads its own class',
+                location,
+            )
+
+    check.__srcad_effect__ = True  # a check: differentiating code that calls it is fine
+    return check
 
 
 def structured_like(adjoint: Any, like: Any) -> Any:
