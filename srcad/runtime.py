@@ -230,9 +230,11 @@ def _gives_gradient(x: Any, name: str) -> bool:
 def field_grad(g: Any, x: Any, name: str) -> Any:
     """Adjoint of ``x.name``, a field of the record ``x``: ``g`` in that field, zero in
     the others."""
-    if _gives_gradient(x, name) and not records.is_static(getattr(x, name)):
+    if _gives_gradient(x, name) and (
+        isinstance(g, AdjointRecord) or not records.is_static(getattr(x, name))
+    ):
         return AdjointRecord(x, {name: g})
-    return AdjointRecord(x)
+    return AdjointRecord(x)  # (a number read from an int field, a class attribute)
 
 
 field_grad.__srcad_shape_args__ = frozenset((1,))  # (reads which fields x has, not values)
@@ -242,7 +244,7 @@ def field_tangent(t: Any, x: Any, name: str) -> Any:
     """Tangent of ``x.name``: that field of ``x``'s tangent ``t`` (a record of ``x``'s
     class, or zero)."""
     value = getattr(x, name)
-    if not _gives_gradient(x, name) or records.is_static(value):
+    if not _gives_gradient(x, name) or records.is_static(value, objects=True):
         return zeros_like(value)
     if isinstance(t, AdjointRecord):
         return t[name]
