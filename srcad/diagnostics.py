@@ -46,13 +46,14 @@ def _missing_rule(stmt: ir.Assign, fn: ir.Function | None) -> SrcadError:
     called = _called_object(value, fn) if fn is not None else None
     if method is not None and not hasattr(np.ndarray, method):  # a method of an object
         what = (
-            f"`.{method}(...)` is a method of an object whose class srcad does not know "
-            "when it compiles, so it cannot read the method's code"
+            f"`.{method}(...)` is called on an object whose class srcad does not know when "
+            "it compiles (a method, or a function held in a field), so it cannot read the "
+            "code it runs"
         )
         hint = (
             "differentiate the bound method (srcad.grad(model.loss, wrt=\"self\") to "
-            "differentiate with respect to the object), or call the method through its "
-            "class: Model.method(obj, ...)"
+            "differentiate with respect to the object), call a method through its class "
+            "(Model.method(obj, ...)), or call the function itself (np.tanh(...))"
         )
     elif method is not None:  # a method of a value: the value may be a temporary, not named
         what = f"the method `.{method}(...)` has no derivative rule for these arguments"

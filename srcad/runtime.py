@@ -227,9 +227,28 @@ def _gives_gradient(x: Any, name: str) -> bool:
     )
 
 
+#: (class, name) of the namedtuple and dataclass fields seen (the fast path of field_grad)
+_CLASS_FIELDS: set[tuple[type, str]] = set()
+
+
+def _is_field(x: Any, name: str) -> bool:
+    """Whether ``x.name`` is a field of the record ``x`` (fast for the ones seen before)."""
+    if (x.__class__, name) in _CLASS_FIELDS:
+        return True
+    kind = records.record_kind(x)
+    if kind in ("namedtuple", "dataclass") and name in records.field_names(x):
+        _CLASS_FIELDS.add((x.__class__, name))
+        return True
+    return kind == "object" and records.has_field(x, name)
+
+
 def field_grad(g: Any, x: Any, name: str) -> Any:
     """Adjoint of ``x.name``, a field of the record ``x``: ``g`` in that field, zero in
     the others."""
+    if _is_field(x, name):
+        if isinstance(g, AdjointRecord) or not records.is_static(getattr(x, name)):
+            return AdjointRecord(x, {name: g})
+        return AdjointRecord(x)
     if _gives_gradient(x, name) and (
         isinstance(g, AdjointRecord) or not records.is_static(getattr(x, name))
     ):
@@ -244,7 +263,9 @@ def field_tangent(t: Any, x: Any, name: str) -> Any:
     """Tangent of ``x.name``: that field of ``x``'s tangent ``t`` (a record of ``x``'s
     class, or zero)."""
     value = getattr(x, name)
-    if not _gives_gradient(x, name) or records.is_static(value, objects=True):
+    if not (_is_field(x, name) or _gives_gradient(x, name)) or records.is_static(
+        value, objects=True
+    ):
         return zeros_like(value)
     if isinstance(t, AdjointRecord):
         return t[name]

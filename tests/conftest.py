@@ -258,12 +258,14 @@ def check_four_ways(f, *args, wrt=None, rtol=1e-6, atol=1e-8, eps=1e-6, forward=
         f"value_and_grad's value {got_value!r} differs from f's {value!r}"
     )
     for a, b in zip(call, after_f):
+        pairs = [(a, b)]
         if srcad.records.is_record(a):  # (an object: compare what it holds)
-            a, b = srcad.trees.leaves(a), srcad.trees.leaves(b)
-        np.testing.assert_array_equal(
-            np.asarray(a, dtype=object), np.asarray(b, dtype=object),
-            err_msg="the gradient left an argument other than f leaves it",
-        )
+            pairs = list(zip(srcad.trees.leaves(a), srcad.trees.leaves(b)))
+        for a, b in pairs:
+            np.testing.assert_array_equal(
+                np.asarray(a, dtype=object), np.asarray(b, dtype=object),
+                err_msg="the gradient left an argument other than f leaves it",
+            )
     got = as_tuple_of(got)
     plain = as_tuple_of(srcad.grad(f, wrt=wrt, optimize=False)(*[_fresh(a) for a in args]))
     fast = as_tuple_of(srcad.grad(f, wrt=wrt)(*[_fresh(a) for a in args]))

@@ -511,7 +511,7 @@ def test_refusals_point_at_the_users_line():
     np.testing.assert_array_equal(g.w, 2 * X2)
     check(WithProperty.total, WithProperty(), X2)
     for function, tag, words in [
-        (calls_method_of_parameter, "unknown-method", "method of an object whose class"),
+        (calls_method_of_parameter, "unknown-method", "called on an object whose class"),
         (sets_field, "set-field", "assigning to an attribute"),
         (makes_object, "make-object", "making a Pair object"),
     ]:

@@ -18,6 +18,7 @@ CASES_DIR = Path(__file__).parent / "realistic"
 MODULES = (
     "arrays_loops", "scatter_where", "views_aliases", "memory_later",  # issue 12
     "rr_learning", "rr_physics", "rr_statistics",  # rules of issue 14
+    "objects",  # parameters held in objects, methods, partials, lambdas (issue 14)
 )
 
 
