@@ -214,7 +214,7 @@ def check_grad(
     worst = max((row.error for row in rows), default=0.0)
     if any(row.failed for row in rows):
         lines = [
-            f"gradient of {original.__qualname__} differs from central differences "
+            f"gradient of {_label(original)} differs from central differences "
             f"(eps={eps}, rtol={rtol}, atol={atol}):",
             header,
             *(row.line() for row in rows),
@@ -252,7 +252,7 @@ def _by_entry(
 ) -> list[_Row]:
     """One row per parameter: every entry of srcad's gradient against central differences."""
     sizes = sum(trees.flat(point.bound.arguments[name]).size for name in ours)
-    progress = _Progress(2 * sizes, f"check_grad({point.f.__qualname__})", show, None)
+    progress = _Progress(2 * sizes, f"check_grad({_label(point.f)})", show, None)
     rows = []
     for name, gradient in ours.items():
         argument = point.bound.arguments[name]
@@ -302,7 +302,7 @@ def _by_direction(
     forward-mode tangent along ``u``."""
     rng = np.random.default_rng(seed)
     tangent_along = _tangent_function(point, ours)
-    progress = _Progress(2 * directions, f"check_grad({point.f.__qualname__})", show, None)
+    progress = _Progress(2 * directions, f"check_grad({_label(point.f)})", show, None)
     rows = []
     for k in range(directions):
         u = {
@@ -357,6 +357,12 @@ def _tangent_function(point: _Point, ours: dict[str, Any]) -> Callable[[dict], f
         return float(tangent_fn(trees.fresh(primals, point.copies), tangents)[1])
 
     return along
+
+
+def _label(f: Any) -> str:
+    """``f``'s name for messages (a partial or a callable object has no ``__qualname__``)."""
+    inner = getattr(f, "func", None) if not hasattr(f, "__qualname__") else f
+    return getattr(inner, "__qualname__", None) or type(f).__name__
 
 
 def _fmt(value: Any) -> str:
