@@ -268,6 +268,31 @@ def test_check_grad_and_vjp_take_objects():
     assert_close(gp, srcad.grad(line_loss)(p, X2), p)
 
 
+def test_hessian_of_an_object_parameter_has_its_structure():
+    # as in JAX, the Hessian of a function of P is a P of P's (one block per pair of fields)
+    H = srcad.hessian(line_loss)(Line(W2.copy(), 0.5), X2)
+    assert type(H) is Line and type(H.w) is Line and type(H.b) is Line
+    np.testing.assert_allclose(H.w.w, np.diag(2 * X2**2), rtol=1e-12)
+    np.testing.assert_allclose(H.w.b, 2 * X2, rtol=1e-12)
+    assert H.b.b == pytest.approx(4.0, rel=1e-12)
+
+
+def test_a_dict_field_looped_over():
+    @dataclasses.dataclass
+    class Weights:
+        terms: dict
+        scale: float
+
+    def f(p, x):
+        total = 0.0
+        for key in p.terms:
+            total = total + p.terms[key] * x**2
+        return total * p.scale
+
+    g = check(f, Weights({"a": 1.0, "b": -2.0}, 0.5), 1.5)
+    assert isinstance(g.terms, dict) and set(g.terms) == {"a", "b"}
+
+
 # ---------------------------------------------------------------- methods
 
 

@@ -183,6 +183,16 @@ FIELD = defrule(
     tangents={"x": "field_tangent(t, x, field)"},
     view=True,  # (the field's array is the object's: writing into it changes the object)
 )
+#: The tangent of a field (what forward mode generates for ``p.w``) is linear in the
+#: object's tangent ``v``: so that srcad.hessian can differentiate the tangent code.
+defrule(
+    "field_tangent(v, x, field)",
+    env={"field_tangent": field_tangent, "field_grad": field_grad},
+    v="field_grad(g, x, field)",
+    x=None,
+    field=None,
+    tangents={"v": "field_tangent(t, x, field)"},
+)
 #: A dict's keys, in order (``for k, v in d.items()``): no gradient.
 DICT_KEYS = defrule("list(x.keys())", env={"list": builtins.list}, name="keys of a dict", x=None)
 
