@@ -1576,9 +1576,14 @@ class Lowerer:
                     )
                 if isinstance(member, types.FunctionType):
                     return self.inline_member(scope, node, member, target, current, "")
-        if isinstance(node, ast.Call) or self.find_rule(scope, self.raw(node))[0] is not None:
+        if isinstance(node, ast.Call):
             return None
-        base = self.lower_operand(scope, node.value)
+        if self.find_rule(scope, self.raw(node))[0] is not None and not (
+            (known is not None and records.has_field(known[0], node.attr))
+            or (isinstance(node.value, ast.Name) and node.value.id in self.object_names(scope))
+        ):
+            return None  # x.T, x.shape of an array (a field named so is read as a field when
+        base = self.lower_operand(scope, node.value)  # the object is known to be one)
         name = target() if target is not None else self.names.temp()
         self.emit(
             ir.Assign(
@@ -1629,6 +1634,26 @@ class Lowerer:
             return getattr(member, "__func__", member)
 
         return self.inline(scope, inlined, function, target, lookup=lookup)
+
+    def object_names(self, scope: Scope) -> frozenset[str]:
+        """The local names of ``scope`` that hold objects, as far as the code shows: read
+        with an attribute neither an array nor a rule has (``p.rate``). On them ``p.shape``
+        or ``p.T`` is a field, not the array attribute of the same name."""
+        found = getattr(scope, "_object_names", None)
+        if found is None:
+            found = frozenset(
+                node.value.id
+                for node in ast.walk(scope.node)
+                if isinstance(node, ast.Attribute)
+                and isinstance(node.ctx, ast.Load)
+                and isinstance(node.value, ast.Name)
+                and node.value.id in scope.local_names
+                and not hasattr(np.ndarray, node.attr)
+                and not self.table.candidates(("attr", node.attr))
+                and not self.table.candidates(("method", node.attr))
+            )
+            scope._object_names = found  # type: ignore[attr-defined]
+        return found
 
     def method_class(self, scope: Scope, node: ast.expr) -> type | None:
         """The class of ``self`` when ``node`` is the first parameter of the function

@@ -293,6 +293,29 @@ def test_a_dict_field_looped_over():
     assert isinstance(g.terms, dict) and set(g.terms) == {"a", "b"}
 
 
+Gamma = collections.namedtuple("Gamma", "shape rate")
+
+
+@dataclasses.dataclass
+class Gas:
+    T: float  # (fields named like array attributes: x.T, x.shape)
+    n: float
+
+
+def test_fields_named_like_array_attributes():
+    def gamma_nll(p, x):
+        return -np.sum((p.shape - 1) * np.log(x) - p.rate * x
+                       + p.shape * math.log(p.rate)) + len(x) * math.lgamma(p.shape)
+
+    g = check(gamma_nll, Gamma(2.0, 1.5), np.array([0.5, 1.0, 2.0]))
+    assert type(g) is Gamma
+
+    def pressure(gas, V):
+        return gas.n * 8.314 * gas.T / V
+
+    check(pressure, Gas(300.0, 2.0), 0.1)
+
+
 # ---------------------------------------------------------------- methods
 
 
