@@ -1551,31 +1551,16 @@ class Lowerer:
         if not isinstance(func, ast.Attribute):
             return None
         known = self.known_object(scope, func.value)
-        if known is None:
-            cls = self.method_class(scope, func.value)
-            if cls is not None and not any(
-                func.attr in vars(c).get("__slots__", ()) for c in cls.__mro__
-            ):
-                found = self.member_of_class(scope, node, cls, target)
-                if found is not None:
-                    return found
-        if known is not None:
-            obj, current = known
-            member = inspect.getattr_static(type(obj), func.attr, None)
-            if isinstance(node, ast.Attribute) and not records.has_field(obj, func.attr):
-                getter = getattr(records.property_of(obj, func.attr), "fget", None)
-                if isinstance(getter, types.FunctionType):
-                    call = ast.copy_location(ast.Call(func, [], []), node)
-                    return self.inline_member(scope, call, getter, target, current, "fget")
-            elif isinstance(node, ast.Call) and not records.has_field(obj, func.attr):
-                if isinstance(member, staticmethod) and isinstance(
-                    member.__func__, types.FunctionType
-                ):
-                    return self.inline_member(
-                        scope, node, member.__func__, target, current, "", receiver=False
-                    )
-                if isinstance(member, types.FunctionType):
-                    return self.inline_member(scope, node, member, target, current, "")
+        body_at, last_return = len(self.body), self._last_return
+        try:
+            found = self.member_access(scope, node, func, known, target)
+        except SrcadError as error:  # (code srcad cannot read: a call without a derivative,
+            del self.body[body_at:]  # which is fine while no gradient flows through it)
+            self._last_return = last_return
+            self.refusals[scope.source.location(node)] = error
+            return None
+        if found is not None:
+            return found
         if isinstance(node, ast.Call):
             return None
         if self.find_rule(scope, self.raw(node))[0] is not None and not (
@@ -1595,14 +1580,63 @@ class Lowerer:
                 loc=scope.source.location(node),
             )
         )
-        if known is not None and isinstance(base, ir.Name) and records.has_field(obj, node.attr):
-            field_value = getattr(obj, node.attr)
+        if known is not None and records.has_field(known[0], node.attr):
+            field_value, current = getattr(known[0], node.attr), known[1]
             if records.is_record(field_value):
                 self.known_objects()[name] = (
                     field_value,
                     lambda: getattr(current(), node.attr, None),
                 )
         return ir.Name(name)
+
+    def member_access(
+        self,
+        scope: Scope,
+        node: ast.Attribute | ast.Call,
+        func: ast.Attribute,
+        known: tuple[Any, Callable[[], Any]] | None,
+        target: Callable[[], str] | None,
+    ) -> Any:
+        """``obj.method(...)`` or ``obj.prop`` inlined from the class of an object srcad
+        knows (or of ``self`` in a method differentiated unbound); None if it is not one."""
+        if known is None:
+            cls = self.method_class(scope, func.value)
+            if cls is not None and not any(
+                func.attr in vars(c).get("__slots__", ()) for c in cls.__mro__
+            ):
+                return self.member_of_class(scope, node, cls, target)
+            return None
+        obj, current = known
+        if records.has_field(obj, func.attr):  # a field: an object with __call__ is called
+            value = getattr(obj, func.attr)
+            method = inspect.getattr_static(type(value), "__call__", None)
+            if not (
+                isinstance(node, ast.Call)
+                and records.is_record(value)
+                and isinstance(method, types.FunctionType)
+            ):
+                return None
+            receiver = self.lower_operand(scope, func)
+            called = ast.copy_location(ast.Attribute(func, "__call__", ast.Load()), func)
+            call = ast.copy_location(ast.Call(called, node.args, node.keywords), node)
+            return self.inline_member(
+                scope, call, method, target, lambda: getattr(current(), func.attr, None), "",
+                receiver_value=receiver,
+            )
+        member = inspect.getattr_static(type(obj), func.attr, None)
+        if isinstance(node, ast.Attribute):
+            getter = getattr(records.property_of(obj, func.attr), "fget", None)
+            if isinstance(getter, types.FunctionType):
+                call = ast.copy_location(ast.Call(func, [], []), node)
+                return self.inline_member(scope, call, getter, target, current, "fget")
+            return None
+        if isinstance(member, staticmethod) and isinstance(member.__func__, types.FunctionType):
+            return self.inline_member(
+                scope, node, member.__func__, target, current, "", receiver=False
+            )
+        if isinstance(member, types.FunctionType):
+            return self.inline_member(scope, node, member, target, current, "")
+        return None
 
     def inline_member(
         self,

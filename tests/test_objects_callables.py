@@ -410,6 +410,54 @@ def test_methods_of_objects_held_by_globals_and_fields():
     assert_close(g, central(lambda h: h.value(X2), [holder], 0), holder)
 
 
+class Dense:
+    def __init__(self, W):
+        self.W = W
+
+    def __call__(self, h):
+        return np.tanh(h @ self.W)
+
+
+class Stack:
+    def __init__(self):
+        self.first = Dense(np.array([[0.5, -0.2], [0.1, 0.4]]))
+        self.second = Dense(np.array([[1.0], [-0.7]]))
+
+    def loss(self, x):
+        return np.sum(self.second(self.first(x)) ** 2)
+
+
+def test_callable_objects_held_in_fields():
+    stack, x = Stack(), np.array([[1.0, 2.0], [-0.5, 0.3]])
+    g = srcad.grad(stack.loss, wrt="self")(x)
+    assert type(g) is Stack and type(g.first) is Dense
+    assert_close(g, central(lambda s: s.loss(x), [stack], 0), stack)
+    check(stack.loss, x)
+
+
+class Tally:
+    def __init__(self):
+        self.calls = 0
+
+    def bump(self):
+        self.calls += 1  # (srcad cannot read this as differentiable code)
+        return 2.0
+
+
+TALLY = Tally()
+
+
+def uses_tally(x):
+    k = TALLY.bump()  # no gradient flows through it: it runs as Python
+    return x * x * k
+
+
+def test_an_inactive_method_srcad_cannot_read_runs_as_python():
+    before = TALLY.calls
+    assert srcad.grad(uses_tally)(3.0) == 12.0
+    assert TALLY.calls == before + 1
+
+
 def test_a_new_instance_of_another_class_gets_its_own_gradient():
     a, b = MLP(np.random.default_rng(0)), Shortcut(np.random.default_rng(0))
     ga = srcad.grad(a.loss, wrt="self")(DATA_X, DATA_Y)
