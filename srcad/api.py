@@ -45,7 +45,7 @@ def unbind(f: Any) -> Callee:
     ``model.loss`` is ``Model.loss`` with ``self`` fixed, ``functools.partial(g, X=X)``
     is ``g`` with ``X`` fixed, an object with a ``__call__`` method is that method
     with the object fixed; anything else is itself."""
-    if isinstance(f, types.MethodType) and not isinstance(f.__self__, type):
+    if isinstance(f, types.MethodType):  # (a classmethod: the class fixed)
         inner = unbind(f.__func__)
         if not inner.fixes:
             return Callee(inner.function, (f.__self__,), method=True)

@@ -22,14 +22,16 @@ from typing import Any
 
 import numpy as np
 
-from . import ir, pyexpr, records
+from . import ir, pyexpr
+from . import records  # (parameters held in objects)
 from .desugar import desugar
 from .diagnostics import at_call_site
 from .errors import Location, SrcadError, UnsupportedSyntaxError
 from .frontend import MISSING, FunctionSource, read_function
 from .names import NameAllocator
 from .rules import TABLE, RuleTable
-from .rules.scalar import DICT_KEYS, FIELD, LOOP_ITEMS
+from .rules.scalar import DICT_KEYS, LOOP_ITEMS
+from .rules.scalar import FIELD  # (reading a field of an object)
 from .rules.table import _MISSING as _MISSING_RULE
 from .rules.table import (
     ADDAT,
@@ -42,7 +44,8 @@ from .rules.table import (
     match,
     pack_rule,
 )
-from .runtime import check_assertion, formatted, raise_exception, same_member
+from .runtime import check_assertion, formatted, raise_exception
+from .runtime import same_member  # (a method of self, checked when the gradient runs)
 from .subset import check_supported
 
 
@@ -1716,7 +1719,11 @@ class Lowerer:
         return cls if member is function else None
 
     def member_of_class(
-        self, scope: Scope, node: ast.Attribute | ast.Call, cls: type, target: Callable[[], str] | None
+        self,
+        scope: Scope,
+        node: ast.Attribute | ast.Call,
+        cls: type,
+        target: Callable[[], str] | None,
     ) -> Any:
         """``self.forward(x)`` or ``self.weights`` (a property) of ``cls``, inlined after a
         check, when the gradient runs, that ``self``'s class has the same member."""

@@ -8,8 +8,18 @@ from typing import Any
 
 import numpy as np
 
-from . import records
 from .errors import Location, NonScalarOutputError, UnsupportedSyntaxError
+from .records import (
+    describe,
+    field_names,
+    fields,
+    has_field,
+    is_record,
+    is_static,
+    property_of,
+    record_kind,
+    replaced,
+)
 
 _FLOAT64 = np.dtype(np.float64)
 _SCALAR_CLASSES = frozenset((float, int, np.float64, np.float32, np.float16, np.int64, np.int32))
@@ -93,9 +103,7 @@ def zeros_like(value: Any) -> Any:
         return AdjointList(zeros_like(item) for item in value)
     if isinstance(value, dict):
         return AdjointDict((key, zeros_like(item)) for key, item in value.items())
-    if not isinstance(value, float | int) and records.is_record(value):
-        return AdjointRecord(value)
-    return 0.0
+    return 0.0  # (an object too: field adjoints add into zero, see AdjointRecord)
 
 
 def shaped_like(tangent: Any, value: Any) -> Any:
@@ -111,7 +119,7 @@ class AdjointList(list):
     """The adjoint of a tuple or list: adds elementwise (``+`` on lists would concatenate)."""
 
     def __add__(self, other: Any) -> AdjointList:
-        if isinstance(other, AdjointRecord):
+        if getattr(other, "adds_by_field", False):  # (an AdjointRecord adds a list itself)
             return NotImplemented
         if isinstance(other, list | tuple):
             return AdjointList(a + b for a, b in zip(self, other))
@@ -120,7 +128,7 @@ class AdjointList(list):
     __radd__ = __add__
 
     def __iadd__(self, other: Any) -> AdjointList:
-        if isinstance(other, AdjointRecord):
+        if getattr(other, "adds_by_field", False):
             return NotImplemented
         for index, value in enumerate(
             other if isinstance(other, list | tuple) else [other] * len(self)
@@ -146,6 +154,10 @@ class AdjointRecord:
 
     __slots__ = ("like", "fields")
     __array_ufunc__ = None  # (numpy scalars defer to __radd__)
+    adds_by_field = True
+
+    def copied(self) -> AdjointRecord:
+        return AdjointRecord(self.like, dict(self.fields))
 
     def __init__(self, like: Any, fields: dict[str, Any] | None = None) -> None:
         self.like = like
@@ -182,7 +194,7 @@ class AdjointRecord:
         if isinstance(other, int | float) and other == 0:
             return self
         if type(other) is type(self.like):  # a gradient already in the parameter's class
-            given = {n: v for n, v in records.fields(other).items() if not records.is_static(v)}
+            given = {n: v for n, v in fields(other).items() if not is_static(v)}
             return self + AdjointRecord(self.like, given)
         return NotImplemented
 
@@ -203,12 +215,12 @@ def _gives_gradient(x: Any, name: str) -> bool:
     a field does; an attribute of the class (a constant shared by all instances) does
     not. Refuses what srcad cannot send a gradient through (a property, an attribute
     of something that is not a record)."""
-    if records.has_field(x, name):
+    if has_field(x, name):
         return True
-    if records.is_record(x):
-        if records.property_of(x, name) is not None:
+    if is_record(x):
+        if property_of(x, name) is not None:
             raise UnsupportedSyntaxError(
-                f"`.{name}` is a property of {records.describe(x)}, computed from its fields: "
+                f"`.{name}` is a property of {describe(x)}, computed from its fields: "
                 "srcad cannot send its gradient back to them",
                 "read the fields it is computed from in the function instead (or "
                 "differentiate a bound method, where srcad reads the property's code)",
@@ -217,10 +229,10 @@ def _gives_gradient(x: Any, name: str) -> bool:
         if hasattr(type(x), name):
             return False
         raise UnsupportedSyntaxError(
-            f"{records.describe(x)} has no field `{name}`", "read a field it has", _user_line()
+            f"{describe(x)} has no field `{name}`", "read a field it has", _user_line()
         )
     raise UnsupportedSyntaxError(
-        f"srcad cannot differentiate the attribute `.{name}` of {records.describe(x)}: "
+        f"srcad cannot differentiate the attribute `.{name}` of {describe(x)}: "
         "only fields of namedtuples, dataclasses and plain objects are differentiated",
         f'pass the value as a parameter, or register a rule with srcad.defrule("x.{name}", ...)',
         _user_line(),
@@ -235,22 +247,22 @@ def _is_field(x: Any, name: str) -> bool:
     """Whether ``x.name`` is a field of the record ``x`` (fast for the ones seen before)."""
     if (x.__class__, name) in _CLASS_FIELDS:
         return True
-    kind = records.record_kind(x)
-    if kind in ("namedtuple", "dataclass") and name in records.field_names(x):
+    kind = record_kind(x)
+    if kind in ("namedtuple", "dataclass") and name in field_names(x):
         _CLASS_FIELDS.add((x.__class__, name))
         return True
-    return kind == "object" and records.has_field(x, name)
+    return kind == "object" and has_field(x, name)
 
 
 def field_grad(g: Any, x: Any, name: str) -> Any:
     """Adjoint of ``x.name``, a field of the record ``x``: ``g`` in that field, zero in
     the others."""
     if _is_field(x, name):
-        if isinstance(g, AdjointRecord) or not records.is_static(getattr(x, name)):
+        if isinstance(g, AdjointRecord) or not is_static(getattr(x, name)):
             return AdjointRecord(x, {name: g})
         return AdjointRecord(x)
     if _gives_gradient(x, name) and (
-        isinstance(g, AdjointRecord) or not records.is_static(getattr(x, name))
+        isinstance(g, AdjointRecord) or not is_static(getattr(x, name))
     ):
         return AdjointRecord(x, {name: g})
     return AdjointRecord(x)  # (a number read from an int field, a class attribute)
@@ -263,7 +275,7 @@ def field_tangent(t: Any, x: Any, name: str) -> Any:
     """Tangent of ``x.name``: that field of ``x``'s tangent ``t`` (a record of ``x``'s
     class, or zero)."""
     value = getattr(x, name)
-    if not (_is_field(x, name) or _gives_gradient(x, name)) or records.is_static(
+    if not (_is_field(x, name) or _gives_gradient(x, name)) or is_static(
         value, objects=True
     ):
         return zeros_like(value)
@@ -273,10 +285,10 @@ def field_tangent(t: Any, x: Any, name: str) -> Any:
         return zeros_like(value)
     if isinstance(x, tuple) and isinstance(t, list | tuple) and not hasattr(t, name):
         return t[type(x)._fields.index(name)]  # a namedtuple's tangent, by position
-    if records.is_record(t) and hasattr(t, name):
+    if is_record(t) and hasattr(t, name):
         return getattr(t, name)
     raise UnsupportedSyntaxError(
-        f"the tangent given for {records.describe(x)} is a {type(t).__name__}",
+        f"the tangent given for {describe(x)} is a {type(t).__name__}",
         f"give a tangent of the same class ({type(x).__name__}), as for the primal",
         _user_line(),
     )
@@ -313,8 +325,9 @@ def structured_like(adjoint: Any, like: Any) -> Any:
     fields (ints, strings, ...) as they are. Anything else is returned as it is."""
     if isinstance(adjoint, AdjointRecord):
         return _record_gradient(adjoint, like)
-    if isinstance(like, tuple) and records.is_record(like) and isinstance(adjoint, list | tuple):
-        return _record_gradient(AdjointRecord(like) + adjoint, like)
+    if is_record(like):  # (an unused object's adjoint is 0.0; a namedtuple's may be a list)
+        merged = AdjointRecord(like).__add__(adjoint)
+        return adjoint if merged is NotImplemented else _record_gradient(merged, like)
     if isinstance(adjoint, dict) and isinstance(like, dict):
         items = {k: structured_like(v, like[k]) if k in like else v for k, v in adjoint.items()}
         changed = any(items[k] is not adjoint[k] for k in adjoint)
@@ -328,21 +341,21 @@ def structured_like(adjoint: Any, like: Any) -> Any:
 
 def _record_gradient(adjoint: AdjointRecord, like: Any) -> Any:
     new = {}
-    for name, value in records.fields(like).items():
+    for name, value in fields(like).items():
         if name in adjoint.fields:
             new[name] = _field_gradient(adjoint.fields[name], value)
-        elif not records.is_static(value):
+        elif not is_static(value):
             new[name] = _field_gradient(zeros_like(value), value)
-    return records.replaced(like, new)
+    return replaced(like, new)
 
 
 def _field_gradient(g: Any, value: Any) -> Any:
     """The gradient of one field's ``value`` (in the field's own structure)."""
-    if records.is_static(value) and not isinstance(g, AdjointRecord):
+    if is_static(value) and not isinstance(g, AdjointRecord):
         return value
     if isinstance(g, AdjointRecord):
         return _record_gradient(g, value)
-    if records.record_kind(value) == "namedtuple":
+    if is_record(value):  # (zero, or a namedtuple's list)
         return _record_gradient(AdjointRecord(value) + g, value)
     if isinstance(value, list | tuple):
         return type(value)(_field_gradient(a, b) for a, b in zip(g, value))
@@ -400,9 +413,8 @@ def fresh_copy(value: Any) -> Any:
         return value.copy()
     if isinstance(value, list):
         return AdjointList(value)
-    if isinstance(value, AdjointRecord):
-        return AdjointRecord(value.like, dict(value.fields))
-    return value
+    copied = getattr(value, "copied", None)  # (an AdjointRecord)
+    return copied() if copied is not None else value
 
 
 def gradient_dtype(*values: Any) -> Any:

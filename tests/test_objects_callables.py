@@ -316,6 +316,16 @@ def test_fields_named_like_array_attributes():
     check(pressure, Gas(300.0, 2.0), 0.1)
 
 
+def test_export_of_a_function_of_objects_is_standalone():
+    text = srcad.export(line_loss)
+    assert not [line for line in text.splitlines() if line.startswith(("import srcad",
+                                                                       "from srcad"))]
+    namespace: dict = {}
+    exec(compile(text, "exported_line_loss", "exec"), namespace)  # noqa: S102
+    p = Line(W2.copy(), 0.5)
+    assert_close(namespace["line_loss_grad"](p, X2), srcad.grad(line_loss)(p, X2), p)
+
+
 # ---------------------------------------------------------------- methods
 
 
