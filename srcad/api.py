@@ -10,10 +10,11 @@ import os
 import sys
 import threading
 import types
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from . import ir, trees
+from . import ir, records, trees
 from .errors import Location, NonScalarOutputError, SrcadError, WrtError
 from .frontend import FunctionSource, read_function, without_aux
 from .pipeline import Gradient, differentiate
@@ -21,6 +22,79 @@ from .rules import TABLE
 from .subset import check_supported
 
 Wrt = int | str | Sequence[int | str] | None
+
+
+@dataclass(frozen=True)
+class Callee:
+    """What srcad differentiates for a callable: the function whose source it reads,
+    and the arguments the callable fixes in front of the caller's (``self`` of a bound
+    method, the arguments of a ``functools.partial``)."""
+
+    function: Any
+    args: tuple[Any, ...] = ()
+    keywords: Mapping[str, Any] = field(default_factory=dict)
+    method: bool = False  # a bound method (or a callable object): args is (self,)
+
+    @property
+    def fixes(self) -> bool:
+        return bool(self.args or self.keywords)
+
+
+def unbind(f: Any) -> Callee:
+    """The function ``f`` calls and the arguments it fixes: a bound method
+    ``model.loss`` is ``Model.loss`` with ``self`` fixed, ``functools.partial(g, X=X)``
+    is ``g`` with ``X`` fixed, an object with a ``__call__`` method is that method
+    with the object fixed; anything else is itself."""
+    if isinstance(f, types.MethodType):  # (a classmethod: the class fixed)
+        inner = unbind(f.__func__)
+        if not inner.fixes:
+            return Callee(inner.function, (f.__self__,), method=True)
+        return Callee(inner.function, (f.__self__, *inner.args), inner.keywords)
+    if isinstance(f, functools.partial):
+        inner = unbind(f.func)
+        return Callee(
+            inner.function, (*inner.args, *f.args), {**inner.keywords, **f.keywords}
+        )
+    if (
+        not isinstance(f, types.FunctionType | type | functools.partial)
+        and not hasattr(f, "__srcad__")
+        and isinstance(inspect.getattr_static(type(f), "__call__", None), types.FunctionType)
+    ):
+        return Callee(type(f).__call__, (f,), method=True)
+    return Callee(f)
+
+
+def fixed_values(source: FunctionSource, callee: Callee) -> dict[str, Any]:
+    """The parameters of ``source`` that ``callee`` fixes, with their values."""
+    positional, _ = _parameters(source)
+    return {**dict(zip(positional, callee.args)), **callee.keywords}
+
+
+def with_fixed(fn: Any, callee: Callee, f: Any) -> Any:
+    """The generated function ``fn`` (which takes every parameter of the function srcad
+    read) taking the arguments the user's callable ``f`` takes: bound to ``self`` as a
+    method, or as a ``functools.partial`` of the arguments ``f`` fixes."""
+    if not callee.fixes:
+        return fn
+    if callee.method:
+        return types.MethodType(fn, callee.args[0])  # (its attributes are fn's)
+    bound = functools.partial(fn, *callee.args, **callee.keywords)
+    for name in ("forward_source", "backward_source", "tangent_source", "__srcad__", "__doc__"):
+        if hasattr(fn, name):
+            setattr(bound, name, getattr(fn, name))
+    bound.__wrapped__ = f
+    return bound
+
+
+def underlying_arguments(
+    f: Callable, args: Sequence[Any], kwargs: dict[str, Any]
+) -> tuple[list[Any], dict[str, Any]]:
+    """:func:`call_arguments` for the function srcad read of ``f`` (a bound method's
+    function, a partial's): the arguments ``f`` fixes included, in that function's order."""
+    callee = unbind(f)
+    return call_arguments(
+        callee.function, (*callee.args, *args), {**callee.keywords, **kwargs}
+    )
 
 
 _cache: dict[tuple, Gradient] = {}
@@ -44,24 +118,48 @@ def _parameters(source: FunctionSource) -> tuple[list[str], list[str]]:
     return [a.arg for a in (*args.posonlyargs, *args.args)], [a.arg for a in args.kwonlyargs]
 
 
-def _resolve_wrt(source: FunctionSource, wrt: Wrt) -> tuple[str, ...]:
-    """The names of the parameters ``wrt`` denotes; ``None`` is the first positional one."""
+def _resolve_wrt(source: FunctionSource, wrt: Wrt, callee: Callee | None = None) -> tuple[str, ...]:
+    """The names of the parameters ``wrt`` denotes; ``None`` is the first positional one
+    (of those the callable leaves free: not ``self`` of a bound method, nor what a
+    ``functools.partial`` fixes)."""
     positional, _ = _parameters(source)
     where = Location(source.filename, source.node.lineno, source.node.col_offset)
+    fixed = fixed_values(source, callee) if callee is not None else {}
+    free = positional[len(callee.args) :] if callee is not None else positional
+    if fixed:  # after a parameter a partial fixes by keyword, only keywords can be given
+        free = free[: next((k for k, n in enumerate(free) if n in fixed), len(free))]
     if wrt is None:
-        if not positional:
+        if not free:
             raise WrtError(
-                f"{source.name} has no positional parameters to differentiate",
+                f"{source.name} has no positional parameters to differentiate"
+                + (" that the callable leaves free" if fixed else ""),
                 "pass wrt=('name', ...) naming the parameters",
                 where,
             )
-        return (positional[0],)
+        return (free[0],)
     items = tuple(wrt) if isinstance(wrt, list | tuple) else (wrt,)
     if not items:
         raise WrtError("wrt is empty", "name at least one parameter", where)
     names: list[str] = []
     for item in items:
+        if fixed and isinstance(item, int) and not isinstance(item, bool):
+            if not -len(free) <= item < len(free):
+                raise WrtError(
+                    f"wrt={item} is out of range: the callable leaves {len(free)} "
+                    f"positional parameters of {source.name} free",
+                    f"use 0..{len(free) - 1} or names",
+                    where,
+                )
+            item = free[item]
         name = _parameter_named(source, item, where)
+        if name in fixed and not (callee is not None and callee.method and name in positional[:1]):
+            raise WrtError(
+                f"{name!r} is fixed by functools.partial: srcad differentiates only the "
+                "parameters the partial leaves free",
+                f"pass {name} as an argument instead of binding it in the partial, or "
+                "differentiate another parameter",
+                _call_site(),
+            )
         if name in names:
             raise WrtError(f"wrt names {name!r} twice", "name each parameter once", where)
         names.append(name)
@@ -116,13 +214,18 @@ def wrt_names(f: Callable, wrt: Wrt = None, argnums: Wrt = None) -> tuple[str, .
 
     Raises :class:`WrtError` for a parameter ``f`` does not have."""
     wrt, _ = wrt_convention(wrt, argnums)
-    return _resolve_wrt(read_function(f, used_at=_call_site(), top_level=True), wrt)
+    callee = unbind(f)
+    source = read_function(callee.function, used_at=_call_site(), top_level=True)
+    return _resolve_wrt(source, wrt, callee)
 
 
-def _cache_key(f: Callable, wrt: Wrt, mode: str, optimize: bool, aux: bool) -> tuple | None:
+def _cache_key(callee: Callee, wrt: Wrt, mode: str, optimize: bool, aux: bool) -> tuple | None:
     """What a compiled gradient depends on: the code, its module, the callables its
-    closure holds (they decide what is inlined or matched as a rule) and the options.
-    Numbers and arrays in globals and closures are read live, so they are not part of it."""
+    closure holds (they decide what is inlined or matched as a rule), the arguments the
+    callable fixes (which parameters they are; objects among them by identity, as srcad
+    reads their methods) and the options. Numbers and arrays in globals and closures
+    are read live, so they are not part of it."""
+    f = callee.function
     built = getattr(f, "__srcad__", None)
     code = built.compiled.code if built is not None else getattr(f, "__code__", None)
     if code is None:
@@ -142,6 +245,9 @@ def _cache_key(f: Callable, wrt: Wrt, mode: str, optimize: bool, aux: bool) -> t
         optimize,
         aux,
         TABLE.version,
+        len(callee.args),
+        tuple(callee.keywords),
+        tuple(id(v) for v in (*callee.args, *callee.keywords.values()) if records.is_record(v)),
     )
 
 
@@ -159,20 +265,23 @@ def build(f: Callable, wrt: Wrt, mode: str, optimize: bool, aux: bool = False) -
     ``aux``: ``f`` returns ``(value, aux)`` (JAX's ``has_aux``); only ``value`` is
     differentiated. In ``"jvp"`` mode every parameter gets a tangent and ``wrt`` is unused.
     """
-    key = _cache_key(f, wrt, mode, optimize, aux)
+    callee = unbind(f)
+    key = _cache_key(callee, wrt, mode, optimize, aux)
     with _cache_lock:
         cached = _cache.get(key) if key is not None else None
         if (
             cached is not None
             and cached.is_current()
-            and cached.user_function.__globals__ is getattr(f, "__globals__", None)
+            and cached.user_function.__globals__ is getattr(callee.function, "__globals__", None)
         ):
             return cached
-        source = read_function(f, used_at=_call_site(), top_level=True)
+        source = read_function(callee.function, used_at=_call_site(), top_level=True)
+        if callee.fixes:
+            source = replace(source, fixed=fixed_values(source, callee))
         if aux:
             source = without_aux(source)
         check_supported(source)  # what cannot be read is reported before wrt is looked at
-        names = _resolve_wrt(source, wrt) if mode != "jvp" else ()
+        names = _resolve_wrt(source, wrt, callee) if mode != "jvp" else ()
         result = differentiate(source, names, mode, optimize)
         if key is not None:
             if len(_cache) >= _CACHE_LIMIT:
@@ -229,14 +338,16 @@ def user_facing(fn: Callable) -> Callable:
     return entry
 
 
-def _callable(built: Gradient, f: Callable, doc: str) -> types.FunctionType:
-    fn = built.bind(f)
+def _callable(built: Gradient, f: Callable, doc: str) -> Any:
+    """The generated function, taking the arguments ``f`` takes (see :func:`with_fixed`)."""
+    callee = unbind(f)
+    fn = built.bind(callee.function)
     fn.forward_source = built.forward_source
     fn.backward_source = built.backward_source
     fn.__wrapped__ = f
     fn.__srcad__ = built
     fn.__doc__ = doc
-    return fn
+    return with_fixed(fn, callee, f)
 
 
 def _adapted(
@@ -263,7 +374,9 @@ def _adapted(
         result = gradient(*args, **kwargs)
         return (result[0], tupled(result[1])) if value else tupled(result)
 
-    adapted.__name__ = adapted.__qualname__ = gradient.__name__
+    adapted.__name__ = adapted.__qualname__ = getattr(
+        gradient, "__name__", built.compiled.code.co_name
+    )
     adapted.__doc__ = gradient.__doc__
     adapted.__signature__ = inspect.signature(gradient)  # type: ignore[attr-defined]
     adapted.forward_source = built.forward_source  # type: ignore[attr-defined]
@@ -362,8 +475,9 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False, optimize: bool = True
     generated function, which computes ``f``'s forward pass again.
     """
     built = build(f, tuple(range(len(primals))), "vjp", optimize, aux=has_aux)
-    pullback = built.bind(f if not hasattr(f, "__srcad__") else None)
-    args, kwargs = call_arguments(f, primals, {})
+    function = unbind(f).function
+    pullback = built.bind(function if not hasattr(function, "__srcad__") else None)
+    args, kwargs = underlying_arguments(f, primals, {})
     copies = writes_in_place(built)
     out = f(*trees.fresh(primals, copies))
     if has_aux:

@@ -20,7 +20,7 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from . import trees
+from . import records, trees
 from .api import Wrt, call_arguments, grad, original_function, user_facing, writes_in_place
 from .errors import SrcadError
 
@@ -86,6 +86,18 @@ def _central(value: Any, value_with: Callable[[Any], float], eps: float, tick: C
                 tick()
             out.ravel()[i] = (values[0] - values[1]) / ((flat[i] + h) - (flat[i] - h))
         return out
+    if records.is_record(value):  # a namedtuple, dataclass or object: field by field
+
+        def field_with(key: str) -> Callable[[Any], float]:
+            return lambda new: value_with(records.replaced(value, {key: new}))
+
+        return records.replaced(
+            value,
+            {
+                key: _central(item, field_with(key), eps, tick)
+                for key, item in trees.differentiable(value).items()
+            },
+        )
     if isinstance(value, list | tuple):
 
         def item_with(k: int) -> Callable[[Any], float]:
@@ -202,7 +214,7 @@ def check_grad(
     worst = max((row.error for row in rows), default=0.0)
     if any(row.failed for row in rows):
         lines = [
-            f"gradient of {original.__qualname__} differs from central differences "
+            f"gradient of {_label(original)} differs from central differences "
             f"(eps={eps}, rtol={rtol}, atol={atol}):",
             header,
             *(row.line() for row in rows),
@@ -240,7 +252,7 @@ def _by_entry(
 ) -> list[_Row]:
     """One row per parameter: every entry of srcad's gradient against central differences."""
     sizes = sum(trees.flat(point.bound.arguments[name]).size for name in ours)
-    progress = _Progress(2 * sizes, f"check_grad({point.f.__qualname__})", show, None)
+    progress = _Progress(2 * sizes, f"check_grad({_label(point.f)})", show, None)
     rows = []
     for name, gradient in ours.items():
         argument = point.bound.arguments[name]
@@ -261,7 +273,12 @@ def compare(ours: Any, theirs: Any, like: Any, rtol: float, atol: float) -> tupl
 def _flat_like(value: Any, like: Any) -> np.ndarray:
     """The numbers of a gradient, in the order of the argument ``like``'s structure
     (a dict gradient may list its keys in another order)."""
-    if isinstance(like, dict):
+    if records.is_record(like):
+        parts = [
+            _flat_like(getattr(value, key), item)
+            for key, item in trees.differentiable(like).items()
+        ]
+    elif isinstance(like, dict):
         parts = [_flat_like(value[key], item) for key, item in like.items()]
     elif isinstance(like, list | tuple):
         parts = [_flat_like(v, item) for v, item in zip(value, like)]
@@ -285,7 +302,7 @@ def _by_direction(
     forward-mode tangent along ``u``."""
     rng = np.random.default_rng(seed)
     tangent_along = _tangent_function(point, ours)
-    progress = _Progress(2 * directions, f"check_grad({point.f.__qualname__})", show, None)
+    progress = _Progress(2 * directions, f"check_grad({_label(point.f)})", show, None)
     rows = []
     for k in range(directions):
         u = {
@@ -342,9 +359,17 @@ def _tangent_function(point: _Point, ours: dict[str, Any]) -> Callable[[dict], f
     return along
 
 
+def _label(f: Any) -> str:
+    """``f``'s name for messages (a partial or a callable object has no ``__qualname__``)."""
+    inner = getattr(f, "func", None) if not hasattr(f, "__qualname__") else f
+    return getattr(inner, "__qualname__", None) or type(f).__name__
+
+
 def _fmt(value: Any) -> str:
     if isinstance(value, np.ndarray):
         return f"array{value.shape}"
+    if records.is_record(value):
+        return f"{type(value).__name__} of {len(trees.differentiable(value))}"
     if isinstance(value, list | tuple | dict):
         return f"{type(value).__name__} of {len(value)}"
     return f"{float(value):.12g}"

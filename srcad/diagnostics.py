@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from . import ir
+import numpy as np
+
+from . import ir, records
 from .errors import Location, NoRuleError, SrcadError
 
 
@@ -41,7 +43,19 @@ def _missing_rule(stmt: ir.Assign, fn: ir.Function | None) -> SrcadError:
     """The error for ``stmt``, an operation without a derivative rule."""
     value = stmt.value
     method = _method_called(value, fn) if fn is not None else None
-    if method is not None:  # a method of a value: the value may be a temporary, not named
+    called = _called_object(value, fn) if fn is not None else None
+    if method is not None and not hasattr(np.ndarray, method):  # a method of an object
+        what = (
+            f"`.{method}(...)` is called on an object whose class srcad does not know when "
+            "it compiles (a method, or a function held in a field), so it cannot read the "
+            "code it runs"
+        )
+        hint = (
+            "differentiate the bound method (srcad.grad(model.loss, wrt=\"self\") to "
+            "differentiate with respect to the object), call a method through its class "
+            "(Model.method(obj, ...)), or call the function itself (np.tanh(...))"
+        )
+    elif method is not None:  # a method of a value: the value may be a temporary, not named
         what = f"the method `.{method}(...)` has no derivative rule for these arguments"
         hint = (
             "call the numpy function instead (np.f(x, ...)), or register a rule for the "
@@ -55,6 +69,15 @@ def _missing_rule(stmt: ir.Assign, fn: ir.Function | None) -> SrcadError:
         hint = (
             "import the function at module level (a try/except there is fine), or call it "
             "by its module's name (scipy.special.expit)"
+        )
+    elif isinstance(called, type) and records.is_record_class(called):
+        what = (
+            f"making a {called.__name__} object inside the differentiated function "
+            "cannot be differentiated"
+        )
+        hint = (
+            "keep the values in local variables, or make the object outside and pass "
+            "it in as a parameter"
         )
     elif isinstance(value, ir.Call):
         what = (
@@ -80,6 +103,14 @@ def _bound_by_plain_python(func: ir.Expr, fn: ir.Function | None) -> bool:
         and isinstance(func, ir.Name)
         and any(isinstance(s, ir.Python) and func.id in s.writes for s in ir.walk(fn.body))
     )
+
+
+def _called_object(value: ir.Expr, fn: ir.Function) -> Any:
+    """The object a call calls, when it is a global or a closure variable."""
+    if isinstance(value, ir.Call) and isinstance(value.func, ir.Name):
+        name = value.func.id
+        return fn.free_objects.get(name, fn.bindings.get(name))
+    return None
 
 
 def _spelled(expr: ir.Expr) -> str:

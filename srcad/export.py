@@ -36,7 +36,6 @@ from typing import Any
 import numpy as np
 
 from .errors import Location, SrcadError
-from .load import user_line
 
 #: numpy arrays up to this many items are written out as literals; bigger ones imported.
 MAX_LITERAL_ITEMS = 1000
@@ -225,7 +224,7 @@ class _Writer:
         if isinstance(value, type) and value.__module__ == f"{_PACKAGE}.errors":
             self.blocks.append(_error_stub(name, value))
             return
-        if value is user_line:  # (no generated code to map back to the user's lines)
+        if value is _user_line():  # (which user line generated code came from: srcad's own)
             self.blocks.append(
                 f"def {name}(depth=2):\n"
                 '    """Stands in for srcad.load.user_line: the line is not known here."""\n'
@@ -573,6 +572,12 @@ def _defining_statement(home: dict[str, Any], name: str) -> str | None:
         if any(isinstance(t, ast.Name) and t.id == name for t in targets):
             return ast.get_source_segment(source, node)
     return None
+
+
+def _user_line() -> Any:
+    from .load import user_line
+
+    return user_line
 
 
 def _error_stub(name: str, cls: type) -> str:

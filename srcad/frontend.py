@@ -27,6 +27,9 @@ class FunctionSource:
     filename: str
     globals: dict[str, Any]
     closure: dict[str, types.CellType] = field(default_factory=dict)
+    #: parameters whose values are fixed when srcad compiles (``self`` of a bound
+    #: method, the arguments a ``functools.partial`` binds): srcad may read their class
+    fixed: dict[str, Any] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -74,11 +77,7 @@ def read_function(
                 used_at,
             )
         if fn.__name__ == "<lambda>":
-            raise SourceError(
-                "cannot differentiate a lambda",
-                "write it as a `def` function",
-                Location(fn.__code__.co_filename, fn.__code__.co_firstlineno, 0),
-            )
+            return read_lambda(fn, used_at=used_at, top_level=top_level)
         filename = fn.__code__.co_filename
         try:
             lines, firstlineno = inspect.getsourcelines(fn)
@@ -91,6 +90,90 @@ def read_function(
             ) from None
         source = "".join(lines)
     return parse_function(fn, source, filename, firstlineno)
+
+
+def read_lambda(
+    fn: types.FunctionType, *, used_at: Location | None = None, top_level: bool = False
+) -> FunctionSource:
+    """A lambda as the function ``def <name>(<its parameters>): return <its body>``.
+
+    Python keeps only the line a lambda starts on, so the lambda is found among those
+    of its file that start on that line and take the same parameters; when there are
+    several, by the columns of its code (Python 3.11+). ``<name>`` is the variable it
+    is assigned to, else ``lambda_<line>``."""
+    code = fn.__code__
+    filename, line = code.co_filename, code.co_firstlineno
+    where = Location(filename, line, 0)
+    try:
+        lines, _ = inspect.findsource(fn)
+        module = ast.parse("".join(lines))
+    except (OSError, TypeError, SyntaxError):
+        raise SourceError(
+            f"cannot read the source of the lambda on line {line}: {_why_no_source(filename)}",
+            "define it in a .py file (or a notebook cell) and import it"
+            + ("" if top_level else ", or give it a derivative rule with srcad.defrule"),
+            used_at or where,
+        ) from None
+    count = code.co_argcount + code.co_kwonlyargcount
+    params = list(code.co_varnames[:count])
+    found = [
+        node
+        for node in ast.walk(module)
+        if isinstance(node, ast.Lambda)
+        and node.lineno == line
+        and [a.arg for a in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs)]
+        == params
+    ]
+    if len(found) > 1:  # several on the line: the one whose body holds the code's columns
+        spans = [
+            (start, col, end, end_col)
+            for start, end, col, end_col in code.co_positions()
+            if start is not None and col is not None and (start, col) != (end, end_col)
+        ]
+        found = [node for node in found if spans and all(_inside(node.body, s) for s in spans)]
+    if len(found) != 1:
+        signature = ", ".join(params)
+        raise SourceError(
+            f"cannot tell which lambda with the parameters ({signature}) on line {line} "
+            "this is"
+            if found
+            else f"cannot find the lambda ({signature}) of line {line} in {_short(filename)} "
+            "(has the file changed since it was defined?)",
+            "write it as a `def` function",
+            where,
+        )
+    node = copy.deepcopy(found[0])
+    name = next(
+        (
+            parent.targets[0].id
+            for parent in ast.walk(module)
+            if isinstance(parent, ast.Assign)
+            and parent.value is found[0]
+            and len(parent.targets) == 1
+            and isinstance(parent.targets[0], ast.Name)
+        ),
+        f"lambda_{line}",
+    )
+    body = ast.copy_location(ast.Return(value=node.body), node.body)
+    definition = ast.FunctionDef(
+        name=name, args=node.args, body=[body], decorator_list=[], returns=None
+    )
+    ast.copy_location(definition, node)
+    ast.fix_missing_locations(definition)
+    closure = dict(zip(code.co_freevars, fn.__closure__ or ()))
+    return FunctionSource(fn, definition, filename, fn.__globals__, closure)
+
+
+def _inside(node: ast.AST, span: tuple[int, int, int, int]) -> bool:
+    start, col, end, end_col = span
+    return (node.lineno, node.col_offset) <= (start, col) and (end, end_col) <= (
+        node.end_lineno,
+        node.end_col_offset,
+    )
+
+
+def _short(filename: str) -> str:
+    return filename.rsplit("/", 1)[-1]
 
 
 def _why_no_source(filename: str) -> str:

@@ -24,10 +24,13 @@ import numpy as np
 
 from . import trees
 from .api import (
+    Callee,
     Wrt,
     build,
     call_arguments,
     grad,
+    unbind,
+    underlying_arguments,
     user_facing,
     writes_in_place,
     wrt_convention,
@@ -69,12 +72,40 @@ class _Call:
 
 def _tangent_function(f: Callable, optimize: bool) -> Callable[..., Any]:
     built = build(f, None, "jvp", optimize)
-    fn = _with_defaults(built.bind(f if not hasattr(f, "__srcad__") else None), f)
+    callee = unbind(f)
+    function = callee.function
+    fn = built.bind(function if not hasattr(function, "__srcad__") else None)
+    if callee.fixes:
+        fn = _with_fixed_tangents(fn, f, callee, built)
+    fn = _with_defaults(fn, f)
     fn.forward_source = built.forward_source
     fn.tangent_source = built.compiled.source
     fn.__wrapped__ = f
     fn.__srcad__ = built
     return fn
+
+
+def _with_fixed_tangents(tangent_fn: Callable, f: Callable, callee: Callee, built: Any) -> Callable:
+    """``tangent_fn`` (of every parameter of the function srcad read) taking the primals
+    and tangents of ``f``'s own parameters: the arguments ``f`` fixes (``self`` of a
+    bound method, a partial's) are put in, with zero tangents."""
+    names = _parameter_order(f)
+    under = [*built.forward.params, *built.forward.kwonly]
+    positional = list(built.forward.params)
+    fixed = {**dict(zip(positional, callee.args)), **callee.keywords}
+
+    def tangent_with_fixed(primals: Any, tangents: Any) -> Any:
+        given = dict(zip(names, primals))
+        dots = dict(zip(names, tangents))
+        return tangent_fn(
+            tuple(given[n] if n in given else fixed[n] for n in under),
+            tuple(
+                dots[n] if n in dots else trees.map_leaves(trees.zero_tangent, fixed[n])
+                for n in under
+            ),
+        )
+
+    return tangent_with_fixed
 
 
 def _with_defaults(tangent_fn: Callable, f: Callable) -> Callable:
@@ -198,11 +229,12 @@ def _by_rows(f: Callable, call: _Call, names: tuple[str, ...]) -> tuple[Any, Blo
         built = build(f, names, "vjp", True)
     except SrcadError:  # e.g. a result that is not one name: use columns
         return None
-    pullback = built.bind(f if not hasattr(f, "__srcad__") else None)
+    function = unbind(f).function
+    pullback = built.bind(function if not hasattr(function, "__srcad__") else None)
     shape = np.shape(output)
     rows: dict[str, list[list[np.ndarray]]] = {name: [] for name in names}
     for position in _positions(shape):
-        positional, keywords = call.arguments()
+        positional, keywords = underlying_arguments(f, *call.arguments())
         cotangents = pullback(*positional, _basis(shape, position), **keywords)
         cotangents = (cotangents,) if len(names) == 1 else cotangents
         for name, cotangent in zip(names, cotangents):
@@ -309,7 +341,8 @@ def _tangent_along(f: Callable) -> types.FunctionType:
     callee = "tangent_fn"
     while callee in used:
         callee += "_"
-    name = f"{getattr(f, '__name__', 'f')}_tangent"
+    base = getattr(unbind(f).function, "__name__", "f")
+    name = f"{base if base.isidentifier() else 'f'}_tangent"
     primals, tangents = (", ".join(names) + "," for names in (params, dots))
     source = (
         f"def {name}({', '.join(params + dots)}):\n"

@@ -31,6 +31,7 @@ from .errors import NonScalarOutputError, SrcadError, raise_all
 from .memory import Memory
 from .names import NameAllocator, bind
 from .rules.numpy_grads import unbroadcast
+from .rules.scalar import FIELD
 from .rules.table import Scatter
 from .runtime import (
     add_at,
@@ -40,6 +41,7 @@ from .runtime import (
     selected,
     set_rows,
     snapshot,
+    structured_like,
     zeros_like,
 )
 
@@ -775,6 +777,27 @@ def _float_guard(
     return [header, *body[:at], why, guard, *body[at:]]
 
 
+def _as_parameter(
+    builder: _Builder,
+    fn: ir.Function,
+    activity: Activity,
+    adjoint: ir.Name,
+    param: str,
+    unused: bool,
+) -> ir.Expr:
+    """The gradient returned for ``param``: its adjoint, or, when the function reads
+    fields of objects (``p.w``) or does not use ``param``, ``structured_like(dp, p)``:
+    the adjoint of an object becomes an object of the parameter's own class (a
+    namedtuple, a dataclass...)."""
+    reads_fields = any(
+        isinstance(s, ir.Assign) and s.rule is FIELD and activity.is_active(s.target)
+        for s in ir.walk(fn.body)
+    )
+    if not (reads_fields or unused):
+        return adjoint
+    return builder.call("structured_like", structured_like, adjoint, ir.Name(param))
+
+
 def reverse(
     fn: ir.Function,
     wrt: tuple[str, ...],
@@ -849,13 +872,14 @@ def reverse(
     gradients: list[ir.Expr] = []
     for param in wrt:
         adjoint = builder.adjoint(param)
-        if adjoint not in written:
+        unused = adjoint not in written
+        if unused:
             backward.append(
                 builder.contribute(
                     param, builder.call("zeros_like", zeros_like, ir.Name(param)), written, 0
                 )
             )
-        gradients.append(ir.Name(adjoint))
+        gradients.append(_as_parameter(builder, fn, activity, ir.Name(adjoint), param, unused))
     grads: ir.Expr = gradients[0] if len(gradients) == 1 else ir.Tuple(tuple(gradients))
     returned = ir.Tuple((value, grads)) if mode == "value_and_grad" else grads
 

@@ -9,6 +9,17 @@ from typing import Any
 import numpy as np
 
 from .errors import Location, NonScalarOutputError, UnsupportedSyntaxError
+from .records import (
+    describe,
+    field_names,
+    fields,
+    has_field,
+    is_record,
+    is_static,
+    property_of,
+    record_kind,
+    replaced,
+)
 
 _FLOAT64 = np.dtype(np.float64)
 _SCALAR_CLASSES = frozenset((float, int, np.float64, np.float32, np.float16, np.int64, np.int32))
@@ -110,11 +121,11 @@ def zeros_like(value: Any) -> Any:
         return np.zeros(value.shape, dtype if dtype.kind in "fc" else _FLOAT64)
     if isinstance(value, np.ndarray | np.generic):
         return np.zeros_like(value, dtype=gradient_dtype(value))
-    if isinstance(value, list | tuple):
+    if isinstance(value, list | tuple):  # (a namedtuple too: fields add into it by position)
         return AdjointList(zeros_like(item) for item in value)
     if isinstance(value, dict):
         return AdjointDict((key, zeros_like(item)) for key, item in value.items())
-    return 0.0
+    return 0.0  # (an object too: field adjoints add into zero, see AdjointRecord)
 
 
 def shaped_like(tangent: Any, value: Any) -> Any:
@@ -149,11 +160,15 @@ class AdjointList(list):
     __rmul__ = __mul__
 
     def __add__(self, other: Any) -> AdjointList:
+        if getattr(other, "adds_by_field", False):  # (an AdjointRecord adds a list itself)
+            return NotImplemented
         return AdjointList(a + b for a, b in zip(self, self._items(other)))
 
     __radd__ = __add__
 
     def __iadd__(self, other: Any) -> AdjointList:
+        if getattr(other, "adds_by_field", False):
+            return NotImplemented
         for index, value in enumerate(self._items(other)):
             self[index] += value
         return self
@@ -175,6 +190,224 @@ class AdjointDict(dict):
         return AdjointDict((key, value + other[key]) for key, value in self.items())
 
     __radd__ = __add__
+
+
+class AdjointRecord:
+    """The adjoint of a record (a namedtuple, a dataclass instance, a plain object: see
+    :mod:`srcad.records`) while the backward pass runs: the adjoints of the fields read
+    so far, by name; the others are zero. :func:`structured_like` turns it into a
+    record of the parameter's own class at the end."""
+
+    __slots__ = ("like", "fields")
+    __array_ufunc__ = None  # (numpy scalars defer to __radd__)
+    adds_by_field = True
+
+    def copied(self) -> AdjointRecord:
+        return AdjointRecord(self.like, dict(self.fields))
+
+    def __init__(self, like: Any, fields: dict[str, Any] | None = None) -> None:
+        self.like = like
+        self.fields = {} if fields is None else fields
+
+    def _name(self, index: Any) -> str:
+        if isinstance(index, str):
+            return index
+        if isinstance(index, int | np.integer) and isinstance(self.like, tuple):
+            return type(self.like)._fields[index]  # a namedtuple read by position
+        raise TypeError(f"{type(self.like).__name__} has no item {index!r}")
+
+    def __getitem__(self, index: Any) -> Any:
+        name = self._name(index)
+        if name in self.fields:
+            value = self.fields[name]
+            return value.copy() if isinstance(value, np.ndarray) else value
+        return zeros_like(getattr(self.like, name))
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        self.fields[self._name(index)] = value
+
+    def __len__(self) -> int:
+        return len(self.like) if isinstance(self.like, tuple) else len(self.fields)
+
+    def __add__(self, other: Any) -> Any:
+        if isinstance(other, AdjointRecord):
+            merged = dict(self.fields)
+            for name, value in other.fields.items():
+                merged[name] = merged[name] + value if name in merged else value
+            return AdjointRecord(self.like, merged)
+        if isinstance(other, list | tuple) and isinstance(self.like, tuple):  # by position
+            return self + AdjointRecord(self.like, dict(zip(type(self.like)._fields, other)))
+        if isinstance(other, int | float) and other == 0:
+            return self
+        if type(other) is type(self.like):  # a gradient already in the parameter's class
+            given = {n: v for n, v in fields(other).items() if not is_static(v)}
+            return self + AdjointRecord(self.like, given)
+        return NotImplemented
+
+    __radd__ = __add__
+
+    def __repr__(self) -> str:
+        return f"AdjointRecord({type(self.like).__name__}, {self.fields!r})"
+
+
+def _user_line() -> Location:
+    from .load import user_line
+
+    return user_line(2)
+
+
+def _gives_gradient(x: Any, name: str) -> bool:
+    """Whether ``x.name`` (read by the user's function) passes a gradient back to ``x``:
+    a field does; an attribute of the class (a constant shared by all instances) does
+    not. Refuses what srcad cannot send a gradient through (a property, an attribute
+    of something that is not a record)."""
+    if has_field(x, name):
+        return True
+    if is_record(x):
+        if property_of(x, name) is not None:
+            raise UnsupportedSyntaxError(
+                f"`.{name}` is a property of {describe(x)}, computed from its fields: "
+                "srcad cannot send its gradient back to them",
+                "read the fields it is computed from in the function instead (or "
+                "differentiate a bound method, where srcad reads the property's code)",
+                _user_line(),
+            )
+        if hasattr(type(x), name):
+            return False
+        raise UnsupportedSyntaxError(
+            f"{describe(x)} has no field `{name}`", "read a field it has", _user_line()
+        )
+    raise UnsupportedSyntaxError(
+        f"srcad cannot differentiate the attribute `.{name}` of {describe(x)}: "
+        "only fields of namedtuples, dataclasses and plain objects are differentiated",
+        f'pass the value as a parameter, or register a rule with srcad.defrule("x.{name}", ...)',
+        _user_line(),
+    )
+
+
+#: (class, name) of the namedtuple and dataclass fields seen (the fast path of field_grad)
+_CLASS_FIELDS: set[tuple[type, str]] = set()
+
+
+def _is_field(x: Any, name: str) -> bool:
+    """Whether ``x.name`` is a field of the record ``x`` (fast for the ones seen before)."""
+    if (x.__class__, name) in _CLASS_FIELDS:
+        return True
+    kind = record_kind(x)
+    if kind in ("namedtuple", "dataclass") and name in field_names(x):
+        _CLASS_FIELDS.add((x.__class__, name))
+        return True
+    return kind == "object" and has_field(x, name)
+
+
+def field_grad(g: Any, x: Any, name: str) -> Any:
+    """Adjoint of ``x.name``, a field of the record ``x``: ``g`` in that field, zero in
+    the others."""
+    if _is_field(x, name):
+        if isinstance(g, AdjointRecord) or not is_static(getattr(x, name)):
+            return AdjointRecord(x, {name: g})
+        return AdjointRecord(x)
+    if _gives_gradient(x, name) and (
+        isinstance(g, AdjointRecord) or not is_static(getattr(x, name))
+    ):
+        return AdjointRecord(x, {name: g})
+    return AdjointRecord(x)  # (a number read from an int field, a class attribute)
+
+
+field_grad.__srcad_shape_args__ = frozenset((1,))  # (reads which fields x has, not values)
+
+
+def field_tangent(t: Any, x: Any, name: str) -> Any:
+    """Tangent of ``x.name``: that field of ``x``'s tangent ``t`` (a record of ``x``'s
+    class, or zero)."""
+    value = getattr(x, name)
+    if not (_is_field(x, name) or _gives_gradient(x, name)) or is_static(
+        value, objects=True
+    ):
+        return zeros_like(value)
+    if isinstance(t, AdjointRecord):
+        return t[name]
+    if isinstance(t, int | float) and t == 0:
+        return zeros_like(value)
+    if isinstance(x, tuple) and isinstance(t, list | tuple) and not hasattr(t, name):
+        return t[type(x)._fields.index(name)]  # a namedtuple's tangent, by position
+    if is_record(t) and hasattr(t, name):
+        return getattr(t, name)
+    raise UnsupportedSyntaxError(
+        f"the tangent given for {describe(x)} is a {type(t).__name__}",
+        f"give a tangent of the same class ({type(x).__name__}), as for the primal",
+        _user_line(),
+    )
+
+
+def same_member(location: Location, cls: type, name: str) -> Callable[[Any], None]:
+    """A check that ``obj.name`` is the member of ``cls`` that srcad inlined (the method
+    ``cls.name``, or its property): an object of a subclass may override it."""
+    import inspect
+
+    expected = inspect.getattr_static(cls, name, None)
+
+    def check(obj: Any) -> None:
+        if obj.__class__ is cls:  # the fast path, taken on every call
+            return
+        mine = inspect.getattr_static(type(obj), name, None)
+        if mine is not expected or name in getattr(obj, "__dict__", ()):
+            raise UnsupportedSyntaxError(
+                f"srcad compiled `self.{name}` as {cls.__qualname__}.{name}, but this "
+                f"{type(obj).__qualname__} object has another `{name}`",
+                "differentiate the bound method of this object (srcad.grad(obj.loss, "
+                'wrt="self")), where srcad reads its own class',
+                location,
+            )
+
+    check.__srcad_effect__ = True  # a check: differentiating code that calls it is fine
+    return check
+
+
+def structured_like(adjoint: Any, like: Any) -> Any:
+    """The gradient of the parameter ``like`` from its adjoint: each record adjoint in
+    it becomes a record of its parameter's class (namedtuple, dataclass or plain
+    object), with zeros in the fields the result does not depend on and the static
+    fields (ints, strings, ...) as they are. Anything else is returned as it is."""
+    if isinstance(adjoint, AdjointRecord):
+        return _record_gradient(adjoint, like)
+    if is_record(like):  # (an unused object's adjoint is 0.0; a namedtuple's may be a list)
+        merged = AdjointRecord(like).__add__(adjoint)
+        return adjoint if merged is NotImplemented else _record_gradient(merged, like)
+    if isinstance(adjoint, dict) and isinstance(like, dict):
+        items = {k: structured_like(v, like[k]) if k in like else v for k, v in adjoint.items()}
+        changed = any(items[k] is not adjoint[k] for k in adjoint)
+        return type(adjoint)(items) if changed else adjoint
+    if isinstance(adjoint, list | tuple) and isinstance(like, list | tuple):
+        items = [structured_like(a, b) for a, b in zip(adjoint, like)]
+        changed = any(a is not b for a, b in zip(items, adjoint))
+        return type(adjoint)(items) if changed else adjoint
+    return adjoint
+
+
+def _record_gradient(adjoint: AdjointRecord, like: Any) -> Any:
+    new = {}
+    for name, value in fields(like).items():
+        if name in adjoint.fields:
+            new[name] = _field_gradient(adjoint.fields[name], value)
+        elif not is_static(value):
+            new[name] = _field_gradient(zeros_like(value), value)
+    return replaced(like, new)
+
+
+def _field_gradient(g: Any, value: Any) -> Any:
+    """The gradient of one field's ``value`` (in the field's own structure)."""
+    if is_static(value) and not isinstance(g, AdjointRecord):
+        return value
+    if isinstance(g, AdjointRecord):
+        return _record_gradient(g, value)
+    if is_record(value):  # (zero, or a namedtuple's list)
+        return _record_gradient(AdjointRecord(value) + g, value)
+    if isinstance(value, list | tuple):
+        return type(value)(_field_gradient(a, b) for a, b in zip(g, value))
+    if isinstance(value, dict):
+        return {key: _field_gradient(g[key], item) for key, item in value.items()}
+    return g
 
 
 def loop_items(value: Any) -> Any:
@@ -222,7 +455,7 @@ def repeated_grad(g: Any, items: Any) -> AdjointList:
 
 
 @fresh_result
-def replaced(items: Any, index: Any, item: Any) -> list:
+def list_replaced(items: Any, index: Any, item: Any) -> list:
     """``items[index] = item`` on a list, as a new value: a copy with that item replaced."""
     out = list(items)
     out[index] = item
@@ -326,7 +559,8 @@ def fresh_copy(value: Any) -> Any:
         return value.copy()
     if isinstance(value, list):
         return AdjointList(value)
-    return value
+    copied = getattr(value, "copied", None)  # (an AdjointRecord)
+    return copied() if copied is not None else value
 
 
 def gradient_dtype(*values: Any) -> Any:

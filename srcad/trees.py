@@ -1,6 +1,8 @@
-"""Arguments and results that are nested dicts, lists and tuples of numbers and arrays
-("trees", as JAX calls them): their leaves in a fixed order, and the same structure
-rebuilt from new leaves. Used where srcad's API walks values (``check_grad``,
+"""Arguments and results that are nested dicts, lists and tuples of numbers and arrays,
+and objects holding them in fields (namedtuples, dataclasses, plain objects: see
+:mod:`srcad.records`) ("trees", as JAX calls them): their leaves in a fixed order, and
+the same structure rebuilt from new leaves (an object's static fields, such as ints and
+strings, are not leaves and are kept). Used where srcad's API walks values (``check_grad``,
 ``jacobian``, ``hvp``); the generated code itself needs none of this."""
 
 from __future__ import annotations
@@ -11,11 +13,15 @@ from typing import Any
 
 import numpy as np
 
+from . import records
+
 
 def leaves(tree: Any) -> list[Any]:
     """The numbers and arrays of ``tree``, depth first (dicts in insertion order)."""
     if isinstance(tree, dict):
         return [leaf for value in tree.values() for leaf in leaves(value)]
+    if records.is_record(tree):
+        return [leaf for value in differentiable(tree).values() for leaf in leaves(value)]
     if isinstance(tree, list | tuple):
         return [leaf for value in tree for leaf in leaves(value)]
     return [tree]
@@ -28,12 +34,25 @@ def rebuild(template: Any, new_leaves: list[Any]) -> Any:
     def build(node: Any) -> Any:
         if isinstance(node, dict):
             return {key: build(value) for key, value in node.items()}
+        if records.is_record(node):
+            return records.replaced(
+                node, {key: build(value) for key, value in differentiable(node).items()}
+            )
         if isinstance(node, list | tuple):
             items = [build(value) for value in node]
             return items if isinstance(node, list) else tuple(items)
         return next(remaining)
 
     return build(template)
+
+
+def differentiable(record: Any) -> dict[str, Any]:
+    """A record's fields that hold numbers (its other fields are kept as they are)."""
+    return {
+        name: value
+        for name, value in records.fields(record).items()
+        if not records.is_static(value, objects=True)
+    }
 
 
 def map_leaves(fn: Callable[..., Any], tree: Any, *others: Any) -> Any:

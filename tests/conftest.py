@@ -31,6 +31,8 @@ from pathlib import Path
 import pytest
 
 import srcad
+import srcad.records  # noqa: F401  (objects holding parameters, in check_four_ways)
+import srcad.trees  # noqa: F401
 
 DEFAULT_EPS = 1e-6
 DEFAULT_RTOL = 1e-6
@@ -177,6 +179,25 @@ def _central_of(f, args, index, eps):
         return float(f(*call))
 
     value = args[index]
+    if srcad.records.is_record(value):  # an object holding parameters: leaf by leaf
+        from srcad import trees
+
+        parts = trees.leaves(value)
+
+        def with_leaf(k):
+            def changed(*call):
+                call = list(call)
+                new = list(trees.leaves(call[index]))
+                new[k] = call[len(args)]
+                call[index] = trees.rebuild(call[index], new)
+                return f(*call[: len(args)])
+
+            return changed
+
+        return trees.rebuild(value, [
+            _central_of(with_leaf(k), [*args, part], len(args), eps)
+            for k, part in enumerate(parts)
+        ])
     if isinstance(value, list | tuple):  # a list of floats: perturbed as an array
         kind = type(value)
 
@@ -237,15 +258,22 @@ def check_four_ways(f, *args, wrt=None, rtol=1e-6, atol=1e-8, eps=1e-6, forward=
         f"value_and_grad's value {got_value!r} differs from f's {value!r}"
     )
     for a, b in zip(call, after_f):
-        np.testing.assert_array_equal(
-            np.asarray(a, dtype=object), np.asarray(b, dtype=object),
-            err_msg="the gradient left an argument other than f leaves it",
-        )
+        pairs = [(a, b)]
+        if srcad.records.is_record(a):  # (an object: compare what it holds)
+            pairs = list(zip(srcad.trees.leaves(a), srcad.trees.leaves(b)))
+        for a, b in pairs:
+            np.testing.assert_array_equal(
+                np.asarray(a, dtype=object), np.asarray(b, dtype=object),
+                err_msg="the gradient left an argument other than f leaves it",
+            )
     got = as_tuple_of(got)
     plain = as_tuple_of(srcad.grad(f, wrt=wrt, optimize=False)(*[_fresh(a) for a in args]))
     fast = as_tuple_of(srcad.grad(f, wrt=wrt)(*[_fresh(a) for a in args]))
     for name, i, mine, lit, opt in zip(wrt, indices, got, plain, fast):
         want = _central_of(f, args, i, eps)
+        if srcad.records.is_record(args[i]):  # an object: its class, then its numbers
+            assert type(mine) is type(args[i]), f"d/d{name} is a {type(mine).__name__}"
+            mine, lit, opt, want = (srcad.trees.flat(v) for v in (mine, lit, opt, want))
         mine = np.asarray(mine, dtype=float)
         assert np.all(np.isfinite(mine)), f"d/d{name} is not finite: {mine}"
         np.testing.assert_allclose(mine, want, rtol=rtol, atol=atol,
@@ -258,7 +286,12 @@ def check_four_ways(f, *args, wrt=None, rtol=1e-6, atol=1e-8, eps=1e-6, forward=
         rng = np.random.default_rng(seed)
         tangents = []
         for k, a in enumerate(args):
-            if k in indices:
+            if srcad.records.is_record(a):  # a tangent of the object's own class
+                tangents.append(srcad.trees.map_leaves(
+                    lambda leaf, k=k: (rng.standard_normal(np.shape(leaf)) if np.ndim(leaf)
+                                       else float(rng.standard_normal())) if k in indices
+                    else srcad.trees.zero_tangent(leaf), a))
+            elif k in indices:
                 tangents.append(rng.standard_normal(np.shape(a)) if np.ndim(a) else
                                 float(rng.standard_normal()))
             else:
@@ -267,7 +300,7 @@ def check_four_ways(f, *args, wrt=None, rtol=1e-6, atol=1e-8, eps=1e-6, forward=
         assert jvp_value == value or (jvp_value != jvp_value and value != value), (
             f"jvp's value {jvp_value!r} differs from f's {value!r}"
         )
-        expected = sum(float(np.sum(np.asarray(g, dtype=float) * tangents[i]))
+        expected = sum(float(np.sum(srcad.trees.flat(g) * srcad.trees.flat(tangents[i])))
                        for g, i in zip(got, indices))
         assert abs(float(tangent) - expected) <= 1e-9 * (1.0 + abs(expected)), (
             f"forward mode {float(tangent)!r} vs reverse mode {expected!r}"

@@ -19,6 +19,7 @@ MODULES = (
     "arrays_loops", "scatter_where", "views_aliases", "memory_later",  # issue 12
     "rr_learning", "rr_physics", "rr_statistics",  # rules of issue 14
     "context_try",  # with blocks, try statements, dicts (issue 14)
+    "objects",  # parameters held in objects, methods, partials, lambdas (issue 14)
 )
 
 

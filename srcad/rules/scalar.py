@@ -17,8 +17,11 @@ from ..runtime import (
     extended,
     extreme_items_grad,
     extreme_items_tangent,
+    field_grad,
+    field_tangent,
     grown_tangent,
     leading_grad,
+    list_replaced,
     loop_items,
     loop_items_grad,
     loop_items_tangent,
@@ -26,7 +29,6 @@ from ..runtime import (
     prod_items_tangent,
     repeated,
     repeated_grad,
-    replaced,
     trailing_grad,
     with_item,
     zeros_like,
@@ -223,15 +225,39 @@ REPEAT = defrule(
 )
 #: ``items[i] = v`` on a list the function made: a new list (as lowering emits it).
 REPLACE = defrule(
-    "replaced(x, i, v)",
+    "list_replaced(x, i, v)",
     table=RuleTable(),
-    env={"replaced": replaced, "with_item": with_item, "zeros_like": zeros_like},
+    env={"list_replaced": list_replaced, "with_item": with_item, "zeros_like": zeros_like},
     name="replace a list item",
     holds=True,
     x="with_item(g, i, zeros_like(v))",
     i=None,
     v="g[i]",
     tangents={"x": "with_item(t, i, zeros_like(v))", "v": "with_item(zeros_like(x), i, t)"},
+)
+#: Reading a field of an object (``p.w`` of a namedtuple, a dataclass instance or a plain
+#: object): its adjoint goes into that field of the object's adjoint, its tangent is that
+#: field of the object's tangent. Lowering emits it (spelled ``p.w``) for an attribute
+#: read that no rule of the table matches, so it lives outside that table too.
+FIELD = defrule(
+    "getattr(x, field)",
+    table=RuleTable(),
+    env={"getattr": getattr, "field_grad": field_grad, "field_tangent": field_tangent},
+    name="field of an object",
+    x="field_grad(g, x, field)",
+    field=None,
+    tangents={"x": "field_tangent(t, x, field)"},
+    view=True,  # (the field's array is the object's: writing into it changes the object)
+)
+#: The tangent of a field (what forward mode generates for ``p.w``) is linear in the
+#: object's tangent ``v``: so that srcad.hessian can differentiate the tangent code.
+defrule(
+    "field_tangent(v, x, field)",
+    env={"field_tangent": field_tangent, "field_grad": field_grad},
+    v="field_grad(g, x, field)",
+    x=None,
+    field=None,
+    tangents={"v": "field_tangent(t, x, field)"},
 )
 #: A dict's keys, in order (``for k, v in d.items()``): no gradient.
 DICT_KEYS = defrule("list(x.keys())", env={"list": builtins.list}, name="keys of a dict", x=None)

@@ -1,0 +1,639 @@
+"""Parameters held in objects, and callables that are not plain ``def`` functions
+(issue 14, "Parameters held in objects").
+
+* a parameter that is a dataclass instance, a namedtuple or a plain object, read by
+  attribute (``p.w``, ``self.W``, ``p.layer.W``), is differentiated; its gradient is an
+  object of the same class, with zeros in the fields the result does not depend on and
+  the static fields (ints, strings, ``None``, functions) as they are; forward mode takes
+  tangents of the same class;
+* bound methods (``self`` fixed), ``functools.partial`` (the bound arguments fixed),
+  callable objects and lambdas (read from their line, closures included).
+
+Every gradient is compared with central differences computed here, leaf by leaf
+(:func:`central`): step ``h = 1e-6 * max(1, |x|)``, so the reference's own error is
+below ~1e-9 for these functions (see conftest's docstring); the tolerances are
+``rtol=1e-6, atol=1e-8``. Forward mode is compared with reverse mode (the tangent along
+a random direction equals the gradient's inner product with it, to 1e-9 relative), and
+``value_and_grad``'s value with ``f``'s, exactly; each check also runs with
+``optimize=False``.
+"""
+
+from __future__ import annotations
+
+import collections
+import copy
+import dataclasses
+import functools
+import math
+
+import numpy as np
+import pytest
+from conftest import marker_line
+
+import srcad
+from srcad import trees
+
+RTOL, ATOL, EPS = 1e-6, 1e-8, 1e-6
+
+
+# ---------------------------------------------------------------- the checks
+
+
+def central(f, args, index):
+    """Central differences of scalar ``f`` with respect to ``args[index]`` (a number,
+    an array, or any structure srcad.trees walks: dicts, lists, objects), returned in
+    the structure of that argument."""
+    value = args[index]
+    parts = trees.leaves(value)
+    out = []
+    for k, part in enumerate(parts):
+        base = np.asarray(part, dtype=float)
+        grad = np.zeros(base.shape)
+        for position in np.ndindex(base.shape):
+            h = EPS * max(1.0, abs(base[position]))
+            values = []
+            for step in (h, -h):
+                moved = base.copy()
+                moved[position] += step
+                new_parts = list(parts)
+                new_parts[k] = moved if np.ndim(part) else float(moved)
+                call = copy.deepcopy(list(args))
+                call[index] = trees.rebuild(value, new_parts)
+                values.append(float(f(*call)))
+            grad[position] = (values[0] - values[1]) / (2 * h)
+        out.append(grad if np.ndim(part) else float(grad))
+    return trees.rebuild(value, out)
+
+
+def assert_close(got, want, like):
+    """``got`` (srcad's gradient) has the structure of ``like`` and the numbers of ``want``."""
+    if srcad.records.is_record(like):
+        assert type(got) is type(like), f"gradient is a {type(got).__name__}, not {type(like)}"
+    np.testing.assert_allclose(trees.flat(got), trees.flat(want), rtol=RTOL, atol=ATOL)
+
+
+def check(f, *args, wrt=None, indices=None, jvp=True):
+    """srcad's gradient of ``f`` with respect to ``wrt`` (the arguments at ``indices``:
+    positions in ``args``), against central differences, with and without optimization;
+    ``value_and_grad``'s value against ``f``'s; forward mode against reverse mode.
+    Returns the gradient (a tuple for several)."""
+    indices = [0] if indices is None else indices
+    value = f(*copy.deepcopy(args))
+    several = len(indices) > 1
+    results = []
+    for optimize in (True, False):
+        got = srcad.grad(f, wrt=wrt, optimize=optimize)(*copy.deepcopy(args))
+        got_value, again = srcad.value_and_grad(f, wrt=wrt, optimize=optimize)(
+            *copy.deepcopy(args)
+        )
+        assert got_value == value, (got_value, value)
+        got, again = (got, again) if several else ((got,), (again,))
+        for k, i in enumerate(indices):
+            want = central(f, args, i)
+            assert_close(got[k], want, args[i])
+            assert_close(again[k], want, args[i])
+        results.append(got)
+    if jvp:
+        rng = np.random.default_rng(3)
+        tangents = []
+        for k, a in enumerate(args):
+            tangents.append(
+                trees.map_leaves(
+                    lambda leaf: rng.standard_normal(np.shape(leaf))
+                    if np.ndim(leaf)
+                    else float(rng.standard_normal()),
+                    a,
+                )
+                if k in indices
+                else trees.map_leaves(trees.zero_tangent, a)
+            )
+        primal, tangent = srcad.jvp(f, tuple(copy.deepcopy(args)), tuple(tangents))
+        assert primal == value
+        expected = sum(
+            float(trees.flat(g) @ trees.flat(tangents[i])) for g, i in zip(results[0], indices)
+        )
+        assert abs(float(tangent) - expected) <= 1e-9 * (1 + abs(expected)), (tangent, expected)
+    return results[0] if several else results[0][0]
+
+
+# ---------------------------------------------------------------- objects as parameters
+
+
+@dataclasses.dataclass
+class Line:
+    w: np.ndarray
+    b: float
+    label: str = "line"
+    degree: int = 1
+    transform: object = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Frozen:
+    w: np.ndarray
+    b: float
+
+
+Pair = collections.namedtuple("Pair", "w b")
+
+
+class Plain:
+    def __init__(self, w, b):
+        self.w = w
+        self.b = b
+        self.name = "plain"
+
+
+def line_loss(p, x):
+    return np.sum((p.w * x + p.b) ** 2)
+
+
+X2 = np.array([0.5, -1.0])
+W2 = np.array([1.0, 2.0])
+
+
+@pytest.mark.parametrize(
+    "make", [lambda: Line(W2.copy(), 0.5, transform=np.tanh), lambda: Frozen(W2.copy(), 0.5),
+             lambda: Pair(W2.copy(), 0.5), lambda: Plain(W2.copy(), 0.5)],
+    ids=["dataclass", "frozen-dataclass", "namedtuple", "plain-object"],
+)
+def test_object_parameter_gradient_has_its_class(make):
+    p = make()
+    g = check(line_loss, p, X2)
+    assert isinstance(g.w, np.ndarray) and g.w.shape == (2,)
+    if isinstance(p, Line):  # static fields are kept as they are
+        assert (g.label, g.degree, g.transform) == ("line", 1, np.tanh)
+    if isinstance(p, Plain):
+        assert g.name == "plain" and g is not p
+    # named and by position, together with another parameter
+    gp, gx = check(line_loss, p, X2, wrt=("p", "x"), indices=[0, 1])
+    assert type(gp) is type(p)
+    assert_close(srcad.grad(line_loss, wrt=0)(p, X2), gp, p)
+
+
+def test_fields_the_result_does_not_use_get_zeros():
+    @dataclasses.dataclass
+    class Params:
+        a: float
+        unused: np.ndarray
+        nested: Pair
+        count: int
+
+    def f(p, x):
+        return p.a * x
+
+    g = check(f, Params(2.0, np.ones(3), Pair(np.ones(2), 1.0), 4), 1.5)
+    assert g.a == pytest.approx(1.5)
+    np.testing.assert_array_equal(g.unused, np.zeros(3))
+    assert type(g.nested) is Pair and np.all(g.nested.w == 0) and g.nested.b == 0
+    assert g.count == 4
+
+    def ignores(p, x):
+        return x * x
+
+    zero = srcad.grad(ignores)(Pair(np.ones(2), 3.0), 1.0)
+    assert type(zero) is Pair and np.all(zero.w == 0) and zero.b == 0
+
+
+def test_nested_objects_lists_and_dicts_of_objects():
+    Layer = collections.namedtuple("Layer", "W b")
+
+    @dataclasses.dataclass
+    class Net:
+        layers: list
+        head: Layer
+        scale: float
+
+    def net_loss(net, x):
+        h = x
+        for layer in net.layers:
+            h = np.tanh(h @ layer.W + layer.b)
+        return np.sum((h @ net.head.W + net.head.b) ** 2) * net.scale
+
+    rng = np.random.default_rng(0)
+    net = Net([Layer(rng.standard_normal((3, 3)), rng.standard_normal(3)) for _ in range(2)],
+              Layer(rng.standard_normal((3, 1)), 0.1), 0.7)
+    g = check(net_loss, net, rng.standard_normal((4, 3)))
+    assert type(g) is Net and isinstance(g.layers, list) and type(g.layers[0]) is Layer
+    assert type(g.head) is Layer
+
+    def dict_of_objects(params, x):
+        return params["a"].w @ x + params["b"].b * params["a"].b
+
+    check(dict_of_objects, {"a": Pair(W2.copy(), 0.3), "b": Pair(W2.copy(), -1.2)}, X2)
+
+
+def test_fields_in_loops_and_branches():
+    def f(p, x, n):
+        total = 0.0
+        for i in range(n):
+            if i % 2 == 0:
+                total = total + np.sum(p.w * x) * p.b
+            else:
+                total = total - p.b ** 2
+        return total
+
+    check(lambda p, x: f(p, x, 3), Line(W2.copy(), 0.7), X2)
+    check(f, Pair(W2.copy(), 0.7), X2, 4)
+
+
+def test_namedtuple_unpacked_and_read_by_field():
+    def f(p, x):
+        w, b = p
+        return np.sum(w * x) + b * p.b
+
+    g = check(f, Pair(W2.copy(), 0.5), X2)
+    assert type(g) is Pair
+
+
+def test_jvp_takes_tangents_of_the_same_class():
+    p = Line(W2.copy(), 0.5)
+    value, tangent = srcad.jvp(line_loss, (p, X2), (Line(np.array([1.0, 0.0]), 0.0), np.zeros(2)))
+    assert value == line_loss(p, X2)
+    assert tangent == pytest.approx(srcad.grad(line_loss)(p, X2).w[0])
+    # a namedtuple's tangent may be given as a plain tuple
+    q = Pair(W2.copy(), 0.5)
+    _, by_tuple = srcad.jvp(line_loss, (q, X2), ((np.zeros(2), 1.0), np.zeros(2)))
+    assert by_tuple == pytest.approx(srcad.grad(line_loss)(q, X2).b)
+
+
+def test_check_grad_and_vjp_take_objects():
+    p = Line(W2.copy(), 0.5)
+    assert srcad.check_grad(line_loss, p, X2) < 1e-6
+    assert srcad.check_grad(line_loss, Pair(W2.copy(), 0.5), X2, directions=3) < 1e-6
+    out, pullback = srcad.vjp(line_loss, p, X2)
+    assert out == line_loss(p, X2)
+    gp, gx = pullback(1.0)
+    assert type(gp) is Line
+    assert_close(gp, srcad.grad(line_loss)(p, X2), p)
+
+
+def test_hessian_of_an_object_parameter_has_its_structure():
+    # as in JAX, the Hessian of a function of P is a P of P's (one block per pair of fields)
+    H = srcad.hessian(line_loss)(Line(W2.copy(), 0.5), X2)
+    assert type(H) is Line and type(H.w) is Line and type(H.b) is Line
+    np.testing.assert_allclose(H.w.w, np.diag(2 * X2**2), rtol=1e-12)
+    np.testing.assert_allclose(H.w.b, 2 * X2, rtol=1e-12)
+    assert H.b.b == pytest.approx(4.0, rel=1e-12)
+
+
+def test_a_dict_field_looped_over():
+    @dataclasses.dataclass
+    class Weights:
+        terms: dict
+        scale: float
+
+    def f(p, x):
+        total = 0.0
+        for key in p.terms:
+            total = total + p.terms[key] * x**2
+        return total * p.scale
+
+    g = check(f, Weights({"a": 1.0, "b": -2.0}, 0.5), 1.5)
+    assert isinstance(g.terms, dict) and set(g.terms) == {"a", "b"}
+
+
+Gamma = collections.namedtuple("Gamma", "shape rate")
+
+
+@dataclasses.dataclass
+class Gas:
+    T: float  # (fields named like array attributes: x.T, x.shape)
+    n: float
+
+
+def test_fields_named_like_array_attributes():
+    def gamma_nll(p, x):
+        return -np.sum((p.shape - 1) * np.log(x) - p.rate * x
+                       + p.shape * math.log(p.rate)) + len(x) * math.lgamma(p.shape)
+
+    g = check(gamma_nll, Gamma(2.0, 1.5), np.array([0.5, 1.0, 2.0]))
+    assert type(g) is Gamma
+
+    def pressure(gas, V):
+        return gas.n * 8.314 * gas.T / V
+
+    check(pressure, Gas(300.0, 2.0), 0.1)
+
+
+def test_export_of_a_function_of_objects_is_standalone():
+    text = srcad.export(line_loss)
+    assert not [line for line in text.splitlines() if line.startswith(("import srcad",
+                                                                       "from srcad"))]
+    namespace: dict = {}
+    exec(compile(text, "exported_line_loss", "exec"), namespace)  # noqa: S102
+    p = Line(W2.copy(), 0.5)
+    assert_close(namespace["line_loss_grad"](p, X2), srcad.grad(line_loss)(p, X2), p)
+
+
+# ---------------------------------------------------------------- methods
+
+
+class MLP:
+    def __init__(self, rng):
+        self.W1 = 0.5 * rng.standard_normal((3, 4))
+        self.b1 = np.zeros(4)
+        self.W2 = 0.5 * rng.standard_normal((4, 1))
+        self.b2 = 0.1
+        self.activation = "tanh"
+
+    @property
+    def hidden(self):
+        return self.W1.shape[1]
+
+    def forward(self, X):
+        h = np.tanh(X @ self.W1 + self.b1)
+        return (h @ self.W2)[:, 0] + self.b2
+
+    def loss(self, X, y):
+        return np.mean((self.forward(X) - y) ** 2) + 1e-2 * np.sum(self.W1 ** 2) / self.hidden
+
+    def __call__(self, X, y):
+        return self.loss(X, y)
+
+
+class Shortcut(MLP):
+    def forward(self, X):
+        return X[:, 0] * self.b2
+
+
+RNG = np.random.default_rng(5)
+DATA_X, DATA_Y = RNG.standard_normal((6, 3)), RNG.standard_normal(6)
+
+
+def test_bound_method_differentiates_its_own_first_parameter():
+    model = MLP(np.random.default_rng(0))
+    g = check(model.loss, DATA_X, DATA_Y)  # with respect to X, self fixed
+    assert g.shape == DATA_X.shape
+    # callable objects: their __call__, the object fixed
+    assert_close(srcad.grad(model)(DATA_X, DATA_Y), g, DATA_X)
+
+
+def test_bound_method_with_respect_to_self():
+    model = MLP(np.random.default_rng(1))
+
+    def loss_of(m):
+        return m.loss(DATA_X, DATA_Y)
+
+    g = srcad.grad(model.loss, wrt="self")(DATA_X, DATA_Y)
+    assert type(g) is MLP and g.activation == "tanh"
+    assert_close(g, central(loss_of, [model], 0), model)
+    value, again = srcad.value_and_grad(model.loss, wrt="self", optimize=False)(DATA_X, DATA_Y)
+    assert value == model.loss(DATA_X, DATA_Y)
+    assert_close(again, g, model)
+
+
+def test_unbound_method_reads_self_methods_and_properties_from_its_class():
+    model = MLP(np.random.default_rng(2))
+    g = check(MLP.loss, model, DATA_X, DATA_Y)
+    assert type(g) is MLP and g.activation == "tanh"
+    # an object of a subclass that overrides forward: refused when the gradient runs
+    with pytest.raises(srcad.SrcadError) as info:
+        srcad.grad(MLP.loss)(Shortcut(np.random.default_rng(2)), DATA_X, DATA_Y)
+    assert "Shortcut" in info.value.message and "forward" in info.value.message
+    # its own bound method is fine
+    short = Shortcut(np.random.default_rng(2))
+    g = srcad.grad(short.loss, wrt="self")(DATA_X, DATA_Y)
+    assert_close(g, central(lambda m: m.loss(DATA_X, DATA_Y), [short], 0), short)
+
+
+def test_methods_of_objects_held_by_globals_and_fields():
+    class Scaler:
+        def __init__(self):
+            self.s = np.array([2.0, 0.5])
+
+        def apply(self, v):
+            return v * self.s
+
+    class Holder:
+        def __init__(self):
+            self.scaler = Scaler()
+            self.c = 3.0
+
+        def value(self, x):
+            return np.sum(self.scaler.apply(x) ** 2) * self.c
+
+    holder = Holder()
+    check(holder.value, X2)
+    g = srcad.grad(holder.value, wrt="self")(X2)
+    assert type(g) is Holder and type(g.scaler) is Scaler
+    assert_close(g, central(lambda h: h.value(X2), [holder], 0), holder)
+
+
+class Dense:
+    def __init__(self, W):
+        self.W = W
+
+    def __call__(self, h):
+        return np.tanh(h @ self.W)
+
+
+class Stack:
+    def __init__(self):
+        self.first = Dense(np.array([[0.5, -0.2], [0.1, 0.4]]))
+        self.second = Dense(np.array([[1.0], [-0.7]]))
+
+    def loss(self, x):
+        return np.sum(self.second(self.first(x)) ** 2)
+
+
+def test_callable_objects_held_in_fields():
+    stack, x = Stack(), np.array([[1.0, 2.0], [-0.5, 0.3]])
+    g = srcad.grad(stack.loss, wrt="self")(x)
+    assert type(g) is Stack and type(g.first) is Dense
+    assert_close(g, central(lambda s: s.loss(x), [stack], 0), stack)
+    check(stack.loss, x)
+
+
+class Tally:
+    def __init__(self):
+        self.calls = 0
+
+    def bump(self):
+        self.calls += 1  # (srcad cannot read this as differentiable code)
+        return 2.0
+
+
+TALLY = Tally()
+
+
+def uses_tally(x):
+    k = TALLY.bump()  # no gradient flows through it: it runs as Python
+    return x * x * k
+
+
+def test_an_inactive_method_srcad_cannot_read_runs_as_python():
+    before = TALLY.calls
+    assert srcad.grad(uses_tally)(3.0) == 12.0
+    assert TALLY.calls == before + 1
+
+
+def test_a_new_instance_of_another_class_gets_its_own_gradient():
+    a, b = MLP(np.random.default_rng(0)), Shortcut(np.random.default_rng(0))
+    ga = srcad.grad(a.loss, wrt="self")(DATA_X, DATA_Y)
+    gb = srcad.grad(b.loss, wrt="self")(DATA_X, DATA_Y)
+    assert np.all(gb.W2 == 0) and not np.all(ga.W2 == 0)  # Shortcut's forward skips W2
+
+
+# ---------------------------------------------------------------- functools.partial
+
+
+def regression_loss(w, X, y, alpha=0.1):
+    r = X @ w - y
+    return r @ r / len(y) + alpha * w @ w
+
+
+def test_partial_fixes_its_arguments():
+    w = np.array([0.3, -0.2, 0.1])
+    by_keyword = functools.partial(regression_loss, X=DATA_X, y=DATA_Y)
+    g = check(by_keyword, w)
+    by_position = functools.partial(regression_loss, w)
+    gX = check(by_position, DATA_X, DATA_Y)
+    assert gX.shape == DATA_X.shape
+    nested = functools.partial(functools.partial(regression_loss, X=DATA_X), y=DATA_Y)
+    assert_close(srcad.grad(nested)(w), g, w)
+    assert_close(srcad.grad(by_keyword, wrt="alpha")(w, alpha=0.2),
+                 central(lambda a: by_keyword(w, alpha=a), [0.2], 0), 0.2)
+
+
+def test_partial_bound_arguments_are_not_in_wrt():
+    fixed = functools.partial(regression_loss, X=DATA_X, y=DATA_Y)
+    with pytest.raises(srcad.WrtError) as info:
+        srcad.grad(fixed, wrt="X")  # <partial-wrt>
+    assert info.value.lineno == marker_line(__file__, "partial-wrt")
+    assert "fixed by functools.partial" in info.value.message
+
+
+def test_partial_in_scipy_minimize():
+    scipy_optimize = pytest.importorskip("scipy.optimize")
+    rng = np.random.default_rng(11)
+    X = rng.standard_normal((40, 3))
+    y = X @ np.array([1.0, -2.0, 0.5]) + 0.01 * rng.standard_normal(40)
+    loss = functools.partial(regression_loss, X=X, y=y, alpha=1e-3)
+    result = scipy_optimize.minimize(loss, np.zeros(3), jac=srcad.grad(loss), method="BFGS")
+    assert result.success
+    np.testing.assert_allclose(result.x, [1.0, -2.0, 0.5], atol=0.02)
+    assert np.linalg.norm(srcad.grad(loss)(result.x)) < 1e-5
+
+
+def squares(w, X, y, alpha):
+    return np.sum((X @ w - y) ** 2) + alpha * np.sum(w**2)
+
+
+def test_hessian_jacobian_of_partials_and_methods():
+    loss = functools.partial(squares, X=DATA_X, y=DATA_Y, alpha=0.5)
+    H = srcad.hessian(loss)(np.array([0.1, 0.2, 0.3]))
+    np.testing.assert_allclose(H, 2 * DATA_X.T @ DATA_X + 2 * 0.5 * np.eye(3), rtol=1e-10)
+    v = np.array([1.0, 0.0, -1.0])
+    np.testing.assert_allclose(srcad.hvp(loss)(np.zeros(3), v), H @ v, rtol=1e-10)
+    model = MLP(np.random.default_rng(4))
+    J = srcad.jacobian(model.forward)(DATA_X[:2])
+    assert J.shape == (2, 2, 3)
+
+
+# ---------------------------------------------------------------- lambdas
+
+
+def test_lambda_with_closure_and_defaults():
+    scale = 3.0
+
+    def make(c):
+        return lambda w, k=2.0: np.sum(np.sin(w * c) * k) * scale
+
+    f = make(np.array([1.0, -0.5]))
+    check(f, X2)
+    assert srcad.grad(lambda w: regression_loss(w, DATA_X, DATA_Y))(np.ones(3)).shape == (3,)
+
+
+def test_two_lambdas_on_one_line():
+    a, b = lambda v: v * v * 2.0, lambda v: v * v * 3.0  # noqa: E731
+    assert srcad.grad(a)(1.0) == 4.0 and srcad.grad(b)(1.0) == 6.0
+
+
+def test_lambda_in_scipy_minimize():
+    scipy_optimize = pytest.importorskip("scipy.optimize")
+    target = np.array([0.5, -1.5])
+    fun = lambda w: np.sum((w - target) ** 2) + 0.1 * np.sum(w ** 4)  # noqa: E731
+    result = scipy_optimize.minimize(fun, np.zeros(2), jac=srcad.grad(fun), method="L-BFGS-B")
+    assert result.success and np.linalg.norm(srcad.grad(fun)(result.x)) < 1e-4
+
+
+def test_lambda_helpers_at_module_level_are_inlined():
+    want = 2 * math.sin(0.3) + 2 * 0.3 * math.cos(0.3) + 1
+    assert srcad.grad(uses_module_lambda)(0.3) == pytest.approx(want, rel=1e-12)
+
+
+square_sin = lambda t: math.sin(t) * t  # noqa: E731
+
+
+def uses_module_lambda(x):
+    return square_sin(x) + math.sin(x) * x + x
+
+
+# ---------------------------------------------------------------- refusals
+
+
+class WithProperty:
+    def __init__(self):
+        self.w = np.array([1.0, 2.0])
+
+    @property
+    def doubled(self):
+        return self.w * 2
+
+    def total(self, x):
+        return np.sum(self.doubled * x)
+
+
+def reads_property(p, x):
+    return np.sum(p.doubled * x)  # <property>
+
+
+def calls_method_of_parameter(p, x):
+    return np.sum(p.forward(x))  # <unknown-method>
+
+
+def sets_field(p, x):
+    p.w = x  # <set-field>
+    return np.sum(x)
+
+
+def makes_object(x):
+    p = Pair(x, 1.0)  # <make-object>
+    return np.sum(p.w)
+
+
+def reads_real(z):
+    return np.sum(z.real)  # <real>
+
+
+def test_refusals_point_at_the_users_line():
+    with pytest.raises(srcad.SrcadError) as info:
+        srcad.grad(reads_property)(WithProperty(), X2)
+    assert info.value.lineno == marker_line(__file__, "property")
+    assert "`.doubled` is a property" in info.value.message
+    # in a method the property's code is read instead
+    g = srcad.grad(WithProperty().total, wrt="self")(X2)
+    np.testing.assert_array_equal(g.w, 2 * X2)
+    check(WithProperty.total, WithProperty(), X2)
+    for function, tag, words in [
+        (calls_method_of_parameter, "unknown-method", "called on an object whose class"),
+        (sets_field, "set-field", "assigning to an attribute"),
+        (makes_object, "make-object", "making a Pair object"),
+    ]:
+        with pytest.raises(srcad.SrcadError) as info:
+            srcad.grad(function)
+        assert info.value.lineno == marker_line(__file__, tag), info.value
+        assert words in info.value.message
+        assert "this operation" not in info.value.message
+    with pytest.raises(srcad.SrcadError) as info:
+        srcad.grad(reads_real)(X2)
+    assert info.value.lineno == marker_line(__file__, "real")
+    assert "`.real` of a numpy array" in info.value.message
+
+
+def test_lambda_without_source():
+    made = eval("lambda x: x * x")  # noqa: S307
+    with pytest.raises(srcad.SourceError) as info:
+        srcad.grad(made)  # <no-source>
+    assert info.value.lineno == marker_line(__file__, "no-source")
