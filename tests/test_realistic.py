@@ -20,6 +20,7 @@ MODULES = (
     "rr_learning", "rr_physics", "rr_statistics",  # rules of issue 14
     "context_try",  # with blocks, try statements, dicts (issue 14)
     "objects",  # parameters held in objects, methods, partials, lambdas (issue 14)
+    "lists",  # lists built by append, comprehensions, buffers (issue 14)
 )
 
 
