@@ -91,7 +91,7 @@ def _missing_rule(stmt: ir.Assign, fn: ir.Function | None) -> SrcadError:
         what = f"the operator `{value.op}` has no derivative rule"
         hint = "rewrite it with + - * / ** or register a rule with srcad.defrule"
     else:
-        what = "this operation has no derivative rule"
+        what = f"{_described(value)} has no derivative rule"
         hint = "rewrite it with supported operations or register a rule with srcad.defrule"
     return NoRuleError(what, hint, stmt.loc)
 
@@ -111,6 +111,19 @@ def _called_object(value: ir.Expr, fn: ir.Function) -> Any:
         name = value.func.id
         return fn.free_objects.get(name, fn.bindings.get(name))
     return None
+
+
+def _described(value: ir.Expr) -> str:
+    """What the user wrote, by kind (an operation's operands are temporaries by now)."""
+    if isinstance(value, ir.UnaryOp):
+        return f"the operator `{value.op}`"
+    if isinstance(value, ir.Attr):
+        return f"the attribute `.{value.attr}`"
+    if isinstance(value, ir.Subscript):
+        return "this indexing (`x[...]`)"
+    if isinstance(value, ir.Compare):
+        return "this comparison"
+    return "the expression on this line"
 
 
 def _spelled(expr: ir.Expr) -> str:

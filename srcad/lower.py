@@ -1694,7 +1694,7 @@ class Lowerer:
             raise self.error(
                 scope,
                 exc.node,
-                f"`{type(exc.node).__name__}` expressions are not supported",
+                f"`{_excerpt(exc.node)}` is not supported in a differentiated expression",
                 "rewrite it with arithmetic and calls",
             ) from None
         rule, bound = self.find_rule(scope, raw)
@@ -2353,6 +2353,12 @@ def _iterated_names(node: ast.expr) -> set[str]:
     ):
         return {name for arg in node.args for name in _iterated_names(arg)}
     return set()
+
+
+def _excerpt(node: ast.AST, limit: int = 40) -> str:
+    """The user's code of ``node``, shortened for a message."""
+    text = ast.unparse(node)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _is_slice_read(value: ir.Expr) -> bool:
