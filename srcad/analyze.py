@@ -4,6 +4,7 @@ pass really reads (only those are saved)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -357,40 +358,112 @@ def _scalar_operands(stmt: ir.Assign, scalars: set[str]) -> bool:
 
 
 def scalar_names(fn: ir.Function) -> set[str]:
-    """Names that are Python numbers whenever the parameters and numeric globals are.
+    """Names that are Python numbers whenever the parameters and numeric globals are."""
+    return number_kinds(fn)[0]
 
-    Values made by elementwise gates from scalars are scalars; a name is a scalar when
-    every one of its definitions is (a greatest fixed point, for loop-carried values).
+
+def number_kinds(fn: ir.Function) -> tuple[set[str], set[str]]:
+    """Names that are Python numbers, and names that are lists or tuples of them, whenever
+    each parameter is one or the other (and the numeric globals are numbers).
+
+    Values made by elementwise gates from numbers are numbers, an item of a sequence of
+    numbers is one, so are its sum, max, min and product; a list made of numbers (a
+    display, ``appended``, a copy) is a sequence of them. A name is of a kind when every
+    one of its definitions is (a greatest fixed point, for values carried around loops).
     """
     definitions = _definitions(fn)
-    scalars = set(definitions) | set(fn.params) | _numeric_globals(fn)
+    indices = {s.index for s in ir.walk(fn.body) if isinstance(s, ir.Loop) and s.index}
+    scalars = set(definitions) | set(fn.params) | _numeric_globals(fn) | indices
+    sequences = set(definitions) | set(fn.params)
 
-    def scalar_definition(stmt: ir.Assign) -> bool:
-        if stmt.rule is None or not (stmt.rule.elementwise or stmt.rule.name == "copy"):
-            return isinstance(stmt.value, ir.Const) and isinstance(stmt.value.value, int | float)
-        return _scalar_operands(stmt, scalars)
+    def scalar(operand: ir.Expr) -> bool:
+        if isinstance(operand, ir.Const):
+            return isinstance(operand.value, int | float) or operand.value is None
+        return isinstance(operand, ir.Name) and operand.id in scalars
+
+    def parts(stmt: ir.Assign) -> bool:  # sequences where the rule wants them, else numbers
+        rule = stmt.rule
+        assert rule is not None
+        return all(
+            (isinstance(o, ir.Name) and o.id in sequences)
+            if p in rule.sequences
+            else scalar(o)
+            for p, o in zip(rule.params, stmt.operands)
+        )
+
+    def number_definition(stmt: ir.Assign) -> bool:
+        rule = stmt.rule
+        if rule is None:  # (None: a value assigned on some paths only)
+            if isinstance(stmt.value, ir.Const):
+                return scalar(stmt.value)
+            return _math_call(stmt.value, fn) and all(scalar(a) for a in stmt.value.args)
+        if rule.elementwise or rule.name == "copy":
+            return all(scalar(o) for o in stmt.operands)
+        if rule.sequences and not rule.holds:  # an item, a sum, a max of a sequence
+            return not _slice_read(stmt) and parts(stmt)
+        return False
+
+    def sequence_definition(stmt: ir.Assign) -> bool:
+        rule = stmt.rule
+        if rule is None:
+            return False
+        if rule.name == "copy":
+            return all(isinstance(o, ir.Name) and o.id in sequences for o in stmt.operands)
+        if rule.holds and not isinstance(stmt.value, ir.Dict):
+            return parts(stmt)
+        return bool(rule.sequences) and _slice_read(stmt) and parts(stmt)
 
     changed = True
     while changed:
         changed = False
         for name, stmts in definitions.items():
-            if name in scalars and not all(scalar_definition(s) for s in stmts):
+            if name in scalars and not all(number_definition(s) for s in stmts):
                 scalars.discard(name)
                 changed = True
-    return scalars
+            if name in sequences and not all(sequence_definition(s) for s in stmts):
+                sequences.discard(name)
+                changed = True
+    return scalars, sequences
 
 
-def scalar_guards(fn: ir.Function, activity: Activity) -> tuple[str, ...] | None:
-    """Parameters whose being Python floats proves that no gradient needs un-broadcasting.
+def _math_call(value: ir.Expr, fn: ir.Function) -> bool:
+    """A call of a ``math`` function (``math.radians(2.0)``): a Python number."""
+    if not (isinstance(value, ir.Call) and isinstance(value.func, ir.Attr)):
+        return False
+    module = value.func.value
+    return (
+        isinstance(module, ir.Name)
+        and fn.free_objects.get(module.id, fn.bindings.get(module.id)) is math
+        and not value.kwargs
+    )
+
+
+def _slice_read(stmt: ir.Assign) -> bool:
+    return isinstance(stmt.value, ir.Subscript) and isinstance(stmt.value.index, ir.Slice)
+
+
+@dataclass(frozen=True)
+class FloatGuards:
+    """What the float version checks on entry: parameters (and numeric globals) that
+    must be Python floats, and parameters that must be lists or tuples of them."""
+
+    numbers: tuple[str, ...]
+    sequences: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.numbers or self.sequences)
+
+
+def scalar_guards(fn: ir.Function, activity: Activity) -> FloatGuards | None:
+    """Parameters whose being Python floats (or lists and tuples of them) proves that no
+    gradient needs un-broadcasting.
 
     Returns the parameters to check at run time, or ``None`` when that cannot be proved
-    (the function builds arrays, indexes, reduces, reads array globals...). Values made
-    by elementwise gates from scalars are scalars; a name is a scalar when every one of
-    its definitions is (a greatest fixed point, for values carried around loops).
+    (the function builds arrays, reduces arrays, reads array globals...).
     """
     definitions = _definitions(fn)
     numbers = _numeric_globals(fn)
-    scalars = scalar_names(fn)
+    scalars, sequences = number_kinds(fn)
 
     broadcasting = [
         s
@@ -402,17 +475,34 @@ def scalar_guards(fn: ir.Function, activity: Activity) -> tuple[str, ...] | None
     ]
     if not all(_scalar_operands(s, scalars) for s in broadcasting):
         return None
-    # the parameters these scalars come from
-    pending = [o.id for s in broadcasting for o in s.operands if isinstance(o, ir.Name)]
-    seen: set[str] = set()
+    # the parameters these numbers come from, and as what: a number or a sequence
+    pending = [
+        (o.id, False) for s in broadcasting for o in s.operands if isinstance(o, ir.Name)
+    ]
+    seen: set[tuple[str, bool]] = set()
     while pending:
-        name = pending.pop()
-        if name in seen:
+        name, as_sequence = pending.pop()
+        if (name, as_sequence) in seen:
             continue
-        seen.add(name)
+        seen.add((name, as_sequence))
         for stmt in definitions.get(name, ()):
-            pending += [o.id for o in stmt.operands if isinstance(o, ir.Name)]
-    return tuple(p for p in fn.params if p in seen) + tuple(sorted(seen & numbers))
+            wanted = stmt.rule.sequences if stmt.rule is not None else ()
+            params = stmt.rule.params if stmt.rule is not None else ()
+            for k, o in enumerate(stmt.operands):
+                if isinstance(o, ir.Name):
+                    is_sequence = k < len(params) and params[k] in wanted
+                    if stmt.rule is not None and stmt.rule.name == "copy":
+                        is_sequence = as_sequence
+                    pending.append((o.id, is_sequence))
+    as_numbers = {n for n, sequence in seen if not sequence}
+    as_sequences = {n for n, sequence in seen if sequence}
+    params = set(fn.params)
+    if as_numbers & as_sequences & params or not as_sequences & params <= sequences:
+        return None
+    return FloatGuards(
+        tuple(p for p in fn.params if p in as_numbers) + tuple(sorted(as_numbers & numbers)),
+        tuple(p for p in fn.params if p in as_sequences),
+    )
 
 
 #: Python operators whose result is exactly ``float`` only when no operand is a numpy

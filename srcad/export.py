@@ -464,13 +464,15 @@ def _is_library(obj: Any) -> bool:
 
 
 def _literal(value: Any) -> str | None:
-    """Source text that evaluates to ``value`` (numbers, strings, tuples of them, small
-    arrays), or None."""
+    """Source text that evaluates to ``value`` (numbers, strings, builtin classes, tuples
+    of them, small arrays), or None."""
     if value is None or isinstance(value, bool | int | float | complex | str | bytes):
         text = repr(value)
         if isinstance(value, float) and not np.isfinite(value):
             return f"float({str(value)!r})"
         return text
+    if isinstance(value, type) and getattr(builtins, value.__name__, None) is value:
+        return value.__name__  # a builtin class (float, int)
     if isinstance(value, np.generic) and isinstance(value.item(), bool | int | float | complex):
         return f"np.{type(value).__name__}({_literal(value.item())})"
     if isinstance(value, tuple | list):

@@ -20,6 +20,7 @@ import numpy as np
 from . import ir
 from .analyze import (
     Activity,
+    FloatGuards,
     float_witnesses,
     fresh_calls,
     protect_aliases,
@@ -36,6 +37,7 @@ from .rules.table import Scatter
 from .runtime import (
     add_at,
     assigned_items,
+    float_items,
     fresh_copy,
     scalar_check,
     selected,
@@ -726,11 +728,14 @@ def without_float_guard(fn: ir.Function) -> list[ir.Stmt]:
     return out
 
 
+_FLOAT_OR_INT = (float, int)
+
+
 def _float_guard(
     builder: _Builder,
     fn: ir.Function,
     name: str,
-    guarded: tuple[str, ...],
+    guards: FloatGuards,
     body: list[ir.Stmt],
     readable: set[str],
 ) -> list[ir.Stmt]:
@@ -742,6 +747,7 @@ def _float_guard(
     Numeric globals keep their own type.
     """
     array_version = builder.bind(array_version_name(name), ARRAY_VERSION)
+    guarded = guards.numbers
     params = tuple(p for p in guarded if p not in fn.free_objects)
     witnesses, covered = float_witnesses(fn, params, readable)
     float_name = builder.bind("float", builtins.float)
@@ -749,13 +755,24 @@ def _float_guard(
     def check(value: str, kind: str = float_name) -> ir.Expr:
         return ir.Compare("is not", ir.Attr(ir.Name(value), "__class__"), ir.Name(kind))
 
+    numbers = builder.bind("float_or_int", _FLOAT_OR_INT)
     checks = [check(w) for w in witnesses]
-    checks += [check(p) for p in params if p not in covered]
+    checks += [  # (an int parameter, such as a count of servers, is a number too)
+        ir.Compare("not in", ir.Attr(ir.Name(p), "__class__"), ir.Name(numbers))
+        for p in params
+        if p not in covered
+    ]
     checks += [
         check(g, builder.bind(type(fn.free_objects[g]).__name__, type(fn.free_objects[g])))
         for g in guarded
         if g in fn.free_objects
     ]
+    if guards.sequences:
+        items = builder.bind("float_items", float_items)
+        checks += [
+            ir.UnaryOp("not", ir.Call(ir.Name(items), (ir.Name(p),)))
+            for p in guards.sequences
+        ]
     call = ir.Call(
         ir.Name(array_version),
         tuple(ir.Name(p) for p in fn.params),
@@ -804,7 +821,7 @@ def reverse(
     activity: Activity,
     *,
     mode: str = "grad",
-    scalar_guards: tuple[str, ...] | None = None,
+    scalar_guards: FloatGuards | None = None,
     memory: Memory | None = None,
 ) -> ir.Function:
     """The literal gradient function of ``fn`` with respect to the parameters ``wrt``.
@@ -812,7 +829,8 @@ def reverse(
     By default the gradient handles numpy arrays: adjoints of broadcasting operations
     are summed back to their operand's shape. With ``scalar_guards`` it is the fast
     version for Python floats instead: it first checks that those parameters are
-    floats and otherwise calls the array version (bound as :data:`ARRAY_VERSION`).
+    floats (or lists and tuples of floats) and otherwise calls the array version (bound as
+    :data:`ARRAY_VERSION`).
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, not {mode!r}")

@@ -526,6 +526,14 @@ def trailing_grad(g: Any, items: Any) -> Any:
     return AdjointList(g[len(items) :])
 
 
+def float_items(value: Any) -> bool:
+    """Is ``value`` a list or tuple of Python floats? (The float version's entry check for
+    a parameter it reads item by item.)"""
+    return (value.__class__ is list or value.__class__ is tuple) and all(
+        item.__class__ is float for item in value
+    )
+
+
 def add_at(target: Any, index: Any, value: Any) -> None:
     """``target[index] += value``, where repeated integer indices each add (numpy's add.at)."""
     if isinstance(target, np.ndarray):

@@ -10,6 +10,7 @@ runs over it) must name the user's line.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -328,3 +329,63 @@ def display_after_an_early_return(x, y):
 def test_display_on_one_path_only():
     check_four_ways(display_after_an_early_return, 0.5, 0.3)
     check_four_ways(display_after_an_early_return, 1.5, 0.3)
+
+
+# ---------------------------------------------------------------- the float version
+
+
+def horner(coefficients, x):
+    total = 0.0
+    for c in coefficients:
+        total = total * x + c
+    return total
+
+
+def first_crossing(a):
+    s = 0.0
+    for k in range(10):
+        s = s + a * k
+        if s > 5.0:
+            return s  # an early return in a loop: `result = None` on the other paths
+    return s * 2
+
+
+def queue_cost(arrival, service, servers):
+    load = arrival / service
+    term, total = 1.0, 1.0
+    for k in range(1, servers):
+        term = term * load / k
+        total += term
+    return total * math.radians(2.0) + servers * arrival
+
+
+def staged_buffer(x):
+    out = [0.0] * 3
+    for i in range(3):
+        out[i] = x * i + math.sin(x)
+    return sum(out) * max(out)
+
+
+@pytest.mark.parametrize(
+    "f, args",
+    [
+        (horner, ([1.0, -2.0, 0.5], 0.7)),
+        (first_crossing, (0.3,)),
+        (first_crossing, (2.0,)),
+        (queue_cost, (4.0, 1.5, 5)),
+        (staged_buffer, (0.4,)),
+    ],
+)
+def test_scalar_code_with_lists_gets_the_float_version(f, args):
+    every = tuple(range(len(args)))
+    source = srcad.grad(f, wrt=every).backward_source
+    assert "# this version is for Python floats" in source, source
+    check_four_ways(f, *args, wrt=every if f is not queue_cost else (0, 1))
+
+
+def test_the_float_version_checks_every_item_of_a_list():
+    source = srcad.grad(horner, wrt=(0, 1)).backward_source
+    assert "not float_items(coefficients)" in source, source
+    # an array (or a list holding an int array) goes to the array version: same gradient
+    grads = srcad.grad(horner, wrt=(0, 1))(np.array([1.0, -2.0, 0.5]), 0.7)
+    assert np.allclose(grads[0], [0.49, 0.7, 1.0], rtol=1e-14)

@@ -129,7 +129,11 @@ for _params in (("x", "y"), ("x", "y", "z")):
     )
 #: ``math.fsum(xs)`` of a list, tuple or array: every item gets ``g``.
 defrule(
-    "math.fsum(x)", env={"math": math, "fsum_grad": fsum_grad}, linear=True, x="fsum_grad(g, x)"
+    "math.fsum(x)",
+    env={"math": math, "fsum_grad": fsum_grad},
+    linear=True,
+    x="fsum_grad(g, x)",
+    sequences=("x",),
 )
 defrule(
     "math.pow(x, y)",
@@ -166,7 +170,7 @@ for _name in ("floor", "ceil", "trunc"):
 
 # ---------------------------------------------------------------- containers
 #: Reading one element: its adjoint is added into that element of the container's adjoint.
-defrule("x[i]", x=Scatter("i"), i=None, view=True)
+defrule("x[i]", x=Scatter("i"), i=None, view=True, sequences=("x",))
 #: ``for k in x``: the items a loop over ``x`` reads by position (a dict's keys, which get
 #: no gradient; a sequence's elements, whose adjoints flow back to it). Lowering emits it
 #: itself, so it lives outside the table that user code is matched against.
@@ -179,6 +183,8 @@ LOOP_ITEMS = defrule(
         "loop_items_tangent": loop_items_tangent,
     },
     name="items of a loop",
+    holds=True,
+    sequences=("x",),
     x="loop_items_grad(g, x)",
     tangents={"x": "loop_items_tangent(t, x)"},
     restore="v",  # (a sequence itself: its items are x's, written back through it)
@@ -198,6 +204,7 @@ APPEND = defrule(
     env=GROWN,
     name="append to a list",
     holds=True,
+    sequences=("x",),
     x="leading_grad(g, x)",
     v="g[-1]",
     tangents={"x": "grown_tangent(t, [zeros_like(v)])", "v": "grown_tangent(zeros_like(x), [t])"},
@@ -208,6 +215,7 @@ EXTEND = defrule(
     env={**GROWN, "trailing_grad": trailing_grad},
     name="extend a list",
     holds=True,
+    sequences=("x", "v"),
     x="leading_grad(g, x)",
     v="trailing_grad(g, x)",
     tangents={"x": "grown_tangent(t, zeros_like(v))", "v": "grown_tangent(zeros_like(x), t)"},
@@ -219,6 +227,7 @@ REPEAT = defrule(
     env={"repeated": repeated, "repeated_grad": repeated_grad},
     name="repeat a list",
     holds=True,
+    sequences=("x",),
     x="repeated_grad(g, x)",
     n=None,
     tangents={"x": "repeated(t, n)"},
@@ -230,6 +239,7 @@ REPLACE = defrule(
     env={"list_replaced": list_replaced, "with_item": with_item, "zeros_like": zeros_like},
     name="replace a list item",
     holds=True,
+    sequences=("x",),
     x="with_item(g, i, zeros_like(v))",
     i=None,
     v="g[i]",
@@ -269,13 +279,16 @@ defrule("sign(x)", env={"sign": sign}, x=None, elementwise=True)
 defrule("float(x)", env={"float": builtins.float}, x="g", elementwise=True)
 #: The builtin ``sum`` of a list, a tuple or an array's rows.
 SUM = {"sum": builtins.sum, "sum_items_grad": sum_items_grad}
-defrule("sum(x)", env=SUM, x="sum_items_grad(g, x)", tangents={"x": "sum(t)"})
+defrule(
+    "sum(x)", env=SUM, x="sum_items_grad(g, x)", tangents={"x": "sum(t)"}, sequences=("x",)
+)
 defrule(
     "sum(x, y)",
     env={**SUM, "unbroadcast": unbroadcast},
     x="sum_items_grad(g, x)",
     y="unbroadcast(g, y)",  # (the start value may broadcast; the items are summed apart)
     tangents={"x": "sum(t)", "y": "t"},
+    sequences=("x",),
 )
 #: ``max(items)``, ``min(items)`` and ``math.prod(items)`` of a list the function builds or
 #: an array (over displays lowering folds them pairwise instead).
@@ -289,6 +302,7 @@ for _name in ("max", "min"):
         env={_name: getattr(builtins, _name), **EXTREMES},
         x="extreme_items_grad(g, x, ans)",
         tangents={"x": "extreme_items_tangent(t, x, ans)"},
+        sequences=("x",),
     )
 defrule(
     "math.prod(x)",
@@ -299,9 +313,12 @@ defrule(
     },
     x="prod_items_grad(g, x)",
     tangents={"x": "prod_items_tangent(t, x)"},
+    sequences=("x",),
 )
 #: A copy of a list (a new list the function may then grow).
-LIST_COPY = defrule("list(x)", env={"list": builtins.list}, x="g", tangents={"x": "t"})
+LIST_COPY = defrule(
+    "list(x)", env={"list": builtins.list}, x="g", tangents={"x": "t"}, holds=True, sequences=("x",)
+)
 defrule(
     "pow(x, y)",
     env={"pow": builtins.pow, "math": math},

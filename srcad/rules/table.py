@@ -94,6 +94,10 @@ class Rule:
     #: returns a tuple or list holding its operands themselves (``(a, b)``,
     #: ``appended(xs, v)``): writing into an operand changes what the result holds
     holds: bool = False
+    #: parameters that are sequences (lists, tuples) of the values the rule works on: with
+    #: ``holds``, the result is a sequence of them too (``appended(x, v)``: ``x``);
+    #: otherwise the result is one such value (``x[i]``, ``sum(x)``, ``max(x)``)
+    sequences: tuple[str, ...] = ()
     #: registered by the user (``srcad.defgrad``): tried before the built-in rules for
     #: the same function, so that it takes their place
     user: bool = False
@@ -371,6 +375,7 @@ def defrule(
     restore: str | None = None,
     selector: str | None = None,
     holds: bool = False,
+    sequences: tuple[str, ...] = (),
     **adjoints: str | Scatter | None,
 ) -> Rule:
     """Add a rule: ``pattern`` in Python syntax, one adjoint template per parameter.
@@ -428,6 +433,7 @@ def defrule(
         restore=restore,
         selector=selector,
         holds=holds,
+        sequences=sequences,
     )
     return table.add(rule)
 
