@@ -4,6 +4,7 @@ pass really reads (only those are saved)."""
 
 from __future__ import annotations
 
+import builtins
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -393,10 +394,15 @@ def number_kinds(fn: ir.Function) -> tuple[set[str], set[str]]:
 
     def number_definition(stmt: ir.Assign) -> bool:
         rule = stmt.rule
+        value = stmt.value
+        if _length(value, fn):
+            return True
         if rule is None:  # (None: a value assigned on some paths only)
-            if isinstance(stmt.value, ir.Const):
-                return scalar(stmt.value)
-            return _math_call(stmt.value, fn) and all(scalar(a) for a in stmt.value.args)
+            if isinstance(value, ir.Const):
+                return scalar(value)
+            if isinstance(value, ir.BinOp | ir.UnaryOp):  # index arithmetic (k - 1)
+                return all(n in scalars for n in ir.names_in(value))
+            return _math_call(value, fn) and all(scalar(a) for a in value.args)
         if rule.elementwise or rule.name == "copy":
             return all(scalar(o) for o in stmt.operands)
         if rule.sequences and not rule.holds:  # an item, a sum, a max of a sequence
@@ -424,6 +430,15 @@ def number_kinds(fn: ir.Function) -> tuple[set[str], set[str]]:
                 sequences.discard(name)
                 changed = True
     return scalars, sequences
+
+
+def _length(value: ir.Expr, fn: ir.Function) -> bool:
+    """``len(...)``: an int."""
+    if not (isinstance(value, ir.Call) and isinstance(value.func, ir.Name)):
+        return False
+    name = value.func.id
+    default = builtins.len if name == "len" else None
+    return fn.bindings.get(name, fn.free_objects.get(name, default)) is builtins.len
 
 
 def _math_call(value: ir.Expr, fn: ir.Function) -> bool:

@@ -3051,9 +3051,9 @@ def with_retries(kind: Callable, attempts: int = 3) -> Callable:
 
 #: The kinds of :data:`PROGRAM_CLASSES`.
 ARRAY_WRITE_KINDS: tuple[Callable, ...] = tuple(with_retries(kind) for kind in (
-    s_recurrence, s_alias, s_jump_in_if, s_fancy_write, s_where_nonfinite, s_constant_write,
+    s_recurrence, s_alias, s_fancy_write, s_where_nonfinite, s_constant_write,
     s_same_arms, s_lists,
-))
+)) + (with_retries(s_jump_in_if, attempts=6),)  # (it often does not apply)
 
 
 #: Statement builders (index 0 shrinks first). See the module docstring to add kinds.
