@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import builtins
 import math
+import types
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -347,15 +348,27 @@ def _numeric_globals(fn: ir.Function) -> set[str]:
     return {n for n, v in fn.free_objects.items() if type(v) in (float, int)}
 
 
-def _scalar_operands(stmt: ir.Assign, scalars: set[str]) -> bool:
+def _scalar_operands(stmt: ir.Assign, scalars: set[str], fn: ir.Function) -> bool:
     """Every operand of ``stmt`` is a number constant or a name known to be a scalar."""
     return all(
         isinstance(o, ir.Const)
         and isinstance(o.value, int | float)
         or isinstance(o, ir.Name)
         and o.id in scalars
+        or _module_number(o, fn)
         for o in stmt.operands
     )
+
+
+def _module_number(operand: ir.Expr, fn: ir.Function) -> bool:
+    """A number a module holds (``math.pi``, ``np.e``)."""
+    if not (isinstance(operand, ir.Attr) and isinstance(operand.value, ir.Name)):
+        return False
+    name = operand.value.id
+    module = fn.bindings.get(name, fn.free_objects.get(name))
+    return isinstance(module, types.ModuleType) and type(
+        getattr(module, operand.attr, None)
+    ) in (float, int)
 
 
 def scalar_names(fn: ir.Function) -> set[str]:
@@ -380,7 +393,9 @@ def number_kinds(fn: ir.Function) -> tuple[set[str], set[str]]:
     def scalar(operand: ir.Expr) -> bool:
         if isinstance(operand, ir.Const):
             return isinstance(operand.value, int | float) or operand.value is None
-        return isinstance(operand, ir.Name) and operand.id in scalars
+        return isinstance(operand, ir.Name) and operand.id in scalars or _module_number(
+            operand, fn
+        )
 
     def parts(stmt: ir.Assign) -> bool:  # sequences where the rule wants them, else numbers
         rule = stmt.rule
@@ -488,7 +503,7 @@ def scalar_guards(fn: ir.Function, activity: Activity) -> FloatGuards | None:
         and s.rule.broadcasting
         and activity.is_active(s.target)
     ]
-    if not all(_scalar_operands(s, scalars) for s in broadcasting):
+    if not all(_scalar_operands(s, scalars, fn) for s in broadcasting):
         return None
     # the parameters these numbers come from, and as what: a number or a sequence
     pending = [

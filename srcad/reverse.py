@@ -64,11 +64,21 @@ ARRAY_VERSION = type("ArrayVersion", (), {"__repr__": lambda self: "<array versi
 
 class _Builder:
     def __init__(
-        self, fn: ir.Function, activity: Activity, broadcast: bool, memory: Memory | None = None
+        self,
+        fn: ir.Function,
+        activity: Activity,
+        broadcast: bool,
+        memory: Memory | None = None,
+        guards: FloatGuards | None = None,
     ) -> None:
         self.fn = fn
         self.activity = activity
         self.broadcast = broadcast
+        #: in the float version: names that are Python numbers (their zero is 0.0); of
+        #: the parameters, those checked to be numbers (not the lists of numbers)
+        self.numbers: set[str] = set()
+        if guards is not None:
+            self.numbers = (scalar_names(fn) - set(fn.params)) | set(guards.numbers)
         self.names = NameAllocator(fn.names())
         self.bindings: dict[str, Any] = dict(fn.bindings)
         self.adjoints: dict[str, str] = {}  # forward name -> adjoint name
@@ -127,8 +137,14 @@ class _Builder:
 
     def zero_fill(self, adjoint: str) -> ir.Adjoint:
         """``dx = zeros_like(x)``: an adjoint that gets no contribution on some path."""
-        primal = ir.Name(self.primal[adjoint])
-        return ir.Adjoint(adjoint, self.call("zeros_like", zeros_like, primal))
+        return ir.Adjoint(adjoint, self.zero_of(self.primal[adjoint]))
+
+    def zero_of(self, name: str) -> ir.Expr:
+        """The zero gradient of ``name``: ``0.0`` for a Python number, else
+        ``zeros_like(name)``."""
+        if name in self.numbers:
+            return ir.Const(0.0)
+        return self.call("zeros_like", zeros_like, ir.Name(name))
 
     # ---------------------------------------------------------------- contributions
     def contribute(self, name: str, value: ir.Expr, written: set[str], tag: int) -> ir.Adjoint:
@@ -836,7 +852,9 @@ def reverse(
         raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
     if scalar_guards:  # Python numbers share no memory: in-place operators just rebind
         fn, memory = for_numbers(fn), None
-    builder = _Builder(fn, activity, broadcast=scalar_guards is None, memory=memory)
+    builder = _Builder(
+        fn, activity, broadcast=scalar_guards is None, memory=memory, guards=scalar_guards
+    )
     name = builder.names.fresh(fn.name + _SUFFIX[mode])
     forward = builder.with_snapshots(tuple(s for s in fn.body if not isinstance(s, ir.Return)))
     result_stmt = next(s for s in fn.body if isinstance(s, ir.Return))
@@ -893,9 +911,7 @@ def reverse(
         unused = adjoint not in written
         if unused:
             backward.append(
-                builder.contribute(
-                    param, builder.call("zeros_like", zeros_like, ir.Name(param)), written, 0
-                )
+                builder.contribute(param, builder.zero_of(param), written, 0)
             )
         gradients.append(_as_parameter(builder, fn, activity, ir.Name(adjoint), param, unused))
     grads: ir.Expr = gradients[0] if len(gradients) == 1 else ir.Tuple(tuple(gradients))
