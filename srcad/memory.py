@@ -160,11 +160,14 @@ def points_to(fn: ir.Function) -> dict[str, frozenset[str]]:
     assigns = [s for s in ir.walk(fn.body) if isinstance(s, ir.Assign)]
     roots: dict[str, set[str]] = {}
     items: dict[str, set[str]] = {}  # what a list may hold after `xs[i] = a`
+    # a loop's index is an int: no memory an in-place write could change
+    indices = {s.index for s in ir.walk(fn.body) if isinstance(s, ir.Loop) and s.index}
 
     def of(expr: ir.Expr) -> set[str]:
         found: set[str] = set()
         for name in ir.names_in(expr):
-            found |= roots.get(name, {name})
+            if name not in indices:
+                found |= roots.get(name, {name})
         return found
 
     # plain Python (a `try` statement, a `with ... as`): what it binds may be, or hold,

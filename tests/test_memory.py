@@ -583,3 +583,19 @@ def loop_index_divided_in_place(x, dx):
 
 def test_loop_index_updated_in_place():
     check_four_ways(loop_index_divided_in_place, 0.3, -0.4)
+
+
+def index_copied_then_updated(x):
+    # `y = i; y -= ...`: y starts as the loop's int index, which no write can change (the
+    # memory pass used to write y back into i, and forward mode read a tangent of i)
+    for i in range(2):
+        y = x
+        for _ in range(i):
+            y = i
+        y -= y * y
+        x = y * 0.5 + i
+    return x
+
+
+def test_a_loop_index_copied_then_updated_in_place_stays_the_index():
+    check_four_ways(index_copied_then_updated, 0.3)
