@@ -462,7 +462,7 @@ def test_each_program_class_is_in_a_tenth_of_the_default_programs():
 
 @pytest.mark.slow
 def test_random_programs_slow(program_files):
-    """SLOW_EXAMPLES programs (about 20 minutes): ``pytest -m slow``."""
+    """SLOW_EXAMPLES programs (about 2 hours on 2 cores): ``pytest -m slow``."""
     stats = run_batch(program_files, SLOW_EXAMPLES)
     assert stats["programs"] >= SLOW_EXAMPLES
 
