@@ -194,7 +194,16 @@ class _Builder:
                 if isinstance(operand, ir.Name) and stmt.rule.adjoint_for(param) is not None:
                     uses.setdefault(operand.id, []).append((stmt, param))
         carried = {n for s in ir.walk(self.fn.body) if isinstance(s, ir.Loop) for n in s.carried}
+        order = {id(s): k for k, s in enumerate(ir.walk(self.fn.body))}
         masks: dict[str, tuple[ir.Expr, bool]] = {}
+
+        def in_time(name: str, mask: tuple[ir.Expr, bool]) -> bool:
+            """In a loop the backward pass restores the condition when it reaches the
+            condition's own line: a value made before that line cannot read it."""
+            condition = mask[0]
+            if not loops[id(made[name][0])] or not isinstance(condition, ir.Name):
+                return True
+            return order[id(made[condition.id][0])] < order[id(made[name][0])]
 
         def mask_through(stmt: ir.Assign, param: str) -> tuple[ir.Expr, bool] | None:
             rule = stmt.rule
@@ -219,6 +228,7 @@ class _Builder:
                     len(found) == 1
                     and None not in found
                     and all(loops[id(stmt)] == where for stmt, _ in sites)
+                    and in_time(name, next(iter(found)))
                 ):
                     masks[name] = found.pop()
                     changed = True

@@ -2910,13 +2910,15 @@ def s_where_nonfinite(draw, ctx: Context) -> list[ast.stmt] | None:
         vec = x * np.linspace(0.5, 1.0, 3)
         D = np.where(vec > 0.3183, np.sqrt(vec - 0.3183 + 0.25) - 0.5, 0.0)
 
-    The points are 1 apart +- 0.25, so off the diagonal the squared distances are >= 0.25;
+    also the threshold form in a loop (the array is made before the condition in each
+    iteration). The points are 1 apart +- 0.25, so off the diagonal the squared distances are >= 0.25;
     the threshold forms are continuous with a kink where the condition switches (the
     checker keeps its points away from it, as for ``if``). numpy warns about the invalid
     values of the branch not taken: the checker silences that for these programs only."""
     P, S, D = _array_names(draw, ctx, 3)
     target = _result(draw, ctx)
-    form = draw(st.integers(0, 2))  # 0: distances, 1: threshold on an array, 2: on a float
+    # 0: distances, 1: threshold on an array, 2: on a float, 3: on an array, in a loop
+    form = draw(st.integers(0, 3))
     if form == 0:
         n = draw(st.integers(3, 4))
         points = ", ".join(f"{float(k)} + 0.25 * np.tanh({_scalar(draw, ctx)})" for k in range(n))
@@ -2931,6 +2933,20 @@ def s_where_nonfinite(draw, ctx: Context) -> list[ast.stmt] | None:
     n = draw(st.integers(2, 4))
     taken = (f"np.sqrt({P} - {c} + 0.25) - 0.5" if fn == "sqrt"
              else f"np.log({P} - {c} + 1.0)")
+    if form == 3:  # the array is made before the condition, in each iteration
+        j = next((v for v in LOOP_NAMES if v not in ctx.env), None)
+        if j is None:
+            return None
+        acc = next(v for v in ("acc_w", "acc_v", "acc_u") if v not in ctx.env)
+        # (the condition's elements flip between iterations: a stale one would show)
+        scale = draw(st.sampled_from(("1.0 - ", "-1.0 + ", "0.5 - 0.5 * ")))
+        lines = [f"{acc} = 0.0", f"for {j} in range({draw(st.integers(2, 3))}):",
+                 f"    {P} = {_vector(draw, ctx, (n,))} * ({scale}{j})",
+                 f"    {D} = np.where({P} > {c}, {taken}, 0.0)",
+                 f"    {acc} = {acc} + {_reduction_text(draw, ctx, D, (n,))}",
+                 f"{target} = {acc}"]
+        abstract = [*lines[:3], f"    {D} = _where_threshold({P}, {c}, {fn!r})", *lines[4:]]
+        return commit_arrays(ctx, _parse(lines), [target], abstract=_parse(abstract))
     value = _vector(draw, ctx, (n,)) if form == 1 else _scalar(draw, ctx, 2)
     if form == 1:
         total = _reduction_text(draw, ctx, D, (n,))

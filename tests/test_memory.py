@@ -599,3 +599,23 @@ def index_copied_then_updated(x):
 
 def test_a_loop_index_copied_then_updated_in_place_stays_the_index():
     check_four_ways(index_copied_then_updated, 0.3)
+
+
+def where_of_log_in_a_loop(x):
+    # z is made before the condition z > 0: its gradient must not read the condition of
+    # the iteration before (the backward loop restores it at its own line)
+    s = 0.0
+    for i in range(3):
+        z = x * (i - 1.0)
+        t = np.where(z > 0, np.log(np.where(z > 0, z, 1.0)), 0.0)
+        s = s + np.sum(t * x)
+    return s
+
+
+def test_where_in_a_loop_masks_with_the_condition_of_the_same_iteration():
+    x = np.array([0.5, -0.3, 1.2])
+    with np.errstate(divide="ignore"):
+        check_four_ways(where_of_log_in_a_loop, x)
+    # exactly: d/dx sum(x log x over x > 0) + sum(x log(-x) over x < 0) = log|x| + 1
+    expected = np.log(np.abs(x)) + 1
+    assert np.allclose(srcad.grad(where_of_log_in_a_loop)(x), expected, rtol=1e-12)
