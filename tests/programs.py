@@ -2911,8 +2911,8 @@ def s_where_nonfinite(draw, ctx: Context) -> list[ast.stmt] | None:
         D = np.where(vec > 0.3183, np.sqrt(vec - 0.3183 + 0.25) - 0.5, 0.0)
 
     also the threshold form in a loop (the array is made before the condition in each
-    iteration). The points are 1 apart +- 0.25, so off the diagonal the squared distances are >= 0.25;
-    the threshold forms are continuous with a kink where the condition switches (the
+    iteration). The points are 1 apart +- 0.25, so off the diagonal the squared distances
+    are >= 0.25; the threshold forms are continuous with a kink where the condition switches (the
     checker keeps its points away from it, as for ``if``). numpy warns about the invalid
     values of the branch not taken: the checker silences that for these programs only."""
     P, S, D = _array_names(draw, ctx, 3)
