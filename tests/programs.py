@@ -3067,9 +3067,10 @@ def with_retries(kind: Callable, attempts: int = 3) -> Callable:
 
 #: The kinds of :data:`PROGRAM_CLASSES`.
 ARRAY_WRITE_KINDS: tuple[Callable, ...] = tuple(with_retries(kind) for kind in (
-    s_recurrence, s_alias, s_fancy_write, s_where_nonfinite, s_constant_write,
-    s_same_arms, s_lists,
-)) + (with_retries(s_jump_in_if, attempts=6),)  # (it often does not apply)
+    s_recurrence, s_alias, s_fancy_write, s_constant_write, s_same_arms, s_lists,
+)) + (  # (these two often do not apply, or leave the well-conditioned region)
+    with_retries(s_jump_in_if, attempts=6), with_retries(s_where_nonfinite, attempts=6),
+)
 
 
 #: Statement builders (index 0 shrinks first). See the module docstring to add kinds.
