@@ -1182,7 +1182,6 @@ class Lowerer:
         """Refuse changing the list ``receiver`` holds where a new list value would not be
         the same program: a list from outside (a parameter, a global), or one another
         name, list or loop also holds."""
-        call = node
         if (
             old is None
             or _holds(scope.arguments.get(receiver), old)  # (still the parameter's value)
@@ -1190,7 +1189,7 @@ class Lowerer:
         ):
             raise self.error(
                 scope,
-                call,
+                node,
                 f"`{receiver}{method}` changes a list this function did not make "
                 "(the caller's list, or one srcad cannot follow)",
                 f"make a new list first: `{receiver} = list({receiver})`, or start from `[]`",
@@ -1208,14 +1207,14 @@ class Lowerer:
             other = f"`{holders[0]}`" if holders else "another variable or list"
             raise self.error(
                 scope,
-                call,
+                node,
                 f"`{receiver}` and {other} hold the same list, and `{method}` would change both",
                 f"copy it before you grow it: `{receiver} = list({receiver})`",
             )
         if any(s is scope and receiver in names for s, names in self.iterated):
             raise self.error(
                 scope,
-                call,
+                node,
                 f"`{receiver}` grows inside a loop that runs over it",
                 "collect the new items in another list and add them after the loop",
             )
