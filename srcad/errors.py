@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from types import TracebackType
 
 
 @dataclass(frozen=True)
@@ -14,7 +16,23 @@ class Location:
     col_offset: int = 0
 
     def __str__(self) -> str:
+        cell = notebook_cell(self.filename)
+        if cell is not None:
+            return f"{cell}, line {self.lineno}, column {self.col_offset}"
         return f"{self.filename}:{self.lineno}:{self.col_offset}"
+
+
+def notebook_cell(filename: str) -> str | None:
+    """IPython's name of the cell compiled as ``filename`` ("Cell In[8]"), the way its
+    tracebacks name it, or None outside IPython or for a real file."""
+    import sys
+
+    if "IPython" not in sys.modules:
+        return None
+    shell = sys.modules["IPython"].get_ipython()
+    name_cell = getattr(getattr(shell, "compile", None), "format_code_name", None)
+    named = name_cell(filename) if name_cell is not None else None
+    return " ".join(named) if named else None
 
 
 UNKNOWN_LOCATION = Location("<unknown>", 0, 0)
@@ -65,8 +83,33 @@ class SrcadError(Exception):
     def _render(self) -> str:
         return "\n".join(problem.one_line() for problem in self.problems)
 
+    def _render_traceback_(self) -> list[str]:
+        """IPython's traceback of this error without srcad's own frames (IPython calls
+        this hook; ``SRCAD_TRACEBACK=full`` keeps them)."""
+        import sys
+
+        shell = sys.modules["IPython"].get_ipython()
+        traceback = self.__traceback__
+        if os.environ.get("SRCAD_TRACEBACK") != "full":
+            traceback = without_srcad_frames(traceback)
+        return shell.InteractiveTB.structured_traceback(type(self), self, traceback)
+
     def __reduce__(self):  # keep errors picklable (multiprocessing, pytest-xdist)
         return (_rebuild, (type(self), self.message, self.hint, self.location, self.others))
+
+
+def without_srcad_frames(traceback: TracebackType | None) -> TracebackType | None:
+    """``traceback`` with the frames of srcad's own modules left out."""
+    package = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    kept = []
+    while traceback is not None:
+        if not traceback.tb_frame.f_code.co_filename.startswith(package):
+            kept.append(traceback)
+        traceback = traceback.tb_next
+    rebuilt = None
+    for entry in reversed(kept):
+        rebuilt = TracebackType(rebuilt, entry.tb_frame, entry.tb_lasti, entry.tb_lineno)
+    return rebuilt
 
 
 def _rebuild(cls, message, hint, location, others):

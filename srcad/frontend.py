@@ -64,6 +64,8 @@ def read_function(
 
     ``top_level``: ``fn`` is the function being differentiated, not a helper it calls
     (a helper without source may get a derivative rule instead; ``fn`` may not)."""
+    if hasattr(fn, "srcad_latest"):  # a gradient that follows its helpers
+        fn = fn.srcad_latest()
     generated = getattr(fn, "__srcad__", None)
     if generated is not None:  # a gradient srcad made: its source is kept with it
         fn, source, filename, firstlineno = generated.as_source()

@@ -28,6 +28,7 @@ from .api import (
     Wrt,
     build,
     call_arguments,
+    following_helpers,
     grad,
     unbind,
     underlying_arguments,
@@ -71,6 +72,14 @@ class _Call:
 
 
 def _tangent_function(f: Callable, optimize: bool) -> Callable[..., Any]:
+    """The generated tangent function of ``f`` (see :func:`jvp`), made again when a
+    helper it inlined is redefined."""
+    return following_helpers(
+        _made_tangent_function(f, optimize), lambda: _made_tangent_function(f, optimize)
+    )
+
+
+def _made_tangent_function(f: Callable, optimize: bool) -> Callable[..., Any]:
     built = build(f, None, "jvp", optimize)
     callee = unbind(f)
     function = callee.function

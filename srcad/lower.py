@@ -1941,8 +1941,11 @@ class Lowerer:
                 where,
             )
         source = read_function(callee, used_at=where)
+        generated = getattr(callee, "__srcad__", None)  # a gradient srcad made
         self.dependencies.append(
-            (
+            (lambda: _build_now(callee), generated, None)
+            if generated is not None
+            else (
                 lookup or (lambda: self.static_object(scope, call.func)),
                 partial or callee,
                 callee.__code__,
@@ -2328,6 +2331,14 @@ def _defining_position(stmts: list[ir.Stmt], name: str) -> int | None:
 _LOGGING_METHODS = frozenset(
     ("debug", "info", "warning", "error", "critical", "exception", "log")
 )
+
+
+def _build_now(generated: Any) -> Any:
+    """What srcad built for the generated function ``generated`` as it is now (made
+    again when it follows its helpers' redefinitions), or None when that is out of date."""
+    latest = getattr(generated, "srcad_latest", None)
+    built = (latest() if latest is not None else generated).__srcad__
+    return built if built.is_current() else None
 
 
 def _grows_list(node: ast.AST) -> bool:

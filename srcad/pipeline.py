@@ -134,6 +134,8 @@ class Gradient:
     forward_source: str
     wrt: tuple[str, ...]
     user_function: types.FunctionType
+    #: the gradient this one differentiates again (``grad(grad(f))``), if any
+    differentiates: Gradient | None = None
 
     @property
     def compiled(self) -> Compiled:
@@ -197,9 +199,16 @@ class Gradient:
         source = emit.function(version.ir.with_body(body))
         return self.bind(), source, self.compiled.filename, self.compiled.firstlineno
 
+    def inlines_helpers(self) -> bool:
+        """Whether it inlined a helper (which may be redefined), here or in the gradient
+        it differentiates again."""
+        inner = self.differentiates
+        return bool(self.forward.dependencies) or (inner is not None and inner.inlines_helpers())
+
     def is_current(self) -> bool:
         """False when a helper it inlined has since been redefined."""
+        inner = self.differentiates
         return all(
             lookup() is obj and getattr(getattr(obj, "func", obj), "__code__", None) is code
             for lookup, obj, code in self.forward.dependencies
-        )
+        ) and (inner is None or inner.is_current())

@@ -8,11 +8,17 @@ import sys
 import pytest
 
 
-def test_function_defined_in_an_ipython_cell():
+@pytest.fixture
+def shell():
+    """The test IPython shell (started once per process)."""
     pytest.importorskip("IPython")
+    from IPython import get_ipython
     from IPython.testing.globalipapp import start_ipython
 
-    shell = start_ipython()
+    return start_ipython() or get_ipython()
+
+
+def test_function_defined_in_an_ipython_cell(shell):
     shell.run_cell("import math, srcad")
     shell.run_cell("def cell_f(x, y):\n    return x * math.sin(y) + x * x\n")
     result = shell.run_cell("cell_g = srcad.grad(cell_f, wrt=(0, 1))(1.5, 0.5)")
@@ -101,3 +107,55 @@ def test_srcad_traceback_full_keeps_the_internal_frames():
     out = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True,
                          timeout=60, env=env)
     assert "frontend.py" in out.stderr and "SourceError" in out.stderr
+
+
+# ---------------------------------------------------------------- errors in a notebook
+
+
+def test_error_in_a_cell_names_the_cell_and_hides_srcads_frames(shell):
+    from IPython.utils.capture import capture_output
+
+    import srcad
+
+    shell.run_cell("import srcad")
+    shell.run_cell("def cell_sorted(x):\n    y = x * 2.0\n    return sorted([x, y])[0]\n",
+                   store_history=True)
+    cell = shell.execution_count - 1
+    with capture_output() as shown:
+        result = shell.run_cell("srcad.grad(cell_sorted)(1.5)", store_history=True)
+    assert isinstance(result.error_in_exec, srcad.NoRuleError)
+    text = shown.stdout + shown.stderr
+    # IPython's own name for the cell, with the user's line and column of `sorted`
+    assert f"Cell In[{cell}], line 3, column 11: `sorted` has no derivative rule" in text
+    assert "srcad/" not in text and "entry(" not in text
+    # the traceback still shows the user's calling line
+    assert "----> 1 srcad.grad(cell_sorted)(1.5)" in text
+
+
+
+# ---------------------------------------------------------------- a helper redefined
+
+
+@pytest.mark.parametrize("make, expected_before, expected_after", [
+    ("srcad.grad(u)", 12.0, 4.0),                       # d/dx x**3, then d/dx x*x at 2
+    ("srcad.value_and_grad(u)", (8.0, 12.0), (4.0, 4.0)),
+    ("lambda x, tangents=srcad.jvp(u): tangents((x,), (1.0,))", (8.0, 12.0), (4.0, 4.0)),
+    ("srcad.grad(srcad.grad(u))", 12.0, 2.0),           # second derivatives: 6x, then 2
+    ("srcad.grad(u, argnums=(0,))", (12.0,), (4.0,)),
+    ("srcad.hessian(u)", 12.0, 2.0),
+    ("lambda x, product=srcad.hvp(u): product(x, 1.0)", 12.0, 2.0),
+    ("srcad.jacobian(u)", 12.0, 4.0),
+])
+def test_redefining_a_helper_changes_the_gradients_that_inlined_it(shell, make,
+                                                                    expected_before,
+                                                                    expected_after):
+    shell.run_cell("import srcad")
+    shell.run_cell("def helper(x):\n    return x ** 3\n", store_history=True)
+    shell.run_cell("def u(x):\n    return helper(x)\n", store_history=True)
+    shell.run_cell(f"gu = {make}", store_history=True)
+    shell.run_cell("before = gu(2.0)", store_history=True)
+    shell.run_cell("def helper(x):\n    return x * x\n", store_history=True)  # the cell, edited
+    result = shell.run_cell("after = gu(2.0)", store_history=True)
+    assert result.success, result.error_in_exec
+    assert shell.user_ns["before"] == pytest.approx(expected_before, rel=1e-14)
+    assert shell.user_ns["after"] == pytest.approx(expected_after, rel=1e-14)
