@@ -18,6 +18,7 @@ from . import ir, records, trees
 from .errors import Location, NonScalarOutputError, SrcadError, WrtError
 from .frontend import FunctionSource, read_function, without_aux
 from .pipeline import Gradient, differentiate
+from .pickling import re_derivable
 from .rules import TABLE
 from .subset import check_supported
 
@@ -415,10 +416,12 @@ def _adapted(
 
 
 def _name(f: Callable) -> str:
-    return str(getattr(f, "__qualname__", f))
+    built = getattr(f, "__srcad__", None)  # (a gradient's qualified name is for pickle)
+    return built.compiled.code.co_name if built is not None else str(getattr(f, "__qualname__", f))
 
 
 @user_facing
+@re_derivable
 def grad(
     f: Callable | None = None,
     *,
@@ -459,6 +462,7 @@ def grad(
 
 
 @user_facing
+@re_derivable
 def value_and_grad(
     f: Callable | None = None,
     *,

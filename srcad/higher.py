@@ -38,6 +38,7 @@ from .api import (
     wrt_names,
 )
 from .errors import SrcadError
+from .pickling import re_derivable
 
 
 class _Call:
@@ -140,6 +141,7 @@ def _with_defaults(tangent_fn: Callable, f: Callable) -> Callable:
 
 
 @user_facing
+@re_derivable
 def jvp(
     f: Callable,
     primals: Sequence[Any] | None = None,
@@ -287,6 +289,7 @@ def _assemble(
 
 
 @user_facing
+@re_derivable
 def jacobian(f: Callable, *, wrt: Wrt = None, argnums: Wrt = None) -> Callable[..., Any]:
     """The Jacobian of ``f`` (scalars, arrays, or a tuple of them) with respect to
     ``wrt`` (default: the first parameter), built column by column with forward mode.
@@ -380,6 +383,7 @@ def _hvp_function(f: Callable, names: tuple[str, ...]) -> Callable[..., Any]:
 
 
 @user_facing
+@re_derivable
 def hessian(f: Callable, *, wrt: Wrt = None, argnums: Wrt = None) -> Callable[..., Any]:
     """The Hessian of scalar ``f`` with respect to ``wrt`` (default: the first
     parameter), one column per number of the ``wrt`` parameters, each a Hessian-vector
@@ -409,6 +413,7 @@ def hessian(f: Callable, *, wrt: Wrt = None, argnums: Wrt = None) -> Callable[..
 
 
 @user_facing
+@re_derivable
 def hvp(f: Callable, *, wrt: Wrt = None, argnums: Wrt = None) -> Callable[..., Any]:
     """``hvp(f)(*args, v, **kwargs)``: the Hessian of ``f`` with respect to ``wrt``
     (default: the first parameter) times ``v`` (of the structure of that parameter; a
