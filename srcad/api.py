@@ -12,13 +12,13 @@ import threading
 import types
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from . import ir, records, trees
 from .errors import Location, NonScalarOutputError, SrcadError, WrtError
 from .frontend import FunctionSource, read_function, without_aux
-from .pipeline import Gradient, differentiate
 from .pickling import re_derivable
+from .pipeline import Gradient, differentiate
 from .rules import TABLE
 from .subset import check_supported
 
@@ -328,12 +328,16 @@ def _pair(out: Any, f: Callable) -> tuple[Any, Any]:
 # ---------------------------------------------------------------- what users call
 
 
-def user_facing(fn: Callable) -> Callable:
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def user_facing(fn: Callable[P, R]) -> Callable[P, R]:
     """``fn`` raising srcad's errors without the traceback of srcad's internals (the
     error names the user's line already); ``SRCAD_TRACEBACK=full`` keeps them."""
 
     @functools.wraps(fn)
-    def entry(*args: Any, **kwargs: Any) -> Any:
+    def entry(*args: P.args, **kwargs: P.kwargs) -> R:
         __tracebackhide__ = True  # noqa: F841 (IPython and pytest hide this frame)
         try:
             return fn(*args, **kwargs)

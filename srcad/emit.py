@@ -1,19 +1,15 @@
-"""Emit: IR functions become Python source (via astor), in the seed listing's style:
+"""Emit: IR functions become Python source, in the seed listing's style:
 one statement per line, each tagged with the forward line ``# (n)`` it comes from,
 and a ``# backprop <forward line>`` header over each gate's adjoint lines."""
 
 from __future__ import annotations
 
-import ast
 import linecache
 import os
 import re
 
-import astor
-
 from . import ir, pycode
 from .errors import Location
-from .pyexpr import to_ast
 
 INDENT = "    "
 #: Tags are aligned at this column when the code is shorter; longer lines get two spaces.
@@ -70,8 +66,8 @@ def _constant(value: object) -> str:
 def expression(expr: ir.Expr) -> str:
     """Python source of one expression, parenthesised only where precedence needs it.
 
-    (A direct printer: it is many times faster than building an ``ast`` and calling
-    astor, and tests check that both give the same tree.)
+    (A direct printer: it is many times faster than building an ``ast`` and printing
+    it with astor; tests check that both give the same tree.)
     """
     if isinstance(expr, ir.Name):
         return expr.id
@@ -119,44 +115,6 @@ def expression(expr: ir.Expr) -> str:
             parts.pop()
         return f"slice({', '.join(expression(p) for p in parts)})"
     raise TypeError(f"not an IR expression: {expr!r}")
-
-
-def expression_via_astor(expr: ir.Expr) -> str:
-    """The same expression printed by astor (used by the tests as a cross-check)."""
-    text = astor.to_source(ast.Expr(to_ast(_slices_as_calls(expr)))).strip()
-    if text.startswith("(") and _balanced_outer(text):
-        text = text[1:-1]
-    return text
-
-
-def _slices_as_calls(expr: ir.Expr) -> ir.Expr:
-    """``a:b`` is only syntax inside brackets; elsewhere it is ``slice(a, b)``."""
-
-    def visit(node: ir.Expr, in_index: bool) -> ir.Expr:
-        if isinstance(node, ir.Subscript):
-            return ir.Subscript(visit(node.value, False), visit(node.index, True))
-        if isinstance(node, ir.Slice) and not in_index:
-            parts = [
-                p if p is not None else ir.Const(None) for p in (node.lower, node.upper, node.step)
-            ]
-            while len(parts) > 1 and parts[-1] == ir.Const(None):
-                parts.pop()
-            return ir.Call(ir.Name("slice"), tuple(visit(p, False) for p in parts))
-        keep = in_index and isinstance(node, ir.Tuple)
-        return ir.with_children(node, [visit(c, keep) for c in ir.children(node)])
-
-    return visit(expr, False)
-
-
-def _balanced_outer(text: str) -> bool:
-    """True when the first '(' closes at the very end (astor's outer parentheses)."""
-    depth = 0
-    for index, char in enumerate(text):
-        depth += char == "("
-        depth -= char == ")"
-        if depth == 0:
-            return index == len(text) - 1
-    return False
 
 
 def statement(stmt: ir.Stmt) -> str:

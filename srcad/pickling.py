@@ -17,21 +17,26 @@ import itertools
 import json
 import types
 import weakref
-from typing import Any, Callable
-
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
 
 _MARK = "__srcad"  # keys read <transform>_of_<name>__srcad<n>$<how, base64-encoded>
 _made: weakref.WeakValueDictionary[str, Callable[..., Any]] = weakref.WeakValueDictionary()
 _counter = itertools.count(1)
 
 
-def re_derivable(transform: Callable[..., Any]) -> Callable[..., Any]:
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def re_derivable(transform: Callable[P, R]) -> Callable[P, R]:
     """``transform`` (``srcad.grad``, ``hessian``, ...) whose results pickle as the
     call that made them, when the function they were made of is a plain function."""
 
     @functools.wraps(transform)
-    def made(f: Any = None, *args: Any, **options: Any) -> Any:
-        result = transform(f, *args, **options)
+    def made(*args: P.args, **options: P.kwargs) -> R:
+        f, args = (args[0], args[1:]) if args else (options.pop("f", None), ())
+        result = transform(f, *args, **options)  # type: ignore[arg-type]
         if isinstance(f, types.FunctionType) and isinstance(result, types.FunctionType) and (
             not args and _plain(options)
         ):

@@ -2,12 +2,53 @@
 
 import ast
 
+import astor
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from srcad import ir
-from srcad.emit import expression, expression_via_astor
+from srcad.emit import expression
+from srcad.pyexpr import to_ast
+
+
+def expression_via_astor(expr: ir.Expr) -> str:
+    """The same expression printed by astor (used by the tests as a cross-check)."""
+    text = astor.to_source(ast.Expr(to_ast(_slices_as_calls(expr)))).strip()
+    if text.startswith("(") and _balanced_outer(text):
+        text = text[1:-1]
+    return text
+
+
+def _slices_as_calls(expr: ir.Expr) -> ir.Expr:
+    """``a:b`` is only syntax inside brackets; elsewhere it is ``slice(a, b)``."""
+
+    def visit(node: ir.Expr, in_index: bool) -> ir.Expr:
+        if isinstance(node, ir.Subscript):
+            return ir.Subscript(visit(node.value, False), visit(node.index, True))
+        if isinstance(node, ir.Slice) and not in_index:
+            parts = [
+                p if p is not None else ir.Const(None) for p in (node.lower, node.upper, node.step)
+            ]
+            while len(parts) > 1 and parts[-1] == ir.Const(None):
+                parts.pop()
+            return ir.Call(ir.Name("slice"), tuple(visit(p, False) for p in parts))
+        keep = in_index and isinstance(node, ir.Tuple)
+        return ir.with_children(node, [visit(c, keep) for c in ir.children(node)])
+
+    return visit(expr, False)
+
+
+def _balanced_outer(text: str) -> bool:
+    """True when the first '(' closes at the very end (astor's outer parentheses)."""
+    depth = 0
+    for index, char in enumerate(text):
+        depth += char == "("
+        depth -= char == ")"
+        if depth == 0:
+            return index == len(text) - 1
+    return False
+
 
 leaves = st.one_of(
     st.sampled_from([ir.Name("a"), ir.Name("b"), ir.Name("g")]),
