@@ -312,7 +312,7 @@ class _Writer:
             if param.name in cells:
                 value = cells[param.name]
                 if isinstance(value, Location):
-                    value = str(value)
+                    value = f"{_shown_path(value.filename)}:{value.lineno}:{value.col_offset}"
                 text = _literal(value)
                 if text is None:
                     raise self.error(
@@ -348,13 +348,7 @@ class _Writer:
 def _header(user: types.FunctionType, built: Any, first: str) -> str:
     from . import __version__
 
-    filename = user.__code__.co_filename
-    try:
-        shown = os.path.relpath(filename)
-    except ValueError:  # pragma: no cover (another drive on Windows)
-        shown = filename
-    if shown.startswith(".."):
-        shown = filename
+    shown = _shown_path(user.__code__.co_filename)
     wrt = ", ".join(built.wrt)
     many = len(built.wrt) > 1
     returns = f"the tuple ({', '.join('d' + w for w in built.wrt)})" if many else f"d{wrt}"
@@ -372,6 +366,48 @@ def _header(user: types.FunctionType, built: Any, first: str) -> str:
         '"""',
     ]
     return "\n".join(lines)
+
+
+def _shown_path(filename: str) -> str:
+    """``filename`` as the exported module names it: relative to the working directory
+    when it is below it, else its base name (no absolute path of the user's machine)."""
+    try:
+        shown = os.path.relpath(filename)
+    except ValueError:  # pragma: no cover (another drive on Windows)
+        shown = filename
+    return os.path.basename(filename) if shown.startswith("..") or os.path.isabs(shown) else shown
+
+
+def _without_annotations(source: str) -> str:
+    """A function's source without the annotations of its parameters and result: they
+    name types of srcad's modules that the exported module does not define."""
+    tree = ast.parse(source)
+    starts = [0]
+    for line in source.splitlines(keepends=True):
+        starts.append(starts[-1] + len(line))
+
+    def offset(line: int, col: int) -> int:  # (ast columns count UTF-8 bytes)
+        text = source[starts[line - 1]:starts[line]]
+        return starts[line - 1] + len(text.encode()[:col].decode())
+
+    cuts = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        arguments = node.args
+        for arg in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs,
+                    arguments.vararg, arguments.kwarg):
+            if arg is not None and arg.annotation is not None:
+                name_end = offset(arg.lineno, arg.col_offset) + len(arg.arg)
+                cuts.append((name_end, offset(arg.annotation.end_lineno, arg.annotation.end_col_offset)))
+        if node.returns is not None:
+            end = offset(node.returns.end_lineno, node.returns.end_col_offset)
+            arrow = source.rindex("->", 0, offset(node.returns.lineno, node.returns.col_offset))
+            close = source.rindex(")", 0, arrow) + 1
+            cuts.append((close, end))
+    for start, end in sorted(cuts, reverse=True):
+        source = source[:start] + source[end:]
+    return source
 
 
 def _import_order(line: str) -> tuple:
@@ -447,7 +483,7 @@ def _function_source(fn: types.FunctionType) -> tuple[str, dict[str, Any]]:
     if drop:
         lines = source.splitlines(keepends=True)
         source = "".join(line for i, line in enumerate(lines, 1) if i not in drop)
-    return source, imported
+    return _without_annotations(source), imported
 
 
 def _has_source(obj: Any) -> bool:

@@ -249,6 +249,19 @@ NO_SRCAD = textwrap.dedent("""\
 """)
 
 
+def assert_clean(path: Path) -> None:
+    """The exported module passes ruff's pyflakes checks (no undefined names) and names
+    no absolute path of this machine."""
+    text = path.read_text()
+    for place in {str(ROOT), str(path.parent), str(Path.home()), str(Path.cwd())}:
+        assert place not in text, f"the module names {place}"
+    lint = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--isolated", "--no-cache", "--select", "F,E9",
+         "--output-format", "concise", str(path)],
+        capture_output=True, text=True, timeout=60)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+
+
 def run_without_srcad(path: Path, function: str, point) -> list[float]:
     result = subprocess.run(
         [sys.executable, "-I", "-c", NO_SRCAD, str(path), json.dumps(list(point)), function],
@@ -272,7 +285,7 @@ def test_exported_module_runs_without_srcad(tmp_path, example, func, point):
     assert result.returncode == 0, result.stderr
     text = output.read_text()
     assert not re.search(r"^\s*(import|from)\s+srcad\b", text, re.MULTILINE)
-    compile(text, str(output), "exec")
+    assert_clean(output)
     got = run_without_srcad(output, f"{func}_grad", point)
     module = load(EXAMPLES / f"{example}.py", f"test_cli_{example}")
     want = srcad.grad(getattr(module, func))(*point)
@@ -302,6 +315,7 @@ def test_exported_loop_and_array_gradients(tmp_path):
         result = run("export", f"{source}:{func}", "--wrt", "x" if func == "loop" else "a,b",
                      "-o", str(tmp_path / f"grad_{func}.py"))
         assert result.returncode == 0, result.stderr
+        assert_clean(tmp_path / f"grad_{func}.py")
     assert run_without_srcad(tmp_path / "grad_loop.py", "loop_grad", [0.3]) == pytest.approx(
         [srcad.grad(load(source, "test_cli_models").loop, wrt="x")(0.3)], rel=1e-14)
     # the array version: a fresh interpreter, numpy arrays in, compared with srcad
