@@ -18,7 +18,7 @@ from . import ir, records, trees
 from .errors import Location, NonScalarOutputError, SrcadError, WrtError
 from .frontend import FunctionSource, read_function, without_aux
 from .pickling import re_derivable
-from .pipeline import Gradient, differentiate
+from .pipeline import Gradient, all_current, differentiate
 from .rules import TABLE
 from .subset import check_supported
 
@@ -365,19 +365,23 @@ def following_helpers(gradient: Any, remake: Callable[[], Any]) -> Any:
     """``gradient``, made again by ``remake`` when a helper it inlined has been redefined
     since (a notebook cell run again, a module reloaded), so that it never keeps running
     the helper's old code. A gradient that inlined nothing is returned as it is."""
-    if not gradient.__srcad__.inlines_helpers():
+    checks = gradient.__srcad__.dependencies()
+    if not checks:
         return gradient
     current = gradient
 
     def latest() -> Any:
-        nonlocal current
-        if not current.__srcad__.is_current():
+        nonlocal current, checks
+        if not all_current(checks):
             current = remake()
+            checks = current.__srcad__.dependencies()
             following.__dict__.update(current.__dict__)
         return current
 
     @functools.wraps(gradient)
     def following(*args: Any, **kwargs: Any) -> Any:
+        if all_current(checks):  # (the fast path)
+            return current(*args, **kwargs)
         return latest()(*args, **kwargs)
 
     following.srcad_latest = latest  # type: ignore[attr-defined]

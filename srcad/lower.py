@@ -15,6 +15,7 @@ import functools
 import inspect
 import logging
 import math
+import operator
 import types
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -1946,7 +1947,9 @@ class Lowerer:
             (lambda: _build_now(callee), generated, None)
             if generated is not None
             else (
-                lookup or (lambda: self.static_object(scope, call.func)),
+                lookup
+                or _free_lookup(scope, call.func)
+                or (lambda: self.static_object(scope, call.func)),
                 partial or callee,
                 callee.__code__,
             )
@@ -2331,6 +2334,31 @@ def _defining_position(stmts: list[ir.Stmt], name: str) -> int | None:
 _LOGGING_METHODS = frozenset(
     ("debug", "info", "warning", "error", "critical", "exception", "log")
 )
+
+
+def _free_lookup(scope: Scope, func: ast.expr) -> Callable[[], Any] | None:
+    """A cheap way to look the callee ``func`` up again (a gradient that inlined it
+    checks it on every call): a global or closure name, or attributes of one. None for
+    anything else, or for a name that ``scope`` binds itself."""
+    chain: list[str] = []
+    while isinstance(func, ast.Attribute):
+        chain.append(func.attr)
+        func = func.value
+    if not isinstance(func, ast.Name) or func.id in scope.local_names or scope.parent:
+        return None
+    name, source = func.id, scope.source
+    head: Callable[[], Any]
+    if name in source.closure:
+        cell = source.closure[name]
+        head = lambda: cell.cell_contents  # noqa: E731
+    elif name in source.globals:
+        head = functools.partial(source.globals.get, name)
+    else:
+        return None
+    if not chain:
+        return head
+    attributes = operator.attrgetter(".".join(reversed(chain)))
+    return lambda: attributes(head())
 
 
 def _build_now(generated: Any) -> Any:

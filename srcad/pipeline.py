@@ -16,8 +16,10 @@ compiled gradient. Each pass is one call below; :func:`differentiate` reads top 
 
 from __future__ import annotations
 
+import functools
 import types
 from dataclasses import dataclass, replace
+from typing import Any
 
 from . import emit, ir
 from .analyze import Activity, activity, scalar_guards
@@ -121,6 +123,20 @@ class Version:
     compiled: Compiled
 
 
+def all_current(dependencies: tuple[tuple[Any, Any, Any], ...]) -> bool:
+    """Whether every helper in ``dependencies`` (see :meth:`Gradient.dependencies`) is
+    still what its name holds, with the same code. (A gradient that inlined helpers
+    checks this on every call: keep it cheap.)"""
+    for lookup, obj, code in dependencies:
+        if lookup() is not obj:
+            return False
+        if code is not None:  # the same function object may get new code (autoreload)
+            function = obj.func if isinstance(obj, functools.partial) else obj
+            if function.__code__ is not code:
+                return False
+    return True
+
+
 @dataclass(frozen=True)
 class Gradient:
     """Everything srcad built for one (function, wrt, mode, optimize): kept in the cache.
@@ -199,16 +215,12 @@ class Gradient:
         source = emit.function(version.ir.with_body(body))
         return self.bind(), source, self.compiled.filename, self.compiled.firstlineno
 
-    def inlines_helpers(self) -> bool:
-        """Whether it inlined a helper (which may be redefined), here or in the gradient
-        it differentiates again."""
+    def dependencies(self) -> tuple[tuple[Any, Any, Any], ...]:
+        """The helpers it inlined, here and in the gradient it differentiates again, as
+        (how to look one up now, what it was, its code): see :func:`all_current`."""
         inner = self.differentiates
-        return bool(self.forward.dependencies) or (inner is not None and inner.inlines_helpers())
+        return self.forward.dependencies + (inner.dependencies() if inner is not None else ())
 
     def is_current(self) -> bool:
         """False when a helper it inlined has since been redefined."""
-        inner = self.differentiates
-        return all(
-            lookup() is obj and getattr(getattr(obj, "func", obj), "__code__", None) is code
-            for lookup, obj, code in self.forward.dependencies
-        ) and (inner is None or inner.is_current())
+        return all_current(self.dependencies())
