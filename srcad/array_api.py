@@ -73,7 +73,10 @@ TO_STANDARD = {
 #: Array methods in derivative templates, written as functions of the namespace.
 METHODS = frozenset(("sum", "mean", "max", "min", "prod"))
 #: numpy functions in generated code that become helpers: name -> (helper, takes xp)
-AS_HELPERS = {"shape": (array_api_grads.shape, False), "transpose": (array_api_grads.transpose, True)}
+AS_HELPERS = {
+    "shape": (array_api_grads.shape, False),
+    "transpose": (array_api_grads.transpose, True),  # (without axes: reversed)
+}
 
 
 # ---------------------------------------------------------------- lowering
@@ -251,7 +254,8 @@ class _Port:
         kwargs = tuple((k, self.expr(v)) for k, v in e.kwargs)
         path = self.numpy_attrs(e.func)
         if path is not None:
-            if len(path) == 1 and path[0] in AS_HELPERS and not (path[0] == "transpose" and args[1:]):
+            with_axes = path == ("transpose",) and len(args) > 1
+            if len(path) == 1 and path[0] in AS_HELPERS and not with_axes:
                 helper, takes_xp = AS_HELPERS[path[0]]
                 first = (ir.Name(self.ns),) if takes_xp else ()
                 return ir.Call(self.bind(path[0], helper), first + args, kwargs)

@@ -286,6 +286,15 @@ def add_at(target: Any, index: Any, value: Any) -> None:
     target[index] = target[index] + value
 
 
+def divide(xp: Any, numerator: Any, denominator: Any) -> Any:
+    """``numerator / denominator``, inf or nan at a zero denominator (not an exception)."""
+    try:
+        return numerator / denominator
+    except ZeroDivisionError:
+        as_array = lambda v: xp.asarray(v, dtype=xp.float64)  # noqa: E731
+        return as_array(numerator) / as_array(denominator)
+
+
 def require_scalar_of(check: Callable[[Any], None]) -> Callable[[Any], None]:
     """srcad's result check ``check``, also accepting a 0-d array of any library."""
 
