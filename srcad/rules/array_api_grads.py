@@ -10,8 +10,6 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from ..errors import UnsupportedSyntaxError
-from ..load import user_line
 from ..runtime import AdjointDict, AdjointList, fresh_result, passes_argument, shape_only
 
 
@@ -190,24 +188,6 @@ def var_grad(
     count = math.prod(full[a] for a in _axes(axis, len(full)))
     centered = x - xp.mean(x, axis=axis, keepdims=True)
     return 2 * centered * _expand(xp, g, full, axis, keepdims) / (count - ddof)
-
-
-@fresh_result
-def norm_grad(
-    xp: Any, g: Any, x: Any, ans: Any, ord: Any = 2, axis: Any = None, keepdims: bool = False
-) -> Any:
-    """Adjoint of ``linalg.vector_norm(x, axis, keepdims, ord)`` for the 2-norm (0 at 0)."""
-    if ord not in (None, 2):
-        raise UnsupportedSyntaxError(
-            f"the gradient of a vector norm of ord={ord!r} on array-API arrays is not "
-            "supported yet",
-            "use the 2-norm, or write the norm out (e.g. xp.sum(xp.abs(x)) for ord=1)",
-            user_line(),
-        )
-    full = _shape(x)
-    norm = _expand(xp, ans, full, axis, keepdims)
-    safe = xp.where(norm == 0, xp.ones_like(norm), norm)
-    return xp.where(norm == 0, xp.zeros_like(x), x / safe) * _expand(xp, g, full, axis, keepdims)
 
 
 @shape_only(1)
