@@ -11,7 +11,12 @@ from .table import defrule
 
 if hasattr(np, "astype"):  # numpy >= 2.1
     defrule("np.astype(x, dtype, copy=True)", env=ENV, dtype=None, copy=None, x="g", linear=True)
-for _name, _template in (("var", "var_grad(g, x, axis, correction, keepdims)"),
-                         ("std", "var_grad(g / (2 * ans), x, axis, correction, keepdims)")):
-    defrule(f"np.{_name}(x, axis=None, correction=0, keepdims=False)", env=ENV,
-            reduction=True, x=_template)
+_ARGS = "x, axis, correction, keepdims"
+for _name, _over in (("var", ""), ("std", " / (2 * ans)")):
+    defrule(
+        f"np.{_name}(x, axis=None, correction=0, keepdims=False)",
+        env=ENV,
+        reduction=True,
+        x=f"var_grad(g{_over}, {_ARGS})",
+        tangents={"x": f"var_tangent(t, {_ARGS}){_over}"},
+    )
