@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from . import contexts, ir, pycode, pyexpr, records
+from . import array_api, contexts, ir, pycode, pyexpr, records
 from .desugar import desugar
 from .diagnostics import at_call_site
 from .errors import Location, SrcadError, UnsupportedSyntaxError
@@ -1459,6 +1459,9 @@ class Lowerer:
         ):
             sign = -1 if isinstance(node.op, ast.USub) else 1
             return ir.Const(sign * node.operand.value)
+        namespace = self.namespace_use(scope, node)
+        if namespace is not None:
+            return namespace
         if isinstance(node, ast.Attribute) and self.static_object(scope, node) is not _NOT_STATIC:
             return self.free_reference(scope, self.raw(node))
         if isinstance(node, ast.Call):
@@ -1640,6 +1643,12 @@ class Lowerer:
 
     def free_reference(self, scope: Scope, spelled: ir.Expr) -> ir.Expr:
         """How generated code refers to a free name (global, closure, builtin) of ``scope``."""
+        path = self.namespace_path(scope, spelled)
+        if path is not None:  # xp.pow: numpy's power on the namespace's name (see array_api)
+            expr: ir.Expr = self.namespace_name()
+            for part in array_api.numpy_path(path) or path:
+                expr = ir.Attr(expr, part)
+            return expr
         if isinstance(spelled, ir.Attr):
             return ir.Attr(self.free_reference(scope, spelled.value), spelled.attr)
         assert isinstance(spelled, ir.Name)
@@ -1776,6 +1785,10 @@ class Lowerer:
     def resolve_raw(self, scope: Scope, expr: ir.Expr) -> Any:
         """The object a Name/Attr chain of globals denotes (attributes of modules and
         classes only: reading others could run code), or ``_NOT_STATIC``."""
+        path = self.namespace_path(scope, expr)
+        if path is not None:  # an array namespace stands for numpy (see srcad.array_api)
+            obj = array_api.numpy_twin(path) if path else np
+            return _NOT_STATIC if obj is None else obj
         if isinstance(expr, ir.Name):
             if expr.id in scope.local_names:
                 return _NOT_STATIC
@@ -1787,6 +1800,58 @@ class Lowerer:
                 return _NOT_STATIC
             return getattr(base, expr.attr, _NOT_STATIC)
         return _NOT_STATIC
+
+    # ------------------------------------------------------------ array namespaces
+    def is_namespace(self, scope: Scope, name: str) -> bool:
+        """``name`` holds an array-API namespace: ``xp = array_namespace(x)`` (also in an
+        enclosing function or passed to a helper), or a namespace module imported."""
+        current: Scope | None = scope
+        while current is not None:
+            if name in current.env:
+                return current.env[name] is array_api.NAMESPACE
+            if name in current.local_names:
+                return False
+            current = current.parent
+        return array_api.is_namespace_module(scope.source.lookup(name))
+
+    def namespace_path(self, scope: Scope, expr: ir.Expr) -> tuple[str, ...] | None:
+        """``("linalg", "matmul")`` for ``xp.linalg.matmul`` (``xp`` a namespace), else None."""
+        path: list[str] = []
+        while isinstance(expr, ir.Attr):
+            path.append(expr.attr)
+            expr = expr.value
+        if isinstance(expr, ir.Name) and self.is_namespace(scope, expr.id):
+            return tuple(reversed(path))
+        return None
+
+    def namespace_name(self) -> ir.Name:
+        """The one name generated code calls the namespace by (numpy while lowering)."""
+        marker = self.bindings.get(array_api.MARKER)
+        if marker is None:
+            marker = array_api.Marker(self.names.own("xp"))
+            self.bindings[array_api.MARKER] = marker
+            self.bindings[marker.name] = np
+        return ir.Name(marker.name)
+
+    def namespace_use(self, scope: Scope, node: ast.expr) -> Any:
+        """:data:`array_api.NAMESPACE` for ``array_namespace(...)`` and
+        ``x.__array_namespace__()``; refuses ``xp.<name>`` that srcad does not support."""
+        if isinstance(node, ast.Call):
+            func = node.func
+            if (
+                isinstance(func, ast.Attribute) and func.attr == "__array_namespace__"
+            ) or array_api.is_namespace_getter(self.static_object(scope, func)):
+                self.namespace_name()
+                return array_api.NAMESPACE
+            node = func
+        path: list[str] = []
+        while isinstance(node, ast.Attribute):
+            path.append(node.attr)
+            node = node.value
+        if path and isinstance(node, ast.Name) and self.is_namespace(scope, node.id):
+            if array_api.numpy_twin(tuple(reversed(path))) is None:
+                raise array_api.refusal(tuple(reversed(path)), scope.source.location(node))
+        return None
 
     def spell(self, scope: Scope, raw: ir.Expr, replacements: dict[int, ir.Expr]) -> ir.Expr:
         """The forward expression in the user's own spelling, operands put in."""

@@ -21,7 +21,7 @@ import types
 from dataclasses import dataclass, replace
 from typing import Any
 
-from . import emit, ir
+from . import array_api, emit, ir
 from .analyze import Activity, activity, scalar_guards
 from .contexts import refuse_active
 from .errors import Location, UnsupportedSyntaxError
@@ -58,7 +58,8 @@ def differentiate(
         )
         for k, variant in enumerate(variants)
     )
-    return Gradient(forward, versions, emit.function(forward), wrt, source.function)
+    shown = emit.function(array_api.port(forward, forward))
+    return Gradient(forward, versions, shown, wrt, source.function)
 
 
 def derivatives(
@@ -102,6 +103,7 @@ def compiled_version(
         variant = optimize_function(variant, for_floats=for_floats)
         if free_early:
             variant = free_memory(variant)
+    variant = array_api.port(variant, forward)  # (array-API code: the inputs' namespace)
     text = emit.function(variant)
     compiled = compile_function(
         text,

@@ -4,6 +4,7 @@ from . import (  # noqa: F401  (registering the built-in rules)
     numpy_arrays,
     numpy_linalg,
     numpy_scalar,
+    numpy_standard,
     numpy_stats,
     scalar,
 )

@@ -1,0 +1,302 @@
+"""Array-API code: functions written against the Python array API standard (``xp =
+array_namespace(x)``, ``x.__array_namespace__()``, ``import array_api_strict as xp``).
+
+Two halves, one translation table between the standard's names and numpy's:
+
+* lowering: a namespace is a static value, as a module is. ``xp.exp(a)`` resolves to
+  ``np.exp`` and so gets numpy's derivative rule, spelled on one hygienic name ``xp``;
+  every analysis then sees numpy code. A standard function outside the table is refused
+  at the user's line (:func:`refusal`).
+* :func:`port`, the last pass before emitting: the generated code calls the inputs'
+  namespace instead of numpy. It binds ``xp = namespace_of(<parameters>)`` once at the
+  top, renames numpy's functions to the standard's (``np.power`` -> ``xp.pow``), turns
+  array methods into functions (``g.sum(axis=1)`` -> ``xp.sum(g, axis=1)``), and calls
+  the array-API versions of srcad's helpers (:mod:`srcad.rules.array_api_grads`) with
+  ``xp`` first. Anything it cannot translate is refused at the user's line.
+
+Functions that never touch a namespace are left exactly as they were.
+"""
+
+from __future__ import annotations
+
+import sys
+import types
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from . import ir, runtime
+from .errors import UNKNOWN_LOCATION, Location, UnsupportedSyntaxError
+from .rules import array_api_grads, numpy_grads
+
+#: The value of ``xp = array_namespace(...)`` while lowering (a namespace, not data).
+NAMESPACE = type("Namespace", (), {"__repr__": lambda self: "<array namespace>"})()
+
+#: The binding that marks a listing as array-API code (removed by :func:`port`).
+MARKER = "\0array namespace"
+
+#: Standard names that are numpy's names too (and have numpy rules, or are inactive).
+SAME = frozenset(
+    """abs exp expm1 log log1p log2 log10 sqrt square sin cos tan sinh cosh tanh negative
+    sign add subtract multiply divide maximum minimum logaddexp hypot clip where
+    sum mean max min prod var std matmul reshape expand_dims squeeze stack flip roll
+    asarray zeros ones empty full zeros_like ones_like empty_like full_like arange linspace
+    eye argmax argmin argsort floor ceil round trunc isnan isinf isfinite logical_and
+    logical_or logical_not logical_xor equal not_equal less less_equal greater greater_equal
+    finfo iinfo isdtype result_type can_cast broadcast_to astype
+    float32 float64 int32 int64 bool e pi inf nan newaxis""".split()
+)
+#: Standard names whose numpy function has another name (the same rule applies).
+RENAMED = {
+    "pow": "power",
+    "concat": "concatenate",
+    "permute_dims": "transpose",
+    "acos": "arccos",
+    "asin": "arcsin",
+    "atan": "arctan",
+    "acosh": "arccosh",
+    "asinh": "arcsinh",
+    "atanh": "arctanh",
+    "atan2": "arctan2",
+    "linalg.matmul": "matmul",
+}
+#: numpy's spellings in generated code -> the standard's.
+TO_STANDARD = {
+    **{name: name for name in SAME},
+    **{numpy: standard for standard, numpy in RENAMED.items() if "." not in standard},
+    "true_divide": "divide",
+    "absolute": "abs",
+    "amax": "max",
+    "amin": "min",
+}
+#: Array methods in derivative templates, written as functions of the namespace.
+METHODS = frozenset(("sum", "mean", "max", "min", "prod"))
+#: numpy functions in generated code that become helpers: name -> (helper, takes xp)
+AS_HELPERS = {
+    "shape": (array_api_grads.shape, False),
+    "transpose": (array_api_grads.transpose, True),  # (without axes: reversed)
+}
+
+
+# ---------------------------------------------------------------- lowering
+
+
+def is_namespace_module(obj: Any) -> bool:
+    """An array-API namespace module other than numpy (whose functions have own rules)."""
+    return (
+        isinstance(obj, types.ModuleType)
+        and obj is not np
+        and hasattr(obj, "__array_api_version__")
+    )
+
+
+def is_namespace_getter(obj: Any) -> bool:
+    """``array_api_compat.array_namespace`` (or ``get_namespace``)."""
+    compat = sys.modules.get("array_api_compat")
+    return compat is not None and any(
+        obj is getattr(compat, name, None) for name in ("array_namespace", "get_namespace")
+    )
+
+
+def numpy_path(path: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The numpy spelling of the standard's ``xp.<path>`` (``("pow",)`` -> ``("power",)``),
+    or None when srcad does not support it."""
+    dotted = ".".join(path)
+    if dotted in RENAMED:
+        return tuple(RENAMED[dotted].split("."))
+    if len(path) == 1 and path[0] in SAME:
+        return path
+    return None
+
+
+def numpy_twin(path: tuple[str, ...]) -> Any:
+    """The numpy object standing for ``xp.<path>`` in lowering (None if unsupported)."""
+    found = numpy_path(path)
+    obj: Any = np
+    for part in found or ():
+        obj = getattr(obj, part, None)
+    return obj if found is not None else None
+
+
+def refusal(path: tuple[str, ...], location: Location) -> UnsupportedSyntaxError:
+    """The error for ``xp.<path>``, which srcad has no derivative for."""
+    name = ".".join(path)
+    supported = ", ".join(sorted((SAME - {"e", "pi", "inf", "nan", "newaxis"}) | set(RENAMED)))
+    return UnsupportedSyntaxError(
+        f"`xp.{name}` (array API) is not supported by srcad",
+        f"write it with the supported functions ({supported}), or differentiate it "
+        "with srcad.defgrad",
+        location,
+    )
+
+
+# ---------------------------------------------------------------- run time
+
+
+def namespace_of(*values: Any) -> Any:
+    """The array namespace of the arrays among ``values`` (in lists, tuples and dicts
+    too), as ``array_api_compat.array_namespace`` gives it when installed."""
+    arrays: list[Any] = []
+    pending = list(values)
+    while pending:
+        value = pending.pop()
+        if hasattr(value, "__array_namespace__"):
+            arrays.append(value)
+        elif isinstance(value, list | tuple):
+            pending.extend(value)
+        elif isinstance(value, dict):
+            pending.extend(value.values())
+    try:
+        from array_api_compat import array_namespace
+    except ImportError:  # the arrays' own namespace
+        return arrays[0].__array_namespace__() if arrays else np
+    return array_namespace(*arrays) if arrays else array_namespace(np.zeros(0))
+
+
+# ---------------------------------------------------------------- port
+
+
+@dataclass(frozen=True)
+class Marker:
+    """Records that a listing is array-API code, and the name its namespace has."""
+
+    name: str
+
+
+class _Port:
+    def __init__(self, fn: ir.Function, forward: ir.Function) -> None:
+        self.fn = fn
+        self.ns = fn.bindings[MARKER].name
+        self.bindings = {n: v for n, v in fn.bindings.items() if n not in (MARKER, self.ns)}
+        named = {**fn.free_objects, **fn.bindings}
+        self.numpy_names = {n for n, obj in named.items() if obj is np}
+        self.locations = {
+            s.tag: s.loc for s in ir.walk(forward.body) if isinstance(s, ir.Assign) and s.tag
+        }
+        self.where: Location = UNKNOWN_LOCATION
+        self.helpers: dict[str, tuple[ir.Name, bool] | None] = {}
+
+    def bind(self, preferred: str, obj: Any) -> ir.Name:
+        for name, bound in self.bindings.items():
+            if bound is obj:
+                return ir.Name(name)
+        name, k = preferred, 0
+        while name in self.bindings or name in self.fn.names():
+            k += 1
+            name = f"{preferred}_{k}"
+        self.bindings[name] = obj
+        return ir.Name(name)
+
+    def numpy_attrs(self, expr: ir.Expr) -> tuple[str, ...] | None:
+        """``("linalg", "norm")`` for ``np.linalg.norm``; None if not rooted at numpy."""
+        path: list[str] = []
+        while isinstance(expr, ir.Attr):
+            path.append(expr.attr)
+            expr = expr.value
+        if isinstance(expr, ir.Name) and expr.id in self.numpy_names and path:
+            return tuple(reversed(path))
+        return None
+
+    def standard(self, path: tuple[str, ...]) -> ir.Expr:
+        """``xp.<standard name>`` for numpy's ``np.<path>``, or a located refusal."""
+        if len(path) != 1 or path[0] not in TO_STANDARD:
+            raise UnsupportedSyntaxError(
+                f"the gradient of this line needs `np.{'.'.join(path)}`, which srcad cannot "
+                "run on array-API arrays yet",
+                "write the line with other functions, or pass numpy arrays and use numpy",
+                self.where,
+            )
+        return ir.Attr(ir.Name(self.ns), TO_STANDARD[path[0]])
+
+    def helper(self, name: str) -> tuple[ir.Name, bool] | None:
+        """The array-API twin of the srcad helper ``name`` is bound to, and whether it
+        takes ``xp`` first; None for what is not srcad's (builtins, the user's)."""
+        if name not in self.helpers:
+            self.helpers[name] = self._twin(name)
+        return self.helpers[name]
+
+    def _twin(self, name: str) -> tuple[ir.Name, bool] | None:
+        obj = self.bindings.get(name)
+        if getattr(obj, "__qualname__", "") == "scalar_check.<locals>.require_scalar":
+            self.bindings[name] = array_api_grads.require_scalar_of(obj)
+            return ir.Name(name), False
+        module = getattr(obj, "__module__", None)
+        if module not in (numpy_grads.__name__, runtime.__name__) or isinstance(obj, type):
+            return None
+        twin = getattr(array_api_grads, getattr(obj, "__name__", ""), None)
+        if twin is None or not callable(twin):
+            raise UnsupportedSyntaxError(
+                f"the gradient of this line needs srcad's `{obj.__name__}`, which has no "
+                "array-API version yet",
+                "write the line with other functions, or pass numpy arrays and use numpy",
+                self.where,
+            )
+        self.bindings[name] = twin
+        return ir.Name(name), True
+
+    def expr(self, e: ir.Expr) -> ir.Expr:
+        if isinstance(e, ir.Call):
+            return self.call(e)
+        if isinstance(e, ir.BinOp) and e.op == "*" and (
+            isinstance(e.left, ir.Compare) or isinstance(e.right, ir.Compare)
+        ):  # (c >= 0) * g: booleans do not mix with floats in the standard
+            cond, value = (e.left, e.right) if isinstance(e.left, ir.Compare) else (e.right, e.left)
+            where = ir.Attr(ir.Name(self.ns), "where")
+            return ir.Call(where, (self.expr(cond), self.expr(value), ir.Const(0.0)))
+        path = self.numpy_attrs(e)
+        if path is not None:
+            return self.standard(path)
+        return ir.with_children(e, [self.expr(c) for c in ir.children(e)])
+
+    def call(self, e: ir.Call) -> ir.Expr:
+        args = tuple(self.expr(a) for a in e.args)
+        kwargs = tuple((k, self.expr(v)) for k, v in e.kwargs)
+        path = self.numpy_attrs(e.func)
+        if path is not None:
+            with_axes = path == ("transpose",) and len(args) > 1
+            if len(path) == 1 and path[0] in AS_HELPERS and not with_axes:
+                helper, takes_xp = AS_HELPERS[path[0]]
+                first = (ir.Name(self.ns),) if takes_xp else ()
+                return ir.Call(self.bind(path[0], helper), first + args, kwargs)
+            return ir.Call(self.standard(path), args, kwargs)
+        if isinstance(e.func, ir.Name):
+            found = self.helper(e.func.id)
+            if found is not None:
+                name, takes_xp = found
+                return ir.Call(name, ((ir.Name(self.ns),) if takes_xp else ()) + args, kwargs)
+        if isinstance(e.func, ir.Attr) and e.func.attr in METHODS:
+            method = ir.Attr(ir.Name(self.ns), e.func.attr)
+            return ir.Call(method, (self.expr(e.func.value), *args), kwargs)
+        return ir.Call(self.expr(e.func), args, kwargs)
+
+    def stmt(self, s: ir.Stmt) -> ir.Stmt:
+        self.where = getattr(s, "loc", None) or self.locations.get(getattr(s, "tag", 0), self.where)
+        if isinstance(s, ir.If | ir.Loop):
+            s = ir.with_blocks(s, [self.body(b) for b in ir.blocks_of(s)])
+        fields = {
+            name: self.expr(value)
+            for name in ("value", "manager", "index", "test", "iterable", "cond")
+            if isinstance(value := getattr(s, name, None), ir.Expr.__args__)
+        }
+        if isinstance(s, ir.AdjointItem) and s.via:
+            via = self.bindings.get(s.via)
+            twin = array_api_grads.WITHOUT_NAMESPACE.get(getattr(via, "__name__", ""))
+            if twin is not None:
+                self.bindings[s.via] = twin
+        return replace(s, **fields) if fields else s
+
+    def body(self, body: tuple[ir.Stmt, ...]) -> tuple[ir.Stmt, ...]:
+        return tuple(self.stmt(s) for s in body)
+
+
+def port(fn: ir.Function, forward: ir.Function) -> ir.Function:
+    """``fn`` calling its inputs' array namespace instead of numpy, if it is array-API
+    code (see the module's docstring); otherwise ``fn`` itself."""
+    if MARKER not in fn.bindings:
+        return fn
+    porting = _Port(fn, forward)
+    body = porting.body(fn.body)
+    params = tuple(ir.Name(p) for p in (*fn.params, *fn.kwonly))
+    head = ir.Assign(porting.ns, ir.Call(porting.bind("namespace_of", namespace_of), params))
+    return replace(fn, body=(head, *body), bindings=porting.bindings)
