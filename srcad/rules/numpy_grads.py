@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from ..duck import as_array, is_duck_array, spread_like
 from ..runtime import fresh_result, gradient_dtype, joined_lists, passes_argument, shape_only
 
 
@@ -23,8 +24,8 @@ def unbroadcast(g: Any, x: Any) -> Any:
     if shape == g_shape:
         return g
     if shape == ():
-        total = np.sum(g)
-        return float(total) if isinstance(x, float | int) else total
+        total = np.sum(g)  # (a lazy array's sum stays lazy: not made a float)
+        return float(total) if isinstance(x, float | int) and not is_duck_array(total) else total
     extra = len(g_shape) - len(shape)
     if extra > 0:
         g = g.sum(axis=tuple(range(extra)))
@@ -48,6 +49,8 @@ def _expand(g: Any, x: Any, axis: Any, keepdims: bool) -> Any:
 def sum_grad(g: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """Adjoint of ``np.sum(x, axis, keepdims=keepdims)``: ``g`` spread over the summed axes."""
     dtype = gradient_dtype(g, x)
+    if is_duck_array(x):
+        return spread_like(_expand(g, x, axis, keepdims), x, dtype)
     if axis is None:  # one number spread everywhere
         return np.full(np.shape(x), g, dtype=dtype)
     out = np.empty(np.shape(x), dtype=dtype)
@@ -60,16 +63,17 @@ def sum_grad(g: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
 def mean_grad(g: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """Adjoint of ``np.mean``: the sum's adjoint divided by the number of averaged items."""
     shape = np.shape(x)
-    if axis is None:  # one number spread everywhere
+    if axis is None and not is_duck_array(x):  # one number spread everywhere
         return np.full(shape, g / math.prod(shape), dtype=gradient_dtype(g, x))
-    count = math.prod([shape[a] for a in ((axis,) if isinstance(axis, int) else axis)])
+    axes = range(len(shape)) if axis is None else (axis,) if isinstance(axis, int) else axis
+    count = math.prod([shape[a] for a in axes])
     return sum_grad(g / count, x, axis, keepdims)
 
 
 @fresh_result
 def extremum_grad(g: Any, x: Any, ans: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """Adjoint of ``np.max``/``np.min``: ``g`` goes to the arg-max (shared equally on ties)."""
-    hits = np.asarray(x) == _expand(ans, x, axis, keepdims)
+    hits = as_array(x) == _expand(ans, x, axis, keepdims)
     return hits * (_expand(g, x, axis, keepdims) / np.sum(hits, axis=axis, keepdims=True))
 
 
@@ -169,7 +173,7 @@ def items_like(g: Any, x: Any) -> Any:
 @fresh_result
 def clip_grad(g: Any, x: Any, low: Any, high: Any) -> Any:
     """Adjoint of ``np.clip(x, low, high)``: ``g`` where ``x`` is inside the bounds."""
-    inside = np.ones(np.shape(x), dtype=bool)
+    inside = np.ones_like(x, bool) if is_duck_array(x) else np.ones(np.shape(x), dtype=bool)
     if low is not None:
         inside &= x >= low
     if high is not None:

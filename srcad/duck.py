@@ -1,0 +1,34 @@
+"""Arrays of other libraries that numpy functions dispatch to (dask arrays, say).
+
+Gradient helpers that would build a dense numpy array from a shape (``np.full``,
+``np.zeros``, ``np.asarray``) use these instead when the forward value is such an
+array: numpy's ``*_like`` functions dispatch to the array's own library (NEP 18), so a
+dask array's gradient is a dask array too, lazy and chunked as the input is.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+def is_duck_array(value: Any) -> bool:
+    """Whether ``value`` is an array of another library that numpy functions dispatch
+    to (it has ``__array_function__`` but is no numpy array), such as a dask array."""
+    return (
+        value.__class__ is not np.ndarray
+        and hasattr(type(value), "__array_function__")
+        and not isinstance(value, np.ndarray)
+    )
+
+
+def spread_like(value: Any, x: Any, dtype: Any) -> Any:
+    """``value`` (a number or an array that broadcasts to ``x``) spread over the shape of
+    the duck array ``x``, as an array of ``x``'s library (and, for dask, its chunks)."""
+    return np.zeros_like(x, dtype=dtype) + value
+
+
+def as_array(value: Any) -> Any:
+    """``np.asarray(value)``, except that a duck array stays as it is (not made dense)."""
+    return value if is_duck_array(value) else np.asarray(value)
