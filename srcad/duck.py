@@ -29,6 +29,9 @@ def spread_like(value: Any, x: Any, dtype: Any) -> Any:
     return np.zeros_like(x, dtype=dtype) + value
 
 
-def as_array(value: Any) -> Any:
-    """``np.asarray(value)``, except that a duck array stays as it is (not made dense)."""
-    return value if is_duck_array(value) else np.asarray(value)
+def as_array(value: Any, dtype: Any = None) -> Any:
+    """``np.asarray(value, dtype)``, except that a duck array stays an array of its own
+    library (not made dense)."""
+    if is_duck_array(value):
+        return value if dtype is None else value.astype(dtype)
+    return np.asarray(value, dtype=dtype)

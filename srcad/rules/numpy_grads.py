@@ -574,7 +574,7 @@ def repeat_grad(g: Any, x: Any, repeats: Any, axis: Any = None) -> Any:
 
 def _safe_divide(num: Any, den: Any) -> Any:
     """``num / den``, 0 where ``den`` is 0 (the subgradient 0 of a norm at the origin)."""
-    den = np.asarray(den)
+    den = as_array(den)
     return np.where(den == 0, 0.0, num / np.where(den == 0, 1.0, den))
 
 
@@ -631,9 +631,9 @@ def _matrix_norm_derivative(x: Any, norm: Any, ord: Any, axes: tuple) -> Any:
 
 
 def _norm_derivative(x: Any, ans: Any, ord: Any, axis: Any, keepdims: bool) -> tuple:
-    x = np.asarray(x, dtype=float)
+    x = as_array(x, dtype=float)
     axes, matrix = _norm_axes(x, ord, axis)
-    norm = np.asarray(ans) if keepdims else np.expand_dims(ans, axes)
+    norm = as_array(ans) if keepdims else np.expand_dims(ans, axes)
     if matrix:
         return _matrix_norm_derivative(x, norm, ord, axes), axes
     return _vector_norm_derivative(x, norm, ord, axes), axes
@@ -644,7 +644,7 @@ def norm_grad(g: Any, x: Any, ans: Any, ord: Any = None, axis: Any = None,
               keepdims: bool = False) -> Any:
     """Adjoint of ``np.linalg.norm(x, ord, axis, keepdims)`` (vector and matrix norms)."""
     local, axes = _norm_derivative(x, ans, ord, axis, keepdims)
-    return local * (np.asarray(g) if keepdims else np.expand_dims(g, axes))
+    return local * (as_array(g) if keepdims else np.expand_dims(g, axes))
 
 
 def norm_tangent(t: Any, x: Any, ans: Any, ord: Any = None, axis: Any = None,
