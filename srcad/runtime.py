@@ -566,7 +566,7 @@ def set_rows(target: Any, index: tuple, value: Any) -> None:
 @fresh_result
 def fresh_copy(value: Any) -> Any:
     """A copy of an adjoint about to be updated in place while another name shares it."""
-    if isinstance(value, np.ndarray):
+    if isinstance(value, np.ndarray) or is_duck_array(value):  # (dask: a new Array object)
         return value.copy()
     if isinstance(value, list):
         return AdjointList(value)
@@ -657,7 +657,7 @@ def alias_of(value: Any, changed: Any) -> bool:
 def snapshot(value: Any) -> Any:
     """``value`` as it is now, for the backward pass, when a later in-place write would
     change it: arrays are copied, numbers are kept as they are."""
-    if isinstance(value, np.ndarray):
+    if isinstance(value, np.ndarray) or is_duck_array(value):  # (dask's x[i] = v changes x)
         return value.copy()
     if isinstance(value, list | tuple):
         return type(value)(snapshot(item) for item in value)

@@ -173,3 +173,29 @@ def test_is_duck_array():
     assert is_duck_array(da.ones(2))
     assert not any(map(is_duck_array, (np.ones(2), np.float64(1.0), 1.0, [1.0])))
     assert not is_duck_array(np.ma.masked_array([1.0]))  # a numpy subclass
+
+
+def write_after_use(x):
+    y = x * x
+    z = y * y  # (its backprop reads y before the write below)
+    y[0] = 0.0
+    return np.sum(z) + np.sum(y)
+
+
+def write_into_slice(x):
+    y = x[:2]  # a view for numpy (the write changes x), a new array for dask
+    y[0] = 0.0
+    return np.sum(x * x) + np.sum(y)
+
+
+def test_in_place_writes_follow_each_librarys_semantics():
+    xn = np.arange(1.0, 5.0)
+    x = da.from_array(xn.copy(), chunks=2)
+    with lazily():  # dask's x[i] = v changes the Array object: srcad snapshots it
+        g = srcad.grad(write_after_use)(x)
+    np.testing.assert_allclose(g.compute(), [4.0, 36.0, 114.0, 264.0], rtol=REL)
+    np.testing.assert_allclose(g.compute(), srcad.grad(write_after_use)(xn.copy()), rtol=REL)
+    # numpy: x[0] is 0 after the write (gradient 0 there); dask: x keeps x[0] (2 x[0])
+    np.testing.assert_allclose(srcad.grad(write_into_slice)(xn.copy()), [0, 5, 6, 8])
+    x = da.from_array(xn.copy(), chunks=2)
+    np.testing.assert_allclose(srcad.grad(write_into_slice)(x).compute(), [2, 5, 6, 8])
