@@ -25,7 +25,7 @@ def unbroadcast(g: Any, x: Any) -> Any:
         return g
     if shape == ():
         total = np.sum(g)  # (a lazy array's sum stays lazy: not made a float)
-        return float(total) if isinstance(x, float | int) and not is_duck_array(total) else total
+        return float(total) if isinstance(x, float | int) and not is_duck_array(g) else total
     extra = len(g_shape) - len(shape)
     if extra > 0:
         g = g.sum(axis=tuple(range(extra)))
