@@ -35,3 +35,8 @@ def as_array(value: Any, dtype: Any = None) -> Any:
     if is_duck_array(value):
         return value if dtype is None else value.astype(dtype)
     return np.asarray(value, dtype=dtype)
+
+
+def has_unknown_shape(value: Any) -> bool:
+    """Whether ``value``'s shape has an unknown (nan) length: dask's ``x[mask]``."""
+    return any(n != n for n in np.shape(value))

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from .duck import is_duck_array
+from .duck import has_unknown_shape, is_duck_array
 from .errors import Location, NonScalarOutputError, UnsupportedSyntaxError
 from .records import (
     describe,
@@ -541,6 +541,15 @@ def add_at(target: Any, index: Any, value: Any) -> None:
     """``target[index] += value``, where repeated integer indices each add (numpy's add.at)."""
     if isinstance(target, np.ndarray):
         np.add.at(target, index, value)
+    elif is_duck_array(target) and has_unknown_shape(value):
+        from .load import user_line
+
+        raise UnsupportedSyntaxError(
+            "srcad cannot send the gradient of this selection back to its array lazily: "
+            "its size is unknown until computed (`x[mask]` of a dask array)",
+            "select with np.where instead (`np.sum(np.where(mask, x * x, 0.0))`)",
+            user_line(2),
+        )
     else:
         target[index] += value
 

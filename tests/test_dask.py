@@ -12,6 +12,7 @@ A gradient called with chunked dask arrays must:
 dask is in the ``test`` extra, so CI runs these (importorskip only for local runs).
 """
 
+import inspect
 import tracemalloc
 
 import numpy as np
@@ -66,6 +67,10 @@ FUNCTIONS = {
     "var": lambda x: np.var(x),
     "methods": lambda x: (x * x).mean() + x.sum(axis=0).max(),
     "index": lambda x: np.sum(x[1:3] ** 2) + x[0, 0] * x[1, 1],
+    "concatenate": lambda x: np.sum(np.concatenate([x, x * x], axis=1) ** 2),
+    "stack": lambda x: np.sum(np.stack([x, np.exp(x)]) ** 2),
+    "einsum": lambda x: np.einsum("ij,ij->", x, x * x),
+    "softmax": lambda x: np.sum(np.exp(x) / np.sum(np.exp(x), axis=1, keepdims=True) * x),
 }
 
 
@@ -199,3 +204,15 @@ def test_in_place_writes_follow_each_librarys_semantics():
     np.testing.assert_allclose(srcad.grad(write_into_slice)(xn.copy()), [0, 5, 6, 8])
     x = da.from_array(xn.copy(), chunks=2)
     np.testing.assert_allclose(srcad.grad(write_into_slice)(x).compute(), [2, 5, 6, 8])
+
+
+def masked_sum(x):
+    return np.sum(x[x > 1.0] ** 2)
+
+
+def test_a_mask_selection_of_unknown_size_is_refused_at_the_users_line():
+    x = da.from_array(np.arange(0.0, 4.0), chunks=2)
+    with pytest.raises(srcad.UnsupportedSyntaxError, match="size is unknown") as info:
+        srcad.grad(masked_sum)(x)
+    line = inspect.getsourcelines(masked_sum)[1] + 1  # the return line
+    assert f"test_dask.py:{line}:" in str(info.value) and "np.where" in str(info.value)

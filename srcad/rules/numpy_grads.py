@@ -186,8 +186,9 @@ def split_like(g: Any, parts: Any, axis: int = 0) -> list:
     """Adjoint of ``np.concatenate(parts, axis)``: ``g`` cut back into the parts."""
     from ..runtime import AdjointList
 
-    sizes = np.cumsum([np.shape(p)[axis] for p in parts])[:-1]
-    return AdjointList(np.split(g, sizes, axis=axis))
+    ends = np.cumsum([np.shape(p)[axis] for p in parts]).tolist()
+    before = (slice(None),) * (axis % np.ndim(g))  # (by slicing: dask has no np.split)
+    return AdjointList(g[(*before, slice(a, b))] for a, b in zip([0, *ends[:-1]], ends))
 
 
 @shape_only(1)
@@ -712,7 +713,10 @@ def einsum_grad(g: Any, subscripts: str, k: int, *operands: Any) -> Any:
         np.reshape(part, [sizes[c] if c in seen else 1 for c in unique]),
         [sizes[c] for c in unique],
     )
-    result = np.zeros(shape, dtype=gradient_dtype(g, *operands))
+    dtype = gradient_dtype(g, *operands)
+    if unique == mine and is_duck_array(full):  # (a dask array: lazy, no numpy copy)
+        return spread_like(full, full, dtype)
+    result = np.zeros(shape, dtype=dtype)
     if unique == mine:
         result[...] = full
     else:  # a repeated label: the gradient lies on that diagonal of the operand
