@@ -216,3 +216,9 @@ def test_a_mask_selection_of_unknown_size_is_refused_at_the_users_line():
         srcad.grad(masked_sum)(x)
     line = inspect.getsourcelines(masked_sum)[1] + 1  # the return line
     assert f"test_dask.py:{line}:" in str(info.value) and "np.where" in str(info.value)
+
+
+def test_check_grad_refuses_dask_arrays_clearly():
+    x = da.ones(3, chunks=2)
+    with pytest.raises(srcad.SrcadError, match="check_grad needs numpy arrays, but `x` is a dask"):
+        srcad.check_grad(masked_sum, x)
