@@ -20,8 +20,9 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from . import records, trees
+from . import api, records, trees
 from .api import Wrt, call_arguments, grad, original_function, user_facing, writes_in_place
+from .duck import is_duck_array
 from .errors import SrcadError
 
 #: ``check_grad`` shows its progress on stderr from this many calls of ``f`` on.
@@ -159,6 +160,20 @@ def float_parameters(bound: inspect.BoundArguments) -> tuple[str, ...]:
     )
 
 
+def _refuse_lazy_arrays(bound: inspect.BoundArguments) -> None:
+    """A clear error for dask arrays (central differences move one entry at a time)."""
+    for name, value in bound.arguments.items():
+        for leaf in filter(is_duck_array, trees.leaves(value)):
+            kind = f"{type(leaf).__module__.split('.')[0]} {type(leaf).__name__}"
+            raise SrcadError(
+                f"check_grad needs numpy arrays, but `{name}` is a {kind}: central "
+                "differences call the function twice per entry",
+                "check on small numpy inputs (`x.compute()`); the gradient of the dask "
+                "arrays equals the numpy one",
+                api._call_site(),  # (the user's line)
+            )
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float | complex | np.number | np.ndarray)
 
@@ -195,6 +210,7 @@ def check_grad(
     """
     original = original_function(f)
     bound = inspect.signature(original).bind(*args, **kwargs)
+    _refuse_lazy_arrays(bound)
     names = float_parameters(bound) if wrt is None else wrt
     gradient = grad(original, wrt=names)
     names = gradient.__srcad__.wrt

@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from .duck import is_duck_array
+
 #: Classes whose instances are never records, even though they have a ``__dict__``.
 _NOT_RECORDS = (
     type,
@@ -45,7 +47,7 @@ def record_kind(value: Any) -> str | None:
     with a ``__dict__``), or ``None`` for anything else."""
     if isinstance(value, tuple):
         return "namedtuple" if hasattr(type(value), "_fields") else None
-    if isinstance(value, _NOT_RECORDS):
+    if isinstance(value, _NOT_RECORDS) or is_duck_array(value):  # (a dask array has a __dict__)
         return None
     if dataclasses.is_dataclass(value):
         return "dataclass"
@@ -64,6 +66,7 @@ def is_record_class(cls: type) -> bool:
         return hasattr(cls, "_fields")
     return dataclasses.is_dataclass(cls) or (
         cls.__module__ != "builtins" and not issubclass(cls, _NOT_RECORDS)
+        and not hasattr(cls, "__array_function__")
         and isinstance(getattr(cls, "__init__", None), types.FunctionType)
     )
 
@@ -103,7 +106,7 @@ def is_static(value: Any, depth: int = 0, objects: bool = False) -> bool:
         return True
     if isinstance(value, float | complex | np.inexact):
         return False
-    if isinstance(value, np.ndarray):
+    if isinstance(value, np.ndarray) or is_duck_array(value):
         return value.dtype.kind not in "fc"
     if depth > 20:  # (a cycle, or absurd nesting: leave it alone)
         return True

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from .duck import has_unknown_shape, is_duck_array
 from .errors import Location, NonScalarOutputError, UnsupportedSyntaxError
 from .records import (
     describe,
@@ -33,11 +34,11 @@ def scalar_check(location: Location, function_name: str) -> Callable[[Any], None
             return
         if isinstance(value, numbers.Number) and not isinstance(value, bool):
             return
-        if isinstance(value, np.ndarray) and value.shape == ():
-            return
+        if (isinstance(value, np.ndarray) or is_duck_array(value)) and value.shape == ():
+            return  # (a 0-d array; a dask array's sum is one, lazily)
         kind = (
             f"an array of shape {value.shape}"
-            if isinstance(value, np.ndarray)
+            if isinstance(value, np.ndarray) or is_duck_array(value)
             else f"a {type(value).__name__}"
         )
         raise NonScalarOutputError(
@@ -119,7 +120,7 @@ def zeros_like(value: Any) -> Any:
     if value.__class__ is np.ndarray:  # (np.zeros_like is 4x slower than np.zeros)
         dtype = value.dtype
         return np.zeros(value.shape, dtype if dtype.kind in "fc" else _FLOAT64)
-    if isinstance(value, np.ndarray | np.generic):
+    if isinstance(value, np.ndarray | np.generic) or is_duck_array(value):
         return np.zeros_like(value, dtype=gradient_dtype(value))
     if isinstance(value, list | tuple):  # (a namedtuple too: fields add into it by position)
         return AdjointList(zeros_like(item) for item in value)
@@ -134,6 +135,8 @@ def shaped_like(tangent: Any, value: Any) -> Any:
     shape = np.shape(value)
     if np.shape(tangent) == shape:
         return tangent
+    if is_duck_array(value):  # (its library's own array, not a dense numpy copy)
+        return np.zeros_like(value, dtype=gradient_dtype(tangent, value)) + tangent
     return np.array(np.broadcast_to(tangent, shape))
 
 
@@ -538,6 +541,15 @@ def add_at(target: Any, index: Any, value: Any) -> None:
     """``target[index] += value``, where repeated integer indices each add (numpy's add.at)."""
     if isinstance(target, np.ndarray):
         np.add.at(target, index, value)
+    elif is_duck_array(target) and has_unknown_shape(value):
+        from .load import user_line
+
+        raise UnsupportedSyntaxError(
+            "srcad cannot send the gradient of this selection back to its array lazily: "
+            "its size is unknown until computed (`x[mask]` of a dask array)",
+            "select with np.where instead (`np.sum(np.where(mask, x * x, 0.0))`)",
+            user_line(2),
+        )
     else:
         target[index] += value
 
@@ -563,7 +575,7 @@ def set_rows(target: Any, index: tuple, value: Any) -> None:
 @fresh_result
 def fresh_copy(value: Any) -> Any:
     """A copy of an adjoint about to be updated in place while another name shares it."""
-    if isinstance(value, np.ndarray):
+    if isinstance(value, np.ndarray) or is_duck_array(value):  # (dask: a new Array object)
         return value.copy()
     if isinstance(value, list):
         return AdjointList(value)
@@ -654,7 +666,7 @@ def alias_of(value: Any, changed: Any) -> bool:
 def snapshot(value: Any) -> Any:
     """``value`` as it is now, for the backward pass, when a later in-place write would
     change it: arrays are copied, numbers are kept as they are."""
-    if isinstance(value, np.ndarray):
+    if isinstance(value, np.ndarray) or is_duck_array(value):  # (dask's x[i] = v changes x)
         return value.copy()
     if isinstance(value, list | tuple):
         return type(value)(snapshot(item) for item in value)

@@ -15,6 +15,7 @@ read its source with inspect.getsource.  The checks are:
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import load_repo_module
 
@@ -323,3 +324,55 @@ def test_benchmark_smoke(capsys):
         ns_per_call, calls = row[0], row[1]
         assert 0 < ns_per_call < 1e6 and calls >= 1
     assert "ratio srcad grad(f) / hand =" in out
+
+
+# ---------------------------------------------------------- dask (larger than memory)
+
+
+@pytest.fixture(scope="module")
+def dl():
+    pytest.importorskip("dask.array")  # (in the test extra: CI runs these)
+    return load_repo_module("examples/dask_logistic.py")
+
+
+def _logistic_grad_by_hand(w, b, X, y):
+    """d/dw, d/db of mean(logaddexp(0, z) - y z), z = X w + b: the residual sigmoid(z) - y."""
+    residual = 1.0 / (1.0 + np.exp(-(X @ w + b))) - y
+    return X.T @ residual / len(y), float(np.mean(residual))
+
+
+def test_dask_logistic_gradient_is_lazy_and_matches_closed_form(dl):
+    import dask.array as da
+
+    X, y = dl.make_data(rows=400, features=3, chunk_rows=100, seed=5)
+    w, b = np.array([0.3, -0.2, 0.1]), 0.25
+    value, (dw, db) = srcad.value_and_grad(dl.loss, wrt=("w", "b"))(w, b, X, y)
+    assert all(isinstance(v, da.Array) for v in (value, dw, db))
+    Xn, yn = X.compute(), y.compute()
+    hand_w, hand_b = _logistic_grad_by_hand(w, b, Xn, yn)
+    np.testing.assert_allclose(dw.compute(), hand_w, rtol=REL, atol=ABS)
+    assert float(db.compute()) == pytest.approx(hand_b, rel=REL, abs=ABS)
+    assert float(value.compute()) == pytest.approx(float(dl.loss(w, b, Xn, yn)), rel=REL)
+    assert srcad.check_grad(dl.loss, w, b, Xn, yn, wrt=("w", "b")) < 1e-6
+
+
+def _losses(output):
+    """The losses of main()'s lines ``step   3  loss 0.483324``."""
+    return [float(line.split()[-1]) for line in output.splitlines() if line.startswith("step")]
+
+
+@pytest.mark.filterwarnings("error::DeprecationWarning")
+def test_dask_logistic_main_trains_and_runs_on_a_cluster(dl, capsys):
+    pytest.importorskip("distributed")
+    argv = ["--rows", "20000", "--chunk-rows", "5000", "--steps", "6"]
+    dl.main(argv)
+    out = capsys.readouterr().out
+    assert "20000 rows x 10 features" in out and "4 chunks" in out
+    losses = _losses(out)
+    assert len(losses) == 6 and losses[0] == pytest.approx(np.log(2), rel=1e-6)  # w = b = 0
+    assert all(a > b for a, b in zip(losses, losses[1:]))  # gradient descent, small steps
+    assert losses[-1] < 0.8 * losses[0]
+    dl.main([*argv, "--cluster"])
+    out = capsys.readouterr().out
+    assert "dask.distributed local cluster" in out
+    assert _losses(out) == pytest.approx(losses, rel=1e-9)  # the same data and steps

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from ..duck import as_array, is_duck_array, spread_like
 from ..runtime import fresh_result, gradient_dtype, joined_lists, passes_argument, shape_only
 
 
@@ -23,8 +24,8 @@ def unbroadcast(g: Any, x: Any) -> Any:
     if shape == g_shape:
         return g
     if shape == ():
-        total = np.sum(g)
-        return float(total) if isinstance(x, float | int) else total
+        total = np.sum(g)  # (a lazy array's sum stays lazy: not made a float)
+        return float(total) if isinstance(x, float | int) and not is_duck_array(g) else total
     extra = len(g_shape) - len(shape)
     if extra > 0:
         g = g.sum(axis=tuple(range(extra)))
@@ -48,6 +49,8 @@ def _expand(g: Any, x: Any, axis: Any, keepdims: bool) -> Any:
 def sum_grad(g: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """Adjoint of ``np.sum(x, axis, keepdims=keepdims)``: ``g`` spread over the summed axes."""
     dtype = gradient_dtype(g, x)
+    if is_duck_array(x):
+        return spread_like(_expand(g, x, axis, keepdims), x, dtype)
     if axis is None:  # one number spread everywhere
         return np.full(np.shape(x), g, dtype=dtype)
     out = np.empty(np.shape(x), dtype=dtype)
@@ -60,16 +63,17 @@ def sum_grad(g: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
 def mean_grad(g: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """Adjoint of ``np.mean``: the sum's adjoint divided by the number of averaged items."""
     shape = np.shape(x)
-    if axis is None:  # one number spread everywhere
+    if axis is None and not is_duck_array(x):  # one number spread everywhere
         return np.full(shape, g / math.prod(shape), dtype=gradient_dtype(g, x))
-    count = math.prod([shape[a] for a in ((axis,) if isinstance(axis, int) else axis)])
+    axes = range(len(shape)) if axis is None else (axis,) if isinstance(axis, int) else axis
+    count = math.prod([shape[a] for a in axes])
     return sum_grad(g / count, x, axis, keepdims)
 
 
 @fresh_result
 def extremum_grad(g: Any, x: Any, ans: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """Adjoint of ``np.max``/``np.min``: ``g`` goes to the arg-max (shared equally on ties)."""
-    hits = np.asarray(x) == _expand(ans, x, axis, keepdims)
+    hits = as_array(x) == _expand(ans, x, axis, keepdims)
     return hits * (_expand(g, x, axis, keepdims) / np.sum(hits, axis=axis, keepdims=True))
 
 
@@ -169,7 +173,7 @@ def items_like(g: Any, x: Any) -> Any:
 @fresh_result
 def clip_grad(g: Any, x: Any, low: Any, high: Any) -> Any:
     """Adjoint of ``np.clip(x, low, high)``: ``g`` where ``x`` is inside the bounds."""
-    inside = np.ones(np.shape(x), dtype=bool)
+    inside = np.ones_like(x, bool) if is_duck_array(x) else np.ones(np.shape(x), dtype=bool)
     if low is not None:
         inside &= x >= low
     if high is not None:
@@ -182,8 +186,9 @@ def split_like(g: Any, parts: Any, axis: int = 0) -> list:
     """Adjoint of ``np.concatenate(parts, axis)``: ``g`` cut back into the parts."""
     from ..runtime import AdjointList
 
-    sizes = np.cumsum([np.shape(p)[axis] for p in parts])[:-1]
-    return AdjointList(np.split(g, sizes, axis=axis))
+    ends = np.cumsum([np.shape(p)[axis] for p in parts]).tolist()
+    before = (slice(None),) * (axis % np.ndim(g))  # (by slicing: dask has no np.split)
+    return AdjointList(g[(*before, slice(a, b))] for a, b in zip([0, *ends[:-1]], ends))
 
 
 @shape_only(1)
@@ -570,7 +575,7 @@ def repeat_grad(g: Any, x: Any, repeats: Any, axis: Any = None) -> Any:
 
 def _safe_divide(num: Any, den: Any) -> Any:
     """``num / den``, 0 where ``den`` is 0 (the subgradient 0 of a norm at the origin)."""
-    den = np.asarray(den)
+    den = as_array(den)
     return np.where(den == 0, 0.0, num / np.where(den == 0, 1.0, den))
 
 
@@ -627,9 +632,9 @@ def _matrix_norm_derivative(x: Any, norm: Any, ord: Any, axes: tuple) -> Any:
 
 
 def _norm_derivative(x: Any, ans: Any, ord: Any, axis: Any, keepdims: bool) -> tuple:
-    x = np.asarray(x, dtype=float)
+    x = as_array(x, dtype=float)
     axes, matrix = _norm_axes(x, ord, axis)
-    norm = np.asarray(ans) if keepdims else np.expand_dims(ans, axes)
+    norm = as_array(ans) if keepdims else np.expand_dims(ans, axes)
     if matrix:
         return _matrix_norm_derivative(x, norm, ord, axes), axes
     return _vector_norm_derivative(x, norm, ord, axes), axes
@@ -640,7 +645,7 @@ def norm_grad(g: Any, x: Any, ans: Any, ord: Any = None, axis: Any = None,
               keepdims: bool = False) -> Any:
     """Adjoint of ``np.linalg.norm(x, ord, axis, keepdims)`` (vector and matrix norms)."""
     local, axes = _norm_derivative(x, ans, ord, axis, keepdims)
-    return local * (np.asarray(g) if keepdims else np.expand_dims(g, axes))
+    return local * (as_array(g) if keepdims else np.expand_dims(g, axes))
 
 
 def norm_tangent(t: Any, x: Any, ans: Any, ord: Any = None, axis: Any = None,
@@ -708,7 +713,10 @@ def einsum_grad(g: Any, subscripts: str, k: int, *operands: Any) -> Any:
         np.reshape(part, [sizes[c] if c in seen else 1 for c in unique]),
         [sizes[c] for c in unique],
     )
-    result = np.zeros(shape, dtype=gradient_dtype(g, *operands))
+    dtype = gradient_dtype(g, *operands)
+    if unique == mine and is_duck_array(full):  # (a dask array: lazy, no numpy copy)
+        return spread_like(full, full, dtype)
+    result = np.zeros(shape, dtype=dtype)
     if unique == mine:
         result[...] = full
     else:  # a repeated label: the gradient lies on that diagonal of the operand
