@@ -21,7 +21,7 @@ from .export import ExportError, export
 from .higher import hessian, hvp, jacobian, jvp
 from .rules.table import defrule
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 __all__ = [
     "grad",

@@ -420,7 +420,7 @@ def models(tmp_path):
 def test_version():
     result = run("--version")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == f"srcad {srcad.__version__}" == "srcad 0.2.0"
+    assert result.stdout.strip() == f"srcad {srcad.__version__}" == "srcad 0.3.0"
 
 
 def test_show_defaults_to_the_first_parameter_as_grad_does():

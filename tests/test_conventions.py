@@ -181,7 +181,7 @@ def test_bad_argnums_is_a_wrt_error(kwargs, message):
 def test_version_is_bumped_in_both_places():
     pyproject = (ROOT / "pyproject.toml").read_text()  # (no tomllib before Python 3.11)
     version = re.search(r'^version = "(.*)"$', pyproject, flags=re.M).group(1)
-    assert srcad.__version__ == version == "0.2.0"
+    assert srcad.__version__ == version == "0.3.0"
 
 
 # ---------------------------------------------------------------- has_aux
