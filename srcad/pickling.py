@@ -37,16 +37,46 @@ def re_derivable(transform: Callable[P, R]) -> Callable[P, R]:
     def made(*args: P.args, **options: P.kwargs) -> R:
         f, args = (args[0], args[1:]) if args else (options.pop("f", None), ())
         result = transform(f, *args, **options)  # type: ignore[arg-type]
-        if isinstance(f, types.FunctionType) and isinstance(result, types.FunctionType) and (
-            not args and _plain(options)
-        ):
-            key = _key(transform.__name__, f, options)
-            result.__module__ = __name__
-            result.__qualname__ = key
-            _made[key] = result
-        return result
+        if args or f is None or not callable(result):
+            return result
+        if isinstance(f, types.FunctionType) and isinstance(result, types.FunctionType):
+            if _plain(options):
+                key = _key(transform.__name__, f, options)
+                result.__module__ = __name__
+                result.__qualname__ = key
+                _made[key] = result
+            return result
+        # a bound method, a partial, an object with __call__: pickled with f itself
+        return Derivative(result, (transform.__name__, f, options))  # type: ignore[return-value]
 
     return made
+
+
+class Derivative(functools.partial):
+    """The derivative of a callable that is not a plain function (a bound method, a
+    ``functools.partial``, an object with ``__call__``): it calls the generated
+    function, and pickles as the call that made it, with the callable pickled by
+    value as pickle pickles it (a bound method as its object and the method's name)."""
+
+    def __new__(cls, generated: Callable[..., Any], how: tuple[str, Any, dict]) -> Derivative:
+        self = super().__new__(cls, generated)
+        for name in ("forward_source", "backward_source", "tangent_source", "__srcad__",
+                     "__doc__", "__wrapped__", "srcad_latest"):
+            if hasattr(generated, name):
+                setattr(self, name, getattr(generated, name))
+        self.srcad_how = how
+        return self
+
+    def __reduce__(self) -> tuple:
+        transform, f, options = self.srcad_how
+        return _derive, (transform, f, options)
+
+
+def _derive(transform: str, f: Any, options: dict[str, Any]) -> Any:
+    """``srcad.<transform>(f, **options)``: a pickled :class:`Derivative`, made again."""
+    import srcad
+
+    return getattr(srcad, transform)(f, **options)
 
 
 def _plain(options: dict[str, Any]) -> bool:

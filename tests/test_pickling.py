@@ -1,6 +1,7 @@
 """Gradients pickle as the call that made them, so other processes can use them
 (``multiprocessing.Pool.map``), and are derived again there."""
 
+import functools
 import multiprocessing
 import pickle
 
@@ -22,6 +23,14 @@ def loss_and_count(w, X):
     return loss(w, X), {"rows": X.shape[0]}
 
 
+class Ridge:
+    def __init__(self, lam):
+        self.lam = lam
+
+    def loss(self, w, X):
+        return np.sum((X @ w) ** 2) + self.lam * np.sum(w * w)
+
+
 X = np.linspace(-1.0, 1.0, 12).reshape(4, 3)
 W = np.array([0.3, -0.2, 0.7])
 
@@ -39,6 +48,8 @@ MADE = {
     "hessian": lambda: srcad.hessian(loss),
     "jacobian": lambda: srcad.jacobian(loss),
     "hvp": lambda: srcad.hvp(loss),
+    "bound method": lambda: srcad.grad(Ridge(0.5).loss),
+    "partial": lambda: srcad.grad(functools.partial(loss, b=-0.25)),
 }
 
 
@@ -72,12 +83,16 @@ def test_pickled_gradient_gives_the_same_results(kind):
 
 def test_a_pool_of_fresh_processes_maps_a_gradient():
     gradient = srcad.grad(loss)
+    method_gradient = srcad.grad(Ridge(0.5).loss)  # pickled with its object
     weights = [W * k for k in (1.0, -0.5, 2.0)]
     with multiprocessing.get_context("spawn").Pool(1) as pool:  # derived again there
         results = pool.starmap(gradient, [(w, X) for w in weights])
-    for w, got in zip(weights, results, strict=True):
+        method_results = pool.starmap(method_gradient, [(w, X) for w in weights])
+    for w, got, got_method in zip(weights, results, method_results, strict=True):
         want = numeric_gradient(lambda v: loss(v, X), w)
         np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-8)
+        want = numeric_gradient(lambda v: Ridge(0.5).loss(v, X), w)
+        np.testing.assert_allclose(got_method, want, rtol=1e-6, atol=1e-8)
     assert pickle.loads(pickle.dumps(gradient)) is gradient  # this process has it already
 
 
