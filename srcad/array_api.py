@@ -70,6 +70,16 @@ TO_STANDARD = {
     "amax": "max",
     "amin": "min",
 }
+#: Functions whose parameters after the first few are keyword-only in the standard
+#: (numpy takes them by position): name -> (positional count, the rest's names).
+KEYWORD_ONLY = {
+    **{name: (1, ("axis",)) for name in (
+        "flip", "mean", "max", "min", "var", "std", "expand_dims", "concat", "stack",
+        "argmax", "argmin")},
+    "sum": (1, ("axis", "dtype")),
+    "prod": (1, ("axis", "dtype")),
+    "roll": (2, ("axis",)),
+}
 #: Array methods in derivative templates, written as functions of the namespace.
 METHODS = frozenset(("sum", "mean", "max", "min", "prod"))
 #: numpy functions in generated code that become helpers: name -> (helper, takes xp)
@@ -259,7 +269,11 @@ class _Port:
                 helper, takes_xp = AS_HELPERS[path[0]]
                 first = (ir.Name(self.ns),) if takes_xp else ()
                 return ir.Call(self.bind(path[0], helper), first + args, kwargs)
-            return ir.Call(self.standard(path), args, kwargs)
+            return self.standard_call(path, args, kwargs)
+        if isinstance(e.func, ir.Attr) and e.func.attr == "copy" and not args:
+            copied = (self.expr(e.func.value),)  # x.copy(): the standard has no method
+            asarray = ir.Attr(ir.Name(self.ns), "asarray")
+            return ir.Call(asarray, copied, (("copy", ir.Const(True)),))
         if isinstance(e.func, ir.Name):
             found = self.helper(e.func.id)
             if found is not None:
@@ -269,6 +283,31 @@ class _Port:
             method = ir.Attr(ir.Name(self.ns), e.func.attr)
             return ir.Call(method, (self.expr(e.func.value), *args), kwargs)
         return ir.Call(self.expr(e.func), args, kwargs)
+
+    def standard_call(
+        self, path: tuple[str, ...], args: tuple[ir.Expr, ...], kwargs: tuple
+    ) -> ir.Expr:
+        """The call of numpy's ``np.<path>`` as the standard spells it: arguments the
+        standard takes by keyword only passed by keyword, and ``negative`` of a number
+        folded (``xp.negative`` takes arrays only)."""
+        func = self.standard(path)
+        assert isinstance(func, ir.Attr)
+        if func.attr == "negative" and len(args) == 1 and isinstance(args[0], ir.Const):
+            value = args[0].value
+            if isinstance(value, int | float):
+                return ir.Const(-value)
+            if isinstance(value, tuple):
+                return ir.Const(tuple(-v for v in value))
+        keep, names = KEYWORD_ONLY.get(func.attr, (len(args), ()))
+        extra = args[keep:]
+        if len(extra) > len(names):
+            return ir.Call(func, args, kwargs)  # (the standard function will say what is wrong)
+        by_name = tuple(
+            (name, value)
+            for name, value in zip(names, extra)
+            if not (isinstance(value, ir.Const) and value.value is None)
+        )
+        return ir.Call(func, args[:keep], (*by_name, *kwargs))
 
     def stmt(self, s: ir.Stmt) -> ir.Stmt:
         self.where = getattr(s, "loc", None) or self.locations.get(getattr(s, "tag", 0), self.where)

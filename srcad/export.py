@@ -399,7 +399,8 @@ def _without_annotations(source: str) -> str:
                     arguments.vararg, arguments.kwarg):
             if arg is not None and arg.annotation is not None:
                 name_end = offset(arg.lineno, arg.col_offset) + len(arg.arg)
-                cuts.append((name_end, offset(arg.annotation.end_lineno, arg.annotation.end_col_offset)))
+                annotation = arg.annotation
+                cuts.append((name_end, offset(annotation.end_lineno, annotation.end_col_offset)))
         if node.returns is not None:
             end = offset(node.returns.end_lineno, node.returns.end_col_offset)
             arrow = source.rindex("->", 0, offset(node.returns.lineno, node.returns.col_offset))

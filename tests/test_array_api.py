@@ -80,6 +80,25 @@ def shapes(a):
 
 
 RNG = np.random.default_rng(7)
+def permuted(x):
+    """flip and roll (keyword-only in the standard), and in-place item writes."""
+    xp = array_namespace(x)
+    out = xp.zeros_like(x)
+    out[0] = x[0] ** 2
+    out[1] = out[0] * 0.5 + x[1]
+    weights = xp.arange(1.0, 5.0)
+    return xp.sum(xp.flip(x, axis=0) * weights) + xp.sum(xp.roll(x, 1) * weights) + xp.sum(out)
+
+
+def attention(Q, K, V):
+    """Scaled dot-product attention over a batch, with ``.mT`` (batch transpose)."""
+    xp = array_namespace(Q, K, V)
+    scores = Q @ K.mT / 2.0
+    scores = scores - xp.max(scores, axis=-1, keepdims=True)
+    weights = xp.exp(scores) / xp.sum(xp.exp(scores), axis=-1, keepdims=True)
+    return xp.sum((weights @ V) ** 2)
+
+
 CASES = [
     (logistic, (RNG.normal(size=3), RNG.normal(size=(6, 3)), np.sign(RNG.normal(size=6))), (0,)),
     (mlp_layer, (RNG.normal(size=(3, 4)), RNG.normal(size=4), RNG.normal(size=(5, 3))), (0, 1)),
@@ -91,6 +110,8 @@ CASES = [
     (branch, (RNG.normal(size=5), 1.0), (0,)),
     (branch, (RNG.normal(size=5), -1.0), (0,)),
     (shapes, (RNG.normal(size=6),), (0,)),
+    (permuted, (RNG.normal(size=4),), (0,)),
+    (attention, tuple(RNG.normal(size=(2, 3, 4)) for _ in range(3)), (0, 1, 2)),
 ]
 
 

@@ -166,6 +166,8 @@ defrule(
 
 # ---------------------------------------------------------------- shapes
 defrule("x.T", env=NP, x="np.transpose(g)", linear=True, restore="np.transpose(v)")
+#: The matrix transpose of a stack of matrices (numpy 2 and the array API standard).
+defrule("x.mT", env=NP, x="g.mT", linear=True, restore="v.mT")
 defrule(
     "np.transpose(x, axes=None)",
     env=ENV,
