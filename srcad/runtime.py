@@ -136,7 +136,7 @@ def shaped_like(tangent: Any, value: Any) -> Any:
     if np.shape(tangent) == shape:
         return tangent
     if is_duck_array(value):  # (its library's own array, not a dense numpy copy)
-        return np.zeros_like(value, dtype=gradient_dtype(tangent, value)) + tangent
+        return np.zeros_like(value) + tangent  # (an int array's zeros + a float: floats)
     return np.array(np.broadcast_to(tangent, shape))
 
 

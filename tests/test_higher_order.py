@@ -780,3 +780,23 @@ def test_reduction_with_dtype_given_by_position_is_refused():
     assert error.filename.endswith(THIS_FILE), error
     assert error.lineno == reduction_with_dtype_by_position.__code__.co_firstlineno + 1, error
     assert "np.sum" in str(error), error
+
+
+R_GAS = 8.314
+
+
+def gibbs_mixing(x, T):
+    """A module constant times a parameter: the tangent goes through shaped_like."""
+    ideal = R_GAS * T * (x * math.log(x) + (1.0 - x) * math.log(1.0 - x))
+    return ideal + 12000.0 * x * (1.0 - x)
+
+
+def test_hessian_through_srcads_runtime_helpers():
+    """The tangent code calls srcad's runtime helpers (shaped_like here), which the
+    hessian differentiates again: they must stay differentiable code (a dask branch
+    added to shaped_like once broke this with an error in generated code)."""
+    x, T = 0.3, 350.0
+    H = srcad.hessian(gibbs_mixing, wrt=(0, 1))(x, T)
+    d2x = R_GAS * T * (1.0 / x + 1.0 / (1.0 - x)) - 24000.0
+    dxdT = R_GAS * (math.log(x) - math.log(1.0 - x))
+    np.testing.assert_allclose(H, [[d2x, dxdT], [dxdT, 0.0]], rtol=1e-12, atol=1e-12)
