@@ -28,6 +28,7 @@ import inspect
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import srcad
@@ -59,6 +60,18 @@ def numeric_grad(f, args, wrt_indices, eps=DEFAULT_EPS):
         minus[i] = xm
         out.append((float(f(*plus)) - float(f(*minus))) / (xp - xm))
     return tuple(out)
+
+
+def central_differences(f, x, eps=DEFAULT_EPS):
+    """d f / d x of the scalar ``f`` at the numpy array ``x`` by central differences,
+    entry by entry, with steps relative to each entry."""
+    out = np.zeros_like(x, dtype=float)
+    for i in np.ndindex(x.shape):
+        up, down = x.copy(), x.copy()
+        up[i] += eps * max(1.0, abs(x[i]))
+        down[i] -= eps * max(1.0, abs(x[i]))
+        out[i] = (float(f(up)) - float(f(down))) / (up[i] - down[i])
+    return out
 
 
 def positional_params(f):

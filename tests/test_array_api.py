@@ -8,6 +8,7 @@ import array_api_strict as xps
 import numpy as np
 import pytest
 from array_api_compat import array_namespace
+from conftest import central_differences
 
 import srcad
 
@@ -114,17 +115,6 @@ CASES = [
     (attention, tuple(RNG.normal(size=(2, 3, 4)) for _ in range(3)), (0, 1, 2)),
 ]
 
-
-def central_differences(f, x, eps=1e-6):
-    """d f / d x by central differences, entry by entry (numpy arrays)."""
-    out = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        step = eps * max(1.0, abs(x[i]))
-        up, down = x.copy(), x.copy()
-        up[i] += step
-        down[i] -= step
-        out[i] = (f(up) - f(down)) / (2 * step)
-    return out
 
 
 def _strict(value):

@@ -17,6 +17,7 @@ import tracemalloc
 
 import numpy as np
 import pytest
+from conftest import central_differences
 
 import srcad
 from srcad.duck import is_duck_array
@@ -42,17 +43,6 @@ def lazily():
     """A context in which computing any dask array fails."""
     return dask.config.set(scheduler=_no_compute)
 
-
-def central(f, x, eps=1e-6):
-    """Central differences of the scalar ``f`` at the numpy array ``x``, entry by entry."""
-    out = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        h = eps * max(1.0, abs(x[i]))
-        plus, minus = x.copy(), x.copy()
-        plus[i] += h
-        minus[i] -= h
-        out[i] = (float(f(plus)) - float(f(minus))) / (plus[i] - minus[i])
-    return out
 
 
 FUNCTIONS = {
@@ -96,7 +86,7 @@ def test_dask_gradient_is_lazy_and_equals_numpy_and_central_differences(name, po
     expected = srcad.grad(f)(point)
     np.testing.assert_allclose(g.compute(), expected, rtol=REL, atol=1e-15)
     np.testing.assert_allclose(g2.compute(), expected, rtol=REL, atol=1e-15)
-    np.testing.assert_allclose(g.compute(), central(f, point), rtol=CD_TOL, atol=CD_TOL)
+    np.testing.assert_allclose(g.compute(), central_differences(f, point), rtol=CD_TOL, atol=CD_TOL)
     assert float(value.compute()) == pytest.approx(float(f(point)), rel=REL)
 
 
