@@ -389,7 +389,9 @@ class _Builder:
             elif isinstance(stmt, ir.Assign) and id(stmt) in self.saved_after:
                 deferred = self.reverse_assign(stmt, written, depth)
             elif isinstance(stmt, ir.Assign):
-                out += self.reverse_assign(stmt, written, depth) + deferred
+                out += _restores_in_stack_order(
+                    self.reverse_assign(stmt, written, depth), stmt.target, deferred
+                )
                 deferred = []
             elif isinstance(stmt, ir.If):
                 out += self.reverse_if(stmt, written, depth)
@@ -637,6 +639,25 @@ class _Builder:
                     ):
                         found.add(operand.id)
         return found
+
+
+def _restores_in_stack_order(
+    backward: list[ir.Stmt], target: str, deferred: list[ir.Stmt]
+) -> list[ir.Stmt]:
+    """``backward`` (a statement's backward lines, which may restore ``target``) and
+    ``deferred`` (the restore of the copy saved right after it). The copy was pushed
+    after ``target``'s own save, so it is popped first: before ``target``'s pop, when
+    the lines after that pop do not read it."""
+    if not deferred:
+        return backward
+    pops = [i for i, s in enumerate(backward) if isinstance(s, ir.Pop) and s.name == target]
+    if not pops:
+        return backward + deferred
+    first = pops[0]
+    copies = {s.name for s in deferred if isinstance(s, ir.Pop)}
+    if any(copies & set(ir.reads_of(s)) for s in backward[first + 1 :]):
+        return backward + deferred
+    return backward[:first] + deferred + backward[first:]
 
 
 def reentered(stmts: tuple[ir.Stmt, ...], end: int) -> list[ir.Stmt]:

@@ -619,3 +619,30 @@ def test_where_in_a_loop_masks_with_the_condition_of_the_same_iteration():
     # exactly: d/dx sum(x log x over x > 0) + sum(x log(-x) over x < 0) = log|x| + 1
     expected = np.log(np.abs(x)) + 1
     assert np.allclose(srcad.grad(where_of_log_in_a_loop)(x), expected, rtol=1e-12)
+
+
+def _swapped_with_tanh(x, y):
+    """The slow run's program 7260, reduced: in a loop, `x = tanh(y)` is saved before it
+    is overwritten and copied right after (its derivative reads the copy), and x meets
+    numpy arrays later. The copy was pushed after x's own save but popped after it
+    too, so the backward pass read the wrong saved values (a silently wrong dy)."""
+    for _ in range(3):
+        x += math.log(2 + math.sin(x))
+        y, x = (x + math.sqrt(0.5), math.tanh(y))
+    acc = 0.0
+    for j in range(2):
+        vec = np.sqrt(x * np.linspace(0.75, 1.0, 2) * (0.5 - 0.5 * j) + 0.1266) - 0.5
+        acc = acc + np.mean(vec * vec)
+    b = 1.0 / (1.0 + math.exp(-(acc + x)))
+    return b + 2.0 - (acc + b)
+
+
+@pytest.mark.parametrize("point", [(0.1, 0.2), (0.0, 0.0), (-0.4, 0.7)])
+def test_copy_saved_right_after_a_statement_is_restored_in_stack_order(point):
+    dx, dy = srcad.grad(_swapped_with_tanh, wrt=(0, 1))(*point)
+    _, tangent = srcad.jvp(_swapped_with_tanh)(point, (0.0, 1.0))
+    h = 1e-6
+    cd = (_swapped_with_tanh(point[0], point[1] + h)
+          - _swapped_with_tanh(point[0], point[1] - h)) / (2 * h)
+    assert dy == pytest.approx(tangent, rel=1e-10, abs=1e-12)
+    assert dy == pytest.approx(cd, rel=1e-6, abs=1e-8)
