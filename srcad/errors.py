@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from types import TracebackType
 
@@ -25,8 +26,6 @@ class Location:
 def notebook_cell(filename: str) -> str | None:
     """IPython's name of the cell compiled as ``filename`` ("Cell In[8]"), the way its
     tracebacks name it, or None outside IPython or for a real file."""
-    import sys
-
     if "IPython" not in sys.modules:
         return None
     shell = sys.modules["IPython"].get_ipython()
@@ -86,8 +85,6 @@ class SrcadError(Exception):
     def _render_traceback_(self) -> list[str]:
         """IPython's traceback of this error without srcad's own frames (IPython calls
         this hook; ``SRCAD_TRACEBACK=full`` keeps them)."""
-        import sys
-
         shell = sys.modules["IPython"].get_ipython()
         traceback = self.__traceback__
         if os.environ.get("SRCAD_TRACEBACK") != "full":
