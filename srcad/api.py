@@ -365,7 +365,7 @@ def following_helpers(gradient: Any, remake: Callable[[], Any]) -> Any:
     """``gradient``, made again by ``remake`` when a helper it inlined has been redefined
     since (a notebook cell run again, a module reloaded), so that it never keeps running
     the helper's old code. A gradient that inlined nothing is returned as it is."""
-    checks = gradient.__srcad__.dependencies()
+    checks = gradient.__srcad__.currency_checks()
     if not checks:
         return gradient
     current = gradient
@@ -374,7 +374,7 @@ def following_helpers(gradient: Any, remake: Callable[[], Any]) -> Any:
         nonlocal current, checks
         if not all_current(checks):
             current = remake()
-            checks = current.__srcad__.dependencies()
+            checks = current.__srcad__.currency_checks()
             following.__dict__.update(current.__dict__)
         return current
 

@@ -125,17 +125,13 @@ class Version:
     compiled: Compiled
 
 
-def all_current(dependencies: tuple[tuple[Any, Any, Any], ...]) -> bool:
-    """Whether every helper in ``dependencies`` (see :meth:`Gradient.dependencies`) is
+def all_current(checks: tuple[tuple[Any, Any, Any, Any], ...]) -> bool:
+    """Whether every helper in ``checks`` (see :meth:`Gradient.currency_checks`) is
     still what its name holds, with the same code. (A gradient that inlined helpers
     checks this on every call: keep it cheap.)"""
-    for lookup, obj, code in dependencies:
-        if lookup() is not obj:
-            return False
-        if code is not None:  # the same function object may get new code (autoreload)
-            function = obj.func if isinstance(obj, functools.partial) else obj
-            if function.__code__ is not code:
-                return False
+    for lookup, obj, function, code in checks:
+        if lookup() is not obj or (code is not None and function.__code__ is not code):
+            return False  # (the same function object may get new code: autoreload)
     return True
 
 
@@ -223,6 +219,15 @@ class Gradient:
         inner = self.differentiates
         return self.forward.dependencies + (inner.dependencies() if inner is not None else ())
 
+    def currency_checks(self) -> tuple[tuple[Any, Any, Any, Any], ...]:
+        """:meth:`dependencies` for :func:`all_current`: each helper once, with the
+        function whose code to compare (a partial's own function)."""
+        checks = {}
+        for lookup, obj, code in self.dependencies():
+            function = obj.func if isinstance(obj, functools.partial) else obj
+            checks.setdefault((id(obj), id(code)), (lookup, obj, function, code))
+        return tuple(checks.values())
+
     def is_current(self) -> bool:
         """False when a helper it inlined has since been redefined."""
-        return all_current(self.dependencies())
+        return all_current(self.currency_checks())
