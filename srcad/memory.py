@@ -213,6 +213,8 @@ def points_to(fn: ir.Function) -> dict[str, frozenset[str]]:
             if not new <= current:
                 current |= new
                 changed = True
+    for index in indices - set(roots):  # (an update of `a = i` starts at the index itself)
+        roots[index] = set()
     return {name: frozenset(found) for name, found in roots.items()}
 
 

@@ -1319,9 +1319,13 @@ def s_for(draw, ctx: Context) -> list[ast.stmt] | None:
     ])
     if rhs is None:
         return None
-    body = _straight(draw, fork, draw(st.integers(0, 2)))
+    handoff = _index_handoff(draw, fork) if draw(st.integers(0, 3)) == 0 else []
+    body = handoff + _straight(draw, fork, draw(st.integers(0, 2)))
     reassign = [ast.Assign([_name(target)], rhs.node)]
     body = body + reassign if draw(st.booleans()) else reassign + body
+    # `i` given a value before the loop: the index is carried out of the loop, so it is
+    # live after every statement of the body
+    before = [ast.Assign([_name("i")], ast.Constant(0))] if handoff and draw(st.booleans()) else []
     env = dict(ctx.env)
     for it in range(n):
         env["i"] = Bound.const(float(it))
@@ -1334,7 +1338,29 @@ def s_for(draw, ctx: Context) -> list[ast.stmt] | None:
             ctx.bind(name, bound)
     loop = ast.For(_name("i"), ast.Call(ast.Name("range", ast.Load()), [ast.Constant(n)], []),
                    body, [])
-    return [loop]
+    return [*before, loop]
+
+
+def _index_handoff(draw, fork: Context) -> list[ast.stmt]:
+    """``w = i`` or ``w, t = (i, <expr>)``, then ``w **= 2`` (or ``+=``, ``*=``): a name
+    that starts as the loop's int index and is updated in place (the memory pass must not
+    write the update back into the index; slow run, program 9386)."""
+    index = fork.var("i")
+    other = fork.expr(draw, 1) if draw(st.booleans()) else None
+    w = fork.new_name(draw)
+    fork.bind(w, index.bound)
+    if other is None:
+        stmts: list[ast.stmt] = [ast.Assign([_name(w)], _name("i", store=False))]
+    else:
+        t = fork.new_name(draw)
+        fork.bind(t, other.bound)
+        stmts = [ast.Assign([ast.Tuple([_name(w), _name(t)], ast.Store())],
+                            ast.Tuple([_name("i", store=False), other.node], ast.Load()))]
+    op = draw(st.sampled_from(("**", "+", "*")))
+    rhs = const(2) if op == "**" else fork.expr(draw, 1)
+    fork.bind(w, binop(fork.var(w), op, rhs).bound)
+    stmts.append(ast.AugAssign(_name(w), _BINOPS[op][0](), rhs.node))
+    return stmts
 
 
 #: Shapes of the constant arrays numpy statements broadcast against each other.
@@ -1711,18 +1737,23 @@ ITEM_NAMES = ("t", "tt", "item")
 FUNCTION_NAMES = ("inner", "helper", "fn", "inner_1", "helper_1", "fn_1")
 
 
-def s_rotate(draw, ctx: Context) -> list[ast.stmt] | None:
-    """A parallel assignment to 2-3 existing variables that reads the old values of the
-    others: ``a, b = b * 0.5, a``, ``a, b, c = b, c, a * 1.5``, ``c, b = 0.5, c``. In loops
-    and branches the copies that merge their values must act at once (the bug in
-    ``tests/regressions/parallel_copies.py``)."""
+def s_rotate(draw, ctx: Context, among: str | None = None) -> list[ast.stmt] | None:
+    """A parallel assignment to 2-3 existing variables (``among`` one of them) that reads
+    the old values of the others: ``a, b = b * 0.5, a``, ``a, b, c = b, c, a * 1.5``,
+    ``c, b = 0.5, c``. In loops and branches the copies that merge their values must act
+    at once (the bug in ``tests/regressions/parallel_copies.py``)."""
     names = ctx.writable()
     if len(names) < 2:
         return None
     k = draw(st.integers(2, min(3, len(names))))
-    targets = draw(st.lists(st.sampled_from(names), min_size=k, max_size=k, unique=True))
+    others = [n for n in names if n != among]
+    targets = draw(st.lists(st.sampled_from(others), min_size=k - (among is not None),
+                            max_size=k - (among is not None), unique=True))
+    if among is not None:
+        targets.insert(draw(st.integers(0, len(targets))), among)
     shift = draw(st.integers(1, k - 1))
-    forms = [draw(st.integers(0, 5)) for _ in targets]
+    # `among` gets tanh of another (a value whose derivative reads the value itself)
+    forms = [3 if t == among else draw(st.integers(0, 5)) for t in targets]
     if all(form == 2 for form in forms):
         forms[0] = 0
     vals = []
@@ -1949,7 +1980,16 @@ def s_swap(draw, ctx: Context) -> list[ast.stmt] | None:
     fork = _fork_with(ctx, i=(0.0, n - 1.0)) if shape < 2 else ctx.fork()
     if shape == 0:
         body = _body(draw, fork, draw(st.integers(0, 1)))
-        rotation = s_rotate(draw, fork)
+        updated = None
+        if draw(st.integers(0, 2)) == 0:
+            # `x += sin(x); y, x = (x + c, tanh(y))`: x is saved for the update, then
+            # overwritten by a value whose derivative reads it (a copy saved right after
+            # the statement: the backward pass restored the two out of stack order)
+            updated = draw(st.sampled_from(fork.writable()))
+            rhs = mcall(draw(st.sampled_from(("sin", "tanh"))), fork.var(updated))
+            fork.bind(updated, binop(fork.var(updated), "+", rhs).bound)
+            body.append(ast.AugAssign(_name(updated), ast.Add(), rhs.node))
+        rotation = s_rotate(draw, fork, among=updated)
         if rotation is None:
             return None
         body += rotation + _body(draw, fork, draw(st.integers(0, 1)))

@@ -646,3 +646,45 @@ def test_copy_saved_right_after_a_statement_is_restored_in_stack_order(point):
           - _swapped_with_tanh(point[0], point[1] - h)) / (2 * h)
     assert dy == pytest.approx(tangent, rel=1e-10, abs=1e-12)
     assert dy == pytest.approx(cd, rel=1e-6, abs=1e-8)
+
+
+def index_handed_over_by_a_tuple(x, y):
+    """The slow run's program 9386, reduced: a tuple assignment hands the int loop index
+    to `a`, which is then updated in place, and the index is carried out of the loop (`i`
+    has a value before it). The memory pass wrote the update back into the index, and
+    forward mode read a tangent the index never has (UnboundLocalError: i_1_dot)."""
+    a = x * 2.0
+    i = 0
+    for i in range(4):
+        h, a, t2 = (x / 2, i, math.log(1 + i * i))
+        if y < 1.618:
+            a **= 2
+        x = x + 0.1 * a * h
+    return t2 * x + i
+
+
+@pytest.mark.parametrize("y", [0.0, 2.0])
+def test_an_index_handed_over_by_a_tuple_and_updated_in_place_stays_the_index(y):
+    check_four_ways(index_handed_over_by_a_tuple, 0.3, y)
+
+
+def test_a_copy_read_after_the_statements_pop_is_held_before_the_copys_pop():
+    # The backward lines of `x_1 = f(x)` with a copy `x_1_after` saved right after it: the
+    # copy was pushed last, so it is popped first; a line after x_1's pop that reads the
+    # copy wants this run's value, so it reads it from a name that holds it.
+    from srcad import ir
+    from srcad.reverse import _restores_in_stack_order
+
+    backward = [ir.Pop("x_1"), ir.Assign("t", ir.Name("x_1_after"))]
+    deferred = [ir.Pop("x_1_after")]
+    out = _restores_in_stack_order(backward, "x_1", deferred, lambda name: name + "_0")
+    assert out == [
+        ir.Assign("x_1_after_held_0", ir.Name("x_1_after")),
+        ir.Pop("x_1_after"),
+        ir.Pop("x_1"),
+        ir.Assign("t", ir.Name("x_1_after_held_0")),
+    ]
+    # with no such read, the copy's pop goes just before the statement's own
+    plain = [ir.Assign("t", ir.Name("x_1_after")), ir.Pop("x_1")]
+    assert _restores_in_stack_order(plain, "x_1", deferred, str) == [
+        plain[0], deferred[0], plain[1]]
