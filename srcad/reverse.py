@@ -12,6 +12,7 @@ is a literal, unoptimized listing; :mod:`srcad.optimize` cleans it up.
 from __future__ import annotations
 
 import builtins
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -390,7 +391,8 @@ class _Builder:
                 deferred = self.reverse_assign(stmt, written, depth)
             elif isinstance(stmt, ir.Assign):
                 out += _restores_in_stack_order(
-                    self.reverse_assign(stmt, written, depth), stmt.target, deferred
+                    self.reverse_assign(stmt, written, depth), stmt.target, deferred,
+                    self.names.fresh,
                 )
                 deferred = []
             elif isinstance(stmt, ir.If):
@@ -642,12 +644,13 @@ class _Builder:
 
 
 def _restores_in_stack_order(
-    backward: list[ir.Stmt], target: str, deferred: list[ir.Stmt]
+    backward: list[ir.Stmt], target: str, deferred: list[ir.Stmt], fresh: Callable[[str], str]
 ) -> list[ir.Stmt]:
     """``backward`` (a statement's backward lines, which may restore ``target``) and
     ``deferred`` (the restore of the copy saved right after it). The copy was pushed
-    after ``target``'s own save, so it is popped first: before ``target``'s pop, when
-    the lines after that pop do not read it."""
+    after ``target``'s own save, so it is popped first, just before ``target``'s pop.
+    Lines after that pop that read the copy want its value before its pop (the result
+    of this run of the statement): they read it from a name that holds it."""
     if not deferred:
         return backward
     pops = [i for i, s in enumerate(backward) if isinstance(s, ir.Pop) and s.name == target]
@@ -655,9 +658,11 @@ def _restores_in_stack_order(
         return backward + deferred
     first = pops[0]
     copies = {s.name for s in deferred if isinstance(s, ir.Pop)}
-    if any(copies & set(ir.reads_of(s)) for s in backward[first + 1 :]):
-        return backward + deferred
-    return backward[:first] + deferred + backward[first:]
+    read_later = sorted(copies & {n for s in backward[first + 1 :] for n in ir.reads_of(s)})
+    held = {name: fresh(f"{name}_held") for name in read_later}
+    hold = [ir.Assign(new, ir.Name(old)) for old, new in held.items()]
+    later = list(ir.rename(backward[first:], held))
+    return backward[:first] + hold + deferred + later
 
 
 def reentered(stmts: tuple[ir.Stmt, ...], end: int) -> list[ir.Stmt]:
