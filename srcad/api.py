@@ -16,9 +16,10 @@ from typing import Any, ParamSpec, TypeVar
 
 from . import ir, records, trees
 from .errors import Location, NonScalarOutputError, SrcadError, WrtError
+from .following import following_helpers
 from .frontend import FunctionSource, read_function, without_aux
 from .pickling import re_derivable
-from .pipeline import Gradient, all_current, differentiate
+from .pipeline import Gradient, differentiate
 from .rules import TABLE
 from .subset import check_supported
 
@@ -359,34 +360,6 @@ def _callable(built: Gradient, f: Callable, doc: str) -> Any:
     fn.__srcad__ = built
     fn.__doc__ = doc
     return with_fixed(fn, callee, f)
-
-
-def following_helpers(gradient: Any, remake: Callable[[], Any]) -> Any:
-    """``gradient``, made again by ``remake`` when a helper it inlined has been redefined
-    since (a notebook cell run again, a module reloaded), so that it never keeps running
-    the helper's old code. A gradient that inlined nothing is returned as it is."""
-    checks = gradient.__srcad__.currency_checks()
-    if not checks:
-        return gradient
-    current = gradient
-
-    def latest() -> Any:
-        nonlocal current, checks
-        if not all_current(checks):
-            current = remake()
-            checks = current.__srcad__.currency_checks()
-            following.__dict__.update(current.__dict__)
-        return current
-
-    @functools.wraps(gradient)
-    def following(*args: Any, **kwargs: Any) -> Any:
-        if all_current(checks):  # (the fast path)
-            return current(*args, **kwargs)
-        return latest()(*args, **kwargs)
-
-    following.srcad_latest = latest  # type: ignore[attr-defined]
-    following.__wrapped__ = gradient.__wrapped__  # type: ignore[attr-defined]
-    return following
 
 
 def _adapted(

@@ -1,11 +1,14 @@
 """Functions defined interactively: IPython/Jupyter cells (IPython keeps cell sources in
 linecache) work; a function with no source anywhere (``python -c``) gets the clear error."""
 
+import inspect
 import math
 import subprocess
 import sys
 
 import pytest
+
+import srcad
 
 
 @pytest.fixture
@@ -159,3 +162,42 @@ def test_redefining_a_helper_changes_the_gradients_that_inlined_it(shell, make,
     assert result.success, result.error_in_exec
     assert shell.user_ns["before"] == pytest.approx(expected_before, rel=1e-14)
     assert shell.user_ns["after"] == pytest.approx(expected_after, rel=1e-14)
+
+
+_MODULE = '''
+def helper(x):
+    return x ** {power}
+
+
+def u(x, scale=1.0, *, shift=0.0):
+    return scale * helper(x) + shift * x
+'''
+
+
+def test_a_gradient_follows_a_helper_redefined_twice_keeping_its_signature(tmp_path,
+                                                                             monkeypatch):
+    # The per-call check is generated with the gradient's own signature (defaults and
+    # keyword-only parameters passed on); after a helper changes it is generated again for
+    # the new helper, and follows the next change too (a module reloaded twice).
+    import importlib
+    import sys
+
+    path = tmp_path / "reloaded_helper.py"
+    path.write_text(_MODULE.format(power=3))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    module = importlib.import_module("reloaded_helper")
+    try:
+        g = srcad.grad(module.u)
+        assert g(2.0) == pytest.approx(12.0, rel=1e-14)                # 3 x**2
+        assert g(2.0, 2.0, shift=1.0) == pytest.approx(25.0, rel=1e-14)
+        # (each file a different size: the source and bytecode caches see the change)
+        for power, expected in (("2.0", 4.0), ("4.00", 32.0)):         # 2x, then 4 x**3
+            path.write_text(_MODULE.format(power=power))
+            importlib.invalidate_caches()
+            module = importlib.reload(module)
+            assert g(2.0) == pytest.approx(expected, rel=1e-14)
+            assert g(2.0, scale=0.5, shift=1.0) == pytest.approx(expected / 2 + 1, rel=1e-14)
+        assert list(inspect.signature(g).parameters) == ["x", "scale", "shift"]
+    finally:
+        sys.modules.pop("reloaded_helper", None)
