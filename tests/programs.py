@@ -1745,7 +1745,8 @@ def s_rotate(draw, ctx: Context, among: str | None = None) -> list[ast.stmt] | N
     names = ctx.writable()
     if len(names) < 2:
         return None
-    k = draw(st.integers(2, min(3, len(names))))
+    # with `among`: a swap, `y, x = (x * c, tanh(y))` (each value from the other's)
+    k = 2 if among is not None else draw(st.integers(2, min(3, len(names))))
     others = [n for n in names if n != among]
     targets = draw(st.lists(st.sampled_from(others), min_size=k - (among is not None),
                             max_size=k - (among is not None), unique=True))
@@ -1753,7 +1754,8 @@ def s_rotate(draw, ctx: Context, among: str | None = None) -> list[ast.stmt] | N
         targets.insert(draw(st.integers(0, len(targets))), among)
     shift = draw(st.integers(1, k - 1))
     # `among` gets tanh of another (a value whose derivative reads the value itself)
-    forms = [3 if t == among else draw(st.integers(0, 5)) for t in targets]
+    forms = [draw(st.integers(0, 5)) if among is None else 3 if t == among
+             else draw(st.sampled_from((1, 4))) for t in targets]
     if all(form == 2 for form in forms):
         forms[0] = 0
     vals = []
