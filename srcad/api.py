@@ -17,7 +17,7 @@ from typing import Any, ParamSpec, TypeVar
 from . import ir, records, trees
 from .errors import Location, NonScalarOutputError, SrcadError, WrtError
 from .following import following_helpers
-from .frontend import FunctionSource, read_function, without_aux
+from .frontend import FunctionSource, mark_derivative, read_function, without_aux
 from .pickling import re_derivable
 from .pipeline import Gradient, differentiate
 from .rules import TABLE
@@ -386,6 +386,7 @@ def _adapted(
         result = gradient(*args, **kwargs)
         return (result[0], tupled(result[1])) if value else tupled(result)
 
+    mark_derivative(adapted, "the gradient (with has_aux or argnums)")
     adapted.__name__ = adapted.__qualname__ = getattr(
         gradient, "__name__", built.compiled.code.co_name
     )
@@ -426,6 +427,10 @@ def grad(
             function, wrt=wrt, argnums=argnums, has_aux=has_aux, optimize=optimize
         )
     wrt, as_tuple = wrt_convention(wrt, argnums)
+    from .higher import gradient_of_gradient, read_through  # (higher builds on this module)
+
+    if read_through(f) is not None and not has_aux:
+        return gradient_of_gradient(f, wrt, as_tuple, value=False)
 
     def make() -> Any:
         built = build(f, wrt, "grad", optimize, aux=has_aux)
@@ -459,6 +464,10 @@ def value_and_grad(
             function, wrt=wrt, argnums=argnums, has_aux=has_aux, optimize=optimize
         )
     wrt, as_tuple = wrt_convention(wrt, argnums)
+    from .higher import gradient_of_gradient, read_through  # (higher builds on this module)
+
+    if read_through(f) is not None and not has_aux:
+        return gradient_of_gradient(f, wrt, as_tuple, value=True)
 
     def make() -> Any:
         built = build(f, wrt, "grad" if has_aux else "value_and_grad", optimize, aux=has_aux)

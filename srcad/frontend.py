@@ -57,6 +57,18 @@ def _describe(obj: Any) -> str:
     return getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None) or repr(obj)
 
 
+#: Set on the callables srcad builds around generated code (a Hessian, a Jacobian, an
+#: hvp, a gradient in JAX's conventions): its value says what the callable is. Their
+#: ``__wrapped__`` is the function they were made from, so unwrapping them, as for a
+#: user's decorator, would silently differentiate that function instead.
+DERIVATIVE_MARK = "__srcad_derivative__"
+
+
+def mark_derivative(fn: Any, what: str) -> None:
+    """Mark ``fn`` (see :data:`DERIVATIVE_MARK`); ``what``: "a Hessian", ..."""
+    setattr(fn, DERIVATIVE_MARK, what)
+
+
 def read_function(
     fn: Any, *, used_at: Location | None = None, top_level: bool = False
 ) -> FunctionSource:
@@ -70,7 +82,21 @@ def read_function(
     if generated is not None:  # a gradient srcad made: its source is kept with it
         fn, source, filename, firstlineno = generated.as_source()
     else:
-        fn = inspect.unwrap(fn, stop=lambda f: hasattr(f, "__srcad__")) if callable(fn) else fn
+        if callable(fn):
+            fn = inspect.unwrap(
+                fn, stop=lambda f: hasattr(f, "__srcad__") or hasattr(f, DERIVATIVE_MARK)
+            )
+        if hasattr(fn, DERIVATIVE_MARK):
+            raise UnsupportedSyntaxError(
+                f"{getattr(fn, DERIVATIVE_MARK)} of "
+                f"{getattr(getattr(fn, '__wrapped__', None), '__name__', 'a function')}, made "
+                "by srcad, cannot be differentiated again",
+                "differentiate the function itself: srcad.grad(srcad.grad(f)), "
+                "srcad.hessian(f), srcad.hvp(f), srcad.jvp or srcad.jacobian of "
+                "srcad.grad(f) (at most second derivatives of a function with loops or "
+                "numpy arrays)",
+                used_at,
+            )
         if not isinstance(fn, types.FunctionType):
             raise SourceError(
                 f"cannot differentiate {_describe(fn)}: it is not a Python function with source",

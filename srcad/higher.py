@@ -25,6 +25,7 @@ import numpy as np
 from . import trees
 from .api import (
     Callee,
+    _call_site,
     Wrt,
     build,
     call_arguments,
@@ -37,8 +38,10 @@ from .api import (
     wrt_convention,
     wrt_names,
 )
-from .errors import SrcadError
+from .errors import NonScalarOutputError, SrcadError
+from .frontend import mark_derivative
 from .pickling import re_derivable
+from .pipeline import Gradient
 
 
 class _Call:
@@ -81,6 +84,8 @@ def _tangent_function(f: Callable, optimize: bool) -> Callable[..., Any]:
 
 
 def _made_tangent_function(f: Callable, optimize: bool) -> Callable[..., Any]:
+    if read_through(f) is not None:
+        return _tangent_of_gradient(f)
     built = build(f, None, "jvp", optimize)
     callee = unbind(f)
     function = callee.function
@@ -301,18 +306,22 @@ def jacobian(f: Callable, *, wrt: Wrt = None, argnums: Wrt = None) -> Callable[.
     The callable takes ``f``'s arguments, keyword arguments included.
     """
     wrt, as_tuple = wrt_convention(wrt, argnums)
-    names = wrt_names(f, wrt)
+    # (a gradient read through: the parameters of the function it is the gradient of)
+    names = wrt_names(f.__wrapped__ if read_through(f) else f, wrt)  # type: ignore[attr-defined]
     tangent_fn = _tangent_function(f, True)
     copies = writes_in_place(tangent_fn.__srcad__)
 
     def jacobian_at(*args: Any, **kwargs: Any) -> Any:
         call = _Call(f, args, kwargs, copies)
-        found = _by_rows(f, call, names) or _by_columns(
+        rows = _by_rows(f, call, names) if read_through(f) is None else None
+        found = rows or _by_columns(
             lambda given: tangent_fn(call.primals(), call.tangents(given))[1], call, names
         )
         return _assemble(*found, call, names, as_tuple)
 
     jacobian_at.__wrapped__ = f
+
+    mark_derivative(jacobian_at, "the Jacobian")
     return jacobian_at
 
 
@@ -409,6 +418,8 @@ def hessian(f: Callable, *, wrt: Wrt = None, argnums: Wrt = None) -> Callable[..
         return result
 
     hessian_at.__wrapped__ = f
+
+    mark_derivative(hessian_at, "the Hessian")
     return hessian_at
 
 
@@ -436,4 +447,86 @@ def hvp(f: Callable, *, wrt: Wrt = None, argnums: Wrt = None) -> Callable[..., A
         return (result,) if as_tuple and len(names) == 1 else result
 
     hvp_at.__wrapped__ = f
+
+    mark_derivative(hvp_at, "the Hessian-vector product")
     return hvp_at
+
+
+# ---------------------------------------------------------------- derivatives of a gradient
+#
+# A gradient whose generated source cannot be read and differentiated again (it keeps a
+# tape for its loops, or calls numpy gradient helpers) is differentiated through the
+# function it is the gradient of: the tangent of ``grad(f, wrt)`` along ``t`` is
+# ``H[wrt, :] @ t``, the gradient with respect to ``wrt`` of f's tangent function along
+# ``t`` (reverse mode over the generated forward mode, as in :func:`hvp`).
+
+
+def read_through(gradient: Callable) -> Gradient | None:
+    """The build of ``gradient`` when it is ``srcad.grad(f)`` and its own source cannot
+    be differentiated again (see :meth:`Gradient.second_order_obstacle`); else None."""
+    built = getattr(gradient, "__srcad__", None)
+    if (
+        isinstance(built, Gradient)
+        and built.mode == "grad"
+        and not built.forward.kwonly
+        and built.second_order_obstacle() is not None
+    ):
+        return built
+    return None
+
+
+def _tangent_of_gradient(gradient: Callable) -> Callable[..., Any]:
+    """The tangent function of ``gradient`` (``srcad.grad(f, wrt)``): ``(primals,
+    tangents) -> (gradient value, H[wrt, :] @ tangents)``."""
+    built = read_through(gradient)
+    assert built is not None
+    f = gradient.__wrapped__  # type: ignore[attr-defined]
+    product = grad(_tangent_along(f), wrt=built.wrt)
+
+    def tangent_of_gradient(primals: Any, tangents: Any) -> Any:
+        primals, tangents = tuple(primals), tuple(tangents)
+        return gradient(*primals), product(*primals, *tangents)
+
+    tangent_of_gradient.__name__ = f"{getattr(gradient, '__name__', 'gradient')}_jvp"
+    tangent_of_gradient.forward_source = built.forward_source  # type: ignore[attr-defined]
+    tangent_of_gradient.tangent_source = product.backward_source  # type: ignore[attr-defined]
+    tangent_of_gradient.__wrapped__ = gradient  # type: ignore[attr-defined]
+    mark_derivative(tangent_of_gradient, "the tangent function")
+    tangent_of_gradient.__srcad__ = product.__srcad__  # type: ignore[attr-defined]
+    return tangent_of_gradient
+
+
+def gradient_of_gradient(
+    gradient: Callable, wrt: Wrt, as_tuple: bool, value: bool
+) -> Callable[..., Any]:
+    """``grad`` (``value_and_grad`` with ``value``) of ``gradient``, a ``grad(f)`` of
+    one scalar parameter that :func:`read_through` accepts: one column of the Hessian
+    per number of the ``wrt`` parameters, by forward mode over its tangent function."""
+    names = wrt_names(gradient.__wrapped__, wrt)  # type: ignore[attr-defined]
+    tangent_fn = _tangent_function(gradient, True)
+    copies = writes_in_place(tangent_fn.__srcad__)
+
+    def second(*args: Any, **kwargs: Any) -> Any:
+        call = _Call(gradient, args, kwargs, copies)
+        result = gradient(*call.primals())
+        if isinstance(result, tuple | list | dict) or np.ndim(result) != 0:
+            raise NonScalarOutputError(
+                f"{getattr(gradient, '__name__', 'the gradient')} returns the gradient "
+                f"with respect to {', '.join(read_through(gradient).wrt)}, which is not "
+                "one number here; grad needs a scalar result",
+                "use srcad.hessian (or srcad.jacobian of the gradient) for a matrix of "
+                "second derivatives",
+                _call_site(),
+            )
+        found = _by_columns(
+            lambda given: tangent_fn(call.primals(), call.tangents(given))[1], call, names
+        )
+        derivative = _assemble(*found, call, names, as_tuple)
+        return (result, derivative) if value else derivative
+
+    second.__wrapped__ = gradient  # type: ignore[attr-defined]
+
+    mark_derivative(second, "the derivative")
+    second.__name__ = f"{getattr(gradient, '__name__', 'gradient')}_grad"
+    second.backward_source = tangent_fn.tangent_source  # type: ignore[attr-defined]
+    return second

@@ -59,7 +59,7 @@ def differentiate(
         for k, variant in enumerate(variants)
     )
     shown = emit.function(array_api.port(forward, forward))
-    return Gradient(forward, versions, shown, wrt, source.function)
+    return Gradient(forward, versions, shown, wrt, source.function, mode=mode)
 
 
 def derivatives(
@@ -150,6 +150,8 @@ class Gradient:
     user_function: types.FunctionType
     #: the gradient this one differentiates again (``grad(grad(f))``), if any
     differentiates: Gradient | None = None
+    #: what was built: "grad", "value_and_grad", "vjp" or "jvp"
+    mode: str = "grad"
 
     @property
     def compiled(self) -> Compiled:
@@ -180,6 +182,23 @@ class Gradient:
             bound = version.compiled.bind(user_function, free_cells, overrides)
         return bound
 
+    def second_order_obstacle(self) -> str | None:
+        """Why its generated source cannot be read and differentiated again: "loops"
+        (it saves values on a tape), "arrays" (it calls numpy gradient helpers that
+        have no rules), or None. Second derivatives then come from the forward-mode
+        code of the function it differentiates (see :mod:`srcad.higher`)."""
+        version = self.versions[0]
+        if any(isinstance(s, ir.Push) for s in ir.walk(version.ir.body)):
+            return "loops"
+        if any(
+            isinstance(v, types.FunctionType)
+            and v.__module__ == numpy_grads.__name__
+            and not TABLE.has_callable(v)
+            for v in version.ir.bindings.values()
+        ):
+            return "arrays"
+        return None
+
     def as_source(self) -> tuple[types.FunctionType, str, str, int]:
         """What the frontend needs to differentiate the generated gradient again: the
         version for floats without its type check, or the only version there is."""
@@ -188,26 +207,26 @@ class Gradient:
         if len(self.versions) > 1:  # drop the float check that calls the array version
             body = without_float_guard(version.ir)
         where = Location(self.forward.source_file, self.forward.source_line, 0)
-        if any(isinstance(s, ir.Push) for s in ir.walk(body)):
+        obstacle = self.second_order_obstacle()
+        if obstacle == "loops":
             loops = [s.loc for s in ir.walk(self.forward.body) if isinstance(s, ir.Loop)]
             mine = [loc for loc in loops if loc.filename == where.filename and loc.lineno]
             where = min(mine, key=lambda loc: loc.lineno, default=where)  # the first loop
             raise UnsupportedSyntaxError(
-                "differentiating the gradient of a function with loops is not supported yet",
-                "use srcad.hessian or srcad.hvp, which differentiate the forward-mode "
-                "code instead and handle loops",
+                "third and higher derivatives of a function with loops are not supported "
+                "(nor second derivatives of its value_and_grad, or with keyword-only "
+                "parameters)",
+                "differentiate it at most twice: grad of grad, hessian, hvp, jvp or "
+                "jacobian of its grad are built from its forward-mode code",
                 where,
             )
-        if any(
-            isinstance(v, types.FunctionType)
-            and v.__module__ == numpy_grads.__name__
-            and not TABLE.has_callable(v)
-            for v in version.ir.bindings.values()
-        ):
+        if obstacle == "arrays":
             raise UnsupportedSyntaxError(
-                "second derivatives of functions of numpy arrays are not supported yet",
-                "use srcad.hessian or srcad.hvp, which differentiate the forward-mode "
-                "code instead and handle numpy arrays",
+                "third and higher derivatives of a function of numpy arrays are not "
+                "supported (nor second derivatives of its value_and_grad, or with "
+                "keyword-only parameters)",
+                "differentiate it at most twice: grad of grad, hessian, hvp, jvp or "
+                "jacobian of its grad are built from its forward-mode code",
                 where,
             )
         source = emit.function(version.ir.with_body(body))

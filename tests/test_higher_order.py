@@ -445,13 +445,77 @@ def assert_refused(call, *words):
     return info.value
 
 
-def test_grad_of_grad_with_loop_refused():
-    assert_refused(lambda: srcad.grad(srcad.grad(looped)), "loops", "not supported")
+def test_grad_of_grad_of_a_loop():
+    # looped(x) = x**2 + x + 1: the gradient keeps a tape, so its source is not read again;
+    # its derivative comes from looped's forward-mode code (reverse over forward)
+    assert close(srcad.grad(srcad.grad(looped))(0.7), 2.0)
+    value, second = srcad.value_and_grad(srcad.grad(looped))(0.7)
+    assert close(value, 2 * 0.7 + 1) and close(second, 2.0)
+
+
+def loop_of_two(x, y):
+    s = 0.0
+    for _ in range(3):
+        s = s + math.sin(x * s + y) + x * y
+    return s * x
+
+
+def numpy_of_two(a, b):
+    t = np.linspace(0.0, 1.0, 5)
+    return np.sum(np.exp(-a * t) * np.cos(b * t))
+
+
+@pytest.mark.parametrize("f", [loop_of_two, numpy_of_two])
+def test_grad_of_grad_mixed_partials_of_loops_and_arrays(f):
+    """Every d/dj (df/di), against central differences of the first derivative."""
+    args = (0.3, 0.7)
+    for i in range(2):
+        first = srcad.grad(f, wrt=i)
+        for j in range(2):
+            got = srcad.grad(first, wrt=j)(*args)
+            column = numeric_jacobian_column(lambda *a: (first(*a),), args, j)[0]
+            assert abs(got - column) <= CD_ATOL + CD_RTOL * abs(column), (i, j, got, column)
+    both = srcad.grad(srcad.grad(f), wrt=(0, 1))(*args)
+    assert np.allclose(both, srcad.hessian(f, wrt=(0, 1))(*args)[0], rtol=1e-12)
+
+
+def logistic_loss(w, X, y):
+    p = 1 / (1 + np.exp(-(X @ w)))
+    return -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)) + 0.05 * np.sum(w * w)
+
+
+def test_jvp_and_jacobian_of_the_gradient_of_an_array_function():
+    rng = np.random.default_rng(3)
+    X, y = rng.normal(size=(6, 3)), np.array([0.0, 1, 1, 0, 1, 0])
+    w, v = np.array([0.2, -0.1, 0.3]), np.array([1.0, -2.0, 0.5])
+    H = srcad.hessian(logistic_loss)(w, X, y)
+    g = srcad.grad(logistic_loss)
+    numeric = np.array([(g(w + h * e, X, y) - g(w - h * e, X, y)) / (2 * h)
+                        for e, h in zip(np.eye(3), [1e-6] * 3)]).T
+    np.testing.assert_allclose(H, numeric, rtol=1e-6, atol=1e-8)
+    value, tangent = srcad.jvp(g)((w, X, y), (v, np.zeros_like(X), np.zeros_like(y)))
+    np.testing.assert_allclose(value, g(w, X, y), rtol=1e-14)
+    np.testing.assert_allclose(tangent, H @ v, rtol=1e-12)
+    np.testing.assert_allclose(srcad.jacobian(g)(w, X, y), H, rtol=1e-12)
+
+
+def test_grad_of_grad_needs_a_scalar_gradient():
+    assert_refused(lambda: srcad.grad(srcad.grad(sum_cubes))(np.array([1.0, 2.0])),
+                   "not one number", "grad needs a scalar result")
+
+
+@pytest.mark.parametrize("make", [srcad.hessian, srcad.jacobian, srcad.hvp,
+                                  lambda f: srcad.grad(srcad.grad(f))])
+def test_a_derivative_srcad_made_is_not_unwrapped_to_its_function(make):
+    # its __wrapped__ is the function it was made from: reading that instead gave
+    # grad(hessian(f)) == grad(f), a silently wrong third derivative
+    assert_refused(lambda: srcad.grad(make(looped)), "made by srcad",
+                   "cannot be differentiated again")
 
 
 def test_hessian_and_hvp_of_a_loop():
-    """``grad(grad(f))`` refuses loops, but ``hessian`` and ``hvp`` differentiate the
-    tangent function instead (reverse over forward): looped(x) = x**2 + x + 1."""
+    """``hessian`` and ``hvp`` differentiate the tangent function (reverse over
+    forward): looped(x) = x**2 + x + 1."""
     assert close(srcad.hessian(looped)(0.7), 2.0)
     assert close(srcad.hvp(looped)(0.7, 1.5), 3.0)
 

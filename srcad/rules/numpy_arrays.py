@@ -201,6 +201,9 @@ for _pattern in RESHAPES:  # parameters without a template (shape, axis) get no 
         _pattern, env=ENV, x="reshape_like(g, x)", linear=True, restore="np.reshape(v, np.shape(x))"
     )
 defrule("x.flatten()", env=ENV, x="reshape_like(g, x)", linear=True)  # (always a copy)
+#: a read-only view that repeats ``x`` along the new axes: the gradient sums them back
+defrule("np.broadcast_to(x, shape)", env=ENV, shape=None, x="unbroadcast(g, np.shape(x))",
+        linear=True, view=True)
 defrule("np.array(x)", env=ENV, x="items_like(g, x)", creates=True, linear=True)
 defrule("np.asarray(x)", env=ENV, x="items_like(g, x)", linear=True, restore="v")
 #: (of a list: a new list, which the function may grow)
