@@ -18,7 +18,7 @@ from .errors import (
     WrtError,
 )
 from .export import ExportError, export
-from .higher import hessian, hvp, jacobian, jvp
+from .higher import hessian, hessp, hvp, jacobian, jvp
 from .rules.table import defrule
 
 __version__ = "0.3.0"
@@ -37,6 +37,7 @@ __all__ = [
     "jacobian",
     "hessian",
     "hvp",
+    "hessp",
     "export",
     "ExportError",
     "SrcadError",

@@ -479,13 +479,35 @@ def value_and_grad(
     return gradient
 
 
+def signature_of(f: Callable) -> tuple[inspect.Signature, int]:
+    """``f``'s signature, and its number of parameters when they are all positional
+    (else -1), looked up once per callable (derivatives check every call's arguments)."""
+    try:
+        return _signatures(f)
+    except TypeError:  # (an unhashable callable)
+        return _signature_and_arity(f)
+
+
+def _signature_and_arity(f: Callable) -> tuple[inspect.Signature, int]:
+    signature = inspect.signature(f)
+    kinds = [p.kind for p in signature.parameters.values()]
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return signature, len(kinds) if all(kind in positional for kind in kinds) else -1
+
+
+_signatures = functools.lru_cache(maxsize=512)(_signature_and_arity)
+
+
 def call_arguments(
     f: Callable, args: Sequence[Any], kwargs: dict[str, Any]
 ) -> tuple[list[Any], dict[str, Any]]:
     """``f``'s arguments in full (defaults filled in): every positional parameter's
     value in order, and the keyword-only ones by name. Raises ``TypeError`` as a call
     of ``f`` with these arguments would."""
-    bound = inspect.signature(f).bind(*args, **kwargs)
+    signature, arity = signature_of(f)
+    if not kwargs and len(args) == arity:  # (the common call: every parameter, in order)
+        return list(args), {}
+    bound = signature.bind(*args, **kwargs)
     bound.apply_defaults()
     positional, keywords = [], {}
     for name, parameter in bound.signature.parameters.items():

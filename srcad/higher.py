@@ -25,12 +25,13 @@ import numpy as np
 from . import trees
 from .api import (
     Callee,
-    _call_site,
     Wrt,
+    _call_site,
     build,
     call_arguments,
     following_helpers,
     grad,
+    signature_of,
     unbind,
     underlying_arguments,
     user_facing,
@@ -55,7 +56,7 @@ class _Call:
         self, f: Callable, args: Sequence[Any], kwargs: dict[str, Any], copies: bool = False
     ) -> None:
         self.positional, self.keywords = call_arguments(f, args, kwargs)
-        names = [n for n in inspect.signature(f).parameters if n not in self.keywords]
+        names = [n for n in signature_of(f)[0].parameters if n not in self.keywords]
         values = [*self.positional, *self.keywords.values()]
         self.values = dict(zip([*names, *self.keywords], values))
         self.copies = copies
@@ -388,6 +389,7 @@ def _hvp_function(f: Callable, names: tuple[str, ...]) -> Callable[..., Any]:
     def product(call: _Call, directions: dict[str, Any]) -> Any:
         return gradient(*call.primals(), *call.tangents(directions))
 
+    product.source = gradient.backward_source  # type: ignore[attr-defined]
     return product
 
 
@@ -409,6 +411,10 @@ def hessian(f: Callable, *, wrt: Wrt = None, argnums: Wrt = None) -> Callable[..
 
     def hessian_at(*args: Any, **kwargs: Any) -> Any:
         call = _Call(f, args, kwargs, copies)
+        if len(names) > 1 and all(call.values[n].__class__ in (float, int) for n in names):
+            # several Python numbers: one hvp per parameter is one column (no blocks)
+            columns = [product(call, {name: 1.0}) for name in names]
+            return np.array(columns, dtype=float).T
         structure, blocks = _by_columns(lambda given: product(call, given), call, names)
         result = _assemble(structure, blocks, call, names, False)
         if len(names) == 1:
@@ -418,6 +424,7 @@ def hessian(f: Callable, *, wrt: Wrt = None, argnums: Wrt = None) -> Callable[..
         return result
 
     hessian_at.__wrapped__ = f
+    hessian_at.source = product.source  # type: ignore[attr-defined]
 
     mark_derivative(hessian_at, "the Hessian")
     return hessian_at
@@ -447,6 +454,7 @@ def hvp(f: Callable, *, wrt: Wrt = None, argnums: Wrt = None) -> Callable[..., A
         return (result,) if as_tuple and len(names) == 1 else result
 
     hvp_at.__wrapped__ = f
+    hvp_at.source = product.source  # type: ignore[attr-defined]
 
     mark_derivative(hvp_at, "the Hessian-vector product")
     return hvp_at
@@ -530,3 +538,25 @@ def gradient_of_gradient(
     second.__name__ = f"{getattr(gradient, '__name__', 'gradient')}_grad"
     second.backward_source = tangent_fn.tangent_source  # type: ignore[attr-defined]
     return second
+
+
+@user_facing
+@re_derivable
+def hessp(f: Callable, *, wrt: Wrt = None, argnums: Wrt = None) -> Callable[..., Any]:
+    """The Hessian-vector product in ``scipy.optimize.minimize``'s ``hessp`` convention:
+    ``hessp(f)(x, p, *args)`` is the Hessian of ``f`` with respect to its first parameter
+    (or ``wrt``), at ``f(x, *args)``, times ``p`` -- :func:`hvp` with the direction
+    second::
+
+        minimize(f, x0, args=(X, y), jac=srcad.grad(f), hessp=srcad.hessp(f),
+                 method="trust-ncg")
+    """
+    product = hvp(f, wrt=wrt, argnums=argnums)
+
+    def hessp_at(x: Any, p: Any, *args: Any, **kwargs: Any) -> Any:
+        return product(x, *args, p, **kwargs)
+
+    hessp_at.__wrapped__ = f  # type: ignore[attr-defined]
+    hessp_at.source = product.source  # type: ignore[attr-defined]
+    mark_derivative(hessp_at, "the Hessian-vector product")
+    return hessp_at

@@ -2008,17 +2008,16 @@ class Lowerer:
             )
         source = read_function(callee, used_at=where)
         generated = getattr(callee, "__srcad__", None)  # a gradient srcad made
-        self.dependencies.append(
-            (lambda: _build_now(callee), generated, None)
-            if generated is not None
-            else (
+        if generated is not None:  # current while the helpers it inlined are
+            self.dependencies.extend(generated.dependencies())
+        else:
+            self.dependencies.append((
                 lookup
                 or _free_lookup(scope, call.func)
                 or (lambda: self.static_object(scope, call.func)),
                 partial or callee,
                 callee.__code__,
-            )
-        )
+            ))
         if source.filename == scope.source.filename:
             return self.lower_source(scope, call, source, callee, target, partial)
         # Another file's function (often a library's): when srcad cannot read its code, the
@@ -2424,14 +2423,6 @@ def _free_lookup(scope: Scope, func: ast.expr) -> Callable[[], Any] | None:
         return head
     attributes = operator.attrgetter(".".join(reversed(chain)))
     return lambda: attributes(head())
-
-
-def _build_now(generated: Any) -> Any:
-    """What srcad built for the generated function ``generated`` as it is now (made
-    again when it follows its helpers' redefinitions), or None when that is out of date."""
-    latest = getattr(generated, "srcad_latest", None)
-    built = (latest() if latest is not None else generated).__srcad__
-    return built if built.is_current() else None
 
 
 def _grows_list(node: ast.AST) -> bool:

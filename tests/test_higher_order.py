@@ -473,7 +473,7 @@ def test_grad_of_grad_mixed_partials_of_loops_and_arrays(f):
         first = srcad.grad(f, wrt=i)
         for j in range(2):
             got = srcad.grad(first, wrt=j)(*args)
-            column = numeric_jacobian_column(lambda *a: (first(*a),), args, j)[0]
+            column = numeric_jacobian_column(lambda *a, first=first: (first(*a),), args, j)[0]
             assert abs(got - column) <= CD_ATOL + CD_RTOL * abs(column), (i, j, got, column)
     both = srcad.grad(srcad.grad(f), wrt=(0, 1))(*args)
     assert np.allclose(both, srcad.hessian(f, wrt=(0, 1))(*args)[0], rtol=1e-12)
