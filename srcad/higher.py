@@ -16,13 +16,14 @@ from __future__ import annotations
 import inspect
 import itertools
 import linecache
+import re
 import types
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
-from . import trees
+from . import ir, trees
 from .api import (
     Callee,
     Wrt,
@@ -39,10 +40,11 @@ from .api import (
     wrt_convention,
     wrt_names,
 )
-from .errors import NonScalarOutputError, SrcadError
+from .errors import NonScalarOutputError, SrcadError, UnsupportedSyntaxError
 from .frontend import mark_derivative
 from .pickling import re_derivable
 from .pipeline import Gradient
+from .rules import TABLE
 
 
 class _Call:
@@ -380,11 +382,39 @@ def _tangent_along(f: Callable) -> types.FunctionType:
     return namespace[name]
 
 
+def _reverse_over_forward(f: Callable, along: Callable, names: tuple[str, ...]) -> Any:
+    """``grad(along, wrt=names)``: reverse mode over ``f``'s generated tangent function.
+    A numpy call whose tangent srcad computes with a helper it cannot differentiate (it
+    is not written in the subset srcad reads) is reported at the user's line, naming
+    the numpy call, not inside the generated tangent function."""
+    try:
+        return grad(along, wrt=names)
+    except SrcadError as error:
+        if not error.filename.startswith("<srcad"):
+            raise
+        helpers = set(re.findall(r"numpy_grads\.(\w+)", str(error)))
+        calls = sorted({
+            rule.name.split("(")[0]
+            for rule in TABLE
+            for tangent in rule.tangents
+            if tangent is not None and helpers & set(ir.names_in(tangent))
+        }) or ["a numpy call"]
+        name = getattr(unbind(f).function, "__name__", "f")
+        raise UnsupportedSyntaxError(
+            f"the second derivative of {name} differentiates the tangent of "
+            f"{', '.join(calls[:3])} again, which srcad cannot do yet",
+            "give that call a rule whose tangent is plain numpy (srcad.defrule, "
+            "docs/custom-rules.md), or take the Hessian by central differences of "
+            "srcad.grad(f)",
+            _call_site(),
+        ) from None
+
+
 def _hvp_function(f: Callable, names: tuple[str, ...]) -> Callable[..., Any]:
     """``(call, directions by name) -> H @ directions``, one gradient (a tuple over
     ``names`` for several) of the structure of ``f``'s ``names`` parameters."""
     along = _tangent_along(f)
-    gradient = grad(along, wrt=names)
+    gradient = _reverse_over_forward(f, along, names)
 
     def product(call: _Call, directions: dict[str, Any]) -> Any:
         return gradient(*call.primals(), *call.tangents(directions))
@@ -489,7 +519,7 @@ def _tangent_of_gradient(gradient: Callable) -> Callable[..., Any]:
     built = read_through(gradient)
     assert built is not None
     f = gradient.__wrapped__  # type: ignore[attr-defined]
-    product = grad(_tangent_along(f), wrt=built.wrt)
+    product = _reverse_over_forward(f, _tangent_along(f), built.wrt)
 
     def tangent_of_gradient(primals: Any, tangents: Any) -> Any:
         primals, tangents = tuple(primals), tuple(tangents)

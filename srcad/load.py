@@ -13,6 +13,7 @@ import itertools
 import linecache
 import sys
 import types
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -80,7 +81,9 @@ def compile_function(
     )
     factory = f"def __srcad_factory__({', '.join(free)}):\n{indented}    return {name}\n"
     filename = f"<srcad {name} of {origin} #{next(_counter)}>"
-    module_code = compile(factory, filename, "exec")
+    with warnings.catch_warnings():  # (`x is 1` from an inlined check: our code, not theirs)
+        warnings.simplefilter("ignore", SyntaxWarning)
+        module_code = compile(factory, filename, "exec")
     factory_code = next(c for c in module_code.co_consts if isinstance(c, types.CodeType))
     code = next(
         c for c in factory_code.co_consts if isinstance(c, types.CodeType) and c.co_name == name

@@ -65,6 +65,15 @@ def _fold_node(expr: ir.Expr) -> ir.Expr:
         if expr.op == "-" and _const_number(inner):
             return ir.Const(-inner.value)
         return expr
+    if (
+        isinstance(expr, ir.Compare)
+        and expr.op in ("is", "is not")
+        and isinstance(expr.left, ir.Const)
+        and isinstance(expr.right, ir.Const)
+        and any(v is None or type(v) is bool for v in (expr.left.value, expr.right.value))
+    ):  # (`-1 is None` from an inlined helper's check of a constant argument)
+        same = expr.left.value is expr.right.value
+        return ir.Const(same if expr.op == "is" else not same)
     if not isinstance(expr, ir.BinOp):
         return expr
     left, right, op = expr.left, expr.right, expr.op

@@ -676,6 +676,11 @@ def _scipy_fit_point(module):
     return (np.random.default_rng(3).normal(0.0, 0.5, module.N_FEATURES + 1),)
 
 
+def _newton_logistic_point(module):
+    X, y = module.make_data(n_samples=40)
+    return (np.linspace(-0.5, 0.5, X.shape[1]), X, y)
+
+
 def _dask_logistic_point(module):
     X, y = module.make_data(rows=200, features=3, chunk_rows=50, seed=1)  # dask arrays
     return (np.array([0.3, -0.2, 0.1]), 0.25, X, y)
@@ -685,6 +690,7 @@ def _dask_logistic_point(module):
 NO_DEFAULT_POINT = {
     "dask_logistic": {"loss": (("w", "b"), _dask_logistic_point)},
     "mlp_training": {"loss": (("W1", "b1", "W2", "b2"), _mlp_training_point)},
+    "newton_logistic": {"loss": (None, _newton_logistic_point)},
     "scipy_fit": {"loss": (None, _scipy_fit_point)},
 }
 
