@@ -392,6 +392,17 @@ def _reverse_over_forward(f: Callable, along: Callable, names: tuple[str, ...]) 
     except SrcadError as error:
         if not error.filename.startswith("<srcad"):
             raise
+        callee = unbind(f)
+        name = getattr(callee.function, "__name__", "f")
+        if callee.fixes:
+            raise UnsupportedSyntaxError(
+                "second derivatives of a bound method or a functools.partial are not "
+                "supported yet",
+                "differentiate the function itself, with the object (or the fixed "
+                f"values) as a parameter: srcad.hessian({callee.function.__qualname__}, "
+                "wrt=...)",
+                _call_site(),
+            ) from None
         helpers = set(re.findall(r"numpy_grads\.(\w+)", str(error)))
         calls = sorted({
             rule.name.split("(")[0]
@@ -399,7 +410,6 @@ def _reverse_over_forward(f: Callable, along: Callable, names: tuple[str, ...]) 
             for tangent in rule.tangents
             if tangent is not None and helpers & set(ir.names_in(tangent))
         }) or ["a numpy call"]
-        name = getattr(unbind(f).function, "__name__", "f")
         raise UnsupportedSyntaxError(
             f"the second derivative of {name} differentiates the tangent of "
             f"{', '.join(calls[:3])} again, which srcad cannot do yet",

@@ -233,3 +233,21 @@ def test_a_tangent_srcad_cannot_differentiate_again_is_refused_at_the_users_line
     error = info.value
     assert "np.var" in error.message and "second derivative of spread" in error.message
     assert error.filename == __file__, error.filename
+
+
+class Model:
+    def __init__(self, w):
+        self.w = w
+
+    def loss(self, x):
+        return np.sum(np.tanh(self.w * x) ** 2)
+
+
+def test_second_derivatives_of_a_bound_method_are_refused_with_the_way_around():
+    model, x = Model(np.array([0.5, -1.0])), np.array([0.3, 0.2])
+    with pytest.raises(srcad.UnsupportedSyntaxError) as info:
+        srcad.hessian(model.loss)(x)
+    assert info.value.filename == __file__
+    assert "srcad.hessian(Model.loss, wrt=...)" in info.value.hint
+    # the way around it, as the hint says
+    _close(srcad.hessian(Model.loss, wrt=1)(model, x), _numeric_hessian(Model.loss, (model, x), 1))
