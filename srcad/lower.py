@@ -2050,11 +2050,11 @@ class Lowerer:
         check_supported(source)
         fn = source.node
         values = self.bind_arguments(scope, call, fn, callee, partial)
-        self.body.append(
-            ir.Comment(
-                f"inlined {fn.name}() from {_short(source.filename)}:{fn.lineno}", header=True
-            )
+        where = (  # (a function srcad generated has no file of its own to name)
+            "srcad's generated code" if source.filename.startswith("<srcad")
+            else f"{_short(source.filename)}:{fn.lineno}"
         )
+        self.body.append(ir.Comment(f"inlined {fn.name}() from {where}", header=True))
         inner = Scope(
             source,
             env=values,
