@@ -73,7 +73,12 @@ def derivatives(
     variants = [reverse(forward, wrt, checked_activity(forward, wrt), mode=mode, memory=memory)]
     numbers = for_numbers(lowered)  # (Python numbers share no memory: no memory pass)
     active_numbers = activity(numbers, wrt)
-    guards = scalar_guards(numbers, active_numbers) if mode != "vjp" else None
+    # Where the memory pass found names that may share memory (a view or an alias
+    # written in place), there is no version for floats: an array the function makes
+    # from float arguments (np.array([x, y]), then a view of it written in place) shares
+    # memory even then, and the float version drops those lines.
+    shares = any(isinstance(s, ir.Assign) and s.logical for s in ir.walk(forward.body))
+    guards = scalar_guards(numbers, active_numbers) if mode != "vjp" and not shares else None
     if guards:
         floats = reverse(numbers, wrt, active_numbers, mode=mode, scalar_guards=guards)
         variants = [floats, replace(variants[0], name=array_version_name(variants[0].name))]

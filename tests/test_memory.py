@@ -688,3 +688,24 @@ def test_a_copy_read_after_the_statements_pop_is_held_before_the_copys_pop():
     plain = [ir.Assign("t", ir.Name("x_1_after")), ir.Pop("x_1")]
     assert _restores_in_stack_order(plain, "x_1", deferred, str) == [
         plain[0], deferred[0], plain[1]]
+
+
+def view_of_an_array_made_from_floats(p, r):
+    """The slow run's program 327 (stop 23), reduced: with Python floats for p and r, the
+    version for floats assumed that nothing shares memory, and dropped the write through
+    the view into `sq` (a silently wrong dp = 0). An array made inside the function from
+    floats shares memory with its views all the same."""
+    sq = np.array([r, r * 2, r, r])
+    pts = sq[1:]
+    pts += np.sin(p * np.linspace(0.25, 1.0, 3))
+    pts *= 0.5
+    return np.mean(sq)
+
+
+@pytest.mark.parametrize("point", [(0.0, 0.0), (0.3, -0.2)])
+def test_a_view_of_an_array_made_from_floats_is_written_through(point):
+    check_four_ways(view_of_an_array_made_from_floats, *point)
+    # exactly: d/dp mean(sq) = 0.5 * mean of cos(p c) c over the three written places / 4
+    c = np.linspace(0.25, 1.0, 3)
+    expected = 0.5 * np.sum(np.cos(point[0] * c) * c) / 4
+    assert srcad.grad(view_of_an_array_made_from_floats)(*point) == pytest.approx(expected)
