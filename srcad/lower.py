@@ -383,9 +383,11 @@ class Lowerer:
             if (
                 position is not None
                 and merged not in ir.read_in(stmts[position + 1 :])
-                # an `if` that defines the value may also read the old `merged` after that
+                # an `if` that defines the value may also read the old `merged` after that,
+                # and so may an in-place update (`x_1 = v; x_1 -= x_1` would read the new
+                # x_1): a plain assignment reads its operands before it binds
                 and (
-                    isinstance(stmts[position], ir.Assign)
+                    (isinstance(stmts[position], ir.Assign) and not stmts[position].in_place)
                     or merged not in ir.read_in(stmts[position : position + 1])
                 )
             ):

@@ -709,3 +709,24 @@ def test_a_view_of_an_array_made_from_floats_is_written_through(point):
     c = np.linspace(0.25, 1.0, 3)
     expected = 0.5 * np.sum(np.cos(point[0] * c) * c) / 4
     assert srcad.grad(view_of_an_array_made_from_floats)(*point) == pytest.approx(expected)
+
+
+def update_handed_to_the_name_it_reads(x, dx):
+    """The slow run's program 1117 (stop 23), reduced: `v -= x` then `x, v = (v, c)` in a
+    nested loop. The loop join named the update after the carried `x` it reads, and the
+    in-place form `x_1 = v; x_1 -= x_1` subtracted the new value from itself (a wrong
+    value and gradient in the array version; the float version hid it for floats)."""
+    v = 1.0
+    for i in range(2):
+        for j in range(i + 1):
+            v -= x
+            x, v = (v, j * 1.0 + dx)
+    buf = np.sin(x * np.linspace(0.25, 1.0, 6).reshape((2, 3)))
+    for r in buf:
+        r -= dx * np.linspace(0.5, 1.0, 3)
+    return x + np.mean(buf)
+
+
+@pytest.mark.parametrize("point", [(0.0, 0.0), (0.3, -0.2), (np.float64(0.4), 0.1)])
+def test_an_update_handed_to_the_name_it_reads_reads_the_old_value(point):
+    check_four_ways(update_handed_to_the_name_it_reads, *point)
