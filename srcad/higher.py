@@ -309,21 +309,22 @@ def jacobian(f: Callable, *, wrt: Wrt = None, argnums: Wrt = None) -> Callable[.
     The callable takes ``f``'s arguments, keyword arguments included.
     """
     wrt, as_tuple = wrt_convention(wrt, argnums)
-    # (a gradient read through: the parameters of the function it is the gradient of)
-    names = wrt_names(f.__wrapped__ if read_through(f) else f, wrt)  # type: ignore[attr-defined]
+    # (a gradient read through: the parameters of the function it is the gradient of,
+    # and no rows, which would differentiate the gradient's own source)
+    through = read_through(f) is not None
+    names = wrt_names(f.__wrapped__ if through else f, wrt)  # type: ignore[attr-defined]
     tangent_fn = _tangent_function(f, True)
     copies = writes_in_place(tangent_fn.__srcad__)
 
     def jacobian_at(*args: Any, **kwargs: Any) -> Any:
         call = _Call(f, args, kwargs, copies)
-        rows = _by_rows(f, call, names) if read_through(f) is None else None
+        rows = None if through else _by_rows(f, call, names)
         found = rows or _by_columns(
             lambda given: tangent_fn(call.primals(), call.tangents(given))[1], call, names
         )
         return _assemble(*found, call, names, as_tuple)
 
     jacobian_at.__wrapped__ = f
-
     mark_derivative(jacobian_at, "the Jacobian")
     return jacobian_at
 
@@ -465,7 +466,6 @@ def hessian(f: Callable, *, wrt: Wrt = None, argnums: Wrt = None) -> Callable[..
 
     hessian_at.__wrapped__ = f
     hessian_at.source = product.source  # type: ignore[attr-defined]
-
     mark_derivative(hessian_at, "the Hessian")
     return hessian_at
 
@@ -495,7 +495,6 @@ def hvp(f: Callable, *, wrt: Wrt = None, argnums: Wrt = None) -> Callable[..., A
 
     hvp_at.__wrapped__ = f
     hvp_at.source = product.source  # type: ignore[attr-defined]
-
     mark_derivative(hvp_at, "the Hessian-vector product")
     return hvp_at
 
@@ -550,6 +549,8 @@ def gradient_of_gradient(
     """``grad`` (``value_and_grad`` with ``value``) of ``gradient``, a ``grad(f)`` of
     one scalar parameter that :func:`read_through` accepts: one column of the Hessian
     per number of the ``wrt`` parameters, by forward mode over its tangent function."""
+    built = read_through(gradient)
+    assert built is not None
     names = wrt_names(gradient.__wrapped__, wrt)  # type: ignore[attr-defined]
     tangent_fn = _tangent_function(gradient, True)
     copies = writes_in_place(tangent_fn.__srcad__)
@@ -560,7 +561,7 @@ def gradient_of_gradient(
         if isinstance(result, tuple | list | dict) or np.ndim(result) != 0:
             raise NonScalarOutputError(
                 f"{getattr(gradient, '__name__', 'the gradient')} returns the gradient "
-                f"with respect to {', '.join(read_through(gradient).wrt)}, which is not "
+                f"with respect to {', '.join(built.wrt)}, which is not "
                 "one number here; grad needs a scalar result",
                 "use srcad.hessian (or srcad.jacobian of the gradient) for a matrix of "
                 "second derivatives",
@@ -573,7 +574,6 @@ def gradient_of_gradient(
         return (result, derivative) if value else derivative
 
     second.__wrapped__ = gradient  # type: ignore[attr-defined]
-
     mark_derivative(second, "the derivative")
     second.__name__ = f"{getattr(gradient, '__name__', 'gradient')}_grad"
     second.backward_source = tangent_fn.tangent_source  # type: ignore[attr-defined]

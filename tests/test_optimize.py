@@ -1225,7 +1225,6 @@ def test_a_power_the_function_computes_stays_a_power(f):
     # program 3128): the optimizer wrote the forward `c ** 2` as `c * c`, and the value
     # of value_and_grad was no longer exactly f's. It rewrites gradient expressions only.
     x = 1.0732963876539836
-    c = math.cos(x)
     value, _ = srcad.value_and_grad(f)(x)
     assert value == f(x)
     assert srcad.jvp(f)((x,), (1.0,))[0] == f(x)
