@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import ir
+from . import ir, pycode
 
 
 @dataclass(frozen=True)
@@ -142,7 +142,10 @@ def activity(fn: ir.Function, wrt: tuple[str, ...]) -> Activity:
         (target, set(ir.reads_of(s)))
         for s in ir.walk(fn.body)
         if isinstance(s, ir.Python | ir.Enter)
-        for target in (*ir.targets_of(s), *(s.reads if isinstance(s, ir.Python) else ()))
+        for target in (
+            *ir.targets_of(s),
+            *(pycode.may_change(s.code, s.reads) if isinstance(s, ir.Python) else ()),
+        )
     ]
     changed = True
     while changed:

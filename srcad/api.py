@@ -17,10 +17,11 @@ from typing import Any, ParamSpec, TypeVar
 from . import ir, records, trees
 from .errors import Location, NonScalarOutputError, SrcadError, WrtError
 from .following import following_helpers
-from .frontend import FunctionSource, mark_derivative, read_function, without_aux
+from .frontend import FunctionSource, mark_derivative, python_function, read_function, without_aux
 from .pickling import re_derivable
 from .pipeline import Gradient, differentiate
 from .rules import TABLE
+from .specialize import for_defaults
 from .subset import check_supported
 
 Wrt = int | str | Sequence[int | str] | None
@@ -65,7 +66,7 @@ def unbind(f: Any) -> Callee:
         and isinstance(inspect.getattr_static(type(f), "__call__", None), types.FunctionType)
     ):
         return Callee(type(f).__call__, (f,), method=True)
-    return Callee(f)
+    return Callee(python_function(f))
 
 
 def fixed_values(source: FunctionSource, callee: Callee) -> dict[str, Any]:
@@ -284,9 +285,9 @@ def build(f: Callable, wrt: Wrt, mode: str, optimize: bool, aux: bool = False) -
             source = replace(source, fixed=fixed_values(source, callee))
         if aux:
             source = without_aux(source)
-        check_supported(source)  # what cannot be read is reported before wrt is looked at
-        names = _resolve_wrt(source, wrt, callee) if mode != "jvp" else ()
-        result = differentiate(source, names, mode, optimize)
+        result = differentiated(source, lambda source: (
+            _resolve_wrt(source, wrt, callee) if mode != "jvp" else ()
+        ), mode, optimize)
         inner = getattr(callee.function, "__srcad__", None)
         if inner is not None:  # differentiating a gradient again
             result = replace(result, differentiates=inner)
@@ -295,6 +296,28 @@ def build(f: Callable, wrt: Wrt, mode: str, optimize: bool, aux: bool = False) -
                 _cache.pop(next(iter(_cache)))
             _cache[key] = result
         return result
+
+
+def differentiated(
+    source: FunctionSource,
+    wrt_of: Callable[[FunctionSource], tuple[str, ...]],
+    mode: str,
+    optimize: bool,
+) -> Gradient:
+    """The pipeline on ``source`` (checked first: what cannot be read is reported before
+    ``wrt_of`` looks up the parameters). Where srcad cannot differentiate it as a whole (a
+    library function passed as it is: ``srcad.grad(np.linalg.norm)``), the code that the
+    defaults of its options take, if srcad can (see :func:`specialize.for_defaults`)."""
+    try:
+        check_supported(source)
+        return differentiate(source, wrt_of(source), mode, optimize)
+    except SrcadError:
+        node = for_defaults(source.node, source.function, source.lookup)
+        if node is None:
+            raise
+    source = replace(source, node=node)
+    check_supported(source)
+    return differentiate(source, wrt_of(source), mode, optimize)
 
 
 def writes_in_place(built: Gradient) -> bool:

@@ -19,7 +19,6 @@ Functions that never touch a namespace are left exactly as they were.
 
 from __future__ import annotations
 
-import sys
 import types
 from dataclasses import dataclass, replace
 from typing import Any
@@ -102,10 +101,12 @@ def is_namespace_module(obj: Any) -> bool:
 
 
 def is_namespace_getter(obj: Any) -> bool:
-    """``array_api_compat.array_namespace`` (or ``get_namespace``)."""
-    compat = sys.modules.get("array_api_compat")
-    return compat is not None and any(
-        obj is getattr(compat, name, None) for name in ("array_namespace", "get_namespace")
+    """``array_api_compat.array_namespace`` (or ``get_namespace``), also the copies that
+    libraries vendor or wrap (``scipy._lib._array_api.array_namespace``)."""
+    return (
+        isinstance(obj, types.FunctionType)
+        and obj.__name__ in ("array_namespace", "get_namespace")
+        and "array_api" in (obj.__module__ or "")
     )
 
 

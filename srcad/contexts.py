@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from . import ir
+from . import ir, pycode
 from .errors import Location, SrcadError, UnsupportedSyntaxError, raise_all
 
 #: Context managers a ``with`` block may use: each changes only what happens to
@@ -193,7 +193,14 @@ def touched(stmt: ir.Stmt, active) -> list[str]:
     """The active values (``active``: an :class:`srcad.analyze.Activity`) that the plain
     Python of ``stmt`` reads: a ``try`` statement's code, a ``with`` manager's call."""
     if isinstance(stmt, ir.Python):
-        return [n for n in stmt.reads if active.is_active(n)]
+        names = [n for n in stmt.reads if active.is_active(n)]
+        if (  # it only looks at them (v.dtype), and what it binds carries no gradient
+            names
+            and not any(w in active.useful for w in stmt.writes)
+            and not pycode.may_change(stmt.code, tuple(names))
+        ):
+            return []
+        return names
     if isinstance(stmt, ir.Enter):  # (a known-safe manager changes none of its arguments:
         # only what `as` binds matters)
         if stmt.target is None or stmt.target not in active.useful:

@@ -15,8 +15,9 @@ def no_rule_error(stmt: ir.Assign, fn: ir.Function | None = None) -> SrcadError:
     """Why the active statement ``stmt`` of ``fn`` cannot be differentiated: the reason
     srcad could not read the function it calls, or the missing rule."""
     if fn is not None and stmt.loc in fn.refusals:
-        return fn.refusals[stmt.loc]
-    error = _missing_rule(stmt, fn)
+        error = fn.refusals[stmt.loc]
+    else:
+        error = _missing_rule(stmt, fn)
     if fn is not None and stmt.loc in fn.call_sites:  # in another file's code: say where
         where, callee = fn.call_sites[stmt.loc]
         return at_call_site(error, callee, where)
@@ -27,16 +28,21 @@ def at_call_site(error: SrcadError, callee: Any, where: Location) -> SrcadError:
     """``error``, raised in the source of ``callee`` (another file, often a library's),
     reported at the user's call first, with the callee's offending lines after it."""
     first = error.problems[0]
-    inner = f"{os.path.basename(first.filename)}:{first.lineno}"
+    # (a call inside a call of another file: the reason is the innermost one)
+    reason, inner = getattr(
+        error, "reason", (first.message, f"{os.path.basename(first.filename)}:{first.lineno}")
+    )
     name = getattr(callee, "__qualname__", repr(callee))
-    return type(error)(
+    located = type(error)(
         f"{getattr(callee, '__module__', '?')}.{name}, called here, cannot be differentiated: "
-        f"{first.message} (at {inner})",
+        f"{reason} (at {inner})",
         f"register a derivative rule for {name} with srcad.defrule "
         "(docs/custom-rules.md), or compute this value with functions srcad knows",
         where,
         others=error.problems,
     )
+    located.reason = (reason, inner)
+    return located
 
 
 def _missing_rule(stmt: ir.Assign, fn: ir.Function | None) -> SrcadError:

@@ -9,6 +9,7 @@ are: tangents flow forward with the values, so nothing needs saving.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from . import ir
@@ -22,14 +23,16 @@ from .rules.table import Scatter, Zeroed
 from .runtime import add_at, fresh_copy, shaped_like, snapshot, zero_tangents, zeros_like
 
 
-def signature_pattern(rule) -> ir.Expr:
-    """``rule``'s pattern with each keyword parameter of a call read from that parameter.
+def signature_pattern(rule, bound: Mapping[str, ir.Expr]) -> ir.Expr:
+    """``rule``'s pattern with each keyword parameter of a call read from that parameter,
+    for a statement whose operands are ``bound``.
 
     A call pattern is a signature whose keywords hold their *defaults*:
     ``np.sum(x, axis=None, keepdims=False)`` matches ``np.sum(a, axis=0)`` with ``axis``
     bound to ``0``. Substituting the operands into the pattern itself would put the
     defaults back (``np.sum(a_dot, axis=None, ...)``); this form,
-    ``np.sum(x, axis=axis, keepdims=keepdims)``, takes them from the statement's operands.
+    ``np.sum(x, axis=axis)``, takes them from the statement's operands and leaves out
+    those that are the defaults.
     """
 
     def keywords_as_params(expr: ir.Expr) -> ir.Expr:
@@ -39,7 +42,9 @@ def signature_pattern(rule) -> ir.Expr:
             and all(isinstance(a, ir.Name) and a.id in rule.params for a in expr.args)
         ):
             kwargs = tuple(
-                (key, ir.Name(key) if key in rule.params else value) for key, value in expr.kwargs
+                (key, ir.Name(key) if key in rule.params else value)
+                for key, value in expr.kwargs
+                if key not in rule.params or bound.get(key) != value  # (not the default)
             )
             return ir.Call(expr.func, expr.args, kwargs)
         return expr
@@ -166,7 +171,7 @@ class _Tangents:
             elif rule.linear and not isinstance(template, Zeroed):
                 mapping[param] = dot
                 pattern = (
-                    signature_pattern(rule)
+                    signature_pattern(rule, mapping)
                     if not isinstance(rule.pattern, ir.Name)
                     else ir.Name(param)
                 )

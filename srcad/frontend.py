@@ -69,6 +69,21 @@ def mark_derivative(fn: Any, what: str) -> None:
     setattr(fn, DERIVATIVE_MARK, what)
 
 
+def python_function(fn: Any) -> Any:
+    """The Python function whose source a call of ``fn`` runs: through the wrappers of
+    decorators (``functools.wraps``) and numpy's dispatchers (``np.trapezoid`` runs a
+    Python function; ``np.exp`` does not), stopping at functions srcad made."""
+    while callable(fn):
+        fn = inspect.unwrap(
+            fn, stop=lambda f: hasattr(f, "__srcad__") or hasattr(f, DERIVATIVE_MARK)
+        )
+        implementation = getattr(fn, "_implementation", None)  # numpy's array-function
+        if not isinstance(implementation, types.FunctionType) or hasattr(fn, "__srcad__"):
+            break
+        fn = implementation
+    return fn
+
+
 def read_function(
     fn: Any, *, used_at: Location | None = None, top_level: bool = False
 ) -> FunctionSource:
@@ -82,10 +97,7 @@ def read_function(
     if generated is not None:  # a gradient srcad made: its source is kept with it
         fn, source, filename, firstlineno = generated.as_source()
     else:
-        if callable(fn):
-            fn = inspect.unwrap(
-                fn, stop=lambda f: hasattr(f, "__srcad__") or hasattr(f, DERIVATIVE_MARK)
-            )
+        fn = python_function(fn)
         if hasattr(fn, DERIVATIVE_MARK):
             raise UnsupportedSyntaxError(
                 f"{getattr(fn, DERIVATIVE_MARK)} of "

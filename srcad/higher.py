@@ -134,12 +134,14 @@ def _with_defaults(tangent_fn: Callable, f: Callable) -> Callable:
     except (TypeError, ValueError):
         return tangent_fn
     positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    if not any(p.default is not p.empty for p in positional):
+    # (the generated function takes the keyword-only parameters after them, by position)
+    keyword_only = [p for p in parameters if p.kind is p.KEYWORD_ONLY]
+    if not any(p.default is not p.empty for p in (*positional, *keyword_only)):
         return tangent_fn
 
     def tangent_with_defaults(primals: Any, tangents: Any, *args: Any, **kwargs: Any) -> Any:
         primals, tangents = tuple(primals), tuple(tangents)
-        missing = [p.default for p in positional[len(primals):]]
+        missing = [p.default for p in (*positional, *keyword_only)[len(primals):]]
         if missing and all(value is not inspect.Parameter.empty for value in missing):
             primals += tuple(missing)
             tangents += tuple(trees.zero_tangent(value) for value in missing)

@@ -27,7 +27,7 @@ from . import array_api, contexts, ir, pycode, pyexpr, records
 from .desugar import desugar
 from .diagnostics import at_call_site
 from .errors import Location, SrcadError, UnsupportedSyntaxError
-from .frontend import MISSING, FunctionSource, read_function
+from .frontend import MISSING, FunctionSource, python_function, read_function
 from .names import NameAllocator
 from .rules import TABLE, RuleTable
 from .rules.numpy_arrays import COPY_METHOD
@@ -55,6 +55,7 @@ from .rules.table import (
     pack_rule,
 )
 from .runtime import check_assertion, formatted, raise_exception, same_member
+from .specialize import Sized, specialize
 from .subset import check_supported
 
 
@@ -82,6 +83,21 @@ class Scope:
     local_functions: dict[str, ast.FunctionDef] = field(default_factory=dict)
     #: the values the parameters were bound to (a list passed in is the caller's)
     arguments: dict[str, Any] = field(default_factory=dict)
+    #: parameters bound to a function known when srcad compiles (``rk4(f, y, h)`` called
+    #: with a module's function ``f``), which the helper never reassigns
+    statics: dict[str, Static] = field(default_factory=dict)
+    #: parameters bound to a ``def`` (or named lambda) of the code: the def and its scope
+    passed_defs: dict[str, tuple[ast.FunctionDef, Scope]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Static:
+    """A function passed to a helper: the object, how generated code names it (as the
+    caller did), and how to look it up again (None: it cannot be)."""
+
+    obj: Any
+    reference: ir.Expr
+    lookup: Callable[[], Any] | None
 
 
 @dataclass
@@ -92,6 +108,7 @@ class LoopContext:
 
 
 _RESULT = object()  # the pseudo-variable that carries a function's result through phis
+PASSED_DEF = object()  # the value of a parameter bound to a `def` of the code (see argument)
 RAISED = object()  # what lowering a path that ends in `raise` returns instead of a result
 
 
@@ -257,13 +274,13 @@ class Lowerer:
         return None
 
     def lower_raise(self, scope: Scope, stmt: ast.Raise) -> None:
-        """``raise ValueError("...")``: raised by the gradient's forward pass as well."""
+        """``raise ValueError(f"...")``: raised by the gradient's forward pass as well."""
         exc = stmt.exc
         call = exc if isinstance(exc, ast.Call) else None
-        cls = self.static_object(scope, call.func if call else exc)
-        args = tuple(ir.Const(a.value) for a in call.args) if call else ()
+        kind = call.func if call else exc
+        args = tuple(self.message_part(scope, a) for a in call.args) if call else ()
         raise_ = self.helper_ref("raise_exception", raise_exception)
-        cls_ref = self.builtin_ref(scope, cls.__name__)  # (srcad.subset: a builtin)
+        cls_ref = self.free_reference(scope, self.raw(kind))  # (srcad.subset: a static class)
         self.emit(ir.Effect(ir.Call(raise_, (cls_ref, *args)), tag=self.next_tag()))
 
     # ------------------------------------------------------------ with, try (srcad.contexts)
@@ -1225,19 +1242,26 @@ class Lowerer:
     def printed(self, scope: Scope, call: ast.Call) -> ir.Expr:
         """``print(...)`` or a logging call, with its arguments' values (f-strings as
         ``formatted(template, *values)``); it has no effect on the gradient."""
-
-        def value(node: ast.expr) -> ir.Expr:
-            if not isinstance(node, ast.JoinedStr):
-                return self.lower_operand(scope, node)
-            template, values = _format_template(node)
-            helper = self.helper_ref("formatted", formatted)
-            return ir.Call(helper, (ir.Const(template), *(value(v) for v in values)))
-
         func = self.free_reference(scope, self.raw(call.func))
         return ir.Call(
             func,
-            tuple(value(a) for a in call.args),
-            tuple((k.arg, value(k.value)) for k in call.keywords if k.arg is not None),
+            tuple(self.message_part(scope, a) for a in call.args),
+            tuple(
+                (k.arg, self.message_part(scope, k.value))
+                for k in call.keywords
+                if k.arg is not None
+            ),
+        )
+
+    def message_part(self, scope: Scope, node: ast.expr) -> ir.Expr:
+        """An argument of ``print``, of a logging call or of an exception raised: its
+        value (an f-string as ``formatted(template, *values)``)."""
+        if not isinstance(node, ast.JoinedStr):
+            return self.lower_operand(scope, node)
+        template, values = _format_template(node)
+        helper = self.helper_ref("formatted", formatted)
+        return ir.Call(
+            helper, (ir.Const(template), *(self.message_part(scope, v) for v in values))
         )
 
     def is_add_at(self, scope: Scope, node: ast.expr) -> bool:
@@ -1466,6 +1490,10 @@ class Lowerer:
             return namespace
         if isinstance(node, ast.Attribute) and self.static_object(scope, node) is not _NOT_STATIC:
             return self.free_reference(scope, self.raw(node))
+        if isinstance(node, ast.Call) and any(isinstance(a, ast.Starred) for a in node.args):
+            node = ast.copy_location(
+                ast.Call(node.func, self.spread(scope, node.args), node.keywords), node
+            )
         if isinstance(node, ast.Call):
             nested = self.nested_function(scope, node.func)
             if nested is not None:
@@ -1486,6 +1514,18 @@ class Lowerer:
                 return self.inline(scope, node, callee.func, target, partial=callee)
             if isinstance(callee, types.FunctionType) and not self.table.has_callable(callee):
                 return self.inline(scope, node, callee, target)
+            implementation = python_function(callee)  # np.trapezoid: a Python function
+            if (
+                implementation is not callee
+                and isinstance(implementation, types.FunctionType)
+                and not self.table.has_callable(callee)
+            ):
+                found = _free_lookup(scope, node.func) or (
+                    lambda: self.static_object(scope, node.func)
+                )
+                return self.inline(
+                    scope, node, implementation, target, lookup=lambda: python_function(found())
+                )
             if (callee in (builtins.max, builtins.min) and len(node.args) != 2) or (
                 callee is math.prod and len(node.args) == 1
             ):
@@ -1605,6 +1645,14 @@ class Lowerer:
     def read_name(self, scope: Scope, node: ast.Name) -> Any:
         if node.id in scope.env:
             value = scope.env[node.id]
+            if value is PASSED_DEF:
+                raise self.error(
+                    scope,
+                    node,
+                    f"`{node.id}` holds a function of the differentiated code: srcad "
+                    "inlines calls of it, and it has no other use",
+                    "call it, or pass it on to another function that calls it",
+                )
             if id(node) in self.handing_on(scope):
                 self.share(value)
             return value
@@ -1655,6 +1703,8 @@ class Lowerer:
             return ir.Attr(self.free_reference(scope, spelled.value), spelled.attr)
         assert isinstance(spelled, ir.Name)
         name = spelled.id
+        if name in scope.statics:  # a function passed in: named as the caller named it
+            return scope.statics[name].reference
         obj = scope.source.lookup(name)
         if scope.is_root:
             self.free_objects[name] = obj
@@ -1792,6 +1842,8 @@ class Lowerer:
             obj = array_api.numpy_twin(path) if path else np
             return _NOT_STATIC if obj is None else obj
         if isinstance(expr, ir.Name):
+            if expr.id in scope.statics:  # a function passed in
+                return scope.statics[expr.id].obj
             if expr.id in scope.local_names:
                 return _NOT_STATIC
             obj = scope.source.lookup(expr.id)
@@ -1892,6 +1944,8 @@ class Lowerer:
             return None
         current = scope
         while current is not None:
+            if func.id in current.passed_defs:
+                return current.passed_defs[func.id]
             if func.id in current.local_functions:
                 return current.local_functions[func.id], current
             if func.id in current.env:
@@ -1923,9 +1977,55 @@ class Lowerer:
             local_names=frozenset(_assigned_names(node)),
             node=desugar(node),
             parent=home,
+            statics=self.passed_functions(scope, call, node),
+            passed_defs=self.passed_defs(scope, call, node),
         )
         self.emit(ir.Comment(f"inlined {node.name}() from line {node.lineno}", header=True))
         return self.lower_inlined(inner, node, target)
+
+    def passed_defs(
+        self, scope: Scope, call: ast.Call, fn: ast.FunctionDef
+    ) -> dict[str, tuple[ast.FunctionDef, Scope]]:
+        """The parameters of ``fn`` that ``call`` binds to a ``def`` of the code (or a
+        named lambda) and that ``fn`` never reassigns: calls of them are inlined."""
+        positional = [a.arg for a in (*fn.args.posonlyargs, *fn.args.args)]
+        given = [*zip(positional, call.args), *((k.arg, k.value) for k in call.keywords)]
+        stored = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)
+                  and isinstance(n.ctx, ast.Store)}
+        found = {}
+        for param, arg in given:
+            if param is not None and param not in stored:
+                nested = self.nested_function(scope, arg)
+                if nested is not None:
+                    found[param] = nested
+        return found
+
+    def passed_functions(
+        self, scope: Scope, call: ast.Call, fn: ast.FunctionDef
+    ) -> dict[str, Static]:
+        """The parameters of ``fn`` that ``call`` binds to a function srcad knows when it
+        compiles (a module's function, a numpy function) and that ``fn`` never reassigns:
+        calls of them inside ``fn`` are calls of that function (inlined, or by its rule)."""
+        if any(isinstance(a, ast.Starred) for a in call.args):
+            return {}
+        positional = [a.arg for a in (*fn.args.posonlyargs, *fn.args.args)]
+        given = [*zip(positional, call.args), *((k.arg, k.value) for k in call.keywords)]
+        stored = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)
+                  and isinstance(n.ctx, ast.Store)}
+        statics: dict[str, Static] = {}
+        for param, arg in given:
+            if param is None or param in stored or not isinstance(arg, ast.Name | ast.Attribute):
+                continue
+            obj = self.static_object(scope, arg)
+            if obj is _NOT_STATIC or not callable(obj) or isinstance(obj, type):
+                continue
+            passed = scope.statics.get(arg.id) if isinstance(arg, ast.Name) else None
+            statics[param] = Static(
+                obj,
+                self.free_reference(scope, self.raw(arg)),
+                passed.lookup if passed is not None else _free_lookup(scope, arg),
+            )
+        return statics
 
     def bind_arguments(
         self,
@@ -1945,17 +2045,27 @@ class Lowerer:
             positional = positional[len(partial.args) :]
             for key, arg in partial.keywords.items():
                 values[key] = self.constant(arg)
-        if len(call.args) > len(positional):
+        arguments = self.spread(scope, call.args)
+        if len(arguments) > len(positional) and fn.args.vararg is None:
             raise self.error(
                 scope,
                 call,
                 f"{fn.name}() takes {len(positional)} positional "
-                f"arguments but {len(call.args)} were given",
+                f"arguments but {len(arguments)} were given",
                 "fix the call",
             )
-        for param, arg in zip(positional, call.args):
-            values[param] = self.lower_expr(scope, arg, None)
+        for param, arg in zip(positional, arguments):
+            values[param] = self.argument(scope, arg)
+        if fn.args.vararg is not None:  # *args: a tuple of the rest
+            rest = arguments[len(positional) :]
+            values[fn.args.vararg.arg] = TupleValue(
+                tuple(self.lower_expr(scope, arg, None) for arg in rest)
+            )
+        extra: dict[str, ast.expr] = {}
         for keyword in call.keywords:
+            if keyword.arg not in (*positional, *kwonly) and fn.args.kwarg is not None:
+                extra[keyword.arg] = keyword.value  # **kwargs: a dict of the rest
+                continue
             if keyword.arg not in (*positional, *kwonly) or (
                 keyword.arg in values and partial is None
             ):
@@ -1965,7 +2075,12 @@ class Lowerer:
                     f"{fn.name}() got an unexpected or repeated argument `{keyword.arg}`",
                     "fix the call",
                 )
-            values[keyword.arg] = self.lower_expr(scope, keyword.value, None)
+            values[keyword.arg] = self.argument(scope, keyword.value)
+        if fn.args.kwarg is not None:
+            display = ast.copy_location(
+                ast.Dict([ast.Constant(k) for k in extra], list(extra.values())), call
+            )
+            values[fn.args.kwarg.arg] = self.dict_display(scope, display, None)
         if callee is not None:
             defaults = dict(
                 zip(
@@ -1985,6 +2100,34 @@ class Lowerer:
                     )
                 values[param] = default_values[param]
         return values
+
+    def argument(self, scope: Scope, node: ast.expr) -> Any:
+        """The value a call passes: lowered, or for a ``def`` of the code (which has no
+        value in the listing) the marker that only calls of it may read."""
+        if self.nested_function(scope, node) is not None:
+            return PASSED_DEF
+        return self.lower_expr(scope, node, None)
+
+    def spread(self, scope: Scope, arguments: list[ast.expr]) -> list[ast.expr]:
+        """A call's positional arguments with ``*items`` spread out, when ``items`` is a
+        tuple or list of known length (a helper's ``*args``, a tuple display)."""
+        if not any(isinstance(arg, ast.Starred) for arg in arguments):
+            return arguments
+        spread: list[ast.expr] = []
+        for arg in arguments:
+            if not isinstance(arg, ast.Starred):
+                spread.append(_Operand(self.lower_expr(scope, arg, None)))
+                continue
+            value = self.lower_expr(scope, arg.value, None)
+            if not isinstance(value, TupleValue):
+                raise self.error(
+                    scope,
+                    arg,
+                    "`*` unpacks a value whose length srcad does not know when it compiles",
+                    "pass the items one by one, or unpack a tuple or list display",
+                )
+            spread += [_Operand(item) for item in value.items]
+        return spread
 
     def nested_defaults(self, scope: Scope, fn: ast.FunctionDef) -> dict[str, Any]:
         args = [a.arg for a in (*fn.args.posonlyargs, *fn.args.args)]
@@ -2049,9 +2192,18 @@ class Lowerer:
         partial: functools.partial | None,
     ) -> Any:
         """Inline the function ``source``: its body, with the call's arguments bound."""
-        check_supported(source)
         fn = source.node
-        values = self.bind_arguments(scope, call, fn, callee, partial)
+        # (the defaults of the function whose code is read: a decorator's wrapper has its own)
+        values = self.bind_arguments(scope, call, fn, source.function, partial)
+        known = {
+            name: value.value if isinstance(value, ir.Const) else Sized(len(value.items))
+            for name, value in values.items()
+            if isinstance(value, ir.Const | TupleValue)
+        }
+        local_names = frozenset(_assigned_names(fn))
+        source = replace(source, node=specialize(fn, known, source.lookup)[0])  # options decided
+        check_supported(source, inlined=True)
+        fn = source.node
         where = (  # (a function srcad generated has no file of its own to name)
             "srcad's generated code" if source.filename.startswith("<srcad")
             else f"{_short(source.filename)}:{fn.lineno}"
@@ -2060,9 +2212,11 @@ class Lowerer:
         inner = Scope(
             source,
             env=values,
-            local_names=frozenset(_assigned_names(fn)),
+            local_names=local_names,
             node=desugar(fn),
             arguments=dict(values),
+            statics=self.passed_functions(scope, call, fn),
+            passed_defs=self.passed_defs(scope, call, fn),
         )
         return self.lower_inlined(inner, callee, target)
 
@@ -2410,6 +2564,8 @@ def _free_lookup(scope: Scope, func: ast.expr) -> Callable[[], Any] | None:
     while isinstance(func, ast.Attribute):
         chain.append(func.attr)
         func = func.value
+    if isinstance(func, ast.Name) and func.id in scope.statics and not chain:
+        return scope.statics[func.id].lookup  # a function passed in: the caller's lookup
     if not isinstance(func, ast.Name) or func.id in scope.local_names or scope.parent:
         return None
     name, source = func.id, scope.source

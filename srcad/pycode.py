@@ -139,3 +139,49 @@ def rename(stmts: tuple[ast.stmt, ...], mapping: Mapping[str, str]) -> tuple[ast
 
 def unparse(stmts: tuple[ast.stmt, ...]) -> str:
     return ast.unparse(ast.Module(list(stmts), type_ignores=[]))
+
+
+#: Functions that look at their arguments and change none of them (by name: ``len``,
+#: ``np.asarray``, ``numpy.iscomplexobj``).
+INSPECTING = frozenset(
+    """len type isinstance issubclass hasattr getattr id repr bool asarray asanyarray
+    shape ndim size result_type iscomplexobj isrealobj isscalar iterable""".split()
+)
+
+
+def may_change(stmts: tuple[ast.stmt, ...], names: tuple[str, ...]) -> set[str]:
+    """The ``names`` whose values ``stmts`` may change in place. Code that only looks
+    at a value (``v.dtype``, ``v.shape``, ``len(v)``, ``np.asarray(v).dtype``) does not;
+    any in-place write in ``stmts`` (``a[i] = v``, ``a.b = v``, ``a += v``) may change
+    every one of them, and so may passing one to any other function or method."""
+    nodes = [node for stmt in stmts for node in ast.walk(stmt)]
+    if any(
+        isinstance(node, ast.AugAssign)
+        or (isinstance(node, ast.Subscript | ast.Attribute) and isinstance(node.ctx, ast.Store))
+        for node in nodes
+    ):
+        return set(names)
+    parents = {id(child): node for node in nodes for child in ast.iter_child_nodes(node)}
+    wanted = set(names)
+    changed: set[str] = set()
+    for node in nodes:
+        if not (isinstance(node, ast.Name) and node.id in wanted and node.id not in changed):
+            continue
+        parent = parents.get(id(node))
+        if isinstance(parent, ast.Attribute):  # v.dtype: unless v.method(...) is called
+            above = parents.get(id(parent))
+            if not (isinstance(above, ast.Call) and above.func is parent):
+                continue
+        if isinstance(parent, ast.Call) and parent.func is not node:
+            func = parent.func
+            called = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+            if called in INSPECTING:
+                continue
+        if isinstance(parent, ast.keyword):
+            call = parents.get(id(parent))
+            func = getattr(call, "func", None)
+            called = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+            if called in INSPECTING:
+                continue
+        changed.add(node.id)
+    return changed

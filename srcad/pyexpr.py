@@ -16,8 +16,13 @@ BINOPS: dict[type, str] = {
     ast.Mod: "%",
     ast.Pow: "**",
     ast.MatMult: "@",
+    ast.BitAnd: "&",
+    ast.BitOr: "|",
+    ast.BitXor: "^",
+    ast.LShift: "<<",
+    ast.RShift: ">>",
 }
-UNARYOPS: dict[type, str] = {ast.USub: "-", ast.UAdd: "+", ast.Not: "not"}
+UNARYOPS: dict[type, str] = {ast.USub: "-", ast.UAdd: "+", ast.Not: "not", ast.Invert: "~"}
 CMPOPS: dict[type, str] = {
     ast.Lt: "<",
     ast.LtE: "<=",
@@ -27,6 +32,8 @@ CMPOPS: dict[type, str] = {
     ast.NotEq: "!=",
     ast.Is: "is",
     ast.IsNot: "is not",
+    ast.In: "in",
+    ast.NotIn: "not in",
 }
 AST_BINOPS = {symbol: node for node, symbol in BINOPS.items()}
 AST_UNARYOPS = {symbol: node for node, symbol in UNARYOPS.items()}

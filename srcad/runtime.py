@@ -173,7 +173,7 @@ class AdjointList(list):
         if getattr(other, "adds_by_field", False):
             return NotImplemented
         for index, value in enumerate(self._items(other)):
-            self[index] += value
+            self[index] = self[index] + value  # (not in place: items may share one array)
         return self
 
     def _items(self, other: Any) -> Any:
@@ -437,15 +437,16 @@ def appended(items: Any, item: Any) -> list:
 
 
 @fresh_result
-def extended(items: Any, more: Any) -> list:
-    """``items.extend(more)`` (and ``items += more``) as a new list."""
-    return [*items, *more]
+def extended(items: Any, more: Any) -> list | tuple:
+    """``items.extend(more)`` (and ``items += more``, ``items + more``) as a new list, or
+    a new tuple when ``items`` is one (``shape[:i] + (n,)``)."""
+    return (*items, *more) if isinstance(items, tuple) else [*items, *more]
 
 
 @fresh_result
-def repeated(items: Any, count: Any) -> list:
-    """``items * count`` (or ``count * items``) for a list: a new list."""
-    return list(items) * count
+def repeated(items: Any, count: Any) -> list | tuple:
+    """``items * count`` (or ``count * items``) for a list or a tuple: a new one."""
+    return (tuple(items) if isinstance(items, tuple) else list(items)) * count
 
 
 def repeated_grad(g: Any, items: Any) -> AdjointList:
@@ -550,8 +551,9 @@ def add_at(target: Any, index: Any, value: Any) -> None:
             "select with np.where instead (`np.sum(np.where(mask, x * x, 0.0))`)",
             user_line(2),
         )
-    else:
-        target[index] += value
+    else:  # a list's or dict's item: a new value (items may share one array, as
+        # sum_items_grad gives each item the same gradient)
+        target[index] = target[index] + value
 
 
 def set_rows(target: Any, index: tuple, value: Any) -> None:

@@ -12,7 +12,6 @@ from .contexts import try_refusals, with_refusals
 from .desugar import named_lambda, summed_comprehension
 from .errors import NoRuleError, SrcadError, UnsupportedSyntaxError, raise_all
 from .frontend import FunctionSource
-from .pyexpr import BINOPS, UNARYOPS
 
 #: Statements srcad refuses, with the hint the error gives.
 REFUSED_STATEMENTS: dict[type, tuple[str, str]] = {
@@ -62,12 +61,10 @@ REFUSED_EXPRESSIONS: dict[type, tuple[str, str]] = {
     ast.JoinedStr: ("f-strings are not supported", "remove the string"),
 }
 
-AUGMENTED_OPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)
-
-
 class _Checker(ast.NodeVisitor):
-    def __init__(self, source: FunctionSource) -> None:
+    def __init__(self, source: FunctionSource, inlined: bool = False) -> None:
         self.source = source
+        self.inlined = inlined  # a helper inlined into the call (``*args`` is bound there)
         self.problems: list[SrcadError] = []
         #: ids of expressions that are the whole value of `name = ...`
         self.whole_values: set[int] = set()
@@ -102,13 +99,13 @@ class _Checker(ast.NodeVisitor):
     # ---- the function itself
     def check_function(self, fn: ast.FunctionDef) -> None:
         args = fn.args
-        if args.vararg is not None:
+        if args.vararg is not None and not self.inlined:
             self.refuse(
                 args.vararg,
                 "`*args` parameters are not supported",
                 "list the parameters one by one",
             )
-        if args.kwarg is not None:
+        if args.kwarg is not None and not self.inlined:
             self.refuse(
                 args.kwarg,
                 "`**kwargs` parameters are not supported",
@@ -192,14 +189,8 @@ class _Checker(ast.NodeVisitor):
             if len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
                 self.whole_values.add(id(stmt.value))  # name = [..] if c else [..]: an if
             self.visit(stmt.value)
-        elif isinstance(stmt, ast.AugAssign):
+        elif isinstance(stmt, ast.AugAssign):  # (every operator has a rule)
             self.check_target(stmt.target)
-            if not isinstance(stmt.op, AUGMENTED_OPS):
-                self.refuse(
-                    stmt,
-                    f"augmented assignment `{_op_symbol(stmt.op)}=` is not supported",
-                    "write `x = x <op> y` with one of + - * / **",
-                )
             self.visit(stmt.value)
         elif isinstance(stmt, ast.AnnAssign):
             if stmt.value is None:
@@ -249,7 +240,7 @@ class _Checker(ast.NodeVisitor):
                     "decorators on a nested function are not supported",
                     "define the decorated function at module level",
                 )
-            inner = _Checker(self.source)
+            inner = _Checker(self.source, inlined=True)
             inner.check_function(stmt)
             self.problems += inner.problems
         else:
@@ -260,24 +251,25 @@ class _Checker(ast.NodeVisitor):
             )
 
     def check_raise(self, stmt: ast.Raise) -> None:
-        """``raise ValueError("...")``: a builtin exception with constant arguments."""
+        """``raise ValueError(f"...")``: an exception class named by a global or a module
+        attribute, made with positional arguments (f-strings among them)."""
         exc = stmt.exc
         call = exc if isinstance(exc, ast.Call) else None
-        func = call.func if call is not None else exc
-        kind = self.source.lookup(func.id) if isinstance(func, ast.Name) else None
+        kind = self.static(call.func if call is not None else exc) if exc is not None else None
         if (
             stmt.cause is not None
             or not (isinstance(kind, type) and issubclass(kind, BaseException))
-            or getattr(builtins, func.id, None) is not kind
-            or (call is not None and (call.keywords or not all(
-                isinstance(a, ast.Constant) for a in call.args
-            )))
+            or (call is not None and call.keywords)
         ):
             self.refuse(
                 stmt,
-                "only `raise` of a builtin exception with constant arguments is supported",
-                'write e.g. raise ValueError("x must be positive")',
+                "only `raise` of an exception class with positional arguments is supported",
+                'write e.g. raise ValueError(f"x must be positive, not {x}")',
             )
+            return
+        for arg in call.args if call is not None else ():
+            for part in arg.values if isinstance(arg, ast.JoinedStr) else (arg,):
+                self.visit(part.value if isinstance(part, ast.FormattedValue) else part)
 
     def check_loop_target(self, target: ast.expr) -> None:
         if isinstance(target, ast.Name):
@@ -344,7 +336,13 @@ class _Checker(ast.NodeVisitor):
                 "loop that adds",
                 "call your function on a list: write the comprehension into a variable first",
             )
-        self.generic_visit(node)
+        for arg in node.args:  # f(*items): spread when ``items`` has a known length
+            if isinstance(arg, ast.Starred):
+                self.visit(arg.value)
+        node_without_spreads = ast.Call(
+            node.func, [a for a in node.args if not isinstance(a, ast.Starred)], node.keywords
+        )
+        self.generic_visit(ast.copy_location(node_without_spreads, node))
 
     def visit_ListComp(self, node: ast.ListComp | ast.GeneratorExp) -> None:
         """Comprehensions become loops (:mod:`srcad.desugar`): their parts are checked
@@ -364,18 +362,6 @@ class _Checker(ast.NodeVisitor):
         if type(node) in REFUSED_EXPRESSIONS:
             self.refuse(node, *REFUSED_EXPRESSIONS[type(node)])
             return
-        if isinstance(node, ast.BinOp) and type(node.op) not in BINOPS:
-            self.refuse(
-                node,
-                f"the operator `{_op_symbol(node.op)}` is not supported",
-                "use + - * / ** or a function",
-            )
-        if isinstance(node, ast.UnaryOp) and type(node.op) not in UNARYOPS:
-            self.refuse(
-                node,
-                f"the operator `{_op_symbol(node.op)}` is not supported",
-                "use arithmetic instead",
-            )
         if isinstance(node, ast.Dict) and None in node.keys:
             self.refuse(
                 node,
@@ -420,21 +406,6 @@ def _is_docstring(stmt: ast.stmt) -> bool:
     )
 
 
-def _op_symbol(op: ast.AST) -> str:
-    symbols = {
-        ast.BitAnd: "&",
-        ast.BitOr: "|",
-        ast.BitXor: "^",
-        ast.LShift: "<<",
-        ast.RShift: ">>",
-        ast.Invert: "~",
-        ast.FloorDiv: "//",
-        ast.Mod: "%",
-        ast.MatMult: "@",
-    }
-    return symbols.get(type(op), type(op).__name__)
-
-
 def _calls_without_rules(source: FunctionSource) -> list[SrcadError]:
     """Calls of compiled functions that have no derivative rule (each is an error if its
     result needs a gradient; only reported together with other problems)."""
@@ -476,10 +447,11 @@ def _calls_without_rules(source: FunctionSource) -> list[SrcadError]:
     return found
 
 
-def check_supported(source: FunctionSource) -> None:
+def check_supported(source: FunctionSource, *, inlined: bool = False) -> None:
     """Raise one :class:`UnsupportedSyntaxError` listing every unsupported construct
-    (and, alongside them, calls that have no derivative rule)."""
-    checker = _Checker(source)
+    (and, alongside them, calls that have no derivative rule); ``inlined``: ``source`` is
+    a helper inlined at a call, which binds its ``*args`` and ``**kwargs``."""
+    checker = _Checker(source, inlined)
     checker.check_function(source.node)
     if checker.problems:
         checker.problems += _calls_without_rules(source)

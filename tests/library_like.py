@@ -19,6 +19,13 @@ def damp_negative(x):
     return np.where(keep, x, 0.5 * x)
 
 
+def damp_below(x, floor):
+    """``x`` with the entries below ``floor`` halved (``:=``, which srcad does not read)."""
+    if (low := x < floor).any():
+        return np.where(low, 0.5 * x, x)
+    return x
+
+
 def gamma_ratio(z):
     """Γ(z + 1) / Γ(z) with ``math.gamma``, which has no derivative rule."""
     return math.gamma(z + 1.0) / math.gamma(z)

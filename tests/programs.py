@@ -2397,7 +2397,11 @@ def _where_threshold(v, c: float, fn: str):
 ANP = types.SimpleNamespace(
     zeros=lambda shape: _object_array(np.zeros(shape)),
     ones=lambda shape: _object_array(np.ones(shape)),
-    linspace=lambda lo, hi, n: _object_array(np.linspace(lo, hi, n)),
+    linspace=lambda lo, hi, n: _array(
+        [lift(lo) + (lift(hi) - lift(lo)) * (k / max(n - 1, 1)) for k in range(n)]
+    ),
+    full=lambda n, value: _array([lift(value)] * n),
+    float64=lift,
     array=_array,
     where=_where,
     mean=_mean,
@@ -2510,6 +2514,52 @@ def commit_arrays(ctx: Context, stmts: list[ast.stmt], results: Collection[str] 
     return stmts
 
 
+def s_library(draw, ctx: Context) -> list[ast.stmt] | None:
+    """Idioms of library code: a shape built by tuple arithmetic (``(1,) * k`` and ``+``
+    must stay tuples), and a helper with ``*args`` and a keyword default, called with a
+    tuple spread and with more arguments::
+
+        vec = x * np.linspace(0.5, 1.0, 3)
+        col = vec.reshape(vec.shape + (1,) * 2)
+        u = np.mean(col * col)
+
+        def spread(*vals, scale=0.5):
+            total = 0.0
+            for v in vals:
+                total = total + v * v
+            return scale * total / len(vals)
+        pair = (x * y, math.sin(z))
+        u = spread(*pair) + spread(x, y, z, scale=0.25)
+    """
+    if draw(st.booleans()):
+        free = _free(ctx, ARRAY_NAMES)
+        if len(free) < 2:
+            return None
+        P, S = _array_names(draw, ctx, 2)
+        target = _result(draw, ctx)
+        n, k = draw(st.integers(2, 4)), draw(st.integers(1, 2))
+        shape = draw(st.sampled_from((f"{P}.shape + (1,) * {k}", f"{P}.shape[:1] + (1,) * {k}",
+                                      f"(1,) * 0 + {P}.shape + {(1,) * k!r}")))
+        lines = [f"{P} = {_vector(draw, ctx, (n,))}", f"{S} = {P}.reshape({shape})",
+                 f"{target} = {_reduction_text(draw, ctx, S, (n, *(1,) * k))}"]
+        return commit_arrays(ctx, _parse(lines), [target])
+    name = next((f for f in FUNCTION_NAMES if f not in ctx.taken), None)
+    pair = next((p for p in ("pair", "trio", "duo") if p not in ctx.taken), None)
+    if name is None or pair is None or not ctx.variables():
+        return None
+    ctx.taken.update((name, pair))
+    target = _result(draw, ctx)
+    scale = draw(st.sampled_from((0.5, 0.25, 2.0)))
+    spread = ", ".join(_scalar(draw, ctx) for _ in range(draw(st.integers(1, 3))))
+    more = ", ".join(_scalar(draw, ctx) for _ in range(draw(st.integers(1, 3))))
+    call = f"{name}({more}, scale={draw(st.sampled_from((0.5, 1.5)))})"
+    lines = [f"def {name}(*vals, scale={scale}):", "    total = 0.0", "    for v in vals:",
+             "        total = total + v * v", "    return scale * total / len(vals)",
+             f"{pair} = ({spread},)",
+             f"{target} = {name}(*{pair}) + {call}"]
+    return commit_arrays(ctx, _parse(lines), [target])
+
+
 #: Names of arrays (none of them a float variable's: :data:`PLAIN_NAMES`, the parameters).
 ARRAY_NAMES = ("L", "buf", "H", "M", "arr", "vec", "alias", "view", "K", "Z", "vals",
                "D", "sq", "pts", "col", "row", "seq", "grid")
@@ -2554,6 +2604,9 @@ def _vector(draw, ctx: Context, shape: tuple[int, ...], index: str | None = None
     if len(shape) == 1 and shape[0] <= 4:
         forms.append(lambda: "np.array([" + ", ".join(
             _scalar(draw, ctx) for _ in range(shape[0])) + "])")
+    if len(shape) == 1:  # a grid between differentiated ends, a filled array
+        forms.append(lambda: f"np.linspace({lo} * {var}, {_scalar(draw, ctx)}, {shape[0]})")
+        forms.append(lambda: f"np.full({shape[0]}, {_scalar(draw, ctx)}) * {scale}")
     if index is not None:
         forms.append(lambda: f"np.tanh({var} * {index}) * {scale}")
     return forms[draw(st.integers(0, len(forms) - 1))]()
@@ -2714,7 +2767,9 @@ def s_lists(draw, ctx: Context) -> list[ast.stmt] | None:
     def read() -> str:  # a float read from the list of floats `name`
         return draw(st.sampled_from((f"sum({name}) / len({name})", f"{name}[-1] * {name}[0]",
                                      f"np.mean(np.array({name}) * np.array({name}))",
-                                     f"sum({name}, {_scalar(draw, ctx, 0)})")))
+                                     f"sum({name}, {_scalar(draw, ctx, 0)})",
+                                     # a numpy start: the items' gradients are one array
+                                     f"sum({name}, np.float64({_scalar(draw, ctx, 0)}))")))
 
     def grown() -> list[ast.stmt]:
         state = next(v for v in ("s_run", "s_acc", "s_sum") if v not in ctx.env)
@@ -3109,7 +3164,7 @@ def with_retries(kind: Callable, attempts: int = 3) -> Callable:
 
 #: The kinds of :data:`PROGRAM_CLASSES`.
 ARRAY_WRITE_KINDS: tuple[Callable, ...] = tuple(with_retries(kind) for kind in (
-    s_recurrence, s_alias, s_fancy_write, s_constant_write, s_same_arms, s_lists,
+    s_recurrence, s_alias, s_fancy_write, s_constant_write, s_same_arms, s_lists, s_library,
 )) + (  # (these two often do not apply, or leave the well-conditioned region)
     with_retries(s_jump_in_if, attempts=6), with_retries(s_where_nonfinite, attempts=6),
 )

@@ -605,8 +605,32 @@ def raise_from_variable(x):
 
 
 def test_raise_of_anything_else_is_refused():
-    with pytest.raises(srcad.UnsupportedSyntaxError, match="builtin exception"):
+    with pytest.raises(srcad.UnsupportedSyntaxError, match="exception class"):
         srcad.grad(raise_from_variable)
+
+
+class NegativeInput(ValueError):
+    """An exception class of the user's module."""
+
+
+def validated_with_message(x, limit):
+    message = "x is above the limit"
+    if x < 0.0:
+        raise NegativeInput(f"x must not be negative, got {x:.2f} (limit {limit})")
+    if x > limit:
+        raise ValueError(message)
+    return x * x * limit
+
+
+def test_raise_of_a_modules_exception_with_an_f_string_or_a_variable_message():
+    from conftest import check_four_ways
+
+    assert check_four_ways(validated_with_message, 1.5, 3.0) == pytest.approx((9.0, 2.25))
+    g = srcad.grad(validated_with_message)
+    with pytest.raises(NegativeInput, match=r"got -1.25 \(limit 3.0\)"):
+        g(-1.25, 3.0)
+    with pytest.raises(ValueError, match="above the limit"):
+        g(4.0, 3.0)
 
 
 def three_way_extremes(a, b, c):

@@ -389,3 +389,28 @@ def test_the_float_version_checks_every_item_of_a_list():
     # an array (or a list holding an int array) goes to the array version: same gradient
     grads = srcad.grad(horner, wrt=(0, 1))(np.array([1.0, -2.0, 0.5]), 0.7)
     assert np.allclose(grads[0], [0.49, 0.7, 1.0], rtol=1e-14)
+
+
+def sigmoid(z):
+    return 1.0 / (1 + math.exp(-z))
+
+
+def sum_with_a_numpy_start(p, q):
+    """``sum`` with a numpy start gives every item of the list the same gradient array;
+    the backward loop then adds into one item (slow run of stop 24, program 2853)."""
+    b = np.mean(0.5)
+    seq = [0.0] * 4
+    for j in range(1, 4):
+        seq[j] = 0.75 * seq[j - 1] + p
+    r = sum(seq, b)
+    for _ in range(3):
+        q = q + sigmoid(r)
+    return q
+
+
+def test_items_that_share_one_gradient_array_are_not_updated_in_place():
+    dp, dq = check_four_ways(sum_with_a_numpy_start, 0.3, -0.2)
+    r = 0.5 + 0.3 * (1 + 1.75 + 0.75 * 1.75 + 1)
+    s = 1 / (1 + math.exp(-r))
+    assert dp == pytest.approx(3 * s * (1 - s) * (1 + 1.75 + 2.3125), rel=1e-12)
+    assert dq == 1.0

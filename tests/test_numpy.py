@@ -826,6 +826,57 @@ def test_clip():
     np.testing.assert_array_equal(dx, (np.abs(x) < 0.5) * W_34)
 
 
+def fn_clip_bounds(x, low, high):
+    """Differentiated bounds (an array bound broadcast against x, and the method)."""
+    return np.sum(np.clip(x, low, high) ** 2) + np.sum(x.clip(low * 0.5, None))
+
+
+def test_clip_passes_the_gradient_to_the_bound_it_clips_to():
+    """The bounds got no gradient: the gradient with respect to a differentiated bound
+    was silently zero."""
+    x, low = np.array([0.15, 0.5, 0.9, 1.5, -0.3]), np.array([0.2])
+    dx, dlow, dhigh = check_four_ways(fn_clip_bounds, x, low, 1.0)
+    np.testing.assert_allclose(dx, [1.0, 2.0, 2.8, 1.0, 0.0], rtol=1e-12)
+    # low is hit by 0.15 and -0.3 in the first clip (2 * 0.2 each), low / 2 by -0.3
+    np.testing.assert_allclose(dlow, [0.4 + 0.4 + 0.5], rtol=1e-12)
+    assert dhigh == pytest.approx(2.0)  # 1.5 is clipped to high = 1
+
+
+def deflection(length, load):
+    """A grid between differentiated ends, arrays filled with a differentiated value, a
+    range from a differentiated start by a differentiated step."""
+    x = np.linspace(0.0, length, 7)
+    w = np.full(7, load) * x**2 + np.full_like(x, 0.5 * load)
+    steps = np.arange(load, load + 3.0, 0.5 * length)
+    return np.sum(np.sin(w)) * (x[1] - x[0]) + np.sum(steps**2)
+
+
+def grid_of_vectors(a, b):
+    return np.sum(np.linspace(a, b, 4) ** 2)
+
+
+def test_values_that_make_arrays_get_their_gradient():
+    """np.linspace, np.full, np.full_like and np.arange gave no gradient to the values
+    they are made from: a silently zero derivative with respect to a grid's length."""
+    dl, dload = check_four_ways(deflection, 2.1, 0.7)
+    x = np.linspace(0.0, 2.1, 7)
+    w = 0.7 * x**2 + 0.35
+    steps = np.arange(0.7, 3.7, 1.05)
+    k = np.arange(len(steps))
+    assert dload == pytest.approx(
+        np.sum(np.cos(w) * (x**2 + 0.5)) * 0.35 + np.sum(2 * steps), rel=1e-12
+    )
+    dx_dl = x / 2.1  # each grid point scales with the length
+    assert dl == pytest.approx(
+        np.sum(np.cos(w) * 0.7 * 2 * x * dx_dl) * 0.35 + np.sum(np.sin(w)) / 6
+        + np.sum(2 * steps * k * 0.5), rel=1e-12)
+    da, db = check_four_ways(grid_of_vectors, np.array([0.5, 1.0]), np.array([2.0, -1.0]))
+    w4 = np.linspace(0.0, 1.0, 4)
+    grid = np.linspace(np.array([0.5, 1.0]), np.array([2.0, -1.0]), 4)
+    np.testing.assert_allclose(da, np.sum(2 * grid * (1 - w4)[:, None], axis=0), rtol=1e-12)
+    np.testing.assert_allclose(db, np.sum(2 * grid * w4[:, None], axis=0), rtol=1e-12)
+
+
 def test_logaddexp():
     rng = np.random.default_rng(54)
     check(fn_logaddexp, rand(rng, 3, 4, low=-3, high=3), rand(rng, 4, low=-3, high=3))

@@ -11,10 +11,15 @@ from . import (  # noqa: F401  (registering the built-in rules)
 from .table import TABLE, Rule, RuleTable, defrule, match
 
 
-def _load_scipy_rules() -> None:
+def _load_scipy_special_rules() -> None:
     from . import scipy_special  # noqa: F401  (registers the rules)
 
 
-TABLE.defer("scipy.special", _load_scipy_rules)
+def _load_scipy_linalg_rules() -> None:
+    from . import scipy_linalg  # noqa: F401  (registers the rules)
+
+
+TABLE.defer("scipy.special", _load_scipy_special_rules)
+TABLE.defer("scipy.linalg", _load_scipy_linalg_rules)
 
 __all__ = ["TABLE", "Rule", "RuleTable", "defrule", "match"]

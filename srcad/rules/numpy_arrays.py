@@ -51,16 +51,26 @@ defrule(
     "np.clip(x, a_min, a_max)",
     env=ENV,
     broadcasting=True,
-    a_min=None,
-    a_max=None,
     x="clip_grad(g, x, a_min, a_max)",
+    a_min="clip_bound_grad(g, x, a_min, True)",
+    a_max="clip_bound_grad(g, x, a_max, False)",
+    tangents={
+        "x": "clip_grad(t, x, a_min, a_max)",
+        "a_min": "np.where(x < a_min, t, 0.0)",
+        "a_max": "np.where(x > a_max, t, 0.0)",
+    },
 )
 defrule(
     "x.clip(a_min=None, a_max=None)",
     env=ENV,
-    a_min=None,
-    a_max=None,
     x="clip_grad(g, x, a_min, a_max)",
+    a_min="clip_bound_grad(g, x, a_min, True)",
+    a_max="clip_bound_grad(g, x, a_max, False)",
+    tangents={
+        "x": "clip_grad(t, x, a_min, a_max)",
+        "a_min": "np.where(x < a_min, t, 0.0)",
+        "a_max": "np.where(x > a_max, t, 0.0)",
+    },
 )
 defrule("np.sign(x)", env=NP, x=None)
 
@@ -96,26 +106,40 @@ defrule("np.inner(x, y)", env=ENV, linear=True, **MATMUL)
 defrule("np.outer(x, y)", env=NP, linear=True, x="g @ np.ravel(y)", y="np.ravel(x) @ g")
 
 # ---------------------------------------------------------------- reductions
+# (``dtype``: the accumulator's type; the gradient of a floating sum is the same)
 for _name, _helper in (("sum", "sum_grad"), ("mean", "mean_grad")):
     _template = f"{_helper}(g, x, axis, keepdims)"
     defrule(
-        f"np.{_name}(x, axis=None, keepdims=False)",
+        f"np.{_name}(x, axis=None, dtype=None, keepdims=False)",
         env=ENV,
         axis=None,
+        dtype=None,
         keepdims=None,
         x=_template,
         linear=True,
         reduction=True,
     )
     defrule(
-        f"x.{_name}(axis=None, keepdims=False)",
+        f"x.{_name}(axis=None, dtype=None, keepdims=False)",
         env=ENV,
         axis=None,
+        dtype=None,
         keepdims=None,
         x=_template,
         linear=True,
         reduction=True,
     )
+#: NaNs count as 0: no gradient reaches them
+defrule(
+    "np.nansum(x, axis=None, dtype=None, keepdims=False)",
+    env=ENV,
+    axis=None,
+    dtype=None,
+    keepdims=None,
+    x="np.where(np.isnan(x), 0.0, sum_grad(g, x, axis, keepdims))",
+    tangents={"x": "np.nansum(np.where(np.isnan(x), 0.0, t), axis=axis, keepdims=keepdims)"},
+    reduction=True,
+)
 for _name in ("max", "min", "amax", "amin"):
     _template = "extremum_grad(g, x, ans, axis, keepdims)"
     _tangent = {
@@ -201,15 +225,32 @@ for _pattern in RESHAPES:  # parameters without a template (shape, axis) get no 
         _pattern, env=ENV, x="reshape_like(g, x)", linear=True, restore="np.reshape(v, np.shape(x))"
     )
 defrule("x.flatten()", env=ENV, x="reshape_like(g, x)", linear=True)  # (always a copy)
+# (with an order: the items back where that order read them from)
+for _pattern in ("np.ravel(x, order='C')", "x.ravel(order='C')"):
+    defrule(_pattern, env=ENV, order=None, x="unravel_like(g, x, order)", linear=True,
+            restore="unravel_like(v, x, order)")
+defrule("unravel_like(v, x, order)", env=ENV, x=None, order=None, v="ravel_like(g, x, order)",
+        linear=True)
 #: a read-only view that repeats ``x`` along the new axes: the gradient sums them back
 defrule("np.broadcast_to(x, shape)", env=ENV, shape=None, x="unbroadcast(g, np.shape(x))",
         linear=True, view=True)
 defrule("np.array(x)", env=ENV, x="items_like(g, x)", creates=True, linear=True)
-defrule("np.asarray(x)", env=ENV, x="items_like(g, x)", linear=True, restore="v")
+# ``asarray``, and ``array`` given options: the array itself when it is one already (of
+# that type), so a view for the memory pass, which asks at run time (``ndmin`` may add
+# leading axes of length 1)
+for _name in ("asarray", "asanyarray"):
+    defrule(f"np.{_name}(x)", env=ENV, x="items_like(g, x)", linear=True, restore="v")
+    defrule(f"np.{_name}(x, dtype=None, order=None)", env=ENV, dtype=None, order=None,
+            x="items_like(g, x)", linear=True, restore="v")
+defrule("np.array(x, dtype=None, copy=True, order=None, ndmin=0)", env=ENV, dtype=None,
+        copy=None, order=None, ndmin=None, x="items_like(np.reshape(g, np.shape(x)), x)",
+        linear=True, restore="np.reshape(v, np.shape(x))")
 #: (of a list: a new list, which the function may grow)
 COPY_METHOD = defrule("x.copy()", x="g", creates=True, linear=True)
 defrule("np.copy(x)", env=NP, x="g", creates=True, linear=True)
 defrule("x.astype(dtype)", dtype=None, x="g", linear=True)
+#: NaN to 0 and infinities to the largest floats: the identity where ``x`` is finite
+defrule("np.nan_to_num(x)", env=ENV, x="np.where(np.isfinite(x), g, 0.0)", elementwise=True)
 
 # ---------------------------------------------------------------- joining
 defrule(
@@ -270,11 +311,20 @@ defrule(
     weights="g[x]",
     linear=True,
 )
-defrule("np.full(shape, value)", env=NP, shape=None, value=None, creates=True)
-defrule("np.full_like(x, value)", env=NP, x=None, value=None, creates=True)
+#: Filled with a value, a grid between two ends, a range from a start by a step: linear
+#: in those values (``np.linspace(0.0, length, n)`` of a differentiated length).
+defrule("np.full(shape, value)", env=ENV, shape=None, value="unbroadcast(g, value)",
+        linear=True, creates=True)
+defrule("np.full_like(x, value)", env=ENV, x=None, value="unbroadcast(g, value)",
+        linear=True, creates=True)
 defrule("np.arange(x)", env=NP, x=None, distinct=True)
-defrule("np.arange(x, y)", env=NP, x=None, y=None, distinct=True)
-defrule("np.arange(x, y, z)", env=NP, x=None, y=None, z=None, distinct=True)
-defrule("np.linspace(x, y, n)", env=NP, x=None, y=None, n=None)
+defrule("np.arange(x, y)", env=NP, x="np.sum(g)", y=None, distinct=True,
+        tangents={"x": "np.ones(np.shape(ans)) * t"})
+defrule("np.arange(x, y, z)", env=NP, x="np.sum(g)", y=None,
+        z="np.sum(g * np.arange(np.size(g)))", distinct=True,
+        tangents={"x": "np.ones(np.shape(ans)) * t", "z": "np.arange(np.size(ans)) * t"})
+defrule("np.linspace(x, y, n)", env=ENV, n=None, x="linspace_grad(g, x, n, True)",
+        y="linspace_grad(g, y, n, False)",
+        tangents={"x": "np.linspace(t, 0.0 * t, n)", "y": "np.linspace(0.0 * t, t, n)"})
 for _attr in ("shape", "ndim", "size", "dtype"):
     defrule(f"x.{_attr}", x=None)

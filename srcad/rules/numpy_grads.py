@@ -160,6 +160,28 @@ def reshape_like(g: Any, x: Any) -> Any:
     return np.reshape(g, np.shape(x))
 
 
+def _read_order(x: Any, order: str) -> Any:
+    """For each item of ``np.ravel(x, order)``, the position of the item it reads in
+    ``x``'s row-major order (``order="K"`` follows ``x``'s memory layout)."""
+    positions = np.empty_like(x, dtype=np.intp)
+    positions[...] = np.arange(positions.size).reshape(positions.shape)
+    return np.ravel(positions, order=order)
+
+
+def unravel_like(g: Any, x: Any, order: str) -> Any:
+    """The flat ``g`` in ``x``'s shape, item ``k`` where ``np.ravel(x, order)`` read its
+    item ``k`` from (the adjoint of that ravel, and how a write through it lands)."""
+    out = np.empty(np.size(x), dtype=np.result_type(g, float))
+    out[_read_order(x, order)] = np.ravel(g)
+    return out.reshape(np.shape(x))
+
+
+def ravel_like(g: Any, x: Any, order: str) -> Any:
+    """``g`` (in ``x``'s shape) read in the order ``np.ravel(x, order)`` reads ``x``: the
+    adjoint of :func:`unravel_like`."""
+    return np.ravel(g)[_read_order(x, order)]
+
+
 def items_like(g: Any, x: Any) -> Any:
     """``g`` in the structure of ``x``: for ``np.array(x)`` of a list or tuple, a list of
     ``g``'s items (nested lists likewise), as the gradient of a list parameter is a list."""
@@ -179,6 +201,21 @@ def clip_grad(g: Any, x: Any, low: Any, high: Any) -> Any:
     if high is not None:
         inside &= x <= high
     return g * inside
+
+
+def linspace_grad(g: Any, end: Any, n: int, start: bool) -> Any:
+    """Adjoint of ``np.linspace(x, y, n)`` for the end ``x`` (``start``) or ``y``: item
+    ``k`` is ``x (1 - w_k) + y w_k`` with ``w = np.linspace(0, 1, n)``."""
+    weights = np.linspace(0.0, 1.0, n).reshape((n,) + (1,) * (np.ndim(g) - 1))
+    share = 1.0 - weights if start else weights
+    return unbroadcast(np.sum(g * share, axis=0), end)
+
+
+def clip_bound_grad(g: Any, x: Any, bound: Any, below: bool) -> Any:
+    """Adjoint of ``np.clip(x, low, high)`` for the bound ``low`` (``below``) or
+    ``high``: ``g`` where ``x`` is clipped to it, summed to the bound's shape."""
+    clipped = x < bound if below else x > bound
+    return unbroadcast(g * clipped, bound)
 
 
 @shape_only(1)

@@ -158,8 +158,15 @@ defrule(
 for _op in ("<", "<=", ">", ">=", "==", "!="):
     defrule(f"x {_op} y", x=None, y=None, elementwise=True)
 defrule("not x", x=None, elementwise=True)
+# Bitwise operators (masks: ``~ok``, ``a & b``) and membership tests act on integers,
+# booleans and strings: nothing to differentiate.
+for _op in ("&", "|", "^", "<<", ">>"):
+    defrule(f"x {_op} y", x=None, y=None, elementwise=True)
+defrule("~x", x=None, elementwise=True)
+for _op in ("in", "not in"):
+    defrule(f"x {_op} y", x=None, y=None)
 defrule("x // y", x=None, y=None)
-defrule("x % y", x="g", y="-(x // y) * g")
+defrule("x % y", x="g", y="-(x // y) * g", tangents={"x": "t", "y": "-(x // y) * t"})
 for _name in ("len", "int", "round", "bool"):
     defrule(f"{_name}(x)", env={_name: getattr(builtins, _name)}, x=None)
 defrule("range(x)", env={"range": range}, x=None)

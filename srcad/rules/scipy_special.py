@@ -21,6 +21,7 @@ UNARY = {
     "gammaln": "scipy.special.digamma(x) * g",
     "digamma": "scipy.special.polygamma(1, x) * g",
     "log_expit": "(1 - np.exp(ans)) * g",
+    "entr": "-(np.log(x) + 1) * g",  # -x log(x)
 }
 for _name, _template in UNARY.items():
     defrule(f"scipy.special.{_name}(x)", env=SP, elementwise=True, x=_template)
@@ -41,6 +42,24 @@ defrule(
     broadcasting=True,
     x="np.log1p(y) * g",
     y="x_over_y(x, 1 + y) * g",
+)
+
+#: Relative entropy ``x log(x / y)`` and the KL divergence term ``x log(x / y) - x + y``.
+defrule(
+    "scipy.special.rel_entr(x, y)",
+    env=SP,
+    elementwise=True,
+    broadcasting=True,
+    x="(np.log(x / y) + 1) * g",
+    y="-x_over_y(x, y) * g",
+)
+defrule(
+    "scipy.special.kl_div(x, y)",
+    env=SP,
+    elementwise=True,
+    broadcasting=True,
+    x="np.log(x / y) * g",
+    y="(1 - x_over_y(x, y)) * g",
 )
 
 #: ``log(sum(b exp(x)))``: a softmax (times the weights ``b``) for ``x``; for ``b``, the

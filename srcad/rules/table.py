@@ -455,7 +455,7 @@ def _match_call(pattern: ir.Call, expr: ir.Expr, rule: Rule, resolve, bound: dic
     defaults = dict(pattern.kwargs)
     if len(expr.args) > len(names):
         return None
-    if rule.reduction and len(expr.args) > len(pattern.args) + 1:
+    if rule.reduction and "keepdims" in names[: len(expr.args)]:
         # numpy's reductions take ``axis`` by position, then ``dtype`` and ``out``
         # (``np.sum(a, 1, float)``), never ``keepdims``: such a call is not this rule's
         return None

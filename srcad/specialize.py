@@ -1,0 +1,334 @@
+"""Partial evaluation of an inlined helper: the branches its constant arguments decide.
+
+Library code tests its options before it computes: ``if axis is None:``, ``if not
+keepdims:``, ``if ord is None or ord == 2:``. When srcad inlines a call, the arguments
+that are constants (literals, and the defaults of the parameters the call leaves out)
+decide those tests before the program runs. :func:`specialize` keeps only the branches
+they choose, so that srcad reads, checks and differentiates the path the call takes,
+and never the code the call cannot reach (a ``raise`` with an f-string, a set
+comprehension in a branch for another option).
+
+Only what is certain is decided: a test of names that hold constants (``is``, ``==``,
+``in``, ``<``, ``not``, ``and``/``or``, ``isinstance``, ``len`` of a tuple of known
+length). A name stops being known where it is assigned again (anywhere in a loop that
+assigns it, from the loop on). Everything else is left to run as written.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import copy
+import operator
+from collections.abc import Callable, Mapping
+from typing import Any
+
+#: A value the test does not know until the program runs.
+UNKNOWN = object()
+
+
+class Sized:
+    """A tuple whose length is known (a helper's ``*args``) but not its items."""
+
+    def __init__(self, length: int) -> None:
+        self.length = length
+
+
+_COMPARE: dict[type, Callable[[Any, Any], Any]] = {
+    ast.Is: operator.is_,
+    ast.IsNot: operator.is_not,
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+    ast.In: lambda a, b: a in b,
+    ast.NotIn: lambda a, b: a not in b,
+}
+#: Values a test may compare (no user types: their ``==`` may do anything).
+_SCALARS = (type(None), bool, int, float, str)
+_PLAIN = (*_SCALARS, tuple, frozenset)
+
+
+def specialize(
+    fn: ast.FunctionDef, known: Mapping[str, Any], lookup: Callable[[str], Any]
+) -> tuple[ast.FunctionDef, frozenset[str]]:
+    """``fn`` with the branches that the parameters in ``known`` (name -> value, or
+    :class:`Sized`) decide cut to the one taken, and the parameters that decided one;
+    ``lookup`` gives a global's value (for ``isinstance(axis, tuple)``). ``fn`` itself
+    is left as it is."""
+    specializer = _Specializer(dict(known), lookup)
+    body = specializer.block(fn.body)[0]
+    if body == fn.body:
+        return fn, frozenset()
+    specialized = copy.copy(fn)
+    specialized.body = body or [ast.copy_location(ast.Pass(), fn)]
+    return specialized, frozenset(specializer.deciding & set(known))
+
+
+class _Specializer:
+    def __init__(self, env: dict[str, Any], lookup: Callable[[str], Any]) -> None:
+        self.env = env
+        self.lookup = lookup
+        self.deciding: set[str] = set()  # names read by the tests that were decided
+
+    # ---- statements
+    def block(self, stmts: list[ast.stmt]) -> tuple[list[ast.stmt], bool]:
+        """The statements kept, and whether the block always ends in a jump (``return``,
+        ``raise``, ``break``, ``continue``): what follows it is never run."""
+        out: list[ast.stmt] = []
+        for stmt in stmts:
+            if not isinstance(stmt, ast.For | ast.While | ast.Try | ast.FunctionDef):
+                stmt = _Unroller(self.env).unrolled(stmt)
+            if isinstance(stmt, ast.If):
+                test = self.value(stmt.test)
+                if test is not UNKNOWN:
+                    self.deciding |= {
+                        n.id for n in ast.walk(stmt.test) if isinstance(n, ast.Name)
+                    }
+                    kept, jumps = self.block(stmt.body if test else stmt.orelse)
+                    out += kept
+                    if jumps:
+                        return out, True
+                    continue
+                out.append(self.branches(stmt))
+                continue
+            if isinstance(stmt, ast.With):  # (its body runs once, in order)
+                body, jumps = self.block(stmt.body)
+                kept = copy.copy(stmt)
+                kept.body = body or [ast.copy_location(ast.Pass(), stmt)]
+                out.append(kept if body != stmt.body else stmt)
+                if jumps:
+                    return out, True
+                continue
+            if isinstance(stmt, ast.For | ast.While | ast.Try):
+                self.forget(stmt)  # (what a loop assigns is unknown in it and after it)
+                out.append(stmt)
+                continue
+            out.append(stmt)
+            self.assign(stmt)
+            if isinstance(stmt, ast.Return | ast.Raise | ast.Break | ast.Continue):
+                return out, True
+        return out, False
+
+    def branches(self, stmt: ast.If) -> ast.If:
+        """An ``if`` the constants do not decide, with each branch specialised."""
+        before = dict(self.env)
+        body, _ = self.block(stmt.body)
+        after_body, self.env = self.env, dict(before)
+        orelse, _ = self.block(stmt.orelse)
+        self.env = {  # (known after the if: the same value on both paths)
+            name: value
+            for name, value in self.env.items()
+            if name in after_body and after_body[name] is value
+        }
+        if body == stmt.body and orelse == stmt.orelse:
+            return stmt
+        kept = copy.copy(stmt)
+        kept.body = body or [ast.copy_location(ast.Pass(), stmt)]
+        kept.orelse = orelse
+        return kept
+
+    def assign(self, stmt: ast.stmt) -> None:
+        if (
+            isinstance(stmt, ast.Assign)
+            and len(stmt.targets) == 1
+            and isinstance(stmt.targets[0], ast.Name)
+        ):
+            value = self.value(stmt.value)
+            name = stmt.targets[0].id
+            if value is UNKNOWN:
+                self.env.pop(name, None)
+            else:
+                self.env[name] = value
+            return
+        self.forget(stmt)
+
+    def forget(self, stmt: ast.stmt) -> None:
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                self.env.pop(node.id, None)
+
+    # ---- expressions
+    def value(self, node: ast.expr) -> Any:
+        """What ``node`` evaluates to, when the constants decide it, else UNKNOWN."""
+        if isinstance(node, ast.Constant):
+            return node.value
+        if isinstance(node, ast.Name):
+            return self.env.get(node.id, UNKNOWN)
+        if isinstance(node, ast.Tuple | ast.List):
+            items = [self.value(e) for e in node.elts]
+            if isinstance(node, ast.Tuple) and all(i is not UNKNOWN for i in items):
+                return tuple(items)
+            if any(isinstance(e, ast.Starred) for e in node.elts):
+                return UNKNOWN
+            return Sized(len(items))
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+            operand = self.value(node.operand)
+            truth = self.truth(operand)
+            return UNKNOWN if truth is UNKNOWN else not truth
+        if isinstance(node, ast.BoolOp):
+            return self.bool_op(node)
+        if isinstance(node, ast.Compare) and len(node.ops) == 1:
+            return self.compare(node)
+        if isinstance(node, ast.Call) and not node.keywords and isinstance(node.func, ast.Name):
+            return self.call(node)
+        return UNKNOWN
+
+    def truth(self, value: Any) -> Any:
+        if isinstance(value, Sized):
+            return value.length > 0
+        if value is UNKNOWN or not isinstance(value, _PLAIN):
+            return UNKNOWN
+        return bool(value)
+
+    def bool_op(self, node: ast.BoolOp) -> Any:
+        """``a or b``, ``a and b``: decided when a part decides it (Python's value)."""
+        deciding = isinstance(node.op, ast.Or)
+        for part in node.values:
+            value = self.value(part)
+            truth = self.truth(value)
+            if truth is UNKNOWN:
+                return UNKNOWN
+            if truth is deciding:
+                return value
+        return value
+
+    def compare(self, node: ast.Compare) -> Any:
+        left, right = self.value(node.left), self.value(node.comparators[0])
+        op = type(node.ops[0])
+        if op in (ast.Is, ast.IsNot) and (left is None or right is None):
+            # `x is None` is decided when x is known, whatever x is
+            if left is UNKNOWN or right is UNKNOWN:
+                return UNKNOWN
+        elif not (isinstance(left, _PLAIN) and isinstance(right, _PLAIN)):
+            return UNKNOWN
+        return _COMPARE[op](left, right)
+
+    def call(self, node: ast.Call) -> Any:
+        func = node.func.id
+        if func in self.env or self.lookup(func) is not getattr(builtins, func, None):
+            return UNKNOWN  # (not the builtin)
+        args = [self.value(a) for a in node.args]
+        if func == "len" and len(args) == 1 and isinstance(args[0], Sized):
+            return args[0].length
+        if func == "len" and len(args) == 1 and isinstance(args[0], tuple | str):
+            return len(args[0])
+        if func == "isinstance" and len(args) == 2 and isinstance(args[0], _PLAIN):
+            kinds = [self.static(k) for k in _elements(node.args[1])]
+            if kinds and all(isinstance(k, type) for k in kinds):
+                return isinstance(args[0], tuple(kinds))
+        return UNKNOWN
+
+    def static(self, node: ast.expr) -> Any:
+        """A type named by a global or a builtin (``tuple``, ``np.ndarray``)."""
+        if isinstance(node, ast.Name) and node.id not in self.env:
+            return self.lookup(node.id)
+        if isinstance(node, ast.Attribute):
+            base = self.static(node.value)
+            return getattr(base, node.attr, None) if base is not None else None
+        return None
+
+
+def _elements(node: ast.expr) -> list[ast.expr]:
+    return list(node.elts) if isinstance(node, ast.Tuple) else [node]
+
+
+class _Unroller(ast.NodeTransformer):
+    """``[e for a in args]`` over a tuple of known length (a helper's ``*args``) as the
+    display ``[e(args[0]), e(args[1]), ...]``: its length is then known too."""
+
+    def __init__(self, env: Mapping[str, Any]) -> None:
+        self.env = env
+        self.changed = False
+
+    def unrolled(self, stmt: ast.stmt) -> ast.stmt:
+        if not any(  # (most statements have no comprehension over a known tuple)
+            isinstance(node, ast.ListComp | ast.GeneratorExp)
+            and isinstance(node.generators[0].iter, ast.Name)
+            and isinstance(self.env.get(node.generators[0].iter.id), Sized)
+            for node in ast.walk(stmt)
+        ):
+            return stmt
+        new = self.visit(copy.deepcopy(stmt))
+        return new if self.changed else stmt
+
+    def visit_ListComp(self, node: ast.ListComp | ast.GeneratorExp) -> ast.AST:
+        self.generic_visit(node)
+        if len(node.generators) != 1:
+            return node
+        loop = node.generators[0]
+        sized = self.env.get(loop.iter.id) if isinstance(loop.iter, ast.Name) else None
+        if (
+            not isinstance(sized, Sized)
+            or loop.ifs
+            or loop.is_async
+            or not isinstance(loop.target, ast.Name)
+            or any(
+                isinstance(n, ast.Name) and n.id == loop.target.id and isinstance(n.ctx, ast.Store)
+                for n in ast.walk(node.elt)
+            )
+        ):
+            return node
+        self.changed = True
+        items = [
+            _Substitute(loop.target.id, _item(loop.iter, k)).visit(copy.deepcopy(node.elt))
+            for k in range(sized.length)
+        ]
+        return ast.fix_missing_locations(ast.copy_location(ast.List(items, ast.Load()), node))
+
+    visit_GeneratorExp = visit_ListComp
+
+
+class _Substitute(ast.NodeTransformer):
+    def __init__(self, name: str, value: ast.expr) -> None:
+        self.name, self.value = name, value
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        if node.id == self.name and isinstance(node.ctx, ast.Load):
+            return ast.copy_location(copy.deepcopy(self.value), node)
+        return node
+
+
+def _item(sequence: ast.Name, k: int) -> ast.expr:
+    load = ast.Name(sequence.id, ast.Load())
+    return ast.Subscript(ast.copy_location(load, sequence), ast.Constant(k), ast.Load())
+
+
+def for_defaults(
+    fn: ast.FunctionDef, function: Any, lookup: Callable[[str], Any]
+) -> ast.FunctionDef | None:
+    """``fn`` (the code of ``function``) specialised for the defaults of its options: a
+    library function passed to srcad as it is (``srcad.grad(np.linalg.norm)``). Each
+    default that decides a branch is checked first, by an ``assert`` that says what to
+    do for another value. None when no default decides anything."""
+    positional = [a.arg for a in (*fn.args.posonlyargs, *fn.args.args)]
+    given = getattr(function, "__defaults__", None) or ()
+    defaults = dict(zip(reversed(positional), reversed(given)))
+    defaults.update(getattr(function, "__kwdefaults__", None) or {})
+    known = {name: value for name, value in defaults.items() if isinstance(value, _SCALARS)}
+    specialized, deciding = specialize(fn, known, lookup)
+    if not deciding:
+        return None
+    name = getattr(function, "__qualname__", fn.name)
+    guards = []
+    order = {param: k for k, param in enumerate(positional)}
+    for param in sorted(deciding, key=lambda p: (order.get(p, len(order)), p)):
+        default = known[param]
+        same = ast.Is() if default is None or isinstance(default, bool) else ast.Eq()
+        message = (
+            f"srcad differentiates {name} for {param}={default!r}, its default, on which its "
+            f"code decides before it runs; for another value differentiate a function that "
+            f"passes it, e.g. srcad.grad(lambda x: {name}(x, {param}=...))"
+        )
+        test = ast.Compare(ast.Name(param, ast.Load()), [same], [ast.Constant(default)])
+        guard = ast.Assert(test, ast.Constant(message))
+        guards.append(ast.fix_missing_locations(ast.copy_location(guard, fn.body[0])))
+    docstring = 1 if fn.body and _is_docstring(fn.body[0]) else 0
+    specialized.body = [*specialized.body[:docstring], *guards, *specialized.body[docstring:]]
+    return specialized
+
+
+def _is_docstring(stmt: ast.stmt) -> bool:
+    return isinstance(stmt, ast.Expr) and isinstance(getattr(stmt, "value", None), ast.Constant)

@@ -1,0 +1,196 @@
+"""Library code as its authors wrote it (issue 15): the idioms it is made of (masks built
+with ``~ & |``, ``in`` tests on dtypes, ``*args``/``**kwargs`` wrappers, ``asarray``,
+numpy's dispatchers, decorators), and library functions passed to srcad or called from
+the user's code, each checked four ways (see ``conftest.check_four_ways``) and against the
+library's own derivative where it has one."""
+
+import functools
+
+import numpy as np
+import pytest
+from conftest import assert_located, check_four_ways
+from numpy.polynomial import chebyshev, hermite, hermite_e, laguerre, legendre, polynomial
+
+import srcad
+
+try:
+    from scipy.spatial import distance
+except ImportError:  # pragma: no cover - scipy is a test dependency
+    distance = None
+
+COEFFICIENTS = np.array([0.7, -1.3, 0.4, 2.1, -0.6])
+X = np.array([0.3, -1.2, 0.7, 2.0, -0.4])
+Y = np.array([1.1, 0.2, -0.5, 0.9, 1.7])
+
+
+# ---------------------------------------------------------------- operators on masks and flags
+
+
+def masked_energy(x, c):
+    keep = ~(x > 1.5) & (x > -1.0) | (x == 2.0)
+    if c.dtype.char in "fd" and "q" not in "abc":
+        return np.sum(np.where(keep, x * x * c, 0.0))
+    return np.sum(x)
+
+
+def test_bitwise_masks_and_membership_tests_pass_no_gradient():
+    x = np.array([0.3, -1.2, 0.7, 1.9, -0.4])
+    (dx, dc) = check_four_ways(masked_energy, x, Y)
+    keep = ~(x > 1.5) & (x > -1.0) | (x == 2.0)
+    np.testing.assert_allclose(dx, np.where(keep, 2.0 * x * Y, 0.0), rtol=1e-12)
+    np.testing.assert_allclose(dc, np.where(keep, x * x, 0.0), rtol=1e-12)
+
+
+def updated_masks(x):
+    m = x > 0.5
+    n = m  # the same array: `&=` changes it too
+    m &= x < 2.0
+    m |= x > 4.5
+    y = x.copy()
+    y %= 2.0
+    z = x * 3.0
+    z //= 1.0
+    k = 7
+    k >>= 1
+    k ^= 1
+    return np.sum(np.where(n, y * x, 0.0)) + np.sum(z * x) * k
+
+
+def test_every_augmented_operator_updates_in_place_as_numpy_does():
+    x = np.array([0.25, 1.5, 3.25, 4.9])
+    (dx,) = check_four_ways(updated_masks, x)
+    y, n = x % 2.0, (x > 0.5) & (x < 2.0) | (x > 4.5)
+    expected = np.where(n, y + x, 0.0) + np.floor(3.0 * x) * 2
+    np.testing.assert_allclose(dx, expected, rtol=1e-12)
+
+
+# ---------------------------------------------------------------- *args and **kwargs helpers
+
+
+def sum_of_squares(*values, scale=1.0):
+    total = 0.0
+    for v in values:
+        total = total + v * v
+    return scale * total / len(values)
+
+
+def scaled(a, **options):
+    return a * options["scale"]
+
+
+def calls_variadic_helpers(x, y):
+    pair = (x, 2.0 * y)
+    return sum_of_squares(x, y, 3.0, scale=0.5) + sum_of_squares(*pair) + scaled(x, scale=3.0)
+
+
+def test_helpers_with_star_args_and_keyword_args_are_inlined():
+    (dx, dy) = check_four_ways(calls_variadic_helpers, 0.7, -1.1)
+    assert dx == pytest.approx(0.5 * 2 * 0.7 / 3 + 2 * 0.7 / 2 + 3.0, rel=1e-12)
+    assert dy == pytest.approx(0.5 * 2 * -1.1 / 3 + 8 * -1.1 / 2, rel=1e-12)
+
+
+def spreads_an_array(x):
+    return max(*x)  # <spread>
+
+
+def test_spreading_a_value_of_unknown_length_is_refused_at_the_users_line():
+    with pytest.raises(srcad.SrcadError) as info:
+        srcad.grad(spreads_an_array)(X)
+    assert_located(info.value, __file__, "spread")
+    assert "does not know" in info.value.message and "tuple" in info.value.hint
+
+
+def with_other_defaults(function):
+    """A decorator whose wrapper's defaults differ from the function's (as SciPy's do)."""
+
+    @functools.wraps(function)
+    def wrapper(x, power=None):
+        return function(x) if power is None else function(x, power)
+
+    return wrapper
+
+
+@with_other_defaults
+def powered(x, power=3.0):
+    return np.sum(x**power)
+
+
+def calls_decorated(x):
+    return powered(x)
+
+
+def test_a_decorated_helper_is_read_with_its_own_defaults():
+    (dx,) = check_four_ways(calls_decorated, X)
+    np.testing.assert_allclose(dx, 3.0 * X**2, rtol=1e-12)
+
+
+# ---------------------------------------------------------------- numpy's Python functions
+
+SERIES = [
+    (polynomial.polyval, polynomial.polyder),
+    (chebyshev.chebval, chebyshev.chebder),
+    (legendre.legval, legendre.legder),
+    (hermite.hermval, hermite.hermder),
+    (hermite_e.hermeval, hermite_e.hermeder),
+    (laguerre.lagval, laguerre.lagder),
+]
+
+
+@pytest.mark.parametrize("value, derivative", SERIES, ids=[v.__name__ for v, _ in SERIES])
+def test_numpy_polynomial_series_passed_as_they_are(value, derivative):
+    dx, dc = check_four_ways(value, 0.37, COEFFICIENTS)
+    assert dx == pytest.approx(value(0.37, derivative(COEFFICIENTS)), rel=1e-10)
+    basis = [value(0.37, np.eye(len(COEFFICIENTS))[k]) for k in range(len(COEFFICIENTS))]
+    np.testing.assert_allclose(dc, basis, rtol=1e-10, atol=1e-14)
+
+
+def test_polyval_of_an_array_of_points():
+    (dx,) = check_four_ways(lambda_free_polyval_sum, X)
+    np.testing.assert_allclose(
+        dx, polynomial.polyval(X, polynomial.polyder(COEFFICIENTS)), rtol=1e-10
+    )
+
+
+def lambda_free_polyval_sum(x):
+    return np.sum(polynomial.polyval(x, COEFFICIENTS))
+
+
+def test_numpy_dispatched_python_functions_are_read_through_the_dispatcher():
+    (dp, dx) = check_four_ways(np.polyval, COEFFICIENTS, 0.37)
+    assert dx == pytest.approx(np.polyval(np.polyder(COEFFICIENTS), 0.37), rel=1e-10)
+    np.testing.assert_allclose(dp, 0.37 ** np.arange(4, -1, -1), rtol=1e-12)
+
+
+def test_polyvalfromroots():
+    check_four_ways(polynomial.polyvalfromroots, 0.37, COEFFICIENTS)
+
+
+# ---------------------------------------------------------------- scipy
+
+
+DISTANCES = ["sqeuclidean", "euclidean", "minkowski", "cityblock", "chebyshev", "braycurtis",
+             "cosine", "correlation", "canberra", "jensenshannon"]
+
+
+@pytest.mark.parametrize("name", DISTANCES)
+def test_scipy_spatial_distances(name):
+    if distance is None:
+        pytest.skip("needs scipy")
+    check_four_ways(getattr(distance, name), np.abs(X) + 0.1, np.abs(Y) + 0.2)
+
+
+def covariance_trace(x):
+    return np.trace(np.cov(x))  # <cov>
+
+
+def test_a_refusal_inside_library_code_names_the_users_line_first():
+    """np.cov calls np.average, which passes ``**keepdims_kw`` on: the error starts at the
+    user's call and then names the library's line."""
+    with pytest.raises(srcad.SrcadError) as info:
+        srcad.grad(covariance_trace)(np.arange(6.0).reshape(2, 3))
+    error = info.value
+    assert_located(error, __file__, "cov")
+    assert error.message.startswith("numpy.lib._function_base_impl.cov, called here")
+    assert "register a derivative rule for cov" in error.hint
+    inner = error.problems[-1]
+    assert inner.filename.endswith("_function_base_impl.py") and "`**`" in inner.message

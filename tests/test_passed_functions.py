@@ -1,0 +1,92 @@
+"""Functions passed as arguments to the helpers a differentiated function calls: an
+integrator ``rk4(f, y, h)`` called with a module's function, ``apply(np.sin, x)``, a
+``def`` or named lambda of the code (a closure) passed down. Calls of the parameter are
+calls of that function (inlined, or by its derivative rule). Checked four ways."""
+
+import math
+
+import numpy as np
+import pytest
+from conftest import assert_located, check_four_ways
+
+import srcad
+
+
+def decay(y, k):
+    return -k * y * y
+
+
+def rk4_step(f, y, h, k):
+    k1 = f(y, k)
+    k2 = f(y + 0.5 * h * k1, k)
+    k3 = f(y + 0.5 * h * k2, k)
+    k4 = f(y + h * k3, k)
+    return y + h / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
+
+
+def integrate(rhs, y0, k, steps):
+    y = y0
+    for _ in range(steps):
+        y = rk4_step(rhs, y, 0.1, k)
+    return y
+
+
+def decay_end(y0, k):
+    return integrate(decay, y0, k, 5)  # (passed down two helpers)
+
+
+def test_an_integrator_called_with_a_modules_function():
+    dy0, dk = check_four_ways(decay_end, 1.0, 0.5)
+    exact = 1.0 / (1.0 / 1.0 + 0.5 * 0.5)  # y' = -k y^2: y = 1 / (1 / y0 + k t)
+    assert decay_end(1.0, 0.5) == pytest.approx(exact, rel=1e-6)
+    assert dy0 == pytest.approx(exact**2, rel=1e-5)  # dy/dy0 = y^2 / y0^2
+    assert dk == pytest.approx(-0.5 * exact**2, rel=1e-5)  # dy/dk = -t y^2
+
+
+def apply_twice(g, x):
+    return g(g(x))
+
+
+def numpy_function_passed(x):
+    return np.sum(apply_twice(np.sin, x) + apply_twice(math.tanh, 0.3) * x)
+
+
+def test_a_numpy_function_passed_keeps_its_rule():
+    x = np.array([0.2, -0.7, 1.1])
+    (dx,) = check_four_ways(numpy_function_passed, x)
+    expected = np.cos(np.sin(x)) * np.cos(x) + math.tanh(math.tanh(0.3))
+    np.testing.assert_allclose(dx, expected, rtol=1e-12)
+    assert "np.sin(" in srcad.grad(numpy_function_passed).backward_source
+
+
+def local_functions_passed(x, c):
+    scaled = lambda t: t * c  # noqa: E731 (a closure over c)
+
+    def cube(t):
+        return t * t * t
+
+    return apply_twice(scaled, x) + apply_twice(cube, 0.5 * x)
+
+
+def test_a_def_or_named_lambda_of_the_code_passed_as_an_argument():
+    dx, dc = check_four_ways(local_functions_passed, 0.7, 1.3)
+    assert dx == pytest.approx(1.3**2 + 9 * 0.5**9 * 0.7**8, rel=1e-12)
+    assert dc == pytest.approx(2 * 1.3 * 0.7, rel=1e-12)
+
+
+def reads_the_passed_function(g, x):
+    return x * len(g.__name__)  # <value>
+
+
+def passes_a_def_as_a_value(x):
+    def inner(t):
+        return t
+
+    return reads_the_passed_function(inner, x)
+
+
+def test_a_def_passed_as_an_argument_may_only_be_called():
+    with pytest.raises(srcad.SrcadError) as info:
+        srcad.grad(passes_a_def_as_a_value)
+    assert_located(info.value, __file__, "value")
+    assert "call it" in info.value.hint

@@ -1,0 +1,122 @@
+"""Partial evaluation of inlined helpers (srcad/specialize.py), at the level of the AST:
+which branches constant arguments decide, and which they must leave alone."""
+
+import ast
+import builtins
+import textwrap
+
+from srcad.specialize import Sized, for_defaults, specialize
+
+
+def specialized(source: str, **known) -> tuple[str, frozenset[str]]:
+    fn = ast.parse(textwrap.dedent(source)).body[0]
+    node, deciding = specialize(fn, known, lambda name: getattr(builtins, name, None))
+    return ast.unparse(node), deciding
+
+
+def test_a_test_of_constants_keeps_the_branch_taken_and_what_follows_is_dropped():
+    text, deciding = specialized(
+        """
+        def f(x, axis=None, ord=None):
+            if axis is None:
+                if ord is None or ord == 2:
+                    return sqrt(x.dot(x))
+                raise ValueError(f"bad {ord}")
+            return {a for a in axis}
+        """,
+        axis=None,
+        ord=None,
+    )
+    assert text == "def f(x, axis=None, ord=None):\n    return sqrt(x.dot(x))"
+    assert deciding == {"axis", "ord"}
+
+
+def test_unknown_values_leave_the_branch_as_it_is():
+    source = """
+        def f(x, keepdims=False):
+            if x.ndim == 0 or keepdims:
+                x = x.reshape(1)
+            return x
+        """
+    text, deciding = specialized(source, keepdims=False)
+    assert "if x.ndim == 0 or keepdims:" in text and not deciding
+    text, deciding = specialized(source, keepdims=True)  # (x.ndim == 0 runs first)
+    assert "if x.ndim == 0 or keepdims:" in text and not deciding
+    text, deciding = specialized(source.replace("x.ndim == 0 or keepdims", "keepdims or x.ndim"),
+                                 keepdims=True)  # `or` decided before x.ndim is read
+    assert "if" not in text and "x = x.reshape(1)" in text and "keepdims" in deciding
+
+
+def test_an_assignment_ends_what_is_known_of_a_name():
+    text, _ = specialized(
+        """
+        def f(x, axis=None):
+            if axis is None:
+                axis = 0
+            if axis == 0:
+                y = x
+            else:
+                y = -x
+            axis = g(x)
+            if axis == 0:
+                y = y + 1
+            return y
+        """,
+        axis=None,
+    )
+    assert text.count("if axis == 0:") == 1 and "y = -x" not in text
+
+
+def test_a_name_a_loop_assigns_is_unknown_in_the_loop_and_after_it():
+    text, deciding = specialized(
+        """
+        def f(x, n=None):
+            for i in range(3):
+                n = i
+            if n is None:
+                return x
+            return -x
+        """,
+        n=None,
+    )
+    assert "if n is None:" in text and not deciding
+
+
+def test_isinstance_and_the_length_of_star_args():
+    text, _ = specialized(
+        """
+        def f(*args, axis=None):
+            if isinstance(axis, tuple):
+                return 0
+            if len(args) == 1:
+                return args[0]
+            return [g(a) for a in args]
+        """,
+        args=Sized(2),
+        axis=None,
+    )
+    assert text.endswith("return [g(args[0]), g(args[1])]"), text
+
+
+def test_for_defaults_checks_each_default_it_decided_on_first():
+    def library(x, ord=None, scale=2.0):
+        return x
+
+    fn = ast.parse(
+        textwrap.dedent(
+            '''
+            def library(x, ord=None, scale=2.0):
+                """Doc."""
+                if ord is None and scale == 2.0:
+                    return x
+                raise ValueError(f"{ord}")
+            '''
+        )
+    ).body[0]
+    node = for_defaults(fn, library, lambda name: getattr(builtins, name, None))
+    lines = ast.unparse(node).splitlines()
+    assert lines[2].startswith("    assert ord is None, 'srcad differentiates")
+    assert lines[3].startswith("    assert scale == 2.0, ")
+    assert lines[4:] == ["    return x"]
+    undecided = ast.parse("def library(x, ord=None):\n    return x").body[0]
+    assert for_defaults(undecided, library, lambda name: None) is None
