@@ -1988,16 +1988,11 @@ class Lowerer:
     ) -> dict[str, tuple[ast.FunctionDef, Scope]]:
         """The parameters of ``fn`` that ``call`` binds to a ``def`` of the code (or a
         named lambda) and that ``fn`` never reassigns: calls of them are inlined."""
-        positional = [a.arg for a in (*fn.args.posonlyargs, *fn.args.args)]
-        given = [*zip(positional, call.args), *((k.arg, k.value) for k in call.keywords)]
-        stored = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)
-                  and isinstance(n.ctx, ast.Store)}
         found = {}
-        for param, arg in given:
-            if param is not None and param not in stored:
-                nested = self.nested_function(scope, arg)
-                if nested is not None:
-                    found[param] = nested
+        for param, arg in _kept_arguments(call, fn):
+            nested = self.nested_function(scope, arg)
+            if nested is not None:
+                found[param] = nested
         return found
 
     def passed_functions(
@@ -2006,15 +2001,9 @@ class Lowerer:
         """The parameters of ``fn`` that ``call`` binds to a function srcad knows when it
         compiles (a module's function, a numpy function) and that ``fn`` never reassigns:
         calls of them inside ``fn`` are calls of that function (inlined, or by its rule)."""
-        if any(isinstance(a, ast.Starred) for a in call.args):
-            return {}
-        positional = [a.arg for a in (*fn.args.posonlyargs, *fn.args.args)]
-        given = [*zip(positional, call.args), *((k.arg, k.value) for k in call.keywords)]
-        stored = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)
-                  and isinstance(n.ctx, ast.Store)}
         statics: dict[str, Static] = {}
-        for param, arg in given:
-            if param is None or param in stored or not isinstance(arg, ast.Name | ast.Attribute):
+        for param, arg in _kept_arguments(call, fn):
+            if not isinstance(arg, ast.Name | ast.Attribute):
                 continue
             obj = self.static_object(scope, arg)
             if obj is _NOT_STATIC or not callable(obj) or isinstance(obj, type):
@@ -2554,6 +2543,22 @@ def _defining_position(stmts: list[ir.Stmt], name: str) -> int | None:
 _LOGGING_METHODS = frozenset(
     ("debug", "info", "warning", "error", "critical", "exception", "log")
 )
+
+
+def _kept_arguments(call: ast.Call, fn: ast.FunctionDef) -> list[tuple[str, ast.expr]]:
+    """The parameters of ``fn`` that ``call`` passes an argument to (by position or by
+    keyword, before any ``*`` spread) and that ``fn`` never assigns again."""
+    positional = [a.arg for a in (*fn.args.posonlyargs, *fn.args.args)]
+    before_spread = []
+    for arg in call.args:
+        if isinstance(arg, ast.Starred):
+            break
+        before_spread.append(arg)
+    given = [*zip(positional, before_spread), *((k.arg, k.value) for k in call.keywords)]
+    stored = {
+        n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+    }
+    return [(param, arg) for param, arg in given if param is not None and param not in stored]
 
 
 def _free_lookup(scope: Scope, func: ast.expr) -> Callable[[], Any] | None:

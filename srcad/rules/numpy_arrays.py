@@ -47,31 +47,21 @@ defrule(
     tangents={"x": "np.where(c, t, 0.0)", "y": "np.where(c, 0.0, t)"},
     selector="c",
 )
-defrule(
-    "np.clip(x, a_min, a_max)",
-    env=ENV,
-    broadcasting=True,
-    x="clip_grad(g, x, a_min, a_max)",
-    a_min="clip_bound_grad(g, x, a_min, True)",
-    a_max="clip_bound_grad(g, x, a_max, False)",
-    tangents={
-        "x": "clip_grad(t, x, a_min, a_max)",
-        "a_min": "np.where(x < a_min, t, 0.0)",
-        "a_max": "np.where(x > a_max, t, 0.0)",
-    },
-)
-defrule(
-    "x.clip(a_min=None, a_max=None)",
-    env=ENV,
-    x="clip_grad(g, x, a_min, a_max)",
-    a_min="clip_bound_grad(g, x, a_min, True)",
-    a_max="clip_bound_grad(g, x, a_max, False)",
-    tangents={
-        "x": "clip_grad(t, x, a_min, a_max)",
-        "a_min": "np.where(x < a_min, t, 0.0)",
-        "a_max": "np.where(x > a_max, t, 0.0)",
-    },
-)
+#: Clipped items pass their gradient to the bound they are clipped to.
+for _pattern in ("np.clip(x, a_min, a_max)", "x.clip(a_min=None, a_max=None)"):
+    defrule(
+        _pattern,
+        env=ENV,
+        broadcasting=True,
+        x="clip_grad(g, x, a_min, a_max)",
+        a_min="clip_bound_grad(g, x, a_min, True)",
+        a_max="clip_bound_grad(g, x, a_max, False)",
+        tangents={
+            "x": "clip_grad(t, x, a_min, a_max)",
+            "a_min": "np.where(x < a_min, t, 0.0)",
+            "a_max": "np.where(x > a_max, t, 0.0)",
+        },
+    )
 defrule("np.sign(x)", env=NP, x=None)
 
 #: The log-softmax idiom ``x - log(sum(exp(x)))`` is one gate: its adjoint is
