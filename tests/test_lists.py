@@ -398,7 +398,7 @@ def sigmoid(z):
 def sum_with_a_numpy_start(p, q):
     """``sum`` with a numpy start gives every item of the list the same gradient array;
     the backward loop then adds into one item (slow run of stop 24, program 2853)."""
-    b = np.mean(0.5)
+    b = np.mean(0.5) + np.float64(0.0 * q)
     seq = [0.0] * 4
     for j in range(1, 4):
         seq[j] = 0.75 * seq[j - 1] + p

@@ -239,6 +239,9 @@ defrule("np.array(x, dtype=None, copy=True, order=None, ndmin=0)", env=ENV, dtyp
 COPY_METHOD = defrule("x.copy()", x="g", creates=True, linear=True)
 defrule("np.copy(x)", env=NP, x="g", creates=True, linear=True)
 defrule("x.astype(dtype)", dtype=None, x="g", linear=True)
+#: numpy's float scalars made from a value: the value itself (``np.float64(x)``)
+for _name in ("float64", "float32"):
+    defrule(f"np.{_name}(x)", env=NP, x="g", elementwise=True)
 #: NaN to 0 and infinities to the largest floats: the identity where ``x`` is finite
 defrule("np.nan_to_num(x)", env=ENV, x="np.where(np.isfinite(x), g, 0.0)", elementwise=True)
 
