@@ -1514,12 +1514,10 @@ class Lowerer:
                 return self.inline(scope, node, callee.func, target, partial=callee)
             if isinstance(callee, types.FunctionType) and not self.table.has_callable(callee):
                 return self.inline(scope, node, callee, target)
-            implementation = python_function(callee)  # np.trapezoid: a Python function
-            if (
-                implementation is not callee
-                and isinstance(implementation, types.FunctionType)
-                and not self.table.has_callable(callee)
-            ):
+            implementation = (  # np.trapezoid: a Python function behind numpy's dispatcher
+                callee if self.table.has_callable(callee) else python_function(callee)
+            )
+            if implementation is not callee and isinstance(implementation, types.FunctionType):
                 found = _free_lookup(scope, node.func) or (
                     lambda: self.static_object(scope, node.func)
                 )

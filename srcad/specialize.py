@@ -23,6 +23,8 @@ import operator
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from .subset import is_docstring
+
 #: A value the test does not know until the program runs.
 UNKNOWN = object()
 
@@ -244,14 +246,21 @@ class _Unroller(ast.NodeTransformer):
         self.changed = False
 
     def unrolled(self, stmt: ast.stmt) -> ast.stmt:
+        """``stmt`` with its own expressions unrolled (an ``if``'s test, not the
+        statements of its branches: they run after assignments that ``env`` does not
+        know yet, and :meth:`_Specializer.block` unrolls each of them in turn)."""
+        own = {n: v for n, v in ast.iter_fields(stmt) if isinstance(v, ast.expr)}
         if not any(  # (most statements have no comprehension over a known tuple)
             isinstance(node, ast.ListComp | ast.GeneratorExp)
             and isinstance(node.generators[0].iter, ast.Name)
             and isinstance(self.env.get(node.generators[0].iter.id), Sized)
-            for node in ast.walk(stmt)
+            for value in own.values()
+            for node in ast.walk(value)
         ):
             return stmt
-        new = self.visit(copy.deepcopy(stmt))
+        new = copy.copy(stmt)
+        for name, value in own.items():
+            setattr(new, name, self.visit(copy.deepcopy(value)))
         return new if self.changed else stmt
 
     def visit_ListComp(self, node: ast.ListComp | ast.GeneratorExp) -> ast.AST:
@@ -325,10 +334,6 @@ def for_defaults(
         test = ast.Compare(ast.Name(param, ast.Load()), [same], [ast.Constant(default)])
         guard = ast.Assert(test, ast.Constant(message))
         guards.append(ast.fix_missing_locations(ast.copy_location(guard, fn.body[0])))
-    docstring = 1 if fn.body and _is_docstring(fn.body[0]) else 0
+    docstring = 1 if fn.body and is_docstring(fn.body[0]) else 0
     specialized.body = [*specialized.body[:docstring], *guards, *specialized.body[docstring:]]
     return specialized
-
-
-def _is_docstring(stmt: ast.stmt) -> bool:
-    return isinstance(stmt, ast.Expr) and isinstance(getattr(stmt, "value", None), ast.Constant)

@@ -112,7 +112,7 @@ class _Checker(ast.NodeVisitor):
                 "list the parameters one by one",
             )
         body = fn.body
-        if body and _is_docstring(body[0]):
+        if body and is_docstring(body[0]):
             body = body[1:]
         self.check_block(body)
         is_generator = any(isinstance(n, ast.Yield | ast.YieldFrom) for n in ast.walk(fn))
@@ -227,7 +227,7 @@ class _Checker(ast.NodeVisitor):
                 for arg in (*call.args, *(k.value for k in call.keywords)):
                     for part in arg.values if isinstance(arg, ast.JoinedStr) else (arg,):
                         self.visit(part.value if isinstance(part, ast.FormattedValue) else part)
-            elif not _is_docstring(stmt):
+            elif not is_docstring(stmt):
                 self.refuse(
                     stmt,
                     "a bare expression statement has no effect on the result",
@@ -398,7 +398,7 @@ def _always_returns(body: list[ast.stmt]) -> bool:
     return False
 
 
-def _is_docstring(stmt: ast.stmt) -> bool:
+def is_docstring(stmt: ast.stmt) -> bool:
     return (
         isinstance(stmt, ast.Expr)
         and isinstance(stmt.value, ast.Constant)

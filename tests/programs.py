@@ -431,6 +431,11 @@ _HELPER_TABLE: list[tuple[str, Callable[..., Bound] | None]] = [
      "    return u - v * v * 0.25\n", None),
     # helpers calling helpers (bound: its own body on the other helpers' bounds)
     ("def gate(z, w):\n    return sigmoid(z) * math.tanh(w) + bump(w)\n", None),
+    # *args, read for its length before the program runs: it grows in a branch, and the
+    # comprehension there must see the new length (srcad.specialize); called with 2
+    ("def grown(*vals, scale=0.5):\n    if len(vals) > 1:\n        vals = vals + (scale,)\n"
+     "        return scale * sum([v * v for v in vals]) / len(vals)\n"
+     "    return scale * sum([v * v for v in vals])\n", None),
 ]
 
 
@@ -444,7 +449,8 @@ def _build_helpers() -> dict[str, Helper]:
             namespace = dict(abstract)
             exec(compile(source, f"<helper {node.name}>", "exec"), namespace)  # noqa: S102
             bound = namespace[node.name]
-        helpers[node.name] = Helper(node.name, len(node.args.args), source, bound)
+        arity = len(node.args.args) or (2 if node.args.vararg else 0)  # (*args: two)
+        helpers[node.name] = Helper(node.name, arity, source, bound)
         abstract[node.name] = bound
     return helpers
 
@@ -2530,6 +2536,8 @@ def s_library(draw, ctx: Context) -> list[ast.stmt] | None:
             return scale * total / len(vals)
         pair = (x * y, math.sin(z))
         u = spread(*pair) + spread(x, y, z, scale=0.25)
+
+    or the helper's ``vals`` grows in a branch and a comprehension reads it there.
     """
     if draw(st.booleans()):
         free = _free(ctx, ARRAY_NAMES)
@@ -2553,9 +2561,14 @@ def s_library(draw, ctx: Context) -> list[ast.stmt] | None:
     spread = ", ".join(_scalar(draw, ctx) for _ in range(draw(st.integers(1, 3))))
     more = ", ".join(_scalar(draw, ctx) for _ in range(draw(st.integers(1, 3))))
     call = f"{name}({more}, scale={draw(st.sampled_from((0.5, 1.5)))})"
-    lines = [f"def {name}(*vals, scale={scale}):", "    total = 0.0", "    for v in vals:",
-             "        total = total + v * v", "    return scale * total / len(vals)",
-             f"{pair} = ({spread},)",
+    if draw(st.booleans()):
+        body = ["    total = 0.0", "    for v in vals:", "        total = total + v * v",
+                "    return scale * total / len(vals)"]
+    else:  # `vals` grows in a branch, then a comprehension reads it (unrolled by length)
+        body = ["    if len(vals) > 1:", "        vals = vals + (scale,)",
+                "        return scale * sum([v * v for v in vals]) / len(vals)",
+                "    return scale * sum([v * v for v in vals])"]
+    lines = [f"def {name}(*vals, scale={scale}):", *body, f"{pair} = ({spread},)",
              f"{target} = {name}(*{pair}) + {call}"]
     return commit_arrays(ctx, _parse(lines), [target])
 

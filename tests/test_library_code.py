@@ -194,3 +194,20 @@ def test_a_refusal_inside_library_code_names_the_users_line_first():
     assert "register a derivative rule for cov" in error.hint
     inner = error.problems[-1]
     assert inner.filename.endswith("_function_base_impl.py") and "`**`" in inner.message
+
+
+def grown_args(*args, last=0.5):
+    if len(args) > 1:
+        args = args + (last,)  # (args now has one more item)
+        return sum([a * a for a in args])
+    return 0.0
+
+
+def calls_grown_args(x, y):
+    return grown_args(x, y, last=x * y)
+
+
+def test_star_args_reassigned_in_a_branch_are_not_unrolled_with_their_old_length():
+    dx, dy = check_four_ways(calls_grown_args, 0.5, 1.5)
+    assert dx == pytest.approx(2 * 0.5 + 2 * 0.75 * 1.5, rel=1e-12)
+    assert dy == pytest.approx(2 * 1.5 + 2 * 0.75 * 0.5, rel=1e-12)

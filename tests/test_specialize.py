@@ -120,3 +120,31 @@ def test_for_defaults_checks_each_default_it_decided_on_first():
     assert lines[4:] == ["    return x"]
     undecided = ast.parse("def library(x, ord=None):\n    return x").body[0]
     assert for_defaults(undecided, library, lambda name: None) is None
+
+
+def test_a_branch_is_unrolled_with_what_is_known_inside_it():
+    """The comprehension in the branch runs after ``args`` grew: it is not unrolled with
+    the length ``args`` had at the ``if`` (that gave 2 items where there are 3)."""
+    text, _ = specialized(
+        """
+        def f(*args, c=1.0):
+            if g(c):
+                args = args + (c,)
+                return [h(a) for a in args]
+            return [h(a) for a in args]
+        """,
+        args=Sized(2),
+        c=1.0,
+    )
+    assert text.count("return [h(a) for a in args]") == 2, text  # (after the if: unknown)
+    text, _ = specialized(
+        """
+        def f(*args, c=1.0):
+            if g(c):
+                return [h(a) for a in args]
+            return 0.0
+        """,
+        args=Sized(2),
+        c=1.0,
+    )
+    assert "return [h(args[0]), h(args[1])]" in text, text  # (in the branch: still known)
