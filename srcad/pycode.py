@@ -141,19 +141,25 @@ def unparse(stmts: tuple[ast.stmt, ...]) -> str:
     return ast.unparse(ast.Module(list(stmts), type_ignores=[]))
 
 
-#: Functions that look at their arguments and change none of them (by name: ``len``,
-#: ``np.asarray``, ``numpy.iscomplexobj``).
+#: Attributes that describe an array without sharing its memory (``.T`` and ``.real``
+#: are views: what is done to them is done to the array).
+LOOKING = frozenset("dtype shape ndim size itemsize nbytes".split())
+#: Functions that look at their arguments and return no part of them (by name: ``len``,
+#: ``numpy.iscomplexobj``), and the ones that may return the argument itself, looked at
+#: only through a :data:`LOOKING` attribute (``np.asarray(v).dtype``).
 INSPECTING = frozenset(
-    """len type isinstance issubclass hasattr getattr id repr bool asarray asanyarray
-    shape ndim size result_type iscomplexobj isrealobj isscalar iterable""".split()
+    """len type isinstance issubclass hasattr id repr bool shape ndim size result_type
+    iscomplexobj isrealobj isscalar iterable""".split()
 )
+PASSING = frozenset(("asarray", "asanyarray"))
 
 
 def may_change(stmts: tuple[ast.stmt, ...], names: tuple[str, ...]) -> set[str]:
     """The ``names`` whose values ``stmts`` may change in place. Code that only looks
-    at a value (``v.dtype``, ``v.shape``, ``len(v)``, ``np.asarray(v).dtype``) does not;
-    any in-place write in ``stmts`` (``a[i] = v``, ``a.b = v``, ``a += v``) may change
-    every one of them, and so may passing one to any other function or method."""
+    at a value (``v.dtype``, ``len(v)``, ``np.asarray(v).dtype``) does not; any in-place
+    write in ``stmts`` (``a[i] = v``, ``a.b = v``, ``a += v``) may change every one of
+    them, and so may any other use: a view (``v.T``) or the value itself bound to another
+    name, or passed to another function or method."""
     nodes = [node for stmt in stmts for node in ast.walk(stmt)]
     if any(
         isinstance(node, ast.AugAssign)
@@ -162,26 +168,25 @@ def may_change(stmts: tuple[ast.stmt, ...], names: tuple[str, ...]) -> set[str]:
     ):
         return set(names)
     parents = {id(child): node for node in nodes for child in ast.iter_child_nodes(node)}
-    wanted = set(names)
+
+    def looked_at(node: ast.AST) -> bool:
+        parent = parents.get(id(node))
+        return isinstance(parent, ast.Attribute) and parent.attr in LOOKING
+
     changed: set[str] = set()
     for node in nodes:
-        if not (isinstance(node, ast.Name) and node.id in wanted and node.id not in changed):
+        if not (isinstance(node, ast.Name) and node.id in names) or looked_at(node):
             continue
         parent = parents.get(id(node))
-        if isinstance(parent, ast.Attribute):  # v.dtype: unless v.method(...) is called
-            above = parents.get(id(parent))
-            if not (isinstance(above, ast.Call) and above.func is parent):
-                continue
-        if isinstance(parent, ast.Call) and parent.func is not node:
-            func = parent.func
-            called = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
-            if called in INSPECTING:
-                continue
-        if isinstance(parent, ast.keyword):
-            call = parents.get(id(parent))
-            func = getattr(call, "func", None)
-            called = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
-            if called in INSPECTING:
+        if isinstance(parent, ast.Call) and node in parent.args:
+            called = _called_name(parent)
+            if called in INSPECTING or (called in PASSING and looked_at(parent)):
                 continue
         changed.add(node.id)
     return changed
+
+
+def _called_name(call: ast.Call) -> str | None:
+    """``f`` of ``f(...)`` and of ``np.f(...)``."""
+    func = call.func
+    return func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)

@@ -2408,6 +2408,7 @@ ANP = types.SimpleNamespace(
     ),
     full=lambda n, value: _array([lift(value)] * n),
     float64=lift,
+    asarray=lambda a: a,
     array=_array,
     where=_where,
     mean=_mean,
@@ -2537,9 +2538,28 @@ def s_library(draw, ctx: Context) -> list[ast.stmt] | None:
         pair = (x * y, math.sin(z))
         u = spread(*pair) + spread(x, y, z, scale=0.25)
 
-    or the helper's ``vals`` grows in a branch and a comprehension reads it there.
+    or the helper's ``vals`` grows in a branch and a comprehension reads it there; or a
+    ``try`` statement looks at an array (``len(np.asarray(vec).shape) + vec.ndim``), which
+    then runs as plain Python.
     """
-    if draw(st.booleans()):
+    form = draw(st.integers(0, 2))  # 0: a shape, 1: *args, 2: a `try` that looks
+    if form == 2:
+        free = _free(ctx, ARRAY_NAMES)
+        dims = next((d for d in ("n_dims", "n_axes") if d not in ctx.taken), None)
+        if not free or dims is None:
+            return None
+        ctx.taken.add(dims)
+        (P,) = _array_names(draw, ctx, 1)
+        target = _result(draw, ctx)
+        n = draw(st.integers(2, 4))
+        lines = [f"{P} = {_vector(draw, ctx, (n,))}", "try:",
+                 f"    {dims} = len(np.asarray({P}).shape) + {P}.ndim",
+                 "except AttributeError:", f"    {dims} = 2",
+                 # (a count: no gradient flows through what the `try` binds)
+                 f"{target} = 0.0", f"for _ in range({dims}):",
+                 f"    {target} = {target} + 0.5 * {_reduction_text(draw, ctx, P, (n,))}"]
+        return commit_arrays(ctx, _parse(lines), [target])
+    if form == 0:
         free = _free(ctx, ARRAY_NAMES)
         if len(free) < 2:
             return None

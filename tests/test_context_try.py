@@ -604,3 +604,66 @@ def binds_by_import_in_a_loop(x):
 def test_names_in_try_statements():
     check_four_ways(reads_globals_named_like_generated_ones, 0.6, 3, wrt=("x",))
     check_four_ways(binds_by_import_in_a_loop, 0.6)
+
+
+# ---------------------------------------------------------------- a try that only looks
+
+
+def real_check_then_energy(x):
+    """numpy's ``iscomplexobj`` idiom: the ``try`` reads the differentiated ``z`` only
+    for its dtype, and binds nothing that carries a gradient."""
+    z = x * 2.0
+    try:
+        kind = z.dtype.kind
+        n = len(np.asarray(z).shape)
+    except AttributeError:
+        kind, n = "f", 1
+    if kind == "c" or n != 1:
+        raise TypeError("a real vector is needed")
+    return np.sum(z * z)
+
+
+def test_a_try_that_only_looks_at_a_differentiated_value_runs_as_python():
+    x = np.array([0.5, -1.0, 2.0])
+    (dx,) = check_four_ways(real_check_then_energy, x)
+    np.testing.assert_allclose(dx, 8.0 * x, rtol=1e-12)
+
+
+WEIGHTS = np.array([1.0, 2.0, 3.0])
+
+
+def sorts_through_a_view(x):
+    z = x * 1.0
+    try:  # <sort-view>
+        y = z.T
+        y.sort()  # (sorts z: y is a view of it)
+    except ValueError:
+        pass
+    return np.sum(z * WEIGHTS)
+
+
+def test_a_try_that_changes_a_differentiated_value_through_a_view_is_refused():
+    """``z.T`` is a view: sorting it sorts ``z``. Reading ``.T`` counted as only looking
+    at ``z``, and the gradient ignored the sort (silently [1, 2, 3], not [3, 1, 2])."""
+    with pytest.raises(srcad.UnsupportedSyntaxError) as info:
+        srcad.grad(sorts_through_a_view)(np.array([3.0, 1.0, 2.0]))
+    assert info.value.lineno == marker_line(__file__, "sort-view") + 1
+    assert "`z`" in info.value.message and "`try` statement" in info.value.message
+
+
+def test_what_a_try_may_change_in_place():
+    import ast
+
+    from srcad.pycode import may_change
+
+    def changes(code, names=("v",)):
+        return may_change(tuple(ast.parse(code).body), names)
+
+    assert changes("k = v.dtype.kind\nn = len(v)\nt = np.asarray(v).dtype") == set()
+    assert changes("b = np.iscomplexobj(v) or isinstance(v, list)") == set()
+    assert changes("y = v.T\ny.sort()") == {"v"}  # a view
+    assert changes("y = np.asarray(v)\ny.fill(0)") == {"v"}  # the array itself
+    assert changes("y = v") == {"v"}  # an alias
+    assert changes("v.sort()") == {"v"}
+    assert changes("np.copyto(v, 0.0)") == {"v"}
+    assert changes("w = 1\na[0] = w", ("v", "a")) == {"v", "a"}  # any in-place write
