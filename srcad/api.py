@@ -15,11 +15,12 @@ from dataclasses import dataclass, field, replace
 from typing import Any, ParamSpec, TypeVar
 
 from . import ir, records, trees
-from .errors import Location, NonScalarOutputError, SrcadError, WrtError
+from .errors import Location, NonScalarOutputError, SourceError, SrcadError, WrtError
 from .following import following_helpers
 from .frontend import FunctionSource, mark_derivative, python_function, read_function, without_aux
 from .pickling import re_derivable
 from .pipeline import Gradient, differentiate
+from .rule_caller import rule_caller
 from .rules import TABLE
 from .specialize import for_defaults
 from .subset import check_supported
@@ -220,7 +221,13 @@ def wrt_names(f: Callable, wrt: Wrt = None, argnums: Wrt = None) -> tuple[str, .
     Raises :class:`WrtError` for a parameter ``f`` does not have."""
     wrt, _ = wrt_convention(wrt, argnums)
     callee = unbind(f)
-    source = read_function(callee.function, used_at=_call_site(), top_level=True)
+    try:
+        source = read_function(callee.function, used_at=_call_site(), top_level=True)
+    except SourceError:  # (np.tanh: differentiated by its rule, called with its parameters)
+        caller = _rule_caller(callee.function)
+        if caller is None:
+            raise
+        source = read_function(caller, used_at=_call_site(), top_level=True)
     return _resolve_wrt(source, wrt, callee)
 
 
@@ -280,14 +287,15 @@ def build(f: Callable, wrt: Wrt, mode: str, optimize: bool, aux: bool = False) -
             and cached.user_function.__globals__ is getattr(callee.function, "__globals__", None)
         ):
             return cached
-        source = read_function(callee.function, used_at=_call_site(), top_level=True)
-        if callee.fixes:
-            source = replace(source, fixed=fixed_values(source, callee))
-        if aux:
-            source = without_aux(source)
-        result = differentiated(source, lambda source: (
-            _resolve_wrt(source, wrt, callee) if mode != "jvp" else ()
-        ), mode, optimize)
+        try:
+            result = _from_source(callee, wrt, mode, optimize, aux)
+        except WrtError:
+            raise
+        except SrcadError:  # (np.tanh, or library code srcad cannot read: its rule, if any)
+            caller = _rule_caller(callee.function)
+            if caller is None:
+                raise
+            result = _from_source(replace(callee, function=caller), wrt, mode, optimize, aux)
         inner = getattr(callee.function, "__srcad__", None)
         if inner is not None:  # differentiating a gradient again
             result = replace(result, differentiates=inner)
@@ -296,6 +304,34 @@ def build(f: Callable, wrt: Wrt, mode: str, optimize: bool, aux: bool = False) -
                 _cache.pop(next(iter(_cache)))
             _cache[key] = result
         return result
+
+
+def _from_source(callee: Callee, wrt: Wrt, mode: str, optimize: bool, aux: bool) -> Gradient:
+    """The pipeline on the source of ``callee``'s function."""
+    source = read_function(callee.function, used_at=_call_site(), top_level=True)
+    if callee.fixes:
+        source = replace(source, fixed=fixed_values(source, callee))
+    if aux:
+        source = without_aux(source)
+    return differentiated(source, lambda source: (
+        _resolve_wrt(source, wrt, callee) if mode != "jvp" else ()
+    ), mode, optimize)
+
+
+#: function with a derivative rule (by id) -> (it, the function srcad reads for it)
+_rule_callers: dict[int, tuple[Any, Any]] = {}
+
+
+def _rule_caller(function: Any) -> Any:
+    """A function that calls ``function`` for its derivative rule (see
+    :mod:`srcad.rule_caller`), or None when it has none."""
+    if not TABLE.has_callable(function):
+        return None
+    kept = _rule_callers.get(id(function))
+    if kept is None or kept[0] is not function:
+        kept = (function, rule_caller(function, TABLE.candidates(("call", id(function)))))
+        _rule_callers[id(function)] = kept
+    return kept[1]
 
 
 def differentiated(

@@ -68,7 +68,11 @@ TO_STANDARD = {
     "absolute": "abs",
     "amax": "max",
     "amin": "min",
+    "asanyarray": "asarray",  # (the standard has no array subclasses)
 }
+#: numpy functions that look at any object (through its attributes, or ``iter``): they
+#: answer for another library's arrays too, and stay numpy's in array-API code
+OF_ANY_OBJECT = frozenset({("iterable",), ("isscalar",), ("ndim",), ("shape",), ("size",)})
 #: Functions whose parameters after the first few are keyword-only in the standard
 #: (numpy takes them by position): name -> (positional count, the rest's names).
 KEYWORD_ONLY = {
@@ -102,8 +106,9 @@ def is_namespace_module(obj: Any) -> bool:
 
 def is_namespace_getter(obj: Any) -> bool:
     """``array_api_compat.array_namespace`` (or ``get_namespace``), also the copies that
-    libraries vendor or wrap (``scipy._lib._array_api.array_namespace``)."""
-    return (
+    libraries vendor or wrap (``scipy._lib._array_api.array_namespace``), and srcad's
+    own, in the code it generates (differentiated again)."""
+    return obj is namespace_of or (
         isinstance(obj, types.FunctionType)
         and obj.__name__ in ("array_namespace", "get_namespace")
         and "array_api" in (obj.__module__ or "")
@@ -145,6 +150,10 @@ def refusal(path: tuple[str, ...], location: Location) -> UnsupportedSyntaxError
 # ---------------------------------------------------------------- run time
 
 
+#: numpy 2 implements the array API standard in its main namespace
+_NUMPY_IS_STANDARD = int(np.__version__.split(".")[0]) >= 2
+
+
 def namespace_of(*values: Any) -> Any:
     """The array namespace of the arrays among ``values`` (in lists, tuples and dicts
     too), as ``array_api_compat.array_namespace`` gives it when installed."""
@@ -158,6 +167,8 @@ def namespace_of(*values: Any) -> Any:
             pending.extend(value)
         elif isinstance(value, dict):
             pending.extend(value.values())
+    if _NUMPY_IS_STANDARD and all(isinstance(a, np.ndarray | np.generic) for a in arrays):
+        return np  # (whatever wrapper of numpy a library uses, its `is_numpy(xp)` says yes)
     try:
         from array_api_compat import array_namespace
     except ImportError:  # the arrays' own namespace
@@ -270,6 +281,8 @@ class _Port:
                 helper, takes_xp = AS_HELPERS[path[0]]
                 first = (ir.Name(self.ns),) if takes_xp else ()
                 return ir.Call(self.bind(path[0], helper), first + args, kwargs)
+            if path in OF_ANY_OBJECT:
+                return ir.Call(e.func, args, kwargs)
             return self.standard_call(path, args, kwargs)
         if isinstance(e.func, ir.Attr) and e.func.attr == "copy" and not args:
             copied = (self.expr(e.func.value),)  # x.copy(): the standard has no method
@@ -289,8 +302,8 @@ class _Port:
         self, path: tuple[str, ...], args: tuple[ir.Expr, ...], kwargs: tuple
     ) -> ir.Expr:
         """The call of numpy's ``np.<path>`` as the standard spells it: arguments the
-        standard takes by keyword only passed by keyword, and ``negative`` of a number
-        folded (``xp.negative`` takes arrays only)."""
+        standard takes by keyword only passed by keyword, keywords given None left out,
+        and ``negative`` of a number folded (``xp.negative`` takes arrays only)."""
         func = self.standard(path)
         assert isinstance(func, ir.Attr)
         if func.attr == "negative" and len(args) == 1 and isinstance(args[0], ir.Const):
@@ -308,7 +321,12 @@ class _Port:
             for name, value in zip(names, extra)
             if not (isinstance(value, ir.Const) and value.value is None)
         )
-        return ir.Call(func, args[:keep], (*by_name, *kwargs))
+        given = tuple(  # (None is the default of every standard keyword that takes it;
+            (name, value)  # numpy's own keywords, such as order=None, are not standard)
+            for name, value in kwargs
+            if not (isinstance(value, ir.Const) and value.value is None)
+        )
+        return ir.Call(func, args[:keep], (*by_name, *given))
 
     def stmt(self, s: ir.Stmt) -> ir.Stmt:
         self.where = getattr(s, "loc", None) or self.locations.get(getattr(s, "tag", 0), self.where)

@@ -205,8 +205,8 @@ def _block(body: tuple[ir.Stmt, ...] | list[ir.Stmt], depth: int) -> list[str]:
             lines.append(f"{pad}# {stmt.text}")
         elif isinstance(stmt, ir.Backprop):
             lines.append(f"{pad}# backprop {statement(stmt.forward)}")
-        elif isinstance(stmt, ir.Effect) and not stmt.tag:  # srcad's own check
-            lines.append(f"{pad}{statement(stmt)}  # grad needs a scalar result")
+        elif isinstance(stmt, ir.Effect) and stmt.note:  # srcad's own check
+            lines.append(f"{pad}{statement(stmt)}  # {stmt.note}")
         elif isinstance(stmt, ir.Push):
             lines.append(f"{pad}{statement(stmt)}  # save before the loop overwrites it")
         elif (isinstance(stmt, ir.Assign) and stmt.logical) or (

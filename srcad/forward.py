@@ -109,7 +109,9 @@ class _Tangents:
         error = touching_error(stmt, names[0], "has a tangent that is not zero")
         check = self.bind("require_zero_tangents", zero_tangents(error))
         tangents = tuple(ir.Name(self.tangent(n)) for n in names)
-        return ir.Effect(ir.Call(ir.Name(check), tangents))
+        return ir.Effect(
+            ir.Call(ir.Name(check), tangents), note="plain Python: its inputs' tangents must be 0"
+        )
 
     def operand_tangent(self, operand: ir.Expr) -> ir.Expr | None:
         if isinstance(operand, ir.Name) and self.activity.is_active(operand.id):

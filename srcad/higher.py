@@ -389,38 +389,47 @@ def _reverse_over_forward(f: Callable, along: Callable, names: tuple[str, ...]) 
     """``grad(along, wrt=names)``: reverse mode over ``f``'s generated tangent function.
     A numpy call whose tangent srcad computes with a helper it cannot differentiate (it
     is not written in the subset srcad reads) is reported at the user's line, naming
-    the numpy call, not inside the generated tangent function."""
+    the numpy call, not inside the generated tangent function (see
+    :func:`_second_order_error`; the functions that call the result translate the errors
+    it raises when it runs too: a path of library code refused when it is taken)."""
     try:
         return grad(along, wrt=names)
     except SrcadError as error:
-        if not error.filename.startswith("<srcad"):
-            raise
-        callee = unbind(f)
-        name = getattr(callee.function, "__name__", "f")
-        if callee.fixes:
-            raise UnsupportedSyntaxError(
-                "second derivatives of a bound method or a functools.partial are not "
-                "supported yet",
-                "differentiate the function itself, with the object (or the fixed "
-                f"values) as a parameter: srcad.hessian({callee.function.__qualname__}, "
-                "wrt=...)",
-                _call_site(),
-            ) from None
-        helpers = set(re.findall(r"numpy_grads\.(\w+)", str(error)))
-        calls = sorted({
-            rule.name.split("(")[0]
-            for rule in TABLE
-            for tangent in rule.tangents
-            if tangent is not None and helpers & set(ir.names_in(tangent))
-        }) or ["a numpy call"]
-        raise UnsupportedSyntaxError(
-            f"the second derivative of {name} differentiates the tangent of "
-            f"{', '.join(calls[:3])} again, which srcad cannot do yet",
-            "give that call a rule whose tangent is plain numpy (srcad.defrule, "
-            "docs/custom-rules.md), or take the Hessian by central differences of "
-            "srcad.grad(f)",
+        raise _second_order_error(f, error) from None
+
+
+def _second_order_error(f: Callable, error: SrcadError) -> SrcadError:
+    """``error``, raised in the tangent function srcad generated for ``f`` (differentiated
+    again), as an error at the user's line that names the numpy call; other errors as
+    they are."""
+    if not error.filename.startswith("<srcad"):
+        return error
+    callee = unbind(f)
+    name = getattr(callee.function, "__name__", "f")
+    if callee.fixes:
+        return UnsupportedSyntaxError(
+            "second derivatives of a bound method or a functools.partial are not "
+            "supported yet",
+            "differentiate the function itself, with the object (or the fixed "
+            f"values) as a parameter: srcad.hessian({callee.function.__qualname__}, "
+            "wrt=...)",
             _call_site(),
-        ) from None
+        )
+    helpers = set(re.findall(r"numpy_grads\.(\w+)", str(error)))
+    calls = sorted({
+        rule.name.split("(")[0]
+        for rule in TABLE
+        for tangent in rule.tangents
+        if tangent is not None and helpers & set(ir.names_in(tangent))
+    }) or ["a numpy call"]
+    return UnsupportedSyntaxError(
+        f"the second derivative of {name} differentiates the tangent of "
+        f"{', '.join(calls[:3])} again, which srcad cannot do yet",
+        "give that call a rule whose tangent is plain numpy (srcad.defrule, "
+        "docs/custom-rules.md), or take the Hessian by central differences of "
+        "srcad.grad(f)",
+        _call_site(),
+    )
 
 
 def _hvp_function(f: Callable, names: tuple[str, ...]) -> Callable[..., Any]:
@@ -430,7 +439,10 @@ def _hvp_function(f: Callable, names: tuple[str, ...]) -> Callable[..., Any]:
     gradient = _reverse_over_forward(f, along, names)
 
     def product(call: _Call, directions: dict[str, Any]) -> Any:
-        return gradient(*call.primals(), *call.tangents(directions))
+        try:
+            return gradient(*call.primals(), *call.tangents(directions))
+        except SrcadError as error:
+            raise _second_order_error(f, error) from None
 
     product.source = gradient.backward_source  # type: ignore[attr-defined]
     return product
@@ -534,7 +546,10 @@ def _tangent_of_gradient(gradient: Callable) -> Callable[..., Any]:
 
     def tangent_of_gradient(primals: Any, tangents: Any) -> Any:
         primals, tangents = tuple(primals), tuple(tangents)
-        return gradient(*primals), product(*primals, *tangents)
+        try:
+            return gradient(*primals), product(*primals, *tangents)
+        except SrcadError as error:
+            raise _second_order_error(f, error) from None
 
     tangent_of_gradient.__name__ = f"{getattr(gradient, '__name__', 'gradient')}_jvp"
     tangent_of_gradient.forward_source = built.forward_source  # type: ignore[attr-defined]

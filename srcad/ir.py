@@ -285,6 +285,10 @@ class Effect:
     value: Expr
     tag: int = 0
     setup: bool = False
+    #: why srcad added it (a check of its own: no tag), shown as a comment
+    note: str = ""
+    #: it always raises (the user's ``raise``, a refused path): nothing after it runs
+    raises: bool = False
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import builtins
 import contextlib
+import copy
 import functools
 import inspect
 import logging
@@ -281,7 +282,7 @@ class Lowerer:
         args = tuple(self.message_part(scope, a) for a in call.args) if call else ()
         raise_ = self.helper_ref("raise_exception", raise_exception)
         cls_ref = self.free_reference(scope, self.raw(kind))  # (srcad.subset: a static class)
-        self.emit(ir.Effect(ir.Call(raise_, (cls_ref, *args)), tag=self.next_tag()))
+        self.emit(ir.Effect(ir.Call(raise_, (cls_ref, *args)), tag=self.next_tag(), raises=True))
 
     # ------------------------------------------------------------ with, try (srcad.contexts)
     def lower_with(
@@ -1033,6 +1034,12 @@ class Lowerer:
             ):
                 self.emit(ir.Effect(self.printed(scope, stmt.value), tag=self.next_tag()))
                 return
+            out = _out_target(stmt.value) if _writes_into_out(callee) else None
+            if out is not None:  # multiply(a, b, out=c): numpy writes the result into c
+                call = copy.copy(stmt.value)
+                call.keywords = [k for k in call.keywords if k.arg != "out"]
+                self.store_item(scope, out, call, SETITEM, stmt)
+                return
             if not getattr(callee, "__srcad_effect__", False):
                 raise self.error(
                     scope,
@@ -1756,6 +1763,12 @@ class Lowerer:
                 f"`{_excerpt(exc.node)}` is not supported in a differentiated expression",
                 "rewrite it with arithmetic and calls",
             ) from None
+        if (  # np.multiply(a, b, out=...): a 0-d array for a number, the same value
+            isinstance(raw, ir.Call)
+            and _OUT_ELLIPSIS in raw.kwargs
+            and _writes_into_out(self.resolve_raw(scope, raw.func))
+        ):
+            raw = replace(raw, kwargs=tuple(k for k in raw.kwargs if k != _OUT_ELLIPSIS))
         rule, bound = self.find_rule(scope, raw)
         if rule is not None:
             index_params = {a.index for a in rule.adjoints if isinstance(a, Scatter)}
@@ -1810,6 +1823,8 @@ class Lowerer:
 
     def lower_operand(self, scope: Scope, node: ast.expr) -> ir.Expr:
         value = self.lower_expr(scope, node, None)
+        if value is array_api.NAMESPACE:  # passed to a call srcad does not read
+            return self.namespace_name()
         if isinstance(value, TupleValue):  # a shape, an axis tuple, a list of arrays...
             if all(isinstance(v, ir.Const) for v in value.items):
                 items = tuple(value.items)
@@ -2150,7 +2165,7 @@ class Lowerer:
                 partial or callee,
                 callee.__code__,
             ))
-        if source.filename == scope.source.filename:
+        if source.filename == self.root.filename:
             return self.lower_source(scope, call, source, callee, target, partial)
         # Another file's function (often a library's): when srcad cannot read its code, the
         # call stays a call, with no derivative. That is enough when its arguments are
@@ -2495,6 +2510,35 @@ class _Opaque(ast.expr):
     def __init__(self, node: ast.expr) -> None:
         super().__init__()
         self.node = node
+
+
+_OUT_ELLIPSIS = ("out", ir.Const(Ellipsis))
+
+
+def _writes_into_out(callee: Any) -> bool:
+    """Whether ``callee`` follows numpy's convention for ``out=``: its result is written
+    into that array (a ufunc, a ufunc's method such as ``multiply.accumulate``, a numpy
+    function)."""
+    if isinstance(callee, np.ufunc) or isinstance(getattr(callee, "__self__", None), np.ufunc):
+        return True
+    module = getattr(callee, "__module__", None) or ""
+    return module == "numpy" or module.startswith("numpy.")
+
+
+def _out_target(call: ast.Call) -> ast.Subscript | None:
+    """``c[...]`` for a call ``f(..., out=c)`` (``c[i]`` for ``out=c[i]``), the items the
+    call writes; None for none, or for ``out=`` with ``where=`` (the other items are
+    kept) or a tuple of outputs."""
+    given = {k.arg: k.value for k in call.keywords}
+    out = given.get("out")
+    if out is None or "where" in given:
+        return None
+    if isinstance(out, ast.Subscript):
+        return ast.copy_location(ast.Subscript(out.value, out.slice, ast.Store()), out)
+    if isinstance(out, ast.Name):
+        whole = ast.copy_location(ast.Constant(Ellipsis), out)
+        return ast.copy_location(ast.Subscript(out, whole, ast.Store()), out)
+    return None
 
 
 def _as_expr(value: Any) -> ir.Expr:

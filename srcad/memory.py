@@ -92,7 +92,7 @@ def live_after(body: tuple[ir.Stmt, ...], live_out: Iterable[str] = ()) -> dict[
 
     def step(stmt: ir.Stmt, live: frozenset) -> frozenset:
         reads = frozenset(ir.reads_of(stmt))
-        if isinstance(stmt, ir.Return):
+        if isinstance(stmt, ir.Return) or (isinstance(stmt, ir.Effect) and stmt.raises):
             return reads
         if isinstance(stmt, ir.Assign) and stmt.rebinds:
             return (live - {stmt.target}) | reads

@@ -2,7 +2,9 @@
 compiled gradient. Each pass is one call below; :func:`differentiate` reads top to bottom.
 
 1. ``lower``: the user's function (and the helpers it calls, inlined) as an SSA listing,
-   one primitive operation per line, with a derivative rule chosen for each.
+   one primitive operation per line, with a derivative rule chosen for each; then
+   ``defer_refusals``: branches of library code srcad cannot differentiate refuse at
+   run time, when they are taken.
 2. ``make_explicit``: numpy's in-place writes, views and aliases as explicit lines, so
    that later passes see values, not memory.
 3. ``activity``: which values depend on the ``wrt`` parameters (and are differentiated);
@@ -24,6 +26,7 @@ from typing import Any
 from . import array_api, emit, ir
 from .analyze import Activity, activity, scalar_guards
 from .contexts import refuse_active
+from .deferred import defer_refusals
 from .errors import Location, UnsupportedSyntaxError
 from .forward import forward_mode
 from .frontend import FunctionSource
@@ -33,7 +36,7 @@ from .memory import Memory, make_explicit
 from .optimize import free_memory
 from .optimize import optimize as optimize_function
 from .reverse import ARRAY_VERSION, array_version_name, for_numbers, reverse, without_float_guard
-from .rules import TABLE, numpy_grads
+from .rules import TABLE, array_api_grads, numpy_grads
 
 ARRAY_VERSION_HEADER = "# the same gradient for numpy arrays (and all but Python floats):\n"
 
@@ -44,6 +47,7 @@ def differentiate(
     """Run every pass on ``source``: the derivative of kind ``mode`` ("grad",
     "value_and_grad", "vjp" or "jvp") with respect to the parameters ``wrt``."""
     lowered = lower(source, checked=True)
+    lowered = defer_refusals(lowered, wrt if mode != "jvp" else lowered.params + lowered.kwonly)
     forward, memory = make_explicit(lowered)
     variants = derivatives(lowered, forward, memory, wrt, mode)
     last = len(variants) - 1
@@ -175,8 +179,10 @@ class Gradient:
 
     def bind(self, user_function: types.FunctionType | None = None) -> types.FunctionType:
         """The callable gradient reading ``user_function``'s globals and closure cells
-        (``user_function`` may be another closure made by the same ``def``)."""
-        user_function = user_function or self.user_function
+        (``user_function`` may be another closure made by the same ``def``; a function
+        with other code, such as one srcad differentiates by its rule's caller, is not)."""
+        if getattr(user_function, "__code__", None) is not self.user_function.__code__:
+            user_function = self.user_function
         cells = dict(zip(user_function.__code__.co_freevars, user_function.__closure__ or ()))
         bound = None
         for version in reversed(self.versions):
@@ -197,7 +203,7 @@ class Gradient:
             return "loops"
         if self.mode != "jvp" and any(  # (a tangent helper is numpy code srcad reads)
             isinstance(v, types.FunctionType)
-            and v.__module__ == numpy_grads.__name__
+            and v.__module__ in (numpy_grads.__name__, array_api_grads.__name__)
             and not TABLE.has_callable(v)
             for v in version.ir.bindings.values()
         ):

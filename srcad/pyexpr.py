@@ -62,8 +62,8 @@ def from_ast(node: ast.expr, leaf: Callable[[ast.expr], ir.Expr | None] | None =
         node.value, int | float | complex | bool | str
     ):
         return ir.Const(node.value)
-    if isinstance(node, ast.Constant) and node.value is None:
-        return ir.Const(None)
+    if isinstance(node, ast.Constant) and (node.value is None or node.value is Ellipsis):
+        return ir.Const(node.value)
     if isinstance(node, ast.BinOp) and type(node.op) in BINOPS:
         return ir.BinOp(BINOPS[type(node.op)], convert(node.left), convert(node.right))
     if isinstance(node, ast.UnaryOp) and type(node.op) in UNARYOPS:

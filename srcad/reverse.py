@@ -924,7 +924,8 @@ def reverse(
         and not _total_reduction(fn, result.id)
     ):
         check = builder.bind("require_scalar", scalar_check(result_stmt.loc, fn.name))
-        body.append(ir.Effect(ir.Call(ir.Name(check), (result,))))
+        scalar = ir.Effect(ir.Call(ir.Name(check), (result,)), note="grad needs a scalar result")
+        body.append(scalar)
     value = result
     in_loops = {
         n for s in ir.walk(forward) if isinstance(s, ir.Loop) for n in ir.defined_in(s.body)

@@ -2540,9 +2540,41 @@ def s_library(draw, ctx: Context) -> list[ast.stmt] | None:
 
     or the helper's ``vals`` grows in a branch and a comprehension reads it there; or a
     ``try`` statement looks at an array (``len(np.asarray(vec).shape) + vec.ndim``), which
-    then runs as plain Python.
+    then runs as plain Python; or a helper fills arrays in place in a loop, and returns
+    one of them from an ``if`` whose other branch raises (its value flows on past the
+    ``if``, into the caller)::
+
+        def stacked(v, c):
+            items = []
+            for k in range(2):
+                item = np.zeros(v.shape)
+                item[:] = v * (k + c)
+                items.append(item)
+            if c < 1000000000.0:
+                last = items[1]
+            else:
+                raise ValueError('c is too large')
+            return last
+        u = np.mean(stacked(vec, x * y) ** 2)
     """
-    form = draw(st.integers(0, 2))  # 0: a shape, 1: *args, 2: a `try` that looks
+    form = draw(st.integers(0, 3))  # 0: a shape, 1: *args, 2: a `try` that looks, 3: raise
+    if form == 3:
+        name = next((f for f in FUNCTION_NAMES if f not in ctx.taken), None)
+        if name is None or not _free(ctx, ARRAY_NAMES):
+            return None
+        ctx.taken.add(name)
+        (P,) = _array_names(draw, ctx, 1)
+        target = _result(draw, ctx)
+        n = draw(st.integers(2, 4))
+        lines = [f"def {name}(v, c):", "    items = []", "    for k in range(2):",
+                 "        item = np.zeros(v.shape)", "        item[:] = v * (k + c)",
+                 "        items.append(item)", "    if c < 1000000000.0:",
+                 f"        last = items[{draw(st.integers(0, 1))}]", "    else:",
+                 "        raise ValueError('c is too large')", "    return last",
+                 f"{P} = {_vector(draw, ctx, (n,))}"]
+        called = f"{name}({P}, {_scalar(draw, ctx)})"
+        lines.append(f"{target} = {_reduction_text(draw, ctx, called, (n,))}")
+        return commit_arrays(ctx, _parse(lines), [target])
     if form == 2:
         free = _free(ctx, ARRAY_NAMES)
         dims = next((d for d in ("n_dims", "n_axes") if d not in ctx.taken), None)

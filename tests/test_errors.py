@@ -174,16 +174,22 @@ def test_lambda_is_read_from_its_line():
     assert "lambda" in info.value.message
 
 
-def test_builtin_function():
+def test_builtin_function_without_a_rule():
     with pytest.raises(srcad.SrcadError) as info:
-        srcad.grad(math.sin)  # <builtin>
+        srcad.grad(math.gamma)  # <builtin>
     expect_location(info.value, "builtin")
 
 
-def test_numpy_ufunc():
+def test_numpy_ufunc_without_a_rule():
     with pytest.raises(srcad.SrcadError) as info:
-        srcad.grad(np.sin)  # <ufunc>
+        srcad.grad(np.cbrt)  # <ufunc>
     expect_location(info.value, "ufunc")
+
+
+def test_builtins_and_ufuncs_with_a_rule_are_differentiated_by_it():
+    assert srcad.grad(math.sin)(0.4) == pytest.approx(math.cos(0.4), rel=1e-15)
+    assert srcad.grad(np.sin)(0.4) == pytest.approx(math.cos(0.4), rel=1e-15)
+    assert srcad.grad(math.atan2, wrt=(0, 1))(0.3, 0.4) == pytest.approx((0.4 / 0.25, -0.3 / 0.25))
 
 
 _exec_ns2 = {}
@@ -201,7 +207,7 @@ def test_function_without_source():
 
 def test_value_and_grad_of_builtin():
     with pytest.raises(srcad.SrcadError) as info:
-        srcad.value_and_grad(math.exp)  # <vg-builtin>
+        srcad.value_and_grad(math.gamma)  # <vg-builtin>
     expect_location(info.value, "vg-builtin")
 
 

@@ -6,6 +6,7 @@ library's own derivative where it has one."""
 
 import functools
 
+import library_paths
 import numpy as np
 import pytest
 from conftest import assert_located, check_four_ways
@@ -211,3 +212,68 @@ def test_star_args_reassigned_in_a_branch_are_not_unrolled_with_their_old_length
     dx, dy = check_four_ways(calls_grown_args, 0.5, 1.5)
     assert dx == pytest.approx(2 * 0.5 + 2 * 0.75 * 1.5, rel=1e-12)
     assert dy == pytest.approx(2 * 1.5 + 2 * 0.75 * 0.5, rel=1e-12)
+
+
+# ---------------------------------------------------------------- library functions passed as is
+
+
+def test_rosen_passed_as_it_is_matches_scipys_own_derivatives():
+    """SciPy's rosen goes through its array-API layer (``xp_promote``, ``_asarray`` with
+    a branch for other array libraries): differentiated from its source."""
+    optimize = pytest.importorskip("scipy.optimize")
+    x = np.array([1.3, 0.7, 0.8, 1.9, 1.2])
+    (gradient,) = check_four_ways(optimize.rosen, x)
+    np.testing.assert_allclose(gradient, optimize.rosen_der(x), rtol=1e-12)
+    np.testing.assert_allclose(srcad.hessian(optimize.rosen)(x), optimize.rosen_hess(x), rtol=1e-12)
+    np.testing.assert_allclose(
+        srcad.hvp(optimize.rosen)(x, Y), optimize.rosen_hess_prod(x, Y), rtol=1e-12
+    )
+    np.testing.assert_allclose(
+        srcad.jacobian(srcad.grad(optimize.rosen))(x), optimize.rosen_hess(x), rtol=1e-12
+    )
+
+
+def test_logsumexp_passed_as_it_is_is_differentiated_by_its_rule():
+    """SciPy's logsumexp is written with array-API helpers srcad cannot read (``xpx.at``);
+    passed as it is, srcad differentiates a call of it, by its rule."""
+    special = pytest.importorskip("scipy.special")
+    (gradient,) = check_four_ways(special.logsumexp, X)
+    softmax = np.exp(X - special.logsumexp(X))
+    np.testing.assert_allclose(gradient, softmax, rtol=1e-12)
+    np.testing.assert_allclose(
+        srcad.hessian(special.logsumexp)(X), np.diag(softmax) - np.outer(softmax, softmax),
+        rtol=1e-10, atol=1e-14,
+    )
+    weights = np.abs(Y) + 0.1
+    by_weights = srcad.grad(special.logsumexp, wrt="b")(X, b=weights)
+    np.testing.assert_allclose(by_weights, np.exp(X) / np.sum(weights * np.exp(X)), rtol=1e-12)
+    assert "def logsumexp(a, axis" in srcad.grad(special.logsumexp).forward_source
+
+
+@pytest.mark.parametrize("name", ["tanh", "arctan", "log1p"])
+def test_numpy_ufuncs_passed_as_they_are(name):
+    ufunc = getattr(np, name)
+    slope = srcad.grad(ufunc)(0.3)
+    assert slope == pytest.approx((ufunc(0.3 + 1e-6) - ufunc(0.3 - 1e-6)) / 2e-6, rel=1e-8)
+    np.testing.assert_allclose(
+        srcad.jacobian(ufunc)(np.abs(X)), np.diag(srcad.grad(lambda x: np.sum(ufunc(x)))(np.abs(X)))
+    )
+
+
+def energy_of_either_path(x, exact):
+    return library_paths.scaled_energy(x, exact)  # <either>
+
+
+def test_a_library_path_srcad_cannot_differentiate_is_refused_when_it_is_taken():
+    """Both branches of the library's ``if exact:`` are lowered (the test is known only
+    when the program runs); the other one reads the differentiated value in a ``try``.
+    The gradient is right on the path srcad can differentiate, and raises, naming the
+    user's line and then the library's, when the program takes the other."""
+    (gradient,) = check_four_ways(energy_of_either_path, X, True)
+    np.testing.assert_allclose(gradient, 8.0 * X, rtol=1e-12)
+    with pytest.raises(srcad.SrcadError) as info:
+        srcad.grad(energy_of_either_path)(X, False)
+    assert_located(info.value, __file__, "either")
+    assert info.value.problems[-1].filename.endswith("library_paths.py")
+    assert "`try` statement reads `x`" in str(info.value)
+    assert "cannot_differentiate(refusal)" in srcad.grad(energy_of_either_path).forward_source

@@ -730,3 +730,30 @@ def update_handed_to_the_name_it_reads(x, dx):
 @pytest.mark.parametrize("point", [(0.0, 0.0), (0.3, -0.2), (np.float64(0.4), 0.1)])
 def test_an_update_handed_to_the_name_it_reads_reads_the_old_value(point):
     check_four_ways(update_handed_to_the_name_it_reads, *point)
+
+
+def stacked_rows(x, n):
+    rows = []
+    for k in range(2):
+        row = np.empty_like(x)
+        row[:] = x * (k + 1.0)
+        rows.append(row)
+    if n > 0:
+        last = rows[1]
+    else:
+        raise ValueError("n must be positive")
+    return last
+
+
+def sum_of_squared_rows(x, n):
+    return np.sum(stacked_rows(x, n) ** 2)
+
+
+def test_a_name_set_after_the_loop_in_a_branch_whose_other_side_raises():
+    """Found in ``np.gradient`` (stop 25): the memory pass checked, after each write in
+    the loop, whether ``last`` shares the written array, before ``last`` existed (an
+    UnboundLocalError in generated code). The raising branch counted as a way past the
+    ``if`` that leaves ``last`` unset, so ``last`` looked live inside the loop."""
+    x = np.array([0.5, -1.0, 0.25])
+    (gradient,) = check_four_ways(sum_of_squared_rows, x, 1)
+    np.testing.assert_allclose(gradient, 8.0 * x, rtol=1e-12)
