@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import ir, pycode
+from .rules.table import COPY
 
 
 @dataclass(frozen=True)
@@ -297,7 +298,7 @@ def _map_blocks(body: tuple[ir.Stmt, ...], fn) -> tuple[ir.Stmt, ...]:
     return tuple(out)
 
 
-def prune_saves(fn: ir.Function, backward_header: str) -> ir.Function:
+def prune_saves(fn: ir.Function) -> ir.Function:
     """Keep the push/pop pairs of values the backward pass reads; drop the rest.
 
     A kept value that has no definition before its loop starts as ``None`` (so the
@@ -305,7 +306,7 @@ def prune_saves(fn: ir.Function, backward_header: str) -> ir.Function:
     pushed.
     """
     body = list(fn.body)
-    split = ir.comment_index(body, backward_header)
+    split = ir.section_index(body)
     if split is None:  # no backward pass (a tangent function): nothing is saved
         return fn
     needed = ir.read_in(body[split:]) - {s.via for s in ir.walk(body) if isinstance(s, ir.Pop)}
@@ -421,7 +422,7 @@ def number_kinds(fn: ir.Function) -> tuple[set[str], set[str]]:
             if isinstance(value, ir.BinOp | ir.UnaryOp):  # index arithmetic (k - 1)
                 return all(n in scalars for n in ir.names_in(value))
             return _math_call(value, fn) and all(scalar(a) for a in value.args)
-        if rule.elementwise or rule.name == "copy":
+        if rule.elementwise or rule is COPY:
             return all(scalar(o) for o in stmt.operands)
         if rule.sequences and not rule.holds:  # an item, a sum, a max of a sequence
             return not _slice_read(stmt) and parts(stmt)
@@ -431,7 +432,7 @@ def number_kinds(fn: ir.Function) -> tuple[set[str], set[str]]:
         rule = stmt.rule
         if rule is None:
             return False
-        if rule.name == "copy":
+        if rule is COPY:
             return all(isinstance(o, ir.Name) and o.id in sequences for o in stmt.operands)
         if rule.holds and not isinstance(stmt.value, ir.Dict):
             return parts(stmt)
@@ -524,7 +525,7 @@ def scalar_guards(fn: ir.Function, activity: Activity) -> FloatGuards | None:
             for k, o in enumerate(stmt.operands):
                 if isinstance(o, ir.Name):
                     is_sequence = k < len(params) and params[k] in wanted
-                    if stmt.rule is not None and stmt.rule.name == "copy":
+                    if stmt.rule is COPY:
                         is_sequence = as_sequence
                     pending.append((o.id, is_sequence))
     as_numbers = {n for n, sequence in seen if not sequence}

@@ -340,6 +340,16 @@ class Comment:
 
 
 @dataclass(frozen=True)
+class Section(Comment):
+    """Where a gradient's forward or backward pass starts (shown as a comment; passes
+    find it by its kind, never by comment text): :data:`FORWARD` or :data:`BACKWARD`."""
+
+
+FORWARD = Section("forward pass")
+BACKWARD = Section("backward pass")
+
+
+@dataclass(frozen=True)
 class Backprop:
     """The header over one forward gate's adjoint lines: ``# backprop <forward line>``."""
 
@@ -665,12 +675,10 @@ def redefined_in(body: tuple[Stmt, ...] | list[Stmt]) -> set[str]:
     return found
 
 
-def comment_index(body: tuple[Stmt, ...] | list[Stmt], text: str) -> int | None:
-    """Where the top-level comment ``text`` stands in ``body`` (such as the header that
-    starts a gradient's backward pass), or None."""
-    return next(
-        (i for i, s in enumerate(body) if isinstance(s, Comment) and s.text == text), None
-    )
+def section_index(body: tuple[Stmt, ...] | list[Stmt], section: Section = BACKWARD) -> int | None:
+    """Where ``section`` (a gradient's backward pass, by default) starts in ``body``, or
+    None (a tangent function has none)."""
+    return next((i for i, s in enumerate(body) if s == section), None)
 
 
 def read_in(body: tuple[Stmt, ...] | list[Stmt]) -> set[str]:

@@ -96,6 +96,8 @@ def live_after(body: tuple[ir.Stmt, ...], live_out: Iterable[str] = ()) -> dict[
             return reads
         if isinstance(stmt, ir.Assign) and stmt.rebinds:
             return (live - {stmt.target}) | reads
+        if isinstance(stmt, ir.Python | ir.Unpack | ir.Enter):  # (what a `try` binds, too)
+            return (live - set(ir.targets_of(stmt))) | reads
         if isinstance(stmt, ir.If):
             return block(stmt.body, live) | block(stmt.orelse, live) | reads
         if isinstance(stmt, ir.Loop):
@@ -120,9 +122,7 @@ def live_after(body: tuple[ir.Stmt, ...], live_out: Iterable[str] = ()) -> dict[
 
 
 def _is_copy(stmt: ir.Assign) -> bool:
-    return stmt.rule is COPY or (
-        stmt.rule is not None and stmt.rule.name == "copy" and isinstance(stmt.value, ir.Name)
-    )
+    return stmt.rule is COPY
 
 
 def _is_pack(stmt: ir.Assign) -> bool:

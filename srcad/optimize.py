@@ -28,7 +28,6 @@ from .runtime import fresh_copy
 
 _ONE = (1, 1.0)
 _ZERO = (0, 0.0)
-BACKWARD_HEADER = "backward pass"
 
 
 def _is_const(expr: ir.Expr, values: tuple) -> bool:
@@ -426,7 +425,7 @@ def rematerialize(fn: ir.Function, *, arithmetic: bool = False) -> ir.Function:
     and not carried from one iteration to the next.
     """
     body = list(fn.body)
-    split = ir.comment_index(body, BACKWARD_HEADER)
+    split = ir.section_index(body)
     if split is None:
         return fn
     counts: dict[str, int] = {}
@@ -536,7 +535,7 @@ def optimize(fn: ir.Function, *, for_floats: bool = False) -> ir.Function:
         if body == before:
             break
     fn = rematerialize(fn.with_body(body), arithmetic=for_floats)
-    fn = prune_saves(fn, BACKWARD_HEADER)
+    fn = prune_saves(fn)
     copy_name = next((n for n, v in fn.bindings.items() if v is fresh_copy), "fresh_copy")
     body = reduce_strength(eliminate_dead_code(list(fn.body)))
     if for_floats:
@@ -544,14 +543,14 @@ def optimize(fn: ir.Function, *, for_floats: bool = False) -> ir.Function:
     return fn.with_body(protect_aliases(body, copy_name, fresh_calls(fn.bindings, fn.free_objects)))
 
 
-def free_memory(fn: ir.Function, backward_header: str = BACKWARD_HEADER) -> ir.Function:
+def free_memory(fn: ir.Function) -> ir.Function:
     """``del`` each forward value the backward pass does not read right after its last
     use, so that numpy reuses its memory at once -- as in hand-written code, where
     such temporaries die inside one expression. (Keeping two 256 KB temporaries of a
     layer alive until the backward pass made that layer ~20 % slower: new large
     buffers come from fresh pages.)"""
     body = list(fn.body)
-    split = ir.comment_index(body, backward_header)
+    split = ir.section_index(body)
     if split is None:
         return fn
     keep = ir.read_in(body[split:]) | set(fn.params) | set(fn.kwonly)

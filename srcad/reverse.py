@@ -50,12 +50,10 @@ from .runtime import (
 
 MODES = ("grad", "value_and_grad", "vjp")
 _SUFFIX = {"grad": "_grad", "value_and_grad": "_value_and_grad", "vjp": "_vjp"}
-FORWARD_HEADER = "forward pass"
 #: Stands for ``ans`` while finding which values a backprop reads.
 _ANS = "\0ans"
 #: Attributes that read only an array's shape (never its values).
 _SHAPE_ATTRIBUTES = frozenset(("shape", "ndim", "size", "dtype"))
-BACKWARD_HEADER = "backward pass"
 
 
 #: Stands for the array version of a gradient in the scalar version's bindings until
@@ -716,7 +714,7 @@ def _total_reduction(fn: ir.Function, name: str) -> bool:
         return False
     stmt = definitions[0]
     operands = dict(zip(stmt.rule.params, stmt.operands))
-    if stmt.rule.name.split("(")[0].rsplit(".", 1)[-1] in _REDUCTIONS:
+    if stmt.rule.reduction:
         return operands.get("axis") == ir.Const(None) and operands.get("keepdims") in (
             ir.Const(False),
             ir.Const(None),
@@ -728,9 +726,6 @@ def _total_reduction(fn: ir.Function, name: str) -> bool:
         and all(isinstance(o, ir.Const) for o in stmt.operands if o not in names)
         and _total_reduction(fn, names[0].id)
     )
-
-
-_REDUCTIONS = ("sum", "mean", "max", "min", "amax", "amin", "prod")
 
 
 def _definition_counts(body) -> dict[str, int]:
@@ -910,7 +905,7 @@ def reverse(
 
     body: list[ir.Stmt] = []
     body += [
-        ir.Comment(FORWARD_HEADER),
+        ir.FORWARD,
         ir.Assign(builder.stack, ir.Const([])),
         ir.Assign(builder.push, ir.Attr(ir.Name(builder.stack), "append")),
         ir.Assign(builder.pop, ir.Attr(ir.Name(builder.stack), "pop")),
@@ -959,7 +954,7 @@ def reverse(
     copy_name = builder.bind("fresh_copy", fresh_copy)
     body = builder.record_shapes(body)
     body += [
-        ir.Comment(BACKWARD_HEADER),
+        ir.BACKWARD,
         *protect_aliases(backward, copy_name, fresh_calls(builder.bindings, fn.free_objects)),
         ir.Return(returned),
     ]
@@ -975,4 +970,4 @@ def reverse(
         source_line=fn.source_line,
         dependencies=fn.dependencies,
     )
-    return prune_saves(gradient, BACKWARD_HEADER)
+    return prune_saves(gradient)

@@ -117,9 +117,14 @@ def passes_argument(*positions: int) -> Callable[[Callable], Callable]:
 @fresh_result
 def zeros_like(value: Any) -> Any:
     """The gradient of a parameter the result does not depend on."""
-    if value.__class__ is np.ndarray:  # (np.zeros_like is 4x slower than np.zeros)
+    cls = value.__class__
+    if cls is float or cls is int:  # (the common cases first: this runs per list item)
+        return 0.0
+    if cls is np.ndarray:  # (np.zeros_like is 4x slower than np.zeros)
         dtype = value.dtype
         return np.zeros(value.shape, dtype if dtype.kind in "fc" else _FLOAT64)
+    if cls is list or cls is tuple:
+        return AdjointList([zeros_like(item) for item in value])
     if isinstance(value, np.ndarray | np.generic) or is_duck_array(value):
         return np.zeros_like(value, dtype=gradient_dtype(value))
     if isinstance(value, list | tuple):  # (a namedtuple too: fields add into it by position)
@@ -533,9 +538,13 @@ def trailing_grad(g: Any, items: Any) -> Any:
 def float_items(value: Any) -> bool:
     """Is ``value`` a list or tuple of Python floats? (The float version's entry check for
     a parameter it reads item by item.)"""
-    return (value.__class__ is list or value.__class__ is tuple) and all(
-        item.__class__ is float for item in value
-    )
+    cls = value.__class__
+    if cls is not list and cls is not tuple:
+        return False
+    for item in value:  # (a loop: all() over a generator costs more on short lists)
+        if item.__class__ is not float:
+            return False
+    return True
 
 
 def add_at(target: Any, index: Any, value: Any) -> None:

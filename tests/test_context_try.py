@@ -667,3 +667,26 @@ def test_what_a_try_may_change_in_place():
     assert changes("v.sort()") == {"v"}
     assert changes("np.copyto(v, 0.0)") == {"v"}
     assert changes("w = 1\na[0] = w", ("v", "a")) == {"v", "a"}  # any in-place write
+
+
+def divided_then_counted(x, y):
+    x /= 1.0 + y * y
+    v = np.array([x, y])
+    try:
+        n = len(np.asarray(v).shape) + v.ndim
+    except AttributeError:
+        n = 2
+    total = 0.0
+    for _ in range(n):
+        total = total + x * np.mean(v)
+    return total
+
+
+def test_a_name_a_try_binds_later_is_not_checked_for_sharing_before():
+    """The slow run's program 1347 (seed 8, stop 25), reduced: after `x /= ...` the memory
+    pass checked whether `n` shares x's memory, before the `try` bound `n` (an
+    UnboundLocalError in generated code): what a `try` binds did not end its liveness."""
+    x, y = 0.7, -0.4
+    dx, dy = check_four_ways(divided_then_counted, x, y)
+    s = 1.0 + y * y
+    assert dx == pytest.approx(2 * (2 * x / s / s + y / s) / 2, rel=1e-12)

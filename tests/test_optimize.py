@@ -45,7 +45,6 @@ from srcad.analyze import activity, float_witnesses, prune_saves, shift_invarian
 from srcad.frontend import read_function
 from srcad.lower import lower
 from srcad.optimize import (
-    BACKWARD_HEADER,
     eliminate_dead_code,
     float_constants,
     fold,
@@ -409,13 +408,13 @@ def test_value_read_on_one_branch_only_is_kept():
 
 def test_headers_without_lines_are_dropped():
     fwd = ir.Assign("t", B("*", x, y))
-    body = [ir.Comment(BACKWARD_HEADER), ir.Backprop(fwd), adj("dt", B("*", x, g)),
+    body = [ir.BACKWARD, ir.Backprop(fwd), adj("dt", B("*", x, g)),
             ir.Comment("a group", header=True), ir.Backprop(fwd), adj("dx", g),
             ir.Comment("an empty group", header=True), adj("du", B("*", y, g)),
             ir.Return(N("dx"))]
     out = eliminate_dead_code(body)
     # the first Backprop lost its line; a header followed only by another header goes too
-    assert out == [ir.Comment(BACKWARD_HEADER), ir.Backprop(fwd), adj("dx", g),
+    assert out == [ir.BACKWARD, ir.Backprop(fwd), adj("dx", g),
                    ir.Return(N("dx"))]
 
 
@@ -526,7 +525,7 @@ def _with_stack(loop_forward, loop_backward, params=("x", "n"), before=()):
             ir.Assign("pop", ir.Attr(N("stack"), "pop")),
             *before,
             loop_forward,
-            ir.Comment(BACKWARD_HEADER, header=True),
+            ir.BACKWARD,
             loop_backward,
             ir.Return(N("dx"))]
     return ir.Function("f_grad", params, tuple(body))
@@ -540,7 +539,7 @@ def test_prune_saves_keeps_only_values_the_backward_pass_reads():
                    ir.Pop("a")),
                   index="i", iterable=ir.Call(N("reversed"), (ir.Call(N("range"), (N("n"),)),)))
     fn = _with_stack(fwd, bwd, before=(ir.Assign("a", x), ir.Assign("b", x)))
-    out = prune_saves(fn, BACKWARD_HEADER)
+    out = prune_saves(fn)
     pushed = [s.name for s in ir.walk(out.body) if isinstance(s, ir.Push)]
     popped = [s.name for s in ir.walk(out.body) if isinstance(s, ir.Pop)]
     assert pushed == ["a", "c"] and popped == ["c", "a"]
@@ -553,7 +552,7 @@ def test_prune_saves_drops_the_stack_when_nothing_is_read():
     fwd = loop(ir.Push("s"), ir.Assign("s", B("+", N("s"), x), tag=2))
     bwd = ir.Loop((adj("dx", C(2.0), accumulate=True), ir.Pop("s")), index="i",
                   iterable=ir.Call(N("reversed"), (ir.Call(N("range"), (N("n"),)),)))
-    out = prune_saves(_with_stack(fwd, bwd, before=(ir.Assign("s", C(0.0)),)), BACKWARD_HEADER)
+    out = prune_saves(_with_stack(fwd, bwd, before=(ir.Assign("s", C(0.0)),)))
     assert not any(isinstance(s, ir.Push | ir.Pop) for s in ir.walk(out.body))
     assert not any(isinstance(s, ir.Assign) and s.target in ("stack", "push", "pop")
                    for s in out.body)
