@@ -246,6 +246,8 @@ class _Port:
         module = getattr(obj, "__module__", None)
         if module not in (numpy_grads.__name__, runtime.__name__) or isinstance(obj, type):
             return None
+        if getattr(obj, "__srcad_effect__", False) or obj is runtime.formatted:
+            return None  # (raises, checks, messages: no arrays made, any namespace)
         twin = getattr(array_api_grads, getattr(obj, "__name__", ""), None)
         if twin is None or not callable(twin):
             raise UnsupportedSyntaxError(

@@ -192,6 +192,8 @@ def try_refusals(stmt: ast.Try, at) -> list[SrcadError]:
 def touched(stmt: ir.Stmt, active) -> list[str]:
     """The active values (``active``: an :class:`srcad.analyze.Activity`) that the plain
     Python of ``stmt`` reads: a ``try`` statement's code, a ``with`` manager's call."""
+    if isinstance(stmt, ir.Python) and stmt.probe:  # (it changes nothing the gradient reads)
+        return []
     if isinstance(stmt, ir.Python):
         names = [n for n in stmt.reads if active.is_active(n)]
         if (  # it only looks at them (v.dtype), and what it binds carries no gradient

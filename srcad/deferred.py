@@ -23,14 +23,8 @@ from .analyze import Activity, activity
 from .contexts import touched, touching_error
 from .diagnostics import at_call_site, no_rule_error
 from .errors import SrcadError
-
-
-def refuse(error: SrcadError) -> None:
-    """A path of library code that srcad cannot differentiate, taken at run time."""
-    raise error
-
-
-refuse.__srcad_effect__ = True  # type: ignore[attr-defined]
+from .frontend import in_library
+from .runtime import refuse
 
 
 def defer_refusals(fn: ir.Function, wrt: tuple[str, ...]) -> ir.Function:
@@ -71,7 +65,8 @@ def _refused_branches(fn: ir.Function, active: Activity) -> dict[tuple[int, int]
         stmt, branches, error = refused.pop(0)
         library = [
             k for k, (node, _) in enumerate(branches)
-            if node.loc.filename != fn.source_file and not node.loc.filename.startswith("<")
+            if in_library(node.loc.filename, fn.source_file)
+            and not node.loc.filename.startswith("<")
         ]
         if not library:
             continue  # (refused before the program runs)
@@ -143,4 +138,4 @@ def _fresh(preferred: str, used: set[str]) -> str:
     return name
 
 
-__all__ = ["defer_refusals", "refuse"]
+__all__ = ["defer_refusals"]

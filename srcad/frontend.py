@@ -7,6 +7,7 @@ import ast
 import builtins
 import copy
 import inspect
+import sysconfig
 import textwrap
 import types
 from dataclasses import dataclass, field, replace
@@ -210,6 +211,19 @@ def _inside(node: ast.AST, span: tuple[int, int, int, int]) -> bool:
         node.end_lineno,
         node.end_col_offset,
     )
+
+
+#: Where installed packages and the standard library live.
+_INSTALLED = tuple(
+    sorted({sysconfig.get_paths()[key] for key in ("stdlib", "platstdlib", "purelib", "platlib")})
+)
+
+
+def in_library(filename: str, user_file: str) -> bool:
+    """Whether code of ``filename`` is library code for a user whose function lives in
+    ``user_file``: another file, or an installed package (a library function passed to
+    srcad as it is)."""
+    return filename != user_file or filename.startswith(_INSTALLED)
 
 
 def _short(filename: str) -> str:

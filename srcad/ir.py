@@ -321,7 +321,11 @@ class Python:
     ``code`` holds its statements as ``ast`` nodes whose variables already carry the
     listing's names; ``reads`` are the names it reads (values made before it),
     ``writes`` the names it binds (none of them active). ``read_at`` holds, for errors,
-    each name of ``reads`` with the place the user's code reads it and the user's name."""
+    each name of ``reads`` with the place the user's code reads it and the user's name.
+
+    A ``probe`` runs a library's ``try`` statement that srcad differentiates along its
+    body (see ``Lowerer.lower_try``) only to learn whether an ``except`` clause runs: what
+    it binds is read by nothing but that test, and it writes nothing in place."""
 
     code: tuple[Any, ...]
     reads: tuple[str, ...] = ()
@@ -329,6 +333,7 @@ class Python:
     tag: int = 0
     loc: Location = UNKNOWN_LOCATION
     read_at: tuple[tuple[str, Location, str], ...] = ()
+    probe: bool = False
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from . import array_api, contexts, ir, pycode, pyexpr, records
 from .desugar import desugar
 from .diagnostics import at_call_site
 from .errors import Location, SrcadError, UnsupportedSyntaxError
-from .frontend import MISSING, FunctionSource, python_function, read_function
+from .frontend import MISSING, FunctionSource, in_library, python_function, read_function
 from .names import NameAllocator
 from .rules import TABLE, RuleTable
 from .rules.numpy_arrays import COPY_METHOD
@@ -55,7 +55,7 @@ from .rules.table import (
     match,
     pack_rule,
 )
-from .runtime import check_assertion, formatted, raise_exception, same_member
+from .runtime import check_assertion, formatted, raise_exception, refuse, same_member
 from .specialize import Sized, specialize
 from .subset import check_supported
 
@@ -155,6 +155,9 @@ class Lowerer:
         self.free_objects: dict[str, Any] = {}
         #: calls into code srcad could not read, and why (reported if they are active)
         self.refusals: dict[Location, SrcadError] = {}
+        #: bindings of errors the gradient raises when the program takes a path srcad
+        #: does not differentiate (named at the user's call once lowering is done)
+        self.run_time_refusals: list[str] = []
         #: lines of other files' inlined code -> the user's call that reached them
         self.call_sites: dict[Location, tuple[Location, Any]] = {}
         self.inlining: list[Any] = [root.function]
@@ -194,6 +197,11 @@ class Lowerer:
             scope.env[param] = ir.Name(self.names.own(param))
         result, return_node = self.lower_body(scope, self._lazy(lambda: self.names.fresh(fn.name)))
         self.body.append(ir.Return(_as_expr(result), self.root.location(return_node)))
+        for name in self.run_time_refusals:  # (at the user's call that reached the library)
+            error = self.bindings[name]
+            if error.location in self.call_sites:
+                where, callee = self.call_sites[error.location]
+                self.bindings[name] = at_call_site(error, callee, where)
         return ir.Function(
             name=fn.name,
             params=params,
@@ -315,12 +323,59 @@ class Lowerer:
         return result
 
     def lower_try(self, scope: Scope, stmt: ast.Try) -> None:
-        """A ``try`` statement, run as written by the forward pass (partial evaluation):
-        its variables get the listing's names; a variable it binds that already has a
-        value gets the new name first (``n_1 = n``), as it keeps its value when the
-        statement does not bind it again."""
+        """A ``try`` statement, run as written by the forward pass (partial evaluation).
+
+        In another file's code (a library's), a ``try`` statement that computes (its
+        body is plain code srcad reads: ``ret = (d * (y[1:] + y[:-1]) / 2.0).sum()``) is
+        differentiated along its body instead, the path taken for the inputs it was
+        written for; a probe runs the statement as written first, and the gradient
+        refuses, when the program runs, if one of its ``except`` clauses is taken."""
+        if in_library(scope.source.filename, self.root.filename) and _differentiable_try(stmt):
+            start, env, last = len(self.body), dict(scope.env), self._last_return
+            try:
+                self.lower_try_body(scope, stmt)
+                return
+            except SrcadError:  # (then it runs as written, as in the user's code)
+                del self.body[start:]
+                scope.env, self._last_return = env, last
+        self.emit(self.plain_try(scope, stmt, bind=True))
+
+    def lower_try_body(self, scope: Scope, stmt: ast.Try) -> None:
+        """The probe (see :meth:`lower_try`), the refusal when a handler runs, then the
+        ``try`` body and its ``else`` clause, lowered as code."""
+        handled = self.names.fresh("handled")
+        probe = self.plain_try(scope, stmt, bind=False, flag=handled)
+        self.emit(probe)
+        kinds = ", ".join(ast.unparse(h.type) if h.type else "..." for h in stmt.handlers)
+        error = UnsupportedSyntaxError(
+            f"the `except {kinds}` clause of this `try` statement runs for these inputs: "
+            "srcad differentiates the `try` body only",
+            "pass inputs of the types the code is written for (numpy arrays, floats), "
+            "or register a derivative rule for the function with srcad.defrule",
+            probe.loc,
+        )
+        refuse_ = self.helper_ref("cannot_differentiate", refuse)
+        refusal = self.helper_ref("refusal", error)
+        self.run_time_refusals.append(refusal.id)
+        refused = ir.Effect(
+            ir.Call(refuse_, (refusal,)),
+            note="an `except` clause srcad does not differentiate",
+            raises=True,
+        )
+        self.emit(ir.If(ir.Name(handled), (refused,), (), tag=self.next_tag(), loc=probe.loc))
+        self.lower_statements(scope, [*stmt.body, *stmt.orelse], None)
+
+    def plain_try(
+        self, scope: Scope, stmt: ast.Try, *, bind: bool, flag: str | None = None
+    ) -> ir.Python:
+        """``stmt`` as plain Python: its variables get the listing's names; a variable it
+        binds that already has a value gets the new name first (``n_1 = n``), as it keeps
+        its value when the statement does not bind it again. Without ``bind`` (a probe),
+        what it binds gets names of its own, which nothing reads after it, and ``flag``
+        tells whether an ``except`` clause ran."""
         bound, read = pycode.names_of([stmt])
-        scope.local_names = scope.local_names | frozenset(bound)
+        if bind:
+            scope.local_names = scope.local_names | frozenset(bound)
         mapping: dict[str, str] = {}
         prologue: list[ast.stmt] = []
         reads: list[str] = []
@@ -328,7 +383,9 @@ class Lowerer:
         writes: dict[str, str] = {}
         for user, node in {**read, **bound}.items():
             if user in bound:
-                new = self.variable_name(scope, user)
+                new = (
+                    self.variable_name(scope, user) if bind else self.names.fresh(f"{user}_probe")
+                )
                 if user in scope.env:
                     old = self.as_name(scope, scope.env[user], node)
                     copy = ast.Assign([ast.Name(new, ast.Store())], ast.Name(old, ast.Load()))
@@ -341,20 +398,29 @@ class Lowerer:
             mapping[user] = old  # (globals too: later passes must not reuse their names)
             reads.append(old)
             read_at.append((old, scope.source.location(node), user))
+        (renamed,) = pycode.rename((stmt,), mapping)
+        if flag is not None:  # flag = False; try: ... except E: flag = True; ...
+            renamed.handlers = [
+                ast.fix_missing_locations(ast.copy_location(replace_body(h, flag), h))
+                for h in renamed.handlers
+            ]
+            start = ast.Assign([ast.Name(flag, ast.Store())], ast.Constant(False))
+            prologue.append(ast.copy_location(start, stmt))
+            writes[flag] = flag
         prologue = [ast.fix_missing_locations(p) for p in prologue]
-        code = (*prologue, *pycode.rename((stmt,), mapping))
-        self.emit(
-            ir.Python(
-                code,
-                tuple(dict.fromkeys(reads)),
-                tuple(writes.values()),
-                tag=self.next_tag(),
-                loc=scope.source.location(stmt),
-                read_at=tuple(read_at),
-            )
+        python = ir.Python(
+            (*prologue, renamed),
+            tuple(dict.fromkeys(reads)),
+            tuple(writes.values()),
+            tag=self.next_tag(),
+            loc=scope.source.location(stmt),
+            read_at=tuple(read_at),
+            probe=not bind,
         )
-        for user, new in writes.items():
-            scope.env[user] = ir.Name(new)
+        if bind:
+            for user, new in writes.items():
+                scope.env[user] = ir.Name(new)
+        return python
 
     def as_name(self, scope: Scope, value: Any, node: ast.AST) -> str:
         """A name holding ``value`` (a constant or a tuple display gets one first)."""
@@ -2197,10 +2263,13 @@ class Lowerer:
         fn = source.node
         # (the defaults of the function whose code is read: a decorator's wrapper has its own)
         values = self.bind_arguments(scope, call, fn, source.function, partial)
-        known = {
-            name: value.value if isinstance(value, ir.Const) else Sized(len(value.items))
+        known = {  # (an object bound for a default, such as np._NoValue: for `is` tests)
+            name: value.value if isinstance(value, ir.Const)
+            else Sized(len(value.items)) if isinstance(value, TupleValue)
+            else self.bindings[value.id]
             for name, value in values.items()
             if isinstance(value, ir.Const | TupleValue)
+            or (isinstance(value, ir.Name) and value.id in self.bindings)
         }
         local_names = frozenset(_assigned_names(fn))
         source = replace(source, node=specialize(fn, known, source.lookup)[0])  # options decided
@@ -2510,6 +2579,30 @@ class _Opaque(ast.expr):
     def __init__(self, node: ast.expr) -> None:
         super().__init__()
         self.node = node
+
+
+def _differentiable_try(stmt: ast.Try) -> bool:
+    """A ``try`` statement whose body srcad may lower as code (see
+    :meth:`Lowerer.lower_try`): handlers, no ``finally``, and no ``return``, ``break``,
+    ``continue``, ``yield`` or in-place write (the probe runs the body once more) in its
+    body or ``else`` clause."""
+    jumps = ast.Return | ast.Break | ast.Continue | ast.Yield | ast.YieldFrom | ast.Await
+    nodes = [n for s in (*stmt.body, *stmt.orelse) for n in ast.walk(s)]
+    return (
+        bool(stmt.handlers)
+        and not stmt.finalbody
+        and not any(
+            isinstance(n, jumps | ast.AugAssign)
+            or (isinstance(n, ast.Subscript | ast.Attribute) and isinstance(n.ctx, ast.Store))
+            for n in nodes
+        )
+    )
+
+
+def replace_body(handler: ast.ExceptHandler, flag: str) -> ast.ExceptHandler:
+    """``handler`` that first sets ``flag = True``."""
+    mark = ast.Assign([ast.Name(flag, ast.Store())], ast.Constant(True))
+    return ast.ExceptHandler(handler.type, handler.name, [mark, *handler.body])
 
 
 _OUT_ELLIPSIS = ("out", ir.Const(Ellipsis))

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from .duck import has_unknown_shape, is_duck_array
-from .errors import Location, NonScalarOutputError, UnsupportedSyntaxError
+from .errors import Location, NonScalarOutputError, SrcadError, UnsupportedSyntaxError
 from .records import (
     describe,
     field_names,
@@ -94,6 +94,15 @@ def raise_exception(kind: type, *args: Any) -> None:
 
 
 raise_exception.__srcad_effect__ = True
+
+
+def refuse(error: SrcadError) -> None:
+    """A path srcad cannot differentiate (library code for other inputs), taken at run
+    time: see :mod:`srcad.deferred`."""
+    raise error
+
+
+refuse.__srcad_effect__ = True  # type: ignore[attr-defined]
 
 
 def fresh_result(helper: Callable) -> Callable:

@@ -36,6 +36,16 @@ class Sized:
         self.length = length
 
 
+class Keywords:
+    """A dict display with string keys (``{'keepdims': keepdims}``, ``{}``), passed on
+    as ``f(**kw)``: its items, and the variables its values read (it is forgotten when
+    one of them is assigned again)."""
+
+    def __init__(self, items: list[tuple[str, ast.expr]]) -> None:
+        self.items = items
+        self.reads = {n.id for _, v in items for n in ast.walk(v) if isinstance(n, ast.Name)}
+
+
 _COMPARE: dict[type, Callable[[Any, Any], Any]] = {
     ast.Is: operator.is_,
     ast.IsNot: operator.is_not,
@@ -60,7 +70,10 @@ def specialize(
     :class:`Sized`) decide cut to the one taken, and the parameters that decided one;
     ``lookup`` gives a global's value (for ``isinstance(axis, tuple)``). ``fn`` itself
     is left as it is."""
-    specializer = _Specializer(dict(known), lookup)
+    local = {a.arg for a in ast.walk(fn.args) if isinstance(a, ast.arg)} | {
+        n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+    }
+    specializer = _Specializer(dict(known), lookup, frozenset(local))
     body = specializer.block(fn.body)[0]
     if body == fn.body:
         return fn, frozenset()
@@ -70,9 +83,12 @@ def specialize(
 
 
 class _Specializer:
-    def __init__(self, env: dict[str, Any], lookup: Callable[[str], Any]) -> None:
+    def __init__(
+        self, env: dict[str, Any], lookup: Callable[[str], Any], local: frozenset[str]
+    ) -> None:
         self.env = env
         self.lookup = lookup
+        self.locals = local  # (the function's own variables: never globals)
         self.deciding: set[str] = set()  # names read by the tests that were decided
 
     # ---- statements
@@ -83,6 +99,7 @@ class _Specializer:
         for stmt in stmts:
             if not isinstance(stmt, ast.For | ast.While | ast.Try | ast.FunctionDef):
                 stmt = _Unroller(self.env).unrolled(stmt)
+                stmt = _Spreader(self.env).spread(stmt)
             if isinstance(stmt, ast.If):
                 test = self.value(stmt.test)
                 if test is not UNKNOWN:
@@ -140,9 +157,8 @@ class _Specializer:
         ):
             value = self.value(stmt.value)
             name = stmt.targets[0].id
-            if value is UNKNOWN:
-                self.env.pop(name, None)
-            else:
+            self.drop(name)
+            if value is not UNKNOWN:
                 self.env[name] = value
             return
         self.forget(stmt)
@@ -150,7 +166,15 @@ class _Specializer:
     def forget(self, stmt: ast.stmt) -> None:
         for node in ast.walk(stmt):
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-                self.env.pop(node.id, None)
+                self.drop(node.id)
+
+    def drop(self, name: str) -> None:
+        """``name`` is assigned again: its value, and the dict displays that read it,
+        are no longer known."""
+        self.env.pop(name, None)
+        for other in [n for n, v in self.env.items() if isinstance(v, Keywords)]:
+            if name in self.env[other].reads:
+                del self.env[other]
 
     # ---- expressions
     def value(self, node: ast.expr) -> Any:
@@ -159,6 +183,12 @@ class _Specializer:
             return node.value
         if isinstance(node, ast.Name):
             return self.env.get(node.id, UNKNOWN)
+        if (
+            isinstance(node, ast.Dict)
+            and all(isinstance(k, ast.Constant) and isinstance(k.value, str) for k in node.keys)
+            and all(isinstance(v, ast.Name | ast.Constant) for v in node.values)
+        ):
+            return Keywords([(k.value, v) for k, v in zip(node.keys, node.values)])
         if isinstance(node, ast.Tuple | ast.List):
             items = [self.value(e) for e in node.elts]
             if isinstance(node, ast.Tuple) and all(i is not UNKNOWN for i in items):
@@ -200,9 +230,12 @@ class _Specializer:
     def compare(self, node: ast.Compare) -> Any:
         left, right = self.value(node.left), self.value(node.comparators[0])
         op = type(node.ops[0])
-        if op in (ast.Is, ast.IsNot) and (left is None or right is None):
-            # `x is None` is decided when x is known, whatever x is
-            if left is UNKNOWN or right is UNKNOWN:
+        if op in (ast.Is, ast.IsNot):  # (a global object too: keepdims is np._NoValue)
+            left = self.global_object(node.left) if left is UNKNOWN else left
+            right = self.global_object(node.comparators[0]) if right is UNKNOWN else right
+            # `x is None`, `keepdims is np._NoValue`: decided when both are known,
+            # whatever they are (identity runs no user code)
+            if left is UNKNOWN or right is UNKNOWN or Keywords in (type(left), type(right)):
                 return UNKNOWN
         elif not (isinstance(left, _PLAIN) and isinstance(right, _PLAIN)):
             return UNKNOWN
@@ -222,6 +255,17 @@ class _Specializer:
             if kinds and all(isinstance(k, type) for k in kinds):
                 return isinstance(args[0], tuple(kinds))
         return UNKNOWN
+
+    def global_object(self, node: ast.expr) -> Any:
+        """The object a global name (or an attribute of one) holds, for an identity test
+        (``np._NoValue``); UNKNOWN for a local variable, or for nothing found."""
+        root = node
+        while isinstance(root, ast.Attribute):
+            root = root.value
+        if not isinstance(root, ast.Name) or root.id in self.locals:
+            return UNKNOWN
+        found = self.static(node)
+        return UNKNOWN if found is None else found
 
     def static(self, node: ast.expr) -> Any:
         """A type named by a global or a builtin (``tuple``, ``np.ndarray``)."""
@@ -288,6 +332,52 @@ class _Unroller(ast.NodeTransformer):
         return ast.fix_missing_locations(ast.copy_location(ast.List(items, ast.Load()), node))
 
     visit_GeneratorExp = visit_ListComp
+
+
+class _Spreader(ast.NodeTransformer):
+    """``f(a, **kw)`` with ``kw`` a known dict display (:class:`Keywords`) as
+    ``f(a, key=value, ...)``."""
+
+    def __init__(self, env: Mapping[str, Any]) -> None:
+        self.env = env
+        self.changed = False
+
+    def spread(self, stmt: ast.stmt) -> ast.stmt:
+        """``stmt`` with its own expressions spread (see :meth:`_Unroller.unrolled`)."""
+        own = {n: v for n, v in ast.iter_fields(stmt) if isinstance(v, ast.expr)}
+        if not any(
+            isinstance(node, ast.Call) and any(self.known(k) for k in node.keywords)
+            for value in own.values()
+            for node in ast.walk(value)
+        ):
+            return stmt
+        new = copy.copy(stmt)
+        for name, value in own.items():
+            setattr(new, name, self.visit(copy.deepcopy(value)))
+        return new if self.changed else stmt
+
+    def known(self, keyword: ast.keyword) -> Keywords | None:
+        value = keyword.value
+        if keyword.arg is None and isinstance(value, ast.Name):
+            found = self.env.get(value.id)
+            return found if isinstance(found, Keywords) else None
+        return None
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        self.generic_visit(node)
+        keywords: list[ast.keyword] = []
+        for keyword in node.keywords:
+            found = self.known(keyword)
+            if found is None:
+                keywords.append(keyword)
+                continue
+            self.changed = True
+            keywords += [
+                ast.copy_location(ast.keyword(key, copy.deepcopy(value)), keyword)
+                for key, value in found.items
+            ]
+        node.keywords = keywords
+        return node
 
 
 class _Substitute(ast.NodeTransformer):

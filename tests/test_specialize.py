@@ -148,3 +148,42 @@ def test_a_branch_is_unrolled_with_what_is_known_inside_it():
         c=1.0,
     )
     assert "return [h(args[0]), h(args[1])]" in text, text  # (in the branch: still known)
+
+
+class _Marker:
+    """A sentinel default, as numpy's ``np._NoValue``."""
+
+
+NO_VALUE = _Marker()
+
+
+def test_a_sentinel_default_decides_identity_tests_and_a_known_dict_is_spread():
+    fn = ast.parse(textwrap.dedent(
+        """
+        def average(a, axis=None, keepdims=NO_VALUE):
+            if keepdims is NO_VALUE:
+                kw = {}
+            else:
+                kw = {'keepdims': keepdims}
+            return a.mean(axis, **kw) + a.sum(**{'axis': axis})
+        """
+    )).body[0]
+    lookup = {"NO_VALUE": NO_VALUE}.get
+    node, deciding = specialize(fn, {"keepdims": NO_VALUE}, lookup)
+    # (the dict display passed directly is left to srcad.subset: only names are spread)
+    assert ast.unparse(node).endswith("return a.mean(axis) + a.sum(**{'axis': axis})")
+    assert deciding == {"keepdims"}
+    node, _ = specialize(fn, {"keepdims": True}, lookup)
+    assert "return a.mean(axis, keepdims=keepdims)" in ast.unparse(node)
+
+
+def test_a_known_dict_is_forgotten_when_a_value_it_reads_is_assigned_again():
+    text, _ = specialized(
+        """
+        def f(a, k):
+            kw = {'keepdims': k}
+            k = not k
+            return a.sum(**kw)
+        """
+    )
+    assert "a.sum(**kw)" in text  # (spreading it would pass the new k)

@@ -34,8 +34,12 @@ BINARY = {
     "arctan2": {"x": "y / (x * x + y * y) * g", "y": "-x / (x * x + y * y) * g"},
     "hypot": {"x": "x / ans * g", "y": "y / ans * g"},
 }
-for _name, _templates in BINARY.items():
-    defrule(f"np.{_name}(x, y)", env=NP, broadcasting=True, elementwise=True, **_templates)
+for _name, _templates in BINARY.items():  # (dtype=: the result's type, as np.average asks)
+    defrule(f"np.{_name}(x, y, dtype=None)", env=NP, broadcasting=True, elementwise=True,
+            dtype=None, **_templates)
+#: The complex conjugate (the value itself for real arrays): its adjoint is conj(g).
+for _pattern in ("np.conj(x)", "np.conjugate(x)", "x.conj()", "x.conjugate()"):
+    defrule(_pattern, env=NP, x="np.conj(g)", linear=True, elementwise=True)
 
 defrule(
     "np.where(c, x, y)",
