@@ -407,7 +407,7 @@ def number_kinds(fn: ir.Function) -> tuple[set[str], set[str]]:
         return all(
             (isinstance(o, ir.Name) and o.id in sequences)
             if p in rule.sequences
-            else scalar(o)
+            else scalar(o) or _key(o)
             for p, o in zip(rule.params, stmt.operands)
         )
 
@@ -449,6 +449,11 @@ def number_kinds(fn: ir.Function) -> tuple[set[str], set[str]]:
                 sequences.discard(name)
                 changed = True
     return scalars, sequences
+
+
+def _key(operand: ir.Expr) -> bool:
+    """A string constant: a dict's key (``params['rho']``, a dict of numbers)."""
+    return isinstance(operand, ir.Const) and isinstance(operand.value, str)
 
 
 def _length(value: ir.Expr, fn: ir.Function) -> bool:

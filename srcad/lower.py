@@ -1562,6 +1562,10 @@ class Lowerer:
         if namespace is not None:
             return namespace
         if isinstance(node, ast.Attribute) and self.static_object(scope, node) is not _NOT_STATIC:
+            value = self.static_object(scope, node)
+            owner = self.static_object(scope, node.value)
+            if owner in _CONSTANT_MODULES and type(value) in (float, int):
+                return ir.Const(value)  # math.pi: a constant (folded, never saved)
             return self.free_reference(scope, self.raw(node))
         if isinstance(node, ast.Call) and any(isinstance(a, ast.Starred) for a in node.args):
             node = ast.copy_location(
@@ -2604,6 +2608,9 @@ def replace_body(handler: ast.ExceptHandler, flag: str) -> ast.ExceptHandler:
     mark = ast.Assign([ast.Name(flag, ast.Store())], ast.Constant(True))
     return ast.ExceptHandler(handler.type, handler.name, [mark, *handler.body])
 
+
+#: Modules whose numbers (math.pi, np.e) never change: read as constants.
+_CONSTANT_MODULES = (math, np)
 
 _OUT_ELLIPSIS = ("out", ir.Const(Ellipsis))
 
