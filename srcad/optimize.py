@@ -403,8 +403,9 @@ def _drop_empty_headers(body: list[ir.Stmt]) -> list[ir.Stmt]:
 
 
 def _cheap(value: ir.Expr, arithmetic: bool) -> bool:
-    """An item, a slice or an attribute (a view: no copy); with ``arithmetic``, also
-    ``+ - * /`` on names and numbers (Python floats: cheaper than a push and a pop)."""
+    """An item, a slice or an attribute (a view: no copy), arithmetic on numbers only;
+    with ``arithmetic``, also ``+ - * /`` on names and numbers (Python floats: cheaper
+    than a push and a pop)."""
     if isinstance(value, ir.Subscript | ir.Attr):
         return True
     operands = (
@@ -414,6 +415,8 @@ def _cheap(value: ir.Expr, arithmetic: bool) -> bool:
         if isinstance(value, ir.UnaryOp) and value.op == "-"
         else None
     )
+    if operands is not None and all(_const_number(o) for o in operands):
+        return True  # (2.0 * math.pi: a constant, in either version)
     return (
         arithmetic
         and operands is not None
