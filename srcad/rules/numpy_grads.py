@@ -1049,7 +1049,9 @@ def sum_items_grad(g: Any, items: Any) -> Any:
 
     if isinstance(items, np.ndarray):
         return np.array(np.broadcast_to(g, items.shape), dtype=gradient_dtype(g, items))
-    return AdjointList(unbroadcast(g, item) for item in items)
+    if g.__class__ is float:  # (a float sum: every item is a number, and gets g itself)
+        return AdjointList([g] * len(items))
+    return AdjointList([unbroadcast(g, item) for item in items])
 
 
 def x_over_y(x: Any, y: Any) -> Any:
