@@ -24,6 +24,7 @@ from .contexts import touched, touching_error
 from .diagnostics import at_call_site, no_rule_error
 from .errors import SrcadError
 from .frontend import in_library
+from .names import NameAllocator
 from .runtime import refuse
 
 
@@ -35,12 +36,14 @@ def defer_refusals(fn: ir.Function, wrt: tuple[str, ...]) -> ir.Function:
         if not found:
             return fn
         bindings = dict(fn.bindings)
-        used = fn.names()
-        helper = _fresh("cannot_differentiate", used)
-        bindings.setdefault(helper, refuse)
+        names = NameAllocator(fn.names())
+        helper = next((n for n, obj in bindings.items() if obj is refuse), None)
+        if helper is None:
+            helper = names.fresh("cannot_differentiate")
+            bindings[helper] = refuse
         replacements: dict[tuple[int, int], ir.Stmt] = {}
         for key, error in found.items():
-            name = _fresh("refusal", used)
+            name = names.fresh("refusal")
             bindings[name] = error
             call = ir.Call(ir.Name(helper), (ir.Name(name),))
             replacements[key] = ir.Effect(
@@ -127,15 +130,6 @@ def _replaced(
             ]
         out.append(ir.with_blocks(stmt, blocks) if blocks else stmt)
     return tuple(out)
-
-
-def _fresh(preferred: str, used: set[str]) -> str:
-    name, k = preferred, 1
-    while name in used:
-        k += 1
-        name = f"{preferred}_{k}"
-    used.add(name)
-    return name
 
 
 __all__ = ["defer_refusals"]

@@ -98,8 +98,8 @@ class _Specializer:
         out: list[ast.stmt] = []
         for stmt in stmts:
             if not isinstance(stmt, ast.For | ast.While | ast.Try | ast.FunctionDef):
-                stmt = _Unroller(self.env).unrolled(stmt)
-                stmt = _Spreader(self.env).spread(stmt)
+                stmt = _Unroller(self.env).rewritten(stmt)
+                stmt = _Spreader(self.env).rewritten(stmt)
             if isinstance(stmt, ast.If):
                 test = self.value(stmt.test)
                 if test is not UNKNOWN:
@@ -281,31 +281,39 @@ def _elements(node: ast.expr) -> list[ast.expr]:
     return list(node.elts) if isinstance(node, ast.Tuple) else [node]
 
 
-class _Unroller(ast.NodeTransformer):
-    """``[e for a in args]`` over a tuple of known length (a helper's ``*args``) as the
-    display ``[e(args[0]), e(args[1]), ...]``: its length is then known too."""
+class _OwnExpressions(ast.NodeTransformer):
+    """A rewrite of one statement's own expressions (an ``if``'s test, not the
+    statements of its branches: they run after assignments that ``env`` does not know
+    yet, and :meth:`_Specializer.block` rewrites each of them in turn), by what ``env``
+    knows. The statement is copied only when a node is :meth:`wanted`."""
 
     def __init__(self, env: Mapping[str, Any]) -> None:
         self.env = env
         self.changed = False
 
-    def unrolled(self, stmt: ast.stmt) -> ast.stmt:
-        """``stmt`` with its own expressions unrolled (an ``if``'s test, not the
-        statements of its branches: they run after assignments that ``env`` does not
-        know yet, and :meth:`_Specializer.block` unrolls each of them in turn)."""
+    def wanted(self, node: ast.AST) -> bool:
+        raise NotImplementedError
+
+    def rewritten(self, stmt: ast.stmt) -> ast.stmt:
         own = {n: v for n, v in ast.iter_fields(stmt) if isinstance(v, ast.expr)}
-        if not any(  # (most statements have no comprehension over a known tuple)
-            isinstance(node, ast.ListComp | ast.GeneratorExp)
-            and isinstance(node.generators[0].iter, ast.Name)
-            and isinstance(self.env.get(node.generators[0].iter.id), Sized)
-            for value in own.values()
-            for node in ast.walk(value)
-        ):
-            return stmt
+        if not any(self.wanted(node) for value in own.values() for node in ast.walk(value)):
+            return stmt  # (most statements have nothing to rewrite)
         new = copy.copy(stmt)
         for name, value in own.items():
             setattr(new, name, self.visit(copy.deepcopy(value)))
         return new if self.changed else stmt
+
+
+class _Unroller(_OwnExpressions):
+    """``[e for a in args]`` over a tuple of known length (a helper's ``*args``) as the
+    display ``[e(args[0]), e(args[1]), ...]``: its length is then known too."""
+
+    def wanted(self, node: ast.AST) -> bool:
+        return (
+            isinstance(node, ast.ListComp | ast.GeneratorExp)
+            and isinstance(node.generators[0].iter, ast.Name)
+            and isinstance(self.env.get(node.generators[0].iter.id), Sized)
+        )
 
     def visit_ListComp(self, node: ast.ListComp | ast.GeneratorExp) -> ast.AST:
         self.generic_visit(node)
@@ -334,27 +342,12 @@ class _Unroller(ast.NodeTransformer):
     visit_GeneratorExp = visit_ListComp
 
 
-class _Spreader(ast.NodeTransformer):
+class _Spreader(_OwnExpressions):
     """``f(a, **kw)`` with ``kw`` a known dict display (:class:`Keywords`) as
     ``f(a, key=value, ...)``."""
 
-    def __init__(self, env: Mapping[str, Any]) -> None:
-        self.env = env
-        self.changed = False
-
-    def spread(self, stmt: ast.stmt) -> ast.stmt:
-        """``stmt`` with its own expressions spread (see :meth:`_Unroller.unrolled`)."""
-        own = {n: v for n, v in ast.iter_fields(stmt) if isinstance(v, ast.expr)}
-        if not any(
-            isinstance(node, ast.Call) and any(self.known(k) for k in node.keywords)
-            for value in own.values()
-            for node in ast.walk(value)
-        ):
-            return stmt
-        new = copy.copy(stmt)
-        for name, value in own.items():
-            setattr(new, name, self.visit(copy.deepcopy(value)))
-        return new if self.changed else stmt
+    def wanted(self, node: ast.AST) -> bool:
+        return isinstance(node, ast.Call) and any(self.known(k) for k in node.keywords)
 
     def known(self, keyword: ast.keyword) -> Keywords | None:
         value = keyword.value
