@@ -404,13 +404,14 @@ def _drop_empty_headers(body: list[ir.Stmt]) -> list[ir.Stmt]:
 
 def _cheap(value: ir.Expr, arithmetic: bool) -> bool:
     """An item, a slice or an attribute (a view: no copy), arithmetic on numbers only;
-    with ``arithmetic``, also ``+ - * /`` on names and numbers (Python floats: cheaper
-    than a push and a pop)."""
+    with ``arithmetic``, also ``+ - * /`` on names and numbers, and powers by a number
+    (Python floats: cheaper than a push and a pop)."""
     if isinstance(value, ir.Subscript | ir.Attr):
         return True
     operands = (
         (value.left, value.right)
-        if isinstance(value, ir.BinOp) and value.op in "+-*/"
+        if isinstance(value, ir.BinOp)
+        and (value.op in "+-*/" or (value.op == "**" and _const_number(value.right)))
         else (value.operand,)
         if isinstance(value, ir.UnaryOp) and value.op == "-"
         else None
@@ -536,6 +537,113 @@ def rematerialize(fn: ir.Function, *, arithmetic: bool = False) -> ir.Function:
     return fn.with_body(forward + backward)
 
 
+def replay_loops(fn: ir.Function) -> ir.Function:
+    """In the version for floats, a loop whose body is straight-line arithmetic saves
+    only the values it carries from one iteration to the next (one push each, at the top
+    of the iteration); each backward iteration restores them and computes the body's
+    other values again, in order. (A push and a pop cost more than a float operation:
+    the logistic map's loop pushed three values per step, now one.)"""
+    body = list(fn.body)
+    split = ir.section_index(body)
+    if split is None:
+        return fn
+    backward_loops = {s.tag: s for s in body[split:] if isinstance(s, ir.Loop)}
+    elsewhere = ir.read_in([s for s in body[split:] if not isinstance(s, ir.Loop)])
+    plans = {
+        loop.tag: plan
+        for loop in body[:split]
+        if isinstance(loop, ir.Loop)
+        and loop.tag in backward_loops
+        and (plan := _replay_plan(loop, backward_loops[loop.tag], elsewhere)) is not None
+    }
+    if not plans:
+        return fn
+    replayed = {name for _, _, names in plans.values() for name in names}
+    out: list[ir.Stmt] = []
+    for position, stmt in enumerate(body):
+        plan = plans.get(stmt.tag) if isinstance(stmt, ir.Loop) else None
+        if plan is not None:
+            stmt = plan[0] if position < split else plan[1]
+        if position < split and _save_start(stmt) and stmt.target in replayed:
+            continue  # (no longer saved: the None their first push saved goes too)
+        out.append(stmt)
+    return fn.with_body(out)
+
+
+def _replay_plan(
+    forward: ir.Loop, backward: ir.Loop, elsewhere: set[str]
+) -> tuple[ir.Loop, ir.Loop, frozenset[str]] | None:
+    """The forward and backward loops of :func:`replay_loops` and the values computed
+    again, or None when the loop is not one it may replay (or replaying would not pay)."""
+    if forward.index is None or forward.counter or forward.exit_flag or forward.test:
+        return None
+    assigns = [s for s in forward.body if isinstance(s, ir.Assign)]
+    if len(assigns) + sum(isinstance(s, ir.Push) for s in forward.body) != len(forward.body):
+        return None  # (only assignments and saves: no branch, no inner loop, no check)
+    targets = [s.target for s in assigns]
+    if len(set(targets)) != len(targets) or forward.index in targets or any(
+        s.rule is None or s.in_place or not s.rebinds for s in assigns
+    ):
+        return None
+    position = {s.target: k for k, s in enumerate(assigns)}
+    # carried: read in the body before the body assigns it (its value from the iteration
+    # before); every read of it must come before that assignment
+    carried: list[str] = []
+    for k, stmt in enumerate(assigns):
+        for name in ir.names_in(stmt.value):
+            if name in position and position[name] >= k:
+                if name not in carried:
+                    carried.append(name)
+            elif name in position and name in carried:
+                return None  # (read after the assignment that changes it)
+    pushed = [s.name for s in forward.body if isinstance(s, ir.Push)]
+    needed = {n for n in pushed if n not in carried}
+    replayed: list[ir.Assign] = []
+    for stmt in reversed(assigns):  # (what the pushed values are computed from, too)
+        if stmt.target in needed and stmt.target not in carried:
+            replayed.append(stmt)
+            needed |= {n for n in ir.names_in(stmt.value) if n in position}
+    replayed.reverse()
+    if not all(_cheap(s.value, arithmetic=True) for s in replayed):
+        return None
+    restored = [n for n in carried if n in needed or n in pushed]
+    saved_pairs = len(pushed) - len(restored)
+    if saved_pairs <= 0 or len(replayed) > 2 * saved_pairs:
+        return None
+    # the backward loop must read each carried value only as it was before the body
+    # changed it (before its pop), and nothing after the loop may read a replayed value
+    backward_pops = [s.name for s in backward.body if isinstance(s, ir.Pop)]
+    if sorted(backward_pops) != sorted(pushed) or elsewhere & {s.target for s in replayed}:
+        return None
+    for name in carried:
+        before_pop = []
+        for stmt in backward.body:
+            if isinstance(stmt, ir.Pop) and stmt.name == name:
+                break
+            before_pop.append(stmt)
+        if name in ir.read_in(before_pop):
+            return None
+    lead = 0  # (values recomputed from what the loop does not change: they come first)
+    while lead < len(backward.body) and isinstance(backward.body[lead], ir.Comment | ir.Assign):
+        lead += 1
+    known = {s.target for s in backward.body[:lead] if isinstance(s, ir.Assign)}
+    replayed = [s for s in replayed if s.target not in known]
+    via_push = next(s.via for s in forward.body if isinstance(s, ir.Push))
+    via_pop = backward_pops and next(s.via for s in backward.body if isinstance(s, ir.Pop))
+    new_forward = replace(forward, body=(
+        *(ir.Push(n, via_push) for n in restored),
+        *(s for s in forward.body if not isinstance(s, ir.Push)),
+    ))
+    new_backward = replace(backward, body=(
+        *(ir.Pop(n, via_pop) for n in reversed(restored)),
+        *backward.body[:lead],
+        ir.Comment(f"computed again from {', '.join(restored)}"),
+        *replayed,
+        *(s for s in backward.body[lead:] if not isinstance(s, ir.Pop)),
+    ))
+    return new_forward, new_backward, frozenset(s.target for s in replayed)
+
+
 def _save_start(stmt: ir.Stmt) -> bool:
     """``t4 = None`` before a loop: what the first push of ``t4`` saves (see prune_saves)."""
     return (
@@ -576,6 +684,8 @@ def optimize(fn: ir.Function, *, for_floats: bool = False) -> ir.Function:
         if body == before:
             break
     fn = rematerialize(fn.with_body(body), arithmetic=for_floats)
+    if for_floats:
+        fn = replay_loops(fn)
     fn = prune_saves(fn)
     copy_name = next((n for n, v in fn.bindings.items() if v is fresh_copy), "fresh_copy")
     body = reduce_strength(eliminate_dead_code(list(fn.body)))

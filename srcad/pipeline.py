@@ -199,7 +199,10 @@ class Gradient:
         have no rules), or None. Second derivatives then come from the forward-mode
         code of the function it differentiates (see :mod:`srcad.higher`)."""
         version = self.versions[0]
-        if any(isinstance(s, ir.Push) for s in ir.walk(version.ir.body)):
+        if any(
+            isinstance(s, ir.Push) or (self.mode != "jvp" and isinstance(s, ir.Loop))
+            for s in ir.walk(version.ir.body)
+        ):  # (a backward loop that saves nothing, too: it adds into items with add_at)
             return "loops"
         if self.mode != "jvp" and any(  # (a tangent helper is numpy code srcad reads)
             isinstance(v, types.FunctionType)
