@@ -73,8 +73,10 @@ class _Call:
     def tangents(self, given: dict[str, Any]) -> tuple[Any, ...]:
         """``given`` tangents by name, zeros for the other parameters."""
         return tuple(
-            given[name] if name in given else trees.map_leaves(trees.zero_tangent, value)
-            for name, value in self.values.items()
+            given[name] if name in given
+            else 0.0 if value.__class__ is float or value.__class__ is int  # (the common case)
+            else trees.map_leaves(trees.zero_tangent, value)  # (new each time: it may be
+            for name, value in self.values.items()  # written into in place)
         )
 
 
@@ -439,12 +441,17 @@ def _hvp_function(f: Callable, names: tuple[str, ...]) -> Callable[..., Any]:
     gradient = _reverse_over_forward(f, along, names)
 
     def product(call: _Call, directions: dict[str, Any]) -> Any:
+        return direct(call.primals(), call.tangents(directions))
+
+    def direct(primals: Sequence[Any], tangents: Sequence[Any]) -> Any:
+        """The product for the parameters' values and tangents, in their order."""
         try:
-            return gradient(*call.primals(), *call.tangents(directions))
+            return gradient(*primals, *tangents)
         except SrcadError as error:
             raise _second_order_error(f, error) from None
 
     product.source = gradient.backward_source  # type: ignore[attr-defined]
+    product.direct = direct  # type: ignore[attr-defined]
     return product
 
 
@@ -464,7 +471,29 @@ def hessian(f: Callable, *, wrt: Wrt = None, argnums: Wrt = None) -> Callable[..
     product = _hvp_function(f, names)
     copies = writes_in_place(_tangent_function(f, True).__srcad__)
 
+    order = _parameter_order(f)
+    numbers = not unbind(f).fixes and not copies and all(
+        p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        for p in inspect.signature(f).parameters.values()
+    )
+    slots = [order.index(name) for name in names]
+
     def hessian_at(*args: Any, **kwargs: Any) -> Any:
+        if (  # several Python numbers, all passed by position: straight to the products
+            numbers and len(names) > 1 and not kwargs and len(args) == len(order)
+            and all(args[k].__class__ is float or args[k].__class__ is int for k in slots)
+        ):
+            zeros = [
+                0.0 if a.__class__ is float or a.__class__ is int
+                else trees.map_leaves(trees.zero_tangent, a)
+                for a in args
+            ]
+            columns = []
+            for slot in slots:
+                tangents = list(zeros)
+                tangents[slot] = 1.0
+                columns.append(product.direct(args, tangents))
+            return np.array(columns, dtype=float).T
         call = _Call(f, args, kwargs, copies)
         if len(names) > 1 and all(call.values[n].__class__ in (float, int) for n in names):
             # several Python numbers: one hvp per parameter is one column (no blocks)
@@ -496,6 +525,14 @@ def hvp(f: Callable, *, wrt: Wrt = None, argnums: Wrt = None) -> Callable[..., A
     names = wrt_names(f, wrt)
     product = _hvp_function(f, names)
     several = len(names) > 1 or as_tuple
+    order = _parameter_order(f)
+    # (a plain function called with every argument by position, none written into: the
+    # tangents go straight in by position, with no _Call to match names)
+    positional = not unbind(f).fixes and all(
+        p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        for p in inspect.signature(f).parameters.values()
+    ) and not writes_in_place(_tangent_function(f, True).__srcad__)
+    slots = [order.index(name) for name in names]
 
     def hvp_at(*args: Any, **kwargs: Any) -> Any:
         if not args:
@@ -504,7 +541,17 @@ def hvp(f: Callable, *, wrt: Wrt = None, argnums: Wrt = None) -> Callable[..., A
         directions = tuple(v) if several else (v,)
         if len(directions) != len(names):
             raise TypeError(f"hvp needs one direction for each of {', '.join(names)}")
-        result = product(_Call(f, primals, kwargs), dict(zip(names, directions)))
+        if positional and not kwargs and len(primals) == len(order):
+            tangents = [
+                0.0 if p.__class__ is float or p.__class__ is int
+                else trees.map_leaves(trees.zero_tangent, p)
+                for p in primals
+            ]
+            for slot, direction in zip(slots, directions):
+                tangents[slot] = direction
+            result = product.direct(primals, tangents)
+        else:
+            result = product(_Call(f, primals, kwargs), dict(zip(names, directions)))
         return (result,) if as_tuple and len(names) == 1 else result
 
     hvp_at.__wrapped__ = f

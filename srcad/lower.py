@@ -1609,6 +1609,15 @@ class Lowerer:
             read = self.object_access(scope, node, target)
             if read is not None:
                 return read
+        index = _constant_index(node) if isinstance(node.value if isinstance(
+            node, ast.Subscript) else None, ast.Call) else None
+        if index is not None:  # f(x)[1] of a helper returning a tuple: that item itself
+            base = self.lower_expr(scope, node.value, None)
+            if isinstance(base, TupleValue) and not base.is_list and (
+                -len(base.items) <= index < len(base.items)
+            ):
+                return base.items[index]
+            node = ast.copy_location(ast.Subscript(_Operand(base), node.slice, ast.Load()), node)
         return self.operation(scope, node, target)
 
     def dict_display(
@@ -2607,6 +2616,21 @@ def replace_body(handler: ast.ExceptHandler, flag: str) -> ast.ExceptHandler:
     """``handler`` that first sets ``flag = True``."""
     mark = ast.Assign([ast.Name(flag, ast.Store())], ast.Constant(True))
     return ast.ExceptHandler(handler.type, handler.name, [mark, *handler.body])
+
+
+def _constant_index(node: ast.Subscript) -> int | None:
+    """The integer ``k`` of ``value[k]`` (``value[-1]`` too), read as a value, or None."""
+    index = node.slice
+    sign = 1
+    if isinstance(index, ast.UnaryOp) and isinstance(index.op, ast.USub):
+        index, sign = index.operand, -1
+    if (
+        isinstance(node.ctx, ast.Load)
+        and isinstance(index, ast.Constant)
+        and type(index.value) is int
+    ):
+        return sign * index.value
+    return None
 
 
 #: Modules whose numbers (math.pi, np.e) never change: read as constants.

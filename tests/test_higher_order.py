@@ -865,3 +865,25 @@ def test_hessian_through_srcads_runtime_helpers():
     d2x = R_GAS * T * (1.0 / x + 1.0 / (1.0 - x)) - 24000.0
     dxdT = R_GAS * (math.log(x) - math.log(1.0 - x))
     np.testing.assert_allclose(H, [[d2x, dxdT], [dxdT, 0.0]], rtol=1e-12, atol=1e-12)
+
+
+def mixed_parameters(a, b, X, scale=2.0):
+    return scale * a * b * np.sum(X * X) + np.sin(a) * np.sum(X) + b ** 3
+
+
+def test_hvp_and_hessian_give_the_same_by_position_and_by_keyword():
+    """Arguments all by position take a shorter way to the generated product (no name
+    matching); by keyword, the general one. Both agree with the closed form."""
+    X = np.array([0.5, -1.0, 2.0])
+    a, b, s2 = 0.3, -0.7, np.sum(X * X)
+    expected = np.array([[-np.sin(a) * np.sum(X), 2.0 * s2], [2.0 * s2, 6.0 * b]])
+    H = srcad.hessian(mixed_parameters, wrt=(0, 1))
+    np.testing.assert_allclose(H(a, b, X, 2.0), expected, rtol=1e-12)
+    np.testing.assert_allclose(H(a, b, X=X), expected, rtol=1e-12)
+    hvp = srcad.hvp(mixed_parameters, wrt=(0, 1))
+    v = (1.0, -0.5)
+    by_position = hvp(a, b, X, 2.0, v)
+    by_keyword = hvp(a, b, v, X=X)
+    np.testing.assert_allclose(by_position, expected @ np.array(v), rtol=1e-12)
+    np.testing.assert_allclose(by_keyword, expected @ np.array(v), rtol=1e-12)
+    assert np.all(X == np.array([0.5, -1.0, 2.0]))  # (the zero tangent of X: not written)
