@@ -28,7 +28,7 @@ import srcad
 from srcad.rules import TABLE
 
 sys.path.insert(0, os.path.dirname(__file__))
-from conftest import assert_grad_close, marker_line  # noqa: E402
+from conftest import assert_grad_close, check_four_ways, marker_line  # noqa: E402
 
 THIS_FILE = os.path.basename(__file__)
 
@@ -536,3 +536,22 @@ def test_named_lambdas_are_inlined_like_nested_defs():
     assert_grad_close(with_named_lambdas, 0.7, -1.2)
     source = srcad.grad(with_named_lambdas).backward_source
     assert "# inlined square()" in source and "# inlined scaled()" in source
+
+
+def moments(v):
+    return np.mean(v), np.mean(v * v), [np.sum(v), np.max(v)]
+
+
+def pick_items(x, y):
+    """Items of a helper's tuple by constant index (taken at lowering), of a list it
+    returns inside the tuple, and of a rule's tuple result (np.linalg.slogdet)."""
+    v = x * np.array([0.5, 1.0, 2.0]) + y
+    spread = moments(v)[1] - moments(v)[0] ** 2
+    top = moments(v)[-1][1]
+    logdet = np.linalg.slogdet(np.outer(v, v) + np.eye(3))[1]
+    return spread + top * y + logdet
+
+
+def test_constant_items_of_call_results():
+    check_four_ways(pick_items, 0.3, -0.7)
+    check_four_ways(pick_items, np.float64(1.1), 0.4)
