@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from . import ir
 from .analyze import Activity, activity
 from .contexts import touched, touching_error
-from .diagnostics import at_call_site, no_rule_error
+from .diagnostics import at_user_call, no_rule_error
 from .errors import SrcadError
 from .frontend import in_library
 from .names import NameAllocator
@@ -97,10 +97,7 @@ def _refusal(stmt: ir.Stmt, active: Activity, fn: ir.Function) -> SrcadError | N
     if not names:
         return None
     error = touching_error(stmt, names[0], "depends on the differentiated inputs")
-    if stmt.loc in fn.call_sites:  # (an ir.Python or ir.Enter, located)
-        where, callee = fn.call_sites[stmt.loc]
-        return at_call_site(error, callee, where)
-    return error
+    return at_user_call(error, stmt.loc, fn.call_sites)  # (an ir.Python or ir.Enter)
 
 
 def _with_branches(

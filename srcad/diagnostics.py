@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -18,10 +19,18 @@ def no_rule_error(stmt: ir.Assign, fn: ir.Function | None = None) -> SrcadError:
         error = fn.refusals[stmt.loc]
     else:
         error = _missing_rule(stmt, fn)
-    if fn is not None and stmt.loc in fn.call_sites:  # in another file's code: say where
-        where, callee = fn.call_sites[stmt.loc]
-        return at_call_site(error, callee, where)
-    return error
+    return at_user_call(error, stmt.loc, fn.call_sites) if fn is not None else error
+
+
+def at_user_call(
+    error: SrcadError, loc: Location, call_sites: Mapping[Location, tuple[Location, Any]]
+) -> SrcadError:
+    """``error``, about the statement at ``loc``, reported at the user's call first when
+    ``loc`` is in another file's inlined code (``call_sites``: see ``ir.Function``)."""
+    if loc not in call_sites:
+        return error
+    where, callee = call_sites[loc]
+    return at_call_site(error, callee, where)
 
 
 def at_call_site(error: SrcadError, callee: Any, where: Location) -> SrcadError:

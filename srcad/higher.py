@@ -73,11 +73,36 @@ class _Call:
     def tangents(self, given: dict[str, Any]) -> tuple[Any, ...]:
         """``given`` tangents by name, zeros for the other parameters."""
         return tuple(
-            given[name] if name in given
-            else 0.0 if value.__class__ is float or value.__class__ is int  # (the common case)
-            else trees.map_leaves(trees.zero_tangent, value)  # (new each time: it may be
-            for name, value in self.values.items()  # written into in place)
+            given[name] if name in given else _zero_tangent(value)
+            for name, value in self.values.items()
         )
+
+
+def _zero_tangent(value: Any) -> Any:
+    """The zero tangent of a parameter's value: 0.0 for a number, else zeros of its
+    structure (new each time: generated code may write into it in place)."""
+    if value.__class__ is float or value.__class__ is int:
+        return 0.0
+    return trees.map_leaves(trees.zero_tangent, value)
+
+
+def _takes_positions(f: Callable, copies: bool) -> bool:
+    """Whether ``f`` is a plain function whose parameters all take positions and which
+    writes into none of its arguments: a call with every argument by position can pass
+    its tangents to the generated product by position (:func:`_by_position`), with no
+    :class:`_Call` to match names."""
+    return not copies and not unbind(f).fixes and all(
+        p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        for p in inspect.signature(f).parameters.values()
+    )
+
+
+def _by_position(primals: Sequence[Any], slots: list[int], directions: Sequence[Any]) -> list:
+    """The tangents of ``primals``: ``directions`` at ``slots``, zeros elsewhere."""
+    tangents = [_zero_tangent(p) for p in primals]
+    for slot, direction in zip(slots, directions):
+        tangents[slot] = direction
+    return tangents
 
 
 def _tangent_function(f: Callable, optimize: bool) -> Callable[..., Any]:
@@ -472,27 +497,16 @@ def hessian(f: Callable, *, wrt: Wrt = None, argnums: Wrt = None) -> Callable[..
     copies = writes_in_place(_tangent_function(f, True).__srcad__)
 
     order = _parameter_order(f)
-    numbers = not unbind(f).fixes and not copies and all(
-        p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
-        for p in inspect.signature(f).parameters.values()
-    )
+    by_position = _takes_positions(f, copies)
     slots = [order.index(name) for name in names]
 
     def hessian_at(*args: Any, **kwargs: Any) -> Any:
         if (  # several Python numbers, all passed by position: straight to the products
-            numbers and len(names) > 1 and not kwargs and len(args) == len(order)
+            by_position and len(names) > 1 and not kwargs and len(args) == len(order)
             and all(args[k].__class__ is float or args[k].__class__ is int for k in slots)
         ):
-            zeros = [
-                0.0 if a.__class__ is float or a.__class__ is int
-                else trees.map_leaves(trees.zero_tangent, a)
-                for a in args
-            ]
-            columns = []
-            for slot in slots:
-                tangents = list(zeros)
-                tangents[slot] = 1.0
-                columns.append(product.direct(args, tangents))
+            zeros = _by_position(args, [], ())  # (shared by the columns: f writes into none)
+            columns = [product.direct(args, [*zeros[:k], 1.0, *zeros[k + 1:]]) for k in slots]
             return np.array(columns, dtype=float).T
         call = _Call(f, args, kwargs, copies)
         if len(names) > 1 and all(call.values[n].__class__ in (float, int) for n in names):
@@ -526,12 +540,7 @@ def hvp(f: Callable, *, wrt: Wrt = None, argnums: Wrt = None) -> Callable[..., A
     product = _hvp_function(f, names)
     several = len(names) > 1 or as_tuple
     order = _parameter_order(f)
-    # (a plain function called with every argument by position, none written into: the
-    # tangents go straight in by position, with no _Call to match names)
-    positional = not unbind(f).fixes and all(
-        p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
-        for p in inspect.signature(f).parameters.values()
-    ) and not writes_in_place(_tangent_function(f, True).__srcad__)
+    by_position = _takes_positions(f, writes_in_place(_tangent_function(f, True).__srcad__))
     slots = [order.index(name) for name in names]
 
     def hvp_at(*args: Any, **kwargs: Any) -> Any:
@@ -541,15 +550,8 @@ def hvp(f: Callable, *, wrt: Wrt = None, argnums: Wrt = None) -> Callable[..., A
         directions = tuple(v) if several else (v,)
         if len(directions) != len(names):
             raise TypeError(f"hvp needs one direction for each of {', '.join(names)}")
-        if positional and not kwargs and len(primals) == len(order):
-            tangents = [
-                0.0 if p.__class__ is float or p.__class__ is int
-                else trees.map_leaves(trees.zero_tangent, p)
-                for p in primals
-            ]
-            for slot, direction in zip(slots, directions):
-                tangents[slot] = direction
-            result = product.direct(primals, tangents)
+        if by_position and not kwargs and len(primals) == len(order):
+            result = product.direct(primals, _by_position(primals, slots, directions))
         else:
             result = product(_Call(f, primals, kwargs), dict(zip(names, directions)))
         return (result,) if as_tuple and len(names) == 1 else result

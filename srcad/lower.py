@@ -26,7 +26,7 @@ import numpy as np
 
 from . import array_api, contexts, ir, pycode, pyexpr, records
 from .desugar import desugar
-from .diagnostics import at_call_site
+from .diagnostics import at_call_site, at_user_call
 from .errors import Location, SrcadError, UnsupportedSyntaxError
 from .frontend import MISSING, FunctionSource, in_library, python_function, read_function
 from .names import NameAllocator
@@ -199,9 +199,7 @@ class Lowerer:
         self.body.append(ir.Return(_as_expr(result), self.root.location(return_node)))
         for name in self.run_time_refusals:  # (at the user's call that reached the library)
             error = self.bindings[name]
-            if error.location in self.call_sites:
-                where, callee = self.call_sites[error.location]
-                self.bindings[name] = at_call_site(error, callee, where)
+            self.bindings[name] = at_user_call(error, error.location, self.call_sites)
         return ir.Function(
             name=fn.name,
             params=params,
@@ -401,7 +399,7 @@ class Lowerer:
         (renamed,) = pycode.rename((stmt,), mapping)
         if flag is not None:  # flag = False; try: ... except E: flag = True; ...
             renamed.handlers = [
-                ast.fix_missing_locations(ast.copy_location(replace_body(h, flag), h))
+                ast.fix_missing_locations(ast.copy_location(_flagging(h, flag), h))
                 for h in renamed.handlers
             ]
             start = ast.Assign([ast.Name(flag, ast.Store())], ast.Constant(False))
@@ -1561,11 +1559,12 @@ class Lowerer:
         namespace = self.namespace_use(scope, node)
         if namespace is not None:
             return namespace
-        if isinstance(node, ast.Attribute) and self.static_object(scope, node) is not _NOT_STATIC:
-            value = self.static_object(scope, node)
-            owner = self.static_object(scope, node.value)
-            if owner in _CONSTANT_MODULES and type(value) in (float, int):
-                return ir.Const(value)  # math.pi: a constant (folded, never saved)
+        static = self.static_object(scope, node) if isinstance(node, ast.Attribute) else _NOT_STATIC
+        if static is not _NOT_STATIC:
+            if type(static) in (float, int) and self.static_object(scope, node.value) in (
+                _CONSTANT_MODULES
+            ):
+                return ir.Const(static)  # math.pi: a constant (folded, never saved)
             return self.free_reference(scope, self.raw(node))
         if isinstance(node, ast.Call) and any(isinstance(a, ast.Starred) for a in node.args):
             node = ast.copy_location(
@@ -1609,9 +1608,11 @@ class Lowerer:
             read = self.object_access(scope, node, target)
             if read is not None:
                 return read
-        index = _constant_index(node) if isinstance(node.value if isinstance(
-            node, ast.Subscript) else None, ast.Call) else None
-        if index is not None:  # f(x)[1] of a helper returning a tuple: that item itself
+        if (  # f(x)[1] of a helper returning a tuple: that item itself
+            isinstance(node, ast.Subscript)
+            and isinstance(node.value, ast.Call)
+            and (index := _constant_index(node)) is not None
+        ):
             base = self.lower_expr(scope, node.value, None)
             if isinstance(base, TupleValue) and not base.is_list and (
                 -len(base.items) <= index < len(base.items)
@@ -2612,7 +2613,7 @@ def _differentiable_try(stmt: ast.Try) -> bool:
     )
 
 
-def replace_body(handler: ast.ExceptHandler, flag: str) -> ast.ExceptHandler:
+def _flagging(handler: ast.ExceptHandler, flag: str) -> ast.ExceptHandler:
     """``handler`` that first sets ``flag = True``."""
     mark = ast.Assign([ast.Name(flag, ast.Store())], ast.Constant(True))
     return ast.ExceptHandler(handler.type, handler.name, [mark, *handler.body])

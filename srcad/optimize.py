@@ -629,7 +629,7 @@ def _replay_plan(
     known = {s.target for s in backward.body[:lead] if isinstance(s, ir.Assign)}
     replayed = [s for s in replayed if s.target not in known]
     via_push = next(s.via for s in forward.body if isinstance(s, ir.Push))
-    via_pop = backward_pops and next(s.via for s in backward.body if isinstance(s, ir.Pop))
+    via_pop = next(s.via for s in backward.body if isinstance(s, ir.Pop))
     new_forward = replace(forward, body=(
         *(ir.Push(n, via_push) for n in restored),
         *(s for s in forward.body if not isinstance(s, ir.Push)),
