@@ -20,8 +20,9 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from . import api, records, trees
-from .api import Wrt, call_arguments, grad, original_function, user_facing, writes_in_place
+from . import records, trees
+from .api import grad, original_function
+from .building import Wrt, _call_site, call_arguments, user_facing, writes_in_place
 from .duck import is_duck_array
 from .errors import SrcadError
 
@@ -170,7 +171,7 @@ def _refuse_lazy_arrays(bound: inspect.BoundArguments) -> None:
                 "differences call the function twice per entry",
                 "check on small numpy inputs (`x.compute()`); the gradient of the dask "
                 "arrays equals the numpy one",
-                api._call_site(),  # (the user's line)
+                _call_site(),  # (the user's line)
             )
 
 

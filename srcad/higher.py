@@ -24,14 +24,14 @@ from typing import Any
 import numpy as np
 
 from . import ir, trees
-from .api import (
+from .building import (
     Callee,
     Wrt,
     _call_site,
     build,
     call_arguments,
     following_helpers,
-    grad,
+    gradient_function,
     signature_of,
     unbind,
     underlying_arguments,
@@ -420,7 +420,9 @@ def _reverse_over_forward(f: Callable, along: Callable, names: tuple[str, ...]) 
     :func:`_second_order_error`; the functions that call the result translate the errors
     it raises when it runs too: a path of library code refused when it is taken)."""
     try:
-        return grad(along, wrt=names)
+        return gradient_function(
+            along, names, as_tuple=False, has_aux=False, optimize=True, value=False
+        )
     except SrcadError as error:
         raise _second_order_error(f, error) from None
 

@@ -5,21 +5,19 @@ statements, one primitive operation each; adjoint listings add :class:`Adjoint`
 statements (``target = value`` or ``target += value``) and :class:`Comment` headers.
 Expressions are tiny trees of :class:`Name`, :class:`Const`, :class:`BinOp`,
 :class:`UnaryOp`, :class:`Compare`, :class:`Attr` and :class:`Call`. Nothing here knows
-the user's AST.
+the user's AST. A :class:`Rule` is an entry of the derivative table
+(:mod:`srcad.rules.table`): a pattern with adjoint and tangent templates, all
+expressions of this IR; an :class:`Assign` names the rule it applies.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from . import pycode
 from .errors import UNKNOWN_LOCATION, Location
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .rules.table import Rule
-
 
 # ---------------------------------------------------------------- expressions
 
@@ -197,6 +195,88 @@ def substitute(expr: Expr, mapping: Mapping[str, Expr]) -> Expr:
     if not mapping:
         return expr
     return map_expr(expr, lambda e: mapping.get(e.id, e) if isinstance(e, Name) else e)
+
+
+# ---------------------------------------------------------------- derivative rules
+
+
+@dataclass(frozen=True)
+class Scatter:
+    """An adjoint that adds ``g`` into one element of a container: ``dx[index] += g``."""
+
+    index: str  # the rule parameter holding the index
+
+
+@dataclass(frozen=True)
+class Zeroed:
+    """The adjoint of an array written in place: the written items get no gradient."""
+
+    index: str
+
+
+@dataclass(frozen=True, eq=False)
+class Rule:
+    """One entry of the derivative table."""
+
+    name: str
+    pattern: Expr
+    params: tuple[str, ...]
+    adjoints: tuple[Expr | Scatter | Zeroed | None, ...]
+    env: Mapping[str, Any] = field(default_factory=dict)
+    size: int = 1
+    #: elementwise with numpy broadcasting: each operand's adjoint is summed back to its shape
+    broadcasting: bool = False
+    #: maps scalars to a scalar (so a function made of such gates needs no array handling)
+    elementwise: bool = False
+    #: returns a new array that the function owns (so it may write into it)
+    creates: bool = False
+    #: writes into its first operand in place (``x[i] = v``, ``x[i] += v``)
+    in_place: bool = False
+    #: linear in each differentiable parameter on its own (so forward mode can reuse the
+    #: forward expression with that parameter's tangent put in)
+    linear: bool = False
+    #: explicit forward-mode (tangent) templates, over the parameters, ``ans`` and ``t``
+    #: (the tangent of the parameter)
+    tangents: tuple[Expr | None, ...] = ()
+    #: a numpy reduction whose ``axis`` and ``keepdims`` parameters mean what numpy's do
+    reduction: bool = False
+    #: the parameter naming an axis along which shifting ``x`` by a constant leaves the
+    #: result unchanged (log-softmax, softmax): then ``x``'s adjoint sums to zero along it
+    shift_invariant: str | None = None
+    #: returns a 1-D array of distinct integers (``np.arange``): as part of an index it
+    #: selects each position at most once
+    distinct: bool = False
+    #: may return a view of its first operand, or that operand itself (a slice, ``x.T``,
+    #: ``x.reshape``, ``np.asarray``): writing into one changes the other
+    view: bool = False
+    #: for a view of the whole of ``x`` (``x.T``, ``x.reshape(...)``): ``x``'s values from
+    #: the view's, an expression over ``v`` (the view) and the parameters, so that a
+    #: write into the view can be carried back to ``x`` (see :mod:`srcad.memory`); a view
+    #: rule without it returns a read-only view (``np.diagonal``): numpy refuses writes into it
+    restore: str | None = None
+    #: an in-place item rule under which a repeated index adds each time (``np.add.at``);
+    #: otherwise the last write to a position wins, as in ``x[i] = v`` and ``x[i] += v``
+    repeats_add: bool = False
+    #: the parameter holding the condition of a selection (``np.where(c, x, y)``): where
+    #: ``c`` does not pick ``x``, ``x`` gets exactly zero, even where its own local
+    #: derivatives are infinite (they are not evaluated into the result)
+    selector: str | None = None
+    #: returns a tuple or list holding its operands themselves (``(a, b)``,
+    #: ``appended(xs, v)``): writing into an operand changes what the result holds
+    holds: bool = False
+    #: parameters that are sequences (lists, tuples) of the values the rule works on: with
+    #: ``holds``, the result is a sequence of them too (``appended(x, v)``: ``x``);
+    #: otherwise the result is one such value (``x[i]``, ``sum(x)``, ``max(x)``)
+    sequences: tuple[str, ...] = ()
+    #: registered by the user (``srcad.defgrad``): tried before the built-in rules for
+    #: the same function, so that it takes their place
+    user: bool = False
+
+    def adjoint_for(self, param: str) -> Expr | Scatter | Zeroed | None:
+        return self.adjoints[self.params.index(param)]
+
+    def tangent_for(self, param: str) -> Expr | None:
+        return self.tangents[self.params.index(param)] if self.tangents else None
 
 
 # ---------------------------------------------------------------- statements

@@ -385,12 +385,13 @@ ERROR_CLASSES = {"SrcadError", "SourceError", "UnsupportedSyntaxError", "NoRuleE
                  "NonScalarOutputError", "WrtError", "ExportError"}
 BUILTIN_CLASSES = {"ValueError", "TypeError", "IndexError", "KeyError", "RuntimeError",
                    "AssertionError", "NotImplementedError", "AttributeError", "OSError"}
-#: methods that build an error from their argument: (file, method) -> (class, argument)
-ERROR_HELPERS = {("lower.py", "error"): ("UnsupportedSyntaxError", 2),
+#: methods that build an error from their argument: (file, method) -> (class, argument);
+#: the lowerer's package (srcad/lower/) counts as one file
+ERROR_HELPERS = {("lower/", "error"): ("UnsupportedSyntaxError", 2),
                  ("subset.py", "refuse"): ("UnsupportedSyntaxError", 1),
                  ("export.py", "error"): ("ExportError", 0)}
 #: functions that pass on a message built elsewhere (checked where it is built)
-FORWARDERS = {("lower.py", "error"), ("subset.py", "refuse"), ("export.py", "error"),
+FORWARDERS = {("lower/", "error"), ("subset.py", "refuse"), ("export.py", "error"),
               ("errors.py", "raise_all"), ("errors.py", "_rebuild"),
               ("subset.py", "check_statement"), ("subset.py", "generic_visit"),  # the tables
               ("check.py", "check_grad")}  # its table of differences
@@ -443,6 +444,8 @@ def raised_in_source() -> tuple[set[tuple[str, str]], list[str]]:
                     return node
             return None
 
+        # (the lowerer's parts, one module each, share its ``self.error``)
+        place = "lower/" if path.parent.name == "lower" else path.name
         for node in ast.walk(tree):
             if not isinstance(node, ast.Call):
                 continue
@@ -450,14 +453,14 @@ def raised_in_source() -> tuple[set[tuple[str, str]], list[str]]:
             name = getattr(func, "id", None) or getattr(func, "attr", None)
             if name in ERROR_CLASSES:
                 kind, index = name, 0
-            elif (path.name, name) in ERROR_HELPERS and isinstance(func, ast.Attribute):
-                kind, index = ERROR_HELPERS[(path.name, name)]
+            elif (place, name) in ERROR_HELPERS and isinstance(func, ast.Attribute):
+                kind, index = ERROR_HELPERS[(place, name)]
             elif name in BUILTIN_CLASSES and isinstance(parents.get(node), ast.Raise):
                 kind, index = name, 0
             else:
                 continue
             function = enclosing(node)
-            where = (path.name, function.name if function else "<module>")
+            where = (place, function.name if function else "<module>")
             message = node.args[index] if len(node.args) > index else None
             texts = None
             if message is not None and not isinstance(message, ast.Starred):

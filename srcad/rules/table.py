@@ -19,94 +19,15 @@ from __future__ import annotations
 import sys
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from .. import ir, pyexpr
+from ..ir import Rule, Scatter, Zeroed  # (what a rule is: part of the IR)
 
 #: Names a template may use besides the rule's parameters and its ``env``.
 TEMPLATE_NAMES = ("g", "ans")
 
 _MISSING = object()
-
-
-@dataclass(frozen=True)
-class Scatter:
-    """An adjoint that adds ``g`` into one element of a container: ``dx[index] += g``."""
-
-    index: str  # the rule parameter holding the index
-
-
-@dataclass(frozen=True)
-class Zeroed:
-    """The adjoint of an array written in place: the written items get no gradient."""
-
-    index: str
-
-
-@dataclass(frozen=True, eq=False)
-class Rule:
-    """One entry of the derivative table."""
-
-    name: str
-    pattern: ir.Expr
-    params: tuple[str, ...]
-    adjoints: tuple[ir.Expr | Scatter | Zeroed | None, ...]
-    env: Mapping[str, Any] = field(default_factory=dict)
-    size: int = 1
-    #: elementwise with numpy broadcasting: each operand's adjoint is summed back to its shape
-    broadcasting: bool = False
-    #: maps scalars to a scalar (so a function made of such gates needs no array handling)
-    elementwise: bool = False
-    #: returns a new array that the function owns (so it may write into it)
-    creates: bool = False
-    #: writes into its first operand in place (``x[i] = v``, ``x[i] += v``)
-    in_place: bool = False
-    #: linear in each differentiable parameter on its own (so forward mode can reuse the
-    #: forward expression with that parameter's tangent put in)
-    linear: bool = False
-    #: explicit forward-mode (tangent) templates, over the parameters, ``ans`` and ``t``
-    #: (the tangent of the parameter)
-    tangents: tuple[ir.Expr | None, ...] = ()
-    #: a numpy reduction whose ``axis`` and ``keepdims`` parameters mean what numpy's do
-    reduction: bool = False
-    #: the parameter naming an axis along which shifting ``x`` by a constant leaves the
-    #: result unchanged (log-softmax, softmax): then ``x``'s adjoint sums to zero along it
-    shift_invariant: str | None = None
-    #: returns a 1-D array of distinct integers (``np.arange``): as part of an index it
-    #: selects each position at most once
-    distinct: bool = False
-    #: may return a view of its first operand, or that operand itself (a slice, ``x.T``,
-    #: ``x.reshape``, ``np.asarray``): writing into one changes the other
-    view: bool = False
-    #: for a view of the whole of ``x`` (``x.T``, ``x.reshape(...)``): ``x``'s values from
-    #: the view's, an expression over ``v`` (the view) and the parameters, so that a
-    #: write into the view can be carried back to ``x`` (see :mod:`srcad.memory`); a view
-    #: rule without it returns a read-only view (``np.diagonal``): numpy refuses writes into it
-    restore: str | None = None
-    #: an in-place item rule under which a repeated index adds each time (``np.add.at``);
-    #: otherwise the last write to a position wins, as in ``x[i] = v`` and ``x[i] += v``
-    repeats_add: bool = False
-    #: the parameter holding the condition of a selection (``np.where(c, x, y)``): where
-    #: ``c`` does not pick ``x``, ``x`` gets exactly zero, even where its own local
-    #: derivatives are infinite (they are not evaluated into the result)
-    selector: str | None = None
-    #: returns a tuple or list holding its operands themselves (``(a, b)``,
-    #: ``appended(xs, v)``): writing into an operand changes what the result holds
-    holds: bool = False
-    #: parameters that are sequences (lists, tuples) of the values the rule works on: with
-    #: ``holds``, the result is a sequence of them too (``appended(x, v)``: ``x``);
-    #: otherwise the result is one such value (``x[i]``, ``sum(x)``, ``max(x)``)
-    sequences: tuple[str, ...] = ()
-    #: registered by the user (``srcad.defgrad``): tried before the built-in rules for
-    #: the same function, so that it takes their place
-    user: bool = False
-
-    def adjoint_for(self, param: str) -> ir.Expr | Scatter | Zeroed | None:
-        return self.adjoints[self.params.index(param)]
-
-    def tangent_for(self, param: str) -> ir.Expr | None:
-        return self.tangents[self.params.index(param)] if self.tangents else None
 
 
 def _size(expr: ir.Expr) -> int:

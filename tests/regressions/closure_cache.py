@@ -1,7 +1,7 @@
 """srcad bug: gradients are cached by code object, so closures share one gradient.
 
 Not from the random programs: found while designing their determinism check.
-``srcad.api.build`` keys its cache on ``f.__code__`` (plus wrt/mode/optimize), and
+``srcad.building.build`` keys its cache on ``f.__code__`` (plus wrt/mode/optimize), and
 code objects compare *by value*. Every closure made by one factory has the same code
 object, so ``grad(make(3.0))`` after ``grad(make(2.0))`` returns the first closure's
 gradient, bound to the first closure's cells: 4.0 instead of 6.0 at x = 1, silently.

@@ -3,7 +3,7 @@
 ran one after the other although they happen at once.
 
 Found by the slow run of tests/test_random_programs.py (``f`` is the falsifying program;
-Hypothesis could not shrink it far). Two faults in srcad/lower.py:
+Hypothesis could not shrink it far). Two faults in srcad/lower (then one file, lower.py):
 
 * ``c, b = (0.5, c)`` at the end of a loop body: the back-edge copies became
   ``c_1 = 0.5`` then ``b = c_1`` (the new ``c``), and copy renaming folded that into

@@ -1,0 +1,523 @@
+"""From a user's callable to its derivative: which function srcad reads and what the
+callable fixes (:class:`Callee`), which parameters ``wrt`` names, :func:`build` (the
+pipeline of :mod:`srcad.pipeline`, with its cache), and the generated function as the
+user calls it (:func:`gradient_function`). :mod:`srcad.api` and :mod:`srcad.higher`
+build on this module."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import os
+import sys
+import threading
+import types
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, ParamSpec, TypeVar
+
+from . import ir, records, trees
+from .errors import Location, NonScalarOutputError, SourceError, SrcadError, WrtError
+from .following import following_helpers
+from .frontend import FunctionSource, mark_derivative, python_function, read_function, without_aux
+from .pipeline import Gradient, differentiate
+from .rule_caller import rule_caller
+from .rules import TABLE
+from .specialize import for_defaults
+from .subset import check_supported
+
+Wrt = int | str | Sequence[int | str] | None
+
+
+@dataclass(frozen=True)
+class Callee:
+    """What srcad differentiates for a callable: the function whose source it reads,
+    and the arguments the callable fixes in front of the caller's (``self`` of a bound
+    method, the arguments of a ``functools.partial``)."""
+
+    function: Any
+    args: tuple[Any, ...] = ()
+    keywords: Mapping[str, Any] = field(default_factory=dict)
+    method: bool = False  # a bound method (or a callable object): args is (self,)
+
+    @property
+    def fixes(self) -> bool:
+        return bool(self.args or self.keywords)
+
+
+def unbind(f: Any) -> Callee:
+    """The function ``f`` calls and the arguments it fixes: a bound method
+    ``model.loss`` is ``Model.loss`` with ``self`` fixed, ``functools.partial(g, X=X)``
+    is ``g`` with ``X`` fixed, an object with a ``__call__`` method is that method
+    with the object fixed; anything else is itself."""
+    if hasattr(f, "srcad_latest"):  # a gradient that follows its helpers' redefinitions
+        return unbind(f.srcad_latest())
+    if isinstance(f, types.MethodType):  # (a classmethod: the class fixed)
+        inner = unbind(f.__func__)
+        if not inner.fixes:
+            return Callee(inner.function, (f.__self__,), method=True)
+        return Callee(inner.function, (f.__self__, *inner.args), inner.keywords)
+    if isinstance(f, functools.partial):
+        inner = unbind(f.func)
+        return Callee(
+            inner.function, (*inner.args, *f.args), {**inner.keywords, **f.keywords}
+        )
+    if (
+        not isinstance(f, types.FunctionType | type | functools.partial)
+        and not hasattr(f, "__srcad__")
+        and isinstance(inspect.getattr_static(type(f), "__call__", None), types.FunctionType)
+    ):
+        return Callee(type(f).__call__, (f,), method=True)
+    return Callee(python_function(f))
+
+
+def fixed_values(source: FunctionSource, callee: Callee) -> dict[str, Any]:
+    """The parameters of ``source`` that ``callee`` fixes, with their values."""
+    positional, _ = _parameters(source)
+    return {**dict(zip(positional, callee.args)), **callee.keywords}
+
+
+def with_fixed(fn: Any, callee: Callee, f: Any) -> Any:
+    """The generated function ``fn`` (which takes every parameter of the function srcad
+    read) taking the arguments the user's callable ``f`` takes: bound to ``self`` as a
+    method, or as a ``functools.partial`` of the arguments ``f`` fixes."""
+    if not callee.fixes:
+        return fn
+    if callee.method:
+        return types.MethodType(fn, callee.args[0])  # (its attributes are fn's)
+    bound = functools.partial(fn, *callee.args, **callee.keywords)
+    for name in ("forward_source", "backward_source", "tangent_source", "__srcad__", "__doc__"):
+        if hasattr(fn, name):
+            setattr(bound, name, getattr(fn, name))
+    bound.__wrapped__ = f
+    return bound
+
+
+def underlying_arguments(
+    f: Callable, args: Sequence[Any], kwargs: dict[str, Any]
+) -> tuple[list[Any], dict[str, Any]]:
+    """:func:`call_arguments` for the function srcad read of ``f`` (a bound method's
+    function, a partial's): the arguments ``f`` fixes included, in that function's order."""
+    callee = unbind(f)
+    return call_arguments(
+        callee.function, (*callee.args, *args), {**callee.keywords, **kwargs}
+    )
+
+
+_cache: dict[tuple, Gradient] = {}
+_cache_lock = threading.RLock()
+_CACHE_LIMIT = 1024
+
+
+def _call_site() -> Location:
+    """The user's line that called into srcad (for errors about the function itself)."""
+    frame = sys._getframe(1)
+    package = os.path.dirname(__file__)
+    while frame is not None and os.path.dirname(frame.f_code.co_filename) == package:
+        frame = frame.f_back
+    if frame is None:  # pragma: no cover
+        return Location("<unknown>", 0, 0)
+    return Location(frame.f_code.co_filename, frame.f_lineno, 0)
+
+
+def _parameters(source: FunctionSource) -> tuple[list[str], list[str]]:
+    args = source.node.args
+    return [a.arg for a in (*args.posonlyargs, *args.args)], [a.arg for a in args.kwonlyargs]
+
+
+def _resolve_wrt(source: FunctionSource, wrt: Wrt, callee: Callee | None = None) -> tuple[str, ...]:
+    """The names of the parameters ``wrt`` denotes; ``None`` is the first positional one
+    (of those the callable leaves free: not ``self`` of a bound method, nor what a
+    ``functools.partial`` fixes)."""
+    positional, _ = _parameters(source)
+    where = Location(source.filename, source.node.lineno, source.node.col_offset)
+    fixed = fixed_values(source, callee) if callee is not None else {}
+    free = positional[len(callee.args) :] if callee is not None else positional
+    if fixed:  # after a parameter a partial fixes by keyword, only keywords can be given
+        free = free[: next((k for k, n in enumerate(free) if n in fixed), len(free))]
+    if wrt is None:
+        if not free:
+            raise WrtError(
+                f"{source.name} has no positional parameters to differentiate"
+                + (" that the callable leaves free" if fixed else ""),
+                "pass wrt=('name', ...) naming the parameters",
+                where,
+            )
+        return (free[0],)
+    items = tuple(wrt) if isinstance(wrt, list | tuple) else (wrt,)
+    if not items:
+        raise WrtError("wrt is empty", "name at least one parameter", where)
+    names: list[str] = []
+    for item in items:
+        if fixed and isinstance(item, int) and not isinstance(item, bool):
+            if not -len(free) <= item < len(free):
+                raise WrtError(
+                    f"wrt={item} is out of range: the callable leaves {len(free)} "
+                    f"positional parameters of {source.name} free",
+                    f"use 0..{len(free) - 1} or names",
+                    where,
+                )
+            item = free[item]
+        name = _parameter_named(source, item, where)
+        if name in fixed and not (callee is not None and callee.method and name in positional[:1]):
+            raise WrtError(
+                f"{name!r} is fixed by functools.partial: srcad differentiates only the "
+                "parameters the partial leaves free",
+                f"pass {name} as an argument instead of binding it in the partial, or "
+                "differentiate another parameter",
+                _call_site(),
+            )
+        if name in names:
+            raise WrtError(f"wrt names {name!r} twice", "name each parameter once", where)
+        names.append(name)
+    return tuple(names)
+
+
+def _parameter_named(source: FunctionSource, item: Any, where: Location) -> str:
+    """The parameter one ``wrt`` entry (a name or a position) denotes."""
+    positional, kwonly = _parameters(source)
+    if isinstance(item, bool) or not isinstance(item, int | str):
+        raise WrtError(
+            f"wrt entries must be parameter names or positions, not {item!r}",
+            f"use names from {positional + kwonly}",
+            where,
+        )
+    if isinstance(item, int):
+        if not -len(positional) <= item < len(positional):
+            raise WrtError(
+                f"wrt={item} is out of range: {source.name} has "
+                f"{len(positional)} positional parameters",
+                f"use 0..{len(positional) - 1} or names",
+                where,
+            )
+        return positional[item]
+    if item not in positional + kwonly:
+        raise WrtError(
+            f"{source.name} has no parameter named {item!r}",
+            f"use one of {positional + kwonly}",
+            where,
+        )
+    return item
+
+
+def wrt_convention(wrt: Wrt, argnums: Wrt) -> tuple[Wrt, bool]:
+    """``(wrt, always a tuple)`` from srcad's ``wrt=`` or JAX's ``argnums=``: with
+    ``argnums`` a tuple (even of one) gives a tuple, an int the bare value."""
+    if argnums is None:
+        return wrt, False
+    if wrt is not None:
+        raise WrtError(
+            "both wrt= and argnums= are given",
+            "pass one of them (argnums= is JAX's name for wrt=)",
+            _call_site(),
+        )
+    if isinstance(argnums, list):
+        argnums = tuple(argnums)
+    return argnums, isinstance(argnums, tuple)
+
+
+def wrt_names(f: Callable, wrt: Wrt = None, argnums: Wrt = None) -> tuple[str, ...]:
+    """The names of ``f``'s parameters that ``wrt`` (or ``argnums``) denotes.
+
+    Raises :class:`WrtError` for a parameter ``f`` does not have."""
+    wrt, _ = wrt_convention(wrt, argnums)
+    callee = unbind(f)
+    try:
+        source = read_function(callee.function, used_at=_call_site(), top_level=True)
+    except SourceError:  # (np.tanh: differentiated by its rule, called with its parameters)
+        caller = _rule_caller(callee.function)
+        if caller is None:
+            raise
+        source = read_function(caller, used_at=_call_site(), top_level=True)
+    return _resolve_wrt(source, wrt, callee)
+
+
+def _cache_key(callee: Callee, wrt: Wrt, mode: str, optimize: bool, aux: bool) -> tuple | None:
+    """What a compiled gradient depends on: the code, its module, the callables its
+    closure holds (they decide what is inlined or matched as a rule), the arguments the
+    callable fixes (which parameters they are; objects among them by identity, as srcad
+    reads their methods) and the options. Numbers and arrays in globals and closures
+    are read live, so they are not part of it."""
+    f = callee.function
+    built = getattr(f, "__srcad__", None)
+    code = built.compiled.code if built is not None else getattr(f, "__code__", None)
+    if code is None:
+        return None
+    closure_callables = tuple(
+        id(c.cell_contents) for c in (getattr(f, "__closure__", None) or ()) if _cell_is_callable(c)
+    )
+    wrt_key = tuple(wrt) if isinstance(wrt, list | tuple) else wrt
+    if not isinstance(wrt_key, int | str | tuple | None):
+        return None  # not a wrt at all: _resolve_wrt says so
+    return (
+        code,
+        id(getattr(f, "__globals__", None)),
+        closure_callables,
+        wrt_key,
+        mode,
+        optimize,
+        aux,
+        TABLE.version,
+        len(callee.args),
+        tuple(callee.keywords),
+        tuple(id(v) for v in (*callee.args, *callee.keywords.values()) if records.is_record(v)),
+    )
+
+
+def _cell_is_callable(cell: types.CellType) -> bool:
+    try:
+        value = cell.cell_contents
+    except ValueError:
+        return False
+    return callable(value) or isinstance(value, types.ModuleType)
+
+
+def build(f: Callable, wrt: Wrt, mode: str, optimize: bool, aux: bool = False) -> Gradient:
+    """Run the pipeline for ``f`` (or reuse the cached result).
+
+    ``aux``: ``f`` returns ``(value, aux)`` (JAX's ``has_aux``); only ``value`` is
+    differentiated. In ``"jvp"`` mode every parameter gets a tangent and ``wrt`` is unused.
+    """
+    callee = unbind(f)
+    key = _cache_key(callee, wrt, mode, optimize, aux)
+    with _cache_lock:
+        cached = _cache.get(key) if key is not None else None
+        if (
+            cached is not None
+            and cached.is_current()
+            and cached.user_function.__globals__ is getattr(callee.function, "__globals__", None)
+        ):
+            return cached
+        try:
+            result = _from_source(callee, wrt, mode, optimize, aux)
+        except WrtError:
+            raise
+        except SrcadError:  # (np.tanh, or library code srcad cannot read: its rule, if any)
+            caller = _rule_caller(callee.function)
+            if caller is None:
+                raise
+            result = _from_source(replace(callee, function=caller), wrt, mode, optimize, aux)
+        inner = getattr(callee.function, "__srcad__", None)
+        if inner is not None:  # differentiating a gradient again
+            result = replace(result, differentiates=inner)
+        if key is not None:
+            if len(_cache) >= _CACHE_LIMIT:
+                _cache.pop(next(iter(_cache)))
+            _cache[key] = result
+        return result
+
+
+def _from_source(callee: Callee, wrt: Wrt, mode: str, optimize: bool, aux: bool) -> Gradient:
+    """The pipeline on the source of ``callee``'s function."""
+    source = read_function(callee.function, used_at=_call_site(), top_level=True)
+    if callee.fixes:
+        source = replace(source, fixed=fixed_values(source, callee))
+    if aux:
+        source = without_aux(source)
+    return differentiated(source, lambda source: (
+        _resolve_wrt(source, wrt, callee) if mode != "jvp" else ()
+    ), mode, optimize)
+
+
+#: function with a derivative rule (by id) -> (it, the function srcad reads for it)
+_rule_callers: dict[int, tuple[Any, Any]] = {}
+
+
+def _rule_caller(function: Any) -> Any:
+    """A function that calls ``function`` for its derivative rule (see
+    :mod:`srcad.rule_caller`), or None when it has none."""
+    if not TABLE.has_callable(function):
+        return None
+    kept = _rule_callers.get(id(function))
+    if kept is None or kept[0] is not function:
+        kept = (function, rule_caller(function, TABLE.candidates(("call", id(function)))))
+        _rule_callers[id(function)] = kept
+    return kept[1]
+
+
+def differentiated(
+    source: FunctionSource,
+    wrt_of: Callable[[FunctionSource], tuple[str, ...]],
+    mode: str,
+    optimize: bool,
+) -> Gradient:
+    """The pipeline on ``source`` (checked first: what cannot be read is reported before
+    ``wrt_of`` looks up the parameters). Where srcad cannot differentiate it as a whole (a
+    library function passed as it is: ``srcad.grad(np.linalg.norm)``), the code that the
+    defaults of its options take, if srcad can (see :func:`specialize.for_defaults`)."""
+    try:
+        check_supported(source)
+        return differentiate(source, wrt_of(source), mode, optimize)
+    except SrcadError:
+        node = for_defaults(source.node, source.function, source.lookup)
+        if node is None:
+            raise
+    source = replace(source, node=node)
+    check_supported(source)
+    return differentiate(source, wrt_of(source), mode, optimize)
+
+
+def writes_in_place(built: Gradient) -> bool:
+    """Whether ``f`` writes into an array in place (``x *= 2``, ``out[i] = v``; a ``try``
+    statement runs plain Python, which may): then
+    each call srcad makes of ``f`` or of its derivatives at the user's arguments gets
+    fresh copies of them, so that one call does not change the next one's inputs."""
+    return any(
+        (isinstance(s, ir.Assign) and s.in_place) or isinstance(s, ir.Python)  # (a `try`)
+        for s in ir.walk(built.forward.body)
+    )
+
+
+# ---------------------------------------------------------------- has_aux
+
+
+def _pair(out: Any, f: Callable) -> tuple[Any, Any]:
+    """``f``'s result ``(value, aux)`` (has_aux=True), or a located error."""
+    if not (isinstance(out, tuple | list) and len(out) == 2):
+        kind = f"a {type(out).__name__}" + (
+            f" of {len(out)}" if isinstance(out, tuple | list) else ""
+        )
+        raise NonScalarOutputError(
+            f"with has_aux=True, {getattr(f, '__qualname__', f)} must return a pair "
+            f"(value, aux), but it returned {kind}",
+            "return value, aux",
+            _call_site(),
+        )
+    return out[0], out[1]
+
+
+# ---------------------------------------------------------------- what users call
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def user_facing(fn: Callable[P, R]) -> Callable[P, R]:
+    """``fn`` raising srcad's errors without the traceback of srcad's internals (the
+    error names the user's line already); ``SRCAD_TRACEBACK=full`` keeps them."""
+
+    @functools.wraps(fn)
+    def entry(*args: P.args, **kwargs: P.kwargs) -> R:
+        __tracebackhide__ = True  # noqa: F841 (IPython and pytest hide this frame)
+        try:
+            return fn(*args, **kwargs)
+        except SrcadError as error:
+            if os.environ.get("SRCAD_TRACEBACK") == "full":
+                raise
+            raise error.with_traceback(None) from None
+
+    return entry
+
+
+def _callable(built: Gradient, f: Callable, doc: str) -> Any:
+    """The generated function, taking the arguments ``f`` takes (see :func:`with_fixed`)."""
+    callee = unbind(f)
+    fn = built.bind(callee.function)
+    fn.forward_source = built.forward_source
+    fn.backward_source = built.backward_source
+    fn.__wrapped__ = f
+    fn.__srcad__ = built
+    fn.__doc__ = doc
+    return with_fixed(fn, callee, f)
+
+
+def _adapted(
+    gradient: types.FunctionType, f: Callable, *, aux: bool, as_tuple: bool, value: bool
+) -> Callable[..., Any]:
+    """``gradient`` with JAX's result conventions: with ``aux``, ``(gradient, aux)``
+    (``((value, aux), gradient)`` for ``value``), taking aux from a call of ``f``;
+    with ``as_tuple`` the gradient of one parameter is a tuple of one.
+
+    Not differentiable again (it has no ``__srcad__``, nor ``__wrapped__``, on purpose)."""
+    built: Gradient = gradient.__srcad__
+    one = as_tuple and len(built.wrt) == 1
+    copies = aux and writes_in_place(built)
+
+    def tupled(grads: Any) -> Any:
+        return (grads,) if one else grads
+
+    def adapted(*args: Any, **kwargs: Any) -> Any:
+        if aux:  # (the gradient changes the arguments as f would, once)
+            out = f(*trees.fresh(args, copies), **trees.fresh(kwargs, copies))
+            _, extra = _pair(out, f)
+            grads = tupled(gradient(*args, **kwargs))
+            return (tuple(out), grads) if value else (grads, extra)
+        result = gradient(*args, **kwargs)
+        return (result[0], tupled(result[1])) if value else tupled(result)
+
+    mark_derivative(adapted, "the gradient (with has_aux or argnums)")
+    adapted.__name__ = adapted.__qualname__ = getattr(
+        gradient, "__name__", built.compiled.code.co_name
+    )
+    adapted.__doc__ = gradient.__doc__
+    adapted.__signature__ = inspect.signature(gradient)  # type: ignore[attr-defined]
+    adapted.forward_source = built.forward_source  # type: ignore[attr-defined]
+    adapted.backward_source = built.backward_source  # type: ignore[attr-defined]
+    return adapted
+
+
+def _name(f: Callable) -> str:
+    built = getattr(f, "__srcad__", None)  # (a gradient's qualified name is for pickle)
+    return built.compiled.code.co_name if built is not None else str(getattr(f, "__qualname__", f))
+
+
+def signature_of(f: Callable) -> tuple[inspect.Signature, int]:
+    """``f``'s signature, and its number of parameters when they are all positional
+    (else -1), looked up once per callable (derivatives check every call's arguments)."""
+    try:
+        return _signatures(f)
+    except TypeError:  # (an unhashable callable)
+        return _signature_and_arity(f)
+
+
+def _signature_and_arity(f: Callable) -> tuple[inspect.Signature, int]:
+    signature = inspect.signature(f)
+    kinds = [p.kind for p in signature.parameters.values()]
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return signature, len(kinds) if all(kind in positional for kind in kinds) else -1
+
+
+_signatures = functools.lru_cache(maxsize=512)(_signature_and_arity)
+
+
+def call_arguments(
+    f: Callable, args: Sequence[Any], kwargs: dict[str, Any]
+) -> tuple[list[Any], dict[str, Any]]:
+    """``f``'s arguments in full (defaults filled in): every positional parameter's
+    value in order, and the keyword-only ones by name. Raises ``TypeError`` as a call
+    of ``f`` with these arguments would."""
+    signature, arity = signature_of(f)
+    if not kwargs and len(args) == arity:  # (the common call: every parameter, in order)
+        return list(args), {}
+    bound = signature.bind(*args, **kwargs)
+    bound.apply_defaults()
+    positional, keywords = [], {}
+    for name, parameter in bound.signature.parameters.items():
+        if parameter.kind is parameter.KEYWORD_ONLY:
+            keywords[name] = bound.arguments[name]
+        elif parameter.kind in (parameter.POSITIONAL_ONLY, parameter.POSITIONAL_OR_KEYWORD):
+            positional.append(bound.arguments[name])
+    return positional, keywords
+
+
+def gradient_function(
+    f: Callable, wrt: Wrt, *, as_tuple: bool, has_aux: bool, optimize: bool, value: bool
+) -> Any:
+    """The generated gradient of ``f`` (``value``: value and gradient) as the user calls
+    it: taking ``f``'s arguments, following redefinitions of ``f``'s helpers, with JAX's
+    result conventions for ``has_aux`` and ``as_tuple`` (see :func:`_adapted`)."""
+    if value:
+        mode, doc = "grad" if has_aux else "value_and_grad", "Value and gradient of {f}"
+    else:
+        mode, doc = "grad", "Gradient of {f} with respect to {wrt}"
+
+    def make() -> Any:
+        built = build(f, wrt, mode, optimize, aux=has_aux)
+        text = doc.format(f=_name(f), wrt=", ".join(built.wrt))
+        return _callable(built, f, f"{text} (generated by srcad).")
+
+    gradient = following_helpers(make(), make)
+    if has_aux or as_tuple:
+        return _adapted(gradient, f, aux=has_aux, as_tuple=as_tuple, value=value)
+    return gradient

@@ -1,0 +1,381 @@
+"""Expressions: names, displays, boolean operators and comparison chains."""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import functools
+import inspect
+import math
+import types
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .. import array_api, ir
+from ..frontend import MISSING, python_function
+from ..rules.table import COPY, dict_rule
+from .values import (
+    NOT_STATIC,
+    PASSED_DEF,
+    LoweringPart,
+    Operand,
+    Scope,
+    TupleValue,
+    assigned_names,
+    free_lookup,
+)
+
+#: what :meth:`Expressions.call_of_code` returns for a call that is an operation
+AN_OPERATION = object()
+
+
+class Expressions(LoweringPart):
+    """The lowerer's part for expressions (see the module)."""
+
+    def emit_value(self, scope: Scope, value: ir.Expr, node: ast.AST) -> ir.Expr:
+        """A non-differentiated helper value (lengths and such) in a temporary."""
+        name = self.names.temp()
+        self.emit(ir.Assign(name, value, tag=self.next_tag(), loc=scope.source.location(node)))
+        return ir.Name(name)
+
+    def builtin_ref(self, scope: Scope, name: str) -> ir.Expr:
+        """A reference to a builtin that the user's own names do not shadow."""
+        obj = getattr(builtins, name)
+        if name not in assigned_names(self.root.node) and self.root.lookup(name) is obj:
+            return ir.Name(name)
+        return self.helper_ref(name, obj)
+
+    def helper_ref(self, preferred: str, obj: Any) -> ir.Name:
+        """A hygienic name the generated code reads ``obj`` by (bound once)."""
+        for bound_name, bound_obj in self.bindings.items():
+            if bound_obj is obj:
+                return ir.Name(bound_name)
+        bound_name = self.names.fresh(preferred)
+        self.bindings[bound_name] = obj
+        return ir.Name(bound_name)
+
+    def lower_expr(self, scope: Scope, node: ast.expr, target: Callable[[], str] | None) -> Any:
+        """Lower ``node``; return an operand (Name, Const, free reference) or TupleValue.
+
+        ``target`` names the value when ``node`` is an operation (else a temporary).
+        """
+        if isinstance(node, Operand):
+            return node.value
+        if isinstance(node, ast.Constant):
+            return ir.Const(node.value)
+        if isinstance(node, ast.Name):
+            return self.read_name(scope, node)
+        if isinstance(node, ast.Tuple | ast.List):
+            return TupleValue(
+                tuple(self.lower_expr(scope, e, None) for e in node.elts),
+                isinstance(node, ast.List),
+            )
+        if (
+            isinstance(node, ast.BinOp)
+            and isinstance(node.op, ast.Add | ast.Mult)
+            and (self.may_be_list(scope, node.left) or self.may_be_list(scope, node.right))
+        ):
+            return self.list_arithmetic(scope, node, target)
+        if isinstance(node, ast.Dict):
+            return self.dict_display(scope, node, target)
+        if isinstance(node, ast.IfExp):
+            test = self.lower_operand(scope, node.test)
+            return self.conditional(scope, test, node.body, None, node.orelse, None, target, node)
+        if isinstance(node, ast.BoolOp):
+            return self.bool_op(scope, node, target)
+        if isinstance(node, ast.Compare) and len(node.ops) > 1:
+            return self.compare_chain(scope, node, target)
+        if (
+            isinstance(node, ast.UnaryOp)
+            and isinstance(node.op, ast.USub | ast.UAdd)
+            and isinstance(node.operand, ast.Constant)
+            and isinstance(node.operand.value, int | float)
+            and not isinstance(node.operand.value, bool)
+        ):
+            sign = -1 if isinstance(node.op, ast.USub) else 1
+            return ir.Const(sign * node.operand.value)
+        namespace = self.namespace_use(scope, node)
+        if namespace is not None:
+            return namespace
+        static = self.static_object(scope, node) if isinstance(node, ast.Attribute) else NOT_STATIC
+        if static is not NOT_STATIC:
+            if type(static) in (float, int) and self.static_object(scope, node.value) in (
+                _CONSTANT_MODULES
+            ):
+                return ir.Const(static)  # math.pi: a constant (folded, never saved)
+            return self.free_reference(scope, self.raw(node))
+        if isinstance(node, ast.Call) and any(isinstance(a, ast.Starred) for a in node.args):
+            node = ast.copy_location(
+                ast.Call(node.func, self.spread(scope, node.args), node.keywords), node
+            )
+        if isinstance(node, ast.Call):
+            called = self.call_of_code(scope, node, target)
+            if called is not AN_OPERATION:
+                return called
+        if isinstance(node, ast.Attribute | ast.Call):  # p.w, self.forward(x): objects
+            read = self.object_access(scope, node, target)
+            if read is not None:
+                return read
+        if (  # f(x)[1] of a helper returning a tuple: that item itself
+            isinstance(node, ast.Subscript)
+            and isinstance(node.value, ast.Call)
+            and (index := _constant_index(node)) is not None
+        ):
+            base = self.lower_expr(scope, node.value, None)
+            if (
+                isinstance(base, TupleValue)
+                and not base.is_list
+                and (-len(base.items) <= index < len(base.items))
+            ):
+                return base.items[index]
+            node = ast.copy_location(ast.Subscript(Operand(base), node.slice, ast.Load()), node)
+        return self.operation(scope, node, target)
+
+    def call_of_code(self, scope: Scope, node: ast.Call, target: Callable[[], str] | None) -> Any:
+        """A call of code srcad lowers itself (a helper inlined from its source, a nested
+        ``def``, ``max``/``min``/``math.prod`` of a sequence folded), lowered; otherwise
+        :data:`AN_OPERATION`: the call is an operation (or a method of an object)."""
+        nested = self.nested_function(scope, node.func)
+        if nested is not None:
+            return self.inline_nested(scope, node, *nested, target)
+        callee = self.static_object(scope, node.func)
+        if inspect.isgeneratorfunction(callee):
+            raise self.error(
+                scope,
+                node,
+                f"`{callee.__name__}` is a generator: srcad cannot differentiate through yield",
+                "build a list or an array and loop over it, or loop over range(...)",
+            )
+        if (
+            isinstance(callee, functools.partial)
+            and isinstance(callee.func, types.FunctionType)
+            and not self.table.has_callable(callee.func)
+        ):
+            return self.inline(scope, node, callee.func, target, partial=callee)
+        if isinstance(callee, types.FunctionType) and not self.table.has_callable(callee):
+            return self.inline(scope, node, callee, target)
+        implementation = (  # np.trapezoid: a Python function behind numpy's dispatcher
+            callee if self.table.has_callable(callee) else python_function(callee)
+        )
+        if implementation is not callee and isinstance(implementation, types.FunctionType):
+            found = free_lookup(scope, node.func) or (lambda: self.static_object(scope, node.func))
+            return self.inline(
+                scope, node, implementation, target, lookup=lambda: python_function(found())
+            )
+        if (callee in (builtins.max, builtins.min) and len(node.args) != 2) or (
+            callee is math.prod and len(node.args) == 1
+        ):
+            return self.fold(scope, node, callee, target)
+        return AN_OPERATION
+
+    def dict_display(
+        self, scope: Scope, node: ast.Dict, target: Callable[[], str] | None
+    ) -> ir.Expr:
+        """``{"a": v, "b": w}`` with constant keys, each once: one gate, whose adjoint is
+        a dict of adjoints (as for a dict parameter)."""
+        seen: set[Any] = set()
+        for key in node.keys:  # (`**` unpacking: refused by srcad.subset)
+            if not isinstance(key, ast.Constant):
+                raise self.error(
+                    scope,
+                    key,
+                    "the keys of a dict display must be constants",
+                    'write each key as a literal ("a", 0), or build the dict item by item',
+                )
+            if key.value in seen:
+                raise self.error(
+                    scope,
+                    key,
+                    f"the key {key.value!r} appears twice in this dict display",
+                    "keep one of them (Python keeps the last value)",
+                )
+            seen.add(key.value)
+        keys = tuple(ir.Const(key.value) for key in node.keys)
+        values = tuple(self.lower_operand(scope, value) for value in node.values)
+        name = target() if target is not None else self.names.temp()
+        self.emit(
+            ir.Assign(
+                name,
+                ir.Dict(keys, values),
+                dict_rule(len(keys)),
+                (*keys, *values),
+                tag=self.next_tag(),
+                loc=scope.source.location(node),
+            )
+        )
+        return ir.Name(name)
+
+    def fold(
+        self, scope: Scope, node: ast.Call, callee: Any, target: Callable[[], str] | None
+    ) -> Any:
+        """``max(a, b, c)``, ``max(items)`` and ``math.prod(items)`` over a list or tuple of
+        values, as Python evaluates them: pairwise from the left (for ``max`` and ``min``
+        the first of equal values wins)."""
+        items: list[ast.expr] = list(node.args)
+        if len(items) == 1 and not node.keywords and not isinstance(items[0], ast.Starred):
+            value = self.lower_expr(scope, items[0], None)
+            if not isinstance(value, TupleValue) or not value.items:  # over an array: a rule
+                single = ast.copy_location(ast.Call(node.func, [Operand(value)], []), node)
+                return self.operation(scope, single, target)
+            items = [Operand(item) for item in value.items]
+        if not items or node.keywords or any(isinstance(item, ast.Starred) for item in items):
+            return self.operation(scope, node, target)
+        if len(items) == 1:
+            return self.lower_expr(scope, items[0], target)
+        folded = items[0]
+        for item in items[1:]:
+            pair = (
+                ast.BinOp(folded, ast.Mult(), item)
+                if callee is math.prod
+                else ast.Call(node.func, [folded, item], [])
+            )
+            folded = ast.copy_location(pair, node)
+        return self.lower_expr(scope, folded, target)
+
+    def bool_op(self, scope: Scope, node: ast.BoolOp, target: Callable[[], str] | None) -> ir.Expr:
+        """``a and b``/``a or b`` with Python's short-circuit: the second side is only
+        evaluated in the branch that needs it."""
+        value = self.lower_operand(scope, node.values[0])
+        for index, right in enumerate(node.values[1:], start=1):
+            last = index == len(node.values) - 1
+            name_for = target if last else None
+            if isinstance(node.op, ast.And):
+                value = self.conditional(scope, value, right, None, None, value, name_for, node)
+            else:
+                value = self.conditional(scope, value, None, value, right, None, name_for, node)
+        return value
+
+    def compare_chain(
+        self, scope: Scope, node: ast.Compare, target: Callable[[], str] | None
+    ) -> ir.Expr:
+        """``a < b < c`` as ``a < b and b < c`` (each operand evaluated once)."""
+        operands = [self.lower_operand(scope, node.left)]
+        operands += [self.lower_operand(scope, c) for c in node.comparators]
+        result = None
+        for op, left, right in zip(node.ops, operands, operands[1:]):
+            compare = ast.copy_location(ast.Compare(Operand(left), [op], [Operand(right)]), node)
+            step = self.operation(scope, compare, None)
+            if result is None:
+                result = step
+            else:
+                result = self.conditional(scope, result, None, step, None, result, None, node)
+        if target is not None:
+            name = target()
+            self.emit(
+                ir.Assign(
+                    name,
+                    result,
+                    COPY,
+                    (result,),
+                    tag=self.next_tag(),
+                    loc=scope.source.location(node),
+                )
+            )
+            return ir.Name(name)
+        return result
+
+    def read_name(self, scope: Scope, node: ast.Name) -> Any:
+        if node.id in scope.env:
+            value = scope.env[node.id]
+            if value is PASSED_DEF:
+                raise self.error(
+                    scope,
+                    node,
+                    f"`{node.id}` holds a function of the differentiated code: srcad "
+                    "inlines calls of it, and it has no other use",
+                    "call it, or pass it on to another function that calls it",
+                )
+            if id(node) in self.handing_on(scope):
+                self.share(value)
+            return value
+        if node.id in scope.local_names:
+            raise self.error(
+                scope,
+                node,
+                f"`{node.id}` is used before it is assigned",
+                "assign it before this line",
+            )
+        outer = scope.parent
+        while outer is not None:  # a nested def reads its enclosing function's variables
+            if node.id in outer.env:
+                return outer.env[node.id]
+            outer = outer.parent
+        obj = scope.source.lookup(node.id)
+        if obj is MISSING:
+            raise self.error(
+                scope,
+                node,
+                f"name `{node.id}` is not defined",
+                "define it at module level or pass it as a parameter",
+            )
+        return self.free_reference(scope, ir.Name(node.id))
+
+    def static_object(self, scope: Scope, node: ast.expr) -> Any:
+        """The object a global Name/Attribute chain denotes, or ``NOT_STATIC``."""
+        chain: list[str] = []
+        while isinstance(node, ast.Attribute):
+            chain.append(node.attr)
+            node = node.value
+        if not isinstance(node, ast.Name):
+            return NOT_STATIC
+        expr: ir.Expr = ir.Name(node.id)
+        for attr in reversed(chain):
+            expr = ir.Attr(expr, attr)
+        return self.resolve_raw(scope, expr)
+
+    def free_reference(self, scope: Scope, spelled: ir.Expr) -> ir.Expr:
+        """How generated code refers to a free name (global, closure, builtin) of ``scope``."""
+        path = self.namespace_path(scope, spelled)
+        if path is not None:  # xp.pow: numpy's power on the namespace's name (see array_api)
+            expr: ir.Expr = self.namespace_name()
+            for part in array_api.numpy_path(path) or path:
+                expr = ir.Attr(expr, part)
+            return expr
+        if isinstance(spelled, ir.Attr):
+            return ir.Attr(self.free_reference(scope, spelled.value), spelled.attr)
+        assert isinstance(spelled, ir.Name)
+        name = spelled.id
+        if name in scope.statics:  # a function passed in: named as the caller named it
+            return scope.statics[name].reference
+        obj = scope.source.lookup(name)
+        if scope.is_root:
+            self.free_objects[name] = obj
+            if name in scope.source.closure:
+                self.free_cells[name] = scope.source.closure[name]
+            return spelled
+        if name not in self.root.closure and self.root.lookup(name) is obj:
+            return spelled  # the root's globals already hold it (same module)
+        for bound_name, bound_obj in self.bindings.items():
+            if bound_obj is obj and bound_name.startswith(name):
+                return ir.Name(bound_name)
+        bound_name = self.names.fresh(name)
+        self.bindings[bound_name] = obj
+        return ir.Name(bound_name)
+
+    def constant(self, value: Any) -> ir.Expr:
+        if isinstance(value, int | float | complex | bool | str) or value is None:
+            return ir.Const(value)
+        name = self.names.fresh("default")
+        self.bindings[name] = value
+        return ir.Name(name)
+
+
+def _constant_index(node: ast.Subscript) -> int | None:
+    """The integer ``k`` of ``value[k]`` (``value[-1]`` too), read as a value, or None."""
+    index = node.slice
+    sign = 1
+    if isinstance(index, ast.UnaryOp) and isinstance(index.op, ast.USub):
+        index, sign = index.operand, -1
+    if (
+        isinstance(node.ctx, ast.Load)
+        and isinstance(index, ast.Constant)
+        and type(index.value) is int
+    ):
+        return sign * index.value
+    return None
+
+
+#: Modules whose numbers (math.pi, np.e) never change: read as constants.
+_CONSTANT_MODULES = (math, np)

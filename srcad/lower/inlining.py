@@ -1,0 +1,345 @@
+"""Inlining: the user's helpers (module functions, nested ``def``s, functions passed as
+arguments) lowered from their source at each call."""
+
+from __future__ import annotations
+
+import ast
+import functools
+import types
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from .. import ir
+from ..desugar import desugar
+from ..diagnostics import at_call_site
+from ..errors import SrcadError, UnsupportedSyntaxError
+from ..frontend import FunctionSource, read_function
+from ..specialize import Sized, specialize
+from ..subset import check_supported
+from .values import (
+    NOT_STATIC,
+    PASSED_DEF,
+    LoweringPart,
+    Operand,
+    Scope,
+    Static,
+    TupleValue,
+    assigned_names,
+    free_lookup,
+)
+
+
+class Inlining(LoweringPart):
+    """The lowerer's part for inlining (see the module)."""
+
+    def nested_function(self, scope: Scope, func: ast.expr):
+        """The ``def`` a call refers to when it names a function nested in the code."""
+        if not isinstance(func, ast.Name):
+            return None
+        current = scope
+        while current is not None:
+            if func.id in current.passed_defs:
+                return current.passed_defs[func.id]
+            if func.id in current.local_functions:
+                return current.local_functions[func.id], current
+            if func.id in current.env:
+                return None
+            current = current.parent
+        return None
+
+    def inline_nested(
+        self,
+        scope: Scope,
+        call: ast.Call,
+        node: ast.FunctionDef,
+        home: Scope,
+        target: Callable[[], str] | None,
+    ) -> Any:
+        """Inline a call to a ``def`` written inside the differentiated function."""
+        if node in self.inlining:
+            raise self.error(
+                scope,
+                call,
+                f"recursive call to {node.name} cannot be differentiated",
+                "rewrite the recursion as a loop",
+            )
+        values = self.bind_arguments(scope, call, node, None, None)
+        inner = Scope(
+            home.source,
+            env=values,
+            arguments=dict(values),
+            local_names=frozenset(assigned_names(node)),
+            node=desugar(node),
+            parent=home,
+            statics=self.passed_functions(scope, call, node),
+            passed_defs=self.passed_defs(scope, call, node),
+        )
+        self.emit(ir.Comment(f"inlined {node.name}() from line {node.lineno}", header=True))
+        return self.lower_inlined(inner, node, target)
+
+    def passed_defs(
+        self, scope: Scope, call: ast.Call, fn: ast.FunctionDef
+    ) -> dict[str, tuple[ast.FunctionDef, Scope]]:
+        """The parameters of ``fn`` that ``call`` binds to a ``def`` of the code (or a
+        named lambda) and that ``fn`` never reassigns: calls of them are inlined."""
+        found = {}
+        for param, arg in _kept_arguments(call, fn):
+            nested = self.nested_function(scope, arg)
+            if nested is not None:
+                found[param] = nested
+        return found
+
+    def passed_functions(
+        self, scope: Scope, call: ast.Call, fn: ast.FunctionDef
+    ) -> dict[str, Static]:
+        """The parameters of ``fn`` that ``call`` binds to a function srcad knows when it
+        compiles (a module's function, a numpy function) and that ``fn`` never reassigns:
+        calls of them inside ``fn`` are calls of that function (inlined, or by its rule)."""
+        statics: dict[str, Static] = {}
+        for param, arg in _kept_arguments(call, fn):
+            if not isinstance(arg, ast.Name | ast.Attribute):
+                continue
+            obj = self.static_object(scope, arg)
+            if obj is NOT_STATIC or not callable(obj) or isinstance(obj, type):
+                continue
+            passed = scope.statics.get(arg.id) if isinstance(arg, ast.Name) else None
+            statics[param] = Static(
+                obj,
+                self.free_reference(scope, self.raw(arg)),
+                passed.lookup if passed is not None else free_lookup(scope, arg),
+            )
+        return statics
+
+    def bind_arguments(
+        self,
+        scope: Scope,
+        call: ast.Call,
+        fn: ast.FunctionDef,
+        callee: types.FunctionType | None,
+        partial: functools.partial | None,
+    ) -> dict[str, Any]:
+        """The callee's parameters bound to the call's (lowered) arguments and defaults."""
+        positional = [a.arg for a in (*fn.args.posonlyargs, *fn.args.args)]
+        kwonly = [a.arg for a in fn.args.kwonlyargs]
+        values: dict[str, Any] = {}
+        if partial is not None:
+            for param, arg in zip(positional, partial.args):
+                values[param] = self.constant(arg)
+            positional = positional[len(partial.args) :]
+            for key, arg in partial.keywords.items():
+                values[key] = self.constant(arg)
+        arguments = self.spread(scope, call.args)
+        if len(arguments) > len(positional) and fn.args.vararg is None:
+            raise self.error(
+                scope,
+                call,
+                f"{fn.name}() takes {len(positional)} positional "
+                f"arguments but {len(arguments)} were given",
+                "fix the call",
+            )
+        for param, arg in zip(positional, arguments):
+            values[param] = self.argument(scope, arg)
+        if fn.args.vararg is not None:  # *args: a tuple of the rest
+            rest = arguments[len(positional) :]
+            values[fn.args.vararg.arg] = TupleValue(
+                tuple(self.lower_expr(scope, arg, None) for arg in rest)
+            )
+        extra: dict[str, ast.expr] = {}
+        for keyword in call.keywords:
+            if keyword.arg not in (*positional, *kwonly) and fn.args.kwarg is not None:
+                extra[keyword.arg] = keyword.value  # **kwargs: a dict of the rest
+                continue
+            if keyword.arg not in (*positional, *kwonly) or (
+                keyword.arg in values and partial is None
+            ):
+                raise self.error(
+                    scope,
+                    keyword,
+                    f"{fn.name}() got an unexpected or repeated argument `{keyword.arg}`",
+                    "fix the call",
+                )
+            values[keyword.arg] = self.argument(scope, keyword.value)
+        if fn.args.kwarg is not None:
+            display = ast.copy_location(
+                ast.Dict([ast.Constant(k) for k in extra], list(extra.values())), call
+            )
+            values[fn.args.kwarg.arg] = self.dict_display(scope, display, None)
+        if callee is not None:
+            defaults = dict(
+                zip(
+                    reversed([a.arg for a in (*fn.args.posonlyargs, *fn.args.args)]),
+                    reversed(callee.__defaults__ or ()),
+                )
+            )
+            defaults.update(callee.__kwdefaults__ or {})
+            default_values = {k: self.constant(v) for k, v in defaults.items()}
+        else:
+            default_values = self.nested_defaults(scope, fn)
+        for param in (*[a.arg for a in (*fn.args.posonlyargs, *fn.args.args)], *kwonly):
+            if param not in values:
+                if param not in default_values:
+                    raise self.error(
+                        scope, call, f"{fn.name}() is missing the argument `{param}`", "pass it"
+                    )
+                values[param] = default_values[param]
+        return values
+
+    def argument(self, scope: Scope, node: ast.expr) -> Any:
+        """The value a call passes: lowered, or for a ``def`` of the code (which has no
+        value in the listing) the marker that only calls of it may read."""
+        if self.nested_function(scope, node) is not None:
+            return PASSED_DEF
+        return self.lower_expr(scope, node, None)
+
+    def spread(self, scope: Scope, arguments: list[ast.expr]) -> list[ast.expr]:
+        """A call's positional arguments with ``*items`` spread out, when ``items`` is a
+        tuple or list of known length (a helper's ``*args``, a tuple display)."""
+        if not any(isinstance(arg, ast.Starred) for arg in arguments):
+            return arguments
+        spread: list[ast.expr] = []
+        for arg in arguments:
+            if not isinstance(arg, ast.Starred):
+                spread.append(Operand(self.lower_expr(scope, arg, None)))
+                continue
+            value = self.lower_expr(scope, arg.value, None)
+            if not isinstance(value, TupleValue):
+                raise self.error(
+                    scope,
+                    arg,
+                    "`*` unpacks a value whose length srcad does not know when it compiles",
+                    "pass the items one by one, or unpack a tuple or list display",
+                )
+            spread += [Operand(item) for item in value.items]
+        return spread
+
+    def nested_defaults(self, scope: Scope, fn: ast.FunctionDef) -> dict[str, Any]:
+        args = [a.arg for a in (*fn.args.posonlyargs, *fn.args.args)]
+        defaults = dict(zip(reversed(args), reversed(fn.args.defaults)))
+        defaults.update({a.arg: d for a, d in zip(fn.args.kwonlyargs, fn.args.kw_defaults) if d})
+        return {k: self.lower_expr(scope, v, None) for k, v in defaults.items()}
+
+    def inline(
+        self,
+        scope: Scope,
+        call: ast.Call,
+        callee: types.FunctionType,
+        target: Callable[[], str] | None,
+        partial: functools.partial | None = None,
+        lookup: Callable[[], Any] | None = None,
+    ) -> Any:
+        where = scope.source.location(call)
+        if callee in self.inlining:
+            raise UnsupportedSyntaxError(
+                f"recursive call to {callee.__qualname__} cannot be differentiated",
+                "rewrite the recursion as a loop",
+                where,
+            )
+        source = read_function(callee, used_at=where)
+        generated = getattr(callee, "__srcad__", None)  # a gradient srcad made
+        if generated is not None:  # current while the helpers it inlined are
+            self.dependencies.extend(generated.dependencies())
+        else:
+            self.dependencies.append(
+                (
+                    lookup
+                    or free_lookup(scope, call.func)
+                    or (lambda: self.static_object(scope, call.func)),
+                    partial or callee,
+                    callee.__code__,
+                )
+            )
+        if source.filename == self.root.filename:
+            return self.lower_source(scope, call, source, callee, target, partial)
+        # Another file's function (often a library's): when srcad cannot read its code, the
+        # call stays a call, with no derivative. That is enough when its arguments are
+        # inactive (np.triu_indices(n)); otherwise the gradient reports why, at this line.
+        start, saved_return = len(self.body), self._last_return
+        try:
+            result = self.lower_source(scope, call, source, callee, target, partial)
+        except SrcadError as error:
+            del self.body[start:]
+            self._last_return = saved_return
+            self.refusals[where] = at_call_site(error, callee, where)
+            return self.operation(scope, call, target)
+        for stmt in ir.walk(self.body[start:]):  # (the outermost call, the user's, wins)
+            loc = getattr(stmt, "loc", None)
+            if loc is not None and loc.filename == source.filename:
+                self.call_sites[loc] = (where, callee)
+        return result
+
+    def lower_source(
+        self,
+        scope: Scope,
+        call: ast.Call,
+        source: FunctionSource,
+        callee: types.FunctionType,
+        target: Callable[[], str] | None,
+        partial: functools.partial | None,
+    ) -> Any:
+        """Inline the function ``source``: its body, with the call's arguments bound."""
+        fn = source.node
+        # (the defaults of the function whose code is read: a decorator's wrapper has its own)
+        values = self.bind_arguments(scope, call, fn, source.function, partial)
+        known = {  # (an object bound for a default, such as np._NoValue: for `is` tests)
+            name: value.value
+            if isinstance(value, ir.Const)
+            else Sized(len(value.items))
+            if isinstance(value, TupleValue)
+            else self.bindings[value.id]
+            for name, value in values.items()
+            if isinstance(value, ir.Const | TupleValue)
+            or (isinstance(value, ir.Name) and value.id in self.bindings)
+        }
+        local_names = frozenset(assigned_names(fn))
+        source = replace(source, node=specialize(fn, known, source.lookup)[0])  # options decided
+        check_supported(source, inlined=True)
+        fn = source.node
+        where = (  # (a function srcad generated has no file of its own to name)
+            "srcad's generated code"
+            if source.filename.startswith("<srcad")
+            else f"{_short(source.filename)}:{fn.lineno}"
+        )
+        self.body.append(ir.Comment(f"inlined {fn.name}() from {where}", header=True))
+        inner = Scope(
+            source,
+            env=values,
+            local_names=local_names,
+            node=desugar(fn),
+            arguments=dict(values),
+            statics=self.passed_functions(scope, call, fn),
+            passed_defs=self.passed_defs(scope, call, fn),
+        )
+        return self.lower_inlined(inner, callee, target)
+
+    def lower_inlined(self, inner: Scope, key: Any, target: Callable[[], str] | None) -> Any:
+        """The body of an inlined function (``key`` marks it as being inlined, against
+        recursion); its result is named by the caller's ``target``."""
+        self.inlining.append(key)
+        try:
+            saved_return = getattr(self, "_last_return", None)
+            result, _ = self.lower_body(inner, self._lazy(target or self.names.temp))
+            self._last_return = saved_return
+        finally:
+            self.inlining.pop()
+        return result
+
+
+def _kept_arguments(call: ast.Call, fn: ast.FunctionDef) -> list[tuple[str, ast.expr]]:
+    """The parameters of ``fn`` that ``call`` passes an argument to (by position or by
+    keyword, before any ``*`` spread) and that ``fn`` never assigns again."""
+    positional = [a.arg for a in (*fn.args.posonlyargs, *fn.args.args)]
+    before_spread = []
+    for arg in call.args:
+        if isinstance(arg, ast.Starred):
+            break
+        before_spread.append(arg)
+    given = [*zip(positional, before_spread), *((k.arg, k.value) for k in call.keywords)]
+    stored = {
+        n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+    }
+    return [(param, arg) for param, arg in given if param is not None and param not in stored]
+
+
+def _short(filename: str) -> str:
+    return filename.rsplit("/", 1)[-1]

@@ -1,0 +1,328 @@
+"""Lists and tuples: displays, items, unpacking, and lists that grow (``append``)."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from typing import Any
+
+from .. import ir
+from ..rules.scalar import APPEND, EXTEND, REPEAT, REPLACE
+from ..rules.table import Rule, pack_rule
+from .values import LoweringPart, Scope, TupleValue
+
+
+class Lists(LoweringPart):
+    """The lowerer's part for lists and tuples (see the module)."""
+
+    def sequence(self, scope: Scope, node: ast.expr) -> ir.Expr:
+        value = self.lower_expr(scope, node, None)
+        if isinstance(value, TupleValue):
+            value = self.materialize(scope, value, node)
+        return value
+
+    def materialize(
+        self, scope: Scope, value: TupleValue, node: ast.AST, name: str | None = None
+    ) -> ir.Expr:
+        """A tuple of values as one value: ``t = (a, b, c)`` (named ``name``, or a temporary)."""
+        items = tuple(
+            self.materialize(scope, v, node) if isinstance(v, TupleValue) else v
+            for v in value.items
+        )
+        for item in items:  # (the new tuple holds them)
+            self.share(item)
+        name = name or self.names.temp()
+        self.own_lists.add(name)
+        if any(self.is_own_list(item) or self.holds_list(item) for item in items):
+            self.holds_lists.add(name)
+        self.emit(
+            ir.Assign(
+                name,
+                ir.Tuple(items, value.is_list),
+                pack_rule(len(items)),
+                items,
+                tag=self.next_tag(),
+                loc=scope.source.location(node),
+            )
+        )
+        return ir.Name(name)
+
+    def name_elements(self, scope: Scope, target: ast.expr, start: int) -> None:
+        """Name the items a ``for`` loop reads (``t2 = xs[k]``) after the loop variables
+        they are bound to (``x = xs[k]``)."""
+        made = {
+            s.target: k for k, s in enumerate(self.body) if k >= start and isinstance(s, ir.Assign)
+        }
+        for node in ast.walk(target):
+            if not isinstance(node, ast.Name):
+                continue
+            value = scope.env.get(node.id)
+            if isinstance(value, ir.Name) and value.id in made:
+                name = self.variable_name(scope, node.id)
+                position = made.pop(value.id)
+                self.body[position] = replace(self.body[position], target=name)
+                # a later item may read this one (``v = d[k]`` of ``for k, v in d.items()``)
+                later = self.body[position + 1 :]
+                self.body[position + 1 :] = ir.rename(later, {value.id: name})
+                scope.env[node.id] = ir.Name(name)
+
+    def element(self, scope: Scope, seq: ir.Expr, index: ir.Expr, node: ast.AST) -> ir.Expr:
+        rule = next(r for r in self.table.candidates(("subscript",)) if r.params == ("x", "i"))
+        name = self.names.temp()
+        if self.holds_list(seq):
+            self.list_items.add(name)
+        self.emit(
+            ir.Assign(
+                name,
+                ir.Subscript(seq, index),
+                rule,
+                (seq, index),
+                tag=self.next_tag(),
+                loc=scope.source.location(node),
+            )
+        )
+        return ir.Name(name)
+
+    def grow_list(self, scope: Scope, call: ast.Call) -> None:
+        """``items.append(v)`` / ``items.extend(vs)`` as a statement."""
+        receiver, method = call.func.value.id, call.func.attr
+        if len(call.args) != 1 or call.keywords:
+            raise self.error(
+                scope,
+                call,
+                f"`.{method}` takes one argument",
+                f"write `{receiver}.{method}(value)`",
+            )
+        self.grow(scope, call, receiver, method, call.args[0])
+
+    def grow(
+        self, scope: Scope, node: ast.AST, receiver: str, method: str, value_node: ast.expr
+    ) -> None:
+        """``receiver.append(v)``, ``.extend(vs)`` (also ``receiver += vs``) on a list this
+        function made: the name gets a new list value (a display grows as a display; a
+        list a loop grows is one value, ``items_2 = appended(items_1, v)``)."""
+        old = scope.env.get(receiver)
+        self.check_growable(scope, node, receiver, old, f".{method}")
+        value = self.lower_expr(scope, value_node, None)
+        if isinstance(old, TupleValue) and method == "append":
+            scope.env[receiver] = TupleValue((*old.items, value), old.is_list)
+        elif isinstance(old, TupleValue) and isinstance(value, TupleValue):
+            scope.env[receiver] = TupleValue((*old.items, *value.items), old.is_list)
+        else:
+            rule, helper = (APPEND, "appended") if method == "append" else (EXTEND, "extended")
+            name = self.variable_name(scope, receiver)
+            scope.env[receiver] = self.list_operation(scope, node, rule, helper, (old, value), name)
+
+    def handing_on(self, scope: Scope) -> frozenset[int]:
+        """The ``Name`` reads of ``scope``'s function after which another variable or
+        list may hold the same list (:func:`_handed_on_reads`)."""
+        key = id(scope.node)
+        if key not in self._handing_on:
+            self._handing_on[key] = _handed_on_reads(scope.node)
+        return self._handing_on[key]
+
+    def share(self, value: Any) -> None:
+        """Note that the lists ``value`` is or holds are held elsewhere too: growing them
+        would change what the other holder sees (refused)."""
+        if isinstance(value, TupleValue):
+            self.shared_displays.add(id(value))
+            for item in value.items:
+                self.share(item)
+        elif isinstance(value, ir.Name) and value.id in self.own_lists:
+            self.shared_lists.add(value.id)
+
+    def is_own_list(self, value: Any) -> bool:
+        """Is ``value`` a list (or tuple display) this function made?"""
+        return isinstance(value, TupleValue) or (
+            isinstance(value, ir.Name) and value.id in self.own_lists
+        )
+
+    def list_operation(
+        self,
+        scope: Scope,
+        node: ast.AST,
+        rule: Rule,
+        helper: str,
+        operands: tuple[Any, ...],
+        name: str | None = None,
+    ) -> ir.Name:
+        """``name = helper(*operands)``: one of the list gates (a new list, this function's)."""
+        operands = tuple(
+            self.materialize(scope, v, node) if isinstance(v, TupleValue) else v for v in operands
+        )
+        name = name or self.names.temp()
+        self.emit(
+            ir.Assign(
+                name,
+                ir.Call(self.helper_ref(helper, rule.env[helper]), operands),
+                rule,
+                operands,
+                tag=self.next_tag(),
+                loc=scope.source.location(node),
+            )
+        )
+        self.own_lists.add(name)
+        self.not_dicts.add(name)
+        lists_in = operands[-1:] if rule is APPEND or rule is REPLACE else ()
+        if any(self.holds_list(o) for o in operands) or any(self.is_own_list(o) for o in lists_in):
+            self.holds_lists.add(name)
+        return ir.Name(name)
+
+    def holds_list(self, value: Any) -> bool:
+        """May the list ``value`` hold lists?"""
+        return isinstance(value, ir.Name) and value.id in self.holds_lists
+
+    def list_arithmetic(
+        self, scope: Scope, node: ast.BinOp, target: Callable[[], str] | None
+    ) -> Any:
+        """``a + b`` and ``a * n`` where a list (or tuple) is involved: the sequence
+        operations, not arithmetic (a display stays a display where its size is known)."""
+        left = self.lower_expr(scope, node.left, None)
+        right = self.lower_expr(scope, node.right, None)
+        name = target() if target is not None else None
+        if isinstance(node.op, ast.Add):
+            if isinstance(left, TupleValue) and isinstance(right, TupleValue):
+                return TupleValue((*left.items, *right.items), left.is_list)
+            return self.list_operation(scope, node, EXTEND, "extended", (left, right), name)
+        items, count = (left, right) if self.is_own_list(left) else (right, left)
+        if (
+            isinstance(items, TupleValue)
+            and isinstance(count, ir.Const)
+            and isinstance(count.value, int)
+        ):
+            return TupleValue(items.items * count.value, items.is_list)
+        return self.list_operation(scope, node, REPEAT, "repeated", (items, count), name)
+
+    def may_be_list(self, scope: Scope, node: ast.expr) -> bool:
+        """Is ``node`` a list or tuple display, or a variable holding a list this function
+        made? (Then ``+`` and ``*`` are the sequence operations.)"""
+        if isinstance(node, ast.List | ast.Tuple):
+            return True
+        return isinstance(node, ast.Name) and self.is_own_list(scope.env.get(node.id))
+
+    def set_list_item(
+        self, scope: Scope, target: ast.Subscript, value_node: ast.expr, stmt: ast.stmt
+    ) -> None:
+        """``items[i] = v`` on a list this function made: a new list value for the name
+        (a display with a constant position stays a display)."""
+        receiver = target.value.id
+        old = scope.env.get(receiver)
+        self.check_growable(scope, stmt, receiver, old, "[...] =")
+        if isinstance(target.slice, ast.Slice):
+            raise self.error(
+                scope,
+                target,
+                f"writing a slice of the list `{receiver}` is not supported",
+                "write the items one by one, or make an array with np.array(...)",
+            )
+        value = self.lower_expr(scope, value_node, None)
+        index = self.lower_operand(scope, target.slice)
+        if (
+            isinstance(old, TupleValue)
+            and isinstance(index, ir.Const)
+            and isinstance(index.value, int)
+            and -len(old.items) <= index.value < len(old.items)
+        ):
+            items = list(old.items)
+            items[index.value] = value
+            scope.env[receiver] = TupleValue(tuple(items), old.is_list)
+            return
+        name = self.variable_name(scope, receiver)
+        scope.env[receiver] = self.list_operation(
+            scope, stmt, REPLACE, "list_replaced", (old, index, value), name
+        )
+
+    def check_growable(
+        self, scope: Scope, node: ast.AST, receiver: str, old: Any, method: str
+    ) -> None:
+        """Refuse changing the list ``receiver`` holds where a new list value would not be
+        the same program: a list from outside (a parameter, a global), or one another
+        name, list or loop also holds."""
+        if (
+            old is None
+            or _holds(scope.arguments.get(receiver), old)  # (still the parameter's value)
+            or not self.is_own_list(old)
+        ):
+            raise self.error(
+                scope,
+                node,
+                f"`{receiver}{method}` changes a list this function did not make "
+                "(the caller's list, or one srcad cannot follow)",
+                f"make a new list first: `{receiver} = list({receiver})`, or start from `[]`",
+            )
+        holders = [
+            name
+            for outer in _scope_chain(scope)
+            for name, value in outer.env.items()
+            if isinstance(name, str) and name != receiver and _holds(value, old)
+        ]
+        shared = (isinstance(old, ir.Name) and old.id in self.shared_lists) or (
+            id(old) in self.shared_displays
+        )
+        if holders or shared:
+            other = f"`{holders[0]}`" if holders else "another variable or list"
+            raise self.error(
+                scope,
+                node,
+                f"`{receiver}` and {other} hold the same list, and `{method}` would change both",
+                f"copy it before you grow it: `{receiver} = list({receiver})`",
+            )
+        if any(s is scope and receiver in names for s, names in self.iterated):
+            raise self.error(
+                scope,
+                node,
+                f"`{receiver}` grows inside a loop that runs over it",
+                "collect the new items in another list and add them after the loop",
+            )
+
+
+def _scope_chain(scope: Scope) -> Iterator[Scope]:
+    while scope is not None:
+        yield scope
+        scope = scope.parent
+
+
+def _holds(value: Any, listed: Any) -> bool:
+    """Does ``value`` hold the list ``listed`` (be it, or have it among its items)?"""
+    if value is listed or (isinstance(listed, ir.Name) and value == listed):
+        return True
+    return isinstance(value, TupleValue) and any(_holds(v, listed) for v in value.items)
+
+
+def _handed_on_reads(fn: ast.FunctionDef) -> frozenset[int]:
+    """The ids of the ``Name`` reads in ``fn`` whose value another variable or list may
+    then hold too: the value of an assignment (``ys = hs``, also through ``a if c else
+    b`` and ``a or b``), an item of a display (``[hs, 1]``, ``for ys in [hs]``), the
+    argument of ``.append``/``.insert`` (``.extend`` copies the items: a display's items
+    are handed on as items of a display). srcad's own temporaries (a
+    comprehension's list, :mod:`srcad.desugar`) are read once, so they hand nothing on."""
+    temporaries = getattr(fn, "srcad_temporaries", frozenset())
+    found: set[int] = set()
+
+    def held(node: ast.expr) -> None:
+        if isinstance(node, ast.Name) and node.id not in temporaries:
+            found.add(id(node))
+        elif isinstance(node, ast.IfExp):
+            held(node.body)
+            held(node.orelse)
+        elif isinstance(node, ast.BoolOp):
+            for value in node.values:
+                held(value)
+        elif isinstance(node, ast.NamedExpr):
+            held(node.value)
+
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
+            held(node.value)
+        elif isinstance(node, ast.List | ast.Tuple) and isinstance(node.ctx, ast.Load):
+            for element in node.elts:
+                held(element)
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("append", "insert")
+        ):
+            for arg in node.args[-1:]:
+                held(arg)
+    return frozenset(found)

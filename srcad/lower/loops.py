@@ -1,0 +1,327 @@
+"""Loops: ``for`` and ``while``, the values they carry, and their back edges."""
+
+from __future__ import annotations
+
+import ast
+import builtins
+from collections.abc import Callable
+from typing import Any
+
+from .. import ir, pycode
+from ..rules.scalar import DICT_KEYS, LOOP_ITEMS
+from ..rules.table import COPY
+from .values import NOT_STATIC, LoopContext, LoweringPart, Scope, TupleValue, grows_list
+
+
+class Loops(LoweringPart):
+    """The lowerer's part for loops (see the module)."""
+
+    def carried_names(self, scope: Scope, node: ast.For | ast.While) -> list[str]:
+        """User variables the loop assigns that live across iterations or after the loop."""
+        inside = {id(n) for n in ast.walk(node)}
+        loaded_outside = {
+            n.id
+            for n in ast.walk(scope.node)
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and id(n) not in inside
+        }
+        assigned = []
+        for n in ast.walk(node):
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and n.id not in assigned:
+                assigned.append(n.id)
+            elif grows_list(n) and n.func.value.id not in assigned:  # items.append(v)
+                assigned.append(n.func.value.id)
+            elif (  # items[i] = v on a list: a new list value
+                isinstance(n, ast.Subscript)
+                and isinstance(n.ctx, ast.Store)
+                and isinstance(n.value, ast.Name)
+                and self.may_be_list(scope, n.value)
+                and n.value.id not in assigned
+            ):
+                assigned.append(n.value.id)
+            elif isinstance(n, ast.Try):  # (`except ... as e`, imports: not ast.Name)
+                assigned += [v for v in pycode.names_of([n])[0] if v not in assigned]
+        return [v for v in assigned if v in scope.env or v in loaded_outside]
+
+    def enter_loop(self, scope: Scope, node: ast.For | ast.While) -> dict[str, str]:
+        """Entry copies: each carried variable gets the one name it keeps inside the loop."""
+        carried = {}
+        for v in self.carried_names(scope, node):
+            name = self.variable_name(scope, v)
+            value = scope.env.get(v, ir.Const(None))
+            if self.is_own_list(value):
+                self.own_lists.add(name)
+            if isinstance(value, TupleValue):  # (made under the name the loop carries)
+                self.materialize(scope, value, node, name)
+            else:
+                self.emit(
+                    ir.Assign(
+                        name,
+                        value,
+                        COPY,
+                        (value,),
+                        tag=self.next_tag(),
+                        loc=scope.source.location(node),
+                    )
+                )
+            scope.env[v] = ir.Name(name)
+            carried[v] = name
+        return carried
+
+    def back_edge(
+        self,
+        scope: Scope,
+        node: ast.For | ast.While,
+        stmts: list[ir.Stmt],
+        carried: dict[str, str],
+    ) -> list[ir.Stmt]:
+        """Make each carried name hold its new value at the end of the body."""
+        renamed: dict[str, str] = {}
+        copies = {
+            name: scope.env.get(v, ir.Name(name))
+            for v, name in carried.items()
+            if scope.env.get(v, ir.Name(name)) != ir.Name(name)
+        }
+        for name, value in list(copies.items()):
+            if isinstance(value, TupleValue):  # a display the loop carries on: one value
+                with self.block() as made:
+                    copies[name] = self.materialize(scope, value, node)
+                stmts = [*stmts, *made]
+        for v, name in carried.items():
+            if name in self.own_lists and name in copies and not self.is_own_list(copies[name]):
+                raise self.error(
+                    scope,
+                    node,
+                    f"`{v}` holds a list this loop grows, and is then given another value",
+                    f"give the other value another name than `{v}`",
+                )
+        stmts, copies = self.parallel(stmts, copies)
+        for name, value in copies.items():
+            stmts = self.phi(stmts, value, name, renamed)
+        return stmts
+
+    def parallel(
+        self, stmts: list[ir.Stmt], copies: dict[str, Any]
+    ) -> tuple[list[ir.Stmt], dict[str, Any]]:
+        """Make the copies ``merged = value`` safe to run one after the other.
+
+        They happen at once at a join (``c, b = 0.5, c`` in a loop: ``b`` gets the old
+        ``c``). A value that is itself the name of another copy's target is saved in a
+        temporary first, before any target is written.
+        """
+        targets = set(copies)
+        out = dict(copies)
+        for merged, value in copies.items():
+            if isinstance(value, ir.Name) and value.id in targets and value.id != merged:
+                saved = self.names.fresh(value.id)
+                stmts = [*stmts, ir.Assign(saved, value, COPY, (value,), tag=self.next_tag())]
+                out[merged] = ir.Name(saved)
+        return stmts, out
+
+    def loop_iteration(
+        self,
+        scope: Scope,
+        node: ast.For | ast.While,
+        carried: dict[str, str],
+        prologue: Callable[[], None],
+    ) -> tuple[list, LoopContext]:
+        before = dict(scope.env)
+        context = LoopContext()
+        self.loops.append(context)
+        try:
+            with self.block() as stmts:
+                prologue()
+                self.lower_statements(scope, node.body, None)
+            stmts = self.back_edge(scope, node, stmts, carried)
+        finally:
+            self.loops.pop()
+        scope.env = {v: before[v] for v in before}
+        for v, name in carried.items():
+            scope.env[v] = ir.Name(name)
+        return stmts, context
+
+    def lower_for(self, scope: Scope, node: ast.For) -> None:
+        target = node.target
+        range_args = self.range_arguments(scope, node.iter)
+        if range_args is not None:
+            count = ir.Call(self.builtin_ref(scope, "range"), tuple(range_args))
+            element = None
+        else:
+            length, element = self.iteration(scope, node.iter)
+            count = ir.Call(self.builtin_ref(scope, "range"), (length,))
+        start = len(self.body)
+        carried = self.enter_loop(scope, node)
+        if element is None and isinstance(target, ast.Name):
+            index = self.variable_name(scope, target.id)
+        elif (
+            _is_enumerate(self, scope, node.iter)
+            and isinstance(target, ast.Tuple)
+            and isinstance(target.elts[0], ast.Name)
+        ):
+            index = self.variable_name(scope, target.elts[0].id)
+        else:
+            index = self.names.fresh("k")
+
+        def prologue() -> None:
+            start = len(self.body)
+            value = ir.Name(index) if element is None else element(ir.Name(index))
+            self.bind(scope, target, value)
+            self.name_elements(scope, target, start)
+
+        self.iterated.append((scope, _iterated_names(node.iter)))
+        try:
+            stmts, context = self.loop_iteration(scope, node, carried, prologue)
+        finally:
+            self.iterated.pop()
+        counter = None
+        if context.exit_flag is not None:
+            self.body.insert(start, ir.Assign(context.exit_flag, ir.Const(False), tag=0))
+            counter = self.names.fresh("n_iter")
+        self.emit(
+            ir.Loop(
+                tuple(stmts),
+                index=index,
+                iterable=count,
+                counter=counter,
+                exit_flag=context.exit_flag,
+                carried=tuple(carried.values()),
+                tag=self.next_tag(),
+                loc=scope.source.location(node),
+            )
+        )
+
+    def range_arguments(self, scope: Scope, node: ast.expr) -> list[ir.Expr] | None:
+        if (
+            isinstance(node, ast.Call)
+            and not node.keywords
+            and self.static_object(scope, node.func) is builtins.range
+        ):
+            return [self.lower_operand(scope, a) for a in node.args]
+        return None
+
+    def iteration(self, scope: Scope, node: ast.expr):
+        """How to loop over ``node``: its length and a function giving element ``k``."""
+        callee = self.static_object(scope, node.func) if isinstance(node, ast.Call) else None
+        keywords = {kw.arg for kw in node.keywords} if isinstance(node, ast.Call) else set()
+        if (
+            callee is NOT_STATIC
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("items", "keys", "values")
+            and not node.args
+            and not keywords
+        ):
+            return self.dict_iteration(scope, node)
+        if callee is builtins.enumerate and len(node.args) == 1 and not keywords:
+            length, inner = self.iteration(scope, node.args[0])
+            return length, lambda k: TupleValue((k, inner(k)))
+        if callee is builtins.reversed and len(node.args) == 1 and not keywords:
+            length, inner = self.iteration(scope, node.args[0])
+
+            def backwards(k: ir.Expr) -> Any:  # element length - 1 - k
+                last = ir.BinOp("-", length, ir.Const(1))
+                return inner(self.emit_value(scope, ir.BinOp("-", last, k), node))
+
+            return length, backwards
+        if callee is builtins.zip and node.args and keywords <= {"strict"}:
+            parts = [self.iteration(scope, a) for a in node.args]
+            length = parts[0][0]
+            for other, _ in parts[1:]:
+                length = self.emit_value(
+                    scope, ir.Call(self.builtin_ref(scope, "min"), (length, other)), node
+                )
+            return length, lambda k: TupleValue(tuple(inner(k) for _, inner in parts))
+        if isinstance(node, ast.GeneratorExp) or (
+            isinstance(node, ast.Call) and callee in (iter, map, filter, reversed, sorted)
+        ):
+            raise self.error(
+                scope,
+                node,
+                "srcad loops over range(...), enumerate(...), zip(...), reversed(...), "
+                "tuples, lists, arrays and dicts only",
+                "build a list or array first, or loop over range(len(...))",
+            )
+        value = self.lower_expr(scope, node, None)
+        if isinstance(value, TupleValue):  # a tuple or list display: a sequence
+            seq = self.materialize(scope, value, node)
+        elif isinstance(value, ir.Const) or (
+            isinstance(value, ir.Name) and value.id in self.not_dicts
+        ):
+            seq = value
+        else:  # a parameter or global may be a dict, whose loop runs over its keys
+            name = self.names.fresh(f"{node.id}_items") if isinstance(node, ast.Name) else None
+            seq = self.emit_rule_call(scope, "loop_items", LOOP_ITEMS, value, node, name)
+        length = self.emit_value(scope, ir.Call(self.builtin_ref(scope, "len"), (seq,)), node)
+        return length, lambda k: self.element(scope, seq, k, node)
+
+    def dict_iteration(self, scope: Scope, node: ast.Call):
+        """``for k in d.keys()``, ``for v in d.values()``, ``for k, v in d.items()``: a loop
+        over a list of the keys (no gradient) that reads ``d[k]`` (an item, whose adjoint
+        goes into ``d``'s adjoint under the same key)."""
+        mapping = self.sequence(scope, node.func.value)
+        view = node.func.attr
+        keys_of = ir.Call(ir.Attr(mapping, "keys"))
+        owner = node.func.value
+        keys = self.names.fresh(f"{owner.id}_keys") if isinstance(owner, ast.Name) else None
+        keys = keys or self.names.temp()
+        self.emit(
+            ir.Assign(
+                keys,
+                ir.Call(self.builtin_ref(scope, "list"), (keys_of,)),
+                DICT_KEYS,
+                (mapping,),
+                tag=self.next_tag(),
+                loc=scope.source.location(node),
+            )
+        )
+        length = self.emit_value(
+            scope, ir.Call(self.builtin_ref(scope, "len"), (ir.Name(keys),)), node
+        )
+
+        def element(k: ir.Expr) -> Any:
+            key = self.element(scope, ir.Name(keys), k, node)
+            if view == "keys":
+                return key
+            value = self.element(scope, mapping, key, node)
+            return value if view == "values" else TupleValue((key, value))
+
+        return length, element
+
+    def lower_while(self, scope: Scope, node: ast.While) -> None:
+        start = len(self.body)
+        carried = self.enter_loop(scope, node)
+        with self.block() as test_stmts:
+            cond = self.lower_operand(scope, node.test)
+        stmts, context = self.loop_iteration(scope, node, carried, lambda: None)
+        if context.exit_flag is not None:
+            self.body.insert(start, ir.Assign(context.exit_flag, ir.Const(False), tag=0))
+        self.emit(
+            ir.Loop(
+                tuple(stmts),
+                test=tuple(test_stmts),
+                cond=cond,
+                counter=self.names.fresh("n_iter"),
+                exit_flag=context.exit_flag,
+                carried=tuple(carried.values()),
+                tag=self.next_tag(),
+                loc=scope.source.location(node),
+            )
+        )
+
+
+def _is_enumerate(lowerer: LoweringPart, scope: Scope, node: ast.expr) -> bool:
+    return (
+        isinstance(node, ast.Call) and lowerer.static_object(scope, node.func) is builtins.enumerate
+    )
+
+
+def _iterated_names(node: ast.expr) -> set[str]:
+    """The variables a ``for`` loop runs over (``for x in xs``, also inside enumerate,
+    zip and reversed)."""
+    if isinstance(node, ast.Name):
+        return {node.id}
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id in ("enumerate", "zip", "reversed")
+    ):
+        return {name for arg in node.args for name in _iterated_names(arg)}
+    return set()

@@ -1,0 +1,189 @@
+"""The lowerer: its state, the entry point, and the parts it is made of."""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from .. import ir
+from ..desugar import desugar
+from ..diagnostics import at_user_call
+from ..errors import Location, SrcadError, UnsupportedSyntaxError
+from ..frontend import FunctionSource
+from ..names import NameAllocator
+from ..rules import TABLE, RuleTable
+from ..subset import check_supported
+from .expressions import Expressions
+from .inlining import Inlining
+from .joins import Joins
+from .lists import Lists
+from .loops import Loops
+from .namespaces import Namespaces
+from .objects import Objects
+from .operations import Operations
+from .statements import Statements
+from .values import LoopContext, Scope, TupleValue, assigned_names
+from .with_try import WithTry
+
+
+class Lowerer(
+    Statements,
+    WithTry,
+    Joins,
+    Loops,
+    Lists,
+    Expressions,
+    Operations,
+    Namespaces,
+    Inlining,
+    Objects,
+):
+    """Lowers one function (the root) and the helpers it inlines; see the package
+    docstring. Each part (a base class) lowers one kind of construct."""
+
+    def __init__(self, root: FunctionSource, table: RuleTable) -> None:
+        self.root = root
+        self.table = table
+        self.names = NameAllocator(_all_names(root.node))
+        self.body: list[ir.Stmt] = []
+        self.bindings: dict[str, Any] = {}
+        self.free_cells: dict[str, Any] = {}
+        self.free_objects: dict[str, Any] = {}
+        #: calls into code srcad could not read, and why (reported if they are active)
+        self.refusals: dict[Location, SrcadError] = {}
+        #: bindings of errors the gradient raises when the program takes a path srcad
+        #: does not differentiate (named at the user's call once lowering is done)
+        self.run_time_refusals: list[str] = []
+        #: lines of other files' inlined code -> the user's call that reached them
+        self.call_sites: dict[Location, tuple[Location, Any]] = {}
+        self.inlining: list[Any] = [root.function]
+        self._raw_nodes: dict[int, tuple[ir.Expr, ast.AST]] = {}
+        self._tag = 0
+        self.loops: list[LoopContext] = []
+        #: values made by arithmetic or numpy calls (never a dict a loop would run over)
+        self.not_dicts: set[str] = set()
+        #: lists this function made (``.append`` may grow them), and those of them that
+        #: another list holds (growing one would change the other: refused)
+        self.own_lists: set[str] = set()
+        self.shared_lists: set[str] = set()
+        self.shared_displays: set[int] = set()  # (ids of TupleValues)
+        self._shared_owners: set[Any] = set()  # variables whose display is split at a join
+        self._list_owners: set[Any] = set()  # ... and whose display is a list
+        #: lists that may hold lists, and the values read out of them (lists, maybe: a
+        #: write into one would change the outer list too, which srcad does not follow)
+        self.holds_lists: set[str] = set()
+        self.list_items: set[str] = set()
+        #: per function node: the reads that hand a list on (``ys = hs``, ``[hs, 1]``)
+        self._handing_on: dict[int, frozenset[int]] = {}
+        #: (scope, user name) of the sequences enclosing ``for`` loops run over
+        self.iterated: list[tuple[Scope, set[str]]] = []
+        #: Inlined callees as (how to look the name up again, object, code), so that a
+        #: cached gradient can tell when a helper was redefined.
+        self.dependencies: list[tuple[Callable[[], Any], Any, Any]] = []
+
+    def lower_root(self) -> ir.Function:
+        fn = self.root.node
+        params = tuple(a.arg for a in (*fn.args.posonlyargs, *fn.args.args))
+        kwonly = tuple(a.arg for a in fn.args.kwonlyargs)
+        scope = Scope(
+            self.root, local_names=frozenset(assigned_names(fn)), is_root=True, node=desugar(fn)
+        )
+        for param in (*params, *kwonly):
+            scope.env[param] = ir.Name(self.names.own(param))
+        result, return_node = self.lower_body(scope, self._lazy(lambda: self.names.fresh(fn.name)))
+        self.body.append(ir.Return(_as_expr(result), self.root.location(return_node)))
+        for name in self.run_time_refusals:  # (at the user's call that reached the library)
+            error = self.bindings[name]
+            self.bindings[name] = at_user_call(error, error.location, self.call_sites)
+        return ir.Function(
+            name=fn.name,
+            params=params,
+            kwonly=kwonly,
+            body=tuple(self.body),
+            bindings=dict(self.bindings),
+            free_cells=dict(self.free_cells),
+            free_objects=dict(self.free_objects),
+            source_file=self.root.filename,
+            source_line=fn.lineno,
+            dependencies=tuple(self.dependencies),
+            refusals=dict(self.refusals),
+            call_sites=dict(self.call_sites),
+        )
+
+    @staticmethod
+    def _lazy(make: Callable[[], str]) -> Callable[[], str]:
+        """A name allocated on first use and the same on every later use."""
+        made: list[str] = []
+
+        def name() -> str:
+            if not made:
+                made.append(make())
+            return made[0]
+
+        return name
+
+    def lower_body(self, scope: Scope, result_name: Callable[[], str]) -> tuple[Any, ast.Return]:
+        """Lower a function body; return its result value and its (last) `return` statement."""
+        self._last_return: ast.Return | None = None
+        result = self.lower_statements(scope, scope.node.body, result_name)
+        if result is None:  # pragma: no cover - check_supported guarantees a return
+            raise self.error(
+                scope, scope.node, "the function does not return a value", "return one"
+            )
+        return result, self._last_return
+
+    def as_name(self, scope: Scope, value: Any, node: ast.AST) -> str:
+        """A name holding ``value`` (a constant or a tuple display gets one first)."""
+        if isinstance(value, ir.Name):
+            return value.id
+        if isinstance(value, TupleValue):
+            return self.materialize(scope, value, node).id
+        return self.emit_value(scope, value, node).id
+
+    def emit(self, stmt: ir.Stmt) -> None:
+        self.body.append(stmt)
+
+    @contextlib.contextmanager
+    def block(self) -> Iterator[list[ir.Stmt]]:
+        """Collect the statements lowered inside the ``with`` into a new list."""
+        outer, self.body = self.body, []
+        try:
+            yield self.body
+        finally:
+            self.body = outer
+
+    def next_tag(self) -> int:
+        self._tag += 1
+        return self._tag
+
+    def error(self, scope: Scope, node: ast.AST, message: str, hint: str) -> SrcadError:
+        return UnsupportedSyntaxError(message, hint, scope.source.location(node))
+
+
+def _all_names(fn: ast.FunctionDef) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Name):
+            names.add(node.id)
+        elif isinstance(node, ast.arg):
+            names.add(node.arg)
+    return names
+
+
+def _as_expr(value: Any) -> ir.Expr:
+    """A result value as an expression (a tuple of results as a tuple display)."""
+    if isinstance(value, TupleValue):
+        return ir.Tuple(tuple(_as_expr(v) for v in value.items))
+    return value
+
+
+def lower(
+    source: FunctionSource, table: RuleTable = TABLE, *, checked: bool = False
+) -> ir.Function:
+    """The forward listing of ``source`` (checked against the supported subset first,
+    unless the caller already did: ``checked=True``)."""
+    if not checked:
+        check_supported(source)
+    return Lowerer(source, table).lower_root()

@@ -1,0 +1,66 @@
+"""Array namespaces: ``xp = array_namespace(x)`` (see :mod:`srcad.array_api`)."""
+
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+import numpy as np
+
+from .. import array_api, ir
+from .values import LoweringPart, Scope
+
+
+class Namespaces(LoweringPart):
+    """The lowerer's part for array namespaces (see the module)."""
+
+    def is_namespace(self, scope: Scope, name: str) -> bool:
+        """``name`` holds an array-API namespace: ``xp = array_namespace(x)`` (also in an
+        enclosing function or passed to a helper), or a namespace module imported."""
+        current: Scope | None = scope
+        while current is not None:
+            if name in current.env:
+                return current.env[name] is array_api.NAMESPACE
+            if name in current.local_names:
+                return False
+            current = current.parent
+        return array_api.is_namespace_module(scope.source.lookup(name))
+
+    def namespace_path(self, scope: Scope, expr: ir.Expr) -> tuple[str, ...] | None:
+        """``("linalg", "matmul")`` for ``xp.linalg.matmul`` (``xp`` a namespace), else None."""
+        path: list[str] = []
+        while isinstance(expr, ir.Attr):
+            path.append(expr.attr)
+            expr = expr.value
+        if isinstance(expr, ir.Name) and self.is_namespace(scope, expr.id):
+            return tuple(reversed(path))
+        return None
+
+    def namespace_name(self) -> ir.Name:
+        """The one name generated code calls the namespace by (numpy while lowering)."""
+        marker = self.bindings.get(array_api.MARKER)
+        if marker is None:
+            marker = array_api.Marker(self.names.own("xp"))
+            self.bindings[array_api.MARKER] = marker
+            self.bindings[marker.name] = np
+        return ir.Name(marker.name)
+
+    def namespace_use(self, scope: Scope, node: ast.expr) -> Any:
+        """:data:`array_api.NAMESPACE` for ``array_namespace(...)`` and
+        ``x.__array_namespace__()``; refuses ``xp.<name>`` that srcad does not support."""
+        if isinstance(node, ast.Call):
+            func = node.func
+            if (
+                isinstance(func, ast.Attribute) and func.attr == "__array_namespace__"
+            ) or array_api.is_namespace_getter(self.static_object(scope, func)):
+                self.namespace_name()
+                return array_api.NAMESPACE
+            node = func
+        path: list[str] = []
+        while isinstance(node, ast.Attribute):
+            path.append(node.attr)
+            node = node.value
+        if path and isinstance(node, ast.Name) and self.is_namespace(scope, node.id):
+            if array_api.numpy_twin(tuple(reversed(path))) is None:
+                raise array_api.refusal(tuple(reversed(path)), scope.source.location(node))
+        return None

@@ -1,0 +1,275 @@
+"""Objects: attributes of records and instances, and their methods (see
+:mod:`srcad.records`)."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import types
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .. import ir, records
+from ..errors import SrcadError
+from ..frontend import MISSING
+from ..rules.scalar import FIELD
+from ..runtime import same_member
+from .values import LoweringPart, Operand, Scope
+
+
+class Objects(LoweringPart):
+    """The lowerer's part for objects (see the module)."""
+
+    def object_access(
+        self, scope: Scope, node: ast.Attribute | ast.Call, target: Callable[[], str] | None
+    ) -> Any:
+        """``p.w`` (a field of an object, no rule of the table matching it) and, on an
+        object whose class srcad knows when it compiles (``self`` of a bound method, an
+        object held by a global or a closure, a field of one), ``self.forward(x)`` and
+        ``self.weights`` (a property): the method's or the property's code, inlined.
+        None: not one of these (an ordinary operation)."""
+        func = node.func if isinstance(node, ast.Call) else node
+        if not isinstance(func, ast.Attribute):
+            return None
+        known = self.known_object(scope, func.value)
+        body_at, last_return = len(self.body), self._last_return
+        try:
+            found = self.member_access(scope, node, func, known, target)
+        except SrcadError as error:  # (code srcad cannot read: a call without a derivative,
+            del self.body[body_at:]  # which is fine while no gradient flows through it)
+            self._last_return = last_return
+            self.refusals[scope.source.location(node)] = error
+            return None
+        if found is not None:
+            return found
+        if isinstance(node, ast.Call):
+            return None
+        if self.find_rule(scope, self.raw(node))[0] is not None and not (
+            (known is not None and records.has_field(known[0], node.attr))
+            or (isinstance(node.value, ast.Name) and node.value.id in self.object_names(scope))
+        ):
+            return None  # x.T, x.shape of an array (a field named so is read as a field when
+        base = self.lower_operand(scope, node.value)  # the object is known to be one)
+        name = target() if target is not None else self.names.temp()
+        self.emit(
+            ir.Assign(
+                name,
+                ir.Attr(base, node.attr),
+                FIELD,
+                (base, ir.Const(node.attr)),
+                tag=self.next_tag(),
+                loc=scope.source.location(node),
+            )
+        )
+        if known is not None and records.has_field(known[0], node.attr):
+            field_value, current = getattr(known[0], node.attr), known[1]
+            if records.is_record(field_value):
+                self.known_objects()[name] = (
+                    field_value,
+                    lambda: getattr(current(), node.attr, None),
+                )
+        return ir.Name(name)
+
+    def member_access(
+        self,
+        scope: Scope,
+        node: ast.Attribute | ast.Call,
+        func: ast.Attribute,
+        known: tuple[Any, Callable[[], Any]] | None,
+        target: Callable[[], str] | None,
+    ) -> Any:
+        """``obj.method(...)`` or ``obj.prop`` inlined from the class of an object srcad
+        knows (or of ``self`` in a method differentiated unbound); None if it is not one."""
+        if known is None:
+            cls = self.method_class(scope, func.value)
+            if cls is not None and not any(
+                func.attr in vars(c).get("__slots__", ()) for c in cls.__mro__
+            ):
+                return self.member_of_class(scope, node, cls, target)
+            return None
+        obj, current = known
+        if records.has_field(obj, func.attr):  # a field: an object with __call__ is called
+            value = getattr(obj, func.attr)
+            method = inspect.getattr_static(type(value), "__call__", None)
+            if not (
+                isinstance(node, ast.Call)
+                and records.is_record(value)
+                and isinstance(method, types.FunctionType)
+            ):
+                return None
+            receiver = self.lower_operand(scope, func)
+            called = ast.copy_location(ast.Attribute(func, "__call__", ast.Load()), func)
+            call = ast.copy_location(ast.Call(called, node.args, node.keywords), node)
+            return self.inline_member(
+                scope,
+                call,
+                method,
+                target,
+                lambda: getattr(current(), func.attr, None),
+                "",
+                receiver_value=receiver,
+            )
+        member = inspect.getattr_static(type(obj), func.attr, None)
+        if isinstance(node, ast.Attribute):
+            getter = getattr(records.property_of(obj, func.attr), "fget", None)
+            if isinstance(getter, types.FunctionType):
+                call = ast.copy_location(ast.Call(func, [], []), node)
+                return self.inline_member(scope, call, getter, target, current, "fget")
+            return None
+        if isinstance(member, staticmethod) and isinstance(member.__func__, types.FunctionType):
+            return self.inline_member(
+                scope, node, member.__func__, target, current, "", receiver=False
+            )
+        if isinstance(member, types.FunctionType):
+            return self.inline_member(scope, node, member, target, current, "")
+        return None
+
+    def inline_member(
+        self,
+        scope: Scope,
+        call: ast.Call,
+        function: types.FunctionType,
+        target: Callable[[], str] | None,
+        current: Callable[[], Any],
+        part: str,
+        receiver: bool = True,
+        receiver_value: ir.Expr | None = None,
+    ) -> Any:
+        """Inline a method (or a property's getter: ``part="fget"``) of an object whose
+        class is known, the object passed as its first argument (unless a
+        staticmethod); the cached gradient is rebuilt if the class no longer has it."""
+        func = call.func
+        assert isinstance(func, ast.Attribute)
+        args = list(call.args)
+        if receiver:
+            value = receiver_value or self.lower_expr(scope, func.value, None)
+            args.insert(0, ast.copy_location(Operand(value), call))
+        inlined = ast.copy_location(ast.Call(func, args, call.keywords), call)
+
+        def lookup() -> Any:
+            owner = current()
+            owner = owner if isinstance(owner, type) else type(owner)
+            member = inspect.getattr_static(owner, func.attr, None)
+            member = getattr(member, part, None) if part else member
+            return getattr(member, "__func__", member)
+
+        return self.inline(scope, inlined, function, target, lookup=lookup)
+
+    def object_names(self, scope: Scope) -> frozenset[str]:
+        """The local names of ``scope`` that hold objects, as far as the code shows: read
+        with an attribute neither an array nor a rule has (``p.rate``). On them ``p.shape``
+        or ``p.T`` is a field, not the array attribute of the same name."""
+        found = getattr(scope, "_object_names", None)
+        if found is None:
+            found = frozenset(
+                node.value.id
+                for node in ast.walk(scope.node)
+                if isinstance(node, ast.Attribute)
+                and isinstance(node.ctx, ast.Load)
+                and isinstance(node.value, ast.Name)
+                and node.value.id in scope.local_names
+                and not hasattr(np.ndarray, node.attr)
+                and not self.table.candidates(("attr", node.attr))
+                and not self.table.candidates(("method", node.attr))
+            )
+            scope._object_names = found  # type: ignore[attr-defined]
+        return found
+
+    def method_class(self, scope: Scope, node: ast.expr) -> type | None:
+        """The class of ``self`` when ``node`` is the first parameter of the function
+        being differentiated and that function is a method written in a class body
+        (``srcad.grad(Model.loss)(model, x)``): its methods are that class's, checked
+        when the gradient runs (an object of a subclass may have others)."""
+        if not isinstance(node, ast.Name):
+            return None
+        current: Scope | None = scope
+        while current is not None and node.id not in current.env:
+            current = current.parent
+        if current is None:
+            return None
+        root = self.root.node.args
+        first = [a.arg for a in (*root.posonlyargs, *root.args)][:1]
+        if not first or current.env[node.id] != ir.Name(first[0]):
+            return None
+        function = self.root.function
+        parts = getattr(function, "__qualname__", "").split(".")
+        if len(parts) < 2 or "<locals>" in parts:
+            return None
+        cls: Any = self.root.lookup(parts[0])
+        for part in parts[1:-1]:
+            cls = getattr(cls, part, None)
+        member = vars(cls).get(parts[-1]) if isinstance(cls, type) else None
+        return cls if member is function else None
+
+    def member_of_class(
+        self,
+        scope: Scope,
+        node: ast.Attribute | ast.Call,
+        cls: type,
+        target: Callable[[], str] | None,
+    ) -> Any:
+        """``self.forward(x)`` or ``self.weights`` (a property) of ``cls``, inlined after a
+        check, when the gradient runs, that ``self``'s class has the same member."""
+        func = node.func if isinstance(node, ast.Call) else node
+        member = inspect.getattr_static(cls, func.attr, None)
+        if isinstance(node, ast.Call) and isinstance(member, types.FunctionType):
+            function, part, call = member, "", node
+        elif (
+            isinstance(node, ast.Attribute)
+            and isinstance(getattr(member, "fget", None), types.FunctionType)
+            and isinstance(member, property)
+        ):
+            function, part = member.fget, "fget"
+            call = ast.copy_location(ast.Call(func, [], []), node)
+        else:
+            return None
+        receiver = self.lower_operand(scope, func.value)
+        check = self.helper_ref(
+            f"check_{func.attr}", same_member(scope.source.location(node), cls, func.attr)
+        )
+        self.emit(ir.Effect(ir.Call(check, (receiver,)), tag=self.next_tag()))
+        return self.inline_member(
+            scope, call, function, target, lambda: cls, part, receiver_value=receiver
+        )
+
+    def known_objects(self) -> dict[str, tuple[Any, Callable[[], Any]]]:
+        """Listing names whose object srcad knows when it compiles -> (the object, how to
+        find the object again): the parameters a bound method or a partial fixes."""
+        if not hasattr(self, "_known"):
+            fixed = getattr(self.root, "fixed", {}) or {}
+            self._known = {
+                name: (value, lambda value=value: value)
+                for name, value in fixed.items()
+                if records.is_record(value)
+            }
+        return self._known
+
+    def known_object(self, scope: Scope, node: ast.expr) -> tuple[Any, Callable[[], Any]] | None:
+        """The object (a record) ``node`` denotes when srcad knows it at compile time,
+        with a function finding it again (for the cache); else None."""
+        if isinstance(node, ast.Name):
+            current: Scope | None = scope
+            while current is not None:
+                if node.id in current.env:
+                    value = current.env[node.id]
+                    if isinstance(value, ir.Name):
+                        return self.known_objects().get(value.id)
+                    return None
+                if node.id in current.local_names:
+                    return None
+                current = current.parent
+            obj = scope.source.lookup(node.id)
+            if obj is MISSING or not records.is_record(obj):
+                return None
+            return obj, lambda: scope.source.lookup(node.id)
+        if isinstance(node, ast.Attribute):
+            base = self.known_object(scope, node.value)
+            if base is None or not records.has_field(base[0], node.attr):
+                return None
+            value = getattr(base[0], node.attr)
+            if not records.is_record(value):
+                return None
+            return value, lambda: getattr(base[1](), node.attr, None)
+        return None

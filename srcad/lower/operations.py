@@ -1,0 +1,246 @@
+"""Operations: each operation matched against the derivative table (rule selection)."""
+
+from __future__ import annotations
+
+import ast
+import types
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from .. import array_api, ir, pyexpr
+from ..frontend import MISSING
+from ..rules.numpy_arrays import COPY_METHOD
+from ..rules.scalar import LIST_COPY
+from ..rules.table import _MISSING as _MISSING_RULE
+from ..rules.table import Rule, Scatter, index_key, match
+from .values import NOT_STATIC, LoweringPart, Operand, Scope, TupleValue, writes_into_out
+
+
+class Operations(LoweringPart):
+    """The lowerer's part for operations (see the module)."""
+
+    def emit_rule_call(
+        self,
+        scope: Scope,
+        helper: str,
+        rule: Rule,
+        operand: ir.Expr,
+        node: ast.AST,
+        name: str | None = None,
+    ) -> ir.Expr:
+        """``t = helper(operand)``, one gate of ``rule`` (a runtime helper of srcad's own)."""
+        name = name or self.names.temp()
+        self.emit(
+            ir.Assign(
+                name,
+                ir.Call(self.helper_ref(helper, rule.env[helper]), (operand,)),
+                rule,
+                (operand,),
+                tag=self.next_tag(),
+                loc=scope.source.location(node),
+            )
+        )
+        return ir.Name(name)
+
+    def raw(self, node: ast.expr) -> ir.Expr:
+        """The IR form of an unlowered subtree, remembering each node's AST."""
+        if isinstance(node, Operand | _Opaque):
+            expr = ir.Name("\0operand")  # a placeholder that matches only rule parameters
+            self._raw_nodes[id(expr)] = (expr, node.node if isinstance(node, _Opaque) else node)
+            return expr
+        expr = pyexpr.from_ast(node, leaf=lambda n: None if n is node else self._raw_child(n))
+        self._raw_nodes[id(expr)] = (expr, node)
+        return expr
+
+    def _raw_child(self, node: ast.expr) -> ir.Expr:
+        """A sub-expression for matching; one with no IR form (``a if c else b``, ``a and
+        b``) becomes a placeholder that only a rule parameter can match."""
+        if isinstance(node, ast.Compare) and len(node.ops) > 1:
+            return self.raw(_Opaque(node))
+        try:
+            return self.raw(node)
+        except pyexpr.NotAnExpression:
+            return self.raw(_Opaque(node))
+
+    def operation(
+        self,
+        scope: Scope,
+        node: ast.expr,
+        target: Callable[[], str] | None,
+        in_place: bool = False,
+    ) -> ir.Expr:
+        """Lower one operation (and, first, its operands) to an Assign; return its name."""
+        try:
+            raw = self.raw(node)
+        except pyexpr.NotAnExpression as exc:
+            raise self.error(
+                scope,
+                exc.node,
+                f"`{_excerpt(exc.node)}` is not supported in a differentiated expression",
+                "rewrite it with arithmetic and calls",
+            ) from None
+        if (  # np.multiply(a, b, out=...): a 0-d array for a number, the same value
+            isinstance(raw, ir.Call)
+            and _OUT_ELLIPSIS in raw.kwargs
+            and writes_into_out(self.resolve_raw(scope, raw.func))
+        ):
+            raw = replace(raw, kwargs=tuple(k for k in raw.kwargs if k != _OUT_ELLIPSIS))
+        rule, bound = self.find_rule(scope, raw)
+        if rule is not None:
+            index_params = {a.index for a in rule.adjoints if isinstance(a, Scatter)}
+            operands: dict[str, ir.Expr] = {}
+            replacements: dict[int, ir.Expr] = {}
+            for param, sub in bound.items():
+                if id(sub) not in self._raw_nodes:  # a default argument of the rule
+                    operands[param] = sub
+                    continue
+                lower_one = self.lower_index if param in index_params else self.lower_operand
+                operands[param] = lower_one(scope, self._raw_nodes[id(sub)][1])
+                replacements[id(sub)] = operands[param]
+            value = self.spell(scope, raw, replacements)
+            operand_list = tuple(operands[p] for p in rule.params)
+        else:
+            value = self.spell_plain(scope, raw)
+            operand_list = ()
+        name = target() if target is not None else self.names.temp()
+        self.body.append(
+            ir.Assign(
+                target=name,
+                value=value,
+                rule=rule,
+                operands=operand_list,
+                tag=self.next_tag(),
+                loc=scope.source.location(node),
+                in_place=in_place,
+            )
+        )
+        if rule is not None and not rule.view and not _is_method(rule):
+            self.not_dicts.add(name)  # arithmetic, numpy functions: a number or an array
+        first = operand_list[0] if operand_list else None
+        if rule is LIST_COPY or (  # a copy or a slice of a list: a new list
+            self.is_own_list(first) and (rule is COPY_METHOD or _is_slice_read(value))
+        ):
+            self.own_lists.add(name)
+            if self.holds_list(first):
+                self.holds_lists.add(name)
+        elif isinstance(value, ir.Subscript) and self.holds_list(first):
+            self.list_items.add(name)
+        return ir.Name(name)
+
+    def lower_index(self, scope: Scope, node: ast.expr) -> ir.Expr:
+        """An index expression: slices and tuples of indices stay one expression."""
+        if isinstance(node, ast.Slice):
+            part = lambda n: None if n is None else self.lower_operand(scope, n)  # noqa: E731
+            return ir.Slice(part(node.lower), part(node.upper), part(node.step))
+        if isinstance(node, ast.Tuple):
+            return ir.Tuple(tuple(self.lower_index(scope, e) for e in node.elts))
+        return self.lower_operand(scope, node)  # a list of positions stays a list
+
+    def lower_operand(self, scope: Scope, node: ast.expr) -> ir.Expr:
+        value = self.lower_expr(scope, node, None)
+        if value is array_api.NAMESPACE:  # passed to a call srcad does not read
+            return self.namespace_name()
+        if isinstance(value, TupleValue):  # a shape, an axis tuple, a list of arrays...
+            if all(isinstance(v, ir.Const) for v in value.items):
+                items = tuple(value.items)
+                return (
+                    ir.Const([v.value for v in items])
+                    if isinstance(node, ast.List)
+                    else ir.Tuple(items)
+                )
+            return self.materialize(scope, value, node)
+        return value
+
+    def find_rule(self, scope: Scope, raw: ir.Expr):
+        resolve = lambda e: self.resolve_raw(scope, e)  # noqa: E731
+        key = index_key(raw, lambda e: _MISSING_RULE if resolve(e) is NOT_STATIC else resolve(e))
+        if key is None:
+            return None, {}
+        for rule in self.table.candidates(key):
+            bound = match(rule.pattern, raw, rule, resolve)
+            if bound is not None:
+                return rule, bound
+        return None, {}
+
+    def resolve_raw(self, scope: Scope, expr: ir.Expr) -> Any:
+        """The object a Name/Attr chain of globals denotes (attributes of modules and
+        classes only: reading others could run code), or ``NOT_STATIC``."""
+        path = self.namespace_path(scope, expr)
+        if path is not None:  # an array namespace stands for numpy (see srcad.array_api)
+            obj = array_api.numpy_twin(path) if path else np
+            return NOT_STATIC if obj is None else obj
+        if isinstance(expr, ir.Name):
+            if expr.id in scope.statics:  # a function passed in
+                return scope.statics[expr.id].obj
+            if expr.id in scope.local_names:
+                return NOT_STATIC
+            obj = scope.source.lookup(expr.id)
+            return NOT_STATIC if obj is MISSING else obj
+        if isinstance(expr, ir.Attr):
+            base = self.resolve_raw(scope, expr.value)
+            if base is NOT_STATIC or not isinstance(base, types.ModuleType | type):
+                return NOT_STATIC
+            return getattr(base, expr.attr, NOT_STATIC)
+        return NOT_STATIC
+
+    def spell(self, scope: Scope, raw: ir.Expr, replacements: dict[int, ir.Expr]) -> ir.Expr:
+        """The forward expression in the user's own spelling, operands put in."""
+        if id(raw) in replacements:
+            return replacements[id(raw)]
+        if isinstance(raw, ir.Name | ir.Attr) and self.resolve_raw(scope, raw) is not NOT_STATIC:
+            return self.free_reference(scope, raw)
+        if isinstance(raw, ir.Name):  # pragma: no cover - every local is a rule operand
+            return self.lower_operand(scope, self._raw_nodes[id(raw)][1])
+        return ir.with_children(raw, [self.spell(scope, c, replacements) for c in ir.children(raw)])
+
+    def spell_plain(self, scope: Scope, raw: ir.Expr) -> ir.Expr:
+        """The forward expression for an operation without a rule (not differentiable)."""
+        if isinstance(raw, ir.Call):
+            func = (
+                self.free_reference(scope, raw.func)
+                if self.resolve_raw(scope, raw.func) is not NOT_STATIC
+                else self.lower_operand(scope, self._raw_nodes[id(raw.func)][1])
+            )
+            rest = [
+                self.lower_operand(scope, self._raw_nodes[id(c)][1]) for c in ir.children(raw)[1:]
+            ]
+            return ir.with_children(raw, [func, *rest])
+        return ir.with_children(
+            raw, [self.lower_operand(scope, self._raw_nodes[id(c)][1]) for c in ir.children(raw)]
+        )
+
+
+class _Opaque(ast.expr):
+    """Wraps a sub-expression that is lowered on its own, as an operand."""
+
+    _fields = ()
+
+    def __init__(self, node: ast.expr) -> None:
+        super().__init__()
+        self.node = node
+
+
+_OUT_ELLIPSIS = ("out", ir.Const(Ellipsis))
+
+
+def _is_method(rule: Rule) -> bool:
+    """A rule for a method (``x.copy()``: a dict has one too)."""
+    func = rule.pattern.func if isinstance(rule.pattern, ir.Call) else None
+    return (
+        isinstance(func, ir.Attr)
+        and isinstance(func.value, ir.Name)
+        and func.value.id not in rule.env
+    )
+
+
+def _excerpt(node: ast.AST, limit: int = 40) -> str:
+    """The user's code of ``node``, shortened for a message."""
+    text = ast.unparse(node)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _is_slice_read(value: ir.Expr) -> bool:
+    return isinstance(value, ir.Subscript) and isinstance(value.index, ir.Slice)

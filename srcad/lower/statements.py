@@ -1,0 +1,382 @@
+"""Statements: assignments (to names, items and in place), ``print``, ``assert``, ``raise``."""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import copy
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .. import contexts, ir
+from ..rules.table import ADDAT, ADDITEM, SETITEM
+from ..runtime import check_assertion, formatted, raise_exception
+from .values import RAISED, LoweringPart, Operand, Scope, TupleValue, grows_list, writes_into_out
+
+
+class Statements(LoweringPart):
+    """The lowerer's part for statements (see the module)."""
+
+    def lower_statements(
+        self, scope: Scope, stmts: list[ast.stmt], result_name: Callable[[], str] | None
+    ) -> Any:
+        """Lower a statement list; return the result value when it ends in `return`."""
+        for stmt in stmts:
+            if isinstance(stmt, ast.Return):
+                self._last_return = stmt
+                return self.lower_expr(scope, stmt.value, result_name)
+            if isinstance(stmt, ast.If):
+                result = self.lower_if(scope, stmt, result_name)
+                if result is not None:
+                    return result
+            elif isinstance(stmt, ast.For):
+                self.lower_for(scope, stmt)
+            elif isinstance(stmt, ast.While):
+                self.lower_while(scope, stmt)
+            elif isinstance(stmt, ast.With):
+                result = self.lower_with(scope, stmt, result_name)
+                if result is not None:
+                    return result
+            elif isinstance(stmt, ast.Try):
+                self.lower_try(scope, stmt)
+            elif isinstance(stmt, ast.Break):
+                context = self.loops[-1]
+                if context.exit_flag is None:
+                    context.exit_flag = self.names.fresh("stop")
+                self.emit(
+                    ir.Assign(
+                        context.exit_flag,
+                        ir.Const(True),
+                        tag=self.next_tag(),
+                        loc=scope.source.location(stmt),
+                    )
+                )
+            elif isinstance(stmt, ast.Continue):
+                pass  # desugaring moved the rest of the iteration into the other branch
+            elif isinstance(stmt, ast.Raise):
+                self.lower_raise(scope, stmt)
+                return RAISED
+            else:
+                self.lower_statement(scope, stmt)
+        return None
+
+    def lower_raise(self, scope: Scope, stmt: ast.Raise) -> None:
+        """``raise ValueError(f"...")``: raised by the gradient's forward pass as well."""
+        exc = stmt.exc
+        call = exc if isinstance(exc, ast.Call) else None
+        kind = call.func if call else exc
+        args = tuple(self.message_part(scope, a) for a in call.args) if call else ()
+        raise_ = self.helper_ref("raise_exception", raise_exception)
+        cls_ref = self.free_reference(scope, self.raw(kind))  # (srcad.subset: a static class)
+        self.emit(ir.Effect(ir.Call(raise_, (cls_ref, *args)), tag=self.next_tag(), raises=True))
+
+    def lower_statement(self, scope: Scope, stmt: ast.stmt) -> None:
+        if isinstance(stmt, ast.Assign):
+            self.assign(scope, stmt.targets, stmt.value)
+        elif isinstance(stmt, ast.AnnAssign):
+            self.assign(scope, [stmt.target], stmt.value)
+        elif isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Subscript):
+            if isinstance(stmt.op, ast.Add):
+                self.store_item(scope, stmt.target, stmt.value, ADDITEM, stmt)
+            else:  # out[i] *= v  ->  out[i] = out[i] * v
+                read = ast.copy_location(
+                    ast.Subscript(stmt.target.value, stmt.target.slice, ast.Load()), stmt.target
+                )
+                value = ast.copy_location(ast.BinOp(read, stmt.op, stmt.value), stmt)
+                self.store_item(scope, stmt.target, value, SETITEM, stmt)
+        elif isinstance(stmt, ast.AugAssign):
+            self.update_in_place(scope, stmt)
+        elif isinstance(stmt, ast.Assert):  # a check: kept, it does not change the result
+            condition = self.lower_operand(scope, stmt.test)
+            message = () if stmt.msg is None else (ir.Const(stmt.msg.value),)
+            check = self.helper_ref("check_assertion", check_assertion)
+            self.emit(ir.Effect(ir.Call(check, (condition, *message)), tag=self.next_tag()))
+        elif isinstance(stmt, ast.Expr) and self.is_add_at(scope, stmt.value):
+            self.add_at(scope, stmt.value)
+        elif isinstance(stmt, ast.Expr) and grows_list(stmt.value):
+            self.grow_list(scope, stmt.value)
+        elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+            callee = self.static_object(scope, stmt.value.func)
+            func = stmt.value.func
+            owner = (
+                self.static_object(scope, func.value) if isinstance(func, ast.Attribute) else None
+            )
+            if any(callee is w for w in contexts.WARNING_CALLS):  # warnings.warn, filters
+                setup = any(callee is w for w in contexts.WARNING_FILTERS)
+                self.emit(ir.Effect(self.printed(scope, stmt.value), self.next_tag(), setup))
+                return
+            if _prints(callee) or (  # print(...) and logging: run in the forward pass
+                isinstance(owner, logging.Logger | logging.LoggerAdapter)
+                and isinstance(func, ast.Attribute)
+                and func.attr in _LOGGING_METHODS
+            ):
+                self.emit(ir.Effect(self.printed(scope, stmt.value), tag=self.next_tag()))
+                return
+            out = _out_target(stmt.value) if writes_into_out(callee) else None
+            if out is not None:  # multiply(a, b, out=c): numpy writes the result into c
+                call = copy.copy(stmt.value)
+                call.keywords = [k for k in call.keywords if k.arg != "out"]
+                self.store_item(scope, out, call, SETITEM, stmt)
+                return
+            if not getattr(callee, "__srcad_effect__", False):
+                raise self.error(
+                    scope,
+                    stmt,
+                    "a bare call has no effect on the result (srcad "
+                    "differentiates functions without side effects)",
+                    "assign its value to a variable, or remove the call",
+                )
+            raw = self.raw(stmt.value)
+            self.emit(ir.Effect(self.spell_plain(scope, raw), tag=self.next_tag()))
+        elif isinstance(stmt, ast.FunctionDef):
+            scope.local_functions[stmt.name] = stmt
+
+    def printed(self, scope: Scope, call: ast.Call) -> ir.Expr:
+        """``print(...)`` or a logging call, with its arguments' values (f-strings as
+        ``formatted(template, *values)``); it has no effect on the gradient."""
+        func = self.free_reference(scope, self.raw(call.func))
+        return ir.Call(
+            func,
+            tuple(self.message_part(scope, a) for a in call.args),
+            tuple(
+                (k.arg, self.message_part(scope, k.value))
+                for k in call.keywords
+                if k.arg is not None
+            ),
+        )
+
+    def message_part(self, scope: Scope, node: ast.expr) -> ir.Expr:
+        """An argument of ``print``, of a logging call or of an exception raised: its
+        value (an f-string as ``formatted(template, *values)``)."""
+        if not isinstance(node, ast.JoinedStr):
+            return self.lower_operand(scope, node)
+        template, values = _format_template(node)
+        helper = self.helper_ref("formatted", formatted)
+        return ir.Call(helper, (ir.Const(template), *(self.message_part(scope, v) for v in values)))
+
+    def is_add_at(self, scope: Scope, node: ast.expr) -> bool:
+        """``np.add.at(x, i, v)`` (the ufunc method that adds at repeated indices too)."""
+        return (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "at"
+            and self.static_object(scope, node.func.value) is np.add
+            and len(node.args) == 3
+            and not node.keywords
+        )
+
+    def add_at(self, scope: Scope, call: ast.Call) -> None:
+        """``np.add.at(out, idx, v)``: an in-place write into ``out``."""
+        container = self.lower_operand(scope, call.args[0])
+        if not isinstance(container, ir.Name):
+            raise self.error(
+                scope, call.args[0], "np.add.at needs an array to add into", "pass an array"
+            )
+        index = self.lower_index(scope, call.args[1])
+        value = self.lower_operand(scope, call.args[2])
+        func = self.free_reference(scope, self.raw(call.func))
+        self.emit(
+            ir.Assign(
+                container.id,
+                ir.Call(func, (container, index, value)),
+                ADDAT,
+                (container, index, value),
+                tag=self.next_tag(),
+                loc=scope.source.location(call),
+                in_place=True,
+            )
+        )
+
+    def store_item(
+        self, scope: Scope, target: ast.Subscript, value_node: ast.expr, rule: Any, stmt: ast.stmt
+    ) -> None:
+        """``out[i] = v`` (or ``+=``): written in place, as numpy does (into any array:
+        one made here, an argument, a view; :mod:`srcad.memory` follows the sharing)."""
+        root = target.value
+        while isinstance(root, ast.Subscript):
+            root = root.value
+        if root is not target.value and self.may_be_list(scope, root):
+            raise self.error(
+                scope,
+                target,
+                f"writing into an item of the list `{root.id}` (a list of lists, or of "
+                "arrays) is not supported",
+                f"use a numpy array (`np.zeros((n, m))`), or replace the whole item: "
+                f"`row = list({ast.unparse(target.value)}); row[...] = v; "
+                f"{ast.unparse(target.value)} = row`",
+            )
+        item = scope.env.get(root.id) if isinstance(root, ast.Name) else None
+        if isinstance(item, ir.Name) and item.id in self.list_items:
+            raise self.error(
+                scope,
+                target,
+                f"`{root.id}` is an item of a list, which may be a list itself: writing into "
+                "it would change the outer list too, which srcad does not follow",
+                f"write into a copy (`{root.id} = list({root.id})`, or `.copy()` of an array), "
+                "and put it back into the list if needed",
+            )
+        if self.may_be_list(scope, target.value):
+            if rule is ADDITEM:
+                read = ast.copy_location(
+                    ast.Subscript(target.value, target.slice, ast.Load()), target
+                )
+                value_node = ast.copy_location(ast.BinOp(read, ast.Add(), value_node), stmt)
+            self.set_list_item(scope, target, value_node, stmt)
+            return
+        name = ast.unparse(target.value)
+        container = self.lower_operand(scope, target.value)  # (out[i][j] = v: a view first)
+        if not isinstance(container, ir.Name):
+            raise self.error(
+                scope,
+                target,
+                f"`{name}` holds a value that cannot be written into item by item",
+                f"make an array first, e.g. `{name} = np.array({name})`",
+            )
+        value = self.lower_operand(scope, value_node)
+        index = self.lower_index(scope, target.slice)
+        self.emit(
+            ir.Assign(
+                container.id,
+                ir.Subscript(container, index),
+                rule,
+                (container, index, value),
+                tag=self.next_tag(),
+                loc=scope.source.location(stmt),
+                in_place=True,
+            )
+        )
+
+    def update_in_place(self, scope: Scope, stmt: ast.AugAssign) -> None:
+        """``y op= w``: numpy changes the array ``y`` holds in place (every name that
+        shares it sees the change); a Python number gets a new value. One gate does
+        both, as Python does: ``y_1 = y; y_1 op= w`` (``y_1`` is ``y`` itself when ``y`` is
+        an array); :mod:`srcad.memory` then tells the other names what changed."""
+        name = stmt.target.id
+        if isinstance(stmt.op, ast.Add) and self.may_be_list(scope, stmt.target):
+            self.grow(scope, stmt, name, "extend", stmt.value)  # items += more
+            return
+        load = ast.copy_location(ast.Name(name, ast.Load()), stmt.target)
+        old = self.lower_expr(scope, load, None)
+        if (  # a constant, a tuple, a global: `name op= w` only rebinds the local name
+            not isinstance(old, ir.Name) or old.id in self.bindings or old.id in self.free_objects
+        ):
+            value = ast.copy_location(ast.BinOp(load, stmt.op, stmt.value), stmt)
+            self.assign(scope, [stmt.target], value)
+            return
+        rhs = self.lower_operand(scope, stmt.value)
+        node = ast.copy_location(ast.BinOp(Operand(old), stmt.op, Operand(rhs)), stmt)
+        scope.env[name] = self.operation(
+            scope, node, lambda: self.variable_name(scope, name), in_place=True
+        )
+
+    def assign(self, scope: Scope, targets: list[ast.expr], value_node: ast.expr) -> None:
+        if len(targets) == 1 and isinstance(targets[0], ast.Subscript):
+            self.store_item(scope, targets[0], value_node, SETITEM, targets[0])
+            return
+        first = targets[0]
+        if isinstance(first, ast.Name):
+            value = self.lower_expr(scope, value_node, lambda: self.variable_name(scope, first.id))
+        elif isinstance(first, ast.Tuple | ast.List) and isinstance(
+            value_node, ast.Tuple | ast.List
+        ):
+            if len(first.elts) != len(value_node.elts):
+                raise self.error(
+                    scope,
+                    value_node,
+                    "cannot unpack: the number of values does not match the number of targets",
+                    "match the counts",
+                )
+            value = TupleValue(
+                tuple(
+                    self.lower_expr(scope, element, self._namer_for(scope, target))
+                    for target, element in zip(first.elts, value_node.elts)
+                )
+            )
+        else:
+            value = self.lower_expr(scope, value_node, None)
+        for target in targets:
+            self.bind(scope, target, value)
+
+    def _namer_for(self, scope: Scope, target: ast.expr) -> Callable[[], str] | None:
+        if isinstance(target, ast.Name):
+            return lambda: self.variable_name(scope, target.id)
+        return None
+
+    def bind(self, scope: Scope, target: ast.expr, value: Any) -> None:
+        if isinstance(target, ast.Name):
+            scope.env[target.id] = value
+            return
+        if isinstance(target, ast.Subscript):  # a, xs[0] = ...: an item write
+            self.store_item(scope, target, Operand(value), SETITEM, target)
+            return
+        if not isinstance(value, TupleValue) and isinstance(value, ir.Name):
+            # a tuple known only at run time: take its items one by one
+            value = TupleValue(
+                tuple(
+                    self.element(scope, value, ir.Const(k), target) for k in range(len(target.elts))
+                )
+            )
+        if not isinstance(value, TupleValue) or len(value.items) != len(target.elts):
+            raise self.error(
+                scope,
+                target,
+                f"cannot unpack this value into {len(target.elts)} names",
+                "unpack a tuple of the same length",
+            )
+        for element, item in zip(target.elts, value.items):
+            self.bind(scope, element, item)
+
+    def variable_name(self, scope: Scope, user_name: str) -> str:
+        """The listing name for a new value of a user variable (SSA versioning)."""
+        if scope.is_root:
+            return self.names.own(user_name)
+        return self.names.fresh(user_name)
+
+
+def _out_target(call: ast.Call) -> ast.Subscript | None:
+    """``c[...]`` for a call ``f(..., out=c)`` (``c[i]`` for ``out=c[i]``), the items the
+    call writes; None for none, or for ``out=`` with ``where=`` (the other items are
+    kept) or a tuple of outputs."""
+    given = {k.arg: k.value for k in call.keywords}
+    out = given.get("out")
+    if out is None or "where" in given:
+        return None
+    if isinstance(out, ast.Subscript):
+        return ast.copy_location(ast.Subscript(out.value, out.slice, ast.Store()), out)
+    if isinstance(out, ast.Name):
+        whole = ast.copy_location(ast.Constant(Ellipsis), out)
+        return ast.copy_location(ast.Subscript(out, whole, ast.Store()), out)
+    return None
+
+
+_LOGGING_METHODS = frozenset(("debug", "info", "warning", "error", "critical", "exception", "log"))
+
+
+def _prints(callee: Any) -> bool:
+    """``print``, or a function of :mod:`logging` (``logging.info(...)``)."""
+    return callee is builtins.print or (
+        getattr(callee, "__module__", None) == "logging"
+        and getattr(callee, "__name__", "") in _LOGGING_METHODS
+    )
+
+
+def _format_template(node: ast.JoinedStr) -> tuple[str, list[ast.expr]]:
+    """``f"a {x:.3f} {y!r}"`` as ``("a {:.3f} {!r}", [x, y])``."""
+    template, values = "", []
+    for part in node.values:
+        if isinstance(part, ast.Constant):
+            template += str(part.value).replace("{", "{{").replace("}", "}}")
+            continue
+        assert isinstance(part, ast.FormattedValue)
+        values.append(part.value)
+        conversion = f"!{chr(part.conversion)}" if part.conversion != -1 else ""
+        spec = ""
+        if isinstance(part.format_spec, ast.JoinedStr):  # f"{x:{width}.3f}": str.format
+            inner, nested = _format_template(part.format_spec)  # takes nested fields too,
+            spec = ":" + inner  # numbered after the value they format
+            values += nested
+        template += "{" + conversion + spec + "}"
+    return template, values

@@ -1,0 +1,145 @@
+"""What lowering works with: the scope of a function being lowered, values of several
+items, markers, and the base of the lowerer's parts."""
+
+from __future__ import annotations
+
+import ast
+import functools
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .. import ir
+from ..frontend import FunctionSource
+
+
+@dataclass(frozen=True)
+class TupleValue:
+    """Several values at once: a tuple display or a helper's tuple result."""
+
+    items: tuple[Any, ...]
+    is_list: bool = False  # a list display (a list at run time), else a tuple
+
+
+NOT_STATIC = object()  # what a local name "resolves" to when matching patterns
+
+
+@dataclass
+class Scope:
+    """One function being lowered: the root, or an inlined helper."""
+
+    source: FunctionSource
+    env: dict[str, Any] = field(default_factory=dict)  # user name -> current value
+    local_names: frozenset[str] = frozenset()
+    is_root: bool = False
+    node: ast.FunctionDef | None = None  # the desugared function
+    parent: Scope | None = None  # the enclosing function of a nested `def`
+    local_functions: dict[str, ast.FunctionDef] = field(default_factory=dict)
+    #: the values the parameters were bound to (a list passed in is the caller's)
+    arguments: dict[str, Any] = field(default_factory=dict)
+    #: parameters bound to a function known when srcad compiles (``rk4(f, y, h)`` called
+    #: with a module's function ``f``), which the helper never reassigns
+    statics: dict[str, Static] = field(default_factory=dict)
+    #: parameters bound to a ``def`` (or named lambda) of the code: the def and its scope
+    passed_defs: dict[str, tuple[ast.FunctionDef, Scope]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Static:
+    """A function passed to a helper: the object, how generated code names it (as the
+    caller did), and how to look it up again (None: it cannot be)."""
+
+    obj: Any
+    reference: ir.Expr
+    lookup: Callable[[], Any] | None
+
+
+@dataclass
+class LoopContext:
+    """The loop being lowered: ``break`` sets its exit flag."""
+
+    exit_flag: str | None = None
+
+
+PASSED_DEF = object()  # the value of a parameter bound to a `def` of the code (see argument)
+
+
+RAISED = object()  # what lowering a path that ends in `raise` returns instead of a result
+
+
+def assigned_names(fn: ast.FunctionDef) -> set[str]:
+    names = {a.arg for a in (*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs)}
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+    return names
+
+
+class Operand(ast.expr):
+    """An already-lowered value standing in an AST (used to build comparisons)."""
+
+    _fields = ()
+
+    def __init__(self, value: ir.Expr) -> None:
+        super().__init__()
+        self.value = value
+
+
+def writes_into_out(callee: Any) -> bool:
+    """Whether ``callee`` follows numpy's convention for ``out=``: its result is written
+    into that array (a ufunc, a ufunc's method such as ``multiply.accumulate``, a numpy
+    function)."""
+    if isinstance(callee, np.ufunc) or isinstance(getattr(callee, "__self__", None), np.ufunc):
+        return True
+    module = getattr(callee, "__module__", None) or ""
+    return module == "numpy" or module.startswith("numpy.")
+
+
+def free_lookup(scope: Scope, func: ast.expr) -> Callable[[], Any] | None:
+    """A cheap way to look the callee ``func`` up again (a gradient that inlined it
+    checks it on every call): a global or closure name, or attributes of one. None for
+    anything else, or for a name that ``scope`` binds itself."""
+    chain: list[str] = []
+    while isinstance(func, ast.Attribute):
+        chain.append(func.attr)
+        func = func.value
+    if isinstance(func, ast.Name) and func.id in scope.statics and not chain:
+        return scope.statics[func.id].lookup  # a function passed in: the caller's lookup
+    if not isinstance(func, ast.Name) or func.id in scope.local_names or scope.parent:
+        return None
+    name, source = func.id, scope.source
+    head: Callable[[], Any]
+    if name in source.closure:
+        cell = source.closure[name]
+        head = lambda: cell.cell_contents  # noqa: E731
+    elif name in source.globals:
+        head = functools.partial(source.globals.get, name)
+    else:
+        return None
+    if not chain:
+        return head
+    attributes = operator.attrgetter(".".join(reversed(chain)))
+    return lambda: attributes(head())
+
+
+def grows_list(node: ast.AST) -> bool:
+    """``name.append(...)`` or ``name.extend(...)``."""
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in ("append", "extend")
+        and isinstance(node.func.value, ast.Name)
+    )
+
+
+class LoweringPart:
+    """One part of :class:`~srcad.lower.lowerer.Lowerer`, which combines the parts: a
+    part's methods call the others' through ``self``, and read the state that
+    ``Lowerer.__init__`` sets up."""
+
+    if TYPE_CHECKING:  # (the checker sees the combined class's attributes as Any)
+
+        def __getattr__(self, name: str) -> Any: ...
