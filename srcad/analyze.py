@@ -285,17 +285,16 @@ def protect_aliases(
     return out
 
 
-def _map_blocks(body: tuple[ir.Stmt, ...], fn) -> tuple[ir.Stmt, ...]:
-    out: list[ir.Stmt] = []
-    for stmt in body:
-        replaced = fn(stmt)
-        if replaced is None:
-            continue
-        stmt = replaced
-        if isinstance(stmt, ir.If | ir.Loop):
-            stmt = ir.with_blocks(stmt, [_map_blocks(b, fn) for b in ir.blocks_of(stmt)])
-        out.append(stmt)
-    return tuple(out)
+class _DropSaves(ir.Transformer):
+    """Drops the pushes and pops of values that are not ``needed``."""
+
+    def __init__(self, needed: set[str]) -> None:
+        self.needed = needed
+
+    def visit_Push(self, stmt: ir.Push) -> ir.Push | None:
+        return stmt if stmt.name in self.needed else None
+
+    visit_Pop = visit_Push
 
 
 def prune_saves(fn: ir.Function) -> ir.Function:
@@ -310,12 +309,7 @@ def prune_saves(fn: ir.Function) -> ir.Function:
     if split is None:  # no backward pass (a tangent function): nothing is saved
         return fn
     needed = ir.read_in(body[split:]) - {s.via for s in ir.walk(body) if isinstance(s, ir.Pop)}
-    body = list(
-        _map_blocks(
-            tuple(body),
-            lambda s: None if isinstance(s, ir.Push | ir.Pop) and s.name not in needed else s,
-        )
-    )
+    body = list(_DropSaves(needed).visit_body(body))
     pushed = [s.name for s in ir.walk(body) if isinstance(s, ir.Push)]
     stack_lines = [
         i

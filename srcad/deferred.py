@@ -49,7 +49,7 @@ def defer_refusals(fn: ir.Function, wrt: tuple[str, ...]) -> ir.Function:
             replacements[key] = ir.Effect(
                 call, note="a path srcad cannot differentiate", raises=True
             )
-        fn = fn.with_body(_replaced(fn.body, replacements), bindings=bindings)
+        fn = fn.with_body(_ReplaceBranches(replacements).visit_body(fn.body), bindings=bindings)
 
 
 def _refused_branches(fn: ir.Function, active: Activity) -> dict[tuple[int, int], SrcadError]:
@@ -114,19 +114,20 @@ def _with_branches(
                 yield from _with_branches(block, branches)
 
 
-def _replaced(
-    body: tuple[ir.Stmt, ...], replacements: dict[tuple[int, int], ir.Stmt]
-) -> tuple[ir.Stmt, ...]:
-    out = []
-    for stmt in body:
-        blocks = [_replaced(block, replacements) for block in ir.blocks_of(stmt)]
-        if isinstance(stmt, ir.If):
-            blocks = [
-                (replacements[(id(stmt), k)],) if (id(stmt), k) in replacements else block
-                for k, block in enumerate(blocks)
-            ]
-        out.append(ir.with_blocks(stmt, blocks) if blocks else stmt)
-    return tuple(out)
+class _ReplaceBranches(ir.Transformer):
+    """Branches of ``if`` statements replaced: (id of the ``if``, 0 for its body or 1
+    for its ``else``) -> the statement that takes the branch's place."""
+
+    def __init__(self, replacements: dict[tuple[int, int], ir.Stmt]) -> None:
+        self.replacements = replacements
+
+    def visit_If(self, stmt: ir.If) -> ir.Stmt:
+        new = self.generic_visit(stmt)
+        blocks = [
+            (self.replacements[(id(stmt), k)],) if (id(stmt), k) in self.replacements else block
+            for k, block in enumerate(ir.blocks_of(new))
+        ]
+        return ir.with_blocks(new, blocks)
 
 
 __all__ = ["defer_refusals"]

@@ -556,6 +556,43 @@ def walk(body: tuple[Stmt, ...] | list[Stmt]) -> Iterator[Stmt]:
             yield from walk(block)
 
 
+class Transformer:
+    """Rewrites a list of statements, one kind at a time, like :class:`ast.NodeTransformer`.
+
+    ``visit_<Kind>`` (``visit_Assign``, ``visit_Loop``, ...) returns what replaces one
+    statement: a statement, a list of statements, or None to drop it. A kind without a
+    method is kept, with its blocks rewritten (:meth:`generic_visit`); a method that
+    wants the blocks of its statement rewritten too calls ``generic_visit`` itself,
+    before or after its own change. A statement nothing changed is kept as it is."""
+
+    def visit_body(self, body: Iterable[Stmt]) -> tuple[Stmt, ...]:
+        out: list[Stmt] = []
+        for stmt in body:
+            result = self.visit(stmt)
+            if isinstance(result, list):
+                out.extend(result)
+            elif result is not None:
+                out.append(result)
+        return tuple(out)
+
+    def visit(self, stmt: Stmt) -> Stmt | list[Stmt] | None:
+        method = getattr(self, f"visit_{type(stmt).__name__}", self.generic_visit)
+        return method(stmt)
+
+    def generic_visit(self, stmt: Stmt) -> Stmt:
+        blocks = blocks_of(stmt)
+        if not blocks:
+            return stmt
+        new = [self.visit_body(block) for block in blocks]
+        if all(_same(a, b) for a, b in zip(new, blocks)):
+            return stmt
+        return with_blocks(stmt, new)
+
+
+def _same(a: tuple[Stmt, ...], b: tuple[Stmt, ...]) -> bool:
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b))
+
+
 def targets_of(stmt: Stmt) -> tuple[str, ...]:
     """Names a simple statement writes (for compound ones: their own bookkeeping names)."""
     if isinstance(stmt, Assign | Adjoint):

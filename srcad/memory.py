@@ -625,30 +625,29 @@ def coalesce(fn: ir.Function) -> ir.Function:
     return fn.with_body(ir.rename(fn.body, renames))
 
 
+class _Carry(ir.Transformer):
+    """Adds to the ``k``-th loop's ``carried`` the names ``extra[k]`` (loops numbered in
+    program order)."""
+
+    def __init__(self, extra: dict[int, set[str]]) -> None:
+        self.extra = extra
+        self.count = 0
+
+    def visit_Loop(self, stmt: ir.Loop) -> ir.Stmt:
+        names = self.extra.get(self.count, set())
+        self.count += 1
+        stmt = self.generic_visit(stmt)
+        if not names:
+            return stmt
+        return replace(stmt, carried=tuple(dict.fromkeys((*stmt.carried, *sorted(names)))))
+
+
 def _carry(new_body: list[ir.Stmt], carried: dict[int, set[str]], old_body) -> tuple:
     """Add to each loop's ``carried`` the names its logical lines change (matched with
     the old loops by position)."""
     old_loops = [s for s in ir.walk(old_body) if isinstance(s, ir.Loop)]
     extra = {k: carried.get(id(loop), set()) for k, loop in enumerate(old_loops)}
-    counter = [0]
-
-    def visit(body) -> tuple:
-        out = []
-        for stmt in body:
-            if isinstance(stmt, ir.Loop):
-                k = counter[0]
-                counter[0] += 1
-                stmt = ir.with_blocks(stmt, [visit(b) for b in ir.blocks_of(stmt)])
-                names = extra.get(k, set())
-                if names:
-                    carried = tuple(dict.fromkeys((*stmt.carried, *sorted(names))))
-                    stmt = replace(stmt, carried=carried)
-            elif isinstance(stmt, ir.If):
-                stmt = ir.with_blocks(stmt, [visit(b) for b in ir.blocks_of(stmt)])
-            out.append(stmt)
-        return tuple(out)
-
-    return visit(new_body)
+    return _Carry(extra).visit_body(new_body)
 
 
 __all__ = ["Memory", "make_explicit", "live_after", "points_to", "Location"]

@@ -20,6 +20,7 @@ backward code reads, and makes in-place accumulation alias-safe.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
@@ -122,16 +123,18 @@ def fold(expr: ir.Expr) -> ir.Expr:
     return ir.map_expr(expr, _fold_node)
 
 
+class _Fold(ir.Transformer):
+    """:func:`fold` applied to every backward expression."""
+
+    def visit_Adjoint(self, stmt: ir.Adjoint | ir.AdjointItem | ir.Return) -> ir.Stmt:
+        return replace(stmt, value=fold(stmt.value))
+
+    visit_AdjointItem = visit_Return = visit_Adjoint
+
+
 def fold_statements(body: tuple[ir.Stmt, ...] | list[ir.Stmt]) -> list[ir.Stmt]:
     """:func:`fold` applied to every backward expression."""
-    out: list[ir.Stmt] = []
-    for stmt in body:
-        if isinstance(stmt, ir.Adjoint | ir.AdjointItem | ir.Return):
-            stmt = replace(stmt, value=fold(stmt.value))
-        elif isinstance(stmt, ir.If | ir.Loop):
-            stmt = ir.with_blocks(stmt, [tuple(fold_statements(b)) for b in ir.blocks_of(stmt)])
-        out.append(stmt)
-    return out
+    return list(_Fold().visit_body(body))
 
 
 def _square(expr: ir.Expr) -> ir.Expr:
@@ -167,18 +170,25 @@ def _has(expr: ir.Expr, wanted) -> bool:
     return False
 
 
-def _map_values(body, rewrite, kinds, wanted) -> list[ir.Stmt]:
-    """``rewrite`` applied to the values of the ``kinds`` of statements that have a
-    ``wanted`` node (the others are kept as they are: no rebuilding)."""
-    out: list[ir.Stmt] = []
-    for stmt in body:
-        if isinstance(stmt, kinds) and _has(stmt.value, wanted):
-            stmt = replace(stmt, value=ir.map_expr(stmt.value, rewrite))
-        elif isinstance(stmt, ir.If | ir.Loop):
-            blocks = [tuple(_map_values(b, rewrite, kinds, wanted)) for b in ir.blocks_of(stmt)]
-            stmt = ir.with_blocks(stmt, blocks)
-        out.append(stmt)
-    return out
+class _AdjointValues(ir.Transformer):
+    """``rewrite`` applied to the values of adjoint statements that have a ``wanted``
+    node (the others are kept as they are: no rebuilding)."""
+
+    def __init__(
+        self, rewrite: Callable[[ir.Expr], ir.Expr], wanted: Callable[[ir.Expr], bool]
+    ) -> None:
+        self.rewrite, self.wanted = rewrite, wanted
+
+    def visit_Adjoint(self, stmt: ir.Adjoint | ir.AdjointItem) -> ir.Stmt:
+        if not _has(stmt.value, self.wanted):
+            return stmt
+        return replace(stmt, value=ir.map_expr(stmt.value, self.rewrite))
+
+    visit_AdjointItem = visit_Adjoint
+
+
+def _map_values(body, rewrite, wanted) -> list[ir.Stmt]:
+    return list(_AdjointValues(rewrite, wanted).visit_body(body))
 
 
 def _is_power(expr: ir.Expr) -> bool:
@@ -195,14 +205,14 @@ def reduce_strength(body: tuple[ir.Stmt, ...] | list[ir.Stmt]) -> list[ir.Stmt]:
     itself computes: ``pow(x, 2)`` may differ from ``x * x`` in the last bit (it does
     for x = cos(1.0732963876539836) here), and the value of ``value_and_grad`` is
     exactly ``f``'s."""
-    return _map_values(body, _square, (ir.Adjoint, ir.AdjointItem), _is_power)
+    return _map_values(body, _square, _is_power)
 
 
 def float_constants(body: tuple[ir.Stmt, ...] | list[ir.Stmt]) -> list[ir.Stmt]:
     """``2 * dx`` becomes ``2.0 * dx`` in gradient expressions of the version for Python
     floats: gradients are floats anyway, and CPython's fast paths for ``+ - *`` need
     both operands to be floats (an int operand takes the generic path, ~2x slower)."""
-    return _map_values(body, _float_operands, (ir.Adjoint, ir.AdjointItem), _is_int)
+    return _map_values(body, _float_operands, _is_int)
 
 
 def number_functions(fn: ir.Function) -> ir.Function:
@@ -237,7 +247,7 @@ def number_functions(fn: ir.Function) -> ir.Function:
     def rewrite(expr: ir.Expr) -> ir.Expr:
         return ir.Call(ir.Name(helper), expr.args) if is_log(expr) else expr
 
-    body = _map_values(fn.body, rewrite, (ir.Adjoint, ir.AdjointItem), is_log)
+    body = _map_values(fn.body, rewrite, is_log)
     return fn.with_body(body, bindings=bindings)
 
 
@@ -658,17 +668,18 @@ def _pop_via(body: tuple[ir.Stmt, ...], name: str) -> str | None:
     return next((s.via for s in body if isinstance(s, ir.Pop) and s.name == name), None)
 
 
-def _map_loops(body: list[ir.Stmt], fn) -> list[ir.Stmt]:
-    """``body`` with ``fn`` applied to every loop, innermost first."""
-    out: list[ir.Stmt] = []
-    for stmt in body:
-        if isinstance(stmt, ir.If | ir.Loop):
-            blocks = [tuple(_map_loops(list(b), fn)) for b in ir.blocks_of(stmt)]
-            stmt = ir.with_blocks(stmt, blocks)
-        if isinstance(stmt, ir.Loop):
-            stmt = fn(stmt)
-        out.append(stmt)
-    return out
+class _EachLoop(ir.Transformer):
+    """``rewrite`` applied to every loop, innermost first."""
+
+    def __init__(self, rewrite: Callable[[ir.Loop], ir.Stmt]) -> None:
+        self.rewrite = rewrite
+
+    def visit_Loop(self, stmt: ir.Loop) -> ir.Stmt:
+        return self.rewrite(self.generic_visit(stmt))
+
+
+def _map_loops(body: list[ir.Stmt], rewrite: Callable[[ir.Loop], ir.Stmt]) -> list[ir.Stmt]:
+    return list(_EachLoop(rewrite).visit_body(body))
 
 
 def optimize(fn: ir.Function, *, for_floats: bool = False) -> ir.Function:

@@ -681,25 +681,25 @@ def reentered(stmts: tuple[ir.Stmt, ...], end: int) -> list[ir.Stmt]:
     return [replace(enter, target=None), *setup]
 
 
+class _ForNumbers(ir.Transformer):
+    """See :func:`for_numbers`."""
+
+    def visit_Assign(self, stmt: ir.Assign) -> ir.Assign | None:
+        if stmt.logical:
+            return None
+        if stmt.in_place and isinstance(stmt.value, ir.BinOp):
+            return replace(stmt, in_place=False)  # (an item write stays one)
+        return stmt
+
+    def visit_If(self, stmt: ir.If) -> ir.Stmt | None:
+        new = self.generic_visit(stmt)
+        return new if new.body or new.orelse else None
+
+
 def for_numbers(fn: ir.Function) -> ir.Function:
     """``fn`` for Python numbers only, which share no memory: ``y *= w`` binds a new
     number and the logical lines of :mod:`srcad.memory` have nothing to say."""
-
-    def block(body: tuple[ir.Stmt, ...]) -> tuple[ir.Stmt, ...]:
-        out: list[ir.Stmt] = []
-        for stmt in body:
-            if isinstance(stmt, ir.Assign) and stmt.logical:
-                continue
-            if isinstance(stmt, ir.Assign) and stmt.in_place and isinstance(stmt.value, ir.BinOp):
-                stmt = replace(stmt, in_place=False)  # (an item write stays one)
-            if isinstance(stmt, ir.If | ir.Loop):
-                stmt = ir.with_blocks(stmt, [block(b) for b in ir.blocks_of(stmt)])
-                if isinstance(stmt, ir.If) and not stmt.body and not stmt.orelse:
-                    continue
-            out.append(stmt)
-        return tuple(out)
-
-    return fn.with_body(block(fn.body))
+    return fn.with_body(_ForNumbers().visit_body(fn.body))
 
 
 def _total_reduction(fn: ir.Function, name: str) -> bool:
