@@ -113,11 +113,16 @@ def expression(expr: ir.Expr) -> str:
         pairs = (f"{expression(k)}: {expression(v)}" for k, v in zip(expr.keys, expr.values))
         return "{" + ", ".join(pairs) + "}"
     if isinstance(expr, ir.Slice):  # outside brackets a slice is a call
-        parts = [
-            p if p is not None else ir.Const(None) for p in (expr.lower, expr.upper, expr.step)
-        ]
-        while len(parts) > 1 and parts[-1] == ir.Const(None):
-            parts.pop()
+        none = ir.Const(None)
+        lower, upper, step = (
+            p if p is not None else none for p in (expr.lower, expr.upper, expr.step)
+        )
+        if step != none:
+            parts = [lower, upper, step]
+        elif lower != none:
+            parts = [lower, upper]  # (slice(1, None): `1:`; slice(1) would be `:1`)
+        else:
+            parts = [upper]
         return f"slice({', '.join(expression(p) for p in parts)})"
     raise TypeError(f"not an IR expression: {expr!r}")
 
@@ -165,10 +170,10 @@ def statement(stmt: ir.Stmt) -> str:
 
 def _index(index: ir.Expr) -> str:
     """An index as written inside brackets: ``i, :`` rather than ``(i, slice(...))``."""
-    if isinstance(index, ir.Tuple):
+    if isinstance(index, ir.Tuple) and not index.is_list:  # (a list index is a list)
         if len(index.elts) == 1:
             return _index(index.elts[0]) + ","
-        return ", ".join(_index(e) for e in index.elts)
+        return ", ".join(_index(e) for e in index.elts) or "()"
     if index == ir.Const(Ellipsis):
         return "..."
     if isinstance(index, ir.Slice):
@@ -330,7 +335,8 @@ def _logical(stmt: ir.Stmt) -> list[str]:
 def _only_logical(stmt: ir.If) -> bool:
     """A branch that only records what memory sharing did (nothing to run)."""
     return any(isinstance(s, ir.Assign) and s.logical for s in ir.walk(stmt.body)) and all(
-        isinstance(s, ir.Comment) or (isinstance(s, ir.Assign) and s.logical)
+        isinstance(s, ir.Comment)
+        or (isinstance(s, ir.Assign) and s.logical)
         or (isinstance(s, ir.If) and _only_logical(s))
         for block in (stmt.body, stmt.orelse)
         for s in block

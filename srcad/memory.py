@@ -192,6 +192,8 @@ def points_to(fn: ir.Function) -> dict[str, frozenset[str]]:
                 new = of(stmt.operands[0]) if stmt.operands else set()
                 if isinstance(stmt.value, ir.Subscript) and stmt.operands:  # an item of a list
                     new |= set().union(*(items.get(r, set()) for r in new))
+                if not new and stmt.rule is not None and stmt.rule.view:
+                    new = {stmt.target}  # (np.array(0.0): a view of no name is an array of its own)
             elif stmt.in_place and isinstance(stmt.value, ir.BinOp):
                 new = of(stmt.value.left) | {stmt.target}
             elif stmt.in_place:  # an array copies what it is given; a list keeps the object

@@ -472,7 +472,9 @@ class _Builder:
             return restore
         return [ir.Backprop(stmt), *out, *restore]
 
-    def reverse_item_write(self, stmt: ir.Assign, g: ir.Expr, written: set[str]) -> list[ir.Stmt]:
+    def reverse_item_write(
+        self, stmt: ir.Assign, g: ir.Expr, written: set[str], arrayed: bool = False
+    ) -> list[ir.Stmt]:
         """``out[i] = v``: ``v`` gets ``g[i]``, then those items of ``g`` are cleared (the
         old items were overwritten). ``out[i] += v`` keeps them. Where a fancy index
         repeats a position, numpy keeps the last write, so only that item of ``v``
@@ -480,6 +482,13 @@ class _Builder:
         container, index, value = stmt.operands
         clears = stmt.rule.adjoint_for("x") is not None
         out: list[ir.Stmt] = []
+        if self.broadcast and not arrayed and index in (ir.Const(Ellipsis), ir.Tuple(())):
+            # a 0-d array (acc[...] = v), whose adjoint may have come as a number
+            # (float(acc)): an array of its own to index and clear
+            held = self.adjoint(container.id)
+            array = ir.Attr(ir.Name(self.bind("np", np)), "array")
+            made = ir.Adjoint(held, ir.Call(array, (g,)), tag=stmt.tag)
+            return [made, *self.reverse_item_write(stmt, ir.Name(held), written, arrayed=True)]
         contribution: list[ir.Stmt] = []
         if isinstance(value, ir.Name) and self.activity.is_active(value.id):
             if self.basic_index(index) or stmt.rule.repeats_add:

@@ -94,10 +94,14 @@ defrule(
 MATMUL = {"x": "matmul_left(g, x, y)", "y": "matmul_right(g, x, y)"}
 defrule("x @ y", env=ENV, linear=True, **MATMUL)
 defrule("np.matmul(x, y)", env=ENV, linear=True, **MATMUL)
-defrule("np.dot(x, y)", env=ENV, linear=True, **MATMUL)
-defrule("x.dot(y)", env=ENV, linear=True, **MATMUL)
-defrule("np.inner(x, y)", env=ENV, linear=True, **MATMUL)
-defrule("np.outer(x, y)", env=NP, linear=True, x="g @ np.ravel(y)", y="np.ravel(x) @ g")
+#: (np.dot: numpy's own rule for more than two axes, and numbers)
+DOT = {"x": "dot_left(g, x, y)", "y": "dot_right(g, x, y)"}
+defrule("np.dot(x, y)", env=ENV, linear=True, **DOT)
+defrule("x.dot(y)", env=ENV, linear=True, **DOT)
+defrule("np.inner(x, y)", env=ENV, linear=True, x="inner_left(g, x, y)", y="inner_right(g, x, y)")
+#: (np.outer flattens its operands)
+defrule("np.outer(x, y)", env=NP, linear=True, x="np.reshape(g @ np.ravel(y), np.shape(x))",
+        y="np.reshape(np.ravel(x) @ g, np.shape(y))")
 
 # ---------------------------------------------------------------- reductions
 # (``dtype``: the accumulator's type; the gradient of a floating sum is the same)
@@ -235,17 +239,28 @@ defrule("np.array(x)", env=ENV, x="items_like(g, x)", creates=True, linear=True)
 for _name in ("asarray", "asanyarray"):
     defrule(f"np.{_name}(x)", env=ENV, x="items_like(g, x)", linear=True, restore="v")
     defrule(f"np.{_name}(x, dtype=None, order=None)", env=ENV, dtype=None, order=None,
-            x="items_like(g, x)", linear=True, restore="v")
+            x="items_like(cast_gradient(g, dtype), x)", linear=True, restore="v",
+            tangents={"x": "cast_gradient(np.asarray(t), dtype)"})
 defrule("np.array(x, dtype=None, copy=True, order=None, ndmin=0)", env=ENV, dtype=None,
-        copy=None, order=None, ndmin=None, x="items_like(np.reshape(g, np.shape(x)), x)",
+        copy=None, order=None, ndmin=None,
+        x="items_like(np.reshape(cast_gradient(g, dtype), np.shape(x)), x)",
+        tangents={"x": "np.array(cast_gradient(np.asarray(t), dtype), ndmin=ndmin)"},
         linear=True, restore="np.reshape(v, np.shape(x))")
 #: (of a list: a new list, which the function may grow)
 COPY_METHOD = defrule("x.copy()", x="g", creates=True, linear=True)
 defrule("np.copy(x)", env=NP, x="g", creates=True, linear=True)
-defrule("x.astype(dtype)", dtype=None, x="g", linear=True)
+#: (to an integer or boolean type: no gradient, as for ``int(x)``)
+defrule("x.astype(dtype)", env=ENV, dtype=None, x="cast_gradient(g, dtype)", linear=True,
+        tangents={"x": "cast_gradient(t, dtype)"})
 #: numpy's float scalars made from a value: the value itself (``np.float64(x)``)
 for _name in ("float64", "float32"):
     defrule(f"np.{_name}(x)", env=NP, x="g", elementwise=True)
+#: the one item of an array of size 1 (a 0-d array's value), as a Python number
+defrule("x.item()", env=NP, x="np.full(np.shape(x), g)", tangents={"x": "np.asarray(t).item()"})
+#: numpy's integers made from a value truncate it: piecewise constant
+for _name in ("int8", "int16", "int32", "int64", "intp", "uint8", "uint16", "uint32", "uint64",
+              "bool_"):
+    defrule(f"np.{_name}(x)", env=NP, x=None)
 #: NaN to 0 and infinities to the largest floats: the identity where ``x`` is finite
 defrule("np.nan_to_num(x)", env=ENV, x="np.where(np.isfinite(x), g, 0.0)", elementwise=True)
 
@@ -278,6 +293,8 @@ for _name in (
     "ceil",
     "round",
     "rint",
+    "trunc",
+    "fix",
     "isnan",
     "isinf",
     "isfinite",

@@ -140,6 +140,62 @@ def matmul_right(g: Any, x: Any, y: Any) -> Any:
     return unbroadcast(np.swapaxes(x, -1, -2) @ g, y)
 
 
+def cast_gradient(g: Any, dtype: Any) -> Any:
+    """Adjoint of a conversion to ``dtype`` (``x.astype(dtype)``, ``np.asarray(x, dtype)``):
+    ``g``, or zero for an integer or boolean type (truncation is piecewise constant)."""
+    if dtype is None or np.dtype(dtype).kind in "fcO":
+        return g
+    return np.zeros(np.shape(g))
+
+
+def dot_left(g: Any, x: Any, y: Any) -> Any:
+    """Adjoint of ``np.dot(x, y)`` for ``x``, for any number of axes: numpy's dot sums
+    ``x``'s last axis against ``y``'s only axis, or its second-to-last one (a number
+    multiplies)."""
+    x_ndim, y_ndim = _ndim(x), _ndim(y)
+    if x_ndim <= 2 and y_ndim <= 2 and x_ndim and y_ndim:  # (the 1-D and 2-D cases)
+        return matmul_left(g, x, y)
+    if x_ndim == 0 or y_ndim == 0:
+        return unbroadcast(g * y, x)
+    if y_ndim == 1:
+        return np.multiply.outer(g, y)
+    moved = np.moveaxis(y, -2, -1)  # (b..., m, k)
+    lead = x_ndim - 1
+    return np.tensordot(g, moved, axes=(list(range(lead, _ndim(g))), list(range(y_ndim - 1))))
+
+
+def dot_right(g: Any, x: Any, y: Any) -> Any:
+    """Adjoint of ``np.dot(x, y)`` for ``y`` (see :func:`dot_left`)."""
+    x_ndim, y_ndim = _ndim(x), _ndim(y)
+    if x_ndim <= 2 and y_ndim <= 2 and x_ndim and y_ndim:
+        return matmul_right(g, x, y)
+    if x_ndim == 0 or y_ndim == 0:
+        return unbroadcast(g * x, y)
+    lead = list(range(x_ndim - 1))
+    part = np.tensordot(x, g, axes=(lead, lead))  # (k, b..., m) or (k,)
+    return part if y_ndim == 1 else np.moveaxis(part, 0, -2)
+
+
+def inner_left(g: Any, x: Any, y: Any) -> Any:
+    """Adjoint of ``np.inner(x, y)`` for ``x``: numpy's inner sums the last axes of
+    both (a number multiplies)."""
+    x_ndim, y_ndim = _ndim(x), _ndim(y)
+    if x_ndim == 0 or y_ndim == 0:
+        return unbroadcast(g * y, x)
+    rest = y_ndim - 1
+    g_ndim = _ndim(g)
+    return np.tensordot(g, y, axes=(list(range(g_ndim - rest, g_ndim)), list(range(rest))))
+
+
+def inner_right(g: Any, x: Any, y: Any) -> Any:
+    """Adjoint of ``np.inner(x, y)`` for ``y`` (see :func:`inner_left`)."""
+    x_ndim, y_ndim = _ndim(x), _ndim(y)
+    if x_ndim == 0 or y_ndim == 0:
+        return unbroadcast(g * x, y)
+    lead = list(range(x_ndim - 1))
+    return np.tensordot(g, x, axes=(lead, lead))
+
+
 @passes_argument(0)
 def transpose_grad(g: Any, axes: Any = None) -> Any:
     """Adjoint of ``np.transpose(x, axes)``: the inverse permutation."""

@@ -1,0 +1,198 @@
+"""numpy's semantics exactly, where srcad gave silently wrong gradients or crashed
+(found by an adversarial round of realistic programs, stop 26). Each case is checked
+four ways (central differences, optimised vs not, forward vs reverse, value_and_grad's
+value against f), on values away from kinks.
+
+- a slice with a start and no end beside an index list (``b[1:, [0, 3]]``): the
+  backward pass wrote it as ``slice(1)``, which is ``:1``;
+- conversions to an integer type (``x.astype(int)``, ``np.asarray(x, dtype=int)``,
+  ``np.int64(x)``) are piecewise constant: no gradient, in both modes;
+- ``np.dot``, ``np.inner`` and ``np.outer`` of any number of axes (their rules were
+  matmul's, and ``np.outer``'s gradient came back flattened);
+- 0-d arrays: an alias of ``np.array(0.0)`` sees ``acc += v``; ``acc[...] = v`` and
+  ``acc[()] = v`` (whose adjoint may come as a number, from ``float(acc)``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import check_four_ways
+
+import srcad
+
+# ---------------------------------------------------------------- open slices with index lists
+
+
+def open_slice_write(a):
+    b = a.copy()
+    b[1:, [0, 3]] = np.sin(a[1:, [1, 2]])
+    return np.sum(b**2)
+
+
+def open_slice_update(a):
+    b = a.copy()
+    b[1:, [0, 3]] *= 2.0
+    return np.sum(b**2)
+
+
+def open_slice_read(a):
+    return np.sum(a[1:, [0, 3]] ** 2) + np.sum(a[:2, [1]] * a[::2, [2]])
+
+
+def boundary_condition(u0):  # a PDE's boundary copied from the next column, each step
+    u = np.tile(u0, (4, 1))
+    for t in range(1, 4):
+        u[t, 1:-1] = u[t - 1, 1:-1] + 0.1 * (u[t - 1, :-2] - 2 * u[t - 1, 1:-1] + u[t - 1, 2:])
+        u[1:, [0, -1]] = u[1:, [1, -2]]
+    return np.sum(u[-1] ** 2)
+
+
+@pytest.mark.parametrize(
+    "f", [open_slice_write, open_slice_update, open_slice_read], ids=lambda f: f.__name__
+)
+def test_slices_open_at_the_end_beside_index_lists(f):
+    a = np.arange(1.0, 13.0).reshape(3, 4) / 5.0
+    check_four_ways(f, a)
+
+
+def test_a_boundary_condition_written_through_an_open_slice():
+    check_four_ways(boundary_condition, np.array([0.3, 1.1, -0.4, 0.8, 0.2]))
+
+
+def test_slices_are_emitted_as_numpy_reads_them():
+    from srcad import emit, ir
+
+    cases = {
+        ir.Slice(ir.Const(1), None, None): "slice(1, None)",
+        ir.Slice(None, ir.Const(1), None): "slice(1)",
+        ir.Slice(None, None, ir.Const(2)): "slice(None, None, 2)",
+        ir.Slice(None, None, None): "slice(None)",
+    }
+    for made, text in cases.items():
+        assert emit.expression(made) == text
+        assert eval(text) == slice(  # noqa: S307 - our own text
+            *(p.value if p is not None else None for p in (made.lower, made.upper, made.step))
+        )
+
+
+# ---------------------------------------------------------------- conversions to integers
+
+YS = np.array([0.0, 1.0, 0.5, 2.0, 1.5, 0.7])
+
+
+def grid_interpolation(x):  # uniform-grid linear interpolation: the cell by truncation
+    u = x / 0.5
+    i = u.astype(int)
+    t = u - i
+    return np.sum((1 - t) * YS[i] + t * YS[i + 1])
+
+
+def grid_interpolation_asarray(x):
+    u = x / 0.5
+    i = np.asarray(u, dtype=np.int64)
+    t = u - i
+    return np.sum((1 - t) * YS[i] + t * YS[i + 1])
+
+
+def truncations(x):
+    whole = np.array(x * 3.0, dtype=int) + np.trunc(x) + np.fix(x * 2.0)
+    return np.sum(np.sin(x) * whole) + np.int64(3.7 * x[0]) + x.astype(bool).sum()
+
+
+@pytest.mark.parametrize(
+    "f", [grid_interpolation, grid_interpolation_asarray, truncations], ids=lambda f: f.__name__
+)
+def test_conversions_to_integers_have_no_derivative(f):
+    x = np.array([0.8, 1.3, 0.2])
+    check_four_ways(f, x)
+
+
+def test_the_cell_index_of_an_interpolation_gets_no_gradient():
+    """The slope of the interpolant, not the slope plus the truncated index's share."""
+    assert srcad.grad(grid_interpolation)(np.array([0.8]))[0] == pytest.approx(-1.0)
+
+
+# ---------------------------------------------------------------- dot, inner, outer
+
+SHAPES = [((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 2)), ((2, 3), (3, 4)), ((4, 2, 3), (3,)),
+          ((4, 2, 3), (5, 3, 2)), ((), (2, 3)), ((2, 3), ())]
+
+
+def dot(x, y):
+    return np.sum(np.sin(np.dot(x, y)))
+
+
+def dot_method(x, y):
+    return np.sum(np.sin(x.dot(y)))
+
+
+def inner(x, y):
+    return np.sum(np.sin(np.inner(x, y)))
+
+
+def outer(x, y):
+    return np.sum(np.sin(np.outer(x, y)))
+
+
+def _operand(shape, seed):
+    value = np.random.default_rng(seed).normal(size=shape)
+    return value if shape else np.float64(value)
+
+
+@pytest.mark.parametrize("shapes", SHAPES, ids=str)
+@pytest.mark.parametrize("f", [dot, dot_method, inner, outer], ids=lambda f: f.__name__)
+def test_dot_inner_and_outer_of_any_number_of_axes(f, shapes):
+    x_shape, y_shape = shapes
+    if f is inner and x_shape and y_shape:  # inner sums the last axes of both
+        y_shape = (*y_shape[:-1], x_shape[-1])
+    if f is dot_method and not x_shape:
+        x_shape = (1,) + x_shape  # (a number has no .dot)
+        if y_shape and len(y_shape) > 1:
+            y_shape = (1, *y_shape[1:])
+        elif y_shape:
+            y_shape = (1,)
+    x, y = _operand(x_shape, 1), _operand(y_shape, 2)
+    gx, gy = check_four_ways(f, x, y)
+    assert np.shape(gx) == np.shape(x) and np.shape(gy) == np.shape(y)
+
+
+# ---------------------------------------------------------------- 0-d arrays
+
+
+def zero_d_alias(x):
+    acc = np.array(0.0)
+    snap = acc  # the same 0-d array
+    acc += x**2  # in place: snap sees it
+    return float(snap)
+
+
+def zero_d_item_write(x):
+    acc = np.array(0.0)
+    acc[...] = x**2
+    return float(acc) * 3.0
+
+
+def zero_d_accumulator(x):
+    acc = np.zeros(())
+    for k in range(3):
+        acc[()] = acc[()] + x * k
+    return float(acc)
+
+
+def zero_d_product(x):
+    acc = np.array(1.0)
+    first = acc
+    for k in range(3):
+        acc *= x + k
+    return float(first) + acc.item()
+
+
+@pytest.mark.parametrize(
+    "f",
+    [zero_d_alias, zero_d_item_write, zero_d_accumulator, zero_d_product],
+    ids=lambda f: f.__name__,
+)
+@pytest.mark.parametrize("kind", [float, np.float64, np.array], ids=["float", "float64", "0-d"])
+def test_zero_dimensional_arrays(f, kind):
+    check_four_ways(f, kind(0.7))
