@@ -27,10 +27,14 @@ def at_user_call(
 ) -> SrcadError:
     """``error``, about the statement at ``loc``, reported at the user's call first when
     ``loc`` is in another file's inlined code (``call_sites``: see ``ir.Function``)."""
-    if loc not in call_sites:
-        return error
-    where, callee = call_sites[loc]
-    return at_call_site(error, callee, where)
+    seen = {loc}
+    while loc in call_sites:  # (a library's call into a third file: up to the user's call)
+        loc, callee = call_sites[loc]
+        error = at_call_site(error, callee, loc)
+        if loc in seen:  # pragma: no cover - a call site is never inside its own callee
+            break
+        seen.add(loc)
+    return error
 
 
 def at_call_site(error: SrcadError, callee: Any, where: Location) -> SrcadError:

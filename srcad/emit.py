@@ -119,10 +119,10 @@ def expression(expr: ir.Expr) -> str:
         )
         if step != none:
             parts = [lower, upper, step]
-        elif lower != none:
-            parts = [lower, upper]  # (slice(1, None): `1:`; slice(1) would be `:1`)
+        elif lower == none and upper == none:
+            parts = [none]
         else:
-            parts = [upper]
+            parts = [lower, upper]  # (slice(1, None) is `1:`: slice(1) would be `:1`)
         return f"slice({', '.join(expression(p) for p in parts)})"
     raise TypeError(f"not an IR expression: {expr!r}")
 
@@ -370,9 +370,10 @@ _TAG = re.compile(r"  # \((\d+)\)$")
 
 
 def origins(source: str, forward: ir.Function) -> dict[int, Location]:
-    """For each tagged line of ``source`` (1-based), the user's line it comes from."""
+    """For each tagged line of ``source`` (1-based), the user's line it comes from (for
+    inlined library code, the user's call that reached it)."""
     where = {
-        s.tag: s.loc
+        s.tag: forward.user_location(s.loc)
         for s in ir.walk(forward.body)
         if isinstance(s, ir.Assign | ir.If | ir.Loop | ir.Enter | ir.Python)
         and s.tag

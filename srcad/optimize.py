@@ -20,8 +20,9 @@ backward code reads, and makes in-place accumulation alias-safe.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 
@@ -124,17 +125,37 @@ def fold(expr: ir.Expr) -> ir.Expr:
 
 
 class _Fold(ir.Transformer):
-    """:func:`fold` applied to every backward expression."""
+    """:func:`fold` applied to every backward expression, and calls of helpers that
+    return an argument as it is (see :func:`srcad.runtime.identity_when_none`) dropped."""
+
+    def __init__(self, bindings: Mapping[str, Any]) -> None:
+        self.identities = {
+            name: found
+            for name, obj in bindings.items()
+            if (found := getattr(obj, "__srcad_identity_when_none__", None)) is not None
+        }
 
     def visit_Adjoint(self, stmt: ir.Adjoint | ir.AdjointItem | ir.Return) -> ir.Stmt:
-        return replace(stmt, value=fold(stmt.value))
+        value = ir.map_expr(stmt.value, self.identity) if self.identities else stmt.value
+        return replace(stmt, value=fold(value))
 
     visit_AdjointItem = visit_Return = visit_Adjoint
 
+    def identity(self, expr: ir.Expr) -> ir.Expr:
+        if isinstance(expr, ir.Call) and isinstance(expr.func, ir.Name):
+            found = self.identities.get(expr.func.id)
+            if found is not None and len(expr.args) > max(found):
+                result, flag = found
+                if expr.args[flag] == ir.Const(None):
+                    return expr.args[result]
+        return expr
 
-def fold_statements(body: tuple[ir.Stmt, ...] | list[ir.Stmt]) -> list[ir.Stmt]:
-    """:func:`fold` applied to every backward expression."""
-    return list(_Fold().visit_body(body))
+
+def fold_statements(
+    body: tuple[ir.Stmt, ...] | list[ir.Stmt], bindings: Mapping[str, Any] | None = None
+) -> list[ir.Stmt]:
+    """:func:`fold` applied to every backward expression (see :class:`_Fold`)."""
+    return list(_Fold(bindings or {}).visit_body(body))
 
 
 def _square(expr: ir.Expr) -> ir.Expr:
@@ -292,7 +313,8 @@ def propagate_copies(
     out: list[ir.Stmt] = []
     for stmt in body:
         if isinstance(stmt, ir.If | ir.Loop):
-            for name in ir.defined_in([stmt]):
+            updated = {s.target for s in ir.walk([stmt]) if isinstance(s, ir.AdjointItem)}
+            for name in ir.defined_in([stmt]) | updated:  # (an item update: not a copy after)
                 state.forget(name)
             stmt = ir.with_blocks(
                 stmt,
@@ -689,7 +711,7 @@ def optimize(fn: ir.Function, *, for_floats: bool = False) -> ir.Function:
     body = list(fn.body)
     for _ in range(5):  # enough for chains of copies; each round is linear in the code
         before = body
-        body = fold_statements(body)
+        body = fold_statements(body, fn.bindings)
         body = propagate_copies(body)
         body = eliminate_dead_code(body)
         if body == before:

@@ -131,6 +131,17 @@ def passes_argument(*positions: int) -> Callable[[Callable], Callable]:
     return mark
 
 
+def identity_when_none(result: int, flag: int) -> Callable[[Callable], Callable]:
+    """Declare that a helper returns its argument at ``result`` unchanged when the one at
+    ``flag`` is None: the optimiser drops such a call (``cast_gradient(g, None)``)."""
+
+    def mark(helper: Callable) -> Callable:
+        helper.__srcad_identity_when_none__ = (result, flag)
+        return passes_argument(result)(helper)
+
+    return mark
+
+
 @fresh_result
 def zeros_like(value: Any) -> Any:
     """The gradient of a parameter the result does not depend on."""

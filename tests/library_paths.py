@@ -2,6 +2,7 @@
 before it computes, the way SciPy's array-API code does, where the other path is code
 srcad cannot differentiate (a call without a derivative rule)."""
 
+import library_like
 import numpy as np
 
 
@@ -19,3 +20,8 @@ def halved_total(x):
     except TypeError:  # (a list: list * float)
         total = sum(x) * 0.5
     return total
+
+
+def layered_energy(x):
+    """Library code that calls a third file's function srcad cannot differentiate."""
+    return library_like.cube_roots(x)

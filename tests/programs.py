@@ -3037,6 +3037,8 @@ def s_fancy_write(draw, ctx: Context) -> list[ast.stmt] | None:
         u = np.mean(vec * vec)
     """
     out, idx, vals = _array_names(draw, ctx, 3)
+    if draw(st.integers(0, 3)) == 0:
+        return _slice_beside_list(draw, ctx, out, vals)
     m, k = draw(st.integers(3, 4)), draw(st.integers(3, 4))
     index = draw(st.lists(st.integers(0, m - 1), min_size=k, max_size=k))
     if len(set(index)) == k:
@@ -3055,6 +3057,41 @@ def s_fancy_write(draw, ctx: Context) -> list[ast.stmt] | None:
             f"np.add.at({out}, {idx}, {_scalar(draw, ctx)})",
         ))))
     lines.append(f"{target} = {_reduction_text(draw, ctx, out, shape)}")
+    return commit_arrays(ctx, _parse(lines), [target])
+
+
+_ROW_SLICES = {"1:": slice(1, None), ":-1": slice(None, -1), "::2": slice(None, None, 2),
+               ":": slice(None), "1:3": slice(1, 3)}
+
+
+def _slice_beside_list(draw, ctx: Context, out: str, vals: str) -> list[ast.stmt] | None:
+    """Rows by a slice, columns by an index list (``out[1:, [0, 2]] *= 0.5``): slices
+    open at either end or stepped, beside a list that may repeat a column::
+
+        M = np.sin(x * np.array([[0.5, 0.6, 0.7], [0.8, 0.9, 1.0], [0.5, 0.7, 0.9]]))
+        vals = x * np.array([[0.5, 1.0], [0.75, 0.25]])
+        M[1:, [0, 2]] = vals
+        u = np.sum(M ** 2)
+    """
+    m, n = draw(st.integers(3, 4)), 3
+    rows = draw(st.sampled_from(tuple(_ROW_SLICES)))
+    count = len(range(m)[_ROW_SLICES[rows]])
+    columns = draw(st.sampled_from(([0, 2], [2, 0], [1], [0, 1, 2])))
+    cols, width = str(columns), len(columns)
+    target = _result(draw, ctx)
+    lines = [f"{out} = {_vector(draw, ctx, (m, n))}"]
+    for _ in range(draw(st.integers(1, 2))):
+        lines.append(draw(st.sampled_from((
+            f"{out}[{rows}, {cols}] *= 0.5",
+            f"{out}[{rows}, {cols}] = {_vector(draw, ctx, (count, width))}",
+            f"{out}[{rows}, {cols}] += {_scalar(draw, ctx)}",
+            f"{out}[{rows}, {cols}] = {out}[{rows}, {cols}] * 0.75",
+        ))))
+    if draw(st.booleans()):  # a read through the same kind of index
+        lines.append(f"{vals} = {out}[{rows}, {cols}] * 1.5")
+        lines.append(f"{target} = {_reduction_text(draw, ctx, vals, (count, width))}")
+    else:
+        lines.append(f"{target} = {_reduction_text(draw, ctx, out, (m, n))}")
     return commit_arrays(ctx, _parse(lines), [target])
 
 

@@ -264,7 +264,11 @@ class Inlining(LoweringPart):
             return self.operation(scope, call, target)
         for stmt in ir.walk(self.body[start:]):  # (the outermost call, the user's, wins)
             loc = getattr(stmt, "loc", None)
-            if loc is not None and loc.filename == source.filename:
+            if loc is None:
+                continue
+            if loc.filename != source.filename and loc in self.call_sites:
+                loc = self.call_sites[loc][0]  # (a third file's code: where this one called it)
+            if loc.filename == source.filename:
                 self.call_sites[loc] = (where, callee)
         return result
 

@@ -10,7 +10,14 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from ..runtime import AdjointDict, AdjointList, fresh_result, passes_argument, shape_only
+from ..runtime import (
+    AdjointDict,
+    AdjointList,
+    fresh_result,
+    identity_when_none,
+    passes_argument,
+    shape_only,
+)
 
 
 def _shape(x: Any) -> tuple:
@@ -166,6 +173,17 @@ def items_like(xp: Any, g: Any, x: Any) -> Any:
     if not isinstance(x, list | tuple):
         return g
     return AdjointList(items_like(xp, g[k, ...], item) for k, item in enumerate(x))
+
+
+@identity_when_none(1, 2)
+def cast_gradient(xp: Any, g: Any, dtype: Any) -> Any:
+    """Adjoint of a conversion to ``dtype``: ``g``, or zero for an integer or boolean
+    type (truncation is piecewise constant)."""
+    if dtype is None or dtype in (float, complex):
+        return g
+    if dtype not in (int, bool) and xp.isdtype(dtype, ("real floating", "complex floating")):
+        return g
+    return xp.zeros(_shape(g), dtype=_float_dtype(xp, g))
 
 
 @fresh_result

@@ -99,6 +99,9 @@ DOT = {"x": "dot_left(g, x, y)", "y": "dot_right(g, x, y)"}
 defrule("np.dot(x, y)", env=ENV, linear=True, **DOT)
 defrule("x.dot(y)", env=ENV, linear=True, **DOT)
 defrule("np.inner(x, y)", env=ENV, linear=True, x="inner_left(g, x, y)", y="inner_right(g, x, y)")
+#: (vectors of 2 or 3 components along the last axis; np.cross's axis options: no rule)
+defrule("np.cross(x, y)", env=ENV, linear=True, x="cross_grad(g, x, y, True)",
+        y="cross_grad(g, x, y, False)")
 #: (np.outer flattens its operands)
 defrule("np.outer(x, y)", env=NP, linear=True, x="np.reshape(g @ np.ravel(y), np.shape(x))",
         y="np.reshape(np.ravel(x) @ g, np.shape(y))")
@@ -163,6 +166,19 @@ for _name in ("max", "min", "amax", "amin"):
             tangents=_tangent,
             reduction=True,
         )
+#: the range, max - min: the gradient of each (ties share it, as for max and min)
+_PTP = ("extremum_grad({g}, x, np.max(x, axis=axis, keepdims=keepdims), axis, keepdims) - "
+        "extremum_grad({g}, x, np.min(x, axis=axis, keepdims=keepdims), axis, keepdims)")
+defrule(
+    "np.ptp(x, axis=None, keepdims=False)",
+    env=ENV,
+    axis=None,
+    keepdims=None,
+    x=_PTP.format(g="g"),
+    tangents={"x": f"np.sum(({_PTP.format(g='np.ones_like(ans)')}) * t, axis=axis, "
+                   "keepdims=keepdims)"},
+    reduction=True,
+)
 _PROD_TANGENT = {
     "x": "np.sum(prod_grad(np.ones_like(ans), x, ans, axis, keepdims) * t, "
     "axis=axis, keepdims=keepdims)"

@@ -9,7 +9,14 @@ from typing import Any
 import numpy as np
 
 from ..duck import as_array, is_duck_array, spread_like
-from ..runtime import fresh_result, gradient_dtype, joined_lists, passes_argument, shape_only
+from ..runtime import (
+    fresh_result,
+    gradient_dtype,
+    identity_when_none,
+    joined_lists,
+    passes_argument,
+    shape_only,
+)
 
 
 @passes_argument(0)
@@ -140,12 +147,33 @@ def matmul_right(g: Any, x: Any, y: Any) -> Any:
     return unbroadcast(np.swapaxes(x, -1, -2) @ g, y)
 
 
+@identity_when_none(0, 1)
 def cast_gradient(g: Any, dtype: Any) -> Any:
     """Adjoint of a conversion to ``dtype`` (``x.astype(dtype)``, ``np.asarray(x, dtype)``):
     ``g``, or zero for an integer or boolean type (truncation is piecewise constant)."""
     if dtype is None or np.dtype(dtype).kind in "fcO":
         return g
     return np.zeros(np.shape(g))
+
+
+def _as_3_vectors(x: Any) -> Any:
+    """``x``'s vectors (its last axis) with a zero third component where they have two."""
+    x = np.asarray(x)
+    if x.shape[-1] == 3:
+        return x
+    return np.concatenate([x, np.zeros((*x.shape[:-1], 1), dtype=x.dtype)], axis=-1)
+
+
+def cross_grad(g: Any, x: Any, y: Any, first: bool) -> Any:
+    """Adjoint of ``np.cross(x, y)`` (vectors along the last axis, of 2 or 3 components)
+    for ``x`` (``first``) or ``y``: ``y × g`` and ``g × x``, with 2-vectors as 3-vectors in
+    the plane (their cross product is the third component alone)."""
+    x3, y3 = _as_3_vectors(x), _as_3_vectors(y)
+    if np.shape(x)[-1] == 2 and np.shape(y)[-1] == 2:  # numpy returned the z component only
+        g = np.stack([np.zeros_like(g), np.zeros_like(g), g], axis=-1)
+    part = np.cross(y3, g) if first else np.cross(g, x3)
+    own = x if first else y
+    return unbroadcast(part[..., : np.shape(own)[-1]], own)
 
 
 def dot_left(g: Any, x: Any, y: Any) -> Any:
