@@ -271,6 +271,8 @@ class Rule:
     #: registered by the user (``srcad.defgrad``): tried before the built-in rules for
     #: the same function, so that it takes their place
     user: bool = False
+    #: returns a new array of floats whatever its arguments (``np.zeros(n)``, no dtype)
+    floats: bool = False
 
     def adjoint_for(self, param: str) -> Expr | Scatter | Zeroed | None:
         return self.adjoints[self.params.index(param)]

@@ -4,7 +4,8 @@ compiled gradient. Each pass is one call below; :func:`differentiate` reads top 
 1. ``lower``: the user's function (and the helpers it calls, inlined) as an SSA listing,
    one primitive operation per line, with a derivative rule chosen for each; then
    ``defer_refusals``: branches of library code srcad cannot differentiate refuse at
-   run time, when they are taken.
+   run time, when they are taken; ``check_integer_writes``: an array that differentiated
+   values are written into is checked to hold floats, where it is made.
 2. ``make_explicit``: numpy's in-place writes, views and aliases as explicit lines, so
    that later passes see values, not memory.
 3. ``activity``: which values depend on the ``wrt`` parameters (and are differentiated);
@@ -37,6 +38,7 @@ from .optimize import free_memory
 from .optimize import optimize as optimize_function
 from .reverse import ARRAY_VERSION, array_version_name, for_numbers, reverse, without_float_guard
 from .rules import TABLE, array_api_grads, numpy_grads
+from .truncation import check_integer_writes
 
 ARRAY_VERSION_HEADER = "# the same gradient for numpy arrays (and all but Python floats):\n"
 
@@ -47,7 +49,9 @@ def differentiate(
     """Run every pass on ``source``: the derivative of kind ``mode`` ("grad",
     "value_and_grad", "vjp" or "jvp") with respect to the parameters ``wrt``."""
     lowered = lower(source, checked=True)
-    lowered = defer_refusals(lowered, wrt if mode != "jvp" else lowered.params + lowered.kwonly)
+    differentiated = wrt if mode != "jvp" else lowered.params + lowered.kwonly
+    lowered = defer_refusals(lowered, differentiated)
+    lowered = check_integer_writes(lowered, activity(lowered, differentiated))
     forward, memory = make_explicit(lowered)
     variants = derivatives(lowered, forward, memory, wrt, mode)
     last = len(variants) - 1

@@ -104,6 +104,17 @@ def log_of_number(x: float) -> Any:
     return math.log(x) if x > 0.0 else np.log(x)
 
 
+def require_float_items(value: Any, error: SrcadError) -> None:
+    """Refuse an array of integers or booleans that differentiated values are written
+    into (they would be truncated): see :mod:`srcad.truncation`."""
+    dtype = getattr(value, "dtype", None)
+    if dtype is not None and dtype.kind in "biu":
+        raise error
+
+
+require_float_items.__srcad_effect__ = True  # type: ignore[attr-defined]
+
+
 def refuse(error: SrcadError) -> None:
     """A path srcad cannot differentiate (library code for other inputs), taken at run
     time: see :mod:`srcad.deferred`."""

@@ -32,4 +32,4 @@ def gamma_ratio(z):
 
 
 def cube_roots(x):
-    return np.cbrt(x) * 1.5  # (no derivative rule for cbrt)
+    return np.nextafter(x, 2.0) * 1.5  # (no derivative rule for nextafter)

@@ -11,12 +11,16 @@ value against f), on values away from kinks.
   matmul's, and ``np.outer``'s gradient came back flattened);
 - 0-d arrays: an alias of ``np.array(0.0)`` sees ``acc += v``; ``acc[...] = v`` and
   ``acc[()] = v`` (whose adjoint may come as a number, from ``float(acc)``);
+- a differentiated value written into an array of integers is truncated: refused at the
+  user's line (checked once where the array is made), in both modes;
 - forward mode: the tangent of ``A = x * 1.0`` is ``x``'s (folded), and a write through
   a view of ``A`` inside an ``if`` or loop (``A_dot[1:] = r_dot``) was dropped, because
   copy propagation did not count an item update inside a block as a write.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import pytest
@@ -267,3 +271,98 @@ def test_a_refusal_inside_a_library_calling_another_file_names_the_users_line():
         srcad.grad(f)(np.array([0.4, 1.1, 0.7]))
     assert caught.value.filename == __file__
     assert caught.value.lineno == f.__code__.co_firstlineno + 1
+
+
+# ---------------------------------------------------------------- writes into integer arrays
+
+
+def integer_buffer(w):
+    out = np.zeros(3, dtype=int)
+    out[1] = w * 10.0  # (truncated)
+    return float(out[1]) + w
+
+
+def counts_passed_in(w, counts):
+    counts[0] = w * 2.0
+    return float(np.sum(counts)) + w
+
+
+def float_buffer(w):
+    out = np.zeros(3)
+    out[1] = w * 10.0
+    return float(out[1]) + w
+
+
+@pytest.mark.parametrize("mode", ["grad", "jvp"])
+def test_a_differentiated_value_written_into_integers_is_refused_at_its_line(mode):
+    cases = ((integer_buffer, (0.37,), 2), (counts_passed_in, (0.37, np.zeros(2, int)), 1))
+    for f, args, line in cases:
+        with pytest.raises(srcad.SrcadError, match="holds integers") as caught:
+            if mode == "grad":
+                srcad.grad(f)(*args)
+            else:
+                srcad.jvp(f, args, (1.0, *(np.zeros(np.shape(a)) for a in args[1:])))
+        assert caught.value.filename == __file__
+        assert caught.value.lineno == f.__code__.co_firstlineno + line
+
+
+def test_arrays_of_floats_are_written_as_before():
+    check_four_ways(float_buffer, 0.37)
+    check_four_ways(counts_passed_in, 0.37, np.zeros(2))
+    assert "require_float_items" not in srcad.grad(float_buffer).backward_source  # (np.zeros)
+
+
+# ---------------------------------------------------------------- more of numpy and math
+
+WEIGHTS = np.random.default_rng(11).normal(size=(3, 5, 4))
+
+
+def elementwise_more(x):
+    return np.sum(np.exp2(x) + np.cbrt(x + 3.0) + np.reciprocal(x + 2.0) + np.fabs(x)
+                  + np.deg2rad(x) * np.rad2deg(x) + np.degrees(x) + np.radians(x))
+
+
+def extremes_and_remainders(x):
+    return np.sum(np.fmax(x, 0.5 * x[::-1]) + np.fmin(x, 0.2) + np.logaddexp2(x, 1.0)
+                  + np.mod(x + 5.0, 1.3 + x[0]) + np.fmod(x, 0.7 + x[1] * 0.1)
+                  + np.copysign(x, x[::-1]) * x + np.heaviside(x, 0.5) * x)
+
+
+def math_more(x):
+    return (math.radians(x) * math.degrees(x) + math.fabs(x - 2.0) + math.copysign(x, -1.0)
+            + math.log(x, 3.0) + math.log(5.0, x + 1.0) + math.gamma(x) + math.fmod(x * 3, 0.7))
+
+
+def medians(x):
+    by_lane = np.sum(np.median(x, axis=1) * WEIGHTS[:, 0, :])
+    kept = np.sum(np.median(x, axis=2, keepdims=True) * WEIGHTS[:, :, :1])
+    return np.median(x) * 2.0 + by_lane + kept
+
+
+def quantiles(x):
+    several = np.sum(np.percentile(x, [10.0, 50.0, 90.0], axis=0) * WEIGHTS[:3])
+    kept = np.sum(np.quantile(x, [0.25, 0.75], axis=1, keepdims=True) ** 2)
+    return np.percentile(x, 30.0) + several + kept
+
+
+def quantile_level(q, data):
+    return np.quantile(data, q) * 3.0 + np.percentile(data, 100.0 * q)
+
+
+@pytest.mark.parametrize("f", [elementwise_more, extremes_and_remainders],
+                         ids=lambda f: f.__name__)
+def test_more_elementwise_functions(f):
+    check_four_ways(f, np.array([0.3, 1.7, -0.8]))
+
+
+def test_more_math_functions():
+    check_four_ways(math_more, 1.3)
+
+
+@pytest.mark.parametrize("f", [medians, quantiles], ids=lambda f: f.__name__)
+def test_medians_and_quantiles(f):
+    check_four_ways(f, np.random.default_rng(3).normal(size=(3, 5, 4)))
+
+
+def test_the_level_of_a_quantile():
+    check_four_ways(quantile_level, 0.37, np.array([0.3, 1.7, -0.8, 2.2, 0.1]), wrt="q")

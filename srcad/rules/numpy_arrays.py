@@ -33,6 +33,16 @@ BINARY = {
     "logaddexp": {"x": "np.exp(x - ans) * g", "y": "np.exp(y - ans) * g"},
     "arctan2": {"x": "y / (x * x + y * y) * g", "y": "-x / (x * x + y * y) * g"},
     "hypot": {"x": "x / ans * g", "y": "y / ans * g"},
+    # NaN-ignoring extremes: where one is NaN the other is taken
+    "fmax": {"x": "((x >= y) | np.isnan(y)) * g", "y": "((x < y) | np.isnan(x)) * g"},
+    "fmin": {"x": "((x <= y) | np.isnan(y)) * g", "y": "((x > y) | np.isnan(x)) * g"},
+    "logaddexp2": {"x": "np.exp2(x - ans) * g", "y": "np.exp2(y - ans) * g"},
+    # remainders: x - floor(x / y) * y (mod), x - trunc(x / y) * y (fmod), piecewise
+    "mod": {"x": "g", "y": "-np.floor(x / y) * g"},
+    "remainder": {"x": "g", "y": "-np.floor(x / y) * g"},
+    "fmod": {"x": "g", "y": "-np.trunc(x / y) * g"},
+    "copysign": {"x": "np.sign(x) * np.sign(ans) * g", "y": None},
+    "heaviside": {"x": None, "y": "(x == 0) * g"},
 }
 for _name, _templates in BINARY.items():  # (dtype=: the result's type, as np.average asks)
     defrule(f"np.{_name}(x, y, dtype=None)", env=NP, broadcasting=True, elementwise=True,
@@ -179,6 +189,29 @@ defrule(
                    "keepdims=keepdims)"},
     reduction=True,
 )
+#: quantiles by linear interpolation (numpy's default): the two items each one picks
+_QUANTILE_OPTIONS = "axis=None, out=None, overwrite_input=False, method='linear', keepdims=False"
+for _name, _q in (("quantile", "q"), ("percentile", "np.divide(q, 100)")):
+    defrule(
+        f"np.{_name}(x, q, {_QUANTILE_OPTIONS})",
+        env=ENV,
+        axis=None, out=None, overwrite_input=None, method=None, keepdims=None,
+        x=f"quantile_grad(g, x, {_q}, axis, keepdims, method)",
+        q=f"quantile_q_grad(g, x, {_q}, axis, keepdims, method)"
+        + (" / 100" if _name == "percentile" else ""),
+        tangents={
+            "x": f"quantile_tangent(t, x, {_q}, axis, keepdims, method)",
+            "q": f"quantile_q_tangent(t, x, {_q}, axis, keepdims, method)"
+            + (" / 100" if _name == "percentile" else ""),
+        },
+    )
+defrule(
+    "np.median(x, axis=None, out=None, overwrite_input=False, keepdims=False)",
+    env=ENV,
+    axis=None, out=None, overwrite_input=None, keepdims=None,
+    x="quantile_grad(g, x, 0.5, axis, keepdims)",
+    tangents={"x": "quantile_tangent(t, x, 0.5, axis, keepdims)"},
+)
 _PROD_TANGENT = {
     "x": "np.sum(prod_grad(np.ones_like(ans), x, ans, axis, keepdims) * t, "
     "axis=axis, keepdims=keepdims)"
@@ -294,10 +327,10 @@ defrule("np.vstack(parts)", env=ENV, parts="vsplit_like(g, parts)", linear=True)
 
 # ---------------------------------------------------------------- no gradient
 for _name in ("zeros", "ones", "empty", "zeros_like", "ones_like", "empty_like"):
-    defrule(f"np.{_name}(x)", env=NP, x=None, creates=True)
+    defrule(f"np.{_name}(x)", env=NP, x=None, creates=True, floats=not _name.endswith("like"))
     defrule(f"np.{_name}(x, dtype)", env=NP, x=None, dtype=None, creates=True)
 for _name in ("eye", "identity"):
-    defrule(f"np.{_name}(x)", env=NP, x=None, creates=True)
+    defrule(f"np.{_name}(x)", env=NP, x=None, creates=True, floats=True)
 for _name in (
     "shape",
     "size",

@@ -345,6 +345,112 @@ def sign(x: Any) -> Any:
 # ---------------------------------------------------------------- statistics and scans
 
 
+def _quantile_parts(x: Any, q: Any, axis: Any, method: str) -> tuple:
+    """What the linear quantiles of ``x`` pick: ``x`` with the axis last (all of it
+    flattened for ``axis=None``), each lane's sort order, and for each quantile the lower
+    and upper positions in that order and the weight of the upper one."""
+    if method != "linear":
+        raise NotImplementedError(
+            f"srcad differentiates quantiles with method='linear' only, not {method!r}"
+        )
+    x = np.asarray(x)
+    lanes = x.reshape(1, -1) if axis is None else np.moveaxis(x, axis, -1)
+    n = lanes.shape[-1]
+    order = np.argsort(lanes, axis=-1, kind="stable")
+    position = np.ravel(np.asarray(q, dtype=float)) * (n - 1)
+    lower = np.floor(position).astype(int)
+    upper = np.minimum(lower + 1, n - 1)
+    return lanes, order, lower, upper, position - lower
+
+
+def _lanes_back(lanes: Any, x: Any, axis: Any) -> Any:
+    return lanes.reshape(np.shape(x)) if axis is None else np.moveaxis(lanes, -1, axis)
+
+
+def _per_quantile(g: Any, q: Any, lanes: Any, axis: Any, keepdims: bool) -> Any:
+    """``g`` (numpy's quantile shape: ``q``'s axes, then the lanes') as one row per
+    quantile, each of the lanes' shape."""
+    lane_shape = () if axis is None else lanes.shape[:-1]
+    if keepdims:
+        g = np.reshape(g, (*np.shape(q), *lane_shape)) if axis is not None else np.reshape(
+            g, (*np.shape(q),)
+        )
+    return np.reshape(g, (-1, *lane_shape))
+
+
+def quantile_grad(
+    g: Any, x: Any, q: Any, axis: Any = None, keepdims: bool = False, method: str = "linear"
+) -> Any:
+    """Adjoint of ``np.quantile(x, q, axis, keepdims=...)`` for ``x`` (linear
+    interpolation, numpy's default): each quantile's gradient goes to the two items it
+    interpolates, in proportion (``np.median``: the middle one, or the middle two)."""
+    lanes, order, lower, upper, frac = _quantile_parts(x, q, axis, method)
+    rows = _per_quantile(g, q, lanes, axis, keepdims)
+    flat_order = order.reshape(-1, order.shape[-1])
+    out = np.zeros(flat_order.shape, dtype=gradient_dtype(g, x))
+    lane = np.arange(flat_order.shape[0])
+    for k in range(len(frac)):
+        weight = np.reshape(rows[k], -1)
+        np.add.at(out, (lane, flat_order[:, lower[k]]), (1 - frac[k]) * weight)
+        np.add.at(out, (lane, flat_order[:, upper[k]]), frac[k] * weight)
+    return _lanes_back(out.reshape(lanes.shape), x, axis)
+
+
+def quantile_q_grad(
+    g: Any, x: Any, q: Any, axis: Any = None, keepdims: bool = False, method: str = "linear"
+) -> Any:
+    """Adjoint of ``np.quantile(x, q, ...)`` for ``q``: the slope between the two items
+    each quantile interpolates, times ``n - 1``."""
+    lanes, order, lower, upper, frac = _quantile_parts(x, q, axis, method)
+    ordered = np.take_along_axis(lanes, order, axis=-1)
+    rows = _per_quantile(g, q, lanes, axis, keepdims)
+    n = lanes.shape[-1]
+    slopes = [
+        np.sum(rows[k] * np.reshape(ordered[..., upper[k]] - ordered[..., lower[k]],
+                                    np.shape(rows[k]))) * (n - 1)
+        for k in range(len(frac))
+    ]
+    return np.reshape(slopes, np.shape(q)) if np.ndim(q) else slopes[0]
+
+
+def quantile_tangent(
+    t: Any, x: Any, q: Any, axis: Any = None, keepdims: bool = False, method: str = "linear"
+) -> Any:
+    """Tangent of ``np.quantile(x, q, ...)`` along ``t`` (for ``x``): the same
+    interpolation of ``t``'s items in ``x``'s order."""
+    lanes, order, lower, upper, frac = _quantile_parts(x, q, axis, method)
+    t_lanes = np.asarray(t).reshape(1, -1) if axis is None else np.moveaxis(t, axis, -1)
+    ordered = np.take_along_axis(np.broadcast_to(t_lanes, lanes.shape), order, axis=-1)
+    picked = [(1 - f) * ordered[..., lo] + f * ordered[..., hi]
+              for lo, hi, f in zip(lower, upper, frac)]
+    return _quantile_shaped(picked, x, q, axis, keepdims)
+
+
+def quantile_q_tangent(
+    t: Any, x: Any, q: Any, axis: Any = None, keepdims: bool = False, method: str = "linear"
+) -> Any:
+    """Tangent of ``np.quantile(x, q, ...)`` along ``t`` (for ``q``)."""
+    lanes, order, lower, upper, frac = _quantile_parts(x, q, axis, method)
+    ordered = np.take_along_axis(lanes, order, axis=-1)
+    steps = np.ravel(np.asarray(t, dtype=float)) * (lanes.shape[-1] - 1)
+    picked = [(ordered[..., hi] - ordered[..., lo]) * step
+              for lo, hi, step in zip(lower, upper, np.broadcast_to(steps, frac.shape))]
+    return _quantile_shaped(picked, x, q, axis, keepdims)
+
+
+def _quantile_shaped(picked: list, x: Any, q: Any, axis: Any, keepdims: bool) -> Any:
+    """One value per quantile (each of the lanes' shape) in numpy's result shape."""
+    result = np.stack(picked) if np.ndim(q) else picked[0]
+    if axis is None:
+        result = np.reshape(result, np.shape(q))
+        if keepdims:
+            result = np.reshape(result, (*np.shape(q), *(1,) * np.ndim(x)))
+    elif keepdims:
+        result = np.expand_dims(result, axis=(np.ndim(q) + (axis % np.ndim(x)),))
+    return result
+
+
+
 def _axes_of(axis: Any, ndim: int) -> tuple[int, ...]:
     """``axis`` (None, an int or a tuple) as a tuple of non-negative axes."""
     if axis is None:

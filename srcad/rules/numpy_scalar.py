@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..runtime import divide
 from .scalar import POWER, define_family
 from .table import defrule
+
+NP_DIVIDE = {"np": np, "divide": divide}
 
 define_family(
     "np",
@@ -24,3 +27,12 @@ defrule("np.square(x)", env={"np": np}, x="2 * x * g", elementwise=True)
 defrule("np.abs(x)", env={"np": np}, x="np.sign(x) * g", elementwise=True)
 defrule("np.absolute(x)", env={"np": np}, x="np.sign(x) * g", elementwise=True)
 defrule("np.negative(x)", env={"np": np}, x="-g", elementwise=True)
+defrule("np.exp2(x)", env={"np": np}, x="np.log(2) * ans * g", elementwise=True)
+defrule("np.cbrt(x)", env=NP_DIVIDE, x="divide(g, 3 * ans * ans)", elementwise=True)
+defrule("np.reciprocal(x)", env={"np": np}, x="-ans * ans * g", elementwise=True)
+defrule("np.fabs(x)", env={"np": np}, x="np.sign(x) * g", elementwise=True)
+#: angle conversions: linear
+for _name in ("deg2rad", "radians"):
+    defrule(f"np.{_name}(x)", env={"np": np}, x="np.pi / 180 * g", linear=True, elementwise=True)
+for _name in ("rad2deg", "degrees"):
+    defrule(f"np.{_name}(x)", env={"np": np}, x="180 / np.pi * g", linear=True, elementwise=True)

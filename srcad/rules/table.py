@@ -297,6 +297,7 @@ def defrule(
     selector: str | None = None,
     holds: bool = False,
     sequences: tuple[str, ...] = (),
+    floats: bool = False,
     **adjoints: str | Scatter | None,
 ) -> Rule:
     """Add a rule: ``pattern`` in Python syntax, one adjoint template per parameter.
@@ -355,6 +356,7 @@ def defrule(
         selector=selector,
         holds=holds,
         sequences=sequences,
+        floats=floats,
     )
     return table.add(rule)
 
