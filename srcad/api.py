@@ -111,10 +111,16 @@ def original_function(f: Callable) -> Callable:
     return f.__wrapped__ if built is not None and hasattr(f, "__wrapped__") else f
 
 
-def show(f: Callable, *, wrt: Wrt = None, optimize: bool = True, file: Any = None) -> None:
-    """Print the forward listing and the generated backward source of ``f``."""
+def show(
+    f: Callable, *, wrt: Wrt = None, optimize: bool = True, verbose: bool = False,
+    file: Any = None,
+) -> None:
+    """Print the forward listing and the generated gradient of ``f``: the function the
+    user calls, without bookkeeping lines (``verbose=True``: every version, every line,
+    as ``backward_source`` has them)."""
     g = f if hasattr(f, "backward_source") else grad(f, wrt=wrt, optimize=optimize)
+    built = getattr(g, "__srcad__", None)
     print("# forward listing", file=file)
     print(g.forward_source, file=file)
     print("# generated gradient", file=file)
-    print(g.backward_source, file=file)
+    print(built.listing(verbose) if built is not None else g.backward_source, file=file)

@@ -360,10 +360,35 @@ def signature(fn: ir.Function) -> str:
     return f"def {fn.name}({', '.join(params)}):"
 
 
-def function(fn: ir.Function) -> str:
-    """The full source of ``fn`` as a ``def`` statement."""
-    body = [INDENT + line for line in _block(fn.body, 0)] or [INDENT + "pass"]
-    return "\n".join([signature(fn), *body]) + "\n"
+def function(fn: ir.Function, *, verbose: bool = True) -> str:
+    """The full source of ``fn`` as a ``def`` statement; without ``verbose``, the lines
+    of bookkeeping left out (shapes recorded for the backward pass, ``del``, srcad's own
+    checks), for reading (:func:`srcad.show`)."""
+    body = fn.body if verbose else _WithoutBookkeeping().visit_body(fn.body)
+    lines = [INDENT + line for line in _block(body, 0)] or [INDENT + "pass"]
+    return "\n".join([signature(fn), *lines]) + "\n"
+
+
+class _WithoutBookkeeping(ir.Transformer):
+    """Drops what a reader of the gradient need not see: ``del``, ``x_shape =
+    np.shape(x)`` (untagged: srcad's own), checks srcad added (an ``Effect`` with a note)."""
+
+    def visit_Delete(self, stmt: ir.Delete) -> None:
+        return None
+
+    def visit_Effect(self, stmt: ir.Effect) -> ir.Effect | None:
+        return None if stmt.note else stmt
+
+    def visit_Assign(self, stmt: ir.Assign) -> ir.Assign | None:
+        value = stmt.value
+        recorded_shape = (
+            not stmt.tag
+            and isinstance(value, ir.Call)
+            and isinstance(value.func, ir.Attr)
+            and value.func.attr == "shape"
+            and len(value.args) == 1
+        )
+        return None if recorded_shape else stmt
 
 
 _TAG = re.compile(r"  # \((\d+)\)$")

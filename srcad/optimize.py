@@ -7,7 +7,7 @@
   ``da = db + c``);
 - :func:`eliminate_dead_code` — statements whose value nobody reads are dropped
   (forward and backward), so are empty branches and loops, and headers left without
-  lines; a dropped copy is kept as a comment saying what was substituted;
+  lines;
 - :func:`reduce_strength` — ``x ** 2`` becomes ``x * x`` in gradient expressions;
 - :func:`float_constants` — ``2 * g`` becomes ``2.0 * g`` in the version for floats;
 - :func:`rematerialize` — cheap loop values (``xs[t]``) are recomputed in the backward
@@ -361,10 +361,6 @@ def _writes_memory(stmt: ir.Stmt) -> bool:
     return isinstance(stmt, ir.Assign) and stmt.in_place and not stmt.logical
 
 
-def _short(expr: ir.Expr) -> str:
-    return expr.id if isinstance(expr, ir.Name) else repr(expr.value)
-
-
 def _has_code(body: tuple[ir.Stmt, ...] | list[ir.Stmt]) -> bool:
     return any(not isinstance(s, ir.Comment | ir.Backprop) for s in body)
 
@@ -381,8 +377,6 @@ def eliminate_dead_code(body: list[ir.Stmt], live: set[str] | None = None) -> li
                 and not stmt.accumulate
                 and stmt.value == ir.Name(stmt.target)
             ):
-                if _is_copy(stmt) and stmt.value != ir.Name(stmt.target):
-                    kept.append(ir.Comment(f"{stmt.target} = {_short(stmt.value)} (substituted)"))
                 continue
             if not (isinstance(stmt, ir.Adjoint) and stmt.accumulate):
                 live.discard(stmt.target)

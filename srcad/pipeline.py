@@ -181,6 +181,21 @@ class Gradient:
             sources[1] = ARRAY_VERSION_HEADER + sources[1]
         return "\n".join(sources)
 
+    def listing(self, verbose: bool = False) -> str:
+        """The generated gradient for reading: the function the user calls, without its
+        bookkeeping lines, and a line naming the version for arrays it falls back to;
+        ``verbose``: every version as it runs (:attr:`backward_source`)."""
+        if verbose:
+            return self.backward_source
+        first = emit.function(self.versions[0].ir, verbose=False)
+        if len(self.versions) == 1:
+            return first
+        fallback = self.versions[1].ir.name
+        return (
+            first + f"\n# (for numpy arrays it calls {fallback}, the same gradient; "
+            "show(f, verbose=True) prints it)\n"
+        )
+
     def bind(self, user_function: types.FunctionType | None = None) -> types.FunctionType:
         """The callable gradient reading ``user_function``'s globals and closure cells
         (``user_function`` may be another closure made by the same ``def``; a function

@@ -108,7 +108,15 @@ def require_float_items(value: Any, error: SrcadError) -> None:
     """Refuse an array of integers or booleans that differentiated values are written
     into (they would be truncated): see :mod:`srcad.truncation`."""
     dtype = getattr(value, "dtype", None)
-    if dtype is not None and dtype.kind in "biu":
+    if dtype is None:
+        return
+    kind = getattr(dtype, "kind", None)
+    if kind is None:  # (another array library's dtype: by its name)
+        try:
+            kind = np.dtype(str(getattr(dtype, "name", dtype))).kind
+        except TypeError:
+            return
+    if kind in "biu":
         raise error
 
 

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..runtime import divide
 from .scalar import POWER, define_family
 from .table import defrule
-
-NP_DIVIDE = {"np": np, "divide": divide}
 
 define_family(
     "np",
@@ -28,7 +25,6 @@ defrule("np.abs(x)", env={"np": np}, x="np.sign(x) * g", elementwise=True)
 defrule("np.absolute(x)", env={"np": np}, x="np.sign(x) * g", elementwise=True)
 defrule("np.negative(x)", env={"np": np}, x="-g", elementwise=True)
 defrule("np.exp2(x)", env={"np": np}, x="np.log(2) * ans * g", elementwise=True)
-defrule("np.cbrt(x)", env=NP_DIVIDE, x="divide(g, 3 * ans * ans)", elementwise=True)
 defrule("np.reciprocal(x)", env={"np": np}, x="-ans * ans * g", elementwise=True)
 defrule("np.fabs(x)", env={"np": np}, x="np.sign(x) * g", elementwise=True)
 #: angle conversions: linear

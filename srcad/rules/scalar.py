@@ -112,7 +112,7 @@ for _name, _template in {
 #: So that ``lgamma``'s second derivative exists (``hessian``): digamma' = trigamma.
 defrule("digamma(x)", env={"digamma": digamma, "trigamma": trigamma}, x="trigamma(x) * g",
         elementwise=True)
-#: angle conversions, |x|, the sign of another number, log to a base, gamma
+#: angle conversions, |x|, the sign of another number, log to a base
 defrule("math.radians(x)", env=MATH, x="math.pi / 180 * g", elementwise=True)
 defrule("math.degrees(x)", env=MATH, x="180 / math.pi * g", elementwise=True)
 defrule("math.fabs(x)", env={"math": math, "sign": sign}, x="sign(x) * g", elementwise=True)
@@ -120,8 +120,6 @@ defrule("math.copysign(x, y)", env={"math": math, "sign": sign},
         x="sign(x) * sign(ans) * g", y=None, elementwise=True)
 defrule("math.log(x, base)", env=MATH, x="g / (x * math.log(base))",
         base="-ans / (base * math.log(base)) * g", elementwise=True)
-defrule("math.gamma(x)", env=MATH, x="ans * digamma(x) * g", elementwise=True)
-defrule("math.fmod(x, y)", env=MATH, x="g", y="-math.trunc(x / y) * g", elementwise=True)
 #: ``atan2(y, x)``, written over the parameters ``x`` (first) and ``y`` as ``np.arctan2``.
 defrule(
     "math.atan2(x, y)",
