@@ -1,6 +1,6 @@
-"""Analyze: which values are active (depend on a ``wrt`` input and reach the result),
-which adjoints may alias another value, and which loop-overwritten values the backward
-pass really reads (only those are saved)."""
+"""Analyze: questions about a listing, never rewrites. Which values are active (depend
+on a ``wrt`` input and reach the result), which values may alias another one, which
+values are numbers, and where a version for Python floats must check its inputs."""
 
 from __future__ import annotations
 
@@ -217,120 +217,6 @@ def is_alias(value: ir.Expr, facts: CallFacts = CallFacts()) -> bool:
         ):
             return any(is_alias(a, facts) for a in (*value.args, *(v for _, v in value.kwargs)))
     return True
-
-
-def _aliases_within(
-    stmts: tuple[ir.Stmt, ...] | list[ir.Stmt], fresh_calls: CallFacts
-) -> set[str]:
-    found: set[str] = set()
-    for stmt in ir.walk(stmts):
-        if (
-            isinstance(stmt, ir.Adjoint)
-            and not stmt.accumulate
-            and is_alias(stmt.value, fresh_calls)
-        ):
-            found.add(stmt.target)
-            if isinstance(stmt.value, ir.Name):
-                found.add(stmt.value.id)
-    return found
-
-
-def protect_aliases(
-    body: list[ir.Stmt],
-    copy_name: str,
-    fresh_calls: CallFacts = CallFacts(),
-    aliased: set[str] | None = None,
-) -> list[ir.Stmt]:
-    """Rewrite in-place updates of adjoints that may share their object with another name.
-
-    ``+=`` and ``d[i] += g`` update a numpy array (or list) in place; after ``dx = dxpy``
-    that would change ``dxpy`` too. ``d += c`` becomes ``d = d + c``; an item update is
-    preceded by a copy (``copy_name`` is bound to :func:`srcad.runtime.fresh_copy`).
-    Inside branches and loops every alias made anywhere in the block
-    counts (conservatively) from the block's start.
-    """
-    aliased = set() if aliased is None else aliased
-    out: list[ir.Stmt] = []
-    for stmt in body:
-        if isinstance(stmt, ir.Adjoint):
-            if stmt.accumulate and stmt.target in aliased:
-                stmt = ir.Adjoint(
-                    stmt.target,
-                    ir.BinOp("+", ir.Name(stmt.target), stmt.value),
-                    accumulate=False,
-                    tag=stmt.tag,
-                )
-            if not stmt.accumulate:
-                if is_alias(stmt.value, fresh_calls):
-                    aliased.add(stmt.target)
-                    if isinstance(stmt.value, ir.Name):
-                        aliased.add(stmt.value.id)
-                else:
-                    aliased.discard(stmt.target)
-        elif isinstance(stmt, ir.AdjointItem) and stmt.target in aliased:
-            out.append(
-                ir.Adjoint(
-                    stmt.target, ir.Call(ir.Name(copy_name), (ir.Name(stmt.target),)), tag=stmt.tag
-                )
-            )
-            aliased.discard(stmt.target)
-        elif isinstance(stmt, ir.If | ir.Loop):
-            aliased |= _aliases_within([stmt], fresh_calls)
-            blocks = [
-                tuple(protect_aliases(list(b), copy_name, fresh_calls, set(aliased)))
-                for b in ir.blocks_of(stmt)
-            ]
-            stmt = ir.with_blocks(stmt, blocks)
-        out.append(stmt)
-    return out
-
-
-class _DropSaves(ir.Transformer):
-    """Drops the pushes and pops of values that are not ``needed``."""
-
-    def __init__(self, needed: set[str]) -> None:
-        self.needed = needed
-
-    def visit_Push(self, stmt: ir.Push) -> ir.Push | None:
-        return stmt if stmt.name in self.needed else None
-
-    visit_Pop = visit_Push
-
-
-def prune_saves(fn: ir.Function) -> ir.Function:
-    """Keep the push/pop pairs of values the backward pass reads; drop the rest.
-
-    A kept value that has no definition before its loop starts as ``None`` (so the
-    first push has something to save); the stack itself disappears when nothing is
-    pushed.
-    """
-    body = list(fn.body)
-    split = ir.section_index(body)
-    if split is None:  # no backward pass (a tangent function): nothing is saved
-        return fn
-    needed = ir.read_in(body[split:]) - {s.via for s in ir.walk(body) if isinstance(s, ir.Pop)}
-    body = list(_DropSaves(needed).visit_body(body))
-    pushed = [s.name for s in ir.walk(body) if isinstance(s, ir.Push)]
-    stack_lines = [
-        i
-        for i, s in enumerate(body)
-        if isinstance(s, ir.Assign)
-        and s.tag == 0
-        and (
-            s.value == ir.Const([])
-            or (isinstance(s.value, ir.Attr) and s.value.attr in ("append", "pop"))
-        )
-    ]
-    if not pushed:
-        body = [s for i, s in enumerate(body) if i not in stack_lines]
-        return fn.with_body(body)
-    top_level = {s.target for s in body if isinstance(s, ir.Assign)} | set(fn.params)
-    starts = []
-    for name in dict.fromkeys(pushed):
-        if name not in top_level:
-            starts.append(ir.Assign(name, ir.Const(None)))
-    insert_at = max(stack_lines) + 1
-    return fn.with_body(body[:insert_at] + starts + body[insert_at:])
 
 
 def _definitions(fn: ir.Function) -> dict[str, list[ir.Assign]]:

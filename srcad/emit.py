@@ -156,6 +156,11 @@ def statement(stmt: ir.Stmt) -> str:
         return f"del {', '.join(stmt.names)}"
     if isinstance(stmt, ir.Unpack):
         return f"{', '.join(stmt.targets)} = {expression(stmt.value)}"
+    if isinstance(stmt, ir.Tape):
+        return (
+            f"{stmt.stack} = []\n{stmt.push} = {stmt.stack}.append\n"
+            f"{stmt.pop} = {stmt.stack}.pop"
+        )
     if isinstance(stmt, ir.Push):
         return f"{stmt.via}({stmt.name})"
     if isinstance(stmt, ir.Pop):
@@ -224,6 +229,8 @@ def _block(body: tuple[ir.Stmt, ...] | list[ir.Stmt], depth: int) -> list[str]:
             lines += _loop(stmt, depth)
         elif isinstance(stmt, ir.Return | ir.Pop | ir.Unpack | ir.Delete):
             lines.append(pad + statement(stmt))
+        elif isinstance(stmt, ir.Tape):
+            lines += [pad + line for line in statement(stmt).splitlines()]
         elif _renames_in_place(stmt):  # y_1 = y; y_1 *= w (y_1 is y itself for an array)
             lines.append(f"{pad}{stmt.target} = {stmt.value.left.id}")
             lines.append(pad + _tagged(statement(stmt), stmt.tag, depth))

@@ -13,7 +13,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from . import ir
-from .analyze import Activity, fresh_calls, protect_aliases
+from .aliases import protect_aliases
+from .analyze import Activity, fresh_calls
 from .contexts import touched, touching_error
 from .diagnostics import no_rule_error
 from .errors import NoRuleError

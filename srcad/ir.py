@@ -464,6 +464,16 @@ class AdjointItem:
 
 
 @dataclass(frozen=True)
+class Tape:
+    """The stack that :class:`Push` and :class:`Pop` use, made before the forward pass:
+    ``stack = []``, ``push = stack.append``, ``pop = stack.pop``."""
+
+    stack: str = "stack"
+    push: str = "push"
+    pop: str = "pop"
+
+
+@dataclass(frozen=True)
 class Push:
     """Save ``name``'s current value before a loop overwrites it: ``push(name)``."""
 
@@ -521,6 +531,7 @@ Stmt = (
     | Comment
     | Backprop
     | Return
+    | Tape
     | Push
     | Pop
     | If
@@ -601,6 +612,8 @@ def targets_of(stmt: Stmt) -> tuple[str, ...]:
         return (stmt.target,)
     if isinstance(stmt, Pop):
         return (stmt.name,)
+    if isinstance(stmt, Tape):
+        return (stmt.stack, stmt.push, stmt.pop)
     if isinstance(stmt, Unpack):
         return stmt.targets
     if isinstance(stmt, Loop):

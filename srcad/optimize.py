@@ -27,8 +27,10 @@ from typing import Any
 import numpy as np
 
 from . import ir
-from .analyze import fresh_calls, protect_aliases, prune_saves
+from .aliases import protect_aliases
+from .analyze import fresh_calls
 from .runtime import fresh_copy, log_of_number
+from .tape import prune_saves
 
 _ONE = (1, 1.0)
 _ZERO = (0, 0.0)

@@ -19,13 +19,12 @@ from typing import Any
 import numpy as np
 
 from . import ir
+from .aliases import protect_aliases
 from .analyze import (
     Activity,
     FloatGuards,
     float_witnesses,
     fresh_calls,
-    protect_aliases,
-    prune_saves,
     scalar_names,
 )
 from .diagnostics import no_rule_error
@@ -47,6 +46,7 @@ from .runtime import (
     structured_like,
     zeros_like,
 )
+from .tape import prune_saves
 
 MODES = ("grad", "value_and_grad", "vjp")
 _SUFFIX = {"grad": "_grad", "value_and_grad": "_value_and_grad", "vjp": "_vjp"}
@@ -915,9 +915,7 @@ def reverse(
     body: list[ir.Stmt] = []
     body += [
         ir.FORWARD,
-        ir.Assign(builder.stack, ir.Const([])),
-        ir.Assign(builder.push, ir.Attr(ir.Name(builder.stack), "append")),
-        ir.Assign(builder.pop, ir.Attr(ir.Name(builder.stack), "pop")),
+        ir.Tape(builder.stack, builder.push, builder.pop),
         *builder.forward_block(forward, 0),
     ]
     # the float version's result is a number by construction: no check needed there

@@ -40,7 +40,7 @@ from conftest import check_four_ways, load_repo_module
 
 import srcad
 from srcad import ir
-from srcad.analyze import activity, float_witnesses, prune_saves, shift_invariant_cuts
+from srcad.analyze import activity, float_witnesses, shift_invariant_cuts
 from srcad.frontend import read_function
 from srcad.lower import lower
 from srcad.optimize import (
@@ -51,6 +51,7 @@ from srcad.optimize import (
     propagate_copies,
     reduce_strength,
 )
+from srcad.tape import prune_saves
 
 ROOT = Path(__file__).resolve().parents[1]
 REL = 1e-12  # optimized vs unoptimized: the same terms, at most summed in another order
@@ -517,9 +518,7 @@ def test_gradient_wrt_all_ten_mentions_every_path():
 
 
 def _with_stack(loop_forward, loop_backward, params=("x", "n"), before=()):
-    body = [ir.Assign("stack", C([])),
-            ir.Assign("push", ir.Attr(N("stack"), "append")),
-            ir.Assign("pop", ir.Attr(N("stack"), "pop")),
+    body = [ir.Tape(),
             *before,
             loop_forward,
             ir.BACKWARD,
@@ -551,8 +550,7 @@ def test_prune_saves_drops_the_stack_when_nothing_is_read():
                   iterable=ir.Call(N("reversed"), (ir.Call(N("range"), (N("n"),)),)))
     out = prune_saves(_with_stack(fwd, bwd, before=(ir.Assign("s", C(0.0)),)))
     assert not any(isinstance(s, ir.Push | ir.Pop) for s in ir.walk(out.body))
-    assert not any(isinstance(s, ir.Assign) and s.target in ("stack", "push", "pop")
-                   for s in out.body)
+    assert not any(isinstance(s, ir.Tape) for s in out.body)
 
 
 def linear_loop(x, n):

@@ -1,0 +1,79 @@
+"""Adjoints that may share their object with another name are updated in place only
+after a copy: ``dx = dxpy`` then ``dx += c`` would change ``dxpy`` too. A rewrite that
+both modes' code needs (reverse mode's optimiser, forward mode's tangent lines)."""
+
+from __future__ import annotations
+
+from . import ir
+from .analyze import CallFacts, is_alias
+
+_NO_FACTS = CallFacts()
+
+
+def _aliases_within(
+    stmts: tuple[ir.Stmt, ...] | list[ir.Stmt], fresh_calls: CallFacts
+) -> set[str]:
+    found: set[str] = set()
+    for stmt in ir.walk(stmts):
+        if (
+            isinstance(stmt, ir.Adjoint)
+            and not stmt.accumulate
+            and is_alias(stmt.value, fresh_calls)
+        ):
+            found.add(stmt.target)
+            if isinstance(stmt.value, ir.Name):
+                found.add(stmt.value.id)
+    return found
+
+
+def protect_aliases(
+    body: list[ir.Stmt],
+    copy_name: str,
+    fresh_calls: CallFacts = _NO_FACTS,
+    aliased: set[str] | None = None,
+) -> list[ir.Stmt]:
+    """Rewrite in-place updates of adjoints that may share their object with another name.
+
+    ``+=`` and ``d[i] += g`` update a numpy array (or list) in place; after ``dx = dxpy``
+    that would change ``dxpy`` too. ``d += c`` becomes ``d = d + c``; an item update is
+    preceded by a copy (``copy_name`` is bound to :func:`srcad.runtime.fresh_copy`).
+    Inside branches and loops every alias made anywhere in the block
+    counts (conservatively) from the block's start.
+    """
+    aliased = set() if aliased is None else aliased
+    out: list[ir.Stmt] = []
+    for stmt in body:
+        if isinstance(stmt, ir.Adjoint):
+            if stmt.accumulate and stmt.target in aliased:
+                stmt = ir.Adjoint(
+                    stmt.target,
+                    ir.BinOp("+", ir.Name(stmt.target), stmt.value),
+                    accumulate=False,
+                    tag=stmt.tag,
+                )
+            if not stmt.accumulate:
+                if is_alias(stmt.value, fresh_calls):
+                    aliased.add(stmt.target)
+                    if isinstance(stmt.value, ir.Name):
+                        aliased.add(stmt.value.id)
+                else:
+                    aliased.discard(stmt.target)
+        elif isinstance(stmt, ir.AdjointItem) and stmt.target in aliased:
+            out.append(
+                ir.Adjoint(
+                    stmt.target, ir.Call(ir.Name(copy_name), (ir.Name(stmt.target),)), tag=stmt.tag
+                )
+            )
+            aliased.discard(stmt.target)
+        elif isinstance(stmt, ir.If | ir.Loop):
+            aliased |= _aliases_within([stmt], fresh_calls)
+            blocks = [
+                tuple(protect_aliases(list(b), copy_name, fresh_calls, set(aliased)))
+                for b in ir.blocks_of(stmt)
+            ]
+            stmt = ir.with_blocks(stmt, blocks)
+        out.append(stmt)
+    return out
+
+
+__all__ = ["protect_aliases"]
