@@ -42,6 +42,7 @@ from .building import (
 )
 from .errors import NonScalarOutputError, SrcadError, UnsupportedSyntaxError
 from .frontend import mark_derivative
+from .load import origin
 from .pickling import re_derivable
 from .pipeline import Gradient
 from .rules import TABLE
@@ -450,14 +451,28 @@ def _second_order_error(f: Callable, error: SrcadError) -> SrcadError:
         for rule in TABLE
         for tangent in rule.tangents
         if tangent is not None and helpers & set(ir.names_in(tangent))
-    }) or ["a numpy call"]
+    })
+    # (the user's line whose tangent code it is, when the error names a generated line)
+    where = next(
+        (found for p in reversed(error.problems) if (found := origin(p.filename, p.lineno))),
+        None,
+    )
+    hint = (
+        "take the Hessian by central differences of srcad.grad(f), or write this line "
+        "another way"
+    )
+    if calls:
+        what = f"the tangent of {', '.join(calls[:3])}"
+        hint = "give that call a rule whose tangent is plain numpy (srcad.defrule, " \
+            "docs/custom-rules.md), or " + hint[0].lower() + hint[1:]
+    else:
+        reason = error.problems[-1].message
+        what = f"the forward-mode code srcad made for this line ({reason})"
     return UnsupportedSyntaxError(
-        f"the second derivative of {name} differentiates the tangent of "
-        f"{', '.join(calls[:3])} again, which srcad cannot do yet",
-        "give that call a rule whose tangent is plain numpy (srcad.defrule, "
-        "docs/custom-rules.md), or take the Hessian by central differences of "
-        "srcad.grad(f)",
-        _call_site(),
+        f"the second derivative of {name} differentiates {what} again, which srcad "
+        "cannot do yet",
+        hint,
+        where or _call_site(),
     )
 
 

@@ -94,6 +94,11 @@ def compile_function(
     return Compiled(code, source, filename, code.co_firstlineno, dict(bindings))
 
 
+def origin(filename: str, lineno: int) -> Location | None:
+    """The user's line that line ``lineno`` of generated code ``filename`` comes from."""
+    return _ORIGINS.get(filename, {}).get(lineno)
+
+
 def user_line(depth: int = 2) -> Location:
     """The user's line that the generated code running ``depth`` frames up comes from
     (for errors raised at run time by helpers that generated code calls)."""

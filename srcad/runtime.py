@@ -693,13 +693,14 @@ def _overlaps(item: Any, value: Any) -> bool:
     )
 
 
-def _untraceable(what: str) -> UnsupportedSyntaxError:
+def _untraceable(
+    what: str,
+    hint: str = "write into a copy (`.copy()`), or take the value again after the write",
+) -> UnsupportedSyntaxError:
     from .load import user_line
 
     return UnsupportedSyntaxError(
-        f"{what}: srcad cannot follow how the others share its memory",
-        "write into a copy (`.copy()`), or take the value again after the write",
-        user_line(3),
+        f"{what}: srcad cannot follow how the others share its memory", hint, user_line(3)
     )
 
 
@@ -710,6 +711,14 @@ def alias_of(value: Any, changed: Any) -> bool:
     cannot see how) is refused."""
     if value is changed:
         return True
+    for one, other in ((value, changed), (changed, value)):
+        if isinstance(one, np.flatiter) and _overlaps(one.base, other):
+            raise _untraceable(
+                "`.flat` writes into its array in a way srcad does not follow (a flat "
+                "iterator, not a view)",
+                "write through a view instead (`x.reshape(-1)[k] = v`), or index the "
+                "array itself (`x[np.unravel_index(k, x.shape)] = v`)",
+            )
     if isinstance(value, list | tuple | dict):
         items = value.values() if isinstance(value, dict) else value
         if any(_overlaps(item, changed) for item in items):

@@ -366,3 +366,46 @@ def test_medians_and_quantiles(f):
 
 def test_the_level_of_a_quantile():
     check_four_ways(quantile_level, 0.37, np.array([0.3, 1.7, -0.8, 2.2, 0.1]), wrt="q")
+
+
+# ---------------------------------------------------------------- lists held by a name as indexes
+
+
+def list_index_by_name(a):
+    idx = [0, 2]
+    return np.sum(a[idx] ** 2)
+
+
+def mask_list_by_name(a):
+    m = [True, False, True]
+    return np.sum(a[m] ** 2)
+
+
+def mask_list_write(x, a):
+    u = x.copy()
+    m = [True, False, True, False, True]
+    u[m] = a * u[m] ** 2
+    return np.sum(u**2 * np.arange(1.0, 6.0))
+
+
+@pytest.mark.parametrize("f", [list_index_by_name, mask_list_by_name], ids=lambda f: f.__name__)
+def test_a_list_held_by_a_name_indexes_as_a_list(f):
+    """numpy indexes by a list (rows, or a mask) and by a tuple (one item) differently:
+    the listing wrote ``a[0, 2]`` for ``idx = [0, 2]; a[idx]``."""
+    check_four_ways(f, np.arange(9.0).reshape(3, 3) / 4)
+
+
+def test_a_mask_list_held_by_a_name_writes_as_a_mask():
+    check_four_ways(mask_list_write, np.linspace(0.5, 1.5, 5), 0.7)
+
+
+def test_a_write_through_flat_is_refused_at_its_line():
+    def f(a0, c):
+        a = a0.copy()
+        a.flat[4] = c * a.flat[4] + 1.0
+        return np.sum(a**2)
+
+    with pytest.raises(srcad.SrcadError, match="`.flat`") as caught:
+        srcad.grad(f, wrt="c")(np.arange(9.0).reshape(3, 3) / 10, 0.5)
+    assert caught.value.filename == __file__
+    assert caught.value.lineno == f.__code__.co_firstlineno + 2

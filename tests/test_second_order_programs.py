@@ -294,3 +294,22 @@ def test_hessian_through_eigh_has_no_nan():
     x = np.array([0.5, -0.3, 1.2])
     expected = 4.0 * ((x @ x) * np.eye(3) + 2.0 * np.outer(x, x)) + 4.0 * SYMMETRIC
     np.testing.assert_allclose(srcad.hessian(squared_eigenvalues)(x), expected, atol=1e-9)
+
+
+def _grown_list(k):
+    xs = [1.0]
+    for _ in range(3):
+        xs.append(xs[-1] * k)
+    return xs[-1]
+
+
+def test_a_second_derivative_srcad_cannot_take_names_the_users_line():
+    """The forward-mode code of a list grown in a loop is not read again yet: the error
+    names the loop that grows it, in the user's code (it named the caller's line, and a
+    "numpy call" the function does not have)."""
+    import srcad
+
+    with pytest.raises(srcad.SrcadError, match="forward-mode code") as caught:
+        srcad.hessian(_grown_list)(0.7)
+    assert caught.value.filename == __file__
+    assert caught.value.lineno == _grown_list.__code__.co_firstlineno + 2

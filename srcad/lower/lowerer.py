@@ -175,7 +175,7 @@ def _all_names(fn: ast.FunctionDef) -> set[str]:
 def _as_expr(value: Any) -> ir.Expr:
     """A result value as an expression (a tuple of results as a tuple display)."""
     if isinstance(value, TupleValue):
-        return ir.Tuple(tuple(_as_expr(v) for v in value.items))
+        return ir.Tuple(tuple(_as_expr(v) for v in value.items), value.is_list)
     return value
 
 

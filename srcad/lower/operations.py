@@ -146,11 +146,9 @@ class Operations(LoweringPart):
         if isinstance(value, TupleValue):  # a shape, an axis tuple, a list of arrays...
             if all(isinstance(v, ir.Const) for v in value.items):
                 items = tuple(value.items)
-                return (
-                    ir.Const([v.value for v in items])
-                    if isinstance(node, ast.List)
-                    else ir.Tuple(items)
-                )
+                # (a list, also one held by a name: numpy indexes by a list and by a
+                # tuple differently)
+                return ir.Const([v.value for v in items]) if value.is_list else ir.Tuple(items)
             return self.materialize(scope, value, node)
         return value
 

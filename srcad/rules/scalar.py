@@ -235,6 +235,18 @@ EXTEND = defrule(
     v="trailing_grad(g, x)",
     tangents={"x": "grown_tangent(t, zeros_like(v))", "v": "grown_tangent(zeros_like(x), t)"},
 )
+#: The helpers of those tangents, for second derivatives (forward mode's code read again):
+#: a list of two parts, linear in each; a zero, constant.
+defrule(
+    "grown_tangent(head, tail)",
+    env={**GROWN, "trailing_grad": trailing_grad},
+    holds=True,
+    sequences=("head", "tail"),
+    head="leading_grad(g, head)",
+    tail="trailing_grad(g, head)",
+    linear=True,
+)
+defrule("zeros_like(x)", env=GROWN, x=None)
 #: ``items * n`` of a list: a list ``n`` times as long.
 REPEAT = defrule(
     "repeated(x, n)",
