@@ -3048,7 +3048,9 @@ def s_fancy_write(draw, ctx: Context) -> list[ast.stmt] | None:
     target = _result(draw, ctx)
     base = f"np.zeros({shape if two_d else m})" if draw(st.booleans()) \
         else _vector(draw, ctx, shape)
-    lines = [f"{out} = {base}", f"{idx} = np.array({index})",
+    # (the positions as an array, or as a list held by a name: numpy indexes by both alike)
+    positions = f"np.array({index})" if draw(st.booleans()) else str(index)
+    lines = [f"{out} = {base}", f"{idx} = {positions}",
              f"{vals} = {_vector(draw, ctx, vshape)}"]
     for _ in range(draw(st.integers(1, 2))):
         lines.append(draw(st.sampled_from((
