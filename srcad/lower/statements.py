@@ -125,9 +125,11 @@ class Statements(LoweringPart):
                 raise self.error(
                     scope,
                     stmt,
-                    "a bare call has no effect on the result (srcad "
-                    "differentiates functions without side effects)",
-                    "assign its value to a variable, or remove the call",
+                    "the value of a bare call is not used, and srcad does not follow what "
+                    "a call changes in place (`a.sort()`, `np.copyto(a, b)`, a helper that "
+                    "writes into its argument)",
+                    "assign its value (`s = f(x)`, `a = np.sort(a)`), or write the change "
+                    "as an assignment (`a[...] = b`)",
                 )
             raw = self.raw(stmt.value)
             self.emit(ir.Effect(self.spell_plain(scope, raw), tag=self.next_tag()))
