@@ -47,12 +47,7 @@ def grad(
         return lambda function: grad(
             function, wrt=wrt, argnums=argnums, has_aux=has_aux, optimize=optimize
         )
-    wrt, as_tuple = wrt_convention(wrt, argnums)
-    if read_through(f) is not None and not has_aux:
-        return gradient_of_gradient(f, wrt, as_tuple, value=False)
-    return gradient_function(
-        f, wrt, as_tuple=as_tuple, has_aux=has_aux, optimize=optimize, value=False
-    )
+    return _derivative(f, wrt, argnums, has_aux, optimize, value=False)
 
 
 @user_facing
@@ -71,11 +66,19 @@ def value_and_grad(
         return lambda function: value_and_grad(
             function, wrt=wrt, argnums=argnums, has_aux=has_aux, optimize=optimize
         )
+    return _derivative(f, wrt, argnums, has_aux, optimize, value=True)
+
+
+def _derivative(
+    f: Callable, wrt: Wrt, argnums: Wrt, has_aux: bool, optimize: bool, *, value: bool
+) -> Any:
+    """:func:`grad` (``value``: :func:`value_and_grad`) of ``f``: of a gradient, by
+    :mod:`srcad.higher`; of anything else, the generated function."""
     wrt, as_tuple = wrt_convention(wrt, argnums)
     if read_through(f) is not None and not has_aux:
-        return gradient_of_gradient(f, wrt, as_tuple, value=True)
+        return gradient_of_gradient(f, wrt, as_tuple, value=value)
     return gradient_function(
-        f, wrt, as_tuple=as_tuple, has_aux=has_aux, optimize=optimize, value=True
+        f, wrt, as_tuple=as_tuple, has_aux=has_aux, optimize=optimize, value=value
     )
 
 
