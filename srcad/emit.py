@@ -419,13 +419,16 @@ def origins(source: str, forward: ir.Function) -> dict[int, Location]:
     return found
 
 
-def with_origins(source: str, forward: ir.Function) -> str:
-    """``source`` with each tagged line followed by the user's line it comes from.
+def with_origins(
+    source: str, forward: ir.Function, where: dict[int, Location] | None = None
+) -> str:
+    """``source`` with each tagged line followed by the user's line it comes from
+    (``where``: :func:`origins`, if the caller has them already).
 
     This is the text registered for tracebacks and debuggers (``.backward_source`` stays
     clean): a failing generated line shows, next to it, the line of the user's code.
     """
-    where = origins(source, forward)
+    where = origins(source, forward) if where is None else where
     lines = []
     for number, line in enumerate(source.splitlines(), start=1):
         loc = where.get(number)

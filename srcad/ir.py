@@ -170,23 +170,15 @@ def names_in(expr: Expr) -> Iterator[str]:
 
 
 def map_expr(expr: Expr, fn: Callable[[Expr], Expr]) -> Expr:
-    """Rebuild ``expr`` bottom-up, applying ``fn`` to every node after its children."""
-    if isinstance(expr, BinOp):
-        expr = BinOp(expr.op, map_expr(expr.left, fn), map_expr(expr.right, fn))
-    elif isinstance(expr, Compare):
-        expr = Compare(expr.op, map_expr(expr.left, fn), map_expr(expr.right, fn))
-    elif isinstance(expr, UnaryOp):
-        expr = UnaryOp(expr.op, map_expr(expr.operand, fn))
-    elif isinstance(expr, Attr):
-        expr = Attr(map_expr(expr.value, fn), expr.attr)
-    elif isinstance(expr, Call):
-        expr = Call(
-            map_expr(expr.func, fn),
-            tuple(map_expr(a, fn) for a in expr.args),
-            tuple((k, map_expr(v, fn)) for k, v in expr.kwargs),
-        )
-    elif isinstance(expr, Tuple | Subscript | Slice | BoolOp | Dict):
-        expr = with_children(expr, [map_expr(e, fn) for e in children(expr)])
+    """Rebuild ``expr`` bottom-up, applying ``fn`` to every node after its children. A
+    node whose children ``fn`` left as they were is kept (the same object), so that a
+    rewrite that changes nothing costs no copies, and comparing before and after is
+    cheap."""
+    kids = children(expr)
+    if kids:
+        new = [map_expr(kid, fn) for kid in kids]
+        if any(n is not k for n, k in zip(new, kids)):
+            expr = with_children(expr, new)
     return fn(expr)
 
 

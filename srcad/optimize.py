@@ -130,16 +130,23 @@ class _Fold(ir.Transformer):
     """:func:`fold` applied to every backward expression, and calls of helpers that
     return an argument as it is (see :func:`srcad.runtime.identity_when_none`) dropped."""
 
-    def __init__(self, bindings: Mapping[str, Any]) -> None:
+    def __init__(self, bindings: Mapping[str, Any], folded: set[int] | None = None) -> None:
         self.identities = {
             name: found
             for name, obj in bindings.items()
             if (found := getattr(obj, "__srcad_identity_when_none__", None)) is not None
         }
+        #: ids of the expressions folded already (alive in the body: a fixed point's
+        #: later rounds fold only what the other passes changed)
+        self.folded = set() if folded is None else folded
 
     def visit_Adjoint(self, stmt: ir.Adjoint | ir.AdjointItem | ir.Return) -> ir.Stmt:
+        if id(stmt.value) in self.folded:
+            return stmt
         value = ir.map_expr(stmt.value, self.identity) if self.identities else stmt.value
-        return replace(stmt, value=fold(value))
+        folded = fold(value)
+        self.folded.add(id(folded))
+        return stmt if folded is stmt.value else replace(stmt, value=folded)
 
     visit_AdjointItem = visit_Return = visit_Adjoint
 
@@ -154,10 +161,13 @@ class _Fold(ir.Transformer):
 
 
 def fold_statements(
-    body: tuple[ir.Stmt, ...] | list[ir.Stmt], bindings: Mapping[str, Any] | None = None
+    body: tuple[ir.Stmt, ...] | list[ir.Stmt],
+    bindings: Mapping[str, Any] | None = None,
+    folded: set[int] | None = None,
 ) -> list[ir.Stmt]:
-    """:func:`fold` applied to every backward expression (see :class:`_Fold`)."""
-    return list(_Fold(bindings or {}).visit_body(body))
+    """:func:`fold` applied to every backward expression (see :class:`_Fold`; ``folded``:
+    ids of expressions known folded, which the caller keeps alive)."""
+    return list(_Fold(bindings or {}, folded).visit_body(body))
 
 
 def _square(expr: ir.Expr) -> ir.Expr:
@@ -331,8 +341,10 @@ def propagate_copies(
                     stmt.target, ir.BinOp("+", state.value[stmt.target], value), False, stmt.tag
                 )
             elif isinstance(stmt, ir.AdjointItem):
-                stmt = replace(stmt, value=value, index=ir.substitute(stmt.index, state.value))
-            else:
+                index = ir.substitute(stmt.index, state.value)
+                if value is not stmt.value or index is not stmt.index:
+                    stmt = replace(stmt, value=value, index=index)
+            elif value is not stmt.value:
                 stmt = replace(stmt, value=value)
         for target in ir.targets_of(stmt):
             state.forget(target)
@@ -705,9 +717,12 @@ def optimize(fn: ir.Function, *, for_floats: bool = False) -> ir.Function:
     by multiplication, and (``for_floats``: the version for Python floats) float
     constants in gradient arithmetic."""
     body = list(fn.body)
+    folded: set[int] = set()
+    alive = []  # (every folded body: the ids in `folded` stay its expressions')
     for _ in range(5):  # enough for chains of copies; each round is linear in the code
         before = body
-        body = fold_statements(body, fn.bindings)
+        body = fold_statements(body, fn.bindings, folded)
+        alive.append(body)
         body = propagate_copies(body)
         body = eliminate_dead_code(body)
         if body == before:

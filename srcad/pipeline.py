@@ -118,14 +118,15 @@ def compiled_version(
             variant = free_memory(variant)
     variant = array_api.port(variant, forward)  # (array-API code: the inputs' namespace)
     text = emit.function(variant)
+    where = emit.origins(text, forward)
     compiled = compile_function(
         text,
         variant.name,
         variant.bindings,
         tuple(variant.free_cells),
         origin=f"{source.filename}:{source.node.lineno}",
-        annotated=emit.with_origins(text, forward),
-        origins=emit.origins(text, forward),
+        annotated=emit.with_origins(text, forward, where),
+        origins=where,
     )
     return Version(variant, compiled)
 
