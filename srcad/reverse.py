@@ -32,16 +32,18 @@ from .errors import NonScalarOutputError, SrcadError, raise_all
 from .memory import Memory
 from .names import NameAllocator, bind
 from .rules.numpy_grads import unbroadcast
-from .rules.scalar import FIELD
+from .rules.scalar import APPEND, FIELD
 from .rules.table import Scatter
 from .runtime import (
     add_at,
     assigned_items,
     float_items,
     fresh_copy,
+    grown,
     scalar_check,
     selected,
     set_rows,
+    shrunk,
     snapshot,
     structured_like,
     zeros_like,
@@ -119,6 +121,10 @@ class _Builder:
         }
         self.plan_snapshots()
         self.masks = self.selection_masks()
+        #: in the version for floats, ``xs.append(v)`` in a loop grows the list in place,
+        #: and its backprop pops what it added (from the list, and from its adjoint): O(1)
+        #: per append, where a copy of the list per iteration was O(n)
+        self.grown: set[int] = set() if broadcast else _appends_in_loops(fn.body)
 
     # ---------------------------------------------------------------- names
     def adjoint(self, name: str) -> str:
@@ -352,6 +358,9 @@ class _Builder:
         """The forward statements, with a push before every value a loop overwrites."""
         out: list[ir.Stmt] = []
         for stmt in stmts:
+            if id(stmt) in self.grown:  # path = appended(path, y): appended in place
+                out.append(self.in_place(stmt.target, "grown", grown, stmt.operands[1], stmt))
+                continue
             if isinstance(stmt, ir.Assign) and depth > 0 and self.rebinds(stmt):
                 out.append(ir.Push(stmt.target, self.push))
             if isinstance(stmt, ir.Enter | ir.Python) and depth > 0:  # (names they bind)
@@ -399,7 +408,35 @@ class _Builder:
                 out += self.reverse_loop(stmt, written, depth)
         return ir.without_empty_contexts(out)
 
+    def reverse_append(self, stmt: ir.Assign, written: set[str]) -> list[ir.Stmt]:
+        """The backprop of ``path.append(y)`` grown in place (see ``grown``): ``y`` gets
+        the last item of ``path``'s adjoint, which is then popped; ``path`` gets its old
+        value back by a pop too."""
+        restore = [self.in_place(stmt.target, "shrunk", shrunk, None, stmt)]
+        adjoint = self.adjoint(stmt.target)
+        if not (self.activity.is_active(stmt.target) and adjoint in written):
+            return restore
+        appending = self.in_place(stmt.target, "grown", grown, stmt.operands[1], stmt)
+        out: list[ir.Stmt] = [ir.Backprop(appending)]  # (the forward line as it runs)
+        value = stmt.operands[1]
+        if isinstance(value, ir.Name) and self.activity.is_active(value.id):
+            last = ir.Subscript(ir.Name(adjoint), ir.Const(-1))
+            out.append(self.contribute(value.id, last, written, stmt.tag))
+        out.append(ir.Effect(ir.Call(ir.Attr(ir.Name(adjoint), "pop")), tag=stmt.tag))
+        return out + restore
+
+    def in_place(
+        self, name: str, preferred: str, helper: Any, item: ir.Expr | None, stmt: ir.Assign
+    ) -> ir.Assign:
+        """``name = helper(name[, item])``, which changes the list ``name`` in place (an
+        in-place statement: kept, and seen by the passes as a new value of ``name``)."""
+        args = (ir.Name(name),) if item is None else (ir.Name(name), item)
+        return ir.Assign(name, self.call(preferred, helper, *args), tag=stmt.tag, loc=stmt.loc,
+                         in_place=True)
+
     def reverse_assign(self, stmt: ir.Assign, written: set[str], depth: int) -> list[ir.Stmt]:
+        if id(stmt) in self.grown:
+            return self.reverse_append(stmt, written)
         active = self.activity.is_active(stmt.target)
         adjoint = self.adjoint(stmt.target) if active else None
         restore = [ir.Pop(stmt.target, self.pop)] if depth > 0 and self.rebinds(stmt) else []
@@ -547,6 +584,11 @@ class _Builder:
             if adjoint not in written:
                 out.append(self.zero_fill(adjoint))
                 written.add(adjoint)
+        for name in sorted(self.grown_in(loop)):  # (popped in place: a list of its own)
+            adjoint = self.adjoint(name)
+            if adjoint in written:
+                out.append(ir.Adjoint(adjoint, self.call("fresh_copy", fresh_copy,
+                                                         ir.Name(adjoint))))
         inner = set(written)
         body = self.reverse_block(loop.body, inner, depth + 1)
         body += [
@@ -558,6 +600,12 @@ class _Builder:
         if depth > 0:
             out += [ir.Pop(n, self.pop) for n in reversed(_loop_state(loop))]
         return out
+
+    def grown_in(self, loop: ir.Loop) -> set[str]:
+        """The lists ``loop`` grows in place (see ``grown``)."""
+        return {
+            s.target for s in ir.walk(loop.body) if isinstance(s, ir.Assign) and id(s) in self.grown
+        }
 
     def shape_of(self, operand: ir.Name, stmt: ir.Assign | None = None) -> ir.Expr:
         """What ``unbroadcast`` needs of a forward value: its shape, recorded right after the
@@ -703,6 +751,22 @@ class _ForNumbers(ir.Transformer):
     def visit_If(self, stmt: ir.If) -> ir.Stmt | None:
         new = self.generic_visit(stmt)
         return new if new.body or new.orelse else None
+
+
+
+
+def _appends_in_loops(body: tuple[ir.Stmt, ...]) -> set[int]:
+    """The ids of ``xs = appended(xs, v)`` statements inside loops (lowering emits one for
+    ``xs.append(v)`` on a list the function made and no other name holds)."""
+    return {
+        id(s)
+        for loop in ir.walk(body)
+        if isinstance(loop, ir.Loop)
+        for s in ir.walk(loop.body)
+        if isinstance(s, ir.Assign)
+        and s.rule is APPEND
+        and s.operands[0] == ir.Name(s.target)
+    }
 
 
 def for_numbers(fn: ir.Function) -> ir.Function:

@@ -573,6 +573,20 @@ def grown_tangent(head: Any, tail: Any) -> AdjointList:
     return AdjointList([*head, *tail])
 
 
+def grown(items: list, item: Any) -> list:
+    """``items.append(item)``, and ``items`` itself: how the version for floats grows a
+    list a loop appends to (see :mod:`srcad.reverse`)."""
+    items.append(item)
+    return items
+
+
+def shrunk(items: list) -> list:
+    """``items`` without its last item (removed in place): the list before its last
+    :func:`grown`, in the backward pass."""
+    items.pop()
+    return items
+
+
 def leading_grad(g: Any, items: Any) -> Any:
     """Adjoint of the list that :func:`appended`/:func:`extended` grew: the first
     ``len(items)`` items of ``g`` (a list of adjoints, or the rows of an array)."""

@@ -2811,8 +2811,9 @@ LIST_NAMES = ("hist", "parts", "terms", "rows", "seq_list")
 
 def s_lists(draw, ctx: Context) -> list[ast.stmt] | None:
     """Lists the function builds and reads: grown by ``append`` in a loop (maybe only on
-    some iterations), a comprehension, a float buffer written by index and read at the
-    previous index, rows of arrays stacked, ``+``/``+=``/``extend`` of lists::
+    some iterations; the loop may read the list as it grows), a comprehension, a float
+    buffer written by index and read at the previous index, rows of arrays stacked,
+    ``+``/``+=``/``extend`` of lists::
 
         hist = []
         for j in range(4):
@@ -2839,7 +2840,11 @@ def s_lists(draw, ctx: Context) -> list[ast.stmt] | None:
     def grown() -> list[ast.stmt]:
         state = next(v for v in ("s_run", "s_acc", "s_sum") if v not in ctx.env)
         step = draw(st.sampled_from((f"math.tanh({decay} * {state} + {_scalar(draw, ctx)} * {j})",
-                                     f"math.sin({state}) * 0.5 + {_scalar(draw, ctx)}")))
+                                     f"math.sin({state}) * 0.5 + {_scalar(draw, ctx)}",
+                                     # reads of the list while it grows
+                                     f"math.tanh({decay} * {name}[-1] + {_scalar(draw, ctx)})",
+                                     f"0.5 * {name}[-1] - 0.25 * {name}[len({name}) // 2] "
+                                     f"+ {_scalar(draw, ctx, 0)}")))
         item = draw(st.sampled_from((state, f"{state} * {_scalar(draw, ctx, 0)}")))
         lines = [f"{state} = math.tanh({_scalar(draw, ctx)})", f"{name} = [{state}]",
                  f"for {j} in range({n}):", f"    {state} = {step}"]

@@ -451,3 +451,68 @@ def test_items_that_share_one_gradient_array_are_not_updated_in_place():
     s = 1 / (1 + math.exp(-r))
     assert dp == pytest.approx(3 * s * (1 - s) * (1 + 1.75 + 2.3125), rel=1e-12)
     assert dq == 1.0
+
+
+# ---------------------------------------------------------------- lists grown in place in loops
+# The version for floats appends in place and pops in the backward pass (O(1) per append,
+# where a copy per iteration was O(n)). Each case reads the list while it grows.
+
+
+def grown_recurrence(a, b):
+    xs = [a, b]
+    for i in range(2, 12):
+        xs.append(0.5 * xs[i - 1] - 0.3 * xs[i - 2] + math.sin(xs[-1]))
+    return sum(v * v for v in xs)
+
+
+def grown_in_a_branch(a, b):
+    xs = [a]
+    for _ in range(8):
+        if xs[-1] > 0.2:
+            xs.append(xs[-1] * b)
+        else:
+            xs.append(xs[-1] + b * 0.5)
+    return xs[-1] + xs[3] * xs[5]
+
+
+def grown_in_nested_loops(a, b):
+    rows = [a]
+    for i in range(3):
+        for j in range(3):
+            rows.append(math.tanh(rows[-1] * b + 0.1 * j))
+        rows.append(rows[-1] + rows[-2 - i])
+    return sum(rows)
+
+
+def grown_until_a_break(a, b):
+    xs = [a]
+    for _ in range(50):
+        xs.append(xs[-1] * (1.0 + b))
+        if xs[-1] > 3.0:
+            break
+    return xs[-1] + len(xs) * 0.01 + xs[len(xs) // 2]
+
+
+def two_lists_and_a_constant(a, b):
+    xs, ys = [a], []
+    for _ in range(6):
+        ys.append(0.5)  # (inactive)
+        xs.append(xs[-1] * b + ys[-1])
+        ys.append(xs[-1] ** 2)
+    return ys[-1] + sum(xs) + ys[3]
+
+
+@pytest.mark.parametrize(
+    "f",
+    [grown_recurrence, grown_in_a_branch, grown_in_nested_loops, grown_until_a_break,
+     two_lists_and_a_constant],
+    ids=lambda f: f.__name__,
+)
+def test_lists_grown_in_loops(f):
+    check_four_ways(f, 0.6, 0.9)
+
+
+def test_a_list_grown_in_a_loop_is_grown_in_place_in_the_version_for_floats():
+    source = srcad.grad(grown_recurrence, wrt=(0, 1)).__srcad__.versions[0].compiled.source
+    assert "grown(xs, " in source and "shrunk(xs)" in source
+    assert "appended" not in source and "leading_grad" not in source
