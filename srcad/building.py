@@ -315,7 +315,7 @@ def _from_source(callee: Callee, wrt: Wrt, mode: str, optimize: bool, aux: bool)
     if aux:
         source = without_aux(source)
     return differentiated(source, lambda source: (
-        _resolve_wrt(source, wrt, callee) if mode != "jvp" else ()
+        () if mode == "jvp" and wrt is None else _resolve_wrt(source, wrt, callee)
     ), mode, optimize)
 
 

@@ -106,18 +106,26 @@ def _by_position(primals: Sequence[Any], slots: list[int], directions: Sequence[
     return tangents
 
 
-def _tangent_function(f: Callable, optimize: bool) -> Callable[..., Any]:
+def _tangent_function(
+    f: Callable, optimize: bool, names: tuple[str, ...] | None = None
+) -> Callable[..., Any]:
     """The generated tangent function of ``f`` (see :func:`jvp`), made again when a
-    helper it inlined is redefined."""
+    helper it inlined is redefined. It takes a tangent for every parameter, but only
+    those of ``names`` (default: all) are differentiated: the others are constants, as
+    JAX's symbolic zeros are (``x ** p`` of a negative ``x`` then has no ``log(x)`` term
+    for ``p``, which would be nan times zero)."""
     return following_helpers(
-        _made_tangent_function(f, optimize), lambda: _made_tangent_function(f, optimize)
+        _made_tangent_function(f, optimize, names),
+        lambda: _made_tangent_function(f, optimize, names),
     )
 
 
-def _made_tangent_function(f: Callable, optimize: bool) -> Callable[..., Any]:
+def _made_tangent_function(
+    f: Callable, optimize: bool, names: tuple[str, ...] | None = None
+) -> Callable[..., Any]:
     if read_through(f) is not None:
         return _tangent_of_gradient(f)
-    built = build(f, None, "jvp", optimize)
+    built = build(f, names, "jvp", optimize)
     callee = unbind(f)
     function = callee.function
     fn = built.bind(function if not hasattr(function, "__srcad__") else None)
@@ -195,15 +203,17 @@ def jvp(
     * ``jvp(f, (x, y), (tx, ty))`` is the same, as in JAX; parameters left out take
       their defaults (with zero tangents).
     """
-    fn = _tangent_function(f, optimize)
     if primals is None and tangents is None:
-        return fn
+        return _tangent_function(f, optimize)
     if not (isinstance(primals, tuple | list) and isinstance(tangents, tuple | list)):
         raise TypeError("jvp(f, primals, tangents) takes a tuple of primals and one of tangents")
     if len(primals) != len(tangents):
         raise TypeError("jvp(f, primals, tangents) takes as many tangents as primals")
     call = _Call(f, tuple(primals), {})
     names = list(call.values)[: len(primals)]
+    # (parameters left out take their defaults: constants, not zero tangents)
+    given = None if len(names) == len(call.values) else tuple(names)
+    fn = _tangent_function(f, optimize, given)
     return fn(call.primals(), call.tangents(dict(zip(names, tangents))))
 
 
@@ -343,7 +353,7 @@ def jacobian(f: Callable, *, wrt: Wrt = None, argnums: Wrt = None) -> Callable[.
     # and no rows, which would differentiate the gradient's own source)
     through = read_through(f) is not None
     names = wrt_names(f.__wrapped__ if through else f, wrt)  # type: ignore[attr-defined]
-    tangent_fn = _tangent_function(f, True)
+    tangent_fn = _tangent_function(f, True, None if through else names)
     copies = writes_in_place(tangent_fn.__srcad__)
 
     def jacobian_at(*args: Any, **kwargs: Any) -> Any:
@@ -372,15 +382,16 @@ _ALONG_LIMIT = 256
 _along_counter = itertools.count(1)
 
 
-def _tangent_along(f: Callable) -> types.FunctionType:
+def _tangent_along(f: Callable, names: tuple[str, ...] | None = None) -> types.FunctionType:
     """A function of ``f``'s arguments and then their tangents that returns the tangent
     of ``f``'s result: its gradient with respect to the arguments is the Hessian times
     the tangents (reverse mode over the generated forward mode).
 
     Its source is generated and kept in :mod:`linecache` (as IPython keeps a cell's),
     so that srcad reads it like any function; one is made per tangent function, so
-    that its gradient is compiled once."""
-    tangent_fn = _tangent_function(f, True)
+    that its gradient is compiled once. ``names``: the parameters differentiated (see
+    :func:`_tangent_function`)."""
+    tangent_fn = _tangent_function(f, True, names)
     params = _parameter_order(f)
     key = (id(tangent_fn.__srcad__), tuple(params))
     if key in _ALONG:
@@ -479,7 +490,7 @@ def _second_order_error(f: Callable, error: SrcadError) -> SrcadError:
 def _hvp_function(f: Callable, names: tuple[str, ...]) -> Callable[..., Any]:
     """``(call, directions by name) -> H @ directions``, one gradient (a tuple over
     ``names`` for several) of the structure of ``f``'s ``names`` parameters."""
-    along = _tangent_along(f)
+    along = _tangent_along(f, names)
     gradient = _reverse_over_forward(f, along, names)
 
     def product(call: _Call, directions: dict[str, Any]) -> Any:
@@ -511,7 +522,7 @@ def hessian(f: Callable, *, wrt: Wrt = None, argnums: Wrt = None) -> Callable[..
     wrt, as_tuple = wrt_convention(wrt, argnums)
     names = wrt_names(f, wrt)
     product = _hvp_function(f, names)
-    copies = writes_in_place(_tangent_function(f, True).__srcad__)
+    copies = writes_in_place(_tangent_function(f, True, names).__srcad__)
 
     order = _parameter_order(f)
     by_position = _takes_positions(f, copies)
@@ -557,7 +568,9 @@ def hvp(f: Callable, *, wrt: Wrt = None, argnums: Wrt = None) -> Callable[..., A
     product = _hvp_function(f, names)
     several = len(names) > 1 or as_tuple
     order = _parameter_order(f)
-    by_position = _takes_positions(f, writes_in_place(_tangent_function(f, True).__srcad__))
+    by_position = _takes_positions(
+        f, writes_in_place(_tangent_function(f, True, names).__srcad__)
+    )
     slots = [order.index(name) for name in names]
 
     def hvp_at(*args: Any, **kwargs: Any) -> Any:

@@ -265,6 +265,10 @@ class Rule:
     user: bool = False
     #: returns a new array of floats whatever its arguments (``np.zeros(n)``, no dtype)
     floats: bool = False
+    #: may return memory of its operands that srcad cannot write back (``np.einsum("ii->i",
+    #: k)`` is a writable view of ``k``'s diagonal): writing into the result in place is
+    #: checked at run time, and refused where it does share
+    shares: bool = False
 
     def adjoint_for(self, param: str) -> Expr | Scatter | Zeroed | None:
         return self.adjoints[self.params.index(param)]

@@ -207,6 +207,11 @@ def points_to(fn: ir.Function) -> dict[str, frozenset[str]]:
                 new = set().union(*(of(o) for o in stmt.operands))
             elif stmt.rule is None and _may_return_argument(stmt.value, fn):
                 new = of(ir.Tuple(stmt.value.args)) | {stmt.target}
+                func = stmt.value.func
+                if isinstance(func, ir.Name) and func.id not in fn.bindings:  # (k.view: a
+                    new |= of(func)  # method of a value may return the value's memory)
+            elif stmt.rule is not None and stmt.rule.shares:
+                new = of(ir.Tuple(stmt.operands)) | {stmt.target}
             elif stmt.rule is None and isinstance(stmt.value, ir.Attr):  # obj.w: part of obj
                 new = of(stmt.value.value) | {stmt.target}
             else:

@@ -49,7 +49,8 @@ def differentiate(
     """Run every pass on ``source``: the derivative of kind ``mode`` ("grad",
     "value_and_grad", "vjp" or "jvp") with respect to the parameters ``wrt``."""
     lowered = lower(source, checked=True)
-    differentiated = wrt if mode != "jvp" else lowered.params + lowered.kwonly
+    # (jvp: every parameter has a tangent, unless ``wrt`` names some)
+    differentiated = wrt if mode != "jvp" or wrt else lowered.params + lowered.kwonly
     lowered = defer_refusals(lowered, differentiated)
     lowered = check_integer_writes(lowered, activity(lowered, differentiated))
     forward, memory = make_explicit(lowered)
@@ -77,7 +78,8 @@ def derivatives(
     specialised to Python floats, the array version it falls back to."""
     if mode == "jvp":
         # (every parameter has a tangent: plain Python checks its are zero at run time)
-        return [forward_mode(forward, activity(forward, forward.params + forward.kwonly), memory)]
+        active = activity(forward, wrt or forward.params + forward.kwonly)
+        return [forward_mode(forward, active, memory)]
     variants = [reverse(forward, wrt, checked_activity(forward, wrt), mode=mode, memory=memory)]
     numbers = for_numbers(lowered)  # (Python numbers share no memory: no memory pass)
     active_numbers = activity(numbers, wrt)

@@ -745,7 +745,8 @@ def alias_of(value: Any, changed: Any) -> bool:
     ):
         raise _untraceable(
             "the array written in place overlaps another variable (a view made in "
-            "another branch or loop iteration)"
+            "another branch or loop iteration, or by a call that may return a view, "
+            "such as np.einsum('ii->i', a))"
         )
     return False
 

@@ -409,3 +409,52 @@ def test_a_write_through_flat_is_refused_at_its_line():
         srcad.grad(f, wrt="c")(np.arange(9.0).reshape(3, 3) / 10, 0.5)
     assert caught.value.filename == __file__
     assert caught.value.lineno == f.__code__.co_firstlineno + 2
+
+
+# ---------------------------------------------------------------- views made by methods and calls
+
+KERNEL_WEIGHTS = np.arange(9.0).reshape(3, 3) - 4
+
+
+def write_through_view_method(a0, a):
+    k = np.tanh(a0)
+    b = k.view()  # the same memory
+    b[0, 2] = a * b[0, 1]
+    return np.sum(k**2 * KERNEL_WEIGHTS)
+
+
+def write_through_astype_without_copy(a0, a):
+    k = np.tanh(a0)
+    b = k.astype(np.float64, copy=False)  # k itself
+    b[0, 2] = a * b[0, 1]
+    return np.sum(k**2 * KERNEL_WEIGHTS)
+
+
+def write_through_astype_copy(a0, a):
+    k = np.tanh(a0)
+    b = k.astype(np.float64)  # a new array (copy=True)
+    b[0, 2] = a * b[0, 1]
+    return np.sum(k**2 * KERNEL_WEIGHTS) + np.sum(b)
+
+
+@pytest.mark.parametrize(
+    "f",
+    [write_through_view_method, write_through_astype_without_copy, write_through_astype_copy],
+    ids=lambda f: f.__name__,
+)
+def test_writes_through_arrays_a_method_returns(f):
+    a0 = np.random.default_rng(707).standard_normal((3, 3))
+    check_four_ways(f, a0, 0.3)
+
+
+def test_a_write_into_a_view_einsum_returns_is_refused_at_its_line():
+    def f(x, noise):
+        k = np.exp(-((x[:, None] - x[None, :]) ** 2))
+        d = np.einsum("ii->i", k)  # a view of k's diagonal
+        d += noise
+        return np.linalg.slogdet(k)[1]
+
+    with pytest.raises(srcad.SrcadError, match="overlaps another variable") as caught:
+        srcad.grad(f, wrt="noise")(np.linspace(0.0, 1.0, 3), 0.2)
+    assert caught.value.filename == __file__
+    assert caught.value.lineno == f.__code__.co_firstlineno + 3

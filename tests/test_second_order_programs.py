@@ -313,3 +313,31 @@ def test_a_second_derivative_srcad_cannot_take_names_the_users_line():
         srcad.hessian(_grown_list)(0.7)
     assert caught.value.filename == __file__
     assert caught.value.lineno == _grown_list.__code__.co_firstlineno + 2
+
+
+def _power_sum(x, power=2):
+    return np.sum(x**power)
+
+
+def _power_sum_given(x, power):
+    return np.sum(x**power)
+
+
+def _with_noise(x, noise=0.0):
+    return np.sum(x**2) + np.sqrt(noise) * np.sum(x)
+
+
+def test_parameters_not_differentiated_are_constants_in_forward_mode():
+    """x ** p of a negative x has no derivative in p (log of a negative number): a
+    parameter left out of ``wrt`` (a default, or given but not differentiated) must not
+    add a nan * 0 term to jvp, hvp or the Hessian; neither must sqrt(0) of one."""
+    import srcad
+
+    x = np.array([-1.5, 0.5, 2.0])
+    v = np.array([1.0, 0.0, 0.0])
+    np.testing.assert_allclose(srcad.jvp(_power_sum, (x,), (v,))[1], 2 * x @ v)
+    np.testing.assert_allclose(srcad.hvp(_power_sum)(x, v), 2 * v)
+    np.testing.assert_allclose(srcad.hessian(_power_sum)(x), 2 * np.eye(3))
+    np.testing.assert_allclose(srcad.hessian(_power_sum_given, argnums=0)(x, 2), 2 * np.eye(3))
+    np.testing.assert_allclose(srcad.hvp(_with_noise)(x[:2], v[:2]), 2 * v[:2])
+    assert srcad.jvp(_with_noise, (x[:2],), (v[:2],))[1] == pytest.approx(2 * x[:2] @ v[:2])

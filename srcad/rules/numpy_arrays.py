@@ -299,8 +299,11 @@ defrule("np.array(x, dtype=None, copy=True, order=None, ndmin=0)", env=ENV, dtyp
 COPY_METHOD = defrule("x.copy()", x="g", creates=True, linear=True)
 defrule("np.copy(x)", env=NP, x="g", creates=True, linear=True)
 #: (to an integer or boolean type: no gradient, as for ``int(x)``)
-defrule("x.astype(dtype)", env=ENV, dtype=None, x="cast_gradient(g, dtype)", linear=True,
-        tangents={"x": "cast_gradient(t, dtype)"})
+defrule("x.astype(dtype, copy=True)", env=ENV, dtype=None, copy=None,
+        x="cast_gradient(g, dtype)", linear=True, tangents={"x": "cast_gradient(t, dtype)"},
+        restore="v")  # (copy=False of the same dtype: x itself)
+#: the same memory under another array object
+defrule("x.view()", x="g", linear=True, restore="v")
 #: numpy's float scalars made from a value: the value itself (``np.float64(x)``)
 for _name in ("float64", "float32"):
     defrule(f"np.{_name}(x)", env=NP, x="g", elementwise=True)

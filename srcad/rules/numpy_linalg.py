@@ -25,6 +25,7 @@ for _count in range(1, 5):
         f"np.einsum(s, {_operands}, optimize=False)",
         env=ENV,
         linear=True,
+        shares=_count == 1,  # ("ii->i", "ij->ji": a view of the operand)
         s="einsum_subscripts_grad(s)",
         **{f"a{k}": f"einsum_grad(g, s, {k}, {_operands})" for k in range(_count)},
     )

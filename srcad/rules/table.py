@@ -298,6 +298,7 @@ def defrule(
     holds: bool = False,
     sequences: tuple[str, ...] = (),
     floats: bool = False,
+    shares: bool = False,
     **adjoints: str | Scatter | None,
 ) -> Rule:
     """Add a rule: ``pattern`` in Python syntax, one adjoint template per parameter.
@@ -357,6 +358,7 @@ def defrule(
         holds=holds,
         sequences=sequences,
         floats=floats,
+        shares=shares,
     )
     return table.add(rule)
 
