@@ -412,7 +412,10 @@ def _calls_without_rules(source: FunctionSource) -> list[SrcadError]:
     from .rules import TABLE  # (the table is data; importing it here avoids a cycle)
 
     found: list[SrcadError] = []
-    for node in ast.walk(source.node):
+    # (the body only: decorators, defaults and annotations run once, where the function
+    # is defined, and are not differentiated)
+    body = ast.Module(body=list(source.node.body), type_ignores=[])
+    for node in ast.walk(body):
         if not isinstance(node, ast.Call):
             continue
         func, chain = node.func, []

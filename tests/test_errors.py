@@ -344,3 +344,26 @@ def test_missing_rule_in_another_files_code_is_reported_at_the_users_line_first(
     assert "gamma_ratio, called here" in e.message and "math.gamma" in e.message
     inner = e.problems[1]
     assert inner.filename == library_like.__file__ and "math.gamma" in inner.message
+
+
+def _registering(*example_args):  # a registry decorator whose arguments are numpy calls
+    def decorate(f):
+        return f
+
+    return decorate
+
+
+@_registering(np.random.default_rng(0).standard_normal(3))
+def _decorated_with_an_unsupported_line(w):
+    loss = np.sum(w**2)
+    assert loss >= 0, f"negative loss {loss}"  # <decorated>
+    return loss
+
+
+def test_a_decorators_arguments_are_not_part_of_what_is_checked():
+    """The decorator's arguments run where the function is defined: a call in them with
+    no rule is not reported (it was, first, at the decorator's line)."""
+    with pytest.raises(srcad.SrcadError) as caught:
+        srcad.grad(_decorated_with_an_unsupported_line)(np.ones(3))
+    assert caught.value.lineno == marker_line(__file__, "decorated")
+    assert "standard_normal" not in str(caught.value)
