@@ -100,7 +100,8 @@ def _missing_rule(stmt: ir.Assign, fn: ir.Function | None) -> SrcadError:
         )
     elif isinstance(value, ir.Call):
         what = (
-            f"`{_spelled(value.func)}` has no derivative rule and no Python source srcad can read"
+            f"`{_spelled(value.func, fn)}` has no derivative rule and no Python source srcad "
+            "can read"
         )
         hint = (
             'register one with srcad.defrule("f(x)", x="<derivative> * g", '
@@ -145,11 +146,20 @@ def _described(value: ir.Expr) -> str:
     return "the expression on this line"
 
 
-def _spelled(expr: ir.Expr) -> str:
+def _spelled(expr: ir.Expr, fn: ir.Function | None = None) -> str:
+    """``expr`` as the user wrote it: a temporary of the listing that holds an attribute
+    (``t1 = np.logaddexp.reduce``) is spelled by what it holds."""
     if isinstance(expr, ir.Name):
+        made = [
+            s.value
+            for s in ir.walk(fn.body if fn is not None else ())
+            if isinstance(s, ir.Assign) and s.target == expr.id and s.tag
+        ]
+        if len(made) == 1 and isinstance(made[0], ir.Attr | ir.Name) and made[0] != expr:
+            return _spelled(made[0], fn)
         return expr.id
     if isinstance(expr, ir.Attr):
-        return f"{_spelled(expr.value)}.{expr.attr}"
+        return f"{_spelled(expr.value, fn)}.{expr.attr}"
     return "this function"
 
 

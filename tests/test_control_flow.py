@@ -35,7 +35,13 @@ from hypothesis import strategies as st
 import srcad
 
 sys.path.insert(0, os.path.dirname(__file__))
-from conftest import DEFAULT_ATOL, DEFAULT_RTOL, assert_grad_close, marker_line  # noqa: E402
+from conftest import (  # noqa: E402
+    DEFAULT_ATOL,
+    DEFAULT_RTOL,
+    assert_grad_close,
+    check_four_ways,
+    marker_line,
+)
 
 THIS_FILE = os.path.basename(__file__)
 HYPOTHESIS = settings(max_examples=40, deadline=None, derandomize=True)
@@ -1182,3 +1188,17 @@ def test_loops_over_reversed_sequences():
     assert dc == pytest.approx([1.0, 0.7, 0.7 ** 2, 0.7 ** 3], rel=1e-15)
     assert dx == pytest.approx(-2.0 + 2 * 3.0 * 0.7 + 3 * 0.5 * 0.7 ** 2, rel=1e-15)
     check_four_ways(reversed_in_combinations, np.array([0.3, -0.2, 0.9]), 0.8)
+
+
+def _enumerate_from_one(x):
+    s = 0.0
+    for i, v in enumerate(x, start=1):
+        s = s + v * i
+    for i, v in enumerate(x, 2):
+        s = s + math.sin(v) / i
+    return s
+
+
+def test_enumerate_with_a_start():
+    check_four_ways(_enumerate_from_one, np.array([0.3, 1.2, -0.4]))
+    check_four_ways(_enumerate_from_one, [0.3, 1.2, -0.4])

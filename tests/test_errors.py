@@ -367,3 +367,23 @@ def test_a_decorators_arguments_are_not_part_of_what_is_checked():
         srcad.grad(_decorated_with_an_unsupported_line)(np.ones(3))
     assert caught.value.lineno == marker_line(__file__, "decorated")
     assert "standard_normal" not in str(caught.value)
+
+
+def _reduce_of_a_ufunc(x):
+    return np.logaddexp.reduce(x)  # <ufunc-method>
+
+
+def _mean_where(x):
+    return np.mean(x, where=x > 0)  # <mean-where>
+
+
+def test_a_call_without_a_rule_is_named_as_written():
+    """Not by the listing's temporary that holds ``np.logaddexp.reduce`` (``t1``)."""
+    with pytest.raises(srcad.SrcadError, match="`np.logaddexp.reduce` has no derivative rule"):
+        srcad.grad(_reduce_of_a_ufunc)(np.array([0.3, 1.2, -0.4]))
+
+
+def test_a_keyword_no_rule_takes_is_named():
+    with pytest.raises(srcad.SrcadError, match="none for the keyword `where`") as caught:
+        srcad.grad(_mean_where)(np.array([0.3, 1.2, -0.4]))
+    assert caught.value.lineno == marker_line(__file__, "mean-where")

@@ -210,9 +210,20 @@ class Loops(LoweringPart):
             and not keywords
         ):
             return self.dict_iteration(scope, node)
-        if callee is builtins.enumerate and len(node.args) == 1 and not keywords:
+        if callee is builtins.enumerate and (
+            (len(node.args) == 1 and keywords <= {"start"})
+            or (len(node.args) == 2 and not keywords)
+        ):
             length, inner = self.iteration(scope, node.args[0])
-            return length, lambda k: TupleValue((k, inner(k)))
+            given = node.args[1:] or [kw.value for kw in node.keywords]
+            if not given:
+                return length, lambda k: TupleValue((k, inner(k)))
+            start = self.lower_operand(scope, given[0])  # enumerate(xs, start=1)
+
+            def counted(k: ir.Expr) -> Any:
+                return TupleValue((self.emit_value(scope, ir.BinOp("+", k, start), node), inner(k)))
+
+            return length, counted
         if callee is builtins.reversed and len(node.args) == 1 and not keywords:
             length, inner = self.iteration(scope, node.args[0])
 

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from .. import array_api, ir, pyexpr
+from ..errors import NoRuleError
 from ..frontend import MISSING
 from ..rules.numpy_arrays import COPY_METHOD
 from ..rules.scalar import LIST_COPY
@@ -105,6 +106,7 @@ class Operations(LoweringPart):
         else:
             value = self.spell_plain(scope, raw)
             operand_list = ()
+            self.unmatched_arguments(scope, raw, node)
         name = target() if target is not None else self.names.temp()
         self.body.append(
             ir.Assign(
@@ -129,6 +131,32 @@ class Operations(LoweringPart):
         elif isinstance(value, ir.Subscript) and self.holds_list(first):
             self.list_items.add(name)
         return ir.Name(name)
+
+    def unmatched_arguments(self, scope: Scope, raw: ir.Expr, node: ast.expr) -> None:
+        """A call of a function that has rules, none of which takes these arguments
+        (``np.mean(x, where=m)``): why, reported if its value is differentiated."""
+        if not isinstance(raw, ir.Call):
+            return
+        callee = self.resolve_raw(scope, raw.func)
+        if callee is NOT_STATIC or not self.table.has_callable(callee):
+            return
+        rules = self.table.candidates(("call", id(callee)))
+        known = {p for rule in rules for p in rule.params}
+        unknown = [k for k, _ in raw.kwargs if k not in known]
+        most = max(len(rule.pattern.args) + len(rule.pattern.kwargs) for rule in rules
+                   if isinstance(rule.pattern, ir.Call))
+        what = (
+            f"the keyword `{unknown[0]}`" if unknown
+            else f"{len(raw.args)} positional arguments" if len(raw.args) > most
+            else "these arguments"
+        )
+        spelled = f"{_excerpt(node.func)}(...)" if isinstance(node, ast.Call) else "this call"
+        self.refusals[scope.source.location(node)] = NoRuleError(
+            f"`{spelled}` has derivative rules, but none for {what}",
+            "leave that argument out (compute its effect with other operations, such as "
+            "np.where for where=), or register a rule for this form with srcad.defrule",
+            scope.source.location(node),
+        )
 
     def lower_index(self, scope: Scope, node: ast.expr) -> ir.Expr:
         """An index expression: slices and tuples of indices stay one expression."""
