@@ -25,8 +25,10 @@ Workloads (each gradient is checked against the hand-written one before it is ti
         < 0.5 s; us/statement growth from 100 to 4000 < 2x. Also the time of a cached
         ``srcad.grad(f)`` (a dictionary hit: microseconds).
 
-Peers, only where importable (never required): autograd; JAX (``jax.grad`` eager and
-``jax.jit(jax.grad)``, the jit compile time reported apart); Tangent.
+Peers, only where importable (never required; ``pip install srcad[bench]`` installs
+JAX and PyTorch): autograd; JAX (``jax.grad`` eager and ``jax.jit(jax.grad)``, the jit
+compile time reported apart); PyTorch (CPU, eager, float64, one thread:
+``torch.autograd.grad`` on leaf tensors made from the inputs each call); Tangent.
 
 Method: every candidate of a workload is called the same way inside timeit's loop
 (the ``call overhead`` rows show that common cost). The number of calls per
@@ -219,6 +221,7 @@ def build_workloads(with_peers=True):
     autograd = _optional("autograd") if with_peers else None
     jax = _optional("jax") if with_peers else None
     tangent = _optional("tangent") if with_peers else None
+    torch = _optional("torch") if with_peers else None
     compile_times = {}
 
     # W1: the seed sigmoid gate
@@ -320,6 +323,12 @@ def build_workloads(with_peers=True):
         except Exception as exc:  # noqa: BLE001
             w1.notes.append(f"jax left out: {type(exc).__name__}: {exc}")
 
+    if torch is not None:
+        try:
+            _torch_rows(torch, w1, w2, w3, w4)
+        except Exception as exc:  # noqa: BLE001
+            w1.notes.append(f"torch left out: {type(exc).__name__}: {exc}")
+
     if tangent is not None:
         try:
             w1.add("tangent", tangent.grad(_tangent_sigmoid, wrt=(0, 1)))
@@ -331,6 +340,53 @@ def build_workloads(with_peers=True):
     for w in workloads:
         w.verify()
     return workloads, compile_times
+
+
+def _torch_rows(torch, w1, w2, w3, w4):
+    """PyTorch (CPU, eager, float64) rows: each call makes leaf tensors of the inputs,
+    runs the function and ``torch.autograd.grad``, and returns numpy values, as a user
+    differentiating numpy-valued code with PyTorch would."""
+    torch.set_num_threads(1)
+
+    def leaves(*values):
+        return [torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in values]
+
+    def f_torch(x, y):
+        x, y = leaves(x, y)
+        sigy = 1.0 / (1 + torch.exp(-y))
+        sigx = 1.0 / (1 + torch.exp(-x))
+        out = (x + sigy) / (sigx + (x + y) ** 2)
+        return tuple(float(g) for g in torch.autograd.grad(out, (x, y)))
+
+    w1.add("torch", f_torch)
+
+    def five_torch(*values):
+        x1, x2, x3, x4, x5 = inputs = leaves(*values)
+        out = (x1 + x2) * x3 * (x4 * x5) ** 2
+        return tuple(float(g) for g in torch.autograd.grad(out, inputs))
+
+    w2.add("torch", five_torch)
+
+    def loss_torch(W1, b1, W2, b2, X, y):
+        params = leaves(W1, b1, W2, b2)
+        W1_, b1_, W2_, b2_ = params
+        Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
+        h = torch.tanh(Xt @ W1_ + b1_)
+        z = h @ W2_ + b2_
+        logp = torch.log_softmax(z, dim=1)
+        out = -logp[torch.arange(X.shape[0]), yt].mean()
+        return tuple(g.numpy() for g in torch.autograd.grad(out, params))
+
+    w3.add("torch", loss_torch)
+
+    def loop_torch(x, n):
+        (x0,) = leaves(x)
+        v = x0
+        for _ in range(n):
+            v = torch.sin(v) * 1.1 + 0.1 * v
+        return float(torch.autograd.grad(v, x0)[0])
+
+    w4.add("torch", loop_torch)
 
 
 def _ag_all(autograd, fn, n):
