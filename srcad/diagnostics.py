@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import linecache
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -98,6 +99,15 @@ def _missing_rule(stmt: ir.Assign, fn: ir.Function | None) -> SrcadError:
             "keep the values in local variables, or make the object outside and pass "
             "it in as a parameter"
         )
+    elif isinstance(value, ir.Call) and (made := _chosen_at_run_time(value.func, fn)):
+        what = (
+            f"`{_spelled(value.func, fn)}` holds a function chosen when the program runs "
+            f"({made}): srcad differentiates the calls it can name when it compiles"
+        )
+        hint = (
+            'call each function by its name (if kind == "tanh": h = np.tanh(z)), or pass '
+            "the function to a helper srcad inlines (apply(np.tanh, z))"
+        )
     elif isinstance(value, ir.Call):
         what = (
             f"`{_spelled(value.func, fn)}` has no derivative rule and no Python source srcad "
@@ -144,6 +154,20 @@ def _described(value: ir.Expr) -> str:
     if isinstance(value, ir.Compare):
         return "this comparison"
     return "the expression on this line"
+
+
+def _chosen_at_run_time(func: ir.Expr, fn: ir.Function | None) -> str | None:
+    """How the function a call calls was chosen, when it is a value of the listing made
+    by the program (``act = ACTS[kind]``, ``act = np.tanh if flag else np.sin``): the
+    line that made it; None for a function srcad names when it compiles."""
+    if fn is None or not isinstance(func, ir.Name):
+        return None
+    made = [s for s in ir.walk(fn.body) if isinstance(s, ir.Assign) and s.target == func.id]
+    if not made or any(isinstance(s.value, ir.Attr) and s.rule is None for s in made):
+        return None  # (a bound method: its own messages)
+    where = made[0].loc
+    text = linecache.getline(where.filename, where.lineno).strip() if where.lineno else ""
+    return f"line {where.lineno}: {text}" if text else "by the program"
 
 
 def _spelled(expr: ir.Expr, fn: ir.Function | None = None) -> str:

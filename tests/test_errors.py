@@ -387,3 +387,18 @@ def test_a_keyword_no_rule_takes_is_named():
     with pytest.raises(srcad.SrcadError, match="none for the keyword `where`") as caught:
         srcad.grad(_mean_where)(np.array([0.3, 1.2, -0.4]))
     assert caught.value.lineno == marker_line(__file__, "mean-where")
+
+
+_ACTIVATIONS = {"tanh": np.tanh, "sin": np.sin}
+
+
+def _activation_by_name(x, kind="tanh"):
+    act = _ACTIVATIONS[kind]
+    return np.sum(act(x))  # <dispatch>
+
+
+def test_a_function_chosen_at_run_time_is_named_with_the_line_that_chose_it():
+    with pytest.raises(srcad.SrcadError, match="chosen when the program runs") as caught:
+        srcad.grad(_activation_by_name)(np.array([0.3, 0.5]))
+    assert caught.value.lineno == marker_line(__file__, "dispatch")
+    assert "act = _ACTIVATIONS[kind]" in str(caught.value)
