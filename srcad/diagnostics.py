@@ -163,7 +163,7 @@ def _chosen_at_run_time(func: ir.Expr, fn: ir.Function | None) -> str | None:
     if fn is None or not isinstance(func, ir.Name):
         return None
     made = [s for s in ir.walk(fn.body) if isinstance(s, ir.Assign) and s.target == func.id]
-    if not made or any(isinstance(s.value, ir.Attr) and s.rule is None for s in made):
+    if not made or any(isinstance(s.value, ir.Attr) for s in made):
         return None  # (a bound method: its own messages)
     where = made[0].loc
     text = linecache.getline(where.filename, where.lineno).strip() if where.lineno else ""
