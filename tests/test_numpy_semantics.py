@@ -458,3 +458,15 @@ def test_a_write_into_a_view_einsum_returns_is_refused_at_its_line():
         srcad.grad(f, wrt="noise")(np.linspace(0.0, 1.0, 3), 0.2)
     assert caught.value.filename == __file__
     assert caught.value.lineno == f.__code__.co_firstlineno + 3
+
+
+def taken(e, ids):
+    rows = np.take(e, ids, axis=0)  # an embedding lookup (a repeated id adds twice)
+    flat = e.take([0, 5, 5])
+    cols = np.take(e, [1, -1], axis=-1)
+    return np.sum(np.tanh(rows) ** 2) + np.sum(flat * 2.0) + np.sum(cols**3)
+
+
+def test_items_taken_by_position():
+    e = np.random.default_rng(4).normal(size=(4, 3))
+    check_four_ways(taken, e, np.array([2, 0, 2, 3]), wrt="e")

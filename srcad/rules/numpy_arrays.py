@@ -112,6 +112,11 @@ defrule("np.inner(x, y)", env=ENV, linear=True, x="inner_left(g, x, y)", y="inne
 #: (vectors of 2 or 3 components along the last axis; np.cross's axis options: no rule)
 defrule("np.cross(x, y)", env=ENV, linear=True, x="cross_grad(g, x, y, True)",
         y="cross_grad(g, x, y, False)")
+#: items picked by position along an axis (or of the flattened array)
+defrule("np.take(x, indices, axis=None)", env=ENV, indices=None, axis=None,
+        x="take_grad(g, x, indices, axis)", linear=True)
+defrule("x.take(indices, axis=None)", env=ENV, indices=None, axis=None,
+        x="take_grad(g, x, indices, axis)", linear=True)
 #: (np.outer flattens its operands)
 defrule("np.outer(x, y)", env=NP, linear=True, x="np.reshape(g @ np.ravel(y), np.shape(x))",
         y="np.reshape(np.ravel(x) @ g, np.shape(y))")

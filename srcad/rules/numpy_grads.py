@@ -176,6 +176,19 @@ def cross_grad(g: Any, x: Any, y: Any, first: bool) -> Any:
     return unbroadcast(part[..., : np.shape(own)[-1]], own)
 
 
+@fresh_result
+def take_grad(g: Any, x: Any, indices: Any, axis: Any = None) -> Any:
+    """Adjoint of ``np.take(x, indices, axis)``: ``g`` added into the positions taken (a
+    position taken twice gets both)."""
+    out = np.zeros(np.shape(x), dtype=gradient_dtype(g, x))
+    if axis is None:
+        np.add.at(out.reshape(-1), indices, g)
+    else:
+        axis = axis % out.ndim
+        np.add.at(out, (slice(None),) * axis + (indices,), g)
+    return out
+
+
 def dot_left(g: Any, x: Any, y: Any) -> Any:
     """Adjoint of ``np.dot(x, y)`` for ``x``, for any number of axes: numpy's dot sums
     ``x``'s last axis against ``y``'s only axis, or its second-to-last one (a number
