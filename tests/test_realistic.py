@@ -21,6 +21,7 @@ MODULES = (
     "context_try",  # with blocks, try statements, dicts (issue 14)
     "objects",  # parameters held in objects, methods, partials, lambdas (issue 14)
     "lists",  # lists built by append, comprehensions, buffers (issue 14)
+    "stop26",  # the classes the adversarial rounds of stop 26 found
 )
 
 
