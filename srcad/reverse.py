@@ -38,6 +38,7 @@ from .runtime import (
     add_at,
     assigned_items,
     float_items,
+    fresh_arguments,
     fresh_copy,
     grown,
     scalar_check,
@@ -755,6 +756,22 @@ class _ForNumbers(ir.Transformer):
 
 
 
+def _fresh_arguments(builder: _Builder, fn: ir.Function, memory: Memory | None) -> list[ir.Stmt]:
+    """Copies of the parameters ``fn`` writes into in place, made first: the gradient
+    leaves the caller's arrays as they were (as JAX's and autograd's do), and computes
+    at the point they hold."""
+    if memory is None:
+        return []
+    written = memory.written_roots()
+    names = tuple(p for p in (*fn.params, *fn.kwonly) if memory.roots_of(p) & written)
+    if not names:
+        return []
+    call = builder.call("fresh_arguments", fresh_arguments, *(ir.Name(p) for p in names))
+    if len(names) == 1:
+        return [ir.Assign(names[0], call)]
+    return [ir.Unpack(names, call)]
+
+
 def _appends_in_loops(body: tuple[ir.Stmt, ...]) -> set[int]:
     """The ids of ``xs = appended(xs, v)`` statements inside loops (lowering emits one for
     ``xs.append(v)`` on a list the function made and no other name holds)."""
@@ -980,6 +997,7 @@ def reverse(
     body += [
         ir.FORWARD,
         ir.Tape(builder.stack, builder.push, builder.pop),
+        *_fresh_arguments(builder, fn, memory),
         *builder.forward_block(forward, 0),
     ]
     # the float version's result is a number by construction: no check needed there

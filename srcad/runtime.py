@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 import numbers
 from collections.abc import Callable, MappingView
@@ -752,6 +753,14 @@ def alias_of(value: Any, changed: Any) -> bool:
 
 
 @passes_argument(0)
+def fresh_arguments(*values: Any) -> Any:
+    """Copies of the arguments a function writes into (one value, or a tuple of them;
+    copied together, so that two arguments that are one array stay one): the gradient
+    computes at the caller's point and leaves the caller's arrays as they were."""
+    copied = copy.deepcopy(values)
+    return copied[0] if len(copied) == 1 else copied
+
+
 def snapshot(value: Any) -> Any:
     """``value`` as it is now, for the backward pass, when a later in-place write would
     change it: arrays are copied, numbers are kept as they are."""

@@ -253,8 +253,8 @@ def check_four_ways(f, *args, wrt=None, rtol=1e-6, atol=1e-8, eps=1e-6, forward=
     3. forward mode against reverse mode: ``jvp`` along a random direction equals the
        gradient's inner product with it (to 1e-9 relative; skipped with ``forward=False``);
     4. ``value_and_grad``'s value equals ``f(*args)`` exactly, and the gradient leaves
-       the arguments as ``f`` leaves them (numpy semantics for functions that write
-       into their arguments).
+       the arguments as they were (a function that writes into its arguments writes
+       into copies: a derivative is a function of the point).
 
     Returns srcad's gradient as a tuple (one entry per ``wrt`` parameter).
     """
@@ -271,21 +271,22 @@ def check_four_ways(f, *args, wrt=None, rtol=1e-6, atol=1e-8, eps=1e-6, forward=
     def as_tuple_of(result):
         return (result,) if len(indices) == 1 else tuple(result)
 
-    after_f = [_fresh(a) for a in args]
-    value = f(*after_f)
+    value = f(*[_fresh(a) for a in args])
+    before = [_fresh(a) for a in args]
     call = [_fresh(a) for a in args]
     got_value, got = srcad.value_and_grad(f, wrt=wrt)(*call)
     assert got_value == value or (got_value != got_value and value != value), (
         f"value_and_grad's value {got_value!r} differs from f's {value!r}"
     )
-    for a, b in zip(call, after_f):
+    for a, b in zip(call, before):
         pairs = [(a, b)]
         if srcad.records.is_record(a):  # (an object: compare what it holds)
             pairs = list(zip(srcad.trees.leaves(a), srcad.trees.leaves(b)))
         for a, b in pairs:
             np.testing.assert_array_equal(
                 np.asarray(a, dtype=object), np.asarray(b, dtype=object),
-                err_msg="the gradient left an argument other than f leaves it",
+                err_msg="the gradient changed an argument (it computes at the caller's "
+                "point and leaves the arguments as they were, as JAX's does)",
             )
     got = as_tuple_of(got)
     plain = as_tuple_of(srcad.grad(f, wrt=wrt, optimize=False)(*[_fresh(a) for a in args]))
