@@ -202,22 +202,36 @@ class _Builder:
         carried = {n for s in ir.walk(self.fn.body) if isinstance(s, ir.Loop) for n in s.carried}
         order = {id(s): k for k, s in enumerate(ir.walk(self.fn.body))}
         masks: dict[str, tuple[ir.Expr, bool]] = {}
+        #: every statement that binds each name (a condition may be any value: a
+        #: comparison, np.eye(n, dtype=bool), a parameter, a global)
+        binders: dict[str, list[ir.Stmt]] = {}
+        for stmt in ir.walk(self.fn.body):
+            for target in ir.targets_of(stmt):
+                binders.setdefault(target, []).append(stmt)
 
         def in_time(name: str, mask: tuple[ir.Expr, bool]) -> bool:
             """In a loop the backward pass restores the condition when it reaches the
             condition's own line: a value made before that line cannot read it."""
             condition = mask[0]
-            if not loops[id(made[name][0])] or not isinstance(condition, ir.Name):
+            if (
+                not loops[id(made[name][0])]
+                or not isinstance(condition, ir.Name)
+                or condition.id not in binders  # (a parameter or a global: the same all along)
+            ):
                 return True
-            return order[id(made[condition.id][0])] < order[id(made[name][0])]
+            return order[id(binders[condition.id][0])] < order[id(made[name][0])]
 
         def mask_through(stmt: ir.Assign, param: str) -> tuple[ir.Expr, bool] | None:
             rule = stmt.rule
             if rule.selector is not None:
                 at = rule.params.index(rule.selector)
                 condition = stmt.operands[at]
-                defined = made.get(condition.id, []) if isinstance(condition, ir.Name) else []
-                if len(defined) != 1 or loops[id(defined[0])] != loops[id(stmt)]:
+                if not isinstance(condition, ir.Name):
+                    return None
+                defined = binders.get(condition.id, [])
+                if condition.id in self.fn.params + self.fn.kwonly and defined:
+                    return None  # (a parameter given a new value)
+                if defined and (len(defined) != 1 or loops[id(defined[0])] != loops[id(stmt)]):
                     return None
                 return (condition, rule.params.index(param) == at + 1)
             return masks.get(stmt.target) if rule.elementwise else None

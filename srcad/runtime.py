@@ -835,4 +835,5 @@ def selected(condition: Any, value: Any, picked: bool = True) -> Any:
     derivative of the side not picked, such as ``sqrt`` at 0)."""
     if np.shape(value) != np.shape(condition):  # (summed over since: no longer per item)
         return value
+    # (numpy's where picks by truth: a condition of numbers too)
     return np.where(condition, value, 0.0) if picked else np.where(condition, 0.0, value)

@@ -402,3 +402,17 @@ def test_a_function_chosen_at_run_time_is_named_with_the_line_that_chose_it():
         srcad.grad(_activation_by_name)(np.array([0.3, 0.5]))
     assert caught.value.lineno == marker_line(__file__, "dispatch")
     assert "act = _ACTIVATIONS[kind]" in str(caught.value)
+
+
+def _filter_response(h):
+    w = np.linspace(0.1, 3.0, 5)
+    response = h[0] + h[1] * np.exp(-1j * w)  # <complex>
+    return np.sum(np.abs(response) ** 2)
+
+
+def test_complex_numbers_are_refused_at_their_line():
+    """srcad's rules are for real numbers: a gradient through complex values came out
+    complex, or silently wrong (its imaginary part dropped)."""
+    with pytest.raises(srcad.SrcadError, match="complex numbers are not supported") as caught:
+        srcad.grad(_filter_response)(np.array([0.3, 0.7]))
+    assert caught.value.lineno == marker_line(__file__, "complex")

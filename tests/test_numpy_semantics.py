@@ -470,3 +470,38 @@ def taken(e, ids):
 def test_items_taken_by_position():
     e = np.random.default_rng(4).normal(size=(4, 3))
     check_four_ways(taken, e, np.array([2, 0, 2, 3]), wrt="e")
+
+
+# ---------------------------------------------------------------- np.where masks of any kind
+
+OFF_DIAGONAL = ~np.eye(3, dtype=bool)
+
+
+def pair_energy_eye_mask(x):
+    r = np.sqrt((x[:, None] - x[None, :]) ** 2)  # 0 on the diagonal: sqrt' is infinite
+    return np.sum(np.where(np.eye(3, dtype=bool), 0.0, 1.0 / (r + 1.0)))
+
+
+def pair_energy_global_mask(x):
+    r = np.sqrt((x[:, None] - x[None, :]) ** 2)
+    return np.sum(np.where(OFF_DIAGONAL, np.log(r + 1e-300) * r, 0.0))
+
+
+def pair_energy_given_mask(x, keep):
+    r = np.sqrt((x[:, None] - x[None, :]) ** 2)
+    return np.sum(np.where(keep, r**1.5, 0.0))
+
+
+@pytest.mark.parametrize("f", [pair_energy_eye_mask, pair_energy_global_mask],
+                         ids=lambda f: f.__name__)
+def test_a_where_mask_of_any_kind_gives_the_side_not_picked_zero_gradient(f):
+    """The diagonal of the distances is 0, where sqrt's derivative is infinite: the side
+    np.where does not pick there must get exactly zero (it was nan for masks that are not
+    comparisons: np.eye(n, dtype=bool), a global)."""
+    x = np.array([0.3, 1.1, -0.4])
+    check_four_ways(f, x)
+    assert np.all(np.isfinite(srcad.hessian(f)(x)))
+
+
+def test_a_where_mask_given_as_a_parameter():
+    check_four_ways(pair_energy_given_mask, np.array([0.3, 1.1, -0.4]), OFF_DIAGONAL, wrt="x")

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from .. import array_api, ir
-from ..frontend import MISSING, python_function
+from ..frontend import MISSING, in_library, python_function
 from ..rules.table import COPY, dict_rule
 from .values import (
     NOT_STATIC,
@@ -64,6 +64,17 @@ class Expressions(LoweringPart):
         if isinstance(node, Operand):
             return node.value
         if isinstance(node, ast.Constant):
+            if isinstance(node.value, complex) and not in_library(
+                scope.source.filename, self.root.filename
+            ):
+                raise self.error(
+                    scope,
+                    node,
+                    "complex numbers are not supported: srcad's derivative rules are for "
+                    "real numbers, and a gradient through complex values would be wrong",
+                    "write the real and imaginary parts as real arrays (np.exp(1j * w) is "
+                    "np.cos(w) + i np.sin(w): keep cos and sin apart)",
+                )
             return ir.Const(node.value)
         if isinstance(node, ast.Name):
             return self.read_name(scope, node)
