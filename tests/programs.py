@@ -2402,6 +2402,7 @@ def _where_threshold(v, c: float, fn: str):
 #: ``np`` for :func:`run_array_code`: arrays of Bounds.
 ANP = types.SimpleNamespace(
     zeros=lambda shape: _object_array(np.zeros(shape)),
+    eye=lambda n, dtype=None: np.eye(n, dtype=dtype),  # (a mask, when dtype=bool)
     ones=lambda shape: _object_array(np.ones(shape)),
     linspace=lambda lo, hi, n: _array(
         [lift(lo) + (lift(hi) - lift(lo)) * (k / max(n - 1, 1)) for k in range(n)]
@@ -3130,8 +3131,11 @@ def s_where_nonfinite(draw, ctx: Context) -> list[ast.stmt] | None:
         points = ", ".join(f"{float(k)} + 0.25 * np.tanh({_scalar(draw, ctx)})" for k in range(n))
         taken = draw(st.sampled_from((f"np.sqrt({S})", f"1.0 / np.sqrt({S})",
                                       f"{S} * np.log({S})", f"np.log({S})")))
+        # (the mask a comparison, or the diagonal itself: np.eye(n, dtype=bool))
+        where = draw(st.sampled_from((f"np.where({S} > 0, {taken}, 0.0)",
+                                      f"np.where(np.eye({n}, dtype=bool), 0.0, {taken})")))
         lines = [f"{P} = np.array([{points}])", f"{S} = ({P}[:, None] - {P}[None, :]) ** 2",
-                 f"{D} = np.where({S} > 0, {taken}, 0.0)",
+                 f"{D} = {where}",
                  f"{target} = {_reduction_text(draw, ctx, D, (n, n))}"]
         return commit_arrays(ctx, _parse(lines), [target])
     c = draw(st.sampled_from(THRESHOLDS))
