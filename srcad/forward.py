@@ -18,10 +18,18 @@ from .analyze import Activity, fresh_calls
 from .contexts import touched, touching_error
 from .diagnostics import no_rule_error
 from .errors import NoRuleError
-from .memory import Memory
+from .memory import Memory, fresh_parameters
 from .names import NameAllocator, bind
 from .rules.table import Scatter, Zeroed
-from .runtime import add_at, fresh_copy, shaped_like, snapshot, zero_tangents, zeros_like
+from .runtime import (
+    add_at,
+    fresh_arguments,
+    fresh_copy,
+    shaped_like,
+    snapshot,
+    zero_tangents,
+    zeros_like,
+)
 
 
 def signature_pattern(rule, bound: Mapping[str, ir.Expr]) -> ir.Expr:
@@ -224,6 +232,10 @@ def forward_mode(fn: ir.Function, activity: Activity, memory: Memory | None = No
         if memory is not None and memory.roots_of(param) & written:
             copy = ir.Name(builder.bind("snapshot", snapshot))
             body.append(ir.Assign(dot, ir.Call(copy, (ir.Name(dot),))))
+    if memory is not None:  # (and the primals: the caller's arrays are left alone)
+        body += fresh_parameters(
+            fn, memory, ir.Name(builder.bind("fresh_arguments", fresh_arguments))
+        )
     body += builder.block(tuple(fn.body))
     result_dot: ir.Expr = _tangent_value(builder, result)
     body.append(ir.Return(ir.Tuple((result, result_dot))))

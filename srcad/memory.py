@@ -581,6 +581,20 @@ def make_explicit(fn: ir.Function) -> tuple[ir.Function, Memory]:
     return new, memory
 
 
+def fresh_parameters(fn: ir.Function, memory: Memory, helper: ir.Expr) -> list[ir.Stmt]:
+    """``names = helper((names...), (other parameters...))`` for the parameters ``fn``
+    writes into in place (``helper``: :func:`srcad.runtime.fresh_arguments`), first in a
+    derivative: it computes at the caller's point and leaves the caller's arrays alone."""
+    written = memory.written_roots()
+    params = (*fn.params, *fn.kwonly)
+    names = tuple(p for p in params if memory.roots_of(p) & written)
+    if not names:
+        return []
+    others = ir.Tuple(tuple(ir.Name(p) for p in params if p not in names))
+    call = ir.Call(helper, (ir.Tuple(tuple(ir.Name(p) for p in names)), others))
+    return [ir.Assign(names[0], call)] if len(names) == 1 else [ir.Unpack(names, call)]
+
+
 def _plain_writes(body: tuple[ir.Stmt, ...], places: dict[int, _Place]) -> list:
     """Plain Python (a ``try`` statement) may change in place anything it reads: for
     :meth:`Memory.overwritten_after`, a write into each of those values where it stands

@@ -29,7 +29,7 @@ from .analyze import (
 )
 from .diagnostics import no_rule_error
 from .errors import NonScalarOutputError, SrcadError, raise_all
-from .memory import Memory
+from .memory import Memory, fresh_parameters
 from .names import NameAllocator, bind
 from .rules.numpy_grads import unbroadcast
 from .rules.scalar import APPEND, FIELD
@@ -545,8 +545,9 @@ class _Builder:
         if isinstance(value, ir.Name) and self.activity.is_active(value.id):
             if self.basic_index(index) or stmt.rule.repeats_add:
                 part: ir.Expr = ir.Subscript(g, index)
-                if clears:  # those items are cleared next: take a copy
-                    part = ir.Call(ir.Attr(part, "copy"))
+                if clears and self.broadcast:  # those items are cleared next: take a copy
+                    # (of an array's view; an item of a list adjoint, a float too, is kept)
+                    part = self.call("fresh_copy", fresh_copy, part)
             else:
                 part = self.call("assigned_items", assigned_items, g, index)
             if self.broadcast:
@@ -776,14 +777,7 @@ def _fresh_arguments(builder: _Builder, fn: ir.Function, memory: Memory | None) 
     at the point they hold."""
     if memory is None:
         return []
-    written = memory.written_roots()
-    names = tuple(p for p in (*fn.params, *fn.kwonly) if memory.roots_of(p) & written)
-    if not names:
-        return []
-    call = builder.call("fresh_arguments", fresh_arguments, *(ir.Name(p) for p in names))
-    if len(names) == 1:
-        return [ir.Assign(names[0], call)]
-    return [ir.Unpack(names, call)]
+    return fresh_parameters(fn, memory, ir.Name(builder.bind("fresh_arguments", fresh_arguments)))
 
 
 def _appends_in_loops(body: tuple[ir.Stmt, ...]) -> set[int]:

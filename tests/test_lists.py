@@ -516,3 +516,37 @@ def test_a_list_grown_in_a_loop_is_grown_in_place_in_the_version_for_floats():
     source = srcad.grad(grown_recurrence, wrt=(0, 1)).__srcad__.versions[0].compiled.source
     assert "grown(xs, " in source and "shrunk(xs)" in source
     assert "appended" not in source and "leading_grad" not in source
+
+
+def sum_of_arrays_grown_in_a_loop(x):
+    ps = [x]
+    for _ in range(3):
+        ps.append(ps[-1] * 0.5)  # (reads the list as it grows)
+    return np.sum(sum(ps))
+
+
+def nested_sums_of_grown_lists(a):
+    outer = [a]
+    for _ in range(3):
+        inner = [outer[-1]]
+        for _ in range(2):
+            inner.append(inner[-1] * 0.5)
+        outer.append(sum(inner))
+    return outer[-1] * 1.0
+
+
+def item_write_into_a_list_parameter(xs):
+    xs[0] = xs[1] * xs[2]
+    return xs[0] + xs[1] * xs[2] ** 2
+
+
+def test_the_items_of_a_sum_over_a_list_of_arrays_get_their_own_adjoints():
+    """sum(ps) gave every item the same adjoint array; the loop's backward pass then
+    added into one item's adjoint in place, which changed the others'."""
+    check_four_ways(sum_of_arrays_grown_in_a_loop, np.array([0.3, -0.7]))
+    for kind in (float, np.float64, np.array):
+        check_four_ways(nested_sums_of_grown_lists, kind(0.7))
+
+
+def test_an_item_write_into_a_list_of_floats_given_as_a_parameter():
+    check_four_ways(item_write_into_a_list_parameter, [0.3, -0.8, 1.2])

@@ -1781,3 +1781,26 @@ def weighted_log_softmax(z, w):
     s = z - np.max(z, axis=-1, keepdims=True)
     logp = s - np.log(np.sum(np.exp(s), axis=-1, keepdims=True))
     return np.sum(logp * w)
+
+
+def _writes_first_into_both(x, y):
+    x *= 2.0
+    return float(np.sum(x * y))
+
+
+def test_one_array_given_as_two_arguments_keeps_fs_value():
+    """f(a, a) writing into x changes y too: the arguments are used as they are then
+    (a copy of x alone would no longer be y)."""
+    a = np.array([0.5, -1.2, 0.8])
+    b = a.copy()
+    want = _writes_first_into_both(b, b)
+    c = a.copy()
+    value, _ = srcad.value_and_grad(_writes_first_into_both)(c, c)
+    assert value == want
+
+
+def test_jvp_leaves_the_callers_arrays_as_they_were():
+    x = np.array([0.5, -2.0, 3.0])
+    keep = x.copy()
+    srcad.jvp(inplace_augmented, (x,), (np.ones(3),))
+    np.testing.assert_array_equal(x, keep)

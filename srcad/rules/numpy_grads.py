@@ -1254,7 +1254,12 @@ def sum_items_grad(g: Any, items: Any) -> Any:
         return np.array(np.broadcast_to(g, items.shape), dtype=gradient_dtype(g, items))
     if g.__class__ is float:  # (a float sum: every item is a number, and gets g itself)
         return AdjointList([g] * len(items))
-    return AdjointList([unbroadcast(g, item) for item in items])
+    # (each item its own array: an item's adjoint is updated in place later, d[k] += v,
+    # which must not change the others')
+    parts = [unbroadcast(g, item) for item in items]
+    return AdjointList(
+        part.copy() if isinstance(part, np.ndarray) and part is g else part for part in parts
+    )
 
 
 def x_over_y(x: Any, y: Any) -> Any:
