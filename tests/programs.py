@@ -2878,11 +2878,16 @@ def s_lists(draw, ctx: Context) -> list[ast.stmt] | None:
 
     def rows() -> list[ast.stmt]:
         m = draw(st.integers(2, 3))
-        lines = [f"{name} = []", f"for {j} in range({n}):",
-                 f"    {name}.append(np.tanh({_vector(draw, ctx, (m,))} + 0.25 * {j}))"]
+        row = draw(st.sampled_from((  # (maybe from the last row: a list read as it grows)
+            f"np.tanh({_vector(draw, ctx, (m,))} + 0.25 * {j})",
+            f"np.tanh({_vector(draw, ctx, (m,))} + 0.25 * {j}) if {j} == 0 "
+            f"else {name}[-1] * 0.5 + 0.1",
+        )))
+        lines = [f"{name} = []", f"for {j} in range({n}):", f"    {name}.append({row})"]
         joined, shape = draw(st.sampled_from(((f"np.stack({name})", (n, m)),
                                               (f"np.stack({name}, axis=1)", (m, n)),
-                                              (f"np.concatenate({name})", (n * m,)))))
+                                              (f"np.concatenate({name})", (n * m,)),
+                                              (f"sum({name})", (m,)))))
         lines.append(f"{target} = {_reduction_text(draw, ctx, joined, shape)}")
         return commit_arrays(ctx, _parse(lines), [target])
 
