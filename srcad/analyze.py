@@ -102,6 +102,7 @@ def shift_invariant_cuts(fn: ir.Function) -> dict[tuple[str, str], str]:
             and sum(o == ir.Name(name) for o in use.operands) == 1
             for use in uses
         ):
+            assert isinstance(stmt.value, ir.BinOp) and isinstance(stmt.value.right, ir.Name)
             shift = stmt.value.right.id
             results = ", ".join(dict.fromkeys(use.target for use in uses))
             cuts[(name, shift)] = (

@@ -7,6 +7,7 @@ from __future__ import annotations
 import linecache
 import os
 import re
+from typing import TypeGuard
 
 from . import ir, pycode
 from .errors import Location
@@ -232,6 +233,7 @@ def _block(body: tuple[ir.Stmt, ...] | list[ir.Stmt], depth: int) -> list[str]:
         elif isinstance(stmt, ir.Tape):
             lines += [pad + line for line in statement(stmt).splitlines()]
         elif _renames_in_place(stmt):  # y_1 = y; y_1 *= w (y_1 is y itself for an array)
+            assert isinstance(stmt.value, ir.BinOp) and isinstance(stmt.value.left, ir.Name)
             lines.append(f"{pad}{stmt.target} = {stmt.value.left.id}")
             lines.append(pad + _tagged(statement(stmt), stmt.tag, depth))
         else:
@@ -317,7 +319,7 @@ def _loop(stmt: ir.Loop, depth: int) -> list[str]:
     return lines
 
 
-def _renames_in_place(stmt: ir.Stmt) -> bool:
+def _renames_in_place(stmt: ir.Stmt) -> TypeGuard[ir.Assign]:
     """An in-place operator whose result has a name of its own (``y_1 *= w`` after
     ``y_1 = y``), because the old name is still needed when ``y`` is a number."""
     return (
@@ -332,6 +334,7 @@ def _logical(stmt: ir.Stmt) -> list[str]:
     """A logical line (or a branch of them) as the text of a comment."""
     if isinstance(stmt, ir.Assign):
         return [f"{statement(stmt)}  (shared memory)"]
+    assert isinstance(stmt, ir.If)
     lines = [f"if {expression(stmt.test)}:"]
     for inner in stmt.body:
         if not isinstance(inner, ir.Comment):

@@ -341,7 +341,7 @@ class _Pass:
             kind, identity = "view", False
         else:
             return None
-        base = made.value.left.id if identity else _first_name(made)
+        base = _updated(made) if identity else _first_name(made)
         if base is None:
             return None
         place, here = self.places[id(made)], self.places[id(at)]
@@ -436,7 +436,7 @@ class _Pass:
         """The logical lines after ``write``: every other live name that shares the
         memory it changed gets its new value."""
         changed = write.target
-        touched = self.roots_of(write.value.left.id if _is_update(write) else changed)
+        touched = self.roots_of(_updated(write) if _is_update(write) else changed)
         live = self.live.get(id(write), frozenset())
         candidates = sorted(
             n for n in live if n != changed and self.roots_of(n) & touched
@@ -444,7 +444,7 @@ class _Pass:
         if not candidates:
             return []
         renamed = _is_update(write) and not write.writes_own_operand  # y_1 = y; y_1 *= w
-        start = [_Link(changed, write.value.left.id, write, "same", True)] if renamed else []
+        start = [_Link(changed, _updated(write), write, "same", True)] if renamed else []
         chains = {u: self.chain(u, write) for u in candidates}
         needed = {n for u, links in chains.items() for n in [u, *(k.base for k in links)]}
         links = start + self.chain(start[0].base if start else changed, write)
@@ -557,6 +557,12 @@ def _is_update(stmt: ir.Assign) -> bool:
     return stmt.in_place and isinstance(stmt.value, ir.BinOp)
 
 
+def _updated(stmt: ir.Assign) -> str:
+    """The name an in-place operator updates (``y`` of ``y_1 = y; y_1 op= w``)."""
+    assert isinstance(stmt.value, ir.BinOp) and isinstance(stmt.value.left, ir.Name)
+    return stmt.value.left.id
+
+
 def make_explicit(fn: ir.Function) -> tuple[ir.Function, Memory]:
     """``fn`` with a logical line for every name an in-place write changes besides the
     written one, and what the backward pass needs to know about later writes."""
@@ -625,7 +631,7 @@ def coalesce(fn: ir.Function) -> ir.Function:
             and not stmt.writes_own_operand
             and len(binders.get(stmt.target, ())) == 1  # (not a name a branch or loop merges)
         ):
-            old = renames.get(stmt.value.left.id, stmt.value.left.id)
+            old = renames.get(_updated(stmt), _updated(stmt))
             sharing = merged.setdefault(old, {old})  # every name that becomes ``old``
             if (
                 old != stmt.target

@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
 
@@ -44,7 +44,7 @@ def _is_const(expr: ir.Expr, values: tuple) -> bool:
     )
 
 
-def _const_number(expr: ir.Expr) -> bool:
+def _const_number(expr: ir.Expr) -> TypeGuard[ir.Const]:
     return isinstance(expr, ir.Const) and type(expr.value) in (int, float)
 
 
@@ -284,7 +284,7 @@ def number_functions(fn: ir.Function) -> ir.Function:
     return fn.with_body(body, bindings=bindings)
 
 
-def _is_copy(stmt: ir.Stmt) -> bool:
+def _is_copy(stmt: ir.Stmt) -> TypeGuard[ir.Adjoint]:
     return (
         isinstance(stmt, ir.Adjoint)
         and not stmt.accumulate
@@ -684,7 +684,7 @@ def _replay_plan(
     return new_forward, new_backward, frozenset(s.target for s in replayed)
 
 
-def _save_start(stmt: ir.Stmt) -> bool:
+def _save_start(stmt: ir.Stmt) -> TypeGuard[ir.Assign]:
     """``t4 = None`` before a loop: what the first push of ``t4`` saves (see prune_saves)."""
     return (
         isinstance(stmt, ir.Assign)

@@ -357,6 +357,7 @@ class _Builder:
                 out.append(ir.Assign(saved, ir.Call(shape, (ir.Name(name),)), tag=stmt.tag))
             out.append(stmt)
             if after is not None:  # (restored after the statement's backprop, which reads it)
+                assert isinstance(stmt, ir.Assign)
                 saved_after = ir.Assign(after, ir.Call(copy, (ir.Name(stmt.target),)), tag=stmt.tag)
                 self.saved_after.add(id(saved_after))
                 out.append(saved_after)
@@ -373,7 +374,7 @@ class _Builder:
         """The forward statements, with a push before every value a loop overwrites."""
         out: list[ir.Stmt] = []
         for stmt in stmts:
-            if id(stmt) in self.grown:  # path = appended(path, y): appended in place
+            if isinstance(stmt, ir.Assign) and id(stmt) in self.grown:  # (appended in place)
                 out.append(self.in_place(stmt.target, "grown", grown, stmt.operands[1], stmt))
                 continue
             if isinstance(stmt, ir.Assign) and depth > 0 and self.rebinds(stmt):
@@ -766,6 +767,7 @@ class _ForNumbers(ir.Transformer):
 
     def visit_If(self, stmt: ir.If) -> ir.Stmt | None:
         new = self.generic_visit(stmt)
+        assert isinstance(new, ir.If)
         return new if new.body or new.orelse else None
 
 

@@ -44,7 +44,7 @@ class Joins(LoweringPart):
                 # and so may an in-place update (`x_1 = v; x_1 -= x_1` would read the new
                 # x_1): a plain assignment reads its operands before it binds
                 and (
-                    (isinstance(stmts[position], ir.Assign) and not stmts[position].in_place)
+                    (isinstance(made := stmts[position], ir.Assign) and not made.in_place)
                     or merged not in ir.read_in(stmts[position : position + 1])
                 )
             ):
