@@ -143,19 +143,20 @@ def try_refusals(stmt: ast.Try, at) -> list[SrcadError]:
     parts = [stmt.body, *(h.body for h in stmt.handlers), stmt.orelse, stmt.finalbody]
     for part in parts:
         for inner, loops in _statements(part, 0):
+            # (a jump out of the statement: reported at the `try` it leaves)
             if isinstance(inner, ast.Return):
                 problems.append(UnsupportedSyntaxError(
-                    "`return` inside a `try` statement is not supported",
+                    "`return` inside this `try` statement is not supported",
                     "assign the value to a variable inside the `try` statement and return it "
                     "after the statement",
-                    at(inner),
+                    at(stmt),
                 ))
             elif isinstance(inner, ast.Break | ast.Continue) and loops == 0:
                 word = "break" if isinstance(inner, ast.Break) else "continue"
                 problems.append(UnsupportedSyntaxError(
-                    f"`{word}` out of a `try` statement is not supported",
+                    f"`{word}` out of this `try` statement is not supported",
                     "set a flag inside the `try` statement and test it after the statement",
-                    at(inner),
+                    at(stmt),
                 ))
             elif isinstance(inner, ast.Global | ast.Nonlocal):
                 problems.append(UnsupportedSyntaxError(

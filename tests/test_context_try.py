@@ -425,10 +425,10 @@ def try_mutates_useful(x, a):
 
 
 def try_returns(x):
-    try:
+    try:  # <try-return>
         k = int("3")
     except ValueError:
-        return x  # <try-return>
+        return x
     return x * k
 
 
@@ -492,7 +492,7 @@ def dict_repeated_key(x):
         (try_reads_x, "try-reads", "reads `x`, which depends on the differentiated inputs"),
         (try_reads_x_in_handler, "handler-reads", "reads `x`"),
         (try_mutates_useful, "try-mutates", "reads `x`"),
-        (try_returns, "try-return", "`return` inside a `try` statement"),
+        (try_returns, "try-return", "`return` inside this `try` statement"),
         (unsafe_manager, "suppress", "change neither values nor control flow"),
         (manager_object, "manager-object", "the call that makes its context manager"),
         (break_in_with, "with-break", "`break` out of a `with` block"),
