@@ -155,8 +155,9 @@ def statement(stmt: ir.Stmt) -> str:
         return expression(stmt.value)
     if isinstance(stmt, ir.Delete):
         return f"del {', '.join(stmt.names)}"
-    if isinstance(stmt, ir.Unpack):
-        return f"{', '.join(stmt.targets)} = {expression(stmt.value)}"
+    if isinstance(stmt, ir.Unpack):  # (one target: `a, = value`)
+        targets = ", ".join(stmt.targets) + ("," if len(stmt.targets) == 1 else "")
+        return f"{targets} = {expression(stmt.value)}"
     if isinstance(stmt, ir.Tape):
         return (
             f"{stmt.stack} = []\n{stmt.push} = {stmt.stack}.append\n"

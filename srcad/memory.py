@@ -598,7 +598,7 @@ def fresh_parameters(fn: ir.Function, memory: Memory, helper: ir.Expr) -> list[i
         return []
     others = ir.Tuple(tuple(ir.Name(p) for p in params if p not in names))
     call = ir.Call(helper, (ir.Tuple(tuple(ir.Name(p) for p in names)), others))
-    return [ir.Assign(names[0], call)] if len(names) == 1 else [ir.Unpack(names, call)]
+    return [ir.Unpack(names, call)]
 
 
 def _plain_writes(body: tuple[ir.Stmt, ...], places: dict[int, _Place]) -> list:

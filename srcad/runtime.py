@@ -753,9 +753,9 @@ def alias_of(value: Any, changed: Any) -> bool:
 
 
 @passes_argument(0)
-def fresh_arguments(written: tuple, others: tuple = ()) -> Any:
-    """Copies of the arguments a function writes into (one value, or a tuple of them;
-    copied together, so that two arguments that are one array stay one): the derivative
+def fresh_arguments(written: tuple, others: tuple = ()) -> tuple:
+    """Copies of the arguments a function writes into (a tuple, copied together, so
+    that two arguments that are one array stay one): the derivative
     computes at the caller's point and leaves the caller's arrays as they were. Where a
     written argument shares memory with another argument (``f(a, a[1:])``), they are
     used as they are, so that the values stay ``f``'s (the caller's arrays then change
@@ -769,9 +769,8 @@ def fresh_arguments(written: tuple, others: tuple = ()) -> Any:
             if (same and any(other is o for o in others)) or (
                 not same and np.may_share_memory(value, other)
             ):
-                return written[0] if len(written) == 1 else written
-    copied = copy.deepcopy(written)
-    return copied[0] if len(copied) == 1 else copied
+                return written
+    return copy.deepcopy(written)
 
 
 def snapshot(value: Any) -> Any:

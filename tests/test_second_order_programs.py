@@ -341,3 +341,26 @@ def test_parameters_not_differentiated_are_constants_in_forward_mode():
     np.testing.assert_allclose(srcad.hessian(_power_sum_given, argnums=0)(x, 2), 2 * np.eye(3))
     np.testing.assert_allclose(srcad.hvp(_with_noise)(x[:2], v[:2]), 2 * v[:2])
     assert srcad.jvp(_with_noise, (x[:2],), (v[:2],))[1] == pytest.approx(2 * x[:2] @ v[:2])
+
+
+def _overwrites_first(x):
+    x[0] = x[1] * x[2]
+    return float(np.sum(x**2))
+
+
+def test_second_derivatives_of_a_function_that_writes_into_its_parameter():
+    """The copies the derivatives make of such a parameter (fresh_arguments, snapshot)
+    are read again by the second derivative: they have rules (it was refused)."""
+    import srcad
+
+    x = np.array([0.5, -1.2, 0.8])
+    a, b = x[1], x[2]
+    want = np.array([[0.0, 0.0, 0.0],
+                     [0.0, 2 * b * b + 2, 4 * a * b],
+                     [0.0, 4 * a * b, 2 * a * a + 2]])
+    np.testing.assert_allclose(srcad.hessian(_overwrites_first)(x.copy()), want, rtol=1e-12)
+    product = srcad.hvp(_overwrites_first)(x.copy(), np.ones(3))
+    np.testing.assert_allclose(product, want @ np.ones(3), rtol=1e-12)
+    keep = x.copy()
+    srcad.hessian(_overwrites_first)(x)
+    np.testing.assert_array_equal(x, keep)

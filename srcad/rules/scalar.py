@@ -19,6 +19,7 @@ from ..runtime import (
     extreme_items_tangent,
     field_grad,
     field_tangent,
+    fresh_arguments,
     grown_tangent,
     leading_grad,
     list_replaced,
@@ -29,6 +30,7 @@ from ..runtime import (
     prod_items_tangent,
     repeated,
     repeated_grad,
+    snapshot,
     trailing_grad,
     with_item,
     zeros_like,
@@ -247,6 +249,12 @@ defrule(
     linear=True,
 )
 defrule("zeros_like(x)", env=GROWN, x=None)
+#: the copies a derivative makes of the arguments its function writes into (see
+#: srcad.memory.fresh_parameters), and of values saved before a write: read again for
+#: second derivatives, copies
+defrule("fresh_arguments(written, others)", env={"fresh_arguments": fresh_arguments},
+        written="g", others=None, linear=True, creates=True)
+defrule("snapshot(x)", env={"snapshot": snapshot}, x="g", linear=True, creates=True)
 #: ``items * n`` of a list: a list ``n`` times as long.
 REPEAT = defrule(
     "repeated(x, n)",
