@@ -368,7 +368,7 @@ def _show(args: argparse.Namespace) -> int:
     if not args.backward:
         _print_listing("forward listing", gradient.forward_source, colour)
     if not args.forward:
-        _print_listing("generated gradient", gradient.backward_source, colour)
+        _print_listing("generated gradient", gradient.__srcad__.listing(args.verbose), colour)
     if point is None:
         return 0
     values = _evaluate(function, gradient, point)
@@ -496,6 +496,12 @@ def build_parser() -> argparse.ArgumentParser:
     which = show.add_mutually_exclusive_group()
     which.add_argument("--forward", action="store_true", help="only the forward listing")
     which.add_argument("--backward", action="store_true", help="only the generated gradient")
+    show.add_argument(
+        "--verbose",
+        action="store_true",
+        help="every version of the gradient with every line (default: the function called "
+        "first, without bookkeeping lines)",
+    )
     show.add_argument(
         "--color",
         "--colour",

@@ -196,7 +196,7 @@ class Gradient:
         fallback = self.versions[1].ir.name
         return (
             first + f"\n# (for numpy arrays it calls {fallback}, the same gradient; "
-            "show(f, verbose=True) prints it)\n"
+            "show(f, verbose=True) or srcad show --verbose prints it)\n"
         )
 
     def bind(self, user_function: types.FunctionType | None = None) -> types.FunctionType:

@@ -172,7 +172,10 @@ def zeros_like(value: Any) -> Any:
         dtype = value.dtype
         return np.zeros(value.shape, dtype if dtype.kind in "fc" else _FLOAT64)
     if cls is list or cls is tuple:
-        return AdjointList([zeros_like(item) for item in value])
+        for item in value:  # (a list of floats, the common case: one multiplication)
+            if item.__class__ is not float:
+                return AdjointList([zeros_like(item) for item in value])
+        return AdjointList([0.0] * len(value))
     if cls is dict:
         return AdjointDict([(key, zeros_like(item)) for key, item in value.items()])
     if isinstance(value, np.ndarray | np.generic) or is_duck_array(value):
