@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from . import trees
 from .building import (
     Wrt,
@@ -101,12 +103,21 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False, optimize: bool = True
         out, extra = _pair(out, f)
 
     def vjp_fn(cotangent: Any) -> tuple[Any, ...]:
+        if np.shape(cotangent) != np.shape(out):  # (as JAX: no broadcasting here)
+            raise ValueError(
+                f"the cotangent has shape {np.shape(cotangent)}, but {_name_of(f)} returned "
+                f"shape {np.shape(out)}: vjp_fn takes a cotangent of the result's shape"
+            )
         call_args, call_kwargs = trees.fresh((args, kwargs), copies)
         cotangents = pullback(*call_args, cotangent, **call_kwargs)
         return cotangents if len(built.wrt) > 1 else (cotangents,)
 
     vjp_fn.backward_source = built.backward_source  # type: ignore[attr-defined]
     return (out, vjp_fn, extra) if has_aux else (out, vjp_fn)
+
+
+def _name_of(f: Callable) -> str:
+    return str(getattr(f, "__qualname__", f))
 
 
 def original_function(f: Callable) -> Callable:

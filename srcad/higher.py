@@ -315,7 +315,10 @@ def _same_order(value: Any, template: Any) -> Any:
     if isinstance(template, dict):
         return {key: _same_order(value[key], item) for key, item in template.items()}
     if isinstance(template, list | tuple):
-        return type(template)(_same_order(v, t) for v, t in zip(value, template))
+        items = [_same_order(v, t) for v, t in zip(value, template)]
+        if hasattr(template, "_fields"):  # (a namedtuple: its fields by position)
+            return type(template)(*items)
+        return type(template)(items)
     return value
 
 

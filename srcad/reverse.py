@@ -957,7 +957,17 @@ def _as_parameter(
         isinstance(s, ir.Assign) and s.rule is FIELD and activity.is_active(s.target)
         for s in ir.walk(fn.body)
     )
-    if not (reads_fields or unused):
+    # (a list, tuple or dict parameter: its gradient of the same type, not an AdjointList)
+    sequence = param not in builder.numbers and any(
+        isinstance(s, ir.Assign)
+        and s.rule is not None
+        and any(
+            p in s.rule.sequences and o == ir.Name(param)
+            for p, o in zip(s.rule.params, s.operands)
+        )
+        for s in ir.walk(fn.body)
+    )
+    if not (reads_fields or unused or sequence):
         return adjoint
     return builder.call("structured_like", structured_like, adjoint, ir.Name(param))
 

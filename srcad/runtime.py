@@ -435,14 +435,13 @@ def structured_like(adjoint: Any, like: Any) -> Any:
     if is_record(like):  # (an unused object's adjoint is 0.0; a namedtuple's may be a list)
         merged = AdjointRecord(like).__add__(adjoint)
         return adjoint if merged is NotImplemented else _record_gradient(merged, like)
+    # (a dict, list or tuple: of the parameter's own type, not srcad's adjoint containers)
     if isinstance(adjoint, dict) and isinstance(like, dict):
         items = {k: structured_like(v, like[k]) if k in like else v for k, v in adjoint.items()}
-        changed = any(items[k] is not adjoint[k] for k in adjoint)
-        return type(adjoint)(items) if changed else adjoint
+        return items if type(like) is dict else type(like)(items)
     if isinstance(adjoint, list | tuple) and isinstance(like, list | tuple):
         items = [structured_like(a, b) for a, b in zip(adjoint, like)]
-        changed = any(a is not b for a, b in zip(items, adjoint))
-        return type(adjoint)(items) if changed else adjoint
+        return tuple(items) if isinstance(like, tuple) else items
     return adjoint
 
 

@@ -12,6 +12,7 @@ References and tolerances
   same formula in a different order, so only a few ulps separate them.
 """
 
+import collections
 import math
 import os
 
@@ -887,3 +888,18 @@ def test_hvp_and_hessian_give_the_same_by_position_and_by_keyword():
     np.testing.assert_allclose(by_position, expected @ np.array(v), rtol=1e-12)
     np.testing.assert_allclose(by_keyword, expected @ np.array(v), rtol=1e-12)
     assert np.all(X == np.array([0.5, -1.0, 2.0]))  # (the zero tangent of X: not written)
+
+
+_Pair = collections.namedtuple("_Pair", "a b")
+
+
+def _pair_outputs(p):
+    return np.array([np.sum(p.a**2), np.sum(p.a * p.b)])
+
+
+def test_jacobian_with_respect_to_a_namedtuple():
+    p = _Pair(np.array([0.3, -0.5]), np.array([1.2, 0.4]))
+    jac = srcad.jacobian(_pair_outputs)(p)
+    assert type(jac) is _Pair
+    np.testing.assert_allclose(jac.a, [2 * p.a, p.b])
+    np.testing.assert_allclose(jac.b, [np.zeros(2), p.a])

@@ -505,3 +505,64 @@ def test_a_where_mask_of_any_kind_gives_the_side_not_picked_zero_gradient(f):
 
 def test_a_where_mask_given_as_a_parameter():
     check_four_ways(pair_energy_given_mask, np.array([0.3, 1.1, -0.4]), OFF_DIAGONAL, wrt="x")
+
+
+# ---------------------------------------------------------------- round 6: clip, joins, pad, types
+
+
+def clipped_sum(x, low, high):
+    return np.sum(np.clip(x, low, high) ** 2)
+
+
+def test_clip_with_a_low_bound_above_the_high_one_follows_numpy():
+    """np.clip is minimum(maximum(x, low), high): where low > high the result is high,
+    and only high gets the gradient (both bounds got it)."""
+    x = np.array([0.3, 1.2, -0.7])
+    gx, glow, ghigh = srcad.grad(clipped_sum, wrt=(0, 1, 2))(x, 0.5, 0.2)
+    np.testing.assert_array_equal(gx, 0.0)
+    assert glow == 0.0 and ghigh == pytest.approx(3 * 2 * 0.2)
+    check_four_ways(clipped_sum, x, -0.5, 0.9)
+
+
+def flattened_join(a, b):
+    return np.sum(np.concatenate([a, b], axis=None) * np.arange(1.0, 11.0))
+
+
+def test_concatenate_without_an_axis_flattens():
+    rng = np.random.default_rng(2)
+    check_four_ways(flattened_join, rng.normal(size=(2, 3)), rng.normal(size=(4,)))
+
+
+def padded_by_statistic(x):
+    return np.sum(np.pad(x, 1, mode="mean") ** 2)
+
+
+def test_a_pad_mode_srcad_cannot_follow_is_refused_at_the_line_when_it_runs():
+    with pytest.raises(srcad.SrcadError, match="not 'mean'") as caught:
+        srcad.grad(padded_by_statistic)(np.arange(6.0).reshape(2, 3))
+    assert caught.value.filename == __file__
+    assert caught.value.lineno == padded_by_statistic.__code__.co_firstlineno + 1
+
+
+def pair_loss(params, scale):
+    w, b = params
+    return np.sum((w * scale + b) ** 2)
+
+
+def test_the_gradient_of_a_tuple_or_list_parameter_is_a_tuple_or_list():
+    w = np.array([0.3, -0.4])
+    g = srcad.grad(pair_loss)((w, 0.5), 2.0)
+    assert type(g) is tuple and len(g) == 2
+    g = srcad.grad(pair_loss)([w, 0.5], 2.0)
+    assert type(g) is list
+    np.testing.assert_allclose(g[0], 2 * (w * 2.0 + 0.5) * 2.0)
+
+
+def test_vjp_refuses_a_cotangent_of_another_shape():
+    _, vjp_fn = srcad.vjp(lambda_free_square, np.array([0.3, 0.4]))
+    with pytest.raises(ValueError, match="cotangent has shape"):
+        vjp_fn(np.ones((2, 1)))
+
+
+def lambda_free_square(x):
+    return x * x

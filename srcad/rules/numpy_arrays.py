@@ -68,12 +68,12 @@ for _pattern in ("np.clip(x, a_min, a_max)", "x.clip(a_min=None, a_max=None)"):
         env=ENV,
         broadcasting=True,
         x="clip_grad(g, x, a_min, a_max)",
-        a_min="clip_bound_grad(g, x, a_min, True)",
-        a_max="clip_bound_grad(g, x, a_max, False)",
+        a_min="clip_bound_grad(g, x, a_min, a_max, True)",
+        a_max="clip_bound_grad(g, x, a_min, a_max, False)",
         tangents={
             "x": "clip_grad(t, x, a_min, a_max)",
-            "a_min": "np.where(x < a_min, t, 0.0)",
-            "a_max": "np.where(x > a_max, t, 0.0)",
+            "a_min": "np.where(clipped_to(x, a_min, a_max, True), t, 0.0)",
+            "a_max": "np.where(clipped_to(x, a_min, a_max, False), t, 0.0)",
         },
     )
 defrule("np.sign(x)", env=NP, x=None)

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from ..duck import as_array, is_duck_array, spread_like
+from ..errors import Location, UnsupportedSyntaxError
 from ..runtime import (
     fresh_result,
     gradient_dtype,
@@ -308,11 +309,19 @@ def linspace_grad(g: Any, end: Any, n: int, start: bool) -> Any:
     return unbroadcast(np.sum(g * share, axis=0), end)
 
 
-def clip_bound_grad(g: Any, x: Any, bound: Any, below: bool) -> Any:
+def clipped_to(x: Any, low: Any, high: Any, below: bool) -> Any:
+    """Where ``np.clip(x, low, high)`` (``minimum(maximum(x, low), high)``) is ``low``
+    (``below``) or ``high``: a low bound above the high one loses to it, as in numpy."""
+    if below:
+        return (x < low) & (low <= high) if high is not None else x < low
+    return (np.maximum(x, low) if low is not None else x) > high
+
+
+def clip_bound_grad(g: Any, x: Any, low: Any, high: Any, below: bool) -> Any:
     """Adjoint of ``np.clip(x, low, high)`` for the bound ``low`` (``below``) or
-    ``high``: ``g`` where ``x`` is clipped to it, summed to the bound's shape."""
-    clipped = x < bound if below else x > bound
-    return unbroadcast(g * clipped, bound)
+    ``high``: ``g`` where the result is that bound, summed to the bound's shape."""
+    bound = low if below else high
+    return unbroadcast(g * clipped_to(x, low, high, below), bound)
 
 
 @shape_only(1)
@@ -320,6 +329,11 @@ def split_like(g: Any, parts: Any, axis: int = 0) -> list:
     """Adjoint of ``np.concatenate(parts, axis)``: ``g`` cut back into the parts."""
     from ..runtime import AdjointList
 
+    if axis is None:  # (the parts flattened, then joined)
+        ends = np.cumsum([np.size(p) for p in parts]).tolist()
+        return AdjointList(
+            np.reshape(g[a:b], np.shape(p)) for a, b, p in zip([0, *ends[:-1]], ends, parts)
+        )
     ends = np.cumsum([np.shape(p)[axis] for p in parts]).tolist()
     before = (slice(None),) * (axis % np.ndim(g))  # (by slicing: dask has no np.split)
     return AdjointList(g[(*before, slice(a, b))] for a, b in zip([0, *ends[:-1]], ends))
@@ -363,8 +377,10 @@ def _quantile_parts(x: Any, q: Any, axis: Any, method: str) -> tuple:
     flattened for ``axis=None``), each lane's sort order, and for each quantile the lower
     and upper positions in that order and the weight of the upper one."""
     if method != "linear":
-        raise NotImplementedError(
-            f"srcad differentiates quantiles with method='linear' only, not {method!r}"
+        raise UnsupportedSyntaxError(
+            f"srcad differentiates quantiles with method='linear' only, not {method!r}",
+            "use the default method, or interpolate between np.sort(x)'s items yourself",
+            _user_line(),
         )
     x = np.asarray(x)
     lanes = x.reshape(1, -1) if axis is None else np.moveaxis(x, axis, -1)
@@ -720,6 +736,14 @@ def _pairs(width: Any, ndim: int) -> Any:
     return np.broadcast_to(pairs, (ndim, 2))
 
 
+def _user_line() -> Location:
+    """The user's line whose generated code is running (for an option srcad cannot
+    differentiate, found when the gradient runs: see :func:`srcad.load.user_line`)."""
+    from ..load import user_line
+
+    return user_line(2)
+
+
 def _pad_sources(shape: tuple, pad_width: Any, mode: str) -> Any:
     """For each item of ``np.pad``'s result, the flat position in the input it copies
     (-1 for a constant): padding the positions themselves, in the same mode."""
@@ -728,9 +752,12 @@ def _pad_sources(shape: tuple, pad_width: Any, mode: str) -> Any:
         return np.pad(positions, pad_width, constant_values=-1)
     if mode in ("edge", "reflect", "symmetric", "wrap"):
         return np.pad(positions, pad_width, mode=mode)
-    raise ValueError(
+    raise UnsupportedSyntaxError(
         f"srcad differentiates np.pad in the modes constant, edge, reflect, symmetric and "
-        f"wrap, not {mode!r}"
+        f"wrap, not {mode!r}",
+        "pad in one of those modes, or compute the padding values yourself and join them "
+        "with np.concatenate",
+        _user_line(),
     )
 
 
