@@ -566,3 +566,11 @@ def test_vjp_refuses_a_cotangent_of_another_shape():
 
 def lambda_free_square(x):
     return x * x
+
+
+def remainder_broadcast(x, y):
+    return np.sum((x % y) * y)
+
+
+def test_a_remainder_of_a_number_by_an_array_sums_back_to_the_number():
+    check_four_ways(remainder_broadcast, 5.3, np.array([1.7, 2.2, 3.1]))

@@ -1281,3 +1281,21 @@ def test_loops_of_float_arithmetic_save_only_what_they_carry(f, args):
         assert len(pushes) == 2 and "push(mean" in source and "push(var" in source, source
     if f is exp_chain:  # (not replayed: the pop of x must follow the backprop that reads it)
         assert "computed again" not in source, source
+
+
+def _middle_of_a_trajectory(k, y0):
+    path = [y0]
+    y = y0
+    for i in range(20):
+        y = y + 0.05 * (-k * y + math.sin(0.05 * i))
+        path.append(y)
+    middle = path[len(path) // 2] + path[int(round(2.7))] + path[7 % 3]
+    return sum(path) * 0.05 + middle
+
+
+def test_integer_arithmetic_keeps_the_version_for_floats():
+    """len(path) // 2, int(round(x)) and % of numbers are numbers: the function keeps its
+    version for floats (it fell back to the array version, 25 times the function)."""
+    g = srcad.grad(_middle_of_a_trajectory, wrt=(0, 1))
+    assert len(g.__srcad__.versions) == 2
+    check_four_ways(_middle_of_a_trajectory, 0.9, 1.2)

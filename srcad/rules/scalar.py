@@ -175,10 +175,13 @@ for _op in ("&", "|", "^", "<<", ">>"):
 defrule("~x", x=None, elementwise=True)
 for _op in ("in", "not in"):
     defrule(f"x {_op} y", x=None, y=None)
-defrule("x // y", x=None, y=None)
-defrule("x % y", x="g", y="-(x // y) * g", tangents={"x": "t", "y": "-(x // y) * t"})
-for _name in ("len", "int", "round", "bool"):
-    defrule(f"{_name}(x)", env={_name: getattr(builtins, _name)}, x=None)
+#: (numbers of numbers: the version for floats keeps them)
+defrule("x // y", x=None, y=None, elementwise=True, broadcasting=True)
+defrule("x % y", x="g", y="-(x // y) * g", tangents={"x": "t", "y": "-(x // y) * t"},
+        elementwise=True, broadcasting=True)
+defrule("len(x)", env={"len": len}, x=None)
+for _name in ("int", "round", "bool"):
+    defrule(f"{_name}(x)", env={_name: getattr(builtins, _name)}, x=None, elementwise=True)
 defrule("range(x)", env={"range": range}, x=None)
 defrule("range(x, y)", env={"range": range}, x=None, y=None)
 defrule("range(x, y, z)", env={"range": range}, x=None, y=None, z=None)
