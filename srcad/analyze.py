@@ -272,8 +272,9 @@ def number_kinds(fn: ir.Function) -> tuple[set[str], set[str]]:
     """
     definitions = _definitions(fn)
     indices = {s.index for s in ir.walk(fn.body) if isinstance(s, ir.Loop) and s.index}
-    scalars = set(definitions) | set(fn.params) | _numeric_globals(fn) | indices
-    sequences = set(definitions) | set(fn.params)
+    given = set(fn.params) | set(fn.free_cells)  # (a closure's cells: given, as parameters)
+    scalars = set(definitions) | given | _numeric_globals(fn) | indices
+    sequences = set(definitions) | given
 
     def scalar(operand: ir.Expr) -> bool:
         if isinstance(operand, ir.Const):
@@ -416,12 +417,14 @@ def scalar_guards(fn: ir.Function, activity: Activity) -> FloatGuards | None:
                     pending.append((o.id, is_sequence))
     as_numbers = {n for n, sequence in seen if not sequence}
     as_sequences = {n for n, sequence in seen if sequence}
-    params = set(fn.params)
+    # (a closure's cells are checked as parameters are: lists of floats it closes over)
+    given = (*fn.params, *(c for c in fn.free_cells if c not in fn.params))
+    params = set(given)
     if as_numbers & as_sequences & params or not as_sequences & params <= sequences:
         return None
     return FloatGuards(
-        tuple(p for p in fn.params if p in as_numbers) + tuple(sorted(as_numbers & numbers)),
-        tuple(p for p in fn.params if p in as_sequences),
+        tuple(p for p in given if p in as_numbers) + tuple(sorted(as_numbers & numbers)),
+        tuple(p for p in given if p in as_sequences),
     )
 
 
