@@ -31,6 +31,7 @@ def prune_saves(fn: ir.Function) -> ir.Function:
         return fn
     needed = ir.read_in(body[split:]) - {s.via for s in ir.walk(body) if isinstance(s, ir.Pop)}
     body = list(_DropSaves(needed).visit_body(body))
+    body = _drop_unread_in_loops(body, split)
     pushed = [s.name for s in ir.walk(body) if isinstance(s, ir.Push)]
     tape = next((i for i, s in enumerate(body) if isinstance(s, ir.Tape)), None)
     if tape is None:
@@ -43,6 +44,50 @@ def prune_saves(fn: ir.Function) -> ir.Function:
         if name not in top_level:
             starts.append(ir.Assign(name, ir.Const(None)))
     return fn.with_body(body[: tape + 1] + starts + body[tape + 1 :])
+
+
+class _DropInLoops(ir.Transformer):
+    """Drops, in the loops of the given tags, the pushes (forward) or pops (backward) of
+    the given names."""
+
+    def __init__(self, names: dict[int, set[str]], kind: type) -> None:
+        self.names, self.kind, self.inside = names, kind, set[str]()
+
+    def visit_Loop(self, stmt: ir.Loop) -> ir.Stmt:
+        outer = self.inside
+        self.inside = outer | self.names.get(stmt.tag, set())
+        new = self.generic_visit(stmt)
+        self.inside = outer
+        return new
+
+    def visit_Push(self, stmt: ir.Push) -> ir.Push | None:
+        return None if self.kind is ir.Push and stmt.name in self.inside else stmt
+
+    def visit_Pop(self, stmt: ir.Pop) -> ir.Pop | None:
+        return None if self.kind is ir.Pop and stmt.name in self.inside else stmt
+
+
+def _drop_unread_in_loops(body: list[ir.Stmt], split: int) -> list[ir.Stmt]:
+    """The saves of a top-level loop whose restored values nothing reads: not the
+    backward loop itself, nor what runs after it (a running sum ``total = total + t``
+    read after the loop in its final value only). Its pushes and pops of such a name go
+    together, so the tape stays paired."""
+    forward_loops = {s.tag for s in body[:split] if isinstance(s, ir.Loop)}
+    unread: dict[int, set[str]] = {}
+    for position in range(split, len(body)):
+        loop = body[position]
+        if not isinstance(loop, ir.Loop) or loop.tag not in forward_loops:
+            continue
+        popped = {s.name for s in ir.walk([loop]) if isinstance(s, ir.Pop)}
+        read = ir.read_in([loop]) | ir.read_in(body[position + 1 :])
+        if popped - read:
+            unread[loop.tag] = popped - read
+    if not unread:
+        return body
+    return [
+        *_DropInLoops(unread, ir.Push).visit_body(body[:split]),
+        *_DropInLoops(unread, ir.Pop).visit_body(body[split:]),
+    ]
 
 
 __all__ = ["prune_saves"]

@@ -1320,3 +1320,23 @@ def test_a_closure_over_lists_of_floats_keeps_the_version_for_floats():
     check_four_ways(loss, 0.8, -0.1)
     arrays = _make_calibration_loss(np.array([1.5, 2.5, 4.0]), np.array([0.3, 0.9, 1.4]))
     check_four_ways(arrays, 0.8, -0.1)  # (arrays in the cells: the array version)
+
+
+def _normalised_weights(prefs, temperature):
+    total = 0.0
+    for p in prefs:
+        total = total + math.exp(p / temperature)
+    score = 0.0
+    for p in prefs:
+        score = score + math.exp(p / temperature) / total * p
+    return score
+
+
+def test_a_running_sum_read_only_after_its_loop_is_not_saved():
+    """The backward pass of the first loop never reads `total` (only the second loop reads
+    it, in its final value): its pushes and pops go (they were kept, as the name is read
+    somewhere in the backward pass)."""
+    g = srcad.grad(_normalised_weights, wrt=(0, 1))
+    source = g.__srcad__.versions[0].compiled.source
+    assert "push(total)" not in source and "total = pop()" not in source
+    check_four_ways(_normalised_weights, [0.3, -0.2, 0.9], 0.7)
