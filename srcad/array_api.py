@@ -248,6 +248,10 @@ class _Port:
             return None
         if getattr(obj, "__srcad_effect__", False) or obj is runtime.formatted:
             return None  # (raises, checks, messages: no arrays made, any namespace)
+        plain = array_api_grads.WITHOUT_NAMESPACE.get(getattr(obj, "__name__", ""))
+        if plain is not None:  # (any library's arrays, as they are: no namespace)
+            self.bindings[name] = plain
+            return ir.Name(name), False
         twin = getattr(array_api_grads, getattr(obj, "__name__", ""), None)
         if twin is None or not callable(twin):
             raise UnsupportedSyntaxError(

@@ -251,8 +251,10 @@ def pad_mean_mode(x):
 
 
 def test_pad_unsupported_mode_says_so():
-    with pytest.raises(ValueError, match="mode"):
+    """At the user's line, when the gradient runs (the mode is a value)."""
+    with pytest.raises(srcad.SrcadError, match="modes constant, edge") as caught:
         srcad.grad(pad_mean_mode)(V6)
+    assert caught.value.filename == __file__
 
 
 # ====================================================================== axes

@@ -17,6 +17,7 @@ from ..runtime import (
     identity_when_none,
     passes_argument,
     shape_only,
+    structured_like,
 )
 
 
@@ -306,4 +307,9 @@ def require_scalar_of(check: Callable[[Any], None]) -> Callable[[Any], None]:
 
 #: Helpers that take the same arguments as their numpy twins, without ``xp`` (they are
 #: called by statements, not expressions: ``add_at(dx, i, g)``).
-WITHOUT_NAMESPACE = {"add_at": add_at, "set_rows": add_at, "shape": shape}
+WITHOUT_NAMESPACE = {
+    "add_at": add_at,
+    "set_rows": add_at,
+    "shape": shape,
+    "structured_like": structured_like,  # (containers and records: any library's arrays)
+}
