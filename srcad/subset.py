@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import builtins
 import functools
+import linecache
 import types
 
 from .contexts import try_refusals, with_refusals
@@ -93,6 +94,15 @@ class _Checker(ast.NodeVisitor):
             obj = getattr(obj, attr, None)
         return obj
 
+    def else_line(self, stmt: ast.For | ast.While) -> ast.AST:
+        """Where a loop's ``else:`` stands (the AST keeps no node for it): the line
+        between the body and the ``else`` block that starts with ``else``."""
+        for lineno in range(stmt.orelse[0].lineno - 1, stmt.body[-1].end_lineno or 0, -1):
+            text = linecache.getline(self.source.filename, lineno)
+            if text.strip().startswith("else"):
+                return ast.Pass(lineno=lineno, col_offset=len(text) - len(text.lstrip()))
+        return stmt.orelse[0]
+
     def refuse(self, node: ast.AST, message: str, hint: str) -> None:
         self.problems.append(UnsupportedSyntaxError(message, hint, self.source.location(node)))
 
@@ -147,7 +157,7 @@ class _Checker(ast.NodeVisitor):
         elif isinstance(stmt, ast.For | ast.While):
             if stmt.orelse:
                 self.refuse(
-                    stmt.orelse[0],
+                    self.else_line(stmt),
                     f"`else:` on a `{_loop_word(stmt)}` loop is not supported",
                     "set a flag before `break` and test it after the loop",
                 )

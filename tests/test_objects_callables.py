@@ -28,7 +28,7 @@ import math
 
 import numpy as np
 import pytest
-from conftest import marker_line
+from conftest import check_four_ways, marker_line
 
 import srcad
 from srcad import trees
@@ -543,6 +543,46 @@ def test_lambda_with_closure_and_defaults():
     f = make(np.array([1.0, -0.5]))
     check(f, X2)
     assert srcad.grad(lambda w: regression_loss(w, DATA_X, DATA_Y))(np.ones(3)).shape == (3,)
+
+
+def _season_default(x):
+    season = 0.0
+
+    def g(v, s=season):  # s is 0.0 for good: a default is taken where the def runs
+        return v * (1.0 + s)
+
+    total = 0.0
+    for m in range(3):
+        season = float(m)
+        total += g(x)
+    return total
+
+
+def _lambda_default_of_a_parameter(x):
+    scaled = lambda t, c=x: t * c  # noqa: E731
+    x = x + 1.0
+    return scaled(x)
+
+
+def _keyword_only_default(x):
+    k = 2.0
+
+    def g(v, *, scale=k):
+        return v * scale
+
+    k = 5.0
+    return g(x)
+
+
+@pytest.mark.parametrize(
+    "f, exact",
+    [(_season_default, 3.0), (_lambda_default_of_a_parameter, 2 * 1.5 + 1), (_keyword_only_default, 2.0)],
+    ids=["def-default", "lambda-default", "keyword-only-default"],
+)
+def test_nested_defaults_are_the_values_where_the_def_runs(f, exact):
+    """Rebinding a name after the ``def`` changes neither the default nor its gradient."""
+    (got,) = check_four_ways(f, 1.5)
+    assert got == pytest.approx(exact, rel=1e-12)
 
 
 def test_two_lambdas_on_one_line():

@@ -82,6 +82,8 @@ class Lowerer(
         #: Inlined callees as (how to look the name up again, object, code), so that a
         #: cached gradient can tell when a helper was redefined.
         self.dependencies: list[tuple[Callable[[], Any], Any, Any]] = []
+        #: the default values of each nested ``def`` (by id), taken where the ``def`` runs
+        self.def_defaults: dict[int, dict[str, Any]] = {}
 
     def lower_root(self) -> ir.Function:
         fn = self.root.node

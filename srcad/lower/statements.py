@@ -135,6 +135,8 @@ class Statements(LoweringPart):
             self.emit(ir.Effect(self.spell_plain(scope, raw), tag=self.next_tag()))
         elif isinstance(stmt, ast.FunctionDef):
             scope.local_functions[stmt.name] = stmt
+            # (its defaults are values of the `def` line, as Python evaluates them there)
+            self.def_defaults[id(stmt)] = self.nested_defaults(scope, stmt)
 
     def printed(self, scope: Scope, call: ast.Call) -> ir.Expr:
         """``print(...)`` or a logging call, with its arguments' values (f-strings as
