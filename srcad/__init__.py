@@ -10,6 +10,7 @@ from .api import grad, show, value_and_grad, vjp
 from .check import check_grad, numeric_grad
 from .custom import defgrad, stop_gradient
 from .errors import (
+    CompiledBackendError,
     NonScalarOutputError,
     NoRuleError,
     SourceError,
@@ -46,4 +47,5 @@ __all__ = [
     "NoRuleError",
     "NonScalarOutputError",
     "WrtError",
+    "CompiledBackendError",
 ]

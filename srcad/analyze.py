@@ -272,7 +272,7 @@ def number_kinds(fn: ir.Function) -> tuple[set[str], set[str]]:
     """
     definitions = _definitions(fn)
     indices = {s.index for s in ir.walk(fn.body) if isinstance(s, ir.Loop) and s.index}
-    given = set(fn.params) | set(fn.free_cells)  # (a closure's cells: given, as parameters)
+    given = set(fn.params) | set(fn.kwonly) | set(fn.free_cells)  # (cells: as parameters)
     scalars = set(definitions) | given | _numeric_globals(fn) | indices
     sequences = set(definitions) | given
 
@@ -418,7 +418,7 @@ def scalar_guards(fn: ir.Function, activity: Activity) -> FloatGuards | None:
     as_numbers = {n for n, sequence in seen if not sequence}
     as_sequences = {n for n, sequence in seen if sequence}
     # (a closure's cells are checked as parameters are: lists of floats it closes over)
-    given = (*fn.params, *(c for c in fn.free_cells if c not in fn.params))
+    given = (*fn.params, *fn.kwonly, *(c for c in fn.free_cells if c not in fn.params))
     params = set(given)
     if as_numbers & as_sequences & params or not as_sequences & params <= sequences:
         return None

@@ -34,6 +34,7 @@ def grad(
     argnums: Wrt = None,
     has_aux: bool = False,
     optimize: bool = True,
+    backend: str | None = None,
 ) -> Any:
     """The gradient of scalar-valued ``f`` as generated Python source, compiled.
 
@@ -43,13 +44,15 @@ def grad(
     are several, the bare value when there is one. ``argnums=`` is JAX's spelling (a
     tuple of one gives a tuple of one). ``has_aux=True``: ``f`` returns
     ``(value, aux)`` and the result is ``(gradient, aux)``. ``optimize=False`` keeps
-    the literal, seed-style listing.
+    the literal, seed-style listing. ``backend="numba"`` compiles the gradient with
+    numba (the default when ``f`` is a ``numba.njit`` function; see docs/numba.md).
     """
     if f is None:
         return lambda function: grad(
-            function, wrt=wrt, argnums=argnums, has_aux=has_aux, optimize=optimize
+            function, wrt=wrt, argnums=argnums, has_aux=has_aux, optimize=optimize,
+            backend=backend,
         )
-    return _derivative(f, wrt, argnums, has_aux, optimize, value=False)
+    return _derivative(f, wrt, argnums, has_aux, optimize, value=False, backend=backend)
 
 
 @user_facing
@@ -61,18 +64,27 @@ def value_and_grad(
     argnums: Wrt = None,
     has_aux: bool = False,
     optimize: bool = True,
+    backend: str | None = None,
 ) -> Any:
     """Like :func:`grad`, but the callable returns ``(value, gradient)`` (with
     ``has_aux=True``, ``((value, aux), gradient)``, as in JAX)."""
     if f is None:
         return lambda function: value_and_grad(
-            function, wrt=wrt, argnums=argnums, has_aux=has_aux, optimize=optimize
+            function, wrt=wrt, argnums=argnums, has_aux=has_aux, optimize=optimize,
+            backend=backend,
         )
-    return _derivative(f, wrt, argnums, has_aux, optimize, value=True)
+    return _derivative(f, wrt, argnums, has_aux, optimize, value=True, backend=backend)
 
 
 def _derivative(
-    f: Callable, wrt: Wrt, argnums: Wrt, has_aux: bool, optimize: bool, *, value: bool
+    f: Callable,
+    wrt: Wrt,
+    argnums: Wrt,
+    has_aux: bool,
+    optimize: bool,
+    *,
+    value: bool,
+    backend: str | None = None,
 ) -> Any:
     """:func:`grad` (``value``: :func:`value_and_grad`) of ``f``: of a gradient, by
     :mod:`srcad.higher`; of anything else, the generated function."""
@@ -80,7 +92,8 @@ def _derivative(
     if read_through(f) is not None and not has_aux:
         return gradient_of_gradient(f, wrt, as_tuple, value=value)
     return gradient_function(
-        f, wrt, as_tuple=as_tuple, has_aux=has_aux, optimize=optimize, value=value
+        f, wrt, as_tuple=as_tuple, has_aux=has_aux, optimize=optimize, value=value,
+        backend=backend,
     )
 
 

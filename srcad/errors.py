@@ -142,3 +142,7 @@ def raise_all(problems: list[SrcadError]) -> None:
         raise type(first)(
             first.message, first.hint, first.location, others=(*first.others, *rest)
         )
+
+
+class CompiledBackendError(SrcadError):
+    """``backend="numba"``: numba is missing, or cannot compile the gradient of a line."""

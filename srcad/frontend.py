@@ -70,11 +70,18 @@ def mark_derivative(fn: Any, what: str) -> None:
     setattr(fn, DERIVATIVE_MARK, what)
 
 
+def is_numba_function(fn: Any) -> bool:
+    """Whether ``fn`` is a numba dispatcher (made by ``@numba.njit`` or ``@numba.jit``)."""
+    return type(fn).__module__.startswith("numba.") and hasattr(fn, "py_func")
+
+
 def python_function(fn: Any) -> Any:
     """The Python function whose source a call of ``fn`` runs: through the wrappers of
     decorators (``functools.wraps``) and numpy's dispatchers (``np.trapezoid`` runs a
     Python function; ``np.exp`` does not), stopping at functions srcad made."""
     while callable(fn):
+        if is_numba_function(fn):  # (@numba.njit: the Python function it compiles)
+            fn = fn.py_func
         fn = inspect.unwrap(
             fn, stop=lambda f: hasattr(f, "__srcad__") or hasattr(f, DERIVATIVE_MARK)
         )

@@ -1,0 +1,215 @@
+"""``backend="numba"``: the gradient compiled by numba (issue 17, part 2).
+
+Every compiled gradient is checked against central differences (rtol 1e-6) and against
+the default backend's gradient (to 1e-12 relative: the same listing, compiled).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from conftest import marker_line
+
+import srcad
+
+numba = pytest.importorskip("numba")  # (installed by the test extra; CI runs these)
+
+
+def horner(coefficients, x):
+    total = 0.0
+    for c in coefficients:
+        total = total * x + c
+    return total
+
+
+def newton_sqrt(a):
+    x = a if a > 1.0 else 1.0
+    while abs(x * x - a) > 1e-12 * a:
+        x = 0.5 * (x + a / x)
+    return x
+
+
+def _pendulum(theta, omega, g_over_l, damping):
+    return omega, -g_over_l * math.sin(theta) - damping * omega
+
+
+def pendulum_rk4(g_over_l, damping, steps):
+    theta, omega, dt = 0.5, 0.0, 0.01
+    for _ in range(steps):
+        a1, b1 = _pendulum(theta, omega, g_over_l, damping)
+        a2, b2 = _pendulum(theta + 0.5 * dt * a1, omega + 0.5 * dt * b1, g_over_l, damping)
+        a3, b3 = _pendulum(theta + 0.5 * dt * a2, omega + 0.5 * dt * b2, g_over_l, damping)
+        a4, b4 = _pendulum(theta + dt * a3, omega + dt * b3, g_over_l, damping)
+        theta = theta + dt / 6.0 * (a1 + 2.0 * a2 + 2.0 * a3 + a4)
+        omega = omega + dt / 6.0 * (b1 + 2.0 * b2 + 2.0 * b3 + b4)
+    return theta * theta + omega * omega
+
+
+def kalman_loglik(q, r, observations):
+    mean, var, total = 0.0, 1.0, 0.0
+    for z in observations:
+        var = var + q
+        s = var + r
+        innovation = z - mean
+        total = total - 0.5 * (math.log(2.0 * math.pi * s) + innovation * innovation / s)
+        gain = var / s
+        mean = mean + gain * innovation
+        var = (1.0 - gain) * var
+    return total
+
+
+def first_passage(rate):
+    value = 1.0
+    for year in range(100):
+        value = value * (1.0 + rate)
+        if value > 2.0:
+            return year + (value - 2.0) / (value * rate)
+    return 100.0
+
+
+def euler_path(k, y0):
+    y, t, path = y0, 0.0, [y0]
+    for _ in range(50):
+        y = y + 0.05 * (-k * y + math.sin(t))
+        t = t + 0.05
+        path.append(y)
+    return sum(path) * 0.05
+
+
+def strided_sum(x, start, stop, step):
+    total = 0.0
+    for i in range(start, stop, step):
+        total = total + math.sin(x * i) / (1.0 + i)
+    return total
+
+
+OBSERVATIONS = [math.sin(0.3 * k) + 0.1 * k for k in range(30)]
+
+PROGRAMS = [
+    (horner, ([0.5, -1.0, 2.0, 0.25, -0.75], 0.7), (0, 1)),
+    (newton_sqrt, (2.5,), (0,)),
+    (pendulum_rk4, (9.81, 0.3, 200), (0, 1)),
+    (kalman_loglik, (0.1, 0.5, OBSERVATIONS), (0, 1)),
+    (first_passage, (0.07,), (0,)),
+    (euler_path, (0.8, 1.0), (0, 1)),
+    (strided_sum, (0.3, 2, 17, 3), (0,)),
+    (strided_sum, (0.3, 17, 2, -2), (0,)),
+]
+
+
+def _flat(gradient) -> np.ndarray:
+    return np.concatenate([np.ravel(np.asarray(g, dtype=float)) for g in gradient])
+
+
+@pytest.mark.parametrize(
+    "f, args, wrt", PROGRAMS, ids=[f"{f.__name__}-{k}" for k, (f, _, _) in enumerate(PROGRAMS)]
+)
+def test_compiled_gradient_matches_python_and_central_differences(f, args, wrt):
+    compiled = srcad.grad(f, wrt=wrt, backend="numba")(*args)
+    python = srcad.grad(f, wrt=wrt)(*args)
+    compiled = compiled if len(wrt) > 1 else (compiled,)
+    python = python if len(wrt) > 1 else (python,)
+    for mine, theirs in zip(compiled, python):
+        assert type(mine) is type(theirs)  # (a list argument's gradient is a list)
+    np.testing.assert_allclose(_flat(compiled), _flat(python), rtol=1e-12, atol=1e-300)
+    numeric = [srcad.numeric_grad(f, args, k) for k in wrt]
+    np.testing.assert_allclose(_flat(compiled), _flat(numeric), rtol=1e-6, atol=1e-8)
+
+
+def test_value_and_grad_and_has_aux():
+    value, gradient = srcad.value_and_grad(kalman_loglik, wrt=(0, 1), backend="numba")(
+        0.1, 0.5, OBSERVATIONS
+    )
+    assert value == kalman_loglik(0.1, 0.5, OBSERVATIONS)
+    np.testing.assert_allclose(
+        gradient, srcad.grad(kalman_loglik, wrt=(0, 1))(0.1, 0.5, OBSERVATIONS), rtol=1e-12
+    )
+
+    def with_aux(x):
+        return x * x * x, x + 1.0
+
+    assert srcad.grad(with_aux, has_aux=True, backend="numba")(2.0) == (12.0, 3.0)
+
+    def with_default(x, scale=2.0, *, shift=1.0):
+        return scale * x * x + shift * x
+
+    g = srcad.grad(with_default, wrt=(0, 1), backend="numba")
+    assert g(3.0) == (2.0 * 6.0 + 1.0, 9.0)
+    assert g(3.0, shift=0.5) == (2.0 * 6.0 + 0.5, 9.0)
+
+
+@numba.njit
+def _square(x):
+    return x * x
+
+
+@numba.njit
+def _njit_model(x, c):
+    return _square(x) * c + math.sin(x)
+
+
+def test_an_njit_function_gets_a_compiled_gradient_by_default():
+    """srcad reads the Python function behind @numba.njit (and behind its njit helpers)."""
+    g = srcad.grad(_njit_model)
+    assert g(0.3, 2.0) == pytest.approx(2 * 0.3 * 2.0 + math.cos(0.3), rel=1e-14)
+    built = g.__srcad__
+    from srcad import numba_backend
+
+    assert any(key[0] == id(built) for key in numba_backend._COMPILED)
+    python = srcad.grad(_njit_model, backend="python")
+    assert python(0.3, 2.0) == pytest.approx(g(0.3, 2.0), rel=1e-14)
+
+
+def test_the_listing_is_the_same_and_the_compiled_one_readable():
+    g = srcad.grad(pendulum_rk4, wrt=(0, 1), backend="numba")
+    assert g.backward_source == srcad.grad(pendulum_rk4, wrt=(0, 1)).backward_source
+    g(9.81, 0.3, 10)
+    from srcad import numba_backend
+
+    (compiled,) = [
+        kept[1] for kept in numba_backend._COMPILED.values() if kept[0] is g.__srcad__
+    ]
+    assert "tape_" in compiled.source and "reversed" not in compiled.source
+    assert "# (" in compiled.source  # the forward line each line comes from
+
+
+def test_a_line_numba_cannot_compile_is_refused_at_the_users_line():
+    def formatted(x):
+        text = "%f" % x  # noqa: UP031 # <numba-mod>
+        return x * float(len(text))
+
+    with pytest.raises(srcad.CompiledBackendError) as caught:
+        srcad.grad(formatted, backend="numba")(1.0)
+    assert caught.value.lineno == marker_line(__file__, "numba-mod")
+    assert "numba cannot compile" in caught.value.message
+    assert "backend='python'" in caught.value.hint
+
+
+def test_arrays_are_refused_with_what_to_do():
+    """The compiled listing is the version for Python numbers: an array argument would
+    run it on arrays, where its gradients do not sum over broadcasting."""
+
+    def scaled(x, c):  # <numba-arrays>
+        return x * c
+
+    g = srcad.grad(scaled, wrt=(0, 1), backend="numba")
+    assert g(2.0, np.float64(3.0)) == (3.0, 2.0)  # (numpy's scalars are numbers)
+    with pytest.raises(srcad.CompiledBackendError, match="backend='python'") as caught:
+        g(np.ones(3), 2.0)
+    assert caught.value.lineno == marker_line(__file__, "numba-arrays")
+    assert "ndarray" in caught.value.message
+
+    def dict_model(x):  # <numba-no-float-version>
+        weights = {"a": x, "b": 2.0}
+        return weights["a"] * weights["b"]
+
+    with pytest.raises(srcad.CompiledBackendError, match="backend='python'") as caught:
+        srcad.grad(dict_model, backend="numba")(1.0)
+    assert caught.value.lineno == marker_line(__file__, "numba-no-float-version")
+
+
+def test_an_unknown_backend_is_a_value_error():
+    with pytest.raises(ValueError, match="'python', 'numba'"):
+        srcad.grad(horner, backend="cuda")
