@@ -576,7 +576,11 @@ def _keyword_only_default(x):
 
 @pytest.mark.parametrize(
     "f, exact",
-    [(_season_default, 3.0), (_lambda_default_of_a_parameter, 2 * 1.5 + 1), (_keyword_only_default, 2.0)],
+    [
+        (_season_default, 3.0),
+        (_lambda_default_of_a_parameter, 2 * 1.5 + 1),
+        (_keyword_only_default, 2.0),
+    ],
     ids=["def-default", "lambda-default", "keyword-only-default"],
 )
 def test_nested_defaults_are_the_values_where_the_def_runs(f, exact):
