@@ -93,7 +93,10 @@ def with_fixed(fn: Any, callee: Callee, f: Any) -> Any:
     if callee.method:
         return types.MethodType(fn, callee.args[0])  # (its attributes are fn's)
     bound = functools.partial(fn, *callee.args, **callee.keywords)
-    for name in ("forward_source", "backward_source", "tangent_source", "__srcad__", "__doc__"):
+    for name in (
+        "forward_source", "backward_source", "tangent_source", "compiled_source", "__srcad__",
+        "__doc__",
+    ):
         if hasattr(fn, name):
             setattr(bound, name, getattr(fn, name))
     bound.__wrapped__ = f
@@ -438,8 +441,8 @@ def chosen_backend(f: Callable, backend: str | None) -> str:
         return "numba" if is_numba_function(f) else "python"
     if backend not in numba_backend.BACKENDS:
         raise ValueError(
-            f"backend={backend!r}: srcad compiles gradients with one of "
-            + ", ".join(repr(b) for b in numba_backend.BACKENDS)
+            f"backend={backend!r}: srcad compiles gradients with backend='python' or "
+            "backend='numba'"
         )
     return backend
 

@@ -257,7 +257,7 @@ def _compiled(built: Any, user_function: types.FunctionType) -> Any:
             raise _located(error, made.filename, where) from None
         return _as_given(result, built.mode, [given[k] for k in positions]) if given else result
 
-    gradient.source = text  # type: ignore[attr-defined]
+    gradient.compiled_source = text  # type: ignore[attr-defined]
     gradient.dispatcher = dispatcher  # type: ignore[attr-defined]
     return gradient
 

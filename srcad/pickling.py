@@ -60,8 +60,8 @@ class Derivative(functools.partial):
 
     def __new__(cls, generated: Callable[..., Any], how: tuple[str, Any, dict]) -> Derivative:
         self = super().__new__(cls, generated)
-        for name in ("forward_source", "backward_source", "tangent_source", "__srcad__",
-                     "__doc__", "__wrapped__", "srcad_latest"):
+        for name in ("forward_source", "backward_source", "tangent_source", "compiled_source",
+                     "__srcad__", "__doc__", "__wrapped__", "srcad_latest"):
             if hasattr(generated, name):
                 setattr(self, name, getattr(generated, name))
         self.srcad_how = how

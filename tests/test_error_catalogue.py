@@ -382,6 +382,7 @@ def test_several_problems_in_one_error(name, load):
 
 SRCAD = Path(srcad.__file__).resolve().parent
 ERROR_CLASSES = {"SrcadError", "SourceError", "UnsupportedSyntaxError", "NoRuleError",
+                 "CompiledBackendError",
                  "NonScalarOutputError", "WrtError", "ExportError"}
 BUILTIN_CLASSES = {"ValueError", "TypeError", "IndexError", "KeyError", "RuntimeError",
                    "AssertionError", "NotImplementedError", "AttributeError", "OSError"}
