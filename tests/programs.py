@@ -1520,6 +1520,37 @@ def s_numpy(draw, ctx: Context) -> list[ast.stmt] | None:
     return [ast.Assign([_name(name)], reduced)]
 
 
+#: Operand shapes of ``@`` in every rank numpy takes: vectors, matrices and stacks of
+#: them, a vector on either side of a stack, stacks that broadcast.
+MATMUL_SHAPES = (
+    ((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 2)), ((4, 2, 3), (3,)), ((3,), (4, 3, 2)),
+    ((2, 3), (3, 2)), ((4, 2, 3), (4, 3, 2)), ((2, 3), (4, 3, 2)), ((4, 1, 2, 3), (2, 3, 2)),
+)
+
+
+def s_numpy_matmul(draw, ctx: Context) -> list[ast.stmt] | None:
+    """``v = np.mean((E * P) @ (F * Q) / 3)``: two numpy expressions brought to the shapes
+    of one :data:`MATMUL_SHAPES` pair by constant arrays ``P``, ``Q`` (elements in
+    ``[lo, 1]``), multiplied by ``@`` and averaged. Each element of the product over 3 is
+    the mean of 3 products ``e * f``, so the bound of ``e * f`` (with ``e``, ``f`` scaled
+    by ``[lo, 1]``) holds for it and for the mean of all of them."""
+    left_shape, right_shape = draw(st.sampled_from(MATMUL_SHAPES))
+    sides = []
+    for shape, lo in ((left_shape, 0.5), (right_shape, 0.75)):
+        expr = array_expr(draw, ctx, ctx.env, draw(st.integers(1, 2)), ctx.env, fits=shape)
+        if expr is None or np_broadcast_shape(expr.shape({}), shape) != shape:
+            return None
+        scaled = ast.BinOp(expr.node, ast.Mult(), _const_array(shape, lo, 1.0))
+        sides.append((scaled, expr.bound(ctx.env) * Bound(lo, 1.0, 0.0)))
+    (left, left_bound), (right, right_bound) = sides
+    product = ast.BinOp(ast.BinOp(left, ast.MatMult(), right), ast.Div(), ast.Constant(3))
+    bound = left_bound * right_bound
+    mean = ast.Call(ast.Attribute(ast.Name("np", ast.Load()), "mean", ast.Load()), [product], [])
+    name = ctx.new_name(draw)
+    ctx.bind(name, Bound(bound.lo, bound.hi, bound.d))
+    return [ast.Assign([_name(name)], mean)]
+
+
 #: How a loop body updates a carried value ``A`` with an elementwise numpy expression
 #: ``E`` and a decay ``C`` (index 0 shrinks first). The last one changes ``A`` in place
 #: once it is an array (numpy's ``*=``/``+=``), so it is offered only when the update never
@@ -3295,7 +3326,7 @@ CONTROL_FLOW_KINDS: tuple[Callable, ...] = (
     s_while, s_swap, s_nested_for, s_loop_if, s_early_return, s_sum, s_closure,
 )
 STATEMENT_KINDS: list[Callable] = [
-    *STRAIGHT_KINDS, s_if, s_for, s_numpy, s_numpy_loop, *CONTROL_FLOW_KINDS,
+    *STRAIGHT_KINDS, s_if, s_for, s_numpy, s_numpy_loop, s_numpy_matmul, *CONTROL_FLOW_KINDS,
     *ARRAY_WRITE_KINDS,
 ]
 #: What loop bodies and branches of the control-flow kinds are made of: the straight-line

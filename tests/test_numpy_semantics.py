@@ -574,3 +574,30 @@ def remainder_broadcast(x, y):
 
 def test_a_remainder_of_a_number_by_an_array_sums_back_to_the_number():
     check_four_ways(remainder_broadcast, 5.3, np.array([1.7, 2.2, 3.1]))
+
+
+MATMUL_SHAPES = [
+    ((3,), (3,)),
+    ((2, 3), (3,)),
+    ((3,), (3, 4)),
+    ((4, 2, 3), (3,)),  # a stack of matrices times a vector
+    ((3,), (4, 3, 2)),  # a vector times a stack of matrices
+    ((4, 2, 3), (3, 5)),
+    ((2, 3), (4, 3, 5)),
+    ((4, 2, 3), (4, 3, 5)),
+    ((2, 1, 2, 3), (4, 3, 2)),  # stacks that broadcast
+]
+
+
+@pytest.mark.parametrize("x_shape, y_shape", MATMUL_SHAPES, ids=str)
+def test_matmul_of_every_rank_follows_numpy(x_shape, y_shape):
+    """numpy's ``@``: a 1-D operand is a vector (promoted, then its axis dropped), stacks
+    of matrices broadcast; the gradient of each operand has the operand's shape."""
+    rng = np.random.default_rng(len(x_shape) * 10 + len(y_shape))
+    x, y = rng.standard_normal(x_shape), rng.standard_normal(y_shape)
+
+    def product_energy(x, y):
+        return np.sum(np.sin(x @ y) ** 2)
+
+    dx, dy = check_four_ways(product_energy, x, y)
+    assert dx.shape == x.shape and dy.shape == y.shape

@@ -124,27 +124,32 @@ def _ndim(x: Any) -> int:
 
 @shape_only(1)
 def matmul_left(g: Any, x: Any, y: Any) -> Any:
-    """Adjoint of ``x @ y`` for ``x`` (1-D and 2-D operands)."""
+    """Adjoint of ``x @ y`` for ``x`` (numpy's rules: a 1-D operand is a vector,
+    stacks of matrices broadcast)."""
     x_ndim, y_ndim = _ndim(x), _ndim(y)
     if x_ndim == 2 and y_ndim == 2:  # the common case first
         return g @ y.T
-    if y_ndim == 1:
+    if y_ndim == 1:  # (a vector on the right: g holds one number per row)
         return np.multiply.outer(g, y) if x_ndim > 1 else g * y
-    if x_ndim == 1:
-        return y @ g
+    if x_ndim == 1:  # (a vector on the left, times each matrix of a stack: summed)
+        return y @ g if y_ndim == 2 else unbroadcast(np.sum(y * g[..., None, :], axis=-1), x)
     return unbroadcast(g @ np.swapaxes(y, -1, -2), x)
 
 
 @shape_only(2)
 def matmul_right(g: Any, x: Any, y: Any) -> Any:
-    """Adjoint of ``x @ y`` for ``y`` (1-D and 2-D operands)."""
+    """Adjoint of ``x @ y`` for ``y`` (see :func:`matmul_left`)."""
     x_ndim, y_ndim = _ndim(x), _ndim(y)
     if x_ndim == 2 and y_ndim == 2:
         return x.T @ g
-    if x_ndim == 1:
-        return np.multiply.outer(x, g) if y_ndim > 1 else g * x
-    if y_ndim == 1:
-        return np.swapaxes(x, -1, -2) @ g
+    if x_ndim == 1:  # (g holds one row per matrix of y's stack)
+        if y_ndim == 1:
+            return g * x
+        return np.multiply.outer(x, g) if y_ndim == 2 else x[:, None] * g[..., None, :]
+    if y_ndim == 1:  # (every row of every matrix of x's stack met the vector y)
+        if x_ndim == 2:
+            return x.T @ g
+        return unbroadcast(np.sum(x * g[..., None], axis=tuple(range(x_ndim - 1))), y)
     return unbroadcast(np.swapaxes(x, -1, -2) @ g, y)
 
 
