@@ -22,6 +22,24 @@ def halved_total(x):
     return total
 
 
+_SCALES: dict[int, float] = {}
+
+
+def cached_scale(n):
+    """A value cached per key the way numpy's ``iinfo`` caches its limits: the first call
+    for a key runs the ``except KeyError`` clause, later calls the ``try`` body."""
+    try:
+        scale = _SCALES[n]
+    except KeyError:
+        scale = 1.0 / (1.0 + n)
+        _SCALES[n] = scale
+    return scale
+
+
+def scaled_sum(x):
+    return np.sum(x * x) * cached_scale(x.shape[0])
+
+
 def layered_energy(x):
     """Library code that calls a third file's function srcad cannot differentiate."""
     return library_like.cube_roots(x)

@@ -314,6 +314,22 @@ def test_an_except_clause_that_runs_is_refused_when_it_runs():
     assert_located(info.value, __file__, "halved")
 
 
+def cached_energy(x):
+    return library_paths.scaled_sum(x)
+
+
+def test_an_except_clause_that_fills_a_cache_is_not_refused():
+    """The first call for a key runs the clause (a cache miss, as numpy's ``iinfo`` on
+    the first ``np.triu_indices`` of a process): a second probe finds the key, and the
+    body, which computes the same value, is differentiated."""
+    library_paths._SCALES.clear()
+    x = np.linspace(0.5, 1.5, 4)
+    gradient = srcad.grad(cached_energy)(x)
+    np.testing.assert_allclose(gradient, 2.0 * x / 5.0, rtol=1e-14)
+    library_paths._SCALES.clear()
+    check_four_ways(cached_energy, x)
+
+
 def covariance_trace(data):
     return np.trace(np.cov(data))
 

@@ -64,8 +64,8 @@ class WithTry(LoweringPart):
         self.emit(self.plain_try(scope, stmt, bind=True))
 
     def lower_try_body(self, scope: Scope, stmt: ast.Try) -> None:
-        """The probe (see :meth:`lower_try`), the refusal when a handler runs, then the
-        ``try`` body and its ``else`` clause, lowered as code."""
+        """The probe (see :meth:`lower_try`), the refusal when a handler runs (twice), then
+        the ``try`` body and its ``else`` clause, lowered as code."""
         handled = self.names.fresh("handled")
         probe = self.plain_try(scope, stmt, bind=False, flag=handled)
         self.emit(probe)
@@ -85,7 +85,15 @@ class WithTry(LoweringPart):
             note="an `except` clause srcad does not differentiate",
             raises=True,
         )
-        self.emit(ir.If(ir.Name(handled), (refused,), (), tag=self.next_tag(), loc=probe.loc))
+        # A clause that ran once may have filled a cache the body reads (numpy's
+        # ``iinfo._min_vals[key]``, missing on the first call of a process): the body
+        # is differentiated when a second probe runs it through.
+        again = self.names.fresh("handled")
+        second = self.plain_try(scope, stmt, bind=False, flag=again)
+        retry = ir.If(ir.Name(again), (refused,), (), tag=self.next_tag(), loc=probe.loc)
+        self.emit(
+            ir.If(ir.Name(handled), (second, retry), (), tag=self.next_tag(), loc=probe.loc)
+        )
         self.lower_statements(scope, [*stmt.body, *stmt.orelse], None)
 
     def plain_try(
