@@ -102,8 +102,9 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False, optimize: bool = True
     """JAX's ``vjp``: ``(f(*primals), vjp_fn)``, where ``vjp_fn(cotangent)`` is the
     tuple of ``cotangent @ J`` for each primal, from generated reverse-mode source.
 
-    ``f`` returns one number or array (``(value, aux)`` with ``has_aux=True``; the
-    result is then ``(value, vjp_fn, aux)``). Each call of ``vjp_fn`` runs the
+    ``f`` returns a number, an array or a tuple of them (the cotangent is then a tuple
+    like it); ``(value, aux)`` with ``has_aux=True``, and the result is then ``(value,
+    vjp_fn, aux)``. Each call of ``vjp_fn`` runs the
     generated function, which computes ``f``'s forward pass again.
     """
     built = build(f, tuple(range(len(primals))), "vjp", optimize, aux=has_aux)
@@ -116,10 +117,10 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False, optimize: bool = True
         out, extra = _pair(out, f)
 
     def vjp_fn(cotangent: Any) -> tuple[Any, ...]:
-        if np.shape(cotangent) != np.shape(out):  # (as JAX: no broadcasting here)
+        if _shapes(cotangent) != _shapes(out):  # (as JAX: no broadcasting here)
             raise ValueError(
-                f"the cotangent has shape {np.shape(cotangent)}, but {_name_of(f)} returned "
-                f"shape {np.shape(out)}: vjp_fn takes a cotangent of the result's shape"
+                f"the cotangent has shape {_shapes(cotangent)}, but {_name_of(f)} returned "
+                f"shape {_shapes(out)}: vjp_fn takes a cotangent of the result's shape"
             )
         call_args, call_kwargs = trees.fresh((args, kwargs), copies)
         cotangents = pullback(*call_args, cotangent, **call_kwargs)
@@ -127,6 +128,13 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False, optimize: bool = True
 
     vjp_fn.backward_source = built.backward_source  # type: ignore[attr-defined]
     return (out, vjp_fn, extra) if has_aux else (out, vjp_fn)
+
+
+def _shapes(value: Any) -> Any:
+    """The shape of a result, or of each item of a tuple of results."""
+    if isinstance(value, tuple):
+        return tuple(_shapes(item) for item in value)
+    return np.shape(value)
 
 
 def _name_of(f: Callable) -> str:

@@ -875,6 +875,20 @@ def without_float_guard(fn: ir.Function) -> list[ir.Stmt]:
     return out
 
 
+def _result_parts(result: ir.Expr, seed: ir.Expr) -> list[tuple[str, ir.Expr]]:
+    """(name, its part of ``seed``) for each name ``result`` returns: ``result`` itself,
+    or the items of a tuple (nested ones too) and the same items of the seed."""
+    if isinstance(result, ir.Name):
+        return [(result.id, seed)]
+    if isinstance(result, ir.Tuple):
+        return [
+            part
+            for k, item in enumerate(result.elts)
+            for part in _result_parts(item, ir.Subscript(seed, ir.Const(k)))
+        ]
+    return []
+
+
 _FLOAT_OR_INT = (float, int)
 
 
@@ -1005,7 +1019,7 @@ def reverse(
         seed = ir.Name(
             builder.names.fresh(f"d{result.id}" if isinstance(result, ir.Name) else "d_result")
         )
-    if isinstance(result, ir.Tuple):
+    if isinstance(result, ir.Tuple) and mode != "vjp":
         raise NonScalarOutputError(
             f"{fn.name} returns a tuple of {len(result.elts)} values; grad needs one scalar result",
             "return a single number (sum the terms you want to differentiate), or use "
@@ -1040,9 +1054,11 @@ def reverse(
 
     written: set[str] = set()
     backward: list[ir.Stmt] = []
-    if isinstance(result, ir.Name) and activity.is_active(result.id):
+    tops = [(top, part) for top, part in _result_parts(result, seed) if activity.is_active(top)]
+    if tops:
         backward.append(ir.Comment("gradient at the top", header=True))
-        backward.append(builder.contribute(result.id, seed, written, 0))
+    for top, part in tops:  # (vjp of a tuple: the cotangent is a tuple like it)
+        backward.append(builder.contribute(top, part, written, 0))
     backward += builder.reverse_block(forward, written, 0)
     raise_all(builder.problems)
 

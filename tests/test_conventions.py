@@ -292,6 +292,33 @@ def test_vjp_of_one_primal_is_a_tuple_of_one_and_keeps_defaults():
     )
 
 
+def encoder(x, scale):
+    mean = np.tanh(x[:2] * scale)
+    logvar = np.cumsum(x) * 0.5
+    return mean, (logvar, scale * x[0], mean)  # (mean twice: its cotangents add)
+
+
+def test_vjp_of_a_tuple_result_takes_a_tuple_cotangent():
+    """As JAX's vjp: the cotangent has the structure of the result; ``vjp_fn`` returns
+    ``sum_k cotangent_k @ J_k`` for each primal."""
+    x, scale = np.array([0.3, -0.2, 0.5]), 2.0
+    out, vjp_fn = srcad.vjp(encoder, x, scale)
+    assert out[1][1] == encoder(x, scale)[1][1]
+    ct = (np.array([1.0, -0.5]), (np.array([1.0, 0.0, 2.0]), 3.0, np.array([0.25, 2.0])))
+    dx, dscale = vjp_fn(ct)
+
+    def contracted(x, scale):  # <cotangent . result>, whose gradient vjp_fn gives
+        mean, (logvar, first, again) = encoder(x, scale)
+        return (np.sum(ct[0] * mean) + np.sum(ct[1][0] * logvar) + ct[1][1] * first
+                + np.sum(ct[1][2] * again))
+
+    want_x, want_scale = srcad.grad(contracted, wrt=(0, 1))(x, scale)
+    np.testing.assert_allclose(dx, want_x, rtol=EXACT)
+    assert dscale == pytest.approx(want_scale, rel=EXACT)
+    with pytest.raises(ValueError, match="cotangent of the result's shape"):
+        vjp_fn((np.ones(2), np.ones(3)))
+
+
 def test_jvp_in_jax_form_equals_the_curried_form():
     primals, tangents = (1.5, -2.0, 0.7), (0.3, 1.0, -2.0)
     value, tangent = srcad.jvp(f3, primals, tangents)
