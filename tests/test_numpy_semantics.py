@@ -601,3 +601,48 @@ def test_matmul_of_every_rank_follows_numpy(x_shape, y_shape):
 
     dx, dy = check_four_ways(product_energy, x, y)
     assert dx.shape == x.shape and dy.shape == y.shape
+
+
+def safe_ratio(x, b):
+    return np.sum(np.divide(x, b, out=np.zeros_like(x), where=b != 0) ** 2)
+
+
+def safe_log_in_place(x):
+    logs = np.zeros_like(x)
+    np.log(x, out=logs, where=x > 0.7)
+    return np.sum(logs * x)
+
+
+def masked_sums(x):
+    kept = x > 0.7
+    return np.sum(x ** 2, where=kept) + np.mean(x ** 3, where=kept) + np.prod(x, where=kept)
+
+
+def capped_extrema(x):
+    capped = np.max(x, where=x < 1.3, initial=0.0)
+    return np.max(x, initial=1.2) + np.min(x * x, initial=0.6) + capped
+
+
+def kron_and_columns(x):
+    return np.sum(np.kron(x[:2], x[2:]) ** 2) + np.sum(np.column_stack([x, x * 2.0]) ** 2)
+
+
+@pytest.mark.parametrize(
+    "f, args",
+    [
+        (safe_ratio, (np.array([0.5, 1.0, 1.5, 2.0]), np.array([1.0, 0.0, 2.0, 0.5]))),
+        (safe_log_in_place, (np.array([0.5, 1.0, 1.5, 0.2]),)),
+        (masked_sums, (np.array([0.5, 1.0, 1.5, 0.9]),)),
+        (capped_extrema, (np.array([0.5, 1.0, 1.5, 0.9]),)),
+        (capped_extrema, (np.array([0.5, 1.0, 1.1, 0.9]),)),  # (initial wins the max)
+        (kron_and_columns, (np.array([0.5, 1.0, 1.5, 0.9]),)),
+    ],
+    ids=["divide-where-out", "log-where-out-named", "where-reductions", "initial",
+         "initial-wins", "kron-column_stack"],
+)
+def test_numpy_keyword_options_are_the_operations_they_stand_for(f, args):
+    """``where=``/``out=`` of a ufunc, ``where=`` of a reduction, ``initial=`` of max and
+    min, and the layout options numpy's own code passes (``subok=``) differentiate as
+    ``np.where``, the identity for the items left out, ``np.maximum``."""
+    with np.errstate(divide="ignore", invalid="ignore"):  # (both sides are computed)
+        check_four_ways(f, *args, wrt=0)

@@ -122,6 +122,8 @@ class Expressions(LoweringPart):
                 ast.Call(node.func, self.spread(scope, node.args), node.keywords), node
             )
         if isinstance(node, ast.Call):
+            node = self.numpy_keywords(scope, node)  # (np.divide(a, b, where=m, out=o))
+        if isinstance(node, ast.Call):
             called = self.call_of_code(scope, node, target)
             if called is not AN_OPERATION:
                 return called

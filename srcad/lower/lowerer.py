@@ -18,6 +18,7 @@ from ..subset import check_supported
 from .expressions import Expressions
 from .inlining import Inlining
 from .joins import Joins
+from .keywords import NumpyKeywords
 from .lists import Lists
 from .loops import Loops
 from .namespaces import Namespaces
@@ -36,6 +37,7 @@ class Lowerer(
     Lists,
     Expressions,
     Operations,
+    NumpyKeywords,
     Namespaces,
     Inlining,
     Objects,

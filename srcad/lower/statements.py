@@ -121,6 +121,12 @@ class Statements(LoweringPart):
                 call.keywords = [k for k in call.keywords if k.arg != "out"]
                 self.store_item(scope, out, call, SETITEM, stmt)
                 return
+            target = _masked_out(stmt.value) if writes_into_out(callee) else None
+            if target is not None:  # divide(a, b, out=c, where=m)
+                value = self.numpy_keywords(scope, stmt.value, writes_out=True)
+                if value is not stmt.value:  # c[...] = np.where(m, divide(a, b), c)
+                    self.store_item(scope, target, value, SETITEM, stmt)
+                    return
             if not getattr(callee, "__srcad_effect__", False):
                 raise self.error(
                     scope,
@@ -354,6 +360,17 @@ def _out_target(call: ast.Call) -> ast.Subscript | None:
         whole = ast.copy_location(ast.Constant(Ellipsis), out)
         return ast.copy_location(ast.Subscript(out, whole, ast.Store()), out)
     return None
+
+
+def _masked_out(call: ast.Call) -> ast.Subscript | None:
+    """For ``f(..., out=c, where=m)`` with ``c`` a name: the target ``c[...]``, which
+    gets ``np.where(m, f(...), c)`` (see :meth:`numpy_keywords`)."""
+    given = {k.arg: k.value for k in call.keywords}
+    out = given.get("out")
+    if "where" not in given or not isinstance(out, ast.Name):
+        return None
+    whole = ast.copy_location(ast.Constant(Ellipsis), out)
+    return ast.copy_location(ast.Subscript(out, whole, ast.Store()), out)
 
 
 _LOGGING_METHODS = frozenset(("debug", "info", "warning", "error", "critical", "exception", "log"))

@@ -290,13 +290,14 @@ defrule("np.array(x)", env=ENV, x="items_like(g, x)", creates=True, linear=True)
 # ``asarray``, and ``array`` given options: the array itself when it is one already (of
 # that type), so a view for the memory pass, which asks at run time (``ndmin`` may add
 # leading axes of length 1)
-for _name in ("asarray", "asanyarray"):
+for _name in ("asarray", "asanyarray", "ascontiguousarray", "asfortranarray"):
     defrule(f"np.{_name}(x)", env=ENV, x="items_like(g, x)", linear=True, restore="v")
     defrule(f"np.{_name}(x, dtype=None, order=None)", env=ENV, dtype=None, order=None,
             x="items_like(cast_gradient(g, dtype), x)", linear=True, restore="v",
             tangents={"x": "cast_gradient(np.asarray(t), dtype)"})
-defrule("np.array(x, dtype=None, copy=True, order=None, ndmin=0)", env=ENV, dtype=None,
-        copy=None, order=None, ndmin=None,
+# (``subok``: subclasses pass through; srcad's arrays are ndarrays either way)
+defrule("np.array(x, dtype=None, copy=True, order=None, subok=False, ndmin=0)", env=ENV,
+        dtype=None, copy=None, order=None, subok=None, ndmin=None,
         x="items_like(np.reshape(cast_gradient(g, dtype), np.shape(x)), x)",
         tangents={"x": "np.array(cast_gradient(np.asarray(t), dtype), ndmin=ndmin)"},
         linear=True, restore="np.reshape(v, np.shape(x))")
@@ -357,6 +358,8 @@ for _name in (
     "isfinite",
 ):
     defrule(f"np.{_name}(x)", env=NP, x=None)
+for _name in ("round", "around"):  # (to a number of decimals: piecewise constant too)
+    defrule(f"np.{_name}(x, decimals=0)", env=NP, x=None, decimals=None)
 for _name in ("argmax", "argmin", "argsort"):
     defrule(f"np.{_name}(x, axis)", env=NP, x=None, axis=None)
     defrule(f"x.{_name}(axis=None)", x=None, axis=None)

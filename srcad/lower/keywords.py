@@ -1,0 +1,115 @@
+"""numpy's keyword options that select or combine values, written as the operations they
+stand for, so that the rules of those operations differentiate them:
+
+- a ufunc's ``where=m`` with ``out=o``: ``np.where(m, f(...), o)`` (the items ``m``
+  leaves out keep ``o``'s values);
+- a reduction's ``where=m``: the items left out replaced by the reduction's identity
+  (``np.sum(np.where(m, x, 0.0))``; ``np.mean`` divides by the number of items kept);
+- ``np.max``/``np.min``'s ``initial=v``: ``np.maximum(np.max(x), v)`` (with ``where=``,
+  the items left out are ``v``);
+- a ufunc's ``subok=``, ``order=`` and ``casting=``, which change neither value nor
+  gradient of real arrays, are dropped.
+
+Only calls spelled through the numpy module (``np.divide``, ``numpy.sum``; numpy's own
+code: ``_nx.multiply``) are rewritten: the rewrite spells ``np.where`` the same way.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+import numpy as np
+
+from .values import NOT_STATIC, LoweringPart, Scope
+
+#: ufunc options that change neither the value nor the gradient of real arrays
+_LAYOUT_ONLY = frozenset(("subok", "order", "casting"))
+#: reductions whose ``where=`` replaces the items left out by this identity
+_IDENTITY = {np.sum: 0.0, np.nansum: 0.0, np.prod: 1.0, np.nanprod: 1.0}
+#: reductions with ``initial=`` and the elementwise function that combines it
+_EXTREMA = {np.max: np.maximum, np.amax: np.maximum, np.min: np.minimum, np.amin: np.minimum}
+_EXTREMUM_NAMES = {np.maximum: "maximum", np.minimum: "minimum"}
+
+
+class NumpyKeywords(LoweringPart):
+    """The lowerer's part for numpy's keyword options (see the module)."""
+
+    def numpy_keywords(self, scope: Scope, node: ast.Call, writes_out: bool = False) -> ast.expr:
+        """``node``, with the keyword options of the module docstring written as
+        operations; ``node`` itself when it has none. ``writes_out``: the caller writes
+        the value into an ``out=`` array it names (a bare call's statement)."""
+        if not isinstance(node.func, ast.Attribute) or not node.keywords:
+            return node
+        numpy = node.func.value  # (numpy itself, or a module of it: numpy's own `_nx`)
+        module = self.static_object(scope, numpy)
+        callee = getattr(module, node.func.attr, NOT_STATIC) if module is not NOT_STATIC else None
+        given = {k.arg: k.value for k in node.keywords if k.arg is not None}
+        spells_where = getattr(module, "where", None) is np.where
+        if isinstance(callee, np.ufunc):
+            kept = [k for k in node.keywords if k.arg not in _LAYOUT_ONLY]
+            fresh = "out" in given and (writes_out or not _names_an_array(given["out"]))
+            if "where" in given and fresh and spells_where:
+                inner = _call(node, [k for k in kept if k.arg not in ("where", "out")])
+                return _where(numpy, given["where"], inner, given["out"], node)
+            return _call(node, kept) if len(kept) < len(node.keywords) else node
+        if module is not np or not node.args or not _hashable(callee):
+            return node
+        x = node.args[0]
+        rest = [k for k in node.keywords if k.arg not in ("where", "initial")]
+        if callee in _IDENTITY and "where" in given and "initial" not in given:
+            kept_x = _where(numpy, given["where"], x, ast.Constant(_IDENTITY[callee]), node)
+            return _call(node, rest, [kept_x, *node.args[1:]])
+        if callee is np.mean and "where" in given:
+            kept_x = _where(numpy, given["where"], x, ast.Constant(0.0), node)
+            shape = _np(numpy, "shape", [x], node)
+            mask = _np(numpy, "broadcast_to", [given["where"], shape], node)
+            total = _np(numpy, "sum", [kept_x, *node.args[1:]], node, rest)
+            count = _np(numpy, "sum", [mask, *node.args[1:]], node, rest)
+            return ast.copy_location(ast.BinOp(total, ast.Div(), count), node)
+        if callee in _EXTREMA and "initial" in given:
+            initial = given["initial"]
+            if "where" in given:
+                kept_x = _where(numpy, given["where"], x, initial, node)
+                return _call(node, rest, [kept_x, *node.args[1:]])
+            combine = _EXTREMUM_NAMES[_EXTREMA[callee]]
+            return _np(numpy, combine, [_call(node, rest), initial], node)
+        return node
+
+
+def _hashable(value: Any) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
+
+
+def _names_an_array(out: ast.expr) -> bool:
+    """``out=`` names an array the caller has (which numpy writes into), rather than
+    making a new one (``out=np.zeros_like(x)``)."""
+    return isinstance(out, ast.Name | ast.Subscript | ast.Attribute | ast.Tuple)
+
+
+def _call(
+    node: ast.Call, keywords: list[ast.keyword], args: list[ast.expr] | None = None
+) -> ast.Call:
+    call = ast.Call(node.func, node.args if args is None else args, keywords)
+    return ast.copy_location(call, node)
+
+
+def _np(
+    numpy: ast.expr,
+    name: str,
+    args: list[ast.expr],
+    like: ast.AST,
+    keywords: list[ast.keyword] | None = None,
+) -> ast.Call:
+    func = ast.copy_location(ast.Attribute(numpy, name, ast.Load()), like)
+    return ast.copy_location(ast.Call(func, args, keywords or []), like)
+
+
+def _where(
+    numpy: ast.expr, mask: ast.expr, kept: ast.expr, other: ast.expr, like: ast.AST
+) -> ast.Call:
+    return _np(numpy, "where", [mask, kept, other], like)
