@@ -646,3 +646,39 @@ def test_numpy_keyword_options_are_the_operations_they_stand_for(f, args):
     ``np.where``, the identity for the items left out, ``np.maximum``."""
     with np.errstate(divide="ignore", invalid="ignore"):  # (both sides are computed)
         check_four_ways(f, *args, wrt=0)
+
+
+def diagonal_filled(x):
+    tall = np.outer(np.concatenate([x, x[:1]]), x)  # (5, 4)
+    np.fill_diagonal(tall, x[0] * 2.0)
+    wide = np.outer(x[:3], x)  # (3, 4)
+    np.fill_diagonal(wide, x[1:])
+    return np.sum(tall ** 2) + np.sum(np.sin(wide))
+
+
+def copied_into(x):
+    buffer = np.zeros(4)
+    np.copyto(buffer, x ** 2)
+    masked = np.ones(4)
+    np.copyto(masked, np.exp(x), where=x > 1.0)
+    return np.sum(buffer * masked)
+
+
+def put_and_mask(x):
+    y = x * 1.5
+    np.put(y, [0, 2, 0], [x[1], x[3] * 2.0, x[2]])  # (a repeated position: the last wins)
+    np.putmask(y, y > 1.6, np.sqrt(x))
+    return np.sum(y ** 3)
+
+
+def subtracted_at(x):
+    y = np.ones(3)
+    np.subtract.at(y, [0, 0, 2, 1], x)  # (a repeated position: both subtract)
+    return np.sum(y ** 2)
+
+
+@pytest.mark.parametrize("f", [diagonal_filled, copied_into, put_and_mask, subtracted_at])
+def test_numpy_calls_that_write_in_place_are_item_writes(f):
+    """``np.fill_diagonal``, ``np.copyto``, ``np.put``, ``np.putmask`` and
+    ``np.subtract.at`` change their array as numpy does, and their gradients follow."""
+    check_four_ways(f, np.array([0.5, 1.2, 1.5, 0.9]))

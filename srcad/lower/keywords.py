@@ -1,5 +1,15 @@
-"""numpy's keyword options that select or combine values, written as the operations they
-stand for, so that the rules of those operations differentiate them:
+"""numpy's call forms that srcad has no rule for, written as the operations they stand
+for, so that the rules of those operations differentiate them.
+
+Calls that change an array in place (a statement of their own), as item writes:
+
+- ``np.copyto(dst, src)``: ``dst[...] = src`` (``where=m``: ``np.where(m, src, dst)``);
+- ``np.fill_diagonal(a, v)``: ``a[np.diag_indices(min(a.shape), a.ndim)] = v``;
+- ``np.put(a, ind, v)``: ``a[np.unravel_index(ind, a.shape)] = v``;
+- ``np.putmask(a, mask, v)``: ``a[...] = np.where(mask, v, a)``;
+- ``np.subtract.at(a, i, v)``: ``np.add.at(a, i, -v)``.
+
+Keyword options that select or combine values:
 
 - a ufunc's ``where=m`` with ``out=o``: ``np.where(m, f(...), o)`` (the items ``m``
   leaves out keep ``o``'s values);
@@ -17,6 +27,7 @@ code: ``_nx.multiply``) are rewritten: the rewrite spells ``np.where`` the same 
 from __future__ import annotations
 
 import ast
+import copy
 from typing import Any
 
 import numpy as np
@@ -75,6 +86,56 @@ class NumpyKeywords(LoweringPart):
             combine = _EXTREMUM_NAMES[_EXTREMA[callee]]
             return _np(numpy, combine, [_call(node, rest), initial], node)
         return node
+
+
+    def in_place_call(self, scope: Scope, call: ast.Call) -> tuple[ast.Subscript, ast.expr] | None:
+        """A call that changes an array in place (see the module), as the item write it
+        is: ``(target, value)`` for ``target = value``; None for any other call."""
+        func = call.func
+        if not isinstance(func, ast.Attribute) or any(k.arg is None for k in call.keywords):
+            return None
+        numpy = func.value
+        if self.static_object(scope, numpy) is not np:
+            return None
+        given = {k.arg: k.value for k in call.keywords}
+        args = list(call.args)
+        name = func.attr
+        if name == "copyto" and len(args) == 2 and set(given) <= {"where", "casting"}:
+            dst, src = args
+            if "where" in given:
+                src = _where(numpy, given["where"], src, _load(dst), call)
+            return _store(dst, ast.Constant(Ellipsis)), src
+        if name == "fill_diagonal" and len(args) == 2 and not given:
+            array, value = args
+            shape = ast.Attribute(_load(array), "shape", ast.Load())
+            size = ast.Call(ast.Name("min", ast.Load()), [shape], [])
+            rank = ast.Attribute(_load(array), "ndim", ast.Load())
+            return _store(array, _np(numpy, "diag_indices", [size, rank], call)), value
+        if name == "put" and len(args) == 3 and not given:
+            array, positions, value = args
+            shape = ast.Attribute(_load(array), "shape", ast.Load())
+            index = _np(numpy, "unravel_index", [positions, shape], call)
+            return _store(array, index), value
+        if name == "putmask" and len(args) == 3 and not given:
+            array, mask, value = args
+            return _store(array, ast.Constant(Ellipsis)), _where(
+                numpy, mask, value, _load(array), call
+            )
+        return None
+
+
+def _load(node: ast.expr) -> ast.expr:
+    """``node`` (a name or subscript written into) read."""
+    copied = copy.copy(node)
+    if hasattr(copied, "ctx"):
+        copied.ctx = ast.Load()
+    return copied
+
+
+def _store(array: ast.expr, index: ast.expr) -> ast.Subscript:
+    """``array[index]`` as a target."""
+    target = ast.Subscript(_load(array), index, ast.Store())
+    return ast.fix_missing_locations(ast.copy_location(target, array))
 
 
 def _hashable(value: Any) -> bool:

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from .. import contexts, ir
+from ..rules.numpy_arrays import ARRAY_OF_ITEMS
 from ..rules.table import ADDAT, ADDITEM, SETITEM
 from ..runtime import check_assertion, formatted, raise_exception
 from .values import RAISED, LoweringPart, Operand, Scope, TupleValue, grows_list, writes_into_out
@@ -121,6 +122,10 @@ class Statements(LoweringPart):
                 call.keywords = [k for k in call.keywords if k.arg != "out"]
                 self.store_item(scope, out, call, SETITEM, stmt)
                 return
+            written = self.in_place_call(scope, stmt.value)
+            if written is not None:  # np.copyto(a, b): a[...] = b
+                self.store_item(scope, written[0], written[1], SETITEM, stmt)
+                return
             target = _masked_out(stmt.value) if writes_into_out(callee) else None
             if target is not None:  # divide(a, b, out=c, where=m)
                 value = self.numpy_keywords(scope, stmt.value, writes_out=True)
@@ -132,7 +137,7 @@ class Statements(LoweringPart):
                     scope,
                     stmt,
                     "the value of a bare call is not used, and srcad does not follow what "
-                    "a call changes in place (`a.sort()`, `np.copyto(a, b)`, a helper that "
+                    "a call changes in place (`a.sort()`, `a.fill(v)`, a helper that "
                     "writes into its argument)",
                     "assign its value (`s = f(x)`, `a = np.sort(a)`), or write the change "
                     "as an assignment (`a[...] = b`)",
@@ -168,12 +173,19 @@ class Statements(LoweringPart):
         return ir.Call(helper, (ir.Const(template), *(self.message_part(scope, v) for v in values)))
 
     def is_add_at(self, scope: Scope, node: ast.expr) -> bool:
-        """``np.add.at(x, i, v)`` (the ufunc method that adds at repeated indices too)."""
+        """``np.add.at(x, i, v)`` or ``np.subtract.at(x, i, v)`` (the ufunc methods that
+        add at repeated indices too)."""
         return (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Attribute)
             and node.func.attr == "at"
-            and self.static_object(scope, node.func.value) is np.add
+            and (
+                self.static_object(scope, node.func.value) is np.add
+                or (  # (np.subtract.at: spelled np.add.at of -v, through the same module)
+                    self.static_object(scope, node.func.value) is np.subtract
+                    and isinstance(node.func.value, ast.Attribute)
+                )
+            )
             and len(node.args) == 3
             and not node.keywords
         )
@@ -186,8 +198,16 @@ class Statements(LoweringPart):
                 scope, call.args[0], "np.add.at needs an array to add into", "pass an array"
             )
         index = self.lower_index(scope, call.args[1])
-        value = self.lower_operand(scope, call.args[2])
-        func = self.free_reference(scope, self.raw(call.func))
+        added = call.args[2]
+        func_node = call.func
+        subtract = call.func.value
+        if self.static_object(scope, subtract) is np.subtract:  # add.at of -v
+            assert isinstance(subtract, ast.Attribute)
+            added = ast.copy_location(ast.UnaryOp(ast.USub(), added), added)
+            ufunc = ast.copy_location(ast.Attribute(subtract.value, "add", ast.Load()), subtract)
+            func_node = ast.copy_location(ast.Attribute(ufunc, "at", ast.Load()), call.func)
+        value = self.lower_operand(scope, added)
+        func = self.free_reference(scope, self.raw(func_node))
         self.emit(
             ir.Assign(
                 container.id,
@@ -246,6 +266,18 @@ class Statements(LoweringPart):
                 f"make an array first, e.g. `{name} = np.array({name})`",
             )
         value = self.lower_operand(scope, value_node)
+        if isinstance(value_node, ast.List | ast.Tuple):  # y[idx] = [a, b]: numpy makes
+            items, value = value, ir.Name(self.names.temp())  # an array of the items
+            self.emit(
+                ir.Assign(
+                    value.id,
+                    ir.Call(self.helper_ref("array", np.array), (items,)),
+                    ARRAY_OF_ITEMS,
+                    (items,),
+                    tag=self.next_tag(),
+                    loc=scope.source.location(value_node),
+                )
+            )
         index = self.lower_index(scope, target.slice)
         self.emit(
             ir.Assign(

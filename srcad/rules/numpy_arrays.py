@@ -286,7 +286,8 @@ defrule("unravel_like(v, x, order)", env=ENV, x=None, order=None, v="ravel_like(
 #: a read-only view that repeats ``x`` along the new axes: the gradient sums them back
 defrule("np.broadcast_to(x, shape)", env=ENV, shape=None, x="unbroadcast(g, np.shape(x))",
         linear=True, view=True)
-defrule("np.array(x)", env=ENV, x="items_like(g, x)", creates=True, linear=True)
+#: (also what an item write of a list display makes: ``y[idx] = [a, b]``)
+ARRAY_OF_ITEMS = defrule("np.array(x)", env=ENV, x="items_like(g, x)", creates=True, linear=True)
 # ``asarray``, and ``array`` given options: the array itself when it is one already (of
 # that type), so a view for the memory pass, which asks at run time (``ndmin`` may add
 # leading axes of length 1)
