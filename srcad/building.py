@@ -30,6 +30,7 @@ from .frontend import (
 from .pipeline import Gradient, differentiate
 from .rule_caller import rule_caller
 from .rules import TABLE
+from .rules.table import callee_key
 from .specialize import for_defaults
 from .subset import check_supported
 
@@ -340,7 +341,7 @@ def _rule_caller(function: Any) -> Any:
         return None
     kept = _rule_callers.get(id(function))
     if kept is None or kept[0] is not function:
-        kept = (function, rule_caller(function, TABLE.candidates(("call", id(function)))))
+        kept = (function, rule_caller(function, TABLE.candidates(callee_key(function))))
         _rule_callers[id(function)] = kept
     return kept[1]
 

@@ -682,3 +682,28 @@ def test_numpy_calls_that_write_in_place_are_item_writes(f):
     """``np.fill_diagonal``, ``np.copyto``, ``np.put``, ``np.putmask`` and
     ``np.subtract.at`` change their array as numpy does, and their gradients follow."""
     check_four_ways(f, np.array([0.5, 1.2, 1.5, 0.9]))
+
+
+def interpolated(x):
+    grid = np.array([0.0, 0.5, 1.2, 2.0])
+    values = np.sin(x) * 2.0  # (fp active)
+    points = np.array([0.2, 0.7, 1.9, 2.5, -0.3]) * x[0]  # (x active; two outside the grid)
+    return np.sum(np.interp(points, grid, values) ** 2) + np.interp(0.9, grid * x[1], values)
+
+
+def running_extremes(x):
+    both = np.stack([x, x[::-1] * 1.1])
+    return (np.sum(np.maximum.accumulate(x) * x) + np.sum(np.minimum.accumulate(both, axis=1) ** 2)
+            + np.sum(np.add.accumulate(x ** 2)))
+
+
+def flat_products(x):
+    m = np.outer(x, x[:2])
+    return np.vdot(m, np.sin(m)) + np.sum(np.real(x) ** 3)
+
+
+@pytest.mark.parametrize("f", [interpolated, running_extremes, flat_products])
+def test_interp_running_extremes_vdot_and_real(f):
+    """``np.interp`` (with respect to the points, the grid and the values), ufuncs'
+    ``accumulate`` (a running sum, maximum, minimum), ``np.vdot`` and ``np.real``."""
+    check_four_ways(f, np.array([0.5, 1.2, 1.5, 0.9]))

@@ -16,7 +16,7 @@ from ..frontend import MISSING
 from ..rules.numpy_arrays import COPY_METHOD
 from ..rules.scalar import LIST_COPY
 from ..rules.table import _MISSING as _MISSING_RULE
-from ..rules.table import Rule, Scatter, index_key, match
+from ..rules.table import Rule, Scatter, callee_key, index_key, match
 from .values import NOT_STATIC, LoweringPart, Operand, Scope, TupleValue, writes_into_out
 
 
@@ -140,7 +140,7 @@ class Operations(LoweringPart):
         callee = self.resolve_raw(scope, raw.func)
         if callee is NOT_STATIC or not self.table.has_callable(callee):
             return
-        rules = self.table.candidates(("call", id(callee)))
+        rules = self.table.candidates(callee_key(callee))
         known = {p for rule in rules for p in rule.params}
         unknown = [k for k, _ in raw.kwargs if k not in known]
         most = max(len(rule.pattern.args) + len(rule.pattern.kwargs) for rule in rules
@@ -192,8 +192,8 @@ class Operations(LoweringPart):
         return None, {}
 
     def resolve_raw(self, scope: Scope, expr: ir.Expr) -> Any:
-        """The object a Name/Attr chain of globals denotes (attributes of modules and
-        classes only: reading others could run code), or ``NOT_STATIC``."""
+        """The object a Name/Attr chain of globals denotes (attributes of modules, classes
+        and ufuncs only: reading others could run code), or ``NOT_STATIC``."""
         path = self.namespace_path(scope, expr)
         if path is not None:  # an array namespace stands for numpy (see srcad.array_api)
             obj = array_api.numpy_twin(path) if path else np
@@ -207,7 +207,7 @@ class Operations(LoweringPart):
             return NOT_STATIC if obj is MISSING else obj
         if isinstance(expr, ir.Attr):
             base = self.resolve_raw(scope, expr.value)
-            if base is NOT_STATIC or not isinstance(base, types.ModuleType | type):
+            if base is NOT_STATIC or not isinstance(base, types.ModuleType | type | np.ufunc):
                 return NOT_STATIC
             return getattr(base, expr.attr, NOT_STATIC)
         return NOT_STATIC

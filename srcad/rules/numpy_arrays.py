@@ -286,6 +286,29 @@ defrule("unravel_like(v, x, order)", env=ENV, x=None, order=None, v="ravel_like(
 #: a read-only view that repeats ``x`` along the new axes: the gradient sums them back
 defrule("np.broadcast_to(x, shape)", env=ENV, shape=None, x="unbroadcast(g, np.shape(x))",
         linear=True, view=True)
+#: piecewise-linear interpolation (``left=``/``right=``/``period=``: no rule)
+defrule(
+    "np.interp(x, xp, fp)",
+    env=ENV,
+    x="interp_grad_x(g, x, xp, fp)",
+    xp="interp_grad_xp(g, x, xp, fp)",
+    fp="interp_grad_fp(g, x, xp, fp)",
+    tangents={
+        "x": "interp_tangent(t, None, None, x, xp, fp)",
+        "xp": "interp_tangent(None, t, None, x, xp, fp)",
+        "fp": "interp_tangent(None, None, t, x, xp, fp)",
+    },
+)
+#: ``np.vdot(a, b)``: the sum of the products of the flattened arrays (real ones)
+defrule(
+    "np.vdot(x, y)",
+    env=ENV,
+    x="np.reshape(np.ravel(y) * g, np.shape(x))",
+    y="np.reshape(np.ravel(x) * g, np.shape(y))",
+    tangents={"x": "np.vdot(t, y)", "y": "np.vdot(x, t)"},
+)
+#: the real part of a real array: the array itself (complex numbers are refused)
+defrule("np.real(x)", env=ENV, x="g", linear=True)
 #: (also what an item write of a list display makes: ``y[idx] = [a, b]``)
 ARRAY_OF_ITEMS = defrule("np.array(x)", env=ENV, x="items_like(g, x)", creates=True, linear=True)
 # ``asarray``, and ``array`` given options: the array itself when it is one already (of

@@ -1335,3 +1335,88 @@ def logsumexp_tangent(t: Any, x: Any, ans: Any, axis: Any = None, b: Any = None,
 def _check_sign(return_sign: bool) -> None:
     if return_sign:
         raise ValueError("srcad differentiates scipy.special.logsumexp without return_sign")
+
+
+def _interp_parts(x: Any, xp: Any, fp: Any) -> tuple[Any, Any, Any, Any]:
+    """For ``np.interp(x, xp, fp)``: each point's segment ``j`` (``xp[j] <= x <=
+    xp[j + 1]``), its place ``t`` in it, its slope, and where it is inside ``xp``'s range
+    (outside it the value is the end's ``fp``)."""
+    x, xp, fp = np.asarray(x, dtype=float), np.asarray(xp, dtype=float), np.asarray(fp, dtype=float)
+    j = np.clip(np.searchsorted(xp, x, side="right") - 1, 0, len(xp) - 2)
+    width = xp[j + 1] - xp[j]
+    inside = (x >= xp[0]) & (x <= xp[-1])
+    t = np.where(inside, (x - xp[j]) / width, np.where(x > xp[-1], 1.0, 0.0))
+    return j, t, (fp[j + 1] - fp[j]) / width, inside
+
+
+def interp_grad_x(g: Any, x: Any, xp: Any, fp: Any) -> Any:
+    """Adjoint of ``np.interp(x, xp, fp)`` for ``x``: the slope of its segment (zero
+    outside ``xp``'s range, where the value is constant)."""
+    _, _, slope, inside = _interp_parts(x, xp, fp)
+    return np.reshape(np.where(inside, slope, 0.0) * g, np.shape(x))
+
+
+def interp_grad_fp(g: Any, x: Any, xp: Any, fp: Any) -> Any:
+    """Adjoint of ``np.interp(x, xp, fp)`` for ``fp``: each point's ``g`` shared by its
+    segment's ends, ``1 - t`` and ``t`` (a repeated segment adds)."""
+    j, t, _, _ = _interp_parts(x, xp, fp)
+    g = np.broadcast_to(g, np.shape(t))
+    out = np.zeros(np.shape(fp))
+    np.add.at(out, j, (1.0 - t) * g)
+    np.add.at(out, j + 1, t * g)
+    return out
+
+
+def interp_grad_xp(g: Any, x: Any, xp: Any, fp: Any) -> Any:
+    """Adjoint of ``np.interp(x, xp, fp)`` for ``xp``: moving a segment's end moves the
+    line through it (``-slope (1 - t)`` and ``-slope t``; nothing outside the range)."""
+    j, t, slope, inside = _interp_parts(x, xp, fp)
+    g = np.where(inside, np.broadcast_to(g, np.shape(t)), 0.0)
+    out = np.zeros(np.shape(xp))
+    np.add.at(out, j, -slope * (1.0 - t) * g)
+    np.add.at(out, j + 1, -slope * t * g)
+    return out
+
+
+def interp_tangent(tx: Any, txp: Any, tfp: Any, x: Any, xp: Any, fp: Any) -> Any:
+    """Tangent of ``np.interp(x, xp, fp)`` (``None`` for an input without one)."""
+    j, t, slope, inside = _interp_parts(x, xp, fp)
+    out = np.zeros(np.shape(t))
+    if tx is not None:
+        out = out + np.where(inside, slope, 0.0) * np.asarray(tx)
+    if tfp is not None:
+        tfp = np.asarray(tfp)
+        out = out + (1.0 - t) * tfp[j] + t * tfp[j + 1]
+    if txp is not None:
+        txp = np.asarray(txp)
+        out = out + np.where(inside, -slope * ((1.0 - t) * txp[j] + t * txp[j + 1]), 0.0)
+    return out if np.ndim(x) else float(out)
+
+
+def _running_sources(x: Any, ans: Any, axis: int) -> Any:
+    """For ``np.maximum.accumulate(x, axis)`` (``ans``), along the last axis: the
+    position each running extreme came from (where the run changed last)."""
+    moved = np.moveaxis(np.asarray(ans), axis, -1)
+    changed = np.ones(moved.shape, bool)
+    changed[..., 1:] = moved[..., 1:] != moved[..., :-1]
+    positions = np.where(changed, np.arange(moved.shape[-1]), 0)
+    return np.maximum.accumulate(positions, axis=-1)
+
+
+def running_extreme_grad(g: Any, x: Any, ans: Any, axis: int) -> Any:
+    """Adjoint of ``np.maximum.accumulate(x, axis)`` (minimum's too): each item of ``g``
+    goes to the item its running extreme came from."""
+    sources = _running_sources(x, ans, axis)
+    n = sources.shape[-1]
+    moved_g = np.moveaxis(np.broadcast_to(g, np.shape(ans)), axis, -1).reshape(-1, n)
+    out = np.zeros(moved_g.shape)
+    rows = np.repeat(np.arange(moved_g.shape[0]), n)
+    np.add.at(out, (rows, sources.reshape(-1)), moved_g.reshape(-1))
+    return np.moveaxis(out.reshape(sources.shape), -1, axis)
+
+
+def running_extreme_tangent(t: Any, x: Any, ans: Any, axis: int) -> Any:
+    """Tangent of ``np.maximum.accumulate(x, axis)``: each item's source's tangent."""
+    moved_t = np.moveaxis(np.broadcast_to(t, np.shape(x)), axis, -1)
+    taken = np.take_along_axis(moved_t, _running_sources(x, ans, axis), axis=-1)
+    return np.moveaxis(taken, -1, axis)

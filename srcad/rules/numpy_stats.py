@@ -36,6 +36,16 @@ function_and_method(
     tangents={"x": "var_tangent(t, x, axis, ddof, keepdims) / (2 * ans)"},
 )
 function_and_method("cumsum", "axis=None", linear=True, x="cumsum_grad(g, x, axis)")
+#: (the ufunc's method: a running sum along axis 0 by default)
+defrule("np.add.accumulate(x, axis=0)", env=ENV, linear=True, x="cumsum_grad(g, x, axis)")
+#: a running maximum (minimum): each item's gradient goes to where its extreme came from
+for _ufunc in ("maximum", "minimum", "fmax", "fmin"):
+    defrule(
+        f"np.{_ufunc}.accumulate(x, axis=0)",
+        env=ENV,
+        x="running_extreme_grad(g, x, ans, axis)",
+        tangents={"x": "running_extreme_tangent(t, x, ans, axis)"},
+    )
 function_and_method(
     "cumprod",
     "axis=None",

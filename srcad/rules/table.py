@@ -18,8 +18,11 @@ from __future__ import annotations
 
 import sys
 import threading
+import types
 from collections.abc import Callable, Mapping
 from typing import Any
+
+import numpy as np
 
 from .. import ir, pyexpr
 from ..ir import Rule, Scatter, Zeroed  # (what a rule is: part of the IR)
@@ -85,13 +88,28 @@ def index_key(expr: ir.Expr, resolve: Callable[[ir.Expr], Any]) -> tuple | None:
     if isinstance(expr, ir.Call):
         func = resolve(expr.func)
         if func is not _MISSING:
-            return ("call", id(func))
+            return callee_key(func)
         if isinstance(expr.func, ir.Attr):
             return ("method", expr.func.attr)
         return None
     if isinstance(expr, ir.Attr):
         return ("attr", expr.attr)
     return None
+
+
+def callee_key(obj: Any) -> tuple:
+    """The table's key for a called object: its identity; for a method of a ufunc, which
+    is a new object each time it is read (``np.add.accumulate``), the ufunc's identity
+    and the method's name."""
+    owner = getattr(obj, "__self__", None)
+    if isinstance(owner, np.ufunc) and isinstance(obj, types.BuiltinMethodType):
+        return ("call", id(owner), obj.__name__)
+    return ("call", id(obj))
+
+
+def same_callee(a: Any, b: Any) -> bool:
+    """Whether ``a`` and ``b`` are the same method of the same ufunc (see :func:`callee_key`)."""
+    return isinstance(a, types.BuiltinMethodType) and callee_key(a) == callee_key(b)
 
 
 def _index_key(pattern: ir.Expr, env: Mapping[str, Any]) -> tuple:
@@ -115,7 +133,7 @@ def _index_key(pattern: ir.Expr, env: Mapping[str, Any]) -> tuple:
         func = resolve_static(pattern.func, lambda n: env.get(n, _MISSING))
         if func is _MISSING:
             raise ValueError(f"rule pattern calls an unknown function: {pattern.func!r}")
-        return ("call", id(func))
+        return callee_key(func)
     raise ValueError(f"a rule pattern must be an operation or a call, not {pattern!r}")
 
 
@@ -195,7 +213,7 @@ class RuleTable:
 
     def has_callable(self, obj: Any) -> bool:
         self._load_deferred()
-        return ("call", id(obj)) in self._by_key
+        return callee_key(obj) in self._by_key
 
     def __iter__(self):
         self._load_deferred()
@@ -431,7 +449,10 @@ def match(
         return match(pattern.value, expr.value, rule, resolve, bound)
     if isinstance(pattern, ir.Name | ir.Attr):
         wanted = resolve_static(pattern, lambda n: rule.env.get(n, _MISSING))
-        return bound if wanted is not _MISSING and resolve(expr) is wanted else None
+        if wanted is _MISSING:
+            return None
+        found = resolve(expr)
+        return bound if found is wanted or same_callee(found, wanted) else None
     if isinstance(pattern, ir.Const):
         if isinstance(pattern.value, bool):  # keepdims=True and such: exactly that
             return bound if isinstance(expr, ir.Const) and expr.value is pattern.value else None
