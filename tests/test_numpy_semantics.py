@@ -707,3 +707,36 @@ def test_interp_running_extremes_vdot_and_real(f):
     """``np.interp`` (with respect to the points, the grid and the values), ufuncs'
     ``accumulate`` (a running sum, maximum, minimum), ``np.vdot`` and ``np.real``."""
     check_four_ways(f, np.array([0.5, 1.2, 1.5, 0.9]))
+
+
+def split_parts(x):
+    a, b = np.split(x, 2)
+    parts = np.array_split(np.outer(x, x), 3, axis=1)
+    top, bottom = np.split(np.outer(x, x), [1])
+    return np.sum(a ** 2 * b) + np.sum(parts[0] ** 2) + np.sum(top) * np.sum(bottom.real ** 2)
+
+
+def test_split_parts_join_back():
+    """``np.split``/``np.array_split`` (numpy reads the sections by trying ``len``): the
+    parts' gradients joined along the axis, zeros for a part the result does not use."""
+    check_four_ways(split_parts, np.array([0.5, 1.2, 1.5, 0.9]))
+
+
+def _smoothed(a, v, mode):
+    return np.sum(np.tanh(np.convolve(a, v, mode)) * np.arange(np.convolve(a, v, mode).size))
+
+
+def _matched(a, v, mode):
+    return np.sum(np.sin(np.correlate(a, v, mode)) * np.arange(np.correlate(a, v, mode).size))
+
+
+@pytest.mark.parametrize("mode", ["full", "same", "valid"])
+@pytest.mark.parametrize("sizes", [(5, 3), (3, 5), (4, 4), (4, 1)], ids=str)
+@pytest.mark.parametrize("f", [_smoothed, _matched], ids=["convolve", "correlate"])
+def test_convolve_and_correlate_in_every_mode(f, sizes, mode):
+    """numpy centres ``same`` on the longer input, and computes a correlation whose
+    first input is the shorter the other way round: each mode's window of the full
+    result, for either order of lengths."""
+    rng = np.random.default_rng(sum(sizes))
+    a, v = rng.uniform(-1.0, 1.0, sizes[0]), rng.uniform(-1.0, 1.0, sizes[1])
+    check_four_ways(f, a, v, mode, wrt=(0, 1))

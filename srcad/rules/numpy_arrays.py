@@ -299,6 +299,13 @@ defrule(
         "fp": "interp_tangent(None, None, t, x, xp, fp)",
     },
 )
+#: 1-D convolution and correlation, in each mode (numpy's: ``full``, ``same``, ``valid``)
+defrule("np.convolve(a, v, mode='full')", env=ENV, mode=None,
+        a="convolve_grad(g, a, v)", v="convolve_grad(g, v, a)",
+        tangents={"a": "np.convolve(t, v, mode)", "v": "np.convolve(a, t, mode)"})
+defrule("np.correlate(a, v, mode='valid')", env=ENV, mode=None,
+        a="convolve_grad(g, a, v, True)", v="correlate_kernel_grad(g, a, v)",
+        tangents={"a": "np.correlate(t, v, mode)", "v": "np.correlate(a, t, mode)"})
 #: ``np.vdot(a, b)``: the sum of the products of the flattened arrays (real ones)
 defrule(
     "np.vdot(x, y)",
@@ -309,6 +316,7 @@ defrule(
 )
 #: the real part of a real array: the array itself (complex numbers are refused)
 defrule("np.real(x)", env=ENV, x="g", linear=True)
+defrule("x.real", env=NP, x="g", linear=True)
 #: (also what an item write of a list display makes: ``y[idx] = [a, b]``)
 ARRAY_OF_ITEMS = defrule("np.array(x)", env=ENV, x="items_like(g, x)", creates=True, linear=True)
 # ``asarray``, and ``array`` given options: the array itself when it is one already (of
@@ -356,6 +364,11 @@ defrule(
 )
 defrule("np.stack(parts, axis=0)", env=ENV, axis=None, parts="unstack(g, parts, axis)", linear=True)
 defrule("np.hstack(parts)", env=ENV, parts="hsplit_like(g, parts)", linear=True)
+#: the parts back together (numpy's split reads the sections by trying ``len`` first)
+for _name in ("split", "array_split"):
+    defrule(f"np.{_name}(x, sections, axis=0)", env=ENV, sections=None, axis=None,
+            x="joined_parts(g, ans, axis)",
+            linear=True, tangents={"x": f"np.{_name}(t, sections, axis)"})
 defrule("np.vstack(parts)", env=ENV, parts="vsplit_like(g, parts)", linear=True)
 
 # ---------------------------------------------------------------- no gradient

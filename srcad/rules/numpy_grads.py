@@ -1420,3 +1420,37 @@ def running_extreme_tangent(t: Any, x: Any, ans: Any, axis: int) -> Any:
     moved_t = np.moveaxis(np.broadcast_to(t, np.shape(x)), axis, -1)
     taken = np.take_along_axis(moved_t, _running_sources(x, ans, axis), axis=-1)
     return np.moveaxis(taken, -1, axis)
+
+
+def joined_parts(g: Any, parts: Any, axis: int) -> Any:
+    """Adjoint of ``np.split(x, sections, axis)`` (``parts``, its result): the parts'
+    adjoints joined along ``axis`` (a part without one: zeros of its shape)."""
+    return np.concatenate(
+        [np.broadcast_to(p, np.shape(q)) for p, q in zip(g, parts)], axis=axis
+    )
+
+
+def _full_length(g: Any, a: Any, v: Any, correlation: bool) -> Any:
+    """``g``, the adjoint of a 1-D convolution's (``correlation``: correlation's) result
+    in some mode, as the adjoint of its full result: the mode's window of it, padded
+    with zeros (numpy centres ``same`` on the longer input; a correlation with the
+    shorter one first is computed the other way round, one item later)."""
+    n, m = np.size(a), np.size(v)
+    total, length = n + m - 1, np.size(g)
+    offset = (total - length + (correlation and n < m)) // 2
+    full = np.zeros(total, dtype=gradient_dtype(g, a, v))
+    full[offset : offset + length] = g
+    return full
+
+
+def convolve_grad(g: Any, a: Any, v: Any, correlation: bool = False) -> Any:
+    """Adjoint of ``np.convolve(a, v, mode)`` for ``a`` (for ``v``: the same with the
+    two swapped, as convolution is symmetric); ``correlation``: of ``np.correlate``,
+    which is the convolution with ``v`` reversed."""
+    kernel = np.asarray(v)[::-1] if correlation else np.asarray(v)
+    return np.correlate(_full_length(g, a, v, correlation), kernel, "valid")
+
+
+def correlate_kernel_grad(g: Any, a: Any, v: Any) -> Any:
+    """Adjoint of ``np.correlate(a, v, mode)`` for ``v``."""
+    return np.correlate(_full_length(g, a, v, True), np.asarray(a), "valid")[::-1]
