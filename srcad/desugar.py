@@ -8,6 +8,10 @@
   same loop with ``items.append(e)``.
 - ``name = lambda args: e`` becomes ``def name(args): return e`` (inlined like any
   nested function).
+- ``map(f, xs, ys)`` becomes the generator ``(f(x, y) for x, y in zip(xs, ys))`` (a
+  lambda's body in place of the call), and ``functools.reduce(f, xs, start)`` a loop
+  ``acc = start`` (or ``xs[0]``), ``for x in xs (xs[1:]): acc = f(acc, x)``;
+  ``max(xs, key=f)`` (``min``) a loop that keeps the first item of the largest key.
 - A ``return`` inside a loop becomes ``result = value; returned = True; break``, and
   the loop is followed by ``if returned: return result`` (or ``break``, when the loop
   sits inside another loop).
@@ -158,6 +162,79 @@ class _LoopReturns:
 _COMPREHENSIONS = (ast.GeneratorExp, ast.ListComp)
 
 
+def mapped_call(node: ast.AST) -> bool:
+    """``map(f, xs, ...)``: a generator of ``f``'s values (see :func:`desugar`)."""
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "map"
+        and len(node.args) >= 2
+        and not node.keywords
+        and not any(isinstance(a, ast.Starred) for a in node.args)
+    )
+
+
+def reduce_call(node: ast.AST) -> bool:
+    """``functools.reduce(f, xs)`` or ``reduce(f, xs, start)`` (see :func:`desugar`)."""
+    if not isinstance(node, ast.Call) or node.keywords or not 2 <= len(node.args) <= 3:
+        return False
+    func = node.func
+    return (isinstance(func, ast.Name) and func.id == "reduce") or (
+        isinstance(func, ast.Attribute)
+        and func.attr == "reduce"
+        and isinstance(func.value, ast.Name)
+        and func.value.id == "functools"
+    )
+
+
+def keyed_extreme(node: ast.AST) -> bool:
+    """``max(xs, key=f)`` or ``min(xs, key=f)`` (see :func:`desugar`)."""
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id in ("max", "min")
+        and len(node.args) == 1
+        and not isinstance(node.args[0], ast.Starred)
+        and [k.arg for k in node.keywords] == ["key"]
+    )
+
+
+def _applied(function: ast.expr, args: list[ast.expr], used: set[str]) -> ast.expr:
+    """``function(*args)``: a lambda's body with its parameters replaced by ``args``
+    (names, so nothing is computed twice), or the call."""
+    if isinstance(function, ast.Lambda) and len(function.args.args) == len(args) and not (
+        function.args.vararg or function.args.kwarg or function.args.kwonlyargs
+        or function.args.posonlyargs
+    ):
+        mapping = {a.arg: arg.id for a, arg in zip(function.args.args, args)
+                   if isinstance(arg, ast.Name)}
+        if len(mapping) == len(args):
+            return _Renamer(mapping).visit(copy.deepcopy(function.body))
+    return ast.Call(copy.deepcopy(function), args, [])
+
+
+class _Functional(ast.NodeTransformer):
+    """``map(...)`` as a generator expression (see :func:`desugar`)."""
+
+    def __init__(self, used: set[str]) -> None:
+        self.used = used
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        node = self.generic_visit(node)  # type: ignore[assignment]
+        if not mapped_call(node):
+            return node
+        function, *iterables = node.args
+        items = [_fresh("item", self.used) for _ in iterables]
+        target: ast.expr = ast.Name(items[0], ast.Store())
+        iterable = iterables[0]
+        if len(iterables) > 1:
+            target = ast.Tuple([ast.Name(n, ast.Store()) for n in items], ast.Store())
+            iterable = ast.Call(ast.Name("zip", ast.Load()), list(iterables), [])
+        element = _applied(function, [ast.Name(n, ast.Load()) for n in items], self.used)
+        generator = ast.GeneratorExp(element, [ast.comprehension(target, iterable, [], 0)])
+        return _located(generator, node)
+
+
 def summed_comprehension(node: ast.AST) -> bool:
     """``sum(<generator expression or list comprehension>[, start])``."""
     return (
@@ -205,6 +282,8 @@ class _Comprehensions(ast.NodeTransformer):
         self.hoisted: list[ast.stmt] = []
         #: the lists made for comprehensions that are not assigned to a name directly
         self.temporaries: set[str] = set()
+        #: builtins the function rebinds, whose calls are its own
+        self.shadowed = _assigned(fn) & {"max", "min"}
 
     def rewrite(self, stmts: list[ast.stmt]) -> list[ast.stmt]:
         out: list[ast.stmt] = []
@@ -256,6 +335,10 @@ class _Comprehensions(ast.NodeTransformer):
         return expr
 
     def visit_Call(self, node: ast.Call) -> ast.AST:
+        if reduce_call(node):
+            return self.reduced(node)
+        if keyed_extreme(node) and ast.unparse(node.func) not in self.shadowed:
+            return self.extreme(node)
         if not summed_comprehension(node):
             return self.generic_visit(node)
         total = _fresh("total", self.used)
@@ -264,6 +347,66 @@ class _Comprehensions(ast.NodeTransformer):
             [ast.Name(total, ast.Store())],
             ast.BinOp(ast.Name(total, ast.Load()), ast.Add(), elt),
         ))
+
+    def reduced(self, node: ast.Call) -> ast.expr:
+        """``reduce(f, xs, start)``: ``acc = start`` (or ``xs[0]``) and a loop over ``xs``
+        (or ``xs[1:]``) that sets ``acc = f(acc, x)``, hoisted; the expression is ``acc``."""
+        self.generic_visit(node)
+        function, items = node.args[0], node.args[1]
+        acc, item = _fresh("acc", self.used), _fresh("item", self.used)
+        if len(node.args) == 3:
+            start, rest = node.args[2], items
+        else:
+            start = ast.Subscript(copy.deepcopy(items), ast.Constant(0), ast.Load())
+            rest = ast.Subscript(
+                copy.deepcopy(items), ast.Slice(ast.Constant(1), None, None), ast.Load()
+            )
+        step = _applied(function, [ast.Name(acc, ast.Load()), ast.Name(item, ast.Load())],
+                        self.used)
+        loop = ast.For(
+            ast.Name(item, ast.Store()), rest, [ast.Assign([ast.Name(acc, ast.Store())], step)],
+            [],
+        )
+        self.hoisted += [
+            _located(ast.Assign([ast.Name(acc, ast.Store())], start), node),
+            *self.rewrite([_located(loop, node)]),
+        ]
+        return _located(ast.Name(acc, ast.Load()), node)
+
+    def extreme(self, node: ast.Call) -> ast.expr:
+        """``max(xs, key=f)``: the first item whose key is largest (``min``: smallest), by
+        a loop hoisted before the statement; the expression is that item."""
+        self.generic_visit(node)
+        items = node.args[0]
+        if not isinstance(items, ast.Name):  # (a display or a call: evaluated once)
+            named = _fresh("items", self.used)
+            self.hoisted.append(_located(ast.Assign([ast.Name(named, ast.Store())], items), node))
+            items = ast.Name(named, ast.Load())
+        key = node.keywords[0].value
+        best, best_key = _fresh("best", self.used), _fresh("best_key", self.used)
+        item, item_key = _fresh("item", self.used), _fresh("item_key", self.used)
+        first = ast.Subscript(copy.deepcopy(items), ast.Constant(0), ast.Load())
+        rest = ast.Subscript(copy.deepcopy(items), ast.Slice(ast.Constant(1), None, None),
+                             ast.Load())
+        better = ast.Gt() if node.func.id == "max" else ast.Lt()  # type: ignore[attr-defined]
+        body = [
+            ast.Assign([ast.Name(item_key, ast.Store())],
+                       _applied(key, [ast.Name(item, ast.Load())], self.used)),
+            ast.If(
+                ast.Compare(ast.Name(item_key, ast.Load()), [better],
+                            [ast.Name(best_key, ast.Load())]),
+                [ast.Assign([ast.Name(best, ast.Store())], ast.Name(item, ast.Load())),
+                 ast.Assign([ast.Name(best_key, ast.Store())], ast.Name(item_key, ast.Load()))],
+                [],
+            ),
+        ]
+        self.hoisted += [
+            _located(ast.Assign([ast.Name(best, ast.Store())], first), node),
+            _located(ast.Assign([ast.Name(best_key, ast.Store())],
+                                _applied(key, [ast.Name(best, ast.Load())], self.used)), node),
+            *self.rewrite([_located(ast.For(ast.Name(item, ast.Store()), rest, body, []), node)]),
+        ]
+        return _located(ast.Name(best, ast.Load()), node)
 
     def visit_ListComp(self, node: ast.ListComp | ast.GeneratorExp) -> ast.AST:
         """``[e for x in xs if c]``: a list built by a loop (a generator expression that
@@ -361,11 +504,26 @@ def _lambdas_as_defs(stmts: list[ast.stmt]) -> list[ast.stmt]:
     return out
 
 
+def _assigned(fn: ast.FunctionDef) -> set[str]:
+    """Names the function binds (assignments, loop targets, nested defs, parameters)."""
+    names = {a.arg for a in ast.walk(fn.args) if isinstance(a, ast.arg)}
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        elif isinstance(node, ast.FunctionDef) and node is not fn:
+            names.add(node.name)
+    return names
+
+
 def desugar(fn: ast.FunctionDef) -> ast.FunctionDef:
     """A copy of ``fn`` whose jumps all end their paths (see the module docstring)."""
-    comprehensions = lambdas = control_flow = False
+    comprehensions = lambdas = control_flow = functional = False
     for node in ast.walk(fn):  # (one walk: this runs on every function srcad reads)
         if isinstance(node, _COMPREHENSIONS):
+            comprehensions = True
+        elif isinstance(node, ast.Call) and (mapped_call(node) or reduce_call(node)):
+            comprehensions = functional = True
+        elif keyed_extreme(node):
             comprehensions = True
         elif isinstance(node, ast.Assign):
             lambdas = lambdas or named_lambda(node)
@@ -378,6 +536,8 @@ def desugar(fn: ast.FunctionDef) -> ast.FunctionDef:
         fn.body = _lambdas_as_defs(fn.body)
     used = {node.id for node in ast.walk(fn) if isinstance(node, ast.Name)}
     used.update(a.arg for a in ast.walk(fn) if isinstance(a, ast.arg))
+    if functional and "map" not in _assigned(fn):  # (a local `map`: the user's)
+        fn.body = [_Functional(used).visit(stmt) for stmt in fn.body]
     if comprehensions:
         rewriter = _Comprehensions(fn, used)
         fn.body = rewriter.rewrite(fn.body)

@@ -10,7 +10,7 @@ import linecache
 import types
 
 from .contexts import try_refusals, with_refusals
-from .desugar import named_lambda, summed_comprehension
+from .desugar import keyed_extreme, mapped_call, named_lambda, reduce_call, summed_comprehension
 from .errors import NoRuleError, SrcadError, UnsupportedSyntaxError, raise_all
 from .frontend import FunctionSource
 
@@ -385,6 +385,15 @@ class _Checker(ast.NodeVisitor):
                     "`**` unpacking in calls is not supported",
                     "pass keyword arguments one by one",
                 )
+            if (mapped_call(node) or reduce_call(node)) and isinstance(node.args[0], ast.Lambda):
+                self.visit(node.args[0].body)  # (its body takes the call's place: desugar)
+                for arg in node.args[1:]:
+                    self.visit(arg)
+                return
+            if keyed_extreme(node) and isinstance(node.keywords[0].value, ast.Lambda):
+                self.visit(node.keywords[0].value.body)  # (max(xs, key=lambda x: ...))
+                self.visit(node.args[0])
+                return
         super().generic_visit(node)
 
 

@@ -8,7 +8,9 @@ a ``start`` value. Gradients are checked against central differences
 exact closed form. What stays refused is refused at decoration time, at the line.
 """
 
+import functools
 import math
+import operator
 import os
 import sys
 
@@ -18,7 +20,7 @@ import pytest
 import srcad
 
 sys.path.insert(0, os.path.dirname(__file__))
-from conftest import assert_grad_close, marker_line  # noqa: E402
+from conftest import assert_grad_close, check_four_ways, marker_line  # noqa: E402
 
 THIS_FILE = os.path.basename(__file__)
 
@@ -196,3 +198,40 @@ def reuses_the_name(a):
 def test_comprehension_variable_named_like_what_it_iterates():
     assert reuses_the_name(0.7) == pytest.approx(0.49 + 1.96 + 0.7)
     assert srcad.grad(reuses_the_name)(0.7) == pytest.approx(2 * 0.7 + 8 * 0.7 + 1.0, rel=1e-14)
+
+
+def _mapped_energy(x, y):
+    squares = list(map(lambda t: t * t, [x, y, x * y]))
+    sines = sum(map(math.sin, [x, 2.0 * y]))
+    pairs = sum(map(lambda a, b: a * b, [x, y], [y, 3.0]))
+    return sum(squares) + sines + pairs
+
+
+def _reduced_product(x, y):
+    product = functools.reduce(lambda a, b: a * b, [x, x + y, 2.0 * y])
+    total = functools.reduce(operator.add, [x, y, x * y], 1.0)
+    return product + total
+
+
+def _keyed_extremes(x, y):
+    candidates = [(x, 2.0), (y * 2.0, 1.0), (x * y, 3.0)]
+    best = min(candidates, key=lambda c: c[1])  # (the key is a constant: a fixed choice)
+    largest = max([x, -y, 0.5 * x], key=abs)
+    return best[0] * largest + round(x, 2) * 0.0
+
+
+@pytest.mark.parametrize("f", [_mapped_energy, _reduced_product, _keyed_extremes])
+def test_map_reduce_and_keyed_extremes(f):
+    """``map`` (of a lambda, a function, several lists), ``functools.reduce`` (with and
+    without a start) and ``max``/``min`` with ``key=`` become loops srcad differentiates."""
+    check_four_ways(f, 0.7, -1.3)
+
+
+def test_a_nested_function_passed_as_a_value_is_named_as_such():
+    def sorted_by_weight(x):
+        weight = lambda pair: pair[1]  # noqa: E731
+        pairs = [(x, 2.0), (2.0 * x, 1.0)]
+        return sorted(pairs, key=weight)[0][0]  # <passed-def>
+
+    with pytest.raises(srcad.SrcadError, match="`weight` is a function defined in the"):
+        srcad.grad(sorted_by_weight)(0.5)

@@ -303,6 +303,14 @@ class Expressions(LoweringPart):
             if id(node) in self.handing_on(scope):
                 self.share(value)
             return value
+        if node.id in scope.local_functions:  # (a def or named lambda, not called)
+            raise self.error(
+                scope,
+                node,
+                f"`{node.id}` is a function defined in the differentiated code: srcad "
+                "inlines calls of it, and cannot pass it on as a value here",
+                "call it where its value is needed, or define it at module level",
+            )
         if node.id in scope.local_names:
             raise self.error(
                 scope,

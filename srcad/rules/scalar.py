@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import builtins
 import math
+import operator
 
 import numpy as np
 
@@ -42,12 +43,21 @@ from .table import RuleTable, Scatter, defrule
 #: Operators work on numbers and on numpy arrays alike: their adjoints are summed back
 #: to each operand's shape when numpy broadcasting widened it.
 OPERATOR = {"broadcasting": True, "elementwise": True}
-defrule("x + y", x="g", y="g", **OPERATOR)
-defrule("x - y", x="g", y="-g", **OPERATOR)
-defrule("x * y", x="y * g", y="x * g", **OPERATOR)
-defrule("x / y", x="g / y", y="-ans / y * g", **OPERATOR)
-defrule("-x", x="-g", elementwise=True)
-defrule("+x", x="g", elementwise=True)
+#: each operator, the :mod:`operator` function that applies it (``functools.reduce(
+#: operator.mul, xs)``), and its templates
+ARITHMETIC = {
+    "+": ("add", {"x": "g", "y": "g"}),
+    "-": ("sub", {"x": "g", "y": "-g"}),
+    "*": ("mul", {"x": "y * g", "y": "x * g"}),
+    "/": ("truediv", {"x": "g / y", "y": "-ans / y * g"}),
+}
+for _op, (_function, _templates) in ARITHMETIC.items():
+    defrule(f"x {_op} y", **_templates, **OPERATOR)
+    defrule(f"operator.{_function}(x, y)", env={"operator": operator}, **_templates, **OPERATOR)
+for _op, _function, _template in (("-", "neg", "-g"), ("+", "pos", "g")):
+    defrule(f"{_op}x", x=_template, elementwise=True)
+    defrule(f"operator.{_function}(x)", env={"operator": operator}, x=_template,
+            elementwise=True)
 
 #: ``x ** y`` and its function forms share one pair of templates.
 POWER = {"x": "y * x ** (y - 1) * g", "y": "{m}.log(x) * ans * g"}
@@ -182,6 +192,7 @@ defrule("x % y", x="g", y="-(x // y) * g", tangents={"x": "t", "y": "-(x // y) *
 defrule("len(x)", env={"len": len}, x=None)
 for _name in ("int", "round", "bool"):
     defrule(f"{_name}(x)", env={_name: getattr(builtins, _name)}, x=None, elementwise=True)
+defrule("round(x, digits)", env={"round": round}, x=None, digits=None, elementwise=True)
 defrule("range(x)", env={"range": range}, x=None)
 defrule("range(x, y)", env={"range": range}, x=None, y=None)
 defrule("range(x, y, z)", env={"range": range}, x=None, y=None, z=None)
