@@ -12,6 +12,9 @@
   lambda's body in place of the call), and ``functools.reduce(f, xs, start)`` a loop
   ``acc = start`` (or ``xs[0]``), ``for x in xs (xs[1:]): acc = f(acc, x)``;
   ``max(xs, key=f)`` (``min``) a loop that keeps the first item of the largest key.
+- ``dict(a=x, b=y)`` becomes the display ``{"a": x, "b": y}``, ``dict(d)`` the copy
+  ``d.copy()``, and ``dict(zip(keys, values))`` (a dict comprehension) a loop that sets
+  each item.
 - A ``return`` inside a loop becomes ``result = value; returned = True; break``, and
   the loop is followed by ``if returned: return result`` (or ``break``, when the loop
   sits inside another loop).
@@ -159,7 +162,8 @@ class _LoopReturns:
         return out
 
 
-_COMPREHENSIONS = (ast.GeneratorExp, ast.ListComp)
+_SEQUENCES = (ast.GeneratorExp, ast.ListComp)  # (comprehensions that make lists)
+_COMPREHENSIONS = (*_SEQUENCES, ast.DictComp)
 
 
 def mapped_call(node: ast.AST) -> bool:
@@ -184,6 +188,24 @@ def reduce_call(node: ast.AST) -> bool:
         and func.attr == "reduce"
         and isinstance(func.value, ast.Name)
         and func.value.id == "functools"
+    )
+
+
+def dict_call(node: ast.AST) -> bool:
+    """``dict(a=x)``, ``dict(d)`` or ``dict(zip(keys, values))`` (see :func:`desugar`)."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+            and node.func.id == "dict"):
+        return False
+    if any(k.arg is None for k in node.keywords):
+        return False
+    if not node.args:
+        return True
+    if len(node.args) != 1 or node.keywords:
+        return False
+    (arg,) = node.args
+    return isinstance(arg, ast.Name | ast.Attribute | ast.Subscript) or (
+        isinstance(arg, ast.Call) and isinstance(arg.func, ast.Name) and arg.func.id == "zip"
+        and len(arg.args) == 2 and not arg.keywords
     )
 
 
@@ -243,7 +265,7 @@ def summed_comprehension(node: ast.AST) -> bool:
         and node.func.id == "sum"
         and 1 <= len(node.args) <= 2
         and not node.keywords
-        and isinstance(node.args[0], _COMPREHENSIONS)
+        and isinstance(node.args[0], _SEQUENCES)
     )
 
 
@@ -283,7 +305,7 @@ class _Comprehensions(ast.NodeTransformer):
         #: the lists made for comprehensions that are not assigned to a name directly
         self.temporaries: set[str] = set()
         #: builtins the function rebinds, whose calls are its own
-        self.shadowed = _assigned(fn) & {"max", "min"}
+        self.shadowed = _assigned(fn) & {"max", "min", "dict"}
 
     def rewrite(self, stmts: list[ast.stmt]) -> list[ast.stmt]:
         out: list[ast.stmt] = []
@@ -301,7 +323,7 @@ class _Comprehensions(ast.NodeTransformer):
                 continue
             if (
                 target is not None
-                and isinstance(stmt.value, _COMPREHENSIONS)
+                and isinstance(stmt.value, _SEQUENCES)
                 and target not in {n.id for n in ast.walk(stmt.value) if isinstance(n, ast.Name)}
             ):  # name = [e for x in xs]: the loop appends to `name` itself
                 saved, self.hoisted = self.hoisted, []
@@ -339,6 +361,8 @@ class _Comprehensions(ast.NodeTransformer):
             return self.reduced(node)
         if keyed_extreme(node) and ast.unparse(node.func) not in self.shadowed:
             return self.extreme(node)
+        if dict_call(node) and "dict" not in self.shadowed:
+            return self.made_dict(node)
         if not summed_comprehension(node):
             return self.generic_visit(node)
         total = _fresh("total", self.used)
@@ -372,6 +396,30 @@ class _Comprehensions(ast.NodeTransformer):
             *self.rewrite([_located(loop, node)]),
         ]
         return _located(ast.Name(acc, ast.Load()), node)
+
+    def made_dict(self, node: ast.Call) -> ast.expr:
+        """``dict(...)`` as a display, a copy, or a loop that sets the items of ``zip``."""
+        self.generic_visit(node)
+        if not node.args:
+            keys: list[ast.expr | None] = [ast.Constant(k.arg) for k in node.keywords]
+            return _located(ast.Dict(keys, [k.value for k in node.keywords]), node)
+        (source,) = node.args
+        if not isinstance(source, ast.Call):
+            copied = ast.Call(ast.Attribute(source, "copy", ast.Load()), [], [])
+            return _located(copied, node)
+        made, key, value = (_fresh(n, self.used) for n in ("items", "key", "value"))
+        item = ast.Subscript(ast.Name(made, ast.Load()), ast.Name(key, ast.Load()), ast.Store())
+        loop = ast.For(
+            ast.Tuple([ast.Name(key, ast.Store()), ast.Name(value, ast.Store())], ast.Store()),
+            source,
+            [ast.Assign([item], ast.Name(value, ast.Load()))],
+            [],
+        )
+        self.hoisted += [
+            _located(ast.Assign([ast.Name(made, ast.Store())], ast.Dict([], [])), node),
+            _located(loop, node),
+        ]
+        return _located(ast.Name(made, ast.Load()), node)
 
     def extreme(self, node: ast.Call) -> ast.expr:
         """``max(xs, key=f)``: the first item whose key is largest (``min``: smallest), by
@@ -423,6 +471,20 @@ class _Comprehensions(ast.NodeTransformer):
         ))
 
     visit_GeneratorExp = visit_ListComp
+
+    def visit_DictComp(self, node: ast.DictComp) -> ast.AST:
+        """``{k: v for x in xs if c}``: a dict whose items a loop sets."""
+        made = _fresh("items", self.used)
+        pairs = ast.GeneratorExp(ast.Tuple([node.key, node.value], ast.Load()), node.generators)
+
+        def set_item(elt: ast.expr) -> ast.stmt:
+            assert isinstance(elt, ast.Tuple)
+            key, value = elt.elts
+            return ast.Assign(
+                [ast.Subscript(ast.Name(made, ast.Load()), key, ast.Store())], value
+            )
+
+        return self.as_loop(_located(pairs, node), node, made, ast.Dict([], []), set_item)
 
     def as_loop(
         self,
@@ -523,7 +585,7 @@ def desugar(fn: ast.FunctionDef) -> ast.FunctionDef:
             comprehensions = True
         elif isinstance(node, ast.Call) and (mapped_call(node) or reduce_call(node)):
             comprehensions = functional = True
-        elif keyed_extreme(node):
+        elif keyed_extreme(node) or dict_call(node):
             comprehensions = True
         elif isinstance(node, ast.Assign):
             lambdas = lambdas or named_lambda(node)

@@ -316,6 +316,8 @@ def check_four_ways(f, *args, wrt=None, rtol=1e-6, atol=1e-8, eps=1e-6, forward=
             elif k in indices:
                 tangents.append(rng.standard_normal(np.shape(a)) if np.ndim(a) else
                                 float(rng.standard_normal()))
+            elif isinstance(a, dict | list | tuple):  # (zeros of the same structure)
+                tangents.append(srcad.trees.map_leaves(srcad.trees.zero_tangent, a))
             else:
                 tangents.append(np.zeros(np.shape(a)) if np.ndim(a) else 0.0)
         jvp_value, tangent = srcad.jvp(f)(tuple(_fresh(a) for a in args), tuple(tangents))

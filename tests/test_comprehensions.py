@@ -235,3 +235,20 @@ def test_a_nested_function_passed_as_a_value_is_named_as_such():
 
     with pytest.raises(srcad.SrcadError, match="`weight` is a function defined in the"):
         srcad.grad(sorted_by_weight)(0.5)
+
+
+def _dict_forms(x, params):
+    names = ["a", "b"]
+    made = dict(zip(names, [x, x * x]))
+    copied = dict(params)
+    copied["w"] = copied["w"] * x  # (the copy changes; params does not)
+    scaled = {k: v * x for k, v in params.items() if k != "skip"}
+    spelled = dict(u=x, v=2.0)
+    return made["a"] * made["b"] + copied["w"] * params["w"] + scaled["w"] + spelled["u"]
+
+
+def test_dicts_made_by_dict_and_comprehensions():
+    """``dict(zip(keys, values))``, ``dict(d)`` (a copy), ``dict(a=x)`` and a dict
+    comprehension with a condition."""
+    check_four_ways(_dict_forms, 0.7, {"w": 1.5, "skip": 3.0}, wrt=0)
+    assert srcad.check_grad(_dict_forms, 0.7, {"w": 1.5, "skip": 3.0}) < 1e-6

@@ -330,7 +330,7 @@ MULTI = {
                 y = x
             NS.a = x  # <-- error
             z = (w := x)  # <-- error
-            d = {k: x for k in range(2)}  # <-- error
+            d = {k for k in range(2)}  # <-- error
             x  # <-- error
             return x * x
         """,

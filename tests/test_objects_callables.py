@@ -647,8 +647,8 @@ def makes_object(x):
     return np.sum(p.w)
 
 
-def reads_real(z):
-    return np.sum(z.real)  # <real>
+def reads_imag(z):
+    return np.sum(z.imag)  # <imag>
 
 
 def test_refusals_point_at_the_users_line():
@@ -671,9 +671,9 @@ def test_refusals_point_at_the_users_line():
         assert words in info.value.message
         assert "this operation" not in info.value.message
     with pytest.raises(srcad.SrcadError) as info:
-        srcad.grad(reads_real)(X2)
-    assert info.value.lineno == marker_line(__file__, "real")
-    assert "`.real` of a numpy array" in info.value.message
+        srcad.grad(reads_imag)(X2)
+    assert info.value.lineno == marker_line(__file__, "imag")
+    assert "`.imag` of a numpy array" in info.value.message
 
 
 def test_lambda_without_source():
