@@ -71,9 +71,10 @@ def _missing_rule(stmt: ir.Assign, fn: ir.Function | None) -> SrcadError:
             "code it runs"
         )
         hint = (
-            "differentiate the bound method (srcad.grad(model.loss, wrt=\"self\") to "
-            "differentiate with respect to the object), call a method through its class "
-            "(Model.method(obj, ...)), or call the function itself (np.tanh(...))"
+            "annotate the parameter with its class (`def loss(model: Model, x)`; a field "
+            "of items: `layers: list[Dense]`), differentiate the bound method "
+            "(srcad.grad(model.loss, wrt=\"self\")), or call a method through its class "
+            "(Model.method(obj, ...))"
         )
     elif method is not None:  # a method of a value: the value may be a temporary, not named
         what = f"the method `.{method}(...)` has no derivative rule for these arguments"

@@ -681,3 +681,81 @@ def test_lambda_without_source():
     with pytest.raises(srcad.SourceError) as info:
         srcad.grad(made)  # <no-source>
     assert info.value.lineno == marker_line(__file__, "no-source")
+
+
+@dataclasses.dataclass
+class _Dense:
+    W: np.ndarray
+    b: np.ndarray
+
+    def __call__(self, h):
+        return np.tanh(self.W @ h + self.b)
+
+    def forward(self, h):
+        return self(h)
+
+
+@dataclasses.dataclass
+class _Network:
+    layers: list[_Dense]
+    scale: float
+
+    def __call__(self, x):
+        h = x
+        for layer in self.layers:
+            h = layer(h)
+        return self.scale * np.sum(h ** 2)
+
+    def by_position(self, x):
+        h = x
+        for k in range(len(self.layers)):
+            h = self.layers[k].forward(h)
+        return np.sum(h ** 2)
+
+
+def _network(seed=3):
+    rng = np.random.default_rng(seed)
+    return _Network(
+        [_Dense(rng.normal(size=(3, 2)), rng.normal(size=3)),
+         _Dense(rng.normal(size=(2, 3)), rng.normal(size=2))],
+        0.5,
+    )
+
+
+def _annotated_call(model: _Network, x):
+    return model(x) + model.by_position(x)
+
+
+_LAYERS = _network(4).layers
+
+
+def _global_layers(x):
+    h = x
+    for layer in _LAYERS:
+        h = layer.forward(h)
+    return np.sum(h ** 2)
+
+
+def test_methods_of_annotated_parameters_and_their_annotated_fields():
+    """``model: Network`` names the class whose methods srcad inlines (``model(x)``,
+    ``model.by_position(x)``), and ``layers: list[Dense]`` the class of the items a loop
+    over the field calls; the gradient with respect to the model is a Network."""
+    x = np.array([0.3, -0.8])
+    check_four_ways(_annotated_call, _network(), x, wrt=1)
+    gradient = srcad.grad(_annotated_call)(_network(), x)
+    assert type(gradient) is _Network and type(gradient.layers[0]) is _Dense
+    assert srcad.check_grad(_annotated_call, _network(), x) < 1e-6
+
+
+def test_a_global_list_of_layers_is_called_through_its_items_class():
+    check_four_ways(_global_layers, np.array([0.3, -0.8]))
+
+
+def test_an_annotated_object_of_a_subclass_with_other_methods_is_refused_when_it_runs():
+    class Other(_Network):
+        def __call__(self, x):
+            return np.sum(x)
+
+    other = Other(_network().layers, 0.5)
+    with pytest.raises(srcad.SrcadError, match="has another `__call__`"):
+        srcad.grad(_annotated_call, wrt=1)(other, np.array([0.3, -0.8]))

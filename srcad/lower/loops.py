@@ -166,6 +166,10 @@ class Loops(LoweringPart):
             value = ir.Name(index) if element is None else element(ir.Name(index))
             self.bind(scope, target, value)
             self.name_elements(scope, target, start)
+            known = self.value_classes.get(value.id) if isinstance(value, ir.Name) else None
+            bound = scope.env.get(target.id) if isinstance(target, ast.Name) else None
+            if known is not None and isinstance(bound, ir.Name):  # (the item, renamed)
+                self.value_classes[bound.id] = known
 
         self.iterated.append((scope, _iterated_names(node.iter)))
         try:
@@ -261,7 +265,15 @@ class Loops(LoweringPart):
             name = self.names.fresh(f"{node.id}_items") if isinstance(node, ast.Name) else None
             seq = self.emit_rule_call(scope, "loop_items", LOOP_ITEMS, value, node, name)
         length = self.emit_value(scope, ir.Call(self.builtin_ref(scope, "len"), (seq,)), node)
-        return length, lambda k: self.element(scope, seq, k, node)
+        item_class = self.element_class(scope, node)  # (model.layers: list[Dense])
+
+        def item(k: ir.Expr) -> Any:
+            value = self.element(scope, seq, k, node)
+            if item_class is not None and isinstance(value, ir.Name):
+                self.value_classes[value.id] = item_class
+            return value
+
+        return length, item
 
     def dict_iteration(self, scope: Scope, node: ast.Call):
         """``for k in d.keys()``, ``for v in d.values()``, ``for k, v in d.items()``: a loop

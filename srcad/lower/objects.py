@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import inspect
 import types
+import typing
 from collections.abc import Callable
 from typing import Any
 
@@ -31,6 +32,8 @@ class Objects(LoweringPart):
         ``self.weights`` (a property): the method's or the property's code, inlined.
         None: not one of these (an ordinary operation)."""
         func = node.func if isinstance(node, ast.Call) else node
+        if isinstance(node, ast.Call) and isinstance(func, ast.Name):
+            return self.called_object(scope, node, target)
         if not isinstance(func, ast.Attribute):
             return None
         known = self.known_object(scope, func.value)
@@ -83,7 +86,7 @@ class Objects(LoweringPart):
         """``obj.method(...)`` or ``obj.prop`` inlined from the class of an object srcad
         knows (or of ``self`` in a method differentiated unbound); None if it is not one."""
         if known is None:
-            cls = self.method_class(scope, func.value)
+            cls = self.expr_class(scope, func.value)
             if cls is not None and not any(
                 func.attr in vars(c).get("__slots__", ()) for c in cls.__mro__
             ):
@@ -178,10 +181,11 @@ class Objects(LoweringPart):
         return found
 
     def method_class(self, scope: Scope, node: ast.expr) -> type | None:
-        """The class of ``self`` when ``node`` is the first parameter of the function
-        being differentiated and that function is a method written in a class body
-        (``srcad.grad(Model.loss)(model, x)``): its methods are that class's, checked
-        when the gradient runs (an object of a subclass may have others)."""
+        """The class of a parameter of the function being differentiated: the class its
+        annotation names (``def loss(model: MLP, x)``), or for the first parameter of a
+        method written in a class body (``srcad.grad(Model.loss)(model, x)``) that class.
+        Its methods are that class's, checked when the gradient runs (an object of a
+        subclass may have others)."""
         if not isinstance(node, ast.Name):
             return None
         current: Scope | None = scope
@@ -190,8 +194,14 @@ class Objects(LoweringPart):
         if current is None:
             return None
         root = self.root.node.args
-        first = [a.arg for a in (*root.posonlyargs, *root.args)][:1]
-        if not first or current.env[node.id] != ir.Name(first[0]):
+        params = [*root.posonlyargs, *root.args, *root.kwonlyargs]
+        param = next((a for a in params if current.env[node.id] == ir.Name(a.arg)), None)
+        if param is None:
+            return None
+        annotated = self.annotated_class(param)
+        if annotated is not None:
+            return annotated
+        if param is not params[0] or param in root.kwonlyargs:
             return None
         function = self.root.function
         parts = getattr(function, "__qualname__", "").split(".")
@@ -202,6 +212,87 @@ class Objects(LoweringPart):
             cls = getattr(cls, part, None)
         member = vars(cls).get(parts[-1]) if isinstance(cls, type) else None
         return cls if member is function else None
+
+    def called_object(
+        self, scope: Scope, node: ast.Call, target: Callable[[], str] | None
+    ) -> Any:
+        """``layer(h)`` of an object whose class srcad knows (see :meth:`expr_class`) and
+        has ``__call__``: that method, inlined; None otherwise."""
+        cls = self.expr_class(scope, node.func)
+        if cls is None or not isinstance(inspect.getattr_static(cls, "__call__", None),
+                                         types.FunctionType):
+            return None
+        method = ast.copy_location(ast.Attribute(node.func, "__call__", ast.Load()), node.func)
+        call = ast.copy_location(ast.Call(method, node.args, node.keywords), node)
+        return self.member_of_class(scope, call, cls, target)
+
+    def expr_class(self, scope: Scope, node: ast.expr) -> type | None:
+        """The class srcad knows ``node``'s object has when it compiles: a parameter's
+        (:meth:`method_class`), an item of a loop over a field annotated ``list[Layer]``
+        (:meth:`lower_for` records it), or a field's annotation (``encoder: Encoder``) on
+        an object of a known class. Checked when the gradient runs."""
+        if isinstance(node, ast.Name):
+            found = self.method_class(scope, node)
+            if found is not None:
+                return found
+            value = scope.env.get(node.id)
+            return self.value_classes.get(value.id) if isinstance(value, ir.Name) else None
+        if isinstance(node, ast.Attribute):
+            owner = self.expr_class(scope, node.value)
+            hint = field_hints(owner).get(node.attr) if owner is not None else None
+            return hint if _user_class(hint) else None
+        if isinstance(node, ast.Subscript):  # an item of a list whose items' class is known
+            return self.element_class(scope, node.value)
+        return None
+
+    def element_class(self, scope: Scope, node: ast.expr) -> type | None:
+        """The class of the items of ``node``: a field annotated ``list[Layer]``,
+        ``tuple[Layer, ...]`` or ``Sequence[Layer]`` on an object of a known class, or a
+        global list or tuple of objects of one class."""
+        held = None
+        if isinstance(node, ast.Name | ast.Attribute):
+            held = self.static_object(scope, node)
+        if isinstance(held, list | tuple) and held:  # (a global list of layers)
+            classes = {type(item) for item in held}
+            (only,) = classes if len(classes) == 1 else (None,)
+            return only if _user_class(only) else None
+        if not isinstance(node, ast.Attribute):
+            return None
+        owner = self.expr_class(scope, node.value)
+        hint = field_hints(owner).get(node.attr) if owner is not None else None
+        items = typing.get_args(hint)
+        if typing.get_origin(hint) is tuple and len(items) == 2 and items[1] is Ellipsis:
+            items = items[:1]
+        if len(set(items)) == 1 and _user_class(items[0]):
+            return items[0]
+        return None
+
+    @property
+    def value_classes(self) -> dict[str, type]:
+        """Listing names of loop items whose class srcad knows (see :meth:`expr_class`)."""
+        if not hasattr(self, "_value_classes"):
+            self._value_classes: dict[str, type] = {}
+        return self._value_classes
+
+    def annotated_class(self, param: ast.arg) -> type | None:
+        """The class ``param``'s annotation names (``model: MLP``, ``"MLP"``,
+        ``nets.MLP``), if it is a class of the user's (not a builtin or numpy type)."""
+        note = param.annotation
+        if isinstance(note, ast.Constant) and isinstance(note.value, str):
+            try:
+                note = ast.parse(note.value, mode="eval").body
+            except SyntaxError:
+                return None
+        chain: list[str] = []
+        while isinstance(note, ast.Attribute):
+            chain.append(note.attr)
+            note = note.value
+        if not isinstance(note, ast.Name):
+            return None
+        cls: Any = self.root.lookup(note.id)
+        for attr in reversed(chain):
+            cls = getattr(cls, attr, None)
+        return cls if _user_class(cls) else None
 
     def member_of_class(
         self,
@@ -226,6 +317,8 @@ class Objects(LoweringPart):
         else:
             return None
         receiver = self.lower_operand(scope, func.value)
+        if isinstance(receiver, ir.Name):  # (`self` in the method's body: of this class)
+            self.value_classes.setdefault(receiver.id, cls)
         check = self.helper_ref(
             f"check_{func.attr}", same_member(scope.source.location(node), cls, func.attr)
         )
@@ -273,3 +366,20 @@ class Objects(LoweringPart):
                 return None
             return value, lambda: getattr(base[1](), node.attr, None)
         return None
+
+
+def _user_class(cls: Any) -> bool:
+    """A class of the user's (not a builtin, numpy or typing type)."""
+    module = getattr(cls, "__module__", "") or ""
+    return isinstance(cls, type) and module != "builtins" and module.split(".")[0] not in (
+        "numpy", "typing", "collections"
+    )
+
+
+def field_hints(cls: type) -> dict[str, Any]:
+    """The annotations of ``cls``'s fields (``typing.get_type_hints``), or none when
+    they cannot be resolved."""
+    try:
+        return typing.get_type_hints(cls)
+    except Exception:  # noqa: BLE001 - a hint naming what the module does not define
+        return {}
