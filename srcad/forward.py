@@ -20,6 +20,7 @@ from .diagnostics import no_rule_error
 from .errors import NoRuleError
 from .memory import Memory, fresh_parameters
 from .names import NameAllocator, bind
+from .rules.scalar import APPEND, EXTEND
 from .rules.table import Scatter, Zeroed
 from .runtime import (
     add_at,
@@ -161,6 +162,13 @@ class _Tangents:
             keys, items = stmt.operands[:size], stmt.operands[size:]
             dots = tuple(self.operand_tangent(o) or self.zeros(o) for o in items)
             return ir.Adjoint(target, ir.Dict(keys, dots), tag=stmt.tag)
+        if rule is APPEND or rule is EXTEND:  # linear in both at once: one list, grown
+            helper = "appended" if rule is APPEND else "extended"
+            dots = tuple(
+                self.operand_tangent(o) or self.zeros(v) for o, v in zip(stmt.operands, values)
+            )
+            grow = ir.Name(self.bind(helper, rule.env[helper]))
+            return ir.Adjoint(target, ir.Call(grow, dots), tag=stmt.tag)
         terms: list[ir.Expr] = []
         narrower = False  # may a term have a smaller shape than the result?
         for param, operand in zip(rule.params, stmt.operands):

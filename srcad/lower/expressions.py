@@ -15,7 +15,9 @@ import numpy as np
 
 from .. import array_api, ir
 from ..frontend import MISSING, in_library, python_function
+from ..rules.scalar import APPEND, EXTEND
 from ..rules.table import COPY, dict_rule
+from ..runtime import appended, extended
 from .values import (
     NOT_STATIC,
     PASSED_DEF,
@@ -167,6 +169,13 @@ class Expressions(LoweringPart):
             and not self.table.has_callable(callee.func)
         ):
             return self.inline(scope, node, callee.func, target, partial=callee)
+        growth = _GROWTH.get(callee) if isinstance(callee, types.FunctionType) else None
+        if growth is not None and len(node.args) == 2 and not node.keywords:
+            # appended(items, item) in srcad's own code (forward mode's, read again):
+            # the list grown, as items.append(item) is
+            operands = tuple(self.lower_operand(scope, a) for a in node.args)
+            name = target() if target is not None else None
+            return self.list_operation(scope, node, *growth, operands, name)
         if isinstance(callee, types.FunctionType) and not self.table.has_callable(callee):
             return self.inline(scope, node, callee, target)
         implementation = (  # np.trapezoid: a Python function behind numpy's dispatcher
@@ -400,3 +409,7 @@ def _constant_index(node: ast.Subscript) -> int | None:
 
 #: Modules whose numbers (math.pi, np.e) never change: read as constants.
 _CONSTANT_MODULES = (math, np)
+
+
+#: srcad's list gates, as forward mode's code calls them: (rule, helper name)
+_GROWTH = {appended: (APPEND, "appended"), extended: (EXTEND, "extended")}

@@ -256,3 +256,4 @@ def _defining_position(stmts: list[ir.Stmt], name: str) -> int | None:
         ):
             return position
     return None
+

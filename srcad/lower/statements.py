@@ -14,6 +14,7 @@ import numpy as np
 from .. import contexts, ir
 from ..rules.numpy_arrays import ARRAY_OF_ITEMS
 from ..rules.table import ADDAT, ADDITEM, SETITEM
+from ..runtime import add_at as runtime_add_at
 from ..runtime import check_assertion, formatted, raise_exception
 from .values import RAISED, LoweringPart, Operand, Scope, TupleValue, grows_list, writes_into_out
 
@@ -62,6 +63,8 @@ class Statements(LoweringPart):
                 return RAISED
             else:
                 self.lower_statement(scope, stmt)
+                if self.body and isinstance(self.body[-1], ir.Effect) and self.body[-1].raises:
+                    return RAISED  # (srcad's own raise_exception(...), read again)
         return None
 
     def lower_raise(self, scope: Scope, stmt: ast.Raise) -> None:
@@ -143,7 +146,8 @@ class Statements(LoweringPart):
                     "as an assignment (`a[...] = b`)",
                 )
             raw = self.raw(stmt.value)
-            self.emit(ir.Effect(self.spell_plain(scope, raw), tag=self.next_tag()))
+            raises = callee is raise_exception  # (srcad's own `raise`, read again)
+            self.emit(ir.Effect(self.spell_plain(scope, raw), tag=self.next_tag(), raises=raises))
         elif isinstance(stmt, ast.FunctionDef):
             scope.local_functions[stmt.name] = stmt
             # (its defaults are values of the `def` line, as Python evaluates them there)
@@ -174,7 +178,15 @@ class Statements(LoweringPart):
 
     def is_add_at(self, scope: Scope, node: ast.expr) -> bool:
         """``np.add.at(x, i, v)`` or ``np.subtract.at(x, i, v)`` (the ufunc methods that
-        add at repeated indices too)."""
+        add at repeated indices too), or srcad's own ``add_at(x, i, v)`` (forward mode's
+        code, read again for second derivatives)."""
+        if (
+            isinstance(node, ast.Call)
+            and len(node.args) == 3
+            and not node.keywords
+            and self.static_object(scope, node.func) is runtime_add_at
+        ):
+            return True
         return (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Attribute)
@@ -200,7 +212,7 @@ class Statements(LoweringPart):
         index = self.lower_index(scope, call.args[1])
         added = call.args[2]
         func_node = call.func
-        subtract = call.func.value
+        subtract = call.func.value if isinstance(call.func, ast.Attribute) else call.func
         if self.static_object(scope, subtract) is np.subtract:  # add.at of -v
             assert isinstance(subtract, ast.Attribute)
             added = ast.copy_location(ast.UnaryOp(ast.USub(), added), added)

@@ -142,7 +142,7 @@ class RuleTable:
 
     def __init__(self) -> None:
         self._by_key: dict[tuple, list[Rule]] = {}
-        self._callables: dict[int, Any] = {}  # keeps called objects alive while indexed
+        self._callables: dict[tuple, Any] = {}  # keeps called objects alive while indexed
         self._lock = threading.Lock()
         #: bumped on every change, so that gradients built before a new rule are rebuilt
         self.version = 0
@@ -168,7 +168,7 @@ class RuleTable:
         key = _index_key(rule.pattern, rule.env)
         with self._lock:
             if key[0] == "call":
-                self._callables[key[1]] = resolve_static(
+                self._callables[key] = resolve_static(
                     rule.pattern.func, lambda n: rule.env.get(n, _MISSING)
                 )
             rules = [r for r in self._by_key.get(key, []) if r.pattern != rule.pattern]
@@ -188,7 +188,7 @@ class RuleTable:
             else:
                 self._by_key.pop(key, None)
                 if key[0] == "call":
-                    self._callables.pop(key[1], None)
+                    self._callables.pop(key, None)
             self.version += 1
 
     def candidates(self, key: tuple) -> list[Rule]:
