@@ -216,7 +216,8 @@ def _compiled(built: Any, user_function: types.FunctionType) -> Any:
     where_lines = emit.origins(text, built.forward)
     twins = _twins()
     bindings = {
-        name: numba.njit(twins[value]) if _hashable(value) and value in twins else value
+        name: numba.njit(twins[value]) if isinstance(value, types.FunctionType)
+        and value in twins else value
         for name, value in numba_ir.bindings.items()
     }
     made = compile_function(
@@ -274,14 +275,6 @@ def _as_given(result: Any, mode: str, wrt_args: list[Any]) -> Any:
     ]
     grads = tuple(parts) if many else parts[0]
     return (value, grads) if mode == "value_and_grad" else grads
-
-
-def _hashable(value: Any) -> bool:
-    try:
-        hash(value)
-    except TypeError:
-        return False
-    return True
 
 
 _NUMBERS = (float, int, bool)

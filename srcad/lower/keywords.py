@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import ast
 import copy
-from typing import Any
 
 import numpy as np
 
@@ -64,12 +63,16 @@ class NumpyKeywords(LoweringPart):
                 inner = _call(node, [k for k in kept if k.arg not in ("where", "out")])
                 return _where(numpy, given["where"], inner, given["out"], node)
             return _call(node, kept) if len(kept) < len(node.keywords) else node
-        if module is not np or not node.args or not _hashable(callee):
+        if module is not np or not node.args:
+            return node
+        try:
+            identity, combine = _IDENTITY.get(callee), _EXTREMA.get(callee)
+        except TypeError:  # (an object numpy holds that cannot be a key)
             return node
         x = node.args[0]
         rest = [k for k in node.keywords if k.arg not in ("where", "initial")]
-        if callee in _IDENTITY and "where" in given and "initial" not in given:
-            kept_x = _where(numpy, given["where"], x, ast.Constant(_IDENTITY[callee]), node)
+        if identity is not None and "where" in given and "initial" not in given:
+            kept_x = _where(numpy, given["where"], x, ast.Constant(identity), node)
             return _call(node, rest, [kept_x, *node.args[1:]])
         if callee is np.mean and "where" in given:
             kept_x = _where(numpy, given["where"], x, ast.Constant(0.0), node)
@@ -78,13 +81,12 @@ class NumpyKeywords(LoweringPart):
             total = _np(numpy, "sum", [kept_x, *node.args[1:]], node, rest)
             count = _np(numpy, "sum", [mask, *node.args[1:]], node, rest)
             return ast.copy_location(ast.BinOp(total, ast.Div(), count), node)
-        if callee in _EXTREMA and "initial" in given:
+        if combine is not None and "initial" in given:
             initial = given["initial"]
             if "where" in given:
                 kept_x = _where(numpy, given["where"], x, initial, node)
                 return _call(node, rest, [kept_x, *node.args[1:]])
-            combine = _EXTREMUM_NAMES[_EXTREMA[callee]]
-            return _np(numpy, combine, [_call(node, rest), initial], node)
+            return _np(numpy, _EXTREMUM_NAMES[combine], [_call(node, rest), initial], node)
         return node
 
 
@@ -136,14 +138,6 @@ def _store(array: ast.expr, index: ast.expr) -> ast.Subscript:
     """``array[index]`` as a target."""
     target = ast.Subscript(_load(array), index, ast.Store())
     return ast.fix_missing_locations(ast.copy_location(target, array))
-
-
-def _hashable(value: Any) -> bool:
-    try:
-        hash(value)
-    except TypeError:
-        return False
-    return True
 
 
 def _names_an_array(out: ast.expr) -> bool:
