@@ -98,8 +98,10 @@ def _takes_positions(f: Callable, copies: bool) -> bool:
     )
 
 
-def _by_position(primals: Sequence[Any], slots: list[int], directions: Sequence[Any]) -> list:
+def _by_position(primals: Sequence[Any], slots: list[int], directions: Sequence[Any]) -> Any:
     """The tangents of ``primals``: ``directions`` at ``slots``, zeros elsewhere."""
+    if len(slots) == len(primals) and slots == sorted(slots):  # (every one: the directions)
+        return directions
     tangents = [_zero_tangent(p) for p in primals]
     for slot, direction in zip(slots, directions):
         tangents[slot] = direction
