@@ -591,3 +591,43 @@ def test_variable_power_vs_analytic_hypothesis(x, y):
 @given(x=_any, y=_any)
 def test_chain_vs_central_differences_hypothesis(x, y):
     assert_grad_close(bare_chain, x, y)
+
+
+def _rules_for(callee):
+    from srcad.rules import TABLE
+    from srcad.rules.table import callee_key
+
+    return TABLE.candidates(callee_key(callee))
+
+
+#: numpy calls (on a sample float array) that may return memory of their argument
+_MAY_SHARE = [
+    (np.real, (np.ones(4),)), (np.imag, (np.ones(4),)), (np.split, (np.ones(4), 2)),
+    (np.array_split, (np.ones(4), 3)), (np.hsplit, (np.ones((2, 4)), 2)),
+    (np.vsplit, (np.ones((4, 2)), 2)), (np.transpose, (np.ones((2, 3)),)),
+    (np.reshape, (np.ones(6), (2, 3))), (np.ravel, (np.ones((2, 3)),)),
+    (np.squeeze, (np.ones((1, 3)),)), (np.expand_dims, (np.ones(3), 0)),
+    (np.moveaxis, (np.ones((2, 3)), 0, 1)), (np.swapaxes, (np.ones((2, 3)), 0, 1)),
+    (np.diagonal, (np.ones((3, 3)),)), (np.broadcast_to, (np.ones(3), (2, 3))),
+    (np.atleast_1d, (np.ones(3),)), (np.atleast_2d, (np.ones(3),)),
+    (np.asarray, (np.ones(3),)), (np.asanyarray, (np.ones(3),)),
+    (np.ascontiguousarray, (np.ones(3),)), (np.flip, (np.ones(3),)),
+    (np.fliplr, (np.ones((2, 2)),)), (np.flipud, (np.ones((2, 2)),)),
+    (np.rot90, (np.ones((2, 2)),)), (np.diag, (np.ones((3, 3)),)),
+    (np.matrix_transpose if hasattr(np, "matrix_transpose") else np.transpose,
+     (np.ones((2, 3)),)),
+]
+
+
+@pytest.mark.parametrize("callee, args", _MAY_SHARE, ids=lambda v: getattr(v, "__name__", ""))
+def test_a_rule_for_a_call_that_returns_a_view_says_so(callee, args):
+    """A call whose result shares its argument's memory must say so in its rule (a view
+    with how to write back, ``restore``, or ``shares``: writes refused), or a write into
+    the result would silently miss the argument (``r = np.real(a); r[0] = 0``)."""
+    result = callee(*args)
+    parts = result if isinstance(result, list | tuple) else [result]
+    if not any(np.shares_memory(part, args[0]) for part in parts):
+        return  # (numpy copies here: nothing to declare)
+    rules = _rules_for(callee)
+    undeclared = [r.name for r in rules if not (r.view or r.restore or r.shares)]
+    assert not undeclared, f"rules returning views without saying so: {undeclared}"

@@ -315,8 +315,9 @@ defrule(
     tangents={"x": "np.vdot(t, y)", "y": "np.vdot(x, t)"},
 )
 #: the real part of a real array: the array itself (complex numbers are refused)
-defrule("np.real(x)", env=ENV, x="g", linear=True)
-defrule("x.real", env=NP, x="g", linear=True)
+#: (the array's own memory: a write into it is a write into the array)
+defrule("np.real(x)", env=ENV, x="g", linear=True, restore="v")
+defrule("x.real", env=NP, x="g", linear=True, restore="v")
 #: (also what an item write of a list display makes: ``y[idx] = [a, b]``)
 ARRAY_OF_ITEMS = defrule("np.array(x)", env=ENV, x="items_like(g, x)", creates=True, linear=True)
 # ``asarray``, and ``array`` given options: the array itself when it is one already (of
@@ -368,7 +369,8 @@ defrule("np.hstack(parts)", env=ENV, parts="hsplit_like(g, parts)", linear=True)
 for _name in ("split", "array_split"):
     defrule(f"np.{_name}(x, sections, axis=0)", env=ENV, sections=None, axis=None,
             x="joined_parts(g, ans, axis)",
-            linear=True, tangents={"x": f"np.{_name}(t, sections, axis)"})
+            linear=True, tangents={"x": f"np.{_name}(t, sections, axis)"},
+            shares=True)  # (the parts are views of x: a write into one is refused)
 defrule("np.vstack(parts)", env=ENV, parts="vsplit_like(g, parts)", linear=True)
 
 # ---------------------------------------------------------------- no gradient
