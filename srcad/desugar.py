@@ -423,36 +423,40 @@ class _Comprehensions(ast.NodeTransformer):
 
     def extreme(self, node: ast.Call) -> ast.expr:
         """``max(xs, key=f)``: the first item whose key is largest (``min``: smallest), by
-        a loop hoisted before the statement; the expression is that item."""
+        a loop over ``xs`` (a list, tuple, array or dict: its keys) hoisted before the
+        statement; the expression is that item."""
         self.generic_visit(node)
-        items = node.args[0]
-        if not isinstance(items, ast.Name):  # (a display or a call: evaluated once)
-            named = _fresh("items", self.used)
-            self.hoisted.append(_located(ast.Assign([ast.Name(named, ast.Store())], items), node))
-            items = ast.Name(named, ast.Load())
         key = node.keywords[0].value
-        best, best_key = _fresh("best", self.used), _fresh("best_key", self.used)
+        best, best_key, first = (_fresh(n, self.used) for n in ("best", "best_key", "first"))
         item, item_key = _fresh("item", self.used), _fresh("item_key", self.used)
-        first = ast.Subscript(copy.deepcopy(items), ast.Constant(0), ast.Load())
-        rest = ast.Subscript(copy.deepcopy(items), ast.Slice(ast.Constant(1), None, None),
-                             ast.Load())
         better = ast.Gt() if node.func.id == "max" else ast.Lt()  # type: ignore[attr-defined]
+
+        def keep(*more: ast.stmt) -> list[ast.stmt]:
+            return [
+                ast.Assign([ast.Name(best, ast.Store())], ast.Name(item, ast.Load())),
+                ast.Assign([ast.Name(best_key, ast.Store())], ast.Name(item_key, ast.Load())),
+                *more,
+            ]
+
+        larger = ast.Compare(ast.Name(item_key, ast.Load()), [better],
+                             [ast.Name(best_key, ast.Load())])
         body = [
             ast.Assign([ast.Name(item_key, ast.Store())],
                        _applied(key, [ast.Name(item, ast.Load())], self.used)),
             ast.If(
-                ast.Compare(ast.Name(item_key, ast.Load()), [better],
-                            [ast.Name(best_key, ast.Load())]),
-                [ast.Assign([ast.Name(best, ast.Store())], ast.Name(item, ast.Load())),
-                 ast.Assign([ast.Name(best_key, ast.Store())], ast.Name(item_key, ast.Load()))],
-                [],
+                ast.Name(first, ast.Load()),
+                keep(ast.Assign([ast.Name(first, ast.Store())], ast.Constant(False))),
+                [ast.If(larger, keep(), [])],
             ),
         ]
         self.hoisted += [
-            _located(ast.Assign([ast.Name(best, ast.Store())], first), node),
-            _located(ast.Assign([ast.Name(best_key, ast.Store())],
-                                _applied(key, [ast.Name(best, ast.Load())], self.used)), node),
-            *self.rewrite([_located(ast.For(ast.Name(item, ast.Store()), rest, body, []), node)]),
+            _located(ast.Assign([ast.Name(first, ast.Store())], ast.Constant(True)), node),
+            *(  # (None until the first item: read only after it)
+                _located(ast.Assign([ast.Name(n, ast.Store())], ast.Constant(None)), node)
+                for n in (best, best_key)
+            ),
+            *self.rewrite([_located(ast.For(ast.Name(item, ast.Store()), node.args[0], body, []),
+                                    node)]),
         ]
         return _located(ast.Name(best, ast.Load()), node)
 

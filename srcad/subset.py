@@ -102,6 +102,21 @@ class _Checker(ast.NodeVisitor):
                 return ast.Pass(lineno=lineno, col_offset=len(text) - len(text.lstrip()))
         return stmt.orelse[0]
 
+    def read_again(self, stmt: ast.Assign, name: str) -> bool:
+        """Whether ``name``, bound by ``stmt``, is read more than once: twice, or once
+        inside a loop that ``stmt`` is not in (each pass reads it again)."""
+        reads = [
+            node for node in ast.walk(self.source.node)
+            if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load)
+        ]
+        if len(reads) != 1:
+            return len(reads) > 1
+        for loop in ast.walk(self.source.node):
+            if isinstance(loop, ast.For | ast.While) and any(n is reads[0] for n in ast.walk(loop)):
+                if not any(n is stmt for n in ast.walk(loop)):
+                    return True
+        return False
+
     def refuse(self, node: ast.AST, message: str, hint: str) -> None:
         self.problems.append(UnsupportedSyntaxError(message, hint, self.source.location(node)))
 
@@ -197,6 +212,14 @@ class _Checker(ast.NodeVisitor):
                 self.check_target(target)
             if len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
                 self.whole_values.add(id(stmt.value))  # name = [..] if c else [..]: an if
+                if _is_generator(stmt.value) and self.read_again(stmt, stmt.targets[0].id):
+                    self.refuse(
+                        stmt,
+                        f"`{stmt.targets[0].id}` holds a generator that is read more than "
+                        "once: its first reading uses it up, and srcad reads it as a list",
+                        f"make it a list (`{stmt.targets[0].id} = [...]` or `list(...)`) to "
+                        "read it again, or read it once",
+                    )
             self.visit(stmt.value)
         elif isinstance(stmt, ast.AugAssign):  # (every operator has a rule)
             self.check_target(stmt.target)
@@ -394,6 +417,11 @@ class _Checker(ast.NodeVisitor):
                 self.visit(node.args[0])
                 return
         super().generic_visit(node)
+
+
+def _is_generator(node: ast.expr) -> bool:
+    """A generator expression, or ``map(...)`` (see :mod:`srcad.desugar`)."""
+    return isinstance(node, ast.GeneratorExp) or mapped_call(node)
 
 
 def _stored_names(fn: ast.AST) -> set[str]:

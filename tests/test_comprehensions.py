@@ -252,3 +252,26 @@ def test_dicts_made_by_dict_and_comprehensions():
     comprehension with a condition."""
     check_four_ways(_dict_forms, 0.7, {"w": 1.5, "skip": 3.0}, wrt=0)
     assert srcad.check_grad(_dict_forms, 0.7, {"w": 1.5, "skip": 3.0}) < 1e-6
+
+
+def _best_of_dict(x):
+    scores = {"a": x, "b": 2.0 * x, "c": -x}
+    key = max(scores, key=lambda k: scores[k])
+    return scores[key] * x + min(scores.values(), key=abs)
+
+
+def test_keyed_extremes_over_a_dict_run_over_its_keys():
+    check_four_ways(_best_of_dict, 0.7)
+
+
+def _generator_read_twice(x):
+    squares = (t * t for t in [x, 2.0 * x])  # <generator-twice>
+    return sum(squares) + sum(squares)
+
+
+def test_a_generator_read_twice_is_refused_at_its_line():
+    """Python's second reading finds it used up (0); srcad reads it as a list, so it
+    refuses rather than give another value."""
+    with pytest.raises(srcad.SrcadError, match="read more than once") as caught:
+        srcad.grad(_generator_read_twice)(0.5)
+    assert caught.value.lineno == marker_line(__file__, "generator-twice")

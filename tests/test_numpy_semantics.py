@@ -644,7 +644,8 @@ def test_numpy_keyword_options_are_the_operations_they_stand_for(f, args):
     """``where=``/``out=`` of a ufunc, ``where=`` of a reduction, ``initial=`` of max and
     min, and the layout options numpy's own code passes (``subok=``) differentiate as
     ``np.where``, the identity for the items left out, ``np.maximum``."""
-    with np.errstate(divide="ignore", invalid="ignore"):  # (both sides are computed)
+    with np.errstate(all="raise"):  # (nothing the user's call does not compute)
+        f(*args)
         check_four_ways(f, *args, wrt=0)
 
 
@@ -740,3 +741,27 @@ def test_convolve_and_correlate_in_every_mode(f, sizes, mode):
     rng = np.random.default_rng(sum(sizes))
     a, v = rng.uniform(-1.0, 1.0, sizes[0]), rng.uniform(-1.0, 1.0, sizes[1])
     check_four_ways(f, a, v, mode, wrt=(0, 1))
+
+
+def cycled_writes(x, v):
+    tall = np.outer(np.concatenate([x, x[:1]]), x)  # (5, 4): a diagonal of 4
+    np.fill_diagonal(tall, v[:2])  # (shorter: repeated)
+    wide = np.outer(x[:2], x)  # (2, 4): a diagonal of 2
+    np.fill_diagonal(wide, v)  # (longer: its first items)
+    y = x * 1.5
+    np.put(y, [0, -1, 2], v[:2])  # (a negative position; v repeated)
+    z = x * 0.5
+    np.putmask(z, z > 0.5, v[::-1])  # (v spread over z's positions, repeated)
+    return np.sum(tall ** 2) + np.sum(np.sin(wide)) + np.sum(y ** 3) + np.sum(z * x)
+
+
+def test_in_place_calls_repeat_or_cut_their_values_as_numpy_does():
+    check_four_ways(cycled_writes, np.array([0.5, 1.2, 1.5, 0.9]), np.array([0.3, -0.8, 1.1]))
+
+
+def resized(x):
+    return np.sum(np.resize(x, (2, 5)) ** 2 * np.arange(10.0).reshape(2, 5))
+
+
+def test_resize_repeats_in_order():
+    check_four_ways(resized, np.array([0.5, 1.2, 1.5]))

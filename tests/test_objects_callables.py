@@ -759,3 +759,30 @@ def test_an_annotated_object_of_a_subclass_with_other_methods_is_refused_when_it
     other = Other(_network().layers, 0.5)
     with pytest.raises(srcad.SrcadError, match="has another `__call__`"):
         srcad.grad(_annotated_call, wrt=1)(other, np.array([0.3, -0.8]))
+
+
+@dataclasses.dataclass
+class _Stack:
+    layers: tuple[_Dense, ...]
+    head: _Dense
+
+    def __call__(self, x):
+        h = x
+        for i, layer in enumerate(self.layers[:-1]):
+            h = layer(h) * (1.0 + 0.1 * i)
+        for a, layer in zip([1.0, 2.0], self.layers):
+            h = a * layer.forward(h)
+        return np.sum(self.head(h) ** 2) + np.sum(self.layers[-1](h))
+
+
+def _stacked(model: _Stack, x):
+    return model(x)
+
+
+def test_items_of_annotated_fields_through_enumerate_zip_slices_and_indices():
+    rng = np.random.default_rng(7)
+    dense = [_Dense(rng.normal(size=(2, 2)), rng.normal(size=2)) for _ in range(3)]
+    model = _Stack(tuple(dense[:2]), dense[2])
+    x = np.array([0.3, -0.5])
+    check_four_ways(_stacked, model, x, wrt=1)
+    assert srcad.check_grad(_stacked, model, x) < 1e-6

@@ -327,7 +327,9 @@ def test_second_derivatives_of_lists_grown_in_loops():
 
     x = np.array([0.3, -0.7, 1.1])
     gradient = srcad.grad(gathered)
-    numeric = np.array([(gradient(x + 1e-6 * e) - gradient(x - 1e-6 * e)) / 2e-6 for e in np.eye(3)])
+    numeric = np.array(
+        [(gradient(x + 1e-6 * e) - gradient(x - 1e-6 * e)) / 2e-6 for e in np.eye(3)]
+    )
     np.testing.assert_allclose(srcad.hessian(gathered)(x), numeric, rtol=1e-6, atol=1e-7)
 
 

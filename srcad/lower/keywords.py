@@ -5,14 +5,18 @@ Calls that change an array in place (a statement of their own), as item writes:
 
 - ``np.copyto(dst, src)``: ``dst[...] = src`` (``where=m``: ``np.where(m, src, dst)``);
 - ``np.fill_diagonal(a, v)``: ``a[np.diag_indices(min(a.shape), a.ndim)] = v``;
-- ``np.put(a, ind, v)``: ``a[np.unravel_index(ind, a.shape)] = v``;
+- ``np.put(a, ind, v)``: ``a[np.unravel_index(ind, a.shape)] = v`` (negative positions
+  from the end);
 - ``np.putmask(a, mask, v)``: ``a[...] = np.where(mask, v, a)``;
+
+(``v`` repeated or cut to the number of items written, ``np.resize``, as numpy does);
 - ``np.subtract.at(a, i, v)``: ``np.add.at(a, i, -v)``.
 
 Keyword options that select or combine values:
 
 - a ufunc's ``where=m`` with ``out=o``: ``np.where(m, f(...), o)`` (the items ``m``
-  leaves out keep ``o``'s values);
+  leaves out keep ``o``'s values; ``f`` is given 0.5 there, so that it computes nothing
+  the user's call did not);
 - a reduction's ``where=m``: the items left out replaced by the reduction's identity
   (``np.sum(np.where(m, x, 0.0))``; ``np.mean`` divides by the number of items kept);
 - ``np.max``/``np.min``'s ``initial=v``: ``np.maximum(np.max(x), v)`` (with ``where=``,
@@ -28,6 +32,7 @@ from __future__ import annotations
 
 import ast
 import copy
+from typing import Any
 
 import numpy as np
 
@@ -60,8 +65,12 @@ class NumpyKeywords(LoweringPart):
             kept = [k for k in node.keywords if k.arg not in _LAYOUT_ONLY]
             fresh = "out" in given and (writes_out or not _names_an_array(given["out"]))
             if "where" in given and fresh and spells_where:
-                inner = _call(node, [k for k in kept if k.arg not in ("where", "out")])
-                return _where(numpy, given["where"], inner, given["out"], node)
+                # (the items left out get 0.5, inside every ufunc's domain: no warning,
+                # no FloatingPointError under np.errstate, and no inf in the gradient)
+                mask = given["where"]
+                safe = [_where(numpy, mask, a, ast.Constant(0.5), node) for a in node.args]
+                inner = _call(node, [k for k in kept if k.arg not in ("where", "out")], safe)
+                return _where(numpy, mask, inner, given["out"], node)
             return _call(node, kept) if len(kept) < len(node.keywords) else node
         if module is not np or not node.args:
             return node
@@ -107,23 +116,40 @@ class NumpyKeywords(LoweringPart):
             if "where" in given:
                 src = _where(numpy, given["where"], src, _load(dst), call)
             return _store(dst, ast.Constant(Ellipsis)), src
+        # (numpy repeats a shorter value, and uses the first items of a longer one)
         if name == "fill_diagonal" and len(args) == 2 and not given:
             array, value = args
             shape = ast.Attribute(_load(array), "shape", ast.Load())
             size = ast.Call(ast.Name("min", ast.Load()), [shape], [])
             rank = ast.Attribute(_load(array), "ndim", ast.Load())
-            return _store(array, _np(numpy, "diag_indices", [size, rank], call)), value
-        if name == "put" and len(args) == 3 and not given:
+            index = _np(numpy, "diag_indices", [size, rank], call)
+            return _store(array, index), _np(numpy, "resize", [value, size], call)
+        if name == "put" and len(args) == 3 and (not given or _constant(given, "mode", "raise")):
             array, positions, value = args
             shape = ast.Attribute(_load(array), "shape", ast.Load())
-            index = _np(numpy, "unravel_index", [positions, shape], call)
-            return _store(array, index), value
+            size = ast.Attribute(_load(array), "size", ast.Load())
+            flat = _np(numpy, "ravel", [positions], call)
+            wrapped = _where(  # (a negative position counts from the end, as in indexing)
+                numpy, ast.Compare(flat, [ast.Lt()], [ast.Constant(0)]),
+                ast.BinOp(copy.deepcopy(flat), ast.Add(), size), copy.deepcopy(flat), call,
+            )
+            index = _np(numpy, "unravel_index", [wrapped, shape], call)
+            count = _np(numpy, "size", [copy.deepcopy(positions)], call)
+            return _store(array, index), _np(numpy, "resize", [value, count], call)
         if name == "putmask" and len(args) == 3 and not given:
             array, mask, value = args
+            shape = ast.Attribute(_load(array), "shape", ast.Load())
+            spread = _np(numpy, "resize", [value, shape], call)
             return _store(array, ast.Constant(Ellipsis)), _where(
-                numpy, mask, value, _load(array), call
+                numpy, mask, spread, _load(array), call
             )
         return None
+
+
+def _constant(given: dict[str | None, ast.expr], name: str, value: Any) -> bool:
+    """Whether the only keyword given is ``name``, spelled as the constant ``value``."""
+    node = given.get(name)
+    return len(given) == 1 and isinstance(node, ast.Constant) and node.value == value
 
 
 def _load(node: ast.expr) -> ast.expr:

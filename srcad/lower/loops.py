@@ -166,10 +166,7 @@ class Loops(LoweringPart):
             value = ir.Name(index) if element is None else element(ir.Name(index))
             self.bind(scope, target, value)
             self.name_elements(scope, target, start)
-            known = self.value_classes.get(value.id) if isinstance(value, ir.Name) else None
-            bound = scope.env.get(target.id) if isinstance(target, ast.Name) else None
-            if known is not None and isinstance(bound, ir.Name):  # (the item, renamed)
-                self.value_classes[bound.id] = known
+            self.keep_classes(scope, target, value)
 
         self.iterated.append((scope, _iterated_names(node.iter)))
         try:
@@ -192,6 +189,18 @@ class Loops(LoweringPart):
                 loc=scope.source.location(node),
             )
         )
+
+    def keep_classes(self, scope: Scope, target: ast.expr, value: Any) -> None:
+        """The loop target's names hold the items whose class srcad knows (``for layer in
+        model.layers``, ``for i, layer in enumerate(...)``): so do the names, renamed."""
+        if isinstance(target, ast.Tuple) and isinstance(value, TupleValue):
+            for part, item in zip(target.elts, value.items):
+                self.keep_classes(scope, part, item)
+            return
+        known = self.value_classes.get(value.id) if isinstance(value, ir.Name) else None
+        bound = scope.env.get(target.id) if isinstance(target, ast.Name) else None
+        if known is not None and isinstance(bound, ir.Name):
+            self.value_classes[bound.id] = known
 
     def range_arguments(self, scope: Scope, node: ast.expr) -> list[ir.Expr] | None:
         if (

@@ -32,10 +32,12 @@ class Objects(LoweringPart):
         ``self.weights`` (a property): the method's or the property's code, inlined.
         None: not one of these (an ordinary operation)."""
         func = node.func if isinstance(node, ast.Call) else node
-        if isinstance(node, ast.Call) and isinstance(func, ast.Name):
-            return self.called_object(scope, node, target)
+        if isinstance(node, ast.Call) and isinstance(func, ast.Name | ast.Subscript):
+            return self.called_object(scope, node, target)  # layer(h), layers[0](h)
         if not isinstance(func, ast.Attribute):
             return None
+        if isinstance(node, ast.Call) and self.expr_class(scope, func) is not None:
+            return self.called_object(scope, node, target)  # model.head(h): a field
         known = self.known_object(scope, func.value)
         body_at, last_return = len(self.body), self._last_return
         try:
@@ -256,6 +258,8 @@ class Objects(LoweringPart):
             classes = {type(item) for item in held}
             (only,) = classes if len(classes) == 1 else (None,)
             return only if _user_class(only) else None
+        if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice):
+            return self.element_class(scope, node.value)  # (layers[:-1]: the same items)
         if not isinstance(node, ast.Attribute):
             return None
         owner = self.expr_class(scope, node.value)

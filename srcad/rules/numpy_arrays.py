@@ -299,6 +299,9 @@ defrule(
         "fp": "interp_tangent(None, None, t, x, xp, fp)",
     },
 )
+#: ``x``'s items repeated (or cut) to a shape, in order
+defrule("np.resize(x, shape)", env=ENV, shape=None, x="resize_grad(g, x)", linear=True,
+        tangents={"x": "np.resize(t, shape)"})
 #: 1-D convolution and correlation, in each mode (numpy's: ``full``, ``same``, ``valid``)
 defrule("np.convolve(a, v, mode='full')", env=ENV, mode=None,
         a="convolve_grad(g, a, v)", v="convolve_grad(g, v, a)",

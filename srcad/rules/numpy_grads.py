@@ -1454,3 +1454,14 @@ def convolve_grad(g: Any, a: Any, v: Any, correlation: bool = False) -> Any:
 def correlate_kernel_grad(g: Any, a: Any, v: Any) -> Any:
     """Adjoint of ``np.correlate(a, v, mode)`` for ``v``."""
     return np.correlate(_full_length(g, a, v, True), np.asarray(a), "valid")[::-1]
+
+
+def resize_grad(g: Any, x: Any) -> Any:
+    """Adjoint of ``np.resize(x, shape)``: the result repeats ``x``'s items in order (or
+    keeps the first ones), so each item of ``x`` gets the sum of its copies' gradients."""
+    size = np.size(x)
+    out = np.zeros(size, dtype=gradient_dtype(g, x))
+    if size:
+        flat = np.ravel(g)
+        np.add.at(out, np.arange(flat.size) % size, flat)
+    return out.reshape(np.shape(x))
