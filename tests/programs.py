@@ -2441,6 +2441,7 @@ ANP = types.SimpleNamespace(
     full=lambda n, value: _array([lift(value)] * n),
     float64=lift,
     asarray=lambda a: a,
+    real=lambda a: a,  # (of real numbers: the array's memory)
     array=_array,
     where=_where,
     mean=_mean,
@@ -2962,7 +2963,8 @@ def s_alias(draw, ctx: Context) -> list[ast.stmt] | None:
         alias += np.sin(y * np.linspace(0.25, 1.0, 3))
         u = np.mean(Z * Z)
 
-    also ``alias = Z; Z *= 2.0``, ``for r in M: r *= 0.5``, ``Z[1:] *= w`` (no second name),
+    also ``alias = Z; Z *= 2.0``, views made by calls (``np.real(Z)``, ``np.asarray(Z)``,
+    ``Z.view()``, ``Z.reshape(-1)``), ``for r in M: r *= 0.5``, ``Z[1:] *= w`` (no second name),
     whole-array self writes (``Z[:] = Z``, overlapping ``Z[1:] = Z[:-1]``), and a value saved
     before a write through the array: ``T = Z[1:] * w; Z[1:] = 0.0`` and the view
     ``T = Z[1:]; Z[1:] = 0.5`` (which sees the write)."""
@@ -2988,9 +2990,13 @@ def s_alias(draw, ctx: Context) -> list[ast.stmt] | None:
         lines.append(f"{A} = {Z}")
         names[A] = n
     elif relation < 4:
-        view, size = draw(st.sampled_from((("[:]", n), ("[1:]", n - 1), ("[::-1]", n),
-                                           ("[::2]", (n + 1) // 2))))
-        lines.append(f"{A} = {Z}{view}")
+        view, size = draw(st.sampled_from((
+            ("{Z}[:]", n), ("{Z}[1:]", n - 1), ("{Z}[::-1]", n), ("{Z}[::2]", (n + 1) // 2),
+            # (calls that return the array's memory: a write through them is one into Z)
+            ("np.real({Z})", n), ("np.asarray({Z})", n), ("{Z}.view()", n),
+            ("{Z}.reshape(-1)", n),
+        )))
+        lines.append(f"{A} = " + view.format(Z=Z))
         names[A] = size
     if draw(st.integers(0, 2)) == 2:  # a value saved, then written through
         T = next(t for t in _free(ctx, ARRAY_NAMES) if t not in (Z, A))
