@@ -165,12 +165,32 @@ def _zeros(items: Any) -> Any:
     return np.zeros(len(items))
 
 
+def _divide(numerator: Any, denominator: Any) -> Any:
+    return numerator / denominator  # (inf or nan at 0: numba's numpy error model)
+
+
+def _sign(x: Any) -> Any:
+    return (x > 0) - (x < 0)
+
+
+def _log(x: Any) -> Any:
+    return np.log(x)
+
+
+def _each_gets_array(g: Any, items: Any) -> Any:
+    return np.full(len(items), g)
+
+
 def _twins() -> dict[Any, Any]:
     """The runtime helpers of the version for floats -> what numba compiles instead."""
     from . import runtime
     from .rules import numpy_grads
 
     return {
+        runtime.divide: _divide,
+        numpy_grads.sign: _sign,
+        runtime.log_of_number: _log,
+        numpy_grads.fsum_grad: _each_gets_array,
         runtime.loop_items: _same,
         runtime.loop_items_grad: _gradient_of_items,
         runtime.structured_like: _gradient_of_items,  # (lists are remade by _as_given)
@@ -192,6 +212,10 @@ def compiled(built: Any, user_function: types.FunctionType) -> Any:
         kept = _COMPILED[key] = (built, _compiled(built, user_function))
     return kept[1]
 
+
+def _compiled_twin(numba: Any, twin: Any) -> Any:
+    """``twin`` compiled as the gradient is (``x / 0.0`` is inf or nan, not an error)."""
+    return numba.njit(twin, error_model="numpy")
 
 #: (id of a Gradient, the user's code) -> (the Gradient, its compiled gradient)
 _COMPILED: dict[tuple[int, Any], tuple[Any, Any]] = {}
@@ -216,8 +240,8 @@ def _compiled(built: Any, user_function: types.FunctionType) -> Any:
     where_lines = emit.origins(text, built.forward)
     twins = _twins()
     bindings = {
-        name: numba.njit(twins[value]) if isinstance(value, types.FunctionType)
-        and value in twins else value
+        name: _compiled_twin(numba, twins[value])
+        if isinstance(value, types.FunctionType) and value in twins else value
         for name, value in numba_ir.bindings.items()
     }
     made = compile_function(
@@ -232,7 +256,7 @@ def _compiled(built: Any, user_function: types.FunctionType) -> Any:
         user_function = built.user_function
     cells = dict(zip(user_function.__code__.co_freevars, user_function.__closure__ or ()))
     python = made.bind(user_function, {n: cells[n] for n in numba_ir.free_cells})
-    dispatcher = numba.njit(python)
+    dispatcher = numba.njit(python, error_model="numpy")  # (x / 0.0: inf, as srcad's divide)
     kinds = numba.core.errors
     errors = (kinds.TypingError, kinds.UnsupportedError, kinds.LoweringError)
 

@@ -85,6 +85,13 @@ def strided_sum(x, start, stop, step):
     return total
 
 
+def mathy(x, y):
+    total = 0.0
+    for i in range(4):
+        total += math.sqrt(abs(x - 0.2 * i) + 1.0) / (1.0 + i)
+    return total + math.atan2(x, y) + math.hypot(x, y) + 2.0 ** x + x ** y + math.pow(y, 1.5)
+
+
 OBSERVATIONS = [math.sin(0.3 * k) + 0.1 * k for k in range(30)]
 
 PROGRAMS = [
@@ -96,6 +103,7 @@ PROGRAMS = [
     (euler_path, (0.8, 1.0), (0, 1)),
     (strided_sum, (0.3, 2, 17, 3), (0,)),
     (strided_sum, (0.3, 17, 2, -2), (0,)),
+    (mathy, (1.3, 0.7), (0, 1)),  # (srcad's division, sign and log, compiled by numba)
 ]
 
 
