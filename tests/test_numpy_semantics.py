@@ -765,3 +765,15 @@ def resized(x):
 
 def test_resize_repeats_in_order():
     check_four_ways(resized, np.array([0.5, 1.2, 1.5]))
+
+
+def floors_and_remainders(x, y):
+    return (math.floor(x) * x + math.ceil(2.0 * x) * y + math.trunc(y) * x
+            + math.fmod(x, y) * x + math.remainder(x, y) ** 2)
+
+
+def test_rounding_and_remainders_of_numbers_keep_the_version_for_floats():
+    """``math.floor``/``ceil``/``trunc`` are numbers of numbers (the version for floats
+    is kept); ``math.fmod`` and ``math.remainder`` have rules."""
+    check_four_ways(floors_and_remainders, 2.3, 0.7)
+    assert "this version is for Python floats" in srcad.grad(floors_and_remainders).backward_source

@@ -130,6 +130,10 @@ defrule("math.degrees(x)", env=MATH, x="180 / math.pi * g", elementwise=True)
 defrule("math.fabs(x)", env={"math": math, "sign": sign}, x="sign(x) * g", elementwise=True)
 defrule("math.copysign(x, y)", env={"math": math, "sign": sign},
         x="sign(x) * sign(ans) * g", y=None, elementwise=True)
+#: remainders: x - trunc(x / y) * y (fmod), x - round(x / y) * y (IEEE remainder)
+defrule("math.fmod(x, y)", env=MATH, x="g", y="-math.trunc(x / y) * g", elementwise=True)
+defrule("math.remainder(x, y)", env={**MATH, "round": round}, x="g", y="-round(x / y) * g",
+        elementwise=True)
 defrule("math.log(x, base)", env=MATH, x="g / (x * math.log(base))",
         base="-ans / (base * math.log(base)) * g", elementwise=True)
 #: ``atan2(y, x)``, written over the parameters ``x`` (first) and ``y`` as ``np.arctan2``.
@@ -196,8 +200,8 @@ defrule("round(x, digits)", env={"round": round}, x=None, digits=None, elementwi
 defrule("range(x)", env={"range": range}, x=None)
 defrule("range(x, y)", env={"range": range}, x=None, y=None)
 defrule("range(x, y, z)", env={"range": range}, x=None, y=None, z=None)
-for _name in ("floor", "ceil", "trunc"):
-    defrule(f"math.{_name}(x)", env={"math": math}, x=None)
+for _name in ("floor", "ceil", "trunc"):  # (numbers of numbers: the version for floats)
+    defrule(f"math.{_name}(x)", env={"math": math}, x=None, elementwise=True)
 
 # ---------------------------------------------------------------- containers
 #: Reading one element: its adjoint is added into that element of the container's adjoint.
