@@ -29,6 +29,7 @@ from __future__ import annotations
 import ast
 import copy
 from collections.abc import Callable
+from typing import TypeVar
 
 _JUMPS = (ast.Return, ast.Break, ast.Continue, ast.Raise)
 
@@ -42,7 +43,10 @@ def _fresh(base: str, used: set[str]) -> str:
     return name
 
 
-def _located(node: ast.AST, like: ast.AST) -> ast.AST:
+_Node = TypeVar("_Node", bound=ast.AST)
+
+
+def _located(node: _Node, like: ast.AST) -> _Node:
     return ast.fix_missing_locations(ast.copy_location(node, like))
 
 
