@@ -109,6 +109,20 @@ def _missing_rule(stmt: ir.Assign, fn: ir.Function | None) -> SrcadError:
             'call each function by its name (if kind == "tanh": h = np.tanh(z)), or pass '
             "the function to a helper srcad inlines (apply(np.tanh, z))"
         )
+    elif (
+        isinstance(value, ir.Call)
+        and fn is not None
+        and isinstance(value.func, ir.Name)
+        and value.func.id in fn.params + fn.kwonly
+    ):  # model(x) of a parameter: an object with __call__, or a function passed in
+        what = (
+            f"`{value.func.id}` is a parameter called as a function: srcad does not know "
+            "the class whose `__call__` it runs (or the function) when it compiles"
+        )
+        hint = (
+            f"annotate it with its class (`{value.func.id}: Model`), or pass the function "
+            "to a helper srcad inlines, called with the function as an argument"
+        )
     elif isinstance(value, ir.Call):
         what = (
             f"`{_spelled(value.func, fn)}` has no derivative rule and no Python source srcad "

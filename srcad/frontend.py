@@ -31,6 +31,9 @@ class FunctionSource:
     #: parameters whose values are fixed when srcad compiles (``self`` of a bound
     #: method, the arguments a ``functools.partial`` binds): srcad may read their class
     fixed: dict[str, Any] = field(default_factory=dict)
+    #: objects a call passed for parameters whose class the code does not say: srcad
+    #: reads the classes of these (and of what their fields hold), not their values
+    examples: dict[str, Any] = field(default_factory=dict)
 
     @property
     def name(self) -> str:

@@ -349,7 +349,7 @@ MULTI = {
 
         def f(x):
             a = math.gamma(x)  # <-- error
-            b = math.fmod(x, 3.0)  # <-- error
+            b = math.ldexp(x, 2)  # <-- error
             return a + b
         """,
     "nested-function-problems": """\

@@ -10,7 +10,7 @@ import math
 import os
 import sys
 import types
-from math import remainder
+from math import gamma
 
 import numpy as np
 import pytest
@@ -108,11 +108,11 @@ def calls_gamma(x):
 
 def calls_fmod(x):
     y = x * x
-    return y + math.fmod(x, 3.0)  # <fmod>
+    return y + math.gamma(x)  # <fmod>
 
 
 def calls_bare_remainder(x):
-    return remainder(x, 3.0) * x  # <remainder>
+    return gamma(x) * x  # <remainder>
 
 
 _exec_ns = {}
@@ -127,7 +127,7 @@ def calls_exec_helper(x):
 
 def helper_with_fmod(z):
     w = z + 1.0
-    return math.fmod(w, 3.0) * z  # <helper-fmod>
+    return math.gamma(w) * z  # <helper-fmod>
 
 
 def calls_bad_helper(x):
@@ -136,10 +136,10 @@ def calls_bad_helper(x):
 
 CALLEE_CASES = [
     (calls_gamma, "gamma", "gamma"),
-    (calls_fmod, "fmod", "fmod"),
-    (calls_bare_remainder, "remainder", "remainder"),
+    (calls_fmod, "fmod", "gamma"),
+    (calls_bare_remainder, "remainder", "gamma"),
     (calls_exec_helper, "exec-helper", "exec_helper"),
-    (calls_bad_helper, "helper-fmod", "fmod"),
+    (calls_bad_helper, "helper-fmod", "gamma"),
 ]
 
 

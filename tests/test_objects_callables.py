@@ -25,6 +25,7 @@ import copy
 import dataclasses
 import functools
 import math
+import types
 
 import numpy as np
 import pytest
@@ -660,8 +661,13 @@ def test_refusals_point_at_the_users_line():
     g = srcad.grad(WithProperty().total, wrt="self")(X2)
     np.testing.assert_array_equal(g.w, 2 * X2)
     check(WithProperty.total, WithProperty(), X2)
+    # (a method of a parameter: read from the class of the object the call passes; a
+    # function held in a field is not a method srcad can read)
+    with pytest.raises(srcad.SrcadError) as info:
+        srcad.grad(calls_method_of_parameter, wrt=1)(types.SimpleNamespace(forward=np.tanh), X2)
+    assert info.value.lineno == marker_line(__file__, "unknown-method"), info.value
+    assert "called on an object whose class" in info.value.message
     for function, tag, words in [
-        (calls_method_of_parameter, "unknown-method", "called on an object whose class"),
         (sets_field, "set-field", "assigning to an attribute"),
         (makes_object, "make-object", "making a Pair object"),
     ]:
@@ -786,3 +792,23 @@ def test_items_of_annotated_fields_through_enumerate_zip_slices_and_indices():
     x = np.array([0.3, -0.5])
     check_four_ways(_stacked, model, x, wrt=1)
     assert srcad.check_grad(_stacked, model, x) < 1e-6
+
+
+class _Scaler:
+    def __init__(self, w):
+        self.w = w
+
+    def forward(self, x):
+        return np.tanh(self.w * x)
+
+
+def test_methods_of_an_unannotated_parameter_are_read_from_the_calls_object():
+    """grad learns the class from the first call (one gradient per tuple of classes),
+    then reads its methods, as for an annotated parameter. (Forward mode and second
+    derivatives read the class from an annotation.)"""
+    g = srcad.grad(calls_method_of_parameter, wrt=1)
+    np.testing.assert_allclose(g(_Scaler(0.5), X2), 0.5 / np.cosh(0.5 * X2) ** 2, rtol=1e-12)
+    check_four_ways(calls_method_of_parameter, _Scaler(1.5), X2, wrt=1, forward=False)
+    d_model = srcad.grad(calls_method_of_parameter)(_Scaler(0.5), X2)
+    assert type(d_model) is _Scaler
+    assert d_model.w == pytest.approx(np.sum(X2 / np.cosh(0.5 * X2) ** 2), rel=1e-12)

@@ -203,6 +203,9 @@ class Objects(LoweringPart):
         annotated = self.annotated_class(param)
         if annotated is not None:
             return annotated
+        example = self.root.examples.get(param.arg, None)
+        if example is not None and _user_class(type(example)):
+            return type(example)  # (the class of the object a call passed)
         if param is not params[0] or param in root.kwonlyargs:
             return None
         function = self.root.function
@@ -242,7 +245,10 @@ class Objects(LoweringPart):
         if isinstance(node, ast.Attribute):
             owner = self.expr_class(scope, node.value)
             hint = field_hints(owner).get(node.attr) if owner is not None else None
-            return hint if _user_class(hint) else None
+            if _user_class(hint):
+                return hint
+            held = type(self.example_of(scope, node))
+            return held if _user_class(held) else None
         if isinstance(node, ast.Subscript):  # an item of a list whose items' class is known
             return self.element_class(scope, node.value)
         return None
@@ -260,6 +266,12 @@ class Objects(LoweringPart):
             return only if _user_class(only) else None
         if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice):
             return self.element_class(scope, node.value)  # (layers[:-1]: the same items)
+        example = self.example_of(scope, node)  # (the list a call's object holds)
+        if isinstance(example, list | tuple) and example:
+            classes = {type(item) for item in example}
+            (only,) = classes if len(classes) == 1 else (None,)
+            if _user_class(only):
+                return only
         if not isinstance(node, ast.Attribute):
             return None
         owner = self.expr_class(scope, node.value)
@@ -269,6 +281,22 @@ class Objects(LoweringPart):
             items = items[:1]
         if len(set(items)) == 1 and _user_class(items[0]):
             return items[0]
+        return None
+
+    def example_of(self, scope: Scope, node: ast.expr) -> Any:
+        """What ``node`` held in the call srcad learned classes from: a parameter's object
+        (see ``FunctionSource.examples``) or a field of one; None when not known."""
+        if isinstance(node, ast.Name):
+            current: Scope | None = scope
+            while current is not None and node.id not in current.env:
+                current = current.parent
+            value = current.env[node.id] if current is not None else None
+            if isinstance(value, ir.Name):
+                return self.root.examples.get(value.id)
+            return None
+        if isinstance(node, ast.Attribute):
+            owner = self.example_of(scope, node.value)
+            return getattr(owner, node.attr, None) if records.is_record(owner) else None
         return None
 
     @property
