@@ -581,19 +581,24 @@ def gradient_function(
     try:
         gradient = following_helpers(make(), make)
     except SrcadError as error:
-        if not needs_classes(error):
+        code = getattr(unbind(f).function, "__code__", None)
+        if code is None or not needs_classes(error, code.co_filename):
             raise
         return by_argument_classes(f, lambda examples: adapted(make(examples)))
     return adapted(gradient)
 
 
-def needs_classes(error: SrcadError) -> bool:
+def needs_classes(error: SrcadError, filename: str) -> bool:
     """Whether ``error`` says that srcad needs to know the class of an object the
-    function calls methods of (which a call's arguments show)."""
+    function (in ``filename``) calls methods of, which a call's arguments show."""
     return any(
-        "whose class srcad does not know" in problem.message
-        or "holds a function chosen when the program runs" in problem.message
-        or "is a parameter called as a function" in problem.message
+        problem.filename == filename  # (the user's own line, not a library's inside,
+        and problem.message.startswith("`")  # nor a library call of the user's)
+        and (
+            "whose class srcad does not know" in problem.message
+            or "holds a function chosen when the program runs" in problem.message
+            or "is a parameter called as a function" in problem.message
+        )
         for problem in error.problems
     )
 

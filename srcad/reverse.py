@@ -190,12 +190,15 @@ class _Builder:
                     nesting(block, inner)
 
         nesting(self.fn.body, ())
+        useful = self.gradient_carriers()
         uses: dict[str, list[tuple[ir.Assign, str]]] = {}
         made: dict[str, list[ir.Assign]] = {}
         for stmt in ir.walk(self.fn.body):
             if not isinstance(stmt, ir.Assign) or stmt.rule is None:
                 continue
             made.setdefault(stmt.target, []).append(stmt)
+            if stmt.target not in useful:  # (np.isnan(z * 2) reads z, but sends nothing back)
+                continue
             for param, operand in zip(stmt.rule.params, stmt.operands):
                 if isinstance(operand, ir.Name) and stmt.rule.adjoint_for(param) is not None:
                     uses.setdefault(operand.id, []).append((stmt, param))
@@ -253,6 +256,31 @@ class _Builder:
                     masks[name] = found.pop()
                     changed = True
         return masks
+
+    def gradient_carriers(self) -> set[str]:
+        """Names a gradient can reach: the result, and what the statements that make such
+        names send gradient to (a fixed point, for loops and joins). A value that only a
+        mask is made from (``np.isnan(t)``) carries none."""
+        stmts = [s for s in ir.walk(self.fn.body) if not ir.blocks_of(s)]
+        carriers = {n for s in stmts if isinstance(s, ir.Return) for n in ir.reads_of(s)}
+        changed = True
+        while changed:
+            changed = False
+            for stmt in stmts:
+                if not carriers.intersection(ir.targets_of(stmt)):
+                    continue
+                if isinstance(stmt, ir.Assign) and stmt.rule is not None:
+                    rule = stmt.rule
+                    sources = {
+                        o.id for p, o in zip(rule.params, stmt.operands)
+                        if isinstance(o, ir.Name) and rule.adjoint_for(p) is not None
+                    }
+                else:  # (a copy, an unpacking, plain Python: everything it reads)
+                    sources = set(ir.reads_of(stmt))
+                if not sources <= carriers:
+                    carriers |= sources
+                    changed = True
+        return carriers
 
     # ---------------------------------------------------------------- saved copies
     def value_reads(self, stmt: ir.Assign) -> tuple[set[str], bool]:

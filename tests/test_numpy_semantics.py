@@ -777,3 +777,50 @@ def test_rounding_and_remainders_of_numbers_keep_the_version_for_floats():
     is kept); ``math.fmod`` and ``math.remainder`` have rules."""
     check_four_ways(floors_and_remainders, 2.3, 0.7)
     assert "this version is for Python floats" in srcad.grad(floors_and_remainders).backward_source
+
+
+_WITH_GAPS = np.array([0.3, np.nan, -1.2, 0.5, np.nan, 0.9])
+
+
+def _scaled_gaps(mu, log_s):
+    return (_WITH_GAPS - mu) / np.exp(log_s)
+
+
+def nll_with_gaps(mu, log_s):
+    z = _scaled_gaps(mu, log_s)
+    return -np.nansum(-0.5 * z ** 2 - log_s)
+
+
+def mean_with_gaps(mu, log_s):
+    return np.nanmean(_scaled_gaps(mu, log_s) ** 2)
+
+
+def extremes_with_gaps(mu, log_s):
+    return np.nanmax(_scaled_gaps(mu, log_s)) - np.nanmin(_scaled_gaps(mu, log_s) * 0.5)
+
+
+def product_with_gaps(mu, log_s):
+    return np.nanprod(1.0 + 0.1 * _scaled_gaps(mu, log_s))
+
+
+@pytest.mark.parametrize(
+    "f", [nll_with_gaps, mean_with_gaps, extremes_with_gaps, product_with_gaps],
+    ids=lambda f: f.__name__,
+)
+def test_nan_ignoring_reductions_keep_the_gaps_out_of_the_gradient(f):
+    """``np.nansum`` and the other NaN-ignoring reductions are the reductions of
+    ``np.where(np.isnan(x), identity, x)``: a gap's own derivatives (0 * nan) stay out."""
+    dmu, dlog_s = check_four_ways(f, 0.1, 0.2)
+    assert np.isfinite(dmu) and np.isfinite(dlog_s)
+
+
+def appended_in_a_loop(x, steps):
+    v = np.zeros(2)
+    for _ in range(steps):
+        u = np.append(v, 1.0)  # (np.append: a call of numpy's, not a list growing)
+        v = 0.5 * v + np.tanh(u[:2]) + x
+    return v[-1]
+
+
+def test_np_append_in_a_loop_is_a_call_not_a_list_append():
+    check_four_ways(appended_in_a_loop, 0.3, 4, wrt=0)

@@ -12,6 +12,9 @@ Calls that change an array in place (a statement of their own), as item writes:
 (``v`` repeated or cut to the number of items written, ``np.resize``, as numpy does);
 - ``np.subtract.at(a, i, v)``: ``np.add.at(a, i, -v)``.
 
+NaN-ignoring reductions (``np.nansum``, ``nanprod``, ``nanmax``, ``nanmin``, ``nanmean``)
+as the reductions they stand for over ``np.where(np.isnan(x), <identity>, x)``.
+
 Keyword options that select or combine values:
 
 - a ufunc's ``where=m`` with ``out=o``: ``np.where(m, f(...), o)`` (the items ``m``
@@ -42,6 +45,10 @@ from .values import NOT_STATIC, LoweringPart, Scope
 _LAYOUT_ONLY = frozenset(("subok", "order", "casting"))
 #: reductions whose ``where=`` replaces the items left out by this identity
 _IDENTITY = {np.sum: 0.0, np.nansum: 0.0, np.prod: 1.0, np.nanprod: 1.0}
+#: NaN-ignoring reductions -> what a NaN counts as in the reduction they stand for
+_NAN_IDENTITY = {
+    "nansum": 0.0, "nanprod": 1.0, "nanmax": -np.inf, "nanmin": np.inf, "nanmean": 0.0,
+}
 #: reductions with ``initial=`` and the elementwise function that combines it
 _EXTREMA = {np.max: np.maximum, np.amax: np.maximum, np.min: np.minimum, np.amin: np.minimum}
 _EXTREMUM_NAMES = {np.maximum: "maximum", np.minimum: "minimum"}
@@ -54,7 +61,13 @@ class NumpyKeywords(LoweringPart):
         """``node``, with the keyword options of the module docstring written as
         operations; ``node`` itself when it has none. ``writes_out``: the caller writes
         the value into an ``out=`` array it names (a bare call's statement)."""
-        if not isinstance(node.func, ast.Attribute) or not node.keywords:
+        if not isinstance(node.func, ast.Attribute):
+            return node
+        if node.func.attr in _NAN_IDENTITY and node.args and self.static_object(
+            scope, node.func.value
+        ) is np:
+            return self.without_nans(node)
+        if not node.keywords:
             return node
         numpy = node.func.value  # (numpy itself, or a module of it: numpy's own `_nx`)
         module = self.static_object(scope, numpy)
@@ -98,6 +111,23 @@ class NumpyKeywords(LoweringPart):
             return _np(numpy, _EXTREMUM_NAMES[combine], [_call(node, rest), initial], node)
         return node
 
+
+    def without_nans(self, node: ast.Call) -> ast.expr:
+        """``np.nansum(x, ...)`` as ``np.sum(np.where(np.isnan(x), 0.0, x), ...)`` (and the
+        other NaN-ignoring reductions likewise; ``np.nanmean`` divides by the count of
+        numbers): the selection's rule keeps a NaN's own derivatives out of the gradient."""
+        assert isinstance(node.func, ast.Attribute)
+        numpy, name = node.func.value, node.func.attr
+        x, rest = node.args[0], node.args[1:]
+        missing = _np(numpy, "isnan", [x], node)
+        kept = _where(numpy, missing, ast.Constant(_NAN_IDENTITY[name]), copy.deepcopy(x), node)
+        reduced = _np(numpy, name[3:], [kept, *rest], node, node.keywords)
+        if name != "nanmean":
+            return reduced
+        present = ast.copy_location(ast.UnaryOp(ast.Invert(), copy.deepcopy(missing)), node)
+        count = _np(numpy, "sum", [present, *rest], node, node.keywords)
+        total = _np(numpy, "sum", [copy.deepcopy(kept), *rest], node, node.keywords)
+        return ast.copy_location(ast.BinOp(total, ast.Div(), count), node)
 
     def in_place_call(self, scope: Scope, call: ast.Call) -> tuple[ast.Subscript, ast.expr] | None:
         """A call that changes an array in place (see the module), as the item write it

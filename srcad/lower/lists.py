@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import types
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 from .. import ir
 from ..rules.scalar import APPEND, EXTEND, REPEAT, REPLACE
 from ..rules.table import Rule, pack_rule
-from .values import LoweringPart, Scope, TupleValue
+from .values import LoweringPart, Scope, TupleValue, grows_list
 
 
 class Lists(LoweringPart):
@@ -168,6 +169,13 @@ class Lists(LoweringPart):
         if any(self.holds_list(o) for o in operands) or any(self.is_own_list(o) for o in lists_in):
             self.holds_lists.add(name)
         return ir.Name(name)
+
+    def appends_to_list(self, scope: Scope, node: ast.AST) -> bool:
+        """``items.append(v)`` or ``items.extend(vs)`` on a list: not ``np.append(a, v)``,
+        which is a call of a module's function."""
+        return grows_list(node) and not isinstance(
+            self.static_object(scope, node.func.value), types.ModuleType  # type: ignore[attr-defined]
+        )
 
     def holds_list(self, value: Any) -> bool:
         """May the list ``value`` hold lists?"""

@@ -10,7 +10,7 @@ from typing import Any
 from .. import ir, pycode
 from ..rules.scalar import DICT_KEYS, LOOP_ITEMS
 from ..rules.table import COPY
-from .values import NOT_STATIC, LoopContext, LoweringPart, Scope, TupleValue, grows_list
+from .values import NOT_STATIC, LoopContext, LoweringPart, Scope, TupleValue
 
 
 class Loops(LoweringPart):
@@ -28,7 +28,7 @@ class Loops(LoweringPart):
         for n in ast.walk(node):
             if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and n.id not in assigned:
                 assigned.append(n.id)
-            elif grows_list(n) and n.func.value.id not in assigned:  # items.append(v)
+            elif self.appends_to_list(scope, n) and n.func.value.id not in assigned:
                 assigned.append(n.func.value.id)
             elif (  # items[i] = v on a list: a new list value
                 isinstance(n, ast.Subscript)

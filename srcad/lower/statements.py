@@ -16,7 +16,7 @@ from ..rules.numpy_arrays import ARRAY_OF_ITEMS
 from ..rules.table import ADDAT, ADDITEM, SETITEM
 from ..runtime import add_at as runtime_add_at
 from ..runtime import check_assertion, formatted, raise_exception
-from .values import RAISED, LoweringPart, Operand, Scope, TupleValue, grows_list, writes_into_out
+from .values import RAISED, LoweringPart, Operand, Scope, TupleValue, writes_into_out
 
 
 class Statements(LoweringPart):
@@ -100,7 +100,7 @@ class Statements(LoweringPart):
             self.emit(ir.Effect(ir.Call(check, (condition, *message)), tag=self.next_tag()))
         elif isinstance(stmt, ast.Expr) and self.is_add_at(scope, stmt.value):
             self.add_at(scope, stmt.value)
-        elif isinstance(stmt, ast.Expr) and grows_list(stmt.value):
+        elif isinstance(stmt, ast.Expr) and self.appends_to_list(scope, stmt.value):
             self.grow_list(scope, stmt.value)
         elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
             callee = self.static_object(scope, stmt.value.func)

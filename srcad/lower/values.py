@@ -126,7 +126,8 @@ def free_lookup(scope: Scope, func: ast.expr) -> Callable[[], Any] | None:
 
 
 def grows_list(node: ast.AST) -> bool:
-    """``name.append(...)`` or ``name.extend(...)``."""
+    """``name.append(...)`` or ``name.extend(...)`` (as written: see
+    :meth:`~srcad.lower.lists.Lists.appends_to_list` for ``np.append``)."""
     return (
         isinstance(node, ast.Call)
         and isinstance(node.func, ast.Attribute)
