@@ -824,3 +824,16 @@ def appended_in_a_loop(x, steps):
 
 def test_np_append_in_a_loop_is_a_call_not_a_list_append():
     check_four_ways(appended_in_a_loop, 0.3, 4, wrt=0)
+
+
+def ufunc_reductions_and_clip_keywords(x):
+    m = np.outer(x, x)
+    return (np.add.reduce(m ** 2, axis=1)[0] + np.multiply.reduce(x) + np.maximum.reduce(x)
+            + np.logaddexp.reduce(m, axis=0)[1] + np.sum(m.clip(min=0.1))
+            + np.sum(np.clip(x, max=1.0)))
+
+
+def test_ufunc_reduce_and_clip_with_numpy_2_keywords():
+    """``np.add.reduce`` and the other ufuncs' ``reduce`` are the reductions they stand
+    for (along axis 0 by default); ``clip`` takes numpy 2's ``min=``/``max=``."""
+    check_four_ways(ufunc_reductions_and_clip_keywords, np.array([0.3, 1.2, -0.7]))

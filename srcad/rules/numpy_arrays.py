@@ -62,18 +62,27 @@ defrule(
     selector="c",
 )
 #: Clipped items pass their gradient to the bound they are clipped to.
-for _pattern in ("np.clip(x, a_min, a_max)", "x.clip(a_min=None, a_max=None)"):
+for _pattern, _low, _high in (
+    ("np.clip(x, a_min, a_max)", "a_min", "a_max"),
+    ("x.clip(a_min=None, a_max=None)", "a_min", "a_max"),
+    # (numpy 2's names, as keywords: np.clip(x, min=0.0), x.clip(max=1.0))
+    ("np.clip(x, min=None, max=None)", "min", "max"),
+    ("x.clip(min=None, max=None)", "min", "max"),
+):
+    _bounds = f"{_low}, {_high}"
     defrule(
         _pattern,
         env=ENV,
         broadcasting=True,
-        x="clip_grad(g, x, a_min, a_max)",
-        a_min="clip_bound_grad(g, x, a_min, a_max, True)",
-        a_max="clip_bound_grad(g, x, a_min, a_max, False)",
+        x=f"clip_grad(g, x, {_bounds})",
+        **{
+            _low: f"clip_bound_grad(g, x, {_bounds}, True)",
+            _high: f"clip_bound_grad(g, x, {_bounds}, False)",
+        },
         tangents={
-            "x": "clip_grad(t, x, a_min, a_max)",
-            "a_min": "np.where(clipped_to(x, a_min, a_max, True), t, 0.0)",
-            "a_max": "np.where(clipped_to(x, a_min, a_max, False), t, 0.0)",
+            "x": f"clip_grad(t, x, {_bounds})",
+            _low: f"np.where(clipped_to(x, {_bounds}, True), t, 0.0)",
+            _high: f"np.where(clipped_to(x, {_bounds}, False), t, 0.0)",
         },
     )
 defrule("np.sign(x)", env=NP, x=None)
@@ -181,6 +190,22 @@ for _name in ("max", "min", "amax", "amin"):
             tangents=_tangent,
             reduction=True,
         )
+#: a ufunc's reduce (along axis 0 by default): the reduction it stands for
+_EXTREMUM_TANGENT = _tangent
+for _ufunc, _template, _tangents in (
+    ("add", "sum_grad(g, x, axis, keepdims)", {}),
+    ("multiply", "prod_grad(g, x, ans, axis, keepdims)", _PROD_TANGENT := {
+        "x": "np.sum(prod_grad(np.ones_like(ans), x, ans, axis, keepdims) * t, "
+        "axis=axis, keepdims=keepdims)"
+    }),
+    ("maximum", "extremum_grad(g, x, ans, axis, keepdims)", _EXTREMUM_TANGENT),
+    ("minimum", "extremum_grad(g, x, ans, axis, keepdims)", _EXTREMUM_TANGENT),
+    ("logaddexp", "logsumexp_grad(g, x, ans, axis, None, keepdims)",
+     {"x": "logsumexp_tangent(t, x, ans, axis, None, keepdims)"}),
+):
+    defrule(f"np.{_ufunc}.reduce(x, axis=0, keepdims=False)", env=ENV, axis=None,
+            keepdims=None, x=_template, tangents=_tangents, reduction=True,
+            linear=_ufunc == "add")
 #: the range, max - min: the gradient of each (ties share it, as for max and min)
 _PTP = ("extremum_grad({g}, x, np.max(x, axis=axis, keepdims=keepdims), axis, keepdims) - "
         "extremum_grad({g}, x, np.min(x, axis=axis, keepdims=keepdims), axis, keepdims)")
@@ -217,10 +242,6 @@ defrule(
     x="quantile_grad(g, x, 0.5, axis, keepdims)",
     tangents={"x": "quantile_tangent(t, x, 0.5, axis, keepdims)"},
 )
-_PROD_TANGENT = {
-    "x": "np.sum(prod_grad(np.ones_like(ans), x, ans, axis, keepdims) * t, "
-    "axis=axis, keepdims=keepdims)"
-}
 defrule(
     "np.prod(x, axis=None, keepdims=False)",
     env=ENV,
