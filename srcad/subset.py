@@ -27,14 +27,6 @@ REFUSED_STATEMENTS: dict[type, tuple[str, str]] = {
         "pass the value in as a parameter and return the new value",
     ),
     ast.Delete: ("`del` cannot be differentiated", "remove the `del` statement"),
-    ast.Import: (
-        "imports inside a differentiated function are not supported",
-        "move the import to module level",
-    ),
-    ast.ImportFrom: (
-        "imports inside a differentiated function are not supported",
-        "move the import to module level",
-    ),
     ast.AsyncFunctionDef: (
         "async functions cannot be differentiated",
         "differentiate a plain function",
@@ -275,6 +267,8 @@ class _Checker(ast.NodeVisitor):
             inner = _Checker(self.source, inlined=True)
             inner.check_function(stmt)
             self.problems += inner.problems
+        elif isinstance(stmt, ast.Import | ast.ImportFrom):
+            pass  # (its names denote the objects it imports: see lower.statements)
         else:
             self.refuse(
                 stmt,

@@ -555,3 +555,21 @@ def pick_items(x, y):
 def test_constant_items_of_call_results():
     check_four_ways(pick_items, 0.3, -0.7)
     check_four_ways(pick_items, np.float64(1.1), 0.4)
+
+
+def _imports_inside(beta, X, y):
+    import math
+
+    import numpy.linalg as la
+    from scipy.special import log_expit
+
+    z = X @ beta
+    return np.sum(y * log_expit(z) + (1 - y) * log_expit(-z)) + math.sqrt(la.norm(beta) ** 2 + 1.0)
+
+
+def test_imports_inside_the_function_bind_their_names():
+    """``from scipy.special import log_expit`` inside a likelihood: its names denote what
+    it imports, as at module level."""
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(8, 3)), (rng.random(8) > 0.5).astype(float)
+    check_four_ways(_imports_inside, np.array([0.3, -0.2, 0.5]), X, y, wrt=0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import builtins
 import copy
+import importlib
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -16,7 +17,7 @@ from ..rules.numpy_arrays import ARRAY_OF_ITEMS
 from ..rules.table import ADDAT, ADDITEM, SETITEM
 from ..runtime import add_at as runtime_add_at
 from ..runtime import check_assertion, formatted, raise_exception
-from .values import RAISED, LoweringPart, Operand, Scope, TupleValue, writes_into_out
+from .values import RAISED, LoweringPart, Operand, Scope, Static, TupleValue, writes_into_out
 
 
 class Statements(LoweringPart):
@@ -66,6 +67,30 @@ class Statements(LoweringPart):
                 if self.body and isinstance(self.body[-1], ir.Effect) and self.body[-1].raises:
                     return RAISED  # (srcad's own raise_exception(...), read again)
         return None
+
+    def lower_import(self, scope: Scope, stmt: ast.Import | ast.ImportFrom) -> None:
+        """``import m`` or ``from m import f`` in the function: the names it binds denote
+        those objects, as module-level imports do (imported when srcad compiles)."""
+        for alias in stmt.names:
+            try:
+                if isinstance(stmt, ast.ImportFrom):
+                    base = importlib.import_module(
+                        "." * stmt.level + (stmt.module or ""),
+                        scope.source.globals.get("__package__") or None,
+                    )
+                    obj = getattr(base, alias.name)
+                    name = alias.asname or alias.name
+                else:
+                    module = importlib.import_module(alias.name)
+                    name = alias.asname or alias.name.split(".")[0]
+                    obj = module if alias.asname else importlib.import_module(name)
+            except (ImportError, AttributeError) as error:
+                raise self.error(
+                    scope, stmt, f"this import fails when srcad compiles: {error}",
+                    "move the import to module level",
+                ) from None
+            reference = self.helper_ref(name, obj)
+            scope.statics[name] = Static(obj, reference, lambda obj=obj: obj)
 
     def lower_raise(self, scope: Scope, stmt: ast.Raise) -> None:
         """``raise ValueError(f"...")``: raised by the gradient's forward pass as well."""
@@ -148,6 +173,8 @@ class Statements(LoweringPart):
             raw = self.raw(stmt.value)
             raises = callee is raise_exception  # (srcad's own `raise`, read again)
             self.emit(ir.Effect(self.spell_plain(scope, raw), tag=self.next_tag(), raises=raises))
+        elif isinstance(stmt, ast.Import | ast.ImportFrom):
+            self.lower_import(scope, stmt)
         elif isinstance(stmt, ast.FunctionDef):
             scope.local_functions[stmt.name] = stmt
             # (its defaults are values of the `def` line, as Python evaluates them there)
