@@ -275,3 +275,17 @@ def test_a_generator_read_twice_is_refused_at_its_line():
     with pytest.raises(srcad.SrcadError, match="read more than once") as caught:
         srcad.grad(_generator_read_twice)(0.5)
     assert caught.value.lineno == marker_line(__file__, "generator-twice")
+
+
+def _trimmed_mean(xs, a):
+    vals = sorted([a * v for v in xs])
+    inner = vals[1:-1]
+    return sum(inner) / len(inner) + sorted(xs, reverse=True)[0] * a
+
+
+def test_sorted_numbers_are_a_permutation():
+    """``sorted(numbers)`` (and ``reverse=True``): each item's gradient is the gradient
+    of the place it was sorted to (a trimmed mean, the largest value)."""
+    dxs, da = check_four_ways(_trimmed_mean, [0.3, 1.2, -0.7, 2.5, 0.1], 1.3)
+    assert dxs == pytest.approx([1.3 / 3, 1.3 / 3, 0.0, 1.3, 1.3 / 3], rel=1e-12)
+    assert da == pytest.approx((0.1 + 0.3 + 1.2) / 3 + 2.5, rel=1e-12)

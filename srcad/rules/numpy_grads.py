@@ -1465,3 +1465,28 @@ def resize_grad(g: Any, x: Any) -> Any:
         flat = np.ravel(g)
         np.add.at(out, np.arange(flat.size) % size, flat)
     return out.reshape(np.shape(x))
+
+
+def _sorted_order(items: Any, reverse: bool) -> Any:
+    """The positions ``sorted(items, reverse=reverse)`` takes its items from (Python's
+    sort is stable both ways: equal items keep their order)."""
+    values = np.asarray([float(v) for v in items])
+    return np.argsort(-values if reverse else values, kind="stable")
+
+
+def sorted_grad(g: Any, items: Any, reverse: bool = False) -> Any:
+    """Adjoint of ``sorted(items)`` (numbers): each item gets the gradient of the place
+    it was sorted to."""
+    from ..runtime import AdjointList
+
+    out = AdjointList([0.0] * len(items))
+    for place, source in enumerate(_sorted_order(items, reverse)):
+        out[source] = g[place]
+    return out
+
+
+def sorted_tangent(t: Any, items: Any, reverse: bool = False) -> Any:
+    """Tangent of ``sorted(items)``: the items' tangents in the sorted order."""
+    from ..runtime import AdjointList
+
+    return AdjointList([t[source] for source in _sorted_order(items, reverse)])

@@ -36,7 +36,16 @@ from ..runtime import (
     with_item,
     zeros_like,
 )
-from .numpy_grads import digamma, fsum_grad, sign, sum_items_grad, trigamma, unbroadcast
+from .numpy_grads import (
+    digamma,
+    fsum_grad,
+    sign,
+    sorted_grad,
+    sorted_tangent,
+    sum_items_grad,
+    trigamma,
+    unbroadcast,
+)
 from .table import RuleTable, Scatter, defrule
 
 # ---------------------------------------------------------------- operators
@@ -331,6 +340,16 @@ defrule("abs(x)", env={"abs": builtins.abs, "sign": sign}, x="sign(x) * g", elem
 defrule("sign(x)", env={"sign": sign}, x=None, elementwise=True)
 defrule("float(x)", env={"float": builtins.float}, x="g", elementwise=True)
 #: The builtin ``sum`` of a list, a tuple or an array's rows.
+#: ``sorted(numbers)``: a permutation, decided by the values (piecewise constant)
+defrule(
+    "sorted(x, reverse=False)",
+    env={"sorted": sorted, "sorted_grad": sorted_grad, "sorted_tangent": sorted_tangent},
+    reverse=None,
+    x="sorted_grad(g, x, reverse)",
+    tangents={"x": "sorted_tangent(t, x, reverse)"},
+    holds=True,
+    sequences=("x",),
+)
 SUM = {"sum": builtins.sum, "sum_items_grad": sum_items_grad}
 defrule(
     "sum(x)", env=SUM, x="sum_items_grad(g, x)", tangents={"x": "sum(t)"}, sequences=("x",)
