@@ -289,3 +289,11 @@ def test_sorted_numbers_are_a_permutation():
     dxs, da = check_four_ways(_trimmed_mean, [0.3, 1.2, -0.7, 2.5, 0.1], 1.3)
     assert dxs == pytest.approx([1.3 / 3, 1.3 / 3, 0.0, 1.3, 1.3 / 3], rel=1e-12)
     assert da == pytest.approx((0.1 + 0.3 + 1.2) / 3 + 2.5, rel=1e-12)
+
+    def ranked(xs, a):
+        total = 0.0
+        for i, v in enumerate(sorted(xs)):
+            total += (i + 1) * v * a
+        return total
+
+    assert srcad.grad(ranked)([0.3, 1.2, -0.7], 1.3) == pytest.approx([2.6, 3.9, 1.3])

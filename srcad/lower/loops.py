@@ -254,7 +254,7 @@ class Loops(LoweringPart):
                 )
             return length, lambda k: TupleValue(tuple(inner(k) for _, inner in parts))
         if isinstance(node, ast.GeneratorExp) or (
-            isinstance(node, ast.Call) and callee in (iter, map, filter, reversed, sorted)
+            isinstance(node, ast.Call) and callee in (iter, map, filter, reversed)
         ):
             raise self.error(
                 scope,
