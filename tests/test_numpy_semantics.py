@@ -837,3 +837,17 @@ def test_ufunc_reduce_and_clip_with_numpy_2_keywords():
     """``np.add.reduce`` and the other ufuncs' ``reduce`` are the reductions they stand
     for (along axis 0 by default); ``clip`` takes numpy 2's ``min=``/``max=``."""
     check_four_ways(ufunc_reductions_and_clip_keywords, np.array([0.3, 1.2, -0.7]))
+
+
+def powers_and_singular_values(a):
+    return (np.sum(np.linalg.matrix_power(a, 3) ** 2) + np.linalg.matrix_power(a, 0)[0, 0]
+            + np.sum(np.linalg.svd(a, compute_uv=False) ** 3))
+
+
+def test_matrix_power_and_singular_values():
+    a = np.random.default_rng(0).normal(size=(3, 3)) * 0.5
+    check_four_ways(powers_and_singular_values, a)
+    np.testing.assert_allclose(
+        srcad.grad(lambda m: np.sum(np.linalg.svd(m, compute_uv=False)))(a),
+        np.linalg.svd(a)[0] @ np.linalg.svd(a)[2], rtol=1e-12,  # (sum of s: u v^T)
+    )

@@ -1490,3 +1490,40 @@ def sorted_tangent(t: Any, items: Any, reverse: bool = False) -> Any:
     from ..runtime import AdjointList
 
     return AdjointList([t[source] for source in _sorted_order(items, reverse)])
+
+
+def matrix_power_grad(g: Any, a: Any, n: int) -> Any:
+    """Adjoint of ``np.linalg.matrix_power(a, n)`` (``n >= 0``): the sum over the
+    product's factors, ``(a^T)^k g (a^T)^(n-1-k)``."""
+    a = np.asarray(a)
+    if n < 0:
+        raise ValueError("srcad differentiates np.linalg.matrix_power for n >= 0")
+    powers = [np.broadcast_to(np.eye(a.shape[-1]), a.shape)]
+    for _ in range(1, n):
+        powers.append(powers[-1] @ a)
+    out = np.zeros(np.broadcast_shapes(a.shape, np.shape(g)))
+    for k in range(n):
+        out = out + matrix_transpose(powers[k]) @ g @ matrix_transpose(powers[n - 1 - k])
+    return out
+
+
+def matrix_power_tangent(t: Any, a: Any, n: int) -> Any:
+    """Tangent of ``np.linalg.matrix_power(a, n)``: ``sum_k a^k t a^(n-1-k)``."""
+    a = np.asarray(a)
+    powers = [np.broadcast_to(np.eye(a.shape[-1]), a.shape)]
+    for _ in range(1, n):
+        powers.append(powers[-1] @ a)
+    return sum((powers[k] @ t @ powers[n - 1 - k] for k in range(n)), np.zeros(a.shape))
+
+
+def singular_values_grad(g: Any, a: Any) -> Any:
+    """Adjoint of ``np.linalg.svd(a, compute_uv=False)``: ``u diag(g) v^T`` (distinct,
+    nonzero singular values)."""
+    u, _, vt = np.linalg.svd(a, full_matrices=False)
+    return (u * np.asarray(g)[..., None, :]) @ vt
+
+
+def singular_values_tangent(t: Any, a: Any) -> Any:
+    """Tangent of the singular values: ``diag(u^T t v)``."""
+    u, _, vt = np.linalg.svd(a, full_matrices=False)
+    return np.einsum("...ij,...jk,...ki->...i", matrix_transpose(u), t, matrix_transpose(vt))

@@ -4,6 +4,8 @@ inverse would only be multiplied; routines that read one triangle of a symmetric
 
 from __future__ import annotations
 
+import numpy as np
+
 from .numpy_arrays import ENV
 from .table import defrule
 
@@ -75,3 +77,26 @@ defrule(
     a="qr_grad(g, a, ans, mode)",
     tangents={"a": "qr_tangent(t, a, ans, mode)"},
 )
+#: a product of n copies (n >= 0 known when the program runs)
+defrule(
+    "np.linalg.matrix_power(a, n)",
+    env=ENV,
+    n=None,
+    a="matrix_power_grad(g, a, n)",
+    tangents={"a": "matrix_power_tangent(t, a, n)"},
+)
+#: the singular values alone: ``u diag(g) v^T`` (distinct, nonzero singular values)
+defrule(
+    "np.linalg.svd(a, full_matrices=True, compute_uv=False)",
+    env=ENV,
+    full_matrices=None,
+    a="singular_values_grad(g, a)",
+    tangents={"a": "singular_values_tangent(t, a)"},
+)
+if hasattr(np.linalg, "svdvals"):  # numpy >= 2
+    defrule(
+        "np.linalg.svdvals(a)",
+        env=ENV,
+        a="singular_values_grad(g, a)",
+        tangents={"a": "singular_values_tangent(t, a)"},
+    )
