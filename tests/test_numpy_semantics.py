@@ -851,3 +851,14 @@ def test_matrix_power_and_singular_values():
         srcad.grad(lambda m: np.sum(np.linalg.svd(m, compute_uv=False)))(a),
         np.linalg.svd(a)[0] @ np.linalg.svd(a)[2], rtol=1e-12,  # (sum of s: u v^T)
     )
+
+
+def kkt_blocks(Q, a):
+    A = np.outer(a, a[:2])  # (3, 2)
+    K = np.block([[Q, A], [A.T, np.zeros((2, 2))]])
+    return np.sum(np.sin(K) * np.arange(25.0).reshape(5, 5)) + np.sum(np.block([a, a * 2.0]) ** 2)
+
+
+def test_block_matrices():
+    rng = np.random.default_rng(0)
+    check_four_ways(kkt_blocks, rng.normal(size=(3, 3)), rng.normal(size=3))

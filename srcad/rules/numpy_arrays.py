@@ -389,6 +389,9 @@ defrule(
 )
 defrule("np.stack(parts, axis=0)", env=ENV, axis=None, parts="unstack(g, parts, axis)", linear=True)
 defrule("np.hstack(parts)", env=ENV, parts="hsplit_like(g, parts)", linear=True)
+#: blocks joined into one array (one row of blocks, or rows of them)
+defrule("np.block(arrays)", env=ENV, arrays="block_grad(g, arrays)", linear=True,
+        sequences=("arrays",))
 #: the parts back together (numpy's split reads the sections by trying ``len`` first)
 for _name in ("split", "array_split"):
     defrule(f"np.{_name}(x, sections, axis=0)", env=ENV, sections=None, axis=None,

@@ -1527,3 +1527,23 @@ def singular_values_tangent(t: Any, a: Any) -> Any:
     """Tangent of the singular values: ``diag(u^T t v)``."""
     u, _, vt = np.linalg.svd(a, full_matrices=False)
     return np.einsum("...ij,...jk,...ki->...i", matrix_transpose(u), t, matrix_transpose(vt))
+
+
+def block_grad(g: Any, blocks: Any) -> Any:
+    """Adjoint of ``np.block(blocks)`` (a list of arrays, or a list of rows of arrays):
+    each block gets its part of ``g``, in the nested lists' structure."""
+    from ..runtime import AdjointList
+
+    g = np.asarray(g)
+    if not isinstance(blocks[0], list | tuple):  # one row: joined along the last axis
+        widths = np.cumsum([np.shape(b)[-1] if np.ndim(b) else 1 for b in blocks])[:-1]
+        parts = np.split(g, widths, axis=-1)
+        return AdjointList(np.reshape(p, np.shape(b)) for p, b in zip(parts, blocks))
+    heights = [
+        np.shape(row[0])[-2] if np.ndim(row[0]) >= 2 else 1 for row in blocks
+    ]
+    rows = np.split(g, np.cumsum(heights)[:-1], axis=-2)
+    return AdjointList(
+        block_grad(np.squeeze(part, axis=-2) if np.ndim(row[0]) < 2 else part, row)
+        for part, row in zip(rows, blocks)
+    )
