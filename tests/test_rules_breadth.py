@@ -687,3 +687,18 @@ def test_roll_and_flip_permute_the_gradient_back():
 def test_math_prod_of_a_tuple_or_list_of_values():
     got = check_four_ways(series_reliability, 0.9, 0.8, 0.95)
     assert got == pytest.approx((-1 / 0.9 + 2.0, -1 / 0.8, -1 / 0.95), rel=1e-14)
+
+
+def _probit_terms(beta, a):
+    z = np.array([0.3, -1.2, 2.0, -4.0]) * beta
+    return (np.sum(special.log_ndtr(z)) + np.sum(special.ndtr(-z))
+            + np.sum(special.betaln(a, 2.0 * a)) + np.sum(special.ndtri(special.ndtr(z * 0.1)))
+            + np.sum(special.gamma(a)))
+
+
+def test_normal_cdf_beta_and_gamma_functions():
+    """``ndtr``, ``log_ndtr`` (probit and tobit likelihoods), ``ndtri``, ``betaln``
+    (beta-binomial), ``gamma``."""
+    from conftest import check_four_ways
+
+    check_four_ways(_probit_terms, 0.7, np.array([1.5, 2.5]))

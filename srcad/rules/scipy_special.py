@@ -22,9 +22,24 @@ UNARY = {
     "digamma": "scipy.special.polygamma(1, x) * g",
     "log_expit": "(1 - np.exp(ans)) * g",
     "entr": "-(np.log(x) + 1) * g",  # -x log(x)
+    # the normal distribution's CDF and its log (the density over the CDF, in logs)
+    "ndtr": "np.exp(-0.5 * x * x) / np.sqrt(2 * np.pi) * g",
+    "log_ndtr": "np.exp(-0.5 * x * x - 0.5 * np.log(2 * np.pi) - ans) * g",
+    "ndtri": "np.sqrt(2 * np.pi) * np.exp(0.5 * ans * ans) * g",
+    "gamma": "ans * scipy.special.digamma(x) * g",
 }
 for _name, _template in UNARY.items():
     defrule(f"scipy.special.{_name}(x)", env=SP, elementwise=True, x=_template)
+
+#: log B(a, b) = gammaln(a) + gammaln(b) - gammaln(a + b)
+defrule(
+    "scipy.special.betaln(a, b)",
+    env=SP,
+    elementwise=True,
+    broadcasting=True,
+    a="(scipy.special.digamma(a) - scipy.special.digamma(a + b)) * g",
+    b="(scipy.special.digamma(b) - scipy.special.digamma(a + b)) * g",
+)
 
 #: ``x log(y)`` and ``x log(1 + y)``, exactly 0 where ``x`` is 0 (also their ``y``-derivative).
 defrule(
