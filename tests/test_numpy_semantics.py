@@ -862,3 +862,13 @@ def kkt_blocks(Q, a):
 def test_block_matrices():
     rng = np.random.default_rng(0)
     check_four_ways(kkt_blocks, rng.normal(size=(3, 3)), rng.normal(size=3))
+
+
+def windowed(x, w):
+    windows = np.lib.stride_tricks.sliding_window_view(x, 3)
+    tiles = np.lib.stride_tricks.sliding_window_view(np.outer(x, x), (2, 2))
+    return np.sum(np.tanh(windows @ w)) + np.sum(tiles ** 2 * 0.1)
+
+
+def test_sliding_windows_sum_their_gradients_back():
+    check_four_ways(windowed, np.array([0.3, -0.5, 1.2, 0.8, -1.1]), np.array([0.5, -0.2, 0.1]))

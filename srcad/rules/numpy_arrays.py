@@ -389,6 +389,16 @@ defrule(
 )
 defrule("np.stack(parts, axis=0)", env=ENV, axis=None, parts="unstack(g, parts, axis)", linear=True)
 defrule("np.hstack(parts)", env=ENV, parts="hsplit_like(g, parts)", linear=True)
+#: a read-only view of every window: the windows' gradients summed back
+defrule(
+    "np.lib.stride_tricks.sliding_window_view(x, window_shape, axis=None)",
+    env=ENV,
+    window_shape=None,
+    axis=None,
+    x="sliding_window_grad(g, x, window_shape, axis)",
+    tangents={"x": "np.lib.stride_tricks.sliding_window_view(t, window_shape, axis=axis)"},
+    view=True,
+)
 #: blocks joined into one array (one row of blocks, or rows of them)
 defrule("np.block(arrays)", env=ENV, arrays="block_grad(g, arrays)", linear=True,
         sequences=("arrays",))

@@ -1547,3 +1547,14 @@ def block_grad(g: Any, blocks: Any) -> Any:
         block_grad(np.squeeze(part, axis=-2) if np.ndim(row[0]) < 2 else part, row)
         for part, row in zip(rows, blocks)
     )
+
+
+def sliding_window_grad(g: Any, x: Any, window_shape: Any, axis: Any = None) -> Any:
+    """Adjoint of ``sliding_window_view(x, window_shape, axis)``: each item of ``x`` gets
+    the sum of ``g`` over the windows it is in (the windows of its positions)."""
+    shape = np.shape(x)
+    positions = np.arange(int(np.prod(shape))).reshape(shape)
+    windows = np.lib.stride_tricks.sliding_window_view(positions, window_shape, axis=axis)
+    total = np.bincount(windows.ravel(), weights=np.ravel(np.broadcast_to(g, windows.shape)),
+                        minlength=positions.size)
+    return total.reshape(shape)
