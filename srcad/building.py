@@ -301,7 +301,7 @@ def build(
     callee = unbind(f)
     key = _cache_key(callee, wrt, mode, optimize, aux)
     if key is not None and examples:
-        key = (*key, tuple(sorted((n, id(type(v))) for n, v in examples.items())))
+        key = (*key, tuple(sorted((n, class_signature(v)) for n, v in examples.items())))
     with _cache_lock:
         cached = _cache.get(key) if key is not None else None
         if (
@@ -603,6 +603,25 @@ def needs_classes(error: SrcadError, filename: str) -> bool:
     )
 
 
+def class_signature(value: Any, depth: int = 0) -> Any:
+    """The classes of ``value`` and of the objects its fields and lists hold (what a
+    gradient built from an example object depends on: the methods srcad read)."""
+    if depth > 6:
+        return None
+    if records.is_record(value):
+        held = tuple(
+            (name, class_signature(item, depth + 1))
+            for name, item in records.fields(value).items()
+            if records.is_record(item) or isinstance(item, list | tuple | dict)
+        )
+        return (id(type(value)), held)
+    if isinstance(value, list | tuple):
+        return tuple(class_signature(item, depth + 1) for item in value[:64])
+    if isinstance(value, dict):
+        return tuple((k, class_signature(v, depth + 1)) for k, v in list(value.items())[:64])
+    return id(type(value))
+
+
 def by_argument_classes(f: Callable, make: Callable[[Mapping[str, Any]], Any]) -> Any:
     """The gradient of ``f`` built on its first call with objects of new classes: srcad
     reads the methods of the objects the call passes (as if their parameters were
@@ -611,15 +630,20 @@ def by_argument_classes(f: Callable, make: Callable[[Mapping[str, Any]], Any]) -
     signature = inspect.signature(callee.function)
     built: dict[tuple, Any] = {}
 
-    def gradient(*args: Any, **kwargs: Any) -> Any:
+    def built_for(*args: Any, **kwargs: Any) -> Any:
+        """The gradient built for the classes of these arguments."""
         bound = signature.bind_partial(*callee.args, *args, **callee.keywords, **kwargs)
         examples = {n: v for n, v in bound.arguments.items() if records.is_record(v)}
-        key = tuple((n, type(v)) for n, v in examples.items())
+        key = tuple((n, class_signature(v)) for n, v in examples.items())
         made = built.get(key)
         if made is None:
             made = built[key] = make(examples)
-        return made(*args, **kwargs)
+        return made
+
+    def gradient(*args: Any, **kwargs: Any) -> Any:
+        return built_for(*args, **kwargs)(*args, **kwargs)
 
     functools.update_wrapper(gradient, f)
+    gradient.built_for = built_for  # type: ignore[attr-defined]
     mark_derivative(gradient, "the gradient (built for the classes of its arguments)")
     return gradient

@@ -214,6 +214,8 @@ def check_grad(
     _refuse_lazy_arrays(bound)
     names = float_parameters(bound) if wrt is None else wrt
     gradient = grad(original, wrt=names)
+    if hasattr(gradient, "built_for"):  # (built for the classes of the arguments)
+        gradient = gradient.built_for(*args, **kwargs)
     names = gradient.__srcad__.wrt
     missing = [name for name in names if name not in bound.arguments]
     if missing:

@@ -239,14 +239,42 @@ def _applied(function: ast.expr, args: list[ast.expr], used: set[str]) -> ast.ex
     return ast.Call(copy.deepcopy(function), args, [])
 
 
+#: builtins that consume an iterable whole
+_CONSUMERS = frozenset(("sum", "max", "min", "list", "tuple", "sorted"))
+_VIEWS = frozenset(("values", "keys", "items"))
+
+
+def dict_view_consumed(node: ast.AST) -> bool:
+    """``sum(d.values())`` (``max``, ``min``, ``list``, ``tuple``, ``sorted``; ``keys``,
+    ``items``): read as ``sum(v for v in d.values())``, the loop srcad differentiates."""
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id in _CONSUMERS
+        and len(node.args) >= 1
+        and isinstance(node.args[0], ast.Call)
+        and isinstance(node.args[0].func, ast.Attribute)
+        and node.args[0].func.attr in _VIEWS
+        and not node.args[0].args
+        and not node.args[0].keywords
+    )
+
+
 class _Functional(ast.NodeTransformer):
-    """``map(...)`` as a generator expression (see :func:`desugar`)."""
+    """``map(...)`` as a generator expression, and a dict view a builtin consumes as a
+    loop over it (see :func:`desugar`)."""
 
     def __init__(self, used: set[str]) -> None:
         self.used = used
 
     def visit_Call(self, node: ast.Call) -> ast.AST:
         node = self.generic_visit(node)  # type: ignore[assignment]
+        if dict_view_consumed(node):
+            item = _fresh("item", self.used)
+            loop = ast.comprehension(ast.Name(item, ast.Store()), node.args[0], [], 0)
+            generator = _located(ast.GeneratorExp(ast.Name(item, ast.Load()), [loop]), node)
+            return _located(ast.Call(node.func, [generator, *node.args[1:]], node.keywords),
+                            node)
         if not mapped_call(node):
             return node
         function, *iterables = node.args
@@ -591,7 +619,9 @@ def desugar(fn: ast.FunctionDef) -> ast.FunctionDef:
     for node in ast.walk(fn):  # (one walk: this runs on every function srcad reads)
         if isinstance(node, _COMPREHENSIONS):
             comprehensions = True
-        elif isinstance(node, ast.Call) and (mapped_call(node) or reduce_call(node)):
+        elif isinstance(node, ast.Call) and (
+            mapped_call(node) or reduce_call(node) or dict_view_consumed(node)
+        ):
             comprehensions = functional = True
         elif keyed_extreme(node) or dict_call(node):
             comprehensions = True
@@ -606,7 +636,7 @@ def desugar(fn: ast.FunctionDef) -> ast.FunctionDef:
         fn.body = _lambdas_as_defs(fn.body)
     used = {node.id for node in ast.walk(fn) if isinstance(node, ast.Name)}
     used.update(a.arg for a in ast.walk(fn) if isinstance(a, ast.arg))
-    if functional and "map" not in _assigned(fn):  # (a local `map`: the user's)
+    if functional and not _assigned(fn) & {"map", *_CONSUMERS}:  # (a local `map`: the user's)
         fn.body = [_Functional(used).visit(stmt) for stmt in fn.body]
     if comprehensions:
         rewriter = _Comprehensions(fn, used)

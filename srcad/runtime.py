@@ -364,12 +364,12 @@ def _is_field(x: Any, name: str) -> bool:
 def field_grad(g: Any, x: Any, name: str) -> Any:
     """Adjoint of ``x.name``, a field of the record ``x``: ``g`` in that field, zero in
     the others."""
-    if _is_field(x, name):
-        if isinstance(g, AdjointRecord) or not is_static(getattr(x, name)):
+    if _is_field(x, name):  # (a list of plain objects whose fields were read: records)
+        if _carries_records(g) or not is_static(getattr(x, name)):
             return AdjointRecord(x, {name: g})
         return AdjointRecord(x)
     if _gives_gradient(x, name) and (
-        isinstance(g, AdjointRecord) or not is_static(getattr(x, name))
+        _carries_records(g) or not is_static(getattr(x, name))
     ):
         return AdjointRecord(x, {name: g})
     return AdjointRecord(x)  # (a number read from an int field, a class attribute)
@@ -455,10 +455,21 @@ def _record_gradient(adjoint: AdjointRecord, like: Any) -> Any:
     return replaced(like, new)
 
 
+def _carries_records(g: Any) -> bool:
+    """Whether the adjoint ``g`` holds the adjoint of an object's fields anywhere."""
+    if isinstance(g, AdjointRecord):
+        return True
+    if isinstance(g, list | tuple):
+        return any(_carries_records(item) for item in g)
+    if isinstance(g, dict):
+        return any(_carries_records(item) for item in g.values())
+    return False
+
+
 def _field_gradient(g: Any, value: Any) -> Any:
     """The gradient of one field's ``value`` (in the field's own structure)."""
-    if is_static(value) and not isinstance(g, AdjointRecord):
-        return value
+    if is_static(value) and not _carries_records(g):  # (plain objects whose fields were
+        return value  # read, in a list: their gradients are objects too)
     if isinstance(g, AdjointRecord):
         return _record_gradient(g, value)
     if is_record(value):  # (zero, or a namedtuple's list)

@@ -297,3 +297,12 @@ def test_sorted_numbers_are_a_permutation():
         return total
 
     assert srcad.grad(ranked)([0.3, 1.2, -0.7], 1.3) == pytest.approx([2.6, 3.9, 1.3])
+
+
+def _dict_views_consumed(w):
+    d = {"x": w[0] ** 2, "y": w[1] ** 3}
+    return sum(d.values()) + max(d.values()) + len(list(d.keys()))
+
+
+def test_dict_views_consumed_by_builtins():
+    check_four_ways(_dict_views_consumed, np.array([1.0, 2.0]))

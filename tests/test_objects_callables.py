@@ -812,3 +812,45 @@ def test_methods_of_an_unannotated_parameter_are_read_from_the_calls_object():
     d_model = srcad.grad(calls_method_of_parameter)(_Scaler(0.5), X2)
     assert type(d_model) is _Scaler
     assert d_model.w == pytest.approx(np.sum(X2 / np.cosh(0.5 * X2) ** 2), rel=1e-12)
+
+
+class _PlainLayer:
+    def __init__(self, W, b):
+        self.W, self.b = W, b
+
+    def __call__(self, h):
+        return np.tanh(h @ self.W + self.b)
+
+
+class _ScaledLayer(_PlainLayer):
+    def __call__(self, h):
+        return 2.0 * np.tanh(h @ self.W + self.b)
+
+
+class _PlainModel:
+    def __init__(self, layers):
+        self.layers = layers
+
+
+def _plain_model_loss(model, X, y):
+    h = X
+    for layer in model.layers:
+        h = layer(h)
+    return np.mean((h[:, 0] - y) ** 2)
+
+
+def test_the_gradient_of_a_list_of_plain_objects_holds_their_gradients():
+    """A plain (not dataclass) model whose field is a list of plain layers: the gradient's
+    list holds the layers' gradients (it was the parameter list itself); check_grad of
+    the unannotated parameter; a new class of layers builds a new gradient."""
+    rng = np.random.default_rng(2)
+    layers = [_PlainLayer(rng.normal(size=(3, 4)), rng.normal(size=4)),
+              _PlainLayer(rng.normal(size=(4, 2)), rng.normal(size=2))]
+    model, X, y = _PlainModel(layers), rng.normal(size=(5, 3)), rng.normal(size=5)
+    gradient = srcad.grad(_plain_model_loss)(model, X, y)
+    assert gradient.layers is not model.layers
+    assert srcad.check_grad(_plain_model_loss, model, X, y, wrt="model") < 1e-6
+    scaled = _PlainModel([_ScaledLayer(layer.W, layer.b) for layer in layers])
+    assert srcad.check_grad(_plain_model_loss, scaled, X, y, wrt="model") < 1e-6
+    g = srcad.grad(_plain_model_loss, wrt=1)
+    assert not np.allclose(g(model, X, y), g(scaled, X, y))  # (each its own gradient)
