@@ -1516,15 +1516,30 @@ def matrix_power_tangent(t: Any, a: Any, n: int) -> Any:
     return sum((powers[k] @ t @ powers[n - 1 - k] for k in range(n)), np.zeros(a.shape))
 
 
-def singular_values_grad(g: Any, a: Any) -> Any:
+def _values_only(compute_uv: bool) -> None:
+    if compute_uv:
+        from ..load import user_line
+
+        raise UnsupportedSyntaxError(
+            "srcad differentiates np.linalg.svd for the singular values only "
+            "(compute_uv=False)",
+            "use np.linalg.svd(a, compute_uv=False), or np.linalg.eigh of a @ a.T for "
+            "the vectors",
+            user_line(3),
+        )
+
+
+def singular_values_grad(g: Any, a: Any, compute_uv: bool = False) -> Any:
     """Adjoint of ``np.linalg.svd(a, compute_uv=False)``: ``u diag(g) v^T`` (distinct,
     nonzero singular values)."""
+    _values_only(compute_uv)
     u, _, vt = np.linalg.svd(a, full_matrices=False)
     return (u * np.asarray(g)[..., None, :]) @ vt
 
 
-def singular_values_tangent(t: Any, a: Any) -> Any:
+def singular_values_tangent(t: Any, a: Any, compute_uv: bool = False) -> Any:
     """Tangent of the singular values: ``diag(u^T t v)``."""
+    _values_only(compute_uv)
     u, _, vt = np.linalg.svd(a, full_matrices=False)
     return np.einsum("...ij,...jk,...ki->...i", matrix_transpose(u), t, matrix_transpose(vt))
 

@@ -85,18 +85,20 @@ defrule(
     a="matrix_power_grad(g, a, n)",
     tangents={"a": "matrix_power_tangent(t, a, n)"},
 )
-#: the singular values alone: ``u diag(g) v^T`` (distinct, nonzero singular values)
+#: the singular values alone (``compute_uv=False``; with the singular vectors the
+#: gradient is refused when it runs): ``u diag(g) v^T`` (distinct, nonzero values)
 defrule(
-    "np.linalg.svd(a, full_matrices=True, compute_uv=False)",
+    "np.linalg.svd(a, full_matrices=True, compute_uv=True)",
     env=ENV,
     full_matrices=None,
-    a="singular_values_grad(g, a)",
-    tangents={"a": "singular_values_tangent(t, a)"},
+    compute_uv=None,
+    a="singular_values_grad(g, a, compute_uv)",
+    tangents={"a": "singular_values_tangent(t, a, compute_uv)"},
 )
 if hasattr(np.linalg, "svdvals"):  # numpy >= 2
     defrule(
         "np.linalg.svdvals(a)",
         env=ENV,
-        a="singular_values_grad(g, a)",
-        tangents={"a": "singular_values_tangent(t, a)"},
+        a="singular_values_grad(g, a, False)",
+        tangents={"a": "singular_values_tangent(t, a, False)"},
     )
