@@ -854,3 +854,43 @@ def test_the_gradient_of_a_list_of_plain_objects_holds_their_gradients():
     assert srcad.check_grad(_plain_model_loss, scaled, X, y, wrt="model") < 1e-6
     g = srcad.grad(_plain_model_loss, wrt=1)
     assert not np.allclose(g(model, X, y), g(scaled, X, y))  # (each its own gradient)
+
+
+class _Net:
+    def __init__(self, layers):
+        self.layers = layers
+
+    def run(self, h):
+        for layer in self.layers:
+            h = layer(h)
+        return h
+
+
+class _Encoder:
+    def __init__(self, net):
+        self.net = net
+
+    def encode(self, x):
+        return self.net.run(x)
+
+
+class _AutoEncoder:
+    def __init__(self, encoder):
+        self.encoder = encoder
+
+    def __call__(self, x):
+        return self.encoder.encode(x)
+
+
+def _nested_model_loss(model, x):
+    return np.sum(model(x) ** 2)
+
+
+def test_methods_of_nested_unannotated_objects():
+    """``model(x)`` -> ``self.encoder.encode`` -> ``self.net.run``, a loop calling the
+    layers of a plain list: the classes come from the objects the call passes."""
+    rng = np.random.default_rng(4)
+    layers = [_PlainLayer(rng.normal(size=(3, 3)), 0.0), _PlainLayer(rng.normal(size=(3, 2)), 0.0)]
+    model, x = _AutoEncoder(_Encoder(_Net(layers))), rng.normal(size=(4, 3))
+    assert srcad.check_grad(_nested_model_loss, model, x, wrt="x") < 1e-6
+    assert srcad.check_grad(_nested_model_loss, model, x, wrt="model") < 1e-6

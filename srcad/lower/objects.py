@@ -292,12 +292,21 @@ class Objects(LoweringPart):
                 current = current.parent
             value = current.env[node.id] if current is not None else None
             if isinstance(value, ir.Name):
-                return self.root.examples.get(value.id)
+                found = self.root.examples.get(value.id)
+                return found if found is not None else self.value_examples.get(value.id)
             return None
         if isinstance(node, ast.Attribute):
             owner = self.example_of(scope, node.value)
             return getattr(owner, node.attr, None) if records.is_record(owner) else None
         return None
+
+    @property
+    def value_examples(self) -> dict[str, Any]:
+        """Listing names of objects a method is inlined on (its ``self``) -> what they
+        held in the call srcad learned classes from (nested objects: ``self.net``)."""
+        if not hasattr(self, "_value_examples"):
+            self._value_examples: dict[str, Any] = {}
+        return self._value_examples
 
     @property
     def value_classes(self) -> dict[str, type]:
@@ -351,6 +360,9 @@ class Objects(LoweringPart):
         receiver = self.lower_operand(scope, func.value)
         if isinstance(receiver, ir.Name):  # (`self` in the method's body: of this class)
             self.value_classes.setdefault(receiver.id, cls)
+            example = self.example_of(scope, func.value)
+            if example is not None:
+                self.value_examples.setdefault(receiver.id, example)
         check = self.helper_ref(
             f"check_{func.attr}", same_member(scope.source.location(node), cls, func.attr)
         )
