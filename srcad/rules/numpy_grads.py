@@ -1492,15 +1492,21 @@ def sorted_tangent(t: Any, items: Any, reverse: bool = False) -> Any:
     return AdjointList([t[source] for source in _sorted_order(items, reverse)])
 
 
-def matrix_power_grad(g: Any, a: Any, n: int) -> Any:
-    """Adjoint of ``np.linalg.matrix_power(a, n)`` (``n >= 0``): the sum over the
-    product's factors, ``(a^T)^k g (a^T)^(n-1-k)``."""
-    a = np.asarray(a)
+def _matrix_powers(a: Any, n: int) -> list:
+    """``a^0 ... a^(n-1)`` (of the stack of matrices ``a``), for ``n >= 0``."""
     if n < 0:
         raise ValueError("srcad differentiates np.linalg.matrix_power for n >= 0")
     powers = [np.broadcast_to(np.eye(a.shape[-1]), a.shape)]
     for _ in range(1, n):
         powers.append(powers[-1] @ a)
+    return powers
+
+
+def matrix_power_grad(g: Any, a: Any, n: int) -> Any:
+    """Adjoint of ``np.linalg.matrix_power(a, n)`` (``n >= 0``): the sum over the
+    product's factors, ``(a^T)^k g (a^T)^(n-1-k)``."""
+    a = np.asarray(a)
+    powers = _matrix_powers(a, n)
     out = np.zeros(np.broadcast_shapes(a.shape, np.shape(g)))
     for k in range(n):
         out = out + matrix_transpose(powers[k]) @ g @ matrix_transpose(powers[n - 1 - k])
@@ -1510,9 +1516,7 @@ def matrix_power_grad(g: Any, a: Any, n: int) -> Any:
 def matrix_power_tangent(t: Any, a: Any, n: int) -> Any:
     """Tangent of ``np.linalg.matrix_power(a, n)``: ``sum_k a^k t a^(n-1-k)``."""
     a = np.asarray(a)
-    powers = [np.broadcast_to(np.eye(a.shape[-1]), a.shape)]
-    for _ in range(1, n):
-        powers.append(powers[-1] @ a)
+    powers = _matrix_powers(a, n)
     return sum((powers[k] @ t @ powers[n - 1 - k] for k in range(n)), np.zeros(a.shape))
 
 
