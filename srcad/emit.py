@@ -64,8 +64,14 @@ def _wrap(expr: ir.Expr, at_least: int) -> str:
 
 
 def _constant(value: object) -> str:
+    """A constant as Python source (``float('nan')`` for a NaN, in a list or tuple too)."""
     if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
-        return f"float({str(value)!r})"
+        return f"float({str(float(value))!r})"
+    if type(value) in (list, tuple):
+        items = ", ".join(_constant(item) for item in value)  # type: ignore[attr-defined]
+        if type(value) is tuple:
+            return f"({items},)" if len(value) == 1 else f"({items})"  # type: ignore[arg-type]
+        return f"[{items}]"
     return repr(value)
 
 

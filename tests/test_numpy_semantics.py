@@ -24,7 +24,7 @@ import math
 
 import numpy as np
 import pytest
-from conftest import check_four_ways
+from conftest import check_four_ways, marker_line
 
 import srcad
 
@@ -872,3 +872,22 @@ def windowed(x, w):
 
 def test_sliding_windows_sum_their_gradients_back():
     check_four_ways(windowed, np.array([0.3, -0.5, 1.2, 0.8, -1.1]), np.array([0.5, -0.2, 0.1]))
+
+
+def gaps_written_in_the_function(x):
+    observed = np.array([0.3, np.nan, -1.2, np.inf])  # (constants with a NaN and an inf)
+    return np.nansum((observed[:3] - x) ** 2) + float(np.isinf(observed[3])) * np.sum(x)
+
+
+def test_constants_holding_nan_and_inf_are_written_as_python_can_read_them():
+    check_four_ways(gaps_written_in_the_function, np.array([0.5, 0.1, 0.2]))
+
+
+def too_deep_blocks(x):
+    return np.sum(np.block([[[x[:2], x[2:]]], [[x[:2] * 2.0, x[2:]]]]) ** 2)  # <deep-block>
+
+
+def test_np_block_of_three_levels_is_refused_at_its_line():
+    with pytest.raises(srcad.SrcadError, match="two levels of lists") as caught:
+        srcad.grad(too_deep_blocks)(np.array([1.0, 2.0, 3.0, 4.0]))
+    assert caught.value.lineno == marker_line(__file__, "deep-block")

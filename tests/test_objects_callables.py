@@ -894,3 +894,34 @@ def test_methods_of_nested_unannotated_objects():
     model, x = _AutoEncoder(_Encoder(_Net(layers))), rng.normal(size=(4, 3))
     assert srcad.check_grad(_nested_model_loss, model, x, wrt="x") < 1e-6
     assert srcad.check_grad(_nested_model_loss, model, x, wrt="model") < 1e-6
+
+
+class _Norm:
+    def __init__(self, gamma):
+        self.gamma = gamma
+
+    def apply(self, h):
+        return h * self.gamma / np.sqrt(np.mean(h ** 2) + 1.0)
+
+
+class _Block:
+    def __init__(self, W, norm):
+        self.W, self.norm = W, norm
+
+    def __call__(self, h):
+        return self.norm.apply(np.tanh(h @ self.W))
+
+
+def _blocks_loss(model, x):
+    h = x
+    for block in model.layers:
+        h = block(h)
+    return np.sum(h ** 2)
+
+
+def test_objects_nested_in_the_items_of_a_list_field():
+    rng = np.random.default_rng(5)
+    blocks = [_Block(rng.normal(size=(3, 3)), _Norm(rng.normal(size=3))) for _ in range(2)]
+    model, x = _PlainModel(blocks), rng.normal(size=(4, 3))
+    assert srcad.check_grad(_blocks_loss, model, x, wrt="model") < 1e-6
+    assert srcad.check_grad(_blocks_loss, model, x, wrt="x") < 1e-6

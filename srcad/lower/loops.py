@@ -201,6 +201,8 @@ class Loops(LoweringPart):
         bound = scope.env.get(target.id) if isinstance(target, ast.Name) else None
         if known is not None and isinstance(bound, ir.Name):
             self.value_classes[bound.id] = known
+            if value.id in self.value_examples:
+                self.value_examples[bound.id] = self.value_examples[value.id]
 
     def range_arguments(self, scope: Scope, node: ast.expr) -> list[ir.Expr] | None:
         if (
@@ -275,11 +277,14 @@ class Loops(LoweringPart):
             seq = self.emit_rule_call(scope, "loop_items", LOOP_ITEMS, value, node, name)
         length = self.emit_value(scope, ir.Call(self.builtin_ref(scope, "len"), (seq,)), node)
         item_class = self.element_class(scope, node)  # (model.layers: list[Dense])
+        examples = self.example_of(scope, node)  # (the list a call's object held)
 
         def item(k: ir.Expr) -> Any:
             value = self.element(scope, seq, k, node)
             if item_class is not None and isinstance(value, ir.Name):
                 self.value_classes[value.id] = item_class
+                if isinstance(examples, list | tuple) and examples:  # (of one class:
+                    self.value_examples[value.id] = examples[0]  # checked when it runs)
             return value
 
         return length, item

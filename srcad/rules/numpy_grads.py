@@ -1554,6 +1554,15 @@ def block_grad(g: Any, blocks: Any) -> Any:
     from ..runtime import AdjointList
 
     g = np.asarray(g)
+    if isinstance(blocks[0], list | tuple) and isinstance(blocks[0][0], list | tuple):
+        from ..load import user_line
+
+        raise UnsupportedSyntaxError(
+            "srcad differentiates np.block of a row of blocks or of rows of them (two "
+            "levels of lists), not deeper ones",
+            "join the blocks with np.concatenate along each axis",
+            user_line(),
+        )
     if not isinstance(blocks[0], list | tuple):  # one row: joined along the last axis
         widths = np.cumsum([np.shape(b)[-1] if np.ndim(b) else 1 for b in blocks])[:-1]
         parts = np.split(g, widths, axis=-1)
