@@ -43,6 +43,7 @@ from .runtime import (
     grown,
     scalar_check,
     selected,
+    selected_by_any,
     set_rows,
     shrunk,
     snapshot,
@@ -57,6 +58,9 @@ _SUFFIX = {"grad": "_grad", "value_and_grad": "_value_and_grad", "vjp": "_vjp"}
 _ANS = "\0ans"
 #: Attributes that read only an array's shape (never its values).
 _SHAPE_ATTRIBUTES = frozenset(("shape", "ndim", "size", "dtype"))
+
+#: the ``np.where`` selections that pick a value: (condition, picked side) pairs
+Mask = tuple[tuple[ir.Expr, bool], ...]
 
 
 #: Stands for the array version of a gradient in the scalar version's bindings until
@@ -173,13 +177,14 @@ class _Builder:
         return ir.substitute(template, mapping)
 
     # ---------------------------------------------------------------- np.where
-    def selection_masks(self) -> dict[str, tuple[ir.Expr, bool]]:
+    def selection_masks(self) -> dict[str, Mask]:
         """Values whose gradient only comes through one side of an ``np.where`` (directly
         or through elementwise gates): ``np.where(d > 0, np.sqrt(d), 0.0)``. Their local
         gradients are taken where that side is picked only, so that an infinite local
         derivative where it is not picked (``sqrt`` at 0) gives 0, not ``0 * inf``.
 
-        Returns name -> (condition, picked side). Only within one loop iteration."""
+        Returns name -> the (condition, picked side) pairs of the ``np.where`` that pick
+        it (several: its gradient is where any picks it). Only within one loop iteration."""
         loops: dict[int, tuple[int, ...]] = {}
 
         def nesting(body: tuple[ir.Stmt, ...], around: tuple[int, ...]) -> None:
@@ -204,7 +209,7 @@ class _Builder:
                     uses.setdefault(operand.id, []).append((stmt, param))
         carried = {n for s in ir.walk(self.fn.body) if isinstance(s, ir.Loop) for n in s.carried}
         order = {id(s): k for k, s in enumerate(ir.walk(self.fn.body))}
-        masks: dict[str, tuple[ir.Expr, bool]] = {}
+        masks: dict[str, Mask] = {}
         #: every statement that binds each name (a condition may be any value: a
         #: comparison, np.eye(n, dtype=bool), a parameter, a global)
         binders: dict[str, list[ir.Stmt]] = {}
@@ -212,19 +217,18 @@ class _Builder:
             for target in ir.targets_of(stmt):
                 binders.setdefault(target, []).append(stmt)
 
-        def in_time(name: str, mask: tuple[ir.Expr, bool]) -> bool:
-            """In a loop the backward pass restores the condition when it reaches the
+        def in_time(name: str, mask: Mask) -> bool:
+            """In a loop the backward pass restores a condition when it reaches the
             condition's own line: a value made before that line cannot read it."""
-            condition = mask[0]
-            if (
+            return all(
                 not loops[id(made[name][0])]
                 or not isinstance(condition, ir.Name)
                 or condition.id not in binders  # (a parameter or a global: the same all along)
-            ):
-                return True
-            return order[id(binders[condition.id][0])] < order[id(made[name][0])]
+                or order[id(binders[condition.id][0])] < order[id(made[name][0])]
+                for condition, _ in mask
+            )
 
-        def mask_through(stmt: ir.Assign, param: str) -> tuple[ir.Expr, bool] | None:
+        def mask_through(stmt: ir.Assign, param: str) -> Mask | None:
             rule = stmt.rule
             if rule.selector is not None:
                 at = rule.params.index(rule.selector)
@@ -236,7 +240,7 @@ class _Builder:
                     return None  # (a parameter given a new value)
                 if defined and (len(defined) != 1 or loops[id(defined[0])] != loops[id(stmt)]):
                     return None
-                return (condition, rule.params.index(param) == at + 1)
+                return ((condition, rule.params.index(param) == at + 1),)
             return masks.get(stmt.target) if rule.elementwise else None
 
         changed = True
@@ -247,13 +251,13 @@ class _Builder:
                     continue
                 where = loops[id(made[name][0])]
                 found = {mask_through(stmt, param) for stmt, param in sites}
-                if (
-                    len(found) == 1
-                    and None not in found
-                    and all(loops[id(stmt)] == where for stmt, _ in sites)
-                    and in_time(name, next(iter(found)))
-                ):
-                    masks[name] = found.pop()
+                if None in found or not all(loops[id(stmt)] == where for stmt, _ in sites):
+                    continue
+                # (each use sends gradient only where its side is picked: the value's own
+                # gradient only where one of them is, np.nansum(r) + np.nansum(r * r))
+                union = tuple(dict.fromkeys(pair for mask in found for pair in mask))
+                if in_time(name, union):
+                    masks[name] = union
                     changed = True
         return masks
 
@@ -536,10 +540,13 @@ class _Builder:
             else:
                 value = self.instantiate(stmt, template, g, ans)
                 mask = self.masks.get(stmt.target) if stmt.rule.elementwise else None
-                if mask is not None:  # an np.where picks this value where `mask` holds
-                    condition, picked = mask
+                if mask is not None and len(mask) == 1:  # np.where picks this value where
+                    ((condition, picked),) = mask  # `mask` holds
                     extra = () if picked else (ir.Const(False),)
                     value = self.call("selected", selected, condition, value, *extra)
+                elif mask is not None:  # (several np.where: where any of them picks it)
+                    pairs = [part for c, p in mask for part in (c, ir.Const(p))]
+                    value = self.call("selected_by_any", selected_by_any, value, *pairs)
                 if (
                     self.broadcast
                     and stmt.rule.broadcasting

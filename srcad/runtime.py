@@ -854,6 +854,18 @@ def _flat_positions(g: np.ndarray, index: Any) -> np.ndarray | None:
 
 
 @passes_argument(1)
+def selected_by_any(value: Any, *pairs: Any) -> Any:
+    """``value`` where any of several ``np.where`` picked it (``pairs``: condition, side,
+    condition, side, ...), exactly 0.0 elsewhere (see :func:`selected`)."""
+    keep = None
+    for condition, picked in zip(pairs[::2], pairs[1::2]):
+        if np.shape(value) != np.shape(condition):
+            return value
+        side = np.asarray(condition, dtype=bool) if picked else ~np.asarray(condition, dtype=bool)
+        keep = side if keep is None else keep | side
+    return value if keep is None else np.where(keep, value, 0.0)
+
+
 def selected(condition: Any, value: Any, picked: bool = True) -> Any:
     """``value`` where ``np.where(condition, ...)`` picked this side, exactly 0.0
     elsewhere: a gradient there is zero even where ``value`` is nan or inf (the local

@@ -891,3 +891,16 @@ def test_np_block_of_three_levels_is_refused_at_its_line():
     with pytest.raises(srcad.SrcadError, match="two levels of lists") as caught:
         srcad.grad(too_deep_blocks)(np.array([1.0, 2.0, 3.0, 4.0]))
     assert caught.value.lineno == marker_line(__file__, "deep-block")
+
+
+def one_value_in_two_nan_reductions(w):
+    r = _WITH_GAPS * w
+    return np.nansum(r ** 2) + np.nansum(r) + np.nanmax(r)
+
+
+def test_a_value_two_selections_pick_gets_its_gradient_where_either_picks_it():
+    """``r`` feeds two NaN-ignoring reductions (two masks of the same gaps): each sends
+    gradient only where it picks ``r``, so ``r``'s own step is taken where either does
+    (it gave nan: ``0 * nan`` at the gaps)."""
+    (dw,) = check_four_ways(one_value_in_two_nan_reductions, np.linspace(0.5, 1.0, 6))
+    assert np.all(np.isfinite(dw)) and dw[1] == 0.0 and dw[4] == 0.0
