@@ -841,6 +841,7 @@ def test_ufunc_reduce_and_clip_with_numpy_2_keywords():
 
 def powers_and_singular_values(a):
     return (np.sum(np.linalg.matrix_power(a, 3) ** 2) + np.linalg.matrix_power(a, 0)[0, 0]
+            + np.sum(np.linalg.matrix_power(a + 2.0 * np.eye(3), -2))
             + np.sum(np.linalg.svd(a, compute_uv=False) ** 3))
 
 

@@ -1494,8 +1494,6 @@ def sorted_tangent(t: Any, items: Any, reverse: bool = False) -> Any:
 
 def _matrix_powers(a: Any, n: int) -> list:
     """``a^0 ... a^(n-1)`` (of the stack of matrices ``a``), for ``n >= 0``."""
-    if n < 0:
-        raise ValueError("srcad differentiates np.linalg.matrix_power for n >= 0")
     powers = [np.broadcast_to(np.eye(a.shape[-1]), a.shape)]
     for _ in range(1, n):
         powers.append(powers[-1] @ a)
@@ -1503,9 +1501,14 @@ def _matrix_powers(a: Any, n: int) -> list:
 
 
 def matrix_power_grad(g: Any, a: Any, n: int) -> Any:
-    """Adjoint of ``np.linalg.matrix_power(a, n)`` (``n >= 0``): the sum over the
-    product's factors, ``(a^T)^k g (a^T)^(n-1-k)``."""
+    """Adjoint of ``np.linalg.matrix_power(a, n)``: the sum over the product's factors,
+    ``(a^T)^k g (a^T)^(n-1-k)`` (a negative ``n``: the power of the inverse ``b``, whose
+    adjoint ``-b^T gb b^T`` goes to ``a``)."""
     a = np.asarray(a)
+    if n < 0:
+        b = np.linalg.inv(a)
+        gb = matrix_power_grad(g, b, -n)
+        return -(matrix_transpose(b) @ gb @ matrix_transpose(b))
     powers = _matrix_powers(a, n)
     out = np.zeros(np.broadcast_shapes(a.shape, np.shape(g)))
     for k in range(n):
@@ -1514,8 +1517,12 @@ def matrix_power_grad(g: Any, a: Any, n: int) -> Any:
 
 
 def matrix_power_tangent(t: Any, a: Any, n: int) -> Any:
-    """Tangent of ``np.linalg.matrix_power(a, n)``: ``sum_k a^k t a^(n-1-k)``."""
+    """Tangent of ``np.linalg.matrix_power(a, n)``: ``sum_k a^k t a^(n-1-k)`` (of the
+    inverse, whose tangent is ``-b t b``, for a negative ``n``)."""
     a = np.asarray(a)
+    if n < 0:
+        b = np.linalg.inv(a)
+        return matrix_power_tangent(-(b @ t @ b), b, -n)
     powers = _matrix_powers(a, n)
     return sum((powers[k] @ t @ powers[n - 1 - k] for k in range(n)), np.zeros(a.shape))
 

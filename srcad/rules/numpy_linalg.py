@@ -77,7 +77,7 @@ defrule(
     a="qr_grad(g, a, ans, mode)",
     tangents={"a": "qr_tangent(t, a, ans, mode)"},
 )
-#: a product of n copies (n >= 0 known when the program runs)
+#: a product of n copies (of the inverse for a negative n)
 defrule(
     "np.linalg.matrix_power(a, n)",
     env=ENV,
