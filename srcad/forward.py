@@ -170,12 +170,13 @@ class _Tangents:
             grow = ir.Name(self.bind(helper, rule.env[helper]))
             return ir.Adjoint(target, ir.Call(grow, dots), tag=stmt.tag)
         terms: list[ir.Expr] = []
-        narrower = False  # may a term have a smaller shape than the result?
-        for param, operand in zip(rule.params, stmt.operands):
+        #: inactive operands, which may carry the result's shape (``a + c``, ``c`` an array)
+        inactive: set[str] = set()
+        for param, operand, given in zip(rule.params, stmt.operands, values):
             dot = self.operand_tangent(operand)
             template = rule.adjoint_for(param)
-            if dot is None and rule.broadcasting and not isinstance(operand, ir.Const):
-                narrower = True  # (an inactive operand may carry the result's shape)
+            if dot is None and rule.broadcasting and isinstance(given, ir.Name):
+                inactive.add(given.id)
             if dot is None or template is None:
                 continue
             mapping = dict(zip(rule.params, values))
@@ -210,7 +211,8 @@ class _Tangents:
         value = terms[0]
         for term in terms[1:]:
             value = ir.BinOp("+", value, term)
-        if narrower:
+        # (a term that reads every inactive operand has the result's shape: ``c * a_dot``)
+        if inactive and not any(inactive <= set(ir.names_in(term)) for term in terms):
             value = ir.Call(ir.Name(self.bind("shaped_like", shaped_like)),
                             (value, ir.Name(stmt.target)))
         return ir.Adjoint(target, value, tag=stmt.tag)

@@ -905,3 +905,20 @@ def test_a_value_two_selections_pick_gets_its_gradient_where_either_picks_it():
     (it gave nan: ``0 * nan`` at the gaps)."""
     (dw,) = check_four_ways(one_value_in_two_nan_reductions, np.linspace(0.5, 1.0, 6))
     assert np.all(np.isfinite(dw)) and dw[1] == 0.0 and dw[4] == 0.0
+
+
+def weighted_squares_with_gaps(x):
+    return np.nansum(_WITH_GAPS * x ** 2) + np.nansum(_WITH_GAPS * x) ** 2
+
+
+def test_second_derivatives_keep_the_gaps_out_too():
+    """The tangent of ``_WITH_GAPS * x ** 2`` is ``_WITH_GAPS * (2 * x * x_dot)``: read by
+    ``np.where`` straight away (no reshaping between), so that reverse mode over it keeps
+    the gaps' ``0 * nan`` out as the gradient does (the Hessian had nan rows)."""
+    x = np.linspace(-0.5, 1.0, 6)
+    d = np.nan_to_num(_WITH_GAPS)
+    exact = 2.0 * np.diag(d) + 2.0 * np.outer(d, d)
+    np.testing.assert_allclose(srcad.hessian(weighted_squares_with_gaps)(x), exact, rtol=1e-12)
+    v = np.arange(6.0)
+    np.testing.assert_allclose(srcad.hvp(weighted_squares_with_gaps)(x, v), exact @ v,
+                               rtol=1e-12)
