@@ -20,7 +20,6 @@ from .diagnostics import no_rule_error
 from .errors import NoRuleError
 from .memory import Memory, fresh_parameters
 from .names import NameAllocator, bind
-from .rules.scalar import APPEND, EXTEND
 from .rules.table import Scatter, Zeroed
 from .runtime import (
     add_at,
@@ -162,13 +161,13 @@ class _Tangents:
             keys, items = stmt.operands[:size], stmt.operands[size:]
             dots = tuple(self.operand_tangent(o) or self.zeros(o) for o in items)
             return ir.Adjoint(target, ir.Dict(keys, dots), tag=stmt.tag)
-        if rule is APPEND or rule is EXTEND:  # linear in both at once: one list, grown
-            helper = "appended" if rule is APPEND else "extended"
-            dots = tuple(
-                self.operand_tangent(o) or self.zeros(v) for o, v in zip(stmt.operands, values)
-            )
-            grow = ir.Name(self.bind(helper, rule.env[helper]))
-            return ir.Adjoint(target, ir.Call(grow, dots), tag=stmt.tag)
+        if rule.jointly_linear:  # (one list, grown or changed: not a sum of partial lists)
+            mapping = {
+                param: given if rule.adjoint_for(param) is None  # (an index: as it is)
+                else self.operand_tangent(operand) or self.zeros(given)
+                for param, operand, given in zip(rule.params, stmt.operands, values)
+            }
+            return ir.Adjoint(target, self.free(rule.pattern, rule, mapping), tag=stmt.tag)
         terms: list[ir.Expr] = []
         #: inactive operands, which may carry the result's shape (``a + c``, ``c`` an array)
         inactive: set[str] = set()

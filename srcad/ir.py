@@ -227,6 +227,9 @@ class Rule:
     #: linear in each differentiable parameter on its own (so forward mode can reuse the
     #: forward expression with that parameter's tangent put in)
     linear: bool = False
+    #: linear in all its differentiable parameters at once (``appended(x, v)``,
+    #: ``list_replaced(x, i, v)``): its tangent is itself, called on their tangents
+    jointly_linear: bool = False
     #: explicit forward-mode (tangent) templates, over the parameters, ``ans`` and ``t``
     #: (the tangent of the parameter)
     tangents: tuple[Expr | None, ...] = ()

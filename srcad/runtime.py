@@ -581,12 +581,6 @@ def prod_items_tangent(t: Any, items: Any) -> Any:
     return total
 
 
-def grown_tangent(head: Any, tail: Any) -> AdjointList:
-    """A tangent term of :func:`appended`/:func:`extended`: ``head`` then ``tail``, one of
-    them zeros (terms add item by item)."""
-    return AdjointList([*head, *tail])
-
-
 def grown(items: list, item: Any) -> list:
     """``items.append(item)``, and ``items`` itself: how the version for floats grows a
     list a loop appends to (see :mod:`srcad.reverse`)."""

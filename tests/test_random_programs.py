@@ -10,7 +10,9 @@ reads it with ``inspect.getsource`` as it reads users' code. For each program:
    that a rule has no tangent (counted and printed);
 4. the value ``srcad.value_and_grad(f)`` returns is ``f``'s own value, bit for bit (``==``);
 5. the generated ``backward_source`` is deterministic: the same for a second call
-   and for an independent rebuild from a second copy of the file.
+   and for an independent rebuild from a second copy of the file;
+6. for one program in :data:`SECOND_ORDER_EVERY` (chosen by its source), ``srcad.hvp``
+   agrees with central differences of srcad's gradient along one direction.
 
 A ``srcad.SrcadError`` while building the gradient (a clean refusal) skips the program
 while :data:`ALLOW_REFUSALS` is true; refusals are counted per program class
@@ -48,6 +50,14 @@ reorder a few floating-point operations, which changes a result by a few ulps of
 the largest intermediate term (<= VALUE_CAP * DERIV_CAP). Hence relative 1e-12 with
 an absolute floor of 1e-12 (the terms are O(1), so a few ulps are ~1e-15).
 
+Tolerance for (6)
+-----------------
+Differences of the gradient with ``h = 1e-5`` (times the point's scale): truncation
+``h**2 / 6`` times the fourth derivative, and roundoff ``~ k * u * |g| / h`` with
+``|g| <= 32``, stay far below 1e-5 for these programs; relative 1e-4 with an absolute
+floor of 1e-5 leaves a wide margin, while a lost term (or ``0 * nan`` where a selection
+should give 0) is off by O(1).
+
 Tolerance for (3)
 -----------------
 Forward mode computes the same chain rule in the opposite order (tangents forward, adjoints
@@ -70,6 +80,7 @@ import re
 import subprocess
 import sys
 import time
+import zlib
 from collections.abc import Callable
 from contextlib import nullcontext
 from pathlib import Path
@@ -102,6 +113,9 @@ FORWARD_RTOL, FORWARD_ATOL = 1e-10, 1e-11  # forward mode vs reverse mode
 ALLOW_REFUSALS = False
 #: What forward mode may refuse with (a NoRuleError saying so): a rule without a tangent.
 MISSING_TANGENT = "has no forward-mode (tangent) rule"
+SECOND_RTOL, SECOND_ATOL = 1e-4, 1e-5  # hvp vs differences of the gradient
+#: One program in this many (by a checksum of its source) has its hvp checked too (6).
+SECOND_ORDER_EVERY = 4
 BOUND_SLACK = 1e-9  # the generator's interval bounds are exact up to roundoff
 
 #: Default (CI) run: this many programs, fixed seed. The slow run: SLOW_EXAMPLES. Each program
@@ -253,6 +267,21 @@ def check_value(value_and_grad, f, pt) -> None:
     assert value == want, f"value at {pt}: value_and_grad {value!r} vs f {want!r}"
 
 
+def check_second_order(hvp, g, pt, n: int) -> None:
+    """(6) ``hvp`` along one direction against central differences of the gradient."""
+    direction = tuple((1.0, -0.5, 0.75)[k % 3] for k in range(n))
+    h = 1e-5 * max(1.0, *(abs(x) for x in pt))
+    shifted = [tuple(x + sign * h * d for x, d in zip(pt, direction)) for sign in (1, -1)]
+    plus, minus = (as_tuple(g(*at), n) for at in shifted)
+    product = as_tuple(hvp(*pt, direction), n)
+    for k in range(n):
+        want = (float(plus[k]) - float(minus[k])) / (2 * h)
+        got = float(product[k])
+        assert close(got, want, SECOND_RTOL, SECOND_ATOL), (
+            f"hvp component {k} at {pt} along {direction}: srcad {got!r} vs differences "
+            f"of the gradient {want!r}")
+
+
 def has_numpy_loop(program: Program) -> bool:
     """A loop whose body computes with numpy: arrays carried across iterations
     (``s_numpy_loop`` in programs.py)."""
@@ -311,6 +340,16 @@ def _check_program(files: ProgramFiles, program: Program, pts, stats: dict | Non
             raise
         count_refusal(stats, "no tangent", program, f, error)
         tangent = None
+    second = None
+    if zlib.crc32(source.encode()) % SECOND_ORDER_EVERY == 0:
+        try:
+            second = srcad.hvp(f, wrt=every)
+        except srcad.SrcadError as error:
+            if not ALLOW_REFUSALS:
+                raise
+            count_refusal(stats, "no second order", program, f, error)
+        if stats is not None:
+            stats["second order"] = stats.get("second order", 0) + 1
     if has_branches(program):
         pts = [away_from_switch(f, pt, n) for pt in pts]
         if stats is not None:
@@ -338,6 +377,9 @@ def _check_program(files: ProgramFiles, program: Program, pts, stats: dict | Non
             check_forward(tangent, pt, n, got)
         # (4) value_and_grad's value is f's
         check_value(value_and_grad, f, pt)
+        # (6) second derivatives, for some of the programs
+        if second is not None:
+            check_second_order(second, g, pt, n)
     # (5) determinism: a second call, and a rebuild from a second copy of the file. The
     # copy has the same file name (the listing names helper files) and one more line
     # before `def f`, so f's code object differs and srcad cannot reuse its cache. (The
@@ -426,7 +468,8 @@ def print_classes(stats: dict) -> None:
     print("programs in each class (refused by srcad / no forward-mode rule): " + ", ".join(
         f"{name} {stats.get(name, 0)} ({refused.get(name, 0)} / {no_tangent.get(name, 0)})"
         for name in PROGRAM_CLASSES))
-    for key in ("refused", "no tangent"):
+    print(f"second order checked for {stats.get('second order', 0)} programs")
+    for key in ("refused", "no tangent", "no second order"):
         for name, count in stats.get(key, {}).items():
             message, _ = stats[key + " examples"][name]
             print(f"  {key} at a statement of {name!r} ({count}x), e.g. {message}")

@@ -382,3 +382,27 @@ def test_second_derivatives_of_a_function_that_writes_into_its_parameter():
     keep = x.copy()
     srcad.hessian(_overwrites_first)(x)
     np.testing.assert_array_equal(x, keep)
+
+
+def history_written_by_item(a, b):
+    hist = [0.0] * 3
+    hist[0] = math.tanh(-a)
+    for j in range(1, 3):
+        hist[j] = -0.5 * hist[j - 1] + math.sin(a ** 2 * j) * b
+    hist[-1] += a * b
+    return hist[-1] * hist[0]
+
+
+def test_a_list_written_item_by_item_in_a_loop_has_a_hessian():
+    """``hist[j] = v`` on a list is ``list_replaced(hist, j, v)``, linear in the list and
+    the item at once: its tangent is ``list_replaced(hist_dot, j, v_dot)``, one list. (The
+    sum of two partial lists was read again as a list growing in the loop, and refused.)"""
+    H = srcad.hessian(history_written_by_item, wrt=(0, 1))(0.3, 0.7)
+    g = srcad.grad(history_written_by_item, wrt=(0, 1))
+    h = 1e-6
+    for k in range(2):
+        step = [0.0, 0.0]
+        step[k] = h
+        plus, minus = g(0.3 + step[0], 0.7 + step[1]), g(0.3 - step[0], 0.7 - step[1])
+        column = (np.array(plus) - np.array(minus)) / (2 * h)
+        np.testing.assert_allclose(H[:, k], column, rtol=1e-6, atol=1e-8)

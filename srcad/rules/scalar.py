@@ -21,7 +21,6 @@ from ..runtime import (
     field_grad,
     field_tangent,
     fresh_arguments,
-    grown_tangent,
     leading_grad,
     list_replaced,
     loop_items,
@@ -239,7 +238,6 @@ GROWN = {
     "appended": appended,
     "extended": extended,
     "leading_grad": leading_grad,
-    "grown_tangent": grown_tangent,
     "zeros_like": zeros_like,
 }
 APPEND = defrule(
@@ -251,7 +249,7 @@ APPEND = defrule(
     sequences=("x",),
     x="leading_grad(g, x)",
     v="g[-1]",
-    tangents={"x": "grown_tangent(t, [zeros_like(v)])", "v": "grown_tangent(zeros_like(x), [t])"},
+    jointly_linear=True,
 )
 EXTEND = defrule(
     "extended(x, v)",
@@ -262,19 +260,9 @@ EXTEND = defrule(
     sequences=("x", "v"),
     x="leading_grad(g, x)",
     v="trailing_grad(g, x)",
-    tangents={"x": "grown_tangent(t, zeros_like(v))", "v": "grown_tangent(zeros_like(x), t)"},
+    jointly_linear=True,
 )
-#: The helpers of those tangents, for second derivatives (forward mode's code read again):
-#: a list of two parts, linear in each; a zero, constant.
-defrule(
-    "grown_tangent(head, tail)",
-    env={**GROWN, "trailing_grad": trailing_grad},
-    holds=True,
-    sequences=("head", "tail"),
-    head="leading_grad(g, head)",
-    tail="trailing_grad(g, head)",
-    linear=True,
-)
+#: a zero (forward mode's code, read again for second derivatives): constant
 defrule("zeros_like(x)", env=GROWN, x=None)
 #: the copies a derivative makes of the arguments its function writes into (see
 #: srcad.memory.fresh_parameters), and of values saved before a write: read again for
@@ -305,7 +293,7 @@ REPLACE = defrule(
     x="with_item(g, i, zeros_like(v))",
     i=None,
     v="g[i]",
-    tangents={"x": "with_item(t, i, zeros_like(v))", "v": "with_item(zeros_like(x), i, t)"},
+    jointly_linear=True,
 )
 #: Reading a field of an object (``p.w`` of a namedtuple, a dataclass instance or a plain
 #: object): its adjoint goes into that field of the object's adjoint, its tangent is that

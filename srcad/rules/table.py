@@ -306,6 +306,7 @@ def defrule(
     elementwise: bool = False,
     creates: bool = False,
     linear: bool = False,
+    jointly_linear: bool = False,
     tangents: Mapping[str, str] | None = None,
     reduction: bool = False,
     shift_invariant: str | None = None,
@@ -362,6 +363,7 @@ def defrule(
         elementwise=elementwise,
         creates=creates,
         linear=linear,
+        jointly_linear=jointly_linear,
         tangents=tuple(
             pyexpr.parse(tangents[p]) if tangents and p in tangents else None for p in params
         )
