@@ -550,3 +550,31 @@ def test_the_items_of_a_sum_over_a_list_of_arrays_get_their_own_adjoints():
 
 def test_an_item_write_into_a_list_of_floats_given_as_a_parameter():
     check_four_ways(item_write_into_a_list_parameter, [0.3, -0.8, 1.2])
+
+
+def scaled_through_a_list(x, y):
+    pair = [x, 2.0 * y]
+    pair[0] *= 3.0  # (x's array, changed in place: x is 3 x now)
+    for i in range(2):
+        pair[i] += 0.5
+    return np.sum(x * pair[1]) + np.sum(pair[0] ** 2)
+
+
+def copied_list_written_in_place(xs):
+    ys = list(xs)
+    ys[0] *= 3.0  # <shared-item>
+    return np.sum(ys[0] * xs[1])
+
+
+def test_an_augmented_write_into_a_list_item_changes_the_array_it_holds():
+    """``items[i] op= w`` is ``item = items[i]; item op= w; items[i] = item``, as Python runs
+    it: an array item changes in place, and so does every name that holds it (srcad made a
+    new array for the item, and `x` kept its old value: silently wrong). Where another list
+    holds that array too, the gradient refuses at the line."""
+    x, y = np.array([1.0, -2.0]), np.array([0.5, 0.25])
+    check_four_ways(scaled_through_a_list, x, y, wrt=(0, 1))
+    assert srcad.value_and_grad(scaled_through_a_list)(x.copy(), y)[0] == \
+        scaled_through_a_list(x.copy(), y)
+    with pytest.raises(srcad.SrcadError, match="also holds the array") as caught:
+        srcad.grad(copied_list_written_in_place)([x, y])
+    assert caught.value.lineno == marker_line(__file__, "shared-item")

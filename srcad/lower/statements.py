@@ -107,6 +107,12 @@ class Statements(LoweringPart):
             self.assign(scope, stmt.targets, stmt.value)
         elif isinstance(stmt, ast.AnnAssign):
             self.assign(scope, [stmt.target], stmt.value)
+        elif (
+            isinstance(stmt, ast.AugAssign)
+            and isinstance(stmt.target, ast.Subscript)
+            and self.may_be_list(scope, stmt.target.value)
+        ):
+            self.update_list_item(scope, stmt)
         elif isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Subscript):
             if isinstance(stmt.op, ast.Add):
                 self.store_item(scope, stmt.target, stmt.value, ADDITEM, stmt)
@@ -329,6 +335,32 @@ class Statements(LoweringPart):
                 in_place=True,
             )
         )
+
+    def update_list_item(self, scope: Scope, stmt: ast.AugAssign) -> None:
+        """``items[i] op= w`` on a list, as Python runs it: ``item = items[i]; item op= w;
+        items[i] = item``. An array item changes in place, so every other name that holds
+        it sees the change (``items = [x, 2 * x]; items[0] *= 3`` changes ``x``); a number
+        gets a new value. The gate is ``update_in_place``'s, on the item."""
+        target = stmt.target
+        assert isinstance(target, ast.Subscript)
+        read = ast.copy_location(ast.Subscript(target.value, target.slice, ast.Load()), target)
+        item = self.lower_expr(scope, read, None)
+        if (  # a constant, a tuple, a global: only the list's item gets a new value
+            isinstance(target.slice, ast.Slice)
+            or not isinstance(item, ir.Name)
+            or item.id in self.bindings
+            or item.id in self.free_objects
+        ):
+            value = ast.copy_location(ast.BinOp(read, stmt.op, stmt.value), stmt)
+            self.store_item(scope, target, value, SETITEM, stmt)
+            return
+        rhs = self.lower_operand(scope, stmt.value)
+        node = ast.copy_location(ast.BinOp(Operand(item), stmt.op, Operand(rhs)), stmt)
+        receiver = ast.unparse(target.value).split("[")[0].split(".")[0]
+        updated = self.operation(
+            scope, node, lambda: self.names.fresh(f"{receiver}_item"), in_place=True
+        )
+        self.store_item(scope, target, Operand(updated), SETITEM, stmt)
 
     def update_in_place(self, scope: Scope, stmt: ast.AugAssign) -> None:
         """``y op= w``: numpy changes the array ``y`` holds in place (every name that
