@@ -21,9 +21,14 @@ def _aliases_within(
             and is_alias(stmt.value, fresh_calls)
         ):
             found.add(stmt.target)
-            if isinstance(stmt.value, ir.Name):
-                found.add(stmt.value.id)
+            found |= _shared_with(stmt.value)
     return found
+
+
+def _shared_with(value: ir.Expr) -> set[str]:
+    """The names whose objects an aliasing ``value`` may share: all it reads
+    (``np.transpose(dt)`` is a view of ``dt``; a name that is never written is harmless)."""
+    return set(ir.names_in(value))
 
 
 def protect_aliases(
@@ -54,8 +59,7 @@ def protect_aliases(
             if not stmt.accumulate:
                 if is_alias(stmt.value, fresh_calls):
                     aliased.add(stmt.target)
-                    if isinstance(stmt.value, ir.Name):
-                        aliased.add(stmt.value.id)
+                    aliased |= _shared_with(stmt.value)
                 else:
                     aliased.discard(stmt.target)
         elif isinstance(stmt, ir.AdjointItem) and stmt.target in aliased:

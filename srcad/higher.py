@@ -40,7 +40,7 @@ from .building import (
     wrt_convention,
     wrt_names,
 )
-from .errors import NonScalarOutputError, SrcadError, UnsupportedSyntaxError
+from .errors import Location, NonScalarOutputError, SrcadError, UnsupportedSyntaxError
 from .frontend import mark_derivative
 from .load import origin
 from .pickling import re_derivable
@@ -444,11 +444,20 @@ def _reverse_over_forward(f: Callable, along: Callable, names: tuple[str, ...]) 
         raise _second_order_error(f, error) from None
 
 
+def _user_location(problem: SrcadError, f: Callable) -> Location | None:
+    """Where ``problem`` points, when that is in the file of ``f`` (the user's code)."""
+    code = getattr(unbind(f).function, "__code__", None)
+    if code is None or problem.filename != code.co_filename or not problem.lineno:
+        return None
+    return Location(problem.filename, problem.lineno, problem.col_offset)
+
+
 def _second_order_error(f: Callable, error: SrcadError) -> SrcadError:
     """``error``, raised in the tangent function srcad generated for ``f`` (differentiated
     again), as an error at the user's line that names the numpy call; other errors as
-    they are."""
-    if not error.filename.startswith("<srcad"):
+    they are (an error the second derivative's own code raised names the user's line
+    already: it is only worded as the second derivative's)."""
+    if error.message.startswith("the second derivative of"):
         return error
     callee = unbind(f)
     name = getattr(callee.function, "__name__", "f")
@@ -472,7 +481,7 @@ def _second_order_error(f: Callable, error: SrcadError) -> SrcadError:
     where = next(
         (found for p in reversed(error.problems) if (found := origin(p.filename, p.lineno))),
         None,
-    )
+    ) or next((found for p in error.problems if (found := _user_location(p, f))), None)
     hint = (
         "take the Hessian by central differences of srcad.grad(f), or write this line "
         "another way"

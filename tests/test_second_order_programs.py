@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 import pytest
+from conftest import marker_line
 
 import srcad
 
@@ -146,6 +147,22 @@ def _numeric_hessian(f, args, index=0):
     return np.moveaxis(stacked.reshape(x.shape + x.shape), range(x.ndim), range(-x.ndim, 0))
 
 
+def scaled_through_transpose(A):
+    B = A.copy()
+    Bt = B.T
+    Bt[0] *= 3.0
+    Bt[1] *= 2.0  # (a second write through the view: its tangent's view is re-derived)
+    return np.sum(B ** 3)
+
+
+def set_through_flat_view(A):
+    B = A.copy()
+    flat = B.reshape(-1)
+    flat[3] = 0.7 * flat[0]
+    flat[::4] *= flat[1]
+    return np.sum(B ** 2 * A)
+
+
 RNG = np.random.default_rng(7)
 X_SMALL = RNG.normal(size=(8, 3))
 ARRAY_PROGRAMS = [
@@ -162,6 +179,8 @@ ARRAY_PROGRAMS = [
     ("lennard_jones", lennard_jones, (np.array([[0.0, 0.0], [1.1, 0.1], [0.2, 1.2]]),)),
     ("logistic_l2", logistic_l2, (np.array([0.2, -0.1, 0.3]), X_SMALL,
                                   (X_SMALL[:, 0] > 0).astype(float))),
+    ("scaled_through_transpose", scaled_through_transpose, (np.arange(1.0, 7.0).reshape(2, 3),)),
+    ("set_through_flat_view", set_through_flat_view, (np.arange(1.0, 7.0).reshape(2, 3) * 0.3,)),
 ]
 
 
@@ -406,3 +425,19 @@ def test_a_list_written_item_by_item_in_a_loop_has_a_hessian():
         plus, minus = g(0.3 + step[0], 0.7 + step[1]), g(0.3 - step[0], 0.7 - step[1])
         column = (np.array(plus) - np.array(minus)) / (2 * h)
         np.testing.assert_allclose(H[:, k], column, rtol=1e-6, atol=1e-8)
+
+
+def rows_scaled_in_a_loop(A):
+    B = A.copy()
+    for row in B:
+        row *= 2.0  # <row-write>
+    return np.sum(B ** 3)
+
+
+def test_a_refusal_inside_forward_modes_code_names_the_users_line():
+    """Second derivatives run reverse mode over forward mode's generated code: a refusal
+    raised there names the user's line that code came from, not the hessian call."""
+    with pytest.raises(srcad.SrcadError) as caught:
+        srcad.hessian(rows_scaled_in_a_loop)(np.arange(1.0, 7.0).reshape(2, 3))
+    assert caught.value.filename == __file__
+    assert caught.value.lineno == marker_line(__file__, "row-write")
