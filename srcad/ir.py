@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from . import pycode
 from .errors import UNKNOWN_LOCATION, Location
@@ -539,6 +539,9 @@ Stmt = (
     | Python
 )
 
+#: a statement of one kind (what :func:`with_blocks` returns has its argument's kind)
+_S = TypeVar("_S", bound=Stmt)
+
 
 def blocks_of(stmt: Stmt) -> tuple[tuple[Stmt, ...], ...]:
     """The statement lists nested directly inside ``stmt``."""
@@ -549,7 +552,7 @@ def blocks_of(stmt: Stmt) -> tuple[tuple[Stmt, ...], ...]:
     return ()
 
 
-def with_blocks(stmt: Stmt, blocks: Iterable[Iterable[Stmt]]) -> Stmt:
+def with_blocks(stmt: _S, blocks: Iterable[Iterable[Stmt]]) -> _S:
     """``stmt`` with its nested statement lists replaced (in :func:`blocks_of`'s order)."""
     first, second = (tuple(b) for b in blocks)
     if isinstance(stmt, If):
@@ -590,7 +593,7 @@ class Transformer:
         method = getattr(self, f"visit_{type(stmt).__name__}", self.generic_visit)
         return method(stmt)
 
-    def generic_visit(self, stmt: Stmt) -> Stmt:
+    def generic_visit(self, stmt: _S) -> _S:
         blocks = blocks_of(stmt)
         if not blocks:
             return stmt
