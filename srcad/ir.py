@@ -557,9 +557,8 @@ def with_blocks(stmt: _S, blocks: Iterable[Iterable[Stmt]]) -> _S:
     first, second = (tuple(b) for b in blocks)
     if isinstance(stmt, If):
         return replace(stmt, body=first, orelse=second)
-    if isinstance(stmt, Loop):
-        return replace(stmt, test=first, body=second)
-    raise TypeError(f"{type(stmt).__name__} has no nested blocks")
+    assert isinstance(stmt, Loop)  # (the only other kind with blocks)
+    return replace(stmt, test=first, body=second)
 
 
 def walk(body: tuple[Stmt, ...] | list[Stmt]) -> Iterator[Stmt]:
