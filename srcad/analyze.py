@@ -9,7 +9,7 @@ import math
 import types
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 
 from . import ir, pycode
 from .rules.table import COPY
@@ -44,6 +44,7 @@ def _differentiable_inputs(stmt: ir.Assign, cut: Mapping[tuple[str, str], str]) 
 
 
 def _operand(stmt: ir.Assign, param: str) -> ir.Expr:
+    assert stmt.rule is not None  # (operands are in the order of a rule's parameters)
     return stmt.operands[stmt.rule.params.index(param)]
 
 
@@ -68,7 +69,7 @@ def shift_invariant_cuts(fn: ir.Function) -> dict[tuple[str, str], str]:
         found = definitions.get(name, [])
         return found[0] if len(found) == 1 and found[0].rule is not None else None
 
-    def axis_of_shift(stmt: ir.Assign) -> ir.Expr | None:
+    def axis_of_shift(stmt: ir.Assign) -> ir.Const | None:
         """The axis along which ``stmt`` (``v = a - m`` or ``a + m``) shifts ``a``."""
         if not (isinstance(stmt.value, ir.BinOp) and stmt.value.op in "+-"):
             return None
@@ -78,19 +79,20 @@ def shift_invariant_cuts(fn: ir.Function) -> dict[tuple[str, str], str]:
         reduction = single(shift.id)
         if (
             reduction is None
+            or reduction.rule is None  # (never: ``single`` finds gates with a rule)
             or not reduction.rule.reduction
             or _operand(reduction, "x") != shifted
             or _operand(reduction, "keepdims") != ir.Const(True)
-            or not isinstance(_operand(reduction, "axis"), ir.Const)
         ):
             return None
-        return _operand(reduction, "axis")
+        axis = _operand(reduction, "axis")
+        return axis if isinstance(axis, ir.Const) else None
 
     cuts: dict[tuple[str, str], str] = {}
     for name in definitions:
-        stmt = single(name)
-        axis = None if stmt is None else axis_of_shift(stmt)
-        if axis is None or axis.value is None:
+        gate = single(name)
+        axis = None if gate is None else axis_of_shift(gate)
+        if gate is None or axis is None or axis.value is None:
             continue
         uses = readers.get(name, [])
         if uses and all(
@@ -102,9 +104,11 @@ def shift_invariant_cuts(fn: ir.Function) -> dict[tuple[str, str], str]:
             and sum(o == ir.Name(name) for o in use.operands) == 1
             for use in uses
         ):
-            assert isinstance(stmt.value, ir.BinOp) and isinstance(stmt.value.right, ir.Name)
-            shift = stmt.value.right.id
-            results = ", ".join(dict.fromkeys(use.target for use in uses))
+            assert isinstance(gate.value, ir.BinOp) and isinstance(gate.value.right, ir.Name)
+            shift = gate.value.right.id
+            results = ", ".join(
+                dict.fromkeys(use.target for use in uses if isinstance(use, ir.Assign))
+            )
             cuts[(name, shift)] = (
                 f"no gradient to {shift}: {results} does not change when {name} "
                 f"is shifted along axis {axis.value}"
@@ -347,7 +351,7 @@ def _length(value: ir.Expr, fn: ir.Function) -> bool:
     return fn.bindings.get(name, fn.free_objects.get(name, default)) is builtins.len
 
 
-def _math_call(value: ir.Expr, fn: ir.Function) -> bool:
+def _math_call(value: ir.Expr, fn: ir.Function) -> TypeGuard[ir.Call]:
     """A call of a ``math`` function (``math.radians(2.0)``): a Python number."""
     if not (isinstance(value, ir.Call) and isinstance(value.func, ir.Attr)):
         return False
@@ -419,8 +423,11 @@ def scalar_guards(fn: ir.Function, activity: Activity) -> FloatGuards | None:
     as_sequences = {n for n, sequence in seen if sequence}
     # (a closure's cells are checked as parameters are: lists of floats it closes over)
     given = (*fn.params, *fn.kwonly, *(c for c in fn.free_cells if c not in fn.params))
-    params = set(given)
-    if as_numbers & as_sequences & params or not as_sequences & params <= sequences:
+    given_names = set(given)
+    if (
+        as_numbers & as_sequences & given_names
+        or not as_sequences & given_names <= sequences
+    ):
         return None
     return FloatGuards(
         tuple(p for p in given if p in as_numbers) + tuple(sorted(as_numbers & numbers)),
@@ -451,6 +458,7 @@ def float_witnesses(
         if not isinstance(stmt, ir.Assign):
             break  # the straight-line start ends at the first branch or loop
         value = stmt.value
+        operands: tuple[ir.Expr, ...]
         if isinstance(value, ir.BinOp) and value.op in _ARITHMETIC:
             operands = (value.left, value.right)
         elif isinstance(value, ir.UnaryOp) and value.op == "-":

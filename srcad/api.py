@@ -156,6 +156,6 @@ def show(
     g = f if hasattr(f, "backward_source") else grad(f, wrt=wrt, optimize=optimize)
     built = getattr(g, "__srcad__", None)
     print("# forward listing", file=file)
-    print(g.forward_source, file=file)
+    print(g.forward_source, file=file)  # type: ignore[union-attr]  # (a gradient srcad made)
     print("# generated gradient", file=file)
     print(built.listing(verbose) if built is not None else g.backward_source, file=file)

@@ -240,6 +240,8 @@ class _Port:
 
     def _twin(self, name: str) -> tuple[ir.Name, bool] | None:
         obj = self.bindings.get(name)
+        if obj is None:  # (not a binding: the user's)
+            return None
         if getattr(obj, "__qualname__", "") == "scalar_check.<locals>.require_scalar":
             self.bindings[name] = array_api_grads.require_scalar_of(obj)
             return ir.Name(name), False
@@ -348,7 +350,8 @@ class _Port:
             twin = array_api_grads.WITHOUT_NAMESPACE.get(getattr(via, "__name__", ""))
             if twin is not None:
                 self.bindings[s.via] = twin
-        return replace(s, **fields) if fields else s
+        # (the fields named are expressions of ``s``: not a type the checker can follow)
+        return replace(s, **fields) if fields else s  # type: ignore[arg-type]
 
     def body(self, body: tuple[ir.Stmt, ...]) -> tuple[ir.Stmt, ...]:
         return tuple(self.stmt(s) for s in body)

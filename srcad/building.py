@@ -14,7 +14,7 @@ import threading
 import types
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, ParamSpec, Protocol, TypeVar
 
 from . import ir, numba_backend, records, trees
 from .errors import Location, NonScalarOutputError, SourceError, SrcadError, WrtError
@@ -100,7 +100,7 @@ def with_fixed(fn: Any, callee: Callee, f: Any) -> Any:
     ):
         if hasattr(fn, name):
             setattr(bound, name, getattr(fn, name))
-    bound.__wrapped__ = f
+    bound.__wrapped__ = f  # type: ignore[attr-defined]  # (a partial's own attribute)
     return bound
 
 
@@ -122,7 +122,7 @@ _CACHE_LIMIT = 1024
 
 def _call_site() -> Location:
     """The user's line that called into srcad (for errors about the function itself)."""
-    frame = sys._getframe(1)
+    frame: types.FrameType | None = sys._getframe(1)
     package = os.path.dirname(__file__)
     while frame is not None and os.path.dirname(frame.f_code.co_filename) == package:
         frame = frame.f_back
@@ -468,8 +468,16 @@ def chosen_backend(f: Callable, backend: str | None) -> str:
     return backend
 
 
+class _Generated(Protocol):
+    """A generated gradient as :func:`_callable` makes it: it carries its build."""
+
+    __srcad__: Gradient
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any: ...
+
+
 def _adapted(
-    gradient: types.FunctionType, f: Callable, *, aux: bool, as_tuple: bool, value: bool
+    gradient: _Generated, f: Callable, *, aux: bool, as_tuple: bool, value: bool
 ) -> Callable[..., Any]:
     """``gradient`` with JAX's result conventions: with ``aux``, ``(gradient, aux)``
     (``((value, aux), gradient)`` for ``value``), taking aux from a call of ``f``;

@@ -11,6 +11,7 @@ whatever the size of the arrays.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import sys
 import time
@@ -63,7 +64,7 @@ class _Point:
 
     def value_with_all(self, changes: dict[str, Any]) -> float:
         arguments = trees.fresh({**self.bound.arguments, **changes}, self.copies)
-        call = inspect.BoundArguments(self.bound.signature, arguments)  # type: ignore[arg-type]
+        call = inspect.BoundArguments(self.bound.signature, arguments)
         return float(self.f(*call.args, **call.kwargs))
 
 
@@ -275,9 +276,7 @@ def _by_entry(
     rows = []
     for name, gradient in ours.items():
         argument = point.bound.arguments[name]
-        theirs = _central(
-            argument, lambda new, name=name: point.value_with(name, new), eps, progress.step
-        )
+        theirs = _central(argument, functools.partial(point.value_with, name), eps, progress.step)
         error, bad = compare(gradient, theirs, argument, rtol, atol)
         rows.append(_Row(name, _fmt(gradient), _fmt(theirs), error, bad))
     return rows

@@ -242,7 +242,8 @@ def refuse_active(fn: ir.Function, active) -> None:
     problems = [
         touching_error(stmt, names[0], "depends on the differentiated inputs")
         for stmt in ir.walk(fn.body)
-        if (names := touched(stmt, active))
+        if isinstance(stmt, ir.Python | ir.Enter)  # (what ``touched`` reads)
+        and (names := touched(stmt, active))
     ]
     raise_all(problems)
 

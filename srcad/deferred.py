@@ -94,10 +94,10 @@ def _refusal(stmt: ir.Stmt, active: Activity, fn: ir.Function) -> SrcadError | N
     if isinstance(stmt, ir.Assign) and stmt.rule is None and active.is_active(stmt.target):
         return no_rule_error(stmt, fn)
     names = touched(stmt, active)
-    if not names:
+    if not names or not isinstance(stmt, ir.Python | ir.Enter):  # (what ``touched`` reads)
         return None
     error = touching_error(stmt, names[0], "depends on the differentiated inputs")
-    return at_user_call(error, stmt.loc, fn.call_sites)  # (an ir.Python or ir.Enter)
+    return at_user_call(error, stmt.loc, fn.call_sites)
 
 
 def _with_branches(

@@ -29,7 +29,7 @@ from __future__ import annotations
 import ast
 import copy
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TypeGuard, TypeVar
 
 _JUMPS = (ast.Return, ast.Break, ast.Continue, ast.Raise)
 
@@ -116,6 +116,7 @@ class _LoopReturns:
         if self.flag is None:
             self.flag = _fresh("returned", self.used)
             self.result = _fresh("result", self.used)
+        assert self.result is not None  # (made with the flag)
         return self.flag, self.result
 
     def rewrite(self, stmts: list[ast.stmt], loop_depth: int) -> list[ast.stmt]:
@@ -123,6 +124,7 @@ class _LoopReturns:
         for stmt in stmts:
             if isinstance(stmt, ast.Return) and loop_depth > 0:
                 flag, result = self.names()
+                assert stmt.value is not None  # (srcad.subset refuses a bare `return`)
                 out += [
                     _located(ast.Assign([ast.Name(result, ast.Store())], stmt.value), stmt),
                     _located(ast.Assign([ast.Name(flag, ast.Store())], ast.Constant(True)), stmt),
@@ -343,23 +345,24 @@ class _Comprehensions(ast.NodeTransformer):
         out: list[ast.stmt] = []
         for stmt in stmts:
             target = _single_name_target(stmt)
-            if target is not None and isinstance(stmt.value, ast.IfExp) and _has_comprehension(
-                stmt.value
+            value = stmt.value if isinstance(stmt, ast.Assign) else None
+            if target is not None and isinstance(value, ast.IfExp) and _has_comprehension(
+                value
             ):  # name = [...] if c else [...]: an if statement (only one arm runs)
-                arms = [
+                arms: list[ast.stmt] = [
                     _located(ast.Assign([ast.Name(target, ast.Store())], arm), stmt)
-                    for arm in (stmt.value.body, stmt.value.orelse)
+                    for arm in (value.body, value.orelse)
                 ]
-                branch = _located(ast.If(stmt.value.test, arms[:1], arms[1:]), stmt)
+                branch = _located(ast.If(value.test, arms[:1], arms[1:]), stmt)
                 out += self.rewrite([branch])
                 continue
             if (
                 target is not None
-                and isinstance(stmt.value, _SEQUENCES)
-                and target not in {n.id for n in ast.walk(stmt.value) if isinstance(n, ast.Name)}
+                and isinstance(value, _SEQUENCES)
+                and target not in {n.id for n in ast.walk(value) if isinstance(n, ast.Name)}
             ):  # name = [e for x in xs]: the loop appends to `name` itself
                 saved, self.hoisted = self.hoisted, []
-                self.list_loop(stmt.value, target)
+                self.list_loop(value, target)
                 out += self.hoisted
                 self.hoisted = saved
                 continue
@@ -399,7 +402,9 @@ class _Comprehensions(ast.NodeTransformer):
             return self.generic_visit(node)
         total = _fresh("total", self.used)
         start = node.args[1] if len(node.args) == 2 else ast.Constant(0)
-        return self.as_loop(node.args[0], node, total, start, lambda elt: ast.Assign(
+        summed = node.args[0]
+        assert isinstance(summed, ast.GeneratorExp | ast.ListComp)  # (summed_comprehension)
+        return self.as_loop(summed, node, total, start, lambda elt: ast.Assign(
             [ast.Name(total, ast.Store())],
             ast.BinOp(ast.Name(total, ast.Load()), ast.Add(), elt),
         ))
@@ -554,8 +559,8 @@ class _Comprehensions(ast.NodeTransformer):
                 body = [ast.If(test, body, [])]
             body = [ast.For(generator.target, generator.iter, body, [])]
         loop = _located(body[0], node)
-        loop = self.rewrite([loop])  # comprehensions inside the element
-        self.hoisted += [_located(ast.Assign([ast.Name(result, ast.Store())], start), node), *loop]
+        loops = self.rewrite([loop])  # comprehensions inside the element
+        self.hoisted += [_located(ast.Assign([ast.Name(result, ast.Store())], start), node), *loops]
         return _located(ast.Name(result, ast.Load()), node)
 
 
@@ -570,7 +575,7 @@ def _has_comprehension(node: ast.AST) -> bool:
     return any(isinstance(n, _COMPREHENSIONS) for n in ast.walk(node))
 
 
-def named_lambda(stmt: ast.stmt) -> bool:
+def named_lambda(stmt: ast.stmt) -> TypeGuard[ast.Assign]:
     """``name = lambda args: expression``."""
     return (
         isinstance(stmt, ast.Assign)
@@ -584,11 +589,13 @@ def _lambdas_as_defs(stmts: list[ast.stmt]) -> list[ast.stmt]:
     out: list[ast.stmt] = []
     for stmt in stmts:
         if named_lambda(stmt):
+            name, function = stmt.targets[0], stmt.value
+            assert isinstance(name, ast.Name) and isinstance(function, ast.Lambda)  # (as tested)
             stmt = _located(
                 ast.FunctionDef(
-                    name=stmt.targets[0].id,
-                    args=stmt.value.args,
-                    body=[_located(ast.Return(stmt.value.body), stmt.value.body)],
+                    name=name.id,
+                    args=function.args,
+                    body=[_located(ast.Return(function.body), function.body)],
                     decorator_list=[],
                     returns=None,
                     type_comment=None,

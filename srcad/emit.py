@@ -71,7 +71,7 @@ def _constant(value: object) -> str:
     if type(value) in (list, tuple):
         items = ", ".join(_constant(item) for item in value)  # type: ignore[attr-defined]
         if type(value) is tuple:
-            return f"({items},)" if len(value) == 1 else f"({items})"  # type: ignore[arg-type]
+            return f"({items},)" if len(value) == 1 else f"({items})"
         return f"[{items}]"
     return repr(value)
 
@@ -139,6 +139,7 @@ def statement(stmt: ir.Stmt) -> str:
     """Python source of one simple statement (no tag)."""
     if isinstance(stmt, ir.Assign) and stmt.in_place and isinstance(stmt.value, ir.Subscript):
         container, index, value = stmt.operands
+        assert stmt.rule is not None  # (an item write: its rule says whether it adds)
         operator = "+=" if stmt.rule.adjoint_for("x") is None else "="
         return f"{stmt.target}[{_index(index)}] {operator} {expression(value)}"
     if isinstance(stmt, ir.Assign) and stmt.in_place and isinstance(stmt.value, ir.Call):
@@ -301,19 +302,21 @@ def _loop(stmt: ir.Loop, depth: int) -> list[str]:
     prologue: list[str] = []
     if stmt.iterable is not None:
         header = f"for {stmt.index} in {expression(stmt.iterable)}:"
-    elif not stmt.test:
-        header = f"while {expression(stmt.cond)}:"
-    elif (
-        len(stmt.test) == 1
-        and isinstance(stmt.test[0], ir.Assign)
-        and stmt.cond == ir.Name(stmt.test[0].target)
-    ):
-        header = f"while {expression(stmt.test[0].value)}:"
     else:
-        header = "while True:"
-        prologue = _block(stmt.test, depth + 1)
-        prologue.append(f"{inner}if not {expression(stmt.cond)}:")
-        prologue.append(f"{inner}{INDENT}break")
+        assert stmt.cond is not None  # (a while loop has its condition)
+        if not stmt.test:
+            header = f"while {expression(stmt.cond)}:"
+        elif (
+            len(stmt.test) == 1
+            and isinstance(stmt.test[0], ir.Assign)
+            and stmt.cond == ir.Name(stmt.test[0].target)
+        ):
+            header = f"while {expression(stmt.test[0].value)}:"
+        else:
+            header = "while True:"
+            prologue = _block(stmt.test, depth + 1)
+            prologue.append(f"{inner}if not {expression(stmt.cond)}:")
+            prologue.append(f"{inner}{INDENT}break")
     lines.append(pad + _tagged(header, stmt.tag, depth))
     lines += prologue
     if stmt.counter is not None:

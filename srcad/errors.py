@@ -44,6 +44,10 @@ class SrcadError(Exception):
     function has several problems, each further one follows on its own line.
     """
 
+    #: on an error reported at the user's call into another file (see
+    #: :func:`srcad.diagnostics.at_call_site`): the innermost reason, and where it is
+    reason: tuple[str, str]
+
     def __init__(
         self,
         message: str,

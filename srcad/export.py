@@ -301,6 +301,7 @@ class _Writer:
         copy the factory and call it with the closure's values."""
         outer_name = fn.__qualname__.split(".<locals>.")[0]
         outer = fn.__globals__.get(outer_name)
+        assert fn.__closure__ is not None  # (copy_function's test)
         cells = {
             n: c.cell_contents for n, c in zip(fn.__code__.co_freevars, fn.__closure__, strict=True)
         }
@@ -386,7 +387,8 @@ def _without_annotations(source: str) -> str:
     for line in source.splitlines(keepends=True):
         starts.append(starts[-1] + len(line))
 
-    def offset(line: int, col: int) -> int:  # (ast columns count UTF-8 bytes)
+    def offset(line: int | None, col: int | None) -> int:  # (ast columns count UTF-8 bytes)
+        assert line is not None and col is not None  # (parsed nodes have their positions)
         text = source[starts[line - 1]:starts[line]]
         return starts[line - 1] + len(text.encode()[:col].decode())
 
@@ -475,6 +477,7 @@ def _function_source(fn: types.FunctionType) -> tuple[str, dict[str, Any]]:
     package = fn.__module__ if hasattr(module, "__path__") else fn.__module__.rpartition(".")[0]
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.level > 0:
+            assert node.end_lineno is not None  # (parsed: it has its position)
             drop.update(range(node.lineno, node.end_lineno + 1))
             target = importlib.import_module(
                 importlib.util.resolve_name("." * node.level + (node.module or ""), package)
@@ -508,15 +511,16 @@ def _literal(value: Any) -> str | None:
         if isinstance(value, float) and not np.isfinite(value):
             return f"float({str(value)!r})"
         return text
-    if isinstance(value, type) and getattr(builtins, value.__name__, None) is value:
-        return value.__name__  # a builtin class (float, int)
+    if isinstance(value, type) and getattr(builtins, name := value.__name__, None) is value:
+        return name  # a builtin class (float, int)
     if isinstance(value, np.generic) and isinstance(value.item(), bool | int | float | complex):
         return f"np.{type(value).__name__}({_literal(value.item())})"
     if isinstance(value, tuple | list):
         items = [_literal(v) for v in value]
-        if any(i is None for i in items):
+        texts = [i for i in items if i is not None]
+        if len(texts) != len(items):
             return None
-        inner = ", ".join(items)
+        inner = ", ".join(texts)
         if isinstance(value, tuple):
             return f"({inner},)" if len(items) == 1 else f"({inner})"
         return f"[{inner}]"
@@ -595,6 +599,8 @@ def _library_import(name: str, value: Any, skip: tuple = ()) -> str | None:
 def _defining_statement(home: dict[str, Any], name: str) -> str | None:
     """The top-level statement of ``home``'s module that assigns ``name`` (a constant)."""
     module = sys.modules.get(home.get("__name__", ""))
+    if module is None:
+        return None
     try:
         source = inspect.getsource(module)
     except (OSError, TypeError):

@@ -93,14 +93,16 @@ class _Tangents:
                     continue
                 # the tangent line comes after the statement, so an operand the statement
                 # changes (y *= w in place; x = f(x) in a loop) is read from a saved copy
-                changed = None
+                changed: str | None = None
                 if stmt.in_place and isinstance(stmt.value, ir.BinOp):
-                    changed = stmt.value.left.id
+                    updated = stmt.value.left
+                    assert isinstance(updated, ir.Name)  # (``y op= w`` updates a name)
+                    changed = updated.id
                 elif stmt.target in {n for o in stmt.operands for n in ir.names_in(o)}:
                     changed = stmt.target
                 old = {changed: self.names.fresh(f"{changed}_old")} if changed else {}
                 tangent = self.tangent_of(stmt, old)
-                if old and old[changed] in ir.read_in([tangent]):
+                if changed and old[changed] in ir.read_in([tangent]):
                     value: ir.Expr = ir.Name(changed)
                     if stmt.in_place:  # (rebinding keeps the old object: no copy needed)
                         value = ir.Call(ir.Name(self.bind("snapshot", snapshot)), (value,))
@@ -196,6 +198,7 @@ class _Tangents:
                 )
                 terms.append(self.free(pattern, rule, mapping))
             elif rule.elementwise:
+                assert isinstance(template, ir.Expr)  # (Zeroed: only item writes have it)
                 mapping["g"] = dot
                 terms.append(self.free(template, rule, mapping))
             else:
@@ -250,8 +253,8 @@ def forward_mode(fn: ir.Function, activity: Activity, memory: Memory | None = No
     body.append(ir.Return(ir.Tuple((result, result_dot))))
     # a tangent written item by item must be its own array (shared memory between
     # values is re-derived explicitly by the logical lines, on tangents too)
-    copy = builder.bind("fresh_copy", fresh_copy)
-    body = protect_aliases(body, copy, fresh_calls(builder.bindings, fn.free_objects))
+    copy_name = builder.bind("fresh_copy", fresh_copy)
+    body = protect_aliases(body, copy_name, fresh_calls(builder.bindings, fn.free_objects))
     return ir.Function(
         name=builder.names.fresh(fn.name + "_jvp"),
         params=("primals", "tangents"),

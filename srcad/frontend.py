@@ -179,7 +179,8 @@ def read_lambda(
         spans = [
             (start, col, end, end_col)
             for start, end, col, end_col in code.co_positions()
-            if start is not None and col is not None and (start, col) != (end, end_col)
+            if start is not None and col is not None and end is not None and end_col is not None
+            and (start, col) != (end, end_col)
         ]
         found = [node for node in found if spans and all(_inside(node.body, s) for s in spans)]
     if len(found) != 1:
@@ -215,7 +216,7 @@ def read_lambda(
     return FunctionSource(fn, definition, filename, fn.__globals__, closure)
 
 
-def _inside(node: ast.AST, span: tuple[int, int, int, int]) -> bool:
+def _inside(node: ast.expr, span: tuple[int, int, int, int]) -> bool:
     start, col, end, end_col = span
     return (node.lineno, node.col_offset) <= (start, col) and (end, end_col) <= (
         node.end_lineno,

@@ -19,7 +19,7 @@ import linecache
 import re
 import types
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
@@ -108,9 +108,30 @@ def _by_position(primals: Sequence[Any], slots: list[int], directions: Sequence[
     return tangents
 
 
+class _TangentFunction(Protocol):
+    """A generated tangent function (see :func:`jvp`), with what it carries."""
+
+    __srcad__: Any  # its build
+    forward_source: str
+    tangent_source: str
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any: ...
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _carrying(fn: _F, **attributes: Any) -> _F:
+    """``fn`` with ``attributes`` set on it: what the functions srcad makes carry
+    (``__wrapped__``, ``__srcad__``, their sources)."""
+    for name, value in attributes.items():
+        setattr(fn, name, value)
+    return fn
+
+
 def _tangent_function(
     f: Callable, optimize: bool, names: tuple[str, ...] | None = None
-) -> Callable[..., Any]:
+) -> _TangentFunction:
     """The generated tangent function of ``f`` (see :func:`jvp`), made again when a
     helper it inlined is redefined. It takes a tangent for every parameter, but only
     those of ``names`` (default: all) are differentiated: the others are constants, as
@@ -130,15 +151,17 @@ def _made_tangent_function(
     built = build(f, names, "jvp", optimize)
     callee = unbind(f)
     function = callee.function
-    fn = built.bind(function if not hasattr(function, "__srcad__") else None)
+    fn: Callable[..., Any] = built.bind(function if not hasattr(function, "__srcad__") else None)
     if callee.fixes:
         fn = _with_fixed_tangents(fn, f, callee, built)
     fn = _with_defaults(fn, f)
-    fn.forward_source = built.forward_source
-    fn.tangent_source = built.compiled.source
-    fn.__wrapped__ = f
-    fn.__srcad__ = built
-    return fn
+    return _carrying(
+        fn,
+        forward_source=built.forward_source,
+        tangent_source=built.compiled.source,
+        __wrapped__=f,
+        __srcad__=built,
+    )
 
 
 def _with_fixed_tangents(tangent_fn: Callable, f: Callable, callee: Callee, built: Any) -> Callable:
@@ -369,7 +392,7 @@ def jacobian(f: Callable, *, wrt: Wrt = None, argnums: Wrt = None) -> Callable[.
         )
         return _assemble(*found, call, names, as_tuple)
 
-    jacobian_at.__wrapped__ = f
+    _carrying(jacobian_at, __wrapped__=f)
     mark_derivative(jacobian_at, "the Jacobian")
     return jacobian_at
 
@@ -501,25 +524,25 @@ def _second_order_error(f: Callable, error: SrcadError) -> SrcadError:
     )
 
 
-def _hvp_function(f: Callable, names: tuple[str, ...]) -> Callable[..., Any]:
+class _HessianProduct:
     """``(call, directions by name) -> H @ directions``, one gradient (a tuple over
     ``names`` for several) of the structure of ``f``'s ``names`` parameters."""
-    along = _tangent_along(f, names)
-    gradient = _reverse_over_forward(f, along, names)
 
-    def product(call: _Call, directions: dict[str, Any]) -> Any:
-        return direct(call.primals(), call.tangents(directions))
+    def __init__(self, f: Callable, names: tuple[str, ...]) -> None:
+        along = _tangent_along(f, names)
+        self.f = f
+        self.gradient = _reverse_over_forward(f, along, names)
+        self.source: str = self.gradient.backward_source
 
-    def direct(primals: Sequence[Any], tangents: Sequence[Any]) -> Any:
+    def __call__(self, call: _Call, directions: dict[str, Any]) -> Any:
+        return self.direct(call.primals(), call.tangents(directions))
+
+    def direct(self, primals: Sequence[Any], tangents: Sequence[Any]) -> Any:
         """The product for the parameters' values and tangents, in their order."""
         try:
-            return gradient(*primals, *tangents)
+            return self.gradient(*primals, *tangents)
         except SrcadError as error:
-            raise _second_order_error(f, error) from None
-
-    product.source = gradient.backward_source  # type: ignore[attr-defined]
-    product.direct = direct  # type: ignore[attr-defined]
-    return product
+            raise _second_order_error(self.f, error) from None
 
 
 @user_facing
@@ -535,7 +558,7 @@ def hessian(f: Callable, *, wrt: Wrt = None, argnums: Wrt = None) -> Callable[..
     """
     wrt, as_tuple = wrt_convention(wrt, argnums)
     names = wrt_names(f, wrt)
-    product = _hvp_function(f, names)
+    product = _HessianProduct(f, names)
     copies = writes_in_place(_tangent_function(f, True, names).__srcad__)
 
     order = _parameter_order(f)
@@ -563,8 +586,7 @@ def hessian(f: Callable, *, wrt: Wrt = None, argnums: Wrt = None) -> Callable[..
             return np.array([[float(b) for b in row] for row in result])
         return result
 
-    hessian_at.__wrapped__ = f
-    hessian_at.source = product.source  # type: ignore[attr-defined]
+    _carrying(hessian_at, __wrapped__=f, source=product.source)
     mark_derivative(hessian_at, "the Hessian")
     return hessian_at
 
@@ -579,7 +601,7 @@ def hvp(f: Callable, *, wrt: Wrt = None, argnums: Wrt = None) -> Callable[..., A
     dicts, lists and tuples)."""
     wrt, as_tuple = wrt_convention(wrt, argnums)
     names = wrt_names(f, wrt)
-    product = _hvp_function(f, names)
+    product = _HessianProduct(f, names)
     several = len(names) > 1 or as_tuple
     order = _parameter_order(f)
     by_position = _takes_positions(
@@ -600,8 +622,7 @@ def hvp(f: Callable, *, wrt: Wrt = None, argnums: Wrt = None) -> Callable[..., A
             result = product(_Call(f, primals, kwargs), dict(zip(names, directions)))
         return (result,) if as_tuple and len(names) == 1 else result
 
-    hvp_at.__wrapped__ = f
-    hvp_at.source = product.source  # type: ignore[attr-defined]
+    _carrying(hvp_at, __wrapped__=f, source=product.source)
     mark_derivative(hvp_at, "the Hessian-vector product")
     return hvp_at
 
@@ -645,12 +666,14 @@ def _tangent_of_gradient(gradient: Callable) -> Callable[..., Any]:
             raise _second_order_error(f, error) from None
 
     tangent_of_gradient.__name__ = f"{getattr(gradient, '__name__', 'gradient')}_jvp"
-    tangent_of_gradient.forward_source = built.forward_source  # type: ignore[attr-defined]
-    tangent_of_gradient.tangent_source = product.backward_source  # type: ignore[attr-defined]
-    tangent_of_gradient.__wrapped__ = gradient  # type: ignore[attr-defined]
     mark_derivative(tangent_of_gradient, "the tangent function")
-    tangent_of_gradient.__srcad__ = product.__srcad__  # type: ignore[attr-defined]
-    return tangent_of_gradient
+    return _carrying(
+        tangent_of_gradient,
+        forward_source=built.forward_source,
+        tangent_source=product.backward_source,
+        __wrapped__=gradient,
+        __srcad__=product.__srcad__,
+    )
 
 
 def gradient_of_gradient(
@@ -683,11 +706,9 @@ def gradient_of_gradient(
         derivative = _assemble(*found, call, names, as_tuple)
         return (result, derivative) if value else derivative
 
-    second.__wrapped__ = gradient  # type: ignore[attr-defined]
     mark_derivative(second, "the derivative")
     second.__name__ = f"{getattr(gradient, '__name__', 'gradient')}_grad"
-    second.backward_source = tangent_fn.tangent_source  # type: ignore[attr-defined]
-    return second
+    return _carrying(second, __wrapped__=gradient, backward_source=tangent_fn.tangent_source)
 
 
 @user_facing
@@ -706,7 +727,7 @@ def hessp(f: Callable, *, wrt: Wrt = None, argnums: Wrt = None) -> Callable[...,
     def hessp_at(x: Any, p: Any, *args: Any, **kwargs: Any) -> Any:
         return product(x, *args, p, **kwargs)
 
-    hessp_at.__wrapped__ = f  # type: ignore[attr-defined]
-    hessp_at.source = product.source  # type: ignore[attr-defined]
+    source = product.source  # type: ignore[attr-defined]  # (set by hvp)
+    _carrying(hessp_at, __wrapped__=f, source=source)
     mark_derivative(hessp_at, "the Hessian-vector product")
     return hessp_at

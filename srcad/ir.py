@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from . import pycode
 from .errors import UNKNOWN_LOCATION, Location
@@ -542,6 +542,9 @@ Stmt = (
     | Python
 )
 
+#: a statement of one kind (what :func:`with_blocks` returns has its argument's kind)
+_S = TypeVar("_S", bound=Stmt)
+
 
 def blocks_of(stmt: Stmt) -> tuple[tuple[Stmt, ...], ...]:
     """The statement lists nested directly inside ``stmt``."""
@@ -552,11 +555,12 @@ def blocks_of(stmt: Stmt) -> tuple[tuple[Stmt, ...], ...]:
     return ()
 
 
-def with_blocks(stmt: Stmt, blocks: Iterable[Iterable[Stmt]]) -> Stmt:
+def with_blocks(stmt: _S, blocks: Iterable[Iterable[Stmt]]) -> _S:
     """``stmt`` with its nested statement lists replaced (in :func:`blocks_of`'s order)."""
     first, second = (tuple(b) for b in blocks)
     if isinstance(stmt, If):
         return replace(stmt, body=first, orelse=second)
+    assert isinstance(stmt, Loop)  # (the only other kind with blocks)
     return replace(stmt, test=first, body=second)
 
 
@@ -591,7 +595,7 @@ class Transformer:
         method = getattr(self, f"visit_{type(stmt).__name__}", self.generic_visit)
         return method(stmt)
 
-    def generic_visit(self, stmt: Stmt) -> Stmt:
+    def generic_visit(self, stmt: _S) -> _S:
         blocks = blocks_of(stmt)
         if not blocks:
             return stmt
@@ -723,7 +727,13 @@ def rename(body: tuple[Stmt, ...] | list[Stmt], mapping: Mapping[str, str]) -> t
     if not mapping:
         return tuple(body)
     as_exprs = {old: Name(new) for old, new in mapping.items()}
-    sub = lambda e: None if e is None else substitute(e, as_exprs)  # noqa: E731
+
+    def sub(expr: Expr) -> Expr:
+        return substitute(expr, as_exprs)
+
+    def sub_optional(expr: Expr | None) -> Expr | None:
+        return None if expr is None else sub(expr)
+
     out: list[Stmt] = []
     for stmt in body:
         if isinstance(stmt, Assign):
@@ -733,12 +743,16 @@ def rename(body: tuple[Stmt, ...] | list[Stmt], mapping: Mapping[str, str]) -> t
                 value=sub(stmt.value),
                 operands=tuple(sub(o) for o in stmt.operands),
             )
-        elif isinstance(stmt, Adjoint | AdjointItem):
+        elif isinstance(stmt, Adjoint):
+            stmt = replace(
+                stmt, target=mapping.get(stmt.target, stmt.target), value=sub(stmt.value)
+            )
+        elif isinstance(stmt, AdjointItem):
             stmt = replace(
                 stmt,
                 target=mapping.get(stmt.target, stmt.target),
                 value=sub(stmt.value),
-                **({"index": sub(stmt.index)} if isinstance(stmt, AdjointItem) else {}),
+                index=sub(stmt.index),
             )
         elif isinstance(stmt, Effect | Return):
             stmt = replace(stmt, value=sub(stmt.value))
@@ -752,12 +766,16 @@ def rename(body: tuple[Stmt, ...] | list[Stmt], mapping: Mapping[str, str]) -> t
                 code=pycode.rename(stmt.code, mapping),
                 reads=tuple(mapping.get(n, n) for n in stmt.reads),
                 writes=tuple(mapping.get(n, n) for n in stmt.writes),
-                read_at=tuple((mapping.get(n, n), *rest) for n, *rest in stmt.read_at),
+                read_at=tuple(
+                    (mapping.get(n, n), loc, user) for n, loc, user in stmt.read_at
+                ),
             )
         elif isinstance(stmt, Push | Pop):
             stmt = replace(stmt, name=mapping.get(stmt.name, stmt.name))
         elif isinstance(stmt, Backprop):
-            stmt = Backprop(rename((stmt.forward,), mapping)[0])
+            forward = rename((stmt.forward,), mapping)[0]
+            assert isinstance(forward, Assign)  # renaming keeps each statement's kind
+            stmt = Backprop(forward)
         elif isinstance(stmt, If):
             stmt = replace(
                 stmt,
@@ -771,8 +789,8 @@ def rename(body: tuple[Stmt, ...] | list[Stmt], mapping: Mapping[str, str]) -> t
                 body=rename(stmt.body, mapping),
                 test=rename(stmt.test, mapping),
                 index=_rename_name(stmt.index, mapping),
-                iterable=sub(stmt.iterable),
-                cond=sub(stmt.cond),
+                iterable=sub_optional(stmt.iterable),
+                cond=sub_optional(stmt.cond),
                 counter=_rename_name(stmt.counter, mapping),
                 exit_flag=_rename_name(stmt.exit_flag, mapping),
                 carried=tuple(mapping.get(c, c) for c in stmt.carried),
@@ -793,7 +811,9 @@ def without_empty_contexts(body: list[Stmt]) -> list[Stmt]:
         elif isinstance(stmt, Exit) and opened:
             start = opened.pop()
             inner = out[start + 1 : -1]
-            if out[start].target is None and all(
+            enter = out[start]
+            assert isinstance(enter, Enter)  # ``opened`` holds positions of Enters only
+            if enter.target is None and all(
                 isinstance(s, Comment | Backprop) or (isinstance(s, Effect) and s.setup)
                 for s in inner
             ):

@@ -102,7 +102,7 @@ def origin(filename: str, lineno: int) -> Location | None:
 def user_line(depth: int = 2) -> Location:
     """The user's line that the generated code running ``depth`` frames up comes from
     (for errors raised at run time by helpers that generated code calls)."""
-    frame = sys._getframe(depth)
+    frame: types.FrameType | None = sys._getframe(depth)
     while frame is not None:
         where = _ORIGINS.get(frame.f_code.co_filename)
         if where is not None:

@@ -29,7 +29,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeGuard
 
 from . import ir, pyexpr
 from .errors import Location
@@ -141,7 +141,7 @@ _FRESH_RESULTS = frozenset(
 )
 
 
-def _may_return_argument(value: ir.Expr, fn: ir.Function) -> bool:
+def _may_return_argument(value: ir.Expr, fn: ir.Function) -> TypeGuard[ir.Call]:
     """A call without a rule may hand back one of its arguments (``np.ascontiguousarray``
     does), unless it is a builtin known to make a new object or a number."""
     if not isinstance(value, ir.Call):
@@ -409,6 +409,7 @@ class _Pass:
         """The expression (and its rule and operands) that gives ``made``'s first operand
         back from the view ``made`` made (the rule's ``restore``)."""
         rule = made.rule
+        assert rule is not None and rule.restore is not None  # (a view of all of its operand)
         expr = pyexpr.parse(rule.restore)
         mapping: dict[str, ir.Expr] = dict(zip(rule.params, made.operands))
         mapping["v"] = view
@@ -570,8 +571,7 @@ def make_explicit(fn: ir.Function) -> tuple[ir.Function, Memory]:
     if not writes and not any(isinstance(s, ir.Python) for s in ir.walk(fn.body)):
         return fn, Memory()
     state = _Pass(fn)
-    body = state.block(fn.body, ())
-    body = _carry(body, state.carried_by, fn.body)
+    body = _carry(state.block(fn.body, ()), state.carried_by, fn.body)
     new = coalesce(fn.with_body(body, bindings=state.bindings))
     places = _places(new.body)
     memory = Memory(
@@ -669,7 +669,9 @@ class _Carry(ir.Transformer):
         return replace(stmt, carried=tuple(dict.fromkeys((*stmt.carried, *sorted(names)))))
 
 
-def _carry(new_body: list[ir.Stmt], carried: dict[int, set[str]], old_body) -> tuple:
+def _carry(
+    new_body: list[ir.Stmt], carried: dict[int, set[str]], old_body: tuple[ir.Stmt, ...]
+) -> tuple[ir.Stmt, ...]:
     """Add to each loop's ``carried`` the names its logical lines change (matched with
     the old loops by position)."""
     old_loops = [s for s in ir.walk(old_body) if isinstance(s, ir.Loop)]

@@ -65,8 +65,8 @@ def _fold_node(expr: ir.Expr) -> ir.Expr:
         inner = expr.operand
         if expr.op == "+":
             return inner
-        if expr.op == "-" and _negated(inner) is not None:
-            return _negated(inner)
+        if expr.op == "-" and (negated := _negated(inner)) is not None:
+            return negated
         if expr.op == "-" and _const_number(inner):
             return ir.Const(-inner.value)
         return expr
@@ -89,6 +89,7 @@ def _fold_node(expr: ir.Expr) -> ir.Expr:
             "*": left.value * right.value,
         }[op]
         return ir.Const(value)
+    negated_left, negated_right = _negated(left), _negated(right)
     if op == "*":  # (a comparison times 1 stays a product: True is not a gradient)
         if _is_const(left, _ONE) and not _is_truth(right):
             return right
@@ -98,22 +99,22 @@ def _fold_node(expr: ir.Expr) -> ir.Expr:
             return _fold_node(ir.UnaryOp("-", right))
         if _is_const(right, (-1,)):
             return _fold_node(ir.UnaryOp("-", left))
-        if _negated(left) is not None and _negated(right) is not None:
-            return ir.BinOp("*", _negated(left), _negated(right))
+        if negated_left is not None and negated_right is not None:
+            return ir.BinOp("*", negated_left, negated_right)
     if op == "+":
         if _is_const(left, _ZERO):
             return right
         if _is_const(right, _ZERO):
             return left
-        if _negated(right) is not None:
-            return ir.BinOp("-", left, _negated(right))
+        if negated_right is not None:
+            return ir.BinOp("-", left, negated_right)
     if op == "-":
         if _is_const(right, _ZERO):
             return left
         if _is_const(left, _ZERO):
             return _fold_node(ir.UnaryOp("-", right))
-        if _negated(right) is not None:
-            return ir.BinOp("+", left, _negated(right))
+        if negated_right is not None:
+            return ir.BinOp("+", left, negated_right)
     if op == "/" and _is_const(right, _ONE):
         return left
     if op == "**" and _is_const(right, _ONE):
@@ -253,7 +254,7 @@ def number_functions(fn: ir.Function) -> ir.Function:
     for Python floats (numpy's function costs ~1 us on a float, ``math.log`` 50 ns)."""
     numpy_names = {name for name, obj in fn.bindings.items() if obj is np}
 
-    def is_log(expr: ir.Expr) -> bool:
+    def is_log(expr: ir.Expr) -> TypeGuard[ir.Call]:
         return (
             isinstance(expr, ir.Call)
             and isinstance(expr.func, ir.Attr)
@@ -539,7 +540,8 @@ def rematerialize(fn: ir.Function, *, arithmetic: bool = False) -> ir.Function:
             s.target
             for s in planned
             if s.target in ir.read_in(loop.body)
-            and ir.Pop(s.target, _pop_via(loop.body, s.target)) in loop.body
+            and (via := _pop_via(loop.body, s.target)) is not None
+            and ir.Pop(s.target, via) in loop.body
         }
         for stmt in reversed(planned):  # and the loop's values they are computed from
             if stmt.target in wanted:
@@ -656,11 +658,11 @@ def _replay_plan(
     if sorted(backward_pops) != sorted(pushed) or elsewhere & {s.target for s in replayed}:
         return None
     for name in carried:
-        before_pop = []
-        for stmt in backward.body:
-            if isinstance(stmt, ir.Pop) and stmt.name == name:
+        before_pop: list[ir.Stmt] = []
+        for line in backward.body:
+            if isinstance(line, ir.Pop) and line.name == name:
                 break
-            before_pop.append(stmt)
+            before_pop.append(line)
         if name in ir.read_in(before_pop):
             return None
     lead = 0  # (values recomputed from what the loop does not change: they come first)

@@ -35,9 +35,9 @@ def re_derivable(transform: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(transform)
     def made(*args: P.args, **options: P.kwargs) -> R:
-        f, args = (args[0], args[1:]) if args else (options.pop("f", None), ())
-        result = transform(f, *args, **options)  # type: ignore[arg-type]
-        if args or f is None or not callable(result):
+        f, rest = (args[0], args[1:]) if args else (options.pop("f", None), ())
+        result = transform(f, *rest, **options)  # type: ignore[arg-type]
+        if rest or f is None or not callable(result):
             return result
         if isinstance(f, types.FunctionType) and isinstance(result, types.FunctionType):
             if _plain(options):
@@ -57,6 +57,8 @@ class Derivative(functools.partial):
     ``functools.partial``, an object with ``__call__``): it calls the generated
     function, and pickles as the call that made it, with the callable pickled by
     value as pickle pickles it (a bound method as its object and the method's name)."""
+
+    srcad_how: tuple[str, Any, dict]  # (the transform, the callable, the options)
 
     def __new__(cls, generated: Callable[..., Any], how: tuple[str, Any, dict]) -> Derivative:
         self = super().__new__(cls, generated)

@@ -203,16 +203,20 @@ class Gradient:
         """The callable gradient reading ``user_function``'s globals and closure cells
         (``user_function`` may be another closure made by the same ``def``; a function
         with other code, such as one srcad differentiates by its rule's caller, is not)."""
-        if getattr(user_function, "__code__", None) is not self.user_function.__code__:
+        if (
+            user_function is None
+            or getattr(user_function, "__code__", None) is not self.user_function.__code__
+        ):
             user_function = self.user_function
         cells = dict(zip(user_function.__code__.co_freevars, user_function.__closure__ or ()))
-        bound = None
+        bound: types.FunctionType | None = None
         for version in reversed(self.versions):
             overrides = {
                 n: bound for n, v in version.compiled.bindings.items() if v is ARRAY_VERSION
             }
             free_cells = {name: cells[name] for name in version.ir.free_cells}
             bound = version.compiled.bind(user_function, free_cells, overrides)
+        assert bound is not None  # (a gradient has one version at least)
         return bound
 
     def second_order_obstacle(self) -> str | None:
@@ -277,7 +281,7 @@ class Gradient:
     def currency_checks(self) -> tuple[tuple[Any, Any, Any, Any], ...]:
         """:meth:`dependencies` for :func:`all_current`: each helper once, with the
         function whose code to compare (a partial's own function)."""
-        checks = {}
+        checks: dict[tuple[int, int], tuple[Any, Any, Any, Any]] = {}
         for lookup, obj, code in self.dependencies():
             function = obj.func if isinstance(obj, functools.partial) else obj
             checks.setdefault((id(obj), id(code)), (lookup, obj, function, code))

@@ -14,9 +14,10 @@ import copy
 from collections.abc import Callable, Mapping
 
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
+_Comprehension = ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp
 
 
-def _comprehension_targets(node: ast.AST) -> set[str]:
+def _comprehension_targets(node: _Comprehension) -> set[str]:
     return {
         n.id
         for generator in node.generators
@@ -54,7 +55,7 @@ class _Scoped(ast.NodeTransformer):
         node.target.id = self.name(node.target, node.target.id, True)
         return node
 
-    def visit_ExceptHandler(self, node: ast.ExceptHandler) -> ast.ExceptHandler:
+    def visit_ExceptHandler(self, node: ast.ExceptHandler) -> ast.AST:
         if node.name and self.own(node.name):
             node.name = self.name(node, node.name, True)
         return self.generic_visit(node)
@@ -93,7 +94,7 @@ class _Scoped(ast.NodeTransformer):
         self.shadowed.pop()
         return node
 
-    def visit_comprehension_node(self, node: ast.AST) -> ast.AST:
+    def visit_comprehension_node(self, node: _Comprehension) -> ast.AST:
         first = node.generators[0]
         first.iter = self.visit(first.iter)  # evaluated in the enclosing scope
         self.shadowed.append(self.shadowed[-1] | _comprehension_targets(node))

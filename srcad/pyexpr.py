@@ -80,7 +80,7 @@ def from_ast(node: ast.expr, leaf: Callable[[ast.expr], ir.Expr | None] | None =
         return ir.Call(
             convert(node.func),
             tuple(convert(a) for a in node.args),
-            tuple((kw.arg, convert(kw.value)) for kw in node.keywords),
+            tuple((kw.arg, convert(kw.value)) for kw in node.keywords if kw.arg is not None),
         )
     if isinstance(node, ast.Tuple | ast.List):
         return ir.Tuple(tuple(convert(e) for e in node.elts))

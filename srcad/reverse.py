@@ -12,7 +12,7 @@ is a literal, unoptimized listing; :mod:`srcad.optimize` cleans it up.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import replace
 from typing import Any
 
@@ -122,7 +122,10 @@ class _Builder:
         } | {
             s.value.left.id
             for s in ir.walk(fn.body)
-            if isinstance(s, ir.Assign) and s.in_place and isinstance(s.value, ir.BinOp)
+            if isinstance(s, ir.Assign)
+            and s.in_place
+            and isinstance(s.value, ir.BinOp)
+            and isinstance(s.value.left, ir.Name)  # (``y op= w``: always a name)
         }
         self.plan_snapshots()
         self.masks = self.selection_masks()
@@ -165,6 +168,7 @@ class _Builder:
 
     def instantiate(self, stmt: ir.Assign, template: ir.Expr, g: ir.Expr, ans: ir.Expr) -> ir.Expr:
         rule = stmt.rule
+        assert rule is not None  # (only gates with a rule have adjoint templates)
         before, after = self.saved.get(id(stmt), ({}, None))
         rename = {n: ir.Name(saved) for n, saved in before.items()}
         mapping: dict[str, ir.Expr] = {
@@ -230,6 +234,7 @@ class _Builder:
 
         def mask_through(stmt: ir.Assign, param: str) -> Mask | None:
             rule = stmt.rule
+            assert rule is not None  # (``uses`` holds gates with a rule only)
             if rule.selector is not None:
                 at = rule.params.index(rule.selector)
                 condition = stmt.operands[at]
@@ -255,7 +260,9 @@ class _Builder:
                     continue
                 # (each use sends gradient only where its side is picked: the value's own
                 # gradient only where one of them is, np.nansum(r) + np.nansum(r * r))
-                union = tuple(dict.fromkeys(pair for mask in found for pair in mask))
+                union = tuple(
+                    dict.fromkeys(pair for mask in found if mask is not None for pair in mask)
+                )
                 if in_time(name, union):
                     masks[name] = union
                     changed = True
@@ -291,6 +298,7 @@ class _Builder:
         """Forward names whose values (not only shapes) the backprop of ``stmt`` reads as
         operands, and whether it reads the result's value (``ans``)."""
         rule = stmt.rule
+        assert rule is not None  # (called for gates with a rule only)
         found: set[str] = set()
         mapping: dict[str, ir.Expr] = dict(zip(rule.params, stmt.operands))
         mapping["ans"] = ir.Name(_ANS)
@@ -321,7 +329,7 @@ class _Builder:
         if isinstance(expr, ir.Call):
             helper = expr.func.id if isinstance(expr.func, ir.Name) else None
             obj = env.get(helper, self.bindings.get(helper)) if helper else None
-            skip = getattr(obj, "__srcad_shape_args__", frozenset())
+            skip: Collection[int] = getattr(obj, "__srcad_shape_args__", frozenset())
             found = self.value_names(expr.func, env)
             for position, arg in enumerate(expr.args):
                 if position not in skip:
@@ -329,7 +337,7 @@ class _Builder:
             for _, arg in expr.kwargs:
                 found |= self.value_names(arg, env)
             return found
-        found: set[str] = set()
+        found = set()
         for child in ir.children(expr):
             found |= self.value_names(child, env)
         return found
@@ -381,6 +389,9 @@ class _Builder:
         for stmt in body:
             if isinstance(stmt, ir.If | ir.Loop):
                 stmt = ir.with_blocks(stmt, [self.with_snapshots(b) for b in ir.blocks_of(stmt)])
+            if not isinstance(stmt, ir.Assign):  # (only forward gates save values)
+                out.append(stmt)
+                continue
             before, after = self.saved.get(id(stmt), ({}, None))
             for name, saved in before.items():
                 out.append(ir.Assign(saved, ir.Call(copy, (ir.Name(name),)), tag=stmt.tag))
@@ -389,7 +400,6 @@ class _Builder:
                 out.append(ir.Assign(saved, ir.Call(shape, (ir.Name(name),)), tag=stmt.tag))
             out.append(stmt)
             if after is not None:  # (restored after the statement's backprop, which reads it)
-                assert isinstance(stmt, ir.Assign)
                 saved_after = ir.Assign(after, ir.Call(copy, (ir.Name(stmt.target),)), tag=stmt.tag)
                 self.saved_after.add(id(saved_after))
                 out.append(saved_after)
@@ -460,7 +470,7 @@ class _Builder:
         """The backprop of ``path.append(y)`` grown in place (see ``grown``): ``y`` gets
         the last item of ``path``'s adjoint, which is then popped; ``path`` gets its old
         value back by a pop too."""
-        restore = [self.in_place(stmt.target, "shrunk", shrunk, None, stmt)]
+        restore: list[ir.Stmt] = [self.in_place(stmt.target, "shrunk", shrunk, None, stmt)]
         adjoint = self.adjoint(stmt.target)
         if not (self.activity.is_active(stmt.target) and adjoint in written):
             return restore
@@ -487,7 +497,9 @@ class _Builder:
             return self.reverse_append(stmt, written)
         active = self.activity.is_active(stmt.target)
         adjoint = self.adjoint(stmt.target) if active else None
-        restore = [ir.Pop(stmt.target, self.pop)] if depth > 0 and self.rebinds(stmt) else []
+        restore: list[ir.Stmt] = (
+            [ir.Pop(stmt.target, self.pop)] if depth > 0 and self.rebinds(stmt) else []
+        )
         if not (active and adjoint in written):
             return restore
         if stmt.rule is None:
@@ -506,7 +518,7 @@ class _Builder:
             out.append(ir.Adjoint(held, g, tag=stmt.tag))
             g = ir.Name(held)
             if any(
-                t is not None and not isinstance(t, Scatter) and "ans" in ir.names_in(t)
+                isinstance(t, ir.Expr) and "ans" in ir.names_in(t)
                 for t in stmt.rule.adjoints
             ):
                 new_value = self.names.fresh(stmt.target + "_new")
@@ -538,6 +550,8 @@ class _Builder:
                     via = self.bind("add_at", add_at)
                 out.append(ir.AdjointItem(target, index, g, tag=stmt.tag, via=via))
             else:
+                # (Zeroed: only in item-write rules, whose gates are handled above)
+                assert isinstance(template, ir.Expr)
                 value = self.instantiate(stmt, template, g, ans)
                 mask = self.masks.get(stmt.target) if stmt.rule.elementwise else None
                 if mask is not None and len(mask) == 1:  # np.where picks this value where
@@ -568,6 +582,7 @@ class _Builder:
         repeats a position, numpy keeps the last write, so only that item of ``v``
         gets the gradient (:func:`srcad.runtime.assigned_items`)."""
         container, index, value = stmt.operands
+        assert stmt.rule is not None and isinstance(container, ir.Name)  # (see store_item)
         clears = stmt.rule.adjoint_for("x") is not None
         out: list[ir.Stmt] = []
         if self.broadcast and not arrayed and index in (ir.Const(Ellipsis), ir.Tuple(())):
@@ -723,6 +738,7 @@ class _Builder:
                 loc=loop.loc,
             )
         index = self.names.fresh("_")
+        assert loop.counter is not None  # (a while loop counts its iterations)
         return ir.Loop(
             body,
             index=index,
@@ -782,6 +798,7 @@ def reentered(stmts: tuple[ir.Stmt, ...], end: int) -> list[ir.Stmt]:
         if depth == 0:
             break
     enter = stmts[start]
+    assert isinstance(enter, ir.Enter)  # (every Exit closes an Enter before it)
     inside, setup = 0, []
     for stmt in stmts[start + 1 : end]:
         inside += isinstance(stmt, ir.Enter) - isinstance(stmt, ir.Exit)
@@ -845,18 +862,21 @@ def _total_reduction(fn: ir.Function, name: str) -> bool:
         for s in ir.walk(fn.body)
         if isinstance(s, ir.Assign) and s.target == name and not s.in_place
     ]
-    if len(definitions) != 1 or definitions[0].rule is None:
+    if len(definitions) != 1:
         return False
     stmt = definitions[0]
-    operands = dict(zip(stmt.rule.params, stmt.operands))
-    if stmt.rule.reduction:
+    rule = stmt.rule
+    if rule is None:
+        return False
+    operands = dict(zip(rule.params, stmt.operands))
+    if rule.reduction:
         return operands.get("axis") == ir.Const(None) and operands.get("keepdims") in (
             ir.Const(False),
             ir.Const(None),
         )
     names = [o for o in stmt.operands if isinstance(o, ir.Name)]
     return (
-        stmt.rule.elementwise
+        rule.elementwise
         and len(names) == 1
         and all(isinstance(o, ir.Const) for o in stmt.operands if o not in names)
         and _total_reduction(fn, names[0].id)
@@ -1050,10 +1070,12 @@ def reverse(
     result_stmt = next(s for s in fn.body if isinstance(s, ir.Return))
     result = result_stmt.value
     seed: ir.Expr = ir.Const(1.0)
+    seed_params: tuple[str, ...] = ()
     if mode == "vjp":  # the gradient at the top is a parameter: any array result
-        seed = ir.Name(
-            builder.names.fresh(f"d{result.id}" if isinstance(result, ir.Name) else "d_result")
+        seed_name = builder.names.fresh(
+            f"d{result.id}" if isinstance(result, ir.Name) else "d_result"
         )
+        seed, seed_params = ir.Name(seed_name), (seed_name,)
     if isinstance(result, ir.Tuple) and mode != "vjp":
         raise NonScalarOutputError(
             f"{fn.name} returns a tuple of {len(result.elts)} values; grad needs one scalar result",
@@ -1120,7 +1142,7 @@ def reverse(
     ]
     gradient = ir.Function(
         name=name,
-        params=fn.params + ((seed.id,) if mode == "vjp" else ()),
+        params=fn.params + seed_params,
         kwonly=fn.kwonly,
         body=tuple(body),
         bindings=builder.bindings,

@@ -6,7 +6,7 @@ import copy
 import math
 import numbers
 from collections.abc import Callable, MappingView
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -25,7 +25,15 @@ from .records import (
 )
 
 _FLOAT64 = np.dtype(np.float64)
+_F = TypeVar("_F", bound=Callable[..., Any])
 _SCALAR_CLASSES = frozenset((float, int, np.float64, np.float32, np.float16, np.int64, np.int32))
+
+
+def _declare(helper: _F, attribute: str, value: Any) -> _F:
+    """``helper`` with a declaration that srcad's passes read (``__srcad_effect__``:
+    a check, fine to call in differentiated code; ``__srcad_shape_args__``...)."""
+    setattr(helper, attribute, value)
+    return helper
 
 
 def scalar_check(location: Location, function_name: str) -> Callable[[Any], None]:
@@ -50,8 +58,8 @@ def scalar_check(location: Location, function_name: str) -> Callable[[Any], None
             location,
         )
 
-    require_scalar.__srcad_effect__ = True  # a check: differentiating code that calls it is fine
-    return require_scalar
+    # a check: differentiating code that calls it is fine
+    return _declare(require_scalar, "__srcad_effect__", True)
 
 
 def zero_tangents(error: Exception) -> Callable[..., None]:
@@ -62,8 +70,7 @@ def zero_tangents(error: Exception) -> Callable[..., None]:
         if any(_nonzero(t) for t in tangents):
             raise error
 
-    require_zero_tangents.__srcad_effect__ = True
-    return require_zero_tangents
+    return _declare(require_zero_tangents, "__srcad_effect__", True)
 
 
 def _nonzero(tangent: Any) -> bool:
@@ -72,7 +79,7 @@ def _nonzero(tangent: Any) -> bool:
     if isinstance(tangent, list | tuple):
         return any(_nonzero(t) for t in tangent)
     if isinstance(tangent, numbers.Number | np.ndarray | np.generic):
-        return bool(np.any(tangent))
+        return bool(np.any(tangent))  # type: ignore[arg-type]  # (numpy's stubs: no Number)
     return False  # (a string or None: nothing to differentiate)
 
 
@@ -82,7 +89,7 @@ def check_assertion(condition: Any, message: str | None = None) -> None:
         raise AssertionError(message) if message is not None else AssertionError
 
 
-check_assertion.__srcad_effect__ = True
+_declare(check_assertion, "__srcad_effect__", True)
 
 
 def formatted(template: str, *values: Any) -> str:
@@ -95,7 +102,7 @@ def raise_exception(kind: type, *args: Any) -> None:
     raise kind(*args)
 
 
-raise_exception.__srcad_effect__ = True
+_declare(raise_exception, "__srcad_effect__", True)
 
 
 def log_of_number(x: float) -> Any:
@@ -121,7 +128,7 @@ def require_float_items(value: Any, error: SrcadError) -> None:
         raise error
 
 
-require_float_items.__srcad_effect__ = True  # type: ignore[attr-defined]
+_declare(require_float_items, "__srcad_effect__", True)
 
 
 def refuse(error: SrcadError) -> None:
@@ -130,13 +137,13 @@ def refuse(error: SrcadError) -> None:
     raise error
 
 
-refuse.__srcad_effect__ = True  # type: ignore[attr-defined]
+_declare(refuse, "__srcad_effect__", True)
 
 
 def fresh_result(helper: Callable) -> Callable:
     """Declare that ``helper`` always returns a new object (never one of its
     arguments): generated code may update its result in place."""
-    helper.__srcad_fresh__ = True
+    helper.__srcad_fresh__ = True  # type: ignore[attr-defined]  # (a function's attribute)
     return helper
 
 
@@ -145,7 +152,7 @@ def passes_argument(*positions: int) -> Callable[[Callable], Callable]:
     ``positions`` (or a view of it), never anything else."""
 
     def mark(helper: Callable) -> Callable:
-        helper.__srcad_passes__ = frozenset(positions)
+        helper.__srcad_passes__ = frozenset(positions)  # type: ignore[attr-defined]
         return helper
 
     return mark
@@ -156,7 +163,7 @@ def identity_when_none(result: int, flag: int) -> Callable[[Callable], Callable]
     ``flag`` is None: the optimiser drops such a call (``cast_gradient(g, None)``)."""
 
     def mark(helper: Callable) -> Callable:
-        helper.__srcad_identity_when_none__ = (result, flag)
+        helper.__srcad_identity_when_none__ = (result, flag)  # type: ignore[attr-defined]
         return passes_argument(result)(helper)
 
     return mark
@@ -253,6 +260,11 @@ class AdjointDict(dict):
     __radd__ = __add__
 
 
+def _namedtuple_fields(record: Any) -> tuple[str, ...]:
+    """The field names of ``record``, a namedtuple of any class."""
+    return type(record)._fields
+
+
 class AdjointRecord:
     """The adjoint of a record (a namedtuple, a dataclass instance, a plain object: see
     :mod:`srcad.records`) while the backward pass runs: the adjoints of the fields read
@@ -274,7 +286,7 @@ class AdjointRecord:
         if isinstance(index, str):
             return index
         if isinstance(index, int | np.integer) and isinstance(self.like, tuple):
-            return type(self.like)._fields[index]  # a namedtuple read by position
+            return _namedtuple_fields(self.like)[index]  # a namedtuple read by position
         raise TypeError(f"{type(self.like).__name__} has no item {index!r}")
 
     def __getitem__(self, index: Any) -> Any:
@@ -297,7 +309,7 @@ class AdjointRecord:
                 merged[name] = merged[name] + value if name in merged else value
             return AdjointRecord(self.like, merged)
         if isinstance(other, list | tuple) and isinstance(self.like, tuple):  # by position
-            return self + AdjointRecord(self.like, dict(zip(type(self.like)._fields, other)))
+            return self + AdjointRecord(self.like, dict(zip(_namedtuple_fields(self.like), other)))
         if isinstance(other, int | float) and other == 0:
             return self
         if type(other) is type(self.like):  # a gradient already in the parameter's class
@@ -375,7 +387,8 @@ def field_grad(g: Any, x: Any, name: str) -> Any:
     return AdjointRecord(x)  # (a number read from an int field, a class attribute)
 
 
-field_grad.__srcad_shape_args__ = frozenset((1,))  # (reads which fields x has, not values)
+# (reads which fields x has, not their values)
+_declare(field_grad, "__srcad_shape_args__", frozenset((1,)))
 
 
 def field_tangent(t: Any, x: Any, name: str) -> Any:
@@ -391,7 +404,7 @@ def field_tangent(t: Any, x: Any, name: str) -> Any:
     if isinstance(t, int | float) and t == 0:
         return zeros_like(value)
     if isinstance(x, tuple) and isinstance(t, list | tuple) and not hasattr(t, name):
-        return t[type(x)._fields.index(name)]  # a namedtuple's tangent, by position
+        return t[_namedtuple_fields(x).index(name)]  # a namedtuple's tangent, by position
     if is_record(t) and hasattr(t, name):
         return getattr(t, name)
     raise UnsupportedSyntaxError(
@@ -421,8 +434,8 @@ def same_member(location: Location, cls: type, name: str) -> Callable[[Any], Non
                 location,
             )
 
-    check.__srcad_effect__ = True  # a check: differentiating code that calls it is fine
-    return check
+    # a check: differentiating code that calls it is fine
+    return _declare(check, "__srcad_effect__", True)
 
 
 def structured_like(adjoint: Any, like: Any) -> Any:
@@ -440,8 +453,8 @@ def structured_like(adjoint: Any, like: Any) -> Any:
         items = {k: structured_like(v, like[k]) if k in like else v for k, v in adjoint.items()}
         return items if type(like) is dict else type(like)(items)
     if isinstance(adjoint, list | tuple) and isinstance(like, list | tuple):
-        items = [structured_like(a, b) for a, b in zip(adjoint, like)]
-        return tuple(items) if isinstance(like, tuple) else items
+        parts = [structured_like(a, b) for a, b in zip(adjoint, like)]
+        return tuple(parts) if isinstance(like, tuple) else parts
     return adjoint
 
 
@@ -484,7 +497,9 @@ def _field_gradient(g: Any, value: Any) -> Any:
 def loop_items(value: Any) -> Any:
     """What ``for item in value`` runs over, by position: a dict's keys (a list; a dict
     view's items likewise), else the sequence or array itself."""
-    return list(value) if isinstance(value, dict | MappingView) else value
+    if isinstance(value, dict | MappingView):
+        return list(value)  # type: ignore[arg-type]  # (dict views are iterable)
+    return value
 
 
 def loop_items_grad(g: Any, value: Any) -> Any:
@@ -797,13 +812,13 @@ def shape_only(*positions: int) -> Callable[[Callable], Callable]:
     ``positions``: a later in-place write to them needs no saved copy."""
 
     def mark(helper: Callable) -> Callable:
-        helper.__srcad_shape_args__ = frozenset(positions)
+        helper.__srcad_shape_args__ = frozenset(positions)  # type: ignore[attr-defined]
         return helper
 
     return mark
 
 
-zeros_like.__srcad_shape_args__ = frozenset((0,))
+_declare(zeros_like, "__srcad_shape_args__", frozenset((0,)))
 
 
 @fresh_result

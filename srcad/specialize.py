@@ -115,9 +115,9 @@ class _Specializer:
                 continue
             if isinstance(stmt, ast.With):  # (its body runs once, in order)
                 body, jumps = self.block(stmt.body)
-                kept = copy.copy(stmt)
-                kept.body = body or [ast.copy_location(ast.Pass(), stmt)]
-                out.append(kept if body != stmt.body else stmt)
+                kept_with = copy.copy(stmt)
+                kept_with.body = body or [ast.copy_location(ast.Pass(), stmt)]
+                out.append(kept_with if body != stmt.body else stmt)
                 if jumps:
                     return out, True
                 continue
@@ -188,7 +188,13 @@ class _Specializer:
             and all(isinstance(k, ast.Constant) and isinstance(k.value, str) for k in node.keys)
             and all(isinstance(v, ast.Name | ast.Constant) for v in node.values)
         ):
-            return Keywords([(k.value, v) for k, v in zip(node.keys, node.values)])
+            return Keywords(
+                [
+                    (k.value, v)
+                    for k, v in zip(node.keys, node.values)
+                    if isinstance(k, ast.Constant) and isinstance(k.value, str)  # (all are)
+                ]
+            )
         if isinstance(node, ast.Tuple | ast.List):
             items = [self.value(e) for e in node.elts]
             if isinstance(node, ast.Tuple) and all(i is not UNKNOWN for i in items):
@@ -242,6 +248,7 @@ class _Specializer:
         return _COMPARE[op](left, right)
 
     def call(self, node: ast.Call) -> Any:
+        assert isinstance(node.func, ast.Name)  # (``value`` reads calls of a name only)
         func = node.func.id
         if func in self.env or self.lookup(func) is not getattr(builtins, func, None):
             return UNKNOWN  # (not the builtin)
@@ -323,6 +330,7 @@ class _Unroller(_OwnExpressions):
         sized = self.env.get(loop.iter.id) if isinstance(loop.iter, ast.Name) else None
         if (
             not isinstance(sized, Sized)
+            or not isinstance(loop.iter, ast.Name)  # (never: ``sized`` is a name's value)
             or loop.ifs
             or loop.is_async
             or not isinstance(loop.target, ast.Name)

@@ -8,6 +8,7 @@ import builtins
 import functools
 import linecache
 import types
+from collections.abc import Sequence
 
 from .contexts import try_refusals, with_refusals
 from .desugar import keyed_extreme, mapped_call, named_lambda, reduce_call, summed_comprehension
@@ -195,8 +196,10 @@ class _Checker(ast.NodeVisitor):
         elif isinstance(stmt, ast.Break | ast.Continue):
             pass
         elif named_lambda(stmt):  # becomes a nested def (srcad.desugar)
-            self.visit(stmt.value.body)
-            for default in (*stmt.value.args.defaults, *stmt.value.args.kw_defaults):
+            function = stmt.value
+            assert isinstance(function, ast.Lambda)  # (what named_lambda tests)
+            self.visit(function.body)
+            for default in (*function.args.defaults, *function.args.kw_defaults):
                 if default is not None:
                     self.visit(default)
         elif isinstance(stmt, ast.Assign):
@@ -341,7 +344,9 @@ class _Checker(ast.NodeVisitor):
         self.refuse_conditional_comprehensions(node, node.values[1:])
         self.generic_visit(node)
 
-    def refuse_conditional_comprehensions(self, node: ast.expr, parts: list[ast.expr]) -> None:
+    def refuse_conditional_comprehensions(
+        self, node: ast.expr, parts: Sequence[ast.expr]
+    ) -> None:
         """A comprehension runs as a loop before its statement (:mod:`srcad.desugar`):
         where Python might not run it at all, that would change the program."""
         for part in parts:

@@ -22,7 +22,7 @@ from .runtime import require_float_items
 def check_integer_writes(fn: ir.Function, active: Activity) -> ir.Function:
     """``fn`` with a check after the making of each array that gets an active value
     written into its items: that the array holds floats (or complex numbers)."""
-    written = {}  # container -> the first item write of an active value into it
+    written: dict[str, ir.Assign] = {}  # container -> the first item write of an active value
     for stmt in ir.walk(fn.body):
         if (
             isinstance(stmt, ir.Assign)
