@@ -30,8 +30,14 @@ def defgrad(func: Callable, rule: Callable[..., Any] | None = None) -> Any:
     except (TypeError, ValueError):
         raise TypeError(f"cannot read the signature of {func!r}; wrap it in a def") from None
     names = [f"x{k}" for k in range(len(params))]
-    call = ir.Call(ir.Name("func"), tuple(ir.Name(n) for n in names))
-    helper = ir.Call(ir.Name("rule"), (ir.Name("g"), ir.Name("ans"), *(ir.Name(n) for n in names)))
+    # (the generated code calls them by the user's names: `softclip_grad(g, ans, x, c)`)
+    taken = {*names, "g", "ans"}
+    func_name = _own_name(func, "func", taken)
+    rule_name = _own_name(rule, "rule", taken | {func_name})
+    call = ir.Call(ir.Name(func_name), tuple(ir.Name(n) for n in names))
+    helper = ir.Call(
+        ir.Name(rule_name), (ir.Name("g"), ir.Name("ans"), *(ir.Name(n) for n in names))
+    )
     templates = tuple(
         helper if len(names) == 1 else ir.Subscript(helper, ir.Const(k)) for k in range(len(names))
     )
@@ -42,12 +48,19 @@ def defgrad(func: Callable, rule: Callable[..., Any] | None = None) -> Any:
             pattern=call,
             params=tuple(names),
             adjoints=templates,
-            env={"func": func, "rule": rule},
+            env={func_name: func, rule_name: rule},
             size=1,
             user=True,
+            together=helper if len(names) > 1 else None,
         )
     )
     return rule
+
+
+def _own_name(obj: Any, fallback: str, taken: set[str]) -> str:
+    """``obj``'s ``__name__`` when it can name it in generated code, else ``fallback``."""
+    name = getattr(obj, "__name__", "")
+    return name if name.isidentifier() and name not in taken else fallback
 
 
 def stop_gradient(x: Any) -> Any:

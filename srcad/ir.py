@@ -227,6 +227,10 @@ class Rule:
     #: linear in each differentiable parameter on its own (so forward mode can reuse the
     #: forward expression with that parameter's tangent put in)
     linear: bool = False
+    #: the adjoints of all its parameters from one call (a tuple in parameter order),
+    #: taken when several are needed, where each ``adjoints`` template picks one of them
+    #: (a rule the user wrote, ``srcad.defgrad``: called once, not once per argument)
+    together: Expr | None = None
     #: linear in all its differentiable parameters at once (``appended(x, v)``,
     #: ``list_replaced(x, i, v)``): its tangent is itself, called on their tangents
     jointly_linear: bool = False

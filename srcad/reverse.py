@@ -526,6 +526,7 @@ class _Builder:
                 ans = ir.Name(new_value)
             out += restore
             restore = []
+        parts = self.together(stmt, g, ans, out)
         for param, operand in zip(stmt.rule.params, stmt.operands):
             template = stmt.rule.adjoint_for(param)
             if template is None or not isinstance(operand, ir.Name):
@@ -552,7 +553,11 @@ class _Builder:
             else:
                 # (Zeroed: only in item-write rules, whose gates are handled above)
                 assert isinstance(template, ir.Expr)
-                value = self.instantiate(stmt, template, g, ans)
+                value = (
+                    self.instantiate(stmt, template, g, ans)
+                    if parts is None
+                    else ir.Subscript(parts, ir.Const(stmt.rule.params.index(param)))
+                )
                 mask = self.masks.get(stmt.target) if stmt.rule.elementwise else None
                 if mask is not None and len(mask) == 1:  # np.where picks this value where
                     ((condition, picked),) = mask  # `mask` holds
@@ -573,6 +578,27 @@ class _Builder:
         if not out:
             return restore
         return [ir.Backprop(stmt), *out, *restore]
+
+    def together(
+        self, stmt: ir.Assign, g: ir.Expr, ans: ir.Expr, out: list[ir.Stmt]
+    ) -> ir.Name | None:
+        """For a rule whose adjoints come from one call (``Rule.together``) and more than
+        one active operand: that call, once, into a name of its own (appended to ``out``)."""
+        rule = stmt.rule
+        assert rule is not None
+        if rule.together is None:
+            return None
+        active = [
+            o for p, o in zip(rule.params, stmt.operands)
+            if rule.adjoint_for(p) is not None
+            and isinstance(o, ir.Name)
+            and self.activity.is_active(o.id)
+        ]
+        if len(active) < 2:
+            return None
+        parts = self.names.fresh(self.adjoint(stmt.target) + "_parts")
+        out.append(ir.Adjoint(parts, self.instantiate(stmt, rule.together, g, ans), tag=stmt.tag))
+        return ir.Name(parts)
 
     def reverse_item_write(
         self, stmt: ir.Assign, g: ir.Expr, written: set[str], arrayed: bool = False

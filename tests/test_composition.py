@@ -573,3 +573,13 @@ def test_imports_inside_the_function_bind_their_names():
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(8, 3)), (rng.random(8) > 0.5).astype(float)
     check_four_ways(_imports_inside, np.array([0.3, -0.2, 0.5]), X, y, wrt=0)
+
+
+def test_a_user_rule_is_called_once_under_its_own_name():
+    """``defgrad``'s rule returns the adjoints of every argument at once: the gradient
+    calls it once (under the user's name) and takes each argument's part."""
+    g = srcad.grad(uses_scaled_product, wrt=(0, 1))
+    source = g.backward_source
+    assert source.count("scaled_product_rule(") == 1, source
+    assert "rule(" not in source.replace("scaled_product_rule(", "")
+    check_four_ways(uses_scaled_product, 0.7, -1.2, wrt=(0, 1), forward=False)  # (no tangent)
