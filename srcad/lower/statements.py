@@ -135,8 +135,10 @@ class Statements(LoweringPart):
             message = () if msg is None else (ir.Const(msg.value),)
             check = self.helper_ref("check_assertion", check_assertion)
             self.emit(ir.Effect(ir.Call(check, (condition, *message)), tag=self.next_tag()))
-        elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and self.is_add_at(
-            scope, stmt.value
+        elif (
+            isinstance(stmt, ast.Expr)
+            and isinstance(stmt.value, ast.Call)
+            and self.is_add_at(scope, stmt.value)
         ):
             self.add_at(scope, stmt.value)
         elif (
@@ -298,7 +300,8 @@ class Statements(LoweringPart):
                 f"{ast.unparse(target.value)} = row`",
             )
         item = scope.env.get(root.id) if isinstance(root, ast.Name) else None
-        if isinstance(root, ast.Name) and isinstance(item, ir.Name) and item.id in self.list_items:
+        if isinstance(item, ir.Name) and item.id in self.list_items:
+            assert isinstance(root, ast.Name)  # (item is its value)
             raise self.error(
                 scope,
                 target,
