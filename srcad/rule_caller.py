@@ -29,7 +29,7 @@ def rule_caller(function: Any, rules: list[Rule]) -> types.FunctionType | None:
     """``def <name>(<parameters>): return <module>.<name>(<parameters>)``, calling
     ``function``, whose ``rules`` are given; None when its parameters cannot be read."""
     rules = [r for r in rules if isinstance(r.pattern, ir.Call)]
-    calls = [r.pattern for r in rules]
+    calls = [r.pattern for r in rules if isinstance(r.pattern, ir.Call)]  # (all: typed)
     try:
         signature = inspect.signature(function)
     except (TypeError, ValueError):

@@ -36,7 +36,7 @@ AN_OPERATION = object()
 class Expressions(LoweringPart):
     """The lowerer's part for expressions (see the module)."""
 
-    def emit_value(self, scope: Scope, value: ir.Expr, node: ast.AST) -> ir.Expr:
+    def emit_value(self, scope: Scope, value: ir.Expr, node: ast.AST) -> ir.Name:
         """A non-differentiated helper value (lengths and such) in a temporary."""
         name = self.names.temp()
         self.emit(ir.Assign(name, value, tag=self.next_tag(), loc=scope.source.location(node)))
@@ -114,6 +114,7 @@ class Expressions(LoweringPart):
             return namespace
         static = self.static_object(scope, node) if isinstance(node, ast.Attribute) else NOT_STATIC
         if static is not NOT_STATIC:
+            assert isinstance(node, ast.Attribute)  # (the only kind looked up above)
             if type(static) in (float, int) and self.static_object(scope, node.value) in (
                 _CONSTANT_MODULES
             ):
@@ -198,6 +199,7 @@ class Expressions(LoweringPart):
         """``{"a": v, "b": w}`` with constant keys, each once: one gate, whose adjoint is
         a dict of adjoints (as for a dict parameter)."""
         seen: set[Any] = set()
+        constants: list[ast.Constant] = []
         for key in node.keys:  # (`**` unpacking: refused by srcad.subset)
             if not isinstance(key, ast.Constant):
                 raise self.error(
@@ -214,7 +216,8 @@ class Expressions(LoweringPart):
                     "keep one of them (Python keeps the last value)",
                 )
             seen.add(key.value)
-        keys = tuple(ir.Const(key.value) for key in node.keys)
+            constants.append(key)
+        keys = tuple(ir.Const(key.value) for key in constants)
         values = tuple(self.lower_operand(scope, value) for value in node.values)
         name = target() if target is not None else self.names.temp()
         self.emit(
@@ -275,7 +278,7 @@ class Expressions(LoweringPart):
         """``a < b < c`` as ``a < b and b < c`` (each operand evaluated once)."""
         operands = [self.lower_operand(scope, node.left)]
         operands += [self.lower_operand(scope, c) for c in node.comparators]
-        result = None
+        result: ir.Expr | None = None
         for op, left, right in zip(node.ops, operands, operands[1:]):
             compare = ast.copy_location(ast.Compare(Operand(left), [op], [Operand(right)]), node)
             step = self.operation(scope, compare, None)
@@ -283,6 +286,7 @@ class Expressions(LoweringPart):
                 result = step
             else:
                 result = self.conditional(scope, result, None, step, None, result, None, node)
+        assert result is not None  # (a comparison has at least one operator)
         if target is not None:
             name = target()
             self.emit(

@@ -37,7 +37,7 @@ class Inlining(LoweringPart):
         """The ``def`` a call refers to when it names a function nested in the code."""
         if not isinstance(func, ast.Name):
             return None
-        current = scope
+        current: Scope | None = scope
         while current is not None:
             if func.id in current.passed_defs:
                 return current.passed_defs[func.id]
@@ -67,7 +67,7 @@ class Inlining(LoweringPart):
         values = self.bind_arguments(scope, call, node, None, None)
         inner = Scope(
             home.source,
-            env=values,
+            env=dict(values.items()),  # (a copy whose keys may be any Variable)
             arguments=dict(values),
             local_names=frozenset(assigned_names(node)),
             node=desugar(node),
@@ -145,7 +145,7 @@ class Inlining(LoweringPart):
             values[fn.args.vararg.arg] = TupleValue(
                 tuple(self.lower_expr(scope, arg, None) for arg in rest)
             )
-        extra: dict[str, ast.expr] = {}
+        extra: dict[str | None, ast.expr] = {}  # (None: a `**` spread, srcad.subset refuses)
         for keyword in call.keywords:
             if keyword.arg not in (*positional, *kwonly) and fn.args.kwarg is not None:
                 extra[keyword.arg] = keyword.value  # **kwargs: a dict of the rest
@@ -309,7 +309,7 @@ class Inlining(LoweringPart):
         self.body.append(ir.Comment(f"inlined {fn.name}() from {where}", header=True))
         inner = Scope(
             source,
-            env=values,
+            env=dict(values.items()),  # (a copy whose keys may be any Variable)
             local_names=local_names,
             node=desugar(fn),
             arguments=dict(values),

@@ -10,7 +10,7 @@ from typing import Any
 from .. import ir
 from ..errors import UnsupportedSyntaxError
 from ..rules.table import COPY
-from .values import RAISED, LoweringPart, Scope, TupleValue
+from .values import RAISED, LoweringPart, Scope, TupleValue, Variable
 
 
 class Joins(LoweringPart):
@@ -56,9 +56,9 @@ class Joins(LoweringPart):
     def merge_branches(
         self,
         scope: Scope,
-        before: dict[str, Any],
-        branches: list[tuple[list[ir.Stmt], dict[str, Any]]],
-        merged_name: Callable[[Any], str],
+        before: dict[Variable, Any],
+        branches: list[tuple[list[ir.Stmt], dict[Variable, Any]]],
+        merged_name: Callable[[Variable], str],
     ) -> list[list[ir.Stmt]]:
         """Give every variable whose value differs between ``branches`` one merged name.
 

@@ -44,14 +44,16 @@ from .values import NOT_STATIC, LoweringPart, Scope
 #: ufunc options that change neither the value nor the gradient of real arrays
 _LAYOUT_ONLY = frozenset(("subok", "order", "casting"))
 #: reductions whose ``where=`` replaces the items left out by this identity
-_IDENTITY = {np.sum: 0.0, np.nansum: 0.0, np.prod: 1.0, np.nanprod: 1.0}
+_IDENTITY: dict[object, float] = {np.sum: 0.0, np.nansum: 0.0, np.prod: 1.0, np.nanprod: 1.0}
 #: NaN-ignoring reductions -> what a NaN counts as in the reduction they stand for
 _NAN_IDENTITY = {
     "nansum": 0.0, "nanprod": 1.0, "nanmax": -np.inf, "nanmin": np.inf, "nanmean": 0.0,
 }
 #: reductions with ``initial=`` and the elementwise function that combines it
-_EXTREMA = {np.max: np.maximum, np.amax: np.maximum, np.min: np.minimum, np.amin: np.minimum}
-_EXTREMUM_NAMES = {np.maximum: "maximum", np.minimum: "minimum"}
+_EXTREMA: dict[object, np.ufunc] = {
+    np.max: np.maximum, np.amax: np.maximum, np.min: np.minimum, np.amin: np.minimum
+}
+_EXTREMUM_NAMES: dict[np.ufunc, str] = {np.maximum: "maximum", np.minimum: "minimum"}
 
 
 class NumpyKeywords(LoweringPart):
@@ -81,7 +83,9 @@ class NumpyKeywords(LoweringPart):
                 # (the items left out get 0.5, inside every ufunc's domain: no warning,
                 # no FloatingPointError under np.errstate, and no inf in the gradient)
                 mask = given["where"]
-                safe = [_where(numpy, mask, a, ast.Constant(0.5), node) for a in node.args]
+                safe: list[ast.expr] = [
+                    _where(numpy, mask, a, ast.Constant(0.5), node) for a in node.args
+                ]
                 inner = _call(node, [k for k in kept if k.arg not in ("where", "out")], safe)
                 return _where(numpy, mask, inner, given["out"], node)
             return _call(node, kept) if len(kept) < len(node.keywords) else node
@@ -150,7 +154,7 @@ class NumpyKeywords(LoweringPart):
         if name == "fill_diagonal" and len(args) == 2 and not given:
             array, value = args
             shape = ast.Attribute(_load(array), "shape", ast.Load())
-            size = ast.Call(ast.Name("min", ast.Load()), [shape], [])
+            size: ast.expr = ast.Call(ast.Name("min", ast.Load()), [shape], [])
             rank = ast.Attribute(_load(array), "ndim", ast.Load())
             index = _np(numpy, "diag_indices", [size, rank], call)
             return _store(array, index), _np(numpy, "resize", [value, size], call)

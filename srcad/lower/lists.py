@@ -11,7 +11,7 @@ from typing import Any
 from .. import ir
 from ..rules.scalar import APPEND, EXTEND, REPEAT, REPLACE
 from ..rules.table import Rule, pack_rule
-from .values import LoweringPart, Scope, TupleValue, grows_list
+from .values import LoweringPart, Scope, TupleValue, grown_list
 
 
 class Lists(LoweringPart):
@@ -25,7 +25,7 @@ class Lists(LoweringPart):
 
     def materialize(
         self, scope: Scope, value: TupleValue, node: ast.AST, name: str | None = None
-    ) -> ir.Expr:
+    ) -> ir.Name:
         """A tuple of values as one value: ``t = (a, b, c)`` (named ``name``, or a temporary)."""
         items = tuple(
             self.materialize(scope, v, node) if isinstance(v, TupleValue) else v
@@ -86,8 +86,11 @@ class Lists(LoweringPart):
         return ir.Name(name)
 
     def grow_list(self, scope: Scope, call: ast.Call) -> None:
-        """``items.append(v)`` / ``items.extend(vs)`` as a statement."""
-        receiver, method = call.func.value.id, call.func.attr
+        """``items.append(v)`` / ``items.extend(vs)`` as a statement (a call
+        :meth:`appended_list` accepts)."""
+        func = call.func
+        assert isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)
+        receiver, method = func.value.id, func.attr
         if len(call.args) != 1 or call.keywords:
             raise self.error(
                 scope,
@@ -118,9 +121,9 @@ class Lists(LoweringPart):
     def handing_on(self, scope: Scope) -> frozenset[int]:
         """The ``Name`` reads of ``scope``'s function after which another variable or
         list may hold the same list (:func:`_handed_on_reads`)."""
-        key = id(scope.node)
+        key = id(scope.function)
         if key not in self._handing_on:
-            self._handing_on[key] = _handed_on_reads(scope.node)
+            self._handing_on[key] = _handed_on_reads(scope.function)
         return self._handing_on[key]
 
     def share(self, value: Any) -> None:
@@ -170,12 +173,14 @@ class Lists(LoweringPart):
             self.holds_lists.add(name)
         return ir.Name(name)
 
-    def appends_to_list(self, scope: Scope, node: ast.AST) -> bool:
-        """``items.append(v)`` or ``items.extend(vs)`` on a list: not ``np.append(a, v)``,
-        which is a call of a module's function."""
-        return grows_list(node) and not isinstance(
-            self.static_object(scope, node.func.value), types.ModuleType  # type: ignore[attr-defined]
-        )
+    def appended_list(self, scope: Scope, node: ast.AST) -> ast.Name | None:
+        """``items`` of ``items.append(v)`` or ``items.extend(vs)`` on a list: not of
+        ``np.append(a, v)``, which is a call of a module's function. None for any other
+        node."""
+        receiver = grown_list(node)
+        if receiver is None or isinstance(self.static_object(scope, receiver), types.ModuleType):
+            return None
+        return receiver
 
     def holds_list(self, value: Any) -> bool:
         """May the list ``value`` hold lists?"""
@@ -210,11 +215,12 @@ class Lists(LoweringPart):
         return isinstance(node, ast.Name) and self.is_own_list(scope.env.get(node.id))
 
     def set_list_item(
-        self, scope: Scope, target: ast.Subscript, value_node: ast.expr, stmt: ast.stmt
+        self, scope: Scope, target: ast.Subscript, value_node: ast.expr, stmt: ast.AST
     ) -> None:
         """``items[i] = v`` on a list this function made: a new list value for the name
-        (a display with a constant position stays a display)."""
-        receiver = target.value.id
+        (a display with a constant position stays a display). ``stmt``: where the write is."""
+        # (a display, `[a, b][0] = v`, has no id: it fails here, reported)
+        receiver = target.value.id  # type: ignore[attr-defined]
         old = scope.env.get(receiver)
         self.check_growable(scope, stmt, receiver, old, "[...] =")
         if isinstance(target.slice, ast.Slice):
@@ -285,7 +291,7 @@ class Lists(LoweringPart):
             )
 
 
-def _scope_chain(scope: Scope) -> Iterator[Scope]:
+def _scope_chain(scope: Scope | None) -> Iterator[Scope]:
     while scope is not None:
         yield scope
         scope = scope.parent
@@ -305,7 +311,7 @@ def _handed_on_reads(fn: ast.FunctionDef) -> frozenset[int]:
     argument of ``.append``/``.insert`` (``.extend`` copies the items: a display's items
     are handed on as items of a display). srcad's own temporaries (a
     comprehension's list, :mod:`srcad.desugar`) are read once, so they hand nothing on."""
-    temporaries = getattr(fn, "srcad_temporaries", frozenset())
+    temporaries: frozenset[str] = getattr(fn, "srcad_temporaries", frozenset())
     found: set[int] = set()
 
     def held(node: ast.expr) -> None:

@@ -21,15 +21,15 @@ class Loops(LoweringPart):
         inside = {id(n) for n in ast.walk(node)}
         loaded_outside = {
             n.id
-            for n in ast.walk(scope.node)
+            for n in ast.walk(scope.function)
             if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and id(n) not in inside
         }
         assigned = []
         for n in ast.walk(node):
             if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and n.id not in assigned:
                 assigned.append(n.id)
-            elif self.appends_to_list(scope, n) and n.func.value.id not in assigned:
-                assigned.append(n.func.value.id)
+            elif (grown := self.appended_list(scope, n)) is not None and grown.id not in assigned:
+                assigned.append(grown.id)
             elif (  # items[i] = v on a list: a new list value
                 isinstance(n, ast.Subscript)
                 and isinstance(n.ctx, ast.Store)
@@ -215,22 +215,28 @@ class Loops(LoweringPart):
 
     def iteration(self, scope: Scope, node: ast.expr):
         """How to loop over ``node``: its length and a function giving element ``k``."""
-        callee = self.static_object(scope, node.func) if isinstance(node, ast.Call) else None
-        keywords = {kw.arg for kw in node.keywords} if isinstance(node, ast.Call) else set()
+        call = node if isinstance(node, ast.Call) else None
+        callee = self.static_object(scope, call.func) if call is not None else None
+        keywords = {kw.arg for kw in call.keywords} if call is not None else set()
         if (
-            callee is NOT_STATIC
-            and isinstance(node.func, ast.Attribute)
-            and node.func.attr in ("items", "keys", "values")
-            and not node.args
+            call is not None
+            and callee is NOT_STATIC
+            and isinstance(call.func, ast.Attribute)
+            and call.func.attr in ("items", "keys", "values")
+            and not call.args
             and not keywords
         ):
-            return self.dict_iteration(scope, node)
-        if callee is builtins.enumerate and (
-            (len(node.args) == 1 and keywords <= {"start"})
-            or (len(node.args) == 2 and not keywords)
+            return self.dict_iteration(scope, call)
+        if (
+            call is not None
+            and callee is builtins.enumerate
+            and (
+                (len(call.args) == 1 and keywords <= {"start"})
+                or (len(call.args) == 2 and not keywords)
+            )
         ):
-            length, inner = self.iteration(scope, node.args[0])
-            given = node.args[1:] or [kw.value for kw in node.keywords]
+            length, inner = self.iteration(scope, call.args[0])
+            given = call.args[1:] or [kw.value for kw in call.keywords]
             if not given:
                 return length, lambda k: TupleValue((k, inner(k)))
             start = self.lower_operand(scope, given[0])  # enumerate(xs, start=1)
@@ -239,16 +245,21 @@ class Loops(LoweringPart):
                 return TupleValue((self.emit_value(scope, ir.BinOp("+", k, start), node), inner(k)))
 
             return length, counted
-        if callee is builtins.reversed and len(node.args) == 1 and not keywords:
-            length, inner = self.iteration(scope, node.args[0])
+        if (
+            call is not None
+            and callee is builtins.reversed
+            and len(call.args) == 1
+            and not keywords
+        ):
+            length, inner = self.iteration(scope, call.args[0])
 
             def backwards(k: ir.Expr) -> Any:  # element length - 1 - k
                 last = ir.BinOp("-", length, ir.Const(1))
                 return inner(self.emit_value(scope, ir.BinOp("-", last, k), node))
 
             return length, backwards
-        if callee is builtins.zip and node.args and keywords <= {"strict"}:
-            parts = [self.iteration(scope, a) for a in node.args]
+        if call is not None and callee is builtins.zip and call.args and keywords <= {"strict"}:
+            parts = [self.iteration(scope, a) for a in call.args]
             length = parts[0][0]
             for other, _ in parts[1:]:
                 length = self.emit_value(
@@ -293,10 +304,12 @@ class Loops(LoweringPart):
         """``for k in d.keys()``, ``for v in d.values()``, ``for k, v in d.items()``: a loop
         over a list of the keys (no gradient) that reads ``d[k]`` (an item, whose adjoint
         goes into ``d``'s adjoint under the same key)."""
-        mapping = self.sequence(scope, node.func.value)
-        view = node.func.attr
+        func = node.func
+        assert isinstance(func, ast.Attribute)  # (see iteration: `d.items()`)
+        mapping = self.sequence(scope, func.value)
+        view = func.attr
         keys_of = ir.Call(ir.Attr(mapping, "keys"))
-        owner = node.func.value
+        owner = func.value
         keys = self.names.fresh(f"{owner.id}_keys") if isinstance(owner, ast.Name) else None
         keys = keys or self.names.temp()
         self.emit(

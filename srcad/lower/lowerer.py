@@ -97,7 +97,12 @@ class Lowerer(
         for param in (*params, *kwonly):
             scope.env[param] = ir.Name(self.names.own(param))
         result, return_node = self.lower_body(scope, self._lazy(lambda: self.names.fresh(fn.name)))
-        self.body.append(ir.Return(_as_expr(result), self.root.location(return_node)))
+        loc = (
+            self.root.location(return_node)
+            if return_node is not None
+            else Location(self.root.filename, 0, 0)  # (a body that ends in `raise`)
+        )
+        self.body.append(ir.Return(_as_expr(result), loc))
         for name in self.run_time_refusals:  # (at the user's call that reached the library)
             error = self.bindings[name]
             self.bindings[name] = at_user_call(error, error.location, self.call_sites)
@@ -128,13 +133,16 @@ class Lowerer(
 
         return name
 
-    def lower_body(self, scope: Scope, result_name: Callable[[], str]) -> tuple[Any, ast.Return]:
-        """Lower a function body; return its result value and its (last) `return` statement."""
-        self._last_return: ast.Return | None = None
-        result = self.lower_statements(scope, scope.node.body, result_name)
+    def lower_body(
+        self, scope: Scope, result_name: Callable[[], str]
+    ) -> tuple[Any, ast.Return | None]:
+        """Lower a function body; return its result value and its (last) `return` statement
+        (None for a body that ends in `raise`)."""
+        self._last_return = None
+        result = self.lower_statements(scope, scope.function.body, result_name)
         if result is None:  # pragma: no cover - check_supported guarantees a return
             raise self.error(
-                scope, scope.node, "the function does not return a value", "return one"
+                scope, scope.function, "the function does not return a value", "return one"
             )
         return result, self._last_return
 

@@ -17,7 +17,7 @@ from ..errors import SrcadError
 from ..frontend import MISSING
 from ..rules.scalar import FIELD
 from ..runtime import same_member
-from .values import LoweringPart, Operand, Scope
+from .values import LoweringPart, Operand, Scope, returning
 
 
 class Objects(LoweringPart):
@@ -170,7 +170,7 @@ class Objects(LoweringPart):
         if found is None:
             found = frozenset(
                 node.value.id
-                for node in ast.walk(scope.node)
+                for node in ast.walk(scope.function)
                 if isinstance(node, ast.Attribute)
                 and isinstance(node.ctx, ast.Load)
                 and isinstance(node.value, ast.Name)
@@ -345,13 +345,14 @@ class Objects(LoweringPart):
         """``self.forward(x)`` or ``self.weights`` (a property) of ``cls``, inlined after a
         check, when the gradient runs, that ``self``'s class has the same member."""
         func = node.func if isinstance(node, ast.Call) else node
+        assert isinstance(func, ast.Attribute)  # (both callers call a member: `obj.name`)
         member = inspect.getattr_static(cls, func.attr, None)
         if isinstance(node, ast.Call) and isinstance(member, types.FunctionType):
             function, part, call = member, "", node
         elif (
             isinstance(node, ast.Attribute)
-            and isinstance(getattr(member, "fget", None), types.FunctionType)
             and isinstance(member, property)
+            and isinstance(member.fget, types.FunctionType)
         ):
             function, part = member.fget, "fget"
             call = ast.copy_location(ast.Call(func, [], []), node)
@@ -377,7 +378,7 @@ class Objects(LoweringPart):
         if not hasattr(self, "_known"):
             fixed = getattr(self.root, "fixed", {}) or {}
             self._known = {
-                name: (value, lambda value=value: value)
+                name: (value, returning(value))
                 for name, value in fixed.items()
                 if records.is_record(value)
             }

@@ -49,7 +49,7 @@ class Operations(LoweringPart):
     def raw(self, node: ast.expr) -> ir.Expr:
         """The IR form of an unlowered subtree, remembering each node's AST."""
         if isinstance(node, Operand | _Opaque):
-            expr = ir.Name("\0operand")  # a placeholder that matches only rule parameters
+            expr: ir.Expr = ir.Name("\0operand")  # a placeholder that matches only rule parameters
             self._raw_nodes[id(expr)] = (expr, node.node if isinstance(node, _Opaque) else node)
             return expr
         expr = pyexpr.from_ast(node, leaf=lambda n: None if n is node else self._raw_child(n))

@@ -17,7 +17,16 @@ from ..rules.numpy_arrays import ARRAY_OF_ITEMS
 from ..rules.table import ADDAT, ADDITEM, SETITEM
 from ..runtime import add_at as runtime_add_at
 from ..runtime import check_assertion, formatted, raise_exception
-from .values import RAISED, LoweringPart, Operand, Scope, Static, TupleValue, writes_into_out
+from .values import (
+    RAISED,
+    LoweringPart,
+    Operand,
+    Scope,
+    Static,
+    TupleValue,
+    returning,
+    writes_into_out,
+)
 
 
 class Statements(LoweringPart):
@@ -90,7 +99,7 @@ class Statements(LoweringPart):
                     "move the import to module level",
                 ) from None
             reference = self.helper_ref(name, obj)
-            scope.statics[name] = Static(obj, reference, lambda obj=obj: obj)
+            scope.statics[name] = Static(obj, reference, returning(obj))
 
     def lower_raise(self, scope: Scope, stmt: ast.Raise) -> None:
         """``raise ValueError(f"...")``: raised by the gradient's forward pass as well."""
@@ -106,7 +115,8 @@ class Statements(LoweringPart):
         if isinstance(stmt, ast.Assign):
             self.assign(scope, stmt.targets, stmt.value)
         elif isinstance(stmt, ast.AnnAssign):
-            self.assign(scope, [stmt.target], stmt.value)
+            if stmt.value is not None:  # (a bare annotation, `y: float`, binds nothing)
+                self.assign(scope, [stmt.target], stmt.value)
         elif (
             isinstance(stmt, ast.AugAssign)
             and isinstance(stmt.target, ast.Subscript)
@@ -126,12 +136,22 @@ class Statements(LoweringPart):
             self.update_in_place(scope, stmt)
         elif isinstance(stmt, ast.Assert):  # a check: kept, it does not change the result
             condition = self.lower_operand(scope, stmt.test)
-            message = () if stmt.msg is None else (ir.Const(stmt.msg.value),)
+            msg = stmt.msg
+            assert msg is None or isinstance(msg, ast.Constant)  # (srcad.subset: a string)
+            message = () if msg is None else (ir.Const(msg.value),)
             check = self.helper_ref("check_assertion", check_assertion)
             self.emit(ir.Effect(ir.Call(check, (condition, *message)), tag=self.next_tag()))
-        elif isinstance(stmt, ast.Expr) and self.is_add_at(scope, stmt.value):
+        elif (
+            isinstance(stmt, ast.Expr)
+            and isinstance(stmt.value, ast.Call)
+            and self.is_add_at(scope, stmt.value)
+        ):
             self.add_at(scope, stmt.value)
-        elif isinstance(stmt, ast.Expr) and self.appends_to_list(scope, stmt.value):
+        elif (
+            isinstance(stmt, ast.Expr)
+            and isinstance(stmt.value, ast.Call)
+            and self.appended_list(scope, stmt.value) is not None
+        ):
             self.grow_list(scope, stmt.value)
         elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
             callee = self.static_object(scope, stmt.value.func)
@@ -266,10 +286,11 @@ class Statements(LoweringPart):
         )
 
     def store_item(
-        self, scope: Scope, target: ast.Subscript, value_node: ast.expr, rule: Any, stmt: ast.stmt
+        self, scope: Scope, target: ast.Subscript, value_node: ast.expr, rule: Any, stmt: ast.AST
     ) -> None:
         """``out[i] = v`` (or ``+=``): written in place, as numpy does (into any array:
-        one made here, an argument, a view; :mod:`srcad.memory` follows the sharing)."""
+        one made here, an argument, a view; :mod:`srcad.memory` follows the sharing).
+        ``stmt`` is the statement, or the target it writes (where the write is)."""
         root = target.value
         while isinstance(root, ast.Subscript):
             root = root.value
@@ -277,7 +298,8 @@ class Statements(LoweringPart):
             raise self.error(
                 scope,
                 target,
-                f"writing into an item of the list `{root.id}` (a list of lists, or of "
+                # (a display, `[a, b][0][0] = v`, has no id: it fails here, reported)
+                f"writing into an item of the list `{root.id}` (a list of lists, or of "  # type: ignore[attr-defined]
                 "arrays) is not supported",
                 f"use a numpy array (`np.zeros((n, m))`), or replace the whole item: "
                 f"`row = list({ast.unparse(target.value)}); row[...] = v; "
@@ -285,6 +307,7 @@ class Statements(LoweringPart):
             )
         item = scope.env.get(root.id) if isinstance(root, ast.Name) else None
         if isinstance(item, ir.Name) and item.id in self.list_items:
+            assert isinstance(root, ast.Name)  # (item is its value)
             raise self.error(
                 scope,
                 target,
@@ -367,6 +390,8 @@ class Statements(LoweringPart):
         shares it sees the change); a Python number gets a new value. One gate does
         both, as Python does: ``y_1 = y; y_1 op= w`` (``y_1`` is ``y`` itself when ``y`` is
         an array); :mod:`srcad.memory` then tells the other names what changed."""
+        # (an item is written by store_item; srcad.subset refuses an attribute)
+        assert isinstance(stmt.target, ast.Name)
         name = stmt.target.id
         if isinstance(stmt.op, ast.Add) and self.may_be_list(scope, stmt.target):
             self.grow(scope, stmt, name, "extend", stmt.value)  # items += more
@@ -425,6 +450,8 @@ class Statements(LoweringPart):
         if isinstance(target, ast.Subscript):  # a, xs[0] = ...: an item write
             self.store_item(scope, target, Operand(value), SETITEM, target)
             return
+        # (srcad.subset: a name, an item, or a tuple or list of these)
+        assert isinstance(target, ast.Tuple | ast.List)
         if not isinstance(value, TupleValue) and isinstance(value, ir.Name):
             # a tuple known only at run time: take its items one by one
             value = TupleValue(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 import functools
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +24,11 @@ class TupleValue:
     is_list: bool = False  # a list display (a list at run time), else a tuple
 
 
+#: A key of a scope's environment: a user variable's name, or, while the branches of an
+#: ``if`` are joined (:mod:`srcad.lower.joins`), a pseudo-variable (an item of a tuple,
+#: the function's result).
+Variable = Hashable
+
 NOT_STATIC = object()  # what a local name "resolves" to when matching patterns
 
 
@@ -32,7 +37,7 @@ class Scope:
     """One function being lowered: the root, or an inlined helper."""
 
     source: FunctionSource
-    env: dict[str, Any] = field(default_factory=dict)  # user name -> current value
+    env: dict[Variable, Any] = field(default_factory=dict)  # user name -> current value
     local_names: frozenset[str] = frozenset()
     is_root: bool = False
     node: ast.FunctionDef | None = None  # the desugared function
@@ -45,6 +50,12 @@ class Scope:
     statics: dict[str, Static] = field(default_factory=dict)
     #: parameters bound to a ``def`` (or named lambda) of the code: the def and its scope
     passed_defs: dict[str, tuple[ast.FunctionDef, Scope]] = field(default_factory=dict)
+
+    @property
+    def function(self) -> ast.FunctionDef:
+        """:attr:`node`, which every scope the lowerer makes has."""
+        assert self.node is not None, "a scope the lowerer made has its function"
+        return self.node
 
 
 @dataclass(frozen=True)
@@ -125,21 +136,31 @@ def free_lookup(scope: Scope, func: ast.expr) -> Callable[[], Any] | None:
     return lambda: attributes(head())
 
 
-def grows_list(node: ast.AST) -> bool:
-    """``name.append(...)`` or ``name.extend(...)`` (as written: see
-    :meth:`~srcad.lower.lists.Lists.appends_to_list` for ``np.append``)."""
-    return (
+def returning(obj: Any) -> Callable[[], Any]:
+    """A lookup that always gives ``obj`` (an object fixed when srcad compiles)."""
+    return lambda: obj
+
+
+def grown_list(node: ast.AST) -> ast.Name | None:
+    """``name`` of ``name.append(...)`` or ``name.extend(...)`` (as written: see
+    :meth:`~srcad.lower.lists.Lists.appended_list` for ``np.append``); else None."""
+    if (
         isinstance(node, ast.Call)
         and isinstance(node.func, ast.Attribute)
         and node.func.attr in ("append", "extend")
         and isinstance(node.func.value, ast.Name)
-    )
+    ):
+        return node.func.value
+    return None
 
 
 class LoweringPart:
     """One part of :class:`~srcad.lower.lowerer.Lowerer`, which combines the parts: a
     part's methods call the others' through ``self``, and read the state that
     ``Lowerer.__init__`` sets up."""
+
+    #: the ``return`` statement of the function body being lowered that was lowered last
+    _last_return: ast.Return | None
 
     if TYPE_CHECKING:  # (the checker sees the combined class's attributes as Any)
 

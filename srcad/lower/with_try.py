@@ -22,7 +22,10 @@ class WithTry(LoweringPart):
         """``with manager(...) as name:``: the body lowered between an Enter and an Exit;
         returns the body's result when it ends in ``return`` (every path does then)."""
         for item in stmt.items:
-            call = item.context_expr  # (a call: srcad.subset)
+            call, target = item.context_expr, item.optional_vars
+            # (srcad.contexts.with_refusals: a call, bound to a name if to anything)
+            assert isinstance(call, ast.Call)
+            assert target is None or isinstance(target, ast.Name)
             if not contexts.is_safe(self.static_object(scope, call.func)):  # (a local name)
                 known = ", ".join(contexts.SAFE_MANAGERS.values())
                 raise self.error(
@@ -33,12 +36,15 @@ class WithTry(LoweringPart):
                     contexts.UNSAFE_MANAGER_HINT,
                 )
             args = tuple(self.lower_operand(scope, a) for a in call.args)
-            kwargs = tuple((k.arg, self.lower_operand(scope, k.value)) for k in call.keywords)
+            kwargs = tuple(  # (srcad.subset refuses a `**` spread, which has no arg)
+                (k.arg, self.lower_operand(scope, k.value))
+                for k in call.keywords
+                if k.arg is not None
+            )
             manager = ir.Call(self.free_reference(scope, self.raw(call.func)), args, kwargs)
-            target = item.optional_vars
             name = self.variable_name(scope, target.id) if target is not None else None
             self.emit(ir.Enter(manager, name, self.next_tag(), scope.source.location(call)))
-            if target is not None:
+            if target is not None and name is not None:
                 scope.env[target.id] = ir.Name(name)
         result = self.lower_statements(scope, stmt.body, result_name)
         for _ in stmt.items:
@@ -128,6 +134,7 @@ class WithTry(LoweringPart):
             reads.append(old)
             read_at.append((old, scope.source.location(node), user))
         (renamed,) = pycode.rename((stmt,), mapping)
+        assert isinstance(renamed, ast.Try)  # (renaming keeps the statement's kind)
         if flag is not None:  # flag = False; try: ... except E: flag = True; ...
             renamed.handlers = [
                 ast.fix_missing_locations(ast.copy_location(_flagging(h, flag), h))

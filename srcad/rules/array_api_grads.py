@@ -50,12 +50,10 @@ def _expand(xp: Any, g: Any, shape: tuple, axis: Any, keepdims: bool) -> Any:
     return xp.reshape(g, tuple(1 if k in reduced else n for k, n in enumerate(shape)))
 
 
+@shape_only(0)
 def shape(x: Any) -> tuple:
     """``np.shape(x)`` for any array (and ``()`` for a Python number)."""
     return _shape(x)
-
-
-shape.__srcad_shape_args__ = frozenset((0,))
 
 
 @passes_argument(1)
@@ -228,6 +226,7 @@ def unstack(xp: Any, g: Any, parts: Any, axis: int = 0) -> list:
     return list(xp.unstack(g, axis=axis))
 
 
+@shape_only(1)
 @fresh_result
 def zeros_like(xp: Any, value: Any) -> Any:
     """The gradient of a value the result does not depend on."""
@@ -238,9 +237,6 @@ def zeros_like(xp: Any, value: Any) -> Any:
     if isinstance(value, dict):
         return AdjointDict((key, zeros_like(xp, item)) for key, item in value.items())
     return 0.0
-
-
-zeros_like.__srcad_shape_args__ = frozenset((1,))
 
 
 @fresh_result
@@ -301,7 +297,7 @@ def require_scalar_of(check: Callable[[Any], None]) -> Callable[[Any], None]:
         if getattr(value, "shape", None) != () or not hasattr(value, "__array_namespace__"):
             check(value)
 
-    require_scalar.__srcad_effect__ = True
+    require_scalar.__srcad_effect__ = True  # type: ignore[attr-defined]  # (a mark srcad reads)
     return require_scalar
 
 

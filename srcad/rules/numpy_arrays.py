@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import numpy_grads
-from .table import defrule
+from .table import Templates, defrule
 
 NP = {"np": np}
 HELPERS = {
@@ -20,7 +20,7 @@ HELPERS = {
 ENV = {"np": np, **HELPERS}
 
 # ---------------------------------------------------------------- elementwise, broadcasting
-BINARY = {
+BINARY: dict[str, Templates] = {
     "add": {"x": "g", "y": "g"},
     "subtract": {"x": "g", "y": "-g"},
     "multiply": {"x": "y * g", "y": "x * g"},
@@ -70,15 +70,16 @@ for _pattern, _low, _high in (
     ("x.clip(min=None, max=None)", "min", "max"),
 ):
     _bounds = f"{_low}, {_high}"
+    _clipped: Templates = {
+        _low: f"clip_bound_grad(g, x, {_bounds}, True)",
+        _high: f"clip_bound_grad(g, x, {_bounds}, False)",
+    }
     defrule(
         _pattern,
         env=ENV,
         broadcasting=True,
         x=f"clip_grad(g, x, {_bounds})",
-        **{
-            _low: f"clip_bound_grad(g, x, {_bounds}, True)",
-            _high: f"clip_bound_grad(g, x, {_bounds}, False)",
-        },
+        **_clipped,
         tangents={
             "x": f"clip_grad(t, x, {_bounds})",
             _low: f"np.where(clipped_to(x, {_bounds}, True), t, 0.0)",
@@ -110,11 +111,11 @@ defrule(
 )
 
 # ---------------------------------------------------------------- linear algebra
-MATMUL = {"x": "matmul_left(g, x, y)", "y": "matmul_right(g, x, y)"}
+MATMUL: Templates = {"x": "matmul_left(g, x, y)", "y": "matmul_right(g, x, y)"}
 defrule("x @ y", env=ENV, linear=True, **MATMUL)
 defrule("np.matmul(x, y)", env=ENV, linear=True, **MATMUL)
 #: (np.dot: numpy's own rule for more than two axes, and numbers)
-DOT = {"x": "dot_left(g, x, y)", "y": "dot_right(g, x, y)"}
+DOT: Templates = {"x": "dot_left(g, x, y)", "y": "dot_right(g, x, y)"}
 defrule("np.dot(x, y)", env=ENV, linear=True, **DOT)
 defrule("x.dot(y)", env=ENV, linear=True, **DOT)
 defrule("np.inner(x, y)", env=ENV, linear=True, x="inner_left(g, x, y)", y="inner_right(g, x, y)")

@@ -4,7 +4,7 @@ otherwise write by hand (sum a broadcast gradient back, expand a reduced one).""
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Literal, TypeGuard
 
 import numpy as np
 
@@ -263,7 +263,11 @@ def reshape_like(g: Any, x: Any) -> Any:
     return np.reshape(g, np.shape(x))
 
 
-def _read_order(x: Any, order: str) -> Any:
+#: the orders ``np.ravel`` reads an array in
+_Order = Literal["K", "A", "C", "F"]
+
+
+def _read_order(x: Any, order: _Order) -> Any:
     """For each item of ``np.ravel(x, order)``, the position of the item it reads in
     ``x``'s row-major order (``order="K"`` follows ``x``'s memory layout)."""
     positions = np.empty_like(x, dtype=np.intp)
@@ -271,7 +275,7 @@ def _read_order(x: Any, order: str) -> Any:
     return np.ravel(positions, order=order)
 
 
-def unravel_like(g: Any, x: Any, order: str) -> Any:
+def unravel_like(g: Any, x: Any, order: _Order) -> Any:
     """The flat ``g`` in ``x``'s shape, item ``k`` where ``np.ravel(x, order)`` read its
     item ``k`` from (the adjoint of that ravel, and how a write through it lands)."""
     out = np.empty(np.size(x), dtype=np.result_type(g, float))
@@ -279,7 +283,7 @@ def unravel_like(g: Any, x: Any, order: str) -> Any:
     return out.reshape(np.shape(x))
 
 
-def ravel_like(g: Any, x: Any, order: str) -> Any:
+def ravel_like(g: Any, x: Any, order: _Order) -> Any:
     """``g`` (in ``x``'s shape) read in the order ``np.ravel(x, order)`` reads ``x``: the
     adjoint of :func:`unravel_like`."""
     return np.ravel(g)[_read_order(x, order)]
@@ -485,7 +489,7 @@ def _quantile_shaped(picked: list, x: Any, q: Any, axis: Any, keepdims: bool) ->
 
 
 
-def _axes_of(axis: Any, ndim: int) -> tuple[int, ...]:
+def _axes_of(axis: Any, ndim: int) -> tuple[int | np.integer, ...]:
     """``axis`` (None, an int or a tuple) as a tuple of non-negative axes."""
     if axis is None:
         return tuple(range(ndim))
@@ -605,7 +609,7 @@ def diff_edge_grad(g: Any, x: Any, n: int, axis: int, prepend: Any, append: Any,
     """Adjoint of ``np.diff``'s ``prepend`` (``which=0``) or ``append`` (``which=2``)."""
     edge = (prepend, None, append)[which]
     part = _diff_split(g, x, n, axis, prepend, append)[which]
-    return unbroadcast(part, edge) if np.ndim(edge) == 0 else part
+    return unbroadcast(part, edge) if edge is None or np.ndim(edge) == 0 else part
 
 
 def diff_tangent(t: Any, x: Any, n: int, axis: int, prepend: Any, append: Any,
@@ -749,13 +753,18 @@ def _user_line() -> Location:
     return user_line(2)
 
 
+def _copying_mode(mode: str) -> TypeGuard[Literal["edge", "reflect", "symmetric", "wrap"]]:
+    """A mode of ``np.pad`` whose padding copies items of the input."""
+    return mode in ("edge", "reflect", "symmetric", "wrap")
+
+
 def _pad_sources(shape: tuple, pad_width: Any, mode: str) -> Any:
     """For each item of ``np.pad``'s result, the flat position in the input it copies
     (-1 for a constant): padding the positions themselves, in the same mode."""
     positions = np.arange(math.prod(shape)).reshape(shape)
     if mode == "constant":
         return np.pad(positions, pad_width, constant_values=-1)
-    if mode in ("edge", "reflect", "symmetric", "wrap"):
+    if _copying_mode(mode):
         return np.pad(positions, pad_width, mode=mode)
     raise UnsupportedSyntaxError(
         f"srcad differentiates np.pad in the modes constant, edge, reflect, symmetric and "
@@ -787,6 +796,7 @@ def pad_tangent(t: Any, pad_width: Any, mode: str = "constant") -> Any:
     if mode == "constant":
         return np.pad(t, pad_width)
     _pad_sources(np.shape(t), pad_width, mode)  # (refuses the modes it cannot follow)
+    assert _copying_mode(mode)
     return np.pad(t, pad_width, mode=mode)
 
 
@@ -851,7 +861,7 @@ def _safe_divide(num: Any, den: Any) -> Any:
     return np.where(den == 0, 0.0, num / np.where(den == 0, 1.0, den))
 
 
-def _norm_axes(x: Any, ord: Any, axis: Any) -> tuple[tuple[int, ...], bool]:
+def _norm_axes(x: Any, ord: Any, axis: Any) -> tuple[tuple[int | np.integer, ...], bool]:
     """The axes ``np.linalg.norm`` reduces and whether it takes a matrix norm over them."""
     ndim = np.ndim(x)
     if axis is None:
@@ -945,7 +955,7 @@ def _einsum_terms(subscripts: str, operands: tuple) -> tuple[list[str], str]:
     counts = [len(s) - (len(t) - 3) if "..." in t else 0 for t, s in zip(terms, shapes)]
     width = max(counts, default=0)
     ellipsis = [next(spare) for _ in range(width)]
-    sizes = {}
+    sizes: dict[str, int] = {}
     for count, shape in zip(counts, shapes):
         for label, n in zip(ellipsis[width - count:], shape[:count] if count else ()):
             sizes[label] = max(sizes.get(label, 1), n)
@@ -1136,7 +1146,11 @@ def _has_gradient(g: Any) -> bool:
     return bool(np.any(np.asarray(g) != 0))
 
 
-def eigh_grad(g: Any, a: Any, ans: Any, UPLO: str = "L") -> Any:
+#: the triangle of a symmetric matrix ``np.linalg.eigh`` reads
+_Triangle = Literal["L", "U"]
+
+
+def eigh_grad(g: Any, a: Any, ans: Any, UPLO: _Triangle = "L") -> Any:
     """Adjoint of ``np.linalg.eigh`` (which reads one triangle of ``a``):
     ``V (diag(g_w) + F * (V^T g_V)) V^T`` with ``F = 1 / (w_j - w_i)``, folded onto the
     triangle read. The eigenvectors' term needs distinct eigenvalues."""
@@ -1149,7 +1163,7 @@ def eigh_grad(g: Any, a: Any, ans: Any, UPLO: str = "L") -> Any:
     return _symmetric_read(s, UPLO == "L")
 
 
-def eigh_tangent(t: Any, a: Any, ans: Any, UPLO: str = "L") -> tuple:
+def eigh_tangent(t: Any, a: Any, ans: Any, UPLO: _Triangle = "L") -> tuple:
     """Tangent of ``np.linalg.eigh``: ``dw = diag(V^T dA V)``, ``dV = V (F * V^T dA V)``."""
     w, v = ans
     c = matrix_transpose(v) @ _mirrored(t, UPLO == "L") @ v
@@ -1157,14 +1171,14 @@ def eigh_tangent(t: Any, a: Any, ans: Any, UPLO: str = "L") -> tuple:
         return np.diagonal(c, axis1=-2, axis2=-1).copy(), v @ (_gaps(w) * c)
 
 
-def eigvalsh_grad(g: Any, a: Any, UPLO: str = "L") -> Any:
+def eigvalsh_grad(g: Any, a: Any, UPLO: _Triangle = "L") -> Any:
     """Adjoint of ``np.linalg.eigvalsh``: ``V diag(g) V^T``, folded onto the triangle read."""
     _, v = np.linalg.eigh(a, UPLO=UPLO)
     s = (v * np.asarray(g)[..., None, :]) @ matrix_transpose(v)
     return _symmetric_read(s, UPLO == "L")
 
 
-def eigvalsh_tangent(t: Any, a: Any, UPLO: str = "L") -> Any:
+def eigvalsh_tangent(t: Any, a: Any, UPLO: _Triangle = "L") -> Any:
     """Tangent of ``np.linalg.eigvalsh``: ``diag(V^T dA V)``."""
     _, v = np.linalg.eigh(a, UPLO=UPLO)
     return np.einsum("...ji,...jk,...ki->...i", v, _mirrored(t, UPLO == "L"), v)

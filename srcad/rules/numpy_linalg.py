@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from .numpy_arrays import ENV
-from .table import defrule
+from .table import Templates, defrule
 
 #: Vector norms (``ord`` None/2, 1, inf, -inf, 0, p) and matrix norms (None/'fro', 'nuc',
 #: 2, -2, 1, -1, inf, -inf), along ``axis`` or over all of ``x``. At 0 the 2-norm's
@@ -23,13 +23,14 @@ defrule(
 #: ``...``, repeated labels); the adjoint of an operand is the einsum of ``g`` with the others.
 for _count in range(1, 5):
     _operands = ", ".join(f"a{k}" for k in range(_count))
+    _einsum: Templates = {f"a{k}": f"einsum_grad(g, s, {k}, {_operands})" for k in range(_count)}
     defrule(
         f"np.einsum(s, {_operands}, optimize=False)",
         env=ENV,
         linear=True,
         shares=_count == 1,  # ("ii->i", "ij->ji": a view of the operand)
         s="einsum_subscripts_grad(s)",
-        **{f"a{k}": f"einsum_grad(g, s, {k}, {_operands})" for k in range(_count)},
+        **_einsum,
     )
 
 defrule(

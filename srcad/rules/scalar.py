@@ -9,6 +9,7 @@ from __future__ import annotations
 import builtins
 import math
 import operator
+from typing import TypedDict
 
 import numpy as np
 
@@ -45,15 +46,23 @@ from .numpy_grads import (
     trigamma,
     unbroadcast,
 )
-from .table import RuleTable, Scatter, defrule
+from .table import RuleTable, Scatter, Templates, defrule
+
+
+class _Options(TypedDict):
+    """Options of :func:`defrule` that several rules share (``**OPERATOR``)."""
+
+    broadcasting: bool
+    elementwise: bool
+
 
 # ---------------------------------------------------------------- operators
 #: Operators work on numbers and on numpy arrays alike: their adjoints are summed back
 #: to each operand's shape when numpy broadcasting widened it.
-OPERATOR = {"broadcasting": True, "elementwise": True}
+OPERATOR: _Options = {"broadcasting": True, "elementwise": True}
 #: each operator, the :mod:`operator` function that applies it (``functools.reduce(
 #: operator.mul, xs)``), and its templates
-ARITHMETIC = {
+ARITHMETIC: dict[str, tuple[str, Templates]] = {
     "+": ("add", {"x": "g", "y": "g"}),
     "-": ("sub", {"x": "g", "y": "-g"}),
     "*": ("mul", {"x": "y * g", "y": "x * g"}),
@@ -68,7 +77,7 @@ for _op, _function, _template in (("-", "neg", "-g"), ("+", "pos", "g")):
             elementwise=True)
 
 #: ``x ** y`` and its function forms share one pair of templates.
-POWER = {"x": "y * x ** (y - 1) * g", "y": "{m}.log(x) * ans * g"}
+POWER: Templates = {"x": "y * x ** (y - 1) * g", "y": "{m}.log(x) * ans * g"}
 defrule("x ** y", env={"np": np}, **{p: t.format(m="np") for p, t in POWER.items()}, **OPERATOR)
 
 # ---------------------------------------------------------------- elementwise functions
@@ -153,12 +162,8 @@ defrule(
     y="divide(-x, x * x + y * y) * g",
 )
 for _params in (("x", "y"), ("x", "y", "z")):
-    defrule(
-        f"math.hypot({', '.join(_params)})",
-        env=MATH,
-        elementwise=True,
-        **{p: f"divide({p}, ans) * g" for p in _params},
-    )
+    _hypot: Templates = {p: f"divide({p}, ans) * g" for p in _params}
+    defrule(f"math.hypot({', '.join(_params)})", env=MATH, elementwise=True, **_hypot)
 #: ``math.fsum(xs)`` of a list, tuple or array: every item gets ``g``.
 defrule(
     "math.fsum(x)",

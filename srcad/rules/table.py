@@ -128,6 +128,7 @@ def _index_key(pattern: ir.Expr, env: Mapping[str, Any]) -> tuple:
     ):
         return ("attr", pattern.attr)
     if isinstance(pattern, ir.Call) and _is_method(pattern, env):
+        assert isinstance(pattern.func, ir.Attr)  # (what _is_method tests)
         return ("method", pattern.func.attr)
     if isinstance(pattern, ir.Call):
         func = resolve_static(pattern.func, lambda n: env.get(n, _MISSING))
@@ -168,6 +169,7 @@ class RuleTable:
         key = _index_key(rule.pattern, rule.env)
         with self._lock:
             if key[0] == "call":
+                assert isinstance(rule.pattern, ir.Call)  # (see _index_key)
                 self._callables[key] = resolve_static(
                     rule.pattern.func, lambda n: rule.env.get(n, _MISSING)
                 )
@@ -296,6 +298,12 @@ def dict_rule(size: int) -> Rule:
     return _DICTS[size]
 
 
+#: Adjoint templates by parameter, for ``defrule(pattern, **templates)`` (a template's
+#: text, a :class:`Scatter`, or None). Typed loosely: a checker matches a ``**``
+#: argument against each keyword of :func:`defrule` (``env``, ``table``, ...) as well.
+Templates = dict[str, Any]
+
+
 def defrule(
     pattern: str,
     *,
@@ -340,7 +348,7 @@ def defrule(
         needed |= {"x", shift_invariant}
     if not needed <= set(params):
         raise ValueError(f"rule {pattern!r}: needs the parameters {sorted(needed - set(params))}")
-    templates = []
+    templates: list[ir.Expr | Scatter | None] = []
     for param in params:
         text = adjoints.get(param)
         if text is None or isinstance(text, Scatter):
@@ -396,7 +404,8 @@ def _match_call(pattern: ir.Call, expr: ir.Expr, rule: Rule, resolve, bound: dic
         return None
     if match(pattern.func, expr.func, rule, resolve, bound) is None:
         return None
-    names = [a.id for a in pattern.args] + [k for k, _ in pattern.kwargs]
+    # (the arguments of the pattern are parameters, names: see match)
+    names = [a.id for a in pattern.args if isinstance(a, ir.Name)] + [k for k, _ in pattern.kwargs]
     defaults = dict(pattern.kwargs)
     if len(expr.args) > len(names):
         return None
@@ -410,12 +419,12 @@ def _match_call(pattern: ir.Call, expr: ir.Expr, rule: Rule, resolve, bound: dic
             return None
         given[key] = value
     for name in names:
-        value = given.get(name, defaults.get(name))
-        if value is None:
+        argument = given.get(name, defaults.get(name))
+        if argument is None:
             return None  # a required argument is missing
-        if name in bound and bound[name] != value:
+        if name in bound and bound[name] != argument:
             return None
-        bound[name] = value
+        bound[name] = argument
     return bound
 
 
@@ -468,9 +477,15 @@ def match(
         return None
     if type(pattern) is not type(expr):
         return None
-    if isinstance(pattern, ir.BinOp | ir.UnaryOp | ir.Compare) and pattern.op != expr.op:
+    # (below, expr is of pattern's type)
+    if (
+        isinstance(pattern, ir.BinOp | ir.UnaryOp | ir.Compare)
+        and isinstance(expr, ir.BinOp | ir.UnaryOp | ir.Compare)
+        and pattern.op != expr.op
+    ):
         return None
-    if isinstance(pattern, ir.Call):  # positional arguments in order, keywords by name
+    if isinstance(pattern, ir.Call) and isinstance(expr, ir.Call):
+        # positional arguments in order, keywords by name
         keywords = dict(expr.kwargs)
         if len(pattern.args) != len(expr.args) or set(keywords) != {k for k, _ in pattern.kwargs}:
             return None
