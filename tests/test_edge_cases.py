@@ -38,7 +38,7 @@ import pytest
 import srcad
 
 sys.path.insert(0, str(Path(__file__).parent))
-from conftest import assert_grad_close, numeric_grad  # noqa: E402
+from conftest import assert_grad_close, marker_line, numeric_grad  # noqa: E402
 
 RTOL, ATOL = 1e-6, 1e-8
 
@@ -678,3 +678,30 @@ def test_print_and_logging_run_in_the_forward_pass(capsys, caplog):
     assert [r.getMessage() for r in caplog.records] == ["w = 0.3"]
     assert dw == pytest.approx(3 * np.sum(x / np.cosh(w * x) ** 2), rel=1e-14)
     check_four_ways(logged_loss, w, x)
+
+
+def always_raises(x):
+    raise ValueError("no gradient here")
+
+
+def bare_annotation(x):
+    y: float
+    y = x * 2.0
+    return y
+
+
+def writes_into_a_display(x):
+    [x, x][0] = x  # <display-write>
+    return x * 2.0
+
+
+def test_bodies_that_raise_bare_annotations_and_display_writes():
+    """A body that always raises raises the program's own error from the gradient; a
+    bare annotation binds nothing; a write into a list display is refused at its line
+    (they crashed inside srcad)."""
+    with pytest.raises(ValueError, match="no gradient here"):
+        srcad.grad(always_raises)(1.0)
+    assert srcad.grad(bare_annotation)(1.5) == 2.0
+    with pytest.raises(srcad.SrcadError, match="list display") as caught:
+        srcad.grad(writes_into_a_display)(1.0)
+    assert caught.value.lineno == marker_line(__file__, "display-write")

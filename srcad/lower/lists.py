@@ -219,8 +219,8 @@ class Lists(LoweringPart):
     ) -> None:
         """``items[i] = v`` on a list this function made: a new list value for the name
         (a display with a constant position stays a display). ``stmt``: where the write is."""
-        # (a display, `[a, b][0] = v`, has no id: it fails here, reported)
-        receiver = target.value.id  # type: ignore[attr-defined]
+        assert isinstance(target.value, ast.Name)  # (store_item refuses a display)
+        receiver = target.value.id
         old = scope.env.get(receiver)
         self.check_growable(scope, stmt, receiver, old, "[...] =")
         if isinstance(target.slice, ast.Slice):

@@ -25,7 +25,7 @@ from .namespaces import Namespaces
 from .objects import Objects
 from .operations import Operations
 from .statements import Statements
-from .values import LoopContext, Scope, TupleValue, assigned_names
+from .values import RAISED, LoopContext, Scope, TupleValue, assigned_names
 from .with_try import WithTry
 
 
@@ -102,6 +102,8 @@ class Lowerer(
             if return_node is not None
             else Location(self.root.filename, 0, 0)  # (a body that ends in `raise`)
         )
+        if result is RAISED:  # (every path raises: the return is never reached)
+            result = ir.Const(0.0)
         self.body.append(ir.Return(_as_expr(result), loc))
         for name in self.run_time_refusals:  # (at the user's call that reached the library)
             error = self.bindings[name]

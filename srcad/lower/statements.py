@@ -294,12 +294,20 @@ class Statements(LoweringPart):
         root = target.value
         while isinstance(root, ast.Subscript):
             root = root.value
-        if root is not target.value and self.may_be_list(scope, root):
+        if isinstance(root, ast.List | ast.Tuple):
             raise self.error(
                 scope,
                 target,
-                # (a display, `[a, b][0][0] = v`, has no id: it fails here, reported)
-                f"writing into an item of the list `{root.id}` (a list of lists, or of "  # type: ignore[attr-defined]
+                "this writes into a list display that no name holds: nothing can read "
+                "what it writes",
+                "give the list a name first (`items = [...]`), then write `items[i] = v`",
+            )
+        if root is not target.value and self.may_be_list(scope, root):
+            assert isinstance(root, ast.Name)  # (a display is refused above)
+            raise self.error(
+                scope,
+                target,
+                f"writing into an item of the list `{root.id}` (a list of lists, or of "
                 "arrays) is not supported",
                 f"use a numpy array (`np.zeros((n, m))`), or replace the whole item: "
                 f"`row = list({ast.unparse(target.value)}); row[...] = v; "
