@@ -27,7 +27,7 @@ change (:meth:`Memory.overwritten_after`): those are saved as they are when read
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeGuard
 
@@ -323,7 +323,7 @@ class _Pass:
             made
             for made in self.definitions.get(name, [])
             if _dominates(self.places[id(made)], here)
-            and not self.rebound_between(self.places[id(made)], here, {name})
+            and not self.rebound_between(self.places[id(made)], here, {name}, keeping=True)
         ]
         return found[0] if len(found) == 1 else None
 
@@ -334,14 +334,15 @@ class _Pass:
         if made is None:
             return None
         if _is_copy(made):
-            kind, identity = "same", False
+            # (a copy updated in place since, `r_1 *= s` in a loop, may be a new number)
+            kind, identity = "same", self.updated_between(made, at, name)
         elif made.in_place and isinstance(made.value, ir.BinOp):
             kind, identity = "same", True
         elif made.rule is not None and made.rule.view:
             kind, identity = "view", False
         else:
             return None
-        base = _updated(made) if identity else _first_name(made)
+        base = _updated(made) if _is_update(made) else _first_name(made)
         if base is None:
             return None
         place, here = self.places[id(made)], self.places[id(at)]
@@ -349,15 +350,56 @@ class _Pass:
             return None  # (the base or the index was given a new value since)
         return _Link(name, base, made, kind, identity)
 
-    def rebound_between(self, first: _Place, second: _Place, names: set[str]) -> bool:
-        """Whether a statement that may run after ``first`` and before ``second`` gives
-        one of ``names`` a new object (in-place writes and logical lines keep it)."""
+    def between(self, first: _Place, second: _Place) -> Iterator[ir.Stmt]:
+        """The statements that may run after ``first`` and before ``second`` (in a loop
+        around ``second`` only, all of its body: the next iteration's too)."""
         loops = set(second.loops) - set(first.loops)
         for stmt in ir.walk(self.fn.body):
             place = self.places[id(stmt)]
-            if not (first.order < place.order < second.order or set(place.loops) & loops):
-                continue
-            if isinstance(stmt, ir.Assign) and stmt.rebinds and stmt.target in names:
+            if first.order < place.order < second.order or set(place.loops) & loops:
+                yield stmt
+
+    def updated_between(self, made: ir.Assign, at: ir.Assign, name: str) -> bool:
+        """Whether ``name`` is updated in place (``name op= w``) between ``made`` and
+        ``at``: an array stays the same object, a number becomes a new one."""
+        return any(
+            isinstance(s, ir.Assign) and _is_update(s) and name in (s.target, _updated(s))
+            for s in self.between(self.places[id(made)], self.places[id(at)])
+        )
+
+    def keeps_object(self, stmt: ir.Assign) -> bool:
+        """``r_1 = r_1``, or a loop's ``r_1 = r_2`` after ``r_2 = r_1; r_2 *= s`` (and more
+        updates of that kind in a row): the name holds its object still when that is an
+        array (numbers: see :meth:`updated_between`)."""
+        if _is_update(stmt):  # (r_1 = r_2; r_1 += w, the last of the updates)
+            source = _updated(stmt)
+        elif isinstance(stmt.value, ir.Name):
+            source = stmt.value.id
+        else:
+            return False
+        seen = {stmt.target}
+        while source not in seen:  # (several updates: r_2 from r_1, r_3 from r_2, ...)
+            seen.add(source)
+            made = self.definitions.get(source, [])
+            if len(made) != 1 or not _is_update(made[0]):
+                return False
+            source = _updated(made[0])
+        return source == stmt.target
+
+    def rebound_between(
+        self, first: _Place, second: _Place, names: set[str], keeping: bool = False
+    ) -> bool:
+        """Whether a statement that may run after ``first`` and before ``second`` gives
+        one of ``names`` a new object (in-place writes and logical lines keep it; with
+        ``keeping``, so do a loop's in-place updates of the name, ``r_1 = r_2`` after
+        ``r_2 = r_1; r_2 *= s``, which the caller checks at run time: a number changes)."""
+        for stmt in self.between(first, second):
+            if (
+                isinstance(stmt, ir.Assign)
+                and stmt.rebinds
+                and stmt.target in names
+                and not (keeping and self.keeps_object(stmt))
+            ):
                 return True
             if isinstance(stmt, ir.Loop) and {stmt.index, stmt.counter} & names:
                 return True

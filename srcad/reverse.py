@@ -203,7 +203,7 @@ class _Builder:
         uses: dict[str, list[tuple[ir.Assign, str]]] = {}
         made: dict[str, list[ir.Assign]] = {}
         for stmt in ir.walk(self.fn.body):
-            if not isinstance(stmt, ir.Assign) or stmt.rule is None:
+            if not isinstance(stmt, ir.Assign) or stmt.rule is None or _placeholder(stmt):
                 continue
             made.setdefault(stmt.target, []).append(stmt)
             if stmt.target not in useful:  # (np.isnan(z * 2) reads z, but sends nothing back)
@@ -218,6 +218,8 @@ class _Builder:
         #: comparison, np.eye(n, dtype=bool), a parameter, a global)
         binders: dict[str, list[ir.Stmt]] = {}
         for stmt in ir.walk(self.fn.body):
+            if _placeholder(stmt):  # (`t = None` on the path of an early return: unread)
+                continue
             for target in ir.targets_of(stmt):
                 binders.setdefault(target, []).append(stmt)
 
@@ -917,6 +919,12 @@ def _definition_counts(body) -> dict[str, int]:
         if isinstance(stmt, ir.Assign) and not (stmt.in_place and stmt.writes_own_operand):
             counts[stmt.target] = counts.get(stmt.target, 0) + 1
     return counts
+
+
+def _placeholder(stmt: ir.Stmt) -> bool:
+    """``t = None``: what a value is on a path that does not compute it (an early
+    return's), never read there."""
+    return isinstance(stmt, ir.Assign) and stmt.value == ir.Const(None)
 
 
 def array_version_name(name: str) -> str:

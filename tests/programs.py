@@ -2967,12 +2967,16 @@ def s_alias(draw, ctx: Context) -> list[ast.stmt] | None:
     ``Z.view()``, ``Z.reshape(-1)``), ``for r in M: r *= 0.5``, ``Z[1:] *= w`` (no second name),
     whole-array self writes (``Z[:] = Z``, overlapping ``Z[1:] = Z[:-1]``), and a value saved
     before a write through the array: ``T = Z[1:] * w; Z[1:] = 0.0`` and the view
-    ``T = Z[1:]; Z[1:] = 0.5`` (which sees the write)."""
+    ``T = Z[1:]; Z[1:] = 0.5`` (which sees the write); the writes may be a loop's body
+    (``for _ in range(2): alias *= 2.0``: a view made before the loop, written in it)."""
     Z, A = _array_names(draw, ctx, 2)
     n = draw(st.integers(3, 4))
     target = _result(draw, ctx)
     made = draw(st.sampled_from(("{v}", "np.zeros({n}) + {v}", "({v}).copy()")))
-    relation = draw(st.integers(0, 5))  # 0, 1: same array; 2, 3: a view; 4: rows; 5: none
+    # the writes may be a loop's: then mostly through a view made before the loop
+    looped = draw(st.integers(0, 2)) == 2
+    # 0, 1: same array; 2, 3: a view; 4: rows; 5: none
+    relation = draw(st.sampled_from((2, 3, 0))) if looped else draw(st.integers(0, 5))
     if relation == 4:
         shape = draw(st.sampled_from(((2, 3), (3, 2), (2, 4))))
         row = next(iter(_free(ctx, ROW_NAMES)), None)
@@ -3004,11 +3008,15 @@ def s_alias(draw, ctx: Context) -> list[ast.stmt] | None:
         value = draw(st.sampled_from(("0.0", "0.5", _scalar(draw, ctx))))
         lines += [f"{T} = {saved}", f"{Z}[1:] = {value}"]
         names[T] = n - 1
-    for _ in range(draw(st.integers(1, 2))):
-        written = draw(st.sampled_from(list(names)))
+    # the writes, or a loop of them: a name made before the loop written in every iteration
+    if looped:
+        lines.append("for _ in range(2):")
+    for k in range(draw(st.integers(1, 2))):
+        written = A if looped and k == 0 else draw(st.sampled_from(list(names)))
         size = names[written]
         usable = [op for op in ALIAS_OPS if size > 1 or "1:" not in op]
-        lines.append(_alias_op(draw, ctx, draw(st.sampled_from(usable)), written, size))
+        op = _alias_op(draw, ctx, draw(st.sampled_from(usable)), written, size)
+        lines.append(("    " if looped else "") + op)
     reads = list(names)
     first = draw(st.sampled_from(reads))
     total = _reduction_text(draw, ctx, first, (names[first],))

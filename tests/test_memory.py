@@ -757,3 +757,81 @@ def test_a_name_set_after_the_loop_in_a_branch_whose_other_side_raises():
     x = np.array([0.5, -1.0, 0.25])
     (gradient,) = check_four_ways(sum_of_squared_rows, x, 1)
     np.testing.assert_allclose(gradient, 8.0 * x, rtol=1e-12)
+
+
+# ---------------------------------------------------------------- views written in loops
+
+
+def row_scaled_in_a_loop(M, s):
+    A = M.copy()
+    r = A[0]
+    for _ in range(3):
+        r *= s  # (r is A's row in every iteration: A changes too)
+    return np.sum(A ** 2) + np.sum(r)
+
+
+def symplectic_euler(z0, k):
+    z = z0.copy()
+    q = z[:2]
+    p = z[2:]
+    for _ in range(10):
+        p -= 0.1 * k * q
+        q += 0.1 * p
+    return np.sum(z ** 2) + np.sum(q * p)
+
+
+def gram_schmidt_rows(V):
+    Q = V.copy()
+    for k in range(Q.shape[0]):
+        q = Q[k]
+        for j in range(k):
+            q -= (Q[j] @ q) * Q[j]
+        q /= np.sqrt(q @ q)
+    return np.sum(Q * np.arange(1.0, 10.0).reshape(3, 3))
+
+
+def tail_updated_twice_in_a_loop(x, y):
+    Z = x * np.linspace(0.5, 1.0, 3)
+    A = Z[1:]
+    for _ in range(2):
+        A *= 2.0
+        A += np.sin(y * np.linspace(0.25, 1.0, 2))
+    return np.mean(Z * Z)
+
+
+def index_moved_in_the_loop(A0, s):
+    A = A0.copy()
+    k = 0
+    r = A[k]  # (row 0 for good: k moving on does not move the view)
+    for _ in range(2):
+        k += 1
+        r *= s
+    return np.sum(A ** 2) + k
+
+
+def number_scaled_in_a_loop(x, s):
+    A = x.copy()
+    r = A[0]  # (a number: r *= s gives a new one, A is left alone)
+    for _ in range(3):
+        r *= s
+    return np.sum(A ** 2) + r
+
+
+def test_a_view_taken_before_a_loop_and_written_in_it():
+    """A view made before a loop and written in place in it is the same view in every
+    iteration (``r_1 *= s`` keeps the object): its base changes with it, as numpy's does.
+    These were refused ("a view made in another branch or loop iteration")."""
+    M = np.array([[0.5, -1.0, 2.0], [1.5, 0.3, -0.7]])
+    check_four_ways(row_scaled_in_a_loop, M, 0.8, wrt=(0, 1))
+    check_four_ways(symplectic_euler, np.array([1.0, 0.5, -0.3, 0.2]), 1.3, wrt=(0, 1))
+    V = np.array([[1.0, 0.2, -0.3], [0.1, 1.2, 0.4], [-0.2, 0.3, 0.9]])
+    check_four_ways(gram_schmidt_rows, V)
+    check_four_ways(number_scaled_in_a_loop, np.array([0.5, -1.0]), 0.8, wrt=(0, 1))
+    check_four_ways(tail_updated_twice_in_a_loop, 0.3, 0.5, wrt=(0, 1))
+    check_four_ways(index_moved_in_the_loop, np.array([[1.0, 2.0], [0.5, -1.0]]), 0.7,
+                    wrt=(0, 1))
+    # second derivatives too: the hvp against differences of the gradient
+    z, v, h = np.array([1.0, 0.5, -0.3, 0.2]), np.cos(np.arange(4.0)), 1e-6
+    g = srcad.grad(symplectic_euler)
+    expected = (g(z + h * v, 1.3) - g(z - h * v, 1.3)) / (2 * h)
+    np.testing.assert_allclose(srcad.hvp(symplectic_euler)(z, 1.3, v), expected, atol=1e-7)

@@ -103,6 +103,7 @@ from programs import (  # noqa: E402
     module_source,
     points,
     programs,
+    s_alias,
 )
 
 RTOL, ATOL = 1e-5, 1e-7  # gradient vs central differences (see the module docstring)
@@ -501,6 +502,17 @@ def test_each_program_class_is_in_a_tenth_of_the_default_programs():
     assert total >= CI_EXAMPLES
     for name, n in counts.items():
         assert n >= total / 10, (name, n, total)
+
+
+@settings(max_examples=30, **COMMON)
+@seed(BATCH_SEED)
+@given(case=cases(statement_kinds=[s_alias], max_statements=4))
+def test_programs_of_aliases_and_views(program_files, case):
+    """Many programs of the ``aliases and views`` class: the same array under two names,
+    views, views written in a loop (a view made before the loop, written in every
+    iteration), each checked as the default run checks them."""
+    program, pts = case
+    check_program(program_files, program, pts)
 
 
 @pytest.mark.slow

@@ -441,3 +441,27 @@ def test_a_refusal_inside_forward_modes_code_names_the_users_line():
         srcad.hessian(rows_scaled_in_a_loop)(np.arange(1.0, 7.0).reshape(2, 3))
     assert caught.value.filename == __file__
     assert caught.value.lineno == marker_line(__file__, "row-write")
+
+
+def distances_after_an_early_return(x, y):
+    for i in range(3):
+        x = x * 0.5 + math.sin(x * i)
+        if x > 1.618:
+            return y
+    pts = np.array([np.tanh(x), 1.0 + y, 2.0])
+    col = (pts[:, None] - pts[None, :]) ** 2
+    return np.mean(np.where(col > 0, np.sqrt(col), 0.0))  # (sqrt at 0 on the diagonal)
+
+
+def test_a_selection_after_an_early_return_keeps_its_mask_in_second_derivatives():
+    """After a loop with an early return, forward mode's code computes the rest on the
+    path that did not return and sets it to None on the other; those placeholders are
+    not definitions of the np.where's condition, so its mask still keeps sqrt's infinite
+    derivative at 0 out (the hvp was nan; found by the random programs)."""
+    g = srcad.grad(distances_after_an_early_return, wrt=(0, 1))
+    direction = (1.0, -0.5)
+    h = 1e-6
+    plus, minus = g(1.65 + h, 0.77 - 0.5 * h), g(1.65 - h, 0.77 + 0.5 * h)
+    expected = (np.array(plus) - np.array(minus)) / (2 * h)
+    got = srcad.hvp(distances_after_an_early_return, wrt=(0, 1))(1.65, 0.77, direction)
+    np.testing.assert_allclose(got, expected, atol=1e-7)

@@ -22,6 +22,7 @@ from ..runtime import (
     field_grad,
     field_tangent,
     fresh_arguments,
+    fresh_copy,
     leading_grad,
     list_replaced,
     loop_items,
@@ -275,6 +276,9 @@ defrule("zeros_like(x)", env=GROWN, x=None)
 defrule("fresh_arguments(written, others)", env={"fresh_arguments": fresh_arguments},
         written="g", others=None, linear=True, creates=True)
 defrule("snapshot(x)", env={"snapshot": snapshot}, x="g", linear=True, creates=True)
+#: the copy forward mode's code makes of a tangent another name shares before writing
+#: into it (see srcad.aliases): read again for second derivatives, a copy
+defrule("fresh_copy(x)", env={"fresh_copy": fresh_copy}, x="g", linear=True, creates=True)
 #: ``items * n`` of a list: a list ``n`` times as long.
 REPEAT = defrule(
     "repeated(x, n)",
