@@ -781,3 +781,89 @@ def _small(stmt: ir.Assign) -> bool:
     """A value with no gradient at all (a shape, a length, a comparison): not worth a
     ``del`` of its own."""
     return stmt.rule is not None and all(a is None for a in stmt.rule.adjoints)
+
+
+def common_subexpressions(fn: ir.Function) -> ir.Function:
+    """A value computed again (``math.cos(c)``, ``d * dt11``) is read from the name that
+    holds it, in straight-line code and branches over Python numbers (the unrolled
+    Hessian of :mod:`srcad.unrolled`): arithmetic, comparisons and ``math`` functions
+    give the same number for the same operands. Only names bound once take part, so
+    that a name means one value wherever it is read; in the derivative's own lines,
+    ``x + x`` of a computed ``x`` becomes ``2.0 * x`` (exact). The copies it leaves are
+    for :func:`propagate_copies`."""
+    counts: dict[str, int] = {}
+    for stmt in ir.walk(fn.body):
+        for target in ir.targets_of(stmt):
+            counts[target] = counts.get(target, 0) + 1
+    math_names = {
+        name for name, obj in (*fn.free_objects.items(), *fn.bindings.items()) if obj is math
+    }
+
+    def pure(expr: ir.Expr) -> bool:
+        if isinstance(expr, ir.BinOp | ir.UnaryOp | ir.Compare):
+            return True
+        return (
+            isinstance(expr, ir.Call)
+            and not expr.kwargs
+            and isinstance(expr.func, ir.Attr)
+            and isinstance(expr.func.value, ir.Name)
+            and expr.func.value.id in math_names
+        )
+
+    def stable(expr: ir.Expr) -> bool:
+        return all(counts.get(n, 0) <= 1 for n in ir.names_in(expr))
+
+    def key(expr: ir.Expr) -> ir.Expr:
+        if isinstance(expr, ir.BinOp) and expr.op in "+*":  # (commutative for numbers)
+            left, right = sorted((expr.left, expr.right), key=repr)
+            return ir.BinOp(expr.op, left, right)
+        return expr
+
+    def rewrite(body: tuple[ir.Stmt, ...], known: dict[ir.Expr, str]) -> tuple[ir.Stmt, ...]:
+        doubling = False  # (not in the function's own values: an int stays an int)
+
+        def reuse(expr: ir.Expr) -> ir.Expr:
+            if (
+                doubling
+                and isinstance(expr, ir.BinOp)
+                and expr.op == "+"
+                and expr.left == expr.right
+                and not isinstance(expr.left, ir.Name | ir.Const)
+            ):
+                return ir.BinOp("*", ir.Const(2.0), expr.left)
+            if pure(expr) and stable(expr):
+                found = known.get(key(expr))
+                if found is not None:
+                    return ir.Name(found)
+            return expr
+
+        out: list[ir.Stmt] = []
+        for stmt in body:
+            if isinstance(stmt, ir.If):
+                stmt = replace(
+                    stmt,
+                    test=ir.map_expr(stmt.test, reuse),
+                    body=rewrite(stmt.body, dict(known)),
+                    orelse=rewrite(stmt.orelse, dict(known)),
+                )
+            elif isinstance(stmt, ir.Assign | ir.Adjoint | ir.Return) and not (
+                isinstance(stmt, ir.Adjoint) and stmt.accumulate
+            ):
+                doubling = not isinstance(stmt, ir.Assign)
+                value = ir.map_expr(stmt.value, reuse)
+                if isinstance(stmt, ir.Assign) and isinstance(value, ir.Name):
+                    stmt = ir.Adjoint(stmt.target, value, tag=stmt.tag)  # (a copy)
+                elif value is not stmt.value:
+                    stmt = replace(stmt, value=value)
+                target = getattr(stmt, "target", None)
+                if (
+                    target is not None
+                    and counts.get(target) == 1
+                    and pure(value)
+                    and stable(value)
+                ):
+                    known.setdefault(key(value), target)
+            out.append(stmt)
+        return tuple(out)
+
+    return fn.with_body(rewrite(fn.body, {}))

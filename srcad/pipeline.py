@@ -37,13 +37,13 @@ from .frontend import FunctionSource, parse_function
 from .load import Compiled, compile_function
 from .lower import lower
 from .memory import Memory, make_explicit
-from .optimize import free_memory
+from .optimize import common_subexpressions, free_memory
 from .optimize import optimize as optimize_function
 from .reverse import ARRAY_VERSION, array_version_name, for_numbers, reverse, without_float_guard
 from .rules import TABLE, array_api_grads, numpy_grads
 from .subset import check_supported
 from .truncation import check_integer_writes
-from .unrolled import FALLBACK, Unsupported, float_guard, unrolled_hessian
+from .unrolled import FALLBACK, Unsupported, unrolled_hessian
 
 ARRAY_VERSION_HEADER = "# the same gradient for numpy arrays (and all but Python floats):\n"
 
@@ -88,15 +88,16 @@ def unrolled_hessian_of(gradient: Gradient) -> Gradient:
     float_version = gradient.versions[0].ir
     if any(isinstance(s, ir.Loop | ir.Push) for s in ir.walk(float_version.body)):
         raise Unsupported("loops")
-    guard = float_guard(float_version)
     source = parse_function(*gradient.as_source())
     check_supported(source)
     lowered = defer_refusals(lower(source, checked=True), gradient.wrt)
     listing = for_numbers(lowered)
     name = f"{gradient.forward.name}_hessian"
-    hessian = unrolled_hessian(listing, guard, float_version.bindings, gradient.wrt, name)
+    hessian = unrolled_hessian(listing, float_version, gradient.wrt, name)
+    hessian = optimize_function(hessian, for_floats=True)
+    hessian = optimize_function(common_subexpressions(hessian), for_floats=True)
     version = compiled_version(
-        hessian, listing, source, optimize=True, for_floats=True, free_early=False
+        hessian, listing, source, optimize=False, for_floats=True, free_early=False
     )
     shown = emit.function(listing)
     return Gradient(

@@ -23,7 +23,6 @@ with the float version's type check, which calls that path.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -46,8 +45,8 @@ class Unsupported(Exception):
 
 
 def float_guard(fn: ir.Function) -> ir.If:
-    """The float version's type check, which must come first and read parameters only
-    (a check of values computed on the way is not copied: :class:`Unsupported`)."""
+    """The float version's type check: of parameters, or of values computed from them
+    (its witnesses, which :func:`unrolled_hessian` finds in the listing it unrolls)."""
     guards = [
         s for s in fn.body
         if isinstance(s, ir.If)
@@ -59,12 +58,27 @@ def float_guard(fn: ir.Function) -> ir.If:
     ]
     if len(guards) != 1:
         raise Unsupported("no float version, or a check inside it")
-    guard = guards[0]
-    first = next(s for s in fn.body if not isinstance(s, ir.Comment))
-    readable = set(fn.params) | set(fn.bindings)
-    if first is not guard or fn.kwonly or not set(ir.names_in(guard.test)) <= readable:
-        raise Unsupported("the float check reads more than the parameters")
-    return guard
+    if fn.kwonly:
+        raise Unsupported("keyword-only parameters")
+    return guards[0]
+
+
+def _guard_position(listing: ir.Function, guard: ir.If, float_version: ir.Function) -> int:
+    """Where ``guard`` goes in ``listing``'s body: first, or after the last of the values
+    it checks (each made by the same line as in ``float_version``); the parameters, the
+    globals and the closure's cells it checks are there from the start."""
+    made = {s.target: s.value for s in float_version.body if isinstance(s, ir.Assign)}
+    position = 0
+    free = {*listing.params, *float_version.bindings, *listing.free_objects, *listing.free_cells}
+    for name in set(ir.names_in(guard.test)) - free:  # (globals and cells: read as they are)
+        found = [
+            k for k, s in enumerate(listing.body)
+            if isinstance(s, ir.Assign) and s.target == name and s.value == made.get(name)
+        ]
+        if not found:
+            raise Unsupported(f"the float check reads {name}, which the listing lacks")
+        position = max(position, found[0] + 1)
+    return position
 
 
 def _check_listing(body: tuple[ir.Stmt, ...], top: bool = True) -> None:
@@ -75,11 +89,8 @@ def _check_listing(body: tuple[ir.Stmt, ...], top: bool = True) -> None:
             _check_listing(stmt.body, False)
             _check_listing(stmt.orelse, False)
         elif isinstance(stmt, ir.Assign):
-            rule = stmt.rule
-            if stmt.in_place or stmt.logical or (
-                rule is not None and not rule.elementwise and rule is not COPY
-            ):
-                raise Unsupported(f"line {stmt.tag} is not an operation on numbers")
+            if stmt.in_place or stmt.logical:
+                raise Unsupported(f"line {stmt.tag} writes in place")
         elif isinstance(stmt, ir.Return):
             if not top or stmt is not body[-1]:
                 raise Unsupported("a return inside a branch")
@@ -166,6 +177,9 @@ class _Direction(_Tangents):
                     out.append(ir.If(stmt.test, tuple(blocks[0]), tuple(blocks[1]),
                                      tag=stmt.tag, loc=stmt.loc))
             elif isinstance(stmt, ir.Assign) and self.activity.is_active(stmt.target):
+                rule = stmt.rule
+                if rule is not None and not rule.elementwise and rule is not COPY:
+                    raise Unsupported(f"line {stmt.tag} is not an operation on numbers")
                 tangent = self.tangent_of(stmt)
                 assert isinstance(tangent, ir.Adjoint)  # (numbers: no item writes)
                 value = _fold_tangent(ir.map_expr(tangent.value, self.unshaped))
@@ -177,34 +191,32 @@ class _Direction(_Tangents):
 
 
 def unrolled_hessian(
-    listing: ir.Function,
-    guard: ir.If,
-    guard_bindings: Mapping[str, Any],
-    wrt: tuple[str, ...],
-    name: str,
+    listing: ir.Function, float_version: ir.Function, wrt: tuple[str, ...], name: str
 ) -> ir.Function:
     """The Hessian function of the gradient ``listing`` (the float version of ``f``'s
     gradient with respect to ``wrt``, lowered again: it returns the gradient, a tuple for
-    several parameters): ``guard`` (the float version's check) first, calling
-    :data:`FALLBACK`; then ``listing``'s lines; then the tangents along each parameter;
-    then the ``K * K`` array (a float for one parameter)."""
+    several parameters): ``listing``'s lines, with ``float_version``'s check (calling
+    :data:`FALLBACK`) where it checks what it reads; then the tangents along each
+    parameter; then the ``K * K`` array (a float for one parameter)."""
+    guard = float_guard(float_version)
     _check_listing(listing.body)
     result = listing.body[-1]
     if not isinstance(result, ir.Return):
         raise Unsupported("no return at the end")
     outputs = result.value.elts if isinstance(result.value, ir.Tuple) else (result.value,)
-    if len(outputs) != len(wrt) or not all(isinstance(o, ir.Name) for o in outputs):
-        raise Unsupported("the gradient is not one name per parameter")
+    if len(outputs) != len(wrt) or not all(isinstance(o, ir.Name | ir.Const) for o in outputs):
+        raise Unsupported("the gradient is not one value per parameter")
     names = NameAllocator(listing.names())
     bindings: dict[str, Any] = dict(listing.bindings)
     fallback = bind(names, bindings, {}, f"{name}_fallback", FALLBACK)
     renamed = {
-        used: ir.Name(bind(names, bindings, {}, used, guard_bindings[used]))
-        for used in set(ir.names_in(guard.test)) - set(listing.params)
+        used: ir.Name(bind(names, bindings, {}, used, float_version.bindings[used]))
+        for used in set(ir.names_in(guard.test)) & set(float_version.bindings)
     }
     own_guard = ir.If(ir.substitute(guard.test, renamed), (ir.Return(ir.Call(
         ir.Name(fallback), tuple(ir.Name(p) for p in listing.params))),))
-    body: list[ir.Stmt] = [own_guard, *listing.body[:-1]]
+    at = _guard_position(listing, guard, float_version)
+    body: list[ir.Stmt] = [*listing.body[:at], own_guard, *listing.body[at:-1]]
     entries: dict[tuple[int, int], ir.Expr] = {}
     for k, param in enumerate(wrt):
         direction = _Direction(listing, activity(listing, (param,)), param, names, bindings)
@@ -212,7 +224,8 @@ def unrolled_hessian(
         if lines:
             body += [ir.Comment(f"along {param}", header=True), *lines]
         for j in range(k, len(wrt)):
-            entries[j, k] = direction.operand_tangent(outputs[j]) or ir.Const(0.0)
+            found = direction.operand_tangent(outputs[j])
+            entries[j, k] = ir.Const(0.0) if found is None else found
     if len(wrt) == 1:
         value: ir.Expr = ir.Call(ir.Name(bind(names, bindings, {}, "float", float)),
                                  (entries[0, 0],))
@@ -220,7 +233,8 @@ def unrolled_hessian(
         numpy = bind(names, bindings, listing.free_objects, "np", np)
         flat = ir.Tuple(tuple(entries[max(j, k), min(j, k)]
                               for j in range(len(wrt)) for k in range(len(wrt))), is_list=True)
-        array = ir.Call(ir.Attr(ir.Name(numpy), "array"), (flat,))
+        number = ir.Name(bind(names, bindings, {}, "float", float))
+        array = ir.Call(ir.Attr(ir.Name(numpy), "array"), (flat,), (("dtype", number),))
         value = ir.Call(ir.Attr(array, "reshape"), (ir.Const(len(wrt)), ir.Const(len(wrt))))
     body.append(ir.Return(value, loc=result.loc))
     return listing.with_body(body, name=name, bindings=bindings)
