@@ -609,9 +609,7 @@ _UNROLLED: dict[int, tuple[Gradient, Gradient]] = {}
 _UNROLLED_LIMIT = 256
 
 
-def _unrolled(
-    f: Callable, names: tuple[str, ...], general: Callable[..., Any]
-) -> Callable[..., Any] | None:
+def _unrolled(f: Callable, names: tuple[str, ...], general: Callable[..., Any]) -> Any:
     """The Hessian of ``f`` as one generated function of ``f``'s parameters (see
     :mod:`srcad.unrolled`), which calls ``general`` for arguments that are not Python
     numbers; None when ``f``'s gradient has no float version it unrolls."""
