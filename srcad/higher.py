@@ -604,8 +604,8 @@ def hessian(f: Callable, *, wrt: Wrt = None, argnums: Wrt = None) -> Callable[..
     return hessian_at
 
 
-#: (id of a gradient's build) -> (it, the unrolled Hessian built from it)
-_UNROLLED: dict[int, tuple[Gradient, Gradient]] = {}
+#: (id of a gradient's build) -> (it, the unrolled Hessian built from it, or why not)
+_UNROLLED: dict[int, tuple[Gradient, Gradient | Exception]] = {}
 _UNROLLED_LIMIT = 256
 
 
@@ -620,13 +620,19 @@ def _unrolled(f: Callable, names: tuple[str, ...], general: Callable[..., Any]) 
         if kept is None or kept[0] is not gradient:
             if len(_UNROLLED) >= _UNROLLED_LIMIT:
                 _UNROLLED.pop(next(iter(_UNROLLED)))
-            kept = _UNROLLED[id(gradient)] = (gradient, unrolled_hessian_of(gradient))
-        made = kept[1]
-        return _carrying(made.bind(fallback=general), __srcad__=made, __wrapped__=f)
+            made: Gradient | Exception
+            try:
+                made = unrolled_hessian_of(gradient)
+            except Exception as error:  # noqa: BLE001 - a fast path: the products remain
+                made = error  # (kept: not tried again)
+            kept = _UNROLLED[id(gradient)] = (gradient, made)
+        if isinstance(kept[1], Exception):
+            raise Unsupported(str(kept[1]))
+        return _carrying(kept[1].bind(fallback=general), __srcad__=kept[1], __wrapped__=f)
 
     try:
         return following_helpers(make(), make)
-    except (SrcadError, Unsupported):
+    except (SrcadError, Unsupported):  # (the Hessian-vector products report errors)
         return None
 
 
