@@ -20,7 +20,7 @@ backward code reads, and makes in-place accumulation alias-safe.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import replace
 from typing import Any, TypeGuard
 
@@ -783,18 +783,22 @@ def _small(stmt: ir.Assign) -> bool:
     return stmt.rule is not None and all(a is None for a in stmt.rule.adjoints)
 
 
-def common_subexpressions(fn: ir.Function) -> ir.Function:
+def common_subexpressions(fn: ir.Function, numbers: Collection[str]) -> ir.Function:
     """A value computed again (``math.cos(c)``, ``d * dt11``) is read from the name that
-    holds it, in straight-line code and branches over Python numbers (the unrolled
-    Hessian of :mod:`srcad.unrolled`): arithmetic, comparisons and ``math`` functions
-    give the same number for the same operands. Only names bound once take part, so
-    that a name means one value wherever it is read; in the derivative's own lines,
-    ``x + x`` of a computed ``x`` becomes ``2.0 * x`` (exact). The copies it leaves are
-    for :func:`propagate_copies`."""
+    holds it, in straight-line code and branches (the unrolled Hessian of
+    :mod:`srcad.unrolled`): arithmetic, comparisons and ``math`` functions give the same
+    number for the same numbers. Only values of ``numbers`` and of the derivative's own
+    lines (:class:`ir.Adjoint`) take part, and only names bound once, so that a name
+    means one value wherever it is read; in the derivative's lines, ``x + x`` of a
+    computed ``x`` becomes ``2.0 * x`` (exact). The copies it leaves are for
+    :func:`propagate_copies`."""
     counts: dict[str, int] = {}
+    known_numbers = set(numbers)
     for stmt in ir.walk(fn.body):
         for target in ir.targets_of(stmt):
             counts[target] = counts.get(target, 0) + 1
+        if isinstance(stmt, ir.Adjoint):
+            known_numbers.add(stmt.target)
     math_names = {
         name for name, obj in (*fn.free_objects.items(), *fn.bindings.items()) if obj is math
     }
@@ -810,8 +814,19 @@ def common_subexpressions(fn: ir.Function) -> ir.Function:
             and expr.func.value.id in math_names
         )
 
-    def stable(expr: ir.Expr) -> bool:
-        return all(counts.get(n, 0) <= 1 for n in ir.names_in(expr))
+    def stable(expr: ir.Expr) -> bool:  # (of numbers, each bound once at most)
+        stack = [expr]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, ir.Name) and (
+                counts.get(node.id, 0) > 1 or node.id not in known_numbers
+            ):
+                if node.id not in math_names:
+                    return False
+            elif isinstance(node, ir.Const) and type(node.value) not in (int, float, bool):
+                return False
+            stack.extend(ir.children(node))
+        return True
 
     def key(expr: ir.Expr) -> ir.Expr:
         if isinstance(expr, ir.BinOp) and expr.op in "+*":  # (commutative for numbers)

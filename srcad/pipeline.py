@@ -93,9 +93,9 @@ def unrolled_hessian_of(gradient: Gradient) -> Gradient:
     lowered = defer_refusals(lower(source, checked=True), gradient.wrt)
     listing = for_numbers(lowered)
     name = f"{gradient.forward.name}_hessian"
-    hessian = unrolled_hessian(listing, float_version, gradient.wrt, name)
+    hessian, numbers = unrolled_hessian(listing, float_version, gradient.wrt, name)
     hessian = optimize_function(hessian, for_floats=True)
-    hessian = optimize_function(common_subexpressions(hessian), for_floats=True)
+    hessian = optimize_function(common_subexpressions(hessian, numbers), for_floats=True)
     version = compiled_version(
         hessian, listing, source, optimize=False, for_floats=True, free_early=False
     )

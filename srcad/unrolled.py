@@ -192,12 +192,14 @@ class _Direction(_Tangents):
 
 def unrolled_hessian(
     listing: ir.Function, float_version: ir.Function, wrt: tuple[str, ...], name: str
-) -> ir.Function:
+) -> tuple[ir.Function, frozenset[str]]:
     """The Hessian function of the gradient ``listing`` (the float version of ``f``'s
     gradient with respect to ``wrt``, lowered again: it returns the gradient, a tuple for
     several parameters): ``listing``'s lines, with ``float_version``'s check (calling
     :data:`FALLBACK`) where it checks what it reads; then the tangents along each
-    parameter; then the ``K * K`` array (a float for one parameter)."""
+    parameter; then the ``K * K`` array (a float for one parameter). Also the names of
+    ``listing`` that hold numbers once the check passed: the values it checks, and
+    those that depend on a parameter (the check proved they are numbers)."""
     guard = float_guard(float_version)
     _check_listing(listing.body)
     result = listing.body[-1]
@@ -218,8 +220,14 @@ def unrolled_hessian(
     at = _guard_position(listing, guard, float_version)
     body: list[ir.Stmt] = [*listing.body[:at], own_guard, *listing.body[at:-1]]
     entries: dict[tuple[int, int], ir.Expr] = {}
+    numbers = set(wrt) | set(ir.names_in(guard.test)) - set(float_version.bindings)
     for k, param in enumerate(wrt):
-        direction = _Direction(listing, activity(listing, (param,)), param, names, bindings)
+        active = activity(listing, (param,))
+        numbers |= {
+            s.target for s in ir.walk(listing.body)
+            if isinstance(s, ir.Assign) and active.is_active(s.target)
+        }
+        direction = _Direction(listing, active, param, names, bindings)
         lines = direction.lines(listing.body[:-1])
         if lines:
             body += [ir.Comment(f"along {param}", header=True), *lines]
@@ -237,4 +245,4 @@ def unrolled_hessian(
         array = ir.Call(ir.Attr(ir.Name(numpy), "array"), (flat,), (("dtype", number),))
         value = ir.Call(ir.Attr(array, "reshape"), (ir.Const(len(wrt)), ir.Const(len(wrt))))
     body.append(ir.Return(value, loc=result.loc))
-    return listing.with_body(body, name=name, bindings=bindings)
+    return listing.with_body(body, name=name, bindings=bindings), frozenset(numbers)
