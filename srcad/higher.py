@@ -587,7 +587,9 @@ def hessian(f: Callable, *, wrt: Wrt = None, argnums: Wrt = None) -> Callable[..
             return np.array([[float(b) for b in row] for row in result])
         return result
 
-    unrolled = None if as_tuple or not by_position else _unrolled(f, names, general)
+    # (argnums=(0,) gives ((h,),); for several parameters the array, as_tuple or not)
+    simple = by_position and not (as_tuple and len(names) == 1)
+    unrolled = _unrolled(f, names, general) if simple else None
     if unrolled is None:
         hessian_at = general
     else:

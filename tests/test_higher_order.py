@@ -1065,6 +1065,16 @@ def test_hvp_reads_a_changed_global(monkeypatch):
     np.testing.assert_allclose(product(0.5, 3.0, (1.0, 0.0)), (24.0, 4.0), rtol=1e-12)
 
 
+def test_unrolled_hessian_with_argnums():
+    args = (0.3, -0.7, 1.1, 0.4)
+    want = srcad.hessian(_four, wrt=(0, 1, 2, 3))(*args)
+    several = srcad.hessian(_four, argnums=(0, 1, 2, 3))
+    assert several.source.startswith("def _four_hessian(")
+    np.testing.assert_array_equal(several(*args), want)
+    one = srcad.hessian(_four, argnums=(2,))(*args)  # ((h,),), from the products
+    assert np.shape(one) == (1, 1) and close(one[0][0], want[2, 2])
+
+
 def _loops(x, y):
     total = 0.0
     for _ in range(3):
