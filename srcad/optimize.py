@@ -11,7 +11,9 @@
 - :func:`reduce_strength` — ``x ** 2`` becomes ``x * x`` in gradient expressions;
 - :func:`float_constants` — ``2 * g`` becomes ``2.0 * g`` in the version for floats;
 - :func:`rematerialize` — cheap loop values (``xs[t]``) are recomputed in the backward
-  loop instead of being saved on the stack.
+  loop instead of being saved on the stack;
+- :func:`common_subexpressions` — a number computed twice is read from the name that
+  holds it (run on the unrolled Hessian of :mod:`srcad.unrolled` only).
 
 :func:`optimize` runs them to a fixed point, keeps only the loop saves the remaining
 backward code reads, and makes in-place accumulation alias-safe.

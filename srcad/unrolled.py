@@ -16,9 +16,15 @@ version's own listing, once per ``wrt`` parameter, in one function:
   the tangent lines no such entry reads;
 * the result is one ``np.array`` of the ``K * K`` entries.
 
+Branches stay branches: each direction tests the same condition again, and its lines
+in each branch are the tangents of that branch's lines. The pipeline then optimises it
+for floats, and :func:`srcad.optimize.common_subexpressions` reads a number computed
+again (``math.cos(c)`` of the gradient and of a tangent) from the name that holds it.
+
 Anything else (arrays, loops, dicts, keyword arguments, values that are not Python
 numbers at run time) takes :mod:`srcad.higher`'s path: the generated function starts
-with the float version's type check, which calls that path.
+with the float version's type check (where that version has it: after the values it
+checks), which calls that path as :data:`FALLBACK`.
 """
 
 from __future__ import annotations
