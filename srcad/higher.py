@@ -44,8 +44,9 @@ from .errors import Location, NonScalarOutputError, SrcadError, UnsupportedSynta
 from .frontend import mark_derivative
 from .load import origin
 from .pickling import re_derivable
-from .pipeline import Gradient
+from .pipeline import Gradient, unrolled_hessian_of
 from .rules import TABLE
+from .unrolled import Unsupported
 
 
 class _Call:
@@ -565,7 +566,7 @@ def hessian(f: Callable, *, wrt: Wrt = None, argnums: Wrt = None) -> Callable[..
     by_position = _takes_positions(f, copies)
     slots = [order.index(name) for name in names]
 
-    def hessian_at(*args: Any, **kwargs: Any) -> Any:
+    def general(*args: Any, **kwargs: Any) -> Any:
         if (  # several Python numbers, all passed by position: straight to the products
             by_position and len(names) > 1 and not kwargs and len(args) == len(order)
             and all(args[k].__class__ is float or args[k].__class__ is int for k in slots)
@@ -586,9 +587,55 @@ def hessian(f: Callable, *, wrt: Wrt = None, argnums: Wrt = None) -> Callable[..
             return np.array([[float(b) for b in row] for row in result])
         return result
 
-    _carrying(hessian_at, __wrapped__=f, source=product.source)
+    # (argnums=(0,) gives ((h,),); for several parameters the array, as_tuple or not)
+    simple = by_position and not (as_tuple and len(names) == 1)
+    unrolled = _unrolled(f, names, general) if simple else None
+    if unrolled is None:
+        hessian_at = general
+    else:
+        arity = len(order)
+
+        def hessian_at(*args: Any, **kwargs: Any) -> Any:
+            if not kwargs and len(args) == arity:  # (it checks that they are numbers)
+                return unrolled(*args)
+            return general(*args, **kwargs)
+
+    source = product.source if unrolled is None else unrolled.__srcad__.compiled.source
+    _carrying(hessian_at, __wrapped__=f, source=source)
     mark_derivative(hessian_at, "the Hessian")
     return hessian_at
+
+
+#: (id of a gradient's build) -> (it, the unrolled Hessian built from it, or why not)
+_UNROLLED: dict[int, tuple[Gradient, Gradient | Exception]] = {}
+_UNROLLED_LIMIT = 256
+
+
+def _unrolled(f: Callable, names: tuple[str, ...], general: Callable[..., Any]) -> Any:
+    """The Hessian of ``f`` as one generated function of ``f``'s parameters (see
+    :mod:`srcad.unrolled`), which calls ``general`` for arguments that are not Python
+    numbers; None when ``f``'s gradient has no float version it unrolls."""
+
+    def make() -> Callable[..., Any]:
+        gradient = build(f, names, "grad", True)
+        kept = _UNROLLED.get(id(gradient))
+        if kept is None or kept[0] is not gradient:
+            if len(_UNROLLED) >= _UNROLLED_LIMIT:
+                _UNROLLED.pop(next(iter(_UNROLLED)))
+            made: Gradient | Exception
+            try:
+                made = unrolled_hessian_of(gradient)
+            except Exception as error:  # noqa: BLE001 - a fast path: the products remain
+                made = error  # (kept: not tried again)
+            kept = _UNROLLED[id(gradient)] = (gradient, made)
+        if isinstance(kept[1], Exception):
+            raise Unsupported(str(kept[1]))
+        return _carrying(kept[1].bind(fallback=general), __srcad__=kept[1], __wrapped__=f)
+
+    try:
+        return following_helpers(make(), make)
+    except (SrcadError, Unsupported):  # (the Hessian-vector products report errors)
+        return None
 
 
 @user_facing

@@ -11,7 +11,9 @@
 - :func:`reduce_strength` — ``x ** 2`` becomes ``x * x`` in gradient expressions;
 - :func:`float_constants` — ``2 * g`` becomes ``2.0 * g`` in the version for floats;
 - :func:`rematerialize` — cheap loop values (``xs[t]``) are recomputed in the backward
-  loop instead of being saved on the stack.
+  loop instead of being saved on the stack;
+- :func:`common_subexpressions` — a number computed twice is read from the name that
+  holds it (run on the unrolled Hessian of :mod:`srcad.unrolled` only).
 
 :func:`optimize` runs them to a fixed point, keeps only the loop saves the remaining
 backward code reads, and makes in-place accumulation alias-safe.
@@ -20,7 +22,7 @@ backward code reads, and makes in-place accumulation alias-safe.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import replace
 from typing import Any, TypeGuard
 
@@ -781,3 +783,104 @@ def _small(stmt: ir.Assign) -> bool:
     """A value with no gradient at all (a shape, a length, a comparison): not worth a
     ``del`` of its own."""
     return stmt.rule is not None and all(a is None for a in stmt.rule.adjoints)
+
+
+def common_subexpressions(fn: ir.Function, numbers: Collection[str]) -> ir.Function:
+    """A value computed again (``math.cos(c)``, ``d * dt11``) is read from the name that
+    holds it, in straight-line code and branches (the unrolled Hessian of
+    :mod:`srcad.unrolled`): arithmetic, comparisons and ``math`` functions give the same
+    number for the same numbers. Only values of ``numbers`` and of the derivative's own
+    lines (:class:`ir.Adjoint`) take part, and only names bound once, so that a name
+    means one value wherever it is read; in the derivative's lines, ``x + x`` of a
+    computed ``x`` becomes ``2.0 * x`` (exact). The copies it leaves are for
+    :func:`propagate_copies`."""
+    counts: dict[str, int] = {}
+    known_numbers = set(numbers)
+    for stmt in ir.walk(fn.body):
+        for target in ir.targets_of(stmt):
+            counts[target] = counts.get(target, 0) + 1
+        if isinstance(stmt, ir.Adjoint):
+            known_numbers.add(stmt.target)
+    math_names = {
+        name for name, obj in (*fn.free_objects.items(), *fn.bindings.items()) if obj is math
+    }
+
+    def pure(expr: ir.Expr) -> bool:
+        if isinstance(expr, ir.BinOp | ir.UnaryOp | ir.Compare):
+            return True
+        return (
+            isinstance(expr, ir.Call)
+            and not expr.kwargs
+            and isinstance(expr.func, ir.Attr)
+            and isinstance(expr.func.value, ir.Name)
+            and expr.func.value.id in math_names
+        )
+
+    def stable(expr: ir.Expr) -> bool:  # (of numbers, each bound once at most)
+        stack = [expr]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, ir.Name) and (
+                counts.get(node.id, 0) > 1 or node.id not in known_numbers
+            ):
+                if node.id not in math_names:
+                    return False
+            elif isinstance(node, ir.Const) and type(node.value) not in (int, float, bool):
+                return False
+            stack.extend(ir.children(node))
+        return True
+
+    def key(expr: ir.Expr) -> ir.Expr:
+        if isinstance(expr, ir.BinOp) and expr.op in "+*":  # (commutative for numbers)
+            left, right = sorted((expr.left, expr.right), key=repr)
+            return ir.BinOp(expr.op, left, right)
+        return expr
+
+    def rewrite(body: tuple[ir.Stmt, ...], known: dict[ir.Expr, str]) -> tuple[ir.Stmt, ...]:
+        doubling = False  # (not in the function's own values: an int stays an int)
+
+        def reuse(expr: ir.Expr) -> ir.Expr:
+            if (
+                doubling
+                and isinstance(expr, ir.BinOp)
+                and expr.op == "+"
+                and expr.left == expr.right
+                and not isinstance(expr.left, ir.Name | ir.Const)
+            ):
+                return ir.BinOp("*", ir.Const(2.0), expr.left)
+            if pure(expr) and stable(expr):
+                found = known.get(key(expr))
+                if found is not None:
+                    return ir.Name(found)
+            return expr
+
+        out: list[ir.Stmt] = []
+        for stmt in body:
+            if isinstance(stmt, ir.If):
+                stmt = replace(
+                    stmt,
+                    test=ir.map_expr(stmt.test, reuse),
+                    body=rewrite(stmt.body, dict(known)),
+                    orelse=rewrite(stmt.orelse, dict(known)),
+                )
+            elif isinstance(stmt, ir.Assign | ir.Adjoint | ir.Return) and not (
+                isinstance(stmt, ir.Adjoint) and stmt.accumulate
+            ):
+                doubling = not isinstance(stmt, ir.Assign)
+                value = ir.map_expr(stmt.value, reuse)
+                if isinstance(stmt, ir.Assign) and isinstance(value, ir.Name):
+                    stmt = ir.Adjoint(stmt.target, value, tag=stmt.tag)  # (a copy)
+                elif value is not stmt.value:
+                    stmt = replace(stmt, value=value)
+                target = getattr(stmt, "target", None)
+                if (
+                    target is not None
+                    and counts.get(target) == 1
+                    and pure(value)
+                    and stable(value)
+                ):
+                    known.setdefault(key(value), target)
+            out.append(stmt)
+        return tuple(out)
+
+    return fn.with_body(rewrite(fn.body, {}))

@@ -15,6 +15,9 @@ compiled gradient. Each pass is one call below; :func:`differentiate` reads top 
    that fall back to the array version).
 5. ``optimize`` and ``free_memory``: dead code, copies, recomputation, early ``del``.
 6. ``emit`` and ``compile_function``: Python source, compiled with the user's globals.
+
+:func:`unrolled_hessian_of` is a second pipeline, over a gradient this one made: the
+Hessian of a function of a few Python floats as one function (see :mod:`srcad.unrolled`).
 """
 
 from __future__ import annotations
@@ -30,15 +33,17 @@ from .contexts import refuse_active
 from .deferred import defer_refusals
 from .errors import Location, UnsupportedSyntaxError
 from .forward import forward_mode
-from .frontend import FunctionSource
+from .frontend import FunctionSource, parse_function
 from .load import Compiled, compile_function
 from .lower import lower
 from .memory import Memory, make_explicit
-from .optimize import free_memory
+from .optimize import common_subexpressions, free_memory
 from .optimize import optimize as optimize_function
 from .reverse import ARRAY_VERSION, array_version_name, for_numbers, reverse, without_float_guard
 from .rules import TABLE, array_api_grads, numpy_grads
+from .subset import check_supported
 from .truncation import check_integer_writes
+from .unrolled import FALLBACK, Unsupported, unrolled_hessian
 
 ARRAY_VERSION_HEADER = "# the same gradient for numpy arrays (and all but Python floats):\n"
 
@@ -69,6 +74,35 @@ def differentiate(
     )
     shown = emit.function(array_api.port(forward, forward))
     return Gradient(forward, versions, shown, wrt, source.function, mode=mode)
+
+
+def unrolled_hessian_of(gradient: Gradient) -> Gradient:
+    """The Hessian of the function ``gradient`` is the gradient of (one array; a float
+    for one parameter), from the float version of ``gradient`` with no loops: its source
+    lowered again (1), refusals deferred, for numbers (2), forward mode along each
+    parameter after it (:func:`srcad.unrolled.unrolled_hessian`), optimised for floats,
+    emitted and compiled (5, 6). Raises :class:`srcad.unrolled.Unsupported` (or the
+    error lowering raises) when that version is not one it unrolls."""
+    if gradient.mode != "grad" or len(gradient.versions) != 2:
+        raise Unsupported("no version for Python floats")
+    float_version = gradient.versions[0].ir
+    if any(isinstance(s, ir.Loop | ir.Push) for s in ir.walk(float_version.body)):
+        raise Unsupported("loops")
+    source = parse_function(*gradient.as_source())
+    check_supported(source)
+    lowered = defer_refusals(lower(source, checked=True), gradient.wrt)
+    listing = for_numbers(lowered)
+    name = f"{gradient.forward.name}_hessian"
+    hessian, numbers = unrolled_hessian(listing, float_version, gradient.wrt, name)
+    hessian = optimize_function(hessian, for_floats=True)
+    hessian = optimize_function(common_subexpressions(hessian, numbers), for_floats=True)
+    version = compiled_version(
+        hessian, listing, source, optimize=False, for_floats=True, free_early=False
+    )
+    shown = emit.function(listing)
+    return Gradient(
+        listing, (version,), shown, gradient.wrt, source.function, gradient, mode="hessian"
+    )
 
 
 def derivatives(
@@ -199,10 +233,13 @@ class Gradient:
             "show(f, verbose=True) or srcad show --verbose prints it)\n"
         )
 
-    def bind(self, user_function: types.FunctionType | None = None) -> types.FunctionType:
+    def bind(
+        self, user_function: types.FunctionType | None = None, fallback: Any = None
+    ) -> types.FunctionType:
         """The callable gradient reading ``user_function``'s globals and closure cells
         (``user_function`` may be another closure made by the same ``def``; a function
-        with other code, such as one srcad differentiates by its rule's caller, is not)."""
+        with other code, such as one srcad differentiates by its rule's caller, is not).
+        ``fallback``: what an unrolled Hessian calls for what it does not cover."""
         if (
             user_function is None
             or getattr(user_function, "__code__", None) is not self.user_function.__code__
@@ -212,7 +249,9 @@ class Gradient:
         bound: types.FunctionType | None = None
         for version in reversed(self.versions):
             overrides = {
-                n: bound for n, v in version.compiled.bindings.items() if v is ARRAY_VERSION
+                n: bound if v is ARRAY_VERSION else fallback
+                for n, v in version.compiled.bindings.items()
+                if v is ARRAY_VERSION or v is FALLBACK
             }
             free_cells = {name: cells[name] for name in version.ir.free_cells}
             bound = version.compiled.bind(user_function, free_cells, overrides)
