@@ -439,18 +439,29 @@ def _tangent_along(f: Callable, names: tuple[str, ...] | None = None) -> types.F
     base = getattr(unbind(f).function, "__name__", "f")
     name = f"{base if base.isidentifier() else 'f'}_tangent"
     primals, tangents = (", ".join(names) + "," for names in (params, dots))
+    # (the tangent function is a closure cell, and the wrapper has the user's globals:
+    # a global the user's function reads is read when the product runs, not copied)
     source = (
-        f"def {name}({', '.join(params + dots)}):\n"
-        f"    return {callee}(({primals}), ({tangents}))[1]\n"
+        f"def __srcad_along__({callee}):\n"
+        f"    def {name}({', '.join(params + dots)}):\n"
+        f"        return {callee}(({primals}), ({tangents}))[1]\n"
+        f"    return {name}\n"
     )
     filename = f"<srcad: tangent of {getattr(f, '__qualname__', name)} #{next(_along_counter)}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    namespace: dict[str, Any] = {callee: tangent_fn}
+    namespace: dict[str, Any] = {}
     exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - our own source
+    made = namespace["__srcad_along__"](tangent_fn)
+    user_globals = getattr(unbind(f).function, "__globals__", None)
+    along = types.FunctionType(
+        made.__code__, user_globals if isinstance(user_globals, dict) else namespace, name,
+        None, made.__closure__,
+    )
+    along.__qualname__ = name
     if len(_ALONG) >= _ALONG_LIMIT:
         _ALONG.pop(next(iter(_ALONG)))
-    _ALONG[key] = namespace[name]
-    return namespace[name]
+    _ALONG[key] = along
+    return along
 
 
 def _reverse_over_forward(f: Callable, along: Callable, names: tuple[str, ...]) -> Any:
