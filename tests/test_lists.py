@@ -578,3 +578,18 @@ def test_an_augmented_write_into_a_list_item_changes_the_array_it_holds():
     with pytest.raises(srcad.SrcadError, match="also holds the array") as caught:
         srcad.grad(copied_list_written_in_place)([x, y])
     assert caught.value.lineno == marker_line(__file__, "shared-item")
+
+
+def predator_prey_unpacked(a):
+    state = [1.0, 0.5]
+    for _ in range(3):
+        prey, pred = state  # (binds the items: nothing else holds the list)
+        state[0] = prey + a * prey * pred
+        state[1] = pred - a * prey
+    return state[0] + state[1]
+
+
+def test_unpacking_a_list_then_writing_its_items():
+    """``prey, pred = state`` binds the items, not the list: a later ``state[0] = v`` is
+    the function's own write (it was refused as a list another name holds)."""
+    check_four_ways(predator_prey_unpacked, 0.3)

@@ -307,10 +307,11 @@ def _holds(value: Any, listed: Any) -> bool:
 def _handed_on_reads(fn: ast.FunctionDef) -> frozenset[int]:
     """The ids of the ``Name`` reads in ``fn`` whose value another variable or list may
     then hold too: the value of an assignment (``ys = hs``, also through ``a if c else
-    b`` and ``a or b``), an item of a display (``[hs, 1]``, ``for ys in [hs]``), the
-    argument of ``.append``/``.insert`` (``.extend`` copies the items: a display's items
-    are handed on as items of a display). srcad's own temporaries (a
-    comprehension's list, :mod:`srcad.desugar`) are read once, so they hand nothing on."""
+    b`` and ``a or b``; not an unpacking ``a, b = hs``, which binds the items), an item
+    of a display (``[hs, 1]``, ``for ys in [hs]``), the argument of ``.append``/``.insert``
+    (``.extend`` copies the items: a display's items are handed on as items of a
+    display). srcad's own temporaries (a comprehension's list, :mod:`srcad.desugar`) are
+    read once, so they hand nothing on."""
     temporaries: frozenset[str] = getattr(fn, "srcad_temporaries", frozenset())
     found: set[int] = set()
 
@@ -327,8 +328,12 @@ def _handed_on_reads(fn: ast.FunctionDef) -> frozenset[int]:
             held(node.value)
 
     for node in ast.walk(fn):
+        unpacking = isinstance(node, ast.Assign) and all(
+            isinstance(t, ast.Tuple | ast.List) for t in node.targets
+        )  # (`a, b = items` binds the items, not the list)
         if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
-            held(node.value)
+            if not unpacking:
+                held(node.value)
         elif isinstance(node, ast.List | ast.Tuple) and isinstance(node.ctx, ast.Load):
             for element in node.elts:
                 held(element)
