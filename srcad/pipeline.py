@@ -41,6 +41,7 @@ from .optimize import common_subexpressions, free_memory
 from .optimize import optimize as optimize_function
 from .reverse import ARRAY_VERSION, array_version_name, for_numbers, reverse, without_float_guard
 from .rules import TABLE, array_api_grads, numpy_grads
+from .rules.table import FORWARD_MODE_RULES
 from .subset import check_supported
 from .truncation import check_integer_writes
 from .unrolled import FALLBACK, Unsupported, unrolled_hessian
@@ -53,7 +54,8 @@ def differentiate(
 ) -> Gradient:
     """Run every pass on ``source``: the derivative of kind ``mode`` ("grad",
     "value_and_grad", "vjp" or "jvp") with respect to the parameters ``wrt``."""
-    lowered = lower(source, checked=True)
+    # (forward mode reads the code of a function whose user rule has no tangent)
+    lowered = lower(source, FORWARD_MODE_RULES if mode == "jvp" else TABLE, checked=True)
     # (jvp: every parameter has a tangent, unless ``wrt`` names some)
     differentiated = wrt if mode != "jvp" or wrt else lowered.params + lowered.kwonly
     lowered = defer_refusals(lowered, differentiated)

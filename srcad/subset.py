@@ -27,7 +27,10 @@ REFUSED_STATEMENTS: dict[type, tuple[str, str]] = {
         "`nonlocal` declarations cannot be differentiated",
         "pass the value in as a parameter and return the new value",
     ),
-    ast.Delete: ("`del` cannot be differentiated", "remove the `del` statement"),
+    ast.Delete: (
+        "`del` of an item, a slice or an attribute cannot be differentiated",
+        "delete local names only (`del tmp`), or leave the item in place",
+    ),
     ast.AsyncFunctionDef: (
         "async functions cannot be differentiated",
         "differentiate a plain function",
@@ -154,6 +157,8 @@ class _Checker(ast.NodeVisitor):
             self.check_statement(stmt)
 
     def check_statement(self, stmt: ast.stmt) -> None:
+        if isinstance(stmt, ast.Delete) and all(isinstance(t, ast.Name) for t in stmt.targets):
+            return  # (`del tmp`: the name is unbound, nothing is computed)
         if type(stmt) in REFUSED_STATEMENTS:
             self.refuse(stmt, *REFUSED_STATEMENTS[type(stmt)])
             return

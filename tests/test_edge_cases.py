@@ -38,7 +38,7 @@ import pytest
 import srcad
 
 sys.path.insert(0, str(Path(__file__).parent))
-from conftest import assert_grad_close, marker_line, numeric_grad  # noqa: E402
+from conftest import assert_grad_close, check_four_ways, marker_line, numeric_grad  # noqa: E402
 
 RTOL, ATOL = 1e-6, 1e-8
 
@@ -705,3 +705,21 @@ def test_bodies_that_raise_bare_annotations_and_display_writes():
     with pytest.raises(srcad.SrcadError, match="list display") as caught:
         srcad.grad(writes_into_a_display)(1.0)
     assert caught.value.lineno == marker_line(__file__, "display-write")
+
+
+def freed_temporaries(x, y):
+    tmp = np.sum(x) * y
+    total = tmp + 1.0
+    del tmp
+    for i in range(3):
+        big = np.sin(x * (i + 1))
+        total = total + np.sum(big) * y
+        del big
+    tmp = total * np.sum(x)  # (the name again, after del)
+    return tmp
+
+
+def test_del_of_a_local_name_unbinds_it():
+    """``del tmp`` (freeing memory) unbinds the name and computes nothing; srcad's own
+    gradients hold ``del`` lines too, so grad of grad reads them."""
+    check_four_ways(freed_temporaries, np.array([0.3, -0.4]), 0.7, wrt=(0, 1))

@@ -355,7 +355,7 @@ MULTI = {
     "nested-function-problems": """\
         def f(x):
             def inner(z):
-                del z  # <-- error
+                del z.w  # <-- error
                 return 1.0
 
             global G  # <-- error

@@ -74,10 +74,9 @@ def has_attr_write(x):
 
 
 def has_del(x):
-    y = x * 2.0
-    z = y + 1.0
-    del y  # <del>
-    return z * x
+    items = [x * 2.0, x]
+    del items[0]  # <del>
+    return items[0] * x
 
 
 STATEMENT_CASES = [

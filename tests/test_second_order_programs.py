@@ -465,3 +465,36 @@ def test_a_selection_after_an_early_return_keeps_its_mask_in_second_derivatives(
     expected = (np.array(plus) - np.array(minus)) / (2 * h)
     got = srcad.hvp(distances_after_an_early_return, wrt=(0, 1))(1.65, 0.77, direction)
     np.testing.assert_allclose(got, expected, atol=1e-7)
+
+
+def _tempered(x, c):
+    return c * math.tanh(x / c)
+
+
+@srcad.defgrad(_tempered)
+def _tempered_rule(g, ans, x, c):
+    inner = math.tanh(x / c)
+    return g * (1.0 - inner * inner), g * (inner - x / c * (1.0 - inner * inner))
+
+
+def tempered_loss(x, c):
+    return _tempered(x * x, c) ** 2 + x * c
+
+
+def test_second_derivatives_of_a_function_with_a_defgrad_rule():
+    """``grad(grad(f))`` differentiates the user's rule's code again (the gradient calls
+    it); forward mode (``hessian``, ``hvp``, ``jacobian``) differentiates the code of the
+    function the rule is for. Both were refused (`del` cannot be differentiated; no
+    tangent rule)."""
+    g = srcad.grad(tempered_loss, wrt=(0, 1))
+    x, c, h = 0.7, 1.3, 1e-6
+    columns = [(np.array(g(x + h, c)) - np.array(g(x - h, c))) / (2 * h),
+               (np.array(g(x, c + h)) - np.array(g(x, c - h))) / (2 * h)]
+    expected = np.array(columns).T
+    np.testing.assert_allclose(srcad.hessian(tempered_loss, wrt=(0, 1))(x, c), expected,
+                               rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(srcad.hvp(tempered_loss, wrt=(0, 1))(x, c, (1.0, -0.5)),
+                               expected @ [1.0, -0.5], rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(srcad.grad(srcad.grad(tempered_loss))(x, c), expected[0, 0],
+                               rtol=1e-6)
+    np.testing.assert_allclose(srcad.jacobian(g)(x, c), expected[:, 0], rtol=1e-6, atol=1e-8)

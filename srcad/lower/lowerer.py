@@ -13,7 +13,8 @@ from ..diagnostics import at_user_call
 from ..errors import Location, SrcadError, UnsupportedSyntaxError
 from ..frontend import FunctionSource
 from ..names import NameAllocator
-from ..rules import TABLE, RuleTable
+from ..rules import TABLE
+from ..rules.table import Rules
 from ..subset import check_supported
 from .expressions import Expressions
 from .inlining import Inlining
@@ -45,7 +46,7 @@ class Lowerer(
     """Lowers one function (the root) and the helpers it inlines; see the package
     docstring. Each part (a base class) lowers one kind of construct."""
 
-    def __init__(self, root: FunctionSource, table: RuleTable) -> None:
+    def __init__(self, root: FunctionSource, table: Rules) -> None:
         self.root = root
         self.table = table
         self.names = NameAllocator(_all_names(root.node))
@@ -194,7 +195,7 @@ def _as_expr(value: Any) -> ir.Expr:
 
 
 def lower(
-    source: FunctionSource, table: RuleTable = TABLE, *, checked: bool = False
+    source: FunctionSource, table: Rules = TABLE, *, checked: bool = False
 ) -> ir.Function:
     """The forward listing of ``source`` (checked against the supported subset first,
     unless the caller already did: ``checked=True``)."""

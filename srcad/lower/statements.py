@@ -134,6 +134,10 @@ class Statements(LoweringPart):
                 self.store_item(scope, stmt.target, value, SETITEM, stmt)
         elif isinstance(stmt, ast.AugAssign):
             self.update_in_place(scope, stmt)
+        elif isinstance(stmt, ast.Delete):  # `del tmp` (srcad.subset: names only): unbound
+            for deleted in stmt.targets:
+                assert isinstance(deleted, ast.Name)
+                scope.env.pop(deleted.id, None)
         elif isinstance(stmt, ast.Assert):  # a check: kept, it does not change the result
             condition = self.lower_operand(scope, stmt.test)
             msg = stmt.msg

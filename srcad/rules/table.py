@@ -16,11 +16,12 @@ gate with its own, cheaper rule.
 
 from __future__ import annotations
 
+import inspect
 import sys
 import threading
 import types
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -223,7 +224,51 @@ class RuleTable:
             yield from rules
 
 
+def _read_instead(rule: Rule) -> bool:
+    """A user's rule without a tangent, for a Python function whose source srcad can
+    read (forward mode differentiates that source)."""
+    if not rule.user or rule.tangents or not isinstance(rule.pattern, ir.Call):
+        return False
+    func = rule.pattern.func
+    called = rule.env.get(func.id) if isinstance(func, ir.Name) else None
+    if not isinstance(called, types.FunctionType):
+        return False
+    try:
+        inspect.getsource(called)
+    except (OSError, TypeError):
+        return False
+    return True
+
+
+class Rules(Protocol):
+    """What lowering asks of a table: the rules indexed under a key, and whether a
+    called object has any."""
+
+    def candidates(self, key: tuple) -> list[Rule]: ...
+
+    def has_callable(self, obj: Any) -> bool: ...
+
+
+class ForwardModeRules:
+    """The table as forward mode reads it: a rule the user gave without a tangent
+    (``srcad.defgrad``) for a function srcad can read is left out, so that the function's
+    code is differentiated (``jvp``, and second derivatives, which run reverse mode over
+    forward mode's code). For a function it cannot read (a builtin, compiled code) the
+    rule stays, and forward mode refuses it for want of a tangent."""
+
+    def __init__(self, table: RuleTable) -> None:
+        self.table = table
+
+    def candidates(self, key: tuple) -> list[Rule]:
+        return [r for r in self.table.candidates(key) if not _read_instead(r)]
+
+    def has_callable(self, obj: Any) -> bool:
+        return bool(self.candidates(callee_key(obj)))
+
+
 TABLE = RuleTable()
+#: the table for forward mode (see :class:`ForwardModeRules`)
+FORWARD_MODE_RULES = ForwardModeRules(TABLE)
 
 #: ``a = b``: a plain copy (the phi copies at the end of branches and loop bodies).
 COPY = Rule(name="copy", pattern=ir.Name("x"), params=("x",), adjoints=(ir.Name("g"),), linear=True)
