@@ -347,6 +347,18 @@ defrule(
     holds=True,
     sequences=("x",),
 )
+#: its tangent (forward mode's code, read again for second derivatives): the tangents
+#: in the items' sorted order, linear in them
+defrule(
+    "sorted_tangent(t, x, reverse=False)",
+    env={"sorted_grad": sorted_grad, "sorted_tangent": sorted_tangent},
+    t="sorted_grad(g, x, reverse)",
+    x=None,
+    reverse=None,
+    tangents={"t": "sorted_tangent(t, x, reverse)"},
+    holds=True,
+    sequences=("t",),
+)
 SUM = {"sum": builtins.sum, "sum_items_grad": sum_items_grad}
 defrule(
     "sum(x)", env=SUM, x="sum_items_grad(g, x)", tangents={"x": "sum(t)"}, sequences=("x",)
