@@ -15,9 +15,9 @@ import numpy as np
 
 from .. import array_api, ir
 from ..frontend import MISSING, in_library, python_function
-from ..rules.scalar import APPEND, EXTEND
+from ..rules.scalar import APPEND, EXTEND, LOOP_ITEMS
 from ..rules.table import COPY, dict_rule
-from ..runtime import appended, extended
+from ..runtime import appended, extended, loop_items
 from .values import (
     NOT_STATIC,
     PASSED_DEF,
@@ -177,6 +177,12 @@ class Expressions(LoweringPart):
             operands = tuple(self.lower_operand(scope, a) for a in node.args)
             name = target() if target is not None else None
             return self.list_operation(scope, node, *growth, operands, name)
+        if callee is loop_items and len(node.args) == 1 and not node.keywords:
+            # loop_items(x) in forward mode's code, read again: the gate a loop over x is
+            # (x's items by position, written back through it)
+            operand = self.lower_operand(scope, node.args[0])
+            name = target() if target is not None else None
+            return self.emit_rule_call(scope, "loop_items", LOOP_ITEMS, operand, node, name)
         if isinstance(callee, types.FunctionType) and not self.table.has_callable(callee):
             return self.inline(scope, node, callee, target)
         implementation = (  # np.trapezoid: a Python function behind numpy's dispatcher

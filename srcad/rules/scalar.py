@@ -238,6 +238,18 @@ LOOP_ITEMS = defrule(
     tangents={"x": "loop_items_tangent(t, x)"},
     restore="v",  # (a sequence itself: its items are x's, written back through it)
 )
+#: its tangent (forward mode's code, read again for second derivatives): the sequence's
+#: tangent itself (a dict's keys: zeros), linear in it
+defrule(
+    "loop_items_tangent(t, x)",
+    env={"loop_items_grad": loop_items_grad, "loop_items_tangent": loop_items_tangent},
+    t="loop_items_grad(g, x)",
+    x=None,
+    tangents={"t": "loop_items_tangent(t, x)"},
+    holds=True,
+    sequences=("t",),
+    restore="v",
+)
 #: ``items.append(item)`` and ``items.extend(more)`` on a list the function builds: a new
 #: list each time (lowering emits them, rebinding the list's name).
 GROWN = {
