@@ -41,7 +41,7 @@ from .optimize import common_subexpressions, free_memory
 from .optimize import optimize as optimize_function
 from .reverse import ARRAY_VERSION, array_version_name, for_numbers, reverse, without_float_guard
 from .rules import TABLE, array_api_grads, numpy_grads
-from .rules.table import FORWARD_MODE_RULES
+from .rules.table import FORWARD_MODE_RULES, SETITEM
 from .subset import check_supported
 from .truncation import check_integer_writes
 from .unrolled import FALLBACK, Unsupported, unrolled_hessian
@@ -123,7 +123,16 @@ def derivatives(
     # written in place), there is no version for floats: an array the function makes
     # from float arguments (np.array([x, y]), then a view of it written in place) shares
     # memory even then, and the float version drops those lines.
-    shares = any(isinstance(s, ir.Assign) and s.logical for s in ir.walk(forward.body))
+    # (A list item updated in place, `stats[0] += 1.0`, is written back into the list by
+    # the next line anyway: its logical line says nothing the float version needs.)
+    lists = {
+        s.target for s in ir.walk(forward.body)
+        if isinstance(s, ir.Assign) and s.rule is not None and s.rule.holds
+    }
+    shares = any(
+        isinstance(s, ir.Assign) and s.logical and not (s.rule is SETITEM and s.target in lists)
+        for s in ir.walk(forward.body)
+    )
     guards = scalar_guards(numbers, active_numbers) if mode != "vjp" and not shares else None
     if guards:
         floats = reverse(numbers, wrt, active_numbers, mode=mode, scalar_guards=guards)

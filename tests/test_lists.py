@@ -593,3 +593,23 @@ def test_unpacking_a_list_then_writing_its_items():
     """``prey, pred = state`` binds the items, not the list: a later ``state[0] = v`` is
     the function's own write (it was refused as a list another name holds)."""
     check_four_ways(predator_prey_unpacked, 0.3)
+
+
+def running_stats(xs, target_mean, target_var):
+    stats = [0.0, 0.0, 0.0]  # count, mean, M2 (Welford)
+    for x in xs:
+        stats[0] += 1.0
+        delta = x - stats[1]
+        stats[1] += delta / stats[0]
+        stats[2] += delta * (x - stats[1])
+    var = stats[2] / (stats[0] - 1)
+    return (stats[1] - target_mean) ** 2 + (var - target_var) ** 2
+
+
+def test_numbers_updated_in_place_in_a_list_keep_the_version_for_floats():
+    """``stats[1] += v`` runs as ``item = stats[1]; item += v; stats[1] = item``; for
+    numbers the line that writes the item back is the next one anyway, so the gradient
+    keeps its version for Python floats (the item's in-place update had lost it)."""
+    xs = [0.3, -1.2, 0.8, 1.5, -0.4]
+    assert "this version is for Python floats" in srcad.grad(running_stats).backward_source
+    check_four_ways(running_stats, xs, 0.2, 1.1, wrt=(0, 1, 2))
