@@ -715,11 +715,17 @@ def _tangent_of_gradient(gradient: Callable) -> Callable[..., Any]:
     assert built is not None
     f = gradient.__wrapped__  # type: ignore[attr-defined]
     product = _reverse_over_forward(f, _tangent_along(f), built.wrt)
+    # (keyword-only parameters, the values a functools.partial fixes too, by name)
+    kwonly = [
+        p.name for p in inspect.signature(f).parameters.values() if p.kind is p.KEYWORD_ONLY
+    ]
+    positional = len(_parameter_order(f)) - len(kwonly)
 
     def tangent_of_gradient(primals: Any, tangents: Any) -> Any:
         primals, tangents = tuple(primals), tuple(tangents)
+        by_name = dict(zip(kwonly, primals[positional:]))
         try:
-            return gradient(*primals), product(*primals, *tangents)
+            return gradient(*primals[:positional], **by_name), product(*primals, *tangents)
         except SrcadError as error:
             raise _second_order_error(f, error) from None
 
@@ -785,7 +791,8 @@ def hessp(f: Callable, *, wrt: Wrt = None, argnums: Wrt = None) -> Callable[...,
     def hessp_at(x: Any, p: Any, *args: Any, **kwargs: Any) -> Any:
         return product(x, *args, p, **kwargs)
 
-    source = product.source  # type: ignore[attr-defined]  # (set by hvp)
-    _carrying(hessp_at, __wrapped__=f, source=source)
+    # (hvp sets it; the product of a bound method or a partial, made through the
+    # function itself, may have none)
+    _carrying(hessp_at, __wrapped__=f, source=getattr(product, "source", None))
     mark_derivative(hessp_at, "the Hessian-vector product")
     return hessp_at

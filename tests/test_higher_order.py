@@ -13,6 +13,7 @@ References and tolerances
 """
 
 import collections
+import functools
 import inspect
 import math
 import os
@@ -1085,3 +1086,23 @@ def test_hessian_of_a_loop_over_floats_takes_the_products():
     H = srcad.hessian(_loops, wrt=(0, 1))
     assert not H.source.startswith("def _loops_hessian(")
     np.testing.assert_allclose(H(0.5, 2.0), [[0.0, 3.0], [3.0, 0.0]], atol=1e-12)
+
+
+def _ridge(w, X, y, lam):
+    r = X @ w - y
+    return r @ r / len(y) + lam * w @ w
+
+
+def test_second_derivatives_of_a_partial_with_fixed_keywords():
+    """A ``functools.partial`` fixing data by keyword (as for ``scipy.optimize``): its
+    ``hessp`` and the ``jacobian``/``jvp`` of its gradient (they crashed: an attribute
+    the product of a partial has not; the fixed values passed twice)."""
+    X = np.array([[1.0, 0.2, 0.0], [0.3, 1.0, 0.1], [0.0, 0.4, 1.0], [0.5, 0.5, 0.5]])
+    y = np.array([1.0, -0.5, 0.3, 0.8])
+    loss = functools.partial(_ridge, X=X, y=y, lam=1e-3)
+    H = 2.0 * X.T @ X / len(y) + 2e-3 * np.eye(3)
+    w, p = np.array([0.2, -0.1, 0.4]), np.array([1.0, 0.5, -0.5])
+    np.testing.assert_allclose(srcad.hessp(loss)(w, p), H @ p, rtol=1e-12)
+    np.testing.assert_allclose(srcad.jacobian(srcad.grad(loss))(w), H, rtol=1e-12)
+    _, tangent = srcad.jvp(srcad.grad(loss), (w,), (p,))
+    np.testing.assert_allclose(tangent, H @ p, rtol=1e-12)
