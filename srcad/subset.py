@@ -420,6 +420,19 @@ class _Checker(ast.NodeVisitor):
                 self.visit(node.keywords[0].value.body)  # (max(xs, key=lambda x: ...))
                 self.visit(node.args[0])
                 return
+            if (
+                isinstance(node.func, ast.Name)
+                and node.func.id == "sorted"
+                and any(k.arg == "key" for k in node.keywords)
+            ):
+                self.refuse(
+                    node,
+                    "`sorted(..., key=...)` is not supported (the order it picks is not "
+                    "one srcad follows)",
+                    "sort the numbers themselves (`sorted(values)`), or pick the items with "
+                    "max/min(..., key=...)",
+                )
+                return
         super().generic_visit(node)
 
 

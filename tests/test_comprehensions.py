@@ -228,13 +228,12 @@ def test_map_reduce_and_keyed_extremes(f):
 
 
 def test_a_nested_function_passed_as_a_value_is_named_as_such():
-    def sorted_by_weight(x):
-        weight = lambda pair: pair[1]  # noqa: E731
-        pairs = [(x, 2.0), (2.0 * x, 1.0)]
-        return sorted(pairs, key=weight)[0][0]  # <passed-def>
+    def applied_along(x):
+        weight = lambda v: v * 2.0  # noqa: E731
+        return np.sum(np.apply_along_axis(weight, 0, np.array([x, 2.0])))  # <passed-def>
 
     with pytest.raises(srcad.SrcadError, match="`weight` is a function defined in the"):
-        srcad.grad(sorted_by_weight)(0.5)
+        srcad.grad(applied_along)(0.5)
 
 
 def _dict_forms(x, params):
@@ -306,3 +305,16 @@ def _dict_views_consumed(w):
 
 def test_dict_views_consumed_by_builtins():
     check_four_ways(_dict_views_consumed, np.array([1.0, 2.0]))
+
+
+def sorted_by_a_key(pairs):
+    ranked = sorted(pairs, key=lambda p: p[0])  # <sorted-key>
+    return ranked[0][1]
+
+
+def test_sorted_with_a_key_is_refused_at_its_call():
+    """``sorted(..., key=...)`` is refused at the call, saying so (the message was about
+    the lambda, and a named key function gave another)."""
+    with pytest.raises(srcad.SrcadError, match="key=") as caught:
+        srcad.grad(sorted_by_a_key)([(0.3, 1.0), (0.1, 2.0)])
+    assert caught.value.lineno == marker_line(__file__, "sorted-key")
