@@ -875,6 +875,20 @@ def selected_by_any(value: Any, *pairs: Any) -> Any:
     return value if keep is None else np.where(keep, value, 0.0)
 
 
+def exponent_tangent(x: Any, ans: Any, t: Any) -> Any:
+    """The tangent of ``x ** y`` along ``y``'s tangent ``t``: ``log(x) * ans * t``, and
+    exactly 0 where ``t`` is 0 (an exponent that does not move: ``(x - 2) ** n`` with an
+    int ``n`` and a negative base has no log, and no tangent from ``n`` either)."""
+    zero = np.asarray(t) == 0
+    if zero.all():
+        return 0.0 * ans
+    with np.errstate(invalid="ignore", divide="ignore"):
+        value = np.log(x) * ans * t
+    if zero.any():
+        value = np.where(zero, 0.0, value)
+    return float(value) if np.ndim(value) == 0 else value
+
+
 def selected(condition: Any, value: Any, picked: bool = True) -> Any:
     """``value`` where ``np.where(condition, ...)`` picked this side, exactly 0.0
     elsewhere: a gradient there is zero even where ``value`` is nan or inf (the local

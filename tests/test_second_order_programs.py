@@ -515,3 +515,27 @@ def test_sorted_numbers_have_second_derivatives():
     got = srcad.hvp(best_two, wrt=(0, 1))(thetas, x, d)
     for a, p, m in zip(got, plus, minus):
         np.testing.assert_allclose(a, (np.asarray(p) - np.asarray(m)) / (2 * h), atol=1e-7)
+
+
+def powers_of_both(x, n):
+    return (x - 2.0) ** n * 0.5 + np.sum(np.power(np.array([x, 1.5]), n)) + math.pow(x, n)
+
+
+def int_power_of_a_negative_base(x, y, n=3):
+    return (x - 2.0) ** n * y
+
+
+def test_the_exponents_tangent_is_zero_where_the_exponent_does_not_move():
+    """``x ** n``'s tangent along ``n`` is ``log(x) * ans * n_dot``, and exactly 0 where
+    ``n_dot`` is 0: an int power of a negative base has no log (jvp gave nan there);
+    its rule, read again, gives the Hessian in the base and the exponent."""
+    value, tangent = srcad.jvp(int_power_of_a_negative_base)((0.7, 1.3, 3), (1.0, 0.0, 0))
+    assert tangent == pytest.approx(3 * (0.7 - 2.0) ** 2 * 1.3, rel=1e-12)
+    H = srcad.hessian(int_power_of_a_negative_base, wrt=(0, 1))(0.7, 1.3)
+    np.testing.assert_allclose(H, [[6 * (0.7 - 2.0) * 1.3, 3 * (0.7 - 2.0) ** 2],
+                                   [3 * (0.7 - 2.0) ** 2, 0.0]], rtol=1e-12)
+    g = srcad.grad(powers_of_both, wrt=(0, 1))
+    x, n, h = 3.1, 2.3, 1e-6
+    columns = [(np.array(g(x + h, n)) - np.array(g(x - h, n))) / (2 * h),
+               (np.array(g(x, n + h)) - np.array(g(x, n - h))) / (2 * h)]
+    _close(srcad.hessian(powers_of_both, wrt=(0, 1))(x, n), np.array(columns).T)

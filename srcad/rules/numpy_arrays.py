@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import numpy_grads
+from .scalar import POWER_ENV, POWER_TANGENTS
 from .table import Templates, defrule
 
 NP = {"np": np}
@@ -45,8 +46,10 @@ BINARY: dict[str, Templates] = {
     "heaviside": {"x": None, "y": "(x == 0) * g"},
 }
 for _name, _templates in BINARY.items():  # (dtype=: the result's type, as np.average asks)
-    defrule(f"np.{_name}(x, y, dtype=None)", env=NP, broadcasting=True, elementwise=True,
-            dtype=None, **_templates)
+    _power = _name == "power"  # (the exponent's tangent: see scalar.POWER_TANGENTS)
+    defrule(f"np.{_name}(x, y, dtype=None)", env={**NP, **POWER_ENV} if _power else NP,
+            broadcasting=True, elementwise=True, dtype=None,
+            tangents=POWER_TANGENTS if _power else None, **_templates)
 #: The complex conjugate (the value itself for real arrays): its adjoint is conj(g).
 for _pattern in ("np.conj(x)", "np.conjugate(x)", "x.conj()", "x.conjugate()"):
     defrule(_pattern, env=NP, x="np.conj(g)", linear=True, elementwise=True)

@@ -16,6 +16,7 @@ import numpy as np
 from ..runtime import (
     appended,
     divide,
+    exponent_tangent,
     extended,
     extreme_items_grad,
     extreme_items_tangent,
@@ -79,7 +80,21 @@ for _op, _function, _template in (("-", "neg", "-g"), ("+", "pos", "g")):
 
 #: ``x ** y`` and its function forms share one pair of templates.
 POWER: Templates = {"x": "y * x ** (y - 1) * g", "y": "{m}.log(x) * ans * g"}
-defrule("x ** y", env={"np": np}, **{p: t.format(m="np") for p, t in POWER.items()}, **OPERATOR)
+#: their tangents: the exponent's is exactly 0 where its tangent is (see exponent_tangent)
+POWER_TANGENTS = {"x": "y * x ** (y - 1) * t", "y": "exponent_tangent(x, ans, t)"}
+POWER_ENV = {"exponent_tangent": exponent_tangent}
+defrule("x ** y", env={"np": np, **POWER_ENV}, tangents=POWER_TANGENTS,
+        **{p: t.format(m="np") for p, t in POWER.items()}, **OPERATOR)
+#: the exponent's tangent, read again for second derivatives: linear in ``t``; ``x`` and
+#: ``p`` (the power ``x ** y``) get nothing where ``t`` is 0
+defrule(
+    "exponent_tangent(x, p, t)",
+    env={"exponent_tangent": exponent_tangent, "divide": divide},
+    x="divide(p * t, x) * g",
+    p="exponent_tangent(x, 1.0, t) * g",
+    t="exponent_tangent(x, p, g)",
+    **OPERATOR,
+)
 
 # ---------------------------------------------------------------- elementwise functions
 #: Derivative templates shared by every module family (``{m}`` names the module).
@@ -175,8 +190,9 @@ defrule(
 )
 defrule(
     "math.pow(x, y)",
-    env={"math": math},
+    env={"math": math, **POWER_ENV},
     elementwise=True,
+    tangents=POWER_TANGENTS,
     **{p: t.format(m="math") for p, t in POWER.items()},
 )
 
@@ -414,8 +430,9 @@ LIST_COPY = defrule(
 )
 defrule(
     "pow(x, y)",
-    env={"pow": builtins.pow, "math": math},
+    env={"pow": builtins.pow, "math": math, **POWER_ENV},
     elementwise=True,
+    tangents=POWER_TANGENTS,
     **{p: t.format(m="math") for p, t in POWER.items()},
 )
 #: At a tie the gradient goes to the first argument.
