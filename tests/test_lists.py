@@ -613,3 +613,29 @@ def test_numbers_updated_in_place_in_a_list_keep_the_version_for_floats():
     xs = [0.3, -1.2, 0.8, 1.5, -0.4]
     assert "this version is for Python floats" in srcad.grad(running_stats).backward_source
     check_four_ways(running_stats, xs, 0.2, 1.1, wrt=(0, 1, 2))
+
+
+def doubled_item_read_before(xs):
+    a = xs[0]  # (the same array as xs[0]: it sees the write below)
+    xs[0] *= 2.0
+    return np.sum(a * xs[1])
+
+
+def scaled_items(A, s):
+    for i in range(2):
+        A[i] *= s  # (an array parameter: rows changed in place)
+        A[i, 0] += 1.0
+    return np.sum(A ** 2)
+
+
+def test_an_augmented_write_into_an_item_of_a_parameter_changes_the_item():
+    """``xs[0] *= 2`` on a parameter runs as Python does too (a list of arrays: the
+    array changes in place, so ``a``, read before, sees it; it kept the old values, and
+    the value and the gradient were wrong). Array parameters take the same path."""
+    xs = [np.array([1.0, 2.0]), np.array([0.5, -1.0])]
+    value, (d0, d1) = srcad.value_and_grad(doubled_item_read_before)([x.copy() for x in xs])
+    assert value == doubled_item_read_before([x.copy() for x in xs]) == -3.0
+    np.testing.assert_allclose(d0, 2.0 * xs[1], rtol=1e-12)
+    np.testing.assert_allclose(d1, 2.0 * xs[0], rtol=1e-12)
+    check_four_ways(scaled_items, np.array([[1.0, 2.0], [0.5, -1.0], [0.2, 0.1]]), 0.7,
+                    wrt=(0, 1))

@@ -87,6 +87,8 @@ class Lowerer(
         self.dependencies: list[tuple[Callable[[], Any], Any, Any]] = []
         #: the default values of each nested ``def`` (by id), taken where the ``def`` runs
         self.def_defaults: dict[int, dict[str, Any]] = {}
+        #: the listing names of the differentiated function's parameters
+        self.parameter_names: set[str] = set()
 
     def lower_root(self) -> ir.Function:
         fn = self.root.node
@@ -97,6 +99,7 @@ class Lowerer(
         )
         for param in (*params, *kwonly):
             scope.env[param] = ir.Name(self.names.own(param))
+            self.parameter_names.add(scope.env[param].id)
         result, return_node = self.lower_body(scope, self._lazy(lambda: self.names.fresh(fn.name)))
         loc = (
             self.root.location(return_node)

@@ -120,7 +120,7 @@ class Statements(LoweringPart):
         elif (
             isinstance(stmt, ast.AugAssign)
             and isinstance(stmt.target, ast.Subscript)
-            and self.may_be_list(scope, stmt.target.value)
+            and self.may_hold_objects(scope, stmt.target.value)
         ):
             self.update_list_item(scope, stmt)
         elif isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Subscript):
@@ -370,6 +370,14 @@ class Statements(LoweringPart):
                 in_place=True,
             )
         )
+
+    def may_hold_objects(self, scope: Scope, node: ast.expr) -> bool:
+        """A list this function made, or a parameter (a list of arrays, perhaps): its
+        items are objects that ``items[i] op= w`` changes in place."""
+        if self.may_be_list(scope, node):
+            return True
+        value = scope.env.get(node.id) if isinstance(node, ast.Name) else None
+        return isinstance(value, ir.Name) and value.id in self.parameter_names
 
     def update_list_item(self, scope: Scope, stmt: ast.AugAssign) -> None:
         """``items[i] op= w`` on a list, as Python runs it: ``item = items[i]; item op= w;
