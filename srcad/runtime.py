@@ -131,6 +131,34 @@ def require_float_items(value: Any, error: SrcadError) -> None:
 _declare(require_float_items, "__srcad_effect__", True)
 
 
+def require_separate_items(value: Any, error: SrcadError) -> None:
+    """Refuse a list (or tuple) parameter whose arrays share memory (two views of one
+    array, one array twice) when the function changes its items in place: srcad follows
+    each item as an array of its own."""
+    if (value.__class__ is list or value.__class__ is tuple) and _items_share_memory(value):
+        raise error
+
+
+_declare(require_separate_items, "__srcad_effect__", True)
+
+
+def _items_share_memory(items: list | tuple) -> bool:
+    """Do two arrays among ``items`` share memory? Only arrays with one base can: those
+    are compared (a list of many separate arrays costs one pass)."""
+    by_base: dict[int, list[np.ndarray]] = {}
+    for item in items:
+        if isinstance(item, np.ndarray):
+            base = item.base if item.base is not None else item
+            by_base.setdefault(id(base), []).append(item)
+    return any(
+        np.may_share_memory(a, b)
+        for group in by_base.values()
+        if len(group) > 1
+        for k, a in enumerate(group)
+        for b in group[k + 1:]
+    )
+
+
 def refuse(error: SrcadError) -> None:
     """A path srcad cannot differentiate (library code for other inputs), taken at run
     time: see :mod:`srcad.deferred`."""
@@ -783,6 +811,9 @@ def fresh_arguments(written: tuple, others: tuple = ()) -> tuple:
     used as they are, so that the values stay ``f``'s (the caller's arrays then change
     as ``f`` changes them)."""
     arrays = [v for v in (*written, *others) if isinstance(v, np.ndarray)]
+    for value in written:  # (a list whose arrays share memory: kept, and then refused)
+        if isinstance(value, list | tuple) and _items_share_memory(value):
+            return written
     for value in written:
         if not isinstance(value, np.ndarray):
             continue

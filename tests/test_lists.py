@@ -639,3 +639,40 @@ def test_an_augmented_write_into_an_item_of_a_parameter_changes_the_item():
     np.testing.assert_allclose(d1, 2.0 * xs[0], rtol=1e-12)
     check_four_ways(scaled_items, np.array([[1.0, 2.0], [0.5, -1.0], [0.2, 0.1]]), 0.7,
                     wrt=(0, 1))
+
+
+def scaled_first_item(xs, w):
+    xs[0] *= w  # <shared-items>
+    return np.sum(xs[1] ** 2) + np.sum(xs[0])
+
+
+def dict_row_scaled(M):
+    A = M.copy()
+    d = {"row": A[0]}
+    d["row"] *= 3.0  # <dict-view>
+    return np.sum(A * A)
+
+
+def pairs_extended(x):
+    pairs = [(x[0], x[1]), (x[1], x[2])]
+    pairs[1] += (x[0],)  # (a tuple joined to the item: a new tuple)
+    return pairs[1][0] * pairs[1][2]
+
+
+def test_item_updates_that_srcad_cannot_follow_are_refused():
+    """A list parameter whose arrays share memory (two views of one array) written in
+    place, and a dict's value that is a view written in place, are refused at the line
+    (both were silently wrong); a tuple item extended with ``+=`` is a new tuple (it
+    crashed)."""
+    base = np.array([1.0, 2.0, 3.0, 4.0])
+    with pytest.raises(srcad.SrcadError, match="share memory") as caught:
+        srcad.value_and_grad(scaled_first_item, wrt=(0, 1))([base[:3], base[1:]], 2.0)
+    assert caught.value.lineno == marker_line(__file__, "shared-items")
+    # separate arrays, and views of one array that do not overlap, are fine
+    check_four_ways(scaled_first_item, [np.ones(3), np.arange(3.0)], 2.0, wrt=1)
+    halves = np.arange(1.0, 7.0)
+    assert srcad.grad(scaled_first_item, wrt=1)([halves[:3], halves[3:]], 2.0) == 6.0
+    with pytest.raises(srcad.SrcadError) as caught:
+        srcad.grad(dict_row_scaled)(np.array([[1.0, 2.0], [3.0, 4.0]]))
+    assert caught.value.lineno == marker_line(__file__, "dict-view")
+    check_four_ways(pairs_extended, np.array([0.5, 2.0, -1.0]))

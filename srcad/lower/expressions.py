@@ -226,6 +226,7 @@ class Expressions(LoweringPart):
         keys = tuple(ir.Const(key.value) for key in constants)
         values = tuple(self.lower_operand(scope, value) for value in node.values)
         name = target() if target is not None else self.names.temp()
+        self.own_dicts.add(name)
         self.emit(
             ir.Assign(
                 name,

@@ -15,6 +15,7 @@ from ..frontend import FunctionSource
 from ..names import NameAllocator
 from ..rules import TABLE
 from ..rules.table import Rules
+from ..runtime import require_separate_items
 from ..subset import check_supported
 from .expressions import Expressions
 from .inlining import Inlining
@@ -89,6 +90,27 @@ class Lowerer(
         self.def_defaults: dict[int, dict[str, Any]] = {}
         #: the listing names of the differentiated function's parameters
         self.parameter_names: set[str] = set()
+        #: names of dicts the function made with a display (their values are objects)
+        self.own_dicts: set[str] = set()
+        #: parameters whose items ``items[i] op= w`` changes in place: where, first
+        self.items_updated: dict[str, Location] = {}
+
+    def separate_items_checks(self) -> list[ir.Stmt]:
+        """At the start: each parameter whose items are changed in place holds arrays
+        that share no memory (srcad follows each item as an array of its own)."""
+        checks: list[ir.Stmt] = []
+        for param, where in self.items_updated.items():
+            error = UnsupportedSyntaxError(
+                f"the items of `{param}` share memory (two views of one array, or one "
+                "array twice), and this line changes one of them in place",
+                f"pass separate arrays (`[a.copy() for a in {param}]`)",
+                where,
+            )
+            refusal = self.names.fresh("shared_items")
+            self.bindings[refusal] = at_user_call(error, where, self.call_sites)
+            check = self.helper_ref("require_separate_items", require_separate_items)
+            checks.append(ir.Effect(ir.Call(check, (ir.Name(param), ir.Name(refusal)))))
+        return checks
 
     def lower_root(self) -> ir.Function:
         fn = self.root.node
@@ -108,6 +130,7 @@ class Lowerer(
         )
         if result is RAISED:  # (every path raises: the return is never reached)
             result = ir.Const(0.0)
+        self.body[:0] = self.separate_items_checks()
         self.body.append(ir.Return(_as_expr(result), loc))
         for name in self.run_time_refusals:  # (at the user's call that reached the library)
             error = self.bindings[name]

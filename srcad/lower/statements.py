@@ -372,12 +372,14 @@ class Statements(LoweringPart):
         )
 
     def may_hold_objects(self, scope: Scope, node: ast.expr) -> bool:
-        """A list this function made, or a parameter (a list of arrays, perhaps): its
-        items are objects that ``items[i] op= w`` changes in place."""
+        """A list or a dict this function made, or a parameter (a list of arrays,
+        perhaps): its items are objects that ``items[i] op= w`` changes in place."""
         if self.may_be_list(scope, node):
             return True
         value = scope.env.get(node.id) if isinstance(node, ast.Name) else None
-        return isinstance(value, ir.Name) and value.id in self.parameter_names
+        return isinstance(value, ir.Name) and (
+            value.id in self.parameter_names or value.id in self.own_dicts
+        )
 
     def update_list_item(self, scope: Scope, stmt: ast.AugAssign) -> None:
         """``items[i] op= w`` on a list, as Python runs it: ``item = items[i]; item op= w;
@@ -388,8 +390,11 @@ class Statements(LoweringPart):
         assert isinstance(target, ast.Subscript)
         read = ast.copy_location(ast.Subscript(target.value, target.slice, ast.Load()), target)
         item = self.lower_expr(scope, read, None)
-        if (  # a constant, a tuple, a global: only the list's item gets a new value
+        # (a constant, a tuple, a global, a sequence joined to the item (`pairs[1] += (v,)`):
+        # only the list's item gets a new value)
+        if (
             isinstance(target.slice, ast.Slice)
+            or (isinstance(stmt.op, ast.Add) and self.may_be_list(scope, stmt.value))
             or not isinstance(item, ir.Name)
             or item.id in self.bindings
             or item.id in self.free_objects
@@ -403,6 +408,9 @@ class Statements(LoweringPart):
         updated = self.operation(
             scope, node, lambda: self.names.fresh(f"{receiver}_item"), in_place=True
         )
+        container = scope.env.get(target.value.id) if isinstance(target.value, ast.Name) else None
+        if isinstance(container, ir.Name) and container.id in self.parameter_names:
+            self.items_updated.setdefault(container.id, scope.source.location(stmt))
         self.store_item(scope, target, Operand(updated), SETITEM, stmt)
 
     def update_in_place(self, scope: Scope, stmt: ast.AugAssign) -> None:
