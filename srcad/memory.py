@@ -325,6 +325,8 @@ class _Pass:
             if _dominates(self.places[id(made)], here)
             and not self.rebound_between(self.places[id(made)], here, {name}, keeping=True)
         ]
+        if len(found) > 1:  # (a loop's in-place updates keep the object the name entered with)
+            found = [m for m in found if not (_is_update(m) and self.keeps_object(m))]
         return found[0] if len(found) == 1 else None
 
     def link(self, name: str, at: ir.Assign) -> _Link | None:

@@ -799,6 +799,16 @@ def tail_updated_twice_in_a_loop(x, y):
     return np.mean(Z * Z)
 
 
+def view_updated_twice_while_its_base_is_written(x, a):
+    y = x.copy()
+    v = y[1:3]
+    for _ in range(2):
+        v *= a
+        v *= a
+        y[0] += 1.0  # (v is still y's view here: the updates kept the object)
+    return np.sum(y ** 2)
+
+
 def index_moved_in_the_loop(A0, s):
     A = A0.copy()
     k = 0
@@ -828,6 +838,8 @@ def test_a_view_taken_before_a_loop_and_written_in_it():
     check_four_ways(gram_schmidt_rows, V)
     check_four_ways(number_scaled_in_a_loop, np.array([0.5, -1.0]), 0.8, wrt=(0, 1))
     check_four_ways(tail_updated_twice_in_a_loop, 0.3, 0.5, wrt=(0, 1))
+    check_four_ways(view_updated_twice_while_its_base_is_written,
+                    np.array([0.3, -0.5, 0.8, 1.1]), 0.7, wrt=(0, 1))
     check_four_ways(index_moved_in_the_loop, np.array([[1.0, 2.0], [0.5, -1.0]]), 0.7,
                     wrt=(0, 1))
     # second derivatives too: the hvp against differences of the gradient
