@@ -419,7 +419,7 @@ def origins(source: str, forward: ir.Function) -> dict[int, Location]:
     """For each tagged line of ``source`` (1-based), the user's line it comes from (for
     inlined library code, the user's call that reached it)."""
     where = {
-        s.tag: _user_line(forward, s.loc)
+        s.tag: forward.user_location(s.loc, lambda loc: origin(loc.filename, loc.lineno))
         for s in ir.walk(forward.body)
         if isinstance(s, ir.Assign | ir.If | ir.Loop | ir.Enter | ir.Python)
         and s.tag
@@ -431,23 +431,6 @@ def origins(source: str, forward: ir.Function) -> dict[int, Location]:
         if match and int(match.group(1)) in where:
             found[number] = where[int(match.group(1))]
     return found
-
-
-def _user_line(forward: ir.Function, loc: Location) -> Location:
-    """The user's line for ``loc``: through the calls that inlined it, and through the
-    code srcad generated when that is what was inlined (second derivatives read forward
-    mode's code: its lines come from the user's)."""
-    seen = {loc}
-    while True:
-        found = origin(loc.filename, loc.lineno)
-        if found is not None:
-            return found
-        if loc not in forward.call_sites:
-            return loc
-        loc = forward.call_sites[loc][0]
-        if loc in seen:  # pragma: no cover - a call site is never inside its own callee
-            return loc
-        seen.add(loc)
 
 
 def with_origins(

@@ -699,16 +699,20 @@ class Function:
     #: lines of inlined code from other files -> (the user's call that reached them, callee)
     call_sites: Mapping[Location, tuple[Location, Any]] = field(default_factory=dict)
 
-    def user_location(self, loc: Location) -> Location:
+    def user_location(
+        self, loc: Location, origin: Callable[[Location], Location | None] = lambda loc: None
+    ) -> Location:
         """The user's line for ``loc``: the user's call that reached it, when ``loc`` is
-        in another file's inlined code (following calls from one library into another)."""
+        in another file's inlined code (following calls from one library into another),
+        or, where ``origin`` knows one, the user's line generated code came from (second
+        derivatives inline forward mode's code)."""
         seen = {loc}
-        while loc in self.call_sites:
+        while (found := origin(loc)) is None and loc in self.call_sites:
             loc = self.call_sites[loc][0]
             if loc in seen:  # pragma: no cover - a call site is never inside its own callee
                 break
             seen.add(loc)
-        return loc
+        return loc if found is None else found
 
     def with_body(self, body: tuple[Stmt, ...] | list[Stmt], **changes: Any) -> Function:
         return replace(self, body=tuple(body), **changes)
