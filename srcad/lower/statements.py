@@ -122,7 +122,7 @@ class Statements(LoweringPart):
             and isinstance(stmt.target, ast.Subscript)
             and self.may_hold_objects(scope, stmt.target.value)
         ):
-            self.update_list_item(scope, stmt)
+            self.update_item(scope, stmt)
         elif isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Subscript):
             if isinstance(stmt.op, ast.Add):
                 self.store_item(scope, stmt.target, stmt.value, ADDITEM, stmt)
@@ -381,21 +381,23 @@ class Statements(LoweringPart):
             value.id in self.parameter_names or value.id in self.own_dicts
         )
 
-    def update_list_item(self, scope: Scope, stmt: ast.AugAssign) -> None:
-        """``items[i] op= w`` on a list, as Python runs it: ``item = items[i]; item op= w;
-        items[i] = item``. An array item changes in place, so every other name that holds
-        it sees the change (``items = [x, 2 * x]; items[0] *= 3`` changes ``x``); a number
-        gets a new value. The gate is ``update_in_place``'s, on the item."""
+    def update_item(self, scope: Scope, stmt: ast.AugAssign) -> None:
+        """``items[i] op= w`` on a list, a dict or a parameter, as Python runs it: ``item =
+        items[i]; item op= w; items[i] = item``. An array item changes in place, so every
+        other name that holds it sees the change (``items = [x, 2 * x]; items[0] *= 3``
+        changes ``x``); a number gets a new value. The gate is ``update_in_place``'s, on
+        the item."""
         target = stmt.target
         assert isinstance(target, ast.Subscript)
         read = ast.copy_location(ast.Subscript(target.value, target.slice, ast.Load()), target)
-        item = self.lower_expr(scope, read, None)
-        # (a constant, a tuple, a global, a sequence joined to the item (`pairs[1] += (v,)`):
-        # only the list's item gets a new value)
+        # (a slice, a sequence joined to the item (`pairs[1] += (v,)`), a constant, a
+        # global: only the container's item gets a new value)
+        joined = isinstance(stmt.op, ast.Add) and self.may_be_list(scope, stmt.value)
+        item = None if joined or isinstance(target.slice, ast.Slice) else self.lower_expr(
+            scope, read, None
+        )
         if (
-            isinstance(target.slice, ast.Slice)
-            or (isinstance(stmt.op, ast.Add) and self.may_be_list(scope, stmt.value))
-            or not isinstance(item, ir.Name)
+            not isinstance(item, ir.Name)
             or item.id in self.bindings
             or item.id in self.free_objects
         ):
@@ -404,10 +406,11 @@ class Statements(LoweringPart):
             return
         rhs = self.lower_operand(scope, stmt.value)
         node = ast.copy_location(ast.BinOp(Operand(item), stmt.op, Operand(rhs)), stmt)
-        receiver = ast.unparse(target.value).split("[")[0].split(".")[0]
-        updated = self.operation(
-            scope, node, lambda: self.names.fresh(f"{receiver}_item"), in_place=True
-        )
+        root = target.value
+        while isinstance(root, ast.Subscript | ast.Attribute):
+            root = root.value
+        label = f"{root.id}_item" if isinstance(root, ast.Name) else "item"
+        updated = self.operation(scope, node, lambda: self.names.fresh(label), in_place=True)
         container = scope.env.get(target.value.id) if isinstance(target.value, ast.Name) else None
         if isinstance(container, ir.Name) and container.id in self.parameter_names:
             self.items_updated.setdefault(container.id, scope.source.location(stmt))
