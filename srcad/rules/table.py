@@ -16,6 +16,7 @@ gate with its own, cheaper rule.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import sys
 import threading
@@ -231,10 +232,14 @@ def _read_instead(rule: Rule) -> bool:
         return False
     func = rule.pattern.func
     called = rule.env.get(func.id) if isinstance(func, ir.Name) else None
-    if not isinstance(called, types.FunctionType):
-        return False
+    return isinstance(called, types.FunctionType) and _has_source(called)
+
+
+@functools.lru_cache(maxsize=256)
+def _has_source(function: types.FunctionType) -> bool:
+    """Can ``function``'s source be read? (Asked at every call lowering looks up: once.)"""
     try:
-        inspect.getsource(called)
+        inspect.getsource(function)
     except (OSError, TypeError):
         return False
     return True
