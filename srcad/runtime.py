@@ -168,11 +168,10 @@ def refuse(error: SrcadError) -> None:
 _declare(refuse, "__srcad_effect__", True)
 
 
-def fresh_result(helper: Callable) -> Callable:
+def fresh_result(helper: _F) -> _F:
     """Declare that ``helper`` always returns a new object (never one of its
     arguments): generated code may update its result in place."""
-    helper.__srcad_fresh__ = True  # type: ignore[attr-defined]  # (a function's attribute)
-    return helper
+    return _declare(helper, "__srcad_fresh__", True)
 
 
 def passes_argument(*positions: int) -> Callable[[Callable], Callable]:
@@ -180,8 +179,7 @@ def passes_argument(*positions: int) -> Callable[[Callable], Callable]:
     ``positions`` (or a view of it), never anything else."""
 
     def mark(helper: Callable) -> Callable:
-        helper.__srcad_passes__ = frozenset(positions)  # type: ignore[attr-defined]
-        return helper
+        return _declare(helper, "__srcad_passes__", frozenset(positions))
 
     return mark
 
@@ -191,7 +189,7 @@ def identity_when_none(result: int, flag: int) -> Callable[[Callable], Callable]
     ``flag`` is None: the optimiser drops such a call (``cast_gradient(g, None)``)."""
 
     def mark(helper: Callable) -> Callable:
-        helper.__srcad_identity_when_none__ = (result, flag)  # type: ignore[attr-defined]
+        _declare(helper, "__srcad_identity_when_none__", (result, flag))
         return passes_argument(result)(helper)
 
     return mark
@@ -843,8 +841,7 @@ def shape_only(*positions: int) -> Callable[[Callable], Callable]:
     ``positions``: a later in-place write to them needs no saved copy."""
 
     def mark(helper: Callable) -> Callable:
-        helper.__srcad_shape_args__ = frozenset(positions)  # type: ignore[attr-defined]
-        return helper
+        return _declare(helper, "__srcad_shape_args__", frozenset(positions))
 
     return mark
 
