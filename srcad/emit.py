@@ -149,7 +149,10 @@ def statement(stmt: ir.Stmt) -> str:
     if isinstance(stmt, ir.Assign):
         return f"{stmt.target} = {expression(stmt.value)}"
     if isinstance(stmt, ir.Adjoint):
-        return f"{stmt.target} {'+=' if stmt.accumulate else '='} {expression(stmt.value)}"
+        value = stmt.value
+        if stmt.accumulate and isinstance(value, ir.UnaryOp) and value.op == "-":
+            return f"{stmt.target} -= {expression(value.operand)}"  # (not += -dt1)
+        return f"{stmt.target} {'+=' if stmt.accumulate else '='} {expression(value)}"
     if isinstance(stmt, ir.AdjointItem):
         index = stmt.index
         if stmt.zero:

@@ -300,7 +300,9 @@ class Assign:
     its old value is gone afterwards. A ``logical`` gate is not run by the forward pass:
     it records what memory sharing already did (``out`` changed because its view
     ``row`` was written; the view ``a`` of ``out`` now shows new values), so that the
-    gradient flows the way the values did.
+    gradient flows the way the values did. A ``private`` in-place gate changes a list
+    that no other name holds (``path.append(y)`` on a list the function made): like a
+    binding, it is dead once nothing reads ``target``.
     """
 
     target: str
@@ -311,6 +313,7 @@ class Assign:
     loc: Location = UNKNOWN_LOCATION
     in_place: bool = False
     logical: bool = False
+    private: bool = False
 
     @property
     def rebinds(self) -> bool:

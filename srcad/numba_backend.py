@@ -139,16 +139,6 @@ def _same(value: Any) -> Any:
     return value
 
 
-def _grown(items: Any, item: Any) -> Any:
-    items.append(item)
-    return items
-
-
-def _shrunk(items: Any) -> Any:
-    items.pop()
-    return items
-
-
 def _copied(items: Any) -> Any:
     return [item for item in items]
 
@@ -195,8 +185,6 @@ def _twins() -> dict[Any, Any]:
         runtime.loop_items_grad: _gradient_of_items,
         runtime.structured_like: _gradient_of_items,  # (lists are remade by _as_given)
         runtime.zeros_like: _zeros,  # (of a list argument: numbers are 0.0 in the listing)
-        runtime.grown: _grown,
-        runtime.shrunk: _shrunk,
         runtime.fresh_copy: _copied,
         numpy_grads.sum_items_grad: _each_gets,
     }

@@ -374,8 +374,10 @@ def _may_raise(stmt: ir.Stmt) -> bool:
 
 def _writes_memory(stmt: ir.Stmt) -> bool:
     """An in-place write the forward pass runs: kept even when no later line reads the
-    array, since the array may be the caller's (the gradient leaves it as ``f`` does)."""
-    return isinstance(stmt, ir.Assign) and stmt.in_place and not stmt.logical
+    array, since the array may be the caller's (the gradient leaves it as ``f`` does).
+    A list no other name holds is not (``path.pop()`` restoring a list nothing reads
+    afterwards)."""
+    return isinstance(stmt, ir.Assign) and stmt.in_place and not (stmt.logical or stmt.private)
 
 
 def _has_code(body: tuple[ir.Stmt, ...] | list[ir.Stmt]) -> bool:
@@ -411,7 +413,7 @@ def eliminate_dead_code(body: list[ir.Stmt], live: set[str] | None = None) -> li
             live.update(then_live | else_live)
             stmt = replace(stmt, body=body_, orelse=orelse)
         elif isinstance(stmt, ir.Loop):
-            loop_live = live | ir.read_in([stmt])
+            loop_live = live | _read_in_loop(stmt)
             test = tuple(eliminate_dead_code(list(stmt.test), set(loop_live)))
             body_ = tuple(eliminate_dead_code(list(stmt.body), set(loop_live)))
             if (
@@ -426,6 +428,18 @@ def eliminate_dead_code(body: list[ir.Stmt], live: set[str] | None = None) -> li
         kept.append(stmt)
     kept.reverse()
     return _drop_empty_headers(ir.without_empty_contexts(kept))
+
+
+def _read_in_loop(loop: ir.Loop) -> set[str]:
+    """Every name read anywhere in ``loop``, but for a private list's own statements
+    reading the list (``path.pop()`` does not keep ``path`` alive by itself)."""
+    found: set[str] = set()
+    for stmt in ir.walk([loop]):
+        reads = set(ir.reads_of(stmt))
+        if isinstance(stmt, ir.Assign) and stmt.private:
+            reads.discard(stmt.target)
+        found |= reads
+    return found
 
 
 def _drop_empty_headers(body: list[ir.Stmt]) -> list[ir.Stmt]:
@@ -536,7 +550,9 @@ def rematerialize(fn: ir.Function, *, arithmetic: bool = False) -> ir.Function:
 
     plan(body[:split], frozenset())
 
-    def backward_loop(loop: ir.Loop) -> ir.Loop:
+    recomputed: set[str] = set()
+
+    def backward_loop(loop: ir.Loop) -> ir.Stmt | list[ir.Stmt]:
         planned = plans.get(loop.tag, [])
         wanted = {
             s.target
@@ -552,18 +568,20 @@ def rematerialize(fn: ir.Function, *, arithmetic: bool = False) -> ir.Function:
         if not chosen:
             return loop
         names = {s.target for s in chosen}
+        recomputed.update(names)
         kept = [s for s in loop.body if not (isinstance(s, ir.Pop) and s.name in names)]
-        note = ir.Comment(f"recomputed, not saved: {', '.join(sorted(names))}")
-        return replace(loop, body=(note, *chosen, *kept))
+        invariant = _invariant(loop, chosen)
+        varying = [s for s in chosen if s not in invariant]
+        out: list[ir.Stmt] = []
+        if invariant:  # (the same value in every iteration: computed once, before)
+            hoisted = ", ".join(sorted(s.target for s in invariant))
+            out += [ir.Comment(f"recomputed once, not saved: {hoisted}"), *invariant]
+        if varying:
+            again = ", ".join(sorted(s.target for s in varying))
+            kept = [ir.Comment(f"recomputed, not saved: {again}"), *varying, *kept]
+        return [*out, replace(loop, body=tuple(kept))]
 
     backward = _map_loops(body[split:], backward_loop)
-    recomputed = {
-        s.target
-        for loop in ir.walk(backward)
-        if isinstance(loop, ir.Loop)
-        for s in loop.body
-        if isinstance(s, ir.Assign) and s.target in {a.target for c in plans.values() for a in c}
-    }
     forward = _map_loops(
         body[:split],
         lambda loop: replace(
@@ -698,6 +716,31 @@ def _save_start(stmt: ir.Stmt) -> TypeGuard[ir.Assign]:
     )
 
 
+def _invariant(loop: ir.Loop, chosen: list[ir.Assign]) -> list[ir.Assign]:
+    """Of the values ``chosen`` to recompute in ``loop``'s backward run, those the same in
+    every iteration (they read neither the loop's index nor another value that varies)
+    and that cannot raise (``+ - *``, or a division by a nonzero constant), so that they
+    may be computed before the loop even when it runs no iteration."""
+    varying = {loop.index}
+    out = []
+    for stmt in chosen:
+        if set(ir.names_in(stmt.value)) & varying or not _cannot_raise(stmt.value):
+            varying.add(stmt.target)
+        else:
+            out.append(stmt)
+    return out
+
+
+def _cannot_raise(value: ir.Expr) -> bool:
+    if isinstance(value, ir.UnaryOp):
+        return value.op == "-"
+    if not isinstance(value, ir.BinOp):
+        return False
+    return value.op in "+-*" or (
+        value.op == "/" and _const_number(value.right) and value.right.value != 0
+    )
+
+
 def _pop_via(body: tuple[ir.Stmt, ...], name: str) -> str | None:
     return next((s.via for s in body if isinstance(s, ir.Pop) and s.name == name), None)
 
@@ -705,14 +748,16 @@ def _pop_via(body: tuple[ir.Stmt, ...], name: str) -> str | None:
 class _EachLoop(ir.Transformer):
     """``rewrite`` applied to every loop, innermost first."""
 
-    def __init__(self, rewrite: Callable[[ir.Loop], ir.Stmt]) -> None:
+    def __init__(self, rewrite: Callable[[ir.Loop], ir.Stmt | list[ir.Stmt]]) -> None:
         self.rewrite = rewrite
 
-    def visit_Loop(self, stmt: ir.Loop) -> ir.Stmt:
+    def visit_Loop(self, stmt: ir.Loop) -> ir.Stmt | list[ir.Stmt]:
         return self.rewrite(self.generic_visit(stmt))
 
 
-def _map_loops(body: list[ir.Stmt], rewrite: Callable[[ir.Loop], ir.Stmt]) -> list[ir.Stmt]:
+def _map_loops(
+    body: list[ir.Stmt], rewrite: Callable[[ir.Loop], ir.Stmt | list[ir.Stmt]]
+) -> list[ir.Stmt]:
     return list(_EachLoop(rewrite).visit_body(body))
 
 

@@ -40,12 +40,10 @@ from .runtime import (
     float_items,
     fresh_arguments,
     fresh_copy,
-    grown,
     scalar_check,
     selected,
     selected_by_any,
     set_rows,
-    shrunk,
     snapshot,
     structured_like,
     zeros_like,
@@ -419,7 +417,7 @@ class _Builder:
         out: list[ir.Stmt] = []
         for stmt in stmts:
             if isinstance(stmt, ir.Assign) and id(stmt) in self.grown:  # (appended in place)
-                out.append(self.in_place(stmt.target, "grown", grown, stmt.operands[1], stmt))
+                out.append(_list_method(stmt, "append", stmt.operands[1]))
                 continue
             if isinstance(stmt, ir.Assign) and depth > 0 and self.rebinds(stmt):
                 out.append(ir.Push(stmt.target, self.push))
@@ -469,14 +467,14 @@ class _Builder:
         return ir.without_empty_contexts(out)
 
     def reverse_append(self, stmt: ir.Assign, written: set[str]) -> list[ir.Stmt]:
-        """The backprop of ``path.append(y)`` grown in place (see ``grown``): ``y`` gets
-        the last item of ``path``'s adjoint, which is then popped; ``path`` gets its old
-        value back by a pop too."""
-        restore: list[ir.Stmt] = [self.in_place(stmt.target, "shrunk", shrunk, None, stmt)]
+        """The backprop of ``path.append(y)`` grown in place (see :func:`_appends_in_loops`):
+        ``y`` gets the last item of ``path``'s adjoint, which is then popped; ``path`` gets
+        its old value back by a pop too, where anything reads it again."""
+        restore: list[ir.Stmt] = [_list_method(stmt, "pop")]
         adjoint = self.adjoint(stmt.target)
         if not (self.activity.is_active(stmt.target) and adjoint in written):
             return restore
-        appending = self.in_place(stmt.target, "grown", grown, stmt.operands[1], stmt)
+        appending = _list_method(stmt, "append", stmt.operands[1])
         out: list[ir.Stmt] = [ir.Backprop(appending)]  # (the forward line as it runs)
         value = stmt.operands[1]
         if isinstance(value, ir.Name) and self.activity.is_active(value.id):
@@ -484,15 +482,6 @@ class _Builder:
             out.append(self.contribute(value.id, last, written, stmt.tag))
         out.append(ir.Effect(ir.Call(ir.Attr(ir.Name(adjoint), "pop")), tag=stmt.tag))
         return out + restore
-
-    def in_place(
-        self, name: str, preferred: str, helper: Any, item: ir.Expr | None, stmt: ir.Assign
-    ) -> ir.Assign:
-        """``name = helper(name[, item])``, which changes the list ``name`` in place (an
-        in-place statement: kept, and seen by the passes as a new value of ``name``)."""
-        args = (ir.Name(name),) if item is None else (ir.Name(name), item)
-        return ir.Assign(name, self.call(preferred, helper, *args), tag=stmt.tag, loc=stmt.loc,
-                         in_place=True)
 
     def reverse_assign(self, stmt: ir.Assign, written: set[str], depth: int) -> list[ir.Stmt]:
         if id(stmt) in self.grown:
@@ -697,7 +686,7 @@ class _Builder:
         return out
 
     def grown_in(self, loop: ir.Loop) -> set[str]:
-        """The lists ``loop`` grows in place (see ``grown``)."""
+        """The lists ``loop`` grows in place (see :func:`_appends_in_loops`)."""
         return {
             s.target for s in ir.walk(loop.body) if isinstance(s, ir.Assign) and id(s) in self.grown
         }
@@ -860,6 +849,14 @@ def _fresh_arguments(builder: _Builder, fn: ir.Function, memory: Memory | None) 
     if memory is None:
         return []
     return fresh_parameters(fn, memory, ir.Name(builder.bind("fresh_arguments", fresh_arguments)))
+
+
+def _list_method(stmt: ir.Assign, method: str, *args: ir.Expr) -> ir.Assign:
+    """``path.append(y)`` or ``path.pop()`` on the list ``stmt`` grows in place, a list
+    no other name holds (see :func:`_appends_in_loops`): an in-place statement, seen by
+    the passes as a new value of ``path``, and dead once nothing reads ``path``."""
+    call = ir.Call(ir.Attr(ir.Name(stmt.target), method), args)
+    return ir.Assign(stmt.target, call, tag=stmt.tag, loc=stmt.loc, in_place=True, private=True)
 
 
 def _appends_in_loops(body: tuple[ir.Stmt, ...]) -> set[int]:

@@ -523,6 +523,9 @@ def _field_gradient(g: Any, value: Any) -> Any:
 def loop_items(value: Any) -> Any:
     """What ``for item in value`` runs over, by position: a dict's keys (a list; a dict
     view's items likewise), else the sequence or array itself."""
+    cls = value.__class__
+    if cls is list or cls is tuple:  # (the common case first: isinstance of an ABC is slow)
+        return value
     if isinstance(value, dict | MappingView):
         return list(value)  # type: ignore[arg-type]  # (dict views are iterable)
     return value
@@ -620,20 +623,6 @@ def prod_items_tangent(t: Any, items: Any) -> Any:
     for weight, dot in zip(prod_items_grad(1.0, items), t):
         total = total + weight * dot
     return total
-
-
-def grown(items: list, item: Any) -> list:
-    """``items.append(item)``, and ``items`` itself: how the version for floats grows a
-    list a loop appends to (see :mod:`srcad.reverse`)."""
-    items.append(item)
-    return items
-
-
-def shrunk(items: list) -> list:
-    """``items`` without its last item (removed in place): the list before its last
-    :func:`grown`, in the backward pass."""
-    items.pop()
-    return items
 
 
 def leading_grad(g: Any, items: Any) -> Any:

@@ -514,8 +514,27 @@ def test_lists_grown_in_loops(f):
 
 def test_a_list_grown_in_a_loop_is_grown_in_place_in_the_version_for_floats():
     source = srcad.grad(grown_recurrence, wrt=(0, 1)).__srcad__.versions[0].compiled.source
-    assert "grown(xs, " in source and "shrunk(xs)" in source
+    assert "xs.append(" in source and "xs.pop()" in source
     assert "appended" not in source and "leading_grad" not in source
+
+
+def trajectory_summed(k, y0):
+    path = [y0]
+    y = y0
+    for _ in range(20):
+        y = y - 0.1 * k * y
+        path.append(y)
+    return sum(path) * 0.1
+
+
+def test_a_grown_list_nothing_reads_in_the_backward_pass_is_not_restored():
+    """The backward pass pops ``path`` only where it reads ``path`` again: here it reads
+    only its adjoint's items, so the restore is dead code (a pop per iteration saved)."""
+    check_four_ways(trajectory_summed, 0.8, 1.3)
+    source = srcad.grad(trajectory_summed, wrt=(0, 1)).__srcad__.versions[0].compiled.source
+    assert "path.append(y)" in source and " path.pop()" not in source  # (dpath.pop() is)
+    assert "xs.pop()" in srcad.grad(grown_recurrence, wrt=(0, 1)).__srcad__.versions[
+        0].compiled.source  # (it reads xs[i - 1] in the backward pass: restored)
 
 
 def sum_of_arrays_grown_in_a_loop(x):
