@@ -239,7 +239,7 @@ class _Writer:
             return
         text = _literal(value)
         if text is not None:
-            if isinstance(value, np.ndarray | np.generic):
+            if isinstance(value, np.ndarray | np.generic) or "np." in text:
                 self.imports.add("import numpy as np")
                 self.need_np()
             note = "  # value at export time" if user else ""
@@ -513,6 +513,8 @@ def _literal(value: Any) -> str | None:
         return text
     if isinstance(value, type) and getattr(builtins, name := value.__name__, None) is value:
         return name  # a builtin class (float, int)
+    if isinstance(value, type) and issubclass(value, np.generic) and getattr(np, name) is value:
+        return f"np.{name}"  # a numpy scalar class (np.float64)
     if isinstance(value, np.generic) and isinstance(value.item(), bool | int | float | complex):
         return f"np.{type(value).__name__}({_literal(value.item())})"
     if isinstance(value, tuple | list):

@@ -40,6 +40,7 @@ from .runtime import (
     float_items,
     fresh_arguments,
     fresh_copy,
+    numbers_only,
     scalar_check,
     selected,
     selected_by_any,
@@ -975,7 +976,7 @@ def _result_parts(result: ir.Expr, seed: ir.Expr) -> list[tuple[str, ir.Expr]]:
     return []
 
 
-_FLOAT_OR_INT = (float, int)
+_FLOAT_OR_INT = (float, int, np.float64)  # (numpy's float64 is a float subclass)
 
 
 def _float_guard(
@@ -1003,12 +1004,17 @@ def _float_guard(
         return ir.Compare("is not", ir.Attr(ir.Name(value), "__class__"), ir.Name(kind))
 
     numbers = builder.bind("float_or_int", _FLOAT_OR_INT)
-    checks = [check(w) for w in witnesses]
-    checks += [  # (an int parameter, such as a count of servers, is a number too)
-        ir.Compare("not in", ir.Attr(ir.Name(p), "__class__"), ir.Name(numbers))
-        for p in params
-        if p not in covered
-    ]
+
+    def not_a_number(p: str) -> ir.Expr:  # (an int, such as a count of servers, is one)
+        return ir.Compare("not in", ir.Attr(ir.Name(p), "__class__"), ir.Name(numbers))
+
+    checks = [not_a_number(p) for p in params if p not in covered]
+    if witnesses:  # (numpy's float64 parameters make float64 witnesses: checked one by one)
+        all_numbers = ir.Call(ir.Name(builder.bind("numbers", numbers_only)),
+                              tuple(ir.Name(p) for p in covered))
+        checks.insert(0, ir.BoolOp("and", (
+            _any([check(w) for w in witnesses]), ir.UnaryOp("not", all_numbers)
+        )))
     checks += [
         check(g, builder.bind(type(fn.free_objects[g]).__name__, type(fn.free_objects[g])))
         for g in guarded
@@ -1025,8 +1031,7 @@ def _float_guard(
         tuple(ir.Name(p) for p in fn.params),
         tuple((k, ir.Name(k)) for k in fn.kwonly),
     )
-    guard = ir.If(checks[0] if len(checks) == 1 else ir.BoolOp("or", tuple(checks)),
-                  (ir.Return(call),))
+    guard = ir.If(_any(checks), (ir.Return(call),))
     header = ir.Comment(FLOAT_VERSION_NOTE, header=False)
     if not witnesses:
         return [header, guard, *body]
@@ -1039,6 +1044,10 @@ def _float_guard(
         header=False,
     )
     return [header, *body[:at], why, guard, *body[at:]]
+
+
+def _any(tests: list[ir.Expr]) -> ir.Expr:
+    return tests[0] if len(tests) == 1 else ir.BoolOp("or", tuple(tests))
 
 
 def _as_parameter(

@@ -25,6 +25,7 @@ from .records import (
 )
 
 _FLOAT64 = np.dtype(np.float64)
+_FLOAT64_SCALAR = np.float64  # (a subclass of float: the version for floats takes it)
 _F = TypeVar("_F", bound=Callable[..., Any])
 _SCALAR_CLASSES = frozenset((float, int, np.float64, np.float32, np.float16, np.int64, np.int32))
 
@@ -199,7 +200,7 @@ def identity_when_none(result: int, flag: int) -> Callable[[Callable], Callable]
 def zeros_like(value: Any) -> Any:
     """The gradient of a parameter the result does not depend on."""
     cls = value.__class__
-    if cls is float or cls is int:  # (the common cases first: this runs per list item)
+    if cls is float or cls is int or cls is _FLOAT64_SCALAR:  # (first: this runs per item)
         return 0.0
     if cls is np.ndarray:  # (np.zeros_like is 4x slower than np.zeros)
         dtype = value.dtype
@@ -636,16 +637,28 @@ def trailing_grad(g: Any, items: Any) -> Any:
     return AdjointList(g[len(items) :])
 
 
+def numbers_only(*values: Any) -> bool:
+    """Are all ``values`` Python numbers (floats, ints, or numpy float64 numbers, a float
+    subclass)? (The float version's check of parameters whose float witness is not a
+    Python float: see :func:`srcad.analyze.float_witnesses`.)"""
+    for value in values:
+        cls = value.__class__
+        if cls is not float and cls is not int and cls is not _FLOAT64_SCALAR:
+            return False
+    return True
+
+
 def float_items(value: Any) -> bool:
-    """Is ``value`` a list or tuple of Python floats, or a dict of them? (The float
-    version's entry check for a parameter it reads item by item.)"""
+    """Is ``value`` a list or tuple of Python floats (or numpy float64 numbers, a float
+    subclass: ``list(np.linspace(...))``), or a dict of them? (The float version's entry
+    check for a parameter it reads item by item.)"""
     cls = value.__class__
     if cls is dict:
         value = value.values()
     elif cls is not list and cls is not tuple:
         return False
     for item in value:  # (a loop: all() over a generator costs more on short lists)
-        if item.__class__ is not float:
+        if item.__class__ is not float and item.__class__ is not _FLOAT64_SCALAR:
             return False
     return True
 
