@@ -25,6 +25,7 @@ from .frontend import (
     mark_derivative,
     python_function,
     read_function,
+    source_signature,
     without_aux,
 )
 from .pipeline import Gradient, differentiate
@@ -526,7 +527,7 @@ def signature_of(f: Callable) -> tuple[inspect.Signature, int]:
 
 
 def _signature_and_arity(f: Callable) -> tuple[inspect.Signature, int]:
-    signature = inspect.signature(f)
+    signature = source_signature(f)
     kinds = [p.kind for p in signature.parameters.values()]
     positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
     return signature, len(kinds) if all(kind in positional for kind in kinds) else -1

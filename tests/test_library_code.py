@@ -5,6 +5,8 @@ the user's code, each checked four ways (see ``conftest.check_four_ways``) and a
 library's own derivative where it has one."""
 
 import functools
+import math
+import time
 
 import library_paths
 import numpy as np
@@ -123,6 +125,81 @@ def calls_decorated(x):
 def test_a_decorated_helper_is_read_with_its_own_defaults():
     (dx,) = check_four_ways(calls_decorated, X)
     np.testing.assert_allclose(dx, 3.0 * X**2, rtol=1e-12)
+
+
+# ---------------------------------------------------------------- decorators
+# A decorator's wrapper is part of the function: srcad reads it (it used to read the
+# function in its __wrapped__ instead, and so silently dropped `2.0 * fn(x)`). A wrapper
+# that only forwards its *args and **kwargs and returns the result is read through.
+
+
+def doubled(fn):
+    @functools.wraps(fn)
+    def wrapper(x):
+        return 2.0 * fn(x)
+
+    return wrapper
+
+
+def timed(fn):
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        start = time.perf_counter()
+        result = fn(*args, **kwargs)
+        timed.seconds = time.perf_counter() - start
+        return result
+
+    return wrapper
+
+
+def in_celsius(fn):
+    @functools.wraps(fn)
+    def wrapper(temperature, *rest):  # <star wrapper>
+        return fn(temperature + 273.15, *rest)
+
+    return wrapper
+
+
+@doubled
+def energy(x):
+    return np.sum(x**2)
+
+
+@timed
+def weighted(x, weight=2.0):
+    return np.sum(np.sin(x)) * weight
+
+
+@in_celsius
+def arrhenius(temperature, a):
+    return a * math.exp(-1000.0 / temperature)
+
+
+def decorated_helpers(x):
+    return energy(x) + weighted(x, weight=3.0) + arrhenius(x[0], 2.0)
+
+
+def test_a_decorators_wrapper_is_part_of_the_function():
+    (dx,) = check_four_ways(energy, X)
+    np.testing.assert_allclose(dx, 4.0 * X, rtol=1e-12)
+    assert srcad.value_and_grad(energy)(X)[0] == pytest.approx(2.0 * np.sum(X**2), rel=1e-14)
+    (dx,) = check_four_ways(decorated_helpers, X)
+    t = X[0] + 273.15
+    want = 4.0 * X + 3.0 * np.cos(X)
+    want[0] += 2.0 * math.exp(-1000.0 / t) * 1000.0 / t**2
+    np.testing.assert_allclose(dx, want, rtol=1e-10)
+
+
+def test_a_wrapper_that_only_forwards_is_read_through():
+    (dx,) = check_four_ways(weighted, X)
+    np.testing.assert_allclose(dx, 2.0 * np.cos(X), rtol=1e-12)
+
+
+def test_a_wrapper_that_changes_star_arguments_is_refused_at_its_line():
+    with pytest.raises(srcad.SrcadError) as info:
+        srcad.grad(arrhenius)(25.0, 2.0)
+    assert_located(info.value, __file__, "star wrapper")
+    assert "*args" in info.value.message
 
 
 # ---------------------------------------------------------------- numpy's Python functions
