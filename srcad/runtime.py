@@ -704,9 +704,13 @@ def set_rows(target: Any, index: tuple, value: Any) -> None:
 
 @fresh_result
 def fresh_copy(value: Any) -> Any:
-    """A copy of an adjoint about to be updated in place while another name shares it."""
+    """A copy of an adjoint about to be updated in place while another name shares it.
+    A numpy number (``s_dot + t_dot`` of 0-d arrays) becomes a 0-d array: an item write
+    follows."""
     if isinstance(value, np.ndarray) or is_duck_array(value):  # (dask: a new Array object)
         return value.copy()
+    if isinstance(value, np.generic):
+        return np.array(value)
     if isinstance(value, list):
         return AdjointList(value)
     copied = getattr(value, "copied", None)  # (an AdjointRecord)

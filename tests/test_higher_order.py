@@ -1106,3 +1106,20 @@ def test_second_derivatives_of_a_partial_with_fixed_keywords():
     np.testing.assert_allclose(srcad.jacobian(srcad.grad(loss))(w), H, rtol=1e-12)
     _, tangent = srcad.jvp(srcad.grad(loss), (w,), (p,))
     np.testing.assert_allclose(tangent, H @ p, rtol=1e-12)
+
+
+def zero_d_accumulator(x):
+    s = np.zeros(())
+    s += x[0] ** 2
+    s[()] *= 2.0  # (an item write on the 0-d array after +=)
+    return float(s)
+
+
+def test_jvp_and_hvp_of_a_0d_array_written_after_an_update():
+    """``s += v`` of 0-d arrays gives the tangent ``s_dot + v_dot``, a numpy number;
+    the item write after it needs an array (it crashed inside generated code)."""
+    x = np.array([0.5, -1.0])
+    value, tangent = srcad.jvp(zero_d_accumulator)((x,), (np.array([1.0, 0.0]),))
+    assert value == pytest.approx(0.5) and float(tangent) == pytest.approx(2.0)
+    np.testing.assert_allclose(srcad.hvp(zero_d_accumulator)(x, np.array([1.0, 0.0])),
+                               [4.0, 0.0], rtol=1e-14)

@@ -1804,3 +1804,35 @@ def test_jvp_leaves_the_callers_arrays_as_they_were():
     keep = x.copy()
     srcad.jvp(inplace_augmented, (x,), (np.ones(3),))
     np.testing.assert_array_equal(x, keep)
+
+
+# ---------------------------------------------------------------- np.r_ and np.c_
+
+
+def r_and_c(x):
+    stacked = np.r_[x[:2], 3.0 * x[1], x]
+    columns = np.c_[x, x**2]
+    return np.sum(stacked**2) + np.sum(np.sin(columns) * columns[:, :1])
+
+
+def test_r_and_c_concatenate_with_their_gradient():
+    """``np.r_[...]`` and ``np.c_[...]`` index objects whose ``[]`` concatenates (the
+    gradient used to be zero: it was read as an item of a constant)."""
+    x = np.array([0.3, -0.7, 1.1])
+    (dx,) = check_four_ways(r_and_c, x)
+    c = np.stack([x, x**2], axis=1)
+    want = np.array([4.0 * x[0], 22.0 * x[1], 2.0 * x[2]])  # (x[0], x[1] appear 2, 3 times)
+    want += np.sin(c[:, 0]) + c[:, 0] * np.cos(c[:, 0]) + np.sin(c[:, 1])
+    want += c[:, 0] * np.cos(c[:, 1]) * 2.0 * x
+    np.testing.assert_allclose(dx, want, rtol=1e-12)
+
+
+def r_with_a_range(x):
+    return np.sum(np.r_[0:3, x])  # <r_ range>
+
+
+def test_r_with_a_slice_is_refused_at_the_line():
+    with pytest.raises(srcad.SrcadError) as info:
+        srcad.grad(r_with_a_range)(np.array([1.0, 2.0]))
+    assert info.value.lineno == marker_line(__file__, "r_ range")
+    assert "np.concatenate" in info.value.hint

@@ -925,3 +925,70 @@ def test_objects_nested_in_the_items_of_a_list_field():
     model, x = _PlainModel(blocks), rng.normal(size=(4, 3))
     assert srcad.check_grad(_blocks_loss, model, x, wrt="model") < 1e-6
     assert srcad.check_grad(_blocks_loss, model, x, wrt="x") < 1e-6
+
+
+# ---------------------------------------------------------------- obj[key] that computes
+# `obj[key]` runs the class's __getitem__: where that computes from the key, the
+# gradient flows through the key (it used to be read as an item: a zero gradient).
+
+
+class Squares:
+    def __getitem__(self, x):
+        return x * x
+
+
+class ScaledTable:
+    def __init__(self, scale):
+        self.scale = scale
+
+    def __getitem__(self, key):
+        i, x = key
+        return self.scale[i] * math.sin(x)
+
+
+SQUARES = Squares()
+TABLE = ScaledTable([1.0, 2.0, 3.0])
+
+
+def through_getitem(x):
+    return SQUARES[x] + TABLE[2, x] - TABLE[0, 0.5 * x]
+
+
+class FieldsByName:
+    def __init__(self, w, b):
+        self.w, self.b = w, b
+
+    def __getitem__(self, name):
+        return getattr(self, name)
+
+
+def loss_of_named_fields(p: FieldsByName):
+    return np.sum(p["w"] ** 2) + p["b"] ** 2
+
+
+def test_an_objects_getitem_is_read_like_a_method():
+    (dx,) = check_four_ways(through_getitem, 0.7)
+    assert dx == pytest.approx(1.4 + 3.0 * math.cos(0.7) - 0.5 * math.cos(0.35), rel=1e-12)
+    grads = srcad.grad(loss_of_named_fields)(FieldsByName(np.array([1.0, -2.0]), 1.5))
+    np.testing.assert_allclose(grads.w, [2.0, -4.0], rtol=1e-14)
+    assert grads.b == pytest.approx(3.0, rel=1e-14)
+
+
+class IterablePair:
+    def __init__(self, a, b):
+        self.a, self.b = a, b
+
+    def __iter__(self):
+        return iter((self.a, self.b))
+
+
+def unpacks_an_object(p: IterablePair):
+    a, b = p  # <unpack object>
+    return a * b
+
+
+def test_unpacking_an_object_with_iter_is_refused_at_the_line():
+    with pytest.raises(srcad.SrcadError) as info:
+        srcad.grad(unpacks_an_object)(IterablePair(1.5, 2.0))
+    assert info.value.lineno == marker_line(__file__, "unpack object")
+    assert "__iter__" in info.value.message and "p.a" in info.value.hint

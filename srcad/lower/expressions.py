@@ -134,6 +134,10 @@ class Expressions(LoweringPart):
             read = self.object_access(scope, node, target)
             if read is not None:
                 return read
+        if isinstance(node, ast.Subscript):  # np.r_[a, b], obj[key] with a __getitem__
+            computed = self.computed_item(scope, node, target)
+            if computed is not None:
+                return computed
         if (  # f(x)[1] of a helper returning a tuple: that item itself
             isinstance(node, ast.Subscript)
             and isinstance(node.value, ast.Call)
@@ -193,6 +197,16 @@ class Expressions(LoweringPart):
             return self.inline(
                 scope, node, implementation, target, lookup=lambda: python_function(found())
             )
+        if (
+            callee is builtins.getattr
+            and len(node.args) == 2
+            and isinstance(node.args[1], ast.Name | ast.Constant)  # (lowered to no lines)
+            and not node.keywords
+        ):
+            name = self.lower_operand(scope, node.args[1])  # getattr(self, "w"): self.w
+            if isinstance(name, ir.Const) and isinstance(name.value, str):
+                field = ast.Attribute(node.args[0], name.value, ast.Load())
+                return self.lower_expr(scope, ast.copy_location(field, node), target)
         if (callee in (builtins.max, builtins.min) and len(node.args) != 2) or (
             callee is math.prod and len(node.args) == 1
         ):

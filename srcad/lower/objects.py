@@ -77,6 +77,26 @@ class Objects(LoweringPart):
                 )
         return ir.Name(name)
 
+    def computed_item(
+        self, scope: Scope, node: ast.Subscript, target: Callable[[], str] | None
+    ) -> Any:
+        """``obj[key]`` where ``obj``'s ``[]`` computes from the key with Python code:
+        ``np.r_[a, b]`` and ``np.c_[a, b]`` as the numpy calls they are
+        (``np.concatenate`` of ``np.atleast_1d`` items, ``np.column_stack``), and on an
+        object of a class srcad knows, its ``__getitem__`` inlined like any method (it
+        is not an item read: the gradient flows through the key). None: an item read."""
+        static = self.static_object(scope, node.value)
+        if static is np.r_ or static is np.c_:
+            return self.lower_expr(scope, _concatenator_call(self, scope, node, static), target)
+        known = self.known_object(scope, node.value)
+        cls = type(known[0]) if known is not None else self.expr_class(scope, node.value)
+        method = inspect.getattr_static(cls, "__getitem__", None) if cls is not None else None
+        if not isinstance(method, types.FunctionType) or _has_slice(node.slice):
+            return None
+        called = ast.copy_location(ast.Attribute(node.value, "__getitem__", ast.Load()), node)
+        call = ast.copy_location(ast.Call(called, [node.slice], []), node)
+        return self.object_access(scope, call, target)
+
     def member_access(
         self,
         scope: Scope,
@@ -411,6 +431,43 @@ class Objects(LoweringPart):
                 return None
             return value, lambda: getattr(base[1](), node.attr, None)
         return None
+
+
+def _has_slice(key: ast.expr) -> bool:
+    parts = key.elts if isinstance(key, ast.Tuple) else [key]
+    return any(isinstance(part, ast.Slice) for part in parts)
+
+
+def _concatenator_call(
+    lowering: Objects, scope: Scope, node: ast.Subscript, concatenator: Any
+) -> ast.Call:
+    """``np.r_[a, b]`` as ``np.concatenate((np.atleast_1d(a), np.atleast_1d(b)))`` and
+    ``np.c_[a, b]`` as ``np.column_stack((a, b))``: numpy's results for numbers and
+    arrays of one dimension or two; slices and string directives are refused."""
+    parts = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+    module = node.value.value if isinstance(node.value, ast.Attribute) else None
+    if module is None or any(
+        isinstance(p, ast.Slice | ast.Starred)
+        or (isinstance(p, ast.Constant) and isinstance(p.value, str))
+        for p in parts
+    ):
+        raise lowering.error(
+            scope,
+            node,
+            "`np.r_[...]` and `np.c_[...]` are supported with numbers and arrays, spelled "
+            "through numpy's module (not with slices or string directives)",
+            "write np.concatenate((np.atleast_1d(a), ...)) or np.column_stack((a, b)), "
+            "with np.arange or np.linspace for a range",
+        )
+
+    def numpy_call(function: str, *args: ast.expr) -> ast.Call:
+        func = ast.copy_location(ast.Attribute(module, function, ast.Load()), node)
+        return ast.copy_location(ast.Call(func, list(args), []), node)
+
+    if concatenator is np.r_:
+        items: list[ast.expr] = [numpy_call("atleast_1d", p) for p in parts]
+        return numpy_call("concatenate", ast.copy_location(ast.Tuple(items, ast.Load()), node))
+    return numpy_call("column_stack", ast.copy_location(ast.Tuple(parts, ast.Load()), node))
 
 
 def _user_class(cls: Any) -> bool:

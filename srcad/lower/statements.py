@@ -465,9 +465,26 @@ class Statements(LoweringPart):
                 )
             )
         else:
+            if any(isinstance(t, ast.Tuple | ast.List) for t in targets):
+                self.refuse_unpacking_objects(scope, value_node)
             value = self.lower_expr(scope, value_node, None)
         for target in targets:
             self.bind(scope, target, value)
+
+    def refuse_unpacking_objects(self, scope: Scope, value_node: ast.expr) -> None:
+        """``a, b = p`` of an object of a class of the user's (not a namedtuple): Python
+        runs its ``__iter__``, which srcad does not read; refused at the line."""
+        known = self.known_object(scope, value_node)
+        cls = type(known[0]) if known is not None else self.expr_class(scope, value_node)
+        if cls is None or issubclass(cls, tuple | list):
+            return
+        raise self.error(
+            scope,
+            value_node,
+            f"unpacking an object of class {cls.__name__} runs its `__iter__`, which srcad "
+            "does not read",
+            "read its fields by name (a, b = p.a, p.b), or pass a tuple",
+        )
 
     def _namer_for(self, scope: Scope, target: ast.expr) -> Callable[[], str] | None:
         if isinstance(target, ast.Name):
