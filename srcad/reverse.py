@@ -1010,7 +1010,7 @@ def _float_guard(
 
     checks = [not_a_number(p) for p in params if p not in covered]
     if witnesses:  # (numpy's float64 parameters make float64 witnesses: checked one by one)
-        all_numbers = ir.Call(ir.Name(builder.bind("numbers", numbers_only)),
+        all_numbers = ir.Call(ir.Name(builder.bind("all_numbers", numbers_only)),
                               tuple(ir.Name(p) for p in covered))
         checks.insert(0, ir.BoolOp("and", (
             _any([check(w) for w in witnesses]), ir.UnaryOp("not", all_numbers)
