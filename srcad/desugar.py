@@ -21,7 +21,9 @@
 - Statements after an ``if`` that may ``return``, ``break`` or ``continue`` move into
   the paths of that ``if`` that do not jump, so every jump ends its path.
 
-The result is still Python syntax (``ast``), with the user's line numbers kept.
+The result is still Python syntax (``ast``), with the user's line numbers kept. A
+rewriter takes each statement to the method named for its AST class (``rewrite_If``,
+``rewrite_For``, ...), as :class:`ast.NodeTransformer` takes expressions to ``visit_<Node>``.
 """
 
 from __future__ import annotations
@@ -120,52 +122,60 @@ class _LoopReturns:
         return self.flag, self.result
 
     def rewrite(self, stmts: list[ast.stmt], loop_depth: int) -> list[ast.stmt]:
+        """``stmts`` rewritten, each by its construct's ``rewrite_<Node>`` method."""
         out: list[ast.stmt] = []
         for stmt in stmts:
-            if isinstance(stmt, ast.Return) and loop_depth > 0:
-                flag, result = self.names()
-                assert stmt.value is not None  # (srcad.subset refuses a bare `return`)
-                out += [
-                    _located(ast.Assign([ast.Name(result, ast.Store())], stmt.value), stmt),
-                    _located(ast.Assign([ast.Name(flag, ast.Store())], ast.Constant(True)), stmt),
-                    _located(ast.Break(), stmt),
-                ]
-                continue
-            if isinstance(stmt, ast.If):
-                stmt.body = self.rewrite(stmt.body, loop_depth)
-                stmt.orelse = self.rewrite(stmt.orelse, loop_depth)
-            elif isinstance(stmt, ast.With):
-                stmt.body = self.rewrite(stmt.body, loop_depth)
-            elif isinstance(stmt, ast.For | ast.While):
-                returns_inside = _contains(stmt.body, (ast.Return,), into_loops=True)
-                stmt.body = self.rewrite(stmt.body, loop_depth + 1)
-                if returns_inside:
-                    flag, result = self.names()
-                    out += (
-                        [
-                            _located(
-                                ast.Assign([ast.Name(flag, ast.Store())], ast.Constant(False)), stmt
-                            ),
-                            _located(
-                                ast.Assign([ast.Name(result, ast.Store())], ast.Constant(None)),
-                                stmt,
-                            ),
-                        ]
-                        if loop_depth == 0
-                        else []
-                    )
-                    out.append(stmt)
-                    after: ast.stmt = (
-                        ast.Return(ast.Name(result, ast.Load())) if loop_depth == 0 else ast.Break()
-                    )
-                    out.append(
-                        _located(
-                            ast.If(ast.Name(flag, ast.Load()), [_located(after, stmt)], []), stmt
-                        )
-                    )
-                    continue
-            out.append(stmt)
+            rewrite = getattr(self, f"rewrite_{type(stmt).__name__}", self.rewrite_other)
+            out += rewrite(stmt, loop_depth)
         return out
+
+    def rewrite_other(self, stmt: ast.stmt, loop_depth: int) -> list[ast.stmt]:
+        return [stmt]
+
+    def rewrite_Return(self, stmt: ast.Return, loop_depth: int) -> list[ast.stmt]:
+        """In a loop: ``result = value; returned = True; break``."""
+        if loop_depth == 0:
+            return [stmt]
+        flag, result = self.names()
+        assert stmt.value is not None  # (srcad.subset refuses a bare `return`)
+        return [
+            _located(ast.Assign([ast.Name(result, ast.Store())], stmt.value), stmt),
+            _located(ast.Assign([ast.Name(flag, ast.Store())], ast.Constant(True)), stmt),
+            _located(ast.Break(), stmt),
+        ]
+
+    def rewrite_If(self, stmt: ast.If, loop_depth: int) -> list[ast.stmt]:
+        stmt.body = self.rewrite(stmt.body, loop_depth)
+        stmt.orelse = self.rewrite(stmt.orelse, loop_depth)
+        return [stmt]
+
+    def rewrite_With(self, stmt: ast.With, loop_depth: int) -> list[ast.stmt]:
+        stmt.body = self.rewrite(stmt.body, loop_depth)
+        return [stmt]
+
+    def rewrite_For(self, stmt: ast.For | ast.While, loop_depth: int) -> list[ast.stmt]:
+        """A loop that returns: the flag and the result set before it (outermost loop),
+        and ``if returned: return result`` after it (``break`` in an outer loop)."""
+        returns_inside = _contains(stmt.body, (ast.Return,), into_loops=True)
+        stmt.body = self.rewrite(stmt.body, loop_depth + 1)
+        if not returns_inside:
+            return [stmt]
+        flag, result = self.names()
+        before = (
+            [
+                _located(ast.Assign([ast.Name(flag, ast.Store())], ast.Constant(False)), stmt),
+                _located(ast.Assign([ast.Name(result, ast.Store())], ast.Constant(None)), stmt),
+            ]
+            if loop_depth == 0
+            else []
+        )
+        after: ast.stmt = (
+            ast.Return(ast.Name(result, ast.Load())) if loop_depth == 0 else ast.Break()
+        )
+        check = _located(ast.If(ast.Name(flag, ast.Load()), [_located(after, stmt)], []), stmt)
+        return [*before, stmt, check]
+
+    rewrite_While = rewrite_For
 
 
 _SEQUENCES = (ast.GeneratorExp, ast.ListComp)  # (comprehensions that make lists)
@@ -342,47 +352,69 @@ class _Comprehensions(ast.NodeTransformer):
         self.shadowed = _assigned(fn) & {"max", "min", "dict"}
 
     def rewrite(self, stmts: list[ast.stmt]) -> list[ast.stmt]:
+        """``stmts``, each statement rewritten by its construct's ``rewrite_<Node>``
+        method (its comprehensions hoisted before it as loops)."""
         out: list[ast.stmt] = []
         for stmt in stmts:
-            target = _single_name_target(stmt)
-            value = stmt.value if isinstance(stmt, ast.Assign) else None
-            if target is not None and isinstance(value, ast.IfExp) and _has_comprehension(
-                value
-            ):  # name = [...] if c else [...]: an if statement (only one arm runs)
-                arms: list[ast.stmt] = [
-                    _located(ast.Assign([ast.Name(target, ast.Store())], arm), stmt)
-                    for arm in (value.body, value.orelse)
-                ]
-                branch = _located(ast.If(value.test, arms[:1], arms[1:]), stmt)
-                out += self.rewrite([branch])
-                continue
-            if (
-                target is not None
-                and isinstance(value, _SEQUENCES)
-                and target not in {n.id for n in ast.walk(value) if isinstance(n, ast.Name)}
-            ):  # name = [e for x in xs]: the loop appends to `name` itself
-                saved, self.hoisted = self.hoisted, []
-                self.list_loop(value, target)
-                out += self.hoisted
-                self.hoisted = saved
-                continue
-            if isinstance(stmt, ast.If):
-                stmt.body, stmt.orelse = self.rewrite(stmt.body), self.rewrite(stmt.orelse)
-                stmt.test = self.hoist(stmt.test, out)
-            elif isinstance(stmt, ast.For):
-                stmt.body = self.rewrite(stmt.body)
-                stmt.iter = self.hoist(stmt.iter, out)
-            elif isinstance(stmt, ast.While):
-                stmt.body = self.rewrite(stmt.body)  # (its test: refused by srcad.subset)
-            elif isinstance(stmt, ast.With):
-                stmt.body = self.rewrite(stmt.body)
-            elif not isinstance(stmt, ast.FunctionDef | ast.Try):  # defs: when inlined; a
-                # `try` statement runs as plain Python (srcad.contexts)
-                for field, value in ast.iter_fields(stmt):
-                    if isinstance(value, ast.expr):
-                        setattr(stmt, field, self.hoist(value, out))
-            out.append(stmt)
+            out += getattr(self, f"rewrite_{type(stmt).__name__}", self.rewrite_other)(stmt)
         return out
+
+    def rewrite_other(self, stmt: ast.stmt) -> list[ast.stmt]:
+        """Loops for the comprehensions in each of the statement's expressions, then
+        the statement."""
+        fields = [field for field, value in ast.iter_fields(stmt) if isinstance(value, ast.expr)]
+        return self.with_hoisted(stmt, fields)
+
+    def with_hoisted(self, stmt: ast.stmt, fields: list[str]) -> list[ast.stmt]:
+        """The loops hoisted out of the expressions ``fields`` of ``stmt``, then ``stmt``."""
+        out: list[ast.stmt] = []
+        for field in fields:
+            setattr(stmt, field, self.hoist(getattr(stmt, field), out))
+        return [*out, stmt]
+
+    def rewrite_Assign(self, stmt: ast.Assign) -> list[ast.stmt]:
+        target = _single_name_target(stmt)
+        value = stmt.value
+        if target is not None and isinstance(value, ast.IfExp) and _has_comprehension(
+            value
+        ):  # name = [...] if c else [...]: an if statement (only one arm runs)
+            arms: list[ast.stmt] = [
+                _located(ast.Assign([ast.Name(target, ast.Store())], arm), stmt)
+                for arm in (value.body, value.orelse)
+            ]
+            return self.rewrite([_located(ast.If(value.test, arms[:1], arms[1:]), stmt)])
+        if (
+            target is not None
+            and isinstance(value, _SEQUENCES)
+            and target not in {n.id for n in ast.walk(value) if isinstance(n, ast.Name)}
+        ):  # name = [e for x in xs]: the loop appends to `name` itself
+            saved, self.hoisted = self.hoisted, []
+            self.list_loop(value, target)
+            loops, self.hoisted = self.hoisted, saved
+            return loops
+        return self.rewrite_other(stmt)
+
+    def rewrite_If(self, stmt: ast.If) -> list[ast.stmt]:
+        stmt.body, stmt.orelse = self.rewrite(stmt.body), self.rewrite(stmt.orelse)
+        return self.with_hoisted(stmt, ["test"])
+
+    def rewrite_For(self, stmt: ast.For) -> list[ast.stmt]:
+        stmt.body = self.rewrite(stmt.body)
+        return self.with_hoisted(stmt, ["iter"])
+
+    def rewrite_While(self, stmt: ast.While | ast.With) -> list[ast.stmt]:
+        """Its body rewritten (a comprehension in a `while` test: refused by srcad.subset)."""
+        stmt.body = self.rewrite(stmt.body)
+        return [stmt]
+
+    rewrite_With = rewrite_While
+
+    def rewrite_FunctionDef(self, stmt: ast.FunctionDef | ast.Try) -> list[ast.stmt]:
+        """Kept: a nested def is rewritten when it is inlined, and a `try` statement runs
+        as plain Python (srcad.contexts)."""
+        return [stmt]
+
+    rewrite_Try = rewrite_FunctionDef
 
     def hoist(self, expr: ast.expr, out: list[ast.stmt]) -> ast.expr:
         saved, self.hoisted = self.hoisted, []

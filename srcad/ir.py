@@ -412,7 +412,7 @@ class Python:
     each name of ``reads`` with the place the user's code reads it and the user's name.
 
     A ``probe`` runs a library's ``try`` statement that srcad differentiates along its
-    body (see ``Lowerer.lower_try``) only to learn whether an ``except`` clause runs: what
+    body (see ``Lowerer.lower_Try``) only to learn whether an ``except`` clause runs: what
     it binds is read by nothing but that test, and it writes nothing in place."""
 
     code: tuple[Any, ...]

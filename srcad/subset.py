@@ -157,134 +157,173 @@ class _Checker(ast.NodeVisitor):
             self.check_statement(stmt)
 
     def check_statement(self, stmt: ast.stmt) -> None:
-        if isinstance(stmt, ast.Delete) and all(isinstance(t, ast.Name) for t in stmt.targets):
-            return  # (`del tmp`: the name is unbound, nothing is computed)
+        """Check one statement, by its construct's ``check_<Node>`` method."""
+        check = getattr(self, f"check_{type(stmt).__name__}", self.check_other)
+        check(stmt)
+
+    def check_other(self, stmt: ast.stmt) -> None:
+        """A statement srcad does not support: refused, with the hint of
+        :data:`REFUSED_STATEMENTS` when it has one."""
         if type(stmt) in REFUSED_STATEMENTS:
             self.refuse(stmt, *REFUSED_STATEMENTS[type(stmt)])
             return
-        if isinstance(stmt, ast.If):
-            self.visit(stmt.test)
-            self.check_block(stmt.body)
-            self.check_block(stmt.orelse)
-        elif isinstance(stmt, ast.For | ast.While):
-            if stmt.orelse:
+        self.refuse(
+            stmt,
+            f"`{type(stmt).__name__}` statements are not supported",
+            "rewrite it with assignments and `return`",
+        )
+
+    def check_Delete(self, stmt: ast.Delete) -> None:
+        """``del tmp`` unbinds a name and computes nothing; any other ``del`` is refused."""
+        if not all(isinstance(t, ast.Name) for t in stmt.targets):
+            self.check_other(stmt)
+
+    def check_If(self, stmt: ast.If) -> None:
+        self.visit(stmt.test)
+        self.check_block(stmt.body)
+        self.check_block(stmt.orelse)
+
+    def check_For(self, stmt: ast.For) -> None:
+        self.refuse_loop_else(stmt)
+        self.check_loop_target(stmt.target)
+        self.visit(stmt.iter)
+        self.check_loop_body(stmt.body)
+
+    def check_While(self, stmt: ast.While) -> None:
+        self.refuse_loop_else(stmt)
+        for node in ast.walk(stmt.test):
+            if isinstance(node, ast.ListComp | ast.GeneratorExp):
                 self.refuse(
-                    self.else_line(stmt),
-                    f"`else:` on a `{_loop_word(stmt)}` loop is not supported",
-                    "set a flag before `break` and test it after the loop",
+                    node,
+                    "a comprehension in a `while` condition is not supported",
+                    "compute it into a variable before the loop and again at the end "
+                    "of the loop body",
                 )
-            if isinstance(stmt, ast.For):
-                self.check_loop_target(stmt.target)
-                self.visit(stmt.iter)
-            else:
-                for node in ast.walk(stmt.test):
-                    if isinstance(node, ast.ListComp | ast.GeneratorExp):
-                        self.refuse(
-                            node,
-                            "a comprehension in a `while` condition is not supported",
-                            "compute it into a variable before the loop and again at the end "
-                            "of the loop body",
-                        )
-                self.visit(stmt.test)
-            self.loop_depth += 1
-            self.check_block(stmt.body)
-            self.loop_depth -= 1
-        elif isinstance(stmt, ast.With):
-            for item in stmt.items:
-                self.visit(item.context_expr)
-            self.problems += with_refusals(
-                stmt, self.loop_depth > 0, _always_returns, self.static, self.source.location
-            )
-            self.check_block(stmt.body)
-        elif isinstance(stmt, ast.Try):  # runs as ordinary Python (see srcad.contexts)
-            self.problems += try_refusals(stmt, self.source.location)
-        elif isinstance(stmt, ast.Break | ast.Continue):
-            pass
-        elif named_lambda(stmt):  # becomes a nested def (srcad.desugar)
-            function = stmt.value
-            assert isinstance(function, ast.Lambda)  # (what named_lambda tests)
-            self.visit(function.body)
-            for default in (*function.args.defaults, *function.args.kw_defaults):
-                if default is not None:
-                    self.visit(default)
-        elif isinstance(stmt, ast.Assign):
-            for target in stmt.targets:
-                self.check_target(target)
-            if len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
-                self.whole_values.add(id(stmt.value))  # name = [..] if c else [..]: an if
-                if _is_generator(stmt.value) and self.read_again(stmt, stmt.targets[0].id):
-                    self.refuse(
-                        stmt,
-                        f"`{stmt.targets[0].id}` holds a generator that is read more than "
-                        "once: its first reading uses it up, and srcad reads it as a list",
-                        f"make it a list (`{stmt.targets[0].id} = [...]` or `list(...)`) to "
-                        "read it again, or read it once",
-                    )
-            self.visit(stmt.value)
-        elif isinstance(stmt, ast.AugAssign):  # (every operator has a rule)
-            self.check_target(stmt.target)
-            self.visit(stmt.value)
-        elif isinstance(stmt, ast.AnnAssign):
-            if stmt.value is None:
-                return
-            self.check_target(stmt.target)
-            self.visit(stmt.value)
-        elif isinstance(stmt, ast.Return):
-            if stmt.value is None:
-                self.refuse(stmt, "`return` without a value", "return the function's value")
-            else:
-                self.visit(stmt.value)
-        elif isinstance(stmt, ast.Pass):
-            pass
-        elif isinstance(stmt, ast.Raise):
-            self.check_raise(stmt)
-        elif isinstance(stmt, ast.Assert):
-            self.visit(stmt.test)
-            if stmt.msg is not None and not (
-                isinstance(stmt.msg, ast.Constant) and isinstance(stmt.msg.value, str)
-            ):
-                self.refuse(
-                    stmt.msg,
-                    "an `assert` message must be a plain string",
-                    'write the message as a string literal: assert x > 0, "x must be positive"',
-                )
-        elif isinstance(stmt, ast.Expr):
-            if isinstance(stmt.value, ast.Yield | ast.YieldFrom | ast.Await):
-                self.visit(stmt.value)  # reported as what it is (a generator, ...)
-            elif isinstance(stmt.value, ast.Call):
-                # srcad's run-time checks, print and logging (see lower): f-strings may be
-                # their arguments
-                call = stmt.value
-                self.visit(call.func)
-                for arg in (*call.args, *(k.value for k in call.keywords)):
-                    for part in arg.values if isinstance(arg, ast.JoinedStr) else (arg,):
-                        self.visit(part.value if isinstance(part, ast.FormattedValue) else part)
-            elif not is_docstring(stmt):
-                self.refuse(
-                    stmt,
-                    "a bare expression statement has no effect on the result",
-                    "assign its value to a variable, or remove it",
-                )
-        elif isinstance(stmt, ast.FunctionDef):
-            if stmt.decorator_list:
-                self.refuse(
-                    stmt,
-                    "decorators on a nested function are not supported",
-                    "define the decorated function at module level",
-                )
-            inner = _Checker(self.source, inlined=True)
-            inner.check_function(stmt)
-            self.problems += inner.problems
-        elif isinstance(stmt, ast.Import | ast.ImportFrom):
-            pass  # (its names denote the objects it imports: see lower.statements)
-        else:
+        self.visit(stmt.test)
+        self.check_loop_body(stmt.body)
+
+    def refuse_loop_else(self, stmt: ast.For | ast.While) -> None:
+        if stmt.orelse:
             self.refuse(
-                stmt,
-                f"`{type(stmt).__name__}` statements are not supported",
-                "rewrite it with assignments and `return`",
+                self.else_line(stmt),
+                f"`else:` on a `{_loop_word(stmt)}` loop is not supported",
+                "set a flag before `break` and test it after the loop",
             )
 
-    def check_raise(self, stmt: ast.Raise) -> None:
+    def check_loop_body(self, body: list[ast.stmt]) -> None:
+        """A loop's body (a ``with`` statement in a loop is checked as such)."""
+        self.loop_depth += 1
+        self.check_block(body)
+        self.loop_depth -= 1
+
+    def check_With(self, stmt: ast.With) -> None:
+        for item in stmt.items:
+            self.visit(item.context_expr)
+        self.problems += with_refusals(
+            stmt, self.loop_depth > 0, _always_returns, self.static, self.source.location
+        )
+        self.check_block(stmt.body)
+
+    def check_Try(self, stmt: ast.Try) -> None:
+        """A ``try`` statement runs as ordinary Python (see :mod:`srcad.contexts`)."""
+        self.problems += try_refusals(stmt, self.source.location)
+
+    def check_Pass(self, stmt: ast.Pass | ast.Break | ast.Continue) -> None:
+        """Nothing to check."""
+
+    check_Break = check_Continue = check_Pass
+
+    def check_Import(self, stmt: ast.Import | ast.ImportFrom) -> None:
+        """Nothing to check: its names denote the objects it imports (see lower.statements)."""
+
+    check_ImportFrom = check_Import
+
+    def check_Assign(self, stmt: ast.Assign) -> None:
+        if named_lambda(stmt):
+            self.check_named_lambda(stmt)
+            return
+        for target in stmt.targets:
+            self.check_target(target)
+        if len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+            self.whole_values.add(id(stmt.value))  # name = [..] if c else [..]: an if
+            if _is_generator(stmt.value) and self.read_again(stmt, stmt.targets[0].id):
+                self.refuse(
+                    stmt,
+                    f"`{stmt.targets[0].id}` holds a generator that is read more than "
+                    "once: its first reading uses it up, and srcad reads it as a list",
+                    f"make it a list (`{stmt.targets[0].id} = [...]` or `list(...)`) to "
+                    "read it again, or read it once",
+                )
+        self.visit(stmt.value)
+
+    def check_named_lambda(self, stmt: ast.Assign) -> None:
+        """``name = lambda args: e`` becomes a nested def (:mod:`srcad.desugar`): its body
+        and defaults are checked."""
+        function = stmt.value
+        assert isinstance(function, ast.Lambda)  # (what named_lambda tests)
+        self.visit(function.body)
+        for default in (*function.args.defaults, *function.args.kw_defaults):
+            if default is not None:
+                self.visit(default)
+
+    def check_AugAssign(self, stmt: ast.AugAssign) -> None:  # (every operator has a rule)
+        self.check_target(stmt.target)
+        self.visit(stmt.value)
+
+    def check_AnnAssign(self, stmt: ast.AnnAssign) -> None:
+        if stmt.value is None:
+            return  # (`y: float` binds nothing)
+        self.check_target(stmt.target)
+        self.visit(stmt.value)
+
+    def check_Return(self, stmt: ast.Return) -> None:
+        if stmt.value is None:
+            self.refuse(stmt, "`return` without a value", "return the function's value")
+        else:
+            self.visit(stmt.value)
+
+    def check_Assert(self, stmt: ast.Assert) -> None:
+        self.visit(stmt.test)
+        if stmt.msg is not None and not (
+            isinstance(stmt.msg, ast.Constant) and isinstance(stmt.msg.value, str)
+        ):
+            self.refuse(
+                stmt.msg,
+                "an `assert` message must be a plain string",
+                'write the message as a string literal: assert x > 0, "x must be positive"',
+            )
+
+    def check_Expr(self, stmt: ast.Expr) -> None:
+        """A bare call (srcad's run-time checks, print and logging: see lower), whose
+        arguments may be f-strings; any other bare expression is refused."""
+        if isinstance(stmt.value, ast.Yield | ast.YieldFrom | ast.Await):
+            self.visit(stmt.value)  # reported as what it is (a generator, ...)
+        elif isinstance(stmt.value, ast.Call):
+            call = stmt.value
+            self.visit(call.func)
+            for arg in (*call.args, *(k.value for k in call.keywords)):
+                for part in arg.values if isinstance(arg, ast.JoinedStr) else (arg,):
+                    self.visit(part.value if isinstance(part, ast.FormattedValue) else part)
+        elif not is_docstring(stmt):
+            self.refuse(
+                stmt,
+                "a bare expression statement has no effect on the result",
+                "assign its value to a variable, or remove it",
+            )
+
+    def check_FunctionDef(self, stmt: ast.FunctionDef) -> None:
+        """A nested function, checked as a helper inlined where it is called."""
+        if stmt.decorator_list:
+            self.refuse(
+                stmt,
+                "decorators on a nested function are not supported",
+                "define the decorated function at module level",
+            )
+        inner = _Checker(self.source, inlined=True)
+        inner.check_function(stmt)
+        self.problems += inner.problems
+
+    def check_Raise(self, stmt: ast.Raise) -> None:
         """``raise ValueError(f"...")``: an exception class named by a global or a module
         attribute, made with positional arguments (f-strings among them)."""
         exc = stmt.exc

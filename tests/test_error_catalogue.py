@@ -394,7 +394,7 @@ ERROR_HELPERS = {("lower/", "error"): ("UnsupportedSyntaxError", 2),
 #: functions that pass on a message built elsewhere (checked where it is built)
 FORWARDERS = {("lower/", "error"), ("subset.py", "refuse"), ("export.py", "error"),
               ("errors.py", "raise_all"), ("errors.py", "_rebuild"),
-              ("subset.py", "check_statement"), ("subset.py", "generic_visit"),  # the tables
+              ("subset.py", "check_other"), ("subset.py", "generic_visit"),  # the tables
               ("check.py", "check_grad")}  # its table of differences
 PLACEHOLDER = "…"
 

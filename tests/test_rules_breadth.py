@@ -702,3 +702,22 @@ def test_normal_cdf_beta_and_gamma_functions():
     from conftest import check_four_ways
 
     check_four_ways(_probit_terms, 0.7, np.array([1.5, 2.5]))
+
+
+def test_numpy_grads_declares_every_helper():
+    """Templates reach the helpers by the names ``numpy_grads.__all__`` declares: every
+    public function there is declared (a tangent template's names are looked up only when
+    it is used)."""
+    import inspect
+
+    from srcad.rules import numpy_grads
+
+    defined = {
+        name
+        for name, value in vars(numpy_grads).items()
+        if inspect.isfunction(value)
+        and value.__module__ == numpy_grads.__name__
+        and not name.startswith("_")
+    }
+    assert set(numpy_grads.__all__) == defined
+    assert len(numpy_grads.__all__) == len(defined)  # (each once)

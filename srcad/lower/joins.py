@@ -10,7 +10,7 @@ from typing import Any
 from .. import ir
 from ..errors import UnsupportedSyntaxError
 from ..rules.table import COPY
-from .values import RAISED, LoweringPart, Scope, TupleValue, Variable
+from .values import RAISED, LoweringPart, ResultName, Scope, TupleValue, Variable
 
 
 class Joins(LoweringPart):
@@ -142,7 +142,7 @@ class Joins(LoweringPart):
                 if key.owner in self._shared_owners:  # (a display held elsewhere on a path)
                     self.shared_displays.add(id(joined))
 
-    def lower_if(self, scope: Scope, node: ast.If, result_name: Callable[[], str] | None) -> Any:
+    def lower_If(self, scope: Scope, node: ast.If, result_name: ResultName) -> Any:
         test = self.lower_operand(scope, node.test)
         before = dict(scope.env)
         branches, results = [], []

@@ -10,7 +10,7 @@ from typing import Any
 from .. import ir, pycode
 from ..rules.scalar import DICT_KEYS, LOOP_ITEMS
 from ..rules.table import COPY
-from .values import NOT_STATIC, LoopContext, LoweringPart, Scope, TupleValue
+from .values import NOT_STATIC, LoopContext, LoweringPart, ResultName, Scope, TupleValue
 
 
 class Loops(LoweringPart):
@@ -139,7 +139,9 @@ class Loops(LoweringPart):
             scope.env[v] = ir.Name(name)
         return stmts, context
 
-    def lower_for(self, scope: Scope, node: ast.For) -> None:
+    def lower_For(self, scope: Scope, node: ast.For, result_name: ResultName) -> None:
+        """A loop over a count (``result_name``: unused, desugaring moves a ``return``
+        out of a loop)."""
         target = node.target
         range_args = self.range_arguments(scope, node.iter)
         if range_args is not None:
@@ -335,7 +337,9 @@ class Loops(LoweringPart):
 
         return length, element
 
-    def lower_while(self, scope: Scope, node: ast.While) -> None:
+    def lower_While(self, scope: Scope, node: ast.While, result_name: ResultName) -> None:
+        """A loop with a test (``result_name``: unused, desugaring moves a ``return``
+        out of a loop)."""
         start = len(self.body)
         carried = self.enter_loop(scope, node)
         with self.block() as test_stmts:

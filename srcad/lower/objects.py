@@ -254,7 +254,7 @@ class Objects(LoweringPart):
     def expr_class(self, scope: Scope, node: ast.expr) -> type | None:
         """The class srcad knows ``node``'s object has when it compiles: a parameter's
         (:meth:`method_class`), an item of a loop over a field annotated ``list[Layer]``
-        (:meth:`lower_for` records it), or a field's annotation (``encoder: Encoder``) on
+        (:meth:`lower_For` records it), or a field's annotation (``encoder: Encoder``) on
         an object of a known class. Checked when the gradient runs."""
         if isinstance(node, ast.Name):
             found = self.method_class(scope, node)

@@ -21,6 +21,7 @@ from .values import (
     RAISED,
     LoweringPart,
     Operand,
+    ResultName,
     Scope,
     Static,
     TupleValue,
@@ -28,56 +29,78 @@ from .values import (
     writes_into_out,
 )
 
+#: Statements that steer control: their ``lower_<Node>`` is given the result's name as
+#: well, and returns the result value (RAISED for `raise`) when the statement ends the
+#: block. After a statement of any other kind the block ends only if the last statement
+#: emitted always raises (srcad's own ``raise_exception(...)``, read again, or a helper
+#: inlined there that raises on every path).
+STEERING = (
+    ast.Return, ast.Raise, ast.If, ast.With, ast.For, ast.While, ast.Try, ast.Break, ast.Continue
+)
+
 
 class Statements(LoweringPart):
     """The lowerer's part for statements (see the module)."""
 
     def lower_statements(
-        self, scope: Scope, stmts: list[ast.stmt], result_name: Callable[[], str] | None
+        self, scope: Scope, stmts: list[ast.stmt], result_name: ResultName
     ) -> Any:
-        """Lower a statement list; return the result value when it ends in `return`."""
+        """Lower a statement list; return the result value when it ends in `return`
+        (RAISED when it ends in `raise`)."""
         for stmt in stmts:
-            if isinstance(stmt, ast.Return):
-                self._last_return = stmt
-                return self.lower_expr(scope, stmt.value, result_name)
-            if isinstance(stmt, ast.If):
-                result = self.lower_if(scope, stmt, result_name)
-                if result is not None:
-                    return result
-            elif isinstance(stmt, ast.For):
-                self.lower_for(scope, stmt)
-            elif isinstance(stmt, ast.While):
-                self.lower_while(scope, stmt)
-            elif isinstance(stmt, ast.With):
-                result = self.lower_with(scope, stmt, result_name)
-                if result is not None:
-                    return result
-            elif isinstance(stmt, ast.Try):
-                self.lower_try(scope, stmt)
-            elif isinstance(stmt, ast.Break):
-                context = self.loops[-1]
-                if context.exit_flag is None:
-                    context.exit_flag = self.names.fresh("stop")
-                self.emit(
-                    ir.Assign(
-                        context.exit_flag,
-                        ir.Const(True),
-                        tag=self.next_tag(),
-                        loc=scope.source.location(stmt),
-                    )
-                )
-            elif isinstance(stmt, ast.Continue):
-                pass  # desugaring moved the rest of the iteration into the other branch
-            elif isinstance(stmt, ast.Raise):
-                self.lower_raise(scope, stmt)
-                return RAISED
-            else:
-                self.lower_statement(scope, stmt)
-                if self.body and isinstance(self.body[-1], ir.Effect) and self.body[-1].raises:
-                    return RAISED  # (srcad's own raise_exception(...), read again)
+            result = self.lower_statement(scope, stmt, result_name)
+            if result is not None:
+                return result
         return None
 
-    def lower_import(self, scope: Scope, stmt: ast.Import | ast.ImportFrom) -> None:
+    def lower_statement(self, scope: Scope, stmt: ast.stmt, result_name: ResultName) -> Any:
+        """Lower one statement, by its construct's ``lower_<Node>`` method; return the
+        result value when it ends the block (see :data:`STEERING`), else None."""
+        method = f"lower_{type(stmt).__name__}"
+        if isinstance(stmt, STEERING):
+            return getattr(self, method)(scope, stmt, result_name)
+        getattr(self, method, self.lower_other)(scope, stmt)
+        if self.body and isinstance(self.body[-1], ir.Effect) and self.body[-1].raises:
+            return RAISED  # (srcad's own raise_exception(...), read again)
+        return None
+
+    def lower_other(self, scope: Scope, stmt: ast.stmt) -> None:
+        """Nothing to lower (``pass``; srcad.subset refuses the statements srcad does
+        not support)."""
+
+    def lower_Return(self, scope: Scope, stmt: ast.Return, result_name: ResultName) -> Any:
+        self._last_return = stmt
+        return self.lower_expr(scope, stmt.value, result_name)
+
+    def lower_Raise(self, scope: Scope, stmt: ast.Raise, result_name: ResultName) -> Any:
+        """``raise ValueError(f"...")``: raised by the gradient's forward pass as well."""
+        exc = stmt.exc
+        call = exc if isinstance(exc, ast.Call) else None
+        kind = call.func if call else exc
+        args = tuple(self.message_part(scope, a) for a in call.args) if call else ()
+        raise_ = self.helper_ref("raise_exception", raise_exception)
+        cls_ref = self.free_reference(scope, self.raw(kind))  # (srcad.subset: a static class)
+        self.emit(ir.Effect(ir.Call(raise_, (cls_ref, *args)), tag=self.next_tag(), raises=True))
+        return RAISED
+
+    def lower_Break(self, scope: Scope, stmt: ast.Break, result_name: ResultName) -> None:
+        """Sets the loop's exit flag (see :mod:`srcad.lower.loops`)."""
+        context = self.loops[-1]
+        if context.exit_flag is None:
+            context.exit_flag = self.names.fresh("stop")
+        self.emit(
+            ir.Assign(
+                context.exit_flag,
+                ir.Const(True),
+                tag=self.next_tag(),
+                loc=scope.source.location(stmt),
+            )
+        )
+
+    def lower_Continue(self, scope: Scope, stmt: ast.Continue, result_name: ResultName) -> None:
+        """Nothing: desugaring moved the rest of the iteration into the other branch."""
+
+    def lower_Import(self, scope: Scope, stmt: ast.Import | ast.ImportFrom) -> None:
         """``import m`` or ``from m import f`` in the function: the names it binds denote
         those objects, as module-level imports do (imported when srcad compiles)."""
         for alias in stmt.names:
@@ -101,114 +124,107 @@ class Statements(LoweringPart):
             reference = self.helper_ref(name, obj)
             scope.statics[name] = Static(obj, reference, returning(obj))
 
-    def lower_raise(self, scope: Scope, stmt: ast.Raise) -> None:
-        """``raise ValueError(f"...")``: raised by the gradient's forward pass as well."""
-        exc = stmt.exc
-        call = exc if isinstance(exc, ast.Call) else None
-        kind = call.func if call else exc
-        args = tuple(self.message_part(scope, a) for a in call.args) if call else ()
-        raise_ = self.helper_ref("raise_exception", raise_exception)
-        cls_ref = self.free_reference(scope, self.raw(kind))  # (srcad.subset: a static class)
-        self.emit(ir.Effect(ir.Call(raise_, (cls_ref, *args)), tag=self.next_tag(), raises=True))
+    lower_ImportFrom = lower_Import
 
-    def lower_statement(self, scope: Scope, stmt: ast.stmt) -> None:
-        if isinstance(stmt, ast.Assign):
-            self.assign(scope, stmt.targets, stmt.value)
-        elif isinstance(stmt, ast.AnnAssign):
-            if stmt.value is not None:  # (a bare annotation, `y: float`, binds nothing)
-                self.assign(scope, [stmt.target], stmt.value)
-        elif (
-            isinstance(stmt, ast.AugAssign)
-            and isinstance(stmt.target, ast.Subscript)
-            and self.may_hold_objects(scope, stmt.target.value)
-        ):
-            self.update_item(scope, stmt)
-        elif isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Subscript):
-            if isinstance(stmt.op, ast.Add):
-                self.store_item(scope, stmt.target, stmt.value, ADDITEM, stmt)
-            else:  # out[i] *= v  ->  out[i] = out[i] * v
-                read = ast.copy_location(
-                    ast.Subscript(stmt.target.value, stmt.target.slice, ast.Load()), stmt.target
-                )
-                value = ast.copy_location(ast.BinOp(read, stmt.op, stmt.value), stmt)
-                self.store_item(scope, stmt.target, value, SETITEM, stmt)
-        elif isinstance(stmt, ast.AugAssign):
+    def lower_Assign(self, scope: Scope, stmt: ast.Assign) -> None:
+        self.assign(scope, stmt.targets, stmt.value)
+
+    def lower_AnnAssign(self, scope: Scope, stmt: ast.AnnAssign) -> None:
+        if stmt.value is not None:  # (a bare annotation, `y: float`, binds nothing)
+            self.assign(scope, [stmt.target], stmt.value)
+
+    def lower_AugAssign(self, scope: Scope, stmt: ast.AugAssign) -> None:
+        target = stmt.target
+        if not isinstance(target, ast.Subscript):
             self.update_in_place(scope, stmt)
-        elif isinstance(stmt, ast.Delete):  # `del tmp` (srcad.subset: names only): unbound
-            for deleted in stmt.targets:
-                assert isinstance(deleted, ast.Name)
-                scope.env.pop(deleted.id, None)
-        elif isinstance(stmt, ast.Assert):  # a check: kept, it does not change the result
-            condition = self.lower_operand(scope, stmt.test)
-            msg = stmt.msg
-            assert msg is None or isinstance(msg, ast.Constant)  # (srcad.subset: a string)
-            message = () if msg is None else (ir.Const(msg.value),)
-            check = self.helper_ref("check_assertion", check_assertion)
-            self.emit(ir.Effect(ir.Call(check, (condition, *message)), tag=self.next_tag()))
-        elif (
-            isinstance(stmt, ast.Expr)
-            and isinstance(stmt.value, ast.Call)
-            and self.is_add_at(scope, stmt.value)
+        elif self.may_hold_objects(scope, target.value):
+            self.update_item(scope, stmt)
+        elif isinstance(stmt.op, ast.Add):
+            self.store_item(scope, target, stmt.value, ADDITEM, stmt)
+        else:  # out[i] *= v  ->  out[i] = out[i] * v
+            read = ast.copy_location(ast.Subscript(target.value, target.slice, ast.Load()), target)
+            value = ast.copy_location(ast.BinOp(read, stmt.op, stmt.value), stmt)
+            self.store_item(scope, target, value, SETITEM, stmt)
+
+    def lower_Delete(self, scope: Scope, stmt: ast.Delete) -> None:
+        """``del tmp`` (srcad.subset: names only): the name is unbound."""
+        for deleted in stmt.targets:
+            assert isinstance(deleted, ast.Name)
+            scope.env.pop(deleted.id, None)
+
+    def lower_Assert(self, scope: Scope, stmt: ast.Assert) -> None:
+        """A check: kept, it does not change the result."""
+        condition = self.lower_operand(scope, stmt.test)
+        msg = stmt.msg
+        assert msg is None or isinstance(msg, ast.Constant)  # (srcad.subset: a string)
+        message = () if msg is None else (ir.Const(msg.value),)
+        check = self.helper_ref("check_assertion", check_assertion)
+        self.emit(ir.Effect(ir.Call(check, (condition, *message)), tag=self.next_tag()))
+
+    def lower_FunctionDef(self, scope: Scope, stmt: ast.FunctionDef) -> None:
+        """A nested function: inlined where it is called."""
+        scope.local_functions[stmt.name] = stmt
+        # (its defaults are values of the `def` line, as Python evaluates them there)
+        self.def_defaults[id(stmt)] = self.nested_defaults(scope, stmt)
+
+    def lower_Expr(self, scope: Scope, stmt: ast.Expr) -> None:
+        """A bare call (a docstring is nothing to lower)."""
+        call = stmt.value
+        if not isinstance(call, ast.Call):
+            return
+        if self.is_add_at(scope, call):
+            self.add_at(scope, call)
+        elif self.appended_list(scope, call) is not None:
+            self.grow_list(scope, call)
+        else:
+            self.bare_call(scope, stmt, call)
+
+    def bare_call(self, scope: Scope, stmt: ast.Expr, call: ast.Call) -> None:
+        """A call whose value is not used: a warning, a print or a logging call, a numpy
+        call that writes into ``out=`` or in place, or one of srcad's own effects."""
+        callee = self.static_object(scope, call.func)
+        func = call.func
+        owner = self.static_object(scope, func.value) if isinstance(func, ast.Attribute) else None
+        if any(callee is w for w in contexts.WARNING_CALLS):  # warnings.warn, filters
+            setup = any(callee is w for w in contexts.WARNING_FILTERS)
+            self.emit(ir.Effect(self.printed(scope, call), self.next_tag(), setup))
+            return
+        if _prints(callee) or (  # print(...) and logging: run in the forward pass
+            isinstance(owner, logging.Logger | logging.LoggerAdapter)
+            and isinstance(func, ast.Attribute)
+            and func.attr in _LOGGING_METHODS
         ):
-            self.add_at(scope, stmt.value)
-        elif (
-            isinstance(stmt, ast.Expr)
-            and isinstance(stmt.value, ast.Call)
-            and self.appended_list(scope, stmt.value) is not None
-        ):
-            self.grow_list(scope, stmt.value)
-        elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
-            callee = self.static_object(scope, stmt.value.func)
-            func = stmt.value.func
-            owner = (
-                self.static_object(scope, func.value) if isinstance(func, ast.Attribute) else None
+            self.emit(ir.Effect(self.printed(scope, call), tag=self.next_tag()))
+            return
+        out = _out_target(call) if writes_into_out(callee) else None
+        if out is not None:  # multiply(a, b, out=c): numpy writes the result into c
+            without_out = copy.copy(call)
+            without_out.keywords = [k for k in call.keywords if k.arg != "out"]
+            self.store_item(scope, out, without_out, SETITEM, stmt)
+            return
+        written = self.in_place_call(scope, call)
+        if written is not None:  # np.copyto(a, b): a[...] = b
+            self.store_item(scope, written[0], written[1], SETITEM, stmt)
+            return
+        target = _masked_out(call) if writes_into_out(callee) else None
+        if target is not None:  # divide(a, b, out=c, where=m)
+            value = self.numpy_keywords(scope, call, writes_out=True)
+            if value is not call:  # c[...] = np.where(m, divide(a, b), c)
+                self.store_item(scope, target, value, SETITEM, stmt)
+                return
+        if not getattr(callee, "__srcad_effect__", False):
+            raise self.error(
+                scope,
+                stmt,
+                "the value of a bare call is not used, and srcad does not follow what "
+                "a call changes in place (`a.sort()`, `a.fill(v)`, a helper that "
+                "writes into its argument)",
+                "assign its value (`s = f(x)`, `a = np.sort(a)`), or write the change "
+                "as an assignment (`a[...] = b`)",
             )
-            if any(callee is w for w in contexts.WARNING_CALLS):  # warnings.warn, filters
-                setup = any(callee is w for w in contexts.WARNING_FILTERS)
-                self.emit(ir.Effect(self.printed(scope, stmt.value), self.next_tag(), setup))
-                return
-            if _prints(callee) or (  # print(...) and logging: run in the forward pass
-                isinstance(owner, logging.Logger | logging.LoggerAdapter)
-                and isinstance(func, ast.Attribute)
-                and func.attr in _LOGGING_METHODS
-            ):
-                self.emit(ir.Effect(self.printed(scope, stmt.value), tag=self.next_tag()))
-                return
-            out = _out_target(stmt.value) if writes_into_out(callee) else None
-            if out is not None:  # multiply(a, b, out=c): numpy writes the result into c
-                call = copy.copy(stmt.value)
-                call.keywords = [k for k in call.keywords if k.arg != "out"]
-                self.store_item(scope, out, call, SETITEM, stmt)
-                return
-            written = self.in_place_call(scope, stmt.value)
-            if written is not None:  # np.copyto(a, b): a[...] = b
-                self.store_item(scope, written[0], written[1], SETITEM, stmt)
-                return
-            target = _masked_out(stmt.value) if writes_into_out(callee) else None
-            if target is not None:  # divide(a, b, out=c, where=m)
-                value = self.numpy_keywords(scope, stmt.value, writes_out=True)
-                if value is not stmt.value:  # c[...] = np.where(m, divide(a, b), c)
-                    self.store_item(scope, target, value, SETITEM, stmt)
-                    return
-            if not getattr(callee, "__srcad_effect__", False):
-                raise self.error(
-                    scope,
-                    stmt,
-                    "the value of a bare call is not used, and srcad does not follow what "
-                    "a call changes in place (`a.sort()`, `a.fill(v)`, a helper that "
-                    "writes into its argument)",
-                    "assign its value (`s = f(x)`, `a = np.sort(a)`), or write the change "
-                    "as an assignment (`a[...] = b`)",
-                )
-            raw = self.raw(stmt.value)
-            raises = callee is raise_exception  # (srcad's own `raise`, read again)
-            self.emit(ir.Effect(self.spell_plain(scope, raw), tag=self.next_tag(), raises=raises))
-        elif isinstance(stmt, ast.Import | ast.ImportFrom):
-            self.lower_import(scope, stmt)
-        elif isinstance(stmt, ast.FunctionDef):
-            scope.local_functions[stmt.name] = stmt
-            # (its defaults are values of the `def` line, as Python evaluates them there)
-            self.def_defaults[id(stmt)] = self.nested_defaults(scope, stmt)
+        raw = self.raw(call)
+        raises = callee is raise_exception  # (srcad's own `raise`, read again)
+        self.emit(ir.Effect(self.spell_plain(scope, raw), tag=self.next_tag(), raises=raises))
 
     def printed(self, scope: Scope, call: ast.Call) -> ir.Expr:
         """``print(...)`` or a logging call, with its arguments' values (f-strings as

@@ -29,6 +29,10 @@ class TupleValue:
 #: the function's result).
 Variable = Hashable
 
+#: What the value of a `return` in the statements being lowered is named (a name made
+#: on first use), or None (a temporary).
+ResultName = Callable[[], str] | None
+
 NOT_STATIC = object()  # what a local name "resolves" to when matching patterns
 
 

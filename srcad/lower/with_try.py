@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable
 from typing import Any
 
 from .. import contexts, ir, pycode
 from ..errors import Location, SrcadError, UnsupportedSyntaxError
 from ..frontend import in_library
 from ..runtime import refuse
-from .values import LoweringPart, Scope
+from .values import LoweringPart, ResultName, Scope
 
 
 class WithTry(LoweringPart):
     """The lowerer's part for ``with`` and ``try`` statements (see the module)."""
 
-    def lower_with(
-        self, scope: Scope, stmt: ast.With, result_name: Callable[[], str] | None
-    ) -> Any:
+    def lower_With(self, scope: Scope, stmt: ast.With, result_name: ResultName) -> Any:
         """``with manager(...) as name:``: the body lowered between an Enter and an Exit;
         returns the body's result when it ends in ``return`` (every path does then)."""
         for item in stmt.items:
@@ -51,8 +48,9 @@ class WithTry(LoweringPart):
             self.emit(ir.Exit())
         return result
 
-    def lower_try(self, scope: Scope, stmt: ast.Try) -> None:
-        """A ``try`` statement, run as written by the forward pass (partial evaluation).
+    def lower_Try(self, scope: Scope, stmt: ast.Try, result_name: ResultName) -> None:
+        """A ``try`` statement, run as written by the forward pass (partial evaluation;
+        ``result_name``: unused, srcad.subset refuses a `return` in it).
 
         In another file's code (a library's), a ``try`` statement that computes (its
         body is plain code srcad reads: ``ret = (d * (y[1:] + y[:-1]) / 2.0).sum()``) is
@@ -70,7 +68,7 @@ class WithTry(LoweringPart):
         self.emit(self.plain_try(scope, stmt, bind=True))
 
     def lower_try_body(self, scope: Scope, stmt: ast.Try) -> None:
-        """The probe (see :meth:`lower_try`), the refusal when a handler runs (twice), then
+        """The probe (see :meth:`lower_Try`), the refusal when a handler runs (twice), then
         the ``try`` body and its ``else`` clause, lowered as code."""
         handled = self.names.fresh("handled")
         probe = self.plain_try(scope, stmt, bind=False, flag=handled)
@@ -161,7 +159,7 @@ class WithTry(LoweringPart):
 
 def _differentiable_try(stmt: ast.Try) -> bool:
     """A ``try`` statement whose body srcad may lower as code (see
-    :meth:`Lowerer.lower_try`): handlers, no ``finally``, and no ``return``, ``break``,
+    :meth:`Lowerer.lower_Try`): handlers, no ``finally``, and no ``return``, ``break``,
     ``continue``, ``yield`` or in-place write (the probe runs the body once more) in its
     body or ``else`` clause."""
     jumps = ast.Return | ast.Break | ast.Continue | ast.Yield | ast.YieldFrom | ast.Await

@@ -11,13 +11,7 @@ from .scalar import POWER_ENV, POWER_TANGENTS
 from .table import Templates, defrule
 
 NP = {"np": np}
-HELPERS = {
-    name: getattr(numpy_grads, name)
-    for name in dir(numpy_grads)
-    if callable(getattr(numpy_grads, name))
-    and not name.startswith("_")
-    and getattr(getattr(numpy_grads, name), "__module__", "") == numpy_grads.__name__
-}
+HELPERS = {name: getattr(numpy_grads, name) for name in numpy_grads.__all__}
 ENV = {"np": np, **HELPERS}
 
 # ---------------------------------------------------------------- elementwise, broadcasting

@@ -3,6 +3,31 @@ otherwise write by hand (sum a broadcast gradient back, expand a reduced one).""
 
 from __future__ import annotations
 
+#: The helpers derivative templates call, by these names: :mod:`srcad.rules.numpy_arrays`
+#: puts them in the templates' namespace (every public function here; a test checks it).
+__all__ = (
+    "unbroadcast", "sum_grad", "mean_grad", "extremum_grad", "prod_grad", "matmul_left",
+    "matmul_right", "cast_gradient", "cross_grad", "take_grad", "dot_left", "dot_right",
+    "inner_left", "inner_right", "transpose_grad", "inverse_axes", "reshape_like", "unravel_like",
+    "ravel_like", "items_like", "clip_grad", "linspace_grad", "clipped_to", "clip_bound_grad",
+    "split_like", "unstack", "hsplit_like", "vsplit_like", "sign", "quantile_grad",
+    "quantile_q_grad", "quantile_tangent", "quantile_q_tangent", "var_grad", "var_tangent",
+    "cumsum_grad", "cumprod_grad", "cumprod_tangent", "diff_grad", "diff_edge_grad",
+    "diff_tangent", "sort_grad", "sort_tangent", "take_along_axis_grad", "diagonal_grad",
+    "trace_grad", "diag_grad", "pad_grad", "pad_tangent", "pad_constant_grad",
+    "pad_constant_tangent", "tile_grad", "repeat_grad", "norm_grad", "norm_tangent", "einsum_grad",
+    "einsum_subscripts_grad", "matrix_transpose", "solve_grad_b", "solve_grad_a",
+    "solve_tangent_a", "cofactors", "det_grad", "det_tangent", "slogdet_grad", "slogdet_tangent",
+    "inv_grad", "cholesky_grad", "cholesky_tangent", "eigh_grad", "eigh_tangent", "eigvalsh_grad",
+    "eigvalsh_tangent", "qr_grad", "qr_tangent", "digamma", "trigamma", "fsum_grad",
+    "sum_items_grad", "x_over_y", "logsumexp_weights", "logsumexp_grad", "logsumexp_weight_grad",
+    "logsumexp_tangent", "interp_grad_x", "interp_grad_fp", "interp_grad_xp", "interp_tangent",
+    "running_extreme_grad", "running_extreme_tangent", "joined_parts", "convolve_grad",
+    "correlate_kernel_grad", "resize_grad", "sorted_grad", "sorted_tangent", "matrix_power_grad",
+    "matrix_power_tangent", "singular_values_grad", "singular_values_tangent", "block_grad",
+    "sliding_window_grad"
+)
+
 import math
 from typing import Any, Literal, TypeGuard
 
