@@ -169,7 +169,8 @@ class _Tangents:
                 else self.operand_tangent(operand) or self.zeros(given)
                 for param, operand, given in zip(rule.params, stmt.operands, values)
             }
-            return ir.Adjoint(target, self.free(rule.pattern, rule, mapping), tag=stmt.tag)
+            pattern = signature_pattern(rule, mapping)  # (the call's keywords, not defaults)
+            return ir.Adjoint(target, self.free(pattern, rule, mapping), tag=stmt.tag)
         terms: list[ir.Expr] = []
         #: inactive operands, which may carry the result's shape (``a + c``, ``c`` an array)
         inactive: set[str] = set()

@@ -1836,3 +1836,62 @@ def test_r_with_a_slice_is_refused_at_the_line():
         srcad.grad(r_with_a_range)(np.array([1.0, 2.0]))
     assert info.value.lineno == marker_line(__file__, "r_ range")
     assert "np.concatenate" in info.value.hint
+
+
+# ---------------------------------------------------------------- pinv, lstsq, meshgrid
+
+LSQ_RNG = np.random.default_rng(7)
+LSQ_X = LSQ_RNG.normal(size=(6, 3))
+LSQ_Y = LSQ_RNG.normal(size=6)
+LSQ_YS = LSQ_RNG.normal(size=(6, 2))
+
+
+def pinv_fit(X, y):
+    beta = np.linalg.pinv(X) @ y
+    return np.sum(beta**2) + np.sum(np.linalg.pinv(X.T) ** 2)
+
+
+def lstsq_fit(X, y):
+    beta, residuals, rank, singular = np.linalg.lstsq(X, y, rcond=None)
+    return np.sum(beta**2) + 0.3 * residuals[0] + 0.1 * np.sum(singular) + 0.0 * rank
+
+
+def lstsq_columns(X, Y):
+    B, residuals, _, _ = np.linalg.lstsq(X, Y)
+    return np.sum(np.sin(B)) + np.sum(residuals**2)
+
+
+@pytest.mark.parametrize(
+    "f, args", [(pinv_fit, (LSQ_X, LSQ_Y)), (lstsq_fit, (LSQ_X, LSQ_Y)),
+                (lstsq_columns, (LSQ_X, LSQ_YS))], ids=["pinv", "lstsq", "lstsq-columns"],
+)
+def test_pseudo_inverse_and_least_squares(f, args):
+    check_four_ways(f, *args, wrt=(0, 1))
+
+
+def test_least_squares_gradient_is_the_normal_equations():
+    """d|beta|^2/dy = 2 X (X^T X)^-1 beta for a full-rank tall X, where beta solves the
+    normal equations; and the value is numpy's lstsq's own."""
+    def squared_solution(y):
+        return np.sum(np.linalg.lstsq(LSQ_X, y)[0] ** 2)
+
+    value, dy = srcad.value_and_grad(squared_solution)(LSQ_Y)
+    assert value == squared_solution(LSQ_Y)
+    beta = np.linalg.solve(LSQ_X.T @ LSQ_X, LSQ_X.T @ LSQ_Y)
+    np.testing.assert_allclose(dy, 2.0 * LSQ_X @ np.linalg.solve(LSQ_X.T @ LSQ_X, beta),
+                               rtol=1e-10)
+
+
+def gaussian_bump_on_grids(cx, cy):
+    xs, ys = np.linspace(-1.0, 1.0, 5), np.linspace(-2.0, 2.0, 4)
+    A, B = np.meshgrid(xs - cx, ys * cy)
+    C, D = np.meshgrid(xs * cx, ys - cy, indexing="ij")
+    P, Q, R = np.meshgrid(xs * cy, ys, xs + cx, indexing="ij", sparse=True)
+    return (np.sum(np.exp(-(A**2 + B**2)) * A) + np.sum(C * D**2 + D)
+            + np.sum(np.sin(P + Q * R)))
+
+
+def test_meshgrid_with_differentiated_coordinates():
+    """Each output repeats one input along one axis (axes 0 and 1 swap for 'xy'); its
+    tangent keeps the call's keywords (the defaults came back: a wrong jvp for 'ij')."""
+    check_four_ways(gaussian_bump_on_grids, 0.2, -0.3)

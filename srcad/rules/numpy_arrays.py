@@ -386,6 +386,21 @@ defrule(
     linear=True,
 )
 defrule("np.stack(parts, axis=0)", env=ENV, axis=None, parts="unstack(g, parts, axis)", linear=True)
+#: ``X, Y = np.meshgrid(x, y)``: each output repeats one input (linear in all at once)
+for _count in range(1, 4):
+    _inputs = ", ".join(f"x{k}" for k in range(_count))
+    _meshgrid: Templates = {
+        f"x{k}": f"meshgrid_grad(g, {k}, indexing, sparse, {_inputs})" for k in range(_count)
+    }
+    defrule(
+        f"np.meshgrid({_inputs}, copy=True, sparse=False, indexing='xy')",
+        env=ENV,
+        copy=None,
+        sparse=None,
+        indexing=None,
+        jointly_linear=True,
+        **_meshgrid,
+    )
 defrule("np.hstack(parts)", env=ENV, parts="hsplit_like(g, parts)", linear=True)
 #: a read-only view of every window: the windows' gradients summed back
 defrule(

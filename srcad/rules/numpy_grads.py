@@ -25,7 +25,8 @@ __all__ = (
     "running_extreme_grad", "running_extreme_tangent", "joined_parts", "convolve_grad",
     "correlate_kernel_grad", "resize_grad", "sorted_grad", "sorted_tangent", "matrix_power_grad",
     "matrix_power_tangent", "singular_values_grad", "singular_values_tangent", "block_grad",
-    "sliding_window_grad"
+    "sliding_window_grad", "pinv_grad", "pinv_tangent", "lstsq_grad_a", "lstsq_grad_b",
+    "lstsq_tangent_a", "lstsq_tangent_b", "meshgrid_grad"
 )
 
 import math
@@ -1632,3 +1633,108 @@ def sliding_window_grad(g: Any, x: Any, window_shape: Any, axis: Any = None) -> 
     total = np.bincount(windows.ravel(), weights=np.ravel(np.broadcast_to(g, windows.shape)),
                         minlength=positions.size)
     return total.reshape(shape)
+
+
+# ---------------------------------------------------------------- pseudo-inverse, lstsq
+
+
+def pinv_grad(g: Any, a: Any, ans: Any) -> Any:
+    """Adjoint of ``np.linalg.pinv`` (Golub and Pereyra; where the rank does not change):
+    ``-P^T g P^T + (I - A P) g^T P P^T + P^T P g^T (I - P A)``, ``P = ans``."""
+    p = ans
+    pt = matrix_transpose(p)
+    gt = matrix_transpose(np.zeros(np.shape(p)) + g)
+    left = gt @ p @ pt
+    right = pt @ p @ gt
+    return -(pt @ g @ pt) + left - a @ (p @ left) + right - (right @ p) @ a
+
+
+def pinv_tangent(t: Any, a: Any, ans: Any) -> Any:
+    """Tangent of ``np.linalg.pinv``: ``-P t P + P P^T t^T (I - A P) + (I - P A) t^T P^T P``."""
+    p = ans
+    pt, tt = matrix_transpose(p), matrix_transpose(t)
+    left = p @ pt @ tt
+    right = tt @ pt @ p
+    return -(p @ t @ p) + left - left @ a @ p + right - p @ (a @ right)
+
+
+def _lstsq_parts(g: Any, ans: Any) -> tuple[Any, Any, Any]:
+    """The adjoints of ``lstsq``'s solution, residuals and singular values (zeros where
+    the result's part has none); its rank has none."""
+    beta, residuals, _, singular = ans
+    return (np.zeros(np.shape(beta)) + g[0], np.zeros(np.shape(residuals)) + g[1],
+            np.zeros(np.shape(singular)) + g[3])
+
+
+def _residual_columns(a: Any, b: Any, beta: Any) -> Any:
+    return _as_columns(b) - a @ _as_columns(beta)
+
+
+def lstsq_grad_a(g: Any, a: Any, b: Any, ans: Any) -> Any:
+    """Adjoint of ``np.linalg.lstsq`` for ``a``: the solution is ``pinv(a) @ b``; the
+    residuals ``|b - a x|^2`` (when numpy returns them) give ``-2 r g_res x^T`` (``a^T r``
+    is 0 at the solution); the singular values ``u diag(g_s) v^T``."""
+    g_beta, g_res, g_sv = _lstsq_parts(g, ans)
+    beta = ans[0]
+    grad = pinv_grad(_as_columns(g_beta) @ matrix_transpose(_as_columns(b)), a,
+                     np.linalg.pinv(a))
+    if np.size(g_res) and _has_gradient(g_res):
+        r = _residual_columns(a, b, beta)
+        grad = grad - 2.0 * (r * g_res) @ matrix_transpose(_as_columns(beta))
+    if _has_gradient(g_sv):
+        grad = grad + singular_values_grad(g_sv, a)
+    return grad
+
+
+def lstsq_grad_b(g: Any, a: Any, b: Any, ans: Any) -> Any:
+    """Adjoint of ``np.linalg.lstsq`` for ``b``: ``pinv(a)^T g_x + 2 r g_res``."""
+    g_beta, g_res, _ = _lstsq_parts(g, ans)
+    grad = matrix_transpose(np.linalg.pinv(a)) @ _as_columns(g_beta)
+    if np.size(g_res) and _has_gradient(g_res):
+        grad = grad + 2.0 * _residual_columns(a, b, ans[0]) * g_res
+    return _from_columns(grad, b)
+
+
+def lstsq_tangent_a(t: Any, a: Any, b: Any, ans: Any) -> Any:
+    """Tangent of ``np.linalg.lstsq`` along ``a``: ``dpinv @ b``, ``-2 sum(r * (t x))``,
+    the singular values' ``diag(u^T t v)``."""
+    beta, residuals, rank, _ = ans
+    solution = _from_columns(pinv_tangent(t, a, np.linalg.pinv(a)) @ _as_columns(b), b)
+    change = np.zeros(np.shape(residuals))
+    if np.size(residuals):
+        r = _residual_columns(a, b, beta)
+        change = -2.0 * np.sum(r * (t @ _as_columns(beta)), axis=0)
+    return SummedTuple((solution, change, 0, singular_values_tangent(t, a)))
+
+
+def lstsq_tangent_b(t: Any, a: Any, b: Any, ans: Any) -> Any:
+    """Tangent of ``np.linalg.lstsq`` along ``b``: ``pinv(a) @ t``, ``2 sum(r * t)``."""
+    beta, residuals, _, singular = ans
+    solution = np.linalg.pinv(a) @ t
+    change = np.zeros(np.shape(residuals))
+    if np.size(residuals):
+        change = 2.0 * np.sum(_residual_columns(a, b, beta) * _as_columns(t), axis=0)
+    return SummedTuple((solution, change, 0, np.zeros(np.shape(singular))))
+
+
+class SummedTuple(tuple):
+    """The tangent of a function returning a tuple, along one of its operands: the
+    tangents along several operands add item by item (``+`` of tuples would join them)."""
+
+    def __add__(self, other: Any) -> SummedTuple:
+        return SummedTuple(a + b for a, b in zip(self, other, strict=True))
+
+    __radd__ = __add__
+
+
+def meshgrid_grad(g: Any, k: int, indexing: str, sparse: bool, *inputs: Any) -> Any:
+    """Adjoint of ``np.meshgrid(*inputs)`` for input ``k``: its output's adjoint summed
+    over every axis but the one input ``k`` runs along (axes 0 and 1 swap for 'xy')."""
+    axis = k
+    if indexing == "xy" and len(inputs) > 1 and k < 2:
+        axis = 1 - k
+    part = np.asarray(np.zeros(()) + g[k])
+    if part.ndim == 0:  # (that output has no gradient)
+        return np.zeros(np.shape(inputs[k])) + part
+    others = tuple(i for i in range(part.ndim) if i != axis)
+    return np.reshape(np.sum(part, axis=others), np.shape(inputs[k]))

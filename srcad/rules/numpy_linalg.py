@@ -103,3 +103,22 @@ if hasattr(np.linalg, "svdvals"):  # numpy >= 2
         a="singular_values_grad(g, a, False)",
         tangents={"a": "singular_values_tangent(t, a, False)"},
     )
+
+#: the pseudo-inverse and least squares (their gradients hold where the rank does not
+#: change); ``x, residuals, rank, s = np.linalg.lstsq(a, b)``: the rank has none
+defrule(
+    "np.linalg.pinv(a, rcond=None, hermitian=False)",
+    env=ENV,
+    rcond=None,
+    hermitian=None,
+    a="pinv_grad(g, a, ans)",
+    tangents={"a": "pinv_tangent(t, a, ans)"},
+)
+defrule(
+    "np.linalg.lstsq(a, b, rcond=None)",
+    env=ENV,
+    rcond=None,
+    a="lstsq_grad_a(g, a, b, ans)",
+    b="lstsq_grad_b(g, a, b, ans)",
+    tangents={"a": "lstsq_tangent_a(t, a, b, ans)", "b": "lstsq_tangent_b(t, a, b, ans)"},
+)
