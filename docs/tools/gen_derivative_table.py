@@ -21,8 +21,10 @@ sys.path.insert(0, str(ROOT))
 
 import srcad  # noqa: E402  (after the path fix, so the checkout's srcad is used)
 
-try:  # srcad loads its scipy.special rules once SciPy is imported: list them too
+try:  # srcad loads its SciPy rules once SciPy's modules are imported: list them too
+    import scipy.linalg  # noqa: E402, F401
     import scipy.special  # noqa: E402, F401
+    import scipy.stats  # noqa: E402, F401
 except ImportError:  # pragma: no cover - the page is generated with SciPy installed
     pass
 from srcad import emit, ir  # noqa: E402
@@ -63,9 +65,10 @@ FAMILIES = {
     "np_none": ("numpy: no gradient",
                 "Constructors, shapes, arg-max and rounding are piecewise constant (or do "
                 "not depend on the values at all): no gradient flows through them."),
-    "scipy": ("`scipy.special`",
-              "Loaded once a program imports `scipy.special` (srcad does not import SciPy "
-              "itself)."),
+    "scipy": ("SciPy",
+              "`scipy.special`, `scipy.linalg` and the distributions of `scipy.stats` "
+              "(methods of its distribution objects: `norm.logpdf(x, mu, sigma)`), loaded "
+              "once a program imports that module (srcad does not import SciPy itself)."),
     "srcad": ("srcad's own functions",
               "`srcad.stop_gradient` cuts the gradient; `zeros_like` makes the zero tangents "
               "of forward mode; `divide` and `digamma`, which templates call, have rules so "

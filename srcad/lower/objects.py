@@ -38,6 +38,8 @@ class Objects(LoweringPart):
             return None
         if isinstance(node, ast.Call) and self.expr_class(scope, func) is not None:
             return self.called_object(scope, node, target)  # model.head(h): a field
+        if isinstance(node, ast.Call) and self.table.has_callable(self.static_object(scope, func)):
+            return None  # (a method with a rule of its own: scipy.stats.norm.logpdf)
         known = self.known_object(scope, func.value)
         body_at, last_return = len(self.body), self._last_return
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import inspect
 import types
 from collections.abc import Callable
 from dataclasses import replace
@@ -207,9 +208,11 @@ class Operations(LoweringPart):
             return NOT_STATIC if obj is MISSING else obj
         if isinstance(expr, ir.Attr):
             base = self.resolve_raw(scope, expr.value)
-            if base is NOT_STATIC or not isinstance(base, types.ModuleType | type | np.ufunc):
+            if base is NOT_STATIC:
                 return NOT_STATIC
-            return getattr(base, expr.attr, NOT_STATIC)
+            if isinstance(base, types.ModuleType | type | np.ufunc):
+                return getattr(base, expr.attr, NOT_STATIC)
+            return _method_of(base, expr.attr)
         return NOT_STATIC
 
     def spell(self, scope: Scope, raw: ir.Expr, replacements: dict[int, ir.Expr]) -> ir.Expr:
@@ -266,6 +269,15 @@ def _excerpt(node: ast.AST, limit: int = 40) -> str:
     """The user's code of ``node``, shortened for a message."""
     text = ast.unparse(node)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _method_of(obj: Any, name: str) -> Any:
+    """``obj.name`` where that is a method its class defines in Python (binding it runs
+    no code: ``scipy.stats.norm.logpdf``); else ``NOT_STATIC``."""
+    method = inspect.getattr_static(type(obj), name, None)
+    if not isinstance(method, types.FunctionType) or name in getattr(obj, "__dict__", {}):
+        return NOT_STATIC
+    return types.MethodType(method, obj)
 
 
 def _is_slice_read(value: ir.Expr) -> bool:

@@ -100,18 +100,23 @@ def index_key(expr: ir.Expr, resolve: Callable[[ir.Expr], Any]) -> tuple | None:
 
 
 def callee_key(obj: Any) -> tuple:
-    """The table's key for a called object: its identity; for a method of a ufunc, which
-    is a new object each time it is read (``np.add.accumulate``), the ufunc's identity
-    and the method's name."""
+    """The table's key for a called object: its identity; for a method of a ufunc or of
+    an object, which is a new object each time it is read (``np.add.accumulate``,
+    ``scipy.stats.norm.logpdf``), the owner's identity and the method's."""
     owner = getattr(obj, "__self__", None)
     if isinstance(owner, np.ufunc) and isinstance(obj, types.BuiltinMethodType):
         return ("call", id(owner), obj.__name__)
+    if isinstance(obj, types.MethodType):  # (scipy.stats.norm.logpdf: new on each read too)
+        return ("call", id(owner), id(obj.__func__))
     return ("call", id(obj))
 
 
 def same_callee(a: Any, b: Any) -> bool:
-    """Whether ``a`` and ``b`` are the same method of the same ufunc (see :func:`callee_key`)."""
-    return isinstance(a, types.BuiltinMethodType) and callee_key(a) == callee_key(b)
+    """Whether ``a`` and ``b`` are the same method of the same ufunc or object (see
+    :func:`callee_key`)."""
+    return isinstance(a, types.BuiltinMethodType | types.MethodType) and callee_key(
+        a
+    ) == callee_key(b)
 
 
 def _index_key(pattern: ir.Expr, env: Mapping[str, Any]) -> tuple:

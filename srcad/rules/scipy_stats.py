@@ -1,0 +1,119 @@
+"""Derivative rules for the log-densities, densities and distribution functions of
+``scipy.stats``' common distributions (methods of its distribution objects, called as
+``norm.logpdf(x, mu, sigma)``). Loaded once a program has imported ``scipy.stats`` (see
+:mod:`srcad.rules`). ``z = (x - loc) / scale`` throughout; the parameters' gradients hold
+inside the support."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import scipy
+import scipy.special
+import scipy.stats
+
+from .numpy_arrays import ENV
+from .table import defrule
+
+STATS = {**ENV, "scipy": scipy}
+_Z = "((x - loc) / scale)"
+_DIGAMMA = "scipy.special.digamma"
+
+
+def _distribution(pattern: str, none: tuple[str, ...] = (), **templates: str) -> None:
+    """A rule for ``scipy.stats.<pattern>``: elementwise, broadcasting, its tangents the
+    templates with ``t`` for ``g``; the parameters in ``none`` get no gradient."""
+    adjoints: dict[str, Any] = {**templates, **{name: None for name in none}}
+    defrule(f"scipy.stats.{pattern}", env=STATS, elementwise=True, broadcasting=True, **adjoints)
+
+
+def _location_scale(name: str, density: str, log: bool) -> None:
+    """``name.logpdf`` (``log``) or ``name.pdf`` of a location-scale family whose standard
+    log-density has the derivative ``density`` in ``z``."""
+    factor = "g" if log else "ans * g"
+    _distribution(
+        f"{name}.{'logpdf' if log else 'pdf'}(x, loc=0, scale=1)",
+        x=f"{density} / scale * {factor}",
+        loc=f"-{density} / scale * {factor}",
+        scale=f"-({density} * {_Z} + 1) / scale * {factor}",
+    )
+
+
+#: d/dz of the standard log-density
+_STANDARD = {
+    "norm": f"(-{_Z})",
+    "cauchy": f"(-2 * {_Z} / (1 + {_Z} ** 2))",
+    "laplace": f"(-np.sign({_Z}))",
+    "logistic": f"(-np.tanh(0.5 * {_Z}))",
+}
+for _name, _density in _STANDARD.items():
+    _location_scale(_name, _density, log=True)
+    _location_scale(_name, _density, log=False)
+
+#: the normal distribution's CDF, survival function, their logs, and its quantiles
+_PDF = "scipy.stats.norm.pdf(x, loc, scale)"
+_LOGPDF = "scipy.stats.norm.logpdf(x, loc, scale)"
+for _method, _sign, _density in [
+    ("cdf", "", _PDF),
+    ("sf", "-", _PDF),
+    ("logcdf", "", f"np.exp({_LOGPDF} - ans)"),
+    ("logsf", "-", f"np.exp({_LOGPDF} - ans)"),
+]:
+    _distribution(
+        f"norm.{_method}(x, loc=0, scale=1)",
+        x=f"{_sign}{_density} * g",
+        loc=f"-({_sign}{_density}) * g",
+        scale=f"-({_sign}{_density}) * {_Z} * g",
+    )
+_distribution(
+    "norm.ppf(q, loc=0, scale=1)",
+    q="g / scipy.stats.norm.pdf(ans, loc, scale)",
+    loc="g",
+    scale="(ans - loc) / scale * g",
+)
+
+#: Student's t: log p = ... - (df + 1) / 2 log(1 + z^2 / df) - log(scale)
+_T_DZ = f"(-(df + 1) * {_Z} / (df + {_Z} ** 2))"
+_distribution(
+    "t.logpdf(x, df, loc=0, scale=1)",
+    x=f"{_T_DZ} / scale * g",
+    loc=f"-{_T_DZ} / scale * g",
+    scale=f"-({_T_DZ} * {_Z} + 1) / scale * g",
+    df=f"0.5 * ({_DIGAMMA}(0.5 * (df + 1)) - {_DIGAMMA}(0.5 * df) - 1 / df"
+    f" - np.log1p({_Z} ** 2 / df) + (df + 1) * {_Z} ** 2 / (df * (df + {_Z} ** 2))) * g",
+)
+
+#: the gamma distribution (shape a): log p = (a - 1) log z - z - gammaln(a) - log(scale)
+_GAMMA_DZ = f"((a - 1) / {_Z} - 1)"
+_distribution(
+    "gamma.logpdf(x, a, loc=0, scale=1)",
+    x=f"{_GAMMA_DZ} / scale * g",
+    loc=f"-{_GAMMA_DZ} / scale * g",
+    scale=f"-({_GAMMA_DZ} * {_Z} + 1) / scale * g",
+    a=f"(np.log({_Z}) - {_DIGAMMA}(a)) * g",
+)
+_distribution(
+    "expon.logpdf(x, loc=0, scale=1)",
+    x="-g / scale",
+    loc="g / scale",
+    scale=f"({_Z} - 1) / scale * g",
+)
+
+#: the beta distribution: log p = (a - 1) log z + (b - 1) log(1 - z) - betaln(a, b) - log(scale)
+_BETA_DZ = f"((a - 1) / {_Z} - (b - 1) / (1 - {_Z}))"
+_distribution(
+    "beta.logpdf(x, a, b, loc=0, scale=1)",
+    x=f"{_BETA_DZ} / scale * g",
+    loc=f"-{_BETA_DZ} / scale * g",
+    scale=f"-({_BETA_DZ} * {_Z} + 1) / scale * g",
+    a=f"(np.log({_Z}) - {_DIGAMMA}(a) + {_DIGAMMA}(a + b)) * g",
+    b=f"(np.log1p(-{_Z}) - {_DIGAMMA}(b) + {_DIGAMMA}(a + b)) * g",
+)
+
+#: counts (k, n: data, no gradient): Poisson and binomial log-probabilities
+_distribution("poisson.logpmf(k, mu, loc=0)", none=("k", "loc"), mu="(x_over_y(k, mu) - 1) * g")
+_distribution(
+    "binom.logpmf(k, n, p, loc=0)",
+    none=("k", "n", "loc"),
+    p="(x_over_y(k, p) - x_over_y(n - k, 1 - p)) * g",
+)
