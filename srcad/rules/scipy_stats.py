@@ -27,43 +27,44 @@ def _distribution(pattern: str, none: tuple[str, ...] = (), **templates: str) ->
     defrule(f"scipy.stats.{pattern}", env=STATS, elementwise=True, broadcasting=True, **adjoints)
 
 
-def _location_scale(name: str, density: str, log: bool) -> None:
+def _location_scale(name: str, score: str, log: bool) -> None:
     """``name.logpdf`` (``log``) or ``name.pdf`` of a location-scale family whose standard
-    log-density has the derivative ``density`` in ``z``."""
+    log-density falls at the rate ``score`` in ``z`` (``-d/dz log p(z)``)."""
     factor = "g" if log else "ans * g"
     _distribution(
         f"{name}.{'logpdf' if log else 'pdf'}(x, loc=0, scale=1)",
-        x=f"{density} / scale * {factor}",
-        loc=f"-{density} / scale * {factor}",
-        scale=f"-({density} * {_Z} + 1) / scale * {factor}",
+        x=f"-{score} / scale * {factor}",
+        loc=f"{score} / scale * {factor}",
+        scale=f"({score} * {_Z} - 1) / scale * {factor}",
     )
 
 
-#: d/dz of the standard log-density
-_STANDARD = {
-    "norm": f"(-{_Z})",
-    "cauchy": f"(-2 * {_Z} / (1 + {_Z} ** 2))",
-    "laplace": f"(-np.sign({_Z}))",
-    "logistic": f"(-np.tanh(0.5 * {_Z}))",
+#: -d/dz of the standard log-density
+_SCORES = {
+    "norm": _Z,
+    "cauchy": f"(2 * {_Z} / (1 + {_Z} ** 2))",
+    "laplace": f"np.sign({_Z})",
+    "logistic": f"np.tanh(0.5 * {_Z})",
 }
-for _name, _density in _STANDARD.items():
-    _location_scale(_name, _density, log=True)
-    _location_scale(_name, _density, log=False)
+for _name, _score in _SCORES.items():
+    _location_scale(_name, _score, log=True)
+    _location_scale(_name, _score, log=False)
 
 #: the normal distribution's CDF, survival function, their logs, and its quantiles
 _PDF = "scipy.stats.norm.pdf(x, loc, scale)"
 _LOGPDF = "scipy.stats.norm.logpdf(x, loc, scale)"
-for _method, _sign, _density in [
-    ("cdf", "", _PDF),
-    ("sf", "-", _PDF),
-    ("logcdf", "", f"np.exp({_LOGPDF} - ans)"),
-    ("logsf", "-", f"np.exp({_LOGPDF} - ans)"),
+for _method, _density, _rising in [
+    ("cdf", _PDF, True),
+    ("sf", _PDF, False),
+    ("logcdf", f"np.exp({_LOGPDF} - ans)", True),
+    ("logsf", f"np.exp({_LOGPDF} - ans)", False),
 ]:
+    _up, _down = ("", "-") if _rising else ("-", "")
     _distribution(
         f"norm.{_method}(x, loc=0, scale=1)",
-        x=f"{_sign}{_density} * g",
-        loc=f"-({_sign}{_density}) * g",
-        scale=f"-({_sign}{_density}) * {_Z} * g",
+        x=f"{_up}{_density} * g",
+        loc=f"{_down}{_density} * g",
+        scale=f"{_down}{_density} * {_Z} * g",
     )
 _distribution(
     "norm.ppf(q, loc=0, scale=1)",
@@ -73,23 +74,23 @@ _distribution(
 )
 
 #: Student's t: log p = ... - (df + 1) / 2 log(1 + z^2 / df) - log(scale)
-_T_DZ = f"(-(df + 1) * {_Z} / (df + {_Z} ** 2))"
+_T_SCORE = f"((df + 1) * {_Z} / (df + {_Z} ** 2))"
 _distribution(
     "t.logpdf(x, df, loc=0, scale=1)",
-    x=f"{_T_DZ} / scale * g",
-    loc=f"-{_T_DZ} / scale * g",
-    scale=f"-({_T_DZ} * {_Z} + 1) / scale * g",
+    x=f"-{_T_SCORE} / scale * g",
+    loc=f"{_T_SCORE} / scale * g",
+    scale=f"({_T_SCORE} * {_Z} - 1) / scale * g",
     df=f"0.5 * ({_DIGAMMA}(0.5 * (df + 1)) - {_DIGAMMA}(0.5 * df) - 1 / df"
     f" - np.log1p({_Z} ** 2 / df) + (df + 1) * {_Z} ** 2 / (df * (df + {_Z} ** 2))) * g",
 )
 
 #: the gamma distribution (shape a): log p = (a - 1) log z - z - gammaln(a) - log(scale)
-_GAMMA_DZ = f"((a - 1) / {_Z} - 1)"
+_GAMMA_SCORE = f"(1 - (a - 1) / {_Z})"
 _distribution(
     "gamma.logpdf(x, a, loc=0, scale=1)",
-    x=f"{_GAMMA_DZ} / scale * g",
-    loc=f"-{_GAMMA_DZ} / scale * g",
-    scale=f"-({_GAMMA_DZ} * {_Z} + 1) / scale * g",
+    x=f"-{_GAMMA_SCORE} / scale * g",
+    loc=f"{_GAMMA_SCORE} / scale * g",
+    scale=f"({_GAMMA_SCORE} * {_Z} - 1) / scale * g",
     a=f"(np.log({_Z}) - {_DIGAMMA}(a)) * g",
 )
 _distribution(
@@ -100,12 +101,12 @@ _distribution(
 )
 
 #: the beta distribution: log p = (a - 1) log z + (b - 1) log(1 - z) - betaln(a, b) - log(scale)
-_BETA_DZ = f"((a - 1) / {_Z} - (b - 1) / (1 - {_Z}))"
+_BETA_SCORE = f"((b - 1) / (1 - {_Z}) - (a - 1) / {_Z})"
 _distribution(
     "beta.logpdf(x, a, b, loc=0, scale=1)",
-    x=f"{_BETA_DZ} / scale * g",
-    loc=f"-{_BETA_DZ} / scale * g",
-    scale=f"-({_BETA_DZ} * {_Z} + 1) / scale * g",
+    x=f"-{_BETA_SCORE} / scale * g",
+    loc=f"{_BETA_SCORE} / scale * g",
+    scale=f"({_BETA_SCORE} * {_Z} - 1) / scale * g",
     a=f"(np.log({_Z}) - {_DIGAMMA}(a) + {_DIGAMMA}(a + b)) * g",
     b=f"(np.log1p(-{_Z}) - {_DIGAMMA}(b) + {_DIGAMMA}(a + b)) * g",
 )
