@@ -6,7 +6,6 @@ from __future__ import annotations
 import ast
 import builtins
 import copy
-import functools
 import inspect
 import sysconfig
 import textwrap
@@ -15,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .errors import Location, SourceError, UnsupportedSyntaxError
+from .wrappers import only_forwards
 
 #: Returned by :meth:`FunctionSource.lookup` for a name that is not bound anywhere.
 MISSING: Any = type("Missing", (), {"__repr__": lambda self: "MISSING"})()
@@ -89,96 +89,14 @@ def _runs_its_own_code(fn: Any) -> bool:
     """Whether a call of ``fn`` runs code of its own that srcad reads, rather than only
     the function in its ``__wrapped__``: a decorator's wrapper written in Python (it may
     change the arguments or the result: ``return 2.0 * fn(x)``) unless it only forwards
-    its arguments and returns the result (:func:`_only_forwards`), and the functions
-    srcad made."""
+    its arguments and returns the result (:func:`srcad.wrappers.only_forwards`), an
+    object whose class defines ``__call__`` in Python, and the functions srcad made."""
     if hasattr(fn, "__srcad__") or hasattr(fn, DERIVATIVE_MARK):
         return True
-    return isinstance(fn, types.FunctionType) and not _only_forwards(fn)
-
-
-def _only_forwards(wrapper: types.FunctionType) -> bool:
-    """Whether ``wrapper`` calls the function it wraps with its own arguments, unchanged
-    (``fn(*args, **kwargs)``), and returns that call's result, unchanged, its other lines
-    reading neither (a timer, a log line, a counter). Such a wrapper computes what the
-    wrapped function does, which srcad then reads instead (it could not read
-    ``*args``)."""
-    wrapped = getattr(wrapper, "__wrapped__", None)
-    node = _function_node(wrapper.__code__) if wrapped is not None else None
-    if node is None:
-        return False
-    cells = dict(zip(wrapper.__code__.co_freevars, wrapper.__closure__ or ()))
-
-    def is_wrapped(callee: ast.expr) -> bool:
-        if not isinstance(callee, ast.Name):
-            return False
-        cell = cells.get(callee.id)
-        value = cell.cell_contents if cell is not None else wrapper.__globals__.get(callee.id)
-        return value is wrapped
-
-    arguments = node.args
-    positional = [a.arg for a in arguments.posonlyargs + arguments.args]
-    star = [("*", arguments.vararg.arg)] if arguments.vararg is not None else []
-    forwarded = [("", p) for p in positional] + star
-    keywords: list[tuple[str | None, tuple[str, str]]] = [
-        (a.arg, ("", a.arg)) for a in arguments.kwonlyargs
-    ]
-    if arguments.kwarg is not None:
-        keywords.append((None, ("", arguments.kwarg.arg)))
-
-    def forwards(value: ast.expr | None) -> bool:
-        return (
-            isinstance(value, ast.Call)
-            and is_wrapped(value.func)
-            and [_named(a) for a in value.args] == forwarded
-            and [(k.arg, _named(k.value)) for k in value.keywords] == keywords
-        )
-
-    body = node.body
-    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
-        body = body[1:]  # (a docstring)
-    if not body or not isinstance(body[-1], ast.Return):
-        return False
-    if forwards(body[-1].value):
-        result, rest = None, body[:-1]
-    else:
-        calls = [k for k, stmt in enumerate(body[:-1])
-                 if isinstance(stmt, ast.Assign) and forwards(stmt.value)]
-        if len(calls) != 1 or len(body[calls[0]].targets) != 1:  # type: ignore[attr-defined]
-            return False
-        target = body[calls[0]].targets[0]  # type: ignore[attr-defined]
-        if not (isinstance(target, ast.Name) and isinstance(body[-1].value, ast.Name)
-                and body[-1].value.id == target.id):
-            return False
-        result, rest = target.id, body[: calls[0]] + body[calls[0] + 1 : -1]
-    own = {*positional, *(a.arg for a in arguments.kwonlyargs)}
-    own |= {a.arg for a in (arguments.vararg, arguments.kwarg) if a is not None}
-    if result is not None:
-        own.add(result)
-    return not any(
-        isinstance(n, ast.Name) and n.id in own
-        or isinstance(n, ast.Return | ast.Global | ast.Nonlocal | ast.Yield | ast.YieldFrom)
-        for stmt in rest
-        for n in ast.walk(stmt)
-    )
-
-
-def _named(expr: ast.expr) -> tuple[str, str] | None:
-    """``("", "x")`` for ``x``, ``("*", "args")`` for ``*args``, else None."""
-    if isinstance(expr, ast.Starred):
-        return ("*", expr.value.id) if isinstance(expr.value, ast.Name) else None
-    return ("", expr.id) if isinstance(expr, ast.Name) else None
-
-
-@functools.lru_cache(maxsize=256)
-def _function_node(code: types.CodeType) -> ast.FunctionDef | None:
-    """The ``def`` of ``code`` (None: no source, or not a ``def``)."""
-    try:
-        lines, _ = inspect.getsourcelines(code)
-        tree = ast.parse(textwrap.dedent("".join(lines)))
-    except (OSError, TypeError, SyntaxError):
-        return None
-    node = tree.body[0] if tree.body else None
-    return node if isinstance(node, ast.FunctionDef) else None
+    if isinstance(fn, types.FunctionType):
+        return not only_forwards(fn)
+    # (an object of a class-based decorator: its __call__ runs; lru_cache's is not Python)
+    return isinstance(inspect.getattr_static(type(fn), "__call__", None), types.FunctionType)
 
 
 def python_function(fn: Any) -> Any:

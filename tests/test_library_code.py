@@ -5,6 +5,7 @@ the user's code, each checked four ways (see ``conftest.check_four_ways``) and a
 library's own derivative where it has one."""
 
 import functools
+import logging
 import math
 import time
 
@@ -141,12 +142,16 @@ def doubled(fn):
     return wrapper
 
 
+LOG = logging.getLogger(__name__)
+
+
 def timed(fn):
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         start = time.perf_counter()
         result = fn(*args, **kwargs)
-        timed.seconds = time.perf_counter() - start
+        elapsed = time.perf_counter() - start
+        LOG.debug("%s took %.3g s", fn.__name__, elapsed)
         return result
 
     return wrapper
@@ -200,6 +205,70 @@ def test_a_wrapper_that_changes_star_arguments_is_refused_at_its_line():
         srcad.grad(arrhenius)(25.0, 2.0)
     assert_located(info.value, __file__, "star wrapper")
     assert "*args" in info.value.message
+
+
+MODE = {"train": True}
+
+
+def eval_mode(fn):
+    @functools.wraps(fn)
+    def wrapper(x):
+        MODE["train"] = False  # <eval mode>
+        out = fn(x)
+        MODE["train"] = True
+        return out
+
+    return wrapper
+
+
+@eval_mode
+def dropout_free(x):
+    return np.sum(x**3) if not MODE["train"] else 0.5 * np.sum(x**2)
+
+
+def memoized(fn):
+    cache = {}
+
+    @functools.wraps(fn)
+    def wrapper(x):
+        if x not in cache:
+            cache[x] = fn(x)  # <memo write>
+        return cache[x]
+
+    return wrapper
+
+
+@memoized
+def expensive(x):
+    return x**3
+
+
+def with_own_default(fn):
+    @functools.wraps(fn)
+    def wrapper(e, temperature=2.0):
+        return fn(e, temperature)
+
+    return wrapper
+
+
+@with_own_default
+def boltzmann(e, temperature=1.0):
+    return math.exp(-e / temperature)
+
+
+def test_a_wrapper_that_does_more_than_forward_is_read_or_refused():
+    """A wrapper is read through only when it forwards and observes (a timer, a log
+    line): one that sets state the function reads, or caches, is read itself, and srcad
+    refuses its writes outside the function; one with defaults of its own is read."""
+    with pytest.raises(srcad.SrcadError) as info:
+        srcad.grad(dropout_free)(X)
+    assert_located(info.value, __file__, "eval mode")
+    with pytest.raises(srcad.SrcadError) as info:
+        srcad.grad(expensive)(0.7)
+    assert_located(info.value, __file__, "memo write")
+    value, de = srcad.value_and_grad(boltzmann)(0.6)
+    assert value == boltzmann(0.6)
+    assert de == pytest.approx(-0.5 * math.exp(-0.3), rel=1e-14)  # (the wrapper's default)
 
 
 # ---------------------------------------------------------------- numpy's Python functions

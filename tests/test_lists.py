@@ -695,3 +695,30 @@ def test_item_updates_that_srcad_cannot_follow_are_refused():
         srcad.grad(dict_row_scaled)(np.array([[1.0, 2.0], [3.0, 4.0]]))
     assert caught.value.lineno == marker_line(__file__, "dict-view")
     check_four_ways(pairs_extended, np.array([0.5, 2.0, -1.0]))
+
+
+def grown_through_a_dict(a):
+    xs = [a]
+    held = {"k": xs}
+    xs.append(a * a)  # <grown in a dict>
+    return held["k"][-1]
+
+
+def grown_in_a_loop_through_an_alias(a):
+    xs = [a]
+    ys = xs
+    for _ in range(3):
+        xs.append(xs[-1] * a)  # <grown in a loop>
+    return ys[-1]
+
+
+@pytest.mark.parametrize("f, tag", [(grown_through_a_dict, "grown in a dict"),
+                                    (grown_in_a_loop_through_an_alias, "grown in a loop")])
+def test_growing_a_list_another_holder_sees_is_refused(f, tag):
+    """A dict display holds the list itself, and so does an alias made before a loop that
+    grows it: the new list value would not be what the other holder sees (it was silently
+    the old one)."""
+    with pytest.raises(srcad.SrcadError) as info:
+        srcad.grad(f)(0.7)
+    assert info.value.lineno == marker_line(__file__, tag)
+    assert "hold the same list" in info.value.message

@@ -1593,10 +1593,6 @@ def test_check_grad_accepts_arrays():
 # ====================================================================== errors
 
 
-def no_rule_pinv(a):
-    return np.sum(np.linalg.pinv(a)) * 2.0  # <pinv>
-
-
 def no_rule_fft(x):
     y = x * 2.0
     return np.sum(np.real(np.fft.fft(y)))  # <fft>
@@ -1643,15 +1639,6 @@ def _raise_or_none(fn):
         return fn(), None
     except srcad.SrcadError as e:
         return None, e
-
-
-def test_no_rule_pinv_error():
-    with pytest.raises(srcad.SrcadError) as info:
-        srcad.grad(no_rule_pinv)
-    e = info.value
-    expect_location(e, "pinv")
-    assert "pinv" in str(e)
-    assert "defrule" in str(e)
 
 
 def test_no_rule_fft_error():

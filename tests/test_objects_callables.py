@@ -992,3 +992,93 @@ def test_unpacking_an_object_with_iter_is_refused_at_the_line():
         srcad.grad(unpacks_an_object)(IterablePair(1.5, 2.0))
     assert info.value.lineno == marker_line(__file__, "unpack object")
     assert "__iter__" in info.value.message and "p.a" in info.value.hint
+
+
+# ---------------------------------------------------------------- static and class methods, super()
+
+
+@dataclasses.dataclass
+class ScaledTanh:
+    W: np.ndarray
+    b: np.ndarray
+    OUTPUT_SCALE = 0.5
+
+    @staticmethod
+    def act(z):
+        return np.tanh(z)
+
+    @classmethod
+    def scale(cls):
+        return cls.OUTPUT_SCALE
+
+    def __call__(self, X):
+        return self.act(X @ self.W + self.b) * self.scale()
+
+
+def static_and_class_methods(x, m: ScaledTanh):
+    return np.sum(m.act(x)) + m.scale() * np.sum(x**2) + np.sum(m(x[:2].reshape(1, 2)))
+
+
+class Harmonic:
+    def __init__(self, k):
+        self.k = k
+
+    def energy(self, x):
+        return 0.5 * self.k * np.sum(x**2)
+
+
+class Anharmonic(Harmonic):
+    def __init__(self, k, a):
+        super().__init__(k)
+        self.a = a
+
+    def energy(self, x):
+        return super().energy(x) + self.a * np.sum(x**4)
+
+
+class Damped(Anharmonic):
+    def energy(self, x):
+        return 0.9 * super().energy(x)
+
+
+def potential(x, system: Damped):
+    return system.energy(x)
+
+
+def test_static_and_class_methods_through_an_annotated_parameter():
+    m = ScaledTanh(np.array([[0.3, -0.2, 0.5], [0.1, 0.4, -0.6]]), np.array([0.1, 0.0, -0.2]))
+    x = np.array([0.2, -0.7, 0.4])
+    (dx,) = check_four_ways(static_and_class_methods, x, m, wrt=(0,))
+    h = np.tanh(x[:2] @ m.W + m.b)
+    want = 1.0 - np.tanh(x) ** 2 + x
+    want[:2] += 0.5 * m.W @ (1.0 - h**2)
+    np.testing.assert_allclose(dx, want, rtol=1e-12)
+
+
+def test_super_calls_the_next_classs_method():
+    x = np.array([0.3, -1.1, 0.6])
+    (dx,) = check_four_ways(potential, x, Damped(1.3, 0.2), wrt=(0,))
+    np.testing.assert_allclose(dx, 0.9 * (1.3 * x + 0.8 * x**3), rtol=1e-12)
+
+
+SETTINGS = {"scale": 1.0}
+
+
+def writes_a_global_dict(x):
+    SETTINGS["scale"] = 10.0  # <global write>
+    return SETTINGS["scale"] * x * x
+
+
+def sums_an_iterable_object(p: IterablePair):
+    return sum(p)  # <sum object>
+
+
+def test_writes_outside_the_function_and_iterating_objects_are_refused():
+    with pytest.raises(srcad.SrcadError) as info:
+        srcad.grad(writes_a_global_dict)(0.5)
+    assert info.value.lineno == marker_line(__file__, "global write")
+    assert "outside the function" in info.value.message
+    with pytest.raises(srcad.SrcadError) as info:
+        srcad.grad(sums_an_iterable_object)(IterablePair(1.0, 2.0))
+    assert info.value.lineno == marker_line(__file__, "sum object")
+    assert "__iter__" in info.value.message

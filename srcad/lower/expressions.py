@@ -161,6 +161,9 @@ class Expressions(LoweringPart):
         if nested is not None:
             return self.inline_nested(scope, node, *nested, target)
         callee = self.static_object(scope, node.func)
+        if any(callee is f for f in _ITERATING):  # sum(p), np.array(p): p's __iter__ runs
+            for argument in node.args:
+                self.refuse_iterating_objects(scope, argument, f"`{ast.unparse(node.func)}` of")
         if inspect.isgeneratorfunction(callee):
             raise self.error(
                 scope,
@@ -415,6 +418,11 @@ class Expressions(LoweringPart):
         name = self.names.fresh("default")
         self.bindings[name] = value
         return ir.Name(name)
+
+
+#: callables that iterate over their arguments
+_ITERATING = (builtins.sum, builtins.list, builtins.tuple, builtins.sorted, builtins.min,
+              builtins.max, builtins.enumerate, builtins.zip, np.array, np.asarray, np.stack)
 
 
 def _constant_index(node: ast.Subscript) -> int | None:

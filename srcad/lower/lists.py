@@ -308,10 +308,10 @@ def _handed_on_reads(fn: ast.FunctionDef) -> frozenset[int]:
     """The ids of the ``Name`` reads in ``fn`` whose value another variable or list may
     then hold too: the value of an assignment (``ys = hs``, also through ``a if c else
     b`` and ``a or b``; not an unpacking ``a, b = hs``, which binds the items), an item
-    of a display (``[hs, 1]``, ``for ys in [hs]``), the argument of ``.append``/``.insert``
-    (``.extend`` copies the items: a display's items are handed on as items of a
-    display). srcad's own temporaries (a comprehension's list, :mod:`srcad.desugar`) are
-    read once, so they hand nothing on."""
+    of a display (``[hs, 1]``, ``for ys in [hs]``, ``{"k": hs}``), the argument of
+    ``.append``/``.insert`` (``.extend`` copies the items: a display's items are
+    handed on as items of a display). srcad's own temporaries (a comprehension's
+    list, :mod:`srcad.desugar`) are read once, so they hand nothing on."""
     temporaries: frozenset[str] = getattr(fn, "srcad_temporaries", frozenset())
     found: set[int] = set()
 
@@ -336,6 +336,9 @@ def _handed_on_reads(fn: ast.FunctionDef) -> frozenset[int]:
                 held(node.value)
         elif isinstance(node, ast.List | ast.Tuple) and isinstance(node.ctx, ast.Load):
             for element in node.elts:
+                held(element)
+        elif isinstance(node, ast.Dict):  # ({"k": hs}: the dict holds the list)
+            for element in node.values:
                 held(element)
         elif (
             isinstance(node, ast.Call)

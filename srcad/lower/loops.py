@@ -44,6 +44,11 @@ class Loops(LoweringPart):
 
     def enter_loop(self, scope: Scope, node: ast.For | ast.While) -> dict[str, str]:
         """Entry copies: each carried variable gets the one name it keeps inside the loop."""
+        for n in ast.walk(node):  # (inside, the list has the loop's own name: an alias
+            grown = self.appended_list(scope, n)  # made before the loop is checked here)
+            if grown is not None and grown.id in scope.env:
+                assert isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+                self.check_growable(scope, n, grown.id, scope.env[grown.id], f".{n.func.attr}")
         carried = {}
         for v in self.carried_names(scope, node):
             name = self.variable_name(scope, v)
@@ -148,6 +153,7 @@ class Loops(LoweringPart):
             count = ir.Call(self.builtin_ref(scope, "range"), tuple(range_args))
             element = None
         else:
+            self.refuse_iterating_objects(scope, node.iter)
             length, element = self.iteration(scope, node.iter)
             count = ir.Call(self.builtin_ref(scope, "range"), (length,))
         start = len(self.body)

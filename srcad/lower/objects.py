@@ -40,6 +40,8 @@ class Objects(LoweringPart):
             return self.called_object(scope, node, target)  # model.head(h): a field
         if isinstance(node, ast.Call) and self.table.has_callable(self.static_object(scope, func)):
             return None  # (a method with a rule of its own: scipy.stats.norm.logpdf)
+        if isinstance(node, ast.Call) and _is_bare_super(func.value):
+            return self.super_call(scope, node, func, target)
         known = self.known_object(scope, func.value)
         body_at, last_return = len(self.body), self._last_return
         try:
@@ -145,13 +147,45 @@ class Objects(LoweringPart):
                 call = ast.copy_location(ast.Call(func, [], []), node)
                 return self.inline_member(scope, call, getter, target, current, "fget")
             return None
-        if isinstance(member, staticmethod) and isinstance(member.__func__, types.FunctionType):
+        static = _method_function(member, staticmethod)
+        if static is not None:
+            return self.inline_member(scope, node, static, target, current, "", receiver=False)
+        shared = _method_function(member, classmethod)
+        if shared is not None:  # a classmethod: the class is its first argument
+            owner = self.helper_ref(type(obj).__name__, type(obj))
             return self.inline_member(
-                scope, node, member.__func__, target, current, "", receiver=False
+                scope, node, shared, target, current, "", receiver_value=owner
             )
         if isinstance(member, types.FunctionType):
             return self.inline_member(scope, node, member, target, current, "")
         return None
+
+    def super_call(
+        self, scope: Scope, node: ast.Call, func: ast.Attribute, target: Callable[[], str] | None
+    ) -> Any:
+        """``super().energy(x)`` in a method srcad inlines: the method of the class after
+        the one defining it (its ``__class__`` cell), in the order of the class of
+        ``self`` where srcad knows it, inlined with the same ``self``. None: not in a
+        method, or no such method in Python."""
+        cell = scope.source.closure.get("__class__")
+        arguments = scope.function.args.posonlyargs + scope.function.args.args
+        if cell is None or not arguments:
+            return None
+        defining = cell.cell_contents
+        receiver = ast.copy_location(ast.Name(arguments[0].arg, ast.Load()), node)
+        order = (self.expr_class(scope, receiver) or defining).__mro__
+        after = order[order.index(defining) + 1:] if defining in order else defining.__mro__[1:]
+        owner = next((c for c in after if func.attr in vars(c)), None)
+        member = vars(owner).get(func.attr) if owner is not None else None
+        if not isinstance(member, types.FunctionType):
+            return None
+        value = self.lower_operand(scope, receiver)
+        call = ast.copy_location(
+            ast.Call(ast.copy_location(ast.Attribute(receiver, func.attr, ast.Load()), func),
+                     node.args, node.keywords), node)
+        return self.inline_member(
+            scope, call, member, target, lambda: owner, "", receiver_value=value
+        )
 
     def inline_member(
         self,
@@ -369,8 +403,12 @@ class Objects(LoweringPart):
         func = node.func if isinstance(node, ast.Call) else node
         assert isinstance(func, ast.Attribute)  # (both callers call a member: `obj.name`)
         member = inspect.getattr_static(cls, func.attr, None)
+        static = _method_function(member, staticmethod)
+        shared = _method_function(member, classmethod)
         if isinstance(node, ast.Call) and isinstance(member, types.FunctionType):
             function, part, call = member, "", node
+        elif isinstance(node, ast.Call) and (static or shared) is not None:
+            function, part, call = static or shared, "", node  # type: ignore[assignment]
         elif (
             isinstance(node, ast.Attribute)
             and isinstance(member, property)
@@ -390,8 +428,11 @@ class Objects(LoweringPart):
             f"check_{func.attr}", same_member(scope.source.location(node), cls, func.attr)
         )
         self.emit(ir.Effect(ir.Call(check, (receiver,)), tag=self.next_tag()))
+        if shared is not None:  # a classmethod: the class is its first argument
+            receiver = self.helper_ref(cls.__name__, cls)
         return self.inline_member(
-            scope, call, function, target, lambda: cls, part, receiver_value=receiver
+            scope, call, function, target, lambda: cls, part, receiver=static is None,
+            receiver_value=receiver,
         )
 
     def known_objects(self) -> dict[str, tuple[Any, Callable[[], Any]]]:
@@ -433,6 +474,24 @@ class Objects(LoweringPart):
                 return None
             return value, lambda: getattr(base[1](), node.attr, None)
         return None
+
+
+def _is_bare_super(node: ast.expr) -> bool:
+    """``super()`` with no arguments (the form methods use)."""
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "super"
+        and not node.args
+        and not node.keywords
+    )
+
+
+def _method_function(member: Any, kind: type) -> types.FunctionType | None:
+    """The Python function of ``member`` when it is a ``kind`` (``staticmethod`` or
+    ``classmethod``) of a function; else None."""
+    function = getattr(member, "__func__", None) if isinstance(member, kind) else None
+    return function if isinstance(function, types.FunctionType) else None
 
 
 def _has_slice(key: ast.expr) -> bool:

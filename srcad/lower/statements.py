@@ -322,6 +322,16 @@ class Statements(LoweringPart):
                 "what it writes",
                 "give the list a name first (`items = [...]`), then write `items[i] = v`",
             )
+        if isinstance(root, ast.Name) and not _bound_in(scope, root.id):
+            raise self.error(
+                scope,
+                target,
+                f"this changes `{root.id}`, which the function did not make (a global, or a "
+                "variable of an enclosing function): srcad cannot follow changes to objects "
+                "outside the function, which later calls would also see",
+                f"work on a copy made inside the function (`{root.id} = {root.id}.copy()`), "
+                f"or pass `{root.id}` as a parameter",
+            )
         if root is not target.value and self.may_be_list(scope, root):
             assert isinstance(root, ast.Name)  # (a display is refused above)
             raise self.error(
@@ -405,6 +415,11 @@ class Statements(LoweringPart):
         the item."""
         target = stmt.target
         assert isinstance(target, ast.Subscript)
+        root = target.value
+        while isinstance(root, ast.Subscript):
+            root = root.value
+        if isinstance(root, ast.Name) and not _bound_in(scope, root.id):
+            return self.store_item(scope, target, stmt.value, ADDITEM, stmt)  # (refused there)
         read = ast.copy_location(ast.Subscript(target.value, target.slice, ast.Load()), target)
         # (a slice, a sequence joined to the item (`pairs[1] += (v,)`), a constant, a
         # global: only the container's item gets a new value)
@@ -482,14 +497,17 @@ class Statements(LoweringPart):
             )
         else:
             if any(isinstance(t, ast.Tuple | ast.List) for t in targets):
-                self.refuse_unpacking_objects(scope, value_node)
+                self.refuse_iterating_objects(scope, value_node, "unpacking")
             value = self.lower_expr(scope, value_node, None)
         for target in targets:
             self.bind(scope, target, value)
 
-    def refuse_unpacking_objects(self, scope: Scope, value_node: ast.expr) -> None:
-        """``a, b = p`` of an object of a class of the user's (not a namedtuple): Python
-        runs its ``__iter__``, which srcad does not read; refused at the line."""
+    def refuse_iterating_objects(
+        self, scope: Scope, value_node: ast.expr, what: str = "iterating over"
+    ) -> None:
+        """``a, b = p`` or ``for c in p`` of an object of a class of the user's (not a
+        namedtuple): Python runs its ``__iter__``, which srcad does not read; refused at
+        the line."""
         known = self.known_object(scope, value_node)
         cls = type(known[0]) if known is not None else self.expr_class(scope, value_node)
         if cls is None or issubclass(cls, tuple | list):
@@ -497,7 +515,7 @@ class Statements(LoweringPart):
         raise self.error(
             scope,
             value_node,
-            f"unpacking an object of class {cls.__name__} runs its `__iter__`, which srcad "
+            f"{what} an object of class {cls.__name__} runs its `__iter__`, which srcad "
             "does not read",
             "read its fields by name (a, b = p.a, p.b), or pass a tuple",
         )
@@ -538,6 +556,17 @@ class Statements(LoweringPart):
         if scope.is_root:
             return self.names.own(user_name)
         return self.names.fresh(user_name)
+
+
+def _bound_in(scope: Scope, name: str) -> bool:
+    """Whether ``name`` is a variable of the code srcad lowers (of ``scope`` or of an
+    enclosing function it lowers), not a global or a closure's."""
+    current: Scope | None = scope
+    while current is not None:
+        if name in current.env or name in current.local_names:
+            return True
+        current = current.parent
+    return False
 
 
 def _out_target(call: ast.Call) -> ast.Subscript | None:
