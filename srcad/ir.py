@@ -635,8 +635,17 @@ def targets_of(stmt: Stmt) -> tuple[str, ...]:
     return ()
 
 
-def reads_of(stmt: Stmt) -> Iterator[str]:
-    """Names a statement reads itself (not counting nested blocks)."""
+def reads_of(stmt: Stmt) -> tuple[str, ...]:
+    """Names a statement reads itself (not counting nested blocks), in order. (Kept with
+    the statement, which never changes: the passes ask again and again.)"""
+    found: tuple[str, ...] | None = stmt.__dict__.get("_reads")
+    if found is None:
+        found = tuple(_reads(stmt))
+        object.__setattr__(stmt, "_reads", found)
+    return found
+
+
+def _reads(stmt: Stmt) -> Iterator[str]:
     if isinstance(stmt, Assign):
         yield from names_in(stmt.value)
         for operand in stmt.operands:  # (an item write's value is an operand only)

@@ -275,21 +275,14 @@ class _Builder:
         mask is made from (``np.isnan(t)``) carries none."""
         stmts = [s for s in ir.walk(self.fn.body) if not ir.blocks_of(s)]
         carriers = {n for s in stmts if isinstance(s, ir.Return) for n in ir.reads_of(s)}
+        # (last statement first: gradient flows backward, so straight-line code settles
+        # in one sweep, and loops and joins in a few)
+        edges = [(set(ir.targets_of(s)), _gradient_sources(s)) for s in reversed(stmts)]
         changed = True
         while changed:
             changed = False
-            for stmt in stmts:
-                if not carriers.intersection(ir.targets_of(stmt)):
-                    continue
-                if isinstance(stmt, ir.Assign) and stmt.rule is not None:
-                    rule = stmt.rule
-                    sources = {
-                        o.id for p, o in zip(rule.params, stmt.operands)
-                        if isinstance(o, ir.Name) and rule.adjoint_for(p) is not None
-                    }
-                else:  # (a copy, an unpacking, plain Python: everything it reads)
-                    sources = set(ir.reads_of(stmt))
-                if not sources <= carriers:
+            for targets, sources in edges:
+                if not sources <= carriers and not carriers.isdisjoint(targets):
                     carriers |= sources
                     changed = True
         return carriers
@@ -850,6 +843,18 @@ def _fresh_arguments(builder: _Builder, fn: ir.Function, memory: Memory | None) 
     if memory is None:
         return []
     return fresh_parameters(fn, memory, ir.Name(builder.bind("fresh_arguments", fresh_arguments)))
+
+
+def _gradient_sources(stmt: ir.Stmt) -> set[str]:
+    """The names the backprop of ``stmt`` sends gradient to: a gate's operands with an
+    adjoint; everything a copy, an unpacking or plain Python reads."""
+    if isinstance(stmt, ir.Assign) and stmt.rule is not None:
+        rule = stmt.rule
+        return {
+            o.id for p, o in zip(rule.params, stmt.operands)
+            if isinstance(o, ir.Name) and rule.adjoint_for(p) is not None
+        }
+    return set(ir.reads_of(stmt))
 
 
 def _list_method(stmt: ir.Assign, method: str, *args: ir.Expr) -> ir.Assign:
