@@ -119,18 +119,17 @@ class _Checker(ast.NodeVisitor):
     # ---- the function itself
     def check_function(self, fn: ast.FunctionDef) -> None:
         args = fn.args
+        wrapped = getattr(self.source.function, "__wrapped__", None)
+        hint = (  # (a decorator's wrapper: a helper called with its arguments is read)
+            f"differentiate a function that calls it: `srcad.grad(lambda x: "
+            f"{getattr(wrapped, '__name__', 'f')}(x))`"
+            if wrapped is not None
+            else "list the parameters one by one"
+        )
         if args.vararg is not None and not self.inlined:
-            self.refuse(
-                args.vararg,
-                "`*args` parameters are not supported",
-                "list the parameters one by one",
-            )
+            self.refuse(args.vararg, "`*args` parameters are not supported", hint)
         if args.kwarg is not None and not self.inlined:
-            self.refuse(
-                args.kwarg,
-                "`**kwargs` parameters are not supported",
-                "list the parameters one by one",
-            )
+            self.refuse(args.kwarg, "`**kwargs` parameters are not supported", hint)
         body = fn.body
         if body and is_docstring(body[0]):
             body = body[1:]

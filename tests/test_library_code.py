@@ -200,6 +200,37 @@ def test_a_wrapper_that_only_forwards_is_read_through():
     np.testing.assert_allclose(dx, 2.0 * np.cos(X), rtol=1e-12)
 
 
+def scaled_by(factor):
+    def decorate(fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            return factor * fn(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+@scaled_by(3.0)
+def spring_energy(x, k=2.0, *, rest=0.0):
+    return 0.5 * k * np.sum((x - rest) ** 2)
+
+
+def springs(x):
+    return spring_energy(x, k=1.5) + spring_energy(x, rest=0.5)
+
+
+def test_a_wrapper_passing_on_args_and_kwargs_is_read_when_called():
+    """``factor * fn(*args, **kwargs)``: called as a helper, the wrapper's ``*args`` and
+    ``**kwargs`` are the call's, and ``fn(**kwargs)`` passes the keywords on; the
+    decorated function itself takes ``*args``, refused with the way around."""
+    (dx,) = check_four_ways(springs, X)
+    np.testing.assert_allclose(dx, 3.0 * (1.5 * X + 2.0 * (X - 0.5)), rtol=1e-12)
+    with pytest.raises(srcad.SrcadError) as info:
+        srcad.grad(spring_energy)(X)
+    assert "*args" in info.value.message and "lambda x: spring_energy(x)" in info.value.hint
+
+
 def test_a_wrapper_that_changes_star_arguments_is_refused_at_its_line():
     with pytest.raises(srcad.SrcadError) as info:
         srcad.grad(arrhenius)(25.0, 2.0)

@@ -15,7 +15,7 @@ from ..desugar import desugar
 from ..diagnostics import at_call_site
 from ..errors import SrcadError, UnsupportedSyntaxError
 from ..frontend import FunctionSource, read_function
-from ..specialize import Sized, specialize
+from ..specialize import Keywords, Sized, specialize
 from ..subset import check_supported
 from .values import (
     NOT_STATIC,
@@ -297,6 +297,8 @@ class Inlining(LoweringPart):
             if isinstance(value, ir.Const | TupleValue)
             or (isinstance(value, ir.Name) and value.id in self.bindings)
         }
+        if fn.args.kwarg is not None and partial is None:  # fn(**kwargs) passes them on
+            known[fn.args.kwarg.arg] = _passed_keywords(call, fn)
         local_names = frozenset(assigned_names(fn))
         source = replace(source, node=specialize(fn, known, source.lookup)[0])  # options decided
         check_supported(source, inlined=True)
@@ -329,6 +331,20 @@ class Inlining(LoweringPart):
         finally:
             self.inlining.pop()
         return result
+
+
+def _passed_keywords(call: ast.Call, fn: ast.FunctionDef) -> Keywords:
+    """The ``**kwargs`` of ``fn`` for ``call``, as a known dict display: the call's
+    keyword arguments that no parameter takes, each read back as ``kwargs["key"]`` (so
+    that ``g(*args, **kwargs)`` in ``fn``, a decorator's wrapper, passes them on)."""
+    assert fn.args.kwarg is not None
+    kwargs = fn.args.kwarg.arg
+    named = {a.arg for a in (*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs)}
+    return Keywords([
+        (k.arg, ast.Subscript(ast.Name(kwargs, ast.Load()), ast.Constant(k.arg), ast.Load()))
+        for k in call.keywords
+        if k.arg is not None and k.arg not in named
+    ])
 
 
 def _kept_arguments(call: ast.Call, fn: ast.FunctionDef) -> list[tuple[str, ast.expr]]:
