@@ -20,6 +20,7 @@ from . import ir, numba_backend, records, trees
 from .errors import Location, NonScalarOutputError, SourceError, SrcadError, WrtError
 from .following import following_helpers
 from .frontend import (
+    DERIVATIVE_MARK,
     FunctionSource,
     is_numba_function,
     mark_derivative,
@@ -34,6 +35,7 @@ from .rules import TABLE
 from .rules.table import callee_key
 from .specialize import for_defaults
 from .subset import check_supported
+from .wrappers import wrapper_caller
 
 Wrt = int | str | Sequence[int | str] | None
 
@@ -338,8 +340,12 @@ def _from_source(
     aux: bool,
     examples: Mapping[str, Any] | None = None,
 ) -> Gradient:
-    """The pipeline on the source of ``callee``'s function."""
-    source = read_function(callee.function, used_at=_call_site(), top_level=True)
+    """The pipeline on the source of ``callee``'s function (for a decorator's wrapper
+    taking ``*args``, of a caller with the wrapped function's signature)."""
+    function = callee.function
+    if not (callee.fixes or hasattr(function, "__srcad__") or hasattr(function, DERIVATIVE_MARK)):
+        function = wrapper_caller(function) or function
+    source = read_function(function, used_at=_call_site(), top_level=True)
     if callee.fixes:
         source = replace(source, fixed=fixed_values(source, callee))
     if examples:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .errors import Location, SourceError, UnsupportedSyntaxError
-from .wrappers import only_forwards
+from .wrappers import only_forwards, takes_star_arguments
 
 #: Returned by :meth:`FunctionSource.lookup` for a name that is not bound anywhere.
 MISSING: Any = type("Missing", (), {"__repr__": lambda self: "MISSING"})()
@@ -81,8 +81,11 @@ def is_numba_function(fn: Any) -> bool:
 
 def source_signature(fn: Any) -> inspect.Signature:
     """The signature of the function srcad reads for ``fn``: a decorator's wrapper's own
-    (``inspect.signature`` reports the wrapped function's), unless it only forwards."""
-    return inspect.signature(fn, follow_wrapped=not _runs_its_own_code(fn))
+    (``inspect.signature`` reports the wrapped function's), unless it only forwards or
+    takes ``*args`` (then srcad reads a caller with the wrapped function's signature:
+    :func:`srcad.wrappers.wrapper_caller`)."""
+    own = _runs_its_own_code(fn) and not takes_star_arguments(fn)
+    return inspect.signature(fn, follow_wrapped=not own)
 
 
 def _runs_its_own_code(fn: Any) -> bool:

@@ -13,8 +13,11 @@ from __future__ import annotations
 import ast
 import functools
 import inspect
+import itertools
+import linecache
 import textwrap
 import types
+from typing import Any
 
 #: what an observing line may call: the clock, printing, logging, warnings
 _CLOCKS = frozenset(("perf_counter", "perf_counter_ns", "time", "time_ns", "monotonic",
@@ -120,4 +123,56 @@ def _function_node(code: types.CodeType) -> ast.FunctionDef | None:
     return node if isinstance(node, ast.FunctionDef) else None
 
 
-__all__ = ["only_forwards"]
+def takes_star_arguments(fn: Any) -> bool:
+    """Whether ``fn``'s own code takes ``*args`` or ``**kwargs`` (a decorator's wrapper)."""
+    code = getattr(fn, "__code__", None)
+    return code is not None and bool(code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS))
+
+
+_counter = itertools.count(1)
+
+
+def wrapper_caller(wrapper: Any) -> types.FunctionType | None:
+    """For a decorator's wrapper that takes ``*args``/``**kwargs`` (and does more than
+    forward them), a function with the signature of the function it wraps that calls it:
+    ``def energy(x, k=2.0): return decorated(x, k=k)``. srcad differentiates that one,
+    reading the wrapper as a helper called with these arguments. None: not such a
+    wrapper, or the wrapped function takes ``*args`` itself."""
+    if not (isinstance(wrapper, types.FunctionType) and takes_star_arguments(wrapper)):
+        return None
+    wrapped = getattr(wrapper, "__wrapped__", None)
+    if wrapped is None or only_forwards(wrapper):
+        return None
+    try:
+        signature = inspect.signature(wrapped)
+    except (TypeError, ValueError):
+        return None
+    params, args, defaults, kwdefaults = [], [], [], {}
+    for param in signature.parameters.values():
+        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+            return None
+        if param.kind is param.KEYWORD_ONLY:
+            if "*" not in params:
+                params.append("*")
+            args.append(f"{param.name}={param.name}")
+            if param.default is not param.empty:
+                kwdefaults[param.name] = param.default
+        else:
+            args.append(param.name)
+            if param.default is not param.empty:
+                defaults.append(param.default)
+        params.append(param.name)
+    name = getattr(wrapped, "__name__", "f")
+    name = name if name.isidentifier() else "f"
+    source = f"def {name}({', '.join(params)}):\n    return decorated({', '.join(args)})\n"
+    filename = f"<srcad: {getattr(wrapper, '__qualname__', name)} as decorated #{next(_counter)}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    namespace: dict[str, Any] = {"decorated": wrapper}
+    exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - our own source
+    caller: types.FunctionType = namespace[name]
+    caller.__defaults__ = tuple(defaults) or None
+    caller.__kwdefaults__ = kwdefaults or None
+    return caller
+
+
+__all__ = ["only_forwards", "takes_star_arguments", "wrapper_caller"]
