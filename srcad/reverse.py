@@ -554,7 +554,7 @@ class _Builder:
                 if (
                     self.broadcast
                     and stmt.rule.broadcasting
-                    and any(isinstance(o, ir.Name) for o in stmt.operands if o is not operand)
+                    and any(_may_have_shape(o) for o in stmt.operands if o is not operand)
                 ):
                     value = self.call(
                         "unbroadcast", unbroadcast, value, self.shape_of(operand, stmt)
@@ -843,6 +843,14 @@ def _fresh_arguments(builder: _Builder, fn: ir.Function, memory: Memory | None) 
     if memory is None:
         return []
     return fresh_parameters(fn, memory, ir.Name(builder.bind("fresh_arguments", fresh_arguments)))
+
+
+def _may_have_shape(operand: ir.Expr) -> bool:
+    """Whether an operand of a broadcasting gate may give the result a shape of its own:
+    a value, or a list display (``np.where([True, False], x, 0.0)``), not a number."""
+    if isinstance(operand, ir.Const):
+        return not isinstance(operand.value, int | float | complex | bool | str | type(None))
+    return isinstance(operand, ir.Name | ir.Tuple)
 
 
 def _gradient_sources(stmt: ir.Stmt) -> set[str]:

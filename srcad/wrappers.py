@@ -100,7 +100,10 @@ def _observes(stmt: ast.stmt, own: set[str]) -> bool:
     if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
         func = stmt.value.func
         name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
-        return name in _REPORTS
+        arguments = [*stmt.value.args, *(k.value for k in stmt.value.keywords)]
+        return name in _REPORTS and not any(  # (what it prints calls nothing: no effects)
+            isinstance(n, ast.Call | ast.NamedExpr) for a in arguments for n in ast.walk(a)
+        )
     if isinstance(stmt, ast.Assign) and all(isinstance(t, ast.Name) for t in stmt.targets):
         return all(
             not (isinstance(n, ast.Name) and n.id in own)

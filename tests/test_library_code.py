@@ -292,6 +292,40 @@ def boltzmann(e, temperature=1.0):
     return math.exp(-e / temperature)
 
 
+class Schedule:
+    def __init__(self):
+        self.temperature = 1.0
+
+    def step(self):
+        self.temperature *= 0.5
+        return self.temperature
+
+
+SCHEDULE = Schedule()
+
+
+def annealed(fn):
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        LOG.debug("temperature %.3f", SCHEDULE.step())  # (a call in the log line: it runs)
+        return fn(*args, **kwargs)
+
+    return wrapper
+
+
+@annealed
+def soft_energy(x):
+    return np.sum(x**2) / SCHEDULE.temperature
+
+
+def test_a_log_line_that_calls_something_is_not_only_observing():
+    SCHEDULE.temperature = 1.0
+    value, dx = srcad.value_and_grad(soft_energy)(X)
+    assert SCHEDULE.temperature == 0.5  # (the wrapper's line ran, once)
+    assert value == pytest.approx(np.sum(X**2) / 0.5, rel=1e-14)
+    np.testing.assert_allclose(dx, 4.0 * X, rtol=1e-14)
+
+
 def test_a_wrapper_that_does_more_than_forward_is_read_or_refused():
     """A wrapper is read through only when it forwards and observes (a timer, a log
     line): one that sets state the function reads, or caches, is read itself, and srcad

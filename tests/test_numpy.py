@@ -1856,6 +1856,18 @@ def test_pseudo_inverse_and_least_squares(f, args):
     check_four_ways(f, *args, wrt=(0, 1))
 
 
+def nearly_collinear_fit(y):
+    X = np.column_stack([np.ones(6), np.arange(6.0), np.arange(6.0) + 1e-9 * LSQ_Y])
+    beta = np.linalg.lstsq(X, y, rcond=1e-6)[0]
+    return np.sum(beta**2)
+
+
+def test_least_squares_with_a_cutoff_differentiates_the_solution_it_returns():
+    """With ``rcond`` numpy drops the tiny singular value: the gradient is that of the
+    solution with it dropped (the pseudo-inverse with the same cutoff)."""
+    check_four_ways(nearly_collinear_fit, LSQ_Y)
+
+
 def test_least_squares_gradient_is_the_normal_equations():
     """d|beta|^2/dy = 2 X (X^T X)^-1 beta for a full-rank tall X, where beta solves the
     normal equations; and the value is numpy's lstsq's own."""
@@ -1882,3 +1894,24 @@ def test_meshgrid_with_differentiated_coordinates():
     """Each output repeats one input along one axis (axes 0 and 1 swap for 'xy'); its
     tangent keeps the call's keywords (the defaults came back: a wrong jvp for 'ij')."""
     check_four_ways(gaussian_bump_on_grids, 0.2, -0.3)
+
+
+# ---------------------------------------------------------------- lists given to numpy
+
+
+def lists_given_to_numpy(x):
+    masked = np.sum(np.where([True, False], [1.0, 2.0], x) * x)
+    shifted = np.sum(np.sin(np.subtract([1.0, 2.0], x)))
+    floor = np.sum(np.maximum([0.1, 0.5, 2.0], x) ** 2)
+    powers = np.sum(np.array([1.0, -2.0, 0.5]) * np.power(x, [0, 1, 2]))
+    return masked + shifted + floor + powers + np.sum(np.logaddexp([0.1, 0.2], x))
+
+
+def test_a_list_given_to_a_broadcasting_numpy_function_is_an_array():
+    """``np.where([True, False], ..., x)`` of a number ``x``: numpy makes an array of the
+    list, so ``x``'s gradient is summed back over it (it was a vector for a scalar), and
+    the derivative's arithmetic reads the array (``[0, 1, 2] - 1`` crashed)."""
+    (dx,) = check_four_ways(lists_given_to_numpy, 0.3)
+    want = (2.0 * 0.3 + 1.0 - np.cos(0.7) - np.cos(1.7) + 0.6 + (-2.0 + 2 * 0.5 * 0.3)
+            + np.sum(1.0 / (1.0 + np.exp(np.array([0.1, 0.2]) - 0.3))))
+    assert np.shape(dx) == () and dx == pytest.approx(want, rel=1e-12)

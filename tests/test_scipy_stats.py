@@ -81,3 +81,16 @@ def test_normal_likelihood_gradient_and_hessian_are_the_closed_forms():
     want_h = 2.0 * np.array([[n / sigma**2, cross],
                              [cross, -n / sigma**2 + 3.0 * np.sum(r**2) / sigma**4]])
     np.testing.assert_allclose(hessian, want_h, rtol=1e-10)
+
+
+def shifted_counts(mu, p):
+    k = np.array([3, 4, 5, 6])
+    return np.sum(stats.poisson.logpmf(k, mu, loc=2)) + np.sum(stats.binom.logpmf(k, 10, p, loc=1))
+
+
+def test_count_models_with_a_location():
+    """``loc`` shifts the counts: the rate's gradient reads ``k - loc``."""
+    (dmu, dp) = check_four_ways(shifted_counts, 2.3, 0.4)
+    k = np.array([3, 4, 5, 6])
+    assert dmu == pytest.approx(np.sum((k - 2) / 2.3 - 1.0), rel=1e-12)
+    assert dp == pytest.approx(np.sum((k - 1) / 0.4 - (10 - (k - 1)) / 0.6), rel=1e-12)

@@ -229,7 +229,11 @@ class Inlining(LoweringPart):
         target: Callable[[], str] | None,
         partial: functools.partial | None = None,
         lookup: Callable[[], Any] | None = None,
+        as_written: ast.expr | None = None,
     ) -> Any:
+        """Inline ``callee``'s code at ``call``; where another file's code cannot be read,
+        the call stays a call (``as_written``: the call as the user wrote it, when
+        ``call`` is a method's, with the object passed first)."""
         where = scope.source.location(call)
         if callee in self.inlining:
             raise UnsupportedSyntaxError(
@@ -263,7 +267,7 @@ class Inlining(LoweringPart):
             del self.body[start:]
             self._last_return = saved_return
             self.refusals[where] = at_call_site(error, callee, where)
-            return self.operation(scope, call, target)
+            return self.operation(scope, as_written or call, target)
         for stmt in ir.walk(self.body[start:]):  # (the outermost call, the user's, wins)
             loc = getattr(stmt, "loc", None)
             if loc is None:

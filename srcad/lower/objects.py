@@ -216,7 +216,8 @@ class Objects(LoweringPart):
             member = getattr(member, part, None) if part else member
             return getattr(member, "__func__", member)
 
-        return self.inline(scope, inlined, function, target, lookup=lookup)
+        written = call.func if part == "fget" else call  # (a property: read, not called)
+        return self.inline(scope, inlined, function, target, lookup=lookup, as_written=written)
 
     def object_names(self, scope: Scope) -> frozenset[str]:
         """The local names of ``scope`` that hold objects, as far as the code shows: read

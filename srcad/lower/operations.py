@@ -7,18 +7,26 @@ import inspect
 import types
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
 
 from .. import array_api, ir, pyexpr
 from ..errors import NoRuleError
 from ..frontend import MISSING
-from ..rules.numpy_arrays import COPY_METHOD
+from ..rules.numpy_arrays import ARRAY_OF_ITEMS, COPY_METHOD
 from ..rules.scalar import LIST_COPY
 from ..rules.table import _MISSING as _MISSING_RULE
 from ..rules.table import Rule, Scatter, callee_key, index_key, match
-from .values import NOT_STATIC, LoweringPart, Operand, Scope, TupleValue, writes_into_out
+from .values import (
+    NOT_STATIC,
+    LoweringPart,
+    Operand,
+    Scope,
+    TupleValue,
+    assigned_names,
+    writes_into_out,
+)
 
 
 class Operations(LoweringPart):
@@ -101,6 +109,9 @@ class Operations(LoweringPart):
                     continue
                 lower_one = self.lower_index if param in index_params else self.lower_operand
                 operands[param] = lower_one(scope, self._raw_nodes[id(sub)][1])
+                listed = operands[param]
+                if rule.broadcasting and param not in rule.sequences and _listed(listed):
+                    operands[param] = self.as_array(scope, listed, node)
                 replacements[id(sub)] = operands[param]
             value = self.spell(scope, raw, replacements)
             operand_list = tuple(operands[p] for p in rule.params)
@@ -180,6 +191,28 @@ class Operations(LoweringPart):
                 return ir.Const([v.value for v in items]) if value.is_list else ir.Tuple(items)
             return self.materialize(scope, value, node)
         return value
+
+    def numpy_ref(self) -> ir.Name:
+        """How generated code names numpy: as the user's code does (``np``), else bound."""
+        for name in ("np", "numpy"):
+            if name not in assigned_names(self.root.node) and self.root.lookup(name) is np:
+                return ir.Name(name)
+        return self.helper_ref("np", np)
+
+    def as_array(self, scope: Scope, items: ir.Const, node: ast.expr) -> ir.Name:
+        """A list of numbers given to a numpy function that broadcasts (``np.power(x, [0,
+        1, 2])``), made the array numpy makes of it, so that the derivative's arithmetic
+        reads an array and its shape."""
+        name = self.names.temp()
+        self.emit(ir.Assign(
+            name,
+            ir.Call(ir.Attr(self.numpy_ref(), "array"), (items,)),
+            ARRAY_OF_ITEMS,
+            (items,),
+            tag=self.next_tag(),
+            loc=scope.source.location(node),
+        ))
+        return ir.Name(name)
 
     def find_rule(self, scope: Scope, raw: ir.Expr):
         resolve = lambda e: self.resolve_raw(scope, e)  # noqa: E731
@@ -269,6 +302,11 @@ def _excerpt(node: ast.AST, limit: int = 40) -> str:
     """The user's code of ``node``, shortened for a message."""
     text = ast.unparse(node)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _listed(operand: ir.Expr) -> TypeGuard[ir.Const]:
+    """A list or tuple of numbers written in the code (``[0, 1, 2]``)."""
+    return isinstance(operand, ir.Const) and isinstance(operand.value, list | tuple)
 
 
 def _method_of(obj: Any, name: str) -> Any:

@@ -1658,6 +1658,14 @@ def pinv_tangent(t: Any, a: Any, ans: Any) -> Any:
     return -(p @ t @ p) + left - left @ a @ p + right - p @ (a @ right)
 
 
+def _lstsq_pinv(a: Any, rcond: Any) -> Any:
+    """The pseudo-inverse ``np.linalg.lstsq`` solves with: singular values below ``rcond``
+    times the largest are dropped (``None``: machine precision times the larger side)."""
+    if rcond is None:
+        rcond = np.finfo(np.result_type(a, float)).eps * max(np.shape(a)[-2:])
+    return np.linalg.pinv(a, rcond=rcond)
+
+
 def _lstsq_parts(g: Any, ans: Any) -> tuple[Any, Any, Any]:
     """The adjoints of ``lstsq``'s solution, residuals and singular values (zeros where
     the result's part has none); its rank has none."""
@@ -1670,14 +1678,14 @@ def _residual_columns(a: Any, b: Any, beta: Any) -> Any:
     return _as_columns(b) - a @ _as_columns(beta)
 
 
-def lstsq_grad_a(g: Any, a: Any, b: Any, ans: Any) -> Any:
+def lstsq_grad_a(g: Any, a: Any, b: Any, ans: Any, rcond: Any = None) -> Any:
     """Adjoint of ``np.linalg.lstsq`` for ``a``: the solution is ``pinv(a) @ b``; the
     residuals ``|b - a x|^2`` (when numpy returns them) give ``-2 r g_res x^T`` (``a^T r``
     is 0 at the solution); the singular values ``u diag(g_s) v^T``."""
     g_beta, g_res, g_sv = _lstsq_parts(g, ans)
     beta = ans[0]
     grad = pinv_grad(_as_columns(g_beta) @ matrix_transpose(_as_columns(b)), a,
-                     np.linalg.pinv(a))
+                     _lstsq_pinv(a, rcond))
     if np.size(g_res) and _has_gradient(g_res):
         r = _residual_columns(a, b, beta)
         grad = grad - 2.0 * (r * g_res) @ matrix_transpose(_as_columns(beta))
@@ -1686,20 +1694,20 @@ def lstsq_grad_a(g: Any, a: Any, b: Any, ans: Any) -> Any:
     return grad
 
 
-def lstsq_grad_b(g: Any, a: Any, b: Any, ans: Any) -> Any:
+def lstsq_grad_b(g: Any, a: Any, b: Any, ans: Any, rcond: Any = None) -> Any:
     """Adjoint of ``np.linalg.lstsq`` for ``b``: ``pinv(a)^T g_x + 2 r g_res``."""
     g_beta, g_res, _ = _lstsq_parts(g, ans)
-    grad = matrix_transpose(np.linalg.pinv(a)) @ _as_columns(g_beta)
+    grad = matrix_transpose(_lstsq_pinv(a, rcond)) @ _as_columns(g_beta)
     if np.size(g_res) and _has_gradient(g_res):
         grad = grad + 2.0 * _residual_columns(a, b, ans[0]) * g_res
     return _from_columns(grad, b)
 
 
-def lstsq_tangent_a(t: Any, a: Any, b: Any, ans: Any) -> Any:
+def lstsq_tangent_a(t: Any, a: Any, b: Any, ans: Any, rcond: Any = None) -> Any:
     """Tangent of ``np.linalg.lstsq`` along ``a``: ``dpinv @ b``, ``-2 sum(r * (t x))``,
     the singular values' ``diag(u^T t v)``."""
     beta, residuals, rank, _ = ans
-    solution = _from_columns(pinv_tangent(t, a, np.linalg.pinv(a)) @ _as_columns(b), b)
+    solution = _from_columns(pinv_tangent(t, a, _lstsq_pinv(a, rcond)) @ _as_columns(b), b)
     change = np.zeros(np.shape(residuals))
     if np.size(residuals):
         r = _residual_columns(a, b, beta)
@@ -1707,10 +1715,10 @@ def lstsq_tangent_a(t: Any, a: Any, b: Any, ans: Any) -> Any:
     return SummedTuple((solution, change, 0, singular_values_tangent(t, a)))
 
 
-def lstsq_tangent_b(t: Any, a: Any, b: Any, ans: Any) -> Any:
+def lstsq_tangent_b(t: Any, a: Any, b: Any, ans: Any, rcond: Any = None) -> Any:
     """Tangent of ``np.linalg.lstsq`` along ``b``: ``pinv(a) @ t``, ``2 sum(r * t)``."""
     beta, residuals, _, singular = ans
-    solution = np.linalg.pinv(a) @ t
+    solution = _lstsq_pinv(a, rcond) @ t
     change = np.zeros(np.shape(residuals))
     if np.size(residuals):
         change = 2.0 * np.sum(_residual_columns(a, b, beta) * _as_columns(t), axis=0)

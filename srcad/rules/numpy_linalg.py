@@ -118,7 +118,9 @@ defrule(
     "np.linalg.lstsq(a, b, rcond=None)",
     env=ENV,
     rcond=None,
-    a="lstsq_grad_a(g, a, b, ans)",
-    b="lstsq_grad_b(g, a, b, ans)",
-    tangents={"a": "lstsq_tangent_a(t, a, b, ans)", "b": "lstsq_tangent_b(t, a, b, ans)"},
+    a="lstsq_grad_a(g, a, b, ans, rcond)",
+    b="lstsq_grad_b(g, a, b, ans, rcond)",
+    tangents={
+        "a": "lstsq_tangent_a(t, a, b, ans, rcond)", "b": "lstsq_tangent_b(t, a, b, ans, rcond)"
+    },
 )

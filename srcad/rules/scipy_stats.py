@@ -112,9 +112,11 @@ _distribution(
 )
 
 #: counts (k, n: data, no gradient): Poisson and binomial log-probabilities
-_distribution("poisson.logpmf(k, mu, loc=0)", none=("k", "loc"), mu="(x_over_y(k, mu) - 1) * g")
+_distribution(
+    "poisson.logpmf(k, mu, loc=0)", none=("k", "loc"), mu="(x_over_y(k - loc, mu) - 1) * g"
+)
 _distribution(
     "binom.logpmf(k, n, p, loc=0)",
     none=("k", "n", "loc"),
-    p="(x_over_y(k, p) - x_over_y(n - k, 1 - p)) * g",
+    p="(x_over_y(k - loc, p) - x_over_y(n - (k - loc), 1 - p)) * g",
 )
