@@ -26,6 +26,7 @@ from .api import grad, original_function
 from .building import Wrt, _call_site, call_arguments, user_facing, writes_in_place
 from .duck import is_duck_array
 from .errors import SrcadError
+from .frontend import source_signature
 
 #: ``check_grad`` shows its progress on stderr from this many calls of ``f`` on.
 PROGRESS_FROM = 2000
@@ -140,7 +141,7 @@ def numeric_grad(
     array, or a list, tuple or dict of those: the same structure back). The step is
     ``eps * max(1, |x|)`` for each number ``x``; each call of ``f`` gets fresh copies of
     the arguments."""
-    bound = inspect.signature(f).bind(*args, **(kwargs or {}))
+    bound = source_signature(f).bind(*args, **(kwargs or {}))
     name = index if isinstance(index, str) else list(bound.arguments)[index]
     point = _Point(f, bound, copies=True)  # (f may write into its arguments)
     return _central(bound.arguments[name], lambda new: point.value_with(name, new), eps, _no_op)
@@ -211,7 +212,7 @@ def check_grad(
     ``atol + rtol * |numeric|``.
     """
     original = original_function(f)
-    bound = inspect.signature(original).bind(*args, **kwargs)
+    bound = source_signature(original).bind(*args, **kwargs)
     _refuse_lazy_arrays(bound)
     names = float_parameters(bound) if wrt is None else wrt
     gradient = grad(original, wrt=names)
@@ -363,7 +364,7 @@ def _tangent_function(point: _Point, ours: dict[str, Any]) -> Callable[[dict], f
     except SrcadError:
         return None
     positional, keywords = call_arguments(point.f, point.bound.args, point.bound.kwargs)
-    order = [p for p in inspect.signature(point.f).parameters if p not in keywords]
+    order = [p for p in source_signature(point.f).parameters if p not in keywords]
     primals = (*positional, *keywords.values())
     names = [*order, *keywords]
 

@@ -41,7 +41,7 @@ from .building import (
     wrt_names,
 )
 from .errors import Location, NonScalarOutputError, SrcadError, UnsupportedSyntaxError
-from .frontend import mark_derivative
+from .frontend import mark_derivative, source_signature
 from .load import origin
 from .pickling import re_derivable
 from .pipeline import Gradient, unrolled_hessian_of
@@ -95,7 +95,7 @@ def _takes_positions(f: Callable, copies: bool) -> bool:
     :class:`_Call` to match names."""
     return not copies and not unbind(f).fixes and all(
         p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
-        for p in inspect.signature(f).parameters.values()
+        for p in source_signature(f).parameters.values()
     )
 
 
@@ -192,7 +192,7 @@ def _with_defaults(tangent_fn: Callable, f: Callable) -> Callable:
     """``tangent_fn`` called with fewer primals than ``f`` has positional parameters:
     the rest take ``f``'s defaults, with zero tangents (as calling ``f`` would)."""
     try:
-        parameters = list(inspect.signature(f).parameters.values())
+        parameters = list(source_signature(f).parameters.values())
     except (TypeError, ValueError):
         return tangent_fn
     positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
@@ -400,7 +400,7 @@ def jacobian(f: Callable, *, wrt: Wrt = None, argnums: Wrt = None) -> Callable[.
 
 def _parameter_order(f: Callable) -> list[str]:
     """``f``'s parameters in the order its tangent function takes them."""
-    parameters = inspect.signature(f).parameters.values()
+    parameters = source_signature(f).parameters.values()
     kwonly = [p.name for p in parameters if p.kind is p.KEYWORD_ONLY]
     return [p.name for p in parameters if p.name not in kwonly] + kwonly
 
@@ -717,7 +717,7 @@ def _tangent_of_gradient(gradient: Callable) -> Callable[..., Any]:
     product = _reverse_over_forward(f, _tangent_along(f), built.wrt)
     # (keyword-only parameters, the values a functools.partial fixes too, by name)
     kwonly = [
-        p.name for p in inspect.signature(f).parameters.values() if p.kind is p.KEYWORD_ONLY
+        p.name for p in source_signature(f).parameters.values() if p.kind is p.KEYWORD_ONLY
     ]
     positional = len(_parameter_order(f)) - len(kwonly)
 

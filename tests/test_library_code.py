@@ -326,6 +326,31 @@ def test_a_log_line_that_calls_something_is_not_only_observing():
     np.testing.assert_allclose(dx, 4.0 * X, rtol=1e-14)
 
 
+def with_temperature(fn):
+    @functools.wraps(fn)
+    def wrapper(logits, temperature=2.0):
+        return fn(logits / temperature)
+
+    return wrapper
+
+
+@with_temperature
+def log_sum_exp(z):
+    return np.log(np.sum(np.exp(z)))
+
+
+def test_forward_mode_of_a_wrapper_takes_the_wrappers_parameters():
+    """The wrapper's signature, not the wrapped function's (which ``inspect`` reports):
+    jvp's primals are the wrapper's, with its default."""
+    z, v = np.array([0.1, 1.2, -0.3]), np.array([1.0, -0.5, 0.25])
+    value, tangent = srcad.jvp(log_sum_exp)((z,), (v,))
+    p = np.exp(z / 2.0) / np.sum(np.exp(z / 2.0))
+    assert value == pytest.approx(log_sum_exp(z), rel=1e-14)
+    assert tangent == pytest.approx(p @ v / 2.0, rel=1e-12)
+    np.testing.assert_allclose(srcad.hvp(log_sum_exp)(z, v),
+                               (p * v - p * (p @ v)) / 4.0, rtol=1e-10, atol=1e-14)
+
+
 def test_a_wrapper_that_does_more_than_forward_is_read_or_refused():
     """A wrapper is read through only when it forwards and observes (a timer, a log
     line): one that sets state the function reads, or caches, is read itself, and srcad

@@ -1082,3 +1082,41 @@ def test_writes_outside_the_function_and_iterating_objects_are_refused():
         srcad.grad(sums_an_iterable_object)(IterablePair(1.0, 2.0))
     assert info.value.lineno == marker_line(__file__, "sum object")
     assert "__iter__" in info.value.message
+
+
+class Disc:
+    def __init__(self, r):
+        self.r = r
+
+    @property
+    def area(self):
+        return np.pi * self.r**2
+
+
+class Ring(Disc):
+    def __init__(self, r, inner):
+        super().__init__(r)
+        self.inner = inner
+
+    @property
+    def area(self):
+        return super().area - np.pi * self.inner**2
+
+
+def ring_mass(ring: Ring, density):
+    return ring.area * density
+
+
+def zips_an_iterable_object(weights, p: IterablePair):
+    total = 0.0
+    for w, v in zip(weights, p):  # <zip object>
+        total += w * v
+    return total
+
+
+def test_super_property_and_zip_of_an_iterable_object():
+    assert srcad.grad(ring_mass, wrt="density")(Ring(2.0, 0.5), 1.5) == pytest.approx(
+        np.pi * (4.0 - 0.25), rel=1e-14)
+    with pytest.raises(srcad.SrcadError) as info:
+        srcad.grad(zips_an_iterable_object)([0.5, 2.0], IterablePair(1.0, 2.0))
+    assert info.value.lineno == marker_line(__file__, "zip object")

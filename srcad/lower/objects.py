@@ -40,7 +40,7 @@ class Objects(LoweringPart):
             return self.called_object(scope, node, target)  # model.head(h): a field
         if isinstance(node, ast.Call) and self.table.has_callable(self.static_object(scope, func)):
             return None  # (a method with a rule of its own: scipy.stats.norm.logpdf)
-        if isinstance(node, ast.Call) and _is_bare_super(func.value):
+        if _is_bare_super(func.value):  # super().energy(x), super().area
             return self.super_call(scope, node, func, target)
         known = self.known_object(scope, func.value)
         body_at, last_return = len(self.body), self._last_return
@@ -161,28 +161,49 @@ class Objects(LoweringPart):
         return None
 
     def super_call(
-        self, scope: Scope, node: ast.Call, func: ast.Attribute, target: Callable[[], str] | None
+        self,
+        scope: Scope,
+        node: ast.Call | ast.Attribute,
+        func: ast.Attribute,
+        target: Callable[[], str] | None,
     ) -> Any:
-        """``super().energy(x)`` in a method srcad inlines: the method of the class after
-        the one defining it (its ``__class__`` cell), in the order of the class of
-        ``self`` where srcad knows it, inlined with the same ``self``. None: not in a
-        method, or no such method in Python."""
+        """``super().energy(x)`` (or the property ``super().area``) in a method srcad
+        inlines: the member of the class after the one defining it (its ``__class__``
+        cell), in the order of the class of ``self`` where srcad knows it, inlined with the
+        same ``self``. Refused where it is not such a member."""
         cell = scope.source.closure.get("__class__")
         arguments = scope.function.args.posonlyargs + scope.function.args.args
-        if cell is None or not arguments:
-            return None
-        defining = cell.cell_contents
-        receiver = ast.copy_location(ast.Name(arguments[0].arg, ast.Load()), node)
-        order = (self.expr_class(scope, receiver) or defining).__mro__
-        after = order[order.index(defining) + 1:] if defining in order else defining.__mro__[1:]
-        owner = next((c for c in after if func.attr in vars(c)), None)
-        member = vars(owner).get(func.attr) if owner is not None else None
-        if not isinstance(member, types.FunctionType):
-            return None
+        member: Any = None
+        if cell is not None and arguments:
+            defining = cell.cell_contents
+            receiver = ast.copy_location(ast.Name(arguments[0].arg, ast.Load()), node)
+            order = (self.expr_class(scope, receiver) or defining).__mro__
+            after = order[order.index(defining) + 1:] if defining in order else order[1:]
+            owner = next((c for c in after if func.attr in vars(c)), None)
+            member = vars(owner).get(func.attr) if owner is not None else None
+        called = isinstance(node, ast.Call) and isinstance(member, types.FunctionType)
+        read = (
+            isinstance(node, ast.Attribute)
+            and isinstance(member, property)
+            and isinstance(member.fget, types.FunctionType)
+        )
+        if not (called or read):
+            raise self.error(
+                scope,
+                node,
+                f"`super().{func.attr}` is not a method or property srcad can read here "
+                "(it reads `super()` in a method, for a member written in Python)",
+                f"call the class's member directly: `Base.{func.attr}(self, ...)`",
+            )
         value = self.lower_operand(scope, receiver)
-        call = ast.copy_location(
-            ast.Call(ast.copy_location(ast.Attribute(receiver, func.attr, ast.Load()), func),
-                     node.args, node.keywords), node)
+        attribute = ast.copy_location(ast.Attribute(receiver, func.attr, ast.Load()), func)
+        if read:
+            call = ast.copy_location(ast.Call(attribute, [], []), node)
+            return self.inline_member(
+                scope, call, member.fget, target, lambda: owner, "fget", receiver_value=value
+            )
+        assert isinstance(node, ast.Call)
+        call = ast.copy_location(ast.Call(attribute, node.args, node.keywords), node)
         return self.inline_member(
             scope, call, member, target, lambda: owner, "", receiver_value=value
         )

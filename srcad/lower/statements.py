@@ -508,6 +508,15 @@ class Statements(LoweringPart):
         """``a, b = p`` or ``for c in p`` of an object of a class of the user's (not a
         namedtuple): Python runs its ``__iter__``, which srcad does not read; refused at
         the line."""
+        if isinstance(value_node, ast.Call) and any(  # for a, b in zip(xs, p)
+            self.static_object(scope, value_node.func) is f
+            for f in (builtins.zip, builtins.enumerate, builtins.reversed)
+        ):
+            for argument in value_node.args:
+                self.refuse_iterating_objects(scope, argument, what)
+            return
+        if isinstance(value_node, ast.Subscript) and isinstance(value_node.slice, ast.Slice):
+            return  # (a slice of a list of objects is a list)
         known = self.known_object(scope, value_node)
         cls = type(known[0]) if known is not None else self.expr_class(scope, value_node)
         if cls is None or issubclass(cls, tuple | list):
