@@ -90,3 +90,24 @@ def test_a_def_passed_as_an_argument_may_only_be_called():
         srcad.grad(passes_a_def_as_a_value)
     assert_located(info.value, __file__, "value")
     assert "call it" in info.value.hint
+
+
+def local_aliases_of_functions(x):
+    act = np.tanh
+    wave = math.sin
+    return np.sum(act(x)) + wave(x[0]) + np.sum(applied_twice(act, x))
+
+
+def applied_twice(g, x):
+    return g(g(x))
+
+
+def test_a_local_name_for_a_function_calls_that_function():
+    """``act = np.tanh`` then ``act(z)`` (and passing ``act`` on): the name is assigned
+    once, so its calls are calls of ``np.tanh``, by its rule (it was refused as a
+    function without a rule or source)."""
+    x = np.array([0.3, -0.7])
+    (dx,) = check_four_ways(local_aliases_of_functions, x)
+    t = np.tanh(x)
+    want = (1 - t**2) + np.array([math.cos(0.3), 0.0]) + (1 - np.tanh(t) ** 2) * (1 - t**2)
+    np.testing.assert_allclose(dx, want, rtol=1e-12)

@@ -18,6 +18,7 @@ from ..rules.table import ADDAT, ADDITEM, SETITEM
 from ..runtime import add_at as runtime_add_at
 from ..runtime import check_assertion, formatted, raise_exception
 from .values import (
+    NOT_STATIC,
     RAISED,
     LoweringPart,
     Operand,
@@ -25,6 +26,7 @@ from .values import (
     Scope,
     Static,
     TupleValue,
+    free_lookup,
     returning,
     writes_into_out,
 )
@@ -477,6 +479,10 @@ class Statements(LoweringPart):
             self.store_item(scope, targets[0], value_node, SETITEM, targets[0])
             return
         first = targets[0]
+        if len(targets) == 1 and isinstance(first, ast.Name) and self.names_a_function(
+            scope, first.id, value_node
+        ):
+            return
         if isinstance(first, ast.Name):
             value = self.lower_expr(scope, value_node, lambda: self.variable_name(scope, first.id))
         elif isinstance(first, ast.Tuple | ast.List) and isinstance(
@@ -528,6 +534,28 @@ class Statements(LoweringPart):
             "does not read",
             "read its fields by name (a, b = p.a, p.b), or pass a tuple",
         )
+
+    def names_a_function(self, scope: Scope, name: str, value_node: ast.expr) -> bool:
+        """``act = np.tanh`` (a function srcad knows when it compiles, given a local name
+        the function never assigns again): calls ``act(z)`` are calls of that function,
+        as for a function passed in. False for anything else (it is lowered as a value)."""
+        if not isinstance(value_node, ast.Name | ast.Attribute):
+            return False
+        obj = self.static_object(scope, value_node)
+        if obj is NOT_STATIC or not callable(obj) or isinstance(obj, type):
+            return False
+        stores = sum(
+            isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and n.id == name
+            for n in ast.walk(scope.function)
+        )
+        if stores != 1:
+            return False
+        passed = scope.statics.get(value_node.id) if isinstance(value_node, ast.Name) else None
+        reference = self.free_reference(scope, self.raw(value_node))
+        lookup = passed.lookup if passed is not None else free_lookup(scope, value_node)
+        scope.statics[name] = Static(obj, reference, lookup)
+        scope.env[name] = reference  # (read as a value: passed on, `act is np.tanh`)
+        return True
 
     def _namer_for(self, scope: Scope, target: ast.expr) -> Callable[[], str] | None:
         if isinstance(target, ast.Name):
