@@ -22,6 +22,7 @@ MODULES = (
     "objects",  # parameters held in objects, methods, partials, lambdas (issue 14)
     "lists",  # lists built by append, comprehensions, buffers (issue 14)
     "stop26",  # the classes the adversarial rounds of stop 26 found
+    "stop29",  # scipy.stats, lstsq, meshgrid, decorators, super(), keys, float64 (stop 29)
 )
 
 
