@@ -224,6 +224,11 @@ class _Writer:
         if isinstance(value, type) and value.__module__ == f"{_PACKAGE}.errors":
             self.blocks.append(_error_stub(name, value))
             return
+        if isinstance(value, Exception) and type(value).__module__ == f"{_PACKAGE}.errors":
+            cls = type(value).__name__  # (a refusal a check raises when the gradient runs)
+            self.need(cls, type(value), f"the class of {what}")
+            self.blocks.append(f"{name} = {cls}({str(value)!r})")
+            return
         if value is _user_line():  # (which user line generated code came from: srcad's own)
             self.blocks.append(
                 f"def {name}(depth=2):\n"

@@ -631,6 +631,44 @@ def make_explicit(fn: ir.Function) -> tuple[ir.Function, Memory]:
     return new, memory
 
 
+def without_idle_alias_checks(fn: ir.Function, varied: frozenset[str]) -> ir.Function:
+    """``fn`` without the run-time checks that two names are one array (``alias_of``)
+    where neither depends on a differentiated input (``varied``): no gradient flows
+    through either, so how they share memory changes none (library code that writes
+    into views of its own arrays, ``np.vander`` of constants)."""
+    checks = {name for name, value in fn.bindings.items() if value is alias_of}
+    if not checks:
+        return fn
+
+    def idle(stmt: ir.Stmt) -> bool:
+        value = stmt.value if isinstance(stmt, ir.Assign) else None
+        return (
+            isinstance(value, ir.Call)
+            and isinstance(value.func, ir.Name)
+            and value.func.id in checks
+            and all(isinstance(a, ir.Name) and a.id not in varied for a in value.args)
+        )
+
+    dropped: set[str] = set()
+
+    def block(stmts: tuple[ir.Stmt, ...]) -> tuple[ir.Stmt, ...]:
+        out: list[ir.Stmt] = []
+        for stmt in stmts:
+            if idle(stmt):
+                assert isinstance(stmt, ir.Assign)  # (what idle tests)
+                dropped.add(stmt.target)
+            elif isinstance(stmt, ir.If) and isinstance(stmt.test, ir.Name) and (
+                stmt.test.id in dropped
+            ):
+                continue  # (the copy the check guarded)
+            else:
+                blocks = ir.blocks_of(stmt)
+                out.append(ir.with_blocks(stmt, [block(b) for b in blocks]) if blocks else stmt)
+        return tuple(out)
+
+    return fn.with_body(block(fn.body))
+
+
 def fresh_parameters(fn: ir.Function, memory: Memory, helper: ir.Expr) -> list[ir.Stmt]:
     """``names = helper((names...), (other parameters...))`` for the parameters ``fn``
     writes into in place (``helper``: :func:`srcad.runtime.fresh_arguments`), first in a

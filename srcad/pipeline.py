@@ -36,12 +36,13 @@ from .forward import forward_mode
 from .frontend import FunctionSource, parse_function
 from .load import Compiled, compile_function
 from .lower import lower
-from .memory import Memory, make_explicit
+from .memory import Memory, make_explicit, without_idle_alias_checks
 from .optimize import common_subexpressions, free_memory
 from .optimize import optimize as optimize_function
 from .reverse import ARRAY_VERSION, array_version_name, for_numbers, reverse, without_float_guard
 from .rules import TABLE, array_api_grads, numpy_grads
 from .rules.table import FORWARD_MODE_RULES, SETITEM
+from .runtime import require_plain_container, require_separate_items
 from .subset import check_supported
 from .truncation import check_integer_writes
 from .unrolled import FALLBACK, Unsupported, unrolled_hessian
@@ -74,8 +75,26 @@ def differentiate(
         )
         for k, variant in enumerate(variants)
     )
-    shown = emit.function(array_api.port(forward, forward))
+    shown = emit.function(array_api.port(without_entry_checks(forward), forward))
     return Gradient(forward, versions, shown, wrt, source.function, mode=mode)
+
+
+def without_entry_checks(forward: ir.Function) -> ir.Function:
+    """``forward`` as the listing shows it: without the checks of its arguments at the
+    start (``require_plain_container(xs, ...)``), which are the gradient's business."""
+    checks = {
+        name for name, value in forward.bindings.items()
+        if value is require_plain_container or value is require_separate_items
+    }
+
+    def entry_check(stmt: ir.Stmt) -> bool:
+        value = stmt.value if isinstance(stmt, ir.Effect) else None
+        return (
+            isinstance(value, ir.Call) and isinstance(value.func, ir.Name)
+            and value.func.id in checks
+        )
+
+    return forward.with_body(tuple(s for s in forward.body if not entry_check(s)))
 
 
 def unrolled_hessian_of(gradient: Gradient) -> Gradient:
@@ -115,8 +134,10 @@ def derivatives(
     if mode == "jvp":
         # (every parameter has a tangent: plain Python checks its are zero at run time)
         active = activity(forward, wrt or forward.params + forward.kwonly)
-        return [forward_mode(forward, active, memory)]
-    variants = [reverse(forward, wrt, checked_activity(forward, wrt), mode=mode, memory=memory)]
+        return [forward_mode(without_idle_alias_checks(forward, active.varied), active, memory)]
+    active = checked_activity(forward, wrt)
+    forward = without_idle_alias_checks(forward, active.varied)
+    variants = [reverse(forward, wrt, active, mode=mode, memory=memory)]
     numbers = for_numbers(lowered)  # (Python numbers share no memory: no memory pass)
     active_numbers = activity(numbers, wrt)
     # Where the memory pass found names that may share memory (a view or an alias

@@ -143,6 +143,24 @@ def require_separate_items(value: Any, error: SrcadError) -> None:
 _declare(require_separate_items, "__srcad_effect__", True)
 
 
+_PLAIN_CONTAINERS = (list, tuple, dict)
+
+
+def require_plain_container(value: Any, error: SrcadError) -> None:
+    """Refuse a parameter read by item (``p[k]``, ``for v in p``) whose class derives from
+    list, tuple or dict and reads items with code of its own (``__getitem__`` or
+    ``__iter__``): srcad reads its items as the container's."""
+    cls = value.__class__
+    if cls is np.ndarray or cls in _PLAIN_CONTAINERS or not isinstance(value, _PLAIN_CONTAINERS):
+        return
+    base = next(b for b in _PLAIN_CONTAINERS if isinstance(value, b))
+    if any(getattr(cls, m) is not getattr(base, m) for m in ("__getitem__", "__iter__")):
+        raise error
+
+
+_declare(require_plain_container, "__srcad_effect__", True)
+
+
 def _items_share_memory(items: list | tuple) -> bool:
     """Do two arrays among ``items`` share memory? Only arrays with one base can: those
     are compared (a list of many separate arrays costs one pass)."""

@@ -596,3 +596,31 @@ def test_cov_and_average_pass_their_options_on_with_keyword_dicts():
     np.testing.assert_allclose(dx, w / w.sum(), rtol=1e-12)
     np.testing.assert_allclose(dw, (data[0] - np.average(data[0], weights=w)) / w.sum(), rtol=1e-12)
     check_four_ways(column_means, data.ravel())
+
+
+# ---------------------------------------------------------------- library writes into its own arrays
+
+TIMES = np.linspace(0.0, 1.0, 6)
+
+
+def quadratic_fit(y):
+    A = np.vander(TIMES, 3)  # (numpy writes into views of its own array, from constants)
+    coef = np.linalg.solve(A.T @ A, A.T @ y)
+    return np.sum(coef**2) + coef[0]
+
+
+def fitted_curvature(y):
+    return np.polyfit(TIMES, y, 2)[0] ** 2
+
+
+@pytest.mark.parametrize("f", [quadratic_fit, fitted_curvature])
+def test_library_code_writing_views_of_constant_arrays(f):
+    """``np.vander`` of constants writes into views of its own array; srcad checks such
+    sharing when the program runs only where a differentiated value flows through it
+    (it refused the call: "the array written in place overlaps another variable")."""
+    (dy,) = check_four_ways(f, np.sin(3.0 * TIMES))
+    if f is quadratic_fit:
+        A = np.vander(TIMES, 3)
+        coef = np.linalg.solve(A.T @ A, A.T @ np.sin(3.0 * TIMES))
+        np.testing.assert_allclose(dy, A @ np.linalg.solve(A.T @ A, 2 * coef + [1, 0, 0]),
+                                   rtol=1e-10)

@@ -1120,3 +1120,24 @@ def test_super_property_and_zip_of_an_iterable_object():
     with pytest.raises(srcad.SrcadError) as info:
         srcad.grad(zips_an_iterable_object)([0.5, 2.0], IterablePair(1.0, 2.0))
     assert info.value.lineno == marker_line(__file__, "zip object")
+
+
+class PositiveParams(dict):
+    """Log-parameterised values: p["a"] is exp of what is stored."""
+
+    def __getitem__(self, key):
+        return math.exp(dict.__getitem__(self, key))
+
+
+def reads_by_key(p):
+    return 3.0 * p["a"] + p["b"]  # <keyed read>
+
+
+def test_a_container_subclass_that_computes_its_items_is_refused_when_it_runs():
+    """The value is f's (Python runs the override) but srcad would send the gradient to
+    the stored item: refused at the read, when the gradient runs with such an object."""
+    with pytest.raises(srcad.SrcadError) as info:
+        srcad.grad(reads_by_key)(PositiveParams(a=0.1, b=0.2))
+    assert info.value.lineno == marker_line(__file__, "keyed read")
+    grads = srcad.grad(reads_by_key)({"a": 0.1, "b": 0.2})  # (a plain dict: its items)
+    assert grads == {"a": 3.0, "b": 1.0}

@@ -14,8 +14,9 @@ from ..errors import Location, SrcadError, UnsupportedSyntaxError
 from ..frontend import FunctionSource
 from ..names import NameAllocator
 from ..rules import TABLE
+from ..rules.scalar import ITEM, LOOP_ITEMS
 from ..rules.table import Rules
-from ..runtime import require_separate_items
+from ..runtime import require_plain_container, require_separate_items
 from ..subset import check_supported
 from .expressions import Expressions
 from .inlining import Inlining
@@ -112,6 +113,37 @@ class Lowerer(
             checks.append(ir.Effect(ir.Call(check, (ir.Name(param), ir.Name(refusal)))))
         return checks
 
+    def plain_container_checks(self, scope: Scope) -> list[ir.Stmt]:
+        """At the start: each parameter the function reads by item or loops over is not of
+        a container subclass that reads its items with code of its own."""
+        checks: list[ir.Stmt] = []
+        seen: set[str] = set()
+        for stmt in ir.walk(self.body):
+            if not (isinstance(stmt, ir.Assign) and stmt.rule in (ITEM, LOOP_ITEMS)):
+                continue
+            container = stmt.operands[0]
+            if not isinstance(container, ir.Name) or container.id not in self.parameter_names:
+                continue
+            if container.id in seen:
+                continue
+            seen.add(container.id)
+            error = UnsupportedSyntaxError(
+                f"`{container.id}` is of a class that derives from a list, tuple or dict and "
+                "reads its items with code of its own (`__getitem__` or `__iter__`): srcad "
+                "reads them as the container's items",
+                "pass a plain container of the values the function reads (`dict(...)`, "
+                "`list(...)`), or a class of its own with `__getitem__`, annotated",
+                stmt.loc,
+            )
+            refusal = self.names.fresh("not_plain")
+            self.bindings[refusal] = at_user_call(error, stmt.loc, self.call_sites)
+            check = self.helper_ref("require_plain_container", require_plain_container)
+            checks.append(ir.Effect(
+                ir.Call(check, (container, ir.Name(refusal))),
+                note="the items are the container's own",
+            ))
+        return checks
+
     def lower_root(self) -> ir.Function:
         fn = self.root.node
         params = tuple(a.arg for a in (*fn.args.posonlyargs, *fn.args.args))
@@ -130,7 +162,7 @@ class Lowerer(
         )
         if result is RAISED:  # (every path raises: the return is never reached)
             result = ir.Const(0.0)
-        self.body[:0] = self.separate_items_checks()
+        self.body[:0] = self.separate_items_checks() + self.plain_container_checks(scope)
         self.body.append(ir.Return(_as_expr(result), loc))
         for name in self.run_time_refusals:  # (at the user's call that reached the library)
             error = self.bindings[name]

@@ -235,7 +235,7 @@ for _name in ("floor", "ceil", "trunc"):  # (numbers of numbers: the version for
 
 # ---------------------------------------------------------------- containers
 #: Reading one element: its adjoint is added into that element of the container's adjoint.
-defrule("x[i]", x=Scatter("i"), i=None, view=True, sequences=("x",))
+ITEM = defrule("x[i]", x=Scatter("i"), i=None, view=True, sequences=("x",))
 #: ``for k in x``: the items a loop over ``x`` reads by position (a dict's keys, which get
 #: no gradient; a sequence's elements, whose adjoints flow back to it). Lowering emits it
 #: itself, so it lives outside the table that user code is matched against.
