@@ -598,7 +598,7 @@ def test_cov_and_average_pass_their_options_on_with_keyword_dicts():
     check_four_ways(column_means, data.ravel())
 
 
-# ---------------------------------------------------------------- library writes into its own arrays
+# ---------------------------------------------------------------- library code writing its arrays
 
 TIMES = np.linspace(0.0, 1.0, 6)
 
