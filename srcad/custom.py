@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import ir
-from .rules.table import TABLE, Rule, defrule
+from .rules.table import TABLE, Rule, call_signature, defrule
 from .runtime import zeros_like
 
 
@@ -42,13 +42,15 @@ def defgrad(func: Callable, rule: Callable[..., Any] | None = None) -> Any:
         helper if len(names) == 1 else ir.Subscript(helper, ir.Const(k)) for k in range(len(names))
     )
     name = getattr(func, "__qualname__", repr(func))
+    env = {func_name: func, rule_name: rule}
     TABLE.add(
         Rule(
             name=f"{name} (user rule)",
             pattern=call,
             params=tuple(names),
             adjoints=templates,
-            env={func_name: func, rule_name: rule},
+            env=env,
+            signature=call_signature(call, env),
             size=1,
             user=True,
             together=helper if len(names) > 1 else None,

@@ -9,7 +9,6 @@ are: tangents flow forward with the values, so nothing needs saving.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from . import ir
@@ -30,35 +29,6 @@ from .runtime import (
     zero_tangents,
     zeros_like,
 )
-
-
-def signature_pattern(rule, bound: Mapping[str, ir.Expr]) -> ir.Expr:
-    """``rule``'s pattern with each keyword parameter of a call read from that parameter,
-    for a statement whose operands are ``bound``.
-
-    A call pattern is a signature whose keywords hold their *defaults*:
-    ``np.sum(x, axis=None, keepdims=False)`` matches ``np.sum(a, axis=0)`` with ``axis``
-    bound to ``0``. Substituting the operands into the pattern itself would put the
-    defaults back (``np.sum(a_dot, axis=None, ...)``); this form,
-    ``np.sum(x, axis=axis)``, takes them from the statement's operands and leaves out
-    those that are the defaults.
-    """
-
-    def keywords_as_params(expr: ir.Expr) -> ir.Expr:
-        if (
-            isinstance(expr, ir.Call)
-            and expr.kwargs
-            and all(isinstance(a, ir.Name) and a.id in rule.params for a in expr.args)
-        ):
-            kwargs = tuple(
-                (key, ir.Name(key) if key in rule.params else value)
-                for key, value in expr.kwargs
-                if key not in rule.params or bound.get(key) != value  # (not the default)
-            )
-            return ir.Call(expr.func, expr.args, kwargs)
-        return expr
-
-    return ir.map_expr(rule.pattern, keywords_as_params)
 
 
 class _Tangents:
@@ -134,6 +104,14 @@ class _Tangents:
             mapping[name] = ir.Name(self.bind(name, rule.env[name]))
         return ir.substitute(template, mapping)
 
+    def applied(self, rule, operands: dict[str, ir.Expr]) -> ir.Expr:
+        """``rule``'s operation on ``operands`` (by parameter); a call written from the
+        rule's signature (the call's own keywords: a pattern's keywords are defaults)."""
+        if rule.signature is None:
+            return self.free(rule.pattern, rule, operands)
+        func = self.free(rule.signature.func, rule, operands)
+        return rule.signature.call(func, operands)
+
     def zeros(self, value: ir.Expr) -> ir.Expr:
         if isinstance(value, ir.Const) and isinstance(value.value, int | float):
             return ir.Const(0.0)
@@ -169,8 +147,7 @@ class _Tangents:
                 else self.operand_tangent(operand) or self.zeros(given)
                 for param, operand, given in zip(rule.params, stmt.operands, values)
             }
-            pattern = signature_pattern(rule, mapping)  # (the call's keywords, not defaults)
-            return ir.Adjoint(target, self.free(pattern, rule, mapping), tag=stmt.tag)
+            return ir.Adjoint(target, self.applied(rule, mapping), tag=stmt.tag)
         terms: list[ir.Expr] = []
         #: inactive operands, which may carry the result's shape (``a + c``, ``c`` an array)
         inactive: set[str] = set()
@@ -192,12 +169,11 @@ class _Tangents:
                 terms.append(ir.Subscript(dot, index))
             elif rule.linear and not isinstance(template, Zeroed):
                 mapping[param] = dot
-                pattern = (
-                    signature_pattern(rule, mapping)
+                terms.append(
+                    self.applied(rule, mapping)
                     if not isinstance(rule.pattern, ir.Name)
-                    else ir.Name(param)
+                    else self.free(ir.Name(param), rule, mapping)
                 )
-                terms.append(self.free(pattern, rule, mapping))
             elif rule.elementwise:
                 assert isinstance(template, ir.Expr)  # (Zeroed: only item writes have it)
                 mapping["g"] = dot

@@ -207,6 +207,40 @@ class Zeroed:
 
 
 @dataclass(frozen=True, eq=False)
+class Signature:
+    """The parameters of a rule for a call, apart from the pattern that spells them:
+    ``np.sum(x, axis=None, keepdims=False)`` has the callee ``np.sum`` and the
+    parameters ``x``, ``axis`` and ``keepdims`` in that order; ``x`` has no default and
+    is passed by position, ``axis`` and ``keepdims`` have the defaults ``None`` and
+    ``False`` and are passed by keyword.
+
+    A user's call binds them as Python binds positional-or-keyword parameters: by
+    position, then by name, the others by their defaults (``np.sum(a, 1)`` and
+    ``np.sum(a, axis=1)`` alike bind ``axis`` to ``1``). :meth:`call` writes the call
+    again over other operands (forward mode's tangent call) from the operands alone,
+    so a keyword the user gave is passed on and a default is never written in its place.
+    """
+
+    #: the callee, over the rule's names (``np.sum``; ``x.sum`` for a method of ``x``)
+    func: Expr
+    #: the parameters in order (those of the callee, not ``x`` in ``x.sum``)
+    params: tuple[str, ...]
+    #: the defaults of the parameters that have one (the last ones), in order; those
+    #: are passed by keyword
+    defaults: Mapping[str, Expr] = field(default_factory=dict)
+
+    def call(self, func: Expr, operands: Mapping[str, Expr]) -> Call:
+        """The call of ``func`` on ``operands`` (by parameter): the parameters without
+        a default by position, the others by keyword, except where the operand is the
+        default itself (the callee's own default applies: the same call)."""
+        return Call(
+            func,
+            tuple(operands[p] for p in self.params if p not in self.defaults),
+            tuple((k, operands[k]) for k, d in self.defaults.items() if operands[k] != d),
+        )
+
+
+@dataclass(frozen=True, eq=False)
 class Rule:
     """One entry of the derivative table."""
 
@@ -215,6 +249,10 @@ class Rule:
     params: tuple[str, ...]
     adjoints: tuple[Expr | Scatter | Zeroed | None, ...]
     env: Mapping[str, Any] = field(default_factory=dict)
+    #: for a pattern that is a call of parameters (``np.sum(x, axis=None)``, ``f(x0,
+    #: x1)``, ``x.sum(axis=None)``): its signature, by which a call is matched (the
+    #: pattern's keywords hold defaults, not values to match) and written again
+    signature: Signature | None = None
     size: int = 1
     #: elementwise with numpy broadcasting: each operand's adjoint is summed back to its shape
     broadcasting: bool = False

@@ -820,22 +820,108 @@ def _user_linear(x, scale=1.0, axis=None):  # a stand-in for a user's function
     return np.sum(x, axis=axis) * scale
 
 
-def test_signature_pattern_reads_every_keyword_of_a_user_rule():
-    """Any linear call rule, not only numpy's: keywords come from the call's operands."""
+def test_a_call_rule_has_a_signature_apart_from_its_pattern():
+    """The pattern's keywords are the defaults of the rule's signature; the signature
+    writes a call from the call's own operands: keywords given, never a default."""
     from srcad import ir
-    from srcad.forward import signature_pattern
     from srcad.rules.table import RuleTable, defrule
 
     rule = defrule("user_linear(x, scale=1.0, axis=None)", env={"user_linear": _user_linear},
                    table=RuleTable(), scale=None, axis=None, x="g", linear=True)
+    signature = rule.signature
+    assert signature.func == ir.Name("user_linear")
+    assert signature.params == ("x", "scale", "axis")
+    assert signature.defaults == {"scale": ir.Const(1.0), "axis": ir.Const(None)}
     given = {"x": ir.Name("a"), "scale": ir.Const(2.0), "axis": ir.Const(1)}
-    pattern = signature_pattern(rule, given)
-    assert pattern.kwargs == (("scale", ir.Name("scale")), ("axis", ir.Name("axis")))
-    assert rule.pattern.kwargs == (("scale", ir.Const(1.0)), ("axis", ir.Const(None)))
-    defaults = {**given, "axis": ir.Const(None)}  # a keyword left at its default is left out
-    assert signature_pattern(rule, defaults).kwargs == (("scale", ir.Name("scale")),)
+    call = signature.call(ir.Name("f"), given)
+    assert call == ir.Call(ir.Name("f"), (ir.Name("a"),),
+                           (("scale", ir.Const(2.0)), ("axis", ir.Const(1))))
+    defaults = {**given, "axis": ir.Const(None)}  # a keyword at its default is left out
+    assert signature.call(ir.Name("f"), defaults).kwargs == (("scale", ir.Const(2.0)),)
     method = defrule("x.user_sum(axis=0)", table=RuleTable(), axis=None, x="g", linear=True)
-    assert signature_pattern(method, given).kwargs == (("axis", ir.Name("axis")),)
+    assert method.params == ("x", "axis")
+    assert method.signature.func == ir.Attr(ir.Name("x"), "user_sum")
+    assert method.signature.params == ("axis",)
+    assert defrule("x @ y", table=RuleTable(), x="g", y="g").signature is None
+
+
+def test_only_the_outermost_call_of_a_rule_pattern_has_defaults():
+    from srcad.rules.table import RuleTable, defrule
+
+    env = {"np": np}
+    with pytest.raises(ValueError, match="only in the outermost call"):
+        defrule("np.log(np.sum(x, axis=None))", env=env, table=RuleTable(), x="g")
+    with pytest.raises(ValueError, match="names the parameter 'x'"):
+        defrule("np.roll(x, shift=x)", env=env, table=RuleTable(), x="g")
+    # (a keyword over a parameter inside a pattern is matched as written: no default)
+    defrule("np.exp(x) / np.sum(np.exp(x), axis=axis, keepdims=True)", env=env,
+            table=RuleTable(), axis=None, x="g")
+
+
+def keywords_of_linear_rules(x):
+    return (np.sum(x, axis=1, keepdims=True) + np.sum(x, 1)[:, None]
+            + np.cumsum(x, axis=0)[:, :1] + x.sum(axis=0)[None, :1])
+
+
+def keywords_of_tangent_templates(x):
+    return np.amax(x, axis=1, keepdims=True) * np.amin(x, 0)[:1]
+
+
+def keywords_of_elementwise_rules(x, y):
+    import scipy.stats
+
+    return scipy.stats.norm.logpdf(x, loc=y, scale=2.0) + scipy.stats.norm.cdf(y, scale=0.5)
+
+
+def keywords_of_jointly_linear_rules(xs, ys):
+    a, b = np.meshgrid(xs, ys, indexing="ij")
+    c, d = np.meshgrid(xs, ys, sparse=True)
+    return a * 2.0 + b, c + d
+
+
+def test_jvp_of_a_rule_call_keeps_the_calls_keywords():
+    """A call given keywords other than its rule's defaults gets them back in its tangent
+    line, whichever kind of rule: linear (the call again, on the tangent), with a tangent
+    template, elementwise (the adjoint template along the tangent), jointly linear.
+    (meshgrid(..., indexing='ij') once got the default back: a silently wrong jvp.)"""
+    rng = np.random.default_rng(3)
+    x, t = rng.normal(size=(3, 4)), rng.normal(size=(3, 4))
+    assert_jvp_close(keywords_of_linear_rules, (x,), (t,))
+    source = srcad.jvp(keywords_of_linear_rules).tangent_source
+    for line in ("np.sum(x_dot, axis=1, keepdims=True)", "np.sum(x_dot, axis=1)",
+                 "np.cumsum(x_dot, axis=0)", "x_dot.sum(axis=0)"):
+        assert line in source
+    _, tangent = srcad.jvp(keywords_of_linear_rules)((x,), (t,))
+    np.testing.assert_allclose(tangent, keywords_of_linear_rules(t), rtol=1e-12)
+    assert_jvp_close(keywords_of_tangent_templates, (x,), (t,))
+    y, u = rng.normal(size=4), rng.normal(size=4)
+    assert_jvp_close(keywords_of_elementwise_rules, (x[0], y), (t[0], u))
+    xs, ys = rng.normal(size=3), rng.normal(size=2)
+    _, (ta, tc) = srcad.jvp(keywords_of_jointly_linear_rules)((xs, ys), (t[0, :3], t[1, :2]))
+    want_a, want_c = keywords_of_jointly_linear_rules(t[0, :3], t[1, :2])
+    np.testing.assert_allclose(ta, want_a, rtol=1e-12)
+    np.testing.assert_allclose(tc, want_c, rtol=1e-12)
+    source = srcad.jvp(keywords_of_jointly_linear_rules).tangent_source
+    assert "np.meshgrid(xs_dot, ys_dot, indexing='ij')" in source
+    assert "np.meshgrid(xs_dot, ys_dot, sparse=True)" in source
+
+
+def test_jvp_of_a_users_linear_rule_keeps_its_keywords():
+    from srcad.rules.table import TABLE, defrule
+
+    def f(x):
+        return _user_linear(x, 3.0, axis=0) + _user_linear(x, axis=1)[:1]
+
+    rule = defrule("user_linear(x, scale=1.0, axis=None)", env={"user_linear": _user_linear},
+                   scale=None, axis=None, x="g", linear=True)
+    try:
+        x, t = np.ones((2, 2)), np.arange(4.0).reshape(2, 2)
+        _, tangent = srcad.jvp(f)((x,), (t,))
+        np.testing.assert_allclose(tangent, f(t), rtol=1e-12)
+        source = srcad.jvp(f).tangent_source
+        assert "scale=3.0, axis=0)" in source and "(x_dot, axis=1)" in source
+    finally:
+        TABLE.remove(rule)
 
 
 def reduction_with_dtype_by_position(x):

@@ -12,7 +12,8 @@ The package, by construct: :mod:`.lowerer` (the entry point and the lowerer's st
 :mod:`.objects`; :mod:`.values` holds what they share. A statement is lowered by the
 method named for its AST class, ``lower_<Node>`` (``lower_Assign``, ``lower_If`` in
 :mod:`.joins`, ``lower_For`` in :mod:`.loops`), which :meth:`.Statements.lower_statement`
-finds by name.
+finds by name; an expression likewise (``lower_Call``, ``lower_Subscript`` in
+:mod:`.expressions`), found by :meth:`.Expressions.lower_expr`.
 """
 
 from ..errors import Location

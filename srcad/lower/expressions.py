@@ -32,6 +32,9 @@ from .values import (
 #: what :meth:`Expressions.call_of_code` returns for a call that is an operation
 AN_OPERATION = object()
 
+#: names the value of an operation, when given (see :meth:`Expressions.lower_expr`)
+Target = Callable[[], str] | None
+
 
 class Expressions(LoweringPart):
     """The lowerer's part for expressions (see the module)."""
@@ -61,88 +64,116 @@ class Expressions(LoweringPart):
     def lower_expr(self, scope: Scope, node: ast.expr, target: Callable[[], str] | None) -> Any:
         """Lower ``node``; return an operand (Name, Const, free reference) or TupleValue.
 
-        ``target`` names the value when ``node`` is an operation (else a temporary).
+        ``target`` names the value when ``node`` is an operation (else a temporary). A
+        kind of expression is lowered by the method named for its AST class,
+        ``lower_<Node>`` (``lower_Call``); any other kind is one operation (its rule
+        found by :meth:`operation`).
         """
-        if isinstance(node, Operand):
-            return node.value
-        if isinstance(node, ast.Constant):
-            if isinstance(node.value, complex) and not in_library(
-                scope.source.filename, self.root.filename
-            ):
-                raise self.error(
-                    scope,
-                    node,
-                    "complex numbers are not supported: srcad's derivative rules are for "
-                    "real numbers, and a gradient through complex values would be wrong",
-                    "write the real and imaginary parts as real arrays (np.exp(1j * w) is "
-                    "np.cos(w) + i np.sin(w): keep cos and sin apart)",
-                )
-            return ir.Const(node.value)
-        if isinstance(node, ast.Name):
-            return self.read_name(scope, node)
-        if isinstance(node, ast.Tuple | ast.List):
-            return TupleValue(
-                tuple(self.lower_expr(scope, e, None) for e in node.elts),
-                isinstance(node, ast.List),
+        method = getattr(self, f"lower_{type(node).__name__}", self.operation)
+        return method(scope, node, target)
+
+    def lower_Operand(self, scope: Scope, node: Operand, target: Target) -> Any:
+        return node.value
+
+    def lower_Constant(self, scope: Scope, node: ast.Constant, target: Target) -> ir.Expr:
+        if isinstance(node.value, complex) and not in_library(
+            scope.source.filename, self.root.filename
+        ):
+            raise self.error(
+                scope,
+                node,
+                "complex numbers are not supported: srcad's derivative rules are for "
+                "real numbers, and a gradient through complex values would be wrong",
+                "write the real and imaginary parts as real arrays (np.exp(1j * w) is "
+                "np.cos(w) + i np.sin(w): keep cos and sin apart)",
             )
-        if (
-            isinstance(node, ast.BinOp)
-            and isinstance(node.op, ast.Add | ast.Mult)
-            and (self.may_be_list(scope, node.left) or self.may_be_list(scope, node.right))
+        return ir.Const(node.value)
+
+    def lower_Name(self, scope: Scope, node: ast.Name, target: Target) -> Any:
+        return self.read_name(scope, node)
+
+    def lower_Tuple(self, scope: Scope, node: ast.Tuple | ast.List, target: Target) -> Any:
+        return TupleValue(
+            tuple(self.lower_expr(scope, e, None) for e in node.elts),
+            isinstance(node, ast.List),
+        )
+
+    lower_List = lower_Tuple
+
+    def lower_BinOp(self, scope: Scope, node: ast.BinOp, target: Target) -> Any:
+        if isinstance(node.op, ast.Add | ast.Mult) and (
+            self.may_be_list(scope, node.left) or self.may_be_list(scope, node.right)
         ):
             return self.list_arithmetic(scope, node, target)
-        if isinstance(node, ast.Dict):
-            return self.dict_display(scope, node, target)
-        if isinstance(node, ast.IfExp):
-            test = self.lower_operand(scope, node.test)
-            return self.conditional(scope, test, node.body, None, node.orelse, None, target, node)
-        if isinstance(node, ast.BoolOp):
-            return self.bool_op(scope, node, target)
-        if isinstance(node, ast.Compare) and len(node.ops) > 1:
+        return self.operation(scope, node, target)
+
+    def lower_Dict(self, scope: Scope, node: ast.Dict, target: Target) -> Any:
+        return self.dict_display(scope, node, target)
+
+    def lower_IfExp(self, scope: Scope, node: ast.IfExp, target: Target) -> Any:
+        test = self.lower_operand(scope, node.test)
+        return self.conditional(scope, test, node.body, None, node.orelse, None, target, node)
+
+    def lower_BoolOp(self, scope: Scope, node: ast.BoolOp, target: Target) -> Any:
+        return self.bool_op(scope, node, target)
+
+    def lower_Compare(self, scope: Scope, node: ast.Compare, target: Target) -> Any:
+        if len(node.ops) > 1:
             return self.compare_chain(scope, node, target)
+        return self.operation(scope, node, target)
+
+    def lower_UnaryOp(self, scope: Scope, node: ast.UnaryOp, target: Target) -> Any:
         if (
-            isinstance(node, ast.UnaryOp)
-            and isinstance(node.op, ast.USub | ast.UAdd)
+            isinstance(node.op, ast.USub | ast.UAdd)
             and isinstance(node.operand, ast.Constant)
             and isinstance(node.operand.value, int | float)
             and not isinstance(node.operand.value, bool)
         ):
             sign = -1 if isinstance(node.op, ast.USub) else 1
             return ir.Const(sign * node.operand.value)
+        return self.operation(scope, node, target)
+
+    def lower_Attribute(self, scope: Scope, node: ast.Attribute, target: Target) -> Any:
         namespace = self.namespace_use(scope, node)
         if namespace is not None:
             return namespace
-        static = self.static_object(scope, node) if isinstance(node, ast.Attribute) else NOT_STATIC
+        static = self.static_object(scope, node)
         if static is not NOT_STATIC:
-            assert isinstance(node, ast.Attribute)  # (the only kind looked up above)
             if type(static) in (float, int) and self.static_object(scope, node.value) in (
                 _CONSTANT_MODULES
             ):
                 return ir.Const(static)  # math.pi: a constant (folded, never saved)
             return self.free_reference(scope, self.raw(node))
-        if isinstance(node, ast.Call) and any(isinstance(a, ast.Starred) for a in node.args):
+        read = self.object_access(scope, node, target)  # p.w: an object's field
+        if read is not None:
+            return read
+        return self.operation(scope, node, target)
+
+    def lower_Call(self, scope: Scope, node: ast.Call, target: Target) -> Any:
+        namespace = self.namespace_use(scope, node)
+        if namespace is not None:
+            return namespace
+        if any(isinstance(a, ast.Starred) for a in node.args):
             node = ast.copy_location(
                 ast.Call(node.func, self.spread(scope, node.args), node.keywords), node
             )
-        if isinstance(node, ast.Call):
-            node = self.numpy_keywords(scope, node)  # (np.divide(a, b, where=m, out=o))
-        if isinstance(node, ast.Call):
-            called = self.call_of_code(scope, node, target)
-            if called is not AN_OPERATION:
-                return called
-        if isinstance(node, ast.Attribute | ast.Call):  # p.w, self.forward(x): objects
-            read = self.object_access(scope, node, target)
-            if read is not None:
-                return read
-        if isinstance(node, ast.Subscript):  # np.r_[a, b], obj[key] with a __getitem__
-            computed = self.computed_item(scope, node, target)
-            if computed is not None:
-                return computed
-        if (  # f(x)[1] of a helper returning a tuple: that item itself
-            isinstance(node, ast.Subscript)
-            and isinstance(node.value, ast.Call)
-            and (index := _constant_index(node)) is not None
-        ):
+        written = self.numpy_keywords(scope, node)  # (np.divide(a, b, where=m, out=o))
+        if not isinstance(written, ast.Call):  # (np.nanmean, np.mean(where=): a quotient)
+            return self.operation(scope, written, target)
+        called = self.call_of_code(scope, written, target)
+        if called is not AN_OPERATION:
+            return called
+        read = self.object_access(scope, written, target)  # self.forward(x): a method
+        if read is not None:
+            return read
+        return self.operation(scope, written, target)
+
+    def lower_Subscript(self, scope: Scope, node: ast.Subscript, target: Target) -> Any:
+        computed = self.computed_item(scope, node, target)  # np.r_[a, b], a __getitem__
+        if computed is not None:
+            return computed
+        index = _constant_index(node) if isinstance(node.value, ast.Call) else None
+        if index is not None:  # f(x)[1] of a helper returning a tuple: that item itself
             base = self.lower_expr(scope, node.value, None)
             if (
                 isinstance(base, TupleValue)

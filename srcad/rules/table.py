@@ -27,7 +27,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from .. import ir, pyexpr
-from ..ir import Rule, Scatter, Zeroed  # (what a rule is: part of the IR)
+from ..ir import Rule, Scatter, Signature, Zeroed  # (what a rule is: part of the IR)
 
 #: Names a template may use besides the rule's parameters and its ``env``.
 TEMPLATE_NAMES = ("g", "ans")
@@ -388,13 +388,15 @@ def defrule(
     In a call pattern, keyword arguments are parameters with defaults:
     ``"np.sum(x, axis=None, keepdims=False)"`` matches ``np.sum(a)``, ``np.sum(a, 1)``
     and ``np.sum(a, keepdims=True, axis=0)``; ``"x.sum(axis=None)"`` matches the method.
+    (That holds for a pattern that is a call of parameters, its :class:`Signature`.)
     """
     env = dict(env or {})
     pattern_expr = pyexpr.parse(pattern)
+    signature = call_signature(pattern_expr, env)
     params = tuple(n for n in _free_names(pattern_expr) if n not in env)
-    for node in _calls_in(pattern_expr):  # a signature (``f(x, axis=None)``): keywords too
-        if all(isinstance(a, ir.Name) and a.id not in env for a in node.args):
-            params += tuple(k for k, _ in node.kwargs if k not in params)
+    if signature is not None:  # (``f(x, axis=None)``: the keywords are parameters too)
+        params += tuple(k for k in signature.params if k not in params)
+    _check_signatures(pattern, pattern_expr, signature, params)
     unknown = set(adjoints) - set(params)
     if unknown:
         raise ValueError(f"rule {pattern!r}: templates for unknown parameters {sorted(unknown)}")
@@ -421,6 +423,7 @@ def defrule(
         params=params,
         adjoints=tuple(templates),
         env=env,
+        signature=signature,
         size=_size(pattern_expr),
         broadcasting=broadcasting,
         elementwise=elementwise,
@@ -446,6 +449,40 @@ def defrule(
     return table.add(rule)
 
 
+def call_signature(pattern: ir.Expr, env: Mapping[str, Any]) -> Signature | None:
+    """The signature of a pattern that is a call of parameters (``np.sum(x, axis=None,
+    keepdims=False)``, ``x.sum(axis=None)``): its positional arguments are parameters
+    without defaults, its keywords parameters with defaults. None for another pattern."""
+    if not isinstance(pattern, ir.Call):
+        return None
+    positional = [a.id for a in pattern.args if isinstance(a, ir.Name) and a.id not in env]
+    if len(positional) != len(pattern.args):
+        return None
+    return Signature(
+        pattern.func, (*positional, *(k for k, _ in pattern.kwargs)), dict(pattern.kwargs)
+    )
+
+
+def _check_signatures(
+    text: str, pattern: ir.Expr, signature: Signature | None, params: tuple[str, ...]
+) -> None:
+    """Defaults are constants (or the rule's ``env``), and only the outermost call has
+    them: a call inside a pattern is matched as it is written."""
+    for default in signature.defaults.values() if signature is not None else ():
+        named = [n for n in ir.names_in(default) if n in params]
+        if named:
+            raise ValueError(f"rule {text!r}: a default names the parameter {named[0]!r}")
+    for node in _calls_in(pattern):
+        if node is pattern or not all(isinstance(a, ir.Name) and a.id in params for a in node.args):
+            continue
+        defaults = [k for k, v in node.kwargs if not (isinstance(v, ir.Name) and v.id in params)]
+        if defaults:  # (``np.log(np.sum(x, axis=None))``: a default, or a value to match?)
+            raise ValueError(
+                f"rule {text!r}: keywords with defaults ({defaults[0]}=...) only in the "
+                "outermost call; a call inside the pattern is matched as it is written"
+            )
+
+
 def _calls_in(expr: ir.Expr):
     if isinstance(expr, ir.Call):
         yield expr
@@ -453,15 +490,15 @@ def _calls_in(expr: ir.Expr):
         yield from _calls_in(child)
 
 
-def _match_call(pattern: ir.Call, expr: ir.Expr, rule: Rule, resolve, bound: dict) -> dict | None:
-    """Bind a call by its signature: positional, then keyword arguments, then defaults."""
+def _bind_call(
+    signature: Signature, expr: ir.Expr, rule: Rule, resolve, bound: dict
+) -> dict | None:
+    """Bind a call to ``signature``: positional, then keyword arguments, then defaults."""
     if not isinstance(expr, ir.Call):
         return None
-    if match(pattern.func, expr.func, rule, resolve, bound) is None:
+    if _match(signature.func, expr.func, rule, resolve, bound) is None:
         return None
-    # (the arguments of the pattern are parameters, names: see match)
-    names = [a.id for a in pattern.args if isinstance(a, ir.Name)] + [k for k, _ in pattern.kwargs]
-    defaults = dict(pattern.kwargs)
+    names, defaults = signature.params, signature.defaults
     if len(expr.args) > len(names):
         return None
     if rule.reduction and "keepdims" in names[: len(expr.args)]:
@@ -493,18 +530,29 @@ def match(
     """Bind ``rule``'s parameters to sub-expressions of ``expr``, or return None.
 
     ``resolve`` maps a user's ``Name``/``Attr`` chain to the object it denotes (or any
-    non-identical sentinel when it is not a static reference).
+    non-identical sentinel when it is not a static reference). A call of parameters,
+    ``rule``'s pattern, binds the call's arguments by the rule's signature; any other
+    part of a pattern matches the same part of ``expr``.
     """
     bound = {} if bound is None else bound
+    if pattern is rule.pattern and rule.signature is not None:
+        return _bind_call(rule.signature, expr, rule, resolve, bound)
+    return _match(pattern, expr, rule, resolve, bound)
+
+
+def _match(
+    pattern: ir.Expr,
+    expr: ir.Expr,
+    rule: Rule,
+    resolve: Callable[[ir.Expr], Any],
+    bound: dict[str, ir.Expr],
+) -> dict[str, ir.Expr] | None:
+    """``match`` of a part of a pattern, as it is written."""
     if isinstance(pattern, ir.Name) and pattern.id in rule.params:
         if pattern.id in bound:
             return bound if bound[pattern.id] == expr else None
         bound[pattern.id] = expr
         return bound
-    if isinstance(pattern, ir.Call) and all(
-        isinstance(a, ir.Name) and a.id in rule.params for a in pattern.args
-    ):
-        return _match_call(pattern, expr, rule, resolve, bound)
     if (
         isinstance(pattern, ir.Attr)
         and isinstance(pattern.value, ir.Name)
@@ -512,7 +560,7 @@ def match(
     ):
         if not isinstance(expr, ir.Attr) or expr.attr != pattern.attr:
             return None
-        return match(pattern.value, expr.value, rule, resolve, bound)
+        return _match(pattern.value, expr.value, rule, resolve, bound)
     if isinstance(pattern, ir.Name | ir.Attr):
         wanted = resolve_static(pattern, lambda n: rule.env.get(n, _MISSING))
         if wanted is _MISSING:
@@ -550,13 +598,13 @@ def match(
             *((value, keywords[key]) for key, value in pattern.kwargs),
         ]
         for p, e in pairs:
-            if match(p, e, rule, resolve, bound) is None:
+            if _match(p, e, rule, resolve, bound) is None:
                 return None
         return bound
     pattern_children, expr_children = ir.children(pattern), ir.children(expr)
     if len(pattern_children) != len(expr_children):
         return None
     for p, e in zip(pattern_children, expr_children):
-        if match(p, e, rule, resolve, bound) is None:
+        if _match(p, e, rule, resolve, bound) is None:
             return None
     return bound
