@@ -1915,3 +1915,16 @@ def test_a_list_given_to_a_broadcasting_numpy_function_is_an_array():
     want = (2.0 * 0.3 + 1.0 - np.cos(0.7) - np.cos(1.7) + 0.6 + (-2.0 + 2 * 0.5 * 0.3)
             + np.sum(1.0 / (1.0 + np.exp(np.array([0.1, 0.2]) - 0.3))))
     assert np.shape(dx) == () and dx == pytest.approx(want, rel=1e-12)
+
+
+def segment_maximum(x):
+    m = np.zeros(3)
+    np.maximum.at(m, np.array([0, 1, 0, 2]), x)  # <maximum at>
+    return np.sum(m**2)
+
+
+def test_ufunc_at_other_than_add_is_refused_saying_which_are_supported():
+    with pytest.raises(srcad.SrcadError) as info:
+        srcad.grad(segment_maximum)(np.array([0.5, 1.0, 2.0, 0.3]))
+    assert info.value.lineno == marker_line(__file__, "maximum at")
+    assert "np.maximum.at" in info.value.message and "np.add.at" in info.value.message

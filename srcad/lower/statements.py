@@ -214,6 +214,15 @@ class Statements(LoweringPart):
             if value is not call:  # c[...] = np.where(m, divide(a, b), c)
                 self.store_item(scope, target, value, SETITEM, stmt)
                 return
+        if isinstance(owner, np.ufunc) and isinstance(func, ast.Attribute) and func.attr == "at":
+            raise self.error(
+                scope,
+                stmt,
+                f"`np.{owner.__name__}.at` (an unbuffered update in place) has no derivative "
+                "rule: srcad differentiates `np.add.at` and `np.subtract.at`",
+                "compute the update as a value (for a maximum per segment: a loop over the "
+                "segments with `np.max`), or write it with np.add.at",
+            )
         if not getattr(callee, "__srcad_effect__", False):
             raise self.error(
                 scope,
