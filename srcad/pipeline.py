@@ -138,7 +138,9 @@ def derivatives(
     active = checked_activity(forward, wrt)
     forward = without_idle_alias_checks(forward, active.varied)
     variants = [reverse(forward, wrt, active, mode=mode, memory=memory)]
-    numbers = for_numbers(lowered)  # (Python numbers share no memory: no memory pass)
+    # (Python numbers share no memory: no memory pass; its entry check lets only plain
+    # lists and dicts of numbers in, so the checks of containers are the array version's)
+    numbers = without_entry_checks(for_numbers(lowered))
     active_numbers = activity(numbers, wrt)
     # Where the memory pass found names that may share memory (a view or an alias
     # written in place), there is no version for floats: an array the function makes
