@@ -806,7 +806,9 @@ def free_memory(fn: ir.Function) -> ir.Function:
         for name in ir.read_in([stmt]):
             last_read[name] = position
     out: list[ir.Stmt] = []
-    alive: list[str] = []  # top-level values not freed yet, in definition order
+    alive: set[str] = set()  # top-level values not freed yet
+    due: dict[int, list[str]] = {}  # position -> the values last read there
+    dead: list[str] = []
     for position, stmt in enumerate(forward):
         out.append(stmt)
         if (
@@ -815,12 +817,14 @@ def free_memory(fn: ir.Function) -> ir.Function:
             and stmt.target not in alive
             and not _small(stmt)
         ):
-            alive.append(stmt.target)
-        dead = [n for n in alive if last_read.get(n, -1) <= position]
+            alive.add(stmt.target)
+            due.setdefault(max(position, last_read.get(stmt.target, -1)), []).append(stmt.target)
+        dead += [n for n in due.pop(position, ()) if n in alive]
         if dead and not isinstance(forward[position + 1] if position + 1 < split else None,
                                    ir.Delete):
-            out.append(ir.Delete(tuple(sorted(dead))))
-            alive = [n for n in alive if n not in dead]
+            out.append(ir.Delete(tuple(sorted(set(dead)))))
+            alive -= set(dead)
+            dead = []  # (else they are freed with those that die next)
     return fn.with_body(out + body[split:])
 
 
