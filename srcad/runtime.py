@@ -487,7 +487,8 @@ def structured_like(adjoint: Any, like: Any) -> Any:
     """The gradient of the parameter ``like`` from its adjoint: each record adjoint in
     it becomes a record of its parameter's class (namedtuple, dataclass or plain
     object), with zeros in the fields the result does not depend on and the static
-    fields (ints, strings, ...) as they are. Anything else is returned as it is."""
+    fields (ints, strings, ...) as they are; an array's zero adjoint (an item the
+    function replaced) is an array of zeros. Anything else is returned as it is."""
     if isinstance(adjoint, AdjointRecord):
         return _record_gradient(adjoint, like)
     if is_record(like):  # (an unused object's adjoint is 0.0; a namedtuple's may be a list)
@@ -500,6 +501,8 @@ def structured_like(adjoint: Any, like: Any) -> Any:
     if isinstance(adjoint, list | tuple) and isinstance(like, list | tuple):
         parts = [structured_like(a, b) for a, b in zip(adjoint, like)]
         return tuple(parts) if isinstance(like, tuple) else parts
+    if adjoint.__class__ is float and adjoint == 0.0 and isinstance(like, np.ndarray):
+        return zeros_like(like)  # (an item the function replaced: zeros of its shape)
     return adjoint
 
 

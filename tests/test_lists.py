@@ -722,3 +722,26 @@ def test_growing_a_list_another_holder_sees_is_refused(f, tag):
         srcad.grad(f)(0.7)
     assert info.value.lineno == marker_line(__file__, tag)
     assert "hold the same list" in info.value.message
+
+
+def weight_normalised(params, x):
+    params["w"] = params["g"] * params["v"] / np.linalg.norm(params["v"])
+    return np.sum(np.tanh(x @ params["w"]) ** 2)
+
+
+def test_an_item_the_function_replaces_gets_zeros_of_its_shape():
+    """``params["w"]`` is replaced before it is read: its gradient is zero, as an array
+    of its shape (it was the number 0.0)."""
+    params = {"w": np.ones(3), "g": 1.5, "v": np.array([0.3, -0.4, 1.2])}
+    x = np.array([[0.2, 0.1, -0.3], [0.5, -0.2, 0.4]])
+    grads = srcad.grad(weight_normalised)(dict(params), x)
+    assert isinstance(grads["w"], np.ndarray) and grads["w"].shape == (3,)
+    np.testing.assert_array_equal(grads["w"], 0.0)
+    v, g = params["v"], params["g"]
+
+    def loss(v, g):
+        return np.sum(np.tanh(x @ (g * v / np.linalg.norm(v))) ** 2)
+
+    dv, dg = srcad.grad(loss, wrt=(0, 1))(v, g)
+    np.testing.assert_allclose(grads["v"], dv, rtol=1e-12)
+    assert grads["g"] == pytest.approx(dg, rel=1e-12)
