@@ -6,6 +6,7 @@ inside the support."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import scipy
@@ -20,23 +21,29 @@ _Z = "((x - loc) / scale)"
 _DIGAMMA = "scipy.special.digamma"
 
 
-def _distribution(pattern: str, none: tuple[str, ...] = (), **templates: str) -> None:
+def _distribution(
+    pattern: str, templates: Mapping[str, str], none: tuple[str, ...] = ()
+) -> None:
     """A rule for ``scipy.stats.<pattern>``: elementwise, broadcasting, its tangents the
     templates with ``t`` for ``g``; the parameters in ``none`` get no gradient."""
     adjoints: dict[str, Any] = {**templates, **{name: None for name in none}}
     defrule(f"scipy.stats.{pattern}", env=STATS, elementwise=True, broadcasting=True, **adjoints)
 
 
-def _location_scale(name: str, score: str, log: bool) -> None:
-    """``name.logpdf`` (``log``) or ``name.pdf`` of a location-scale family whose standard
-    log-density falls at the rate ``score`` in ``z`` (``-d/dz log p(z)``)."""
+def _location_scale(
+    method: str, shapes: str, score: str, log: bool = True, **shape_templates: str
+) -> None:
+    """``<method>(x, <shapes>, loc=0, scale=1)`` of a location-scale family whose standard
+    log-density falls at the rate ``score`` in ``z`` (``-d/dz log p(z)``): the logpdf
+    (``log``) or the pdf; ``shape_templates`` give the shape parameters' adjoints."""
     factor = "g" if log else "ans * g"
-    _distribution(
-        f"{name}.{'logpdf' if log else 'pdf'}(x, loc=0, scale=1)",
-        x=f"-{score} / scale * {factor}",
-        loc=f"{score} / scale * {factor}",
-        scale=f"({score} * {_Z} - 1) / scale * {factor}",
-    )
+    templates = {
+        "x": f"-{score} / scale * {factor}",
+        "loc": f"{score} / scale * {factor}",
+        "scale": f"({score} * {_Z} - 1) / scale * {factor}",
+        **shape_templates,
+    }
+    _distribution(f"{method}(x, {shapes + ', ' if shapes else ''}loc=0, scale=1)", templates)
 
 
 #: -d/dz of the standard log-density
@@ -47,8 +54,8 @@ _SCORES = {
     "logistic": f"np.tanh(0.5 * {_Z})",
 }
 for _name, _score in _SCORES.items():
-    _location_scale(_name, _score, log=True)
-    _location_scale(_name, _score, log=False)
+    _location_scale(f"{_name}.logpdf", "", _score)
+    _location_scale(f"{_name}.pdf", "", _score, log=False)
 
 #: the normal distribution's CDF, survival function, their logs, and its quantiles
 _PDF = "scipy.stats.norm.pdf(x, loc, scale)"
@@ -60,63 +67,47 @@ for _method, _density, _rising in [
     ("logsf", f"np.exp({_LOGPDF} - ans)", False),
 ]:
     _up, _down = ("", "-") if _rising else ("-", "")
-    _distribution(
-        f"norm.{_method}(x, loc=0, scale=1)",
-        x=f"{_up}{_density} * g",
-        loc=f"{_down}{_density} * g",
-        scale=f"{_down}{_density} * {_Z} * g",
-    )
-_distribution(
-    "norm.ppf(q, loc=0, scale=1)",
-    q="g / scipy.stats.norm.pdf(ans, loc, scale)",
-    loc="g",
-    scale="(ans - loc) / scale * g",
-)
+    _distribution(f"norm.{_method}(x, loc=0, scale=1)", {
+        "x": f"{_up}{_density} * g",
+        "loc": f"{_down}{_density} * g",
+        "scale": f"{_down}{_density} * {_Z} * g",
+    })
+_distribution("norm.ppf(q, loc=0, scale=1)", {
+    "q": "g / scipy.stats.norm.pdf(ans, loc, scale)",
+    "loc": "g",
+    "scale": "(ans - loc) / scale * g",
+})
 
 #: Student's t: log p = ... - (df + 1) / 2 log(1 + z^2 / df) - log(scale)
-_T_SCORE = f"((df + 1) * {_Z} / (df + {_Z} ** 2))"
-_distribution(
-    "t.logpdf(x, df, loc=0, scale=1)",
-    x=f"-{_T_SCORE} / scale * g",
-    loc=f"{_T_SCORE} / scale * g",
-    scale=f"({_T_SCORE} * {_Z} - 1) / scale * g",
+_location_scale(
+    "t.logpdf",
+    "df",
+    f"((df + 1) * {_Z} / (df + {_Z} ** 2))",
     df=f"0.5 * ({_DIGAMMA}(0.5 * (df + 1)) - {_DIGAMMA}(0.5 * df) - 1 / df"
     f" - np.log1p({_Z} ** 2 / df) + (df + 1) * {_Z} ** 2 / (df * (df + {_Z} ** 2))) * g",
 )
 
 #: the gamma distribution (shape a): log p = (a - 1) log z - z - gammaln(a) - log(scale)
-_GAMMA_SCORE = f"(1 - (a - 1) / {_Z})"
-_distribution(
-    "gamma.logpdf(x, a, loc=0, scale=1)",
-    x=f"-{_GAMMA_SCORE} / scale * g",
-    loc=f"{_GAMMA_SCORE} / scale * g",
-    scale=f"({_GAMMA_SCORE} * {_Z} - 1) / scale * g",
-    a=f"(np.log({_Z}) - {_DIGAMMA}(a)) * g",
+_location_scale(
+    "gamma.logpdf", "a", f"(1 - (a - 1) / {_Z})", a=f"(np.log({_Z}) - {_DIGAMMA}(a)) * g"
 )
-_distribution(
-    "expon.logpdf(x, loc=0, scale=1)",
-    x="-g / scale",
-    loc="g / scale",
-    scale=f"({_Z} - 1) / scale * g",
-)
+_location_scale("expon.logpdf", "", "1")
 
 #: the beta distribution: log p = (a - 1) log z + (b - 1) log(1 - z) - betaln(a, b) - log(scale)
-_BETA_SCORE = f"((b - 1) / (1 - {_Z}) - (a - 1) / {_Z})"
-_distribution(
-    "beta.logpdf(x, a, b, loc=0, scale=1)",
-    x=f"-{_BETA_SCORE} / scale * g",
-    loc=f"{_BETA_SCORE} / scale * g",
-    scale=f"({_BETA_SCORE} * {_Z} - 1) / scale * g",
+_location_scale(
+    "beta.logpdf",
+    "a, b",
+    f"((b - 1) / (1 - {_Z}) - (a - 1) / {_Z})",
     a=f"(np.log({_Z}) - {_DIGAMMA}(a) + {_DIGAMMA}(a + b)) * g",
     b=f"(np.log1p(-{_Z}) - {_DIGAMMA}(b) + {_DIGAMMA}(a + b)) * g",
 )
 
 #: counts (k, n: data, no gradient): Poisson and binomial log-probabilities
 _distribution(
-    "poisson.logpmf(k, mu, loc=0)", none=("k", "loc"), mu="(x_over_y(k - loc, mu) - 1) * g"
+    "poisson.logpmf(k, mu, loc=0)", {"mu": "(x_over_y(k - loc, mu) - 1) * g"}, ("k", "loc")
 )
 _distribution(
     "binom.logpmf(k, n, p, loc=0)",
-    none=("k", "n", "loc"),
-    p="(x_over_y(k - loc, p) - x_over_y(n - (k - loc), 1 - p)) * g",
+    {"p": "(x_over_y(k - loc, p) - x_over_y(n - (k - loc), 1 - p)) * g"},
+    ("k", "n", "loc"),
 )
