@@ -164,9 +164,22 @@ class _Specializer:
         self.forget(stmt)
 
     def forget(self, stmt: ast.stmt) -> None:
+        """What ``stmt`` may change is no longer known: names it assigns, and dict
+        displays it writes into or calls methods of (``kwargs["y"] = 2.0``,
+        ``kwargs.update(...)``)."""
         for node in ast.walk(stmt):
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
                 self.drop(node.id)
+            changed = (
+                node.value
+                if isinstance(node, ast.Subscript | ast.Attribute)
+                and isinstance(node.ctx, ast.Store | ast.Del)
+                else node.func.value
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                else None
+            )
+            if isinstance(changed, ast.Name) and isinstance(self.env.get(changed.id), Keywords):
+                self.drop(changed.id)  # (a dict display changed: its items are not known)
 
     def drop(self, name: str) -> None:
         """``name`` is assigned again: its value, and the dict displays that read it,

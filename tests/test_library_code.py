@@ -220,6 +220,32 @@ def springs(x):
     return spring_energy(x, k=1.5) + spring_energy(x, rest=0.5)
 
 
+def doubled_rate(fn):
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        kwargs["rate"] = 2.0  # (changes what is passed on)
+        return fn(*args, **kwargs)
+
+    return wrapper
+
+
+@doubled_rate
+def decay(x, rate=1.0):
+    return np.sum(np.exp(-rate * x))
+
+
+def uses_decay(x):
+    return decay(x)
+
+
+def test_a_wrapper_that_changes_its_kwargs_before_passing_them_on_is_refused():
+    """``kwargs["rate"] = 2.0`` then ``fn(*args, **kwargs)``: the keywords passed on are
+    not the call's (it silently used the default rate)."""
+    with pytest.raises(srcad.SrcadError) as info:
+        srcad.grad(uses_decay)(X)
+    assert "`**` unpacking" in info.value.message
+
+
 def test_a_wrapper_passing_on_args_and_kwargs_is_read_when_called():
     """``factor * fn(*args, **kwargs)``: called as a helper, the wrapper's ``*args`` and
     ``**kwargs`` are the call's, and ``fn(**kwargs)`` passes the keywords on. The
