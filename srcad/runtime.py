@@ -6,6 +6,7 @@ import copy
 import math
 import numbers
 from collections.abc import Callable, MappingView
+from types import FunctionType
 from typing import Any, TypeVar
 
 import numpy as np
@@ -147,14 +148,18 @@ _PLAIN_CONTAINERS = (list, tuple, dict)
 
 
 def require_plain_container(value: Any, error: SrcadError) -> None:
-    """Refuse a parameter read by item (``p[k]``, ``for v in p``) whose class derives from
-    list, tuple or dict and reads items with code of its own (``__getitem__`` or
-    ``__iter__``): srcad reads its items as the container's."""
+    """Refuse a parameter read by item (``p[k]``, ``for v in p``) whose class reads items
+    with code of its own (``__getitem__`` or ``__iter__``): a subclass of list, tuple or
+    dict that overrides them, or an object of a class of the user's (not annotated, so
+    srcad did not read that code): srcad reads its items as a container's."""
     cls = value.__class__
-    if cls is np.ndarray or cls in _PLAIN_CONTAINERS or not isinstance(value, _PLAIN_CONTAINERS):
+    if cls is np.ndarray or cls in _PLAIN_CONTAINERS:
         return
-    base = next(b for b in _PLAIN_CONTAINERS if isinstance(value, b))
-    if any(getattr(cls, m) is not getattr(base, m) for m in ("__getitem__", "__iter__")):
+    if isinstance(value, _PLAIN_CONTAINERS):
+        base = next(b for b in _PLAIN_CONTAINERS if isinstance(value, b))
+        if any(getattr(cls, m) is not getattr(base, m) for m in ("__getitem__", "__iter__")):
+            raise error
+    elif is_record(value) and isinstance(getattr(cls, "__getitem__", None), FunctionType):
         raise error
 
 

@@ -1141,3 +1141,32 @@ def test_a_container_subclass_that_computes_its_items_is_refused_when_it_runs():
     assert info.value.lineno == marker_line(__file__, "keyed read")
     grads = srcad.grad(reads_by_key)({"a": 0.1, "b": 0.2})  # (a plain dict: its items)
     assert grads == {"a": 3.0, "b": 1.0}
+
+
+class Window:
+    def __init__(self, values):
+        self.values = values
+
+    def __getitem__(self, key):
+        return self.values[key] * 2.0
+
+
+def sliced_window(w: Window, k):
+    return np.sum(w[1:3] ** 2) * k  # <window slice>
+
+
+def unannotated_window(w, k):
+    return np.sum(w[1] ** 2) * k  # <window item>
+
+
+def test_an_objects_getitem_srcad_cannot_read_is_refused_at_the_line():
+    """A slice key (srcad reads ``__getitem__`` with values only), and an object whose
+    class the code does not say: both crashed inside the gradient."""
+    w = Window(np.array([0.5, 1.0, 2.0, 3.0]))
+    with pytest.raises(srcad.SrcadError) as info:
+        srcad.grad(sliced_window, wrt=1)(w, 1.5)
+    assert info.value.lineno == marker_line(__file__, "window slice")
+    with pytest.raises(srcad.SrcadError) as info:
+        srcad.grad(unannotated_window, wrt=1)(w, 1.5)
+    assert info.value.lineno == marker_line(__file__, "window item")
+    assert "annotate the parameter" in info.value.hint

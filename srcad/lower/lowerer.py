@@ -128,11 +128,10 @@ class Lowerer(
                 continue
             seen.add(container.id)
             error = UnsupportedSyntaxError(
-                f"`{container.id}` is of a class that derives from a list, tuple or dict and "
-                "reads its items with code of its own (`__getitem__` or `__iter__`): srcad "
-                "reads them as the container's items",
-                "pass a plain container of the values the function reads (`dict(...)`, "
-                "`list(...)`), or a class of its own with `__getitem__`, annotated",
+                f"`{container.id}` is of a class that reads its items with code of its own "
+                "(`__getitem__` or `__iter__`): srcad reads them as a container's items",
+                f"annotate the parameter with its class (`{container.id}: MyClass`: srcad then "
+                "reads its `__getitem__`), or pass a plain container (`dict(...)`, `list(...)`)",
                 stmt.loc,
             )
             refusal = self.names.fresh("not_plain")

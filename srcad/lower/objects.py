@@ -95,11 +95,28 @@ class Objects(LoweringPart):
         known = self.known_object(scope, node.value)
         cls = type(known[0]) if known is not None else self.expr_class(scope, node.value)
         method = inspect.getattr_static(cls, "__getitem__", None) if cls is not None else None
-        if not isinstance(method, types.FunctionType) or _has_slice(node.slice):
+        if not isinstance(method, types.FunctionType):
             return None
+        assert cls is not None  # (it has the method)
+        if _has_slice(node.slice):
+            raise self.error(
+                scope,
+                node,
+                f"this slice calls `{cls.__name__}.__getitem__`, which srcad reads only "
+                "with keys that are values (a number, a name, a tuple of them)",
+                "index with values, or read what the slice gives from the object's fields",
+            )
         called = ast.copy_location(ast.Attribute(node.value, "__getitem__", ast.Load()), node)
         call = ast.copy_location(ast.Call(called, [node.slice], []), node)
-        return self.object_access(scope, call, target)
+        found = self.object_access(scope, call, target)
+        if found is None:  # (its code could not be read: the error recorded at the call)
+            raise self.refusals.pop(scope.source.location(call), None) or self.error(
+                scope,
+                node,
+                f"`{cls.__name__}.__getitem__` runs code srcad cannot read here",
+                "read the values from the object's fields, or give srcad a plain container",
+            )
+        return found
 
     def member_access(
         self,
