@@ -5,8 +5,8 @@ from __future__ import annotations
 import copy
 import math
 import numbers
+import types
 from collections.abc import Callable, MappingView
-from types import FunctionType
 from typing import Any, TypeVar
 
 import numpy as np
@@ -159,7 +159,7 @@ def require_plain_container(value: Any, error: SrcadError) -> None:
         base = next(b for b in _PLAIN_CONTAINERS if isinstance(value, b))
         if any(getattr(cls, m) is not getattr(base, m) for m in ("__getitem__", "__iter__")):
             raise error
-    elif is_record(value) and isinstance(getattr(cls, "__getitem__", None), FunctionType):
+    elif is_record(value) and isinstance(getattr(cls, "__getitem__", None), types.FunctionType):
         raise error
 
 
