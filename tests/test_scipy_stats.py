@@ -94,13 +94,3 @@ def test_count_models_with_a_location():
     k = np.array([3, 4, 5, 6])
     assert dmu == pytest.approx(np.sum((k - 2) / 2.3 - 1.0), rel=1e-12)
     assert dp == pytest.approx(np.sum((k - 1) / 0.4 - (10 - (k - 1)) / 0.6), rel=1e-12)
-
-
-def two_means(m1, m2, x0):
-    return np.sum(norm.logpdf(x0, [m1, m2], 1.0))  # (a list the function makes)
-
-
-def test_a_list_the_function_makes_is_an_array_for_a_distribution():
-    (d1, d2, dx) = check_four_ways(two_means, 0.3, -0.4, 0.5, wrt=(0, 1, 2))
-    assert (d1, d2) == (pytest.approx(0.5 - 0.3), pytest.approx(0.5 + 0.4))
-    assert dx == pytest.approx(-(0.5 - 0.3) - (0.5 + 0.4))

@@ -110,9 +110,7 @@ class Operations(LoweringPart):
                 lower_one = self.lower_index if param in index_params else self.lower_operand
                 operands[param] = lower_one(scope, self._raw_nodes[id(sub)][1])
                 listed = operands[param]
-                if rule.broadcasting and param not in rule.sequences and (
-                    _listed(listed) or self.is_own_list(listed)
-                ):
+                if rule.broadcasting and param not in rule.sequences and _listed(listed):
                     operands[param] = self.as_array(scope, listed, node)
                 replacements[id(sub)] = operands[param]
             value = self.spell(scope, raw, replacements)
@@ -201,11 +199,10 @@ class Operations(LoweringPart):
                 return ir.Name(name)
         return self.helper_ref("np", np)
 
-    def as_array(self, scope: Scope, items: ir.Expr, node: ast.expr) -> ir.Name:
-        """A list given to a numpy function that broadcasts (``np.power(x, [0, 1, 2])``,
-        ``norm.logpdf(x, [m1, m2])``), made the array numpy makes of it, so that the
-        derivative's arithmetic reads an array and its shape (and the gradient goes
-        back to the list's items)."""
+    def as_array(self, scope: Scope, items: ir.Const, node: ast.expr) -> ir.Name:
+        """A list of numbers given to a numpy function that broadcasts (``np.power(x, [0,
+        1, 2])``), made the array numpy makes of it, so that the derivative's arithmetic
+        reads an array and its shape."""
         name = self.names.temp()
         self.emit(ir.Assign(
             name,
