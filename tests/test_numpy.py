@@ -1928,3 +1928,30 @@ def test_ufunc_at_other_than_add_is_refused_saying_which_are_supported():
         srcad.grad(segment_maximum)(np.array([0.5, 1.0, 2.0, 0.3]))
     assert info.value.lineno == marker_line(__file__, "maximum at")
     assert "np.maximum.at" in info.value.message and "np.add.at" in info.value.message
+
+
+def exp_of_a_display(a):
+    return np.sum(np.exp([a, 2.0 * a]))
+
+
+def squares_of_a_display(a, b):
+    return 0.5 * np.sum(np.square([a, b]))
+
+
+def log_of_appended(xs_scale):
+    probs = []
+    for k in range(3):
+        probs.append(1.0 / (1.0 + np.exp(-xs_scale * (k + 1))))
+    return -np.sum(np.log(probs))
+
+
+def test_a_list_the_function_makes_given_to_an_elementwise_numpy_function():
+    """numpy makes an array of the list: the derivative's arithmetic must too (``2 * t``
+    of a list repeated it; hvp was exactly 0; a list built by append crashed)."""
+    (da,) = check_four_ways(exp_of_a_display, 0.3)
+    assert da == pytest.approx(math.exp(0.3) + 2.0 * math.exp(0.6), rel=1e-12)
+    np.testing.assert_allclose(srcad.hvp(exp_of_a_display)(0.3, 1.0),
+                               math.exp(0.3) + 4.0 * math.exp(0.6), rtol=1e-10)
+    grads = check_four_ways(squares_of_a_display, 0.4, -0.9, wrt=(0, 1))
+    np.testing.assert_allclose(grads, [0.4, -0.9], rtol=1e-12)
+    check_four_ways(log_of_appended, 0.7)

@@ -110,7 +110,11 @@ class Operations(LoweringPart):
                 lower_one = self.lower_index if param in index_params else self.lower_operand
                 operands[param] = lower_one(scope, self._raw_nodes[id(sub)][1])
                 listed = operands[param]
-                if rule.broadcasting and param not in rule.sequences and _listed(listed):
+                if isinstance(rule.pattern, ir.Call) and param not in rule.sequences and (
+                    (rule.broadcasting or rule.elementwise) and _listed(listed)
+                    or rule.elementwise and self.is_own_list(listed)
+                ):  # (np.exp([a, 2 * a]): numpy's array, not a list, for the derivative;
+                    # not for an operator: `shape + (1,)` joins tuples)
                     operands[param] = self.as_array(scope, listed, node)
                 replacements[id(sub)] = operands[param]
             value = self.spell(scope, raw, replacements)
@@ -199,10 +203,11 @@ class Operations(LoweringPart):
                 return ir.Name(name)
         return self.helper_ref("np", np)
 
-    def as_array(self, scope: Scope, items: ir.Const, node: ast.expr) -> ir.Name:
-        """A list of numbers given to a numpy function that broadcasts (``np.power(x, [0,
-        1, 2])``), made the array numpy makes of it, so that the derivative's arithmetic
-        reads an array and its shape."""
+    def as_array(self, scope: Scope, items: ir.Expr, node: ast.expr) -> ir.Name:
+        """A list given to an elementwise numpy function (``np.power(x, [0, 1, 2])``,
+        ``np.exp([a, 2 * a])``), made the array numpy makes of it, so that the
+        derivative's arithmetic reads an array and its shape (``2 * t`` of a list would
+        repeat it), and the gradient goes back to the list's items."""
         name = self.names.temp()
         self.emit(ir.Assign(
             name,
