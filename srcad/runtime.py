@@ -157,7 +157,11 @@ def require_plain_container(value: Any, error: SrcadError) -> None:
         return
     if isinstance(value, _PLAIN_CONTAINERS):
         base = next(b for b in _PLAIN_CONTAINERS if isinstance(value, b))
-        if any(getattr(cls, m) is not getattr(base, m) for m in ("__getitem__", "__iter__")):
+        if any(  # (overridden in Python; OrderedDict's own, in C, reads items as dict's)
+            getattr(cls, m) is not getattr(base, m)
+            and isinstance(getattr(cls, m), types.FunctionType)
+            for m in ("__getitem__", "__iter__")
+        ):
             raise error
     elif is_record(value) and isinstance(getattr(cls, "__getitem__", None), types.FunctionType):
         raise error
@@ -502,7 +506,12 @@ def structured_like(adjoint: Any, like: Any) -> Any:
     # (a dict, list or tuple: of the parameter's own type, not srcad's adjoint containers)
     if isinstance(adjoint, dict) and isinstance(like, dict):
         items = {k: structured_like(v, like[k]) if k in like else v for k, v in adjoint.items()}
-        return items if type(like) is dict else type(like)(items)
+        if type(like) is dict:
+            return items
+        same = copy.copy(like)  # (a dict subclass: OrderedDict, a defaultdict's factory)
+        same.clear()
+        same.update(items)
+        return same
     if isinstance(adjoint, list | tuple) and isinstance(like, list | tuple):
         parts = [structured_like(a, b) for a, b in zip(adjoint, like)]
         return tuple(parts) if isinstance(like, tuple) else parts

@@ -1170,3 +1170,19 @@ def test_an_objects_getitem_srcad_cannot_read_is_refused_at_the_line():
         srcad.grad(unannotated_window, wrt=1)(w, 1.5)
     assert info.value.lineno == marker_line(__file__, "window item")
     assert "annotate the parameter" in info.value.hint
+
+
+def weighted_by_key(p, x):
+    return np.sum(p["w"] * x) + p["b"]
+
+
+def test_ordered_and_default_dicts_are_plain_containers():
+    """OrderedDict's and defaultdict's item reads are dict's (in C): accepted, and the
+    gradient is a dict of the same class (a defaultdict keeps its factory)."""
+    x = np.array([0.5, -1.0])
+    for p in (collections.OrderedDict(w=np.array([0.3, 0.2]), b=1.0),
+              collections.defaultdict(float, w=np.array([0.3, 0.2]), b=1.0)):
+        grads = srcad.grad(weighted_by_key)(p, x)
+        assert type(grads) is type(p)
+        np.testing.assert_allclose(grads["w"], x, rtol=1e-14)
+        assert grads["b"] == 1.0

@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 import pytest
-from conftest import assert_located, check_four_ways
+from conftest import assert_located, check_four_ways, marker_line
 
 import srcad
 
@@ -111,3 +111,17 @@ def test_a_local_name_for_a_function_calls_that_function():
     t = np.tanh(x)
     want = (1 - t**2) + np.array([math.cos(0.3), 0.0]) + (1 - np.tanh(t) ** 2) * (1 - t**2)
     np.testing.assert_allclose(dx, want, rtol=1e-12)
+
+
+def alias_in_one_branch(x, mode):
+    if mode == "tanh":
+        act = np.tanh
+    return np.sum(act(x))  # <branch alias>
+
+
+def test_a_function_name_bound_in_one_branch_only_is_not_that_function():
+    """Bound on one path only, ``act`` is not known when srcad compiles: refused (it
+    used to be np.tanh on every path, where Python raises UnboundLocalError)."""
+    with pytest.raises(srcad.SrcadError) as info:
+        srcad.grad(alias_in_one_branch)(np.array([0.3, -0.7]), "relu")
+    assert info.value.lineno == marker_line(__file__, "branch alias")

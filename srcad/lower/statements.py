@@ -557,7 +557,13 @@ class Statements(LoweringPart):
             isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and n.id == name
             for n in ast.walk(scope.function)
         )
-        if stores != 1:
+        at_top = any(  # (bound on every path: not in a branch or a loop only)
+            isinstance(s, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == name for t in s.targets
+            )
+            for s in scope.function.body
+        )
+        if stores != 1 or not at_top:
             return False
         passed = scope.statics.get(value_node.id) if isinstance(value_node, ast.Name) else None
         reference = self.free_reference(scope, self.raw(value_node))
