@@ -170,6 +170,16 @@ def require_plain_container(value: Any, error: SrcadError) -> None:
 _declare(require_plain_container, "__srcad_effect__", True)
 
 
+def require_no_list(value: Any, error: SrcadError) -> None:
+    """Refuse a Python list or tuple given directly to an elementwise numpy function (its
+    derivative's arithmetic would run on the list)."""
+    if isinstance(value, list | tuple):
+        raise error
+
+
+_declare(require_no_list, "__srcad_effect__", True)
+
+
 def _items_share_memory(items: list | tuple) -> bool:
     """Do two arrays among ``items`` share memory? Only arrays with one base can: those
     are compared (a list of many separate arrays costs one pass)."""

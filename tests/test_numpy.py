@@ -1955,3 +1955,18 @@ def test_a_list_the_function_makes_given_to_an_elementwise_numpy_function():
     grads = check_four_ways(squares_of_a_display, 0.4, -0.9, wrt=(0, 1))
     np.testing.assert_allclose(grads, [0.4, -0.9], rtol=1e-12)
     check_four_ways(log_of_appended, 0.7)
+
+
+def l2_penalty(weights):
+    return 0.5 * np.sum(np.square(weights))  # <list parameter>
+
+
+def test_a_list_parameter_given_to_an_elementwise_numpy_function_is_refused():
+    """numpy makes an array of the list; the derivative's arithmetic would run on the
+    list (``2 * weights`` repeats it: a silently wrong gradient): refused when it runs,
+    and an array of the same values works."""
+    with pytest.raises(srcad.SrcadError) as info:
+        srcad.grad(l2_penalty)([0.3, -0.2])
+    assert info.value.lineno == marker_line(__file__, "list parameter")
+    assert "np.asarray(weights)" in info.value.hint
+    np.testing.assert_allclose(srcad.grad(l2_penalty)(np.array([0.3, -0.2])), [0.3, -0.2])

@@ -16,7 +16,7 @@ from ..names import NameAllocator
 from ..rules import TABLE
 from ..rules.scalar import ITEM, LOOP_ITEMS
 from ..rules.table import Rules
-from ..runtime import require_plain_container, require_separate_items
+from ..runtime import require_no_list, require_plain_container, require_separate_items
 from ..subset import check_supported
 from .expressions import Expressions
 from .inlining import Inlining
@@ -143,6 +143,41 @@ class Lowerer(
             ))
         return checks
 
+    def array_operand_checks(self) -> list[ir.Stmt]:
+        """At the start: each parameter given directly to an elementwise numpy function
+        (``np.square(xs)``) is not a Python list or tuple: numpy makes an array of it, but
+        the derivative's arithmetic would run on the list (``2 * xs`` repeats it)."""
+        checks: list[ir.Stmt] = []
+        seen: set[str] = set()
+        for stmt in ir.walk(self.body):
+            rule = stmt.rule if isinstance(stmt, ir.Assign) else None
+            if rule is None or not rule.elementwise or not isinstance(rule.pattern, ir.Call):
+                continue
+            assert isinstance(stmt, ir.Assign)  # (it has a rule)
+            for param, operand in zip(rule.params, stmt.operands):
+                if (
+                    not isinstance(operand, ir.Name)
+                    or operand.id not in self.parameter_names
+                    or operand.id in seen
+                    or param in rule.sequences
+                ):
+                    continue
+                seen.add(operand.id)
+                error = UnsupportedSyntaxError(
+                    f"`{operand.id}` is a Python list or tuple given to `{rule.name}`: srcad "
+                    "differentiates numpy's functions of arrays and numbers",
+                    f"pass an array (`np.asarray({operand.id})`), or write "
+                    f"`np.asarray({operand.id})` in the call",
+                    stmt.loc,
+                )
+                refusal = self.names.fresh("not_an_array")
+                self.bindings[refusal] = at_user_call(error, stmt.loc, self.call_sites)
+                check = self.helper_ref("require_no_list", require_no_list)
+                checks.append(ir.Effect(
+                    ir.Call(check, (operand, ir.Name(refusal))), note="not a Python list"
+                ))
+        return checks
+
     def lower_root(self) -> ir.Function:
         fn = self.root.node
         params = tuple(a.arg for a in (*fn.args.posonlyargs, *fn.args.args))
@@ -161,7 +196,11 @@ class Lowerer(
         )
         if result is RAISED:  # (every path raises: the return is never reached)
             result = ir.Const(0.0)
-        self.body[:0] = self.separate_items_checks() + self.plain_container_checks(scope)
+        self.body[:0] = (
+            self.separate_items_checks()
+            + self.plain_container_checks(scope)
+            + self.array_operand_checks()
+        )
         self.body.append(ir.Return(_as_expr(result), loc))
         for name in self.run_time_refusals:  # (at the user's call that reached the library)
             error = self.bindings[name]
