@@ -75,46 +75,14 @@ class Operations(LoweringPart):
         The rule is selected on the operation as written (:meth:`find_rule`), before
         anything is lowered: a rule's pattern may span several operations (an idiom
         such as softmax's), and only the parts its parameters bind are operands. Those
-        are lowered in the order the rule binds them, each from the code it was
-        written as, and the operation is spelled again in the user's words with the
-        lowered operands in their places (:meth:`spell`).
+        are lowered (:meth:`lower_operands`) in the order the rule binds them, each
+        from the code it was written as, and the operation is spelled again in the
+        user's words with the lowered operands in their places (:meth:`spell`).
         """
-        try:
-            written = self.written(node)
-        except pyexpr.NotAnExpression as exc:
-            raise self.error(
-                scope,
-                exc.node,
-                f"`{_excerpt(exc.node)}` is not supported in a differentiated expression",
-                "rewrite it with arithmetic and calls",
-            ) from None
-        form = written.form
-        if (  # np.multiply(a, b, out=...): a 0-d array for a number, the same value
-            isinstance(form, ir.Call)
-            and _OUT_ELLIPSIS in form.kwargs
-            and writes_into_out(self.resolve_written(scope, written.parts()[0]))
-        ):
-            form = replace(form, kwargs=tuple(k for k in form.kwargs if k != _OUT_ELLIPSIS))
-            written = replace(written, form=form)
+        written = self.as_written(scope, node)
         rule, bound = self.find_rule(scope, written)
         if rule is not None:
-            index_params = {a.index for a in rule.adjoints if isinstance(a, Scatter)}
-            operands: dict[str, ir.Expr] = {}
-            placed: dict[tuple[int, ...], ir.Expr] = {}  # lowered operands by position
-            for param, sub in bound.items():
-                if not isinstance(sub, Written):  # a default argument of the rule
-                    operands[param] = sub
-                    continue
-                lower_one = self.lower_index if param in index_params else self.lower_operand
-                operands[param] = lower_one(scope, sub.node)
-                listed = operands[param]
-                if isinstance(rule.pattern, ir.Call) and param not in rule.sequences and (
-                    (rule.broadcasting or rule.elementwise) and _listed(listed)
-                    or rule.elementwise and self.is_own_list(listed)
-                ):  # (np.exp([a, 2 * a]): numpy's array, not a list, for the derivative;
-                    # not for an operator: `shape + (1,)` joins tuples)
-                    operands[param] = self.as_array(scope, listed, node)
-                placed[sub.at] = operands[param]
+            operands, placed = self.lower_operands(scope, rule, bound, node)
             value = self.spell(scope, written, placed)
             operand_list = tuple(operands[p] for p in rule.params)
         else:
@@ -145,6 +113,53 @@ class Operations(LoweringPart):
         elif isinstance(value, ir.Subscript) and self.holds_list(first):
             self.list_items.add(name)
         return ir.Name(name)
+
+    def as_written(self, scope: Scope, node: ast.expr) -> Written:
+        """The operation ``node`` as rule selection reads it, without numpy's ``out=...``
+        (``np.multiply(a, b, out=...)``: a 0-d array for a number, the same value); an
+        error at a part that no operation can be (``f(*args)``, a lambda)."""
+        try:
+            written = self.written(node)
+        except pyexpr.NotAnExpression as exc:
+            raise self.error(
+                scope,
+                exc.node,
+                f"`{_excerpt(exc.node)}` is not supported in a differentiated expression",
+                "rewrite it with arithmetic and calls",
+            ) from None
+        form = written.form
+        if (
+            isinstance(form, ir.Call)
+            and _OUT_ELLIPSIS in form.kwargs
+            and writes_into_out(self.resolve_written(scope, written.parts()[0]))
+        ):
+            form = replace(form, kwargs=tuple(k for k in form.kwargs if k != _OUT_ELLIPSIS))
+            written = replace(written, form=form)
+        return written
+
+    def lower_operands(
+        self, scope: Scope, rule: Rule, bound: dict[str, ir.Expr | Written], node: ast.expr
+    ) -> tuple[dict[str, ir.Expr], dict[tuple[int, ...], ir.Expr]]:
+        """Lower the parts ``rule``'s parameters bind, in the order it binds them (a
+        default argument of the rule stays as it is): the operands by parameter, and the
+        lowered parts by where they stand in the operation."""
+        index_params = {a.index for a in rule.adjoints if isinstance(a, Scatter)}
+        operands: dict[str, ir.Expr] = {}
+        placed: dict[tuple[int, ...], ir.Expr] = {}
+        for param, part in bound.items():
+            if not isinstance(part, Written):  # a default argument of the rule
+                operands[param] = part
+                continue
+            lower_one = self.lower_index if param in index_params else self.lower_operand
+            operand = lower_one(scope, part.node)
+            if isinstance(rule.pattern, ir.Call) and param not in rule.sequences and (
+                (rule.broadcasting or rule.elementwise) and _listed(operand)
+                or rule.elementwise and self.is_own_list(operand)
+            ):  # (np.exp([a, 2 * a]): numpy's array, not a list, for the derivative;
+                # not for an operator: `shape + (1,)` joins tuples)
+                operand = self.as_array(scope, operand, node)
+            operands[param] = placed[part.at] = operand
+        return operands, placed
 
     def unmatched_arguments(self, scope: Scope, written: Written, node: ast.expr) -> None:
         """A call of a function that has rules, none of which takes these arguments
