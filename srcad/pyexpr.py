@@ -109,7 +109,9 @@ class Written:
 
     It compares as the IR it stands for (where it was written does not matter: a rule
     that names a parameter twice, softmax's, matches two parts written alike), and
-    parts with no IR form compare equal to each other.
+    parts with no IR form compare equal to each other, as the placeholder that stood
+    for them did. (So softmax's rule also matches ``np.exp(a if c else b) /
+    np.sum(np.exp(b if c else a), ...)``, and its gradient is wrong: kept for now.)
     """
 
     form: ir.Expr | None
