@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import cast
 
 from . import ir
 
@@ -48,14 +50,14 @@ class NotAnExpression(ValueError):
         self.node = node
 
 
-def from_ast(node: ast.expr, leaf: Callable[[ast.expr], ir.Expr | None] | None = None) -> ir.Expr:
-    """Convert a plain expression; ``leaf`` may replace any node first (returning None
-    means: convert it structurally)."""
-    if leaf is not None:
-        replaced = leaf(node)
-        if replaced is not None:
-            return replaced
-    convert = lambda child: from_ast(child, leaf)  # noqa: E731
+def from_ast(node: ast.expr) -> ir.Expr:
+    """Convert a plain expression (raising NotAnExpression at a part with no IR form)."""
+    return _convert(node, from_ast)
+
+
+def _convert(node: ast.expr, convert: Callable[[ast.expr], ir.Expr]) -> ir.Expr:
+    """The IR of ``node`` itself, its sub-expressions converted by ``convert`` (called on
+    them in the order :func:`ir.children` lists them)."""
     if isinstance(node, ast.Name):
         return ir.Name(node.id)
     if isinstance(node, ast.Constant) and isinstance(
@@ -90,6 +92,70 @@ def from_ast(node: ast.expr, leaf: Callable[[ast.expr], ir.Expr | None] | None =
         part = lambda n: None if n is None else convert(n)  # noqa: E731
         return ir.Slice(part(node.lower), part(node.upper), part(node.step))
     raise NotAnExpression(node)
+
+
+@dataclass(frozen=True, eq=False)
+class Written:
+    """A sub-expression of the user's code as rule selection reads it, before lowering.
+
+    ``form`` is its IR one level deep: its own sub-expressions, in the places
+    :func:`ir.children` lists, are ``Written`` in turn (an IR node holds them as it
+    holds any expression). So a rule's parameter, bound by matching to any part, is
+    that part: ``node`` is the code to lower for it, ``at`` where it stands (the child
+    positions from the root), which is where the call, spelled again in the user's
+    words, gets the lowered operand. A part with no IR form (``a if c else b``, ``a and
+    b``, a chained comparison, a value the lowerer has computed already) has ``form``
+    None: only a rule's parameter matches it.
+
+    It compares as the IR it stands for (where it was written does not matter: a rule
+    that names a parameter twice, softmax's, matches two parts written alike), and
+    parts with no IR form compare equal to each other, as the placeholder that stood
+    for them did. (So softmax's rule also matches ``np.exp(a if c else b) /
+    np.sum(np.exp(b if c else a), ...)``, and its gradient is wrong: kept for now.)
+    """
+
+    form: ir.Expr | None
+    node: ast.expr
+    at: tuple[int, ...] = ()
+
+    def __eq__(self, other: object) -> bool:
+        return self.form == (other.form if isinstance(other, Written) else other)
+
+    def __hash__(self) -> int:
+        return hash(self.form)
+
+    def parts(self) -> tuple[Written, ...]:
+        """The sub-expressions, in the order of :func:`ir.children`."""
+        return () if self.form is None else cast(tuple[Written, ...], ir.children(self.form))
+
+    def reference(self) -> ir.Name | ir.Attr | None:
+        """This part in plain IR if it is a Name or a chain of attributes of one
+        (``np.linalg.norm``: what may denote an object the code does not compute)."""
+        if isinstance(self.form, ir.Name):
+            return self.form
+        if isinstance(self.form, ir.Attr):
+            (value,) = self.parts()
+            base = value.reference()
+            return None if base is None else ir.Attr(base, self.form.attr)
+        return None
+
+
+def written(node: ast.expr, at: tuple[int, ...] = ()) -> Written:
+    """``node`` as rule selection reads it (see :class:`Written`); NotAnExpression if
+    ``node`` itself has no IR form (a part of it that has none is kept with none)."""
+    count = 0
+
+    def part(child: ast.expr) -> ir.Expr:
+        nonlocal count
+        where = (*at, count)
+        count += 1
+        try:
+            sub = written(child, where)
+        except NotAnExpression:
+            sub = Written(None, child, where)
+        return cast(ir.Expr, sub)  # (held where the IR holds a sub-expression: see Written)
+
+    return Written(_convert(node, part), node, at)
 
 
 def parse(text: str) -> ir.Expr:

@@ -55,7 +55,7 @@ class Objects(LoweringPart):
             return found
         if isinstance(node, ast.Call):
             return None
-        if self.find_rule(scope, self.raw(node))[0] is not None and not (
+        if self.find_rule(scope, self.written(node))[0] is not None and not (
             (known is not None and records.has_field(known[0], node.attr))
             or (isinstance(node.value, ast.Name) and node.value.id in self.object_names(scope))
         ):

@@ -14,6 +14,7 @@ import numpy as np
 from .. import array_api, ir, pyexpr
 from ..errors import NoRuleError
 from ..frontend import MISSING
+from ..pyexpr import Written
 from ..rules.numpy_arrays import ARRAY_OF_ITEMS, COPY_METHOD
 from ..rules.scalar import LIST_COPY
 from ..rules.table import _MISSING as _MISSING_RULE
@@ -21,7 +22,6 @@ from ..rules.table import Rule, Scatter, callee_key, index_key, match
 from .values import (
     NOT_STATIC,
     LoweringPart,
-    Operand,
     Scope,
     TupleValue,
     assigned_names,
@@ -56,24 +56,12 @@ class Operations(LoweringPart):
         return ir.Name(name)
 
     def raw(self, node: ast.expr) -> ir.Expr:
-        """The IR form of an unlowered subtree, remembering each node's AST."""
-        if isinstance(node, Operand | _Opaque):
-            expr: ir.Expr = ir.Name("\0operand")  # a placeholder that matches only rule parameters
-            self._raw_nodes[id(expr)] = (expr, node.node if isinstance(node, _Opaque) else node)
-            return expr
-        expr = pyexpr.from_ast(node, leaf=lambda n: None if n is node else self._raw_child(n))
-        self._raw_nodes[id(expr)] = (expr, node)
-        return expr
+        """The IR of a reference written in the code (``np.linalg.norm``), as written."""
+        return pyexpr.from_ast(node)
 
-    def _raw_child(self, node: ast.expr) -> ir.Expr:
-        """A sub-expression for matching; one with no IR form (``a if c else b``, ``a and
-        b``) becomes a placeholder that only a rule parameter can match."""
-        if isinstance(node, ast.Compare) and len(node.ops) > 1:
-            return self.raw(_Opaque(node))
-        try:
-            return self.raw(node)
-        except pyexpr.NotAnExpression:
-            return self.raw(_Opaque(node))
+    def written(self, node: ast.expr) -> Written:
+        """``node`` as rule selection reads it (see :class:`srcad.pyexpr.Written`)."""
+        return pyexpr.written(node)
 
     def operation(
         self,
@@ -82,47 +70,25 @@ class Operations(LoweringPart):
         target: Callable[[], str] | None,
         in_place: bool = False,
     ) -> ir.Expr:
-        """Lower one operation (and, first, its operands) to an Assign; return its name."""
-        try:
-            raw = self.raw(node)
-        except pyexpr.NotAnExpression as exc:
-            raise self.error(
-                scope,
-                exc.node,
-                f"`{_excerpt(exc.node)}` is not supported in a differentiated expression",
-                "rewrite it with arithmetic and calls",
-            ) from None
-        if (  # np.multiply(a, b, out=...): a 0-d array for a number, the same value
-            isinstance(raw, ir.Call)
-            and _OUT_ELLIPSIS in raw.kwargs
-            and writes_into_out(self.resolve_raw(scope, raw.func))
-        ):
-            raw = replace(raw, kwargs=tuple(k for k in raw.kwargs if k != _OUT_ELLIPSIS))
-        rule, bound = self.find_rule(scope, raw)
+        """Lower one operation (and, first, its operands) to an Assign; return its name.
+
+        The rule is selected on the operation as written (:meth:`find_rule`), before
+        anything is lowered: a rule's pattern may span several operations (an idiom
+        such as softmax's), and only the parts its parameters bind are operands. Those
+        are lowered (:meth:`lower_operands`) in the order the rule binds them, each
+        from the code it was written as, and the operation is spelled again in the
+        user's words with the lowered operands in their places (:meth:`spell`).
+        """
+        written = self.as_written(scope, node)
+        rule, bound = self.find_rule(scope, written)
         if rule is not None:
-            index_params = {a.index for a in rule.adjoints if isinstance(a, Scatter)}
-            operands: dict[str, ir.Expr] = {}
-            replacements: dict[int, ir.Expr] = {}
-            for param, sub in bound.items():
-                if id(sub) not in self._raw_nodes:  # a default argument of the rule
-                    operands[param] = sub
-                    continue
-                lower_one = self.lower_index if param in index_params else self.lower_operand
-                operands[param] = lower_one(scope, self._raw_nodes[id(sub)][1])
-                listed = operands[param]
-                if isinstance(rule.pattern, ir.Call) and param not in rule.sequences and (
-                    (rule.broadcasting or rule.elementwise) and _listed(listed)
-                    or rule.elementwise and self.is_own_list(listed)
-                ):  # (np.exp([a, 2 * a]): numpy's array, not a list, for the derivative;
-                    # not for an operator: `shape + (1,)` joins tuples)
-                    operands[param] = self.as_array(scope, listed, node)
-                replacements[id(sub)] = operands[param]
-            value = self.spell(scope, raw, replacements)
+            operands, placed = self.lower_operands(scope, rule, bound, node)
+            value = self.spell(scope, written, placed)
             operand_list = tuple(operands[p] for p in rule.params)
         else:
-            value = self.spell_plain(scope, raw)
+            value = self.spell_plain(scope, written)
             operand_list = ()
-            self.unmatched_arguments(scope, raw, node)
+            self.unmatched_arguments(scope, written, node)
         name = target() if target is not None else self.names.temp()
         self.body.append(
             ir.Assign(
@@ -148,12 +114,60 @@ class Operations(LoweringPart):
             self.list_items.add(name)
         return ir.Name(name)
 
-    def unmatched_arguments(self, scope: Scope, raw: ir.Expr, node: ast.expr) -> None:
+    def as_written(self, scope: Scope, node: ast.expr) -> Written:
+        """The operation ``node`` as rule selection reads it, without numpy's ``out=...``
+        (``np.multiply(a, b, out=...)``: a 0-d array for a number, the same value); an
+        error at a part that no operation can be (``f(*args)``, a lambda)."""
+        try:
+            written = self.written(node)
+        except pyexpr.NotAnExpression as exc:
+            raise self.error(
+                scope,
+                exc.node,
+                f"`{_excerpt(exc.node)}` is not supported in a differentiated expression",
+                "rewrite it with arithmetic and calls",
+            ) from None
+        form = written.form
+        if (
+            isinstance(form, ir.Call)
+            and _OUT_ELLIPSIS in form.kwargs
+            and writes_into_out(self.resolve_written(scope, written.parts()[0]))
+        ):
+            form = replace(form, kwargs=tuple(k for k in form.kwargs if k != _OUT_ELLIPSIS))
+            written = replace(written, form=form)
+        return written
+
+    def lower_operands(
+        self, scope: Scope, rule: Rule, bound: dict[str, ir.Expr | Written], node: ast.expr
+    ) -> tuple[dict[str, ir.Expr], dict[tuple[int, ...], ir.Expr]]:
+        """Lower the parts ``rule``'s parameters bind, in the order it binds them (a
+        default argument of the rule stays as it is): the operands by parameter, and the
+        lowered parts by where they stand in the operation."""
+        index_params = {a.index for a in rule.adjoints if isinstance(a, Scatter)}
+        operands: dict[str, ir.Expr] = {}
+        placed: dict[tuple[int, ...], ir.Expr] = {}
+        for param, part in bound.items():
+            if not isinstance(part, Written):  # a default argument of the rule
+                operands[param] = part
+                continue
+            lower_one = self.lower_index if param in index_params else self.lower_operand
+            operand = lower_one(scope, part.node)
+            if isinstance(rule.pattern, ir.Call) and param not in rule.sequences and (
+                (rule.broadcasting or rule.elementwise) and _listed(operand)
+                or rule.elementwise and self.is_own_list(operand)
+            ):  # (np.exp([a, 2 * a]): numpy's array, not a list, for the derivative;
+                # not for an operator: `shape + (1,)` joins tuples)
+                operand = self.as_array(scope, operand, node)
+            operands[param] = placed[part.at] = operand
+        return operands, placed
+
+    def unmatched_arguments(self, scope: Scope, written: Written, node: ast.expr) -> None:
         """A call of a function that has rules, none of which takes these arguments
         (``np.mean(x, where=m)``): why, reported if its value is differentiated."""
+        raw = written.form
         if not isinstance(raw, ir.Call):
             return
-        callee = self.resolve_raw(scope, raw.func)
+        callee = self.resolve_written(scope, written.parts()[0])
         if callee is NOT_STATIC or not self.table.has_callable(callee):
             return
         rules = self.table.candidates(callee_key(callee))
@@ -219,16 +233,27 @@ class Operations(LoweringPart):
         ))
         return ir.Name(name)
 
-    def find_rule(self, scope: Scope, raw: ir.Expr):
-        resolve = lambda e: self.resolve_raw(scope, e)  # noqa: E731
-        key = index_key(raw, lambda e: _MISSING_RULE if resolve(e) is NOT_STATIC else resolve(e))
+    def find_rule(
+        self, scope: Scope, written: Written
+    ) -> tuple[Rule | None, dict[str, ir.Expr | Written]]:
+        """The first rule whose pattern matches the operation as written, and what its
+        parameters bind (parts of ``written``; defaults of the rule, plain IR)."""
+        resolve = lambda e: self.resolve_written(scope, e)  # noqa: E731
+        key = index_key(
+            written, lambda e: _MISSING_RULE if resolve(e) is NOT_STATIC else resolve(e)
+        )
         if key is None:
             return None, {}
         for rule in self.table.candidates(key):
-            bound = match(rule.pattern, raw, rule, resolve)
+            bound = match(rule.pattern, written, rule, resolve)
             if bound is not None:
                 return rule, bound
         return None, {}
+
+    def resolve_written(self, scope: Scope, part: ir.Expr | Written) -> Any:
+        """:meth:`resolve_raw` of a part of an operation as written."""
+        reference = part.reference() if isinstance(part, Written) else part
+        return NOT_STATIC if reference is None else self.resolve_raw(scope, reference)
 
     def resolve_raw(self, scope: Scope, expr: ir.Expr) -> Any:
         """The object a Name/Attr chain of globals denotes (attributes of modules, classes
@@ -253,41 +278,41 @@ class Operations(LoweringPart):
             return _method_of(base, expr.attr)
         return NOT_STATIC
 
-    def spell(self, scope: Scope, raw: ir.Expr, replacements: dict[int, ir.Expr]) -> ir.Expr:
-        """The forward expression in the user's own spelling, operands put in."""
-        if id(raw) in replacements:
-            return replacements[id(raw)]
-        if isinstance(raw, ir.Name | ir.Attr) and self.resolve_raw(scope, raw) is not NOT_STATIC:
-            return self.free_reference(scope, raw)
-        if isinstance(raw, ir.Name):  # pragma: no cover - every local is a rule operand
-            return self.lower_operand(scope, self._raw_nodes[id(raw)][1])
-        return ir.with_children(raw, [self.spell(scope, c, replacements) for c in ir.children(raw)])
-
-    def spell_plain(self, scope: Scope, raw: ir.Expr) -> ir.Expr:
-        """The forward expression for an operation without a rule (not differentiable)."""
-        if isinstance(raw, ir.Call):
-            func = (
-                self.free_reference(scope, raw.func)
-                if self.resolve_raw(scope, raw.func) is not NOT_STATIC
-                else self.lower_operand(scope, self._raw_nodes[id(raw.func)][1])
-            )
-            rest = [
-                self.lower_operand(scope, self._raw_nodes[id(c)][1]) for c in ir.children(raw)[1:]
-            ]
-            return ir.with_children(raw, [func, *rest])
+    def spell(
+        self, scope: Scope, written: Written, placed: dict[tuple[int, ...], ir.Expr]
+    ) -> ir.Expr:
+        """The forward expression in the user's own spelling, the lowered operands
+        ``placed`` where their parts stand."""
+        if written.at in placed:
+            return placed[written.at]
+        static = self.static_reference(scope, written)
+        if static is not None:
+            return static
+        if written.form is None or isinstance(written.form, ir.Name):
+            # (no operand: the second place of a parameter a rule names twice, such
+            # as softmax's x, bound where it is first written)
+            return self.lower_operand(scope, written.node)
         return ir.with_children(
-            raw, [self.lower_operand(scope, self._raw_nodes[id(c)][1]) for c in ir.children(raw)]
+            written.form, [self.spell(scope, part, placed) for part in written.parts()]
         )
 
+    def spell_plain(self, scope: Scope, written: Written) -> ir.Expr:
+        """The forward expression for an operation without a rule (not differentiable):
+        a static callee named as it is, every other part lowered as an operand."""
+        assert written.form is not None  # (an operation: see pyexpr.written)
+        calls = isinstance(written.form, ir.Call)
+        spelled = []
+        for i, part in enumerate(written.parts()):
+            static = self.static_reference(scope, part) if calls and i == 0 else None
+            spelled.append(static if static is not None else self.lower_operand(scope, part.node))
+        return ir.with_children(written.form, spelled)
 
-class _Opaque(ast.expr):
-    """Wraps a sub-expression that is lowered on its own, as an operand."""
-
-    _fields = ()
-
-    def __init__(self, node: ast.expr) -> None:
-        super().__init__()
-        self.node = node
+    def static_reference(self, scope: Scope, part: Written) -> ir.Expr | None:
+        """How generated code names ``part`` if it is a global (``np.sin``), else None."""
+        reference = part.reference()
+        if reference is None or self.resolve_raw(scope, reference) is NOT_STATIC:
+            return None
+        return self.free_reference(scope, reference)
 
 
 _OUT_ELLIPSIS = ("out", ir.Const(Ellipsis))

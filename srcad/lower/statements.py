@@ -233,9 +233,9 @@ class Statements(LoweringPart):
                 "assign its value (`s = f(x)`, `a = np.sort(a)`), or write the change "
                 "as an assignment (`a[...] = b`)",
             )
-        raw = self.raw(call)
+        written = self.written(call)
         raises = callee is raise_exception  # (srcad's own `raise`, read again)
-        self.emit(ir.Effect(self.spell_plain(scope, raw), tag=self.next_tag(), raises=raises))
+        self.emit(ir.Effect(self.spell_plain(scope, written), tag=self.next_tag(), raises=raises))
 
     def printed(self, scope: Scope, call: ast.Call) -> ir.Expr:
         """``print(...)`` or a logging call, with its arguments' values (f-strings as

@@ -22,17 +22,27 @@ import sys
 import threading
 import types
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import numpy as np
 
 from .. import ir, pyexpr
 from ..ir import Rule, Scatter, Signature, Zeroed  # (what a rule is: part of the IR)
+from ..pyexpr import Written
 
 #: Names a template may use besides the rule's parameters and its ``env``.
 TEMPLATE_NAMES = ("g", "ans")
 
 _MISSING = object()
+
+#: What a pattern is matched against: plain IR, or the user's code as it is written,
+#: each part knowing where it was written (see :class:`srcad.pyexpr.Written`).
+Subject = ir.Expr | Written
+
+
+def _form(expr: Subject) -> ir.Expr | None:
+    """The IR ``expr`` stands for (None: a part of the user's code with no IR form)."""
+    return expr.form if isinstance(expr, Written) else expr
 
 
 def _size(expr: ir.Expr) -> int:
@@ -55,8 +65,8 @@ def _ordered_names(expr: ir.Expr):
         yield from _ordered_names(child)
 
 
-def resolve_static(expr: ir.Expr, lookup: Callable[[str], Any]) -> Any:
-    """The object a ``Name`` or ``Attr`` chain denotes, or ``_MISSING``."""
+def resolve_static(expr: Subject, lookup: Callable[[str], Any]) -> Any:
+    """The object a ``Name`` or ``Attr`` chain (of plain IR) denotes, or ``_MISSING``."""
     if isinstance(expr, ir.Name):
         return lookup(expr.id)
     if isinstance(expr, ir.Attr):
@@ -75,8 +85,9 @@ def _is_method(pattern: ir.Call, env: Mapping[str, Any]) -> bool:
     )
 
 
-def index_key(expr: ir.Expr, resolve: Callable[[ir.Expr], Any]) -> tuple | None:
-    """The table key under which rules for the user's expression ``expr`` are filed."""
+def index_key(written: Subject, resolve: Callable[[Subject], Any]) -> tuple | None:
+    """The table key under which rules for the user's expression ``written`` are filed."""
+    expr = _form(written)
     if isinstance(expr, ir.BinOp):
         return ("binop", expr.op)
     if isinstance(expr, ir.UnaryOp):
@@ -91,8 +102,9 @@ def index_key(expr: ir.Expr, resolve: Callable[[ir.Expr], Any]) -> tuple | None:
         func = resolve(expr.func)
         if func is not _MISSING:
             return callee_key(func)
-        if isinstance(expr.func, ir.Attr):
-            return ("method", expr.func.attr)
+        method = _form(expr.func)
+        if isinstance(method, ir.Attr):
+            return ("method", method.attr)
         return None
     if isinstance(expr, ir.Attr):
         return ("attr", expr.attr)
@@ -210,14 +222,14 @@ class RuleTable:
         """The rule for ``expr`` (an operation over local names and the names of
         ``env``) and its operands in the rule's parameter order, or None."""
 
-        def resolve(e: ir.Expr) -> Any:
+        def resolve(e: Subject) -> Any:
             return resolve_static(e, lambda n: env.get(n, _MISSING))
 
         key = index_key(expr, resolve)
         for rule in self.candidates(key) if key is not None else ():
             bound = match(rule.pattern, expr, rule, resolve)
-            if bound is not None:
-                return rule, tuple(bound[p] for p in rule.params)
+            if bound is not None:  # (parts of plain IR)
+                return rule, tuple(cast(ir.Expr, bound[p]) for p in rule.params)
         return None
 
     def has_callable(self, obj: Any) -> bool:
@@ -491,9 +503,10 @@ def _calls_in(expr: ir.Expr):
 
 
 def _bind_call(
-    signature: Signature, expr: ir.Expr, rule: Rule, resolve, bound: dict
+    signature: Signature, written: Subject, rule: Rule, resolve, bound: dict
 ) -> dict | None:
     """Bind a call to ``signature``: positional, then keyword arguments, then defaults."""
+    expr = _form(written)
     if not isinstance(expr, ir.Call):
         return None
     if _match(signature.func, expr.func, rule, resolve, bound) is None:
@@ -505,7 +518,7 @@ def _bind_call(
         # numpy's reductions take ``axis`` by position, then ``dtype`` and ``out``
         # (``np.sum(a, 1, float)``), never ``keepdims``: such a call is not this rule's
         return None
-    given: dict[str, ir.Expr] = dict(zip(names, expr.args))
+    given: dict[str, Subject] = dict(zip(names, expr.args))
     for key, value in expr.kwargs:
         if key not in names or key in given:
             return None
@@ -522,17 +535,19 @@ def _bind_call(
 
 def match(
     pattern: ir.Expr,
-    expr: ir.Expr,
+    expr: Subject,
     rule: Rule,
-    resolve: Callable[[ir.Expr], Any],
-    bound: dict[str, ir.Expr] | None = None,
-) -> dict[str, ir.Expr] | None:
+    resolve: Callable[[Subject], Any],
+    bound: dict[str, Subject] | None = None,
+) -> dict[str, Subject] | None:
     """Bind ``rule``'s parameters to sub-expressions of ``expr``, or return None.
 
     ``resolve`` maps a user's ``Name``/``Attr`` chain to the object it denotes (or any
     non-identical sentinel when it is not a static reference). A call of parameters,
     ``rule``'s pattern, binds the call's arguments by the rule's signature; any other
-    part of a pattern matches the same part of ``expr``.
+    part of a pattern matches the same part of ``expr``. A parameter binds a part of
+    ``expr`` as it is (a :class:`Written` part: where it was written); a default
+    argument of the rule's signature binds the default, plain IR.
     """
     bound = {} if bound is None else bound
     if pattern is rule.pattern and rule.signature is not None:
@@ -542,17 +557,18 @@ def match(
 
 def _match(
     pattern: ir.Expr,
-    expr: ir.Expr,
+    written: Subject,
     rule: Rule,
-    resolve: Callable[[ir.Expr], Any],
-    bound: dict[str, ir.Expr],
-) -> dict[str, ir.Expr] | None:
+    resolve: Callable[[Subject], Any],
+    bound: dict[str, Subject],
+) -> dict[str, Subject] | None:
     """``match`` of a part of a pattern, as it is written."""
     if isinstance(pattern, ir.Name) and pattern.id in rule.params:
         if pattern.id in bound:
-            return bound if bound[pattern.id] == expr else None
-        bound[pattern.id] = expr
+            return bound if bound[pattern.id] == written else None
+        bound[pattern.id] = written
         return bound
+    expr = _form(written)
     if (
         isinstance(pattern, ir.Attr)
         and isinstance(pattern.value, ir.Name)
@@ -565,7 +581,7 @@ def _match(
         wanted = resolve_static(pattern, lambda n: rule.env.get(n, _MISSING))
         if wanted is _MISSING:
             return None
-        found = resolve(expr)
+        found = resolve(written)
         return bound if found is wanted or same_callee(found, wanted) else None
     if isinstance(pattern, ir.Const):
         if isinstance(pattern.value, bool):  # keepdims=True and such: exactly that
