@@ -108,21 +108,28 @@ class Written:
     None: only a rule's parameter matches it.
 
     It compares as the IR it stands for (where it was written does not matter: a rule
-    that names a parameter twice, softmax's, matches two parts written alike), and
-    parts with no IR form compare equal to each other, as the placeholder that stood
-    for them did. (So softmax's rule also matches ``np.exp(a if c else b) /
-    np.sum(np.exp(b if c else a), ...)``, and its gradient is wrong: kept for now.)
+    that names a parameter twice, softmax's, matches two parts written alike). Parts
+    with no IR form compare as the code they are written as (``a if c else b`` equals
+    only another ``a if c else b``; a value the lowerer computed, only itself): they
+    once all compared equal, so softmax's rule matched ``np.exp(a if c else b) /
+    np.sum(np.exp(b if c else a), ...)`` with a wrong gradient.
     """
 
     form: ir.Expr | None
     node: ast.expr
     at: tuple[int, ...] = ()
 
+    def _key(self) -> object:
+        if self.form is not None:
+            return self.form
+        # (no IR form: the code as written; a lowered value, which has no fields: itself)
+        return ("written", ast.dump(self.node) if self.node._fields else id(self.node))
+
     def __eq__(self, other: object) -> bool:
-        return self.form == (other.form if isinstance(other, Written) else other)
+        return self._key() == (other._key() if isinstance(other, Written) else other)
 
     def __hash__(self) -> int:
-        return hash(self.form)
+        return hash(self._key())
 
     def parts(self) -> tuple[Written, ...]:
         """The sub-expressions, in the order of :func:`ir.children`."""

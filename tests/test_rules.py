@@ -21,7 +21,12 @@ from hypothesis import strategies as st
 import srcad
 
 sys.path.insert(0, os.path.dirname(__file__))
-from conftest import as_tuple, assert_grad_close, positional_params  # noqa: E402
+from conftest import (  # noqa: E402
+    as_tuple,
+    assert_grad_close,
+    check_four_ways,
+    positional_params,
+)
 
 # ---------------------------------------------------------------- arithmetic
 
@@ -631,3 +636,15 @@ def test_a_rule_for_a_call_that_returns_a_view_says_so(callee, args):
     rules = _rules_for(callee)
     undeclared = [r.name for r in rules if not (r.view or r.restore or r.shares)]
     assert not undeclared, f"rules returning views without saying so: {undeclared}"
+
+
+def crossed_softmax(a, b, c):
+    s = np.exp(a if c > 0 else b) / np.sum(np.exp(b if c > 0 else a), axis=0, keepdims=True)
+    return np.sum(s * np.arange(3.0))
+
+
+def test_an_idiom_matches_parts_with_no_ir_form_only_when_written_alike():
+    """softmax's rule names x twice; ``a if c else b`` and ``b if c else a`` are not the
+    same x (they matched as placeholders, with a wrong gradient)."""
+    check_four_ways(crossed_softmax, np.array([0.1, 0.5, -0.3]), np.array([1.0, -2.0, 0.7]),
+                    1.0, wrt=(0, 1))
