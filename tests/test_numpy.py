@@ -1970,3 +1970,17 @@ def test_a_list_parameter_given_to_an_elementwise_numpy_function_is_refused():
     assert info.value.lineno == marker_line(__file__, "list parameter")
     assert "np.asarray(weights)" in info.value.hint
     np.testing.assert_allclose(srcad.grad(l2_penalty)(np.array([0.3, -0.2])), [0.3, -0.2])
+
+
+def weighted_features(w):
+    feats = np.tanh(w)
+    return np.dot(feats, [1.0, -1.0, 0.5]) + np.inner([0.5, 0.25, 1.0], w)
+
+
+def test_a_list_of_numbers_given_to_a_differentiated_operand_of_a_numpy_function():
+    """``np.dot(x, [1.0, -1.0, 0.5])``: the list is the array numpy makes (the adjoint's
+    ``g * y`` crashed on the list)."""
+    w = np.array([0.3, -0.2, 0.8])
+    (dw,) = check_four_ways(weighted_features, w)
+    np.testing.assert_allclose(dw, (1 - np.tanh(w) ** 2) * [1.0, -1.0, 0.5] + [0.5, 0.25, 1.0],
+                               rtol=1e-12)

@@ -153,7 +153,8 @@ class Operations(LoweringPart):
             lower_one = self.lower_index if param in index_params else self.lower_operand
             operand = lower_one(scope, part.node)
             if isinstance(rule.pattern, ir.Call) and param not in rule.sequences and (
-                (rule.broadcasting or rule.elementwise) and _listed(operand)
+                (rule.broadcasting or rule.elementwise or differentiable(rule, param))
+                and _listed(operand)
                 or rule.elementwise and self.is_own_list(operand)
             ):  # (np.exp([a, 2 * a]): numpy's array, not a list, for the derivative;
                 # not for an operator: `shape + (1,)` joins tuples)
@@ -332,6 +333,12 @@ def _excerpt(node: ast.AST, limit: int = 40) -> str:
     """The user's code of ``node``, shortened for a message."""
     text = ast.unparse(node)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def differentiable(rule: Rule, param: str) -> bool:
+    """A parameter of ``rule`` that gets a gradient (``np.dot``'s operands), of a rule that
+    does not make an array of it itself (``np.array(x)``)."""
+    return not rule.creates and rule.adjoint_for(param) is not None
 
 
 def _listed(operand: ir.Expr) -> TypeGuard[ir.Const]:
