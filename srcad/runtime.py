@@ -515,7 +515,8 @@ def structured_like(adjoint: Any, like: Any) -> Any:
         return adjoint if merged is NotImplemented else _record_gradient(merged, like)
     # (a dict, list or tuple: of the parameter's own type, not srcad's adjoint containers)
     if isinstance(adjoint, dict) and isinstance(like, dict):
-        items = {k: structured_like(v, like[k]) if k in like else v for k, v in adjoint.items()}
+        # (only the parameter's own keys: one the function added to a copy is no input)
+        items = {k: structured_like(v, like[k]) for k, v in adjoint.items() if k in like}
         if type(like) is dict:
             return items
         same = copy.copy(like)  # (a dict subclass: OrderedDict, a defaultdict's factory)

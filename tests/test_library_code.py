@@ -12,7 +12,7 @@ import time
 import library_paths
 import numpy as np
 import pytest
-from conftest import assert_located, check_four_ways
+from conftest import assert_located, check_four_ways, marker_line
 from numpy.polynomial import chebyshev, hermite, hermite_e, laguerre, legendre, polynomial
 
 import srcad
@@ -650,3 +650,18 @@ def test_library_code_writing_views_of_constant_arrays(f):
         coef = np.linalg.solve(A.T @ A, A.T @ np.sin(3.0 * TIMES))
         np.testing.assert_allclose(dy, A @ np.linalg.solve(A.T @ A, 2 * coef + [1, 0, 0]),
                                    rtol=1e-10)
+
+
+def sample_spread(xs):
+    import statistics
+
+    return statistics.stdev(xs) + xs[0]  # <exact stdev>
+
+
+def test_statistics_functions_computing_with_fractions_are_refused():
+    """``statistics.stdev`` sums exact fractions of the floats: every step is integer
+    arithmetic with no derivative, so reading it gave a zero gradient."""
+    with pytest.raises(srcad.SrcadError) as info:
+        srcad.grad(sample_spread)([0.5, 1.5, -0.25, 2.0])
+    assert info.value.lineno == marker_line(__file__, "exact stdev")
+    assert "np.std(xs, ddof=1)" in info.value.hint

@@ -221,6 +221,16 @@ class Expressions(LoweringPart):
             operand = self.lower_operand(scope, node.args[0])
             name = target() if target is not None else None
             return self.emit_rule_call(scope, "loop_items", LOOP_ITEMS, operand, node, name)
+        if getattr(callee, "__module__", None) in _EXACT_ARITHMETIC:
+            raise self.error(
+                scope,
+                node,
+                f"`{ast.unparse(node.func)}` computes with exact fractions or decimals "
+                "(integer arithmetic, which has no derivative), so srcad would find a zero "
+                "gradient",
+                "compute it with floats or numpy: `np.std(xs, ddof=1)`, `np.mean`, "
+                "`np.var`, `np.median`",
+            )
         if isinstance(callee, types.FunctionType) and not self.table.has_callable(callee):
             return self.inline(scope, node, callee, target)
         implementation = (  # np.trapezoid: a Python function behind numpy's dispatcher
@@ -450,6 +460,10 @@ class Expressions(LoweringPart):
         self.bindings[name] = value
         return ir.Name(name)
 
+
+#: modules whose functions compute floats through exact integers (``statistics.stdev``
+#: sums fractions): each step has no derivative, the whole has one
+_EXACT_ARITHMETIC = frozenset(("statistics", "fractions", "decimal"))
 
 #: callables that iterate over their arguments
 _ITERATING = (builtins.sum, builtins.list, builtins.tuple, builtins.sorted, builtins.min,
