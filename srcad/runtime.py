@@ -569,10 +569,12 @@ def _field_gradient(g: Any, value: Any) -> Any:
 
 def loop_items(value: Any) -> Any:
     """What ``for item in value`` runs over, by position: a dict's keys (a list; a dict
-    view's items likewise), else the sequence or array itself."""
+    view's items likewise), an iterator's items (a list), else the sequence or array."""
     cls = value.__class__
     if cls is list or cls is tuple:  # (the common case first: isinstance of an ABC is slow)
         return value
+    if not hasattr(value, "__getitem__"):  # (itertools.product(...), an iterator: listed)
+        return list(value)
     if isinstance(value, dict | MappingView):
         return list(value)  # type: ignore[arg-type]  # (dict views are iterable)
     return value

@@ -10,6 +10,7 @@ runs over it) must name the user's line.
 
 from __future__ import annotations
 
+import itertools
 import math
 from pathlib import Path
 
@@ -745,3 +746,30 @@ def test_an_item_the_function_replaces_gets_zeros_of_its_shape():
     dv, dg = srcad.grad(loss, wrt=(0, 1))(v, g)
     np.testing.assert_allclose(grads["v"], dv, rtol=1e-12)
     assert grads["g"] == pytest.approx(dg, rel=1e-12)
+
+
+def sorted_parameters(params):
+    total = 0.0
+    for name, v in sorted(params.items()):
+        total += (len(name) * v) ** 2
+    return total
+
+
+def pair_energy(w):
+    s = 0.0
+    for i, j in itertools.product(range(3), range(3)):
+        s += w[i] * w[j] * (i + j)
+    return s + sum((w[i] - w[j]) ** 2 for i, j in itertools.combinations(range(3), 2))
+
+
+def test_sorted_items_and_loops_over_iterators():
+    """``sorted(d.items())`` sorts tuples (its gradient's order is Python's own sort),
+    and a loop over ``itertools.product`` runs over its items (both crashed)."""
+    p = {"a": 0.5, "b": 1.5, "cc": -0.3}
+    grads = srcad.grad(sorted_parameters)(p)
+    assert grads == {k: pytest.approx(2 * len(k) ** 2 * v) for k, v in p.items()}
+    (dw,) = check_four_ways(pair_energy, np.array([0.5, 1.0, -0.7]))
+    w = np.array([0.5, 1.0, -0.7])
+    want = [sum(w[j] * (i + j) * 2 for j in range(3)) + 2 * sum(w[i] - w[j] for j in range(3))
+            for i in range(3)]
+    np.testing.assert_allclose(dw, want, rtol=1e-12)

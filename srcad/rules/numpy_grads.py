@@ -1507,11 +1507,10 @@ def resize_grad(g: Any, x: Any) -> Any:
     return out.reshape(np.shape(x))
 
 
-def _sorted_order(items: Any, reverse: bool) -> Any:
-    """The positions ``sorted(items, reverse=reverse)`` takes its items from (Python's
-    sort is stable both ways: equal items keep their order)."""
-    values = np.asarray([float(v) for v in items])
-    return np.argsort(-values if reverse else values, kind="stable")
+def _sorted_order(items: Any, reverse: bool) -> list[int]:
+    """The positions ``sorted(items, reverse=reverse)`` takes its items from, by Python's
+    own sort (stable both ways; numbers, or tuples such as a dict's items)."""
+    return sorted(range(len(items)), key=items.__getitem__, reverse=reverse)
 
 
 def sorted_grad(g: Any, items: Any, reverse: bool = False) -> Any:
