@@ -1984,3 +1984,14 @@ def test_a_list_of_numbers_given_to_a_differentiated_operand_of_a_numpy_function
     (dw,) = check_four_ways(weighted_features, w)
     np.testing.assert_allclose(dw, (1 - np.tanh(w) ** 2) * [1.0, -1.0, 0.5] + [0.5, 0.25, 1.0],
                                rtol=1e-12)
+
+
+def reads_flat(X):
+    return X.flat[2] * 3.0 + np.sum(X**2)  # <flat read>
+
+
+def test_reading_through_flat_is_refused_with_the_view_to_use():
+    with pytest.raises(srcad.SrcadError) as info:
+        srcad.grad(reads_flat)(np.arange(6.0).reshape(2, 3))
+    assert info.value.lineno == marker_line(__file__, "flat read")
+    assert "X.reshape(-1)[2]" in info.value.hint

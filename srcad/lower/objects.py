@@ -89,6 +89,20 @@ class Objects(LoweringPart):
         (``np.concatenate`` of ``np.atleast_1d`` items, ``np.column_stack``), and on an
         object of a class srcad knows, its ``__getitem__`` inlined like any method (it
         is not an item read: the gradient flows through the key). None: an item read."""
+        flat = node.value
+        if (
+            isinstance(flat, ast.Attribute)
+            and flat.attr == "flat"
+            and self.known_object(scope, flat.value) is None
+            and self.expr_class(scope, flat.value) is None
+        ):  # (an array's flat iterator: its reads are not a view srcad follows)
+            raise self.error(
+                scope,
+                node,
+                "reading through `.flat` (a flat iterator, not a view) is not supported",
+                f"read through a flat view instead: `{ast.unparse(flat.value)}.reshape(-1)"
+                f"[{ast.unparse(node.slice)}]`",
+            )
         static = self.static_object(scope, node.value)
         if static is np.r_ or static is np.c_:
             return self.lower_expr(scope, _concatenator_call(self, scope, node, static), target)
