@@ -64,7 +64,18 @@ def _missing_rule(stmt: ir.Assign, fn: ir.Function | None) -> SrcadError:
     value = stmt.value
     method = _method_called(value, fn) if fn is not None else None
     called = _called_object(value, fn) if fn is not None else None
-    if method is not None and not hasattr(np.ndarray, method):  # a method of an object
+    made_here = _made_here(value, fn) if fn is not None and method is not None else None
+    if made_here is not None:  # s = Spring(3.0); s.energy(x)
+        what = (
+            f"`.{method}(...)` is called on a {made_here.__name__} object made inside the "
+            "differentiated function: srcad reads the methods of objects passed in, not "
+            "of objects made here"
+        )
+        hint = (
+            f"make the {made_here.__name__} outside and pass it in as a parameter "
+            "(annotated or not: srcad reads the class of the object it is given)"
+        )
+    elif method is not None and not hasattr(np.ndarray, method):  # a method of an object
         what = (
             f"`.{method}(...)` is called on an object whose class srcad does not know when "
             "it compiles (a method, or a function held in a field), so it cannot read the "
@@ -148,6 +159,25 @@ def _bound_by_plain_python(func: ir.Expr, fn: ir.Function | None) -> bool:
         and isinstance(func, ir.Name)
         and any(isinstance(s, ir.Python) and func.id in s.writes for s in ir.walk(fn.body))
     )
+
+
+def _made_here(value: ir.Expr, fn: ir.Function) -> type | None:
+    """The class of the object whose method ``value`` calls, when ``fn`` made that object
+    itself by calling the class (``s = Spring(3.0)``); else None."""
+    func = value.func if isinstance(value, ir.Call) else None
+
+    def definition(name: str) -> ir.Expr | None:
+        found = [s.value for s in ir.walk(fn.body) if isinstance(s, ir.Assign)
+                 and s.target == name]
+        return found[0] if len(found) == 1 else None
+
+    if isinstance(func, ir.Name):  # t1 = s.energy; t1(x)
+        func = definition(func.id)
+    if not (isinstance(func, ir.Attr) and isinstance(func.value, ir.Name)):
+        return None
+    making = definition(func.value.id)
+    called = _called_object(making, fn) if making is not None else None
+    return called if isinstance(called, type) and records.is_record_class(called) else None
 
 
 def _called_object(value: ir.Expr, fn: ir.Function) -> Any:

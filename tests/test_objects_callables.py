@@ -1186,3 +1186,30 @@ def test_ordered_and_default_dicts_are_plain_containers():
         assert type(grads) is type(p)
         np.testing.assert_allclose(grads["w"], x, rtol=1e-14)
         assert grads["b"] == 1.0
+
+
+class Spring:
+    def __init__(self, k):
+        self.k = k
+
+    def energy(self, x):
+        return 0.5 * self.k * np.sum(x**2)
+
+
+def spring_made_inside(x):
+    s = Spring(3.0)
+    return s.energy(x)  # <made inside>
+
+
+def spring_passed_in(x, s):
+    return s.energy(x)
+
+
+def test_a_method_of_an_object_made_inside_says_to_pass_it_in():
+    """(The message said to annotate a parameter, but the object is not one.)"""
+    with pytest.raises(srcad.SrcadError) as info:
+        srcad.grad(spring_made_inside)(np.array([0.3, 0.5]))
+    assert info.value.lineno == marker_line(__file__, "made inside")
+    assert "made inside" in info.value.message and "pass it in" in info.value.hint
+    np.testing.assert_allclose(srcad.grad(spring_passed_in)(np.array([0.3, 0.5]), Spring(3.0)),
+                               [0.9, 1.5], rtol=1e-14)
