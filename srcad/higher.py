@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import inspect
 import itertools
-import linecache
 import re
 import types
 from collections.abc import Callable, Iterator, Sequence
@@ -42,7 +41,7 @@ from .building import (
 )
 from .errors import Location, NonScalarOutputError, SrcadError, UnsupportedSyntaxError
 from .frontend import mark_derivative, source_signature
-from .load import origin
+from .load import defined, origin
 from .pickling import re_derivable
 from .pipeline import Gradient, unrolled_hessian_of
 from .rules import TABLE
@@ -448,10 +447,8 @@ def _tangent_along(f: Callable, names: tuple[str, ...] | None = None) -> types.F
         f"    return {name}\n"
     )
     filename = f"<srcad: tangent of {getattr(f, '__qualname__', name)} #{next(_along_counter)}>"
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     namespace: dict[str, Any] = {}
-    exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - our own source
-    made = namespace["__srcad_along__"](tangent_fn)
+    made = defined(source, filename, namespace, "__srcad_along__")(tangent_fn)
     user_globals = getattr(unbind(f).function, "__globals__", None)
     along = types.FunctionType(
         made.__code__, user_globals if isinstance(user_globals, dict) else namespace, name,

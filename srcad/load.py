@@ -94,6 +94,15 @@ def compile_function(
     return Compiled(code, source, filename, code.co_firstlineno, dict(bindings))
 
 
+def defined(source: str, filename: str, namespace: dict[str, Any], name: str) -> Any:
+    """Run ``source`` (srcad's own small ``def``) in ``namespace`` and return ``name``
+    from it; the source is kept in :mod:`linecache` under ``filename``, so that
+    ``inspect`` can read it (srcad differentiates such functions) and tracebacks show it."""
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - our own source
+    return namespace[name]
+
+
 def origin(filename: str, lineno: int) -> Location | None:
     """The user's line that line ``lineno`` of generated code ``filename`` comes from."""
     return _ORIGINS.get(filename, {}).get(lineno)

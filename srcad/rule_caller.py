@@ -14,11 +14,11 @@ import ast
 import inspect
 import itertools
 import keyword
-import linecache
 import types
 from typing import Any
 
 from . import ir, pyexpr
+from .load import defined
 from .rules.table import Rule
 
 _counter = itertools.count(1)
@@ -71,9 +71,7 @@ def rule_caller(function: Any, rules: list[Rule]) -> types.FunctionType | None:
     )
     qualname = getattr(function, "__qualname__", name)
     filename = f"<srcad: {qualname} by its rule #{next(_counter)}>"
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - our own source
-    return namespace[name]
+    return defined(source, filename, namespace, name)
 
 
 __all__ = ["rule_caller"]

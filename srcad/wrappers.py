@@ -14,10 +14,11 @@ import ast
 import functools
 import inspect
 import itertools
-import linecache
 import textwrap
 import types
 from typing import Any
+
+from .load import defined
 
 #: what an observing line may call: the clock, printing, logging, warnings
 _CLOCKS = frozenset(("perf_counter", "perf_counter_ns", "time", "time_ns", "monotonic",
@@ -169,10 +170,7 @@ def wrapper_caller(wrapper: Any) -> types.FunctionType | None:
     name = name if name.isidentifier() else "f"
     source = f"def {name}({', '.join(params)}):\n    return decorated({', '.join(args)})\n"
     filename = f"<srcad: {getattr(wrapper, '__qualname__', name)} as decorated #{next(_counter)}>"
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    namespace: dict[str, Any] = {"decorated": wrapper}
-    exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - our own source
-    caller: types.FunctionType = namespace[name]
+    caller: types.FunctionType = defined(source, filename, {"decorated": wrapper}, name)
     caller.__defaults__ = tuple(defaults) or None
     caller.__kwdefaults__ = kwdefaults or None
     return caller
