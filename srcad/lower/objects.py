@@ -93,8 +93,7 @@ class Objects(LoweringPart):
         if (
             isinstance(flat, ast.Attribute)
             and flat.attr == "flat"
-            and self.known_object(scope, flat.value) is None
-            and self.expr_class(scope, flat.value) is None
+            and self.object_class(scope, flat.value) is None
         ):  # (an array's flat iterator: its reads are not a view srcad follows)
             raise self.error(
                 scope,
@@ -106,8 +105,7 @@ class Objects(LoweringPart):
         static = self.static_object(scope, node.value)
         if static is np.r_ or static is np.c_:
             return self.lower_expr(scope, _concatenator_call(self, scope, node, static), target)
-        known = self.known_object(scope, node.value)
-        cls = type(known[0]) if known is not None else self.expr_class(scope, node.value)
+        cls = self.object_class(scope, node.value)
         method = inspect.getattr_static(cls, "__getitem__", None) if cls is not None else None
         if not isinstance(method, types.FunctionType):
             return None
@@ -131,6 +129,12 @@ class Objects(LoweringPart):
                 "read the values from the object's fields, or give srcad a plain container",
             )
         return found
+
+    def object_class(self, scope: Scope, node: ast.expr) -> type | None:
+        """The class of the object ``node`` denotes, where srcad knows it when it compiles
+        (an object it knows itself, or one whose class the code says); else None."""
+        known = self.known_object(scope, node)
+        return type(known[0]) if known is not None else self.expr_class(scope, node)
 
     def member_access(
         self,
