@@ -98,18 +98,32 @@ class Inlining(LoweringPart):
         calls of them inside ``fn`` are calls of that function (inlined, or by its rule)."""
         statics: dict[str, Static] = {}
         for param, arg in _kept_arguments(call, fn):
-            if not isinstance(arg, ast.Name | ast.Attribute):
-                continue
-            obj = self.static_object(scope, arg)
-            if obj is NOT_STATIC or not callable(obj) or isinstance(obj, type):
-                continue
-            passed = scope.statics.get(arg.id) if isinstance(arg, ast.Name) else None
-            statics[param] = Static(
-                obj,
-                self.free_reference(scope, self.raw(arg)),
-                passed.lookup if passed is not None else free_lookup(scope, arg),
-            )
+            found = self.known_function(scope, arg)
+            if found is not None:
+                statics[param] = found
         return statics
+
+    def static_function(self, scope: Scope, node: ast.expr) -> Any:
+        """The function (not a class) a name or attributes of one denote when srcad
+        compiles, or None."""
+        if not isinstance(node, ast.Name | ast.Attribute):
+            return None
+        obj = self.static_object(scope, node)
+        return None if obj is NOT_STATIC or not callable(obj) or isinstance(obj, type) else obj
+
+    def known_function(self, scope: Scope, node: ast.expr) -> Static | None:
+        """The function ``node`` (a name or attributes of one) denotes when srcad compiles
+        (a module's function, a numpy function, one passed in): how generated code names
+        it and how to look it up again; None for anything else (classes too)."""
+        obj = self.static_function(scope, node)
+        if obj is None:
+            return None
+        passed = scope.statics.get(node.id) if isinstance(node, ast.Name) else None
+        return Static(
+            obj,
+            self.free_reference(scope, self.raw(node)),
+            passed.lookup if passed is not None else free_lookup(scope, node),
+        )
 
     def bind_arguments(
         self,

@@ -18,7 +18,6 @@ from ..rules.table import ADDAT, ADDITEM, SETITEM
 from ..runtime import add_at as runtime_add_at
 from ..runtime import check_assertion, formatted, raise_exception
 from .values import (
-    NOT_STATIC,
     RAISED,
     LoweringPart,
     Operand,
@@ -26,7 +25,6 @@ from .values import (
     Scope,
     Static,
     TupleValue,
-    free_lookup,
     returning,
     writes_into_out,
 )
@@ -532,8 +530,7 @@ class Statements(LoweringPart):
             return
         if isinstance(value_node, ast.Subscript) and isinstance(value_node.slice, ast.Slice):
             return  # (a slice of a list of objects is a list)
-        known = self.known_object(scope, value_node)
-        cls = type(known[0]) if known is not None else self.expr_class(scope, value_node)
+        cls = self.object_class(scope, value_node)
         if cls is None or issubclass(cls, tuple | list):
             return
         raise self.error(
@@ -548,10 +545,7 @@ class Statements(LoweringPart):
         """``act = np.tanh`` (a function srcad knows when it compiles, given a local name
         the function never assigns again): calls ``act(z)`` are calls of that function,
         as for a function passed in. False for anything else (it is lowered as a value)."""
-        if not isinstance(value_node, ast.Name | ast.Attribute):
-            return False
-        obj = self.static_object(scope, value_node)
-        if obj is NOT_STATIC or not callable(obj) or isinstance(obj, type):
+        if self.static_function(scope, value_node) is None:  # (first: cheap for most)
             return False
         stores = sum(
             isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and n.id == name
@@ -563,13 +557,11 @@ class Statements(LoweringPart):
             )
             for s in scope.function.body
         )
-        if stores != 1 or not at_top:
+        found = self.known_function(scope, value_node) if stores == 1 and at_top else None
+        if found is None:
             return False
-        passed = scope.statics.get(value_node.id) if isinstance(value_node, ast.Name) else None
-        reference = self.free_reference(scope, self.raw(value_node))
-        lookup = passed.lookup if passed is not None else free_lookup(scope, value_node)
-        scope.statics[name] = Static(obj, reference, lookup)
-        scope.env[name] = reference  # (read as a value: passed on, `act is np.tanh`)
+        scope.statics[name] = found
+        scope.env[name] = found.reference  # (read as a value: passed on, `act is np.tanh`)
         return True
 
     def _namer_for(self, scope: Scope, target: ast.expr) -> Callable[[], str] | None:
