@@ -175,8 +175,12 @@ def statement(stmt: ir.Stmt) -> str:
             f"{stmt.pop} = {stmt.stack}.pop"
         )
     if isinstance(stmt, ir.Push):
+        if stmt.top:
+            return f"{stmt.via}[{stmt.top}] = {stmt.name}\n{stmt.top} += 1"
         return f"{stmt.via}({stmt.name})"
     if isinstance(stmt, ir.Pop):
+        if stmt.top:
+            return f"{stmt.top} -= 1\n{stmt.name} = {stmt.via}[{stmt.top}]"
         return f"{stmt.name} = {stmt.via}()"
     if isinstance(stmt, ir.Return):
         value = stmt.value
@@ -231,7 +235,9 @@ def _block(body: tuple[ir.Stmt, ...] | list[ir.Stmt], depth: int) -> list[str]:
         elif isinstance(stmt, ir.Effect) and stmt.note:  # srcad's own check
             lines.append(f"{pad}{statement(stmt)}  # {stmt.note}")
         elif isinstance(stmt, ir.Push):
-            lines.append(f"{pad}{statement(stmt)}  # save before the loop overwrites it")
+            first, *rest = statement(stmt).splitlines()
+            lines.append(f"{pad}{first}  # save before the loop overwrites it")
+            lines += [pad + line for line in rest]
         elif (isinstance(stmt, ir.Assign) and stmt.logical) or (
             isinstance(stmt, ir.If) and _only_logical(stmt)
         ):  # what memory sharing did: shown, not run
@@ -240,9 +246,9 @@ def _block(body: tuple[ir.Stmt, ...] | list[ir.Stmt], depth: int) -> list[str]:
             lines += _if(stmt, depth)
         elif isinstance(stmt, ir.Loop):
             lines += _loop(stmt, depth)
-        elif isinstance(stmt, ir.Return | ir.Pop | ir.Unpack | ir.Delete):
+        elif isinstance(stmt, ir.Return | ir.Unpack | ir.Delete):
             lines.append(pad + statement(stmt))
-        elif isinstance(stmt, ir.Tape):
+        elif isinstance(stmt, ir.Tape | ir.Pop):
             lines += [pad + line for line in statement(stmt).splitlines()]
         elif _renames_in_place(stmt):  # y_1 = y; y_1 *= w (y_1 is y itself for an array)
             assert isinstance(stmt.value, ir.BinOp) and isinstance(stmt.value.left, ir.Name)

@@ -519,18 +519,22 @@ class Tape:
 
 @dataclass(frozen=True)
 class Push:
-    """Save ``name``'s current value before a loop overwrites it: ``push(name)``."""
+    """Save ``name``'s current value before a loop overwrites it: ``push(name)``, or with
+    ``top``, ``via[top] = name; top += 1`` (a preallocated tape, see srcad.numba_backend)."""
 
     name: str
     via: str = "push"
+    top: str | None = None
 
 
 @dataclass(frozen=True)
 class Pop:
-    """Restore the value the matching :class:`Push` saved: ``name = pop()``."""
+    """Restore the value the matching :class:`Push` saved: ``name = pop()``, or with
+    ``top``, ``top -= 1; name = via[top]``."""
 
     name: str
     via: str = "pop"
+    top: str | None = None
 
 
 @dataclass(frozen=True)
@@ -704,11 +708,12 @@ def _reads(stmt: Stmt) -> Iterator[str]:
         yield from names_in(stmt.value)
         if stmt.via:
             yield stmt.via
-    elif isinstance(stmt, Push):
-        yield stmt.name
+    elif isinstance(stmt, Push | Pop):
+        if isinstance(stmt, Push):
+            yield stmt.name
         yield stmt.via
-    elif isinstance(stmt, Pop):
-        yield stmt.via
+        if stmt.top:
+            yield stmt.top
     elif isinstance(stmt, If):
         yield from names_in(stmt.test)
     elif isinstance(stmt, Loop):

@@ -19,7 +19,9 @@ import builtins
 import inspect
 import re
 import types
-from dataclasses import replace
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -46,35 +48,134 @@ def numba_module() -> Any:
     return numba
 
 
-def for_numba(fn: ir.Function, guard_free_body: list[ir.Stmt]) -> ir.Function:
+def for_numba(
+    fn: ir.Function, guard_free_body: list[ir.Stmt], preallocate: bool = True
+) -> ir.Function:
     """``fn`` (a version for Python floats, whose body without its type check is
-    ``guard_free_body``) as nopython-mode numba compiles it."""
+    ``guard_free_body``) as nopython-mode numba compiles it. With ``preallocate``, a
+    value saved once per iteration of a loop whose trip count is known before it runs
+    goes to a float64 array made for that many items (see :func:`_preallocated`)."""
     saved = sorted({s.name for s in ir.walk(guard_free_body) if isinstance(s, ir.Push | ir.Pop)})
     tapes = {name: f"tape_{name}" for name in saved}
-    body = _NumbaTapes(tapes, fn.bindings).visit_body(guard_free_body)
+    counted = _preallocated(guard_free_body) if preallocate else {}
+    numpy = _numpy_name(fn.bindings)
+    body = _NumbaTapes(tapes, counted, numpy, fn.bindings).visit_body(guard_free_body)
+    bindings = fn.bindings if not counted else {**fn.bindings, numpy: np}
     # (numba takes no keyword-only parameters: they come last, by position)
-    return replace(fn.with_body(body), params=fn.params + fn.kwonly, kwonly=())
+    return replace(
+        fn.with_body(body), params=fn.params + fn.kwonly, kwonly=(), bindings=bindings
+    )
+
+
+def _preallocated(body: list[ir.Stmt]) -> dict[str, ir.Loop]:
+    """Saved names whose tape can be an array of known length: name -> the loop that
+    saves it. A name qualifies when it is saved at one place and restored at one, and
+    that place is in a ``for`` loop over ``range(...)`` or over a named sequence, run
+    at most once (no loop around it), outside any loop nested in it: it is saved at
+    most once per iteration, so the loop's length bounds the tape."""
+    pushes = Counter(s.name for s in ir.walk(body) if isinstance(s, ir.Push))
+    pops = Counter(s.name for s in ir.walk(body) if isinstance(s, ir.Pop))
+    counted: dict[str, ir.Loop] = {}
+    for loop in _outer_loops(body):
+        if not _known_length(loop.iterable):
+            continue
+        for push in _outside_inner_loops(loop.body):
+            if pushes[push.name] == 1 and pops[push.name] == 1:
+                counted[push.name] = loop
+    return counted
+
+
+def _outer_loops(body: tuple[ir.Stmt, ...] | list[ir.Stmt]) -> Iterator[ir.Loop]:
+    for stmt in body:
+        if isinstance(stmt, ir.Loop):
+            yield stmt
+        elif isinstance(stmt, ir.If):
+            yield from _outer_loops(stmt.body)
+            yield from _outer_loops(stmt.orelse)
+
+
+def _outside_inner_loops(body: tuple[ir.Stmt, ...]) -> Iterator[ir.Push]:
+    for stmt in body:
+        if isinstance(stmt, ir.Push):
+            yield stmt
+        elif isinstance(stmt, ir.If):
+            yield from _outside_inner_loops(stmt.body)
+            yield from _outside_inner_loops(stmt.orelse)
+
+
+def _known_length(iterable: ir.Expr | None) -> bool:
+    """Whether ``len(iterable)`` is known before the loop and costs nothing to ask."""
+    if isinstance(iterable, ir.Name):
+        return True
+    return (
+        isinstance(iterable, ir.Call)
+        and isinstance(iterable.func, ir.Name)
+        and iterable.func.id == "range"
+        and all(isinstance(a, ir.Name | ir.Const) for a in iterable.args)
+    )
+
+
+def _numpy_name(bindings: Any) -> str:
+    """The name numpy goes by in the compiled listing: ``np`` unless that means
+    something else there."""
+    return "np" if bindings.get("np", np) is np else "numpy_for_tapes"
 
 
 class _NumbaTapes(ir.Transformer):
-    def __init__(self, tapes: dict[str, str], bindings: Any) -> None:
+    def __init__(
+        self, tapes: dict[str, str], counted: dict[str, ir.Loop], numpy: str, bindings: Any
+    ) -> None:
         self.tapes = tapes
+        self.counted = counted
+        self.numpy = numpy
         self.bindings = bindings
 
+    def top(self, name: str) -> str | None:
+        return f"top_{name}" if name in self.counted else None
+
     def visit_Tape(self, stmt: ir.Tape) -> list[ir.Stmt]:
-        return [ir.Assign(tape, ir.Tuple((), is_list=True)) for tape in self.tapes.values()]
+        made: list[ir.Stmt] = []
+        for name, tape in self.tapes.items():
+            top = self.top(name)
+            if top is None:
+                made.append(ir.Assign(tape, ir.Tuple((), is_list=True)))
+            else:  # (made again, long enough, just before its loop)
+                made += [ir.Assign(tape, self.empty(ir.Const(0))), ir.Assign(top, ir.Const(0))]
+        return made
+
+    def empty(self, length: ir.Expr) -> ir.Expr:
+        return ir.Call(ir.Attr(ir.Name(self.numpy), "empty"), (length,))
+
+    def visit_Assign(self, stmt: ir.Assign) -> ir.Stmt:
+        """``t2 = None`` (a name the loop saves before it first binds it) as ``np.nan``
+        for a float64 tape: the value is saved and restored, never read."""
+        if stmt.target in self.counted and stmt.value == ir.Const(None):
+            return replace(stmt, value=ir.Attr(ir.Name(self.numpy), "nan"))
+        return stmt
 
     def visit_Push(self, stmt: ir.Push) -> ir.Stmt:
-        return ir.Push(stmt.name, via=f"{self.tapes[stmt.name]}.append")
+        tape, top = self.tapes[stmt.name], self.top(stmt.name)
+        return ir.Push(stmt.name, via=tape if top else f"{tape}.append", top=top)
 
     def visit_Pop(self, stmt: ir.Pop) -> ir.Stmt:
-        return ir.Pop(stmt.name, via=f"{self.tapes[stmt.name]}.pop")
+        tape, top = self.tapes[stmt.name], self.top(stmt.name)
+        return ir.Pop(stmt.name, via=tape if top else f"{tape}.pop", top=top)
 
-    def visit_Loop(self, stmt: ir.Loop) -> ir.Stmt:
+    def visit_Loop(self, stmt: ir.Loop) -> ir.Stmt | list[ir.Stmt]:
         loop = self.generic_visit(stmt)
         assert isinstance(loop, ir.Loop)
         counted = self.counted_down(loop.iterable)
-        return loop if counted is None else replace(loop, iterable=counted)
+        if counted is not None:
+            loop = replace(loop, iterable=counted)
+        made = [
+            ir.Assign(
+                self.tapes[name],
+                self.empty(ir.Call(ir.Name("len"), (stmt.iterable,))),  # type: ignore[arg-type]
+            )
+            for name, saving in self.counted.items()
+            if saving is stmt
+        ]
+        return [*made, loop] if made else loop
 
     def builtin(self, expr: ir.Expr | None, obj: Any) -> bool:
         """Whether ``expr`` names the builtin ``obj`` (bound by srcad, or by its name)."""
@@ -171,6 +272,10 @@ def _each_gets_array(g: Any, items: Any) -> Any:
     return np.full(len(items), g)
 
 
+def _add_at(target: Any, index: Any, value: Any) -> None:
+    target[index] += value  # (the float version's lists: arrays here; one index adds once)
+
+
 def _twins() -> dict[Any, Any]:
     """The runtime helpers of the version for floats -> what numba compiles instead."""
     from . import runtime
@@ -178,6 +283,7 @@ def _twins() -> dict[Any, Any]:
 
     return {
         runtime.divide: _divide,
+        runtime.add_at: _add_at,
         numpy_grads.sign: _sign,
         runtime.log_of_number: _log,
         numpy_grads.fsum_grad: _each_gets_array,
@@ -223,36 +329,40 @@ def _compiled(built: Any, user_function: types.FunctionType) -> Any:
             where,
         )
     floats = built.versions[0].ir
-    numba_ir = for_numba(floats, without_float_guard(floats))
-    text = emit.function(numba_ir)
-    where_lines = emit.origins(text, built.forward)
-    twins = _twins()
-    bindings = {
-        name: _compiled_twin(numba, twins[value])
-        if isinstance(value, types.FunctionType) and value in twins else value
-        for name, value in numba_ir.bindings.items()
-    }
-    made = compile_function(
-        text,
-        numba_ir.name,
-        bindings,
-        tuple(numba_ir.free_cells),
-        origin=f"{built.forward.source_file}:{built.forward.source_line} (numba)",
-        origins=where_lines,
-    )
+    guard_free = without_float_guard(floats)
     if getattr(user_function, "__code__", None) is not built.user_function.__code__:
         user_function = built.user_function
     cells = dict(zip(user_function.__code__.co_freevars, user_function.__closure__ or ()))
-    python = made.bind(user_function, {n: cells[n] for n in numba_ir.free_cells})
-    dispatcher = numba.njit(python, error_model="numpy")  # (x / 0.0: inf, as srcad's divide)
+    twins = _twins()
+
+    def listing(preallocate: bool) -> _Listing:
+        numba_ir = for_numba(floats, guard_free, preallocate)
+        counted = _preallocated(guard_free)
+        text = emit.function(numba_ir)
+        bindings = {
+            name: _compiled_twin(numba, twins[value])
+            if isinstance(value, types.FunctionType) and value in twins else value
+            for name, value in numba_ir.bindings.items()
+        }
+        made = compile_function(
+            text,
+            numba_ir.name,
+            bindings,
+            tuple(numba_ir.free_cells),
+            origin=f"{built.forward.source_file}:{built.forward.source_line} (numba)",
+            origins=emit.origins(text, built.forward),
+        )
+        python = made.bind(user_function, {n: cells[n] for n in numba_ir.free_cells})
+        # (error_model="numpy": x / 0.0 is inf, as srcad's divide)
+        dispatcher = numba.njit(python, error_model="numpy")
+        return _Listing(text, made.filename, dispatcher, preallocate and bool(counted))
+
     kinds = numba.core.errors
     errors = (kinds.TypingError, kinds.UnsupportedError, kinds.LoweringError)
-
-    positions = [numba_ir.params.index(name) for name in built.wrt]
-
+    names = floats.params + floats.kwonly
+    positions = [names.index(name) for name in built.wrt]
     signature = inspect.signature(user_function)
-
-    names = numba_ir.params
+    running = [listing(preallocate=True)]
 
     def gradient(*args: Any, **kwargs: Any) -> Any:
         if kwargs or len(args) != len(names):  # (numba takes every argument by position)
@@ -265,14 +375,30 @@ def _compiled(built: Any, user_function: types.FunctionType) -> Any:
                 given, args = args, _arguments(args, names, where)
                 break
         try:
-            result = dispatcher(*args)
+            result = running[0].dispatcher(*args)
         except errors as error:
-            raise _located(error, made.filename, where) from None
+            if not running[0].preallocates:
+                raise _located(error, running[0].filename, where) from None
+            # a saved value that is not a float (an int index, a tuple): lists hold it
+            running[0] = listing(preallocate=False)
+            gradient.compiled_source = running[0].text  # type: ignore[attr-defined]
+            gradient.dispatcher = running[0].dispatcher  # type: ignore[attr-defined]
+            return gradient(*(given or args))
         return _as_given(result, built.mode, [given[k] for k in positions]) if given else result
 
-    gradient.compiled_source = text  # type: ignore[attr-defined]
-    gradient.dispatcher = dispatcher  # type: ignore[attr-defined]
+    gradient.compiled_source = running[0].text  # type: ignore[attr-defined]
+    gradient.dispatcher = running[0].dispatcher  # type: ignore[attr-defined]
     return gradient
+
+
+@dataclass(frozen=True)
+class _Listing:
+    """One compiled listing of a gradient: its text, file name, and numba dispatcher."""
+
+    text: str
+    filename: str
+    dispatcher: Any
+    preallocates: bool  # (whether some tape is an array made for its loop)
 
 
 def _as_given(result: Any, mode: str, wrt_args: list[Any]) -> Any:

@@ -92,6 +92,36 @@ def mathy(x, y):
     return total + math.atan2(x, y) + math.hypot(x, y) + 2.0 ** x + x ** y + math.pow(y, 1.5)
 
 
+def triangle(x, n):
+    """Nested loops: the inner one's length changes with the outer index."""
+    total = 0.0
+    for i in range(n):
+        y = x * (1.0 + 0.1 * i)
+        for j in range(i):
+            y = math.sin(y) + 0.01 * j
+        total = total + y * y
+    return total
+
+
+def walk_with_an_int_state(x, n):
+    """An int index the loop overwrites is saved too: numba indexes with no float."""
+    k, total = 0, 0.0
+    ys = [x, 2.0 * x, x * x, 0.5]
+    for i in range(n):
+        total = total + math.cos(ys[k] * total)
+        k = (k * 3 + i) % 4
+    return total
+
+
+def branch_then_loop(x, bounded):
+    if bounded:
+        for i in range(30):
+            x = math.tanh(x) * 1.2 + 0.01 * i
+    else:
+        x = x * x
+    return x
+
+
 OBSERVATIONS = [math.sin(0.3 * k) + 0.1 * k for k in range(30)]
 
 PROGRAMS = [
@@ -104,6 +134,10 @@ PROGRAMS = [
     (strided_sum, (0.3, 2, 17, 3), (0,)),
     (strided_sum, (0.3, 17, 2, -2), (0,)),
     (mathy, (1.3, 0.7), (0, 1)),  # (srcad's division, sign and log, compiled by numba)
+    (triangle, (0.4, 9), (0,)),
+    (walk_with_an_int_state, (0.3, 25), (0,)),
+    (branch_then_loop, (0.3, True), (0,)),
+    (branch_then_loop, (0.3, False), (0,)),
 ]
 
 
@@ -174,9 +208,28 @@ def test_the_listing_is_the_same_and_the_compiled_one_readable():
     g = srcad.grad(pendulum_rk4, wrt=(0, 1), backend="numba")
     assert g.backward_source == srcad.grad(pendulum_rk4, wrt=(0, 1)).backward_source
     source = g.compiled_source
-    assert "tape_theta.append(theta)" in source and "reversed" not in source
+    # (a loop of known length saves into an array made for it, with a counter)
+    assert "tape_theta = np.empty(len(range(steps)))" in source
+    assert "tape_theta[top_theta] = theta" in source and "reversed" not in source
     assert "# (" in source  # the forward line each line comes from
     assert "float_or_int" not in source  # (numba compiles one version per argument type)
+
+
+def test_tapes_are_arrays_where_the_length_is_known_and_lists_elsewhere():
+    """A loop of known length saves into a float64 array made for it; a while loop, an
+    inner loop and a saved int use numba's lists (the int: after numba refuses the
+    array, the listing with lists is compiled instead)."""
+    newton = srcad.grad(newton_sqrt, backend="numba")
+    assert newton(2.5) == pytest.approx(srcad.grad(newton_sqrt)(2.5), rel=1e-12)
+    assert "tape_x_1 = []" in newton.compiled_source
+    assert "np.empty" not in newton.compiled_source
+    nested = srcad.grad(triangle, wrt="x", backend="numba").compiled_source
+    assert "tape_y_1.append(y_1)" in nested
+    walk = srcad.grad(walk_with_an_int_state, wrt="x", backend="numba")
+    assert "tape_k[top_k] = k" in walk.compiled_source  # (before the first call)
+    expected = srcad.grad(walk_with_an_int_state, wrt="x")(0.3, 25)
+    assert walk(0.3, 25) == pytest.approx(expected, rel=1e-12)
+    assert "tape_k.append(k)" in walk.compiled_source
 
 
 def test_a_line_numba_cannot_compile_is_refused_at_the_users_line():
