@@ -32,9 +32,10 @@ from .runtime import (
 
 
 class _Tangents:
-    def __init__(self, fn: ir.Function, activity: Activity) -> None:
+    def __init__(self, fn: ir.Function, activity: Activity, memory: Memory | None) -> None:
         self.fn = fn
         self.activity = activity
+        self.memory = memory
         self.names = NameAllocator(fn.names() | {"primals", "tangents"})
         self.bindings: dict[str, Any] = dict(fn.bindings)
         self.tangents: dict[str, str] = {}
@@ -63,24 +64,38 @@ class _Tangents:
                     continue
                 # the tangent line comes after the statement, so an operand the statement
                 # changes (y *= w in place; x = f(x) in a loop) is read from a saved copy
-                changed: str | None = None
-                if stmt.in_place and isinstance(stmt.value, ir.BinOp):
-                    updated = stmt.value.left
-                    assert isinstance(updated, ir.Name)  # (``y op= w`` updates a name)
-                    changed = updated.id
-                elif stmt.target in {n for o in stmt.operands for n in ir.names_in(o)}:
-                    changed = stmt.target
-                old = {changed: self.names.fresh(f"{changed}_old")} if changed else {}
+                changed = self.changed_by(stmt)
+                old = {name: self.names.fresh(f"{name}_old") for name in changed}
                 tangent = self.tangent_of(stmt, old)
-                if changed and old[changed] in ir.read_in([tangent]):
-                    value: ir.Expr = ir.Name(changed)
-                    if stmt.in_place:  # (rebinding keeps the old object: no copy needed)
-                        value = ir.Call(ir.Name(self.bind("snapshot", snapshot)), (value,))
-                    out.append(ir.Assign(old[changed], value))
+                read = ir.read_in([tangent])
+                for name in changed:
+                    if old[name] in read:
+                        value: ir.Expr = ir.Name(name)
+                        if stmt.in_place:  # (rebinding keeps the old object: no copy needed)
+                            value = ir.Call(ir.Name(self.bind("snapshot", snapshot)), (value,))
+                        out.append(ir.Assign(old[name], value))
                 out += [stmt, tangent]
             elif not isinstance(stmt, ir.Return):
                 out.append(stmt)
         return out
+
+    def changed_by(self, stmt: ir.Assign) -> list[str]:
+        """The operands of ``stmt`` that it changes: the name ``y op= w`` updates in place,
+        and each other operand that may share its memory (``w = y[:2]; w *= y[1:]``
+        changes ``y[1:]`` too, as numpy reads it); the target ``x = f(x)`` rebinds."""
+        operands = [n for o in stmt.operands for n in ir.names_in(o)]
+        if stmt.in_place and isinstance(stmt.value, ir.BinOp):
+            updated = stmt.value.left
+            assert isinstance(updated, ir.Name)  # (``y op= w`` updates a name)
+            if self.memory is None:
+                return [updated.id]
+            roots = self.memory.roots_of(updated.id)
+            shared = [
+                n for n in dict.fromkeys(operands)
+                if n != updated.id and self.memory.roots_of(n) & roots
+            ]
+            return [updated.id, *shared]
+        return [stmt.target] if stmt.target in operands else []
 
     def zero_tangents(self, stmt: ir.Python | ir.Enter) -> ir.Stmt:
         """Plain Python that reads active values (a ``try`` statement, a ``with``
@@ -202,7 +217,7 @@ def forward_mode(fn: ir.Function, activity: Activity, memory: Memory | None = No
 
     Tangents of parameters that ``fn`` writes into in place are copied first, so that
     the caller's tangents are left alone (the primals change as ``fn`` changes them)."""
-    builder = _Tangents(fn, activity)
+    builder = _Tangents(fn, activity, memory)
     params = (*fn.params, *fn.kwonly)
     result = next(s for s in fn.body if isinstance(s, ir.Return)).value
     body: list[ir.Stmt] = [

@@ -292,6 +292,7 @@ def _twins() -> dict[Any, Any]:
         runtime.structured_like: _gradient_of_items,  # (lists are remade by _as_given)
         runtime.zeros_like: _zeros,  # (of a list argument: numbers are 0.0 in the listing)
         runtime.fresh_copy: _copied,
+        runtime.list_to_pop: _copied,
         numpy_grads.sum_items_grad: _each_gets,
     }
 

@@ -40,6 +40,7 @@ from .runtime import (
     float_items,
     fresh_arguments,
     fresh_copy,
+    list_to_pop,
     numbers_only,
     scalar_check,
     selected,
@@ -665,8 +666,8 @@ class _Builder:
         for name in sorted(self.grown_in(loop)):  # (popped in place: a list of its own)
             adjoint = self.adjoint(name)
             if adjoint in written:
-                out.append(ir.Adjoint(adjoint, self.call("fresh_copy", fresh_copy,
-                                                         ir.Name(adjoint))))
+                pop_from = self.call("list_to_pop", list_to_pop, ir.Name(adjoint))
+                out.append(ir.Adjoint(adjoint, pop_from))
         inner = set(written)
         body = self.reverse_block(loop.body, inner, depth + 1)
         body += [

@@ -765,6 +765,15 @@ def fresh_copy(value: Any) -> Any:
     return copied() if copied is not None else value
 
 
+def list_to_pop(adjoint: Any) -> Any:
+    """The adjoint of a list a loop grew, as a list of its own that the backward loop
+    pops item by item. An array (the gradient ``np.sum(items)`` gives its list) becomes
+    the list of its items: numbers for a list of numbers, rows for a list of lists."""
+    if isinstance(adjoint, np.ndarray) and adjoint.ndim > 0:
+        return AdjointList(adjoint.tolist() if adjoint.ndim == 1 else list(adjoint))
+    return fresh_copy(adjoint)
+
+
 def gradient_dtype(*values: Any) -> Any:
     """The dtype of a gradient: the inputs' floating type (float32 stays float32), else float64."""
     try:

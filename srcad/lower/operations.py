@@ -153,11 +153,11 @@ class Operations(LoweringPart):
             lower_one = self.lower_index if param in index_params else self.lower_operand
             operand = lower_one(scope, part.node)
             if isinstance(rule.pattern, ir.Call) and param not in rule.sequences and (
-                (rule.broadcasting or rule.elementwise or differentiable(rule, param))
-                and _listed(operand)
-                or rule.elementwise and self.is_own_list(operand)
-            ):  # (np.exp([a, 2 * a]): numpy's array, not a list, for the derivative;
-                # not for an operator: `shape + (1,)` joins tuples)
+                rule.broadcasting or rule.elementwise or differentiable(rule, param)
+            ) and (_listed(operand) or self.is_own_list(operand)):
+                # (np.exp([a, 2 * a]), np.dot(v, v) of a list v: numpy's array, not a
+                # list, for the derivative; not for an operator: `shape + (1,)` joins
+                # tuples)
                 operand = self.as_array(scope, operand, node)
             operands[param] = placed[part.at] = operand
         return operands, placed

@@ -384,8 +384,10 @@ defrule(
     axis=None,
     parts="split_like(g, parts, axis)",
     linear=True,
+    sequences=("parts",),
 )
-defrule("np.stack(parts, axis=0)", env=ENV, axis=None, parts="unstack(g, parts, axis)", linear=True)
+defrule("np.stack(parts, axis=0)", env=ENV, axis=None, parts="unstack(g, parts, axis)",
+        linear=True, sequences=("parts",))
 #: ``X, Y = np.meshgrid(x, y)``: each output repeats one input (linear in all at once)
 for _count in range(1, 4):
     _inputs = ", ".join(f"x{k}" for k in range(_count))
@@ -401,7 +403,8 @@ for _count in range(1, 4):
         jointly_linear=True,
         **_meshgrid,
     )
-defrule("np.hstack(parts)", env=ENV, parts="hsplit_like(g, parts)", linear=True)
+defrule("np.hstack(parts)", env=ENV, parts="hsplit_like(g, parts)", linear=True,
+        sequences=("parts",))
 #: a read-only view of every window: the windows' gradients summed back
 defrule(
     "np.lib.stride_tricks.sliding_window_view(x, window_shape, axis=None)",
@@ -421,7 +424,8 @@ for _name in ("split", "array_split"):
             x="joined_parts(g, ans, axis)",
             linear=True, tangents={"x": f"np.{_name}(t, sections, axis)"},
             shares=True)  # (the parts are views of x: a write into one is refused)
-defrule("np.vstack(parts)", env=ENV, parts="vsplit_like(g, parts)", linear=True)
+defrule("np.vstack(parts)", env=ENV, parts="vsplit_like(g, parts)", linear=True,
+        sequences=("parts",))
 
 # ---------------------------------------------------------------- no gradient
 for _name in ("zeros", "ones", "empty", "zeros_like", "ones_like", "empty_like"):
