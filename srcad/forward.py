@@ -32,7 +32,9 @@ from .runtime import (
 
 
 class _Tangents:
-    def __init__(self, fn: ir.Function, activity: Activity, memory: Memory | None) -> None:
+    def __init__(
+        self, fn: ir.Function, activity: Activity, memory: Memory | None = None
+    ) -> None:
         self.fn = fn
         self.activity = activity
         self.memory = memory
