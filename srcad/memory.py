@@ -205,6 +205,8 @@ def points_to(fn: ir.Function) -> dict[str, frozenset[str]]:
                 continue
             elif _is_pack(stmt):
                 new = set().union(*(of(o) for o in stmt.operands))
+                if not stmt.operands:  # (an empty list or dict: the items written into it
+                    new = {stmt.target}  # are recorded under its own name)
             elif stmt.rule is None and _may_return_argument(stmt.value, fn):
                 new = of(ir.Tuple(stmt.value.args)) | {stmt.target}
                 func = stmt.value.func

@@ -42,7 +42,7 @@ from .optimize import optimize as optimize_function
 from .reverse import ARRAY_VERSION, array_version_name, for_numbers, reverse, without_float_guard
 from .rules import TABLE, array_api_grads, numpy_grads
 from .rules.table import FORWARD_MODE_RULES, SETITEM
-from .runtime import require_no_list, require_plain_container, require_separate_items
+from .runtime import ENTRY_CHECKS
 from .subset import check_supported
 from .truncation import check_integer_writes
 from .unrolled import FALLBACK, Unsupported, unrolled_hessian
@@ -84,8 +84,7 @@ def without_entry_checks(forward: ir.Function) -> ir.Function:
     start (``require_plain_container(xs, ...)``), which are the gradient's business."""
     checks = {
         name for name, value in forward.bindings.items()
-        if value is require_plain_container or value is require_separate_items
-        or value is require_no_list
+        if any(value is check for check in ENTRY_CHECKS)
     }
 
     def entry_check(stmt: ir.Stmt) -> bool:

@@ -144,6 +144,18 @@ def require_separate_items(value: Any, error: SrcadError) -> None:
 _declare(require_separate_items, "__srcad_effect__", True)
 
 
+def require_number_items(value: Any, error: SrcadError) -> None:
+    """Refuse a list, tuple or dict parameter holding arrays, whose copy (``M = L[:]``,
+    ``L.copy()``) the function changes item by item in place: the copy holds the same
+    arrays, and srcad follows the change in the copy only."""
+    if isinstance(value, list | tuple | dict):
+        items = value.values() if isinstance(value, dict) else value
+        if not all(isinstance(item, int | float | complex | np.generic) for item in items):
+            raise error
+
+
+_declare(require_number_items, "__srcad_effect__", True)
+
 _PLAIN_CONTAINERS = (list, tuple, dict)
 
 
@@ -178,6 +190,11 @@ def require_no_list(value: Any, error: SrcadError) -> None:
 
 
 _declare(require_no_list, "__srcad_effect__", True)
+
+#: checks of the arguments at the start of a gradient (not shown in its listing)
+ENTRY_CHECKS = (
+    require_separate_items, require_number_items, require_plain_container, require_no_list
+)
 
 
 def _items_share_memory(items: list | tuple) -> bool:
@@ -319,6 +336,8 @@ class AdjointDict(dict):
     """The adjoint of a dict parameter: one adjoint per key, adding key by key."""
 
     def __add__(self, other: Any) -> AdjointDict:
+        if not isinstance(other, dict):  # (0.0: the item a write into its holder replaced)
+            return AdjointDict((key, value + other) for key, value in self.items())
         return AdjointDict((key, value + other[key]) for key, value in self.items())
 
     __radd__ = __add__
@@ -801,6 +820,9 @@ def is_view(value: Any, base: Any) -> bool:
     ``x.reshape(...)`` is a view unless numpy had to copy."""
     if value is base:
         return True
+    if isinstance(value, list | dict) and isinstance(base, list | dict):
+        items = base.values() if isinstance(base, dict) else base
+        return any(item is value for item in items)  # (a nested dict or list: an item)
     if not isinstance(value, np.ndarray):
         return False
     if isinstance(base, np.ndarray):
@@ -848,7 +870,12 @@ def alias_of(value: Any, changed: Any) -> bool:
     if isinstance(value, list | tuple | dict):
         items = value.values() if isinstance(value, dict) else value
         if any(_overlaps(item, changed) for item in items):
-            raise _untraceable("a tuple or list also holds the array written in place")
+            raise _untraceable(
+                "a dict, list or tuple also holds the array written in place (a shallow "
+                "copy such as dict(p), p.copy() or L[:] holds the same arrays)",
+                "give the item a new array (`q[k] = q[k] * w` instead of `q[k] *= w`), or "
+                "copy the arrays too (`{k: v.copy() for k, v in p.items()}`)",
+            )
         return False
     if (
         isinstance(value, np.ndarray)
@@ -857,8 +884,8 @@ def alias_of(value: Any, changed: Any) -> bool:
     ):
         raise _untraceable(
             "the array written in place overlaps another variable (a view made in "
-            "another branch or loop iteration, or by a call that may return a view, "
-            "such as np.einsum('ii->i', a))"
+            "another branch or loop iteration, a part np.split returned, or a view a "
+            "call may return, such as np.einsum('ii->i', a))"
         )
     return False
 

@@ -2436,6 +2436,22 @@ def _where_threshold(v, c: float, fn: str):
     return element(v)
 
 
+def _items(a) -> list[Bound]:
+    return [lift(v) for v in np.asarray(a, dtype=object).ravel()]
+
+
+def _dot(a, b) -> Bound:
+    """``np.dot`` of two 1-D lists or arrays of bounds."""
+    return sum((x * y for x, y in zip(_items(a), _items(b))), Bound.const(0.0))
+
+
+def _var(a) -> Bound:
+    """``np.var``: the mean square distance from the mean, by interval arithmetic."""
+    items = _items(a)
+    mean = sum(items, Bound.const(0.0)) / len(items)
+    return sum(((x - mean) * (x - mean) for x in items), Bound.const(0.0)) / len(items)
+
+
 #: ``np`` for :func:`run_array_code`: arrays of Bounds.
 ANP = types.SimpleNamespace(
     zeros=lambda shape: _object_array(np.zeros(shape)),
@@ -2451,6 +2467,8 @@ ANP = types.SimpleNamespace(
     array=_array,
     where=_where,
     mean=_mean,
+    dot=_dot,
+    var=_var,
     sum=lambda a: sum((lift(v) for v in np.asarray(a, dtype=object).ravel()), Bound.const(0.0)),
     stack=lambda parts, axis=0: np.stack([np.asarray(p, dtype=object) for p in parts], axis),
     concatenate=lambda parts: np.concatenate([np.asarray(p, dtype=object) for p in parts]),
@@ -2872,6 +2890,9 @@ def s_lists(draw, ctx: Context) -> list[ast.stmt] | None:
     def read() -> str:  # a float read from the list of floats `name`
         return draw(st.sampled_from((f"sum({name}) / len({name})", f"{name}[-1] * {name}[0]",
                                      f"np.mean(np.array({name}) * np.array({name}))",
+                                     # numpy functions of the list itself
+                                     f"np.sum({name}) + np.dot({name}, {name})",
+                                     f"np.mean({name}) - np.var({name})",
                                      f"sum({name}, {_scalar(draw, ctx, 0)})",
                                      # a numpy start: the items' gradients are one array
                                      f"sum({name}, np.float64({_scalar(draw, ctx, 0)}))")))
@@ -2943,7 +2964,10 @@ def s_lists(draw, ctx: Context) -> list[ast.stmt] | None:
 #: In-place operators of :func:`s_alias` on a 1-D array ``X`` of ``n`` elements (``V``: an
 #: array of ``n`` elements, ``V1``: of ``n - 1``, ``S``: a float, ``C``: a constant).
 ALIAS_OPS = ("X *= C", "X += V", "X -= V", "X[0] = S", "X[1:] *= V1", "X[:] = X",
-             "X[1:] = X[:-1]", "X[:] = X[::-1] * C")
+             "X[1:] = X[:-1]", "X[:] = X[::-1] * C",
+             # an operand that shares the memory the operator changes (numpy reads it
+             # as it was before the write)
+             "X *= X[::-1]", "X += X[:1] * C")
 
 
 def _alias_op(draw, ctx: Context, template: str, name: str, n: int) -> str:
@@ -3333,8 +3357,10 @@ def with_retries(kind: Callable, attempts: int = 3) -> Callable:
 
 #: The kinds of :data:`PROGRAM_CLASSES`.
 ARRAY_WRITE_KINDS: tuple[Callable, ...] = tuple(with_retries(kind) for kind in (
-    s_recurrence, s_alias, s_fancy_write, s_constant_write, s_same_arms, s_lists, s_library,
-)) + (  # (these two often do not apply, or leave the well-conditioned region)
+    s_recurrence, s_fancy_write, s_constant_write, s_same_arms, s_lists, s_library,
+)) + (  # (these often do not apply, or leave the well-conditioned region: an operand
+    # that shares the memory an operator changes may square the values)
+    with_retries(s_alias, attempts=5),
     with_retries(s_jump_in_if, attempts=6), with_retries(s_where_nonfinite, attempts=6),
 )
 

@@ -23,6 +23,7 @@ MODULES = (
     "lists",  # lists built by append, comprehensions, buffers (issue 14)
     "stop26",  # the classes the adversarial rounds of stop 26 found
     "stop29",  # scipy.stats, lstsq, meshgrid, decorators, super(), keys, float64 (stop 29)
+    "stop30",  # lists to numpy, overlapping in-place views, copied dicts (stop 30)
 )
 
 

@@ -91,8 +91,12 @@ class Loops(LoweringPart):
                 with self.block() as made:
                     copies[name] = self.materialize(scope, value, node)
                 stmts = [*stmts, *made]
+        read = ir.read_in(stmts)
         for v, name in carried.items():
             if name in self.own_lists and name in copies and not self.is_own_list(copies[name]):
+                if name not in read:  # (only rebound: `vec = [1, 0]` before, an array in it)
+                    self.own_lists.discard(name)
+                    continue
                 raise self.error(
                     scope,
                     node,

@@ -16,7 +16,12 @@ from ..names import NameAllocator
 from ..rules import TABLE
 from ..rules.scalar import ITEM, LOOP_ITEMS
 from ..rules.table import Rules
-from ..runtime import require_no_list, require_plain_container, require_separate_items
+from ..runtime import (
+    require_no_list,
+    require_number_items,
+    require_plain_container,
+    require_separate_items,
+)
 from ..subset import check_supported
 from .expressions import Expressions
 from .inlining import Inlining
@@ -92,8 +97,16 @@ class Lowerer(
         self.parameter_names: set[str] = set()
         #: names of dicts the function made with a display (their values are objects)
         self.own_dicts: set[str] = set()
+        #: shallow copies of containers that may hold arrays (``q = p.copy()``)
+        self.shallow_copies: set[str] = set()
+        #: per function (by id of its node): parameters its code indexes with strings
+        self._keyed: dict[int, set[str]] = {}
         #: parameters whose items ``items[i] op= w`` changes in place: where, first
         self.items_updated: dict[str, Location] = {}
+        #: copies and slices of parameters (``M = L[:]``) -> the parameter
+        self.parameter_copies: dict[str, str] = {}
+        #: parameters a copy of which ``copy[i] op= w`` changes item by item: where, first
+        self.copies_updated: dict[str, Location] = {}
 
     def separate_items_checks(self) -> list[ir.Stmt]:
         """At the start: each parameter whose items are changed in place holds arrays
@@ -109,6 +122,20 @@ class Lowerer(
             refusal = self.names.fresh("shared_items")
             self.bindings[refusal] = at_user_call(error, where, self.call_sites)
             check = self.helper_ref("require_separate_items", require_separate_items)
+            checks.append(ir.Effect(ir.Call(check, (ir.Name(param), ir.Name(refusal)))))
+        for param, where in self.copies_updated.items():
+            error = UnsupportedSyntaxError(
+                f"this line changes an item of a copy of `{param}` in place, and the copy "
+                f"holds the arrays `{param}` holds (`{param}[:]` and `{param}.copy()` of a "
+                "list or dict copy the container, not its arrays): srcad follows the "
+                "change in the copy only",
+                "give the item a new array (`M[i] = M[i] * w` instead of `M[i] *= w`), or "
+                f"copy the arrays too (`[a.copy() for a in {param}]`)",
+                where,
+            )
+            refusal = self.names.fresh("holds_arrays")
+            self.bindings[refusal] = at_user_call(error, where, self.call_sites)
+            check = self.helper_ref("require_number_items", require_number_items)
             checks.append(ir.Effect(ir.Call(check, (ir.Name(param), ir.Name(refusal)))))
         return checks
 

@@ -15,7 +15,7 @@ from .. import array_api, ir, pyexpr
 from ..errors import NoRuleError
 from ..frontend import MISSING
 from ..pyexpr import Written
-from ..rules.numpy_arrays import ARRAY_OF_ITEMS, COPY_METHOD
+from ..rules.numpy_arrays import ARRAY_OF_ITEMS, COPY_METHOD, SHALLOW_COPY
 from ..rules.scalar import LIST_COPY
 from ..rules.table import _MISSING as _MISSING_RULE
 from ..rules.table import Rule, Scatter, callee_key, index_key, match
@@ -85,6 +85,8 @@ class Operations(LoweringPart):
             operands, placed = self.lower_operands(scope, rule, bound, node)
             value = self.spell(scope, written, placed)
             operand_list = tuple(operands[p] for p in rule.params)
+            if rule is COPY_METHOD and self.is_container(scope, operand_list[0]):
+                rule = SHALLOW_COPY  # (dict(p), p.copy(): the same arrays, a new dict)
         else:
             value = self.spell_plain(scope, written)
             operand_list = ()
@@ -112,7 +114,56 @@ class Operations(LoweringPart):
                 self.holds_lists.add(name)
         elif isinstance(value, ir.Subscript) and self.holds_list(first):
             self.list_items.add(name)
+        if (
+            rule is SHALLOW_COPY
+            or _is_slice_read(value) and self.holds_objects(first)
+            or rule is not None and rule.shares  # (np.split: a list of views)
+        ):
+            self.shallow_copies.add(name)  # (its items are objects others hold too)
+        if (rule in (COPY_METHOD, SHALLOW_COPY) or _is_slice_read(value)) and isinstance(
+            first, ir.Name
+        ):  # (a copy of a parameter, or of such a copy: which parameter)
+            origin = self.parameter_copies.get(first.id, first.id)
+            if origin in self.parameter_names:
+                self.parameter_copies[name] = origin
         return ir.Name(name)
+
+    def is_container(self, scope: Scope, value: ir.Expr) -> bool:
+        """Whether ``value`` is a dict or list: one this function made, a shallow copy of
+        one, or a parameter the code indexes with a string (``params["w"]``, directly or
+        through a copy; a parameter of unknown type is an array as often)."""
+        if not isinstance(value, ir.Name):
+            return False
+        name = value.id
+        if name in self.own_dicts or name in self.shallow_copies or self.is_own_list(value):
+            return True
+        return name in self.parameter_names and name in self.keyed_parameters(scope)
+
+    def keyed_parameters(self, scope: Scope) -> set[str]:
+        """The parameters of ``scope``'s function (by their IR names) that its code
+        indexes with a string constant, directly or through a copy (``q = p.copy()``)."""
+        fn = scope.function
+        found = self._keyed.get(id(fn))
+        if found is None:
+            keyed = {
+                n.value.id for n in ast.walk(fn)
+                if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name)
+                and isinstance(n.slice, ast.Constant) and isinstance(n.slice.value, str)
+            }
+            for n in ast.walk(fn):  # (q = p.copy(): p is indexed as q is)
+                if (
+                    isinstance(n, ast.Assign) and len(n.targets) == 1
+                    and isinstance(n.targets[0], ast.Name) and n.targets[0].id in keyed
+                    and isinstance(n.value, ast.Call) and not n.value.args
+                    and isinstance(n.value.func, ast.Attribute) and n.value.func.attr == "copy"
+                    and isinstance(n.value.func.value, ast.Name)
+                ):
+                    keyed.add(n.value.func.value.id)
+            found = self._keyed[id(fn)] = {
+                v.id for k, v in scope.env.items()
+                if k in keyed and isinstance(v, ir.Name) and v.id in self.parameter_names
+            }
+        return found
 
     def as_written(self, scope: Scope, node: ast.expr) -> Written:
         """The operation ``node`` as rule selection reads it, without numpy's ``out=...``

@@ -135,9 +135,15 @@ class Statements(LoweringPart):
 
     def lower_AugAssign(self, scope: Scope, stmt: ast.AugAssign) -> None:
         target = stmt.target
+        if isinstance(target, ast.Subscript):
+            root = _container_root(target)
+            copied = scope.env.get(root.id) if isinstance(root, ast.Name) else None
+            if isinstance(copied, ir.Name) and copied.id in self.parameter_copies:
+                param = self.parameter_copies[copied.id]
+                self.copies_updated.setdefault(param, scope.source.location(stmt))
         if not isinstance(target, ast.Subscript):
             self.update_in_place(scope, stmt)
-        elif self.may_hold_objects(scope, target.value):
+        elif self.may_hold_objects(scope, _container_root(target)):
             self.update_item(scope, stmt)
         elif isinstance(stmt.op, ast.Add):
             self.store_item(scope, target, stmt.value, ADDITEM, stmt)
@@ -411,9 +417,15 @@ class Statements(LoweringPart):
         perhaps): its items are objects that ``items[i] op= w`` changes in place."""
         if self.may_be_list(scope, node):
             return True
-        value = scope.env.get(node.id) if isinstance(node, ast.Name) else None
+        return self.holds_objects(scope.env.get(node.id) if isinstance(node, ast.Name) else None)
+
+    def holds_objects(self, value: Any) -> bool:
+        """A parameter, a dict this function made, or a shallow copy of either
+        (``p.copy()``, ``dict(p)``, ``L[:]``: the same arrays in a new container)."""
         return isinstance(value, ir.Name) and (
-            value.id in self.parameter_names or value.id in self.own_dicts
+            value.id in self.parameter_names
+            or value.id in self.own_dicts
+            or value.id in self.shallow_copies
         )
 
     def update_item(self, scope: Scope, stmt: ast.AugAssign) -> None:
@@ -668,3 +680,12 @@ def _format_template(node: ast.JoinedStr) -> tuple[str, list[ast.expr]]:
             values += nested
         template += "{" + conversion + spec + "}"
     return template, values
+
+
+def _container_root(target: ast.Subscript) -> ast.expr:
+    """The container an item chain starts from: ``d`` of ``d["layer"]["w"]`` (whose
+    items may be objects, changed in place by ``op=``), ``out`` of ``out[i]``."""
+    root = target.value
+    while isinstance(root, ast.Subscript):
+        root = root.value
+    return root

@@ -8,7 +8,7 @@ import numpy as np
 
 from . import numpy_grads
 from .scalar import POWER_ENV, POWER_TANGENTS
-from .table import Templates, defrule
+from .table import RuleTable, Templates, defrule
 
 NP = {"np": np}
 HELPERS = {name: getattr(numpy_grads, name) for name in numpy_grads.__all__}
@@ -358,6 +358,11 @@ defrule("np.array(x, dtype=None, copy=True, order=None, subok=False, ndmin=0)", 
         linear=True, restore="np.reshape(v, np.shape(x))")
 #: (of a list: a new list, which the function may grow)
 COPY_METHOD = defrule("x.copy()", x="g", creates=True, linear=True)
+#: ``x.copy()`` (also ``dict(x)``) of a dict or list: a new container that holds the
+#: objects ``x`` holds, so that an array item changed in place through the copy changes
+#: the original's item too. Chosen by lowering (not matched: the pattern is the same).
+SHALLOW_COPY = defrule("x.copy()", x="g", holds=True, linear=True, table=RuleTable(),
+                       name="x.copy() of a container")
 defrule("np.copy(x)", env=NP, x="g", creates=True, linear=True)
 #: (to an integer or boolean type: no gradient, as for ``int(x)``)
 defrule("x.astype(dtype, copy=True)", env=ENV, dtype=None, copy=None,

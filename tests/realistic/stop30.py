@@ -1,0 +1,103 @@
+"""Realistic programs of the classes the adversarial round of stop 30 found: numpy
+reductions of lists a loop or a comprehension builds (they crashed), in-place products of
+overlapping views (forward mode and Hessians were wrong), numpy functions of lists the
+function makes, dicts copied, built from zip or nested and then updated item by item
+(gradients were wrong), and the shallow copies srcad cannot follow, which are refused at
+the line that changes them."""
+
+import numpy as np
+from _spec import Case
+
+
+def polynomial_energy(x):
+    """An energy written as a sum over its terms, each built by a comprehension."""
+    coefficients = (0.5, -1.0, 0.25, 0.1)
+    return np.sum([c * x**k for k, c in enumerate(coefficients)])
+
+
+def mean_of_step_losses(theta):
+    """Losses of a simple fixed-point iteration, collected with append and averaged."""
+    losses = []
+    state = 1.0
+    for step in range(6):
+        state = 0.5 * state + theta * np.sin(state + 0.1 * step)
+        losses.append((state - 0.3) ** 2)
+    return np.mean(losses) + 0.1 * np.std(losses)
+
+
+def neighbour_products(x):
+    """A running product of neighbours, written in place through a view of the buffer."""
+    y = x.copy()
+    head = y[:-1]
+    head *= y[1:]  # numpy reads y[1:] as it was: y[i] = x[i] * x[i + 1]
+    return np.sum(y**2)
+
+
+def symmetrised_outer(x):
+    """A rank-one matrix multiplied in place by its own transpose (a view of it)."""
+    A = np.outer(x, np.arange(1.0, x.size + 1.0))
+    A *= A.T
+    return np.sum(np.tanh(A))
+
+
+def length_of_made_vector(a):
+    """The squared length of a vector given as a list the function makes."""
+    v = [a, 2.0 * a, np.sin(a)]
+    return np.dot(v, v) + np.sum(np.clip(v, -0.5, 0.5))
+
+
+def annealed_config(rate, decay):
+    """A config dict of numbers, copied and changed: the copy's numbers are its own."""
+    p = {"rate": rate, "decay": decay}
+    q = dict(p)
+    q["rate"] *= 0.5
+    q["decay"] -= 0.1 * q["rate"]
+    return q["rate"] * p["rate"] + q["decay"] ** 2
+
+
+def decayed_nested_weights(w, b):
+    """A model held in nested dicts; a weight decays in place through the nesting."""
+    model = {"layer": {"w": w * 1.0, "b": b}}
+    model["layer"]["w"] *= 0.9
+    out = np.tanh(model["layer"]["w"] @ np.array([0.5, -1.0]) + model["layer"]["b"])
+    return out**2 + np.sum(w**2)
+
+
+def scaled_from_zip(w, b):
+    """Parameters named by zipping names with arrays, then one scaled in place."""
+    named = dict(zip(["w", "b"], [w * 1.0, b * 1.0]))
+    named["w"] *= 2.0
+    return np.sum(named["w"] ** 2) + np.sum(w * named["b"])
+
+
+def sgd_step_on_a_copy(params):
+    """params.copy() copies the dict, not its arrays: the update changes params too."""
+    new = params.copy()
+    new["w"] -= 0.1 * new["w"]
+    return np.sum(params["w"] ** 2) + np.sum(new["w"])
+
+
+def split_then_scaled(x):
+    """np.split returns views: scaling a part in place scales x's copy y."""
+    y = x.copy()
+    parts = np.split(y, 2)
+    parts[1] *= 5.0
+    return np.sum(y**2)
+
+
+CASES = [
+    Case("polynomial_energy", polynomial_energy, lambda rng: (0.7,)),
+    Case("mean_of_step_losses", mean_of_step_losses, lambda rng: (0.4,)),
+    Case("neighbour_products", neighbour_products, lambda rng: (rng.normal(size=5),)),
+    Case("symmetrised_outer", symmetrised_outer, lambda rng: (rng.normal(size=3) * 0.5,)),
+    Case("length_of_made_vector", length_of_made_vector, lambda rng: (0.3,)),
+    Case("annealed_config", annealed_config, lambda rng: (0.8, 0.3), wrt=(0, 1)),
+    Case("decayed_nested_weights", decayed_nested_weights,
+         lambda rng: (rng.normal(size=2), 0.2), wrt=(0, 1)),
+    Case("scaled_from_zip", scaled_from_zip,
+         lambda rng: (rng.normal(size=3), rng.normal(size=3)), wrt=(0, 1)),
+    Case("sgd_step_on_a_copy", sgd_step_on_a_copy,
+         lambda rng: ({"w": rng.normal(size=3)},), expect="LOCATED", bad='new["w"] -='),
+    Case("split_then_scaled", split_then_scaled, lambda rng: (rng.normal(size=4),),
+         expect="LOCATED", bad="parts[1] *="),
+]
