@@ -52,7 +52,7 @@ class Namespaces(LoweringPart):
             func = node.func
             if (
                 isinstance(func, ast.Attribute) and func.attr == "__array_namespace__"
-            ) or array_api.is_namespace_getter(self.static_object(scope, func)):
+            ) or array_api.is_namespace_getter(self.denote(scope, func).static):
                 self.namespace_name()
                 return array_api.NAMESPACE
             node = func
