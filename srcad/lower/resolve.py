@@ -54,7 +54,7 @@ class Kind(enum.Enum):
     MODULE = "module"
     CLASS = "class"
     FUNCTION = "function"  # anything callable but a class: functions, ufuncs, methods
-    OBJECT = "object"  # an object of a class of the user's (a record: see srcad.records)
+    OBJECT = "object"  # an object of a record class (see srcad.records): the user's own
     CONSTANT = "constant"  # any other fixed object (a number, a tuple, np.r_)
 
 
@@ -98,7 +98,7 @@ class Denotation:
             return Kind.MODULE
         if isinstance(obj, type):
             return Kind.CLASS
-        if records.is_record(obj):
+        if records.is_record_class(type(obj)):
             return Kind.OBJECT
         return Kind.FUNCTION if callable(obj) else Kind.CONSTANT
 
