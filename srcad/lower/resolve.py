@@ -144,19 +144,32 @@ class Resolver(LoweringPart):
         if name in scope.statics:  # a function passed in, or a local alias of one
             static = scope.statics[name]
             return Denotation(static.obj, True, static.lookup)
-        current: Scope | None = scope
-        while current is not None:  # a variable: of this function or an enclosing one
-            if name in current.env:
-                value = current.env[name]
-                found = self.known_objects().get(value.id) if isinstance(value, ir.Name) else None
-                return found or NOTHING
-            if name in current.local_names:
-                return NOTHING
-            current = current.parent
+        value = variable(scope, name)
+        if value is not FREE:  # a variable: of this function or an enclosing one
+            found = self.known_objects().get(value.id) if isinstance(value, ir.Name) else None
+            return found or NOTHING
         obj = scope.source.lookup(name)
         if obj is MISSING:
             return NOTHING
         return Denotation(obj, True, _free_lookup(scope.source, name))
+
+    def is_namespace(self, scope: Scope, name: str) -> bool:
+        """``name`` holds an array-API namespace: ``xp = array_namespace(x)`` (also in an
+        enclosing function or passed to a helper), or a namespace module imported."""
+        value = variable(scope, name)
+        if value is not FREE:
+            return value is array_api.NAMESPACE
+        return array_api.is_namespace_module(scope.source.lookup(name))
+
+    def namespace_path(self, scope: Scope, expr: ir.Expr) -> tuple[str, ...] | None:
+        """``("linalg", "matmul")`` for ``xp.linalg.matmul`` (``xp`` a namespace), else None."""
+        path: list[str] = []
+        while isinstance(expr, ir.Attr):
+            path.append(expr.attr)
+            expr = expr.value
+        if isinstance(expr, ir.Name) and self.is_namespace(scope, expr.id):
+            return tuple(reversed(path))
+        return None
 
     def known_objects(self) -> dict[str, Denotation]:
         """Listing names whose object srcad knows when it compiles: the parameters a bound
@@ -200,6 +213,25 @@ class Resolver(LoweringPart):
         bound_name = self.names.fresh(name)
         self.bindings[bound_name] = obj
         return ir.Name(bound_name)
+
+
+#: what :func:`variable` gives for a name no function being lowered binds
+FREE = object()
+
+
+def variable(scope: Scope, name: str) -> Any:
+    """The value ``name`` holds as a variable of ``scope``'s function or of an enclosing
+    one (a nested ``def`` reads its enclosing function's), ``NOT_STATIC`` for one that
+    is not assigned yet, or :data:`FREE` when no function being lowered binds it (a
+    global, a closure cell, a builtin)."""
+    current: Scope | None = scope
+    while current is not None:
+        if name in current.env:
+            return current.env[name]
+        if name in current.local_names:
+            return NOT_STATIC
+        current = current.parent
+    return FREE
 
 
 def _spelled(node: ast.expr | ir.Expr | Written) -> ir.Expr | None:
