@@ -9,7 +9,8 @@ The package, by construct: :mod:`.lowerer` (the entry point and the lowerer's st
 :mod:`.statements`, :mod:`.with_try`, :mod:`.joins` (SSA joins of branches),
 :mod:`.loops` (loops and their back edges), :mod:`.lists`, :mod:`.expressions`,
 :mod:`.operations` (rule selection), :mod:`.namespaces`, :mod:`.inlining` and
-:mod:`.objects`; :mod:`.values` holds what they share. A statement is lowered by the
+:mod:`.objects`; :mod:`.resolve` answers what a name denotes (one resolver for all of
+them), and :mod:`.values` holds what they share. A statement is lowered by the
 method named for its AST class, ``lower_<Node>`` (``lower_Assign``, ``lower_If`` in
 :mod:`.joins`, ``lower_For`` in :mod:`.loops`), which :meth:`.Statements.lower_statement`
 finds by name; an expression likewise (``lower_Call``, ``lower_Subscript`` in

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import array_api, ir
+from .. import ir
 from ..frontend import MISSING, in_library, python_function
 from ..rules.scalar import APPEND, EXTEND, LOOP_ITEMS
 from ..rules.table import COPY, dict_rule
@@ -26,7 +26,6 @@ from .values import (
     Scope,
     TupleValue,
     assigned_names,
-    free_lookup,
 )
 
 #: what :meth:`Expressions.call_of_code` returns for a call that is an operation
@@ -137,13 +136,13 @@ class Expressions(LoweringPart):
         namespace = self.namespace_use(scope, node)
         if namespace is not None:
             return namespace
-        static = self.static_object(scope, node)
+        static = self.denote(scope, node).static
         if static is not NOT_STATIC:
-            if type(static) in (float, int) and self.static_object(scope, node.value) in (
+            if type(static) in (float, int) and self.denote(scope, node.value).static in (
                 _CONSTANT_MODULES
             ):
                 return ir.Const(static)  # math.pi: a constant (folded, never saved)
-            return self.free_reference(scope, self.raw(node))
+            return self.reference(scope, self.raw(node))
         read = self.object_access(scope, node, target)  # p.w: an object's field
         if read is not None:
             return read
@@ -191,7 +190,7 @@ class Expressions(LoweringPart):
         nested = self.nested_function(scope, node.func)
         if nested is not None:
             return self.inline_nested(scope, node, *nested, target)
-        callee = self.static_object(scope, node.func)
+        callee = self.denote(scope, node.func).static
         if any(callee is f for f in _ITERATING):  # sum(p), np.array(p): p's __iter__ runs
             for argument in node.args:
                 self.refuse_iterating_objects(scope, argument, f"`{ast.unparse(node.func)}` of")
@@ -237,7 +236,7 @@ class Expressions(LoweringPart):
             callee if self.table.has_callable(callee) else python_function(callee)
         )
         if implementation is not callee and isinstance(implementation, types.FunctionType):
-            found = free_lookup(scope, node.func) or (lambda: self.static_object(scope, node.func))
+            found = self.denote(scope, node.func).lookup
             return self.inline(
                 scope, node, implementation, target, lookup=lambda: python_function(found())
             )
@@ -409,49 +408,7 @@ class Expressions(LoweringPart):
                 f"name `{node.id}` is not defined",
                 "define it at module level or pass it as a parameter",
             )
-        return self.free_reference(scope, ir.Name(node.id))
-
-    def static_object(self, scope: Scope, node: ast.expr) -> Any:
-        """The object a global Name/Attribute chain denotes, or ``NOT_STATIC``."""
-        chain: list[str] = []
-        while isinstance(node, ast.Attribute):
-            chain.append(node.attr)
-            node = node.value
-        if not isinstance(node, ast.Name):
-            return NOT_STATIC
-        expr: ir.Expr = ir.Name(node.id)
-        for attr in reversed(chain):
-            expr = ir.Attr(expr, attr)
-        return self.resolve_raw(scope, expr)
-
-    def free_reference(self, scope: Scope, spelled: ir.Expr) -> ir.Expr:
-        """How generated code refers to a free name (global, closure, builtin) of ``scope``."""
-        path = self.namespace_path(scope, spelled)
-        if path is not None:  # xp.pow: numpy's power on the namespace's name (see array_api)
-            expr: ir.Expr = self.namespace_name()
-            for part in array_api.numpy_path(path) or path:
-                expr = ir.Attr(expr, part)
-            return expr
-        if isinstance(spelled, ir.Attr):
-            return ir.Attr(self.free_reference(scope, spelled.value), spelled.attr)
-        assert isinstance(spelled, ir.Name)
-        name = spelled.id
-        if name in scope.statics:  # a function passed in: named as the caller named it
-            return scope.statics[name].reference
-        obj = scope.source.lookup(name)
-        if scope.is_root:
-            self.free_objects[name] = obj
-            if name in scope.source.closure:
-                self.free_cells[name] = scope.source.closure[name]
-            return spelled
-        if name not in self.root.closure and self.root.lookup(name) is obj:
-            return spelled  # the root's globals already hold it (same module)
-        for bound_name, bound_obj in self.bindings.items():
-            if bound_obj is obj and bound_name.startswith(name):
-                return ir.Name(bound_name)
-        bound_name = self.names.fresh(name)
-        self.bindings[bound_name] = obj
-        return ir.Name(bound_name)
+        return self.reference(scope, ir.Name(node.id))
 
     def constant(self, value: Any) -> ir.Expr:
         if isinstance(value, int | float | complex | bool | str) or value is None:

@@ -18,7 +18,6 @@ from ..frontend import FunctionSource, read_function
 from ..specialize import Keywords, Sized, specialize
 from ..subset import check_supported
 from .values import (
-    NOT_STATIC,
     PASSED_DEF,
     LoweringPart,
     Operand,
@@ -26,7 +25,6 @@ from .values import (
     Static,
     TupleValue,
     assigned_names,
-    free_lookup,
 )
 
 
@@ -103,27 +101,14 @@ class Inlining(LoweringPart):
                 statics[param] = found
         return statics
 
-    def static_function(self, scope: Scope, node: ast.expr) -> Any:
-        """The function (not a class) a name or attributes of one denote when srcad
-        compiles, or None."""
-        if not isinstance(node, ast.Name | ast.Attribute):
-            return None
-        obj = self.static_object(scope, node)
-        return None if obj is NOT_STATIC or not callable(obj) or isinstance(obj, type) else obj
-
     def known_function(self, scope: Scope, node: ast.expr) -> Static | None:
         """The function ``node`` (a name or attributes of one) denotes when srcad compiles
         (a module's function, a numpy function, one passed in): how generated code names
         it and how to look it up again; None for anything else (classes too)."""
-        obj = self.static_function(scope, node)
-        if obj is None:
+        denoted = self.denote(scope, node)
+        if denoted.function is None:
             return None
-        passed = scope.statics.get(node.id) if isinstance(node, ast.Name) else None
-        return Static(
-            obj,
-            self.free_reference(scope, self.raw(node)),
-            passed.lookup if passed is not None else free_lookup(scope, node),
-        )
+        return Static(denoted.obj, self.reference(scope, self.raw(node)), denoted.lookup)
 
     def bind_arguments(
         self,
@@ -262,9 +247,7 @@ class Inlining(LoweringPart):
         else:
             self.dependencies.append(
                 (
-                    lookup
-                    or free_lookup(scope, call.func)
-                    or (lambda: self.static_object(scope, call.func)),
+                    lookup or self.denote(scope, call.func).lookup,
                     partial or callee,
                     callee.__code__,
                 )

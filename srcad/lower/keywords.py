@@ -65,14 +65,14 @@ class NumpyKeywords(LoweringPart):
         the value into an ``out=`` array it names (a bare call's statement)."""
         if not isinstance(node.func, ast.Attribute):
             return node
-        if node.func.attr in _NAN_IDENTITY and node.args and self.static_object(
+        if node.func.attr in _NAN_IDENTITY and node.args and self.denote(
             scope, node.func.value
-        ) is np:
+        ).static is np:
             return self.without_nans(node)
         if not node.keywords:
             return node
         numpy = node.func.value  # (numpy itself, or a module of it: numpy's own `_nx`)
-        module = self.static_object(scope, numpy)
+        module = self.denote(scope, numpy).static
         callee = getattr(module, node.func.attr, NOT_STATIC) if module is not NOT_STATIC else None
         given = {k.arg: k.value for k in node.keywords if k.arg is not None}
         spells_where = getattr(module, "where", None) is np.where
@@ -140,7 +140,7 @@ class NumpyKeywords(LoweringPart):
         if not isinstance(func, ast.Attribute) or any(k.arg is None for k in call.keywords):
             return None
         numpy = func.value
-        if self.static_object(scope, numpy) is not np:
+        if self.denote(scope, numpy).static is not np:
             return None
         given = {k.arg: k.value for k in call.keywords}
         args = list(call.args)

@@ -178,7 +178,7 @@ class Lists(LoweringPart):
         ``np.append(a, v)``, which is a call of a module's function. None for any other
         node."""
         receiver = grown_list(node)
-        if receiver is None or isinstance(self.static_object(scope, receiver), types.ModuleType):
+        if receiver is None or isinstance(self.denote(scope, receiver).static, types.ModuleType):
             return None
         return receiver
 

@@ -220,7 +220,7 @@ class Loops(LoweringPart):
         if (
             isinstance(node, ast.Call)
             and not node.keywords
-            and self.static_object(scope, node.func) is builtins.range
+            and self.denote(scope, node.func).static is builtins.range
         ):
             return [self.lower_operand(scope, a) for a in node.args]
         return None
@@ -228,7 +228,7 @@ class Loops(LoweringPart):
     def iteration(self, scope: Scope, node: ast.expr):
         """How to loop over ``node``: its length and a function giving element ``k``."""
         call = node if isinstance(node, ast.Call) else None
-        callee = self.static_object(scope, call.func) if call is not None else None
+        callee = self.denote(scope, call.func).static if call is not None else None
         keywords = {kw.arg for kw in call.keywords} if call is not None else set()
         if (
             call is not None
@@ -373,7 +373,7 @@ class Loops(LoweringPart):
 
 def _is_enumerate(lowerer: LoweringPart, scope: Scope, node: ast.expr) -> bool:
     return (
-        isinstance(node, ast.Call) and lowerer.static_object(scope, node.func) is builtins.enumerate
+        isinstance(node, ast.Call) and lowerer.denote(scope, node.func).static is builtins.enumerate
     )
 
 

@@ -32,6 +32,7 @@ from .loops import Loops
 from .namespaces import Namespaces
 from .objects import Objects
 from .operations import Operations
+from .resolve import Resolver
 from .statements import Statements
 from .values import RAISED, LoopContext, Scope, TupleValue, assigned_names
 from .with_try import WithTry
@@ -49,6 +50,7 @@ class Lowerer(
     Namespaces,
     Inlining,
     Objects,
+    Resolver,
 ):
     """Lowers one function (the root) and the helpers it inlines; see the package
     docstring. Each part (a base class) lowers one kind of construct."""

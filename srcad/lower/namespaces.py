@@ -14,28 +14,6 @@ from .values import LoweringPart, Scope
 class Namespaces(LoweringPart):
     """The lowerer's part for array namespaces (see the module)."""
 
-    def is_namespace(self, scope: Scope, name: str) -> bool:
-        """``name`` holds an array-API namespace: ``xp = array_namespace(x)`` (also in an
-        enclosing function or passed to a helper), or a namespace module imported."""
-        current: Scope | None = scope
-        while current is not None:
-            if name in current.env:
-                return current.env[name] is array_api.NAMESPACE
-            if name in current.local_names:
-                return False
-            current = current.parent
-        return array_api.is_namespace_module(scope.source.lookup(name))
-
-    def namespace_path(self, scope: Scope, expr: ir.Expr) -> tuple[str, ...] | None:
-        """``("linalg", "matmul")`` for ``xp.linalg.matmul`` (``xp`` a namespace), else None."""
-        path: list[str] = []
-        while isinstance(expr, ir.Attr):
-            path.append(expr.attr)
-            expr = expr.value
-        if isinstance(expr, ir.Name) and self.is_namespace(scope, expr.id):
-            return tuple(reversed(path))
-        return None
-
     def namespace_name(self) -> ir.Name:
         """The one name generated code calls the namespace by (numpy while lowering)."""
         marker = self.bindings.get(array_api.MARKER)
@@ -52,7 +30,7 @@ class Namespaces(LoweringPart):
             func = node.func
             if (
                 isinstance(func, ast.Attribute) and func.attr == "__array_namespace__"
-            ) or array_api.is_namespace_getter(self.static_object(scope, func)):
+            ) or array_api.is_namespace_getter(self.denote(scope, func).static):
                 self.namespace_name()
                 return array_api.NAMESPACE
             node = func

@@ -14,10 +14,10 @@ import numpy as np
 
 from .. import ir, records
 from ..errors import SrcadError
-from ..frontend import MISSING
 from ..rules.scalar import FIELD
 from ..runtime import same_member
-from .values import LoweringPart, Operand, Scope, returning
+from .resolve import Denotation
+from .values import LoweringPart, Operand, Scope
 
 
 class Objects(LoweringPart):
@@ -38,11 +38,11 @@ class Objects(LoweringPart):
             return None
         if isinstance(node, ast.Call) and self.expr_class(scope, func) is not None:
             return self.called_object(scope, node, target)  # model.head(h): a field
-        if isinstance(node, ast.Call) and self.table.has_callable(self.static_object(scope, func)):
+        if isinstance(node, ast.Call) and self.table.has_callable(self.denote(scope, func).static):
             return None  # (a method with a rule of its own: scipy.stats.norm.logpdf)
         if _is_bare_super(func.value):  # super().energy(x), super().area
             return self.super_call(scope, node, func, target)
-        known = self.known_object(scope, func.value)
+        known = self.denote(scope, func.value).known
         body_at, last_return = len(self.body), self._last_return
         try:
             found = self.member_access(scope, node, func, known, target)
@@ -56,7 +56,7 @@ class Objects(LoweringPart):
         if isinstance(node, ast.Call):
             return None
         if self.find_rule(scope, self.written(node))[0] is not None and not (
-            (known is not None and records.has_field(known[0], node.attr))
+            (known is not None and records.has_field(known.obj, node.attr))
             or (isinstance(node.value, ast.Name) and node.value.id in self.object_names(scope))
         ):
             return None  # x.T, x.shape of an array (a field named so is read as a field when
@@ -72,12 +72,11 @@ class Objects(LoweringPart):
                 loc=scope.source.location(node),
             )
         )
-        if known is not None and records.has_field(known[0], node.attr):
-            field_value, current = getattr(known[0], node.attr), known[1]
+        if known is not None and records.has_field(known.obj, node.attr):
+            field_value, current = getattr(known.obj, node.attr), known.lookup
             if records.is_record(field_value):
-                self.known_objects()[name] = (
-                    field_value,
-                    lambda: getattr(current(), node.attr, None),
+                self.known_objects()[name] = Denotation(
+                    field_value, False, lambda: getattr(current(), node.attr, None)
                 )
         return ir.Name(name)
 
@@ -102,7 +101,7 @@ class Objects(LoweringPart):
                 f"read through a flat view instead: `{ast.unparse(flat.value)}.reshape(-1)"
                 f"[{ast.unparse(node.slice)}]`",
             )
-        static = self.static_object(scope, node.value)
+        static = self.denote(scope, node.value).static
         if static is np.r_ or static is np.c_:
             return self.lower_expr(scope, _concatenator_call(self, scope, node, static), target)
         cls = self.object_class(scope, node.value)
@@ -133,15 +132,15 @@ class Objects(LoweringPart):
     def object_class(self, scope: Scope, node: ast.expr) -> type | None:
         """The class of the object ``node`` denotes, where srcad knows it when it compiles
         (an object it knows itself, or one whose class the code says); else None."""
-        known = self.known_object(scope, node)
-        return type(known[0]) if known is not None else self.expr_class(scope, node)
+        known = self.denote(scope, node).known
+        return type(known.obj) if known is not None else self.expr_class(scope, node)
 
     def member_access(
         self,
         scope: Scope,
         node: ast.Attribute | ast.Call,
         func: ast.Attribute,
-        known: tuple[Any, Callable[[], Any]] | None,
+        known: Denotation | None,
         target: Callable[[], str] | None,
     ) -> Any:
         """``obj.method(...)`` or ``obj.prop`` inlined from the class of an object srcad
@@ -153,7 +152,7 @@ class Objects(LoweringPart):
             ):
                 return self.member_of_class(scope, node, cls, target)
             return None
-        obj, current = known
+        obj, current = known.obj, known.lookup
         if records.has_field(obj, func.attr):  # a field: an object with __call__ is called
             value = getattr(obj, func.attr)
             method = inspect.getattr_static(type(value), "__call__", None)
@@ -372,7 +371,7 @@ class Objects(LoweringPart):
         global list or tuple of objects of one class."""
         held = None
         if isinstance(node, ast.Name | ast.Attribute):
-            held = self.static_object(scope, node)
+            held = self.denote(scope, node).static
         if isinstance(held, list | tuple) and held:  # (a global list of layers)
             classes = {type(item) for item in held}
             (only,) = classes if len(classes) == 1 else (None,)
@@ -491,46 +490,6 @@ class Objects(LoweringPart):
             scope, call, function, target, lambda: cls, part, receiver=static is None,
             receiver_value=receiver,
         )
-
-    def known_objects(self) -> dict[str, tuple[Any, Callable[[], Any]]]:
-        """Listing names whose object srcad knows when it compiles -> (the object, how to
-        find the object again): the parameters a bound method or a partial fixes."""
-        if not hasattr(self, "_known"):
-            fixed = getattr(self.root, "fixed", {}) or {}
-            self._known = {
-                name: (value, returning(value))
-                for name, value in fixed.items()
-                if records.is_record(value)
-            }
-        return self._known
-
-    def known_object(self, scope: Scope, node: ast.expr) -> tuple[Any, Callable[[], Any]] | None:
-        """The object (a record) ``node`` denotes when srcad knows it at compile time,
-        with a function finding it again (for the cache); else None."""
-        if isinstance(node, ast.Name):
-            current: Scope | None = scope
-            while current is not None:
-                if node.id in current.env:
-                    value = current.env[node.id]
-                    if isinstance(value, ir.Name):
-                        return self.known_objects().get(value.id)
-                    return None
-                if node.id in current.local_names:
-                    return None
-                current = current.parent
-            obj = scope.source.lookup(node.id)
-            if obj is MISSING or not records.is_record(obj):
-                return None
-            return obj, lambda: scope.source.lookup(node.id)
-        if isinstance(node, ast.Attribute):
-            base = self.known_object(scope, node.value)
-            if base is None or not records.has_field(base[0], node.attr):
-                return None
-            value = getattr(base[0], node.attr)
-            if not records.is_record(value):
-                return None
-            return value, lambda: getattr(base[1](), node.attr, None)
-        return None
 
 
 def _is_bare_super(node: ast.expr) -> bool:

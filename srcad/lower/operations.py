@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import ast
-import inspect
-import types
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any, TypeGuard
+from typing import TypeGuard
 
 import numpy as np
 
 from .. import array_api, ir, pyexpr
 from ..errors import NoRuleError
-from ..frontend import MISSING
 from ..pyexpr import Written
 from ..rules.numpy_arrays import ARRAY_OF_ITEMS, COPY_METHOD, SHALLOW_COPY
 from ..rules.scalar import LIST_COPY
@@ -182,7 +179,7 @@ class Operations(LoweringPart):
         if (
             isinstance(form, ir.Call)
             and _OUT_ELLIPSIS in form.kwargs
-            and writes_into_out(self.resolve_written(scope, written.parts()[0]))
+            and writes_into_out(self.denote(scope, written.parts()[0]).static)
         ):
             form = replace(form, kwargs=tuple(k for k in form.kwargs if k != _OUT_ELLIPSIS))
             written = replace(written, form=form)
@@ -219,7 +216,7 @@ class Operations(LoweringPart):
         raw = written.form
         if not isinstance(raw, ir.Call):
             return
-        callee = self.resolve_written(scope, written.parts()[0])
+        callee = self.denote(scope, written.parts()[0]).static
         if callee is NOT_STATIC or not self.table.has_callable(callee):
             return
         rules = self.table.candidates(callee_key(callee))
@@ -290,7 +287,7 @@ class Operations(LoweringPart):
     ) -> tuple[Rule | None, dict[str, ir.Expr | Written]]:
         """The first rule whose pattern matches the operation as written, and what its
         parameters bind (parts of ``written``; defaults of the rule, plain IR)."""
-        resolve = lambda e: self.resolve_written(scope, e)  # noqa: E731
+        resolve = lambda e: self.denote(scope, e).static  # noqa: E731
         key = index_key(
             written, lambda e: _MISSING_RULE if resolve(e) is NOT_STATIC else resolve(e)
         )
@@ -301,34 +298,6 @@ class Operations(LoweringPart):
             if bound is not None:
                 return rule, bound
         return None, {}
-
-    def resolve_written(self, scope: Scope, part: ir.Expr | Written) -> Any:
-        """:meth:`resolve_raw` of a part of an operation as written."""
-        reference = part.reference() if isinstance(part, Written) else part
-        return NOT_STATIC if reference is None else self.resolve_raw(scope, reference)
-
-    def resolve_raw(self, scope: Scope, expr: ir.Expr) -> Any:
-        """The object a Name/Attr chain of globals denotes (attributes of modules, classes
-        and ufuncs only: reading others could run code), or ``NOT_STATIC``."""
-        path = self.namespace_path(scope, expr)
-        if path is not None:  # an array namespace stands for numpy (see srcad.array_api)
-            obj = array_api.numpy_twin(path) if path else np
-            return NOT_STATIC if obj is None else obj
-        if isinstance(expr, ir.Name):
-            if expr.id in scope.statics:  # a function passed in
-                return scope.statics[expr.id].obj
-            if expr.id in scope.local_names:
-                return NOT_STATIC
-            obj = scope.source.lookup(expr.id)
-            return NOT_STATIC if obj is MISSING else obj
-        if isinstance(expr, ir.Attr):
-            base = self.resolve_raw(scope, expr.value)
-            if base is NOT_STATIC:
-                return NOT_STATIC
-            if isinstance(base, types.ModuleType | type | np.ufunc):
-                return getattr(base, expr.attr, NOT_STATIC)
-            return _method_of(base, expr.attr)
-        return NOT_STATIC
 
     def spell(
         self, scope: Scope, written: Written, placed: dict[tuple[int, ...], ir.Expr]
@@ -362,9 +331,9 @@ class Operations(LoweringPart):
     def static_reference(self, scope: Scope, part: Written) -> ir.Expr | None:
         """How generated code names ``part`` if it is a global (``np.sin``), else None."""
         reference = part.reference()
-        if reference is None or self.resolve_raw(scope, reference) is NOT_STATIC:
+        if reference is None or not self.denote(scope, reference).fixed:
             return None
-        return self.free_reference(scope, reference)
+        return self.reference(scope, reference)
 
 
 _OUT_ELLIPSIS = ("out", ir.Const(Ellipsis))
@@ -395,15 +364,6 @@ def differentiable(rule: Rule, param: str) -> bool:
 def _listed(operand: ir.Expr) -> TypeGuard[ir.Const]:
     """A list or tuple of numbers written in the code (``[0, 1, 2]``)."""
     return isinstance(operand, ir.Const) and isinstance(operand.value, list | tuple)
-
-
-def _method_of(obj: Any, name: str) -> Any:
-    """``obj.name`` where that is a method its class defines in Python (binding it runs
-    no code: ``scipy.stats.norm.logpdf``); else ``NOT_STATIC``."""
-    method = inspect.getattr_static(type(obj), name, None)
-    if not isinstance(method, types.FunctionType) or name in getattr(obj, "__dict__", {}):
-        return NOT_STATIC
-    return types.MethodType(method, obj)
 
 
 def _is_slice_read(value: ir.Expr) -> bool:

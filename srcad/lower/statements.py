@@ -79,7 +79,7 @@ class Statements(LoweringPart):
         kind = call.func if call else exc
         args = tuple(self.message_part(scope, a) for a in call.args) if call else ()
         raise_ = self.helper_ref("raise_exception", raise_exception)
-        cls_ref = self.free_reference(scope, self.raw(kind))  # (srcad.subset: a static class)
+        cls_ref = self.reference(scope, self.raw(kind))  # (srcad.subset: a static class)
         self.emit(ir.Effect(ir.Call(raise_, (cls_ref, *args)), tag=self.next_tag(), raises=True))
         return RAISED
 
@@ -188,9 +188,9 @@ class Statements(LoweringPart):
     def bare_call(self, scope: Scope, stmt: ast.Expr, call: ast.Call) -> None:
         """A call whose value is not used: a warning, a print or a logging call, a numpy
         call that writes into ``out=`` or in place, or one of srcad's own effects."""
-        callee = self.static_object(scope, call.func)
+        callee = self.denote(scope, call.func).static
         func = call.func
-        owner = self.static_object(scope, func.value) if isinstance(func, ast.Attribute) else None
+        owner = self.denote(scope, func.value).static if isinstance(func, ast.Attribute) else None
         if any(callee is w for w in contexts.WARNING_CALLS):  # warnings.warn, filters
             setup = any(callee is w for w in contexts.WARNING_FILTERS)
             self.emit(ir.Effect(self.printed(scope, call), self.next_tag(), setup))
@@ -244,7 +244,7 @@ class Statements(LoweringPart):
     def printed(self, scope: Scope, call: ast.Call) -> ir.Expr:
         """``print(...)`` or a logging call, with its arguments' values (f-strings as
         ``formatted(template, *values)``); it has no effect on the gradient."""
-        func = self.free_reference(scope, self.raw(call.func))
+        func = self.reference(scope, self.raw(call.func))
         return ir.Call(
             func,
             tuple(self.message_part(scope, a) for a in call.args),
@@ -272,7 +272,7 @@ class Statements(LoweringPart):
             isinstance(node, ast.Call)
             and len(node.args) == 3
             and not node.keywords
-            and self.static_object(scope, node.func) is runtime_add_at
+            and self.denote(scope, node.func).static is runtime_add_at
         ):
             return True
         return (
@@ -280,9 +280,9 @@ class Statements(LoweringPart):
             and isinstance(node.func, ast.Attribute)
             and node.func.attr == "at"
             and (
-                self.static_object(scope, node.func.value) is np.add
+                self.denote(scope, node.func.value).static is np.add
                 or (  # (np.subtract.at: spelled np.add.at of -v, through the same module)
-                    self.static_object(scope, node.func.value) is np.subtract
+                    self.denote(scope, node.func.value).static is np.subtract
                     and isinstance(node.func.value, ast.Attribute)
                 )
             )
@@ -301,13 +301,13 @@ class Statements(LoweringPart):
         added = call.args[2]
         func_node = call.func
         subtract = call.func.value if isinstance(call.func, ast.Attribute) else call.func
-        if self.static_object(scope, subtract) is np.subtract:  # add.at of -v
+        if self.denote(scope, subtract).static is np.subtract:  # add.at of -v
             assert isinstance(subtract, ast.Attribute)
             added = ast.copy_location(ast.UnaryOp(ast.USub(), added), added)
             ufunc = ast.copy_location(ast.Attribute(subtract.value, "add", ast.Load()), subtract)
             func_node = ast.copy_location(ast.Attribute(ufunc, "at", ast.Load()), call.func)
         value = self.lower_operand(scope, added)
-        func = self.free_reference(scope, self.raw(func_node))
+        func = self.reference(scope, self.raw(func_node))
         self.emit(
             ir.Assign(
                 container.id,
@@ -534,7 +534,7 @@ class Statements(LoweringPart):
         namedtuple): Python runs its ``__iter__``, which srcad does not read; refused at
         the line."""
         if isinstance(value_node, ast.Call) and any(  # for a, b in zip(xs, p)
-            self.static_object(scope, value_node.func) is f
+            self.denote(scope, value_node.func).static is f
             for f in (builtins.zip, builtins.enumerate, builtins.reversed)
         ):
             for argument in value_node.args:
@@ -557,7 +557,7 @@ class Statements(LoweringPart):
         """``act = np.tanh`` (a function srcad knows when it compiles, given a local name
         the function never assigns again): calls ``act(z)`` are calls of that function,
         as for a function passed in. False for anything else (it is lowered as a value)."""
-        if self.static_function(scope, value_node) is None:  # (first: cheap for most)
+        if self.denote(scope, value_node).function is None:  # (first: cheap for most)
             return False
         stores = sum(
             isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and n.id == name

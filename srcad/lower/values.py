@@ -4,8 +4,6 @@ items, markers, and the base of the lowerer's parts."""
 from __future__ import annotations
 
 import ast
-import functools
-import operator
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -65,11 +63,11 @@ class Scope:
 @dataclass(frozen=True)
 class Static:
     """A function passed to a helper: the object, how generated code names it (as the
-    caller did), and how to look it up again (None: it cannot be)."""
+    caller did), and how to look it up again."""
 
     obj: Any
     reference: ir.Expr
-    lookup: Callable[[], Any] | None
+    lookup: Callable[[], Any]
 
 
 @dataclass
@@ -111,33 +109,6 @@ def writes_into_out(callee: Any) -> bool:
         return True
     module = getattr(callee, "__module__", None) or ""
     return module == "numpy" or module.startswith("numpy.")
-
-
-def free_lookup(scope: Scope, func: ast.expr) -> Callable[[], Any] | None:
-    """A cheap way to look the callee ``func`` up again (a gradient that inlined it
-    checks it on every call): a global or closure name, or attributes of one. None for
-    anything else, or for a name that ``scope`` binds itself."""
-    chain: list[str] = []
-    while isinstance(func, ast.Attribute):
-        chain.append(func.attr)
-        func = func.value
-    if isinstance(func, ast.Name) and func.id in scope.statics and not chain:
-        return scope.statics[func.id].lookup  # a function passed in: the caller's lookup
-    if not isinstance(func, ast.Name) or func.id in scope.local_names or scope.parent:
-        return None
-    name, source = func.id, scope.source
-    head: Callable[[], Any]
-    if name in source.closure:
-        cell = source.closure[name]
-        head = lambda: cell.cell_contents  # noqa: E731
-    elif name in source.globals:
-        head = functools.partial(source.globals.get, name)
-    else:
-        return None
-    if not chain:
-        return head
-    attributes = operator.attrgetter(".".join(reversed(chain)))
-    return lambda: attributes(head())
 
 
 def returning(obj: Any) -> Callable[[], Any]:

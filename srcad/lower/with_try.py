@@ -23,7 +23,7 @@ class WithTry(LoweringPart):
             # (srcad.contexts.with_refusals: a call, bound to a name if to anything)
             assert isinstance(call, ast.Call)
             assert target is None or isinstance(target, ast.Name)
-            if not contexts.is_safe(self.static_object(scope, call.func)):  # (a local name)
+            if not contexts.is_safe(self.denote(scope, call.func).static):  # (a local name)
                 known = ", ".join(contexts.SAFE_MANAGERS.values())
                 raise self.error(
                     scope,
@@ -38,7 +38,7 @@ class WithTry(LoweringPart):
                 for k in call.keywords
                 if k.arg is not None
             )
-            manager = ir.Call(self.free_reference(scope, self.raw(call.func)), args, kwargs)
+            manager = ir.Call(self.reference(scope, self.raw(call.func)), args, kwargs)
             name = self.variable_name(scope, target.id) if target is not None else None
             self.emit(ir.Enter(manager, name, self.next_tag(), scope.source.location(call)))
             if target is not None and name is not None:

@@ -1,0 +1,274 @@
+"""Name resolution: what a name, or attributes of one, in the code being lowered
+denotes when srcad compiles.
+
+One question, one answer. :meth:`Resolver.denote` takes a name or a chain of
+attributes of one (``np.linalg.norm``, ``model.encoder``) -- as the user's AST, as IR,
+or as a part of an operation as written (:class:`~srcad.pyexpr.Written`) -- and
+returns a :class:`Denotation`: the object, whether it is *fixed* (generated code names
+it, a rule matches it, a call of it is inlined) or an object srcad *knows* whose fields
+are read when the gradient runs, and how to find it again when a cached gradient is
+called. A name is looked up, first match wins:
+
+1. an array namespace (``xp`` of ``xp = array_namespace(x)``): numpy (``xp.linalg.matmul``
+   denotes numpy's twin; see :mod:`srcad.array_api`);
+2. a function passed to the helper being inlined, or a local alias of one
+   (``act = np.tanh``): that function (:attr:`Scope.statics`);
+3. a variable of the function or of an enclosing one: the object srcad knows it holds
+   (a parameter a bound method or a partial fixes, a field read of one), else nothing;
+4. a closure cell, a global or a builtin of the function's source.
+
+An attribute of a fixed module, class or ufunc is read (that runs no code); of another
+fixed object, it is a method its class defines in Python, bound
+(``scipy.stats.norm.logpdf``); of an object srcad knows, a field holding such an
+object. Anything else denotes nothing srcad knows (:data:`NOTHING`).
+
+:meth:`Resolver.reference` answers the other question a free name raises: how
+generated code names it (the root's own global as it is, anything else bound under a
+fresh name). The class of an object whose class the code only declares (an annotated
+parameter) is :meth:`~srcad.lower.objects.Objects.expr_class`'s question.
+"""
+
+from __future__ import annotations
+
+import ast
+import enum
+import functools
+import inspect
+import types
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .. import array_api, ir, records
+from ..frontend import MISSING, FunctionSource
+from ..pyexpr import Written
+from .values import NOT_STATIC, LoweringPart, Scope, returning
+
+
+class Kind(enum.Enum):
+    """What kind of thing a :class:`Denotation` is."""
+
+    NOTHING = "nothing"  # nothing srcad knows when it compiles (a local value, unbound)
+    MODULE = "module"
+    CLASS = "class"
+    FUNCTION = "function"  # anything callable but a class: functions, ufuncs, methods
+    OBJECT = "object"  # an object of a record class (see srcad.records): the user's own
+    CONSTANT = "constant"  # any other fixed object (a number, a tuple, np.r_)
+
+
+@dataclass(frozen=True)
+class Denotation:
+    """What a name or attributes of one denote when srcad compiles (see the module)."""
+
+    #: the object; ``NOT_STATIC`` when srcad knows none
+    obj: Any = NOT_STATIC
+    #: the object is fixed when srcad compiles (a global, a module's attribute, a
+    #: function passed in): generated code may name it; else an object srcad knows
+    #: (a record, read when the gradient runs)
+    fixed: bool = False
+    #: finds the object again when a cached gradient is called (checked against
+    #: :attr:`obj`; for nothing known it gives ``NOT_STATIC``)
+    lookup: Callable[[], Any] = returning(NOT_STATIC)
+
+    @property
+    def static(self) -> Any:
+        """The fixed object, or ``NOT_STATIC``."""
+        return self.obj if self.fixed else NOT_STATIC
+
+    @property
+    def known(self) -> Denotation | None:
+        """This, if it is an object (a record) srcad knows: its methods and properties
+        are inlined from its class; else None."""
+        return self if records.is_record(self.obj) else None
+
+    @property
+    def function(self) -> Any:
+        """The fixed object if it is a function (callable, not a class), else None."""
+        obj = self.static
+        return None if obj is NOT_STATIC or not callable(obj) or isinstance(obj, type) else obj
+
+    @property
+    def kind(self) -> Kind:
+        obj = self.obj
+        if obj is NOT_STATIC:
+            return Kind.NOTHING
+        if isinstance(obj, types.ModuleType):
+            return Kind.MODULE
+        if isinstance(obj, type):
+            return Kind.CLASS
+        if records.is_record_class(type(obj)):
+            return Kind.OBJECT
+        return Kind.FUNCTION if callable(obj) else Kind.CONSTANT
+
+
+#: what a name that srcad knows nothing of denotes
+NOTHING = Denotation()
+
+
+class Resolver(LoweringPart):
+    """The lowerer's part for name resolution (see the module)."""
+
+    def denote(self, scope: Scope, node: ast.expr | ir.Expr | Written) -> Denotation:
+        """What ``node`` denotes in ``scope`` when srcad compiles (see the module)."""
+        spelled = _spelled(node)
+        return NOTHING if spelled is None else self._denote(scope, spelled)
+
+    def _denote(self, scope: Scope, expr: ir.Expr) -> Denotation:
+        path = self.namespace_path(scope, expr)
+        if path is not None:  # an array namespace stands for numpy (see srcad.array_api)
+            twin = array_api.numpy_twin(path) if path else np
+            return NOTHING if twin is None else Denotation(twin, True, returning(twin))
+        if isinstance(expr, ir.Name):
+            return self._denote_name(scope, expr.id)
+        assert isinstance(expr, ir.Attr)  # (see _spelled)
+        base = self._denote(scope, expr.value)
+        attr = expr.attr
+        if base.fixed:
+            obj = base.obj
+            if isinstance(obj, types.ModuleType | type | np.ufunc):
+                found = getattr(obj, attr, NOT_STATIC)
+            else:
+                found = _method_of(obj, attr)
+            if found is not NOT_STATIC:
+                return Denotation(found, True, _attribute_lookup(base.lookup, attr))
+        if base.known is not None and records.has_field(base.obj, attr):
+            value = getattr(base.obj, attr)
+            if records.is_record(value):
+                current = base.lookup
+                return Denotation(value, False, lambda: getattr(current(), attr, None))
+        return NOTHING
+
+    def _denote_name(self, scope: Scope, name: str) -> Denotation:
+        if name in scope.statics:  # a function passed in, or a local alias of one
+            static = scope.statics[name]
+            return Denotation(static.obj, True, static.lookup)
+        value = variable(scope, name)
+        if value is not FREE:  # a variable: of this function or an enclosing one
+            found = self.known_objects().get(value.id) if isinstance(value, ir.Name) else None
+            return found or NOTHING
+        obj = scope.source.lookup(name)
+        if obj is MISSING:
+            return NOTHING
+        return Denotation(obj, True, _free_lookup(scope.source, name))
+
+    def is_namespace(self, scope: Scope, name: str) -> bool:
+        """``name`` holds an array-API namespace: ``xp = array_namespace(x)`` (also in an
+        enclosing function or passed to a helper), or a namespace module imported."""
+        value = variable(scope, name)
+        if value is not FREE:
+            return value is array_api.NAMESPACE
+        return array_api.is_namespace_module(scope.source.lookup(name))
+
+    def namespace_path(self, scope: Scope, expr: ir.Expr) -> tuple[str, ...] | None:
+        """``("linalg", "matmul")`` for ``xp.linalg.matmul`` (``xp`` a namespace), else None."""
+        path: list[str] = []
+        while isinstance(expr, ir.Attr):
+            path.append(expr.attr)
+            expr = expr.value
+        if isinstance(expr, ir.Name) and self.is_namespace(scope, expr.id):
+            return tuple(reversed(path))
+        return None
+
+    def known_objects(self) -> dict[str, Denotation]:
+        """Listing names whose object srcad knows when it compiles: the parameters a bound
+        method or a partial fixes (and fields of them read into a name, added as they are
+        lowered: see :meth:`~srcad.lower.objects.Objects.object_access`)."""
+        if not hasattr(self, "_known"):
+            fixed = getattr(self.root, "fixed", {}) or {}
+            self._known = {
+                name: Denotation(value, False, returning(value))
+                for name, value in fixed.items()
+                if records.is_record(value)
+            }
+        return self._known
+
+    def reference(self, scope: Scope, spelled: ir.Expr) -> ir.Expr:
+        """How generated code refers to a free name (global, closure, builtin) of
+        ``scope``, or attributes of one, as ``spelled`` in the code."""
+        path = self.namespace_path(scope, spelled)
+        if path is not None:  # xp.pow: numpy's power on the namespace's name (see array_api)
+            expr: ir.Expr = self.namespace_name()
+            for part in array_api.numpy_path(path) or path:
+                expr = ir.Attr(expr, part)
+            return expr
+        if isinstance(spelled, ir.Attr):
+            return ir.Attr(self.reference(scope, spelled.value), spelled.attr)
+        assert isinstance(spelled, ir.Name)
+        name = spelled.id
+        if name in scope.statics:  # a function passed in: named as the caller named it
+            return scope.statics[name].reference
+        obj = scope.source.lookup(name)
+        if scope.is_root:
+            self.free_objects[name] = obj
+            if name in scope.source.closure:
+                self.free_cells[name] = scope.source.closure[name]
+            return spelled
+        if name not in self.root.closure and self.root.lookup(name) is obj:
+            return spelled  # the root's globals already hold it (same module)
+        for bound_name, bound_obj in self.bindings.items():
+            if bound_obj is obj and bound_name.startswith(name):
+                return ir.Name(bound_name)
+        bound_name = self.names.fresh(name)
+        self.bindings[bound_name] = obj
+        return ir.Name(bound_name)
+
+
+#: what :func:`variable` gives for a name no function being lowered binds
+FREE = object()
+
+
+def variable(scope: Scope, name: str) -> Any:
+    """The value ``name`` holds as a variable of ``scope``'s function or of an enclosing
+    one (a nested ``def`` reads its enclosing function's), ``NOT_STATIC`` for one that
+    is not assigned yet, or :data:`FREE` when no function being lowered binds it (a
+    global, a closure cell, a builtin)."""
+    current: Scope | None = scope
+    while current is not None:
+        if name in current.env:
+            return current.env[name]
+        if name in current.local_names:
+            return NOT_STATIC
+        current = current.parent
+    return FREE
+
+
+def _spelled(node: ast.expr | ir.Expr | Written) -> ir.Expr | None:
+    """``node`` as plain IR if it is a name or a chain of attributes of one, else None."""
+    if isinstance(node, Written):
+        return node.reference()
+    if isinstance(node, ast.Name):
+        return ir.Name(node.id)
+    if isinstance(node, ast.Attribute):
+        value = _spelled(node.value)
+        return None if value is None else ir.Attr(value, node.attr)
+    chain: object = node
+    while isinstance(chain, ir.Attr):
+        chain = chain.value
+    return node if isinstance(chain, ir.Name) and not isinstance(node, ast.AST) else None
+
+
+def _free_lookup(source: FunctionSource, name: str) -> Callable[[], Any]:
+    """A cheap lookup of the free ``name`` of ``source`` (a gradient that inlined what it
+    holds checks it on every call): its closure cell, its global, or the builtin."""
+    if name in source.closure:
+        cell = source.closure[name]
+        return lambda: cell.cell_contents
+    if name in source.globals:
+        return functools.partial(source.globals.get, name)
+    return functools.partial(source.lookup, name)
+
+
+def _attribute_lookup(lookup: Callable[[], Any], attr: str) -> Callable[[], Any]:
+    """``lookup``, then the attribute ``attr`` of what it finds."""
+    return lambda: getattr(lookup(), attr)
+
+
+def _method_of(obj: Any, name: str) -> Any:
+    """``obj.name`` where that is a method its class defines in Python (binding it runs
+    no code: ``scipy.stats.norm.logpdf``); else ``NOT_STATIC``."""
+    method = inspect.getattr_static(type(obj), name, None)
+    if not isinstance(method, types.FunctionType) or name in getattr(obj, "__dict__", {}):
+        return NOT_STATIC
+    return types.MethodType(method, obj)
