@@ -197,6 +197,12 @@ def _items_share_memory(items: list | tuple) -> bool:
     )
 
 
+def run_time_check(helper: _F) -> _F:
+    """Declare that ``helper`` is a check (it raises, or returns None): a bare call of it
+    may stand in code srcad reads again (a tangent helper, for second derivatives)."""
+    return _declare(helper, "__srcad_effect__", True)
+
+
 def refuse(error: SrcadError) -> None:
     """A path srcad cannot differentiate (library code for other inputs), taken at run
     time: see :mod:`srcad.deferred`."""
