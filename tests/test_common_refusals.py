@@ -209,3 +209,29 @@ def test_multi_dot():
               RNG.standard_normal((2, 3)))
     check_all(quadratic_form, RNG.standard_normal(3), RNG.standard_normal((3, 4)),
               RNG.standard_normal((4, 3)))
+
+
+# ====================================================================== list(zip(...))
+
+
+def spring_chain(xs, ks):
+    """Neighbouring positions and stiffnesses paired up front, then read by unpacking,
+    by position and by length."""
+    pairs = list(zip(xs[:-1], xs[1:], ks))
+    energy = 0.0
+    for a, b, k in pairs:
+        energy = energy + 0.5 * k * (b - a) ** 2
+    return energy + len(pairs) * pairs[0][2] * pairs[-1][1]
+
+
+def paired_lists(xs, ys):
+    """Of list parameters, summed by a generator expression."""
+    return sum(p * q for p, q in list(zip(xs, ys))) + list(zip(xs, ys))[1][0] ** 2
+
+
+def test_list_of_zip():
+    check_all(spring_chain, np.array([0.0, 1.1, 2.3, 2.9]), np.array([1.0, 2.0, 3.0]))
+    check_four_ways(paired_lists, [0.5, -1.2, 2.0], [1.5, 0.3, -0.7])
+    assert srcad.grad(spring_chain)(np.array([0.0, 1.0]), np.array([2.0])).tolist() == [
+        -2.0, 2.0 * (1.0 - 0.0) + 1 * 2.0
+    ]
