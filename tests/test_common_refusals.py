@@ -235,3 +235,68 @@ def test_list_of_zip():
     assert srcad.grad(spring_chain)(np.array([0.0, 1.0]), np.array([2.0])).tolist() == [
         -2.0, 2.0 * (1.0 - 0.0) + 1 * 2.0
     ]
+
+
+# ====================================================================== dict.get
+
+
+def affine_with_defaults(params, x):
+    """Parameters held in a dict, some of them optional."""
+    w = params.get("w", 1.0)
+    b = params.get("b", 0.0)
+    return np.sum((w * x + b) ** 2)
+
+
+def local_settings(a, fallback):
+    """A dict the function makes: a key it has, one it lacks (the default is read, and
+    differentiated), and no default."""
+    d = {"u": a, "v": 2.0 * a}
+    return d.get("u", 0.0) * d.get("w", 3.0 * fallback) + d.get("v") ** 2
+
+
+class Settings:
+    """An object with a ``get`` of its own."""
+
+    def __init__(self, scale):
+        self.scale = scale
+
+    def get(self, key, default=None):
+        return self.scale * 2.0
+
+
+def settings_unannotated(s, x):
+    return s.get("scale", 1.0) * x
+
+
+def settings_annotated(s: Settings, x):
+    return s.get("scale", 1.0) * x
+
+
+def check_dict_parameter(f, params, *rest):
+    """For a dict parameter: ``srcad.check_grad`` (central differences), and ``jvp``
+    along a dict of directions against the gradient."""
+    srcad.check_grad(f, params, *rest, wrt=0)
+    gradient = srcad.grad(f)(params, *rest)
+    direction = {key: RNG.standard_normal(np.shape(value)) for key, value in params.items()}
+    zeros = tuple(np.zeros(np.shape(r)) if np.ndim(r) else 0.0 for r in rest)
+    _, tangent = srcad.jvp(f)((params, *rest), (direction, *zeros))
+    expected = sum(float(np.sum(gradient[key] * direction[key])) for key in params)
+    assert tangent == pytest.approx(expected, rel=1e-9)
+
+
+def test_dict_get():
+    check_dict_parameter(affine_with_defaults, {"w": np.array([2.0, 0.5])}, np.array([1.0, -2.0]))
+    check_dict_parameter(affine_with_defaults, {"w": 2.0, "b": 0.3}, 3.0)
+    check_all(local_settings, 2.0, 0.7)
+    check_hvp(lambda fallback, a: local_settings(a, fallback), 0.7, 2.0)
+    assert srcad.grad(affine_with_defaults)({"w": 2.0}, 3.0) == {"w": 2 * 6.0 * 3.0}
+    hessian_product = srcad.hvp(affine_with_defaults)({"w": 2.0, "b": 0.3}, 3.0,
+                                                      {"w": 1.0, "b": -1.0})
+    # f = (w x + b)^2: H = 2 [[x^2, x], [x, 1]]
+    assert hessian_product == pytest.approx({"w": 2 * (9.0 - 3.0), "b": 2 * (3.0 - 1.0)})
+
+
+def test_get_of_another_object():
+    assert srcad.grad(settings_annotated, wrt="s")(Settings(1.5), 3.0).scale == 6.0
+    with pytest.raises(srcad.UnsupportedSyntaxError, match="differentiated as a dict's"):
+        srcad.grad(settings_unannotated, wrt="s")(Settings(1.5), 3.0)

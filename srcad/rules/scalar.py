@@ -15,6 +15,9 @@ import numpy as np
 
 from ..runtime import (
     appended,
+    dict_default_grad,
+    dict_get_grad,
+    dict_get_tangent,
     divide,
     exponent_tangent,
     extended,
@@ -355,6 +358,25 @@ defrule(
     x=None,
     field=None,
     tangents={"v": "field_tangent(t, x, field)"},
+)
+#: ``d.get(key, default)``: the item under ``key`` (its adjoint goes there) when the dict
+#: has it, else the default (which then gets the adjoint). On an object of a class srcad
+#: knows, its own ``get`` method is read instead; on another object the gradient refuses.
+DICT_GET = {
+    "dict_get_grad": dict_get_grad,
+    "dict_get_tangent": dict_get_tangent,
+    "dict_default_grad": dict_default_grad,
+}
+defrule(
+    "x.get(key, default=None)",
+    env=DICT_GET,
+    key=None,
+    x="dict_get_grad(g, x, key)",
+    default="dict_default_grad(g, x, key, default)",
+    tangents={
+        "x": "dict_get_tangent(t, x, key, ans)",
+        "default": "dict_default_grad(t, x, key, default)",
+    },
 )
 #: A dict's keys, in order (``for k, v in d.items()``): no gradient.
 DICT_KEYS = defrule("list(x.keys())", env={"list": builtins.list}, name="keys of a dict", x=None)
