@@ -669,6 +669,21 @@ def list_replaced(items: Any, index: Any, item: Any) -> list:
     return out
 
 
+@fresh_result
+def list_removed(items: Any, index: Any) -> list:
+    """``items.pop(index)`` on a list, as a new value: a copy without that item."""
+    out = list(items)
+    out.pop(index)
+    return out
+
+
+def removed_grad(g: Any, items: Any, index: Any) -> AdjointList:
+    """Adjoint of :func:`list_removed`: ``g`` with a zero put back where the item was."""
+    out = AdjointList(g)
+    out.insert(index % len(items), zeros_like(items[index]))
+    return out
+
+
 def with_item(items: Any, index: Any, item: Any) -> AdjointList:
     """An adjoint or tangent of a list with one item replaced (``item`` or zeros)."""
     out = AdjointList(items)

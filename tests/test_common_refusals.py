@@ -300,3 +300,55 @@ def test_get_of_another_object():
     assert srcad.grad(settings_annotated, wrt="s")(Settings(1.5), 3.0).scale == 6.0
     with pytest.raises(srcad.UnsupportedSyntaxError, match="differentiated as a dict's"):
         srcad.grad(settings_unannotated, wrt="s")(Settings(1.5), 3.0)
+
+
+# ====================================================================== list.pop
+
+
+def stack_machine(x, n):
+    """A work stack: pushed in a loop, popped until empty."""
+    stack = []
+    for k in range(n):
+        stack.append(x * (k + 1.0))
+    total = 0.0
+    while stack:
+        top = stack.pop()
+        total = total * 0.5 + top ** 2
+    return total
+
+
+def pop_positions(x):
+    """From a display (by constant position), from a copy of a parameter's array (by a
+    position known when it runs), as a statement, and in branches."""
+    stack = [x, x * 2.0, x * 3.0]
+    a = stack.pop()
+    b = stack.pop(0)
+    items = list(np.array([x, x ** 2, x ** 3, 2.0 * x]))
+    first = items.pop(int(x > 0))
+    items.pop()
+    if x > 0:
+        items.pop(0)
+    return a * b + stack[0] + first * sum(items)
+
+
+def pop_parameter(xs):
+    last = xs.pop()  # <pop-parameter>
+    return last * 2.0
+
+
+def test_list_pop():
+    check_all(stack_machine, 1.5, 4)
+    check_all(pop_positions, 1.5)
+    check_all(pop_positions, -0.7)
+    # d/dx of sum((x (k + 1))^2 / 2^(n - 1 - k))
+    expected = sum(2.0 * 1.5 * (k + 1.0) ** 2 * 0.5 ** k for k in range(4))
+    assert srcad.grad(stack_machine)(1.5, 4) == pytest.approx(expected, rel=1e-14)
+
+
+def test_pop_of_a_parameter_is_refused_with_what_to_write():
+    from conftest import assert_located
+
+    with pytest.raises(srcad.UnsupportedSyntaxError) as caught:
+        srcad.grad(pop_parameter)([1.0, 2.0])
+    assert_located(caught.value, __file__, "pop-parameter")
+    assert "`xs = list(xs)`" in str(caught.value)

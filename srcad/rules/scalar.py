@@ -28,12 +28,14 @@ from ..runtime import (
     fresh_arguments,
     fresh_copy,
     leading_grad,
+    list_removed,
     list_replaced,
     loop_items,
     loop_items_grad,
     loop_items_tangent,
     prod_items_grad,
     prod_items_tangent,
+    removed_grad,
     repeated,
     repeated_grad,
     snapshot,
@@ -333,6 +335,19 @@ REPLACE = defrule(
     x="with_item(g, i, zeros_like(v))",
     i=None,
     v="g[i]",
+    jointly_linear=True,
+)
+#: ``items.pop(i)`` on a list the function made: a new list without that item (lowering
+#: emits it after reading the item, ``items[i]``).
+REMOVE = defrule(
+    "list_removed(x, i)",
+    table=RuleTable(),
+    env={"list_removed": list_removed, "removed_grad": removed_grad},
+    name="remove a list item",
+    holds=True,
+    sequences=("x",),
+    x="removed_grad(g, x, i)",
+    i=None,
     jointly_linear=True,
 )
 #: Reading a field of an object (``p.w`` of a namedtuple, a dataclass instance or a plain
