@@ -11,6 +11,7 @@ the (checked) gradient. Test points stay away from kinks and ties.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 
@@ -352,3 +353,26 @@ def test_pop_of_a_parameter_is_refused_with_what_to_write():
         srcad.grad(pop_parameter)([1.0, 2.0])
     assert_located(caught.value, __file__, "pop-parameter")
     assert "`xs = list(xs)`" in str(caught.value)
+
+
+# ====================================================================== logging
+
+
+def logged_step(x):
+    """Loggers the function gets itself, by a local name and chained; module-level
+    logging too. They observe only: they run in the forward pass."""
+    log = logging.getLogger(__name__)
+    log.debug("x = %s", x)
+    y = x ** 2
+    log.info(f"y = {y:.3f}")
+    logging.getLogger("srcad.test.solver").warning("step done %s", y)
+    logging.debug("module-level %s", y)
+    return y * x
+
+
+def test_logging_calls_are_observed(caplog):
+    with caplog.at_level(logging.DEBUG):
+        check_all(logged_step, 1.5)
+        caplog.clear()
+        assert srcad.grad(logged_step)(2.0) == pytest.approx(12.0)
+    assert "y = 4.000" in caplog.text and "step done 4.0" in caplog.text

@@ -7,6 +7,7 @@ the order of the seed's backprop listing.
 from __future__ import annotations
 
 import builtins
+import logging
 import math
 import operator
 from typing import TypedDict
@@ -229,6 +230,8 @@ defrule("x // y", x=None, y=None, elementwise=True, broadcasting=True)
 defrule("x % y", x="g", y="-(x // y) * g", tangents={"x": "t", "y": "-(x // y) * t"},
         elementwise=True, broadcasting=True)
 defrule("len(x)", env={"len": len}, x=None)
+#: a logger (``log = logging.getLogger(__name__)``), whose calls only observe
+defrule("logging.getLogger(name=None)", env={"logging": logging}, name=None)
 for _name in ("int", "round", "bool"):
     defrule(f"{_name}(x)", env={_name: getattr(builtins, _name)}, x=None, elementwise=True)
 defrule("round(x, digits)", env={"round": round}, x=None, digits=None, elementwise=True)
