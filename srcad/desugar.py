@@ -12,6 +12,7 @@
   lambda's body in place of the call), and ``functools.reduce(f, xs, start)`` a loop
   ``acc = start`` (or ``xs[0]``), ``for x in xs (xs[1:]): acc = f(acc, x)``;
   ``max(xs, key=f)`` (``min``) a loop that keeps the first item of the largest key.
+- ``list(zip(xs, ys))`` becomes the comprehension ``[(x, y) for x, y in zip(xs, ys)]``.
 - ``dict(a=x, b=y)`` becomes the display ``{"a": x, "b": y}``, ``dict(d)`` the copy
   ``d.copy()``, and ``dict(zip(keys, values))`` (a dict comprehension) a loop that sets
   each item.
@@ -272,6 +273,24 @@ def dict_view_consumed(node: ast.AST) -> bool:
     )
 
 
+def listed_zip(node: ast.AST) -> bool:
+    """``list(zip(xs, ys, ...))``: read as ``[(x, y, ...) for x, y, ... in zip(xs, ys, ...)]``,
+    the loop srcad differentiates."""
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "list"
+        and len(node.args) == 1
+        and not node.keywords
+        and isinstance(node.args[0], ast.Call)
+        and isinstance(node.args[0].func, ast.Name)
+        and node.args[0].func.id == "zip"
+        and bool(node.args[0].args)
+        and not node.args[0].keywords
+        and not any(isinstance(a, ast.Starred) for a in node.args[0].args)
+    )
+
+
 class _Functional(ast.NodeTransformer):
     """``map(...)`` as a generator expression, and a dict view a builtin consumes as a
     loop over it (see :func:`desugar`)."""
@@ -287,6 +306,13 @@ class _Functional(ast.NodeTransformer):
             generator = _located(ast.GeneratorExp(ast.Name(item, ast.Load()), [loop]), node)
             return _located(ast.Call(node.func, [generator, *node.args[1:]], node.keywords),
                             node)
+        if listed_zip(node):
+            zipped = node.args[0]
+            assert isinstance(zipped, ast.Call)  # (what listed_zip tests)
+            names = [_fresh("item", self.used) for _ in zipped.args]
+            pairs = ast.Tuple([ast.Name(n, ast.Store()) for n in names], ast.Store())
+            pair = ast.Tuple([ast.Name(n, ast.Load()) for n in names], ast.Load())
+            return _located(ast.ListComp(pair, [ast.comprehension(pairs, zipped, [], 0)]), node)
         if not mapped_call(node):
             return node
         function, *iterables = node.args
@@ -659,7 +685,7 @@ def desugar(fn: ast.FunctionDef) -> ast.FunctionDef:
         if isinstance(node, _COMPREHENSIONS):
             comprehensions = True
         elif isinstance(node, ast.Call) and (
-            mapped_call(node) or reduce_call(node) or dict_view_consumed(node)
+            mapped_call(node) or reduce_call(node) or dict_view_consumed(node) or listed_zip(node)
         ):
             comprehensions = functional = True
         elif keyed_extreme(node) or dict_call(node):
@@ -675,7 +701,8 @@ def desugar(fn: ast.FunctionDef) -> ast.FunctionDef:
         fn.body = _lambdas_as_defs(fn.body)
     used = {node.id for node in ast.walk(fn) if isinstance(node, ast.Name)}
     used.update(a.arg for a in ast.walk(fn) if isinstance(a, ast.arg))
-    if functional and not _assigned(fn) & {"map", *_CONSUMERS}:  # (a local `map`: the user's)
+    shadowed = _assigned(fn) & {"map", "zip", *_CONSUMERS}  # (a local `map`: the user's)
+    if functional and not shadowed:
         fn.body = [_Functional(used).visit(stmt) for stmt in fn.body]
     if comprehensions:
         rewriter = _Comprehensions(fn, used)

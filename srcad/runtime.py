@@ -214,6 +214,12 @@ def _items_share_memory(items: list | tuple) -> bool:
     )
 
 
+def run_time_check(helper: _F) -> _F:
+    """Declare that ``helper`` is a check (it raises, or returns None): a bare call of it
+    may stand in code srcad reads again (a tangent helper, for second derivatives)."""
+    return _declare(helper, "__srcad_effect__", True)
+
+
 def refuse(error: SrcadError) -> None:
     """A path srcad cannot differentiate (library code for other inputs), taken at run
     time: see :mod:`srcad.deferred`."""
@@ -609,6 +615,42 @@ def loop_items_tangent(t: Any, value: Any) -> Any:
     return [0.0] * len(value) if isinstance(value, dict) else t
 
 
+@run_time_check
+def require_dict(mapping: Any) -> None:
+    """Refuse ``mapping.get(key, default)`` differentiated on something that is not a dict
+    (an object with a ``get`` method of its own, whose code srcad did not read)."""
+    if not isinstance(mapping, dict):
+        raise UnsupportedSyntaxError(
+            f"`.get(...)` is differentiated as a dict's, but it is called on {describe(mapping)}",
+            "annotate the parameter with its class (`def loss(model: Model, x)`), so that "
+            "srcad reads its `get` method, or pass a dict",
+            _user_line(),
+        )
+
+
+def dict_get_grad(g: Any, mapping: Any, key: Any) -> Any:
+    """Adjoint of ``mapping.get(key, default)`` for the dict: ``g`` under ``key`` when the
+    dict has it (then the default was not read), zero under the other keys."""
+    require_dict(mapping)
+    out = zeros_like(mapping)
+    if key in mapping:
+        out[key] = g
+    return out
+
+
+def dict_get_tangent(t: Any, mapping: Any, key: Any, ans: Any) -> Any:
+    """Tangent of ``mapping.get(key, default)`` along the dict's tangent ``t``: its item
+    under ``key``, zero when the dict has no such key."""
+    require_dict(mapping)
+    return t[key] if key in mapping else zeros_like(ans)
+
+
+def dict_default_grad(g: Any, mapping: Any, key: Any, default: Any) -> Any:
+    """Adjoint (or tangent, with ``g`` the default's tangent) of ``mapping.get(key,
+    default)`` for the default: ``g`` when the dict has no ``key``, else zero."""
+    return zeros_like(default) if key in mapping else g
+
+
 @fresh_result
 def appended(items: Any, item: Any) -> list:
     """``items.append(item)`` as a new value: a new list, ``items`` followed by ``item``
@@ -643,6 +685,21 @@ def list_replaced(items: Any, index: Any, item: Any) -> list:
     """``items[index] = item`` on a list, as a new value: a copy with that item replaced."""
     out = list(items)
     out[index] = item
+    return out
+
+
+@fresh_result
+def list_removed(items: Any, index: Any) -> list:
+    """``items.pop(index)`` on a list, as a new value: a copy without that item."""
+    out = list(items)
+    out.pop(index)
+    return out
+
+
+def removed_grad(g: Any, items: Any, index: Any) -> AdjointList:
+    """Adjoint of :func:`list_removed`: ``g`` with a zero put back where the item was."""
+    out = AdjointList(g)
+    out.insert(index % len(items), zeros_like(items[index]))
     return out
 
 

@@ -156,6 +156,9 @@ class Expressions(LoweringPart):
             node = ast.copy_location(
                 ast.Call(node.func, self.spread(scope, node.args), node.keywords), node
             )
+        popped = self.appended_list(scope, node)
+        if popped is not None and isinstance(node.func, ast.Attribute) and node.func.attr == "pop":
+            return self.pop_item(scope, node)  # (items.pop(i): the item, and a shorter list)
         written = self.numpy_keywords(scope, node)  # (np.divide(a, b, where=m, out=o))
         if not isinstance(written, ast.Call):  # (np.nanmean, np.mean(where=): a quotient)
             return self.operation(scope, written, target)

@@ -9,7 +9,7 @@ from dataclasses import replace
 from typing import Any
 
 from .. import ir
-from ..rules.scalar import APPEND, EXTEND, REPEAT, REPLACE
+from ..rules.scalar import APPEND, EXTEND, REMOVE, REPEAT, REPLACE
 from ..rules.table import Rule, pack_rule
 from .values import LoweringPart, Scope, TupleValue, grown_list
 
@@ -86,11 +86,14 @@ class Lists(LoweringPart):
         return ir.Name(name)
 
     def grow_list(self, scope: Scope, call: ast.Call) -> None:
-        """``items.append(v)`` / ``items.extend(vs)`` as a statement (a call
-        :meth:`appended_list` accepts)."""
+        """``items.append(v)`` / ``items.extend(vs)`` (``items.pop(i)``) as a statement (a
+        call :meth:`appended_list` accepts)."""
         func = call.func
         assert isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)
         receiver, method = func.value.id, func.attr
+        if method == "pop":
+            self.pop_item(scope, call)
+            return
         if len(call.args) != 1 or call.keywords:
             raise self.error(
                 scope,
@@ -117,6 +120,53 @@ class Lists(LoweringPart):
             rule, helper = (APPEND, "appended") if method == "append" else (EXTEND, "extended")
             name = self.variable_name(scope, receiver)
             scope.env[receiver] = self.list_operation(scope, node, rule, helper, (old, value), name)
+
+    def pop_item(self, scope: Scope, call: ast.Call) -> Any:
+        """``items.pop()`` / ``items.pop(i)`` on a list this function made: the item (read
+        first), and a new list value without it for the name (a display with a constant
+        position stays a display)."""
+        func = call.func
+        assert isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)
+        receiver = func.value.id
+        old = scope.env.get(receiver)
+        if len(call.args) > 1 or call.keywords or any(
+            isinstance(a, ast.Starred) for a in call.args
+        ):
+            raise self.error(
+                scope, call, f"`{receiver}.pop` takes one position here, or none",
+                f"write `{receiver}.pop()` or `{receiver}.pop(i)`",
+            )
+        if old is None or _holds(scope.arguments.get(receiver), old) or not self.is_own_list(
+            old
+        ):
+            raise self.error(
+                scope,
+                call,
+                f"`{receiver}.pop(...)` changes `{receiver}`, which is not a list this "
+                "function made (the caller's list or dict, which srcad does not change, or "
+                "one it cannot follow)",
+                f"pop from a copy: `{receiver} = list({receiver})` first (of a dict: read "
+                f"`{receiver}[key]` and make a new dict without the key)",
+            )
+        self.check_growable(scope, call, receiver, old, ".pop")
+        index = self.lower_operand(scope, call.args[0]) if call.args else ir.Const(-1)
+        if (
+            isinstance(old, TupleValue)
+            and isinstance(index, ir.Const)
+            and isinstance(index.value, int)
+            and -len(old.items) <= index.value < len(old.items)
+        ):
+            items = list(old.items)
+            value = items.pop(index.value)
+            scope.env[receiver] = TupleValue(tuple(items), old.is_list)
+            return value
+        seq = self.materialize(scope, old, call) if isinstance(old, TupleValue) else old
+        value = self.element(scope, seq, index, call)
+        name = self.variable_name(scope, receiver)
+        scope.env[receiver] = self.list_operation(
+            scope, call, REMOVE, "list_removed", (seq, index), name
+        )
+        return value
 
     def handing_on(self, scope: Scope) -> frozenset[int]:
         """The ``Name`` reads of ``scope``'s function after which another variable or

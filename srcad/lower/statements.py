@@ -195,11 +195,11 @@ class Statements(LoweringPart):
             setup = any(callee is w for w in contexts.WARNING_FILTERS)
             self.emit(ir.Effect(self.printed(scope, call), self.next_tag(), setup))
             return
-        if _prints(callee) or (  # print(...) and logging: run in the forward pass
+        logs = isinstance(func, ast.Attribute) and func.attr in _LOGGING_METHODS and (
             isinstance(owner, logging.Logger | logging.LoggerAdapter)
-            and isinstance(func, ast.Attribute)
-            and func.attr in _LOGGING_METHODS
-        ):
+            or self.made_logger(scope, func.value)
+        )
+        if _prints(callee) or logs:  # print(...) and logging: run in the forward pass
             self.emit(ir.Effect(self.printed(scope, call), tag=self.next_tag()))
             return
         out = _out_target(call) if writes_into_out(callee) else None
@@ -244,7 +244,11 @@ class Statements(LoweringPart):
     def printed(self, scope: Scope, call: ast.Call) -> ir.Expr:
         """``print(...)`` or a logging call, with its arguments' values (f-strings as
         ``formatted(template, *values)``); it has no effect on the gradient."""
-        func = self.reference(scope, self.raw(call.func))
+        called = call.func
+        if isinstance(called, ast.Attribute) and self.made_logger(scope, called.value):
+            func: ir.Expr = ir.Attr(self.lower_operand(scope, called.value), called.attr)
+        else:
+            func = self.reference(scope, self.raw(called))
         return ir.Call(
             func,
             tuple(self.message_part(scope, a) for a in call.args),
@@ -254,6 +258,23 @@ class Statements(LoweringPart):
                 if k.arg is not None
             ),
         )
+
+    def made_logger(self, scope: Scope, node: ast.expr) -> bool:
+        """Is ``node`` a logger the function gets itself: ``logging.getLogger(...)``, or a
+        local name bound once to it (``log = logging.getLogger(__name__)``)?"""
+        if isinstance(node, ast.Call):
+            return self.denote(scope, node.func).static is logging.getLogger
+        if not isinstance(node, ast.Name) or node.id not in scope.local_names:
+            return False
+        bindings = [
+            n for n in ast.walk(scope.function)
+            if isinstance(n, ast.Name) and n.id == node.id and not isinstance(n.ctx, ast.Load)
+        ]
+        made = [
+            a.value for a in ast.walk(scope.function)
+            if isinstance(a, ast.Assign) and a.targets == [bindings[0]]
+        ] if len(bindings) == 1 else []
+        return len(made) == 1 and self.made_logger(scope, made[0])
 
     def message_part(self, scope: Scope, node: ast.expr) -> ir.Expr:
         """An argument of ``print``, of a logging call or of an exception raised: its

@@ -117,12 +117,13 @@ def returning(obj: Any) -> Callable[[], Any]:
 
 
 def grown_list(node: ast.AST) -> ast.Name | None:
-    """``name`` of ``name.append(...)`` or ``name.extend(...)`` (as written: see
-    :meth:`~srcad.lower.lists.Lists.appended_list` for ``np.append``); else None."""
+    """``name`` of ``name.append(...)``, ``name.extend(...)`` or ``name.pop(...)`` (as
+    written: see :meth:`~srcad.lower.lists.Lists.appended_list` for ``np.append``); else
+    None."""
     if (
         isinstance(node, ast.Call)
         and isinstance(node.func, ast.Attribute)
-        and node.func.attr in ("append", "extend")
+        and node.func.attr in ("append", "extend", "pop")
         and isinstance(node.func.value, ast.Name)
     ):
         return node.func.value

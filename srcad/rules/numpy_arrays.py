@@ -58,6 +58,20 @@ defrule(
     tangents={"x": "np.where(c, t, 0.0)", "y": "np.where(c, 0.0, t)"},
     selector="c",
 )
+#: Item by item the first choice whose condition holds (``default`` where none does):
+#: each choice gets ``g`` where it is taken.
+defrule(
+    "np.select(condlist, choicelist, default=0)",
+    env=ENV,
+    condlist=None,
+    choicelist="select_grad(g, condlist, choicelist)",
+    default="select_default_grad(g, condlist, default)",
+    tangents={
+        "choicelist": "select_tangent(condlist, t, None, ans)",
+        "default": "select_tangent(condlist, None, t, ans)",
+    },
+    sequences=("condlist", "choicelist"),
+)
 #: Clipped items pass their gradient to the bound they are clipped to.
 for _pattern, _low, _high in (
     ("np.clip(x, a_min, a_max)", "a_min", "a_max"),
@@ -303,8 +317,8 @@ for _pattern in ("np.ravel(x, order='C')", "x.ravel(order='C')"):
 defrule("unravel_like(v, x, order)", env=ENV, x=None, order=None, v="ravel_like(g, x, order)",
         linear=True)
 #: a read-only view that repeats ``x`` along the new axes: the gradient sums them back
-defrule("np.broadcast_to(x, shape)", env=ENV, shape=None, x="unbroadcast(g, np.shape(x))",
-        linear=True, view=True)
+defrule("np.broadcast_to(x, shape, subok=False)", env=ENV, shape=None, subok=None,
+        x="unbroadcast(g, np.shape(x))", linear=True, view=True)
 #: piecewise-linear interpolation (``left=``/``right=``/``period=``: no rule)
 defrule(
     "np.interp(x, xp, fp)",

@@ -26,7 +26,10 @@ __all__ = (
     "correlate_kernel_grad", "resize_grad", "sorted_grad", "sorted_tangent", "matrix_power_grad",
     "matrix_power_tangent", "singular_values_grad", "singular_values_tangent", "block_grad",
     "sliding_window_grad", "pinv_grad", "pinv_tangent", "lstsq_grad_a", "lstsq_grad_b",
-    "lstsq_tangent_a", "lstsq_tangent_b", "meshgrid_grad"
+    "lstsq_tangent_a", "lstsq_tangent_b", "meshgrid_grad", "select_grad", "select_default_grad",
+    "select_tangent", "nanvar_grad", "nanvar_tangent", "gradient_grad", "gradient_spacing_grad",
+    "gradient_spacing_tangent", "corrcoef_grad", "corrcoef_tangent", "multi_dot_grad",
+    "multi_dot_tangent"
 )
 
 import math
@@ -42,6 +45,7 @@ from ..runtime import (
     identity_when_none,
     joined_lists,
     passes_argument,
+    run_time_check,
     shape_only,
 )
 
@@ -1745,3 +1749,314 @@ def meshgrid_grad(g: Any, k: int, indexing: str, sparse: bool, *inputs: Any) -> 
         return np.zeros(np.shape(inputs[k])) + part
     others = tuple(i for i in range(part.ndim) if i != axis)
     return np.reshape(np.sum(part, axis=others), np.shape(inputs[k]))
+
+
+# ---------------------------------------------------------------- np.select
+
+
+def _select_picks(condlist: Any, shape: tuple) -> Any:
+    """Which choice ``np.select(condlist, ...)`` takes at each item of the result (of
+    ``shape``): the first condition that holds, ``len(condlist)`` (the default) where none
+    does."""
+    count = len(condlist)
+    picks = np.full(shape, count)
+    for k in range(count - 1, -1, -1):
+        picks = np.where(condlist[k], k, picks)
+    return picks
+
+
+def select_grad(g: Any, condlist: Any, choicelist: Any) -> Any:
+    """Adjoint of ``np.select(condlist, choicelist, default)`` for the choices: each gets
+    ``g`` where it is the one taken, summed to its shape (a number: one number)."""
+    from ..runtime import AdjointList
+
+    picks = _select_picks(condlist, np.shape(g))
+    return AdjointList(
+        unbroadcast(np.where(picks == k, g, 0.0), choice) for k, choice in enumerate(choicelist)
+    )
+
+
+def select_default_grad(g: Any, condlist: Any, default: Any) -> Any:
+    """Adjoint of ``np.select`` for ``default``: ``g`` where no condition holds."""
+    picks = _select_picks(condlist, np.shape(g))
+    return unbroadcast(np.where(picks == len(condlist), g, 0.0), default)
+
+
+def select_tangent(condlist: Any, choices: Any, default: Any, ans: Any) -> Any:
+    """Tangent of ``np.select`` along the choices' tangents ``choices`` or the default's
+    ``default`` (the other None): the same selection of tangents, in the result's shape."""
+    zeros = np.zeros(np.shape(ans))
+    if choices is None:
+        choices = [zeros for _ in condlist]
+    if default is None:
+        default = zeros
+    return np.select(condlist, choices, default) + zeros
+
+
+# ---------------------------------------------------------------- NaN-ignoring variance
+
+
+def nanvar_grad(g: Any, x: Any, axis: Any = None, ddof: Any = 0, keepdims: bool = False) -> Any:
+    """Adjoint of ``np.nanvar(x, axis, ddof=ddof)``: ``2 (x - mean) g / (n - ddof)`` over
+    the items that are not NaN (``n`` of them in each lane); NaNs get none."""
+    centered, count = _nan_centered(x, axis)
+    return centered * (2.0 / (count - ddof)) * _expand(g, x, axis, keepdims)
+
+
+def nanvar_tangent(
+    t: Any, x: Any, axis: Any = None, ddof: Any = 0, keepdims: bool = False
+) -> Any:
+    """Tangent of ``np.nanvar``: ``2 sum((x - mean) t) / (n - ddof)`` over the items that
+    are not NaN."""
+    centered, count = _nan_centered(x, axis)
+    return np.sum(centered * (2.0 / (count - ddof)) * t, axis=axis, keepdims=keepdims)
+
+
+def _nan_centered(x: Any, axis: Any) -> tuple[Any, Any]:
+    """``x`` less the mean of its numbers along ``axis`` (0 at NaNs), and how many numbers
+    each lane has (kept as axes of length 1)."""
+    numbers = ~np.isnan(x)
+    count = np.sum(numbers, axis=axis, keepdims=True)
+    mean = np.nansum(x, axis=axis, keepdims=True) / count
+    return np.where(numbers, x - mean, 0.0), count
+
+
+# ---------------------------------------------------------------- np.gradient
+
+
+def _gradient_axes(f: Any, spacings: tuple, axis: Any) -> list[tuple[Any, Any, int | None]]:
+    """The axes ``np.gradient(f, *spacings, axis=axis)`` differentiates along, each with
+    its spacing (a number or the coordinates) and which of ``spacings`` it is (None: 1.0)."""
+    axes = _axes_of(axis, np.ndim(f))
+    if not spacings:
+        return [(a, 1.0, None) for a in axes]
+    if len(spacings) == 1 and np.ndim(spacings[0]) == 0:
+        return [(a, spacings[0], 0) for a in axes]
+    return [(a, spacing, k) for k, (a, spacing) in enumerate(zip(axes, spacings, strict=True))]
+
+
+def _gradient_weights(n: int, spacing: Any, edge_order: int) -> tuple:
+    """The weights of numpy's differences along an axis of ``n`` items: the interior's
+    (of items ``i - 1``, ``i``, ``i + 1`` for item ``i``, arrays of ``n - 2``), the first
+    item's and the last's (of items 0, 1, 2 and -3, -2, -1), as numpy computes them."""
+    if np.ndim(spacing) == 0:
+        h = float(spacing)
+        middle = (-0.5 / h, 0.0, 0.5 / h)
+        if edge_order == 1:
+            return middle, (-1.0 / h, 1.0 / h, 0.0), (0.0, -1.0 / h, 1.0 / h)
+        return middle, (-1.5 / h, 2.0 / h, -0.5 / h), (0.5 / h, -2.0 / h, 1.5 / h)
+    steps = np.diff(np.asarray(spacing, dtype=float))
+    if np.all(steps == steps[0]):  # (numpy takes evenly spaced coordinates as one step)
+        return _gradient_weights(n, steps[0], edge_order)
+    d1, d2 = steps[:-1], steps[1:]
+    middle = (-d2 / (d1 * (d1 + d2)), (d2 - d1) / (d1 * d2), d1 / (d2 * (d1 + d2)))
+    if edge_order == 1:
+        return middle, (-1.0 / steps[0], 1.0 / steps[0], 0.0), (0.0, -1.0 / steps[-1],
+                                                                 1.0 / steps[-1])
+    a, b = steps[0], steps[1]
+    first = (-(2.0 * a + b) / (a * (a + b)), (a + b) / (a * b), -a / (b * (a + b)))
+    a, b = steps[-2], steps[-1]
+    last = (b / (a * (a + b)), -(a + b) / (a * b), (2.0 * b + a) / (b * (a + b)))
+    return middle, first, last
+
+
+def _gradient_adjoint_along(g: Any, n: int, spacing: Any, edge_order: int) -> Any:
+    """The transpose of numpy's differences along axis 0 (of ``n`` items) applied to ``g``."""
+    (before, at, after), first, last = _gradient_weights(n, spacing, edge_order)
+    column = (slice(None),) + (None,) * (np.ndim(g) - 1)
+    weights = [np.asarray(w, dtype=float) for w in (before, at, after)]
+    weights = [w[column] if w.ndim else w for w in weights]
+    inner = g[1:-1]
+    out = np.zeros(np.shape(g), dtype=gradient_dtype(g))
+    out[:-2] += weights[0] * inner
+    out[1:-1] += weights[1] * inner
+    out[2:] += weights[2] * inner
+    for k in range(3):  # (the edges: two items each, or three; 0 marks no item)
+        if first[k] != 0.0:
+            out[k] += first[k] * g[0]
+        if last[k] != 0.0:
+            out[n - 3 + k] += last[k] * g[-1]
+    return out
+
+
+def gradient_grad(g: Any, f: Any, spacings: tuple, axis: Any, edge_order: int) -> Any:
+    """Adjoint of ``np.gradient(f, *spacings, axis=axis, edge_order=edge_order)``, which
+    is linear in ``f``: each axis's differences transposed, applied to that axis's part
+    of ``g`` (one array, or a tuple of them, one per axis), and summed."""
+    axes = _gradient_axes(f, spacings, axis)
+    parts = g if len(axes) > 1 else (g,)
+    out = np.zeros(np.shape(f), dtype=gradient_dtype(f))
+    for (a, spacing, _), part in zip(axes, parts):
+        part = np.moveaxis(np.broadcast_to(part, np.shape(f)), a, 0)
+        n = np.shape(f)[a]
+        out += np.moveaxis(_gradient_adjoint_along(part, n, spacing, edge_order), 0, a)
+    return out
+
+
+@run_time_check
+def _scalar_spacing(spacing: Any) -> None:
+    """Refuse a gradient with respect to ``np.gradient``'s coordinates (an array)."""
+    if np.ndim(spacing) != 0:
+        from ..load import user_line
+
+        raise UnsupportedSyntaxError(
+            "srcad differentiates np.gradient with respect to a spacing that is one "
+            "number, not to coordinates given as an array",
+            "compute the spacing's effect yourself (np.diff of the coordinates), or keep "
+            "the coordinates constant",
+            user_line(3),
+        )
+
+
+def gradient_spacing_grad(
+    g: Any, f: Any, spacings: tuple, axis: Any, edge_order: int, ans: Any, k: int
+) -> Any:
+    """Adjoint of ``np.gradient`` for the spacing ``spacings[k]`` (a number ``h``): each
+    result it divides is ``D f / h``, so it gets ``-sum(g * result) / h`` from each."""
+    axes = _gradient_axes(f, spacings, axis)
+    _scalar_spacing(spacings[k])
+    parts, results = (g, ans) if len(axes) > 1 else ((g,), (ans,))
+    total = 0.0
+    for (_, _, which), part, result in zip(axes, parts, results):
+        if which == k:
+            total = total - np.sum(part * result) / spacings[k]
+    return total
+
+
+def gradient_spacing_tangent(
+    t: Any, f: Any, spacings: tuple, axis: Any, edge_order: int, ans: Any, k: int
+) -> Any:
+    """Tangent of ``np.gradient`` along the spacing ``spacings[k]`` (a number ``h``): each
+    result it divides changes by ``-result t / h``, the others not at all."""
+    axes = _gradient_axes(f, spacings, axis)
+    _scalar_spacing(spacings[k])
+    results = ans if len(axes) > 1 else (ans,)
+    changes = [
+        -result * t / spacings[k] if which == k else np.zeros(np.shape(result))
+        for (_, _, which), result in zip(axes, results)
+    ]
+    return SummedTuple(changes) if len(axes) > 1 else changes[0]
+
+
+# ---------------------------------------------------------------- np.corrcoef
+
+
+def _variables(x: Any, y: Any, rowvar: bool) -> Any:
+    """The variables ``np.corrcoef(x, y, rowvar)`` correlates, one per row (as np.cov
+    stacks them)."""
+    rows = np.array(x, ndmin=2, dtype=float)
+    if not rowvar and np.ndim(x) != 1:
+        rows = rows.T
+    if y is not None:
+        more = np.array(y, ndmin=2, dtype=float)
+        if not rowvar and more.shape[0] != 1:
+            more = more.T
+        rows = np.concatenate((rows, more), axis=0)
+    return rows
+
+
+def _unstacked(g_rows: Any, x: Any, y: Any, rowvar: bool, which: int) -> Any:
+    """The part of ``g_rows`` (one row per variable) that belongs to ``x`` (``which`` 0)
+    or ``y`` (1), in that operand's shape (the adjoint of :func:`_variables`)."""
+    own = _variables(x, None, rowvar).shape[0]
+    if which == 0:
+        part, value, turned = g_rows[:own], x, np.ndim(x) != 1
+    else:
+        part, value, turned = g_rows[own:], y, np.array(y, ndmin=2).shape[0] != 1
+    return np.reshape(part.T if turned and not rowvar else part, np.shape(value))
+
+
+def _correlation_parts(rows: Any) -> tuple[Any, Any, Any]:
+    """The centred variables, their scatter matrix ``C`` (the covariance times ``n - 1``:
+    the correlation does not depend on that factor) and the correlation ``C / (s s^T)``
+    with ``s = sqrt(diag C)``."""
+    centered = rows - np.mean(rows, axis=1, keepdims=True)
+    scatter = centered @ centered.T
+    spread = np.sqrt(np.diagonal(scatter))
+    return centered, scatter, scatter / np.outer(spread, spread)
+
+
+def corrcoef_grad(g: Any, x: Any, y: Any, rowvar: bool, which: int) -> Any:
+    """Adjoint of ``np.corrcoef(x, y, rowvar)`` for ``x`` (``which`` 0) or ``y`` (1):
+    ``R = C / (s s^T)`` gives ``G_C = G / (s s^T) - diag(rowsum(G R) + colsum(G R)) / (2
+    diag C)``, and ``C = X_c X_c^T`` gives ``(G_C + G_C^T) X_c`` (whose rows already sum
+    to zero, as centring asks). One variable: a constant 1, no gradient."""
+    rows = _variables(x, y, rowvar)
+    if rows.shape[0] == 1:
+        return np.zeros(np.shape(x if which == 0 else y))
+    centered, scatter, correlation = _correlation_parts(rows)
+    spread = np.sqrt(np.diagonal(scatter))
+    weighted = g * correlation
+    g_scatter = g / np.outer(spread, spread) - np.diag(
+        (weighted.sum(axis=0) + weighted.sum(axis=1)) / (2.0 * np.diagonal(scatter))
+    )
+    return _unstacked((g_scatter + g_scatter.T) @ centered, x, y, rowvar, which)
+
+
+def corrcoef_tangent(t_x: Any, t_y: Any, x: Any, y: Any, rowvar: bool) -> Any:
+    """Tangent of ``np.corrcoef(x, y, rowvar)`` along ``x``'s tangent ``t_x`` or ``y``'s
+    ``t_y`` (the other None): ``dR = dC / (s s^T) - R (d_i + d_j) / 2`` with ``d =
+    diag(dC) / diag(C)``."""
+    rows = _variables(x, y, rowvar)
+    if rows.shape[0] == 1:
+        return 0.0
+    t_rows = _variables(
+        np.zeros(np.shape(x)) if t_x is None else t_x,
+        None if y is None else (np.zeros(np.shape(y)) if t_y is None else t_y),
+        rowvar,
+    )
+    centered, scatter, correlation = _correlation_parts(rows)
+    t_centered = t_rows - np.mean(t_rows, axis=1, keepdims=True)
+    t_scatter = t_centered @ centered.T + centered @ t_centered.T
+    spread = np.sqrt(np.diagonal(scatter))
+    relative = np.diagonal(t_scatter) / np.diagonal(scatter)
+    return t_scatter / np.outer(spread, spread) - correlation * (
+        relative[:, None] + relative[None, :]
+    ) / 2.0
+
+
+# ---------------------------------------------------------------- np.linalg.multi_dot
+
+
+def _as_chain(arrays: Any) -> list:
+    """The operands of ``np.linalg.multi_dot`` as matrices: a first vector as one row, a
+    last one as one column (as numpy reads them)."""
+    chain = [np.asarray(a) for a in arrays]
+    if chain[0].ndim == 1:
+        chain[0] = chain[0][None, :]
+    if chain[-1].ndim == 1:
+        chain[-1] = chain[-1][:, None]
+    return chain
+
+
+def multi_dot_grad(g: Any, arrays: Any) -> Any:
+    """Adjoint of ``np.linalg.multi_dot(arrays)``: operand ``k`` gets ``L_k^T G R_k^T``,
+    with ``L_k`` the product of the operands before it and ``R_k`` of those after."""
+    from ..runtime import AdjointList
+
+    chain = _as_chain(arrays)
+    count = len(chain)
+    g_matrix = np.reshape(g, (chain[0].shape[0], chain[-1].shape[1]))
+    before: list = [None] * count
+    after: list = [None] * count
+    for k in range(1, count):
+        before[k] = chain[0] if k == 1 else before[k - 1] @ chain[k - 1]
+    for k in range(count - 2, -1, -1):
+        after[k] = chain[-1] if k == count - 2 else chain[k + 1] @ after[k + 1]
+    out = AdjointList()
+    for k, array in enumerate(arrays):
+        part = g_matrix if before[k] is None else before[k].T @ g_matrix
+        part = part if after[k] is None else part @ after[k].T
+        out.append(np.reshape(part, np.shape(array)))
+    return out
+
+
+def multi_dot_tangent(t: Any, arrays: Any) -> Any:
+    """Tangent of ``np.linalg.multi_dot(arrays)``: the sum over the operands of the
+    product with that operand's tangent in its place."""
+    total = 0.0
+    for k in range(len(arrays)):
+        operands = list(arrays)
+        operands[k] = t[k]
+        total = total + np.linalg.multi_dot(operands)
+    return total

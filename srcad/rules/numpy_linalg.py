@@ -33,6 +33,15 @@ for _count in range(1, 5):
         **_einsum,
     )
 
+#: a chain of matrix products (a first or last vector as a row or a column)
+defrule(
+    "np.linalg.multi_dot(arrays)",
+    env=ENV,
+    arrays="multi_dot_grad(g, arrays)",
+    tangents={"arrays": "multi_dot_tangent(t, arrays)"},
+    sequences=("arrays",),
+)
+
 defrule(
     "np.linalg.solve(a, b)",
     env=ENV,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from .numpy_arrays import ENV
-from .table import defrule
+from .table import Templates, defrule
 
 
 def function_and_method(name: str, signature: str, *, methods: bool = True, **spec: Any) -> None:
@@ -35,6 +35,55 @@ function_and_method(
     x="var_grad(g / (2 * ans), x, axis, ddof, keepdims)",
     tangents={"x": "var_tangent(t, x, axis, ddof, keepdims) / (2 * ans)"},
 )
+#: the same over the items that are not NaN (which get no gradient)
+_NANVAR = "axis=None, dtype=None, out=None, ddof=0, keepdims=False"
+for _name, _over in (("nanvar", ""), ("nanstd", " / (2 * ans)")):
+    defrule(
+        f"np.{_name}(x, {_NANVAR})",
+        env=ENV,
+        reduction=True,
+        x=f"nanvar_grad(g{_over}, x, axis, ddof, keepdims)",
+        tangents={"x": f"nanvar_tangent(t, x, axis, ddof, keepdims){_over}"},
+    )
+#: Pearson's correlation of the rows (``rowvar=False``: the columns) of ``x`` and ``y``
+defrule(
+    "np.corrcoef(x, y=None, rowvar=True)",
+    env=ENV,
+    rowvar=None,
+    x="corrcoef_grad(g, x, y, rowvar, 0)",
+    y="corrcoef_grad(g, x, y, rowvar, 1)",
+    tangents={
+        "x": "corrcoef_tangent(t, None, x, y, rowvar)",
+        "y": "corrcoef_tangent(None, t, x, y, rowvar)",
+    },
+)
+#: Differences of samples along each axis (or ``axis``), with no spacing, one spacing
+#: for every axis, or one for each: linear in ``f``; a spacing ``h`` that is one number
+#: divides the results it spaces (coordinates, an array, get no gradient: refused)
+for _count in range(4):
+    _spacings = [f"h{k}" for k in range(_count)]
+    _given = "".join(f"{h}, " for h in _spacings)
+    _tuple = f"({_given})" if _spacings else "()"
+    _spacing_templates: Templates = {
+        h: f"gradient_spacing_grad(g, f, {_tuple}, axis, edge_order, ans, {k})"
+        for k, h in enumerate(_spacings)
+    }
+    defrule(
+        f"np.gradient(f, {_given}axis=None, edge_order=1)",
+        env=ENV,
+        linear=True,
+        axis=None,
+        edge_order=None,
+        f=f"gradient_grad(g, f, {_tuple}, axis, edge_order)",
+        tangents={
+            "f": f"np.gradient(t, {_given}axis=axis, edge_order=edge_order)",
+            **{
+                h: f"gradient_spacing_tangent(t, f, {_tuple}, axis, edge_order, ans, {k})"
+                for k, h in enumerate(_spacings)
+            },
+        },
+        **_spacing_templates,
+    )
 function_and_method("cumsum", "axis=None", linear=True, x="cumsum_grad(g, x, axis)")
 #: (the ufunc's method: a running sum along axis 0 by default)
 defrule("np.add.accumulate(x, axis=0)", env=ENV, linear=True, x="cumsum_grad(g, x, axis)")

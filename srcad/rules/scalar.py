@@ -7,6 +7,7 @@ the order of the seed's backprop listing.
 from __future__ import annotations
 
 import builtins
+import logging
 import math
 import operator
 from typing import TypedDict
@@ -15,6 +16,9 @@ import numpy as np
 
 from ..runtime import (
     appended,
+    dict_default_grad,
+    dict_get_grad,
+    dict_get_tangent,
     divide,
     exponent_tangent,
     extended,
@@ -25,12 +29,14 @@ from ..runtime import (
     fresh_arguments,
     fresh_copy,
     leading_grad,
+    list_removed,
     list_replaced,
     loop_items,
     loop_items_grad,
     loop_items_tangent,
     prod_items_grad,
     prod_items_tangent,
+    removed_grad,
     repeated,
     repeated_grad,
     snapshot,
@@ -224,6 +230,8 @@ defrule("x // y", x=None, y=None, elementwise=True, broadcasting=True)
 defrule("x % y", x="g", y="-(x // y) * g", tangents={"x": "t", "y": "-(x // y) * t"},
         elementwise=True, broadcasting=True)
 defrule("len(x)", env={"len": len}, x=None)
+#: a logger (``log = logging.getLogger(__name__)``), whose calls only observe
+defrule("logging.getLogger(name=None)", env={"logging": logging}, name=None)
 for _name in ("int", "round", "bool"):
     defrule(f"{_name}(x)", env={_name: getattr(builtins, _name)}, x=None, elementwise=True)
 defrule("round(x, digits)", env={"round": round}, x=None, digits=None, elementwise=True)
@@ -332,6 +340,19 @@ REPLACE = defrule(
     v="g[i]",
     jointly_linear=True,
 )
+#: ``items.pop(i)`` on a list the function made: a new list without that item (lowering
+#: emits it after reading the item, ``items[i]``).
+REMOVE = defrule(
+    "list_removed(x, i)",
+    table=RuleTable(),
+    env={"list_removed": list_removed, "removed_grad": removed_grad},
+    name="remove a list item",
+    holds=True,
+    sequences=("x",),
+    x="removed_grad(g, x, i)",
+    i=None,
+    jointly_linear=True,
+)
 #: Reading a field of an object (``p.w`` of a namedtuple, a dataclass instance or a plain
 #: object): its adjoint goes into that field of the object's adjoint, its tangent is that
 #: field of the object's tangent. Lowering emits it (spelled ``p.w``) for an attribute
@@ -355,6 +376,25 @@ defrule(
     x=None,
     field=None,
     tangents={"v": "field_tangent(t, x, field)"},
+)
+#: ``d.get(key, default)``: the item under ``key`` (its adjoint goes there) when the dict
+#: has it, else the default (which then gets the adjoint). On an object of a class srcad
+#: knows, its own ``get`` method is read instead; on another object the gradient refuses.
+DICT_GET = {
+    "dict_get_grad": dict_get_grad,
+    "dict_get_tangent": dict_get_tangent,
+    "dict_default_grad": dict_default_grad,
+}
+defrule(
+    "x.get(key, default=None)",
+    env=DICT_GET,
+    key=None,
+    x="dict_get_grad(g, x, key)",
+    default="dict_default_grad(g, x, key, default)",
+    tangents={
+        "x": "dict_get_tangent(t, x, key, ans)",
+        "default": "dict_default_grad(t, x, key, default)",
+    },
 )
 #: A dict's keys, in order (``for k, v in d.items()``): no gradient.
 DICT_KEYS = defrule("list(x.keys())", env={"list": builtins.list}, name="keys of a dict", x=None)
