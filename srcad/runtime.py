@@ -533,6 +533,11 @@ def structured_like(adjoint: Any, like: Any) -> Any:
     object), with zeros in the fields the result does not depend on and the static
     fields (ints, strings, ...) as they are; an array's zero adjoint (an item the
     function replaced) is an array of zeros. Anything else is returned as it is."""
+    kind = like.__class__
+    if kind is float or kind is int or kind is _FLOAT64_SCALAR:  # (first: the float
+        return adjoint  # version's numbers, one call per item of a list of them)
+    if (kind is list or kind is tuple) and float_items(like) and isinstance(adjoint, list):
+        return list(adjoint) if kind is list else tuple(adjoint)
     if isinstance(adjoint, AdjointRecord):
         return _record_gradient(adjoint, like)
     if is_record(like):  # (an unused object's adjoint is 0.0; a namedtuple's may be a list)
