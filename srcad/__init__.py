@@ -6,7 +6,7 @@ style of a hand-written backprop listing, and compiles it.
 """
 
 from . import rules  # noqa: F401  (loads the derivative table)
-from .api import grad, show, value_and_grad, vjp
+from .api import export, grad, show, value_and_grad, vjp
 from .check import check_grad, numeric_grad
 from .custom import defgrad, stop_gradient
 from .errors import (
@@ -18,11 +18,10 @@ from .errors import (
     UnsupportedSyntaxError,
     WrtError,
 )
-from .export import ExportError, export
+from .export import ExportError
 from .higher import hessian, hessp, hvp, jacobian, jvp
 from .rules.table import defrule
-
-__version__ = "0.3.0"
+from .version import __version__ as __version__
 
 __all__ = [
     "grad",

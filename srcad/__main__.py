@@ -440,7 +440,7 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from .export import export
+    from .api import export
 
     module, function = load_target(args.target)
     output = args.output or f"grad_{function.__name__}.py"

@@ -4,6 +4,7 @@ gradient of a gradient goes to :mod:`srcad.higher`; everything else is built by
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -21,6 +22,7 @@ from .building import (
     writes_in_place,
     wrt_convention,
 )
+from .export import module_source
 from .higher import gradient_of_gradient, read_through
 from .pickling import re_derivable
 
@@ -159,3 +161,24 @@ def show(
     print(g.forward_source, file=file)  # type: ignore[union-attr]  # (a gradient srcad made)
     print("# generated gradient", file=file)
     print(built.listing(verbose) if built is not None else g.backward_source, file=file)
+
+
+def export(
+    f: Callable,
+    path: str | os.PathLike | None = None,
+    *,
+    wrt: Any = None,
+    optimize: bool = True,
+    module: str | None = None,
+) -> str:
+    """Write the gradient of ``f`` as a standalone Python module; return its source.
+
+    ``f`` is a function (differentiated with ``srcad.grad(f, wrt=wrt, optimize=optimize)``)
+    or a gradient ``srcad.grad`` already made. ``path`` is the file to write (``None``:
+    only return the text). ``module`` is the name under which the exported file can
+    import ``f``'s module when a value must be imported rather than copied (default:
+    ``f.__module__``). The module defines the generated ``<name>_grad`` function (and,
+    when srcad made one, its ``<name>_grad_arrays`` fallback) and needs numpy, not srcad.
+    """
+    gradient = f if hasattr(f, "__srcad__") else grad(f, wrt=wrt, optimize=optimize)
+    return module_source(gradient, path, module)

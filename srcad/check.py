@@ -27,6 +27,7 @@ from .building import Wrt, _call_site, call_arguments, user_facing, writes_in_pl
 from .duck import is_duck_array
 from .errors import SrcadError
 from .frontend import source_signature
+from .higher import jvp
 
 #: ``check_grad`` shows its progress on stderr from this many calls of ``f`` on.
 PROGRESS_FROM = 2000
@@ -357,7 +358,6 @@ def _by_direction(
 def _tangent_function(point: _Point, ours: dict[str, Any]) -> Callable[[dict], float] | None:
     """``u -> the tangent of f along u`` by srcad's forward mode, or None when forward
     mode cannot differentiate ``f`` (then only the reverse-mode product is checked)."""
-    from .higher import jvp
 
     try:
         tangent_fn = jvp(point.f)

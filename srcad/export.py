@@ -29,13 +29,13 @@ import symtable
 import sys
 import textwrap
 import types
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .errors import Location, SrcadError
+from .version import __version__
 
 #: numpy arrays up to this many items are written out as literals; bigger ones imported.
 MAX_LITERAL_ITEMS = 1000
@@ -54,26 +54,10 @@ class ExportError(SrcadError):
 # ---------------------------------------------------------------- public API
 
 
-def export(
-    f: Callable,
-    path: str | os.PathLike | None = None,
-    *,
-    wrt: Any = None,
-    optimize: bool = True,
-    module: str | None = None,
-) -> str:
-    """Write the gradient of ``f`` as a standalone Python module; return its source.
-
-    ``f`` is a function (differentiated with ``srcad.grad(f, wrt=wrt, optimize=optimize)``)
-    or a gradient ``srcad.grad`` already made. ``path`` is the file to write (``None``:
-    only return the text). ``module`` is the name under which the exported file can
-    import ``f``'s module when a value must be imported rather than copied (default:
-    ``f.__module__``). The module defines the generated ``<name>_grad`` function (and,
-    when srcad made one, its ``<name>_grad_arrays`` fallback) and needs numpy, not srcad.
-    """
-    from .api import grad
-
-    gradient = f if hasattr(f, "__srcad__") else grad(f, wrt=wrt, optimize=optimize)
+def module_source(gradient: Any, path: str | os.PathLike | None = None,
+                  module: str | None = None) -> str:
+    """The standalone module of ``gradient`` (made by ``srcad.grad``), written to
+    ``path`` too unless it is ``None`` (see :func:`srcad.export`)."""
     built = gradient.__srcad__
     user = built.user_function
     writer = _Writer(user, module or getattr(user, "__module__", None))
@@ -352,8 +336,6 @@ class _Writer:
 
 
 def _header(user: types.FunctionType, built: Any, first: str) -> str:
-    from . import __version__
-
     shown = _shown_path(user.__code__.co_filename)
     wrt = ", ".join(built.wrt)
     many = len(built.wrt) > 1

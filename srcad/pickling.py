@@ -28,6 +28,11 @@ _counter = itertools.count(1)
 P = ParamSpec("P")
 R = TypeVar("R")
 
+#: the transforms by name (``"grad"`` -> ``srcad.grad``), as :func:`re_derivable` made
+#: them: what an unpickled derivative is made again with (srcad's API registers them
+#: when it is imported, which unpickling does first, so this module imports none of it)
+_TRANSFORMS: dict[str, Callable[..., Any]] = {}
+
 
 def re_derivable(transform: Callable[P, R]) -> Callable[P, R]:
     """``transform`` (``srcad.grad``, ``hessian``, ...) whose results pickle as the
@@ -49,6 +54,7 @@ def re_derivable(transform: Callable[P, R]) -> Callable[P, R]:
         # a bound method, a partial, an object with __call__: pickled with f itself
         return Derivative(result, (transform.__name__, f, options))  # type: ignore[return-value]
 
+    _TRANSFORMS[transform.__name__] = made
     return made
 
 
@@ -76,9 +82,7 @@ class Derivative(functools.partial):
 
 def _derive(transform: str, f: Any, options: dict[str, Any]) -> Any:
     """``srcad.<transform>(f, **options)``: a pickled :class:`Derivative`, made again."""
-    import srcad
-
-    return getattr(srcad, transform)(f, **options)
+    return _TRANSFORMS[transform](f, **options)
 
 
 def _plain(options: dict[str, Any]) -> bool:
@@ -111,10 +115,8 @@ def __getattr__(key: str) -> Callable[..., Any]:
     made = _made.get(key)
     if made is not None:  # pickling here: check that the other process can import f
         return made
-    import srcad
-
     options = {k: tuple(v) if isinstance(v, list) else v for k, v in options.items()}
-    return getattr(srcad, transform)(f, **options)
+    return _TRANSFORMS[transform](f, **options)
 
 
 def _importable(module: str, qualname: str) -> Any:

@@ -342,7 +342,7 @@ def test_exported_loop_and_array_gradients(tmp_path):
 
 
 def test_export_api_returns_the_source_and_keeps_it_readable(tmp_path):
-    from srcad.export import export
+    from srcad import export
 
     module = load(EXAMPLES / "sigmoid_gate.py", "test_cli_sigmoid_gate")
     path = tmp_path / "grad_f.py"
@@ -358,7 +358,7 @@ def test_export_api_returns_the_source_and_keeps_it_readable(tmp_path):
 
 
 def test_export_refuses_what_it_cannot_write(tmp_path):
-    from srcad.export import ExportError, export
+    from srcad import ExportError, export
 
     source = tmp_path / "opaque.py"
     source.write_text(textwrap.dedent("""\
