@@ -22,7 +22,7 @@ import types
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -31,6 +31,8 @@ from .errors import CompiledBackendError, Location
 from .load import compile_function, origin
 
 BACKENDS = ("python", "numba")
+
+_K = TypeVar("_K", ir.Loop, ir.Push)
 
 _COUNT_DOWN_NOTE = "numba: the backward loop counts down"
 
@@ -86,21 +88,22 @@ def _preallocated(body: list[ir.Stmt]) -> dict[str, ir.Loop]:
 
 
 def _outer_loops(body: tuple[ir.Stmt, ...] | list[ir.Stmt]) -> Iterator[ir.Loop]:
-    for stmt in body:
-        if isinstance(stmt, ir.Loop):
-            yield stmt
-        elif isinstance(stmt, ir.If):
-            yield from _outer_loops(stmt.body)
-            yield from _outer_loops(stmt.orelse)
+    return _outside_loops(body, ir.Loop)
 
 
 def _outside_inner_loops(body: tuple[ir.Stmt, ...]) -> Iterator[ir.Push]:
+    return _outside_loops(body, ir.Push)
+
+
+def _outside_loops(body: tuple[ir.Stmt, ...] | list[ir.Stmt], kind: type[_K]) -> Iterator[_K]:
+    """The statements of ``kind`` in ``body`` and its branches, not inside a loop of it
+    (a loop itself is one of them)."""
     for stmt in body:
-        if isinstance(stmt, ir.Push):
+        if isinstance(stmt, kind):
             yield stmt
         elif isinstance(stmt, ir.If):
-            yield from _outside_inner_loops(stmt.body)
-            yield from _outside_inner_loops(stmt.orelse)
+            yield from _outside_loops(stmt.body, kind)
+            yield from _outside_loops(stmt.orelse, kind)
 
 
 def _known_length(iterable: ir.Expr | None) -> bool:

@@ -6,7 +6,7 @@ import ast
 import types
 from collections.abc import Callable, Iterator
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeGuard
 
 from .. import ir
 from ..rules.scalar import APPEND, EXTEND, REMOVE, REPEAT, REPLACE
@@ -150,12 +150,7 @@ class Lists(LoweringPart):
             )
         self.check_growable(scope, call, receiver, old, ".pop")
         index = self.lower_operand(scope, call.args[0]) if call.args else ir.Const(-1)
-        if (
-            isinstance(old, TupleValue)
-            and isinstance(index, ir.Const)
-            and isinstance(index.value, int)
-            and -len(old.items) <= index.value < len(old.items)
-        ):
+        if isinstance(old, TupleValue) and _known_position(index, old):
             items = list(old.items)
             value = items.pop(index.value)
             scope.env[receiver] = TupleValue(tuple(items), old.is_list)
@@ -282,12 +277,7 @@ class Lists(LoweringPart):
             )
         value = self.lower_expr(scope, value_node, None)
         index = self.lower_operand(scope, target.slice)
-        if (
-            isinstance(old, TupleValue)
-            and isinstance(index, ir.Const)
-            and isinstance(index.value, int)
-            and -len(old.items) <= index.value < len(old.items)
-        ):
+        if isinstance(old, TupleValue) and _known_position(index, old):
             items = list(old.items)
             items[index.value] = value
             scope.env[receiver] = TupleValue(tuple(items), old.is_list)
@@ -398,3 +388,12 @@ def _handed_on_reads(fn: ast.FunctionDef) -> frozenset[int]:
             for arg in node.args[-1:]:
                 held(arg)
     return frozenset(found)
+
+
+def _known_position(index: ir.Expr, items: TupleValue) -> TypeGuard[ir.Const]:
+    """Whether ``index`` is an int constant that names one of ``items``."""
+    return (
+        isinstance(index, ir.Const)
+        and isinstance(index.value, int)
+        and -len(items.items) <= index.value < len(items.items)
+    )
