@@ -137,6 +137,8 @@ def require_separate_items(value: Any, error: SrcadError) -> None:
     """Refuse a list (or tuple) parameter whose arrays share memory (two views of one
     array, one array twice) when the function changes its items in place: srcad follows
     each item as an array of its own."""
+    if value.__class__ is dict:
+        value = list(value.values())
     if (value.__class__ is list or value.__class__ is tuple) and _items_share_memory(value):
         raise error
 

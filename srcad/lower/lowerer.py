@@ -113,18 +113,11 @@ class Lowerer(
     def separate_items_checks(self) -> list[ir.Stmt]:
         """At the start: each parameter whose items are changed in place holds arrays
         that share no memory (srcad follows each item as an array of its own)."""
-        checks: list[ir.Stmt] = []
-        for param, where in self.items_updated.items():
-            error = UnsupportedSyntaxError(
-                f"the items of `{param}` share memory (two views of one array, or one "
-                "array twice), and this line changes one of them in place",
-                f"pass separate arrays (`[a.copy() for a in {param}]`)",
-                where,
-            )
-            refusal = self.names.fresh("shared_items")
-            self.bindings[refusal] = at_user_call(error, where, self.call_sites)
-            check = self.helper_ref("require_separate_items", require_separate_items)
-            checks.append(ir.Effect(ir.Call(check, (ir.Name(param), ir.Name(refusal)))))
+        checks: list[ir.Stmt] = [
+            self.separate_items_check(param, where, f"pass separate arrays (`[a.copy() for "
+                                      f"a in {param}]`)")
+            for param, where in self.items_updated.items()
+        ]
         for param, where in self.copies_updated.items():
             error = UnsupportedSyntaxError(
                 f"this line changes an item of a copy of `{param}` in place, and the copy "
@@ -140,6 +133,23 @@ class Lowerer(
             check = self.helper_ref("require_number_items", require_number_items)
             checks.append(ir.Effect(ir.Call(check, (ir.Name(param), ir.Name(refusal)))))
         return checks
+
+    def separate_items_check(
+        self, name: str, where: Location, hint: str, shown: str | None = None
+    ) -> ir.Effect:
+        """``require_separate_items(name, ...)``: the arrays the list or dict ``name``
+        holds share no memory, checked before an item of it is changed in place
+        (``shown``: the user's name for it)."""
+        error = UnsupportedSyntaxError(
+            f"the items of `{shown or name}` share memory (two views of one array, or one "
+            "array twice), and this line changes one of them in place",
+            hint,
+            where,
+        )
+        refusal = self.names.fresh("shared_items")
+        self.bindings[refusal] = at_user_call(error, where, self.call_sites)
+        check = self.helper_ref("require_separate_items", require_separate_items)
+        return ir.Effect(ir.Call(check, (ir.Name(name), ir.Name(refusal))))
 
     def plain_container_checks(self, scope: Scope) -> list[ir.Stmt]:
         """At the start: each parameter the function reads by item or loops over is not of

@@ -483,10 +483,16 @@ class Statements(LoweringPart):
         while isinstance(root, ast.Subscript | ast.Attribute):
             root = root.value
         label = f"{root.id}_item" if isinstance(root, ast.Name) else "item"
-        updated = self.operation(scope, node, lambda: self.names.fresh(label), in_place=True)
         container = scope.env.get(target.value.id) if isinstance(target.value, ast.Name) else None
+        where = scope.source.location(stmt)
         if isinstance(container, ir.Name) and container.id in self.parameter_names:
-            self.items_updated.setdefault(container.id, scope.source.location(stmt))
+            self.items_updated.setdefault(container.id, where)
+        elif isinstance(container, ir.Name):  # (one array held twice: `[z] * 3`)
+            assert isinstance(target.value, ast.Name)
+            self.emit(self.separate_items_check(
+                container.id, where, "make each item an array of its own "
+                "(`[np.zeros(3) for _ in range(3)]`, or `z.copy()`)", target.value.id))
+        updated = self.operation(scope, node, lambda: self.names.fresh(label), in_place=True)
         self.store_item(scope, target, Operand(updated), SETITEM, stmt)
 
     def update_in_place(self, scope: Scope, stmt: ast.AugAssign) -> None:

@@ -85,6 +85,15 @@ def split_then_scaled(x):
     return np.sum(y**2)
 
 
+def accumulators_from_one_buffer(x):
+    """Accumulators made by a comprehension of one array: the same array three times,
+    so the first update changes all of them (refused where it happens)."""
+    zero = np.zeros(3)
+    acc = [zero for _ in range(3)]
+    acc[1] += x
+    return np.sum(acc[0] * x)
+
+
 CASES = [
     Case("polynomial_energy", polynomial_energy, lambda rng: (0.7,)),
     Case("mean_of_step_losses", mean_of_step_losses, lambda rng: (0.4,)),
@@ -100,4 +109,6 @@ CASES = [
          lambda rng: ({"w": rng.normal(size=3)},), expect="LOCATED", bad='new["w"] -='),
     Case("split_then_scaled", split_then_scaled, lambda rng: (rng.normal(size=4),),
          expect="LOCATED", bad="parts[1] *="),
+    Case("accumulators_from_one_buffer", accumulators_from_one_buffer,
+         lambda rng: (rng.normal(size=3),), expect="LOCATED", bad="acc[1] +="),
 ]
