@@ -935,8 +935,9 @@ def alias_of(value: Any, changed: Any) -> bool:
         items = value.values() if isinstance(value, dict) else value
         if any(_overlaps(item, changed) for item in items):
             raise _untraceable(
-                "a dict, list or tuple also holds the array written in place (a shallow "
-                "copy such as dict(p), p.copy() or L[:] holds the same arrays)",
+                "a dict, list or tuple also holds the array written in place (the "
+                "item `d.get(k)` gave, or one a shallow copy such as dict(p), p.copy() "
+                "or L[:] shares)",
                 "give the item a new array (`q[k] = q[k] * w` instead of `q[k] *= w`), or "
                 "copy the arrays too (`{k: v.copy() for k, v in p.items()}`)",
             )

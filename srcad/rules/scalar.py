@@ -395,6 +395,7 @@ defrule(
         "x": "dict_get_tangent(t, x, key, ans)",
         "default": "dict_default_grad(t, x, key, default)",
     },
+    shares=True,  # (the item itself, or the default: a write into it changes that)
 )
 #: A dict's keys, in order (``for k, v in d.items()``): no gradient.
 DICT_KEYS = defrule("list(x.keys())", env={"list": builtins.list}, name="keys of a dict", x=None)
