@@ -672,6 +672,24 @@ def extended(items: Any, more: Any) -> list | tuple:
     return (*items, *more) if isinstance(items, tuple) else [*items, *more]
 
 
+def require_lists(items: Any, more: Any, error: SrcadError) -> None:
+    """Refuse ``items + more`` where one side is a numpy value: numpy's elementwise
+    addition (``[1.0, 2.0] + x``), which srcad read as joining two lists."""
+    if isinstance(items, np.ndarray | np.generic) or isinstance(more, np.ndarray | np.generic):
+        raise error
+
+
+def require_count(count: Any, error: SrcadError) -> None:
+    """Refuse ``items * count`` where ``count`` is not an int: numpy's elementwise
+    product (``weights * np.exp(-r * t)``), which srcad read as repeating a list."""
+    if not isinstance(count, int | np.integer):
+        raise error
+
+
+_declare(require_lists, "__srcad_effect__", True)
+_declare(require_count, "__srcad_effect__", True)
+
+
 @fresh_result
 def repeated(items: Any, count: Any) -> list | tuple:
     """``items * count`` (or ``count * items``) for a list or a tuple: a new one."""

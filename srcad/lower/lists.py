@@ -9,8 +9,11 @@ from dataclasses import replace
 from typing import Any, TypeGuard
 
 from .. import ir
+from ..diagnostics import at_user_call
+from ..errors import UnsupportedSyntaxError
 from ..rules.scalar import APPEND, EXTEND, REMOVE, REPEAT, REPLACE
 from ..rules.table import Rule, pack_rule
+from ..runtime import require_count, require_lists
 from .values import LoweringPart, Scope, TupleValue, grown_list
 
 
@@ -242,6 +245,12 @@ class Lists(LoweringPart):
         if isinstance(node.op, ast.Add):
             if isinstance(left, TupleValue) and isinstance(right, TupleValue):
                 return TupleValue((*left.items, *right.items), left.is_list)
+            if not (self.is_own_list(left) and self.is_own_list(right)):
+                left, right = (
+                    self.materialize(scope, v, node) if isinstance(v, TupleValue) else v
+                    for v in (left, right)
+                )
+                self.emit(self.list_operands_check(scope, node, left, right))
             return self.list_operation(scope, node, EXTEND, "extended", (left, right), name)
         items, count = (left, right) if self.is_own_list(left) else (right, left)
         if (
@@ -250,7 +259,32 @@ class Lists(LoweringPart):
             and isinstance(count.value, int)
         ):
             return TupleValue(items.items * count.value, items.is_list)
+        if not (isinstance(count, ir.Const) and isinstance(count.value, int)):
+            self.emit(self.list_operands_check(scope, node, count))
         return self.list_operation(scope, node, REPEAT, "repeated", (items, count), name)
+
+    def list_operands_check(self, scope: Scope, node: ast.BinOp, *operands: Any) -> ir.Stmt:
+        """A check that ``+`` or ``*`` of a list is the list operation where lowering
+        cannot tell: neither side of ``a + b`` is a numpy value, the count of ``a * n`` is
+        an int (else it is numpy's elementwise arithmetic, which srcad does not read)."""
+        joining = isinstance(node.op, ast.Add)
+        where = scope.source.location(node)
+        error = UnsupportedSyntaxError(
+            f"`{'+' if joining else '*'}` of a Python list and a numpy value is numpy's "
+            f"elementwise {'addition' if joining else 'product'}, and srcad reads it as "
+            f"{'joining two lists' if joining else 'repeating the list'}",
+            "make the list an array first "
+            f"(`np.array(weights) {'+' if joining else '*'} x`)",
+            where,
+        )
+        refusal = self.names.fresh("not_numpy")
+        self.bindings[refusal] = at_user_call(error, where, self.call_sites)
+        helper, obj = ("require_lists", require_lists) if joining else (
+            "require_count", require_count)
+        return ir.Effect(
+            ir.Call(self.helper_ref(helper, obj), (*operands, ir.Name(refusal))),
+            note="a list operation, not numpy's arithmetic",
+        )
 
     def may_be_list(self, scope: Scope, node: ast.expr) -> bool:
         """Is ``node`` a list or tuple display, or a variable holding a list this function

@@ -94,6 +94,22 @@ def accumulators_from_one_buffer(x):
     return np.sum(acc[0] * x)
 
 
+def bond_price_list_cashflows(y):
+    """Cash flows as a Python list times discount factors (an array): numpy's
+    elementwise product, which srcad reads as repeating a list (refused)."""
+    cashflows = [5.0, 5.0, 105.0]
+    t = np.array([1.0, 2.0, 3.0])
+    return np.sum(cashflows * np.exp(-y * t))
+
+
+def padded_buffer(x, n):
+    """A buffer of n zeros (a list times an int), filled and summed."""
+    buf = [0.0] * n
+    for i in range(n):
+        buf[i] = np.tanh(x * (i + 1))
+    return sum(buf) / n
+
+
 CASES = [
     Case("polynomial_energy", polynomial_energy, lambda rng: (0.7,)),
     Case("mean_of_step_losses", mean_of_step_losses, lambda rng: (0.4,)),
@@ -111,4 +127,7 @@ CASES = [
          expect="LOCATED", bad="parts[1] *="),
     Case("accumulators_from_one_buffer", accumulators_from_one_buffer,
          lambda rng: (rng.normal(size=3),), expect="LOCATED", bad="acc[1] +="),
+    Case("bond_price_list_cashflows", bond_price_list_cashflows, lambda rng: (0.03,),
+         expect="LOCATED", bad="cashflows * np.exp"),
+    Case("padded_buffer", padded_buffer, lambda rng: (0.4, 4), wrt=0),
 ]
