@@ -174,6 +174,12 @@ class Lists(LoweringPart):
             self._handing_on[key] = _handed_on_reads(scope.function)
         return self._handing_on[key]
 
+    def is_shared(self, value: Any) -> bool:
+        """Is the list ``value`` held by another variable or list too (:meth:`share`)?"""
+        if isinstance(value, TupleValue):
+            return id(value) in self.shared_displays
+        return isinstance(value, ir.Name) and value.id in self.shared_lists
+
     def share(self, value: Any) -> None:
         """Note that the lists ``value`` is or holds are held elsewhere too: growing them
         would change what the other holder sees (refused)."""
@@ -356,6 +362,8 @@ class Lists(LoweringPart):
                 f"`{receiver}` and {other} hold the same list, and `{method}` would change both",
                 f"copy it before you grow it: `{receiver} = list({receiver})`",
             )
+        if isinstance(old, ir.Name):  # (a loop that shares it later refuses: back_edge)
+            self.changed_lists.setdefault(old.id, (receiver, method, scope, node))
         if any(s is scope and receiver in names for s, names in self.iterated):
             raise self.error(
                 scope,

@@ -103,6 +103,19 @@ class Loops(LoweringPart):
                     f"`{v}` holds a list this loop grows, and is then given another value",
                     f"give the other value another name than `{v}`",
                 )
+        for name in carried.values():  # (rows.append(row); row[0] = ...: one list)
+            if name in self.changed_lists and self.is_shared(copies.get(name)):
+                receiver, method, where, changed = self.changed_lists[name]
+                raise self.error(
+                    where,
+                    changed,
+                    f"`{receiver}` is the list an earlier iteration handed on (appended or "
+                    f"assigned), and `{method}` would change that one too",
+                    f"make a new list in each iteration (`{receiver} = [...]` inside the "
+                    f"loop), or hand on a copy (`list({receiver})`)",
+                )
+            if self.is_shared(copies.get(name)):
+                self.share(ir.Name(name))  # (after the loop, too)
         stmts, copies = self.parallel(stmts, copies)
         for name, value in copies.items():
             stmts = self.phi(stmts, value, name, renamed)

@@ -80,6 +80,8 @@ class Lowerer(
         self.own_lists: set[str] = set()
         self.shared_lists: set[str] = set()
         self.shared_displays: set[int] = set()  # (ids of TupleValues)
+        #: lists changed in place (by IR name): the first change, for a loop's check
+        self.changed_lists: dict[str, tuple[str, str, Any, ast.AST]] = {}
         self._shared_owners: set[Any] = set()  # variables whose display is split at a join
         self._list_owners: set[Any] = set()  # ... and whose display is a list
         #: lists that may hold lists, and the values read out of them (lists, maybe: a

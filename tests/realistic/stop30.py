@@ -110,6 +110,17 @@ def padded_buffer(x, n):
     return sum(buf) / n
 
 
+def history_of_one_state(x):
+    """The same list appended in every iteration and then changed in place: the history
+    holds one list three times (refused where it is changed)."""
+    state = [0.0, 0.0]
+    history = []
+    for step in range(3):
+        state[0] = x * step
+        history.append(state)
+    return history[0][0] + history[1][0]
+
+
 CASES = [
     Case("polynomial_energy", polynomial_energy, lambda rng: (0.7,)),
     Case("mean_of_step_losses", mean_of_step_losses, lambda rng: (0.4,)),
@@ -130,4 +141,6 @@ CASES = [
     Case("bond_price_list_cashflows", bond_price_list_cashflows, lambda rng: (0.03,),
          expect="LOCATED", bad="cashflows * np.exp"),
     Case("padded_buffer", padded_buffer, lambda rng: (0.4, 4), wrt=0),
+    Case("history_of_one_state", history_of_one_state, lambda rng: (0.7,),
+         expect="LOCATED", bad="state[0] ="),
 ]
