@@ -346,7 +346,10 @@ class AdjointDict(dict):
     def __add__(self, other: Any) -> AdjointDict:
         if not isinstance(other, dict):  # (0.0: the item a write into its holder replaced)
             return AdjointDict((key, value + other) for key, value in self.items())
-        return AdjointDict((key, value + other[key]) for key, value in self.items())
+        out = AdjointDict(self)  # (a key only one of them has: zero in the other, as a
+        for key, value in other.items():  # key the dict gained after a read of it)
+            out[key] = out[key] + value if key in out else value
+        return out
 
     __radd__ = __add__
 

@@ -121,6 +121,15 @@ def history_of_one_state(x):
     return history[0][0] + history[1][0]
 
 
+def grouped_sums_by_get(x):
+    """The counting idiom: sums by group with d.get(key, 0.0), a dict that gains keys."""
+    totals = {}
+    for i in range(x.size):
+        group = i % 2
+        totals[group] = totals.get(group, 0.0) + x[i] ** 2
+    return totals[0] * totals[1]
+
+
 CASES = [
     Case("polynomial_energy", polynomial_energy, lambda rng: (0.7,)),
     Case("mean_of_step_losses", mean_of_step_losses, lambda rng: (0.4,)),
@@ -143,4 +152,5 @@ CASES = [
     Case("padded_buffer", padded_buffer, lambda rng: (0.4, 4), wrt=0),
     Case("history_of_one_state", history_of_one_state, lambda rng: (0.7,),
          expect="LOCATED", bad="state[0] ="),
+    Case("grouped_sums_by_get", grouped_sums_by_get, lambda rng: (rng.normal(size=5),)),
 ]
