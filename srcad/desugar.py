@@ -501,6 +501,7 @@ class _Comprehensions(ast.NodeTransformer):
         (source,) = node.args
         if not isinstance(source, ast.Call):
             copied = ast.Call(ast.Attribute(source, "copy", ast.Load()), [], [])
+            copied.srcad_dict_copy = True  # type: ignore[attr-defined]  # (of a dict: shallow)
             return _located(copied, node)
         made, key, value = (_fresh(n, self.used) for n in ("items", "key", "value"))
         item = ast.Subscript(ast.Name(made, ast.Load()), ast.Name(key, ast.Load()), ast.Store())

@@ -212,6 +212,8 @@ def points_to(fn: ir.Function) -> dict[str, frozenset[str]]:
                 func = stmt.value.func
                 if isinstance(func, ir.Name) and func.id not in fn.bindings:  # (k.view: a
                     new |= of(func)  # method of a value may return the value's memory)
+                elif isinstance(func, ir.Attr):  # (p.items(), d.values(): the same)
+                    new |= of(func.value)
             elif stmt.rule is not None and stmt.rule.shares:
                 new = of(ir.Tuple(stmt.operands)) | {stmt.target}
             elif stmt.rule is None and isinstance(stmt.value, ir.Attr):  # obj.w: part of obj

@@ -397,7 +397,9 @@ def eliminate_dead_code(body: list[ir.Stmt], live: set[str] | None = None) -> li
                 and stmt.value == ir.Name(stmt.target)
             ):
                 continue
-            if not (isinstance(stmt, ir.Adjoint) and stmt.accumulate):
+            if not (isinstance(stmt, ir.Adjoint) and stmt.accumulate) and not (
+                isinstance(stmt, ir.Assign) and stmt.logical
+            ):  # (a logical line is not run: the value read later is made before it)
                 live.discard(stmt.target)
         elif isinstance(stmt, ir.AdjointItem) and stmt.target not in live:
             continue

@@ -920,6 +920,17 @@ def is_view(value: Any, base: Any) -> bool:
     return False
 
 
+def _holds_overlapping(container: Any, value: Any) -> bool:
+    """Does ``container`` (a list, tuple or dict, at any depth: a dict of dicts) hold
+    ``value`` or an array sharing its memory?"""
+    items = container.values() if isinstance(container, dict) else container
+    return any(
+        _holds_overlapping(item, value) if isinstance(item, list | tuple | dict)
+        else _overlaps(item, value)
+        for item in items
+    )
+
+
 def _overlaps(item: Any, value: Any) -> bool:
     return item is value or (
         isinstance(item, np.ndarray) and np.may_share_memory(item, value)
@@ -953,8 +964,7 @@ def alias_of(value: Any, changed: Any) -> bool:
                 "array itself (`x[np.unravel_index(k, x.shape)] = v`)",
             )
     if isinstance(value, list | tuple | dict):
-        items = value.values() if isinstance(value, dict) else value
-        if any(_overlaps(item, changed) for item in items):
+        if _holds_overlapping(value, changed):
             raise _untraceable(
                 "a dict, list or tuple also holds the array written in place (the "
                 "item `d.get(k)` gave, or one a shallow copy such as dict(p), p.copy() "

@@ -287,6 +287,8 @@ class Expressions(LoweringPart):
         values = tuple(self.lower_operand(scope, value) for value in node.values)
         name = target() if target is not None else self.names.temp()
         self.own_dicts.add(name)
+        if any(self.is_own_list(v) for v in values):  # (a write into one is refused)
+            self.holds_lists.add(name)
         self.emit(
             ir.Assign(
                 name,

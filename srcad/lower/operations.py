@@ -82,7 +82,10 @@ class Operations(LoweringPart):
             operands, placed = self.lower_operands(scope, rule, bound, node)
             value = self.spell(scope, written, placed)
             operand_list = tuple(operands[p] for p in rule.params)
-            if rule is COPY_METHOD and self.is_container(scope, operand_list[0]):
+            if rule is COPY_METHOD and (
+                getattr(node, "srcad_dict_copy", False)  # (dict(p), as desugar wrote it)
+                or self.is_container(scope, operand_list[0])
+            ):
                 rule = SHALLOW_COPY  # (dict(p), p.copy(): the same arrays, a new dict)
         else:
             value = self.spell_plain(scope, written)

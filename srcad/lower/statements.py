@@ -368,18 +368,34 @@ class Statements(LoweringPart):
                 f"work on a copy made inside the function (`{root.id} = {root.id}.copy()`), "
                 f"or pass `{root.id}` as a parameter",
             )
-        if root is not target.value and self.may_be_list(scope, root):
+        if root is not target.value and (
+            self.may_be_list(scope, root)
+            or isinstance(root, ast.Name) and self.holds_list(scope.env.get(root.id))
+        ):
             assert isinstance(root, ast.Name)  # (a display is refused above)
             raise self.error(
                 scope,
                 target,
-                f"writing into an item of the list `{root.id}` (a list of lists, or of "
-                "arrays) is not supported",
+                f"writing into an item held by `{root.id}` (a list of lists or of arrays, "
+                "or a dict holding lists) is not supported",
                 f"use a numpy array (`np.zeros((n, m))`), or replace the whole item: "
                 f"`row = list({ast.unparse(target.value)}); row[...] = v; "
                 f"{ast.unparse(target.value)} = row`",
             )
         item = scope.env.get(root.id) if isinstance(root, ast.Name) else None
+        if root is not target.value and isinstance(item, ir.Name) and (
+            item.id in self.parameter_copies  # (of a parameter: the caller's containers)
+        ):
+            assert isinstance(root, ast.Name)  # (it has a value)
+            raise self.error(
+                scope,
+                target,
+                f"this writes into a dict or list that `{root.id}` shares with the container "
+                f"it was copied from (`{root.id}[...]` is the same object there): srcad "
+                "follows the change in the copy only",
+                "copy the inner containers too (`[dict(d) for d in items]`, "
+                "`{k: dict(v) for k, v in params.items()}`), then write into them",
+            )
         if isinstance(item, ir.Name) and item.id in self.list_items:
             assert isinstance(root, ast.Name)  # (item is its value)
             raise self.error(

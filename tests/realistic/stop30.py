@@ -130,6 +130,23 @@ def grouped_sums_by_get(x):
     return totals[0] * totals[1]
 
 
+def layer_config_by_name(x):
+    """A layer's dict held by a name and by the model's dict; a weight set through the
+    name is what the model reads (it crashed in the optimised gradient)."""
+    layer = {"w": x * 1.0, "b": 0.5}
+    model = {"hidden": layer}
+    layer["w"] = np.tanh(x) * 4.0
+    return np.sum(model["hidden"]["w"] ** 2) + model["hidden"]["b"]
+
+
+def slice_of_parameter_layers(layers):
+    """A slice of a parameter's list of dicts holds the caller's dicts: writing a weight
+    through it is refused at the line."""
+    first_two = layers[:2]
+    first_two[0]["w"] = first_two[0]["w"] * 2.0
+    return np.sum(layers[0]["w"] ** 2)
+
+
 CASES = [
     Case("polynomial_energy", polynomial_energy, lambda rng: (0.7,)),
     Case("mean_of_step_losses", mean_of_step_losses, lambda rng: (0.4,)),
@@ -153,4 +170,8 @@ CASES = [
     Case("history_of_one_state", history_of_one_state, lambda rng: (0.7,),
          expect="LOCATED", bad="state[0] ="),
     Case("grouped_sums_by_get", grouped_sums_by_get, lambda rng: (rng.normal(size=5),)),
+    Case("layer_config_by_name", layer_config_by_name, lambda rng: (rng.normal(size=3),)),
+    Case("slice_of_parameter_layers", slice_of_parameter_layers,
+         lambda rng: ([{"w": rng.normal(size=2)}, {"w": rng.normal(size=2)}],),
+         expect="LOCATED", bad='first_two[0]["w"] ='),
 ]
