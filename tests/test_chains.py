@@ -1,0 +1,133 @@
+"""srcad.chains: the one walk from a name, or a chain of attributes of one, to the object
+it denotes when srcad compiles, shared by the checks before lowering, the rule table
+and the lowerer's resolver; it reads only attributes whose reading runs no code."""
+
+from __future__ import annotations
+
+import ast
+import math
+
+import numpy as np
+import pytest
+import scipy.stats
+
+from srcad import frontend, ir
+from srcad.chains import MISSING, chain_names, follow, static_attribute, static_chain
+
+
+class Watched:
+    """An object whose attribute reads are seen: srcad must never run them."""
+
+    reads = 0
+
+    def __init__(self) -> None:
+        self.field = np.tanh
+
+    @property
+    def prop(self):
+        Watched.reads += 1
+        return np.tanh
+
+    def __getattr__(self, name):
+        Watched.reads += 1
+        return np.tanh
+
+    def method(self, x):
+        return x
+
+
+class Outer:
+    class Inner:
+        value = 3
+
+
+WATCHED = Watched()
+NAMES = {"np": np, "math": math, "scipy": scipy, "watched": WATCHED, "Outer": Outer}
+
+
+def lookup(name):
+    return NAMES.get(name, MISSING)
+
+
+def expr(text):
+    return ast.parse(text, mode="eval").body
+
+
+def test_missing_is_frontends():
+    assert frontend.MISSING is MISSING
+    assert repr(MISSING) == "MISSING"
+
+
+@pytest.mark.parametrize(
+    "node",
+    [expr("np.linalg.norm"), ir.Attr(ir.Attr(ir.Name("np"), "linalg"), "norm")],
+)
+def test_chain_names_of_ast_and_ir(node):
+    assert chain_names(node) == ("np", "linalg", "norm")
+
+
+@pytest.mark.parametrize("text", ["f(x).y", "x[0].y", "(a + b).c", "1"])
+def test_chain_names_of_anything_else(text):
+    assert chain_names(expr(text)) is None
+    assert static_chain(expr(text), lookup) is MISSING
+
+
+def test_chain_names_of_a_name():
+    assert chain_names(expr("x")) == ("x",)
+    assert chain_names(ir.Name("x")) == ("x",)
+
+
+def test_module_class_and_ufunc_attributes_are_read():
+    assert static_chain(expr("np.linalg.norm"), lookup) is np.linalg.norm
+    assert static_chain(expr("math.pi"), lookup) == math.pi
+    assert static_chain(expr("Outer.Inner.value"), lookup) == 3
+    assert static_chain(expr("np.add.at"), lookup) == np.add.at
+    assert static_chain(("np", "ndarray"), lookup) is np.ndarray
+
+
+def test_a_name_alone_is_its_lookup():
+    assert static_chain(expr("np"), lookup) is np
+    assert static_chain(expr("watched"), lookup) is WATCHED
+
+
+def test_unbound_names_and_absent_attributes_are_missing():
+    assert static_chain(expr("nowhere"), lookup) is MISSING
+    assert static_chain(expr("nowhere.attr"), lookup) is MISSING
+    assert static_chain(expr("np.no_such_function"), lookup) is MISSING
+    assert static_chain(expr("np.no_such.deeper"), lookup) is MISSING
+
+
+def test_a_python_method_of_an_object_is_bound():
+    logpdf = static_chain(expr("scipy.stats.norm.logpdf"), lookup)
+    assert logpdf.__self__ is scipy.stats.norm
+    assert logpdf.__func__ is type(scipy.stats.norm).logpdf
+    method = static_chain(expr("watched.method"), lookup)
+    assert method.__self__ is WATCHED and method(2) == 2
+
+
+def test_other_attributes_of_an_object_are_not_read():
+    before = Watched.reads
+    assert static_chain(expr("watched.prop"), lookup) is MISSING  # a property
+    assert static_chain(expr("watched.anything"), lookup) is MISSING  # __getattr__
+    assert static_chain(expr("watched.field"), lookup) is MISSING  # an instance field
+    assert Watched.reads == before
+
+
+def test_an_instance_attribute_shadowing_a_method_is_not_read():
+    shadowed = Watched()
+    shadowed.method = np.tanh
+    assert static_attribute(shadowed, "method") is MISSING
+
+
+def test_attributes_of_missing_stay_missing():
+    assert static_attribute(MISSING, "__repr__") is MISSING
+
+
+def test_follow_carries_what_the_asker_carries():
+    def root(name):
+        return (name,)
+
+    def step(found, attr):
+        return (*found, attr)
+
+    assert follow(("a", "b", "c"), root, step) == ("a", "b", "c")
