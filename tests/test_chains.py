@@ -131,3 +131,23 @@ def test_follow_carries_what_the_asker_carries():
         return (*found, attr)
 
     assert follow(("a", "b", "c"), root, step) == ("a", "b", "c")
+
+
+def test_every_rule_is_filed_under_what_its_pattern_calls():
+    """The rule table looks a pattern's function up in the rule's own ``env`` by the same
+    walk: each rule that calls something is filed under that object."""
+    from srcad.rules import TABLE
+    from srcad.rules.table import callee_key
+
+    TABLE.candidates(("binop", "+"))  # (loads the rules deferred until their module is in use)
+    called = 0
+    for key, rules in TABLE._by_key.items():
+        for rule in rules:
+            if key[0] != "call":
+                continue
+            assert isinstance(rule.pattern, ir.Call)
+            env = rule.env
+            found = static_chain(rule.pattern.func, lambda n, env=env: env.get(n, MISSING))
+            assert found is not MISSING and callee_key(found) == key
+            called += 1
+    assert called > 100
