@@ -151,3 +151,25 @@ def test_every_rule_is_filed_under_what_its_pattern_calls():
             assert found is not MISSING and callee_key(found) == key
             called += 1
     assert called > 100
+
+
+RNG = np.random.default_rng(0)
+
+
+def _refused_twice(x):
+    unsupported = {1, 2}  # (a set display: the check lists the calls without rules too)
+    return np.sum(RNG.normal(x, 1.0)) + WATCHED.prop(x) + len(unsupported)
+
+
+def test_the_check_before_lowering_reads_no_attribute_that_runs_code():
+    """subset's list of calls without rules: a compiled method of a global object is
+    found through its class (``RNG.normal``: ``Generator.normal``), and a property of a
+    global object is never read."""
+    import srcad
+
+    before = Watched.reads
+    with pytest.raises(srcad.SrcadError) as info:
+        srcad.grad(_refused_twice)(np.ones(3))
+    assert Watched.reads == before
+    assert "set displays are not supported" in str(info.value)
+    assert "`RNG.normal` has no derivative rule" in str(info.value)
