@@ -173,3 +173,30 @@ def test_the_check_before_lowering_reads_no_attribute_that_runs_code():
     assert Watched.reads == before
     assert "set displays are not supported" in str(info.value)
     assert "`RNG.normal` has no derivative rule" in str(info.value)
+
+
+def test_specializing_reads_module_attributes_and_no_property():
+    """An identity test against a global object's attribute is decided when the chain
+    reads only modules (``np._NoValue``) and left to the program otherwise."""
+    import textwrap
+
+    from srcad.specialize import specialize
+
+    source = textwrap.dedent(
+        """
+        def f(x, keepdims=np._NoValue):
+            if keepdims is np._NoValue:
+                return x
+            if keepdims is watched.prop:
+                return -x
+            return 2 * x
+        """
+    )
+    fn = ast.parse(source).body[0]
+    before = Watched.reads
+    node, deciding = specialize(fn, {"keepdims": np._NoValue}, lookup)
+    assert ast.unparse(node).splitlines()[1:] == ["    return x"]
+    assert deciding == {"keepdims"}
+    node, deciding = specialize(fn, {"keepdims": None}, lookup)
+    assert "watched.prop" in ast.unparse(node) and deciding == {"keepdims"}
+    assert Watched.reads == before
