@@ -147,7 +147,7 @@ class Resolver(LoweringPart):
             return value is array_api.NAMESPACE
         return array_api.is_namespace_module(scope.source.lookup(name))
 
-    def namespace_path(self, scope: Scope, expr: ir.Expr) -> tuple[str, ...] | None:
+    def namespace_path(self, scope: Scope, expr: ast.expr | ir.Expr) -> tuple[str, ...] | None:
         """``("linalg", "matmul")`` for ``xp.linalg.matmul`` (``xp`` a namespace), else None."""
         names = chain_names(expr)
         return names[1:] if names is not None and self.is_namespace(scope, names[0]) else None
@@ -224,10 +224,7 @@ def _spelled(node: ast.expr | ir.Expr | Written) -> ir.Expr | None:
     if isinstance(node, ast.Attribute):
         value = _spelled(node.value)
         return None if value is None else ir.Attr(value, node.attr)
-    chain: object = node
-    while isinstance(chain, ir.Attr):
-        chain = chain.value
-    return node if isinstance(chain, ir.Name) and not isinstance(node, ast.AST) else None
+    return node if not isinstance(node, ast.AST) and chain_names(node) is not None else None
 
 
 def _free_lookup(source: FunctionSource, name: str) -> Callable[[], Any]:
