@@ -42,13 +42,9 @@ def chain_names(node: object) -> tuple[str, ...] | None:
     while isinstance(node, ast.Attribute | ir.Attr):
         parts.append(node.attr)
         node = node.value
-    if isinstance(node, ast.Name):
-        parts.append(node.id)
-    elif isinstance(node, ir.Name):
-        parts.append(node.id)
-    else:
+    if not isinstance(node, ast.Name | ir.Name):
         return None
-    return tuple(reversed(parts))
+    return (node.id, *reversed(parts))
 
 
 def follow(
