@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from . import ir, runtime
+from .chains import chain_names
 from .errors import UNKNOWN_LOCATION, Location, UnsupportedSyntaxError
 from .rules import array_api_grads, numpy_grads
 
@@ -212,12 +213,9 @@ class _Port:
 
     def numpy_attrs(self, expr: ir.Expr) -> tuple[str, ...] | None:
         """``("linalg", "norm")`` for ``np.linalg.norm``; None if not rooted at numpy."""
-        path: list[str] = []
-        while isinstance(expr, ir.Attr):
-            path.append(expr.attr)
-            expr = expr.value
-        if isinstance(expr, ir.Name) and expr.id in self.numpy_names and path:
-            return tuple(reversed(path))
+        names = chain_names(expr)
+        if names is not None and names[0] in self.numpy_names and len(names) > 1:
+            return names[1:]
         return None
 
     def standard(self, path: tuple[str, ...]) -> ir.Expr:

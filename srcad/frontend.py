@@ -13,11 +13,9 @@ import types
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from .chains import MISSING  # (what lookup gives for a name bound nowhere)
 from .errors import Location, SourceError, UnsupportedSyntaxError
 from .wrappers import only_forwards, takes_star_arguments
-
-#: Returned by :meth:`FunctionSource.lookup` for a name that is not bound anywhere.
-MISSING: Any = type("Missing", (), {"__repr__": lambda self: "MISSING"})()
 
 
 @dataclass

@@ -18,6 +18,7 @@ import types
 from typing import Any
 
 from . import ir, pyexpr
+from .chains import chain_names
 from .load import defined
 from .rules.table import Rule
 
@@ -59,12 +60,11 @@ def rule_caller(function: Any, rules: list[Rule]) -> types.FunctionType | None:
         else:  # (numpy's <no value>: left to the function)
             args.pop()
     # (called as its rule spells it: np.tanh, scipy.special.logsumexp)
-    spelled, root = calls[0].func, calls[0].func
-    while isinstance(root, ir.Attr):
-        root = root.value
-    if not args or not isinstance(root, ir.Name) or root.id in {p.split("=")[0] for p in params}:
+    spelled = calls[0].func
+    names = chain_names(spelled)
+    if not args or names is None or names[0] in {p.split("=")[0] for p in params}:
         return None
-    namespace[root.id] = rules[0].env[root.id]
+    namespace[names[0]] = rules[0].env[names[0]]
     source = (
         f"def {name}({', '.join(params)}):\n"
         f"    return {ast.unparse(pyexpr.to_ast(spelled))}({', '.join(args)})\n"

@@ -23,6 +23,7 @@ import operator
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from .chains import MISSING, chain_names, static_chain
 from .subset import is_docstring
 
 #: A value the test does not know until the program runs.
@@ -279,22 +280,18 @@ class _Specializer:
     def global_object(self, node: ast.expr) -> Any:
         """The object a global name (or an attribute of one) holds, for an identity test
         (``np._NoValue``); UNKNOWN for a local variable, or for nothing found."""
-        root = node
-        while isinstance(root, ast.Attribute):
-            root = root.value
-        if not isinstance(root, ast.Name) or root.id in self.locals:
+        names = chain_names(node)
+        if names is None or names[0] in self.locals:
             return UNKNOWN
         found = self.static(node)
         return UNKNOWN if found is None else found
 
     def static(self, node: ast.expr) -> Any:
-        """A type named by a global or a builtin (``tuple``, ``np.ndarray``)."""
-        if isinstance(node, ast.Name) and node.id not in self.env:
-            return self.lookup(node.id)
-        if isinstance(node, ast.Attribute):
-            base = self.static(node.value)
-            return getattr(base, node.attr, None) if base is not None else None
-        return None
+        """A type named by a global or a builtin (``tuple``, ``np.ndarray``), or another
+        object a chain of attributes of one denotes (see :mod:`srcad.chains`); None for
+        none."""
+        found = static_chain(node, lambda name: MISSING if name in self.env else self.lookup(name))
+        return None if found is MISSING else found
 
 
 def _elements(node: ast.expr) -> list[ast.expr]:

@@ -10,6 +10,7 @@ import linecache
 import types
 from collections.abc import Sequence
 
+from .chains import MISSING, chain_names, static_attribute, static_chain
 from .contexts import try_refusals, with_refusals
 from .desugar import keyed_extreme, mapped_call, named_lambda, reduce_call, summed_comprehension
 from .errors import NoRuleError, SrcadError, UnsupportedSyntaxError, raise_all
@@ -75,19 +76,13 @@ class _Checker(ast.NodeVisitor):
         )
 
     def static(self, node: ast.expr) -> object:
-        """The object a chain of a global name and module attributes denotes, or None."""
-        chain: list[str] = []
-        while isinstance(node, ast.Attribute):
-            chain.append(node.attr)
-            node = node.value
-        if not isinstance(node, ast.Name) or node.id in _stored_names(self.source.node):
-            return None
-        obj = self.source.lookup(node.id)
-        for attr in reversed(chain):
-            if not isinstance(obj, types.ModuleType | type):
-                return None
-            obj = getattr(obj, attr, None)
-        return obj
+        """The object a global name, or a chain of attributes of one, denotes (see
+        :mod:`srcad.chains`), or None."""
+        stored = _stored_names(self.source.node)
+        found = static_chain(
+            node, lambda name: MISSING if name in stored else self.source.lookup(name)
+        )
+        return None if found is MISSING else found
 
     def else_line(self, stmt: ast.For | ast.While) -> ast.AST:
         """Where a loop's ``else:`` stands (the AST keeps no node for it): the line
@@ -519,15 +514,13 @@ def _calls_without_rules(source: FunctionSource) -> list[SrcadError]:
     for node in ast.walk(body):
         if not isinstance(node, ast.Call):
             continue
-        func, chain = node.func, []
-        while isinstance(func, ast.Attribute):
-            chain.append(func.attr)
-            func = func.value
-        if not isinstance(func, ast.Name):
+        names = chain_names(node.func)
+        if names is None:
             continue
-        obj = source.lookup(func.id)
-        for attr in reversed(chain):
-            obj = getattr(obj, attr, None)
+        obj = static_chain(names, source.lookup)
+        if obj is MISSING and len(names) > 1:  # a compiled method of an object: its class's
+            owner = static_chain(names[:-1], source.lookup)  # (rng.normal: Generator.normal)
+            obj = MISSING if owner is MISSING else static_attribute(type(owner), names[-1])
         numeric = str(getattr(obj, "__module__", None) or type(obj).__module__).split(".")[0] in (
             "math",
             "cmath",
@@ -540,7 +533,7 @@ def _calls_without_rules(source: FunctionSource) -> list[SrcadError]:
             and not isinstance(obj, type | types.FunctionType)
             and not TABLE.has_callable(obj)
         ):
-            name = ".".join([func.id, *reversed(chain)])
+            name = ".".join(names)
             found.append(
                 NoRuleError(
                     f"`{name}` has no derivative rule and no Python source srcad can read",

@@ -34,11 +34,7 @@ class Namespaces(LoweringPart):
                 self.namespace_name()
                 return array_api.NAMESPACE
             node = func
-        path: list[str] = []
-        while isinstance(node, ast.Attribute):
-            path.append(node.attr)
-            node = node.value
-        if path and isinstance(node, ast.Name) and self.is_namespace(scope, node.id):
-            if array_api.numpy_twin(tuple(reversed(path))) is None:
-                raise array_api.refusal(tuple(reversed(path)), scope.source.location(node))
+        path = self.namespace_path(scope, node)
+        if path and array_api.numpy_twin(path) is None:  # (xp.<a name srcad cannot run>)
+            raise array_api.refusal(path, scope.source.location(node))
         return None

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from .. import ir, records
+from ..chains import static_chain
 from ..errors import SrcadError
 from ..rules.scalar import FIELD
 from ..runtime import same_member
@@ -324,9 +325,7 @@ class Objects(LoweringPart):
         parts = getattr(function, "__qualname__", "").split(".")
         if len(parts) < 2 or "<locals>" in parts:
             return None
-        cls: Any = self.root.lookup(parts[0])
-        for part in parts[1:-1]:
-            cls = getattr(cls, part, None)
+        cls = static_chain(tuple(parts[:-1]), self.root.lookup)  # (the class it is defined in)
         member = vars(cls).get(parts[-1]) if isinstance(cls, type) else None
         return cls if member is function else None
 
@@ -436,15 +435,7 @@ class Objects(LoweringPart):
                 note = ast.parse(note.value, mode="eval").body
             except SyntaxError:
                 return None
-        chain: list[str] = []
-        while isinstance(note, ast.Attribute):
-            chain.append(note.attr)
-            note = note.value
-        if not isinstance(note, ast.Name):
-            return None
-        cls: Any = self.root.lookup(note.id)
-        for attr in reversed(chain):
-            cls = getattr(cls, attr, None)
+        cls = static_chain(note, self.root.lookup)
         return cls if _user_class(cls) else None
 
     def member_of_class(

@@ -10,11 +10,11 @@ from typing import TypeGuard
 import numpy as np
 
 from .. import array_api, ir, pyexpr
+from ..chains import MISSING
 from ..errors import NoRuleError
 from ..pyexpr import Written
 from ..rules.numpy_arrays import ARRAY_OF_ITEMS, COPY_METHOD, SHALLOW_COPY
 from ..rules.scalar import LIST_COPY
-from ..rules.table import _MISSING as _MISSING_RULE
 from ..rules.table import Rule, Scatter, callee_key, index_key, match
 from .values import (
     NOT_STATIC,
@@ -292,7 +292,7 @@ class Operations(LoweringPart):
         parameters bind (parts of ``written``; defaults of the rule, plain IR)."""
         resolve = lambda e: self.denote(scope, e).static  # noqa: E731
         key = index_key(
-            written, lambda e: _MISSING_RULE if resolve(e) is NOT_STATIC else resolve(e)
+            written, lambda e: MISSING if resolve(e) is NOT_STATIC else resolve(e)
         )
         if key is None:
             return None, {}

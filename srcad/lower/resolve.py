@@ -17,10 +17,12 @@ called. A name is looked up, first match wins:
    (a parameter a bound method or a partial fixes, a field read of one), else nothing;
 4. a closure cell, a global or a builtin of the function's source.
 
-An attribute of a fixed module, class or ufunc is read (that runs no code); of another
-fixed object, it is a method its class defines in Python, bound
-(``scipy.stats.norm.logpdf``); of an object srcad knows, a field holding such an
-object. Anything else denotes nothing srcad knows (:data:`NOTHING`).
+Then an attribute at a time (the walk of :func:`srcad.chains.follow`, which the stages
+before lowering and the rule table share): an attribute of a fixed module, class or
+ufunc is read (that runs no code); of another fixed object, it is a method its class
+defines in Python, bound (``scipy.stats.norm.logpdf``) -- both
+:func:`~srcad.chains.static_attribute`; of an object srcad knows, a field holding such
+an object. Anything else denotes nothing srcad knows (:data:`NOTHING`).
 
 :meth:`Resolver.reference` answers the other question a free name raises: how
 generated code names it (the root's own global as it is, anything else bound under a
@@ -33,7 +35,6 @@ from __future__ import annotations
 import ast
 import enum
 import functools
-import inspect
 import types
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -42,7 +43,8 @@ from typing import Any
 import numpy as np
 
 from .. import array_api, ir, records
-from ..frontend import MISSING, FunctionSource
+from ..chains import MISSING, chain_names, follow, static_attribute
+from ..frontend import FunctionSource
 from ..pyexpr import Written
 from .values import NOT_STATIC, LoweringPart, Scope, returning
 
@@ -120,25 +122,9 @@ class Resolver(LoweringPart):
         if path is not None:  # an array namespace stands for numpy (see srcad.array_api)
             twin = array_api.numpy_twin(path) if path else np
             return NOTHING if twin is None else Denotation(twin, True, returning(twin))
-        if isinstance(expr, ir.Name):
-            return self._denote_name(scope, expr.id)
-        assert isinstance(expr, ir.Attr)  # (see _spelled)
-        base = self._denote(scope, expr.value)
-        attr = expr.attr
-        if base.fixed:
-            obj = base.obj
-            if isinstance(obj, types.ModuleType | type | np.ufunc):
-                found = getattr(obj, attr, NOT_STATIC)
-            else:
-                found = _method_of(obj, attr)
-            if found is not NOT_STATIC:
-                return Denotation(found, True, _attribute_lookup(base.lookup, attr))
-        if base.known is not None and records.has_field(base.obj, attr):
-            value = getattr(base.obj, attr)
-            if records.is_record(value):
-                current = base.lookup
-                return Denotation(value, False, lambda: getattr(current(), attr, None))
-        return NOTHING
+        names = chain_names(expr)
+        assert names is not None  # (see _spelled)
+        return follow(names, lambda name: self._denote_name(scope, name), _denote_attribute)
 
     def _denote_name(self, scope: Scope, name: str) -> Denotation:
         if name in scope.statics:  # a function passed in, or a local alias of one
@@ -161,15 +147,10 @@ class Resolver(LoweringPart):
             return value is array_api.NAMESPACE
         return array_api.is_namespace_module(scope.source.lookup(name))
 
-    def namespace_path(self, scope: Scope, expr: ir.Expr) -> tuple[str, ...] | None:
+    def namespace_path(self, scope: Scope, expr: ast.expr | ir.Expr) -> tuple[str, ...] | None:
         """``("linalg", "matmul")`` for ``xp.linalg.matmul`` (``xp`` a namespace), else None."""
-        path: list[str] = []
-        while isinstance(expr, ir.Attr):
-            path.append(expr.attr)
-            expr = expr.value
-        if isinstance(expr, ir.Name) and self.is_namespace(scope, expr.id):
-            return tuple(reversed(path))
-        return None
+        names = chain_names(expr)
+        return names[1:] if names is not None and self.is_namespace(scope, names[0]) else None
 
     def known_objects(self) -> dict[str, Denotation]:
         """Listing names whose object srcad knows when it compiles: the parameters a bound
@@ -243,10 +224,7 @@ def _spelled(node: ast.expr | ir.Expr | Written) -> ir.Expr | None:
     if isinstance(node, ast.Attribute):
         value = _spelled(node.value)
         return None if value is None else ir.Attr(value, node.attr)
-    chain: object = node
-    while isinstance(chain, ir.Attr):
-        chain = chain.value
-    return node if isinstance(chain, ir.Name) and not isinstance(node, ast.AST) else None
+    return node if not isinstance(node, ast.AST) and chain_names(node) is not None else None
 
 
 def _free_lookup(source: FunctionSource, name: str) -> Callable[[], Any]:
@@ -265,10 +243,17 @@ def _attribute_lookup(lookup: Callable[[], Any], attr: str) -> Callable[[], Any]
     return lambda: getattr(lookup(), attr)
 
 
-def _method_of(obj: Any, name: str) -> Any:
-    """``obj.name`` where that is a method its class defines in Python (binding it runs
-    no code: ``scipy.stats.norm.logpdf``); else ``NOT_STATIC``."""
-    method = inspect.getattr_static(type(obj), name, None)
-    if not isinstance(method, types.FunctionType) or name in getattr(obj, "__dict__", {}):
-        return NOT_STATIC
-    return types.MethodType(method, obj)
+def _denote_attribute(base: Denotation, attr: str) -> Denotation:
+    """What the attribute ``attr`` of what ``base`` denotes denotes: of a fixed object,
+    what :func:`~srcad.chains.static_attribute` reads (see the module); of an object srcad
+    knows, a field holding such an object; else nothing."""
+    if base.fixed:
+        found = static_attribute(base.obj, attr)
+        if found is not MISSING:
+            return Denotation(found, True, _attribute_lookup(base.lookup, attr))
+    if base.known is not None and records.has_field(base.obj, attr):
+        value = getattr(base.obj, attr)
+        if records.is_record(value):
+            current = base.lookup
+            return Denotation(value, False, lambda: getattr(current(), attr, None))
+    return NOTHING

@@ -27,13 +27,12 @@ from typing import Any, Protocol, cast
 import numpy as np
 
 from .. import ir, pyexpr
+from ..chains import MISSING, static_chain
 from ..ir import Rule, Scatter, Signature, Zeroed  # (what a rule is: part of the IR)
 from ..pyexpr import Written
 
 #: Names a template may use besides the rule's parameters and its ``env``.
 TEMPLATE_NAMES = ("g", "ans")
-
-_MISSING = object()
 
 #: What a pattern is matched against: plain IR, or the user's code as it is written,
 #: each part knowing where it was written (see :class:`srcad.pyexpr.Written`).
@@ -65,18 +64,6 @@ def _ordered_names(expr: ir.Expr):
         yield from _ordered_names(child)
 
 
-def resolve_static(expr: Subject, lookup: Callable[[str], Any]) -> Any:
-    """The object a ``Name`` or ``Attr`` chain (of plain IR) denotes, or ``_MISSING``."""
-    if isinstance(expr, ir.Name):
-        return lookup(expr.id)
-    if isinstance(expr, ir.Attr):
-        base = resolve_static(expr.value, lookup)
-        if base is _MISSING:
-            return _MISSING
-        return getattr(base, expr.attr, _MISSING)
-    return _MISSING
-
-
 def _is_method(pattern: ir.Call, env: Mapping[str, Any]) -> bool:
     """``x.sum(...)``: a call of an attribute of a parameter (not of a module in ``env``)."""
     func = pattern.func
@@ -100,7 +87,7 @@ def index_key(written: Subject, resolve: Callable[[Subject], Any]) -> tuple | No
         return None
     if isinstance(expr, ir.Call):
         func = resolve(expr.func)
-        if func is not _MISSING:
+        if func is not MISSING:
             return callee_key(func)
         method = _form(expr.func)
         if isinstance(method, ir.Attr):
@@ -150,8 +137,8 @@ def _index_key(pattern: ir.Expr, env: Mapping[str, Any]) -> tuple:
         assert isinstance(pattern.func, ir.Attr)  # (what _is_method tests)
         return ("method", pattern.func.attr)
     if isinstance(pattern, ir.Call):
-        func = resolve_static(pattern.func, lambda n: env.get(n, _MISSING))
-        if func is _MISSING:
+        func = static_chain(pattern.func, lambda n: env.get(n, MISSING))
+        if func is MISSING:
             raise ValueError(f"rule pattern calls an unknown function: {pattern.func!r}")
         return callee_key(func)
     raise ValueError(f"a rule pattern must be an operation or a call, not {pattern!r}")
@@ -189,8 +176,8 @@ class RuleTable:
         with self._lock:
             if key[0] == "call":
                 assert isinstance(rule.pattern, ir.Call)  # (see _index_key)
-                self._callables[key] = resolve_static(
-                    rule.pattern.func, lambda n: rule.env.get(n, _MISSING)
+                self._callables[key] = static_chain(
+                    rule.pattern.func, lambda n: rule.env.get(n, MISSING)
                 )
             rules = [r for r in self._by_key.get(key, []) if r.pattern != rule.pattern]
             rules.append(rule)
@@ -223,7 +210,7 @@ class RuleTable:
         ``env``) and its operands in the rule's parameter order, or None."""
 
         def resolve(e: Subject) -> Any:
-            return resolve_static(e, lambda n: env.get(n, _MISSING))
+            return static_chain(e, lambda n: env.get(n, MISSING))
 
         key = index_key(expr, resolve)
         for rule in self.candidates(key) if key is not None else ():
@@ -578,8 +565,8 @@ def _match(
             return None
         return _match(pattern.value, expr.value, rule, resolve, bound)
     if isinstance(pattern, ir.Name | ir.Attr):
-        wanted = resolve_static(pattern, lambda n: rule.env.get(n, _MISSING))
-        if wanted is _MISSING:
+        wanted = static_chain(pattern, lambda n: rule.env.get(n, MISSING))
+        if wanted is MISSING:
             return None
         found = resolve(written)
         return bound if found is wanted or same_callee(found, wanted) else None

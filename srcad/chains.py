@@ -1,0 +1,82 @@
+"""What a name, or a chain of attributes of one (``np.linalg.norm``), denotes when
+srcad compiles: the one walk every stage that asks shares.
+
+A chain is looked up root first, by whatever the asker knows of names (a function's
+globals, closure cells and builtins; a rule's own ``env``), then an attribute at a
+time, reading only what runs no code:
+
+* an attribute of a module, a class or a ufunc is read (``np.linalg``, ``np.add.at``);
+* of another object, only a method its class defines in Python, bound
+  (``scipy.stats.norm.logpdf``): reading any other attribute could run the user's code
+  (a property, ``__getattr__``);
+* anything else, and a name the lookup does not find, is :data:`MISSING`.
+
+:func:`static_chain` answers with an object; :func:`follow` is the walk itself, for an
+asker that carries more than the object at each step (the lowerer's resolver, see
+:mod:`srcad.lower.resolve`, also says how to find it again).
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import types
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+import numpy as np
+
+from . import ir
+
+#: What a lookup gives for a name bound nowhere, and :func:`static_chain` for a chain
+#: that denotes nothing srcad may read when it compiles.
+MISSING: Any = type("Missing", (), {"__repr__": lambda self: "MISSING"})()
+
+T = TypeVar("T")
+
+
+def chain_names(node: object) -> tuple[str, ...] | None:
+    """``("np", "linalg", "norm")`` for ``np.linalg.norm``, as the user's AST or as IR;
+    None for anything but a name or a chain of attributes of one."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute | ir.Attr):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name | ir.Name):
+        return None
+    return (node.id, *reversed(parts))
+
+
+def follow(
+    names: Sequence[str], lookup: Callable[[str], T], attribute: Callable[[T, str], T]
+) -> T:
+    """The root name's ``lookup``, then each attribute of ``names`` read by ``attribute``."""
+    found = lookup(names[0])
+    for attr in names[1:]:
+        found = attribute(found, attr)
+    return found
+
+
+def static_attribute(obj: Any, attr: str) -> Any:
+    """``obj.attr`` if reading it runs no code (see the module), else :data:`MISSING`."""
+    if obj is MISSING:
+        return MISSING
+    if isinstance(obj, types.ModuleType | type | np.ufunc):
+        return getattr(obj, attr, MISSING)
+    method = inspect.getattr_static(type(obj), attr, None)
+    if not isinstance(method, types.FunctionType) or attr in getattr(obj, "__dict__", {}):
+        return MISSING
+    return types.MethodType(method, obj)
+
+
+def static_chain(chain: object, lookup: Callable[[str], Any]) -> Any:
+    """The object the name or chain ``chain`` (AST or IR, or its names) denotes, with
+    ``lookup`` giving a name's object (:data:`MISSING` for none); :data:`MISSING` if it
+    denotes nothing srcad may read (see the module)."""
+    names = chain if isinstance(chain, tuple) else chain_names(chain)
+    if not names:
+        return MISSING
+    return follow(names, lookup, static_attribute)
+
+
+__all__ = ["MISSING", "chain_names", "follow", "static_attribute", "static_chain"]
