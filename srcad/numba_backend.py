@@ -279,6 +279,35 @@ def _add_at(target: Any, index: Any, value: Any) -> None:
     target[index] += value  # (the float version's lists: arrays here; one index adds once)
 
 
+def _repeated(items: Any, count: Any) -> Any:
+    out = [items[0]] * 0  # (a list of the items' type; `items * count` of an array multiplies)
+    for _ in range(count):
+        for item in items:
+            out.append(item)
+    return out
+
+
+def _list_replaced(items: Any, index: Any, item: Any) -> Any:
+    out = [x for x in items]
+    out[index] = item
+    return out
+
+
+def _repeated_grad(g: Any, items: Any) -> Any:
+    size = len(items)
+    out = [g[k] for k in range(size)]
+    for start in range(size, len(g), size):
+        for k in range(size):
+            out[k] += g[start + k]
+    return out
+
+
+def _list_removed(items: Any, index: Any) -> Any:
+    out = [x for x in items]
+    out.pop(index)
+    return out
+
+
 def _twins() -> dict[Any, Any]:
     """The runtime helpers of the version for floats -> what numba compiles instead."""
     from . import runtime
@@ -287,6 +316,11 @@ def _twins() -> dict[Any, Any]:
     return {
         runtime.divide: _divide,
         runtime.add_at: _add_at,
+        runtime.repeated: _repeated,
+        runtime.repeated_grad: _repeated_grad,
+        runtime.list_replaced: _list_replaced,
+        runtime.with_item: _list_replaced,  # (an adjoint or tangent of a list: a list)
+        runtime.list_removed: _list_removed,
         numpy_grads.sign: _sign,
         runtime.log_of_number: _log,
         numpy_grads.fsum_grad: _each_gets_array,

@@ -193,10 +193,6 @@ def require_no_list(value: Any, error: SrcadError) -> None:
 
 _declare(require_no_list, "__srcad_effect__", True)
 
-#: checks of the arguments at the start of a gradient (not shown in its listing)
-ENTRY_CHECKS = (
-    require_separate_items, require_number_items, require_plain_container, require_no_list
-)
 
 
 def _items_share_memory(items: list | tuple) -> bool:
@@ -691,6 +687,13 @@ def require_count(count: Any, error: SrcadError) -> None:
 
 _declare(require_lists, "__srcad_effect__", True)
 _declare(require_count, "__srcad_effect__", True)
+
+#: checks of the arguments (at the start of a gradient) and of lists (before an operation
+#: on them) that the version for floats never needs: not shown in the listing
+ENTRY_CHECKS = (
+    require_separate_items, require_number_items, require_plain_container, require_no_list,
+    require_lists, require_count,
+)
 
 
 @fresh_result
