@@ -928,7 +928,8 @@ def _holds_overlapping(container: Any, value: Any) -> bool:
     ``value`` or an array sharing its memory?"""
     items = container.values() if isinstance(container, dict) else container
     return any(
-        _holds_overlapping(item, value) if isinstance(item, list | tuple | dict)
+        item is value or _holds_overlapping(item, value)
+        if isinstance(item, list | tuple | dict)
         else _overlaps(item, value)
         for item in items
     )
@@ -969,9 +970,9 @@ def alias_of(value: Any, changed: Any) -> bool:
     if isinstance(value, list | tuple | dict):
         if _holds_overlapping(value, changed):
             raise _untraceable(
-                "a dict, list or tuple also holds the array written in place (the "
-                "item `d.get(k)` gave, or one a shallow copy such as dict(p), p.copy() "
-                "or L[:] shares)",
+                "another dict, list or tuple also holds what this line changes (an "
+                "item `d.get(k)` gave, or one a shallow copy such as dict(p), p.copy(), "
+                "L[:] or {k: v for k, v in p.items()} shares)",
                 "give the item a new array (`q[k] = q[k] * w` instead of `q[k] *= w`), or "
                 "copy the arrays too (`{k: v.copy() for k, v in p.items()}`)",
             )

@@ -595,7 +595,7 @@ def test_an_augmented_write_into_a_list_item_changes_the_array_it_holds():
     check_four_ways(scaled_through_a_list, x, y, wrt=(0, 1))
     assert srcad.value_and_grad(scaled_through_a_list)(x.copy(), y)[0] == \
         scaled_through_a_list(x.copy(), y)
-    with pytest.raises(srcad.SrcadError, match="also holds the array") as caught:
+    with pytest.raises(srcad.SrcadError, match="also holds what this line changes") as caught:
         srcad.grad(copied_list_written_in_place)([x, y])
     assert caught.value.lineno == marker_line(__file__, "shared-item")
 

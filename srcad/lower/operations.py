@@ -120,6 +120,8 @@ class Operations(LoweringPart):
             or rule is not None and rule.shares  # (np.split: a list of views)
         ):
             self.shallow_copies.add(name)  # (its items are objects others hold too)
+            if self.holds_list(first):
+                self.holds_lists.add(name)
         if (rule in (COPY_METHOD, SHALLOW_COPY) or _is_slice_read(value)) and isinstance(
             first, ir.Name
         ):  # (a copy of a parameter, or of such a copy: which parameter)
