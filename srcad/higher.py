@@ -205,7 +205,7 @@ def _with_defaults(tangent_fn: Callable, f: Callable) -> Callable:
         missing = [p.default for p in (*positional, *keyword_only)[len(primals):]]
         if missing and all(value is not inspect.Parameter.empty for value in missing):
             primals += tuple(missing)
-            tangents += tuple(trees.zero_tangent(value) for value in missing)
+            tangents += tuple(trees.map_leaves(trees.zero_tangent, value) for value in missing)
         return tangent_fn(primals, tangents, *args, **kwargs)
 
     return tangent_with_defaults

@@ -414,7 +414,9 @@ def _compiled(built: Any, user_function: types.FunctionType) -> Any:
                 break
         try:
             result = running[0].dispatcher(*args)
-        except errors as error:
+        except Exception as error:
+            if not (isinstance(error, errors) or _while_compiling(error)):
+                raise  # (the compiled code's own exception, as Python's would be)
             if not running[0].preallocates:
                 raise _located(error, running[0].filename, where) from None
             # a saved value that is not a float (an int index, a tuple): lists hold it
@@ -437,6 +439,20 @@ class _Listing:
     filename: str
     dispatcher: Any
     preallocates: bool  # (whether some tape is an array made for its loop)
+
+
+def _while_compiling(error: BaseException) -> bool:
+    """Whether ``error`` came out of numba's compiler (its type inference or lowering,
+    which fail with a bare AttributeError on some code) rather than the compiled code."""
+    frame = error.__traceback__
+    while frame is not None:
+        name = frame.tb_frame.f_code.co_filename.replace("\\", "/")
+        if "/numba/core/typing/" in name or "/numba/core/typeinfer" in name or (
+            "/numba/core/lowering" in name
+        ):
+            return True
+        frame = frame.tb_next
+    return False
 
 
 def _as_given(result: Any, mode: str, wrt_args: list[Any]) -> Any:

@@ -1209,3 +1209,16 @@ def test_jvp_and_hvp_of_a_0d_array_written_after_an_update():
     assert value == pytest.approx(0.5) and float(tangent) == pytest.approx(2.0)
     np.testing.assert_allclose(srcad.hvp(zero_d_accumulator)(x, np.array([1.0, 0.0])),
                                [4.0, 0.0], rtol=1e-14)
+
+
+def _scaled_by_config(x, cfg={"scale": 2.0}, shift=(1.0, 0.5)):  # noqa: B006
+    return np.sum(cfg["scale"] * x**2) + shift[0] * np.sum(x)
+
+
+def test_jvp_gives_defaults_that_are_containers_zero_tangents_of_their_shape():
+    """An omitted default that is a dict or a tuple gets a tangent of zeros of its shape
+    (it got the number 0.0, and the tangent code indexed it)."""
+    x = np.array([1.0, 2.0, 3.0])
+    value, tangent = srcad.jvp(_scaled_by_config)((x,), (np.ones(3),))
+    assert value == _scaled_by_config(x)
+    assert tangent == pytest.approx(4.0 * np.sum(x) + 3.0, rel=1e-12)

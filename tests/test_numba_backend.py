@@ -270,3 +270,14 @@ def test_arrays_are_refused_with_what_to_do():
 def test_an_unknown_backend_is_a_value_error():
     with pytest.raises(ValueError, match="backend='python' or backend='numba'"):
         srcad.grad(horner, backend="cuda")
+
+
+def _mean_ratio(d):
+    return sum(d) / d[0]
+
+
+def test_an_error_inside_numbas_compiler_is_located():
+    """numba's type inference fails on some code with a bare AttributeError: it is
+    reported as numba failing to compile the user's function, not leaked."""
+    with pytest.raises(srcad.CompiledBackendError, match="numba cannot compile"):
+        srcad.grad(_mean_ratio, backend="numba")([3.0, 3.5, 4.0])

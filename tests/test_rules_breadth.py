@@ -721,3 +721,16 @@ def test_numpy_grads_declares_every_helper():
     }
     assert set(numpy_grads.__all__) == defined
     assert len(numpy_grads.__all__) == len(defined)  # (each once)
+
+
+def _grid_energy(a):
+    xs = np.linspace(0.0, a, num=5)  # (num as a keyword)
+    ys = np.linspace(a, 2.0, 4, endpoint=False)
+    zs = np.linspace(np.array([0.0, 1.0]), np.array([a, 2.0 * a]), 3, axis=1)
+    return np.sum(xs**2) + np.sum(np.sin(ys)) + np.sum(zs**2) + np.sum(np.logspace(0.0, a, 4))
+
+
+def test_linspace_takes_num_endpoint_and_axis():
+    """np.linspace(0, a, num=5), endpoint=False and axis= (np.logspace calls it with
+    axis): each was refused with a differentiated end."""
+    check_four_ways(_grid_energy, 1.3)

@@ -509,8 +509,11 @@ defrule("np.arange(x, y)", env=NP, x="np.sum(g)", y=None, distinct=True,
 defrule("np.arange(x, y, z)", env=NP, x="np.sum(g)", y=None,
         z="np.sum(g * np.arange(np.size(g)))", distinct=True,
         tangents={"x": "np.ones(np.shape(ans)) * t", "z": "np.arange(np.size(ans)) * t"})
-defrule("np.linspace(x, y, n)", env=ENV, n=None, x="linspace_grad(g, x, n, True)",
-        y="linspace_grad(g, y, n, False)",
-        tangents={"x": "np.linspace(t, 0.0 * t, n)", "y": "np.linspace(0.0 * t, t, n)"})
+defrule("np.linspace(x, y, num=50, endpoint=True, axis=0)", env=ENV, num=None,
+        endpoint=None, axis=None,
+        x="linspace_grad(g, x, num, True, endpoint, axis)",
+        y="linspace_grad(g, y, num, False, endpoint, axis)",
+        tangents={"x": "np.linspace(t, 0.0 * t, num, endpoint=endpoint, axis=axis)",
+                  "y": "np.linspace(0.0 * t, t, num, endpoint=endpoint, axis=axis)"})
 for _attr in ("shape", "ndim", "size", "dtype"):
     defrule(f"x.{_attr}", x=None)

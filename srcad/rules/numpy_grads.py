@@ -340,10 +340,15 @@ def clip_grad(g: Any, x: Any, low: Any, high: Any) -> Any:
     return g * inside
 
 
-def linspace_grad(g: Any, end: Any, n: int, start: bool) -> Any:
-    """Adjoint of ``np.linspace(x, y, n)`` for the end ``x`` (``start``) or ``y``: item
-    ``k`` is ``x (1 - w_k) + y w_k`` with ``w = np.linspace(0, 1, n)``."""
-    weights = np.linspace(0.0, 1.0, n).reshape((n,) + (1,) * (np.ndim(g) - 1))
+def linspace_grad(
+    g: Any, end: Any, n: int, start: bool, endpoint: bool = True, axis: int = 0
+) -> Any:
+    """Adjoint of ``np.linspace(x, y, n, endpoint, axis)`` for the end ``x`` (``start``)
+    or ``y``: item ``k`` (along ``axis``) is ``x (1 - w_k) + y w_k`` with ``w =
+    np.linspace(0, 1, n, endpoint=endpoint)``."""
+    g = np.moveaxis(g, axis, 0) if axis != 0 else g
+    weights = np.linspace(0.0, 1.0, n, endpoint=endpoint)
+    weights = weights.reshape((n,) + (1,) * (np.ndim(g) - 1))
     share = 1.0 - weights if start else weights
     return unbroadcast(np.sum(g * share, axis=0), end)
 
