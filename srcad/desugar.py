@@ -399,6 +399,9 @@ class _Comprehensions(ast.NodeTransformer):
         return [*out, stmt]
 
     def rewrite_Assign(self, stmt: ast.Assign) -> list[ast.stmt]:
+        starred = _starred_unpacking(stmt)
+        if starred is not None:
+            return self.rewrite(self.starred_unpacking(stmt, *starred))
         target = _single_name_target(stmt)
         value = stmt.value
         if target is not None and isinstance(value, ast.IfExp) and _has_comprehension(
@@ -419,6 +422,37 @@ class _Comprehensions(ast.NodeTransformer):
             loops, self.hoisted = self.hoisted, saved
             return loops
         return self.rewrite_other(stmt)
+
+    def starred_unpacking(
+        self, stmt: ast.Assign, names: list[ast.expr], star: int
+    ) -> list[ast.stmt]:
+        """``a, *rest, b = value`` as ``unpacked = value; a = unpacked[0]; rest =
+        list(unpacked[1:-1]); b = unpacked[-1]`` (Python's starred name is a list)."""
+        whole = _fresh("unpacked", self.used)
+        load = lambda: ast.Name(whole, ast.Load())  # noqa: E731
+        needed = len(names) - 1
+        out: list[ast.stmt] = [
+            ast.Assign([ast.Name(whole, ast.Store())], stmt.value),
+            ast.Assert(  # (Python's ValueError: too few values to unpack)
+                ast.Compare(ast.Call(ast.Name("len", ast.Load()), [load()], []),
+                            [ast.GtE()], [ast.Constant(needed)]),
+                ast.Constant(f"not enough values to unpack (expected at least {needed})"),
+            ),
+        ]
+        after = len(names) - star - 1
+        for position, target in enumerate(names):
+            if position < star:
+                value: ast.expr = ast.Subscript(load(), ast.Constant(position), ast.Load())
+            elif position > star:
+                value = ast.Subscript(load(), ast.Constant(position - len(names)), ast.Load())
+            else:
+                target = target.value if isinstance(target, ast.Starred) else target
+                rest = ast.Slice(ast.Constant(star) if star else None,
+                                 ast.Constant(-after) if after else None)
+                value = ast.Call(ast.Name("list", ast.Load()),
+                                 [ast.Subscript(load(), rest, ast.Load())], [])
+            out.append(ast.Assign([target], value))
+        return [_located(s, stmt) for s in out]
 
     def rewrite_If(self, stmt: ast.If) -> list[ast.stmt]:
         stmt.body, stmt.orelse = self.rewrite(stmt.body), self.rewrite(stmt.orelse)
@@ -623,6 +657,15 @@ class _Comprehensions(ast.NodeTransformer):
         return _located(ast.Name(result, ast.Load()), node)
 
 
+def _starred_unpacking(stmt: ast.Assign) -> tuple[list[ast.expr], int] | None:
+    """``a, *rest = value``: the targets and the position of the starred one."""
+    if len(stmt.targets) != 1 or not isinstance(stmt.targets[0], ast.Tuple | ast.List):
+        return None
+    names = stmt.targets[0].elts
+    stars = [k for k, t in enumerate(names) if isinstance(t, ast.Starred)]
+    return (list(names), stars[0]) if len(stars) == 1 else None
+
+
 def _single_name_target(stmt: ast.stmt) -> str | None:
     if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
         target = stmt.targets[0]
@@ -693,6 +736,7 @@ def desugar(fn: ast.FunctionDef) -> ast.FunctionDef:
             comprehensions = True
         elif isinstance(node, ast.Assign):
             lambdas = lambdas or named_lambda(node)
+            comprehensions = comprehensions or _starred_unpacking(node) is not None
         elif isinstance(node, ast.For | ast.While | ast.If | ast.With):
             control_flow = True
     if not comprehensions and not lambdas and not control_flow:

@@ -355,8 +355,12 @@ class _Checker(ast.NodeVisitor):
         if isinstance(target, ast.Name):
             return
         if isinstance(target, ast.Tuple | ast.List):
+            stars = [e for e in target.elts if isinstance(e, ast.Starred)]
             for element in target.elts:
-                self.check_target(element)
+                if isinstance(element, ast.Starred) and len(stars) == 1:
+                    self.check_target(element.value)  # (a, *rest = value: a list)
+                else:
+                    self.check_target(element)
             return
         if isinstance(target, ast.Attribute):
             self.refuse(

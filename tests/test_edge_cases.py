@@ -723,3 +723,22 @@ def test_del_of_a_local_name_unbinds_it():
     """``del tmp`` (freeing memory) unbinds the name and computes nothing; srcad's own
     gradients hold ``del`` lines too, so grad of grad reads them."""
     check_four_ways(freed_temporaries, np.array([0.3, -0.4]), 0.7, wrt=(0, 1))
+
+
+def _least_squares_fit(y, lam):
+    X = np.column_stack([np.ones(5), np.linspace(0.0, 1.0, 5)])
+    coef, *_ = np.linalg.lstsq(X, y, rcond=None)
+    return np.sum(coef**2) + lam * coef[0]
+
+
+def _first_and_last(x):
+    a, *middle, b = x
+    return a * b + sum(middle)
+
+
+def test_starred_unpacking_binds_a_list_of_the_rest():
+    """``coef, *_ = np.linalg.lstsq(...)`` and ``a, *mid, b = x`` (refused before)."""
+    check_four_ways(_least_squares_fit, np.array([0.1, 0.5, 0.7, 1.2, 1.4]), 0.3)
+    check_four_ways(_first_and_last, np.array([1.0, 2.0, 3.0, 4.0]))
+    with pytest.raises(AssertionError, match="not enough values to unpack"):
+        srcad.grad(_first_and_last)(np.array([1.0]))
