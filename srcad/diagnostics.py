@@ -111,6 +111,16 @@ def _missing_rule(stmt: ir.Assign, fn: ir.Function | None) -> SrcadError:
             "keep the values in local variables, or make the object outside and pass "
             "it in as a parameter"
         )
+    elif isinstance(value, ir.Call) and (maker := _called_made_here(value.func, fn)):
+        what = (
+            f"`{_spelled(value.func, fn)}` is a {maker.__name__} object made inside the "
+            "differentiated function, and calling it runs its `__call__`: srcad does not "
+            "differentiate objects the function makes"
+        )
+        hint = (
+            f"make the object outside and pass it in as a parameter annotated with its "
+            f"class (`layer: {maker.__name__}`), or call a helper function instead"
+        )
     elif isinstance(value, ir.Call) and (made := _chosen_at_run_time(value.func, fn)):
         what = (
             f"`{_spelled(value.func, fn)}` holds a function chosen when the program runs "
@@ -177,6 +187,16 @@ def _made_here(value: ir.Expr, fn: ir.Function) -> type | None:
         return None
     making = definition(func.value.id)
     called = _called_object(making, fn) if making is not None else None
+    return called if isinstance(called, type) and records.is_record_class(called) else None
+
+
+def _called_made_here(func: ir.Expr, fn: ir.Function | None) -> type | None:
+    """The class of the object ``func`` names, when ``fn`` made it by calling the class
+    (``layer = Layer(3); layer(x)``); else None."""
+    if fn is None or not isinstance(func, ir.Name):
+        return None
+    found = [s.value for s in ir.walk(fn.body) if isinstance(s, ir.Assign) and s.target == func.id]
+    called = _called_object(found[0], fn) if len(found) == 1 else None
     return called if isinstance(called, type) and records.is_record_class(called) else None
 
 

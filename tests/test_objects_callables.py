@@ -1213,3 +1213,25 @@ def test_a_method_of_an_object_made_inside_says_to_pass_it_in():
     assert "made inside" in info.value.message and "pass it in" in info.value.hint
     np.testing.assert_allclose(srcad.grad(spring_passed_in)(np.array([0.3, 0.5]), Spring(3.0)),
                                [0.9, 1.5], rtol=1e-14)
+
+
+class _Scaler:
+    def __init__(self, scale):
+        self.scale = scale
+
+    def __call__(self, x):
+        return np.tanh(self.scale * x)
+
+
+def _made_and_called(x):
+    scaler = _Scaler(2.0)
+    return np.sum(scaler(x))  # <made-called>
+
+
+def test_an_object_made_inside_and_called_is_refused_as_made_inside():
+    """``layer = Layer(...); layer(x)``: the message says the object is made inside and
+    to pass it in (it said the function was chosen at run time, with advice for that)."""
+    with pytest.raises(srcad.SrcadError) as caught:
+        srcad.grad(_made_and_called)(np.ones(3))
+    assert "made inside the differentiated function" in caught.value.message
+    assert caught.value.lineno == marker_line(__file__, "made-called")
