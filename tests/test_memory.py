@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 import pytest
-from conftest import check_four_ways
+from conftest import check_four_ways, marker_line
 
 import srcad
 
@@ -847,3 +847,19 @@ def test_a_view_taken_before_a_loop_and_written_in_it():
     g = srcad.grad(symplectic_euler)
     expected = (g(z + h * v, 1.3) - g(z - h * v, 1.3)) / (2 * h)
     np.testing.assert_allclose(srcad.hvp(symplectic_euler)(z, 1.3, v), expected, atol=1e-7)
+
+
+def _hsplit_then_scaled(x):
+    y = x.copy()
+    halves = np.hsplit(y.reshape(2, 2), 2)  # (numpy's own hsplit: an if in its code)
+    halves[1] *= 5.0  # <hsplit-write>
+    return np.sum(y**2)
+
+
+def test_a_part_of_hsplit_changed_in_place_is_refused():
+    """np.hsplit's parts are views of its argument; a write into one through the list
+    changes it. The list came out of a branch of numpy's code, where srcad forgot it held
+    views (a silently wrong gradient); it is refused at the line."""
+    with pytest.raises(srcad.SrcadError) as caught:
+        srcad.grad(_hsplit_then_scaled)(np.arange(1.0, 5.0))
+    assert caught.value.lineno == marker_line(__file__, "hsplit-write")

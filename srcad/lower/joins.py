@@ -91,8 +91,11 @@ class Joins(LoweringPart):
                 stmts = self.phi(stmts, value, name, renamed)
             out.append(stmts)
         for v in differing:
-            if all(self.is_own_list(env[v]) for _, env in branches):
+            values = [env[v] for _, env in branches]
+            if all(self.is_own_list(value) for value in values):
                 self.own_lists.add(merged[v])
+            if any(isinstance(x, ir.Name) and x.id in self.shallow_copies for x in values):
+                self.shallow_copies.add(merged[v])  # (np.split's views on one path, say)
         scope.env = {v: before[v] for v in before}
         for v in names:
             scope.env[v] = ir.Name(merged[v]) if v in merged else branches[0][1][v]
