@@ -1215,7 +1215,7 @@ def test_a_method_of_an_object_made_inside_says_to_pass_it_in():
                                [0.9, 1.5], rtol=1e-14)
 
 
-class _Scaler:
+class _MadeInsideScaler:
     def __init__(self, scale):
         self.scale = scale
 
@@ -1224,7 +1224,7 @@ class _Scaler:
 
 
 def _made_and_called(x):
-    scaler = _Scaler(2.0)
+    scaler = _MadeInsideScaler(2.0)
     return np.sum(scaler(x))  # <made-called>
 
 
