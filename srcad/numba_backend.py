@@ -361,8 +361,9 @@ def _compiled(built: Any, user_function: types.FunctionType) -> Any:
     if len(built.versions) < 2:
         raise CompiledBackendError(
             "backend='numba' compiles srcad's version of a gradient for Python numbers "
-            "(floats, ints, lists of them, loops, branches, math), and this function has "
-            "none: it works on arrays, dicts or objects",
+            "(floats, ints, lists of them, loops, branches, math), and srcad made none "
+            "for this function: it works on arrays, dicts or objects, or reads a list in "
+            "a way that version does not cover",
             "use the default backend (backend='python') for this function",
             where,
         )
