@@ -411,6 +411,8 @@ def scalar_guards(fn: ir.Function, activity: Activity) -> FloatGuards | None:
             continue
         seen.add((name, as_sequence))
         for stmt in definitions.get(name, ()):
+            if _length(stmt.value, fn):  # (len(xs): an int, whatever xs holds)
+                continue
             wanted = stmt.rule.sequences if stmt.rule is not None else ()
             params = stmt.rule.params if stmt.rule is not None else ()
             for k, o in enumerate(stmt.operands):

@@ -122,6 +122,12 @@ def branch_then_loop(x, bounded):
     return x
 
 
+def mean_by_len(xs, a):
+    """len(xs) as a value: an int, so the version for floats (and numba) still applies."""
+    n = len(xs)
+    return sum(math.tanh(x * a) for x in xs) / n
+
+
 OBSERVATIONS = [math.sin(0.3 * k) + 0.1 * k for k in range(30)]
 
 PROGRAMS = [
@@ -135,6 +141,7 @@ PROGRAMS = [
     (strided_sum, (0.3, 17, 2, -2), (0,)),
     (mathy, (1.3, 0.7), (0, 1)),  # (srcad's division, sign and log, compiled by numba)
     (triangle, (0.4, 9), (0,)),
+    (mean_by_len, ([0.5, -1.0, 2.0], 0.7), (0, 1)),
     (walk_with_an_int_state, (0.3, 25), (0,)),
     (branch_then_loop, (0.3, True), (0,)),
     (branch_then_loop, (0.3, False), (0,)),
@@ -281,3 +288,9 @@ def test_an_error_inside_numbas_compiler_is_located():
     reported as numba failing to compile the user's function, not leaked."""
     with pytest.raises(srcad.CompiledBackendError, match="numba cannot compile"):
         srcad.grad(_mean_ratio, backend="numba")([3.0, 3.5, 4.0])
+
+
+def test_len_of_a_list_keeps_the_version_for_floats():
+    """``n = len(xs)`` gave ``xs`` a number's kind too, and no version for floats was
+    made: backend='numba' refused a function of floats and lists of them."""
+    assert "this version is for Python floats" in srcad.grad(mean_by_len).backward_source
