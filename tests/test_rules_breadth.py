@@ -734,3 +734,15 @@ def test_linspace_takes_num_endpoint_and_axis():
     """np.linspace(0, a, num=5), endpoint=False and axis= (np.logspace calls it with
     axis): each was refused with a differentiated end."""
     check_four_ways(_grid_energy, 1.3)
+
+
+def _dot_and_clip_of_a_list(xs):
+    return np.dot(xs, xs) + np.sum(np.clip(xs, 0.0, 1.5) ** 2)
+
+
+def test_dot_and_clip_take_a_list_parameter_as_numpy_does():
+    """np.dot(xs, xs) and np.clip(xs, ...) of a list crashed in their derivatives
+    (`g * y` repeated the list); numpy makes an array of it, so the derivative does."""
+    g = srcad.grad(_dot_and_clip_of_a_list)([0.5, 1.2, 2.0])
+    want = srcad.numeric_grad(_dot_and_clip_of_a_list, (np.array([0.5, 1.2, 2.0]),), 0)
+    np.testing.assert_allclose(np.asarray(g, dtype=float), want, rtol=1e-6)

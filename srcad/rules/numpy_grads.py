@@ -230,6 +230,7 @@ def dot_left(g: Any, x: Any, y: Any) -> Any:
     ``x``'s last axis against ``y``'s only axis, or its second-to-last one (a number
     multiplies)."""
     x_ndim, y_ndim = _ndim(x), _ndim(y)
+    y = np.asarray(y)  # (a list, as numpy reads it: its arithmetic follows)
     if x_ndim <= 2 and y_ndim <= 2 and x_ndim and y_ndim:  # (the 1-D and 2-D cases)
         return matmul_left(g, x, y)
     if x_ndim == 0 or y_ndim == 0:
@@ -244,6 +245,7 @@ def dot_left(g: Any, x: Any, y: Any) -> Any:
 def dot_right(g: Any, x: Any, y: Any) -> Any:
     """Adjoint of ``np.dot(x, y)`` for ``y`` (see :func:`dot_left`)."""
     x_ndim, y_ndim = _ndim(x), _ndim(y)
+    x = np.asarray(x)  # (a list, as numpy reads it)
     if x_ndim <= 2 and y_ndim <= 2 and x_ndim and y_ndim:
         return matmul_right(g, x, y)
     if x_ndim == 0 or y_ndim == 0:
@@ -333,6 +335,7 @@ def items_like(g: Any, x: Any) -> Any:
 def clip_grad(g: Any, x: Any, low: Any, high: Any) -> Any:
     """Adjoint of ``np.clip(x, low, high)``: ``g`` where ``x`` is inside the bounds."""
     inside = np.ones_like(x, bool) if is_duck_array(x) else np.ones(np.shape(x), dtype=bool)
+    x = x if is_duck_array(x) else np.asarray(x)  # (a list, as numpy reads it)
     if low is not None:
         inside &= x >= low
     if high is not None:
