@@ -148,6 +148,12 @@ def _product_of_others(x: Any, axis: Any) -> Any:
     return np.moveaxis((left * right).reshape(moved.shape), last, axes)
 
 
+def _as_numpy_reads(x: Any) -> Any:
+    """A list or tuple as the array numpy makes of it (``np.dot(xs, xs)`` of a list);
+    anything else as it is (a lazy array stays lazy)."""
+    return np.asarray(x) if x.__class__ is list or x.__class__ is tuple else x
+
+
 def _ndim(x: Any) -> int:
     return x.ndim if x.__class__ is np.ndarray else np.ndim(x)
 
@@ -230,7 +236,7 @@ def dot_left(g: Any, x: Any, y: Any) -> Any:
     ``x``'s last axis against ``y``'s only axis, or its second-to-last one (a number
     multiplies)."""
     x_ndim, y_ndim = _ndim(x), _ndim(y)
-    y = np.asarray(y)  # (a list, as numpy reads it: its arithmetic follows)
+    y = _as_numpy_reads(y)
     if x_ndim <= 2 and y_ndim <= 2 and x_ndim and y_ndim:  # (the 1-D and 2-D cases)
         return matmul_left(g, x, y)
     if x_ndim == 0 or y_ndim == 0:
@@ -245,7 +251,7 @@ def dot_left(g: Any, x: Any, y: Any) -> Any:
 def dot_right(g: Any, x: Any, y: Any) -> Any:
     """Adjoint of ``np.dot(x, y)`` for ``y`` (see :func:`dot_left`)."""
     x_ndim, y_ndim = _ndim(x), _ndim(y)
-    x = np.asarray(x)  # (a list, as numpy reads it)
+    x = _as_numpy_reads(x)
     if x_ndim <= 2 and y_ndim <= 2 and x_ndim and y_ndim:
         return matmul_right(g, x, y)
     if x_ndim == 0 or y_ndim == 0:
@@ -335,7 +341,7 @@ def items_like(g: Any, x: Any) -> Any:
 def clip_grad(g: Any, x: Any, low: Any, high: Any) -> Any:
     """Adjoint of ``np.clip(x, low, high)``: ``g`` where ``x`` is inside the bounds."""
     inside = np.ones_like(x, bool) if is_duck_array(x) else np.ones(np.shape(x), dtype=bool)
-    x = x if is_duck_array(x) else np.asarray(x)  # (a list, as numpy reads it)
+    x = _as_numpy_reads(x)
     if low is not None:
         inside &= x >= low
     if high is not None:
