@@ -433,10 +433,12 @@ class _Comprehensions(ast.NodeTransformer):
         needed = len(names) - 1
         out: list[ast.stmt] = [
             ast.Assign([ast.Name(whole, ast.Store())], stmt.value),
-            ast.Assert(  # (Python's ValueError: too few values to unpack)
+            ast.If(  # (Python's ValueError: too few values to unpack)
                 ast.Compare(ast.Call(ast.Name("len", ast.Load()), [load()], []),
-                            [ast.GtE()], [ast.Constant(needed)]),
-                ast.Constant(f"not enough values to unpack (expected at least {needed})"),
+                            [ast.Lt()], [ast.Constant(needed)]),
+                [ast.Raise(ast.Call(ast.Name("ValueError", ast.Load()), [ast.Constant(
+                    f"not enough values to unpack (expected at least {needed})")], []))],
+                [],
             ),
         ]
         after = len(names) - star - 1

@@ -29,6 +29,7 @@ import numpy as np
 from . import emit, ir
 from .errors import CompiledBackendError, Location
 from .load import compile_function, origin
+from .runtime import LIST_CHECKS
 
 BACKENDS = ("python", "numba")
 
@@ -148,6 +149,16 @@ class _NumbaTapes(ir.Transformer):
 
     def empty(self, length: ir.Expr) -> ir.Expr:
         return ir.Call(ir.Attr(ir.Name(self.numpy), "empty"), (length,))
+
+    def visit_Effect(self, stmt: ir.Effect) -> ir.Stmt | None:
+        """A check that a list operation has no numpy operand: numba types the lists
+        (and compiles no Python error objects)."""
+        value = stmt.value
+        if isinstance(value, ir.Call) and isinstance(value.func, ir.Name) and any(
+            self.bindings.get(value.func.id) is check for check in LIST_CHECKS
+        ):
+            return None
+        return stmt
 
     def visit_Assign(self, stmt: ir.Assign) -> ir.Stmt:
         """``t2 = None`` (a name the loop saves before it first binds it) as ``np.nan``

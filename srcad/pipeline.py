@@ -42,7 +42,7 @@ from .optimize import optimize as optimize_function
 from .reverse import ARRAY_VERSION, array_version_name, for_numbers, reverse, without_float_guard
 from .rules import TABLE, array_api_grads, numpy_grads
 from .rules.table import FORWARD_MODE_RULES, SETITEM
-from .runtime import ENTRY_CHECKS
+from .runtime import ENTRY_CHECKS, LIST_CHECKS
 from .subset import check_supported
 from .truncation import check_integer_writes
 from .unrolled import FALLBACK, Unsupported, unrolled_hessian
@@ -75,16 +75,22 @@ def differentiate(
         )
         for k, variant in enumerate(variants)
     )
-    shown = emit.function(array_api.port(without_entry_checks(forward), forward))
+    shown = emit.function(
+        array_api.port(without_entry_checks(forward, ENTRY_CHECKS + LIST_CHECKS), forward)
+    )
     return Gradient(forward, versions, shown, wrt, source.function, mode=mode)
 
 
-def without_entry_checks(forward: ir.Function) -> ir.Function:
-    """``forward`` as the listing shows it: without the checks of its arguments at the
-    start (``require_plain_container(xs, ...)``), which are the gradient's business."""
+def without_entry_checks(
+    forward: ir.Function, helpers: tuple[Any, ...] = ENTRY_CHECKS
+) -> ir.Function:
+    """``forward`` without the checks at its top level that call ``helpers``: the checks
+    of its arguments (``require_plain_container(xs, ...)``), which the version for floats
+    does not need, and (for the listing) those of list operations, the gradient's
+    business."""
     checks = {
         name for name, value in forward.bindings.items()
-        if any(value is check for check in ENTRY_CHECKS)
+        if any(value is check for check in helpers)
     }
 
     def entry_check(stmt: ir.Stmt) -> bool:

@@ -690,12 +690,14 @@ def require_count(count: Any, error: SrcadError) -> None:
 _declare(require_lists, "__srcad_effect__", True)
 _declare(require_count, "__srcad_effect__", True)
 
-#: checks of the arguments (at the start of a gradient) and of lists (before an operation
-#: on them) that the version for floats never needs: not shown in the listing
+#: checks of the arguments at the start of a gradient, which the version for floats
+#: never needs: not shown in the listing
 ENTRY_CHECKS = (
-    require_separate_items, require_number_items, require_plain_container, require_no_list,
-    require_lists, require_count,
+    require_separate_items, require_number_items, require_plain_container, require_no_list
 )
+#: checks that ``+``/``*`` of a list is the list operation (a numpy operand may reach it
+#: in the version for floats too: a constant array): not shown in the listing either
+LIST_CHECKS = (require_lists, require_count)
 
 
 @fresh_result

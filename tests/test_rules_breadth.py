@@ -746,3 +746,13 @@ def test_dot_and_clip_take_a_list_parameter_as_numpy_does():
     g = srcad.grad(_dot_and_clip_of_a_list)([0.5, 1.2, 2.0])
     want = srcad.numeric_grad(_dot_and_clip_of_a_list, (np.array([0.5, 1.2, 2.0]),), 0)
     np.testing.assert_allclose(np.asarray(g, dtype=float), want, rtol=1e-6)
+
+
+def _linspace_broadcast_ends(a, b):
+    return np.sum(np.linspace(a, b, num=4, axis=1) ** 2) + np.sum(np.linspace(0.5, b, 3) ** 2)
+
+
+def test_linspace_tangents_broadcast_ends_of_different_shapes():
+    """Forward mode of np.linspace whose ends broadcast ((2, 1) against (3,), a number
+    against a vector) was wrong or raised: each end's tangent met its own shape only."""
+    check_four_ways(_linspace_broadcast_ends, np.array([[0.5], [1.0]]), np.array([1.0, 2.0, 3.0]))

@@ -120,6 +120,15 @@ class Lists(LoweringPart):
         elif isinstance(old, TupleValue) and isinstance(value, TupleValue):
             scope.env[receiver] = TupleValue((*old.items, *value.items), old.is_list)
         else:
+            if isinstance(node, ast.AugAssign) and not self.is_own_list(value):
+                # (`items += x` of an array x is numpy's addition: lists have no `+=` of
+                # their own that numpy would not take first)
+                old, value = (
+                    self.materialize(scope, v, node) if isinstance(v, TupleValue) else v
+                    for v in (old, value)
+                )
+                joined = ast.copy_location(ast.BinOp(node.target, ast.Add(), node.value), node)
+                self.emit(self.list_operands_check(scope, joined, old, value))
             rule, helper = (APPEND, "appended") if method == "append" else (EXTEND, "extended")
             name = self.variable_name(scope, receiver)
             scope.env[receiver] = self.list_operation(scope, node, rule, helper, (old, value), name)

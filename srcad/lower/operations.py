@@ -205,7 +205,7 @@ class Operations(LoweringPart):
                 continue
             lower_one = self.lower_index if param in index_params else self.lower_operand
             operand = lower_one(scope, part.node)
-            if isinstance(rule.pattern, ir.Call) and param not in rule.sequences and (
+            if _numpy_reads_lists(rule) and param not in rule.sequences and (
                 rule.broadcasting or rule.elementwise or differentiable(rule, param)
             ) and (_listed(operand) or self.is_own_list(operand)):
                 # (np.exp([a, 2 * a]), np.dot(v, v) of a list v: numpy's array, not a
@@ -369,6 +369,16 @@ def differentiable(rule: Rule, param: str) -> bool:
 def _listed(operand: ir.Expr) -> TypeGuard[ir.Const]:
     """A list or tuple of numbers written in the code (``[0, 1, 2]``)."""
     return isinstance(operand, ir.Const) and isinstance(operand.value, list | tuple)
+
+
+def _numpy_reads_lists(rule: Rule) -> bool:
+    """Whether a list operand of ``rule`` is numpy's array: for a function call, and for
+    an operator lists do not have (``arr - [a, b]``; ``+`` and ``*`` join and repeat,
+    ``%`` formats)."""
+    pattern = rule.pattern
+    return isinstance(pattern, ir.Call) or (
+        isinstance(pattern, ir.BinOp) and pattern.op in ("-", "/", "//", "**", "@")
+    )
 
 
 def _is_slice_read(value: ir.Expr) -> bool:

@@ -513,7 +513,7 @@ defrule("np.linspace(x, y, num=50, endpoint=True, axis=0)", env=ENV, num=None,
         endpoint=None, axis=None,
         x="linspace_grad(g, x, num, True, endpoint, axis)",
         y="linspace_grad(g, y, num, False, endpoint, axis)",
-        tangents={"x": "np.linspace(t, 0.0 * t, num, endpoint=endpoint, axis=axis)",
-                  "y": "np.linspace(0.0 * t, t, num, endpoint=endpoint, axis=axis)"})
+        tangents={"x": "np.linspace(t, 0.0 * y, num, endpoint=endpoint, axis=axis)",
+                  "y": "np.linspace(0.0 * x, t, num, endpoint=endpoint, axis=axis)"})
 for _attr in ("shape", "ndim", "size", "dtype"):
     defrule(f"x.{_attr}", x=None)

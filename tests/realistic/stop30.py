@@ -147,6 +147,29 @@ def slice_of_parameter_layers(layers):
     return np.sum(layers[0]["w"] ** 2)
 
 
+def weighted_by_a_made_list(x):
+    """A list the function makes (of differentiated values) times an array: numpy's
+    product, which srcad reads as repetition; refused even in the version for floats,
+    where a constant array can meet the list."""
+    w = [x, 2.0 * x]
+    return np.sum(w * np.array([1.0, 3.0]))
+
+
+def offsets_added_in_place(x):
+    """`offsets += x` of a list and an array is numpy's addition (lists have no `+=` of
+    their own that numpy does not take first), not extend: refused."""
+    offsets = [1.0, 2.0]
+    offsets += x
+    return np.sum(np.asarray(offsets) ** 2)
+
+
+def residual_against_a_list(x):
+    """An array minus a list display, and divided by one: numpy's arithmetic (it crashed
+    in forward mode, where the list's tangent was a list)."""
+    c = np.array([1.0, 2.0])
+    return np.sum((c - [x, 2 * x]) ** 2) + np.sum(c / [x, 1.0])
+
+
 CASES = [
     Case("polynomial_energy", polynomial_energy, lambda rng: (0.7,)),
     Case("mean_of_step_losses", mean_of_step_losses, lambda rng: (0.4,)),
@@ -174,4 +197,9 @@ CASES = [
     Case("slice_of_parameter_layers", slice_of_parameter_layers,
          lambda rng: ([{"w": rng.normal(size=2)}, {"w": rng.normal(size=2)}],),
          expect="LOCATED", bad='first_two[0]["w"] ='),
+    Case("weighted_by_a_made_list", weighted_by_a_made_list, lambda rng: (0.7,),
+         expect="LOCATED", bad="w * np.array"),
+    Case("offsets_added_in_place", offsets_added_in_place,
+         lambda rng: (rng.normal(size=2),), expect="LOCATED", bad="offsets += x"),
+    Case("residual_against_a_list", residual_against_a_list, lambda rng: (0.7,)),
 ]
