@@ -687,8 +687,20 @@ def require_count(count: Any, error: SrcadError) -> None:
         raise error
 
 
+def require_length(value: Any, count: int, error: Exception) -> None:
+    """Refuse unpacking ``value`` into ``count`` names when it holds another number of
+    items (Python's ValueError; srcad takes the items by position)."""
+    try:
+        size = len(value)
+    except TypeError:  # (no length: taking the items by position tells)
+        return
+    if size != count:
+        raise error
+
+
 _declare(require_lists, "__srcad_effect__", True)
 _declare(require_count, "__srcad_effect__", True)
+_declare(require_length, "__srcad_effect__", True)
 
 #: checks of the arguments at the start of a gradient, which the version for floats
 #: never needs: not shown in the listing
@@ -697,7 +709,7 @@ ENTRY_CHECKS = (
 )
 #: checks that ``+``/``*`` of a list is the list operation (a numpy operand may reach it
 #: in the version for floats too: a constant array): not shown in the listing either
-LIST_CHECKS = (require_lists, require_count)
+LIST_CHECKS = (require_lists, require_count, require_length)
 
 
 @fresh_result

@@ -742,3 +742,15 @@ def test_starred_unpacking_binds_a_list_of_the_rest():
     check_four_ways(_first_and_last, np.array([1.0, 2.0, 3.0, 4.0]))
     with pytest.raises(ValueError, match="not enough values to unpack"):
         srcad.grad(_first_and_last)(np.array([1.0]))
+
+
+def _unpacks_two(xs):
+    a, b = xs  # <unpack-two>
+    return a * b
+
+
+def test_unpacking_a_value_of_another_length_raises_as_python_does():
+    """``a, b = xs`` of three items took the first two: Python raises a ValueError."""
+    with pytest.raises(ValueError, match="unpacked into 2 names"):
+        srcad.grad(_unpacks_two)([1.0, 2.0, 3.0])
+    assert srcad.grad(_unpacks_two)([1.0, 2.0]) == [2.0, 1.0]

@@ -16,7 +16,7 @@ from .. import contexts, ir
 from ..rules.numpy_arrays import ARRAY_OF_ITEMS
 from ..rules.table import ADDAT, ADDITEM, SETITEM
 from ..runtime import add_at as runtime_add_at
-from ..runtime import check_assertion, formatted, raise_exception
+from ..runtime import check_assertion, formatted, raise_exception, require_length
 from .values import (
     RAISED,
     LoweringPart,
@@ -634,7 +634,20 @@ class Statements(LoweringPart):
         # (srcad.subset: a name, an item, or a tuple or list of these)
         assert isinstance(target, ast.Tuple | ast.List)
         if not isinstance(value, TupleValue) and isinstance(value, ir.Name):
-            # a tuple known only at run time: take its items one by one
+            # a tuple known only at run time: take its items one by one (after checking
+            # that it has that many, as Python does)
+            where = scope.source.location(target)
+            error = ValueError(
+                f"{where}: the value unpacked into {len(target.elts)} names here holds "
+                "another number of items"
+            )
+            refusal = self.names.fresh("wrong_length")
+            self.bindings[refusal] = error
+            self.emit(ir.Effect(
+                ir.Call(self.helper_ref("require_length", require_length),
+                        (value, ir.Const(len(target.elts)), ir.Name(refusal))),
+                note="as many items as names",
+            ))
             value = TupleValue(
                 tuple(
                     self.element(scope, value, ir.Const(k), target) for k in range(len(target.elts))
