@@ -387,7 +387,6 @@ def _compiled(built: Any, user_function: types.FunctionType) -> Any:
 
     def listing(preallocate: bool) -> _Listing:
         numba_ir = for_numba(floats, guard_free, preallocate)
-        counted = _preallocated(guard_free)
         text = emit.function(numba_ir)
         bindings = {
             name: _compiled_twin(numba, twins[value])
@@ -405,14 +404,14 @@ def _compiled(built: Any, user_function: types.FunctionType) -> Any:
         python = made.bind(user_function, {n: cells[n] for n in numba_ir.free_cells})
         # (error_model="numpy": x / 0.0 is inf, as srcad's divide)
         dispatcher = numba.njit(python, error_model="numpy")
-        return _Listing(text, made.filename, dispatcher, preallocate and bool(counted))
+        return _Listing(text, made.filename, dispatcher, preallocate)
 
     kinds = numba.core.errors
     errors = (kinds.TypingError, kinds.UnsupportedError, kinds.LoweringError)
     names = floats.params + floats.kwonly
     positions = [names.index(name) for name in built.wrt]
     signature = inspect.signature(user_function)
-    running = [listing(preallocate=True)]
+    running = [listing(preallocate=bool(_preallocated(guard_free)))]
 
     def gradient(*args: Any, **kwargs: Any) -> Any:
         if kwargs or len(args) != len(names):  # (numba takes every argument by position)
@@ -432,14 +431,17 @@ def _compiled(built: Any, user_function: types.FunctionType) -> Any:
             if not running[0].preallocates:
                 raise _located(error, running[0].filename, where) from None
             # a saved value that is not a float (an int index, a tuple): lists hold it
-            running[0] = listing(preallocate=False)
-            gradient.compiled_source = running[0].text  # type: ignore[attr-defined]
-            gradient.dispatcher = running[0].dispatcher  # type: ignore[attr-defined]
+            run(listing(preallocate=False))
             return gradient(*(given or args))
         return _as_given(result, built.mode, [given[k] for k in positions]) if given else result
 
-    gradient.compiled_source = running[0].text  # type: ignore[attr-defined]
-    gradient.dispatcher = running[0].dispatcher  # type: ignore[attr-defined]
+    def run(compiled: _Listing) -> None:
+        """Call ``compiled`` from now on (and show its listing)."""
+        running[:] = [compiled]
+        gradient.compiled_source = compiled.text  # type: ignore[attr-defined]
+        gradient.dispatcher = compiled.dispatcher  # type: ignore[attr-defined]
+
+    run(running[0])
     return gradient
 
 
