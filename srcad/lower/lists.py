@@ -9,7 +9,6 @@ from dataclasses import replace
 from typing import Any, TypeGuard
 
 from .. import ir
-from ..diagnostics import at_user_call
 from ..errors import UnsupportedSyntaxError
 from ..rules.scalar import APPEND, EXTEND, REMOVE, REPEAT, REPLACE
 from ..rules.table import Rule, pack_rule
@@ -26,14 +25,17 @@ class Lists(LoweringPart):
             value = self.materialize(scope, value, node)
         return value
 
+    def as_values(self, scope: Scope, node: ast.AST, values: Any) -> tuple[Any, ...]:
+        """``values``, each display made one value (:meth:`materialize`)."""
+        return tuple(
+            self.materialize(scope, v, node) if isinstance(v, TupleValue) else v for v in values
+        )
+
     def materialize(
         self, scope: Scope, value: TupleValue, node: ast.AST, name: str | None = None
     ) -> ir.Name:
         """A tuple of values as one value: ``t = (a, b, c)`` (named ``name``, or a temporary)."""
-        items = tuple(
-            self.materialize(scope, v, node) if isinstance(v, TupleValue) else v
-            for v in value.items
-        )
+        items = self.as_values(scope, node, value.items)
         for item in items:  # (the new tuple holds them)
             self.share(item)
         name = name or self.names.temp()
@@ -123,10 +125,7 @@ class Lists(LoweringPart):
             if isinstance(node, ast.AugAssign) and not self.is_own_list(value):
                 # (`items += x` of an array x is numpy's addition: lists have no `+=` of
                 # their own that numpy would not take first)
-                old, value = (
-                    self.materialize(scope, v, node) if isinstance(v, TupleValue) else v
-                    for v in (old, value)
-                )
+                old, value = self.as_values(scope, node, (old, value))
                 joined = ast.copy_location(ast.BinOp(node.target, ast.Add(), node.value), node)
                 self.emit(self.list_operands_check(scope, joined, old, value))
             rule, helper = (APPEND, "appended") if method == "append" else (EXTEND, "extended")
@@ -215,9 +214,7 @@ class Lists(LoweringPart):
         name: str | None = None,
     ) -> ir.Name:
         """``name = helper(*operands)``: one of the list gates (a new list, this function's)."""
-        operands = tuple(
-            self.materialize(scope, v, node) if isinstance(v, TupleValue) else v for v in operands
-        )
+        operands = self.as_values(scope, node, operands)
         name = name or self.names.temp()
         self.emit(
             ir.Assign(
@@ -261,10 +258,7 @@ class Lists(LoweringPart):
             if isinstance(left, TupleValue) and isinstance(right, TupleValue):
                 return TupleValue((*left.items, *right.items), left.is_list)
             if not (self.is_own_list(left) and self.is_own_list(right)):
-                left, right = (
-                    self.materialize(scope, v, node) if isinstance(v, TupleValue) else v
-                    for v in (left, right)
-                )
+                left, right = self.as_values(scope, node, (left, right))
                 self.emit(self.list_operands_check(scope, node, left, right))
             return self.list_operation(scope, node, EXTEND, "extended", (left, right), name)
         items, count = (left, right) if self.is_own_list(left) else (right, left)
@@ -292,12 +286,8 @@ class Lists(LoweringPart):
             f"(`np.array(weights) {'+' if joining else '*'} x`)",
             where,
         )
-        refusal = self.names.fresh("not_numpy")
-        self.bindings[refusal] = at_user_call(error, where, self.call_sites)
-        helper, obj = ("require_lists", require_lists) if joining else (
-            "require_count", require_count)
-        return ir.Effect(
-            ir.Call(self.helper_ref(helper, obj), (*operands, ir.Name(refusal))),
+        return self.run_time_check(
+            require_lists if joining else require_count, operands, error, "not_numpy",
             note="a list operation, not numpy's arithmetic",
         )
 

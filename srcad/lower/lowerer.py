@@ -130,11 +130,28 @@ class Lowerer(
                 f"copy the arrays too (`[a.copy() for a in {param}]`)",
                 where,
             )
-            refusal = self.names.fresh("holds_arrays")
-            self.bindings[refusal] = at_user_call(error, where, self.call_sites)
-            check = self.helper_ref("require_number_items", require_number_items)
-            checks.append(ir.Effect(ir.Call(check, (ir.Name(param), ir.Name(refusal)))))
+            checks.append(
+                self.run_time_check(require_number_items, (ir.Name(param),), error, "holds_arrays")
+            )
         return checks
+
+    def run_time_check(
+        self,
+        helper: Callable[..., None],
+        operands: tuple[ir.Expr, ...],
+        error: Exception,
+        label: str,
+        note: str = "",
+    ) -> ir.Effect:
+        """``helper(*operands, error)``: a check when the gradient runs, which raises
+        ``error`` (a SrcadError at the user's call that reached this code), bound under
+        a fresh name made from ``label``."""
+        refusal = self.names.fresh(label)
+        if isinstance(error, SrcadError):
+            error = at_user_call(error, error.location, self.call_sites)
+        self.bindings[refusal] = error
+        check = self.helper_ref(helper.__name__, helper)
+        return ir.Effect(ir.Call(check, (*operands, ir.Name(refusal))), note=note)
 
     def separate_items_check(
         self, name: str, where: Location, hint: str, shown: str | None = None
@@ -148,10 +165,7 @@ class Lowerer(
             hint,
             where,
         )
-        refusal = self.names.fresh("shared_items")
-        self.bindings[refusal] = at_user_call(error, where, self.call_sites)
-        check = self.helper_ref("require_separate_items", require_separate_items)
-        return ir.Effect(ir.Call(check, (ir.Name(name), ir.Name(refusal))))
+        return self.run_time_check(require_separate_items, (ir.Name(name),), error, "shared_items")
 
     def plain_container_checks(self, scope: Scope) -> list[ir.Stmt]:
         """At the start: each parameter the function reads by item or loops over is not of
@@ -174,11 +188,8 @@ class Lowerer(
                 "reads its `__getitem__`), or pass a plain container (`dict(...)`, `list(...)`)",
                 stmt.loc,
             )
-            refusal = self.names.fresh("not_plain")
-            self.bindings[refusal] = at_user_call(error, stmt.loc, self.call_sites)
-            check = self.helper_ref("require_plain_container", require_plain_container)
-            checks.append(ir.Effect(
-                ir.Call(check, (container, ir.Name(refusal))),
+            checks.append(self.run_time_check(
+                require_plain_container, (container,), error, "not_plain",
                 note="the items are the container's own",
             ))
         return checks
@@ -210,11 +221,8 @@ class Lowerer(
                     f"`np.asarray({operand.id})` in the call",
                     stmt.loc,
                 )
-                refusal = self.names.fresh("not_an_array")
-                self.bindings[refusal] = at_user_call(error, stmt.loc, self.call_sites)
-                check = self.helper_ref("require_no_list", require_no_list)
-                checks.append(ir.Effect(
-                    ir.Call(check, (operand, ir.Name(refusal))), note="not a Python list"
+                checks.append(self.run_time_check(
+                    require_no_list, (operand,), error, "not_an_array", note="not a Python list"
                 ))
         return checks
 

@@ -135,15 +135,15 @@ class Statements(LoweringPart):
 
     def lower_AugAssign(self, scope: Scope, stmt: ast.AugAssign) -> None:
         target = stmt.target
-        if isinstance(target, ast.Subscript):
-            root = _container_root(target)
-            copied = scope.env.get(root.id) if isinstance(root, ast.Name) else None
-            if isinstance(copied, ir.Name) and copied.id in self.parameter_copies:
-                param = self.parameter_copies[copied.id]
-                self.copies_updated.setdefault(param, scope.source.location(stmt))
         if not isinstance(target, ast.Subscript):
             self.update_in_place(scope, stmt)
-        elif self.may_hold_objects(scope, _container_root(target)):
+            return
+        root = _container_root(target)
+        copied = scope.env.get(root.id) if isinstance(root, ast.Name) else None
+        if isinstance(copied, ir.Name) and copied.id in self.parameter_copies:
+            param = self.parameter_copies[copied.id]
+            self.copies_updated.setdefault(param, scope.source.location(stmt))
+        if self.may_hold_objects(scope, root):
             self.update_item(scope, stmt)
         elif isinstance(stmt.op, ast.Add):
             self.store_item(scope, target, stmt.value, ADDITEM, stmt)
@@ -347,9 +347,7 @@ class Statements(LoweringPart):
         """``out[i] = v`` (or ``+=``): written in place, as numpy does (into any array:
         one made here, an argument, a view; :mod:`srcad.memory` follows the sharing).
         ``stmt`` is the statement, or the target it writes (where the write is)."""
-        root = target.value
-        while isinstance(root, ast.Subscript):
-            root = root.value
+        root = _container_root(target)
         if isinstance(root, ast.List | ast.Tuple):
             raise self.error(
                 scope,
@@ -473,9 +471,7 @@ class Statements(LoweringPart):
         the item."""
         target = stmt.target
         assert isinstance(target, ast.Subscript)
-        root = target.value
-        while isinstance(root, ast.Subscript):
-            root = root.value
+        root = _container_root(target)
         if isinstance(root, ast.Name) and not _bound_in(scope, root.id):
             return self.store_item(scope, target, stmt.value, ADDITEM, stmt)  # (refused there)
         read = ast.copy_location(ast.Subscript(target.value, target.slice, ast.Load()), target)
@@ -641,11 +637,8 @@ class Statements(LoweringPart):
                 f"{where}: the value unpacked into {len(target.elts)} names here holds "
                 "another number of items"
             )
-            refusal = self.names.fresh("wrong_length")
-            self.bindings[refusal] = error
-            self.emit(ir.Effect(
-                ir.Call(self.helper_ref("require_length", require_length),
-                        (value, ir.Const(len(target.elts)), ir.Name(refusal))),
+            self.emit(self.run_time_check(
+                require_length, (value, ir.Const(len(target.elts))), error, "wrong_length",
                 note="as many items as names",
             ))
             value = TupleValue(
