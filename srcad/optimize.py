@@ -50,19 +50,93 @@ def _const_number(expr: ir.Expr) -> TypeGuard[ir.Const]:
     return isinstance(expr, ir.Const) and type(expr.value) in (int, float)
 
 
-def _is_truth(expr: ir.Expr) -> bool:
-    """A value that may be a bool or an int (a comparison, ``sign(x)``): multiplying it by
-    the gradient ``1.0`` is what makes it a float gradient, so that product stays."""
-    return isinstance(expr, ir.Compare | ir.BoolOp | ir.Call) or (
-        isinstance(expr, ir.UnaryOp) and expr.op == "not"
+def _int_name(expr: ir.Expr, ints: Collection[str]) -> bool:
+    return isinstance(expr, ir.Name) and expr.id in ints
+
+
+def _may_be_int(expr: ir.Expr, ints: Collection[str] = ()) -> bool:
+    """A value that may be a bool or an int (a comparison, ``sign(x)``, ``len(xs)``, a
+    ``range`` index: see :func:`int_names`): multiplying it by the gradient ``1.0`` is
+    what makes it a float gradient, so that product stays."""
+    return (
+        isinstance(expr, ir.Compare | ir.BoolOp | ir.Call)
+        or (isinstance(expr, ir.UnaryOp) and expr.op == "not")
+        or (isinstance(expr, ir.Name) and expr.id in ints)
+        or (isinstance(expr, ir.Const) and type(expr.value) in (int, bool))
     )
+
+
+#: builtins whose result is an int or a bool whatever they are given
+_INT_BUILTINS = frozenset({"len", "int", "round", "ord", "bool", "isinstance", "hash"})
+
+
+def _int_valued(value: ir.Expr, ints: set[str]) -> bool:
+    if isinstance(value, ir.Const):
+        return type(value.value) in (int, bool)
+    if isinstance(value, ir.Name):
+        return value.id in ints
+    if isinstance(value, ir.Call):
+        return (
+            isinstance(value.func, ir.Name)
+            and value.func.id in _INT_BUILTINS
+            and not (value.func.id == "round" and len(value.args) != 1)
+        )
+    if isinstance(value, ir.BinOp) and value.op in ("+", "-", "*", "//", "%"):
+        return _int_valued(value.left, ints) and _int_valued(value.right, ints)
+    if isinstance(value, ir.UnaryOp) and value.op in "-+":
+        return _int_valued(value.operand, ints)
+    return isinstance(value, ir.Compare | ir.BoolOp)
+
+
+def _called(expr: ir.Expr, builtin: str) -> bool:
+    return (
+        isinstance(expr, ir.Call)
+        and isinstance(expr.func, ir.Name)
+        and expr.func.id == builtin
+        and len(expr.args) == 1
+    )
+
+
+def _is_range(expr: ir.Expr | None) -> bool:
+    return isinstance(expr, ir.Call) and isinstance(expr.func, ir.Name) and expr.func.id == "range"
+
+
+def int_names(body: tuple[ir.Stmt, ...] | list[ir.Stmt]) -> frozenset[str]:
+    """Names every assignment of which gives an int or a bool: a count (``len``), an
+    index of a ``range`` loop, an int constant, their sums and products."""
+    assigned: dict[str, list[ir.Expr]] = {}
+    for stmt in ir.walk(body):
+        if isinstance(stmt, ir.Assign):
+            assigned.setdefault(stmt.target, []).append(stmt.value)
+        elif isinstance(stmt, ir.Loop) and stmt.index is not None:
+            counts = _is_range(stmt.iterable) or (
+                isinstance(stmt.iterable, ir.Call)
+                and _called(stmt.iterable, "reversed")
+                and _is_range(stmt.iterable.args[0])
+            )
+            assigned.setdefault(stmt.index, []).append(ir.Const(0) if counts else ir.Name(""))
+        elif isinstance(stmt, ir.Unpack | ir.Pop | ir.Python):
+            for name in stmt.targets if isinstance(stmt, ir.Unpack) else (
+                (stmt.name,) if isinstance(stmt, ir.Pop) else stmt.writes
+            ):
+                assigned.setdefault(name, []).append(ir.Name(""))  # not known
+    ints: set[str] = set()
+    while True:  # (a name is an int when all its values are: grows to a fixed point)
+        grown = {
+            name
+            for name, values in assigned.items()
+            if name not in ints and all(_int_valued(v, ints) for v in values)
+        }
+        if not grown:
+            return frozenset(ints)
+        ints |= grown
 
 
 def _negated(expr: ir.Expr) -> ir.Expr | None:
     return expr.operand if isinstance(expr, ir.UnaryOp) and expr.op == "-" else None
 
 
-def _fold_node(expr: ir.Expr) -> ir.Expr:
+def _fold_node(expr: ir.Expr, ints: Collection[str] = ()) -> ir.Expr:
     if isinstance(expr, ir.UnaryOp):
         inner = expr.operand
         if expr.op == "+":
@@ -93,47 +167,56 @@ def _fold_node(expr: ir.Expr) -> ir.Expr:
         return ir.Const(value)
     negated_left, negated_right = _negated(left), _negated(right)
     if op == "*":  # (a comparison times 1 stays a product: True is not a gradient)
-        if _is_const(left, _ONE) and not _is_truth(right):
+        if _is_const(left, _ONE) and not _may_be_int(right, ints):
             return right
-        if _is_const(right, _ONE) and not _is_truth(left):
+        if _is_const(right, _ONE) and not _may_be_int(left, ints):
             return left
         if _is_const(left, (-1,)):
-            return _fold_node(ir.UnaryOp("-", right))
+            return _fold_node(ir.UnaryOp("-", right), ints)
         if _is_const(right, (-1,)):
-            return _fold_node(ir.UnaryOp("-", left))
+            return _fold_node(ir.UnaryOp("-", left), ints)
         if negated_left is not None and negated_right is not None:
             return ir.BinOp("*", negated_left, negated_right)
-    if op == "+":
-        if _is_const(left, _ZERO):
+    if op == "+":  # (``0.0 + n`` of an int ``n`` is what makes it a float)
+        if _is_const(left, _ZERO) and not _int_name(right, ints):
             return right
-        if _is_const(right, _ZERO):
+        if _is_const(right, _ZERO) and not _int_name(left, ints):
             return left
         if negated_right is not None:
             return ir.BinOp("-", left, negated_right)
     if op == "-":
-        if _is_const(right, _ZERO):
+        if _is_const(right, _ZERO) and not _int_name(left, ints):
             return left
         if _is_const(left, _ZERO):
-            return _fold_node(ir.UnaryOp("-", right))
+            return _fold_node(ir.UnaryOp("-", right), ints)
         if negated_right is not None:
             return ir.BinOp("+", left, negated_right)
-    if op == "/" and _is_const(right, _ONE):
+    if op == "/" and _is_const(right, _ONE) and not _int_name(left, ints):
         return left
     if op == "**" and _is_const(right, _ONE):
         return left
     return expr
 
 
-def fold(expr: ir.Expr) -> ir.Expr:
-    """Simplify an expression bottom-up (no rewrite changes a value, up to int/float type)."""
-    return ir.map_expr(expr, _fold_node)
+def fold(expr: ir.Expr, ints: Collection[str] = ()) -> ir.Expr:
+    """Simplify an expression bottom-up (no rewrite changes a value; ``ints``: names of
+    int values, which ``1.0 * n`` makes floats, so that product stays)."""
+    if not ints:
+        return ir.map_expr(expr, _fold_node)
+    return ir.map_expr(expr, lambda node: _fold_node(node, ints))
 
 
 class _Fold(ir.Transformer):
     """:func:`fold` applied to every backward expression, and calls of helpers that
     return an argument as it is (see :func:`srcad.runtime.identity_when_none`) dropped."""
 
-    def __init__(self, bindings: Mapping[str, Any], folded: set[int] | None = None) -> None:
+    def __init__(
+        self,
+        bindings: Mapping[str, Any],
+        folded: set[int] | None = None,
+        ints: Collection[str] = (),
+    ) -> None:
+        self.ints = ints
         self.identities = {
             name: found
             for name, obj in bindings.items()
@@ -147,7 +230,7 @@ class _Fold(ir.Transformer):
         if id(stmt.value) in self.folded:
             return stmt
         value = ir.map_expr(stmt.value, self.identity) if self.identities else stmt.value
-        folded = fold(value)
+        folded = fold(value, self.ints)
         self.folded.add(id(folded))
         return stmt if folded is stmt.value else replace(stmt, value=folded)
 
@@ -167,10 +250,12 @@ def fold_statements(
     body: tuple[ir.Stmt, ...] | list[ir.Stmt],
     bindings: Mapping[str, Any] | None = None,
     folded: set[int] | None = None,
+    ints: Collection[str] = (),
 ) -> list[ir.Stmt]:
     """:func:`fold` applied to every backward expression (see :class:`_Fold`; ``folded``:
-    ids of expressions known folded, which the caller keeps alive)."""
-    return list(_Fold(bindings or {}, folded).visit_body(body))
+    ids of expressions known folded, which the caller keeps alive; ``ints``: names of
+    int values, see :func:`int_names`)."""
+    return list(_Fold(bindings or {}, folded, ints).visit_body(body))
 
 
 def _square(expr: ir.Expr) -> ir.Expr:
@@ -770,9 +855,10 @@ def optimize(fn: ir.Function, *, for_floats: bool = False) -> ir.Function:
     body = list(fn.body)
     folded: set[int] = set()
     alive = []  # (every folded body: the ids in `folded` stay its expressions')
+    ints = int_names(body)
     for _ in range(5):  # enough for chains of copies; each round is linear in the code
         before = body
-        body = fold_statements(body, fn.bindings, folded)
+        body = fold_statements(body, fn.bindings, folded, ints)
         alive.append(body)
         body = propagate_copies(body)
         body = eliminate_dead_code(body)

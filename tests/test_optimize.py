@@ -173,6 +173,46 @@ def test_fold_does_not_change_values():
             assert eval(emit.expression(fold(expr)), env) == eval(emit.expression(expr), env)
 
 
+def test_fold_keeps_the_float_one_that_makes_an_int_a_float():
+    # `1.0 * n` of an int `n` (a count, a range index) is the float gradient n.0
+    n = N("n")
+    assert fold(B("*", C(1.0), n), ints={"n"}) == B("*", C(1.0), n)
+    assert fold(B("*", n, C(1.0)), ints={"n"}) == B("*", n, C(1.0))
+    assert fold(B("+", C(0.0), n), ints={"n"}) == B("+", C(0.0), n)
+    assert fold(B("*", C(1.0), x), ints={"n"}) == x
+
+
+def test_int_names_are_counts_indices_and_their_arithmetic():
+    from srcad.optimize import int_names
+
+    body = [
+        ir.Assign("n", ir.Call(N("len"), (N("xs"),))),
+        ir.Assign("m", B("*", N("n"), C(2))),
+        ir.Assign("y", B("*", N("n"), N("x"))),
+        ir.Loop((ir.Assign("j", B("+", N("k"), C(1))),), index="k",
+                iterable=ir.Call(N("range"), (N("n"),))),
+        ir.Loop((), index="v", iterable=ir.Call(N("reversed"), (N("xs"),))),
+    ]
+    assert int_names(body) == {"n", "m", "k", "j"}
+
+
+def _float_times_count(x, xs):
+    return x * len(xs) + sum(xs)
+
+
+def _count_times_float(x, xs):
+    n = len(xs)
+    return n * x
+
+
+@pytest.mark.parametrize("f", [_float_times_count, _count_times_float])
+def test_gradients_of_floats_times_counts_are_floats(f):
+    # round 26: the gradient was the int 3, its value right but not a float
+    for optimize in (True, False):
+        got = srcad.grad(f, wrt="x", optimize=optimize)(1.5, [1.0, 2.0, 4.0])
+        assert type(got) is float and got == 3.0
+
+
 # ====================================================================== fold_statements
 
 
