@@ -31,6 +31,7 @@ import numpy as np
 from . import ir
 from .aliases import protect_aliases
 from .analyze import fresh_calls
+from .custom import stop_gradient
 from .runtime import fresh_copy, log_of_number
 from .tape import prune_saves
 
@@ -70,62 +71,50 @@ def _may_be_int(expr: ir.Expr, ints: Collection[str] = ()) -> bool:
 _INT_BUILTINS = frozenset({"len", "int", "round", "ord", "bool", "isinstance", "hash"})
 
 
-def _int_valued(value: ir.Expr, ints: set[str]) -> bool:
+def _gives_int(value: ir.Expr, rule: ir.Rule | None, ints: set[str]) -> bool:
+    """Whether ``value`` may be an int or a bool, float parameters taken for floats."""
     if isinstance(value, ir.Const):
         return type(value.value) in (int, bool)
     if isinstance(value, ir.Name):
         return value.id in ints
-    if isinstance(value, ir.Call):
-        return (
-            isinstance(value.func, ir.Name)
-            and value.func.id in _INT_BUILTINS
-            and not (value.func.id == "round" and len(value.args) != 1)
+    if isinstance(value, ir.Call):  # (a call with a derivative gives a float of floats)
+        builtin = isinstance(value.func, ir.Name) and value.func.id in _INT_BUILTINS
+        if rule is not None and stop_gradient in rule.env.values():
+            return any(_gives_int(arg, None, ints) for arg in value.args)
+        return builtin or rule is None or all(a is None for a in rule.adjoints)
+    if isinstance(value, ir.BinOp):
+        return value.op in ("+", "-", "*", "//", "%", "**") and all(
+            _gives_int(side, None, ints) for side in (value.left, value.right)
         )
-    if isinstance(value, ir.BinOp) and value.op in ("+", "-", "*", "//", "%"):
-        return _int_valued(value.left, ints) and _int_valued(value.right, ints)
-    if isinstance(value, ir.UnaryOp) and value.op in "-+":
-        return _int_valued(value.operand, ints)
+    if isinstance(value, ir.UnaryOp):
+        return value.op == "not" or _gives_int(value.operand, None, ints)
     return isinstance(value, ir.Compare | ir.BoolOp)
 
 
-def _called(expr: ir.Expr, builtin: str) -> bool:
-    return (
-        isinstance(expr, ir.Call)
-        and isinstance(expr.func, ir.Name)
-        and expr.func.id == builtin
-        and len(expr.args) == 1
-    )
-
-
 def _is_range(expr: ir.Expr | None) -> bool:
-    return isinstance(expr, ir.Call) and isinstance(expr.func, ir.Name) and expr.func.id == "range"
+    if isinstance(expr, ir.Call) and isinstance(expr.func, ir.Name):
+        if expr.func.id == "reversed" and len(expr.args) == 1:
+            return _is_range(expr.args[0])
+        return expr.func.id == "range"
+    return False
 
 
 def int_names(body: tuple[ir.Stmt, ...] | list[ir.Stmt]) -> frozenset[str]:
-    """Names every assignment of which gives an int or a bool: a count (``len``), an
-    index of a ``range`` loop, an int constant, their sums and products."""
-    assigned: dict[str, list[ir.Expr]] = {}
+    """Names that may hold an int or a bool: a count (``len``), an index of a ``range``
+    loop, an int constant, what a function without a derivative gives, and arithmetic
+    of these alone (the parameters of a gradient taken for floats)."""
+    assigned: dict[str, list[tuple[ir.Expr, ir.Rule | None]]] = {}
     for stmt in ir.walk(body):
         if isinstance(stmt, ir.Assign):
-            assigned.setdefault(stmt.target, []).append(stmt.value)
-        elif isinstance(stmt, ir.Loop) and stmt.index is not None:
-            counts = _is_range(stmt.iterable) or (
-                isinstance(stmt.iterable, ir.Call)
-                and _called(stmt.iterable, "reversed")
-                and _is_range(stmt.iterable.args[0])
-            )
-            assigned.setdefault(stmt.index, []).append(ir.Const(0) if counts else ir.Name(""))
-        elif isinstance(stmt, ir.Unpack | ir.Pop | ir.Python):
-            for name in stmt.targets if isinstance(stmt, ir.Unpack) else (
-                (stmt.name,) if isinstance(stmt, ir.Pop) else stmt.writes
-            ):
-                assigned.setdefault(name, []).append(ir.Name(""))  # not known
+            assigned.setdefault(stmt.target, []).append((stmt.value, stmt.rule))
+        elif isinstance(stmt, ir.Loop) and stmt.index is not None and _is_range(stmt.iterable):
+            assigned.setdefault(stmt.index, []).append((ir.Const(0), None))
     ints: set[str] = set()
-    while True:  # (a name is an int when all its values are: grows to a fixed point)
+    while True:  # (grows to a fixed point: `i = i + 1` of `i = 0` in a loop)
         grown = {
             name
             for name, values in assigned.items()
-            if name not in ints and all(_int_valued(v, ints) for v in values)
+            if name not in ints and any(_gives_int(v, rule, ints) for v, rule in values)
         }
         if not grown:
             return frozenset(ints)

@@ -205,7 +205,12 @@ def _count_times_float(x, xs):
     return n * x
 
 
-@pytest.mark.parametrize("f", [_float_times_count, _count_times_float])
+def _float_times_position(x, xs):
+    i = xs.index(4.0)  # (what a function without a derivative gives may be an int)
+    return x * (i + 1)
+
+
+@pytest.mark.parametrize("f", [_float_times_count, _count_times_float, _float_times_position])
 def test_gradients_of_floats_times_counts_are_floats(f):
     # round 26: the gradient was the int 3, its value right but not a float
     for optimize in (True, False):
