@@ -194,6 +194,23 @@ def require_no_list(value: Any, error: SrcadError) -> None:
 _declare(require_no_list, "__srcad_effect__", True)
 
 
+def require_numeric_operands(left: Any, right: Any, op: str, error: SrcadError) -> None:
+    """Refuse ``left + right`` of two Python lists or tuples (Python joins them) and
+    ``left * right`` of one and an int (Python repeats it), which srcad read as numpy's
+    arithmetic on parameters it could not see were lists."""
+    sequences = (isinstance(left, list | tuple), isinstance(right, list | tuple))
+    if op == "+" and all(sequences):
+        raise error
+    if op == "*" and (
+        (sequences[0] and isinstance(right, int | np.integer))
+        or (sequences[1] and isinstance(left, int | np.integer))
+    ):
+        raise error
+
+
+_declare(require_numeric_operands, "__srcad_effect__", True)
+
+
 
 def _items_share_memory(items: list | tuple) -> bool:
     """Do two arrays among ``items`` share memory? Only arrays with one base can: those
@@ -705,7 +722,11 @@ _declare(require_length, "__srcad_effect__", True)
 #: checks of the arguments at the start of a gradient, which the version for floats
 #: never needs: not shown in the listing
 ENTRY_CHECKS = (
-    require_separate_items, require_number_items, require_plain_container, require_no_list
+    require_separate_items,
+    require_number_items,
+    require_plain_container,
+    require_no_list,
+    require_numeric_operands,
 )
 #: checks that ``+``/``*`` of a list is the list operation (a numpy operand may reach it
 #: in the version for floats too: a constant array): not shown in the listing either

@@ -2894,6 +2894,9 @@ def s_lists(draw, ctx: Context) -> list[ast.stmt] | None:
                                      f"np.sum({name}) + np.dot({name}, {name})",
                                      f"np.mean({name}) - np.var({name})",
                                      f"sum({name}, {_scalar(draw, ctx, 0)})",
+                                     # a sum of lists whose left side is a sum of lists
+                                     f"np.dot({name} + [0.5], {name}[:1] + "
+                                     f"[{_scalar(draw, ctx, 0)}] + {name}[1:])",
                                      # a numpy start: the items' gradients are one array
                                      f"sum({name}, np.float64({_scalar(draw, ctx, 0)}))")))
 
@@ -2954,7 +2957,10 @@ def s_lists(draw, ctx: Context) -> list[ast.stmt] | None:
         lines = [f"{name} = [{_scalar(draw, ctx)}, {_scalar(draw, ctx)}]",
                  f"{name} = {name} + [{_scalar(draw, ctx)} * 2.0]",
                  draw(st.sampled_from((f"{name} += [{_scalar(draw, ctx)}]",
-                                       f"{name}.extend([{_scalar(draw, ctx)}])"))),
+                                       f"{name}.extend([{_scalar(draw, ctx)}])",
+                                       # a sum whose left side is a sum of lists
+                                       f"{name} = {name}[:1] + [{_scalar(draw, ctx)}] "
+                                       f"+ {name}[1:]"))),
                  f"{target} = {read()}"]
         return commit_arrays(ctx, _parse(lines), [target])
 

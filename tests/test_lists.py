@@ -773,3 +773,46 @@ def test_sorted_items_and_loops_over_iterators():
     want = [sum(w[j] * (i + j) * 2 for j in range(3)) + 2 * sum(w[i] - w[j] for j in range(3))
             for i in range(3)]
     np.testing.assert_allclose(dw, want, rtol=1e-12)
+
+
+def splices_a_value_into_a_list(x, ys):
+    xs = ys[:1] + [x] + ys[1:]
+    return xs[1] * xs[2]
+
+
+def splices_copies_of_a_list(x, ys):
+    xs = list(ys[:1]) + [x * x] + list(ys[1:])
+    return xs[1] * xs[2] + xs[0]
+
+
+@pytest.mark.parametrize("f", [splices_a_value_into_a_list, splices_copies_of_a_list])
+def test_a_sum_of_lists_whose_left_side_is_itself_a_sum_joins_them(f):
+    # `ys[:1] + [x] + ys[1:]`: the outer `+` was numpy's addition of the joined list and
+    # the slice; both gradients wrong (round 31)
+    gx, gys = check_four_ways(f, 0.8, [1.0, 2.0, 3.0])
+    xs = [1.0, 0.8 if f is splices_a_value_into_a_list else 0.64, 2.0, 3.0]
+    assert gx == pytest.approx(2.0 if f is splices_a_value_into_a_list else 2 * 0.8 * 2.0)
+    assert gys[1] == pytest.approx(xs[1])
+
+
+def joins_slices_of_a_parameter(ys):
+    xs = ys[1:] + ys[:1]  # <joins>
+    return xs[0] * 5.0
+
+
+def repeats_a_parameter(ys):
+    return sum(ys * 2)  # <repeats>
+
+
+@pytest.mark.parametrize("f, tag", [(joins_slices_of_a_parameter, "joins"),
+                                    (repeats_a_parameter, "repeats")])
+def test_joining_or_repeating_lists_given_as_arguments_is_refused(f, tag):
+    # read as numpy's arithmetic: with lists, the gradient was wrong or crashed inside
+    # srcad's unbroadcast (round 31); with arrays it is numpy's and right
+    with pytest.raises(srcad.SrcadError) as info:
+        srcad.grad(f)([1.0, 2.0, 3.0])
+    assert info.value.lineno == marker_line(__file__, tag), str(info.value)
+    assert "np.asarray" in str(info.value)
+    got = srcad.grad(f)(np.array([1.0, 2.0, 3.0]))
+    want = np.array([5.0, 5.0, 0.0]) if f is joins_slices_of_a_parameter else np.full(3, 2.0)
+    assert np.allclose(got, want)

@@ -292,10 +292,12 @@ class Lists(LoweringPart):
         )
 
     def may_be_list(self, scope: Scope, node: ast.expr) -> bool:
-        """Is ``node`` a list or tuple display, or a variable holding a list this function
-        made? (Then ``+`` and ``*`` are the sequence operations.)"""
+        """Is ``node`` a list or tuple display, a variable holding a list this function
+        made, or ``+``/``*`` of one? (Then ``+`` and ``*`` are the sequence operations.)"""
         if isinstance(node, ast.List | ast.Tuple):
             return True
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Mult):
+            return self.may_be_list(scope, node.left) or self.may_be_list(scope, node.right)
         return isinstance(node, ast.Name) and self.is_own_list(scope.env.get(node.id))
 
     def set_list_item(

@@ -19,6 +19,7 @@ from ..rules.table import Rules
 from ..runtime import (
     require_no_list,
     require_number_items,
+    require_numeric_operands,
     require_plain_container,
     require_separate_items,
 )
@@ -226,6 +227,61 @@ class Lowerer(
                 ))
         return checks
 
+    def sequence_arithmetic_checks(self) -> list[ir.Stmt]:
+        """At the start: ``+`` of two parameters, or of slices of them (``ys[:1] +
+        ys[1:]``), and ``*`` of one and an int constant are numpy's arithmetic, as
+        lowering read them, not Python's joining or repeating of lists: each pair is
+        checked once."""
+        sliced: dict[str, str] = {}  # a slice's name -> the parameter it is a slice of
+        checks: list[ir.Stmt] = []
+        seen: set[tuple[str, str, str]] = set()
+
+        def root(operand: ir.Expr) -> ir.Expr | None:
+            if isinstance(operand, ir.Name):
+                if operand.id in self.parameter_names:
+                    return operand
+                return ir.Name(sliced[operand.id]) if operand.id in sliced else None
+            return None
+
+        for stmt in ir.walk(self.body):
+            if not isinstance(stmt, ir.Assign) or stmt.rule is None or stmt.in_place:
+                continue
+            value = stmt.value
+            if (
+                stmt.rule is ITEM
+                and isinstance(value, ir.Subscript)
+                and isinstance(value.index, ir.Slice)
+                and (whole := root(value.value)) is not None
+            ):
+                assert isinstance(whole, ir.Name)  # (a parameter)
+                sliced[stmt.target] = whole.id
+            if not isinstance(value, ir.BinOp) or value.op not in ("+", "*"):
+                continue
+            left, right = root(value.left), root(value.right)
+            if value.op == "*":  # (a list times a constant count: `ys * 2`)
+                left = left or _int_constant(value.left)
+                right = right or _int_constant(value.right)
+                if not (isinstance(left, ir.Const) or isinstance(right, ir.Const)):
+                    continue
+            if left is None or right is None:
+                continue
+            key = (value.op, emit_key(left), emit_key(right))
+            if key in seen:
+                continue
+            seen.add(key)
+            error = UnsupportedSyntaxError(
+                f"`{value.op}` of Python lists or tuples (given as arguments) joins or "
+                "repeats them, and srcad read this line as numpy's arithmetic",
+                "pass arrays (`np.asarray(ys)`), or make the lists in the function "
+                "(`list(ys[:1]) + list(ys[1:])`)",
+                stmt.loc,
+            )
+            checks.append(self.run_time_check(
+                require_numeric_operands, (left, right, ir.Const(value.op)), error,
+                "not_a_list", note="numbers or arrays, not lists",
+            ))
+        return checks
+
     def lower_root(self) -> ir.Function:
         fn = self.root.node
         params = tuple(a.arg for a in (*fn.args.posonlyargs, *fn.args.args))
@@ -248,6 +304,7 @@ class Lowerer(
             self.separate_items_checks()
             + self.plain_container_checks(scope)
             + self.array_operand_checks()
+            + self.sequence_arithmetic_checks()
         )
         self.body.append(ir.Return(_as_expr(result), loc))
         for name in self.run_time_refusals:  # (at the user's call that reached the library)
@@ -346,3 +403,13 @@ def lower(
     if not checked:
         check_supported(source)
     return Lowerer(source, table).lower_root()
+
+
+def emit_key(expr: ir.Expr) -> str:
+    """A key for an operand of a check (a name, or a constant's repr)."""
+    return expr.id if isinstance(expr, ir.Name) else repr(expr)
+
+
+def _int_constant(expr: ir.Expr) -> ir.Const | None:
+    """``expr`` if it is an int constant (the count of ``items * 3``)."""
+    return expr if isinstance(expr, ir.Const) and type(expr.value) is int else None
