@@ -13,7 +13,7 @@ from ..errors import UnsupportedSyntaxError
 from ..rules.scalar import APPEND, EXTEND, REMOVE, REPEAT, REPLACE
 from ..rules.table import Rule, pack_rule
 from ..runtime import require_count, require_lists
-from .values import LoweringPart, Scope, TupleValue, grown_list
+from .values import LIST_CHANGES, LoweringPart, Scope, TupleValue, grown_list
 
 
 class Lists(LoweringPart):
@@ -99,6 +99,9 @@ class Lists(LoweringPart):
         if method == "pop":
             self.pop_item(scope, call)
             return
+        if method in LIST_CHANGES:
+            self.change_list(scope, call, receiver, method)
+            return
         if len(call.args) != 1 or call.keywords:
             raise self.error(
                 scope,
@@ -131,6 +134,31 @@ class Lists(LoweringPart):
             rule, helper = (APPEND, "appended") if method == "append" else (EXTEND, "extended")
             name = self.variable_name(scope, receiver)
             scope.env[receiver] = self.list_operation(scope, node, rule, helper, (old, value), name)
+
+    def change_list(self, scope: Scope, call: ast.Call, receiver: str, method: str) -> None:
+        """``items.sort()``, ``.reverse()``, ``.insert(i, v)``, ``.remove(v)`` and
+        ``.clear()`` on a list this function made: the name gets the new list value the
+        method leaves (``sorted(items)``, ``items[::-1]``, ``items[:i] + [v] + items[i:]``,
+        the list without the first item equal to ``v``, ``[]``)."""
+        old = scope.env.get(receiver)
+        self.check_growable(scope, call, receiver, old, f".{method}")
+        if method == "remove":  # items.pop(items.index(v))
+            position = _method_call(receiver, "index", call.args, [], call)
+            self.pop_item(scope, _method_call(receiver, "pop", [position], [], call))
+            return
+        replacement = _changed_list(receiver, method, call)
+        if replacement is None:
+            raise self.error(
+                scope,
+                call,
+                f"`{receiver}.{method}` is given arguments srcad does not follow here",
+                f"write it as Python documents it (`{receiver}.{_SIGNATURES[method]}`)",
+            )
+        value = self.lower_expr(scope, replacement, None)
+        if isinstance(value, ir.Name):  # (a new list, this function's)
+            self.own_lists.add(value.id)
+            self.not_dicts.add(value.id)
+        scope.env[receiver] = value
 
     def pop_item(self, scope: Scope, call: ast.Call) -> Any:
         """``items.pop()`` / ``items.pop(i)`` on a list this function made: the item (read
@@ -234,12 +262,16 @@ class Lists(LoweringPart):
         return ir.Name(name)
 
     def appended_list(self, scope: Scope, node: ast.AST) -> ast.Name | None:
-        """``items`` of ``items.append(v)`` or ``items.extend(vs)`` on a list: not of
-        ``np.append(a, v)``, which is a call of a module's function. None for any other
-        node."""
+        """``items`` of ``items.append(v)``, ``items.extend(vs)`` or another call that
+        changes a list (``items.sort()`` of a list this function made, not of an array):
+        not of ``np.append(a, v)``, which is a call of a module's function. None for any
+        other node."""
         receiver = grown_list(node)
         if receiver is None or isinstance(self.denote(scope, receiver).static, types.ModuleType):
             return None
+        assert isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+        if node.func.attr in LIST_CHANGES and not self.is_own_list(scope.env.get(receiver.id)):
+            return None  # (`a.sort()` of an array, say)
         return receiver
 
     def holds_list(self, value: Any) -> bool:
@@ -361,7 +393,7 @@ class Lists(LoweringPart):
                 scope,
                 node,
                 f"`{receiver}` and {other} hold the same list, and `{method}` would change both",
-                f"copy it before you grow it: `{receiver} = list({receiver})`",
+                f"copy it before you change it: `{receiver} = list({receiver})`",
             )
         if isinstance(old, ir.Name):  # (a loop that shares it later refuses: back_edge)
             self.changed_lists.setdefault(old.id, (receiver, method, scope, node))
@@ -440,3 +472,49 @@ def _known_position(index: ir.Expr, items: TupleValue) -> TypeGuard[ir.Const]:
         and isinstance(index.value, int)
         and -len(items.items) <= index.value < len(items.items)
     )
+
+
+#: how each list method that :meth:`Lists.change_list` follows is called
+_SIGNATURES = {
+    "insert": "insert(i, value)",
+    "remove": "remove(value)",
+    "reverse": "reverse()",
+    "sort": "sort(reverse=False)",
+    "clear": "clear()",
+}
+
+
+def _method_call(
+    receiver: str, method: str, args: list[ast.expr], keywords: list[ast.keyword], at: ast.AST
+) -> ast.Call:
+    """``receiver.method(*args, **keywords)``, located at ``at``."""
+    func = ast.Attribute(ast.Name(receiver, ast.Load()), method, ast.Load())
+    return ast.fix_missing_locations(ast.copy_location(ast.Call(func, args, keywords), at))
+
+
+def _changed_list(receiver: str, method: str, call: ast.Call) -> ast.expr | None:
+    """The new value of the list ``receiver`` after ``receiver.method(...)`` (``sort``,
+    ``reverse``, ``insert``, ``clear``), as an expression; None for arguments the
+    method does not take."""
+    args, keywords = call.args, call.keywords
+    if any(isinstance(a, ast.Starred) for a in args) or any(k.arg is None for k in keywords):
+        return None
+    items = ast.Name(receiver, ast.Load())
+    value: ast.expr
+    if method == "sort" and not args and {k.arg for k in keywords} <= {"reverse", "key"}:
+        value = ast.Call(ast.Name("sorted", ast.Load()), [items], keywords)
+    elif method == "reverse" and not args and not keywords:
+        value = ast.Subscript(items, ast.Slice(None, None, ast.Constant(-1)), ast.Load())
+    elif method == "clear" and not args and not keywords:
+        value = ast.List([], ast.Load())
+    elif method == "insert" and len(args) == 2 and not keywords:
+        position, item = args
+        before = ast.Subscript(items, ast.Slice(None, position, None), ast.Load())
+        after = ast.Subscript(
+            ast.Name(receiver, ast.Load()), ast.Slice(position, None, None), ast.Load()
+        )
+        joined = ast.BinOp(before, ast.Add(), ast.List([item], ast.Load()))
+        value = ast.BinOp(joined, ast.Add(), after)
+    else:
+        return None
+    return ast.fix_missing_locations(ast.copy_location(value, call))

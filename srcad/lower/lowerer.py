@@ -30,6 +30,7 @@ from .joins import Joins
 from .keywords import NumpyKeywords
 from .lists import Lists
 from .loops import Loops
+from .methods import InPlaceMethods
 from .namespaces import Namespaces
 from .objects import Objects
 from .operations import Operations
@@ -45,6 +46,7 @@ class Lowerer(
     Joins,
     Loops,
     Lists,
+    InPlaceMethods,
     Expressions,
     Operations,
     NumpyKeywords,

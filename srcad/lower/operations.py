@@ -14,7 +14,7 @@ from ..chains import MISSING
 from ..errors import NoRuleError
 from ..pyexpr import Written
 from ..rules.numpy_arrays import ARRAY_OF_ITEMS, COPY_METHOD, SHALLOW_COPY
-from ..rules.scalar import LIST_COPY
+from ..rules.scalar import LIST_COPY, SORTED
 from ..rules.table import Rule, Scatter, callee_key, index_key, match
 from .values import (
     NOT_STATIC,
@@ -106,7 +106,7 @@ class Operations(LoweringPart):
         if rule is not None and not rule.view and not _is_method(rule):
             self.not_dicts.add(name)  # arithmetic, numpy functions: a number or an array
         first = operand_list[0] if operand_list else None
-        if rule is LIST_COPY or (  # a copy or a slice of a list: a new list
+        if rule is LIST_COPY or rule is SORTED or (  # a copy, a slice of a list: a new list
             self.is_own_list(first) and (rule is COPY_METHOD or _is_slice_read(value))
         ):
             self.own_lists.add(name)

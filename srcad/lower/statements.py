@@ -182,6 +182,9 @@ class Statements(LoweringPart):
             self.add_at(scope, call)
         elif self.appended_list(scope, call) is not None:
             self.grow_list(scope, call)
+        elif (written := self.method_statements(scope, call)) is not None:
+            for write in written:  # (a.sort(), d.update(m): the item writes they are)
+                self.lower_statement(scope, write, None)
         else:
             self.bare_call(scope, stmt, call)
 
@@ -232,7 +235,7 @@ class Statements(LoweringPart):
                 scope,
                 stmt,
                 "the value of a bare call is not used, and srcad does not follow what "
-                "a call changes in place (`a.sort()`, `a.fill(v)`, a helper that "
+                "a call changes in place (`random.shuffle(items)`, a helper that "
                 "writes into its argument)",
                 "assign its value (`s = f(x)`, `a = np.sort(a)`), or write the change "
                 "as an assignment (`a[...] = b`)",

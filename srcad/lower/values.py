@@ -116,14 +116,19 @@ def returning(obj: Any) -> Callable[[], Any]:
     return lambda: obj
 
 
+#: the methods that change a list in place besides ``append``, ``extend`` and ``pop``
+LIST_CHANGES = ("insert", "remove", "reverse", "sort", "clear")
+
+
 def grown_list(node: ast.AST) -> ast.Name | None:
-    """``name`` of ``name.append(...)``, ``name.extend(...)`` or ``name.pop(...)`` (as
-    written: see :meth:`~srcad.lower.lists.Lists.appended_list` for ``np.append``); else
-    None."""
+    """``name`` of ``name.append(...)``, ``name.extend(...)``, ``name.pop(...)`` or
+    another of the list methods that change it (:data:`LIST_CHANGES`), as written: see
+    :meth:`~srcad.lower.lists.Lists.appended_list` for ``np.append`` and for arrays;
+    else None."""
     if (
         isinstance(node, ast.Call)
         and isinstance(node.func, ast.Attribute)
-        and node.func.attr in ("append", "extend", "pop")
+        and node.func.attr in ("append", "extend", "pop", *LIST_CHANGES)
         and isinstance(node.func.value, ast.Name)
     ):
         return node.func.value

@@ -407,7 +407,7 @@ defrule("sign(x)", env={"sign": sign}, x=None, elementwise=True)
 defrule("float(x)", env={"float": builtins.float}, x="g", elementwise=True)
 #: The builtin ``sum`` of a list, a tuple or an array's rows.
 #: ``sorted(numbers)``: a permutation, decided by the values (piecewise constant)
-defrule(
+SORTED = defrule(
     "sorted(x, reverse=False)",
     env={"sorted": sorted, "sorted_grad": sorted_grad, "sorted_tangent": sorted_tangent},
     reverse=None,
