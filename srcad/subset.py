@@ -29,8 +29,9 @@ REFUSED_STATEMENTS: dict[type, tuple[str, str]] = {
         "pass the value in as a parameter and return the new value",
     ),
     ast.Delete: (
-        "`del` of an item, a slice or an attribute cannot be differentiated",
-        "delete local names only (`del tmp`), or leave the item in place",
+        "`del` of an attribute, or of an item of something other than a name, cannot be "
+        "differentiated",
+        "delete local names (`del tmp`) or one item of a list the function made (`del items[i]`)",
     ),
     ast.AsyncFunctionDef: (
         "async functions cannot be differentiated",
@@ -168,9 +169,15 @@ class _Checker(ast.NodeVisitor):
         )
 
     def check_Delete(self, stmt: ast.Delete) -> None:
-        """``del tmp`` unbinds a name and computes nothing; any other ``del`` is refused."""
-        if not all(isinstance(t, ast.Name) for t in stmt.targets):
-            self.check_other(stmt)
+        """``del tmp`` unbinds a name and computes nothing; ``del items[i]`` of a name's
+        item is lowering's to judge (a list the function made); any other ``del`` is
+        refused."""
+        for target in stmt.targets:
+            if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
+                self.visit(target.slice)
+            elif not isinstance(target, ast.Name):
+                self.check_other(stmt)
+                return
 
     def check_If(self, stmt: ast.If) -> None:
         self.visit(stmt.test)

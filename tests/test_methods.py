@@ -212,3 +212,34 @@ def test_dict_methods_that_change_a_dict_the_function_made(f, args):
 def test_setdefault_keeps_the_first_value():
     # totals: a = x*1 + x*3 = 4x, b = 2x; d/dx (8 x^2) = 16 x
     assert srcad.grad(totals_by_key, wrt=0)(0.6, ["a", "b", "a"]) == pytest.approx(16 * 0.6)
+
+
+def drops_the_first(x):
+    xs = [x, x * x, 3.0]
+    del xs[0]
+    return xs[0] * xs[1]
+
+
+def drops_in_a_loop(x):
+    xs = [x * k for k in range(5)]
+    for _ in range(2):
+        del xs[0]  # (the loop carries the list it changes)
+    return xs[0] * xs[-1]
+
+
+@pytest.mark.parametrize("f", [drops_the_first, drops_in_a_loop])
+def test_del_of_one_item_of_a_list_the_function_made(f):
+    check_four_ways(f, 0.3)
+
+
+def drops_a_key(x):
+    d = {"a": 2.0 * x, "b": x}
+    del d["a"]  # <del-key>
+    return d["b"] * x
+
+
+def test_del_of_a_dict_key_is_refused_with_the_comprehension_to_write():
+    with pytest.raises(srcad.SrcadError) as info:
+        srcad.grad(drops_a_key)(0.3)
+    assert info.value.lineno == marker_line(__file__, "del-key")
+    assert "if k != key}" in info.value.hint

@@ -30,9 +30,9 @@ class Loops(LoweringPart):
                 assigned.append(n.id)
             elif (grown := self.appended_list(scope, n)) is not None and grown.id not in assigned:
                 assigned.append(grown.id)
-            elif (  # items[i] = v on a list: a new list value
+            elif (  # items[i] = v (or del items[i]) on a list: a new list value
                 isinstance(n, ast.Subscript)
-                and isinstance(n.ctx, ast.Store)
+                and isinstance(n.ctx, ast.Store | ast.Del)
                 and isinstance(n.value, ast.Name)
                 and self.may_be_list(scope, n.value)
                 and n.value.id not in assigned
