@@ -13,6 +13,7 @@ import types
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from . import astwalk
 from .chains import MISSING  # (what lookup gives for a name bound nowhere)
 from .errors import Location, SourceError, UnsupportedSyntaxError
 from .wrappers import only_forwards, takes_star_arguments
@@ -195,7 +196,7 @@ def read_lambda(
     params = list(code.co_varnames[:count])
     found = [
         node
-        for node in ast.walk(module)
+        for node in astwalk.walk(module)
         if isinstance(node, ast.Lambda)
         and node.lineno == line
         and [a.arg for a in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs)]
@@ -224,7 +225,7 @@ def read_lambda(
     name = next(
         (
             parent.targets[0].id
-            for parent in ast.walk(module)
+            for parent in astwalk.walk(module)
             if isinstance(parent, ast.Assign)
             and parent.value is found[0]
             and len(parent.targets) == 1
@@ -318,7 +319,7 @@ def _located(
     """The parsed ``def`` of ``fn``, its columns those of its file (its source was
     dedented by ``indent``)."""
     if indent:
-        for sub in ast.walk(node):
+        for sub in astwalk.walk(node):
             if hasattr(sub, "col_offset"):
                 sub.col_offset += indent
     closure = dict(zip(fn.__code__.co_freevars, fn.__closure__ or ()))
