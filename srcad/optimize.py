@@ -301,6 +301,12 @@ def _is_copy(stmt: ir.Stmt) -> TypeGuard[ir.Adjoint]:
     )
 
 
+def _copies_itself(stmt: ir.Adjoint) -> bool:
+    """``da = da`` (without making the name ``Name(da)`` to compare with: the passes ask
+    this of every statement)."""
+    return type(stmt.value) is ir.Name and stmt.value.id == stmt.target
+
+
 class _Copies:
     """The copies in force: ``a -> b`` with an index from each source to its copies."""
 
@@ -350,7 +356,11 @@ def propagate_copies(
             )
             out.append(stmt)
             continue
-        if state.value and isinstance(stmt, ir.Adjoint | ir.AdjointItem | ir.Effect | ir.Return):
+        if (
+            state.value
+            and isinstance(stmt, ir.Adjoint | ir.AdjointItem | ir.Effect | ir.Return)
+            and not state.value.keys().isdisjoint(ir.reads_of(stmt))  # (else: nothing to do)
+        ):
             given = stmt
             value = ir.substitute(stmt.value, state.value)
             if isinstance(stmt, ir.Adjoint) and stmt.accumulate and stmt.target in state.value:
@@ -369,7 +379,7 @@ def propagate_copies(
             state.forget(target)
         if isinstance(stmt, ir.AdjointItem):  # an in-place update: its target is not a copy
             state.forget(stmt.target)
-        if _is_copy(stmt) and stmt.value != ir.Name(stmt.target):
+        if _is_copy(stmt) and not _copies_itself(stmt):
             state.add(stmt.target, stmt.value)
         out.append(stmt)
     return out
@@ -408,9 +418,7 @@ def eliminate_dead_code(body: list[ir.Stmt], live: set[str] | None = None) -> li
         if isinstance(stmt, ir.Assign | ir.Adjoint):
             dead = stmt.target not in live and not _may_raise(stmt) and not _writes_memory(stmt)
             if dead or (
-                isinstance(stmt, ir.Adjoint)
-                and not stmt.accumulate
-                and stmt.value == ir.Name(stmt.target)
+                isinstance(stmt, ir.Adjoint) and not stmt.accumulate and _copies_itself(stmt)
             ):
                 continue
             if not (isinstance(stmt, ir.Adjoint) and stmt.accumulate) and not (
