@@ -60,10 +60,6 @@ def shift_invariant_cuts(fn: ir.Function) -> dict[tuple[str, str], str]:
     not an approximation: ``v``'s adjoint sums to zero along the axis.
     """
     definitions = _definitions(fn)
-    readers: dict[str, list[ir.Stmt]] = {}
-    for stmt in ir.walk(fn.body):
-        for name in set(ir.reads_of(stmt)):
-            readers.setdefault(name, []).append(stmt)
 
     def single(name: str) -> ir.Assign | None:
         found = definitions.get(name, [])
@@ -88,12 +84,21 @@ def shift_invariant_cuts(fn: ir.Function) -> dict[tuple[str, str], str]:
         axis = _operand(reduction, "axis")
         return axis if isinstance(axis, ir.Const) else None
 
-    cuts: dict[tuple[str, str], str] = {}
+    shifts: dict[str, tuple[ir.Assign, ir.Const]] = {}  # v -> (v = a - m, the axis)
     for name in definitions:
         gate = single(name)
         axis = None if gate is None else axis_of_shift(gate)
-        if gate is None or axis is None or axis.value is None:
-            continue
+        if gate is not None and axis is not None and axis.value is not None:
+            shifts[name] = (gate, axis)
+    if not shifts:  # (the readers of the shifted values only: most listings have none)
+        return {}
+    readers: dict[str, list[ir.Stmt]] = {}
+    for stmt in ir.walk(fn.body):
+        for name in set(ir.reads_of(stmt)):
+            if name in shifts:
+                readers.setdefault(name, []).append(stmt)
+    cuts: dict[tuple[str, str], str] = {}
+    for name, (gate, axis) in shifts.items():
         uses = readers.get(name, [])
         if uses and all(
             isinstance(use, ir.Assign)

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from . import ir, pycode
+from . import astwalk, ir, pycode
 from .errors import Location, SrcadError, UnsupportedSyntaxError, raise_all
 
 #: Context managers a ``with`` block may use: each changes only what happens to
@@ -178,7 +178,7 @@ def try_refusals(stmt: ast.Try, at) -> list[SrcadError]:
                     "remove the `del` statement",
                     at(inner),
                 ))
-    for node in ast.walk(stmt):
+    for node in astwalk.walk(stmt):
         if isinstance(node, ast.Yield | ast.YieldFrom | ast.Await):
             problems.append(UnsupportedSyntaxError(
                 "generators cannot be differentiated", "return a value instead of yielding",

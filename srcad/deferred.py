@@ -28,13 +28,15 @@ from .names import NameAllocator
 from .runtime import refuse
 
 
-def defer_refusals(fn: ir.Function, wrt: tuple[str, ...]) -> ir.Function:
+def defer_refusals(fn: ir.Function, wrt: tuple[str, ...]) -> tuple[ir.Function, Activity]:
     """``fn`` with each branch of another file's ``if`` that holds a statement srcad
-    cannot differentiate (given the activity of ``wrt``) replaced by a refusal."""
+    cannot differentiate (given the activity of ``wrt``) replaced by a refusal, and the
+    activity of ``wrt`` in it (the next passes need it too)."""
     while True:
-        found = _refused_branches(fn, activity(fn, wrt))
+        active = activity(fn, wrt)
+        found = _refused_branches(fn, active)
         if not found:
-            return fn
+            return fn, active
         bindings = dict(fn.bindings)
         names = NameAllocator(fn.names())
         helper = next((n for n, obj in bindings.items() if obj is refuse), None)

@@ -34,6 +34,8 @@ import copy
 from collections.abc import Callable
 from typing import TypeGuard, TypeVar
 
+from . import astwalk
+
 _JUMPS = (ast.Return, ast.Break, ast.Continue, ast.Raise)
 
 
@@ -415,7 +417,7 @@ class _Comprehensions(ast.NodeTransformer):
         if (
             target is not None
             and isinstance(value, _SEQUENCES)
-            and target not in {n.id for n in ast.walk(value) if isinstance(n, ast.Name)}
+            and target not in {n.id for n in astwalk.walk(value) if isinstance(n, ast.Name)}
         ):  # name = [e for x in xs]: the loop appends to `name` itself
             saved, self.hoisted = self.hoisted, []
             self.list_loop(value, target)
@@ -636,7 +638,7 @@ class _Comprehensions(ast.NodeTransformer):
         targets = {
             n.id
             for g in comprehension.generators
-            for n in ast.walk(g.target)
+            for n in astwalk.walk(g.target)
             if isinstance(n, ast.Name)
         }
         mapping = {name: _fresh(name, self.used) for name in sorted(targets & outside)}
@@ -676,7 +678,7 @@ def _single_name_target(stmt: ast.stmt) -> str | None:
 
 
 def _has_comprehension(node: ast.AST) -> bool:
-    return any(isinstance(n, _COMPREHENSIONS) for n in ast.walk(node))
+    return any(isinstance(n, _COMPREHENSIONS) for n in astwalk.walk(node))
 
 
 def named_lambda(stmt: ast.stmt) -> TypeGuard[ast.Assign]:
@@ -715,8 +717,8 @@ def _lambdas_as_defs(stmts: list[ast.stmt]) -> list[ast.stmt]:
 
 def _assigned(fn: ast.FunctionDef) -> set[str]:
     """Names the function binds (assignments, loop targets, nested defs, parameters)."""
-    names = {a.arg for a in ast.walk(fn.args) if isinstance(a, ast.arg)}
-    for node in ast.walk(fn):
+    names = {a.arg for a in astwalk.walk(fn.args) if isinstance(a, ast.arg)}
+    for node in astwalk.walk(fn):
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
             names.add(node.id)
         elif isinstance(node, ast.FunctionDef) and node is not fn:
@@ -727,7 +729,7 @@ def _assigned(fn: ast.FunctionDef) -> set[str]:
 def desugar(fn: ast.FunctionDef) -> ast.FunctionDef:
     """A copy of ``fn`` whose jumps all end their paths (see the module docstring)."""
     comprehensions = lambdas = control_flow = functional = False
-    for node in ast.walk(fn):  # (one walk: this runs on every function srcad reads)
+    for node in astwalk.walk(fn):  # (one walk: this runs on every function srcad reads)
         if isinstance(node, _COMPREHENSIONS):
             comprehensions = True
         elif isinstance(node, ast.Call) and (
@@ -746,8 +748,8 @@ def desugar(fn: ast.FunctionDef) -> ast.FunctionDef:
     fn = copy.deepcopy(fn)
     if lambdas:
         fn.body = _lambdas_as_defs(fn.body)
-    used = {node.id for node in ast.walk(fn) if isinstance(node, ast.Name)}
-    used.update(a.arg for a in ast.walk(fn) if isinstance(a, ast.arg))
+    used = {node.id for node in astwalk.walk(fn) if isinstance(node, ast.Name)}
+    used.update(a.arg for a in astwalk.walk(fn) if isinstance(a, ast.arg))
     shadowed = _assigned(fn) & {"map", "zip", *_CONSUMERS}  # (a local `map`: the user's)
     if functional and not shadowed:
         fn.body = [_Functional(used).visit(stmt) for stmt in fn.body]

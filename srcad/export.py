@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from . import astwalk
 from .errors import Location, SrcadError
 from .version import __version__
 
@@ -380,7 +381,7 @@ def _without_annotations(source: str) -> str:
         return starts[line - 1] + len(text.encode()[:col].decode())
 
     cuts = []
-    for node in ast.walk(tree):
+    for node in astwalk.walk(tree):
         if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             continue
         arguments = node.args
@@ -408,7 +409,7 @@ def _free_names(source: str) -> list[str]:
     """Names ``source`` (one ``def``, ``class`` or statement) reads from module level,
     in order of appearance; annotations are skipped (they are never evaluated)."""
     tree = ast.parse(textwrap.dedent(source))
-    for node in ast.walk(tree):
+    for node in astwalk.walk(tree):
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             node.returns = None
             for arg in (
@@ -449,7 +450,7 @@ def _free_names(source: str) -> list[str]:
 
 
 def _names_in_order(source: str) -> list[str]:
-    return [n.id for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Name)]
+    return [n.id for n in astwalk.walk(ast.parse(source)) if isinstance(n, ast.Name)]
 
 
 def _function_source(fn: types.FunctionType) -> tuple[str, dict[str, Any]]:
@@ -462,7 +463,7 @@ def _function_source(fn: types.FunctionType) -> tuple[str, dict[str, Any]]:
     imported: dict[str, Any] = {}
     module = sys.modules[fn.__module__]
     package = fn.__module__ if hasattr(module, "__path__") else fn.__module__.rpartition(".")[0]
-    for node in ast.walk(tree):
+    for node in astwalk.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.level > 0:
             assert node.end_lineno is not None  # (parsed: it has its position)
             drop.update(range(node.lineno, node.end_lineno + 1))

@@ -225,6 +225,12 @@ class _Fold(ir.Transformer):
 
     visit_AdjointItem = visit_Return = visit_Adjoint
 
+    def settle(self, stmt: ir.Stmt) -> ir.Stmt:
+        """``stmt`` folded (a statement :func:`propagate_copies` changed)."""
+        folded = self.visit(stmt)
+        assert isinstance(folded, ir.Stmt)  # (folding keeps every statement)
+        return folded
+
     def identity(self, expr: ir.Expr) -> ir.Expr:
         if isinstance(expr, ir.Call) and isinstance(expr.func, ir.Name):
             found = self.identities.get(expr.func.id)
@@ -369,6 +375,12 @@ def _is_copy(stmt: ir.Stmt) -> TypeGuard[ir.Adjoint]:
     )
 
 
+def _copies_itself(stmt: ir.Adjoint) -> bool:
+    """``da = da`` (without making the name ``Name(da)`` to compare with: the passes ask
+    this of every statement)."""
+    return type(stmt.value) is ir.Name and stmt.value.id == stmt.target
+
+
 class _Copies:
     """The copies in force: ``a -> b`` with an index from each source to its copies."""
 
@@ -393,11 +405,15 @@ class _Copies:
 
 
 def propagate_copies(
-    body: list[ir.Stmt], copies: dict[str, ir.Expr] | None = None
+    body: list[ir.Stmt],
+    copies: dict[str, ir.Expr] | None = None,
+    settle: Callable[[ir.Stmt], ir.Stmt] | None = None,
 ) -> list[ir.Stmt]:
     """Replace reads of ``a`` after ``a = b`` (or ``a = 1.0``) by ``b`` while neither is
     written again; ``a += c`` after ``a = b`` becomes ``a = b + c``. The copies
-    themselves are left for dead-code elimination."""
+    themselves are left for dead-code elimination. ``settle`` rewrites each statement a
+    substitution changed before it is looked at as a copy (:func:`optimize` folds it:
+    ``d = -(-1.0)`` is then the copy ``d = 1.0``, propagated in the same sweep)."""
     state = _Copies(copies)
     out: list[ir.Stmt] = []
     for stmt in body:
@@ -407,11 +423,19 @@ def propagate_copies(
                 state.forget(name)
             stmt = ir.with_blocks(
                 stmt,
-                [tuple(propagate_copies(list(b), dict(state.value))) for b in ir.blocks_of(stmt)],
+                [
+                    tuple(propagate_copies(list(b), dict(state.value), settle))
+                    for b in ir.blocks_of(stmt)
+                ],
             )
             out.append(stmt)
             continue
-        if state.value and isinstance(stmt, ir.Adjoint | ir.AdjointItem | ir.Effect | ir.Return):
+        if (
+            state.value
+            and isinstance(stmt, ir.Adjoint | ir.AdjointItem | ir.Effect | ir.Return)
+            and not state.value.keys().isdisjoint(ir.reads_of(stmt))  # (else: nothing to do)
+        ):
+            given = stmt
             value = ir.substitute(stmt.value, state.value)
             if isinstance(stmt, ir.Adjoint) and stmt.accumulate and stmt.target in state.value:
                 stmt = ir.Adjoint(
@@ -423,11 +447,13 @@ def propagate_copies(
                     stmt = replace(stmt, value=value, index=index)
             elif value is not stmt.value:
                 stmt = replace(stmt, value=value)
+            if settle is not None and stmt is not given:
+                stmt = settle(stmt)
         for target in ir.targets_of(stmt):
             state.forget(target)
         if isinstance(stmt, ir.AdjointItem):  # an in-place update: its target is not a copy
             state.forget(stmt.target)
-        if _is_copy(stmt) and stmt.value != ir.Name(stmt.target):
+        if _is_copy(stmt) and not _copies_itself(stmt):
             state.add(stmt.target, stmt.value)
         out.append(stmt)
     return out
@@ -466,9 +492,7 @@ def eliminate_dead_code(body: list[ir.Stmt], live: set[str] | None = None) -> li
         if isinstance(stmt, ir.Assign | ir.Adjoint):
             dead = stmt.target not in live and not _may_raise(stmt) and not _writes_memory(stmt)
             if dead or (
-                isinstance(stmt, ir.Adjoint)
-                and not stmt.accumulate
-                and stmt.value == ir.Name(stmt.target)
+                isinstance(stmt, ir.Adjoint) and not stmt.accumulate and _copies_itself(stmt)
             ):
                 continue
             if not (isinstance(stmt, ir.Adjoint) and stmt.accumulate) and not (
@@ -842,14 +866,14 @@ def optimize(fn: ir.Function, *, for_floats: bool = False) -> ir.Function:
     by multiplication, and (``for_floats``: the version for Python floats) float
     constants in gradient arithmetic."""
     body = list(fn.body)
-    folded: set[int] = set()
-    alive = []  # (every folded body: the ids in `folded` stay its expressions')
-    ints = int_names(body)
+    folding = _Fold(fn.bindings, ints=int_names(body))
+    alive = []  # (every folded body: the ids in `folding.folded` stay its expressions')
     for _ in range(5):  # enough for chains of copies; each round is linear in the code
         before = body
-        body = fold_statements(body, fn.bindings, folded, ints)
+        body = list(folding.visit_body(body))
         alive.append(body)
-        body = propagate_copies(body)
+        body = propagate_copies(body, settle=folding.settle)  # (a copy folding makes: now)
+        alive.append(body)
         body = eliminate_dead_code(body)
         if body == before:
             break

@@ -59,10 +59,12 @@ def differentiate(
     lowered = lower(source, FORWARD_MODE_RULES if mode == "jvp" else TABLE, checked=True)
     # (jvp: every parameter has a tangent, unless ``wrt`` names some)
     differentiated = wrt if mode != "jvp" or wrt else lowered.params + lowered.kwonly
-    lowered = defer_refusals(lowered, differentiated)
-    lowered = check_integer_writes(lowered, activity(lowered, differentiated))
+    deferred, active = defer_refusals(lowered, differentiated)
+    lowered = check_integer_writes(deferred, active)
     forward, memory = make_explicit(lowered)
-    variants = derivatives(lowered, forward, memory, wrt, mode)
+    if forward is not deferred:  # (the listing the activity is of, or its own)
+        active = activity(forward, differentiated)
+    variants = derivatives(lowered, forward, memory, active, wrt, mode)
     last = len(variants) - 1
     versions = tuple(
         compiled_version(
@@ -117,7 +119,7 @@ def unrolled_hessian_of(gradient: Gradient) -> Gradient:
         raise Unsupported("loops")
     source = parse_function(*gradient.as_source())
     check_supported(source)
-    lowered = defer_refusals(lower(source, checked=True), gradient.wrt)
+    lowered, _ = defer_refusals(lower(source, checked=True), gradient.wrt)
     listing = for_numbers(without_entry_checks(lowered))  # (its parameters are numbers)
     name = f"{gradient.forward.name}_hessian"
     hessian, numbers = unrolled_hessian(listing, float_version, gradient.wrt, name)
@@ -133,15 +135,20 @@ def unrolled_hessian_of(gradient: Gradient) -> Gradient:
 
 
 def derivatives(
-    lowered: ir.Function, forward: ir.Function, memory: Memory, wrt: tuple[str, ...], mode: str
+    lowered: ir.Function,
+    forward: ir.Function,
+    memory: Memory,
+    active: Activity,
+    wrt: tuple[str, ...],
+    mode: str,
 ) -> list[ir.Function]:
     """The derivative's IR: the function the user calls first and, when that one is
-    specialised to Python floats, the array version it falls back to."""
+    specialised to Python floats, the array version it falls back to. ``active``: the
+    activity in ``forward`` of ``wrt`` (for jvp without ``wrt``: of every parameter)."""
     if mode == "jvp":
         # (every parameter has a tangent: plain Python checks its are zero at run time)
-        active = activity(forward, wrt or forward.params + forward.kwonly)
         return [forward_mode(without_idle_alias_checks(forward, active.varied), active, memory)]
-    active = checked_activity(forward, wrt)
+    refuse_active(forward, active)  # (a `try` or `with` touching an active value)
     forward = without_idle_alias_checks(forward, active.varied)
     variants = [reverse(forward, wrt, active, mode=mode, memory=memory)]
     # (Python numbers share no memory: no memory pass; its entry check lets only plain
@@ -167,14 +174,6 @@ def derivatives(
         floats = reverse(numbers, wrt, active_numbers, mode=mode, scalar_guards=guards)
         variants = [floats, replace(variants[0], name=array_version_name(variants[0].name))]
     return variants
-
-
-def checked_activity(forward: ir.Function, wrt: tuple[str, ...]) -> Activity:
-    """The activity of ``forward``'s values, once it is checked that no ``try`` statement
-    or ``with`` manager (which run as plain Python) touches an active value."""
-    active = activity(forward, wrt)
-    refuse_active(forward, active)
-    return active
 
 
 def compiled_version(

@@ -13,6 +13,8 @@ import ast
 import copy
 from collections.abc import Callable, Mapping
 
+from . import astwalk
+
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
 _Comprehension = ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp
 
@@ -21,7 +23,7 @@ def _comprehension_targets(node: _Comprehension) -> set[str]:
     return {
         n.id
         for generator in node.generators
-        for n in ast.walk(generator.target)
+        for n in astwalk.walk(generator.target)
         if isinstance(n, ast.Name)
     }
 
@@ -161,7 +163,7 @@ def may_change(stmts: tuple[ast.stmt, ...], names: tuple[str, ...]) -> set[str]:
     write in ``stmts`` (``a[i] = v``, ``a.b = v``, ``a += v``) may change every one of
     them, and so may any other use: a view (``v.T``) or the value itself bound to another
     name, or passed to another function or method."""
-    nodes = [node for stmt in stmts for node in ast.walk(stmt)]
+    nodes = [node for stmt in stmts for node in astwalk.walk(stmt)]
     if any(
         isinstance(node, ast.AugAssign)
         or (isinstance(node, ast.Subscript | ast.Attribute) and isinstance(node.ctx, ast.Store))

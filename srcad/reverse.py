@@ -83,8 +83,11 @@ class _Builder:
         #: in the float version: names that are Python numbers (their zero is 0.0); of
         #: the parameters, those checked to be numbers (not the lists of numbers)
         self.numbers: set[str] = set()
+        #: in the float version: the names that are numbers when the parameters are
+        self.scalars: set[str] = set()
         if guards is not None:
-            self.numbers = (scalar_names(fn) - set(fn.params)) | set(guards.numbers)
+            self.scalars = scalar_names(fn)
+            self.numbers = (self.scalars - set(fn.params)) | set(guards.numbers)
         self.names = NameAllocator(fn.names())
         self.bindings: dict[str, Any] = dict(fn.bindings)
         self.adjoints: dict[str, str] = {}  # forward name -> adjoint name
@@ -189,6 +192,11 @@ class _Builder:
 
         Returns name -> the (condition, picked side) pairs of the ``np.where`` that pick
         it (several: its gradient is where any picks it). Only within one loop iteration."""
+        if not any(
+            isinstance(s, ir.Assign) and s.rule is not None and s.rule.selector is not None
+            for s in ir.walk(self.fn.body)
+        ):  # (masks start at a selection only: without one, none to find)
+            return {}
         loops: dict[int, tuple[int, ...]] = {}
 
         def nesting(body: tuple[ir.Stmt, ...], around: tuple[int, ...]) -> None:
@@ -1149,7 +1157,7 @@ def reverse(
     if (
         mode != "vjp"
         and isinstance(result, ir.Name)
-        and not (scalar_guards and result.id in scalar_names(fn))
+        and not (scalar_guards and result.id in builder.scalars)
         and not _total_reduction(fn, result.id)
     ):
         check = builder.bind("require_scalar", scalar_check(result_stmt.loc, fn.name))

@@ -23,6 +23,7 @@ import operator
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from . import astwalk
 from .chains import MISSING, chain_names, static_chain
 from .subset import is_docstring
 
@@ -44,7 +45,7 @@ class Keywords:
 
     def __init__(self, items: list[tuple[str, ast.expr]]) -> None:
         self.items = items
-        self.reads = {n.id for _, v in items for n in ast.walk(v) if isinstance(n, ast.Name)}
+        self.reads = {n.id for _, v in items for n in astwalk.walk(v) if isinstance(n, ast.Name)}
 
 
 _COMPARE: dict[type, Callable[[Any, Any], Any]] = {
@@ -71,8 +72,8 @@ def specialize(
     :class:`Sized`) decide cut to the one taken, and the parameters that decided one;
     ``lookup`` gives a global's value (for ``isinstance(axis, tuple)``). ``fn`` itself
     is left as it is."""
-    local = {a.arg for a in ast.walk(fn.args) if isinstance(a, ast.arg)} | {
-        n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+    local = {a.arg for a in astwalk.walk(fn.args) if isinstance(a, ast.arg)} | {
+        n.id for n in astwalk.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
     }
     specializer = _Specializer(dict(known), lookup, frozenset(local))
     body = specializer.block(fn.body)[0]
@@ -105,7 +106,7 @@ class _Specializer:
                 test = self.value(stmt.test)
                 if test is not UNKNOWN:
                     self.deciding |= {
-                        n.id for n in ast.walk(stmt.test) if isinstance(n, ast.Name)
+                        n.id for n in astwalk.walk(stmt.test) if isinstance(n, ast.Name)
                     }
                     kept, jumps = self.block(stmt.body if test else stmt.orelse)
                     out += kept
@@ -168,7 +169,7 @@ class _Specializer:
         """What ``stmt`` may change is no longer known: names it assigns, and dict
         displays it writes into or calls methods of (``kwargs["y"] = 2.0``,
         ``kwargs.update(...)``)."""
-        for node in ast.walk(stmt):
+        for node in astwalk.walk(stmt):
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
                 self.drop(node.id)
             changed = (
@@ -313,7 +314,7 @@ class _OwnExpressions(ast.NodeTransformer):
 
     def rewritten(self, stmt: ast.stmt) -> ast.stmt:
         own = {n: v for n, v in ast.iter_fields(stmt) if isinstance(v, ast.expr)}
-        if not any(self.wanted(node) for value in own.values() for node in ast.walk(value)):
+        if not any(self.wanted(node) for value in own.values() for node in astwalk.walk(value)):
             return stmt  # (most statements have nothing to rewrite)
         new = copy.copy(stmt)
         for name, value in own.items():
@@ -346,7 +347,7 @@ class _Unroller(_OwnExpressions):
             or not isinstance(loop.target, ast.Name)
             or any(
                 isinstance(n, ast.Name) and n.id == loop.target.id and isinstance(n.ctx, ast.Store)
-                for n in ast.walk(node.elt)
+                for n in astwalk.walk(node.elt)
             )
         ):
             return node

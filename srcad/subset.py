@@ -10,6 +10,7 @@ import linecache
 import types
 from collections.abc import Sequence
 
+from . import astwalk
 from .chains import MISSING, chain_names, static_attribute, static_chain
 from .contexts import try_refusals, with_refusals
 from .desugar import keyed_extreme, mapped_call, named_lambda, reduce_call, summed_comprehension
@@ -98,14 +99,16 @@ class _Checker(ast.NodeVisitor):
         """Whether ``name``, bound by ``stmt``, is read more than once: twice, or once
         inside a loop that ``stmt`` is not in (each pass reads it again)."""
         reads = [
-            node for node in ast.walk(self.source.node)
+            node for node in astwalk.walk(self.source.node)
             if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load)
         ]
         if len(reads) != 1:
             return len(reads) > 1
-        for loop in ast.walk(self.source.node):
-            if isinstance(loop, ast.For | ast.While) and any(n is reads[0] for n in ast.walk(loop)):
-                if not any(n is stmt for n in ast.walk(loop)):
+        for loop in astwalk.walk(self.source.node):
+            if isinstance(loop, ast.For | ast.While) and any(
+                n is reads[0] for n in astwalk.walk(loop)
+            ):
+                if not any(n is stmt for n in astwalk.walk(loop)):
                     return True
         return False
 
@@ -130,7 +133,7 @@ class _Checker(ast.NodeVisitor):
         if body and is_docstring(body[0]):
             body = body[1:]
         self.check_block(body)
-        is_generator = any(isinstance(n, ast.Yield | ast.YieldFrom) for n in ast.walk(fn))
+        is_generator = any(isinstance(n, ast.Yield | ast.YieldFrom) for n in astwalk.walk(fn))
         if not is_generator and not _always_returns(body):
             self.refuse(
                 fn,
@@ -192,7 +195,7 @@ class _Checker(ast.NodeVisitor):
 
     def check_While(self, stmt: ast.While) -> None:
         self.refuse_loop_else(stmt)
-        for node in ast.walk(stmt.test):
+        for node in astwalk.walk(stmt.test):
             if isinstance(node, ast.ListComp | ast.GeneratorExp):
                 self.refuse(
                     node,
@@ -399,7 +402,7 @@ class _Checker(ast.NodeVisitor):
         """A comprehension runs as a loop before its statement (:mod:`srcad.desugar`):
         where Python might not run it at all, that would change the program."""
         for part in parts:
-            if any(isinstance(n, ast.ListComp | ast.GeneratorExp) for n in ast.walk(part)):
+            if any(isinstance(n, ast.ListComp | ast.GeneratorExp) for n in astwalk.walk(part)):
                 self.refuse(
                     part,
                     "a comprehension in a part of `a if c else b`, `and` or `or` that may "
@@ -486,7 +489,9 @@ def _is_generator(node: ast.expr) -> bool:
 
 
 def _stored_names(fn: ast.AST) -> set[str]:
-    return {n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    return {
+        n.id for n in astwalk.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+    }
 
 
 def _loop_word(stmt: ast.stmt) -> str:
@@ -522,7 +527,7 @@ def _calls_without_rules(source: FunctionSource) -> list[SrcadError]:
     # (the body only: decorators, defaults and annotations run once, where the function
     # is defined, and are not differentiated)
     body = ast.Module(body=list(source.node.body), type_ignores=[])
-    for node in ast.walk(body):
+    for node in astwalk.walk(body):
         if not isinstance(node, ast.Call):
             continue
         names = chain_names(node.func)

@@ -18,6 +18,7 @@ import textwrap
 import types
 from typing import Any
 
+from . import astwalk
 from .load import defined
 
 #: what an observing line may call: the clock, printing, logging, warnings
@@ -50,7 +51,7 @@ def only_forwards(wrapper: types.FunctionType) -> bool:
         body = body[1:]  # (a docstring)
     if not body or not isinstance(body[-1], ast.Return):
         return False
-    own = {a.arg for a in ast.walk(node.args) if isinstance(a, ast.arg)}
+    own = {a.arg for a in astwalk.walk(node.args) if isinstance(a, ast.arg)}
     if calls_wrapped(body[-1].value):
         rest = body[:-1]
     else:
@@ -103,14 +104,14 @@ def _observes(stmt: ast.stmt, own: set[str]) -> bool:
         name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
         arguments = [*stmt.value.args, *(k.value for k in stmt.value.keywords)]
         return name in _REPORTS and not any(  # (what it prints calls nothing: no effects)
-            isinstance(n, ast.Call | ast.NamedExpr) for a in arguments for n in ast.walk(a)
+            isinstance(n, ast.Call | ast.NamedExpr) for a in arguments for n in astwalk.walk(a)
         )
     if isinstance(stmt, ast.Assign) and all(isinstance(t, ast.Name) for t in stmt.targets):
         return all(
             not (isinstance(n, ast.Name) and n.id in own)
             and not isinstance(n, ast.Subscript | ast.Lambda | ast.NamedExpr)
             and (not isinstance(n, ast.Call) or getattr(n.func, "attr", None) in _CLOCKS)
-            for n in ast.walk(stmt.value)
+            for n in astwalk.walk(stmt.value)
         )
     return False
 

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from .. import ir
+from .. import astwalk, ir
 from ..desugar import desugar
 from ..diagnostics import at_call_site
 from ..errors import SrcadError, UnsupportedSyntaxError
@@ -359,7 +359,7 @@ def _kept_arguments(call: ast.Call, fn: ast.FunctionDef) -> list[tuple[str, ast.
         before_spread.append(arg)
     given = [*zip(positional, before_spread), *((k.arg, k.value) for k in call.keywords)]
     stored = {
-        n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+        n.id for n in astwalk.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
     }
     return [(param, arg) for param, arg in given if param is not None and param not in stored]
 

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Any, TypeGuard
 
-from .. import ir
+from .. import astwalk, ir
 from ..errors import UnsupportedSyntaxError
 from ..rules.scalar import APPEND, EXTEND, REMOVE, REPEAT, REPLACE
 from ..rules.table import Rule, pack_rule
@@ -60,7 +60,7 @@ class Lists(LoweringPart):
         made = {
             s.target: k for k, s in enumerate(self.body) if k >= start and isinstance(s, ir.Assign)
         }
-        for node in ast.walk(target):
+        for node in astwalk.walk(target):
             if not isinstance(node, ast.Name):
                 continue
             value = scope.env.get(node.id)
@@ -442,7 +442,7 @@ def _handed_on_reads(fn: ast.FunctionDef) -> frozenset[int]:
         elif isinstance(node, ast.NamedExpr):
             held(node.value)
 
-    for node in ast.walk(fn):
+    for node in astwalk.walk(fn):
         unpacking = isinstance(node, ast.Assign) and all(
             isinstance(t, ast.Tuple | ast.List) for t in node.targets
         )  # (`a, b = items` binds the items, not the list)

@@ -7,7 +7,7 @@ import builtins
 from collections.abc import Callable
 from typing import Any
 
-from .. import ir, pycode
+from .. import astwalk, ir, pycode
 from ..rules.scalar import DICT_KEYS, LOOP_ITEMS
 from ..rules.table import COPY
 from .values import NOT_STATIC, LoopContext, LoweringPart, ResultName, Scope, TupleValue
@@ -18,14 +18,14 @@ class Loops(LoweringPart):
 
     def carried_names(self, scope: Scope, node: ast.For | ast.While) -> list[str]:
         """User variables the loop assigns that live across iterations or after the loop."""
-        inside = {id(n) for n in ast.walk(node)}
+        inside = {id(n) for n in astwalk.walk(node)}
         loaded_outside = {
             n.id
-            for n in ast.walk(scope.function)
+            for n in astwalk.walk(scope.function)
             if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and id(n) not in inside
         }
         assigned = []
-        for n in ast.walk(node):
+        for n in astwalk.walk(node):
             if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and n.id not in assigned:
                 assigned.append(n.id)
             elif (grown := self.appended_list(scope, n)) is not None and grown.id not in assigned:
@@ -44,7 +44,7 @@ class Loops(LoweringPart):
 
     def enter_loop(self, scope: Scope, node: ast.For | ast.While) -> dict[str, str]:
         """Entry copies: each carried variable gets the one name it keeps inside the loop."""
-        for n in ast.walk(node):  # (inside, the list has the loop's own name: an alias
+        for n in astwalk.walk(node):  # (inside, the list has the loop's own name: an alias
             grown = self.appended_list(scope, n)  # made before the loop is checked here)
             if grown is not None and grown.id in scope.env:
                 assert isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)

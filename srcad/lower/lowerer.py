@@ -7,7 +7,7 @@ import contextlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from .. import ir
+from .. import astwalk, ir
 from ..desugar import desugar
 from ..diagnostics import at_user_call
 from ..errors import Location, SrcadError, UnsupportedSyntaxError
@@ -382,7 +382,7 @@ class Lowerer(
 
 def _all_names(fn: ast.FunctionDef) -> set[str]:
     names: set[str] = set()
-    for node in ast.walk(fn):
+    for node in astwalk.walk(fn):
         if isinstance(node, ast.Name):
             names.add(node.id)
         elif isinstance(node, ast.arg):

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import ir, records
+from .. import astwalk, ir, records
 from ..chains import static_chain
 from ..errors import SrcadError
 from ..rules.scalar import FIELD
@@ -283,7 +283,7 @@ class Objects(LoweringPart):
         if found is None:
             found = frozenset(
                 node.value.id
-                for node in ast.walk(scope.function)
+                for node in astwalk.walk(scope.function)
                 if isinstance(node, ast.Attribute)
                 and isinstance(node.ctx, ast.Load)
                 and isinstance(node.value, ast.Name)

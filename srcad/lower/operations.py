@@ -9,7 +9,7 @@ from typing import TypeGuard
 
 import numpy as np
 
-from .. import array_api, ir, pyexpr
+from .. import array_api, astwalk, ir, pyexpr
 from ..chains import MISSING
 from ..errors import NoRuleError
 from ..pyexpr import Written
@@ -148,11 +148,11 @@ class Operations(LoweringPart):
         found = self._keyed.get(id(fn))
         if found is None:
             keyed = {
-                n.value.id for n in ast.walk(fn)
+                n.value.id for n in astwalk.walk(fn)
                 if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name)
                 and isinstance(n.slice, ast.Constant) and isinstance(n.slice.value, str)
             }
-            for n in ast.walk(fn):  # (q = p.copy(): p is indexed as q is)
+            for n in astwalk.walk(fn):  # (q = p.copy(): p is indexed as q is)
                 if (
                     isinstance(n, ast.Assign) and len(n.targets) == 1
                     and isinstance(n.targets[0], ast.Name) and n.targets[0].id in keyed

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import contexts, ir
+from .. import astwalk, contexts, ir
 from ..rules.numpy_arrays import ARRAY_OF_ITEMS
 from ..rules.table import ADDAT, ADDITEM, SETITEM
 from ..runtime import add_at as runtime_add_at
@@ -293,11 +293,11 @@ class Statements(LoweringPart):
         if not isinstance(node, ast.Name) or node.id not in scope.local_names:
             return False
         bindings = [
-            n for n in ast.walk(scope.function)
+            n for n in astwalk.walk(scope.function)
             if isinstance(n, ast.Name) and n.id == node.id and not isinstance(n.ctx, ast.Load)
         ]
         made = [
-            a.value for a in ast.walk(scope.function)
+            a.value for a in astwalk.walk(scope.function)
             if isinstance(a, ast.Assign) and a.targets == [bindings[0]]
         ] if len(bindings) == 1 else []
         return len(made) == 1 and self.made_logger(scope, made[0])
@@ -626,7 +626,7 @@ class Statements(LoweringPart):
             return False
         stores = sum(
             isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and n.id == name
-            for n in ast.walk(scope.function)
+            for n in astwalk.walk(scope.function)
         )
         at_top = any(  # (bound on every path: not in a branch or a loop only)
             isinstance(s, ast.Assign) and any(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from typing import Any
 
-from .. import contexts, ir, pycode
+from .. import astwalk, contexts, ir, pycode
 from ..errors import Location, SrcadError, UnsupportedSyntaxError
 from ..frontend import in_library
 from ..runtime import refuse
@@ -163,7 +163,7 @@ def _differentiable_try(stmt: ast.Try) -> bool:
     ``continue``, ``yield`` or in-place write (the probe runs the body once more) in its
     body or ``else`` clause."""
     jumps = ast.Return | ast.Break | ast.Continue | ast.Yield | ast.YieldFrom | ast.Await
-    nodes = [n for s in (*stmt.body, *stmt.orelse) for n in ast.walk(s)]
+    nodes = [n for s in (*stmt.body, *stmt.orelse) for n in astwalk.walk(s)]
     return (
         bool(stmt.handlers)
         and not stmt.finalbody
