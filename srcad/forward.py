@@ -117,7 +117,7 @@ class _Tangents:
         return None
 
     def free(self, template: ir.Expr, rule, mapping: dict[str, ir.Expr]) -> ir.Expr:
-        for name in set(ir.names_in(template)) - set(mapping):
+        for name in dict.fromkeys(n for n in ir.names_in(template) if n not in mapping):
             mapping[name] = ir.Name(self.bind(name, rule.env[name]))
         return ir.substitute(template, mapping)
 

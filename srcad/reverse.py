@@ -179,7 +179,7 @@ class _Builder:
         }
         mapping["g"] = g
         mapping["ans"] = ans if after is None else ir.Name(after)
-        for free in set(ir.names_in(template)) - set(mapping):
+        for free in dict.fromkeys(n for n in ir.names_in(template) if n not in mapping):
             mapping[free] = ir.Name(self.bind(free, rule.env[free]))
         return ir.substitute(template, mapping)
 
@@ -265,7 +265,7 @@ class _Builder:
                 if name in masks or name in carried or len(made.get(name, [])) != 1:
                     continue
                 where = loops[id(made[name][0])]
-                found = {mask_through(stmt, param) for stmt, param in sites}
+                found = dict.fromkeys(mask_through(stmt, param) for stmt, param in sites)
                 if None in found or not all(loops[id(stmt)] == where for stmt, _ in sites):
                     continue
                 # (each use sends gradient only where its side is picked: the value's own
@@ -317,7 +317,7 @@ class _Builder:
                 continue
             if not isinstance(template, ir.Expr):
                 continue
-            env = {n: rule.env.get(n) for n in set(ir.names_in(template)) - set(mapping)}
+            env = {n: rule.env.get(n) for n in ir.names_in(template) if n not in mapping}
             value = ir.substitute(template, {**mapping, **{n: ir.Name(n) for n in env}})
             found.update(self.value_names(value, env))
         return found - {_ANS}, _ANS in found
