@@ -212,7 +212,7 @@ class _Writer:
         if isinstance(value, Exception) and type(value).__module__ == f"{_PACKAGE}.errors":
             cls = type(value).__name__  # (a refusal a check raises when the gradient runs)
             self.need(cls, type(value), f"the class of {what}")
-            self.blocks.append(f"{name} = {cls}({str(value)!r})")
+            self.blocks.append(f"{name} = {cls}({_portable(value)!r})")
             return
         if value is _user_line():  # (which user line generated code came from: srcad's own)
             self.blocks.append(
@@ -319,7 +319,7 @@ class _Writer:
         self.blocks.append(f"{name} = {outer_name}({', '.join(arguments)})")
 
     def copy_class(self, name: str, cls: type) -> None:
-        source = textwrap.dedent(inspect.getsource(cls))
+        source = _without_annotations(textwrap.dedent(inspect.getsource(cls)))
         names = [n for n in _free_names(source) if n != cls.__name__]
         home = vars(sys.modules[cls.__module__])
         self.resolve_in(cls, names, home, {})
@@ -368,8 +368,9 @@ def _shown_path(filename: str) -> str:
 
 
 def _without_annotations(source: str) -> str:
-    """A function's source without the annotations of its parameters and result: they
-    name types of srcad's modules that the exported module does not define."""
+    """A function's (or a class's) source without the annotations of its (methods')
+    parameters and results: they name types of srcad's modules that the exported module
+    does not define."""
     tree = ast.parse(source)
     starts = [0]
     for line in source.splitlines(keepends=True):
@@ -624,3 +625,13 @@ def _error_stub(name: str, cls: type) -> str:
         '        text = f"{location}: {message}" if location else message\n'
         '        super().__init__(f"{text} — {hint}" if hint else text)\n'
     )
+
+
+def _portable(error: Exception) -> str:
+    """An error's text with its file named by its base name (the exported module names
+    no path of the machine that wrote it)."""
+    text = str(error)
+    filename = getattr(error, "filename", None)
+    if isinstance(filename, str) and filename:
+        text = text.replace(filename, os.path.basename(filename))
+    return text

@@ -357,6 +357,21 @@ def test_export_api_returns_the_source_and_keeps_it_readable(tmp_path):
     assert "__all__ = ['f_grad']" in text
 
 
+def test_an_exported_run_time_check_names_no_path_of_this_machine(tmp_path):
+    # the refusal a check raises when the gradient runs was written with its absolute
+    # path (a check of `ys[1:] + ys[:1]` that ys is not a list)
+    from srcad import export
+
+    source = tmp_path / "rotated.py"
+    source.write_text("def f(ys):\n    return (ys[1:] + ys[:1])[0] * 2.0\n")
+    module = load(source, "test_cli_rotated")
+    path = tmp_path / "out" / "grad_f.py"
+    path.parent.mkdir()
+    text = export(module.f, path)
+    assert "rotated.py:2:12: `+` of Python lists" in text
+    assert_clean(path)
+
+
 def test_export_refuses_what_it_cannot_write(tmp_path):
     from srcad import ExportError, export
 

@@ -233,14 +233,16 @@ class Lowerer(
         """At the start: ``+`` of two parameters, or of slices of them (``ys[:1] +
         ys[1:]``), and ``*`` of one and an int constant are numpy's arithmetic, as
         lowering read them, not Python's joining or repeating of lists: each pair is
-        checked once."""
+        checked once, for parameters the function also reads as sequences (indexes,
+        loops over, measures with ``len``)."""
         sliced: dict[str, str] = {}  # a slice's name -> the parameter it is a slice of
         checks: list[ir.Stmt] = []
         seen: set[tuple[str, str, str]] = set()
+        sequences = self.parameters_read_as_sequences()
 
         def root(operand: ir.Expr) -> ir.Expr | None:
             if isinstance(operand, ir.Name):
-                if operand.id in self.parameter_names:
+                if operand.id in sequences:
                     return operand
                 return ir.Name(sliced[operand.id]) if operand.id in sliced else None
             return None
@@ -283,6 +285,22 @@ class Lowerer(
                 "not_a_list", note="numbers or arrays, not lists",
             ))
         return checks
+
+    def parameters_read_as_sequences(self) -> set[str]:
+        """The parameters an item read, a loop or ``len`` reads as sequences."""
+        found: set[str] = set()
+        for stmt in ir.walk(self.body):
+            if not isinstance(stmt, ir.Assign) or stmt.rule is None:
+                continue
+            measured = isinstance(stmt.value, ir.Call) and stmt.value.func == ir.Name("len")
+            for param, operand in zip(stmt.rule.params, stmt.operands):
+                if (
+                    (param in stmt.rule.sequences or measured)
+                    and isinstance(operand, ir.Name)
+                    and operand.id in self.parameter_names
+                ):
+                    found.add(operand.id)
+        return found
 
     def lower_root(self) -> ir.Function:
         fn = self.root.node
