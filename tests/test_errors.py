@@ -74,9 +74,9 @@ def has_attr_write(x):
 
 
 def has_del(x):
-    items = [x * 2.0, x]
-    del items[0]  # <del>
-    return items[0] * x
+    items = {"a": x * 2.0, "b": x}  # (del of one item of a list is supported)
+    del items["a"]  # <del>
+    return items["b"] * x
 
 
 STATEMENT_CASES = [
