@@ -24,6 +24,7 @@ MODULES = (
     "stop26",  # the classes the adversarial rounds of stop 26 found
     "stop29",  # scipy.stats, lstsq, meshgrid, decorators, super(), keys, float64 (stop 29)
     "stop30",  # lists to numpy, overlapping in-place views, copied dicts (stop 30)
+    "stop31",  # in-place list, array and dict methods, spliced lists, counts (stop 31)
 )
 
 
