@@ -756,3 +756,60 @@ def test_linspace_tangents_broadcast_ends_of_different_shapes():
     """Forward mode of np.linspace whose ends broadcast ((2, 1) against (3,), a number
     against a vector) was wrong or raised: each end's tangent met its own shape only."""
     check_four_ways(_linspace_broadcast_ends, np.array([[0.5], [1.0]]), np.array([1.0, 2.0, 3.0]))
+
+
+# ====================================================================== round 31
+
+
+def cube_root_energy(x):
+    """``np.cbrt``: real cube roots of negative numbers too."""
+    return np.sum(np.cbrt(x) * x)
+
+
+def float_power_law(x, p):
+    """``np.float_power``: a power law in float64 whatever the inputs' types."""
+    return np.sum(np.float_power(x, p)) + np.sum(np.float_power(x, 2.5))
+
+
+def items_as_lists(A):
+    """``A.tolist()``: nested Python lists of the items, read by index and in a loop."""
+    rows = np.tanh(A).tolist()
+    total = rows[0][1] + 3.0 * rows[1][0]
+    for row in rows:
+        total += row[-1] * row[-1]
+    return total
+
+
+def outer_products(x, y):
+    """``np.multiply.outer``, ``np.add.outer`` and ``np.subtract.outer`` keep the shapes."""
+    weights = np.arange(6.0).reshape(2, 3)
+    return (np.sum(np.sin(np.multiply.outer(x, y)) * weights)
+            + np.sum(np.tanh(np.add.outer(x, y)) * weights)
+            + np.sum(np.subtract.outer(x, y) ** 2 * weights))
+
+
+def route_length(xs, ys):
+    """``math.dist`` of consecutive points given as tuples."""
+    points = list(zip(xs, ys))
+    return sum(math.dist(a, b) for a, b in zip(points[:-1], points[1:]))
+
+
+@pytest.mark.parametrize("f, args", [
+    (cube_root_energy, (np.array([0.5, -2.0, 3.0]),)),
+    (float_power_law, (np.array([0.5, 2.0, 3.0]), np.array([1.5, 2.0, 0.3]))),
+    (items_as_lists, (X34[:2, :3].copy(),)),
+    (outer_products, (np.array([0.5, -2.0]), np.array([1.0, 2.0, 3.0]))),
+    (route_length, ([0.0, 1.0, 2.5], [0.0, 0.5, -1.0])),
+], ids=["cbrt", "float_power", "tolist", "ufunc_outer", "math_dist"])
+def test_round_31_rules(f, args):
+    # (each was refused: "has no derivative rule")
+    check_four_ways(f, *args)
+
+
+def test_math_dist_gradient_is_the_unit_direction():
+    gp, gq = srcad.grad(lambda_free_dist, wrt=(0, 1))([0.0, 3.0], [4.0, 0.0])
+    assert close(gp, [-0.8, 0.6]) and close(gq, [0.8, -0.6])
+
+
+def lambda_free_dist(p, q):
+    return math.dist(p, q)

@@ -22,6 +22,7 @@ BINARY: dict[str, Templates] = {
     "divide": {"x": "g / y", "y": "-ans / y * g"},
     "true_divide": {"x": "g / y", "y": "-ans / y * g"},
     "power": {"x": "y * x ** (y - 1) * g", "y": "np.log(x) * ans * g"},
+    "float_power": {"x": "y * np.float_power(x, y - 1) * g", "y": "np.log(x) * ans * g"},
     # at a tie the gradient goes to the first argument
     "maximum": {"x": "(x >= y) * g", "y": "(x < y) * g"},
     "minimum": {"x": "(x <= y) * g", "y": "(x > y) * g"},
@@ -40,7 +41,7 @@ BINARY: dict[str, Templates] = {
     "heaviside": {"x": None, "y": "(x == 0) * g"},
 }
 for _name, _templates in BINARY.items():  # (dtype=: the result's type, as np.average asks)
-    _power = _name == "power"  # (the exponent's tangent: see scalar.POWER_TANGENTS)
+    _power = _name in ("power", "float_power")  # (the exponent's tangent: POWER_TANGENTS)
     defrule(f"np.{_name}(x, y, dtype=None)", env={**NP, **POWER_ENV} if _power else NP,
             broadcasting=True, elementwise=True, dtype=None,
             tangents=POWER_TANGENTS if _power else None, **_templates)
@@ -141,6 +142,13 @@ defrule("x.take(indices, axis=None)", env=ENV, indices=None, axis=None,
 #: (np.outer flattens its operands)
 defrule("np.outer(x, y)", env=NP, linear=True, x="np.reshape(g @ np.ravel(y), np.shape(x))",
         y="np.reshape(np.ravel(x) @ g, np.shape(y))")
+#: ufuncs' outer products keep the operands' shapes: x's axes, then y's
+defrule("np.multiply.outer(x, y)", env=NP, linear=True,
+        x="np.tensordot(g, y, axes=np.ndim(y))", y="np.tensordot(x, g, axes=np.ndim(x))")
+defrule("np.add.outer(x, y)", env=ENV, jointly_linear=True,
+        x="sum_leading(g, np.ndim(x), False)", y="sum_leading(g, np.ndim(x), True)")
+defrule("np.subtract.outer(x, y)", env=ENV, jointly_linear=True,
+        x="sum_leading(g, np.ndim(x), False)", y="-sum_leading(g, np.ndim(x), True)")
 
 # ---------------------------------------------------------------- reductions
 # (``dtype``: the accumulator's type; the gradient of a floating sum is the same)
@@ -389,6 +397,10 @@ for _name in ("float64", "float32"):
     defrule(f"np.{_name}(x)", env=NP, x="g", elementwise=True)
 #: the one item of an array of size 1 (a 0-d array's value), as a Python number
 defrule("x.item()", env=NP, x="np.full(np.shape(x), g)", tangents={"x": "np.asarray(t).item()"})
+#: an array's items as (nested) Python lists: the gradient is the array of the lists'
+#: gradients
+defrule("x.tolist()", env=NP, x="np.reshape(np.asarray(g, dtype=np.float64), np.shape(x))",
+        linear=True, creates=True, tangents={"x": "np.asarray(t).tolist()"})
 #: numpy's integers made from a value truncate it: piecewise constant
 for _name in ("int8", "int16", "int32", "int64", "intp", "uint8", "uint16", "uint32", "uint64",
               "bool_"):

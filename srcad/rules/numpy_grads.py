@@ -29,7 +29,7 @@ __all__ = (
     "lstsq_tangent_a", "lstsq_tangent_b", "meshgrid_grad", "select_grad", "select_default_grad",
     "select_tangent", "nanvar_grad", "nanvar_tangent", "gradient_grad", "gradient_spacing_grad",
     "gradient_spacing_tangent", "corrcoef_grad", "corrcoef_tangent", "multi_dot_grad",
-    "multi_dot_tangent"
+    "multi_dot_tangent", "sum_leading", "dist_grad", "dist_tangent"
 )
 
 import math
@@ -2074,3 +2074,29 @@ def multi_dot_tangent(t: Any, arrays: Any) -> Any:
         operands[k] = t[k]
         total = total + np.linalg.multi_dot(operands)
     return total
+
+
+def sum_leading(g: Any, count: int, leading: bool) -> Any:
+    """``g`` summed over its first ``count`` axes (``leading``) or over all the others:
+    the adjoints of ``np.add.outer(x, y)`` for ``y`` and for ``x`` (``count = x.ndim``)."""
+    g = np.asarray(g)
+    axes = tuple(range(count)) if leading else tuple(range(count, g.ndim))
+    return np.sum(g, axis=axes) if axes else g
+
+
+def dist_grad(g: Any, p: Any, q: Any, ans: Any) -> Any:
+    """Adjoint of ``math.dist(p, q)`` for ``p`` (the negated one is ``q``'s): ``g (p - q) /
+    dist``, one item per coordinate (zeros where the points coincide)."""
+    from ..runtime import AdjointList
+
+    if ans == 0.0:
+        return AdjointList([0.0] * len(p))
+    return AdjointList([g * (a - b) / ans for a, b in zip(p, q, strict=True)])
+
+
+def dist_tangent(t: Any, p: Any, q: Any, ans: Any) -> Any:
+    """Tangent of ``math.dist(p, q)`` along ``p``'s tangent ``t``: ``sum((p - q) t) /
+    dist`` (along ``q``'s: the same with ``p`` and ``q`` swapped)."""
+    if ans == 0.0:
+        return 0.0
+    return math.fsum((a - b) * s for a, b, s in zip(p, q, t, strict=True)) / ans

@@ -21,6 +21,7 @@ define_family(
 )
 _ = POWER  # np.power is a broadcasting binary function (see numpy_arrays)
 defrule("np.square(x)", env={"np": np}, x="2 * x * g", elementwise=True)
+defrule("np.cbrt(x)", env={"np": np}, x="g / (3 * ans * ans)", elementwise=True)
 defrule("np.abs(x)", env={"np": np}, x="np.sign(x) * g", elementwise=True)
 defrule("np.absolute(x)", env={"np": np}, x="np.sign(x) * g", elementwise=True)
 defrule("np.negative(x)", env={"np": np}, x="-g", elementwise=True)

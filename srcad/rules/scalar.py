@@ -46,6 +46,8 @@ from ..runtime import (
 )
 from .numpy_grads import (
     digamma,
+    dist_grad,
+    dist_tangent,
     fsum_grad,
     sign,
     sorted_grad,
@@ -186,6 +188,15 @@ defrule(
 for _params in (("x", "y"), ("x", "y", "z")):
     _hypot: Templates = {p: f"divide({p}, ans) * g" for p in _params}
     defrule(f"math.hypot({', '.join(_params)})", env=MATH, elementwise=True, **_hypot)
+#: ``math.dist(p, q)`` of two points given as sequences of coordinates
+defrule(
+    "math.dist(p, q)",
+    env={"math": math, "dist_grad": dist_grad, "dist_tangent": dist_tangent},
+    p="dist_grad(g, p, q, ans)",
+    q="dist_grad(g, q, p, ans)",
+    tangents={"p": "dist_tangent(t, p, q, ans)", "q": "dist_tangent(t, q, p, ans)"},
+    sequences=("p", "q"),
+)
 #: ``math.fsum(xs)`` of a list, tuple or array: every item gets ``g``.
 defrule(
     "math.fsum(x)",
