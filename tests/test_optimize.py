@@ -1431,3 +1431,18 @@ def test_a_running_sum_read_only_after_its_loop_is_not_saved():
     source = g.__srcad__.versions[0].compiled.source
     assert "push(total)" not in source and "total = pop()" not in source
     check_four_ways(_normalised_weights, [0.3, -0.2, 0.9], 0.7)
+
+
+def _gaussian_loglik_loop(sigma, xs):
+    total = 0.0
+    for x in xs:
+        total -= 0.5 * math.log(2 * math.pi * sigma * sigma) + 0.5 * (x / sigma) ** 2
+    return total
+
+
+def test_constant_arithmetic_is_computed_once_when_srcad_compiles():
+    # `2 * math.pi` in a loop was computed (and recomputed backward) on every iteration
+    g = srcad.grad(_gaussian_loglik_loop, wrt="sigma")
+    source = g.backward_source
+    assert "6.283185307179586" in source and "2 * 3.14" not in source, source
+    check_four_ways(_gaussian_loglik_loop, 0.7, [0.3, -1.2, 2.0], wrt=0)

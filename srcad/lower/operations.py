@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import ast
+import math
+import operator
 from collections.abc import Callable
 from dataclasses import replace
-from typing import TypeGuard
+from typing import Any, TypeGuard
 
 import numpy as np
 
@@ -91,6 +93,8 @@ class Operations(LoweringPart):
             value = self.spell_plain(scope, written)
             operand_list = ()
             self.unmatched_arguments(scope, written, node)
+        if target is None and (constant := _constant_arithmetic(value)) is not None:
+            return constant  # (`2.0 * math.pi` in an expression: computed once, here)
         name = target() if target is not None else self.names.temp()
         self.body.append(
             ir.Assign(
@@ -383,3 +387,35 @@ def _numpy_reads_lists(rule: Rule) -> bool:
 
 def _is_slice_read(value: ir.Expr) -> bool:
     return isinstance(value, ir.Subscript) and isinstance(value.index, ir.Slice)
+
+
+_ARITHMETIC: dict[str, Callable[[Any, Any], Any]] = {
+    "+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
+    "//": operator.floordiv, "%": operator.mod, "**": operator.pow,
+}
+
+
+def _constant_arithmetic(value: ir.Expr) -> ir.Const | None:
+    """The number ``value`` is when it is arithmetic of two number constants (``2.0 *
+    3.141592653589793``, as ``2 * math.pi`` reads), as Python computes it; None for
+    anything else, and where Python would raise or give a number that is not a finite
+    float or a small int."""
+    if not (
+        isinstance(value, ir.BinOp)
+        and value.op in _ARITHMETIC
+        and all(
+            isinstance(side, ir.Const) and type(side.value) in (int, float)
+            for side in (value.left, value.right)
+        )
+    ):
+        return None
+    assert isinstance(value.left, ir.Const) and isinstance(value.right, ir.Const)
+    try:
+        result = _ARITHMETIC[value.op](value.left.value, value.right.value)
+    except (ArithmeticError, ValueError):
+        return None  # (1.0 / 0.0 raises where the user wrote it)
+    if type(result) is float and math.isfinite(result):
+        return ir.Const(result)
+    if type(result) is int and abs(result) < 2**53:
+        return ir.Const(result)
+    return None
