@@ -707,6 +707,40 @@ def test_bodies_that_raise_bare_annotations_and_display_writes():
     assert caught.value.lineno == marker_line(__file__, "display-write")
 
 
+def _fails(x):
+    raise ValueError("helper refused")
+
+
+def _fails_either_way(x):
+    if x < 0.0:
+        raise ValueError("negative")
+    else:
+        raise ValueError("helper refused")
+
+
+def _helpers_that_always_raise(x):
+    def too_large(v):
+        raise ValueError(f"too large: {v}")
+
+    y = _fails(x) if x > 10.0 else x * 3.0
+    if x > 20.0:
+        return _fails_either_way(x).real
+    if x > 30.0:
+        y = too_large(x) + 1.0
+    return y * 2.0
+
+
+def test_a_helper_that_raises_on_every_path_is_used_as_a_value():
+    """A helper (a nested ``def`` too) that always raises, its value used in an
+    expression: its raise runs, the value is never reached (srcad's placeholder for it
+    crashed the code writer)."""
+    check_four_ways(_helpers_that_always_raise, 1.5)
+    with pytest.raises(ValueError, match="helper refused"):
+        srcad.grad(_helpers_that_always_raise)(15.0)
+    with pytest.raises(ValueError, match="helper refused"):
+        srcad.grad(_helpers_that_always_raise)(25.0)
+
+
 def freed_temporaries(x, y):
     tmp = np.sum(x) * y
     total = tmp + 1.0

@@ -247,6 +247,18 @@ def test_namedtuple_unpacked_and_read_by_field():
     assert type(g) is Pair
 
 
+def _replaced(p, x):
+    return np.sum(p._replace(w=2.0 * p.w).w * x)  # <replace>
+
+
+def test_a_namedtuples_replace_is_refused_at_its_line():
+    """``p._replace(...)`` makes a new record: refused at the user's line (it crashed
+    inside srcad: a wrongly specialised ``_replace`` always raised)."""
+    with pytest.raises(srcad.NoRuleError, match=r"makes a new Pair inside") as caught:
+        srcad.grad(_replaced)(Pair(W2.copy(), 0.5), X2)
+    assert caught.value.lineno == marker_line(__file__, "replace")
+
+
 def test_jvp_takes_tangents_of_the_same_class():
     p = Line(W2.copy(), 0.5)
     value, tangent = srcad.jvp(line_loss, (p, X2), (Line(np.array([1.0, 0.0]), 0.0), np.zeros(2)))

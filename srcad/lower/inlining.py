@@ -19,6 +19,7 @@ from ..specialize import Keywords, Sized, specialize
 from ..subset import check_supported
 from .values import (
     PASSED_DEF,
+    RAISED,
     LoweringPart,
     Operand,
     Scope,
@@ -323,7 +324,8 @@ class Inlining(LoweringPart):
 
     def lower_inlined(self, inner: Scope, key: Any, target: Callable[[], str] | None) -> Any:
         """The body of an inlined function (``key`` marks it as being inlined, against
-        recursion); its result is named by the caller's ``target``."""
+        recursion); its result is named by the caller's ``target``. A body that raises on
+        every path gives a placeholder the caller may use: it is never reached."""
         self.inlining.append(key)
         try:
             saved_return = getattr(self, "_last_return", None)
@@ -331,7 +333,7 @@ class Inlining(LoweringPart):
             self._last_return = saved_return
         finally:
             self.inlining.pop()
-        return result
+        return ir.Const(0.0) if result is RAISED else result
 
 
 def _passed_keywords(call: ast.Call, fn: ast.FunctionDef) -> Keywords:
