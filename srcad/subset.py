@@ -8,7 +8,7 @@ import builtins
 import functools
 import linecache
 import types
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from .chains import MISSING, chain_names, static_attribute, static_chain
 from .contexts import try_refusals, with_refusals
@@ -277,15 +277,16 @@ class _Checker(ast.NodeVisitor):
             self.visit(stmt.value)
 
     def check_Assert(self, stmt: ast.Assert) -> None:
+        """``assert x > 0, f"x is {x}"``: a message as an exception's argument."""
         self.visit(stmt.test)
-        if stmt.msg is not None and not (
-            isinstance(stmt.msg, ast.Constant) and isinstance(stmt.msg.value, str)
-        ):
-            self.refuse(
-                stmt.msg,
-                "an `assert` message must be a plain string",
-                'write the message as a string literal: assert x > 0, "x must be positive"',
-            )
+        if stmt.msg is not None:
+            self.check_message(stmt.msg)
+
+    def check_message(self, arg: ast.expr) -> None:
+        """An argument of print, logging, an exception or an ``assert``: an f-string's
+        values are checked as expressions (its text is not code)."""
+        for part in arg.values if isinstance(arg, ast.JoinedStr) else (arg,):
+            self.visit(part.value if isinstance(part, ast.FormattedValue) else part)
 
     def check_Expr(self, stmt: ast.Expr) -> None:
         """A bare call (srcad's run-time checks, print and logging: see lower), whose
@@ -296,8 +297,7 @@ class _Checker(ast.NodeVisitor):
             call = stmt.value
             self.visit(call.func)
             for arg in (*call.args, *(k.value for k in call.keywords)):
-                for part in arg.values if isinstance(arg, ast.JoinedStr) else (arg,):
-                    self.visit(part.value if isinstance(part, ast.FormattedValue) else part)
+                self.check_message(arg)
         elif not is_docstring(stmt):
             self.refuse(
                 stmt,
@@ -335,8 +335,7 @@ class _Checker(ast.NodeVisitor):
             )
             return
         for arg in call.args if call is not None else ():
-            for part in arg.values if isinstance(arg, ast.JoinedStr) else (arg,):
-                self.visit(part.value if isinstance(part, ast.FormattedValue) else part)
+            self.check_message(arg)
 
     def check_loop_target(self, target: ast.expr) -> None:
         if isinstance(target, ast.Name):
@@ -515,8 +514,9 @@ def _calls_without_rules(source: FunctionSource) -> list[SrcadError]:
     # (the body only: decorators, defaults and annotations run once, where the function
     # is defined, and are not differentiated)
     body = ast.Module(body=list(source.node.body), type_ignores=[])
+    undifferentiated = {id(n) for test in _truth_tests(body) for n in ast.walk(test)}
     for node in ast.walk(body):
-        if not isinstance(node, ast.Call):
+        if not isinstance(node, ast.Call) or id(node) in undifferentiated:
             continue
         names = chain_names(node.func)
         if names is None:
@@ -546,6 +546,18 @@ def _calls_without_rules(source: FunctionSource) -> list[SrcadError]:
                 )
             )
     return found
+
+
+def _truth_tests(body: ast.AST) -> Iterator[ast.expr]:
+    """The tests of ``if``, ``while``, ``assert`` (and its message) and conditional
+    expressions in ``body``: values whose derivative nothing needs (``np.all(...)``)."""
+    for node in ast.walk(body):
+        if isinstance(node, ast.If | ast.While | ast.IfExp):
+            yield node.test
+        elif isinstance(node, ast.Assert):
+            yield node.test
+            if node.msg is not None:
+                yield node.msg
 
 
 def check_supported(source: FunctionSource, *, inlined: bool = False) -> None:

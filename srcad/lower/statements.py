@@ -159,10 +159,17 @@ class Statements(LoweringPart):
             scope.env.pop(deleted.id, None)
 
     def lower_Assert(self, scope: Scope, stmt: ast.Assert) -> None:
-        """A check: kept, it does not change the result."""
-        condition = self.lower_operand(scope, stmt.test)
+        """A check: kept, it does not change the result. A message that is computed
+        (``f"got {n}"``) is computed only when the check fails, as Python does: the
+        ``assert`` is lowered as ``if not test: raise AssertionError(message)``."""
         msg = stmt.msg
-        assert msg is None or isinstance(msg, ast.Constant)  # (srcad.subset: a string)
+        if msg is not None and not isinstance(msg, ast.Constant):
+            failed = ast.UnaryOp(ast.Not(), stmt.test)
+            error = ast.Call(ast.Name("AssertionError", ast.Load()), [msg], [])
+            check_ = ast.If(failed, [ast.Raise(error, None)], [])
+            self.lower_If(scope, ast.fix_missing_locations(ast.copy_location(check_, stmt)), None)
+            return
+        condition = self.lower_operand(scope, stmt.test)
         message = () if msg is None else (ir.Const(msg.value),)
         check = self.helper_ref("check_assertion", check_assertion)
         self.emit(ir.Effect(ir.Call(check, (condition, *message)), tag=self.next_tag()))
