@@ -389,18 +389,11 @@ class Statements(LoweringPart):
             )
         item = scope.env.get(root.id) if isinstance(root, ast.Name) else None
         if root is not target.value and isinstance(item, ir.Name) and (
-            item.id in self.parameter_copies  # (of a parameter: the caller's containers)
+            item.id in self.parameter_copies  # (of a parameter: an array, checked on entry)
         ):
             assert isinstance(root, ast.Name)  # (it has a value)
-            raise self.error(
-                scope,
-                target,
-                f"this writes into a dict or list that `{root.id}` shares with the container "
-                f"it was copied from (`{root.id}[...]` is the same object there): srcad "
-                "follows the change in the copy only",
-                "copy the inner containers too (`[dict(d) for d in items]`, "
-                "`{k: dict(v) for k, v in params.items()}`), then write into them",
-            )
+            param = self.parameter_copies[item.id]
+            self.copies_written_through.setdefault(param, (root.id, scope.source.location(stmt)))
         if isinstance(item, ir.Name) and item.id in self.list_items:
             assert isinstance(root, ast.Name)  # (item is its value)
             raise self.error(
