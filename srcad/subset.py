@@ -59,9 +59,10 @@ REFUSED_EXPRESSIONS: dict[type, tuple[str, str]] = {
 }
 
 class _Checker(ast.NodeVisitor):
-    def __init__(self, source: FunctionSource, inlined: bool = False) -> None:
+    def __init__(self, source: FunctionSource, inlined: bool = False, nested: bool = False) -> None:
         self.source = source
         self.inlined = inlined  # a helper inlined into the call (``*args`` is bound there)
+        self.nested = nested  # a ``def`` inside the function (checked again where called)
         self.problems: list[SrcadError] = []
         #: ids of expressions that are the whole value of `name = ...`
         self.whole_values: set[int] = set()
@@ -130,12 +131,8 @@ class _Checker(ast.NodeVisitor):
             body = body[1:]
         self.check_block(body)
         is_generator = any(isinstance(n, ast.Yield | ast.YieldFrom) for n in ast.walk(fn))
-        if not is_generator and not _always_returns(body):
-            self.refuse(
-                fn,
-                f"{fn.name} does not return a value on every path",
-                "end the function (and every branch that stops early) with `return <expression>`",
-            )
+        if not is_generator and not (self.nested and _returns_nothing(fn)):
+            self.problems += returns_problems(self.source, fn)
 
     def check_block(self, body: list[ast.stmt]) -> None:
         for index, stmt in enumerate(body):
@@ -313,7 +310,7 @@ class _Checker(ast.NodeVisitor):
                 "decorators on a nested function are not supported",
                 "define the decorated function at module level",
             )
-        inner = _Checker(self.source, inlined=True)
+        inner = _Checker(self.source, inlined=True, nested=True)
         inner.check_function(stmt)
         self.problems += inner.problems
 
@@ -483,6 +480,24 @@ def _stored_names(fn: ast.AST) -> set[str]:
 
 def _loop_word(stmt: ast.stmt) -> str:
     return "for" if isinstance(stmt, ast.For) else "while"
+
+
+def returns_problems(source: FunctionSource, fn: ast.FunctionDef) -> list[SrcadError]:
+    """The refusal of ``fn`` when a path through it ends without ``return``."""
+    body = fn.body[1:] if fn.body and is_docstring(fn.body[0]) else fn.body
+    if _always_returns(body):
+        return []
+    return [UnsupportedSyntaxError(
+        f"{fn.name} does not return a value on every path",
+        "end the function (and every branch that stops early) with `return <expression>`",
+        source.location(fn),
+    )]
+
+
+def _returns_nothing(fn: ast.FunctionDef) -> bool:
+    """``fn`` (a nested ``def``) has no ``return`` of a value: a procedure, refused
+    where it is called (a bare call, or one whose value is used)."""
+    return not any(isinstance(n, ast.Return) and n.value is not None for n in ast.walk(fn))
 
 
 def _always_returns(body: list[ast.stmt]) -> bool:

@@ -415,3 +415,31 @@ def test_complex_numbers_are_refused_at_their_line():
     with pytest.raises(srcad.SrcadError, match="complex numbers are not supported") as caught:
         srcad.grad(_filter_response)(np.array([0.3, 0.7]))
     assert caught.value.lineno == marker_line(__file__, "complex")
+
+
+def _nested_procedure(x):
+    def scale_(arr, s):
+        arr *= s
+
+    a = x.copy()
+    scale_(a[1:], 3.0)  # <nested-procedure>
+    return np.sum(a * x)
+
+
+def _nested_procedure_value(x):
+    def scale_(arr, s):  # <procedure-def>
+        arr *= s
+
+    return scale_(x.copy(), 3.0)
+
+
+def test_a_nested_helper_that_changes_its_argument_is_refused_as_a_module_helper_is():
+    """A nested ``def`` without ``return`` (it writes into its argument) is refused at
+    the bare call that uses it, for what the call changes in place (it was refused at
+    the ``def``, for a missing ``return``); its value used is refused at the ``def``."""
+    with pytest.raises(srcad.UnsupportedSyntaxError, match="bare call") as caught:
+        srcad.grad(_nested_procedure)
+    assert caught.value.lineno == marker_line(__file__, "nested-procedure")
+    with pytest.raises(srcad.UnsupportedSyntaxError, match="does not return") as caught:
+        srcad.grad(_nested_procedure_value)
+    assert caught.value.lineno == marker_line(__file__, "procedure-def")

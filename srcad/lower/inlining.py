@@ -13,10 +13,10 @@ from typing import Any
 from .. import ir
 from ..desugar import desugar
 from ..diagnostics import at_call_site
-from ..errors import SrcadError, UnsupportedSyntaxError
+from ..errors import SrcadError, UnsupportedSyntaxError, raise_all
 from ..frontend import FunctionSource, read_function
 from ..specialize import Keywords, Sized, specialize
-from ..subset import check_supported
+from ..subset import check_supported, returns_problems
 from .values import (
     PASSED_DEF,
     RAISED,
@@ -63,6 +63,7 @@ class Inlining(LoweringPart):
                 f"recursive call to {node.name} cannot be differentiated",
                 "rewrite the recursion as a loop",
             )
+        raise_all(returns_problems(home.source, node))  # (a procedure: see srcad.subset)
         values = self.bind_arguments(scope, call, node, None, None)
         inner = Scope(
             home.source,
