@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
 import linecache
 import os
+import types
 from collections.abc import Mapping
 from typing import Any
 
@@ -65,7 +67,23 @@ def _missing_rule(stmt: ir.Assign, fn: ir.Function | None) -> SrcadError:
     method = _method_called(value, fn) if fn is not None else None
     called = _called_object(value, fn) if fn is not None else None
     made_here = _made_here(value, fn) if fn is not None and method is not None else None
-    if made_here is not None:  # s = Spring(3.0); s.energy(x)
+    missing = _missing_attribute(value, fn) if fn is not None else None
+    if missing is not None:  # np.trapz in numpy 2.4: Python raises AttributeError
+        spelled, module, attr = missing
+        close = difflib.get_close_matches(attr, [n for n in dir(module) if n[:1] != "_"], n=1)
+        version = getattr(module, "__version__", None)
+        what = (
+            f"`{spelled}` does not exist: module '{module.__name__}' has no attribute "
+            f"'{attr}'{f' in version {version}' if version else ''} (running the function "
+            "raises AttributeError)"
+        )
+        prefix = spelled.rsplit(".", 1)[0]
+        hint = (
+            f"call `{prefix}.{close[0]}`, if that is what you meant"
+            if close
+            else f"check the name against the documentation of {module.__name__} {version or ''}"
+        )
+    elif made_here is not None:  # s = Spring(3.0); s.energy(x)
         what = (
             f"`.{method}(...)` is called on a {made_here.__name__} object made inside the "
             "differentiated function: srcad reads the methods of objects passed in, not "
@@ -250,6 +268,21 @@ def _spelled(expr: ir.Expr, fn: ir.Function | None = None) -> str:
     if isinstance(expr, ir.Attr):
         return f"{_spelled(expr.value, fn)}.{expr.attr}"
     return "this function"
+
+
+def _missing_attribute(value: ir.Expr, fn: ir.Function) -> tuple[str, Any, str] | None:
+    """``(spelled, module, name)`` when ``value`` calls an attribute of a module that the
+    module does not have (``np.trapz`` after numpy 2.4 removed it); else None."""
+    if not isinstance(value, ir.Call):
+        return None
+    spelled = _spelled(value.func, fn)
+    first, *middle, last = spelled.split(".") if "." in spelled else ("", "")
+    owner = fn.free_objects.get(first)
+    for name in middle:
+        owner = getattr(owner, name, None)
+    if not isinstance(owner, types.ModuleType) or hasattr(owner, last):
+        return None
+    return spelled, owner, last
 
 
 def _method_called(value: ir.Expr, fn: ir.Function) -> str | None:

@@ -443,3 +443,19 @@ def test_a_nested_helper_that_changes_its_argument_is_refused_as_a_module_helper
     with pytest.raises(srcad.UnsupportedSyntaxError, match="does not return") as caught:
         srcad.grad(_nested_procedure_value)
     assert caught.value.lineno == marker_line(__file__, "procedure-def")
+
+
+def _calls_a_name_numpy_lacks(a):
+    x = np.linspace(0.0, 2.0, 11)
+    return np.trapz(np.exp(-a * x**2), x)  # <missing-attribute>
+
+
+def test_a_function_numpy_does_not_have_is_reported_as_missing_not_as_without_a_rule():
+    """``np.trapz`` (removed in numpy 2.4): Python raises AttributeError; srcad said it
+    had no derivative rule. The hint names the close match."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delattr(np, "trapz", raising=False)
+        with pytest.raises(srcad.NoRuleError, match="has no attribute 'trapz'") as caught:
+            srcad.grad(_calls_a_name_numpy_lacks)(0.7)
+    assert caught.value.lineno == marker_line(__file__, "missing-attribute")
+    assert "np.trapezoid" in caught.value.hint and "AttributeError" in caught.value.message
