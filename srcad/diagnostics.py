@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import linecache
 import os
+import sys
 import types
 from collections.abc import Mapping
 from typing import Any
@@ -48,17 +49,44 @@ def at_call_site(error: SrcadError, callee: Any, where: Location) -> SrcadError:
     reason, inner = getattr(
         error, "reason", (first.message, f"{os.path.basename(first.filename)}:{first.lineno}")
     )
-    name = getattr(callee, "__qualname__", repr(callee))
+    name = public_name(callee)
     located = type(error)(
-        f"{getattr(callee, '__module__', '?')}.{name}, called here, cannot be differentiated: "
-        f"{reason} (at {inner})",
-        f"register a derivative rule for {name} with srcad.defrule "
-        "(docs/custom-rules.md), or compute this value with functions srcad knows",
+        f"{name}, called here, cannot be differentiated: srcad has no derivative rule for "
+        f"it and cannot read its code ({reason}, at {inner})",
+        _INSTEAD.get(name, "compute this value with functions srcad knows "
+                     "(docs/derivative-table.md)")
+        + f", or register a derivative rule for {name} with srcad.defrule "
+        "(docs/custom-rules.md)",
         where,
         others=error.problems,
     )
     located.reason = (reason, inner)
     return located
+
+
+#: What to call instead of a library function srcad cannot differentiate (by public name).
+_INSTEAD = {
+    "scipy.linalg.cho_solve": "solve with the factor: with `L = np.linalg.cholesky(S)`, "
+    "`x = scipy.linalg.solve_triangular(L.T, scipy.linalg.solve_triangular(L, b, "
+    "lower=True))`",
+    "scipy.linalg.cho_factor": "factor with `L = np.linalg.cholesky(S)` and solve with "
+    "scipy.linalg.solve_triangular",
+    "numpy.partition": "sort instead (`np.sort(x)[:k]`: the same smallest values, in order)",
+    "numpy.linalg.eigvals": "for a symmetric matrix, take np.linalg.eigvalsh(a)",
+}
+
+
+def public_name(callee: Any) -> str:
+    """``module.name`` of a function, by the outermost module that exports it
+    (``scipy.linalg.cho_solve``, not ``scipy.linalg._decomp_cholesky.cho_solve``)."""
+    name = getattr(callee, "__qualname__", repr(callee))
+    module = str(getattr(callee, "__module__", "?"))
+    parts = module.split(".")
+    for k in range(1, len(parts)):
+        exported = getattr(sys.modules.get(".".join(parts[:k])), name, None)
+        if exported is callee or getattr(exported, "__wrapped__", None) is callee:
+            return f"{'.'.join(parts[:k])}.{name}"
+    return f"{module}.{name}"
 
 
 def _missing_rule(stmt: ir.Assign, fn: ir.Function | None) -> SrcadError:
