@@ -679,5 +679,12 @@ def by_argument_classes(f: Callable, make: Callable[[Mapping[str, Any]], Any]) -
 
     functools.update_wrapper(gradient, f)
     gradient.built_for = built_for  # type: ignore[attr-defined]
-    mark_derivative(gradient, "the gradient (built for the classes of its arguments)")
+    mark_derivative(
+        gradient,
+        "the gradient (built for the classes of its arguments)",
+        "annotate the parameters that hold objects with their classes (`def f(x, opt: "
+        "Optimizer)`): srcad then reads their methods when it compiles, and "
+        "srcad.grad(srcad.grad(f)), srcad.hessian(f), srcad.hvp(f) and srcad.jvp(f) "
+        "differentiate f",
+    )
     return gradient

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import difflib
 import linecache
 import os
+import sys
+import types
 from collections.abc import Mapping
 from typing import Any
 
@@ -46,17 +49,44 @@ def at_call_site(error: SrcadError, callee: Any, where: Location) -> SrcadError:
     reason, inner = getattr(
         error, "reason", (first.message, f"{os.path.basename(first.filename)}:{first.lineno}")
     )
-    name = getattr(callee, "__qualname__", repr(callee))
+    name = public_name(callee)
     located = type(error)(
-        f"{getattr(callee, '__module__', '?')}.{name}, called here, cannot be differentiated: "
-        f"{reason} (at {inner})",
-        f"register a derivative rule for {name} with srcad.defrule "
-        "(docs/custom-rules.md), or compute this value with functions srcad knows",
+        f"{name}, called here, cannot be differentiated: srcad has no derivative rule for "
+        f"it and cannot read its code ({reason}, at {inner})",
+        _INSTEAD.get(name, "compute this value with functions srcad knows "
+                     "(docs/derivative-table.md)")
+        + f", or register a derivative rule for {name} with srcad.defrule "
+        "(docs/custom-rules.md)",
         where,
         others=error.problems,
     )
     located.reason = (reason, inner)
     return located
+
+
+#: What to call instead of a library function srcad cannot differentiate (by public name).
+_INSTEAD = {
+    "scipy.linalg.cho_solve": "solve with the factor: with `L = np.linalg.cholesky(S)`, "
+    "`x = scipy.linalg.solve_triangular(L.T, scipy.linalg.solve_triangular(L, b, "
+    "lower=True))`",
+    "scipy.linalg.cho_factor": "factor with `L = np.linalg.cholesky(S)` and solve with "
+    "scipy.linalg.solve_triangular",
+    "numpy.partition": "sort instead (`np.sort(x)[:k]`: the same smallest values, in order)",
+    "numpy.linalg.eigvals": "for a symmetric matrix, take np.linalg.eigvalsh(a)",
+}
+
+
+def public_name(callee: Any) -> str:
+    """``module.name`` of a function, by the outermost module that exports it
+    (``scipy.linalg.cho_solve``, not ``scipy.linalg._decomp_cholesky.cho_solve``)."""
+    name = getattr(callee, "__qualname__", repr(callee))
+    module = str(getattr(callee, "__module__", "?"))
+    parts = module.split(".")
+    for k in range(1, len(parts)):
+        exported = getattr(sys.modules.get(".".join(parts[:k])), name, None)
+        if exported is callee or getattr(exported, "__wrapped__", None) is callee:
+            return f"{'.'.join(parts[:k])}.{name}"
+    return f"{module}.{name}"
 
 
 def _missing_rule(stmt: ir.Assign, fn: ir.Function | None) -> SrcadError:
@@ -65,7 +95,23 @@ def _missing_rule(stmt: ir.Assign, fn: ir.Function | None) -> SrcadError:
     method = _method_called(value, fn) if fn is not None else None
     called = _called_object(value, fn) if fn is not None else None
     made_here = _made_here(value, fn) if fn is not None and method is not None else None
-    if made_here is not None:  # s = Spring(3.0); s.energy(x)
+    missing = _missing_attribute(value, fn) if fn is not None else None
+    if missing is not None:  # np.trapz in numpy 2.4: Python raises AttributeError
+        spelled, module, attr = missing
+        close = difflib.get_close_matches(attr, [n for n in dir(module) if n[:1] != "_"], n=1)
+        version = getattr(module, "__version__", None)
+        what = (
+            f"`{spelled}` does not exist: module '{module.__name__}' has no attribute "
+            f"'{attr}'{f' in version {version}' if version else ''} (running the function "
+            "raises AttributeError)"
+        )
+        prefix = spelled.rsplit(".", 1)[0]
+        hint = (
+            f"call `{prefix}.{close[0]}`, if that is what you meant"
+            if close
+            else f"check the name against the documentation of {module.__name__} {version or ''}"
+        )
+    elif made_here is not None:  # s = Spring(3.0); s.energy(x)
         what = (
             f"`.{method}(...)` is called on a {made_here.__name__} object made inside the "
             "differentiated function: srcad reads the methods of objects passed in, not "
@@ -250,6 +296,21 @@ def _spelled(expr: ir.Expr, fn: ir.Function | None = None) -> str:
     if isinstance(expr, ir.Attr):
         return f"{_spelled(expr.value, fn)}.{expr.attr}"
     return "this function"
+
+
+def _missing_attribute(value: ir.Expr, fn: ir.Function) -> tuple[str, Any, str] | None:
+    """``(spelled, module, name)`` when ``value`` calls an attribute of a module that the
+    module does not have (``np.trapz`` after numpy 2.4 removed it); else None."""
+    if not isinstance(value, ir.Call):
+        return None
+    spelled = _spelled(value.func, fn)
+    first, *middle, last = spelled.split(".") if "." in spelled else ("", "")
+    owner = fn.free_objects.get(first)
+    for name in middle:
+        owner = getattr(owner, name, None)
+    if not isinstance(owner, types.ModuleType) or hasattr(owner, last):
+        return None
+    return spelled, owner, last
 
 
 def _method_called(value: ir.Expr, fn: ir.Function) -> str | None:

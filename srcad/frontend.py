@@ -68,9 +68,21 @@ def _describe(obj: Any) -> str:
 DERIVATIVE_MARK = "__srcad_derivative__"
 
 
-def mark_derivative(fn: Any, what: str) -> None:
-    """Mark ``fn`` (see :data:`DERIVATIVE_MARK`); ``what``: "a Hessian", ..."""
+#: What to do instead of differentiating a derivative so marked, when not the usual.
+_DERIVATIVE_HINT = "__srcad_derivative_hint__"
+_AGAIN_HINT = (
+    "differentiate the function itself: srcad.grad(srcad.grad(f)), srcad.hessian(f), "
+    "srcad.hvp(f), srcad.jvp or srcad.jacobian of srcad.grad(f) (at most second "
+    "derivatives of a function with loops or numpy arrays)"
+)
+
+
+def mark_derivative(fn: Any, what: str, hint: str | None = None) -> None:
+    """Mark ``fn`` (see :data:`DERIVATIVE_MARK`); ``what``: "a Hessian", ...; ``hint``:
+    what to do instead of differentiating it again, if not the usual."""
     setattr(fn, DERIVATIVE_MARK, what)
+    if hint is not None:
+        setattr(fn, _DERIVATIVE_HINT, hint)
 
 
 def is_numba_function(fn: Any) -> bool:
@@ -137,10 +149,7 @@ def read_function(
                 f"{getattr(fn, DERIVATIVE_MARK)} of "
                 f"{getattr(getattr(fn, '__wrapped__', None), '__name__', 'a function')}, made "
                 "by srcad, cannot be differentiated again",
-                "differentiate the function itself: srcad.grad(srcad.grad(f)), "
-                "srcad.hessian(f), srcad.hvp(f), srcad.jvp or srcad.jacobian of "
-                "srcad.grad(f) (at most second derivatives of a function with loops or "
-                "numpy arrays)",
+                getattr(fn, _DERIVATIVE_HINT, _AGAIN_HINT),
                 used_at,
             )
         if not isinstance(fn, types.FunctionType):

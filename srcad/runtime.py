@@ -194,6 +194,17 @@ def require_no_list(value: Any, error: SrcadError) -> None:
 _declare(require_no_list, "__srcad_effect__", True)
 
 
+def require_no_container(value: Any, error: SrcadError) -> None:
+    """Refuse a list, tuple or dict parameter whose copy the function writes into through
+    an item (``a = x.copy(); a[1:][0] = v``): srcad writes through array views, while an
+    item of a list copy is an object the parameter holds too, and its slice a new list."""
+    if isinstance(value, _PLAIN_CONTAINERS):
+        raise error
+
+
+_declare(require_no_container, "__srcad_effect__", True)
+
+
 def require_numeric_operands(left: Any, right: Any, op: str, error: SrcadError) -> None:
     """Refuse ``left + right`` of two Python lists or tuples (Python joins them) and
     ``left * right`` of one and an int (Python repeats it), which srcad read as numpy's

@@ -103,7 +103,7 @@ class _Specializer:
                 stmt = _Unroller(self.env).rewritten(stmt)
                 stmt = _Spreader(self.env).rewritten(stmt)
             if isinstance(stmt, ast.If):
-                test = self.value(stmt.test)
+                test = self.truth(self.value(stmt.test))
                 if test is not UNKNOWN:
                     self.deciding |= {
                         n.id for n in astwalk.walk(stmt.test) if isinstance(n, ast.Name)
@@ -167,17 +167,15 @@ class _Specializer:
 
     def forget(self, stmt: ast.stmt) -> None:
         """What ``stmt`` may change is no longer known: names it assigns, and dict
-        displays it writes into or calls methods of (``kwargs["y"] = 2.0``,
-        ``kwargs.update(...)``)."""
+        displays it writes into or reads methods of (``kwargs["y"] = 2.0``,
+        ``kwargs.update(...)``, ``map(kwargs.pop, names)``)."""
         for node in astwalk.walk(stmt):
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
                 self.drop(node.id)
             changed = (
                 node.value
-                if isinstance(node, ast.Subscript | ast.Attribute)
-                and isinstance(node.ctx, ast.Store | ast.Del)
-                else node.func.value
-                if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                if isinstance(node, ast.Attribute)
+                or (isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store | ast.Del))
                 else None
             )
             if isinstance(changed, ast.Name) and isinstance(self.env.get(changed.id), Keywords):

@@ -8,7 +8,7 @@ import builtins
 import functools
 import linecache
 import types
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from . import astwalk
 from .chains import MISSING, chain_names, static_attribute, static_chain
@@ -61,9 +61,10 @@ REFUSED_EXPRESSIONS: dict[type, tuple[str, str]] = {
 }
 
 class _Checker(ast.NodeVisitor):
-    def __init__(self, source: FunctionSource, inlined: bool = False) -> None:
+    def __init__(self, source: FunctionSource, inlined: bool = False, nested: bool = False) -> None:
         self.source = source
         self.inlined = inlined  # a helper inlined into the call (``*args`` is bound there)
+        self.nested = nested  # a ``def`` inside the function (checked again where called)
         self.problems: list[SrcadError] = []
         #: ids of expressions that are the whole value of `name = ...`
         self.whole_values: set[int] = set()
@@ -134,12 +135,8 @@ class _Checker(ast.NodeVisitor):
             body = body[1:]
         self.check_block(body)
         is_generator = any(isinstance(n, ast.Yield | ast.YieldFrom) for n in astwalk.walk(fn))
-        if not is_generator and not _always_returns(body):
-            self.refuse(
-                fn,
-                f"{fn.name} does not return a value on every path",
-                "end the function (and every branch that stops early) with `return <expression>`",
-            )
+        if not is_generator and not (self.nested and _returns_nothing(fn)):
+            self.problems += returns_problems(self.source, fn)
 
     def check_block(self, body: list[ast.stmt]) -> None:
         for index, stmt in enumerate(body):
@@ -287,15 +284,16 @@ class _Checker(ast.NodeVisitor):
             self.visit(stmt.value)
 
     def check_Assert(self, stmt: ast.Assert) -> None:
+        """``assert x > 0, f"x is {x}"``: a message as an exception's argument."""
         self.visit(stmt.test)
-        if stmt.msg is not None and not (
-            isinstance(stmt.msg, ast.Constant) and isinstance(stmt.msg.value, str)
-        ):
-            self.refuse(
-                stmt.msg,
-                "an `assert` message must be a plain string",
-                'write the message as a string literal: assert x > 0, "x must be positive"',
-            )
+        if stmt.msg is not None:
+            self.check_message(stmt.msg)
+
+    def check_message(self, arg: ast.expr) -> None:
+        """An argument of print, logging, an exception or an ``assert``: an f-string's
+        values are checked as expressions (its text is not code)."""
+        for part in arg.values if isinstance(arg, ast.JoinedStr) else (arg,):
+            self.visit(part.value if isinstance(part, ast.FormattedValue) else part)
 
     def check_Expr(self, stmt: ast.Expr) -> None:
         """A bare call (srcad's run-time checks, print and logging: see lower), whose
@@ -306,8 +304,7 @@ class _Checker(ast.NodeVisitor):
             call = stmt.value
             self.visit(call.func)
             for arg in (*call.args, *(k.value for k in call.keywords)):
-                for part in arg.values if isinstance(arg, ast.JoinedStr) else (arg,):
-                    self.visit(part.value if isinstance(part, ast.FormattedValue) else part)
+                self.check_message(arg)
         elif not is_docstring(stmt):
             self.refuse(
                 stmt,
@@ -323,7 +320,7 @@ class _Checker(ast.NodeVisitor):
                 "decorators on a nested function are not supported",
                 "define the decorated function at module level",
             )
-        inner = _Checker(self.source, inlined=True)
+        inner = _Checker(self.source, inlined=True, nested=True)
         inner.check_function(stmt)
         self.problems += inner.problems
 
@@ -345,8 +342,7 @@ class _Checker(ast.NodeVisitor):
             )
             return
         for arg in call.args if call is not None else ():
-            for part in arg.values if isinstance(arg, ast.JoinedStr) else (arg,):
-                self.visit(part.value if isinstance(part, ast.FormattedValue) else part)
+            self.check_message(arg)
 
     def check_loop_target(self, target: ast.expr) -> None:
         if isinstance(target, ast.Name):
@@ -498,6 +494,24 @@ def _loop_word(stmt: ast.stmt) -> str:
     return "for" if isinstance(stmt, ast.For) else "while"
 
 
+def returns_problems(source: FunctionSource, fn: ast.FunctionDef) -> list[SrcadError]:
+    """The refusal of ``fn`` when a path through it ends without ``return``."""
+    body = fn.body[1:] if fn.body and is_docstring(fn.body[0]) else fn.body
+    if _always_returns(body):
+        return []
+    return [UnsupportedSyntaxError(
+        f"{fn.name} does not return a value on every path",
+        "end the function (and every branch that stops early) with `return <expression>`",
+        source.location(fn),
+    )]
+
+
+def _returns_nothing(fn: ast.FunctionDef) -> bool:
+    """``fn`` (a nested ``def``) has no ``return`` of a value: a procedure, refused
+    where it is called (a bare call, or one whose value is used)."""
+    return not any(isinstance(n, ast.Return) and n.value is not None for n in astwalk.walk(fn))
+
+
 def _always_returns(body: list[ast.stmt]) -> bool:
     """Every path through ``body`` ends in ``return`` (loops may not be entered)."""
     for stmt in body:  # (code after a return is reported on its own)
@@ -527,8 +541,9 @@ def _calls_without_rules(source: FunctionSource) -> list[SrcadError]:
     # (the body only: decorators, defaults and annotations run once, where the function
     # is defined, and are not differentiated)
     body = ast.Module(body=list(source.node.body), type_ignores=[])
+    undifferentiated = {id(n) for test in _truth_tests(body) for n in astwalk.walk(test)}
     for node in astwalk.walk(body):
-        if not isinstance(node, ast.Call):
+        if not isinstance(node, ast.Call) or id(node) in undifferentiated:
             continue
         names = chain_names(node.func)
         if names is None:
@@ -558,6 +573,18 @@ def _calls_without_rules(source: FunctionSource) -> list[SrcadError]:
                 )
             )
     return found
+
+
+def _truth_tests(body: ast.AST) -> Iterator[ast.expr]:
+    """The tests of ``if``, ``while``, ``assert`` (and its message) and conditional
+    expressions in ``body``: values whose derivative nothing needs (``np.all(...)``)."""
+    for node in astwalk.walk(body):
+        if isinstance(node, ast.If | ast.While | ast.IfExp):
+            yield node.test
+        elif isinstance(node, ast.Assert):
+            yield node.test
+            if node.msg is not None:
+                yield node.msg
 
 
 def check_supported(source: FunctionSource, *, inlined: bool = False) -> None:

@@ -560,6 +560,36 @@ def test_assert_is_kept_as_a_check_in_the_gradient():
     assert value == checked_log(2.0, 3.0) and grads[1] == pytest.approx(math.log(2.0))
 
 
+def checked_with_computed_messages(x):
+    n = x.shape[0]
+    assert n == 2, f"expected 2 got {n}"
+    assert np.all(np.isfinite(x)), f"non-finite values in {x}"
+    assert n > 0, ("computed only on failure", 1 / (n - 2))
+    return np.sum(x**2)
+
+
+def computed_message_and_a_refusal(x):
+    assert np.all(np.isfinite(x)), f"non-finite values in {x}"
+    lambda v: v  # noqa: B018 # <bare-lambda>
+    return np.sum(x**2)
+
+
+def test_an_assert_message_may_be_computed_like_a_raise():
+    """``assert test, f"..."`` (refused before) raises AssertionError with the message,
+    which is computed only when the check fails, as in Python; ``np.all`` in a test is
+    not listed as a call without a derivative rule beside another refusal."""
+    check_four_ways(checked_with_computed_messages, np.array([1.0, -2.0]))
+    g = srcad.grad(checked_with_computed_messages)
+    with pytest.raises(AssertionError, match="expected 2 got 3"):
+        g(np.ones(3))
+    with pytest.raises(AssertionError, match=r"non-finite values in \[inf"):
+        g(np.array([np.inf, 1.0]))
+    with pytest.raises(srcad.UnsupportedSyntaxError) as caught:
+        srcad.grad(computed_message_and_a_refusal)
+    assert "np.all" not in str(caught.value)
+    assert caught.value.lineno == marker_line(__file__, "bare-lambda")
+
+
 # ---------------------------------------------------------------- raise
 
 
@@ -705,6 +735,40 @@ def test_bodies_that_raise_bare_annotations_and_display_writes():
     with pytest.raises(srcad.SrcadError, match="list display") as caught:
         srcad.grad(writes_into_a_display)(1.0)
     assert caught.value.lineno == marker_line(__file__, "display-write")
+
+
+def _fails(x):
+    raise ValueError("helper refused")
+
+
+def _fails_either_way(x):
+    if x < 0.0:
+        raise ValueError("negative")
+    else:
+        raise ValueError("helper refused")
+
+
+def _helpers_that_always_raise(x):
+    def too_large(v):
+        raise ValueError(f"too large: {v}")
+
+    y = _fails(x) if x > 10.0 else x * 3.0
+    if x > 20.0:
+        return _fails_either_way(x).real
+    if x > 30.0:
+        y = too_large(x) + 1.0
+    return y * 2.0
+
+
+def test_a_helper_that_raises_on_every_path_is_used_as_a_value():
+    """A helper (a nested ``def`` too) that always raises, its value used in an
+    expression: its raise runs, the value is never reached (srcad's placeholder for it
+    crashed the code writer)."""
+    check_four_ways(_helpers_that_always_raise, 1.5)
+    with pytest.raises(ValueError, match="helper refused"):
+        srcad.grad(_helpers_that_always_raise)(15.0)
+    with pytest.raises(ValueError, match="helper refused"):
+        srcad.grad(_helpers_that_always_raise)(25.0)
 
 
 def freed_temporaries(x, y):

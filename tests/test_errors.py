@@ -355,7 +355,7 @@ def _registering(*example_args):  # a registry decorator whose arguments are num
 @_registering(np.random.default_rng(0).standard_normal(3))
 def _decorated_with_an_unsupported_line(w):
     loss = np.sum(w**2)
-    assert loss >= 0, f"negative loss {loss}"  # <decorated>
+    loss + 1.0  # noqa: B018 # <decorated>
     return loss
 
 
@@ -415,3 +415,47 @@ def test_complex_numbers_are_refused_at_their_line():
     with pytest.raises(srcad.SrcadError, match="complex numbers are not supported") as caught:
         srcad.grad(_filter_response)(np.array([0.3, 0.7]))
     assert caught.value.lineno == marker_line(__file__, "complex")
+
+
+def _nested_procedure(x):
+    def scale_(arr, s):
+        arr *= s
+
+    a = x.copy()
+    scale_(a[1:], 3.0)  # <nested-procedure>
+    return np.sum(a * x)
+
+
+def _nested_procedure_value(x):
+    def scale_(arr, s):  # <procedure-def>
+        arr *= s
+
+    return scale_(x.copy(), 3.0)
+
+
+def test_a_nested_helper_that_changes_its_argument_is_refused_as_a_module_helper_is():
+    """A nested ``def`` without ``return`` (it writes into its argument) is refused at
+    the bare call that uses it, for what the call changes in place (it was refused at
+    the ``def``, for a missing ``return``); its value used is refused at the ``def``."""
+    with pytest.raises(srcad.UnsupportedSyntaxError, match="bare call") as caught:
+        srcad.grad(_nested_procedure)
+    assert caught.value.lineno == marker_line(__file__, "nested-procedure")
+    with pytest.raises(srcad.UnsupportedSyntaxError, match="does not return") as caught:
+        srcad.grad(_nested_procedure_value)
+    assert caught.value.lineno == marker_line(__file__, "procedure-def")
+
+
+def _calls_a_name_numpy_lacks(a):
+    x = np.linspace(0.0, 2.0, 11)
+    return np.trapz(np.exp(-a * x**2), x)  # <missing-attribute>
+
+
+def test_a_function_numpy_does_not_have_is_reported_as_missing_not_as_without_a_rule():
+    """``np.trapz`` (removed in numpy 2.4): Python raises AttributeError; srcad said it
+    had no derivative rule. The hint names the close match."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delattr(np, "trapz", raising=False)
+        with pytest.raises(srcad.NoRuleError, match="has no attribute 'trapz'") as caught:
+            srcad.grad(_calls_a_name_numpy_lacks)(0.7)
+    assert caught.value.lineno == marker_line(__file__, "missing-attribute")
+    assert "np.trapezoid" in caught.value.hint and "AttributeError" in caught.value.message

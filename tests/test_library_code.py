@@ -458,8 +458,8 @@ def test_a_refusal_inside_library_code_names_the_users_line_first():
         srcad.grad(slope_at_half)(np.array([1.0, -2.0, 0.5]))
     error = info.value
     assert_located(error, __file__, "polyder")
-    assert error.message.startswith("numpy.lib._polynomial_impl.polyder, called here")
-    assert "register a derivative rule for polyder" in error.hint
+    assert error.message.startswith("numpy.polyder, called here")
+    assert "register a derivative rule for numpy.polyder" in error.hint
     inner = error.problems[-1]
     assert inner.filename.endswith("_polynomial_impl.py") and "recursive" in inner.message
 

@@ -863,3 +863,29 @@ def test_a_part_of_hsplit_changed_in_place_is_refused():
     with pytest.raises(srcad.SrcadError) as caught:
         srcad.grad(_hsplit_then_scaled)(np.arange(1.0, 5.0))
     assert caught.value.lineno == marker_line(__file__, "hsplit-write")
+
+
+def _written_through_a_slice_of_a_copy(x):
+    a = x.copy()
+    a[1:][0] = 7.0 * a[0]  # <through-a-copy>
+    return np.sum(a**2)
+
+
+def _chained_writes_into_a_copy(X):
+    A = X.copy()
+    A[0][1] = 7.0 * A[1, 1]  # a row's view: A changes
+    A[::2][[0, 1]] = 0.5 * A[1]  # a view, then a fancy index into it: A changes
+    A[A[:, 1] > 0][0] = 3.0  # a mask's copy: A does not change
+    A[[0, 2]][:] = 0.0  # a fancy index's copy: A does not change
+    return np.sum(A * X)
+
+
+def test_a_copy_of_an_array_parameter_written_through_a_view_of_it():
+    """``a = x.copy(); a[1:][0] = v`` writes ``a`` through a view (a mask's or fancy
+    index's copy does not); it was refused as a write into a list a copy shares. A list
+    or dict parameter is refused when the gradient runs, at the write."""
+    check_four_ways(_written_through_a_slice_of_a_copy, np.array([0.5, 1.0, -0.3]))
+    check_four_ways(_chained_writes_into_a_copy, np.arange(6.0).reshape(3, 2) - 2.5)
+    with pytest.raises(srcad.UnsupportedSyntaxError, match="a slice of a list") as caught:
+        srcad.grad(_written_through_a_slice_of_a_copy)([0.5, 1.0, -0.3])
+    assert caught.value.lineno == marker_line(__file__, "through-a-copy")

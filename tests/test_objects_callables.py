@@ -247,6 +247,18 @@ def test_namedtuple_unpacked_and_read_by_field():
     assert type(g) is Pair
 
 
+def _replaced(p, x):
+    return np.sum(p._replace(w=2.0 * p.w).w * x)  # <replace>
+
+
+def test_a_namedtuples_replace_is_refused_at_its_line():
+    """``p._replace(...)`` makes a new record: refused at the user's line (it crashed
+    inside srcad: a wrongly specialised ``_replace`` always raised)."""
+    with pytest.raises(srcad.NoRuleError, match=r"makes a new Pair inside") as caught:
+        srcad.grad(_replaced)(Pair(W2.copy(), 0.5), X2)
+    assert caught.value.lineno == marker_line(__file__, "replace")
+
+
 def test_jvp_takes_tangents_of_the_same_class():
     p = Line(W2.copy(), 0.5)
     value, tangent = srcad.jvp(line_loss, (p, X2), (Line(np.array([1.0, 0.0]), 0.0), np.zeros(2)))
@@ -1235,3 +1247,33 @@ def test_an_object_made_inside_and_called_is_refused_as_made_inside():
         srcad.grad(_made_and_called)(np.ones(3))
     assert "made inside the differentiated function" in caught.value.message
     assert caught.value.lineno == marker_line(__file__, "made-called")
+
+
+class _Stepper:
+    def __init__(self, lr):
+        self.lr = lr
+
+    def update(self, p, g):
+        return p - self.lr * g
+
+
+def _steps(x0, opt):
+    x = x0
+    for _ in range(3):
+        x = opt.update(x, 2 * x)
+    return x**2
+
+
+def _annotated_steps(x0, opt: _Stepper):
+    return _steps(x0, opt)
+
+
+def test_a_gradient_built_for_argument_classes_says_how_to_differentiate_again():
+    """grad of the gradient built from the classes of a call's objects is refused with a
+    way that works (annotating the parameter), not with the very call refused."""
+    opt = _Stepper(0.1)
+    with pytest.raises(srcad.UnsupportedSyntaxError) as caught:
+        srcad.grad(srcad.grad(_steps))(3.0, opt)
+    assert caught.value.hint.startswith("annotate the parameters that hold objects")
+    assert srcad.grad(srcad.grad(_annotated_steps))(3.0, opt) == pytest.approx(2 * 0.8**6)
+    assert srcad.hvp(_annotated_steps)(3.0, opt, 1.0) == pytest.approx(2 * 0.8**6)

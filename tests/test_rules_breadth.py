@@ -813,3 +813,33 @@ def test_math_dist_gradient_is_the_unit_direction():
 
 def lambda_free_dist(p, q):
     return math.dist(p, q)
+
+def _gaussian_process_terms(S, y):
+    """``solve_triangular`` with a Cholesky factor, as Gaussian-process code uses it."""
+    import scipy.linalg
+
+    L = np.linalg.cholesky(S)
+    alpha = scipy.linalg.solve_triangular(L, y, lower=True)
+    beta = scipy.linalg.solve_triangular(L, alpha, trans="T", lower=True)
+    upper = scipy.linalg.solve_triangular(L.T, np.outer(y, y), unit_diagonal=True)
+    return np.sum(alpha**2) + np.sum(np.sin(beta)) + 0.1 * np.sum(upper**2)
+
+
+def test_solve_triangular_reads_one_triangle_in_first_and_second_order():
+    """scipy.linalg.solve_triangular (it had no rule: scipy's code is not read), with
+    ``lower``, ``trans`` and ``unit_diagonal``: gradients, tangents and the Hessian."""
+    rng = np.random.default_rng(5)
+    A = rng.normal(size=(3, 3))
+    S, y = A @ A.T + 3.0 * np.eye(3), rng.normal(size=3)
+    check_four_ways(_gaussian_process_terms, S, y, rtol=1e-5)
+    v = rng.normal(size=3)
+    grad_y = srcad.grad(_gaussian_process_terms, wrt="y")
+    eps = 1e-5
+    by_differences = (grad_y(S, y + eps * v) - grad_y(S, y - eps * v)) / (2 * eps)
+    hv = srcad.hvp(_gaussian_process_terms, wrt="y")(S, y, v)
+    np.testing.assert_allclose(hv, by_differences, rtol=1e-5, atol=1e-7)
+    V = rng.normal(size=(3, 3))
+    grad_S = srcad.grad(_gaussian_process_terms, wrt="S")
+    by_differences = (grad_S(S + eps * V, y) - grad_S(S - eps * V, y)) / (2 * eps)
+    hv = srcad.hvp(_gaussian_process_terms, wrt="S")(S, y, V)
+    np.testing.assert_allclose(hv, by_differences, rtol=1e-4, atol=1e-6)

@@ -5,7 +5,7 @@ import ast
 import builtins
 import textwrap
 
-from srcad.specialize import Sized, for_defaults, specialize
+from srcad.specialize import Keywords, Sized, for_defaults, specialize
 
 
 def specialized(source: str, **known) -> tuple[str, frozenset[str]]:
@@ -187,3 +187,30 @@ def test_a_known_dict_is_forgotten_when_a_value_it_reads_is_assigned_again():
         """
     )
     assert "a.sum(**kw)" in text  # (spreading it would pass the new k)
+
+
+def test_an_empty_sized_value_or_a_known_dict_is_not_taken_for_true():
+    """``if args:`` with no ``*args`` takes the ``else`` branch; ``if kwds:`` after
+    ``map(kwds.pop, ...)`` (namedtuple._replace) is not decided (both were taken as
+    true: the raise of _replace was all that was kept)."""
+    text, _ = specialized(
+        """
+        def f(x, *args):
+            if args:
+                return args[0]
+            return x
+        """,
+        args=Sized(0),
+    )
+    assert text == "def f(x, *args):\n    return x"
+    text, _ = specialized(
+        """
+        def _replace(self, **kwds):
+            result = self._make(map(kwds.pop, fields, self))
+            if kwds:
+                raise ValueError(kwds)
+            return result
+        """,
+        kwds=Keywords([("x", ast.Constant(1.0))]),
+    )
+    assert "if kwds:" in text and text.endswith("return result")

@@ -13,12 +13,13 @@ from typing import Any
 from .. import astwalk, ir
 from ..desugar import desugar
 from ..diagnostics import at_call_site
-from ..errors import SrcadError, UnsupportedSyntaxError
+from ..errors import SrcadError, UnsupportedSyntaxError, raise_all
 from ..frontend import FunctionSource, read_function
 from ..specialize import Keywords, Sized, specialize
-from ..subset import check_supported
+from ..subset import check_supported, returns_problems
 from .values import (
     PASSED_DEF,
+    RAISED,
     LoweringPart,
     Operand,
     Scope,
@@ -62,6 +63,7 @@ class Inlining(LoweringPart):
                 f"recursive call to {node.name} cannot be differentiated",
                 "rewrite the recursion as a loop",
             )
+        raise_all(returns_problems(home.source, node))  # (a procedure: see srcad.subset)
         values = self.bind_arguments(scope, call, node, None, None)
         inner = Scope(
             home.source,
@@ -323,7 +325,8 @@ class Inlining(LoweringPart):
 
     def lower_inlined(self, inner: Scope, key: Any, target: Callable[[], str] | None) -> Any:
         """The body of an inlined function (``key`` marks it as being inlined, against
-        recursion); its result is named by the caller's ``target``."""
+        recursion); its result is named by the caller's ``target``. A body that raises on
+        every path gives a placeholder the caller may use: it is never reached."""
         self.inlining.append(key)
         try:
             saved_return = getattr(self, "_last_return", None)
@@ -331,7 +334,7 @@ class Inlining(LoweringPart):
             self._last_return = saved_return
         finally:
             self.inlining.pop()
-        return result
+        return ir.Const(0.0) if result is RAISED else result
 
 
 def _passed_keywords(call: ast.Call, fn: ast.FunctionDef) -> Keywords:

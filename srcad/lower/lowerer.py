@@ -17,6 +17,7 @@ from ..rules import TABLE
 from ..rules.scalar import ITEM, LOOP_ITEMS
 from ..rules.table import Rules
 from ..runtime import (
+    require_no_container,
     require_no_list,
     require_number_items,
     require_numeric_operands,
@@ -114,10 +115,13 @@ class Lowerer(
         self.parameter_copies: dict[str, str] = {}
         #: parameters a copy of which ``copy[i] op= w`` changes item by item: where, first
         self.copies_updated: dict[str, Location] = {}
+        #: parameter -> (the copy's name, where it is written into through an item of it)
+        self.copies_written_through: dict[str, tuple[str, Location]] = {}
 
     def separate_items_checks(self) -> list[ir.Stmt]:
         """At the start: each parameter whose items are changed in place holds arrays
-        that share no memory (srcad follows each item as an array of its own)."""
+        that share no memory (srcad follows each item as an array of its own); each one
+        whose copy is written into through an item is not a list, tuple or dict."""
         checks: list[ir.Stmt] = [
             self.separate_items_check(param, where, f"pass separate arrays (`[a.copy() for "
                                       f"a in {param}]`)")
@@ -135,6 +139,20 @@ class Lowerer(
             )
             checks.append(
                 self.run_time_check(require_number_items, (ir.Name(param),), error, "holds_arrays")
+            )
+        for param, (copy, where) in self.copies_written_through.items():
+            error = UnsupportedSyntaxError(
+                f"this line writes through an item of `{copy}`, a copy of `{param}`, which "
+                f"is a list, tuple or dict: an item of the copy is an object `{param}` holds "
+                "too, and a slice of a list is a new list, while srcad writes through the "
+                "views of an array",
+                f"for numbers, make the copy an array (`{copy} = np.array({param})`); else "
+                "copy the inner containers too (`[list(row) for row in items]`, "
+                "`{k: dict(v) for k, v in params.items()}`) and write into them",
+                where,
+            )
+            checks.append(
+                self.run_time_check(require_no_container, (ir.Name(param),), error, "an_array")
             )
         return checks
 

@@ -182,10 +182,17 @@ class Statements(LoweringPart):
             self.pop_item(scope, ast.fix_missing_locations(pop))
 
     def lower_Assert(self, scope: Scope, stmt: ast.Assert) -> None:
-        """A check: kept, it does not change the result."""
-        condition = self.lower_operand(scope, stmt.test)
+        """A check: kept, it does not change the result. A message that is computed
+        (``f"got {n}"``) is computed only when the check fails, as Python does: the
+        ``assert`` is lowered as ``if not test: raise AssertionError(message)``."""
         msg = stmt.msg
-        assert msg is None or isinstance(msg, ast.Constant)  # (srcad.subset: a string)
+        if msg is not None and not isinstance(msg, ast.Constant):
+            failed = ast.UnaryOp(ast.Not(), stmt.test)
+            error = ast.Call(ast.Name("AssertionError", ast.Load()), [msg], [])
+            check_ = ast.If(failed, [ast.Raise(error, None)], [])
+            self.lower_If(scope, ast.fix_missing_locations(ast.copy_location(check_, stmt)), None)
+            return
+        condition = self.lower_operand(scope, stmt.test)
         message = () if msg is None else (ir.Const(msg.value),)
         check = self.helper_ref("check_assertion", check_assertion)
         self.emit(ir.Effect(ir.Call(check, (condition, *message)), tag=self.next_tag()))
@@ -408,18 +415,11 @@ class Statements(LoweringPart):
             )
         item = scope.env.get(root.id) if isinstance(root, ast.Name) else None
         if root is not target.value and isinstance(item, ir.Name) and (
-            item.id in self.parameter_copies  # (of a parameter: the caller's containers)
+            item.id in self.parameter_copies  # (of a parameter: an array, checked on entry)
         ):
             assert isinstance(root, ast.Name)  # (it has a value)
-            raise self.error(
-                scope,
-                target,
-                f"this writes into a dict or list that `{root.id}` shares with the container "
-                f"it was copied from (`{root.id}[...]` is the same object there): srcad "
-                "follows the change in the copy only",
-                "copy the inner containers too (`[dict(d) for d in items]`, "
-                "`{k: dict(v) for k, v in params.items()}`), then write into them",
-            )
+            param = self.parameter_copies[item.id]
+            self.copies_written_through.setdefault(param, (root.id, scope.source.location(stmt)))
         if isinstance(item, ir.Name) and item.id in self.list_items:
             assert isinstance(root, ast.Name)  # (item is its value)
             raise self.error(

@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import numpy as np
 import scipy
 import scipy.linalg
 
@@ -18,4 +21,64 @@ defrule(
     check_finite=None,
     x="norm_grad(g, x, ans, ord, axis, keepdims)",
     tangents={"x": "norm_tangent(t, x, ans, ord, axis, keepdims)"},
+)
+
+
+def _triangle(m: Any, lower: bool, unit_diagonal: bool) -> Any:
+    """The part of ``m`` that ``solve_triangular`` reads (without a unit diagonal)."""
+    if lower:
+        return np.tril(m, -1 if unit_diagonal else 0)
+    return np.triu(m, 1 if unit_diagonal else 0)
+
+
+def _transposed(trans: Any) -> bool:
+    """``solve_triangular``'s ``trans`` asks for ``a^T x = b`` (real: ``C`` is ``T``)."""
+    return trans not in (0, "N")
+
+
+def flipped(trans: Any) -> int:
+    """The ``trans`` of the transposed solve."""
+    return 0 if _transposed(trans) else 1
+
+
+def solve_triangular_grad_a(
+    g: Any, a: Any, ans: Any, trans: Any, lower: bool, unit_diagonal: bool
+) -> Any:
+    """Adjoint of ``solve_triangular`` for ``a``: ``-op(T)^-T g x^T`` (transposed back
+    for ``trans``), on the triangle read."""
+    gb = scipy.linalg.solve_triangular(
+        a, g, flipped(trans), lower=lower, unit_diagonal=unit_diagonal
+    )
+    n = np.shape(a)[0]
+    outer = -(np.reshape(gb, (n, -1)) @ np.reshape(ans, (n, -1)).T)
+    return _triangle(outer.T if _transposed(trans) else outer, lower, unit_diagonal)
+
+
+def solve_triangular_tangent_a(
+    t: Any, a: Any, ans: Any, trans: Any, lower: bool, unit_diagonal: bool
+) -> Any:
+    """Tangent of ``solve_triangular`` for ``a``: ``-op(T)^-1 op(dT) x``."""
+    change = _triangle(t, lower, unit_diagonal)
+    change = change.T if _transposed(trans) else change
+    return -scipy.linalg.solve_triangular(
+        a, change @ ans, trans, lower=lower, unit_diagonal=unit_diagonal
+    )
+
+
+#: ``x = op(T)^-1 b`` for ``T`` the triangle of ``a`` that is read (Cholesky factors:
+#: Gaussian-process code).
+defrule(
+    "scipy.linalg.solve_triangular(a, b, trans=0, lower=False, unit_diagonal=False, "
+    "overwrite_b=False, check_finite=True)",
+    env={**SL, "flipped": flipped, "solve_triangular_grad_a": solve_triangular_grad_a,
+         "solve_triangular_tangent_a": solve_triangular_tangent_a},
+    trans=None, lower=None, unit_diagonal=None, overwrite_b=None, check_finite=None,
+    a="solve_triangular_grad_a(g, a, ans, trans, lower, unit_diagonal)",
+    b="scipy.linalg.solve_triangular(a, g, flipped(trans), lower=lower, "
+    "unit_diagonal=unit_diagonal)",
+    tangents={
+        "a": "solve_triangular_tangent_a(t, a, ans, trans, lower, unit_diagonal)",
+        "b": "scipy.linalg.solve_triangular(a, t, trans, lower=lower, "
+        "unit_diagonal=unit_diagonal)",
+    },
 )
