@@ -10,7 +10,7 @@ def scaled_energy(x, exact=True):
     if exact:
         y = np.asarray(x) * 2.0
     else:
-        y = np.cbrt(x ** 3) * 2.0  # (no derivative rule for cbrt)
+        y = np.spacing(x) + x * 2.0  # (no derivative rule for spacing)
     return np.sum(y * y)
 
 
