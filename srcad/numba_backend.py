@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from . import emit, ir
+from . import emit, ir, numba_types
 from .errors import CompiledBackendError, Location
 from .load import compile_function, origin
 from .runtime import LIST_CHECKS
@@ -57,12 +57,15 @@ def for_numba(
     """``fn`` (a version for Python floats, whose body without its type check is
     ``guard_free_body``) as nopython-mode numba compiles it. With ``preallocate``, a
     value saved once per iteration of a loop whose trip count is known before it runs
-    goes to a float64 array made for that many items (see :func:`_preallocated`)."""
+    goes to an array made for that many items (see :func:`_preallocated`): of int64 for
+    an int, of bools for a bool, of float64 otherwise. A saved name starts as a zero of
+    its type where srcad can tell it (:mod:`srcad.numba_types`)."""
     saved = sorted({s.name for s in ir.walk(guard_free_body) if isinstance(s, ir.Push | ir.Pop)})
     tapes = {name: f"tape_{name}" for name in saved}
-    counted = _preallocated(guard_free_body) if preallocate else {}
+    kinds = numba_types.kinds(fn, guard_free_body)
+    counted = _preallocated(guard_free_body, kinds) if preallocate else {}
     numpy = _numpy_name(fn.bindings)
-    body = _NumbaTapes(tapes, counted, numpy, fn.bindings).visit_body(guard_free_body)
+    body = _NumbaTapes(tapes, counted, numpy, fn.bindings, kinds).visit_body(guard_free_body)
     bindings = fn.bindings if not counted else {**fn.bindings, numpy: np}
     # (numba takes no keyword-only parameters: they come last, by position)
     return replace(
@@ -70,12 +73,13 @@ def for_numba(
     )
 
 
-def _preallocated(body: list[ir.Stmt]) -> dict[str, ir.Loop]:
+def _preallocated(body: list[ir.Stmt], kinds: dict[str, str]) -> dict[str, ir.Loop]:
     """Saved names whose tape can be an array of known length: name -> the loop that
     saves it. A name qualifies when it is saved at one place and restored at one, and
     that place is in a ``for`` loop over ``range(...)`` or over a named sequence, run
     at most once (no loop around it), outside any loop nested in it: it is saved at
-    most once per iteration, so the loop's length bounds the tape."""
+    most once per iteration, so the loop's length bounds the tape. A list (``kinds``
+    says which names are) is not a number an array holds."""
     pushes = Counter(s.name for s in ir.walk(body) if isinstance(s, ir.Push))
     pops = Counter(s.name for s in ir.walk(body) if isinstance(s, ir.Pop))
     counted: dict[str, ir.Loop] = {}
@@ -84,7 +88,8 @@ def _preallocated(body: list[ir.Stmt]) -> dict[str, ir.Loop]:
             continue
         for push in _outside_inner_loops(loop.body):
             if pushes[push.name] == 1 and pops[push.name] == 1:
-                counted[push.name] = loop
+                if kinds.get(push.name) != numba_types.FLOATS:
+                    counted[push.name] = loop
     return counted
 
 
@@ -127,12 +132,18 @@ def _numpy_name(bindings: Any) -> str:
 
 class _NumbaTapes(ir.Transformer):
     def __init__(
-        self, tapes: dict[str, str], counted: dict[str, ir.Loop], numpy: str, bindings: Any
+        self,
+        tapes: dict[str, str],
+        counted: dict[str, ir.Loop],
+        numpy: str,
+        bindings: Any,
+        kinds: dict[str, str],
     ) -> None:
         self.tapes = tapes
         self.counted = counted
         self.numpy = numpy
         self.bindings = bindings
+        self.kinds = kinds
 
     def top(self, name: str) -> str | None:
         return f"top_{name}" if name in self.counted else None
@@ -144,11 +155,19 @@ class _NumbaTapes(ir.Transformer):
             if top is None:
                 made.append(ir.Assign(tape, ir.Tuple((), is_list=True)))
             else:  # (made again, long enough, just before its loop)
-                made += [ir.Assign(tape, self.empty(ir.Const(0))), ir.Assign(top, ir.Const(0))]
+                made += [
+                    ir.Assign(tape, self.empty(ir.Const(0), name)),
+                    ir.Assign(top, ir.Const(0)),
+                ]
         return made
 
-    def empty(self, length: ir.Expr) -> ir.Expr:
-        return ir.Call(ir.Attr(ir.Name(self.numpy), "empty"), (length,))
+    def empty(self, length: ir.Expr, name: str) -> ir.Expr:
+        """An array for ``length`` saved values of ``name``: of its type (float64 where
+        srcad cannot tell: numba's refusal of that listing makes one of lists)."""
+        dtype = _DTYPES.get(self.kinds.get(name, ""))
+        numpy = ir.Name(self.numpy)
+        args = (length,) if dtype is None else (length, ir.Attr(numpy, dtype))
+        return ir.Call(ir.Attr(numpy, "empty"), args)
 
     def visit_Effect(self, stmt: ir.Effect) -> ir.Stmt | None:
         """A check that a list operation has no numpy operand: numba types the lists
@@ -161,9 +180,17 @@ class _NumbaTapes(ir.Transformer):
         return stmt
 
     def visit_Assign(self, stmt: ir.Assign) -> ir.Stmt:
-        """``t2 = None`` (a name the loop saves before it first binds it) as ``np.nan``
-        for a float64 tape: the value is saved and restored, never read."""
-        if stmt.target in self.counted and stmt.value == ir.Const(None):
+        """``t2 = None`` (a name the loop saves before it first binds it, or a value on
+        a path that does not compute it) as a zero of the name's type: numba gives a
+        name one type, and ``None`` with an int is an optional int, which indexes
+        nothing. The value is never read (saved and restored). A name of a type srcad
+        cannot tell stays ``None``, or is ``np.nan`` for a float64 tape."""
+        if stmt.value != ir.Const(None):
+            return stmt
+        zero = numba_types.ZERO.get(self.kinds.get(stmt.target, ""))
+        if zero is not None:
+            return replace(stmt, value=zero)
+        if stmt.target in self.counted:
             return replace(stmt, value=ir.Attr(ir.Name(self.numpy), "nan"))
         return stmt
 
@@ -184,7 +211,7 @@ class _NumbaTapes(ir.Transformer):
         made = [
             ir.Assign(
                 self.tapes[name],
-                self.empty(ir.Call(ir.Name("len"), (stmt.iterable,))),  # type: ignore[arg-type]
+                self.empty(ir.Call(ir.Name("len"), (stmt.iterable,)), name),  # type: ignore[arg-type]
             )
             for name, saving in self.counted.items()
             if saving is stmt
@@ -232,6 +259,10 @@ class _NumbaTapes(ir.Transformer):
             length = ir.Call(ir.Name("min"), (length, count))
         last = ir.BinOp("+", start, ir.BinOp("*", _minus(length, one), step))
         return _range(last, _minus(start, step), ir.UnaryOp("-", step))
+
+
+#: the numpy dtype of a tape of each kind of saved value (float64: numpy's default)
+_DTYPES = {numba_types.INT: "int64", numba_types.BOOL: "bool_"}
 
 
 def _range(*args: ir.Expr) -> ir.Expr:
@@ -411,7 +442,8 @@ def _compiled(built: Any, user_function: types.FunctionType) -> Any:
     names = floats.params + floats.kwonly
     positions = [names.index(name) for name in built.wrt]
     signature = inspect.signature(user_function)
-    running = [listing(preallocate=bool(_preallocated(guard_free)))]
+    preallocates = bool(_preallocated(guard_free, numba_types.kinds(floats, guard_free)))
+    running = [listing(preallocate=preallocates)]
 
     def gradient(*args: Any, **kwargs: Any) -> Any:
         if kwargs or len(args) != len(names):  # (numba takes every argument by position)

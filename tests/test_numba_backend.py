@@ -128,6 +128,27 @@ def mean_by_len(xs, a):
     return sum(math.tanh(x * a) for x in xs) / n
 
 
+def ring_products(xs):
+    """An index the loop computes, ``(i + 1) % n``, is saved: an int64 tape, and a start
+    of 0 (``None`` with an int is an optional int, which numba indexes nothing with)."""
+    total = 0.0
+    for i in range(len(xs)):
+        total += xs[i] * xs[(i + 1) % len(xs)]
+    return total
+
+
+def power_by_squaring(x, e):
+    """``if e & 1`` saves an int in a while loop (a list tape): numba takes no truth
+    value of an optional int."""
+    result, base = 1.0, x
+    while e > 0:
+        if e & 1:
+            result *= base
+        base *= base
+        e >>= 1
+    return result
+
+
 OBSERVATIONS = [math.sin(0.3 * k) + 0.1 * k for k in range(30)]
 
 PROGRAMS = [
@@ -145,6 +166,8 @@ PROGRAMS = [
     (walk_with_an_int_state, (0.3, 25), (0,)),
     (branch_then_loop, (0.3, True), (0,)),
     (branch_then_loop, (0.3, False), (0,)),
+    (ring_products, ([0.3, -1.2, 0.8, 2.0],), (0,)),
+    (power_by_squaring, (1.1, 7), (0,)),
 ]
 
 
@@ -223,9 +246,9 @@ def test_the_listing_is_the_same_and_the_compiled_one_readable():
 
 
 def test_tapes_are_arrays_where_the_length_is_known_and_lists_elsewhere():
-    """A loop of known length saves into a float64 array made for it; a while loop, an
-    inner loop and a saved int use numba's lists (the int: after numba refuses the
-    array, the listing with lists is compiled instead)."""
+    """A loop of known length saves into an array made for it (of int64 for an int
+    index, which numba indexes with); a while loop, an inner loop and a saved list use
+    numba's lists."""
     newton = srcad.grad(newton_sqrt, backend="numba")
     assert newton(2.5) == pytest.approx(srcad.grad(newton_sqrt)(2.5), rel=1e-12)
     assert "tape_x_1 = []" in newton.compiled_source
@@ -233,10 +256,11 @@ def test_tapes_are_arrays_where_the_length_is_known_and_lists_elsewhere():
     nested = srcad.grad(triangle, wrt="x", backend="numba").compiled_source
     assert "tape_y_1.append(y_1)" in nested
     walk = srcad.grad(walk_with_an_int_state, wrt="x", backend="numba")
-    assert "tape_k[top_k] = k" in walk.compiled_source  # (before the first call)
     expected = srcad.grad(walk_with_an_int_state, wrt="x")(0.3, 25)
     assert walk(0.3, 25) == pytest.approx(expected, rel=1e-12)
-    assert "tape_k.append(k)" in walk.compiled_source
+    assert "tape_k = np.empty(len(range(n)), np.int64)" in walk.compiled_source
+    assert "tape_k[top_k] = k" in walk.compiled_source  # (after the first call too)
+    assert "tape_t3.append(t3)" in walk.compiled_source  # (the list [x, t1, t2, 0.5])
 
 
 def test_a_line_numba_cannot_compile_is_refused_at_the_users_line():
