@@ -277,28 +277,76 @@ def _minus(a: ir.Expr, b: ir.Expr) -> ir.Expr:
     return ir.BinOp("-", a, b)
 
 
-# What the version for floats calls, as numba compiles it: the same meaning on lists of
-# numbers (a list argument arrives as a float64 array, see :func:`_arguments`).
+# What the version for floats calls, as numba compiles it: the same meaning on numbers
+# and lists of numbers (a list argument arrives as a float64 array, see :func:`_arguments`).
+# The adjoint of a list is a float64 array throughout (``+=`` adds item by item, as an
+# AdjointList does; numba's lists would join), except the one a backward loop pops items
+# off (:func:`_copied`, for ``list_to_pop``). Where the helper takes a number or a list,
+# the twin calls a function overloaded on numba's type (:func:`_register_overloads`).
+
+
+def _zero_of(value: Any) -> Any:
+    """0.0 for a number, zeros for each item of a list (numba compiles its overload)."""
+    raise NotImplementedError  # pragma: no cover - only numba calls it
+
+
+def _copy_of(value: Any) -> Any:
+    """A number itself, a copy of a list or array (numba compiles its overload)."""
+    raise NotImplementedError  # pragma: no cover - only numba calls it
+
+
+def _register_overloads(numba: Any) -> None:
+    """Teach numba :func:`_zero_of` and :func:`_copy_of` (once)."""
+    if _OVERLOADED:
+        return
+    kinds = numba.core.types
+    scalar = (kinds.Number, kinds.Boolean)
+
+    # (each implementation is spelled as the stub, annotations too: numba compares them)
+    def zero(value: Any) -> Any:
+        return 0.0
+
+    def zeros(value: Any) -> Any:
+        return np.zeros(len(value))
+
+    def itself(value: Any) -> Any:
+        return value
+
+    def copy(value: Any) -> Any:
+        return value.copy()
+
+    def zero_of(value: Any) -> Any:
+        return zero if isinstance(value, scalar) else zeros
+
+    def copy_of(value: Any) -> Any:
+        return itself if isinstance(value, scalar) else copy
+
+    numba.extending.overload(_zero_of)(zero_of)
+    numba.extending.overload(_copy_of)(copy_of)
+    _OVERLOADED.append(True)
+
+
+_OVERLOADED: list[bool] = []
 
 
 def _same(value: Any) -> Any:
     return value
 
 
+def _zeros(value: Any) -> Any:
+    return _zero_of(value)
+
+
+def _fresh(value: Any) -> Any:
+    return _copy_of(value)
+
+
 def _copied(items: Any) -> Any:
     return [item for item in items]
 
 
-def _each_gets(g: Any, items: Any) -> Any:
-    return [g for _ in range(len(items))]
-
-
 def _gradient_of_items(g: Any, items: Any) -> Any:
     return g
-
-
-def _zeros(items: Any) -> Any:
-    return np.zeros(len(items))
 
 
 def _divide(numerator: Any, denominator: Any) -> Any:
@@ -313,7 +361,7 @@ def _log(x: Any) -> Any:
     return np.log(x)
 
 
-def _each_gets_array(g: Any, items: Any) -> Any:
+def _each_gets(g: Any, items: Any) -> Any:
     return np.full(len(items), g)
 
 
@@ -335,10 +383,16 @@ def _list_replaced(items: Any, index: Any, item: Any) -> Any:
     return out
 
 
+def _with_item(items: Any, index: Any, item: Any) -> Any:
+    out = items.copy()  # (an adjoint: an array stays one)
+    out[index] = item
+    return out
+
+
 def _repeated_grad(g: Any, items: Any) -> Any:
     size = len(items)
-    out = [g[k] for k in range(size)]
-    for start in range(size, len(g), size):
+    out = np.zeros(size)
+    for start in range(0, len(g), size):
         for k in range(size):
             out[k] += g[start + k]
     return out
@@ -348,6 +402,44 @@ def _list_removed(items: Any, index: Any) -> Any:
     out = [x for x in items]
     out.pop(index)
     return out
+
+
+def _removed_grad(g: Any, items: Any, index: Any) -> Any:
+    out = np.zeros(len(items))
+    gone, at = index % len(items), 0
+    for k in range(len(items)):
+        if k != gone:
+            out[k] = g[at]
+            at += 1
+    return out
+
+
+def _extreme_items_grad(g: Any, items: Any, ans: Any) -> Any:
+    out = np.zeros(len(items))
+    for k in range(len(items)):
+        if items[k] == ans:  # (the first of equal ones, as Python picks it)
+            out[k] += g
+            break
+    return out
+
+
+def _prod_items_grad(g: Any, items: Any) -> Any:
+    out = np.zeros(len(items))
+    for k in range(len(items)):
+        others = 1.0
+        for j in range(len(items)):
+            if j != k:
+                others *= items[j]
+        out[k] = others * g
+    return out
+
+
+def _leading_grad(g: Any, items: Any) -> Any:
+    return _copy_of(g[: len(items)])
+
+
+def _trailing_grad(g: Any, items: Any) -> Any:
+    return _copy_of(g[len(items) :])
 
 
 def _twins() -> dict[Any, Any]:
@@ -361,18 +453,23 @@ def _twins() -> dict[Any, Any]:
         runtime.repeated: _repeated,
         runtime.repeated_grad: _repeated_grad,
         runtime.list_replaced: _list_replaced,
-        runtime.with_item: _list_replaced,  # (an adjoint or tangent of a list: a list)
+        runtime.with_item: _with_item,  # (an adjoint of a list: an array)
         runtime.list_removed: _list_removed,
+        runtime.removed_grad: _removed_grad,
+        runtime.extreme_items_grad: _extreme_items_grad,
+        runtime.prod_items_grad: _prod_items_grad,
+        runtime.leading_grad: _leading_grad,
+        runtime.trailing_grad: _trailing_grad,
         numpy_grads.sign: _sign,
         runtime.log_of_number: _log,
-        numpy_grads.fsum_grad: _each_gets_array,
+        numpy_grads.fsum_grad: _each_gets,
+        numpy_grads.sum_items_grad: _each_gets,
         runtime.loop_items: _same,
         runtime.loop_items_grad: _gradient_of_items,
         runtime.structured_like: _gradient_of_items,  # (lists are remade by _as_given)
-        runtime.zeros_like: _zeros,  # (of a list argument: numbers are 0.0 in the listing)
-        runtime.fresh_copy: _copied,
+        runtime.zeros_like: _zeros,  # (0.0 for a number, zeros for a list)
+        runtime.fresh_copy: _fresh,
         runtime.list_to_pop: _copied,
-        numpy_grads.sum_items_grad: _each_gets,
     }
 
 
@@ -415,6 +512,7 @@ def _compiled(built: Any, user_function: types.FunctionType) -> Any:
         user_function = built.user_function
     cells = dict(zip(user_function.__code__.co_freevars, user_function.__closure__ or ()))
     twins = _twins()
+    _register_overloads(numba)
 
     def listing(preallocate: bool) -> _Listing:
         numba_ir = for_numba(floats, guard_free, preallocate)

@@ -149,6 +149,36 @@ def power_by_squaring(x, e):
     return result
 
 
+def running_product(x):
+    """A list made ahead and written in a loop: ``zeros_like`` of a number is 0.0 (not
+    zeros for each item) and the list's adjoint stays an array through ``with_item``."""
+    a = [0.0] * 4
+    a[0] = x
+    for i in range(1, 4):
+        a[i] = a[i - 1] * x + 1.0
+    return a[3]
+
+
+def listed_powers(x):
+    """A list comprehension read by index and summed: the adjoint of a list is one
+    float64 array (numba's lists would join at ``+=``) until the loop pops it."""
+    xs = [x * i for i in range(5)]
+    return sum(xs) + xs[-1] * xs[1]
+
+
+def grown_extremes(x):
+    """max and min of a list a loop grew: srcad's helper for their gradient has a twin
+    numba compiles."""
+    values = []
+    for i in range(6):
+        values.append(math.sin(x * i))
+    return max(values) - 2.0 * min(values)
+
+
+def mean_ratio(d):
+    return sum(d) / d[0]
+
+
 OBSERVATIONS = [math.sin(0.3 * k) + 0.1 * k for k in range(30)]
 
 PROGRAMS = [
@@ -168,6 +198,10 @@ PROGRAMS = [
     (branch_then_loop, (0.3, False), (0,)),
     (ring_products, ([0.3, -1.2, 0.8, 2.0],), (0,)),
     (power_by_squaring, (1.1, 7), (0,)),
+    (running_product, (0.8,), (0,)),
+    (listed_powers, (0.7,), (0,)),
+    (grown_extremes, (0.45,), (0,)),
+    (mean_ratio, ([3.0, 3.5, 4.0],), (0,)),
 ]
 
 
@@ -303,15 +337,28 @@ def test_an_unknown_backend_is_a_value_error():
         srcad.grad(horner, backend="cuda")
 
 
-def _mean_ratio(d):
-    return sum(d) / d[0]
+def _zeros_plus_a_list(items):
+    out = np.zeros(len(items))
+    out += [0.0, 0.0, 0.0]  # (numba's type inference fails with a bare AttributeError)
+    return out
 
 
-def test_an_error_inside_numbas_compiler_is_located():
+def test_an_error_inside_numbas_compiler_is_located(monkeypatch):
     """numba's type inference fails on some code with a bare AttributeError: it is
     reported as numba failing to compile the user's function, not leaked."""
-    with pytest.raises(srcad.CompiledBackendError, match="numba cannot compile"):
-        srcad.grad(_mean_ratio, backend="numba")([3.0, 3.5, 4.0])
+    from srcad import numba_backend, runtime
+
+    twins = numba_backend._twins()
+    monkeypatch.setattr(
+        numba_backend, "_twins", lambda: {**twins, runtime.zeros_like: _zeros_plus_a_list}
+    )
+
+    def ratio(d):  # <numba-internal>
+        return sum(d) / d[0]
+
+    with pytest.raises(srcad.CompiledBackendError, match="numba cannot compile") as caught:
+        srcad.grad(ratio, backend="numba")([3.0, 3.5, 4.0])
+    assert caught.value.lineno == marker_line(__file__, "numba-internal")
 
 
 def test_len_of_a_list_keeps_the_version_for_floats():
