@@ -434,6 +434,16 @@ def _prod_items_grad(g: Any, items: Any) -> Any:
     return out
 
 
+def _sorted_grad(g: Any, items: Any, reverse: Any = False) -> Any:
+    values = np.array([item for item in items])
+    # (a stable sort both ways, as Python's: mergesort of the values or of their negatives)
+    order = np.argsort(-values if reverse else values, kind="mergesort")
+    out = np.zeros(len(values))
+    for place in range(len(order)):
+        out[order[place]] = g[place]
+    return out
+
+
 def _leading_grad(g: Any, items: Any) -> Any:
     return _copy_of(g[: len(items)])
 
@@ -460,6 +470,7 @@ def _twins() -> dict[Any, Any]:
         runtime.prod_items_grad: _prod_items_grad,
         runtime.leading_grad: _leading_grad,
         runtime.trailing_grad: _trailing_grad,
+        numpy_grads.sorted_grad: _sorted_grad,
         numpy_grads.sign: _sign,
         runtime.log_of_number: _log,
         numpy_grads.fsum_grad: _each_gets,
@@ -536,7 +547,7 @@ def _compiled(built: Any, user_function: types.FunctionType) -> Any:
         return _Listing(text, made.filename, dispatcher, preallocate)
 
     kinds = numba.core.errors
-    errors = (kinds.TypingError, kinds.UnsupportedError, kinds.LoweringError)
+    errors = kinds.NumbaError  # (typing, lowering, bytecode analysis: what compiling raises)
     names = floats.params + floats.kwonly
     positions = [names.index(name) for name in built.wrt]
     signature = inspect.signature(user_function)
@@ -559,7 +570,7 @@ def _compiled(built: Any, user_function: types.FunctionType) -> Any:
             if not (isinstance(error, errors) or _while_compiling(error)):
                 raise  # (the compiled code's own exception, as Python's would be)
             if not running[0].preallocates:
-                raise _located(error, running[0].filename, where) from None
+                raise _located(error, where, floats.bindings) from None
             # a saved value that is not a float (an int index, a tuple): lists hold it
             run(listing(preallocate=False))
             return gradient(*(given or args))
@@ -642,10 +653,12 @@ def _arguments(args: tuple[Any, ...], params: tuple[str, ...], where: Location) 
 
 
 _GENERATED_LINE = re.compile(r'File "(<srcad [^"]*>)", line (\d+)')
+_UNTYPED = re.compile(r"Untyped global name '(\w+)'")
 
 
-def _located(error: Exception, filename: str, fallback: Location) -> CompiledBackendError:
-    """numba's compile error as the user's line it stopped at, with numba's first line."""
+def _located(error: Exception, fallback: Location, bindings: Any) -> CompiledBackendError:
+    """numba's compile error as the user's line it stopped at, with the first line of
+    numba's that says why (or that a helper of srcad's has no twin numba compiles)."""
     message = str(error)
     where = fallback
     for name, line in _GENERATED_LINE.findall(message):
@@ -654,8 +667,12 @@ def _located(error: Exception, filename: str, fallback: Location) -> CompiledBac
             where = found
             break
     lines = [ln.strip() for ln in message.splitlines() if ln.strip()]
-    first = lines[1] if len(lines) > 1 and lines[0].startswith("Failed in") else (
-        lines[0] if lines else type(error).__name__)
+    why = [ln for ln in lines if not ln.startswith("Failed in")]  # (one per nested pipeline)
+    first = why[0] if why else lines[0] if lines else type(error).__name__
+    untyped = _UNTYPED.search(message)
+    helper = bindings.get(untyped.group(1)) if untyped else None
+    if getattr(helper, "__module__", "").startswith("srcad."):
+        first = f"srcad's helper {untyped.group(1)} has no version numba compiles"  # type: ignore[union-attr]
     return CompiledBackendError(
         f"numba cannot compile the gradient of this line: {first}",
         "use the default backend (backend='python'), or write this line with the "

@@ -175,6 +175,15 @@ def grown_extremes(x):
     return max(values) - 2.0 * min(values)
 
 
+def middle_value(x):
+    """sorted of a grown list: its gradient's helper has a twin (a stable argsort)."""
+    values = []
+    for i in range(3):
+        values.append(math.cos(x * i))
+    ordered = sorted(values, reverse=True)  # <numba-sorted>
+    return ordered[1] * 2.0 - ordered[2]
+
+
 def mean_ratio(d):
     return sum(d) / d[0]
 
@@ -202,6 +211,7 @@ PROGRAMS = [
     (listed_powers, (0.7,), (0,)),
     (grown_extremes, (0.45,), (0,)),
     (mean_ratio, ([3.0, 3.5, 4.0],), (0,)),
+    (middle_value, (0.4,), (0,)),
 ]
 
 
@@ -359,6 +369,21 @@ def test_an_error_inside_numbas_compiler_is_located(monkeypatch):
     with pytest.raises(srcad.CompiledBackendError, match="numba cannot compile") as caught:
         srcad.grad(ratio, backend="numba")([3.0, 3.5, 4.0])
     assert caught.value.lineno == marker_line(__file__, "numba-internal")
+
+
+def test_a_helper_without_a_twin_is_named_at_the_users_line(monkeypatch):
+    """A helper of srcad's that numba cannot compile is named, at the line that needs it
+    (not numba's "untyped global name")."""
+    from srcad import numba_backend
+    from srcad.rules import numpy_grads
+
+    twins = numba_backend._twins()
+    del twins[numpy_grads.sorted_grad]
+    monkeypatch.setattr(numba_backend, "_twins", lambda: twins)
+    with pytest.raises(srcad.CompiledBackendError) as caught:
+        srcad.grad(middle_value, backend="numba")(0.4)
+    assert caught.value.lineno == marker_line(__file__, "numba-sorted")
+    assert "srcad's helper sorted_grad has no version numba compiles" in caught.value.message
 
 
 def test_len_of_a_list_keeps_the_version_for_floats():
