@@ -37,7 +37,7 @@ _UNKNOWN = "?"  # (a name whose values are not all known yet: the fixed point's 
 
 _BITWISE = frozenset({"&", "|", "^", "<<", ">>"})
 _INT_BUILTINS = frozenset({"len", "int", "ord", "hash"})
-_INT_MATH = frozenset({"floor", "ceil", "trunc", "factorial", "comb", "perm", "gcd", "isqrt"})
+_INT_MATH = frozenset({"floor", "ceil", "trunc", "gcd"})  # (int64 in numba too)
 _BOOL_MATH = frozenset({"isnan", "isinf", "isfinite", "isclose"})
 
 
