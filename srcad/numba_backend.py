@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from . import emit, ir
+from . import emit, ir, numba_types
 from .errors import CompiledBackendError, Location
 from .load import compile_function, origin
 from .runtime import LIST_CHECKS
@@ -57,12 +57,15 @@ def for_numba(
     """``fn`` (a version for Python floats, whose body without its type check is
     ``guard_free_body``) as nopython-mode numba compiles it. With ``preallocate``, a
     value saved once per iteration of a loop whose trip count is known before it runs
-    goes to a float64 array made for that many items (see :func:`_preallocated`)."""
+    goes to an array made for that many items (see :func:`_preallocated`): of int64 for
+    an int, of bools for a bool, of float64 otherwise. A saved name starts as a zero of
+    its type where srcad can tell it (:mod:`srcad.numba_types`)."""
     saved = sorted({s.name for s in ir.walk(guard_free_body) if isinstance(s, ir.Push | ir.Pop)})
     tapes = {name: f"tape_{name}" for name in saved}
-    counted = _preallocated(guard_free_body) if preallocate else {}
+    kinds = numba_types.kinds(fn, guard_free_body)
+    counted = _preallocated(guard_free_body, kinds) if preallocate else {}
     numpy = _numpy_name(fn.bindings)
-    body = _NumbaTapes(tapes, counted, numpy, fn.bindings).visit_body(guard_free_body)
+    body = _NumbaTapes(tapes, counted, numpy, fn.bindings, kinds).visit_body(guard_free_body)
     bindings = fn.bindings if not counted else {**fn.bindings, numpy: np}
     # (numba takes no keyword-only parameters: they come last, by position)
     return replace(
@@ -70,12 +73,13 @@ def for_numba(
     )
 
 
-def _preallocated(body: list[ir.Stmt]) -> dict[str, ir.Loop]:
+def _preallocated(body: list[ir.Stmt], kinds: dict[str, str]) -> dict[str, ir.Loop]:
     """Saved names whose tape can be an array of known length: name -> the loop that
     saves it. A name qualifies when it is saved at one place and restored at one, and
     that place is in a ``for`` loop over ``range(...)`` or over a named sequence, run
     at most once (no loop around it), outside any loop nested in it: it is saved at
-    most once per iteration, so the loop's length bounds the tape."""
+    most once per iteration, so the loop's length bounds the tape. A list (``kinds``
+    says which names are) is not a number an array holds."""
     pushes = Counter(s.name for s in ir.walk(body) if isinstance(s, ir.Push))
     pops = Counter(s.name for s in ir.walk(body) if isinstance(s, ir.Pop))
     counted: dict[str, ir.Loop] = {}
@@ -84,7 +88,8 @@ def _preallocated(body: list[ir.Stmt]) -> dict[str, ir.Loop]:
             continue
         for push in _outside_inner_loops(loop.body):
             if pushes[push.name] == 1 and pops[push.name] == 1:
-                counted[push.name] = loop
+                if kinds.get(push.name) != numba_types.FLOATS:
+                    counted[push.name] = loop
     return counted
 
 
@@ -127,12 +132,18 @@ def _numpy_name(bindings: Any) -> str:
 
 class _NumbaTapes(ir.Transformer):
     def __init__(
-        self, tapes: dict[str, str], counted: dict[str, ir.Loop], numpy: str, bindings: Any
+        self,
+        tapes: dict[str, str],
+        counted: dict[str, ir.Loop],
+        numpy: str,
+        bindings: Any,
+        kinds: dict[str, str],
     ) -> None:
         self.tapes = tapes
         self.counted = counted
         self.numpy = numpy
         self.bindings = bindings
+        self.kinds = kinds
 
     def top(self, name: str) -> str | None:
         return f"top_{name}" if name in self.counted else None
@@ -144,11 +155,19 @@ class _NumbaTapes(ir.Transformer):
             if top is None:
                 made.append(ir.Assign(tape, ir.Tuple((), is_list=True)))
             else:  # (made again, long enough, just before its loop)
-                made += [ir.Assign(tape, self.empty(ir.Const(0))), ir.Assign(top, ir.Const(0))]
+                made += [
+                    ir.Assign(tape, self.empty(ir.Const(0), name)),
+                    ir.Assign(top, ir.Const(0)),
+                ]
         return made
 
-    def empty(self, length: ir.Expr) -> ir.Expr:
-        return ir.Call(ir.Attr(ir.Name(self.numpy), "empty"), (length,))
+    def empty(self, length: ir.Expr, name: str) -> ir.Expr:
+        """An array for ``length`` saved values of ``name``: of its type (float64 where
+        srcad cannot tell: numba's refusal of that listing makes one of lists)."""
+        dtype = _DTYPES.get(self.kinds.get(name, ""))
+        numpy = ir.Name(self.numpy)
+        args = (length,) if dtype is None else (length, ir.Attr(numpy, dtype))
+        return ir.Call(ir.Attr(numpy, "empty"), args)
 
     def visit_Effect(self, stmt: ir.Effect) -> ir.Stmt | None:
         """A check that a list operation has no numpy operand: numba types the lists
@@ -161,9 +180,17 @@ class _NumbaTapes(ir.Transformer):
         return stmt
 
     def visit_Assign(self, stmt: ir.Assign) -> ir.Stmt:
-        """``t2 = None`` (a name the loop saves before it first binds it) as ``np.nan``
-        for a float64 tape: the value is saved and restored, never read."""
-        if stmt.target in self.counted and stmt.value == ir.Const(None):
+        """``t2 = None`` (a name the loop saves before it first binds it, or a value on
+        a path that does not compute it) as a zero of the name's type: numba gives a
+        name one type, and ``None`` with an int is an optional int, which indexes
+        nothing. The value is never read (saved and restored). A name of a type srcad
+        cannot tell stays ``None``, or is ``np.nan`` for a float64 tape."""
+        if stmt.value != ir.Const(None):
+            return stmt
+        zero = numba_types.ZERO.get(self.kinds.get(stmt.target, ""))
+        if zero is not None:
+            return replace(stmt, value=zero)
+        if stmt.target in self.counted:
             return replace(stmt, value=ir.Attr(ir.Name(self.numpy), "nan"))
         return stmt
 
@@ -184,7 +211,7 @@ class _NumbaTapes(ir.Transformer):
         made = [
             ir.Assign(
                 self.tapes[name],
-                self.empty(ir.Call(ir.Name("len"), (stmt.iterable,))),  # type: ignore[arg-type]
+                self.empty(ir.Call(ir.Name("len"), (stmt.iterable,)), name),  # type: ignore[arg-type]
             )
             for name, saving in self.counted.items()
             if saving is stmt
@@ -234,6 +261,10 @@ class _NumbaTapes(ir.Transformer):
         return _range(last, _minus(start, step), ir.UnaryOp("-", step))
 
 
+#: the numpy dtype of a tape of each kind of saved value (float64: numpy's default)
+_DTYPES = {numba_types.INT: "int64", numba_types.BOOL: "bool_"}
+
+
 def _range(*args: ir.Expr) -> ir.Expr:
     return ir.Call(ir.Name("range"), args)
 
@@ -246,28 +277,76 @@ def _minus(a: ir.Expr, b: ir.Expr) -> ir.Expr:
     return ir.BinOp("-", a, b)
 
 
-# What the version for floats calls, as numba compiles it: the same meaning on lists of
-# numbers (a list argument arrives as a float64 array, see :func:`_arguments`).
+# What the version for floats calls, as numba compiles it: the same meaning on numbers
+# and lists of numbers (a list argument arrives as a float64 array, see :func:`_arguments`).
+# The adjoint of a list is a float64 array throughout (``+=`` adds item by item, as an
+# AdjointList does; numba's lists would join), except the one a backward loop pops items
+# off (:func:`_copied`, for ``list_to_pop``). Where the helper takes a number or a list,
+# the twin calls a function overloaded on numba's type (:func:`_register_overloads`).
+
+
+def _zero_of(value: Any) -> Any:
+    """0.0 for a number, zeros for each item of a list (numba compiles its overload)."""
+    raise NotImplementedError  # pragma: no cover - only numba calls it
+
+
+def _copy_of(value: Any) -> Any:
+    """A number itself, a copy of a list or array (numba compiles its overload)."""
+    raise NotImplementedError  # pragma: no cover - only numba calls it
+
+
+def _register_overloads(numba: Any) -> None:
+    """Teach numba :func:`_zero_of` and :func:`_copy_of` (once)."""
+    if _OVERLOADED:
+        return
+    kinds = numba.core.types
+    scalar = (kinds.Number, kinds.Boolean)
+
+    # (each implementation is spelled as the stub, annotations too: numba compares them)
+    def zero(value: Any) -> Any:
+        return 0.0
+
+    def zeros(value: Any) -> Any:
+        return np.zeros(len(value))
+
+    def itself(value: Any) -> Any:
+        return value
+
+    def copy(value: Any) -> Any:
+        return value.copy()
+
+    def zero_of(value: Any) -> Any:
+        return zero if isinstance(value, scalar) else zeros
+
+    def copy_of(value: Any) -> Any:
+        return itself if isinstance(value, scalar) else copy
+
+    numba.extending.overload(_zero_of)(zero_of)
+    numba.extending.overload(_copy_of)(copy_of)
+    _OVERLOADED.append(True)
+
+
+_OVERLOADED: list[bool] = []
 
 
 def _same(value: Any) -> Any:
     return value
 
 
+def _zeros(value: Any) -> Any:
+    return _zero_of(value)
+
+
+def _fresh(value: Any) -> Any:
+    return _copy_of(value)
+
+
 def _copied(items: Any) -> Any:
     return [item for item in items]
 
 
-def _each_gets(g: Any, items: Any) -> Any:
-    return [g for _ in range(len(items))]
-
-
 def _gradient_of_items(g: Any, items: Any) -> Any:
     return g
-
-
-def _zeros(items: Any) -> Any:
-    return np.zeros(len(items))
 
 
 def _divide(numerator: Any, denominator: Any) -> Any:
@@ -282,7 +361,7 @@ def _log(x: Any) -> Any:
     return np.log(x)
 
 
-def _each_gets_array(g: Any, items: Any) -> Any:
+def _each_gets(g: Any, items: Any) -> Any:
     return np.full(len(items), g)
 
 
@@ -304,10 +383,16 @@ def _list_replaced(items: Any, index: Any, item: Any) -> Any:
     return out
 
 
+def _with_item(items: Any, index: Any, item: Any) -> Any:
+    out = items.copy()  # (an adjoint: an array stays one)
+    out[index] = item
+    return out
+
+
 def _repeated_grad(g: Any, items: Any) -> Any:
     size = len(items)
-    out = [g[k] for k in range(size)]
-    for start in range(size, len(g), size):
+    out = np.zeros(size)
+    for start in range(0, len(g), size):
         for k in range(size):
             out[k] += g[start + k]
     return out
@@ -317,6 +402,54 @@ def _list_removed(items: Any, index: Any) -> Any:
     out = [x for x in items]
     out.pop(index)
     return out
+
+
+def _removed_grad(g: Any, items: Any, index: Any) -> Any:
+    out = np.zeros(len(items))
+    gone, at = index % len(items), 0
+    for k in range(len(items)):
+        if k != gone:
+            out[k] = g[at]
+            at += 1
+    return out
+
+
+def _extreme_items_grad(g: Any, items: Any, ans: Any) -> Any:
+    out = np.zeros(len(items))
+    for k in range(len(items)):
+        if items[k] == ans:  # (the first of equal ones, as Python picks it)
+            out[k] += g
+            break
+    return out
+
+
+def _prod_items_grad(g: Any, items: Any) -> Any:
+    out = np.zeros(len(items))
+    for k in range(len(items)):
+        others = 1.0
+        for j in range(len(items)):
+            if j != k:
+                others *= items[j]
+        out[k] = others * g
+    return out
+
+
+def _sorted_grad(g: Any, items: Any, reverse: Any = False) -> Any:
+    values = np.array([item for item in items])
+    # (a stable sort both ways, as Python's: mergesort of the values or of their negatives)
+    order = np.argsort(-values if reverse else values, kind="mergesort")
+    out = np.zeros(len(values))
+    for place in range(len(order)):
+        out[order[place]] = g[place]
+    return out
+
+
+def _leading_grad(g: Any, items: Any) -> Any:
+    return _copy_of(g[: len(items)])
+
+
+def _trailing_grad(g: Any, items: Any) -> Any:
+    return _copy_of(g[len(items) :])
 
 
 def _twins() -> dict[Any, Any]:
@@ -330,18 +463,24 @@ def _twins() -> dict[Any, Any]:
         runtime.repeated: _repeated,
         runtime.repeated_grad: _repeated_grad,
         runtime.list_replaced: _list_replaced,
-        runtime.with_item: _list_replaced,  # (an adjoint or tangent of a list: a list)
+        runtime.with_item: _with_item,  # (an adjoint of a list: an array)
         runtime.list_removed: _list_removed,
+        runtime.removed_grad: _removed_grad,
+        runtime.extreme_items_grad: _extreme_items_grad,
+        runtime.prod_items_grad: _prod_items_grad,
+        runtime.leading_grad: _leading_grad,
+        runtime.trailing_grad: _trailing_grad,
+        numpy_grads.sorted_grad: _sorted_grad,
         numpy_grads.sign: _sign,
         runtime.log_of_number: _log,
-        numpy_grads.fsum_grad: _each_gets_array,
+        numpy_grads.fsum_grad: _each_gets,
+        numpy_grads.sum_items_grad: _each_gets,
         runtime.loop_items: _same,
         runtime.loop_items_grad: _gradient_of_items,
         runtime.structured_like: _gradient_of_items,  # (lists are remade by _as_given)
-        runtime.zeros_like: _zeros,  # (of a list argument: numbers are 0.0 in the listing)
-        runtime.fresh_copy: _copied,
+        runtime.zeros_like: _zeros,  # (0.0 for a number, zeros for a list)
+        runtime.fresh_copy: _fresh,
         runtime.list_to_pop: _copied,
-        numpy_grads.sum_items_grad: _each_gets,
     }
 
 
@@ -384,6 +523,7 @@ def _compiled(built: Any, user_function: types.FunctionType) -> Any:
         user_function = built.user_function
     cells = dict(zip(user_function.__code__.co_freevars, user_function.__closure__ or ()))
     twins = _twins()
+    _register_overloads(numba)
 
     def listing(preallocate: bool) -> _Listing:
         numba_ir = for_numba(floats, guard_free, preallocate)
@@ -407,11 +547,12 @@ def _compiled(built: Any, user_function: types.FunctionType) -> Any:
         return _Listing(text, made.filename, dispatcher, preallocate)
 
     kinds = numba.core.errors
-    errors = (kinds.TypingError, kinds.UnsupportedError, kinds.LoweringError)
+    errors = kinds.NumbaError  # (typing, lowering, bytecode analysis: what compiling raises)
     names = floats.params + floats.kwonly
     positions = [names.index(name) for name in built.wrt]
     signature = inspect.signature(user_function)
-    running = [listing(preallocate=bool(_preallocated(guard_free)))]
+    preallocates = bool(_preallocated(guard_free, numba_types.kinds(floats, guard_free)))
+    running = [listing(preallocate=preallocates)]
 
     def gradient(*args: Any, **kwargs: Any) -> Any:
         if kwargs or len(args) != len(names):  # (numba takes every argument by position)
@@ -429,7 +570,7 @@ def _compiled(built: Any, user_function: types.FunctionType) -> Any:
             if not (isinstance(error, errors) or _while_compiling(error)):
                 raise  # (the compiled code's own exception, as Python's would be)
             if not running[0].preallocates:
-                raise _located(error, running[0].filename, where) from None
+                raise _located(error, where, floats.bindings) from None
             # a saved value that is not a float (an int index, a tuple): lists hold it
             run(listing(preallocate=False))
             return gradient(*(given or args))
@@ -512,10 +653,12 @@ def _arguments(args: tuple[Any, ...], params: tuple[str, ...], where: Location) 
 
 
 _GENERATED_LINE = re.compile(r'File "(<srcad [^"]*>)", line (\d+)')
+_UNTYPED = re.compile(r"Untyped global name '(\w+)'")
 
 
-def _located(error: Exception, filename: str, fallback: Location) -> CompiledBackendError:
-    """numba's compile error as the user's line it stopped at, with numba's first line."""
+def _located(error: Exception, fallback: Location, bindings: Any) -> CompiledBackendError:
+    """numba's compile error as the user's line it stopped at, with the first line of
+    numba's that says why (or that a helper of srcad's has no twin numba compiles)."""
     message = str(error)
     where = fallback
     for name, line in _GENERATED_LINE.findall(message):
@@ -524,8 +667,12 @@ def _located(error: Exception, filename: str, fallback: Location) -> CompiledBac
             where = found
             break
     lines = [ln.strip() for ln in message.splitlines() if ln.strip()]
-    first = lines[1] if len(lines) > 1 and lines[0].startswith("Failed in") else (
-        lines[0] if lines else type(error).__name__)
+    why = [ln for ln in lines if not ln.startswith("Failed in")]  # (one per nested pipeline)
+    first = why[0] if why else lines[0] if lines else type(error).__name__
+    untyped = _UNTYPED.search(message)
+    helper = bindings.get(untyped.group(1)) if untyped else None
+    if getattr(helper, "__module__", "").startswith("srcad."):
+        first = f"srcad's helper {untyped.group(1)} has no version numba compiles"  # type: ignore[union-attr]
     return CompiledBackendError(
         f"numba cannot compile the gradient of this line: {first}",
         "use the default backend (backend='python'), or write this line with the "

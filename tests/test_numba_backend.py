@@ -128,6 +128,66 @@ def mean_by_len(xs, a):
     return sum(math.tanh(x * a) for x in xs) / n
 
 
+def ring_products(xs):
+    """An index the loop computes, ``(i + 1) % n``, is saved: an int64 tape, and a start
+    of 0 (``None`` with an int is an optional int, which numba indexes nothing with)."""
+    total = 0.0
+    for i in range(len(xs)):
+        total += xs[i] * xs[(i + 1) % len(xs)]
+    return total
+
+
+def power_by_squaring(x, e):
+    """``if e & 1`` saves an int in a while loop (a list tape): numba takes no truth
+    value of an optional int."""
+    result, base = 1.0, x
+    while e > 0:
+        if e & 1:
+            result *= base
+        base *= base
+        e >>= 1
+    return result
+
+
+def running_product(x):
+    """A list made ahead and written in a loop: ``zeros_like`` of a number is 0.0 (not
+    zeros for each item) and the list's adjoint stays an array through ``with_item``."""
+    a = [0.0] * 4
+    a[0] = x
+    for i in range(1, 4):
+        a[i] = a[i - 1] * x + 1.0
+    return a[3]
+
+
+def listed_powers(x):
+    """A list comprehension read by index and summed: the adjoint of a list is one
+    float64 array (numba's lists would join at ``+=``) until the loop pops it."""
+    xs = [x * i for i in range(5)]
+    return sum(xs) + xs[-1] * xs[1]
+
+
+def grown_extremes(x):
+    """max and min of a list a loop grew: srcad's helper for their gradient has a twin
+    numba compiles."""
+    values = []
+    for i in range(6):
+        values.append(math.sin(x * i))
+    return max(values) - 2.0 * min(values)
+
+
+def middle_value(x):
+    """sorted of a grown list: its gradient's helper has a twin (a stable argsort)."""
+    values = []
+    for i in range(3):
+        values.append(math.cos(x * i))
+    ordered = sorted(values, reverse=True)  # <numba-sorted>
+    return ordered[1] * 2.0 - ordered[2]
+
+
+def mean_ratio(d):
+    return sum(d) / d[0]
+
+
 OBSERVATIONS = [math.sin(0.3 * k) + 0.1 * k for k in range(30)]
 
 PROGRAMS = [
@@ -145,6 +205,13 @@ PROGRAMS = [
     (walk_with_an_int_state, (0.3, 25), (0,)),
     (branch_then_loop, (0.3, True), (0,)),
     (branch_then_loop, (0.3, False), (0,)),
+    (ring_products, ([0.3, -1.2, 0.8, 2.0],), (0,)),
+    (power_by_squaring, (1.1, 7), (0,)),
+    (running_product, (0.8,), (0,)),
+    (listed_powers, (0.7,), (0,)),
+    (grown_extremes, (0.45,), (0,)),
+    (mean_ratio, ([3.0, 3.5, 4.0],), (0,)),
+    (middle_value, (0.4,), (0,)),
 ]
 
 
@@ -223,9 +290,9 @@ def test_the_listing_is_the_same_and_the_compiled_one_readable():
 
 
 def test_tapes_are_arrays_where_the_length_is_known_and_lists_elsewhere():
-    """A loop of known length saves into a float64 array made for it; a while loop, an
-    inner loop and a saved int use numba's lists (the int: after numba refuses the
-    array, the listing with lists is compiled instead)."""
+    """A loop of known length saves into an array made for it (of int64 for an int
+    index, which numba indexes with); a while loop, an inner loop and a saved list use
+    numba's lists."""
     newton = srcad.grad(newton_sqrt, backend="numba")
     assert newton(2.5) == pytest.approx(srcad.grad(newton_sqrt)(2.5), rel=1e-12)
     assert "tape_x_1 = []" in newton.compiled_source
@@ -233,10 +300,11 @@ def test_tapes_are_arrays_where_the_length_is_known_and_lists_elsewhere():
     nested = srcad.grad(triangle, wrt="x", backend="numba").compiled_source
     assert "tape_y_1.append(y_1)" in nested
     walk = srcad.grad(walk_with_an_int_state, wrt="x", backend="numba")
-    assert "tape_k[top_k] = k" in walk.compiled_source  # (before the first call)
     expected = srcad.grad(walk_with_an_int_state, wrt="x")(0.3, 25)
     assert walk(0.3, 25) == pytest.approx(expected, rel=1e-12)
-    assert "tape_k.append(k)" in walk.compiled_source
+    assert "tape_k = np.empty(len(range(n)), np.int64)" in walk.compiled_source
+    assert "tape_k[top_k] = k" in walk.compiled_source  # (after the first call too)
+    assert "tape_t3.append(t3)" in walk.compiled_source  # (the list [x, t1, t2, 0.5])
 
 
 def test_a_line_numba_cannot_compile_is_refused_at_the_users_line():
@@ -279,15 +347,43 @@ def test_an_unknown_backend_is_a_value_error():
         srcad.grad(horner, backend="cuda")
 
 
-def _mean_ratio(d):
-    return sum(d) / d[0]
+def _zeros_plus_a_list(items):
+    out = np.zeros(len(items))
+    out += [0.0, 0.0, 0.0]  # (numba's type inference fails with a bare AttributeError)
+    return out
 
 
-def test_an_error_inside_numbas_compiler_is_located():
+def test_an_error_inside_numbas_compiler_is_located(monkeypatch):
     """numba's type inference fails on some code with a bare AttributeError: it is
     reported as numba failing to compile the user's function, not leaked."""
-    with pytest.raises(srcad.CompiledBackendError, match="numba cannot compile"):
-        srcad.grad(_mean_ratio, backend="numba")([3.0, 3.5, 4.0])
+    from srcad import numba_backend, runtime
+
+    twins = numba_backend._twins()
+    monkeypatch.setattr(
+        numba_backend, "_twins", lambda: {**twins, runtime.zeros_like: _zeros_plus_a_list}
+    )
+
+    def ratio(d):  # <numba-internal>
+        return sum(d) / d[0]
+
+    with pytest.raises(srcad.CompiledBackendError, match="numba cannot compile") as caught:
+        srcad.grad(ratio, backend="numba")([3.0, 3.5, 4.0])
+    assert caught.value.lineno == marker_line(__file__, "numba-internal")
+
+
+def test_a_helper_without_a_twin_is_named_at_the_users_line(monkeypatch):
+    """A helper of srcad's that numba cannot compile is named, at the line that needs it
+    (not numba's "untyped global name")."""
+    from srcad import numba_backend
+    from srcad.rules import numpy_grads
+
+    twins = numba_backend._twins()
+    del twins[numpy_grads.sorted_grad]
+    monkeypatch.setattr(numba_backend, "_twins", lambda: twins)
+    with pytest.raises(srcad.CompiledBackendError) as caught:
+        srcad.grad(middle_value, backend="numba")(0.4)
+    assert caught.value.lineno == marker_line(__file__, "numba-sorted")
+    assert "srcad's helper sorted_grad has no version numba compiles" in caught.value.message
 
 
 def test_len_of_a_list_keeps_the_version_for_floats():
