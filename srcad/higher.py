@@ -17,20 +17,22 @@ import inspect
 import itertools
 import re
 import types
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
-from . import ir, trees
+from . import ir, records, trees
 from .building import (
     Callee,
     Wrt,
     _call_site,
     build,
     call_arguments,
+    class_signature,
     following_helpers,
     gradient_function,
+    needs_classes,
     signature_of,
     unbind,
     underlying_arguments,
@@ -137,10 +139,10 @@ def _tangent_function(
     those of ``names`` (default: all) are differentiated: the others are constants, as
     JAX's symbolic zeros are (``x ** p`` of a negative ``x`` then has no ``log(x)`` term
     for ``p``, which would be nan times zero)."""
-    return following_helpers(
-        _made_tangent_function(f, optimize, names),
-        lambda: _made_tangent_function(f, optimize, names),
-    )
+    made = _made_tangent_function(f, optimize, names)
+    if not hasattr(made, "__srcad__"):  # (made for the classes of its primals: each is)
+        return made  # type: ignore[return-value]
+    return following_helpers(made, lambda: _made_tangent_function(f, optimize, names))
 
 
 def _made_tangent_function(
@@ -148,7 +150,65 @@ def _made_tangent_function(
 ) -> Callable[..., Any]:
     if read_through(f) is not None:
         return _tangent_of_gradient(f)
-    built = build(f, names, "jvp", optimize)
+    try:
+        return _built_tangent_function(f, optimize, names)
+    except SrcadError as error:
+        code = getattr(unbind(f).function, "__code__", None)
+        if code is None or not needs_classes(error, code.co_filename):
+            raise
+        unknown_classes = error
+    return _by_primal_classes(
+        f,
+        unknown_classes,
+        lambda examples: following_helpers(
+            _built_tangent_function(f, optimize, names, examples),
+            lambda: _built_tangent_function(f, optimize, names, examples),
+        ),
+    )
+
+
+def _by_primal_classes(
+    f: Callable,
+    unknown_classes: SrcadError,
+    make: Callable[[Mapping[str, Any]], Callable[..., Any]],
+) -> Callable[..., Any]:
+    """The tangent function of ``f`` built on its first call with objects of new classes
+    among the primals (as :func:`srcad.building.by_argument_classes` does for gradients:
+    srcad reads their methods), one per tuple of classes. ``unknown_classes``: the
+    refusal of one build for all classes, which the transforms that need one raise
+    (:func:`_one_tangent_function`)."""
+    names = _parameter_order(f)
+    built: dict[tuple, Callable[..., Any]] = {}
+
+    def tangent_by_classes(primals: Any, tangents: Any, *args: Any, **kwargs: Any) -> Any:
+        examples = {n: v for n, v in zip(names, primals) if records.is_record(v)}
+        key = tuple((n, class_signature(v)) for n, v in examples.items())
+        made = built.get(key)
+        if made is None:
+            made = built[key] = make(examples)
+        return made(primals, tangents, *args, **kwargs)
+
+    return _carrying(tangent_by_classes, __wrapped__=f, unknown_classes=unknown_classes)
+
+
+def _one_tangent_function(f: Callable, names: tuple[str, ...] | None) -> _TangentFunction:
+    """:func:`_tangent_function` of ``f``, one build for all calls (Hessians, their
+    products and Jacobians read its source); the refusal of that build when ``f``'s
+    objects' classes are known only from a call's arguments (annotate them)."""
+    tangent_fn = _tangent_function(f, True, names)
+    unknown_classes = getattr(tangent_fn, "unknown_classes", None)
+    if unknown_classes is not None:
+        raise unknown_classes
+    return tangent_fn
+
+
+def _built_tangent_function(
+    f: Callable,
+    optimize: bool,
+    names: tuple[str, ...] | None,
+    examples: Mapping[str, Any] | None = None,
+) -> Callable[..., Any]:
+    built = build(f, names, "jvp", optimize, examples=examples)
     callee = unbind(f)
     function = callee.function
     fn: Callable[..., Any] = built.bind(function if not hasattr(function, "__srcad__") else None)
@@ -381,7 +441,7 @@ def jacobian(f: Callable, *, wrt: Wrt = None, argnums: Wrt = None) -> Callable[.
     # and no rows, which would differentiate the gradient's own source)
     through = read_through(f) is not None
     names = wrt_names(f.__wrapped__ if through else f, wrt)  # type: ignore[attr-defined]
-    tangent_fn = _tangent_function(f, True, None if through else names)
+    tangent_fn = _one_tangent_function(f, None if through else names)
     copies = writes_in_place(tangent_fn.__srcad__)
 
     def jacobian_at(*args: Any, **kwargs: Any) -> Any:
@@ -419,7 +479,7 @@ def _tangent_along(f: Callable, names: tuple[str, ...] | None = None) -> types.F
     so that srcad reads it like any function; one is made per tangent function, so
     that its gradient is compiled once. ``names``: the parameters differentiated (see
     :func:`_tangent_function`)."""
-    tangent_fn = _tangent_function(f, True, names)
+    tangent_fn = _one_tangent_function(f, names)
     params = _parameter_order(f)
     key = (id(tangent_fn.__srcad__), tuple(params))
     if key in _ALONG:
@@ -568,7 +628,7 @@ def hessian(f: Callable, *, wrt: Wrt = None, argnums: Wrt = None) -> Callable[..
     wrt, as_tuple = wrt_convention(wrt, argnums)
     names = wrt_names(f, wrt)
     product = _HessianProduct(f, names)
-    copies = writes_in_place(_tangent_function(f, True, names).__srcad__)
+    copies = writes_in_place(_one_tangent_function(f, names).__srcad__)
 
     order = _parameter_order(f)
     by_position = _takes_positions(f, copies)
@@ -660,7 +720,7 @@ def hvp(f: Callable, *, wrt: Wrt = None, argnums: Wrt = None) -> Callable[..., A
     several = len(names) > 1 or as_tuple
     order = _parameter_order(f)
     by_position = _takes_positions(
-        f, writes_in_place(_tangent_function(f, True, names).__srcad__)
+        f, writes_in_place(_one_tangent_function(f, names).__srcad__)
     )
     slots = [order.index(name) for name in names]
 
@@ -746,7 +806,7 @@ def gradient_of_gradient(
     built = read_through(gradient)
     assert built is not None
     names = wrt_names(gradient.__wrapped__, wrt)  # type: ignore[attr-defined]
-    tangent_fn = _tangent_function(gradient, True)
+    tangent_fn = _one_tangent_function(gradient, None)
     copies = writes_in_place(tangent_fn.__srcad__)
 
     def second(*args: Any, **kwargs: Any) -> Any:

@@ -69,6 +69,8 @@ def _may_be_int(expr: ir.Expr, ints: Collection[str] = ()) -> bool:
 
 #: builtins whose result is an int or a bool whatever they are given
 _INT_BUILTINS = frozenset({"len", "int", "round", "ord", "bool", "isinstance", "hash"})
+#: builtins whose result is an int when their arguments are
+_INT_KEEPING = frozenset({"max", "min", "abs", "sum", "pow"})
 
 
 def _gives_int(value: ir.Expr, rule: ir.Rule | None, ints: set[str]) -> bool:
@@ -78,12 +80,14 @@ def _gives_int(value: ir.Expr, rule: ir.Rule | None, ints: set[str]) -> bool:
     if isinstance(value, ir.Name):
         return value.id in ints
     if isinstance(value, ir.Call):  # (a call with a derivative gives a float of floats)
-        builtin = isinstance(value.func, ir.Name) and value.func.id in _INT_BUILTINS
-        if rule is not None and stop_gradient in rule.env.values():
-            return any(_gives_int(arg, None, ints) for arg in value.args)
-        return builtin or rule is None or all(a is None for a in rule.adjoints)
+        name = value.func.id if isinstance(value.func, ir.Name) else None
+        if name in _INT_BUILTINS:
+            return True
+        if name in _INT_KEEPING or rule is not None and stop_gradient in rule.env.values():
+            return all(_gives_int(arg, None, ints) for arg in value.args)  # (max(2, 3))
+        return rule is None or all(a is None for a in rule.adjoints)
     if isinstance(value, ir.BinOp):
-        return value.op in ("+", "-", "*", "//", "%", "**") and all(
+        return value.op in ("+", "-", "*", "//", "%", "**", "<<", ">>", "&", "|", "^") and all(
             _gives_int(side, None, ints) for side in (value.left, value.right)
         )
     if isinstance(value, ir.UnaryOp):
@@ -99,17 +103,25 @@ def _is_range(expr: ir.Expr | None) -> bool:
     return False
 
 
-def int_names(body: tuple[ir.Stmt, ...] | list[ir.Stmt]) -> frozenset[str]:
+def int_names(
+    body: tuple[ir.Stmt, ...] | list[ir.Stmt], params: Collection[str] = ()
+) -> frozenset[str]:
     """Names that may hold an int or a bool: a count (``len``), an index of a ``range``
-    loop, an int constant, what a function without a derivative gives, and arithmetic
-    of these alone (the parameters of a gradient taken for floats)."""
+    loop, an int constant, a global (``N = 3``), what a function without a derivative
+    gives, and arithmetic of these alone (the parameters of a gradient taken for
+    floats)."""
     assigned: dict[str, list[tuple[ir.Expr, ir.Rule | None]]] = {}
     for stmt in ir.walk(body):
         if isinstance(stmt, ir.Assign):
             assigned.setdefault(stmt.target, []).append((stmt.value, stmt.rule))
         elif isinstance(stmt, ir.Loop) and stmt.index is not None and _is_range(stmt.iterable):
             assigned.setdefault(stmt.index, []).append((ir.Const(0), None))
-    ints: set[str] = set()
+    bound = set(params) | set(assigned) | {
+        name for stmt in ir.walk(body) for name in ir.targets_of(stmt)
+    }
+    ints: set[str] = {  # (globals: read, never bound here)
+        name for stmt in ir.walk(body) for name in ir.reads_of(stmt) if name not in bound
+    }
     while True:  # (grows to a fixed point: `i = i + 1` of `i = 0` in a loop)
         grown = {
             name
@@ -866,7 +878,7 @@ def optimize(fn: ir.Function, *, for_floats: bool = False) -> ir.Function:
     by multiplication, and (``for_floats``: the version for Python floats) float
     constants in gradient arithmetic."""
     body = list(fn.body)
-    folding = _Fold(fn.bindings, ints=int_names(body))
+    folding = _Fold(fn.bindings, ints=int_names(fn.body, (*fn.params, *fn.kwonly)))
     alive = []  # (every folded body: the ids in `folding.folded` stay its expressions')
     for _ in range(5):  # enough for chains of copies; each round is linear in the code
         before = body

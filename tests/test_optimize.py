@@ -193,7 +193,8 @@ def test_int_names_are_counts_indices_and_their_arithmetic():
                 iterable=ir.Call(N("range"), (N("n"),))),
         ir.Loop((), index="v", iterable=ir.Call(N("reversed"), (N("xs"),))),
     ]
-    assert int_names(body) == {"n", "m", "k", "j"}
+    assert int_names(body, params=("x", "xs")) - {"len", "range"} == {"n", "m", "k", "j"}
+    assert "G" in int_names([ir.Assign("y", B("*", N("G"), N("x")))], params=("x",))
 
 
 def _float_times_count(x, xs):
@@ -210,10 +211,26 @@ def _float_times_position(x, xs):
     return x * (i + 1)
 
 
-@pytest.mark.parametrize("f", [_float_times_count, _count_times_float, _float_times_position])
+_COUNT = 3
+
+
+def _float_times_global_count(x):
+    return x * _COUNT
+
+
+def _float_times_constant_ints(x):
+    return x * max(2, 3) + x * (1 << 3) + x * [1, 2, 3][1]
+
+
+@pytest.mark.parametrize("f", [_float_times_count, _count_times_float, _float_times_position,
+                               _float_times_global_count, _float_times_constant_ints])
 def test_gradients_of_floats_times_counts_are_floats(f):
     # round 26: the gradient was the int 3, its value right but not a float
     for optimize in (True, False):
+        if f in (_float_times_global_count, _float_times_constant_ints):  # (round 28)
+            got = srcad.grad(f, optimize=optimize)(1.5)
+            assert type(got) is float and got == (3.0 if f is _float_times_global_count else 13.0)
+            continue
         got = srcad.grad(f, wrt="x", optimize=optimize)(1.5, [1.0, 2.0, 4.0])
         assert type(got) is float and got == 3.0
 

@@ -60,7 +60,7 @@ def unbroadcast(g: Any, x: Any) -> Any:
     shape = x if isinstance(x, tuple) else getattr(x, "shape", ())
     g_shape = getattr(g, "shape", ())
     if shape == g_shape:
-        return g
+        return float(g) if g.__class__ is int else g  # (x * n of an int n: a float)
     if shape == ():
         total = np.sum(g)  # (a lazy array's sum stays lazy: not made a float)
         return float(total) if isinstance(x, float | int) and not is_duck_array(g) else total
