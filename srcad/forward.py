@@ -145,7 +145,7 @@ class _Tangents:
             raise no_rule_error(stmt, self.fn)
         if stmt.in_place and rule.in_place:  # out[i] = v: out_dot[i] = v_dot
             container, index, value = stmt.operands
-            value_dot = self.operand_tangent(value) or ir.Const(0.0)
+            value_dot = self.operand_tangent(value) or self.zeros(value)  # (of its shape)
             setting = rule.adjoint_for("x") is not None
             via = self.bind("add_at", add_at) if rule.repeats_add else None
             return ir.AdjointItem(target, index, value_dot, tag=stmt.tag, assign=setting, via=via)

@@ -205,8 +205,8 @@ def points_to(fn: ir.Function) -> dict[str, frozenset[str]]:
                 continue
             elif _is_pack(stmt):
                 new = set().union(*(of(o) for o in stmt.operands))
-                if not stmt.operands:  # (an empty list or dict: the items written into it
-                    new = {stmt.target}  # are recorded under its own name)
+                if not new:  # (an empty list or dict, or one of numbers: the items written
+                    new = {stmt.target}  # into it are recorded under its own name)
             elif stmt.rule is None and _may_return_argument(stmt.value, fn):
                 new = of(ir.Tuple(stmt.value.args)) | {stmt.target}
                 func = stmt.value.func
@@ -541,6 +541,11 @@ class _Pass:
             return None
         place, here = self.places[id(made)], self.places[id(at)]
         if self.rebound_between(place, here, set(ir.reads_of(made))):
+            return None
+        if any(  # (d["w"] = a after d = {"b": x}: the display no longer says what d holds)
+            isinstance(stmt, ir.Assign) and stmt.in_place and stmt.target == name
+            for stmt in self.between(place, here)
+        ):
             return None
         return made
 

@@ -3011,8 +3011,8 @@ def s_alias(draw, ctx: Context) -> list[ast.stmt] | None:
     made = draw(st.sampled_from(("{v}", "np.zeros({n}) + {v}", "({v}).copy()")))
     # the writes may be a loop's: then mostly through a view made before the loop
     looped = draw(st.integers(0, 2)) == 2
-    # 0, 1: same array; 2, 3: a view; 4: rows; 5: none
-    relation = draw(st.sampled_from((2, 3, 0))) if looped else draw(st.integers(0, 5))
+    # 0, 1: same array; 2, 3: a view; 4: rows; 5: none; 6: an item of a dict of numbers
+    relation = draw(st.sampled_from((2, 3, 0))) if looped else draw(st.integers(0, 6))
     if relation == 4:
         shape = draw(st.sampled_from(((2, 3), (3, 2), (2, 4))))
         row = next(iter(_free(ctx, ROW_NAMES)), None)
@@ -3028,6 +3028,10 @@ def s_alias(draw, ctx: Context) -> list[ast.stmt] | None:
     names = {Z: n}
     if relation < 2:
         lines.append(f"{A} = {Z}")
+        names[A] = n
+    elif relation == 6:  # (the dict holds Z itself: A is Z, read back through the dict)
+        lines += [f"{A}_holder = {{'scale': 0.5}}", f"{A}_holder['w'] = {Z}",
+                  f"{A} = {A}_holder['w']"]
         names[A] = n
     elif relation < 4:
         view, size = draw(st.sampled_from((

@@ -816,3 +816,40 @@ def test_joining_or_repeating_lists_given_as_arguments_is_refused(f, tag):
     got = srcad.grad(f)(np.array([1.0, 2.0, 3.0]))
     want = np.array([5.0, 5.0, 0.0]) if f is joins_slices_of_a_parameter else np.full(3, 2.0)
     assert np.allclose(got, want)
+
+
+def rotates_a_made_list(x):
+    xs = [v for v in x]
+    ys = xs[2:] + xs[:2]
+    return ys[0] + 10.0 * ys[1] + 100.0 * ys[2] + 1000.0 * ys[3]
+
+
+def rotates_a_display(x):
+    xs = [x[0], x[1], x[2]]
+    ys = xs[1:] + xs[:1]
+    return ys[0] + 10.0 * ys[1] + 100.0 * ys[2]
+
+
+def joins_copies_of_slices(ys):
+    zs = list(ys[1:]) + list(ys[:1])
+    return zs[0] + 10.0 * zs[1] + 100.0 * zs[2]
+
+
+def sorts_and_grows_tolist(x):
+    xs = x.tolist()
+    xs.sort()
+    xs += [x[0] * 2.0]
+    return xs[0] + 2.0 * xs[2] + 3.0 * xs[-1]
+
+
+@pytest.mark.parametrize("f, arg", [
+    (rotates_a_made_list, np.array([0.3, -1.2, 2.0, 0.7])),
+    (rotates_a_display, np.array([0.3, -1.2, 2.0])),
+    (joins_copies_of_slices, [0.3, -1.2, 2.0]),
+    (sorts_and_grows_tolist, np.array([1.5, 2.0, 0.3])),
+])
+def test_slices_and_copies_of_lists_joined_by_plus(f, arg):
+    # `xs[2:] + xs[:2]` of lists the function made was numpy's addition: a wrong gradient
+    # ([1, 10, 1, 10] for [100, 1000, 1, 10]) or a crash, also for the list(...) copies
+    # srcad's own refusal advises; a tolist() result was taken for an array (round 28)
+    check_four_ways(f, arg)

@@ -889,3 +889,28 @@ def test_a_copy_of_an_array_parameter_written_through_a_view_of_it():
     with pytest.raises(srcad.UnsupportedSyntaxError, match="a slice of a list") as caught:
         srcad.grad(_written_through_a_slice_of_a_copy)([0.5, 1.0, -0.3])
     assert caught.value.lineno == marker_line(__file__, "through-a-copy")
+
+
+def _numbers_then_an_array_written_through_an_item(x):
+    d = {"a": 1.0}
+    d["w"] = np.zeros(3)
+    d["w"][1] = x[0] * 2.0
+    return np.sum(d["w"] ** 2) * d["a"]
+
+
+def _numbers_then_an_array_written_through_a_name(x):
+    d = {"scale": 0.5}
+    d["w"] = np.zeros(3)
+    w = d["w"]
+    w[1] = x[0] * 2.0
+    w += x
+    return np.sum(d["w"] ** 2) * d["scale"]
+
+
+@pytest.mark.parametrize("f", [_numbers_then_an_array_written_through_an_item,
+                               _numbers_then_an_array_written_through_a_name])
+def test_an_array_put_into_a_dict_of_numbers_then_changed_in_place(f):
+    # a dict display of numbers only had no memory of its own, so the array written into
+    # it later was not known to be its item: the change through d["w"] (or a name for
+    # it) was lost, and the gradient was 0 (round 28); jvp crashed (its tangent was 0.0)
+    check_four_ways(f, np.array([0.3, 1.2, -0.4]))

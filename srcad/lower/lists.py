@@ -325,11 +325,19 @@ class Lists(LoweringPart):
 
     def may_be_list(self, scope: Scope, node: ast.expr) -> bool:
         """Is ``node`` a list or tuple display, a variable holding a list this function
-        made, or ``+``/``*`` of one? (Then ``+`` and ``*`` are the sequence operations.)"""
+        made, a slice or ``+``/``*`` of one, or a call that makes a list (``list(...)``,
+        ``sorted(...)``, ``a.tolist()``)? (Then ``+`` and ``*`` are the sequence
+        operations.)"""
         if isinstance(node, ast.List | ast.Tuple):
             return True
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Mult):
             return self.may_be_list(scope, node.left) or self.may_be_list(scope, node.right)
+        if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice):
+            return self.may_be_list(scope, node.value)  # (a slice of a list is a list)
+        if isinstance(node, ast.Call):  # list(...), sorted(...), a.tolist()
+            if isinstance(node.func, ast.Attribute) and node.func.attr == "tolist":
+                return True
+            return any(self.denote(scope, node.func).static is f for f in (list, sorted))
         return isinstance(node, ast.Name) and self.is_own_list(scope.env.get(node.id))
 
     def set_list_item(

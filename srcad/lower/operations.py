@@ -15,7 +15,7 @@ from .. import array_api, astwalk, ir, pyexpr
 from ..chains import MISSING
 from ..errors import NoRuleError
 from ..pyexpr import Written
-from ..rules.numpy_arrays import ARRAY_OF_ITEMS, COPY_METHOD, SHALLOW_COPY
+from ..rules.numpy_arrays import ARRAY_OF_ITEMS, COPY_METHOD, SHALLOW_COPY, TOLIST
 from ..rules.scalar import LIST_COPY, SORTED
 from ..rules.table import Rule, Scatter, callee_key, index_key, match
 from .values import (
@@ -110,7 +110,7 @@ class Operations(LoweringPart):
         if rule is not None and not rule.view and not _is_method(rule):
             self.not_dicts.add(name)  # arithmetic, numpy functions: a number or an array
         first = operand_list[0] if operand_list else None
-        if rule is LIST_COPY or rule is SORTED or (  # a copy, a slice of a list: a new list
+        if rule in (LIST_COPY, SORTED, TOLIST) or (  # a copy, a slice of a list: a new list
             self.is_own_list(first) and (rule is COPY_METHOD or _is_slice_read(value))
         ):
             self.own_lists.add(name)
@@ -410,6 +410,8 @@ def _constant_arithmetic(value: ir.Expr) -> ir.Const | None:
     ):
         return None
     assert isinstance(value.left, ir.Const) and isinstance(value.right, ir.Const)
+    if value.op == "**" and type(value.right.value) is int and abs(value.right.value) > 64:
+        return None  # (7 ** 30000000: Python computes it only if the line runs)
     try:
         result = _ARITHMETIC[value.op](value.left.value, value.right.value)
     except (ArithmeticError, ValueError):

@@ -399,7 +399,7 @@ for _name in ("float64", "float32"):
 defrule("x.item()", env=NP, x="np.full(np.shape(x), g)", tangents={"x": "np.asarray(t).item()"})
 #: an array's items as (nested) Python lists: the gradient is the array of the lists'
 #: gradients
-defrule("x.tolist()", env=NP, x="np.reshape(np.asarray(g, dtype=np.float64), np.shape(x))",
+TOLIST = defrule("x.tolist()", env=NP, x="np.reshape(np.asarray(g, dtype=np.float64), np.shape(x))",
         linear=True, creates=True, tangents={"x": "np.asarray(t).tolist()"})
 #: numpy's integers made from a value truncate it: piecewise constant
 for _name in ("int8", "int16", "int32", "int64", "intp", "uint8", "uint16", "uint32", "uint64",
