@@ -243,3 +243,41 @@ def test_del_of_a_dict_key_is_refused_with_the_comprehension_to_write():
         srcad.grad(drops_a_key)(0.3)
     assert info.value.lineno == marker_line(__file__, "del-key")
     assert "if k != key}" in info.value.hint
+
+
+def sorts_a_row(A):
+    B = A * 1.0
+    B[1].sort()  # (B[1][...] = np.sort(B[1]): the row of B)
+    return np.sum(B * np.arange(6.0).reshape(2, 3))
+
+
+def fills_part_of_a_dict_item(x):
+    d = {"w": x * 2.0}
+    d["w"][1:].fill(x[0])
+    return np.sum(d["w"] ** 2)
+
+
+DEFAULTS = {"scale": 2.0, "shift": 0.5}
+
+
+def merges_into_a_copy_of_defaults(w, overrides):
+    q = dict(DEFAULTS)
+    q.update(overrides)
+    return np.sum((w * q["scale"] + q["shift"]) ** 2)
+
+
+def merges_into_a_copy_of_a_parameter(w, params):
+    q = dict(params)
+    q.update(shift=0.25)
+    return np.sum((w * q["scale"] + q["shift"]) ** 2) + params["shift"]
+
+
+@pytest.mark.parametrize("f, args", [
+    (sorts_a_row, (np.array([[3.0, 1.0, 2.0], [0.5, 2.5, -1.0]]),)),
+    (fills_part_of_a_dict_item, (np.array([3.0, 1.0, 2.0]),)),
+    (merges_into_a_copy_of_defaults, (np.array([1.0, -2.0]), {"scale": 3.0})),
+    (merges_into_a_copy_of_a_parameter, (np.array([1.0, -2.0]), {"scale": 3.0, "shift": 1.0})),
+])
+def test_methods_on_items_and_on_copies_of_dicts(f, args):
+    # (each was refused as a bare call: round 28)
+    check_four_ways(f, *args, wrt=0)

@@ -28,10 +28,15 @@ class InPlaceMethods(LoweringPart):
         func = call.func
         if (
             not isinstance(func, ast.Attribute)
-            or not isinstance(func.value, ast.Name)
             or any(isinstance(a, ast.Starred) for a in call.args)
             or any(k.arg is None for k in call.keywords)
         ):
+            return None
+        if isinstance(func.value, ast.Subscript) and isinstance(func.value.ctx, ast.Load):
+            # (A[1].sort(), d["w"].fill(0.0): the write through the item, A[1][...] = ...)
+            statements = self.array_method(scope, func.value, func.attr, call)
+            return None if statements is None else _located(statements, call)
+        if not isinstance(func.value, ast.Name):
             return None
         receiver = func.value
         value = scope.env.get(receiver.id)
@@ -40,7 +45,7 @@ class InPlaceMethods(LoweringPart):
         if self.is_own_list(value):  # (its methods: Lists.change_list)
             return None
         example = self.example_of(scope, receiver)  # (an object's: its own methods)
-        if value.id in self.own_dicts:
+        if value.id in self.own_dicts or value.id in self.shallow_copies:  # (dict(p) too)
             statements = _dict_method(receiver, func.attr, call, self.names.fresh("key"))
         elif (example is None or isinstance(example, np.ndarray)) and not (
             value.id in self.shallow_copies or value.id in self.known_objects()
@@ -50,20 +55,14 @@ class InPlaceMethods(LoweringPart):
                 self.emit(self.not_a_list_check(scope, call, value))
         else:
             return None
-        if statements is None:
-            return None
-        for stmt in statements:
-            ast.copy_location(stmt, call)
-            ast.fix_missing_locations(stmt)
-        return statements
+        return None if statements is None else _located(statements, call)
 
     def array_method(
-        self, scope: Scope, receiver: ast.Name, method: str, call: ast.Call
+        self, scope: Scope, receiver: ast.Name | ast.Subscript, method: str, call: ast.Call
     ) -> list[ast.stmt] | None:
-        """``a.fill(v)`` and ``a.sort(axis=-1)`` as ``a[...] = ...``."""
-        whole = ast.Subscript(
-            ast.Name(receiver.id, ast.Load()), ast.Constant(Ellipsis), ast.Store()
-        )
+        """``a.fill(v)`` and ``a.sort(axis=-1)`` as ``a[...] = ...`` (``a`` a name or an
+        item of one)."""
+        whole = ast.Subscript(_loaded(receiver), ast.Constant(Ellipsis), ast.Store())
         given = {k.arg: k.value for k in call.keywords}
         if method == "fill" and len(call.args) == 1 and not given:
             return [ast.Assign([whole], call.args[0])]
@@ -74,9 +73,7 @@ class InPlaceMethods(LoweringPart):
             return None  # (order=: fields of a structured array, which have no gradient)
         axis = call.args[0] if call.args else given.get("axis", ast.Constant(-1))
         np_sort = ast.Attribute(ast.Name(numpy, ast.Load()), "sort", ast.Load())
-        sorted_copy = ast.Call(
-            np_sort, [ast.Name(receiver.id, ast.Load())], [ast.keyword("axis", axis)]
-        )
+        sorted_copy = ast.Call(np_sort, [_loaded(receiver)], [ast.keyword("axis", axis)])
         return [ast.Assign([whole], sorted_copy)]
 
     def not_a_list_check(self, scope: Scope, call: ast.Call, value: ir.Name) -> ir.Stmt:
@@ -92,6 +89,24 @@ class InPlaceMethods(LoweringPart):
         return self.run_time_check(
             require_no_list, (value,), error, "not_a_list", note="an array, not a list"
         )
+
+
+def _loaded(receiver: ast.Name | ast.Subscript) -> ast.expr:
+    """A new node reading ``receiver``, at its place (the write's target and its value
+    each get one)."""
+    read = ast.parse(ast.unparse(receiver), mode="eval").body
+    for node in ast.walk(read):
+        ast.copy_location(node, receiver)
+    return read
+
+
+def _located(statements: list[ast.stmt], call: ast.Call) -> list[ast.stmt]:
+    """``statements`` placed at the user's call (where errors and listings point); the
+    user's own nodes in them keep their places."""
+    for stmt in statements:
+        ast.copy_location(stmt, call)
+        ast.fix_missing_locations(stmt)
+    return statements
 
 
 def _numpy_name(scope: Scope) -> str | None:
