@@ -34,6 +34,7 @@ from .deferred import defer_refusals
 from .errors import Location, UnsupportedSyntaxError
 from .forward import forward_mode
 from .frontend import FunctionSource, parse_function
+from .invariants import hoist_invariants
 from .load import Compiled, compile_function
 from .lower import lower
 from .memory import Memory, make_explicit, without_idle_alias_checks
@@ -57,6 +58,8 @@ def differentiate(
     "value_and_grad", "vjp" or "jvp") with respect to the parameters ``wrt``."""
     # (forward mode reads the code of a function whose user rule has no tangent)
     lowered = lower(source, FORWARD_MODE_RULES if mode == "jvp" else TABLE, checked=True)
+    if optimize:
+        lowered = hoist_invariants(lowered)
     # (jvp: every parameter has a tangent, unless ``wrt`` names some)
     differentiated = wrt if mode != "jvp" or wrt else lowered.params + lowered.kwonly
     deferred, active = defer_refusals(lowered, differentiated)

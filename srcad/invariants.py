@@ -1,0 +1,95 @@
+"""Loop-invariant arithmetic computed once, before its loop.
+
+``t1 = 1.0 + rate`` inside ``for year in range(100)``, where nothing in the loop changes
+``rate``, gives the same number in every iteration: the forward listing computes it
+once, before the loop (and the gradient's backward loop then adds its adjoint up,
+instead of recomputing or saving it every iteration). Only what cannot raise or differ
+moves: ``+``, ``-``, ``*`` and negation of constants and names the loop does not bind,
+in loops that change nothing in place (a write through a view of an operand would
+change it without binding it).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from . import ir
+
+#: the operations that move: exact and raising nothing on numbers (a loop that never
+#: runs computes them once anyway)
+_MOVABLE = frozenset(("+", "-", "*"))
+
+
+def hoist_invariants(fn: ir.Function) -> ir.Function:
+    """``fn`` with the loop-invariant arithmetic of each loop put before the loop."""
+    definitions = Counter(t for s in ir.walk(fn.body) for t in ir.targets_of(s))
+    body = _hoisted(tuple(fn.body), definitions)
+    return fn if body == tuple(fn.body) else fn.with_body(body)
+
+
+def _hoisted(body: tuple[ir.Stmt, ...], definitions: Counter[str]) -> tuple[ir.Stmt, ...]:
+    out: list[ir.Stmt] = []
+    for stmt in body:
+        blocks = ir.blocks_of(stmt)
+        if blocks:
+            stmt = ir.with_blocks(stmt, (_hoisted(b, definitions) for b in blocks))
+        if isinstance(stmt, ir.Loop):
+            moved, stmt = _invariants(stmt, definitions)
+            out += moved
+        out.append(stmt)
+    return tuple(out)
+
+
+def _invariants(
+    loop: ir.Loop, definitions: Counter[str]
+) -> tuple[list[ir.Assign], ir.Loop]:
+    """The invariant assignments of ``loop``'s own body (not its branches), and the loop
+    without them."""
+    inside = (*loop.test, *loop.body)
+    if any(_changes_in_place(s) for s in ir.walk(inside)):
+        return [], loop
+    bound = {t for s in ir.walk(inside) for t in ir.targets_of(s)}
+    bound |= {n for n in (loop.index, loop.counter, loop.exit_flag) if n}
+    moved: list[ir.Assign] = []
+    kept: list[ir.Stmt] = []
+    for stmt in loop.body:
+        if _movable(stmt, bound, definitions):
+            assert isinstance(stmt, ir.Assign)  # (_movable's test)
+            moved.append(stmt)
+            bound.discard(stmt.target)  # (what reads it is invariant too)
+        else:
+            kept.append(stmt)
+    if not moved:
+        return [], loop
+    return moved, ir.with_blocks(loop, (loop.test, tuple(kept)))
+
+
+def _movable(stmt: ir.Stmt, bound: set[str], definitions: Counter[str]) -> bool:
+    if not (
+        isinstance(stmt, ir.Assign)
+        and stmt.rule is not None
+        and not stmt.in_place
+        and not stmt.logical
+        and definitions[stmt.target] == 1
+    ):
+        return False
+    value = stmt.value
+    if isinstance(value, ir.BinOp) and value.op in _MOVABLE:
+        operands: tuple[ir.Expr, ...] = (value.left, value.right)
+    elif isinstance(value, ir.UnaryOp) and value.op == "-":
+        operands = (value.operand,)
+    else:
+        return False
+    return all(
+        isinstance(o, ir.Const) and type(o.value) in (int, float)
+        or isinstance(o, ir.Name) and o.id not in bound
+        for o in operands
+    )
+
+
+def _changes_in_place(stmt: ir.Stmt) -> bool:
+    """Whether ``stmt`` may change an object without binding a name to a new one."""
+    return (
+        isinstance(stmt, ir.Assign) and (stmt.in_place or stmt.logical)
+        or isinstance(stmt, ir.Python | ir.Enter | ir.Exit)  # (a try, np.errstate)
+    )
