@@ -1467,3 +1467,38 @@ def test_constant_arithmetic_is_computed_once_when_srcad_compiles():
     source = g.backward_source
     assert "6.283185307179586" in source and "2 * 3.14" not in source, source
     check_four_ways(_gaussian_loglik_loop, 0.7, [0.3, -1.2, 2.0], wrt=0)
+
+
+def _invariant_chain(x, k, n):
+    for _ in range(n):
+        a = -k  # invariant
+        b = a * 2.0  # invariant through a
+        c = b / k  # (a division may raise: stays)
+        x = x * b + c * np.sin(x)
+    return x
+
+
+def _written_in_place(x, k, n):
+    y = np.array([1.0, 2.0])
+    for i in range(n):
+        a = k * 2.0  # (the loop writes in place: nothing moves)
+        y[i % 2] = a * x
+    return np.sum(y)
+
+
+def test_hoist_invariants_moves_exact_arithmetic_of_unchanged_names_only():
+    from srcad.frontend import read_function
+    from srcad.invariants import hoist_invariants
+    from srcad.lower import lower
+
+    def loop_of(fn):
+        return next(s for s in fn.body if isinstance(s, ir.Loop))
+
+    moved = hoist_invariants(lower(read_function(_invariant_chain)))
+    before = [s.target for s in moved.body if isinstance(s, ir.Assign)]
+    inside = [s.target for s in loop_of(moved).body if isinstance(s, ir.Assign)]
+    assert {"a", "b"} <= set(before) and "c" in inside and "c" not in before
+    lowered = lower(read_function(_written_in_place))
+    assert hoist_invariants(lowered) is lowered
+    check_four_ways(_invariant_chain, 0.3, 0.8, 4, wrt=(0, 1))
+    check_four_ways(_written_in_place, 0.3, 0.8, 4, wrt=(0, 1))
