@@ -179,6 +179,8 @@ def _fold_node(expr: ir.Expr, ints: Collection[str] = ()) -> ir.Expr:
         if negated_left is not None and negated_right is not None:
             return ir.BinOp("*", negated_left, negated_right)
     if op == "+":  # (``0.0 + n`` of an int ``n`` is what makes it a float)
+        if left == right and _is_product(left):  # (x * g + x * g, of x * x: exact)
+            return ir.BinOp("*", ir.Const(2.0), left)
         if _is_const(left, _ZERO) and not _int_name(right, ints):
             return right
         if _is_const(right, _ZERO) and not _int_name(left, ints):
@@ -197,6 +199,35 @@ def _fold_node(expr: ir.Expr, ints: Collection[str] = ()) -> ir.Expr:
     if op == "**" and _is_const(right, _ONE):
         return left
     return expr
+
+
+def _is_product(expr: ir.Expr) -> bool:
+    """A product (of numbers or arrays: a list's adjoint cannot be multiplied)."""
+    return isinstance(expr, ir.BinOp) and expr.op == "*"
+
+
+def merge_doubled(body: tuple[ir.Stmt, ...] | list[ir.Stmt]) -> list[ir.Stmt]:
+    """``d += x * g`` twice in a row (the two operands of ``x * x``) becomes ``d += 2.0 *
+    (x * g)``: one product instead of two (doubling is exact)."""
+    out: list[ir.Stmt] = []
+    for stmt in body:
+        blocks = ir.blocks_of(stmt)
+        if blocks:
+            stmt = ir.with_blocks(stmt, (merge_doubled(b) for b in blocks))
+        last = out[-1] if out else None
+        if (
+            isinstance(stmt, ir.Adjoint)
+            and stmt.accumulate
+            and isinstance(last, ir.Adjoint)
+            and last.target == stmt.target
+            and last.value == stmt.value
+            and _is_product(stmt.value)
+            and stmt.target not in ir.names_in(stmt.value)  # (d += d * g reads the first)
+        ):
+            out[-1] = replace(last, value=ir.BinOp("*", ir.Const(2.0), stmt.value))
+            continue
+        out.append(stmt)
+    return out
 
 
 def fold(expr: ir.Expr, ints: Collection[str] = ()) -> ir.Expr:
@@ -894,7 +925,7 @@ def optimize(fn: ir.Function, *, for_floats: bool = False) -> ir.Function:
         fn = replay_loops(fn)
     fn = prune_saves(fn)
     copy_name = next((n for n, v in fn.bindings.items() if v is fresh_copy), "fresh_copy")
-    body = reduce_strength(eliminate_dead_code(list(fn.body)))
+    body = reduce_strength(merge_doubled(eliminate_dead_code(list(fn.body))))
     if for_floats:
         body = float_constants(body)
         fn = number_functions(fn.with_body(body))

@@ -1502,3 +1502,14 @@ def test_hoist_invariants_moves_exact_arithmetic_of_unchanged_names_only():
     assert hoist_invariants(lowered) is lowered
     check_four_ways(_invariant_chain, 0.3, 0.8, 4, wrt=(0, 1))
     check_four_ways(_written_in_place, 0.3, 0.8, 4, wrt=(0, 1))
+
+
+def test_the_two_halves_of_a_square_are_added_once():
+    body = [adj("d", B("*", x, g), accumulate=True), adj("d", B("*", x, g), accumulate=True),
+            adj("e", B("*", N("e"), g), accumulate=True),
+            adj("e", B("*", N("e"), g), accumulate=True)]
+    from srcad.optimize import merge_doubled
+    out = merge_doubled(body)
+    assert out[0] == adj("d", B("*", C(2.0), B("*", x, g)), accumulate=True)
+    assert out[1:] == body[2:]  # (each reads the e the other wrote)
+    assert fold(B("+", B("*", x, g), B("*", x, g))) == B("*", C(2.0), B("*", x, g))
