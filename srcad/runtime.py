@@ -194,6 +194,16 @@ def require_no_list(value: Any, error: SrcadError) -> None:
 _declare(require_no_list, "__srcad_effect__", True)
 
 
+def require_no_array(value: Any, error: SrcadError) -> None:
+    """Refuse a numpy array as the left operand of an operator whose right operand is
+    an object the function made (numpy's operator would make an array of objects)."""
+    if isinstance(value, np.ndarray):
+        raise error
+
+
+_declare(require_no_array, "__srcad_effect__", True)
+
+
 def require_no_container(value: Any, error: SrcadError) -> None:
     """Refuse a list, tuple or dict parameter whose copy the function writes into through
     an item (``a = x.copy(); a[1:][0] = v``): srcad writes through array views, while an

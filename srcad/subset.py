@@ -368,7 +368,7 @@ class _Checker(ast.NodeVisitor):
                 else:
                     self.check_target(element)
             return
-        if isinstance(target, ast.Attribute):
+        if isinstance(target, ast.Attribute) and not self.sets_own_field(target):
             self.refuse(
                 target,
                 "assigning to an attribute changes an object outside the "
@@ -376,11 +376,27 @@ class _Checker(ast.NodeVisitor):
                 "assign to a local variable and return it",
             )
             return
+        if isinstance(target, ast.Attribute):  # (lowering refuses it on other objects)
+            return
         if isinstance(target, ast.Subscript):  # out[i] = v, m.T[i] = v, out[i][j] = v
             self.visit(target.value)
             self.visit(target.slice)
             return
         self.refuse(target, "unsupported assignment target", "assign to a plain variable name")
+
+    def sets_own_field(self, target: ast.Attribute) -> bool:
+        """``name.attr = v`` where ``name`` may hold an object the function made (a local
+        variable, or a parameter of a method srcad inlines): see
+        :mod:`srcad.lower.made_objects`. A parameter of the differentiated function is
+        an object from outside."""
+        if not isinstance(target.value, ast.Name):
+            return False
+        args = self.source.node.args
+        params = {a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)}
+        name = target.value.id
+        if name in params:
+            return self.inlined or self.nested
+        return name in _stored_names(self.source.node)  # (not a global)
 
     # ---- expressions
     def visit_IfExp(self, node: ast.IfExp) -> None:

@@ -25,6 +25,7 @@ MODULES = (
     "stop29",  # scipy.stats, lstsq, meshgrid, decorators, super(), keys, float64 (stop 29)
     "stop30",  # lists to numpy, overlapping in-place views, copied dicts (stop 30)
     "stop31",  # in-place list, array and dict methods, spliced lists, counts (stop 31)
+    "objects_inside",  # objects of the user's classes made inside the function
 )
 
 

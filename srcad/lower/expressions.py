@@ -100,6 +100,9 @@ class Expressions(LoweringPart):
     lower_List = lower_Tuple
 
     def lower_BinOp(self, scope: Scope, node: ast.BinOp, target: Target) -> Any:
+        made = self.made_binop(scope, node, target)  # v + w of objects the function made
+        if made is not None:
+            return made
         if isinstance(node.op, ast.Add | ast.Mult) and (
             self.may_be_list(scope, node.left) or self.may_be_list(scope, node.right)
         ):
@@ -110,6 +113,9 @@ class Expressions(LoweringPart):
         return self.dict_display(scope, node, target)
 
     def lower_IfExp(self, scope: Scope, node: ast.IfExp, target: Target) -> Any:
+        decided = self.decided_test(scope, node.test)  # (isinstance(other, Vec2))
+        if decided is not None:
+            return self.lower_expr(scope, node.body if decided else node.orelse, target)
         test = self.lower_operand(scope, node.test)
         return self.conditional(scope, test, node.body, None, node.orelse, None, target, node)
 
@@ -130,6 +136,9 @@ class Expressions(LoweringPart):
         ):
             sign = -1 if isinstance(node.op, ast.USub) else 1
             return ir.Const(sign * node.operand.value)
+        made = self.made_unary(scope, node, target)  # -v of an object the function made
+        if made is not None:
+            return made
         return self.operation(scope, node, target)
 
     def lower_Attribute(self, scope: Scope, node: ast.Attribute, target: Target) -> Any:
@@ -143,6 +152,9 @@ class Expressions(LoweringPart):
             ):
                 return ir.Const(static)  # math.pi: a constant (folded, never saved)
             return self.reference(scope, self.raw(node))
+        made = self.made_attribute(scope, node, target)  # a field of an object made here
+        if made is not None:
+            return made
         read = self.object_access(scope, node, target)  # p.w: an object's field
         if read is not None:
             return read
@@ -162,6 +174,9 @@ class Expressions(LoweringPart):
         written = self.numpy_keywords(scope, node)  # (np.divide(a, b, where=m, out=o))
         if not isinstance(written, ast.Call):  # (np.nanmean, np.mean(where=): a quotient)
             return self.operation(scope, written, target)
+        made = self.made_call(scope, written, target)  # Vec2(x, y), v.norm(), layer(h)
+        if made is not None:
+            return made
         called = self.call_of_code(scope, written, target)
         if called is not AN_OPERATION:
             return called
@@ -171,6 +186,9 @@ class Expressions(LoweringPart):
         return self.operation(scope, written, target)
 
     def lower_Subscript(self, scope: Scope, node: ast.Subscript, target: Target) -> Any:
+        made = self.made_item(scope, node, target)  # a field, an item of a list of objects
+        if made is not None:
+            return made
         computed = self.computed_item(scope, node, target)  # np.r_[a, b], a __getitem__
         if computed is not None:
             return computed

@@ -17,6 +17,7 @@ from ..errors import SrcadError, UnsupportedSyntaxError, raise_all
 from ..frontend import FunctionSource, read_function
 from ..specialize import Keywords, Sized, specialize
 from ..subset import check_supported, returns_problems
+from .made_objects import ending_in_return
 from .values import (
     PASSED_DEF,
     RAISED,
@@ -287,6 +288,8 @@ class Inlining(LoweringPart):
         partial: functools.partial | None,
     ) -> Any:
         """Inline the function ``source``: its body, with the call's arguments bound."""
+        if callee in self.procedures:  # (a method of an object the function made)
+            source = replace(source, node=ending_in_return(source.node))
         fn = source.node
         # (the defaults of the function whose code is read: a decorator's wrapper has its own)
         values = self.bind_arguments(scope, call, fn, source.function, partial)

@@ -92,6 +92,7 @@ class Joins(LoweringPart):
             out.append(stmts)
         for v in differing:
             values = [env[v] for _, env in branches]
+            self.join_objects(merged[v], values)  # (objects the function made)
             if all(self.is_own_list(value) for value in values):
                 self.own_lists.add(merged[v])
             if any(isinstance(x, ir.Name) and x.id in self.shallow_copies for x in values):
@@ -146,6 +147,10 @@ class Joins(LoweringPart):
                     self.shared_displays.add(id(joined))
 
     def lower_If(self, scope: Scope, node: ast.If, result_name: ResultName) -> Any:
+        decided = self.decided_test(scope, node.test)  # (isinstance(other, Vec2))
+        if decided is not None:
+            return self.lower_statements(scope, node.body if decided else node.orelse,
+                                         result_name)
         test = self.lower_operand(scope, node.test)
         before = dict(scope.env)
         branches, results = [], []

@@ -13,6 +13,7 @@ from ..errors import UnsupportedSyntaxError
 from ..rules.scalar import APPEND, EXTEND, REMOVE, REPEAT, REPLACE
 from ..rules.table import Rule, pack_rule
 from ..runtime import require_count, require_lists
+from .made_objects import MadeObject, merge
 from .values import LIST_CHANGES, LoweringPart, Scope, TupleValue, grown_list
 
 
@@ -42,6 +43,9 @@ class Lists(LoweringPart):
         self.own_lists.add(name)
         if any(self.is_own_list(item) or self.holds_list(item) for item in items):
             self.holds_lists.add(name)
+        objects = merge([self.made_of(item) for item in items])  # (of one class)
+        if isinstance(objects, MadeObject):
+            self.made_items[name] = objects
         self.emit(
             ir.Assign(
                 name,
@@ -78,6 +82,8 @@ class Lists(LoweringPart):
         name = self.names.temp()
         if self.holds_list(seq):
             self.list_items.add(name)
+        if isinstance(seq, ir.Name) and seq.id in self.made_items:
+            self.made[name] = self.made_items[seq.id]
         self.emit(
             ir.Assign(
                 name,
@@ -125,6 +131,7 @@ class Lists(LoweringPart):
         elif isinstance(old, TupleValue) and isinstance(value, TupleValue):
             scope.env[receiver] = TupleValue((*old.items, *value.items), old.is_list)
         else:
+            self.refuse_grown_objects(scope, node, receiver, value)
             if isinstance(node, ast.AugAssign) and not self.is_own_list(value):
                 # (`items += x` of an array x is numpy's addition: lists have no `+=` of
                 # their own that numpy would not take first)

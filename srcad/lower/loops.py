@@ -68,6 +68,7 @@ class Loops(LoweringPart):
                         loc=scope.source.location(node),
                     )
                 )
+            self.carry_object(name, value)  # (an object the function made: its class)
             scope.env[v] = ir.Name(name)
             carried[v] = name
         return carried
@@ -91,6 +92,8 @@ class Loops(LoweringPart):
                 with self.block() as made:
                     copies[name] = self.materialize(scope, value, node)
                 stmts = [*stmts, *made]
+        for name, value in copies.items():
+            self.check_carried(scope, node, name, value)
         read = ir.read_in(stmts)
         for v, name in carried.items():
             if name in self.own_lists and name in copies and not self.is_own_list(copies[name]):
@@ -224,6 +227,9 @@ class Loops(LoweringPart):
             return
         known = self.value_classes.get(value.id) if isinstance(value, ir.Name) else None
         bound = scope.env.get(target.id) if isinstance(target, ast.Name) else None
+        made = self.made_of(value)  # (an item of a list of objects the function made)
+        if made is not None and isinstance(bound, ir.Name):
+            self.made[bound.id] = made
         if known is not None and isinstance(bound, ir.Name):
             self.value_classes[bound.id] = known
             if value.id in self.value_examples:

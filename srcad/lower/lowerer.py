@@ -31,6 +31,8 @@ from .joins import Joins
 from .keywords import NumpyKeywords
 from .lists import Lists
 from .loops import Loops
+from .made_objects import MadeObject, MadeObjects
+from .made_operators import MadeOperators
 from .methods import InPlaceMethods
 from .namespaces import Namespaces
 from .objects import Objects
@@ -53,6 +55,8 @@ class Lowerer(
     NumpyKeywords,
     Namespaces,
     Inlining,
+    MadeOperators,
+    MadeObjects,
     Objects,
     Resolver,
 ):
@@ -117,6 +121,14 @@ class Lowerer(
         self.copies_updated: dict[str, Location] = {}
         #: parameter -> (the copy's name, where it is written into through an item of it)
         self.copies_written_through: dict[str, tuple[str, Location]] = {}
+        #: objects the function made (see srcad.lower.made_objects), by listing name;
+        #: lists of them (what srcad knows of their items); names that hold one on some
+        #: paths only, or objects of different classes
+        self.made: dict[str, MadeObject] = {}
+        self.made_items: dict[str, MadeObject] = {}
+        self.lost_objects: set[str] = set()
+        #: methods inlined on such objects, which may end without `return` (None)
+        self.procedures: set[Any] = set()
 
     def separate_items_checks(self) -> list[ir.Stmt]:
         """At the start: each parameter whose items are changed in place holds arrays
@@ -338,6 +350,8 @@ class Lowerer(
         )
         if result is RAISED:  # (every path raises: the return is never reached)
             result = ir.Const(0.0)
+        elif return_node is not None:
+            self.refuse_made_result(scope, return_node, result)
         self.body[:0] = (
             self.separate_items_checks()
             + self.plain_container_checks(scope)

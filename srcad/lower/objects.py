@@ -17,7 +17,7 @@ from ..chains import static_chain
 from ..errors import NoRuleError, SrcadError
 from ..rules.scalar import FIELD
 from ..runtime import same_member
-from .resolve import Denotation
+from .resolve import Denotation, variable
 from .values import LoweringPart, Operand, Scope
 
 
@@ -157,6 +157,10 @@ class Objects(LoweringPart):
     def object_class(self, scope: Scope, node: ast.expr) -> type | None:
         """The class of the object ``node`` denotes, where srcad knows it when it compiles
         (an object it knows itself, or one whose class the code says); else None."""
+        if isinstance(node, ast.Name):  # (an object the function made)
+            made = self.made_of(variable(scope, node.id))
+            if made is not None:
+                return made.cls
         known = self.denote(scope, node).known
         return type(known.obj) if known is not None else self.expr_class(scope, node)
 
@@ -236,7 +240,9 @@ class Objects(LoweringPart):
         if cell is not None and arguments:
             defining = cell.cell_contents
             receiver = ast.copy_location(ast.Name(arguments[0].arg, ast.Load()), node)
-            order = (self.expr_class(scope, receiver) or defining).__mro__
+            made = self.made_of(self.lower_operand(scope, receiver))
+            order = (made.cls if made is not None else None
+                     or self.expr_class(scope, receiver) or defining).__mro__
             after = order[order.index(defining) + 1:] if defining in order else order[1:]
             owner = next((c for c in after if func.attr in vars(c)), None)
             member = vars(owner).get(func.attr) if owner is not None else None
@@ -255,6 +261,8 @@ class Objects(LoweringPart):
                 f"call the class's member directly: `Base.{func.attr}(self, ...)`",
             )
         value = self.lower_operand(scope, receiver)
+        if self.made_of(value) is not None:  # (`super().__init__(w)` may not return)
+            self.procedures.add(member.fget if read else member)
         attribute = ast.copy_location(ast.Attribute(receiver, func.attr, ast.Load()), func)
         if read:
             call = ast.copy_location(ast.Call(attribute, [], []), node)

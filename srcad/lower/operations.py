@@ -93,6 +93,10 @@ class Operations(LoweringPart):
             value = self.spell_plain(scope, written)
             operand_list = ()
             self.unmatched_arguments(scope, written, node)
+        if isinstance(node, ast.BinOp | ast.UnaryOp | ast.Call) or (
+            isinstance(node, ast.Compare) and not isinstance(node.ops[0], ast.Is | ast.IsNot)
+        ):  # (an object the function made, given to a library function: a dict)
+            self.refuse_made_operands(scope, node, operand_list)
         if target is None and (constant := _constant_arithmetic(value)) is not None:
             return constant  # (`2.0 * math.pi` in an expression: computed once, here)
         name = target() if target is not None else self.names.temp()

@@ -135,6 +135,9 @@ class Statements(LoweringPart):
 
     def lower_AugAssign(self, scope: Scope, stmt: ast.AugAssign) -> None:
         target = stmt.target
+        if isinstance(target, ast.Attribute):  # obj.w += v of an object the function made
+            self.update_field(scope, stmt)
+            return
         if not isinstance(target, ast.Subscript):
             self.update_in_place(scope, stmt)
             return
@@ -212,6 +215,8 @@ class Statements(LoweringPart):
             self.add_at(scope, call)
         elif self.appended_list(scope, call) is not None:
             self.grow_list(scope, call)
+        elif self.made_bare_call(scope, call):  # obj.update(x), super().__init__(w)
+            self.lower_expr(scope, call, None)
         elif (written := self.method_statements(scope, call)) is not None:
             for write in written:  # (a.sort(), d.update(m): the item writes they are)
                 self.lower_statement(scope, write, None)
@@ -541,6 +546,8 @@ class Statements(LoweringPart):
         # (an item is written by store_item; srcad.subset refuses an attribute)
         assert isinstance(stmt.target, ast.Name)
         name = stmt.target.id
+        if self.made_update(scope, stmt):  # v += w of objects the function made
+            return
         if isinstance(stmt.op, ast.Add) and self.may_be_list(scope, stmt.target):
             self.grow(scope, stmt, name, "extend", stmt.value)  # items += more
             return
@@ -563,6 +570,11 @@ class Statements(LoweringPart):
             self.store_item(scope, targets[0], value_node, SETITEM, targets[0])
             return
         first = targets[0]
+        if len(targets) == 1 and isinstance(first, ast.Attribute):  # self.w = w
+            function = self.known_function(scope, value_node)  # (self.act = np.tanh)
+            value = self.lower_expr(scope, value_node, None)
+            self.store_field(scope, first, value, function)
+            return
         if len(targets) == 1 and isinstance(first, ast.Name) and self.names_a_function(
             scope, first.id, value_node
         ):
@@ -652,6 +664,9 @@ class Statements(LoweringPart):
             return
         if isinstance(target, ast.Subscript):  # a, xs[0] = ...: an item write
             self.store_item(scope, target, Operand(value), SETITEM, target)
+            return
+        if isinstance(target, ast.Attribute):  # self.w = w: of an object the function made
+            self.store_field(scope, target, value)
             return
         # (srcad.subset: a name, an item, or a tuple or list of these)
         assert isinstance(target, ast.Tuple | ast.List)

@@ -1,0 +1,181 @@
+"""Operators of objects the function makes (see :mod:`srcad.lower.made_objects`):
+``v + w`` runs ``Vec2.__add__``, ``2.0 * v`` ``Vec2.__rmul__``, ``-v`` ``__neg__``,
+``p @ x`` ``__matmul__``, ``v += w`` ``__iadd__`` (else ``v = v + w``), ``abs(v)``
+``__abs__``: inlined as Python dispatches them."""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import inspect
+import types
+from collections.abc import Callable
+from typing import Any
+
+from .. import ir
+from ..errors import UnsupportedSyntaxError
+from ..runtime import require_no_array
+from .values import LoweringPart, Operand, Scope
+
+Target = Callable[[], str] | None
+
+#: the name of each binary operator's methods (``__add__``, ``__radd__``, ``__iadd__``)
+_BINARY = {
+    ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "truediv",
+    ast.MatMult: "matmul", ast.Pow: "pow", ast.FloorDiv: "floordiv", ast.Mod: "mod",
+}
+_UNARY = {ast.USub: "__neg__", ast.UAdd: "__pos__", ast.Invert: "__invert__"}
+#: builtins that call a method of their argument
+_BUILTIN_METHODS = {builtins.abs: "__abs__"}
+
+
+class MadeOperators(LoweringPart):
+    """The lowerer's part for operators of objects the function makes (see the module)."""
+
+    def made_binop(self, scope: Scope, node: ast.BinOp, target: Target) -> Any:
+        """``a op b`` where an operand may be an object the function made; None if none
+        may be."""
+        if not (self.may_be_made(scope, node.left) or self.may_be_made(scope, node.right)):
+            return None
+        left = self.lower_operand(scope, node.left)
+        right = self.lower_operand(scope, node.right)
+        self.refuse_lost(scope, node.left, left)
+        self.refuse_lost(scope, node.right, right)
+        if self.made_of(left) is None and self.made_of(right) is None:
+            plain = ast.copy_location(ast.BinOp(Operand(left), node.op, Operand(right)), node)
+            return self.lower_expr(scope, plain, target)
+        return self.dispatch(scope, node, left, right, target)
+
+    def dispatch(
+        self, scope: Scope, node: ast.BinOp, left: ir.Expr, right: ir.Expr, target: Target
+    ) -> Any:
+        """Python's order: ``left.__op__(right)``, then ``right.__rop__(left)`` (first
+        when ``right``'s class is a subclass of ``left``'s); NotImplemented passes on."""
+        name = _BINARY.get(type(node.op))
+        made_left, made_right = self.made_of(left), self.made_of(right)
+        tries: list[tuple[Any, str, ir.Expr, ir.Expr]] = []
+        if name is not None and made_left is not None:
+            tries.append((made_left.cls, f"__{name}__", left, right))
+        if name is not None and made_right is not None and (
+            made_left is None or made_right.cls is not made_left.cls
+        ):
+            reflected = (made_right.cls, f"__r{name}__", right, left)
+            first = made_left is not None and issubclass(made_right.cls, made_left.cls)
+            tries.insert(0, reflected) if first else tries.append(reflected)
+        for cls, method, receiver, other in tries:
+            if not isinstance(inspect.getattr_static(cls, method, None), types.FunctionType):
+                continue
+            if receiver is right and self.made_of(left) is None:
+                self.refuse_array_operand(scope, node, cls, left)
+            result = self.call_member(
+                scope, node, cls, method, receiver, [Operand(other)], [], target
+            )
+            if not self.is_not_implemented(result):
+                return result
+        classes = " and ".join(
+            sorted({m.cls.__name__ for m in (made_left, made_right) if m is not None})
+        )
+        raise self.error(
+            scope,
+            node,
+            f"`{ast.unparse(node)}`: {classes} defines no `{type(node.op).__name__}` operator "
+            "method for these operands (Python raises TypeError)",
+            "define the operator method (`__add__`, `__radd__`, ...) in the class",
+        )
+
+    def refuse_array_operand(self, scope: Scope, node: ast.AST, cls: type, value: ir.Expr) -> None:
+        """``x * obj`` with ``x`` a numpy array runs numpy's operator, which makes an array
+        of objects, not ``obj.__rmul__(x)``: refused when the gradient runs (unless the
+        class sets ``__array_ufunc__ = None``, which makes numpy hand over)."""
+        if not isinstance(value, ir.Name) or getattr(cls, "__array_ufunc__", 0) is None:
+            return
+        error = UnsupportedSyntaxError(
+            f"the left operand here is a numpy array, whose operator makes an array of "
+            f"{cls.__name__} objects (numpy does not call `{cls.__name__}`'s reflected "
+            "method with the whole array)",
+            f"put the {cls.__name__} first, or set `__array_ufunc__ = None` in its class",
+            scope.source.location(node),
+        )
+        self.emit(self.run_time_check(
+            require_no_array, (value,), error, "not_an_array", note="a number, not an array"
+        ))
+
+    def is_not_implemented(self, value: Any) -> bool:
+        return isinstance(value, ir.Name) and (
+            value.id == "NotImplemented" or self.bindings.get(value.id) is NotImplemented
+        )
+
+    def made_unary(self, scope: Scope, node: ast.UnaryOp, target: Target) -> Any:
+        """``-v`` (``+v``, ``~v``) of an object the function made: its method; None when
+        the operand may be no such object."""
+        method = _UNARY.get(type(node.op))
+        if method is None or not self.may_be_made(scope, node.operand):
+            return None
+        value = self.lower_operand(scope, node.operand)
+        self.refuse_lost(scope, node.operand, value)
+        made = self.made_of(value)
+        if made is None:
+            plain = ast.copy_location(ast.UnaryOp(node.op, Operand(value)), node)
+            return self.lower_expr(scope, plain, target)
+        return self.call_method_named(scope, node, made.cls, method, value, [], target)
+
+    def made_builtin(self, scope: Scope, node: ast.Call, target: Target) -> Any:
+        """``abs(v)`` of an object the function made: its ``__abs__``; None otherwise."""
+        method = _BUILTIN_METHODS.get(self.denote(scope, node.func).static)
+        if method is None or len(node.args) != 1 or node.keywords:
+            return None
+        if not self.may_be_made(scope, node.args[0]):
+            return None
+        value = self.lower_operand(scope, node.args[0])
+        self.refuse_lost(scope, node.args[0], value)
+        made = self.made_of(value)
+        if made is None:
+            plain = ast.copy_location(ast.Call(node.func, [Operand(value)], []), node)
+            return self.operation(scope, plain, target)
+        return self.call_method_named(scope, node, made.cls, method, value, [], target)
+
+    def call_method_named(
+        self,
+        scope: Scope,
+        node: ast.AST,
+        cls: type,
+        method: str,
+        receiver: ir.Expr,
+        args: list[ast.expr],
+        target: Target,
+    ) -> Any:
+        """The special method ``method`` of ``cls`` on ``receiver``; refused if the class
+        has none written in Python."""
+        if not isinstance(inspect.getattr_static(cls, method, None), types.FunctionType):
+            raise self.error(
+                scope,
+                node,
+                f"{cls.__name__} defines no `{method}` (Python raises TypeError here)",
+                f"define `{method}` in {cls.__name__}",
+            )
+        return self.call_member(scope, node, cls, method, receiver, args, [], target)
+
+    def made_update(self, scope: Scope, stmt: ast.AugAssign) -> bool:
+        """``v op= w`` where ``v`` or ``w`` may be an object the function made:
+        ``v.__iop__(w)`` when ``v``'s class has it, else ``v = v op w``; False when
+        neither may be one."""
+        assert isinstance(stmt.target, ast.Name)
+        name = stmt.target.id
+        load = ast.copy_location(ast.Name(name, ast.Load()), stmt.target)
+        if not (self.may_be_made(scope, load) or self.may_be_made(scope, stmt.value)):
+            return False
+        made = self.made_of(self.lower_expr(scope, load, None))
+        op = _BINARY.get(type(stmt.op))
+        method = f"__i{op}__" if op is not None else ""
+        if made is not None and isinstance(
+            inspect.getattr_static(made.cls, method, None), types.FunctionType
+        ):
+            result = self.call_member(
+                scope, stmt, made.cls, method, scope.env[name], [stmt.value], []
+            )
+            if not self.is_not_implemented(result):
+                scope.env[name] = result
+                return True
+        value = ast.copy_location(ast.BinOp(load, stmt.op, stmt.value), stmt)
+        self.assign(scope, [stmt.target], value)
+        return True

@@ -1,0 +1,278 @@
+"""Objects of the user's classes made inside the differentiated function
+(srcad/lower/made_objects.py): each checked four ways, a few to second order, and the
+refusals at their lines."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+from conftest import check_four_ways, marker_line
+
+import srcad
+
+
+class Quad:
+    def __init__(self, A, s):
+        self.A = A
+        self.scale = 2.0 * s
+
+    def energy(self, x):
+        return 0.5 * self.scale * x @ self.A @ x
+
+
+def quad_energy(x, s, A):
+    return Quad(A, s).energy(x)
+
+
+class Vec2:
+    dim = 2  # (a class attribute: the same for every object)
+
+    def __init__(self, x, y):
+        self.x = x
+        self.y = y
+
+    def __add__(self, other):
+        return Vec2(self.x + other.x, self.y + other.y)
+
+    def __sub__(self, other):
+        return Vec2(self.x - other.x, self.y - other.y)
+
+    def __mul__(self, other):
+        if isinstance(other, Vec2):
+            return self.x * other.x + self.y * other.y
+        return Vec2(self.x * other, self.y * other)
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, s):
+        return Vec2(self.x / s, self.y / s)
+
+    def __neg__(self):
+        return Vec2(-self.x, -self.y)
+
+    def __abs__(self):
+        return np.sqrt(self * self)
+
+
+def vector_algebra(a, b):
+    v = Vec2(a, b)
+    w = v + v
+    u = 3.0 * w - (-v) / 2.0
+    return abs(u) + u * v + Vec2.dim * w.x
+
+
+class Shape:
+    def __init__(self, w):
+        self.w = w
+
+    def __matmul__(self, x):
+        return np.tanh(self.w @ x)
+
+
+def matmul_operator(w, x):
+    return np.sum(Shape(w) @ x)
+
+
+class Counter:
+    def __init__(self, start):
+        self.value = start
+
+    def bump(self, by):
+        self.value = self.value * by
+        return self
+
+    def __iadd__(self, other):
+        self.value = self.value + other
+        return self
+
+
+def mutation_through_alias(x):
+    c = Counter(x)
+    d = c
+    d.bump(x)
+    c += 2.0 * x
+    d.value += x
+    return c.value * d.value
+
+
+def made_in_branches(x, flag):
+    if flag > 0:
+        p = Vec2(x, 2.0 * x)
+    else:
+        p = Vec2(3.0 * x, x)
+    return p * p
+
+
+class Particle:
+    def __init__(self, q, p):
+        self.q = q
+        self.p = p
+
+    def step(self, dt):
+        p = self.p - dt * np.sin(self.q)
+        return Particle(self.q + dt * p, p)
+
+
+def pendulum(q0, p0):
+    state = Particle(q0, p0)
+    for _ in range(4):
+        state = state.step(0.1)
+    return state.q ** 2 + state.p
+
+
+@dataclasses.dataclass(frozen=True)
+class Gauss:
+    mu: float
+    log_sigma: float = 0.0
+
+    def logpdf(self, x):
+        z = (x - self.mu) / np.exp(self.log_sigma)
+        return -0.5 * z * z - self.log_sigma
+
+
+def dataclass_logpdf(mu, log_sigma, x):
+    return Gauss(mu, log_sigma=log_sigma).logpdf(x) + Gauss(mu).logpdf(x)
+
+
+class Layer:
+    def __init__(self, W, act=np.tanh):
+        self.W = W
+        self.act = act
+
+    def __call__(self, h):
+        return self.act(self.W @ h)
+
+
+def layer_list(W1, W2, x):
+    layers = [Layer(W1), Layer(W2, np.sin)]
+    first = layers[0]
+    h = first(x)
+    return np.sum(layers[1](h) ** 2)
+
+
+@pytest.mark.parametrize(
+    "f, args",
+    [
+        (quad_energy, (np.array([0.3, -0.2]), 1.5, np.array([[2.0, 0.5], [0.5, 1.0]]))),
+        (vector_algebra, (1.2, -0.7)),
+        (matmul_operator, (np.array([[0.3, 0.1], [0.2, -0.4]]), np.array([0.5, 1.5]))),
+        (mutation_through_alias, (1.3,)),
+        (made_in_branches, (0.7, 1.0)),
+        (made_in_branches, (0.7, -1.0)),
+        (pendulum, (0.4, 0.2)),
+        (dataclass_logpdf, (0.3, 0.2, 1.1)),
+        (layer_list, (np.array([[0.3, 0.1], [0.2, -0.4]]), np.eye(2) * 0.7, np.array([0.5, 1.5]))),
+    ],
+    ids=lambda v: getattr(v, "__name__", ""),
+)
+def test_objects_made_inside(f, args):
+    wrt = tuple(i for i, a in enumerate(args) if f is not made_in_branches or i == 0)
+    check_four_ways(f, *args, wrt=wrt)
+
+
+def test_mutation_is_seen_through_every_name():
+    x = 1.3
+    expected = mutation_through_alias(x)
+    assert srcad.value_and_grad(mutation_through_alias)(x)[0] == expected
+    # c.value = x * x + 2x + x: (x^2 + 3x)^2
+    np.testing.assert_allclose(srcad.grad(mutation_through_alias)(x),
+                               2 * (x * x + 3 * x) * (2 * x + 3), rtol=1e-12)
+
+
+@pytest.mark.parametrize("f, args", [(vector_algebra, (1.2, -0.7)), (pendulum, (0.4, 0.2))])
+def test_second_order(f, args):
+    point = np.array(args)
+    v = np.array([0.3, -0.8])
+
+    def flat(z):
+        return f(z[0], z[1])
+
+    hv = srcad.hvp(flat)(point, v)
+    g = srcad.grad(flat)
+    eps = 1e-5
+    expected = (g(point + eps * v) - g(point - eps * v)) / (2 * eps)
+    np.testing.assert_allclose(hv, expected, rtol=1e-6, atol=1e-8)
+
+
+# ---- refusals, at the user's line
+
+
+def made_on_one_path(x):
+    p = None
+    if x > 0:
+        p = Vec2(x, x)
+    return p.x  # <one path>
+
+
+def different_classes(x):
+    p = Vec2(x, x) if x > 0 else Counter(x)
+    return p.value  # <classes>
+
+
+def sets_frozen(x):
+    g = Gauss(x)
+    g.mu = 2.0  # <frozen>
+    return g.mu
+
+
+class Scaled:
+    def __init__(self, v):
+        self.v = v
+
+    def __rmul__(self, s):
+        return Scaled(s * self.v)
+
+
+def array_times_object(x):
+    w = x * Scaled(2.0)  # <array left>
+    return np.sum(w.v)
+
+
+def carried_other_class(x):
+    p = Vec2(x, x)
+    for _ in range(2):
+        p = Counter(x)  # noqa: F841
+    return x  # <carried>
+
+
+def no_such_field(x):
+    v = Vec2(x, x)
+    return v.z  # <no field>
+
+
+@pytest.mark.parametrize(
+    "f, tag, words",
+    [
+        (made_on_one_path, "one path", "on some paths only"),
+        (different_classes, "classes", "on some paths only"),
+        (sets_frozen, "frozen", "frozen dataclass"),
+        (no_such_field, "no field", "no field `z`"),
+    ],
+)
+def test_refused_at_the_line(f, tag, words):
+    with pytest.raises(srcad.SrcadError) as info:
+        srcad.grad(f)(0.5)
+    assert info.value.lineno == marker_line(__file__, tag), info.value
+    assert words in info.value.message
+
+
+def test_array_on_the_left_is_refused_when_the_gradient_runs():
+    with pytest.raises(srcad.SrcadError) as info:
+        srcad.grad(array_times_object)(np.array([0.5, 0.2]))
+    assert info.value.lineno == marker_line(__file__, "array left")
+    assert "numpy array" in info.value.message
+
+
+def test_a_loop_changing_the_class_is_refused():
+    with pytest.raises(srcad.SrcadError) as info:
+        srcad.grad(carried_other_class)(0.5)
+    assert "another class" in info.value.message
+
+
+def test_attribute_assignment_on_a_parameter_is_still_refused_at_decoration():
+    def sets_param(p, x):
+        p.w = x
+        return x
+
+    with pytest.raises(srcad.SrcadError, match="assigning to an attribute"):
+        srcad.grad(sets_param)
