@@ -257,7 +257,15 @@ class MadeObjects(LoweringPart):
             read = self.operation(scope, item, target)
             self.note_read(read, made.held.get(attr))
             return read
-        if member is _MISSING or attr == "__class__":
+        if attr.startswith("__") and attr.endswith("__") or hasattr(member, "__set__"):
+            raise self.error(  # (u.__dict__, a slot: Python's machinery, not a field)
+                scope,
+                node,
+                f"`{ast.unparse(node)}` reads Python's own machinery of this {cls.__name__} "
+                "object, which srcad keeps as a dict of its fields inside the function",
+                "read the fields themselves",
+            )
+        if member is _MISSING:
             raise self.error(
                 scope,
                 node,
@@ -334,6 +342,15 @@ class MadeObjects(LoweringPart):
                 f"{made.cls.__name__} is a frozen dataclass: assigning to its field raises "
                 "FrozenInstanceError",
                 "make a new object with dataclasses.replace, or a new one of the class",
+            )
+        if hasattr(inspect.getattr_static(made.cls, target.attr, None), "__set__"):
+            raise self.error(  # (a property's setter, a descriptor: code of the class)
+                scope,
+                target,
+                f"`{made.cls.__name__}.{target.attr}` is a property (or another descriptor): "
+                "assigning to it runs its setter, which srcad does not read here",
+                "set the fields the setter sets (`obj._value = ...`), or call a method "
+                "that sets them",
             )
         assert found is not None  # (it holds an object)
         item = ast.copy_location(
@@ -456,6 +473,17 @@ class MadeObjects(LoweringPart):
         if not isinstance(func, ast.Attribute):
             return False
         if self.may_be_made(scope, func.value):
+            if isinstance(func.value, ast.Attribute | ast.Subscript):  # (a field's value)
+                found = self.receiver(scope, func.value)
+                if found is None or found[1] is None:  # (obj.items.append(x): a list's)
+                    raise self.error(
+                        scope,
+                        call,
+                        f"`{ast.unparse(func)}(...)` changes a value a field of an object the "
+                        "function made holds, which srcad does not follow",
+                        f"compute the new value and assign the field "
+                        f"(`{ast.unparse(func.value)} = {ast.unparse(func.value)} + [v]`)",
+                    )
             return True
         args = scope.function.args.posonlyargs + scope.function.args.args
         return (
@@ -663,18 +691,24 @@ class MadeObjects(LoweringPart):
             )
 
     def refuse_made_operands(self, scope: Scope, node: ast.AST, operands: tuple[Any, ...]) -> None:
-        """An operation of a rule (a library function, an operator) given an object the
-        function made (a dict at run time): refused."""
+        """An operation of a rule (a library function, an operator), or a call of code
+        srcad does not read (``type(u)``, ``hasattr(u, "x")``, ``vars(u)``), given an
+        object the function made, or a list of them (a dict at run time): refused."""
         for operand in operands:
+            if isinstance(operand, TupleValue):  # (sum([V(a), V(b)]): the objects in it)
+                self.refuse_made_operands(scope, node, operand.items)
+                continue
             made = self.made_of(operand)
-            lost = isinstance(operand, ir.Name) and operand.id in self.lost_objects
+            lost = isinstance(operand, ir.Name) and (
+                operand.id in self.lost_objects or operand.id in self.made_items
+            )
             if made is None and not lost:
                 continue
-            what = made.cls.__name__ if made is not None else "an"
+            what = f"a {made.cls.__name__}" if made is not None else "an"
             raise self.error(
                 scope,
                 node,
-                f"a {what} object the function made is given to an operation srcad reads "
+                f"{what} object the function made is given to an operation srcad reads "
                 "no Python code for (a library function, or an operator its class does not "
                 "define): it would see a dict",
                 "give the operation the object's fields, or define the operator "

@@ -93,6 +93,8 @@ class Operations(LoweringPart):
             value = self.spell_plain(scope, written)
             operand_list = ()
             self.unmatched_arguments(scope, written, node)
+            read = tuple(ir.Name(n) for n in dict.fromkeys(ir.names_in(value)))
+            self.refuse_made_operands(scope, node, read)  # (type(u), hasattr(u, "x"))
         if isinstance(node, ast.BinOp | ast.UnaryOp | ast.Call) or (
             isinstance(node, ast.Compare) and not isinstance(node.ops[0], ast.Is | ast.IsNot)
         ):  # (an object the function made, given to a library function: a dict)
