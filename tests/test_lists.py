@@ -853,3 +853,24 @@ def test_slices_and_copies_of_lists_joined_by_plus(f, arg):
     # ([1, 10, 1, 10] for [100, 1000, 1, 10]) or a crash, also for the list(...) copies
     # srcad's own refusal advises; a tolist() result was taken for an array (round 28)
     check_four_ways(f, arg)
+
+
+def list_into_a_dict_by_name(x):
+    c = [x, 2.0 * x]
+    d = {"a": 1.0}
+    d["c"] = c
+    return d["c"][0] * d["c"][1]
+
+
+def list_display_into_a_dict(x):
+    d = {"a": 1.0}
+    d["c"] = [x, 2.0 * x]
+    c = d["c"]
+    return c[0] + (c + [1.5])[2] * x  # (a list: + joins it)
+
+
+@pytest.mark.parametrize("f", [list_into_a_dict_by_name, list_display_into_a_dict])
+def test_a_list_written_into_a_dict_stays_a_list(f):
+    # the display was stored as an array (its + was refused as numpy's addition), and a
+    # list by name failed in the gradient's unbroadcast (round 29)
+    check_four_ways(f, 0.7)

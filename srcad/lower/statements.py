@@ -453,8 +453,10 @@ class Statements(LoweringPart):
                 f"make an array first, e.g. `{name} = np.array({name})`",
             )
         value = self.lower_operand(scope, value_node)
-        if isinstance(value_node, ast.List | ast.Tuple):  # y[idx] = [a, b]: numpy makes
-            items, value = value, ir.Name(self.names.temp())  # an array of the items
+        if isinstance(value_node, ast.List | ast.Tuple) and (  # y[idx] = [a, b]: numpy
+            container.id not in self.own_dicts  # makes an array of the items (a dict
+        ):  # keeps the list)
+            items, value = value, ir.Name(self.names.temp())
             self.emit(
                 ir.Assign(
                     value.id,
