@@ -333,3 +333,19 @@ def test_attribute_assignment_on_a_parameter_is_still_refused_at_decoration():
 
     with pytest.raises(srcad.SrcadError, match="assigning to an attribute"):
         srcad.grad(sets_param)
+
+
+class Softmax:  # a layer with no state: no __init__ at all
+    def __call__(self, z):
+        e = np.exp(z - np.max(z))
+        return e / np.sum(e)
+
+
+def softmax_layer_loss(z):
+    sm = Softmax()
+    return -np.log(sm(z)[1])
+
+
+def test_an_object_of_a_class_without_init():
+    # (refused as "holds a function chosen when the program runs": round 29)
+    check_four_ways(softmax_layer_loss, np.array([0.1, 0.5, -0.3]))

@@ -807,13 +807,17 @@ _PLAIN_BASES = (object, abc.ABC, typing.Generic)
 
 def makes_objects(cls: Any) -> bool:
     """Whether srcad makes objects of ``cls`` itself when the function calls it: a class
-    of the user's with a ``__dict__``, not a tuple, an exception or a builtin's subclass."""
+    of the user's with a ``__dict__`` (or with no ``__init__`` at all), not a tuple, an
+    exception or a builtin's subclass."""
     if not isinstance(cls, type) or cls.__module__ in ("builtins", "abc", "typing"):
         return False
     root = cls.__module__.split(".")[0]
     if root in ("numpy", "scipy", "collections", "srcad", "functools", "enum", "pandas"):
         return False
-    return records.is_record_class(cls) and not issubclass(cls, tuple | BaseException)
+    fieldless = inspect.getattr_static(cls, "__init__", None) is object.__init__  # (Softmax())
+    return (records.is_record_class(cls) or fieldless) and not issubclass(
+        cls, tuple | BaseException
+    )
 
 
 def _refusal(cls: type) -> str | None:
