@@ -111,26 +111,23 @@ def int_names(
     gives, and arithmetic of these alone (the parameters of a gradient taken for
     floats)."""
     assigned: dict[str, list[tuple[ir.Expr, ir.Rule | None]]] = {}
-    for stmt in ir.walk(body):
+    bound = set(params)
+    reads: list[str] = []
+    for stmt in ir.walk(body):  # (one walk: in program order)
+        bound.update(ir.targets_of(stmt))
+        reads += ir.reads_of(stmt)
         if isinstance(stmt, ir.Assign):
             assigned.setdefault(stmt.target, []).append((stmt.value, stmt.rule))
         elif isinstance(stmt, ir.Loop) and stmt.index is not None and _is_range(stmt.iterable):
             assigned.setdefault(stmt.index, []).append((ir.Const(0), None))
-    bound = set(params) | set(assigned) | {
-        name for stmt in ir.walk(body) for name in ir.targets_of(stmt)
-    }
-    ints: set[str] = {  # (globals: read, never bound here)
-        name for stmt in ir.walk(body) for name in ir.reads_of(stmt) if name not in bound
-    }
-    while True:  # (grows to a fixed point: `i = i + 1` of `i = 0` in a loop)
-        grown = {
-            name
-            for name, values in assigned.items()
-            if name not in ints and any(_gives_int(v, rule, ints) for v, rule in values)
-        }
-        if not grown:
+    ints: set[str] = {name for name in reads if name not in bound}  # (globals: N = 3)
+    while True:  # (grows to a fixed point: `i = i + 1` of `i = 0` in a loop; in program
+        before = len(ints)  # order, a straight line takes one round and one to confirm)
+        for name, values in assigned.items():
+            if name not in ints and any(_gives_int(v, rule, ints) for v, rule in values):
+                ints.add(name)
+        if len(ints) == before:
             return frozenset(ints)
-        ints |= grown
 
 
 def _negated(expr: ir.Expr) -> ir.Expr | None:
