@@ -409,6 +409,11 @@ def scalar_guards(fn: ir.Function, activity: Activity) -> FloatGuards | None:
     pending = [
         (o.id, False) for s in broadcasting for o in s.operands if isinstance(o, ir.Name)
     ]
+    if not broadcasting:  # (no arithmetic: `return x`, `x if x < 2.0 else 2.0`; its
+        pending = [  # numbers are checked, for the version numba compiles)
+            (p, False) for p in (*fn.params, *fn.kwonly)
+            if activity.is_active(p) and p in scalars
+        ]
     seen: set[tuple[str, bool]] = set()
     while pending:
         name, as_sequence = pending.pop()

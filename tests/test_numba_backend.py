@@ -390,3 +390,22 @@ def test_len_of_a_list_keeps_the_version_for_floats():
     """``n = len(xs)`` gave ``xs`` a number's kind too, and no version for floats was
     made: backend='numba' refused a function of floats and lists of them."""
     assert "this version is for Python floats" in srcad.grad(mean_by_len).backward_source
+
+
+def _clipped_above(x, top):
+    return x if x < top else top
+
+
+def _identity(x):
+    return x
+
+
+@pytest.mark.parametrize("f, args, want", [(_clipped_above, (0.5, 2.0), (1.0, 0.0)),
+                                           (_clipped_above, (3.0, 2.0), (0.0, 1.0)),
+                                           (_identity, (0.5,), 1.0)])
+def test_functions_without_arithmetic_compile(f, args, want):
+    # a function that returns a parameter on some path had no version for floats, so
+    # numba refused it as working "on arrays, dicts or objects" (round 30)
+    wrt = tuple(range(len(args)))
+    got = srcad.grad(f, wrt=wrt if len(wrt) > 1 else 0, backend="numba")(*args)
+    assert got == want

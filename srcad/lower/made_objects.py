@@ -814,7 +814,10 @@ def makes_objects(cls: Any) -> bool:
     root = cls.__module__.split(".")[0]
     if root in ("numpy", "scipy", "collections", "srcad", "functools", "enum", "pandas"):
         return False
-    fieldless = inspect.getattr_static(cls, "__init__", None) is object.__init__  # (Softmax())
+    fieldless = (  # (Softmax(): a class of Python code without __init__; not a C type)
+        inspect.getattr_static(cls, "__init__", None) is object.__init__
+        and any(isinstance(v, types.FunctionType) for v in vars(cls).values())
+    )
     return (records.is_record_class(cls) or fieldless) and not issubclass(
         cls, tuple | BaseException
     )
