@@ -315,8 +315,9 @@ def _register_overloads(numba: Any) -> None:
     def copy(value: Any) -> Any:
         return value.copy()
 
-    def zero_of(value: Any) -> Any:
-        return zero if isinstance(value, scalar) else zeros
+    def zero_of(value: Any) -> Any:  # (a saved number starts as None: Optional)
+        inner = value.type if isinstance(value, kinds.Optional) else value
+        return zero if isinstance(inner, (*scalar, kinds.NoneType)) else zeros
 
     def copy_of(value: Any) -> Any:
         return itself if isinstance(value, scalar) else copy

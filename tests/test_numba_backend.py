@@ -409,3 +409,17 @@ def test_functions_without_arithmetic_compile(f, args, want):
     wrt = tuple(range(len(args)))
     got = srcad.grad(f, wrt=wrt if len(wrt) > 1 else 0, backend="numba")(*args)
     assert got == want
+
+
+def _pairwise_sums_in_place(s):
+    v = [s * j for j in range(3)]
+    for _ in range(2):
+        for j in range(2):
+            v[j] = v[j] + v[j + 1]
+    return v[0]
+
+
+def test_a_made_list_updated_in_a_nested_loop_compiles():
+    # a saved item started as None, and the zero of that optional float had no numba
+    # version ("No implementation of function _zero_of": round 30)
+    assert srcad.grad(_pairwise_sums_in_place, backend="numba")(0.2) == pytest.approx(4.0)
