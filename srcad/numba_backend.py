@@ -317,7 +317,7 @@ def _register_overloads(numba: Any) -> None:
 
     def zero_of(value: Any) -> Any:  # (a saved number starts as None: Optional)
         inner = value.type if isinstance(value, kinds.Optional) else value
-        return zero if isinstance(inner, (*scalar, kinds.NoneType)) else zeros
+        return zero if isinstance(inner, scalar) else zeros
 
     def copy_of(value: Any) -> Any:
         return itself if isinstance(value, scalar) else copy
