@@ -28,7 +28,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from . import array_api, emit, ir
-from .analyze import Activity, activity, scalar_guards
+from .analyze import Activity, activity, number_kinds, scalar_guards
 from .contexts import refuse_active
 from .deferred import defer_refusals
 from .errors import Location, UnsupportedSyntaxError
@@ -168,8 +168,10 @@ def derivatives(
         s.target for s in ir.walk(forward.body)
         if isinstance(s, ir.Assign) and s.rule is not None and s.rule.holds
     }
-    shares = any(
+    scalars, _ = number_kinds(numbers)
+    shares = any(  # (a number changed in place, `acc += x`, is a new number: shares nothing)
         isinstance(s, ir.Assign) and s.logical and not (s.rule is SETITEM and s.target in lists)
+        and not (isinstance(s.value, ir.Name) and s.value.id in scalars)
         for s in ir.walk(forward.body)
     )
     guards = scalar_guards(numbers, active_numbers) if mode != "vjp" and not shares else None

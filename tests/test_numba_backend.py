@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 import pytest
-from conftest import marker_line
+from conftest import check_four_ways, marker_line
 
 import srcad
 
@@ -423,3 +423,23 @@ def test_a_made_list_updated_in_a_nested_loop_compiles():
     # a saved item started as None, and the zero of that optional float had no numba
     # version ("No implementation of function _zero_of": round 30)
     assert srcad.grad(_pairwise_sums_in_place, backend="numba")(0.2) == pytest.approx(4.0)
+
+
+def _moving_sums(x, signal):
+    out = []
+    for i in range(len(signal) - 1):
+        acc = 0.0
+        for j in range(2):
+            acc += x * signal[i + j]
+        out.append(acc)
+    return out[0] * out[-1] + sum(out)
+
+
+def test_an_accumulator_appended_after_an_inner_loop_compiles():
+    # (a 1-D convolution: `acc += ...` was taken for a change the list of earlier
+    # accumulators could see, so there was no version for floats for numba: round 30)
+    signal = [0.5, -1.0, 2.0, 0.25]
+    got = srcad.grad(_moving_sums, wrt=0, backend="numba")(0.7, signal)
+    assert got == pytest.approx(srcad.grad(_moving_sums, wrt=0)(0.7, signal), rel=1e-12)
+    assert "for Python floats" in srcad.grad(_moving_sums, wrt=0).backward_source
+    check_four_ways(_moving_sums, 0.7, signal, wrt=0)
