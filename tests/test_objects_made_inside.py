@@ -349,3 +349,31 @@ def softmax_layer_loss(z):
 def test_an_object_of_a_class_without_init():
     # (refused as "holds a function chosen when the program runs": round 29)
     check_four_ways(softmax_layer_loss, np.array([0.1, 0.5, -0.3]))
+
+
+class DenseTanh:
+    def __init__(self, W):
+        self.W = W
+
+    def __call__(self, h):
+        return np.tanh(self.W @ h)
+
+
+class Sequential:
+    def __init__(self, W):
+        self.layers = [DenseTanh(W), DenseTanh(2.0 * W)]
+
+    def __call__(self, x):
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+
+def sequential_loss(W, x):
+    return np.sum(Sequential(W)(x) ** 2)
+
+
+def test_a_loop_over_a_list_of_objects_a_field_holds():
+    # (refused as "`layer` holds a function chosen when the program runs": round 29)
+    check_four_ways(sequential_loss, np.array([[0.5, 0.1], [-0.2, 0.4]]),
+                    np.array([0.3, -0.2]), wrt=(0, 1))

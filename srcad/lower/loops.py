@@ -317,6 +317,10 @@ class Loops(LoweringPart):
         else:  # a parameter or global may be a dict, whose loop runs over its keys
             name = self.names.fresh(f"{node.id}_items") if isinstance(node, ast.Name) else None
             seq = self.emit_rule_call(scope, "loop_items", LOOP_ITEMS, value, node, name)
+            if isinstance(value, ir.Name) and value.id in self.made_items and isinstance(
+                seq, ir.Name
+            ):  # (for layer in self.layers: a field holding objects the function made)
+                self.made_items[seq.id] = self.made_items[value.id]
         length = self.emit_value(scope, ir.Call(self.builtin_ref(scope, "len"), (seq,)), node)
         item_class = self.element_class(scope, node)  # (model.layers: list[Dense])
         examples = self.example_of(scope, node)  # (the list a call's object held)
