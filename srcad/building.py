@@ -656,6 +656,19 @@ def class_signature(value: Any, depth: int = 0) -> Any:
     return id(type(value))
 
 
+def made_for_classes(
+    built: dict[tuple, Any], make: Callable[[Mapping[str, Any]], Any], arguments: Mapping[str, Any]
+) -> Any:
+    """What ``make`` builds for the classes of the objects among ``arguments`` (by
+    parameter name), made once per tuple of classes and kept in ``built``."""
+    examples = {n: v for n, v in arguments.items() if records.is_record(v)}
+    key = tuple((n, class_signature(v)) for n, v in examples.items())
+    made = built.get(key)
+    if made is None:
+        made = built[key] = make(examples)
+    return made
+
+
 def by_argument_classes(f: Callable, make: Callable[[Mapping[str, Any]], Any]) -> Any:
     """The gradient of ``f`` built on its first call with objects of new classes: srcad
     reads the methods of the objects the call passes (as if their parameters were
@@ -667,12 +680,7 @@ def by_argument_classes(f: Callable, make: Callable[[Mapping[str, Any]], Any]) -
     def built_for(*args: Any, **kwargs: Any) -> Any:
         """The gradient built for the classes of these arguments."""
         bound = signature.bind_partial(*callee.args, *args, **callee.keywords, **kwargs)
-        examples = {n: v for n, v in bound.arguments.items() if records.is_record(v)}
-        key = tuple((n, class_signature(v)) for n, v in examples.items())
-        made = built.get(key)
-        if made is None:
-            made = built[key] = make(examples)
-        return made
+        return made_for_classes(built, make, bound.arguments)
 
     def gradient(*args: Any, **kwargs: Any) -> Any:
         return built_for(*args, **kwargs)(*args, **kwargs)

@@ -22,16 +22,16 @@ from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
-from . import ir, records, trees
+from . import ir, trees
 from .building import (
     Callee,
     Wrt,
     _call_site,
     build,
     call_arguments,
-    class_signature,
     following_helpers,
     gradient_function,
+    made_for_classes,
     needs_classes,
     signature_of,
     unbind,
@@ -181,11 +181,7 @@ def _by_primal_classes(
     built: dict[tuple, Callable[..., Any]] = {}
 
     def tangent_by_classes(primals: Any, tangents: Any, *args: Any, **kwargs: Any) -> Any:
-        examples = {n: v for n, v in zip(names, primals) if records.is_record(v)}
-        key = tuple((n, class_signature(v)) for n, v in examples.items())
-        made = built.get(key)
-        if made is None:
-            made = built[key] = make(examples)
+        made = made_for_classes(built, make, dict(zip(names, primals)))
         return made(primals, tangents, *args, **kwargs)
 
     return _carrying(tangent_by_classes, __wrapped__=f, unknown_classes=unknown_classes)
