@@ -384,16 +384,19 @@ class FloatGuards:
         return bool(self.numbers or self.sequences)
 
 
-def scalar_guards(fn: ir.Function, activity: Activity) -> FloatGuards | None:
+def scalar_guards(
+    fn: ir.Function, activity: Activity, kinds: tuple[set[str], set[str]] | None = None
+) -> FloatGuards | None:
     """Parameters whose being Python floats (or lists and tuples of them) proves that no
-    gradient needs un-broadcasting.
+    gradient needs un-broadcasting (``kinds``: :func:`number_kinds` of ``fn``, when the
+    caller has it).
 
     Returns the parameters to check at run time, or ``None`` when that cannot be proved
     (the function builds arrays, reduces arrays, reads array globals...).
     """
     definitions = _definitions(fn)
     numbers = _numeric_globals(fn)
-    scalars, sequences = number_kinds(fn)
+    scalars, sequences = kinds if kinds is not None else number_kinds(fn)
 
     broadcasting = [
         s

@@ -168,13 +168,16 @@ def derivatives(
         s.target for s in ir.walk(forward.body)
         if isinstance(s, ir.Assign) and s.rule is not None and s.rule.holds
     }
-    scalars, _ = number_kinds(numbers)
+    kinds = number_kinds(numbers)
+    scalars = kinds[0]
     shares = any(  # (a number changed in place, `acc += x`, is a new number: shares nothing)
         isinstance(s, ir.Assign) and s.logical and not (s.rule is SETITEM and s.target in lists)
         and not (isinstance(s.value, ir.Name) and s.value.id in scalars)
         for s in ir.walk(forward.body)
     )
-    guards = scalar_guards(numbers, active_numbers) if mode != "vjp" and not shares else None
+    guards = (
+        scalar_guards(numbers, active_numbers, kinds) if mode != "vjp" and not shares else None
+    )
     if guards:
         floats = reverse(numbers, wrt, active_numbers, mode=mode, scalar_guards=guards)
         variants = [floats, replace(variants[0], name=array_version_name(variants[0].name))]
