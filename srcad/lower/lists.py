@@ -167,6 +167,27 @@ class Lists(LoweringPart):
             self.not_dicts.add(value.id)
         scope.env[receiver] = value
 
+    def delete_item(self, scope: Scope, deleted: ast.Subscript) -> None:
+        """``del items[i]`` of one item of a list this function made: ``items.pop(i)``;
+        refused for anything else (with the new list or dict to write instead)."""
+        assert isinstance(deleted.value, ast.Name)  # (srcad.subset: an item of a name)
+        receiver = deleted.value.id
+        value = scope.env.get(receiver)
+        if isinstance(deleted.slice, ast.Slice) or not self.is_own_list(value):
+            kept = (
+                f"{{k: v for k, v in {receiver}.items() if k != key}}"
+                if isinstance(value, ir.Name) and value.id in self.own_dicts
+                else f"{receiver}[:i] + {receiver}[i + 1:]"
+            )
+            raise self.error(
+                scope,
+                deleted,
+                f"`del` of an item of `{receiver}` is supported for one item of a list "
+                "this function made",
+                f"make a new one without it: `{receiver} = {kept}`",
+            )
+        self.pop_item(scope, _method_call(receiver, "pop", [deleted.slice], [], deleted))
+
     def pop_item(self, scope: Scope, call: ast.Call) -> Any:
         """``items.pop()`` / ``items.pop(i)`` on a list this function made: the item (read
         first), and a new list value without it for the name (a display with a constant

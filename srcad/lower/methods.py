@@ -10,6 +10,7 @@ is ``if k not in d: d[k] = v``, on a dict this function made. (Lists: see
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 
 import numpy as np
 
@@ -46,9 +47,9 @@ class InPlaceMethods(LoweringPart):
             return None
         example = self.example_of(scope, receiver)  # (an object's: its own methods)
         if value.id in self.own_dicts or value.id in self.shallow_copies:  # (dict(p) too)
-            statements = _dict_method(receiver, func.attr, call, self.names.fresh("key"))
-        elif (example is None or isinstance(example, np.ndarray)) and not (
-            value.id in self.shallow_copies or value.id in self.known_objects()
+            statements = _dict_method(receiver, func.attr, call, self.names.fresh)
+        elif (example is None or isinstance(example, np.ndarray)) and (
+            value.id not in self.known_objects()
         ):
             statements = self.array_method(scope, receiver, func.attr, call)
             if statements and value.id in self.parameter_names:
@@ -118,9 +119,10 @@ def _numpy_name(scope: Scope) -> str | None:
 
 
 def _dict_method(
-    receiver: ast.Name, method: str, call: ast.Call, key: str
+    receiver: ast.Name, method: str, call: ast.Call, fresh: Callable[[str], str]
 ) -> list[ast.stmt] | None:
-    """``d.update(...)`` and ``d.setdefault(k, v)`` as the item writes they are."""
+    """``d.update(...)`` and ``d.setdefault(k, v)`` as the item writes they are
+    (``fresh``: a new name, for the loop of ``d.update(other)``)."""
 
     def item(index: ast.expr, ctx: ast.expr_context) -> ast.Subscript:
         return ast.Subscript(ast.Name(receiver.id, ast.Load()), index, ctx)
@@ -140,6 +142,7 @@ def _dict_method(
         other = args[0]
         if not isinstance(other, ast.Name):
             return None
+        key = fresh("key")
         read = ast.Subscript(ast.Name(other.id, ast.Load()), ast.Name(key, ast.Load()), ast.Load())
         write = ast.Assign([item(ast.Name(key, ast.Load()), ast.Store())], read)
         writes.append(ast.For(ast.Name(key, ast.Store()), other, [write], []))

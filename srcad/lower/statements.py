@@ -163,26 +163,7 @@ class Statements(LoweringPart):
                 scope.env.pop(deleted.id, None)
                 continue
             assert isinstance(deleted, ast.Subscript) and isinstance(deleted.value, ast.Name)
-            receiver = deleted.value.id
-            if isinstance(deleted.slice, ast.Slice) or not self.is_own_list(
-                scope.env.get(receiver)
-            ):
-                value = scope.env.get(receiver)
-                kept = (
-                    f"{{k: v for k, v in {receiver}.items() if k != key}}"
-                    if isinstance(value, ir.Name) and value.id in self.own_dicts
-                    else f"{receiver}[:i] + {receiver}[i + 1:]"
-                )
-                raise self.error(
-                    scope,
-                    deleted,
-                    f"`del` of an item of `{receiver}` is supported for one item of a list "
-                    "this function made",
-                    f"make a new one without it: `{receiver} = {kept}`",
-                )
-            func = ast.Attribute(ast.Name(receiver, ast.Load()), "pop", ast.Load())
-            pop = ast.copy_location(ast.Call(func, [deleted.slice], []), deleted)
-            self.pop_item(scope, ast.fix_missing_locations(pop))
+            self.delete_item(scope, deleted)
 
     def lower_Assert(self, scope: Scope, stmt: ast.Assert) -> None:
         """A check: kept, it does not change the result. A message that is computed
