@@ -62,7 +62,7 @@ def _may_be_int(expr: ir.Expr, ints: Collection[str] = ()) -> bool:
     return (
         isinstance(expr, ir.Compare | ir.BoolOp | ir.Call)
         or (isinstance(expr, ir.UnaryOp) and expr.op == "not")
-        or (isinstance(expr, ir.Name) and expr.id in ints)
+        or _int_name(expr, ints)
         or (isinstance(expr, ir.Const) and type(expr.value) in (int, bool))
     )
 

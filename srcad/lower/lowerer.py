@@ -299,7 +299,7 @@ class Lowerer(
                     continue
             if left is None or right is None:
                 continue
-            key = (value.op, emit_key(left), emit_key(right))
+            key = (value.op, _check_key(left), _check_key(right))
             if key in seen:
                 continue
             seen.add(key)
@@ -457,7 +457,7 @@ def lower(
     return Lowerer(source, table).lower_root()
 
 
-def emit_key(expr: ir.Expr) -> str:
+def _check_key(expr: ir.Expr) -> str:
     """A key for an operand of a check (a name, or a constant's repr)."""
     return expr.id if isinstance(expr, ir.Name) else repr(expr)
 
