@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import builtins
 import math
+import sys
 import types
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeGuard
 
 from . import ir, pycode
+from .rules.scalar import BUILTIN_SUMS
 from .rules.table import COPY
 
 
@@ -375,10 +377,17 @@ def _slice_read(stmt: ir.Assign) -> bool:
 @dataclass(frozen=True)
 class FloatGuards:
     """What the float version checks on entry: parameters (and numeric globals) that
-    must be Python floats, and parameters that must be lists or tuples of them."""
+    must be Python floats, and parameters that must be lists or tuples of them.
+
+    ``from_arrays`` are the ``sequences`` that a 1-D float64 array may stand for: the
+    function reads them only item by item (items, loops, ``len``, ``sum``, ``max``...),
+    which reads a list of the array's items the same way, so the float version runs on
+    that list (``signal.tolist()``).
+    """
 
     numbers: tuple[str, ...]
     sequences: tuple[str, ...] = ()
+    from_arrays: tuple[str, ...] = ()
 
     def __bool__(self) -> bool:
         return bool(self.numbers or self.sequences)
@@ -444,10 +453,52 @@ def scalar_guards(
         or not as_sequences & given_names <= sequences
     ):
         return None
+    sequence_params = tuple(p for p in given if p in as_sequences)
     return FloatGuards(
         tuple(p for p in given if p in as_numbers) + tuple(sorted(as_numbers & numbers)),
-        tuple(p for p in given if p in as_sequences),
+        sequence_params,
+        _read_item_by_item(fn, [p for p in sequence_params if p not in fn.free_cells]),
     )
+
+
+#: ``sum`` of a list of Python floats, exact from Python 3.12 on, is not the same sum of
+#: an array's float64 items (a float subclass, added one by one).
+_SUMS_OF_LISTS_DIFFER = BUILTIN_SUMS if sys.version_info >= (3, 12) else ()
+
+
+def _read_item_by_item(fn: ir.Function, params: list[str]) -> tuple[str, ...]:
+    """The ``params`` that every statement reads only as a sequence operand of its rule
+    (``x[i]``, ``for v in x``, ``sum(x)``, ``max(x)``, ``sorted(x)``...) or in ``len``,
+    and that nothing writes: for those, a list of a 1-D array's items reads the same."""
+    left = set(params) - set(_definitions(fn))
+    for stmt in ir.walk(fn.body):
+        reads = left.intersection(ir.reads_of(stmt))
+        if not reads:
+            continue
+        if isinstance(stmt, ir.Assign) and _length(stmt.value, fn):
+            continue
+        rule = stmt.rule if isinstance(stmt, ir.Assign) else None
+        if (
+            rule is None
+            or not rule.sequences
+            or stmt.in_place
+            or stmt.logical
+            or any(_key(o) for o in stmt.operands)  # (a dict's item: no array has one)
+            or rule in _SUMS_OF_LISTS_DIFFER
+        ):
+            left -= reads
+            continue
+        assert isinstance(stmt, ir.Assign)
+        as_sequences = {
+            o.id for p, o in zip(rule.params, stmt.operands)
+            if p in rule.sequences and isinstance(o, ir.Name)
+        }
+        otherwise = {
+            n for p, o in zip(rule.params, stmt.operands) if p not in rule.sequences
+            for n in ir.names_in(o)
+        }
+        left -= reads - (as_sequences - otherwise)
+    return tuple(p for p in params if p in left)
 
 
 #: Python operators whose result is exactly ``float`` only when no operand is a numpy

@@ -36,6 +36,7 @@ from .rules.scalar import APPEND, FIELD
 from .rules.table import Scatter
 from .runtime import (
     add_at,
+    as_floats,
     assigned_items,
     float_items,
     fresh_arguments,
@@ -960,13 +961,25 @@ def _loop_state(loop: ir.Loop) -> list[str]:
 
 
 FLOAT_VERSION_NOTE = "this version is for Python floats"
+FLOAT_ARRAYS_NOTE = "a 1-D float array's items are read as a list's"
 
 
 def without_float_guard(fn: ir.Function) -> list[ir.Stmt]:
     """The float version's body without its type check and the comments about it (what
     is differentiated again for second derivatives)."""
     out: list[ir.Stmt] = []
+    lists: dict[str, str] = {}  # (a parameter's floats: the parameter itself again)
     for stmt in fn.body:
+        if (
+            isinstance(stmt, ir.Assign)
+            and isinstance(stmt.value, ir.Call)
+            and isinstance(stmt.value.func, ir.Name)
+            and fn.bindings.get(stmt.value.func.id) is as_floats
+        ):
+            (param,) = stmt.value.args
+            assert isinstance(param, ir.Name)
+            lists[stmt.target] = param.id
+            continue
         if (
             isinstance(stmt, ir.If)
             and len(stmt.body) == 1
@@ -978,10 +991,10 @@ def without_float_guard(fn: ir.Function) -> list[ir.Stmt]:
             if out and isinstance(out[-1], ir.Comment) and not out[-1].header:
                 out.pop()  # the comment saying what the check proves
             continue
-        if stmt == ir.Comment(FLOAT_VERSION_NOTE, header=False):
+        if isinstance(stmt, ir.Comment) and stmt.text.startswith(FLOAT_VERSION_NOTE):
             continue
         out.append(stmt)
-    return out
+    return list(ir.rename(out, lists))
 
 
 def _result_parts(result: ir.Expr, seed: ir.Expr) -> list[tuple[str, ir.Expr]]:
@@ -1008,18 +1021,26 @@ def _float_guard(
     guards: FloatGuards,
     body: list[ir.Stmt],
     readable: set[str],
+    lists: dict[str, str],
 ) -> list[ir.Stmt]:
     """``body`` with the check that sends anything but Python floats to the array version.
 
     Parameters are checked directly, or through a value computed from them that the
     gradient reads anyway (:func:`float_witnesses`: ``t1 = x1 + x2`` is a float only
     if ``x1`` and ``x2`` are numbers), then the check stands after that value.
-    Numeric globals keep their own type.
+    Numeric globals keep their own type. A sequence parameter in ``lists`` is read
+    through the name ``body`` gives it there: its floats (a float array's as a list).
     """
     array_version = builder.bind(array_version_name(name), ARRAY_VERSION)
     guarded = guards.numbers
     params = tuple(p for p in guarded if p not in fn.free_objects)
     witnesses, covered = float_witnesses(fn, params, readable)
+    if witnesses and lists:
+        at = 1 + max(
+            i for i, s in enumerate(body) if isinstance(s, ir.Assign) and s.target in witnesses
+        )
+        if ir.read_in(body[:at]) & set(lists.values()):  # (read before the check)
+            witnesses, covered = (), ()
     float_name = builder.bind("float", builtins.float)
 
     def check(value: str, kind: str = float_name) -> ir.Expr:
@@ -1042,12 +1063,15 @@ def _float_guard(
         for g in guarded
         if g in fn.free_objects
     ]
-    if guards.sequences:
-        items = builder.bind("float_items", float_items)
-        checks += [
-            ir.UnaryOp("not", ir.Call(ir.Name(items), (ir.Name(p),)))
-            for p in guards.sequences
-        ]
+    conversions: list[ir.Stmt] = []
+    for p in guards.sequences:
+        if p in lists:
+            as_list = ir.Call(ir.Name(builder.bind("as_floats", as_floats)), (ir.Name(p),))
+            conversions.append(ir.Assign(lists[p], as_list))
+            checks.append(ir.Compare("is", ir.Name(lists[p]), ir.Const(None)))
+        else:
+            items = builder.bind("float_items", float_items)
+            checks.append(ir.UnaryOp("not", ir.Call(ir.Name(items), (ir.Name(p),))))
     call = ir.Call(
         ir.Name(array_version),
         tuple(ir.Name(p) for p in fn.params),
@@ -1055,8 +1079,10 @@ def _float_guard(
     )
     guard = ir.If(_any(checks), (ir.Return(call),))
     header = ir.Comment(FLOAT_VERSION_NOTE, header=False)
+    if conversions:
+        header = ir.Comment(f"{FLOAT_VERSION_NOTE} ({FLOAT_ARRAYS_NOTE})", header=False)
     if not witnesses:
-        return [header, guard, *body]
+        return [header, *conversions, guard, *body]
     at = 1 + max(
         i for i, s in enumerate(body) if isinstance(s, ir.Assign) and s.target in witnesses
     )
@@ -1065,7 +1091,7 @@ def _float_guard(
         f"only if {', '.join(covered)} are Python numbers",
         header=False,
     )
-    return [header, *body[:at], why, guard, *body[at:]]
+    return [header, *conversions, *body[:at], why, guard, *body[at:]]
 
 
 def _any(tests: list[ir.Expr]) -> ir.Expr:
@@ -1193,8 +1219,12 @@ def reverse(
     grads: ir.Expr = gradients[0] if len(gradients) == 1 else ir.Tuple(tuple(gradients))
     returned = ir.Tuple((value, grads)) if mode == "value_and_grad" else grads
 
-    if scalar_guards:
-        body = _float_guard(builder, fn, name, scalar_guards, body, ir.read_in(backward))
+    if scalar_guards:  # (a float array read item by item: the version reads its list)
+        lists = {p: builder.names.fresh(f"{p}_floats") for p in scalar_guards.from_arrays}
+        body, backward = list(ir.rename(body, lists)), list(ir.rename(backward, lists))
+        body = _float_guard(
+            builder, fn, name, scalar_guards, body, ir.read_in(backward), lists
+        )
     copy_name = builder.bind("fresh_copy", fresh_copy)
     body = builder.record_shapes(body)
     body += [

@@ -579,6 +579,8 @@ def structured_like(adjoint: Any, like: Any) -> Any:
         return adjoint  # version's numbers, one call per item of a list of them)
     if (kind is list or kind is tuple) and float_items(like) and isinstance(adjoint, list):
         return list(adjoint) if kind is list else tuple(adjoint)
+    if kind is np.ndarray and isinstance(adjoint, list):  # (a float array the float
+        return np.array(adjoint, like.dtype)  # version read as a list: see as_floats)
     if isinstance(adjoint, AdjointRecord):
         return _record_gradient(adjoint, like)
     if is_record(like):  # (an unused object's adjoint is 0.0; a namedtuple's may be a list)
@@ -874,6 +876,15 @@ def float_items(value: Any) -> bool:
         if item.__class__ is not float and item.__class__ is not _FLOAT64_SCALAR:
             return False
     return True
+
+
+def as_floats(value: Any) -> Any:
+    """``value`` if it is a list, tuple or dict of Python floats; a 1-D float64 array's
+    items as a list of them; else ``None``. (The float version's entry check for a
+    parameter it reads only item by item, where an array reads as its list does.)"""
+    if value.__class__ is np.ndarray:
+        return value.tolist() if value.ndim == 1 and value.dtype == _FLOAT64 else None
+    return value if float_items(value) else None
 
 
 def add_at(target: Any, index: Any, value: Any) -> None:

@@ -423,10 +423,73 @@ def test_a_dict_of_floats_gets_the_float_version():
 
 def test_the_float_version_checks_every_item_of_a_list():
     source = srcad.grad(horner, wrt=(0, 1)).backward_source
-    assert "not float_items(coefficients)" in source, source
-    # an array (or a list holding an int array) goes to the array version: same gradient
+    assert "coefficients_floats = as_floats(coefficients)" in source, source
+    assert "coefficients_floats is None" in source, source
+    # a 1-D float64 array, read item by item, is read as its list: the gradient is an array
     grads = srcad.grad(horner, wrt=(0, 1))(np.array([1.0, -2.0, 0.5]), 0.7)
+    assert type(grads[0]) is np.ndarray and grads[0].dtype == np.float64
     assert np.allclose(grads[0], [0.49, 0.7, 1.0], rtol=1e-14)
+    # float32, 2-D, or a list holding an array go to the array version: the same gradient
+    grads = srcad.grad(horner, wrt=(0, 1))(np.array([1.0, -2.0, 0.5], np.float32), 0.7)
+    assert grads[0].dtype == np.float32 and np.allclose(grads[0], [0.49, 0.7, 1.0])
+    grads = srcad.grad(horner, wrt=(0, 1))([np.array(1.0), -2.0, 0.5], 0.7)
+    assert np.allclose(grads[0], [0.49, 0.7, 1.0], rtol=1e-14)
+
+
+def goertzel_power(omega, signal):
+    coeff = 2.0 * math.cos(omega)
+    s_prev, s_prev2 = 0.0, 0.0
+    for sample in signal:
+        s = sample + coeff * s_prev - s_prev2
+        s_prev2, s_prev = s_prev, s
+    return s_prev2**2 + s_prev**2 - coeff * s_prev * s_prev2
+
+
+def centred_energy(w, x):
+    """Reads ``x`` item by item and as an array: numpy's ``x - mean`` is no list's."""
+    mean = np.mean(x)
+    total = 0.0
+    for k in range(len(x)):
+        total += w * x[k] ** 2
+    return total + w * np.sum((x - mean) ** 2)
+
+
+def clipped_in_place(w, x):
+    x[0] = 0.0  # (the caller's array is written: no list can stand for it)
+    total = 0.0
+    for v in x:
+        total += w * v
+    return total
+
+
+def test_a_float_array_read_item_by_item_gets_the_float_version():
+    """A 1-D float64 array the function reads only item by item (a loop, items, len,
+    max...) is read as its list of Python floats: numpy's float64 scalars cost several
+    times a float's arithmetic, and the array version un-broadcasts every scalar."""
+    signal = np.sin(0.7 * np.arange(12.0)) + 0.1
+    g = srcad.grad(goertzel_power, wrt=("omega", "signal"))
+    source = g.backward_source
+    assert "signal_floats = as_floats(signal)" in source, source
+    domega, dsignal = check_four_ways(goertzel_power, 0.6, signal.copy())
+    assert type(dsignal) is np.ndarray and dsignal.shape == (12,)
+    # the float version on the array's list gives what the array version gives
+    as_list = g(0.6, signal.tolist())
+    assert as_list[0] == domega and np.array_equal(as_list[1], dsignal)
+    # second derivatives differentiate the float version without its check
+    hessian = srcad.hessian(goertzel_power, wrt="omega")(0.6, signal)
+    step = 1e-5
+    numeric = (g(0.6 + step, signal)[0] - g(0.6 - step, signal)[0]) / (2 * step)
+    assert hessian == pytest.approx(numeric, rel=1e-6)
+
+
+def test_an_array_read_as_an_array_or_written_is_not_read_as_a_list():
+    x = np.array([0.5, -1.0, 2.0, 0.25])
+    for f in (centred_energy, clipped_in_place):
+        assert "as_floats(x)" not in srcad.grad(f, wrt=(0, 1)).backward_source
+    check_four_ways(centred_energy, 0.7, x.copy())
+    dw, dx = srcad.grad(clipped_in_place, wrt=(0, 1))(0.7, x.copy())
+    assert dw == pytest.approx(x[1:].sum(), rel=1e-14)
+    assert np.allclose(dx, [0.0, 0.7, 0.7, 0.7], rtol=1e-14)
 
 
 def sigmoid(z):

@@ -440,17 +440,19 @@ defrule(
     sequences=("t",),
 )
 SUM = {"sum": builtins.sum, "sum_items_grad": sum_items_grad}
-defrule(
+#: (from Python 3.12, ``sum`` adds a list of floats more exactly than the same numbers as
+#: numpy's float64 items: a float array's sum is not its list's; see analyze.py)
+BUILTIN_SUMS = (defrule(
     "sum(x)", env=SUM, x="sum_items_grad(g, x)", tangents={"x": "sum(t)"}, sequences=("x",)
-)
-defrule(
+),)
+BUILTIN_SUMS += (defrule(
     "sum(x, y)",
     env={**SUM, "unbroadcast": unbroadcast},
     x="sum_items_grad(g, x)",
     y="unbroadcast(g, y)",  # (the start value may broadcast; the items are summed apart)
     tangents={"x": "sum(t)", "y": "t"},
     sequences=("x",),
-)
+),)
 #: ``max(items)``, ``min(items)`` and ``math.prod(items)`` of a list the function builds or
 #: an array (over displays lowering folds them pairwise instead).
 EXTREMES = {
