@@ -475,9 +475,12 @@ def _read_item_by_item(fn: ir.Function, params: list[str]) -> tuple[str, ...]:
         reads = left.intersection(ir.reads_of(stmt))
         if not reads:
             continue
-        if isinstance(stmt, ir.Assign) and _length(stmt.value, fn):
+        if not isinstance(stmt, ir.Assign):
+            left -= reads
             continue
-        rule = stmt.rule if isinstance(stmt, ir.Assign) else None
+        if _length(stmt.value, fn):
+            continue
+        rule = stmt.rule
         if (
             rule is None
             or not rule.sequences
@@ -488,7 +491,6 @@ def _read_item_by_item(fn: ir.Function, params: list[str]) -> tuple[str, ...]:
         ):
             left -= reads
             continue
-        assert isinstance(stmt, ir.Assign)
         as_sequences = {
             o.id for p, o in zip(rule.params, stmt.operands)
             if p in rule.sequences and isinstance(o, ir.Name)

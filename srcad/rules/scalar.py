@@ -56,7 +56,7 @@ from .numpy_grads import (
     trigamma,
     unbroadcast,
 )
-from .table import RuleTable, Scatter, Templates, defrule
+from .table import Rule, RuleTable, Scatter, Templates, defrule
 
 
 class _Options(TypedDict):
@@ -442,7 +442,7 @@ defrule(
 SUM = {"sum": builtins.sum, "sum_items_grad": sum_items_grad}
 #: (from Python 3.12, ``sum`` adds a list of floats more exactly than the same numbers as
 #: numpy's float64 items: a float array's sum is not its list's; see analyze.py)
-BUILTIN_SUMS = (defrule(
+BUILTIN_SUMS: tuple[Rule, ...] = (defrule(
     "sum(x)", env=SUM, x="sum_items_grad(g, x)", tangents={"x": "sum(t)"}, sequences=("x",)
 ),)
 BUILTIN_SUMS += (defrule(
