@@ -245,10 +245,11 @@ def _numeric_globals(fn: ir.Function) -> set[str]:
 
 
 def _scalar_operands(stmt: ir.Assign, scalars: set[str], fn: ir.Function) -> bool:
-    """Every operand of ``stmt`` is a number constant or a name known to be a scalar."""
+    """Every operand of ``stmt`` is a number constant or a name known to be a scalar (or
+    ``None``: an option left out, ``np.hypot(x, y, dtype=None)``)."""
     return all(
         isinstance(o, ir.Const)
-        and isinstance(o.value, int | float)
+        and (isinstance(o.value, int | float) or o.value is None)
         or isinstance(o, ir.Name)
         and o.id in scalars
         or _module_number(o, fn)

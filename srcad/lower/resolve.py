@@ -187,7 +187,8 @@ class Resolver(LoweringPart):
                 self.free_cells[name] = scope.source.closure[name]
             return spelled
         if name not in self.root.closure and self.root.lookup(name) is obj:
-            return spelled  # the root's globals already hold it (same module)
+            self.free_objects[name] = obj  # (the root's globals hold it: same module)
+            return spelled
         for bound_name, bound_obj in self.bindings.items():
             if bound_obj is obj and bound_name.startswith(name):
                 return ir.Name(bound_name)
