@@ -29,7 +29,7 @@ import numpy as np
 from . import emit, ir, numba_types
 from .errors import CompiledBackendError, Location
 from .load import compile_function, origin
-from .runtime import LIST_CHECKS
+from .runtime import LIST_CHECKS, as_floats
 
 BACKENDS = ("python", "numba")
 
@@ -506,7 +506,7 @@ _COMPILED: dict[tuple[int, Any], tuple[Any, Any]] = {}
 
 def _compiled(built: Any, user_function: types.FunctionType) -> Any:
     numba = numba_module()
-    from .reverse import without_float_guard
+    from .reverse import read_as_lists_in, without_float_guard
 
     where = Location(built.forward.source_file, built.forward.source_line, 0)
     if len(built.versions) < 2:
@@ -553,6 +553,7 @@ def _compiled(built: Any, user_function: types.FunctionType) -> Any:
     positions = [names.index(name) for name in built.wrt]
     signature = inspect.signature(user_function)
     preallocates = bool(_preallocated(guard_free, numba_types.kinds(floats, guard_free)))
+    read_as_lists = read_as_lists_in(floats)
     running = [listing(preallocate=preallocates)]
 
     def gradient(*args: Any, **kwargs: Any) -> Any:
@@ -563,7 +564,7 @@ def _compiled(built: Any, user_function: types.FunctionType) -> Any:
         given = None
         for a in args:
             if a.__class__ not in _NUMBERS:
-                given, args = args, _arguments(args, names, where)
+                given, args = args, _arguments(args, names, where, read_as_lists)
                 break
         try:
             result = running[0].dispatcher(*args)
@@ -628,9 +629,13 @@ def _as_given(result: Any, mode: str, wrt_args: list[Any]) -> Any:
 _NUMBERS = (float, int, bool)
 
 
-def _arguments(args: tuple[Any, ...], params: tuple[str, ...], where: Location) -> tuple[Any, ...]:
+def _arguments(
+    args: tuple[Any, ...], params: tuple[str, ...], where: Location, read_as_lists: set[str]
+) -> tuple[Any, ...]:
     """numpy's scalars as Python numbers, lists and tuples of numbers as float64 arrays
-    (numba's lists of Python objects are deprecated); anything else is refused: the
+    (numba's lists of Python objects are deprecated), 1-D float64 arrays as they are for
+    the parameters the float version reads as lists (``read_as_lists``); anything else
+    is refused: the
     compiled listing is the version for numbers, whose gradients would not sum over
     an array's broadcasting."""
     out = []
@@ -641,6 +646,8 @@ def _arguments(args: tuple[Any, ...], params: tuple[str, ...], where: Location) 
             isinstance(item, _NUMBERS + (np.generic,)) for item in a
         ):
             out.append(np.asarray(a, dtype=np.float64))
+        elif name in read_as_lists and a.__class__ is np.ndarray and as_floats(a) is not None:
+            out.append(a)  # (what a list of floats becomes: read item by item the same)
         elif a.__class__ in _NUMBERS:
             out.append(a)
         else:

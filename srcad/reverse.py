@@ -964,11 +964,15 @@ FLOAT_VERSION_NOTE = "this version is for Python floats"
 FLOAT_ARRAYS_NOTE = "a 1-D float array's items are read as a list's"
 
 
-def without_float_guard(fn: ir.Function) -> list[ir.Stmt]:
-    """The float version's body without its type check and the comments about it (what
-    is differentiated again for second derivatives)."""
-    out: list[ir.Stmt] = []
-    lists: dict[str, str] = {}  # (a parameter's floats: the parameter itself again)
+def read_as_lists_in(fn: ir.Function) -> set[str]:
+    """The parameters the float version ``fn`` reads through :func:`as_floats`: a 1-D
+    float array may stand for a list of floats there."""
+    return set(_float_lists(fn).values())
+
+
+def _float_lists(fn: ir.Function) -> dict[str, str]:
+    """``{p_floats: p}`` for each ``p_floats = as_floats(p)`` of the float version ``fn``."""
+    found: dict[str, str] = {}
     for stmt in fn.body:
         if (
             isinstance(stmt, ir.Assign)
@@ -978,7 +982,17 @@ def without_float_guard(fn: ir.Function) -> list[ir.Stmt]:
         ):
             (param,) = stmt.value.args
             assert isinstance(param, ir.Name)
-            lists[stmt.target] = param.id
+            found[stmt.target] = param.id
+    return found
+
+
+def without_float_guard(fn: ir.Function) -> list[ir.Stmt]:
+    """The float version's body without its type check and the comments about it (what
+    is differentiated again for second derivatives)."""
+    out: list[ir.Stmt] = []
+    lists = _float_lists(fn)  # (a parameter's floats: the parameter itself again)
+    for stmt in fn.body:
+        if isinstance(stmt, ir.Assign) and stmt.target in lists:
             continue
         if (
             isinstance(stmt, ir.If)

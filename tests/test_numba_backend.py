@@ -319,6 +319,24 @@ def test_a_line_numba_cannot_compile_is_refused_at_the_users_line():
     assert "backend='python'" in caught.value.hint
 
 
+def exponential_smoothing(alpha, series):
+    level = series[0]
+    for value in series:
+        level = alpha * value + (1.0 - alpha) * level
+    return level
+
+
+def test_a_float_array_read_item_by_item_is_compiled_as_a_list():
+    """A 1-D float64 array that the function reads only item by item is what a list of
+    floats becomes for numba: it is taken as it is, its gradient is an array."""
+    series = np.array([1.0, 3.0, 2.0, 5.0, 4.0])
+    compiled = srcad.grad(exponential_smoothing, wrt=(0, 1), backend="numba")(0.3, series)
+    plain = srcad.grad(exponential_smoothing, wrt=(0, 1))(0.3, series)
+    assert type(compiled[1]) is np.ndarray
+    assert compiled[0] == pytest.approx(plain[0], rel=1e-13)
+    assert np.allclose(compiled[1], plain[1], rtol=1e-13)
+
+
 def test_arrays_are_refused_with_what_to_do():
     """The compiled listing is the version for Python numbers: an array argument would
     run it on arrays, where its gradients do not sum over broadcasting."""
