@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import builtins
 import math
-import sys
 import types
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeGuard
 
 from . import ir, pycode
-from .rules.scalar import BUILTIN_SUMS
+from .rules.scalar import ITEM, ITERATING_READS, LOOP_ITEMS
 from .rules.table import COPY
 
 
@@ -381,9 +380,10 @@ class FloatGuards:
     must be Python floats, and parameters that must be lists or tuples of them.
 
     ``from_arrays`` are the ``sequences`` that a 1-D float64 array may stand for: the
-    function reads them only item by item (items, loops, ``len``, ``sum``, ``max``...),
-    which reads a list of the array's items the same way, so the float version runs on
-    that list (``signal.tolist()``).
+    function reads them only item by item (items at int indices, loops, ``len``, ``sum``,
+    ``max``...), which reads a list of the array's items the same way, so the float
+    version runs on that list (``list(signal)``: numpy's float64 numbers, which compute
+    as the array's items do, ``x / 0.0`` giving ``inf``).
     """
 
     numbers: tuple[str, ...]
@@ -462,46 +462,91 @@ def scalar_guards(
     )
 
 
-#: ``sum`` of a list of Python floats, exact from Python 3.12 on, is not the same sum of
-#: an array's float64 items (a float subclass, added one by one).
-_SUMS_OF_LISTS_DIFFER = BUILTIN_SUMS if sys.version_info >= (3, 12) else ()
-
-
 def _read_item_by_item(fn: ir.Function, params: list[str]) -> tuple[str, ...]:
-    """The ``params`` that every statement reads only as a sequence operand of its rule
-    (``x[i]``, ``for v in x``, ``sum(x)``, ``max(x)``, ``sorted(x)``...) or in ``len``,
-    and that nothing writes: for those, a list of a 1-D array's items reads the same."""
-    left = set(params) - set(_definitions(fn))
-    for stmt in ir.walk(fn.body):
-        reads = left.intersection(ir.reads_of(stmt))
-        if not reads:
-            continue
-        if not isinstance(stmt, ir.Assign):
-            left -= reads
-            continue
-        if _length(stmt.value, fn):
-            continue
-        rule = stmt.rule
+    """The ``params`` that the function reads only item by item, and that nothing
+    writes: for those, the list of a 1-D array's items reads as the array does.
+
+    Each read is an item at an int index (a loop's counter, an int constant, ``len``
+    and their arithmetic: no slice, no array of indices), a loop over it, ``len`` or
+    a read that only iterates (``sum``, ``max``, ``sorted``...: ``ITERATING_READS``).
+    A loop's items and copies (``x_items = loop_items(x)``) are read the same way.
+    """
+    ints = _int_values(fn)
+    definitions = _definitions(fn)
+    left = set(params) - set(definitions)
+    views = {p: p for p in left}  # (a name for a parameter's items -> the parameter)
+    for stmt in ir.walk(fn.body):  # (in order: a loop's items are made before it)
         if (
-            rule is None
-            or not rule.sequences
-            or stmt.in_place
-            or stmt.logical
-            or any(_key(o) for o in stmt.operands)  # (a dict's item: no array has one)
-            or rule in _SUMS_OF_LISTS_DIFFER
+            isinstance(stmt, ir.Assign)
+            and (stmt.rule is LOOP_ITEMS or stmt.rule is COPY)
+            and len(definitions[stmt.target]) == 1
+            and isinstance(stmt.operands[0], ir.Name)
+            and stmt.operands[0].id in views
         ):
-            left -= reads
+            views[stmt.target] = views[stmt.operands[0].id]
+    for stmt in ir.walk(fn.body):
+        read = {views[n] for n in ir.reads_of(stmt) if n in views}
+        if not read & left or isinstance(stmt, ir.Assign) and (
+            _length(stmt.value, fn) or stmt.target in views or _item_at_int(stmt, ints)
+            or stmt.rule in ITERATING_READS and not _names_in_options(stmt, views)
+        ):
             continue
-        as_sequences = {
-            o.id for p, o in zip(rule.params, stmt.operands)
-            if p in rule.sequences and isinstance(o, ir.Name)
-        }
-        otherwise = {
-            n for p, o in zip(rule.params, stmt.operands) if p not in rule.sequences
-            for n in ir.names_in(o)
-        }
-        left -= reads - (as_sequences - otherwise)
+        left -= read
     return tuple(p for p in params if p in left)
+
+
+def _item_at_int(stmt: ir.Assign, ints: set[str]) -> bool:
+    """``x[i]``, ``i`` an int constant or a name that holds an int."""
+    if stmt.rule is not ITEM or stmt.in_place or stmt.logical:
+        return False
+    index = stmt.operands[1]
+    return (
+        isinstance(index, ir.Const) and type(index.value) is int
+        or isinstance(index, ir.Name) and index.id in ints
+    )
+
+
+def _names_in_options(stmt: ir.Assign, names: Mapping[str, str]) -> bool:
+    """Does a name of ``names`` stand where ``stmt``'s rule wants no sequence?"""
+    rule = stmt.rule
+    assert rule is not None
+    return any(
+        n in names
+        for p, o in zip(rule.params, stmt.operands)
+        if p not in rule.sequences
+        for n in ir.names_in(o)
+    )
+
+
+_INT_ARITHMETIC = frozenset(("+", "-", "*", "//", "%"))
+
+
+def _int_values(fn: ir.Function) -> set[str]:
+    """Names that always hold an int: loop counters, ``len(...)``, int constants and int
+    arithmetic of them (every definition; a greatest fixed point)."""
+    definitions = _definitions(fn)
+    counters = {s.index for s in ir.walk(fn.body) if isinstance(s, ir.Loop) and s.index}
+    ints = set(definitions) | counters
+
+    def whole(expr: ir.Expr) -> bool:
+        if isinstance(expr, ir.Const):
+            return type(expr.value) is int
+        if isinstance(expr, ir.Name):
+            return expr.id in ints
+        if isinstance(expr, ir.BinOp):
+            return expr.op in _INT_ARITHMETIC and whole(expr.left) and whole(expr.right)
+        if isinstance(expr, ir.UnaryOp):
+            return expr.op == "-" and whole(expr.operand)
+        return _length(expr, fn)
+
+    changed = True
+    while changed:
+        changed = False
+        for name, stmts in definitions.items():
+            if name in ints and not all(whole(s.value) for s in stmts):
+                ints.discard(name)
+                changed = True
+    return ints | counters
 
 
 #: Python operators whose result is exactly ``float`` only when no operand is a numpy

@@ -27,7 +27,7 @@ change (:meth:`Memory.overwritten_after`): those are saved as they are when read
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeGuard
 
@@ -678,13 +678,16 @@ def without_idle_alias_checks(fn: ir.Function, varied: frozenset[str]) -> ir.Fun
     return fn.with_body(block(fn.body))
 
 
-def fresh_parameters(fn: ir.Function, memory: Memory, helper: ir.Expr) -> list[ir.Stmt]:
+def fresh_parameters(
+    fn: ir.Function, memory: Memory, helper: ir.Expr, numbers: Collection[str] = ()
+) -> list[ir.Stmt]:
     """``names = helper((names...), (other parameters...))`` for the parameters ``fn``
     writes into in place (``helper``: :func:`srcad.runtime.fresh_arguments`), first in a
-    derivative: it computes at the caller's point and leaves the caller's arrays alone."""
+    derivative: it computes at the caller's point and leaves the caller's arrays alone.
+    (``numbers``: parameters known to be Python numbers, which nothing changes in place.)"""
     written = memory.written_roots()
     params = (*fn.params, *fn.kwonly)
-    names = tuple(p for p in params if memory.roots_of(p) & written)
+    names = tuple(p for p in params if memory.roots_of(p) & written and p not in numbers)
     if not names:
         return []
     others = ir.Tuple(tuple(ir.Name(p) for p in params if p not in names))

@@ -179,7 +179,9 @@ def derivatives(
         scalar_guards(numbers, active_numbers, kinds) if mode != "vjp" and not shares else None
     )
     if guards:
-        floats = reverse(numbers, wrt, active_numbers, mode=mode, scalar_guards=guards)
+        floats = reverse(
+            numbers, wrt, active_numbers, mode=mode, scalar_guards=guards, memory=memory
+        )
         variants = [floats, replace(variants[0], name=array_version_name(variants[0].name))]
     return variants
 

@@ -846,13 +846,16 @@ class _ForNumbers(ir.Transformer):
 
 
 
-def _fresh_arguments(builder: _Builder, fn: ir.Function, memory: Memory | None) -> list[ir.Stmt]:
+def _fresh_arguments(
+    builder: _Builder, fn: ir.Function, memory: Memory | None, numbers: Collection[str] = ()
+) -> list[ir.Stmt]:
     """Copies of the parameters ``fn`` writes into in place, made first: the gradient
-    leaves the caller's arrays as they were (as JAX's and autograd's do), and computes
-    at the point they hold."""
+    leaves the caller's arrays (and lists) as they were (as JAX's and autograd's do), and
+    computes at the point they hold. (``numbers``: the float version's number parameters.)"""
     if memory is None:
         return []
-    return fresh_parameters(fn, memory, ir.Name(builder.bind("fresh_arguments", fresh_arguments)))
+    helper = ir.Name(builder.bind("fresh_arguments", fresh_arguments))
+    return fresh_parameters(fn, memory, helper, numbers)
 
 
 def _may_have_shape(operand: ir.Expr) -> bool:
@@ -993,6 +996,13 @@ def without_float_guard(fn: ir.Function) -> list[ir.Stmt]:
     lists = _float_lists(fn)  # (a parameter's floats: the parameter itself again)
     for stmt in fn.body:
         if isinstance(stmt, ir.Assign) and stmt.target in lists:
+            continue
+        if (  # (copies of the lists it writes into: what differentiates it again copies)
+            isinstance(stmt, ir.Unpack)
+            and isinstance(stmt.value, ir.Call)
+            and isinstance(stmt.value.func, ir.Name)
+            and fn.bindings.get(stmt.value.func.id) is fresh_arguments
+        ):
             continue
         if (
             isinstance(stmt, ir.If)
@@ -1162,6 +1172,7 @@ def reverse(
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
+    given, given_memory = fn, memory  # (for the parameters written in place)
     if scalar_guards:  # Python numbers share no memory: in-place operators just rebind
         fn, memory = for_numbers(fn), None
     builder = _Builder(
@@ -1186,11 +1197,12 @@ def reverse(
             result_stmt.loc,
         )
 
+    fresh_params = _fresh_arguments(builder, given, given_memory, builder.numbers)
     body: list[ir.Stmt] = []
     body += [
         ir.FORWARD,
         ir.Tape(builder.stack, builder.push, builder.pop),
-        *_fresh_arguments(builder, fn, memory),
+        *fresh_params,
         *builder.forward_block(forward, 0),
     ]
     # the float version's result is a number by construction: no check needed there
@@ -1233,8 +1245,11 @@ def reverse(
     grads: ir.Expr = gradients[0] if len(gradients) == 1 else ir.Tuple(tuple(gradients))
     returned = ir.Tuple((value, grads)) if mode == "value_and_grad" else grads
 
-    if scalar_guards:  # (a float array read item by item: the version reads its list)
-        lists = {p: builder.names.fresh(f"{p}_floats") for p in scalar_guards.from_arrays}
+    if scalar_guards:  # (a float array read item by item: the version reads its list,
+        lists = {  # unless a parameter is written: it may be the same array)
+            p: builder.names.fresh(f"{p}_floats")
+            for p in (() if fresh_params else scalar_guards.from_arrays)
+        }
         body, backward = list(ir.rename(body, lists)), list(ir.rename(backward, lists))
         body = _float_guard(
             builder, fn, name, scalar_guards, body, ir.read_in(backward), lists

@@ -880,10 +880,11 @@ def float_items(value: Any) -> bool:
 
 def as_floats(value: Any) -> Any:
     """``value`` if it is a list, tuple or dict of Python floats; a 1-D float64 array's
-    items as a list of them; else ``None``. (The float version's entry check for a
-    parameter it reads only item by item, where an array reads as its list does.)"""
+    items (numpy's float64 numbers, as iterating the array gives them) as a list; else
+    ``None``. (The float version's entry check for a parameter it reads only item by
+    item, where an array reads as the list of its items does.)"""
     if value.__class__ is np.ndarray:
-        return value.tolist() if value.ndim == 1 and value.dtype == _FLOAT64 else None
+        return list(value) if value.ndim == 1 and value.dtype == _FLOAT64 else None
     return value if float_items(value) else None
 
 

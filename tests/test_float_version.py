@@ -6,10 +6,14 @@ the version chosen is read from ``backward_source``.
 """
 from __future__ import annotations
 
+import importlib.util
+
 import numpy as np
 import pytest
 from conftest import check_four_ways
 from helpers_float_version import log_residuals
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import srcad
 
@@ -46,3 +50,143 @@ def test_numpy_functions_of_floats_keep_the_float_version():
     floats = check_four_ways(orbit, 1.1, 1.0, 3.0)
     arrays = srcad.grad(orbit, wrt=(0, 1, 2))(np.array(1.1), np.array(1.0), np.array(3.0))
     assert np.allclose(floats, arrays, rtol=1e-12)
+
+
+# --- a 1-D float array read item by item: read as the list of its items --------------
+def gps_speed_penalty(vmax, ts, pos):
+    """numpy's float64 items divide by zero as the array's do (``inf``, not an error)."""
+    penalty = 0.0
+    for k in range(1, len(ts)):
+        speed = abs(pos[k] - pos[k - 1]) / (ts[k] - ts[k - 1])
+        penalty += min(speed, vmax)
+    return penalty
+
+
+def slices_and_items(w, x):
+    """``x[1:]`` is an array (a view), ``x[idx]`` an array of items: no list's."""
+    s = 0.0
+    for v in x:
+        s += w * v
+    if np.any(x[1:] == x[:-1]) or np.max(x[1:] + x[:-1]) > 5.0:
+        s = 0.5 * s
+    return s + max(x[[0, 2]])
+
+
+def smooth_into(a, x, out):
+    """Writes into the caller's ``out``: the gradient writes into a copy."""
+    prev = 0.0
+    for i in range(len(x)):
+        prev = a * x[i] + (1 - a) * prev
+        out[i] = prev
+    s = 0.0
+    for v in x:
+        s += v * a
+    return s
+
+
+def copy_then_sum(a, x, buf):
+    """``buf`` may be ``x`` itself: the write must show through ``x``'s items."""
+    buf[0] = a
+    s = 0.0
+    for v in x:
+        s += v * a
+    return s
+
+
+def test_an_arrays_items_are_numpys_numbers():
+    ts = np.array([0.0, 1.0, 1.0, 2.0])  # (a duplicated time stamp: a speed of inf)
+    pos = np.array([0.0, 2.0, 3.0, 4.5])
+    g = srcad.value_and_grad(gps_speed_penalty, wrt=(0, 1, 2))
+    assert "ts_floats = as_floats(ts)" in srcad.grad(gps_speed_penalty).backward_source
+    with np.errstate(divide="ignore"):
+        value, (dvmax, dts, dpos) = g(3.0, ts, pos)
+        assert value == gps_speed_penalty(3.0, ts, pos) == 2.0 + 3.0 + 1.5
+    # (through the infinite speed: 0 * inf, nan, as in the array version and JAX)
+    assert dvmax == 1.0 and type(dts) is np.ndarray
+    assert np.array_equal(dpos, [-1.0, np.nan, np.nan, 1.0], equal_nan=True)
+    assert np.array_equal(dts, [2.0, np.nan, np.nan, -1.5], equal_nan=True)
+
+
+def test_slices_and_arrays_of_indices_keep_the_array():
+    x = np.array([1.0, 2.0, 2.5, 3.0])
+    assert "as_floats(x)" not in srcad.grad(slices_and_items, wrt=(0, 1)).backward_source
+    dw, dx = check_four_ways(slices_and_items, 0.5, x.copy(), wrt=(0, 1))
+    assert dw == pytest.approx(4.25, rel=1e-14)
+    assert np.allclose(dx, [0.25, 0.25, 1.25, 0.25], rtol=1e-14)
+
+
+def test_parameters_written_in_place_are_copies_in_the_float_version():
+    x = np.array([1.0, 2.0, 3.0])
+    source = srcad.grad(smooth_into).backward_source
+    assert FLOAT_VERSION in source and "out, = fresh_arguments((out,)" in source, source
+    check_four_ways(smooth_into, 0.4, x.copy(), np.zeros(3), wrt=0)  # (which checks
+    check_four_ways(smooth_into, 0.4, list(x), np.zeros(3), wrt=0)  # the arguments)
+
+
+def test_an_array_passed_twice_is_seen_through_both_names():
+    b = np.array([3.0, 1.0, 2.0])
+    source = srcad.grad(copy_then_sum).backward_source
+    assert "as_floats(x)" not in source, source
+    same = b.copy()
+    value, _ = srcad.value_and_grad(copy_then_sum)(0.5, same, same)
+    again = b.copy()
+    assert value == copy_then_sum(0.5, again, again) == 1.75
+
+
+# --- random programs of this class: arrays read item by item, beside array code --------
+#: Statements over ``x`` (a 1-D float array parameter) and ``buf`` (another parameter,
+#: sometimes the same array): reads item by item, which a list of the items reads the
+#: same, and the reads and writes where an array is no list (slices, arrays of indices,
+#: numpy's methods and comparisons, division by zero, writes).
+ITEM_BY_ITEM = (
+    "for v in x:\n    s += w * v",
+    "for k in range(len(x)):\n    s += x[k] * w * k",
+    "for k in range(1, len(x)):\n    s += w * (x[k] - x[k - 1]) ** 2",
+    "s += w * max(x) + min(x) * w * w",
+    "s += w * sum(x)",
+    "s += w * x[-1] * x[0]",
+    "s = s + w * sorted(x)[1]",
+    "for k, v in enumerate(x):\n    s += w * k * v",
+    "n = len(x)\nfor k in range(n // 2):\n    s += w * x[n - 1 - k] * x[k]",
+)
+AS_AN_ARRAY = (
+    "s += w * np.sum(x[1:] * x[:-1])",
+    "if np.any(x[1:] == x[:-1]):\n    s = 0.5 * s",
+    "if np.max(x[1:] + x[:-1]) > 5.0:\n    s = 0.5 * s",
+    "s += w * max(x[[0, 2]])",
+    "s += w * x.mean()",
+    "for a, b in zip(x, x[1:]):\n    s += w * a * b",
+    "s += w * float(np.dot(x, x))",
+    "buf[0] = w",
+    "buf *= 2.0",
+)
+
+
+def _item_program(lines: list[str]) -> str:
+    body = "\n".join("    " + line for text in lines for line in text.split("\n"))
+    return f"import numpy as np\n\n\ndef f(w, x, buf):\n    s = 0.0\n{body}\n    return s\n"
+
+
+@settings(max_examples=40, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    lines=st.lists(st.sampled_from(ITEM_BY_ITEM + AS_AN_ARRAY), min_size=1, max_size=4),
+    aliased=st.booleans(),
+)
+def test_random_programs_reading_arrays_item_by_item(tmp_path, lines, aliased):
+    """The gradient the four ways, and f's value, when ``x`` and ``buf`` are arrays
+    (sometimes one array): whichever version runs, it computes what numpy does."""
+    path = tmp_path / f"items_{len(list(tmp_path.iterdir()))}.py"
+    path.write_text(_item_program(lines))
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    f = module.f
+    x = np.array([0.5, 1.25, 2.0, 1.5])
+    if aliased:  # (two parameters that are one array: f's value; see fresh_arguments)
+        same, again = x.copy(), x.copy()
+        value, _ = srcad.value_and_grad(f)(0.7, same, same)
+        assert value == f(0.7, again, again)
+    else:
+        check_four_ways(f, 0.7, x.copy(), x.copy(), wrt=(0, 1))

@@ -189,7 +189,7 @@ for _params in (("x", "y"), ("x", "y", "z")):
     _hypot: Templates = {p: f"divide({p}, ans) * g" for p in _params}
     defrule(f"math.hypot({', '.join(_params)})", env=MATH, elementwise=True, **_hypot)
 #: ``math.dist(p, q)`` of two points given as sequences of coordinates
-defrule(
+DIST = defrule(
     "math.dist(p, q)",
     env={"math": math, "dist_grad": dist_grad, "dist_tangent": dist_tangent},
     p="dist_grad(g, p, q, ans)",
@@ -198,7 +198,7 @@ defrule(
     sequences=("p", "q"),
 )
 #: ``math.fsum(xs)`` of a list, tuple or array: every item gets ``g``.
-defrule(
+FSUM = defrule(
     "math.fsum(x)",
     env={"math": math, "fsum_grad": fsum_grad},
     linear=True,
@@ -440,12 +440,10 @@ defrule(
     sequences=("t",),
 )
 SUM = {"sum": builtins.sum, "sum_items_grad": sum_items_grad}
-#: (from Python 3.12, ``sum`` adds a list of floats more exactly than the same numbers as
-#: numpy's float64 items: a float array's sum is not its list's; see analyze.py)
-BUILTIN_SUMS: tuple[Rule, ...] = (defrule(
+SUMS: tuple[Rule, ...] = (defrule(
     "sum(x)", env=SUM, x="sum_items_grad(g, x)", tangents={"x": "sum(t)"}, sequences=("x",)
 ),)
-BUILTIN_SUMS += (defrule(
+SUMS += (defrule(
     "sum(x, y)",
     env={**SUM, "unbroadcast": unbroadcast},
     x="sum_items_grad(g, x)",
@@ -459,7 +457,7 @@ EXTREMES = {
     "extreme_items_grad": extreme_items_grad,
     "extreme_items_tangent": extreme_items_tangent,
 }
-for _name in ("max", "min"):
+EXTREMES_OF_ITEMS = tuple(
     defrule(
         f"{_name}(x)",
         env={_name: getattr(builtins, _name), **EXTREMES},
@@ -467,7 +465,9 @@ for _name in ("max", "min"):
         tangents={"x": "extreme_items_tangent(t, x, ans)"},
         sequences=("x",),
     )
-defrule(
+    for _name in ("max", "min")
+)
+PROD = defrule(
     "math.prod(x)",
     env={
         "math": math,
@@ -481,6 +481,11 @@ defrule(
 #: A copy of a list (a new list the function may then grow).
 LIST_COPY = defrule(
     "list(x)", env={"list": builtins.list}, x="g", tangents={"x": "t"}, holds=True, sequences=("x",)
+)
+#: Reads of a sequence that only iterate over it, so that a 1-D array and the list of its
+#: items give the same (the float version may read such an array as that list).
+ITERATING_READS: tuple[Rule, ...] = (
+    DIST, FSUM, *SUMS, *EXTREMES_OF_ITEMS, PROD, LIST_COPY, SORTED
 )
 defrule(
     "pow(x, y)",
