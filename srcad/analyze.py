@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeGuard
 
 from . import ir, pycode
-from .rules.scalar import ITEM, ITERATING_READS, LOOP_ITEMS
+from .rules.scalar import ITEM, ITERATING_READS, LOOP_ITEMS, SORTED
 from .rules.table import COPY
 
 
@@ -267,25 +267,42 @@ def _module_number(operand: ir.Expr, fn: ir.Function) -> bool:
     ) in (float, int)
 
 
-def scalar_names(fn: ir.Function) -> set[str]:
-    """Names that are Python numbers whenever the parameters and numeric globals are."""
-    return number_kinds(fn)[0]
+@dataclass(frozen=True)
+class NumberKinds:
+    """Names that are Python numbers, lists or tuples of them (``sequences``), and lists
+    or tuples of those (``rows``: ``[(n, d), ...]``) whenever each parameter is of its
+    kind and the numeric globals are numbers."""
+
+    numbers: set[str]
+    sequences: set[str]
+    rows: set[str]
+
+    def of_depth(self, depth: int) -> set[str]:
+        """The names of ``depth``: 0 numbers, 1 sequences, 2 rows."""
+        return (self.numbers, self.sequences, self.rows)[depth]
 
 
-def number_kinds(fn: ir.Function) -> tuple[set[str], set[str]]:
-    """Names that are Python numbers, and names that are lists or tuples of them, whenever
-    each parameter is one or the other (and the numeric globals are numbers).
+def number_kinds(fn: ir.Function, given_as: Mapping[str, int] | None = None) -> NumberKinds:
+    """The :class:`NumberKinds` of ``fn``'s names (``given_as``: the depth each of these
+    parameters has, 0 a number, 1 a sequence, 2 rows; the others may be any).
 
     Values made by elementwise gates from numbers are numbers, an item of a sequence of
     numbers is one, so are its sum, max, min and product; a list made of numbers (a
-    display, ``appended``, a copy) is a sequence of them. A name is of a kind when every
+    display, ``appended``, a copy) is a sequence of them, an item of rows is one, and a
+    loop's items, a copy or a slice of rows are rows. A name is of a kind when every
     one of its definitions is (a greatest fixed point, for values carried around loops).
     """
     definitions = _definitions(fn)
     indices = {s.index for s in ir.walk(fn.body) if isinstance(s, ir.Loop) and s.index}
     given = set(fn.params) | set(fn.kwonly) | set(fn.free_cells)  # (cells: as parameters)
-    scalars = set(definitions) | given | _numeric_globals(fn) | indices
-    sequences = set(definitions) | given
+    given_as = given_as or {}
+
+    def given_of(depth: int) -> set[str]:
+        return {p for p in given if given_as.get(p, depth) == depth}
+
+    scalars = set(definitions) | given_of(0) | _numeric_globals(fn) | indices
+    sequences = set(definitions) | given_of(1)
+    rows = set(definitions) | given_of(2)
 
     def scalar(operand: ir.Expr) -> bool:
         if isinstance(operand, ir.Const):
@@ -329,7 +346,27 @@ def number_kinds(fn: ir.Function) -> tuple[set[str], set[str]]:
             return all(isinstance(o, ir.Name) and o.id in sequences for o in stmt.operands)
         if rule.holds and not isinstance(stmt.value, ir.Dict):
             return parts(stmt)
+        if rule is ITEM and not _slice_read(stmt):  # (an item of rows: `n, d = layer`)
+            row, index = stmt.operands
+            return isinstance(row, ir.Name) and row.id in rows and scalar(index)
         return bool(rule.sequences) and _slice_read(stmt) and parts(stmt)
+
+    def row_definition(stmt: ir.Assign) -> bool:
+        rule = stmt.rule
+        if rule is None or rule is SORTED or isinstance(stmt.value, ir.Dict):
+            return False
+        if rule is COPY:
+            return all(isinstance(o, ir.Name) and o.id in rows for o in stmt.operands)
+        if not (rule.holds or rule.sequences and _slice_read(stmt)):
+            return False
+        return all(  # (rows where the rule wants a sequence; items or options else)
+            isinstance(o, ir.Name) and o.id in rows
+            if p in rule.sequences
+            else (isinstance(o, ir.Const) or isinstance(o, ir.Name) and o.id in sequences)
+            if rule.holds
+            else scalar(o)  # (a slice's bounds)
+            for p, o in zip(rule.params, stmt.operands)
+        )
 
     changed = True
     while changed:
@@ -341,7 +378,10 @@ def number_kinds(fn: ir.Function) -> tuple[set[str], set[str]]:
             if name in sequences and not all(sequence_definition(s) for s in stmts):
                 sequences.discard(name)
                 changed = True
-    return scalars, sequences
+            if name in rows and not all(row_definition(s) for s in stmts):
+                rows.discard(name)
+                changed = True
+    return NumberKinds(scalars, sequences, rows)
 
 
 def _key(operand: ir.Expr) -> bool:
@@ -377,7 +417,8 @@ def _slice_read(stmt: ir.Assign) -> bool:
 @dataclass(frozen=True)
 class FloatGuards:
     """What the float version checks on entry: parameters (and numeric globals) that
-    must be Python floats, and parameters that must be lists or tuples of them.
+    must be Python floats, parameters that must be lists or tuples of them, and ``rows``:
+    parameters that must be lists or tuples of those (``[(n, d), ...]``).
 
     ``from_arrays`` are the ``sequences`` that a 1-D float64 array may stand for: the
     function reads them only item by item (items at int indices, loops, ``len``, ``sum``,
@@ -389,24 +430,34 @@ class FloatGuards:
     numbers: tuple[str, ...]
     sequences: tuple[str, ...] = ()
     from_arrays: tuple[str, ...] = ()
+    rows: tuple[str, ...] = ()
 
     def __bool__(self) -> bool:
-        return bool(self.numbers or self.sequences)
+        return bool(self.numbers or self.sequences or self.rows)
+
+    def depths(self) -> dict[str, int]:
+        """Each checked name's depth: 0 a number, 1 a sequence of them, 2 rows."""
+        return {
+            **{n: 0 for n in self.numbers},
+            **{p: 1 for p in self.sequences},
+            **{p: 2 for p in self.rows},
+        }
 
 
 def scalar_guards(
-    fn: ir.Function, activity: Activity, kinds: tuple[set[str], set[str]] | None = None
+    fn: ir.Function, activity: Activity, kinds: NumberKinds | None = None
 ) -> FloatGuards | None:
-    """Parameters whose being Python floats (or lists and tuples of them) proves that no
-    gradient needs un-broadcasting (``kinds``: :func:`number_kinds` of ``fn``, when the
-    caller has it).
+    """Parameters whose being Python floats (or lists and tuples of them, or of those)
+    proves that no gradient needs un-broadcasting (``kinds``: :func:`number_kinds` of
+    ``fn``, when the caller has it).
 
     Returns the parameters to check at run time, or ``None`` when that cannot be proved
     (the function builds arrays, reduces arrays, reads array globals...).
     """
     definitions = _definitions(fn)
     numbers = _numeric_globals(fn)
-    scalars, sequences = kinds if kinds is not None else number_kinds(fn)
+    kinds = kinds if kinds is not None else number_kinds(fn)
+    scalars = kinds.numbers
 
     broadcasting = [
         s
@@ -418,48 +469,64 @@ def scalar_guards(
     ]
     if not all(_scalar_operands(s, scalars, fn) for s in broadcasting):
         return None
-    # the parameters these numbers come from, and as what: a number or a sequence
+    # the parameters these numbers come from, and as what: a number (depth 0), a
+    # sequence of them (1) or rows (2)
     pending = [
-        (o.id, False) for s in broadcasting for o in s.operands if isinstance(o, ir.Name)
+        (o.id, 0) for s in broadcasting for o in s.operands if isinstance(o, ir.Name)
     ]
     if not broadcasting:  # (no arithmetic: `return x`, `x if x < 2.0 else 2.0`; its
         pending = [  # numbers are checked, for the version numba compiles)
-            (p, False) for p in (*fn.params, *fn.kwonly)
+            (p, 0) for p in (*fn.params, *fn.kwonly)
             if activity.is_active(p) and p in scalars
         ]
-    seen: set[tuple[str, bool]] = set()
+    seen: set[tuple[str, int]] = set()
     while pending:
-        name, as_sequence = pending.pop()
-        if (name, as_sequence) in seen:
+        name, depth = pending.pop()
+        if (name, depth) in seen:
             continue
-        seen.add((name, as_sequence))
+        seen.add((name, depth))
         for stmt in definitions.get(name, ()):
             if _length(stmt.value, fn):  # (len(xs): an int, whatever xs holds)
                 continue
-            wanted = stmt.rule.sequences if stmt.rule is not None else ()
-            params = stmt.rule.params if stmt.rule is not None else ()
-            for k, o in enumerate(stmt.operands):
-                if isinstance(o, ir.Name):
-                    is_sequence = k < len(params) and params[k] in wanted
-                    if stmt.rule is COPY:
-                        is_sequence = as_sequence
-                    pending.append((o.id, is_sequence))
-    as_numbers = {n for n, sequence in seen if not sequence}
-    as_sequences = {n for n, sequence in seen if sequence}
+            pending += [
+                (o.id, _operand_depth(stmt, k, depth))
+                for k, o in enumerate(stmt.operands)
+                if isinstance(o, ir.Name)
+            ]
+    depths: dict[str, set[int]] = {}
+    for name, depth in seen:
+        depths.setdefault(name, set()).add(depth)
     # (a closure's cells are checked as parameters are: lists of floats it closes over)
     given = (*fn.params, *fn.kwonly, *(c for c in fn.free_cells if c not in fn.params))
-    given_names = set(given)
-    if (
-        as_numbers & as_sequences & given_names
-        or not as_sequences & given_names <= sequences
+    if any(
+        len(depths.get(p, ())) > 1 or max(depths.get(p, {0})) > 2 for p in given
+    ) or any(
+        p not in kinds.of_depth(d) for p in given for d in depths.get(p, ()) if d
     ):
         return None
-    sequence_params = tuple(p for p in given if p in as_sequences)
+    as_numbers = {n for n, d in seen if d == 0}
+    sequence_params = tuple(p for p in given if depths.get(p) == {1})
     return FloatGuards(
         tuple(p for p in given if p in as_numbers) + tuple(sorted(as_numbers & numbers)),
         sequence_params,
         _read_item_by_item(fn, [p for p in sequence_params if p not in fn.free_cells]),
+        tuple(p for p in given if depths.get(p) == {2}),
     )
+
+
+def _operand_depth(stmt: ir.Assign, k: int, depth: int) -> int:
+    """What the ``k``-th operand of ``stmt`` must be for ``stmt`` to make a value of
+    ``depth`` (0 a number, 1 a sequence of them, 2 rows): an item's or a sum's
+    sequence is one deeper, a copy, a slice or a list's own sequence as deep, a list's
+    items one less; anything else (an index) a number."""
+    rule = stmt.rule
+    if rule is COPY:
+        return depth
+    if rule is None or k >= len(rule.params):
+        return 0
+    if rule.params[k] in rule.sequences:
+        return depth if rule.holds or _slice_read(stmt) else depth + 1
+    return max(depth - 1, 0) if rule.holds else 0
 
 
 def _read_item_by_item(fn: ir.Function, params: list[str]) -> tuple[str, ...]:

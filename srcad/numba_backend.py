@@ -651,9 +651,12 @@ def _arguments(
         elif a.__class__ in _NUMBERS:
             out.append(a)
         else:
+            what = f"a {type(a).__module__}.{type(a).__qualname__}"
+            if isinstance(a, list | tuple):
+                what += " holding other things than numbers (lists, tuples, arrays...)"
             raise CompiledBackendError(
                 f"backend='numba' compiles the gradient for Python numbers (and lists of "
-                f"them), and {name} is a {type(a).__module__}.{type(a).__qualname__}",
+                f"them), and {name} is {what}",
                 "use the default backend (backend='python') for arrays and other values",
                 where,
             )

@@ -169,7 +169,7 @@ def derivatives(
         if isinstance(s, ir.Assign) and s.rule is not None and s.rule.holds
     }
     kinds = number_kinds(numbers)
-    scalars = kinds[0]
+    scalars = kinds.numbers
     shares = any(  # (a number changed in place, `acc += x`, is a new number: shares nothing)
         isinstance(s, ir.Assign) and s.logical and not (s.rule is SETITEM and s.target in lists)
         and not (isinstance(s.value, ir.Name) and s.value.id in scalars)

@@ -25,7 +25,7 @@ from .analyze import (
     FloatGuards,
     float_witnesses,
     fresh_calls,
-    scalar_names,
+    number_kinds,
 )
 from .diagnostics import no_rule_error
 from .errors import NonScalarOutputError, SrcadError, raise_all
@@ -39,6 +39,7 @@ from .runtime import (
     as_floats,
     assigned_items,
     float_items,
+    float_rows,
     fresh_arguments,
     fresh_copy,
     list_to_pop,
@@ -87,7 +88,7 @@ class _Builder:
         #: in the float version: the names that are numbers when the parameters are
         self.scalars: set[str] = set()
         if guards is not None:
-            self.scalars = scalar_names(fn)
+            self.scalars = number_kinds(fn, guards.depths()).numbers
             self.numbers = (self.scalars - set(fn.params)) | set(guards.numbers)
         self.names = NameAllocator(fn.names())
         self.bindings: dict[str, Any] = dict(fn.bindings)
@@ -1096,6 +1097,9 @@ def _float_guard(
         else:
             items = builder.bind("float_items", float_items)
             checks.append(ir.UnaryOp("not", ir.Call(ir.Name(items), (ir.Name(p),))))
+    for p in guards.rows:
+        rows = builder.bind("float_rows", float_rows)
+        checks.append(ir.UnaryOp("not", ir.Call(ir.Name(rows), (ir.Name(p),))))
     call = ir.Call(
         ir.Name(array_version),
         tuple(ir.Name(p) for p in fn.params),

@@ -581,6 +581,9 @@ def structured_like(adjoint: Any, like: Any) -> Any:
         return list(adjoint) if kind is list else tuple(adjoint)
     if kind is np.ndarray and isinstance(adjoint, list):  # (a float array the float
         return np.array(adjoint, like.dtype)  # version read as a list: see as_floats)
+    if (kind is list or kind is tuple) and adjoint.__class__ is AdjointList:  # (rows)
+        parts = [structured_like(a, b) for a, b in zip(adjoint, like)]
+        return parts if kind is list else tuple(parts)
     if isinstance(adjoint, AdjointRecord):
         return _record_gradient(adjoint, like)
     if is_record(like):  # (an unused object's adjoint is 0.0; a namedtuple's may be a list)
@@ -874,6 +877,18 @@ def float_items(value: Any) -> bool:
         return False
     for item in value:  # (a loop: all() over a generator costs more on short lists)
         if item.__class__ is not float and item.__class__ is not _FLOAT64_SCALAR:
+            return False
+    return True
+
+
+def float_rows(value: Any) -> bool:
+    """Is ``value`` a list or tuple of lists, tuples or dicts of Python floats (``[(n, d),
+    ...]``)? (The float version's entry check for a parameter it reads row by row.)"""
+    cls = value.__class__
+    if cls is not list and cls is not tuple:
+        return False
+    for row in value:
+        if not float_items(row):
             return False
     return True
 

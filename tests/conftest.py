@@ -219,12 +219,16 @@ def _central_of(f, args, index, eps):
             _central_of(with_leaf(k), [*args, part], len(args), eps)
             for k, part in enumerate(parts)
         ])
-    if isinstance(value, list | tuple):  # a list of floats: perturbed as an array
+    if isinstance(value, list | tuple):  # a list of floats (or of rows): as an array
         kind = type(value)
+        rows = [type(row) if isinstance(row, list | tuple) else None for row in value]
 
         def with_list(*call):
             call = list(call)
-            call[index] = kind(float(v) for v in call[index])
+            call[index] = kind(
+                float(v) if row is None else row(float(item) for item in v)
+                for v, row in zip(call[index], rows)
+            )
             return f(*call)
 
         return _central_of(with_list, [*args[:index], np.array(value, dtype=float),
@@ -313,6 +317,11 @@ def check_four_ways(f, *args, wrt=None, rtol=1e-6, atol=1e-8, eps=1e-6, forward=
                     lambda leaf, k=k: (rng.standard_normal(np.shape(leaf)) if np.ndim(leaf)
                                        else float(rng.standard_normal())) if k in indices
                     else srcad.trees.zero_tangent(leaf), a))
+            elif k in indices and isinstance(a, list | tuple) and any(
+                isinstance(row, list | tuple) for row in a
+            ):  # (rows: a tangent of the same structure)
+                tangents.append(srcad.trees.map_leaves(
+                    lambda leaf: float(rng.standard_normal()), a))
             elif k in indices:
                 tangents.append(rng.standard_normal(np.shape(a)) if np.ndim(a) else
                                 float(rng.standard_normal()))

@@ -7,6 +7,7 @@ the version chosen is read from ``backward_source``.
 from __future__ import annotations
 
 import importlib.util
+import math
 
 import numpy as np
 import pytest
@@ -190,3 +191,89 @@ def test_random_programs_reading_arrays_item_by_item(tmp_path, lines, aliased):
         assert value == f(0.7, again, again)
     else:
         check_four_ways(f, 0.7, x.copy(), x.copy(), wrt=(0, 1))
+
+
+# --- rows: lists or tuples of sequences of numbers, read item by item ------------------
+def lateral_shift(theta0, layers, n0=1.0):
+    """A ray through flat layers (Snell's law): ``layers`` is a list of (n, thickness)."""
+    invariant = n0 * math.sin(theta0)
+    shift = 0.0
+    for n, thickness in layers:
+        theta = math.asin(invariant / n)
+        shift += thickness * math.tan(theta)
+    return shift
+
+
+def line_fit_loss(slope, intercept, points):
+    """``points[i][0]``: a list of [x, y] lists read by index."""
+    loss = 0.0
+    for i in range(len(points)):
+        resid = slope * points[i][0] + intercept - points[i][1]
+        loss += resid * resid
+    return loss / len(points)
+
+
+def weighted_records(scale, records):
+    """A list of dicts of floats, read by key."""
+    total = 0.0
+    for record in records:
+        total += record["w"] * math.exp(-scale * record["t"])
+    return total
+
+
+def test_rows_of_floats_get_the_float_version():
+    layers = [(1.33, 0.5), (1.52, 1.25), (1.7, 0.75)]
+    points = [[0.0, 1.1], [1.0, 2.9], [2.0, 5.2], [3.0, 6.8]]
+    records = [{"w": 1.0, "t": 0.5}, {"w": 2.5, "t": 1.5}]
+    for f, args, rows in ((lateral_shift, (0.4, layers), "layers"),
+                          (line_fit_loss, (1.8, 1.2, points), "points"),
+                          (weighted_records, (0.3, records), "records")):
+        source = srcad.grad(f, wrt=tuple(range(len(args)))).backward_source
+        assert f"not float_rows({rows})" in source, source
+    dtheta, dlayers = check_four_ways(lateral_shift, 0.4, layers)
+    assert type(dlayers) is list and type(dlayers[0]) is tuple
+    n, d = layers[0]
+    assert dlayers[0][1] == pytest.approx(math.tan(math.asin(math.sin(0.4) / n)), rel=1e-14)
+    check_four_ways(line_fit_loss, 1.8, 1.2, points)
+    dscale, drecords = srcad.grad(weighted_records, wrt=(0, 1))(0.3, records)
+    assert drecords[1] == pytest.approx(
+        {"w": math.exp(-0.45), "t": -0.3 * 2.5 * math.exp(-0.45)}, rel=1e-14
+    )
+    # rows holding an array (or an array of rows) go to the array version: the same
+    arrays = [np.array(layer) for layer in layers]
+    again = srcad.grad(lateral_shift, wrt=(0, 1))(0.4, arrays)
+    assert again[0] == pytest.approx(dtheta, rel=1e-13)
+    assert np.allclose(np.array(again[1]), np.array(dlayers), rtol=1e-13)
+
+
+#: Statements over ``rows``, a list of (a, b) tuples of floats: item by item, slices,
+#: copies, comprehensions and reductions of rows.
+ROW_READS = (
+    "for a, b in rows:\n    s += w * a * b",
+    "for k in range(len(rows)):\n    s += rows[k][0] * w",
+    "s += w * rows[-1][1] * rows[0][0]",
+    "for r in rows:\n    s += w * max(r)",
+    "for r in rows:\n    s += w * sum(r)",
+    "s += w * sum(r[0] for r in rows)",
+    "for r in rows[1:]:\n    s += w * r[1]",
+    "firsts = [r[0] * w for r in rows]\ns += sum(firsts)",
+    "s += w * len(rows)",
+    "pairs = list(rows)\ns += w * pairs[0][1]",
+    "for k, (a, b) in enumerate(rows):\n    s += w * k * a - b",
+    "s = s * w if rows[0][0] > 1.0 else s + w",
+)
+
+
+@settings(max_examples=30, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lines=st.lists(st.sampled_from(ROW_READS), min_size=1, max_size=4))
+def test_random_programs_reading_rows(tmp_path, lines):
+    body = "\n".join("    " + line for text in lines for line in text.split("\n"))
+    path = tmp_path / f"rows_{len(list(tmp_path.iterdir()))}.py"
+    path.write_text(f"def f(w, rows):\n    s = 0.0\n{body}\n    return s\n")
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    rows = [(1.5, 0.25), (0.5, 2.0), (1.25, -0.75)]
+    check_four_ways(module.f, 0.7, rows, wrt=(0, 1))
