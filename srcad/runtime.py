@@ -882,14 +882,22 @@ def float_items(value: Any) -> bool:
 
 
 def float_rows(value: Any) -> bool:
-    """Is ``value`` a list or tuple of lists, tuples or dicts of Python floats (``[(n, d),
-    ...]``)? (The float version's entry check for a parameter it reads row by row.)"""
+    """Is ``value`` a list or tuple of lists, tuples or dicts of Python floats and ints
+    (``[(n, d), ...]``, ``[(i, j, weight), ...]``)? (The float version's entry check for
+    a parameter it reads row by row.)"""
     cls = value.__class__
     if cls is not list and cls is not tuple:
         return False
     for row in value:
-        if not float_items(row):
+        kind = row.__class__
+        if kind is dict:
+            row = row.values()
+        elif kind is not list and kind is not tuple:
             return False
+        for item in row:
+            kind = item.__class__
+            if kind is not float and kind is not _FLOAT64_SCALAR and kind is not int:
+                return False
     return True
 
 

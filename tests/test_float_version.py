@@ -277,3 +277,21 @@ def test_random_programs_reading_rows(tmp_path, lines):
     spec.loader.exec_module(module)
     rows = [(1.5, 0.25), (0.5, 2.0), (1.25, -0.75)]
     check_four_ways(module.f, 0.7, rows, wrt=(0, 1))
+
+
+def spring_energy(x, edges, k):
+    """Rows of (int, int, float): the ints index ``x``."""
+    e = 0.0
+    for i, j, rest in edges:
+        d = x[i] - x[j]
+        e += k * (d - rest) ** 2
+    return e
+
+
+def test_rows_may_hold_ints():
+    x = [0.0, 1.1, 2.3, 2.9]
+    edges = [(0, 1, 1.0), (1, 2, 1.0), (2, 3, 0.5), (0, 3, 3.0)]
+    assert "not float_rows(edges)" in srcad.grad(spring_energy, wrt=(0, 2)).backward_source
+    dx, dk = check_four_ways(spring_energy, x, edges, 2.0, wrt=(0, 2))
+    assert dk == pytest.approx(2.1**2 + 2.2**2 + 1.1**2 + 5.9**2, rel=1e-12)
+    assert type(dk) is float
