@@ -922,3 +922,16 @@ def test_second_derivatives_keep_the_gaps_out_too():
     v = np.arange(6.0)
     np.testing.assert_allclose(srcad.hvp(weighted_squares_with_gaps)(x, v), exact @ v,
                                rtol=1e-12)
+
+
+def float_written_into_an_array(w, x):
+    r = np.zeros(3)
+    r[0] = w
+    return float(np.sum(r * x))
+
+
+def test_a_floats_gradient_through_an_array_item_is_a_number():
+    """``r[0] = w``: the adjoint of ``w`` is an item of ``r``'s, a number (it came back
+    as a 0-d array)."""
+    dw, dx = check_four_ways(float_written_into_an_array, 0.5, np.array([2.0, 1.0, 3.0]))
+    assert np.ndim(dw) == 0 and not isinstance(dw, np.ndarray) and dw == 2.0

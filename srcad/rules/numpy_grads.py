@@ -62,7 +62,11 @@ def unbroadcast(g: Any, x: Any) -> Any:
     shape = x if isinstance(x, tuple) else getattr(x, "shape", ())
     g_shape = getattr(g, "shape", ())
     if shape == g_shape:
-        return float(g) if g.__class__ is int else g  # (x * n of an int n: a float)
+        if g.__class__ is int:  # (x * n of an int n: a float)
+            return float(g)
+        if g.__class__ is np.ndarray and (x.__class__ is float or x.__class__ is int):
+            return g[()]  # (a float's gradient from an array's item: a number, not 0-d)
+        return g
     if shape == ():
         total = np.sum(g)  # (a lazy array's sum stays lazy: not made a float)
         return float(total) if isinstance(x, float | int) and not is_duck_array(g) else total
