@@ -11,7 +11,10 @@
 - ``map(f, xs, ys)`` becomes the generator ``(f(x, y) for x, y in zip(xs, ys))`` (a
   lambda's body in place of the call), and ``functools.reduce(f, xs, start)`` a loop
   ``acc = start`` (or ``xs[0]``), ``for x in xs (xs[1:]): acc = f(acc, x)``;
-  ``max(xs, key=f)`` (``min``) a loop that keeps the first item of the largest key.
+  ``max(xs, key=f)`` (``min``) a loop that keeps the first item of the largest key;
+  ``sorted(xs, key=f, reverse=r)`` the items of ``list(xs)`` in the order of their keys
+  (``[items[i] for i in SORTED_ORDER(keys, r)]``: a permutation, as stable as Python's,
+  through which the items' gradients flow back).
 - ``list(zip(xs, ys))`` becomes the comprehension ``[(x, y) for x, y in zip(xs, ys)]``.
 - ``dict(a=x, b=y)`` becomes the display ``{"a": x, "b": y}``, ``dict(d)`` the copy
   ``d.copy()``, and ``dict(zip(keys, values))`` (a dict comprehension) a loop that sets
@@ -225,6 +228,24 @@ def dict_call(node: ast.AST) -> bool:
     return isinstance(arg, ast.Name | ast.Attribute | ast.Subscript) or (
         isinstance(arg, ast.Call) and isinstance(arg.func, ast.Name) and arg.func.id == "zip"
         and len(arg.args) == 2 and not arg.keywords
+    )
+
+
+#: The name desugared code calls for the order ``sorted(xs, key=f)`` puts the items in
+#: (:func:`srcad.runtime.sorted_order`: :mod:`srcad.frontend` resolves it to that).
+SORTED_ORDER = "_srcad_sorted_order"
+
+
+def keyed_sort(node: ast.AST) -> TypeGuard[ast.Call]:
+    """``sorted(xs, key=f)`` (and ``reverse=r``): see :func:`desugar`."""
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "sorted"
+        and len(node.args) == 1
+        and not isinstance(node.args[0], ast.Starred)
+        and "key" in [k.arg for k in node.keywords]
+        and {k.arg for k in node.keywords} <= {"key", "reverse"}
     )
 
 
@@ -492,6 +513,8 @@ class _Comprehensions(ast.NodeTransformer):
             return self.reduced(node)
         if keyed_extreme(node) and ast.unparse(node.func) not in self.shadowed:
             return self.extreme(node)
+        if keyed_sort(node) and "sorted" not in self.shadowed:
+            return self.sorted_by_key(node)
         if dict_call(node) and "dict" not in self.shadowed:
             return self.made_dict(node)
         if not summed_comprehension(node):
@@ -593,6 +616,38 @@ class _Comprehensions(ast.NodeTransformer):
                                     node)]),
         ]
         return _located(ast.Name(best, ast.Load()), node)
+
+    def sorted_by_key(self, node: ast.Call) -> ast.expr:
+        """``sorted(xs, key=f, reverse=r)``: ``items = list(xs)``, their keys, the order
+        the keys put them in (:data:`SORTED_ORDER`), then the items in that order, all
+        hoisted before the statement; the expression is the sorted list."""
+        self.generic_visit(node)
+        options = {k.arg: k.value for k in node.keywords}
+        items, keys, item, index = (
+            _fresh(n, self.used) for n in ("items", "keys", "item", "index")
+        )
+        order = _fresh("order", self.used)
+        listed = ast.Call(ast.Name("list", ast.Load()), [node.args[0]], [])
+        each_key = ast.ListComp(
+            _applied(options["key"], [ast.Name(item, ast.Load())], self.used),
+            [ast.comprehension(ast.Name(item, ast.Store()), ast.Name(items, ast.Load()), [], 0)],
+        )
+        ordered = ast.Call(
+            ast.Name(SORTED_ORDER, ast.Load()),
+            [ast.Name(keys, ast.Load()), options.get("reverse", ast.Constant(False))],
+            [],
+        )
+        in_order = ast.ListComp(
+            ast.Subscript(ast.Name(items, ast.Load()), ast.Name(index, ast.Load()), ast.Load()),
+            [ast.comprehension(ast.Name(index, ast.Store()), ast.Name(order, ast.Load()), [], 0)],
+        )
+        hoisted = [
+            ast.Assign([ast.Name(items, ast.Store())], listed),
+            ast.Assign([ast.Name(keys, ast.Store())], each_key),
+            ast.Assign([ast.Name(order, ast.Store())], ordered),
+        ]
+        self.hoisted += self.rewrite([_located(stmt, node) for stmt in hoisted])
+        return self.visit(_located(in_order, node))
 
     def visit_ListComp(self, node: ast.ListComp | ast.GeneratorExp) -> ast.AST:
         """``[e for x in xs if c]``: a list built by a loop (a generator expression that
@@ -736,7 +791,7 @@ def desugar(fn: ast.FunctionDef) -> ast.FunctionDef:
             mapped_call(node) or reduce_call(node) or dict_view_consumed(node) or listed_zip(node)
         ):
             comprehensions = functional = True
-        elif keyed_extreme(node) or dict_call(node):
+        elif keyed_extreme(node) or keyed_sort(node) or dict_call(node):
             comprehensions = True
         elif isinstance(node, ast.Assign):
             lambdas = lambdas or named_lambda(node)

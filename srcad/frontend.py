@@ -15,7 +15,9 @@ from typing import Any
 
 from . import astwalk
 from .chains import MISSING  # (what lookup gives for a name bound nowhere)
+from .desugar import SORTED_ORDER
 from .errors import Location, SourceError, UnsupportedSyntaxError
+from .runtime import sorted_order
 from .wrappers import only_forwards, takes_star_arguments
 
 
@@ -43,7 +45,10 @@ class FunctionSource:
         return Location(self.filename, getattr(node, "lineno", 0), getattr(node, "col_offset", 0))
 
     def lookup(self, name: str) -> Any:
-        """The object a free name denotes now: closure cell, global or builtin."""
+        """The object a free name denotes now: closure cell, global or builtin (or the
+        helper a name desugared code calls denotes: :data:`DESUGARED_HELPERS`)."""
+        if name in DESUGARED_HELPERS:
+            return DESUGARED_HELPERS[name]
         if name in self.closure:
             try:
                 return self.closure[name].cell_contents
@@ -55,6 +60,10 @@ class FunctionSource:
         if isinstance(builtin_names, dict):
             return builtin_names.get(name, MISSING)
         return getattr(builtin_names, name, MISSING)
+
+
+#: The helpers code :mod:`srcad.desugar` writes calls, by the names it calls them.
+DESUGARED_HELPERS: dict[str, Any] = {SORTED_ORDER: sorted_order}
 
 
 def _describe(obj: Any) -> str:

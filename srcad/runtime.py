@@ -901,6 +901,13 @@ def float_rows(value: Any) -> bool:
     return True
 
 
+def sorted_order(keys: Any, reverse: bool = False) -> list[int]:
+    """The positions of ``keys`` in the order ``sorted(items, key=..., reverse=reverse)``
+    puts their items (stable, as Python's sort): what ``sorted(xs, key=f)`` becomes (see
+    :mod:`srcad.desugar`). The order is piecewise constant: it has no derivative."""
+    return sorted(range(len(keys)), key=keys.__getitem__, reverse=reverse)
+
+
 def as_floats(value: Any) -> Any:
     """``value`` if it is a list, tuple or dict of Python floats; a 1-D float64 array's
     items (numpy's float64 numbers, as iterating the array gives them) as a list; else

@@ -13,7 +13,14 @@ from collections.abc import Iterator, Sequence
 from . import astwalk
 from .chains import MISSING, chain_names, static_attribute, static_chain
 from .contexts import try_refusals, with_refusals
-from .desugar import keyed_extreme, mapped_call, named_lambda, reduce_call, summed_comprehension
+from .desugar import (
+    keyed_extreme,
+    keyed_sort,
+    mapped_call,
+    named_lambda,
+    reduce_call,
+    summed_comprehension,
+)
 from .errors import NoRuleError, SrcadError, UnsupportedSyntaxError, raise_all
 from .frontend import FunctionSource
 
@@ -479,18 +486,11 @@ class _Checker(ast.NodeVisitor):
                 self.visit(node.keywords[0].value.body)  # (max(xs, key=lambda x: ...))
                 self.visit(node.args[0])
                 return
-            if (
-                isinstance(node.func, ast.Name)
-                and node.func.id == "sorted"
-                and any(k.arg == "key" for k in node.keywords)
-            ):
-                self.refuse(
-                    node,
-                    "`sorted(..., key=...)` is not supported (the order it picks is not "
-                    "one srcad follows)",
-                    "sort the numbers themselves (`sorted(values)`), or pick the items with "
-                    "max/min(..., key=...)",
-                )
+            if keyed_sort(node):  # (desugared: a lambda's body is applied to each item)
+                for keyword in node.keywords:
+                    value = keyword.value
+                    self.visit(value.body if isinstance(value, ast.Lambda) else value)
+                self.visit(node.args[0])
                 return
         super().generic_visit(node)
 

@@ -149,6 +149,7 @@ ITEM_BY_ITEM = (
     "s = s + w * sorted(x)[1]",
     "for k, v in enumerate(x):\n    s += w * k * v",
     "n = len(x)\nfor k in range(n // 2):\n    s += w * x[n - 1 - k] * x[k]",
+    "s += w * sorted(x, key=lambda v: (v - 1.0) ** 2)[0]",
 )
 AS_AN_ARRAY = (
     "s += w * np.sum(x[1:] * x[:-1])",
@@ -261,6 +262,7 @@ ROW_READS = (
     "pairs = list(rows)\ns += w * pairs[0][1]",
     "for k, (a, b) in enumerate(rows):\n    s += w * k * a - b",
     "s = s * w if rows[0][0] > 1.0 else s + w",
+    "for a, b in sorted(rows, key=lambda r: r[1], reverse=True):\n    s = s * 0.5 + w * a - b",
 )
 
 

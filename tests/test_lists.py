@@ -937,3 +937,51 @@ def test_a_list_written_into_a_dict_stays_a_list(f):
     # the display was stored as an array (its + was refused as numpy's addition), and a
     # list by name failed in the gradient's unbroadcast (round 29)
     check_four_ways(f, 0.7)
+
+
+def discounted_events(rate, events):
+    """Cash flows sorted by time: ``sorted(events, key=lambda e: e[0])``."""
+    ordered = sorted(events, key=lambda e: e[0])
+    value, t_prev = 0.0, 0.0
+    for t, amount in ordered:
+        value += amount * math.exp(-rate * (t - t_prev))
+        t_prev = t
+    return value
+
+
+def largest_two(w, scores):
+    ranked = sorted(scores, key=abs, reverse=True)
+    return w * ranked[0] + ranked[1] ** 2
+
+
+def nearest_two(w, xs):
+    """The key reads ``w``: the order is piecewise constant in it (no gradient)."""
+    close = sorted(xs, key=lambda v: (v - w) ** 2)
+    return close[0] * w + close[1]
+
+
+def rounded_order(w, xs):
+    """Equal keys keep their order (Python's sort is stable), reversed too."""
+    r = sorted(xs, key=lambda v: round(v), reverse=True)
+    return r[0] * w + 2.0 * r[1] + r[2]
+
+
+def cheapest_first(w, prices):
+    names = sorted(prices, key=prices.get)
+    return w * prices[names[0]] + prices[names[-1]]
+
+
+def test_sorted_with_a_key_routes_each_items_gradient_through_the_order():
+    events = [(2.0, 1.0), (0.5, 3.0), (1.25, -2.0)]
+    drate, devents = check_four_ways(discounted_events, 0.3, events)
+    assert type(devents) is list and type(devents[0]) is tuple
+    # the amount of the event at t=0.5 (first in time) is discounted by exp(-0.3 * 0.5)
+    assert devents[1][1] == pytest.approx(math.exp(-0.15), rel=1e-14)
+    dw, dscores = check_four_ways(largest_two, 0.5, [1.0, -3.0, 2.0, 0.5])
+    assert dw == -3.0 and dscores == [0.0, 0.5, 4.0, 0.0]
+    dw, dxs = check_four_ways(nearest_two, 0.4, [1.0, -3.0, 2.0, 0.5])
+    assert dw == 0.5 and dxs == [1.0, 0.0, 0.0, 0.4]
+    value, (dw, dxs) = srcad.value_and_grad(rounded_order, wrt=(0, 1))(0.5, [1.1, 0.9, 2.2])
+    assert value == rounded_order(0.5, [1.1, 0.9, 2.2]) and dxs == [2.0, 1.0, 0.5]
+    dw, dprices = srcad.grad(cheapest_first, wrt=(0, 1))(0.5, {"a": 2.0, "b": 1.0, "c": 3.0})
+    assert dw == 1.0 and dprices == {"a": 0.0, "b": 0.5, "c": 1.0}

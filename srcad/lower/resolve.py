@@ -44,7 +44,7 @@ import numpy as np
 
 from .. import array_api, ir, records
 from ..chains import MISSING, chain_names, follow, static_attribute
-from ..frontend import FunctionSource
+from ..frontend import DESUGARED_HELPERS, FunctionSource
 from ..pyexpr import Written
 from .values import NOT_STATIC, LoweringPart, Scope, returning
 
@@ -181,6 +181,8 @@ class Resolver(LoweringPart):
         if name in scope.statics:  # a function passed in: named as the caller named it
             return scope.statics[name].reference
         obj = scope.source.lookup(name)
+        if name in DESUGARED_HELPERS:  # (srcad's own: bound under its own name)
+            return ir.Name(self.bound(obj.__name__, obj))
         if scope.is_root:
             self.free_objects[name] = obj
             if name in scope.source.closure:
@@ -189,12 +191,17 @@ class Resolver(LoweringPart):
         if name not in self.root.closure and self.root.lookup(name) is obj:
             self.free_objects[name] = obj  # (the root's globals hold it: same module)
             return spelled
+        return ir.Name(self.bound(name, obj))
+
+    def bound(self, name: str, obj: Any) -> str:
+        """The name generated code reads ``obj`` by: one bound already (under ``name``
+        or a fresh name starting with it), or a new binding."""
         for bound_name, bound_obj in self.bindings.items():
             if bound_obj is obj and bound_name.startswith(name):
-                return ir.Name(bound_name)
+                return bound_name
         bound_name = self.names.fresh(name)
         self.bindings[bound_name] = obj
-        return ir.Name(bound_name)
+        return bound_name
 
 
 #: what :func:`variable` gives for a name no function being lowered binds

@@ -40,6 +40,7 @@ from ..runtime import (
     repeated,
     repeated_grad,
     snapshot,
+    sorted_order,
     trailing_grad,
     with_item,
     zeros_like,
@@ -440,6 +441,8 @@ defrule(
     sequences=("t",),
 )
 SUM = {"sum": builtins.sum, "sum_items_grad": sum_items_grad}
+#: the order ``sorted(xs, key=f)`` puts its items in (see srcad.desugar): piecewise constant
+defrule("sorted_order(x, reverse=False)", env={"sorted_order": sorted_order}, x=None, reverse=None)
 SUMS: tuple[Rule, ...] = (defrule(
     "sum(x)", env=SUM, x="sum_items_grad(g, x)", tangents={"x": "sum(t)"}, sequences=("x",)
 ),)
