@@ -17,3 +17,37 @@ def log_residuals(log_ka, log_ke, log_v, times, concs):
         resid = math.log(oral_concentration(t, ka, ke, volume)) - math.log(c)
         sse += resid * resid
     return sse
+
+
+# a helper's global named as a parameter, a loop variable or a counter of the caller
+sigma = 0.5
+k = 2.0
+
+
+def likelihood_term(r):
+    return -0.5 * r * r / (sigma * sigma)  # (the global sigma)
+
+
+def gauss_loglik(x, mu, sigma):  # (a parameter named as the helper's global)
+    total = 0.0
+    for v in x:
+        total += likelihood_term((v - mu) / sigma)
+    return total
+
+
+def scaled(t):
+    return k * t  # (the global k)
+
+
+def weighted_by_counter(x):
+    s = 0.0
+    for k in range(3):  # (a loop variable named as the helper's global)
+        s += scaled(x) * k
+    return s
+
+
+def over_items(x, xs):
+    s = 0.0
+    for v in xs:  # (srcad's loop counter is named k too)
+        s += scaled(x) * v
+    return s

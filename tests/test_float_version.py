@@ -9,10 +9,11 @@ from __future__ import annotations
 import importlib.util
 import math
 
+import helpers_float_version
 import numpy as np
 import pytest
 from conftest import check_four_ways
-from helpers_float_version import log_residuals
+from helpers_float_version import gauss_loglik, log_residuals, over_items, weighted_by_counter
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -21,15 +22,35 @@ import srcad
 FLOAT_VERSION = "# this version is for Python floats"
 
 
-def test_a_global_a_helper_reads_is_checked_like_a_parameter():
-    """The helper's module global (``BIOAVAILABILITY``) is a number: checked at entry, the
-    function gets the float version (it had none: the global was not known as one)."""
+def test_a_global_a_helper_reads_is_read_from_its_module_when_the_gradient_runs():
+    """The helper's module global (``BIOAVAILABILITY``) is a number of that module: the
+    function gets the float version (it had none), and the gradient reads the global
+    where it lives, as the helper does (a new value is seen, not the one srcad saw)."""
     times = [0.5, 1.0, 2.0, 4.0, 8.0, 12.0]
     concs = [3.1, 4.9, 5.6, 4.8, 2.9, 1.7]
     source = srcad.grad(log_residuals, wrt=(0, 1, 2)).backward_source
     assert FLOAT_VERSION in source, source
-    assert "BIOAVAILABILITY.__class__ is not float" in source, source
+    assert "helpers_float_version.BIOAVAILABILITY" in source, source
     check_four_ways(log_residuals, 0.3, -1.9, 3.5, times, concs, wrt=(0, 1, 2))
+    g = srcad.value_and_grad(log_residuals, wrt=(0, 1, 2))
+    before = g(0.3, -1.9, 3.5, times, concs)
+    helpers_float_version.BIOAVAILABILITY = 0.5
+    try:
+        after = g(0.3, -1.9, 3.5, times, concs)
+        assert after[0] == log_residuals(0.3, -1.9, 3.5, times, concs) != before[0]
+    finally:
+        helpers_float_version.BIOAVAILABILITY = 0.85
+
+
+def test_a_helpers_global_is_not_a_local_of_the_same_name():
+    """``sigma`` the caller's parameter, ``k`` its loop variable or srcad's loop counter:
+    the helper's global of that name is another value (it was read as the local)."""
+    x = np.array([0.5, 2.0])
+    value, dmu = srcad.value_and_grad(gauss_loglik, wrt="mu")(x, 1.0, 2.0)
+    assert value == gauss_loglik(x, 1.0, 2.0) == -0.625
+    assert dmu == pytest.approx(0.5, rel=1e-14)
+    assert srcad.value_and_grad(weighted_by_counter)(1.5) == (9.0, 6.0)
+    assert srcad.value_and_grad(over_items)(1.5, [1.0, 2.0]) == (9.0, 6.0)
 
 
 def orbit(v, mu, t_final):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import math
+import sys
 from dataclasses import replace
 
 import numpy as np
@@ -166,5 +167,8 @@ def test_a_names_reference(lowerer, scope):
     assert lowerer.reference(scope, ir.Name("offset")) == ir.Name("offset")
     assert "offset" in lowerer.free_cells
     helper = replace(scope, is_root=False, source=read_function(_make_closure))
-    # (another function's global, not the root's: bound under a name of its own)
-    assert lowerer.reference(helper, ir.Name("SCALE")) == ir.Name("SCALE")
+    # (another function's global number: read from its module when the gradient runs,
+    # under a name no local of the listing takes; a module: by the root's own name)
+    assert lowerer.reference(helper, ir.Name("SCALE")) == ir.Attr(ir.Name("test_resolve"), "SCALE")
+    assert lowerer.bindings["test_resolve"] is sys.modules[__name__]
+    assert lowerer.reference(helper, ir.Name("np")) == ir.Name("np")

@@ -35,6 +35,7 @@ from __future__ import annotations
 import ast
 import enum
 import functools
+import sys
 import types
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -46,7 +47,7 @@ from .. import array_api, ir, records
 from ..chains import MISSING, chain_names, follow, static_attribute
 from ..frontend import DESUGARED_HELPERS, FunctionSource
 from ..pyexpr import Written
-from .values import NOT_STATIC, LoweringPart, Scope, returning
+from .values import NOT_STATIC, LoweringPart, Scope, assigned_names, returning
 
 
 class Kind(enum.Enum):
@@ -188,10 +189,29 @@ class Resolver(LoweringPart):
             if name in scope.source.closure:
                 self.free_cells[name] = scope.source.closure[name]
             return spelled
-        if name not in self.root.closure and self.root.lookup(name) is obj:
+        if (
+            isinstance(obj, types.ModuleType)  # (`np`, `math`: no generated name is one)
+            and name not in self.root.closure
+            and self.root.lookup(name) is obj
+            and name not in self.root_locals()  # (nor a name the caller binds)
+        ):
             self.free_objects[name] = obj  # (the root's globals hold it: same module)
             return spelled
+        module = _module_holding(scope.source.globals) if _is_data(obj) else None
+        if name not in scope.source.closure and module is not None:
+            # (a number, an array...: read from its module when the gradient runs, as
+            # the helper reads it, under a name no local of the listing can take)
+            return ir.Attr(ir.Name(self.bound(module.__name__.rpartition(".")[2], module)), name)
         return ir.Name(self.bound(name, obj))
+
+    def root_locals(self) -> set[str]:
+        """The names the root function binds (parameters, assignments, loop and
+        comprehension variables): a helper's global of the same name is another value."""
+        if not hasattr(self, "_root_locals"):
+            node = self.root.node
+            extra = (node.args.vararg, node.args.kwarg)
+            self._root_locals = assigned_names(node) | {a.arg for a in extra if a is not None}
+        return self._root_locals
 
     def bound(self, name: str, obj: Any) -> str:
         """The name generated code reads ``obj`` by: one bound already (under ``name``
@@ -202,6 +222,18 @@ class Resolver(LoweringPart):
         bound_name = self.names.fresh(name)
         self.bindings[bound_name] = obj
         return bound_name
+
+
+def _is_data(obj: Any) -> bool:
+    """A value a module holds as data (a number, an array, a list...), not a module, a
+    class or a function: generated code reads it where it lives, when it runs."""
+    return not (isinstance(obj, types.ModuleType | type) or callable(obj) or obj is MISSING)
+
+
+def _module_holding(namespace: dict[str, Any]) -> types.ModuleType | None:
+    """The imported module whose globals are ``namespace`` (None for code run by exec)."""
+    module = sys.modules.get(namespace.get("__name__", ""))
+    return module if module is not None and module.__dict__ is namespace else None
 
 
 #: what :func:`variable` gives for a name no function being lowered binds
