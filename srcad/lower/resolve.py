@@ -35,6 +35,7 @@ from __future__ import annotations
 import ast
 import enum
 import functools
+import os
 import sys
 import types
 from collections.abc import Callable
@@ -201,7 +202,7 @@ class Resolver(LoweringPart):
         if name not in scope.source.closure and module is not None:
             # (a number, an array...: read from its module when the gradient runs, as
             # the helper reads it, under a name no local of the listing can take)
-            return ir.Attr(ir.Name(self.bound(module.__name__.rpartition(".")[2], module)), name)
+            return ir.Attr(ir.Name(self.bound(_short_name(module), module)), name)
         return ir.Name(self.bound(name, obj))
 
     def root_locals(self) -> set[str]:
@@ -228,6 +229,14 @@ def _is_data(obj: Any) -> bool:
     """A value a module holds as data (a number, an array, a list...), not a module, a
     class or a function: generated code reads it where it lives, when it runs."""
     return not (isinstance(obj, types.ModuleType | type) or callable(obj) or obj is MISSING)
+
+
+def _short_name(module: types.ModuleType) -> str:
+    """The name a module goes by in generated code: its file's (``othermod``)."""
+    stem = os.path.splitext(os.path.basename(getattr(module, "__file__", None) or ""))[0]
+    if stem.isidentifier() and stem != "__init__":
+        return stem
+    return module.__name__.rpartition(".")[2]
 
 
 def _module_holding(namespace: dict[str, Any]) -> types.ModuleType | None:
