@@ -438,6 +438,21 @@ class _Checker(ast.NodeVisitor):
                 "loop that adds",
                 "call your function on a list: write the comprehension into a variable first",
             )
+        start = node.args[1] if len(node.args) == 2 else next(
+            (k.value for k in node.keywords if k.arg == "start"), None
+        )
+        if (
+            isinstance(node.func, ast.Name)
+            and node.func.id == "sum"
+            and self.builtin_sum
+            and isinstance(start, ast.Tuple | ast.List)
+        ):
+            self.refuse(
+                node,
+                "`sum` with a tuple or list to start from joins the items (Python "
+                "concatenates them), and srcad adds numbers",
+                "join them with a comprehension: `[v for row in rows for v in row]`",
+            )
         for arg in node.args:  # f(*items): spread when ``items`` has a known length
             if isinstance(arg, ast.Starred):
                 self.visit(arg.value)

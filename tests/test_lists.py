@@ -985,3 +985,25 @@ def test_sorted_with_a_key_routes_each_items_gradient_through_the_order():
     assert value == rounded_order(0.5, [1.1, 0.9, 2.2]) and dxs == [2.0, 1.0, 0.5]
     dw, dprices = srcad.grad(cheapest_first, wrt=(0, 1))(0.5, {"a": 2.0, "b": 1.0, "c": 3.0})
     assert dw == 1.0 and dprices == {"a": 0.0, "b": 0.5, "c": 1.0}
+
+
+def joined_tuple_arguments(a, b):
+    t = a + b  # <tuples-joined>
+    return t[1] * t[2]
+
+
+def rows_summed_from_a_tuple(rows, w):
+    return w * sum(rows, ())[3]  # <sum-from-tuple>
+
+
+def test_tuples_joined_by_plus_or_sum_are_refused_at_the_line():
+    """``a + b`` of two tuples whose result is read as a sequence, and ``sum(rows, ())``,
+    join in Python: refused (they crashed, and ``sum`` gave the gradient of every row)."""
+    with pytest.raises(srcad.SrcadError) as caught:
+        srcad.grad(joined_tuple_arguments, wrt=(0, 1))((1.0, 2.0), (3.0, 4.0))
+    assert caught.value.lineno == marker_line(__file__, "tuples-joined")
+    arrays = srcad.grad(joined_tuple_arguments, wrt=(0, 1))(np.ones(3), np.array([3.0, 4.0, 5.0]))
+    assert np.array_equal(arrays[0], [0.0, 6.0, 5.0])  # (arrays are added: t = [4, 5, 6])
+    with pytest.raises(srcad.SrcadError) as caught:
+        srcad.grad(rows_summed_from_a_tuple, wrt=(0, 1))([(1.5, 0.25), (0.5, 2.0)], 0.7)
+    assert caught.value.lineno == marker_line(__file__, "sum-from-tuple")

@@ -264,15 +264,18 @@ class Lowerer(
         ys[1:]``), and ``*`` of one and an int constant are numpy's arithmetic, as
         lowering read them, not Python's joining or repeating of lists: each pair is
         checked once, for parameters the function also reads as sequences (indexes,
-        loops over, measures with ``len``)."""
+        loops over, measures with ``len``), or whose sum it reads so (``(a + b)[2]``)."""
         sliced: dict[str, str] = {}  # a slice's name -> the parameter it is a slice of
         checks: list[ir.Stmt] = []
         seen: set[tuple[str, str, str]] = set()
-        sequences = self.parameters_read_as_sequences()
+        read = self.read_as_sequences()
+        sequences = read & self.parameter_names
 
-        def root(operand: ir.Expr) -> ir.Expr | None:
-            if isinstance(operand, ir.Name):
-                if operand.id in sequences:
+        def root(operand: ir.Expr, result_read: bool = False) -> ir.Expr | None:
+            if isinstance(operand, ir.Name):  # (a parameter read as a sequence, or any
+                if operand.id in sequences or (  # when the sum itself is: `t = a + b; t[1]`)
+                    result_read and operand.id in self.parameter_names
+                ):
                     return operand
                 return ir.Name(sliced[operand.id]) if operand.id in sliced else None
             return None
@@ -291,7 +294,8 @@ class Lowerer(
                 sliced[stmt.target] = whole.id
             if not isinstance(value, ir.BinOp) or value.op not in ("+", "*"):
                 continue
-            left, right = root(value.left), root(value.right)
+            result_read = stmt.target in read
+            left, right = root(value.left, result_read), root(value.right, result_read)
             if value.op == "*":  # (a list times a constant count: `ys * 2`)
                 left = left or _int_constant(value.left)
                 right = right or _int_constant(value.right)
@@ -318,17 +322,17 @@ class Lowerer(
 
     def parameters_read_as_sequences(self) -> set[str]:
         """The parameters an item read, a loop or ``len`` reads as sequences."""
+        return self.read_as_sequences() & self.parameter_names
+
+    def read_as_sequences(self) -> set[str]:
+        """The names an item read, a loop or ``len`` reads as sequences."""
         found: set[str] = set()
         for stmt in ir.walk(self.body):
             if not isinstance(stmt, ir.Assign) or stmt.rule is None:
                 continue
             measured = isinstance(stmt.value, ir.Call) and stmt.value.func == ir.Name("len")
             for param, operand in zip(stmt.rule.params, stmt.operands):
-                if (
-                    (param in stmt.rule.sequences or measured)
-                    and isinstance(operand, ir.Name)
-                    and operand.id in self.parameter_names
-                ):
+                if (param in stmt.rule.sequences or measured) and isinstance(operand, ir.Name):
                     found.add(operand.id)
         return found
 

@@ -198,10 +198,10 @@ class Resolver(LoweringPart):
         ):
             self.free_objects[name] = obj  # (the root's globals hold it: same module)
             return spelled
-        module = _module_holding(scope.source.globals) if _is_data(obj) else None
+        module = _module_holding(scope.source.globals) if _is_number(obj) else None
         if name not in scope.source.closure and module is not None:
-            # (a number, an array...: read from its module when the gradient runs, as
-            # the helper reads it, under a name no local of the listing can take)
+            # (a number: read from its module when the gradient runs, as the helper
+            # reads it, under a name no local of the listing can take)
             return ir.Attr(ir.Name(self.bound(_short_name(module), module)), name)
         return ir.Name(self.bound(name, obj))
 
@@ -225,10 +225,11 @@ class Resolver(LoweringPart):
         return bound_name
 
 
-def _is_data(obj: Any) -> bool:
-    """A value a module holds as data (a number, an array, a list...), not a module, a
-    class or a function: generated code reads it where it lives, when it runs."""
-    return not (isinstance(obj, types.ModuleType | type) or callable(obj) or obj is MISSING)
+def _is_number(obj: Any) -> bool:
+    """A Python number a module holds (a constant, a setting): generated code reads it
+    where it lives, when it runs, as ``math.pi``. (Arrays and other objects are bound as
+    they are: srcad reads their shapes when it compiles.)"""
+    return type(obj) in (float, int, bool, complex)
 
 
 def _short_name(module: types.ModuleType) -> str:
