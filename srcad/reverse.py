@@ -33,7 +33,7 @@ from .memory import Memory, fresh_parameters
 from .names import NameAllocator, bind
 from .rules.numpy_grads import unbroadcast
 from .rules.scalar import APPEND, FIELD
-from .rules.table import Scatter
+from .rules.table import COPY, Scatter
 from .runtime import (
     add_at,
     as_floats,
@@ -1142,12 +1142,13 @@ def _as_parameter(
         isinstance(s, ir.Assign) and s.rule is FIELD and activity.is_active(s.target)
         for s in ir.walk(fn.body)
     )
-    # (a list, tuple or dict parameter: its gradient of the same type, not an AdjointList)
+    # (a list, tuple or dict parameter: its gradient of the same type, not an AdjointList:
+    # one read item by item, made an array, copied or rebound: `rows = rows or []`)
     sequence = param not in builder.numbers and any(
         isinstance(s, ir.Assign)
         and s.rule is not None
         and any(
-            p in s.rule.sequences and o == ir.Name(param)
+            o == ir.Name(param) and _may_give_adjoint_lists(s.rule, p)
             for p, o in zip(s.rule.params, s.operands)
         )
         for s in ir.walk(fn.body)
@@ -1155,6 +1156,17 @@ def _as_parameter(
     if not (reads_fields or unused or sequence):
         return adjoint
     return builder.call("structured_like", structured_like, adjoint, ir.Name(param))
+
+
+def _may_give_adjoint_lists(rule: ir.Rule, param: str) -> bool:
+    """Does ``rule`` read its operand ``param`` as a sequence, or give it an adjoint that
+    may be srcad's adjoint list (a copy's, ``np.array(rows)``'s ``items_like``)?"""
+    if rule is COPY or param in rule.sequences or rule.creates:
+        return True
+    adjoint = rule.adjoint_for(param)
+    if adjoint is None or isinstance(adjoint, ir.Scatter | ir.Zeroed):
+        return False
+    return "items_like" in ir.names_in(adjoint)
 
 
 def reverse(

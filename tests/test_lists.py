@@ -1007,3 +1007,25 @@ def test_tuples_joined_by_plus_or_sum_are_refused_at_the_line():
     with pytest.raises(srcad.SrcadError) as caught:
         srcad.grad(rows_summed_from_a_tuple, wrt=(0, 1))([(1.5, 0.25), (0.5, 2.0)], 0.7)
     assert caught.value.lineno == marker_line(__file__, "sum-from-tuple")
+
+
+def rows_defaulting_to_empty(w, rows=None):
+    if rows is None:
+        rows = []
+    return w + sum(a * b for a, b in rows)
+
+
+def rows_as_an_array(rows, w):
+    A = np.array(rows)
+    return float(np.sum(A[:, 0] * A[:, 1])) * w
+
+
+def test_the_gradient_of_rows_copied_or_made_an_array_is_rows():
+    """A list of tuples that the function rebinds (``rows = rows or []``: a copy) or
+    makes an array: its gradient is a list of tuples (it was srcad's adjoint lists)."""
+    rows = [(1.5, 0.25), (0.5, 2.0)]
+    for f, args in ((rows_defaulting_to_empty, (0.5, rows)), (rows_as_an_array, (rows, 0.5))):
+        g = srcad.grad(f, wrt=(0, 1))(*args)
+        drows = g[1] if f is rows_defaulting_to_empty else g[0]
+        assert type(drows) is list and type(drows[0]) is tuple, drows
+    assert srcad.grad(rows_as_an_array)(rows, 0.5) == [(0.125, 0.75), (1.0, 0.25)]
