@@ -124,7 +124,12 @@ def _central(value: Any, value_with: Callable[[Any], float], eps: float, tick: C
         return {key: _central(item, entry_with(key), eps, tick) for key, item in value.items()}
     h = float(_step(value, eps))
     plus, minus = value + h, value - h
-    up, down = value_with(plus), value_with(minus)
+    try:
+        up, down = value_with(plus), value_with(minus)
+    except (TypeError, IndexError):
+        if type(value) is int:  # (an int in a list of rows is an index: `x[i]`)
+            return 0.0
+        raise
     tick()
     tick()
     return (up - down) / (plus - minus)

@@ -221,3 +221,21 @@ def test_a_function_that_writes_into_its_arguments():
     np.testing.assert_array_equal(x, [1.0, 2.0])  # the caller's arrays are left alone
     got = srcad.numeric_grad(doubles, (x, w), 0)
     np.testing.assert_allclose(got, 8 * x * w, rtol=1e-7)
+
+
+def spring_over_edges(x, edges, k):
+    e = 0.0
+    for i, j, rest in edges:
+        e += k * (x[i] - x[j] - rest) ** 2
+    return e
+
+
+def test_ints_in_rows_that_index_are_not_perturbed():
+    """``edges = [(i, j, rest), ...]``: an int the function indexes with has no finite
+    difference (it was perturbed into a float index: TypeError); ints used as numbers do."""
+    x = [0.0, 1.1, 2.3, 2.9]
+    edges = [(0, 1, 1.0), (1, 2, 1.0), (2, 3, 0.5), (0, 3, 3.0)]
+    assert srcad.check_grad(spring_over_edges, x, edges, 2.0, wrt=("x", "edges", "k")) < 1e-6
+    numeric = srcad.numeric_grad(spring_over_edges, (x, edges, 2.0), 1)
+    assert numeric[0][:2] == (0.0, 0.0)
+    assert numeric[0][2] == pytest.approx(8.4, rel=1e-7)
