@@ -25,6 +25,7 @@ import importlib
 import importlib.util
 import inspect
 import os
+import re
 import symtable
 import sys
 import textwrap
@@ -213,6 +214,11 @@ class _Writer:
             cls = type(value).__name__  # (a refusal a check raises when the gradient runs)
             self.need(cls, type(value), f"the class of {what}")
             self.blocks.append(f"{name} = {cls}({_portable(value)!r})")
+            return
+        if isinstance(value, Exception) and type(value).__module__ == "builtins":
+            # (the error Python raises, which a check raises too: `ValueError` of an
+            # unpacking of the wrong length)
+            self.blocks.append(f"{name} = {type(value).__name__}({_portable(value)!r})")
             return
         if value is _user_line():  # (which user line generated code came from: srcad's own)
             self.blocks.append(
@@ -634,4 +640,8 @@ def _portable(error: Exception) -> str:
     filename = getattr(error, "filename", None)
     if isinstance(filename, str) and filename:
         text = text.replace(filename, os.path.basename(filename))
-    return text
+    return _PATH.sub(lambda found: os.path.basename(found.group(0)), text)
+
+
+#: an absolute path of a Python file in an error's text (a builtin error has no filename)
+_PATH = re.compile(r"(?:[A-Za-z]:)?[\\/][^\s:]*[\\/][^\s:\\/]+\.py")

@@ -599,6 +599,28 @@ def test_exported_gradient_of_a_dict_loop_runs_without_srcad(tmp_path):
     assert got[0] == want[0] and got[1] == want[1]
 
 
+def products_of_pairs(rows, w):
+    s = 0.0
+    for a, b in rows:  # (an unpacking: its check raises Python's ValueError)
+        s += a * b * w
+    return s
+
+
+def test_exported_gradient_of_an_unpacking_runs_without_srcad(tmp_path):
+    """The check of an unpacking's length raises a ValueError bound in the gradient:
+    exported as a ValueError whose text names the file, not this machine's path."""
+    path = tmp_path / "pairs_grad.py"
+    srcad.export(products_of_pairs, path, wrt=(0, 1))
+    assert str(tmp_path) not in path.read_text() and "/work/" not in path.read_text()
+    spec = importlib.util.spec_from_file_location("pairs_grad", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    rows = [(1.0, 2.0), (3.0, 4.0)]
+    assert module.products_of_pairs_grad(rows, 0.5) == ([(1.0, 0.5), (2.0, 1.5)], 14.0)
+    with pytest.raises(ValueError, match="test_api.py"):
+        module.products_of_pairs_grad([(1.0, 2.0, 3.0)], 0.5)
+
+
 def wavy(params):
     return math.sin(params["a"]) * params["b"][0]
 
