@@ -246,6 +246,24 @@ def test_redefined_helper_is_reinlined(monkeypatch):
     assert close(old(2.0), 13.0), "a gradient built earlier kept the old helper body"
 
 
+ACTIVATION = np.tanh  # (a global holding a numpy function: the rule is tanh's)
+
+
+def activated(w, v):
+    return ACTIVATION(w * v)
+
+
+def test_a_global_holding_a_function_rebound_gets_the_new_rule(monkeypatch):
+    """``ACTIVATION = np.sin`` after the gradient was made: it is made again with sin's
+    rule (it kept tanh's, while the value followed sin)."""
+    g = srcad.value_and_grad(activated, wrt="w")
+    value, dw = g(0.8, 1.5)
+    assert close(dw, 1.5 / np.cosh(1.2) ** 2)
+    monkeypatch.setitem(globals(), "ACTIVATION", np.sin)
+    value, dw = g(0.8, 1.5)
+    assert value == activated(0.8, 1.5) and close(dw, 1.5 * np.cos(1.2))
+
+
 def test_closures_are_separate():
     # two closures made by the same def: each gradient reads its own k
     f2, f3 = make_closure(2.0), make_closure(3.0)

@@ -81,6 +81,7 @@ class Operations(LoweringPart):
         written = self.as_written(scope, node)
         rule, bound = self.find_rule(scope, written)
         if rule is not None:
+            self.follow_global_callee(scope, node)
             operands, placed = self.lower_operands(scope, rule, bound, node)
             value = self.spell(scope, written, placed)
             operand_list = tuple(operands[p] for p in rule.params)
@@ -296,6 +297,19 @@ class Operations(LoweringPart):
             loc=scope.source.location(node),
         ))
         return ir.Name(name)
+
+    def follow_global_callee(self, scope: Scope, node: ast.expr) -> None:
+        """A call through a module's global (``ACT = np.tanh``, then ``ACT(z)``) used
+        the rule of the function the global held: the gradient is made again if the
+        global is rebound (``ACT = np.sin``), as for a helper redefined."""
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+            return
+        name = node.func.id
+        if name in scope.local_names or name not in scope.source.globals:
+            return
+        denoted = self.denote(scope, node.func)
+        if denoted.fixed and callable(denoted.obj):
+            self.dependencies.append((denoted.lookup, denoted.obj, None))
 
     def find_rule(
         self, scope: Scope, written: Written
