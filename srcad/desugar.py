@@ -163,6 +163,7 @@ class _LoopReturns:
         """A loop that returns: the flag and the result set before it (outermost loop),
         and ``if returned: return result`` after it (``break`` in an outer loop)."""
         returns_inside = _contains(stmt.body, (ast.Return,), into_loops=True)
+        left_by_returns_only = endless(stmt)  # (before the returns become breaks)
         stmt.body = self.rewrite(stmt.body, loop_depth + 1)
         if not returns_inside:
             return [stmt]
@@ -178,6 +179,8 @@ class _LoopReturns:
         after: ast.stmt = (
             ast.Return(ast.Name(result, ast.Load())) if loop_depth == 0 else ast.Break()
         )
+        if left_by_returns_only:  # (`while True:` ends by a return: after it, one ran)
+            return [*before, stmt, _located(after, stmt)]
         check = _located(ast.If(ast.Name(flag, ast.Load()), [_located(after, stmt)], []), stmt)
         return [*before, stmt, check]
 
@@ -234,6 +237,24 @@ def dict_call(node: ast.AST) -> bool:
 #: The name desugared code calls for the order ``sorted(xs, key=f)`` puts the items in
 #: (:func:`srcad.runtime.sorted_order`: :mod:`srcad.frontend` resolves it to that).
 SORTED_ORDER = "_srcad_sorted_order"
+
+
+def endless(stmt: ast.stmt) -> bool:
+    """``while True:`` (any true constant) with no ``break`` of its own."""
+    if not (
+        isinstance(stmt, ast.While)
+        and isinstance(stmt.test, ast.Constant)
+        and bool(stmt.test.value)
+    ):
+        return False
+    pending: list[ast.AST] = list(stmt.body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.Break):
+            return False
+        if not isinstance(node, ast.For | ast.While | ast.FunctionDef | ast.Lambda):
+            pending.extend(ast.iter_child_nodes(node))  # (a nested loop's break is its own)
+    return True
 
 
 def keyed_sort(node: ast.AST) -> TypeGuard[ast.Call]:

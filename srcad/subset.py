@@ -14,6 +14,7 @@ from . import astwalk
 from .chains import MISSING, chain_names, static_attribute, static_chain
 from .contexts import try_refusals, with_refusals
 from .desugar import (
+    endless,
     keyed_extreme,
     keyed_sort,
     mapped_call,
@@ -551,6 +552,8 @@ def _always_returns(body: list[ast.stmt]) -> bool:
         if isinstance(stmt, ast.If) and _always_returns(stmt.body) and _always_returns(stmt.orelse):
             return True
         if isinstance(stmt, ast.With) and _always_returns(stmt.body):
+            return True
+        if endless(stmt):  # (`while True:` left only by `return`)
             return True
     return False
 

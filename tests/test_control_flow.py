@@ -1202,3 +1202,32 @@ def _enumerate_from_one(x):
 def test_enumerate_with_a_start():
     check_four_ways(_enumerate_from_one, np.array([0.3, 1.2, -0.4]))
     check_four_ways(_enumerate_from_one, [0.3, 1.2, -0.4])
+
+
+def newton_until_converged(a):
+    x = a
+    while True:  # (left only by the return)
+        step = 0.5 * (x + a / x)
+        if abs(step - x) < 1e-12:
+            return step
+        x = step
+
+
+def stepped_until_done(a):
+    x, k = a, 0
+    while True:
+        for i in range(3):  # (this break is the inner loop's)
+            if i > 1:
+                break
+            x = x * 0.9 + 0.1 * a
+        k += 1
+        if k >= 4:
+            return x * a
+
+
+def test_a_while_true_loop_left_only_by_return():
+    """``while True:`` that only a ``return`` leaves returns on every path (it was
+    refused: "does not return a value on every path")."""
+    check_four_ways(newton_until_converged, 2.0)
+    assert srcad.grad(newton_until_converged)(2.0) == pytest.approx(0.5 / 2.0**0.5, rel=1e-12)
+    check_four_ways(stepped_until_done, 1.5)
