@@ -242,14 +242,25 @@ class Expressions(LoweringPart):
             name = target() if target is not None else None
             return self.emit_rule_call(scope, "loop_items", LOOP_ITEMS, operand, node, name)
         if getattr(callee, "__module__", None) in _EXACT_ARITHMETIC:
+            hint = (
+                "compute it with floats or numpy: `np.std(xs, ddof=1)`, `np.mean`, "
+                "`np.var`, `np.median`"
+            )
+            if getattr(callee, "__name__", "") in _FLOAT_STATISTICS:  # (floats, added by
+                raise self.error(  # iterators srcad does not read)
+                    scope,
+                    node,
+                    f"`{ast.unparse(node.func)}` is a statistics function srcad does not "
+                    "differentiate",
+                    hint,
+                )
             raise self.error(
                 scope,
                 node,
                 f"`{ast.unparse(node.func)}` computes with exact fractions or decimals "
                 "(integer arithmetic, which has no derivative), so srcad would find a zero "
                 "gradient",
-                "compute it with floats or numpy: `np.std(xs, ddof=1)`, `np.mean`, "
-                "`np.var`, `np.median`",
+                hint,
             )
         if isinstance(callee, types.FunctionType) and not self.table.has_callable(callee):
             return self.inline(scope, node, callee, target)
@@ -443,6 +454,8 @@ class Expressions(LoweringPart):
 
 #: modules whose functions compute floats through exact integers (``statistics.stdev``
 #: sums fractions): each step has no derivative, the whole has one
+#: the statistics functions that compute with floats
+_FLOAT_STATISTICS = frozenset(("fmean", "geometric_mean"))
 _EXACT_ARITHMETIC = frozenset(("statistics", "fractions", "decimal"))
 
 #: callables that iterate over their arguments
