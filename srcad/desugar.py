@@ -14,7 +14,8 @@
   ``max(xs, key=f)`` (``min``) a loop that keeps the first item of the largest key;
   ``sorted(xs, key=f, reverse=r)`` the items of ``list(xs)`` in the order of their keys
   (``[items[i] for i in SORTED_ORDER(keys, r)]``: a permutation, as stable as Python's,
-  through which the items' gradients flow back).
+  through which the items' gradients flow back), and ``items.sort(key=f)`` that list put
+  back into ``items`` (``items.clear()``, ``items.extend(...)``).
 - ``list(zip(xs, ys))`` becomes the comprehension ``[(x, y) for x, y in zip(xs, ys)]``.
 - ``dict(a=x, b=y)`` becomes the display ``{"a": x, "b": y}``, ``dict(d)`` the copy
   ``d.copy()``, and ``dict(zip(keys, values))`` (a dict comprehension) a loop that sets
@@ -257,6 +258,18 @@ def endless(stmt: ast.stmt) -> bool:
     return True
 
 
+def _no_key(node: ast.Call) -> bool:
+    """``sorted(xs, key=None)`` (``max``, ``min``): the items compared themselves."""
+    return (
+        isinstance(node.func, ast.Name)
+        and node.func.id in ("sorted", "max", "min")
+        and any(
+            k.arg == "key" and isinstance(k.value, ast.Constant) and k.value.value is None
+            for k in node.keywords
+        )
+    )
+
+
 def keyed_sort(node: ast.AST) -> TypeGuard[ast.Call]:
     """``sorted(xs, key=f)`` (and ``reverse=r``): see :func:`desugar`."""
     return (
@@ -265,6 +278,19 @@ def keyed_sort(node: ast.AST) -> TypeGuard[ast.Call]:
         and node.func.id == "sorted"
         and len(node.args) == 1
         and not isinstance(node.args[0], ast.Starred)
+        and "key" in [k.arg for k in node.keywords]
+        and {k.arg for k in node.keywords} <= {"key", "reverse"}
+    )
+
+
+def keyed_sort_in_place(node: ast.AST) -> TypeGuard[ast.Call]:
+    """``items.sort(key=f)`` (and ``reverse=r``) on a name: see :func:`desugar`."""
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "sort"
+        and isinstance(node.func.value, ast.Name)
+        and not node.args
         and "key" in [k.arg for k in node.keywords]
         and {k.arg for k in node.keywords} <= {"key", "reverse"}
     )
@@ -429,6 +455,32 @@ class _Comprehensions(ast.NodeTransformer):
             out += getattr(self, f"rewrite_{type(stmt).__name__}", self.rewrite_other)(stmt)
         return out
 
+    def rewrite_Expr(self, stmt: ast.Expr) -> list[ast.stmt]:
+        """``items.sort(key=f, reverse=r)``: the items in the order of their keys (as
+        ``sorted`` with a key), put back into the list: ``items.clear()`` and
+        ``items.extend(...)``, which srcad follows on a list the function made."""
+        call = stmt.value
+        if not keyed_sort_in_place(call):
+            return self.rewrite_other(stmt)
+        assert isinstance(call.func, ast.Attribute)
+        receiver = call.func.value
+        in_order = _fresh("in_order", self.used)
+        ordered = ast.Call(ast.Name("sorted", ast.Load()), [copy.deepcopy(receiver)],
+                           call.keywords)
+        def method(name: str, *args: ast.expr) -> ast.Expr:
+            made = ast.Call(
+                ast.Attribute(copy.deepcopy(receiver), name, ast.Load()), list(args), []
+            )
+            made.srcad_written_as = "sort"  # type: ignore[attr-defined]  # (for messages)
+            return ast.Expr(made)
+
+        replacement = [
+            ast.Assign([ast.Name(in_order, ast.Store())], ordered),
+            method("clear"),
+            method("extend", ast.Name(in_order, ast.Load())),
+        ]
+        return self.rewrite([_located(s, stmt) for s in replacement])
+
     def rewrite_other(self, stmt: ast.stmt) -> list[ast.stmt]:
         """Loops for the comprehensions in each of the statement's expressions, then
         the statement."""
@@ -530,6 +582,8 @@ class _Comprehensions(ast.NodeTransformer):
         return expr
 
     def visit_Call(self, node: ast.Call) -> ast.AST:
+        if _no_key(node):  # sorted(xs, key=None), max(xs, key=None): no key at all
+            node.keywords = [k for k in node.keywords if k.arg != "key"]
         if reduce_call(node):
             return self.reduced(node)
         if keyed_extreme(node) and ast.unparse(node.func) not in self.shadowed:
@@ -812,7 +866,10 @@ def desugar(fn: ast.FunctionDef) -> ast.FunctionDef:
             mapped_call(node) or reduce_call(node) or dict_view_consumed(node) or listed_zip(node)
         ):
             comprehensions = functional = True
-        elif keyed_extreme(node) or keyed_sort(node) or dict_call(node):
+        elif (
+            keyed_extreme(node) or keyed_sort(node) or keyed_sort_in_place(node)
+            or dict_call(node)
+        ):
             comprehensions = True
         elif isinstance(node, ast.Assign):
             lambdas = lambdas or named_lambda(node)

@@ -37,6 +37,15 @@ class NameAllocator:
         self._owned.add(candidate)
         return candidate
 
+    def taken(self, name: str) -> bool:
+        """Has the generated function named something ``name`` already?"""
+        return name in self._owned
+
+    def reserve(self, name: str) -> None:
+        """Keep ``name`` for what it names in the user's code (a global generated code
+        reads by that name): no generated name will be ``name`` from now on."""
+        self._used.add(name)
+
     def temp(self) -> str:
         """A short temporary name: ``t1``, ``t2``, ..."""
         while True:

@@ -17,6 +17,7 @@ from .desugar import (
     endless,
     keyed_extreme,
     keyed_sort,
+    keyed_sort_in_place,
     mapped_call,
     named_lambda,
     reduce_call,
@@ -308,6 +309,8 @@ class _Checker(ast.NodeVisitor):
         arguments may be f-strings; any other bare expression is refused."""
         if isinstance(stmt.value, ast.Yield | ast.YieldFrom | ast.Await):
             self.visit(stmt.value)  # reported as what it is (a generator, ...)
+        elif keyed_sort_in_place(stmt.value):
+            self.visit(stmt.value)  # (items.sort(key=lambda ...): desugared, as sorted's)
         elif isinstance(stmt.value, ast.Call):
             call = stmt.value
             self.visit(call.func)
@@ -502,11 +505,12 @@ class _Checker(ast.NodeVisitor):
                 self.visit(node.keywords[0].value.body)  # (max(xs, key=lambda x: ...))
                 self.visit(node.args[0])
                 return
-            if keyed_sort(node):  # (desugared: a lambda's body is applied to each item)
+            if keyed_sort(node) or keyed_sort_in_place(node):  # (desugared: a lambda's
+                # body is applied to each item)
                 for keyword in node.keywords:
                     value = keyword.value
                     self.visit(value.body if isinstance(value, ast.Lambda) else value)
-                self.visit(node.args[0])
+                self.visit(node.args[0] if node.args else node.func)
                 return
         super().generic_visit(node)
 

@@ -51,3 +51,14 @@ def over_items(x, xs):
     for v in xs:  # (srcad's loop counter is named k too)
         s += scaled(x) * v
     return s
+
+
+# globals of other kinds a helper reads: rebound by the caller's module between calls
+MODE = "lin"
+GAINS = {"gain": 1.0}
+WEIGHTS = [1.0, 2.0]
+
+
+def configured(y):
+    linear = y if MODE == "lin" else y * y
+    return GAINS["gain"] * y + sum(w * y for w in WEIGHTS) + linear

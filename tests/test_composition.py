@@ -21,6 +21,7 @@ import math
 import os
 import sys
 
+import helpers_float_version
 import numpy as np
 import pytest
 
@@ -262,6 +263,39 @@ def test_a_global_holding_a_function_rebound_gets_the_new_rule(monkeypatch):
     monkeypatch.setitem(globals(), "ACTIVATION", np.sin)
     value, dw = g(0.8, 1.5)
     assert value == activated(0.8, 1.5) and close(dw, 1.5 * np.cos(1.2))
+
+
+MODE = "lin"  # (globals of this module a helper reads: a string, a dict, a list)
+GAINS = {"gain": 1.0}
+WEIGHTS = [1.0, 2.0]
+
+
+def configured_here(y):
+    linear = y if MODE == "lin" else y * y
+    return GAINS["gain"] * y + sum(w * y for w in WEIGHTS) + linear
+
+
+def calls_configured_here(y):
+    return configured_here(y)
+
+
+def calls_configured_there(y):
+    return helpers_float_version.configured(y)
+
+
+def test_a_helpers_globals_rebound_are_read_again(monkeypatch):
+    """A helper's globals of any kind, in this module or another, rebound after the
+    gradient was made: the gradient sees the new values, as the helper does (they were
+    fixed when the gradient was made, and a new srcad.grad gave the same)."""
+    for f, module in ((calls_configured_here, sys.modules[__name__]),
+                      (calls_configured_there, helpers_float_version)):
+        g = srcad.grad(f)
+        assert close(g(0.7), 5.0)
+        monkeypatch.setattr(module, "MODE", "quad")
+        monkeypatch.setattr(module, "GAINS", {"gain": -2.0})
+        monkeypatch.setattr(module, "WEIGHTS", [0.5])
+        assert close(g(0.7), -0.1) and close(srcad.grad(f)(0.7), -0.1)
+        monkeypatch.undo()
 
 
 def test_closures_are_separate():

@@ -1029,3 +1029,23 @@ def test_the_gradient_of_rows_copied_or_made_an_array_is_rows():
         drows = g[1] if f is rows_defaulting_to_empty else g[0]
         assert type(drows) is list and type(drows[0]) is tuple, drows
     assert srcad.grad(rows_as_an_array)(rows, 0.5) == [(0.125, 0.75), (1.0, 0.25)]
+
+
+def sort_pairs_in_place(w, pairs):
+    ps = list(pairs)
+    ps.sort(key=lambda p: p[1], reverse=True)
+    return w * ps[0][0] + ps[-1][1]
+
+
+def sorted_without_a_key(xs):
+    s = sorted(xs, key=None)
+    return s[0] * 3.0 + max(xs, key=None) * s[1]
+
+
+def test_sort_in_place_by_a_key_and_no_key():
+    """``ps.sort(key=...)`` on a list the function made (``clear`` and ``extend`` with
+    the items in order); ``key=None`` is no key (it called None)."""
+    dw, dpairs = check_four_ways(sort_pairs_in_place, 0.5, [(2.0, 1.0), (1.0, 3.0), (4.0, 2.0)])
+    assert dw == 1.0 and dpairs == [(0.0, 1.0), (0.5, 0.0), (0.0, 0.0)]
+    dxs = srcad.grad(sorted_without_a_key)([0.3, 1.1, -0.4])
+    assert np.allclose(dxs, [1.1, 0.3, 3.0], rtol=1e-15)

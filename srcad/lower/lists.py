@@ -148,7 +148,8 @@ class Lists(LoweringPart):
         method leaves (``sorted(items)``, ``items[::-1]``, ``items[:i] + [v] + items[i:]``,
         the list without the first item equal to ``v``, ``[]``)."""
         old = scope.env.get(receiver)
-        self.check_growable(scope, call, receiver, old, f".{method}")
+        written = getattr(call, "srcad_written_as", method)  # (sort(key=): desugared)
+        self.check_growable(scope, call, receiver, old, f".{written}")
         if method == "remove":  # items.pop(items.index(v))
             position = _method_call(receiver, "index", call.args, [], call)
             self.pop_item(scope, _method_call(receiver, "pop", [position], [], call))

@@ -190,19 +190,27 @@ class Resolver(LoweringPart):
             if name in scope.source.closure:
                 self.free_cells[name] = scope.source.closure[name]
             return spelled
-        if (
-            isinstance(obj, types.ModuleType)  # (`np`, `math`: no generated name is one)
-            and name not in self.root.closure
-            and self.root.lookup(name) is obj
-            and name not in self.root_locals()  # (nor a name the caller binds)
-        ):
-            self.free_objects[name] = obj  # (the root's globals hold it: same module)
-            return spelled
         module = _module_holding(scope.source.globals) if _is_number(obj) else None
         if name not in scope.source.closure and module is not None:
             # (a number: read from its module when the gradient runs, as the helper
             # reads it, under a name no local of the listing can take)
             return ir.Attr(ir.Name(self.bound(_short_name(module), module)), name)
+        if (
+            name not in self.root.closure
+            and self.root.lookup(name) is obj  # (the root's globals hold it: same module,
+            and name not in self.root_locals()  # read when the gradient runs), and no
+            and not self.names.taken(name)  # name of the listing is `name` (a caller's
+        ):  # parameter `sigma`, srcad's loop counter `k`), nor will be
+            self.names.reserve(name)
+            self.free_objects[name] = obj
+            return spelled
+        if (
+            name not in scope.source.closure
+            and name in scope.source.globals
+            and not isinstance(obj, types.ModuleType)
+        ):  # (bound as it is now: rebound in its module, the gradient is made again)
+            lookup = functools.partial(scope.source.globals.get, name)
+            self.dependencies.append((lookup, obj, None))
         return ir.Name(self.bound(name, obj))
 
     def root_locals(self) -> set[str]:

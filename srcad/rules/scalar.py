@@ -442,7 +442,15 @@ defrule(
 )
 SUM = {"sum": builtins.sum, "sum_items_grad": sum_items_grad}
 #: the order ``sorted(xs, key=f)`` puts its items in (see srcad.desugar): piecewise constant
-defrule("sorted_order(x, reverse=False)", env={"sorted_order": sorted_order}, x=None, reverse=None)
+#: (a list of ints made from x's items: the version for floats reads it as a sequence)
+defrule(
+    "sorted_order(x, reverse=False)",
+    env={"sorted_order": sorted_order},
+    x=None,
+    reverse=None,
+    holds=True,
+    sequences=("x",),
+)
 SUMS: tuple[Rule, ...] = (defrule(
     "sum(x)", env=SUM, x="sum_items_grad(g, x)", tangents={"x": "sum(t)"}, sequences=("x",)
 ),)
