@@ -1049,3 +1049,37 @@ def test_sort_in_place_by_a_key_and_no_key():
     assert dw == 1.0 and dpairs == [(0.0, 1.0), (0.5, 0.0), (0.0, 0.0)]
     dxs = srcad.grad(sorted_without_a_key)([0.3, 1.1, -0.4])
     assert np.allclose(dxs, [1.1, 0.3, 3.0], rtol=1e-15)
+
+
+def pair_of(x):
+    return (x, x * x)
+
+
+def joined_pairs(x, y):
+    t = pair_of(x) + pair_of(y)  # (Python joins the two tuples)
+    return t[1] * t[2]
+
+
+def mixed_sum(x, y):
+    return pair_of(x)[1] + x * y  # (not tuples: numbers added)
+
+
+def test_tuples_helpers_return_are_joined_by_plus():
+    """``pair(x) + pair(y)`` of helpers that return tuples is the 4-tuple Python makes
+    (it was read as numpy's addition: a wrong gradient)."""
+    dx, dy = check_four_ways(joined_pairs, 0.7, 1.3)
+    assert dx == pytest.approx(2 * 0.7 * 1.3, rel=1e-14) and dy == pytest.approx(0.49, rel=1e-14)
+    check_four_ways(mixed_sum, 0.7, 1.3)
+
+
+def helpers_added(x, y):
+    return pair_of(x)[1] * 0.5 + sum_of_squares(x, y) + sum_of_squares(y, x)
+
+
+def sum_of_squares(a, b):
+    return a * a + b * b
+
+
+def test_numbers_two_helpers_return_are_added():
+    check_four_ways(helpers_added, 0.7, 1.3)
+    assert srcad.grad(helpers_added, wrt=(0, 1))(0.7, 1.3) == pytest.approx((0.7 + 2.8, 5.2))

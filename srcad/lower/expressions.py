@@ -107,7 +107,30 @@ class Expressions(LoweringPart):
             self.may_be_list(scope, node.left) or self.may_be_list(scope, node.right)
         ):
             return self.list_arithmetic(scope, node, target)
+        if isinstance(node.op, ast.Add) and all(
+            self.may_be_tuple(scope, side) for side in (node.left, node.right)
+        ):  # (`pair(x) + pair(y)` of helpers that return tuples: Python joins them)
+            left, right = (self.lower_expr(scope, side, None) for side in (node.left, node.right))
+            if all(isinstance(v, TupleValue) and not v.is_list for v in (left, right)):
+                return TupleValue(left.items + right.items)
+            parts = [
+                Operand(self.materialize(scope, v, node) if isinstance(v, TupleValue) else v)
+                for v in (left, right)
+            ]
+            node = ast.copy_location(ast.BinOp(parts[0], node.op, parts[1]), node)
         return self.operation(scope, node, target)
+
+    def may_be_tuple(self, scope: Scope, node: ast.expr) -> bool:
+        """A tuple display, a name of one, or a call of a helper srcad inlines (which may
+        return one): ``+`` of two of them may join tuples."""
+        if isinstance(node, ast.Tuple):
+            return True
+        if isinstance(node, ast.Name):
+            return isinstance(scope.env.get(node.id), TupleValue)
+        if not isinstance(node, ast.Call):
+            return False
+        callee = self.denote(scope, node.func).static
+        return isinstance(callee, types.FunctionType) and not self.table.has_callable(callee)
 
     def lower_Dict(self, scope: Scope, node: ast.Dict, target: Target) -> Any:
         return self.dict_display(scope, node, target)
