@@ -185,6 +185,17 @@ AS_AN_ARRAY = (
 )
 
 
+def _loaded(folder, stem: str, source: str):
+    """``source`` written to a new file in ``folder`` and imported (srcad reads it)."""
+    path = folder / f"{stem}_{len(list(folder.iterdir()))}.py"
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def _item_program(lines: list[str]) -> str:
     body = "\n".join("    " + line for text in lines for line in text.split("\n"))
     return f"import numpy as np\n\n\ndef f(w, x, buf):\n    s = 0.0\n{body}\n    return s\n"
@@ -199,13 +210,7 @@ def _item_program(lines: list[str]) -> str:
 def test_random_programs_reading_arrays_item_by_item(tmp_path, lines, aliased):
     """The gradient the four ways, and f's value, when ``x`` and ``buf`` are arrays
     (sometimes one array): whichever version runs, it computes what numpy does."""
-    path = tmp_path / f"items_{len(list(tmp_path.iterdir()))}.py"
-    path.write_text(_item_program(lines))
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    f = module.f
+    f = _loaded(tmp_path, "items", _item_program(lines)).f
     x = np.array([0.5, 1.25, 2.0, 1.5])
     if aliased:  # (two parameters that are one array: f's value; see fresh_arguments)
         same, again = x.copy(), x.copy()
@@ -292,12 +297,7 @@ ROW_READS = (
 @given(lines=st.lists(st.sampled_from(ROW_READS), min_size=1, max_size=4))
 def test_random_programs_reading_rows(tmp_path, lines):
     body = "\n".join("    " + line for text in lines for line in text.split("\n"))
-    path = tmp_path / f"rows_{len(list(tmp_path.iterdir()))}.py"
-    path.write_text(f"def f(w, rows):\n    s = 0.0\n{body}\n    return s\n")
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = _loaded(tmp_path, "rows", f"def f(w, rows):\n    s = 0.0\n{body}\n    return s\n")
     rows = [(1.5, 0.25), (0.5, 2.0), (1.25, -0.75)]
     check_four_ways(module.f, 0.7, rows, wrt=(0, 1))
 
