@@ -913,7 +913,13 @@ def as_floats(value: Any) -> Any:
     items (numpy's float64 numbers, as iterating the array gives them) as a list; else
     ``None``. (The float version's entry check for a parameter it reads only item by
     item, where an array reads as the list of its items does.)"""
-    if value.__class__ is np.ndarray:
+    cls = value.__class__
+    if cls is list or cls is tuple:  # (the common case first, without another call)
+        for item in value:
+            if item.__class__ is not float and item.__class__ is not _FLOAT64_SCALAR:
+                return None
+        return value
+    if cls is np.ndarray:
         return list(value) if value.ndim == 1 and value.dtype == _FLOAT64 else None
     return value if float_items(value) else None
 
