@@ -308,6 +308,18 @@ def keyed_extreme(node: ast.AST) -> bool:
     )
 
 
+#: Marks the call of a key function desugared code makes (``key(item)``): when the key
+#: is ``None`` (a helper's ``key=None`` passed on), lowering reads it as the item itself.
+KEY_CALL = "srcad_key_call"
+
+
+def _key_of(key: ast.expr, item: str, used: set[str]) -> ast.expr:
+    """``key(item)`` for ``sorted``/``max``/``min`` with ``key=key``."""
+    applied = _applied(key, [ast.Name(item, ast.Load())], used)
+    setattr(applied, KEY_CALL, True)
+    return applied
+
+
 def _applied(function: ast.expr, args: list[ast.expr], used: set[str]) -> ast.expr:
     """``function(*args)``: a lambda's body with its parameters replaced by ``args``
     (names, so nothing is computed twice), or the call."""
@@ -674,7 +686,7 @@ class _Comprehensions(ast.NodeTransformer):
                              [ast.Name(best_key, ast.Load())])
         body = [
             ast.Assign([ast.Name(item_key, ast.Store())],
-                       _applied(key, [ast.Name(item, ast.Load())], self.used)),
+                       _key_of(key, item, self.used)),
             ast.If(
                 ast.Name(first, ast.Load()),
                 keep(ast.Assign([ast.Name(first, ast.Store())], ast.Constant(False))),
@@ -704,7 +716,7 @@ class _Comprehensions(ast.NodeTransformer):
         order = _fresh("order", self.used)
         listed = ast.Call(ast.Name("list", ast.Load()), [node.args[0]], [])
         each_key = ast.ListComp(
-            _applied(options["key"], [ast.Name(item, ast.Load())], self.used),
+            _key_of(options["key"], item, self.used),
             [ast.comprehension(ast.Name(item, ast.Store()), ast.Name(items, ast.Load()), [], 0)],
         )
         ordered = ast.Call(

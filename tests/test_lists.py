@@ -1083,3 +1083,21 @@ def sum_of_squares(a, b):
 def test_numbers_two_helpers_return_are_added():
     check_four_ways(helpers_added, 0.7, 1.3)
     assert srcad.grad(helpers_added, wrt=(0, 1))(0.7, 1.3) == pytest.approx((0.7 + 2.8, 5.2))
+
+
+def ranked(xs, key=None):
+    return sorted(xs, key=key)
+
+
+def through_a_ranking_helper(xs):
+    s = ranked(xs)
+    t = ranked(xs, key=abs)
+    return s[0] * 3.0 + s[1] + t[0] * 0.5
+
+
+def test_a_key_of_none_passed_on_by_a_helper_is_no_key():
+    """``ranked(xs, key=None)`` passing ``key=key`` on: the items themselves (the
+    generated code called None)."""
+    dxs = srcad.grad(through_a_ranking_helper)([0.3, 1.1, -0.4])
+    assert np.allclose(dxs, [1.0 + 0.5, 0.0, 3.0], rtol=1e-15)
+    check_four_ways(through_a_ranking_helper, [0.3, 1.1, -0.4])
