@@ -992,6 +992,12 @@ def joined_tuple_arguments(a, b):
     return t[1] * t[2]
 
 
+def tuple_argument_extended(a, b):
+    t = a
+    t += b  # <tuple-extended>
+    return t[1] * t[2]
+
+
 def rows_summed_from_a_tuple(rows, w):
     return w * sum(rows, ())[3]  # <sum-from-tuple>
 
@@ -1004,6 +1010,9 @@ def test_tuples_joined_by_plus_or_sum_are_refused_at_the_line():
     assert caught.value.lineno == marker_line(__file__, "tuples-joined")
     arrays = srcad.grad(joined_tuple_arguments, wrt=(0, 1))(np.ones(3), np.array([3.0, 4.0, 5.0]))
     assert np.array_equal(arrays[0], [0.0, 6.0, 5.0])  # (arrays are added: t = [4, 5, 6])
+    with pytest.raises(srcad.SrcadError) as caught:  # (`t = a; t += b`: the same)
+        srcad.grad(tuple_argument_extended, wrt=(0, 1))((1.0, 2.0), (3.0, 4.0))
+    assert caught.value.lineno == marker_line(__file__, "tuple-extended")
     with pytest.raises(srcad.SrcadError) as caught:
         srcad.grad(rows_summed_from_a_tuple, wrt=(0, 1))([(1.5, 0.25), (0.5, 2.0)], 0.7)
     assert caught.value.lineno == marker_line(__file__, "sum-from-tuple")

@@ -15,7 +15,7 @@ from ..frontend import FunctionSource
 from ..names import NameAllocator
 from ..rules import TABLE
 from ..rules.scalar import ITEM, LOOP_ITEMS
-from ..rules.table import Rules
+from ..rules.table import COPY, Rules
 from ..runtime import (
     require_no_container,
     require_no_list,
@@ -281,9 +281,14 @@ class Lowerer(
             return None
 
         for stmt in ir.walk(self.body):
-            if not isinstance(stmt, ir.Assign) or stmt.rule is None or stmt.in_place:
+            if not isinstance(stmt, ir.Assign) or stmt.rule is None:
                 continue
             value = stmt.value
+            if stmt.rule is COPY and (whole := root(value, True)) is not None:
+                assert isinstance(whole, ir.Name)  # (`t = a`: a's, when read so)
+                sliced[stmt.target] = whole.id
+            if stmt.in_place and not isinstance(value, ir.BinOp):
+                continue
             if (
                 stmt.rule is ITEM
                 and isinstance(value, ir.Subscript)
