@@ -26,6 +26,7 @@ MODULES = (
     "stop30",  # lists to numpy, overlapping in-place views, copied dicts (stop 30)
     "stop31",  # in-place list, array and dict methods, spliced lists, counts (stop 31)
     "objects_inside",  # objects of the user's classes made inside the function
+    "stop32",  # arrays read item by item, rows, helpers' globals, sorted(key=) (stop 32)
 )
 
 
