@@ -271,12 +271,16 @@ class Lowerer(
         read = self.read_as_sequences()
         sequences = read & self.parameter_names
 
+        copied: dict[str, str] = {}  # a copy's name -> the parameter it copies
+
         def root(operand: ir.Expr, result_read: bool = False) -> ir.Expr | None:
             if isinstance(operand, ir.Name):  # (a parameter read as a sequence, or any
                 if operand.id in sequences or (  # when the sum itself is: `t = a + b; t[1]`)
                     result_read and operand.id in self.parameter_names
                 ):
                     return operand
+                if result_read and operand.id in copied:
+                    return ir.Name(copied[operand.id])
                 return ir.Name(sliced[operand.id]) if operand.id in sliced else None
             return None
 
@@ -285,8 +289,8 @@ class Lowerer(
                 continue
             value = stmt.value
             if stmt.rule is COPY and (whole := root(value, True)) is not None:
-                assert isinstance(whole, ir.Name)  # (`t = a`: a's, when read so)
-                sliced[stmt.target] = whole.id
+                assert isinstance(whole, ir.Name)  # (`t = a`: a's, when the sum is read
+                copied[stmt.target] = whole.id  # as a sequence: `t += b; t[1]`)
             if stmt.in_place and not isinstance(value, ir.BinOp):
                 continue
             if (
