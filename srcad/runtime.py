@@ -334,9 +334,9 @@ def joined_lists() -> UnsupportedSyntaxError:
     from .load import user_line
 
     return UnsupportedSyntaxError(
-        "a Python list (a parameter's, say) meets arithmetic here: joined or repeated by "
-        "`+` or `*`, or made an array by a numpy function, which srcad's derivative of "
-        "this line does not follow for a list it did not see being made",
+        "a Python list or tuple (a parameter's, say) meets arithmetic here: joined or "
+        "repeated by `+` or `*`, or made an array by a numpy function, which srcad's "
+        "derivative of this line does not follow for a list it did not see being made",
         "pass an array (`np.asarray(xs)`) where numpy reads one, or make the list in "
         "the function first (`xs = list(xs)`) where it is joined or repeated",
         user_line(3),

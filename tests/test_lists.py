@@ -1110,3 +1110,28 @@ def test_a_key_of_none_passed_on_by_a_helper_is_no_key():
     dxs = srcad.grad(through_a_ranking_helper)([0.3, 1.1, -0.4])
     assert np.allclose(dxs, [1.0 + 0.5, 0.0, 3.0], rtol=1e-15)
     check_four_ways(through_a_ranking_helper, [0.3, 1.1, -0.4])
+
+
+def joined_dict_items(d):
+    t = d["p"] + d["q"]  # <dict-items-joined>
+    return t[1] * t[2]
+
+
+def joined_rows(rows):
+    t = rows[0] + rows[1]  # <rows-joined>
+    return t[1] * t[2]
+
+
+def test_tuples_joined_where_srcad_cannot_see_them_are_refused_at_the_line():
+    """Items of a dict or a list given as arguments, joined by ``+``: the gradient meets
+    an adjoint of the wrong length and refuses at the line (it was silently wrong, or an
+    IndexError)."""
+    cases = ((joined_dict_items, ({"p": (1.0, 2.0), "q": (3.0, 4.0)},), "dict-items-joined"),
+             (joined_rows, ([(1.0, 2.0), (3.0, 4.0)],), "rows-joined"))
+    for f, args, tag in cases:
+        with pytest.raises(srcad.SrcadError, match="list or tuple") as caught:
+            srcad.grad(f)(*args)
+        assert caught.value.lineno == marker_line(__file__, tag)
+    # arrays are added, as numpy adds them
+    d = {"p": np.array([1.0, 2.0, 5.0]), "q": np.array([3.0, 4.0, 6.0])}
+    assert np.array_equal(srcad.grad(joined_dict_items)(d)["p"], [0.0, 11.0, 6.0])

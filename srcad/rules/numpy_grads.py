@@ -59,6 +59,14 @@ def unbroadcast(g: Any, x: Any) -> Any:
         if isinstance(g, list) and len(g) == len(x):  # (d[k] = xs: the list's own adjoint)
             return g
         raise joined_lists()
+    if x.__class__ is tuple and x and x[0].__class__ is not int:  # (a tuple of numbers,
+        if isinstance(g, list) and len(g) == len(x):  # not a shape: its own adjoint)
+            return g
+        try:  # (`a + b` of tuples joins them: no array of the tuple's length sums to it)
+            np.broadcast_shapes(np.shape(x), np.shape(g))
+        except ValueError:
+            raise joined_lists() from None
+        x = np.shape(x)
     shape = x if isinstance(x, tuple) else getattr(x, "shape", ())
     g_shape = getattr(g, "shape", ())
     if shape == g_shape:
@@ -67,6 +75,8 @@ def unbroadcast(g: Any, x: Any) -> Any:
         if g.__class__ is np.ndarray and (x.__class__ is float or x.__class__ is int):
             return g[()]  # (a float's gradient from an array's item: a number, not 0-d)
         return g
+    if isinstance(g, list) and shape and (len(shape) > 1 or len(g) != shape[0]):
+        raise joined_lists()  # (a tuple's adjoint of another length: `+` joined tuples)
     if shape == ():
         total = np.sum(g)  # (a lazy array's sum stays lazy: not made a float)
         return float(total) if isinstance(x, float | int) and not is_duck_array(g) else total
@@ -76,6 +86,8 @@ def unbroadcast(g: Any, x: Any) -> Any:
     axes = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
     if axes:
         g = g.sum(axis=axes, keepdims=True)
+    if g.__class__ is np.ndarray and g.shape != shape:  # (no broadcast made g of x: the
+        raise joined_lists()  # `+` joined tuples or lists srcad did not see, `t[0] + t[1]`)
     return g
 
 
