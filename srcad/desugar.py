@@ -714,7 +714,25 @@ class _Comprehensions(ast.NodeTransformer):
             _fresh(n, self.used) for n in ("items", "keys", "item", "index")
         )
         order = _fresh("order", self.used)
-        listed = ast.Call(ast.Name("list", ast.Load()), [node.args[0]], [])
+        source = node.args[0]
+        listed: ast.expr = ast.Call(ast.Name("list", ast.Load()), [source], [])
+        if (  # (zip(a, b): the pairs, as list(zip(a, b)) is read: a comprehension)
+            isinstance(source, ast.Call)
+            and isinstance(source.func, ast.Name)
+            and source.func.id == "zip"
+            and "zip" not in self.shadowed
+            and source.args
+            and not source.keywords
+            and not any(isinstance(a, ast.Starred) for a in source.args)
+        ):
+            parts = [_fresh("part", self.used) for _ in source.args]
+            listed = ast.ListComp(
+                ast.Tuple([ast.Name(p, ast.Load()) for p in parts], ast.Load()),
+                [ast.comprehension(
+                    ast.Tuple([ast.Name(p, ast.Store()) for p in parts], ast.Store()),
+                    source, [], 0,
+                )],
+            )
         each_key = ast.ListComp(
             _key_of(options["key"], item, self.used),
             [ast.comprehension(ast.Name(item, ast.Store()), ast.Name(items, ast.Load()), [], 0)],

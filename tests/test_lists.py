@@ -1135,3 +1135,15 @@ def test_tuples_joined_where_srcad_cannot_see_them_are_refused_at_the_line():
     # arrays are added, as numpy adds them
     d = {"p": np.array([1.0, 2.0, 5.0]), "q": np.array([3.0, 4.0, 6.0])}
     assert np.array_equal(srcad.grad(joined_dict_items)(d)["p"], [0.0, 11.0, 6.0])
+
+
+def first_by_time(w, times, values):
+    pairs = sorted(zip(times, values), key=lambda p: p[0])
+    return w * pairs[0][1] + pairs[-1][1] * pairs[-1][0]
+
+
+def test_sorted_pairs_of_a_zip_by_a_key():
+    """``sorted(zip(times, values), key=...)``: the pairs, as ``list(zip(...))`` reads
+    them (it was refused with advice to register a rule for zip)."""
+    dw, dtimes, dvalues = check_four_ways(first_by_time, 0.5, [2.0, 0.5, 1.5], [1.0, 3.0, 2.0])
+    assert dw == 3.0 and dtimes == [1.0, 0.0, 0.0] and dvalues == [2.0, 0.5, 0.0]
