@@ -47,6 +47,7 @@ from .load import defined, origin
 from .pickling import re_derivable
 from .pipeline import Gradient, unrolled_hessian_of
 from .rules import TABLE
+from .runtime import AdjointList, structured_like
 from .unrolled import Unsupported
 
 
@@ -731,6 +732,11 @@ def hvp(f: Callable, *, wrt: Wrt = None, argnums: Wrt = None) -> Callable[..., A
             result = product.direct(primals, _by_position(primals, slots, directions))
         else:
             result = product(_Call(f, primals, kwargs), dict(zip(names, directions)))
+        parts = list(result) if several else [result]
+        if any(isinstance(part, AdjointList) for part in parts):  # (rows: of their type)
+            given = source_signature(f).bind(*primals, **kwargs).arguments
+            parts = [structured_like(part, given[name]) for part, name in zip(parts, names)]
+            result = tuple(parts) if several else parts[0]
         return (result,) if as_tuple and len(names) == 1 else result
 
     _carrying(hvp_at, __wrapped__=f, source=product.source)

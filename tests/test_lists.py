@@ -1147,3 +1147,17 @@ def test_sorted_pairs_of_a_zip_by_a_key():
     them (it was refused with advice to register a rule for zip)."""
     dw, dtimes, dvalues = check_four_ways(first_by_time, 0.5, [2.0, 0.5, 1.5], [1.0, 3.0, 2.0])
     assert dw == 3.0 and dtimes == [1.0, 0.0, 0.0] and dvalues == [2.0, 0.5, 0.0]
+
+
+def layer_stack_energy(layers):
+    return sum(n * n * d for n, d in layers)
+
+
+def test_hvp_of_rows_has_their_structure():
+    """hvp of a function of one list of tuples: a list of tuples (it was srcad's adjoint
+    lists); the values are the Hessian's columns along the direction."""
+    rows = [(1.5, 0.25), (0.5, 2.0)]
+    product = srcad.hvp(layer_stack_energy)(rows, [(1.0, 0.0), (0.0, 1.0)])
+    assert type(product) is list and type(product[0]) is tuple
+    # d2/dn2 = 2 d, d2/dn dd = 2 n: along (1, 0) for row 0 and (0, 1) for row 1
+    assert np.allclose(np.array(product), [[2 * 0.25, 2 * 1.5], [2 * 0.5, 0.0]], rtol=1e-14)
