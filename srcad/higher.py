@@ -732,11 +732,11 @@ def hvp(f: Callable, *, wrt: Wrt = None, argnums: Wrt = None) -> Callable[..., A
             result = product.direct(primals, _by_position(primals, slots, directions))
         else:
             result = product(_Call(f, primals, kwargs), dict(zip(names, directions)))
-        parts = list(result) if several else [result]
+        parts = list(result) if len(names) > 1 else [result]
         if any(isinstance(part, AdjointList) for part in parts):  # (rows: of their type)
             given = source_signature(f).bind(*primals, **kwargs).arguments
             parts = [structured_like(part, given[name]) for part, name in zip(parts, names)]
-            result = tuple(parts) if several else parts[0]
+            result = tuple(parts) if len(names) > 1 else parts[0]
         return (result,) if as_tuple and len(names) == 1 else result
 
     _carrying(hvp_at, __wrapped__=f, source=product.source)
