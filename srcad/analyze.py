@@ -293,7 +293,7 @@ def number_kinds(fn: ir.Function, given_as: Mapping[str, int] | None = None) -> 
     one of its definitions is (a greatest fixed point, for values carried around loops).
     """
     definitions = _definitions(fn)
-    indices = {s.index for s in ir.walk(fn.body) if isinstance(s, ir.Loop) and s.index}
+    indices = ir.loop_counters(fn.body)
     given = set(fn.params) | set(fn.kwonly) | set(fn.free_cells)  # (cells: as parameters)
     given_as = given_as or {}
 
@@ -509,7 +509,9 @@ def scalar_guards(
     return FloatGuards(
         tuple(p for p in given if p in as_numbers) + tuple(sorted(as_numbers & numbers)),
         sequence_params,
-        _read_item_by_item(fn, [p for p in sequence_params if p not in fn.free_cells]),
+        _read_item_by_item(
+            fn, [p for p in sequence_params if p not in fn.free_cells], definitions
+        ),
         tuple(p for p in given if depths.get(p) == {2}),
     )
 
@@ -529,7 +531,9 @@ def _operand_depth(stmt: ir.Assign, k: int, depth: int) -> int:
     return max(depth - 1, 0) if rule.holds else 0
 
 
-def _read_item_by_item(fn: ir.Function, params: list[str]) -> tuple[str, ...]:
+def _read_item_by_item(
+    fn: ir.Function, params: list[str], definitions: dict[str, list[ir.Assign]]
+) -> tuple[str, ...]:
     """The ``params`` that the function reads only item by item, and that nothing
     writes: for those, the list of a 1-D array's items reads as the array does.
 
@@ -537,9 +541,9 @@ def _read_item_by_item(fn: ir.Function, params: list[str]) -> tuple[str, ...]:
     and their arithmetic: no slice, no array of indices), a loop over it, ``len`` or
     a read that only iterates (``sum``, ``max``, ``sorted``...: ``ITERATING_READS``).
     A loop's items and copies (``x_items = loop_items(x)``) are read the same way.
+    (``definitions``: :func:`_definitions` of ``fn``.)
     """
-    ints = _int_values(fn)
-    definitions = _definitions(fn)
+    ints = _int_values(fn, definitions)
     left = set(params) - set(definitions)
     views = {p: p for p in left}  # (a name for a parameter's items -> the parameter)
     for stmt in ir.walk(fn.body):  # (in order: a loop's items are made before it)
@@ -588,11 +592,10 @@ def _names_in_options(stmt: ir.Assign, names: Mapping[str, str]) -> bool:
 _INT_ARITHMETIC = frozenset(("+", "-", "*", "//", "%"))
 
 
-def _int_values(fn: ir.Function) -> set[str]:
+def _int_values(fn: ir.Function, definitions: dict[str, list[ir.Assign]]) -> set[str]:
     """Names that always hold an int: loop counters, ``len(...)``, int constants and int
     arithmetic of them (every definition; a greatest fixed point)."""
-    definitions = _definitions(fn)
-    counters = {s.index for s in ir.walk(fn.body) if isinstance(s, ir.Loop) and s.index}
+    counters = ir.loop_counters(fn.body)
     ints = set(definitions) | counters
 
     def whole(expr: ir.Expr) -> bool:

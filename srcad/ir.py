@@ -911,6 +911,11 @@ def section_index(body: tuple[Stmt, ...] | list[Stmt], section: Section = BACKWA
     return next((i for i, s in enumerate(body) if s == section), None)
 
 
+def loop_counters(body: tuple[Stmt, ...] | list[Stmt]) -> set[str]:
+    """The counters of the loops in ``body`` (nested ones too): ints."""
+    return {s.index for s in walk(body) if isinstance(s, Loop) and s.index}
+
+
 def read_in(body: tuple[Stmt, ...] | list[Stmt]) -> set[str]:
     """Every name read anywhere in ``body`` (nested blocks included)."""
     found: set[str] = set()

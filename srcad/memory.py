@@ -161,7 +161,7 @@ def points_to(fn: ir.Function) -> dict[str, frozenset[str]]:
     roots: dict[str, set[str]] = {}
     items: dict[str, set[str]] = {}  # what a list may hold after `xs[i] = a`
     # a loop's index is an int: no memory an in-place write could change
-    indices = {s.index for s in ir.walk(fn.body) if isinstance(s, ir.Loop) and s.index}
+    indices = ir.loop_counters(fn.body)
 
     def of(expr: ir.Expr) -> set[str]:
         found: set[str] = set()

@@ -97,9 +97,7 @@ class _Builder:
         self.stack = self.names.fresh("stack")
         self.push = self.names.fresh("push")
         self.pop = self.names.fresh("pop")
-        self.integer_names = {
-            s.index for s in ir.walk(fn.body) if isinstance(s, ir.Loop) and s.index
-        }
+        self.integer_names = ir.loop_counters(fn.body)
         self.top_level = {s.target for s in fn.body if isinstance(s, ir.Assign)} - set(fn.params)
         self.problems: list[SrcadError] = []
         self.definitions = _definition_counts(fn.body)
@@ -978,16 +976,21 @@ def _float_lists(fn: ir.Function) -> dict[str, str]:
     """``{p_floats: p}`` for each ``p_floats = as_floats(p)`` of the float version ``fn``."""
     found: dict[str, str] = {}
     for stmt in fn.body:
-        if (
-            isinstance(stmt, ir.Assign)
-            and isinstance(stmt.value, ir.Call)
-            and isinstance(stmt.value.func, ir.Name)
-            and fn.bindings.get(stmt.value.func.id) is as_floats
-        ):
+        if isinstance(stmt, ir.Assign) and _calls(fn, stmt.value, as_floats):
+            assert isinstance(stmt.value, ir.Call)
             (param,) = stmt.value.args
             assert isinstance(param, ir.Name)
             found[stmt.target] = param.id
     return found
+
+
+def _calls(fn: ir.Function, value: ir.Expr, helper: Any) -> bool:
+    """Is ``value`` a call of the object ``fn`` binds ``helper`` as?"""
+    return (
+        isinstance(value, ir.Call)
+        and isinstance(value.func, ir.Name)
+        and fn.bindings.get(value.func.id) is helper
+    )
 
 
 def without_float_guard(fn: ir.Function) -> list[ir.Stmt]:
@@ -998,20 +1001,13 @@ def without_float_guard(fn: ir.Function) -> list[ir.Stmt]:
     for stmt in fn.body:
         if isinstance(stmt, ir.Assign) and stmt.target in lists:
             continue
-        if (  # (copies of the lists it writes into: what differentiates it again copies)
-            isinstance(stmt, ir.Unpack)
-            and isinstance(stmt.value, ir.Call)
-            and isinstance(stmt.value.func, ir.Name)
-            and fn.bindings.get(stmt.value.func.id) is fresh_arguments
-        ):
-            continue
+        if isinstance(stmt, ir.Unpack) and _calls(fn, stmt.value, fresh_arguments):
+            continue  # (copies of the lists it writes into: what differentiates it again copies)
         if (
             isinstance(stmt, ir.If)
             and len(stmt.body) == 1
             and isinstance(stmt.body[0], ir.Return)
-            and isinstance(stmt.body[0].value, ir.Call)
-            and isinstance(stmt.body[0].value.func, ir.Name)
-            and fn.bindings.get(stmt.body[0].value.func.id) is ARRAY_VERSION
+            and _calls(fn, stmt.body[0].value, ARRAY_VERSION)
         ):
             if out and isinstance(out[-1], ir.Comment) and not out[-1].header:
                 out.pop()  # the comment saying what the check proves
@@ -1060,12 +1056,12 @@ def _float_guard(
     guarded = guards.numbers
     params = tuple(p for p in guarded if p not in fn.free_objects)
     witnesses, covered = float_witnesses(fn, params, readable)
-    if witnesses and lists:
-        at = 1 + max(
-            i for i, s in enumerate(body) if isinstance(s, ir.Assign) and s.target in witnesses
-        )
-        if ir.read_in(body[:at]) & set(lists.values()):  # (read before the check)
-            witnesses, covered = (), ()
+    at = 1 + max(  # (the check stands after the last witness)
+        (i for i, s in enumerate(body) if isinstance(s, ir.Assign) and s.target in witnesses),
+        default=-1,
+    )
+    if ir.read_in(body[:at]) & set(lists.values()):  # (a list read before the check)
+        witnesses, covered = (), ()
     float_name = builder.bind("float", builtins.float)
 
     def check(value: str, kind: str = float_name) -> ir.Expr:
@@ -1111,9 +1107,6 @@ def _float_guard(
         header = ir.Comment(f"{FLOAT_VERSION_NOTE} ({FLOAT_ARRAYS_NOTE})", header=False)
     if not witnesses:
         return [header, *conversions, guard, *body]
-    at = 1 + max(
-        i for i, s in enumerate(body) if isinstance(s, ir.Assign) and s.target in witnesses
-    )
     why = ir.Comment(
         f"{' and '.join(witnesses)} {'is a float' if len(witnesses) == 1 else 'are floats'} "
         f"only if {', '.join(covered)} are Python numbers",
