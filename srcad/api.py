@@ -128,7 +128,7 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False, optimize: bool = True
         cotangents = pullback(*call_args, cotangent, **call_kwargs)
         return cotangents if len(built.wrt) > 1 else (cotangents,)
 
-    vjp_fn.backward_source = built.backward_source  # type: ignore[attr-defined]
+    vjp_fn.backward_source = built.source_so_far()  # type: ignore[attr-defined]
     return (out, vjp_fn, extra) if has_aux else (out, vjp_fn)
 
 

@@ -475,7 +475,7 @@ def _callable(built: Gradient, f: Callable, doc: str, backend: str = "python") -
     else:
         fn = built.bind(callee.function)
     fn.forward_source = built.forward_source
-    fn.backward_source = built.backward_source
+    fn.backward_source = built.source_so_far()
     fn.__wrapped__ = f
     fn.__srcad__ = built
     fn.__doc__ = doc
@@ -533,7 +533,7 @@ def _adapted(
     adapted.__doc__ = gradient.__doc__
     adapted.__signature__ = inspect.signature(gradient)  # type: ignore[attr-defined]
     adapted.forward_source = built.forward_source  # type: ignore[attr-defined]
-    adapted.backward_source = built.backward_source  # type: ignore[attr-defined]
+    adapted.backward_source = built.source_so_far()  # type: ignore[attr-defined]
     return adapted
 
 

@@ -12,7 +12,8 @@ compiled gradient. Each pass is one call below; :func:`differentiate` reads top 
    ``try`` statements and ``with`` managers, which run as plain Python, must touch none.
 4. ``reverse`` (or ``forward_mode`` for ``jvp``): the gradient's IR; for reverse mode
    also a version specialised to Python floats (``for_numbers``, with ``scalar_guards``
-   that fall back to the array version).
+   that fall back to the array version, which is made at the first call that needs it:
+   :class:`LazyVersion`).
 5. ``optimize`` and ``free_memory``: dead code, copies, recomputation, early ``del``.
 6. ``emit`` and ``compile_function``: Python source, compiled with the user's globals.
 
@@ -23,7 +24,9 @@ Hessian of a function of a few Python floats as one function (see :mod:`srcad.un
 from __future__ import annotations
 
 import functools
+import threading
 import types
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -67,19 +70,22 @@ def differentiate(
     forward, memory = make_explicit(lowered)
     if forward is not deferred:  # (the listing the activity is of, or its own)
         active = activity(forward, differentiated)
-    variants = derivatives(lowered, forward, memory, active, wrt, mode)
-    last = len(variants) - 1
-    versions = tuple(
+    first, arrays = derivatives(lowered, forward, memory, active, wrt, mode)
+    versions: tuple[Version | LazyVersion, ...] = (
         compiled_version(
-            variant,
-            forward,
-            source,
-            optimize=optimize,
-            for_floats=last > 0 and k == 0,
-            free_early=k == last,  # the version for numpy arrays
-        )
-        for k, variant in enumerate(variants)
+            first, forward, source, optimize=optimize, for_floats=arrays is not None,
+            free_early=arrays is None,  # (the version for numpy arrays frees early)
+        ),
     )
+    if arrays is not None:  # (made when a call first needs it: scalar code never does)
+        make_arrays = arrays
+        versions += (LazyVersion(
+            array_version_name(first.name),
+            lambda: compiled_version(
+                make_arrays(), forward, source, optimize=optimize, for_floats=False,
+                free_early=True,
+            ),
+        ),)
     shown = emit.function(
         array_api.port(without_entry_checks(forward, ENTRY_CHECKS + LIST_CHECKS), forward)
     )
@@ -144,16 +150,20 @@ def derivatives(
     active: Activity,
     wrt: tuple[str, ...],
     mode: str,
-) -> list[ir.Function]:
+) -> tuple[ir.Function, Callable[[], ir.Function] | None]:
     """The derivative's IR: the function the user calls first and, when that one is
-    specialised to Python floats, the array version it falls back to. ``active``: the
-    activity in ``forward`` of ``wrt`` (for jvp without ``wrt``: of every parameter)."""
+    specialised to Python floats, what makes the array version it falls back to (else
+    None). ``active``: the activity in ``forward`` of ``wrt`` (for jvp without ``wrt``:
+    of every parameter)."""
     if mode == "jvp":
         # (every parameter has a tangent: plain Python checks its are zero at run time)
-        return [forward_mode(without_idle_alias_checks(forward, active.varied), active, memory)]
+        return forward_mode(without_idle_alias_checks(forward, active.varied), active, memory), None
     refuse_active(forward, active)  # (a `try` or `with` touching an active value)
     forward = without_idle_alias_checks(forward, active.varied)
-    variants = [reverse(forward, wrt, active, mode=mode, memory=memory)]
+
+    def for_arrays() -> ir.Function:
+        return reverse(forward, wrt, active, mode=mode, memory=memory)
+
     # (Python numbers share no memory: no memory pass; its entry check lets only plain
     # lists and dicts of numbers in, so the checks of containers are the array version's)
     numbers = without_entry_checks(for_numbers(lowered))
@@ -178,12 +188,15 @@ def derivatives(
     guards = (
         scalar_guards(numbers, active_numbers, kinds) if mode != "vjp" and not shares else None
     )
-    if guards:
-        floats = reverse(
-            numbers, wrt, active_numbers, mode=mode, scalar_guards=guards, memory=memory
-        )
-        variants = [floats, replace(variants[0], name=array_version_name(variants[0].name))]
-    return variants
+    if not guards:
+        return for_arrays(), None
+    floats = reverse(numbers, wrt, active_numbers, mode=mode, scalar_guards=guards, memory=memory)
+
+    def array_version() -> ir.Function:
+        arrays = for_arrays()
+        return replace(arrays, name=array_version_name(arrays.name))
+
+    return floats, array_version
 
 
 def compiled_version(
@@ -224,6 +237,36 @@ class Version:
     compiled: Compiled
 
 
+class LazyVersion:
+    """A :class:`Version` made the first time it is read (by ``make``): the array version
+    a float version falls back to, which scalar code never calls. Building it costs as
+    much as the float version; a call with arrays, or reading the source, builds it."""
+
+    def __init__(self, name: str, make: Callable[[], Version]) -> None:
+        self.name = name
+        self._make: Callable[[], Version] | None = make
+        self._version: Version | None = None
+        self._lock = threading.Lock()
+
+    def made_already(self) -> Version | None:
+        return self._version
+
+    def made(self) -> Version:
+        with self._lock:
+            if self._version is None:
+                assert self._make is not None
+                self._version, self._make = self._make(), None  # (its closure: freed)
+            return self._version
+
+    @property
+    def ir(self) -> ir.Function:
+        return self.made().ir
+
+    @property
+    def compiled(self) -> Compiled:
+        return self.made().compiled
+
+
 def all_current(checks: tuple[tuple[Any, Any, Any, Any], ...]) -> bool:
     """Whether every helper in ``checks`` (see :meth:`Gradient.currency_checks`) is
     still what its name holds, with the same code. (A gradient that inlined helpers
@@ -243,7 +286,7 @@ class Gradient:
     """
 
     forward: ir.Function
-    versions: tuple[Version, ...]
+    versions: tuple[Version | LazyVersion, ...]
     forward_source: str
     wrt: tuple[str, ...]
     user_function: types.FunctionType
@@ -262,10 +305,23 @@ class Gradient:
 
     @property
     def backward_source(self) -> str:
+        """The source of every version, as it runs (making the array version)."""
         sources = [v.compiled.source for v in self.versions]
         if len(sources) > 1:
             sources[1] = ARRAY_VERSION_HEADER + sources[1]
         return "\n".join(sources)
+
+    def source_so_far(self) -> str:
+        """:attr:`backward_source` without making an array version no call has needed
+        yet: a closing comment names it instead, and how to print it."""
+        later = self.versions[-1]
+        if not isinstance(later, LazyVersion) or later.made_already() is not None:
+            return self.backward_source
+        return (
+            self.versions[0].compiled.source
+            + f"\n# ({later.name}, the same gradient for numpy arrays, is generated at its "
+            "first call; srcad.show(f, verbose=True) prints it)\n"
+        )
 
     def listing(self, verbose: bool = False) -> str:
         """The generated gradient for reading: the function the user calls, without its
@@ -276,7 +332,7 @@ class Gradient:
         first = emit.function(self.versions[0].ir, verbose=False)
         if len(self.versions) == 1:
             return first
-        fallback = self.versions[1].ir.name
+        fallback = array_version_name(self.versions[0].ir.name)
         return (
             first + f"\n# (for numpy arrays it calls {fallback}, the same gradient; "
             "show(f, verbose=True) or srcad show --verbose prints it)\n"
@@ -295,16 +351,41 @@ class Gradient:
         ):
             user_function = self.user_function
         cells = dict(zip(user_function.__code__.co_freevars, user_function.__closure__ or ()))
-        bound: types.FunctionType | None = None
-        for version in reversed(self.versions):
+
+        def bound_version(version: Version, later: Any) -> types.FunctionType:
             overrides = {
-                n: bound if v is ARRAY_VERSION else fallback
+                n: later if v is ARRAY_VERSION else fallback
                 for n, v in version.compiled.bindings.items()
                 if v is ARRAY_VERSION or v is FALLBACK
             }
             free_cells = {name: cells[name] for name in version.ir.free_cells}
-            bound = version.compiled.bind(user_function, free_cells, overrides)
-        assert bound is not None  # (a gradient has one version at least)
+            return version.compiled.bind(user_function, free_cells, overrides)
+
+        first, *rest = self.versions
+        assert isinstance(first, Version) and len(rest) <= 1  # (at most one fallback)
+        arrays = rest[0] if rest else None
+        if arrays is None:
+            return bound_version(first, None)
+        made = arrays if isinstance(arrays, Version) else arrays.made_already()
+        if made is not None:
+            return bound_version(first, bound_version(made, None))
+        # the array version is made and bound at its first call, which then puts it in
+        # the float version's cell in place of this stand-in
+        assert isinstance(arrays, LazyVersion)
+        lazy = arrays
+        cells_of_first: list[types.CellType] = []
+
+        def array_version(*args: Any, **kwargs: Any) -> Any:
+            function = bound_version(lazy.made(), None)
+            for cell in cells_of_first:
+                cell.cell_contents = function
+            return function(*args, **kwargs)
+
+        bound = bound_version(first, array_version)
+        closure = dict(zip(bound.__code__.co_freevars, bound.__closure__ or ()))
+        cells_of_first += [
+            closure[n] for n, v in first.compiled.bindings.items() if v is ARRAY_VERSION
+        ]
         return bound
 
     def second_order_obstacle(self) -> str | None:

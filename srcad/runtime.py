@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import math
 import numbers
+import operator
 import types
 from collections.abc import Callable, MappingView
 from typing import Any, TypeVar
@@ -304,10 +305,13 @@ def zeros_like(value: Any) -> Any:
     if cls is list or cls is tuple:
         for item in value:  # (a list of floats, the common case: one multiplication)
             if item.__class__ is not float:
-                return AdjointList([zeros_like(item) for item in value])
+                return AdjointList([_zero_row(item) for item in value])
         return AdjointList([0.0] * len(value))
     if cls is dict:
-        return AdjointDict([(key, zeros_like(item)) for key, item in value.items()])
+        for item in value.values():
+            if item.__class__ is not float:
+                return AdjointDict([(key, zeros_like(item)) for key, item in value.items()])
+        return AdjointDict.fromkeys(value, 0.0)
     if isinstance(value, np.ndarray | np.generic) or is_duck_array(value):
         return np.zeros_like(value, dtype=gradient_dtype(value))
     if isinstance(value, list | tuple):  # (a namedtuple too: fields add into it by position)
@@ -315,6 +319,19 @@ def zeros_like(value: Any) -> Any:
     if isinstance(value, dict):
         return AdjointDict((key, zeros_like(item)) for key, item in value.items())
     return 0.0  # (an object too: field adjoints add into zero, see AdjointRecord)
+
+
+def _zero_row(item: Any) -> Any:
+    """:func:`zeros_like` of an item of a list: a row of numbers (the float version's
+    rows, ``[(n, d), ...]``) without a call per number."""
+    cls = item.__class__
+    if cls is tuple or cls is list:
+        for number in item:
+            kind = number.__class__
+            if kind is not float and kind is not int and kind is not _FLOAT64_SCALAR:
+                return zeros_like(item)
+        return AdjointList([0.0] * len(item))
+    return zeros_like(item)
 
 
 def shaped_like(tangent: Any, value: Any) -> Any:
@@ -360,6 +377,9 @@ class AdjointList(list):
     __radd__ = __add__
 
     def __iadd__(self, other: Any) -> AdjointList:
+        if other.__class__ is AdjointList and len(other) == len(self):  # (rows: the common
+            self[:] = map(operator.add, self, other)  # case, without a call per item)
+            return self
         if getattr(other, "adds_by_field", False):
             return NotImplemented
         for index, value in enumerate(self._items(other)):
@@ -582,8 +602,10 @@ def structured_like(adjoint: Any, like: Any) -> Any:
     if kind is np.ndarray and isinstance(adjoint, list):  # (a float array the float
         return np.array(adjoint, like.dtype)  # version read as a list: see as_floats)
     if (kind is list or kind is tuple) and adjoint.__class__ is AdjointList:  # (rows)
-        parts = [structured_like(a, b) for a, b in zip(adjoint, like)]
+        parts = [_structured_row(a, b) for a, b in zip(adjoint, like)]
         return parts if kind is list else tuple(parts)
+    if kind is dict and adjoint.__class__ is AdjointDict and float_items(like):
+        return {key: value for key, value in adjoint.items() if key in like}
     if isinstance(adjoint, AdjointRecord):
         return _record_gradient(adjoint, like)
     if is_record(like):  # (an unused object's adjoint is 0.0; a namedtuple's may be a list)
@@ -605,6 +627,22 @@ def structured_like(adjoint: Any, like: Any) -> Any:
     if adjoint.__class__ is float and adjoint == 0.0 and isinstance(like, np.ndarray):
         return zeros_like(like)  # (an item the function replaced: zeros of its shape)
     return adjoint
+
+
+def _structured_row(adjoint: Any, like: Any) -> Any:
+    """:func:`structured_like` of a row of numbers (a tuple or list of floats and ints
+    whose adjoint is a list of numbers) without a call per number."""
+    kind = like.__class__
+    if (kind is tuple or kind is list) and adjoint.__class__ is AdjointList:
+        for number in like:
+            cls = number.__class__
+            if cls is not float and cls is not int and cls is not _FLOAT64_SCALAR:
+                return structured_like(adjoint, like)
+        for value in adjoint:
+            if value.__class__ is not float:
+                return structured_like(adjoint, like)
+        return list(adjoint) if kind is list else tuple(adjoint)
+    return structured_like(adjoint, like)
 
 
 def _record_gradient(adjoint: AdjointRecord, like: Any) -> Any:

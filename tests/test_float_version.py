@@ -318,3 +318,38 @@ def test_rows_may_hold_ints():
     dx, dk = check_four_ways(spring_energy, x, edges, 2.0, wrt=(0, 2))
     assert dk == pytest.approx(2.1**2 + 2.2**2 + 1.1**2 + 5.9**2, rel=1e-12)
     assert type(dk) is float
+
+
+# ---------------------------------------------------------------- the array version, made later
+
+
+def damped_sum(x, y):
+    total = 0.0
+    for k in range(4):
+        total = total + x * math.exp(-y * k)
+    return total
+
+
+def test_the_array_version_is_made_at_the_first_call_that_needs_it():
+    g = srcad.grad(damped_sum, wrt=(0, 1))
+    built = g.__srcad__
+    arrays = built.versions[1]
+    assert arrays.made_already() is None  # (scalar code never needs it)
+    assert "the same gradient for numpy arrays, is generated at its first call" in (
+        g.backward_source
+    )
+    want = (sum(math.exp(-0.5 * k) for k in range(4)),
+            sum(-k * 1.5 * math.exp(-0.5 * k) for k in range(4)))
+    np.testing.assert_allclose(g(1.5, 0.5), want, rtol=1e-13)
+    assert arrays.made_already() is None
+    got = g(np.array(1.5), 0.5)  # (a 0-d array: the array version)
+    np.testing.assert_allclose(got, want, rtol=1e-13)
+    made = arrays.made_already()
+    assert made is not None
+    # the float version now calls the array version itself, not the stand-in that made it
+    closure = dict(zip(g.__code__.co_freevars, g.__closure__ or ()))
+    assert closure[arrays.name].cell_contents.__code__ is made.compiled.code
+    np.testing.assert_allclose(g(np.array(1.5), np.array(0.5)), want, rtol=1e-13)
+    assert "def damped_sum_grad_arrays" in built.backward_source
+    check_four_ways(damped_sum, np.array(1.5), 0.5, wrt=(0, 1))
+    check_four_ways(damped_sum, 1.5, 0.5, wrt=(0, 1))
