@@ -340,7 +340,9 @@ class Assign:
     ``row`` was written; the view ``a`` of ``out`` now shows new values), so that the
     gradient flows the way the values did. A ``private`` in-place gate changes a list
     that no other name holds (``path.append(y)`` on a list the function made): like a
-    binding, it is dead once nothing reads ``target``.
+    binding, it is dead once nothing reads ``target``. A ``stateful`` gate is a call that
+    changes state its value does not show (a random draw advances its generator): it
+    runs where it stands, read or not.
     """
 
     target: str
@@ -352,6 +354,7 @@ class Assign:
     in_place: bool = False
     logical: bool = False
     private: bool = False
+    stateful: bool = False
 
     @property
     def rebinds(self) -> bool:

@@ -530,7 +530,10 @@ def eliminate_dead_code(body: list[ir.Stmt], live: set[str] | None = None) -> li
     kept: list[ir.Stmt] = []
     for stmt in reversed(body):
         if isinstance(stmt, ir.Assign | ir.Adjoint):
-            dead = stmt.target not in live and not _may_raise(stmt) and not _writes_memory(stmt)
+            dead = stmt.target not in live and not (
+                _may_raise(stmt) or _writes_memory(stmt)
+                or (isinstance(stmt, ir.Assign) and stmt.stateful)  # (a random draw)
+            )
             if dead or (
                 isinstance(stmt, ir.Adjoint) and not stmt.accumulate and _copies_itself(stmt)
             ):

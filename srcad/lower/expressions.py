@@ -27,6 +27,8 @@ from .values import (
     Scope,
     TupleValue,
     assigned_names,
+    out_as_keyword,
+    writes_into_named_out,
 )
 
 #: what :meth:`Expressions.call_of_code` returns for a call that is an operation
@@ -197,6 +199,16 @@ class Expressions(LoweringPart):
         if any(isinstance(a, ast.Starred) for a in node.args):
             node = ast.copy_location(
                 ast.Call(node.func, self.spread(scope, node.args), node.keywords), node
+            )
+        callee = self.denote(scope, node.func).static
+        if writes_into_named_out(callee, out_as_keyword(callee, node)):
+            raise self.error(
+                scope,
+                node,
+                f"`{ast.unparse(node)}` writes into its output array inside an expression: "
+                "srcad follows a write into `out=` only in a statement of its own",
+                "write the call as its own statement (`np.exp(x, out=y)` or "
+                "`r = np.exp(x, out=y)`), then use the array it wrote",
             )
         popped = self.appended_list(scope, node)
         if popped is not None and isinstance(node.func, ast.Attribute) and node.func.attr == "pop":

@@ -403,6 +403,16 @@ class Lists(LoweringPart):
         """Refuse changing the list ``receiver`` holds where a new list value would not be
         the same program: a list from outside (a parameter, a global), or one another
         name, list or loop also holds."""
+        if not scope.is_root and _holds(scope.arguments.get(receiver), old):
+            raise self.error(
+                scope,
+                node,
+                f"`{receiver}{method}` changes the list its caller passed to this helper, "
+                "a change in place srcad does not follow into the caller",
+                f"return the new list from the helper and assign it in the caller "
+                f"(`{receiver} = list({receiver})` here, `return {receiver}`, and "
+                f"`{receiver} = {scope.function.name}(...)` there)",
+            )
         if (
             old is None
             or _holds(scope.arguments.get(receiver), old)  # (still the parameter's value)
@@ -435,6 +445,15 @@ class Lists(LoweringPart):
         if isinstance(old, ir.Name):  # (a loop that shares it later refuses: back_edge)
             self.changed_lists.setdefault(old.id, (receiver, method, scope, node))
         if any(s is scope and receiver in names for s, names in self.iterated):
+            if method == "[...] =":
+                raise self.error(
+                    scope,
+                    node,
+                    f"`{receiver}[...] =` changes an item of `{receiver}` inside a loop that "
+                    "runs over it (the loop would read the items as they were)",
+                    f"run over the positions (`for i in range(len({receiver}))`, reading "
+                    f"`{receiver}[i]`), or over a copy (`for v in list({receiver})`)",
+                )
             raise self.error(
                 scope,
                 node,

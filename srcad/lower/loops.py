@@ -49,6 +49,14 @@ class Loops(LoweringPart):
             if grown is not None and grown.id in scope.env:
                 assert isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
                 self.check_growable(scope, n, grown.id, scope.env[grown.id], f".{n.func.attr}")
+            elif (  # items[i] = v: likewise (a list another name holds, or the caller's)
+                isinstance(n, ast.Subscript)
+                and isinstance(n.ctx, ast.Store | ast.Del)
+                and isinstance(n.value, ast.Name)
+                and n.value.id in scope.env
+                and self.may_be_list(scope, n.value)
+            ):
+                self.check_growable(scope, n, n.value.id, scope.env[n.value.id], "[...] =")
         carried = {}
         for v in self.carried_names(scope, node):
             name = self.variable_name(scope, v)

@@ -24,6 +24,8 @@ from .values import (
     Scope,
     TupleValue,
     assigned_names,
+    may_change_state,
+    shuffles,
     writes_into_out,
 )
 
@@ -80,6 +82,7 @@ class Operations(LoweringPart):
         """
         written = self.as_written(scope, node)
         rule, bound = self.find_rule(scope, written)
+        stateful = False
         if rule is not None:
             self.follow_global_callee(scope, node)
             operands, placed = self.lower_operands(scope, rule, bound, node)
@@ -93,6 +96,11 @@ class Operations(LoweringPart):
         else:
             value = self.spell_plain(scope, written)
             operand_list = ()
+            stateful = isinstance(node, ast.Call) and may_change_state(
+                self.denote(scope, node.func).static
+            )
+            if stateful and isinstance(node, ast.Call):
+                self.refuse_shuffle(scope, node)
             self.unmatched_arguments(scope, written, node)
             read = tuple(ir.Name(n) for n in dict.fromkeys(ir.names_in(value)))
             self.refuse_made_operands(scope, node, read)  # (type(u), hasattr(u, "x"))
@@ -112,6 +120,7 @@ class Operations(LoweringPart):
                 tag=self.next_tag(),
                 loc=scope.source.location(node),
                 in_place=in_place,
+                stateful=stateful,
             )
         )
         if rule is not None and not rule.view and not _is_method(rule):
@@ -140,6 +149,20 @@ class Operations(LoweringPart):
             if origin in self.parameter_names:
                 self.parameter_copies[name] = origin
         return ir.Name(name)
+
+    def refuse_shuffle(self, scope: Scope, call: ast.Call) -> None:
+        """Refuse ``random.shuffle(xs)`` or ``rng.shuffle(x)`` (of a callee that
+        :func:`may_change_state`): the order it gives its argument in place is a change
+        srcad does not follow."""
+        if shuffles(call):
+            raise self.error(
+                scope,
+                call,
+                f"`{_excerpt(call.func)}(...)` shuffles its argument in place, which srcad "
+                "does not follow",
+                "draw a permutation and index with it: `x = x[rng.permutation(len(x))]` "
+                "(`items = [items[i] for i in ...]` for a list)",
+            )
 
     def is_container(self, scope: Scope, value: ir.Expr) -> bool:
         """Whether ``value`` is a dict or list: one this function made, a shallow copy of
@@ -366,6 +389,8 @@ class Operations(LoweringPart):
 
 
 _OUT_ELLIPSIS = ("out", ir.Const(Ellipsis))
+
+
 
 
 def _is_method(rule: Rule) -> bool:

@@ -25,6 +25,9 @@ from .values import (
     Scope,
     Static,
     TupleValue,
+    draws_random_numbers,
+    may_change_state,
+    out_as_keyword,
     returning,
     writes_into_out,
 )
@@ -192,21 +195,67 @@ class Statements(LoweringPart):
         call = stmt.value
         if not isinstance(call, ast.Call):
             return
-        if self.is_add_at(scope, call):
-            self.add_at(scope, call)
-        elif self.appended_list(scope, call) is not None:
-            self.grow_list(scope, call)
-        elif self.made_bare_call(scope, call):  # obj.update(x), super().__init__(w)
+        if self.lower_in_place(scope, call, stmt, value_used=False) is not None:
+            return
+        if self.made_bare_call(scope, call):  # obj.update(x), super().__init__(w)
             self.lower_expr(scope, call, None)
         elif (written := self.method_statements(scope, call)) is not None:
-            for write in written:  # (a.sort(), d.update(m): the item writes they are)
+            for write in written:  # (d.setdefault(k, v): the item writes it is)
                 self.lower_statement(scope, write, None)
         else:
             self.bare_call(scope, stmt, call)
 
+    def lower_in_place(
+        self, scope: Scope, call: ast.Call, stmt: ast.AST, *, value_used: bool
+    ) -> ast.expr | None:
+        """Lower ``call`` as the change it makes in place, when it makes one
+        (``xs.append(v)``, ``a.sort()``, ``d.update(m)``, ``np.add.at(a, i, v)``,
+        ``np.copyto(a, b)``, ``np.exp(x, out=y)``), and return what it evaluates to:
+        ``None``, or the ``out=`` array, which ``r = np.exp(x, out=y)`` binds as Python
+        does. None (nothing lowered) for a call that changes nothing in place, or whose
+        value is the point (``xs.pop()`` with ``value_used``, a method of an object the
+        function made)."""
+        nothing = ast.copy_location(ast.Constant(None), call)
+        callee = self.denote(scope, call.func).static
+        call = out_as_keyword(callee, call)
+        if self.is_add_at(scope, call):
+            self.add_at(scope, call)
+            return nothing
+        method = call.func.attr if isinstance(call.func, ast.Attribute) else None
+        if self.appended_list(scope, call) is not None and not (value_used and method == "pop"):
+            self.grow_list(scope, call)
+            return nothing
+        if self.made_bare_call(scope, call):  # obj.update(x): the method's own value
+            return None
+        if method in _CHANGES_RETURNING_NONE and (
+            written := self.method_statements(scope, call)
+        ) is not None:
+            for write in written:  # (a.sort(), d.update(m): the item writes they are)
+                self.lower_statement(scope, write, None)
+            return nothing
+        if not writes_into_out(callee):
+            return None
+        out = _out_target(call)
+        if out is not None:  # multiply(a, b, out=c): numpy writes the result into c
+            without_out = copy.copy(call)
+            without_out.keywords = [k for k in call.keywords if k.arg != "out"]
+            self.store_item(scope, out, without_out, SETITEM, stmt)
+            return _loaded(out)
+        written_item = self.in_place_call(scope, call)
+        if written_item is not None:  # np.copyto(a, b): a[...] = b
+            self.store_item(scope, written_item[0], written_item[1], SETITEM, stmt)
+            return nothing
+        target = _masked_out(call)
+        if target is not None:  # divide(a, b, out=c, where=m)
+            value = self.numpy_keywords(scope, call, writes_out=True)
+            if value is not call:  # c[...] = np.where(m, divide(a, b), c)
+                self.store_item(scope, target, value, SETITEM, stmt)
+                return _loaded(target)
+        return None
+
     def bare_call(self, scope: Scope, stmt: ast.Expr, call: ast.Call) -> None:
-        """A call whose value is not used: a warning, a print or a logging call, a numpy
-        call that writes into ``out=`` or in place, or one of srcad's own effects."""
+        """A call whose value is not used: a warning, a print or a logging call, or one
+        of srcad's own effects (changes in place: :meth:`lower_in_place`)."""
         callee = self.denote(scope, call.func).static
         func = call.func
         owner = self.denote(scope, func.value).static if isinstance(func, ast.Attribute) else None
@@ -221,22 +270,6 @@ class Statements(LoweringPart):
         if _prints(callee) or logs:  # print(...) and logging: run in the forward pass
             self.emit(ir.Effect(self.printed(scope, call), tag=self.next_tag()))
             return
-        out = _out_target(call) if writes_into_out(callee) else None
-        if out is not None:  # multiply(a, b, out=c): numpy writes the result into c
-            without_out = copy.copy(call)
-            without_out.keywords = [k for k in call.keywords if k.arg != "out"]
-            self.store_item(scope, out, without_out, SETITEM, stmt)
-            return
-        written = self.in_place_call(scope, call)
-        if written is not None:  # np.copyto(a, b): a[...] = b
-            self.store_item(scope, written[0], written[1], SETITEM, stmt)
-            return
-        target = _masked_out(call) if writes_into_out(callee) else None
-        if target is not None:  # divide(a, b, out=c, where=m)
-            value = self.numpy_keywords(scope, call, writes_out=True)
-            if value is not call:  # c[...] = np.where(m, divide(a, b), c)
-                self.store_item(scope, target, value, SETITEM, stmt)
-                return
         if isinstance(owner, np.ufunc) and isinstance(func, ast.Attribute) and func.attr == "at":
             raise self.error(
                 scope,
@@ -246,7 +279,11 @@ class Statements(LoweringPart):
                 "compute the update as a value (for a maximum per segment: a loop over the "
                 "segments with `np.max`), or write it with np.add.at",
             )
-        if not getattr(callee, "__srcad_effect__", False):
+        if may_change_state(callee):
+            self.refuse_shuffle(scope, call)
+        if not getattr(callee, "__srcad_effect__", False) and not draws_random_numbers(
+            callee, call
+        ):
             raise self.error(
                 scope,
                 stmt,
@@ -549,6 +586,9 @@ class Statements(LoweringPart):
         )
 
     def assign(self, scope: Scope, targets: list[ast.expr], value_node: ast.expr) -> None:
+        if isinstance(value_node, ast.Call):  # r = xs.sort(): the change, then r = None
+            in_place = self.lower_in_place(scope, value_node, value_node, value_used=True)
+            value_node = value_node if in_place is None else in_place
         if len(targets) == 1 and isinstance(targets[0], ast.Subscript):
             self.store_item(scope, targets[0], value_node, SETITEM, targets[0])
             return
@@ -712,6 +752,17 @@ def _out_target(call: ast.Call) -> ast.Subscript | None:
         whole = ast.copy_location(ast.Constant(Ellipsis), out)
         return ast.copy_location(ast.Subscript(out, whole, ast.Store()), out)
     return None
+
+
+#: methods that change their list, array or dict and return None
+_CHANGES_RETURNING_NONE = frozenset(("fill", "sort", "update"))
+
+
+def _loaded(target: ast.Subscript) -> ast.expr:
+    """The array ``c[...]`` writes into, read: ``c`` (``c[i]`` for ``c[i]``)."""
+    if isinstance(target.slice, ast.Constant) and target.slice.value is Ellipsis:
+        return target.value
+    return ast.copy_location(ast.Subscript(target.value, target.slice, ast.Load()), target)
 
 
 def _masked_out(call: ast.Call) -> ast.Subscript | None:

@@ -4,6 +4,7 @@ items, markers, and the base of the lowerer's parts."""
 from __future__ import annotations
 
 import ast
+import random
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -117,6 +118,76 @@ def returning(obj: Any) -> Callable[[], Any]:
 
 
 #: the methods that change a list in place besides ``append``, ``extend`` and ``pop``
+def out_as_keyword(callee: Any, call: ast.Call) -> ast.Call:
+    """``np.exp(x, y)``, a ufunc given its output array by position, as
+    ``np.exp(x, out=y)``; any other call as it is."""
+    if (
+        not isinstance(callee, np.ufunc)
+        or callee.nout != 1
+        or len(call.args) != callee.nin + 1
+        or any(isinstance(a, ast.Starred) for a in call.args)
+        or any(k.arg in ("out", None) for k in call.keywords)
+    ):
+        return call
+    out = ast.keyword("out", call.args[-1])
+    return ast.copy_location(ast.Call(call.func, call.args[:-1], [*call.keywords, out]), call)
+
+
+def writes_into_named_out(callee: Any, call: ast.Call) -> bool:
+    """Whether ``call`` (``out_as_keyword`` already) writes its result into an array the
+    caller names, ``out=y`` (not a new one, ``out=np.empty_like(x)``)."""
+    out = next((k.value for k in call.keywords if k.arg == "out"), None)
+    return out is not None and writes_into_out(callee) and isinstance(
+        out, ast.Name | ast.Subscript | ast.Attribute | ast.Tuple
+    )
+
+
+#: modules whose functions, and whose objects' methods, draw random numbers
+_RANDOM_MODULES = ("random", "numpy.random", "secrets")
+
+
+def may_change_state(callee: Any) -> bool:
+    """Whether a call of ``callee`` (with no derivative rule) may change state its value
+    does not show, so that it must run even when its value is not read: a random draw
+    (``rng.normal(size=3)``, ``np.random.seed(1)``), or a call of a value srcad knows
+    nothing of until the program runs."""
+    if callee is NOT_STATIC:
+        return True
+    owner = getattr(callee, "__self__", None)
+    module = getattr(callee, "__module__", None) or getattr(type(owner), "__module__", "")
+    if not isinstance(module, str):
+        return False
+    return module in _RANDOM_MODULES or module.startswith(("numpy.random.", "random."))
+
+
+def shuffles(call: ast.Call) -> bool:
+    """Whether ``call`` is ``random.shuffle(xs)`` or a generator's ``rng.shuffle(x)``
+    (given a callee that :func:`may_change_state`): it changes its argument in place."""
+    func = call.func
+    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+    return name == "shuffle"
+
+
+def draws_random_numbers(callee: Any, call: ast.Call) -> bool:
+    """Whether a bare ``call`` only draws random numbers or seeds a generator
+    (``np.random.seed(1)``, ``rng.normal(size=3)`` for its effect on later draws)."""
+    if not may_change_state(callee) or shuffles(call):
+        return False
+    if callee is not NOT_STATIC:
+        return True
+    func = call.func  # (a method of a generator the function made: its name)
+    return isinstance(func, ast.Attribute) and func.attr in _GENERATOR_METHODS
+
+
+_GENERATOR_METHODS = frozenset(
+    name
+    for kind in (np.random.Generator, np.random.RandomState, random.Random)
+    for name in dir(kind)
+    if not name.startswith("_") and name not in ("shuffle", "permuted")
+)
+
+
+
 LIST_CHANGES = ("insert", "remove", "reverse", "sort", "clear")
 
 

@@ -1,0 +1,302 @@
+"""Calls that change something besides their value: followed wherever they stand, or
+refused at the user's line.
+
+Three classes a user's program met, each silently wrong before:
+
+* an in-place call whose value is assigned (``r = y.sort()``, ``_ = np.exp(x, out=y)``,
+  ``r = xs.append(v)``): it was differentiated as a pure call, and its change was lost;
+* a random draw whose value is not read (``rng.normal(size=3)`` to advance a generator,
+  ``_ = np.random.seed(1)``): the optimiser dropped it, so later draws changed;
+* a list written item by item inside a loop through another name (``b = a``), or by a
+  helper into its caller's list: the change was not seen through the other name.
+
+Every gradient is checked the four ways (:func:`conftest.check_four_ways`).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import check_four_ways, marker_line
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import srcad
+
+THIS_FILE = Path(__file__).name
+X = np.array([0.5, -1.0, 2.0])
+
+
+# ---------------------------------------------------------------- in-place calls, assigned
+
+
+def exp_into_assigned(x):
+    y = np.zeros_like(x)
+    _ = np.exp(x, out=y)
+    return np.sum(y)
+
+
+def sort_assigned(x):
+    y = x.copy()
+    r = y.sort()
+    return np.sum(y * np.arange(3.0)) if r is None else 0.0
+
+
+def multiply_into_itself(x):
+    y = x * 1.0
+    r = np.multiply(y, 2.0, out=y)  # (r is y, doubled)
+    return np.sum(r * x)
+
+
+def positional_out(x):
+    y = np.zeros_like(x)
+    np.exp(x, y)  # (numpy's out by position)
+    z = np.add(x, 1.0, y)
+    return np.sum(z * y)
+
+
+def clip_into(x):
+    y = np.empty_like(x)
+    r = np.clip(x, -0.5, 1.0, out=y)
+    return np.sum(r * x)
+
+
+def fill_assigned(x):
+    y = x * 2.0
+    r = y.fill(3.0)
+    return np.sum(y * x) if r is None else 0.0
+
+
+def list_methods_assigned(xs, k):
+    a = list(xs)
+    r1 = a.append(k)
+    r2 = a.extend([k, 2.0 * k])
+    r3 = a.insert(0, k * k)
+    r4 = a.reverse()
+    r5 = a.sort()
+    assert r1 is r2 is r3 is r4 is r5 is None
+    return sum(v * (i + 1) for i, v in enumerate(a))
+
+
+def dict_update_assigned(x, k):
+    d = {"a": x}
+    r = d.update({"a": k * x, "b": k})
+    return d["a"] * d["b"] if r is None else 0.0
+
+
+@pytest.mark.parametrize(
+    "f, args",
+    [
+        (exp_into_assigned, (X,)),
+        (sort_assigned, (X,)),
+        (multiply_into_itself, (X,)),
+        (positional_out, (X,)),
+        (clip_into, (X,)),
+        (fill_assigned, (X,)),
+        (list_methods_assigned, ([0.3, 0.1, 0.7], 0.4)),
+        (dict_update_assigned, (0.3, 1.5)),
+    ],
+)
+def test_an_in_place_call_whose_value_is_assigned_still_changes_its_target(f, args):
+    grads = check_four_ways(f, *args, wrt=tuple(range(len(args))))
+    if f is exp_into_assigned:  # (exactly: d/dx sum(exp(x)))
+        np.testing.assert_allclose(grads[0], np.exp(X), rtol=1e-14)
+    if f is multiply_into_itself:  # sum(2x * x)
+        np.testing.assert_allclose(grads[0], 4.0 * X, rtol=1e-14)
+
+
+def out_inside_an_expression(x):
+    y = np.zeros_like(x)
+    s = np.sum(np.exp(x, out=y))  # <out-inside>
+    return s + np.sum(y)
+
+
+def test_a_write_into_out_inside_an_expression_is_refused_at_its_line():
+    with pytest.raises(srcad.SrcadError, match="only in a statement of its own") as caught:
+        srcad.grad(out_inside_an_expression)(X)
+    assert caught.value.filename.endswith(THIS_FILE)
+    assert caught.value.lineno == marker_line(__file__, "out-inside")
+
+
+# ---------------------------------------------------------------- random draws
+
+
+def warm_up_draw(mu):
+    rng = np.random.default_rng(0)
+    rng.normal(size=3)  # (only advances the generator)
+    warm = rng.normal(size=3)  # noqa: F841 -- likewise, assigned and not read
+    eps = rng.normal(size=3)
+    return np.sum((mu + eps) ** 2)
+
+
+def seeded(mu):
+    np.random.seed(1)
+    _ = np.random.seed(2)
+    eps = np.random.randn(3)
+    return np.sum((mu + eps) ** 2)
+
+
+def draws_in_a_loop(mu):
+    rng = np.random.default_rng(3)
+    total = 0.0
+    for _ in range(4):
+        skip = rng.uniform()  # noqa: F841 -- drawn, not read
+        eps = rng.normal(size=3)
+        total = total + np.sum((mu * eps) ** 2)
+    return total
+
+
+def python_random(x, r):
+    r.random()
+    return x * r.gauss(0.0, 1.0)
+
+
+@pytest.mark.parametrize("f", [warm_up_draw, seeded, draws_in_a_loop])
+def test_a_random_draw_runs_even_when_its_value_is_not_read(f):
+    mu = np.array([0.1, 0.2, 0.3])
+    grads = check_four_ways(f, mu)
+    if f is warm_up_draw:  # (exactly: the third draw of the generator)
+        rng = np.random.default_rng(0)
+        rng.normal(size=3)
+        rng.normal(size=3)
+        np.testing.assert_allclose(grads[0], 2.0 * (mu + rng.normal(size=3)), rtol=1e-14)
+
+
+def test_a_random_module_generator_passed_in_draws_as_the_function_does():
+    g = srcad.value_and_grad(python_random)
+    value, grad = g(0.7, random.Random(5))
+    r = random.Random(5)
+    r.random()
+    expected = r.gauss(0.0, 1.0)
+    assert value == 0.7 * expected and grad == expected
+
+
+def shuffles_in_place(x):
+    rng = np.random.default_rng(0)
+    y = x.copy()
+    rng.shuffle(y)  # <shuffle>
+    return np.sum(y * np.arange(3.0))
+
+
+def shuffles_a_list_assigned(xs):
+    ys = list(xs)
+    r = random.shuffle(ys)  # noqa: F841  # <shuffle-list>
+    return ys[0] * 2.0 + ys[1]
+
+
+@pytest.mark.parametrize(
+    "f, arg, tag",
+    [(shuffles_in_place, X, "shuffle"), (shuffles_a_list_assigned, [0.1, 0.2, 0.3], "shuffle-list")],
+)
+def test_a_shuffle_in_place_is_refused_at_its_line(f, arg, tag):
+    with pytest.raises(srcad.SrcadError, match="shuffles its argument in place") as caught:
+        srcad.grad(f)(arg)
+    assert caught.value.lineno == marker_line(__file__, tag)
+    assert "rng.permutation" in str(caught.value)
+
+
+# ---------------------------------------------------------------- lists written in loops
+
+
+def alias_written_in_a_loop(xs, k):
+    a = list(xs)
+    b = a
+    for i in range(1, 3):
+        b[i] = a[i - 1] * k  # <alias-loop>
+    return sum(a)
+
+
+def _smooth_in_place(a, k):
+    for i in range(1, len(a)):
+        a[i] = a[i] + k * a[i - 1]  # <helper-loop>
+    return 0.0
+
+
+def helper_writes_in_a_loop(xs, k):
+    a = list(xs)
+    z = _smooth_in_place(a, k)
+    return sum(a) + z
+
+
+def writes_the_list_it_runs_over(xs, k):
+    a = list(xs)
+    for i, v in enumerate(a):
+        if i + 1 < len(a):
+            a[i + 1] += k * v  # <runs-over>
+    return sum(a)
+
+
+@pytest.mark.parametrize(
+    "f, tag, words",
+    [
+        (alias_written_in_a_loop, "alias-loop", "hold the same list"),
+        (helper_writes_in_a_loop, "helper-loop", "changes the list its caller passed"),
+        (writes_the_list_it_runs_over, "runs-over", "inside a loop that runs over it"),
+    ],
+)
+def test_a_list_written_in_a_loop_through_another_name_is_refused_at_the_line(f, tag, words):
+    with pytest.raises(srcad.SrcadError, match=words) as caught:
+        srcad.grad(f, wrt=(0, 1))([1.0, 2.0, 3.0, 4.0], 0.5)
+    assert caught.value.filename.endswith(THIS_FILE)
+    assert caught.value.lineno == marker_line(__file__, tag)
+
+
+def own_list_written_in_a_loop(xs, k):
+    a = list(xs)
+    for i in range(1, len(a)):
+        a[i] = a[i] + k * a[i - 1]
+    return sum(a)
+
+
+def test_a_list_of_its_own_written_in_a_loop_is_followed():
+    grads = check_four_ways(own_list_written_in_a_loop, [1.0, 2.0, 3.0, 4.0], 0.5, wrt=(0, 1))
+    np.testing.assert_allclose(grads[0], [1.875, 1.75, 1.5, 1.0], rtol=1e-12)
+    assert grads[1] == pytest.approx(9.75, rel=1e-12)
+
+
+# ---------------------------------------------------------------- random programs of the class
+
+#: Lines of a program of ``w`` (a float), ``x`` (an array of 4) and ``xs`` (a list of 3)
+#: that add into ``s``: calls that change something besides their value (assigned, bare,
+#: given their output by position), random draws read or not, lists written in loops,
+#: between plain arithmetic.
+CHANGES = (
+    "y = np.zeros_like(x)\n_ = np.exp(w * x, out=y)\ns += np.sum(y)",
+    "y = x * w\nr = y.sort()\ns += np.sum(y * np.arange(4.0))",
+    "y = x * 1.0\nr = np.multiply(y, w, out=y)\ns += np.sum(r * x)",
+    "y = np.zeros_like(x)\nnp.tanh(x * w, y)\ns += np.sum(y * x)",
+    "y = np.empty_like(x)\nr = np.clip(x * w, -0.5, 1.0, out=y)\ns += np.sum(r * y)",
+    "a = list(xs)\nr = a.append(w)\nr = a.insert(0, w * w)\nr = a.reverse()\n"
+    "s += sum(v * (i + 1) for i, v in enumerate(a))",
+    "d = {'p': w}\nr = d.update({'p': w * s, 'q': 0.5})\ns += d['p'] * d['q']",
+    "rng = np.random.default_rng(7)\nrng.normal(size=2)\nwarm = rng.uniform()\n"
+    "s += w * float(np.sum(rng.normal(size=4) * x))",
+    "np.random.seed(3)\ns += w * float(np.random.randn())",
+    "a = list(xs)\nfor i in range(1, len(a)):\n    a[i] = a[i] + w * a[i - 1]\ns += sum(a)",
+    "for k in range(3):\n    s = s * 0.5 + w * x[k]",
+    "s = s * w + xs[1]",
+)
+
+
+def _program(lines: list[str]) -> str:
+    body = "\n".join("    " + line for text in lines for line in text.split("\n"))
+    return f"import numpy as np\n\n\ndef f(w, x, xs):\n    s = 0.0\n{body}\n    return s\n"
+
+
+@settings(max_examples=40, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lines=st.lists(st.sampled_from(CHANGES), min_size=1, max_size=4))
+def test_random_programs_of_calls_that_change_things(tmp_path, lines):
+    """The gradient the four ways, and f's value: every change a line makes happens."""
+    path = tmp_path / f"changes_{len(list(tmp_path.iterdir()))}.py"
+    path.write_text(_program(lines))
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    x = np.array([0.5, -1.25, 2.0, 1.5])
+    check_four_ways(module.f, 0.7, x, [0.3, -0.4, 0.9], wrt=(0, 1, 2))
