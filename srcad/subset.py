@@ -66,7 +66,6 @@ REFUSED_EXPRESSIONS: dict[type, tuple[str, str]] = {
     ast.NamedExpr: ("`:=` is not supported", "use a separate assignment"),
     ast.Starred: ("`*` unpacking is not supported", "pass the arguments one by one"),
     ast.Set: ("set displays are not supported", "pass values as separate parameters"),
-    ast.JoinedStr: ("f-strings are not supported", "remove the string"),
 }
 
 class _Checker(ast.NodeVisitor):
@@ -478,6 +477,11 @@ class _Checker(ast.NodeVisitor):
         self.visit(node.elt)
 
     visit_GeneratorExp = visit_ListComp
+
+    def visit_JoinedStr(self, node: ast.JoinedStr) -> None:
+        """An f-string (a key, ``p[f"W{i}"]``, or a message): its values are checked as
+        expressions; its text is not code."""
+        self.check_message(node)
 
     def generic_visit(self, node: ast.AST) -> None:
         if type(node) in REFUSED_EXPRESSIONS:

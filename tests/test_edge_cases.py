@@ -710,6 +710,34 @@ def test_print_and_logging_run_in_the_forward_pass(capsys, caplog):
     check_four_ways(logged_loss, w, x)
 
 
+def layers_by_formatted_key(p, x):
+    """A dict of parameters read with f-string keys, as people name layers."""
+    h = x
+    for i in range(2):
+        h = np.tanh(h @ p[f"W{i}"] + p[f"b{i}"])
+    return np.sum(h**2)
+
+
+def weights_by_formatted_key(w, names):
+    """A dict of floats read with f-string keys in a loop."""
+    total = 0.0
+    for k, name in enumerate(names):
+        total += w[f"{name}_{k}"] * (k + 1.5)
+        total = total * w[f"{name}_{k}"] if f"{name}" == "b" else total
+    return total
+
+
+def test_f_strings_are_values_such_as_keys():
+    rng = np.random.default_rng(0)
+    p = {"W0": rng.normal(size=(3, 3)), "b0": rng.normal(size=3),
+         "W1": rng.normal(size=(3, 2)), "b1": rng.normal(size=2)}
+    (grad,) = check_four_ways(layers_by_formatted_key, p, rng.normal(size=(2, 3)), wrt=(0,))
+    assert set(grad) == set(p) and grad["b1"].shape == (2,)
+    w = {"a_0": 0.5, "b_1": -0.75, "c_2": 1.25}
+    (grad,) = check_four_ways(weights_by_formatted_key, w, ["a", "b", "c"], wrt=(0,))
+    assert type(grad) is dict and set(grad) == set(w)
+
+
 def always_raises(x):
     raise ValueError("no gradient here")
 

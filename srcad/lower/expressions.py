@@ -91,6 +91,11 @@ class Expressions(LoweringPart):
             )
         return ir.Const(node.value)
 
+    def lower_JoinedStr(self, scope: Scope, node: ast.JoinedStr, target: Target) -> Any:
+        """An f-string as a value (``p[f"W{i}"]``): the string, which has no gradient
+        (``formatted(template, *values)``, as for a printed message)."""
+        return self.emit_value(scope, self.message_part(scope, node), node)
+
     def lower_Name(self, scope: Scope, node: ast.Name, target: Target) -> Any:
         return self.read_name(scope, node)
 
