@@ -661,12 +661,21 @@ def made_for_classes(
 ) -> Any:
     """What ``make`` builds for the classes of the objects among ``arguments`` (by
     parameter name), made once per tuple of classes and kept in ``built``."""
-    examples = {n: v for n, v in arguments.items() if records.is_record(v)}
+    examples = {n: v for n, v in arguments.items() if records.is_record(v) or _of_records(v)}
     key = tuple((n, class_signature(v)) for n, v in examples.items())
     made = built.get(key)
     if made is None:
         made = built[key] = make(examples)
     return made
+
+
+def _of_records(value: Any) -> bool:
+    """A list or tuple of objects (records) of one class: ``springs`` of
+    ``for s in springs: s.energy(d)``, whose items' methods srcad reads."""
+    return (
+        isinstance(value, list | tuple) and bool(value)
+        and len({type(item) for item in value}) == 1 and records.is_record(value[0])
+    )
 
 
 def by_argument_classes(f: Callable, make: Callable[[Mapping[str, Any]], Any]) -> Any:

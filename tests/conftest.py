@@ -189,6 +189,16 @@ def _fresh(value):
     return copy.deepcopy(value)
 
 
+def _holds_parameters(value):
+    """An object, a dict, or a list or tuple of objects: compared and perturbed leaf by
+    leaf (a list of floats or of rows is read as an array)."""
+    return (
+        srcad.records.is_record(value)
+        or isinstance(value, dict)
+        or isinstance(value, list | tuple) and any(srcad.records.is_record(v) for v in value)
+    )
+
+
 def _central_of(f, args, index, eps):
     """Central differences of scalar ``f`` with respect to ``args[index]`` (a float or
     an array), every call on fresh copies of all arguments."""
@@ -200,8 +210,7 @@ def _central_of(f, args, index, eps):
         return float(f(*call))
 
     value = args[index]
-    if srcad.records.is_record(value) or isinstance(value, dict):  # (an object or dict
-        # holding parameters: leaf by leaf)
+    if _holds_parameters(value):  # (an object, a dict or a list of objects: leaf by leaf)
         from srcad import trees
 
         parts = trees.leaves(value)
@@ -285,7 +294,7 @@ def check_four_ways(f, *args, wrt=None, rtol=1e-6, atol=1e-8, eps=1e-6, forward=
     )
     for a, b in zip(call, before):
         pairs = [(a, b)]
-        if srcad.records.is_record(a) or isinstance(a, dict):  # (compare what it holds)
+        if _holds_parameters(a):  # (compare what it holds)
             pairs = list(zip(srcad.trees.leaves(a), srcad.trees.leaves(b)))
         for a, b in pairs:
             np.testing.assert_array_equal(
@@ -298,9 +307,9 @@ def check_four_ways(f, *args, wrt=None, rtol=1e-6, atol=1e-8, eps=1e-6, forward=
     fast = as_tuple_of(srcad.grad(f, wrt=wrt)(*[_fresh(a) for a in args]))
     for name, i, mine, lit, opt in zip(wrt, indices, got, plain, fast):
         want = _central_of(f, args, i, eps)
-        if srcad.records.is_record(args[i]) or isinstance(args[i], dict):  # (its class,
+        if _holds_parameters(args[i]):  # (its class, then its numbers)
             assert type(mine) is type(args[i]), f"d/d{name} is a {type(mine).__name__}"
-            mine, lit, opt, want = (srcad.trees.flat(v) for v in (mine, lit, opt, want))  # then its numbers
+            mine, lit, opt, want = (srcad.trees.flat(v) for v in (mine, lit, opt, want))
         mine = np.asarray(mine, dtype=float)
         assert np.all(np.isfinite(mine)), f"d/d{name} is not finite: {mine}"
         np.testing.assert_allclose(mine, want, rtol=rtol, atol=atol,
@@ -313,8 +322,8 @@ def check_four_ways(f, *args, wrt=None, rtol=1e-6, atol=1e-8, eps=1e-6, forward=
         rng = np.random.default_rng(seed)
         tangents = []
         for k, a in enumerate(args):
-            if srcad.records.is_record(a) or (k in indices and isinstance(a, dict)):  # (a
-                # tangent of the object's own class, or a dict of the same keys)
+            if srcad.records.is_record(a) or (k in indices and _holds_parameters(a)):  # (a
+                # tangent of the object's own class, a dict of the same keys, ...)
                 tangents.append(srcad.trees.map_leaves(
                     lambda leaf, k=k: (rng.standard_normal(np.shape(leaf)) if np.ndim(leaf)
                                        else float(rng.standard_normal())) if k in indices

@@ -190,7 +190,8 @@ def shuffles_a_list_assigned(xs):
 
 @pytest.mark.parametrize(
     "f, arg, tag",
-    [(shuffles_in_place, X, "shuffle"), (shuffles_a_list_assigned, [0.1, 0.2, 0.3], "shuffle-list")],
+    [(shuffles_in_place, X, "shuffle"),
+     (shuffles_a_list_assigned, [0.1, 0.2, 0.3], "shuffle-list")],
 )
 def test_a_shuffle_in_place_is_refused_at_its_line(f, arg, tag):
     with pytest.raises(srcad.SrcadError, match="shuffles its argument in place") as caught:

@@ -1282,3 +1282,39 @@ def test_a_gradient_built_for_argument_classes_says_how_to_differentiate_again()
     assert caught.value.hint.startswith("annotate the parameters that hold objects")
     assert srcad.grad(srcad.grad(_annotated_steps))(3.0, opt) == pytest.approx(2 * 0.8**6)
     assert srcad.hvp(_annotated_steps)(3.0, opt, 1.0) == pytest.approx(2 * 0.8**6)
+
+
+# ---------------------------------------------------------------- lists of objects passed in
+
+
+@dataclasses.dataclass
+class ChainLink:
+    k: float
+    rest: float
+
+    def energy(self, d):
+        return 0.5 * self.k * (d - self.rest) ** 2
+
+
+def chain_energy_annotated(pos, springs: list[ChainLink]):
+    return sum(s.energy(pos[i + 1] - pos[i]) for i, s in enumerate(springs))
+
+
+def chain_energy(pos, springs):
+    total = 0.0
+    for i in range(len(springs)):
+        total = total + springs[i].energy(pos[i + 1] - pos[i])
+    return total
+
+
+@pytest.mark.parametrize("f", [chain_energy_annotated, chain_energy])
+def test_methods_of_the_items_of_a_list_of_objects_passed_in(f):
+    """``list[ChainLink]`` on the parameter, or the classes of the items a call passes:
+    srcad reads the items' methods (the gradient of their fields too)."""
+    pos = np.array([0.0, 0.8, 1.3])
+    springs = [ChainLink(1.0, 0.5), ChainLink(2.0, 0.7)]
+    dpos, dsprings = check_four_ways(f, pos, springs, wrt=(0, 1))
+    np.testing.assert_allclose(dpos, [-0.3, 0.7, -0.4], rtol=1e-14)
+    assert [type(s) for s in dsprings] == [ChainLink, ChainLink]
+    assert dsprings[0].k == pytest.approx(0.5 * 0.3**2, rel=1e-14)  # d/dk of k (d - r)^2 / 2
+    assert dsprings[1].rest == pytest.approx(-2.0 * (0.5 - 0.7), rel=1e-14)

@@ -333,18 +333,11 @@ class Objects(LoweringPart):
         method written in a class body (``srcad.grad(Model.loss)(model, x)``) that class.
         Its methods are that class's, checked when the gradient runs (an object of a
         subclass may have others)."""
-        if not isinstance(node, ast.Name):
-            return None
-        current: Scope | None = scope
-        while current is not None and node.id not in current.env:
-            current = current.parent
-        if current is None:
+        param = self.root_parameter(scope, node)
+        if param is None:
             return None
         root = self.root.node.args
         params = [*root.posonlyargs, *root.args, *root.kwonlyargs]
-        param = next((a for a in params if current.env[node.id] == ir.Name(a.arg)), None)
-        if param is None:
-            return None
         annotated = self.annotated_class(param)
         if annotated is not None:
             return annotated
@@ -360,6 +353,20 @@ class Objects(LoweringPart):
         cls = static_chain(tuple(parts[:-1]), self.root.lookup)  # (the class it is defined in)
         member = vars(cls).get(parts[-1]) if isinstance(cls, type) else None
         return cls if member is function else None
+
+    def root_parameter(self, scope: Scope, node: ast.expr) -> ast.arg | None:
+        """The parameter of the function being differentiated whose value ``node`` (a
+        name) still holds, if any."""
+        if not isinstance(node, ast.Name):
+            return None
+        current: Scope | None = scope
+        while current is not None and node.id not in current.env:
+            current = current.parent
+        if current is None:
+            return None
+        root = self.root.node.args
+        params = [*root.posonlyargs, *root.args, *root.kwonlyargs]
+        return next((a for a in params if current.env[node.id] == ir.Name(a.arg)), None)
 
     def called_object(
         self, scope: Scope, node: ast.Call, target: Callable[[], str] | None
@@ -415,16 +422,35 @@ class Objects(LoweringPart):
             (only,) = classes if len(classes) == 1 else (None,)
             if _user_class(only):
                 return only
+        param = self.root_parameter(scope, node)
+        if param is not None and param.annotation is not None:  # springs: list[Spring]
+            return _item_class(self.annotation_value(param.annotation))
         if not isinstance(node, ast.Attribute):
             return None
         owner = self.expr_class(scope, node.value)
-        hint = field_hints(owner).get(node.attr) if owner is not None else None
-        items = typing.get_args(hint)
-        if typing.get_origin(hint) is tuple and len(items) == 2 and items[1] is Ellipsis:
-            items = items[:1]
-        if len(set(items)) == 1 and _user_class(items[0]):
-            return items[0]
-        return None
+        return _item_class(field_hints(owner).get(node.attr) if owner is not None else None)
+
+    def annotation_value(self, note: ast.expr) -> Any:
+        """What an annotation names when srcad compiles (``list[Spring]``: that alias),
+        or None."""
+        if isinstance(note, ast.Constant) and isinstance(note.value, str):
+            try:
+                note = ast.parse(note.value, mode="eval").body
+            except SyntaxError:
+                return None
+        if isinstance(note, ast.Subscript):
+            origin = static_chain(note.value, self.root.lookup)
+            parts = note.slice.elts if isinstance(note.slice, ast.Tuple) else [note.slice]
+            args = tuple(
+                Ellipsis if isinstance(a, ast.Constant) and a.value is Ellipsis
+                else static_chain(a, self.root.lookup)
+                for a in parts
+            )
+            try:
+                return origin[args if len(args) > 1 else args[0]]
+            except TypeError:
+                return None
+        return static_chain(note, self.root.lookup)
 
     def example_of(self, scope: Scope, node: ast.expr) -> Any:
         """What ``node`` held in the call srcad learned classes from: a parameter's object
@@ -568,6 +594,17 @@ def _concatenator_call(
         items: list[ast.expr] = [numpy_call("atleast_1d", p) for p in parts]
         return numpy_call("concatenate", ast.copy_location(ast.Tuple(items, ast.Load()), node))
     return numpy_call("column_stack", ast.copy_location(ast.Tuple(parts, ast.Load()), node))
+
+
+def _item_class(hint: Any) -> type | None:
+    """``Layer`` of ``list[Layer]``, ``tuple[Layer, ...]`` or ``Sequence[Layer]`` (a
+    class of the user's); else None."""
+    items = typing.get_args(hint)
+    if typing.get_origin(hint) is tuple and len(items) == 2 and items[1] is Ellipsis:
+        items = items[:1]
+    if len(set(items)) == 1 and _user_class(items[0]):
+        return items[0]
+    return None
 
 
 def _user_class(cls: Any) -> bool:
