@@ -197,13 +197,9 @@ def touched(stmt: ir.Stmt, active) -> list[str]:
         return []
     if isinstance(stmt, ir.Python):
         names = [n for n in stmt.reads if active.is_active(n)]
-        if (  # it only looks at them (v.dtype), and what it binds carries no gradient
-            names
-            and not any(w in active.useful for w in stmt.writes)
-            and not pycode.may_change(stmt.code, tuple(names))
-        ):
-            return []
-        return names
+        if names and not pycode.may_change(stmt.code, tuple(names)):
+            return []  # it only looks at them (len(v), v.shape, v.dtype): what it binds has
+        return names  # no derivative, and it changes none of them
     if isinstance(stmt, ir.Enter):  # (a known-safe manager changes none of its arguments:
         # only what `as` binds matters)
         if stmt.target is None or stmt.target not in active.useful:

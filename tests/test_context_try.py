@@ -629,6 +629,35 @@ def test_a_try_that_only_looks_at_a_differentiated_value_runs_as_python():
     np.testing.assert_allclose(dx, 8.0 * x, rtol=1e-12)
 
 
+def mean_square_by_length(x):
+    """A length, a shape and a size read in a ``try`` and used in the result: they
+    have no derivative, so the ``try`` runs as Python and the gradient flows around it."""
+    try:
+        n = len(x)
+        rows = x.shape[0]
+        size = np.size(x)
+    except TypeError:
+        n = rows = size = 1
+    return np.sum(x**2) / n + np.sum(x) * rows / size
+
+
+def reads_a_value_in_a_try(x):
+    try:
+        first = float(x[0])  # <try-reads-value>
+    except IndexError:
+        first = 0.0
+    return first * np.sum(x)
+
+
+def test_a_try_that_reads_only_lengths_and_shapes_binds_values_without_gradient():
+    x = np.array([0.5, -1.0, 2.0])
+    (dx,) = check_four_ways(mean_square_by_length, x)
+    np.testing.assert_allclose(dx, 2.0 * x / 3 + 1.0, rtol=1e-12)
+    with pytest.raises(srcad.SrcadError, match="this `try` statement reads `x`") as caught:
+        srcad.grad(reads_a_value_in_a_try)(x)
+    assert caught.value.lineno == marker_line(__file__, "try-reads-value")
+
+
 WEIGHTS = np.array([1.0, 2.0, 3.0])
 
 
