@@ -188,6 +188,31 @@ class _LoopReturns:
     rewrite_While = rewrite_For
 
 
+#: methods that change their list, dict or array (``a.pop()``, ``q.append(v)``)
+CHANGING_METHODS = frozenset(
+    "append extend insert remove pop popitem clear sort reverse update setdefault fill".split()
+)
+
+
+class _ChangingTests(ast.NodeTransformer):
+    """``while a.pop() > 0.5: body`` as ``while True: if not a.pop() > 0.5: break``
+    then ``body``: a test that changes a list (or a dict, an array) makes that change on
+    the iteration that leaves the loop too, which the loop's own test line would not
+    carry out of it."""
+
+    def visit_While(self, node: ast.While) -> ast.While:
+        self.generic_visit(node)
+        if node.orelse or not any(
+            isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+            and n.func.attr in CHANGING_METHODS
+            for n in astwalk.walk(node.test)
+        ):
+            return node
+        leave = _located(ast.If(_located(ast.UnaryOp(ast.Not(), node.test), node.test),
+                                [_located(ast.Break(), node)], []), node.test)
+        return _located(ast.While(ast.Constant(True), [leave, *node.body], []), node)
+
+
 _SEQUENCES = (ast.GeneratorExp, ast.ListComp)  # (comprehensions that make lists)
 _COMPREHENSIONS = (*_SEQUENCES, ast.DictComp)
 
@@ -911,6 +936,8 @@ def desugar(fn: ast.FunctionDef) -> ast.FunctionDef:
     fn = copy.deepcopy(fn)
     if lambdas:
         fn.body = _lambdas_as_defs(fn.body)
+    if control_flow:
+        fn = _ChangingTests().visit(fn)
     used = {node.id for node in astwalk.walk(fn) if isinstance(node, ast.Name)}
     used.update(a.arg for a in astwalk.walk(fn) if isinstance(a, ast.arg))
     shadowed = _assigned(fn) & {"map", "zip", *_CONSUMERS}  # (a local `map`: the user's)

@@ -32,7 +32,7 @@ from . import ir
 from .aliases import protect_aliases
 from .analyze import fresh_calls
 from .custom import stop_gradient
-from .runtime import fresh_copy, log_of_number
+from .runtime import fresh_copy, log_of_number, zeros_like
 from .tape import prune_saves
 
 _ONE = (1, 1.0)
@@ -369,6 +369,91 @@ def float_constants(body: tuple[ir.Stmt, ...] | list[ir.Stmt]) -> list[ir.Stmt]:
     floats: gradients are floats anyway, and CPython's fast paths for ``+ - *`` need
     both operands to be floats (an int operand takes the generic path, ~2x slower)."""
     return _map_values(body, _float_operands, _is_int)
+
+
+def rows_added_in_place(fn: ir.Function) -> ir.Function:
+    """In the version for floats, the adjoint of a row read from a list of rows (``n,
+    d = rows[k]``) is that row of the list's adjoint itself, added into item by item:
+    ``drow = drows[k]; drow[0] += dn`` instead of ``drow = zeros_like(row); drow[0] +=
+    dn; ...; drows[k] += drow`` (a new list and an elementwise sum per row read). The
+    list's adjoint must be the rows of ``zeros_like`` (a list of its own per row) and be
+    read nowhere between the two lines."""
+    zeros = {n for n, obj in fn.bindings.items() if obj is zeros_like}
+    made: dict[str, int] = {}  # adjoint -> how many lines bind it (zeros_like rows: once)
+    for stmt in ir.walk(fn.body):
+        if isinstance(stmt, ir.Adjoint):
+            made[stmt.target] = made.get(stmt.target, 0) + (
+                1 if _zeros_of(stmt, zeros) is not None and not stmt.accumulate else 2
+            )
+    fresh = {name for name, count in made.items() if count == 1}
+    if not zeros or not fresh:
+        return fn
+    readers: dict[str, int] = {}  # name -> how many lines read it
+    for stmt in ir.walk(fn.body):
+        for name in set(ir.reads_of(stmt)):
+            readers[name] = readers.get(name, 0) + 1
+
+    def rewrite(body: tuple[ir.Stmt, ...], made_before: set[str]) -> tuple[ir.Stmt, ...]:
+        """``made_before``: the list adjoints ``zeros_like`` made before ``body`` runs."""
+        ready = set(made_before)
+        out: list[ir.Stmt] = []
+        made_at: dict[int, set[str]] = {}  # position -> the list adjoints made before it
+        for stmt in body:
+            made_at[len(out)] = set(ready)
+            if ir.blocks_of(stmt):
+                stmt = ir.with_blocks(stmt, [rewrite(b, ready) for b in ir.blocks_of(stmt)])
+            elif isinstance(stmt, ir.Adjoint) and stmt.target in fresh:
+                ready.add(stmt.target)
+            out.append(stmt)
+        for start, stmt in enumerate(out):
+            if not isinstance(stmt, ir.Adjoint) or _zeros_of(stmt, zeros) is None:
+                continue
+            row = stmt.target
+            items = 0
+            for end in range(start + 1, len(out)):
+                line = out[end]
+                if (
+                    isinstance(line, ir.AdjointItem) and line.target == row
+                    and isinstance(line.index, ir.Const) and type(line.index.value) is int
+                    and line.via is None and not line.zero and not line.assign
+                    and row not in ir.names_in(line.value)
+                ):
+                    items += 1
+                    continue
+                if (
+                    isinstance(line, ir.AdjointItem) and line.value == ir.Name(row)
+                    and line.target in fresh and line.via is None
+                    and not line.zero and not line.assign and items
+                    and row not in ir.names_in(line.index)
+                ):
+                    between = out[start + 1:end]
+                    if (
+                        row in fresh
+                        and line.target in made_at[start]  # (its rows exist already)
+                        and readers.get(row, 0) == items + 1  # (read by these lines only)
+                        and line.target not in ir.read_in(between)
+                        and not set(ir.names_in(line.index)) & ir.defined_in(between)
+                    ):
+                        alias = ir.Subscript(ir.Name(line.target), line.index)
+                        out[start] = replace(stmt, value=alias)
+                        out[end] = ir.Comment(f"({row} is that row of {line.target}: added into)")
+                    break
+                if row in ir.reads_of(line) or row in ir.targets_of(line):
+                    break  # (the row's adjoint read or bound otherwise: left as it is)
+        return tuple(out)
+
+    return fn.with_body(rewrite(tuple(fn.body), set()))
+
+
+def _zeros_of(stmt: ir.Adjoint, zeros: set[str]) -> ir.Expr | None:
+    """``x`` of ``dx = zeros_like(x)``; else None."""
+    value = stmt.value
+    if (
+        isinstance(value, ir.Call) and isinstance(value.func, ir.Name)
+        and value.func.id in zeros and len(value.args) == 1 and not value.kwargs
+    ):
+        return value.args[0]
+    return None
 
 
 def number_functions(fn: ir.Function) -> ir.Function:
@@ -930,7 +1015,8 @@ def optimize(fn: ir.Function, *, for_floats: bool = False) -> ir.Function:
         body = float_constants(body)
         fn = number_functions(fn.with_body(body))
         body = list(fn.body)
-    return fn.with_body(protect_aliases(body, copy_name, fresh_calls(fn.bindings, fn.free_objects)))
+    fn = fn.with_body(protect_aliases(body, copy_name, fresh_calls(fn.bindings, fn.free_objects)))
+    return rows_added_in_place(fn) if for_floats else fn  # (an alias written on purpose)
 
 
 def free_memory(fn: ir.Function) -> ir.Function:

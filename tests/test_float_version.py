@@ -257,6 +257,9 @@ def test_rows_of_floats_get_the_float_version():
                           (weighted_records, (0.3, records), "records")):
         source = srcad.grad(f, wrt=tuple(range(len(args)))).backward_source
         assert f"not float_rows({rows})" in source, source
+    # a row's adjoint is that row of the list's adjoint, added into in place
+    source = srcad.grad(lateral_shift, wrt=(0, 1)).backward_source
+    assert "dt3 = dlayers_items[k]" in source and "zeros_like(t3)" not in source
     dtheta, dlayers = check_four_ways(lateral_shift, 0.4, layers)
     assert type(dlayers) is list and type(dlayers[0]) is tuple
     n, d = layers[0]
@@ -289,6 +292,10 @@ ROW_READS = (
     "for k, (a, b) in enumerate(rows):\n    s += w * k * a - b",
     "s = s * w if rows[0][0] > 1.0 else s + w",
     "for a, b in sorted(rows, key=lambda r: r[1], reverse=True):\n    s = s * 0.5 + w * a - b",
+    "for k in range(len(rows)):\n    a, b = rows[k]\n    c, d = rows[k]\n"
+    "    s += w * a * d - b * c",
+    "pairs = [(r[1], r[0] * w) for r in rows]\npairs[0] = (w, w)\nfor a, b in pairs:\n"
+    "    s += a * b",
 )
 
 

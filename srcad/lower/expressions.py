@@ -27,8 +27,6 @@ from .values import (
     Scope,
     TupleValue,
     assigned_names,
-    out_as_keyword,
-    writes_into_named_out,
 )
 
 #: what :meth:`Expressions.call_of_code` returns for a call that is an operation
@@ -205,17 +203,13 @@ class Expressions(LoweringPart):
             node = ast.copy_location(
                 ast.Call(node.func, self.spread(scope, node.args), node.keywords), node
             )
-        callee = self.denote(scope, node.func).static
-        if writes_into_named_out(callee, out_as_keyword(callee, node)):
-            raise self.error(
-                scope,
-                node,
-                f"`{ast.unparse(node)}` writes into its output array inside an expression: "
-                "srcad follows a write into `out=` only in a statement of its own",
-                "write the call as its own statement (`np.exp(x, out=y)` or "
-                "`r = np.exp(x, out=y)`), then use the array it wrote",
-            )
         popped = self.appended_list(scope, node)
+        if popped is None or not isinstance(node.func, ast.Attribute) or node.func.attr != "pop":
+            # (a.sort() in a test, xs.append(v) in a tuple, np.exp(x, out=y) in a sum:
+            # the change, where it stands, then the call's value)
+            in_place = self.lower_in_place(scope, node, node, value_used=True)
+            if in_place is not None:
+                return self.lower_expr(scope, in_place, target)
         if popped is not None and isinstance(node.func, ast.Attribute) and node.func.attr == "pop":
             return self.pop_item(scope, node)  # (items.pop(i): the item, and a shorter list)
         written = self.numpy_keywords(scope, node)  # (np.divide(a, b, where=m, out=o))
@@ -458,6 +452,8 @@ class Expressions(LoweringPart):
                     "inlines calls of it, and it has no other use",
                     "call it, or pass it on to another function that calls it",
                 )
+            if self.stale_lists:
+                self.refuse_stale(scope, node, value)
             if id(node) in self.handing_on(scope):
                 self.share(value)
             return value

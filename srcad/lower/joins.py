@@ -95,6 +95,14 @@ class Joins(LoweringPart):
             self.join_objects(merged[v], values)  # (objects the function made)
             if all(self.is_own_list(value) for value in values):
                 self.own_lists.add(merged[v])
+            if any(  # (`b = a` on one path: b may be the list `a` holds, or another's)
+                self.is_shared(env[v]) or any(
+                    u != v and env[u] == env[v] and self.is_own_list(env[v])
+                    for u in env
+                )
+                for _, env in branches
+            ):
+                self.share(ir.Name(merged[v]))
             if any(isinstance(x, ir.Name) and x.id in self.shallow_copies for x in values):
                 self.shallow_copies.add(merged[v])  # (np.split's views on one path, say)
         scope.env = {v: before[v] for v in before}

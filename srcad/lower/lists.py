@@ -239,6 +239,27 @@ class Lists(LoweringPart):
             self._handing_on[key] = _handed_on_reads(scope.function)
         return self._handing_on[key]
 
+    def refuse_stale(self, scope: Scope, node: ast.Name, value: Any) -> None:
+        """Refuse reading ``node``, a name for a list a helper has changed in place since
+        (``smooth(a)`` writing ``a[i]``): the name still holds the list's old value."""
+        if not isinstance(value, ir.Name | TupleValue):
+            return
+        stale = self.stale_lists.get(_list_key(value))
+        if stale is None:
+            return
+        helper, receiver, changed = stale
+        if helper is scope and node.id == receiver:  # (the helper's own name: current)
+            return
+        line = helper.source.location(changed).lineno
+        raise self.error(
+            scope,
+            node,
+            f"`{node.id}` is the list that `{helper.function.name}` changed in place "
+            f"(line {line}), a change srcad does not follow back into this function",
+            f"return the list from `{helper.function.name}` and assign it here "
+            f"(`{node.id} = {helper.function.name}(...)`)",
+        )
+
     def is_shared(self, value: Any) -> bool:
         """Is the list ``value`` held by another variable or list too (:meth:`share`)?"""
         if isinstance(value, TupleValue):
@@ -403,21 +424,12 @@ class Lists(LoweringPart):
         """Refuse changing the list ``receiver`` holds where a new list value would not be
         the same program: a list from outside (a parameter, a global), or one another
         name, list or loop also holds."""
-        if not scope.is_root and _holds(scope.arguments.get(receiver), old):
-            raise self.error(
-                scope,
-                node,
-                f"`{receiver}{method}` changes the list its caller passed to this helper, "
-                "a change in place srcad does not follow into the caller",
-                f"return the new list from the helper and assign it in the caller "
-                f"(`{receiver} = list({receiver})` here, `return {receiver}`, and "
-                f"`{receiver} = {scope.function.name}(...)` there)",
-            )
-        if (
-            old is None
-            or _holds(scope.arguments.get(receiver), old)  # (still the parameter's value)
-            or not self.is_own_list(old)
-        ):
+        passed_in = _holds(scope.arguments.get(receiver), old)  # (the parameter's value)
+        if passed_in and not scope.is_root and self.is_own_list(old):
+            # a helper changing a list its caller made: the caller's names for the list
+            # hold its old value from now on, which reading refuses (see read_name)
+            self.stale_lists.setdefault(_list_key(old), (scope, receiver, node))
+        elif old is None or passed_in or not self.is_own_list(old):
             raise self.error(
                 scope,
                 node,
@@ -460,6 +472,11 @@ class Lists(LoweringPart):
                 f"`{receiver}` grows inside a loop that runs over it",
                 "collect the new items in another list and add them after the loop",
             )
+
+
+def _list_key(value: Any) -> Any:
+    """What identifies a list value: its listing name, or the display itself."""
+    return value.id if isinstance(value, ir.Name) else id(value)
 
 
 def _scope_chain(scope: Scope | None) -> Iterator[Scope]:

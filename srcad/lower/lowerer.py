@@ -87,6 +87,9 @@ class Lowerer(
         #: another list holds (growing one would change the other: refused)
         self.own_lists: set[str] = set()
         self.shared_lists: set[str] = set()
+        #: lists a helper changed in place (by listing name or display id): the helper's
+        #: scope, its name for the list, and the line (see Lists.refuse_stale)
+        self.stale_lists: dict[Any, tuple[Any, str, ast.AST]] = {}
         self.shared_displays: set[int] = set()  # (ids of TupleValues)
         #: lists changed in place (by IR name): the first change, for a loop's check
         self.changed_lists: dict[str, tuple[str, str, Any, ast.AST]] = {}

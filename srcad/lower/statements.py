@@ -18,6 +18,7 @@ from ..rules.table import ADDAT, ADDITEM, SETITEM
 from ..runtime import add_at as runtime_add_at
 from ..runtime import check_assertion, formatted, raise_exception, require_length
 from .values import (
+    NOT_STATIC,
     RAISED,
     LoweringPart,
     Operand,
@@ -217,7 +218,7 @@ class Statements(LoweringPart):
         function made)."""
         nothing = ast.copy_location(ast.Constant(None), call)
         callee = self.denote(scope, call.func).static
-        call = out_as_keyword(callee, call)
+        written, call = call, out_as_keyword(callee, call)
         if self.is_add_at(scope, call):
             self.add_at(scope, call)
             return nothing
@@ -233,7 +234,25 @@ class Statements(LoweringPart):
             for write in written:  # (a.sort(), d.update(m): the item writes they are)
                 self.lower_statement(scope, write, None)
             return nothing
+        given_out = next((k.value for k in call.keywords if k.arg == "out"), None)
+        if isinstance(given_out, ast.Tuple):  # np.divmod(x, d, q, r)
+            raise self.error(
+                scope,
+                call,
+                f"`{ast.unparse(written)}` writes into several output arrays, which srcad "
+                "does not follow",
+                "assign the results instead (`q, r = np.divmod(x, d)`)",
+            )
         if not writes_into_out(callee):
+            if given_out is not None and callee is NOT_STATIC and method is not None:
+                raise self.error(  # (y.cumsum(out=z): a method of a value's, not numpy's)
+                    scope,
+                    call,
+                    f"`.{method}(..., out=...)` writes into its output array through a "
+                    "method, which srcad does not follow",
+                    f"call numpy's function (`np.{method}(x, ..., out=y)`), or assign the "
+                    f"result (`y[...] = x.{method}(...)`)",
+                )
             return None
         out = _out_target(call)
         if out is not None:  # multiply(a, b, out=c): numpy writes the result into c
@@ -586,9 +605,6 @@ class Statements(LoweringPart):
         )
 
     def assign(self, scope: Scope, targets: list[ast.expr], value_node: ast.expr) -> None:
-        if isinstance(value_node, ast.Call):  # r = xs.sort(): the change, then r = None
-            in_place = self.lower_in_place(scope, value_node, value_node, value_used=True)
-            value_node = value_node if in_place is None else in_place
         if len(targets) == 1 and isinstance(targets[0], ast.Subscript):
             self.store_item(scope, targets[0], value_node, SETITEM, targets[0])
             return

@@ -4,6 +4,7 @@ items, markers, and the base of the lowerer's parts."""
 from __future__ import annotations
 
 import ast
+import inspect
 import random
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
@@ -119,18 +120,50 @@ def returning(obj: Any) -> Callable[[], Any]:
 
 #: the methods that change a list in place besides ``append``, ``extend`` and ``pop``
 def out_as_keyword(callee: Any, call: ast.Call) -> ast.Call:
-    """``np.exp(x, y)``, a ufunc given its output array by position, as
-    ``np.exp(x, out=y)``; any other call as it is."""
-    if (
-        not isinstance(callee, np.ufunc)
-        or callee.nout != 1
-        or len(call.args) != callee.nin + 1
-        or any(isinstance(a, ast.Starred) for a in call.args)
-        or any(k.arg in ("out", None) for k in call.keywords)
-    ):
+    """``call`` with its output arrays as numpy names them, ``out=``: a ufunc's given by
+    position (``np.exp(x, y)``; ``np.divmod(x, d, q, r)`` as ``out=(q, r)``), a numpy
+    function's by position (``np.sum(M, 0, None, s)``, ``np.dot(a, b, c)``), and the
+    one-item tuple ``out=(y,)`` as ``out=y``. Any other call as it is."""
+    if any(isinstance(a, ast.Starred) for a in call.args) or any(
+        k.arg is None for k in call.keywords
+    ) or not writes_into_out(callee):
         return call
-    out = ast.keyword("out", call.args[-1])
-    return ast.copy_location(ast.Call(call.func, call.args[:-1], [*call.keywords, out]), call)
+    args, keywords = list(call.args), list(call.keywords)
+    if not any(k.arg == "out" for k in keywords):
+        if isinstance(callee, np.ufunc):
+            outs = args[callee.nin:] if len(args) > callee.nin else []
+            args = args[:callee.nin]
+        else:
+            outs = _positional_out(callee, args)
+            args = [a for a in args if all(a is not o for o in outs)]
+        if outs:
+            value = outs[0] if len(outs) == 1 else ast.Tuple(outs, ast.Load())
+            keywords.append(ast.keyword("out", value))
+    keywords = [
+        ast.keyword("out", k.value.elts[0])
+        if k.arg == "out" and isinstance(k.value, ast.Tuple) and len(k.value.elts) == 1
+        else k
+        for k in keywords
+    ]
+    if args == call.args and keywords == call.keywords:
+        return call
+    return ast.copy_location(ast.Call(call.func, args, keywords), call)
+
+
+def _positional_out(callee: Any, args: list[ast.expr]) -> list[ast.expr]:
+    """The argument among ``args`` that binds the parameter ``out`` of the numpy
+    function ``callee`` (``np.sum(M, 0, None, s)``: ``s``), if any."""
+    try:
+        parameters = list(inspect.signature(callee).parameters.values())
+    except (TypeError, ValueError):  # (a builtin without a signature)
+        return []
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    for at, parameter in enumerate(parameters):
+        if parameter.kind not in positional:  # (np.einsum(*operands, out=...): keyword)
+            return []
+        if parameter.name == "out":
+            return [args[at]] if at < len(args) else []
+    return []
 
 
 def writes_into_named_out(callee: Any, call: ast.Call) -> bool:
