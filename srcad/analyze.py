@@ -639,8 +639,9 @@ def float_witnesses(
     definitions = _definitions(fn)
     covers: dict[str, frozenset[str]] = {}
     for stmt in fn.body:
-        if not isinstance(stmt, ir.Assign):
-            break  # the straight-line start ends at the first branch or loop
+        if not isinstance(stmt, ir.Assign) or stmt.stateful:
+            break  # the straight-line start ends at the first branch or loop (or random
+            # draw: the array version the check falls back to would draw again)
         value = stmt.value
         operands: tuple[ir.Expr, ...]
         if isinstance(value, ir.BinOp) and value.op in _ARITHMETIC:

@@ -35,6 +35,7 @@ from .pipeline import Gradient, differentiate
 from .rule_caller import rule_caller
 from .rules import TABLE
 from .rules.table import callee_key
+from .runtime import kept_aux
 from .specialize import for_defaults
 from .subset import check_supported
 from .wrappers import wrapper_caller
@@ -503,26 +504,33 @@ class _Generated(Protocol):
 
 
 def _adapted(
-    gradient: _Generated, f: Callable, *, aux: bool, as_tuple: bool, value: bool
+    gradient: _Generated, f: Callable, *, aux: bool, as_tuple: bool, value: bool,
+    aux_from_f: bool = False,
 ) -> Callable[..., Any]:
     """``gradient`` with JAX's result conventions: with ``aux``, ``(gradient, aux)``
-    (``((value, aux), gradient)`` for ``value``), taking aux from a call of ``f``;
-    with ``as_tuple`` the gradient of one parameter is a tuple of one.
+    (``((value, aux), gradient)`` for ``value``), aux from the gradient's own forward
+    pass (``aux_from_f``: from a call of ``f``, with the value); with ``as_tuple`` the
+    gradient of one parameter is a tuple of one.
 
     Not differentiable again (it has no ``__srcad__``, nor ``__wrapped__``, on purpose)."""
     built: Gradient = gradient.__srcad__
     one = as_tuple and len(built.wrt) == 1
-    copies = aux and writes_in_place(built)
+    copies = aux_from_f and writes_in_place(built)
 
     def tupled(grads: Any) -> Any:
         return (grads,) if one else grads
 
     def adapted(*args: Any, **kwargs: Any) -> Any:
-        if aux:  # (the gradient changes the arguments as f would, once)
+        if aux and aux_from_f:  # (the gradient changes the arguments as f would, once)
             out = f(*trees.fresh(args, copies), **trees.fresh(kwargs, copies))
             _, extra = _pair(out, f)
             grads = tupled(gradient(*args, **kwargs))
             return (tuple(out), grads) if value else (grads, extra)
+        if aux:  # (f's draws, prints and changes happen once, and aux is of that run)
+            with kept_aux() as kept:
+                result = gradient(*args, **kwargs)
+            (extra,) = kept
+            return ((result[0], extra), tupled(result[1])) if value else (tupled(result), extra)
         result = gradient(*args, **kwargs)
         return (result[0], tupled(result[1])) if value else tupled(result)
 
@@ -597,8 +605,11 @@ def gradient_function(
     ``backend``: "python", or "numba" to compile it with numba (the default for a
     function decorated with ``numba.njit``)."""
     backend = chosen_backend(f, backend)
+    # (with has_aux the generated code hands f's aux over, but numba's does not: then
+    # aux, and the value, come from a call of f)
+    aux_from_f = has_aux and backend == "numba"
     if value:
-        mode, doc = "grad" if has_aux else "value_and_grad", "Value and gradient of {f}"
+        mode, doc = "grad" if aux_from_f else "value_and_grad", "Value and gradient of {f}"
     else:
         mode, doc = "grad", "Gradient of {f} with respect to {wrt}"
 
@@ -609,7 +620,8 @@ def gradient_function(
 
     def adapted(gradient: Any) -> Any:
         if has_aux or as_tuple:
-            return _adapted(gradient, f, aux=has_aux, as_tuple=as_tuple, value=value)
+            return _adapted(gradient, f, aux=has_aux, as_tuple=as_tuple, value=value,
+                            aux_from_f=aux_from_f)
         return gradient
 
     try:

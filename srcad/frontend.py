@@ -17,7 +17,7 @@ from . import astwalk
 from .chains import MISSING  # (what lookup gives for a name bound nowhere)
 from .desugar import SORTED_ORDER
 from .errors import Location, SourceError, UnsupportedSyntaxError
-from .runtime import sorted_order
+from .runtime import keep_aux, require_aux_pair, sorted_order
 from .wrappers import only_forwards, takes_star_arguments
 
 
@@ -62,8 +62,13 @@ class FunctionSource:
         return getattr(builtin_names, name, MISSING)
 
 
+#: what the has_aux rewrite calls with ``aux`` (:func:`srcad.runtime.keep_aux`), and to
+#: check a pair it did not see being made (:func:`srcad.runtime.require_aux_pair`)
+KEEP_AUX, REQUIRE_AUX_PAIR = "_srcad_keep_aux", "_srcad_require_aux_pair"
 #: The helpers code :mod:`srcad.desugar` writes calls, by the names it calls them.
-DESUGARED_HELPERS: dict[str, Any] = {SORTED_ORDER: sorted_order}
+DESUGARED_HELPERS: dict[str, Any] = {
+    SORTED_ORDER: sorted_order, KEEP_AUX: keep_aux, REQUIRE_AUX_PAIR: require_aux_pair,
+}
 
 
 def _describe(obj: Any) -> str:
@@ -373,9 +378,16 @@ def _indent_of(source: str) -> int:
     return 0
 
 
+#: the names the has_aux rewrite binds the pair's parts to (:class:`_AuxReturns`)
+_VALUE, _PAIR = "_srcad_value", "_srcad_pair"
+
+
 class _AuxReturns(ast.NodeTransformer):
-    """``return value, aux`` becomes ``return value`` in the function itself (not in
-    the functions it defines); any other ``return pair`` becomes ``return pair[0]``."""
+    """``return value, aux`` becomes ``_srcad_value = value``, ``_srcad_keep_aux(aux)``
+    and ``return _srcad_value`` in the function itself (not in the functions it
+    defines): the gradient's forward pass hands aux to its caller (:func:`keep_aux`),
+    and differentiates ``value``; any other ``return pair`` likewise, through
+    ``_srcad_pair = pair``."""
 
     def __init__(self, source: FunctionSource) -> None:
         self.source = source
@@ -389,7 +401,7 @@ class _AuxReturns(ast.NodeTransformer):
     def visit_ClassDef(self, node: ast.ClassDef) -> ast.AST:
         return node
 
-    def visit_Return(self, node: ast.Return) -> ast.AST:
+    def visit_Return(self, node: ast.Return) -> ast.AST | list[ast.stmt]:
         value = node.value
         if isinstance(value, ast.Tuple) and not any(isinstance(e, ast.Starred) for e in value.elts):
             if len(value.elts) != 2:
@@ -399,16 +411,40 @@ class _AuxReturns(ast.NodeTransformer):
                     "return value, aux (aux may be a tuple or a dict of several values)",
                     self.source.location(node),
                 )
-            node.value = value.elts[0]
-        elif value is not None:
-            first = ast.Subscript(value=value, slice=ast.Constant(0), ctx=ast.Load())
-            node.value = ast.fix_missing_locations(ast.copy_location(first, value))
+            return self.kept(node, value.elts[0], value.elts[1])
+        if value is not None:
+            pair = ast.Name(_PAIR, ast.Load())
+            bound = ast.Assign([ast.Name(_PAIR, ast.Store())], value)
+            where = self.source.location(node)
+            facts: list[ast.expr] = [
+                ast.Constant(self.source.name), ast.Constant(where.filename),
+                ast.Constant(where.lineno), ast.Constant(where.col_offset),
+            ]
+            check = ast.Expr(ast.Call(ast.Name(REQUIRE_AUX_PAIR, ast.Load()), [pair, *facts], []))
+            return [self.located(bound, node), self.located(check, node), *self.kept(
+                node, ast.Subscript(pair, ast.Constant(0), ast.Load()),
+                ast.Subscript(pair, ast.Constant(1), ast.Load()),
+            )]
         return node
+
+    def kept(self, node: ast.Return, value: ast.expr, aux: ast.expr) -> list[ast.stmt]:
+        """``_srcad_value = value``, ``_srcad_keep_aux(aux)``, ``return _srcad_value``
+        (in the order Python evaluates ``value, aux``)."""
+        keep = ast.Call(ast.Name(KEEP_AUX, ast.Load()), [aux], [])
+        return [
+            self.located(ast.Assign([ast.Name(_VALUE, ast.Store())], value), node),
+            self.located(ast.Expr(keep), node),
+            self.located(ast.Return(ast.Name(_VALUE, ast.Load())), node),
+        ]
+
+    @staticmethod
+    def located(stmt: ast.stmt, node: ast.Return) -> ast.stmt:
+        return ast.fix_missing_locations(ast.copy_location(stmt, node))
 
 
 def without_aux(source: FunctionSource) -> FunctionSource:
-    """``source`` returning only the value of its ``(value, aux)`` results: srcad
-    differentiates that, and the caller takes aux from ``f`` itself."""
+    """``source`` returning only the value of its ``(value, aux)`` results, which srcad
+    differentiates, and handing aux to the caller as it goes (see :class:`_AuxReturns`)."""
     node = copy.deepcopy(source.node)
     rewritten = replace(source, node=node)
     _AuxReturns(rewritten).visit(node)

@@ -29,7 +29,7 @@ import numpy as np
 from . import emit, ir, numba_types
 from .errors import CompiledBackendError, Location
 from .load import compile_function, origin
-from .runtime import LIST_CHECKS, as_floats
+from .runtime import LIST_CHECKS, as_floats, keep_aux
 
 BACKENDS = ("python", "numba")
 
@@ -174,9 +174,9 @@ class _NumbaTapes(ir.Transformer):
         (and compiles no Python error objects)."""
         value = stmt.value
         if isinstance(value, ir.Call) and isinstance(value.func, ir.Name) and any(
-            self.bindings.get(value.func.id) is check for check in LIST_CHECKS
+            self.bindings.get(value.func.id) is check for check in (*LIST_CHECKS, keep_aux)
         ):
-            return None
+            return None  # (has_aux: the caller takes aux from a call of f)
         return stmt
 
     def visit_Assign(self, stmt: ir.Assign) -> ir.Stmt:

@@ -1154,7 +1154,7 @@ def _as_parameter(
 def _may_give_adjoint_lists(rule: ir.Rule, param: str) -> bool:
     """Does ``rule`` read its operand ``param`` as a sequence, or give it an adjoint that
     may be srcad's adjoint list (a copy's, ``np.array(rows)``'s ``items_like``)?"""
-    if rule is COPY or param in rule.sequences or rule.creates:
+    if rule is COPY or param in rule.sequences or rule.creates or rule.holds:
         return True
     adjoint = rule.adjoint_for(param)
     if adjoint is None or isinstance(adjoint, ir.Scatter | ir.Zeroed):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 import numbers
 import operator
+import threading
 import types
-from collections.abc import Callable, MappingView
+from collections.abc import Callable, Iterator, MappingView
 from typing import Any, TypeVar
 
 import numpy as np
@@ -255,6 +257,50 @@ def run_time_check(helper: _F) -> _F:
     """Declare that ``helper`` is a check (it raises, or returns None): a bare call of it
     may stand in code srcad reads again (a tangent helper, for second derivatives)."""
     return _declare(helper, "__srcad_effect__", True)
+
+
+_KEPT = threading.local()  # (per thread: the slots of the has_aux calls running)
+
+
+def keep_aux(aux: Any) -> None:
+    """``has_aux``: the ``aux`` of ``f``'s ``return value, aux``, as the gradient's forward
+    pass computes it, handed to the caller that opened a slot (:func:`kept_aux`)."""
+    slots = getattr(_KEPT, "slots", None)
+    if slots:
+        slots[-1].append(aux)
+
+
+_declare(keep_aux, "__srcad_effect__", True)
+
+
+@run_time_check
+def require_aux_pair(out: Any, name: str, filename: str, lineno: int, col: int) -> None:
+    """has_aux: the function ``name`` must return a pair ``(value, aux)`` (where it
+    returns a value that is not a display, ``return result`` at ``filename:lineno``,
+    this checks it when the gradient runs)."""
+    if not (isinstance(out, tuple | list) and len(out) == 2):
+        kind = f"a {type(out).__name__}" + (
+            f" of {len(out)}" if isinstance(out, tuple | list) else ""
+        )
+        raise NonScalarOutputError(
+            f"with has_aux=True, {name} must return a pair (value, aux), but it returned "
+            f"{kind}",
+            "return value, aux",
+            Location(filename, lineno, col),
+        )
+
+
+@contextlib.contextmanager
+def kept_aux() -> Iterator[list[Any]]:
+    """A slot that the aux of the gradient called inside the ``with`` block fills (see
+    :func:`keep_aux`): f's own aux, from the one forward pass that made the gradient."""
+    slots = _KEPT.__dict__.setdefault("slots", [])
+    slot: list[Any] = []
+    slots.append(slot)
+    try:
+        yield slot
+    finally:
+        slots.pop()
 
 
 def refuse(error: SrcadError) -> None:

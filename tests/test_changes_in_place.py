@@ -401,3 +401,91 @@ def test_random_programs_of_calls_that_change_things(tmp_path, lines):
     spec.loader.exec_module(module)
     x = np.array([0.5, -1.25, 2.0, 1.5])
     check_four_ways(module.f, 0.7, x, [0.3, -0.4, 0.9], wrt=(0, 1, 2))
+
+
+def _leapfrog_step(state, dt):
+    state[1] = state[1] - dt * state[0]  # <step-writes>
+    state[0] = state[0] + dt * state[1]
+    return state
+
+
+def integrated_by_rebinding(x0, k):
+    state = [x0, 0.0]
+    for _ in range(3):
+        state = _leapfrog_step(state, k)
+    return state[0] ** 2 + state[1]
+
+
+def one_path_changes_the_state(x0, k):
+    state = [x0, 0.0]
+    if k > 0:
+        state = _leapfrog_step(state, k)
+    else:
+        e = sum(state)  # (this path's state: the old list, unchanged on it)
+        state = [e, e]
+    return state[0] + state[1]
+
+
+def state_changed_each_iteration(x0, k):
+    state = [x0, 0.0]
+    e = 0.0
+    for _ in range(3):
+        e += sum(state)
+        z = _leapfrog_step(state, k)
+    return e + z[0]
+
+
+def test_a_helper_changing_a_list_in_a_loop_is_followed_when_the_loop_rebinds_it():
+    check_four_ways(integrated_by_rebinding, 0.7, 0.3, wrt=(0, 1))
+    check_four_ways(one_path_changes_the_state, 0.7, 0.3, wrt=(0, 1))
+    check_four_ways(one_path_changes_the_state, 0.7, -0.3, wrt=(0, 1))
+    with pytest.raises(srcad.SrcadError, match="in every iteration") as caught:
+        srcad.grad(state_changed_each_iteration, wrt=(0, 1))(0.7, 0.3)
+    assert caught.value.lineno == marker_line(__file__, "step-writes")
+
+
+# ---------------------------------------------------------------- has_aux: one run of f
+
+
+def noisy_loss_with_aux(theta, rng):
+    eps = rng.normal(size=3)
+    print("drawn", len(eps))
+    return np.sum(theta * eps), {"eps": eps}
+
+
+def noisy_pair_with_aux(theta, rng):
+    eps = rng.normal(size=3)
+    pair = (np.sum(theta * eps), eps)
+    return pair
+
+
+@pytest.mark.parametrize("f", [noisy_loss_with_aux, noisy_pair_with_aux])
+def test_has_aux_takes_aux_from_the_gradients_own_run_of_f(f, capsys):
+    """aux, the value and the gradient come from one run of f: its draws (and prints)
+    happen once, and the generator ends where f leaves it."""
+    theta = np.array([0.1, -0.4, 0.5])
+    grad, aux = srcad.grad(f, has_aux=True)(theta, np.random.default_rng(0))
+    eps = aux["eps"] if isinstance(aux, dict) else aux
+    np.testing.assert_array_equal(grad, eps)  # d/dtheta sum(theta * eps) = eps
+    rng, reference = np.random.default_rng(0), np.random.default_rng(0)
+    (value, aux), grad = srcad.value_and_grad(f, has_aux=True)(theta, rng)
+    want_value, want_aux = f(theta, reference)
+    assert value == want_value
+    np.testing.assert_array_equal(aux["eps"] if isinstance(aux, dict) else aux,
+                                  want_aux["eps"] if isinstance(want_aux, dict) else want_aux)
+    assert rng.random() == reference.random()
+    if f is noisy_loss_with_aux:
+        assert capsys.readouterr().out.count("drawn 3") == 3  # (once per run: 2 + f)
+
+
+def draws_then_sums(x, y, z, r):
+    u = r.random()  # (drawn before the float version checks x * y * z)
+    s = x * y * z
+    return s * s + u
+
+
+def test_a_draw_before_the_float_versions_check_is_not_drawn_again():
+    rng, reference = random.Random(3), random.Random(3)
+    srcad.grad(draws_then_sums, wrt=(0, 1, 2))(np.array(0.5), 0.25, 2.0, rng)
+    draws_then_sums(np.array(0.5), 0.25, 2.0, reference)
+    assert rng.random() == reference.random()

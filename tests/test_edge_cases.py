@@ -738,6 +738,19 @@ def test_f_strings_are_values_such_as_keys():
     assert type(grad) is dict and set(grad) == set(w)
 
 
+def scaled_copy_of_params(p, x):
+    q = dict(p)  # (a shallow copy: the same arrays)
+    q["a"] = q["a"] * 2.0
+    return np.sum(q["a"] * x)
+
+
+def test_the_gradient_of_a_dict_the_function_copies_is_a_plain_dict():
+    p = {"a": np.ones(2), "b": np.zeros(2)}
+    (grad,) = check_four_ways(scaled_copy_of_params, p, np.array([1.0, 3.0]), wrt=(0,))
+    assert type(grad) is dict
+    np.testing.assert_array_equal(grad["a"], [2.0, 6.0])
+
+
 def always_raises(x):
     raise ValueError("no gradient here")
 

@@ -162,14 +162,19 @@ class Joins(LoweringPart):
         test = self.lower_operand(scope, node.test)
         before = dict(scope.env)
         branches, results = [], []
+        stale_before = dict(self.stale_lists)
+        stale_after: dict[Any, Any] = {}
         for block_nodes in (node.body, node.orelse):
             scope.env = dict(before)
+            self.stale_lists = dict(stale_before)  # (a list one path changes: old on that one)
             with self.block() as stmts:
                 results.append(self.lower_statements(scope, block_nodes, None))
+            stale_after.update(self.stale_lists)
             env = dict(scope.env)
             if results[-1] is not None and results[-1] is not RAISED:
                 env[_RESULT] = results[-1]
             branches.append((stmts, env))
+        self.stale_lists = stale_after  # (after the join: old where either path changed it)
         raising = [r is RAISED for r in results]
         if all(raising):
             self.emit_branches(scope, test, [branches[0][0], branches[1][0]], node)

@@ -81,6 +81,27 @@ class Loops(LoweringPart):
             carried[v] = name
         return carried
 
+    def refuse_changed_each_iteration(
+        self, scope: Scope, before: dict, carried: dict[str, str], stale_before: set
+    ) -> None:
+        """Refuse a list a helper changed in place in this loop's body while a variable
+        the loop does not assign holds it: the next iteration would read its old value
+        (``step(state)`` in a loop; ``state = step(state)`` is followed)."""
+        for v, value in before.items():
+            if v in carried or not isinstance(value, ir.Name | TupleValue):
+                continue
+            key = value.id if isinstance(value, ir.Name) else id(value)
+            if key in self.stale_lists and key not in stale_before:
+                helper, _, changed = self.stale_lists[key]
+                raise self.error(
+                    helper,
+                    changed,
+                    f"`{helper.function.name}` changes `{v}` in place in every iteration, "
+                    "a change srcad does not follow from one iteration to the next",
+                    f"return the list from `{helper.function.name}` and assign it in the "
+                    f"loop (`{v} = {helper.function.name}(...)`)",
+                )
+
     def back_edge(
         self,
         scope: Scope,
@@ -102,6 +123,7 @@ class Loops(LoweringPart):
                 stmts = [*stmts, *made]
         for name, value in copies.items():
             self.check_carried(scope, node, name, value)
+            self.stale_lists.pop(name, None)  # (the carried name: the new value from here)
         read = ir.read_in(stmts)
         for v, name in carried.items():
             if name in self.own_lists and name in copies and not self.is_own_list(copies[name]):
@@ -160,10 +182,12 @@ class Loops(LoweringPart):
         before = dict(scope.env)
         context = LoopContext()
         self.loops.append(context)
+        stale_before = set(self.stale_lists)
         try:
             with self.block() as stmts:
                 prologue()
                 self.lower_statements(scope, node.body, None)
+            self.refuse_changed_each_iteration(scope, before, carried, stale_before)
             stmts = self.back_edge(scope, node, stmts, carried)
         finally:
             self.loops.pop()

@@ -241,7 +241,8 @@ class Statements(LoweringPart):
                 call,
                 f"`{ast.unparse(written)}` writes into several output arrays, which srcad "
                 "does not follow",
-                "assign the results instead (`q, r = np.divmod(x, d)`)",
+                "write each output as its own statement (`np.floor_divide(x, d, out=q)`, "
+                "`np.remainder(x, d, out=r)`), or assign each output's value",
             )
         if not writes_into_out(callee):
             if given_out is not None and callee is NOT_STATIC and method is not None:

@@ -246,6 +246,8 @@ class LoweringPart:
 
     #: the ``return`` statement of the function body being lowered that was lowered last
     _last_return: ast.Return | None
+    #: lists a helper changed in place (see ``Lists.refuse_stale``), set per path
+    stale_lists: dict[Any, Any]
 
     if TYPE_CHECKING:  # (the checker sees the combined class's attributes as Any)
 
