@@ -27,6 +27,7 @@ MODULES = (
     "stop31",  # in-place list, array and dict methods, spliced lists, counts (stop 31)
     "objects_inside",  # objects of the user's classes made inside the function
     "stop32",  # arrays read item by item, rows, helpers' globals, sorted(key=) (stop 32)
+    "stop33",  # out= arrays, random draws, helpers updating state lists, f-string keys (stop 33)
 )
 
 
