@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, ParamSpec, Protocol, TypeVar
 
 from . import ir, numba_backend, records, trees
-from .errors import Location, NonScalarOutputError, SourceError, SrcadError, WrtError
+from .errors import Location, SourceError, SrcadError, WrtError
 from .following import following_helpers
 from .frontend import (
     DERIVATIVE_MARK,
@@ -35,7 +35,7 @@ from .pipeline import Gradient, differentiate
 from .rule_caller import rule_caller
 from .rules import TABLE
 from .rules.table import callee_key
-from .runtime import kept_aux
+from .runtime import check_aux_pair, kept_aux
 from .specialize import for_defaults
 from .subset import check_supported
 from .wrappers import wrapper_caller
@@ -430,17 +430,8 @@ def writes_in_place(built: Gradient) -> bool:
 
 
 def _pair(out: Any, f: Callable) -> tuple[Any, Any]:
-    """``f``'s result ``(value, aux)`` (has_aux=True), or a located error."""
-    if not (isinstance(out, tuple | list) and len(out) == 2):
-        kind = f"a {type(out).__name__}" + (
-            f" of {len(out)}" if isinstance(out, tuple | list) else ""
-        )
-        raise NonScalarOutputError(
-            f"with has_aux=True, {getattr(f, '__qualname__', f)} must return a pair "
-            f"(value, aux), but it returned {kind}",
-            "return value, aux",
-            _call_site(),
-        )
+    """``f``'s result ``(value, aux)`` (has_aux=True), or an error at the user's call."""
+    check_aux_pair(out, str(getattr(f, "__qualname__", f)), _call_site)
     return out[0], out[1]
 
 

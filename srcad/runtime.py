@@ -273,11 +273,9 @@ def keep_aux(aux: Any) -> None:
 _declare(keep_aux, "__srcad_effect__", True)
 
 
-@run_time_check
-def require_aux_pair(out: Any, name: str, filename: str, lineno: int, col: int) -> None:
-    """has_aux: the function ``name`` must return a pair ``(value, aux)`` (where it
-    returns a value that is not a display, ``return result`` at ``filename:lineno``,
-    this checks it when the gradient runs)."""
+def check_aux_pair(out: Any, name: str, where: Callable[[], Location]) -> None:
+    """has_aux: the function ``name`` must return a pair ``(value, aux)``; else an error
+    at ``where()``."""
     if not (isinstance(out, tuple | list) and len(out) == 2):
         kind = f"a {type(out).__name__}" + (
             f" of {len(out)}" if isinstance(out, tuple | list) else ""
@@ -286,8 +284,15 @@ def require_aux_pair(out: Any, name: str, filename: str, lineno: int, col: int) 
             f"with has_aux=True, {name} must return a pair (value, aux), but it returned "
             f"{kind}",
             "return value, aux",
-            Location(filename, lineno, col),
+            where(),
         )
+
+
+@run_time_check
+def require_aux_pair(out: Any, name: str, filename: str, lineno: int, col: int) -> None:
+    """:func:`check_aux_pair` where the function returns a value that is not a display
+    (``return result`` at ``filename:lineno``), when the gradient runs."""
+    check_aux_pair(out, name, lambda: Location(filename, lineno, col))
 
 
 @contextlib.contextmanager
