@@ -218,7 +218,7 @@ class Statements(LoweringPart):
         function made)."""
         nothing = ast.copy_location(ast.Constant(None), call)
         callee = self.denote(scope, call.func).static
-        written, call = call, out_as_keyword(callee, call)
+        as_written, call = call, out_as_keyword(callee, call)
         if self.is_add_at(scope, call):
             self.add_at(scope, call)
             return nothing
@@ -229,9 +229,9 @@ class Statements(LoweringPart):
         if self.made_bare_call(scope, call):  # obj.update(x): the method's own value
             return None
         if method in _CHANGES_RETURNING_NONE and (
-            written := self.method_statements(scope, call)
+            writes := self.method_statements(scope, call)
         ) is not None:
-            for write in written:  # (a.sort(), d.update(m): the item writes they are)
+            for write in writes:  # (a.sort(), d.update(m): the item writes they are)
                 self.lower_statement(scope, write, None)
             return nothing
         given_out = next((k.value for k in call.keywords if k.arg == "out"), None)
@@ -239,7 +239,7 @@ class Statements(LoweringPart):
             raise self.error(
                 scope,
                 call,
-                f"`{ast.unparse(written)}` writes into several output arrays, which srcad "
+                f"`{ast.unparse(as_written)}` writes into several output arrays, which srcad "
                 "does not follow",
                 "write each output as its own statement (`np.floor_divide(x, d, out=q)`, "
                 "`np.remainder(x, d, out=r)`), or assign each output's value",

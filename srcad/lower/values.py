@@ -166,15 +166,6 @@ def _positional_out(callee: Any, args: list[ast.expr]) -> list[ast.expr]:
     return []
 
 
-def writes_into_named_out(callee: Any, call: ast.Call) -> bool:
-    """Whether ``call`` (``out_as_keyword`` already) writes its result into an array the
-    caller names, ``out=y`` (not a new one, ``out=np.empty_like(x)``)."""
-    out = next((k.value for k in call.keywords if k.arg == "out"), None)
-    return out is not None and writes_into_out(callee) and isinstance(
-        out, ast.Name | ast.Subscript | ast.Attribute | ast.Tuple
-    )
-
-
 #: modules whose functions, and whose objects' methods, draw random numbers
 _RANDOM_MODULES = ("random", "numpy.random", "secrets")
 
