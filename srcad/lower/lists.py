@@ -14,7 +14,7 @@ from ..rules.scalar import APPEND, EXTEND, REMOVE, REPEAT, REPLACE
 from ..rules.table import Rule, pack_rule
 from ..runtime import require_count, require_lists
 from .made_objects import MadeObject, merge
-from .values import LIST_CHANGES, LoweringPart, Scope, TupleValue, grown_list
+from .values import LIST_CHANGES, LoweringPart, Scope, TupleValue, grown_list, list_key
 
 
 class Lists(LoweringPart):
@@ -244,7 +244,7 @@ class Lists(LoweringPart):
         (``smooth(a)`` writing ``a[i]``): the name still holds the list's old value."""
         if not isinstance(value, ir.Name | TupleValue):
             return
-        stale = self.stale_lists.get(_list_key(value))
+        stale = self.stale_lists.get(list_key(value))
         if stale is None:
             return
         helper, receiver, changed = stale
@@ -428,7 +428,7 @@ class Lists(LoweringPart):
         if passed_in and not scope.is_root and self.is_own_list(old):
             # a helper changing a list its caller made: the caller's names for the list
             # hold its old value from now on, which reading refuses (see read_name)
-            self.stale_lists.setdefault(_list_key(old), (scope, receiver, node))
+            self.stale_lists.setdefault(list_key(old), (scope, receiver, node))
         elif old is None or passed_in or not self.is_own_list(old):
             raise self.error(
                 scope,
@@ -472,11 +472,6 @@ class Lists(LoweringPart):
                 f"`{receiver}` grows inside a loop that runs over it",
                 "collect the new items in another list and add them after the loop",
             )
-
-
-def _list_key(value: Any) -> Any:
-    """What identifies a list value: its listing name, or the display itself."""
-    return value.id if isinstance(value, ir.Name) else id(value)
 
 
 def _scope_chain(scope: Scope | None) -> Iterator[Scope]:

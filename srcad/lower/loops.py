@@ -10,7 +10,15 @@ from typing import Any
 from .. import astwalk, ir, pycode
 from ..rules.scalar import DICT_KEYS, LOOP_ITEMS
 from ..rules.table import COPY
-from .values import NOT_STATIC, LoopContext, LoweringPart, ResultName, Scope, TupleValue
+from .values import (
+    NOT_STATIC,
+    LoopContext,
+    LoweringPart,
+    ResultName,
+    Scope,
+    TupleValue,
+    list_key,
+)
 
 
 class Loops(LoweringPart):
@@ -90,7 +98,7 @@ class Loops(LoweringPart):
         for v, value in before.items():
             if v in carried or not isinstance(value, ir.Name | TupleValue):
                 continue
-            key = value.id if isinstance(value, ir.Name) else id(value)
+            key = list_key(value)
             if key in self.stale_lists and key not in stale_before:
                 helper, _, changed = self.stale_lists[key]
                 raise self.error(

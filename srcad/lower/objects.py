@@ -487,13 +487,9 @@ class Objects(LoweringPart):
     def annotated_class(self, param: ast.arg) -> type | None:
         """The class ``param``'s annotation names (``model: MLP``, ``"MLP"``,
         ``nets.MLP``), if it is a class of the user's (not a builtin or numpy type)."""
-        note = param.annotation
-        if isinstance(note, ast.Constant) and isinstance(note.value, str):
-            try:
-                note = ast.parse(note.value, mode="eval").body
-            except SyntaxError:
-                return None
-        cls = static_chain(note, self.root.lookup)
+        if param.annotation is None:
+            return None
+        cls = self.annotation_value(param.annotation)
         return cls if _user_class(cls) else None
 
     def member_of_class(

@@ -166,6 +166,11 @@ def _positional_out(callee: Any, args: list[ast.expr]) -> list[ast.expr]:
     return []
 
 
+def list_key(value: Any) -> Any:
+    """What identifies a list value: its listing name, or the display itself."""
+    return value.id if isinstance(value, ir.Name) else id(value)
+
+
 #: modules whose functions, and whose objects' methods, draw random numbers
 _RANDOM_MODULES = ("random", "numpy.random", "secrets")
 
