@@ -266,8 +266,21 @@ def keep_aux(aux: Any) -> None:
     """``has_aux``: the ``aux`` of ``f``'s ``return value, aux``, as the gradient's forward
     pass computes it, handed to the caller that opened a slot (:func:`kept_aux`)."""
     slots = getattr(_KEPT, "slots", None)
-    if slots:
-        slots[-1].append(aux)
+    if slots:  # (a copy of its lists and dicts: the backward pass pops what loops appended)
+        slots[-1].append(_containers_copied(aux))
+
+
+def _containers_copied(value: Any) -> Any:
+    """``value`` with its lists, dicts and tuples copied (not the numbers and arrays
+    they hold)."""
+    cls = value.__class__
+    if cls is list:
+        return [_containers_copied(item) for item in value]
+    if cls is dict:
+        return {key: _containers_copied(item) for key, item in value.items()}
+    if cls is tuple:
+        return tuple(_containers_copied(item) for item in value)
+    return value
 
 
 _declare(keep_aux, "__srcad_effect__", True)

@@ -14,6 +14,7 @@ from . import astwalk
 from .chains import MISSING, chain_names, static_attribute, static_chain
 from .contexts import try_refusals, with_refusals
 from .desugar import (
+    CHANGING_METHODS,
     endless,
     keyed_extreme,
     keyed_sort,
@@ -412,17 +413,47 @@ class _Checker(ast.NodeVisitor):
     def visit_IfExp(self, node: ast.IfExp) -> None:
         if id(node) not in self.whole_values:
             self.refuse_conditional_comprehensions(node, (node.body, node.orelse))
+        else:
+            self.refuse_skipped_changes((node.body, node.orelse))
         self.generic_visit(node)
 
     def visit_BoolOp(self, node: ast.BoolOp) -> None:
         self.refuse_conditional_comprehensions(node, node.values[1:])
         self.generic_visit(node)
 
+    def visit_Compare(self, node: ast.Compare) -> None:
+        self.refuse_skipped_changes(node.comparators[1:])  # (a < b < xs.pop())
+        self.generic_visit(node)
+
+    def refuse_skipped_changes(self, parts: Sequence[ast.expr]) -> None:
+        """A call that changes a list, dict or array in place (``xs.pop()``, ``out=``) in
+        a part of an expression Python may not evaluate: srcad would make the change
+        either way."""
+        for part in parts:
+            changing = next((
+                n for n in astwalk.walk(part)
+                if isinstance(n, ast.Call) and (
+                    isinstance(n.func, ast.Attribute) and n.func.attr in CHANGING_METHODS
+                    or any(k.arg == "out" for k in n.keywords)
+                )
+            ), None)
+            if changing is not None:
+                self.refuse(
+                    changing,
+                    "a call that changes a list, dict or array in place, in a part of the "
+                    "expression Python may skip (after `and`/`or`, in `a if c else b`, in "
+                    "a chained comparison, in the items `any`/`all` may stop before)",
+                    "make the change in a statement of its own, under an `if` if it is "
+                    "conditional",
+                )
+                return
+
     def refuse_conditional_comprehensions(
         self, node: ast.expr, parts: Sequence[ast.expr]
     ) -> None:
         """A comprehension runs as a loop before its statement (:mod:`srcad.desugar`):
         where Python might not run it at all, that would change the program."""
+        self.refuse_skipped_changes(parts)
         for part in parts:
             if any(isinstance(n, ast.ListComp | ast.GeneratorExp) for n in astwalk.walk(part)):
                 self.refuse(
@@ -434,6 +465,10 @@ class _Checker(ast.NodeVisitor):
                 return
 
     def visit_Call(self, node: ast.Call) -> None:
+        if isinstance(node.func, ast.Name) and node.func.id in ("any", "all") and any(
+            isinstance(a, ast.GeneratorExp) for a in node.args
+        ):  # (they stop at the first item that decides: the others are not computed)
+            self.refuse_skipped_changes([a for a in node.args if isinstance(a, ast.GeneratorExp)])
         if summed_comprehension(node) and not self.builtin_sum:
             self.refuse(
                 node,

@@ -16,6 +16,7 @@ Every gradient is checked the four ways (:func:`conftest.check_four_ways`).
 from __future__ import annotations
 
 import importlib.util
+import math
 import random
 from pathlib import Path
 
@@ -489,3 +490,85 @@ def test_a_draw_before_the_float_versions_check_is_not_drawn_again():
     srcad.grad(draws_then_sums, wrt=(0, 1, 2))(np.array(0.5), 0.25, 2.0, rng)
     draws_then_sums(np.array(0.5), 0.25, 2.0, reference)
     assert rng.random() == reference.random()
+
+
+def _kicked(state, dt):
+    state[1] = state[1] - dt * math.sin(state[0])  # <kicked>
+    state[0] = state[0] + dt * state[1]
+    return state
+
+
+def start_kept_under_another_name(a, b):
+    s = [a, b]
+    first = s  # (the same list: it changes with s)
+    for _ in range(3):
+        s = _kicked(s, 0.3)
+    return s[0] + first[0]
+
+
+def start_held_by_a_list(a, b):
+    s = [a, b]
+    box = [s]
+    for _ in range(3):
+        s = _kicked(s, 0.3)
+    return s[0] + box[0][0]
+
+
+@pytest.mark.parametrize("f", [start_kept_under_another_name, start_held_by_a_list])
+def test_a_list_a_helper_changes_in_a_loop_may_not_be_held_by_another_name(f):
+    with pytest.raises(srcad.SrcadError, match="holds it too") as caught:
+        srcad.grad(f, wrt=(0, 1))(0.5, 0.9)
+    assert caught.value.lineno == marker_line(__file__, "kicked")
+
+
+def pops_after_and(a, b, c):
+    xs = [a, b, a + b]
+    y = c > 0 and xs.pop()  # <after-and>
+    return y + sum(xs)
+
+
+def pops_in_a_conditional_expression(a, b):
+    xs = [a, b, a + b]
+    y = a if a > 0 else xs.pop()  # <conditional-pop>
+    return y + sum(xs)
+
+
+def appends_in_any(a, b):
+    xs = [a, b]
+    found = any(xs.append(y * a) or y < 0 for y in (3.0, -1.0, 2.0))  # <in-any>
+    return sum(xs) + found
+
+
+def pops_in_a_chained_comparison(a, b):
+    xs = [a, b, 2.0]
+    ok = 1.0 < a < xs.pop()  # <chained>
+    return sum(xs) + ok
+
+
+@pytest.mark.parametrize(
+    "f, tag",
+    [(pops_after_and, "after-and"), (pops_in_a_conditional_expression, "conditional-pop"),
+     (appends_in_any, "in-any"), (pops_in_a_chained_comparison, "chained")],
+)
+def test_a_change_in_place_python_may_skip_is_refused_at_its_line(f, tag):
+    with pytest.raises(srcad.SrcadError, match="Python may skip") as caught:
+        srcad.grad(f, wrt=(0, 1))(*(0.5, 0.2, 1.0)[: f.__code__.co_argcount])
+    assert caught.value.lineno == marker_line(__file__, tag)
+
+
+def trajectory_as_aux(x0):
+    traj = []
+    x = x0
+    for _ in range(3):
+        x = math.sin(x)
+        traj.append(x)
+    return x * x, traj
+
+
+@pytest.mark.parametrize("optimize", [True, False])
+def test_an_aux_list_the_loop_appended_to_comes_back_whole(optimize):
+    grad, traj = srcad.grad(trajectory_as_aux, has_aux=True, optimize=optimize)(0.5)
+    assert traj == trajectory_as_aux(0.5)[1]
+    x = traj[-1]
+    want = 2 * x * math.cos(traj[1]) * math.cos(traj[0]) * math.cos(0.5)
+    assert grad == pytest.approx(want, rel=1e-14)

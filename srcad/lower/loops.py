@@ -85,6 +85,7 @@ class Loops(LoweringPart):
                     )
                 )
             self.carry_object(name, value)  # (an object the function made: its class)
+            self.loop_entries[name] = value  # (a display, say, other names may hold too)
             scope.env[v] = ir.Name(name)
             carried[v] = name
         return carried
@@ -95,10 +96,34 @@ class Loops(LoweringPart):
         """Refuse a list a helper changed in place in this loop's body while a variable
         the loop does not assign holds it: the next iteration would read its old value
         (``step(state)`` in a loop; ``state = step(state)`` is followed)."""
+        iterated: set[str] = set().union(*(names for s, names in self.iterated if s is scope))
         for v, value in before.items():
-            if v in carried or not isinstance(value, ir.Name | TupleValue):
+            if not isinstance(value, ir.Name | TupleValue):
                 continue
             key = list_key(value)
+            if v in carried:  # (`s = step(s)`: the list the loop starts from changes too)
+                changed_here = self.stale_lists.get(carried[v])
+                if changed_here is None or carried[v] in stale_before:
+                    continue
+                entry = self.loop_entries.get(carried[v], value)
+                others = [
+                    u for u, x in before.items()
+                    if u != v and isinstance(u, str) and _holds_value(x, entry)
+                ]
+                if others or v in iterated or self.is_shared(entry):
+                    helper, _, changed = changed_here
+                    who = f"`{others[0]}`" if others else (
+                        "the loop's own iteration" if v in iterated else "another list"
+                    )
+                    raise self.error(
+                        helper,
+                        changed,
+                        f"`{helper.function.name}` changes the list `{v}` holds in place, "
+                        f"and {who} holds it too: srcad follows the change through `{v}` only",
+                        f"copy it where the loop starts (`{v} = list({v})`), or let "
+                        f"`{helper.function.name}` return a new list",
+                    )
+                continue
             if key in self.stale_lists and key not in stale_before:
                 helper, _, changed = self.stale_lists[key]
                 raise self.error(
@@ -437,6 +462,16 @@ class Loops(LoweringPart):
 def _is_enumerate(lowerer: LoweringPart, scope: Scope, node: ast.expr) -> bool:
     return (
         isinstance(node, ast.Call) and lowerer.denote(scope, node.func).static is builtins.enumerate
+    )
+
+
+def _holds_value(value: Any, listed: Any) -> bool:
+    """Is ``value`` the list ``listed`` (a listing name, or a display: that one), or a
+    display holding it among its items?"""
+    if value is listed or (isinstance(listed, ir.Name) and value == listed):
+        return True
+    return isinstance(value, TupleValue) and any(
+        _holds_value(item, listed) for item in value.items
     )
 
 
