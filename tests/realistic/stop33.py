@@ -74,7 +74,7 @@ def stack_polynomial(coeffs, x):
     """A polynomial evaluated with a stack: pops inside the while test."""
     stack = list(coeffs)
     total = 0.0
-    while stack and stack.pop() != 0.5:  # (0.5 marks the end)
+    while stack.pop() != 0.5:  # (0.5 marks the end)
         total = total * x + 1.0
     return total * sum(stack)
 
