@@ -115,13 +115,19 @@ class Loops(LoweringPart):
                     who = f"`{others[0]}`" if others else (
                         "the loop's own iteration" if v in iterated else "another list"
                     )
+                    hint = (
+                        f"run over the positions instead (`for i in range(len({v}))`), "
+                        f"reading `{v}[i]`" if v in iterated and not others else
+                        f"read the list through `{v}` only ({who} is the same list), or copy "
+                        f"it where the loop starts (`{v} = list({v})`) if {who} should keep "
+                        "the old values"
+                    )
                     raise self.error(
                         helper,
                         changed,
                         f"`{helper.function.name}` changes the list `{v}` holds in place, "
                         f"and {who} holds it too: srcad follows the change through `{v}` only",
-                        f"copy it where the loop starts (`{v} = list({v})`), or let "
-                        f"`{helper.function.name}` return a new list",
+                        hint,
                     )
                 continue
             if key in self.stale_lists and key not in stale_before:
