@@ -413,8 +413,6 @@ class _Checker(ast.NodeVisitor):
     def visit_IfExp(self, node: ast.IfExp) -> None:
         if id(node) not in self.whole_values:
             self.refuse_conditional_comprehensions(node, (node.body, node.orelse))
-        else:
-            self.refuse_skipped_changes((node.body, node.orelse))
         self.generic_visit(node)
 
     def visit_BoolOp(self, node: ast.BoolOp) -> None:
@@ -441,8 +439,8 @@ class _Checker(ast.NodeVisitor):
                 self.refuse(
                     changing,
                     "a call that changes a list, dict or array in place, in a part of the "
-                    "expression Python may skip (after `and`/`or`, in `a if c else b`, in "
-                    "a chained comparison, in the items `any`/`all` may stop before)",
+                    "expression Python may skip (in a chained comparison, in the items "
+                    "`any`/`all` may stop before)",
                     "make the change in a statement of its own, under an `if` if it is "
                     "conditional",
                 )
@@ -453,7 +451,6 @@ class _Checker(ast.NodeVisitor):
     ) -> None:
         """A comprehension runs as a loop before its statement (:mod:`srcad.desugar`):
         where Python might not run it at all, that would change the program."""
-        self.refuse_skipped_changes(parts)
         for part in parts:
             if any(isinstance(n, ast.ListComp | ast.GeneratorExp) for n in astwalk.walk(part)):
                 self.refuse(

@@ -232,14 +232,30 @@ class Joins(LoweringPart):
         target: Callable[[], str] | None,
         node: ast.AST,
     ) -> ir.Expr:
-        """``target = <then> if test else <else>``, each side lowered in its own branch."""
+        """``target = <then> if test else <else>``, each side lowered in its own branch
+        (a side that changes a list, ``xs.pop()``, changes it on its own path only)."""
+        before = dict(scope.env)
+        stale_before = dict(self.stale_lists)
+        stale_after: dict[Any, Any] = {}
         branches = []
         for side_node, side_value in ((then_node, then_value), (else_node, else_value)):
+            scope.env = dict(before)
+            self.stale_lists = dict(stale_before)
             with self.block() as stmts:
                 value = side_value if side_node is None else self.lower_operand(scope, side_node)
-            branches.append((stmts, {_RESULT: value}))
+            stale_after.update(self.stale_lists)
+            branches.append((stmts, {**scope.env, _RESULT: value}))
+        self.stale_lists = stale_after
         name = self._lazy(target or self.names.temp)
-        merged = self.merge_branches(scope, dict(scope.env), branches, lambda _: name())
+        merged = self.merge_branches(
+            scope,
+            before,
+            branches,
+            lambda v: (
+                name() if v is _RESULT
+                else self.names.temp() if isinstance(v, _Item) else self.variable_name(scope, v)
+            ),
+        )
         result = scope.env.pop(_RESULT)  # (the same value on both sides: no merged name)
         self.emit_branches(scope, test, merged, node)
         return result
