@@ -581,3 +581,23 @@ def test_an_aux_list_the_loop_appended_to_comes_back_whole(optimize):
     x = traj[-1]
     want = 2 * x * math.cos(traj[1]) * math.cos(traj[0]) * math.cos(0.5)
     assert grad == pytest.approx(want, rel=1e-14)
+
+
+def _kicked_item(state, dt):
+    state[1] = state[1] - dt * math.sin(state[0])  # <item-write>
+    return state
+
+
+def steps_each_row(a, b):
+    states = [[a, b], [b, a]]
+    new = [_kicked_item(s, 0.1) for s in states]  # (each row of states changes too)
+    return states[0][0] * 3.0 + new[1][1]
+
+
+def test_a_helper_writing_into_the_rows_a_loop_runs_over_is_refused_at_the_write():
+    """The loop's item is a row of ``states``: a write into it changes ``states`` too.
+    (The loop variable took the item's name, and lost that it is an item: srcad then
+    failed when the gradient ran, with a message about list arithmetic.)"""
+    with pytest.raises(srcad.SrcadError, match="is an item of a list") as caught:
+        srcad.grad(steps_each_row, wrt=(0, 1))(0.5, 0.2)
+    assert caught.value.lineno == marker_line(__file__, "item-write")

@@ -76,6 +76,8 @@ class Lists(LoweringPart):
                 later = self.body[position + 1 :]
                 self.body[position + 1 :] = ir.rename(later, {value.id: name})
                 scope.env[node.id] = ir.Name(name)
+                if value.id in self.list_items:  # (an item of a list of lists: still one)
+                    self.list_items.add(name)
 
     def element(self, scope: Scope, seq: ir.Expr, index: ir.Expr, node: ast.AST) -> ir.Expr:
         rule = next(r for r in self.table.candidates(("subscript",)) if r.params == ("x", "i"))
