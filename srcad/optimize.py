@@ -395,15 +395,14 @@ def rows_added_in_place(fn: ir.Function) -> ir.Function:
 
     def rewrite(body: tuple[ir.Stmt, ...], made_before: set[str]) -> tuple[ir.Stmt, ...]:
         """``made_before``: the list adjoints ``zeros_like`` made before ``body`` runs."""
-        ready = set(made_before)
         out: list[ir.Stmt] = []
-        made_at: dict[int, set[str]] = {}  # position -> the list adjoints made before it
+        made_at: dict[str, int] = {}  # list adjoint -> the position of the line making it
         for stmt in body:
-            made_at[len(out)] = set(ready)
             if ir.blocks_of(stmt):
-                stmt = ir.with_blocks(stmt, [rewrite(b, ready) for b in ir.blocks_of(stmt)])
+                inner = made_before | set(made_at)
+                stmt = ir.with_blocks(stmt, [rewrite(b, inner) for b in ir.blocks_of(stmt)])
             elif isinstance(stmt, ir.Adjoint) and stmt.target in fresh:
-                ready.add(stmt.target)
+                made_at.setdefault(stmt.target, len(out))
             out.append(stmt)
         for start, stmt in enumerate(out):
             if not isinstance(stmt, ir.Adjoint) or _zeros_of(stmt, zeros) is None:
@@ -429,7 +428,8 @@ def rows_added_in_place(fn: ir.Function) -> ir.Function:
                     between = out[start + 1:end]
                     if (
                         row in fresh
-                        and line.target in made_at[start]  # (its rows exist already)
+                        and (line.target in made_before  # (its rows exist already)
+                             or made_at.get(line.target, start) < start)
                         and readers.get(row, 0) == items + 1  # (read by these lines only)
                         and line.target not in ir.read_in(between)
                         and not set(ir.names_in(line.index)) & ir.defined_in(between)

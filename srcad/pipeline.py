@@ -363,16 +363,15 @@ class Gradient:
 
         first, *rest = self.versions
         assert isinstance(first, Version) and len(rest) <= 1  # (at most one fallback)
-        arrays = rest[0] if rest else None
-        if arrays is None:
+        if not rest:
             return bound_version(first, None)
-        made = arrays if isinstance(arrays, Version) else arrays.made_already()
+        (lazy,) = rest
+        assert isinstance(lazy, LazyVersion)  # (the array version: made when first needed)
+        made = lazy.made_already()
         if made is not None:
             return bound_version(first, bound_version(made, None))
         # the array version is made and bound at its first call, which then puts it in
         # the float version's cell in place of this stand-in
-        assert isinstance(arrays, LazyVersion)
-        lazy = arrays
         cells_of_first: list[types.CellType] = []
 
         def array_version(*args: Any, **kwargs: Any) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -162,19 +163,14 @@ class Joins(LoweringPart):
         test = self.lower_operand(scope, node.test)
         before = dict(scope.env)
         branches, results = [], []
-        stale_before = dict(self.stale_lists)
-        stale_after: dict[Any, Any] = {}
-        for block_nodes in (node.body, node.orelse):
-            scope.env = dict(before)
-            self.stale_lists = dict(stale_before)  # (a list one path changes: old on that one)
-            with self.block() as stmts:
-                results.append(self.lower_statements(scope, block_nodes, None))
-            stale_after.update(self.stale_lists)
-            env = dict(scope.env)
-            if results[-1] is not None and results[-1] is not RAISED:
-                env[_RESULT] = results[-1]
+        for stmts, env, result in self.lowered_paths(scope, [
+            functools.partial(self.lower_statements, scope, block, None)
+            for block in (node.body, node.orelse)
+        ]):
+            if result is not None and result is not RAISED:
+                env[_RESULT] = result
+            results.append(result)
             branches.append((stmts, env))
-        self.stale_lists = stale_after  # (after the join: old where either path changed it)
         raising = [r is RAISED for r in results]
         if all(raising):
             self.emit_branches(scope, test, [branches[0][0], branches[1][0]], node)
@@ -191,19 +187,40 @@ class Joins(LoweringPart):
         if (results[0] is None) != (results[1] is None):  # pragma: no cover - desugar prevents it
             raise self.error(scope, node, "only one branch returns", "return in both branches")
         result_slot = result_name or self._lazy(self.names.temp)
-        merged = self.merge_branches(
-            scope,
-            before,
-            branches,
-            lambda v: (
-                result_slot()
-                if v is _RESULT
-                else (self.names.temp() if isinstance(v, _Item) else self.variable_name(scope, v))
-            ),
-        )
+        merged = self.merge_branches(scope, before, branches, self.merged_name(scope, result_slot))
         result = scope.env.pop(_RESULT, None)
         self.emit_branches(scope, test, merged, node)
         return result
+
+    def lowered_paths(
+        self, scope: Scope, lowerings: list[Callable[[], Any]]
+    ) -> list[tuple[list[ir.Stmt], dict[Variable, Any], Any]]:
+        """Each of ``lowerings`` on a path of its own, from the variables as they are now:
+        its statements, its variables and its value. A list a path changes in place is
+        old on that path only, and, after the join, wherever either path changed it."""
+        before = dict(scope.env)
+        stale_before = dict(self.stale_lists)
+        stale_after: dict[Any, Any] = {}
+        paths = []
+        for lower in lowerings:
+            scope.env = dict(before)
+            self.stale_lists = dict(stale_before)
+            with self.block() as stmts:
+                value = lower()
+            stale_after.update(self.stale_lists)
+            paths.append((stmts, dict(scope.env), value))
+        self.stale_lists = stale_after
+        return paths
+
+    def merged_name(
+        self, scope: Scope, result_slot: Callable[[], str]
+    ) -> Callable[[Variable], str]:
+        """The name a variable merged at a join gets: ``result_slot()`` for the result, a
+        temporary for an item of a tuple, else the variable's own next name."""
+        return lambda v: (
+            result_slot() if v is _RESULT
+            else self.names.temp() if isinstance(v, _Item) else self.variable_name(scope, v)
+        )
 
     def emit_branches(
         self, scope: Scope, test: ir.Expr, merged: list[list[ir.Stmt]], node: ast.AST
@@ -235,27 +252,18 @@ class Joins(LoweringPart):
         """``target = <then> if test else <else>``, each side lowered in its own branch
         (a side that changes a list, ``xs.pop()``, changes it on its own path only)."""
         before = dict(scope.env)
-        stale_before = dict(self.stale_lists)
-        stale_after: dict[Any, Any] = {}
-        branches = []
-        for side_node, side_value in ((then_node, then_value), (else_node, else_value)):
-            scope.env = dict(before)
-            self.stale_lists = dict(stale_before)
-            with self.block() as stmts:
-                value = side_value if side_node is None else self.lower_operand(scope, side_node)
-            stale_after.update(self.stale_lists)
-            branches.append((stmts, {**scope.env, _RESULT: value}))
-        self.stale_lists = stale_after
+
+        def side(node: ast.expr | None, value: Any) -> Callable[[], Any]:
+            return (lambda: value) if node is None else (lambda: self.lower_operand(scope, node))
+
+        branches = [
+            (stmts, {**env, _RESULT: value})
+            for stmts, env, value in self.lowered_paths(
+                scope, [side(then_node, then_value), side(else_node, else_value)]
+            )
+        ]
         name = self._lazy(target or self.names.temp)
-        merged = self.merge_branches(
-            scope,
-            before,
-            branches,
-            lambda v: (
-                name() if v is _RESULT
-                else self.names.temp() if isinstance(v, _Item) else self.variable_name(scope, v)
-            ),
-        )
+        merged = self.merge_branches(scope, before, branches, self.merged_name(scope, name))
         result = scope.env.pop(_RESULT)  # (the same value on both sides: no merged name)
         self.emit_branches(scope, test, merged, node)
         return result

@@ -14,7 +14,15 @@ from ..rules.scalar import APPEND, EXTEND, REMOVE, REPEAT, REPLACE
 from ..rules.table import Rule, pack_rule
 from ..runtime import require_count, require_lists
 from .made_objects import MadeObject, merge
-from .values import LIST_CHANGES, LoweringPart, Scope, TupleValue, grown_list, list_key
+from .values import (
+    LIST_CHANGES,
+    LoweringPart,
+    Scope,
+    TupleValue,
+    grown_list,
+    holds,
+    list_key,
+)
 
 
 class Lists(LoweringPart):
@@ -206,7 +214,7 @@ class Lists(LoweringPart):
                 scope, call, f"`{receiver}.pop` takes one position here, or none",
                 f"write `{receiver}.pop()` or `{receiver}.pop(i)`",
             )
-        if old is None or _holds(scope.arguments.get(receiver), old) or not self.is_own_list(
+        if old is None or holds(scope.arguments.get(receiver), old) or not self.is_own_list(
             old
         ):
             raise self.error(
@@ -426,7 +434,7 @@ class Lists(LoweringPart):
         """Refuse changing the list ``receiver`` holds where a new list value would not be
         the same program: a list from outside (a parameter, a global), or one another
         name, list or loop also holds."""
-        passed_in = _holds(scope.arguments.get(receiver), old)  # (the parameter's value)
+        passed_in = holds(scope.arguments.get(receiver), old)  # (the parameter's value)
         if passed_in and not scope.is_root and self.is_own_list(old):
             # a helper changing a list its caller made: the caller's names for the list
             # hold its old value from now on, which reading refuses (see read_name)
@@ -443,7 +451,7 @@ class Lists(LoweringPart):
             name
             for outer in _scope_chain(scope)
             for name, value in outer.env.items()
-            if isinstance(name, str) and name != receiver and _holds(value, old)
+            if isinstance(name, str) and name != receiver and holds(value, old)
         ]
         shared = (isinstance(old, ir.Name) and old.id in self.shared_lists) or (
             id(old) in self.shared_displays
@@ -480,13 +488,6 @@ def _scope_chain(scope: Scope | None) -> Iterator[Scope]:
     while scope is not None:
         yield scope
         scope = scope.parent
-
-
-def _holds(value: Any, listed: Any) -> bool:
-    """Does ``value`` hold the list ``listed`` (be it, or have it among its items)?"""
-    if value is listed or (isinstance(listed, ir.Name) and value == listed):
-        return True
-    return isinstance(value, TupleValue) and any(_holds(v, listed) for v in value.items)
 
 
 def _handed_on_reads(fn: ast.FunctionDef) -> frozenset[int]:

@@ -17,6 +17,7 @@ from .values import (
     ResultName,
     Scope,
     TupleValue,
+    holds,
     list_key,
 )
 
@@ -85,32 +86,30 @@ class Loops(LoweringPart):
                     )
                 )
             self.carry_object(name, value)  # (an object the function made: its class)
-            self.loop_entries[name] = value  # (a display, say, other names may hold too)
             scope.env[v] = ir.Name(name)
             carried[v] = name
         return carried
 
     def refuse_changed_each_iteration(
-        self, scope: Scope, before: dict, carried: dict[str, str], stale_before: set
+        self, scope: Scope, entry: dict, carried: dict[str, str], stale_before: set
     ) -> None:
         """Refuse a list a helper changed in place in this loop's body while a variable
         the loop does not assign holds it: the next iteration would read its old value
-        (``step(state)`` in a loop; ``state = step(state)`` is followed)."""
+        (``step(state)`` in a loop; ``state = step(state)`` is followed). ``entry``: the
+        variables as the loop starts (what a carried one holds then, other names too)."""
         iterated: set[str] = set().union(*(names for s, names in self.iterated if s is scope))
-        for v, value in before.items():
+        for v, value in entry.items():
             if not isinstance(value, ir.Name | TupleValue):
                 continue
-            key = list_key(value)
             if v in carried:  # (`s = step(s)`: the list the loop starts from changes too)
                 changed_here = self.stale_lists.get(carried[v])
                 if changed_here is None or carried[v] in stale_before:
                     continue
-                entry = self.loop_entries.get(carried[v], value)
                 others = [
-                    u for u, x in before.items()
-                    if u != v and isinstance(u, str) and _holds_value(x, entry)
+                    u for u, x in entry.items()
+                    if u != v and isinstance(u, str) and holds(x, value)
                 ]
-                if others or v in iterated or self.is_shared(entry):
+                if others or v in iterated or self.is_shared(value):
                     helper, _, changed = changed_here
                     who = f"`{others[0]}`" if others else (
                         "the loop's own iteration" if v in iterated else "another list"
@@ -130,6 +129,7 @@ class Loops(LoweringPart):
                         hint,
                     )
                 continue
+            key = list_key(value)
             if key in self.stale_lists and key not in stale_before:
                 helper, _, changed = self.stale_lists[key]
                 raise self.error(
@@ -217,7 +217,9 @@ class Loops(LoweringPart):
         node: ast.For | ast.While,
         carried: dict[str, str],
         prologue: Callable[[], None],
+        entry: dict,
     ) -> tuple[list, LoopContext]:
+        """The loop's body lowered once (``entry``: the variables before the loop)."""
         before = dict(scope.env)
         context = LoopContext()
         self.loops.append(context)
@@ -226,7 +228,7 @@ class Loops(LoweringPart):
             with self.block() as stmts:
                 prologue()
                 self.lower_statements(scope, node.body, None)
-            self.refuse_changed_each_iteration(scope, before, carried, stale_before)
+            self.refuse_changed_each_iteration(scope, entry, carried, stale_before)
             stmts = self.back_edge(scope, node, stmts, carried)
         finally:
             self.loops.pop()
@@ -248,6 +250,7 @@ class Loops(LoweringPart):
             length, element = self.iteration(scope, node.iter)
             count = ir.Call(self.builtin_ref(scope, "range"), (length,))
         start = len(self.body)
+        entry = dict(scope.env)
         carried = self.enter_loop(scope, node)
         if element is None and isinstance(target, ast.Name):
             index = self.variable_name(scope, target.id)
@@ -269,7 +272,7 @@ class Loops(LoweringPart):
 
         self.iterated.append((scope, _iterated_names(node.iter)))
         try:
-            stmts, context = self.loop_iteration(scope, node, carried, prologue)
+            stmts, context = self.loop_iteration(scope, node, carried, prologue, entry)
         finally:
             self.iterated.pop()
         counter = None
@@ -445,10 +448,11 @@ class Loops(LoweringPart):
         """A loop with a test (``result_name``: unused, desugaring moves a ``return``
         out of a loop)."""
         start = len(self.body)
+        entry = dict(scope.env)
         carried = self.enter_loop(scope, node)
         with self.block() as test_stmts:
             cond = self.lower_operand(scope, node.test)
-        stmts, context = self.loop_iteration(scope, node, carried, lambda: None)
+        stmts, context = self.loop_iteration(scope, node, carried, lambda: None, entry)
         if context.exit_flag is not None:
             self.body.insert(start, ir.Assign(context.exit_flag, ir.Const(False), tag=0))
         self.emit(
@@ -468,16 +472,6 @@ class Loops(LoweringPart):
 def _is_enumerate(lowerer: LoweringPart, scope: Scope, node: ast.expr) -> bool:
     return (
         isinstance(node, ast.Call) and lowerer.denote(scope, node.func).static is builtins.enumerate
-    )
-
-
-def _holds_value(value: Any, listed: Any) -> bool:
-    """Is ``value`` the list ``listed`` (a listing name, or a display: that one), or a
-    display holding it among its items?"""
-    if value is listed or (isinstance(listed, ir.Name) and value == listed):
-        return True
-    return isinstance(value, TupleValue) and any(
-        _holds_value(item, listed) for item in value.items
     )
 
 

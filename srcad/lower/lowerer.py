@@ -90,8 +90,6 @@ class Lowerer(
         #: lists a helper changed in place (by listing name or display id): the helper's
         #: scope, its name for the list, and the line (see Lists.refuse_stale)
         self.stale_lists: dict[Any, tuple[Any, str, ast.AST]] = {}
-        #: a loop's carried name -> the value it started from (see Loops.enter_loop)
-        self.loop_entries: dict[str, Any] = {}
         self.shared_displays: set[int] = set()  # (ids of TupleValues)
         #: lists changed in place (by IR name): the first change, for a loop's check
         self.changed_lists: dict[str, tuple[str, str, Any, ast.AST]] = {}

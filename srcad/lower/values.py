@@ -166,6 +166,14 @@ def _positional_out(callee: Any, args: list[ast.expr]) -> list[ast.expr]:
     return []
 
 
+def holds(value: Any, listed: Any) -> bool:
+    """Does ``value`` hold the list ``listed`` (be it, or have it among its items)? A
+    listing name is the same list wherever it stands; a display, only that display."""
+    if value is listed or (isinstance(listed, ir.Name) and value == listed):
+        return True
+    return isinstance(value, TupleValue) and any(holds(v, listed) for v in value.items)
+
+
 def list_key(value: Any) -> Any:
     """What identifies a list value: its listing name, or the display itself."""
     return value.id if isinstance(value, ir.Name) else id(value)
