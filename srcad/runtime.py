@@ -9,7 +9,7 @@ import numbers
 import operator
 import threading
 import types
-from collections.abc import Callable, Iterator, MappingView
+from collections.abc import Callable, Iterable, Iterator, MappingView
 from typing import Any, TypeVar
 
 import numpy as np
@@ -389,13 +389,18 @@ def _zero_row(item: Any) -> Any:
     """:func:`zeros_like` of an item of a list: a row of numbers (the float version's
     rows, ``[(n, d), ...]``) without a call per number."""
     cls = item.__class__
-    if cls is tuple or cls is list:
-        for number in item:
-            kind = number.__class__
-            if kind is not float and kind is not int and kind is not _FLOAT64_SCALAR:
-                return zeros_like(item)
+    if (cls is tuple or cls is list) and _only_numbers(item):
         return AdjointList([0.0] * len(item))
     return zeros_like(item)
+
+
+def _only_numbers(items: Iterable[Any]) -> bool:
+    """Are ``items`` all Python floats and ints (numpy's float64 numbers too)?"""
+    for item in items:
+        kind = item.__class__
+        if kind is not float and kind is not int and kind is not _FLOAT64_SCALAR:
+            return False
+    return True
 
 
 def shaped_like(tangent: Any, value: Any) -> Any:
@@ -697,14 +702,12 @@ def _structured_row(adjoint: Any, like: Any) -> Any:
     """:func:`structured_like` of a row of numbers (a tuple or list of floats and ints
     whose adjoint is a list of numbers) without a call per number."""
     kind = like.__class__
-    if (kind is tuple or kind is list) and adjoint.__class__ is AdjointList:
-        for number in like:
-            cls = number.__class__
-            if cls is not float and cls is not int and cls is not _FLOAT64_SCALAR:
-                return structured_like(adjoint, like)
-        for value in adjoint:
-            if value.__class__ is not float:
-                return structured_like(adjoint, like)
+    if (
+        (kind is tuple or kind is list)
+        and adjoint.__class__ is AdjointList
+        and _only_numbers(like)
+        and all(value.__class__ is float for value in adjoint)
+    ):
         return list(adjoint) if kind is list else tuple(adjoint)
     return structured_like(adjoint, like)
 
@@ -996,10 +999,8 @@ def float_rows(value: Any) -> bool:
             row = row.values()
         elif kind is not list and kind is not tuple:
             return False
-        for item in row:
-            kind = item.__class__
-            if kind is not float and kind is not _FLOAT64_SCALAR and kind is not int:
-                return False
+        if not _only_numbers(row):
+            return False
     return True
 
 

@@ -204,14 +204,11 @@ class Expressions(LoweringPart):
                 ast.Call(node.func, self.spread(scope, node.args), node.keywords), node
             )
         popped = self.appended_list(scope, node)
-        if popped is None or not isinstance(node.func, ast.Attribute) or node.func.attr != "pop":
-            # (a.sort() in a test, xs.append(v) in a tuple, np.exp(x, out=y) in a sum:
-            # the change, where it stands, then the call's value)
-            in_place = self.lower_in_place(scope, node, node, value_used=True)
-            if in_place is not None:
-                return self.lower_expr(scope, in_place, target)
         if popped is not None and isinstance(node.func, ast.Attribute) and node.func.attr == "pop":
             return self.pop_item(scope, node)  # (items.pop(i): the item, and a shorter list)
+        in_place = self.lower_in_place(scope, node, node)  # (a.sort() in a test, xs.append(v)
+        if in_place is not None:  # in a tuple, np.exp(x, out=y) in a sum: the change, where
+            return self.lower_expr(scope, in_place, target)  # it stands, then its value)
         written = self.numpy_keywords(scope, node)  # (np.divide(a, b, where=m, out=o))
         if not isinstance(written, ast.Call):  # (np.nanmean, np.mean(where=): a quotient)
             return self.operation(scope, written, target)

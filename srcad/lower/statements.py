@@ -196,7 +196,7 @@ class Statements(LoweringPart):
         call = stmt.value
         if not isinstance(call, ast.Call):
             return
-        if self.lower_in_place(scope, call, stmt, value_used=False) is not None:
+        if self.lower_in_place(scope, call, stmt) is not None:
             return
         if self.made_bare_call(scope, call):  # obj.update(x), super().__init__(w)
             self.lower_expr(scope, call, None)
@@ -206,16 +206,14 @@ class Statements(LoweringPart):
         else:
             self.bare_call(scope, stmt, call)
 
-    def lower_in_place(
-        self, scope: Scope, call: ast.Call, stmt: ast.AST, *, value_used: bool
-    ) -> ast.expr | None:
+    def lower_in_place(self, scope: Scope, call: ast.Call, stmt: ast.AST) -> ast.expr | None:
         """Lower ``call`` as the change it makes in place, when it makes one
         (``xs.append(v)``, ``a.sort()``, ``d.update(m)``, ``np.add.at(a, i, v)``,
-        ``np.copyto(a, b)``, ``np.exp(x, out=y)``), and return what it evaluates to:
-        ``None``, or the ``out=`` array, which ``r = np.exp(x, out=y)`` binds as Python
-        does. None (nothing lowered) for a call that changes nothing in place, or whose
-        value is the point (``xs.pop()`` with ``value_used``, a method of an object the
-        function made)."""
+        ``np.copyto(a, b)``, ``np.exp(x, out=y)``; ``xs.pop()`` as a statement), and
+        return what it evaluates to: ``None``, or the ``out=`` array, which
+        ``r = np.exp(x, out=y)`` binds as Python does. None (nothing lowered) for a call
+        that changes nothing in place, or whose value is the point (a method of an object
+        the function made; ``v = xs.pop()`` is :meth:`pop_item`'s)."""
         nothing = ast.copy_location(ast.Constant(None), call)
         callee = self.denote(scope, call.func).static
         as_written, call = call, out_as_keyword(callee, call)
@@ -223,7 +221,7 @@ class Statements(LoweringPart):
             self.add_at(scope, call)
             return nothing
         method = call.func.attr if isinstance(call.func, ast.Attribute) else None
-        if self.appended_list(scope, call) is not None and not (value_used and method == "pop"):
+        if self.appended_list(scope, call) is not None:
             self.grow_list(scope, call)
             return nothing
         if self.made_bare_call(scope, call):  # obj.update(x): the method's own value
