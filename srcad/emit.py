@@ -12,6 +12,7 @@ from typing import TypeGuard
 from . import ir, pycode
 from .errors import Location
 from .load import origin
+from .tape import loop_tapes
 
 INDENT = "    "
 #: Tags are aligned at this column when the code is shorter; longer lines get two spaces.
@@ -310,7 +311,8 @@ def _loop(stmt: ir.Loop, depth: int) -> list[str]:
         lines.append(f"{pad}{stmt.counter} = 0")
     prologue: list[str] = []
     if stmt.iterable is not None:
-        header = f"for {stmt.index} in {expression(stmt.iterable)}:"
+        targets = ", ".join(n for n in (stmt.index, *stmt.restores) if n is not None)
+        header = f"for {targets} in {expression(stmt.iterable)}:"
     else:
         assert stmt.cond is not None  # (a while loop has its condition)
         if not stmt.test:
@@ -394,6 +396,7 @@ def function(fn: ir.Function, *, verbose: bool = True) -> str:
     """The full source of ``fn`` as a ``def`` statement; without ``verbose``, the lines
     of bookkeeping left out (shapes recorded for the backward pass, ``del``, srcad's own
     checks), for reading (:func:`srcad.show`)."""
+    fn = loop_tapes(fn)
     body = fn.body if verbose else _WithoutBookkeeping().visit_body(fn.body)
     lines = [INDENT + line for line in _block(body, 0)] or [INDENT + "pass"]
     return "\n".join([signature(fn), *lines]) + "\n"

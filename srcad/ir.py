@@ -513,11 +513,14 @@ class AdjointItem:
 @dataclass(frozen=True)
 class Tape:
     """The stack that :class:`Push` and :class:`Pop` use, made before the forward pass:
-    ``stack = []``, ``push = stack.append``, ``pop = stack.pop``."""
+    ``stack = []``, ``push = stack.append``, ``pop = stack.pop``; ``reversed`` and ``zip``
+    name those builtins where a loop runs over saved values (:func:`srcad.tape.loop_tapes`)."""
 
     stack: str = "stack"
     push: str = "push"
     pop: str = "pop"
+    reversed: str = "reversed"
+    zip: str = "zip"
 
 
 @dataclass(frozen=True)
@@ -560,6 +563,10 @@ class Loop:
       pass) and ``exit_flag`` (``if exit_flag: break`` ends each iteration).
 
     ``carried`` names the values that flow from one iteration to the next.
+
+    ``restores`` (a backward loop over the values its forward loop saved, see
+    :func:`srcad.tape.loop_tapes`): names the iterable's items also bind, after
+    ``index`` if there is one: ``for k, x in zip(reversed(range(n)), reversed(tape_x))``.
     """
 
     body: tuple[Stmt, ...]
@@ -572,6 +579,7 @@ class Loop:
     carried: tuple[str, ...] = ()
     tag: int = 0
     loc: Location = UNKNOWN_LOCATION
+    restores: tuple[str, ...] = ()
 
 
 Stmt = (

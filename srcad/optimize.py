@@ -641,9 +641,11 @@ def eliminate_dead_code(body: list[ir.Stmt], live: set[str] | None = None) -> li
             live.update(then_live | else_live)
             stmt = replace(stmt, body=body_, orelse=orelse)
         elif isinstance(stmt, ir.Loop):
-            loop_live = live | _read_in_loop(stmt)
-            test = tuple(eliminate_dead_code(list(stmt.test), set(loop_live)))
-            body_ = tuple(eliminate_dead_code(list(stmt.body), set(loop_live)))
+            after = live | set(ir.reads_of(stmt))  # (the header's names: every iteration)
+            end, test_end = _live_in_loop(stmt, after)
+            test_start = set(test_end)
+            test = tuple(eliminate_dead_code(list(stmt.test), test_start))
+            body_ = tuple(eliminate_dead_code(list(stmt.body), set(end)))
             if (
                 not _has_code(body_)
                 and not _has_code(test)
@@ -651,23 +653,30 @@ def eliminate_dead_code(body: list[ir.Stmt], live: set[str] | None = None) -> li
             ):
                 continue
             stmt = replace(stmt, test=test, body=body_)
-            live.update(loop_live)
+            live.update(test_start | after)
         live.update(ir.reads_of(stmt))
         kept.append(stmt)
     kept.reverse()
     return _drop_empty_headers(ir.without_empty_contexts(kept))
 
 
-def _read_in_loop(loop: ir.Loop) -> set[str]:
-    """Every name read anywhere in ``loop``, but for a private list's own statements
-    reading the list (``path.pop()`` does not keep ``path`` alive by itself)."""
-    found: set[str] = set()
-    for stmt in ir.walk([loop]):
-        reads = set(ir.reads_of(stmt))
-        if isinstance(stmt, ir.Assign) and stmt.private:
-            reads.discard(stmt.target)
-        found |= reads
-    return found
+def _live_in_loop(loop: ir.Loop, after: set[str]) -> tuple[set[str], set[str]]:
+    """The names live at the end of ``loop``'s body and at the end of its test, given
+    ``after`` (live after the loop, and the header's names). An iteration runs the test,
+    then the body; the loop leaves after the test (a while loop) or after the body. So
+    the body's end needs what the next iteration reads before writing, and the test's
+    end what the body does and what follows the loop: a least fixed point, from what
+    follows the loop. (A running sum nobody reads after the loop is dead in it.)"""
+    end = set(after)
+    while True:
+        body_start = set(end)
+        eliminate_dead_code(list(loop.body), body_start)
+        test_end = body_start | after
+        start = set(test_end)
+        eliminate_dead_code(list(loop.test), start)
+        if start <= end:
+            return end, test_end
+        end |= start
 
 
 def _drop_empty_headers(body: list[ir.Stmt]) -> list[ir.Stmt]:
@@ -887,6 +896,13 @@ def _replay_plan(
             elif name in position and name in carried:
                 return None  # (read after the assignment that changes it)
     pushed = [s.name for s in forward.body if isinstance(s, ir.Push)]
+    for name in pushed:  # (read after its pop: its value from the iteration before, too)
+        pop = next((
+            k for k, s in enumerate(backward.body) if isinstance(s, ir.Pop) and s.name == name
+        ), None)
+        if pop is not None and name in ir.read_in(backward.body[pop + 1 :]):
+            if name not in carried:
+                carried.append(name)
     needed = {n for n in pushed if n not in carried}
     replayed: list[ir.Assign] = []
     for stmt in reversed(assigns):  # (what the pushed values are computed from, too)

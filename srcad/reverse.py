@@ -1210,7 +1210,10 @@ def reverse(
     body: list[ir.Stmt] = []
     body += [
         ir.FORWARD,
-        ir.Tape(builder.stack, builder.push, builder.pop),
+        ir.Tape(
+            builder.stack, builder.push, builder.pop,
+            builder.bind("reversed", builtins.reversed), builder.bind("zip", builtins.zip),
+        ),
         *fresh_params,
         *builder.forward_block(forward, 0),
     ]

@@ -3,6 +3,9 @@ backward pass; only those the backward pass reads are kept (:func:`prune_saves`)
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import replace
+
 from . import ir
 
 
@@ -90,4 +93,95 @@ def _drop_unread_in_loops(body: list[ir.Stmt], split: int) -> list[ir.Stmt]:
     ]
 
 
-__all__ = ["prune_saves"]
+def loop_tapes(fn: ir.Function) -> ir.Function:
+    """Values a top-level loop saves once per iteration, each on a list of its own, as
+    a hand-written gradient keeps them: the forward loop appends to ``tape_x``, the
+    backward loop runs over it last first, ``for x in reversed(tape_x)``. That costs
+    less than the shared stack's ``push``/``pop`` calls; what a branch or an inner loop
+    saves stays on the stack. (For the listing: :func:`srcad.emit.function` prints a
+    gradient through it.)"""
+    body = list(fn.body)
+    split = ir.section_index(body)
+    shared = next((s for s in body if isinstance(s, ir.Tape)), None)
+    if split is None or shared is None:
+        return fn
+    loops = [(i, s) for i, s in enumerate(body) if isinstance(s, ir.Loop)]
+    tags = Counter((i > split, s.tag) for i, s in loops)
+    backward = {s.tag: i for i, s in loops if i > split and tags[True, s.tag] == 1}
+    pushes = Counter(s.name for s in ir.walk(body) if isinstance(s, ir.Push))
+    pops = Counter(s.name for s in ir.walk(body) if isinstance(s, ir.Pop))
+    taken = (
+        ir.defined_in(body) | ir.read_in(body) | {*fn.params, *fn.kwonly, *fn.bindings}
+        | set(fn.free_cells)
+    )
+    made: dict[int, list[ir.Stmt]] = {}  # position -> what replaces the statement there
+    for position, forward in loops:
+        back_at = backward.get(forward.tag)
+        if position > split or back_at is None or tags[False, forward.tag] != 1:
+            continue
+        back = body[back_at]
+        assert isinstance(back, ir.Loop)
+        if back.iterable is None or back.counter or back.exit_flag:
+            continue
+        saved = [
+            s.name for s in forward.body
+            if isinstance(s, ir.Push) and s == ir.Push(s.name, shared.push)
+            and pushes[s.name] == pops[s.name] == 1
+            and ir.Pop(s.name, shared.pop) in back.body
+        ]
+        if not saved:
+            continue
+        tapes = {name: _fresh(f"tape_{name}", taken) for name in saved}
+        new_forward = [
+            ir.Push(s.name, f"{tapes[s.name]}.append") if isinstance(s, ir.Push)
+            and s.name in tapes else s
+            for s in forward.body
+        ]
+        new_back: list[ir.Stmt] = []
+        restores: list[str] = []
+        runs: list[ir.Expr] = []
+        for s in back.body:
+            if isinstance(s, ir.Pop) and s.name in tapes:
+                runs.append(ir.Call(ir.Name(shared.reversed), (ir.Name(tapes[s.name]),)))
+                before = ir.read_in(new_back) | ir.defined_in(new_back)
+                if s.name in before:  # (read or written first: restored where it stood)
+                    item = _fresh(f"saved_{s.name}", taken)
+                    new_back.append(ir.Assign(s.name, ir.Name(item)))
+                    restores.append(item)
+                else:
+                    restores.append(s.name)
+            else:
+                new_back.append(s)
+        index = back.index if back.index in ir.read_in(new_back) else None
+        if index is not None:
+            runs.insert(0, back.iterable)
+        iterable = runs[0] if len(runs) == 1 else ir.Call(ir.Name(shared.zip), tuple(runs))
+        made[position] = [
+            *(ir.Assign(tape, ir.Tuple((), is_list=True)) for tape in tapes.values()),
+            replace(forward, body=tuple(new_forward)),
+        ]
+        made[back_at] = [replace(
+            back, body=tuple(new_back), index=index, iterable=iterable, restores=tuple(restores)
+        )]
+    if not made:
+        return fn
+    out = [new for position, s in enumerate(body) for new in made.get(position, [s])]
+    if not any(
+        isinstance(s, ir.Push | ir.Pop) and s.via in (shared.push, shared.pop)
+        for s in ir.walk(out)
+    ):
+        out.remove(shared)
+    return fn.with_body(out)
+
+
+def _fresh(name: str, taken: set[str]) -> str:
+    """``name``, or ``name_2``, ``name_3``... if taken; then taken."""
+    fresh, n = name, 1
+    while fresh in taken:
+        n += 1
+        fresh = f"{name}_{n}"
+    taken.add(fresh)
+    return fresh
+
+
+__all__ = ["loop_tapes", "prune_saves"]
