@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import difflib
 import linecache
 import os
@@ -190,6 +191,15 @@ def _missing_rule(stmt: ir.Assign, fn: ir.Function | None) -> SrcadError:
             f"annotate it with its class (`{value.func.id}: Model`), or pass the function "
             "to a helper srcad inlines, called with the function as an argument"
         )
+    elif isinstance(value, ir.Call) and (instead := _container_instead(value, fn)):
+        what = (
+            f"`{_spelled(value.func, fn)}(...)` makes a container or an iterator that srcad "
+            "does not follow here"
+        )
+        hint = (
+            f"{instead}; docs/supported-python.md lists the containers and iterators srcad "
+            "follows"
+        )
     elif isinstance(value, ir.Call):
         what = (
             f"`{_spelled(value.func, fn)}` has no derivative rule and no Python source srcad "
@@ -252,6 +262,42 @@ def _called_object(value: ir.Expr, fn: ir.Function) -> Any:
         name = value.func.id
         return fn.free_objects.get(name, fn.bindings.get(name))
     return None
+
+
+#: What to write instead of a container or iterator maker srcad does not follow.
+_CONTAINERS_INSTEAD: dict[tuple[str, str], str] = {
+    ("builtins", "zip"): "loop over `zip(...)` where it stands: `for a, b in zip(xs, ys)`",
+    ("builtins", "map"): "write a comprehension: `[f(x) for x in xs]`",
+    ("builtins", "filter"): "write a comprehension: `[x for x in xs if keep(x)]`",
+    ("builtins", "tuple"): "build a list (`[...]`, a comprehension) or a tuple display `(a, b)`",
+    ("builtins", "iter"): "loop over the list itself",
+    ("builtins", "set"): "keep the values in a list (or a dict's keys)",
+    ("builtins", "frozenset"): "keep the values in a list (or a dict's keys)",
+    ("itertools", "pairwise"): "write `zip(xs, xs[1:])`",
+    ("itertools", "accumulate"): "keep a running total in a loop, appending to a list",
+    ("itertools", "chain"): "join lists with `+` (`xs + ys`)",
+    ("itertools", "product"): "write nested loops, or a comprehension with two `for`s",
+    ("itertools", "combinations"): "write nested loops over positions (`for j in range(i)`)",
+    ("itertools", "islice"): "slice the list: `xs[a:b]`",
+    ("itertools", "starmap"): "write a comprehension: `[f(a, b) for a, b in pairs]`",
+    ("collections", "defaultdict"): "use a dict and `d[k] = d.get(k, 0.0) + v`",
+    ("collections", "deque"): "use a list and slicing (`window = window[-3:]`)",
+    ("collections", "Counter"): "use a dict and `d[k] = d.get(k, 0) + 1`",
+    ("collections", "OrderedDict"): "use a dict (dicts keep their order)",
+}
+
+
+def _container_instead(value: ir.Call, fn: ir.Function | None) -> str | None:
+    """What to write instead, when ``value`` calls a maker of containers or iterators
+    (``zip`` held in a name, ``itertools.pairwise``, ``collections.deque``...)."""
+    if fn is None:
+        return None
+    first, *rest = _spelled(value.func, fn).split(".")
+    obj = fn.free_objects.get(first, fn.bindings.get(first, getattr(builtins, first, None)))
+    for attr in rest:
+        obj = getattr(obj, attr, None)
+    key = (getattr(obj, "__module__", None) or "", getattr(obj, "__name__", ""))
+    return _CONTAINERS_INSTEAD.get(key)
 
 
 def _described(value: ir.Expr) -> str:

@@ -77,7 +77,7 @@ class _Call:
     def tangents(self, given: dict[str, Any]) -> tuple[Any, ...]:
         """``given`` tangents by name, zeros for the other parameters."""
         return tuple(
-            given[name] if name in given else _zero_tangent(value)
+            trees.tangent_for(value, given[name]) if name in given else _zero_tangent(value)
             for name, value in self.values.items()
         )
 

@@ -362,6 +362,17 @@ def _log(x: Any) -> Any:
     return np.log(x)
 
 
+def _power_slope(x: Any, y: Any, order: int = 1) -> Any:
+    coefficient = y
+    for j in range(1, order):
+        coefficient *= y - j
+    return 0.0 if coefficient == 0 else coefficient * x ** (y - order)
+
+
+def _exponent_slope(x: Any, ans: Any) -> Any:
+    return 0.0 * ans if x == 0 else np.log(x) * ans
+
+
 def _each_gets(g: Any, items: Any) -> Any:
     return np.full(len(items), g)
 
@@ -474,6 +485,8 @@ def _twins() -> dict[Any, Any]:
         numpy_grads.sorted_grad: _sorted_grad,
         numpy_grads.sign: _sign,
         runtime.log_of_number: _log,
+        runtime.power_slope: _power_slope,
+        runtime.exponent_slope: _exponent_slope,
         numpy_grads.fsum_grad: _each_gets,
         numpy_grads.sum_items_grad: _each_gets,
         runtime.loop_items: _same,

@@ -32,7 +32,7 @@ from . import ir
 from .aliases import protect_aliases
 from .analyze import fresh_calls
 from .custom import stop_gradient
-from .runtime import fresh_copy, log_of_number, zeros_like
+from .runtime import fresh_copy, log_of_number, power_slope, zeros_like
 from .tape import prune_saves
 
 _ONE = (1, 1.0)
@@ -251,6 +251,7 @@ class _Fold(ir.Transformer):
             for name, obj in bindings.items()
             if (found := getattr(obj, "__srcad_identity_when_none__", None)) is not None
         }
+        self.slopes = {name for name, obj in bindings.items() if obj is power_slope}
         #: ids of the expressions folded already (alive in the body: a fixed point's
         #: later rounds fold only what the other passes changed)
         self.folded = set() if folded is None else folded
@@ -258,7 +259,9 @@ class _Fold(ir.Transformer):
     def visit_Adjoint(self, stmt: ir.Adjoint | ir.AdjointItem | ir.Return) -> ir.Stmt:
         if id(stmt.value) in self.folded:
             return stmt
-        value = ir.map_expr(stmt.value, self.identity) if self.identities else stmt.value
+        value = stmt.value
+        if self.identities or self.slopes:
+            value = ir.map_expr(value, self.identity)
         folded = fold(value, self.ints)
         self.folded.add(id(folded))
         return stmt if folded is stmt.value else replace(stmt, value=folded)
@@ -273,12 +276,36 @@ class _Fold(ir.Transformer):
 
     def identity(self, expr: ir.Expr) -> ir.Expr:
         if isinstance(expr, ir.Call) and isinstance(expr.func, ir.Name):
+            if expr.func.id in self.slopes:
+                return _power_slope_written_out(expr)
             found = self.identities.get(expr.func.id)
             if found is not None and len(expr.args) > max(found):
                 result, flag = found
                 if expr.args[flag] == ir.Const(None):
                     return expr.args[result]
         return expr
+
+
+def _power_slope_written_out(call: ir.Call) -> ir.Expr:
+    """``power_slope(x, c)`` of a number ``c`` as ``c * x ** (c - 1)`` (which folds on:
+    ``2 * x ** 1`` is ``2 * x``; with an order ``k``: ``c (c - 1) ... (c - k + 1) * x **
+    (c - k)``); ``0.0`` where that coefficient is 0, ``1.0`` for ``x ** 0``; else the call
+    (inf at 0 for an exponent below the order, where Python's power raises: the
+    helper's)."""
+    base, exponent, *rest = call.args
+    order = rest[0] if rest else ir.Const(1)
+    if not (_const_number(exponent) and isinstance(order, ir.Const) and type(order.value) is int):
+        return call
+    assert isinstance(exponent, ir.Const)
+    coefficient = exponent.value
+    for j in range(1, order.value):
+        coefficient *= exponent.value - j
+    power = exponent.value - order.value
+    if coefficient == 0 or power == 0:
+        return ir.Const(float(coefficient))
+    if power < 0 and exponent.value != int(exponent.value):
+        return call
+    return fold(ir.BinOp("*", ir.Const(coefficient), ir.BinOp("**", base, ir.Const(power))))
 
 
 def fold_statements(

@@ -1302,15 +1302,97 @@ def selected_by_any(value: Any, *pairs: Any) -> Any:
     return value if keep is None else np.where(keep, value, 0.0)
 
 
+def power_slope(x: Any, y: Any, order: int = 1) -> Any:
+    """The ``order``-th derivative of ``x ** y`` along ``x``: ``y (y - 1) ... (y - order +
+    1) * x ** (y - order)``. Exactly 0 where that coefficient is 0 (an int ``y`` below
+    ``order``: ``x ** y`` is a polynomial of lower degree, also at 0, where the formula
+    reads ``0 * inf``); inf at 0 for other exponents below ``order``, as numpy gives
+    (Python floats would raise)."""
+    if y.__class__ is float or y.__class__ is int:  # (an exponent that is a number: first)
+        coefficient = y
+        for j in range(1, order):
+            coefficient *= y - j
+        if coefficient == 0:
+            return 0.0 if np.ndim(x) == 0 else np.zeros(np.shape(x))
+        try:
+            return coefficient * x ** (y - order)
+        except ZeroDivisionError:  # (0.0 ** -0.5: inf, with numpy's warning)
+            return coefficient * np.float64(x) ** (y - order)
+    coefficient = y * 1.0
+    for j in range(1, order):
+        coefficient = coefficient * (y - j)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        slope = coefficient * np.power(x * 1.0, y - order)  # (* 1.0: no int ** -1 error)
+    zero = np.asarray(coefficient) == 0
+    if zero.any():
+        slope = np.where(zero, 0.0, slope)
+    return float(slope) if np.ndim(slope) == 0 else slope
+
+
+def power_slope_exponent(x: Any, y: Any, order: int = 1) -> Any:
+    """The derivative of :func:`power_slope` along ``y``: the coefficient's derivative
+    times ``x ** (y - order)``, plus the slope times ``log(x)`` (0 where ``x`` is 0)."""
+    coefficient_slope: Any = 0.0
+    for skipped in range(order):
+        term: Any = 1.0
+        for j in range(order):
+            if j != skipped:
+                term = term * (y - j)
+        coefficient_slope = coefficient_slope + term
+    with np.errstate(divide="ignore", invalid="ignore"):
+        power = np.power(x * 1.0, y - order)
+    value = coefficient_slope * power + exponent_slope(x, power_slope(x, y, order))
+    return float(value) if np.ndim(value) == 0 else value
+
+
+def exponent_slope(x: Any, ans: Any) -> Any:
+    """``log(x) * ans``, the derivative of ``ans = x ** y`` along ``y``; exactly 0 where
+    ``x`` is 0 (``0 ** y`` is 0 for every ``y > 0``: it does not change with ``y``, where
+    the formula reads ``-inf * 0``); nan for a negative base, as numpy's log gives."""
+    if x.__class__ is float or x.__class__ is int:
+        if x > 0:
+            return math.log(x) * ans
+        if x == 0:
+            return 0.0 * ans
+    with np.errstate(divide="ignore"):
+        value = np.log(x) * ans
+    zero = np.asarray(x) == 0
+    if zero.any():
+        value = np.where(zero, 0.0, value)
+    return float(value) if np.ndim(value) == 0 else value
+
+
+def log_share(x: Any, ans: Any) -> Any:
+    """``exp(x - ans)``: the derivative of ``ans = logaddexp(x, y)`` along ``x``, the share
+    of ``x`` in the sum; exactly 0 where ``ans`` is -inf (both operands are: nothing to
+    share, where the formula reads ``exp(nan)``)."""
+    return _share(np.exp, x, ans)
+
+
+def log2_share(x: Any, ans: Any) -> Any:
+    """``exp2(x - ans)``, :func:`log_share` for ``logaddexp2``."""
+    return _share(np.exp2, x, ans)
+
+
+def _share(grow: Any, x: Any, ans: Any) -> Any:
+    with np.errstate(invalid="ignore"):
+        share = grow(x - ans)
+    empty = np.asarray(ans) == -np.inf
+    if empty.any():
+        share = np.where(empty, 0.0, share)
+    return share
+
+
 def exponent_tangent(x: Any, ans: Any, t: Any) -> Any:
-    """The tangent of ``x ** y`` along ``y``'s tangent ``t``: ``log(x) * ans * t``, and
-    exactly 0 where ``t`` is 0 (an exponent that does not move: ``(x - 2) ** n`` with an
-    int ``n`` and a negative base has no log, and no tangent from ``n`` either)."""
+    """The tangent of ``x ** y`` along ``y``'s tangent ``t``: ``log(x) * ans * t``
+    (:func:`exponent_slope`), and exactly 0 where ``t`` is 0 (an exponent that does not
+    move: ``(x - 2) ** n`` with an int ``n`` and a negative base has no log, and no
+    tangent from ``n`` either)."""
     zero = np.asarray(t) == 0
     if zero.all():
         return 0.0 * ans
-    with np.errstate(invalid="ignore", divide="ignore"):
-        value = np.log(x) * ans * t
+    with np.errstate(invalid="ignore"):
+        value = exponent_slope(x, ans) * t
     if zero.any():
         value = np.where(zero, 0.0, value)
     return float(value) if np.ndim(value) == 0 else value

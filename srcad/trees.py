@@ -61,6 +61,24 @@ def map_leaves(fn: Callable[..., Any], tree: Any, *others: Any) -> Any:
     return rebuild(tree, [fn(leaf, *rest) for leaf, *rest in zip(leaves(tree), *columns)])
 
 
+def tangent_for(value: Any, tangent: Any) -> Any:
+    """``tangent`` as a tangent of ``value``: zero where ``value`` holds no number (a
+    string or None has no tangent, whatever was passed for it; a tangent of None stands
+    for zeros throughout)."""
+    if tangent is None:
+        return map_leaves(zero_tangent, value)
+    given = leaves(value)
+    if not any(_holds_no_number(leaf) for leaf in given) or len(leaves(tangent)) != len(given):
+        return tangent
+    return map_leaves(
+        lambda leaf, t: zero_tangent(leaf) if _holds_no_number(leaf) else t, value, tangent
+    )
+
+
+def _holds_no_number(leaf: Any) -> bool:
+    return leaf is None or isinstance(leaf, str | bytes)
+
+
 def is_integer(value: Any) -> bool:
     """An int, a bool or an integer array: a count, a flag, an index or a label."""
     if isinstance(value, bool | int | np.integer | np.bool_):

@@ -5,7 +5,9 @@ line number is found by searching this file for it (``conftest.marker_line``),
 so editing the file never silently breaks the line arithmetic.
 """
 
+import collections
 import contextlib
+import itertools
 import math
 import os
 import sys
@@ -459,3 +461,27 @@ def test_a_function_numpy_does_not_have_is_reported_as_missing_not_as_without_a_
             srcad.grad(_calls_a_name_numpy_lacks)(0.7)
     assert caught.value.lineno == marker_line(__file__, "missing-attribute")
     assert "np.trapezoid" in caught.value.hint and "AttributeError" in caught.value.message
+
+
+def _pairwise_path_length(points):
+    return sum(abs(b - a) for a, b in itertools.pairwise(points))  # <pairwise>
+
+
+def _defaultdict_totals(items):
+    totals = collections.defaultdict(float)  # <defaultdict>
+    for key, value in items:
+        totals[key] += value
+    return sum(t * t for t in totals.values())
+
+
+@pytest.mark.parametrize("f, tag, instead", [
+    (_pairwise_path_length, "pairwise", "zip(xs, xs[1:])"),
+    (_defaultdict_totals, "defaultdict", "d.get(k, 0.0) + v"),
+])
+def test_a_container_maker_gets_what_to_write_instead(f, tag, instead):
+    """``itertools``/``collections`` makers were told to register a derivative rule."""
+    args = ([0.0, 1.5, 0.5],) if tag == "pairwise" else ([("a", 1.0), ("b", 2.0)],)
+    with pytest.raises(srcad.NoRuleError, match="makes a container or an iterator") as caught:
+        srcad.grad(f)(*args)
+    assert caught.value.lineno == marker_line(__file__, tag)
+    assert instead in caught.value.hint and "defrule" not in caught.value.hint

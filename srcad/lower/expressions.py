@@ -320,9 +320,10 @@ class Expressions(LoweringPart):
             if isinstance(name, ir.Const) and isinstance(name.value, str):
                 field = ast.Attribute(node.args[0], name.value, ast.Load())
                 return self.lower_expr(scope, ast.copy_location(field, node), target)
-        if (callee in (builtins.max, builtins.min) and len(node.args) != 2) or (
-            callee is math.prod and len(node.args) == 1
-        ):
+        if (
+            callee in (builtins.max, builtins.min)
+            and (len(node.args) != 2 or not all(isinstance(a, Operand) for a in node.args))
+        ) or (callee is math.prod and len(node.args) == 1):  # (two lowered: the rule's)
             return self.fold(scope, node, callee, target)
         return AN_OPERATION
 
@@ -385,6 +386,11 @@ class Expressions(LoweringPart):
             return self.operation(scope, node, target)
         if len(items) == 1:
             return self.lower_expr(scope, items[0], target)
+        if callee is builtins.max or callee is builtins.min:
+            values = [self.lower_expr(scope, item, None) for item in items]
+            items = [Operand(value) for value in values]
+            if any(isinstance(value, TupleValue) for value in values):
+                return self.selected(scope, node, items, callee is builtins.max, target)
         folded = items[0]
         for item in items[1:]:
             pair = (
@@ -394,6 +400,22 @@ class Expressions(LoweringPart):
             )
             folded = ast.copy_location(pair, node)
         return self.lower_expr(scope, folded, target)
+
+    def selected(
+        self, scope: Scope, node: ast.Call, items: list[ast.expr], largest: bool,
+        target: Callable[[], str] | None,
+    ) -> Any:
+        """``max(a, b, ...)`` or ``min`` of tuples (compared item by item) as what Python
+        does: keep the first, take each later one that compares greater (smaller), ``b if
+        b > a else a``; the gradient goes to the tuple chosen, as a whole."""
+        chosen = items[0]
+        for position, item in enumerate(items[1:], start=1):
+            beats = ast.Compare(item, [ast.Gt() if largest else ast.Lt()], [chosen])
+            pick = ast.copy_location(ast.IfExp(beats, item, chosen), node)
+            last = position == len(items) - 1
+            chosen = Operand(self.lower_expr(scope, pick, target if last else None))
+        assert isinstance(chosen, Operand)
+        return chosen.value
 
     def bool_op(self, scope: Scope, node: ast.BoolOp, target: Callable[[], str] | None) -> ir.Expr:
         """``a and b``/``a or b`` with Python's short-circuit: the second side is only

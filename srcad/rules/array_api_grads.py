@@ -290,6 +290,52 @@ def divide(xp: Any, numerator: Any, denominator: Any) -> Any:
         return as_array(numerator) / as_array(denominator)
 
 
+def power_slope(xp: Any, x: Any, y: Any, order: int = 1) -> Any:
+    """``y (y - 1) ... (y - order + 1) * x ** (y - order)``, exactly 0 where that
+    coefficient is (see :func:`srcad.runtime.power_slope`)."""
+    coefficient = y
+    for j in range(1, order):
+        coefficient = coefficient * (y - j)
+    if isinstance(coefficient, int | float) and coefficient == 0:
+        return xp.zeros_like(xp.asarray(x, dtype=_float_dtype(xp, x)))
+    slope = coefficient * x ** (y - order)
+    if isinstance(coefficient, int | float):
+        return slope
+    return xp.where(coefficient == 0, xp.zeros_like(slope), slope)
+
+
+def power_slope_exponent(xp: Any, x: Any, y: Any, order: int = 1) -> Any:
+    """The derivative of :func:`power_slope` along ``y``."""
+    coefficient_slope: Any = 0.0
+    for skipped in range(order):
+        term: Any = 1.0
+        for j in range(order):
+            if j != skipped:
+                term = term * (y - j)
+        coefficient_slope = coefficient_slope + term
+    power = x ** (y - order)
+    return coefficient_slope * power + exponent_slope(xp, x, power_slope(xp, x, y, order))
+
+
+def exponent_slope(xp: Any, x: Any, ans: Any) -> Any:
+    """``log(x) * ans``, exactly 0 where ``x`` is 0 (see :func:`srcad.runtime.exponent_slope`)."""
+    base = xp.asarray(x, dtype=_float_dtype(xp, x))
+    value = xp.log(base) * ans
+    return xp.where(base == 0, xp.zeros_like(value), value)
+
+
+def log_share(xp: Any, x: Any, ans: Any) -> Any:
+    """``exp(x - ans)``, exactly 0 where ``ans`` is -inf (see :func:`srcad.runtime.log_share`)."""
+    share = xp.exp(x - ans)
+    return xp.where(ans == -xp.inf, xp.zeros_like(share), share)
+
+
+def log2_share(xp: Any, x: Any, ans: Any) -> Any:
+    """``2 ** (x - ans)``, exactly 0 where ``ans`` is -inf."""
+    share = 2.0 ** (x - ans)
+    return xp.where(ans == -xp.inf, xp.zeros_like(share), share)
+
+
 def require_scalar_of(check: Callable[[Any], None]) -> Callable[[Any], None]:
     """srcad's result check ``check``, also accepting a 0-d array of any library."""
 

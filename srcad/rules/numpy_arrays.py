@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..runtime import log2_share, log_share
 from . import numpy_grads
-from .scalar import POWER_ENV, POWER_TANGENTS
+from .scalar import POWER, POWER_ENV, POWER_TANGENTS
 from .table import RuleTable, Templates, defrule
 
 NP = {"np": np}
+SHARES = {"log_share": log_share, "log2_share": log2_share}
 HELPERS = {name: getattr(numpy_grads, name) for name in numpy_grads.__all__}
 ENV = {"np": np, **HELPERS}
 
@@ -21,18 +23,19 @@ BINARY: dict[str, Templates] = {
     "multiply": {"x": "y * g", "y": "x * g"},
     "divide": {"x": "g / y", "y": "-ans / y * g"},
     "true_divide": {"x": "g / y", "y": "-ans / y * g"},
-    "power": {"x": "y * x ** (y - 1) * g", "y": "np.log(x) * ans * g"},
-    "float_power": {"x": "y * np.float_power(x, y - 1) * g", "y": "np.log(x) * ans * g"},
+    "power": POWER,
+    "float_power": {"x": "power_slope(x * 1.0, y) * g", "y": POWER["y"]},  # (in floats)
     # at a tie the gradient goes to the first argument
     "maximum": {"x": "(x >= y) * g", "y": "(x < y) * g"},
     "minimum": {"x": "(x <= y) * g", "y": "(x > y) * g"},
-    "logaddexp": {"x": "np.exp(x - ans) * g", "y": "np.exp(y - ans) * g"},
+    # (each operand's share of the sum: 0 where both are -inf, see log_share)
+    "logaddexp": {"x": "log_share(x, ans) * g", "y": "log_share(y, ans) * g"},
     "arctan2": {"x": "y / (x * x + y * y) * g", "y": "-x / (x * x + y * y) * g"},
     "hypot": {"x": "x / ans * g", "y": "y / ans * g"},
     # NaN-ignoring extremes: where one is NaN the other is taken
     "fmax": {"x": "((x >= y) | np.isnan(y)) * g", "y": "((x < y) | np.isnan(x)) * g"},
     "fmin": {"x": "((x <= y) | np.isnan(y)) * g", "y": "((x > y) | np.isnan(x)) * g"},
-    "logaddexp2": {"x": "np.exp2(x - ans) * g", "y": "np.exp2(y - ans) * g"},
+    "logaddexp2": {"x": "log2_share(x, ans) * g", "y": "log2_share(y, ans) * g"},
     # remainders: x - floor(x / y) * y (mod), x - trunc(x / y) * y (fmod), piecewise
     "mod": {"x": "g", "y": "-np.floor(x / y) * g"},
     "remainder": {"x": "g", "y": "-np.floor(x / y) * g"},
@@ -42,9 +45,16 @@ BINARY: dict[str, Templates] = {
 }
 for _name, _templates in BINARY.items():  # (dtype=: the result's type, as np.average asks)
     _power = _name in ("power", "float_power")  # (the exponent's tangent: POWER_TANGENTS)
-    defrule(f"np.{_name}(x, y, dtype=None)", env={**NP, **POWER_ENV} if _power else NP,
+    _env = {**NP, **POWER_ENV} if _power else {**NP, **SHARES}
+    defrule(f"np.{_name}(x, y, dtype=None)", env=_env,
             broadcasting=True, elementwise=True, dtype=None,
             tangents=POWER_TANGENTS if _power else None, **_templates)
+#: the shares of logaddexp's operands, read again for second derivatives
+#: (``total``: the sum, as ``ans`` in a template is the rule's own result: the share)
+defrule("log_share(x, total)", env=SHARES, x="ans * g", total="-ans * g", broadcasting=True,
+        elementwise=True)
+defrule("log2_share(x, total)", env=SHARES, x="0.6931471805599453 * ans * g",
+        total="-0.6931471805599453 * ans * g", broadcasting=True, elementwise=True)
 #: The complex conjugate (the value itself for real arrays): its adjoint is conj(g).
 for _pattern in ("np.conj(x)", "np.conjugate(x)", "x.conj()", "x.conjugate()"):
     defrule(_pattern, env=NP, x="np.conj(g)", linear=True, elementwise=True)

@@ -420,8 +420,15 @@ def unstack(g: Any, parts: Any, axis: int = 0) -> list:
 
 @shape_only(1)
 def hsplit_like(g: Any, parts: Any) -> list:
-    """Adjoint of ``np.hstack``."""
-    return split_like(g, parts, axis=1 if np.ndim(parts[0]) > 1 else 0)
+    """Adjoint of ``np.hstack`` (a number or a 0-d part is one item, as numpy's
+    ``atleast_1d`` makes it)."""
+    from ..runtime import AdjointList
+
+    wide = [np.atleast_1d(p) for p in parts]
+    pieces = split_like(g, wide, axis=1 if np.ndim(wide[0]) > 1 else 0)
+    return AdjointList(
+        np.reshape(piece, ()) if np.ndim(p) == 0 else piece for piece, p in zip(pieces, parts)
+    )
 
 
 @shape_only(1)

@@ -20,6 +20,7 @@ from ..runtime import (
     dict_get_grad,
     dict_get_tangent,
     divide,
+    exponent_slope,
     exponent_tangent,
     extended,
     extreme_items_grad,
@@ -34,6 +35,8 @@ from ..runtime import (
     loop_items,
     loop_items_grad,
     loop_items_tangent,
+    power_slope,
+    power_slope_exponent,
     prod_items_grad,
     prod_items_tangent,
     removed_grad,
@@ -88,12 +91,34 @@ for _op, _function, _template in (("-", "neg", "-g"), ("+", "pos", "g")):
             elementwise=True)
 
 #: ``x ** y`` and its function forms share one pair of templates.
-POWER: Templates = {"x": "y * x ** (y - 1) * g", "y": "{m}.log(x) * ans * g"}
+#: (``power_slope`` is ``y * x ** (y - 1)``, 0 where ``y`` is 0; ``exponent_slope`` is
+#: ``log(x) * ans``, 0 where ``x`` is 0: the optimiser writes the first out for a
+#: constant ``y``, see srcad.optimize)
+POWER: Templates = {"x": "power_slope(x, y) * g", "y": "exponent_slope(x, ans) * g"}
 #: their tangents: the exponent's is exactly 0 where its tangent is (see exponent_tangent)
-POWER_TANGENTS = {"x": "y * x ** (y - 1) * t", "y": "exponent_tangent(x, ans, t)"}
-POWER_ENV = {"exponent_tangent": exponent_tangent}
+POWER_TANGENTS = {"x": "power_slope(x, y) * t", "y": "exponent_tangent(x, ans, t)"}
+POWER_ENV = {
+    "exponent_tangent": exponent_tangent, "power_slope": power_slope,
+    "exponent_slope": exponent_slope, "power_slope_exponent": power_slope_exponent,
+}
 defrule("x ** y", env={"np": np, **POWER_ENV}, tangents=POWER_TANGENTS,
         **{p: t.format(m="np") for p, t in POWER.items()}, **OPERATOR)
+#: the slopes, read again for second derivatives
+defrule(
+    "power_slope(x, y, order=1)",
+    env=POWER_ENV,
+    x="power_slope(x, y, order + 1) * g",
+    y="power_slope_exponent(x, y, order) * g",
+    order=None,
+    **OPERATOR,
+)
+defrule(  # (``p``: the power, as ``ans`` in a template is the rule's own result)
+    "exponent_slope(x, p)",
+    env={**POWER_ENV, "divide": divide},
+    x="divide(p, x) * g",
+    p="exponent_slope(x, g)",
+    **OPERATOR,
+)
 #: the exponent's tangent, read again for second derivatives: linear in ``t``; ``x`` and
 #: ``p`` (the power ``x ** y``) get nothing where ``t`` is 0
 defrule(

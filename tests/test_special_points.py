@@ -1,0 +1,166 @@
+"""Gradients at the points where a derivative's textbook formula reads ``0 * inf`` or
+``exp(nan)`` although the derivative itself is finite: powers at base 0 (``x ** 0``,
+power series, an exponent's gradient where the base is 0), ``logaddexp`` of two
+``-inf``; and builtins that choose a whole value (``max`` of tuples). Each was a crash
+from generated code or a silent nan (adversarial rounds 41 and 42)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from conftest import check_four_ways
+
+import srcad
+
+
+def power_series(x, cs):
+    total = 0.0
+    for k in range(len(cs)):
+        total = total + cs[k] * x**k  # k = 0: x ** 0, whose slope 0 * x ** -1 is 0 * inf at 0
+    return total
+
+
+def literal_powers(x):
+    return x**0 + x**1 + 3.0 * x**3
+
+
+def feature_polynomial(x, c):
+    return np.sum(c * x[:, None] ** np.arange(4))
+
+
+def minkowski(p, a, b):
+    return np.sum(np.abs(a - b) ** p) ** (1.0 / p)
+
+
+def power_law(p, x):
+    return sum(v**p for v in x)
+
+
+def three_powers(x, y):
+    return math.pow(x, y) + np.power(x, 0.0) + pow(x, 1)
+
+
+@pytest.mark.parametrize("x", [0.0, np.float64(0.0), 0.4])
+def test_power_series_at_zero(x):
+    cs = [1.0, 0.5, 0.25, -2.0]
+    got = srcad.grad(power_series)(x, cs)
+    want = sum(k * c * float(x) ** (k - 1) for k, c in enumerate(cs) if k)
+    assert got == pytest.approx(want, rel=1e-12, abs=1e-15)
+    check_four_ways(power_series, 0.3, cs, wrt=(0,))
+
+
+def test_literal_powers_at_zero_and_their_second_derivative():
+    assert srcad.grad(literal_powers)(0.0) == 1.0
+    assert srcad.grad(srcad.grad(literal_powers))(0.0) == 0.0
+    assert srcad.hessian(literal_powers)(0.0) == 0.0
+    assert srcad.grad(srcad.grad(literal_powers))(0.5) == pytest.approx(18.0 * 0.5, rel=1e-12)
+
+
+def test_polynomial_features_at_zero_first_and_second_order():
+    x, c = np.array([0.0, 0.5]), np.array([1.0, 2.0, 3.0, 4.0])
+    dx = srcad.grad(feature_polynomial)(x, c)
+    np.testing.assert_allclose(dx, 2.0 + 6.0 * x + 12.0 * x**2, rtol=1e-12)
+    hessian = srcad.hessian(feature_polynomial)(x, c)
+    np.testing.assert_allclose(np.diag(hessian), 6.0 + 24.0 * x, rtol=1e-12)
+    check_four_ways(feature_polynomial, np.array([0.3, 0.5]), c)
+
+
+def test_an_exponents_gradient_where_the_base_is_zero():
+    """``0 ** p`` is 0 for every p > 0: it does not move with p (the formula reads
+    ``log(0) * 0``, nan)."""
+    a, b = np.array([1.0, 2.0, 3.0]), np.array([1.0, 0.5, 2.0])  # a difference of 0
+    p = 1.7
+    got = srcad.grad(minkowski)(p, a, b)
+    d = np.abs(a - b)[1:]
+    norm = np.sum(d**p) ** (1.0 / p)
+    want = norm * (-math.log(np.sum(d**p)) / p**2 + np.sum(d**p * np.log(d)) / (p * np.sum(d**p)))
+    assert got == pytest.approx(want, rel=1e-10)
+    assert srcad.grad(power_law)(2.0, [0.0, 1.5]) == pytest.approx(1.5**2 * math.log(1.5))
+    assert srcad.grad(three_powers, wrt=1)(0.0, 2.5) == 0.0
+
+
+def test_spellings_of_power_share_the_rule():
+    assert srcad.grad(three_powers)(0.0, 2.5) == 1.0  # (math.pow and np.power ** 0: 0)
+    check_four_ways(three_powers, 0.7, 2.5)
+
+
+def hidden_markov_loglik(log_a, log_start):
+    alpha = log_start
+    for _ in range(3):
+        new = np.full(alpha.shape, -np.inf)  # the usual start of a running logaddexp
+        for j in range(alpha.shape[0]):
+            acc = -np.inf
+            for i in range(alpha.shape[0]):
+                acc = np.logaddexp(acc, alpha[i] + log_a[i, j])
+            new[j] = acc
+        alpha = new
+    return np.log(np.sum(np.exp(alpha)))
+
+
+def test_logaddexp_of_two_minus_infinities_shares_nothing():
+    log_a = np.log(np.array([[0.9, 0.1, 0.0], [0.2, 0.8, 0.0], [0.3, 0.3, 0.4]]))
+    log_start = np.log(np.array([0.5, 0.5, 0.0]))
+    with np.errstate(divide="ignore"):
+        got = srcad.grad(hidden_markov_loglik)(log_a, log_start)
+    assert np.all(np.isfinite(got))
+    finite = np.isfinite(log_a)
+    eps, want = 1e-6, np.zeros_like(log_a)
+    for index in zip(*np.nonzero(finite)):
+        up, down = log_a.copy(), log_a.copy()
+        up[index] += eps
+        down[index] -= eps
+        want[index] = (hidden_markov_loglik(up, log_start)
+                       - hidden_markov_loglik(down, log_start)) / (2 * eps)
+    np.testing.assert_allclose(got[finite], want[finite], rtol=1e-6, atol=1e-9)
+    both = (np.array([-np.inf, 0.0]), np.array([-np.inf, 1.0]))
+    dx, dy = srcad.grad(log_sums, wrt=(0, 1))(*both)  # (each sum's shares add up to 1)
+    np.testing.assert_allclose(dx + dy, [0.0, 2.0], rtol=1e-12)
+    assert dx[0] == dy[0] == 0.0
+    _, tangent = srcad.jvp(log_sums, both, (np.ones(2), np.ones(2)))
+    assert tangent == pytest.approx(2.0, rel=1e-12)
+
+
+def log_sums(x, y):
+    return np.sum(np.logaddexp(x, y)) + np.sum(np.logaddexp2(x, y))
+
+
+def packed(w, b):
+    theta = np.hstack([w, b])  # a number as a part: one item, as np.atleast_1d makes it
+    return np.sum(theta * np.array([0.5, -1.0, 2.0]))
+
+
+def test_hstack_of_an_array_and_a_number():
+    dw, db = srcad.grad(packed, wrt=(0, 1))(np.array([1.0, 2.0]), 0.7)
+    np.testing.assert_allclose(dw, [0.5, -1.0])
+    assert float(db) == 2.0
+    check_four_ways(packed, np.array([1.0, 2.0]), np.array(0.7))
+
+
+def best_offer(s1, v1, s2, v2):
+    best = max([(s1, v1), (s2, v2)])  # tuples compare item by item; the best one is chosen
+    return best[1] * best[0]
+
+
+def cheapest(s1, v1, s2, v2, s3, v3):
+    score, value = min((s1, v1), (s2, v2), (s3, v3))
+    return value * score
+
+
+@pytest.mark.parametrize("args", [(0.3, 2.0, 0.7, 5.0), (0.9, 2.0, 0.7, 5.0), (0.7, 2.0, 0.7, 5.0)])
+def test_max_of_tuples_chooses_one_whole(args):
+    got = srcad.grad(best_offer, wrt=(0, 1, 2, 3))(*args)
+    s1, v1, s2, v2 = args
+    first = (s1, v1) >= (s2, v2)
+    want = (v1, s1, 0.0, 0.0) if first else (0.0, 0.0, v2, s2)
+    assert got == pytest.approx(want, rel=1e-15)
+    if args[0] != args[2]:  # (a tie in the first item: central differences cross it)
+        check_four_ways(best_offer, *args)
+
+
+def test_min_of_three_tuples():
+    args = (0.4, 1.0, 0.2, 3.0, 0.9, -1.0)
+    got = srcad.grad(cheapest, wrt=tuple(range(6)))(*args)
+    assert got == pytest.approx((0.0, 0.0, 3.0, 0.2, 0.0, 0.0), rel=1e-15)
+    check_four_ways(cheapest, *args)
