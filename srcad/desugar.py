@@ -322,13 +322,14 @@ def keyed_sort_in_place(node: ast.AST) -> TypeGuard[ast.Call]:
 
 
 def keyed_extreme(node: ast.AST) -> bool:
-    """``max(xs, key=f)`` or ``min(xs, key=f)`` (see :func:`desugar`)."""
+    """``max(xs, key=f)`` or ``min(xs, key=f)``, or of several arguments: ``max(a, b,
+    key=f)`` (see :func:`desugar`)."""
     return (
         isinstance(node, ast.Call)
         and isinstance(node.func, ast.Name)
         and node.func.id in ("max", "min")
-        and len(node.args) == 1
-        and not isinstance(node.args[0], ast.Starred)
+        and len(node.args) >= 1
+        and not any(isinstance(a, ast.Starred) for a in node.args)
         and [k.arg for k in node.keywords] == ["key"]
     )
 
@@ -624,6 +625,8 @@ class _Comprehensions(ast.NodeTransformer):
         if reduce_call(node):
             return self.reduced(node)
         if keyed_extreme(node) and ast.unparse(node.func) not in self.shadowed:
+            if len(node.args) > 1:  # max(a, b, key=f): as max([a, b], key=f), the same choice
+                node.args = [_located(ast.List(node.args, ast.Load()), node)]
             return self.extreme(node)
         if keyed_sort(node) and "sorted" not in self.shadowed:
             return self.sorted_by_key(node)

@@ -35,6 +35,10 @@ REFUSED_STATEMENTS: dict[type, tuple[str, str]] = {
         "`global` declarations cannot be differentiated",
         "pass the value in as a parameter and return the new value",
     ),
+    ast.Match: (
+        "`match` statements are not supported",
+        "write the cases as `if`/`elif` tests on the value (`if op[0] == \"mul\":`)",
+    ),
     ast.Nonlocal: (
         "`nonlocal` declarations cannot be differentiated",
         "pass the value in as a parameter and return the new value",
@@ -539,7 +543,8 @@ class _Checker(ast.NodeVisitor):
                 return
             if keyed_extreme(node) and isinstance(node.keywords[0].value, ast.Lambda):
                 self.visit(node.keywords[0].value.body)  # (max(xs, key=lambda x: ...))
-                self.visit(node.args[0])
+                for arg in node.args:
+                    self.visit(arg)
                 return
             if keyed_sort(node) or keyed_sort_in_place(node):  # (desugared: a lambda's
                 # body is applied to each item)

@@ -1,8 +1,9 @@
 """Gradients at the points where a derivative's textbook formula reads ``0 * inf`` or
 ``exp(nan)`` although the derivative itself is finite: powers at base 0 (``x ** 0``,
 power series, an exponent's gradient where the base is 0), ``logaddexp`` of two
-``-inf``; and builtins that choose a whole value (``max`` of tuples). Each was a crash
-from generated code or a silent nan (adversarial rounds 41 and 42)."""
+``-inf``; and builtins that choose a whole value (``max`` of tuples, ``max(a, b,
+key=f)``) or take a keyword (``sum(xs, start=s)``). Each was a crash from generated
+code, a silent nan or a refusal (adversarial rounds 41 and 42)."""
 
 from __future__ import annotations
 
@@ -164,3 +165,31 @@ def test_min_of_three_tuples():
     got = srcad.grad(cheapest, wrt=tuple(range(6)))(*args)
     assert got == pytest.approx((0.0, 0.0, 3.0, 0.2, 0.0, 0.0), rel=1e-15)
     check_four_ways(cheapest, *args)
+
+
+def largest_by_size(a, b):
+    return max(a * b, b, key=abs)  # several arguments and a key: max([a * b, b], key=abs)
+
+
+def closest_to_one(a, b):
+    return min(a * b, b, a, key=lambda t: (t - 1.0) ** 2)
+
+
+@pytest.mark.parametrize("f, args, want", [
+    (largest_by_size, (0.3, -2.0), (0.0, 1.0)),
+    (largest_by_size, (3.0, 2.0), (2.0, 3.0)),
+    (closest_to_one, (0.3, 2.0), (2.0, 0.3)),
+    (closest_to_one, (0.9, 1.2), (1.2, 0.9)),
+])
+def test_max_and_min_with_a_key_over_several_arguments(f, args, want):
+    assert srcad.grad(f, wrt=(0, 1))(*args) == pytest.approx(want, rel=1e-15)
+    check_four_ways(f, *args)
+
+
+def summed_from(x, y):
+    return sum((x * y, y), start=x)  # Python's keyword for the start value
+
+
+def test_sum_takes_its_start_by_keyword():
+    assert srcad.grad(summed_from, wrt=(0, 1))(0.3, 2.0) == pytest.approx((3.0, 1.3))
+    check_four_ways(summed_from, 0.3, 2.0)

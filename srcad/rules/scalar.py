@@ -479,12 +479,12 @@ defrule(
 SUMS: tuple[Rule, ...] = (defrule(
     "sum(x)", env=SUM, x="sum_items_grad(g, x)", tangents={"x": "sum(t)"}, sequences=("x",)
 ),)
-SUMS += (defrule(
-    "sum(x, y)",
+SUMS += (defrule(  # (`start`: Python's name for it, which a keyword may use)
+    "sum(x, start)",
     env={**SUM, "unbroadcast": unbroadcast},
     x="sum_items_grad(g, x)",
-    y="unbroadcast(g, y)",  # (the start value may broadcast; the items are summed apart)
-    tangents={"x": "sum(t)", "y": "t"},
+    start="unbroadcast(g, start)",  # (it may broadcast; the items are summed apart)
+    tangents={"x": "sum(t)", "start": "t"},
     sequences=("x",),
 ),)
 #: ``max(items)``, ``min(items)`` and ``math.prod(items)`` of a list the function builds or
