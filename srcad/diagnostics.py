@@ -271,6 +271,7 @@ _CONTAINERS_INSTEAD: dict[tuple[str, str], str] = {
     ("builtins", "filter"): "write a comprehension: `[x for x in xs if keep(x)]`",
     ("builtins", "tuple"): "build a list (`[...]`, a comprehension) or a tuple display `(a, b)`",
     ("builtins", "iter"): "loop over the list itself",
+    ("builtins", "reversed"): "slice it (`xs[::-1]`), or loop over `reversed(xs)` where it stands",
     ("builtins", "set"): "keep the values in a list (or a dict's keys)",
     ("builtins", "frozenset"): "keep the values in a list (or a dict's keys)",
     ("itertools", "pairwise"): "write `zip(xs, xs[1:])`",

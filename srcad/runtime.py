@@ -1099,6 +1099,20 @@ def gradient_dtype(*values: Any) -> Any:
     return dtype if dtype.kind in "fc" else _FLOAT64  # (np.issubdtype is 10x slower)
 
 
+def divide_or_zero(numerator: Any, denominator: Any) -> Any:
+    """``numerator / denominator``, exactly 0 where the numerator is 0 (a tangent that
+    does not move, or the power ``0 ** y`` over its base 0: nothing to divide, where
+    the quotient reads ``0 / 0``)."""
+    if numerator.__class__ is float or numerator.__class__ is int:
+        return 0.0 if numerator == 0 else divide(numerator, denominator)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        quotient = np.divide(numerator, denominator)
+    zero = np.asarray(numerator) == 0
+    if zero.any():
+        quotient = np.where(zero, 0.0, quotient)
+    return float(quotient) if np.ndim(quotient) == 0 else quotient
+
+
 def divide(numerator: Any, denominator: Any) -> Any:
     """``numerator / denominator``, giving inf or nan at a zero denominator as numpy does
     (Python floats would raise where the forward code did not)."""

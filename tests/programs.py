@@ -2541,13 +2541,20 @@ def _exec_arrays(stmts: list[ast.stmt], namespace: dict) -> None:
             raise IllConditioned(str(exc)) from None
 
 
+def _power_term(v, k: int):
+    """The bound of ``v ** k`` for an int ``k >= 0`` (``v ** 0`` is 1, also at 0)."""
+    if k == 0:
+        return np.frompyfunc(lambda b: Bound.const(1.0), 1, 1)(v)
+    return v**k
+
+
 def run_array_code(stmts: list[ast.stmt], env: Env) -> dict:
     """Run ``stmts`` with ``np`` as :data:`ANP` on the bounds of ``env``: loops run (their
     trip counts are constants), an ``if`` on data runs both branches on copies and joins
     the values. Returns the namespace; raises :class:`IllConditioned` when a value leaves
     the well-conditioned region or a non-finite value is read."""
     namespace = {**_namespace(env), "np": ANP, "_where_threshold": _where_threshold,
-                 "sum": _abstract_sum}
+                 "_power_term": _power_term, "sum": _abstract_sum}
     _exec_arrays(stmts, namespace)
     return namespace
 
@@ -3210,14 +3217,37 @@ def s_where_nonfinite(draw, ctx: Context) -> list[ast.stmt] | None:
         D = np.where(vec > 0.3183, np.sqrt(vec - 0.3183 + 0.25) - 0.5, 0.0)
 
     also the threshold form in a loop (the array is made before the condition in each
-    iteration). The points are 1 apart +- 0.25, so off the diagonal the squared distances
+    iteration), and a power series of an array whose first element is exactly 0, where
+    the slope of ``x ** 0`` reads ``0 * inf`` and of ``x ** 1`` reads ``0 ** 0``::
+
+        P = np.tanh(x * y) * np.array([0.0, 1.0, 0.5])
+        acc_w = 0.0
+        for j in range(3):
+            acc_w = acc_w + np.mean(P ** j)
+        u = acc_w
+ The points are 1 apart +- 0.25, so off the diagonal the squared distances
     are >= 0.25; the threshold forms are continuous with a kink where the condition switches (the
     checker keeps its points away from it, as for ``if``). numpy warns about the invalid
     values of the branch not taken: the checker silences that for these programs only."""
     P, S, D = _array_names(draw, ctx, 3)
     target = _result(draw, ctx)
-    # 0: distances, 1: threshold on an array, 2: on a float, 3: on an array, in a loop
-    form = draw(st.integers(0, 3))
+    # 0: distances, 1: threshold on an array, 2: on a float, 3: on an array, in a loop,
+    # 4: a power series of an array with an exact 0
+    form = draw(st.integers(0, 4))
+    if form == 4:
+        j = next((v for v in LOOP_NAMES if v not in ctx.env), None)
+        if j is None:
+            return None
+        acc = next(v for v in ("acc_w", "acc_v", "acc_u") if v not in ctx.env)
+        n = draw(st.integers(2, 4))
+        zeroed = "np.array([0.0" + ", 1.0" * (n - 1) + "])"
+        terms = draw(st.integers(2, 4))
+        lines = [f"{P} = {_vector(draw, ctx, (n,))} * {zeroed}", f"{acc} = 0.0",
+                 f"for {j} in range({terms}):",
+                 f"    {acc} = {acc} + np.mean({P} ** {j})",
+                 f"{target} = {acc}"]
+        abstract = [*lines[:3], f"    {acc} = {acc} + np.mean(_power_term({P}, {j}))", lines[4]]
+        return commit_arrays(ctx, _parse(lines), [target], abstract=_parse(abstract))
     if form == 0:
         n = draw(st.integers(3, 4))
         points = ", ".join(f"{float(k)} + 0.25 * np.tanh({_scalar(draw, ctx)})" for k in range(n))

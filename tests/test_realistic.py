@@ -28,7 +28,7 @@ MODULES = (
     "objects_inside",  # objects of the user's classes made inside the function
     "stop32",  # arrays read item by item, rows, helpers' globals, sorted(key=) (stop 32)
     "stop33",  # out= arrays, random draws, helpers updating state lists, f-string keys (stop 33)
-    "stop34",  # loops over saved values, powers at 0, log-space sums from -inf, tuple choices (stop 34)
+    "stop34",  # saved values in loops, powers at 0, logaddexp from -inf, tuple choices (stop 34)
 )
 
 

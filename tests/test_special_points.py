@@ -193,3 +193,24 @@ def summed_from(x, y):
 def test_sum_takes_its_start_by_keyword():
     assert srcad.grad(summed_from, wrt=(0, 1))(0.3, 2.0) == pytest.approx((3.0, 1.3))
     check_four_ways(summed_from, 0.3, 2.0)
+
+
+def penalty_of_powers(x, p):
+    total = 0.0
+    for k in range(1, 4):
+        total = total + (k * x) ** p  # p is not differentiated: its tangent is 0
+    return total
+
+
+def power(x, y):
+    return x**y
+
+
+def test_second_derivatives_of_powers_at_base_zero():
+    """The exponent's part of a power's second derivative divides by the base: 0 where
+    the tangent or the power is 0 (it read 0 * 0 / 0 at base 0, adversarial round 43)."""
+    assert srcad.grad(srcad.grad(penalty_of_powers))(0.0, 2.0) == pytest.approx(28.0)
+    assert srcad.hessian(penalty_of_powers)(0.0, 2.0) == pytest.approx(28.0)
+    hessian = np.asarray(srcad.hessian(power, wrt=(0, 1))(0.0, 2.0), dtype=float)
+    np.testing.assert_array_equal(hessian, [[2.0, 0.0], [0.0, 0.0]])
+    assert srcad.hvp(power)(0.0, 2.0, 1.0) == pytest.approx(2.0)

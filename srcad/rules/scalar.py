@@ -20,6 +20,7 @@ from ..runtime import (
     dict_get_grad,
     dict_get_tangent,
     divide,
+    divide_or_zero,
     exponent_slope,
     exponent_tangent,
     extended,
@@ -114,8 +115,8 @@ defrule(
 )
 defrule(  # (``p``: the power, as ``ans`` in a template is the rule's own result)
     "exponent_slope(x, p)",
-    env={**POWER_ENV, "divide": divide},
-    x="divide(p, x) * g",
+    env={**POWER_ENV, "divide_or_zero": divide_or_zero},
+    x="divide_or_zero(p, x) * g",  # (0 ** y over 0: 0, the limit for y > 1)
     p="exponent_slope(x, g)",
     **OPERATOR,
 )
@@ -123,8 +124,8 @@ defrule(  # (``p``: the power, as ``ans`` in a template is the rule's own result
 #: ``p`` (the power ``x ** y``) get nothing where ``t`` is 0
 defrule(
     "exponent_tangent(x, p, t)",
-    env={"exponent_tangent": exponent_tangent, "divide": divide},
-    x="divide(p * t, x) * g",
+    env={"exponent_tangent": exponent_tangent, "divide_or_zero": divide_or_zero},
+    x="divide_or_zero(p * t, x) * g",  # (a tangent of 0, or 0 ** y over 0: 0)
     p="exponent_tangent(x, 1.0, t) * g",
     t="exponent_tangent(x, p, g)",
     **OPERATOR,
