@@ -32,7 +32,7 @@ from . import ir
 from .aliases import protect_aliases
 from .analyze import fresh_calls
 from .custom import stop_gradient
-from .runtime import fresh_copy, log_of_number, power_slope, zeros_like
+from .runtime import fresh_copy, log_of_number, power_coefficient, power_slope, zeros_like
 from .tape import prune_saves
 
 _ONE = (1, 1.0)
@@ -297,9 +297,7 @@ def _power_slope_written_out(call: ir.Call) -> ir.Expr:
     if not (_const_number(exponent) and isinstance(order, ir.Const) and type(order.value) is int):
         return call
     assert isinstance(exponent, ir.Const)
-    coefficient = exponent.value
-    for j in range(1, order.value):
-        coefficient *= exponent.value - j
+    coefficient = power_coefficient(exponent.value, order.value)
     power = exponent.value - order.value
     if coefficient == 0 or power == 0:
         return ir.Const(float(coefficient))

@@ -1323,18 +1323,14 @@ def power_slope(x: Any, y: Any, order: int = 1) -> Any:
     reads ``0 * inf``); inf at 0 for other exponents below ``order``, as numpy gives
     (Python floats would raise)."""
     if y.__class__ is float or y.__class__ is int:  # (an exponent that is a number: first)
-        coefficient = y
-        for j in range(1, order):
-            coefficient *= y - j
+        coefficient = power_coefficient(y, order)
         if coefficient == 0:
             return 0.0 if np.ndim(x) == 0 else np.zeros(np.shape(x))
         try:
             return coefficient * x ** (y - order)
         except ZeroDivisionError:  # (0.0 ** -0.5: inf, with numpy's warning)
             return coefficient * np.float64(x) ** (y - order)
-    coefficient = y * 1.0
-    for j in range(1, order):
-        coefficient = coefficient * (y - j)
+    coefficient = power_coefficient(y * 1.0, order)
     with np.errstate(divide="ignore", invalid="ignore"):
         slope = coefficient * np.power(x * 1.0, y - order)  # (* 1.0: no int ** -1 error)
     zero = np.asarray(coefficient) == 0
@@ -1343,19 +1339,35 @@ def power_slope(x: Any, y: Any, order: int = 1) -> Any:
     return float(slope) if np.ndim(slope) == 0 else slope
 
 
-def power_slope_exponent(x: Any, y: Any, order: int = 1) -> Any:
-    """The derivative of :func:`power_slope` along ``y``: the coefficient's derivative
-    times ``x ** (y - order)``, plus the slope times ``log(x)`` (0 where ``x`` is 0)."""
-    coefficient_slope: Any = 0.0
+def power_coefficient(y: Any, order: int) -> Any:
+    """``y (y - 1) ... (y - order + 1)``: the coefficient of the ``order``-th derivative
+    of ``x ** y`` along ``x``."""
+    coefficient = y
+    for j in range(1, order):
+        coefficient = coefficient * (y - j)
+    return coefficient
+
+
+def power_coefficient_slope(y: Any, order: int) -> Any:
+    """The derivative of :func:`power_coefficient` along ``y`` (by the product rule)."""
+    total: Any = 0.0
     for skipped in range(order):
         term: Any = 1.0
         for j in range(order):
             if j != skipped:
                 term = term * (y - j)
-        coefficient_slope = coefficient_slope + term
+        total = total + term
+    return total
+
+
+def power_slope_exponent(x: Any, y: Any, order: int = 1) -> Any:
+    """The derivative of :func:`power_slope` along ``y``: the coefficient's derivative
+    times ``x ** (y - order)``, plus the slope times ``log(x)`` (0 where ``x`` is 0)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         power = np.power(x * 1.0, y - order)
-    value = coefficient_slope * power + exponent_slope(x, power_slope(x, y, order))
+    value = power_coefficient_slope(y, order) * power + exponent_slope(
+        x, power_slope(x, y, order)
+    )
     return float(value) if np.ndim(value) == 0 else value
 
 

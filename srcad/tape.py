@@ -7,6 +7,7 @@ from collections import Counter
 from dataclasses import replace
 
 from . import ir
+from .names import NameAllocator
 
 
 class _DropSaves(ir.Transformer):
@@ -110,7 +111,7 @@ def loop_tapes(fn: ir.Function) -> ir.Function:
     backward = {s.tag: i for i, s in loops if i > split and tags[True, s.tag] == 1}
     pushes = Counter(s.name for s in ir.walk(body) if isinstance(s, ir.Push))
     pops = Counter(s.name for s in ir.walk(body) if isinstance(s, ir.Pop))
-    taken = (
+    names = NameAllocator(
         ir.defined_in(body) | ir.read_in(body) | {*fn.params, *fn.kwonly, *fn.bindings}
         | set(fn.free_cells)
     )
@@ -131,7 +132,7 @@ def loop_tapes(fn: ir.Function) -> ir.Function:
         ]
         if not saved:
             continue
-        tapes = {name: _fresh(f"tape_{name}", taken) for name in saved}
+        tapes = {name: names.fresh(f"tape_{name}") for name in saved}
         new_forward = [
             ir.Push(s.name, f"{tapes[s.name]}.append") if isinstance(s, ir.Push)
             and s.name in tapes else s
@@ -145,7 +146,7 @@ def loop_tapes(fn: ir.Function) -> ir.Function:
                 runs.append(ir.Call(ir.Name(shared.reversed), (ir.Name(tapes[s.name]),)))
                 before = ir.read_in(new_back) | ir.defined_in(new_back)
                 if s.name in before:  # (read or written first: restored where it stood)
-                    item = _fresh(f"saved_{s.name}", taken)
+                    item = names.fresh(f"saved_{s.name}")
                     new_back.append(ir.Assign(s.name, ir.Name(item)))
                     restores.append(item)
                 else:
@@ -172,16 +173,6 @@ def loop_tapes(fn: ir.Function) -> ir.Function:
     ):
         out.remove(shared)
     return fn.with_body(out)
-
-
-def _fresh(name: str, taken: set[str]) -> str:
-    """``name``, or ``name_2``, ``name_3``... if taken; then taken."""
-    fresh, n = name, 1
-    while fresh in taken:
-        n += 1
-        fresh = f"{name}_{n}"
-    taken.add(fresh)
-    return fresh
 
 
 __all__ = ["loop_tapes", "prune_saves"]

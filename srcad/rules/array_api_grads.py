@@ -16,6 +16,8 @@ from ..runtime import (
     fresh_result,
     identity_when_none,
     passes_argument,
+    power_coefficient,
+    power_coefficient_slope,
     shape_only,
     structured_like,
 )
@@ -293,9 +295,7 @@ def divide(xp: Any, numerator: Any, denominator: Any) -> Any:
 def power_slope(xp: Any, x: Any, y: Any, order: int = 1) -> Any:
     """``y (y - 1) ... (y - order + 1) * x ** (y - order)``, exactly 0 where that
     coefficient is (see :func:`srcad.runtime.power_slope`)."""
-    coefficient = y
-    for j in range(1, order):
-        coefficient = coefficient * (y - j)
+    coefficient = power_coefficient(y, order)
     if isinstance(coefficient, int | float) and coefficient == 0:
         return xp.zeros_like(xp.asarray(x, dtype=_float_dtype(xp, x)))
     slope = coefficient * x ** (y - order)
@@ -306,15 +306,9 @@ def power_slope(xp: Any, x: Any, y: Any, order: int = 1) -> Any:
 
 def power_slope_exponent(xp: Any, x: Any, y: Any, order: int = 1) -> Any:
     """The derivative of :func:`power_slope` along ``y``."""
-    coefficient_slope: Any = 0.0
-    for skipped in range(order):
-        term: Any = 1.0
-        for j in range(order):
-            if j != skipped:
-                term = term * (y - j)
-        coefficient_slope = coefficient_slope + term
     power = x ** (y - order)
-    return coefficient_slope * power + exponent_slope(xp, x, power_slope(xp, x, y, order))
+    slope = power_slope(xp, x, y, order)
+    return power_coefficient_slope(y, order) * power + exponent_slope(xp, x, slope)
 
 
 def exponent_slope(xp: Any, x: Any, ans: Any) -> Any:
