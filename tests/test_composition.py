@@ -265,6 +265,30 @@ def test_a_global_holding_a_function_rebound_gets_the_new_rule(monkeypatch):
     assert value == activated(0.8, 1.5) and close(dw, 1.5 * np.cos(1.2))
 
 
+def _activated_layer():
+    act = np.tanh  # (a closure variable holding a numpy function, set again below)
+
+    def layer(w, v):
+        return np.sum(act(w * v))
+
+    def set_activation(f):
+        nonlocal act
+        act = f
+
+    return layer, set_activation
+
+
+def test_a_closure_variable_holding_a_function_rebound_gets_the_new_rule():
+    """``nonlocal act; act = np.sin`` after the gradient was made: made again with sin's
+    rule, as for a global (it ran sin forward and tanh's rule backward: 1 - sin(x)**2)."""
+    layer, set_activation = _activated_layer()
+    g = srcad.grad(layer)
+    w, v = np.array([0.8, -0.3]), 1.5
+    np.testing.assert_allclose(g(w, v), v / np.cosh(w * v) ** 2, rtol=1e-12)
+    set_activation(np.sin)
+    np.testing.assert_allclose(g(w, v), v * np.cos(w * v), rtol=1e-12)
+
+
 MODE = "lin"  # (globals of this module a helper reads: a string, a dict, a list)
 GAINS = {"gain": 1.0}
 WEIGHTS = [1.0, 2.0]

@@ -485,3 +485,33 @@ def test_a_container_maker_gets_what_to_write_instead(f, tag, instead):
         srcad.grad(f)(*args)
     assert caught.value.lineno == marker_line(__file__, tag)
     assert instead in caught.value.hint and "defrule" not in caught.value.hint
+
+
+def _qr_r_only(a):
+    r = np.linalg.qr(a, mode="r")  # <qr-mode>
+    return np.sum(r * r)
+
+
+def _einsum_sublists(a, b):
+    return np.sum(np.einsum(a, [0, 1], b, [1, 2], [0, 2]))  # <einsum-sublist>
+
+
+def _logsumexp_signed(x, b):
+    from scipy.special import logsumexp
+
+    value, sign = logsumexp(x, b=b, return_sign=True)  # <return-sign>
+    return value
+
+
+@pytest.mark.parametrize("f, tag, args", [
+    (_qr_r_only, "qr-mode", (np.arange(15.0).reshape(5, 3) ** 0.5,)),
+    (_einsum_sublists, "einsum-sublist", (np.ones((2, 3)), np.ones((3, 2)))),
+    (_logsumexp_signed, "return-sign", (np.array([0.1, 0.5]), np.array([1.0, -2.0]))),
+])
+def test_an_option_found_only_when_the_gradient_runs_is_refused_at_the_users_line(f, tag, args):
+    """These raised a plain ValueError or TypeError from srcad's rules, with no user line
+    (adversarial round 44)."""
+    with pytest.raises(srcad.UnsupportedSyntaxError) as caught:
+        srcad.grad(f)(*args)
+    assert caught.value.lineno == marker_line(__file__, tag)
+    assert caught.value.hint

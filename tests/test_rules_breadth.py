@@ -509,8 +509,9 @@ def wide_qr(a):
 
 
 def test_qr_of_wide_matrix_says_so():
-    with pytest.raises(ValueError, match="rows"):
+    with pytest.raises(srcad.UnsupportedSyntaxError, match="rows") as caught:
         srcad.grad(wide_qr)(X34)
+    assert caught.value.location.lineno == wide_qr.__code__.co_firstlineno + 1
 
 
 # ====================================================================== math
@@ -843,3 +844,40 @@ def test_solve_triangular_reads_one_triangle_in_first_and_second_order():
     by_differences = (grad_S(S + eps * V, y) - grad_S(S - eps * V, y)) / (2 * eps)
     hv = srcad.hvp(_gaussian_process_terms, wrt="S")(S, y, V)
     np.testing.assert_allclose(hv, by_differences, rtol=1e-4, atol=1e-6)
+
+
+def _batched_triangular_solves(L, B):
+    """One triangular factor for a stack of right-hand sides (SciPy's batches), both ways."""
+    import scipy.linalg
+
+    X = scipy.linalg.solve_triangular(L, B, lower=True)
+    Y = scipy.linalg.solve_triangular(L, B, trans=1, lower=True)
+    return np.sum(X**2) + np.sum(np.sin(Y))
+
+
+def _stacked_solves_of_one_vector(A, b):
+    """A stack of matrices, one right-hand vector: numpy solves it for each matrix."""
+    return np.sum(np.linalg.solve(A, b) ** 2)
+
+
+def _least_squares_on_list_data(w, X, y):
+    """Data given as nested lists: ``X @ w`` reads them as arrays (numpy's matmul)."""
+    r = X @ w - y
+    return 0.5 * np.sum(r * r)
+
+
+def test_linear_algebra_of_stacks_and_list_data():
+    """A triangular solve of stacked right-hand sides gave one matrix's gradient (a
+    silently wrong sum), a stack of matrices with one vector crashed, and list data
+    crashed in matmul's adjoint (adversarial rounds 44 and 45)."""
+    rng = np.random.default_rng(8)
+    L = np.tril(rng.normal(size=(3, 3))) + 3.0 * np.eye(3)
+    check_four_ways(_batched_triangular_solves, L, rng.normal(size=(2, 3, 2)), rtol=1e-5)
+    A = rng.normal(size=(2, 3, 3)) + 3.0 * np.eye(3)
+    check_four_ways(_stacked_solves_of_one_vector, A, rng.normal(size=3), rtol=1e-5)
+    X, y = [[1.0, 2.0], [3.0, 4.0], [5.0, 7.0]], [1.0, 0.0, 2.0]
+    w = np.array([0.5, -0.5])
+    Xa = np.array(X)
+    np.testing.assert_allclose(
+        srcad.grad(_least_squares_on_list_data)(w, X, y), Xa.T @ (Xa @ w - y), rtol=1e-12
+    )

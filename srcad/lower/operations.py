@@ -322,13 +322,16 @@ class Operations(LoweringPart):
         return ir.Name(name)
 
     def follow_global_callee(self, scope: Scope, node: ast.expr) -> None:
-        """A call through a module's global (``ACT = np.tanh``, then ``ACT(z)``) used
-        the rule of the function the global held: the gradient is made again if the
-        global is rebound (``ACT = np.sin``), as for a helper redefined."""
+        """A call through a module's global or a closure variable (``ACT = np.tanh``,
+        then ``ACT(z)``) used the rule of the function the name held: the gradient is
+        made again if the name is rebound (``ACT = np.sin``, or ``nonlocal act`` set
+        again), as for a helper redefined."""
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
             return
         name = node.func.id
-        if name in scope.local_names or name not in scope.source.globals:
+        if name in scope.local_names or (
+            name not in scope.source.globals and name not in scope.source.closure
+        ):
             return
         denoted = self.denote(scope, node.func)
         if denoted.fixed and callable(denoted.obj):

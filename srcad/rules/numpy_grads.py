@@ -180,6 +180,8 @@ def _ndim(x: Any) -> int:
 def matmul_left(g: Any, x: Any, y: Any) -> Any:
     """Adjoint of ``x @ y`` for ``x`` (numpy's rules: a 1-D operand is a vector,
     stacks of matrices broadcast)."""
+    if y.__class__ is list:  # (data passed as nested lists: numpy's @ reads them as arrays)
+        y = np.asarray(y)
     x_ndim, y_ndim = _ndim(x), _ndim(y)
     if x_ndim == 2 and y_ndim == 2:  # the common case first
         return g @ y.T
@@ -193,6 +195,8 @@ def matmul_left(g: Any, x: Any, y: Any) -> Any:
 @shape_only(2)
 def matmul_right(g: Any, x: Any, y: Any) -> Any:
     """Adjoint of ``x @ y`` for ``y`` (see :func:`matmul_left`)."""
+    if x.__class__ is list:  # (data passed as nested lists)
+        x = np.asarray(x)
     x_ndim, y_ndim = _ndim(x), _ndim(y)
     if x_ndim == 2 and y_ndim == 2:
         return x.T @ g
@@ -1014,7 +1018,11 @@ def _einsum_terms(subscripts: str, operands: tuple) -> tuple[list[str], str]:
     the implicit output made explicit. An operand's broadcast axis of length 1 gets a
     label of its own, so that its gradient is summed over that axis."""
     if not isinstance(subscripts, str):
-        raise TypeError("srcad differentiates np.einsum with a subscripts string only")
+        raise UnsupportedSyntaxError(
+            "srcad differentiates np.einsum with a subscripts string only",
+            "write the subscripts as a string: np.einsum('ij,jk->ik', a, b)",
+            _user_line(),
+        )
     spec = subscripts.replace(" ", "")
     inputs, arrow, output = spec.partition("->")
     terms = inputs.split(",")
@@ -1095,6 +1103,12 @@ def _as_columns(b: Any) -> Any:
     return np.asarray(b)[..., None] if np.ndim(b) == 1 else b
 
 
+def _solution_columns(x: Any, b: Any) -> Any:
+    """The solution ``x`` of ``solve(a, b)`` as matrices: one column each where ``b`` is
+    a vector (for a stack of matrices ``a``, ``x`` is then ``(k, n)``: one per matrix)."""
+    return np.asarray(x)[..., None] if np.ndim(b) == 1 else x
+
+
 def _from_columns(x: Any, b: Any) -> Any:
     return x[..., 0] if np.ndim(b) == 1 else x
 
@@ -1111,12 +1125,12 @@ def solve_grad_b(g: Any, a: Any, b: Any) -> Any:
 
 def solve_grad_a(g: Any, a: Any, b: Any, ans: Any) -> Any:
     """Adjoint of ``np.linalg.solve(a, b)`` for ``a``: ``-solve(A^T, g) x^T``."""
-    return unbroadcast(-_solve_transposed(a, g, b) @ matrix_transpose(_as_columns(ans)), a)
+    return unbroadcast(-_solve_transposed(a, g, b) @ matrix_transpose(_solution_columns(ans, b)), a)
 
 
 def solve_tangent_a(t: Any, a: Any, b: Any, ans: Any) -> Any:
     """Tangent of ``np.linalg.solve`` with respect to ``a``: ``-solve(A, dA x)``."""
-    return _from_columns(-np.linalg.solve(a, t @ _as_columns(ans)), b)
+    return _from_columns(-np.linalg.solve(a, t @ _solution_columns(ans, b)), b)
 
 
 def cofactors(a: Any, det: Any) -> Any:
@@ -1256,9 +1270,12 @@ def eigvalsh_tangent(t: Any, a: Any, UPLO: _Triangle = "L") -> Any:
 def _check_qr(a: Any, mode: str) -> None:
     m, n = np.shape(a)[-2:]
     if mode != "reduced" or m < n:
-        raise ValueError(
+        raise UnsupportedSyntaxError(
             "srcad differentiates np.linalg.qr in mode 'reduced' for matrices with at least "
-            f"as many rows as columns (here mode {mode!r}, {m} x {n})"
+            f"as many rows as columns (here mode {mode!r}, {m} x {n})",
+            "use the default mode (q, r = np.linalg.qr(a)); for a wide matrix, take the QR "
+            "of its transpose",
+            _user_line(),
         )
 
 
@@ -1417,7 +1434,12 @@ def logsumexp_tangent(t: Any, x: Any, ans: Any, axis: Any = None, b: Any = None,
 
 def _check_sign(return_sign: bool) -> None:
     if return_sign:
-        raise ValueError("srcad differentiates scipy.special.logsumexp without return_sign")
+        raise UnsupportedSyntaxError(
+            "srcad differentiates scipy.special.logsumexp without return_sign",
+            "leave return_sign out; with weights of both signs, write the sum with its "
+            "shift: m = np.max(x); m + np.log(np.abs(np.sum(b * np.exp(x - m))))",
+            _user_line(),
+        )
 
 
 def _interp_parts(x: Any, xp: Any, fp: Any) -> tuple[Any, Any, Any, Any]:

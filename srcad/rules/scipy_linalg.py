@@ -10,6 +10,7 @@ import scipy
 import scipy.linalg
 
 from .numpy_arrays import ENV
+from .numpy_grads import unbroadcast
 from .table import defrule
 
 SL = {**ENV, "scipy": scipy}
@@ -45,13 +46,17 @@ def solve_triangular_grad_a(
     g: Any, a: Any, ans: Any, trans: Any, lower: bool, unit_diagonal: bool
 ) -> Any:
     """Adjoint of ``solve_triangular`` for ``a``: ``-op(T)^-T g x^T`` (transposed back
-    for ``trans``), on the triangle read."""
+    for ``trans``), on the triangle read; summed over the stacked right-hand sides that
+    one ``a`` solves (SciPy's batches: ``b`` of shape ``(k, n, m)``)."""
     gb = scipy.linalg.solve_triangular(
         a, g, flipped(trans), lower=lower, unit_diagonal=unit_diagonal
     )
-    n = np.shape(a)[0]
-    outer = -(np.reshape(gb, (n, -1)) @ np.reshape(ans, (n, -1)).T)
-    return _triangle(outer.T if _transposed(trans) else outer, lower, unit_diagonal)
+    if np.ndim(ans) == 1:
+        outer = -np.multiply.outer(gb, ans)
+    else:
+        outer = unbroadcast(-(gb @ np.swapaxes(ans, -1, -2)), np.shape(a))
+    return _triangle(np.swapaxes(outer, -1, -2) if _transposed(trans) else outer, lower,
+                     unit_diagonal)
 
 
 def solve_triangular_tangent_a(
@@ -59,7 +64,7 @@ def solve_triangular_tangent_a(
 ) -> Any:
     """Tangent of ``solve_triangular`` for ``a``: ``-op(T)^-1 op(dT) x``."""
     change = _triangle(t, lower, unit_diagonal)
-    change = change.T if _transposed(trans) else change
+    change = np.swapaxes(change, -1, -2) if _transposed(trans) else change
     return -scipy.linalg.solve_triangular(
         a, change @ ans, trans, lower=lower, unit_diagonal=unit_diagonal
     )
@@ -74,8 +79,8 @@ defrule(
          "solve_triangular_tangent_a": solve_triangular_tangent_a},
     trans=None, lower=None, unit_diagonal=None, overwrite_b=None, check_finite=None,
     a="solve_triangular_grad_a(g, a, ans, trans, lower, unit_diagonal)",
-    b="scipy.linalg.solve_triangular(a, g, flipped(trans), lower=lower, "
-    "unit_diagonal=unit_diagonal)",
+    b="unbroadcast(scipy.linalg.solve_triangular(a, g, flipped(trans), lower=lower, "
+    "unit_diagonal=unit_diagonal), b)",
     tangents={
         "a": "solve_triangular_tangent_a(t, a, ans, trans, lower, unit_diagonal)",
         "b": "scipy.linalg.solve_triangular(a, t, trans, lower=lower, "
