@@ -102,11 +102,12 @@ def loop_tapes(fn: ir.Function) -> ir.Function:
     saves stays on the stack. (For the listing: :func:`srcad.emit.function` prints a
     gradient through it.)"""
     body = list(fn.body)
-    split = ir.section_index(body)
     shared = next((s for s in body if isinstance(s, ir.Tape)), None)
-    if split is None or shared is None:
-        return fn
+    split = ir.section_index(body) if shared is not None else None
     loops = [(i, s) for i, s in enumerate(body) if isinstance(s, ir.Loop)]
+    if split is None or not any(i < split for i, _ in loops):  # (no loop saves anything)
+        return fn
+    assert shared is not None
     tags = Counter((i > split, s.tag) for i, s in loops)
     backward = {s.tag: i for i, s in loops if i > split and tags[True, s.tag] == 1}
     pushes = Counter(s.name for s in ir.walk(body) if isinstance(s, ir.Push))
