@@ -293,10 +293,22 @@ def jvp(
         raise TypeError("jvp(f, primals, tangents) takes as many tangents as primals")
     call = _Call(f, tuple(primals), {})
     names = list(call.values)[: len(primals)]
-    # (parameters left out take their defaults: constants, not zero tangents)
-    given = None if len(names) == len(call.values) else tuple(names)
+    # (parameters left out take their defaults: constants, not zero tangents; so does an
+    # int or a bool given a zero tangent, a seed or a count: as JAX's float0 tangents)
+    moving = tuple(
+        n for n, t in zip(names, tangents)
+        if not (trees.is_integer(call.values[n]) and _zero(t))
+    )
+    given = None if len(moving) == len(call.values) else moving
     fn = _tangent_function(f, optimize, given)
     return fn(call.primals(), call.tangents(dict(zip(names, tangents))))
+
+
+def _zero(tangent: Any) -> bool:
+    """A tangent that moves nothing: None, or zeros."""
+    return tangent is None or all(
+        not np.any(np.asarray(leaf, dtype=float)) for leaf in trees.leaves(tangent)
+    )
 
 
 def _positions(shape: tuple[int, ...]) -> Iterator[tuple[int, ...]]:

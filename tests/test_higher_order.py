@@ -1222,3 +1222,26 @@ def test_jvp_gives_defaults_that_are_containers_zero_tangents_of_their_shape():
     value, tangent = srcad.jvp(_scaled_by_config)((x,), (np.ones(3),))
     assert value == _scaled_by_config(x)
     assert tangent == pytest.approx(4.0 * np.sum(x) + 3.0, rel=1e-12)
+
+
+def noisy_fit(w, seed):
+    rng = np.random.default_rng(seed)  # (an int seed: no derivative rule, none needed)
+    total = 0.0
+    for _ in range(4):
+        total = total + (w * rng.normal() - 1.0) ** 2
+    return total
+
+
+def int_scaled(x, y):
+    return x * x * y
+
+
+def test_jvp_of_an_int_with_a_zero_tangent_takes_it_as_a_constant():
+    """A seed (or a count) given a zero tangent is a constant, as JAX's float0 tangents:
+    ``default_rng(seed)`` was refused for want of a derivative rule. An int given a
+    tangent that moves is still differentiated."""
+    value, tangent = srcad.jvp(noisy_fit, (0.7, 3), (1.0, 0))
+    assert value == noisy_fit(0.7, 3)
+    assert tangent == pytest.approx(srcad.grad(noisy_fit)(0.7, 3), rel=1e-12)
+    assert srcad.jvp(int_scaled, (2, 3), (1.0, 0.0)) == (12, pytest.approx(12.0))
+    assert srcad.jvp(int_scaled, (2, 3), (0.0, 1.0)) == (12, pytest.approx(4.0))
