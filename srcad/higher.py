@@ -583,6 +583,10 @@ def _second_order_error(f: Callable, error: SrcadError) -> SrcadError:
         (found for p in reversed(error.problems) if (found := origin(p.filename, p.lineno))),
         None,
     ) or next((found for p in error.problems if (found := _user_location(p, f))), None)
+    if isinstance(error, NonScalarOutputError):  # (f's own result, as grad says it)
+        return NonScalarOutputError(
+            error.message.replace(f"{name}_tangent", name), error.hint, where or _call_site()
+        )
     hint = (
         "take the Hessian by central differences of srcad.grad(f), or write this line "
         "another way"

@@ -1245,3 +1245,19 @@ def test_jvp_of_an_int_with_a_zero_tangent_takes_it_as_a_constant():
     assert tangent == pytest.approx(srcad.grad(noisy_fit)(0.7, 3), rel=1e-12)
     assert srcad.jvp(int_scaled, (2, 3), (1.0, 0.0)) == (12, pytest.approx(12.0))
     assert srcad.jvp(int_scaled, (2, 3), (0.0, 1.0)) == (12, pytest.approx(4.0))
+
+
+def one_item_result(w, b):
+    return np.sum(np.exp(w)) * b**2  # (an array of shape (1,) for b of shape (1,))
+
+
+@pytest.mark.parametrize("second_order", ["hessian", "hvp"])
+def test_second_derivatives_of_a_result_with_one_item_say_what_grad_says(second_order):
+    """They said srcad "cannot do yet" the forward-mode code of the line."""
+    w, b = np.array([0.1, 0.2]), np.array([0.3])
+    run = {"hessian": lambda: srcad.hessian(one_item_result)(w, b),
+           "hvp": lambda: srcad.hvp(one_item_result)(w, b, w)}[second_order]
+    with pytest.raises(srcad.NonScalarOutputError, match="returned an array of shape") as caught:
+        run()
+    assert "one_item_result_tangent" not in caught.value.message
+    assert "single number" in caught.value.hint
