@@ -23,7 +23,7 @@ import numpy as np
 
 from . import records, trees
 from .api import grad, original_function
-from .building import Wrt, _call_site, call_arguments, user_facing, writes_in_place
+from .building import Wrt, _call_site, call_arguments, unbind, user_facing, writes_in_place
 from .duck import is_duck_array
 from .errors import SrcadError
 from .frontend import source_signature
@@ -220,8 +220,11 @@ def check_grad(
     original = original_function(f)
     bound = source_signature(original).bind(*args, **kwargs)
     _refuse_lazy_arrays(bound)
-    names = float_parameters(bound) if wrt is None else wrt
-    gradient = grad(original, wrt=names)
+    asked = wrt
+    if asked is None:  # (not what a partial fixes, even given again: grad's default too)
+        fixed = unbind(original).keywords
+        asked = tuple(n for n in float_parameters(bound) if n not in fixed)
+    gradient = grad(original, wrt=asked)
     if hasattr(gradient, "built_for"):  # (built for the classes of the arguments)
         gradient = gradient.built_for(*args, **kwargs)
     names = gradient.__srcad__.wrt

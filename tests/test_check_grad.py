@@ -9,6 +9,8 @@ relative step, ~1e-9 relative for these smooth functions).
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 
@@ -239,3 +241,16 @@ def test_ints_in_rows_that_index_are_not_perturbed():
     numeric = srcad.numeric_grad(spring_over_edges, (x, edges, 2.0), 1)
     assert numeric[0][:2] == (0.0, 0.0)
     assert numeric[0][2] == pytest.approx(8.4, rel=1e-7)
+
+
+def _ridge(w, X, y, lam):
+    r = X @ w - y
+    return r @ r + lam * w @ w
+
+
+def test_a_keyword_a_partial_fixes_given_again_is_not_checked_by_default():
+    """check_grad(p, w, lam=1.0) of a partial fixing lam: its default wrt took lam, which
+    grad refuses for a partial ('pass lam as an argument' -- it was passed)."""
+    X, y = np.array([[1.0, 0.5], [0.2, -1.0], [0.3, 0.3]]), np.array([1.0, 0.0, 2.0])
+    p = functools.partial(_ridge, X=X, y=y, lam=1e-3)
+    assert srcad.check_grad(p, np.array([0.4, -0.3]), lam=1.0) < 1e-6
