@@ -881,3 +881,18 @@ def test_linear_algebra_of_stacks_and_list_data():
     np.testing.assert_allclose(
         srcad.grad(_least_squares_on_list_data)(w, X, y), Xa.T @ (Xa @ w - y), rtol=1e-12
     )
+
+
+def _scipy_linear_algebra(A, b):
+    """scipy.linalg's solve, inv and det of a general matrix (numpy's derivatives)."""
+    import scipy.linalg
+
+    x = scipy.linalg.solve(A, b, check_finite=False)
+    return np.sum(x**2) + scipy.linalg.det(A) + np.sum(scipy.linalg.inv(A) ** 2)
+
+
+def test_scipy_solve_inv_and_det():
+    """They were read as scipy's own code and refused with scipy's internals."""
+    rng = np.random.default_rng(3)
+    A, b = rng.normal(size=(3, 3)) + 3.0 * np.eye(3), rng.normal(size=3)
+    check_four_ways(_scipy_linear_algebra, A, b, rtol=1e-5)

@@ -4,6 +4,8 @@ inverse would only be multiplied; routines that read one triangle of a symmetric
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .numpy_arrays import ENV
@@ -42,18 +44,18 @@ defrule(
     sequences=("arrays",),
 )
 
-defrule(
-    "np.linalg.solve(a, b)",
-    env=ENV,
+#: The derivatives of solve, inv and det (scipy.linalg's, of the same matrices, share them).
+SOLVE: dict[str, Any] = dict(
     a="solve_grad_a(g, a, b, ans)",
     b="solve_grad_b(g, a, b)",
     tangents={"a": "solve_tangent_a(t, a, b, ans)", "b": "np.linalg.solve(a, t)"},
 )
-defrule("np.linalg.inv(a)", env=ENV, a="inv_grad(g, ans)", tangents={"a": "-(ans @ t @ ans)"})
+INV: dict[str, Any] = dict(a="inv_grad(g, ans)", tangents={"a": "-(ans @ t @ ans)"})
 #: Exact at singular matrices too (the cofactors, from the singular value decomposition).
-defrule(
-    "np.linalg.det(a)", env=ENV, a="det_grad(g, a, ans)", tangents={"a": "det_tangent(t, a, ans)"}
-)
+DET: dict[str, Any] = dict(a="det_grad(g, a, ans)", tangents={"a": "det_tangent(t, a, ans)"})
+defrule("np.linalg.solve(a, b)", env=ENV, **SOLVE)
+defrule("np.linalg.inv(a)", env=ENV, **INV)
+defrule("np.linalg.det(a)", env=ENV, **DET)
 #: ``sign, logdet = np.linalg.slogdet(a)``: the sign gets no gradient.
 defrule(
     "np.linalg.slogdet(a)",

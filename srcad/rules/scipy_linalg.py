@@ -11,6 +11,7 @@ import scipy.linalg
 
 from .numpy_arrays import ENV
 from .numpy_grads import unbroadcast
+from .numpy_linalg import DET, INV, SOLVE
 from .table import defrule
 
 SL = {**ENV, "scipy": scipy}
@@ -23,6 +24,18 @@ defrule(
     x="norm_grad(g, x, ans, ord, axis, keepdims)",
     tangents={"x": "norm_tangent(t, x, ans, ord, axis, keepdims)"},
 )
+
+
+#: scipy.linalg's solve, inv and det of general matrices are numpy's (options that only
+#: copy or check keep no gradient; ``assume_a`` and ``lower``, which read one triangle,
+#: are left to a refusal).
+_COPYING: dict[str, Any] = {"overwrite_a": None, "check_finite": None}
+defrule(
+    "scipy.linalg.solve(a, b, overwrite_a=False, overwrite_b=False, check_finite=True)",
+    env=SL, overwrite_b=None, **_COPYING, **SOLVE,
+)
+defrule("scipy.linalg.inv(a, overwrite_a=False, check_finite=True)", env=SL, **_COPYING, **INV)
+defrule("scipy.linalg.det(a, overwrite_a=False, check_finite=True)", env=SL, **_COPYING, **DET)
 
 
 def _triangle(m: Any, lower: bool, unit_diagonal: bool) -> Any:
