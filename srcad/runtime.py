@@ -187,6 +187,22 @@ def require_plain_container(value: Any, error: SrcadError) -> None:
 _declare(require_plain_container, "__srcad_effect__", True)
 
 
+def require_no_own_method(value: Any, methods: tuple[str, ...], error: SrcadError) -> None:
+    """Refuse a parameter whose class defines one of ``methods`` in Python code of its
+    own (an object of the user's class, not annotated, so srcad did not read that code:
+    it took numpy's or a container's method for ``value.method(...)``)."""
+    cls = value.__class__
+    if cls is np.ndarray or cls is float or cls is int or cls in _PLAIN_CONTAINERS:
+        return
+    if hasattr(cls, "__array__") or hasattr(cls, "__array_namespace__"):
+        return  # (another library's arrays, dask's: their methods are numpy's)
+    if any(isinstance(getattr(cls, m, None), types.FunctionType) for m in methods):
+        raise error
+
+
+_declare(require_no_own_method, "__srcad_effect__", True)
+
+
 def require_no_list(value: Any, error: SrcadError) -> None:
     """Refuse a Python list or tuple given directly to an elementwise numpy function (its
     derivative's arithmetic would run on the list)."""

@@ -299,7 +299,7 @@ def test_dict_get():
 
 def test_get_of_another_object():
     assert srcad.grad(settings_annotated, wrt="s")(Settings(1.5), 3.0).scale == 6.0
-    with pytest.raises(srcad.UnsupportedSyntaxError, match="differentiated as a dict's"):
+    with pytest.raises(srcad.UnsupportedSyntaxError, match="defines them itself"):
         srcad.grad(settings_unannotated, wrt="s")(Settings(1.5), 3.0)
 
 

@@ -1318,3 +1318,38 @@ def test_methods_of_the_items_of_a_list_of_objects_passed_in(f):
     assert [type(s) for s in dsprings] == [ChainLink, ChainLink]
     assert dsprings[0].k == pytest.approx(0.5 * 0.3**2, rel=1e-14)  # d/dk of k (d - r)^2 / 2
     assert dsprings[1].rest == pytest.approx(-2.0 * (0.5 - 0.7), rel=1e-14)
+
+
+class _Curve:
+    """A class of the user's with methods named like numpy's and a dict's."""
+
+    def __init__(self, a):
+        self.a = a
+
+    def get(self, t, default=None):
+        return self.a * t * t
+
+    def sum(self):
+        return 3.0 * self.a
+
+
+def _curve_at(c, t):
+    return c.get(t) + c.sum() * t  # <own-methods>
+
+
+def _curve_at_annotated(c: _Curve, t):
+    return c.get(t) + c.sum() * t
+
+
+def test_methods_named_like_numpys_on_an_object_are_refused_unless_annotated():
+    """``c.get(t)`` and ``c.sum()`` of an object not annotated took the dict's and
+    numpy's rules: gradient 0.0 for t and a number for c, silently. Now refused at the
+    line; annotated, srcad reads the class's methods."""
+    c, t = _Curve(1.5), 2.0
+    for wrt in ("c", "t"):
+        with pytest.raises(srcad.UnsupportedSyntaxError, match="defines them itself") as caught:
+            srcad.grad(_curve_at, wrt=wrt)(c, t)
+        assert caught.value.lineno == marker_line(__file__, "own-methods")
+        assert "c: MyClass" in caught.value.hint
+    assert srcad.grad(_curve_at_annotated, wrt="t")(c, t) == pytest.approx(2 * 1.5 * t + 4.5)
+    assert srcad.grad(_curve_at_annotated, wrt="c")(c, t).a == pytest.approx(t * t + 3.0 * t)

@@ -19,6 +19,7 @@ from ..rules.table import COPY, Rules
 from ..runtime import (
     require_no_container,
     require_no_list,
+    require_no_own_method,
     require_number_items,
     require_numeric_operands,
     require_plain_container,
@@ -36,7 +37,7 @@ from .made_operators import MadeOperators
 from .methods import InPlaceMethods
 from .namespaces import Namespaces
 from .objects import Objects
-from .operations import Operations
+from .operations import Operations, is_method_rule
 from .resolve import Resolver
 from .statements import Statements
 from .values import RAISED, LoopContext, Scope, TupleValue, assigned_names
@@ -230,6 +231,40 @@ class Lowerer(
             ))
         return checks
 
+    def own_method_checks(self) -> list[ir.Stmt]:
+        """At the start: each parameter that methods' rules read as their receiver
+        (``p.sum()``, ``p.get(k)``) is not an object whose class defines those methods in
+        Python code srcad did not read (the rules are numpy's or a container's)."""
+        methods: dict[str, dict[str, Location]] = {}  # parameter -> method -> first line
+        for stmt in ir.walk(self.body):
+            rule = stmt.rule if isinstance(stmt, ir.Assign) else None
+            if rule is None or not is_method_rule(rule):
+                continue
+            assert isinstance(stmt, ir.Assign) and isinstance(rule.pattern, ir.Call)
+            method = rule.pattern.func
+            assert isinstance(method, ir.Attr) and isinstance(method.value, ir.Name)
+            if method.value.id not in rule.params:
+                continue
+            receiver = stmt.operands[rule.params.index(method.value.id)]
+            if isinstance(receiver, ir.Name) and receiver.id in self.parameter_names:
+                methods.setdefault(receiver.id, {}).setdefault(method.attr, stmt.loc)
+        checks: list[ir.Stmt] = []
+        for param, found in methods.items():
+            names = tuple(found)
+            spelled = ", ".join(f"`{m}`" for m in names)
+            error = UnsupportedSyntaxError(
+                f"`{param}`'s methods {spelled} are differentiated as numpy's or a "
+                f"container's, but `{param}` is an object whose class defines them itself",
+                f"annotate the parameter with its class (`{param}: MyClass`), so that srcad "
+                "reads its methods",
+                next(iter(found.values())),
+            )
+            checks.append(self.run_time_check(
+                require_no_own_method, (ir.Name(param), ir.Const(names)), error,
+                "own_method", note=f"not an object with {spelled} of its own",
+            ))
+        return checks
+
     def array_operand_checks(self) -> list[ir.Stmt]:
         """At the start: each parameter given directly to an elementwise numpy function
         (``np.square(xs)``) is not a Python list or tuple: numpy makes an array of it, but
@@ -371,6 +406,7 @@ class Lowerer(
         self.body[:0] = (
             self.separate_items_checks()
             + self.plain_container_checks(scope)
+            + self.own_method_checks()
             + self.array_operand_checks()
             + self.sequence_arithmetic_checks()
         )

@@ -123,7 +123,7 @@ class Operations(LoweringPart):
                 stateful=stateful,
             )
         )
-        if rule is not None and not rule.view and not _is_method(rule):
+        if rule is not None and not rule.view and not is_method_rule(rule):
             self.not_dicts.add(name)  # arithmetic, numpy functions: a number or an array
         first = operand_list[0] if operand_list else None
         if rule in (LIST_COPY, SORTED, TOLIST) or (  # a copy, a slice of a list: a new list
@@ -396,7 +396,7 @@ _OUT_ELLIPSIS = ("out", ir.Const(Ellipsis))
 
 
 
-def _is_method(rule: Rule) -> bool:
+def is_method_rule(rule: Rule) -> bool:
     """A rule for a method (``x.copy()``: a dict has one too)."""
     func = rule.pattern.func if isinstance(rule.pattern, ir.Call) else None
     return (
