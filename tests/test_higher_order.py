@@ -1261,3 +1261,30 @@ def test_second_derivatives_of_a_result_with_one_item_say_what_grad_says(second_
         run()
     assert "one_item_result_tangent" not in caught.value.message
     assert "single number" in caught.value.hint
+
+
+def rpn(tokens, x):
+    """A tiny RPN calculator over string tokens: the strings have no tangent."""
+    stack = []
+    for token in tokens:
+        if token == "x":
+            stack.append(x)
+        elif token == "*":
+            b = stack.pop()
+            a = stack.pop()
+            stack.append(a * b)
+        else:
+            stack.append(float(token))
+    return stack[-1]
+
+
+@pytest.mark.parametrize("token_tangent", [None, "same", "ones"])
+def test_jvp_tangents_of_strings_are_zero(token_tangent):
+    """The tangent of a parameter holding strings: None, the strings themselves, or
+    numbers (which ``float(token)`` passed on): zero in each case. The first two crashed
+    in the generated tangent code; the last gave a wrong tangent."""
+    tokens = ["x", "x", "*", "3", "*"]
+    given = {"same": tokens, "ones": [1.0] * 5, None: None}[token_tangent]
+    value, tangent = srcad.jvp(rpn, (tokens, 0.7), (given, 1.0))
+    assert value == pytest.approx(3.0 * 0.7 * 0.7)
+    assert tangent == pytest.approx(6.0 * 0.7)
