@@ -236,8 +236,9 @@ def fold(expr: ir.Expr, ints: Collection[str] = ()) -> ir.Expr:
 
 
 class _Fold(ir.Transformer):
-    """:func:`fold` applied to every backward expression, and calls of helpers that
-    return an argument as it is (see :func:`srcad.runtime.identity_when_none`) dropped."""
+    """:func:`fold` applied to every backward expression, calls of helpers that return
+    an argument as it is (see :func:`srcad.runtime.identity_when_none`) dropped, and a
+    power's slope of a constant exponent written out (:func:`_power_slope_written_out`)."""
 
     def __init__(
         self,
@@ -261,7 +262,7 @@ class _Fold(ir.Transformer):
             return stmt
         value = stmt.value
         if self.identities or self.slopes:
-            value = ir.map_expr(value, self.identity)
+            value = ir.map_expr(value, self.simplified)
         folded = fold(value, self.ints)
         self.folded.add(id(folded))
         return stmt if folded is stmt.value else replace(stmt, value=folded)
@@ -274,7 +275,9 @@ class _Fold(ir.Transformer):
         assert isinstance(folded, ir.Stmt)  # (folding keeps every statement)
         return folded
 
-    def identity(self, expr: ir.Expr) -> ir.Expr:
+    def simplified(self, expr: ir.Expr) -> ir.Expr:
+        """A call of a helper that returns an argument as it is, that argument; a power's
+        slope of a constant exponent, written out; else ``expr``."""
         if isinstance(expr, ir.Call) and isinstance(expr.func, ir.Name):
             if expr.func.id in self.slopes:
                 return _power_slope_written_out(expr)
@@ -667,10 +670,7 @@ def eliminate_dead_code(body: list[ir.Stmt], live: set[str] | None = None) -> li
             stmt = replace(stmt, body=body_, orelse=orelse)
         elif isinstance(stmt, ir.Loop):
             after = live | set(ir.reads_of(stmt))  # (the header's names: every iteration)
-            end, test_end = _live_in_loop(stmt, after)
-            test_start = set(test_end)
-            test = tuple(eliminate_dead_code(list(stmt.test), test_start))
-            body_ = tuple(eliminate_dead_code(list(stmt.body), set(end)))
+            body_, test, test_start = _loop_without_dead_code(stmt, after)
             if (
                 not _has_code(body_)
                 and not _has_code(test)
@@ -685,22 +685,24 @@ def eliminate_dead_code(body: list[ir.Stmt], live: set[str] | None = None) -> li
     return _drop_empty_headers(ir.without_empty_contexts(kept))
 
 
-def _live_in_loop(loop: ir.Loop, after: set[str]) -> tuple[set[str], set[str]]:
-    """The names live at the end of ``loop``'s body and at the end of its test, given
-    ``after`` (live after the loop, and the header's names). An iteration runs the test,
-    then the body; the loop leaves after the test (a while loop) or after the body. So
-    the body's end needs what the next iteration reads before writing, and the test's
-    end what the body does and what follows the loop: a least fixed point, from what
-    follows the loop. (A running sum nobody reads after the loop is dead in it.)"""
+def _loop_without_dead_code(
+    loop: ir.Loop, after: set[str]
+) -> tuple[tuple[ir.Stmt, ...], tuple[ir.Stmt, ...], set[str]]:
+    """``loop``'s body and test without dead code, and the names live where an iteration
+    starts, given ``after`` (live after the loop, and the header's names). An iteration
+    runs the test, then the body; the loop leaves after the test (a while loop) or after
+    the body. So the body's end needs what the next iteration reads before writing, and
+    the test's end what the body does and what follows the loop: a least fixed point,
+    from what follows the loop; its last round's code is the answer. (A running sum
+    nobody reads after the loop is dead in it.)"""
     end = set(after)
     while True:
-        body_start = set(end)
-        eliminate_dead_code(list(loop.body), body_start)
-        test_end = body_start | after
-        start = set(test_end)
-        eliminate_dead_code(list(loop.test), start)
+        start = set(end)
+        body = eliminate_dead_code(list(loop.body), start)  # (start: the body's live-in)
+        start |= after
+        test = eliminate_dead_code(list(loop.test), start)  # (start: the test's live-in)
         if start <= end:
-            return end, test_end
+            return tuple(body), tuple(test), start
         end |= start
 
 

@@ -1123,10 +1123,18 @@ def divide_or_zero(numerator: Any, denominator: Any) -> Any:
         return 0.0 if numerator == 0 else divide(numerator, denominator)
     with np.errstate(divide="ignore", invalid="ignore"):
         quotient = np.divide(numerator, denominator)
-    zero = np.asarray(numerator) == 0
-    if zero.any():
-        quotient = np.where(zero, 0.0, quotient)
-    return float(quotient) if np.ndim(quotient) == 0 else quotient
+    return _number_or_array(_zeroed(quotient, np.asarray(numerator) == 0))
+
+
+def _zeroed(value: Any, zero: Any) -> Any:
+    """``value`` with exactly 0 where the mask ``zero`` holds (the special points of the
+    slopes below, where a formula reads ``0 * inf``, ``0 / 0`` or ``exp(nan)``)."""
+    return np.where(zero, 0.0, value) if zero.any() else value
+
+
+def _number_or_array(value: Any) -> Any:
+    """A 0-d result as a Python float (the slope of a number), else the array."""
+    return float(value) if np.ndim(value) == 0 else value
 
 
 def divide(numerator: Any, denominator: Any) -> Any:
@@ -1349,10 +1357,7 @@ def power_slope(x: Any, y: Any, order: int = 1) -> Any:
     coefficient = power_coefficient(y * 1.0, order)
     with np.errstate(divide="ignore", invalid="ignore"):
         slope = coefficient * np.power(x * 1.0, y - order)  # (* 1.0: no int ** -1 error)
-    zero = np.asarray(coefficient) == 0
-    if zero.any():
-        slope = np.where(zero, 0.0, slope)
-    return float(slope) if np.ndim(slope) == 0 else slope
+    return _number_or_array(_zeroed(slope, np.asarray(coefficient) == 0))
 
 
 def power_coefficient(y: Any, order: int) -> Any:
@@ -1384,7 +1389,7 @@ def power_slope_exponent(x: Any, y: Any, order: int = 1) -> Any:
     value = power_coefficient_slope(y, order) * power + exponent_slope(
         x, power_slope(x, y, order)
     )
-    return float(value) if np.ndim(value) == 0 else value
+    return _number_or_array(value)
 
 
 def exponent_slope(x: Any, ans: Any) -> Any:
@@ -1398,10 +1403,7 @@ def exponent_slope(x: Any, ans: Any) -> Any:
             return 0.0 * ans
     with np.errstate(divide="ignore"):
         value = np.log(x) * ans
-    zero = np.asarray(x) == 0
-    if zero.any():
-        value = np.where(zero, 0.0, value)
-    return float(value) if np.ndim(value) == 0 else value
+    return _number_or_array(_zeroed(value, np.asarray(x) == 0))
 
 
 def log_share(x: Any, ans: Any) -> Any:
@@ -1419,10 +1421,7 @@ def log2_share(x: Any, ans: Any) -> Any:
 def _share(grow: Any, x: Any, ans: Any) -> Any:
     with np.errstate(invalid="ignore"):
         share = grow(x - ans)
-    empty = np.asarray(ans) == -np.inf
-    if empty.any():
-        share = np.where(empty, 0.0, share)
-    return share
+    return _zeroed(share, np.asarray(ans) == -np.inf)
 
 
 def exponent_tangent(x: Any, ans: Any, t: Any) -> Any:
@@ -1435,9 +1434,7 @@ def exponent_tangent(x: Any, ans: Any, t: Any) -> Any:
         return 0.0 * ans
     with np.errstate(invalid="ignore"):
         value = exponent_slope(x, ans) * t
-    if zero.any():
-        value = np.where(zero, 0.0, value)
-    return float(value) if np.ndim(value) == 0 else value
+    return _number_or_array(_zeroed(value, zero))
 
 
 def selected(condition: Any, value: Any, picked: bool = True) -> Any:

@@ -320,13 +320,15 @@ def exponent_slope(xp: Any, x: Any, ans: Any) -> Any:
 
 def log_share(xp: Any, x: Any, ans: Any) -> Any:
     """``exp(x - ans)``, exactly 0 where ``ans`` is -inf (see :func:`srcad.runtime.log_share`)."""
-    share = xp.exp(x - ans)
-    return xp.where(ans == -xp.inf, xp.zeros_like(share), share)
+    return _shared(xp, xp.exp(x - ans), ans)
 
 
 def log2_share(xp: Any, x: Any, ans: Any) -> Any:
     """``2 ** (x - ans)``, exactly 0 where ``ans`` is -inf."""
-    share = 2.0 ** (x - ans)
+    return _shared(xp, 2.0 ** (x - ans), ans)
+
+
+def _shared(xp: Any, share: Any, ans: Any) -> Any:
     return xp.where(ans == -xp.inf, xp.zeros_like(share), share)
 
 
