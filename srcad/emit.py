@@ -11,6 +11,7 @@ from typing import TypeGuard
 
 from . import ir, pycode
 from .errors import Location
+from .iteration import loops_as_python
 from .load import origin
 from .tape import loop_tapes
 
@@ -396,7 +397,7 @@ def function(fn: ir.Function, *, verbose: bool = True) -> str:
     """The full source of ``fn`` as a ``def`` statement; without ``verbose``, the lines
     of bookkeeping left out (shapes recorded for the backward pass, ``del``, srcad's own
     checks), for reading (:func:`srcad.show`)."""
-    fn = loop_tapes(fn)
+    fn = loops_as_python(loop_tapes(fn))
     body = fn.body if verbose else _WithoutBookkeeping().visit_body(fn.body)
     lines = [INDENT + line for line in _block(body, 0)] or [INDENT + "pass"]
     return "\n".join([signature(fn), *lines]) + "\n"

@@ -667,6 +667,57 @@ def test_loop_whose_backward_reads_an_overwritten_value_pushes_only_it():
     assert float(gfun(0.5, 7)) == pytest.approx(want, rel=1e-13)
 
 
+def polynomial(coefficients, x):
+    """Horner's rule over a list: the loop reads nothing but its items."""
+    total = 0.0
+    for c in coefficients:
+        total = total * x + c
+    return total
+
+
+def weighted_positions(weights, x):
+    """A loop that reads its position too (``k``), and the last item after it."""
+    total = 0.0
+    for k, w in enumerate(weights):
+        total = total + k * w * x
+    return total + w * x
+
+
+def nested_rows(rows, x):
+    """A loop over rows, each a loop over its items."""
+    total = 0.0
+    for row in rows:
+        for v in row:
+            total = total * x + v
+    return total
+
+
+def test_a_loop_over_items_is_printed_as_python_writes_it():
+    """``for c in coefficients:`` (no ``range(len(...))``, no ``k``, no counter) where
+    the loop reads only its items; a loop that reads its position keeps it."""
+    coefficients = [0.5, -1.0, 2.0, 0.25]
+    gfun = srcad.grad(polynomial, wrt=(0, 1))
+    gfun(coefficients, 0.7)
+    source = _float_version_source(gfun)
+    forward = source.split("# backward pass", 1)[0]
+    assert re.search(r"for c in coefficients\w*:", forward), source
+    assert "range(" not in forward and "n_iter" not in source, source
+    only_x = srcad.grad(polynomial, wrt=(1,))
+    only_x(coefficients, 0.7)
+    assert "len(" not in _float_version_source(only_x)  # (the backward runs over saves)
+    got = check_four_ways(polynomial, coefficients, 0.7)
+    want_x = sum(k * c * 0.7 ** (k - 1) for k, c in zip(range(3, -1, -1), coefficients))
+    assert got[1] == pytest.approx(want_x, rel=1e-13)
+    assert got[0] == pytest.approx([0.7 ** k for k in range(3, -1, -1)], rel=1e-13)
+    positions = srcad.grad(weighted_positions, wrt=(1,))
+    positions([1.0, 2.0, 3.0], 0.5)
+    assert "range(" in _float_version_source(positions).split("# backward pass", 1)[0]
+    check_four_ways(weighted_positions, [1.0, 2.0, 3.0], 0.5)
+    check_four_ways(nested_rows, [[1.0, 2.0, -0.5], [0.5, -1.0, 3.0]], 0.8)
+    check_four_ways(polynomial, np.array([0.5, -1.0, 2.0]), 0.7)  # (an array: its rows)
+    check_four_ways(nested_rows, np.arange(6.0).reshape(2, 3), 0.9)
+
+
 # ====================================================================== the seed listing
 
 
