@@ -23,6 +23,9 @@
 - A ``return`` inside a loop becomes ``result = value; returned = True; break``, and
   the loop is followed by ``if returned: return result`` (or ``break``, when the loop
   sits inside another loop).
+- A statement that changes a list whose operands change it first (``st.append(st.pop()
+  * v)``, ``q.append(q.pop(0))``, ``st[0] = st.pop()``) has those operands evaluated
+  before it, as Python does: ``value = st.pop() * v``, then ``st.append(value)``.
 - Statements after an ``if`` that may ``return``, ``break`` or ``continue`` move into
   the paths of that ``if`` that do not jump, so every jump ends its path.
 
@@ -914,9 +917,93 @@ def _assigned(fn: ast.FunctionDef) -> set[str]:
     return names
 
 
+#: list methods that change the list they are called on
+_LIST_CHANGING = frozenset(
+    {"pop", "append", "extend", "insert", "remove", "sort", "reverse", "clear"}
+)
+
+
+def _changes_list(node: ast.AST, name: str) -> bool:
+    """Does ``node`` call a method that changes the list ``name`` (``name.pop()``)?"""
+    return any(
+        isinstance(n, ast.Call)
+        and isinstance(n.func, ast.Attribute)
+        and isinstance(n.func.value, ast.Name)
+        and n.func.value.id == name
+        and n.func.attr in _LIST_CHANGING
+        for n in astwalk.walk(node)
+    )
+
+
+def _changed_list(stmt: ast.stmt) -> tuple[str, list[ast.expr]] | None:
+    """The list a statement changes in place and the operands Python evaluates before
+    it changes it: ``xs.append(v)`` (``extend``, ``insert``, ``remove``): its arguments;
+    ``xs += vs``: ``vs``; ``xs[i] = v``: ``v`` (then ``xs`` and ``i``)."""
+    if (
+        isinstance(stmt, ast.Expr)
+        and isinstance(stmt.value, ast.Call)
+        and isinstance(stmt.value.func, ast.Attribute)
+        and isinstance(stmt.value.func.value, ast.Name)
+        and stmt.value.func.attr in _LIST_CHANGING
+        and not stmt.value.keywords
+    ):
+        return stmt.value.func.value.id, stmt.value.args
+    if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
+        return stmt.target.id, [stmt.value]
+    if (
+        isinstance(stmt, ast.Assign)
+        and len(stmt.targets) == 1
+        and isinstance(stmt.targets[0], ast.Subscript)
+        and isinstance(stmt.targets[0].value, ast.Name)
+    ):
+        return stmt.targets[0].value.id, [stmt.value]
+    return None
+
+
+class _OrderedListChanges:
+    """A statement that changes a list whose operands change the same list first
+    (``st.append(st.pop() * v)``, ``q.append(q.pop(0))``, ``st[0] = st.pop()``): Python
+    evaluates the operands, then changes the list they left. The operands become
+    statements of their own before it, in Python's order (``value = st.pop() * v``,
+    ``st.append(value)``), which srcad reads as it reads them written so."""
+
+    def __init__(self, used: set[str]) -> None:
+        self.used = used
+
+    def rewrite(self, stmts: list[ast.stmt]) -> list[ast.stmt]:
+        out: list[ast.stmt] = []
+        for stmt in stmts:
+            for field in ("body", "orelse", "finalbody"):
+                block = getattr(stmt, field, None)
+                if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
+                    setattr(stmt, field, self.rewrite(block))
+            for handler in getattr(stmt, "handlers", ()):
+                handler.body = self.rewrite(handler.body)
+            changed = _changed_list(stmt)
+            if changed is not None and any(_changes_list(o, changed[0]) for o in changed[1]):
+                out += self.hoisted(stmt, changed[1])
+            out.append(stmt)
+        return out
+
+    def hoisted(self, stmt: ast.stmt, operands: list[ast.expr]) -> list[ast.stmt]:
+        """``value = <operand>`` for each operand, which ``stmt`` then reads by name."""
+        before: list[ast.stmt] = []
+        for operand in operands:
+            name = _fresh("value", self.used)
+            before.append(_located(ast.Assign([ast.Name(name, ast.Store())], operand), stmt))
+            replacement = _located(ast.Name(name, ast.Load()), operand)
+            if isinstance(stmt, ast.Expr):
+                assert isinstance(stmt.value, ast.Call)
+                stmt.value.args = [replacement if a is operand else a for a in stmt.value.args]
+            else:
+                assert isinstance(stmt, ast.AugAssign | ast.Assign)
+                stmt.value = replacement
+        return before
+
+
 def desugar(fn: ast.FunctionDef) -> ast.FunctionDef:
     """A copy of ``fn`` whose jumps all end their paths (see the module docstring)."""
-    comprehensions = lambdas = control_flow = functional = False
+    comprehensions = lambdas = control_flow = functional = list_changes = False
     for node in astwalk.walk(fn):  # (one walk: this runs on every function srcad reads)
         if isinstance(node, _COMPREHENSIONS):
             comprehensions = True
@@ -934,7 +1021,9 @@ def desugar(fn: ast.FunctionDef) -> ast.FunctionDef:
             comprehensions = comprehensions or _starred_unpacking(node) is not None
         elif isinstance(node, ast.For | ast.While | ast.If | ast.With):
             control_flow = True
-    if not comprehensions and not lambdas and not control_flow:
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            list_changes = list_changes or node.func.attr in _LIST_CHANGING
+    if not comprehensions and not lambdas and not control_flow and not list_changes:
         return fn  # straight-line code: nothing to rewrite
     fn = copy.deepcopy(fn)
     if lambdas:
@@ -943,6 +1032,8 @@ def desugar(fn: ast.FunctionDef) -> ast.FunctionDef:
         fn = _ChangingTests().visit(fn)
     used = {node.id for node in astwalk.walk(fn) if isinstance(node, ast.Name)}
     used.update(a.arg for a in astwalk.walk(fn) if isinstance(a, ast.arg))
+    if list_changes:
+        fn.body = _OrderedListChanges(used).rewrite(fn.body)
     shadowed = _assigned(fn) & {"map", "zip", *_CONSUMERS}  # (a local `map`: the user's)
     if functional and not shadowed:
         fn.body = [_Functional(used).visit(stmt) for stmt in fn.body]

@@ -2973,7 +2973,22 @@ def s_lists(draw, ctx: Context) -> list[ast.stmt] | None:
                  f"{target} = {read()}"]
         return commit_arrays(ctx, _parse(lines), [target])
 
-    return _first_built(draw, [grown, comprehension, buffer, rows, joined])
+    def changed_by_its_operands() -> list[ast.stmt]:
+        # a change of the list whose operands change it first: Python evaluates them,
+        # then changes the list they left (a stack machine's step, a rotation)
+        values = ", ".join(_scalar(draw, ctx) for _ in range(3))
+        change = draw(st.sampled_from((f"{name}.append({name}.pop() * {_scalar(draw, ctx)})",
+                                       f"{name}.append({name}.pop(0))",
+                                       f"{name}.append({name}.pop() + {name}.pop())",
+                                       f"{name} += [{name}.pop() + {_scalar(draw, ctx, 0)}]",
+                                       f"{name}[0] = {name}.pop() * 2.0")))
+        lines = [f"{name} = [{values}]", change,
+                 f"{target} = {name}[0] * 1.5 + {name}[-1] * {name}[-1] + len({name})"]
+        return commit_arrays(ctx, _parse(lines), [target])
+
+    return _first_built(
+        draw, [grown, comprehension, buffer, rows, joined, changed_by_its_operands]
+    )
 
 
 #: In-place operators of :func:`s_alias` on a 1-D array ``X`` of ``n`` elements (``V``: an

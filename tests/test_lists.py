@@ -297,9 +297,16 @@ def writes_a_list_slice(x):
     return sum(out)
 
 
+def pops_from_a_dict(x):
+    d = {"a": x, "b": x * 2.0}
+    a = d.pop("a")  # <dict pop>
+    return a * d["b"]
+
+
 @pytest.mark.parametrize(
     "f, tag, words",
     [
+        (pops_from_a_dict, "dict pop", "make a new dict without the key"),
         (appends_to_a_parameter, "param", "did not make"),
         (appends_to_an_alias, "alias", "hold the same list"),
         (appends_to_a_stored_list, "stored", "hold the same list"),
@@ -1162,3 +1169,53 @@ def test_hvp_of_rows_has_their_structure():
     assert type(product) is list and type(product[0]) is tuple
     # d2/dn2 = 2 d, d2/dn dd = 2 n: along (1, 0) for row 0 and (0, 1) for row 1
     assert np.allclose(np.array(product), [[2 * 0.25, 2 * 1.5], [2 * 0.5, 0.0]], rtol=1e-14)
+
+
+# ---------------------------------------------------------------- operands that change the list
+
+
+def stack_machine(xs):
+    """Multiply the top of a stack, then add the top two (an RPN evaluator's steps)."""
+    stack = [xs[0], xs[1]]
+    stack.append(stack.pop() * xs[2])
+    stack.append(stack.pop() + stack.pop())
+    return stack[0] * 3.0 + len(stack)
+
+
+def rotated(xs):
+    """The rotation idiom: the first item moved to the end."""
+    q = [xs[0], xs[1], xs[2]]
+    q.append(q.pop(0))
+    q += [q.pop() * 0.5]
+    return 100.0 * q[0] + 10.0 * q[1] + q[2]
+
+
+def first_replaced(xs):
+    """An item write whose value pops from the same list; its index is read after."""
+    st = [xs[0], xs[1], xs[2]]
+    st[int(len(st) > 2)] = st.pop(0) * 3.0
+    return st[0] + 10.0 * st[1] + 100.0 * len(st)
+
+
+def stack_of_arrays(x):
+    st = [x, 2.0 * x]
+    st.append(st.pop() * x)
+    return np.sum(st[0] * st[1])
+
+
+@pytest.mark.parametrize("f, want", [
+    (stack_machine, [3.0, 3.0 * 0.7, 3.0 * -1.2]),  # 3 * (x0 + x1 * x2)
+    (rotated, [0.5, 100.0, 10.0]),
+    (first_replaced, [3.0, 0.0, 10.0]),
+], ids=lambda v: getattr(v, "__name__", ""))
+def test_operands_that_change_the_list_first_are_evaluated_first(f, want):
+    """``st.append(st.pop() * v)``: Python pops, then appends to the list the pop left
+    (srcad appended to the list as it was before the pop: a wrong value and gradient)."""
+    xs = [0.3, -1.2, 0.7]
+    value, grad = srcad.value_and_grad(f)(list(xs))
+    assert value == f(list(xs))
+    assert grad == pytest.approx(want, rel=1e-12)
+    check_four_ways(f, xs)
+    x = np.array([0.3, -1.2, 0.7])
+    got = check_four_ways(stack_of_arrays, x)[0]
+    assert got == pytest.approx(6.0 * x ** 2, rel=1e-12)  # sum(x * 2x * x)

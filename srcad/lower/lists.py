@@ -214,6 +214,15 @@ class Lists(LoweringPart):
                 scope, call, f"`{receiver}.pop` takes one position here, or none",
                 f"write `{receiver}.pop()` or `{receiver}.pop(i)`",
             )
+        if isinstance(old, ir.Name) and old.id in self.own_dicts:
+            raise self.error(
+                scope,
+                call,
+                f"`{receiver}.pop(...)` of a dict: srcad follows a dict's item writes, not "
+                "the removal of a key",
+                f"read the item and make a new dict without the key: `v = {receiver}[key]`, "
+                f"`{receiver} = {{k: w for k, w in {receiver}.items() if k != key}}`",
+            )
         if old is None or holds(scope.arguments.get(receiver), old) or not self.is_own_list(
             old
         ):
