@@ -243,6 +243,24 @@ def _numeric_globals(fn: ir.Function) -> set[str]:
     return {n for n, v in fn.free_objects.items() if type(v) in (float, int)}
 
 
+def _sequence_globals(fn: ir.Function) -> dict[str, int]:
+    """Globals holding lists or tuples of Python numbers (depth 1: quadrature weights, tax
+    brackets) or of lists or tuples of them (2: ``[(x, w), ...]``), with the depth each
+    has: checked at run time, as sequence parameters are."""
+    found: dict[str, int] = {}
+    for name, value in fn.free_objects.items():
+        if type(value) not in (list, tuple) or not value:
+            continue
+        if all(type(v) in (float, int) for v in value):
+            found[name] = 1
+        elif all(
+            type(row) in (list, tuple) and all(type(v) in (float, int) for v in row)
+            for row in value
+        ):
+            found[name] = 2
+    return found
+
+
 def _scalar_operands(stmt: ir.Assign, scalars: set[str], fn: ir.Function) -> bool:
     """Every operand of ``stmt`` is a number constant or a name known to be a scalar (or
     ``None``: an option left out, ``np.hypot(x, y, dtype=None)``)."""
@@ -294,8 +312,9 @@ def number_kinds(fn: ir.Function, given_as: Mapping[str, int] | None = None) -> 
     """
     definitions = _definitions(fn)
     indices = ir.loop_counters(fn.body)
-    given = set(fn.params) | set(fn.kwonly) | set(fn.free_cells)  # (cells: as parameters)
-    given_as = given_as or {}
+    sequence_globals = _sequence_globals(fn)  # (of their depth, checked when it runs)
+    given = set(fn.params) | set(fn.kwonly) | set(fn.free_cells) | set(sequence_globals)
+    given_as = {**sequence_globals, **(given_as or {})}  # (cells: as parameters)
 
     def given_of(depth: int) -> set[str]:
         return {p for p in given if given_as.get(p, depth) == depth}
@@ -497,7 +516,10 @@ def scalar_guards(
     for name, depth in seen:
         depths.setdefault(name, set()).add(depth)
     # (a closure's cells are checked as parameters are: lists of floats it closes over)
-    given = (*fn.params, *fn.kwonly, *(c for c in fn.free_cells if c not in fn.params))
+    given = (
+        *fn.params, *fn.kwonly, *(c for c in fn.free_cells if c not in fn.params),
+        *_sequence_globals(fn),
+    )
     if any(
         len(depths.get(p, ())) > 1 or max(depths.get(p, {0})) > 2 for p in given
     ) or any(
@@ -510,7 +532,9 @@ def scalar_guards(
         tuple(p for p in given if p in as_numbers) + tuple(sorted(as_numbers & numbers)),
         sequence_params,
         _read_item_by_item(
-            fn, [p for p in sequence_params if p not in fn.free_cells], definitions
+            fn,
+            [p for p in sequence_params if p not in fn.free_cells and p not in fn.free_objects],
+            definitions,
         ),
         tuple(p for p in given if depths.get(p) == {2}),
     )

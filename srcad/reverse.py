@@ -43,6 +43,7 @@ from .runtime import (
     fresh_arguments,
     fresh_copy,
     list_to_pop,
+    number_items,
     numbers_only,
     scalar_check,
     selected,
@@ -1090,8 +1091,9 @@ def _float_guard(
             as_list = ir.Call(ir.Name(builder.bind("as_floats", as_floats)), (ir.Name(p),))
             conversions.append(ir.Assign(lists[p], as_list))
             checks.append(ir.Compare("is", ir.Name(lists[p]), ir.Const(None)))
-        else:
-            items = builder.bind("float_items", float_items)
+        else:  # (a global list of numbers: ints too, it gets no gradient)
+            check_items = number_items if p in fn.free_objects else float_items
+            items = builder.bind(check_items.__name__, check_items)
             checks.append(ir.UnaryOp("not", ir.Call(ir.Name(items), (ir.Name(p),))))
     for p in guards.rows:
         rows = builder.bind("float_rows", float_rows)

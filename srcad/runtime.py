@@ -1002,6 +1002,13 @@ def float_items(value: Any) -> bool:
     return True
 
 
+def number_items(value: Any) -> bool:
+    """Is ``value`` a list or tuple of Python numbers (floats, ints, numpy float64
+    numbers)? (The float version's entry check for a global list of constants.)"""
+    cls = value.__class__
+    return (cls is list or cls is tuple) and _only_numbers(value)
+
+
 def float_rows(value: Any) -> bool:
     """Is ``value`` a list or tuple of lists, tuples or dicts of Python floats and ints
     (``[(n, d), ...]``, ``[(i, j, weight), ...]``)? (The float version's entry check for

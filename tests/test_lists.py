@@ -1219,3 +1219,59 @@ def test_operands_that_change_the_list_first_are_evaluated_first(f, want):
     x = np.array([0.3, -1.2, 0.7])
     got = check_four_ways(stack_of_arrays, x)[0]
     assert got == pytest.approx(6.0 * x ** 2, rel=1e-12)  # sum(x * 2x * x)
+
+
+# ---------------------------------------------------------------- global lists of constants
+
+GAUSS_NODES = (-0.7745966692414834, 0.0, 0.7745966692414834)
+GAUSS_WEIGHTS = [5.0 / 9.0, 8.0 / 9.0, 5.0 / 9.0]
+BRACKETS = [(0, 0.0), (10000, 0.1), (40000, 0.25)]  # (threshold, rate): ints and floats
+
+
+def gauss_integral(a, b):
+    """The integral of exp(-a t^2) over [0, b] by three-point Gauss-Legendre, with the
+    nodes and weights in module-level constants."""
+    half = 0.5 * b
+    total = 0.0
+    for node, weight in zip(GAUSS_NODES, GAUSS_WEIGHTS):
+        t = half * node + half
+        total += weight * math.exp(-a * t * t)
+    return half * total
+
+
+def income_tax(income, relief):
+    """Tax by brackets in a module-level list of (threshold, rate) pairs."""
+    taxable = income - relief
+    tax = 0.0
+    for k in range(len(BRACKETS)):
+        low, rate = BRACKETS[k]
+        high = BRACKETS[k + 1][0] if k + 1 < len(BRACKETS) else 1e12
+        if taxable > low:
+            tax += rate * (min(taxable, high) - low)
+    return tax
+
+
+def test_global_lists_of_numbers_get_the_float_version():
+    """Module-level tuples and lists of Python numbers (quadrature nodes, tax brackets)
+    are checked when the gradient runs, as list parameters are: the version for floats
+    runs (the array version un-broadcast every product: about 25 times the function)."""
+    for f, args, want in (
+        (gauss_integral, (0.8, 1.5), None),
+        (income_tax, (52000.0, 3000.0), (0.25, -0.25)),
+    ):
+        g = srcad.grad(f, wrt=(0, 1))
+        got = g(*args)
+        assert "# this version is for Python floats" in g.backward_source, g.backward_source
+        if want is not None:
+            assert got == pytest.approx(want, rel=1e-12)
+        check_four_ways(f, *args)
+
+
+def test_a_global_list_that_stops_holding_numbers_goes_to_the_array_version(monkeypatch):
+    g = srcad.grad(gauss_integral, wrt=(0, 1))
+    before = g(0.8, 1.5)
+    monkeypatch.setattr(__import__(__name__), "GAUSS_WEIGHTS", np.array(GAUSS_WEIGHTS))
+    assert g(0.8, 1.5) == pytest.approx(before, rel=1e-13)  # (checked: arrays read as such)
+    single = [np.float32(w) for w in GAUSS_WEIGHTS]
+    monkeypatch.setattr(__import__(__name__), "GAUSS_WEIGHTS", single)
+    assert g(0.8, 1.5) == pytest.approx(before, rel=1e-6)
