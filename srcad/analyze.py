@@ -330,13 +330,18 @@ def number_kinds(fn: ir.Function, given_as: Mapping[str, int] | None = None) -> 
             operand, fn
         )
 
+    def bounds(operand: ir.Expr) -> bool:  # a slice of numbers' bounds: `xs[1:]`
+        return isinstance(operand, ir.Slice) and all(
+            b is None or scalar(b) for b in (operand.lower, operand.upper, operand.step)
+        )
+
     def parts(stmt: ir.Assign) -> bool:  # sequences where the rule wants them, else numbers
         rule = stmt.rule
         assert rule is not None
         return all(
             (isinstance(o, ir.Name) and o.id in sequences)
             if p in rule.sequences
-            else scalar(o) or _key(o)
+            else scalar(o) or _key(o) or bounds(o)
             for p, o in zip(rule.params, stmt.operands)
         )
 
@@ -383,7 +388,7 @@ def number_kinds(fn: ir.Function, given_as: Mapping[str, int] | None = None) -> 
             if p in rule.sequences
             else (isinstance(o, ir.Const) or isinstance(o, ir.Name) and o.id in sequences)
             if rule.holds
-            else scalar(o)  # (a slice's bounds)
+            else scalar(o) or bounds(o)  # (a slice's bounds)
             for p, o in zip(rule.params, stmt.operands)
         )
 
