@@ -689,16 +689,24 @@ def by_argument_classes(f: Callable, make: Callable[[Mapping[str, Any]], Any]) -
     signature = inspect.signature(callee.function)
     built: dict[tuple, Any] = {}
 
+    def made_and_shown(examples: Mapping[str, Any]) -> Any:
+        made = make(examples)  # (its listing is the one srcad.show and backward_source show)
+        for name in ("forward_source", "backward_source"):
+            setattr(gradient, name, getattr(made, name, getattr(gradient, name)))
+        return made
+
     def built_for(*args: Any, **kwargs: Any) -> Any:
         """The gradient built for the classes of these arguments."""
         bound = signature.bind_partial(*callee.args, *args, **callee.keywords, **kwargs)
-        return made_for_classes(built, make, bound.arguments)
+        return made_for_classes(built, made_and_shown, bound.arguments)
 
     def gradient(*args: Any, **kwargs: Any) -> Any:
         return built_for(*args, **kwargs)(*args, **kwargs)
 
     functools.update_wrapper(gradient, f)
     gradient.built_for = built_for  # type: ignore[attr-defined]
+    not_yet = "# (generated at the first call, for the classes of the objects it is given)"
+    gradient.forward_source = gradient.backward_source = not_yet  # type: ignore[attr-defined]
     mark_derivative(
         gradient,
         "the gradient (built for the classes of its arguments)",

@@ -267,6 +267,8 @@ def _called_object(value: ir.Expr, fn: ir.Function) -> Any:
 #: What to write instead of a container or iterator maker srcad does not follow.
 _CONTAINERS_INSTEAD: dict[tuple[str, str], str] = {
     ("builtins", "zip"): "loop over `zip(...)` where it stands: `for a, b in zip(xs, ys)`",
+    ("builtins", "enumerate"): "loop over `enumerate(xs)` where it stands (`for i, x in "
+    "enumerate(xs)`); last first: `for i in reversed(range(len(xs)))`, reading `xs[i]`",
     ("builtins", "map"): "write a comprehension: `[f(x) for x in xs]`",
     ("builtins", "filter"): "write a comprehension: `[x for x in xs if keep(x)]`",
     ("builtins", "tuple"): "build a list (`[...]`, a comprehension) or a tuple display `(a, b)`",

@@ -834,6 +834,19 @@ def test_methods_of_an_unannotated_parameter_are_read_from_the_calls_object():
     assert d_model.w == pytest.approx(np.sum(X2 / np.cosh(0.5 * X2) ** 2), rel=1e-12)
 
 
+def test_a_gradient_built_for_the_calls_classes_shows_its_listing(capsys):
+    """``backward_source`` and ``srcad.show`` of such a gradient: the listing built for
+    the last new classes (they had none, and show refused to differentiate it again)."""
+    g = srcad.grad(calls_method_of_parameter, wrt=1)
+    assert "first call" in g.backward_source
+    g(_Scaler(0.5), X2)
+    assert "def calls_method_of_parameter_grad" in g.backward_source, g.backward_source
+    assert "backprop" in g.backward_source
+    srcad.show(g)
+    shown = capsys.readouterr().out
+    assert "# generated gradient" in shown and "def calls_method_of_parameter_grad" in shown
+
+
 class _PlainLayer:
     def __init__(self, W, b):
         self.W, self.b = W, b
