@@ -29,6 +29,7 @@ MODULES = (
     "stop32",  # arrays read item by item, rows, helpers' globals, sorted(key=) (stop 32)
     "stop33",  # out= arrays, random draws, helpers updating state lists, f-string keys (stop 33)
     "stop34",  # saved values in loops, powers at 0, logaddexp from -inf, tuple choices (stop 34)
+    "stop35",  # list changes reading the list, module-level tables, slices (stop 35)
 )
 
 
