@@ -348,8 +348,8 @@ def number_kinds(fn: ir.Function, given_as: Mapping[str, int] | None = None) -> 
     def number_definition(stmt: ir.Assign) -> bool:
         rule = stmt.rule
         value = stmt.value
-        if _length(value, fn):
-            return True
+        if _length(value, fn) or _builtin_call(value, fn, builtins.float):
+            return True  # (len(xs): an int; float(...), float("inf") too: a float)
         if rule is None:  # (None: a value assigned on some paths only)
             if isinstance(value, ir.Const):
                 return scalar(value)
@@ -415,11 +415,16 @@ def _key(operand: ir.Expr) -> bool:
 
 def _length(value: ir.Expr, fn: ir.Function) -> bool:
     """``len(...)``: an int."""
+    return _builtin_call(value, fn, builtins.len)
+
+
+def _builtin_call(value: ir.Expr, fn: ir.Function, builtin: Any) -> bool:
+    """A call of the builtin ``builtin`` (``len(...)``, ``float(...)``)."""
     if not (isinstance(value, ir.Call) and isinstance(value.func, ir.Name)):
         return False
     name = value.func.id
-    default = builtins.len if name == "len" else None
-    return fn.bindings.get(name, fn.free_objects.get(name, default)) is builtins.len
+    default = builtin if name == builtin.__name__ else None
+    return fn.bindings.get(name, fn.free_objects.get(name, default)) is builtin
 
 
 def _math_call(value: ir.Expr, fn: ir.Function) -> TypeGuard[ir.Call]:

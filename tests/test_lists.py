@@ -1245,7 +1245,7 @@ def income_tax(income, relief):
     tax = 0.0
     for k in range(len(BRACKETS)):
         low, rate = BRACKETS[k]
-        high = BRACKETS[k + 1][0] if k + 1 < len(BRACKETS) else 1e12
+        high = BRACKETS[k + 1][0] if k + 1 < len(BRACKETS) else float("inf")
         if taxable > low:
             tax += rate * (min(taxable, high) - low)
     return tax
@@ -1254,7 +1254,8 @@ def income_tax(income, relief):
 def test_global_lists_of_numbers_get_the_float_version():
     """Module-level tuples and lists of Python numbers (quadrature nodes, tax brackets)
     are checked when the gradient runs, as list parameters are: the version for floats
-    runs (the array version un-broadcast every product: about 25 times the function)."""
+    runs (the array version un-broadcast every product: about 25 times the function).
+    ``float("inf")`` is a float too."""
     for f, args, want in (
         (gauss_integral, (0.8, 1.5), None),
         (income_tax, (52000.0, 3000.0), (0.25, -0.25)),
