@@ -119,12 +119,17 @@ class _Direct:
         return replace(loop, index=None, iterable=seq, body=rest, restores=(item,))
 
     def bound_once_before(self, name: str, before: list[ir.Stmt]) -> bool:
-        """Is ``name`` a parameter the function never rebinds, or bound once, by one of
-        the statements ``before`` the loop in its block?"""
-        if self.defined[name] == 0:
-            return name in self.fn.params or name in self.fn.kwonly
+        """Is ``name`` bound once, by one of the statements ``before`` the loop in its
+        block, to a sequence that runs over what its positions hold: the items of a loop
+        (``loop_items(xs)``, a dict's keys as a list) or a display? (Not a parameter:
+        ``d[k]`` of a dict ``d`` is not what ``for c in d`` runs over.)"""
         return self.defined[name] == 1 and any(
-            isinstance(s, ir.Assign) and s.target == name for s in before
+            isinstance(s, ir.Assign) and s.target == name and (
+                isinstance(s.value, ir.Tuple)
+                or isinstance(s.value, ir.Call) and isinstance(s.value.func, ir.Name)
+                and self.fn.bindings.get(s.value.func.id) is loop_items
+            )
+            for s in before
         )
 
 

@@ -692,6 +692,27 @@ def nested_rows(rows, x):
     return total
 
 
+def over_positions_of_a_dict(x, d):
+    """``d[k]`` for ``k in range(len(d))``: a dict with int keys, read by position."""
+    s = 0.0
+    for k in range(len(d)):
+        c = d[k]
+        s = s * x + c
+    return s
+
+
+def test_a_loop_over_positions_of_a_parameter_keeps_them():
+    """``for c in d`` would run over a dict's keys, not ``d[0], d[1], ...``: a loop
+    over the positions of a parameter is printed as written (it printed ``for c in d``:
+    a wrong value and gradient)."""
+    d = {0: 1.5, 1: 2.5, 2: 4.0}
+    value, (dx, dd) = srcad.value_and_grad(over_positions_of_a_dict, wrt=(0, 1))(0.7, d)
+    assert value == pytest.approx(1.5 * 0.49 + 2.5 * 0.7 + 4.0, rel=1e-14)
+    assert dx == pytest.approx(2 * 1.5 * 0.7 + 2.5, rel=1e-14)
+    assert dd == pytest.approx({0: 0.49, 1: 0.7, 2: 1.0}, rel=1e-14)
+    check_four_ways(over_positions_of_a_dict, 0.7, [1.5, 2.5, 4.0])
+
+
 def test_a_loop_over_items_is_printed_as_python_writes_it():
     """``for c in coefficients:`` (no ``range(len(...))``, no ``k``, no counter) where
     the loop reads only its items; a loop that reads its position keeps it."""
