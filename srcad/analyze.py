@@ -243,14 +243,19 @@ def _numeric_globals(fn: ir.Function) -> set[str]:
     return {n for n, v in fn.free_objects.items() if type(v) in (float, int)}
 
 
+#: the longest module-level table of numbers checked on each call (checking costs a look at
+#: every item; a lookup table of 200,000 entries read at one or two is left unchecked)
+_CHECKED_TABLE_LENGTH = 256
+
+
 def _sequence_globals(fn: ir.Function) -> dict[str, int]:
     """Globals holding lists or tuples of Python numbers (depth 1: quadrature weights, tax
     brackets) or of lists or tuples of them (2: ``[(x, w), ...]``), with the depth each
     has: checked at run time, as sequence parameters are."""
     found: dict[str, int] = {}
     for name, value in fn.free_objects.items():
-        if type(value) not in (list, tuple) or not value:
-            continue
+        if type(value) not in (list, tuple) or not 0 < len(value) <= _CHECKED_TABLE_LENGTH:
+            continue  # (a long table is read as the array version reads it: unchecked)
         if all(type(v) in (float, int) for v in value):
             found[name] = 1
         elif all(

@@ -917,12 +917,6 @@ def _assigned(fn: ast.FunctionDef) -> set[str]:
     return names
 
 
-#: list methods that change the list they are called on
-_LIST_CHANGING = frozenset(
-    {"pop", "append", "extend", "insert", "remove", "sort", "reverse", "clear"}
-)
-
-
 def _changes_list(node: ast.AST, name: str) -> bool:
     """Does ``node`` call a method that changes the list ``name`` (``name.pop()``)?"""
     return any(
@@ -930,7 +924,7 @@ def _changes_list(node: ast.AST, name: str) -> bool:
         and isinstance(n.func, ast.Attribute)
         and isinstance(n.func.value, ast.Name)
         and n.func.value.id == name
-        and n.func.attr in _LIST_CHANGING
+        and n.func.attr in CHANGING_METHODS
         for n in astwalk.walk(node)
     )
 
@@ -944,7 +938,7 @@ def _changed_list(stmt: ast.stmt) -> tuple[str, list[ast.expr]] | None:
         and isinstance(stmt.value, ast.Call)
         and isinstance(stmt.value.func, ast.Attribute)
         and isinstance(stmt.value.func.value, ast.Name)
-        and stmt.value.func.attr in _LIST_CHANGING
+        and stmt.value.func.attr in CHANGING_METHODS
         and not stmt.value.keywords
     ):
         return stmt.value.func.value.id, stmt.value.args
@@ -1022,7 +1016,7 @@ def desugar(fn: ast.FunctionDef) -> ast.FunctionDef:
         elif isinstance(node, ast.For | ast.While | ast.If | ast.With):
             control_flow = True
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-            list_changes = list_changes or node.func.attr in _LIST_CHANGING
+            list_changes = list_changes or node.func.attr in CHANGING_METHODS
     if not comprehensions and not lambdas and not control_flow and not list_changes:
         return fn  # straight-line code: nothing to rewrite
     fn = copy.deepcopy(fn)

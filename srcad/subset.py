@@ -166,8 +166,28 @@ class _Checker(ast.NodeVisitor):
 
     def check_statement(self, stmt: ast.stmt) -> None:
         """Check one statement, by its construct's ``check_<Node>`` method."""
+        self.check_read_then_changed(stmt)
         check = getattr(self, f"check_{type(stmt).__name__}", self.check_other)
         check(stmt)
+
+    def check_read_then_changed(self, stmt: ast.stmt) -> None:
+        """A list (a dict, an array) used as a whole by an operation that runs after a
+        later part of its expression changes it (``st + [st.pop()]``, ``f(st,
+        st.pop())``): Python's operation sees the object as the change left it, which
+        srcad, reading the value where the name stands, would not; refused. (A change
+        the statement itself makes, ``st.append(st.pop() * v)``, is ordered when srcad
+        desugars it.)"""
+        for expr in _expressions_of(stmt):
+            found = _read_then_changed(expr)
+            if found is not None:
+                name, method = found
+                self.refuse(
+                    name,
+                    f"`{name.id}` is used whole by an operation that runs after "
+                    f"`{name.id}.{method}(...)` in the same expression has changed it",
+                    f"make the change on a line of its own first (`v = {name.id}.{method}"
+                    f"(...)`), then use `{name.id}`",
+                )
 
     def check_other(self, stmt: ast.stmt) -> None:
         """A statement srcad does not support: refused, with the hint of
@@ -664,6 +684,63 @@ def _truth_tests(body: ast.AST) -> Iterator[ast.expr]:
             yield node.test
             if node.msg is not None:
                 yield node.msg
+
+
+def _expressions_of(stmt: ast.stmt) -> list[ast.expr]:
+    """The expressions a statement evaluates itself (not its blocks' statements); for a
+    statement that changes a list with a method, its arguments (desugaring orders the
+    change after them)."""
+    if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and isinstance(
+        stmt.value.func, ast.Attribute
+    ) and isinstance(stmt.value.func.value, ast.Name) and (
+        stmt.value.func.attr in CHANGING_METHODS
+    ):
+        return [*stmt.value.args, *(k.value for k in stmt.value.keywords)]
+    if isinstance(stmt, ast.Expr | ast.Assign | ast.AugAssign | ast.AnnAssign | ast.Return):
+        return [stmt.value] if stmt.value is not None else []
+    if isinstance(stmt, ast.If | ast.While):
+        return [stmt.test]
+    if isinstance(stmt, ast.For):
+        return [stmt.iter]
+    return []
+
+
+def _read_then_changed(expr: ast.expr) -> tuple[ast.Name, str] | None:
+    """A name ``expr`` reads whole and that a changing method call (``name.pop()``)
+    evaluated after it, but before the operation that uses it, changes; with the
+    method. (A name whose attribute or item is read, or whose truth is tested, is used
+    at once: ``xs.pop() if xs else 0.0``.)"""
+    changes = {
+        n.func.value.id: n.func.attr
+        for n in astwalk.walk(expr)
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+        and isinstance(n.func.value, ast.Name) and n.func.attr in CHANGING_METHODS
+    }
+    if not changes:
+        return None
+    for parent in astwalk.walk(expr):
+        if isinstance(parent, ast.BoolOp | ast.Attribute):
+            continue
+        children = list(ast.iter_child_nodes(parent))
+        for k, child in enumerate(children):
+            if not (isinstance(child, ast.Name) and child.id in changes):
+                continue
+            later = children[k + 1 :]
+            if isinstance(parent, ast.Subscript) and child is not parent.value or (
+                isinstance(parent, ast.IfExp) and child is parent.test  # (a truth test)
+            ):
+                continue
+            if any(_changes(n, child.id) for part in later for n in astwalk.walk(part)):
+                return child, changes[child.id]
+    return None
+
+
+def _changes(node: ast.AST, name: str) -> bool:
+    return (
+        isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+        and isinstance(node.func.value, ast.Name) and node.func.value.id == name
+        and node.func.attr in CHANGING_METHODS
+    )
 
 
 def check_supported(source: FunctionSource, *, inlined: bool = False) -> None:

@@ -297,6 +297,12 @@ def writes_a_list_slice(x):
     return sum(out)
 
 
+def joins_a_list_it_pops(x):
+    st = [x, 2.0 * x, 3.0 * x]
+    ys = st + [st.pop() * x]  # <joined after pop>
+    return sum(ys)
+
+
 def pops_from_a_dict(x):
     d = {"a": x, "b": x * 2.0}
     a = d.pop("a")  # <dict pop>
@@ -307,6 +313,7 @@ def pops_from_a_dict(x):
     "f, tag, words",
     [
         (pops_from_a_dict, "dict pop", "make a new dict without the key"),
+        (joins_a_list_it_pops, "joined after pop", "used whole by an operation"),
         (appends_to_a_parameter, "param", "did not make"),
         (appends_to_an_alias, "alias", "hold the same list"),
         (appends_to_a_stored_list, "stored", "hold the same list"),
@@ -1308,3 +1315,23 @@ def test_a_slice_of_a_list_of_floats_gets_the_float_version():
     t_prime = [0.0, 1.0, 4 * 0.4, 12 * 0.4**2 - 3, 32 * 0.4**3 - 16 * 0.4]
     want = sum(c * d for c, d in zip(coefficients, t_prime))
     assert srcad.grad(clenshaw, wrt=1)(coefficients, 0.4) == pytest.approx(want, rel=1e-12)
+
+
+LOOKUP_TABLE = [math.sin(0.001 * k) for k in range(5000)]
+
+
+def table_lookup(x):
+    """Linear interpolation in a long module-level table read at two entries."""
+    k = int(x * 1000.0)
+    w = x * 1000.0 - k
+    return (1.0 - w) * LOOKUP_TABLE[k] + w * LOOKUP_TABLE[k + 1]
+
+
+def test_a_long_global_table_is_not_checked_item_by_item_on_each_call():
+    """Checking every item of a table of 5,000 numbers on each call would cost more than
+    the array version's reading of two of them: such a table is not checked."""
+    g = srcad.grad(table_lookup)
+    assert g(1.2345) == pytest.approx(1000.0 * (LOOKUP_TABLE[1235] - LOOKUP_TABLE[1234]),
+                                      rel=1e-12)
+    assert "number_items(LOOKUP_TABLE)" not in g.backward_source
+    assert "number_items(GAUSS_NODES)" in srcad.grad(gauss_integral).backward_source
