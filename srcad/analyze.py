@@ -4,6 +4,7 @@ values are numbers, and where a version for Python floats must check its inputs.
 
 from __future__ import annotations
 
+import bisect
 import builtins
 import math
 import types
@@ -353,7 +354,9 @@ def number_kinds(fn: ir.Function, given_as: Mapping[str, int] | None = None) -> 
     def number_definition(stmt: ir.Assign) -> bool:
         rule = stmt.rule
         value = stmt.value
-        if _length(value, fn) or _builtin_call(value, fn, builtins.float):
+        if _length(value, fn) or _builtin_call(value, fn, builtins.float) or _position(
+            value, fn
+        ):
             return True  # (len(xs): an int; float(...), float("inf") too: a float)
         if rule is None:  # (None: a value assigned on some paths only)
             if isinstance(value, ir.Const):
@@ -421,6 +424,20 @@ def _key(operand: ir.Expr) -> bool:
 def _length(value: ir.Expr, fn: ir.Function) -> bool:
     """``len(...)``: an int."""
     return _builtin_call(value, fn, builtins.len)
+
+
+def _position(value: ir.Expr, fn: ir.Function) -> bool:
+    """``bisect.bisect_right(knots, x)`` (``bisect``, ``bisect_left``, by any name): an
+    int."""
+    if not isinstance(value, ir.Call):
+        return False
+    func, callee = value.func, None
+    if isinstance(func, ir.Name):
+        callee = fn.free_objects.get(func.id, fn.bindings.get(func.id))
+    elif isinstance(func, ir.Attr) and isinstance(func.value, ir.Name):
+        module = fn.free_objects.get(func.value.id, fn.bindings.get(func.value.id))
+        callee = getattr(module, func.attr, None) if module is bisect else None
+    return any(callee is f for f in (bisect.bisect, bisect.bisect_left, bisect.bisect_right))
 
 
 def _builtin_call(value: ir.Expr, fn: ir.Function, builtin: Any) -> bool:

@@ -10,6 +10,7 @@ runs over it) must name the user's line.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
 from pathlib import Path
@@ -1333,3 +1334,24 @@ def test_a_long_global_table_is_not_checked_item_by_item_on_each_call():
                                       rel=1e-12)
     assert "number_items(LOOKUP_TABLE)" not in g.backward_source
     assert "number_items(GAUSS_NODES)" in srcad.grad(gauss_integral).backward_source
+
+
+SPLINE_KNOTS = [0.0, 0.5, 1.2, 2.0, 3.1]
+
+
+def piecewise_linear(values, x):
+    """Interpolation at module-level knots, the interval found by ``bisect``."""
+    i = min(max(bisect.bisect_right(SPLINE_KNOTS, x) - 1, 0), len(SPLINE_KNOTS) - 2)
+    w = (x - SPLINE_KNOTS[i]) / (SPLINE_KNOTS[i + 1] - SPLINE_KNOTS[i])
+    return (1.0 - w) * values[i] + w * values[i + 1]
+
+
+def test_a_position_found_by_bisect_keeps_the_float_version():
+    """``bisect.bisect_right`` returns an int (it sent the function to the array version)."""
+    values = [1.0, 2.0, 0.5, -1.0, 0.3]
+    g = srcad.grad(piecewise_linear, wrt=(0, 1))
+    dvalues, dx = g(values, 1.5)
+    assert "# this version is for Python floats" in g.backward_source, g.backward_source
+    assert dvalues == pytest.approx([0.0, 0.0, 0.5 / 0.8, 0.3 / 0.8, 0.0], rel=1e-12)
+    assert dx == pytest.approx((-1.0 - 0.5) / 0.8, rel=1e-12)
+    check_four_ways(piecewise_linear, values, 1.5)
