@@ -177,17 +177,23 @@ class _Checker(ast.NodeVisitor):
         srcad, reading the value where the name stands, would not; refused. (A change
         the statement itself makes, ``st.append(st.pop() * v)``, is ordered when srcad
         desugars it.)"""
-        for expr in _expressions_of(stmt):
-            found = _read_then_changed(expr)
-            if found is not None:
-                name, method = found
-                self.refuse(
-                    name,
-                    f"`{name.id}` is used whole by an operation that runs after "
-                    f"`{name.id}.{method}(...)` in the same expression has changed it",
-                    f"make the change on a line of its own first (`v = {name.id}.{method}"
-                    f"(...)`), then use `{name.id}`",
-                )
+        found = _read_then_changed_in(stmt)
+        if found is None:
+            return
+        name, method = found
+        first = (
+            "compute the index on a line of its own first (`i = ...`), then write "
+            "`...[i] += ...`" if isinstance(stmt, ast.AugAssign) and any(
+                n is name for n in astwalk.walk(stmt.target)
+            ) else f"make the change on a line of its own first (`v = {name.id}.{method}"
+            f"(...)`), then use `{name.id}`"
+        )
+        self.refuse(
+            name,
+            f"`{name.id}` is read, and changed by `{name.id}.{method}(...)`, in one "
+            "statement, in an order srcad does not follow",
+            first,
+        )
 
     def check_other(self, stmt: ast.stmt) -> None:
         """A statement srcad does not support: refused, with the hint of
@@ -705,34 +711,78 @@ def _expressions_of(stmt: ast.stmt) -> list[ast.expr]:
     return []
 
 
+def _changed_names(node: ast.AST) -> dict[str, str]:
+    """The names a changing method call under ``node`` changes (``st.pop()``), with
+    the method."""
+    return {
+        n.func.value.id: n.func.attr
+        for n in astwalk.walk(node)
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+        and isinstance(n.func.value, ast.Name) and n.func.attr in CHANGING_METHODS
+    }
+
+
+def _read_then_changed_in(stmt: ast.stmt) -> tuple[ast.Name, str] | None:
+    """A name that ``stmt`` reads and that a changing method call in it changes, where
+    the order Python evaluates them in is not the order srcad would (see
+    :func:`_read_then_changed`); with the method."""
+    for expr in _expressions_of(stmt):
+        found = _read_then_changed(expr)
+        if found is not None:
+            return found
+    if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Subscript):
+        # (`acc[len(st) - 1] += st.pop()`: Python reads the target's index first)
+        changes = _changed_names(stmt.value)
+        for n in astwalk.walk(stmt.target):
+            if isinstance(n, ast.Name) and n.id in changes:
+                return n, changes[n.id]
+    return None
+
+
 def _read_then_changed(expr: ast.expr) -> tuple[ast.Name, str] | None:
     """A name ``expr`` reads whole and that a changing method call (``name.pop()``)
     evaluated after it, but before the operation that uses it, changes; with the
     method. (A name whose attribute or item is read, or whose truth is tested, is used
-    at once: ``xs.pop() if xs else 0.0``.)"""
-    changes = {
-        n.func.value.id: n.func.attr
-        for n in astwalk.walk(expr)
-        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
-        and isinstance(n.func.value, ast.Name) and n.func.attr in CHANGING_METHODS
-    }
+    at once: ``xs.pop() if xs else 0.0``.) A comprehension over a name that the
+    expression changes elsewhere counts too: srcad runs it before the statement."""
+    changes = _changed_names(expr)
     if not changes:
         return None
     for parent in astwalk.walk(expr):
-        if isinstance(parent, ast.BoolOp | ast.Attribute):
+        if isinstance(parent, _COMPREHENSION_NODES):
+            outside = _changed_names(expr) if _changes_outside(expr, parent) else {}
+            for n in astwalk.walk(parent):
+                if isinstance(n, ast.Name) and n.id in outside:
+                    return n, outside[n.id]
+            continue
+        if isinstance(parent, ast.BoolOp | ast.Attribute | ast.keyword):
             continue
         children = list(ast.iter_child_nodes(parent))
+        if isinstance(parent, ast.Call):  # (a keyword's value is an argument too)
+            children = [parent.func, *parent.args, *(k.value for k in parent.keywords)]
+        if isinstance(parent, ast.IfExp):  # (a truth test; one branch runs, whole)
+            children = []
         for k, child in enumerate(children):
             if not (isinstance(child, ast.Name) and child.id in changes):
                 continue
-            later = children[k + 1 :]
-            if isinstance(parent, ast.Subscript) and child is not parent.value or (
-                isinstance(parent, ast.IfExp) and child is parent.test  # (a truth test)
-            ):
+            if isinstance(parent, ast.Subscript) and child is not parent.value:
                 continue
-            if any(_changes(n, child.id) for part in later for n in astwalk.walk(part)):
+            if any(_changes(n, child.id) for part in children[k + 1 :] for n in astwalk.walk(part)):
                 return child, changes[child.id]
     return None
+
+
+_COMPREHENSION_NODES = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
+
+
+def _changes_outside(expr: ast.expr, comprehension: ast.expr) -> bool:
+    """Does ``expr`` change a name outside ``comprehension`` that the comprehension
+    reads?"""
+    inside = {id(n) for n in astwalk.walk(comprehension)}
+    read = {n.id for n in astwalk.walk(comprehension) if isinstance(n, ast.Name)}
+    return any(
+        _changes(n, name) for n in astwalk.walk(expr) if id(n) not in inside for name in read
+    )
 
 
 def _changes(node: ast.AST, name: str) -> bool:

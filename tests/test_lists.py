@@ -304,6 +304,26 @@ def joins_a_list_it_pops(x):
     return sum(ys)
 
 
+def sums_a_list_it_pops(x):
+    st = [x, 2.0 * x, 3.0 * x]
+    return st.pop() / sum(abs(v) for v in st)  # <summed after pop>
+
+
+def adds_at_an_index_it_pops(x):
+    st, acc = [x, 2.0 * x], [0.0, 0.0]
+    acc[len(st) - 1] += st.pop()  # <index before pop>
+    return acc[0] + 10.0 * acc[1]
+
+
+def passes_a_list_it_pops(x):
+    st = [x, 2.0 * x]
+    return _first_and(ys=st, v=st.pop())  # <keyword before pop>
+
+
+def _first_and(ys, v):
+    return ys[0] + v * len(ys)
+
+
 def pops_from_a_dict(x):
     d = {"a": x, "b": x * 2.0}
     a = d.pop("a")  # <dict pop>
@@ -314,7 +334,10 @@ def pops_from_a_dict(x):
     "f, tag, words",
     [
         (pops_from_a_dict, "dict pop", "make a new dict without the key"),
-        (joins_a_list_it_pops, "joined after pop", "used whole by an operation"),
+        (joins_a_list_it_pops, "joined after pop", "in an order srcad does not follow"),
+        (sums_a_list_it_pops, "summed after pop", "in an order srcad does not follow"),
+        (adds_at_an_index_it_pops, "index before pop", "compute the index"),
+        (passes_a_list_it_pops, "keyword before pop", "in an order srcad does not follow"),
         (appends_to_a_parameter, "param", "did not make"),
         (appends_to_an_alias, "alias", "hold the same list"),
         (appends_to_a_stored_list, "stored", "hold the same list"),
