@@ -1001,22 +1001,24 @@ def desugar(fn: ast.FunctionDef) -> ast.FunctionDef:
     for node in astwalk.walk(fn):  # (one walk: this runs on every function srcad reads)
         if isinstance(node, _COMPREHENSIONS):
             comprehensions = True
-        elif isinstance(node, ast.Call) and (
-            mapped_call(node) or reduce_call(node) or dict_view_consumed(node) or listed_zip(node)
-        ):
-            comprehensions = functional = True
-        elif (
-            keyed_extreme(node) or keyed_sort(node) or keyed_sort_in_place(node)
-            or dict_call(node)
-        ):
-            comprehensions = True
+        elif isinstance(node, ast.Call):
+            if (
+                mapped_call(node) or reduce_call(node) or dict_view_consumed(node)
+                or listed_zip(node)
+            ):
+                comprehensions = functional = True
+            elif (
+                keyed_extreme(node) or keyed_sort(node) or keyed_sort_in_place(node)
+                or dict_call(node)
+            ):
+                comprehensions = True
+            if isinstance(node.func, ast.Attribute) and node.func.attr in CHANGING_METHODS:
+                list_changes = True
         elif isinstance(node, ast.Assign):
             lambdas = lambdas or named_lambda(node)
             comprehensions = comprehensions or _starred_unpacking(node) is not None
         elif isinstance(node, ast.For | ast.While | ast.If | ast.With):
             control_flow = True
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-            list_changes = list_changes or node.func.attr in CHANGING_METHODS
     if not comprehensions and not lambdas and not control_flow and not list_changes:
         return fn  # straight-line code: nothing to rewrite
     fn = copy.deepcopy(fn)

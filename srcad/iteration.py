@@ -23,6 +23,8 @@ def loops_as_python(fn: ir.Function) -> ir.Function:
     """``fn`` with each loop over the positions of a sequence that reads nothing but its
     items printed as a loop over the items (``len(xs)`` and ``loop_items(xs)`` dropped
     where nothing else reads them), and without the iteration counters nothing reads."""
+    if not any(isinstance(s, ir.Loop) for s in ir.walk(fn.body)):
+        return fn  # (straight-line code: nothing to print otherwise)
     defined = Counter(n for s in ir.walk(fn.body) for n in ir.targets_of(s))
     body = _Direct(fn, defined).rewrite(fn.body)
     if body is not fn.body:

@@ -85,6 +85,15 @@ class _Checker(ast.NodeVisitor):
 
 
     @functools.cached_property
+    def changes_lists(self) -> bool:
+        """Does the function call a method that changes a list (a dict, an array)?"""
+        return any(
+            isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+            and n.func.attr in CHANGING_METHODS
+            for n in astwalk.walk(self.source.node)
+        )
+
+    @functools.cached_property
     def builtin_sum(self) -> bool:
         """``sum`` is the builtin (not a local variable or a global of that name)."""
         return "sum" not in _stored_names(self.source.node) and (
@@ -177,6 +186,8 @@ class _Checker(ast.NodeVisitor):
         srcad, reading the value where the name stands, would not; refused. (A change
         the statement itself makes, ``st.append(st.pop() * v)``, is ordered when srcad
         desugars it.)"""
+        if not self.changes_lists:
+            return
         found = _read_then_changed_in(stmt)
         if found is None:
             return
