@@ -322,6 +322,7 @@ def _loop(stmt: ir.Loop, depth: int) -> list[str]:
             len(stmt.test) == 1
             and isinstance(stmt.test[0], ir.Assign)
             and stmt.cond == ir.Name(stmt.test[0].target)
+            and stmt.test[0].target not in ir.read_in(stmt.body)  # (else it stays bound)
         ):
             header = f"while {expression(stmt.test[0].value)}:"
         else:

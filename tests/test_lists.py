@@ -324,6 +324,12 @@ def _first_and(ys, v):
     return ys[0] + v * len(ys)
 
 
+def appends_to_a_list_a_dict_holds(x):
+    d = {"a": [x, 2.0 * x], "b": []}
+    d["b"].append(d["a"][-1] * 2.0)  # <held list>
+    return d["b"][0]
+
+
 def pops_from_a_dict(x):
     d = {"a": x, "b": x * 2.0}
     a = d.pop("a")  # <dict pop>
@@ -334,6 +340,7 @@ def pops_from_a_dict(x):
     "f, tag, words",
     [
         (pops_from_a_dict, "dict pop", "make a new dict without the key"),
+        (appends_to_a_list_a_dict_holds, "held list", "changes a list that `d` holds"),
         (joins_a_list_it_pops, "joined after pop", "in an order srcad does not follow"),
         (sums_a_list_it_pops, "summed after pop", "in an order srcad does not follow"),
         (adds_at_an_index_it_pops, "index before pop", "compute the index"),
@@ -1378,3 +1385,21 @@ def test_a_position_found_by_bisect_keeps_the_float_version():
     assert dvalues == pytest.approx([0.0, 0.0, 0.5 / 0.8, 0.3 / 0.8, 0.0], rel=1e-12)
     assert dx == pytest.approx((-1.0 - 0.5) / 0.8, rel=1e-12)
     check_four_ways(piecewise_linear, values, 1.5)
+
+
+def stacks_in_a_dict(xs):
+    """Two stacks in a dict, written the way srcad follows (a new list for each change);
+    the loop's test reads the list the body replaces."""
+    d = {"a": list(xs), "b": []}
+    while d["a"]:
+        v = d["a"][-1]
+        d["a"] = d["a"][:-1]
+        d["b"] = d["b"] + [v * 2.0]
+    return d["b"][0] + 3.0 * d["b"][-1]
+
+
+def test_a_while_test_whose_value_the_body_reads_stays_bound():
+    """``while d["a"]:`` printed as the loop's header left its value unbound where the
+    body's memory checks read it (a NameError from generated code)."""
+    got = check_four_ways(stacks_in_a_dict, [1.0, 2.0, 3.0])[0]
+    assert got == pytest.approx([6.0, 0.0, 2.0], rel=1e-14)

@@ -299,6 +299,18 @@ class Statements(LoweringPart):
             )
         if may_change_state(callee):
             self.refuse_shuffle(scope, call)
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Subscript) and (
+            func.attr in _LIST_CHANGES
+        ):  # (d["b"].append(v): a list that another container holds)
+            item = ast.unparse(func.value)
+            raise self.error(
+                scope,
+                stmt,
+                f"`{item}.{func.attr}(...)` changes a list that "
+                f"`{ast.unparse(func.value.value)}` holds, which srcad does not follow",
+                f"give the item a new list instead: `{item} = {item} + [v]` to append, "
+                f"`v = {item}[-1]` then `{item} = {item}[:-1]` to pop",
+            )
         if not getattr(callee, "__srcad_effect__", False) and not draws_random_numbers(
             callee, call
         ):
@@ -792,6 +804,8 @@ def _masked_out(call: ast.Call) -> ast.Subscript | None:
 
 
 _LOGGING_METHODS = frozenset(("debug", "info", "warning", "error", "critical", "exception", "log"))
+#: methods that change a list (a bare call of one on an item of another container)
+_LIST_CHANGES = frozenset(("append", "extend", "insert", "remove", "pop", "clear", "reverse"))
 
 
 def _prints(callee: Any) -> bool:
