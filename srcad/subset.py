@@ -742,9 +742,10 @@ def _read_then_changed_in(stmt: ast.stmt) -> tuple[ast.Name, str] | None:
         if found is not None:
             return found
     if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Subscript):
-        # (`acc[len(st) - 1] += st.pop()`: Python reads the target's index first)
+        # (`acc[len(st) - 1] += st.pop()`: Python reads the target's index first; the
+        # list itself, `st[-1] += st.pop()`, is written after the pop in both)
         changes = _changed_names(stmt.value)
-        for n in astwalk.walk(stmt.target):
+        for n in astwalk.walk(stmt.target.slice):
             if isinstance(n, ast.Name) and n.id in changes:
                 return n, changes[n.id]
     return None
@@ -759,12 +760,12 @@ def _read_then_changed(expr: ast.expr) -> tuple[ast.Name, str] | None:
     changes = _changed_names(expr)
     if not changes:
         return None
+    order, branches = _evaluation_order(expr)
     for parent in astwalk.walk(expr):
         if isinstance(parent, _COMPREHENSION_NODES):
-            outside = _changed_names(expr) if _changes_outside(expr, parent) else {}
-            for n in astwalk.walk(parent):
-                if isinstance(n, ast.Name) and n.id in outside:
-                    return n, outside[n.id]
+            found = _changed_before(expr, parent, order, branches)
+            if found is not None:
+                return found
             continue
         if isinstance(parent, ast.BoolOp | ast.Attribute | ast.keyword):
             continue
@@ -786,14 +787,70 @@ def _read_then_changed(expr: ast.expr) -> tuple[ast.Name, str] | None:
 _COMPREHENSION_NODES = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
 
 
-def _changes_outside(expr: ast.expr, comprehension: ast.expr) -> bool:
-    """Does ``expr`` change a name outside ``comprehension`` that the comprehension
-    reads?"""
-    inside = {id(n) for n in astwalk.walk(comprehension)}
-    read = {n.id for n in astwalk.walk(comprehension) if isinstance(n, ast.Name)}
-    return any(
-        _changes(n, name) for n in astwalk.walk(expr) if id(n) not in inside for name in read
+def _evaluation_order(
+    expr: ast.expr,
+) -> tuple[dict[int, int], dict[int, tuple[tuple[int, int], ...]]]:
+    """When each node of ``expr`` is done, in Python's order (by id: a rank), and the
+    branches of if-expressions it stands in (``(id(ifexp), 0 or 1)``, outermost first)."""
+    order: dict[int, int] = {}
+    branches: dict[int, tuple[tuple[int, int], ...]] = {}
+
+    def visit(node: ast.AST, path: tuple[tuple[int, int], ...]) -> None:
+        if isinstance(node, ast.IfExp):  # (the test first, then one of the branches)
+            visit(node.test, path)
+            visit(node.body, (*path, (id(node), 0)))
+            visit(node.orelse, (*path, (id(node), 1)))
+        else:
+            for child in ast.iter_child_nodes(node):
+                visit(child, path)
+        order[id(node)] = len(order)
+        branches[id(node)] = path
+
+    visit(expr, ())
+    return order, branches
+
+
+def _changed_before(
+    expr: ast.expr,
+    comprehension: ast.expr,
+    order: dict[int, int],
+    branches: dict[int, tuple[tuple[int, int], ...]],
+) -> tuple[ast.Name, str] | None:
+    """A name ``comprehension`` reads that a changing call of ``expr`` outside it changes
+    on one side of the moment Python reads the items and on the other of the moment
+    srcad does, on a path where both run; with the method.
+
+    Python reads a list comprehension's items where it stands, a generator's when the
+    call it is given to runs; srcad runs a comprehension before its statement, and the
+    one ``sum(<comprehension>, start)`` adds up after ``start``."""
+    inside = list(astwalk.walk(comprehension))
+    taken = {id(n) for n in inside}
+    parent = next(
+        (n for n in astwalk.walk(expr) if any(c is comprehension for c in ast.iter_child_nodes(n))),
+        None,
     )
+    python = min(order[id(n)] for n in inside)
+    if isinstance(comprehension, ast.GeneratorExp) and isinstance(parent, ast.Call):
+        python = order[id(parent)]  # (lazy: read while the call runs)
+    srcad = -1
+    if isinstance(parent, ast.Call) and summed_comprehension(parent) and len(parent.args) == 2:
+        srcad = order[id(parent.args[1])]  # (added up after `start`)
+    read = {n.id: n for n in inside if isinstance(n, ast.Name)}
+    for n in astwalk.walk(expr):
+        if id(n) in taken or not isinstance(n, ast.Call):
+            continue
+        if (order[id(n)] < python) == (order[id(n)] <= srcad):
+            continue  # (both read the items on the same side of this call)
+        for name, at in read.items():
+            if _changes(n, name) and not _exclusive(branches[id(n)], branches[id(comprehension)]):
+                return at, n.func.attr  # type: ignore[attr-defined]  # (_changes: a method)
+    return None
+
+
+def _exclusive(a: tuple[tuple[int, int], ...], b: tuple[tuple[int, int], ...]) -> bool:
+    """Are these two paths in different branches of one if-expression?"""
+    sides = dict(a)
+    return any(node in sides and sides[node] != side for node, side in b)
 
 
 def _changes(node: ast.AST, name: str) -> bool:

@@ -330,6 +330,11 @@ def appends_to_a_list_a_dict_holds(x):
     return d["b"][0]
 
 
+def sums_before_a_start_it_pops(x):
+    st = [x, 2.0 * x, 3.0 * x]
+    return sum([v * v for v in st], st.pop())  # <start pops>
+
+
 def pops_from_a_dict(x):
     d = {"a": x, "b": x * 2.0}
     a = d.pop("a")  # <dict pop>
@@ -340,6 +345,7 @@ def pops_from_a_dict(x):
     "f, tag, words",
     [
         (pops_from_a_dict, "dict pop", "make a new dict without the key"),
+        (sums_before_a_start_it_pops, "start pops", "in an order srcad does not follow"),
         (appends_to_a_list_a_dict_holds, "held list", "changes a list that `d` holds"),
         (joins_a_list_it_pops, "joined after pop", "in an order srcad does not follow"),
         (sums_a_list_it_pops, "summed after pop", "in an order srcad does not follow"),
@@ -1403,3 +1409,36 @@ def test_a_while_test_whose_value_the_body_reads_stays_bound():
     body's memory checks read it (a NameError from generated code)."""
     got = check_four_ways(stacks_in_a_dict, [1.0, 2.0, 3.0])[0]
     assert got == pytest.approx([6.0, 0.0, 2.0], rel=1e-14)
+
+
+def squares_then_top(xs):
+    """A list comprehension Python runs before the pop that follows it."""
+    st = list(xs)
+    return sum([v * v for v in st]) + st.pop()
+
+
+def squares_after_start(xs):
+    """A generator ``sum`` reads after its start, which pops (Python's order too)."""
+    st = list(xs)
+    return sum((v * v for v in st), st.pop())
+
+
+def top_added_twice(xs):
+    """``st[-1] += st.pop()``: Python reads st[-1] first and writes the new last item."""
+    st = list(xs)
+    st[-1] += st.pop()
+    return st[0] + 10.0 * st[-1] + 100.0 * len(st)
+
+
+@pytest.mark.parametrize("f, want", [
+    (squares_then_top, [2.0, 4.0, 6.0, 9.0]),
+    (squares_after_start, [2.0, 4.0, 6.0, 1.0]),
+    (top_added_twice, [1.0, 0.0, 0.0, 20.0]),  # (st[-1] = 2 x4 replaces x3)
+], ids=lambda v: getattr(v, "__name__", ""))
+def test_list_changes_in_an_expression_in_pythons_order_are_followed(f, want):
+    """What the order check lets through, Python and srcad read in the same order."""
+    xs = [1.0, 2.0, 3.0, 4.0]
+    value, grad = srcad.value_and_grad(f)(list(xs))
+    assert value == f(list(xs))
+    assert grad == pytest.approx(want, rel=1e-14)
+    check_four_ways(f, xs)
