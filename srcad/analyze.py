@@ -537,8 +537,8 @@ def scalar_guards(
             continue
         seen.add((name, depth))
         for stmt in definitions.get(name, ()):
-            if _length(stmt.value, fn):  # (len(xs): an int, whatever xs holds)
-                continue
+            if _length(stmt.value, fn) or _position(stmt.value, fn):
+                continue  # (len(xs), bisect(xs, x): an int, whatever xs holds)
             pending += [
                 (o.id, _operand_depth(stmt, k, depth))
                 for k, o in enumerate(stmt.operands)

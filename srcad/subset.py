@@ -775,13 +775,24 @@ def _read_then_changed(expr: ast.expr) -> tuple[ast.Name, str] | None:
         if isinstance(parent, ast.IfExp):  # (a truth test; one branch runs, whole)
             children = []
         for k, child in enumerate(children):
-            if not (isinstance(child, ast.Name) and child.id in changes):
-                continue
             if isinstance(parent, ast.Subscript) and child is not parent.value:
                 continue
-            if any(_changes(n, child.id) for part in children[k + 1 :] for n in astwalk.walk(part)):
-                return child, changes[child.id]
+            for whole in _whole_names(child):  # (`st`, or `st if c else ys`: one of them)
+                if whole.id in changes and any(
+                    _changes(n, whole.id) for part in children[k + 1 :]
+                    for n in astwalk.walk(part)
+                ):
+                    return whole, changes[whole.id]
     return None
+
+
+def _whole_names(node: ast.AST) -> list[ast.Name]:
+    """The names whose object ``node`` is: itself, or an if-expression's branches."""
+    if isinstance(node, ast.Name):
+        return [node]
+    if isinstance(node, ast.IfExp):
+        return [*_whole_names(node.body), *_whole_names(node.orelse)]
+    return []
 
 
 _COMPREHENSION_NODES = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)

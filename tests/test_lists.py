@@ -335,6 +335,12 @@ def sums_before_a_start_it_pops(x):
     return sum([v * v for v in st], st.pop())  # <start pops>
 
 
+def joins_a_chosen_list_it_pops(x):
+    st, ys = [x, 2.0 * x, 3.0 * x], [9.0]
+    zs = (st if x > 0.0 else ys) + [st.pop()]  # <chosen then pop>
+    return sum(zs)
+
+
 def pops_from_a_dict(x):
     d = {"a": x, "b": x * 2.0}
     a = d.pop("a")  # <dict pop>
@@ -345,6 +351,7 @@ def pops_from_a_dict(x):
     "f, tag, words",
     [
         (pops_from_a_dict, "dict pop", "make a new dict without the key"),
+        (joins_a_chosen_list_it_pops, "chosen then pop", "in an order srcad does not follow"),
         (sums_before_a_start_it_pops, "start pops", "in an order srcad does not follow"),
         (appends_to_a_list_a_dict_holds, "held list", "changes a list that `d` holds"),
         (joins_a_list_it_pops, "joined after pop", "in an order srcad does not follow"),
@@ -1380,6 +1387,18 @@ def piecewise_linear(values, x):
     i = min(max(bisect.bisect_right(SPLINE_KNOTS, x) - 1, 0), len(SPLINE_KNOTS) - 2)
     w = (x - SPLINE_KNOTS[i]) / (SPLINE_KNOTS[i + 1] - SPLINE_KNOTS[i])
     return (1.0 - w) * values[i] + w * values[i + 1]
+
+
+def weighted_by_position(x):
+    """bisect's position used as a number (a weight): it has no derivative."""
+    i = bisect.bisect_left(SPLINE_KNOTS, x)
+    return x * x * i
+
+
+def test_a_position_found_by_bisect_is_a_number_without_derivative():
+    """It asked for a derivative rule (``srcad.defrule``) for bisect."""
+    assert srcad.grad(weighted_by_position)(1.5) == pytest.approx(2 * 1.5 * 3, rel=1e-14)
+    check_four_ways(weighted_by_position, 1.5)
 
 
 def test_a_position_found_by_bisect_keeps_the_float_version():

@@ -6,6 +6,7 @@ the order of the seed's backprop listing.
 
 from __future__ import annotations
 
+import bisect
 import builtins
 import logging
 import math
@@ -278,6 +279,8 @@ defrule("range(x, y)", env={"range": range}, x=None, y=None)
 defrule("range(x, y, z)", env={"range": range}, x=None, y=None, z=None)
 for _name in ("floor", "ceil", "trunc"):  # (numbers of numbers: the version for floats)
     defrule(f"math.{_name}(x)", env={"math": math}, x=None, elementwise=True)
+for _name in ("bisect", "bisect_left", "bisect_right"):  # (a position: piecewise constant)
+    defrule(f"bisect.{_name}(a, x)", env={"bisect": bisect}, a=None, x=None)
 
 # ---------------------------------------------------------------- containers
 #: Reading one element: its adjoint is added into that element of the container's adjoint.
