@@ -1461,3 +1461,21 @@ def test_list_changes_in_an_expression_in_pythons_order_are_followed(f, want):
     assert value == f(list(xs))
     assert grad == pytest.approx(want, rel=1e-14)
     check_four_ways(f, xs)
+
+
+def shrinking_row(xs, w):
+    """A list held in a list, replaced by a shorter one in a loop."""
+    held = [list(xs), 0.0]
+    for _ in range(len(xs)):
+        held[1] = held[1] * w + held[0][-1]
+        held[0] = held[0][:-1]
+    return held[1]
+
+
+def test_an_item_replaced_by_one_of_another_length_gets_a_zero_of_its_own():
+    """The adjoint of the item a write replaced is zero in the old item's structure (it
+    had the new one's: a shorter list, which the next adjoint added into, an IndexError
+    from the generated code)."""
+    xs = [1.0, -0.5, 2.0, 0.3]
+    got = check_four_ways(shrinking_row, xs, 0.9)
+    assert got[0] == pytest.approx([1.0, 0.9, 0.9 ** 2, 0.9 ** 3], rel=1e-14)
