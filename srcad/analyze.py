@@ -354,7 +354,7 @@ def number_kinds(fn: ir.Function, given_as: Mapping[str, int] | None = None) -> 
     def number_definition(stmt: ir.Assign) -> bool:
         rule = stmt.rule
         value = stmt.value
-        if _length(value, fn) or _builtin_call(value, fn, builtins.float) or _position(
+        if _length(value, fn) or calls_builtin(value, fn, builtins.float) or _position(
             value, fn
         ):
             return True  # (len(xs): an int; float(...), float("inf") too: a float)
@@ -423,7 +423,7 @@ def _key(operand: ir.Expr) -> bool:
 
 def _length(value: ir.Expr, fn: ir.Function) -> bool:
     """``len(...)``: an int."""
-    return _builtin_call(value, fn, builtins.len)
+    return calls_builtin(value, fn, builtins.len)
 
 
 def _position(value: ir.Expr, fn: ir.Function) -> bool:
@@ -440,8 +440,9 @@ def _position(value: ir.Expr, fn: ir.Function) -> bool:
     return any(callee is f for f in (bisect.bisect, bisect.bisect_left, bisect.bisect_right))
 
 
-def _builtin_call(value: ir.Expr, fn: ir.Function, builtin: Any) -> bool:
-    """A call of the builtin ``builtin`` (``len(...)``, ``float(...)``)."""
+def calls_builtin(value: ir.Expr, fn: ir.Function, builtin: Any) -> TypeGuard[ir.Call]:
+    """A call of the builtin ``builtin`` (``len(...)``, ``float(...)``), by its name or a
+    binding of it, where no global of ``fn`` shadows it."""
     if not (isinstance(value, ir.Call) and isinstance(value.func, ir.Name)):
         return False
     name = value.func.id

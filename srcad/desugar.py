@@ -917,31 +917,34 @@ def _assigned(fn: ast.FunctionDef) -> set[str]:
     return names
 
 
+def changed_by(node: ast.AST) -> str | None:
+    """``name`` of a call ``name.method(...)`` of a method that changes ``name`` in place
+    (:data:`CHANGING_METHODS`: ``st.pop()``, ``q.append(v)``), else None."""
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and isinstance(node.func.value, ast.Name)
+        and node.func.attr in CHANGING_METHODS
+    ):
+        return node.func.value.id
+    return None
+
+
 def _changes_list(node: ast.AST, name: str) -> bool:
     """Does ``node`` call a method that changes the list ``name`` (``name.pop()``)?"""
-    return any(
-        isinstance(n, ast.Call)
-        and isinstance(n.func, ast.Attribute)
-        and isinstance(n.func.value, ast.Name)
-        and n.func.value.id == name
-        and n.func.attr in CHANGING_METHODS
-        for n in astwalk.walk(node)
-    )
+    return any(changed_by(n) == name for n in astwalk.walk(node))
 
 
 def _changed_list(stmt: ast.stmt) -> tuple[str, list[ast.expr]] | None:
     """The list a statement changes in place and the operands Python evaluates before
     it changes it: ``xs.append(v)`` (``extend``, ``insert``, ``remove``): its arguments;
     ``xs += vs``: ``vs``; ``xs[i] = v``: ``v`` (then ``xs`` and ``i``)."""
-    if (
-        isinstance(stmt, ast.Expr)
-        and isinstance(stmt.value, ast.Call)
-        and isinstance(stmt.value.func, ast.Attribute)
-        and isinstance(stmt.value.func.value, ast.Name)
-        and stmt.value.func.attr in CHANGING_METHODS
-        and not stmt.value.keywords
+    if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and (
+        not stmt.value.keywords
     ):
-        return stmt.value.func.value.id, stmt.value.args
+        name = changed_by(stmt.value)
+        if name is not None:
+            return name, stmt.value.args
     if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
         return stmt.target.id, [stmt.value]
     if (

@@ -3,7 +3,7 @@
 srcad lowers ``for c in xs`` to a loop over the positions, ``for k in range(n)`` with
 ``n = len(xs)`` and ``c = xs[k]`` first in the body, so that the backward pass can run
 over the same positions last first. Where nothing but that line reads the position, the
-forward loop is printed as ``for c in xs:`` (:func:`direct_loops`): it reads as the
+forward loop is printed as ``for c in xs:`` (:func:`loops_as_python`): it reads as the
 user's code and runs faster, as Python's own iteration does. (A loop that changes the
 length of the sequence it runs over is refused when srcad reads it, so the two run
 over the same items.)
@@ -16,6 +16,7 @@ from collections import Counter
 from dataclasses import replace
 
 from . import ir
+from .analyze import calls_builtin
 from .runtime import loop_items
 
 
@@ -34,8 +35,8 @@ def loops_as_python(fn: ir.Function) -> ir.Function:
     gone = _bound_in(fn.body) - _bound_in(body)
     if gone:  # (an index, a length, a list of items no longer bound: not deleted either)
         body = _WithoutDeleting(gone).visit_body(body)
-    return fn if all(a is b for a, b in zip(body, fn.body, strict=False)) and len(
-        body) == len(fn.body) else fn.with_body(body)
+    unchanged = len(body) == len(fn.body) and all(a is b for a, b in zip(body, fn.body))
+    return fn if unchanged else fn.with_body(body)
 
 
 def _reads_count(body: tuple[ir.Stmt, ...]) -> Counter[str]:
@@ -98,9 +99,12 @@ class _Direct:
         k, n = loop.index, _range_count(loop, self.fn)
         if k is None or n is None or loop.restores or self.defined[n] != 1:
             return None
-        lengths = [s for s in before if isinstance(s, ir.Assign) and s.target == n]
-        length = _call_of(lengths[0].value, "len", self.fn) if lengths else None
-        seq = length.args[0] if length is not None and len(length.args) == 1 else None
+        length = next(
+            (s.value for s in before if isinstance(s, ir.Assign) and s.target == n), None
+        )
+        seq = None
+        if length is not None and calls_builtin(length, self.fn, builtins.len):
+            seq = length.args[0] if len(length.args) == 1 else None
         if not isinstance(seq, ir.Name) or not self.bound_once_before(seq.id, before):
             return None
         element = ir.Subscript(seq, ir.Name(k))
@@ -140,22 +144,12 @@ def _range_count(loop: ir.Loop, fn: ir.Function) -> str | None:
     iterable = loop.iterable
     if (
         isinstance(iterable, ir.Call)
-        and _call_of(iterable, "range", fn) is not None
+        and calls_builtin(iterable, fn, builtins.range)
         and len(iterable.args) == 1
         and isinstance(iterable.args[0], ir.Name)
     ):
         return iterable.args[0].id
     return None
-
-
-def _call_of(value: ir.Expr, builtin: str, fn: ir.Function) -> ir.Call | None:
-    """``value`` if it calls the builtin ``builtin`` (by its name, or a binding of it)."""
-    if not (isinstance(value, ir.Call) and isinstance(value.func, ir.Name) and not value.kwargs):
-        return None
-    name = value.func.id
-    bound = fn.bindings.get(name)
-    found = bound is getattr(builtins, builtin) if bound is not None else name == builtin
-    return value if found else None
 
 
 def _reads(body: tuple[ir.Stmt, ...], name: str, skip: ir.Loop | None = None) -> bool:
@@ -179,7 +173,7 @@ def _without_unread_lengths(
         if blocks:
             stmt = ir.with_blocks(stmt, [_without_unread_lengths(b, reads, fn) for b in blocks])
         if not (isinstance(stmt, ir.Assign) and not reads[stmt.target]
-                and _call_of(stmt.value, "len", fn) is not None):
+                and calls_builtin(stmt.value, fn, builtins.len)):
             out.append(stmt)
     return tuple(out)
 

@@ -15,6 +15,7 @@ from .chains import MISSING, chain_names, static_attribute, static_chain
 from .contexts import try_refusals, with_refusals
 from .desugar import (
     CHANGING_METHODS,
+    changed_by,
     endless,
     keyed_extreme,
     keyed_sort,
@@ -180,12 +181,11 @@ class _Checker(ast.NodeVisitor):
         check(stmt)
 
     def check_read_then_changed(self, stmt: ast.stmt) -> None:
-        """A list (a dict, an array) used as a whole by an operation that runs after a
-        later part of its expression changes it (``st + [st.pop()]``, ``f(st,
-        st.pop())``): Python's operation sees the object as the change left it, which
-        srcad, reading the value where the name stands, would not; refused. (A change
-        the statement itself makes, ``st.append(st.pop() * v)``, is ordered when srcad
-        desugars it.)"""
+        """A list (a dict, an array) that a statement reads and changes in an order
+        srcad would not follow (see :func:`_read_then_changed_in`: ``st + [st.pop()]``,
+        a comprehension over ``st`` beside ``st.pop()``, ``acc[len(st) - 1] +=
+        st.pop()``); refused. (A change the statement itself makes, ``st.append(st.pop()
+        * v)``, is ordered when srcad desugars it.)"""
         if not self.changes_lists:
             return
         found = _read_then_changed_in(stmt)
@@ -707,10 +707,8 @@ def _expressions_of(stmt: ast.stmt) -> list[ast.expr]:
     """The expressions a statement evaluates itself (not its blocks' statements); for a
     statement that changes a list with a method, its arguments (desugaring orders the
     change after them)."""
-    if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and isinstance(
-        stmt.value.func, ast.Attribute
-    ) and isinstance(stmt.value.func.value, ast.Name) and (
-        stmt.value.func.attr in CHANGING_METHODS
+    if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and changed_by(
+        stmt.value
     ):
         return [*stmt.value.args, *(k.value for k in stmt.value.keywords)]
     if isinstance(stmt, ast.Expr | ast.Assign | ast.AugAssign | ast.AnnAssign | ast.Return):
@@ -726,10 +724,9 @@ def _changed_names(node: ast.AST) -> dict[str, str]:
     """The names a changing method call under ``node`` changes (``st.pop()``), with
     the method."""
     return {
-        n.func.value.id: n.func.attr
+        name: n.func.attr  # type: ignore[attr-defined]  # (changed_by: a method's call)
         for n in astwalk.walk(node)
-        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
-        and isinstance(n.func.value, ast.Name) and n.func.attr in CHANGING_METHODS
+        if (name := changed_by(n)) is not None
     }
 
 
@@ -865,11 +862,7 @@ def _exclusive(a: tuple[tuple[int, int], ...], b: tuple[tuple[int, int], ...]) -
 
 
 def _changes(node: ast.AST, name: str) -> bool:
-    return (
-        isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-        and isinstance(node.func.value, ast.Name) and node.func.value.id == name
-        and node.func.attr in CHANGING_METHODS
-    )
+    return changed_by(node) == name
 
 
 def check_supported(source: FunctionSource, *, inlined: bool = False) -> None:
