@@ -211,7 +211,7 @@ def _built_tangent_function(
     fn: Callable[..., Any] = built.bind(function if not hasattr(function, "__srcad__") else None)
     if callee.fixes:
         fn = _with_fixed_tangents(fn, f, callee, built)
-    fn = _with_defaults(fn, f)
+    fn = _with_defaults(_with_none_as_zero(fn), f)
     return _carrying(
         fn,
         forward_source=built.forward_source,
@@ -242,6 +242,21 @@ def _with_fixed_tangents(tangent_fn: Callable, f: Callable, callee: Callee, buil
         )
 
     return tangent_with_fixed
+
+
+def _with_none_as_zero(tangent_fn: Callable) -> Callable:
+    """``tangent_fn`` taking None for a tangent that moves nothing, as ``jvp(f, primals,
+    tangents)`` does (None reached the generated code: ``t1 * None``)."""
+
+    def tangent_or_zero(primals: Any, tangents: Any, *args: Any, **kwargs: Any) -> Any:
+        if any(t is None for t in tangents):
+            tangents = tuple(
+                trees.tangent_for(value, t) if t is None else t
+                for value, t in zip(primals, tangents)
+            )
+        return tangent_fn(primals, tangents, *args, **kwargs)
+
+    return tangent_or_zero
 
 
 def _with_defaults(tangent_fn: Callable, f: Callable) -> Callable:

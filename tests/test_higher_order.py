@@ -1288,3 +1288,21 @@ def test_jvp_tangents_of_strings_are_zero(token_tangent):
     value, tangent = srcad.jvp(rpn, (tokens, 0.7), (given, 1.0))
     assert value == pytest.approx(3.0 * 0.7 * 0.7)
     assert tangent == pytest.approx(6.0 * 0.7)
+
+
+def sine_times(x, y):
+    return np.sin(x) * y
+
+
+@pytest.mark.parametrize("form", ["curried", "three arguments"])
+def test_jvp_takes_none_for_a_tangent_that_moves_nothing(form):
+    """``jvp(f)(primals, (t, None))`` as ``jvp(f, primals, (t, None))`` does: None is a
+    zero tangent (it reached the generated code, ``t1 * None``: a TypeError there)."""
+    primals = (0.4, np.array([1.0, 2.0]))
+    run = {"curried": lambda t: srcad.jvp(sine_times)(primals, t),
+           "three arguments": lambda t: srcad.jvp(sine_times, primals, t)}[form]
+    value, tangent = run((1.0, None))
+    np.testing.assert_allclose(value, np.sin(0.4) * primals[1], rtol=1e-15)
+    np.testing.assert_allclose(tangent, np.cos(0.4) * primals[1], rtol=1e-14)
+    value, tangent = run((None, np.array([0.5, -1.0])))
+    np.testing.assert_allclose(tangent, np.sin(0.4) * np.array([0.5, -1.0]), rtol=1e-14)
