@@ -4,6 +4,8 @@ both modes' code needs (reverse mode's optimiser, forward mode's tangent lines).
 
 from __future__ import annotations
 
+from collections.abc import Set
+
 from . import ir
 from .analyze import CallFacts, is_alias
 
@@ -11,13 +13,14 @@ _NO_FACTS = CallFacts()
 
 
 def _aliases_within(
-    stmts: tuple[ir.Stmt, ...] | list[ir.Stmt], fresh_calls: CallFacts
+    stmts: tuple[ir.Stmt, ...] | list[ir.Stmt], fresh_calls: CallFacts, immutable: Set[str]
 ) -> set[str]:
     found: set[str] = set()
     for stmt in ir.walk(stmts):
         if (
             isinstance(stmt, ir.Adjoint)
             and not stmt.accumulate
+            and stmt.target not in immutable
             and is_alias(stmt.value, fresh_calls)
         ):
             found.add(stmt.target)
@@ -31,11 +34,30 @@ def _shared_with(value: ir.Expr) -> set[str]:
     return set(ir.names_in(value))
 
 
+def _fresh(name: str, copy_name: str, tag: int) -> ir.Adjoint:
+    """``name = fresh_copy(name)``."""
+    return ir.Adjoint(name, ir.Call(ir.Name(copy_name), (ir.Name(name),)), tag=tag)
+
+
+def _copied_once_before(
+    loop: ir.Loop, aliased: set[str], bound: set[str], fresh_calls: CallFacts,
+    immutable: Set[str],
+) -> set[str]:
+    """The adjoints that may share their object when ``loop`` starts, that it updates item
+    by item, and that nothing in it makes share again: one copy before the loop does
+    (a copy in each iteration made a loop writing one item per step quadratic). Only
+    adjoints this block bound before the loop (a name an ``if`` binds may be unbound)."""
+    updated = {s.target for s in ir.walk([loop]) if isinstance(s, ir.AdjointItem)}
+    return (updated & aliased & bound) - _aliases_within([loop], fresh_calls, immutable)
+
+
 def protect_aliases(
     body: list[ir.Stmt],
     copy_name: str,
     fresh_calls: CallFacts = _NO_FACTS,
     aliased: set[str] | None = None,
+    *,
+    immutable: Set[str] = frozenset(),
 ) -> list[ir.Stmt]:
     """Rewrite in-place updates of adjoints that may share their object with another name.
 
@@ -43,12 +65,15 @@ def protect_aliases(
     that would change ``dxpy`` too. ``d += c`` becomes ``d = d + c``; an item update is
     preceded by a copy (``copy_name`` is bound to :func:`srcad.runtime.fresh_copy`).
     Inside branches and loops every alias made anywhere in the block
-    counts (conservatively) from the block's start.
+    counts (conservatively) from the block's start. ``immutable``: adjoints that hold
+    Python numbers, whose sharing is harmless (``dv = dxs[i]`` shares nothing to change).
     """
     aliased = set() if aliased is None else aliased
+    bound: set[str] = set()  # (adjoints this block binds before the statement at hand)
     out: list[ir.Stmt] = []
     for stmt in body:
         if isinstance(stmt, ir.Adjoint):
+            bound.add(stmt.target)
             if stmt.accumulate and stmt.target in aliased:
                 stmt = ir.Adjoint(
                     stmt.target,
@@ -57,22 +82,25 @@ def protect_aliases(
                     tag=stmt.tag,
                 )
             if not stmt.accumulate:
-                if is_alias(stmt.value, fresh_calls):
+                if stmt.target not in immutable and is_alias(stmt.value, fresh_calls):
                     aliased.add(stmt.target)
                     aliased |= _shared_with(stmt.value)
                 else:
                     aliased.discard(stmt.target)
         elif isinstance(stmt, ir.AdjointItem) and stmt.target in aliased:
-            out.append(
-                ir.Adjoint(
-                    stmt.target, ir.Call(ir.Name(copy_name), (ir.Name(stmt.target),)), tag=stmt.tag
-                )
-            )
+            out.append(_fresh(stmt.target, copy_name, stmt.tag))
             aliased.discard(stmt.target)
         elif isinstance(stmt, ir.If | ir.Loop):
-            aliased |= _aliases_within([stmt], fresh_calls)
+            if isinstance(stmt, ir.Loop):
+                hoisted = _copied_once_before(stmt, aliased, bound, fresh_calls, immutable)
+                for name in sorted(hoisted):
+                    out.append(_fresh(name, copy_name, stmt.tag))
+                    aliased.discard(name)
+            aliased |= _aliases_within([stmt], fresh_calls, immutable)
             blocks = [
-                tuple(protect_aliases(list(b), copy_name, fresh_calls, set(aliased)))
+                tuple(protect_aliases(
+                    list(b), copy_name, fresh_calls, set(aliased), immutable=immutable
+                ))
                 for b in ir.blocks_of(stmt)
             ]
             stmt = ir.with_blocks(stmt, blocks)

@@ -764,6 +764,8 @@ class Function:
     refusals: Mapping[Location, Any] = field(default_factory=dict)
     #: lines of inlined code from other files -> (the user's call that reached them, callee)
     call_sites: Mapping[Location, tuple[Location, Any]] = field(default_factory=dict)
+    #: adjoints that hold Python numbers (the float version's): sharing one is harmless
+    number_adjoints: frozenset[str] = frozenset()
 
     def user_location(
         self, loc: Location, origin: Callable[[Location], Location | None] = lambda loc: None

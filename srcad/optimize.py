@@ -1058,7 +1058,8 @@ def optimize(fn: ir.Function, *, for_floats: bool = False) -> ir.Function:
         body = float_constants(body)
         fn = number_functions(fn.with_body(body))
         body = list(fn.body)
-    fn = fn.with_body(protect_aliases(body, copy_name, fresh_calls(fn.bindings, fn.free_objects)))
+    calls = fresh_calls(fn.bindings, fn.free_objects)
+    fn = fn.with_body(protect_aliases(body, copy_name, calls, immutable=fn.number_adjoints))
     return rows_added_in_place(fn) if for_floats else fn  # (an alias written on purpose)
 
 

@@ -29,6 +29,7 @@ from .analyze import (
 )
 from .diagnostics import no_rule_error
 from .errors import NonScalarOutputError, SrcadError, raise_all
+from .list_chains import coalesced, items_replaced_in_place
 from .memory import Memory, fresh_parameters
 from .names import NameAllocator, bind
 from .rules.numpy_grads import unbroadcast
@@ -98,6 +99,14 @@ class _Builder:
         self.stack = self.names.fresh("stack")
         self.push = self.names.fresh("push")
         self.pop = self.names.fresh("pop")
+        #: in the version for floats, ``xs[i] = v`` in a loop (a list the function made)
+        #: replaces the item in place, and its backprop puts the old item back: O(1) per
+        #: write, where a copy of the list per write was O(n) (see srcad.list_chains).
+        #: id(write) -> the old item's name
+        self.replaced: dict[int, str] = {}
+        if not broadcast:
+            body, self.replaced = items_replaced_in_place(coalesced(fn.body), self.names.fresh)
+            self.fn = fn = fn.with_body(body)
         self.integer_names = ir.loop_counters(fn.body)
         self.top_level = {s.target for s in fn.body if isinstance(s, ir.Assign)} - set(fn.params)
         self.problems: list[SrcadError] = []
@@ -487,9 +496,30 @@ class _Builder:
         out.append(ir.Effect(ir.Call(ir.Attr(ir.Name(adjoint), "pop")), tag=stmt.tag))
         return out + restore
 
+    def reverse_replace(self, stmt: ir.Assign, written: set[str]) -> list[ir.Stmt]:
+        """The backprop of ``xs[i] = v`` replaced in place (see
+        :func:`srcad.list_chains.items_replaced_in_place`): ``v`` gets the item's
+        adjoint, which is then zero in the old item's structure; the old item goes back
+        into the list."""
+        container, index, value = stmt.operands
+        old = ir.Name(self.replaced[id(stmt)])
+        put_back = replace(stmt, operands=(container, index, old))
+        adjoint = self.adjoint(stmt.target)
+        if not (self.activity.is_active(stmt.target) and adjoint in written):
+            return [put_back]
+        out: list[ir.Stmt] = [ir.Backprop(stmt)]
+        if isinstance(value, ir.Name) and self.activity.is_active(value.id):
+            item = ir.Subscript(ir.Name(adjoint), index)
+            out.append(self.contribute(value.id, item, written, stmt.tag))
+        zero = self.call("zeros_like", zeros_like, old)
+        out.append(ir.AdjointItem(adjoint, index, zero, tag=stmt.tag, assign=True))
+        return [*out, put_back]
+
     def reverse_assign(self, stmt: ir.Assign, written: set[str], depth: int) -> list[ir.Stmt]:
         if id(stmt) in self.grown:
             return self.reverse_append(stmt, written)
+        if id(stmt) in self.replaced:
+            return self.reverse_replace(stmt, written)
         active = self.activity.is_active(stmt.target)
         adjoint = self.adjoint(stmt.target) if active else None
         restore: list[ir.Stmt] = (
@@ -1189,6 +1219,7 @@ def reverse(
     builder = _Builder(
         fn, activity, broadcast=scalar_guards is None, memory=memory, guards=scalar_guards
     )
+    fn = builder.fn  # (the float version's list items replaced in place)
     name = builder.names.fresh(fn.name + _SUFFIX[mode])
     forward = builder.with_snapshots(tuple(s for s in fn.body if not isinstance(s, ir.Return)))
     result_stmt = next(s for s in fn.body if isinstance(s, ir.Return))
@@ -1270,9 +1301,13 @@ def reverse(
         )
     copy_name = builder.bind("fresh_copy", fresh_copy)
     body = builder.record_shapes(body)
+    number_adjoints = frozenset(
+        builder.adjoints[n] for n in builder.scalars if n in builder.adjoints
+    )
+    calls = fresh_calls(builder.bindings, fn.free_objects)
     body += [
         ir.BACKWARD,
-        *protect_aliases(backward, copy_name, fresh_calls(builder.bindings, fn.free_objects)),
+        *protect_aliases(backward, copy_name, calls, immutable=number_adjoints),
         ir.Return(returned),
     ]
     gradient = ir.Function(
@@ -1286,5 +1321,6 @@ def reverse(
         source_file=fn.source_file,
         source_line=fn.source_line,
         dependencies=fn.dependencies,
+        number_adjoints=number_adjoints,
     )
     return prune_saves(gradient)

@@ -2886,6 +2886,9 @@ def s_lists(draw, ctx: Context) -> list[ast.stmt] | None:
             s_run = math.tanh(0.5 * s_run + x * j)
             hist.append(s_run)
         u = sum(hist) / len(hist)
+
+    and lists changed twice per iteration with reads between (``h[j % 3] += ...;
+    s_mid = max(h); h.append(s_mid * h[-2])``).
     """
     free = _free(ctx, LIST_NAMES)
     j = next((n for n in LOOP_NAMES if n not in ctx.env), None)
@@ -2986,8 +2989,24 @@ def s_lists(draw, ctx: Context) -> list[ast.stmt] | None:
                  f"{target} = {name}[0] * 1.5 + {name}[-1] * {name}[-1] + len({name})"]
         return commit_arrays(ctx, _parse(lines), [target])
 
+    def changed_twice_per_step() -> list[ast.stmt]:
+        # two changes of one list per iteration, with reads between (the version for
+        # floats changes it in place; the backward pass puts the old items back)
+        values = ", ".join(_scalar(draw, ctx) for _ in range(3))
+        first = draw(st.sampled_from((f"{name}[{j} % 3] += {decay} * {name}[({j} + 1) % 3]",
+                                      f"{name}.append({name}[-1] * {_scalar(draw, ctx, 0)})")))
+        between = draw(st.sampled_from((f"max({name})", f"sum({name}) / len({name})",
+                                        f"{name}[{j} % 3] * {name}[-1]")))
+        second = draw(st.sampled_from((f"{name}[({j} + 2) % 3] = math.tanh(s_mid)",
+                                       f"{name}[{j} % 3] -= 0.25 * s_mid",
+                                       f"{name}.append(s_mid * {name}[-2])")))
+        lines = [f"{name} = [{values}]", f"for {j} in range({n}):", f"    {first}",
+                 f"    s_mid = {between}", f"    {second}", f"{target} = {read()}"]
+        return commit_arrays(ctx, _parse(lines), [target])
+
     return _first_built(
-        draw, [grown, comprehension, buffer, rows, joined, changed_by_its_operands]
+        draw, [grown, comprehension, buffer, rows, joined, changed_by_its_operands,
+               changed_twice_per_step]
     )
 
 

@@ -1,0 +1,123 @@
+"""The lists a loop changes, changed in place in the version for floats.
+
+Lowering gives each change of a list the function made a new value (``r_2 =
+list_replaced(r_1, i, v)``, ``r_1 = appended(r_2, v)``): a copy of the list per change,
+quadratic in a loop. A list no other name holds may instead be changed in place where its
+old value is read nowhere after the change. :func:`coalesced` gives the values of such a
+chain one name (``r_1 = list_replaced(r_1, i, v)``); :func:`items_replaced_in_place` writes
+each of those item replacements in place, saving the old item for the backward pass to
+put back (appends are grown in place by :mod:`srcad.reverse` itself).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from . import ir
+from .rules.scalar import APPEND, REPLACE
+from .rules.table import SETITEM
+
+_CHAINED = (APPEND, REPLACE)
+
+
+def coalesced(body: tuple[ir.Stmt, ...]) -> tuple[ir.Stmt, ...]:
+    """``body`` with ``t = op(x, ...)`` (a list change inside a loop) and the reads of
+    ``t`` after it renamed to ``x``, where ``t`` is bound there only and read only in
+    that loop's body between it and the next line of the body binding ``x`` (which it
+    may read), and ``x`` is read nowhere in between: the two names never hold their
+    values at once, so one name serves for both."""
+    counts: dict[str, int] = {}
+    readers: dict[str, int] = {}
+    for stmt in ir.walk(body):
+        for target in ir.targets_of(stmt):
+            counts[target] = counts.get(target, 0) + 1
+        for name in set(ir.reads_of(stmt)):
+            readers[name] = readers.get(name, 0) + 1
+    once = {name for name, count in counts.items() if count == 1}
+    return _coalesced(body, False, once, readers)
+
+
+def _coalesced(
+    body: tuple[ir.Stmt, ...], in_loop: bool, once: set[str], readers: dict[str, int]
+) -> tuple[ir.Stmt, ...]:
+    stmts = [
+        ir.with_blocks(s, [
+            _coalesced(b, in_loop or isinstance(s, ir.Loop), once, readers)
+            for b in ir.blocks_of(s)
+        ]) if ir.blocks_of(s) else s
+        for s in body
+    ]
+    if not in_loop:
+        return tuple(stmts)
+    for position, stmt in enumerate(stmts):
+        old = _changed_list(stmt)
+        if old is None or not isinstance(stmt, ir.Assign) or stmt.target not in once:
+            continue
+        new = stmt.target
+        rebound = _next_binding(stmts, position + 1, old)
+        if rebound is None:
+            continue
+        between = stmts[position + 1 : rebound + 1]
+        read_between = sum(new in ir.reads_of(s) for s in ir.walk(between))
+        if read_between == readers.get(new, 0) and old not in ir.read_in(between):
+            stmts[position : rebound + 1] = ir.rename(stmts[position : rebound + 1], {new: old})
+    return tuple(stmts)
+
+
+def items_replaced_in_place(
+    body: tuple[ir.Stmt, ...], fresh: Callable[[str], str], in_loop: bool = False
+) -> tuple[tuple[ir.Stmt, ...], dict[int, str]]:
+    """``body`` with each ``xs = list_replaced(xs, i, v)`` inside a loop written as
+    ``xs_old = xs[i]`` and an in-place ``xs[i] = v``; and for each such write (by id) the
+    name of the old item (``fresh`` makes it). The backward pass sees every earlier state
+    of the list again where its backprops put the old items back, in reverse order."""
+    out: list[ir.Stmt] = []
+    replaced: dict[int, str] = {}
+    for stmt in body:
+        if (
+            in_loop
+            and isinstance(stmt, ir.Assign)
+            and stmt.rule is REPLACE
+            and stmt.operands[0] == ir.Name(stmt.target)
+        ):
+            _, index, value = stmt.operands
+            old = fresh(f"{stmt.target}_old")
+            item = ir.Subscript(ir.Name(stmt.target), index)
+            write = ir.Assign(
+                stmt.target, item, SETITEM, (ir.Name(stmt.target), index, value),
+                tag=stmt.tag, loc=stmt.loc, in_place=True,
+            )
+            replaced[id(write)] = old
+            out += [ir.Assign(old, item, tag=stmt.tag, loc=stmt.loc), write]
+            continue
+        blocks = []
+        for block in ir.blocks_of(stmt):
+            rewritten, inner = items_replaced_in_place(
+                block, fresh, in_loop or isinstance(stmt, ir.Loop)
+            )
+            blocks.append(rewritten)
+            replaced.update(inner)
+        out.append(ir.with_blocks(stmt, blocks) if blocks else stmt)
+    return tuple(out), replaced
+
+
+def _changed_list(stmt: ir.Stmt) -> str | None:
+    """``x`` of ``t = appended(x, v)`` or ``t = list_replaced(x, i, v)``; else None."""
+    if isinstance(stmt, ir.Assign) and stmt.rule in _CHAINED and not stmt.in_place:
+        first = stmt.operands[0]
+        if isinstance(first, ir.Name) and first.id != stmt.target:
+            return first.id
+    return None
+
+
+def _next_binding(stmts: list[ir.Stmt], start: int, name: str) -> int | None:
+    """The position of the next statement of ``stmts`` (from ``start``) that binds
+    ``name`` itself (not inside a block); None when a block binds it first, or none does."""
+    for position in range(start, len(stmts)):
+        stmt = stmts[position]
+        if ir.blocks_of(stmt):
+            if name in ir.defined_in([stmt]):
+                return None
+        elif name in ir.targets_of(stmt):
+            return position
+    return None
