@@ -46,6 +46,7 @@ from .runtime import (
     list_to_pop,
     number_items,
     numbers_only,
+    require_separate_items,
     scalar_check,
     selected,
     selected_by_any,
@@ -861,6 +862,16 @@ def reentered(stmts: tuple[ir.Stmt, ...], end: int) -> list[ir.Stmt]:
 class _ForNumbers(ir.Transformer):
     """See :func:`for_numbers`."""
 
+    def __init__(self, memory_checks: set[str]) -> None:
+        self.memory_checks = memory_checks
+
+    def visit_Effect(self, stmt: ir.Effect) -> ir.Effect | None:
+        value = stmt.value
+        if isinstance(value, ir.Call) and isinstance(value.func, ir.Name):
+            if value.func.id in self.memory_checks:
+                return None
+        return stmt
+
     def visit_Assign(self, stmt: ir.Assign) -> ir.Assign | None:
         if stmt.logical:
             return None
@@ -932,8 +943,11 @@ def _appends_in_loops(body: tuple[ir.Stmt, ...]) -> set[int]:
 
 def for_numbers(fn: ir.Function) -> ir.Function:
     """``fn`` for Python numbers only, which share no memory: ``y *= w`` binds a new
-    number and the logical lines of :mod:`srcad.memory` have nothing to say."""
-    return fn.with_body(_ForNumbers().visit_body(fn.body))
+    number and the logical lines of :mod:`srcad.memory` have nothing to say, nor the
+    check that a list's items share no memory (it looks at every item: in a loop that
+    writes one item per step, quadratic)."""
+    checks = {n for n, obj in fn.bindings.items() if obj is require_separate_items}
+    return fn.with_body(_ForNumbers(checks).visit_body(fn.body))
 
 
 def _total_reduction(fn: ir.Function, name: str) -> bool:

@@ -1532,4 +1532,5 @@ def test_lists_a_loop_changes_twice_per_step_are_changed_in_place(f, args):
     float_version = source.split("_arrays(")[0] + source.split("# backward pass")[1]
     assert "list_replaced" not in source and "appended(" not in source
     assert "with_item" not in source and "leading_grad" not in source
+    assert "require_separate_items" not in float_version  # (no arrays: nothing to share)
     assert "fresh_copy" not in float_version.split("for ")[-1]  # (none inside the loop)
