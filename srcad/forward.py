@@ -38,7 +38,11 @@ class _Tangents:
         self.fn = fn
         self.activity = activity
         self.memory = memory
-        self.names = NameAllocator(fn.names() | {"primals", "tangents"})
+        self.names = NameAllocator(fn.names())
+        #: the generated function's own parameters (a parameter of ``fn`` may be called
+        #: ``primals``: then these are ``primals_1``...)
+        self.primals_param = self.names.fresh("primals")
+        self.tangents_param = self.names.fresh("tangents")
         self.bindings: dict[str, Any] = dict(fn.bindings)
         self.tangents: dict[str, str] = {}
 
@@ -223,15 +227,15 @@ def forward_mode(fn: ir.Function, activity: Activity, memory: Memory | None = No
     params = (*fn.params, *fn.kwonly)
     result = next(s for s in fn.body if isinstance(s, ir.Return)).value
     body: list[ir.Stmt] = [
-        ir.Unpack(params, ir.Name("primals"))
+        ir.Unpack(params, ir.Name(builder.primals_param))
         if len(params) > 1
-        else ir.Assign(params[0], ir.Subscript(ir.Name("primals"), ir.Const(0))),
+        else ir.Assign(params[0], ir.Subscript(ir.Name(builder.primals_param), ir.Const(0))),
     ]
     dots = tuple(builder.tangent(p) for p in params)
     body.append(
-        ir.Unpack(dots, ir.Name("tangents"))
+        ir.Unpack(dots, ir.Name(builder.tangents_param))
         if len(dots) > 1
-        else ir.Assign(dots[0], ir.Subscript(ir.Name("tangents"), ir.Const(0)))
+        else ir.Assign(dots[0], ir.Subscript(ir.Name(builder.tangents_param), ir.Const(0)))
     )
     written = memory.written_roots() if memory is not None else frozenset()
     for param, dot in zip(params, dots):
@@ -251,7 +255,7 @@ def forward_mode(fn: ir.Function, activity: Activity, memory: Memory | None = No
     body = protect_aliases(body, copy_name, fresh_calls(builder.bindings, fn.free_objects))
     return ir.Function(
         name=builder.names.fresh(fn.name + "_jvp"),
-        params=("primals", "tangents"),
+        params=(builder.primals_param, builder.tangents_param),
         body=tuple(body),
         bindings=builder.bindings,
         free_cells=fn.free_cells,

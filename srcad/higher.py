@@ -319,6 +319,14 @@ def jvp(
     return fn(call.primals(), call.tangents(dict(zip(names, tangents))))
 
 
+def _is_number(block: Any) -> bool:
+    """A block of a Hessian that is one number (a list parameter's block is a list, of
+    lists for two of them: ``np.ndim`` of those raised for ragged ones)."""
+    return isinstance(block, int | float | np.number) or (
+        isinstance(block, np.ndarray) and block.ndim == 0
+    )
+
+
 def _zero(tangent: Any) -> bool:
     """A tangent that moves nothing: None, or zeros."""
     return tangent is None or all(
@@ -679,7 +687,7 @@ def hessian(f: Callable, *, wrt: Wrt = None, argnums: Wrt = None) -> Callable[..
         result = _assemble(structure, blocks, call, names, False)
         if len(names) == 1:
             return ((result,),) if as_tuple else result
-        if all(np.ndim(b) == 0 for row in result for b in row):
+        if all(_is_number(b) for row in result for b in row):
             return np.array([[float(b) for b in row] for row in result])
         return result
 

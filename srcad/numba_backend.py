@@ -29,6 +29,7 @@ import numpy as np
 from . import emit, ir, numba_types
 from .errors import CompiledBackendError, Location
 from .load import compile_function, origin
+from .names import NameAllocator
 from .runtime import LIST_CHECKS, as_floats, keep_aux
 
 BACKENDS = ("python", "numba")
@@ -61,11 +62,15 @@ def for_numba(
     an int, of bools for a bool, of float64 otherwise. A saved name starts as a zero of
     its type where srcad can tell it (:mod:`srcad.numba_types`)."""
     saved = sorted({s.name for s in ir.walk(guard_free_body) if isinstance(s, ir.Push | ir.Pop)})
-    tapes = {name: f"tape_{name}" for name in saved}
+    names = NameAllocator(fn.names())  # (a user's `top_s` next to `s` keeps its name)
+    tapes = {name: names.fresh(f"tape_{name}") for name in saved}
     kinds = numba_types.kinds(fn, guard_free_body)
     counted = _preallocated(guard_free_body, kinds) if preallocate else {}
+    tops = {name: names.fresh(f"top_{name}") for name in counted}
     numpy = _numpy_name(fn.bindings)
-    body = _NumbaTapes(tapes, counted, numpy, fn.bindings, kinds).visit_body(guard_free_body)
+    body = _NumbaTapes(tapes, tops, counted, numpy, fn.bindings, kinds).visit_body(
+        guard_free_body
+    )
     bindings = fn.bindings if not counted else {**fn.bindings, numpy: np}
     # (numba takes no keyword-only parameters: they come last, by position)
     return replace(
@@ -134,19 +139,21 @@ class _NumbaTapes(ir.Transformer):
     def __init__(
         self,
         tapes: dict[str, str],
+        tops: dict[str, str],
         counted: dict[str, ir.Loop],
         numpy: str,
         bindings: Any,
         kinds: dict[str, str],
     ) -> None:
         self.tapes = tapes
+        self.tops = tops
         self.counted = counted
         self.numpy = numpy
         self.bindings = bindings
         self.kinds = kinds
 
     def top(self, name: str) -> str | None:
-        return f"top_{name}" if name in self.counted else None
+        return self.tops.get(name)
 
     def visit_Tape(self, stmt: ir.Tape) -> list[ir.Stmt]:
         made: list[ir.Stmt] = []

@@ -1306,3 +1306,45 @@ def test_jvp_takes_none_for_a_tangent_that_moves_nothing(form):
     np.testing.assert_allclose(tangent, np.cos(0.4) * primals[1], rtol=1e-14)
     value, tangent = run((None, np.array([0.5, -1.0])))
     np.testing.assert_allclose(tangent, np.sin(0.4) * np.array([0.5, -1.0]), rtol=1e-14)
+
+
+def surface_term(primals, tangents):
+    """(a geometry routine's own parameters called `primals` and `tangents`)"""
+    return primals * tangents + math.sin(primals)
+
+
+def test_parameters_named_like_the_tangent_functions_own_keep_their_values():
+    """The generated ``f_jvp(primals, tangents)`` took the names of the user's parameters
+    `primals` and `tangents`, and unpacked one into the other: jvp, hessian and jacobian
+    raised TypeError from the generated code (round 53)."""
+    value, tangent = srcad.jvp(surface_term, (0.5, 2.0), (1.0, 0.0))
+    assert value == surface_term(0.5, 2.0)
+    assert tangent == pytest.approx(2.0 + math.cos(0.5), rel=1e-14)
+    assert srcad.hessian(surface_term)(0.5, 2.0) == pytest.approx(-math.sin(0.5), rel=1e-14)
+
+
+def recurrence_with_a_rate(xs, w):
+    r = list(xs)
+    for k in range(1, len(r)):
+        r[k] = r[k] + w * r[k - 1] ** 2
+    return sum(r)
+
+
+def test_hessian_with_respect_to_a_list_and_a_number():
+    """The blocks of a list parameter and a number: ``np.ndim`` of the list's block of
+    lists (ragged beside the others) raised ValueError inside srcad."""
+    xs, w = [0.5, -0.3, 0.8], 0.7
+    H = srcad.hessian(recurrence_with_a_rate, wrt=(0, 1))(xs, w)
+    g = srcad.grad(recurrence_with_a_rate, wrt=(0, 1))
+    h = 1e-6
+    for k in range(3):  # each column of the list's rows: the gradient's change along xs[k]
+        up, down = list(xs), list(xs)
+        up[k] += h
+        down[k] -= h
+        column = (np.array(g(up, w)[0]) - np.array(g(down, w)[0])) / (2 * h)
+        np.testing.assert_allclose([H[0][j][0][k] for j in range(3)], column, rtol=1e-6,
+                                   atol=1e-8)
+    along_w = (g(xs, w + h)[1] - g(xs, w - h)[1]) / (2 * h)
+    assert H[1][1] == pytest.approx(along_w, rel=1e-6, abs=1e-8)
+    # (JAX's layout: the gradient's structure outside, the parameters' inside)
+    np.testing.assert_allclose([H[0][j][1] for j in range(3)], H[1][0], rtol=1e-12)

@@ -461,3 +461,24 @@ def test_an_accumulator_appended_after_an_inner_loop_compiles():
     assert got == pytest.approx(srcad.grad(_moving_sums, wrt=0)(0.7, signal), rel=1e-12)
     assert "for Python floats" in srcad.grad(_moving_sums, wrt=0).backward_source
     check_four_ways(_moving_sums, 0.7, signal, wrt=0)
+
+
+def counted_with_a_name_like_a_tape_counter(x, top_p):
+    top_s = 0
+    s = 0.0
+    tape_s = 0.5
+    for _ in range(4):
+        s = s * x + math.sin(x * top_s) + top_p * tape_s
+        top_s += 1
+    return s
+
+
+def test_user_names_like_the_tapes_bookkeeping_keep_their_values():
+    """The compiled listing named its tape of ``s`` ``tape_s`` and its counter ``top_s``
+    whatever the user's names: a user's ``top_s`` was overwritten by the bookkeeping
+    (value and gradient silently wrong), a ``tape_s`` failed to compile (round 53)."""
+    f = counted_with_a_name_like_a_tape_counter
+    expected = srcad.value_and_grad(f, wrt=(0, 1))(0.9, 0.3)
+    value, gradient = srcad.value_and_grad(f, wrt=(0, 1), backend="numba")(0.9, 0.3)
+    assert value == pytest.approx(f(0.9, 0.3), rel=1e-14)
+    np.testing.assert_allclose(gradient, expected[1], rtol=1e-13)
