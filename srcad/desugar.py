@@ -44,6 +44,8 @@ from typing import TypeGuard, TypeVar
 from . import astwalk
 
 _JUMPS = (ast.Return, ast.Break, ast.Continue, ast.Raise)
+#: what an ``if`` may hold that makes the statements after it part of each of its paths
+_SPLITTING = (*_JUMPS, ast.FunctionDef)
 
 
 def _fresh(base: str, used: set[str]) -> str:
@@ -89,13 +91,16 @@ def _ends_with_jump(stmts: list[ast.stmt]) -> bool:
 
 
 def absorb(stmts: list[ast.stmt]) -> list[ast.stmt]:
-    """Move the statements after a possibly-jumping ``if`` into its non-jumping paths."""
+    """Move the statements after a possibly-jumping ``if`` into its non-jumping paths;
+    likewise after an ``if`` that defines a function (``def act`` in each branch, an
+    activation chosen by a setting): each path then calls its own definition, which
+    srcad inlines where it compiles the call."""
     out: list[ast.stmt] = []
     for index, stmt in enumerate(stmts):
         if isinstance(stmt, _JUMPS):
             out.append(stmt)
             return out  # anything after a jump is never run
-        if isinstance(stmt, ast.If) and _contains([stmt], _JUMPS, into_loops=False):
+        if isinstance(stmt, ast.If) and _contains([stmt], _SPLITTING, into_loops=False):
             rest = stmts[index + 1 :]
             stmt.body = absorb(
                 stmt.body + ([] if _ends_with_jump(stmt.body) else copy.deepcopy(rest))

@@ -8,13 +8,14 @@ import linecache
 import os
 import sys
 import types
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from typing import Any
 
 import numpy as np
 
 from . import ir, records
-from .errors import Location, NoRuleError, SrcadError
+from .errors import Location, NoRuleError, SrcadError, UnsupportedSyntaxError, raise_all
+from .rules.table import is_method_rule
 
 
 def no_rule_error(stmt: ir.Assign, fn: ir.Function | None = None) -> SrcadError:
@@ -377,3 +378,56 @@ def _method_called(value: ir.Expr, fn: ir.Function) -> str | None:
         if func.value.id in targets | set(fn.params) | set(fn.kwonly):  # not a module
             return func.attr
     return None
+
+
+def refuse_misread_methods(fn: ir.Function, varied: Set[str], useful: Set[str]) -> None:
+    """Raise where an array method's rule reads a call ``r.m(..., v, ...)`` whose receiver
+    ``r`` (a global, or an object's field) does not depend on the differentiated inputs
+    while ``v`` does and stands where the method takes no derivative (an axis, a shape, a
+    dtype): then ``r`` is not an array (``xp.sum(t)`` of a module ``xp`` srcad cannot see,
+    read as ``t``'s ``axis``), and the gradient through ``v`` would be silently zero.
+    (``varied`` and ``useful``: of the activity of ``fn``.)"""
+    problems: list[SrcadError] = []
+    seen_from_outside = _fields_read(fn) | set(fn.free_objects) | set(fn.bindings)
+    for stmt in ir.walk(fn.body):
+        if not isinstance(stmt, ir.Assign):
+            continue
+        rule = stmt.rule
+        if rule is None or not is_method_rule(rule) or stmt.target not in useful:
+            continue
+        receiver, *arguments = stmt.operands
+        # (a parameter is checked when the gradient runs: require_no_own_method)
+        if not (isinstance(receiver, ir.Name) and receiver.id in seen_from_outside):
+            continue
+        if set(ir.names_in(receiver)) & varied:
+            continue
+        lost = next((
+            p for p, o in zip(rule.params[1:], arguments)
+            if rule.adjoint_for(p) is None and set(ir.names_in(o)) & varied
+        ), None)
+        if lost is None:
+            continue
+        assert isinstance(stmt.value, ir.Call)  # (see _array_method)
+        called = _spelled(stmt.value.func, fn)
+        owner, _, method = called.rpartition(".")
+        error = UnsupportedSyntaxError(
+            f"`{called}(...)` is read as the array method `.{method}` of `{owner}`, which "
+            "does not depend on the differentiated inputs, given a value that does where "
+            f"the method takes no derivative (its `{lost}`): that derivative would be lost. "
+            f"If `{owner}` is a module or holds its functions, srcad cannot see which "
+            "function it calls",
+            f"call the function by its module's name (`np.{method}(...)`); srcad follows a "
+            f"module assigned once in the function (`xp = np`), not one passed in or held "
+            "in an object",
+            stmt.loc,
+        )
+        problems.append(at_user_call(error, stmt.loc, fn.call_sites))
+    raise_all(problems)
+
+
+def _fields_read(fn: ir.Function) -> set[str]:
+    """Names the listing binds to an object's field (``t1 = cfg.xp``)."""
+    return {
+        s.target for s in ir.walk(fn.body)
+        if isinstance(s, ir.Assign) and isinstance(s.value, ir.Attr)
+    }

@@ -34,6 +34,7 @@ from . import array_api, emit, ir
 from .analyze import Activity, activity, number_kinds, scalar_guards
 from .contexts import refuse_active
 from .deferred import defer_refusals
+from .diagnostics import refuse_misread_methods
 from .errors import Location, UnsupportedSyntaxError
 from .forward import forward_mode
 from .frontend import FunctionSource, parse_function
@@ -70,6 +71,7 @@ def differentiate(
     forward, memory = make_explicit(lowered)
     if forward is not deferred:  # (the listing the activity is of, or its own)
         active = activity(forward, differentiated)
+    refuse_misread_methods(forward, active.varied, active.useful)  # (`xp.sum(t)`, xp a module)
     first, arrays = derivatives(lowered, forward, memory, active, wrt, mode)
     versions: tuple[Version | LazyVersion, ...] = (
         compiled_version(

@@ -187,10 +187,14 @@ def require_plain_container(value: Any, error: SrcadError) -> None:
 _declare(require_plain_container, "__srcad_effect__", True)
 
 
-def require_no_own_method(value: Any, methods: tuple[str, ...], error: SrcadError) -> None:
-    """Refuse a parameter whose class defines one of ``methods`` in Python code of its
-    own (an object of the user's class, not annotated, so srcad did not read that code:
-    it took numpy's or a container's method for ``value.method(...)``)."""
+def require_no_own_method(
+    value: Any, methods: tuple[str, ...], name: str, error: SrcadError
+) -> None:
+    """Refuse a parameter ``name`` whose class defines one of ``methods`` in Python code
+    of its own (an object of the user's class, not annotated, so srcad did not read that
+    code: it took numpy's or a container's method for ``value.method(...)``); or a module,
+    or an object holding functions under those names (``xp.sum(t)``: read as the method
+    ``.sum`` of ``xp``, with ``t`` as its axis)."""
     cls = value.__class__
     if cls is np.ndarray or cls is float or cls is int or cls in _PLAIN_CONTAINERS:
         return
@@ -198,6 +202,18 @@ def require_no_own_method(value: Any, methods: tuple[str, ...], error: SrcadErro
         return  # (another library's arrays, dask's: their methods are numpy's)
     if any(isinstance(getattr(cls, m, None), types.FunctionType) for m in methods):
         raise error
+    fields = getattr(value, "__dict__", None)
+    held = [m for m in methods if isinstance(fields, dict) and m in fields]
+    if held:
+        method = held[0]
+        raise UnsupportedSyntaxError(
+            f"`{name}` is {describe(value)} holding `{method}`: srcad reads "
+            f"`{name}.{method}(...)` as the array method `.{method}`, and cannot see which "
+            "function it calls",
+            f"call the function by its module's name (`np.{method}(...)`); srcad follows "
+            f"a module assigned once in the function (`{name} = np`), not one passed in",
+            error.location,
+        )
 
 
 _declare(require_no_own_method, "__srcad_effect__", True)

@@ -179,3 +179,23 @@ def test_numpy_functions_are_unchanged():
         return np.sum(np.exp(x))
 
     assert "namespace_of" not in srcad.grad(plain).backward_source
+
+
+def _local_module_alias(x, w):
+    xp = np
+    h = xp.tanh(x * w)
+    return xp.sum(h * h) + xp.mean(h) * xp.max(x) - xp.linalg.norm(h)
+
+
+def test_a_module_given_a_local_name_is_read_as_that_module():
+    """``xp = np; xp.sum(t)`` is numpy's sum: srcad read ``xp`` as an object with a method
+    ``.sum`` and ``t`` as its axis, and the gradient through ``t`` was silently zero
+    (round 53)."""
+    x, w = np.array([0.3, -1.2, 0.8]), 0.7
+    dx, dw = srcad.grad(_local_module_alias, wrt=(0, 1))(x, w)
+    np.testing.assert_allclose(
+        dx, central_differences(lambda v: _local_module_alias(v, w), x), rtol=1e-6
+    )
+    along_w = central_differences(lambda v: _local_module_alias(x, v[0]), np.array([w]))
+    np.testing.assert_allclose(dw, along_w[0], rtol=1e-6)
+    assert "np.sum(" in srcad.grad(_local_module_alias).forward_source

@@ -524,3 +524,42 @@ def test_an_option_found_only_when_the_gradient_runs_is_refused_at_the_users_lin
         srcad.grad(f)(*args)
     assert caught.value.lineno == marker_line(__file__, tag)
     assert caught.value.hint
+
+
+# --- a module srcad cannot see, read as an array's method ----------------------------
+
+
+class _Backend:
+    def __init__(self):
+        self.xp = np
+
+
+_FUNCTIONS = types.SimpleNamespace(tanh=np.tanh, sum=np.sum)
+
+
+def module_passed_in(x, xp):
+    return xp.sum(xp.tanh(x))  # <module passed in>
+
+
+def module_held_in_a_field(x, cfg):
+    return cfg.xp.mean(x * x)  # <module in a field>
+
+
+def functions_in_a_namespace(x):
+    return _FUNCTIONS.sum(np.tanh(x))  # <namespace of functions>
+
+
+@pytest.mark.parametrize("f, extra, tag", [
+    (module_passed_in, (np,), "module passed in"),
+    (module_held_in_a_field, (_Backend(),), "module in a field"),
+    (functions_in_a_namespace, (), "namespace of functions"),
+])
+def test_a_module_srcad_cannot_see_is_refused_not_read_as_an_arrays_method(f, extra, tag):
+    """``xp.sum(t)`` of a module ``xp`` passed in (or held in an object) read as the array
+    method ``.sum`` of ``xp`` with ``t`` as its axis: the gradient was silently zero
+    (round 53). Now refused at the call, with what to write: a global or a field when
+    srcad compiles, a parameter when the gradient runs (``def f(x, xp=np)`` too)."""
+    with pytest.raises(srcad.SrcadError, match="as the array method") as caught:
+        srcad.grad(f)(np.array([0.5, -1.0]), *extra)
+    expect_location(caught.value, tag)
+    assert "call the function by its module's name" in caught.value.hint

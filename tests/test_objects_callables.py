@@ -1366,3 +1366,41 @@ def test_methods_named_like_numpys_on_an_object_are_refused_unless_annotated():
         assert "c: MyClass" in caught.value.hint
     assert srcad.grad(_curve_at_annotated, wrt="t")(c, t) == pytest.approx(2 * 1.5 * t + 4.5)
     assert srcad.grad(_curve_at_annotated, wrt="c")(c, t).a == pytest.approx(t * t + 3.0 * t)
+
+
+def activation_by_setting(x, kind):
+    if kind == "tanh":
+        def act(t):
+            return math.tanh(t)
+    elif kind == "cube":
+        act = lambda t: t**3  # noqa: E731
+    else:
+        raise ValueError(kind)
+    return act(x) + 0.5 * act(2.0 * x)
+
+
+def activation_if_else(x, kind):
+    if kind == "tanh":
+        def act(t):
+            return math.tanh(t)
+    else:
+        def act(t):
+            return t**3
+    return act(x) - act(0.5 * x) ** 2
+
+
+def activation_overridden(x, kind):
+    act = lambda t: t**3  # noqa: E731
+    if kind == "tanh":
+        act = lambda t: math.tanh(t)  # noqa: E731
+    return act(x) * x
+
+
+@pytest.mark.parametrize("f", [activation_by_setting, activation_if_else, activation_overridden])
+@pytest.mark.parametrize("kind", ["tanh", "cube"])
+def test_a_function_defined_on_the_paths_of_an_if_is_the_one_its_path_defines(f, kind):
+    """A nested ``def`` (or named lambda) defined differently in the branches of an ``if``
+    (an activation chosen by a setting): each call runs the definition of the path taken.
+    srcad inlined the textually last definition on every path: value, gradient and
+    tangent silently wrong (round 53)."""
+    check_four_ways(f, 0.7, kind, wrt=0)

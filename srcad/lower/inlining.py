@@ -41,6 +41,16 @@ class Inlining(LoweringPart):
         while current is not None:
             if func.id in current.passed_defs:
                 return current.passed_defs[func.id]
+            if func.id in current.functions_by_path:
+                raise self.error(
+                    scope,
+                    func,
+                    f"`{func.id}` is defined differently on the paths of an `if`: srcad "
+                    "inlines the function a call names when it compiles, and cannot tell "
+                    "which definition runs",
+                    f"give each definition a name of its own, and choose the call with the "
+                    f"same test (`y = {func.id}_a(x) if ... else {func.id}_b(x)`)",
+                )
             if func.id in current.local_functions:
                 return current.local_functions[func.id], current
             if func.id in current.env:

@@ -201,15 +201,26 @@ class Joins(LoweringPart):
         before = dict(scope.env)
         stale_before = dict(self.stale_lists)
         stale_after: dict[Any, Any] = {}
+        functions_before = dict(scope.local_functions)
+        functions: list[dict[str, ast.FunctionDef]] = []  # (of the paths that go on)
         paths = []
         for lower in lowerings:
             scope.env = dict(before)
             self.stale_lists = dict(stale_before)
+            scope.local_functions = dict(functions_before)
             with self.block() as stmts:
                 value = lower()
             stale_after.update(self.stale_lists)
             paths.append((stmts, dict(scope.env), value))
+            if value is not RAISED:
+                functions.append(scope.local_functions)
         self.stale_lists = stale_after
+        scope.local_functions = functions_before
+        for name in {name for defined in functions for name in defined}:
+            chosen = {id(defined.get(name)) for defined in functions}
+            scope.local_functions[name] = next(d[name] for d in functions if name in d)
+            if len(chosen) > 1:  # (the call runs the def of the path taken)
+                scope.functions_by_path.add(name)
         return paths
 
     def merged_name(

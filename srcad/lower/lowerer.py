@@ -260,7 +260,8 @@ class Lowerer(
                 next(iter(found.values())),
             )
             checks.append(self.run_time_check(
-                require_no_own_method, (ir.Name(param), ir.Const(names)), error,
+                require_no_own_method, (ir.Name(param), ir.Const(names), ir.Const(param)),
+                error,
                 "own_method", note=f"not an object with {spelled} of its own",
             ))
         return checks

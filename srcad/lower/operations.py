@@ -17,7 +17,7 @@ from ..errors import NoRuleError
 from ..pyexpr import Written
 from ..rules.numpy_arrays import ARRAY_OF_ITEMS, COPY_METHOD, SHALLOW_COPY, TOLIST
 from ..rules.scalar import LIST_COPY, SORTED
-from ..rules.table import Rule, Scatter, callee_key, index_key, match
+from ..rules.table import Rule, Scatter, callee_key, index_key, is_method_rule, match
 from .values import (
     NOT_STATIC,
     LoweringPart,
@@ -394,16 +394,6 @@ class Operations(LoweringPart):
 _OUT_ELLIPSIS = ("out", ir.Const(Ellipsis))
 
 
-
-
-def is_method_rule(rule: Rule) -> bool:
-    """A rule for a method (``x.copy()``: a dict has one too)."""
-    func = rule.pattern.func if isinstance(rule.pattern, ir.Call) else None
-    return (
-        isinstance(func, ir.Attr)
-        and isinstance(func.value, ir.Name)
-        and func.value.id not in rule.env
-    )
 
 
 def _excerpt(node: ast.AST, limit: int = 40) -> str:

@@ -17,6 +17,7 @@ from ..rules.numpy_arrays import ARRAY_OF_ITEMS
 from ..rules.table import ADDAT, ADDITEM, SETITEM
 from ..runtime import add_at as runtime_add_at
 from ..runtime import check_assertion, formatted, raise_exception, require_length
+from .resolve import Kind
 from .values import (
     NOT_STATIC,
     RAISED,
@@ -188,6 +189,7 @@ class Statements(LoweringPart):
     def lower_FunctionDef(self, scope: Scope, stmt: ast.FunctionDef) -> None:
         """A nested function: inlined where it is called."""
         scope.local_functions[stmt.name] = stmt
+        scope.functions_by_path.discard(stmt.name)
         # (its defaults are values of the `def` line, as Python evaluates them there)
         self.def_defaults[id(stmt)] = self.nested_defaults(scope, stmt)
 
@@ -683,8 +685,12 @@ class Statements(LoweringPart):
     def names_a_function(self, scope: Scope, name: str, value_node: ast.expr) -> bool:
         """``act = np.tanh`` (a function srcad knows when it compiles, given a local name
         the function never assigns again): calls ``act(z)`` are calls of that function,
-        as for a function passed in. False for anything else (it is lowered as a value)."""
-        if self.denote(scope, value_node).function is None:  # (first: cheap for most)
+        as for a function passed in; likewise ``xp = np`` (a module: ``xp.sum(z)`` is
+        ``np.sum(z)``, not the method ``.sum`` of an object ``xp``). False for anything
+        else (it is lowered as a value)."""
+        denoted = self.denote(scope, value_node)
+        module = denoted.kind is Kind.MODULE and denoted.fixed
+        if denoted.function is None and not module:  # (first: cheap for most)
             return False
         stores = sum(
             isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and n.id == name
@@ -696,7 +702,12 @@ class Statements(LoweringPart):
             )
             for s in scope.function.body
         )
-        found = self.known_function(scope, value_node) if stores == 1 and at_top else None
+        if not (stores == 1 and at_top):
+            return False
+        found = (
+            Static(denoted.obj, self.reference(scope, self.raw(value_node)), denoted.lookup)
+            if module else self.known_function(scope, value_node)
+        )
         if found is None:
             return False
         scope.statics[name] = found

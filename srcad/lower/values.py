@@ -47,6 +47,8 @@ class Scope:
     node: ast.FunctionDef | None = None  # the desugared function
     parent: Scope | None = None  # the enclosing function of a nested `def`
     local_functions: dict[str, ast.FunctionDef] = field(default_factory=dict)
+    #: local functions the paths of an ``if`` define differently (or one path only)
+    functions_by_path: set[str] = field(default_factory=set)
     #: the values the parameters were bound to (a list passed in is the caller's)
     arguments: dict[str, Any] = field(default_factory=dict)
     #: parameters bound to a function known when srcad compiles (``rk4(f, y, h)`` called

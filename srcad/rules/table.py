@@ -611,3 +611,13 @@ def _match(
         if _match(p, e, rule, resolve, bound) is None:
             return None
     return bound
+
+
+def is_method_rule(rule: Rule) -> bool:
+    """A rule for a method (``x.copy()``: a dict has one too)."""
+    func = rule.pattern.func if isinstance(rule.pattern, ir.Call) else None
+    return (
+        isinstance(func, ir.Attr)
+        and isinstance(func.value, ir.Name)
+        and func.value.id not in rule.env
+    )
