@@ -324,11 +324,22 @@ def _chosen_at_run_time(func: ir.Expr, fn: ir.Function | None) -> str | None:
     if fn is None or not isinstance(func, ir.Name):
         return None
     made = [s for s in ir.walk(fn.body) if isinstance(s, ir.Assign) and s.target == func.id]
-    if not made or any(isinstance(s.value, ir.Attr) for s in made):
+    if not made or any(_method_of_an_object(s.value, fn) for s in made):
         return None  # (a bound method: its own messages)
     where = made[0].loc
     text = linecache.getline(where.filename, where.lineno).strip() if where.lineno else ""
     return f"line {where.lineno}: {text}" if text else "by the program"
+
+
+def _method_of_an_object(value: ir.Expr, fn: ir.Function) -> bool:
+    """``obj.method`` read as a value, not a module's function (``np.tanh``)."""
+    if not isinstance(value, ir.Attr):
+        return False
+    root = value
+    while isinstance(root, ir.Attr):
+        root = root.value
+    held = fn.free_objects.get(root.id) if isinstance(root, ir.Name) else None
+    return not isinstance(held, types.ModuleType)
 
 
 def _spelled(expr: ir.Expr, fn: ir.Function | None = None) -> str:

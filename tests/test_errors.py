@@ -405,6 +405,19 @@ def test_a_function_chosen_at_run_time_is_named_with_the_line_that_chose_it():
     assert "act = _ACTIVATIONS[kind]" in str(caught.value)
 
 
+def _activation_by_test(x, kind):
+    act = np.tanh if kind == "tanh" else np.sin
+    return np.sum(act(x))  # <dispatch by a test>
+
+
+def test_a_module_function_chosen_by_an_if_expression_is_named_so():
+    """``act = np.tanh if ... else np.sin``: it said `act` had "no derivative rule and no
+    Python source" (round 53), as if ``np.tanh`` were an object's method."""
+    with pytest.raises(srcad.SrcadError, match="chosen when the program runs") as caught:
+        srcad.grad(_activation_by_test)(np.array([0.3, 0.5]), "sin")
+    assert caught.value.lineno == marker_line(__file__, "dispatch by a test")
+
+
 def _filter_response(h):
     w = np.linspace(0.1, 3.0, 5)
     response = h[0] + h[1] * np.exp(-1j * w)  # <complex>
