@@ -7,7 +7,6 @@ smoothing kernel)."""
 import math
 
 import numpy as np
-
 from _spec import Case
 
 
