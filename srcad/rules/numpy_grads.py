@@ -50,11 +50,19 @@ from ..runtime import (
 )
 
 
+_FLOAT64 = np.float64
+#: classes of numbers whose gradient is a number as it is
+_SCALARS = frozenset((float, int, np.float64))
+
+
 @passes_argument(0)
 @shape_only(1)
 def unbroadcast(g: Any, x: Any) -> Any:
     """``g`` summed down to ``x``'s shape (undoes numpy broadcasting); ``x`` may be the
     shape itself (a tuple), so that the forward value need not be kept."""
+    g_class, x_class = g.__class__, x.__class__
+    if (g_class is float or g_class is _FLOAT64) and x_class in _SCALARS:
+        return g  # (a number's gradient for a number: the common case in loops, first)
     if x.__class__ is list:  # `xs + ys` of lists made outside: joined, not added
         if isinstance(g, list) and len(g) == len(x):  # (d[k] = xs: the list's own adjoint)
             return g
