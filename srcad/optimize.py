@@ -452,6 +452,7 @@ def rows_added_in_place(fn: ir.Function) -> ir.Function:
                     and line.target in fresh and line.via is None
                     and not line.zero and not line.assign and items
                     and row not in ir.names_in(line.index)
+                    and not _has_slice(line.index)  # (a slice of a list is a copy)
                 ):
                     between = out[start + 1:end]
                     if (
@@ -471,6 +472,12 @@ def rows_added_in_place(fn: ir.Function) -> ir.Function:
         return tuple(out)
 
     return fn.with_body(rewrite(tuple(fn.body), set()))
+
+
+def _has_slice(index: ir.Expr) -> bool:
+    """``rows[1:]``, ``m[k, :]``: not one item of a list, which a name could share."""
+    parts = index.elts if isinstance(index, ir.Tuple) else (index,)
+    return any(isinstance(part, ir.Slice) for part in parts)
 
 
 def _zeros_of(stmt: ir.Adjoint, zeros: set[str]) -> ir.Expr | None:

@@ -147,6 +147,13 @@ class _Builder:
         #: and its backprop pops what it added (from the list, and from its adjoint): O(1)
         #: per append, where a copy of the list per iteration was O(n)
         self.grown: set[int] = set() if broadcast else _appends_in_loops(fn.body)
+        #: names a loop binds anew (a loop saves and restores references to them)
+        self.rebound_in_loops = {
+            s.target
+            for loop in ir.walk(fn.body) if isinstance(loop, ir.Loop)
+            for s in ir.walk(loop.body)
+            if isinstance(s, ir.Assign) and s.rebinds and id(s) not in self.grown
+        } if self.grown else set()
 
     # ---------------------------------------------------------------- names
     def adjoint(self, name: str) -> str:
@@ -484,7 +491,10 @@ class _Builder:
         """The backprop of ``path.append(y)`` grown in place (see :func:`_appends_in_loops`):
         ``y`` gets the last item of ``path``'s adjoint, which is then popped; ``path`` gets
         its old value back by a pop too, where anything reads it again."""
-        restore: list[ir.Stmt] = [_list_method(stmt, "pop")]
+        # (kept whatever reads the list when a loop saves and restores a reference to it:
+        # the reference shows the content as the pops leave it)
+        restored = stmt.target in self.rebound_in_loops
+        restore: list[ir.Stmt] = [replace(_list_method(stmt, "pop"), private=not restored)]
         adjoint = self.adjoint(stmt.target)
         if not (self.activity.is_active(stmt.target) and adjoint in written):
             return restore
