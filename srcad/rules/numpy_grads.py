@@ -49,10 +49,10 @@ from ..runtime import (
     shape_only,
 )
 
-
-_FLOAT64 = np.float64
-#: classes of numbers whose gradient is a number as it is
-_SCALARS = frozenset((float, int, np.float64))
+#: (unbroadcast's first case) the classes of a number's gradient that is a number, and
+#: of the numbers whose gradient that is (names of their own: export joins modules)
+_GRADIENT_NUMBERS = frozenset((float, np.float64))
+_BROADCAST_NUMBERS = frozenset((float, int, np.float64))
 
 
 @passes_argument(0)
@@ -60,8 +60,7 @@ _SCALARS = frozenset((float, int, np.float64))
 def unbroadcast(g: Any, x: Any) -> Any:
     """``g`` summed down to ``x``'s shape (undoes numpy broadcasting); ``x`` may be the
     shape itself (a tuple), so that the forward value need not be kept."""
-    g_class, x_class = g.__class__, x.__class__
-    if (g_class is float or g_class is _FLOAT64) and x_class in _SCALARS:
+    if g.__class__ in _GRADIENT_NUMBERS and x.__class__ in _BROADCAST_NUMBERS:
         return g  # (a number's gradient for a number: the common case in loops, first)
     if x.__class__ is list:  # `xs + ys` of lists made outside: joined, not added
         if isinstance(g, list) and len(g) == len(x):  # (d[k] = xs: the list's own adjoint)
