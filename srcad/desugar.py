@@ -44,8 +44,6 @@ from typing import TypeGuard, TypeVar
 from . import astwalk
 
 _JUMPS = (ast.Return, ast.Break, ast.Continue, ast.Raise)
-#: what an ``if`` may hold that makes the statements after it part of each of its paths
-_SPLITTING = (*_JUMPS, ast.FunctionDef)
 
 
 def _fresh(base: str, used: set[str]) -> str:
@@ -92,15 +90,19 @@ def _ends_with_jump(stmts: list[ast.stmt]) -> bool:
 
 def absorb(stmts: list[ast.stmt]) -> list[ast.stmt]:
     """Move the statements after a possibly-jumping ``if`` into its non-jumping paths;
-    likewise after an ``if`` that defines a function (``def act`` in each branch, an
-    activation chosen by a setting): each path then calls its own definition, which
-    srcad inlines where it compiles the call."""
+    and after an ``if`` that defines a function (``def act`` in each branch, an
+    activation chosen by a setting), the statements up to the last that reads one of
+    the functions it defines: each path then calls its own definition, which srcad
+    inlines where it compiles the call. (Not past another such ``if``: the copies would
+    double at each. A call srcad cannot tell the definition of is refused when lowered.)"""
     out: list[ast.stmt] = []
-    for index, stmt in enumerate(stmts):
+    index = 0
+    while index < len(stmts):
+        stmt = stmts[index]
         if isinstance(stmt, _JUMPS):
             out.append(stmt)
             return out  # anything after a jump is never run
-        if isinstance(stmt, ast.If) and _contains([stmt], _SPLITTING, into_loops=False):
+        if isinstance(stmt, ast.If) and _contains([stmt], _JUMPS, into_loops=False):
             rest = stmts[index + 1 :]
             stmt.body = absorb(
                 stmt.body + ([] if _ends_with_jump(stmt.body) else copy.deepcopy(rest))
@@ -108,6 +110,13 @@ def absorb(stmts: list[ast.stmt]) -> list[ast.stmt]:
             stmt.orelse = absorb(stmt.orelse + ([] if _ends_with_jump(stmt.orelse) else rest))
             out.append(stmt)
             return out
+        reading = _readers_of_definitions(stmt, stmts[index + 1 :])
+        if reading and isinstance(stmt, ast.If):
+            stmt.body = absorb(stmt.body + copy.deepcopy(reading))
+            stmt.orelse = absorb(stmt.orelse + reading)
+            out.append(stmt)
+            index += 1 + len(reading)
+            continue
         if isinstance(stmt, ast.With):
             stmt.body = absorb(stmt.body)
             if _ends_with_jump(stmt.body):
@@ -118,7 +127,42 @@ def absorb(stmts: list[ast.stmt]) -> list[ast.stmt]:
         elif isinstance(stmt, ast.If):  # no jump of its own, but loops inside may have some
             stmt.body, stmt.orelse = absorb(stmt.body), absorb(stmt.orelse)
         out.append(stmt)
+        index += 1
     return out
+
+
+def _defines_functions(stmt: ast.stmt) -> set[str]:
+    """The functions an ``if`` defines in its branches (``def``, named lambdas made defs)."""
+    if not isinstance(stmt, ast.If):
+        return set()
+    found: set[str] = set()
+    pending: list[ast.stmt] = [*stmt.body, *stmt.orelse]
+    while pending:
+        inner = pending.pop()
+        if isinstance(inner, ast.FunctionDef):
+            found.add(inner.name)
+        elif isinstance(inner, ast.If):
+            pending += [*inner.body, *inner.orelse]
+        elif isinstance(inner, ast.With):
+            pending += inner.body
+    return found
+
+
+def _readers_of_definitions(stmt: ast.stmt, rest: list[ast.stmt]) -> list[ast.stmt]:
+    """The statements of ``rest`` up to the last that reads a function ``stmt`` (an
+    ``if``) defines (all of ``rest`` when one of those may jump); none when there is no
+    such function, or when one of them is another ``if`` that defines functions."""
+    defined = _defines_functions(stmt)
+    if not defined:
+        return []
+    last = max((
+        k for k, later in enumerate(rest)
+        if any(isinstance(n, ast.Name) and n.id in defined for n in astwalk.walk(later))
+    ), default=-1)
+    reading = rest[: last + 1]
+    if _contains(reading, _JUMPS, into_loops=False):
+        reading = rest  # (a path that jumps skips the rest: the rest goes into the paths)
+    return [] if any(_defines_functions(later) for later in reading) else reading
 
 
 class _LoopReturns:

@@ -335,7 +335,7 @@ def _method_of_an_object(value: ir.Expr, fn: ir.Function) -> bool:
     """``obj.method`` read as a value, not a module's function (``np.tanh``)."""
     if not isinstance(value, ir.Attr):
         return False
-    root = value
+    root: ir.Expr = value
     while isinstance(root, ir.Attr):
         root = root.value
     held = fn.free_objects.get(root.id) if isinstance(root, ir.Name) else None
@@ -399,7 +399,7 @@ def refuse_misread_methods(fn: ir.Function, varied: Set[str], useful: Set[str]) 
     read as ``t``'s ``axis``), and the gradient through ``v`` would be silently zero.
     (``varied`` and ``useful``: of the activity of ``fn``.)"""
     problems: list[SrcadError] = []
-    seen_from_outside = _fields_read(fn) | set(fn.free_objects) | set(fn.bindings)
+    seen_from_outside = _held_outside(fn)
     for stmt in ir.walk(fn.body):
         if not isinstance(stmt, ir.Assign):
             continue
@@ -418,9 +418,21 @@ def refuse_misread_methods(fn: ir.Function, varied: Set[str], useful: Set[str]) 
         ), None)
         if lost is None:
             continue
-        assert isinstance(stmt.value, ir.Call)  # (see _array_method)
+        assert isinstance(stmt.value, ir.Call)  # (see is_method_rule)
         called = _spelled(stmt.value.func, fn)
         owner, _, method = called.rpartition(".")
+        module = fn.free_objects.get(owner, fn.bindings.get(owner))
+        if isinstance(module, types.ModuleType):  # (xp = np assigned twice, or by a test)
+            error = UnsupportedSyntaxError(
+                f"this `.{method}(...)` is called on the module `{module.__name__}` through "
+                "a name assigned more than once, or chosen when the program runs: srcad "
+                f"reads it as the array method `.{method}`, and its derivative would be lost",
+                f"assign the module to the name once, at the top of the function (`xp = "
+                f"{owner}`), or call `{owner}.{method}(...)`",
+                stmt.loc,
+            )
+            problems.append(at_user_call(error, stmt.loc, fn.call_sites))
+            continue
         error = UnsupportedSyntaxError(
             f"`{called}(...)` is read as the array method `.{method}` of `{owner}`, which "
             "does not depend on the differentiated inputs, given a value that does where "
@@ -436,9 +448,22 @@ def refuse_misread_methods(fn: ir.Function, varied: Set[str], useful: Set[str]) 
     raise_all(problems)
 
 
-def _fields_read(fn: ir.Function) -> set[str]:
-    """Names the listing binds to an object's field (``t1 = cfg.xp``)."""
-    return {
-        s.target for s in ir.walk(fn.body)
-        if isinstance(s, ir.Assign) and isinstance(s.value, ir.Attr)
-    }
+def _held_outside(fn: ir.Function) -> set[str]:
+    """Names for objects the function did not compute: globals, fields (``t1 = cfg.xp``),
+    items of parameters (``mods[0]``), and copies of those (``xp = np if flag else math``
+    joins two globals). (A parameter itself is checked when the gradient runs.)"""
+    found = set(fn.free_objects) | set(fn.bindings)
+    params = set(fn.params) | set(fn.kwonly)
+    assigns = [s for s in ir.walk(fn.body) if isinstance(s, ir.Assign) and not s.in_place]
+    changed = True
+    while changed:
+        changed = False
+        for stmt in assigns:
+            value = stmt.value
+            base = value.value if isinstance(value, ir.Attr | ir.Subscript) else value
+            if stmt.target not in found and isinstance(base, ir.Name) and (
+                base.id in found or (base.id in params and base is not value)
+            ):
+                found.add(stmt.target)
+                changed = True
+    return found

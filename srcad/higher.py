@@ -245,18 +245,50 @@ def _with_fixed_tangents(tangent_fn: Callable, f: Callable, callee: Callee, buil
 
 
 def _with_none_as_zero(tangent_fn: Callable) -> Callable:
-    """``tangent_fn`` taking None for a tangent that moves nothing, as ``jvp(f, primals,
-    tangents)`` does (None reached the generated code: ``t1 * None``)."""
+    """``tangent_fn`` taking None for a tangent that moves nothing, at the top or inside
+    a list, tuple or dict, as ``jvp(f, primals, tangents)`` does (None reached the
+    generated code: ``t1 * None``); a tangent whose structure is not its primal's is a
+    TypeError that says so (it was an IndexError from the generated code)."""
 
     def tangent_or_zero(primals: Any, tangents: Any, *args: Any, **kwargs: Any) -> Any:
-        if any(t is None for t in tangents):
-            tangents = tuple(
-                trees.tangent_for(value, t) if t is None else t
-                for value, t in zip(primals, tangents)
+        if len(tangents) != len(primals):
+            raise TypeError(
+                f"jvp takes one tangent per primal: {len(primals)} primals, "
+                f"{len(tangents)} tangents"
             )
+        tangents = tuple(
+            _filled(value, t, f"the tangent of primal {k}")
+            for k, (value, t) in enumerate(zip(primals, tangents))
+        )
         return tangent_fn(primals, tangents, *args, **kwargs)
 
     return tangent_or_zero
+
+
+def _filled(primal: Any, tangent: Any, where: str) -> Any:
+    """``tangent`` with zeros of ``primal``'s structure for each None in it."""
+    if tangent is None:
+        return trees.tangent_for(primal, None)
+    if isinstance(primal, list | tuple) and isinstance(tangent, list | tuple):
+        if len(primal) != len(tangent):
+            raise TypeError(
+                f"{where} has {len(tangent)} items where its primal has {len(primal)}: "
+                "jvp takes tangents of the primals' structure"
+            )
+        if not any(t is None or isinstance(t, list | tuple | dict) for t in tangent):
+            return tangent
+        items = [
+            _filled(p, t, f"{where}, item {k}") for k, (p, t) in enumerate(zip(primal, tangent))
+        ]
+        return type(tangent)(*items) if hasattr(tangent, "_fields") else type(tangent)(items)
+    if isinstance(primal, dict) and isinstance(tangent, dict):
+        if primal.keys() != tangent.keys():
+            raise TypeError(
+                f"{where} has the keys {sorted(map(str, tangent))} where its primal has "
+                f"{sorted(map(str, primal))}: jvp takes tangents of the primals' structure"
+            )
+        return {key: _filled(primal[key], tangent[key], f"{where}, key {key!r}") for key in primal}
+    return tangent
 
 
 def _with_defaults(tangent_fn: Callable, f: Callable) -> Callable:

@@ -2996,7 +2996,9 @@ def s_lists(draw, ctx: Context) -> list[ast.stmt] | None:
         first = draw(st.sampled_from((f"{name}[{j} % 3] += {decay} * {name}[({j} + 1) % 3]",
                                       f"{name}.append({name}[-1] * {_scalar(draw, ctx, 0)})")))
         between = draw(st.sampled_from((f"max({name})", f"sum({name}) / len({name})",
-                                        f"{name}[{j} % 3] * {name}[-1]")))
+                                        f"{name}[{j} % 3] * {name}[-1]",
+                                        # an item of a slice (a copy) of the list
+                                        f"{name}[1:][0] * 0.5 + {name}[:][-1]")))
         second = draw(st.sampled_from((f"{name}[({j} + 2) % 3] = math.tanh(s_mid)",
                                        f"{name}[{j} % 3] -= 0.25 * s_mid",
                                        f"{name}.append(s_mid * {name}[-2])")))

@@ -199,3 +199,20 @@ def test_a_module_given_a_local_name_is_read_as_that_module():
     along_w = central_differences(lambda v: _local_module_alias(x, v[0]), np.array([w]))
     np.testing.assert_allclose(dw, along_w[0], rtol=1e-6)
     assert "np.sum(" in srcad.grad(_local_module_alias).forward_source
+
+
+def _sum_of_sines(x, xp=np):
+    return xp.sum(xp.sin(x))
+
+
+def _through_helpers(x):
+    return _sum_of_sines(x) * 2.0 + _sum_of_sines(x * x, np)
+
+
+def test_a_module_a_helper_takes_as_an_argument_or_a_default_is_that_module():
+    """``def helper(x, xp=np)`` called from the differentiated function, with its default
+    or with ``np`` passed: ``xp.sum`` is numpy's (it was read as the method ``.sum`` of an
+    object: a gradient silently zero, then refused)."""
+    x = np.array([0.3, -1.2, 0.8])
+    expected = 2.0 * np.cos(x) + np.cos(x * x) * 2.0 * x
+    np.testing.assert_allclose(srcad.grad(_through_helpers)(x), expected, rtol=1e-13)

@@ -576,3 +576,33 @@ def test_a_module_srcad_cannot_see_is_refused_not_read_as_an_arrays_method(f, ex
         srcad.grad(f)(np.array([0.5, -1.0]), *extra)
     expect_location(caught.value, tag)
     assert "call the function by its module's name" in caught.value.hint
+
+
+def module_chosen_by_a_test(x, flag):
+    xp = np if flag else math
+    return xp.sum(x * x)  # <module chosen by a test>
+
+
+def module_in_a_dict(x, mods):
+    xp = mods["np"]
+    return xp.sum(x * x)  # <module in a dict>
+
+
+def module_assigned_twice(x):
+    xp = np
+    y = xp.sum(x * x)  # <module assigned twice>
+    xp = math
+    return y + xp.exp(1.0)
+
+
+@pytest.mark.parametrize("f, extra, tag", [
+    (module_chosen_by_a_test, (True,), "module chosen by a test"),
+    (module_in_a_dict, ({"np": np},), "module in a dict"),
+    (module_assigned_twice, (), "module assigned twice"),
+])
+def test_a_module_reached_another_way_is_refused_too(f, extra, tag):
+    """Round 54: a module chosen by an if-expression, held in a dict, or given a name
+    twice still read as an array's method (a gradient silently zero)."""
+    with pytest.raises(srcad.SrcadError, match="array method") as caught:
+        srcad.grad(f)(np.array([0.5, -1.0]), *extra)
+    expect_location(caught.value, tag)

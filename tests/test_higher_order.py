@@ -1348,3 +1348,24 @@ def test_hessian_with_respect_to_a_list_and_a_number():
     assert H[1][1] == pytest.approx(along_w, rel=1e-6, abs=1e-8)
     # (JAX's layout: the gradient's structure outside, the parameters' inside)
     np.testing.assert_allclose([H[0][j][1] for j in range(3)], H[1][0], rtol=1e-12)
+
+
+def product_of_items(xs):
+    return xs[0] * xs[1]
+
+
+def weighted_square(d):
+    return d["a"] * d["b"] ** 2
+
+
+def test_jvp_takes_none_inside_a_tangent_and_refuses_one_of_another_structure():
+    """None for an item of a list or dict tangent is a zero (it reached the generated
+    code); a tangent of another length, or too few tangents, is a TypeError saying so (an
+    IndexError from the generated code). Round 54."""
+    assert srcad.jvp(product_of_items)(([0.5, 2.0],), ([1.0, None],)) == (1.0, 2.0)
+    assert srcad.jvp(weighted_square)(({"a": 0.5, "b": 1.5},), ({"a": 1.0, "b": None},)) == (
+        pytest.approx(1.125), pytest.approx(2.25))
+    with pytest.raises(TypeError, match="has 1 items where its primal has 2"):
+        srcad.jvp(product_of_items)(([0.5, 2.0],), ([1.0],))
+    with pytest.raises(TypeError, match="one tangent per primal"):
+        srcad.jvp(product_of_items)(([0.5, 2.0],), ())

@@ -1534,3 +1534,44 @@ def test_lists_a_loop_changes_twice_per_step_are_changed_in_place(f, args):
     assert "with_item" not in source and "leading_grad" not in source
     assert "require_separate_items" not in float_version  # (no arrays: nothing to share)
     assert "fresh_copy" not in float_version.split("for ")[-1]  # (none inside the loop)
+
+
+def copies_a_list_it_changes(xs):
+    r = list(xs)
+    total = 0.0
+    for i in range(len(r)):
+        r[i] = r[i] * 2.0
+        q = r[:]  # (a copy: its adjoint is added into r's, not aliased to it)
+        total += q[1] * q[1] + q[-1]
+    return total
+
+
+def window_of_a_parameter(xs, w):
+    total = 0.0
+    for _ in range(3):
+        tail = xs[1:]
+        total = total + tail[0] * w
+    return total
+
+
+def grown_by_an_inner_loop(xs, w):
+    r = list(xs)
+    for _ in range(2):
+        r[-1] *= sum(r)  # (reads the list's length as the inner appends left it)
+        for _ in range(2):
+            r.append(w)
+    return sum(r)
+
+
+@pytest.mark.parametrize("f, args", [
+    (copies_a_list_it_changes, ([0.5, 1.2, -0.8],)),
+    (window_of_a_parameter, ([0.5, 1.2, -0.8], 0.7)),
+    (grown_by_an_inner_loop, ([0.53, 1.17], 0.7)),
+])
+def test_slices_and_grown_lists_read_in_loops(f, args):
+    """A slice of a list read in a loop (``q = r[:]``, ``xs[1:]`` of a parameter): its
+    adjoint was taken for a row of the list's adjoint and added into a copy, so the
+    gradient was silently zero; a list an inner loop grows in place, read whole by an
+    outer one: its restored reference kept the inner loop's items (IndexError from the
+    generated code). Round 54; the first two older than this stop."""
+    check_four_ways(f, *args)

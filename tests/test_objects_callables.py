@@ -1404,3 +1404,59 @@ def test_a_function_defined_on_the_paths_of_an_if_is_the_one_its_path_defines(f,
     srcad inlined the textually last definition on every path: value, gradient and
     tangent silently wrong (round 53)."""
     check_four_ways(f, 0.7, kind, wrt=0)
+
+
+def _layers_chosen_by_flags(x, flags):
+    y = x
+    if flags[0]:
+        g0 = lambda z: z * 1.1  # noqa: E731
+    else:
+        g0 = lambda z: math.sin(z) + 0.1  # noqa: E731
+    y = g0(y)
+    if flags[1]:
+        g1 = lambda z: z * 1.2  # noqa: E731
+    else:
+        g1 = lambda z: math.sin(z) + 0.2  # noqa: E731
+    y = g1(y)
+    if flags[2]:
+        g2 = lambda z: z * 0.9  # noqa: E731
+    else:
+        g2 = lambda z: math.sin(z) + 0.3  # noqa: E731
+    y = g2(y)
+    if flags[3]:
+        g3 = lambda z: z * 0.8  # noqa: E731
+    else:
+        g3 = lambda z: math.sin(z) + 0.4  # noqa: E731
+    y = g3(y)
+    if flags[4]:
+        g4 = lambda z: z * 1.3  # noqa: E731
+    else:
+        g4 = lambda z: math.sin(z) + 0.5  # noqa: E731
+    y = g4(y)
+    if flags[5]:
+        g5 = lambda z: z * 0.7  # noqa: E731
+    else:
+        g5 = lambda z: math.sin(z) + 0.6  # noqa: E731
+    return g5(y) * y
+
+
+def _activation_or_numpys(x, kind):
+    if kind == "tanh":
+        act = np.tanh
+    else:
+        def act(v):
+            return v / (1.0 + np.exp(-v))
+    return float(np.sum(act(x) ** 2))
+
+
+def test_functions_defined_by_if_after_if_are_each_the_one_of_the_path_taken():
+    """Six ifs in a row, each choosing a function its next line calls: each path calls
+    its own (only the lines that read it go into the paths: the whole rest doubled at
+    each if, 54 s for twelve; round 54). And ``act = np.tanh`` on one path, a ``def act``
+    on the other (it said `np.tanh` had no derivative rule)."""
+    for flags in ([True, False, True, False, True, False], [False] * 6):
+        check_four_ways(_layers_chosen_by_flags, 0.7, flags, wrt=0)
+    source = srcad.grad(_layers_chosen_by_flags, wrt=0).backward_source
+    assert source.count("\n") < 400
+    for kind in ("tanh", "silu"):
+        check_four_ways(_activation_or_numpys, np.array([0.5, -0.3]), kind, wrt=0)

@@ -27,6 +27,7 @@ from .values import (
     Static,
     TupleValue,
     assigned_names,
+    returning,
 )
 
 
@@ -83,7 +84,9 @@ class Inlining(LoweringPart):
             local_names=frozenset(assigned_names(node)),
             node=desugar(node),
             parent=home,
-            statics=self.passed_functions(scope, call, node),
+            statics={
+                **self.passed_modules(values, node), **self.passed_functions(scope, call, node)
+            },
             passed_defs=self.passed_defs(scope, call, node),
         )
         self.emit(ir.Comment(f"inlined {node.name}() from line {node.lineno}", header=True))
@@ -113,6 +116,23 @@ class Inlining(LoweringPart):
             if found is not None:
                 statics[param] = found
         return statics
+
+    def passed_modules(self, values: dict[str, Any], fn: ast.FunctionDef) -> dict[str, Static]:
+        """The parameters of ``fn`` bound to a module (passed, or a default: ``def
+        helper(x, xp=np)``) that ``fn`` never reassigns: ``xp.sum(t)`` in ``fn`` is that
+        module's function, not the method ``.sum`` of an object."""
+        stored = {
+            n.id for n in astwalk.walk(fn)
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+        }
+        found: dict[str, Static] = {}
+        for param, value in values.items():
+            if not isinstance(param, str) or param in stored or not isinstance(value, ir.Name):
+                continue
+            module = self.bindings.get(value.id, self.free_objects.get(value.id))
+            if isinstance(module, types.ModuleType):
+                found[param] = Static(module, value, returning(module))
+        return found
 
     def known_function(self, scope: Scope, node: ast.expr) -> Static | None:
         """The function ``node`` (a name or attributes of one) denotes when srcad compiles
@@ -331,7 +351,7 @@ class Inlining(LoweringPart):
             local_names=local_names,
             node=desugar(fn),
             arguments=dict(values),
-            statics=self.passed_functions(scope, call, fn),
+            statics={**self.passed_modules(values, fn), **self.passed_functions(scope, call, fn)},
             passed_defs=self.passed_defs(scope, call, fn),
         )
         return self.lower_inlined(inner, callee, target)

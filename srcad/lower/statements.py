@@ -696,13 +696,10 @@ class Statements(LoweringPart):
             isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and n.id == name
             for n in astwalk.walk(scope.function)
         )
-        at_top = any(  # (bound on every path: not in a branch or a loop only)
-            isinstance(s, ast.Assign) and any(
-                isinstance(t, ast.Name) and t.id == name for t in s.targets
-            )
-            for s in scope.function.body
-        )
-        if not (stores == 1 and at_top):
+        # (bound once, before every read: in the function's body, or in a path of an
+        # `if` whose reads desugaring moved into that path, next to a `def act` of the
+        # other path, which lowering finds first there)
+        if stores != 1 or not _bound_before_every_read(scope.function, name):
             return False
         found = (
             Static(denoted.obj, self.reference(scope, self.raw(value_node)), denoted.lookup)
@@ -853,3 +850,40 @@ def _container_root(target: ast.Subscript) -> ast.expr:
     while isinstance(root, ast.Subscript):
         root = root.value
     return root
+
+
+def _bound_before_every_read(fn: ast.FunctionDef, name: str) -> bool:
+    """Does an assignment to ``name`` stand in a block of ``fn`` whose later statements
+    hold every read of ``name`` in ``fn`` (but those after a ``def name`` of their own)?"""
+    blocks: list[list[ast.stmt]] = []
+    pending: list[list[ast.stmt]] = [fn.body]
+    while pending:
+        block = pending.pop()
+        blocks.append(block)
+        for stmt in block:
+            if isinstance(stmt, ast.FunctionDef | ast.ClassDef | ast.AsyncFunctionDef):
+                continue
+            for field in ("body", "orelse", "finalbody"):
+                inner = getattr(stmt, field, None)
+                if isinstance(inner, list):
+                    pending.append(inner)
+
+    def reads(stmts: list[ast.stmt]) -> int:
+        return sum(
+            isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id == name
+            for s in stmts for n in astwalk.walk(s)
+        )
+
+    total = reads(fn.body)
+    for block in blocks:  # (the reads a `def name` of their block answers)
+        defined = [k for k, s in enumerate(block) if isinstance(s, ast.FunctionDef)
+                   and s.name == name]
+        if defined:
+            total -= reads(block[defined[0] + 1 :])
+    for block in blocks:
+        for position, stmt in enumerate(block):
+            if isinstance(stmt, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == name for t in stmt.targets
+            ):
+                return reads(block[position + 1 :]) == total
+    return False
