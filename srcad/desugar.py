@@ -131,6 +131,12 @@ def absorb(stmts: list[ast.stmt]) -> list[ast.stmt]:
     return out
 
 
+#: how many ``if`` statements defining functions the lines moved into the paths of
+#: another may hold: at most 2**4 copies of the last lines (a layer reading the
+#: activation an ``if`` before it chose); more are refused where a call cannot tell
+_DEFINING_IFS_MOVED = 3
+
+
 def _defines_functions(stmt: ast.stmt) -> set[str]:
     """The functions an ``if`` defines in its branches (``def``, named lambdas made defs)."""
     if not isinstance(stmt, ast.If):
@@ -151,18 +157,28 @@ def _defines_functions(stmt: ast.stmt) -> set[str]:
 def _readers_of_definitions(stmt: ast.stmt, rest: list[ast.stmt]) -> list[ast.stmt]:
     """The statements of ``rest`` up to the last that reads a function ``stmt`` (an
     ``if``) defines (all of ``rest`` when one of those may jump); none when there is no
-    such function, or when one of them is another ``if`` that defines functions."""
+    such function, or when more than ``_DEFINING_IFS_MOVED`` of them are ``if``
+    statements that define functions (each moved one doubles what follows it)."""
     defined = _defines_functions(stmt)
     if not defined:
         return []
-    last = max((
-        k for k, later in enumerate(rest)
-        if any(isinstance(n, ast.Name) and n.id in defined for n in astwalk.walk(later))
-    ), default=-1)
+    last, grown = -1, True
+    while grown:  # (a `def` or an `if` moved with them defines functions read later: too)
+        last = max((
+            k for k, later in enumerate(rest)
+            if any(isinstance(n, ast.Name) and n.id in defined for n in astwalk.walk(later))
+        ), default=-1)
+        more = set().union(*(
+            {later.name} if isinstance(later, ast.FunctionDef) else _defines_functions(later)
+            for later in rest[: last + 1]
+        ))
+        grown = not more <= defined
+        defined |= more
     reading = rest[: last + 1]
     if _contains(reading, _JUMPS, into_loops=False):
         reading = rest  # (a path that jumps skips the rest: the rest goes into the paths)
-    return [] if any(_defines_functions(later) for later in reading) else reading
+    defining = sum(1 for later in reading if _defines_functions(later))
+    return reading if defining <= _DEFINING_IFS_MOVED else []
 
 
 class _LoopReturns:

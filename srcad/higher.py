@@ -265,10 +265,31 @@ def _with_none_as_zero(tangent_fn: Callable) -> Callable:
     return tangent_or_zero
 
 
+def _kind(value: Any) -> str:
+    """``a float``, ``an ndarray of shape (3,)``, ``a list of 2 items``."""
+    name = type(value).__name__
+    article = "an" if name[:1] in "aeiou" or name == "ndarray" else "a"
+    if isinstance(value, list | tuple | dict):
+        return f"{article} {name} of {len(value)} items"
+    shape = np.shape(value)
+    return f"{article} {name} of shape {shape}" if shape else f"{article} {name}"
+
+
 def _filled(primal: Any, tangent: Any, where: str) -> Any:
     """``tangent`` with zeros of ``primal``'s structure for each None in it."""
     if tangent is None:
         return trees.tangent_for(primal, None)
+    container = isinstance(primal, list | tuple | dict)
+    if (container and isinstance(tangent, int | float | complex | np.generic)) or (
+        # (a list's tangent may be an array of its items: as srcad always took it)
+        not container
+        and isinstance(primal, np.ndarray | float | int)
+        and (isinstance(tangent, list | tuple | dict) or np.shape(tangent) != np.shape(primal))
+    ):
+        raise TypeError(
+            f"{where} is {_kind(tangent)} where its primal is {_kind(primal)}: jvp takes "
+            "tangents of the primals' structure (as JAX does)"
+        )
     if isinstance(primal, list | tuple) and isinstance(tangent, list | tuple):
         if len(primal) != len(tangent):
             raise TypeError(

@@ -1369,3 +1369,9 @@ def test_jvp_takes_none_inside_a_tangent_and_refuses_one_of_another_structure():
         srcad.jvp(product_of_items)(([0.5, 2.0],), ([1.0],))
     with pytest.raises(TypeError, match="one tangent per primal"):
         srcad.jvp(product_of_items)(([0.5, 2.0],), ())
+    # (round 55: a tangent of another kind or shape, silently broadcast or a TypeError
+    # from the generated code, as JAX refuses it)
+    with pytest.raises(TypeError, match="is a float where its primal is a list of 2 items"):
+        srcad.jvp(product_of_items)(([0.5, 2.0],), (1.0,))
+    with pytest.raises(TypeError, match="is a float where its primal is an ndarray of shape"):
+        srcad.jvp(lambda x: np.sum(x * x))((np.array([0.5, 2.0]),), (1.0,))

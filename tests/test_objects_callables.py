@@ -1460,3 +1460,24 @@ def test_functions_defined_by_if_after_if_are_each_the_one_of_the_path_taken():
     assert source.count("\n") < 400
     for kind in ("tanh", "silu"):
         check_four_ways(_activation_or_numpys, np.array([0.5, -0.3]), kind, wrt=0)
+
+
+def _layer_reads_the_activation(x, a):
+    if a:
+        act = lambda z: math.tanh(z)  # noqa: E731
+    else:
+        act = lambda z: z * z  # noqa: E731
+    if a:
+        layer = lambda z: act(z * 2.0) + 1.0  # noqa: E731
+    else:
+        layer = lambda z: act(z) - z  # noqa: E731
+    scaled = lambda z: 0.5 * layer(z)  # noqa: E731
+    return scaled(x) + layer(x)
+
+
+@pytest.mark.parametrize("a", [True, False])
+def test_a_function_chosen_by_an_if_read_by_functions_the_next_lines_define(a):
+    """A later ``if`` and a plain ``def`` after it read the function an ``if`` chose: the
+    lines moved into each path reach their last reader (round 55: refused as defined
+    differently on the paths, where the previous version was right)."""
+    check_four_ways(_layer_reads_the_activation, 0.7, a, wrt=0)
