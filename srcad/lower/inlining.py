@@ -121,10 +121,7 @@ class Inlining(LoweringPart):
         """The parameters of ``fn`` bound to a module (passed, or a default: ``def
         helper(x, xp=np)``) that ``fn`` never reassigns: ``xp.sum(t)`` in ``fn`` is that
         module's function, not the method ``.sum`` of an object."""
-        stored = {
-            n.id for n in astwalk.walk(fn)
-            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
-        }
+        stored = _stored_names(fn)
         found: dict[str, Static] = {}
         for param, value in values.items():
             if not isinstance(param, str) or param in stored or not isinstance(value, ir.Name):
@@ -394,10 +391,15 @@ def _kept_arguments(call: ast.Call, fn: ast.FunctionDef) -> list[tuple[str, ast.
             break
         before_spread.append(arg)
     given = [*zip(positional, before_spread), *((k.arg, k.value) for k in call.keywords)]
-    stored = {
+    stored = _stored_names(fn)
+    return [(param, arg) for param, arg in given if param is not None and param not in stored]
+
+
+def _stored_names(fn: ast.FunctionDef) -> set[str]:
+    """The names ``fn`` assigns anywhere (its parameters among them, when reassigned)."""
+    return {
         n.id for n in astwalk.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
     }
-    return [(param, arg) for param, arg in given if param is not None and param not in stored]
 
 
 def _short(filename: str) -> str:
