@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from . import ir, records
+from .chains import chain_names
 from .errors import Location, NoRuleError, SrcadError, UnsupportedSyntaxError, raise_all
 from .rules.table import is_method_rule
 
@@ -333,13 +334,10 @@ def _chosen_at_run_time(func: ir.Expr, fn: ir.Function | None) -> str | None:
 
 def _method_of_an_object(value: ir.Expr, fn: ir.Function) -> bool:
     """``obj.method`` read as a value, not a module's function (``np.tanh``)."""
-    if not isinstance(value, ir.Attr):
-        return False
-    root: ir.Expr = value
-    while isinstance(root, ir.Attr):
-        root = root.value
-    held = fn.free_objects.get(root.id) if isinstance(root, ir.Name) else None
-    return not isinstance(held, types.ModuleType)
+    names = chain_names(value) if isinstance(value, ir.Attr) else None
+    if names is None:
+        return isinstance(value, ir.Attr)  # (an attribute of a computed value)
+    return not isinstance(fn.free_objects.get(names[0]), types.ModuleType)
 
 
 def _spelled(expr: ir.Expr, fn: ir.Function | None = None) -> str:
@@ -399,13 +397,15 @@ def refuse_misread_methods(fn: ir.Function, varied: Set[str], useful: Set[str]) 
     read as ``t``'s ``axis``), and the gradient through ``v`` would be silently zero.
     (``varied`` and ``useful``: of the activity of ``fn``.)"""
     problems: list[SrcadError] = []
-    seen_from_outside = _held_outside(fn)
-    for stmt in ir.walk(fn.body):
-        if not isinstance(stmt, ir.Assign):
-            continue
+    methods = [
+        s for s in ir.walk(fn.body)
+        if isinstance(s, ir.Assign) and s.rule is not None and is_method_rule(s.rule)
+        and s.target in useful
+    ]
+    seen_from_outside = _held_outside(fn) if methods else set()  # (most listings: none)
+    for stmt in methods:
         rule = stmt.rule
-        if rule is None or not is_method_rule(rule) or stmt.target not in useful:
-            continue
+        assert rule is not None  # (see methods)
         receiver, *arguments = stmt.operands
         # (a parameter is checked when the gradient runs: require_no_own_method)
         if not (isinstance(receiver, ir.Name) and receiver.id in seen_from_outside):

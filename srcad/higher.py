@@ -211,7 +211,7 @@ def _built_tangent_function(
     fn: Callable[..., Any] = built.bind(function if not hasattr(function, "__srcad__") else None)
     if callee.fixes:
         fn = _with_fixed_tangents(fn, f, callee, built)
-    fn = _with_defaults(_with_none_as_zero(fn), f)
+    fn = _with_defaults(_with_filled_tangents(fn), f)
     return _carrying(
         fn,
         forward_source=built.forward_source,
@@ -244,7 +244,7 @@ def _with_fixed_tangents(tangent_fn: Callable, f: Callable, callee: Callee, buil
     return tangent_with_fixed
 
 
-def _with_none_as_zero(tangent_fn: Callable) -> Callable:
+def _with_filled_tangents(tangent_fn: Callable) -> Callable:
     """``tangent_fn`` taking None for a tangent that moves nothing, at the top or inside
     a list, tuple or dict, as ``jvp(f, primals, tangents)`` does (None reached the
     generated code: ``t1 * None``); a tangent whose structure is not its primal's is a
