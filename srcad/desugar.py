@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import ast
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TypeGuard, TypeVar
 
 from . import astwalk
@@ -501,6 +501,132 @@ class _Functional(ast.NodeTransformer):
         element = _applied(function, [ast.Name(n, ast.Load()) for n in items], self.used)
         generator = ast.GeneratorExp(element, [ast.comprehension(target, iterable, [], 0)])
         return _located(generator, node)
+
+
+class _GeneratorsWhereRead(ast.NodeTransformer):
+    """A generator bound to a name and read once (``terms = (w * x for x in xs)``, then
+    ``sum(terms)``) runs where it is read, as Python runs it: its element reads the
+    variables as they are there, and the items of the list it runs over as they are
+    there (a list written in between). Only what Python evaluates where the generator
+    is made stays there: its first iterable, bound to a name of its own when the name it
+    is read through may be bound again before the reading (``terms_iterable = xs``). A
+    generator read twice, or in a loop it was not made in, is refused
+    (:mod:`srcad.subset`)."""
+
+    def __init__(self, fn: ast.FunctionDef, used: set[str]) -> None:
+        self.used = used
+        self.stores: dict[str, int] = {
+            a.arg: 0 for a in astwalk.walk(fn.args) if isinstance(a, ast.arg)
+        }
+        self.stored_in_loops: set[str] = set()
+        loads: dict[str, list[ast.Name]] = {}
+        for node in astwalk.walk(fn):
+            if isinstance(node, ast.Name):
+                if isinstance(node.ctx, ast.Load):
+                    loads.setdefault(node.id, []).append(node)
+                else:
+                    self.stores[node.id] = self.stores.get(node.id, 0) + 1
+            elif isinstance(node, ast.For | ast.While):
+                self.stored_in_loops |= _bound_names(node)
+        self.between: list[ast.stmt] | None = None  # (see rebound_before_read)
+        self.made: dict[int, list[ast.stmt]] = {}  # id(assignment): what stays there
+        self.read: dict[int, ast.GeneratorExp] = {}  # id(reading): the generator
+        for block in _own_blocks(fn.body):
+            for index, stmt in enumerate(block):
+                target = _single_name_target(stmt)
+                reads = loads.get(target or "", [])
+                if (
+                    target is None or not isinstance(stmt, ast.Assign)
+                    or not isinstance(stmt.value, ast.GeneratorExp)
+                    or self.stores[target] != 1 or len(reads) != 1
+                ):
+                    continue
+                self.between = _statements_up_to(block[index + 1:], reads[0])
+                kept: list[ast.stmt] = []
+                first = stmt.value.generators[0]
+                first.iter = self.captured(first.iter, f"{target}_iterable", kept, stmt)
+                self.made[id(stmt)] = kept or [_located(ast.Pass(), stmt)]
+                self.read[id(reads[0])] = stmt.value
+
+    def rebound_before_read(self, name: str) -> bool:
+        """May ``name`` be bound again between where the generator is made and where it
+        is read (``between``: the statements up to the reading, in the same block;
+        None: read in another block, a loop's next pass perhaps)?"""
+        if self.between is None:
+            return self.stores.get(name, 0) > 1 or name in self.stored_in_loops
+        return any(name in _bound_names(stmt) for stmt in self.between)
+
+    def captured(self, node: ast.expr, name: str, kept: list[ast.stmt], at: ast.stmt) -> ast.expr:
+        """``node`` as the generator reads it where it runs: a name bound to its value
+        where it is made (``kept``), unless it reads the same there (a constant, a name
+        not bound again before the reading; the arguments of ``zip(...)``,
+        ``range(...)``, ``enumerate(...)``, ``reversed(...)`` and the dict of
+        ``d.items()`` each so)."""
+        if isinstance(node, ast.Constant) or (
+            isinstance(node, ast.Name) and not self.rebound_before_read(node.id)
+        ):
+            return node
+        if (
+            isinstance(node, ast.Call) and not node.keywords
+            and not any(isinstance(a, ast.Starred) for a in node.args)
+        ):
+            func = node.func
+            if (
+                isinstance(func, ast.Name) and func.id in _LAZY_BUILTINS
+                and func.id not in self.stores
+            ):
+                node.args = [
+                    self.captured(a, f"{name}_{i}" if len(node.args) > 1 else name, kept, at)
+                    for i, a in enumerate(node.args)
+                ]
+                return node
+            if isinstance(func, ast.Attribute) and func.attr in _DICT_VIEWS and not node.args:
+                func.value = self.captured(func.value, name, kept, at)
+                return node
+        alias = _fresh(name, self.used)
+        kept.append(_located(ast.Assign([ast.Name(alias, ast.Store())], node), at))
+        return _located(ast.Name(alias, ast.Load()), node)
+
+    def visit_Assign(self, node: ast.Assign) -> ast.AST | list[ast.stmt]:
+        return self.made.get(id(node)) or self.generic_visit(node)
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        generator = self.read.get(id(node))
+        return node if generator is None else self.generic_visit(generator)
+
+
+#: Builtins that run over their arguments lazily, as a generator does.
+_LAZY_BUILTINS = frozenset({"zip", "enumerate", "reversed", "range"})
+_DICT_VIEWS = frozenset({"items", "keys", "values"})
+
+
+def _bound_names(node: ast.AST) -> set[str]:
+    """The names ``node`` binds (or deletes)."""
+    return {
+        n.id for n in astwalk.walk(node)
+        if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)
+    }
+
+
+def _own_blocks(stmts: list[ast.stmt]) -> Iterator[list[ast.stmt]]:
+    """A function's body and its blocks at any depth, not inside the functions it
+    defines."""
+    yield stmts
+    for stmt in stmts:
+        if isinstance(stmt, ast.FunctionDef):
+            continue
+        blocks = [getattr(stmt, field, []) for field in ("body", "orelse", "finalbody")]
+        for block in blocks + [handler.body for handler in getattr(stmt, "handlers", [])]:
+            if block:
+                yield from _own_blocks(block)
+
+
+def _statements_up_to(stmts: list[ast.stmt], node: ast.AST) -> list[ast.stmt] | None:
+    """``stmts`` up to the one that holds ``node``, or None when none does."""
+    for index, stmt in enumerate(stmts):
+        if any(n is node for n in astwalk.walk(stmt)):
+            return stmts[: index + 1]
+    return None
 
 
 def summed_comprehension(node: ast.AST) -> bool:
@@ -1102,6 +1228,7 @@ def desugar(fn: ast.FunctionDef) -> ast.FunctionDef:
     if functional and not shadowed:
         fn.body = [_Functional(used).visit(stmt) for stmt in fn.body]
     if comprehensions:
+        fn = _GeneratorsWhereRead(fn, used).visit(fn)
         rewriter = _Comprehensions(fn, used)
         fn.body = rewriter.rewrite(fn.body)
         fn.srcad_temporaries = frozenset(rewriter.temporaries)  # type: ignore[attr-defined]

@@ -400,8 +400,24 @@ def function(fn: ir.Function, *, verbose: bool = True) -> str:
     checks), for reading (:func:`srcad.show`)."""
     fn = loops_as_python(loop_tapes(fn))
     body = fn.body if verbose else _WithoutBookkeeping().visit_body(fn.body)
-    lines = [INDENT + line for line in _block(body, 0)] or [INDENT + "pass"]
+    backward = next((i for i, s in enumerate(body) if s == ir.BACKWARD), None)
+    if fn.on_float_error is None or not verbose or backward is None:
+        lines = _block(body, 0)
+    else:  # (the float version's fallback: srcad's bookkeeping, left out for reading)
+        lines = [
+            *_block(body[: backward + 1], 0),
+            "try:",
+            *_block(body[backward + 1 :], 1),
+            f"except {FLOAT_ERRORS}:  # numpy's floats give inf or nan",
+            f"{INDENT}return {expression(fn.on_float_error)}",
+        ]
+    lines = [INDENT + line for line in lines] or [INDENT + "pass"]
     return "\n".join([signature(fn), *lines]) + "\n"
+
+
+#: What the float version's backward pass raises where numpy's floats give inf or nan
+#: (``ZeroDivisionError``, ``OverflowError``; ``ValueError``: math's domain errors).
+FLOAT_ERRORS = "(ArithmeticError, ValueError)"
 
 
 class _WithoutBookkeeping(ir.Transformer):

@@ -766,6 +766,10 @@ class Function:
     call_sites: Mapping[Location, tuple[Location, Any]] = field(default_factory=dict)
     #: adjoints that hold Python numbers (the float version's): sharing one is harmless
     number_adjoints: frozenset[str] = frozenset()
+    #: the float version's: what it returns when its backward pass raises (a derivative
+    #: a Python float cannot hold, ``1 / x`` of ``np.log(x)`` at 0.0, where numpy's
+    #: floats give inf or nan): the array version's gradient for numpy floats
+    on_float_error: Expr | None = None
 
     def user_location(
         self, loc: Location, origin: Callable[[Location], Location | None] = lambda loc: None

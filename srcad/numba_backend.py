@@ -72,9 +72,11 @@ def for_numba(
         guard_free_body
     )
     bindings = fn.bindings if not counted else {**fn.bindings, numpy: np}
-    # (numba takes no keyword-only parameters: they come last, by position)
+    # (numba takes no keyword-only parameters: they come last, by position; a division
+    # by zero is numba's own business: it has no array version to fall back to)
     return replace(
-        fn.with_body(body), params=fn.params + fn.kwonly, kwonly=(), bindings=bindings
+        fn.with_body(body), params=fn.params + fn.kwonly, kwonly=(), bindings=bindings,
+        on_float_error=None,
     )
 
 

@@ -30,7 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from . import array_api, emit, ir
+from . import array_api, emit, float_errors, ir
 from .analyze import Activity, activity, number_kinds, scalar_guards
 from .contexts import refuse_active
 from .deferred import defer_refusals
@@ -216,6 +216,8 @@ def compiled_version(
         variant = optimize_function(variant, for_floats=for_floats)
         if free_early:
             variant = free_memory(variant)
+    if variant.on_float_error is not None and not float_errors.may_raise(variant):
+        variant = replace(variant, on_float_error=None)  # (no `try` it does not need)
     variant = array_api.port(variant, forward)  # (array-API code: the inputs' namespace)
     text = emit.function(variant)
     where = emit.origins(text, forward)
@@ -439,7 +441,7 @@ class Gradient:
                 "jacobian of its grad are built from its forward-mode code",
                 where,
             )
-        source = emit.function(version.ir.with_body(body))
+        source = emit.function(version.ir.with_body(body, on_float_error=None))
         return self.bind(), source, self.compiled.filename, self.compiled.firstlineno
 
     def dependencies(self) -> tuple[tuple[Any, Any, Any], ...]:

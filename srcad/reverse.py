@@ -53,6 +53,7 @@ from .runtime import (
     set_rows,
     snapshot,
     structured_like,
+    with_numpy_floats,
     zeros_like,
 )
 from .tape import prune_saves
@@ -1334,6 +1335,16 @@ def reverse(
         *protect_aliases(backward, copy_name, calls, immutable=number_adjoints),
         ir.Return(returned),
     ]
+    on_float_error = None
+    if scalar_guards:  # (the float version: see ir.Function.on_float_error)
+        on_float_error = ir.Call(
+            ir.Name(builder.bind("with_numpy_floats", with_numpy_floats)),
+            (
+                ir.Name(builder.bind(array_version_name(name), ARRAY_VERSION)),
+                *(ir.Name(p) for p in fn.params + seed_params),
+            ),
+            tuple((k, ir.Name(k)) for k in fn.kwonly),
+        )
     gradient = ir.Function(
         name=name,
         params=fn.params + seed_params,
@@ -1346,5 +1357,6 @@ def reverse(
         source_line=fn.source_line,
         dependencies=fn.dependencies,
         number_adjoints=number_adjoints,
+        on_float_error=on_float_error,
     )
     return prune_saves(gradient)

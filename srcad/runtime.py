@@ -1066,6 +1066,26 @@ def as_floats(value: Any) -> Any:
     return value if float_items(value) else None
 
 
+def with_numpy_floats(array_version: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``array_version(*args, **kwargs)`` with each Python float among the arguments (in
+    lists, tuples and dicts too) as a numpy float: the float version's answer when its
+    backward pass raises (a derivative too large for a Python float, ``1 / x`` at 0.0),
+    where numpy's floats give inf or nan (and a RuntimeWarning), as the user's
+    ``np.log(x)`` does."""
+    return array_version(*_numpy_floats(args), **_numpy_floats(kwargs))
+
+
+def _numpy_floats(value: Any) -> Any:
+    cls = value.__class__
+    if cls is float:
+        return np.float64(value)
+    if cls is list or cls is tuple:
+        return cls(_numpy_floats(item) for item in value)
+    if cls is dict:
+        return {key: _numpy_floats(item) for key, item in value.items()}
+    return value
+
+
 def add_at(target: Any, index: Any, value: Any) -> None:
     """``target[index] += value``, where repeated integer indices each add (numpy's add.at)."""
     cls = target.__class__

@@ -129,8 +129,11 @@ class _Checker(ast.NodeVisitor):
         if len(reads) != 1:
             return len(reads) > 1
         for loop in astwalk.walk(self.source.node):
-            if isinstance(loop, ast.For | ast.While) and any(
-                n is reads[0] for n in astwalk.walk(loop)
+            if not isinstance(loop, ast.For | ast.While):
+                continue
+            passes = [*loop.body, *loop.orelse] if isinstance(loop, ast.For) else [loop]
+            if any(  # (a `for`'s iterable is read once)
+                n is reads[0] for part in passes for n in astwalk.walk(part)
             ):
                 if not any(n is stmt for n in astwalk.walk(loop)):
                     return True
@@ -251,7 +254,28 @@ class _Checker(ast.NodeVisitor):
                     "of the loop body",
                 )
         self.visit(stmt.test)
-        self.check_loop_body(stmt.body)
+        self.check_loop_body(stmt.body, stmt.test)
+
+    def refuse_function_redefined(self, body: list[ast.stmt], test: ast.expr | None) -> None:
+        """A function the loop defines (``def g``, ``g = lambda ...``) that a line of the
+        loop reads before that definition in the same pass: from the second pass on,
+        it reads the definition of the pass before, which srcad does not follow (it
+        inlines the function a call names where it compiles the call)."""
+        defined_here = _functions_defined(body)
+        if not defined_here:
+            return
+        read = _read_before_defined([ast.Expr(test)] if test else [], defined_here, set())
+        read = read or _read_before_defined(body, defined_here, set())
+        if read is not None:
+            self.refuse(
+                read,
+                f"`{read.id}` is defined again further down in this loop, so from the "
+                "loop's second pass on this line runs that definition: srcad inlines the "
+                "function a name holds where it compiles the call, and would run the same "
+                "one on every pass",
+                f"give the function the loop defines a name of its own, and choose the "
+                f"call with a test (`{read.id}_next(x) if i > 0 else {read.id}(x)`)",
+            )
 
     def refuse_loop_else(self, stmt: ast.For | ast.While) -> None:
         if stmt.orelse:
@@ -261,8 +285,10 @@ class _Checker(ast.NodeVisitor):
                 "set a flag before `break` and test it after the loop",
             )
 
-    def check_loop_body(self, body: list[ast.stmt]) -> None:
-        """A loop's body (a ``with`` statement in a loop is checked as such)."""
+    def check_loop_body(self, body: list[ast.stmt], test: ast.expr | None = None) -> None:
+        """A loop's body (a ``with`` statement in a loop is checked as such; ``test``: a
+        ``while`` loop's, read before the body on each pass)."""
+        self.refuse_function_redefined(body, test)
         self.loop_depth += 1
         self.check_block(body)
         self.loop_depth -= 1
@@ -602,6 +628,88 @@ def _stored_names(fn: ast.AST) -> set[str]:
     return {
         n.id for n in astwalk.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
     }
+
+
+def _functions_defined(stmts: list[ast.stmt]) -> set[str]:
+    """The names ``def`` statements and named lambdas among ``stmts`` bind, at any depth
+    of blocks (not inside the functions they define)."""
+    names: set[str] = set()
+    todo = list(stmts)
+    while todo:
+        stmt = todo.pop()
+        name = _function_name(stmt)
+        if name is not None:
+            names.add(name)
+        else:
+            todo += [s for block in _blocks(stmt) for s in block]
+    return names
+
+
+def _function_name(stmt: ast.stmt) -> str | None:
+    """The name a ``def`` statement or a named lambda binds, else None."""
+    if isinstance(stmt, ast.FunctionDef):
+        return stmt.name
+    if named_lambda(stmt) and isinstance(stmt.targets[0], ast.Name):
+        return stmt.targets[0].id
+    return None
+
+
+def _read_before_defined(
+    stmts: list[ast.stmt], functions: set[str], defined: set[str]
+) -> ast.Name | None:
+    """The first reading of one of ``functions`` among ``stmts`` (run in order) that no
+    definition before it on the same path binds (``defined``: those bound so far)."""
+    for stmt in stmts:
+        if isinstance(stmt, ast.FunctionDef):
+            heads: list[ast.AST] = [*stmt.args.defaults, *stmt.args.kw_defaults]  # type: ignore[list-item]
+        elif named_lambda(stmt):
+            heads = []
+        elif isinstance(stmt, ast.If | ast.For | ast.While | ast.With | ast.Try):
+            heads = [getattr(stmt, field) for field in ("test", "iter") if hasattr(stmt, field)]
+            heads += getattr(stmt, "items", [])
+        else:
+            heads = [stmt]
+        for head in heads:
+            read = next((n for n in _names_read_now(head) if n.id in functions - defined), None)
+            if read is not None:
+                return read
+        name = _function_name(stmt)
+        if name is not None:
+            defined.add(name)
+        elif isinstance(stmt, ast.If | ast.With):
+            paths = [set(defined), set(defined)]
+            read = _read_before_defined(stmt.body, functions, paths[0]) or (
+                _read_before_defined(stmt.orelse, functions, paths[1])
+                if isinstance(stmt, ast.If) else None
+            )
+            if read is not None:
+                return read
+            defined |= paths[0] & paths[1] if isinstance(stmt, ast.If) else paths[0]
+        else:  # (a loop may not run; a handler may run after part of its `try`)
+            for block in _blocks(stmt):
+                read = _read_before_defined(block, functions, set(defined))
+                if read is not None:
+                    return read
+    return None
+
+
+def _blocks(stmt: ast.stmt) -> list[list[ast.stmt]]:
+    """The blocks of statements a compound statement holds (``try``'s handlers too)."""
+    blocks = [getattr(stmt, field, []) for field in ("body", "orelse", "finalbody")]
+    return blocks + [handler.body for handler in getattr(stmt, "handlers", [])]
+
+
+def _names_read_now(node: ast.AST) -> Iterator[ast.Name]:
+    """The names ``node`` reads when it runs (not those the bodies of the functions and
+    lambdas in it read when called)."""
+    if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+        yield node
+    elif isinstance(node, ast.Lambda):
+        yield from (n for d in [*node.args.defaults, *node.args.kw_defaults] if d
+                    for n in _names_read_now(d))
+    elif not isinstance(node, ast.FunctionDef):
+        for child in ast.iter_child_nodes(node):
+            yield from _names_read_now(child)
 
 
 def _loop_word(stmt: ast.stmt) -> str:

@@ -320,3 +320,92 @@ def test_sorted_with_a_key_and_a_lambda():
     refused; tests/test_lists.py checks more keys)."""
     (d_first, d_second) = srcad.grad(sorted_by_a_key)([(0.3, 1.0), (0.1, 2.0)])
     assert d_first == (2.0, 0.0) and d_second == (0.0, 0.3)
+
+
+# ---- a generator runs where it is read (its list, and the variables it reads, as they
+# are there): each of these changes something between making the generator and reading it
+
+
+def _late_bound_variable(x):
+    a = 2.0
+    gen = (v * a for v in [x, x * x])
+    a = x  # (the generator reads `a` when it runs: this `a`)
+    return sum(gen)
+
+
+def _item_written_after(x):
+    xs = [x, 2.0 * x]
+    gen = (v * v for v in xs)
+    xs[0] = 3.0 * x  # (the same list: the generator sees the new item)
+    return sum(gen)
+
+
+def _appended_after(x):
+    xs = [x, 2.0 * x]
+    squares = map(lambda v: v * v, xs)
+    xs.append(5.0 * x)
+    return sum(squares)
+
+
+def _zipped_after(x):
+    xs = [x, 2.0 * x]
+    gen = (a * b for a, b in zip(xs, [1.0, 2.0]))
+    xs[0] = x * x * x
+    return max(gen)
+
+
+def _rebound_after(x):
+    xs = [x, 2.0 * x]
+    gen = (v * v for v in xs)
+    xs = [7.0 * x]  # (another list: the generator keeps the first)
+    return sum(gen) + xs[0]
+
+
+def _chained_and_in_a_loop(x):
+    total = 0.0
+    for i in range(3):
+        xs = [x * i, x, 1.5]
+        first = (v * x for v in xs)
+        second = (w + i for w in first)
+        xs[-1] = x * x
+        total = total + sum(second)
+    return total
+
+
+def _array_row_written_after(x):
+    a = np.array([1.0, 2.0, 3.0]) * x
+    gen = (v * v for v in a)
+    a[0] = x * x
+    return sum(gen)
+
+
+def _read_by_a_loop_and_a_nested_function(x):
+    d = {"a": x, "b": 2.0 * x}
+    gen = (k * v for k, v in enumerate(d.values()))
+    d["b"] = x * x * x
+
+    def total():
+        s = 0.0
+        for t in gen:
+            s = s + t
+        return s
+
+    return total()
+
+
+@pytest.mark.parametrize("f", [
+    _late_bound_variable, _item_written_after, _appended_after, _zipped_after,
+    _rebound_after, _chained_and_in_a_loop, _array_row_written_after,
+    _read_by_a_loop_and_a_nested_function,
+])
+def test_a_generator_runs_where_it_is_read(f):
+    """Python runs a generator where it is read: srcad did where it was made, and the
+    gradient missed what changed in between (silently wrong)."""
+    check_four_ways(f, 1.3)
+
+
+def test_a_generator_read_after_its_list_changed_has_the_exact_gradient():
+    """sum(v * v for v in [3x, 2x]) = 13 x^2 and, appended, 38 x^2 (the eager reading
+    gave 5 x^2 for both)."""
+    assert srcad.grad(_item_written_after)(1.3) == pytest.approx(26.0 * 1.3, rel=1e-12)
+    assert srcad.grad(_appended_after)(1.3) == pytest.approx(60.0 * 1.3, rel=1e-12)

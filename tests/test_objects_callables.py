@@ -1481,3 +1481,53 @@ def test_a_function_chosen_by_an_if_read_by_functions_the_next_lines_define(a):
     lines moved into each path reach their last reader (round 55: refused as defined
     differently on the paths, where the previous version was right)."""
     check_four_ways(_layer_reads_the_activation, 0.7, a, wrt=0)
+
+
+def _lambda_redefined_after_its_call_in_a_loop(x):
+    step = lambda t: t * x  # noqa: E731
+    total = 0.0
+    for _ in range(3):
+        total = total + step(x)  # <redefined-later>
+        step = lambda t: t * t * x  # noqa: E731
+    return total
+
+
+def _def_redefined_under_an_if_in_a_while_loop(x):
+    def step(t):
+        return t
+    total, n = 0.0, 0
+    while n < 4:
+        total = total + step(x)  # <redefined-under-if>
+        if n == 1:
+            def step(t):
+                return t * t
+        n += 1
+    return total
+
+
+def _def_before_its_call_in_each_pass(x):
+    total = 0.0
+    for i in range(3):
+        def step(t, i=i):
+            return t * (i + 1)
+        total = total + step(x) * x
+    return total
+
+
+@pytest.mark.parametrize("f, tag", [
+    (_lambda_redefined_after_its_call_in_a_loop, "redefined-later"),
+    (_def_redefined_under_an_if_in_a_while_loop, "redefined-under-if"),
+])
+def test_a_function_a_loop_defines_again_after_calling_it_is_refused_at_the_call(f, tag):
+    """From the loop's second pass on, the call runs the loop's own definition; srcad,
+    which inlines the function a call names when it compiles, ran the first one on every
+    pass (gradient 7.8 where it is 12.74: silently wrong)."""
+    with pytest.raises(srcad.SrcadError, match="defined again further down in this loop") as e:
+        srcad.grad(f)(1.3)
+    assert e.value.lineno == marker_line(__file__, tag)
+
+
+def test_a_function_a_loop_defines_before_calling_it_in_each_pass():
+    """Defined before its call in every pass: each pass runs its own definition."""
+    (dx,) = check_four_ways(_def_before_its_call_in_each_pass, 1.3)
+    assert dx == pytest.approx(2 * 1.3 * (1 + 2 + 3), rel=1e-12)

@@ -214,3 +214,40 @@ def test_second_derivatives_of_powers_at_base_zero():
     hessian = np.asarray(srcad.hessian(power, wrt=(0, 1))(0.0, 2.0), dtype=float)
     np.testing.assert_array_equal(hessian, [[2.0, 0.0], [0.0, 0.0]])
     assert srcad.hvp(power)(0.0, 2.0, 1.0) == pytest.approx(2.0)
+
+
+def _log_scaled(x):
+    return np.log(x) * 2.0
+
+
+def _sqrt_power(x, y):
+    return x**0.5 * y + np.arctanh(y)
+
+
+def _log_of_items(xs):
+    total = 0.0
+    for v in xs:
+        total = total + np.log(v)
+    return total
+
+
+def test_a_derivative_too_large_for_a_python_float_is_numpys_inf():
+    """``np.log(x)`` of the Python float 0.0 is numpy's -inf (with a RuntimeWarning), so
+    its derivative 2 / x is inf, as numpy's floats give it. The version for Python floats
+    computed 2.0 / 0.0 with Python's floats and raised ZeroDivisionError from generated
+    code; it now runs the array version with numpy floats instead."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        assert srcad.grad(_log_scaled)(0.0) == np.inf
+        value, dx = srcad.value_and_grad(_log_scaled)(0.0)
+        assert value == -np.inf and dx == np.inf
+        assert srcad.grad(_log_of_items)([1.0, 0.0, 2.0]) == [1.0, np.inf, 0.5]
+        dx, dy = srcad.grad(_sqrt_power, argnums=(0, 1))(0.0, 1.0)
+        assert dx == np.inf and dy == np.inf
+    assert srcad.grad(_log_scaled)(0.5) == pytest.approx(4.0, rel=1e-15)  # (floats again)
+
+
+def test_the_users_own_division_by_zero_still_raises():
+    """``1.0 / x`` at 0.0 raises in the function itself: the gradient raises as it does
+    (the forward pass keeps Python's floats)."""
+    with pytest.raises(ZeroDivisionError):
+        srcad.value_and_grad(lambda x: 1.0 / x)(0.0)

@@ -1,0 +1,116 @@
+"""Where the version for Python floats may raise although the function did not.
+
+Python's floats raise where numpy's give inf or nan: ``2.0 / 0.0`` (ZeroDivisionError),
+``0.0 ** -0.5``, ``math.log(0.0)`` (ValueError), ``math.exp(1000.0)`` (OverflowError).
+The forward pass raises where the function does; a derivative may divide by a value
+the function never divided by (``np.log(x)`` at 0.0 is numpy's -inf, its slope is
+``2.0 / x``). So the float version's backward pass falls back to the array version run
+with numpy floats (:attr:`srcad.ir.Function.on_float_error`, emitted as ``try`` /
+``except``), except where :func:`may_raise` proves it cannot raise: then the listing
+reads as it would without it.
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+from collections import Counter
+
+from . import ir
+
+#: math's functions that never raise on a float
+_SAFE_MATH = frozenset(("fabs", "copysign", "isfinite", "isinf", "isnan", "tanh", "sin",
+                        "cos", "atan", "atan2", "erf", "erfc", "hypot"))
+#: builtins that never raise on floats (``int``, ``round``, ``pow`` and ``divmod`` may)
+_SAFE_BUILTINS = frozenset(("abs", "max", "min", "sum", "len", "float", "bool", "range",
+                            "reversed", "zip", "enumerate", "list", "tuple", "isinstance"))
+
+
+def may_raise(fn: ir.Function) -> bool:
+    """Whether ``fn``'s backward pass may raise an arithmetic error on Python floats where
+    its forward pass did not: it divides by a value the forward pass did not divide by
+    first (before any branch or loop), takes a power other than a small whole one, or
+    calls ``math`` (or code that is not numpy's, srcad's or a safe builtin)."""
+    at = ir.section_index(fn.body)
+    if at is None:
+        return True
+    assignments = Counter(t for s in ir.walk(fn.body) for t in ir.targets_of(s))
+    once = {n for n in (*fn.params, *fn.kwonly, *assignments) if assignments[n] <= 1}
+    nonzero = {  # (divisors the forward pass divided by: not zero, if it got here)
+        name
+        for stmt in fn.body[:at] if isinstance(stmt, ir.Assign)
+        for name in _divisors(stmt.value) if name in once
+    }
+    return any(
+        _may_raise(expr, nonzero, fn)
+        for stmt in ir.walk(fn.body[at + 1:])
+        for expr in _expressions(stmt)
+    )
+
+
+def _divisors(expr: ir.Expr) -> list[str]:
+    found = []
+    if isinstance(expr, ir.BinOp) and expr.op in ("/", "//", "%") and isinstance(
+        expr.right, ir.Name
+    ):
+        found.append(expr.right.id)
+    for child in ir.children(expr):
+        found += _divisors(child)
+    return found
+
+
+def _expressions(stmt: ir.Stmt) -> tuple[ir.Expr, ...]:
+    if isinstance(stmt, ir.Assign):
+        return (stmt.value,)
+    if isinstance(stmt, ir.Adjoint | ir.Effect | ir.Return | ir.Unpack):
+        return (stmt.value,)
+    if isinstance(stmt, ir.AdjointItem):
+        return (stmt.index, stmt.value)
+    if isinstance(stmt, ir.If):
+        return (stmt.test,)
+    if isinstance(stmt, ir.Loop):
+        return tuple(e for e in (stmt.iterable, stmt.cond) if e is not None)
+    if isinstance(stmt, ir.Python):
+        return (ir.Call(ir.Name("\0python")),)  # (ordinary Python: may raise)
+    return ()
+
+
+def _may_raise(expr: ir.Expr, nonzero: set[str], fn: ir.Function) -> bool:
+    if isinstance(expr, ir.BinOp):
+        right = expr.right
+        if expr.op in ("/", "//", "%") and not (
+            (isinstance(right, ir.Const) and isinstance(right.value, int | float)
+             and right.value != 0)
+            or (isinstance(right, ir.Name) and right.id in nonzero)
+        ):
+            return True
+        if expr.op == "**" and not (
+            isinstance(right, ir.Const) and isinstance(right.value, int | float)
+            and right.value in (0, 1, 2, 3)
+        ):
+            return True
+    elif isinstance(expr, ir.Call) and not _safe_callee(expr.func, fn):
+        return True
+    return any(_may_raise(child, nonzero, fn) for child in ir.children(expr))
+
+
+def _safe_callee(func: ir.Expr, fn: ir.Function) -> bool:
+    """Is ``func`` numpy's, srcad's own, a safe builtin or a safe function of math's?"""
+    if isinstance(func, ir.Attr) and isinstance(func.value, ir.Name):
+        module = _object(func.value.id, fn)
+        if module is math:
+            return func.attr in _SAFE_MATH
+        return getattr(module, "__name__", "") == "numpy"
+    if isinstance(func, ir.Name):
+        found = _object(func.id, fn)
+        if found is None:
+            return func.id in _SAFE_BUILTINS
+        if getattr(builtins, func.id, None) is found:
+            return func.id in _SAFE_BUILTINS
+        module = getattr(found, "__module__", None) or ""
+        return module.split(".")[0] in ("srcad", "numpy")
+    return False
+
+
+def _object(name: str, fn: ir.Function) -> object:
+    return fn.bindings.get(name, fn.free_objects.get(name))
