@@ -520,7 +520,8 @@ def _adapted(
         if aux:  # (f's draws, prints and changes happen once, and aux is of that run)
             with kept_aux() as kept:
                 result = gradient(*args, **kwargs)
-            (extra,) = kept
+            extra = kept[-1]  # (the run the result is of: the float version's fallback
+            # to numpy floats runs the function's forward pass again)
             return ((result[0], extra), tupled(result[1])) if value else (tupled(result), extra)
         result = gradient(*args, **kwargs)
         return (result[0], tupled(result[1])) if value else tupled(result)

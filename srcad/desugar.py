@@ -554,14 +554,13 @@ class _GeneratorsWhereRead(ast.NodeTransformer):
         None: read in another block, a loop's next pass perhaps)?"""
         if self.between is None:
             return self.stores.get(name, 0) > 1 or name in self.stored_in_loops
-        return any(name in _bound_names(stmt) for stmt in self.between)
+        return any(name in _bound_names(stmt, in_place=False) for stmt in self.between)
 
     def captured(self, node: ast.expr, name: str, kept: list[ast.stmt], at: ast.stmt) -> ast.expr:
         """``node`` as the generator reads it where it runs: a name bound to its value
         where it is made (``kept``), unless it reads the same there (a constant, a name
         not bound again before the reading; the arguments of ``zip(...)``,
-        ``range(...)``, ``enumerate(...)``, ``reversed(...)`` and the dict of
-        ``d.items()`` each so)."""
+        ``range(...)``, ``enumerate(...)`` and the dict of ``d.items()`` each so)."""
         if isinstance(node, ast.Constant) or (
             isinstance(node, ast.Name) and not self.rebound_before_read(node.id)
         ):
@@ -595,16 +594,21 @@ class _GeneratorsWhereRead(ast.NodeTransformer):
         return node if generator is None else self.generic_visit(generator)
 
 
-#: Builtins that run over their arguments lazily, as a generator does.
-_LAZY_BUILTINS = frozenset({"zip", "enumerate", "reversed", "range"})
+#: Builtins that run over their arguments lazily, as a generator does (``reversed``
+#: takes its list's length where it is made: it is made there).
+_LAZY_BUILTINS = frozenset({"zip", "enumerate", "range"})
 _DICT_VIEWS = frozenset({"items", "keys", "values"})
 
 
-def _bound_names(node: ast.AST) -> set[str]:
-    """The names ``node`` binds (or deletes)."""
+def _bound_names(node: ast.AST, in_place: bool = True) -> set[str]:
+    """The names ``node`` binds (or deletes); without ``in_place``, not those of ``xs +=
+    ...`` (a list or an array, what a generator runs over, changes in place)."""
+    changed = set() if in_place else {
+        id(n.target) for n in astwalk.walk(node) if isinstance(n, ast.AugAssign)
+    }
     return {
         n.id for n in astwalk.walk(node)
-        if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)
+        if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load) and id(n) not in changed
     }
 
 

@@ -121,7 +121,8 @@ class _Checker(ast.NodeVisitor):
 
     def read_again(self, stmt: ast.Assign, name: str) -> bool:
         """Whether ``name``, bound by ``stmt``, is read more than once: twice, or once
-        inside a loop that ``stmt`` is not in (each pass reads it again)."""
+        inside a loop that ``stmt`` is not in (each pass reads it again) or inside a
+        function (each call reads it again)."""
         reads = [
             node for node in astwalk.walk(self.source.node)
             if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load)
@@ -129,9 +130,15 @@ class _Checker(ast.NodeVisitor):
         if len(reads) != 1:
             return len(reads) > 1
         for loop in astwalk.walk(self.source.node):
-            if not isinstance(loop, ast.For | ast.While):
+            passes: list[ast.AST]
+            if isinstance(loop, ast.FunctionDef | ast.Lambda) and loop is not self.source.node:
+                passes = [loop]
+            elif isinstance(loop, ast.For):
+                passes = [*loop.body, *loop.orelse]
+            elif isinstance(loop, ast.While):
+                passes = [loop]
+            else:
                 continue
-            passes = [*loop.body, *loop.orelse] if isinstance(loop, ast.For) else [loop]
             if any(  # (a `for`'s iterable is read once)
                 n is reads[0] for part in passes for n in astwalk.walk(part)
             ):
@@ -260,22 +267,57 @@ class _Checker(ast.NodeVisitor):
         """A function the loop defines (``def g``, ``g = lambda ...``) that a line of the
         loop reads before that definition in the same pass: from the second pass on,
         it reads the definition of the pass before, which srcad does not follow (it
-        inlines the function a call names where it compiles the call)."""
-        defined_here = _functions_defined(body)
-        if not defined_here:
+        inlines the function a call names where it compiles the call). A call of
+        another function that reads it counts (``energy(q)`` reading ``pot``); a
+        function defined only once is the same on every pass."""
+        redefined = {
+            name for name in _functions_defined(body)
+            if self.function_reads[name][0] > 1
+        }
+        if not redefined:
             return
-        read = _read_before_defined([ast.Expr(test)] if test else [], defined_here, set())
-        read = read or _read_before_defined(body, defined_here, set())
-        if read is not None:
+        reads = {name: found for name, (_, found) in self.function_reads.items()}
+        found = _read_before_defined([ast.Expr(test)] if test else [], redefined, set(), reads)
+        found = found or _read_before_defined(body, redefined, set(), reads)
+        if found is not None:
+            read, name = found
+            through = "" if read.id == name else f" (which `{read.id}` calls)"
             self.refuse(
                 read,
-                f"`{read.id}` is defined again further down in this loop, so from the "
-                "loop's second pass on this line runs that definition: srcad inlines the "
-                "function a name holds where it compiles the call, and would run the same "
-                "one on every pass",
+                f"`{name}`{through} is defined again further down in this loop, so from "
+                "the loop's second pass on this line runs that definition: srcad inlines "
+                "the function a name holds where it compiles the call, and would run the "
+                "same one on every pass",
                 f"give the function the loop defines a name of its own, and choose the "
-                f"call with a test (`{read.id}_next(x) if i > 0 else {read.id}(x)`)",
+                f"call with a test (`{name}_next(x) if i > 0 else {name}(x)`)",
             )
+
+    @functools.cached_property
+    def function_reads(self) -> dict[str, tuple[int, set[str]]]:
+        """For each function the code defines (``def``, named lambda): how many times it
+        is defined, and the names its bodies read, with those the functions they read
+        read in turn."""
+        bodies: dict[str, list[ast.AST]] = {}
+        for node in astwalk.walk(self.source.node):
+            if isinstance(node, ast.stmt) and node is not self.source.node:
+                name = _function_name(node)
+                if name is not None:
+                    body = node.value if isinstance(node, ast.Assign) else node
+                    bodies.setdefault(name, []).append(body)
+        reads = {
+            name: {n.id for b in found for n in astwalk.walk(b)
+                   if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+            for name, found in bodies.items()
+        }
+        changed = True
+        while changed:  # (the names read through the functions read, to a fixed point)
+            changed = False
+            for found in reads.values():
+                more = set().union(*(reads[n] for n in found if n in reads)) - found
+                if more:
+                    found |= more
+                    changed = True
+        return {name: (len(bodies[name]), reads[name]) for name in bodies}
 
     def refuse_loop_else(self, stmt: ast.For | ast.While) -> None:
         if stmt.orelse:
@@ -321,17 +363,59 @@ class _Checker(ast.NodeVisitor):
             return
         for target in stmt.targets:
             self.check_target(target)
-        if len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+        single = stmt.targets[0] if len(stmt.targets) == 1 else None
+        if isinstance(single, ast.Name):
             self.whole_values.add(id(stmt.value))  # name = [..] if c else [..]: an if
-            if _is_generator(stmt.value) and self.read_again(stmt, stmt.targets[0].id):
-                self.refuse(
-                    stmt,
-                    f"`{stmt.targets[0].id}` holds a generator that is read more than "
-                    "once: its first reading uses it up, and srcad reads it as a list",
-                    f"make it a list (`{stmt.targets[0].id} = [...]` or `list(...)`) to "
-                    "read it again, or read it once",
-                )
+        if isinstance(single, ast.Name) and _is_generator(stmt.value):
+            self.check_stored_generator(stmt, single.id)
+        elif all(isinstance(t, ast.Tuple | ast.List) for t in stmt.targets):
+            self.refuse_held_generators(stmt.value, whole=False)  # (unpacked: read here)
+        else:
+            self.refuse_held_generators(stmt.value)
         self.visit(stmt.value)
+
+    def check_stored_generator(self, stmt: ast.Assign, name: str) -> None:
+        """``name = (generator)``: srcad runs it where it is read (:mod:`srcad.desugar`),
+        which takes one reading and one binding of the name."""
+        if self.read_again(stmt, name):
+            self.refuse(
+                stmt,
+                f"`{name}` holds a generator that is read more than once: its first "
+                "reading uses it up, and srcad reads it as a list",
+                f"make it a list (`{name} = [...]` or `list(...)`) to read it again, or "
+                "read it once",
+            )
+        elif sum(1 for n in astwalk.walk(self.source.node)
+                 if isinstance(n, ast.Name) and n.id == name
+                 and isinstance(n.ctx, ast.Store)) > 1:
+            self.refuse(
+                stmt,
+                f"`{name}` holds a generator here and is bound again elsewhere: srcad "
+                "runs a generator where it is read only when its name is bound once",
+                "give each generator a name of its own, or make it a list (`[...]`)",
+            )
+
+    def refuse_held_generators(self, value: ast.expr, whole: bool = True) -> None:
+        """A generator an assignment stores other than as ``name = (generator)``: in a
+        tuple, a display, one arm of ``... if c else ...``, in an attribute or an item,
+        with an annotation (``whole``: ``value`` itself too). Python runs it where it is
+        read; srcad ran it here (a list changed in between, a variable it reads bound
+        again: silently wrong)."""
+        todo = [value]
+        while todo:
+            node = todo.pop()
+            if _is_generator(node) and (whole or node is not value):
+                self.refuse(
+                    node,
+                    "a generator kept in a tuple, a list, a dict or one arm of `... if "
+                    "... else ...` (or with an annotation) is not supported: srcad runs a "
+                    "generator where it is read only when a name holds it alone",
+                    "bind it alone (`terms = (...)`), or make it a list (`[...]`)",
+                )
+            elif isinstance(node, ast.Tuple | ast.List | ast.Set | ast.IfExp | ast.Starred):
+                todo += [c for c in ast.iter_child_nodes(node) if isinstance(c, ast.expr)]
+            elif isinstance(node, ast.Dict):
+                todo += [v for v in node.values if v is not None]
 
     def check_named_lambda(self, stmt: ast.Assign) -> None:
         """``name = lambda args: e`` becomes a nested def (:mod:`srcad.desugar`): its body
@@ -351,6 +435,7 @@ class _Checker(ast.NodeVisitor):
         if stmt.value is None:
             return  # (`y: float` binds nothing)
         self.check_target(stmt.target)
+        self.refuse_held_generators(stmt.value)
         self.visit(stmt.value)
 
     def check_Return(self, stmt: ast.Return) -> None:
@@ -655,10 +740,12 @@ def _function_name(stmt: ast.stmt) -> str | None:
 
 
 def _read_before_defined(
-    stmts: list[ast.stmt], functions: set[str], defined: set[str]
-) -> ast.Name | None:
+    stmts: list[ast.stmt], functions: set[str], defined: set[str],
+    reads: dict[str, set[str]],
+) -> tuple[ast.Name, str] | None:
     """The first reading of one of ``functions`` among ``stmts`` (run in order) that no
-    definition before it on the same path binds (``defined``: those bound so far)."""
+    definition before it on the same path binds (``defined``: those bound so far), with
+    the function it reads: itself, or one a function it names reads (``reads``)."""
     for stmt in stmts:
         if isinstance(stmt, ast.FunctionDef):
             heads: list[ast.AST] = [*stmt.args.defaults, *stmt.args.kw_defaults]  # type: ignore[list-item]
@@ -670,26 +757,27 @@ def _read_before_defined(
         else:
             heads = [stmt]
         for head in heads:
-            read = next((n for n in _names_read_now(head) if n.id in functions - defined), None)
-            if read is not None:
-                return read
+            for read in _names_read_now(head):
+                pending = ({read.id} | reads.get(read.id, set())) & functions - defined
+                if pending:
+                    return read, read.id if read.id in pending else min(pending)
         name = _function_name(stmt)
         if name is not None:
             defined.add(name)
         elif isinstance(stmt, ast.If | ast.With):
             paths = [set(defined), set(defined)]
-            read = _read_before_defined(stmt.body, functions, paths[0]) or (
-                _read_before_defined(stmt.orelse, functions, paths[1])
+            found = _read_before_defined(stmt.body, functions, paths[0], reads) or (
+                _read_before_defined(stmt.orelse, functions, paths[1], reads)
                 if isinstance(stmt, ast.If) else None
             )
-            if read is not None:
-                return read
+            if found is not None:
+                return found
             defined |= paths[0] & paths[1] if isinstance(stmt, ast.If) else paths[0]
         else:  # (a loop may not run; a handler may run after part of its `try`)
             for block in _blocks(stmt):
-                read = _read_before_defined(block, functions, set(defined))
-                if read is not None:
-                    return read
+                found = _read_before_defined(block, functions, set(defined), reads)
+                if found is not None:
+                    return found
     return None
 
 

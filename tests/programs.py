@@ -3006,28 +3006,43 @@ def s_lists(draw, ctx: Context) -> list[ast.stmt] | None:
                  f"    s_mid = {between}", f"    {second}", f"{target} = {read()}"]
         return commit_arrays(ctx, _parse(lines), [target])
 
-    def generator_read_later() -> list[ast.stmt]:
-        # a generator made, then the list it runs over (or a variable its element reads)
-        # changed, then the generator read: Python runs it where it is read
-        lazy, scale = f"g_{target}", f"s_{target}"
-        values = ", ".join(_scalar(draw, ctx) for _ in range(3))
-        made = draw(st.sampled_from((f"(v * {scale} for v in {name})",
-                                     f"map(lambda v: v * {scale} + v, {name})",
-                                     f"(a * b * {scale} for a, b in zip({name}, {name}[::-1]))",
-                                     f"(k * v * {scale} for k, v in enumerate({name}))")))
-        change = draw(st.sampled_from((f"{name}[-1] = {name}[0] * 0.75 + {_scalar(draw, ctx)}",
-                                       f"{name}.append({_scalar(draw, ctx)} * 0.5 + 1.25)",
-                                       f"{scale} = {scale} * 0.5 + {_scalar(draw, ctx)}",
-                                       f"{name}[0] += {scale} * {name}[2] + 0.5")))
-        consumed = draw(st.sampled_from((f"sum({lazy})", f"max({lazy})", f"list({lazy})[-1]")))
-        lines = [f"{name} = [{values}]", f"{scale} = {_scalar(draw, ctx)}",
-                 f"{lazy} = {made}", change, f"{target} = {consumed}"]
-        return commit_arrays(ctx, _parse(lines), [target])
-
     return _first_built(
         draw, [grown, comprehension, buffer, rows, joined, changed_by_its_operands,
-               changed_twice_per_step, generator_read_later]
+               changed_twice_per_step]
     )
+
+
+def s_generators(draw, ctx: Context) -> list[ast.stmt] | None:
+    """A generator made, then the list it runs over changed (an item written, an item
+    appended) or a variable its element reads bound again, then the generator read:
+    Python runs it where it is read::
+
+        parts = [x, 0.5 * y, 1.5]
+        s_u = y
+        g_u = (v * s_u for v in parts)
+        parts.append(x * 0.5 + 1.25)
+        u = sum(g_u)
+    """
+    free = _free(ctx, LIST_NAMES)
+    if not free:
+        return None
+    name = draw(st.sampled_from(free))
+    target = _result(draw, ctx)
+    lazy, scale = f"g_{target}", f"s_{target}"
+    values = ", ".join(_scalar(draw, ctx) for _ in range(3))
+    made = draw(st.sampled_from((f"(v * {scale} for v in {name})",
+                                 f"map(lambda v: v * {scale} + v, {name})",
+                                 f"(a * b * {scale} for a, b in zip({name}, {name}[::-1]))",
+                                 f"(k * v * {scale} for k, v in enumerate({name}))")))
+    change = draw(st.sampled_from((f"{name}[-1] = {name}[0] * 0.75 + {_scalar(draw, ctx)}",
+                                   f"{name}.append({_scalar(draw, ctx)} * 0.5 + 1.25)",
+                                   f"{name} += [{_scalar(draw, ctx)}]",
+                                   f"{scale} = {scale} * 0.5 + {_scalar(draw, ctx)}",
+                                   f"{name}[0] += {scale} * {name}[2] + 0.5")))
+    consumed = draw(st.sampled_from((f"sum({lazy})", f"max({lazy})", f"list({lazy})[-1]")))
+    lines = [f"{name} = [{values}]", f"{scale} = {_scalar(draw, ctx)}",
+             f"{lazy} = {made}", change, f"{target} = {consumed}"]
+    return commit_arrays(ctx, _parse(lines), [target])
 
 
 #: In-place operators of :func:`s_alias` on a 1-D array ``X`` of ``n`` elements (``V``: an

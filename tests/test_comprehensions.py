@@ -379,24 +379,28 @@ def _array_row_written_after(x):
     return sum(gen)
 
 
-def _read_by_a_loop_and_a_nested_function(x):
+def _read_by_a_loop(x):
     d = {"a": x, "b": 2.0 * x}
     gen = (k * v for k, v in enumerate(d.values()))
     d["b"] = x * x * x
+    s = 0.0
+    for t in gen:
+        s = s + t
+    return s
 
-    def total():
-        s = 0.0
-        for t in gen:
-            s = s + t
-        return s
 
-    return total()
+def _repeated_in_place(x):
+    xs = [x, 2.0 * x]
+    gen = (v * v for v in xs)
+    xs *= 2  # (the same list, twice as long)
+    xs += [x * 0.5]
+    return sum(gen)
 
 
 @pytest.mark.parametrize("f", [
     _late_bound_variable, _item_written_after, _appended_after, _zipped_after,
-    _rebound_after, _chained_and_in_a_loop, _array_row_written_after,
-    _read_by_a_loop_and_a_nested_function,
+    _rebound_after, _chained_and_in_a_loop, _array_row_written_after, _read_by_a_loop,
+    _repeated_in_place,
 ])
 def test_a_generator_runs_where_it_is_read(f):
     """Python runs a generator where it is read: srcad did where it was made, and the
@@ -409,3 +413,48 @@ def test_a_generator_read_after_its_list_changed_has_the_exact_gradient():
     gave 5 x^2 for both)."""
     assert srcad.grad(_item_written_after)(1.3) == pytest.approx(26.0 * 1.3, rel=1e-12)
     assert srcad.grad(_appended_after)(1.3) == pytest.approx(60.0 * 1.3, rel=1e-12)
+
+
+def _read_by_a_function_called_twice(x):
+    gen = (v * v for v in [x, 2.0 * x])
+
+    def total():
+        return sum(gen)
+
+    return total() + total()  # (Python: the second call finds it used up)
+
+
+def _bound_on_two_paths(x, c):
+    xs = [x, 2.0 * x]
+    if c:
+        gen = (v * v for v in xs)  # <gen-two-paths>
+    else:
+        gen = (v for v in xs)
+    xs[0] = 3.0 * x
+    return sum(gen)
+
+
+def _kept_in_a_tuple(x):
+    xs = [x, 2.0 * x]
+    gen, n = (v * v for v in xs), 2  # <gen-in-tuple>
+    xs[0] = 3.0 * x
+    return sum(gen) / n
+
+
+@pytest.mark.parametrize("f, args, words", [
+    (_read_by_a_function_called_twice, (1.3,), "read more than once"),
+    (_bound_on_two_paths, (1.3, True), "bound again elsewhere"),
+    (_kept_in_a_tuple, (1.3,), "kept in a tuple"),
+])
+def test_a_generator_srcad_cannot_run_where_it_is_read_is_refused(f, args, words):
+    """Read by a function (each call reads it again), bound on two paths, kept in a
+    tuple: srcad ran such generators where they were made (silently wrong)."""
+    with pytest.raises(srcad.SrcadError, match=words):
+        srcad.grad(f)(*args)
+
+
+def test_the_refusal_points_at_the_generator():
+    for f, tag in ((_bound_on_two_paths, "gen-two-paths"), (_kept_in_a_tuple, "gen-in-tuple")):
+        with pytest.raises(srcad.SrcadError) as caught:
+            srcad.grad(f)(1.3, True) if f is _bound_on_two_paths else srcad.grad(f)(1.3)
+        assert caught.value.lineno == marker_line(__file__, tag)

@@ -1505,6 +1505,21 @@ def _def_redefined_under_an_if_in_a_while_loop(x):
     return total
 
 
+def _redefined_function_called_through_another(x):
+    def pot(q):
+        return q * q
+
+    def energy(q):
+        return 2.0 * pot(q)
+
+    e = 0.0
+    for _ in range(3):
+        e = e + energy(x)  # <redefined-indirectly>
+        def pot(q):
+            return q * q * q
+    return e
+
+
 def _def_before_its_call_in_each_pass(x):
     total = 0.0
     for i in range(3):
@@ -1517,6 +1532,7 @@ def _def_before_its_call_in_each_pass(x):
 @pytest.mark.parametrize("f, tag", [
     (_lambda_redefined_after_its_call_in_a_loop, "redefined-later"),
     (_def_redefined_under_an_if_in_a_while_loop, "redefined-under-if"),
+    (_redefined_function_called_through_another, "redefined-indirectly"),
 ])
 def test_a_function_a_loop_defines_again_after_calling_it_is_refused_at_the_call(f, tag):
     """From the loop's second pass on, the call runs the loop's own definition; srcad,

@@ -104,6 +104,7 @@ from programs import (  # noqa: E402
     points,
     programs,
     s_alias,
+    s_generators,
 )
 
 RTOL, ATOL = 1e-5, 1e-7  # gradient vs central differences (see the module docstring)
@@ -511,6 +512,16 @@ def test_programs_of_aliases_and_views(program_files, case):
     """Many programs of the ``aliases and views`` class: the same array under two names,
     views, views written in a loop (a view made before the loop, written in every
     iteration), each checked as the default run checks them."""
+    program, pts = case
+    check_program(program_files, program, pts)
+
+
+@settings(max_examples=30, **COMMON)
+@seed(BATCH_SEED)
+@given(case=cases(statement_kinds=[s_generators], max_statements=4))
+def test_programs_of_generators_read_later(program_files, case):
+    """Many programs with a generator made, then its list (or a variable it reads)
+    changed, then the generator read (round 56: srcad ran it where it was made)."""
     program, pts = case
     check_program(program_files, program, pts)
 

@@ -251,3 +251,15 @@ def test_the_users_own_division_by_zero_still_raises():
     (the forward pass keeps Python's floats)."""
     with pytest.raises(ZeroDivisionError):
         srcad.value_and_grad(lambda x: 1.0 / x)(0.0)
+
+
+def test_the_fallback_to_numpy_floats_keeps_aux_and_powers():
+    """has_aux: the aux of the run the gradient is of (the fallback runs the forward
+    pass again: two were recorded, and unpacking them raised); ``x ** 3`` whose slope
+    ``3 x ** 2`` overflows a Python float (OverflowError) is numpy's inf."""
+    def with_aux(x):
+        return np.log(x) * 2.0, x
+
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        assert srcad.grad(with_aux, has_aux=True)(0.0) == (np.inf, 0.0)
+        assert srcad.grad(lambda x: np.power(x, 3.0))(1e160) == np.inf

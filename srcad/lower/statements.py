@@ -603,6 +603,9 @@ class Statements(LoweringPart):
         if isinstance(stmt.op, ast.Add) and self.may_be_list(scope, stmt.target):
             self.grow(scope, stmt, name, "extend", stmt.value)  # items += more
             return
+        if isinstance(stmt.op, ast.Mult) and self.may_be_list(scope, stmt.target):
+            self.repeat_in_place(scope, stmt, name)  # items *= 2
+            return
         load = ast.copy_location(ast.Name(name, ast.Load()), stmt.target)
         old = self.lower_expr(scope, load, None)
         if (  # a constant, a tuple, a global: `name op= w` only rebinds the local name
@@ -616,6 +619,24 @@ class Statements(LoweringPart):
         scope.env[name] = self.operation(
             scope, node, lambda: self.variable_name(scope, name), in_place=True
         )
+
+    def repeat_in_place(self, scope: Scope, stmt: ast.AugAssign, name: str) -> None:
+        """``items *= n`` on a list the function made: the list changed in place (every
+        name that holds it sees the repeat), as ``items.extend(items * (n - 1))``."""
+        count = stmt.value
+        if not (isinstance(count, ast.Constant) and type(count.value) is int and count.value > 0):
+            raise self.error(
+                scope,
+                stmt,
+                f"`{name} *= ...` repeats a list in place by a count srcad cannot read as a "
+                "positive whole number where it compiles",
+                f"write `{name} = {name} * n` (a new list), or repeat by a constant",
+            )
+        items = ast.copy_location(ast.Name(name, ast.Load()), stmt.target)
+        more = ast.fix_missing_locations(
+            ast.copy_location(ast.BinOp(items, ast.Mult(), ast.Constant(count.value - 1)), stmt)
+        )
+        self.grow(scope, stmt, name, "extend", more)
 
     def assign(self, scope: Scope, targets: list[ast.expr], value_node: ast.expr) -> None:
         if len(targets) == 1 and isinstance(targets[0], ast.Subscript):
