@@ -9,7 +9,7 @@ import os
 import re
 from typing import TypeGuard
 
-from . import ir, pycode
+from . import float_errors, ir, pycode
 from .errors import Location
 from .iteration import loops_as_python
 from .load import origin
@@ -400,16 +400,17 @@ def function(fn: ir.Function, *, verbose: bool = True) -> str:
     checks), for reading (:func:`srcad.show`)."""
     fn = loops_as_python(loop_tapes(fn))
     body = fn.body if verbose else _WithoutBookkeeping().visit_body(fn.body)
-    backward = next((i for i, s in enumerate(body) if s == ir.BACKWARD), None)
-    if fn.on_float_error is None or not verbose or backward is None:
+    if fn.on_float_error is None or not verbose:
         lines = _block(body, 0)
-    else:  # (the float version's fallback: srcad's bookkeeping, left out for reading)
+    else:  # (the fallback to numpy floats: srcad's bookkeeping, left out for reading)
+        start = float_errors.guarded_from(fn)
+        fallback = ir.substitute(fn.on_float_error, {ir.ITSELF: ir.Name(fn.name)})
         lines = [
-            *_block(body[: backward + 1], 0),
+            *_block(body[:start], 0),
             "try:",
-            *_block(body[backward + 1 :], 1),
+            *_block(body[start:], 1),
             f"except {FLOAT_ERRORS}:  # numpy's floats give inf or nan",
-            f"{INDENT}return {expression(fn.on_float_error)}",
+            f"{INDENT}return {expression(fallback)}",
         ]
     lines = [INDENT + line for line in lines] or [INDENT + "pass"]
     return "\n".join([signature(fn), *lines]) + "\n"

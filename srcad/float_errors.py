@@ -1,13 +1,14 @@
-"""Where the version for Python floats may raise although the function did not.
+"""Where generated code may raise on Python floats although the function did not.
 
 Python's floats raise where numpy's give inf or nan: ``2.0 / 0.0`` (ZeroDivisionError),
-``0.0 ** -0.5``, ``math.log(0.0)`` (ValueError), ``math.exp(1000.0)`` (OverflowError).
-The forward pass raises where the function does; a derivative may divide by a value
-the function never divided by (``np.log(x)`` at 0.0 is numpy's -inf, its slope is
-``2.0 / x``). So the float version's backward pass falls back to the array version run
-with numpy floats (:attr:`srcad.ir.Function.on_float_error`, emitted as ``try`` /
-``except``), except where :func:`may_raise` proves it cannot raise: then the listing
-reads as it would without it.
+``0.0 ** -0.5``, ``math.log(0.0)`` (ValueError), ``1e160 ** 2`` (OverflowError). The
+forward pass raises where the function does; a derivative may divide by a value the
+function never divided by (``np.log(x)`` at 0.0 is numpy's -inf, its slope ``2.0 / x``).
+So a gradient's backward pass (all of a tangent function, and of a derivative of
+srcad's own generated code) runs in a ``try`` whose ``except`` returns the same
+derivative computed with numpy floats (:attr:`srcad.ir.Function.on_float_error`): the
+array version's, or its own run again. Where :func:`may_raise` proves the code cannot
+raise, the ``try`` is left out, so the listing reads as it would without it.
 """
 
 from __future__ import annotations
@@ -26,14 +27,24 @@ _SAFE_BUILTINS = frozenset(("abs", "max", "min", "sum", "len", "float", "bool", 
                             "reversed", "zip", "enumerate", "list", "tuple", "isinstance"))
 
 
+def guarded_from(fn: ir.Function) -> int:
+    """Where the ``try`` starts in ``fn``'s body: after the heading of its backward pass;
+    at the top of a tangent function (no backward pass); after the heading of the forward
+    pass of a derivative of srcad's own generated code (``grad(grad(f))``: its forward
+    pass is a derivative too)."""
+    if fn.source_file.startswith("<srcad"):
+        at = ir.section_index(fn.body, ir.FORWARD)
+    else:
+        at = ir.section_index(fn.body)
+    return 0 if at is None else at + 1
+
+
 def may_raise(fn: ir.Function) -> bool:
     """Whether ``fn``'s backward pass may raise an arithmetic error on Python floats where
     its forward pass did not: it divides by a value the forward pass did not divide by
     first (before any branch or loop), takes a power (``1e160 ** 2`` overflows), or calls
     ``math`` (or code that is not numpy's, srcad's or a safe builtin)."""
-    at = ir.section_index(fn.body)
-    if at is None:
-        return True
+    at = guarded_from(fn)
     assignments = Counter(t for s in ir.walk(fn.body) for t in ir.targets_of(s))
     once = {n for n in (*fn.params, *fn.kwonly, *assignments) if assignments[n] <= 1}
     nonzero = {  # (divisors the forward pass divided by: not zero, if it got here)
@@ -43,7 +54,7 @@ def may_raise(fn: ir.Function) -> bool:
     }
     return any(
         _may_raise(expr, nonzero, fn)
-        for stmt in ir.walk(fn.body[at + 1:])
+        for stmt in ir.walk(fn.body[at:])
         for expr in _expressions(stmt)
     )
 

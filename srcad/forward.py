@@ -26,6 +26,7 @@ from .runtime import (
     fresh_copy,
     shaped_like,
     snapshot,
+    with_numpy_floats,
     zero_tangents,
     zeros_like,
 )
@@ -253,9 +254,15 @@ def forward_mode(fn: ir.Function, activity: Activity, memory: Memory | None = No
     # values is re-derived explicitly by the logical lines, on tangents too)
     copy_name = builder.bind("fresh_copy", fresh_copy)
     body = protect_aliases(body, copy_name, fresh_calls(builder.bindings, fn.free_objects))
+    params = (builder.primals_param, builder.tangents_param)
+    on_float_error = ir.Call(  # (a tangent Python floats cannot hold: see srcad.float_errors)
+        ir.Name(builder.bind("with_numpy_floats", with_numpy_floats)),
+        (ir.Name(ir.ITSELF), *(ir.Name(p) for p in params)),
+    )
     return ir.Function(
         name=builder.names.fresh(fn.name + "_jvp"),
-        params=(builder.primals_param, builder.tangents_param),
+        params=params,
+        on_float_error=on_float_error,
         body=tuple(body),
         bindings=builder.bindings,
         free_cells=fn.free_cells,

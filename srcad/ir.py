@@ -766,9 +766,10 @@ class Function:
     call_sites: Mapping[Location, tuple[Location, Any]] = field(default_factory=dict)
     #: adjoints that hold Python numbers (the float version's): sharing one is harmless
     number_adjoints: frozenset[str] = frozenset()
-    #: the float version's: what it returns when its backward pass raises (a derivative
-    #: a Python float cannot hold, ``1 / x`` of ``np.log(x)`` at 0.0, where numpy's
-    #: floats give inf or nan): the array version's gradient for numpy floats
+    #: what it returns when its backward pass (a tangent function: its body) raises on
+    #: Python floats (a derivative a Python float cannot hold, ``1 / x`` of ``np.log(x)``
+    #: at 0.0, where numpy's floats give inf or nan): the array version's gradient (or
+    #: its own, :data:`ITSELF`) for numpy floats (see :mod:`srcad.float_errors`)
     on_float_error: Expr | None = None
 
     def user_location(
@@ -796,6 +797,11 @@ class Function:
             found.update(targets_of(stmt))
             found.update(reads_of(stmt))
         return found
+
+
+#: The name that stands for the function itself in :attr:`Function.on_float_error`
+#: (emitted as the function's name: a function renamed later stays right).
+ITSELF = "\0itself"
 
 
 def _rename_name(name: str | None, mapping: Mapping[str, str]) -> str | None:

@@ -44,8 +44,12 @@ class Compiled:
         """A callable gradient reading ``user_function``'s globals and closure cells
         (``overrides`` replaces some bindings, e.g. the array version of a gradient)."""
         cells = []
+        itself = None  # (the function reads its own name: its fallback, see srcad.ir.ITSELF)
         for name in self.code.co_freevars:
-            if name in free_cells:
+            if name == self.code.co_name:
+                itself = types.CellType()
+                cells.append(itself)
+            elif name in free_cells:
                 cells.append(free_cells[name])
             elif overrides and name in overrides:
                 cells.append(types.CellType(overrides[name]))
@@ -60,6 +64,8 @@ class Compiled:
         )
         generated.__kwdefaults__ = dict(user_function.__kwdefaults__ or {}) or None
         generated.__qualname__ = self.code.co_name
+        if itself is not None:
+            itself.cell_contents = generated
         return generated
 
 

@@ -42,12 +42,13 @@ from .invariants import hoist_invariants
 from .load import Compiled, compile_function
 from .lower import lower
 from .memory import Memory, make_explicit, without_idle_alias_checks
+from .names import NameAllocator, bind
 from .optimize import common_subexpressions, free_memory
 from .optimize import optimize as optimize_function
 from .reverse import ARRAY_VERSION, array_version_name, for_numbers, reverse, without_float_guard
 from .rules import TABLE, array_api_grads, numpy_grads
 from .rules.table import FORWARD_MODE_RULES, SETITEM
-from .runtime import ENTRY_CHECKS, LIST_CHECKS
+from .runtime import ENTRY_CHECKS, LIST_CHECKS, with_numpy_floats
 from .subset import check_supported
 from .truncation import check_integer_writes
 from .unrolled import FALLBACK, Unsupported, unrolled_hessian
@@ -136,6 +137,16 @@ def unrolled_hessian_of(gradient: Gradient) -> Gradient:
     hessian, numbers = unrolled_hessian(listing, float_version, gradient.wrt, name)
     hessian = optimize_function(hessian, for_floats=True)
     hessian = optimize_function(common_subexpressions(hessian, numbers), for_floats=True)
+    bindings = dict(hessian.bindings)
+    helper = bind(NameAllocator(hessian.names()), bindings, hessian.free_objects,
+                  "with_numpy_floats", with_numpy_floats)
+    hessian = replace(  # (a second derivative Python floats cannot hold: srcad.float_errors)
+        hessian,
+        bindings=bindings,
+        on_float_error=ir.Call(
+            ir.Name(helper), (ir.Name(ir.ITSELF), *(ir.Name(p) for p in hessian.params))
+        ),
+    )
     version = compiled_version(
         hessian, listing, source, optimize=False, for_floats=True, free_early=False
     )
@@ -216,8 +227,10 @@ def compiled_version(
         variant = optimize_function(variant, for_floats=for_floats)
         if free_early:
             variant = free_memory(variant)
-    if variant.on_float_error is not None and not float_errors.may_raise(variant):
-        variant = replace(variant, on_float_error=None)  # (no `try` it does not need)
+    if variant.on_float_error is not None and (
+        array_api.MARKER in variant.bindings or not float_errors.may_raise(variant)
+    ):  # (no `try` it does not need; array-API code computes with its inputs' arrays)
+        variant = replace(variant, on_float_error=None)
     variant = array_api.port(variant, forward)  # (array-API code: the inputs' namespace)
     text = emit.function(variant)
     where = emit.origins(text, forward)

@@ -1335,16 +1335,14 @@ def reverse(
         *protect_aliases(backward, copy_name, calls, immutable=number_adjoints),
         ir.Return(returned),
     ]
-    on_float_error = None
-    if scalar_guards:  # (the float version: see ir.Function.on_float_error)
-        on_float_error = ir.Call(
-            ir.Name(builder.bind("with_numpy_floats", with_numpy_floats)),
-            (
-                ir.Name(builder.bind(array_version_name(name), ARRAY_VERSION)),
-                *(ir.Name(p) for p in fn.params + seed_params),
-            ),
-            tuple((k, ir.Name(k)) for k in fn.kwonly),
-        )
+    # (the float version falls back to the array version; the array version, and the
+    # only version, to themselves: see ir.Function.on_float_error)
+    fallback = builder.bind(array_version_name(name), ARRAY_VERSION) if scalar_guards else None
+    on_float_error = ir.Call(
+        ir.Name(builder.bind("with_numpy_floats", with_numpy_floats)),
+        (ir.Name(fallback or ir.ITSELF), *(ir.Name(p) for p in fn.params + seed_params)),
+        tuple((k, ir.Name(k)) for k in fn.kwonly),
+    )
     gradient = ir.Function(
         name=name,
         params=fn.params + seed_params,

@@ -1071,18 +1071,26 @@ def with_numpy_floats(array_version: Callable[..., Any], *args: Any, **kwargs: A
     lists, tuples and dicts too) as a numpy float: the float version's answer when its
     backward pass raises (a derivative too large for a Python float, ``1 / x`` at 0.0),
     where numpy's floats give inf or nan (and a RuntimeWarning), as the user's
-    ``np.log(x)`` does."""
-    return array_version(*_numpy_floats(args), **_numpy_floats(kwargs))
+    ``np.log(x)`` does. With no Python float among them, the error is re-raised (a
+    version that falls back to itself: it came from something else)."""
+    found: list[bool] = []
+    args, kwargs = _numpy_floats(args, found), _numpy_floats(kwargs, found)
+    if not found:
+        raise  # noqa: PLE0704  # (the error the calling version is handling)
+    return array_version(*args, **kwargs)
 
 
-def _numpy_floats(value: Any) -> Any:
+def _numpy_floats(value: Any, found: list[bool]) -> Any:
     cls = value.__class__
     if cls is float:
+        found.append(True)
         return np.float64(value)
     if cls is list or cls is tuple:
-        return cls(_numpy_floats(item) for item in value)
+        return cls(_numpy_floats(item, found) for item in value)
     if cls is dict:
-        return {key: _numpy_floats(item) for key, item in value.items()}
+        return {key: _numpy_floats(item, found) for key, item in value.items()}
+    if isinstance(value, tuple) and hasattr(cls, "_fields"):  # (a namedtuple)
+        return cls(*(_numpy_floats(item, found) for item in value))
     return value
 
 

@@ -1515,7 +1515,7 @@ def _redefined_function_called_through_another(x):
     e = 0.0
     for _ in range(3):
         e = e + energy(x)  # <redefined-indirectly>
-        def pot(q):
+        def pot(q):  # noqa: F811 (the redefinition this test is about)
             return q * q * q
     return e
 

@@ -263,3 +263,30 @@ def test_the_fallback_to_numpy_floats_keeps_aux_and_powers():
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         assert srcad.grad(with_aux, has_aux=True)(0.0) == (np.inf, 0.0)
         assert srcad.grad(lambda x: np.power(x, 3.0))(1e160) == np.inf
+
+
+def test_every_derivative_of_a_log_at_zero_is_numpys():
+    """jvp, vjp, hessian, hvp, grad of grad, and the version for arrays called with
+    Python floats (a list of counts beside the float, a namedtuple of floats): each
+    raised ZeroDivisionError from generated code at np.log's 0.0; each gives numpy's
+    inf now (the second derivative of 2 log x at 0 is -inf)."""
+    from collections import namedtuple
+
+    Point = namedtuple("Point", "a b")
+
+    def with_counts(x, counts):
+        return np.log(x) * counts[0] + counts[1] * x
+
+    def of_point(p):
+        return np.log(p.a) * 2.0 + p.b
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value, tangent = srcad.jvp(_log_scaled, (0.0,), (1.0,))
+        assert (value, tangent) == (-np.inf, np.inf)
+        assert srcad.vjp(_log_scaled, 0.0)[1](1.0) == (np.inf,)
+        assert srcad.hessian(_log_scaled)(0.0) == -np.inf
+        assert srcad.hvp(_log_scaled)(0.0, 1.0) == -np.inf
+        assert srcad.grad(srcad.grad(_log_scaled))(0.0) == -np.inf
+        assert srcad.grad(with_counts)(0.0, [3, 4]) == np.inf
+        assert srcad.grad(of_point)(Point(0.0, 1.0)) == Point(np.inf, 1.0)
+    assert srcad.jvp(_log_scaled, (0.5,), (1.0,))[1] == pytest.approx(4.0, rel=1e-15)
