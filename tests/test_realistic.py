@@ -31,6 +31,7 @@ MODULES = (
     "stop34",  # saved values in loops, powers at 0, logaddexp from -inf, tuple choices (stop 34)
     "stop35",  # list changes reading the list, module-level tables, slices (stop 35)
     "stop36",  # lists changed in place in loops, xp = np, functions chosen by a setting
+    "stop37",  # generators read later, functions defined in loops, numpy of floats
 )
 
 
