@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import math
 import numbers
 import operator
@@ -1091,6 +1092,11 @@ def _numpy_floats(value: Any, found: list[bool]) -> Any:
         return {key: _numpy_floats(item, found) for key, item in value.items()}
     if isinstance(value, tuple) and hasattr(cls, "_fields"):  # (a namedtuple)
         return cls(*(_numpy_floats(item, found) for item in value))
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.replace(value, **{
+            f.name: _numpy_floats(getattr(value, f.name), found)
+            for f in dataclasses.fields(value) if f.init
+        })
     return value
 
 

@@ -380,8 +380,9 @@ class _Checker(ast.NodeVisitor):
         if self.read_again(stmt, name):
             self.refuse(
                 stmt,
-                f"`{name}` holds a generator that is read more than once: its first "
-                "reading uses it up, and srcad reads it as a list",
+                f"`{name}` holds a generator that is read more than once (or by a "
+                "function, which may run more than once): its first reading uses it up, "
+                "and srcad reads it as a list",
                 f"make it a list (`{name} = [...]` or `list(...)`) to read it again, or "
                 "read it once",
             )

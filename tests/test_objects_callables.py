@@ -1547,3 +1547,17 @@ def test_a_function_a_loop_defines_before_calling_it_in_each_pass():
     """Defined before its call in every pass: each pass runs its own definition."""
     (dx,) = check_four_ways(_def_before_its_call_in_each_pass, 1.3)
     assert dx == pytest.approx(2 * 1.3 * (1 + 2 + 3), rel=1e-12)
+
+
+def _model_defined_in_a_loop_called_after_it(x):
+    for i in range(3):
+        def model(t):
+            return t * t * (i + 1)
+    return model(x)
+
+
+def test_a_function_a_loop_defines_reads_the_loop_variable_after_the_loop():
+    """The loop variable a nested function reads is carried past the loop (it was
+    refused: "name `i` is not defined")."""
+    (dx,) = check_four_ways(_model_defined_in_a_loop_called_after_it, 1.2)
+    assert dx == pytest.approx(6.0 * 1.2, rel=1e-12)

@@ -290,3 +290,26 @@ def test_every_derivative_of_a_log_at_zero_is_numpys():
         assert srcad.grad(with_counts)(0.0, [3, 4]) == np.inf
         assert srcad.grad(of_point)(Point(0.0, 1.0)) == Point(np.inf, 1.0)
     assert srcad.jvp(_log_scaled, (0.5,), (1.0,))[1] == pytest.approx(4.0, rel=1e-15)
+
+
+def test_the_fallback_converts_dataclass_fields_and_leaves_random_draws_alone():
+    """A dataclass's float fields become numpy floats too (ZeroDivisionError from
+    generated code before); a function that draws random numbers has no fallback (running
+    it again would draw again: a gradient of other draws, silently): it raises."""
+    import dataclasses
+
+    @dataclasses.dataclass
+    class Site:
+        a: float
+        b: float
+
+    def of_site(p):
+        return np.log(p.a) * 2.0 + p.b
+
+    def noisy(s, rng):
+        return np.log(s) + rng.standard_normal()
+
+    with np.errstate(divide="ignore"):
+        assert srcad.grad(of_site)(Site(0.0, 1.0)) == Site(np.inf, 1.0)
+        with pytest.raises(ZeroDivisionError):
+            srcad.grad(noisy)(0.0, np.random.default_rng(0))

@@ -26,8 +26,9 @@ class Loops(LoweringPart):
     """The lowerer's part for loops (see the module)."""
 
     def carried_names(self, scope: Scope, node: ast.For | ast.While) -> list[str]:
-        """User variables the loop assigns that live across iterations or after the loop."""
-        inside = {id(n) for n in astwalk.walk(node)}
+        """User variables the loop assigns that live across iterations or after the loop
+        (a function the loop defines may read them after it: what it reads counts)."""
+        inside = {id(n) for n in _walk_outside_functions(node)}
         loaded_outside = {
             n.id
             for n in astwalk.walk(scope.function)
@@ -487,3 +488,14 @@ def _iterated_names(node: ast.expr) -> set[str]:
     ):
         return {name for arg in node.args for name in _iterated_names(arg)}
     return set()
+
+
+def _walk_outside_functions(node: ast.AST) -> list[ast.AST]:
+    """The nodes under ``node``, not those inside the functions and lambdas it defines."""
+    found, todo = [], [node]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        if current is node or not isinstance(current, ast.FunctionDef | ast.Lambda):
+            todo.extend(ast.iter_child_nodes(current))
+    return found
