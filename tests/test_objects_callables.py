@@ -1552,7 +1552,7 @@ def test_a_function_a_loop_defines_before_calling_it_in_each_pass():
 def _model_defined_in_a_loop_called_after_it(x):
     for i in range(3):
         def model(t):
-            return t * t * (i + 1)
+            return t * t * (i + 1)  # noqa: B023 (the last pass's i, as Python reads it)
     return model(x)
 
 
