@@ -500,6 +500,8 @@ class _Functional(ast.NodeTransformer):
             iterable = ast.Call(ast.Name("zip", ast.Load()), list(iterables), [])
         element = _applied(function, [ast.Name(n, ast.Load()) for n in items], self.used)
         generator = ast.GeneratorExp(element, [ast.comprehension(target, iterable, [], 0)])
+        if isinstance(function, ast.Name):  # (map takes the function where it is made)
+            generator.srcad_mapped = function.id  # type: ignore[attr-defined]
         return _located(generator, node)
 
 
@@ -545,6 +547,12 @@ class _GeneratorsWhereRead(ast.NodeTransformer):
                 kept: list[ast.stmt] = []
                 first = stmt.value.generators[0]
                 first.iter = self.captured(first.iter, f"{target}_iterable", kept, stmt)
+                mapped = getattr(stmt.value, "srcad_mapped", None)
+                if mapped is not None and self.rebound_before_read(mapped):
+                    function = self.captured(ast.Name(mapped, ast.Load()),
+                                             f"{target}_function", kept, stmt)
+                    stmt.value.elt = _Renamer({mapped: function.id}).visit(  # type: ignore[attr-defined]
+                        stmt.value.elt)
                 self.made[id(stmt)] = kept or [_located(ast.Pass(), stmt)]
                 self.read[id(reads[0])] = stmt.value
 

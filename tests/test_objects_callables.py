@@ -1561,3 +1561,39 @@ def test_a_function_a_loop_defines_reads_the_loop_variable_after_the_loop():
     refused: "name `i` is not defined")."""
     (dx,) = check_four_ways(_model_defined_in_a_loop_called_after_it, 1.2)
     assert dx == pytest.approx(6.0 * 1.2, rel=1e-12)
+
+
+def _activation_rebound(x):
+    act = np.tanh
+    a = act(x)
+    act = np.sin
+    return a + act(x)
+
+
+def _mapped_then_rebound(x):
+    act = np.tanh
+    mapped = map(act, [x, 2.0 * x])  # (map takes np.tanh here)
+    act = np.sin
+    return sum(mapped) + act(x)
+
+
+def _rebound_after_a_loop(x):
+    act = np.tanh
+    s = 0.0
+    for _ in range(3):
+        s = s + act(x)
+    act = np.cos
+    return s + act(x)
+
+
+@pytest.mark.parametrize("f, exact", [
+    (_activation_rebound, lambda x: 1 - math.tanh(x) ** 2 + math.cos(x)),
+    (_mapped_then_rebound, lambda x: 1 - math.tanh(x) ** 2 + 2 * (1 - math.tanh(2 * x) ** 2)
+     + math.cos(x)),
+    (_rebound_after_a_loop, lambda x: 3 * (1 - math.tanh(x) ** 2) - math.sin(x)),
+])
+def test_a_name_bound_to_one_function_then_another_calls_each_in_turn(f, exact):
+    """``act = np.tanh`` ... ``act = np.sin`` in the function's body: each call is of the
+    function bound last (refused before: "`np.tanh` has no derivative rule")."""
+    (dx,) = check_four_ways(f, 0.7)
+    assert dx == pytest.approx(exact(0.7), rel=1e-12)

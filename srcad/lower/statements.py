@@ -719,8 +719,12 @@ class Statements(LoweringPart):
         )
         # (bound once, before every read: in the function's body, or in a path of an
         # `if` whose reads desugaring moved into that path, next to a `def act` of the
-        # other path, which lowering finds first there)
-        if stores != 1 or not _bound_before_every_read(scope.function, name):
+        # other path, which lowering finds first there; or bound to functions only, each
+        # time by a line of the function's body itself: each read is of the one before)
+        if not (
+            _bound_before_every_read(scope.function, name) if stores == 1
+            else self.rebound_to_functions_only(scope, name)
+        ):
             return False
         found = (
             Static(denoted.obj, self.reference(scope, self.raw(value_node)), denoted.lookup)
@@ -730,6 +734,28 @@ class Statements(LoweringPart):
             return False
         scope.statics[name] = found
         scope.env[name] = found.reference  # (read as a value: passed on, `act is np.tanh`)
+        return True
+
+    def rebound_to_functions_only(self, scope: Scope, name: str) -> bool:
+        """Is every binding of ``name`` a line ``name = <a function srcad knows>`` of the
+        function's body itself (in no loop, branch or nested function), the first before
+        every read? (Then the lines between two bindings read the first one.)"""
+        body = scope.function.body
+        bindings = [k for k, s in enumerate(body) if _single_name_target(s) == name]
+        stores = sum(
+            isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and n.id == name
+            for n in astwalk.walk(scope.function)
+        )
+        if not bindings or len(bindings) != stores:
+            return False
+        if any(isinstance(n, ast.Name) and n.id == name
+               for s in body[: bindings[0]] for n in astwalk.walk(s)):
+            return False
+        for k in bindings:
+            value = body[k].value  # type: ignore[attr-defined]  # (an Assign: as found)
+            denoted = self.denote(scope, value)
+            if denoted.function is None and not (denoted.kind is Kind.MODULE and denoted.fixed):
+                return False
         return True
 
     def _namer_for(self, scope: Scope, target: ast.expr) -> Callable[[], str] | None:
@@ -908,3 +934,11 @@ def _bound_before_every_read(fn: ast.FunctionDef, name: str) -> bool:
             ):
                 return reads(block[position + 1 :]) == total
     return False
+
+
+def _single_name_target(stmt: ast.stmt) -> str | None:
+    """``name`` of ``name = value``, else None."""
+    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+        target = stmt.targets[0]
+        return target.id if isinstance(target, ast.Name) else None
+    return None
