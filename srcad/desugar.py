@@ -535,7 +535,7 @@ class _GeneratorsWhereRead(ast.NodeTransformer):
         self.read: dict[int, ast.GeneratorExp] = {}  # id(reading): the generator
         for block in _own_blocks(fn.body):
             for index, stmt in enumerate(block):
-                target = _single_name_target(stmt)
+                target = single_name_target(stmt)
                 reads = loads.get(target or "", [])
                 if (
                     target is None or not isinstance(stmt, ast.Assign)
@@ -742,7 +742,7 @@ class _Comprehensions(ast.NodeTransformer):
         starred = _starred_unpacking(stmt)
         if starred is not None:
             return self.rewrite(self.starred_unpacking(stmt, *starred))
-        target = _single_name_target(stmt)
+        target = single_name_target(stmt)
         value = stmt.value
         if target is not None and isinstance(value, ast.IfExp) and _has_comprehension(
             value
@@ -1064,7 +1064,8 @@ def _starred_unpacking(stmt: ast.Assign) -> tuple[list[ast.expr], int] | None:
     return (list(names), stars[0]) if len(stars) == 1 else None
 
 
-def _single_name_target(stmt: ast.stmt) -> str | None:
+def single_name_target(stmt: ast.stmt) -> str | None:
+    """``name`` of ``name = value`` (one target), else None."""
     if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
         target = stmt.targets[0]
         return target.id if isinstance(target, ast.Name) else None

@@ -134,7 +134,10 @@ class Lists(LoweringPart):
         function made: the name gets a new list value (a display grows as a display; a
         list a loop grows is one value, ``items_2 = appended(items_1, v)``)."""
         old = scope.env.get(receiver)
-        self.check_growable(scope, node, receiver, old, f".{method}")
+        written = f".{method}" if not isinstance(node, ast.AugAssign) else (
+            "+=" if isinstance(node.op, ast.Add) else "*="
+        )
+        self.check_growable(scope, node, receiver, old, written)
         value = self.lower_expr(scope, value_node, None)
         if isinstance(old, TupleValue) and method == "append":
             scope.env[receiver] = TupleValue((*old.items, value), old.is_list)

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from .. import astwalk, contexts, ir
+from ..desugar import single_name_target
 from ..rules.numpy_arrays import ARRAY_OF_ITEMS
 from ..rules.table import ADDAT, ADDITEM, SETITEM
 from ..runtime import add_at as runtime_add_at
@@ -741,7 +742,7 @@ class Statements(LoweringPart):
         function's body itself (in no loop, branch or nested function), the first before
         every read? (Then the lines between two bindings read the first one.)"""
         body = scope.function.body
-        bindings = [k for k, s in enumerate(body) if _single_name_target(s) == name]
+        bindings = [k for k, s in enumerate(body) if single_name_target(s) == name]
         stores = sum(
             isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and n.id == name
             for n in astwalk.walk(scope.function)
@@ -935,10 +936,3 @@ def _bound_before_every_read(fn: ast.FunctionDef, name: str) -> bool:
                 return reads(block[position + 1 :]) == total
     return False
 
-
-def _single_name_target(stmt: ast.stmt) -> str | None:
-    """``name`` of ``name = value``, else None."""
-    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
-        target = stmt.targets[0]
-        return target.id if isinstance(target, ast.Name) else None
-    return None
