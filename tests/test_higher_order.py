@@ -1375,3 +1375,16 @@ def test_jvp_takes_none_inside_a_tangent_and_refuses_one_of_another_structure():
         srcad.jvp(product_of_items)(([0.5, 2.0],), (1.0,))
     with pytest.raises(TypeError, match="is a float where its primal is an ndarray of shape"):
         srcad.jvp(lambda x: np.sum(x * x))((np.array([0.5, 2.0]),), (1.0,))
+
+
+def test_hvp_takes_none_inside_a_direction_as_jvp_does():
+    """A None item of a list direction moves nothing (it reached the generated code:
+    ``t1 * None``, a TypeError there). f = x0 x1 y + y^2 at ([1, 2], 3): H v for
+    v = ([1, None], 1) is ([2, 4], 4)."""
+    def f(xs, y):
+        return xs[0] * xs[1] * y + y * y
+
+    dxs, dy = srcad.hvp(f, wrt=(0, 1))([1.0, 2.0], 3.0, [[1.0, None], 1.0])
+    assert list(dxs) == [2.0, 4.0] and dy == 4.0
+    with pytest.raises(TypeError, match="direction for xs"):
+        srcad.hvp(f, wrt=(0, 1))([1.0, 2.0], 3.0, [[1.0, None, 2.0], 1.0])
