@@ -376,8 +376,18 @@ class _Checker(ast.NodeVisitor):
 
     def check_stored_generator(self, stmt: ast.Assign, name: str) -> None:
         """``name = (generator)``: srcad runs it where it is read (:mod:`srcad.desugar`),
-        which takes one reading and one binding of the name."""
-        if self.read_again(stmt, name):
+        which takes one binding and one reading of the name (a name bound twice is
+        named first: each of its generators may be read once)."""
+        if sum(1 for n in astwalk.walk(self.source.node)
+               if isinstance(n, ast.Name) and n.id == name
+               and isinstance(n.ctx, ast.Store)) > 1:
+            self.refuse(
+                stmt,
+                f"`{name}` holds a generator here and is bound again elsewhere: srcad "
+                "runs a generator where it is read only when its name is bound once",
+                "give each generator a name of its own, or make it a list (`[...]`)",
+            )
+        elif self.read_again(stmt, name):
             self.refuse(
                 stmt,
                 f"`{name}` holds a generator that is read more than once (or by a "
@@ -385,15 +395,6 @@ class _Checker(ast.NodeVisitor):
                 "and srcad reads it as a list",
                 f"make it a list (`{name} = [...]` or `list(...)`) to read it again, or "
                 "read it once",
-            )
-        elif sum(1 for n in astwalk.walk(self.source.node)
-                 if isinstance(n, ast.Name) and n.id == name
-                 and isinstance(n.ctx, ast.Store)) > 1:
-            self.refuse(
-                stmt,
-                f"`{name}` holds a generator here and is bound again elsewhere: srcad "
-                "runs a generator where it is read only when its name is bound once",
-                "give each generator a name of its own, or make it a list (`[...]`)",
             )
 
     def refuse_held_generators(self, value: ast.expr, whole: bool = True) -> None:

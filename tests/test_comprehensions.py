@@ -458,3 +458,18 @@ def test_the_refusal_points_at_the_generator():
         with pytest.raises(srcad.SrcadError) as caught:
             srcad.grad(f)(1.3, True) if f is _bound_on_two_paths else srcad.grad(f)(1.3)
         assert caught.value.lineno == marker_line(__file__, tag)
+
+
+def _one_name_for_two_generators(x):
+    xs = [x, 2.0 * x]
+    g = (v * v for v in xs)
+    a = sum(g)
+    g = (v + 1.0 for v in xs)  # <second-generator>
+    return a + sum(g)
+
+
+def test_one_name_for_two_generators_is_refused_as_bound_twice():
+    """Each generator is read once: the refusal says the name is bound twice (it said
+    "read more than once", which was not so)."""
+    with pytest.raises(srcad.SrcadError, match="bound again elsewhere"):
+        srcad.grad(_one_name_for_two_generators)(1.3)
