@@ -530,7 +530,6 @@ class _GeneratorsWhereRead(ast.NodeTransformer):
                     self.stores[node.id] = self.stores.get(node.id, 0) + 1
             elif isinstance(node, ast.For | ast.While):
                 self.stored_in_loops |= _bound_names(node)
-        self.between: list[ast.stmt] | None = None  # (see rebound_before_read)
         self.made: dict[int, list[ast.stmt]] = {}  # id(assignment): what stays there
         self.read: dict[int, ast.GeneratorExp] = {}  # id(reading): the generator
         for block in _own_blocks(fn.body):
@@ -543,34 +542,38 @@ class _GeneratorsWhereRead(ast.NodeTransformer):
                     or self.stores[target] != 1 or len(reads) != 1
                 ):
                     continue
-                self.between = _statements_up_to(block[index + 1:], reads[0])
+                between = _statements_up_to(block[index + 1:], reads[0])
                 kept: list[ast.stmt] = []
                 first = stmt.value.generators[0]
-                first.iter = self.captured(first.iter, f"{target}_iterable", kept, stmt)
+                first.iter = self.captured(first.iter, f"{target}_iterable", kept, stmt, between)
                 mapped = getattr(stmt.value, "srcad_mapped", None)
-                if mapped is not None and self.rebound_before_read(mapped):
+                if mapped is not None and self.rebound_before_read(mapped, between):
                     function = self.captured(ast.Name(mapped, ast.Load()),
-                                             f"{target}_function", kept, stmt)
+                                             f"{target}_function", kept, stmt, between)
                     stmt.value.elt = _Renamer({mapped: function.id}).visit(  # type: ignore[attr-defined]
                         stmt.value.elt)
                 self.made[id(stmt)] = kept or [_located(ast.Pass(), stmt)]
                 self.read[id(reads[0])] = stmt.value
 
-    def rebound_before_read(self, name: str) -> bool:
+    def rebound_before_read(self, name: str, between: list[ast.stmt] | None) -> bool:
         """May ``name`` be bound again between where the generator is made and where it
         is read (``between``: the statements up to the reading, in the same block;
         None: read in another block, a loop's next pass perhaps)?"""
-        if self.between is None:
+        if between is None:
             return self.stores.get(name, 0) > 1 or name in self.stored_in_loops
-        return any(name in _bound_names(stmt, in_place=False) for stmt in self.between)
+        return any(name in _bound_names(stmt, in_place=False) for stmt in between)
 
-    def captured(self, node: ast.expr, name: str, kept: list[ast.stmt], at: ast.stmt) -> ast.expr:
+    def captured(
+        self, node: ast.expr, name: str, kept: list[ast.stmt], at: ast.stmt,
+        between: list[ast.stmt] | None,
+    ) -> ast.expr:
         """``node`` as the generator reads it where it runs: a name bound to its value
         where it is made (``kept``), unless it reads the same there (a constant, a name
         not bound again before the reading; the arguments of ``zip(...)``,
-        ``range(...)``, ``enumerate(...)`` and the dict of ``d.items()`` each so)."""
+        ``range(...)``, ``enumerate(...)`` and the dict of ``d.items()`` each so;
+        ``between``: as :meth:`rebound_before_read` takes it)."""
         if isinstance(node, ast.Constant) or (
-            isinstance(node, ast.Name) and not self.rebound_before_read(node.id)
+            isinstance(node, ast.Name) and not self.rebound_before_read(node.id, between)
         ):
             return node
         if (
@@ -583,12 +586,13 @@ class _GeneratorsWhereRead(ast.NodeTransformer):
                 and func.id not in self.stores
             ):
                 node.args = [
-                    self.captured(a, f"{name}_{i}" if len(node.args) > 1 else name, kept, at)
+                    self.captured(a, f"{name}_{i}" if len(node.args) > 1 else name, kept, at,
+                                  between)
                     for i, a in enumerate(node.args)
                 ]
                 return node
             if isinstance(func, ast.Attribute) and func.attr in _DICT_VIEWS and not node.args:
-                func.value = self.captured(func.value, name, kept, at)
+                func.value = self.captured(func.value, name, kept, at, between)
                 return node
         alias = _fresh(name, self.used)
         kept.append(_located(ast.Assign([ast.Name(alias, ast.Store())], node), at))

@@ -265,17 +265,6 @@ def _with_filled_tangents(tangent_fn: Callable) -> Callable:
     return tangent_or_zero
 
 
-def _holds_none(value: Any) -> bool:
-    """Is ``value`` None, or a list, tuple or dict with None somewhere inside?"""
-    if value is None:
-        return True
-    if isinstance(value, list | tuple):
-        return any(_holds_none(item) for item in value)
-    if isinstance(value, dict):
-        return any(_holds_none(item) for item in value.values())
-    return False
-
-
 def _kind(value: Any) -> str:
     """``a float``, ``an ndarray of shape (3,)``, ``a list of 2 items``."""
     name = type(value).__name__
@@ -831,7 +820,8 @@ def hvp(f: Callable, *, wrt: Wrt = None, argnums: Wrt = None) -> Callable[..., A
         directions = tuple(v) if several else (v,)
         if len(directions) != len(names):
             raise TypeError(f"hvp needs one direction for each of {', '.join(names)}")
-        if _holds_none(directions):  # (None moves nothing, as in jvp's tangents)
+        if any(leaf is None for leaf in trees.leaves(directions)):  # (None moves
+            # nothing, as in jvp's tangents)
             bound = source_signature(f).bind(*primals, **kwargs)
             bound.apply_defaults()
             directions = tuple(
