@@ -23,10 +23,11 @@ from .desugar import (
     mapped_call,
     named_lambda,
     reduce_call,
+    single_name_target,
     summed_comprehension,
 )
 from .errors import NoRuleError, SrcadError, UnsupportedSyntaxError, raise_all
-from .frontend import FunctionSource
+from .frontend import FunctionSource, read_function
 
 #: Statements srcad refuses, with the hint the error gives.
 REFUSED_STATEMENTS: dict[type, tuple[str, str]] = {
@@ -173,6 +174,7 @@ class _Checker(ast.NodeVisitor):
 
     def check_block(self, body: list[ast.stmt]) -> None:
         for index, stmt in enumerate(body):
+            self.check_generator_kept(stmt, body[index + 1:index + 2])
             if (
                 isinstance(stmt, ast.Return | ast.Break | ast.Continue | ast.Raise)
                 or (isinstance(stmt, ast.With) and _always_returns(stmt.body))
@@ -183,6 +185,60 @@ class _Checker(ast.NodeVisitor):
                     "remove the statements after `return`, `break` or `continue`",
                 )
             self.check_statement(stmt)
+
+    def check_generator_kept(self, stmt: ast.stmt, following: list[ast.stmt]) -> None:
+        """``name = helper(...)`` where ``helper`` returns a generator: srcad runs it at
+        the call (inlined), Python where it is read. The two agree when the name is
+        bound once and read once, by the next statement (``following``), a simple one;
+        else refused (a list written in between, a second reading: silently wrong)."""
+        name = single_name_target(stmt)
+        if name is None or not isinstance(stmt, ast.Assign):
+            return
+        helper = self.generator_function(stmt.value)
+        if helper is None:
+            return
+        reads = [n for n in astwalk.walk(self.source.node)
+                 if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)]
+        if (
+            len(reads) == 1 and _stored_names_count(self.source.node, name) == 1
+            and following and isinstance(following[0], _SIMPLE_STATEMENTS)
+            and any(n is reads[0] for n in astwalk.walk(following[0]))
+        ):
+            return
+        self.refuse(
+            stmt,
+            f"`{helper}` returns a generator, which Python runs where `{name}` is read; "
+            "srcad runs it here, at the call, which gives the same only when the next "
+            "statement reads it, once",
+            f"call `{helper}(...)` where its items are read (`sum({helper}(...))`), or "
+            "make it return a list (`return [...]`)",
+        )
+
+    def generator_function(self, value: ast.expr) -> str | None:
+        """The name of the function ``value`` calls, when that function (a ``def`` or
+        named lambda of this function, or a global Python function) returns a
+        generator; else None."""
+        if not isinstance(value, ast.Call) or not isinstance(value.func, ast.Name):
+            return None
+        name = value.func.id
+        for node in astwalk.walk(self.source.node):
+            if isinstance(node, ast.FunctionDef) and node.name == name:
+                return name if _returns_generator(node) else None
+            if (isinstance(node, ast.stmt) and named_lambda(node)
+                    and single_name_target(node) == name):
+                return name if _returns_generator(node.value) else None
+        if name in _stored_names(self.source.node):
+            return None
+        function = self.source.lookup(name)
+        if not isinstance(function, types.FunctionType) or not _may_return_generator(
+            function.__code__
+        ):
+            return None
+        try:
+            node = read_function(function).node
+        except SrcadError:
+            return None
+        return name if _returns_generator(node) else None
 
     def check_statement(self, stmt: ast.stmt) -> None:
         """Check one statement, by its construct's ``check_<Node>`` method."""
@@ -378,9 +434,7 @@ class _Checker(ast.NodeVisitor):
         """``name = (generator)``: srcad runs it where it is read (:mod:`srcad.desugar`),
         which takes one binding and one reading of the name (a name bound twice is
         named first: each of its generators may be read once)."""
-        if sum(1 for n in astwalk.walk(self.source.node)
-               if isinstance(n, ast.Name) and n.id == name
-               and isinstance(n.ctx, ast.Store)) > 1:
+        if _stored_names_count(self.source.node, name) > 1:
             self.refuse(
                 stmt,
                 f"`{name}` holds a generator here and is bound again elsewhere: srcad "
@@ -709,6 +763,32 @@ class _Checker(ast.NodeVisitor):
 def _is_generator(node: ast.expr) -> bool:
     """A generator expression, or ``map(...)`` (see :mod:`srcad.desugar`)."""
     return isinstance(node, ast.GeneratorExp) or mapped_call(node)
+
+
+_SIMPLE_STATEMENTS = (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Return, ast.Expr)
+
+
+def _returns_generator(fn: ast.AST) -> bool:
+    """Does a ``def`` (a lambda) return a generator (``return (... for ...)``, ``map``)?"""
+    if isinstance(fn, ast.Lambda):
+        return _is_generator(fn.body)
+    return any(
+        isinstance(n, ast.Return) and n.value is not None and _is_generator(n.value)
+        for n in astwalk.walk(fn)
+    )
+
+
+def _may_return_generator(code: types.CodeType) -> bool:
+    """A cheap test before reading a function's source: it makes a generator
+    expression or calls ``map``."""
+    return "map" in code.co_names or any(
+        isinstance(c, types.CodeType) and c.co_name == "<genexpr>" for c in code.co_consts
+    )
+
+
+def _stored_names_count(fn: ast.AST, name: str) -> int:
+    return sum(1 for n in astwalk.walk(fn)
+               if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store))
 
 
 def _stored_names(fn: ast.AST) -> set[str]:

@@ -3022,6 +3022,9 @@ def s_generators(draw, ctx: Context) -> list[ast.stmt] | None:
         g_u = (v * s_u for v in parts)
         parts.append(x * 0.5 + 1.25)
         u = sum(g_u)
+
+    or a helper ``def h_u(items): return (v * s_u for v in items)`` makes it, read by
+    the next statement (srcad inlines the helper where it is called).
     """
     free = _free(ctx, LIST_NAMES)
     if not free:
@@ -3042,6 +3045,10 @@ def s_generators(draw, ctx: Context) -> list[ast.stmt] | None:
     consumed = draw(st.sampled_from((f"sum({lazy})", f"max({lazy})", f"list({lazy})[-1]")))
     lines = [f"{name} = [{values}]", f"{scale} = {_scalar(draw, ctx)}",
              f"{lazy} = {made}", change, f"{target} = {consumed}"]
+    if draw(st.booleans()):  # (a helper returns it, and the next statement reads it)
+        helper = f"h_{target}"
+        lines[2:4] = [f"def {helper}(items):", f"    return (v * {scale} for v in items)",
+                      change, f"{lazy} = {helper}({name})"]
     return commit_arrays(ctx, _parse(lines), [target])
 
 

@@ -473,3 +473,64 @@ def test_one_name_for_two_generators_is_refused_as_bound_twice():
     "read more than once", which was not so)."""
     with pytest.raises(srcad.SrcadError, match="bound again elsewhere"):
         srcad.grad(_one_name_for_two_generators)(1.3)
+
+
+# ---- a generator a helper returns: srcad inlines the helper and runs the generator at
+# the call; Python runs it where it is read
+
+
+def _weighted_terms(xs, c):
+    return (v * c for v in xs)
+
+
+def _helper_generator_read_later(x):
+    xs = [x, 2.0 * x]
+    terms = _weighted_terms(xs, x)  # <helper-generator>
+    xs[1] = x * x * x  # (Python's generator sees the new item: x^2 + x^4)
+    return sum(terms)
+
+
+def _nested_helper_generator_read_twice(x):
+    def scaled(xs):
+        return (v * x for v in xs)
+
+    terms = scaled([x, 2.0 * x])
+    first = sum(terms)
+    return first + sum(terms)  # (Python: used up, 0)
+
+
+def _mapping_helper(xs):
+    return map(math.sin, xs)
+
+
+def _mapped_helper_read_after_an_append(x):
+    xs = [x]
+    sines = _mapping_helper(xs)
+    xs.append(2.0 * x)
+    return sum(sines)
+
+
+@pytest.mark.parametrize("f", [
+    _helper_generator_read_later, _nested_helper_generator_read_twice,
+    _mapped_helper_read_after_an_append,
+])
+def test_a_generator_a_helper_returns_is_refused_unless_read_at_once(f):
+    """srcad gave x^2 + 2x^2 for the first (Python: x^2 + x^4), 2 sums for the second
+    (Python: the second is 0), one item for the third: silently wrong."""
+    with pytest.raises(srcad.SrcadError, match="returns a generator") as caught:
+        srcad.grad(f)(1.3)
+    if f is _helper_generator_read_later:
+        assert caught.value.lineno == marker_line(__file__, "helper-generator")
+
+
+def _helper_generator_read_at_once(x):
+    xs = [x, 2.0 * x]
+    terms = _weighted_terms(xs, x)
+    total = sum(terms)
+    return total + sum(_weighted_terms(xs, 1.0))
+
+
+def test_a_generator_a_helper_returns_read_at_once_is_differentiated():
+    """Read by the next statement, or where the helper is called: d/dx (3x^2 + 3x) = 6x + 3."""
+    assert srcad.grad(_helper_generator_read_at_once)(1.3) == pytest.approx(6.0 * 1.3 + 3.0)
+    check_four_ways(_helper_generator_read_at_once, 1.3)
