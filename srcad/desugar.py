@@ -181,6 +181,112 @@ def _readers_of_definitions(stmt: ast.stmt, rest: list[ast.stmt]) -> list[ast.st
     return reading if defining <= _DEFINING_IFS_MOVED else []
 
 
+class _ExitsAfterLoops:
+    """A branch that leaves a loop (``if c: A; return x``, or ``...; break``) runs after
+    the loop: in the loop it sets a flag and breaks, and after the loop ``if flag: A;
+    return x``. Python's state is the same there: nothing runs between the ``break`` and
+    the statement after the loop. The gradient then keeps no branch of the loop's body
+    (nor its test, on every pass) for a branch that runs once (a search's exit, a
+    converged iteration's result)."""
+
+    def __init__(self, used: set[str]) -> None:
+        self.used = used
+
+    def rewrite(self, stmts: list[ast.stmt]) -> list[ast.stmt]:
+        """``stmts`` with each loop's exits after it (inner loops first)."""
+        out: list[ast.stmt] = []
+        for stmt in stmts:
+            if isinstance(stmt, ast.If):
+                stmt.body, stmt.orelse = self.rewrite(stmt.body), self.rewrite(stmt.orelse)
+            elif isinstance(stmt, ast.With):
+                stmt.body = self.rewrite(stmt.body)
+            elif isinstance(stmt, ast.For | ast.While):
+                stmt.body = self.rewrite(stmt.body)
+                out += self.hoisted(stmt)
+                continue
+            out.append(stmt)
+        return out
+
+    def hoisted(self, loop: ast.For | ast.While) -> list[ast.stmt]:
+        """``loop`` and, after it, what its exits ran."""
+        exits: list[list[ast.stmt]] = []
+        if not loop.orelse:
+            _find_exits(loop.body, exits)
+        if not exits:
+            return [loop]
+        # (`while True:` left by these breaks alone: after it, one of them ran)
+        leaves = {id(block[-1]) for block in exits}
+        only_exits = (
+            isinstance(loop, ast.While) and isinstance(loop.test, ast.Constant)
+            and bool(loop.test.value) and all(id(b) in leaves for b in _own_breaks(loop.body))
+        )
+        branches: list[tuple[str | None, list[ast.stmt], ast.stmt]] = []
+        for index, block in enumerate(exits):
+            leave = block[-1]
+            kept = block[:-1] if isinstance(leave, ast.Break) else list(block)
+            flag = None if only_exits and index == len(exits) - 1 else _fresh(
+                "exited", self.used)
+            block[:] = [_located(ast.Break(), leave)]
+            if flag is not None:
+                block.insert(0, _located(
+                    ast.Assign([ast.Name(flag, ast.Store())], ast.Constant(True)), leave))
+            branches.append((flag, kept, leave))
+        after: list[ast.stmt] = []
+        for flag, kept, leave in reversed(branches):  # (one ran: an if/elif chain)
+            after = kept if flag is None else [
+                _located(ast.If(ast.Name(flag, ast.Load()), kept, after), leave)
+            ]
+        before = [
+            _located(ast.Assign([ast.Name(flag, ast.Store())], ast.Constant(False)), loop)
+            for flag, _, _ in branches if flag is not None
+        ]
+        return [*before, loop, *after]
+
+
+def _own_breaks(stmts: list[ast.stmt]) -> list[ast.Break]:
+    """The ``break`` statements of the loop whose body is ``stmts``."""
+    found: list[ast.Break] = []
+    pending: list[ast.AST] = list(stmts)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.Break):
+            found.append(node)
+        elif not isinstance(node, ast.For | ast.While | ast.FunctionDef | ast.Lambda):
+            pending.extend(ast.iter_child_nodes(node))
+    return found
+
+
+def _find_exits(stmts: list[ast.stmt], exits: list[list[ast.stmt]]) -> None:
+    """The blocks among ``stmts``'s ``if`` branches (at any depth, not in a nested loop,
+    ``with``, ``try`` or function) that leave the loop: they end in ``return`` or
+    ``break`` and hold no other jump of this loop."""
+    for stmt in stmts:
+        if not isinstance(stmt, ast.If):
+            continue
+        for block in (stmt.body, stmt.orelse):
+            if _leaves_loop(block):
+                exits.append(block)
+            else:
+                _find_exits(block, exits)
+
+
+def _leaves_loop(block: list[ast.stmt]) -> bool:
+    if not block or not isinstance(block[-1], ast.Return | ast.Break):
+        return False
+    if isinstance(block[-1], ast.Break) and len(block) == 1:
+        return False  # (a bare `break`: nothing to move)
+    pending: list[ast.AST] = list(block[:-1])
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.Break | ast.Continue | ast.Yield | ast.YieldFrom):
+            return False
+        if isinstance(node, ast.Try | ast.With):
+            return False
+        if not isinstance(node, ast.For | ast.While | ast.FunctionDef | ast.Lambda):
+            pending.extend(ast.iter_child_nodes(node))
+    return True
+
+
 class _LoopReturns:
     """Turns ``return`` inside loops into a flag, a result variable and ``break``."""
 
@@ -1256,5 +1362,7 @@ def desugar(fn: ast.FunctionDef) -> ast.FunctionDef:
         and isinstance(getattr(body[0], "value", None), ast.Constant)
     ):
         body = body[1:]  # the docstring
+    if control_flow:
+        body = _ExitsAfterLoops(used).rewrite(body)
     fn.body = absorb(_LoopReturns(used).rewrite(body, 0))
     return fn

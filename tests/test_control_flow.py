@@ -21,6 +21,7 @@ Loop bounds such as ``n`` are int parameters outside ``wrt``.
 """
 
 import ast
+import inspect
 import math
 import os
 import sys
@@ -1231,3 +1232,110 @@ def test_a_while_true_loop_left_only_by_return():
     check_four_ways(newton_until_converged, 2.0)
     assert srcad.grad(newton_until_converged)(2.0) == pytest.approx(0.5 / 2.0**0.5, rel=1e-12)
     check_four_ways(stepped_until_done, 1.5)
+
+
+# ---- a branch that leaves a loop runs after it (srcad.desugar._ExitsAfterLoops): the
+# loop breaks there, and what the branch computes runs once, after the loop
+
+
+def _passage_time(rate):
+    value = 1.0
+    for year in range(100):
+        value = value * (1.0 + rate)
+        if value > 2.0:
+            return year + (value - 2.0) / (value * rate)
+    return 100.0
+
+
+def _converged_by_break(a, tol):
+    x, result = a, 0.0
+    while x > 1e-3:
+        x = x * 0.5 + 0.1 * math.sin(x)
+        if x < tol:
+            result = x * x + a
+            break
+        result -= x
+    return result + x
+
+
+def _newton_while_true(a):
+    x = a
+    while True:
+        step = (x * x - a) / (2.0 * x)
+        x = x - step
+        if abs(step) < 1e-12:
+            return x * a
+
+
+def _two_exits(a, b):
+    x = a
+    while True:
+        x = x * b + 0.3
+        if x > 5.0:
+            out = [x, a]
+            out.append(x * x)
+            break
+        if x < -5.0:
+            return -x * a
+    return sum(out)
+
+
+def _exit_in_the_else_branch(a):
+    total = 0.0
+    for k in range(1, 50):
+        if total < 3.0 + a:
+            total += a / k
+        else:
+            scale = math.exp(-a)
+
+            def shrink(v):
+                return v * scale  # noqa: B023 (called in this pass only)
+
+            for j in range(2):
+                total = shrink(total) + j
+            return total
+    return total
+
+
+def _nested_exits(a, n):
+    acc = 0.0
+    for i in range(n):
+        for j in range(n):
+            acc += a * (i + 1) / (j + 1)
+            if acc > 4.0:
+                acc = acc * a
+                break
+        if acc > 10.0:
+            return acc + i
+    return -acc
+
+
+def _ran_out(a):
+    x = a
+    for _ in range(5):
+        x = x * 1.1
+        if x > 1e6:
+            return x - 1.0
+    return x * x
+
+
+@pytest.mark.parametrize("f, args", [
+    (_passage_time, (0.07,)), (_converged_by_break, (2.3, 0.25)), (_newton_while_true, (2.5,)),
+    (_two_exits, (0.7, 1.9)), (_two_exits, (-0.7, 1.9)), (_exit_in_the_else_branch, (0.8,)),
+    (_nested_exits, (0.9, 4)), (_nested_exits, (0.3, 4)), (_ran_out, (0.7,)),
+])
+def test_a_branch_that_leaves_a_loop(f, args):
+    check_four_ways(f, *args)
+
+
+def test_a_branch_that_leaves_a_loop_runs_after_it():
+    """The exit's own work leaves the loop: the gradient's loop keeps no branch, and
+    saves no test on every pass."""
+    from srcad.desugar import desugar
+
+    fn = desugar(ast.parse(inspect.getsource(_passage_time)).body[0])
+    loop = next(s for s in fn.body if isinstance(s, ast.For))
+    assert not any(isinstance(n, ast.Return) for n in ast.walk(loop))
+    source = srcad.grad(_passage_time).backward_source
+    backward = source[source.index("# backward pass"):]
+    assert "for " in backward and "if t" not in backward.split("for ", 1)[1]
