@@ -181,6 +181,60 @@ def _readers_of_definitions(stmt: ast.stmt, rest: list[ast.stmt]) -> list[ast.st
     return reading if defining <= _DEFINING_IFS_MOVED else []
 
 
+def _loop_else_as_flag(stmts: list[ast.stmt], used: set[str]) -> list[ast.stmt]:
+    """A loop's ``else:`` (``for ...: ... break ... else: E``) as a flag its own
+    ``break`` statements set, tested after it: ``broke = False``, the loop (each
+    ``break`` as ``broke = True; break``), then ``if not broke: E``. A loop without a
+    ``break`` of its own runs ``E`` after it, always."""
+    out: list[ast.stmt] = []
+    for stmt in stmts:
+        for field in ("body", "orelse", "finalbody"):
+            block = getattr(stmt, field, None)
+            if block and not isinstance(stmt, ast.FunctionDef):
+                setattr(stmt, field, _loop_else_as_flag(block, used))
+        for handler in getattr(stmt, "handlers", []):
+            handler.body = _loop_else_as_flag(handler.body, used)
+        if not isinstance(stmt, ast.For | ast.While) or not stmt.orelse:
+            out.append(stmt)
+            continue
+        orelse, stmt.orelse = stmt.orelse, []
+        if not _own_breaks(stmt.body):
+            out += [stmt, *orelse]
+            continue
+        flag = _fresh("broke", used)
+        stmt.body = _BreaksSetting(flag).rewrite(stmt.body)
+        unset = _located(ast.Assign([ast.Name(flag, ast.Store())], ast.Constant(False)), stmt)
+        test = _located(ast.UnaryOp(ast.Not(), ast.Name(flag, ast.Load())), orelse[0])
+        out += [unset, stmt, _located(ast.If(test, orelse, []), orelse[0])]
+    return out
+
+
+class _BreaksSetting:
+    """A loop's body with each of its own ``break`` statements setting ``flag`` first."""
+
+    def __init__(self, flag: str) -> None:
+        self.flag = flag
+
+    def rewrite(self, stmts: list[ast.stmt]) -> list[ast.stmt]:
+        out: list[ast.stmt] = []
+        for stmt in stmts:
+            if isinstance(stmt, ast.Break):
+                out += [_located(ast.Assign([ast.Name(self.flag, ast.Store())],
+                                            ast.Constant(True)), stmt), stmt]
+                continue
+            if not isinstance(stmt, ast.For | ast.While | ast.FunctionDef):
+                for field in ("body", "orelse", "finalbody"):
+                    block = getattr(stmt, field, None)
+                    if block:
+                        setattr(stmt, field, self.rewrite(block))
+                for handler in getattr(stmt, "handlers", []):
+                    handler.body = self.rewrite(handler.body)
+            elif stmt.orelse and not isinstance(stmt, ast.FunctionDef):
+                stmt.orelse = self.rewrite(stmt.orelse)  # (a nested loop's else: ours)
+            out.append(stmt)
+        return out
+
+
 class _ExitsAfterLoops:
     """A branch that leaves a loop (``if c: A; return x``, or ``...; break``) runs after
     the loop: in the loop it sets a flag and breaks, and after the loop ``if flag: A;
@@ -1363,6 +1417,6 @@ def desugar(fn: ast.FunctionDef) -> ast.FunctionDef:
     ):
         body = body[1:]  # the docstring
     if control_flow:
-        body = _ExitsAfterLoops(used).rewrite(body)
+        body = _ExitsAfterLoops(used).rewrite(_loop_else_as_flag(body, used))
     fn.body = absorb(_LoopReturns(used).rewrite(body, 0))
     return fn

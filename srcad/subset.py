@@ -6,7 +6,6 @@ from __future__ import annotations
 import ast
 import builtins
 import functools
-import linecache
 import types
 from collections.abc import Iterator, Sequence
 
@@ -110,15 +109,6 @@ class _Checker(ast.NodeVisitor):
             node, lambda name: MISSING if name in stored else self.source.lookup(name)
         )
         return None if found is MISSING else found
-
-    def else_line(self, stmt: ast.For | ast.While) -> ast.AST:
-        """Where a loop's ``else:`` stands (the AST keeps no node for it): the line
-        between the body and the ``else`` block that starts with ``else``."""
-        for lineno in range(stmt.orelse[0].lineno - 1, stmt.body[-1].end_lineno or 0, -1):
-            text = linecache.getline(self.source.filename, lineno)
-            if text.strip().startswith("else"):
-                return ast.Pass(lineno=lineno, col_offset=len(text) - len(text.lstrip()))
-        return stmt.orelse[0]
 
     def read_again(self, stmt: ast.Assign, name: str) -> bool:
         """Whether ``name``, bound by ``stmt``, is read more than once: twice, or once
@@ -301,13 +291,12 @@ class _Checker(ast.NodeVisitor):
         self.check_block(stmt.orelse)
 
     def check_For(self, stmt: ast.For) -> None:
-        self.refuse_loop_else(stmt)
         self.check_loop_target(stmt.target)
         self.visit(stmt.iter)
         self.check_loop_body(stmt.body)
+        self.check_block(stmt.orelse)  # (run once, after the loop: srcad.desugar)
 
     def check_While(self, stmt: ast.While) -> None:
-        self.refuse_loop_else(stmt)
         for node in astwalk.walk(stmt.test):
             if isinstance(node, ast.ListComp | ast.GeneratorExp):
                 self.refuse(
@@ -318,6 +307,7 @@ class _Checker(ast.NodeVisitor):
                 )
         self.visit(stmt.test)
         self.check_loop_body(stmt.body, stmt.test)
+        self.check_block(stmt.orelse)  # (run once, after the loop: srcad.desugar)
 
     def refuse_function_redefined(self, body: list[ast.stmt], test: ast.expr | None) -> None:
         """A function the loop defines (``def g``, ``g = lambda ...``) that a line of the
@@ -374,14 +364,6 @@ class _Checker(ast.NodeVisitor):
                     found |= more
                     changed = True
         return {name: (len(bodies[name]), reads[name]) for name in bodies}
-
-    def refuse_loop_else(self, stmt: ast.For | ast.While) -> None:
-        if stmt.orelse:
-            self.refuse(
-                self.else_line(stmt),
-                f"`else:` on a `{_loop_word(stmt)}` loop is not supported",
-                "set a flag before `break` and test it after the loop",
-            )
 
     def check_loop_body(self, body: list[ast.stmt], test: ast.expr | None = None) -> None:
         """A loop's body (a ``with`` statement in a loop is checked as such; ``test``: a
@@ -880,10 +862,6 @@ def _names_read_now(node: ast.AST) -> Iterator[ast.Name]:
     elif not isinstance(node, ast.FunctionDef):
         for child in ast.iter_child_nodes(node):
             yield from _names_read_now(child)
-
-
-def _loop_word(stmt: ast.stmt) -> str:
-    return "for" if isinstance(stmt, ast.For) else "while"
 
 
 def returns_problems(source: FunctionSource, fn: ast.FunctionDef) -> list[SrcadError]:

@@ -1202,10 +1202,15 @@ def _run_loop(stmt: ast.For | ast.While, env: Env) -> Flow:
         breaks = join_envs(breaks, flow.breaks)
         returns = _join_bounds(returns, flow.returns)
         state = join_envs(flow.normal, flow.continues)
-    after = join_envs(join_envs(ends, state), breaks)
+    after = join_envs(ends, state)
+    outer = Flow(None)  # (the `else:` block's jumps are the enclosing loop's)
+    if stmt.orelse and after is not None:  # (run when the loop ends without a break)
+        outer = abstract_run(stmt.orelse, after)
+        after = outer.normal
+    after = join_envs(after, breaks)
     if after is not None and target:
         after = {k: v for k, v in after.items() if k != target}  # not read after the loop
-    return Flow(after, returns=returns)
+    return Flow(after, outer.breaks, outer.continues, _join_bounds(returns, outer.returns))
 
 
 def _as_def(stmt: ast.Assign) -> ast.FunctionDef:
@@ -1997,12 +2002,20 @@ def s_while(draw, ctx: Context) -> list[ast.stmt] | None:
                 continue
             b = b + a
             k = k + 1
+
+    and, with a ``break``, sometimes an ``else:`` block (run when no ``break`` left).
     """
     jumps = draw(st.sampled_from(((), ("break",), ("continue",), ("break", "continue"),
                                   ("continue", "break"))))
     stmts = _while(draw, ctx, jumps)
     if stmts is None:
         return None
+    loop = stmts[-1]
+    if "break" in jumps and draw(st.integers(0, 2)) == 0:  # `else:`, run with no break
+        after = ctx.fork()
+        advance(after, stmts)
+        assert isinstance(loop, ast.While)
+        loop.orelse = _body(draw, after, 1)
     commit(ctx, stmts)
     return stmts
 
