@@ -223,14 +223,13 @@ class _BreaksSetting:
                                             ast.Constant(True)), stmt), stmt]
                 continue
             if not isinstance(stmt, ast.For | ast.While | ast.FunctionDef):
+                # (a nested loop's breaks are its own; its `else:` is after it by now)
                 for field in ("body", "orelse", "finalbody"):
                     block = getattr(stmt, field, None)
                     if block:
                         setattr(stmt, field, self.rewrite(block))
                 for handler in getattr(stmt, "handlers", []):
                     handler.body = self.rewrite(handler.body)
-            elif stmt.orelse and not isinstance(stmt, ast.FunctionDef):
-                stmt.orelse = self.rewrite(stmt.orelse)  # (a nested loop's else: ours)
             out.append(stmt)
         return out
 
