@@ -313,6 +313,14 @@ class _Pass:
             if isinstance(stmt, ir.Assign) and stmt.rebinds:
                 self.definitions.setdefault(stmt.target, []).append(stmt)
         self.carried_by: dict[int, set[str]] = {}  # loop id -> names changed by logical lines
+        #: ``d[k] = a`` into a dict or list display the function made (an object's
+        #: fields): the container holds the object ``a`` names, not a copy
+        self.item_stores = [
+            s for s in ir.walk(fn.body)
+            if isinstance(s, ir.Assign) and s.in_place and not s.logical
+            and s.rule is SETITEM and len(s.operands) == 3
+            and isinstance(s.operands[2], ir.Name)
+        ]
 
     # ------------------------------------------------------------ relations
     def roots_of(self, name: str) -> frozenset[str]:
@@ -491,7 +499,7 @@ class _Pass:
             n for n in live if n != changed and self.roots_of(n) & touched
         )
         if not candidates:
-            return []
+            return self.stored_again(write, touched, {changed})
         renamed = _is_update(write) and not write.writes_own_operand  # y_1 = y; y_1 *= w
         start = [_Link(changed, _updated(write), write, "same", True)] if renamed else []
         chains = {u: self.chain(u, write) for u in candidates}
@@ -532,6 +540,43 @@ class _Pass:
                 out.append(replace(pack, tag=write.tag, loc=write.loc, logical=True))
             else:
                 out += self.checked_alias(u, changed, write)
+        return out + self.stored_again(write, touched, updated)
+
+    def stored_again(
+        self, write: ir.Assign, touched: frozenset[str], updated: set[str]
+    ) -> list[ir.Stmt]:
+        """The item stores ``d[k] = a`` of an array ``write`` changed (``touched``), into a
+        dict or list display the function made (an object's fields: ``self.u = u``)
+        that still hold it at ``write``: stored again, as logical lines, with the array's
+        new value (the container holds the same array). Only where ``write`` keeps the
+        array's name (an item write; ``updated``: the names with new values)."""
+        if _is_update(write) and not write.writes_own_operand:
+            return []  # (y_1 = y; y_1 *= w: the same object only for an array)
+        here = self.places[id(write)]
+        live = self.live.get(id(write), frozenset())
+        out: list[ir.Stmt] = []
+        for store in self.item_stores:
+            container, key, stored = store.operands
+            assert isinstance(stored, ir.Name)  # (what item_stores keeps)
+            if store is write or store.target not in live or stored.id not in updated:
+                continue
+            if not self.roots_of(stored.id) & touched:
+                continue
+            made = self.reaching(store.target, store)
+            place = self.places[id(store)]
+            if (
+                made is None or not (isinstance(made.value, ir.Dict) or (
+                    isinstance(made.value, ir.Tuple) and made.value.is_list))
+                or not _dominates(place, here)
+                or self.rebound_between(place, here, {store.target, stored.id})
+                or any(  # (the same item written again since: it may hold another value)
+                    isinstance(s, ir.Assign) and s.in_place and s.target == store.target
+                    and s is not write and not _other_key(s, key)
+                    for s in self.between(place, here)
+                )
+            ):
+                continue
+            out.append(replace(store, tag=write.tag, loc=write.loc, logical=True))
         return out
 
     def pack_of(self, name: str, at: ir.Assign) -> ir.Assign | None:
@@ -604,6 +649,15 @@ class _Pass:
                     )
                 out += extra
         return out
+
+
+def _other_key(stmt: ir.Assign, key: ir.Expr) -> bool:
+    """``stmt`` is an item store whose constant key differs from the constant ``key``."""
+    return (
+        stmt.rule is SETITEM and len(stmt.operands) == 3
+        and isinstance(stmt.operands[1], ir.Const) and isinstance(key, ir.Const)
+        and stmt.operands[1].value != key.value
+    )
 
 
 def _is_update(stmt: ir.Assign) -> bool:

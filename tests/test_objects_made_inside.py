@@ -377,3 +377,177 @@ def test_a_loop_over_a_list_of_objects_a_field_holds():
     # (refused as "`layer` holds a function chosen when the program runs": round 29)
     check_four_ways(sequential_loss, np.array([[0.5, 0.1], [-0.2, 0.4]]),
                     np.array([0.3, -0.2]), wrt=(0, 1))
+
+
+# ---- round 57: what Python does with an object that srcad did not (each silently wrong
+# before: the value of value_and_grad differed from f's, or the gradient did)
+
+
+class _History:
+    def __init__(self):
+        self.items = []
+
+    def __len__(self):
+        return len(self.items)
+
+
+class _Switch:
+    def __init__(self, on):
+        self.on = on
+
+    def __bool__(self):
+        return self.on
+
+
+def _tested_by_length(x):
+    h = _History()
+    if h:  # (empty: false, so x^2; srcad took every object as true)
+        return x ** 3
+    return x ** 2
+
+
+def _tested_by_bool(x):
+    s = _Switch(x > 5.0)
+    return x ** 3 if s and x > 0.0 else x ** 2
+
+
+def _not_an_object(x):
+    h = _History()
+    if not h:
+        return x ** 3
+    return x ** 2
+
+
+def _plain_object_is_true(x):
+    q = Quad(np.eye(2), x)
+    return q.scale * x if q else 0.0
+
+
+@pytest.mark.parametrize("f, want", [
+    (_tested_by_length, 2 * 0.7), (_tested_by_bool, 2 * 0.7), (_not_an_object, 3 * 0.49),
+    (_plain_object_is_true, 4 * 0.7),
+])
+def test_an_objects_truth_is_its_classes(f, want):
+    """``__bool__``, else ``__len__() != 0``, else true, as in Python."""
+    assert check_four_ways(f, 0.7)[0] == pytest.approx(want, rel=1e-12)
+
+
+class _Grid:
+    def __init__(self, values):
+        self.values = values
+
+    def __getitem__(self, i):
+        return self.values[i]
+
+    def __setitem__(self, i, v):
+        self.values[i] = v
+
+
+def _set_through_the_class(x):
+    p = _Grid(x * 1.0)
+    p[1] = p[0] * p[2]  # (srcad dropped it: a key of the dict the object is at run time)
+    p[2] += p[1]
+    return np.sum(p.values ** 2)
+
+
+def test_item_writes_run_the_classes_setitem():
+    x = np.array([0.5, 3.0, 2.0])
+    check_four_ways(_set_through_the_class, x)
+
+
+class _Fields:
+    def __init__(self, values):
+        self.values = values
+
+
+def _no_setitem(x):
+    p = _Fields(x)
+    p[0] = 1.0  # <no-setitem>
+    return x[0]
+
+
+def test_an_item_write_into_an_object_without_setitem_is_refused():
+    with pytest.raises(srcad.SrcadError, match="defines no `__setitem__`") as caught:
+        srcad.grad(_no_setitem)(np.array([1.0, 2.0]))
+    assert caught.value.lineno == marker_line(__file__, "no-setitem")
+
+
+class _Momentum:
+    def __init__(self, lr, mu, w):
+        self.lr, self.mu = lr, mu
+        self.velocity = np.zeros_like(w)
+
+    def update(self, w, g):
+        self.velocity = self.mu * self.velocity - self.lr * g
+        w += self.velocity  # (in place: the caller's array)
+
+
+def _meta_loss(lr, w0):
+    X = np.array([[1.0, 0.5, -0.3], [0.2, -1.0, 0.4], [0.3, 0.8, 1.1], [-0.6, 0.1, 0.9]])
+    y = np.array([0.5, -0.2, 1.0, 0.3])
+    w = w0.copy()
+    opt = _Momentum(lr, 0.9, w)
+    for _ in range(4):
+        opt.update(w, 2.0 * X.T @ (X @ w - y) / len(y))
+    return np.mean((X @ w - y) ** 2)
+
+
+def test_a_method_that_updates_its_array_argument_in_place():
+    """``w += self.velocity`` in a method changes the caller's array: srcad read it as a
+    new local value (the update and d/dlr were lost) because the right side reads a
+    field of an object the function made."""
+    check_four_ways(_meta_loss, 0.05, np.array([0.3, -0.2, 0.5]))
+
+
+class _Rod:
+    def __init__(self, u, dx):
+        self.u = u
+        self.dx = dx
+
+    def energy(self):
+        return np.sum(self.u ** 2) * self.dx
+
+
+def _heat_rod(u0, alpha):
+    u = u0.copy()
+    rod = _Rod(u, 0.1)
+    for _ in range(3):  # (written in place through `u`: the field holds the same array)
+        u[1:-1] = u[1:-1] + alpha * (u[2:] - 2.0 * u[1:-1] + u[:-2])
+    return rod.energy()
+
+
+def test_a_field_holds_the_array_a_loop_writes_in_place():
+    """The gradient ignored writes through another name of the array a field holds."""
+    check_four_ways(_heat_rod, np.sin(np.linspace(0.0, 3.0, 7)), 0.2)
+
+
+@dataclasses.dataclass
+class _Log:
+    decay: float
+    losses: list = dataclasses.field(default_factory=list)
+    extra: dict = dataclasses.field(default_factory=dict)
+
+
+def _logged(x):
+    log = _Log(0.9)
+    for k in range(3):
+        log.losses = log.losses + [x * (k + 1.0)]
+    return sum(log.losses) * log.decay + len(log.extra)
+
+
+@dataclasses.dataclass
+class _Weights:
+    w: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(2))
+
+
+def _weights(x):
+    return np.sum(_Weights().w) + x  # <factory>
+
+
+def test_a_dataclass_default_factory_of_list_or_dict():
+    """Each object gets a new list or dict; another factory is refused at the line (the
+    generated code got dataclasses' sentinel, and crashed)."""
+    assert check_four_ways(_logged, 0.7)[0] == pytest.approx(6.0 * 0.9, rel=1e-12)
+    with pytest.raises(srcad.SrcadError, match="default_factory other than list") as caught:
+        srcad.grad(_weights)(0.7)
+    assert caught.value.lineno == marker_line(__file__, "factory")

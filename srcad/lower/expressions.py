@@ -145,7 +145,7 @@ class Expressions(LoweringPart):
         decided = self.decided_test(scope, node.test)  # (isinstance(other, Vec2))
         if decided is not None:
             return self.lower_expr(scope, node.body if decided else node.orelse, target)
-        test = self.lower_operand(scope, node.test)
+        test = self.lower_operand(scope, self.object_truth(scope, node.test))
         return self.conditional(scope, test, node.body, None, node.orelse, None, target, node)
 
     def lower_BoolOp(self, scope: Scope, node: ast.BoolOp, target: Target) -> Any:

@@ -160,7 +160,7 @@ class Joins(LoweringPart):
         if decided is not None:
             return self.lower_statements(scope, node.body if decided else node.orelse,
                                          result_name)
-        test = self.lower_operand(scope, node.test)
+        test = self.lower_operand(scope, self.object_truth(scope, node.test))
         before = dict(scope.env)
         branches, results = [], []
         for stmts, env, result in self.lowered_paths(scope, [

@@ -452,7 +452,7 @@ class Loops(LoweringPart):
         entry = dict(scope.env)
         carried = self.enter_loop(scope, node)
         with self.block() as test_stmts:
-            cond = self.lower_operand(scope, node.test)
+            cond = self.lower_operand(scope, self.object_truth(scope, node.test))
         stmts, context = self.loop_iteration(scope, node, carried, lambda: None, entry)
         if context.exit_flag is not None:
             self.body.insert(start, ir.Assign(context.exit_flag, ir.Const(False), tag=0))

@@ -180,18 +180,25 @@ class MadeObjects(LoweringPart):
             raise self.error(
                 scope, node, f"`{cls.__name__}(...)`: {error}", "fix the call"
             ) from None
+        passed = set(bound.arguments)
         bound.apply_defaults()
         values: dict[str, Any] = {}
         for spec in dataclasses.fields(cls):
             given = bound.arguments.get(spec.name, spec.default) if spec.init else spec.default
-            if spec.default_factory is not dataclasses.MISSING and spec.name not in (
-                bound.arguments if spec.init else ()
-            ) or given is dataclasses.MISSING or isinstance(given, dataclasses.InitVar):
+            factory = spec.default_factory
+            if factory is not dataclasses.MISSING and not (spec.init and spec.name in passed):
+                # (a fresh list or dict for each object; another factory's value is not
+                # known where srcad compiles)
+                given = {list: ast.List([], ast.Load()), dict: ast.Dict([], [])}.get(
+                    factory, dataclasses.MISSING)  # type: ignore[call-overload]
+                if isinstance(given, ast.expr):
+                    given = ast.copy_location(given, node)
+            if given is dataclasses.MISSING or isinstance(given, dataclasses.InitVar):
                 raise self.error(
                     scope,
                     node,
-                    f"the field `{spec.name}` of {cls.__name__} has a default_factory (or no "
-                    "value srcad can give it here)",
+                    f"the field `{spec.name}` of {cls.__name__} has a default_factory other "
+                    "than list or dict (or no value srcad can give it here)",
                     "pass the field's value in the call",
                 )
             values[spec.name] = given
@@ -466,6 +473,25 @@ class MadeObjects(LoweringPart):
             scope, node, made.cls, "__call__", value, node.args, node.keywords, target
         )
 
+    def made_item_write(self, scope: Scope, target: ast.Subscript, value: ast.expr) -> bool:
+        """``obj[key] = value`` of an object the function made (a name holds it): its
+        class's ``__setitem__`` called, as Python does (at run time the object is a dict:
+        the item would be a key of its own). False for any other target."""
+        if not isinstance(target.value, ast.Name) or not self.may_be_made(scope, target.value):
+            return False
+        found = self.receiver(scope, target.value)
+        if found is None or found[1] is None:
+            return False
+        if inspect.getattr_static(found[1].cls, "__setitem__", None) is None:
+            raise self.error(
+                scope, target, f"{found[1].cls.__name__} defines no `__setitem__`: Python "
+                "raises TypeError here", "assign one of its fields (`obj.values[i] = v`)",
+            )
+        call = ast.Call(ast.Attribute(ast.Name(target.value.id, ast.Load()), "__setitem__",
+                                      ast.Load()), [target.slice, value], [])
+        self.lower_expr(scope, ast.fix_missing_locations(ast.copy_location(call, target)), None)
+        return True
+
     def made_bare_call(self, scope: Scope, call: ast.Call) -> bool:
         """Whether a bare call is a method of an object the function made (which may
         change it: ``obj.reset()``), or ``super().method(...)`` in one."""
@@ -597,6 +623,36 @@ class MadeObjects(LoweringPart):
                 "named when srcad compiles", "name the class (or a tuple of classes)",
             )
         return issubclass(made.cls, classes)
+
+    def object_truth(self, scope: Scope, node: ast.expr) -> ast.expr:
+        """``node``, a test, with each object the function made that it tests (``if
+        history:``, ``not flag``, ``a and b``) as Python tests it: its class's
+        ``__bool__()``, else ``__len__() != 0``, else true. (At run time the object is a
+        dict, whose truth is not the object's.)"""
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+            operand = self.object_truth(scope, node.operand)
+            return node if operand is node.operand else ast.copy_location(
+                ast.UnaryOp(ast.Not(), operand), node)
+        if isinstance(node, ast.BoolOp):
+            values = [self.object_truth(scope, v) for v in node.values]
+            return node if all(a is b for a, b in zip(values, node.values)) else (
+                ast.copy_location(ast.BoolOp(node.op, values), node))
+        if not isinstance(node, ast.Name) or not self.may_be_made(scope, node):
+            return node
+        value = self.lower_expr(scope, node, None)
+        self.refuse_lost(scope, node, value)
+        made = self.made_of(value)
+        if made is None:
+            return node
+        for method in ("__bool__", "__len__"):
+            if inspect.getattr_static(made.cls, method, None) is None:
+                continue
+            call: ast.expr = ast.Call(
+                ast.Attribute(ast.Name(node.id, ast.Load()), method, ast.Load()), [], [])
+            if method == "__len__":
+                call = ast.Compare(call, [ast.NotEq()], [ast.Constant(0)])
+            return ast.fix_missing_locations(ast.copy_location(call, node))
+        return ast.copy_location(ast.Constant(True), node)
 
     def decided_test(self, scope: Scope, node: ast.expr) -> bool | None:
         """The truth of an ``if`` test that objects the function made decide when srcad

@@ -43,6 +43,10 @@ class MadeOperators(LoweringPart):
         self.refuse_lost(scope, node.right, right)
         if self.made_of(left) is None and self.made_of(right) is None:
             plain = ast.copy_location(ast.BinOp(Operand(left), node.op, Operand(right)), node)
+            if isinstance(node.op, ast.Add | ast.Mult) and (
+                self.may_be_list(scope, node.left) or self.may_be_list(scope, node.right)
+            ):  # (obj.losses + [v]: a list a field holds, joined)
+                return self.list_arithmetic(scope, plain, target)
             return self.lower_expr(scope, plain, target)
         return self.dispatch(scope, node, left, right, target)
 
@@ -165,6 +169,13 @@ class MadeOperators(LoweringPart):
         if not (self.may_be_made(scope, load) or self.may_be_made(scope, stmt.value)):
             return False
         made = self.made_of(self.lower_expr(scope, load, None))
+        if made is None:  # (w -= self.lr * g: an array or a number, changed as such)
+            rhs = self.lower_operand(scope, stmt.value)
+            if self.made_of(rhs) is None:
+                self.update_in_place(scope, ast.copy_location(
+                    ast.AugAssign(stmt.target, stmt.op, Operand(rhs)), stmt))
+                return True
+            stmt = ast.copy_location(ast.AugAssign(stmt.target, stmt.op, Operand(rhs)), stmt)
         op = _BINARY.get(type(stmt.op))
         method = f"__i{op}__" if op is not None else ""
         if made is not None and isinstance(

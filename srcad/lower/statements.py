@@ -147,6 +147,11 @@ class Statements(LoweringPart):
         if not isinstance(target, ast.Subscript):
             self.update_in_place(scope, stmt)
             return
+        read = ast.copy_location(ast.Subscript(target.value, target.slice, ast.Load()), target)
+        if self.made_item_write(  # obj[k] += v: obj.__setitem__(k, obj[k] + v)
+            scope, target, ast.copy_location(ast.BinOp(read, stmt.op, stmt.value), stmt)
+        ):
+            return
         root = _container_root(target)
         copied = scope.env.get(root.id) if isinstance(root, ast.Name) else None
         if isinstance(copied, ir.Name) and copied.id in self.parameter_copies:
@@ -157,7 +162,6 @@ class Statements(LoweringPart):
         elif isinstance(stmt.op, ast.Add):
             self.store_item(scope, target, stmt.value, ADDITEM, stmt)
         else:  # out[i] *= v  ->  out[i] = out[i] * v
-            read = ast.copy_location(ast.Subscript(target.value, target.slice, ast.Load()), target)
             value = ast.copy_location(ast.BinOp(read, stmt.op, stmt.value), stmt)
             self.store_item(scope, target, value, SETITEM, stmt)
 
@@ -641,7 +645,8 @@ class Statements(LoweringPart):
 
     def assign(self, scope: Scope, targets: list[ast.expr], value_node: ast.expr) -> None:
         if len(targets) == 1 and isinstance(targets[0], ast.Subscript):
-            self.store_item(scope, targets[0], value_node, SETITEM, targets[0])
+            if not self.made_item_write(scope, targets[0], value_node):
+                self.store_item(scope, targets[0], value_node, SETITEM, targets[0])
             return
         first = targets[0]
         if len(targets) == 1 and isinstance(first, ast.Attribute):  # self.w = w
