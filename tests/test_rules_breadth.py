@@ -606,6 +606,25 @@ def test_scipy_special_rules():
     check_four_ways(mixture_and_softmax, X34, W34 * 2.0, RNG.uniform(0.5, 2.0, (3, 4)))
 
 
+def _kl_terms(q, p):
+    """KL divergences of p from q with a zero in p: its xlogy and rel_entr terms are 0."""
+    return (np.sum(special.xlogy(p, p / q)) + np.sum(special.rel_entr(p, q))
+            + np.sum(special.kl_div(p, q)) + np.sum(special.xlog1py(p, q - 1.0)))
+
+
+def test_x_log_y_rules_move_nothing_where_the_tangent_is_zero():
+    """A tangent or cotangent of zero for ``x`` gives 0, not log(0) * 0 (nan): jvp with
+    p's tangent 0 was nan (round 57)."""
+    p, q = np.array([0.0, 0.3, 0.7]), np.array([0.2, 0.3, 0.5])
+    want = -p / q - p / q + (1.0 - p / q) + p / q  # d/dq of the four sums
+    grads = check_four_ways(_kl_terms, q, p, wrt=("q",))
+    assert np.allclose(grads[0], want, rtol=1e-12)
+    direction = np.array([1.0, -0.5, 0.25])
+    for tangent in (np.zeros(3), None):
+        _, moved = srcad.jvp(_kl_terms, (q, p), (direction, tangent))
+        assert moved == pytest.approx(want @ direction, rel=1e-12)
+
+
 def lse_only(z):
     return special.logsumexp(z)
 

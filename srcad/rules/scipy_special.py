@@ -42,12 +42,14 @@ defrule(
 )
 
 #: ``x log(y)`` and ``x log(1 + y)``, exactly 0 where ``x`` is 0 (also their ``y``-derivative).
+#: The ``x``-derivative is ``xlogy(g, y)``: 0 where ``g`` is (a tangent or a cotangent that
+#: moves nothing), not ``log(0) * 0``, nan, where ``x`` is 0 and ``y`` too (KL terms).
 defrule(
     "scipy.special.xlogy(x, y)",
     env=SP,
     elementwise=True,
     broadcasting=True,
-    x="np.log(y) * g",
+    x="scipy.special.xlogy(g, y)",
     y="x_over_y(x, y) * g",
 )
 defrule(
@@ -55,7 +57,7 @@ defrule(
     env=SP,
     elementwise=True,
     broadcasting=True,
-    x="np.log1p(y) * g",
+    x="scipy.special.xlog1py(g, y)",
     y="x_over_y(x, 1 + y) * g",
 )
 
@@ -65,7 +67,7 @@ defrule(
     env=SP,
     elementwise=True,
     broadcasting=True,
-    x="(np.log(x / y) + 1) * g",
+    x="scipy.special.xlogy(g, x / y) + g",
     y="-x_over_y(x, y) * g",
 )
 defrule(
@@ -73,7 +75,7 @@ defrule(
     env=SP,
     elementwise=True,
     broadcasting=True,
-    x="np.log(x / y) * g",
+    x="scipy.special.xlogy(g, x / y)",
     y="(1 - x_over_y(x, y)) * g",
 )
 
