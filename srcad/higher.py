@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import inspect
 import itertools
+import random
 import re
 import types
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -703,6 +704,62 @@ class _HessianProduct:
             raise _second_order_error(self.f, error) from None
 
 
+class _SameDraws:
+    """The state of the random generators ``f`` draws from (numpy's and Python's global
+    ones, and generators among its globals, its closure and its arguments), taken when a
+    Hessian is asked for and given back before each of its columns: each column runs
+    ``f`` once, and must draw what the first draws (the Hessian at the draws of one run,
+    as ``hvp`` and ``grad`` give). Empty when ``f`` draws nothing."""
+
+    def __init__(self, f: Callable, built: Gradient, args: Sequence[Any]) -> None:
+        self.saved: list[tuple[Callable[[Any], None], Any]] = []
+        if not any(isinstance(s, ir.Assign) and s.stateful for s in ir.walk(built.forward.body)):
+            return
+        self.keep(np.random.get_state, np.random.set_state)
+        self.keep(random.getstate, random.setstate)
+        function = inspect.unwrap(getattr(f, "__func__", f))
+        held = list(getattr(function, "__globals__", {}).values()) + [
+            cell.cell_contents for cell in getattr(function, "__closure__", None) or ()
+            if _holds_value(cell)
+        ] + list(args)
+        for value in held:
+            if isinstance(value, np.random.Generator):
+                self.keep(*_bit_state(value.bit_generator))
+            elif isinstance(value, np.random.RandomState | random.Random):
+                self.keep(value.getstate if isinstance(value, random.Random)
+                          else value.get_state,
+                          value.setstate if isinstance(value, random.Random)
+                          else value.set_state)
+
+    def keep(self, get: Callable[[], Any], put: Callable[[Any], None]) -> None:
+        self.saved.append((put, get()))
+
+    def again(self) -> None:
+        """The generators as they were when the Hessian was asked for."""
+        for put, state in self.saved:
+            put(state)
+
+
+def _bit_state(
+    bits: np.random.BitGenerator,
+) -> tuple[Callable[[], Any], Callable[[Any], None]]:
+    def get() -> Any:
+        return bits.state
+
+    def put(state: Any) -> None:
+        bits.state = state
+
+    return get, put
+
+
+def _holds_value(cell: types.CellType) -> bool:
+    try:
+        cell.cell_contents  # noqa: B018 (an empty cell raises)
+    except ValueError:
+        return False
+    return True
+
+
 @user_facing
 @re_derivable
 def hessian(f: Callable, *, wrt: Wrt = None, argnums: Wrt = None) -> Callable[..., Any]:
@@ -723,20 +780,31 @@ def hessian(f: Callable, *, wrt: Wrt = None, argnums: Wrt = None) -> Callable[..
     by_position = _takes_positions(f, copies)
     slots = [order.index(name) for name in names]
 
+    built = product.gradient.__srcad__
+
     def general(*args: Any, **kwargs: Any) -> Any:
+        draws = _SameDraws(f, built, [*args, *kwargs.values()])
+
+        def column(call: _Call, given: dict[str, Any]) -> Any:
+            draws.again()
+            return product(call, given)
+
         if (  # several Python numbers, all passed by position: straight to the products
             by_position and len(names) > 1 and not kwargs and len(args) == len(order)
             and all(args[k].__class__ is float or args[k].__class__ is int for k in slots)
         ):
             zeros = _by_position(args, [], ())  # (shared by the columns: f writes into none)
-            columns = [product.direct(args, [*zeros[:k], 1.0, *zeros[k + 1:]]) for k in slots]
+            columns = []
+            for k in slots:
+                draws.again()
+                columns.append(product.direct(args, [*zeros[:k], 1.0, *zeros[k + 1:]]))
             return np.array(columns, dtype=float).T
         call = _Call(f, args, kwargs, copies)
         if len(names) > 1 and all(call.values[n].__class__ in (float, int) for n in names):
             # several Python numbers: one hvp per parameter is one column (no blocks)
-            columns = [product(call, {name: 1.0}) for name in names]
+            columns = [column(call, {name: 1.0}) for name in names]
             return np.array(columns, dtype=float).T
-        structure, blocks = _by_columns(lambda given: product(call, given), call, names)
+        structure, blocks = _by_columns(lambda given: column(call, given), call, names)
         result = _assemble(structure, blocks, call, names, False)
         if len(names) == 1:
             return ((result,),) if as_tuple else result

@@ -1388,3 +1388,58 @@ def test_hvp_takes_none_inside_a_direction_as_jvp_does():
     assert list(dxs) == [2.0, 4.0] and dy == 4.0
     with pytest.raises(TypeError, match="direction for xs"):
         srcad.hvp(f, wrt=(0, 1))([1.0, 2.0], 3.0, [[1.0, None, 2.0], 1.0])
+
+
+# ---- a function that draws random numbers: each column of its Hessian runs it once, and
+# draws what the first column draws (round 57: each column drew anew, and the Hessian
+# was of no single draw, not even symmetric)
+
+_DRAWS = np.random.default_rng(0)
+
+
+def _elbo(params):
+    mu, log_s = params[:2], params[2:]
+    total = 0.0
+    for _ in range(3):
+        eps = _DRAWS.standard_normal(2)
+        z = mu + np.exp(log_s) * eps
+        total += -0.5 * np.sum((z - 1.0) ** 2)
+    return total / 3.0 + np.sum(log_s)
+
+
+def _elbo_with(params, rng):
+    eps = rng.standard_normal((3, 2))
+    z = params[:2] + np.exp(params[2:]) * eps
+    return -0.5 * np.sum((z - 1.0) ** 2) / 3.0 + np.random.normal() * params[0] ** 2
+
+
+def _elbo_hessian(params, eps):
+    """The Hessian of the mean of -|mu + s * eps - 1|^2 / 2 over the rows of eps."""
+    s = np.exp(params[2:])
+    z = params[:2] + s * eps
+    h = np.zeros((4, 4))
+    h[0, 0] = h[1, 1] = -1.0
+    for k in range(2):
+        h[k, 2 + k] = h[2 + k, k] = -np.mean(s[k] * eps[:, k])
+        h[2 + k, 2 + k] = -np.mean((s[k] * eps[:, k]) ** 2 + (z[:, k] - 1.0) * s[k] * eps[:, k])
+    return h
+
+
+def test_a_hessian_draws_what_one_run_of_f_draws():
+    global _DRAWS
+    params = np.array([0.2, -0.3, -0.5, 0.1])
+    _DRAWS = np.random.default_rng(0)
+    got = srcad.hessian(_elbo)(params)
+    after = _DRAWS.standard_normal()
+    _DRAWS = np.random.default_rng(0)
+    eps = np.array([_DRAWS.standard_normal(2) for _ in range(3)])
+    assert np.allclose(got, _elbo_hessian(params, eps), rtol=1e-12, atol=1e-14)
+    assert after == _DRAWS.standard_normal()  # (the generator as after one run)
+
+    np.random.seed(3)
+    rng = np.random.default_rng(5)
+    got = srcad.hessian(_elbo_with)(params, rng)
+    eps = np.random.default_rng(5).standard_normal((3, 2))
+    want = _elbo_hessian(params, eps)
+    want[0, 0] += 2.0 * np.random.RandomState(3).normal()
+    assert np.allclose(got, want, rtol=1e-12, atol=1e-14)
