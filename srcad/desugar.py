@@ -804,6 +804,57 @@ def _statements_up_to(stmts: list[ast.stmt], node: ast.AST) -> list[ast.stmt] | 
     return None
 
 
+def skippable_comprehensions(expr: ast.expr) -> list[ast.IfExp | ast.BoolOp]:
+    """The ``a if c else b``, ``a and b`` and ``a or b`` in ``expr`` (not inside a
+    comprehension or a lambda, outermost first) with a comprehension in a part Python may
+    skip: srcad's desugaring computes each as ``if`` statements."""
+    found: list[ast.IfExp | ast.BoolOp] = []
+    pending: list[ast.AST] = [expr]
+    while pending:
+        node = pending.pop(0)
+        if isinstance(node, (*_COMPREHENSIONS, ast.Lambda)):
+            continue
+        parts = (
+            [node.body, node.orelse] if isinstance(node, ast.IfExp)
+            else node.values[1:] if isinstance(node, ast.BoolOp) else []
+        )
+        if any(isinstance(n, _COMPREHENSIONS) for part in parts for n in astwalk.walk(part)):
+            assert isinstance(node, ast.IfExp | ast.BoolOp)
+            found.append(node)
+        pending.extend(ast.iter_child_nodes(node))
+    return found
+
+
+def _as_statements(node: ast.IfExp | ast.BoolOp, name: str, at: ast.stmt) -> list[ast.stmt]:
+    """``name = node`` as ``if`` statements (only the parts Python runs are computed):
+    ``if c: name = a else: name = b``; ``name = a`` then ``if name: name = b`` (``and``;
+    ``if not name:`` for ``or``)."""
+    def bind(value: ast.expr) -> ast.stmt:
+        return _located(ast.Assign([ast.Name(name, ast.Store())], value), at)
+
+    if isinstance(node, ast.IfExp):
+        return [_located(ast.If(node.test, [bind(node.body)], [bind(node.orelse)]), at)]
+    out = [bind(node.values[0])]
+    for value in node.values[1:]:
+        test: ast.expr = ast.Name(name, ast.Load())
+        if isinstance(node.op, ast.Or):
+            test = ast.UnaryOp(ast.Not(), test)
+        out.append(_located(ast.If(test, [bind(value)], []), at))
+    return out
+
+
+class _Replaced(ast.NodeTransformer):
+    """An expression with one of its nodes (by identity) replaced."""
+
+    def __init__(self, old: ast.AST, new: ast.expr) -> None:
+        self.old, self.new = old, new
+
+    def visit(self, node: ast.AST) -> ast.AST:
+        if node is self.old:
+            return ast.copy_location(self.new, node)
+        return super().visit(node)
+
+
 def summed_comprehension(node: ast.AST) -> bool:
     """``sum(<generator expression or list comprehension>[, start])``."""
     return (
@@ -895,7 +946,17 @@ class _Comprehensions(ast.NodeTransformer):
         return self.with_hoisted(stmt, fields)
 
     def with_hoisted(self, stmt: ast.stmt, fields: list[str]) -> list[ast.stmt]:
-        """The loops hoisted out of the expressions ``fields`` of ``stmt``, then ``stmt``."""
+        """The loops hoisted out of the expressions ``fields`` of ``stmt``, then ``stmt``.
+        A part of ``a if c else b``, ``a and b``, ``a or b`` that holds a comprehension
+        and may not run is first an ``if`` statement (:func:`skippable_comprehensions`):
+        the part that runs binds a name the expression reads."""
+        for field in fields:
+            found = skippable_comprehensions(getattr(stmt, field))
+            if found:
+                name = _fresh("either", self.used)
+                setattr(stmt, field, _Replaced(found[0], ast.Name(name, ast.Load())).visit(
+                    getattr(stmt, field)))
+                return self.rewrite([*_as_statements(found[0], name, stmt), stmt])
         out: list[ast.stmt] = []
         for field in fields:
             setattr(stmt, field, self.hoist(getattr(stmt, field), out))

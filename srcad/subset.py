@@ -23,6 +23,7 @@ from .desugar import (
     named_lambda,
     reduce_call,
     single_name_target,
+    skippable_comprehensions,
     summed_comprehension,
 )
 from .errors import NoRuleError, SrcadError, UnsupportedSyntaxError, raise_all
@@ -83,6 +84,8 @@ class _Checker(ast.NodeVisitor):
         #: ids of expressions that are the whole value of `name = ...`
         self.whole_values: set[int] = set()
         self.loop_depth = 0  # loops around the statement being checked
+        #: ids of the conditional expressions srcad.desugar computes as if statements
+        self.skippable: set[int] = set()
 
 
     @functools.cached_property
@@ -232,6 +235,13 @@ class _Checker(ast.NodeVisitor):
 
     def check_statement(self, stmt: ast.stmt) -> None:
         """Check one statement, by its construct's ``check_<Node>`` method."""
+        # (`a if c else b`, `and`, `or` with comprehensions: if statements, srcad.desugar)
+        self.skippable = {
+            id(node)
+            for field, value in ast.iter_fields(stmt)
+            if isinstance(value, ast.expr) and not isinstance(stmt, ast.While | ast.With)
+            for node in skippable_comprehensions(value)
+        }
         self.check_read_then_changed(stmt)
         check = getattr(self, f"check_{type(stmt).__name__}", self.check_other)
         check(stmt)
@@ -601,12 +611,13 @@ class _Checker(ast.NodeVisitor):
 
     # ---- expressions
     def visit_IfExp(self, node: ast.IfExp) -> None:
-        if id(node) not in self.whole_values:
+        if id(node) not in self.whole_values and id(node) not in self.skippable:
             self.refuse_conditional_comprehensions(node, (node.body, node.orelse))
         self.generic_visit(node)
 
     def visit_BoolOp(self, node: ast.BoolOp) -> None:
-        self.refuse_conditional_comprehensions(node, node.values[1:])
+        if id(node) not in self.skippable:
+            self.refuse_conditional_comprehensions(node, node.values[1:])
         self.generic_visit(node)
 
     def visit_Compare(self, node: ast.Compare) -> None:

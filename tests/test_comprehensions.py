@@ -534,3 +534,35 @@ def test_a_generator_a_helper_returns_read_at_once_is_differentiated():
     """Read by the next statement, or where the helper is called: d/dx (3x^2 + 3x) = 6x + 3."""
     assert srcad.grad(_helper_generator_read_at_once)(1.3) == pytest.approx(6.0 * 1.3 + 3.0)
     check_four_ways(_helper_generator_read_at_once, 1.3)
+
+
+# ---- a comprehension in a part Python may skip (`a if c else b`, `and`, `or`): the
+# parts that run, as if statements (they were refused)
+
+
+def _mean_or_default(x, xs):
+    n = len(xs)
+    return x * 2.0 if n == 0 else sum(v * x for v in xs) / n  # (n == 0: no division)
+
+
+def _guarded(x, xs):
+    total = 0.0
+    for k in range(3):
+        if k > 0 and all(v * x > 0.3 for v in xs) or k == 2 and any(v > 2 for v in [x * k]):
+            total += x ** k
+        elif k == 1 and sum(v for v in xs) > 0:
+            total -= x
+    return total
+
+
+def _nested_parts(x, xs):
+    return (1.0 + ((max(v * x for v in xs) if xs else 0.0) or sum([x, x]))) * x
+
+
+@pytest.mark.parametrize("f, args", [
+    (_mean_or_default, (0.7, [])), (_mean_or_default, (0.7, [1.0, 2.0])),
+    (_guarded, (0.7, [1.0, 2.0])), (_guarded, (0.2, [1.0, 2.0])),
+    (_nested_parts, (0.7, [1.0, 2.0])), (_nested_parts, (0.7, [])),
+])
+def test_a_comprehension_in_a_part_that_may_not_run(f, args):
+    check_four_ways(f, *args, wrt=0)
