@@ -36,7 +36,7 @@ from .rule_caller import rule_caller
 from .rules import TABLE
 from .rules.table import callee_key
 from .runtime import check_aux_pair, kept_aux
-from .specialize import for_defaults
+from .specialize import for_defaults, specialize
 from .subset import check_supported
 from .wrappers import wrapper_caller
 
@@ -403,6 +403,7 @@ def differentiated(
     ``wrt_of`` looks up the parameters). Where srcad cannot differentiate it as a whole (a
     library function passed as it is: ``srcad.grad(np.linalg.norm)``), the code that the
     defaults of its options take, if srcad can (see :func:`specialize.for_defaults`)."""
+    source = replace(source, node=specialize(source.node, {}, source.lookup)[0])
     try:
         check_supported(source)
         return differentiate(source, wrt_of(source), mode, optimize)

@@ -10,8 +10,10 @@ comprehension in a branch for another option).
 
 Only what is certain is decided: a test of names that hold constants (``is``, ``==``,
 ``in``, ``<``, ``not``, ``and``/``or``, ``isinstance``, ``len`` of a tuple of known
-length). A name stops being known where it is assigned again (anywhere in a loop that
-assigns it, from the loop on). Everything else is left to run as written.
+length), and ``hasattr`` of a module or a class (a version guard, ``hasattr(np,
+"trapezoid")``: the differentiated function is specialised for it too). A name stops
+being known where it is assigned again (anywhere in a loop that assigns it, from the
+loop on). Everything else is left to run as written.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import ast
 import builtins
 import copy
 import operator
+import types
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -270,6 +273,10 @@ class _Specializer:
             return args[0].length
         if func == "len" and len(args) == 1 and isinstance(args[0], tuple | str):
             return len(args[0])
+        if func == "hasattr" and len(args) == 2 and isinstance(args[1], str):
+            owner = self.global_object(node.args[0])  # (a version guard: hasattr(np, "trapz"))
+            if isinstance(owner, types.ModuleType | type):
+                return hasattr(owner, args[1])
         if func == "isinstance" and len(args) == 2 and isinstance(args[0], _PLAIN):
             kinds = [self.static(k) for k in _elements(node.args[1])]
             if kinds and all(isinstance(k, type) for k in kinds):
