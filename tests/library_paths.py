@@ -43,3 +43,16 @@ def scaled_sum(x):
 def layered_energy(x):
     """Library code that calls a third file's function srcad cannot differentiate."""
     return library_like.cube_roots(x)
+
+
+class Scaler:
+    """An object a library module makes: srcad reads its methods' code."""
+
+    def __init__(self, scale):
+        self.scale = scale
+
+    def apply(self, x):
+        return self.scale * np.sin(x)
+
+
+HALF_SINE = Scaler(0.5)

@@ -859,3 +859,15 @@ def test_unpacking_a_value_of_another_length_raises_as_python_does():
     with pytest.raises(ValueError, match="unpacked into 2 names"):
         srcad.grad(_unpacks_two)([1.0, 2.0, 3.0])
     assert srcad.grad(_unpacks_two)([1.0, 2.0]) == [2.0, 1.0]
+
+
+def _scaled_by_an_imported_object(x):
+    from library_paths import HALF_SINE  # (an object, not a module or a function)
+
+    return HALF_SINE.apply(x) * x
+
+
+def test_an_object_imported_in_the_function():
+    """Its name was "not defined" where srcad read its method's code (round 57)."""
+    got = check_four_ways(_scaled_by_an_imported_object, 0.7)[0]
+    assert got == pytest.approx(0.5 * (math.sin(0.7) + 0.7 * math.cos(0.7)), rel=1e-12)

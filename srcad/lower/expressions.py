@@ -496,6 +496,11 @@ class Expressions(LoweringPart):
             if node.id in outer.env:
                 return outer.env[node.id]
             outer = outer.parent
+        current: Scope | None = scope
+        while current is not None:  # (`from scipy.stats import norm` in the function)
+            if node.id in current.statics:
+                return current.statics[node.id].reference
+            current = current.parent
         obj = scope.source.lookup(node.id)
         if obj is MISSING:
             raise self.error(
