@@ -81,6 +81,8 @@ class MadeObjects(LoweringPart):
         if isinstance(node, ast.Call):
             if self.constructed_class(scope, node) is not None:
                 return True
+            if self.denote(scope, node.func).static is dataclasses.replace and node.args:
+                return self.may_be_made(scope, node.args[0])
             return self.may_be_made(scope, node.func)
         if isinstance(node, ast.BinOp):
             return self.may_be_made(scope, node.left) or self.may_be_made(scope, node.right)
@@ -131,6 +133,35 @@ class MadeObjects(LoweringPart):
             return None
         cls = self.denote(scope, func).static
         return cls if makes_objects(cls) and not self.table.has_callable(cls) else None
+
+    def replaced_dataclass(self, scope: Scope, node: ast.Call) -> tuple[type, ast.Call] | None:
+        """``dataclasses.replace(obj, x=...)`` of a dataclass object the function made (a
+        name holds it), as the call of its class that it is: ``State(x=..., v=obj.v)``
+        (each field ``init`` takes, from the changes or from ``obj``); None otherwise."""
+        if not (
+            self.denote(scope, node.func).static is dataclasses.replace
+            and len(node.args) == 1 and isinstance(node.args[0], ast.Name)
+            and all(k.arg is not None for k in node.keywords)
+        ):
+            return None
+        found = self.receiver(scope, node.args[0])
+        if found is None or found[1] is None or not dataclasses.is_dataclass(found[1].cls):
+            return None
+        cls = found[1].cls
+        changes = {k.arg: k.value for k in node.keywords}
+        keywords = [
+            ast.keyword(spec.name, changes.pop(spec.name) if spec.name in changes else (
+                ast.copy_location(ast.Attribute(
+                    ast.Name(node.args[0].id, ast.Load()), spec.name, ast.Load()), node)))
+            for spec in dataclasses.fields(cls) if spec.init
+        ]
+        if changes:
+            raise self.error(
+                scope, node, f"dataclasses.replace: {cls.__name__} has no field "
+                f"{', '.join(map(repr, changes))} that its __init__ takes", "fix the call",
+            )
+        call = ast.Call(node.func, [], keywords)
+        return cls, ast.fix_missing_locations(ast.copy_location(call, node))
 
     def make_object(
         self, scope: Scope, node: ast.Call, cls: type, target: Target
@@ -438,6 +469,10 @@ class MadeObjects(LoweringPart):
         cls = self.constructed_class(scope, node)
         if cls is not None:
             return self.make_object(scope, node, cls, target)
+        replaced = self.replaced_dataclass(scope, node)
+        if replaced is not None:
+            cls, made_again = replaced
+            return self.make_object(scope, made_again, cls, target)
         decided = self.decided_isinstance(scope, node)
         if decided is not None:
             return ir.Const(decided)
