@@ -578,3 +578,27 @@ def test_dataclasses_replace_of_an_object_the_function_made():
     refused as an operation that would see a dict)."""
     got = check_four_ways(_stepped_by_replace, 1.7)[0]
     assert got == pytest.approx(srcad.grad(_stepped_by_the_class)(1.7), rel=1e-13)
+
+
+class _Buffer:
+    def __init__(self):
+        self.items = []
+
+    def __len__(self):
+        return len(self.items)
+
+    def __float__(self):
+        return 2.0
+
+
+def _builtins_of_objects(x):
+    h, empty, q = _Buffer(), _Buffer(), Quad(np.eye(2), x)
+    h.items = h.items + [x]
+    return x * len(h) + float(h) * x + (x if bool(empty) else x * x) + (
+        3.0 * x if bool(q) else 0.0)
+
+
+def test_len_float_and_bool_of_an_object_call_its_methods():
+    """Refused as "an operator its class does not define" (round 57)."""
+    assert check_four_ways(_builtins_of_objects, 0.7)[0] == pytest.approx(
+        1.0 + 2.0 + 1.4 + 3.0, rel=1e-12)

@@ -32,6 +32,7 @@ MODULES = (
     "stop35",  # list changes reading the list, module-level tables, slices (stop 35)
     "stop36",  # lists changed in place in loops, xp = np, functions chosen by a setting
     "stop37",  # generators read later, functions defined in loops, numpy of floats
+    "stop38",  # loop exits and else, objects (truth, setitem, replace), KL zeros, guards
 )
 
 

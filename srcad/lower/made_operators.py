@@ -26,7 +26,7 @@ _BINARY = {
 }
 _UNARY = {ast.USub: "__neg__", ast.UAdd: "__pos__", ast.Invert: "__invert__"}
 #: builtins that call a method of their argument
-_BUILTIN_METHODS = {builtins.abs: "__abs__"}
+_BUILTIN_METHODS = {builtins.abs: "__abs__", builtins.len: "__len__", builtins.float: "__float__"}
 
 
 class MadeOperators(LoweringPart):
@@ -124,8 +124,14 @@ class MadeOperators(LoweringPart):
         return self.call_method_named(scope, node, made.cls, method, value, [], target)
 
     def made_builtin(self, scope: Scope, node: ast.Call, target: Target) -> Any:
-        """``abs(v)`` of an object the function made: its ``__abs__``; None otherwise."""
-        method = _BUILTIN_METHODS.get(self.denote(scope, node.func).static)
+        """``abs(v)``, ``len(v)``, ``float(v)`` of an object the function made: its
+        ``__abs__``, ``__len__``, ``__float__``; ``bool(v)`` its truth (see
+        :meth:`~srcad.lower.made_objects.MadeObjects.object_truth`); None otherwise."""
+        callee = self.denote(scope, node.func).static
+        if callee is bool and len(node.args) == 1 and not node.keywords:
+            truth = self.object_truth(scope, node.args[0])  # (__bool__, else __len__)
+            return None if truth is node.args[0] else self.lower_expr(scope, truth, target)
+        method = _BUILTIN_METHODS.get(callee)
         if method is None or len(node.args) != 1 or node.keywords:
             return None
         if not self.may_be_made(scope, node.args[0]):
