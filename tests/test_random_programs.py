@@ -105,6 +105,7 @@ from programs import (  # noqa: E402
     programs,
     s_alias,
     s_generators,
+    s_objects,
 )
 
 RTOL, ATOL = 1e-5, 1e-7  # gradient vs central differences (see the module docstring)
@@ -522,6 +523,18 @@ def test_programs_of_aliases_and_views(program_files, case):
 def test_programs_of_generators_read_later(program_files, case):
     """Many programs with a generator made, then its list (or a variable it reads)
     changed, then the generator read (round 56: srcad ran it where it was made)."""
+    program, pts = case
+    check_program(program_files, program, pts)
+
+
+@settings(max_examples=30, **COMMON)
+@seed(BATCH_SEED)
+@given(case=cases(statement_kinds=[s_objects], max_statements=4))
+def test_programs_of_objects_made_inside(program_files, case):
+    """Many programs with objects of the user's classes made inside: an array a field
+    holds written through its own name, ``g[i] = v`` through ``__setitem__``, an object's
+    truth by ``__len__``, a method updating its array argument in place (round 57: each
+    silently wrong)."""
     program, pts = case
     check_program(program_files, program, pts)
 
