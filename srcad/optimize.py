@@ -908,8 +908,13 @@ def _replay_plan(
 ) -> tuple[ir.Loop, ir.Loop, frozenset[str]] | None:
     """The forward and backward loops of :func:`replay_loops` and the values computed
     again, or None when the loop is not one it may replay (or replaying would not pay)."""
-    if forward.index is None or forward.counter or forward.exit_flag or forward.test:
-        return None
+    if forward.exit_flag or (forward.index is None) == (not forward.test):
+        return None  # (a `for` loop, or a `while` loop: its test computes its own values)
+    tested = {s.target for s in forward.test if isinstance(s, ir.Assign)}
+    if not all(isinstance(s, ir.Assign) for s in forward.test) or tested & (
+        ir.read_in(list(forward.body)) | ir.read_in(list(backward.body))
+    ):
+        return None  # (values the test computes, read by the body: not replayed)
     assigns = [s for s in forward.body if isinstance(s, ir.Assign)]
     if len(assigns) + sum(isinstance(s, ir.Push) for s in forward.body) != len(forward.body):
         return None  # (only assignments and saves: no branch, no inner loop, no check)

@@ -1455,10 +1455,27 @@ def kalman_like(q, r, zs):
     return total
 
 
+def newton_sqrt(a):
+    x = a if a > 1.0 else 1.0
+    while abs(x * x - a) > 1e-12 * a:  # (the test's values: not read by the body)
+        x = 0.5 * (x + a / x)
+    return x
+
+
+def halving_steps(a, b):
+    x, k = a, 0
+    while k < 6:
+        x = x * 0.5 + b / (1.0 + x * x)
+        k += 1
+    return x
+
+
 @pytest.mark.parametrize("f, args", [
     (logistic, (3.5, 0.3)),
     (exp_chain, (0.7, 0.2)),
     (kalman_like, (0.1, 0.2, [0.3, -0.5, 1.2, 0.8])),
+    (newton_sqrt, (2.5,)),
+    (halving_steps, (0.8, 0.4)),
 ])
 def test_loops_of_float_arithmetic_save_only_what_they_carry(f, args):
     """The version for floats pushes a loop's carried values at the top of each iteration
@@ -1473,6 +1490,10 @@ def test_loops_of_float_arithmetic_save_only_what_they_carry(f, args):
         assert sorted(pushes) == ["mean", "var"], source
     if f is exp_chain:  # (not replayed: the pop of x must follow the backprop that reads it)
         assert "computed again" not in source, source
+    if f is newton_sqrt:  # (a `while` loop: a / x computed again, not saved)
+        assert pushes == ["x_1"], source
+    if f is halving_steps:
+        assert pushes == ["x"], source
 
 
 def _middle_of_a_trajectory(k, y0):
