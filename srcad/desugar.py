@@ -264,7 +264,7 @@ class _ExitsAfterLoops:
         """``loop`` and, after it, what its exits ran."""
         exits: list[list[ast.stmt]] = []
         if not loop.orelse:
-            _find_exits(loop.body, exits)
+            _find_exits(loop.body, exits, _item_names(loop))
         if not exits:
             return [loop]
         # (`while True:` left by these breaks alone: after it, one of them ran)
@@ -296,6 +296,16 @@ class _ExitsAfterLoops:
         return [*before, loop, *after]
 
 
+def _item_names(loop: ast.For | ast.While) -> frozenset[str]:
+    """The names a ``for`` loop binds to its items, unless they are ``range``'s numbers."""
+    if not isinstance(loop, ast.For) or (
+        isinstance(loop.iter, ast.Call) and isinstance(loop.iter.func, ast.Name)
+        and loop.iter.func.id == "range"
+    ):
+        return frozenset()
+    return frozenset(n.id for n in astwalk.walk(loop.target) if isinstance(n, ast.Name))
+
+
 def _own_breaks(stmts: list[ast.stmt]) -> list[ast.Break]:
     """The ``break`` statements of the loop whose body is ``stmts``."""
     found: list[ast.Break] = []
@@ -309,31 +319,49 @@ def _own_breaks(stmts: list[ast.stmt]) -> list[ast.Break]:
     return found
 
 
-def _find_exits(stmts: list[ast.stmt], exits: list[list[ast.stmt]]) -> None:
+def _find_exits(
+    stmts: list[ast.stmt], exits: list[list[ast.stmt]], items: frozenset[str]
+) -> None:
     """The blocks among ``stmts``'s ``if`` branches (at any depth, not in a nested loop,
-    ``with``, ``try`` or function) that leave the loop: they end in ``return`` or
-    ``break`` and hold no other jump of this loop."""
+    ``with``, ``try`` or function) that leave the loop and may run after it (see
+    :func:`_movable_exit`; ``items``: the names the loop binds to its items)."""
     for stmt in stmts:
         if not isinstance(stmt, ast.If):
             continue
         for block in (stmt.body, stmt.orelse):
-            if _leaves_loop(block):
+            if _movable_exit(block, items):
                 exits.append(block)
             else:
-                _find_exits(block, exits)
+                _find_exits(block, exits, items)
 
 
-def _leaves_loop(block: list[ast.stmt]) -> bool:
+def _movable_exit(block: list[ast.stmt], items: frozenset[str]) -> bool:
+    """``block`` ends in ``return`` or ``break``, holds no other jump of the loop, and
+    computes values only: it changes nothing in place (``row *= 2``, ``v[0] = s``,
+    ``p.w = s``, ``xs.append(v)``: what an array, an object or a list a loop variable
+    holds is srcad's to follow in the loop) and reads none of ``items`` (the loop's item,
+    a row, an object: a ``range`` index is a number)."""
     if not block or not isinstance(block[-1], ast.Return | ast.Break):
         return False
     if isinstance(block[-1], ast.Break) and len(block) == 1:
         return False  # (a bare `break`: nothing to move)
-    pending: list[ast.AST] = list(block[:-1])
+    pending: list[ast.AST] = list(block)
     while pending:
         node = pending.pop()
-        if isinstance(node, ast.Break | ast.Continue | ast.Yield | ast.YieldFrom):
+        if isinstance(node, ast.Break | ast.Continue) and node is not block[-1]:
             return False
-        if isinstance(node, ast.Try | ast.With):
+        if isinstance(node, ast.Yield | ast.YieldFrom | ast.Try | ast.With | ast.AugAssign
+                      | ast.Delete):
+            return False
+        if isinstance(node, ast.Subscript | ast.Attribute) and not isinstance(node.ctx, ast.Load):
+            return False
+        if isinstance(node, ast.Name) and node.id in items:
+            return False
+        if isinstance(node, ast.Call) and (
+            isinstance(node.func, ast.Attribute)
+            and node.func.attr in (*CHANGING_METHODS, "at")
+            or any(k.arg == "out" for k in node.keywords)
+        ):
             return False
         if not isinstance(node, ast.For | ast.While | ast.FunctionDef | ast.Lambda):
             pending.extend(ast.iter_child_nodes(node))

@@ -1295,6 +1295,49 @@ def _ran_out(a):
     return x * x
 
 
+def _double_the_first_big_row(M):
+    U = M * 1.0
+    for row in U:
+        if row[0] > 1.0:
+            row *= 2.0  # (in place, through the loop's row: stays in the loop)
+            break
+    return np.sum(U ** 2)
+
+
+def _double_an_item_of_a_row(M):
+    U = M * 1.0
+    for i in range(3):
+        row = U[i]
+        if row[0] > 1.0:
+            row[1] = row[1] * 2.0
+            return np.sum(U ** 2)
+    return 0.0
+
+
+class _Weight:
+    def __init__(self, w):
+        self.w = w
+
+
+def _first_big_weight(x):
+    ws = [_Weight(x[0] * 2.0), _Weight(x[1] ** 2), _Weight(x[0] + x[1])]
+    for p in ws:
+        if p.w > 1.0:
+            return p.w  # (reads the loop's item, an object: stays in the loop)
+    return 0.0 * x[0]
+
+
+@pytest.mark.parametrize("f, args", [
+    (_double_the_first_big_row, (np.array([[0.5, 1.0], [1.5, -0.3], [0.2, 0.4]]),)),
+    (_double_an_item_of_a_row, (np.array([[0.5, 1.0], [1.5, -0.3], [0.2, 0.4]]),)),
+    (_first_big_weight, (np.array([0.4, 1.3]),)),
+])
+def test_an_exit_that_changes_or_reads_the_loops_item_stays_in_the_loop(f, args):
+    """Moved after the loop, these were refused (round 57b): what a row or an object the
+    loop binds holds is followed in the loop."""
+    check_four_ways(f, *args)
+
+
 @pytest.mark.parametrize("f, args", [
     (_passage_time, (0.07,)), (_converged_by_break, (2.3, 0.25)), (_newton_while_true, (2.5,)),
     (_two_exits, (0.7, 1.9)), (_two_exits, (-0.7, 1.9)), (_exit_in_the_else_branch, (0.8,)),
