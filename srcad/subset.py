@@ -192,11 +192,17 @@ class _Checker(ast.NodeVisitor):
             return
         reads = [n for n in astwalk.walk(self.source.node)
                  if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)]
-        if (
+        read_by_next = (
             len(reads) == 1 and _stored_names_count(self.source.node, name) == 1
             and following and isinstance(following[0], _SIMPLE_STATEMENTS)
             and any(n is reads[0] for n in astwalk.walk(following[0]))
-        ):
+        )
+        if read_by_next:
+            given = {n.id for n in astwalk.walk(stmt.value) if isinstance(n, ast.Name)}
+            changing = self.changed_where_read(following[0], given | {name})
+            if changing is None:
+                return
+            self.refuse_changed_where_read(changing, name)
             return
         self.refuse(
             stmt,
@@ -206,6 +212,59 @@ class _Checker(ast.NodeVisitor):
             f"call `{helper}(...)` where its items are read (`sum({helper}(...))`), or "
             "make it return a list (`return [...]`)",
         )
+
+    def changed_where_read(self, where: ast.stmt, names: set[str]) -> ast.AST | None:
+        """What in the statement ``where`` (which reads a generator) may change, before
+        the generator runs, a list or array the generator reads (``names``: what it
+        reads, and its own name): ``stack.pop()``, ``xs[0] = v``, ``xs += ...``, or a
+        call of the user's function given one of them (it may change it: ``u *= 2``).
+        srcad runs a generator at the start of the statement that reads it; None when
+        nothing there changes what it reads."""
+        for node in astwalk.walk(where):
+            if isinstance(node, ast.Call):
+                func = node.func
+                if isinstance(func, ast.Attribute) and func.attr in (*CHANGING_METHODS, "at"):
+                    if _root_name(func.value) in names:
+                        return node
+                elif isinstance(func, ast.Name) and any(
+                    isinstance(a, ast.Name) and a.id in names
+                    for a in (*node.args, *(k.value for k in node.keywords))
+                ) and isinstance(self.called_function(func.id), types.FunctionType):
+                    return node
+            elif isinstance(node, ast.AugAssign | ast.Assign | ast.AnnAssign | ast.For):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                # (a loop's body runs between the generator's items: any binding counts)
+                if any(_root_name(t) in names for t in targets if node is not where and (
+                    isinstance(where, ast.For | ast.While)) or isinstance(
+                        t, ast.Subscript | ast.Attribute) or isinstance(node, ast.AugAssign)):
+                    return node
+        return None
+
+    def refuse_changed_where_read(self, node: ast.AST, name: str) -> None:
+        self.refuse(
+            node,
+            f"this changes what the generator `{name}` runs over in the statement that "
+            "reads it: Python runs the generator where it is read, after the change, and "
+            "srcad at the start of the statement",
+            f"make the change in a statement of its own, before or after the one that "
+            f"reads `{name}`",
+        )
+
+    def called_function(self, name: str) -> object:
+        """The function a call of ``name`` calls: a ``def`` of this function's, or a
+        global's value (a lambda bound to a name counts as a function)."""
+        for node in astwalk.walk(self.source.node):
+            if isinstance(node, ast.FunctionDef) and node.name == name and (
+                node is not self.source.node
+            ):
+                return (lambda: None)
+            if isinstance(node, ast.stmt) and named_lambda(node) and (
+                single_name_target(node) == name
+            ):
+                return (lambda: None)
+        if name in _stored_names(self.source.node):
+            return None
+        return self.source.lookup(name)
 
     def generator_function(self, value: ast.expr) -> str | None:
         """The name of the function ``value`` calls, when that function (a ``def`` or
@@ -433,7 +492,11 @@ class _Checker(ast.NodeVisitor):
                 "runs a generator where it is read only when its name is bound once",
                 "give each generator a name of its own, or make it a list (`[...]`)",
             )
-        elif self.read_again(stmt, name):
+        elif not self.read_again(stmt, name):
+            changing = self.changed_where_read(*self.where_read(stmt, name))
+            if changing is not None:
+                self.refuse_changed_where_read(changing, name)
+        else:
             self.refuse(
                 stmt,
                 f"`{name}` holds a generator that is read more than once (or by a "
@@ -442,6 +505,22 @@ class _Checker(ast.NodeVisitor):
                 f"make it a list (`{name} = [...]` or `list(...)`) to read it again, or "
                 "read it once",
             )
+
+    def where_read(self, stmt: ast.Assign, name: str) -> tuple[ast.stmt, set[str]]:
+        """The innermost statement that reads the generator ``name`` (bound once by
+        ``stmt``, read once), and what the generator reads (and its name)."""
+        read = next(n for n in astwalk.walk(self.source.node)
+                    if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load))
+        holder: ast.stmt = stmt
+        for node in astwalk.walk(self.source.node):
+            if isinstance(node, ast.stmt) and node is not self.source.node and any(
+                n is read for n in astwalk.walk(node)
+            ):
+                holder = node  # (the walk meets outer statements before inner ones)
+        bound = {n.id for n in astwalk.walk(stmt.value) if isinstance(n, ast.Name)
+                 and not isinstance(n.ctx, ast.Load)}
+        reads = {n.id for n in astwalk.walk(stmt.value) if isinstance(n, ast.Name)}
+        return holder, (reads - bound) | {name}
 
     def refuse_held_generators(self, value: ast.expr, whole: bool = True) -> None:
         """A generator an assignment stores other than as ``name = (generator)``: in a
@@ -759,6 +838,13 @@ def _is_generator(node: ast.expr) -> bool:
 
 
 _SIMPLE_STATEMENTS = (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Return, ast.Expr)
+
+
+def _root_name(node: ast.expr) -> str | None:
+    """``xs`` of ``xs``, ``xs[0]``, ``xs.items[1]``."""
+    while isinstance(node, ast.Subscript | ast.Attribute):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
 
 
 def _returns_generator(fn: ast.AST) -> bool:

@@ -566,3 +566,48 @@ def _nested_parts(x, xs):
 ])
 def test_a_comprehension_in_a_part_that_may_not_run(f, args):
     check_four_ways(f, *args, wrt=0)
+
+
+# ---- a generator read by a statement that first changes what it runs over (round 57b):
+# srcad runs a generator at the start of the statement that reads it
+
+
+def _popped_before_the_read(xs, a):
+    stack = list(xs)
+    terms = _weighted_terms(stack, a)
+    return stack.pop() + sum(terms)  # <popped-first>
+
+
+def _rescaled(u, terms):
+    u *= 2.0
+    return sum(terms)
+
+
+def _changed_by_the_consumer(x):
+    u = x * 1.0
+    sines = (math.sin(v) for v in u)
+    return _rescaled(u, sines)
+
+
+def _rebound_by_the_loop_over_it(a):
+    xs = [a, 2.0 * a]
+    s = 1.0
+    scaled = (v * s for v in xs)
+    total = 0.0
+    for t in scaled:
+        total += t
+        s = 3.0  # (the next item reads it)
+    return total
+
+
+@pytest.mark.parametrize("f, args", [
+    (_popped_before_the_read, ([0.5, 1.5, -0.7], 1.3)),
+    (_changed_by_the_consumer, (np.array([0.3, 0.6]),)),
+    (_rebound_by_the_loop_over_it, (0.7,)),
+])
+def test_a_change_where_the_generator_is_read_is_refused(f, args):
+    """Each was silently wrong (the generator ran before the change)."""
+    with pytest.raises(srcad.SrcadError, match="changes what the generator") as caught:
+        srcad.grad(f, wrt=len(args) - 1)(*args)
+    if f is _popped_before_the_read:
+        assert caught.value.lineno == marker_line(__file__, "popped-first")
