@@ -442,10 +442,14 @@ def _by_columns(
     return tangent, blocks
 
 
-def _by_rows(f: Callable, call: _Call, names: tuple[str, ...]) -> tuple[Any, Blocks] | None:
+def _by_rows(
+    f: Callable, call: _Call, names: tuple[str, ...], again: Callable[[], None]
+) -> tuple[Any, Blocks] | None:
     """One vector-Jacobian product (a row) per output number, when ``f`` returns one
-    array with fewer numbers than the ``wrt`` parameters; else None (use columns)."""
+    array with fewer numbers than the ``wrt`` parameters; else None (use columns).
+    ``again`` gives random generators back the state of the first run, before each."""
     inputs = sum(trees.flat(call.values[name]).size for name in names)
+    again()
     try:
         positional, keywords = call.arguments()
         output = f(*positional, **keywords)
@@ -465,6 +469,7 @@ def _by_rows(f: Callable, call: _Call, names: tuple[str, ...]) -> tuple[Any, Blo
     rows: dict[str, list[list[np.ndarray]]] = {name: [] for name in names}
     for position in _positions(shape):
         positional, keywords = underlying_arguments(f, *call.arguments())
+        again()
         cotangents = pullback(*positional, _basis(shape, position), **keywords)
         cotangents = (cotangents,) if len(names) == 1 else cotangents
         for name, cotangent in zip(names, cotangents):
@@ -532,10 +537,14 @@ def jacobian(f: Callable, *, wrt: Wrt = None, argnums: Wrt = None) -> Callable[.
 
     def jacobian_at(*args: Any, **kwargs: Any) -> Any:
         call = _Call(f, args, kwargs, copies)
-        rows = None if through else _by_rows(f, call, names)
-        found = rows or _by_columns(
-            lambda given: tangent_fn(call.primals(), call.tangents(given))[1], call, names
-        )
+        draws = _SameDraws(f, tangent_fn.__srcad__, [*args, *kwargs.values()])
+        rows = None if through else _by_rows(f, call, names, draws.again)
+
+        def column(given: dict[str, Any]) -> Any:
+            draws.again()  # (each column runs f: each draws what the first draws)
+            return tangent_fn(call.primals(), call.tangents(given))[1]
+
+        found = rows or _by_columns(column, call, names)
         return _assemble(*found, call, names, as_tuple)
 
     _carrying(jacobian_at, __wrapped__=f)
@@ -951,8 +960,11 @@ def _tangent_of_gradient(gradient: Callable) -> Callable[..., Any]:
     def tangent_of_gradient(primals: Any, tangents: Any) -> Any:
         primals, tangents = tuple(primals), tuple(tangents)
         by_name = dict(zip(kwonly, primals[positional:]))
+        draws = _SameDraws(f, product.__srcad__, primals)  # (two runs of f, one draw)
         try:
-            return gradient(*primals[:positional], **by_name), product(*primals, *tangents)
+            value = gradient(*primals[:positional], **by_name)
+            draws.again()
+            return value, product(*primals, *tangents)
         except SrcadError as error:
             raise _second_order_error(f, error) from None
 
@@ -981,6 +993,7 @@ def gradient_of_gradient(
 
     def second(*args: Any, **kwargs: Any) -> Any:
         call = _Call(gradient, args, kwargs, copies)
+        draws = _SameDraws(gradient, tangent_fn.__srcad__, [*args, *kwargs.values()])
         result = gradient(*call.primals())
         if isinstance(result, tuple | list | dict) or np.ndim(result) != 0:
             raise NonScalarOutputError(
@@ -991,9 +1004,12 @@ def gradient_of_gradient(
                 "second derivatives",
                 _call_site(),
             )
-        found = _by_columns(
-            lambda given: tangent_fn(call.primals(), call.tangents(given))[1], call, names
-        )
+
+        def column(given: dict[str, Any]) -> Any:
+            draws.again()  # (each column runs f: each draws what the first draws)
+            return tangent_fn(call.primals(), call.tangents(given))[1]
+
+        found = _by_columns(column, call, names)
         derivative = _assemble(*found, call, names, as_tuple)
         return (result, derivative) if value else derivative
 

@@ -1443,3 +1443,26 @@ def test_a_hessian_draws_what_one_run_of_f_draws():
     want = _elbo_hessian(params, eps)
     want[0, 0] += 2.0 * np.random.RandomState(3).normal()
     assert np.allclose(got, want, rtol=1e-12, atol=1e-14)
+
+
+def _noisy_residuals(params):
+    noise = _DRAWS.standard_normal(3)
+    return np.array([params[0] * params[1], params[0] ** 2, params[1]]) * (1.0 + 0.1 * noise)
+
+
+def test_a_jacobian_draws_what_one_run_of_f_draws():
+    """Each column (or row) runs f: the first's draws for all (round 57b: each drew anew;
+    a Jacobian of the gradient was not even symmetric)."""
+    global _DRAWS
+    params = np.array([0.7, -0.4])
+    _DRAWS = np.random.default_rng(2)
+    got = srcad.jacobian(_noisy_residuals)(params)
+    scale = 1.0 + 0.1 * np.random.default_rng(2).standard_normal(3)
+    want = np.array([[params[1], params[0]], [2.0 * params[0], 0.0], [0.0, 1.0]]) * scale[:, None]
+    assert np.allclose(got, want, rtol=1e-12, atol=1e-14)
+    params = np.array([0.2, -0.3, -0.5, 0.1])
+    _DRAWS = np.random.default_rng(0)
+    h = srcad.jacobian(srcad.grad(_elbo))(params)  # (the gradient's value and its tangent
+    _DRAWS = np.random.default_rng(0)  # each ran f: they drew twice)
+    eps = np.array([_DRAWS.standard_normal(2) for _ in range(3)])
+    assert np.allclose(h, _elbo_hessian(params, eps), rtol=1e-12, atol=1e-14)
