@@ -499,7 +499,7 @@ class _Pass:
             n for n in live if n != changed and self.roots_of(n) & touched
         )
         if not candidates:
-            return self.stored_again(write, touched, {changed})
+            return self.stored_again(write, touched, {changed}, self.same_bases(write))
         renamed = _is_update(write) and not write.writes_own_operand  # y_1 = y; y_1 *= w
         start = [_Link(changed, _updated(write), write, "same", True)] if renamed else []
         chains = {u: self.chain(u, write) for u in candidates}
@@ -530,35 +530,89 @@ class _Pass:
         highest = max((m for m, _ in meeting.values()), default=0)
         out: list[ir.Stmt] = []
         self.emit_up(up[:highest], 0, meeting, write, out)
-        updated = set(up_names) | {s.target for s in ir.walk(out) if isinstance(s, ir.Assign)}
+        written = {changed} | {s.target for s in ir.walk(out) if isinstance(s, ir.Assign)}
+        updated = set(up_names) | written
+        bases = self.same_bases(write)
         for u in candidates:
             if u in meeting:
                 continue
             pack = self.pack_of(u, write)
             if pack is not None and updated & set(ir.read_in([pack])):
                 # a tuple holding a changed array: the same objects, their new values
-                out.append(replace(pack, tag=write.tag, loc=write.loc, logical=True))
+                out += self.made_again(pack, write, written, bases)
             else:
                 out += self.checked_alias(u, changed, write)
-        return out + self.stored_again(write, touched, updated)
+        return out + self.stored_again(write, touched, written, bases)
+
+    def same_bases(self, write: ir.Assign) -> list[str]:
+        """The names that held the array ``write`` changed before it got its name (``y``
+        of ``y_1 = y; y_1 *= w``, of ``y_1 = y`` before a loop of ``y_1 *= w``): the
+        same object when it is an array."""
+        name = write.target
+        bases = [_updated(write)] if _is_update(write) and not write.writes_own_operand else []
+        for link in self.chain(bases[-1] if bases else name, write):
+            if link.kind != "same":
+                break
+            bases.append(link.base)
+        return bases
+
+    def made_again(
+        self, made: ir.Assign, write: ir.Assign, written: set[str], bases: list[str]
+    ) -> list[ir.Stmt]:
+        """``made`` (a display, or an item store, that holds the array ``write``
+        changed) again, as a logical line: the container holds the same array, now
+        changed. Where it read one of ``bases`` that was not given the new value
+        (``written``: the names that were), it reads the changed name instead, under
+        the run-time test that the two are the same object (an array; a number is a new
+        one, and the container keeps the old)."""
+        again = replace(made, tag=write.tag, loc=write.loc, logical=True)
+        mapping: dict[str, str] = {}
+        for name in ir.read_in([made]):
+            if name in written or name == made.target:
+                continue
+            holder = write.target if name in bases else self.holder_now(name, write)
+            if holder is not None:  # (another array of the display, updated as well)
+                mapping[name] = holder
+        if not mapping:
+            return [again]
+        renamed = ir.rename([again], mapping)[0]
+        assert isinstance(renamed, ir.Assign)  # (again is one)
+        renamed = replace(renamed, target=made.target)  # (the container keeps its name)
+        tests = [ir.Compare("is", ir.Name(new), ir.Name(old)) for old, new in mapping.items()]
+        same = tests[0] if len(tests) == 1 else ir.BoolOp("and", tuple(tests))
+        return [ir.If(same, (renamed,), (), tag=write.tag)]
+
+    def holder_now(self, name: str, write: ir.Assign) -> str | None:
+        """A live name at ``write`` that was made from ``name`` by copies and in-place
+        operators (``b_1 = b`` before a loop of ``b_1 -= ...``): the same object, when an
+        array, with its value now; None when there is none."""
+        roots = self.roots_of(name)
+        for other in sorted(self.live.get(id(write), frozenset())):
+            if other == name or not self.roots_of(other) & roots:
+                continue
+            for link in self.chain(other, write):
+                if link.kind != "same":
+                    break
+                if link.base == name:
+                    return other
+        return None
 
     def stored_again(
-        self, write: ir.Assign, touched: frozenset[str], updated: set[str]
+        self, write: ir.Assign, touched: frozenset[str], updated: set[str], bases: list[str]
     ) -> list[ir.Stmt]:
         """The item stores ``d[k] = a`` of an array ``write`` changed (``touched``), into a
         dict or list display the function made (an object's fields: ``self.u = u``)
         that still hold it at ``write``: stored again, as logical lines, with the array's
-        new value (the container holds the same array). Only where ``write`` keeps the
-        array's name (an item write; ``updated``: the names with new values)."""
-        if _is_update(write) and not write.writes_own_operand:
-            return []  # (y_1 = y; y_1 *= w: the same object only for an array)
+        new value (the container holds the same array; ``updated``: the names with new
+        values; see :meth:`made_again`)."""
+        holding = set(updated) | set(bases)  # (y_1 = y; y_1 *= w: see made_again)
         here = self.places[id(write)]
         live = self.live.get(id(write), frozenset())
         out: list[ir.Stmt] = []
         for store in self.item_stores:
             container, key, stored = store.operands
             assert isinstance(stored, ir.Name)  # (what item_stores keeps)
-            if store is write or store.target not in live or stored.id not in updated:
+            if store is write or store.target not in live or stored.id not in holding:
                 continue
             if not self.roots_of(stored.id) & touched:
                 continue
@@ -576,7 +630,7 @@ class _Pass:
                 )
             ):
                 continue
-            out.append(replace(store, tag=write.tag, loc=write.loc, logical=True))
+            out += self.made_again(store, write, updated, bases)
         return out
 
     def pack_of(self, name: str, at: ir.Assign) -> ir.Assign | None:

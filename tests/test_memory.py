@@ -914,3 +914,58 @@ def test_an_array_put_into_a_dict_of_numbers_then_changed_in_place(f):
     # it later was not known to be its item: the change through d["w"] (or a name for
     # it) was lost, and the gradient was 0 (round 28); jvp crashed (its tangent was 0.0)
     check_four_ways(f, np.array([0.3, 1.2, -0.4]))
+
+
+# ---- an array a container holds (a dict display, a dataclass, an object's field) updated
+# through its own name with `w -= ...` (round 57b: the gradient ignored the update)
+
+_X = np.array([[1.0, 0.5], [0.2, -1.0], [0.3, 0.8], [0.9, 0.1]])
+_Y = np.array([1.0, -0.5, 0.2, 0.7])
+
+
+def _residual_loss(p):
+    r = _X @ p["w"] + p["b"] - _Y
+    return r @ r
+
+
+def _trained_by_a_params_dict(lr, w0):
+    w, b = w0.copy(), np.zeros(1)
+    params = {"w": w, "b": b}
+    for _ in range(3):
+        r = _X @ w + b - _Y
+        w -= lr * 2.0 * _X.T @ r
+        b -= lr * 2.0 * np.sum(r)
+    return _residual_loss(params)
+
+
+class _Linear:
+    def __init__(self, w):
+        self.w = w
+
+    def loss(self):
+        r = _X @ self.w - _Y
+        return r @ r
+
+
+def _trained_through_an_object(lr, w0):
+    w = w0.copy()
+    model = _Linear(w)
+    for _ in range(3):
+        w -= lr * 2.0 * _X.T @ (_X @ w - _Y)
+    return model.loss()
+
+
+def _scaled_in_place_once(x):
+    w = x * 1.0
+    held = {"w": w}
+    w *= x  # (held["w"] is w: x * x)
+    return np.sum(held["w"])
+
+
+@pytest.mark.parametrize("f, args", [
+    (_trained_by_a_params_dict, (0.05, np.array([0.1, -0.2]))),
+    (_trained_through_an_object, (0.05, np.array([0.1, -0.2]))),
+    (_scaled_in_place_once, (np.array([0.5, 1.5]),)),
+])
+def test_an_array_a_container_holds_updated_through_its_name(f, args):
+    check_four_ways(f, *args)
