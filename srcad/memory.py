@@ -494,7 +494,7 @@ class _Pass:
         memory it changed gets its new value."""
         changed = write.target
         touched = self.roots_of(_updated(write) if _is_update(write) else changed)
-        live = self.live.get(id(write), frozenset())
+        live = self.live.get(id(write), frozenset()) | self.held_by_live(write)
         candidates = sorted(
             n for n in live if n != changed and self.roots_of(n) & touched
         )
@@ -543,6 +543,25 @@ class _Pass:
             else:
                 out += self.checked_alias(u, changed, write)
         return out + self.stored_again(write, touched, written, bases)
+
+    def held_by_live(self, write: ir.Assign) -> frozenset[str]:
+        """Views a live container holds at ``write`` (``h['v'] = t``, ``t = A[1]``: an
+        object's field holding a view), read no more by name: made again when ``write``
+        changes their base, and stored again (:meth:`stored_again`)."""
+        live = self.live.get(id(write), frozenset())
+        here = self.places[id(write)]
+        held: set[str] = set()
+        for store in self.item_stores:
+            name = store.operands[2]
+            assert isinstance(name, ir.Name)  # (what item_stores keeps)
+            if (
+                store.target in live and store.target != write.target
+                and _dominates(self.places[id(store)], here)
+                and (made := self.reaching(name.id, write)) is not None
+                and made.rule is not None and made.rule.view  # (a view: `A[1]`, `buf[0:2]`)
+            ):
+                held.add(name.id)
+        return frozenset(held)
 
     def same_bases(self, write: ir.Assign) -> list[str]:
         """The names that held the array ``write`` changed before it got its name (``y``

@@ -3106,7 +3106,8 @@ def s_generators(draw, ctx: Context) -> list[ast.stmt] | None:
 
 def s_objects(draw, ctx: Context) -> list[ast.stmt] | None:
     """Objects of the prelude's classes made inside the program, used as Python uses
-    them: an array a :class:`Holder` field holds written in place through its own name,
+    them: an array (or a view of it) a :class:`Holder` field holds written in place
+    through its own name,
     then read through the field; a :class:`Grid` written with ``g[i] = v`` or ``g[i] +=
     v`` (its ``__setitem__``); a :class:`Tally`'s truth (its ``__len__``); a
     :class:`Stepper` whose method updates its array argument in place::
@@ -3123,11 +3124,12 @@ def s_objects(draw, ctx: Context) -> list[ast.stmt] | None:
     lines = [f"{Z} = ({_vector(draw, ctx, (n,))}).copy()"]
     if form == 0:
         holder = f"h_{target}"
-        lines.append(f"{holder} = Holder({Z}, {_scalar(draw, ctx)})")
+        view = draw(st.booleans())  # (the field holds a view of Z: Z[1:])
+        lines.append(f"{holder} = Holder({Z}{'[1:]' if view else ''}, {_scalar(draw, ctx)})")
         for _ in range(draw(st.integers(1, 2))):
             usable = [op for op in ALIAS_OPS if "X[:] = X" not in op]
             lines.append(_alias_op(draw, ctx, draw(st.sampled_from(usable)), Z, n))
-        read = _reduction_text(draw, ctx, f"{holder}.w", (n,))
+        read = _reduction_text(draw, ctx, f"{holder}.w", (n - 1 if view else n,))
         lines.append(f"{target} = {holder}.scale * {read}")
     elif form == 1:
         grid = f"g_{target}"

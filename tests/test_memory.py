@@ -969,3 +969,37 @@ def _scaled_in_place_once(x):
 ])
 def test_an_array_a_container_holds_updated_through_its_name(f, args):
     check_four_ways(f, *args)
+
+
+class _RowHolder:
+    def __init__(self, v):
+        self.v = v
+
+
+def _field_holds_a_row(M):
+    A = M * 1.0
+    h = _RowHolder(A[1])  # (a view of row 1)
+    A[1, :] = A[1, :] ** 2  # (written through the base)
+    return np.sum(h.v)
+
+
+class _Slab:
+    def __init__(self, flat, lo, hi):
+        self.w = flat[lo:hi]
+
+
+def _layers_of_one_buffer(theta):
+    buf = theta.copy()
+    first, second = _Slab(buf, 0, 2), _Slab(buf, 2, 4)
+    buf *= 0.5
+    buf[1] += buf[2]
+    return np.sum(first.w ** 2) + np.sum(second.w * first.w)
+
+
+@pytest.mark.parametrize("f, args", [
+    (_field_holds_a_row, (np.arange(9.0).reshape(3, 3) / 7.0,)),
+    (_layers_of_one_buffer, (np.array([0.5, 1.5, -0.3, 0.8]),)),
+])
+def test_a_field_holding_a_view_sees_writes_through_the_base(f, args):
+    """Round 57b: the gradient ignored the writes (the view is made again, and stored)."""
+    check_four_ways(f, *args)
