@@ -106,6 +106,8 @@ Expr = (
 
 def children(expr: Expr) -> tuple[Expr, ...]:
     """The direct sub-expressions of ``expr``."""
+    if expr.__class__ is Name or expr.__class__ is Const:
+        return ()  # (most nodes are leaves: the passes ask for every one, again and again)
     if isinstance(expr, BinOp | Compare):
         return (expr.left, expr.right)
     if isinstance(expr, UnaryOp):
@@ -608,6 +610,8 @@ _S = TypeVar("_S", bound=Stmt)
 
 def blocks_of(stmt: Stmt) -> tuple[tuple[Stmt, ...], ...]:
     """The statement lists nested directly inside ``stmt``."""
+    if stmt.__class__ is not If and stmt.__class__ is not Loop:
+        return ()  # (most statements have no blocks: asked for every one, again and again)
     if isinstance(stmt, If):
         return (stmt.body, stmt.orelse)
     if isinstance(stmt, Loop):
