@@ -143,6 +143,13 @@ def _fold_node(expr: ir.Expr, ints: Collection[str] = ()) -> ir.Expr:
             return negated
         if expr.op == "-" and _const_number(inner):
             return ir.Const(-inner.value)
+        if expr.op == "-" and isinstance(inner, ir.BinOp) and inner.op in ("*", "/"):
+            for side, other in ((inner.left, inner.right), (inner.right, inner.left)):
+                if _const_number(side) and side.value < 0:  # -(a * -2.0) is a * 2.0
+                    flipped = ir.Const(-side.value)
+                    return ir.BinOp(inner.op, *(
+                        (flipped, other) if side is inner.left else (other, flipped)
+                    ))
         return expr
     if (
         isinstance(expr, ir.Compare)
@@ -173,8 +180,20 @@ def _fold_node(expr: ir.Expr, ints: Collection[str] = ()) -> ir.Expr:
             return _fold_node(ir.UnaryOp("-", right), ints)
         if _is_const(right, (-1,)):
             return _fold_node(ir.UnaryOp("-", left), ints)
+    if op in ("*", "/"):  # (signs: exact, as IEEE rounding is symmetric in sign)
         if negated_left is not None and negated_right is not None:
-            return ir.BinOp("*", negated_left, negated_right)
+            return ir.BinOp(op, negated_left, negated_right)
+        if negated_left is not None or negated_right is not None:
+            # (-a) * -2.0 is a * 2.0; else (-a) * b is -(a * b), as many operations, and
+            # the negation is then taken in by what adds or subtracts the product
+            other = right if negated_left is not None else left
+            if _const_number(other) and other.value < 0:
+                flipped = ir.Const(-other.value)
+                return ir.BinOp(op, *(
+                    (negated_left, flipped) if negated_left is not None
+                    else (flipped, negated_right)
+                ))
+            return ir.UnaryOp("-", ir.BinOp(op, negated_left or left, negated_right or right))
     if op == "+":  # (``0.0 + n`` of an int ``n`` is what makes it a float)
         if left == right and _is_product(left):  # (x * g + x * g, of x * x: exact)
             return ir.BinOp("*", ir.Const(2.0), left)
@@ -225,6 +244,47 @@ def merge_doubled(body: tuple[ir.Stmt, ...] | list[ir.Stmt]) -> list[ir.Stmt]:
             continue
         out.append(stmt)
     return out
+
+
+def merge_negated_first(body: tuple[ir.Stmt, ...] | list[ir.Stmt]) -> list[ir.Stmt]:
+    """``d = -x`` (a first contribution), then ``d += e`` with nothing reading or writing
+    ``d``, nor writing a name of ``x``, in between, becomes ``d = e - x`` there: one
+    number made instead of two, the same value bit for bit (negation is exact, and
+    ``e + -x`` is ``e - x``). For Python floats, where each operation makes a number."""
+    out = [
+        ir.with_blocks(stmt, (merge_negated_first(b) for b in blocks))
+        if (blocks := ir.blocks_of(stmt)) else stmt
+        for stmt in body
+    ]
+    merged: set[int] = set()  # (positions of first contributions merged into a later one)
+    for position, first in enumerate(out):
+        if not (
+            isinstance(first, ir.Adjoint) and not first.accumulate
+            and isinstance(first.value, ir.UnaryOp) and first.value.op == "-"
+        ):
+            continue
+        negated = first.value.operand
+        guarded = {first.target, *ir.names_in(negated)}
+        for later in range(position + 1, len(out)):
+            stmt = out[later]
+            if (
+                isinstance(stmt, ir.Adjoint) and stmt.accumulate
+                and stmt.target == first.target
+                and first.target not in ir.names_in(stmt.value)
+            ):
+                out[later] = ir.Adjoint(
+                    stmt.target, ir.BinOp("-", stmt.value, negated), tag=stmt.tag
+                )
+                merged.add(position)
+                break
+            if any(
+                guarded & set(ir.targets_of(s)) or first.target in ir.reads_of(s)
+                for s in ir.walk([stmt])
+            ):
+                break
+    if not merged:
+        return out
+    return _drop_empty_headers([s for k, s in enumerate(out) if k not in merged])
 
 
 def fold(expr: ir.Expr, ints: Collection[str] = ()) -> ir.Expr:
@@ -1067,7 +1127,7 @@ def optimize(fn: ir.Function, *, for_floats: bool = False) -> ir.Function:
     copy_name = next((n for n, v in fn.bindings.items() if v is fresh_copy), "fresh_copy")
     body = reduce_strength(merge_doubled(eliminate_dead_code(list(fn.body))))
     if for_floats:
-        body = float_constants(body)
+        body = merge_negated_first(float_constants(body))
         fn = number_functions(fn.with_body(body))
         body = list(fn.body)
     calls = fresh_calls(fn.bindings, fn.free_objects)
