@@ -18,8 +18,8 @@ Workloads (each gradient is checked against the hand-written one before it is ti
 * W4 -- the 1000-iteration scalar loop (benchmarks/loop.py): ``srcad.grad(loop,
         wrt=x)`` vs ``loop_grad_by_hand``. Target <= 1.5.
 * T  -- transform time: ``srcad.grad(f)`` of generated straight-line functions of 100,
-        1000 and 4000 statements (a random mix of + - * and math.sin / math.tanh over
-        earlier variables, two float parameters). Every measurement writes a NEW module
+        1000 and 4000 statements of 2-4 operations each (+ - * / and math.sin /
+        math.tanh over earlier variables, two float parameters). Every measurement writes a NEW module
         (new file, new seed, so a new code object: nothing comes from srcad's cache);
         ms per build and us per statement, min over repeats; then the same with the
         gradient's first call at (0.3, 0.7). Targets: 1000 statements built and called
@@ -425,23 +425,26 @@ def measure(workloads, repeats, target_s, budget_s, seed=0):
 
 
 def straight_line_source(n_statements: int, seed: int) -> str:
-    """``def f(a, b)``: n statements, each + - * of two earlier values or sin/tanh of one."""
+    """``def f(a, b)``: n statements of 2-4 operations each over earlier values, as issue
+    17 states the workload (``a7 = a6 / (1.0 + a6 * a6)``): + - * /, math.sin and
+    math.tanh."""
     rng = random.Random(seed)
     names = ["a", "b"]
     lines = ["import math", "", "", "def f(a, b):"]
     for i in range(n_statements):
-        target = f"v{i}"
         u = rng.choice(names[-8:])  # mostly recent values: a deep, connected graph
-        w = rng.choice(names)
+        w, z = rng.choice(names), rng.choice(names[-4:])
         kind = rng.random()
-        if kind < 0.15:
-            expr = f"math.sin({u})"
-        elif kind < 0.3:
-            expr = f"math.tanh({u})"
+        if kind < 0.25:
+            expr = f"{u} / (1.0 + {u} * {u})"
+        elif kind < 0.5:
+            expr = f"math.sin({u}) * {w} + {z}"
+        elif kind < 0.75:
+            expr = f"({u} - {w}) * 0.5 + math.tanh({z})"
         else:
-            expr = f"{u} {rng.choice('+-*')} {w}"
-        lines.append(f"    {target} = {expr}")
-        names.append(target)
+            expr = f"{u} * {w} - {z} * 0.25"
+        lines.append(f"    v{i} = {expr}")
+        names.append(f"v{i}")
     lines.append(f"    return {' + '.join(names[-4:])}")
     return "\n".join(lines) + "\n"
 

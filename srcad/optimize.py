@@ -257,31 +257,31 @@ def merge_negated_first(body: tuple[ir.Stmt, ...] | list[ir.Stmt]) -> list[ir.St
         for stmt in body
     ]
     merged: set[int] = set()  # (positions of first contributions merged into a later one)
-    for position, first in enumerate(out):
-        if not (
-            isinstance(first, ir.Adjoint) and not first.accumulate
-            and isinstance(first.value, ir.UnaryOp) and first.value.op == "-"
+    pending: dict[str, tuple[int, ir.Expr]] = {}  # d -> (position of d = -x, x)
+    watched: dict[str, set[str]] = {}  # a name d or x holds -> the pending d's
+    for position, stmt in enumerate(out):
+        if (
+            isinstance(stmt, ir.Adjoint) and stmt.accumulate and stmt.target in pending
+            and stmt.target not in ir.names_in(stmt.value)
         ):
-            continue
-        negated = first.value.operand
-        guarded = {first.target, *ir.names_in(negated)}
-        for later in range(position + 1, len(out)):
-            stmt = out[later]
-            if (
-                isinstance(stmt, ir.Adjoint) and stmt.accumulate
-                and stmt.target == first.target
-                and first.target not in ir.names_in(stmt.value)
-            ):
-                out[later] = ir.Adjoint(
-                    stmt.target, ir.BinOp("-", stmt.value, negated), tag=stmt.tag
-                )
-                merged.add(position)
-                break
-            if any(
-                guarded & set(ir.targets_of(s)) or first.target in ir.reads_of(s)
-                for s in ir.walk([stmt])
-            ):
-                break
+            first, negated = pending.pop(stmt.target)
+            stmt = out[position] = ir.Adjoint(
+                stmt.target, ir.BinOp("-", stmt.value, negated), tag=stmt.tag
+            )
+            merged.add(first)
+        for inner in ir.walk([stmt]):  # (what is written, or a pending d read, ends it)
+            touched = [n for n in ir.reads_of(inner) if n in pending]
+            for name in (*ir.targets_of(inner), *touched):
+                for d in watched.pop(name, ()):
+                    pending.pop(d, None)
+        if (
+            isinstance(stmt, ir.Adjoint) and not stmt.accumulate
+            and isinstance(stmt.value, ir.UnaryOp) and stmt.value.op == "-"
+            and stmt.target not in ir.names_in(stmt.value.operand)
+        ):
+            pending[stmt.target] = (position, stmt.value.operand)
+            for name in {stmt.target, *ir.names_in(stmt.value.operand)}:
+                watched.setdefault(name, set()).add(stmt.target)
     if not merged:
         return out
     return _drop_empty_headers([s for k, s in enumerate(out) if k not in merged])

@@ -1648,3 +1648,19 @@ def test_merged_negations_give_the_unoptimized_gradient_bit_for_bit():
     plain = srcad.grad(_logistic_chain, wrt=(0, 1), optimize=False)
     assert g(3.2, 0.3) == plain(3.2, 0.3)
     check_four_ways(_logistic_chain, 3.2, 0.3, wrt=(0, 1))
+
+
+def test_a_merged_contribution_ends_what_waits_on_its_name():
+    from srcad.optimize import merge_negated_first
+
+    y, e = N("y"), N("e")
+    body = [adj("d", ir.UnaryOp("-", y)), adj("p", ir.UnaryOp("-", N("d"))),
+            adj("d", x, accumulate=True), adj("p", e, accumulate=True)]
+    # (p = -d reads d = -y: that stays; d += x writes the d that p = -d read: so does it)
+    assert merge_negated_first(body) == body
+    later = [adj("p", ir.UnaryOp("-", N("d"))), adj("d", ir.UnaryOp("-", y)),
+             adj("p", e, accumulate=True), adj("d", x, accumulate=True)]
+    assert merge_negated_first(later) == [
+        adj("p", ir.UnaryOp("-", N("d"))), adj("p", e, accumulate=True),
+        adj("d", B("-", x, y)),
+    ]
