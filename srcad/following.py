@@ -1,4 +1,4 @@
-"""Gradients that follow the helpers they inlined.
+"""Gradients that follow the helpers they inlined (and the user function's defaults).
 
 A gradient that inlined a helper (``sigmoid`` called by ``f``) holds the helper's code
 as it was when the gradient was built. When the helper is redefined (a notebook cell run
@@ -82,7 +82,8 @@ def _checked_call(
                               gradient.__closure__)
     signature = inspect.signature(bare)
     if any(p in signature.parameters for p in _OWN_NAMES) or any(
-        p.startswith(("names_", "lookup_", "helper_", "code_")) for p in signature.parameters
+        p.startswith(("names_", "lookup_", "helper_", "code_", "owner_"))
+        for p in signature.parameters
     ):
         return None
     namespace: dict[str, Any] = {"current": gradient, "latest": latest}
@@ -92,6 +93,9 @@ def _checked_call(
         if _is_dict_get(lookup):
             namespace[f"names_{k}"] = lookup.func.__self__
             tests.append(f"names_{k}.get({lookup.args[0]!r}) is helper_{k}")
+        elif _is_attribute(lookup):  # (the user function's defaults)
+            namespace[f"owner_{k}"] = lookup.args[0]
+            tests.append(f"owner_{k}.{lookup.args[1]} is helper_{k}")
         else:
             namespace[f"lookup_{k}"] = lookup
             tests.append(f"lookup_{k}() is helper_{k}")
@@ -100,6 +104,10 @@ def _checked_call(
             namespace[f"code_{k}"] = code
             tests.append(f"function_{k}.__code__ is code_{k}")
     params, arguments = _passed_on(signature)
+    if any(_is_attribute(lookup) for lookup, *_ in checks):
+        # (f's defaults may change: the arguments pass on as they came, so that what a
+        # call leaves out takes the defaults of the gradient made for them)
+        params = arguments = "*args, **kwargs"
     name = gradient.__name__
     source = (
         f"def {name}({params}):\n"
@@ -109,9 +117,19 @@ def _checked_call(
     )
     exec(compile(source, f"<srcad helper check of {name}>", "exec"), namespace)  # noqa: S102
     checked: types.FunctionType = namespace.pop(name)
-    checked.__defaults__ = gradient.__defaults__
-    checked.__kwdefaults__ = gradient.__kwdefaults__
+    if params != "*args, **kwargs":
+        checked.__defaults__ = gradient.__defaults__
+        checked.__kwdefaults__ = gradient.__kwdefaults__
     return checked
+
+
+def _is_attribute(lookup: Any) -> bool:
+    """Whether ``lookup`` is ``functools.partial(getattr, obj, name)``."""
+    return (
+        isinstance(lookup, functools.partial) and lookup.func is getattr
+        and len(lookup.args) == 2 and isinstance(lookup.args[1], str)
+        and lookup.args[1].isidentifier() and not lookup.keywords
+    )
 
 
 def _is_dict_get(lookup: Any) -> bool:

@@ -62,7 +62,7 @@ class Compiled:
             user_function.__defaults__,
             tuple(cells),
         )
-        generated.__kwdefaults__ = dict(user_function.__kwdefaults__ or {}) or None
+        generated.__kwdefaults__ = user_function.__kwdefaults__  # (the same dict: f's)
         generated.__qualname__ = self.code.co_name
         if itself is not None:
             itself.cell_contents = generated

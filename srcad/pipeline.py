@@ -472,6 +472,11 @@ class Gradient:
         for lookup, obj, code in self.dependencies():
             function = obj.func if isinstance(obj, functools.partial) else obj
             checks.setdefault((id(obj), id(code)), (lookup, obj, function, code))
+        for attribute in ("__defaults__", "__kwdefaults__"):  # (`f.__defaults__ = ...`)
+            held = getattr(self.user_function, attribute, None)
+            if held:
+                lookup = functools.partial(getattr, self.user_function, attribute)
+                checks.setdefault((id(held), 0), (lookup, held, None, None))
         return tuple(checks.values())
 
     def is_current(self) -> bool:

@@ -201,3 +201,33 @@ def test_a_gradient_follows_a_helper_redefined_twice_keeping_its_signature(tmp_p
         assert list(inspect.signature(g).parameters) == ["x", "scale", "shift"]
     finally:
         sys.modules.pop("reloaded_helper", None)
+
+
+def _scaled_square(x, a=1.0):
+    return a * x * x
+
+
+def _scaled_square_keyword(x, *, a=1.0):
+    return a * x * x
+
+
+def test_a_gradient_follows_defaults_given_to_the_function_after_it_was_made():
+    g = srcad.grad(_scaled_square)
+    assert g(1.0) == 2.0
+    saved = _scaled_square.__defaults__
+    try:
+        _scaled_square.__defaults__ = (3.0,)  # (a configuration step changing a default)
+        assert g(1.0) == 6.0 and g(1.0, 2.0) == 4.0 and g(1.0, a=5.0) == 10.0
+    finally:
+        _scaled_square.__defaults__ = saved
+    assert g(1.0) == 2.0
+    gk = srcad.grad(_scaled_square_keyword)
+    assert gk(1.0) == 2.0
+    kept = _scaled_square_keyword.__kwdefaults__
+    try:
+        _scaled_square_keyword.__kwdefaults__ = {"a": 5.0}
+        assert gk(1.0) == 10.0
+        _scaled_square_keyword.__kwdefaults__["a"] = 4.0  # (the same dict, changed)
+        assert gk(1.0) == 8.0
+    finally:
+        _scaled_square_keyword.__kwdefaults__ = kept
