@@ -915,3 +915,60 @@ def test_scipy_solve_inv_and_det():
     rng = np.random.default_rng(3)
     A, b = rng.normal(size=(3, 3)) + 3.0 * np.eye(3), rng.normal(size=3)
     check_four_ways(_scipy_linear_algebra, A, b, rtol=1e-5)
+
+
+# ---------------------------------------------------------------- harmless keywords (round 59)
+
+
+def _sum_prod_initial(x):
+    return np.sum(x ** 2, initial=1.0) + np.prod(x, initial=2.0) + np.sum(
+        x, where=x > 0.5, initial=0.25
+    )
+
+
+def _sorted_stably(x):
+    return np.sort(x, kind="stable") @ np.arange(3.0)
+
+
+def _scan_as_floats(x):
+    return np.sum(np.cumsum(x, dtype=np.float64) ** 2) + np.sum(np.cumprod(x, dtype=float))
+
+
+def _table_row(x):
+    prev = np.arange(3, dtype=float)  # (a dynamic-programming row: 0.0, 1.0, 2.0)
+    prev[1:] = prev[1:] * x
+    grid = np.linspace(0.0, 1.0, 3, dtype="float64") * x + np.full(3, 2, dtype=float)
+    return np.sum(prev ** 2) + np.sum(grid * np.eye(3, dtype=np.float64)[0])
+
+
+def _truth_and_rounding(x):
+    return np.sum(x) * x.all() + np.sum(x * x.round(1)) + np.any(x > 5.0) * x[0] + len(
+        x.nonzero()[0]
+    ) * np.sum(x * x) * np.all(x > 0.0, axis=0)
+
+
+def test_keywords_that_change_no_derivative():
+    x = np.array([0.3, 1.0, 0.7])
+    check_four_ways(_sum_prod_initial, x)
+    np.testing.assert_allclose(
+        srcad.grad(_sum_prod_initial)(x),
+        2 * x + 2.0 * np.prod(x) / x + (x > 0.5), rtol=1e-12,
+    )
+    check_four_ways(_sorted_stably, x)
+    check_four_ways(_scan_as_floats, x)
+    check_four_ways(_table_row, 1.7)
+    check_four_ways(_truth_and_rounding, x)
+    np.testing.assert_allclose(
+        srcad.grad(_truth_and_rounding)(x), 1.0 + x.round(1) + 3 * 2 * x, rtol=1e-12
+    )
+
+
+def _made_int_table(x):
+    prev = np.arange(3, dtype=int)
+    prev[1:] = prev[1:] * x  # (truncates: refused at the line, as before)
+    return np.sum(prev ** 2)
+
+
+def test_an_int_dtype_stays_refused():
+    with pytest.raises(srcad.SrcadError, match="keyword `dtype`"):
+        srcad.grad(_made_int_table)(1.7)

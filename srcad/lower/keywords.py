@@ -23,7 +23,11 @@ Keyword options that select or combine values:
 - a reduction's ``where=m``: the items left out replaced by the reduction's identity
   (``np.sum(np.where(m, x, 0.0))``; ``np.mean`` divides by the number of items kept);
 - ``np.max``/``np.min``'s ``initial=v``: ``np.maximum(np.max(x), v)`` (with ``where=``,
-  the items left out are ``v``);
+  the items left out are ``v``); ``np.sum``'s: ``np.sum(x) + v``, ``np.prod``'s:
+  ``np.prod(x) * v``;
+- ``dtype=float`` (numpy's float64) of ``np.arange``, ``linspace``, ``full``,
+  ``full_like`` and ``eye``: ``np.asarray(np.arange(...), dtype=float)``; of ``np.cumsum``
+  and ``cumprod``: ``np.cumsum(np.asarray(x, dtype=float))``;
 - a ufunc's ``subok=``, ``order=`` and ``casting=``, which change neither value nor
   gradient of real arrays, are dropped.
 
@@ -54,6 +58,13 @@ _EXTREMA: dict[object, np.ufunc] = {
     np.max: np.maximum, np.amax: np.maximum, np.min: np.minimum, np.amin: np.minimum
 }
 _EXTREMUM_NAMES: dict[np.ufunc, str] = {np.maximum: "maximum", np.minimum: "minimum"}
+#: reductions with ``initial=`` and the operator that combines it with the reduction
+_INITIAL_OPERATOR: dict[object, type[ast.operator]] = {np.sum: ast.Add, np.prod: ast.Mult}
+#: array makers whose ``dtype=`` of float64 changes nothing srcad differentiates
+_MAKERS = (np.arange, np.linspace, np.full, np.full_like, np.eye)
+_FLOAT64 = (float, np.float64, np.double, "float", "float64", "f8", "double")
+#: scans whose ``dtype=`` of float64 is their argument's: ``np.cumsum(np.asarray(x, dtype))``
+_SCANS = (np.cumsum, np.cumprod)
 
 
 class NumpyKeywords(LoweringPart):
@@ -107,6 +118,24 @@ class NumpyKeywords(LoweringPart):
             total = _np(numpy, "sum", [kept_x, *node.args[1:]], node, rest)
             count = _np(numpy, "sum", [mask, *node.args[1:]], node, rest)
             return ast.copy_location(ast.BinOp(total, ast.Div(), count), node)
+        if callee in _INITIAL_OPERATOR and "initial" in given:
+            kept_x = x if "where" not in given else _where(
+                numpy, given["where"], x, ast.Constant(_IDENTITY[callee]), node
+            )
+            reduced = _call(node, rest, [kept_x, *node.args[1:]])
+            combined = ast.BinOp(reduced, _INITIAL_OPERATOR[callee](), given["initial"])
+            return ast.copy_location(combined, node)
+        if any(callee is maker for maker in _MAKERS) and "dtype" in given and (
+            self._is_float64(scope, given["dtype"])
+        ):  # (an int dtype makes the values steps, numpy's own way: refused)
+            made = _call(node, [k for k in node.keywords if k.arg != "dtype"])
+            return _np(numpy, "asarray", [made], node, [ast.keyword("dtype", given["dtype"])])
+        if any(callee is scan for scan in _SCANS) and "dtype" in given and (
+            self._is_float64(scope, given["dtype"])
+        ):
+            as_floats = _np(numpy, "asarray", [x], node, [ast.keyword("dtype", given["dtype"])])
+            return _call(node, [k for k in node.keywords if k.arg != "dtype"],
+                         [as_floats, *node.args[1:]])
         if combine is not None and "initial" in given:
             initial = given["initial"]
             if "where" in given:
@@ -115,6 +144,13 @@ class NumpyKeywords(LoweringPart):
             return _np(numpy, _EXTREMUM_NAMES[combine], [_call(node, rest), initial], node)
         return node
 
+
+    def _is_float64(self, scope: Scope, dtype: ast.expr) -> bool:
+        """``dtype`` is numpy's float64 (``float``, ``np.float64``, ``"float64"``...)."""
+        if isinstance(dtype, ast.Constant):
+            return isinstance(dtype.value, str) and dtype.value in _FLOAT64
+        held = self.denote(scope, dtype).static
+        return any(held is kind for kind in _FLOAT64 if not isinstance(kind, str))
 
     def without_nans(self, node: ast.Call) -> ast.expr:
         """``np.nansum(x, ...)`` as ``np.sum(np.where(np.isnan(x), 0.0, x), ...)`` (and the

@@ -494,6 +494,12 @@ for _name in (
     defrule(f"np.{_name}(x)", env=NP, x=None)
 for _name in ("round", "around"):  # (to a number of decimals: piecewise constant too)
     defrule(f"np.{_name}(x, decimals=0)", env=NP, x=None, decimals=None)
+defrule("x.round(decimals=0)", x=None, decimals=None)
+for _name in ("all", "any"):  # (truth values)
+    defrule(f"np.{_name}(x, axis=None, keepdims=False)", env=NP, x=None, axis=None,
+            keepdims=None)
+    defrule(f"x.{_name}(axis=None, keepdims=False)", x=None, axis=None, keepdims=None)
+defrule("x.nonzero()", x=None)
 for _name in ("argmax", "argmin", "argsort"):
     defrule(f"np.{_name}(x, axis)", env=NP, x=None, axis=None)
     defrule(f"x.{_name}(axis=None)", x=None, axis=None)

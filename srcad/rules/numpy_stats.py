@@ -114,9 +114,10 @@ defrule(
     },
 )
 #: The gradient goes back through the sorting permutation (ties: numpy's stable order).
-defrule(
-    "np.sort(x, axis=-1)",
+defrule(  # (``kind``: any sorting algorithm sorts to the same values)
+    "np.sort(x, axis=-1, kind=None)",
     env=ENV,
+    kind=None,
     x="sort_grad(g, x, axis)",
     tangents={"x": "sort_tangent(t, x, axis)"},
 )
