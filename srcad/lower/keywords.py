@@ -119,10 +119,10 @@ class NumpyKeywords(LoweringPart):
             count = _np(numpy, "sum", [mask, *node.args[1:]], node, rest)
             return ast.copy_location(ast.BinOp(total, ast.Div(), count), node)
         if callee in _INITIAL_OPERATOR and "initial" in given:
-            kept_x = x if "where" not in given else _where(
+            summed: ast.expr = x if "where" not in given else _where(
                 numpy, given["where"], x, ast.Constant(_IDENTITY[callee]), node
             )
-            reduced = _call(node, rest, [kept_x, *node.args[1:]])
+            reduced = _call(node, rest, [summed, *node.args[1:]])
             combined = ast.BinOp(reduced, _INITIAL_OPERATOR[callee](), given["initial"])
             return ast.copy_location(combined, node)
         if any(callee is maker for maker in _MAKERS) and "dtype" in given and (
