@@ -364,9 +364,9 @@ def jvp(
     names = list(call.values)[: len(primals)]
     # (parameters left out take their defaults: constants, not zero tangents; so does an
     # int or a bool given a zero tangent, a seed or a count: as JAX's float0 tangents)
-    moving = tuple(
+    moving = tuple(  # (a None tangent: a constant, such as a random generator)
         n for n, t in zip(names, tangents)
-        if not (trees.is_integer(call.values[n]) and _zero(t))
+        if t is not None and not (trees.is_integer(call.values[n]) and _zero(t))
     )
     given = None if len(moving) == len(call.values) else moving
     fn = _tangent_function(f, optimize, given)

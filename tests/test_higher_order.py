@@ -1466,3 +1466,16 @@ def test_a_jacobian_draws_what_one_run_of_f_draws():
     _DRAWS = np.random.default_rng(0)  # each ran f: they drew twice)
     eps = np.array([_DRAWS.standard_normal(2) for _ in range(3)])
     assert np.allclose(h, _elbo_hessian(params, eps), rtol=1e-12, atol=1e-14)
+
+
+def _dropout_loss(W, rng: np.random.Generator):
+    keep = rng.binomial(1, 0.7, size=W.shape)  # (a dropout mask)
+    return np.sum(np.sin(W) * keep) / 0.7
+
+
+def test_jvp_takes_none_for_a_constant_argument_such_as_a_generator():
+    W = np.array([0.3, -0.5, 1.2])
+    g = srcad.grad(_dropout_loss)(W, np.random.default_rng(0))
+    value, tangent = srcad.jvp(_dropout_loss, (W, np.random.default_rng(0)), (np.ones(3), None))
+    assert value == _dropout_loss(W, np.random.default_rng(0))
+    assert tangent == pytest.approx(float(g @ np.ones(3)), rel=1e-12)
