@@ -1575,3 +1575,25 @@ def test_slices_and_grown_lists_read_in_loops(f, args):
     outer one: its restored reference kept the inner loop's items (IndexError from the
     generated code). Round 54; the first two older than this stop."""
     check_four_ways(f, *args)
+
+
+def _weighted_by_rank(xs):
+    values = [xs[0] * 2.0, xs[1], xs[2] ** 2]
+    top = max(values)
+    position = values.index(top)  # (an int: no gradient)
+    return top * (position + 1) + values.count(top) * values[0] + (xs[0], xs[1]).index(xs[1])
+
+
+def _last_of_a_made_list(xs):
+    seen = []
+    for x in xs:
+        seen.append(x * x)
+    return seen[-1] * seen.count(seen[0]) + seen.index(seen[1])
+
+
+def test_index_and_count_of_a_list_the_function_made():
+    xs = [1.5, 2.0, 3.0]
+    check_four_ways(_weighted_by_rank, xs)
+    assert srcad.grad(_weighted_by_rank)(xs) == pytest.approx([2.0, 0.0, 3 * 2 * 3.0 * 1.0])
+    check_four_ways(_last_of_a_made_list, xs)
+    assert srcad.grad(_last_of_a_made_list)(xs) == pytest.approx([0.0, 0.0, 6.0])

@@ -206,6 +206,7 @@ class Expressions(LoweringPart):
         popped = self.appended_list(scope, node)
         if popped is not None and isinstance(node.func, ast.Attribute) and node.func.attr == "pop":
             return self.pop_item(scope, node)  # (items.pop(i): the item, and a shorter list)
+        node = self.list_query(scope, node)  # (items.index(v) of a list made here)
         in_place = self.lower_in_place(scope, node, node)  # (a.sort() in a test, xs.append(v)
         if in_place is not None:  # in a tuple, np.exp(x, out=y) in a sum: the change, where
             return self.lower_expr(scope, in_place, target)  # it stands, then its value)
@@ -222,6 +223,31 @@ class Expressions(LoweringPart):
         if read is not None:
             return read
         return self.operation(scope, written, target)
+
+    def list_query(self, scope: Scope, node: ast.Call) -> ast.Call:
+        """``items.index(v)`` or ``items.count(v)`` of a list or tuple the function made
+        (a display, or a name holding one: srcad knows its class): ``list.index(items,
+        v)``, which has a rule (ints, no gradient); any other call as it is."""
+        func = node.func
+        if not (
+            isinstance(func, ast.Attribute) and func.attr in ("index", "count")
+            and not node.keywords
+        ):
+            return node
+        value = scope.env.get(func.value.id) if isinstance(func.value, ast.Name) else None
+        if isinstance(func.value, ast.List | ast.Tuple):  # ([a, b].index(v))
+            kind: type = list if isinstance(func.value, ast.List) else tuple
+        elif isinstance(value, TupleValue):
+            kind = list if value.is_list else tuple
+        elif self.is_own_list(value):
+            kind = list
+        else:
+            return node
+        spelled = ast.copy_location(ast.Name(kind.__name__, ast.Load()), func)
+        if self.denote(scope, spelled).static is not kind:  # (`list` bound to another)
+            return node
+        unbound = ast.copy_location(ast.Attribute(spelled, func.attr, ast.Load()), func)
+        return ast.copy_location(ast.Call(unbound, [func.value, *node.args], []), node)
 
     def lower_Subscript(self, scope: Scope, node: ast.Subscript, target: Target) -> Any:
         made = self.made_item(scope, node, target)  # a field, an item of a list of objects

@@ -269,6 +269,13 @@ defrule("x // y", x=None, y=None, elementwise=True, broadcasting=True)
 defrule("x % y", x="g", y="-(x // y) * g", tangents={"x": "t", "y": "-(x // y) * t"},
         elementwise=True, broadcasting=True)
 defrule("len(x)", env={"len": len}, x=None)
+#: a position and a count in a list or tuple: ints (``items.index(v)`` of a list the
+#: function made is lowered as ``list.index(items, v)``)
+for _kind in (list, tuple):
+    defrule(f"{_kind.__name__}.index(x, value)", env={_kind.__name__: _kind}, x=None,
+            value=None)
+    defrule(f"{_kind.__name__}.count(x, value)", env={_kind.__name__: _kind}, x=None,
+            value=None)
 #: a logger (``log = logging.getLogger(__name__)``), whose calls only observe
 defrule("logging.getLogger(name=None)", env={"logging": logging}, name=None)
 for _name in ("int", "round", "bool"):
