@@ -32,7 +32,7 @@ from .frontend import (
     source_signature,
     without_aux,
 )
-from .pipeline import Gradient, differentiate
+from .pipeline import Gradient, differentiate, room_for_deep_expressions
 from .rule_caller import rule_caller
 from .rules import TABLE
 from .rules.table import callee_key
@@ -318,7 +318,7 @@ def build(
         ):
             return cached
         try:
-            with _without_cycle_collection():
+            with _without_cycle_collection(), room_for_deep_expressions():
                 result = _from_source(callee, wrt, mode, optimize, aux, examples)
         except WrtError:
             raise
@@ -326,7 +326,8 @@ def build(
             caller = _rule_caller(callee.function)
             if caller is None:
                 raise
-            result = _from_source(replace(callee, function=caller), wrt, mode, optimize, aux)
+            with _without_cycle_collection(), room_for_deep_expressions():
+                result = _from_source(replace(callee, function=caller), wrt, mode, optimize, aux)
         inner = getattr(callee.function, "__srcad__", None)
         if inner is not None:  # differentiating a gradient again
             result = replace(result, differentiates=inner)

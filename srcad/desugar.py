@@ -28,6 +28,10 @@
   before it, as Python does: ``value = st.pop() * v``, then ``st.append(value)``.
 - Statements after an ``if`` that may ``return``, ``break`` or ``continue`` move into
   the paths of that ``if`` that do not jump, so every jump ends its path.
+- Arithmetic nested more than :data:`_NESTED_PART` levels deep (a polynomial of hundreds
+  of terms pasted from a computer algebra system) is computed in parts first, each into
+  a name (``partial = ...``), in the order Python evaluates them: the passes that read
+  an operation's operands then read a bounded depth, not the whole sum at every ``+``.
 
 The result is still Python syntax (``ast``), with the user's line numbers kept. A
 rewriter takes each statement to the method named for its AST class (``rewrite_If``,
@@ -1454,10 +1458,94 @@ class _OrderedListChanges:
         return before
 
 
+#: how deep arithmetic nests before its inner parts are computed into names first
+_NESTED_PART = 32
+
+
+def _in_parts(stmts: list[ast.stmt], used: set[str]) -> list[ast.stmt]:
+    """``stmts`` with arithmetic nested deeper than :data:`_NESTED_PART` in the value of an
+    assignment, ``return`` or expression statement computed in parts before it."""
+    out: list[ast.stmt] = []
+    for stmt in stmts:
+        for field in ("body", "orelse", "finalbody"):
+            inner = getattr(stmt, field, None)
+            if isinstance(inner, list) and inner and isinstance(inner[0], ast.stmt):
+                setattr(stmt, field, _in_parts(inner, used))
+        for handler in getattr(stmt, "handlers", ()):
+            handler.body = _in_parts(handler.body, used)
+        value = getattr(stmt, "value", None)
+        if isinstance(stmt, ast.Assign | ast.AnnAssign | ast.Return | ast.Expr) and isinstance(
+            value, ast.BinOp | ast.UnaryOp
+        ):
+            parts: list[ast.stmt] = []
+            stmt.value, _ = _cut(value, parts, used)
+            if parts and isinstance(stmt.value, ast.Name) and stmt.value.id == _named(parts[-1]):
+                stmt.value = parts.pop().value  # type: ignore[attr-defined]  # (the whole)
+            out += parts
+        out.append(stmt)
+    return out
+
+
+def _cut(node: ast.expr, parts: list[ast.stmt], used: set[str]) -> tuple[ast.expr, int]:
+    """``node`` with each arithmetic part :data:`_NESTED_PART` levels high computed into a
+    name (its statement added to ``parts``, in the order Python evaluates the parts), and
+    the height left. A part right of an operand is cut only when that operand has no
+    effects (names, constants and arithmetic of them), so that nothing moves across one."""
+    if isinstance(node, ast.UnaryOp):
+        node.operand, height = _cut(node.operand, parts, used)
+    elif isinstance(node, ast.BinOp):
+        node.left, left = _cut(node.left, parts, used)
+        if _without_effects(node.left):  # (the left operand is cut to a bounded height)
+            node.right, right = _cut(node.right, parts, used)
+        else:
+            right = _height(node.right)
+        height = max(left, right)
+    else:
+        return node, 0
+    if height + 1 < _NESTED_PART:
+        return node, height + 1
+    name = _fresh("partial", used)
+    parts.append(_located(ast.Assign([_located(ast.Name(name, ast.Store()), node)], node), node))
+    return _located(ast.Name(name, ast.Load()), node), 0
+
+
+def _named(stmt: ast.stmt) -> str | None:
+    """The name ``stmt`` assigns, if it is ``name = value``."""
+    if isinstance(stmt, ast.Assign) and isinstance(stmt.targets[0], ast.Name):
+        return stmt.targets[0].id
+    return None
+
+
+def _height(node: ast.expr) -> int:
+    """How deep the arithmetic of ``node`` nests (0: not arithmetic), without recursion."""
+    height, todo = 0, [(node, 1)]
+    while todo:
+        part, level = todo.pop()
+        if isinstance(part, ast.BinOp):
+            todo += [(part.left, level + 1), (part.right, level + 1)]
+            height = max(height, level)
+        elif isinstance(part, ast.UnaryOp):
+            todo.append((part.operand, level + 1))
+            height = max(height, level)
+    return height
+
+
+def _without_effects(node: ast.expr) -> bool:
+    """Names, constants, and arithmetic of them: what computes nothing else first."""
+    return all(
+        isinstance(part, ast.Name | ast.Constant | ast.BinOp | ast.UnaryOp | ast.operator
+                   | ast.unaryop | ast.expr_context)
+        for part in astwalk.walk(node)
+    )
+
+
 def desugar(fn: ast.FunctionDef) -> ast.FunctionDef:
     """A copy of ``fn`` whose jumps all end their paths (see the module docstring)."""
     comprehensions = lambdas = control_flow = functional = list_changes = False
+    arithmetic = 0
     for node in astwalk.walk(fn):  # (one walk: this runs on every function srcad reads)
+        if isinstance(node, ast.BinOp):
+            arithmetic += 1
         if isinstance(node, _COMPREHENSIONS):
             comprehensions = True
         elif isinstance(node, ast.Call):
@@ -1478,7 +1566,8 @@ def desugar(fn: ast.FunctionDef) -> ast.FunctionDef:
             comprehensions = comprehensions or _starred_unpacking(node) is not None
         elif isinstance(node, ast.For | ast.While | ast.If | ast.With):
             control_flow = True
-    if not comprehensions and not lambdas and not control_flow and not list_changes:
+    deep = arithmetic >= _NESTED_PART  # (it may nest that deep)
+    if not comprehensions and not lambdas and not control_flow and not list_changes and not deep:
         return fn  # straight-line code: nothing to rewrite
     fn = copy.deepcopy(fn)
     if lambdas:
@@ -1506,5 +1595,7 @@ def desugar(fn: ast.FunctionDef) -> ast.FunctionDef:
         body = body[1:]  # the docstring
     if control_flow:
         body = _ExitsAfterLoops(used).rewrite(_loop_else_as_flag(body, used))
+    if deep:
+        body = _in_parts(body, used)
     fn.body = absorb(_LoopReturns(used).rewrite(body, 0))
     return fn

@@ -23,10 +23,12 @@ Hessian of a function of a few Python floats as one function (see :mod:`srcad.un
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import sys
 import threading
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -256,6 +258,25 @@ class Version:
     compiled: Compiled
 
 
+#: the recursion the passes may need: they walk expressions recursively, and Python
+#: reads a sum of a few thousand terms (a polynomial pasted from a computer algebra system)
+DEEP_RECURSION = 20_000
+
+
+@contextlib.contextmanager
+def room_for_deep_expressions() -> Iterator[None]:
+    """Python's recursion limit raised to :data:`DEEP_RECURSION` while the passes run."""
+    limit = sys.getrecursionlimit()
+    if limit >= DEEP_RECURSION:
+        yield
+        return
+    sys.setrecursionlimit(DEEP_RECURSION)
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(limit)
+
+
 class LazyVersion:
     """A :class:`Version` made the first time it is read (by ``make``): the array version
     a float version falls back to, which scalar code never calls. Building it costs as
@@ -274,7 +295,9 @@ class LazyVersion:
         with self._lock:
             if self._version is None:
                 assert self._make is not None
-                self._version, self._make = self._make(), None  # (its closure: freed)
+                with room_for_deep_expressions():
+                    self._version = self._make()
+                self._make = None  # (its closure: freed)
             return self._version
 
     @property
