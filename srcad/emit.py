@@ -284,25 +284,53 @@ def _with(stmt: ir.Enter, body: tuple[ir.Stmt, ...] | list[ir.Stmt], depth: int)
     return lines
 
 
-def _if(stmt: ir.If, depth: int) -> list[str]:
+def _if(stmt: ir.If, depth: int, computed_test: str | None = None) -> list[str]:
+    """``stmt`` as source; ``computed_test``: its test, written with the values it reads
+    computed in it (see :func:`_tested_first`)."""
     pad = INDENT * depth
     body, orelse = stmt.body, stmt.orelse
-    test = expression(stmt.test)
-    if not _has_code(body):  # `if c: pass else: X` reads better as `if not c: X`
+    test = computed_test or expression(stmt.test)
+    if not _has_code(body) and computed_test is None and depth < _DEEP_ELSE:
+        # (`if not c: X` reads better than `if c: pass else: X`, unless X is to be flat)
         test, body, orelse = expression(ir.UnaryOp("not", stmt.test)), orelse, ()
     lines = [pad + _tagged(f"if {test}:", stmt.tag, depth)]
     lines += _block(body, depth + 1)
     if not _has_code(body):
         lines.append(pad + INDENT + "pass")
     if orelse and _has_code(orelse):
+        tested = _tested_first(orelse) if depth >= _DEEP_ELSE else None
         if len(orelse) == 1 and isinstance(orelse[0], ir.If):
             nested = _if(orelse[0], depth)
+            lines.append(pad + "el" + nested[0].lstrip())
+            lines += nested[1:]
+        elif tested is not None:  # (an elif chain a hundred long: Python nests no deeper)
+            computed, inner = tested
+            nested = _if(inner, depth, computed)
             lines.append(pad + "el" + nested[0].lstrip())
             lines += nested[1:]
         else:
             lines.append(pad + "else:")
             lines += _block(orelse, depth + 1)
     return lines
+
+
+#: how deep an ``else`` nests before the values its ``if`` tests are computed in the test
+#: (``elif (t2 := T < 210.0):``), as Python refuses code nested a hundred levels deep
+_DEEP_ELSE = 40
+
+
+def _tested_first(orelse: tuple[ir.Stmt, ...]) -> tuple[str, ir.If] | None:
+    """An ``else`` that computes values, then tests them (``t2 = T < 210.0``, ``if t2:``):
+    the test with those values computed in it, as assignment expressions (``(t2 := T <
+    210.0)``), and the ``if``; None for any other ``else``."""
+    *computing, last = [s for s in orelse if not isinstance(s, ir.Comment)]
+    assigns = [s for s in computing if isinstance(s, ir.Assign) and not (s.in_place or s.logical)]
+    if not isinstance(last, ir.If) or not computing or len(assigns) < len(computing):
+        return None
+    walruses = [f"({s.target} := {expression(s.value)})" for s in assigns]
+    if len(walruses) == 1 and last.test == ir.Name(assigns[0].target):
+        return walruses[0], last
+    return f"({', '.join([*walruses, expression(last.test)])})[-1]", last
 
 
 def _loop(stmt: ir.Loop, depth: int) -> list[str]:

@@ -1,8 +1,9 @@
-"""Expressions nested hundreds of levels deep, as a computer algebra system prints them
+"""Code nested hundreds of levels deep: expressions as a computer algebra system prints them
 (a polynomial of 200 terms, a Horner form): srcad's passes walk expressions
 recursively, and read an operation's operands as written, so these crashed with
 RecursionError, or took time growing with the square of their length (round 59). They
-are computed in parts (``srcad.desugar._in_parts``); each gradient is checked four ways
+are computed in parts (``srcad.desugar._in_parts``). Long elif chains likewise crashed in
+generated code (``srcad.emit._tested_first``). Each gradient is checked four ways
 and against the exact derivative of the polynomial."""
 
 from __future__ import annotations
@@ -61,3 +62,16 @@ def test_parts_keep_the_order_of_effects(tmp_path):
     check_four_ways(module.energy, 0.3)
     exact = (math.cos(0.3) * 0.3 + math.sin(0.3)) * 0.3 * 3160.0 + math.sin(0.3) * 0.3 * 3160.0
     assert srcad.grad(module.energy)(0.3) == pytest.approx(exact, rel=1e-12)
+
+
+def test_an_elif_chain_of_a_hundred_and_twenty_branches(tmp_path):
+    # (a tabulated coefficient: the generated code nested an if per elif, and Python
+    # refuses code nested a hundred levels deep; the tests here compute a value first)
+    lines = ["def heat_capacity(T, scale):", "    if T * scale < 200.0:", "        c = 1.0"]
+    for k in range(1, 120):
+        lines += [f"    elif T * scale < {200.0 + 10 * k}:", f"        c = {1.0 + 0.01 * k} * T"]
+    lines += ["    else:", "        c = 3.0 * T * T", "    return c * scale"]
+    module = _module(tmp_path, "tabulated", "\n".join(lines) + "\n")
+    for T in (150.0, 555.0, 1500.0):
+        check_four_ways(module.heat_capacity, T, 1.0, wrt=(0, 1))
+    assert srcad.grad(module.heat_capacity)(555.0, 1.0) == pytest.approx(1.0 + 0.01 * 36)
