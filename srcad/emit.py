@@ -152,8 +152,8 @@ def statement(stmt: ir.Stmt) -> str:
         return f"{stmt.target} = {expression(stmt.value)}"
     if isinstance(stmt, ir.Adjoint):
         value = stmt.value
-        if stmt.accumulate and isinstance(value, ir.UnaryOp) and value.op == "-":
-            return f"{stmt.target} -= {expression(value.operand)}"  # (not += -dt1)
+        if stmt.accumulate and (negation := ir.negated(value)) is not None:
+            return f"{stmt.target} -= {expression(negation)}"  # (not += -dt1, nor += -a * b)
         return f"{stmt.target} {'+=' if stmt.accumulate else '='} {expression(value)}"
     if isinstance(stmt, ir.AdjointItem):
         index = stmt.index

@@ -171,6 +171,21 @@ def names_in(expr: Expr) -> Iterator[str]:
             stack.extend(children(node))
 
 
+def negated(expr: Expr) -> Expr | None:
+    """``e`` when ``expr`` is ``-e``, also through products and quotients (``(-a) * b``
+    is ``-(a * b)``: exactly, as rounding is symmetric in sign); None otherwise."""
+    if isinstance(expr, UnaryOp) and expr.op == "-":
+        return expr.operand
+    if isinstance(expr, BinOp) and expr.op in ("*", "/"):
+        left = negated(expr.left)
+        if left is not None:
+            return BinOp(expr.op, left, expr.right)
+        right = negated(expr.right)
+        if right is not None:
+            return BinOp(expr.op, expr.left, right)
+    return None
+
+
 def map_expr(expr: Expr, fn: Callable[[Expr], Expr]) -> Expr:
     """Rebuild ``expr`` bottom-up, applying ``fn`` to every node after its children. A
     node whose children ``fn`` left as they were is kept (the same object), so that a

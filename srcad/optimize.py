@@ -130,17 +130,13 @@ def int_names(
             return frozenset(ints)
 
 
-def _negated(expr: ir.Expr) -> ir.Expr | None:
-    return expr.operand if isinstance(expr, ir.UnaryOp) and expr.op == "-" else None
-
-
 def _fold_node(expr: ir.Expr, ints: Collection[str] = ()) -> ir.Expr:
     if isinstance(expr, ir.UnaryOp):
         inner = expr.operand
         if expr.op == "+":
             return inner
-        if expr.op == "-" and (negated := _negated(inner)) is not None:
-            return negated
+        if expr.op == "-" and (negated := ir.negated(inner)) is not None:
+            return negated  # (-(-a * b) is a * b)
         if expr.op == "-" and _const_number(inner):
             return ir.Const(-inner.value)
         if expr.op == "-" and isinstance(inner, ir.BinOp) and inner.op in ("*", "/"):
@@ -170,7 +166,7 @@ def _fold_node(expr: ir.Expr, ints: Collection[str] = ()) -> ir.Expr:
             "*": left.value * right.value,
         }[op]
         return ir.Const(value)
-    negated_left, negated_right = _negated(left), _negated(right)
+    negated_left, negated_right = ir.negated(left), ir.negated(right)
     if op == "*":  # (a comparison times 1 stays a product: True is not a gradient)
         if _is_const(left, _ONE) and not _may_be_int(right, ints):
             return right
@@ -183,17 +179,10 @@ def _fold_node(expr: ir.Expr, ints: Collection[str] = ()) -> ir.Expr:
     if op in ("*", "/"):  # (signs: exact, as IEEE rounding is symmetric in sign)
         if negated_left is not None and negated_right is not None:
             return ir.BinOp(op, negated_left, negated_right)
-        if negated_left is not None or negated_right is not None:
-            # (-a) * -2.0 is a * 2.0; else (-a) * b is -(a * b), as many operations, and
-            # the negation is then taken in by what adds or subtracts the product
-            other = right if negated_left is not None else left
-            if _const_number(other) and other.value < 0:
-                flipped = ir.Const(-other.value)
-                return ir.BinOp(op, *(
-                    (negated_left, flipped) if negated_left is not None
-                    else (flipped, negated_right)
-                ))
-            return ir.UnaryOp("-", ir.BinOp(op, negated_left or left, negated_right or right))
+        if negated_left is not None and _const_number(right) and right.value < 0:
+            return ir.BinOp(op, negated_left, ir.Const(-right.value))  # (-a) * -2.0
+        if negated_right is not None and _const_number(left) and left.value < 0:
+            return ir.BinOp(op, ir.Const(-left.value), negated_right)
     if op == "+":  # (``0.0 + n`` of an int ``n`` is what makes it a float)
         if left == right and _is_product(left):  # (x * g + x * g, of x * x: exact)
             return ir.BinOp("*", ir.Const(2.0), left)
@@ -247,10 +236,11 @@ def merge_doubled(body: tuple[ir.Stmt, ...] | list[ir.Stmt]) -> list[ir.Stmt]:
 
 
 def merge_negated_first(body: tuple[ir.Stmt, ...] | list[ir.Stmt]) -> list[ir.Stmt]:
-    """``d = -x`` (a first contribution), then ``d += e`` with nothing reading or writing
-    ``d``, nor writing a name of ``x``, in between, becomes ``d = e - x`` there: one
-    number made instead of two, the same value bit for bit (negation is exact, and
-    ``e + -x`` is ``e - x``). For Python floats, where each operation makes a number."""
+    """``d = -x`` (a first contribution; also ``d = -a * b``, see :func:`ir.negated`), then
+    ``d += e`` with nothing reading or writing ``d``, nor writing a name of ``x``, in
+    between, becomes ``d = e - x`` there: one number made instead of two, the same value
+    bit for bit (negation is exact, and ``e + -x`` is ``e - x``). For Python floats,
+    where each operation makes a number."""
     out = [
         ir.with_blocks(stmt, (merge_negated_first(b) for b in blocks))
         if (blocks := ir.blocks_of(stmt)) else stmt
@@ -260,6 +250,7 @@ def merge_negated_first(body: tuple[ir.Stmt, ...] | list[ir.Stmt]) -> list[ir.St
     pending: dict[str, tuple[int, ir.Expr]] = {}  # d -> (position of d = -x, x)
     watched: dict[str, set[str]] = {}  # a name d or x holds -> the pending d's
     for position, stmt in enumerate(out):
+        negation = ir.negated(stmt.value) if isinstance(stmt, ir.Adjoint) else None
         if (
             isinstance(stmt, ir.Adjoint) and stmt.accumulate and stmt.target in pending
             and stmt.target not in ir.names_in(stmt.value)
@@ -268,6 +259,7 @@ def merge_negated_first(body: tuple[ir.Stmt, ...] | list[ir.Stmt]) -> list[ir.St
             stmt = out[position] = ir.Adjoint(
                 stmt.target, ir.BinOp("-", stmt.value, negated), tag=stmt.tag
             )
+            negation = None  # (e - x: no negation left to merge)
             merged.add(first)
         for inner in ir.walk([stmt]):  # (what is written, or a pending d read, ends it)
             touched = [n for n in ir.reads_of(inner) if n in pending]
@@ -275,12 +267,11 @@ def merge_negated_first(body: tuple[ir.Stmt, ...] | list[ir.Stmt]) -> list[ir.St
                 for d in watched.pop(name, ()):
                     pending.pop(d, None)
         if (
-            isinstance(stmt, ir.Adjoint) and not stmt.accumulate
-            and isinstance(stmt.value, ir.UnaryOp) and stmt.value.op == "-"
-            and stmt.target not in ir.names_in(stmt.value.operand)
+            isinstance(stmt, ir.Adjoint) and not stmt.accumulate and negation is not None
+            and stmt.target not in ir.names_in(negation)
         ):
-            pending[stmt.target] = (position, stmt.value.operand)
-            for name in {stmt.target, *ir.names_in(stmt.value.operand)}:
+            pending[stmt.target] = (position, negation)
+            for name in {stmt.target, *ir.names_in(negation)}:
                 watched.setdefault(name, set()).add(stmt.target)
     if not merged:
         return out

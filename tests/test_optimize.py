@@ -1664,3 +1664,32 @@ def test_a_merged_contribution_ends_what_waits_on_its_name():
         adj("p", ir.UnaryOp("-", N("d"))), adj("p", e, accumulate=True),
         adj("d", B("-", x, y)),
     ]
+
+
+def test_a_merged_contribution_is_not_merged_again_as_a_negation():
+    from srcad.optimize import merge_negated_first
+
+    y, e = N("y"), N("e")
+    negative_product = B("*", ir.UnaryOp("-", x), g)  # (-x * g: a negation, see ir.negated)
+    body = [adj("d", ir.UnaryOp("-", y)), adj("d", negative_product, accumulate=True),
+            adj("d", e, accumulate=True)]
+    # (d = -x * g - y, then d += e: the second contribution stays an addition)
+    assert merge_negated_first(body) == [
+        adj("d", B("-", negative_product, y)), adj("d", e, accumulate=True)
+    ]
+    assert merge_negated_first([adj("d", negative_product), adj("d", e, accumulate=True)]) == [
+        adj("d", B("-", e, B("*", x, g)))
+    ]
+
+
+def _second_derivative_chain(x):
+    y = math.sin(x) * math.exp(x * x)
+    return y * math.cos(x) - x * y
+
+
+def test_grad_of_grad_with_merged_negations_matches_the_unoptimized_one():
+    gg = srcad.grad(srcad.grad(_second_derivative_chain))
+    plain = srcad.grad(srcad.grad(_second_derivative_chain, optimize=False), optimize=False)
+    for point in (0.3, -0.7, 1.1):
+        assert gg(point) == pytest.approx(plain(point), rel=1e-12)
+    check_four_ways(srcad.grad(_second_derivative_chain), 0.4)
