@@ -972,3 +972,40 @@ def _made_int_table(x):
 def test_an_int_dtype_stays_refused():
     with pytest.raises(srcad.SrcadError, match="keyword `dtype`"):
         srcad.grad(_made_int_table)(1.7)
+
+
+# ---------------------------------------------------------------- scipy.linalg factorizations
+
+
+def _scipy_cholesky_loss(M):
+    import scipy.linalg
+
+    upper = scipy.linalg.cholesky(M)  # (scipy's default: the upper factor)
+    lower = scipy.linalg.cholesky(M, lower=True, check_finite=False)
+    return np.sum(upper * np.arange(9.0).reshape(3, 3)) + np.sum(np.log(np.diag(lower)))
+
+
+def _scipy_eigh_loss(M):
+    import scipy.linalg
+
+    w, v = scipy.linalg.eigh(M)
+    wu, _ = scipy.linalg.eigh(M, lower=False)
+    return w @ np.array([1.0, 2.0, 3.0]) + np.sum(v[:, 0] ** 4) + wu[-1]
+
+
+def test_scipy_cholesky_and_eigh_are_numpys():
+    A = RNG.standard_normal((3, 3))
+    M = A @ A.T + 3.0 * np.eye(3)
+    check_four_ways(_scipy_cholesky_loss, M)
+    check_four_ways(_scipy_eigh_loss, M)
+    # (each factor reads the triangle its scipy call reads: the upper one by default)
+    upper_only = srcad.grad(lambda M: np.sum(np.linalg.cholesky(M.T).T))
+    gradient = srcad.grad(lambda M: np.sum(_scipy_upper(M)))(M)
+    np.testing.assert_allclose(np.tril(gradient, -1), 0.0)
+    np.testing.assert_allclose(gradient, upper_only(M), rtol=1e-10)
+
+
+def _scipy_upper(M):
+    import scipy.linalg
+
+    return scipy.linalg.cholesky(M)

@@ -100,3 +100,24 @@ defrule(
         "unit_diagonal=unit_diagonal)",
     },
 )
+
+
+def triangle_named(lower: Any) -> str:
+    """numpy's name (``UPLO``) of the triangle scipy's ``lower`` picks."""
+    return "L" if lower else "U"
+
+
+#: scipy.linalg's Cholesky factor is the upper one by default (``lower=False``), and its
+#: eigh reads the lower triangle by default: numpy's rules, told which triangle.
+defrule(
+    "scipy.linalg.cholesky(a, lower=False, overwrite_a=False, check_finite=True)",
+    env={**SL, "triangle_named": triangle_named}, lower=None, **_COPYING,
+    a="cholesky_grad(g, a, ans, not lower)",
+    tangents={"a": "cholesky_tangent(t, a, ans, not lower)"},
+)
+defrule(
+    "scipy.linalg.eigh(a, lower=True, overwrite_a=False, check_finite=True)",
+    env={**SL, "triangle_named": triangle_named}, lower=None, **_COPYING,
+    a="eigh_grad(g, a, ans, triangle_named(lower))",
+    tangents={"a": "eigh_tangent(t, a, ans, triangle_named(lower))"},
+)
