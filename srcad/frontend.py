@@ -327,7 +327,7 @@ def _by_indentation(
         return None
     if len(module.body) != 1 or not isinstance(module.body[0], ast.FunctionDef):
         return None
-    return _located(fn, module.body[0], indent, filename)
+    return _located(fn, _tests_assigned_first(module.body[0], source), indent, filename)
 
 
 def _parsed(source: str, firstlineno: int) -> ast.Module:
@@ -368,7 +368,78 @@ def parse_function(
             "write the function with `def`",
             Location(filename, firstlineno, 0),
         )
-    return _located(fn, node, _indent_of(source), filename)
+    return _located(fn, _tests_assigned_first(node, source), _indent_of(source), filename)
+
+
+def _tests_assigned_first(node: ast.FunctionDef, source: str) -> ast.FunctionDef:
+    """``node`` with :class:`_AssignedTests` applied (when its source has a ``:=``)."""
+    if ":=" not in source:
+        return node
+    rewritten = _AssignedTests().visit(node)
+    assert isinstance(rewritten, ast.FunctionDef)
+    return rewritten
+
+
+class _AssignedTests(ast.NodeTransformer):
+    """``if (n := len(xs)) > 3:`` (an assignment expression where an ``if`` or ``elif``
+    test is evaluated first: the test itself, the left of its comparison, the first of
+    its ``and``/``or``) becomes ``n = len(xs)``, then ``if n > 3:``. (srcad's generated
+    code tests so past 40 nested levels: ``elif (t2 := T < 210.0):``.)"""
+
+    def visit_If(self, node: ast.If) -> ast.AST | list[ast.stmt]:
+        self.generic_visit(node)
+        assigned: list[ast.stmt] = []
+        test = node.test
+        if (  # (srcad's own form: `elif ((t1 := ...), (t2 := ...), t2)[-1]:`)
+            isinstance(test, ast.Subscript) and isinstance(test.value, ast.Tuple)
+            and isinstance(test.slice, ast.UnaryOp) and isinstance(test.slice.operand, ast.Constant)
+            and test.slice.operand.value == 1
+            and all(isinstance(e, ast.NamedExpr) for e in test.value.elts[:-1])
+        ):
+            for named in test.value.elts[:-1]:
+                assert isinstance(named, ast.NamedExpr)
+                assign = ast.Assign([ast.Name(named.target.id, ast.Store())], named.value)
+                assigned.append(ast.copy_location(assign, named))
+            node.test = test.value.elts[-1]
+        while (named := _evaluated_first(node.test)) is not None:
+            assign = ast.Assign([ast.Name(named.target.id, ast.Store())], named.value)
+            assigned.append(ast.copy_location(assign, named))
+            node.test = _replaced(node.test, named)
+        return [*assigned, node] if assigned else node
+
+
+def _evaluated_first(test: ast.expr) -> ast.NamedExpr | None:
+    """The assignment expression Python evaluates first in ``test``, if any."""
+    while not isinstance(test, ast.NamedExpr):
+        if isinstance(test, ast.Compare | ast.BinOp):
+            test = test.left
+        elif isinstance(test, ast.BoolOp):
+            test = test.values[0]
+        elif isinstance(test, ast.UnaryOp):
+            test = test.operand
+        else:
+            return None
+    return test
+
+
+def _replaced(test: ast.expr, named: ast.NamedExpr) -> ast.expr:
+    """``test`` with ``named`` read as its name."""
+    name = ast.copy_location(ast.Name(named.target.id, ast.Load()), named)
+    if test is named:
+        return name
+    parent = test
+    while True:
+        for part in ("left", "operand"):
+            if getattr(parent, part, None) is named:
+                setattr(parent, part, name)
+                return test
+        if isinstance(parent, ast.BoolOp) and parent.values[0] is named:
+            parent.values[0] = name
+            return test
+        parent = (
+            parent.values[0] if isinstance(parent, ast.BoolOp)
+            else getattr(parent, "left", None) or parent.operand  # type: ignore[attr-defined]
+        )
 
 
 def _indent_of(source: str) -> int:

@@ -3583,6 +3583,54 @@ ARRAY_WRITE_KINDS: tuple[Callable, ...] = tuple(with_retries(kind) for kind in (
 )
 
 
+def s_deep(draw, ctx: Context) -> list[ast.stmt] | None:
+    """Code nested deeper than srcad's passes read at once (round 59: a RecursionError,
+    time growing with the square of the length, and generated code Python refused as
+    nested too deep). One of:
+
+    * a sum of 200-260 terms, as a computer algebra system prints a polynomial
+      (``v = 0.0008 * a + 0.0016 * b + ...``; srcad computes it in parts);
+    * a chain of 100-110 ``elif`` tests on data, each below the data's bound but the last
+      few, so that the value takes one of the last branches or the ``else`` (the
+      generated code nests an ``if`` per ``elif`` unless srcad flattens it)::
+
+          if a * b < -5.5: v = ...
+          elif a * b < -5.49: v = ...
+          ...
+          else: v = ...
+    """
+    target = ctx.new_name(draw)
+    if draw(st.booleans()):
+        n = draw(st.integers(200, 260))
+        terms = [  # (small coefficients: the sum stays in the well-conditioned range)
+            binop(const(round((k % 5 + 1) * 0.2 / n, 6)), "*", ctx.leaf(draw)) for k in range(n)
+        ]
+        total = terms[0]
+        for term in terms[1:]:
+            total = binop(total, "+", term)
+        stmt: ast.stmt = ast.Assign([_name(target)], total.node)
+    else:
+        test = ctx.expr(draw, draw(st.integers(1, 2)))
+        if test.bound.d == 0:
+            return None  # a constant test: not "on data"
+        n = draw(st.integers(100, 110))
+        if test.bound.lo - 0.5 - 0.01 * n < -VALUE_CAP:
+            return None
+        # (never true, beneath the data; then two of the usual thresholds)
+        thresholds = [round(test.bound.lo - 0.5 - 0.01 * (n - k), 4) for k in range(n)] + [
+            draw(st.sampled_from(THRESHOLDS)) for _ in range(2)
+        ]
+        branches = [[ast.Assign([_name(target)], ctx.expr(draw, 1).node)]
+                    for _ in range(len(thresholds) + 1)]
+        chain: list[ast.stmt] = branches[-1]
+        for threshold, body in zip(reversed(thresholds), reversed(branches[:-1])):
+            test_node = ast.Compare(copy.deepcopy(test.node), [ast.Lt()], [ast.Constant(threshold)])
+            chain = [ast.If(test_node, body, chain)]
+        stmt = chain[0]
+    commit(ctx, [stmt], new=(target,))
+    return [stmt]
+
+
 #: Statement builders (index 0 shrinks first). See the module docstring to add kinds.
 #: ``while`` loops, nested loops, ``if`` in loops, jumps, sums and nested functions: where
 #: srcad merges values at loop back edges and branch joins (the tests count each).

@@ -1420,3 +1420,22 @@ def test_a_loops_else_runs_when_no_break_left_it(f, args, want):
     grads = check_four_ways(f, *args, wrt=0)
     if want is not None:
         assert grads[0] == pytest.approx(want, rel=1e-12)
+
+
+def _assigned_in_tests(x, xs):
+    if (n := len(xs)) > 2 and x > 0:
+        y = x * n
+    elif (s := math.sin(x)) > 0.5:
+        y = s * x
+    elif -(t := x * x) * 2.0 < -0.5:
+        y = t + n
+    else:
+        y = -x
+    return y
+
+
+def test_an_assignment_expression_evaluated_first_in_an_if_test():
+    for x in (1.0, -1.0, 2.0, 0.3):
+        for xs in ([1.0], [1.0, 2.0, 3.0]):
+            check_four_ways(_assigned_in_tests, x, xs, wrt=(0,))
+    assert srcad.grad(_assigned_in_tests)(-1.0, [1.0]) == pytest.approx(-2.0)  # (x^2 + 1)'
