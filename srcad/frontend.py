@@ -396,10 +396,10 @@ class _AssignedTests(ast.NodeTransformer):
             and test.slice.operand.value == 1
             and all(isinstance(e, ast.NamedExpr) for e in test.value.elts[:-1])
         ):
-            for named in test.value.elts[:-1]:
-                assert isinstance(named, ast.NamedExpr)
-                assign = ast.Assign([ast.Name(named.target.id, ast.Store())], named.value)
-                assigned.append(ast.copy_location(assign, named))
+            for element in test.value.elts[:-1]:
+                assert isinstance(element, ast.NamedExpr)
+                assign = ast.Assign([ast.Name(element.target.id, ast.Store())], element.value)
+                assigned.append(ast.copy_location(assign, element))
             node.test = test.value.elts[-1]
         while (named := _evaluated_first(node.test)) is not None:
             assign = ast.Assign([ast.Name(named.target.id, ast.Store())], named.value)
