@@ -513,7 +513,7 @@ def dict_call(node: ast.AST) -> bool:
     if len(node.args) != 1 or node.keywords:
         return False
     (arg,) = node.args
-    return isinstance(arg, ast.Name | ast.Attribute | ast.Subscript) or (
+    return isinstance(arg, ast.Name | ast.Attribute | ast.Subscript | ast.List | ast.Tuple) or (
         isinstance(arg, ast.Call) and isinstance(arg.func, ast.Name) and arg.func.id == "zip"
         and len(arg.args) == 2 and not arg.keywords
     )
@@ -522,6 +522,9 @@ def dict_call(node: ast.AST) -> bool:
 #: The name desugared code calls for the order ``sorted(xs, key=f)`` puts the items in
 #: (:func:`srcad.runtime.sorted_order`: :mod:`srcad.frontend` resolves it to that).
 SORTED_ORDER = "_srcad_sorted_order"
+#: ... and the check that ``dict(name)``, taken for a copy, is given a dict
+#: (:func:`srcad.runtime.require_mapping`)
+REQUIRE_MAPPING = "_srcad_require_mapping"
 
 
 def endless(stmt: ast.stmt) -> bool:
@@ -1131,13 +1134,16 @@ class _Comprehensions(ast.NodeTransformer):
         return _located(ast.Name(acc, ast.Load()), node)
 
     def made_dict(self, node: ast.Call) -> ast.expr:
-        """``dict(...)`` as a display, a copy, or a loop that sets the items of ``zip``."""
+        """``dict(...)`` as a display, a copy (of a name, checked to hold a dict when it
+        runs), or a loop that sets the items of ``zip`` or of a display of pairs."""
         self.generic_visit(node)
         if not node.args:
             keys: list[ast.expr | None] = [ast.Constant(k.arg) for k in node.keywords]
             return _located(ast.Dict(keys, [k.value for k in node.keywords]), node)
         (source,) = node.args
-        if not isinstance(source, ast.Call):
+        if isinstance(source, ast.Name | ast.Attribute | ast.Subscript):  # (a dict, or not)
+            check = ast.Call(ast.Name(REQUIRE_MAPPING, ast.Load()), [copy.deepcopy(source)], [])
+            self.hoisted.append(_located(ast.Expr(check), node))
             copied = ast.Call(ast.Attribute(source, "copy", ast.Load()), [], [])
             copied.srcad_dict_copy = True  # type: ignore[attr-defined]  # (of a dict: shallow)
             return _located(copied, node)

@@ -480,7 +480,7 @@ def origins(source: str, forward: ir.Function) -> dict[int, Location]:
     where = {
         s.tag: forward.user_location(s.loc, lambda loc: origin(loc.filename, loc.lineno))
         for s in ir.walk(forward.body)
-        if isinstance(s, ir.Assign | ir.If | ir.Loop | ir.Enter | ir.Python)
+        if isinstance(s, ir.Assign | ir.If | ir.Loop | ir.Enter | ir.Python | ir.Effect)
         and s.tag
         and s.loc.lineno
     }

@@ -15,9 +15,9 @@ from typing import Any
 
 from . import astwalk
 from .chains import MISSING  # (what lookup gives for a name bound nowhere)
-from .desugar import SORTED_ORDER
+from .desugar import REQUIRE_MAPPING, SORTED_ORDER
 from .errors import Location, SourceError, UnsupportedSyntaxError
-from .runtime import keep_aux, require_aux_pair, sorted_order
+from .runtime import keep_aux, require_aux_pair, require_mapping, sorted_order
 from .wrappers import only_forwards, takes_star_arguments
 
 
@@ -68,6 +68,7 @@ KEEP_AUX, REQUIRE_AUX_PAIR = "_srcad_keep_aux", "_srcad_require_aux_pair"
 #: The helpers code :mod:`srcad.desugar` writes calls, by the names it calls them.
 DESUGARED_HELPERS: dict[str, Any] = {
     SORTED_ORDER: sorted_order, KEEP_AUX: keep_aux, REQUIRE_AUX_PAIR: require_aux_pair,
+    REQUIRE_MAPPING: require_mapping,
 }
 
 

@@ -435,6 +435,8 @@ class Effect:
     note: str = ""
     #: it always raises (the user's ``raise``, a refused path): nothing after it runs
     raises: bool = False
+    #: the user's line it checks (a check's error names it)
+    loc: Location = UNKNOWN_LOCATION
 
 
 @dataclass(frozen=True)

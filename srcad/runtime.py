@@ -10,7 +10,7 @@ import numbers
 import operator
 import threading
 import types
-from collections.abc import Callable, Iterable, Iterator, MappingView
+from collections.abc import Callable, Iterable, Iterator, Mapping, MappingView
 from typing import Any, TypeVar
 
 import numpy as np
@@ -805,6 +805,19 @@ def loop_items_tangent(t: Any, value: Any) -> Any:
 
 
 @run_time_check
+def require_mapping(source: Any) -> None:
+    """Refuse ``dict(source)`` of a name that holds no dict (a list of key-value pairs):
+    srcad copies it as the dict it takes it for."""
+    if not isinstance(source, Mapping):
+        raise UnsupportedSyntaxError(
+            f"`dict(...)` of a name is differentiated as a copy of a dict, but it is given "
+            f"{describe(source)}",
+            "make a dict of key-value pairs with a comprehension: `{k: v for k, v in pairs}`",
+            _user_line(),
+        )
+
+
+@run_time_check
 def require_dict(mapping: Any) -> None:
     """Refuse ``mapping.get(key, default)`` differentiated on something that is not a dict
     (an object with a ``get`` method of its own, whose code srcad did not read)."""
@@ -815,6 +828,27 @@ def require_dict(mapping: Any) -> None:
             "srcad reads its `get` method, or pass a dict",
             _user_line(),
         )
+
+
+def union_grad(g: Any, x: Any, y: Any, left: bool) -> Any:
+    """Adjoint of ``x | y`` for ``x`` (``left``) or ``y``: of two dicts, ``g`` under the
+    keys whose value came from that one (``y``'s where both have a key); of anything
+    else (integers, booleans), zero."""
+    if not (isinstance(x, dict) and isinstance(y, dict)):
+        return zeros_like(x if left else y)
+    if left:
+        return AdjointDict((k, zeros_like(v) if k in y else g[k]) for k, v in x.items())
+    return AdjointDict((k, g[k]) for k in y)
+
+
+def union_tangent(t: Any, x: Any, y: Any, left: bool) -> Any:
+    """Tangent of ``x | y`` along ``x`` (``left``) or ``y``: of two dicts, ``t``'s items
+    that the union keeps, zero under the other's keys; of anything else, zero."""
+    if not (isinstance(x, dict) and isinstance(y, dict)):
+        return 0
+    if left:
+        return AdjointDict((k, zeros_like(v) if k in y else t[k]) for k, v in (x | y).items())
+    return AdjointDict((k, t[k] if k in y else zeros_like(v)) for k, v in (x | y).items())
 
 
 def dict_get_grad(g: Any, mapping: Any, key: Any) -> Any:

@@ -1597,3 +1597,50 @@ def test_index_and_count_of_a_list_the_function_made():
     assert srcad.grad(_weighted_by_rank)(xs) == pytest.approx([2.0, 0.0, 3 * 2 * 3.0 * 1.0])
     check_four_ways(_last_of_a_made_list, xs)
     assert srcad.grad(_last_of_a_made_list)(xs) == pytest.approx([0.0, 0.0, 6.0])
+
+
+def _merged_layers(enc, dec, x):
+    params = enc | dec  # (dec's "b" replaces enc's)
+    h = np.tanh(params["W1"] @ x + params["b"])
+    return np.sum((params["W2"] @ h) ** 2) + np.sum(enc["b"] ** 2)
+
+
+def _merged_in_place(enc, dec, x):
+    params = dict(enc)
+    params |= dec
+    flags = (x[0] > 0) | (x[1] > 0)  # (booleans: no gradient)
+    h = np.tanh(params["W1"] @ x + params["b"])
+    return np.sum((params["W2"] @ h) ** 2) * (1.0 + flags)
+
+
+def test_the_union_of_two_dicts_sends_each_key_its_gradient():
+    rng = np.random.default_rng(3)
+    enc = {"W1": rng.standard_normal((3, 2)), "b": rng.standard_normal(3)}
+    dec = {"W2": rng.standard_normal((1, 3)), "b": rng.standard_normal(3)}
+    x = np.array([0.5, -1.0])
+    for f in (_merged_layers, _merged_in_place):
+        check_four_ways(f, enc, dec, x, wrt=(0, 1))
+    g_enc, g_dec = srcad.grad(_merged_layers, wrt=(0, 1))(enc, dec, x)
+    np.testing.assert_allclose(g_enc["b"], 2 * enc["b"])  # (only its own term)
+    assert np.any(g_enc["W1"] != 0.0) and np.any(g_dec["b"] != 0.0)
+
+
+def _dict_of_a_display(theta, x):
+    hp = dict([("scale", theta[0]), ("shift", theta[1])])
+    return hp["scale"] * x * x + hp["shift"] * x
+
+
+def _dict_of_pairs_in_a_name(theta, x):
+    pairs = [("scale", math.exp(theta[0])), ("shift", theta[1])]
+    hp = dict(pairs)  # <dict of pairs>
+    return hp["scale"] * x
+
+
+def test_dict_of_pairs_is_made_from_a_display_and_refused_from_a_list_name():
+    check_four_ways(_dict_of_a_display, [0.2, -1.0], 0.7)
+    assert srcad.grad(_dict_of_a_display)([0.2, -1.0], 0.7) == pytest.approx([0.49, 0.7])
+    # (dict(name) is taken for a copy of a dict: of a list of pairs, refused at the line
+    # when it runs; round 59: silently a list, `"k" in hp` false)
+    with pytest.raises(srcad.SrcadError, match=r"dict\(\.\.\.\)` of a name .* given a list") as err:
+        srcad.grad(_dict_of_pairs_in_a_name)([0.2, -1.0], 0.7)
+    assert err.value.location.lineno == marker_line(__file__, "dict of pairs")

@@ -332,7 +332,10 @@ class Statements(LoweringPart):
             )
         written = self.written(call)
         raises = callee is raise_exception  # (srcad's own `raise`, read again)
-        self.emit(ir.Effect(self.spell_plain(scope, written), tag=self.next_tag(), raises=raises))
+        self.emit(ir.Effect(
+            self.spell_plain(scope, written), tag=self.next_tag(), raises=raises,
+            loc=scope.source.location(call),
+        ))
 
     def printed(self, scope: Scope, call: ast.Call) -> ir.Expr:
         """``print(...)`` or a logging call, with its arguments' values (f-strings as

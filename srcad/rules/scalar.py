@@ -47,6 +47,8 @@ from ..runtime import (
     snapshot,
     sorted_order,
     trailing_grad,
+    union_grad,
+    union_tangent,
     with_item,
     zeros_like,
 )
@@ -259,8 +261,14 @@ for _op in ("<", "<=", ">", ">=", "==", "!="):
 defrule("not x", x=None, elementwise=True)
 # Bitwise operators (masks: ``~ok``, ``a & b``) and membership tests act on integers,
 # booleans and strings: nothing to differentiate.
-for _op in ("&", "|", "^", "<<", ">>"):
+for _op in ("&", "^", "<<", ">>"):
     defrule(f"x {_op} y", x=None, y=None, elementwise=True)
+#: ``|`` of two dicts (``params = enc | dec``) is their union, which holds their items:
+#: each key's gradient goes to the dict its value came from (the right one where both
+#: have it); of integers and booleans, nothing
+defrule("x | y", env={"union_grad": union_grad, "union_tangent": union_tangent}, holds=True,
+        x="union_grad(g, x, y, True)", y="union_grad(g, x, y, False)",
+        tangents={"x": "union_tangent(t, x, y, True)", "y": "union_tangent(t, x, y, False)"})
 defrule("~x", x=None, elementwise=True)
 for _op in ("in", "not in"):
     defrule(f"x {_op} y", x=None, y=None)
