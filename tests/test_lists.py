@@ -1644,3 +1644,19 @@ def test_dict_of_pairs_is_made_from_a_display_and_refused_from_a_list_name():
     with pytest.raises(srcad.SrcadError, match=r"dict\(\.\.\.\)` of a name .* given a list") as err:
         srcad.grad(_dict_of_pairs_in_a_name)([0.2, -1.0], 0.7)
     assert err.value.location.lineno == marker_line(__file__, "dict of pairs")
+
+
+def _pull_to_shared_keys(params, anchor):
+    total = 0.0
+    for k in params.keys() & anchor.keys():  # (a set: looped over as listed)
+        total += np.sum((params[k] - anchor[k]) ** 2)
+    return total + sum(np.sum(params[k] ** 2) for k in params.keys() - anchor.keys())
+
+
+def test_loops_over_set_operations_of_dict_keys():
+    params = {"w": np.array([0.5, 1.5]), "b": np.array([0.2])}
+    anchor = {"w": np.array([0.0, 1.0]), "extra": np.array([3.0])}
+    check_four_ways(_pull_to_shared_keys, params, anchor)
+    g = srcad.grad(_pull_to_shared_keys)(params, anchor)
+    np.testing.assert_allclose(g["w"], 2 * (params["w"] - anchor["w"]))
+    np.testing.assert_allclose(g["b"], 2 * params["b"])

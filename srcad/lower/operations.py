@@ -29,6 +29,9 @@ from .values import (
     writes_into_out,
 )
 
+#: operators that give a set of two dict views (``a.keys() & b.keys()``)
+_SET_OPERATORS = frozenset(("&", "|", "^", "-"))
+
 
 class Operations(LoweringPart):
     """The lowerer's part for operations (see the module)."""
@@ -123,7 +126,9 @@ class Operations(LoweringPart):
                 stateful=stateful,
             )
         )
-        if rule is not None and not rule.view and not is_method_rule(rule):
+        if rule is not None and not rule.view and not is_method_rule(rule) and not (
+            isinstance(value, ir.BinOp) and value.op in _SET_OPERATORS
+        ):  # (a & b of dict views is a set: its loop lists it first)
             self.not_dicts.add(name)  # arithmetic, numpy functions: a number or an array
         first = operand_list[0] if operand_list else None
         if rule in (LIST_COPY, SORTED, TOLIST) or (  # a copy, a slice of a list: a new list
