@@ -488,18 +488,30 @@ class Gradient:
         inner = self.differentiates
         return self.forward.dependencies + (inner.dependencies() if inner is not None else ())
 
+    def __post_init__(self) -> None:
+        # (the checks hold what the helpers and defaults are now, as it is built)
+        object.__setattr__(self, "_currency_checks", self._made_currency_checks())
+
     def currency_checks(self) -> tuple[tuple[Any, Any, Any, Any], ...]:
         """:meth:`dependencies` for :func:`all_current`: each helper once, with the
-        function whose code to compare (a partial's own function)."""
+        function whose code to compare (a partial's own function); and the defaults of
+        ``f`` and of those helpers, as they were when it was built."""
+        checks: tuple[tuple[Any, Any, Any, Any], ...] = self.__dict__["_currency_checks"]
+        return checks
+
+    def _made_currency_checks(self) -> tuple[tuple[Any, Any, Any, Any], ...]:
         checks: dict[tuple[int, int], tuple[Any, Any, Any, Any]] = {}
+        functions: list[Any] = [self.user_function]
         for lookup, obj, code in self.dependencies():
             function = obj.func if isinstance(obj, functools.partial) else obj
             checks.setdefault((id(obj), id(code)), (lookup, obj, function, code))
-        for attribute in ("__defaults__", "__kwdefaults__"):  # (`f.__defaults__ = ...`)
-            held = getattr(self.user_function, attribute, None)
-            if held:
-                lookup = functools.partial(getattr, self.user_function, attribute)
-                checks.setdefault((id(held), 0), (lookup, held, None, None))
+            functions.append(function)
+        for function in functions:  # (`f.__defaults__ = ...`, of f or of a helper it inlined)
+            for attribute in ("__defaults__", "__kwdefaults__"):
+                held = getattr(function, attribute, None)
+                if held:
+                    lookup = functools.partial(getattr, function, attribute)
+                    checks.setdefault((id(held), 0), (lookup, held, None, None))
         return tuple(checks.values())
 
     def is_current(self) -> bool:

@@ -231,3 +231,23 @@ def test_a_gradient_follows_defaults_given_to_the_function_after_it_was_made():
         assert gk(1.0) == 8.0
     finally:
         _scaled_square_keyword.__kwdefaults__ = kept
+
+
+def _weighted_square(x, k=1.0):
+    return k * x**2
+
+
+def _with_weighted_square(x):
+    return _weighted_square(x) + x
+
+
+def test_a_gradient_follows_the_defaults_of_a_helper_it_inlined():
+    g = srcad.grad(_with_weighted_square)
+    assert g(1.0) == 3.0
+    saved = _weighted_square.__defaults__
+    try:
+        _weighted_square.__defaults__ = (4.0,)
+        assert g(1.0) == 9.0 and srcad.grad(_with_weighted_square)(1.0) == 9.0
+    finally:
+        _weighted_square.__defaults__ = saved
+    assert g(1.0) == 3.0
