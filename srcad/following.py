@@ -104,7 +104,8 @@ def _checked_call(
             namespace[f"code_{k}"] = code
             tests.append(f"function_{k}.__code__ is code_{k}")
     params, arguments = _passed_on(signature)
-    if any(_is_attribute(lookup) for lookup, *_ in checks):
+    own = getattr(getattr(gradient, "__srcad__", None), "user_function", None)
+    if any(_is_attribute(lookup) and lookup.args[0] is own for lookup, *_ in checks):
         # (f's defaults may change: the arguments pass on as they came, so that what a
         # call leaves out takes the defaults of the gradient made for them)
         params = arguments = "*args, **kwargs"
