@@ -1009,3 +1009,16 @@ def _scipy_upper(M):
     import scipy.linalg
 
     return scipy.linalg.cholesky(M)
+
+
+def _column_major(M):
+    W = np.arange(6.0).reshape(3, 2)
+    A = M.reshape(3, 2, order="F") * W + np.reshape(M, (3, 2), order="F") ** 2
+    flat = M.flatten("F") * np.arange(6.0)
+    back = np.asfortranarray(M * M).reshape((6,), order="A")
+    return np.sum(A) + np.sum(flat ** 2) + np.sum(back * np.arange(6.0))
+
+
+def test_reshapes_in_fortran_order():
+    M = RNG.standard_normal((2, 3))
+    check_four_ways(_column_major, M)

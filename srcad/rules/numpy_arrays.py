@@ -332,6 +332,15 @@ defrule("x.flatten()", env=ENV, x="reshape_like(g, x)", linear=True)  # (always 
 for _pattern in ("np.ravel(x, order='C')", "x.ravel(order='C')"):
     defrule(_pattern, env=ENV, order=None, x="unravel_like(g, x, order)", linear=True,
             restore="unravel_like(v, x, order)")
+# (a reshape in an order, C or Fortran's: the items back where it read them from)
+for _pattern in (
+    "np.reshape(x, shape, order)", "x.reshape(shape, order)",  # (given: else the above)
+    *(f"x.reshape({', '.join(f'n{k}' for k in range(rank))}, order)" for rank in range(2, 7)),
+):
+    defrule(_pattern, env=ENV, order=None, x="reshape_back(g, x, order)", linear=True,
+            restore="reshape_back(v, x, order)",
+            tangents={"x": "reshape_tangent(t, x, ans, order)"})
+defrule("x.flatten(order)", env=ENV, order=None, x="unravel_like(g, x, order)", linear=True)
 defrule("unravel_like(v, x, order)", env=ENV, x=None, order=None, v="ravel_like(g, x, order)",
         linear=True)
 #: a read-only view that repeats ``x`` along the new axes: the gradient sums them back

@@ -8,7 +8,8 @@ from __future__ import annotations
 __all__ = (
     "unbroadcast", "sum_grad", "mean_grad", "extremum_grad", "prod_grad", "matmul_left",
     "matmul_right", "cast_gradient", "cross_grad", "take_grad", "dot_left", "dot_right",
-    "inner_left", "inner_right", "transpose_grad", "inverse_axes", "reshape_like", "unravel_like",
+    "inner_left", "inner_right", "transpose_grad", "inverse_axes", "reshape_like",
+    "reshape_back", "reshape_tangent", "unravel_like",
     "ravel_like", "items_like", "clip_grad", "linspace_grad", "clipped_to", "clip_bound_grad",
     "split_like", "unstack", "hsplit_like", "vsplit_like", "sign", "quantile_grad",
     "quantile_q_grad", "quantile_tangent", "quantile_q_tangent", "var_grad", "var_tangent",
@@ -348,6 +349,27 @@ def unravel_like(g: Any, x: Any, order: _Order) -> Any:
     out = np.empty(np.size(x), dtype=np.result_type(g, float))
     out[_read_order(x, order)] = np.ravel(g)
     return out.reshape(np.shape(x))
+
+
+def reshape_back(g: Any, x: Any, order: Literal["A", "C", "F"]) -> Any:
+    """``g`` in ``x``'s shape, read and written in the order ``np.reshape(x, shape,
+    order)`` read ``x`` and wrote its result in: the adjoint of that reshape (a
+    permutation of the items, which this undoes), and how a write through it lands."""
+    return np.reshape(g, np.shape(x), order=_layout_order(x, order))
+
+
+def reshape_tangent(t: Any, x: Any, ans: Any, order: Literal["A", "C", "F"]) -> Any:
+    """Tangent of ``np.reshape(x, shape, order)``: ``t`` reshaped as ``x`` was (``"A"``:
+    in ``x``'s memory order, which ``t`` need not have)."""
+    return np.reshape(t, np.shape(ans), order=_layout_order(x, order))
+
+
+def _layout_order(x: Any, order: Literal["A", "C", "F"]) -> Literal["C", "F"]:
+    """``order``, with ``"A"`` the order ``x`` is laid out in."""
+    if order != "A":
+        return order
+    layout = np.asarray(x)
+    return "F" if layout.flags.f_contiguous and not layout.flags.c_contiguous else "C"
 
 
 def ravel_like(g: Any, x: Any, order: _Order) -> Any:
