@@ -3631,6 +3631,39 @@ def s_deep(draw, ctx: Context) -> list[ast.stmt] | None:
     return [stmt]
 
 
+DICT_NAMES = ("left", "right", "merged")
+
+
+def s_dicts(draw, ctx: Context) -> list[ast.stmt] | None:
+    """Dicts of values the function makes, merged and read (round 59: ``left | right``
+    and ``|=`` passed no gradient; ``dict(...)`` of pairs stayed a list; a loop over
+    ``left.keys() & right.keys()`` crashed)::
+
+        left = {"u": a * b, "w": math.sin(c)}
+        right = {"w": b + 0.5, "v": c * c}
+        merged = left | right
+        d = merged["u"] * merged["w"] + merged["v"]
+    """
+    if len(_free(ctx, DICT_NAMES)) < 3:
+        return None
+    target = _result(draw, ctx)
+    a, b, c, e = (_scalar(draw, ctx) for _ in range(4))
+    lines = [f'left = {{"u": {a}, "w": {b}}}', f'right = {{"w": {c}, "v": {e}}}']
+    form = draw(st.integers(0, 3))
+    if form == 0:
+        lines.append("merged = left | right")
+    elif form == 1:
+        lines += ["merged = dict(left)", "merged |= right"]
+    elif form == 2:
+        lines.append(f'merged = dict([("u", {a}), ("w", {c}), ("v", {e} * 0.5)])')
+    else:
+        lines += ["merged = {}", "for k in left.keys() & right.keys():",
+                  "    merged[k] = left[k] * right[k]", 'merged["u"] = left["u"]',
+                  'merged["v"] = right["v"]']
+    lines.append(f'{target} = merged["u"] * merged["w"] * 0.5 + merged["v"]')
+    return commit_arrays(ctx, _parse(lines), [target])
+
+
 #: Statement builders (index 0 shrinks first). See the module docstring to add kinds.
 #: ``while`` loops, nested loops, ``if`` in loops, jumps, sums and nested functions: where
 #: srcad merges values at loop back edges and branch joins (the tests count each).

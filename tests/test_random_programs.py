@@ -105,6 +105,7 @@ from programs import (  # noqa: E402
     programs,
     s_alias,
     s_deep,
+    s_dicts,
     s_generators,
     s_objects,
 )
@@ -541,6 +542,16 @@ def test_programs_of_objects_made_inside(program_files, case):
     holds written through its own name, ``g[i] = v`` through ``__setitem__``, an object's
     truth by ``__len__``, a method updating its array argument in place (round 57: each
     silently wrong)."""
+    program, pts = case
+    check_program(program_files, program, pts)
+
+
+@settings(max_examples=30, **COMMON)
+@seed(BATCH_SEED)
+@given(case=cases(statement_kinds=[s_dicts], max_statements=4))
+def test_programs_of_dicts_merged(program_files, case):
+    """Many programs with dicts made, merged by ``|`` and ``|=``, made from pairs, and
+    looped over by a set of their keys (round 59: silently zero, wrong, or a crash)."""
     program, pts = case
     check_program(program_files, program, pts)
 
