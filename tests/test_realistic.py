@@ -33,6 +33,7 @@ MODULES = (
     "stop36",  # lists changed in place in loops, xp = np, functions chosen by a setting
     "stop37",  # generators read later, functions defined in loops, numpy of floats
     "stop38",  # loop exits and else, objects (truth, setitem, replace), KL zeros, guards
+    "stop39",  # deep code, dict unions and pairs, harmless keywords, scipy factorizations
 )
 
 
