@@ -1572,7 +1572,12 @@ def desugar(fn: ast.FunctionDef) -> ast.FunctionDef:
             comprehensions = comprehensions or _starred_unpacking(node) is not None
         elif isinstance(node, ast.For | ast.While | ast.If | ast.With):
             control_flow = True
-    deep = arithmetic >= _NESTED_PART  # (it may nest that deep)
+    deep = arithmetic >= _NESTED_PART and any(  # (it may nest that deep: does it?)
+        isinstance(node, ast.Assign | ast.AnnAssign | ast.Return | ast.Expr)
+        and isinstance(node.value, ast.BinOp | ast.UnaryOp)
+        and _height(node.value) >= _NESTED_PART
+        for node in astwalk.walk(fn)
+    )
     if not comprehensions and not lambdas and not control_flow and not list_changes and not deep:
         return fn  # straight-line code: nothing to rewrite
     fn = copy.deepcopy(fn)
