@@ -157,6 +157,21 @@ def _assert_grad_close_fixture():
 REPO = Path(__file__).resolve().parents[1]
 
 
+def module_from_source(folder: Path, name: str, source: str):
+    """``source`` written to ``folder/<name>.py`` and imported as module ``name`` (in
+    ``sys.modules``: srcad reads its functions' source as a user's)."""
+    import importlib.util
+    import sys
+
+    path = folder / f"{name}.py"
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
 def load_repo_module(relpath: str):
     """Import a file of the repository (an example, a benchmark) by path, registered in
     ``sys.modules`` so that ``inspect.getsource`` works on its functions as for users."""

@@ -8,26 +8,18 @@ and against the exact derivative of the polynomial."""
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import sys
 import time
 from pathlib import Path
 
 import pytest
-from conftest import check_four_ways
+from conftest import check_four_ways, module_from_source
 
 import srcad
 
 
 def _module(tmp_path: Path, name: str, source: str):
-    path = tmp_path / f"{name}.py"
-    path.write_text(source)
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+    return module_from_source(tmp_path, name, source)
 
 
 def _coefficient(i: int) -> float:

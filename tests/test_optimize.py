@@ -26,17 +26,15 @@ returns the same gradient for the same code and a new one for a redefined functi
 
 from __future__ import annotations
 
-import importlib.util
 import math
 import os
 import re
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import check_four_ways, load_repo_module
+from conftest import check_four_ways, load_repo_module, module_from_source
 
 import srcad
 from srcad import ir
@@ -1036,13 +1034,7 @@ def test_optimized_equals_unoptimized_with_numpy_scalars(f, args):
 
 
 def _write_module(tmp_path, name, source):
-    path = tmp_path / f"{name}.py"
-    path.write_text(source)
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module, path
+    return module_from_source(tmp_path, name, source), tmp_path / f"{name}.py"
 
 
 def _redefine(module, path, source):
