@@ -26,6 +26,8 @@
 - A statement that changes a list whose operands change it first (``st.append(st.pop()
   * v)``, ``q.append(q.pop(0))``, ``st[0] = st.pop()``) has those operands evaluated
   before it, as Python does: ``value = st.pop() * v``, then ``st.append(value)``.
+- ``v = d.setdefault(k, default)`` becomes ``default`` computed, ``if k not in d: d[k] =
+  ...``, then ``v = d[k]``.
 - Statements after an ``if`` that may ``return``, ``break`` or ``continue`` move into
   the paths of that ``if`` that do not jump, so every jump ends its path.
 - Arithmetic nested more than :data:`_NESTED_PART` levels deep (a polynomial of hundreds
@@ -1464,6 +1466,39 @@ class _OrderedListChanges:
         return before
 
 
+def _setdefault_values(stmts: list[ast.stmt], used: set[str]) -> list[ast.stmt]:
+    """``v = d.setdefault(k, default)`` (``d`` and ``v`` names, ``k`` a name or a
+    constant) as Python runs it: ``default`` first, then ``if k not in d: d[k] =
+    default``, then ``v = d[k]``."""
+    out: list[ast.stmt] = []
+    for stmt in stmts:
+        for field in ("body", "orelse", "finalbody"):
+            inner = getattr(stmt, field, None)
+            if isinstance(inner, list) and inner and isinstance(inner[0], ast.stmt):
+                setattr(stmt, field, _setdefault_values(inner, used))
+        call = stmt.value if isinstance(stmt, ast.Assign) else None
+        if not (
+            isinstance(stmt, ast.Assign) and len(stmt.targets) == 1
+            and isinstance(stmt.targets[0], ast.Name) and isinstance(call, ast.Call)
+            and isinstance(call.func, ast.Attribute) and call.func.attr == "setdefault"
+            and isinstance(call.func.value, ast.Name) and len(call.args) == 2
+            and not call.keywords and isinstance(call.args[0], ast.Name | ast.Constant)
+        ):
+            out.append(stmt)
+            continue
+        mapping, (key, default) = call.func.value.id, call.args
+        kept = _fresh("default", used)
+        item = ast.Subscript(ast.Name(mapping, ast.Load()), copy.deepcopy(key), ast.Store())
+        missing = ast.Compare(copy.deepcopy(key), [ast.NotIn()], [ast.Name(mapping, ast.Load())])
+        read = ast.Subscript(ast.Name(mapping, ast.Load()), copy.deepcopy(key), ast.Load())
+        out += [
+            _located(ast.Assign([ast.Name(kept, ast.Store())], default), stmt),
+            _located(ast.If(missing, [ast.Assign([item], ast.Name(kept, ast.Load()))], []), stmt),
+            _located(ast.Assign(stmt.targets, read), stmt),
+        ]
+    return out
+
+
 #: how deep arithmetic nests before its inner parts are computed into names first
 _NESTED_PART = 32
 
@@ -1588,7 +1623,7 @@ def desugar(fn: ast.FunctionDef) -> ast.FunctionDef:
     used = {node.id for node in astwalk.walk(fn) if isinstance(node, ast.Name)}
     used.update(a.arg for a in astwalk.walk(fn) if isinstance(a, ast.arg))
     if list_changes:
-        fn.body = _OrderedListChanges(used).rewrite(fn.body)
+        fn.body = _OrderedListChanges(used).rewrite(_setdefault_values(fn.body, used))
     shadowed = _assigned(fn) & {"map", "zip", *_CONSUMERS}  # (a local `map`: the user's)
     if functional and not shadowed:
         fn.body = [_Functional(used).visit(stmt) for stmt in fn.body]

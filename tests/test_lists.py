@@ -1660,3 +1660,22 @@ def test_loops_over_set_operations_of_dict_keys():
     g = srcad.grad(_pull_to_shared_keys)(params, anchor)
     np.testing.assert_allclose(g["w"], 2 * (params["w"] - anchor["w"]))
     np.testing.assert_allclose(g["b"], 2 * params["b"])
+
+
+def _defaults_set_once(x, y):
+    d = {"a": x}
+    v = d.setdefault("b", 2.0 * x)
+    w = d.setdefault("a", 5.0)  # (kept: "a" is there)
+    totals = {}
+    for k, value in (("p", x), ("q", y), ("p", y)):
+        seen = totals.setdefault(k, 0.0)
+        totals[k] = seen + value * value
+    return v * w + d["b"] + totals["p"] * totals["q"]
+
+
+def test_the_value_of_setdefault():
+    check_four_ways(_defaults_set_once, 1.5, 0.7, wrt=(0, 1))
+    x, y = 1.5, 0.7
+    assert srcad.grad(_defaults_set_once)(x, y) == pytest.approx(
+        4 * x + 2 + 2 * x * y * y
+    )
