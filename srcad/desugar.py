@@ -187,6 +187,17 @@ def _readers_of_definitions(stmt: ast.stmt, rest: list[ast.stmt]) -> list[ast.st
     return reading if defining <= _DEFINING_IFS_MOVED else []
 
 
+def _rewrite_blocks(stmt: ast.stmt, rewrite: Callable[[list[ast.stmt]], list[ast.stmt]]) -> None:
+    """Each statement list nested directly in ``stmt`` (its body, ``else``, ``finally``
+    and handlers) replaced by ``rewrite`` of it."""
+    for field in ("body", "orelse", "finalbody"):
+        block = getattr(stmt, field, None)
+        if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
+            setattr(stmt, field, rewrite(block))
+    for handler in getattr(stmt, "handlers", ()):
+        handler.body = rewrite(handler.body)
+
+
 def _loop_else_as_flag(stmts: list[ast.stmt], used: set[str]) -> list[ast.stmt]:
     """A loop's ``else:`` (``for ...: ... break ... else: E``) as a flag its own
     ``break`` statements set, tested after it: ``broke = False``, the loop (each
@@ -194,12 +205,8 @@ def _loop_else_as_flag(stmts: list[ast.stmt], used: set[str]) -> list[ast.stmt]:
     ``break`` of its own runs ``E`` after it, always."""
     out: list[ast.stmt] = []
     for stmt in stmts:
-        for field in ("body", "orelse", "finalbody"):
-            block = getattr(stmt, field, None)
-            if block and not isinstance(stmt, ast.FunctionDef):
-                setattr(stmt, field, _loop_else_as_flag(block, used))
-        for handler in getattr(stmt, "handlers", []):
-            handler.body = _loop_else_as_flag(handler.body, used)
+        if not isinstance(stmt, ast.FunctionDef):
+            _rewrite_blocks(stmt, lambda block: _loop_else_as_flag(block, used))
         if not isinstance(stmt, ast.For | ast.While) or not stmt.orelse:
             out.append(stmt)
             continue
@@ -230,12 +237,7 @@ class _BreaksSetting:
                 continue
             if not isinstance(stmt, ast.For | ast.While | ast.FunctionDef):
                 # (a nested loop's breaks are its own; its `else:` is after it by now)
-                for field in ("body", "orelse", "finalbody"):
-                    block = getattr(stmt, field, None)
-                    if block:
-                        setattr(stmt, field, self.rewrite(block))
-                for handler in getattr(stmt, "handlers", []):
-                    handler.body = self.rewrite(handler.body)
+                _rewrite_blocks(stmt, self.rewrite)
             out.append(stmt)
         return out
 
@@ -1438,12 +1440,7 @@ class _OrderedListChanges:
     def rewrite(self, stmts: list[ast.stmt]) -> list[ast.stmt]:
         out: list[ast.stmt] = []
         for stmt in stmts:
-            for field in ("body", "orelse", "finalbody"):
-                block = getattr(stmt, field, None)
-                if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
-                    setattr(stmt, field, self.rewrite(block))
-            for handler in getattr(stmt, "handlers", ()):
-                handler.body = self.rewrite(handler.body)
+            _rewrite_blocks(stmt, self.rewrite)
             changed = _changed_list(stmt)
             if changed is not None and any(_changes_list(o, changed[0]) for o in changed[1]):
                 out += self.hoisted(stmt, changed[1])
@@ -1468,14 +1465,11 @@ class _OrderedListChanges:
 
 def _setdefault_values(stmts: list[ast.stmt], used: set[str]) -> list[ast.stmt]:
     """``v = d.setdefault(k, default)`` (``d`` and ``v`` names, ``k`` a name or a
-    constant) as Python runs it: ``default`` first, then ``if k not in d: d[k] =
-    default``, then ``v = d[k]``."""
+    constant; in nested blocks too) as Python runs it: ``default`` first, then ``if k
+    not in d: d[k] = default``, then ``v = d[k]``."""
     out: list[ast.stmt] = []
     for stmt in stmts:
-        for field in ("body", "orelse", "finalbody"):
-            inner = getattr(stmt, field, None)
-            if isinstance(inner, list) and inner and isinstance(inner[0], ast.stmt):
-                setattr(stmt, field, _setdefault_values(inner, used))
+        _rewrite_blocks(stmt, lambda block: _setdefault_values(block, used))
         call = stmt.value if isinstance(stmt, ast.Assign) else None
         if not (
             isinstance(stmt, ast.Assign) and len(stmt.targets) == 1
@@ -1508,30 +1502,33 @@ def _in_parts(stmts: list[ast.stmt], used: set[str]) -> list[ast.stmt]:
     assignment, ``return`` or expression statement computed in parts before it."""
     out: list[ast.stmt] = []
     for stmt in stmts:
-        for field in ("body", "orelse", "finalbody"):
-            inner = getattr(stmt, field, None)
-            if isinstance(inner, list) and inner and isinstance(inner[0], ast.stmt):
-                setattr(stmt, field, _in_parts(inner, used))
-        for handler in getattr(stmt, "handlers", ()):
-            handler.body = _in_parts(handler.body, used)
-        value = getattr(stmt, "value", None)
-        if isinstance(stmt, ast.Assign | ast.AnnAssign | ast.Return | ast.Expr) and isinstance(
-            value, ast.BinOp | ast.UnaryOp
-        ):
+        _rewrite_blocks(stmt, lambda block: _in_parts(block, used))
+        value = _arithmetic_value(stmt)
+        if value is not None:
             parts: list[ast.stmt] = []
-            stmt.value, _ = _cut(value, parts, used)
-            if parts and isinstance(stmt.value, ast.Name) and stmt.value.id == _named(parts[-1]):
-                stmt.value = parts.pop().value  # type: ignore[attr-defined]  # (the whole)
+            stmt.value, _ = _cut(value, parts, used, whole=True)  # type: ignore[attr-defined]
             out += parts
         out.append(stmt)
     return out
 
 
-def _cut(node: ast.expr, parts: list[ast.stmt], used: set[str]) -> tuple[ast.expr, int]:
+def _arithmetic_value(stmt: ast.AST) -> ast.BinOp | ast.UnaryOp | None:
+    """The value of an assignment, ``return`` or expression statement, if arithmetic."""
+    if isinstance(stmt, ast.Assign | ast.AnnAssign | ast.Return | ast.Expr) and isinstance(
+        stmt.value, ast.BinOp | ast.UnaryOp
+    ):
+        return stmt.value
+    return None
+
+
+def _cut(
+    node: ast.expr, parts: list[ast.stmt], used: set[str], whole: bool = False
+) -> tuple[ast.expr, int]:
     """``node`` with each arithmetic part :data:`_NESTED_PART` levels high computed into a
     name (its statement added to ``parts``, in the order Python evaluates the parts), and
     the height left. A part right of an operand is cut only when that operand has no
-    effects (names, constants and arithmetic of them), so that nothing moves across one."""
+    effects (names, constants and arithmetic of them), so that nothing moves across one.
+    ``whole``: ``node`` is a statement's whole value, which stays where it is."""
     if isinstance(node, ast.UnaryOp):
         node.operand, height = _cut(node.operand, parts, used)
     elif isinstance(node, ast.BinOp):
@@ -1543,18 +1540,11 @@ def _cut(node: ast.expr, parts: list[ast.stmt], used: set[str]) -> tuple[ast.exp
         height = max(left, right)
     else:
         return node, 0
-    if height + 1 < _NESTED_PART:
+    if whole or height + 1 < _NESTED_PART:
         return node, height + 1
     name = _fresh("partial", used)
     parts.append(_located(ast.Assign([_located(ast.Name(name, ast.Store()), node)], node), node))
     return _located(ast.Name(name, ast.Load()), node), 0
-
-
-def _named(stmt: ast.stmt) -> str | None:
-    """The name ``stmt`` assigns, if it is ``name = value``."""
-    if isinstance(stmt, ast.Assign) and isinstance(stmt.targets[0], ast.Name):
-        return stmt.targets[0].id
-    return None
 
 
 def _height(node: ast.expr) -> int:
@@ -1608,9 +1598,7 @@ def desugar(fn: ast.FunctionDef) -> ast.FunctionDef:
         elif isinstance(node, ast.For | ast.While | ast.If | ast.With):
             control_flow = True
     deep = arithmetic >= _NESTED_PART and any(  # (it may nest that deep: does it?)
-        isinstance(node, ast.Assign | ast.AnnAssign | ast.Return | ast.Expr)
-        and isinstance(node.value, ast.BinOp | ast.UnaryOp)
-        and _height(node.value) >= _NESTED_PART
+        (value := _arithmetic_value(node)) is not None and _height(value) >= _NESTED_PART
         for node in astwalk.walk(fn)
     )
     if not comprehensions and not lambdas and not control_flow and not list_changes and not deep:
