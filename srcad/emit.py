@@ -298,13 +298,12 @@ def _if(stmt: ir.If, depth: int, computed_test: str | None = None) -> list[str]:
     if not _has_code(body):
         lines.append(pad + INDENT + "pass")
     if orelse and _has_code(orelse):
-        tested = _tested_first(orelse) if depth >= _DEEP_ELSE else None
         if len(orelse) == 1 and isinstance(orelse[0], ir.If):
             nested = _if(orelse[0], depth)
             lines.append(pad + "el" + nested[0].lstrip())
             lines += nested[1:]
-        elif tested is not None:  # (an elif chain a hundred long: Python nests no deeper)
-            computed, inner = tested
+        elif depth >= _DEEP_ELSE and (tested := _tested_first(orelse)) is not None:
+            computed, inner = tested  # (an elif chain a hundred long: Python nests no deeper)
             nested = _if(inner, depth, computed)
             lines.append(pad + "el" + nested[0].lstrip())
             lines += nested[1:]

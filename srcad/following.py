@@ -105,9 +105,10 @@ def _checked_call(
             tests.append(f"function_{k}.__code__ is code_{k}")
     params, arguments = _passed_on(signature)
     own = getattr(getattr(gradient, "__srcad__", None), "user_function", None)
-    if any(_is_attribute(lookup) and lookup.args[0] is own for lookup, *_ in checks):
-        # (f's defaults may change: the arguments pass on as they came, so that what a
-        # call leaves out takes the defaults of the gradient made for them)
+    # (f's defaults may change: the arguments then pass on as they came, so that what a
+    # call leaves out takes the defaults of the gradient made for them)
+    as_they_came = any(_is_attribute(lookup) and lookup.args[0] is own for lookup, *_ in checks)
+    if as_they_came:
         params = arguments = "*args, **kwargs"
     name = gradient.__name__
     source = (
@@ -118,7 +119,7 @@ def _checked_call(
     )
     exec(compile(source, f"<srcad helper check of {name}>", "exec"), namespace)  # noqa: S102
     checked: types.FunctionType = namespace.pop(name)
-    if params != "*args, **kwargs":
+    if not as_they_came:
         checked.__defaults__ = gradient.__defaults__
         checked.__kwdefaults__ = gradient.__kwdefaults__
     return checked

@@ -402,45 +402,35 @@ class _AssignedTests(ast.NodeTransformer):
                 assign = ast.Assign([ast.Name(element.target.id, ast.Store())], element.value)
                 assigned.append(ast.copy_location(assign, element))
             node.test = test.value.elts[-1]
-        while (named := _evaluated_first(node.test)) is not None:
+        while (named := _first_assignment(node)) is not None:
             assign = ast.Assign([ast.Name(named.target.id, ast.Store())], named.value)
             assigned.append(ast.copy_location(assign, named))
-            node.test = _replaced(node.test, named)
         return [*assigned, node] if assigned else node
 
 
-def _evaluated_first(test: ast.expr) -> ast.NamedExpr | None:
-    """The assignment expression Python evaluates first in ``test``, if any."""
-    while not isinstance(test, ast.NamedExpr):
-        if isinstance(test, ast.Compare | ast.BinOp):
-            test = test.left
-        elif isinstance(test, ast.BoolOp):
-            test = test.values[0]
-        elif isinstance(test, ast.UnaryOp):
-            test = test.operand
+def _first_assignment(node: ast.If) -> ast.NamedExpr | None:
+    """The assignment expression Python evaluates first in ``node``'s test, if any, read
+    as its name there from now on."""
+    parent: ast.AST = node
+    while True:
+        if isinstance(parent, ast.If):
+            field, child = "test", parent.test
+        elif isinstance(parent, ast.Compare | ast.BinOp):
+            field, child = "left", parent.left
+        elif isinstance(parent, ast.UnaryOp):
+            field, child = "operand", parent.operand
+        elif isinstance(parent, ast.BoolOp):
+            field, child = "values", parent.values[0]
         else:
             return None
-    return test
-
-
-def _replaced(test: ast.expr, named: ast.NamedExpr) -> ast.expr:
-    """``test`` with ``named`` read as its name."""
-    name = ast.copy_location(ast.Name(named.target.id, ast.Load()), named)
-    if test is named:
-        return name
-    parent = test
-    while True:
-        for part in ("left", "operand"):
-            if getattr(parent, part, None) is named:
-                setattr(parent, part, name)
-                return test
-        if isinstance(parent, ast.BoolOp) and parent.values[0] is named:
-            parent.values[0] = name
-            return test
-        parent = (
-            parent.values[0] if isinstance(parent, ast.BoolOp)
-            else getattr(parent, "left", None) or parent.operand  # type: ignore[attr-defined]
-        )
+        if isinstance(child, ast.NamedExpr):
+            name = ast.copy_location(ast.Name(child.target.id, ast.Load()), child)
+            if isinstance(parent, ast.BoolOp):
+                parent.values[0] = name
+            else:
+                setattr(parent, field, name)
+            return child
+        parent = child
 
 
 def _indent_of(source: str) -> int:

@@ -139,13 +139,8 @@ def _fold_node(expr: ir.Expr, ints: Collection[str] = ()) -> ir.Expr:
             return negated  # (-(-a * b) is a * b)
         if expr.op == "-" and _const_number(inner):
             return ir.Const(-inner.value)
-        if expr.op == "-" and isinstance(inner, ir.BinOp) and inner.op in ("*", "/"):
-            for side, other in ((inner.left, inner.right), (inner.right, inner.left)):
-                if _const_number(side) and side.value < 0:  # -(a * -2.0) is a * 2.0
-                    flipped = ir.Const(-side.value)
-                    return ir.BinOp(inner.op, *(
-                        (flipped, other) if side is inner.left else (other, flipped)
-                    ))
+        if expr.op == "-" and (flipped := _positive_constant(inner)) is not None:
+            return flipped  # (-(a * -2.0) is a * 2.0)
         return expr
     if (
         isinstance(expr, ir.Compare)
@@ -204,6 +199,18 @@ def _fold_node(expr: ir.Expr, ints: Collection[str] = ()) -> ir.Expr:
     if op == "**" and _is_const(right, _ONE):
         return left
     return expr
+
+
+def _positive_constant(expr: ir.Expr) -> ir.BinOp | None:
+    """``a * 2.0`` for the product or quotient ``a * -2.0`` (``-2.0 / a``: ``2.0 / a``),
+    the negation of ``expr``, exactly; None when neither operand is a negative constant."""
+    if not (isinstance(expr, ir.BinOp) and expr.op in ("*", "/")):
+        return None
+    if _const_number(expr.left) and expr.left.value < 0:
+        return ir.BinOp(expr.op, ir.Const(-expr.left.value), expr.right)
+    if _const_number(expr.right) and expr.right.value < 0:
+        return ir.BinOp(expr.op, expr.left, ir.Const(-expr.right.value))
+    return None
 
 
 def _is_product(expr: ir.Expr) -> bool:

@@ -125,17 +125,15 @@ class NumpyKeywords(LoweringPart):
             reduced = _call(node, rest, [summed, *node.args[1:]])
             combined = ast.BinOp(reduced, _INITIAL_OPERATOR[callee](), given["initial"])
             return ast.copy_location(combined, node)
-        if any(callee is maker for maker in _MAKERS) and "dtype" in given and (
-            self._is_float64(scope, given["dtype"])
-        ):  # (an int dtype makes the values steps, numpy's own way: refused)
-            made = _call(node, [k for k in node.keywords if k.arg != "dtype"])
-            return _np(numpy, "asarray", [made], node, [ast.keyword("dtype", given["dtype"])])
-        if any(callee is scan for scan in _SCANS) and "dtype" in given and (
-            self._is_float64(scope, given["dtype"])
-        ):
-            as_floats = _np(numpy, "asarray", [x], node, [ast.keyword("dtype", given["dtype"])])
-            return _call(node, [k for k in node.keywords if k.arg != "dtype"],
-                         [as_floats, *node.args[1:]])
+        if "dtype" in given and self._is_float64(scope, given["dtype"]):
+            # (an int dtype makes the values steps, numpy's own way: refused)
+            without = [k for k in node.keywords if k.arg != "dtype"]
+            cast = [ast.keyword("dtype", given["dtype"])]
+            if any(callee is maker for maker in _MAKERS):
+                return _np(numpy, "asarray", [_call(node, without)], node, cast)
+            if any(callee is scan for scan in _SCANS):
+                as_floats = _np(numpy, "asarray", [x], node, cast)
+                return _call(node, without, [as_floats, *node.args[1:]])
         if combine is not None and "initial" in given:
             initial = given["initial"]
             if "where" in given:
@@ -143,7 +141,6 @@ class NumpyKeywords(LoweringPart):
                 return _call(node, rest, [kept_x, *node.args[1:]])
             return _np(numpy, _EXTREMUM_NAMES[combine], [_call(node, rest), initial], node)
         return node
-
 
     def _is_float64(self, scope: Scope, dtype: ast.expr) -> bool:
         """``dtype`` is numpy's float64 (``float``, ``np.float64``, ``"float64"``...)."""
