@@ -6,7 +6,9 @@ once, before the loop (and the gradient's backward loop then adds its adjoint up
 instead of recomputing or saving it every iteration). Only what cannot raise or differ
 moves: ``+``, ``-``, ``*`` and negation of constants and names the loop does not bind,
 in loops that change nothing in place (a write through a view of an operand would
-change it without binding it).
+change it without binding it), and only values no in-place write may change: an array
+made once is one object, where the loop made one per iteration (``[x * 1.0 for _ in
+range(3)]``, whose items are then written one by one).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 from collections import Counter
 
 from . import ir
+from .memory import points_to
 
 #: the operations that move: exact and raising nothing on numbers (a loop that never
 #: runs computes them once anyway)
@@ -23,6 +26,11 @@ _MOVABLE = frozenset(("+", "-", "*"))
 def hoist_invariants(fn: ir.Function) -> ir.Function:
     """``fn`` with the loop-invariant arithmetic of each loop put before the loop."""
     definitions = Counter(t for s in ir.walk(fn.body) for t in ir.targets_of(s))
+    writes = [s.target for s in ir.walk(fn.body) if isinstance(s, ir.Assign) and s.in_place]
+    if writes:  # (what an in-place write may change keeps its place, and its identity)
+        roots = points_to(fn)
+        for name in {root for w in writes for root in roots.get(w, (w,))}:
+            definitions[name] += 1
     body = _hoisted(tuple(fn.body), definitions)
     return fn if body == tuple(fn.body) else fn.with_body(body)
 

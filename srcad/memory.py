@@ -34,8 +34,9 @@ from typing import Any, TypeGuard
 from . import ir, pyexpr
 from .errors import Location
 from .names import NameAllocator, bind
+from .rules.scalar import APPEND, EXTEND, HELD, REMOVE, REPEAT, REPLACE
 from .rules.table import COPY, SETITEM, TABLE
-from .runtime import alias_of, is_view
+from .runtime import alias_of, holding_paths, is_view, with_held
 
 # ---------------------------------------------------------------- where statements stand
 
@@ -157,6 +158,12 @@ def _may_return_argument(value: ir.Expr, fn: ir.Function) -> TypeGuard[ir.Call]:
 def points_to(fn: ir.Function) -> dict[str, frozenset[str]]:
     """For each name, the objects (named by where they were made: a parameter, a global,
     the statement that made a new array) whose memory its value may use."""
+    return _sharing(fn)[0]
+
+
+def _sharing(fn: ir.Function) -> tuple[dict[str, frozenset[str]], dict[str, set[str]]]:
+    """:func:`points_to`, and for each object a dict or list written item by item may
+    be, the objects its items may be (``d["w"] = a``: what ``a`` points to)."""
     assigns = [s for s in ir.walk(fn.body) if isinstance(s, ir.Assign)]
     roots: dict[str, set[str]] = {}
     items: dict[str, set[str]] = {}  # what a list may hold after `xs[i] = a`
@@ -226,7 +233,35 @@ def points_to(fn: ir.Function) -> dict[str, frozenset[str]]:
                 changed = True
     for index in indices - set(roots):  # (an update of `a = i` starts at the index itself)
         roots[index] = set()
-    return {name: frozenset(found) for name, found in roots.items()}
+    return {name: frozenset(found) for name, found in roots.items()}, items
+
+
+def _containers(fn: ir.Function) -> frozenset[str]:
+    """The names that only ever hold a dict, list or tuple the function made: a
+    display (an object's fields are one), a list grown or changed by a list gate, or a
+    copy of such a name (a join, a loop's carried value)."""
+    made = (APPEND, EXTEND, REPLACE, REMOVE, REPEAT, HELD)
+    definitions: dict[str, list[ir.Assign]] = {}
+    for stmt in ir.walk(fn.body):
+        if isinstance(stmt, ir.Assign) and stmt.rebinds:
+            definitions.setdefault(stmt.target, []).append(stmt)
+    bound_otherwise = {t for s in ir.walk(fn.body) if not isinstance(s, ir.Assign)
+                       for t in ir.targets_of(s)} | set(fn.params) | set(fn.kwonly)
+    found = {
+        name for name, stmts in definitions.items()
+        if name not in bound_otherwise and all(
+            isinstance(s.value, ir.Dict | ir.Tuple) or s.rule in made or _is_copy(s)
+            for s in stmts
+        )
+    }
+    while True:  # (a copy of a name that may hold something else)
+        dropped = {
+            name for name in found
+            if any(_is_copy(s) and _first_name(s) not in found for s in definitions[name])
+        }
+        if not dropped:
+            return frozenset(found)
+        found -= dropped
 
 
 # ---------------------------------------------------------------- the pass
@@ -304,7 +339,8 @@ class _Pass:
     def __init__(self, fn: ir.Function) -> None:
         self.fn = fn
         self.places = _places(fn.body)
-        self.roots = points_to(fn)
+        self.roots, self.items = _sharing(fn)
+        self.containers = _containers(fn)
         self.live = live_after(fn.body)
         self.names = NameAllocator(fn.names())
         self.bindings: dict[str, Any] = dict(fn.bindings)
@@ -313,6 +349,16 @@ class _Pass:
             if isinstance(stmt, ir.Assign) and stmt.rebinds:
                 self.definitions.setdefault(stmt.target, []).append(stmt)
         self.carried_by: dict[int, set[str]] = {}  # loop id -> names changed by logical lines
+        #: the statements that make or change a container (see held_keys), and the copies
+        #: between names
+        self.container_writes: dict[str, list[ir.Assign]] = {}
+        self.copied_to: dict[str, list[str]] = {}
+        for stmt in ir.walk(fn.body):
+            if isinstance(stmt, ir.Assign) and stmt.target in self.containers:
+                self.container_writes.setdefault(stmt.target, []).append(stmt)
+                source = _first_name(stmt) if _is_copy(stmt) else None
+                if source is not None:
+                    self.copied_to.setdefault(source, []).append(stmt.target)
         #: ``d[k] = a`` into a dict or list display the function made (an object's
         #: fields): the container holds the object ``a`` names, not a copy
         self.item_stores = [
@@ -499,7 +545,8 @@ class _Pass:
             n for n in live if n != changed and self.roots_of(n) & touched
         )
         if not candidates:
-            return self.stored_again(write, touched, {changed}, self.same_bases(write))
+            stored = self.stored_again(write, touched, {changed}, self.same_bases(write))
+            return stored + self.held_elsewhere(write, touched, stored)
         renamed = _is_update(write) and not write.writes_own_operand  # y_1 = y; y_1 *= w
         start = [_Link(changed, _updated(write), write, "same", True)] if renamed else []
         chains = {u: self.chain(u, write) for u in candidates}
@@ -537,12 +584,101 @@ class _Pass:
             if u in meeting:
                 continue
             pack = self.pack_of(u, write)
-            if pack is not None and updated & set(ir.read_in([pack])):
+            reads = set(ir.read_in([pack])) if pack is not None else set()
+            if pack is not None and updated & reads and not (set(up_names) - written) & reads:
                 # a tuple holding a changed array: the same objects, their new values
                 out += self.made_again(pack, write, written, bases)
-            else:
+            elif u not in self.containers:  # (a container: see held_elsewhere)
                 out += self.checked_alias(u, changed, write)
-        return out + self.stored_again(write, touched, written, bases)
+        out += self.stored_again(write, touched, written, bases)
+        return out + self.held_elsewhere(write, touched, out)
+
+    def held_elsewhere(
+        self, write: ir.Assign, touched: frozenset[str], out: list[ir.Stmt]
+    ) -> list[ir.Stmt]:
+        """The containers the function made (dicts, lists, tuples, objects' fields) that
+        may hold the array ``write`` changed under an item the logical lines ``out`` do
+        not restore (the same array under two keys or in two objects, a dict inside
+        another): where they hold it is found when the write runs, and each is told its
+        item changed (``d = with_held(d, paths, a)``, a logical line)."""
+        changed = write.target
+        here = self.places[id(write)]
+        live = self.live.get(id(write), frozenset())
+        extra: list[ir.Stmt] = []
+        for name in sorted(live & self.containers):
+            if name == changed or not self.may_hold(ir.Name(name), touched):
+                continue
+            if not any(_dominates(self.places[id(d)], here) for d in self.definitions[name]):
+                continue  # (not bound yet on some path: made later in the loop's body)
+            handled = _restored_keys(out, name)
+            keys = None if handled is None else self.held_keys(name, touched)
+            if handled is None or (keys is not None and keys <= handled):
+                continue
+            find = bind(self.names, self.bindings, self.fn.free_objects, "holding_paths",
+                        holding_paths)
+            paths = self.names.fresh(f"{name}_holds")
+            key_list = ir.Tuple(tuple(ir.Const(k) for k in sorted(handled, key=repr)))
+            extra.append(ir.Assign(
+                paths, ir.Call(ir.Name(find), (ir.Name(name), ir.Name(changed), key_list)),
+                tag=write.tag, loc=write.loc,
+            ))
+            held = bind(self.names, self.bindings, self.fn.free_objects, "with_held", with_held)
+            operands = (ir.Name(name), ir.Name(paths), ir.Name(changed))
+            again = ir.Assign(name, ir.Call(ir.Name(held), operands), HELD, operands,
+                              tag=write.tag, loc=write.loc, logical=True)
+            extra.append(ir.If(ir.Name(paths), (again,), (), tag=write.tag))
+        return extra
+
+    def may_hold(self, expr: ir.Expr, touched: frozenset[str]) -> bool:
+        """Whether ``expr``'s value may be, or hold at any depth, memory of ``touched``."""
+        seen: set[str] = set()
+        pending = [root for n in ir.names_in(expr) for root in (n, *self.roots_of(n))]
+        while pending:
+            root = pending.pop()
+            if root in touched:
+                return True
+            if root not in seen:
+                seen.add(root)
+                pending += self.items.get(root, ())
+        return False
+
+    def held_keys(self, name: str, touched: frozenset[str]) -> set | None:
+        """The constant keys (or list positions) under which the container ``name`` may
+        hold memory of ``touched``; None when that is not known where srcad compiles (a
+        key computed at run time, a list grown). Stores through a copy of the name count
+        (``h_1 = h`` before a loop: one object), and a list made from another by
+        replacing one item (``list_replaced``) holds the other's items too."""
+        keys: set = set()
+        seen: set[str] = set()
+        pending = [name]
+        while pending:
+            current = pending.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            for stmt in self.container_writes.get(current, ()):
+                value = stmt.value
+                pairs: Iterable[tuple[ir.Expr, ir.Expr]] = ()
+                if _is_copy(stmt):
+                    pending.append(_first_name(stmt) or current)
+                elif stmt.rebinds and isinstance(value, ir.Dict):
+                    pairs = zip(value.keys, value.values)
+                elif stmt.rebinds and isinstance(value, ir.Tuple):
+                    pairs = ((ir.Const(k), item) for k, item in enumerate(value.elts))
+                elif stmt.rule is REPLACE or stmt.in_place and stmt.rule is SETITEM:
+                    source, key, item = stmt.operands
+                    if isinstance(source, ir.Name) and source.id != current:
+                        pending.append(source.id)
+                    pairs = [(key, item)]
+                elif any(self.may_hold(o, touched) for o in stmt.operands):
+                    return None
+                for key, item in pairs:
+                    if self.may_hold(item, touched):
+                        if not isinstance(key, ir.Const):
+                            return None
+                        keys.add(key.value)
+            pending += self.copied_to.get(current, ())
+        return keys
 
     def held_by_live(self, write: ir.Assign) -> frozenset[str]:
         """Views a live container holds at ``write`` (``h['v'] = t``, ``t = A[1]``: an
@@ -722,6 +858,20 @@ class _Pass:
                     )
                 out += extra
         return out
+
+
+def _restored_keys(out: list[ir.Stmt], name: str) -> set | None:
+    """The constant keys of the container ``name`` whose items the logical lines ``out``
+    store again (``d['v'] = t1``); None when they make it again whole (its display)."""
+    keys: set = set()
+    for stmt in ir.walk(out):
+        if not (isinstance(stmt, ir.Assign) and stmt.target == name):
+            continue
+        key = stmt.operands[1] if stmt.rule is SETITEM and len(stmt.operands) == 3 else None
+        if not isinstance(key, ir.Const):
+            return None
+        keys.add(key.value)
+    return keys
 
 
 def _other_key(stmt: ir.Assign, key: ir.Expr) -> bool:

@@ -28,7 +28,7 @@ import functools
 import sys
 import threading
 import types
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -49,6 +49,7 @@ from .optimize import common_subexpressions, free_memory
 from .optimize import optimize as optimize_function
 from .reverse import ARRAY_VERSION, array_version_name, for_numbers, reverse, without_float_guard
 from .rules import TABLE, array_api_grads, numpy_grads
+from .rules.scalar import HELD
 from .rules.table import FORWARD_MODE_RULES, SETITEM
 from .runtime import ENTRY_CHECKS, LIST_CHECKS, with_numpy_floats
 from .subset import check_supported
@@ -195,9 +196,11 @@ def derivatives(
     }
     kinds = number_kinds(numbers)
     scalars = kinds.numbers
-    shares = any(  # (a number changed in place, `acc += x`, is a new number: shares nothing)
+    shares = any(  # (a number changed in place, `acc += x`, is a new number: shares nothing,
+        # and no container holds it: with_held finds it nowhere)
         isinstance(s, ir.Assign) and s.logical and not (s.rule is SETITEM and s.target in lists)
         and not (isinstance(s.value, ir.Name) and s.value.id in scalars)
+        and not (s.rule is HELD and _name_in(s.operands[2], scalars))
         for s in ir.walk(forward.body)
     )
     guards = (
@@ -212,6 +215,10 @@ def derivatives(
         return replace(arrays, name=array_version_name(arrays.name))
 
     return floats, array_version
+
+
+def _name_in(expr: ir.Expr, names: Collection[str]) -> bool:
+    return isinstance(expr, ir.Name) and expr.id in names
 
 
 def compiled_version(

@@ -1273,6 +1273,89 @@ def _holds_overlapping(container: Any, value: Any) -> bool:
     )
 
 
+def holding_paths(container: Any, changed: Any, handled: tuple) -> tuple:
+    """Where ``container`` (a dict, list or tuple the function made, an object's fields:
+    nested ones too) holds the array ``changed``, which was just written in place: the
+    paths of keys to each such item, skipping the top-level keys in ``handled`` (which
+    the forward listing restores itself). An item that shares part of its memory (a
+    view of it) is refused: srcad cannot follow it."""
+    paths: list[tuple] = []
+    overlapping = False
+    pending: list[tuple[Any, tuple]] = [(container, ())]
+    while pending:
+        value, path = pending.pop()
+        if isinstance(value, dict):
+            items: Any = value.items()
+        elif isinstance(value, list | tuple):
+            items = enumerate(value)
+        else:
+            continue
+        for key, item in items:
+            if not path and key in handled:
+                continue
+            if item is changed:
+                paths.append((*path, key))
+            elif isinstance(item, dict | list | tuple):
+                pending.append((item, (*path, key)))
+            elif isinstance(item, np.ndarray) and _overlaps(item, changed):
+                overlapping = True
+    if overlapping:
+        raise _untraceable(
+            "an object's field, or an item of a dict or list, holds part of the array this "
+            "line changes (a view of it)",
+            "store the array itself, or a copy (`self.head = buf[:2].copy()`), or take the "
+            "view again after the write",
+        )
+    return tuple(paths)
+
+
+def _replaced(value: Any, path: tuple, item: Any) -> Any:
+    """``value`` (a container, or the adjoint or tangent of one) with the item at
+    ``path`` replaced by ``item``: new containers along the path, the others shared. A
+    zero adjoint (a number: no gradient reached the container) stays as it is."""
+    key, rest = path[0], path[1:]
+    if isinstance(value, tuple) and not isinstance(value, AdjointList):
+        old = value[key]
+        return tuple(
+            (_replaced(old, rest, item) if rest else item) if k == key else v
+            for k, v in enumerate(value)
+        )
+    if not isinstance(value, dict | list):
+        return value
+    out = value.__class__(value)
+    if rest and (key not in out if isinstance(out, dict) else False):
+        return out  # (an adjoint without that key: zero below it)
+    out[key] = _replaced(out[key], rest, item) if rest else item
+    return out
+
+
+def with_held(container: Any, paths: tuple, item: Any) -> Any:
+    """``container`` holding ``item`` at each of ``paths`` (see :func:`holding_paths`):
+    the logical line after an in-place write that tells a container its item changed,
+    and that line's tangent."""
+    for path in paths:
+        container = _replaced(container, path, item)
+    return container
+
+
+def held_sum(g: Any, paths: tuple, item: Any) -> Any:
+    """Adjoint of :func:`with_held` for the item: the sum of ``g``'s items at ``paths``
+    (zeros shaped like ``item`` where ``g`` has none)."""
+    total: Any = None
+    for path in paths:
+        part = g
+        for key in path:
+            if isinstance(part, dict) and key not in part:
+                part = None
+                break
+            part = part[key] if isinstance(part, dict | list | tuple) else None
+            if part is None:
+                break
+        if part is not None:
+            total = part if total is None else total + part
+    return zeros_like(item) if total is None else total
+
+
 def _overlaps(item: Any, value: Any) -> bool:
     return item is value or (
         isinstance(item, np.ndarray) and np.may_share_memory(item, value)

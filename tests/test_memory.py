@@ -376,6 +376,117 @@ def test_writes_that_were_refused():
     check_four_ways(shape_only_rule_before_write, np.array([0.3, -0.5, 1.0]))
 
 
+# ------------------------------------------- one array held by two containers, changed
+
+
+class _Holder:
+    def __init__(self, v):
+        self.v = v
+
+
+class _Tied:
+    def __init__(self, v):
+        self.v = v
+        self.w = v  # (the same array in two fields)
+
+
+def held_by_two_objects(x):
+    A = x * 1.0
+    a = _Holder(A)
+    b = _Holder(A)
+    a.v[1] = a.v[1] ** 2  # b.v is the same array: it changes too
+    return np.sum(b.v)
+
+
+def held_by_two_fields(x):
+    t = _Tied(x * 1.0)
+    t.v[1] = t.v[1] ** 2
+    return np.sum(t.w)
+
+
+def held_under_two_keys(x):
+    A = x * 1.0
+    d = {"v": A, "w": A}
+    d["v"][1] = d["v"][1] ** 2
+    return np.sum(d["w"])
+
+
+def held_in_a_nested_dict(x):
+    inner = {"v": x * 1.0}
+    d = {"in": inner}
+    inner["v"][1] = inner["v"][1] ** 2
+    return np.sum(d["in"]["v"])
+
+
+def tied_weights_updated_in_place(x):
+    w = x * 1.0
+    params = {"enc": w, "dec": w}
+    for _ in range(2):
+        params["enc"] -= 0.1 * params["dec"] ** 2
+    return np.sum(params["dec"] ** 2)
+
+
+def object_rebuilt_after_a_write_in_the_loop(x):
+    A = x * 1.0
+    h = _Holder(A)
+    for k in range(3):
+        A[k] = A[k] * (k + 2.0)  # changes h.v in the first iteration only
+        h = _Holder(h.v * 1.0)
+    return np.sum(h.v**2)
+
+
+def one_array_in_every_item_of_a_list(x):
+    z = x * 1.0
+    acc = [z] * 3
+    acc[0] *= x
+    acc[1] += 1.0
+    return np.sum(acc[2] * x) + np.sum(z)
+
+
+def fresh_array_per_item_of_a_comprehension(x):
+    acc = [x * 1.0 for _ in range(3)]  # (three arrays: the loop's product is not hoisted)
+    acc[1] *= x
+    return np.sum(acc[1]) + np.sum(acc[0])
+
+
+@pytest.mark.parametrize(
+    "f, exact",
+    [
+        (held_by_two_objects, lambda x: [1.0, 2 * x[1], 1.0]),
+        (held_by_two_fields, lambda x: [1.0, 2 * x[1], 1.0]),
+        (held_under_two_keys, lambda x: [1.0, 2 * x[1], 1.0]),
+        (held_in_a_nested_dict, lambda x: [1.0, 2 * x[1], 1.0]),
+        (tied_weights_updated_in_place, None),
+        (object_rebuilt_after_a_write_in_the_loop, None),
+        (one_array_in_every_item_of_a_list, None),
+        (fresh_array_per_item_of_a_comprehension, lambda x: 2 * x + 1.0),
+    ],
+    ids=lambda v: getattr(v, "__name__", ""),
+)
+def test_an_array_two_containers_hold_changes_in_both(f, exact):
+    """An object's field, a dict's item or a list's item that is the array another name
+    writes into sees the write (srcad finds where containers hold it when the write runs;
+    these gradients were silently wrong: the other holder kept the old value)."""
+    x = np.array([0.5, 3.0, 2.0])
+    got = check_four_ways(f, x)
+    if exact is not None:
+        np.testing.assert_allclose(got[0], exact(x), rtol=1e-12)
+
+
+def field_holding_a_view_of_the_written_array(x):
+    A = x * 1.0
+    h = {"head": A[:2], "all": A}
+    h["all"][1] = 5.0 * x[1]  # <field-view-write>
+    return np.sum(h["head"])
+
+
+def test_a_field_holding_part_of_the_written_array_is_refused_at_the_write():
+    with pytest.raises(srcad.SrcadError) as info:
+        srcad.grad(field_holding_a_view_of_the_written_array)(np.array([0.5, 3.0, 2.0]))
+    assert info.value.lineno == marker_line(__file__, "field-view-write")
+    assert "holds part of the array this line changes" in str(info.value)
+
+
 # ---------------------------------------------------------------- control flow
 
 

@@ -590,11 +590,6 @@ class Statements(LoweringPart):
         where = scope.source.location(stmt)
         if isinstance(container, ir.Name) and container.id in self.parameter_names:
             self.items_updated.setdefault(container.id, where)
-        elif isinstance(container, ir.Name):  # (one array held twice: `[z] * 3`)
-            assert isinstance(target.value, ast.Name)
-            self.emit(self.separate_items_check(
-                container.id, where, "make each item an array of its own "
-                "(`[np.zeros(3) for _ in range(3)]`, or `z.copy()`)", target.value.id))
         updated = self.operation(scope, node, lambda: self.names.fresh(label), in_place=True)
         self.store_item(scope, target, Operand(updated), SETITEM, stmt)
 

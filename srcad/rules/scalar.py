@@ -31,6 +31,7 @@ from ..runtime import (
     field_tangent,
     fresh_arguments,
     fresh_copy,
+    held_sum,
     leading_grad,
     list_removed,
     list_replaced,
@@ -49,6 +50,7 @@ from ..runtime import (
     trailing_grad,
     union_grad,
     union_tangent,
+    with_held,
     with_item,
     zeros_like,
 )
@@ -409,6 +411,23 @@ REMOVE = defrule(
     i=None,
     jointly_linear=True,
 )
+#: ``C = with_held(C, paths, v)``: the logical line srcad.memory writes after an
+#: in-place write into the array ``v`` that the container ``C`` (a dict, list or tuple
+#: the function made, an object's fields) also holds, at ``paths`` found when it ran
+HELD_ENV = {"with_held": with_held, "held_sum": held_sum, "zeros_like": zeros_like}
+HELD = defrule(
+    "with_held(x, paths, v)",
+    env=HELD_ENV,
+    name="a container holding a changed array",
+    holds=True,
+    x="with_held(g, paths, zeros_like(v))",
+    paths=None,
+    v="held_sum(g, paths, v)",
+    jointly_linear=True,
+)
+#: its adjoint for the array (backward code, read again for second derivatives)
+defrule("held_sum(x, paths, v)", env=HELD_ENV, x="with_held(zeros_like(x), paths, g)",
+        paths=None, v=None, linear=True)
 #: Reading a field of an object (``p.w`` of a namedtuple, a dataclass instance or a plain
 #: object): its adjoint goes into that field of the object's adjoint, its tangent is that
 #: field of the object's tangent. Lowering emits it (spelled ``p.w``) for an attribute
