@@ -3120,9 +3120,11 @@ def s_objects(draw, ctx: Context) -> list[ast.stmt] | None:
     Z = _array_names(draw, ctx, 1)[0]
     n = draw(st.integers(3, 4))
     target = _result(draw, ctx)
-    form = draw(st.integers(0, 3))
+    form = draw(st.integers(0, 4))
     lines = [f"{Z} = ({_vector(draw, ctx, (n,))}).copy()"]
-    if form == 0:
+    if form == 4:
+        lines += _shared_holders(draw, ctx, Z, n, target)
+    elif form == 0:
         holder = f"h_{target}"
         view = draw(st.booleans())  # (the field holds a view of Z: Z[1:])
         lines.append(f"{holder} = Holder({Z}{'[1:]' if view else ''}, {_scalar(draw, ctx)})")
@@ -3150,6 +3152,43 @@ def s_objects(draw, ctx: Context) -> list[ast.stmt] | None:
                   f"{stepper}.apply({Z}, {_vector(draw, ctx, (n,))})",
                   f"{target} = {_reduction_text(draw, ctx, Z, (n,))}"]
     return commit_arrays(ctx, _parse(lines), [target])
+
+
+def _shared_holders(draw, ctx: Context, Z: str, n: int, target: str) -> list[str]:
+    """One array held twice (two :class:`Holder` objects, two keys of a dict, a dict in a
+    dict, a list of it repeated), written in place through one holder (or its own name,
+    or in a loop that then builds a new holder), and read through the other::
+
+        h_u = Holder(Z, 0.5)
+        k_u = Holder(Z, y)
+        h_u.w[1:] *= np.sin(z * np.linspace(0.25, 1.0, 2))
+        u = k_u.scale * np.mean(k_u.w * k_u.w)
+    """
+    first, second = f"h_{target}", f"k_{target}"
+    kind = draw(st.sampled_from(("objects", "keys", "nested", "repeated", "rebuilt")))
+    if kind == "objects":
+        lines = [f"{first} = Holder({Z}, 0.5)", f"{second} = Holder({Z}, {_scalar(draw, ctx)})"]
+        through, read = f"{first}.w", f"{second}.w"
+    elif kind == "keys":
+        lines = [f"{first} = {{'a': {Z}, 'b': {Z}}}"]
+        through, read = f"{first}['a']", f"{first}['b']"
+    elif kind == "nested":
+        lines = [f"{second} = {{'w': {Z}}}", f"{first} = {{'inner': {second}, 's': 0.5}}"]
+        through, read = f"{second}['w']", f"{first}['inner']['w']"
+    elif kind == "repeated":  # (an item of a list is written through a name of its own)
+        lines = [f"{first} = [{Z}] * 2", f"{second} = {first}[0]"]
+        through, read = second, f"{first}[1]"
+    else:  # (a write in the first iteration changes the first holder; later ones a copy)
+        lines = [f"{first} = Holder({Z}, 0.5)", f"for i_{target} in range(2):",
+                 f"    {Z}[i_{target}] = {Z}[i_{target}] * {_scalar(draw, ctx)}",
+                 f"    {first} = Holder({first}.w * 1.5, {first}.scale)"]
+        return [*lines, f"{target} = {_reduction_text(draw, ctx, f'{first}.w', (n,))}"]
+    if draw(st.booleans()):  # (through the holder, or through the array's own name)
+        through = Z
+    usable = [op for op in ALIAS_OPS if "X[:] = X" not in op and "X *= X" not in op]
+    for _ in range(draw(st.integers(1, 2))):
+        lines.append(_alias_op(draw, ctx, draw(st.sampled_from(usable)), through, n))
+    return [*lines, f"{target} = {_reduction_text(draw, ctx, read, (n,))}"]
 
 
 #: In-place operators of :func:`s_alias` on a 1-D array ``X`` of ``n`` elements (``V``: an
