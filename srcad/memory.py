@@ -611,13 +611,15 @@ class _Pass:
             if not any(_dominates(self.places[id(d)], here) for d in self.definitions[name]):
                 continue  # (not bound yet on some path: made later in the loop's body)
             handled = _restored_keys(out, name)
-            keys = None if handled is None else self.held_keys(name, touched)
-            if handled is None or (keys is not None and keys <= handled):
+            if handled is None:
+                continue
+            keys = self.held_keys(name, touched)
+            if keys is not None and keys <= {k.value for k in handled if isinstance(k, ir.Const)}:
                 continue
             find = bind(self.names, self.bindings, self.fn.free_objects, "holding_paths",
                         holding_paths)
             paths = self.names.fresh(f"{name}_holds")
-            key_list = ir.Tuple(tuple(ir.Const(k) for k in sorted(handled, key=repr)))
+            key_list = ir.Tuple(tuple(handled))
             extra.append(ir.Assign(
                 paths, ir.Call(ir.Name(find), (ir.Name(name), ir.Name(changed), key_list)),
                 tag=write.tag, loc=write.loc,
@@ -860,17 +862,18 @@ class _Pass:
         return out
 
 
-def _restored_keys(out: list[ir.Stmt], name: str) -> set | None:
-    """The constant keys of the container ``name`` whose items the logical lines ``out``
-    store again (``d['v'] = t1``); None when they make it again whole (its display)."""
-    keys: set = set()
+def _restored_keys(out: list[ir.Stmt], name: str) -> list[ir.Expr] | None:
+    """The keys of the container ``name`` whose items the logical lines ``out`` store
+    again (``d['v'] = t1``, ``acc[k] = t2``); None when they make it again whole (its
+    display)."""
+    keys: list[ir.Expr] = []
     for stmt in ir.walk(out):
         if not (isinstance(stmt, ir.Assign) and stmt.target == name):
             continue
-        key = stmt.operands[1] if stmt.rule is SETITEM and len(stmt.operands) == 3 else None
-        if not isinstance(key, ir.Const):
+        if not (stmt.rule is SETITEM and len(stmt.operands) == 3):
             return None
-        keys.add(key.value)
+        if stmt.operands[1] not in keys:
+            keys.append(stmt.operands[1])
     return keys
 
 

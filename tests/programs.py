@@ -3165,7 +3165,7 @@ def _shared_holders(draw, ctx: Context, Z: str, n: int, target: str) -> list[str
         u = k_u.scale * np.mean(k_u.w * k_u.w)
     """
     first, second = f"h_{target}", f"k_{target}"
-    kind = draw(st.sampled_from(("objects", "keys", "nested", "repeated", "rebuilt")))
+    kind = draw(st.sampled_from(("objects", "keys", "nested", "repeated", "rebuilt", "field")))
     if kind == "objects":
         lines = [f"{first} = Holder({Z}, 0.5)", f"{second} = Holder({Z}, {_scalar(draw, ctx)})"]
         through, read = f"{first}.w", f"{second}.w"
@@ -3175,6 +3175,9 @@ def _shared_holders(draw, ctx: Context, Z: str, n: int, target: str) -> list[str
     elif kind == "nested":
         lines = [f"{second} = {{'w': {Z}}}", f"{first} = {{'inner': {second}, 's': 0.5}}"]
         through, read = f"{second}['w']", f"{first}['inner']['w']"
+    elif kind == "field":  # (an optimizer's `self.params[k] -= ...`: the array changes)
+        lines = [f"{first} = Holder({{'a': {Z}}}, 0.5)"]
+        through, read = f"{first}.w['a']", Z
     elif kind == "repeated":  # (an item of a list is written through a name of its own)
         lines = [f"{first} = [{Z}] * 2", f"{second} = {first}[0]"]
         through, read = second, f"{first}[1]"
@@ -3183,7 +3186,7 @@ def _shared_holders(draw, ctx: Context, Z: str, n: int, target: str) -> list[str
                  f"    {Z}[i_{target}] = {Z}[i_{target}] * {_scalar(draw, ctx)}",
                  f"    {first} = Holder({first}.w * 1.5, {first}.scale)"]
         return [*lines, f"{target} = {_reduction_text(draw, ctx, f'{first}.w', (n,))}"]
-    if draw(st.booleans()):  # (through the holder, or through the array's own name)
+    if kind != "field" and draw(st.booleans()):  # (through the holder, or the array's name)
         through = Z
     usable = [op for op in ALIAS_OPS if "X[:] = X" not in op and "X *= X" not in op]
     for _ in range(draw(st.integers(1, 2))):

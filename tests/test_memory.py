@@ -473,6 +473,35 @@ def test_an_array_two_containers_hold_changes_in_both(f, exact):
         np.testing.assert_allclose(got[0], exact(x), rtol=1e-12)
 
 
+class _Sgd:
+    def __init__(self, params, lr):
+        self.params = params
+        self.lr = lr
+
+    def step(self, grads):
+        for k in self.params:
+            self.params[k] -= self.lr * grads[k]  # the model's arrays change in place
+
+
+def sgd_steps_through_an_optimizer_field(lr, w0):
+    w = w0.copy()
+    model = {"w": w}
+    opt = _Sgd(model, lr)
+    for _ in range(3):
+        opt.step({"w": 2.0 * (model["w"] - 1.0)})
+    return np.sum(w**2)
+
+
+def test_an_update_of_an_item_of_a_field_changes_the_array_in_place():
+    """``self.params[k] -= v`` runs ``params[k].__isub__(v)``: the array the model (and
+    ``w``) holds changes. The value of ``value_and_grad`` was another before, and d/dlr
+    was 0.0: the item got a new array."""
+    w0 = np.array([0.3, -0.2, 1.0])
+    d_lr, _ = check_four_ways(sgd_steps_through_an_optimizer_field, 0.1, w0, wrt=(0, 1))
+    w = 1.0 + (w0 - 1.0) * 0.8**3  # (each step: w - 1 scaled by 1 - 2 lr)
+    assert d_lr == pytest.approx(np.sum(2 * w * (w0 - 1.0) * 3 * 0.8**2 * -2.0), rel=1e-9)
+
+
 def field_holding_a_view_of_the_written_array(x):
     A = x * 1.0
     h = {"head": A[:2], "all": A}

@@ -34,6 +34,7 @@ MODULES = (
     "stop37",  # generators read later, functions defined in loops, numpy of floats
     "stop38",  # loop exits and else, objects (truth, setitem, replace), KL zeros, guards
     "stop39",  # deep code, dict unions and pairs, harmless keywords, scipy factorizations
+    "stop40",  # one array held by two objects, dict keys, nested dicts, repeated lists
 )
 
 

@@ -157,7 +157,9 @@ class Statements(LoweringPart):
         if isinstance(copied, ir.Name) and copied.id in self.parameter_copies:
             param = self.parameter_copies[copied.id]
             self.copies_updated.setdefault(param, scope.source.location(stmt))
-        if self.may_hold_objects(scope, root):
+        if self.may_hold_objects(scope, root) or (  # (self.params[k] -= v: a field may
+            isinstance(root, ast.Attribute) and self.may_be_made(scope, root)  # hold a dict
+        ):  # of arrays, each changed in place)
             self.update_item(scope, stmt)
         elif isinstance(stmt.op, ast.Add):
             self.store_item(scope, target, stmt.value, ADDITEM, stmt)

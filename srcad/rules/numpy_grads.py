@@ -88,6 +88,8 @@ def unbroadcast(g: Any, x: Any) -> Any:
     if shape == ():
         total = np.sum(g)  # (a lazy array's sum stays lazy: not made a float)
         return float(total) if isinstance(x, float | int) and not is_duck_array(g) else total
+    if g_shape == ():  # (a zero where an item write took the adjoint: the array's shape)
+        return np.full(shape, g)
     extra = len(g_shape) - len(shape)
     if extra > 0:
         g = g.sum(axis=tuple(range(extra)))
