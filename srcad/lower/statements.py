@@ -157,9 +157,7 @@ class Statements(LoweringPart):
         if isinstance(copied, ir.Name) and copied.id in self.parameter_copies:
             param = self.parameter_copies[copied.id]
             self.copies_updated.setdefault(param, scope.source.location(stmt))
-        if self.may_hold_objects(scope, root) or (  # (self.params[k] -= v: a field may
-            isinstance(root, ast.Attribute) and self.may_be_made(scope, root)  # hold a dict
-        ):  # of arrays, each changed in place)
+        if self.may_hold_objects(scope, root) or self.may_hold_arrays(scope, root):
             self.update_item(scope, stmt)
         elif isinstance(stmt.op, ast.Add):
             self.store_item(scope, target, stmt.value, ADDITEM, stmt)
@@ -546,6 +544,18 @@ class Statements(LoweringPart):
         if self.may_be_list(scope, node):
             return True
         return self.holds_objects(scope.env.get(node.id) if isinstance(node, ast.Name) else None)
+
+    def may_hold_arrays(self, scope: Scope, node: ast.expr) -> bool:
+        """A container whose items ``c[k] op= w`` may change in place, though the function
+        did not make it as one: a field of an object it made (``self.params[k] -= v``), an
+        item of another container (``for layer in model.values(): layer["W"] *= s``).
+        Not a number or an array arithmetic or numpy made."""
+        if isinstance(node, ast.Attribute):
+            return self.may_be_made(scope, node)
+        value = scope.env.get(node.id) if isinstance(node, ast.Name) else None
+        return isinstance(value, ir.Name) and value.id not in self.not_dicts and (
+            value.id not in self.bindings
+        )
 
     def holds_objects(self, value: Any) -> bool:
         """A parameter, a dict this function made, or a shallow copy of either
