@@ -248,8 +248,10 @@ def _block(body: tuple[ir.Stmt, ...] | list[ir.Stmt], depth: int) -> list[str]:
             lines += _if(stmt, depth)
         elif isinstance(stmt, ir.Loop):
             lines += _loop(stmt, depth)
-        elif isinstance(stmt, ir.Return | ir.Unpack | ir.Delete):
+        elif isinstance(stmt, ir.Return | ir.Delete):
             lines.append(pad + statement(stmt))
+        elif isinstance(stmt, ir.Unpack):
+            lines.append(pad + _tagged(statement(stmt), stmt.tag, depth))
         elif isinstance(stmt, ir.Tape | ir.Pop):
             lines += [pad + line for line in statement(stmt).splitlines()]
         elif _renames_in_place(stmt):  # y_1 = y; y_1 *= w (y_1 is y itself for an array)

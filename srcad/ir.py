@@ -412,6 +412,7 @@ class Unpack:
 
     targets: tuple[str, ...]
     value: Expr
+    tag: int = 0  # (the forward line it is for, if any: its errors name that line)
 
 
 @dataclass(frozen=True)

@@ -689,6 +689,16 @@ class _Pass:
         live = self.live.get(id(write), frozenset())
         here = self.places[id(write)]
         held: set[str] = set()
+        for name in live & self.containers:  # (a display: parts = {"head": a[:2], ...})
+            made = self.reaching(name, write)
+            if made is None or not isinstance(made.value, ir.Dict | ir.Tuple):
+                continue
+            for operand in made.operands:
+                if not isinstance(operand, ir.Name) or operand.id in live:
+                    continue
+                view = self.reaching(operand.id, write)
+                if view is not None and view.rule is not None and view.rule.view:
+                    held.add(operand.id)
         for store in self.item_stores:
             name = store.operands[2]
             assert isinstance(name, ir.Name)  # (what item_stores keeps)
@@ -972,7 +982,11 @@ def fresh_parameters(
         return []
     others = ir.Tuple(tuple(ir.Name(p) for p in params if p not in names))
     call = ir.Call(helper, (ir.Tuple(tuple(ir.Name(p) for p in names)), others))
-    return [ir.Unpack(names, call)]
+    # (named at the first write into one of them: the line a refusal of arguments that
+    # share memory, f(X, X), points at)
+    touched = frozenset().union(*(memory.roots_of(p) for p in names))
+    first = next((w for w, _ in memory.writes if memory.roots_of(w.target) & touched), None)
+    return [ir.Unpack(names, call, tag=first.tag if first else 0)]
 
 
 def _plain_writes(body: tuple[ir.Stmt, ...], places: dict[int, _Place]) -> list:

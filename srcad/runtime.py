@@ -407,7 +407,7 @@ def zeros_like(value: Any) -> Any:
     if cls is dict:
         for item in value.values():
             if item.__class__ is not float:
-                return AdjointDict([(key, zeros_like(item)) for key, item in value.items()])
+                return _zeros_of_dict(value, ())
         return AdjointDict.fromkeys(value, 0.0)
     if isinstance(value, np.ndarray | np.generic) or is_duck_array(value):
         return np.zeros_like(value, dtype=gradient_dtype(value))
@@ -416,6 +416,29 @@ def zeros_like(value: Any) -> Any:
     if isinstance(value, dict):
         return AdjointDict((key, zeros_like(item)) for key, item in value.items())
     return 0.0  # (an object too: field adjoints add into zero, see AdjointRecord)
+
+
+def _zeros_of_dict(value: dict, within: tuple[int, ...]) -> AdjointDict:
+    """:func:`zeros_like` of a dict (an object the function made: its fields), refusing
+    dicts that hold themselves (objects that refer to each other)."""
+    within = (*within, id(value))
+    items = []
+    for key, item in value.items():
+        if item.__class__ is dict:
+            if id(item) in within:
+                from .load import user_line
+
+                raise UnsupportedSyntaxError(
+                    "objects (or dicts) the function made refer to each other (`a.other = "
+                    "b; b.other = a`): their gradient would hold itself, which srcad does "
+                    "not build",
+                    "keep one direction of the reference (or an index into a list of them)",
+                    user_line(2),
+                )
+            items.append((key, _zeros_of_dict(item, within)))
+        else:
+            items.append((key, zeros_like(item)))
+    return AdjointDict(items)
 
 
 def _zero_row(item: Any) -> Any:
@@ -1273,6 +1296,17 @@ def _holds_overlapping(container: Any, value: Any) -> bool:
     )
 
 
+def _fields_of(value: Any) -> dict | None:
+    """The fields of an object of a class of the user's (a dataclass, a plain object),
+    by name; None for numbers, arrays and containers."""
+    if isinstance(value, np.ndarray | np.generic | list | tuple | dict | float | int | str):
+        return None
+    fields = getattr(value, "__dict__", None)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+    return dict(fields) if isinstance(fields, dict) else None
+
+
 def holding_paths(container: Any, changed: Any, handled: tuple) -> tuple:
     """Where ``container`` (a dict, list or tuple the function made, an object's fields:
     nested ones too) holds the array ``changed``, which was just written in place: the
@@ -1297,8 +1331,8 @@ def holding_paths(container: Any, changed: Any, handled: tuple) -> tuple:
                 paths.append((*path, key))
             elif isinstance(item, dict | list | tuple):
                 pending.append((item, (*path, key)))
-            elif isinstance(item, np.ndarray) and _overlaps(item, changed):
-                overlapping = True
+            elif isinstance(changed, np.ndarray) and _overlaps(item, changed):
+                overlapping = True  # (a list changed holds its arrays, whole: not a view)
     if overlapping:
         raise _untraceable(
             "an object's field, or an item of a dict or list, holds part of the array this "
@@ -1357,9 +1391,16 @@ def held_sum(g: Any, paths: tuple, item: Any) -> Any:
 
 
 def _overlaps(item: Any, value: Any) -> bool:
-    return item is value or (
-        isinstance(item, np.ndarray) and np.may_share_memory(item, value)
-    )
+    """Is ``item`` ``value``, or an array sharing memory with the array ``value`` is (or
+    with one a list, tuple or dict ``value`` holds)?"""
+    if item is value:
+        return True
+    if not isinstance(item, np.ndarray):
+        return False
+    if isinstance(value, list | tuple | dict):
+        return any(_overlaps(item, v) for v in (value.values() if isinstance(value, dict)
+                                                else value))
+    return isinstance(value, np.ndarray) and np.may_share_memory(item, value)
 
 
 def _untraceable(
@@ -1388,6 +1429,13 @@ def alias_of(value: Any, changed: Any) -> bool:
                 "write through a view instead (`x.reshape(-1)[k] = v`), or index the "
                 "array itself (`x[np.unravel_index(k, x.shape)] = v`)",
             )
+    fields = _fields_of(value)
+    if fields and _holds_overlapping(fields, changed):  # (an object passed in: p.w[0] = v)
+        raise _untraceable(
+            "a field of an object passed in holds the array this line changes",
+            "write into a copy (`w = p.w.copy()`) and use it, or pass the array itself as "
+            "a parameter",
+        )
     if isinstance(value, list | tuple | dict):
         if _holds_overlapping(value, changed):
             raise _untraceable(
@@ -1414,25 +1462,38 @@ def alias_of(value: Any, changed: Any) -> bool:
 @passes_argument(0)
 def fresh_arguments(written: tuple, others: tuple = ()) -> tuple:
     """Copies of the arguments a function writes into (a tuple, copied together, so
-    that two arguments that are one array stay one): the derivative
-    computes at the caller's point and leaves the caller's arrays as they were. Where a
-    written argument shares memory with another argument (``f(a, a[1:])``), they are
-    used as they are, so that the values stay ``f``'s (the caller's arrays then change
-    as ``f`` changes them)."""
-    arrays = [v for v in (*written, *others) if isinstance(v, np.ndarray)]
+    that two arguments that are one array stay one): the derivative computes at the
+    caller's point and leaves the caller's arrays as they were. A written argument
+    that shares memory with another argument (``f(X, X)``, ``f(a, a[1:])``, an array
+    a dict argument also holds) is refused: srcad differentiates parameters as
+    separate arrays, and the write changes both."""
     for value in written:  # (a list whose arrays share memory: kept, and then refused)
         if isinstance(value, list | tuple) and _items_share_memory(value):
             return written
-    for value in written:
-        if not isinstance(value, np.ndarray):
-            continue
-        for other in arrays:
-            same = other is value
-            if (same and any(other is o for o in others)) or (
-                not same and np.may_share_memory(value, other)
-            ):
-                return written
+    arrays = [list(_arrays_in(value)) for value in (*written, *others)]
+    for k in range(len(written)):
+        for mine in arrays[k]:
+            for j, theirs in enumerate(arrays):
+                if j != k and any(np.may_share_memory(mine, a) for a in theirs):
+                    raise _untraceable(
+                        "the function writes into an argument in place, and this call "
+                        "passes that array (or part of it) as another argument too",
+                        "pass a copy as the other argument (`f(X, X.copy())`), or make the "
+                        "function write into a copy of its own (`a = a * s`)",
+                    )
     return copy.deepcopy(written)
+
+
+def _arrays_in(value: Any) -> Iterator[np.ndarray]:
+    """The arrays ``value`` is or holds (in lists, tuples and dicts, at any depth)."""
+    if isinstance(value, np.ndarray):
+        yield value
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _arrays_in(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _arrays_in(item)
 
 
 def snapshot(value: Any) -> Any:

@@ -12,7 +12,7 @@ import math
 import helpers_float_version
 import numpy as np
 import pytest
-from conftest import check_four_ways
+from conftest import check_four_ways, marker_line
 from helpers_float_version import gauss_loglik, log_residuals, over_items, weighted_by_counter
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -107,8 +107,8 @@ def smooth_into(a, x, out):
 
 
 def copy_then_sum(a, x, buf):
-    """``buf`` may be ``x`` itself: the write must show through ``x``'s items."""
-    buf[0] = a
+    """``buf`` may be ``x`` itself: the write would show through ``x``'s items."""
+    buf[0] = a  # <write-into-buf>
     s = 0.0
     for v in x:
         s += v * a
@@ -140,19 +140,24 @@ def test_slices_and_arrays_of_indices_keep_the_array():
 def test_parameters_written_in_place_are_copies_in_the_float_version():
     x = np.array([1.0, 2.0, 3.0])
     source = srcad.grad(smooth_into).backward_source
-    assert FLOAT_VERSION in source and "out, = fresh_arguments((out,)" in source, source
+    assert FLOAT_VERSION in source and "out, = fresh_arguments((out,), (a, x))" in source, source
     check_four_ways(smooth_into, 0.4, x.copy(), np.zeros(3), wrt=0)  # (which checks
     check_four_ways(smooth_into, 0.4, list(x), np.zeros(3), wrt=0)  # the arguments)
 
 
-def test_an_array_passed_twice_is_seen_through_both_names():
+def test_an_array_passed_twice_and_written_through_one_name_is_refused_at_the_write():
+    """srcad differentiates ``x`` and ``buf`` as separate arrays: the gradient of
+    ``f(a, b, b)`` was silently the one of separate arrays (d/da 3.5 where 4.0 is
+    right), and the caller's array changed. Separate arrays are differentiated."""
     b = np.array([3.0, 1.0, 2.0])
     source = srcad.grad(copy_then_sum).backward_source
     assert "as_floats(x)" not in source, source
     same = b.copy()
-    value, _ = srcad.value_and_grad(copy_then_sum)(0.5, same, same)
-    again = b.copy()
-    assert value == copy_then_sum(0.5, again, again) == 1.75
+    with pytest.raises(srcad.SrcadError, match="passes that array") as caught:
+        srcad.value_and_grad(copy_then_sum)(0.5, same, same)
+    assert caught.value.lineno == marker_line(__file__, "write-into-buf")
+    assert np.array_equal(same, b)  # (the caller's array is left as it was)
+    check_four_ways(copy_then_sum, 0.5, b.copy(), b.copy(), wrt=(0, 1))
 
 
 # --- random programs of this class: arrays read item by item, beside array code --------
@@ -212,8 +217,12 @@ def test_random_programs_reading_arrays_item_by_item(tmp_path, lines, aliased):
     (sometimes one array): whichever version runs, it computes what numpy does."""
     f = _loaded(tmp_path, "items", _item_program(lines)).f
     x = np.array([0.5, 1.25, 2.0, 1.5])
-    if aliased:  # (two parameters that are one array: f's value; see fresh_arguments)
-        same, again = x.copy(), x.copy()
+    if aliased:  # (two parameters that are one array: f's value, or refused when f
+        same, again = x.copy(), x.copy()  # writes into one of them; see fresh_arguments)
+        if any(line in ("buf[0] = w", "buf *= 2.0") for line in lines):
+            with pytest.raises(srcad.SrcadError, match="passes that array"):
+                srcad.value_and_grad(f)(0.7, same, same)
+            return
         value, _ = srcad.value_and_grad(f)(0.7, same, same)
         assert value == f(0.7, again, again)
     else:

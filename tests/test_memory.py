@@ -509,6 +509,21 @@ def field_holding_a_view_of_the_written_array(x):
     return np.sum(h["head"])
 
 
+def view_in_a_display_written_through_its_base(x):
+    a = x * 1.0
+    parts = {"head": a[:2], "all": a}
+    a[1] = 5.0 * x[1]  # (parts["head"] sees it)
+    return np.sum(parts["head"])
+
+
+def test_a_display_holding_a_view_sees_a_write_into_its_base():
+    """The view a dict display holds is taken again after the write (it was the view
+    of the old values: d/dx1 was 1.0)."""
+    x = np.array([1.0, 2.0, 3.0])
+    got = check_four_ways(view_in_a_display_written_through_its_base, x)
+    np.testing.assert_allclose(got[0], [1.0, 5.0, 0.0], rtol=1e-12)
+
+
 def test_a_field_holding_part_of_the_written_array_is_refused_at_the_write():
     with pytest.raises(srcad.SrcadError) as info:
         srcad.grad(field_holding_a_view_of_the_written_array)(np.array([0.5, 3.0, 2.0]))

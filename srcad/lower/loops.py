@@ -103,13 +103,25 @@ class Loops(LoweringPart):
             if not isinstance(value, ir.Name | TupleValue):
                 continue
             if v in carried:  # (`s = step(s)`: the list the loop starts from changes too)
-                changed_here = self.stale_lists.get(carried[v])
-                if changed_here is None or carried[v] in stale_before:
-                    continue
                 others = [
                     u for u, x in entry.items()
                     if u != v and isinstance(u, str) and holds(x, value)
                 ]
+                changed_here = self.stale_lists.get(carried[v])  # (by a helper)
+                grown = self.changed_lists.get(carried[v])  # (`L += [v]` in the body)
+                if changed_here is None and grown is not None and (
+                    others or self.is_shared(value)
+                ):
+                    receiver, method, where, node = grown
+                    who = f"`{others[0]}`" if others else "another variable or list"
+                    raise self.error(
+                        where, node,
+                        f"`{receiver}` and {who} hold the same list as the loop starts, "
+                        f"and `{method}` would change both",
+                        f"copy it before the loop: `{receiver} = list({receiver})`",
+                    )
+                if changed_here is None or carried[v] in stale_before:
+                    continue
                 if others or v in iterated or self.is_shared(value):
                     helper, _, changed = changed_here
                     who = f"`{others[0]}`" if others else (

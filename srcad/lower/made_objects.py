@@ -34,6 +34,14 @@ from .values import LoweringPart, Operand, Scope, Static, TupleValue
 Target = Callable[[], str] | None
 
 
+#: methods that change the list, dict, set or array they are called on
+_CHANGING_METHODS = frozenset((
+    "append", "extend", "insert", "pop", "remove", "clear", "sort", "reverse", "update",
+    "setdefault", "popitem", "add", "discard", "fill", "resize", "put", "itemset",
+    "partition", "setfield", "setflags", "byteswap",
+))
+
+
 @dataclass(eq=False)
 class MadeObject:
     """What srcad knows, when it compiles, of an object the function made: its class,
@@ -536,15 +544,19 @@ class MadeObjects(LoweringPart):
         if self.may_be_made(scope, func.value):
             if isinstance(func.value, ast.Attribute | ast.Subscript):  # (a field's value)
                 found = self.receiver(scope, func.value)
-                if found is None or found[1] is None:  # (obj.items.append(x): a list's)
-                    raise self.error(
-                        scope,
-                        call,
-                        f"`{ast.unparse(func)}(...)` changes a value a field of an object the "
-                        "function made holds, which srcad does not follow",
-                        f"compute the new value and assign the field "
-                        f"(`{ast.unparse(func.value)} = {ast.unparse(func.value)} + [v]`)",
-                    )
+                if found is not None and found[1] is not None:
+                    return True  # (a method of an object a field holds)
+                if func.attr not in _CHANGING_METHODS:  # (h.v.sum(), h.d.get(k): a value)
+                    return False
+                field = ast.unparse(func.value)
+                raise self.error(  # (obj.items.append(x), obj.u.fill(0.0))
+                    scope,
+                    call,
+                    f"`{ast.unparse(func)}(...)` changes the value a field of an object the "
+                    "function made holds, which srcad does not follow",
+                    f"compute the new value and assign the field (`{field} = {field} + [v]` "
+                    f"for a list, `{field} = np.sort({field})` for an array)",
+                )
             return True
         args = scope.function.args.posonlyargs + scope.function.args.args
         return (

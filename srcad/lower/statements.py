@@ -844,8 +844,9 @@ def _out_target(call: ast.Call) -> ast.Subscript | None:
     out = given.get("out")
     if out is None or "where" in given:
         return None
-    if isinstance(out, ast.Subscript):
-        return ast.copy_location(ast.Subscript(out.value, out.slice, ast.Store()), out)
+    if isinstance(out, ast.Subscript):  # (out=ws["tmp"]: the array the dict holds, written
+        whole = ast.copy_location(ast.Constant(Ellipsis), out)  # into: ws["tmp"][...])
+        return ast.copy_location(ast.Subscript(out, whole, ast.Store()), out)
     if isinstance(out, ast.Name):
         whole = ast.copy_location(ast.Constant(Ellipsis), out)
         return ast.copy_location(ast.Subscript(out, whole, ast.Store()), out)
