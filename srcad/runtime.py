@@ -295,6 +295,21 @@ def run_time_check(helper: _F) -> _F:
 _KEPT = threading.local()  # (per thread: the slots of the has_aux calls running)
 
 
+def as_objects(value: Any, shape: Any) -> Any:
+    """``value`` with the objects the function made (dicts of their fields inside the
+    gradient's code) made objects of their classes again: ``shape`` is ``(cls, {field:
+    shape})`` for an object, a tuple of shapes for a tuple, None for anything else."""
+    if shape is None:
+        return value
+    if isinstance(shape, tuple) and shape and isinstance(shape[0], type):
+        cls, fields = shape
+        obj = cls.__new__(cls)
+        for name, item in value.items():  # (object.__setattr__: a frozen dataclass too)
+            object.__setattr__(obj, name, as_objects(item, fields.get(name)))
+        return obj
+    return tuple(as_objects(item, inner) for item, inner in zip(value, shape))
+
+
 def keep_aux(aux: Any) -> None:
     """``has_aux``: the ``aux`` of ``f``'s ``return value, aux``, as the gradient's forward
     pass computes it, handed to the caller that opened a slot (:func:`kept_aux`)."""

@@ -383,6 +383,7 @@ class Expressions(LoweringPart):
         self.own_dicts.add(name)
         if any(self.is_own_list(v) for v in values):  # (a write into one is refused)
             self.holds_lists.add(name)
+        self.hold_objects(name, values)  # ({"enc": Dense(W1), "dec": Dense(W2)})
         self.emit(
             ir.Assign(
                 name,

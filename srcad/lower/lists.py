@@ -13,7 +13,6 @@ from ..errors import UnsupportedSyntaxError
 from ..rules.scalar import APPEND, EXTEND, REMOVE, REPEAT, REPLACE
 from ..rules.table import Rule, pack_rule
 from ..runtime import require_count, require_lists
-from .made_objects import MadeObject, merge
 from .values import (
     LIST_CHANGES,
     LoweringPart,
@@ -51,9 +50,7 @@ class Lists(LoweringPart):
         self.own_lists.add(name)
         if any(self.is_own_list(item) or self.holds_list(item) for item in items):
             self.holds_lists.add(name)
-        objects = merge([self.made_of(item) for item in items])  # (of one class)
-        if isinstance(objects, MadeObject):
-            self.made_items[name] = objects
+        self.hold_objects(name, items)  # (objects of one class: their items are such)
         self.emit(
             ir.Assign(
                 name,
@@ -86,6 +83,8 @@ class Lists(LoweringPart):
                 scope.env[node.id] = ir.Name(name)
                 if value.id in self.list_items:  # (an item of a list of lists: still one)
                     self.list_items.add(name)
+                if value.id in self.lost_objects:  # (and an item that may be an object)
+                    self.lost_objects.add(name)
 
     def element(self, scope: Scope, seq: ir.Expr, index: ir.Expr, node: ast.AST) -> ir.Expr:
         rule = next(r for r in self.table.candidates(("subscript",)) if r.params == ("x", "i"))
@@ -94,6 +93,8 @@ class Lists(LoweringPart):
             self.list_items.add(name)
         if isinstance(seq, ir.Name) and seq.id in self.made_items:
             self.made[name] = self.made_items[seq.id]
+        elif isinstance(seq, ir.Name) and seq.id in self.lost_objects:
+            self.lost_objects.add(name)  # (("a", a), ...: which item is an object, unknown)
         self.emit(
             ir.Assign(
                 name,

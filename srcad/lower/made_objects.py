@@ -114,10 +114,11 @@ class MadeObjects(LoweringPart):
                 scope,
                 node,
                 f"`{ast.unparse(node)}` holds an object the function made on some paths "
-                "only, or objects of different classes: srcad needs to know its class when "
-                "it compiles",
+                "only, or objects of different classes (or it is an item of a tuple or dict "
+                "that holds objects beside other values): srcad needs to know its class "
+                "when it compiles",
                 "make an object of the same class on every path (or give the other value "
-                "another name)",
+                "another name); loop over the objects themselves (`for obj in (a, b)`)",
             )
 
     # ---- making an object
@@ -466,6 +467,10 @@ class MadeObjects(LoweringPart):
                 self.made_items[read.id] = items
             else:
                 self.made[read.id] = items
+        elif isinstance(base, ir.Name) and base.id in self.lost_objects and isinstance(
+            read, ir.Name
+        ):
+            self.lost_objects.add(read.id)  # (an item of a dict of objects and numbers)
         return read
 
     # ---- methods
@@ -749,6 +754,32 @@ class MadeObjects(LoweringPart):
             if isinstance(joined_items, MadeObject):
                 self.made_items[merged] = joined_items
 
+    def object_shape(self, value: Any) -> Any:
+        """What :func:`srcad.runtime.as_objects` needs to make ``value``'s objects again:
+        ``(cls, {field: shape})`` for an object the function made, a tuple of shapes for
+        a tuple display holding one; None for a value that holds none."""
+        if isinstance(value, TupleValue):
+            shapes = tuple(self.object_shape(item) for item in value.items)
+            return shapes if any(s is not None for s in shapes) else None
+        made = self.made_of(value)
+        return None if made is None else _shape_of(made)
+
+    def hold_objects(self, name: str, values: tuple[Any, ...]) -> None:
+        """The dict display ``name`` holds ``values``: objects of one class the function
+        made (its items are then such objects), or some objects (then srcad does not know
+        which item is one: an item's fields or methods are refused, not misread)."""
+        found = [self.made_of(v) for v in values]
+        if not any(f is not None for f in found) and not any(
+            isinstance(v, ir.Name) and (v.id in self.lost_objects or v.id in self.made_items)
+            for v in values
+        ):
+            return
+        joined = merge(found)
+        if isinstance(joined, MadeObject):
+            self.made_items[name] = joined
+        else:
+            self.lost_objects.add(name)
+
     def carry_object(self, name: str, value: Any) -> None:
         """A loop carries ``name``, first ``value``: an object the function made, whose
         class each iteration must keep (see :meth:`check_carried`)."""
@@ -854,6 +885,12 @@ def field_key(attr: str) -> ast.Constant:
     key = ast.Constant(attr)
     key.srcad_field = True  # type: ignore[attr-defined]
     return key
+
+
+def _shape_of(made: MadeObject) -> tuple:
+    return (made.cls, {
+        name: _shape_of(held) for name, held in made.held.items() if isinstance(held, MadeObject)
+    })
 
 
 def merge(found: list[Any], fresh: bool = False) -> Any:

@@ -17,7 +17,14 @@ from ..desugar import single_name_target
 from ..rules.numpy_arrays import ARRAY_OF_ITEMS
 from ..rules.table import ADDAT, ADDITEM, SETITEM
 from ..runtime import add_at as runtime_add_at
-from ..runtime import check_assertion, formatted, raise_exception, require_length
+from ..runtime import (
+    as_objects,
+    check_assertion,
+    formatted,
+    keep_aux,
+    raise_exception,
+    require_length,
+)
 from .resolve import Kind
 from .values import (
     NOT_STATIC,
@@ -332,10 +339,24 @@ class Statements(LoweringPart):
             )
         written = self.written(call)
         raises = callee is raise_exception  # (srcad's own `raise`, read again)
+        effect = self.aux_objects(scope, call) if callee is keep_aux else None
         self.emit(ir.Effect(
-            self.spell_plain(scope, written), tag=self.next_tag(), raises=raises,
+            effect or self.spell_plain(scope, written), tag=self.next_tag(), raises=raises,
             loc=scope.source.location(call),
         ))
+
+    def aux_objects(self, scope: Scope, call: ast.Call) -> ir.Expr | None:
+        """``keep_aux(aux)`` (``has_aux=True``) where aux is, or holds, objects the
+        function made: they are made objects of their classes again for the caller
+        (inside they are dicts of their fields). None where aux holds none."""
+        value = self.lower_expr(scope, call.args[0], None)
+        shape = self.object_shape(value)
+        if shape is None:
+            return None
+        aux = self.as_value(scope, value, call)
+        rebuilt = ir.Call(self.helper_ref("as_objects", as_objects),
+                          (aux, self.helper_ref("aux_classes", shape)))
+        return ir.Call(self.helper_ref("keep_aux", keep_aux), (rebuilt,))
 
     def printed(self, scope: Scope, call: ast.Call) -> ir.Expr:
         """``print(...)`` or a logging call, with its arguments' values (f-strings as

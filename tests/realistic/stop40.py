@@ -2,7 +2,9 @@
 changed in place through one holder and read through another (a solver object and
 its diagnostics sharing the grid, tied encoder/decoder weights, an optimizer state
 dict that aliases the parameters, a model whose layers share one embedding, a
-particle system whose snapshot list holds the live state)."""
+particle system whose snapshot list holds the live state), and round 60's neighbours:
+numpy's ``out=`` into a workspace dict, parameter groups decayed in place, layers kept in
+a dict by name."""
 
 import numpy as np
 from _spec import Case
@@ -198,6 +200,42 @@ def nested_config_grid(u0, c):
     return np.sum(cfg["mesh"]["u"] ** 2) * cfg["mesh"]["dx"]
 
 
+def workspace_smoother(x, alpha):
+    """A smoother with a preallocated workspace dict, written with numpy's out= into the
+    dict's arrays and read through short local names."""
+    ws = {"tmp": np.empty(x.shape), "acc": np.zeros(x.shape)}
+    tmp, acc = ws["tmp"], ws["acc"]
+    for k in range(3):
+        np.multiply(x, alpha ** (k + 1), out=ws["tmp"])
+        np.add(acc, np.tanh(tmp), out=ws["acc"])
+    return np.sum(acc ** 2)
+
+
+def param_groups_decay(W, b, decay):
+    """PyTorch-style parameter groups: each group's arrays are decayed in place, and the
+    model reads its own names for them."""
+    groups = [{"p": W, "wd": decay}, {"p": b, "wd": 0.5 * decay}]
+    for grp in groups:
+        grp["p"] *= 1.0 - grp["wd"]
+    return np.sum(np.tanh(W @ np.ones(W.shape[1]) + b) ** 2)
+
+
+class Dense:
+    def __init__(self, W, b):
+        self.W = W
+        self.b = b
+
+    def __call__(self, h):
+        return np.tanh(self.W @ h + self.b)
+
+
+def layers_in_a_dict(W1, b1, W2, b2, x):
+    """Layers kept in a dict by name, as in a config-driven model."""
+    layers = {"enc": Dense(W1, b1), "dec": Dense(W2, b2)}
+    h = layers["enc"](x)
+    return np.sum((layers["dec"](h) - x) ** 2)
+
+
 CASES = [
     Case("rod_probe_reading", rod_probe_reading,
          lambda rng: (np.sin(np.linspace(0, 3, 6)), 0.2), wrt=(0, 1)),
@@ -222,4 +260,12 @@ CASES = [
          lambda rng: (rng.normal(size=3), 0.7), wrt=(0, 1)),
     Case("nested_config_grid", nested_config_grid,
          lambda rng: (np.cos(np.linspace(0, 2, 5)), 0.4), wrt=(0, 1)),
+    Case("workspace_smoother", workspace_smoother,
+         lambda rng: (rng.normal(size=4), 0.8), wrt=(0, 1)),
+    Case("param_groups_decay", param_groups_decay,
+         lambda rng: (rng.normal(size=(2, 3)), rng.normal(size=2), 0.1), wrt=(0, 1, 2)),
+    Case("layers_in_a_dict", layers_in_a_dict,
+         lambda rng: (0.5 * rng.normal(size=(2, 3)), rng.normal(size=2),
+                      0.5 * rng.normal(size=(3, 2)), rng.normal(size=3), rng.normal(size=3)),
+         wrt=(0, 1, 2, 3)),
 ]
