@@ -2505,8 +2505,18 @@ def _var(a) -> Bound:
     return sum(((x - mean) * (x - mean) for x in items), Bound.const(0.0)) / len(items)
 
 
+def _multiply(a, b, out=None):
+    """``np.multiply``, with numpy's ``out=``: the product written into ``out``."""
+    product = np.asarray(a, dtype=object) * np.asarray(b, dtype=object)
+    if out is None:
+        return product
+    out[...] = product
+    return out
+
+
 #: ``np`` for :func:`run_array_code`: arrays of Bounds.
 ANP = types.SimpleNamespace(
+    multiply=_multiply,
     zeros=lambda shape: _object_array(np.zeros(shape)),
     eye=lambda n, dtype=None: np.eye(n, dtype=dtype),  # (a mask, when dtype=bool)
     ones=lambda shape: _object_array(np.ones(shape)),
@@ -3156,8 +3166,9 @@ def s_objects(draw, ctx: Context) -> list[ast.stmt] | None:
 
 def _shared_holders(draw, ctx: Context, Z: str, n: int, target: str) -> list[str]:
     """One array held twice (two :class:`Holder` objects, two keys of a dict, a dict in a
-    dict, a list of it repeated), written in place through one holder (or its own name,
-    or in a loop that then builds a new holder), and read through the other::
+    dict, a list of it repeated, a field holding a dict, parameter groups, a workspace
+    dict numpy's ``out=`` writes into), written in place through one holder (or its own
+    name, or in a loop that then builds a new holder), and read through the other::
 
         h_u = Holder(Z, 0.5)
         k_u = Holder(Z, y)
@@ -3165,7 +3176,9 @@ def _shared_holders(draw, ctx: Context, Z: str, n: int, target: str) -> list[str
         u = k_u.scale * np.mean(k_u.w * k_u.w)
     """
     first, second = f"h_{target}", f"k_{target}"
-    kind = draw(st.sampled_from(("objects", "keys", "nested", "repeated", "rebuilt", "field")))
+    kind = draw(st.sampled_from(
+        ("objects", "keys", "nested", "repeated", "rebuilt", "field", "groups", "out")
+    ))
     if kind == "objects":
         lines = [f"{first} = Holder({Z}, 0.5)", f"{second} = Holder({Z}, {_scalar(draw, ctx)})"]
         through, read = f"{first}.w", f"{second}.w"
@@ -3178,6 +3191,15 @@ def _shared_holders(draw, ctx: Context, Z: str, n: int, target: str) -> list[str
     elif kind == "field":  # (an optimizer's `self.params[k] -= ...`: the array changes)
         lines = [f"{first} = Holder({{'a': {Z}}}, 0.5)"]
         through, read = f"{first}.w['a']", Z
+    elif kind == "groups":  # (param groups: `for grp in groups: grp["p"] *= s`)
+        scale = draw(st.sampled_from(("0.5", "2.0", _scalar(draw, ctx))))
+        return [f"{first} = [{{'p': {Z}}}, {{'p': {Z} * 2.0}}]",
+                f"for g_{target} in {first}:", f"    g_{target}['p'] *= {scale}",
+                f"{target} = {_reduction_text(draw, ctx, Z, (n,))}"]
+    elif kind == "out":  # (numpy writes into the array a workspace dict holds)
+        return [f"{first} = {{'tmp': np.zeros({n})}}", f"{second} = {first}['tmp']",
+                f"np.multiply({_vector(draw, ctx, (n,))}, {Z}, out={first}['tmp'])",
+                f"{target} = {_reduction_text(draw, ctx, second, (n,))}"]
     elif kind == "repeated":  # (an item of a list is written through a name of its own)
         lines = [f"{first} = [{Z}] * 2", f"{second} = {first}[0]"]
         through, read = second, f"{first}[1]"
