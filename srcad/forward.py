@@ -247,7 +247,17 @@ def forward_mode(fn: ir.Function, activity: Activity, memory: Memory | None = No
         body += fresh_parameters(
             fn, memory, ir.Name(builder.bind("fresh_arguments", fresh_arguments))
         )
-    body += builder.block(tuple(fn.body))
+    tangent_lines = builder.block(tuple(fn.body))
+    # a global the memory pass found may be an array written in place (its logical
+    # lines give it a tangent on some paths only): zero where the function starts
+    bound = {*params, *(t for s in ir.walk(fn.body) if not (isinstance(s, ir.Assign)
+                                                             and s.logical)
+                        for t in ir.targets_of(s))}
+    body += [
+        ir.Adjoint(dot, builder.zeros(ir.Name(name)))
+        for name, dot in list(builder.tangents.items()) if name not in bound
+    ]
+    body += tangent_lines
     result_dot: ir.Expr = _tangent_value(builder, result)
     body.append(ir.Return(ir.Tuple((result, result_dot))))
     # a tangent written item by item must be its own array (shared memory between

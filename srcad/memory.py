@@ -352,6 +352,7 @@ class _Pass:
         #: the statements that make or change a container (see held_keys), and the copies
         #: between names
         self.container_writes: dict[str, list[ir.Assign]] = {}
+        self.bound_before = _bound_before(fn)
         self.copied_to: dict[str, list[str]] = {}
         for stmt in ir.walk(fn.body):
             if isinstance(stmt, ir.Assign) and stmt.target in self.containers:
@@ -588,8 +589,8 @@ class _Pass:
             if pack is not None and updated & reads and not (set(up_names) - written) & reads:
                 # a tuple holding a changed array: the same objects, their new values
                 out += self.made_again(pack, write, written, bases)
-            elif u not in self.containers:  # (a container: see held_elsewhere)
-                out += self.checked_alias(u, changed, write)
+            else:  # (a container that holds it: see held_elsewhere)
+                out += self.checked_alias(u, changed, write, holding=u in self.containers)
         out += self.stored_again(write, touched, written, bases)
         return out + self.held_elsewhere(write, touched, out)
 
@@ -602,13 +603,12 @@ class _Pass:
         another): where they hold it is found when the write runs, and each is told its
         item changed (``d = with_held(d, paths, a)``, a logical line)."""
         changed = write.target
-        here = self.places[id(write)]
         live = self.live.get(id(write), frozenset())
         extra: list[ir.Stmt] = []
         for name in sorted(live & self.containers):
             if name == changed or not self.may_hold(ir.Name(name), touched):
                 continue
-            if not any(_dominates(self.places[id(d)], here) for d in self.definitions[name]):
+            if name not in self.bound_before.get(id(write), ()):
                 continue  # (not bound yet on some path: made later in the loop's body)
             handled = _restored_keys(out, name)
             if handled is None:
@@ -839,12 +839,19 @@ class _Pass:
         test = self.condition(link, out, write)
         out += inner if test is None else [ir.If(test, tuple(inner), (), tag=write.tag)]
 
-    def checked_alias(self, name: str, changed: str, write: ir.Assign) -> list[ir.Stmt]:
+    def checked_alias(
+        self, name: str, changed: str, write: ir.Assign, holding: bool = False
+    ) -> list[ir.Stmt]:
         """A name that may share the changed memory in a way not known before the run:
-        when it is the same array it gets the new value; a partial overlap is refused."""
-        check = bind(self.names, self.bindings, self.fn.free_objects, "alias_of", alias_of)
+        when it is the same array it gets the new value; a partial overlap is refused.
+        (``holding``: a container the function made, which is the changed object itself
+        or holds it: :meth:`held_elsewhere` follows what it holds.)"""
         flag = self.names.fresh("shared")
-        test = ir.Call(ir.Name(check), (ir.Name(name), ir.Name(changed)))
+        if holding:
+            test: ir.Expr = ir.Compare("is", ir.Name(name), ir.Name(changed))
+        else:
+            check = bind(self.names, self.bindings, self.fn.free_objects, "alias_of", alias_of)
+            test = ir.Call(ir.Name(check), (ir.Name(name), ir.Name(changed)))
         copy = ir.Assign(name, ir.Name(changed), COPY, (ir.Name(changed),), tag=write.tag,
                          loc=write.loc, logical=True)
         return [ir.Assign(flag, test, tag=write.tag, loc=write.loc),
@@ -872,14 +879,35 @@ class _Pass:
         return out
 
 
+def _bound_before(fn: ir.Function) -> dict[int, frozenset[str]]:
+    """For each in-place write, the names bound on every path that reaches it (both
+    branches of an ``if`` bind what each binds; a loop's body may not run)."""
+    found: dict[int, frozenset[str]] = {}
+
+    def visit(stmts: tuple[ir.Stmt, ...], bound: set[str]) -> set[str]:
+        for stmt in stmts:
+            if isinstance(stmt, ir.Assign) and stmt.in_place:
+                found[id(stmt)] = frozenset(bound)
+            if isinstance(stmt, ir.If):
+                bound |= visit(stmt.body, set(bound)) & visit(stmt.orelse, set(bound))
+            elif isinstance(stmt, ir.Loop):
+                visit((*stmt.test, *stmt.body), set(bound) | set(ir.targets_of(stmt)))
+            elif not (isinstance(stmt, ir.Assign) and not stmt.rebinds):
+                bound.update(ir.targets_of(stmt))
+        return bound
+
+    visit(fn.body, set(fn.params) | set(fn.kwonly))
+    return found
+
+
 def _restored_keys(out: list[ir.Stmt], name: str) -> list[ir.Expr] | None:
     """The keys of the container ``name`` whose items the logical lines ``out`` store
     again (``d['v'] = t1``, ``acc[k] = t2``); None when they make it again whole (its
     display)."""
     keys: list[ir.Expr] = []
     for stmt in ir.walk(out):
-        if not (isinstance(stmt, ir.Assign) and stmt.target == name):
-            continue
+        if not (isinstance(stmt, ir.Assign) and stmt.target == name) or _is_copy(stmt):
+            continue  # (a copy: `d = t1` where d is the changed object itself)
         if not (stmt.rule is SETITEM and len(stmt.operands) == 3):
             return None
         if stmt.operands[1] not in keys:

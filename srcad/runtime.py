@@ -1303,12 +1303,16 @@ def _holds_overlapping(container: Any, value: Any) -> bool:
     """Does ``container`` (a list, tuple or dict, at any depth: a dict of dicts) hold
     ``value`` or an array sharing its memory?"""
     items = container.values() if isinstance(container, dict) else container
-    return any(
-        item is value or _holds_overlapping(item, value)
-        if isinstance(item, list | tuple | dict)
-        else _overlaps(item, value)
-        for item in items
-    )
+    for item in items:
+        if isinstance(item, list | tuple | dict):
+            if item is value or _holds_overlapping(item, value):
+                return True
+        elif (fields := _fields_of(item)) is not None:  # (an object: its fields)
+            if item is value or _holds_overlapping(fields, value):
+                return True
+        elif _overlaps(item, value):
+            return True
+    return False
 
 
 def _fields_of(value: Any) -> dict | None:

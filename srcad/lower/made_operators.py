@@ -45,7 +45,8 @@ class MadeOperators(LoweringPart):
             plain = ast.copy_location(ast.BinOp(Operand(left), node.op, Operand(right)), node)
             if isinstance(node.op, ast.Add | ast.Mult) and (
                 self.may_be_list(scope, node.left) or self.may_be_list(scope, node.right)
-            ):  # (obj.losses + [v]: a list a field holds, joined)
+                or self.is_own_list(left) or self.is_own_list(right)
+            ):  # (obj.losses + [v], m.l1.parameters() + ...: lists, joined)
                 return self.list_arithmetic(scope, plain, target)
             return self.lower_expr(scope, plain, target)
         return self.dispatch(scope, node, left, right, target)
