@@ -933,6 +933,17 @@ def require_lists(items: Any, more: Any, error: SrcadError) -> None:
         raise error
 
 
+def require_not_held(item: Any, others: tuple, names: tuple, error: SrcadError) -> None:
+    """Refuse ``c[k] += more`` on a list that a variable (``names``, holding ``others``)
+    holds too: Python extends that list in place, so the variable sees the new items;
+    srcad makes the container's item a new list."""
+    if not isinstance(item, list):
+        return
+    for name, other in zip(names, others):
+        if other is item:
+            raise type(error)(error.message.format(name=name), error.hint, error.location)
+
+
 def require_count(count: Any, error: SrcadError) -> None:
     """Refuse ``items * count`` where ``count`` is not an int: numpy's elementwise
     product (``weights * np.exp(-r * t)``), which srcad read as repeating a list."""

@@ -531,6 +531,27 @@ def test_a_field_holding_part_of_the_written_array_is_refused_at_the_write():
     assert "holds part of the array this line changes" in str(info.value)
 
 
+class _Log:
+    def __init__(self):
+        self.hist = []
+
+
+def log_extended_through_a_field_with_an_alias(x):
+    log = _Log()
+    seen = log.hist
+    for v in x:
+        log.hist += [v * v]  # <list-field-extend>
+    return sum(seen)
+
+
+def test_a_list_extended_through_a_field_that_a_variable_holds_is_refused():
+    """``log.hist += [v]`` extends the list in place, so ``seen`` sees the items; srcad
+    gives the field a new list. Refused where it happens (the value was 0.0)."""
+    with pytest.raises(srcad.SrcadError, match="`seen` holds the list") as caught:
+        srcad.grad(log_extended_through_a_field_with_an_alias)(np.array([0.5, 1.5]))
+    assert caught.value.lineno == marker_line(__file__, "list-field-extend")
+
+
 # ---------------------------------------------------------------- control flow
 
 

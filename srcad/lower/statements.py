@@ -14,6 +14,7 @@ import numpy as np
 
 from .. import astwalk, contexts, ir
 from ..desugar import single_name_target
+from ..errors import UnsupportedSyntaxError
 from ..rules.numpy_arrays import ARRAY_OF_ITEMS
 from ..rules.table import ADDAT, ADDITEM, SETITEM
 from ..runtime import add_at as runtime_add_at
@@ -24,6 +25,7 @@ from ..runtime import (
     keep_aux,
     raise_exception,
     require_length,
+    require_not_held,
 )
 from .resolve import Kind
 from .values import (
@@ -610,7 +612,10 @@ class Statements(LoweringPart):
             or item.id in self.bindings
             or item.id in self.free_objects
         ):
-            value = ast.copy_location(ast.BinOp(read, stmt.op, stmt.value), stmt)
+            old: ast.expr = read
+            if joined and not isinstance(target.slice, ast.Slice):
+                old = self.unshared_list(scope, stmt, read)
+            value = ast.copy_location(ast.BinOp(old, stmt.op, stmt.value), stmt)
             self.store_item(scope, target, value, SETITEM, stmt)
             return
         rhs = self.lower_operand(scope, stmt.value)
@@ -625,6 +630,29 @@ class Statements(LoweringPart):
             self.items_updated.setdefault(container.id, where)
         updated = self.operation(scope, node, lambda: self.names.fresh(label), in_place=True)
         self.store_item(scope, target, Operand(updated), SETITEM, stmt)
+
+    def unshared_list(self, scope: Scope, stmt: ast.AugAssign, read: ast.expr) -> ast.expr:
+        """``c[k] += [v]`` (``self.hist += [v]``): the item read once, checked when it runs
+        to be a list no variable holds too (Python extends it in place, and srcad gives
+        the container a new list); the read, as an operand."""
+        old = self.lower_operand(scope, read)
+        holders = [(n, v) for n, v in scope.env.items()
+                   if isinstance(n, str) and isinstance(v, ir.Name) and v != old]
+        if not holders or not isinstance(old, ir.Name):
+            return Operand(old)
+        error = UnsupportedSyntaxError(
+            f"`{{name}}` holds the list `{ast.unparse(stmt.target)} += ...` extends: Python "
+            "extends it in place, so `{name}` sees the new items, which srcad does not "
+            "follow",
+            f"copy the list where the variable takes it (`list(...)`), or give the item a "
+            f"new list on purpose: `{ast.unparse(stmt.target)} = "
+            f"{ast.unparse(stmt.target)} + [...]`",
+            scope.source.location(stmt),
+        )
+        names = ir.Tuple(tuple(ir.Const(n) for n, _ in holders))
+        values = ir.Tuple(tuple(v for _, v in holders))
+        self.emit(self.run_time_check(require_not_held, (old, values, names), error, "held_list"))
+        return Operand(old)
 
     def update_in_place(self, scope: Scope, stmt: ast.AugAssign) -> None:
         """``y op= w``: numpy changes the array ``y`` holds in place (every name that
