@@ -26,33 +26,33 @@ _MOVABLE = frozenset(("+", "-", "*"))
 def hoist_invariants(fn: ir.Function) -> ir.Function:
     """``fn`` with the loop-invariant arithmetic of each loop put before the loop."""
     definitions = Counter(t for s in ir.walk(fn.body) for t in ir.targets_of(s))
+    bound_once = {name for name, count in definitions.items() if count == 1}
     writes = [s.target for s in ir.walk(fn.body) if isinstance(s, ir.Assign) and s.in_place]
     if writes:  # (what an in-place write may change keeps its place, and its identity)
         roots = points_to(fn)
-        for name in {root for w in writes for root in roots.get(w, (w,))}:
-            definitions[name] += 1
-    body = _hoisted(tuple(fn.body), definitions)
+        bound_once -= {root for w in writes for root in roots.get(w, (w,))}
+    body = _hoisted(tuple(fn.body), frozenset(bound_once))
     return fn if body == tuple(fn.body) else fn.with_body(body)
 
 
-def _hoisted(body: tuple[ir.Stmt, ...], definitions: Counter[str]) -> tuple[ir.Stmt, ...]:
+def _hoisted(body: tuple[ir.Stmt, ...], movable: frozenset[str]) -> tuple[ir.Stmt, ...]:
     out: list[ir.Stmt] = []
     for stmt in body:
         blocks = ir.blocks_of(stmt)
         if blocks:
-            stmt = ir.with_blocks(stmt, (_hoisted(b, definitions) for b in blocks))
+            stmt = ir.with_blocks(stmt, (_hoisted(b, movable) for b in blocks))
         if isinstance(stmt, ir.Loop):
-            moved, stmt = _invariants(stmt, definitions)
+            moved, stmt = _invariants(stmt, movable)
             out += moved
         out.append(stmt)
     return tuple(out)
 
 
 def _invariants(
-    loop: ir.Loop, definitions: Counter[str]
+    loop: ir.Loop, movable: frozenset[str]
 ) -> tuple[list[ir.Assign], ir.Loop]:
     """The invariant assignments of ``loop``'s own body (not its branches), and the loop
-    without them."""
+    without them (``movable``: the names bound once that no in-place write may change)."""
     inside = (*loop.test, *loop.body)
     if any(_changes_in_place(s) for s in ir.walk(inside)):
         return [], loop
@@ -61,7 +61,7 @@ def _invariants(
     moved: list[ir.Assign] = []
     kept: list[ir.Stmt] = []
     for stmt in loop.body:
-        if _movable(stmt, bound, definitions):
+        if _movable(stmt, bound, movable):
             assert isinstance(stmt, ir.Assign)  # (_movable's test)
             moved.append(stmt)
             bound.discard(stmt.target)  # (what reads it is invariant too)
@@ -72,13 +72,13 @@ def _invariants(
     return moved, ir.with_blocks(loop, (loop.test, tuple(kept)))
 
 
-def _movable(stmt: ir.Stmt, bound: set[str], definitions: Counter[str]) -> bool:
+def _movable(stmt: ir.Stmt, bound: set[str], movable: frozenset[str]) -> bool:
     if not (
         isinstance(stmt, ir.Assign)
         and stmt.rule is not None
         and not stmt.in_place
         and not stmt.logical
-        and definitions[stmt.target] == 1
+        and stmt.target in movable
     ):
         return False
     value = stmt.value

@@ -236,15 +236,12 @@ def _sharing(fn: ir.Function) -> tuple[dict[str, frozenset[str]], dict[str, set[
     return {name: frozenset(found) for name, found in roots.items()}, items
 
 
-def _containers(fn: ir.Function) -> frozenset[str]:
+def _containers(fn: ir.Function, definitions: dict[str, list[ir.Assign]]) -> frozenset[str]:
     """The names that only ever hold a dict, list or tuple the function made: a
     display (an object's fields are one), a list grown or changed by a list gate, or a
-    copy of such a name (a join, a loop's carried value)."""
+    copy of such a name (a join, a loop's carried value). ``definitions``: the
+    statements that bind each name."""
     made = (APPEND, EXTEND, REPLACE, REMOVE, REPEAT, HELD)
-    definitions: dict[str, list[ir.Assign]] = {}
-    for stmt in ir.walk(fn.body):
-        if isinstance(stmt, ir.Assign) and stmt.rebinds:
-            definitions.setdefault(stmt.target, []).append(stmt)
     bound_otherwise = {t for s in ir.walk(fn.body) if not isinstance(s, ir.Assign)
                        for t in ir.targets_of(s)} | set(fn.params) | set(fn.kwonly)
     found = {
@@ -340,7 +337,6 @@ class _Pass:
         self.fn = fn
         self.places = _places(fn.body)
         self.roots, self.items = _sharing(fn)
-        self.containers = _containers(fn)
         self.live = live_after(fn.body)
         self.names = NameAllocator(fn.names())
         self.bindings: dict[str, Any] = dict(fn.bindings)
@@ -348,6 +344,7 @@ class _Pass:
         for stmt in ir.walk(fn.body):
             if isinstance(stmt, ir.Assign) and stmt.rebinds:
                 self.definitions.setdefault(stmt.target, []).append(stmt)
+        self.containers = _containers(fn, self.definitions)
         self.carried_by: dict[int, set[str]] = {}  # loop id -> names changed by logical lines
         #: the statements that make or change a container (see held_keys), and the copies
         #: between names
@@ -661,8 +658,10 @@ class _Pass:
             for stmt in self.container_writes.get(current, ()):
                 value = stmt.value
                 pairs: Iterable[tuple[ir.Expr, ir.Expr]] = ()
+                copied = _first_name(stmt)
                 if _is_copy(stmt):
-                    pending.append(_first_name(stmt) or current)
+                    if copied is not None:
+                        pending.append(copied)
                 elif stmt.rebinds and isinstance(value, ir.Dict):
                     pairs = zip(value.keys, value.values)
                 elif stmt.rebinds and isinstance(value, ir.Tuple):

@@ -1310,31 +1310,31 @@ def is_view(value: Any, base: Any) -> bool:
     return False
 
 
-def _holds_overlapping(container: Any, value: Any) -> bool:
-    """Does ``container`` (a list, tuple or dict, at any depth: a dict of dicts) hold
-    ``value`` or an array sharing its memory?"""
+def _holds_overlapping(container: Any, value: Any, seen: frozenset[int] = frozenset()) -> bool:
+    """Does ``container`` (a list, tuple or dict, at any depth: a dict of dicts, the
+    fields of the objects it holds) hold ``value`` or an array sharing its memory?
+    (``seen``: the containers above it, so that objects that refer to each other end.)"""
+    seen = seen | {id(container)}
     items = container.values() if isinstance(container, dict) else container
     for item in items:
-        if isinstance(item, list | tuple | dict):
-            if item is value or _holds_overlapping(item, value):
+        inner = item if isinstance(item, list | tuple | dict) else _fields_of(item)
+        if inner is None:
+            if _overlaps(item, value):
                 return True
-        elif (fields := _fields_of(item)) is not None:  # (an object: its fields)
-            if item is value or _holds_overlapping(fields, value):
-                return True
-        elif _overlaps(item, value):
+        elif item is value or (
+            id(inner) not in seen and id(item) not in seen
+            and _holds_overlapping(inner, value, seen | {id(item)})
+        ):
             return True
     return False
 
 
 def _fields_of(value: Any) -> dict | None:
-    """The fields of an object of a class of the user's (a dataclass, a plain object),
-    by name; None for numbers, arrays and containers."""
-    if isinstance(value, np.ndarray | np.generic | list | tuple | dict | float | int | str):
+    """The fields of an object of a class of the user's (a dataclass, a plain object:
+    :func:`srcad.records.record_kind`), by name; None for anything else."""
+    if isinstance(value, type) or record_kind(value) not in ("dataclass", "object"):
         return None
-    fields = getattr(value, "__dict__", None)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
-    return dict(fields) if isinstance(fields, dict) else None
+    return fields(value)
 
 
 def holding_paths(container: Any, changed: Any, handled: tuple) -> tuple:
@@ -1387,7 +1387,7 @@ def _replaced(value: Any, path: tuple, item: Any) -> Any:
     if not isinstance(value, dict | list):
         return value
     out = value.__class__(value)
-    if rest and (key not in out if isinstance(out, dict) else False):
+    if rest and isinstance(out, dict) and key not in out:
         return out  # (an adjoint without that key: zero below it)
     out[key] = _replaced(out[key], rest, item) if rest else item
     return out
@@ -1408,13 +1408,13 @@ def held_sum(g: Any, paths: tuple, item: Any) -> Any:
     total: Any = None
     for path in paths:
         part = g
-        for key in path:
-            if isinstance(part, dict) and key not in part:
+        for key in path:  # (a zero adjoint, a number, or a dict without the key: none)
+            if not isinstance(part, dict | list | tuple) or (
+                isinstance(part, dict) and key not in part
+            ):
                 part = None
                 break
-            part = part[key] if isinstance(part, dict | list | tuple) else None
-            if part is None:
-                break
+            part = part[key]
         if part is not None:
             total = part if total is None else total + part
     return zeros_like(item) if total is None else total
