@@ -93,7 +93,7 @@ class _Writer:
 
     # ---- the whole module
     def module_source(self, built: Any) -> str:
-        from .reverse import ARRAY_VERSION
+        from .float_guard import ARRAY_VERSION
 
         versions = built.versions
         defined = {v.ir.name for v in versions}

@@ -287,3 +287,48 @@ def _tangent_value(builder: _Tangents, value: ir.Expr) -> ir.Expr:
     if isinstance(value, ir.Tuple):
         return ir.Tuple(tuple(_tangent_value(builder, v) for v in value.elts))
     return builder.operand_tangent(value) or builder.zeros(value)
+
+
+class Direction(_Tangents):
+    """The tangents along one parameter of a function of Python numbers: ``param``'s
+    own tangent is 1.0, the other parameters' zero, so only the values that depend on
+    ``param`` get a tangent line (``activity`` is of ``param`` alone). The tangent of
+    ``name`` is ``name_d<param>``. ``rebound``: the function binds ``param`` again (a
+    loop's ``x = f(x)``), so its tangent is a name that starts at 1.0, not the number."""
+
+    def __init__(
+        self,
+        fn: ir.Function,
+        activity: Activity,
+        param: str,
+        names: NameAllocator,
+        bindings: dict[str, Any],
+        rebound: bool = False,
+    ) -> None:
+        super().__init__(fn, activity)
+        self.names, self.bindings = names, bindings
+        self.param = param
+        self.rebound = rebound
+
+    def tangent(self, name: str) -> str:
+        if name not in self.tangents:
+            self.tangents[name] = self.names.fresh(f"{name}_d{self.param}")
+        return self.tangents[name]
+
+    def operand_tangent(self, operand: ir.Expr) -> ir.Expr | None:
+        if isinstance(operand, ir.Name) and operand.id == self.param and not self.rebound:
+            return ir.Const(1.0)
+        return super().operand_tangent(operand)
+
+    def zeros(self, value: ir.Expr) -> ir.Expr:
+        return ir.Const(0.0)  # (numbers only)
+
+    def unshaped(self, expr: ir.Expr) -> ir.Expr:
+        """``shaped_like(t, x)`` is ``t``: numbers have no shape to take."""
+        if (
+            isinstance(expr, ir.Call)
+            and isinstance(expr.func, ir.Name)
+            and self.bindings.get(expr.func.id) is shaped_like
+        ):
+            return expr.args[0]
+        return expr

@@ -528,7 +528,7 @@ _COMPILED: dict[tuple[int, Any], tuple[Any, Any]] = {}
 
 def _compiled(built: Any, user_function: types.FunctionType) -> Any:
     numba = numba_module()
-    from .reverse import read_as_lists_in, without_float_guard
+    from .float_guard import read_as_lists_in, without_float_guard
 
     where = Location(built.forward.source_file, built.forward.source_line, 0)
     if len(built.versions) < 2:

@@ -38,7 +38,9 @@ from .contexts import refuse_active
 from .deferred import defer_refusals
 from .diagnostics import refuse_misread_methods
 from .errors import Location, UnsupportedSyntaxError
+from .float_guard import ARRAY_VERSION, array_version_name, without_float_guard
 from .forward import forward_mode
+from .forward_gradient import forward_gradient
 from .frontend import FunctionSource, parse_function
 from .invariants import hoist_invariants
 from .load import Compiled, compile_function
@@ -47,7 +49,7 @@ from .memory import Memory, make_explicit, without_idle_alias_checks
 from .names import NameAllocator, bind
 from .optimize import common_subexpressions, free_memory
 from .optimize import optimize as optimize_function
-from .reverse import ARRAY_VERSION, array_version_name, for_numbers, reverse, without_float_guard
+from .reverse import for_numbers, reverse
 from .rules import TABLE, array_api_grads, numpy_grads
 from .rules.scalar import HELD
 from .rules.table import FORWARD_MODE_RULES, SETITEM
@@ -208,7 +210,13 @@ def derivatives(
     )
     if not guards:
         return for_arrays(), None
-    floats = reverse(numbers, wrt, active_numbers, mode=mode, scalar_guards=guards, memory=memory)
+    written = memory.written_roots()  # (reverse mode copies parameters written in place)
+    changes = any(memory.roots_of(p) & written for p in (*forward.params, *forward.kwonly))
+    floats = None if changes else forward_gradient(numbers, wrt, scalars, guards, mode)
+    if floats is None:
+        floats = reverse(
+            numbers, wrt, active_numbers, mode=mode, scalar_guards=guards, memory=memory
+        )
 
     def array_version() -> ir.Function:
         arrays = for_arrays()

@@ -35,12 +35,11 @@ import numpy as np
 
 from . import ir
 from .analyze import Activity, activity
-from .forward import _Tangents
+from .float_guard import ARRAY_VERSION
+from .forward import Direction
 from .names import NameAllocator, bind
 from .optimize import fold
-from .reverse import ARRAY_VERSION
 from .rules.table import COPY
-from .runtime import shaped_like
 
 #: the generated function calls this for what it does not cover (bound at run time)
 FALLBACK = type("HessianFallback", (), {"__repr__": lambda self: "<hessian fallback>"})()
@@ -130,8 +129,9 @@ def _fold_tangent(expr: ir.Expr) -> ir.Expr:
     return fold(ir.map_expr(fold(expr), node))
 
 
-class _Direction(_Tangents):
-    """The tangents along one parameter (``param``'s own is 1.0, the others' zero)."""
+class _Direction(Direction):
+    """The tangents along one parameter of straight-line code, each line's after all
+    the primal code (a tangent that is a number or a name is put in where it is read)."""
 
     def __init__(
         self,
@@ -141,37 +141,14 @@ class _Direction(_Tangents):
         names: NameAllocator,
         bindings: dict[str, Any],
     ) -> None:
-        super().__init__(fn, active)
-        self.names, self.bindings = names, bindings
-        self.param = param
+        super().__init__(fn, active, param, names, bindings)
         #: tangents that are a number or another name: put in where they are read
         self.known: dict[str, ir.Expr] = {}
 
-    def tangent(self, name: str) -> str:
-        if name not in self.tangents:
-            self.tangents[name] = self.names.fresh(f"{name}_d{self.param}")
-        return self.tangents[name]
-
     def operand_tangent(self, operand: ir.Expr) -> ir.Expr | None:
-        if isinstance(operand, ir.Name):
-            if operand.id == self.param:
-                return ir.Const(1.0)
-            if operand.id in self.known:
-                return self.known[operand.id]
+        if isinstance(operand, ir.Name) and operand.id in self.known:
+            return self.known[operand.id]
         return super().operand_tangent(operand)
-
-    def zeros(self, value: ir.Expr) -> ir.Expr:
-        return ir.Const(0.0)  # (numbers only)
-
-    def unshaped(self, expr: ir.Expr) -> ir.Expr:
-        """``shaped_like(t, x)`` is ``t``: numbers have no shape to take."""
-        if (
-            isinstance(expr, ir.Call)
-            and isinstance(expr.func, ir.Name)
-            and self.bindings.get(expr.func.id) is shaped_like
-        ):
-            return expr.args[0]
-        return expr
 
     def lines(self, body: tuple[ir.Stmt, ...], top: bool = True) -> list[ir.Stmt]:
         """The tangent lines of ``body`` (branches as they are, with their lines)."""

@@ -154,6 +154,21 @@ def _assert_grad_close_fixture():
     return assert_grad_close
 
 
+@pytest.fixture(name="reverse_mode_for_floats")
+def _reverse_mode_for_floats(monkeypatch):
+    """srcad's float version in reverse mode for every function (by default a loop of one
+    or two float parameters is differentiated in forward mode: srcad.forward_gradient),
+    for the tests of what reverse mode saves; built gradients are forgotten before and
+    after, so that no other test sees one made here."""
+    import srcad.building
+    import srcad.forward_gradient
+
+    srcad.building._cache.clear()
+    monkeypatch.setattr(srcad.forward_gradient, "MOST_PARAMETERS", 0)
+    yield
+    srcad.building._cache.clear()
+
+
 REPO = Path(__file__).resolve().parents[1]
 
 

@@ -1347,7 +1347,7 @@ def test_a_branch_that_leaves_a_loop(f, args):
     check_four_ways(f, *args)
 
 
-def test_a_branch_that_leaves_a_loop_runs_after_it():
+def test_a_branch_that_leaves_a_loop_runs_after_it(reverse_mode_for_floats):
     """The exit's own work leaves the loop: the gradient's loop keeps no branch, and
     saves no test on every pass."""
     from srcad.desugar import desugar

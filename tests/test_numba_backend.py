@@ -289,7 +289,7 @@ def test_the_listing_is_the_same_and_the_compiled_one_readable():
     assert "float_or_int" not in source  # (numba compiles one version per argument type)
 
 
-def test_tapes_are_arrays_where_the_length_is_known_and_lists_elsewhere():
+def test_tapes_are_arrays_where_the_length_is_known_and_lists_elsewhere(reverse_mode_for_floats):
     """A loop of known length saves into an array made for it (of int64 for an int
     index, which numba indexes with); a while loop, an inner loop and a saved list use
     numba's lists."""

@@ -644,7 +644,7 @@ def _float_version_source(gfun):
 
 
 @pytest.mark.parametrize("f", [linear_loop, scaled_loop], ids=lambda f: f.__name__)
-def test_loop_whose_backward_reads_nothing_overwritten_has_no_push(f):
+def test_loop_whose_backward_reads_nothing_overwritten_has_no_push(f, reverse_mode_for_floats):
     gfun = srcad.grad(f, wrt=("x",))
     source = _float_version_source(gfun)
     assert "for " in source and "reversed(" in source
@@ -653,7 +653,7 @@ def test_loop_whose_backward_reads_nothing_overwritten_has_no_push(f):
     assert float(gfun(0.7, 5)) == pytest.approx(10.0 if f is linear_loop else 1.1**5, rel=1e-14)
 
 
-def test_loop_whose_backward_reads_an_overwritten_value_pushes_only_it():
+def test_loop_whose_backward_reads_an_overwritten_value_pushes_only_it(reverse_mode_for_floats):
     gfun = srcad.grad(sin_loop, wrt=("x",))
     source = _float_version_source(gfun)
     assert saved_names(source) == ["x_1"], source  # (its own list, run over last first)
@@ -1354,7 +1354,7 @@ def test_loop_invariant_arithmetic_is_computed_once_before_the_loop():
 
 
 @pytest.mark.parametrize("f", [carried_item, while_item])
-def test_values_that_cannot_be_recomputed_are_saved(f):
+def test_values_that_cannot_be_recomputed_are_saved(f, reverse_mode_for_floats):
     xs = np.array([0.3, -0.8, 1.1])
     source = srcad.grad(f, wrt=("x",)).backward_source
     assert "recomputed" not in source and saved_names(source)
@@ -1469,7 +1469,7 @@ def halving_steps(a, b):
     (newton_sqrt, (2.5,)),
     (halving_steps, (0.8, 0.4)),
 ])
-def test_loops_of_float_arithmetic_save_only_what_they_carry(f, args):
+def test_loops_of_float_arithmetic_save_only_what_they_carry(f, args, reverse_mode_for_floats):
     """The version for floats pushes a loop's carried values at the top of each iteration
     and computes its other values again in the backward loop (optimize.replay_loops)."""
     wrt = tuple(k for k, a in enumerate(args) if isinstance(a, float))
@@ -1634,7 +1634,7 @@ def _logistic_chain(r, x0):
     return x - 0.5 * x0
 
 
-def test_merged_negations_give_the_unoptimized_gradient_bit_for_bit():
+def test_merged_negations_give_the_unoptimized_gradient_bit_for_bit(reverse_mode_for_floats):
     g = srcad.grad(_logistic_chain, wrt=(0, 1))
     assert " - dt" in g.backward_source  # (dx = r * dt1 - dt2: merged)
     plain = srcad.grad(_logistic_chain, wrt=(0, 1), optimize=False)

@@ -1,0 +1,212 @@
+"""The gradient of a loop over Python floats with respect to one or two of its float
+parameters, by forward mode.
+
+Reverse mode saves every value a loop overwrites on a tape and runs the loop again
+backwards; in Python the saving and the second loop cost more than the derivative
+itself. For a few parameters, forward mode carries each value's tangent along each
+parameter through the same loop instead, and saves nothing:
+
+    for c in coefficients:            # total = total * x + c, d/dx
+        t3 = total * x
+        t3_dx = x * total_dx + total
+        total = t3 + c
+        total_dx = t3_dx
+
+The tangent of ``name`` along the parameter ``p`` is ``name_dp`` (:class:`Direction`);
+each direction has its own activity, so a value that depends on one parameter only
+gets one tangent line. One pass per parameter costs about what the tape and the
+backward loop cost for one, so reverse mode stays the choice from
+:data:`MOST_PARAMETERS` + 1 parameters on, and for code without loops (which saves
+nothing). The function is the float version: it starts with the same check, and falls
+back to the array version (reverse mode) for anything but Python numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any
+
+from . import ir
+from .analyze import Activity, FloatGuards, activity
+from .float_guard import ARRAY_VERSION, array_version_name, float_guard
+from .forward import Direction
+from .names import NameAllocator, bind
+from .rules.table import COPY
+from .runtime import with_numpy_floats
+
+#: forward mode for at most this many parameters (each one a pass through the loops)
+MOST_PARAMETERS = 2
+
+_SUFFIX = {"grad": "_grad", "value_and_grad": "_value_and_grad"}
+
+
+def forward_gradient(
+    fn: ir.Function,
+    wrt: tuple[str, ...],
+    numbers: Collection[str],
+    guards: FloatGuards,
+    mode: str,
+) -> ir.Function | None:
+    """The float version of ``fn``'s gradient (``mode``: "grad" or "value_and_grad")
+    with respect to ``wrt`` by forward mode, or None where reverse mode is the better
+    choice or the only one: more parameters than :data:`MOST_PARAMETERS`, no loop that
+    computes a differentiated value, or a differentiated value that is not a number
+    (``numbers``: the names that are, once ``guards`` passed) or has no elementwise
+    rule. ``fn`` is the function's listing for Python numbers."""
+    if mode not in _SUFFIX or not 1 <= len(wrt) <= MOST_PARAMETERS:
+        return None
+    result = next(s for s in fn.body if isinstance(s, ir.Return)).value
+    if not (isinstance(result, ir.Const) or isinstance(result, ir.Name) and result.id in numbers):
+        return None
+    if not all(p in numbers for p in wrt):
+        return None
+    activities = {p: activity(fn, (p,)) for p in wrt}
+    if not _numbers_only(fn.body, list(activities.values()), numbers):
+        return None
+    if not _cheaper_than_reverse(fn.body, list(activities.values())):
+        return None
+    names = NameAllocator(fn.names())
+    bindings: dict[str, Any] = dict(fn.bindings)
+    name = names.fresh(fn.name + _SUFFIX[mode])
+    rebound = {t for s in ir.walk(fn.body) for t in ir.targets_of(s)}
+    directions = [
+        Direction(fn, activities[p], p, names, bindings, rebound=p in rebound) for p in wrt
+    ]
+    body: list[ir.Stmt] = [ir.FORWARD]
+    for direction in directions:
+        if direction.rebound:
+            body.append(ir.Adjoint(direction.tangent(direction.param), ir.Const(1.0)))
+    lines = _with_tangents(
+        tuple(s for s in fn.body if not isinstance(s, ir.Return)), directions, names
+    )
+    # (a global srcad cannot see bound: its tangent is zero where the function starts)
+    bound = {*fn.params, *fn.kwonly, *(t for s in ir.walk(fn.body) for t in ir.targets_of(s))}
+    for direction in directions:
+        body += [
+            ir.Adjoint(dot, ir.Const(0.0))
+            for value, dot in list(direction.tangents.items())
+            if value not in bound
+        ]
+    body += lines
+    gradients = [d.operand_tangent(result) or ir.Const(0.0) for d in directions]
+    grads: ir.Expr = gradients[0] if len(gradients) == 1 else ir.Tuple(tuple(gradients))
+    body.append(ir.Return(ir.Tuple((result, grads)) if mode == "value_and_grad" else grads))
+
+    class _Binder:
+        def bind(self, preferred: str, obj: Any) -> str:
+            return bind(names, bindings, fn.free_objects, preferred, obj)
+
+    binder = _Binder()
+    lists = {p: names.fresh(f"{p}_floats") for p in guards.from_arrays}
+    body = list(ir.rename(body, lists))
+    body = float_guard(binder, fn, name, guards, body, ir.read_in(body), lists)
+    fallback = binder.bind(array_version_name(name), ARRAY_VERSION)
+    on_float_error = ir.Call(
+        ir.Name(binder.bind("with_numpy_floats", with_numpy_floats)),
+        (ir.Name(fallback), *(ir.Name(p) for p in fn.params)),
+        tuple((k, ir.Name(k)) for k in fn.kwonly),
+    )
+    return ir.Function(
+        name=name,
+        params=fn.params,
+        kwonly=fn.kwonly,
+        body=tuple(body),
+        bindings=bindings,
+        free_cells=fn.free_cells,
+        free_objects=fn.free_objects,
+        source_file=fn.source_file,
+        source_line=fn.source_line,
+        dependencies=fn.dependencies,
+        on_float_error=on_float_error,
+    )
+
+
+def _numbers_only(
+    body: tuple[ir.Stmt, ...], activities: list[Activity], numbers: Collection[str]
+) -> bool:
+    """Is every differentiated value of ``body`` a number made by an elementwise rule
+    (or a copy), and no plain Python (``try``, ``with``) touches one?"""
+    for stmt in ir.walk(body):
+        if isinstance(stmt, ir.Python | ir.Enter):
+            return False
+        if not isinstance(stmt, ir.Assign):
+            continue
+        if not any(a.is_active(stmt.target) for a in activities):
+            continue
+        rule = stmt.rule
+        if stmt.target not in numbers or stmt.in_place or stmt.logical:
+            return False
+        if rule is None:
+            continue
+        if not rule.elementwise and rule is not COPY:
+            return False
+        if any(  # (a tangent template of its own: numpy code, such as an exponent's)
+            rule.tangent_for(param) is not None
+            for param, operand in zip(rule.params, stmt.operands)
+            if any(a.is_active(n) for a in activities for n in ir.names_in(operand))
+        ):
+            return False
+    return True
+
+
+def _cheaper_than_reverse(body: tuple[ir.Stmt, ...], activities: list[Activity]) -> bool:
+    """Does forward mode along each of the ``activities`` (one per parameter) cost less
+    than reverse mode in ``body``'s loops, and is there a loop that computes a
+    differentiated value? The cost model counts, per iteration, a multiply-add for each
+    differentiated operand of a differentiated line: once per direction it varies along
+    in forward mode, once in reverse mode, which also saves and restores each carried
+    value (two) and runs a second loop (three)."""
+    forward = backward = 0
+    loops = [s for s in ir.walk(body) if isinstance(s, ir.Loop)]
+    for loop in loops:
+        for stmt in ir.walk((*loop.test, *loop.body)):
+            if not isinstance(stmt, ir.Assign):
+                continue
+            names = [n for o in stmt.operands for n in ir.names_in(o)]
+            along = [
+                sum(a.is_active(n) for n in names) for a in activities if a.is_active(stmt.target)
+            ]
+            forward += sum(along)
+            backward += max(along, default=0)
+        carried = [c for c in loop.carried if any(a.is_active(c) for a in activities)]
+        backward += 2 * len(carried) + 3 if carried else 0
+    return backward > 0 and forward <= backward
+
+
+def _with_tangents(
+    block: tuple[ir.Stmt, ...], directions: list[Direction], names: NameAllocator
+) -> list[ir.Stmt]:
+    """``block`` with each differentiated line followed by its tangent along each
+    direction that differentiates it; a line that binds one of its own operands again
+    (``x = x * d``) has the operand's old value kept for its tangents."""
+    out: list[ir.Stmt] = []
+    for stmt in block:
+        if isinstance(stmt, ir.If | ir.Loop):
+            blocks = [_with_tangents(b, directions, names) for b in ir.blocks_of(stmt)]
+            out.append(ir.with_blocks(stmt, blocks))
+            continue
+        along = (
+            [d for d in directions if d.activity.is_active(stmt.target)]
+            if isinstance(stmt, ir.Assign)
+            else []
+        )
+        if not along:
+            if not isinstance(stmt, ir.Return):
+                out.append(stmt)
+            continue
+        assert isinstance(stmt, ir.Assign)  # (only assignments are differentiated)
+        changed = along[0].changed_by(stmt)
+        old = {n: names.fresh(f"{n}_old") for n in changed}
+        tangents: list[ir.Stmt] = []
+        for direction in along:
+            tangent = direction.tangent_of(stmt, old)
+            assert isinstance(tangent, ir.Adjoint)  # (numbers: no item writes)
+            tangents.append(
+                ir.Adjoint(
+                    tangent.target, ir.map_expr(tangent.value, direction.unshaped), tag=tangent.tag
+                )
+            )
+        read = ir.read_in(tangents)
+        out += [ir.Assign(old[n], ir.Name(n)) for n in changed if old[n] in read]
+        out += [stmt, *tangents]
+    return out

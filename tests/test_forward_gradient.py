@@ -1,0 +1,202 @@
+"""The float version of a loop's gradient with respect to one or two float parameters is
+forward mode (srcad/forward_gradient.py): no tape, one pass. Each gradient is checked the
+four ways (conftest.check_four_ways) and against exact values where they are known; the
+choice between the modes is checked on the generated IR."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from conftest import check_four_ways
+
+import srcad
+from srcad import ir
+from srcad.building import build
+
+
+def _float_version(f, wrt):
+    built = build(f, wrt, "grad", True)
+    assert len(built.versions) == 2, "expected a version for Python floats"
+    return built.versions[0].ir
+
+
+def _saves(fn: ir.Function) -> bool:
+    """Does the generated function save values for a backward pass?"""
+    return any(isinstance(s, ir.Push | ir.Tape) for s in ir.walk(fn.body)) or any(
+        isinstance(s, ir.Loop) and s.restores for s in ir.walk(fn.body)
+    )
+
+
+def horner(coefficients, x):
+    total = 0.0
+    for c in coefficients:
+        total = total * x + c
+    return total
+
+
+def compound(rate, years):
+    value = 1.0
+    for _ in range(years):
+        value = value * (1.0 + rate)
+    return value
+
+
+def logistic(r, x):
+    for _ in range(200):
+        x = r * x * (1.0 - x)
+    return x
+
+
+def first_passage(rate):
+    value = 1.0
+    for year in range(100):
+        value = value * (1.0 + rate)
+        if value > 2.0:
+            return year + (value - 2.0) / (value * rate)
+    return 100.0
+
+
+def newton_sqrt(a):
+    x = a if a > 1.0 else 1.0
+    while abs(x * x - a) > 1e-12 * a:
+        x = 0.5 * (x + a / x)
+    return x
+
+
+def kalman(q, r, observations):
+    mean, var, total = 0.0, 1.0, 0.0
+    for z in observations:
+        var = var + q
+        s = var + r
+        innovation = z - mean
+        total = total - 0.5 * (math.log(2.0 * math.pi * s) + innovation * innovation / s)
+        gain = var / s
+        mean = mean + gain * innovation
+        var = (1.0 - gain) * var
+    return total
+
+
+def damped(k, c, steps):
+    x, v, dt = 1.0, 0.0, 0.01
+    for _ in range(steps):
+        a = -k * x - c * v
+        x, v = x + dt * v, v + dt * a
+        if abs(x) < 1e-3:
+            break
+    return x * x + v * v
+
+
+def powered(base, exponent):
+    total = 0.0
+    for k in range(5):
+        total = total + base ** (exponent + 0.1 * k)
+    return total
+
+
+COEFFICIENTS = [0.5, -1.0, 2.0, 0.25, -0.75, 1.5]
+OBSERVATIONS = [math.sin(0.3 * k) + 0.1 * k for k in range(20)]
+
+
+@pytest.mark.parametrize("f, args, wrt", [
+    (horner, (COEFFICIENTS, 0.7), "x"),
+    (compound, (0.05, 30), "rate"),
+    (logistic, (3.2, 0.3), "r"),
+    (logistic, (3.2, 0.3), ("r", "x")),
+    (first_passage, (0.07,), "rate"),
+    (newton_sqrt, (2.5,), "a"),
+    (damped, (4.0, 0.3, 300), "k"),
+])
+def test_a_loop_of_few_float_parameters_is_differentiated_forward(f, args, wrt):
+    names = (wrt,) if isinstance(wrt, str) else wrt
+    assert not _saves(_float_version(f, names))
+    check_four_ways(f, *args, wrt=wrt)
+
+
+def test_exact_values():
+    """Horner's derivative is the polynomial's derivative; compound interest's is
+    years * (1 + rate) ** (years - 1); Newton's square root's is 1 / (2 sqrt(a))."""
+    x = 0.7
+    want = sum(k * c * x ** (k - 1) for k, c in enumerate(reversed(COEFFICIENTS)) if k)
+    assert srcad.grad(horner, wrt="x")(COEFFICIENTS, x) == pytest.approx(want, rel=1e-14)
+    assert srcad.grad(compound)(0.05, 30) == pytest.approx(30 * 1.05 ** 29, rel=1e-13)
+    assert srcad.grad(newton_sqrt)(2.5) == pytest.approx(0.5 / math.sqrt(2.5), rel=1e-10)
+
+
+def test_value_and_grad_gives_the_functions_value():
+    value, gradient = srcad.value_and_grad(logistic, wrt=("r", "x"))(3.2, 0.3)
+    assert value == logistic(3.2, 0.3)
+    hand = _logistic_by_hand(3.2, 0.3)
+    assert gradient == pytest.approx(hand, rel=1e-12)
+
+
+def _logistic_by_hand(r, x):
+    xs = []
+    for _ in range(200):
+        xs.append(x)
+        x = r * x * (1.0 - x)
+    dx, dr = 1.0, 0.0
+    for x in reversed(xs):
+        dr += dx * x * (1.0 - x)
+        dx *= r * (1.0 - 2.0 * x)
+    return dr, dx
+
+
+def test_reverse_mode_where_it_costs_less():
+    """Two parameters that every line of the loop depends on (a Kalman filter's noise
+    variances): forward mode would carry two tangents of every value; three parameters
+    and more always take reverse mode; so does code without loops."""
+    assert _saves(_float_version(kalman, ("q", "r")))
+    assert not _saves(_float_version(kalman, ("q",)))
+    check_four_ways(kalman, 0.1, 0.5, OBSERVATIONS, wrt=("q", "r"))
+
+    def three(a, b, c):
+        for _ in range(10):
+            a = a * b + c
+        return a
+
+    assert _saves(_float_version(three, ("a", "b", "c")))
+
+
+def test_a_rule_with_its_own_tangent_template_takes_reverse_mode():
+    """``x ** y`` with a moving exponent has a tangent helper written for numpy (and none
+    numba compiles): that loop keeps reverse mode."""
+    assert _saves(_float_version(powered, ("exponent",)))
+    assert not _saves(_float_version(powered, ("base",)))
+    check_four_ways(powered, 1.3, 0.7, wrt="exponent")
+    check_four_ways(powered, 1.3, 0.7, wrt="base")
+
+
+def test_numpy_numbers_and_arrays_take_the_array_version():
+    """The float version's check sends anything but Python numbers to the array version
+    (reverse mode), which gives the same gradient."""
+    by_floats = srcad.grad(logistic, wrt=("r", "x"))(3.2, 0.3)
+    by_arrays = srcad.grad(logistic, wrt=("r", "x"))(np.array(3.2), np.array(0.3))
+    assert np.allclose(np.asarray(by_arrays, dtype=float), by_floats, rtol=1e-12, atol=0.0)
+
+
+def test_second_derivatives_of_a_forward_gradient():
+    """grad of grad and the Hessian of a loop whose gradient is forward mode, against
+    central differences of the gradient."""
+    dd = srcad.grad(srcad.grad(compound))(0.05, 30)
+    assert dd == pytest.approx(30 * 29 * 1.05 ** 28, rel=1e-11)
+    hessian = np.asarray(srcad.hessian(logistic, wrt=(0, 1))(3.2, 0.3))
+    step = 1e-6
+    g = srcad.grad(logistic, wrt=(0, 1))
+    columns = [
+        (np.array(g(3.2 + step, 0.3)) - np.array(g(3.2 - step, 0.3))) / (2 * step),
+        (np.array(g(3.2, 0.3 + step)) - np.array(g(3.2, 0.3 - step))) / (2 * step),
+    ]
+    assert np.allclose(hessian, np.array(columns).T, rtol=1e-5, atol=1e-7)
+
+
+def test_the_listing_names_derivatives_after_the_parameter():
+    source = srcad.grad(horner, wrt="x").backward_source
+    assert "total_dx = " in source and "reversed(" not in source.split("# the same")[0]
+
+
+def test_the_numba_backend_compiles_a_forward_gradient():
+    pytest.importorskip("numba")
+    compiled = srcad.grad(logistic, wrt=("r", "x"), backend="numba")(3.2, 0.3)
+    assert compiled == pytest.approx(_logistic_by_hand(3.2, 0.3), rel=1e-12)
