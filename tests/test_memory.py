@@ -552,6 +552,35 @@ def test_a_list_extended_through_a_field_that_a_variable_holds_is_refused():
     assert caught.value.lineno == marker_line(__file__, "list-field-extend")
 
 
+def history_display_extended_through_a_dict(x):
+    history = []
+    state = {"history": history}
+    for k in range(3):
+        state["history"] += [x * k]  # <display-dict-extend>
+    return sum(history)
+
+
+def row_display_extended_through_a_list(x):
+    row = [0.5]
+    rows = [row]
+    rows[0] += [x]  # <display-row-extend>
+    return sum(row) * x
+
+
+@pytest.mark.parametrize("f, tag, name", [
+    (history_display_extended_through_a_dict, "display-dict-extend", "history"),
+    (row_display_extended_through_a_list, "display-row-extend", "row"),
+])
+def test_a_list_display_extended_through_a_container_that_holds_it_is_refused(f, tag, name):
+    """A list display bound to a name and put into a dict or list is one list: the
+    container's ``+= [v]`` extends what the name holds. srcad read the name as a new
+    empty display again (the value was 0.0, or 1.0 where 5.0 is right); it is refused
+    where it happens now, as for a name that holds a list read from the container."""
+    with pytest.raises(srcad.SrcadError, match=f"`{name}` holds the list") as caught:
+        srcad.grad(f)(2.0)
+    assert caught.value.lineno == marker_line(__file__, tag)
+
+
 # ---------------------------------------------------------------- control flow
 
 

@@ -501,6 +501,10 @@ class Expressions(LoweringPart):
             if self.stale_lists:
                 self.refuse_stale(scope, node, value)
             if id(node) in self.handing_on(scope):
+                if isinstance(value, TupleValue) and value.is_list:  # (one list, which
+                    # the other holder holds too: a display read again would be a new one)
+                    value = self.materialize(scope, value, node, self.names.fresh(node.id))
+                    scope.env[node.id] = value
                 self.share(value)
             return value
         if node.id in scope.local_functions:  # (a def or named lambda, not called)
