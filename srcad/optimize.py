@@ -443,11 +443,30 @@ def _is_int(expr: ir.Expr) -> bool:
 
 def reduce_strength(body: tuple[ir.Stmt, ...] | list[ir.Stmt]) -> list[ir.Stmt]:
     """``x ** 2`` becomes ``x * x`` in gradient expressions (Python computes the power
-    through the C library's ``pow``, at 3-4 times the cost). Not in values the function
-    itself computes: ``pow(x, 2)`` may differ from ``x * x`` in the last bit (it does
-    for x = cos(1.0732963876539836) here), and the value of ``value_and_grad`` is
-    exactly ``f``'s."""
-    return _map_values(body, _square, _is_power)
+    through the C library's ``pow``, at 3-4 times the cost), and in values the function
+    computes that only gradient expressions read (``t4 = t3 ** 2`` of ``y = t2 * t4``,
+    in ``grad``, which does not compute ``y``). Not in the others: ``pow(x, 2)`` may
+    differ from ``x * x`` in the last bit (it does for x = cos(1.0732963876539836)
+    here), and the value of ``value_and_grad`` is exactly ``f``'s, and a branch takes
+    the side ``f`` takes."""
+    body = _map_values(body, _square, _is_power)
+    read_otherwise = {
+        name for stmt in ir.walk(body)
+        if not isinstance(stmt, ir.Adjoint | ir.AdjointItem) for name in ir.reads_of(stmt)
+    }
+
+    def square(stmt: ir.Stmt) -> ir.Stmt:
+        if (
+            isinstance(stmt, ir.Assign) and not stmt.in_place and not stmt.logical
+            and stmt.target not in read_otherwise and _is_power(stmt.value)
+        ):
+            squared = _square(stmt.value)
+            return stmt if squared is stmt.value else replace(stmt, value=squared)
+        if isinstance(stmt, ir.If | ir.Loop):
+            return ir.with_blocks(stmt, [[square(s) for s in b] for b in ir.blocks_of(stmt)])
+        return stmt
+
+    return [square(stmt) for stmt in body]
 
 
 def float_constants(body: tuple[ir.Stmt, ...] | list[ir.Stmt]) -> list[ir.Stmt]:

@@ -1122,11 +1122,15 @@ def test_reduce_strength_squares_names_only():
         ir.Adjoint("dy", B("**", x, C(3))),  # other powers stay
         ir.Adjoint("dz", B("**", B("+", x, y), C(2))),  # an expression would be computed twice
         ir.Adjoint("dw", B("**", x, C(2.0))),  # a float exponent stays (pow's own rounding)
+        ir.Assign("b", B("**", y, C(2))),  # (read by gradient lines only: squared)
+        ir.Adjoint("dv", B("*", ir.Name("b"), g)),
+        ir.Return(ir.Name("a")),
     ]
     out = reduce_strength(body)
-    assert out[0].value == body[0].value  # (a value the function computes: exactly f's)
+    assert out[0].value == body[0].value  # (a value the function returns: exactly f's)
     assert out[1].value == B("*", B("*", C(2), B("*", x, x)), g)
-    assert [s.value for s in out[2:]] == [s.value for s in body[2:]]
+    assert [s.value for s in out[2:5]] == [s.value for s in body[2:5]]
+    assert out[5].value == B("*", y, y)
 
 
 def test_reduce_strength_gives_the_same_value_up_to_pows_last_bit():
