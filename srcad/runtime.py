@@ -433,6 +433,42 @@ def zeros_like(value: Any) -> Any:
     return 0.0  # (an object too: field adjoints add into zero, see AdjointRecord)
 
 
+@fresh_result
+def float_zeros(value: Any) -> Any:
+    """The float version's adjoint of a list of floats it checked (see
+    :mod:`srcad.float_lists`): a plain list of zeros, written item by item (a dict of
+    floats: :func:`zeros_like`'s)."""
+    cls = value.__class__
+    if cls is list or cls is tuple:
+        return [0.0] * len(value)
+    return zeros_like(value)
+
+
+@fresh_result
+def float_adjoint_zeros(value: Any) -> Any:
+    """:func:`float_zeros` as an :class:`AdjointList`, for an adjoint added as a whole."""
+    cls = value.__class__
+    if cls is list or cls is tuple:
+        return AdjointList([0.0] * len(value))
+    return zeros_like(value)
+
+
+def as_given(adjoint: Any, like: Any) -> Any:
+    """The gradient of the float version's list parameter ``like`` from its adjoint, a
+    list the gradient made (see :mod:`srcad.float_lists`): a list for a list, a tuple for
+    a tuple, an array for a float array; else :func:`structured_like`."""
+    cls = like.__class__
+    made = adjoint.__class__
+    if made is list or made is AdjointList:
+        if cls is list:
+            return adjoint if made is list else list(adjoint)
+        if cls is tuple:
+            return tuple(adjoint)
+        if cls is np.ndarray:
+            return np.array(adjoint, like.dtype)
+    return structured_like(adjoint, like)
+
+
 def _zeros_of_dict(value: dict, within: tuple[int, ...]) -> AdjointDict:
     """:func:`zeros_like` of a dict (an object the function made: its fields), refusing
     dicts that hold themselves (objects that refer to each other)."""

@@ -369,3 +369,51 @@ def test_the_array_version_is_made_at_the_first_call_that_needs_it():
     assert "def damped_sum_grad_arrays" in built.backward_source
     check_four_ways(damped_sum, np.array(1.5), 0.5, wrt=(0, 1))
     check_four_ways(damped_sum, 1.5, 0.5, wrt=(0, 1))
+
+
+def _product_of_two(p):
+    return p[0] * p[1]
+
+
+def _sum_of_squares(xs):
+    total = 0.0
+    for x in xs:
+        total += x * x
+    return total
+
+
+def _log_sum_exp(xs):
+    m = max(xs)
+    return m + math.log(sum(math.exp(x - m) for x in xs))
+
+
+@pytest.mark.parametrize("given", [list, tuple, np.array])
+def test_a_list_parameters_gradient_has_its_type_without_generic_helpers(given):
+    """The float version's list parameter, checked once where it starts, gets its adjoint
+    as a plain list written item by item and its gradient as the parameter's type
+    (srcad.float_lists): no zeros_like or structured_like, which check every item again."""
+    from srcad.building import build
+
+    for f, point, want in [
+        (_product_of_two, [0.3, 1.2], [1.2, 0.3]),
+        (_sum_of_squares, [0.5, -1.0, 2.0], [1.0, -2.0, 4.0]),
+    ]:
+        gradient = srcad.grad(f)(given(point))
+        assert type(gradient) is (np.ndarray if given is np.array else given)
+        assert np.allclose(np.asarray(gradient), want, rtol=1e-15, atol=0.0)
+        source = build(f, ("p" if f is _product_of_two else "xs",), "grad", True).versions[0]
+        text = source.compiled.source
+        assert "zeros_like(" not in text and "structured_like(" not in text, text
+    check_four_ways(_sum_of_squares, [0.5, -1.0, 2.0])
+
+
+def test_a_list_adjoint_added_as_a_whole_stays_an_adjoint_list():
+    """``max(xs)``'s adjoint is added to the loop's as a whole (item by item, which a
+    plain list's ``+`` would not do): it stays srcad's AdjointList, made without a scan."""
+    xs = [0.3, -1.2, 2.5, 0.7]
+    gradient = srcad.grad(_log_sum_exp)(xs)
+    weights = [math.exp(x) for x in xs]
+    want = [w / sum(weights) for w in weights]
+    assert type(gradient) is list
+    assert np.allclose(gradient, want, rtol=1e-13, atol=0.0)
+    check_four_ways(_log_sum_exp, xs)
