@@ -2209,6 +2209,35 @@ def s_loop_if(draw, ctx: Context) -> list[ast.stmt] | None:
     return stmts
 
 
+def s_loop_memo(draw, ctx: Context) -> list[ast.stmt] | None:
+    """A value a loop computes on some iterations only (the first ones) and reads on every
+    one: on the others it holds what an earlier iteration computed (srcad set it to None
+    there, round 61b: the gradient was 0.0)::
+
+        for i in range(3):
+            if i == 0:
+                m = math.tanh(a) * b
+            c = c * 0.5 + math.sin(c * m)
+    """
+    if "i" in ctx.env or not ctx.writable():
+        return None
+    n = draw(st.integers(2, 4))
+    fork = _fork_with(ctx, i=(0.0, n - 1.0))
+    memo = fork.new_name(draw)
+    value = fork.expr(draw, draw(st.integers(1, 2)))
+    test = ast.parse(draw(st.sampled_from(("i == 0", f"i < {n - 1}", "i < 1"))),
+                     mode="eval").body
+    fork.bind(memo, value.bound)
+    fork.readonly = fork.readonly | {memo}
+    update = _carried(draw, fork, fork.var(memo))
+    if update is None:
+        return None
+    body: list[ast.stmt] = [ast.If(test, [ast.Assign([_name(memo)], value.node)], []), update]
+    stmts = [ast.For(_name("i"), _range(n), body, [])]
+    commit(ctx, stmts)
+    return stmts
+
+
 def s_early_return(draw, ctx: Context) -> list[ast.stmt] | None:
     """``return`` before the end of the function, the code after it still running on the
     other paths: in an ``if`` (or its ``else``) on data, or in a ``for`` or ``while`` loop
@@ -3732,7 +3761,7 @@ def s_dicts(draw, ctx: Context) -> list[ast.stmt] | None:
 #: ``while`` loops, nested loops, ``if`` in loops, jumps, sums and nested functions: where
 #: srcad merges values at loop back edges and branch joins (the tests count each).
 CONTROL_FLOW_KINDS: tuple[Callable, ...] = (
-    s_while, s_swap, s_nested_for, s_loop_if, s_early_return, s_sum, s_closure,
+    s_while, s_swap, s_nested_for, s_loop_if, s_loop_memo, s_early_return, s_sum, s_closure,
 )
 STATEMENT_KINDS: list[Callable] = [
     *STRAIGHT_KINDS, s_if, s_for, s_numpy, s_numpy_loop, s_numpy_matmul, *CONTROL_FLOW_KINDS,

@@ -1439,3 +1439,51 @@ def test_an_assignment_expression_evaluated_first_in_an_if_test():
         for xs in ([1.0], [1.0, 2.0, 3.0]):
             check_four_ways(_assigned_in_tests, x, xs, wrt=(0,))
     assert srcad.grad(_assigned_in_tests)(-1.0, [1.0]) == pytest.approx(-2.0)  # (x^2 + 1)'
+
+
+def _every_other_iteration(x):
+    s = 0.0
+    for i in range(8):
+        if i % 2 == 0:
+            t = x * i
+        s = s + t  # (odd i: the t of the iteration before)
+    return s
+
+
+def _first_of_each_row(x):
+    s = 0.0
+    for i in range(3):
+        for j in range(3):
+            if j == 0:
+                row = x * i
+            s = s + row * j
+    return s
+
+
+def _until_converged(x):
+    k = 0
+    while True:
+        if k < 2:
+            scale = math.sin(x * (k + 1))
+        x = x - 0.1 * scale * x
+        k += 1
+        if k > 4:
+            break
+    return x
+
+
+@pytest.mark.parametrize("f, args, exact", [
+    (_every_other_iteration, (0.3,), 24.0),
+    (_first_of_each_row, (0.7,), 9.0),
+    (_until_converged, (0.8,), None),
+])
+def test_a_value_assigned_on_some_iterations_keeps_it_on_the_others(f, args, exact):
+    """A variable a loop assigns on one path only and reads on every iteration holds
+    what an earlier iteration assigned (round 61b: srcad set it to None on the other
+    path; the gradient was 12.0 where 24.0 is right, 0.0 where 9.0 is, and
+    value_and_grad raised TypeError)."""
+    (gradient,) = check_four_ways(f, *args)
+    if exact is not None:
+        assert gradient == pytest.approx(exact, rel=1e-12)
+    arrays = srcad.grad(f)(*(np.array(a) for a in args))  # (the array version: reverse)
+    assert float(arrays) == pytest.approx(gradient, rel=1e-12)

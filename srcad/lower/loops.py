@@ -50,7 +50,16 @@ class Loops(LoweringPart):
                 assigned.append(n.value.id)
             elif isinstance(n, ast.Try):  # (`except ... as e`, imports: not ast.Name)
                 assigned += [v for v in pycode.names_of([n])[0] if v not in assigned]
-        return [v for v in assigned if v in scope.env or v in loaded_outside]
+        test = [ast.Expr(node.test)] if isinstance(node, ast.While) else []  # (each time)
+        bound = (  # (a for loop's own variables: bound before each iteration)
+            {n.id for n in astwalk.walk(node.target) if isinstance(n, ast.Name)}
+            if isinstance(node, ast.For) else set()
+        )
+        exposed = _read_before_assigned([*test, *node.body], set(assigned) - bound)
+        # (`if c: row = f(x)`, then `row` read: the last iteration's row on the other path)
+        return [
+            v for v in assigned if v in scope.env or v in loaded_outside or v in exposed
+        ]
 
     def enter_loop(self, scope: Scope, node: ast.For | ast.While) -> dict[str, str]:
         """Entry copies: each carried variable gets the one name it keeps inside the loop."""
@@ -510,4 +519,64 @@ def _walk_outside_functions(node: ast.AST) -> list[ast.AST]:
         found.append(current)
         if current is node or not isinstance(current, ast.FunctionDef | ast.Lambda):
             todo.extend(ast.iter_child_nodes(current))
+    return found
+
+
+def _read_before_assigned(body: list[ast.stmt], candidates: set[str]) -> set[str]:
+    """Those of ``candidates`` that ``body`` may read before it assigns them, on some path
+    through it (a nested loop's body counts from its start: it may run again): in a loop,
+    they hold what an earlier iteration assigned."""
+    found: set[str] = set()
+
+    def reads(node: ast.AST, assigned: set[str]) -> None:
+        for n in astwalk.walk(node):
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
+                if n.id in candidates and n.id not in assigned:
+                    found.add(n.id)
+
+    def stores(target: ast.AST) -> set[str]:
+        return {n.id for n in astwalk.walk(target)
+                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+
+    def block(stmts: list[ast.stmt], assigned: set[str]) -> set[str]:
+        assigned = set(assigned)
+        for stmt in stmts:
+            if isinstance(stmt, ast.If):
+                reads(stmt.test, assigned)
+                assigned = block(stmt.body, assigned) & block(stmt.orelse, assigned)
+            elif isinstance(stmt, ast.For | ast.AsyncFor):
+                reads(stmt.iter, assigned)
+                block(stmt.body, assigned | stores(stmt.target))
+                block(stmt.orelse, assigned)  # (it may run none: nothing is certain after)
+            elif isinstance(stmt, ast.While):
+                reads(stmt.test, assigned)
+                block(stmt.body, assigned)
+                block(stmt.orelse, assigned)
+            elif isinstance(stmt, ast.Try):
+                block(stmt.body, assigned)
+                for handler in stmt.handlers:
+                    block(handler.body, assigned | ({handler.name} if handler.name else set()))
+                block(stmt.orelse, assigned)
+                assigned = block(stmt.finalbody, assigned)
+            elif isinstance(stmt, ast.With | ast.AsyncWith):
+                for item in stmt.items:
+                    reads(item.context_expr, assigned)
+                    if item.optional_vars is not None:
+                        assigned |= stores(item.optional_vars)
+                assigned = block(stmt.body, assigned)
+            elif isinstance(stmt, ast.Assign | ast.AnnAssign | ast.AugAssign):
+                if stmt.value is not None:
+                    reads(stmt.value, assigned)
+                targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+                for target in targets:
+                    if isinstance(stmt, ast.AugAssign) or not isinstance(target, ast.Name):
+                        reads(target, assigned)  # (x += v reads x; xs[i] = v reads xs)
+                    assigned |= stores(target)
+            else:  # (a def, a return, an expression: everything it reads, now)
+                reads(stmt, assigned)
+                if isinstance(stmt, ast.FunctionDef | ast.ClassDef):
+                    assigned.add(stmt.name)
+        return assigned
+
+    block(body, set())
     return found
