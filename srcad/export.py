@@ -93,7 +93,7 @@ class _Writer:
 
     # ---- the whole module
     def module_source(self, built: Any) -> str:
-        from .float_guard import ARRAY_VERSION
+        from .float_guard import ARRAY_VERSION, USER_FUNCTION
 
         versions = built.versions
         defined = {v.ir.name for v in versions}
@@ -105,7 +105,9 @@ class _Writer:
             for name in _free_names(source):
                 if name in defined:
                     continue
-                if name in bindings and bindings[name] is not ARRAY_VERSION:
+                if name in bindings and bindings[name] is USER_FUNCTION:
+                    self.need(name, self.user, "the differentiated function", user=True)
+                elif name in bindings and bindings[name] is not ARRAY_VERSION:
                     self.need(name, bindings[name], f"srcad binding {name!r}")
                 elif name in version.ir.free_cells or name in cells:
                     try:

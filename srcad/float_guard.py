@@ -33,6 +33,12 @@ class Binder(Protocol):
 ARRAY_VERSION = type("ArrayVersion", (), {"__repr__": lambda self: "<array version>"})()
 
 
+#: Stands for the differentiated function itself in a gradient's bindings until it is
+#: bound (see :meth:`srcad.pipeline.Gradient.bind`): a forward-mode gradient runs it
+#: when its ``try`` catches an error, so that the function's own error is raised.
+USER_FUNCTION = type("UserFunction", (), {"__repr__": lambda self: "<the function>"})()
+
+
 def array_version_name(name: str) -> str:
     """The name of the array version of the gradient called ``name``."""
     return name + "_arrays"

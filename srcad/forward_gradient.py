@@ -28,11 +28,11 @@ from typing import Any
 
 from . import ir
 from .analyze import Activity, FloatGuards, activity
-from .float_guard import ARRAY_VERSION, array_version_name, float_guard
+from .float_guard import ARRAY_VERSION, USER_FUNCTION, array_version_name, float_guard
 from .forward import Direction
 from .names import NameAllocator, bind
 from .rules.table import COPY
-from .runtime import with_numpy_floats
+from .runtime import raising_as_the_function_does
 
 #: forward mode for at most this many parameters (each one a pass through the loops)
 MOST_PARAMETERS = 2
@@ -101,9 +101,10 @@ def forward_gradient(
     body = list(ir.rename(body, lists))
     body = float_guard(binder, fn, name, guards, body, ir.read_in(body), lists)
     fallback = binder.bind(array_version_name(name), ARRAY_VERSION)
+    itself = binder.bind(fn.name, USER_FUNCTION)  # (its own errors: raised as it raises them)
     on_float_error = ir.Call(
-        ir.Name(binder.bind("with_numpy_floats", with_numpy_floats)),
-        (ir.Name(fallback), *(ir.Name(p) for p in fn.params)),
+        ir.Name(binder.bind("raising_as_the_function_does", raising_as_the_function_does)),
+        (ir.Name(fallback), ir.Name(itself), *(ir.Name(p) for p in fn.params)),
         tuple((k, ir.Name(k)) for k in fn.kwonly),
     )
     return ir.Function(

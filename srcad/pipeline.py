@@ -38,7 +38,7 @@ from .contexts import refuse_active
 from .deferred import defer_refusals
 from .diagnostics import refuse_misread_methods
 from .errors import Location, UnsupportedSyntaxError
-from .float_guard import ARRAY_VERSION, array_version_name, without_float_guard
+from .float_guard import ARRAY_VERSION, USER_FUNCTION, array_version_name, without_float_guard
 from .forward import forward_mode
 from .forward_gradient import forward_gradient
 from .frontend import FunctionSource, parse_function
@@ -409,11 +409,13 @@ class Gradient:
             user_function = self.user_function
         cells = dict(zip(user_function.__code__.co_freevars, user_function.__closure__ or ()))
 
+        stand_ins = {ARRAY_VERSION: None, FALLBACK: fallback, USER_FUNCTION: user_function}
+
         def bound_version(version: Version, later: Any) -> types.FunctionType:
             overrides = {
-                n: later if v is ARRAY_VERSION else fallback
+                n: later if v is ARRAY_VERSION else stand_ins[v]
                 for n, v in version.compiled.bindings.items()
-                if v is ARRAY_VERSION or v is FALLBACK
+                if v is ARRAY_VERSION or v is FALLBACK or v is USER_FUNCTION
             }
             free_cells = {name: cells[name] for name in version.ir.free_cells}
             return version.compiled.bind(user_function, free_cells, overrides)

@@ -1200,6 +1200,17 @@ def with_numpy_floats(array_version: Callable[..., Any], *args: Any, **kwargs: A
     return array_version(*args, **kwargs)
 
 
+def raising_as_the_function_does(
+    array_version: Callable[..., Any], function: Callable[..., Any], *args: Any, **kwargs: Any
+) -> Any:
+    """:func:`with_numpy_floats` for a gradient whose ``try`` holds the function's own
+    lines too (forward mode: each value's line, then its derivative's): ``function``
+    runs first on the same arguments, so that an error of its own (``1.0 / (x - 2)`` at
+    2.0) is raised as the function raises it, not turned into numpy's inf."""
+    function(*args, **kwargs)
+    return with_numpy_floats(array_version, *args, **kwargs)
+
+
 def _numpy_floats(value: Any, found: list[bool]) -> Any:
     cls = value.__class__
     if cls is float:

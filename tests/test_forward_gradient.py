@@ -6,6 +6,7 @@ choice between the modes is checked on the generated IR."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -200,3 +201,60 @@ def test_the_numba_backend_compiles_a_forward_gradient():
     pytest.importorskip("numba")
     compiled = srcad.grad(logistic, wrt=("r", "x"), backend="numba")(3.2, 0.3)
     assert compiled == pytest.approx(_logistic_by_hand(3.2, 0.3), rel=1e-12)
+
+
+def poles(x):
+    s = 1.0
+    for i in range(4):
+        s = s + 1.0 / (x - i)
+    return s
+
+
+def distance_sum(x):
+    total = 0.0
+    for k in range(3):
+        total = total + math.sqrt(x * x * k)
+    return total
+
+
+def test_the_functions_own_error_is_raised_as_the_function_raises_it():
+    """The function's lines run in the same ``try`` as their derivatives: on an error,
+    the function runs first, so its own ZeroDivisionError is raised (round 61b: forward
+    mode returned (inf, -inf), where the function and reverse mode raise)."""
+    with pytest.raises(ZeroDivisionError):
+        poles(2.0)
+    with pytest.raises(ZeroDivisionError):
+        srcad.grad(poles)(2.0)
+    with pytest.raises(ZeroDivisionError):
+        srcad.value_and_grad(poles)(2.0)
+    assert srcad.grad(poles)(2.5) == pytest.approx(-sum(1 / (2.5 - i) ** 2 for i in range(4)))
+
+
+def test_an_error_of_the_derivative_alone_gives_numpys_answer():
+    """sqrt(x * x * k) at x = 0 is 0.0; its derivative divides by it: numpy's floats give
+    nan there, as the array version (reverse mode) does."""
+    with np.errstate(all="ignore"):
+        forward = srcad.grad(distance_sum)(0.0)
+        arrays = srcad.grad(distance_sum)(np.array(0.0))
+    assert distance_sum(0.0) == 0.0
+    assert math.isnan(forward) and math.isnan(float(arrays))
+
+
+def test_an_exported_forward_gradient_runs_without_srcad(tmp_path):
+    """The exported module imports the function itself (what the ``try`` runs first)."""
+    import importlib.util
+    import sys
+
+    path = tmp_path / "poles_grad.py"
+    srcad.export(poles, path)
+    spec = importlib.util.spec_from_file_location("poles_grad", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, str(Path(__file__).parent))
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(Path(__file__).parent))
+    assert "_dx" in path.read_text()
+    assert module.poles_grad(2.5) == srcad.grad(poles)(2.5)
+    with pytest.raises(ZeroDivisionError):
+        module.poles_grad(2.0)
