@@ -210,8 +210,11 @@ def derivatives(
     )
     if not guards:
         return for_arrays(), None
-    written = memory.written_roots()  # (reverse mode copies parameters written in place)
-    changes = any(memory.roots_of(p) & written for p in (*forward.params, *forward.kwonly))
+    written = memory.written_roots()  # (reverse mode copies lists written in place;
+    changes = any(  # a number's `x -= v` binds a new number)
+        memory.roots_of(p) & written for p in (*forward.params, *forward.kwonly)
+        if p not in scalars
+    )
     floats = None if changes else forward_gradient(numbers, wrt, scalars, guards, mode)
     if floats is None:
         floats = reverse(

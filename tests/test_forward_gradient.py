@@ -89,6 +89,12 @@ def damped(k, c, steps):
     return x * x + v * v
 
 
+def relaxed(x, rate):
+    for _ in range(20):
+        x -= rate * math.sin(x)  # (a number's -=: a new number, the caller's is left)
+    return x
+
+
 def powered(base, exponent):
     total = 0.0
     for k in range(5):
@@ -108,6 +114,8 @@ OBSERVATIONS = [math.sin(0.3 * k) + 0.1 * k for k in range(20)]
     (first_passage, (0.07,), "rate"),
     (newton_sqrt, (2.5,), "a"),
     (damped, (4.0, 0.3, 300), "k"),
+    (relaxed, (2.0, 0.3), "x"),
+    (relaxed, (2.0, 0.3), ("x", "rate")),
 ])
 def test_a_loop_of_few_float_parameters_is_differentiated_forward(f, args, wrt):
     names = (wrt,) if isinstance(wrt, str) else wrt
