@@ -1064,12 +1064,15 @@ class _Comprehensions(ast.NodeTransformer):
         return self.with_hoisted(stmt, ["test"])
 
     def rewrite_For(self, stmt: ast.For) -> list[ast.stmt]:
-        stmt.body = self.rewrite(stmt.body)
+        stmt.body, stmt.orelse = self.rewrite(stmt.body), self.rewrite(stmt.orelse)
         return self.with_hoisted(stmt, ["iter"])
 
     def rewrite_While(self, stmt: ast.While | ast.With) -> list[ast.stmt]:
-        """Its body rewritten (a comprehension in a `while` test: refused by srcad.subset)."""
+        """Its body (and a loop's ``else:``) rewritten (a comprehension in a `while`
+        test: refused by srcad.subset)."""
         stmt.body = self.rewrite(stmt.body)
+        if isinstance(stmt, ast.While):
+            stmt.orelse = self.rewrite(stmt.orelse)
         return [stmt]
 
     rewrite_With = rewrite_While

@@ -611,3 +611,29 @@ def test_a_change_where_the_generator_is_read_is_refused(f, args):
         srcad.grad(f, wrt=len(args) - 1)(*args)
     if f is _popped_before_the_read:
         assert caught.value.lineno == marker_line(__file__, "popped-first")
+
+
+def _total_after_a_while(y, h):
+    k, s = 0, 0.0
+    while k < 3:
+        s = s + y * k
+        k += 1
+    else:
+        s += sum([t * t for t in (y, y, h)])
+    return s
+
+
+def _total_after_a_for(y, h):
+    s = 0.0
+    for k in range(3):
+        s = s + h * k
+    else:
+        s += sum([t * h for t in (y, h)])
+    return s
+
+
+@pytest.mark.parametrize("f", [_total_after_a_while, _total_after_a_for])
+def test_a_comprehension_in_a_loops_else_block(f):
+    """A loop's ``else:`` block is rewritten as the rest of the code is (a comprehension
+    there was refused as 'not supported in a differentiated expression')."""
+    check_four_ways(f, 0.3, 0.4)

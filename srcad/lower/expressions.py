@@ -256,6 +256,14 @@ class Expressions(LoweringPart):
         computed = self.computed_item(scope, node, target)  # np.r_[a, b], a __getitem__
         if computed is not None:
             return computed
+        if isinstance(node.value, ast.Name):  # k[1] of a name holding a tuple: that item
+            held = scope.env.get(node.value.id)
+            index = _constant_index(node)
+            if (
+                isinstance(held, TupleValue) and not held.is_list and index is not None
+                and -len(held.items) <= index < len(held.items)
+            ):
+                return self.read_name(scope, node.value).items[index]
         index = _constant_index(node) if isinstance(node.value, ast.Call) else None
         if index is not None:  # f(x)[1] of a helper returning a tuple: that item itself
             base = self.lower_expr(scope, node.value, None)

@@ -529,9 +529,15 @@ def _read_before_assigned(body: list[ast.stmt], candidates: set[str]) -> set[str
     found: set[str] = set()
 
     def reads(node: ast.AST, assigned: set[str]) -> None:
-        for n in astwalk.walk(node):
+        nodes = list(astwalk.walk(node))
+        own = {  # (a comprehension's and a lambda's own variables: bound where they read)
+            name for n in nodes if isinstance(n, ast.comprehension | ast.Lambda)
+            for name in (stores(n.target) if isinstance(n, ast.comprehension)
+                         else {a.arg for a in n.args.args})
+        }
+        for n in nodes:
             if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
-                if n.id in candidates and n.id not in assigned:
+                if n.id in candidates and n.id not in assigned and n.id not in own:
                     found.add(n.id)
 
     def stores(target: ast.AST) -> set[str]:
