@@ -49,6 +49,7 @@ def _coalesced(
     ]
     if not in_loop:
         return tuple(stmts)
+    stmts = _joined_in_place(stmts, readers)
     for position, stmt in enumerate(stmts):
         old = _changed_list(stmt)
         if old is None or not isinstance(stmt, ir.Assign) or stmt.target not in once:
@@ -62,6 +63,75 @@ def _coalesced(
         if read_between == readers.get(new, 0) and old not in ir.read_in(between):
             stmts[position : rebound + 1] = ir.rename(stmts[position : rebound + 1], {new: old})
     return tuple(stmts)
+
+
+def _joined_in_place(stmts: list[ir.Stmt], readers: dict[str, int]) -> list[ir.Stmt]:
+    """``if c: ...; t = appended(x, v) else: t = x``, then ``x = t`` (a list a loop
+    changes on some paths: ``if c: ys.append(v)``) as ``if c: ...; x = appended(x, v)``:
+    the list changed in place on the path that changes it, where ``t`` is read only by
+    that last line and ``x`` nowhere after the change (the join's copies, gone)."""
+    for position, stmt in enumerate(stmts):
+        if not isinstance(stmt, ir.If):
+            continue
+        for joined in sorted(ir.defined_in([stmt])):
+            found = [_last_binding(block, joined) for block in (stmt.body, stmt.orelse)]
+            branches = [b for b in found if b is not None]
+            if len(branches) != 2:
+                continue
+            olds = {_changed_list(b) or _copied(b) for b in branches}
+            if len(olds) != 1 or None in olds or not any(_changed_list(b) for b in branches):
+                continue
+            (old,) = olds
+            assert old is not None
+            copy = _next_binding(stmts, position + 1, old)
+            if copy is None or _copied(stmts[copy]) != joined:
+                continue
+            between = stmts[position + 1 : copy]
+            reads = sum(joined in ir.reads_of(s) for s in ir.walk([stmt, *between]))
+            if (
+                reads + 1 != readers.get(joined, 0)
+                or old in ir.read_in(between)
+                or any(old in ir.read_in(_after(block, b)) for block, b in
+                       zip((stmt.body, stmt.orelse), branches))
+            ):
+                continue
+            renamed = ir.rename([stmt], {joined: old})[0]
+            stmts[position] = _without_self_copies(renamed)
+            del stmts[copy]
+            return _joined_in_place(stmts, readers)
+    return stmts
+
+
+def _last_binding(block: tuple[ir.Stmt, ...], name: str) -> ir.Stmt | None:
+    """The top-level statement of ``block`` that binds ``name``, if it is the only one
+    there and no nested block binds it."""
+    found = [s for s in block if name in ir.targets_of(s)]
+    if len(found) != 1 or any(name in ir.defined_in([s]) for s in block if ir.blocks_of(s)):
+        return None
+    return found[0]
+
+
+def _after(block: tuple[ir.Stmt, ...], stmt: ir.Stmt) -> list[ir.Stmt]:
+    return list(block[[id(s) for s in block].index(id(stmt)) + 1 :])
+
+
+def _copied(stmt: ir.Stmt) -> str | None:
+    """``x`` of the copy ``t = x``; else None."""
+    if isinstance(stmt, ir.Assign) and isinstance(stmt.value, ir.Name) and not stmt.in_place:
+        return stmt.value.id
+    return None
+
+
+def _without_self_copies(stmt: ir.Stmt) -> ir.Stmt:
+    """``stmt`` without the lines ``x = x`` in its blocks."""
+    blocks = [
+        tuple(
+            _without_self_copies(s) for s in block
+            if not (isinstance(s, ir.Assign) and _copied(s) == s.target)
+        )
+        for block in ir.blocks_of(stmt)
+    ]
+    return ir.with_blocks(stmt, blocks) if blocks else stmt
 
 
 def items_replaced_in_place(

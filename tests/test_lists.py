@@ -1679,3 +1679,30 @@ def test_the_value_of_setdefault():
     assert srcad.grad(_defaults_set_once)(x, y) == pytest.approx(
         4 * x + 2 + 2 * x * y * y
     )
+
+
+def _kept_if_positive(xs, w):
+    ys = []
+    for x in xs:
+        if x > 0.0:
+            ys.append(x * w)
+    return sum(ys) + ys[-1] * w
+
+
+def _filtered_squares(xs, w):
+    ys = [x * x * w for x in xs if x > 0.0]
+    return sum(ys) / len(ys)
+
+
+@pytest.mark.parametrize("f", [_kept_if_positive, _filtered_squares])
+def test_a_list_a_loop_appends_to_on_some_paths_grows_in_place(f):
+    """``if c: ys.append(v)`` in a loop (a filtering comprehension too): the float version
+    appends in place and its backward pass pops, as for an append on every path; it copied
+    the list at every append and saved each copy (round 61: 30x the function at 500 items,
+    growing with the length)."""
+    from srcad.building import build
+
+    xs = [0.5, -1.0, 2.0, 0.25, -0.75, 1.5]
+    text = build(f, ("xs", "w"), "grad", True).versions[0].compiled.source
+    assert "appended(" not in text and ".append(" in text, text
+    check_four_ways(f, xs, 0.7)
