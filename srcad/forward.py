@@ -46,6 +46,9 @@ class _Tangents:
         self.tangents_param = self.names.fresh("tangents")
         self.bindings: dict[str, Any] = dict(fn.bindings)
         self.tangents: dict[str, str] = {}
+        #: an elementwise gate's tangent from its adjoint template (``g`` the tangent),
+        #: not its own tangent template (numpy code for arrays, such as an exponent's)
+        self.adjoint_templates = False
 
     def tangent(self, name: str) -> str:
         if name not in self.tangents:
@@ -182,7 +185,9 @@ class _Tangents:
                 continue
             mapping = dict(zip(rule.params, values))
             mapping["ans"] = ir.Name(stmt.target)
-            explicit = rule.tangent_for(param)
+            explicit = (
+                None if self.adjoint_templates and rule.elementwise else rule.tangent_for(param)
+            )
             if explicit is not None:
                 mapping["t"] = dot
                 terms.append(self.free(explicit, rule, mapping))

@@ -72,6 +72,8 @@ def forward_gradient(
     directions = [
         Direction(fn, activities[p], p, names, bindings, rebound=p in rebound) for p in wrt
     ]
+    for direction in directions:  # (the float version's slopes, as reverse mode's: the
+        direction.adjoint_templates = True  # exponent's tangent template is numpy code)
     body: list[ir.Stmt] = [ir.FORWARD]
     for direction in directions:
         if direction.rebound:
@@ -140,12 +142,6 @@ def _numbers_only(
         if rule is None:
             continue
         if not rule.elementwise and rule is not COPY:
-            return False
-        if any(  # (a tangent template of its own: numpy code, such as an exponent's)
-            rule.tangent_for(param) is not None
-            for param, operand in zip(rule.params, stmt.operands)
-            if any(a.is_active(n) for a in activities for n in ir.names_in(operand))
-        ):
             return False
     return True
 

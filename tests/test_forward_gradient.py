@@ -168,13 +168,19 @@ def test_reverse_mode_where_it_costs_less():
     assert _saves(_float_version(three, ("a", "b", "c")))
 
 
-def test_a_rule_with_its_own_tangent_template_takes_reverse_mode():
-    """``x ** y`` with a moving exponent has a tangent helper written for numpy (and none
-    numba compiles): that loop keeps reverse mode."""
-    assert _saves(_float_version(powered, ("exponent",)))
-    assert not _saves(_float_version(powered, ("base",)))
-    check_four_ways(powered, 1.3, 0.7, wrt="exponent")
-    check_four_ways(powered, 1.3, 0.7, wrt="base")
+def test_an_exponent_takes_the_slopes_reverse_mode_takes():
+    """``x ** y`` with a moving exponent: its tangent template is numpy code for arrays
+    (exponent_tangent, which numba does not compile); the float version's forward mode
+    takes the adjoint template's slope instead (exponent_slope), as reverse mode does."""
+    from srcad.runtime import exponent_tangent
+
+    for wrt in ("exponent", "base"):
+        version = _float_version(powered, (wrt,))
+        assert not _saves(version)
+        assert exponent_tangent not in version.bindings.values()
+        check_four_ways(powered, 1.3, 0.7, wrt=wrt)
+    compiled = srcad.grad(powered, wrt="exponent", backend="numba")(1.3, 0.7)
+    assert compiled == pytest.approx(srcad.grad(powered, wrt="exponent")(1.3, 0.7), rel=1e-12)
 
 
 def test_numpy_numbers_and_arrays_take_the_array_version():

@@ -35,6 +35,7 @@ MODULES = (
     "stop38",  # loop exits and else, objects (truth, setitem, replace), KL zeros, guards
     "stop39",  # deep code, dict unions and pairs, harmless keywords, scipy factorizations
     "stop40",  # one array held by two objects, dict keys, nested dicts, repeated lists
+    "stop41",  # scalar solvers and integrators, list parameters, filters, tuples by index
 )
 
 
