@@ -2211,12 +2211,14 @@ def s_loop_if(draw, ctx: Context) -> list[ast.stmt] | None:
 
 def s_loop_memo(draw, ctx: Context) -> list[ast.stmt] | None:
     """A value a loop computes on some iterations only (the first ones) and reads on every
-    one: on the others it holds what an earlier iteration computed (srcad set it to None
-    there, round 61b: the gradient was 0.0)::
+    one, maybe changing it in place (``m *= 0.9``): on the others it holds what an earlier
+    iteration computed (srcad set it to None there, rounds 61b and 61c: the gradient was
+    0.0, or 2.0 where 62.0 is right)::
 
         for i in range(3):
             if i == 0:
                 m = math.tanh(a) * b
+            m *= 0.9
             c = c * 0.5 + math.sin(c * m)
     """
     if "i" in ctx.env or not ctx.writable():
@@ -2232,7 +2234,12 @@ def s_loop_memo(draw, ctx: Context) -> list[ast.stmt] | None:
     update = _carried(draw, fork, fork.var(memo))
     if update is None:
         return None
-    body: list[ast.stmt] = [ast.If(test, [ast.Assign([_name(memo)], value.node)], []), update]
+    body: list[ast.stmt] = [ast.If(test, [ast.Assign([_name(memo)], value.node)], [])]
+    if draw(st.booleans()):  # (changed in place on every iteration: `m *= 0.9` reads m)
+        op = draw(st.sampled_from((ast.Mult(), ast.Add())))
+        step = ast.Constant(0.9 if isinstance(op, ast.Mult) else 0.125)
+        body.append(ast.AugAssign(_name(memo), op, step))
+    body.append(update)
     stmts = [ast.For(_name("i"), _range(n), body, [])]
     commit(ctx, stmts)
     return stmts

@@ -1487,3 +1487,21 @@ def test_a_value_assigned_on_some_iterations_keeps_it_on_the_others(f, args, exa
         assert gradient == pytest.approx(exact, rel=1e-12)
     arrays = srcad.grad(f)(*(np.array(a) for a in args))  # (the array version: reverse)
     assert float(arrays) == pytest.approx(gradient, rel=1e-12)
+
+
+def _doubled_from_the_first(x):
+    s = 0.0
+    for i in range(5):
+        if i == 0:
+            t = x
+        t *= 2.0  # (reads the t of the iteration before)
+        s += t
+    return s
+
+
+def test_a_value_assigned_on_some_iterations_and_updated_in_place():
+    """``t *= 2.0`` reads ``t``: a variable assigned on one path only and updated in place
+    on every iteration is carried too (round 61c: the gradient was 2.0 where 62.0 is
+    right, value_and_grad raised TypeError)."""
+    (gradient,) = check_four_ways(_doubled_from_the_first, 0.3)
+    assert gradient == 62.0

@@ -575,8 +575,10 @@ def _read_before_assigned(body: list[ast.stmt], candidates: set[str]) -> set[str
                     reads(stmt.value, assigned)
                 targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
                 for target in targets:
-                    if isinstance(stmt, ast.AugAssign) or not isinstance(target, ast.Name):
-                        reads(target, assigned)  # (x += v reads x; xs[i] = v reads xs)
+                    if isinstance(stmt, ast.AugAssign) and isinstance(target, ast.Name):
+                        reads(ast.Name(target.id, ast.Load()), assigned)  # (x += v reads x)
+                    elif not isinstance(target, ast.Name):
+                        reads(target, assigned)  # (xs[i] = v reads xs)
                     assigned |= stores(target)
             else:  # (a def, a return, an expression: everything it reads, now)
                 reads(stmt, assigned)
