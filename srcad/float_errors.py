@@ -71,19 +71,9 @@ def _divisors(expr: ir.Expr) -> list[str]:
 
 
 def _expressions(stmt: ir.Stmt) -> tuple[ir.Expr, ...]:
-    if isinstance(stmt, ir.Assign):
-        return (stmt.value,)
-    if isinstance(stmt, ir.Adjoint | ir.Effect | ir.Return | ir.Unpack):
-        return (stmt.value,)
-    if isinstance(stmt, ir.AdjointItem):
-        return (stmt.index, stmt.value)
-    if isinstance(stmt, ir.If):
-        return (stmt.test,)
-    if isinstance(stmt, ir.Loop):
-        return tuple(e for e in (stmt.iterable, stmt.cond) if e is not None)
     if isinstance(stmt, ir.Python):
         return (ir.Call(ir.Name("\0python")),)  # (ordinary Python: may raise)
-    return ()
+    return ir.expressions_of(stmt)
 
 
 def _may_raise(expr: ir.Expr, nonzero: set[str], fn: ir.Function) -> bool:

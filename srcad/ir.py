@@ -646,6 +646,19 @@ def with_blocks(stmt: _S, blocks: Iterable[Iterable[Stmt]]) -> _S:
     return replace(stmt, test=first, body=second)
 
 
+def expressions_of(stmt: Stmt) -> tuple[Expr, ...]:
+    """The expressions a statement holds itself (not those of its nested blocks)."""
+    if isinstance(stmt, Assign | Adjoint | Effect | Return | Unpack):
+        return (stmt.value,)
+    if isinstance(stmt, AdjointItem):
+        return (stmt.index, stmt.value)
+    if isinstance(stmt, If):
+        return (stmt.test,)
+    if isinstance(stmt, Loop):
+        return tuple(e for e in (stmt.iterable, stmt.cond) if e is not None)
+    return ()
+
+
 def walk(body: tuple[Stmt, ...] | list[Stmt]) -> Iterator[Stmt]:
     """Every statement of ``body``, nested ones included, in program order."""
     for stmt in body:

@@ -68,9 +68,9 @@ def for_numba(
     counted = _preallocated(guard_free_body, kinds) if preallocate else {}
     tops = {name: names.fresh(f"top_{name}") for name in counted}
     numpy = _numpy_name(fn.bindings)
-    body = _NumbaTapes(tapes, tops, counted, numpy, fn.bindings, kinds).visit_body(
-        guard_free_body
-    )
+    rewriter = _NumbaTapes(tapes, tops, counted, numpy, fn.bindings, kinds)
+    rewriter.sentinels = _compared_with_none(guard_free_body)
+    body = rewriter.visit_body(guard_free_body)
     bindings = fn.bindings if not counted else {**fn.bindings, numpy: np}
     # (numba takes no keyword-only parameters: they come last, by position; a division
     # by zero is numba's own business: it has no array version to fall back to)
@@ -131,6 +131,35 @@ def _known_length(iterable: ir.Expr | None) -> bool:
     )
 
 
+def _compared_with_none(body: list[ir.Stmt] | tuple[ir.Stmt, ...]) -> set[str]:
+    """The names ``body`` compares with None (``prev is not None``), and every name a
+    copy links to one of them (``prev_1 = prev``): their ``None`` is a value the code
+    reads, not a placeholder."""
+    linked: dict[str, set[str]] = {}
+    compared: set[str] = set()
+
+    for stmt in ir.walk(body):
+        if isinstance(stmt, ir.Assign) and isinstance(stmt.value, ir.Name):
+            linked.setdefault(stmt.target, set()).add(stmt.value.id)
+            linked.setdefault(stmt.value.id, set()).add(stmt.target)
+        pending_exprs = list(ir.expressions_of(stmt))
+        while pending_exprs:
+            expr = pending_exprs.pop()
+            if isinstance(expr, ir.Compare) and expr.op in ("is", "is not"):
+                for side, other in ((expr.left, expr.right), (expr.right, expr.left)):
+                    if isinstance(side, ir.Name) and other == ir.Const(None):
+                        compared.add(side.id)
+            pending_exprs += ir.children(expr)
+    found: set[str] = set()
+    pending = list(compared)
+    while pending:
+        name = pending.pop()
+        if name not in found:
+            found.add(name)
+            pending += linked.get(name, ())
+    return found
+
+
 def _numpy_name(bindings: Any) -> str:
     """The name numpy goes by in the compiled listing: ``np`` unless that means
     something else there."""
@@ -153,6 +182,7 @@ class _NumbaTapes(ir.Transformer):
         self.numpy = numpy
         self.bindings = bindings
         self.kinds = kinds
+        self.sentinels: set[str] = set()
 
     def top(self, name: str) -> str | None:
         return self.tops.get(name)
@@ -194,8 +224,8 @@ class _NumbaTapes(ir.Transformer):
         name one type, and ``None`` with an int is an optional int, which indexes
         nothing. The value is never read (saved and restored). A name of a type srcad
         cannot tell stays ``None``, or is ``np.nan`` for a float64 tape."""
-        if stmt.value != ir.Const(None):
-            return stmt
+        if stmt.value != ir.Const(None) or stmt.target in self.sentinels:
+            return stmt  # (the function's own `best = None`, tested `is None`: kept)
         zero = numba_types.ZERO.get(self.kinds.get(stmt.target, ""))
         if zero is not None:
             return replace(stmt, value=zero)

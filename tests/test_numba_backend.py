@@ -482,3 +482,33 @@ def test_user_names_like_the_tapes_bookkeeping_keep_their_values():
     value, gradient = srcad.value_and_grad(f, wrt=(0, 1), backend="numba")(0.9, 0.3)
     assert value == pytest.approx(f(0.9, 0.3), rel=1e-14)
     np.testing.assert_allclose(gradient, expected[1], rtol=1e-13)
+
+
+def roughness(p):
+    prev = None
+    s = 0.0
+    for v in p:
+        if prev is not None:
+            s += (v - prev) ** 2
+        prev = v
+    return s
+
+
+def best_of_six(x):
+    best = None
+    for i in range(6):
+        v = (x - 0.3 * i) ** 2
+        if best is None or v < best:
+            best = v
+    return best
+
+
+def test_a_none_the_function_tests_is_kept():
+    """``prev = None`` tested ``prev is not None``: the function's own None, kept (numba
+    types it optional); a placeholder srcad writes is a zero of its type instead. Round
+    61c: compiled as ``prev = 0.0``, the test was always true (-0.6 where -1.2 is right)."""
+    p = [0.3, 0.9, 0.1, 1.5]
+    want = [2 * (p[0] - p[1]), 2 * (2 * p[1] - p[0] - p[2]), 2 * (2 * p[2] - p[1] - p[3]),
+            2 * (p[3] - p[2])]
+    assert srcad.grad(roughness, backend="numba")(p) == pytest.approx(want, rel=1e-12)
+    assert srcad.grad(best_of_six, backend="numba")(0.7) == pytest.approx(2 * (0.7 - 0.6))
