@@ -26,9 +26,10 @@ def damp_below(x, floor):
     return x
 
 
-def gamma_ratio(z):
-    """Γ(z + 1) / Γ(z) with ``math.gamma``, which has no derivative rule."""
-    return math.gamma(z + 1.0) / math.gamma(z)
+def ulp_ratio(z):
+    """The spacing of floats at z + 1 over that at z, with ``math.ulp``, which has no
+    derivative rule."""
+    return math.ulp(z + 1.0) / math.ulp(z)
 
 
 def cube_roots(x):

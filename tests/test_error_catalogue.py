@@ -299,12 +299,12 @@ CONSTRUCTS = {
 
 
         def helper(z):
-            return math.gamma(z)  # <-- error
+            return math.ulp(z)  # <-- error
 
 
         def f(x):
             return helper(x) * x
-        """, "math.gamma"),
+        """, "math.ulp"),
 }
 
 
@@ -341,15 +341,15 @@ MULTI = {
         def f(x):
             with open("log.txt"):  # <-- error
                 y = x
-            return math.gamma(y)  # <-- error
+            return math.ulp(y)  # <-- error
         """,
     "two-unknown-callees": """\
         import math
 
 
         def f(x):
-            a = math.gamma(x)  # <-- error
-            b = math.ldexp(x, 2)  # <-- error
+            a = math.ulp(x)  # <-- error
+            b = math.nextafter(x, 2.0)  # <-- error
             return a + b
         """,
     "nested-function-problems": """\

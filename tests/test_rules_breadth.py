@@ -1022,3 +1022,18 @@ def _column_major(M):
 def test_reshapes_in_fortran_order():
     M = RNG.standard_normal((2, 3))
     check_four_ways(_column_major, M)
+
+
+def _special_math(x):
+    return math.gamma(x) + math.cbrt(x) * math.exp2(x) + math.ldexp(x * x, 3)
+
+
+def test_math_gamma_cbrt_exp2_ldexp():
+    """Rules for math.gamma (Γ ψ), math.cbrt (1 / (3 cbrt²)), math.exp2 (ln 2 · 2^x) and
+    math.ldexp (linear in x): round 61c found them refused; against exact values."""
+    x = 1.7
+    (gradient,) = check_four_ways(_special_math, x)
+    digamma = (math.lgamma(x + 1e-6) - math.lgamma(x - 1e-6)) / 2e-6
+    want = (math.gamma(x) * digamma + math.exp2(x) / (3 * math.cbrt(x) ** 2)
+            + math.cbrt(x) * math.log(2) * math.exp2(x) + 16 * x)
+    assert gradient == pytest.approx(want, rel=1e-8)

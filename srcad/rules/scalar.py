@@ -194,6 +194,15 @@ for _name, _template in {
     "lgamma": "digamma(x) * g",
 }.items():
     defrule(f"math.{_name}(x)", env=MATH, x=_template, elementwise=True)
+#: ``gamma' = gamma * digamma``; ``cbrt' = 1 / (3 cbrt^2)`` (inf at 0); ``exp2' = ln 2 * exp2``
+#: (cbrt and exp2: Python 3.11 on)
+defrule("math.gamma(x)", env=MATH, x="ans * digamma(x) * g", elementwise=True)
+if hasattr(math, "cbrt"):
+    defrule("math.cbrt(x)", env=MATH, x="divide(g, 3 * ans * ans)", elementwise=True)
+if hasattr(math, "exp2"):
+    defrule("math.exp2(x)", env=MATH, x="0.6931471805599453 * ans * g", elementwise=True)
+#: ``ldexp(x, i) = x * 2 ** i``: linear in ``x``; the int ``i`` has no gradient
+defrule("math.ldexp(x, i)", env=MATH, x="math.ldexp(g, i)", i=None, elementwise=True)
 #: So that ``lgamma``'s second derivative exists (``hessian``): digamma' = trigamma.
 defrule("digamma(x)", env={"digamma": digamma, "trigamma": trigamma}, x="trigamma(x) * g",
         elementwise=True)
