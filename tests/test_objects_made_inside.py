@@ -602,3 +602,21 @@ def test_len_float_and_bool_of_an_object_call_its_methods():
     """Refused as "an operator its class does not define" (round 57)."""
     assert check_four_ways(_builtins_of_objects, 0.7)[0] == pytest.approx(
         1.0 + 2.0 + 1.4 + 3.0, rel=1e-12)
+
+
+class _Bag:
+    pass
+
+
+def _bag_of_results(x, y):
+    r = _Bag()
+    r.area = x * y
+    r.ratio = x / y
+    r.area += 0.5 * r.ratio
+    return r.area * r.ratio
+
+
+def test_an_object_of_a_class_without_init_gets_fields_set():
+    """``class Bag: pass``, then ``r = Bag(); r.v = ...``: the function made the object,
+    and sets its fields (round 61c: refused as 'changes an object outside the function')."""
+    check_four_ways(_bag_of_results, 1.5, 0.7)

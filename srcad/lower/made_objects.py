@@ -954,9 +954,10 @@ def makes_objects(cls: Any) -> bool:
     root = cls.__module__.split(".")[0]
     if root in ("numpy", "scipy", "collections", "srcad", "functools", "enum", "pandas"):
         return False
-    fieldless = (  # (Softmax(): a class of Python code without __init__; not a C type)
+    fieldless = (  # (Softmax(), a class of Python code without __init__; `class Rec:
+        # pass`, whose fields the function sets: not a C type)
         inspect.getattr_static(cls, "__init__", None) is object.__init__
-        and any(isinstance(v, types.FunctionType) for v in vars(cls).values())
+        and any("__dict__" in vars(base) for base in cls.__mro__[:-1])  # (not a C type)
     )
     return (records.is_record_class(cls) or fieldless) and not issubclass(
         cls, tuple | BaseException
