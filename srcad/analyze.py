@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeGuard
 
 from . import ir, pycode
-from .rules.scalar import ITEM, ITERATING_READS, LOOP_ITEMS, SORTED
+from .rules.scalar import FIELD, ITEM, ITERATING_READS, LOOP_ITEMS, SORTED
 from .rules.table import COPY
 
 
@@ -300,10 +300,13 @@ class NumberKinds:
     numbers: set[str]
     sequences: set[str]
     rows: set[str]
+    #: parameters that are objects (namedtuples, dataclasses, plain objects) whose
+    #: fields the function reads are numbers
+    records: set[str] = field(default_factory=set)
 
     def of_depth(self, depth: int) -> set[str]:
-        """The names of ``depth``: 0 numbers, 1 sequences, 2 rows."""
-        return (self.numbers, self.sequences, self.rows)[depth]
+        """The names of ``depth``: 0 numbers, 1 sequences, 2 rows, 3 records."""
+        return (self.numbers, self.sequences, self.rows, self.records)[depth]
 
 
 def number_kinds(fn: ir.Function, given_as: Mapping[str, int] | None = None) -> NumberKinds:
@@ -328,6 +331,7 @@ def number_kinds(fn: ir.Function, given_as: Mapping[str, int] | None = None) -> 
     scalars = set(definitions) | given_of(0) | _numeric_globals(fn) | indices
     sequences = set(definitions) | given_of(1)
     rows = set(definitions) | given_of(2)
+    records = {p for p in given if given_as.get(p) == RECORD_DEPTH}
 
     def scalar(operand: ir.Expr) -> bool:
         if isinstance(operand, ir.Const):
@@ -366,6 +370,9 @@ def number_kinds(fn: ir.Function, given_as: Mapping[str, int] | None = None) -> 
             return _math_call(value, fn) and all(scalar(a) for a in value.args)
         if rule.elementwise or rule is COPY:
             return all(scalar(o) for o in stmt.operands)
+        if rule is FIELD:  # (p.a of an object whose fields are numbers)
+            record = stmt.operands[0]
+            return isinstance(record, ir.Name) and record.id in records
         if rule.sequences and not rule.holds:  # an item, a sum, a max of a sequence
             return not _slice_read(stmt) and parts(stmt)
         return False
@@ -413,7 +420,7 @@ def number_kinds(fn: ir.Function, given_as: Mapping[str, int] | None = None) -> 
             if name in rows and not all(row_definition(s) for s in stmts):
                 rows.discard(name)
                 changed = True
-    return NumberKinds(scalars, sequences, rows)
+    return NumberKinds(scalars, sequences, rows, records)
 
 
 def _key(operand: ir.Expr) -> bool:
@@ -483,9 +490,11 @@ class FloatGuards:
     sequences: tuple[str, ...] = ()
     from_arrays: tuple[str, ...] = ()
     rows: tuple[str, ...] = ()
+    #: objects whose fields the function reads: each must hold a Python float there
+    records: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def __bool__(self) -> bool:
-        return bool(self.numbers or self.sequences or self.rows)
+        return bool(self.numbers or self.sequences or self.rows or self.records)
 
     def depths(self) -> dict[str, int]:
         """Each checked name's depth: 0 a number, 1 a sequence of them, 2 rows."""
@@ -493,6 +502,7 @@ class FloatGuards:
             **{n: 0 for n in self.numbers},
             **{p: 1 for p in self.sequences},
             **{p: 2 for p in self.rows},
+            **{p: RECORD_DEPTH for p, _ in self.records},
         }
 
 
@@ -519,8 +529,6 @@ def scalar_guards(
         and s.rule.broadcasting
         and activity.is_active(s.target)
     ]
-    if not all(_scalar_operands(s, scalars, fn) for s in broadcasting):
-        return None
     # the parameters these numbers come from, and as what: a number (depth 0), a
     # sequence of them (1) or rows (2)
     pending = [
@@ -553,11 +561,15 @@ def scalar_guards(
         *fn.params, *fn.kwonly, *(c for c in fn.free_cells if c not in fn.params),
         *_sequence_globals(fn),
     )
-    if any(
-        len(depths.get(p, ())) > 1 or max(depths.get(p, {0})) > 2 for p in given
-    ) or any(
-        p not in kinds.of_depth(d) for p in given for d in depths.get(p, ()) if d
-    ):
+    if any(len(depths.get(p, ())) > 1 for p in given):
+        return None
+    records = tuple(p for p in given if depths.get(p) == {RECORD_DEPTH})
+    if records:  # (their fields are numbers: the kinds again, knowing which are records)
+        kinds = number_kinds(fn, {p: RECORD_DEPTH for p in records})
+        scalars = kinds.numbers
+    if not all(_scalar_operands(s, scalars, fn) for s in broadcasting):
+        return None
+    if any(p not in kinds.of_depth(d) for p in given for d in depths.get(p, ()) if d):
         return None
     as_numbers = {n for n, d in seen if d == 0}
     sequence_params = tuple(p for p in given if depths.get(p) == {1})
@@ -570,7 +582,21 @@ def scalar_guards(
             definitions,
         ),
         tuple(p for p in given if depths.get(p) == {2}),
+        tuple((p, _fields_read(fn, p)) for p in records),
     )
+
+
+#: the depth of an object whose fields are numbers (see :class:`NumberKinds`)
+RECORD_DEPTH = 3
+
+
+def _fields_read(fn: ir.Function, record: str) -> tuple[str, ...]:
+    """The fields of the object ``record`` that ``fn`` reads (``p.a``: ``"a"``)."""
+    return tuple(dict.fromkeys(
+        s.operands[1].value for s in ir.walk(fn.body)
+        if isinstance(s, ir.Assign) and s.rule is FIELD
+        and s.operands[0] == ir.Name(record) and isinstance(s.operands[1], ir.Const)
+    ))
 
 
 def _operand_depth(stmt: ir.Assign, k: int, depth: int) -> int:
@@ -581,6 +607,8 @@ def _operand_depth(stmt: ir.Assign, k: int, depth: int) -> int:
     rule = stmt.rule
     if rule is COPY:
         return depth
+    if rule is FIELD and k == 0 and depth == 0:  # (a number read from an object's field)
+        return RECORD_DEPTH
     if rule is None or k >= len(rule.params):
         return 0
     if rule.params[k] in rule.sequences:

@@ -14,6 +14,7 @@ from . import ir
 from .analyze import FloatGuards, float_witnesses
 from .runtime import (
     as_floats,
+    float_fields,
     float_items,
     float_rows,
     fresh_arguments,
@@ -166,6 +167,10 @@ def float_guard(
             check_items = number_items if p in fn.free_objects else float_items
             items = builder.bind(check_items.__name__, check_items)
             checks.append(ir.UnaryOp("not", ir.Call(ir.Name(items), (ir.Name(p),))))
+    for p, fields in guards.records:
+        check_fields = builder.bind("float_fields", float_fields)
+        names = ir.Tuple(tuple(ir.Const(f) for f in fields))
+        checks.append(ir.UnaryOp("not", ir.Call(ir.Name(check_fields), (ir.Name(p), names))))
     for p in guards.rows:
         rows = builder.bind("float_rows", float_rows)
         checks.append(ir.UnaryOp("not", ir.Call(ir.Name(rows), (ir.Name(p),))))

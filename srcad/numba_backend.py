@@ -562,9 +562,13 @@ _COMPILED: dict[tuple[int, Any], tuple[Any, Any]] = {}
 def _compiled(built: Any, user_function: types.FunctionType) -> Any:
     numba = numba_module()
     from .float_guard import read_as_lists_in, without_float_guard
+    from .runtime import float_fields
 
     where = Location(built.forward.source_file, built.forward.source_line, 0)
-    if len(built.versions) < 2:
+    reads_objects = len(built.versions) == 2 and any(
+        value is float_fields for value in built.versions[0].ir.bindings.values()
+    )  # (a version for floats whose parameters include objects: numba compiles none)
+    if len(built.versions) < 2 or reads_objects:
         raise CompiledBackendError(
             "backend='numba' compiles srcad's version of a gradient for Python numbers "
             "(floats, ints, lists of them, loops, branches, math), and srcad made none "

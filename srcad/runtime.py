@@ -1123,6 +1123,40 @@ def numbers_only(*values: Any) -> bool:
     return True
 
 
+def float_fields(value: Any, names: tuple[str, ...]) -> bool:
+    """Is ``value`` an object (a namedtuple, a dataclass instance, a plain object) that
+    holds a Python float (or an int: a count) in each field of ``names``? (The float
+    version's entry check for a parameter whose fields the function reads.)"""
+    if record_kind(value) is None:
+        return False
+    for name in names:
+        item = getattr(value, name, None).__class__
+        if item is not float and item is not _FLOAT64_SCALAR and item is not int:
+            return False
+    return True
+
+
+def record_like(like: Any, names: tuple[str, ...], values: tuple[Any, ...]) -> Any:
+    """The gradient of the object parameter ``like`` whose fields ``names`` have the
+    adjoints ``values`` (numbers, see :mod:`srcad.float_records`): an object of its class
+    (a namedtuple of floats directly; else as :func:`structured_like` makes it)."""
+    cls = like.__class__
+    given = dict(zip(names, values))
+    if any(getattr(like, name).__class__ is int for name in names):
+        return structured_like(AdjointRecord(like, given), like)  # (a count: as it is)
+    if isinstance(like, tuple):
+        if len(names) == len(like) and all(name in given for name in cls._fields):
+            return cls(*(given[name] for name in cls._fields))
+    elif (
+        getattr(like, "__dict__", None) is not None and like.__dict__.keys() == given.keys()
+        and not hasattr(cls, "__post_init__")
+    ):  # (every field read: a copy with the gradients, as dataclasses.replace makes it)
+        made = copy.copy(like)
+        made.__dict__.update(given)
+        return made
+    return structured_like(AdjointRecord(like, given), like)
+
+
 def float_items(value: Any) -> bool:
     """Is ``value`` a list or tuple of Python floats (or numpy float64 numbers, a float
     subclass: ``list(np.linspace(...))``), or a dict of them? (The float version's entry

@@ -6,6 +6,8 @@ the version chosen is read from ``backward_source``.
 """
 from __future__ import annotations
 
+import collections
+import dataclasses
 import importlib.util
 import math
 
@@ -417,3 +419,56 @@ def test_a_list_adjoint_added_as_a_whole_stays_an_adjoint_list():
     assert type(gradient) is list
     assert np.allclose(gradient, want, rtol=1e-13, atol=0.0)
     check_four_ways(_log_sum_exp, xs)
+
+
+_Params = collections.namedtuple("_Params", "rate scale label steps")
+
+
+@dataclasses.dataclass
+class _Shape:
+    width: float
+    height: float
+    margin: float = 0.5
+
+
+class _Plain:
+    def __init__(self, gain, bias):
+        self.gain, self.bias = gain, bias
+
+
+def _relaxation(p, x):
+    for _ in range(p.steps):
+        x = x * p.rate + math.tanh(p.scale * x)
+    return x
+
+
+def _area_and_sine(s):
+    return s.width * s.height + math.sin(s.width)
+
+
+def _neuron(q, x):
+    return math.tanh(q.gain * x + q.bias) * q.gain
+
+
+@pytest.mark.parametrize("f, args", [
+    (_relaxation, (_Params(0.8, 1.3, "decay", 12), 0.7)),
+    (_area_and_sine, (_Shape(0.3, 1.2),)),
+    (_neuron, (_Plain(0.9, -0.2), 0.4)),
+])
+def test_an_object_parameters_fields_are_numbers_in_the_float_version(f, args):
+    """An object parameter (namedtuple, dataclass, plain object) whose fields the function
+    reads: the float version checks those fields (float_fields) and keeps a number per
+    field's adjoint, the gradient an object of its class at the end (record_like);
+    round 61: no float version, 40-225x the function."""
+    from srcad.building import build
+
+    built = build(f, (0,), "grad", True)
+    assert len(built.versions) == 2
+    text = built.versions[0].compiled.source
+    assert "float_fields(" in text and "field_grad(" not in text, text
+    gradient = check_four_ways(f, *args, wrt=0)[0]
+    assert type(gradient) is type(args[0])
+    if isinstance(args[0], _Params):
+        assert gradient.label == "decay" and gradient.steps == 12  # (static fields as given)
+    if isinstance(args[0], _Shape):
+        assert gradient.margin == 0.0 and gradient.height == pytest.approx(0.3)
