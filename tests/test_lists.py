@@ -1706,3 +1706,18 @@ def test_a_list_a_loop_appends_to_on_some_paths_grows_in_place(f):
     text = build(f, ("xs", "w"), "grad", True).versions[0].compiled.source
     assert "appended(" not in text and ".append(" in text, text
     check_four_ways(f, xs, 0.7)
+
+
+def _deleted_through_one_name(x):
+    h = [x, 2.0 * x, 3.0]
+    g = h
+    del h[0]  # <del-shared>
+    return sum(g) * x
+
+
+def test_del_of_an_item_of_a_list_two_names_hold_says_del():
+    """The refusal names what the user wrote, ``del`` (round 61c: it said ``.pop``, the
+    call srcad reads ``del h[0]`` as)."""
+    with pytest.raises(srcad.SrcadError, match="`del` would change both") as caught:
+        srcad.grad(_deleted_through_one_name)(1.5)
+    assert caught.value.lineno == marker_line(__file__, "del-shared")

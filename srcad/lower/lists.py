@@ -201,7 +201,9 @@ class Lists(LoweringPart):
                 "this function made",
                 f"make a new one without it: `{receiver} = {kept}`",
             )
-        self.pop_item(scope, _method_call(receiver, "pop", [deleted.slice], [], deleted))
+        popped = _method_call(receiver, "pop", [deleted.slice], [], deleted)
+        popped.srcad_written_as = "del"  # type: ignore[attr-defined]  # (for messages)
+        self.pop_item(scope, popped)
 
     def pop_item(self, scope: Scope, call: ast.Call) -> Any:
         """``items.pop()`` / ``items.pop(i)`` on a list this function made: the item (read
@@ -239,7 +241,8 @@ class Lists(LoweringPart):
                 f"pop from a copy: `{receiver} = list({receiver})` first (of a dict: read "
                 f"`{receiver}[key]` and make a new dict without the key)",
             )
-        self.check_growable(scope, call, receiver, old, ".pop")
+        written = getattr(call, "srcad_written_as", None)  # (`del items[i]`: desugared)
+        self.check_growable(scope, call, receiver, old, "del" if written == "del" else ".pop")
         index = self.lower_operand(scope, call.args[0]) if call.args else ir.Const(-1)
         if isinstance(old, TupleValue) and _known_position(index, old):
             items = list(old.items)
@@ -456,7 +459,8 @@ class Lists(LoweringPart):
             raise self.error(
                 scope,
                 node,
-                f"`{receiver}{method}` changes a list this function did not make "
+                f"`{f'del {receiver}[...]' if method == 'del' else receiver + method}` "
+                "changes a list this function did not make "
                 "(the caller's list, or one srcad cannot follow)",
                 f"make a new list first: `{receiver} = list({receiver})`, or start from `[]`",
             )
