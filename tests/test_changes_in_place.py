@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import importlib.util
 import math
+import operator
 import random
 from pathlib import Path
 
@@ -601,3 +602,53 @@ def test_a_helper_writing_into_the_rows_a_loop_runs_over_is_refused_at_the_write
     with pytest.raises(srcad.SrcadError, match="is an item of a list") as caught:
         srcad.grad(steps_each_row, wrt=(0, 1))(0.5, 0.2)
     assert caught.value.lineno == marker_line(__file__, "item-write")
+
+
+def _placed(x):
+    w = x * 1.0
+    r = np.place(w, w < 0.0, 2.0 * x[0])  # <hidden-place>
+    return np.sum(w * w) if r is None else 0.0
+
+
+def _put_by_method(x):
+    u = x * 2.0
+    r = u.put([0, 2], x[1:3])  # <hidden-put>
+    return np.sum(u) if r is None else 0.0
+
+
+def _partitioned(x):
+    u = x.copy()
+    r = u.partition(2)  # <hidden-partition>
+    return np.sum(u * np.arange(1.0, 5.0)) if r is None else 0.0
+
+
+def _operator_iadd(x):
+    u = x.copy()
+    v = operator.iadd(u, x)  # <hidden-iadd>
+    return np.sum(u * v)
+
+
+def _dunder_setitem(x):
+    u = x.copy()
+    r = u.__setitem__(1, 3.0 * x[0])  # <hidden-setitem>
+    return np.sum(u * u) if r is None else 0.0
+
+
+def _unbound_sort(x):
+    u = x * 1.5
+    s = np.ndarray.sort(u)  # <hidden-sort>
+    return np.sum(u * np.arange(1.0, 5.0)) if s is None else 0.0
+
+
+@pytest.mark.parametrize("f, tag", [
+    (_placed, "hidden-place"), (_put_by_method, "hidden-put"),
+    (_partitioned, "hidden-partition"), (_operator_iadd, "hidden-iadd"),
+    (_dunder_setitem, "hidden-setitem"), (_unbound_sort, "hidden-sort"),
+])
+def test_a_call_that_changes_its_argument_out_of_sight_is_refused(f, tag):
+    """A call that writes into an argument, with no rule that writes it, is refused where
+    it stands, also when its value is assigned (round 61d: `r = np.place(w, m, v)` lost the
+    write: a wrong value, a zero gradient)."""
+    with pytest.raises(srcad.SrcadError, match="changes its argument in place") as caught:
+        srcad.grad(f)(np.array([0.3, -1.2, 2.5, 0.1]))
+    assert caught.value.lineno == marker_line(__file__, tag)

@@ -121,6 +121,10 @@ MISSING_TANGENT = "has no forward-mode (tangent) rule"
 SECOND_RTOL, SECOND_ATOL = 1e-4, 1e-5  # hvp vs differences of the gradient
 #: One program in this many (by a checksum of its source) has its hvp checked too (6).
 SECOND_ORDER_EVERY = 4
+#: One program with loops in this many (by another checksum) has its gradient with respect
+#: to its first parameter alone checked against the full gradient's first entry (7): for
+#: Python floats that is forward mode (srcad.forward_gradient), the others reverse mode.
+ONE_PARAMETER_EVERY = 3
 BOUND_SLACK = 1e-9  # the generator's interval bounds are exact up to roundoff
 
 #: Default (CI) run: this many programs, fixed seed. The slow run: SLOW_EXAMPLES. Each program
@@ -360,6 +364,12 @@ def _check_program(
             count_refusal(stats, "no second order", program, f, error)
         if stats is not None:
             stats["second order"] = stats.get("second order", 0) + 1
+    one = None
+    looped = any(isinstance(node, ast.For | ast.While) for node in ast.walk(program.funcdef))
+    if looped and zlib.crc32(source.encode()[::-1]) % ONE_PARAMETER_EVERY == 0:
+        one = srcad.grad(f, wrt=0)
+        if stats is not None:
+            stats["one parameter"] = stats.get("one parameter", 0) + 1
     if has_branches(program):
         pts = [away_from_switch(f, pt, n) for pt in pts]
         if stats is not None:
@@ -390,6 +400,11 @@ def _check_program(
         # (6) second derivatives, for some of the programs
         if second is not None:
             check_second_order(second, g, pt, n)
+        # (7) the first parameter alone (forward mode), for some of the programs
+        if one is not None:
+            alone = float(one(*pt))
+            assert close(alone, got[0], SAME_RTOL * 1e3, SAME_ATOL * 1e3), (
+                f"gradient along the first parameter alone {alone!r} vs {got[0]!r} at {pt}")
     # (5) determinism: a second call, and a rebuild from a second copy of the file. The
     # copy has the same file name (the listing names helper files) and one more line
     # before `def f`, so f's code object differs and srcad cannot reuse its cache. (The

@@ -7,6 +7,7 @@ import builtins
 import functools
 import inspect
 import math
+import operator
 import types
 from collections.abc import Callable
 from typing import Any
@@ -203,6 +204,7 @@ class Expressions(LoweringPart):
             node = ast.copy_location(
                 ast.Call(node.func, self.spread(scope, node.args), node.keywords), node
             )
+        self.refuse_hidden_changes(scope, node)
         popped = self.appended_list(scope, node)
         if popped is not None and isinstance(node.func, ast.Attribute) and node.func.attr == "pop":
             return self.pop_item(scope, node)  # (items.pop(i): the item, and a shorter list)
@@ -275,6 +277,29 @@ class Expressions(LoweringPart):
                 return base.items[index]
             node = ast.copy_location(ast.Subscript(Operand(base), node.slice, ast.Load()), node)
         return self.operation(scope, node, target)
+
+    def refuse_hidden_changes(self, scope: Scope, node: ast.Call) -> None:
+        """Refuse a call that changes an argument in place and that srcad does not read as
+        the write it is (``np.place(a, m, v)``, ``operator.iadd(u, x)``, ``u.put(i, v)``,
+        ``u.__setitem__(k, v)``): its value, assigned, would hide the change, which the
+        gradient would then miss (round 61d)."""
+        callee = self.denote(scope, node.func).static
+        method = node.func.attr if isinstance(node.func, ast.Attribute) else None
+        text_partition = method == "partition" and any(  # (a string's: "k=v".partition("="))
+            isinstance(a, ast.Constant) and isinstance(a.value, str) for a in node.args
+        )
+        hidden = any(callee is f for f in _HIDDEN_CHANGES) or (
+            callee is NOT_STATIC and method in _HIDDEN_CHANGE_METHODS and not text_partition
+        )
+        if hidden:
+            raise self.error(
+                scope,
+                node,
+                f"`{ast.unparse(node.func)}` changes its argument in place, which srcad does "
+                "not follow through this call",
+                "write the change as an assignment or an in-place operator on the array "
+                "(`u[i] = v`, `u += x`, `a = np.where(m, v, a)`, `a.sort()`)",
+            )
 
     def call_of_code(self, scope: Scope, node: ast.Call, target: Callable[[], str] | None) -> Any:
         """A call of code srcad lowers itself (a helper inlined from its source, a nested
@@ -590,3 +615,23 @@ _CONSTANT_MODULES = (math, np)
 
 #: srcad's list gates, as forward mode's code calls them: (rule, helper name)
 _GROWTH = {appended: (APPEND, "appended"), extended: (EXTEND, "extended")}
+
+
+#: calls that change an argument in place with no rule that writes it (refused)
+_HIDDEN_CHANGES: tuple[Any, ...] = (
+    np.place, np.put_along_axis,
+    *(getattr(operator, name) for name in (
+        "iadd", "isub", "imul", "imatmul", "itruediv", "ifloordiv", "imod", "ipow", "iand",
+        "ior", "ixor", "ilshift", "irshift", "iconcat", "setitem", "delitem",
+    )),
+    *(getattr(np.ndarray, name) for name in (
+        "put", "partition", "sort", "fill", "resize", "setfield", "itemset", "byteswap",
+    ) if hasattr(np.ndarray, name)),
+)
+#: methods of a value (its type known when the program runs) that change it in place
+_HIDDEN_CHANGE_METHODS = frozenset((
+    "__setitem__", "__delitem__", "__iadd__", "__isub__", "__imul__", "__imatmul__",
+    "__itruediv__", "__ifloordiv__", "__imod__", "__ipow__", "__iand__", "__ior__",
+    "__ixor__", "__ilshift__", "__irshift__", "put", "itemset", "setfield", "partition",
+    "resize",
+))
