@@ -112,7 +112,12 @@ def load_module(source: str, tmp_path: Path):
 
 @pytest.fixture
 def load(tmp_path):
+    """Loads an example; afterwards forgets its modules and the rules it registered (a
+    ``defgrad(math.cbrt, ...)`` would otherwise stand for math.cbrt in later tests)."""
+    from srcad.rules import TABLE
+
     loaded = []
+    before = {id(rule) for rule in TABLE.user_rules()}
 
     def _load(source):
         module, path = load_module(source, tmp_path)
@@ -122,6 +127,9 @@ def load(tmp_path):
     yield _load
     for name in loaded:
         sys.modules.pop(name, None)
+    for rule in TABLE.user_rules():
+        if id(rule) not in before:
+            TABLE.remove(rule)
 
 
 def run(entry_run: str, module):

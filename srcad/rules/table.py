@@ -186,6 +186,11 @@ class RuleTable:
             self.version += 1
         return rule
 
+    def user_rules(self) -> list[Rule]:
+        """The rules ``defrule`` and ``defgrad`` added (to take out again: :meth:`remove`)."""
+        with self._lock:
+            return [r for rules in self._by_key.values() for r in rules if r.user]
+
     def remove(self, rule: Rule) -> None:
         """Take ``rule`` out of the table (undoing an ``add``, such as a ``defgrad``)."""
         key = _index_key(rule.pattern, rule.env)
