@@ -290,6 +290,8 @@ class Expressions(LoweringPart):
         )
         hidden = any(callee is f for f in _HIDDEN_CHANGES) or (
             callee is NOT_STATIC and method in _HIDDEN_CHANGE_METHODS and not text_partition
+            and isinstance(node.func, ast.Attribute)
+            and not self.may_be_made(scope, node.func.value)  # (p[1] = v: its class's code)
         )
         if hidden:
             raise self.error(
