@@ -60,6 +60,8 @@ def forward_gradient(
         return None
     if not all(p in numbers for p in wrt):
         return None
+    if not any(isinstance(s, ir.Loop) for s in ir.walk(fn.body)):
+        return None  # (straight-line code saves nothing: reverse mode, one pass)
     activities = {p: activity(fn, (p,)) for p in wrt}
     if not _numbers_only(fn.body, list(activities.values()), numbers):
         return None
