@@ -76,6 +76,16 @@ def _calls(fn: ir.Function, value: ir.Expr, helper: Any) -> bool:
     )
 
 
+def helper_arguments(
+    fn: ir.Function, value: ir.Expr, helper: Any
+) -> tuple[ir.Expr, ...] | None:
+    """The arguments of ``value`` when it calls ``helper`` (bound in ``fn``) by position
+    only; else None."""
+    if isinstance(value, ir.Call) and _calls(fn, value, helper) and not value.kwargs:
+        return value.args
+    return None
+
+
 def without_float_guard(fn: ir.Function) -> list[ir.Stmt]:
     """The float version's body without its type check and the comments about it (what
     is differentiated again for second derivatives)."""

@@ -16,6 +16,7 @@ from dataclasses import replace
 from typing import Any
 
 from . import ir
+from .float_guard import helper_arguments
 from .names import NameAllocator, bind
 from .runtime import (
     as_floats,
@@ -31,17 +32,8 @@ from .runtime import (
 
 def plain_float_lists(fn: ir.Function) -> ir.Function:
     """``fn`` (a version for Python floats) with its list parameters' helpers replaced."""
-    helpers = {name: obj for name, obj in fn.bindings.items()}
-
     def calls(value: ir.Expr, helper: Any) -> tuple[ir.Expr, ...] | None:
-        if (
-            isinstance(value, ir.Call)
-            and isinstance(value.func, ir.Name)
-            and helpers.get(value.func.id) is helper
-            and not value.kwargs
-        ):
-            return value.args
-        return None
+        return helper_arguments(fn, value, helper)
 
     checked: dict[str, str] = {}  # xs_floats -> xs
     lists: set[str] = set()  # names that hold such a list

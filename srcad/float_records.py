@@ -15,6 +15,7 @@ from dataclasses import replace
 from typing import Any
 
 from . import ir
+from .float_guard import helper_arguments
 from .names import NameAllocator, bind
 from .runtime import field_grad, float_fields, record_like, structured_like, zeros_like
 
@@ -23,17 +24,8 @@ def number_fields(fn: ir.Function) -> ir.Function:
     """``fn`` (a version for Python floats) with the adjoints of its checked object
     parameters kept field by field, where they are only made, added to field by field and
     returned."""
-    helpers = dict(fn.bindings)
-
     def call_of(value: ir.Expr, helper: Any) -> tuple[ir.Expr, ...] | None:
-        if (
-            isinstance(value, ir.Call)
-            and isinstance(value.func, ir.Name)
-            and helpers.get(value.func.id) is helper
-            and not value.kwargs
-        ):
-            return value.args
-        return None
+        return helper_arguments(fn, value, helper)
 
     checked: dict[str, tuple[str, ...]] = {}  # p -> the fields float_fields checks
     for stmt in ir.walk(fn.body):
