@@ -13,6 +13,7 @@ range(3)]``, whose items are then written one by one).
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 
 from . import ir
@@ -31,25 +32,28 @@ def hoist_invariants(fn: ir.Function) -> ir.Function:
     if writes:  # (what an in-place write may change keeps its place, and its identity)
         roots = points_to(fn)
         bound_once -= {root for w in writes for root in roots.get(w, (w,))}
-    body = _hoisted(tuple(fn.body), frozenset(bound_once))
+    functions = {**fn.free_objects, **fn.bindings}
+    body = _hoisted(tuple(fn.body), frozenset(bound_once), functions)
     return fn if body == tuple(fn.body) else fn.with_body(body)
 
 
-def _hoisted(body: tuple[ir.Stmt, ...], movable: frozenset[str]) -> tuple[ir.Stmt, ...]:
+def _hoisted(
+    body: tuple[ir.Stmt, ...], movable: frozenset[str], functions: dict[str, object]
+) -> tuple[ir.Stmt, ...]:
     out: list[ir.Stmt] = []
     for stmt in body:
         blocks = ir.blocks_of(stmt)
         if blocks:
-            stmt = ir.with_blocks(stmt, (_hoisted(b, movable) for b in blocks))
+            stmt = ir.with_blocks(stmt, (_hoisted(b, movable, functions) for b in blocks))
         if isinstance(stmt, ir.Loop):
-            moved, stmt = _invariants(stmt, movable)
+            moved, stmt = _invariants(stmt, movable, functions)
             out += moved
         out.append(stmt)
     return tuple(out)
 
 
 def _invariants(
-    loop: ir.Loop, movable: frozenset[str]
+    loop: ir.Loop, movable: frozenset[str], functions: dict[str, object]
 ) -> tuple[list[ir.Assign], ir.Loop]:
     """The invariant assignments of ``loop``'s own body (not its branches), and the loop
     without them (``movable``: the names bound once that no in-place write may change)."""
@@ -61,7 +65,7 @@ def _invariants(
     moved: list[ir.Assign] = []
     kept: list[ir.Stmt] = []
     for stmt in loop.body:
-        if _movable(stmt, bound, movable):
+        if _movable(stmt, bound, movable, functions):
             assert isinstance(stmt, ir.Assign)  # (_movable's test)
             moved.append(stmt)
             bound.discard(stmt.target)  # (what reads it is invariant too)
@@ -72,7 +76,9 @@ def _invariants(
     return moved, ir.with_blocks(loop, (loop.test, tuple(kept)))
 
 
-def _movable(stmt: ir.Stmt, bound: set[str], movable: frozenset[str]) -> bool:
+def _movable(
+    stmt: ir.Stmt, bound: set[str], movable: frozenset[str], functions: dict[str, object]
+) -> bool:
     if not (
         isinstance(stmt, ir.Assign)
         and stmt.rule is not None
@@ -86,6 +92,8 @@ def _movable(stmt: ir.Stmt, bound: set[str], movable: frozenset[str]) -> bool:
         operands: tuple[ir.Expr, ...] = (value.left, value.right)
     elif isinstance(value, ir.UnaryOp) and value.op == "-":
         operands = (value.operand,)
+    elif _math_of_constants(value, functions):
+        return True  # (math.cos(0.1): the same number in every iteration, raising nothing)
     else:
         return False
     return all(
@@ -100,4 +108,23 @@ def _changes_in_place(stmt: ir.Stmt) -> bool:
     return (
         isinstance(stmt, ir.Assign) and (stmt.in_place or stmt.logical)
         or isinstance(stmt, ir.Python | ir.Enter | ir.Exit)  # (a try, np.errstate)
+    )
+
+
+#: math's functions that give a finite float, raising nothing, for every finite float
+_FINITE_MATH = frozenset(("sin", "cos", "tanh", "atan", "erf", "erfc", "fabs"))
+
+
+def _math_of_constants(value: ir.Expr, functions: dict[str, object]) -> bool:
+    """``math.cos(0.1)``: a function of :data:`_FINITE_MATH` of finite float constants."""
+    if not (isinstance(value, ir.Call) and isinstance(value.func, ir.Attr) and not value.kwargs):
+        return False
+    module = value.func.value
+    return (
+        isinstance(module, ir.Name) and functions.get(module.id) is math
+        and value.func.attr in _FINITE_MATH
+        and all(
+            isinstance(a, ir.Const) and type(a.value) in (int, float) and math.isfinite(a.value)
+            for a in value.args
+        )
     )
