@@ -56,13 +56,7 @@ def number_fields(fn: ir.Function) -> ir.Function:
     owner: dict[str, str] = {}  # adjoint name -> the parameter it is the adjoint of
     for stmt in ir.walk(fn.body):
         if isinstance(stmt, ir.Adjoint):
-            value = stmt.value
-            if (
-                isinstance(value, ir.BinOp)
-                and value.op == "+"
-                and value.left == ir.Name(stmt.target)
-            ):
-                value = value.right
+            value, _ = _addend(stmt.value, stmt.target)
             found = field_read(value)
             zeroed = call_of(value, zeros_like)
             if found is not None:
@@ -97,10 +91,9 @@ def number_fields(fn: ir.Function) -> ir.Function:
                 )
             ]
         if isinstance(stmt, ir.Adjoint) and stmt.target in owner:
-            d, value = stmt.target, stmt.value
-            added = stmt.accumulate
-            if isinstance(value, ir.BinOp) and value.op == "+" and value.left == ir.Name(d):
-                value, added = value.right, True
+            d = stmt.target
+            value, added = _addend(stmt.value, d)
+            added = added or stmt.accumulate
             found = field_read(value)
             if found is None:  # (zeros_like(p))
                 return zeros(d)
@@ -126,14 +119,15 @@ def number_fields(fn: ir.Function) -> ir.Function:
 
 
 def _calls_in(expr: ir.Expr) -> list[ir.Call]:
-    found: list[ir.Call] = []
-    pending = [expr]
-    while pending:
-        node = pending.pop()
-        if isinstance(node, ir.Call):
-            found.append(node)
-        pending += ir.children(node)
-    return found
+    return [node for node in ir.nodes(expr) if isinstance(node, ir.Call)]
+
+
+def _addend(value: ir.Expr, adjoint: str) -> tuple[ir.Expr, bool]:
+    """``(v, True)`` for ``adjoint + v`` (a contribution added to ``adjoint``), else
+    ``(value, False)``."""
+    if isinstance(value, ir.BinOp) and value.op == "+" and value.left == ir.Name(adjoint):
+        return value.right, True
+    return value, False
 
 
 def _only_made_and_returned(fn: ir.Function, d: str, p: str, field_read: Any, call_of: Any) -> bool:
@@ -143,9 +137,7 @@ def _only_made_and_returned(fn: ir.Function, d: str, p: str, field_read: Any, ca
         if d not in ir.reads_of(stmt):
             continue
         if isinstance(stmt, ir.Adjoint) and stmt.target == d:
-            value = stmt.value
-            if isinstance(value, ir.BinOp) and value.op == "+" and value.left == ir.Name(d):
-                value = value.right
+            value, _ = _addend(stmt.value, d)
             if field_read(value) is not None and d not in ir.names_in(value):
                 continue
             return False

@@ -299,7 +299,8 @@ class Direction(_Tangents):
     own tangent is 1.0, the other parameters' zero, so only the values that depend on
     ``param`` get a tangent line (``activity`` is of ``param`` alone). The tangent of
     ``name`` is ``name_d<param>``. ``rebound``: the function binds ``param`` again (a
-    loop's ``x = f(x)``), so its tangent is a name that starts at 1.0, not the number."""
+    loop's ``x = f(x)``), so its tangent is a name that starts at 1.0, not the number.
+    ``adjoint_templates``: see :class:`_Tangents`."""
 
     def __init__(
         self,
@@ -309,11 +310,13 @@ class Direction(_Tangents):
         names: NameAllocator,
         bindings: dict[str, Any],
         rebound: bool = False,
+        adjoint_templates: bool = False,
     ) -> None:
         super().__init__(fn, activity)
         self.names, self.bindings = names, bindings
         self.param = param
         self.rebound = rebound
+        self.adjoint_templates = adjoint_templates
 
     def tangent(self, name: str) -> str:
         if name not in self.tangents:

@@ -30,7 +30,7 @@ from . import ir
 from .analyze import Activity, FloatGuards, activity
 from .float_guard import ARRAY_VERSION, USER_FUNCTION, array_version_name, float_guard
 from .forward import Direction
-from .names import NameAllocator, bind
+from .names import NameAllocator
 from .rules.table import COPY
 from .runtime import raising_as_the_function_does
 
@@ -70,12 +70,12 @@ def forward_gradient(
     names = NameAllocator(fn.names())
     bindings: dict[str, Any] = dict(fn.bindings)
     name = names.fresh(fn.name + _SUFFIX[mode])
-    rebound = {t for s in ir.walk(fn.body) for t in ir.targets_of(s)}
-    directions = [
-        Direction(fn, activities[p], p, names, bindings, rebound=p in rebound) for p in wrt
+    bound = {t for s in ir.walk(fn.body) for t in ir.targets_of(s)}
+    directions = [  # (the float version's slopes, as reverse mode's: adjoint templates)
+        Direction(fn, activities[p], p, names, bindings, rebound=p in bound,
+                  adjoint_templates=True)
+        for p in wrt
     ]
-    for direction in directions:  # (the float version's slopes, as reverse mode's: the
-        direction.adjoint_templates = True  # exponent's tangent template is numpy code)
     body: list[ir.Stmt] = [ir.FORWARD]
     for direction in directions:
         if direction.rebound:
@@ -84,7 +84,7 @@ def forward_gradient(
         tuple(s for s in fn.body if not isinstance(s, ir.Return)), directions, names
     )
     # (a global srcad cannot see bound: its tangent is zero where the function starts)
-    bound = {*fn.params, *fn.kwonly, *(t for s in ir.walk(fn.body) for t in ir.targets_of(s))}
+    bound |= {*fn.params, *fn.kwonly}
     for direction in directions:
         body += [
             ir.Adjoint(dot, ir.Const(0.0))
@@ -96,11 +96,7 @@ def forward_gradient(
     grads: ir.Expr = gradients[0] if len(gradients) == 1 else ir.Tuple(tuple(gradients))
     body.append(ir.Return(ir.Tuple((result, grads)) if mode == "value_and_grad" else grads))
 
-    class _Binder:
-        def bind(self, preferred: str, obj: Any) -> str:
-            return bind(names, bindings, fn.free_objects, preferred, obj)
-
-    binder = _Binder()
+    binder = directions[0]  # (names what the check calls, in the same bindings)
     lists = {p: names.fresh(f"{p}_floats") for p in guards.from_arrays}
     body = list(ir.rename(body, lists))
     body = float_guard(binder, fn, name, guards, body, ir.read_in(body), lists)

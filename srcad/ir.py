@@ -646,6 +646,16 @@ def with_blocks(stmt: _S, blocks: Iterable[Iterable[Stmt]]) -> _S:
     return replace(stmt, test=first, body=second)
 
 
+def nodes(expr: Expr) -> list[Expr]:
+    """``expr`` and every expression inside it."""
+    out, stack = [], [expr]
+    while stack:
+        node = stack.pop()
+        out.append(node)
+        stack.extend(children(node))
+    return out
+
+
 def expressions_of(stmt: Stmt) -> tuple[Expr, ...]:
     """The expressions a statement holds itself (not those of its nested blocks)."""
     if isinstance(stmt, Assign | Adjoint | Effect | Return | Unpack):

@@ -142,14 +142,11 @@ def _compared_with_none(body: list[ir.Stmt] | tuple[ir.Stmt, ...]) -> set[str]:
         if isinstance(stmt, ir.Assign) and isinstance(stmt.value, ir.Name):
             linked.setdefault(stmt.target, set()).add(stmt.value.id)
             linked.setdefault(stmt.value.id, set()).add(stmt.target)
-        pending_exprs = list(ir.expressions_of(stmt))
-        while pending_exprs:
-            expr = pending_exprs.pop()
+        for expr in (node for e in ir.expressions_of(stmt) for node in ir.nodes(e)):
             if isinstance(expr, ir.Compare) and expr.op in ("is", "is not"):
                 for side, other in ((expr.left, expr.right), (expr.right, expr.left)):
                     if isinstance(side, ir.Name) and other == ir.Const(None):
                         compared.add(side.id)
-            pending_exprs += ir.children(expr)
     found: set[str] = set()
     pending = list(compared)
     while pending:

@@ -242,9 +242,9 @@ def _parameters(
     for stmt in ir.walk(body):
         if isinstance(stmt, ir.Loop) and isinstance(stmt.iterable, ir.Name):
             lists.add(stmt.iterable.id)
-        exprs += _expressions(stmt)
+        exprs += ir.expressions_of(stmt)
     for expr in exprs:
-        for node in _nodes(expr):
+        for node in ir.nodes(expr):
             if isinstance(node, ir.Subscript):
                 if isinstance(node.value, ir.Name):
                     lists.add(node.value.id)
@@ -258,28 +258,6 @@ def _parameters(
                     if isinstance(first, ir.Name):
                         lists.add(first.id)
     return {p: FLOATS if p in lists else INT if p in ints else FLOAT for p in params}
-
-
-def _expressions(stmt: ir.Stmt) -> list[ir.Expr]:
-    """The expressions ``stmt`` itself reads (not those of its blocks)."""
-    if isinstance(stmt, ir.Assign | ir.Adjoint | ir.Effect | ir.Return | ir.Unpack):
-        return [stmt.value]
-    if isinstance(stmt, ir.AdjointItem):
-        return [stmt.index, stmt.value]
-    if isinstance(stmt, ir.If):
-        return [stmt.test]
-    if isinstance(stmt, ir.Loop):
-        return [e for e in (stmt.iterable, stmt.cond) if e is not None]
-    return []
-
-
-def _nodes(expr: ir.Expr) -> list[ir.Expr]:
-    out, stack = [], [expr]
-    while stack:
-        node = stack.pop()
-        out.append(node)
-        stack.extend(ir.children(node))
-    return out
 
 
 def kinds(fn: ir.Function, body: tuple[ir.Stmt, ...] | list[ir.Stmt]) -> dict[str, str]:

@@ -1692,15 +1692,9 @@ def power_slope(x: Any, y: Any, order: int = 1) -> Any:
     ``order``: ``x ** y`` is a polynomial of lower degree, also at 0, where the formula
     reads ``0 * inf``); inf at 0 for other exponents below ``order``, as numpy gives
     (Python floats would raise)."""
-    if (y.__class__ is int or y.__class__ is float) and order == 1 and y != 0 and (
-        x.__class__ is float
-    ):  # (the float version's case, first: a loop's count as the exponent)
-        try:
-            return y * x ** (y - 1)
-        except ZeroDivisionError:  # (0.0 ** -0.5: inf, with numpy's warning)
-            return y * np.float64(x) ** (y - 1)
-    if y.__class__ is float or y.__class__ is int:  # (an exponent that is a number)
-        coefficient = power_coefficient(y, order)
+    if y.__class__ is float or y.__class__ is int:  # (an exponent that is a number: first)
+        coefficient = y if order == 1 else power_coefficient(y, order)  # (a call less:
+        # the float version's case, a loop's count as the exponent)
         if coefficient == 0:
             return 0.0 if np.ndim(x) == 0 else np.zeros(np.shape(x))
         try:
