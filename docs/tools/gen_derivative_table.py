@@ -23,6 +23,7 @@ import srcad  # noqa: E402  (after the path fix, so the checkout's srcad is used
 
 try:  # srcad loads its SciPy rules once SciPy's modules are imported: list them too
     import scipy.linalg  # noqa: E402, F401
+    import scipy.spatial.distance  # noqa: E402, F401
     import scipy.special  # noqa: E402, F401
     import scipy.stats  # noqa: E402, F401
 except ImportError:  # pragma: no cover - the page is generated with SciPy installed

@@ -144,6 +144,10 @@ defrule("np.inner(x, y)", env=ENV, linear=True, x="inner_left(g, x, y)", y="inne
 #: (vectors of 2 or 3 components along the last axis; np.cross's axis options: no rule)
 defrule("np.cross(x, y)", env=ENV, linear=True, x="cross_grad(g, x, y, True)",
         y="cross_grad(g, x, y, False)")
+#: the powers of a vector, one column per power (polynomial fits)
+defrule("np.vander(x, N=None, increasing=False)", env=ENV, N=None, increasing=None,
+        x="np.sum(g * vander_slopes(x, N, increasing), axis=1)",
+        tangents={"x": "vander_slopes(x, N, increasing) * t[:, None]"})
 #: items picked by position along an axis (or of the flattened array)
 defrule("np.take(x, indices, axis=None)", env=ENV, indices=None, axis=None,
         x="take_grad(g, x, indices, axis)", linear=True)
@@ -250,28 +254,31 @@ defrule(
     reduction=True,
 )
 #: quantiles by linear interpolation (numpy's default): the two items each one picks
+#: (the ``nan`` forms: among each lane's numbers, NaNs left out)
 _QUANTILE_OPTIONS = "axis=None, out=None, overwrite_input=False, method='linear', keepdims=False"
-for _name, _q in (("quantile", "q"), ("percentile", "np.divide(q, 100)")):
+for _nan in ("", "nan"):
+    for _name, _q in (("quantile", "q"), ("percentile", "np.divide(q, 100)")):
+        _args = f"x, {_q}, axis, keepdims, method" + (", skip_nan=True" if _nan else "")
+        _per_q = " / 100" if _name == "percentile" else ""
+        defrule(
+            f"np.{_nan}{_name}(x, q, {_QUANTILE_OPTIONS})",
+            env=ENV,
+            axis=None, out=None, overwrite_input=None, method=None, keepdims=None,
+            x=f"quantile_grad(g, {_args})",
+            q=f"quantile_q_grad(g, {_args}){_per_q}",
+            tangents={
+                "x": f"quantile_tangent(t, {_args})",
+                "q": f"quantile_q_tangent(t, {_args}){_per_q}",
+            },
+        )
+    _nan_median = ", skip_nan=True" if _nan else ""
     defrule(
-        f"np.{_name}(x, q, {_QUANTILE_OPTIONS})",
+        f"np.{_nan}median(x, axis=None, out=None, overwrite_input=False, keepdims=False)",
         env=ENV,
-        axis=None, out=None, overwrite_input=None, method=None, keepdims=None,
-        x=f"quantile_grad(g, x, {_q}, axis, keepdims, method)",
-        q=f"quantile_q_grad(g, x, {_q}, axis, keepdims, method)"
-        + (" / 100" if _name == "percentile" else ""),
-        tangents={
-            "x": f"quantile_tangent(t, x, {_q}, axis, keepdims, method)",
-            "q": f"quantile_q_tangent(t, x, {_q}, axis, keepdims, method)"
-            + (" / 100" if _name == "percentile" else ""),
-        },
+        axis=None, out=None, overwrite_input=None, keepdims=None,
+        x=f"quantile_grad(g, x, 0.5, axis, keepdims{_nan_median})",
+        tangents={"x": f"quantile_tangent(t, x, 0.5, axis, keepdims{_nan_median})"},
     )
-defrule(
-    "np.median(x, axis=None, out=None, overwrite_input=False, keepdims=False)",
-    env=ENV,
-    axis=None, out=None, overwrite_input=None, keepdims=None,
-    x="quantile_grad(g, x, 0.5, axis, keepdims)",
-    tangents={"x": "quantile_tangent(t, x, 0.5, axis, keepdims)"},
-)
 defrule(
     "np.prod(x, axis=None, keepdims=False)",
     env=ENV,

@@ -30,7 +30,7 @@ __all__ = (
     "lstsq_tangent_a", "lstsq_tangent_b", "meshgrid_grad", "select_grad", "select_default_grad",
     "select_tangent", "nanvar_grad", "nanvar_tangent", "gradient_grad", "gradient_spacing_grad",
     "gradient_spacing_tangent", "corrcoef_grad", "corrcoef_tangent", "multi_dot_grad",
-    "multi_dot_tangent", "sum_leading", "dist_grad", "dist_tangent"
+    "multi_dot_tangent", "sum_leading", "dist_grad", "dist_tangent", "vander_slopes"
 )
 
 import math
@@ -485,10 +485,12 @@ def sign(x: Any) -> Any:
 # ---------------------------------------------------------------- statistics and scans
 
 
-def _quantile_parts(x: Any, q: Any, axis: Any, method: str) -> tuple:
+def _quantile_parts(x: Any, q: Any, axis: Any, method: str, skip_nan: bool = False) -> tuple:
     """What the linear quantiles of ``x`` pick: ``x`` with the axis last (all of it
-    flattened for ``axis=None``), each lane's sort order, and for each quantile the lower
-    and upper positions in that order and the weight of the upper one."""
+    flattened for ``axis=None``), each lane's sort order, and for each quantile and each
+    lane the lower and upper positions in that order, the weight of the upper one, and
+    the last position that holds a number (``skip_nan``: numpy's ``nanquantile``, whose
+    NaNs sort last and are not counted)."""
     if method != "linear":
         raise UnsupportedSyntaxError(
             f"srcad differentiates quantiles with method='linear' only, not {method!r}",
@@ -497,12 +499,21 @@ def _quantile_parts(x: Any, q: Any, axis: Any, method: str) -> tuple:
         )
     x = np.asarray(x)
     lanes = x.reshape(1, -1) if axis is None else np.moveaxis(x, axis, -1)
-    n = lanes.shape[-1]
     order = np.argsort(lanes, axis=-1, kind="stable")
-    position = np.ravel(np.asarray(q, dtype=float)) * (n - 1)
+    if skip_nan:
+        last = np.maximum(np.sum(~np.isnan(lanes), axis=-1) - 1, 0)
+    else:
+        last = np.full(lanes.shape[:-1], lanes.shape[-1] - 1)
+    qs = np.ravel(np.asarray(q, dtype=float)).reshape(-1, *(1,) * last.ndim)
+    position = qs * last
     lower = np.floor(position).astype(int)
-    upper = np.minimum(lower + 1, n - 1)
-    return lanes, order, lower, upper, position - lower
+    upper = np.minimum(lower + 1, last)
+    return lanes, order, lower, upper, position - lower, last
+
+
+def _picked(ordered: Any, positions: Any) -> Any:
+    """The item of each lane of ``ordered`` at that lane's position."""
+    return np.take_along_axis(ordered, positions[..., None], axis=-1)[..., 0]
 
 
 def _lanes_back(lanes: Any, x: Any, axis: Any) -> Any:
@@ -521,62 +532,68 @@ def _per_quantile(g: Any, q: Any, lanes: Any, axis: Any, keepdims: bool) -> Any:
 
 
 def quantile_grad(
-    g: Any, x: Any, q: Any, axis: Any = None, keepdims: bool = False, method: str = "linear"
+    g: Any, x: Any, q: Any, axis: Any = None, keepdims: bool = False, method: str = "linear",
+    skip_nan: bool = False,
 ) -> Any:
     """Adjoint of ``np.quantile(x, q, axis, keepdims=...)`` for ``x`` (linear
     interpolation, numpy's default): each quantile's gradient goes to the two items it
-    interpolates, in proportion (``np.median``: the middle one, or the middle two)."""
-    lanes, order, lower, upper, frac = _quantile_parts(x, q, axis, method)
+    interpolates, in proportion (``np.median``: the middle one, or the middle two;
+    ``skip_nan``: ``np.nanquantile``, among the numbers of each lane)."""
+    lanes, order, lower, upper, frac, _ = _quantile_parts(x, q, axis, method, skip_nan)
     rows = _per_quantile(g, q, lanes, axis, keepdims)
     flat_order = order.reshape(-1, order.shape[-1])
     out = np.zeros(flat_order.shape, dtype=gradient_dtype(g, x))
     lane = np.arange(flat_order.shape[0])
     for k in range(len(frac)):
         weight = np.reshape(rows[k], -1)
-        np.add.at(out, (lane, flat_order[:, lower[k]]), (1 - frac[k]) * weight)
-        np.add.at(out, (lane, flat_order[:, upper[k]]), frac[k] * weight)
+        low, high, share = np.ravel(lower[k]), np.ravel(upper[k]), np.ravel(frac[k])
+        np.add.at(out, (lane, flat_order[lane, low]), (1 - share) * weight)
+        np.add.at(out, (lane, flat_order[lane, high]), share * weight)
     return _lanes_back(out.reshape(lanes.shape), x, axis)
 
 
 def quantile_q_grad(
-    g: Any, x: Any, q: Any, axis: Any = None, keepdims: bool = False, method: str = "linear"
+    g: Any, x: Any, q: Any, axis: Any = None, keepdims: bool = False, method: str = "linear",
+    skip_nan: bool = False,
 ) -> Any:
     """Adjoint of ``np.quantile(x, q, ...)`` for ``q``: the slope between the two items
-    each quantile interpolates, times ``n - 1``."""
-    lanes, order, lower, upper, frac = _quantile_parts(x, q, axis, method)
+    each quantile interpolates, times the last position (``n - 1``)."""
+    lanes, order, lower, upper, frac, last = _quantile_parts(x, q, axis, method, skip_nan)
     ordered = np.take_along_axis(lanes, order, axis=-1)
     rows = _per_quantile(g, q, lanes, axis, keepdims)
-    n = lanes.shape[-1]
     slopes = [
-        np.sum(rows[k] * np.reshape(ordered[..., upper[k]] - ordered[..., lower[k]],
-                                    np.shape(rows[k]))) * (n - 1)
+        np.sum(rows[k] * np.reshape(
+            (_picked(ordered, upper[k]) - _picked(ordered, lower[k])) * last,
+            np.shape(rows[k])))
         for k in range(len(frac))
     ]
     return np.reshape(slopes, np.shape(q)) if np.ndim(q) else slopes[0]
 
 
 def quantile_tangent(
-    t: Any, x: Any, q: Any, axis: Any = None, keepdims: bool = False, method: str = "linear"
+    t: Any, x: Any, q: Any, axis: Any = None, keepdims: bool = False, method: str = "linear",
+    skip_nan: bool = False,
 ) -> Any:
     """Tangent of ``np.quantile(x, q, ...)`` along ``t`` (for ``x``): the same
     interpolation of ``t``'s items in ``x``'s order."""
-    lanes, order, lower, upper, frac = _quantile_parts(x, q, axis, method)
+    lanes, order, lower, upper, frac, _ = _quantile_parts(x, q, axis, method, skip_nan)
     t_lanes = np.asarray(t).reshape(1, -1) if axis is None else np.moveaxis(t, axis, -1)
     ordered = np.take_along_axis(np.broadcast_to(t_lanes, lanes.shape), order, axis=-1)
-    picked = [(1 - f) * ordered[..., lo] + f * ordered[..., hi]
+    picked = [(1 - f) * _picked(ordered, lo) + f * _picked(ordered, hi)
               for lo, hi, f in zip(lower, upper, frac)]
     return _quantile_shaped(picked, x, q, axis, keepdims)
 
 
 def quantile_q_tangent(
-    t: Any, x: Any, q: Any, axis: Any = None, keepdims: bool = False, method: str = "linear"
+    t: Any, x: Any, q: Any, axis: Any = None, keepdims: bool = False, method: str = "linear",
+    skip_nan: bool = False,
 ) -> Any:
     """Tangent of ``np.quantile(x, q, ...)`` along ``t`` (for ``q``)."""
-    lanes, order, lower, upper, frac = _quantile_parts(x, q, axis, method)
+    lanes, order, lower, upper, frac, last = _quantile_parts(x, q, axis, method, skip_nan)
     ordered = np.take_along_axis(lanes, order, axis=-1)
-    steps = np.ravel(np.asarray(t, dtype=float)) * (lanes.shape[-1] - 1)
-    picked = [(ordered[..., hi] - ordered[..., lo]) * step
-              for lo, hi, step in zip(lower, upper, np.broadcast_to(steps, frac.shape))]
+    steps = np.ravel(np.asarray(t, dtype=float))
+    picked = [(_picked(ordered, hi) - _picked(ordered, lo)) * last * step
+              for lo, hi, step in zip(lower, upper, np.broadcast_to(steps, frac.shape[:1]))]
     return _quantile_shaped(picked, x, q, axis, keepdims)
 
 
@@ -1883,6 +1900,20 @@ def select_tangent(condlist: Any, choices: Any, default: Any, ans: Any) -> Any:
     if default is None:
         default = zeros
     return np.select(condlist, choices, default) + zeros
+
+
+# ---------------------------------------------------------------- np.vander
+
+
+def vander_slopes(x: Any, N: Any, increasing: bool) -> Any:
+    """The derivative of each item of ``np.vander(x, N, increasing)`` along its row's
+    ``x``: ``k x**(k - 1)`` for the power ``k`` of its column."""
+    x = np.asarray(x)
+    columns = len(x) if N is None else N
+    powers = np.vander(x, max(columns - 1, 0), increasing=True)
+    slopes = np.zeros((len(x), columns), dtype=np.result_type(x, float))
+    slopes[:, 1:] = powers * np.arange(1, columns)
+    return slopes if increasing else slopes[:, ::-1]
 
 
 # ---------------------------------------------------------------- NaN-ignoring variance

@@ -121,3 +121,33 @@ defrule(
     a="eigh_grad(g, a, ans, triangle_named(lower))",
     tangents={"a": "eigh_tangent(t, a, ans, triangle_named(lower))"},
 )
+
+
+def _frechet(a: Any, direction: Any) -> Any:
+    """The Fréchet derivative of the matrix exponential at ``a`` along ``direction``
+    (stacks of matrices one at a time: SciPy's ``expm_frechet`` takes one)."""
+    if np.ndim(a) == 2:
+        return scipy.linalg.expm_frechet(a, direction, compute_expm=False)
+    out = np.empty(np.broadcast_shapes(np.shape(a), np.shape(direction)),
+                   dtype=np.result_type(a, direction))
+    stacked_a = np.broadcast_to(a, out.shape)
+    stacked_d = np.broadcast_to(direction, out.shape)
+    for index in np.ndindex(out.shape[:-2]):
+        out[index] = scipy.linalg.expm_frechet(stacked_a[index], stacked_d[index],
+                                               compute_expm=False)
+    return out
+
+
+def expm_grad(g: Any, a: Any) -> Any:
+    """Adjoint of ``expm(a)`` for ``a``: the Fréchet derivative at ``a``'s (conjugate)
+    transpose along ``g`` (the exponential's derivative is self-adjoint in this sense)."""
+    return _frechet(np.conj(np.swapaxes(a, -1, -2)), g)
+
+
+#: the matrix exponential (linear ODEs, Lie groups, Markov chains in continuous time)
+defrule(
+    "scipy.linalg.expm(A)",
+    env={**SL, "expm_grad": expm_grad, "frechet": _frechet},
+    A="expm_grad(g, A)",
+    tangents={"A": "frechet(A, t)"},
+)
