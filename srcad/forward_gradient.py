@@ -23,6 +23,7 @@ back to the array version (reverse mode) for anything but Python numbers.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Collection
 from typing import Any
 
@@ -30,6 +31,7 @@ from . import ir
 from .analyze import Activity, FloatGuards, activity
 from .float_guard import ARRAY_VERSION, USER_FUNCTION, array_version_name, float_guard
 from .forward import Direction
+from .local_jacobians import operation_count, reads_by_name, with_local_jacobians
 from .names import NameAllocator
 from .rules.table import COPY
 from .runtime import raising_as_the_function_does
@@ -81,7 +83,8 @@ def forward_gradient(
         if direction.rebound:
             body.append(ir.Adjoint(direction.tangent(direction.param), ir.Const(1.0)))
     lines = _with_tangents(
-        tuple(s for s in fn.body if not isinstance(s, ir.Return)), directions, names
+        tuple(s for s in fn.body if not isinstance(s, ir.Return)), directions, names,
+        reads_by_name(fn.body),
     )
     # (a global srcad cannot see bound: its tangent is zero where the function starts)
     bound |= {*fn.params, *fn.kwonly}
@@ -169,17 +172,59 @@ def _cheaper_than_reverse(body: tuple[ir.Stmt, ...], activities: list[Activity])
 
 
 def _with_tangents(
-    block: tuple[ir.Stmt, ...], directions: list[Direction], names: NameAllocator
+    block: tuple[ir.Stmt, ...],
+    directions: list[Direction],
+    names: NameAllocator,
+    reads: Counter[str],
+    carried: frozenset[str] = frozenset(),
 ) -> list[ir.Stmt]:
     """``block`` with each differentiated line followed by its tangent along each
-    direction that differentiates it; a line that binds one of its own operands again
+    direction that differentiates it, or each run of straight-line lines by its local
+    partial derivatives where that costs fewer operations (:mod:`srcad.local_jacobians`).
+    ``reads``: how often the whole function reads each name; ``carried``: the values the
+    loop whose body ``block`` is carries to its next iteration."""
+    out: list[ir.Stmt] = []
+    run: list[ir.Stmt] = []
+    for stmt in (*block, None):
+        if stmt is not None and not isinstance(stmt, ir.If | ir.Loop):
+            run.append(stmt)
+            continue
+        out += _run_with_tangents(run, directions, names, reads, carried)
+        run = []
+        if stmt is not None:
+            inner = frozenset(stmt.carried) if isinstance(stmt, ir.Loop) else frozenset()
+            blocks = [_with_tangents(b, directions, names, reads, inner) for b in ir.blocks_of(stmt)]
+            out.append(ir.with_blocks(stmt, blocks))
+    return out
+
+
+def _run_with_tangents(
+    run: list[ir.Stmt],
+    directions: list[Direction],
+    names: NameAllocator,
+    reads: Counter[str],
+    carried: frozenset[str],
+) -> list[ir.Stmt]:
+    """A run of straight-line lines with tangents, in the cheaper of two forms."""
+    line_by_line = _line_by_line(run, directions, names)
+    inside = reads_by_name(run)
+    elsewhere = {n for n, count in reads.items() if count > inside[n]} | carried
+    by_partials = with_local_jacobians(run, directions, names, elsewhere)
+    if by_partials is not None and operation_count(by_partials) < operation_count(
+        line_by_line
+    ):
+        return by_partials
+    return line_by_line
+
+
+def _line_by_line(
+    run: list[ir.Stmt], directions: list[Direction], names: NameAllocator
+) -> list[ir.Stmt]:
+    """``run`` with each differentiated line followed by its tangent along each direction
+    that differentiates it; a line that binds one of its own operands again
     (``x = x * d``) has the operand's old value kept for its tangents."""
     out: list[ir.Stmt] = []
-    for stmt in block:
-        if isinstance(stmt, ir.If | ir.Loop):
-            blocks = [_with_tangents(b, directions, names) for b in ir.blocks_of(stmt)]
-            out.append(ir.with_blocks(stmt, blocks))
-            continue
+    for stmt in run:
         along = (
             [d for d in directions if d.activity.is_active(stmt.target)]
             if isinstance(stmt, ir.Assign)
