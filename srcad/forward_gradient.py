@@ -193,7 +193,9 @@ def _with_tangents(
         run = []
         if stmt is not None:
             inner = frozenset(stmt.carried) if isinstance(stmt, ir.Loop) else frozenset()
-            blocks = [_with_tangents(b, directions, names, reads, inner) for b in ir.blocks_of(stmt)]
+            blocks = [
+                _with_tangents(b, directions, names, reads, inner) for b in ir.blocks_of(stmt)
+            ]
             out.append(ir.with_blocks(stmt, blocks))
     return out
 

@@ -30,6 +30,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from . import ir
+from .rules.table import COPY
 
 if TYPE_CHECKING:
     from .forward import Direction
@@ -121,9 +122,9 @@ class _Run:
         """Add ``stmt`` and its partials' lines; False where the run cannot take it."""
         rule = stmt.rule
         later = {t for s in self.run[position:] for t in ir.targets_of(s)}
-        if rule is None or not rule.elementwise and rule.adjoint_for(rule.params[0]) is None:
+        if rule is None or not (rule.elementwise or rule is COPY):
             return False
-        by_input: dict[str, ir.Expr | None] = {}
+        by_input: dict[str, ir.Expr] = {}
         for param, operand in zip(rule.params, stmt.operands):
             if isinstance(operand, ir.Const):
                 continue
@@ -151,7 +152,6 @@ class _Run:
         kept: dict[str, ir.Expr] = {}
         named: dict[ir.Expr, ir.Name] = {}  # (two inputs with the same partial: one line)
         for source, partial in by_input.items():
-            assert partial is not None
             if isinstance(partial, ir.Const):
                 kept[source] = partial
                 continue
@@ -162,18 +162,15 @@ class _Run:
             if partial in named:
                 kept[source] = named[partial]
                 continue
+            if _RESULT in reads and stmt.target in reads:
+                return False  # (x = x ** y: a partial reads x before and after the line)
             name = self.names.fresh(f"{stmt.target}_wrt_{source}")
             kept[source] = named[partial] = ir.Name(name)
-            if _RESULT in reads:
-                after.append(ir.Adjoint(name, ir.substitute(partial, {_RESULT: ir.Name(stmt.target)}),
-                                        tag=stmt.tag))
+            if _RESULT in reads:  # (after the line, which binds the result it reads)
+                result = {_RESULT: ir.Name(stmt.target)}
+                after.append(ir.Adjoint(name, ir.substitute(partial, result), tag=stmt.tag))
             else:
                 before.append(ir.Adjoint(name, partial, tag=stmt.tag))
-        if any(stmt.target in ir.names_in(line.value) for line in after if
-               isinstance(line, ir.Adjoint)) and stmt.target in (
-            n for o in stmt.operands for n in ir.names_in(o)
-        ):
-            return False  # (x = x ** y: a partial reads x before and after; left as it is)
         self.lines += [*before, stmt, *after]
         self.partials[stmt.target] = kept
         self.tags[stmt.target] = stmt.tag

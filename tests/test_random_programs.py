@@ -124,6 +124,7 @@ SECOND_ORDER_EVERY = 4
 #: One program with loops in this many (by another checksum) has its gradient with respect
 #: to its first parameter alone checked against the full gradient's first entry (7): for
 #: Python floats that is forward mode (srcad.forward_gradient), the others reverse mode.
+#: As many, of those with three parameters or more, have it along the first two checked.
 ONE_PARAMETER_EVERY = 3
 BOUND_SLACK = 1e-9  # the generator's interval bounds are exact up to roundoff
 
@@ -370,6 +371,11 @@ def _check_program(
         one = srcad.grad(f, wrt=0)
         if stats is not None:
             stats["one parameter"] = stats.get("one parameter", 0) + 1
+    two = None  # (two of three or more: forward mode along two where it is cheaper)
+    if looped and n >= 3 and zlib.crc32(source.encode()) % ONE_PARAMETER_EVERY == 0:
+        two = srcad.grad(f, wrt=(0, 1))
+        if stats is not None:
+            stats["two parameters"] = stats.get("two parameters", 0) + 1
     if has_branches(program):
         pts = [away_from_switch(f, pt, n) for pt in pts]
         if stats is not None:
@@ -405,6 +411,11 @@ def _check_program(
             alone = float(one(*pt))
             assert close(alone, got[0], SAME_RTOL * 1e3, SAME_ATOL * 1e3), (
                 f"gradient along the first parameter alone {alone!r} vs {got[0]!r} at {pt}")
+        if two is not None:
+            pair = tuple(float(v) for v in two(*pt))
+            for i in range(2):
+                assert close(pair[i], got[i], SAME_RTOL * 1e3, SAME_ATOL * 1e3), (
+                    f"gradient along the first two parameters {pair!r} vs {got[:2]!r} at {pt}")
     # (5) determinism: a second call, and a rebuild from a second copy of the file. The
     # copy has the same file name (the listing names helper files) and one more line
     # before `def f`, so f's code object differs and srcad cannot reuse its cache. (The
