@@ -331,8 +331,29 @@ def _copy_of(value: Any) -> Any:
     raise NotImplementedError  # pragma: no cover - only numba calls it
 
 
+def _chosen_of(mask: Any, g: Any) -> Any:
+    """``g`` where ``mask`` holds, 0 elsewhere (runtime.chosen; numba compiles its
+    overload)."""
+    raise NotImplementedError  # pragma: no cover - only numba calls it
+
+
+def _quotient_or_zero(numerator: Any, denominator: Any) -> Any:
+    """``numerator / denominator``, 0 where the numerator is (runtime.divide_or_zero;
+    numba compiles its overload)."""
+    raise NotImplementedError  # pragma: no cover - only numba calls it
+
+
+def _chosen(mask: Any, g: Any) -> Any:
+    return _chosen_of(mask, g)
+
+
+def _divide_or_zero(numerator: Any, denominator: Any) -> Any:
+    return _quotient_or_zero(numerator, denominator)
+
+
 def _register_overloads(numba: Any) -> None:
-    """Teach numba :func:`_zero_of` and :func:`_copy_of` (once)."""
+    """Teach numba :func:`_zero_of`, :func:`_copy_of`, :func:`_chosen_of` and
+    :func:`_quotient_or_zero` (once)."""
     if _OVERLOADED:
         return
     kinds = numba.core.types
@@ -358,8 +379,30 @@ def _register_overloads(numba: Any) -> None:
     def copy_of(value: Any) -> Any:
         return itself if isinstance(value, scalar) else copy
 
+    def chosen_number(mask: Any, g: Any) -> Any:
+        return g if mask else 0.0
+
+    def chosen_items(mask: Any, g: Any) -> Any:
+        return np.where(mask, g, 0.0)
+
+    def chosen(mask: Any, g: Any) -> Any:
+        both = isinstance(mask, scalar) and isinstance(g, scalar)
+        return chosen_number if both else chosen_items
+
+    def quotient_of_numbers(numerator: Any, denominator: Any) -> Any:
+        return 0.0 if numerator == 0 else numerator / denominator
+
+    def quotient_of_items(numerator: Any, denominator: Any) -> Any:
+        return np.where(numerator == 0, 0.0, numerator / denominator)
+
+    def divide_or_zero(numerator: Any, denominator: Any) -> Any:
+        both = isinstance(numerator, scalar) and isinstance(denominator, scalar)
+        return quotient_of_numbers if both else quotient_of_items
+
     numba.extending.overload(_zero_of)(zero_of)
     numba.extending.overload(_copy_of)(copy_of)
+    numba.extending.overload(_chosen_of)(chosen)
+    numba.extending.overload(_quotient_or_zero)(divide_or_zero)
     _OVERLOADED.append(True)
 
 
@@ -507,6 +550,8 @@ def _twins() -> dict[Any, Any]:
 
     return {
         runtime.divide: _divide,
+        runtime.divide_or_zero: _divide_or_zero,
+        runtime.chosen: _chosen,
         runtime.add_at: _add_at,
         runtime.repeated: _repeated,
         runtime.repeated_grad: _repeated_grad,

@@ -178,6 +178,8 @@ def _helpers() -> dict[Any, Callable[[list[str | None]], str | None]]:
 
     return {
         runtime.divide: float_of_numbers,
+        runtime.divide_or_zero: float_of_numbers,
+        runtime.chosen: lambda args: FLOAT if args[1:] and _number(args[1]) else None,
         runtime.log_of_number: float_of_numbers,
         numpy_grads.sign: lambda args: INT if args and _number(args[0]) else None,
         runtime.list_replaced: same_list,

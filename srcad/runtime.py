@@ -1753,6 +1753,16 @@ def exponent_slope(x: Any, ans: Any) -> Any:
     return _number_or_array(_zeroed(value, np.asarray(x) == 0))
 
 
+def chosen(mask: Any, g: Any) -> Any:
+    """``g`` where ``mask`` holds and exactly 0 elsewhere: the adjoint of a selection
+    (``np.maximum``, ``max``, ``np.clip``). Not ``mask * g``: where the other value was
+    chosen, an infinite ``g`` (``np.sqrt(np.maximum(v, 0.0))`` at ``v <= 0``) would give
+    ``0 * inf``, nan, for a value that does not change with the operand at all."""
+    if mask.__class__ is bool or mask.__class__ is np.bool_:
+        return g if mask else 0.0 if np.ndim(g) == 0 else np.zeros(np.shape(g))
+    return np.where(mask, g, 0.0)
+
+
 def log_share(x: Any, ans: Any) -> Any:
     """``exp(x - ans)``: the derivative of ``ans = logaddexp(x, y)`` along ``x``, the share
     of ``x`` in the sum; exactly 0 where ``ans`` is -inf (both operands are: nothing to

@@ -339,6 +339,8 @@ def _log(a: Bound) -> Bound:
 
 
 def _sqrt(a: Bound) -> Bound:
+    if a.lo == a.hi == a.d == 0.0:  # (a value truncated to 0 that stays there: e_truncated)
+        return Bound.const(0.0)
     if a.lo < MIN_AWAY:
         raise IllConditioned(f"sqrt needs an argument >= {MIN_AWAY}")
     return _monotone(math.sqrt, a, 0.5 / math.sqrt(a.lo))
@@ -775,6 +777,26 @@ def e_abs(draw, ctx: Context, depth: int) -> Val | None:
     ])
 
 
+def e_truncated(draw, ctx: Context, depth: int) -> Val | None:
+    """A value truncated to 0 before a function with an infinite slope there, on the side
+    where it is truncated: ``math.sqrt(max(b, 0.0))`` with ``b < 0`` (Heston's "full
+    truncation"), ``math.sqrt(-min(b, 0.0))`` with ``b > 0``. The value is 0 and does not
+    change: the gradient is exactly 0, not ``0 * inf``. (Numpy programs: ``np.maximum``.)"""
+    a = ctx.expr(draw, depth - 1)
+
+    def extreme(name: str, b: Val) -> Val:
+        node = ast.Call(ast.Name(name, ast.Load()), [b.node, ast.Constant(0.0)], [])
+        return Val(node, Bound.const(0.0))
+
+    below = binop(const(-1), "-", square_ish(a))  # (<= -1)
+    above = binop(const(0.5), "+", binop(mcall("tanh", a), "**", 2))  # (>= 0.5)
+    return choose(draw, [
+        lambda: mcall("sqrt", extreme("max", below)),
+        lambda: mcall("sqrt", neg(extreme("min", above))),
+        lambda: binop(mcall("sqrt", extreme("max", below)), "+", a),
+    ])
+
+
 def safe_denominator(draw, b: Val) -> Val | None:
     """``b`` itself if bounded away from zero, else a positive form built from it."""
     return choose(draw, [
@@ -864,7 +886,7 @@ def e_fanout(draw, ctx: Context, depth: int) -> Val:
 #: Expression builders (index 0 shrinks first: keep the simplest forms in front).
 EXPRESSION_KINDS: list[Callable] = [
     e_arith, e_arith, e_scale, e_unary, e_trig, e_trig, e_exp, e_log, e_sqrt, e_pow,
-    e_div, e_abs, e_sigmoid_idiom, e_helper, e_helper, e_fanout, e_more_math,
+    e_div, e_abs, e_sigmoid_idiom, e_helper, e_helper, e_fanout, e_more_math, e_truncated,
 ]
 
 # ---------------------------------------------------------------- statement kinds
@@ -970,8 +992,21 @@ _AMATH_LIFTED = types.SimpleNamespace(**{
     k: (_lifting(v, 1) if callable(v) else v) for k, v in vars(AMATH).items()})
 
 
+def _bound_extreme(builtin: Callable) -> Callable:
+    """``max`` or ``min`` of two values whose bounds are known (both lie in the join of
+    the operands'); ``builtin`` for anything else (the largest of a list of numbers)."""
+    def extreme(*args, **kwargs):
+        if len(args) != 2 or kwargs or not any(isinstance(a, Bound) for a in args):
+            return builtin(*args, **kwargs)
+        a, b = lift(args[0]), lift(args[1])
+        return Bound(min(a.lo, b.lo), max(a.hi, b.hi), max(a.d, b.d))
+
+    return extreme
+
+
 def _abstract_namespace(env: dict[str, Bound]) -> dict:
     namespace = {"math": _AMATH_LIFTED, "np": _AMATH_LIFTED, "abs": abs,
+                 "max": _bound_extreme(max), "min": _bound_extreme(min),
                  **{name: _lifting(h.bound) for name, h in HELPERS.items()}}
     namespace.update(env)
     return namespace
@@ -1425,8 +1460,11 @@ SHAPES = ((3,), (2, 3), (2, 1), (1, 3), (4, 1, 3), (1, 2, 1), (2,), (4, 2, 1))
 #: Expression kinds whose forms have numpy twins (no helpers: they call ``math``).
 NUMPY_EXPRESSION_KINDS: list[Callable] = [
     e_arith, e_arith, e_scale, e_unary, e_trig, e_exp, e_log, e_sqrt, e_pow, e_div, e_abs,
-    e_fanout,
+    e_fanout, e_truncated,
 ]
+
+
+_NUMPY_EXTREMES = {"max": "maximum", "min": "minimum"}
 
 
 class _ToNumpy(ast.NodeTransformer):
@@ -1438,6 +1476,13 @@ class _ToNumpy(ast.NodeTransformer):
     def visit_Attribute(self, node):
         if isinstance(node.value, ast.Name) and node.value.id == "math":
             return ast.Attribute(ast.Name("np", ast.Load()), node.attr, ast.Load())
+        return self.generic_visit(node)
+
+    def visit_Call(self, node):  # (max(b, 0.0) of numbers: np.maximum of arrays)
+        if isinstance(node.func, ast.Name) and node.func.id in _NUMPY_EXTREMES:
+            node = ast.Call(ast.Attribute(ast.Name("np", ast.Load()),
+                                          _NUMPY_EXTREMES[node.func.id], ast.Load()),
+                            node.args, node.keywords)
         return self.generic_visit(node)
 
     def visit_Name(self, node):

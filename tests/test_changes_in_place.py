@@ -652,3 +652,42 @@ def test_a_call_that_changes_its_argument_out_of_sight_is_refused(f, tag):
     with pytest.raises(srcad.SrcadError, match="changes its argument in place") as caught:
         srcad.grad(f)(np.array([0.3, -1.2, 2.5, 0.1]))
     assert caught.value.lineno == marker_line(__file__, tag)
+
+
+# ---------------------------------------------------------------- np.put's modes
+# Round 62a: ``r = np.put(a, idx, x, mode='wrap')`` lost its write (a zero gradient);
+# only mode='raise' was read as the write. Now 'wrap' and 'clip' are; a mode srcad
+# cannot see is refused where it stands.
+
+
+def put_wrapped(x):
+    a = np.zeros(4)
+    r = np.put(a, [1, 5, 6], x, mode="wrap")  # (5 -> 1, 6 -> 2: x[1] overwrites x[0])
+    return np.sum(a**2 * np.arange(1, 5)) + (r is None)
+
+
+def put_clipped(x):
+    a = np.ones(4)
+    np.put(a, [-3, 1, 9], x * 2.0, mode="clip")  # (-3 -> 0, 9 -> 3)
+    return np.sum(a**2 * np.arange(1, 5))
+
+
+def put_with_a_mode_passed_in(x, mode):
+    a = np.zeros(4)
+    np.put(a, [1, 2], x, mode=mode)
+    return np.sum(a)
+
+
+def test_put_wrap_and_clip_follow_the_write():
+    x = np.array([0.3, -0.7, 1.1])
+    got = check_four_ways(put_wrapped, x)[0]
+    np.testing.assert_allclose(got, [0.0, 2 * 2 * -0.7, 2 * 3 * 1.1], rtol=1e-15)
+    got = check_four_ways(put_clipped, x)[0]
+    np.testing.assert_allclose(got, [2 * 1 * 2 * 0.6, 2 * 2 * 2 * -1.4, 2 * 4 * 2 * 2.2],
+                               rtol=1e-15)
+
+
+def test_put_with_a_mode_srcad_cannot_see_is_refused_at_the_line():
+    with pytest.raises(srcad.SrcadError) as info:
+        srcad.grad(put_with_a_mode_passed_in)(np.array([0.3, 0.5]), "wrap")
+    assert "np.put" in str(info.value) and "test_changes_in_place.py" in str(info.value)

@@ -244,14 +244,18 @@ def test_the_functions_own_error_is_raised_as_the_function_raises_it():
     assert srcad.grad(poles)(2.5) == pytest.approx(-sum(1 / (2.5 - i) ** 2 for i in range(4)))
 
 
-def test_an_error_of_the_derivative_alone_gives_numpys_answer():
-    """sqrt(x * x * k) at x = 0 is 0.0; its derivative divides by it: numpy's floats give
-    nan there, as the array version (reverse mode) does."""
+def test_a_tangent_of_zero_moves_nothing_through_an_infinite_slope():
+    """sqrt(x * x * k) at x = 0 is 0.0, where its slope is infinite: forward mode's
+    tangent of x * x * k there is 0, and a tangent of 0 moves nothing (0, the subgradient
+    abs takes at 0). Reverse mode multiplies the infinite slope by 2 k x = 0: nan, as
+    numpy's floats give (also at x = 0.5, from the term k = 0: a known limit of reverse
+    mode, as in JAX)."""
     with np.errstate(all="ignore"):
         forward = srcad.grad(distance_sum)(0.0)
         arrays = srcad.grad(distance_sum)(np.array(0.0))
     assert distance_sum(0.0) == 0.0
-    assert math.isnan(forward) and math.isnan(float(arrays))
+    assert forward == 0.0 and math.isnan(float(arrays))
+    assert srcad.grad(distance_sum)(0.5) == pytest.approx(1.0 + math.sqrt(2.0), rel=1e-15)
 
 
 def test_an_exported_forward_gradient_runs_without_srcad(tmp_path):

@@ -188,6 +188,16 @@ def mean_ratio(d):
     return sum(d) / d[0]
 
 
+def truncated_variance(v, xi):
+    """Full truncation: max(v, 0) before a square root, truncated in some steps (srcad's
+    selection adjoint, runtime.chosen, and zero-safe quotient, compiled by numba)."""
+    total = 0.0
+    for k in range(4):
+        vp = max(v - 0.3 * k, 0.0)
+        total = total + xi * math.sqrt(vp) + math.sqrt(max(-vp, 0.0)) + min(vp, 0.35)
+    return total
+
+
 OBSERVATIONS = [math.sin(0.3 * k) + 0.1 * k for k in range(30)]
 
 PROGRAMS = [
@@ -212,6 +222,7 @@ PROGRAMS = [
     (grown_extremes, (0.45,), (0,)),
     (mean_ratio, ([3.0, 3.5, 4.0],), (0,)),
     (middle_value, (0.4,), (0,)),
+    (truncated_variance, (0.5, 1.5), (0, 1)),
 ]
 
 

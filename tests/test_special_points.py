@@ -313,3 +313,59 @@ def test_the_fallback_converts_dataclass_fields_and_leaves_random_draws_alone():
         assert srcad.grad(of_site)(Site(0.0, 1.0)) == Site(np.inf, 1.0)
         with pytest.raises(ZeroDivisionError):
             srcad.grad(noisy)(0.0, np.random.default_rng(0))
+
+
+# ---------------------------------------------------------------- truncation before sqrt
+# Round 62a: a value truncated to 0 before a square root (Heston's "full truncation"
+# Euler scheme) had a nan gradient: the selection's adjoint multiplied the square root's
+# infinite slope by 0 (mask * g); forward mode divided a tangent of 0 by 0. The value is
+# 0 there and does not move: the gradient is exactly 0.
+
+
+def heston_paths(v0, kappa, theta, xi, normals):
+    """Variance paths by full truncation Euler: sqrt(max(v, 0)) drives the noise."""
+    dt = 0.1
+    v = np.full(normals.shape[1], v0)
+    total = 0.0
+    for step in range(normals.shape[0]):
+        vp = np.maximum(v, 0.0)
+        v = v + kappa * (theta - vp) * dt + xi * np.sqrt(vp * dt) * normals[step]
+        total = total + np.mean(np.sqrt(np.maximum(v, 0.0)))
+    return total
+
+
+def truncations(x):
+    """The same truncation spelled four ways, on values below zero (the second item)."""
+    return (np.sum(np.sqrt(np.maximum(x, 0.0))) + np.sum(np.sqrt(np.clip(x, 0.0, None)))
+            + np.sum(np.sqrt(np.fmax(x, 0.0))) + np.sum(np.sqrt(-np.minimum(-x, 0.0))))
+
+
+def scalar_truncation(v, xi):
+    total = 0.0
+    for k in range(3):
+        vp = max(v - 0.3 * k, 0.0)
+        total = total + xi * math.sqrt(vp) + math.sqrt(max(-vp, 0.0))
+    return total
+
+
+def test_truncation_before_sqrt_has_a_zero_gradient_not_nan():
+    x = np.array([0.7, -0.4, 1.3])
+    got = check_four_ways(truncations, x)[0]
+    np.testing.assert_allclose(got, [2.0 / math.sqrt(0.7), 0.0, 2.0 / math.sqrt(1.3)],
+                               rtol=1e-12)
+    # v - 0.3 k is 0.5, 0.2, -0.1: the last is truncated, its slope 0
+    dv, dxi = check_four_ways(scalar_truncation, 0.5, 1.5)
+    assert dv == pytest.approx(1.5 * 0.5 * (1 / math.sqrt(0.5) + 1 / math.sqrt(0.2)), rel=1e-12)
+    assert dxi == pytest.approx(math.sqrt(0.5) + math.sqrt(0.2), rel=1e-12)
+
+
+def test_heston_full_truncation_gradient_is_finite_and_right():
+    normals = np.random.default_rng(3).standard_normal((6, 4)) * 2.5
+    v, lowest = np.full(4, 0.04), np.inf  # (a path goes below zero: the case that gave nan)
+    for step in range(6):
+        vp = np.maximum(v, 0.0)
+        v = v + 1.5 * (0.04 - vp) * 0.1 + 0.9 * np.sqrt(vp * 0.1) * normals[step]
+        lowest = min(lowest, float(v.min()))
+    assert lowest < 0.0
+    got = check_four_ways(heston_paths, 0.04, 1.5, 0.04, 0.9, normals, rtol=1e-5)
+    assert all(np.all(np.isfinite(g)) for g in got)

@@ -6,10 +6,11 @@ Calls that change an array in place (a statement of their own), as item writes:
 - ``np.copyto(dst, src)``: ``dst[...] = src`` (``where=m``: ``np.where(m, src, dst)``);
 - ``np.fill_diagonal(a, v)``: ``a[np.diag_indices(min(a.shape), a.ndim)] = v``;
 - ``np.put(a, ind, v)``: ``a[np.unravel_index(ind, a.shape)] = v`` (negative positions
-  from the end);
+  from the end; ``mode='wrap'``: ``ind % a.size``, ``mode='clip'``: clipped to the ends);
 - ``np.putmask(a, mask, v)``: ``a[...] = np.where(mask, v, a)``;
 
-(``v`` repeated or cut to the number of items written, ``np.resize``, as numpy does);
+(``v`` repeated or cut to the number of items written, ``np.resize``, as numpy does;
+other forms of these calls are refused, where they stand);
 - ``np.subtract.at(a, i, v)``: ``np.add.at(a, i, -v)``.
 
 NaN-ignoring reductions (``np.nansum``, ``nanprod``, ``nanmax``, ``nanmin``, ``nanmean``)
@@ -39,7 +40,6 @@ from __future__ import annotations
 
 import ast
 import copy
-from typing import Any
 
 import numpy as np
 
@@ -191,15 +191,23 @@ class NumpyKeywords(LoweringPart):
             rank = ast.Attribute(_load(array), "ndim", ast.Load())
             index = _np(numpy, "diag_indices", [size, rank], call)
             return _store(array, index), _np(numpy, "resize", [value, size], call)
-        if name == "put" and len(args) == 3 and (not given or _constant(given, "mode", "raise")):
+        mode = _constant_mode(given)
+        if name == "put" and len(args) == 3 and mode in ("raise", "wrap", "clip"):
             array, positions, value = args
             shape = ast.Attribute(_load(array), "shape", ast.Load())
             size = ast.Attribute(_load(array), "size", ast.Load())
             flat = _np(numpy, "ravel", [positions], call)
-            wrapped = _where(  # (a negative position counts from the end, as in indexing)
-                numpy, ast.Compare(flat, [ast.Lt()], [ast.Constant(0)]),
-                ast.BinOp(copy.deepcopy(flat), ast.Add(), size), copy.deepcopy(flat), call,
-            )
+            wrapped: ast.expr
+            if mode == "raise":  # (a negative position counts from the end, as in indexing)
+                wrapped = _where(
+                    numpy, ast.Compare(flat, [ast.Lt()], [ast.Constant(0)]),
+                    ast.BinOp(copy.deepcopy(flat), ast.Add(), size), copy.deepcopy(flat), call,
+                )
+            elif mode == "wrap":  # (numpy's mode='wrap': positions modulo the size)
+                wrapped = ast.BinOp(flat, ast.Mod(), size)
+            else:  # (mode='clip': positions past either end write the end item)
+                last = ast.BinOp(size, ast.Sub(), ast.Constant(1))
+                wrapped = _np(numpy, "clip", [flat, ast.Constant(0), last], call)
             index = _np(numpy, "unravel_index", [wrapped, shape], call)
             count = _np(numpy, "size", [copy.deepcopy(positions)], call)
             return _store(array, index), _np(numpy, "resize", [value, count], call)
@@ -210,13 +218,35 @@ class NumpyKeywords(LoweringPart):
             return _store(array, ast.Constant(Ellipsis)), _where(
                 numpy, mask, spread, _load(array), call
             )
+        if name in _WRITES_INTO_ARGUMENT:  # (another form: its write would be lost)
+            raise self.error(
+                scope, call,
+                f"srcad follows the write of `np.{name}` only in the form "
+                f"{_WRITES_INTO_ARGUMENT[name]}, not with these arguments",
+                "write the change as an item assignment (`a[i] = v`, "
+                "`a[...] = np.where(mask, v, a)`)",
+            )
         return None
 
 
-def _constant(given: dict[str | None, ast.expr], name: str, value: Any) -> bool:
-    """Whether the only keyword given is ``name``, spelled as the constant ``value``."""
-    node = given.get(name)
-    return len(given) == 1 and isinstance(node, ast.Constant) and node.value == value
+#: numpy functions that write into an argument, and the forms srcad reads as the write
+_WRITES_INTO_ARGUMENT = {
+    "copyto": "`np.copyto(dst, src, where=..., casting=...)`",
+    "fill_diagonal": "`np.fill_diagonal(a, value)`",
+    "put": "`np.put(a, ind, v, mode=...)` with a constant mode",
+    "putmask": "`np.putmask(a, mask, v)`",
+}
+
+
+def _constant_mode(given: dict[str | None, ast.expr]) -> str | None:
+    """The ``mode=`` of ``np.put`` ("raise" when not given), or None for other keywords or a
+    mode that is not a constant."""
+    if not given:
+        return "raise"
+    node = given.get("mode")
+    if len(given) == 1 and isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    return None
 
 
 def _load(node: ast.expr) -> ast.expr:

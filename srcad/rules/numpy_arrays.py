@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..runtime import log2_share, log_share
+from ..runtime import chosen, log2_share, log_share
 from . import numpy_grads
 from .scalar import POWER, POWER_ENV, POWER_TANGENTS
 from .table import RuleTable, Templates, defrule
 
 NP = {"np": np}
-SHARES = {"log_share": log_share, "log2_share": log2_share}
+SHARES = {"log_share": log_share, "log2_share": log2_share, "chosen": chosen}
 HELPERS = {name: getattr(numpy_grads, name) for name in numpy_grads.__all__}
 ENV = {"np": np, **HELPERS}
 
@@ -26,15 +26,15 @@ BINARY: dict[str, Templates] = {
     "power": POWER,
     "float_power": {"x": "power_slope(x * 1.0, y) * g", "y": POWER["y"]},  # (in floats)
     # at a tie the gradient goes to the first argument
-    "maximum": {"x": "(x >= y) * g", "y": "(x < y) * g"},
-    "minimum": {"x": "(x <= y) * g", "y": "(x > y) * g"},
+    "maximum": {"x": "chosen(x >= y, g)", "y": "chosen(x < y, g)"},
+    "minimum": {"x": "chosen(x <= y, g)", "y": "chosen(x > y, g)"},
     # (each operand's share of the sum: 0 where both are -inf, see log_share)
     "logaddexp": {"x": "log_share(x, ans) * g", "y": "log_share(y, ans) * g"},
     "arctan2": {"x": "y / (x * x + y * y) * g", "y": "-x / (x * x + y * y) * g"},
     "hypot": {"x": "x / ans * g", "y": "y / ans * g"},
     # NaN-ignoring extremes: where one is NaN the other is taken
-    "fmax": {"x": "((x >= y) | np.isnan(y)) * g", "y": "((x < y) | np.isnan(x)) * g"},
-    "fmin": {"x": "((x <= y) | np.isnan(y)) * g", "y": "((x > y) | np.isnan(x)) * g"},
+    "fmax": {"x": "chosen((x >= y) | np.isnan(y), g)", "y": "chosen((x < y) | np.isnan(x), g)"},
+    "fmin": {"x": "chosen((x <= y) | np.isnan(y), g)", "y": "chosen((x > y) | np.isnan(x), g)"},
     "logaddexp2": {"x": "log2_share(x, ans) * g", "y": "log2_share(y, ans) * g"},
     # remainders: x - floor(x / y) * y (mod), x - trunc(x / y) * y (fmod), piecewise
     "mod": {"x": "g", "y": "-np.floor(x / y) * g"},

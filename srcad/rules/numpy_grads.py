@@ -41,6 +41,7 @@ import numpy as np
 from ..duck import as_array, is_duck_array, spread_like
 from ..errors import Location, UnsupportedSyntaxError
 from ..runtime import (
+    chosen,
     fresh_result,
     gradient_dtype,
     identity_when_none,
@@ -399,7 +400,7 @@ def clip_grad(g: Any, x: Any, low: Any, high: Any) -> Any:
         inside &= x >= low
     if high is not None:
         inside &= x <= high
-    return g * inside
+    return chosen(inside, g)
 
 
 def linspace_grad(
@@ -427,7 +428,7 @@ def clip_bound_grad(g: Any, x: Any, low: Any, high: Any, below: bool) -> Any:
     """Adjoint of ``np.clip(x, low, high)`` for the bound ``low`` (``below``) or
     ``high``: ``g`` where the result is that bound, summed to the bound's shape."""
     bound = low if below else high
-    return unbroadcast(g * clipped_to(x, low, high, below), bound)
+    return unbroadcast(chosen(clipped_to(x, low, high, below), g), bound)
 
 
 @shape_only(1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..runtime import divide_or_zero
 from .scalar import POWER, define_family
 from .table import defrule
 
@@ -21,7 +22,8 @@ define_family(
 )
 _ = POWER  # np.power is a broadcasting binary function (see numpy_arrays)
 defrule("np.square(x)", env={"np": np}, x="2 * x * g", elementwise=True)
-defrule("np.cbrt(x)", env={"np": np}, x="g / (3 * ans * ans)", elementwise=True)
+defrule("np.cbrt(x)", env={"np": np, "divide_or_zero": divide_or_zero},
+        x="divide_or_zero(g, 3 * ans * ans)", elementwise=True)
 defrule("np.abs(x)", env={"np": np}, x="np.sign(x) * g", elementwise=True)
 defrule("np.absolute(x)", env={"np": np}, x="np.sign(x) * g", elementwise=True)
 defrule("np.negative(x)", env={"np": np}, x="-g", elementwise=True)

@@ -17,6 +17,7 @@ import numpy as np
 
 from ..runtime import (
     appended,
+    chosen,
     dict_default_grad,
     dict_get_grad,
     dict_get_tangent,
@@ -145,15 +146,17 @@ UNARY = {
     "log1p": "g / (1 + x)",
     "log2": "g / (x * {m}.log(2))",
     "log10": "g / (x * {m}.log(10))",
-    "sqrt": "divide(g, 2 * ans)",  # inf at 0 (not a ZeroDivisionError)
+    # (inf at 0, not a ZeroDivisionError; 0 for a gradient or tangent of 0: a value
+    # truncated to 0 before the square root does not move it)
+    "sqrt": "divide_or_zero(g, 2 * ans)",
     "sin": "{m}.cos(x) * g",
     "cos": "-{m}.sin(x) * g",
     "tan": "(1 + ans * ans) * g",
     "sinh": "{m}.cosh(x) * g",
     "cosh": "{m}.sinh(x) * g",
     "tanh": "(1 - ans * ans) * g",
-    "asin": "g / {m}.sqrt(1 - x * x)",
-    "acos": "-g / {m}.sqrt(1 - x * x)",
+    "asin": "divide_or_zero(g, {m}.sqrt(1 - x * x))",
+    "acos": "-divide_or_zero(g, {m}.sqrt(1 - x * x))",
     "atan": "g / (1 + x * x)",
     "asinh": "g / {m}.sqrt(x * x + 1)",
     "acosh": "g / {m}.sqrt(x * x - 1)",
@@ -166,7 +169,7 @@ SIGMOID = "(1 - ans) * ans * g"
 
 def define_family(module_name: str, module: object, spelled: dict[str, str]) -> None:
     """Rules for ``module``'s elementwise functions; ``spelled`` renames (asin→arcsin)."""
-    env = {module_name: module, "divide": divide}
+    env = {module_name: module, "divide": divide, "divide_or_zero": divide_or_zero}
     for name, template in UNARY.items():
         attr = spelled.get(name, name)
         if hasattr(module, attr):
@@ -198,7 +201,8 @@ for _name, _template in {
 #: (cbrt and exp2: Python 3.11 on)
 defrule("math.gamma(x)", env=MATH, x="ans * digamma(x) * g", elementwise=True)
 if hasattr(math, "cbrt"):
-    defrule("math.cbrt(x)", env=MATH, x="divide(g, 3 * ans * ans)", elementwise=True)
+    defrule("math.cbrt(x)", env={**MATH, "divide_or_zero": divide_or_zero},
+            x="divide_or_zero(g, 3 * ans * ans)", elementwise=True)
 if hasattr(math, "exp2"):
     defrule("math.exp2(x)", env=MATH, x="0.6931471805599453 * ans * g", elementwise=True)
 #: ``ldexp(x, i) = x * 2 ** i``: linear in ``x``; the int ``i`` has no gradient
@@ -263,6 +267,19 @@ defrule(
     x="divide(g, y)",
     y="-divide(ans, y) * g",
 )
+
+#: (and its zero-safe twin, 0 where the numerator is: a gradient or tangent of 0 moves
+#: nothing; ``math.sqrt``'s template)
+defrule(
+    "divide_or_zero(x, y)",
+    env={"divide_or_zero": divide_or_zero},
+    elementwise=True,
+    x="divide_or_zero(g, y)",
+    y="-divide_or_zero(ans, y) * g",
+)
+#: a selection's adjoint (``max``, ``np.maximum``, ``np.clip``): linear in what it selects
+defrule("chosen(mask, x)", env={"chosen": chosen}, elementwise=True, mask=None,
+        x="chosen(mask, g)")
 
 # ---------------------------------------------------------------- no gradient
 # Comparisons, counts and rounding are piecewise constant: their derivative is zero
@@ -578,5 +595,7 @@ defrule(
     **{p: t.format(m="math") for p, t in POWER.items()},
 )
 #: At a tie the gradient goes to the first argument.
-defrule("max(x, y)", env={"max": builtins.max}, x="(x >= y) * g", y="(x < y) * g", elementwise=True)
-defrule("min(x, y)", env={"min": builtins.min}, x="(x <= y) * g", y="(x > y) * g", elementwise=True)
+defrule("max(x, y)", env={"max": builtins.max, "chosen": chosen}, x="chosen(x >= y, g)",
+        y="chosen(x < y, g)", elementwise=True)
+defrule("min(x, y)", env={"min": builtins.min, "chosen": chosen}, x="chosen(x <= y, g)",
+        y="chosen(x > y, g)", elementwise=True)
