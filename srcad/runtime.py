@@ -1610,7 +1610,9 @@ def _arrays_in(value: Any) -> Iterator[np.ndarray]:
 def snapshot(value: Any) -> Any:
     """``value`` as it is now, for the backward pass, when a later in-place write would
     change it: arrays are copied, numbers are kept as they are."""
-    if isinstance(value, np.ndarray) or is_duck_array(value):  # (dask's x[i] = v changes x)
+    if isinstance(value, np.ndarray):  # (in its memory layout: ravel(order='K') reads it)
+        return value.copy(order="K")
+    if is_duck_array(value):  # (dask's x[i] = v changes x)
         return value.copy()
     if isinstance(value, list | tuple):
         return type(value)(snapshot(item) for item in value)

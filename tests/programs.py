@@ -3364,12 +3364,17 @@ def s_alias(draw, ctx: Context) -> list[ast.stmt] | None:
                   f"{A} = {A}_holder['w']"]
         names[A] = n
     elif relation < 4:
-        view, size = draw(st.sampled_from((
+        views = [
             ("{Z}[:]", n), ("{Z}[1:]", n - 1), ("{Z}[::-1]", n), ("{Z}[::2]", (n + 1) // 2),
             # (calls that return the array's memory: a write through them is one into Z)
             ("np.real({Z})", n), ("np.asarray({Z})", n), ("{Z}.view()", n),
             ("{Z}.reshape(-1)", n),
-        )))
+        ]
+        if n == 4:  # (views in memory order, or a column-major reshape: round 62a)
+            views += [("{Z}.reshape(2, 2).T.ravel(order='K')", n),
+                      ("{Z}.reshape(2, 2, order='F').ravel(order='A')", n),
+                      ("{Z}.reshape(2, 2, order='F')[0]", 2)]
+        view, size = draw(st.sampled_from(views))
         lines.append(f"{A} = " + view.format(Z=Z))
         names[A] = size
     if draw(st.integers(0, 2)) == 2:  # a value saved, then written through

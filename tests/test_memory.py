@@ -1208,3 +1208,60 @@ def _layers_of_one_buffer(theta):
 def test_a_field_holding_a_view_sees_writes_through_the_base(f, args):
     """Round 57b: the gradient ignored the writes (the view is made again, and stored)."""
     check_four_ways(f, *args)
+
+
+# ---------------------------------------------------------------- views in memory order
+# Round 62a: views whose items follow a memory layout other than C order. A write
+# through `ravel(order='K')` of a column-major or transposed array landed in C order (a
+# permuted gradient: srcad's saved copy of the array was C-ordered); the tangent of a
+# read-only K-order ravel followed the tangent's layout, not the array's (jvp and the
+# Hessian wrong); a write through `reshape(..., order='F')` crashed (no rule to write it
+# back).
+
+WEIGHTS_12 = np.arange(12.0).reshape(3, 4)
+
+
+def column_major_state(a):
+    f = np.asfortranarray(a * 1.0)
+    flat = f.ravel(order="K")  # (a view: f's items in memory, column by column)
+    flat[0] = 5.0 * flat[1]  # (f[0, 0] = 5 f[1, 0])
+    flat[1:] += 0.5 * flat[:-1] ** 2
+    return np.sum(f * WEIGHTS_12)
+
+
+def transposed_in_memory_order(x, y):
+    z = x * np.linspace(0.5, 1.0, 4)
+    a = z.reshape(2, 2).T.ravel(order="K")  # (z's own order: a view of z)
+    a[1:] *= np.sin(y * np.linspace(0.25, 1.0, 3))
+    return np.mean(z * z) + np.sum(a * np.arange(4.0))
+
+
+def matlab_style_reshape(x, y):
+    z = x * np.linspace(0.5, 1.0, 4)
+    m = z.reshape(2, 2, order="F")  # (a view of z, column by column)
+    m[0] *= y
+    return np.mean(z * z * np.arange(4.0)) + np.sum(np.ravel(m, order="A") * np.arange(4.0))
+
+
+def read_in_memory_order(a):
+    f = np.array(a, order="F")
+    return np.sum(np.ravel(f, order="K") ** 2 * np.arange(12.0)) + np.sum(
+        f.flatten(order="A") * np.arange(12.0))
+
+
+@pytest.mark.parametrize("f, args", [
+    (column_major_state, (np.random.default_rng(0).standard_normal((3, 4)),)),
+    (transposed_in_memory_order, (0.7, 1.3)),
+    (matlab_style_reshape, (0.7, 1.3)),
+    (read_in_memory_order, (np.random.default_rng(1).standard_normal((3, 4)),)),
+], ids=lambda v: getattr(v, "__name__", ""))
+def test_views_in_memory_order_four_ways(f, args):
+    check_four_ways(f, *args)
+
+
+def test_a_write_through_a_memory_order_view_lands_where_it_reads():
+    a = np.random.default_rng(0).standard_normal((3, 4))
+    got = srcad.grad(column_major_state)(a)
+    assert got[0, 0] == 0.0  # (overwritten: f[0, 0] is 5 f[1, 0], whose gradient has it)
+    plain = srcad.grad(column_major_state, optimize=False)(a)
+    np.testing.assert_allclose(got, plain, rtol=1e-13)

@@ -335,10 +335,11 @@ for _pattern in RESHAPES:  # parameters without a template (shape, axis) get no 
         _pattern, env=ENV, x="reshape_like(g, x)", linear=True, restore="np.reshape(v, np.shape(x))"
     )
 defrule("x.flatten()", env=ENV, x="reshape_like(g, x)", linear=True)  # (always a copy)
-# (with an order: the items back where that order read them from)
+# (with an order: the items back where that order read them from; "K" and "A" follow
+# x's memory layout, which its tangent need not have: read in x's order)
 for _pattern in ("np.ravel(x, order='C')", "x.ravel(order='C')"):
     defrule(_pattern, env=ENV, order=None, x="unravel_like(g, x, order)", linear=True,
-            restore="unravel_like(v, x, order)")
+            restore="unravel_like(v, x, order)", tangents={"x": "ravel_like(t, x, order)"})
 # (a reshape in an order, C or Fortran's: the items back where it read them from)
 for _pattern in (
     "np.reshape(x, shape, order)", "x.reshape(shape, order)",  # (given: else the above)
@@ -347,9 +348,13 @@ for _pattern in (
     defrule(_pattern, env=ENV, order=None, x="reshape_back(g, x, order)", linear=True,
             restore="reshape_back(v, x, order)",
             tangents={"x": "reshape_tangent(t, x, ans, order)"})
-defrule("x.flatten(order)", env=ENV, order=None, x="unravel_like(g, x, order)", linear=True)
+defrule("x.flatten(order)", env=ENV, order=None, x="unravel_like(g, x, order)", linear=True,
+        tangents={"x": "ravel_like(t, x, order)"})
 defrule("unravel_like(v, x, order)", env=ENV, x=None, order=None, v="ravel_like(g, x, order)",
         linear=True)
+#: (a write through an ordered reshape, written back: second derivatives read it again)
+defrule("reshape_back(v, x, order)", env=ENV, x=None, order=None,
+        v="reshape_tangent(g, x, v, order)", linear=True)
 #: a read-only view that repeats ``x`` along the new axes: the gradient sums them back
 defrule("np.broadcast_to(x, shape, subok=False)", env=ENV, shape=None, subok=None,
         x="unbroadcast(g, np.shape(x))", linear=True, view=True)

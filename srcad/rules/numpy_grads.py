@@ -349,6 +349,8 @@ def _read_order(x: Any, order: _Order) -> Any:
 def unravel_like(g: Any, x: Any, order: _Order) -> Any:
     """The flat ``g`` in ``x``'s shape, item ``k`` where ``np.ravel(x, order)`` read its
     item ``k`` from (the adjoint of that ravel, and how a write through it lands)."""
+    if order in ("C", "F"):  # (orders that do not depend on x's memory layout)
+        return np.reshape(g, np.shape(x), order=order)
     out = np.empty(np.size(x), dtype=np.result_type(g, float))
     out[_read_order(x, order)] = np.ravel(g)
     return out.reshape(np.shape(x))
@@ -378,6 +380,8 @@ def _layout_order(x: Any, order: Literal["A", "C", "F"]) -> Literal["C", "F"]:
 def ravel_like(g: Any, x: Any, order: _Order) -> Any:
     """``g`` (in ``x``'s shape) read in the order ``np.ravel(x, order)`` reads ``x``: the
     adjoint of :func:`unravel_like`."""
+    if order in ("C", "F"):
+        return np.ravel(g, order=order)
     return np.ravel(g)[_read_order(x, order)]
 
 
