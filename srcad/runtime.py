@@ -1342,6 +1342,8 @@ def divide_or_zero(numerator: Any, denominator: Any) -> Any:
     the quotient reads ``0 / 0``)."""
     if numerator.__class__ is float or numerator.__class__ is int:
         return 0.0 if numerator == 0 else divide(numerator, denominator)
+    if is_duck_array(numerator) or is_duck_array(denominator):  # (dask: lazy, no .any())
+        return np.where(numerator == 0, 0.0, numerator / denominator)
     with np.errstate(divide="ignore", invalid="ignore"):
         quotient = np.divide(numerator, denominator)
     return _number_or_array(_zeroed(quotient, np.asarray(numerator) == 0))

@@ -292,6 +292,23 @@ def divide(xp: Any, numerator: Any, denominator: Any) -> Any:
         return as_array(numerator) / as_array(denominator)
 
 
+def divide_or_zero(xp: Any, numerator: Any, denominator: Any) -> Any:
+    """``numerator / denominator``, exactly 0 where the numerator is 0 (see
+    :func:`srcad.runtime.divide_or_zero`)."""
+    quotient = divide(xp, numerator, denominator)
+    if isinstance(numerator, int | float):
+        return 0.0 if numerator == 0 else quotient
+    return xp.where(numerator == 0, xp.zeros_like(quotient), quotient)
+
+
+def chosen(xp: Any, mask: Any, g: Any) -> Any:
+    """``g`` where ``mask`` holds, exactly 0 elsewhere (see :func:`srcad.runtime.chosen`)."""
+    if isinstance(mask, bool):
+        return g if mask else xp.zeros_like(g) if hasattr(g, "__array_namespace__") else 0.0
+    g = xp.asarray(g)
+    return xp.where(mask, g, xp.zeros_like(g))
+
+
 def power_slope(xp: Any, x: Any, y: Any, order: int = 1) -> Any:
     """``y (y - 1) ... (y - order + 1) * x ** (y - order)``, exactly 0 where that
     coefficient is (see :func:`srcad.runtime.power_slope`)."""
