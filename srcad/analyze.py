@@ -345,11 +345,18 @@ def number_kinds(fn: ir.Function, given_as: Mapping[str, int] | None = None) -> 
             b is None or scalar(b) for b in (operand.lower, operand.upper, operand.step)
         )
 
+    def sequence(operand: ir.Expr) -> bool:  # (a display of numbers: `[1.0, 2.0][i]`)
+        if isinstance(operand, ir.Tuple):
+            return all(scalar(item) for item in operand.elts)
+        if isinstance(operand, ir.Const) and isinstance(operand.value, list | tuple):
+            return all(type(item) in (int, float) for item in operand.value)
+        return isinstance(operand, ir.Name) and operand.id in sequences
+
     def parts(stmt: ir.Assign) -> bool:  # sequences where the rule wants them, else numbers
         rule = stmt.rule
         assert rule is not None
         return all(
-            (isinstance(o, ir.Name) and o.id in sequences)
+            sequence(o)
             if p in rule.sequences
             else scalar(o) or _key(o) or bounds(o)
             for p, o in zip(rule.params, stmt.operands)
@@ -379,6 +386,8 @@ def number_kinds(fn: ir.Function, given_as: Mapping[str, int] | None = None) -> 
 
     def sequence_definition(stmt: ir.Assign) -> bool:
         rule = stmt.rule
+        if calls_builtin(stmt.value, fn, builtins.range):  # (ints: `reversed(range(n))`)
+            return all(scalar(a) for a in stmt.value.args)
         if rule is None:
             return False
         if rule is COPY:

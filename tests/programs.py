@@ -3199,7 +3199,8 @@ def s_objects(draw, ctx: Context) -> list[ast.stmt] | None:
     """Objects of the prelude's classes made inside the program, used as Python uses
     them: an array (or a view of it) a :class:`Holder` field holds written in place
     through its own name,
-    then read through the field; a :class:`Grid` written with ``g[i] = v`` or ``g[i] +=
+    then read through the field; a Python list a Holder keeps, written through the
+    field and read through its own name; a :class:`Grid` written with ``g[i] = v`` or ``g[i] +=
     v`` (its ``__setitem__``); a :class:`Tally`'s truth (its ``__len__``); a
     :class:`Stepper` whose method updates its array argument in place::
 
@@ -3211,9 +3212,21 @@ def s_objects(draw, ctx: Context) -> list[ast.stmt] | None:
     Z = _array_names(draw, ctx, 1)[0]
     n = draw(st.integers(3, 4))
     target = _result(draw, ctx)
-    form = draw(st.integers(0, 4))
+    form = draw(st.integers(0, 5))
     lines = [f"{Z} = ({_vector(draw, ctx, (n,))}).copy()"]
-    if form == 4:
+    if form == 5:  # (a Python list the Holder keeps: written through the field, read
+        # through the list's own name or a second holder; round 62b)
+        items = f"items_{target}"
+        first, second = f"h_{target}", f"k_{target}"
+        lines = [f"{items} = [{_scalar(draw, ctx)}, {_scalar(draw, ctx)}]",
+                 f"{first} = Holder({items}, 0.5)"]
+        read = items
+        if draw(st.booleans()):
+            lines.append(f"{second} = Holder({items}, 1.5)")
+            read = f"{second}.w"
+        lines.append(f"{first}.w[0] = {first}.w[1] * 0.5 + {_scalar(draw, ctx)}")
+        lines.append(f"{target} = {read}[0] * {first}.scale + {read}[1]")
+    elif form == 4:
         lines += _shared_holders(draw, ctx, Z, n, target)
     elif form == 0:
         holder = f"h_{target}"

@@ -620,3 +620,70 @@ def test_an_object_of_a_class_without_init_gets_fields_set():
     """``class Bag: pass``, then ``r = Bag(); r.v = ...``: the function made the object,
     and sets its fields (round 61c: refused as 'changes an object outside the function')."""
     check_four_ways(_bag_of_results, 1.5, 0.7)
+
+
+# ---------------------------------------------------------------- a list an object keeps
+# Round 62b: `Box(ws)` whose __init__ keeps the list (`self.w = w`): the object's field
+# and `ws` are one list in Python, but srcad made the display again when `ws` was read,
+# so a write through `b.w` was lost (value and gradient wrong). The list is now made once
+# and both hold it; growing it through either is refused, as for `b.w = ws`.
+
+
+class KeepsList:
+    def __init__(self, w):
+        self.w = w
+
+
+@dataclasses.dataclass
+class KeepsListToo:
+    w: list
+
+
+def _make_keeper(ws):
+    return KeepsList(ws)
+
+
+def written_through_the_field(a):
+    ws = [a, 1.0]
+    b = KeepsList(ws)
+    b.w[0] = 3.0 * a * b.w[1]
+    return ws[0] + ws[1]
+
+
+def two_keepers(a):
+    ws = [a, 1.0]
+    p, q = KeepsList(ws), KeepsListToo(ws)
+    p.w[0] = 3.0 * a
+    return q.w[0] * q.w[1]
+
+
+def kept_by_a_factory(a):
+    ws = [a, 1.0]
+    copy = list(ws)
+    b = _make_keeper(ws)
+    b.w[0] = 3.0 * a
+    return ws[0] + 2.0 * copy[0]
+
+
+def grown_through_the_name(a):
+    ws = [a]
+    b = KeepsList(ws)
+    ws.append(2.0 * a)
+    return sum(b.w)
+
+
+@pytest.mark.parametrize("f, slope", [
+    (written_through_the_field, 3.0), (two_keepers, 3.0), (kept_by_a_factory, 5.0),
+], ids=lambda v: getattr(v, "__name__", ""))
+def test_a_list_an_object_keeps_is_one_list(f, slope):
+    value, grad = srcad.value_and_grad(f)(0.7)
+    assert value == f(0.7)
+    assert grad == pytest.approx(slope, rel=1e-15)
+    check_four_ways(f, 0.7)
+
+
+def test_growing_a_list_an_object_keeps_is_refused_at_the_line():
+    with pytest.raises(srcad.SrcadError) as info:
+        srcad.grad(grown_through_the_name)(0.7)
+    assert "hold the same list" in str(info.value)
+    assert "test_objects_made_inside.py" in str(info.value)

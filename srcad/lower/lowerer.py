@@ -92,6 +92,9 @@ class Lowerer(
         #: scope, its name for the list, and the line (see Lists.refuse_stale)
         self.stale_lists: dict[Any, tuple[Any, str, ast.AST]] = {}
         self.shared_displays: set[int] = set()  # (ids of TupleValues)
+        #: list displays a helper made into one list, to hand it to an object it made
+        #: (by the display's id: the caller's names for the display now hold that list)
+        self.kept_displays: dict[int, ir.Name] = {}
         #: lists changed in place (by IR name): the first change, for a loop's check
         self.changed_lists: dict[str, tuple[str, str, Any, ast.AST]] = {}
         self._shared_owners: set[Any] = set()  # variables whose display is split at a join

@@ -194,6 +194,7 @@ class MadeObjects(LoweringPart):
                 f"making a {cls.__name__} with `*` or `**` arguments is not supported",
                 "pass the arguments one by one",
             )
+        self.hand_on_lists(scope, node)
         if dataclasses.is_dataclass(cls):
             return self.make_dataclass(scope, node, cls, target)
         name = (target or self.names.temp)()
@@ -208,6 +209,25 @@ class MadeObjects(LoweringPart):
             return ir.Name(name)
         self.call_member(scope, node, cls, "__init__", ir.Name(name), node.args, node.keywords)
         return ir.Name(name)
+
+    def hand_on_lists(self, scope: Scope, node: ast.Call) -> None:
+        """A list a variable holds, passed to a constructor: the object may keep it
+        (``self.w = w``), so the variable and the field hold one list. A display is made
+        once, here, and the variable holds that list (read again, a display would be a
+        new list: a write through the field would be lost, round 62b), as do the
+        caller's variables when a helper was given the display (:meth:`read_name`);
+        growing it through either holder is refused, as for ``b.w = ws``."""
+        for argument in (*node.args, *(k.value for k in node.keywords)):
+            if not isinstance(argument, ast.Name) or argument.id not in scope.env:
+                continue
+            value = scope.env[argument.id]
+            if isinstance(value, TupleValue) and value.is_list:
+                display = value
+                value = self.materialize(scope, value, argument, self.names.fresh(argument.id))
+                scope.env[argument.id] = value
+                if scope.arguments.get(argument.id) is display:  # (a caller's display)
+                    self.kept_displays[id(display)] = value
+            self.share(value)
 
     def make_dataclass(self, scope: Scope, node: ast.Call, cls: type, target: Target) -> ir.Name:
         """A dataclass: its fields from the call's arguments and the defaults, then its

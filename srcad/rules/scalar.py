@@ -297,6 +297,11 @@ for _op in ("&", "^", "<<", ">>"):
 defrule("x | y", env={"union_grad": union_grad, "union_tangent": union_tangent}, holds=True,
         x="union_grad(g, x, y, True)", y="union_grad(g, x, y, False)",
         tangents={"x": "union_tangent(t, x, y, True)", "y": "union_tangent(t, x, y, False)"})
+#: (the union's tangent, linear in the tangent: its adjoint is the union's; second
+#: derivatives of code that merges dicts read it again)
+defrule("union_tangent(t, x, y, left)", env={"union_tangent": union_tangent,
+                                             "union_grad": union_grad},
+        x=None, y=None, left=None, t="union_grad(g, x, y, left)", linear=True)
 defrule("~x", x=None, elementwise=True)
 for _op in ("in", "not in"):
     defrule(f"x {_op} y", x=None, y=None)
