@@ -36,6 +36,7 @@ MODULES = (
     "stop39",  # deep code, dict unions and pairs, harmless keywords, scipy factorizations
     "stop40",  # one array held by two objects, dict keys, nested dicts, repeated lists
     "stop41",  # scalar solvers and integrators, list parameters, filters, tuples by index
+    "stop42",  # distances, expm, NaN quantiles, truncation, memory-order views, kept lists
 )
 
 
