@@ -54,8 +54,12 @@ Tolerance for (6)
 -----------------
 Differences of the gradient with ``h = 1e-5`` (times the point's scale): truncation
 ``h**2 / 6`` times the fourth derivative, and roundoff ``~ k * u * |g| / h`` with
-``|g| <= 32``, stay far below 1e-5 for these programs; relative 1e-4 with an absolute
-floor of 1e-5 leaves a wide margin, while a lost term (or ``0 * nan`` where a selection
+``|g| <= 32``, stay far below 1e-5 for these programs. The exception is ``abs(a) * a * a``
+and ``abs(a) ** 3`` (``e_abs``) where ``a`` is exactly 0 (a drawn point of zeros): twice
+but not three times differentiable there, their differences are only O(h) accurate,
+``h / 2`` times the jump of the third derivative (at most 6 per such term) times
+``|d| ** 2`` (1.7e-5 seen, extra batches of stop 42). Relative 1e-4 with an absolute floor
+of 1e-4 leaves a margin over both, while a lost term (or ``0 * nan`` where a selection
 should give 0) is off by O(1).
 
 Tolerance for (3)
@@ -118,7 +122,7 @@ FORWARD_RTOL, FORWARD_ATOL = 1e-10, 1e-11  # forward mode vs reverse mode
 ALLOW_REFUSALS = False
 #: What forward mode may refuse with (a NoRuleError saying so): a rule without a tangent.
 MISSING_TANGENT = "has no forward-mode (tangent) rule"
-SECOND_RTOL, SECOND_ATOL = 1e-4, 1e-5  # hvp vs differences of the gradient
+SECOND_RTOL, SECOND_ATOL = 1e-4, 1e-4  # hvp vs differences of the gradient
 #: One program in this many (by a checksum of its source) has its hvp checked too (6).
 SECOND_ORDER_EVERY = 4
 #: One program with loops in this many (by another checksum) has its gradient with respect
