@@ -17,7 +17,8 @@ values a line computes only for the next line included:
 On the right, the run's values that no other code reads (``t1``, ``t2``) get no
 tangent: the derivatives of each value the run leaves (``x``) with respect to the
 values it starts from (``x``, ``r``) are computed once, from the lines' partial
-derivatives (their adjoint templates with ``g`` = 1), and each direction's tangent is
+derivatives (their adjoint templates applied to the partials they receive, ``g`` = 1 for
+an input), and each direction's tangent is
 one sum of products. Where the partials are constants and names, as they mostly are,
 this costs fewer operations; :func:`with_local_jacobians` counts both forms and keeps
 the cheaper one (the logistic map's loop: 11 operations of tangents become 6).
@@ -88,7 +89,7 @@ def _is_const(e: ir.Expr, value: float) -> bool:
 
 def _simplified(expr: ir.Expr) -> ir.Expr:
     """``expr`` with products by 1 and -1 and negated constants folded (exact for
-    floats: a template with ``g`` = 1.0)."""
+    floats: a template applied to a partial of 1.0 or -1.0)."""
     def fold(e: ir.Expr) -> ir.Expr:
         if isinstance(e, ir.BinOp) and e.op == "*":
             return _product(e.left, e.right)
@@ -108,8 +109,10 @@ class _Run:
         directions: list[Direction],
         names: NameAllocator,
     ) -> None:
-        self.run, self.directions, self.names = run, directions, names
+        self.directions, self.names = directions, names
         self.first = directions[0]
+        #: the position of the last line of the run that binds each name
+        self.last_bound = {t: k for k, stmt in enumerate(run) for t in ir.targets_of(stmt)}
         #: for each value the run computed so far: its partials by the run's inputs
         self.partials: dict[str, dict[str, ir.Expr]] = {}
         self.tags: dict[str, int] = {}  # (the forward line that computed each)
@@ -121,7 +124,6 @@ class _Run:
     def lines_for(self, position: int, stmt: ir.Assign) -> bool:
         """Add ``stmt`` and its partials' lines; False where the run cannot take it."""
         rule = stmt.rule
-        later = {t for s in self.run[position:] for t in ir.targets_of(s)}
         if rule is None or not (rule.elementwise or rule is COPY):
             return False
         by_input: dict[str, ir.Expr] = {}
@@ -137,16 +139,17 @@ class _Run:
                 continue
             if not isinstance(template, ir.Expr):
                 return False
-            mapping: dict[str, ir.Expr] = dict(zip(rule.params, stmt.operands))
-            mapping["ans"] = ir.Name(_RESULT)
-            mapping["g"] = ir.Const(1.0)
-            slope = _simplified(
-                ir.map_expr(self.first.free(template, rule, mapping), self.first.unshaped)
-            )
             for source, partial in self.partials.get(
                 operand.id, {operand.id: ir.Const(1.0)}
-            ).items():
-                by_input[source] = _sum(by_input.get(source), _product(slope, partial))
+            ).items():  # (the template applied to the operand's partial, as to a tangent:
+                # a zero-safe slope, divide_or_zero's, stays 0 where the partial is 0)
+                mapping: dict[str, ir.Expr] = dict(zip(rule.params, stmt.operands))
+                mapping["ans"] = ir.Name(_RESULT)
+                mapping["g"] = partial
+                through = _simplified(
+                    ir.map_expr(self.first.free(template, rule, mapping), self.first.unshaped)
+                )
+                by_input[source] = _sum(by_input.get(source), through)
         before: list[ir.Stmt] = []
         after: list[ir.Stmt] = []
         kept: dict[str, ir.Expr] = {}
@@ -156,8 +159,11 @@ class _Run:
                 kept[source] = partial
                 continue
             reads = set(ir.names_in(partial))
-            if isinstance(partial, ir.Name) and partial.id != _RESULT and partial.id not in later:
-                kept[source] = partial  # (a name the run does not bind again: read as it is)
+            if (  # (a name the run does not bind again from here: read as it is)
+                isinstance(partial, ir.Name) and partial.id != _RESULT
+                and self.last_bound.get(partial.id, -1) < position
+            ):
+                kept[source] = partial
                 continue
             if partial in named:
                 kept[source] = named[partial]

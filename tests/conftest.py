@@ -169,6 +169,22 @@ def _reverse_mode_for_floats(monkeypatch):
     srcad.building._cache.clear()
 
 
+@pytest.fixture(name="forward_mode_for_floats")
+def _forward_mode_for_floats(monkeypatch):
+    """srcad's float version in forward mode for every loop of up to four float
+    parameters, whatever the cost model says (what the forward mode's local partials,
+    srcad.local_jacobians, compute where they are chosen); built gradients are forgotten
+    before and after."""
+    import srcad.building
+    import srcad.forward_gradient
+
+    srcad.building._cache.clear()
+    monkeypatch.setattr(srcad.forward_gradient, "MOST_PARAMETERS", 4)
+    monkeypatch.setattr(srcad.forward_gradient, "_cheaper_than_reverse", lambda *_: True)
+    yield
+    srcad.building._cache.clear()
+
+
 REPO = Path(__file__).resolve().parents[1]
 
 

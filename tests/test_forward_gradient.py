@@ -276,3 +276,22 @@ def test_an_exported_forward_gradient_runs_without_srcad(tmp_path):
     assert module.poles_grad(2.5) == srcad.grad(poles)(2.5)
     with pytest.raises(ZeroDivisionError):
         module.poles_grad(2.0)
+
+
+def swapped_then_truncated(x, y, z, w):
+    """A truncation after a loop (random programs, forced forward mode): the square
+    root's slope is infinite where max(...) chose 0, whose partial is 0."""
+    for _ in range(1):
+        if 0.5 * w > 0.3183:
+            w, z, y = (z, y, w * 0.5)
+        else:
+            w, z = (z, w)
+    return math.sqrt(max(-1.0 - y * y, 0.0)) + 0.5 * z
+
+
+def test_local_partials_keep_a_zero_partial_through_an_infinite_slope(forward_mode_for_floats):
+    """The local partials apply each line's template to the partial it receives, as
+    line-by-line tangents apply it to the tangent: sqrt's zero-safe slope of a partial of
+    0 is 0. (They multiplied the slope with g = 1, inf, by the partial 0: nan.)"""
+    got = srcad.grad(swapped_then_truncated, wrt=(0, 1, 2, 3))(0.0, 0.0, 0.0, 0.0)
+    assert got == (0.0, 0.0, 0.0, 0.5)  # (w < 0.6366: z and w swap, z is w)
