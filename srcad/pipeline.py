@@ -201,8 +201,8 @@ def derivatives(
     shares = any(  # (a number changed in place, `acc += x`, is a new number: shares nothing,
         # and no container holds it: with_held finds it nowhere, and it is written back
         # into none, `x = COEF[0]; x += v`, where it was read from)
-        isinstance(s, ir.Assign) and s.logical and not (s.rule is SETITEM and s.target in lists)
-        and not (s.rule is SETITEM and _name_in(s.operands[2], scalars))
+        isinstance(s, ir.Assign) and s.logical
+        and not (s.rule is SETITEM and (s.target in lists or _name_in(s.operands[2], scalars)))
         and not (isinstance(s.value, ir.Name) and s.value.id in scalars)
         and not (s.rule is HELD and _name_in(s.operands[2], scalars))
         for s in ir.walk(forward.body)

@@ -1762,9 +1762,11 @@ def chosen(mask: Any, g: Any) -> Any:
     (``np.maximum``, ``max``, ``np.clip``). Not ``mask * g``: where the other value was
     chosen, an infinite ``g`` (``np.sqrt(np.maximum(v, 0.0))`` at ``v <= 0``) would give
     ``0 * inf``, nan, for a value that does not change with the operand at all."""
-    if mask.__class__ is bool or mask.__class__ is np.bool_:
-        return g if mask else 0.0 if np.ndim(g) == 0 else np.zeros(np.shape(g))
-    return np.where(mask, g, 0.0)
+    if mask.__class__ is not bool and mask.__class__ is not np.bool_:
+        return np.where(mask, g, 0.0)
+    if mask:
+        return g
+    return 0.0 if np.ndim(g) == 0 else np.zeros(np.shape(g))
 
 
 def log_share(x: Any, ans: Any) -> Any:

@@ -304,7 +304,9 @@ def divide_or_zero(xp: Any, numerator: Any, denominator: Any) -> Any:
 def chosen(xp: Any, mask: Any, g: Any) -> Any:
     """``g`` where ``mask`` holds, exactly 0 elsewhere (see :func:`srcad.runtime.chosen`)."""
     if isinstance(mask, bool):
-        return g if mask else xp.zeros_like(g) if hasattr(g, "__array_namespace__") else 0.0
+        if mask:
+            return g
+        return xp.zeros_like(g) if hasattr(g, "__array_namespace__") else 0.0
     g = xp.asarray(g)
     return xp.where(mask, g, xp.zeros_like(g))
 
