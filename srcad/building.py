@@ -32,7 +32,15 @@ from .frontend import (
     source_signature,
     without_aux,
 )
-from .pipeline import Gradient, differentiate, room_for_deep_expressions
+from .lower import lower
+from .pipeline import (
+    Gradient,
+    all_current,
+    differentiate,
+    helper_checks,
+    room_for_deep_expressions,
+    rules_for,
+)
 from .rule_caller import rule_caller
 from .rules import TABLE
 from .rules.table import callee_key
@@ -251,11 +259,21 @@ def wrt_names(f: Callable, wrt: Wrt = None, argnums: Wrt = None) -> tuple[str, .
 
 
 def _cache_key(callee: Callee, wrt: Wrt, mode: str, optimize: bool, aux: bool) -> tuple | None:
-    """What a compiled gradient depends on: the code, its module, the callables its
-    closure holds (they decide what is inlined or matched as a rule), the arguments the
-    callable fixes (which parameters they are; objects among them by identity, as srcad
-    reads their methods) and the options. Numbers and arrays in globals and closures
-    are read live, so they are not part of it."""
+    """What a compiled gradient depends on: what its forward listing depends on
+    (:func:`_code_key`) and the options."""
+    wrt_key = tuple(wrt) if isinstance(wrt, list | tuple) else wrt
+    if not isinstance(wrt_key, int | str | tuple | None):
+        return None  # not a wrt at all: _resolve_wrt says so
+    code_key = _code_key(callee, aux)
+    return None if code_key is None else (*code_key, wrt_key, mode, optimize)
+
+
+def _code_key(callee: Callee, aux: bool) -> tuple | None:
+    """What the forward listing of a callable depends on: the code, its module, the
+    callables its closure holds (they decide what is inlined or matched as a rule), the
+    arguments the callable fixes (which parameters they are; objects among them by
+    identity, as srcad reads their methods) and ``has_aux``. Numbers and arrays in
+    globals and closures are read live, so they are not part of it."""
     f = callee.function
     built = getattr(f, "__srcad__", None)
     code = built.compiled.code if built is not None else getattr(f, "__code__", None)
@@ -264,16 +282,10 @@ def _cache_key(callee: Callee, wrt: Wrt, mode: str, optimize: bool, aux: bool) -
     closure_callables = tuple(
         id(c.cell_contents) for c in (getattr(f, "__closure__", None) or ()) if _cell_is_callable(c)
     )
-    wrt_key = tuple(wrt) if isinstance(wrt, list | tuple) else wrt
-    if not isinstance(wrt_key, int | str | tuple | None):
-        return None  # not a wrt at all: _resolve_wrt says so
     return (
         code,
         id(getattr(f, "__globals__", None)),
         closure_callables,
-        wrt_key,
-        mode,
-        optimize,
         aux,
         TABLE.version,
         len(callee.args),
@@ -307,8 +319,10 @@ def build(
     """
     callee = unbind(f)
     key = _cache_key(callee, wrt, mode, optimize, aux)
+    code_key = None if key is None else _code_key(callee, aux)
     if key is not None and examples:
-        key = (*key, tuple(sorted((n, class_signature(v)) for n, v in examples.items())))
+        classes = tuple(sorted((n, class_signature(v)) for n, v in examples.items()))
+        key, code_key = (*key, classes), (*code_key, classes)  # type: ignore[misc]
     with _cache_lock:
         cached = _cache.get(key) if key is not None else None
         if (
@@ -319,7 +333,7 @@ def build(
             return cached
         try:
             with _without_cycle_collection(), room_for_deep_expressions():
-                result = _from_source(callee, wrt, mode, optimize, aux, examples)
+                result = _from_source(callee, wrt, mode, optimize, aux, examples, code_key)
         except WrtError:
             raise
         except SrcadError:  # (np.tanh, or library code srcad cannot read: its rule, if any)
@@ -361,9 +375,12 @@ def _from_source(
     optimize: bool,
     aux: bool,
     examples: Mapping[str, Any] | None = None,
+    code_key: tuple | None = None,
 ) -> Gradient:
     """The pipeline on the source of ``callee``'s function (for a decorator's wrapper
-    taking ``*args``, of a caller with the wrapped function's signature)."""
+    taking ``*args``, of a caller with the wrapped function's signature). ``code_key``:
+    what its forward listing depends on (see :func:`_code_key`), to reuse the listing a
+    build of another kind made."""
     function = callee.function
     if not (callee.fixes or hasattr(function, "__srcad__") or hasattr(function, DERIVATIVE_MARK)):
         function = wrapper_caller(function) or function
@@ -376,7 +393,7 @@ def _from_source(
         source = without_aux(source)
     return differentiated(source, lambda source: (
         () if mode == "jvp" and wrt is None else _resolve_wrt(source, wrt, callee)
-    ), mode, optimize)
+    ), mode, optimize, code_key)
 
 
 #: function with a derivative rule (by id) -> (it, the function srcad reads for it)
@@ -400,19 +417,21 @@ def differentiated(
     wrt_of: Callable[[FunctionSource], tuple[str, ...]],
     mode: str,
     optimize: bool,
+    code_key: tuple | None = None,
 ) -> Gradient:
     """The pipeline on ``source`` (checked first: what cannot be read is reported before
     ``wrt_of`` looks up the parameters). Where srcad cannot differentiate it as a whole (a
     library function passed as it is: ``srcad.grad(np.linalg.norm)``), the code that the
-    defaults of its options take, if srcad can (see :func:`specialize.for_defaults`)."""
+    defaults of its options take, if srcad can (see :func:`specialize.for_defaults`).
+    ``code_key``: see :func:`_from_source`."""
     if any(  # (a version guard: `if hasattr(np, "trapezoid"):`, decided here)
         isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "hasattr"
         for n in astwalk.walk(source.node)
     ):
         source = replace(source, node=specialize(source.node, {}, source.lookup)[0])
     try:
-        check_supported(source)
-        return differentiate(source, wrt_of(source), mode, optimize)
+        lowered = _checked_and_lowered(source, mode, code_key)
+        return differentiate(source, wrt_of(source), mode, optimize, lowered)
     except SrcadError:
         node = for_defaults(source.node, source.function, source.lookup)
         if node is None:
@@ -420,6 +439,33 @@ def differentiated(
     source = replace(source, node=node)
     check_supported(source)
     return differentiate(source, wrt_of(source), mode, optimize)
+
+
+#: forward listings by what they depend on (:func:`_code_key`, the kind of rule table)
+#: and the function read: the gradient, value_and_grad and jvp of one function lower it
+#: once. Each with the function and its :func:`pipeline.helper_checks`.
+_lowered: dict[tuple, tuple[Any, tuple, ir.Function]] = {}
+
+
+def _checked_and_lowered(
+    source: FunctionSource, mode: str, code_key: tuple | None
+) -> ir.Function:
+    """``source`` checked against the supported subset and lowered (with the rule table
+    for ``mode``), or the listing made for the same key before, while the helpers it
+    inlined are still the ones it read."""
+    rules = rules_for(mode)
+    key = None if code_key is None else (*code_key, id(rules), id(source.function))
+    kept = _lowered.get(key) if key is not None else None
+    if kept is not None and kept[0] is source.function and all_current(kept[1]):
+        return kept[2]
+    check_supported(source)
+    lowered = lower(source, rules, checked=True)
+    if key is not None:
+        if len(_lowered) >= _CACHE_LIMIT:
+            _lowered.pop(next(iter(_lowered)))
+        checks = helper_checks(source.function, lowered.dependencies)
+        _lowered[key] = (source.function, checks, lowered)
+    return lowered
 
 
 def writes_in_place(built: Gradient) -> bool:

@@ -52,7 +52,7 @@ from .optimize import optimize as optimize_function
 from .reverse import for_numbers, reverse
 from .rules import TABLE, array_api_grads, numpy_grads
 from .rules.scalar import HELD
-from .rules.table import FORWARD_MODE_RULES, SETITEM
+from .rules.table import FORWARD_MODE_RULES, SETITEM, Rules
 from .runtime import ENTRY_CHECKS, LIST_CHECKS, with_numpy_floats
 from .subset import check_supported
 from .truncation import check_integer_writes
@@ -62,12 +62,17 @@ ARRAY_VERSION_HEADER = "# the same gradient for numpy arrays (and all but Python
 
 
 def differentiate(
-    source: FunctionSource, wrt: tuple[str, ...], mode: str, optimize: bool
+    source: FunctionSource,
+    wrt: tuple[str, ...],
+    mode: str,
+    optimize: bool,
+    lowered: ir.Function | None = None,
 ) -> Gradient:
     """Run every pass on ``source``: the derivative of kind ``mode`` ("grad",
-    "value_and_grad", "vjp" or "jvp") with respect to the parameters ``wrt``."""
-    # (forward mode reads the code of a function whose user rule has no tangent)
-    lowered = lower(source, FORWARD_MODE_RULES if mode == "jvp" else TABLE, checked=True)
+    "value_and_grad", "vjp" or "jvp") with respect to the parameters ``wrt``.
+    ``lowered``: its forward listing, when a build of another kind made it already."""
+    if lowered is None:
+        lowered = lower(source, rules_for(mode), checked=True)
     if optimize:
         lowered = hoist_invariants(lowered)
     # (jvp: every parameter has a tangent, unless ``wrt`` names some)
@@ -98,6 +103,12 @@ def differentiate(
         array_api.port(without_entry_checks(forward, ENTRY_CHECKS + LIST_CHECKS), forward)
     )
     return Gradient(forward, versions, shown, wrt, source.function, mode=mode)
+
+
+def rules_for(mode: str) -> Rules:
+    """The rule table lowering chooses rules from for a derivative of kind ``mode``
+    (forward mode reads the code of a function whose user rule has no tangent)."""
+    return FORWARD_MODE_RULES if mode == "jvp" else TABLE
 
 
 def without_entry_checks(
@@ -329,6 +340,28 @@ class LazyVersion:
         return self.made().compiled
 
 
+def helper_checks(
+    user_function: Any, dependencies: tuple[tuple[Any, Any, Any], ...]
+) -> tuple[tuple[Any, Any, Any, Any], ...]:
+    """What :func:`all_current` checks for code built from ``user_function`` that inlined
+    ``dependencies`` (see :meth:`Gradient.dependencies`): each helper once, with the
+    function whose code to compare (a partial's own function); and the defaults of
+    ``user_function`` and of those helpers, as they are now."""
+    checks: dict[tuple[int, int], tuple[Any, Any, Any, Any]] = {}
+    functions: list[Any] = [user_function]
+    for lookup, obj, code in dependencies:
+        function = obj.func if isinstance(obj, functools.partial) else obj
+        checks.setdefault((id(obj), id(code)), (lookup, obj, function, code))
+        functions.append(function)
+    for function in functions:  # (`f.__defaults__ = ...`, of f or of a helper it inlined)
+        for attribute in ("__defaults__", "__kwdefaults__"):
+            held = getattr(function, attribute, None)
+            if held:
+                lookup = functools.partial(getattr, function, attribute)
+                checks.setdefault((id(held), 0), (lookup, held, None, None))
+    return tuple(checks.values())
+
+
 def all_current(checks: tuple[tuple[Any, Any, Any, Any], ...]) -> bool:
     """Whether every helper in ``checks`` (see :meth:`Gradient.currency_checks`) is
     still what its name holds, with the same code. (A gradient that inlined helpers
@@ -522,19 +555,7 @@ class Gradient:
         return checks
 
     def _made_currency_checks(self) -> tuple[tuple[Any, Any, Any, Any], ...]:
-        checks: dict[tuple[int, int], tuple[Any, Any, Any, Any]] = {}
-        functions: list[Any] = [self.user_function]
-        for lookup, obj, code in self.dependencies():
-            function = obj.func if isinstance(obj, functools.partial) else obj
-            checks.setdefault((id(obj), id(code)), (lookup, obj, function, code))
-            functions.append(function)
-        for function in functions:  # (`f.__defaults__ = ...`, of f or of a helper it inlined)
-            for attribute in ("__defaults__", "__kwdefaults__"):
-                held = getattr(function, attribute, None)
-                if held:
-                    lookup = functools.partial(getattr, function, attribute)
-                    checks.setdefault((id(held), 0), (lookup, held, None, None))
-        return tuple(checks.values())
+        return helper_checks(self.user_function, self.dependencies())
 
     def is_current(self) -> bool:
         """False when a helper it inlined has since been redefined."""

@@ -27,7 +27,6 @@ from .values import (
     Operand,
     Scope,
     TupleValue,
-    assigned_names,
 )
 
 #: what :meth:`Expressions.call_of_code` returns for a call that is an operation
@@ -49,7 +48,7 @@ class Expressions(LoweringPart):
     def builtin_ref(self, scope: Scope, name: str) -> ir.Expr:
         """A reference to a builtin that the user's own names do not shadow."""
         obj = getattr(builtins, name)
-        if name not in assigned_names(self.root.node) and self.root.lookup(name) is obj:
+        if name not in self.root_locals() and self.root.lookup(name) is obj:
             return ir.Name(name)
         return self.helper_ref(name, obj)
 

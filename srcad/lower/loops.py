@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -28,12 +29,13 @@ class Loops(LoweringPart):
     def carried_names(self, scope: Scope, node: ast.For | ast.While) -> list[str]:
         """User variables the loop assigns that live across iterations or after the loop
         (a function the loop defines may read them after it: what it reads counts)."""
-        inside = {id(n) for n in _walk_outside_functions(node)}
-        loaded_outside = {
+        loaded_inside = Counter(
             n.id
-            for n in astwalk.walk(scope.function)
-            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and id(n) not in inside
-        }
+            for n in _walk_outside_functions(node)
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+        )
+        loaded = self.loads_of(scope.function)
+        loaded_outside = {name for name, count in loaded.items() if count > loaded_inside[name]}
         assigned = []
         for n in astwalk.walk(node):
             if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and n.id not in assigned:
@@ -60,6 +62,17 @@ class Loops(LoweringPart):
         return [
             v for v in assigned if v in scope.env or v in loaded_outside or v in exposed
         ]
+
+    def loads_of(self, function: ast.FunctionDef) -> Counter[str]:
+        """How many times ``function`` reads each name (counted once per function)."""
+        cached = self._loads.get(id(function))
+        if cached is None or cached[0] is not function:
+            counts = Counter(
+                n.id for n in astwalk.walk(function)
+                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+            )
+            self._loads[id(function)] = cached = (function, counts)
+        return cached[1]
 
     def enter_loop(self, scope: Scope, node: ast.For | ast.While) -> dict[str, str]:
         """Entry copies: each carried variable gets the one name it keeps inside the loop."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -105,6 +106,8 @@ class Lowerer(
         self.list_items: set[str] = set()
         #: per function node: the reads that hand a list on (``ys = hs``, ``[hs, 1]``)
         self._handing_on: dict[int, frozenset[int]] = {}
+        #: per function node (by id, with the node): how often it reads each name
+        self._loads: dict[int, tuple[ast.FunctionDef, Counter[str]]] = {}
         #: (scope, user name) of the sequences enclosing ``for`` loops run over
         self.iterated: list[tuple[Scope, set[str]]] = []
         #: Inlined callees as (how to look the name up again, object, code), so that a

@@ -23,7 +23,6 @@ from .values import (
     LoweringPart,
     Scope,
     TupleValue,
-    assigned_names,
     may_change_state,
     shuffles,
     writes_into_out,
@@ -306,7 +305,7 @@ class Operations(LoweringPart):
     def numpy_ref(self) -> ir.Name:
         """How generated code names numpy: as the user's code does (``np``), else bound."""
         for name in ("np", "numpy"):
-            if name not in assigned_names(self.root.node) and self.root.lookup(name) is np:
+            if name not in self.root_locals() and self.root.lookup(name) is np:
                 return ir.Name(name)
         return self.helper_ref("np", np)
 
