@@ -474,6 +474,9 @@ class Holder:
         self.w = w
         self.scale = scale
 
+    def keep(self, w):
+        self.w = w
+
 
 class Grid:
     def __init__(self, values):
@@ -3199,10 +3202,11 @@ def s_objects(draw, ctx: Context) -> list[ast.stmt] | None:
     """Objects of the prelude's classes made inside the program, used as Python uses
     them: an array (or a view of it) a :class:`Holder` field holds written in place
     through its own name,
-    then read through the field; a Python list a Holder keeps, written through the
-    field and read through its own name; a :class:`Grid` written with ``g[i] = v`` or ``g[i] +=
-    v`` (its ``__setitem__``); a :class:`Tally`'s truth (its ``__len__``); a
-    :class:`Stepper` whose method updates its array argument in place::
+    then read through the field; a Python list a Holder keeps (made with it, or given
+    to its method ``keep``), written through the field and read through its own name;
+    a :class:`Grid` written with ``g[i] = v`` or ``g[i] += v`` (its ``__setitem__``);
+    a :class:`Tally`'s truth (its ``__len__``); a :class:`Stepper` whose method updates its
+    array argument in place::
 
         Z = x * np.linspace(0.5, 1.0, 3)
         h_u = Holder(Z, y)
@@ -3218,8 +3222,11 @@ def s_objects(draw, ctx: Context) -> list[ast.stmt] | None:
         # through the list's own name or a second holder; round 62b)
         items = f"items_{target}"
         first, second = f"h_{target}", f"k_{target}"
-        lines = [f"{items} = [{_scalar(draw, ctx)}, {_scalar(draw, ctx)}]",
-                 f"{first} = Holder({items}, 0.5)"]
+        lines = [f"{items} = [{_scalar(draw, ctx)}, {_scalar(draw, ctx)}]"]
+        if draw(st.booleans()):
+            lines.append(f"{first} = Holder({items}, 0.5)")
+        else:  # (kept by a method: `opt.attach(params)`, round 63b)
+            lines += [f"{first} = Holder([0.0], 0.5)", f"{first}.keep({items})"]
         read = items
         if draw(st.booleans()):
             lines.append(f"{second} = Holder({items}, 1.5)")

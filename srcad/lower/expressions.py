@@ -361,6 +361,10 @@ class Expressions(LoweringPart):
                 hint,
             )
         if isinstance(callee, types.FunctionType) and not self.table.has_callable(callee):
+            if any(  # (attach(opt, ws): the object may keep the list)
+                self.may_be_made(scope, a) for a in (*node.args, *(k.value for k in node.keywords))
+            ):
+                self.hand_on_lists(scope, node)
             return self.inline(scope, node, callee, target)
         implementation = (  # np.trapezoid: a Python function behind numpy's dispatcher
             callee if self.table.has_callable(callee) else python_function(callee)

@@ -417,6 +417,7 @@ class Loops(LoweringPart):
                 "build a list or array first, or loop over range(len(...))",
             )
         value = self.lower_expr(scope, node, None)
+        self.refuse_iterating_made(scope, value, node)
         if isinstance(value, TupleValue):  # a tuple or list display: a sequence
             seq = self.materialize(scope, value, node)
         elif isinstance(value, ir.Const) or (

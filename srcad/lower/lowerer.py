@@ -103,6 +103,8 @@ class Lowerer(
         #: lists that may hold lists, and the values read out of them (lists, maybe: a
         #: write into one would change the outer list too, which srcad does not follow)
         self.holds_lists: set[str] = set()
+        #: fields of objects the function made that were set to lists it made
+        self.list_fields: set[str] = set()
         self.list_items: set[str] = set()
         #: per function node: the reads that hand a list on (``ys = hs``, ``[hs, 1]``)
         self._handing_on: dict[int, frozenset[int]] = {}

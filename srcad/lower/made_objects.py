@@ -73,6 +73,13 @@ class MadeObjects(LoweringPart):
         """The object ``value`` (a lowered operand) holds, if the function made it."""
         return self.made.get(value.id) if isinstance(value, ir.Name) else None
 
+    def field_holds_list(self, scope: Scope, node: ast.Attribute) -> bool:
+        """Whether the field ``node`` of an object the function made holds a list it
+        made, or one that may hold lists (``self.M = [[0.0] * n] * n``): a write into
+        an item of an item would change what other holders see, which srcad does not
+        follow. (By the field's name: any object's field of that name set so.)"""
+        return node.attr in self.list_fields and self.may_be_made(scope, node.value)
+
     def may_be_made(self, scope: Scope, node: ast.expr) -> bool:
         """Whether ``node`` may give an object the function made, as far as the code
         shows before it is lowered (a name holding one, making one, a member of one)."""
@@ -211,8 +218,9 @@ class MadeObjects(LoweringPart):
         return ir.Name(name)
 
     def hand_on_lists(self, scope: Scope, node: ast.Call) -> None:
-        """A list a variable holds, passed to a constructor: the object may keep it
-        (``self.w = w``), so the variable and the field hold one list. A display is made
+        """A list a variable holds, passed to a constructor or a method of an object the
+        function made (or with one, to a helper): the object may keep it (``self.w = w``),
+        so the variable and the field hold one list. A display is made
         once, here, and the variable holds that list (read again, a display would be a
         new list: a write through the field would be lost, round 62b), as do the
         caller's variables when a helper was given the display (:meth:`read_name`);
@@ -364,6 +372,8 @@ class MadeObjects(LoweringPart):
         objects a join related to this one may have changed too (what their ``attr``
         holds is no longer known)."""
         made.fields.add(attr)
+        if self.is_own_list(value) or self.holds_list(value):
+            self.list_fields.add(attr)
         held = value if isinstance(value, Static) else self.held_by(value)
         if held is None:
             made.held.pop(attr, None)
@@ -638,6 +648,7 @@ class MadeObjects(LoweringPart):
                 "read",
                 f"define `{attr}` as a method of {cls.__name__}",
             )
+        self.hand_on_lists(scope, node)  # (a method may keep a list: `self.params = ps`)
         return self.call_member(scope, node, cls, attr, value, node.args, node.keywords, target)
 
     def call_member(

@@ -488,12 +488,14 @@ class Statements(LoweringPart):
         if root is not target.value and (
             self.may_be_list(scope, root)
             or isinstance(root, ast.Name) and self.holds_list(scope.env.get(root.id))
+            or isinstance(root, ast.Attribute) and self.field_holds_list(scope, root)
         ):
-            assert isinstance(root, ast.Name)  # (a display is refused above)
+            assert isinstance(root, ast.Name | ast.Attribute)  # (a display is refused above)
             raise self.error(
                 scope,
                 target,
-                f"writing into an item held by `{root.id}` (a list of lists or of arrays, "
+                f"writing into an item held by `{ast.unparse(root)}` (a list of lists or of "
+                "arrays, "
                 "or a dict holding lists) is not supported",
                 f"use a numpy array (`np.zeros((n, m))`), or replace the whole item: "
                 f"`row = list({ast.unparse(target.value)}); row[...] = v; "
@@ -736,9 +738,12 @@ class Statements(LoweringPart):
                 )
             )
         else:
-            if any(isinstance(t, ast.Tuple | ast.List) for t in targets):
+            unpacked = any(isinstance(t, ast.Tuple | ast.List) for t in targets)
+            if unpacked:
                 self.refuse_iterating_objects(scope, value_node, "unpacking")
             value = self.lower_expr(scope, value_node, None)
+            if unpacked:
+                self.refuse_iterating_made(scope, value, value_node, "unpacking")
         for target in targets:
             self.bind(scope, target, value)
 
@@ -767,6 +772,22 @@ class Statements(LoweringPart):
             "does not read",
             "read its fields by name (a, b = p.a, p.b), or pass a tuple",
         )
+
+    def refuse_iterating_made(
+        self, scope: Scope, value: Any, node: ast.expr, what: str = "iterating over"
+    ) -> None:
+        """As :meth:`refuse_iterating_objects`, for an object the function made, known
+        once ``node`` is lowered to ``value`` (``for v in Pts(xs)``, a helper's result):
+        srcad holds its fields, not what its ``__iter__`` gives."""
+        made = self.made_of(value)
+        if made is not None and not issubclass(made.cls, tuple | list):
+            raise self.error(
+                scope,
+                node,
+                f"{what} an object of class {made.cls.__name__} runs its `__iter__`, which "
+                "srcad does not read",
+                "read its fields by name (a, b = p.a, p.b), or pass a tuple",
+            )
 
     def names_a_function(self, scope: Scope, name: str, value_node: ast.expr) -> bool:
         """``act = np.tanh`` (a function srcad knows when it compiles, given a local name
