@@ -369,3 +369,58 @@ def test_heston_full_truncation_gradient_is_finite_and_right():
     assert lowest < 0.0
     got = check_four_ways(heston_paths, 0.04, 1.5, 0.04, 0.9, normals, rtol=1e-5)
     assert all(np.all(np.isfinite(g)) for g in got)
+
+
+# ---- round 63a: an all -inf lane of logsumexp; a log of an exact 0 in forward mode
+
+
+def left_to_right_hmm(p_stay, mus, x):
+    """The forward algorithm of a left-to-right HMM: early on the states to the right
+    are unreachable, so a lane of ``alpha[:, None] + log A`` is all -inf."""
+    from scipy.special import logsumexp
+
+    K = mus.size
+    A = np.zeros((K, K))
+    for k in range(K - 1):
+        A[k, k] = p_stay[k]
+        A[k, k + 1] = 1 - p_stay[k]
+    A[K - 1, K - 1] = 1.0
+    with np.errstate(divide="ignore"):
+        log_a = np.log(A)
+    log_b = -0.5 * (x[:, None] - mus[None, :]) ** 2
+    alpha = np.full(K, -np.inf)
+    alpha[0] = log_b[0, 0]
+    for t in range(1, x.size):
+        alpha = logsumexp(alpha[:, None] + log_a, axis=0) + log_b[t]
+    return -np.logaddexp.reduce(alpha)
+
+
+def exp_of_log(p):
+    A = np.zeros(3)
+    A[0] = p[0]
+    A[2] = p[1]  # (A[1] stays 0: its log is -inf, a constant)
+    return np.sum(np.exp(np.log(A)) + np.exp(np.log1p(A - 1.0)) + np.exp2(np.log2(A)))
+
+
+def test_an_unreachable_state_shares_nothing():
+    """Round 63a: logsumexp of a lane that is all -inf gave exp(-inf - -inf) = nan
+    shares; the whole HMM gradient was nan. Its share is 0, as logaddexp's."""
+    x = np.random.default_rng(21).standard_normal(7)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        check_four_ways(left_to_right_hmm, np.array([0.6, 0.7]), np.array([-1.0, 0.0, 1.5]), x,
+                        wrt=(0, 1))
+        assert np.all(np.isfinite(srcad.hessian(left_to_right_hmm, wrt=1)(
+            np.array([0.6, 0.7]), np.array([-1.0, 0.0, 1.5]), x)))
+
+
+def test_a_log_of_an_exact_zero_has_a_zero_tangent():
+    """Round 63a: the tangent of np.log (log1p, log2) at an entry that is 0 and stays 0
+    read 0 / 0: nan in jvp and in the Hessian; it is 0."""
+    p = np.array([0.3, 0.6])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        _, tangent = srcad.jvp(exp_of_log, (p,), (np.array([1.0, 1.0]),))
+        hessian = srcad.hessian(exp_of_log)(p)
+        gradient = srcad.grad(exp_of_log)(p)
+    np.testing.assert_allclose(gradient, [3.0, 3.0], rtol=1e-14)  # (the sum is 3 (p0 + p1))
+    assert tangent == pytest.approx(6.0, rel=1e-14)
+    np.testing.assert_allclose(hessian, np.zeros((2, 2)), atol=1e-12)

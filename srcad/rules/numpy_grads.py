@@ -1455,8 +1455,12 @@ def x_over_y(x: Any, y: Any) -> Any:
 
 def logsumexp_weights(x: Any, ans: Any, axis: Any = None, b: Any = None,
                       keepdims: bool = False) -> Any:
-    """``exp(x - logsumexp)``: each item's share (before the weights ``b``)."""
-    return np.exp(x - _expand(ans, x, axis, keepdims))
+    """``exp(x - logsumexp)``: each item's share (before the weights ``b``); exactly 0
+    in a lane whose logsumexp is -inf (every item is -inf: an unreachable state of an
+    HMM or CTC recursion, nothing to share, where the formula reads ``exp(nan)``)."""
+    total = _expand(ans, x, axis, keepdims)
+    with np.errstate(invalid="ignore"):  # (exp(-inf) there: a second derivative, which
+        return np.exp(np.where(total == -np.inf, -np.inf, x - total))  # reads this, too)
 
 
 def logsumexp_grad(g: Any, x: Any, ans: Any, axis: Any = None, b: Any = None,

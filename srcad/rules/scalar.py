@@ -163,6 +163,17 @@ UNARY = {
     "atanh": "g / (1 - x * x)",
 }
 
+#: Tangents of the logarithms of numpy's families (not math's, whose log of 0 raises):
+#: exactly 0 for a tangent of 0 at 0 (an entry of a transition matrix or a probability
+#: table that is 0 and stays 0: its log is -inf, a constant), where ``t / x`` reads 0 / 0
+#: (round 63a). The gradient keeps ``g / x``: an adjoint of 0 at 0 is read nowhere.
+LOG_TANGENTS = {
+    "log": "divide_or_zero(t, x)",
+    "log1p": "divide_or_zero(t, 1 + x)",
+    "log2": "divide_or_zero(t, x * {m}.log(2))",
+    "log10": "divide_or_zero(t, x * {m}.log(10))",
+}
+
 #: The sigmoid idiom ``1 / (1 + exp(-x))`` is one gate, as in the seed listing.
 SIGMOID = "(1 - ans) * ans * g"
 
@@ -173,10 +184,12 @@ def define_family(module_name: str, module: object, spelled: dict[str, str]) -> 
     for name, template in UNARY.items():
         attr = spelled.get(name, name)
         if hasattr(module, attr):
+            tangent = LOG_TANGENTS.get(name) if module_name != "math" else None
             defrule(
                 f"{module_name}.{attr}(x)",
                 env=env,
                 x=template.format(m=module_name),
+                tangents={"x": tangent.format(m=module_name)} if tangent else None,
                 elementwise=True,
             )
     defrule(
