@@ -57,6 +57,7 @@ from .runtime import ENTRY_CHECKS, LIST_CHECKS, with_numpy_floats
 from .subset import check_supported
 from .truncation import check_integer_writes
 from .unrolled import FALLBACK, Unsupported, unrolled_hessian
+from .zero_safe import retried_where_nan, zero_safe
 
 ARRAY_VERSION_HEADER = "# the same gradient for numpy arrays (and all but Python floats):\n"
 
@@ -267,6 +268,12 @@ def compiled_version(
         # random draw would be drawn again by the run with numpy floats)
         variant = replace(variant, on_float_error=None)
     variant = array_api.port(variant, forward)  # (array-API code: the inputs' namespace)
+    return emitted(variant, forward, f"{source.filename}:{source.node.lineno}")
+
+
+def emitted(variant: ir.Function, forward: ir.Function, origin: str) -> Version:
+    """``variant`` emitted and compiled (``origin``: the user's function, ``file:line``);
+    tracebacks show each line's forward line of ``forward``."""
     text = emit.function(variant)
     where = emit.origins(text, forward)
     compiled = compile_function(
@@ -274,11 +281,25 @@ def compiled_version(
         variant.name,
         variant.bindings,
         tuple(variant.free_cells),
-        origin=f"{source.filename}:{source.node.lineno}",
+        origin=origin,
         annotated=emit.with_origins(text, forward, where),
         origins=where,
     )
     return Version(variant, compiled)
+
+
+def zero_safe_version(version: Version, forward: ir.Function) -> Version | None:
+    """The version a gradient for arrays runs when its result holds nan (see
+    :mod:`srcad.zero_safe`), or None where there is none: no adjoint arithmetic to make
+    safe, or the gradient would draw its random numbers again."""
+    variant = version.ir
+    if any(isinstance(s, ir.Assign) and s.stateful for s in ir.walk(variant.body)):
+        return None
+    safe = zero_safe(variant)
+    if all(a is b for a, b in zip(safe.body, variant.body)):
+        return None
+    origin = f"{forward.source_file}:{forward.source_line}"
+    return emitted(replace(safe, name=f"{variant.name}_zero_safe"), forward, origin)
 
 
 @dataclass(frozen=True)
@@ -458,21 +479,33 @@ class Gradient:
             free_cells = {name: cells[name] for name in version.ir.free_cells}
             return version.compiled.bind(user_function, free_cells, overrides)
 
+        def for_arrays(version: Version) -> Any:
+            """The array version, run again zero-safe where its result holds nan."""
+            function = bound_version(version, None)
+            if fallback is not None:
+                return function
+
+            def careful() -> Any:
+                safe = zero_safe_version(version, self.forward)
+                return function if safe is None else bound_version(safe, None)
+
+            return retried_where_nan(function, careful)
+
         first, *rest = self.versions
         assert isinstance(first, Version) and len(rest) <= 1  # (at most one fallback)
         if not rest:
-            return bound_version(first, None)
+            return for_arrays(first)
         (lazy,) = rest
         assert isinstance(lazy, LazyVersion)  # (the array version: made when first needed)
         made = lazy.made_already()
         if made is not None:
-            return bound_version(first, bound_version(made, None))
+            return bound_version(first, for_arrays(made))
         # the array version is made and bound at its first call, which then puts it in
         # the float version's cell in place of this stand-in
         cells_of_first: list[types.CellType] = []
 
         def array_version(*args: Any, **kwargs: Any) -> Any:
-            function = bound_version(lazy.made(), None)
+            function = for_arrays(lazy.made())
             for cell in cells_of_first:
                 cell.cell_contents = function
             return function(*args, **kwargs)

@@ -1349,6 +1349,29 @@ def divide_or_zero(numerator: Any, denominator: Any) -> Any:
     return _number_or_array(_zeroed(quotient, np.asarray(numerator) == 0))
 
 
+def times_or_zero(a: Any, b: Any) -> Any:
+    """``a * b``, exactly 0 where either factor is exactly 0 (``0 * inf``, ``0 * nan``: a
+    slope or an adjoint of 0 moves nothing; see :mod:`srcad.zero_safe`). Anything but
+    numbers and numpy arrays is multiplied as it is."""
+    if a.__class__ is float and b.__class__ is float:
+        return 0.0 if a == 0 or b == 0 else a * b
+    if not (_numeric(a) and _numeric(b)):
+        return a * b
+    with np.errstate(invalid="ignore", over="ignore"):
+        product = np.multiply(a, b)
+    zero = (np.asarray(a) == 0) | (np.asarray(b) == 0)
+    if not zero.any():
+        return product
+    result = np.where(zero, 0.0, product)
+    return result[()] if result.ndim == 0 else result
+
+
+def _numeric(value: Any) -> bool:
+    return isinstance(value, float | int | np.number) or (
+        isinstance(value, np.ndarray) and value.dtype.kind in "iufc"
+    )
+
+
 def _zeroed(value: Any, zero: Any) -> Any:
     """``value`` with exactly 0 where the mask ``zero`` holds (the special points of the
     slopes below, where a formula reads ``0 * inf``, ``0 / 0`` or ``exp(nan)``)."""

@@ -37,6 +37,7 @@ MODULES = (
     "stop40",  # one array held by two objects, dict keys, nested dicts, repeated lists
     "stop41",  # scalar solvers and integrators, list parameters, filters, tuples by index
     "stop42",  # distances, expm, NaN quantiles, truncation, memory-order views, kept lists
+    "stop43",  # log-space recursions from -inf, logs of structural zeros, lists kept by methods
 )
 
 

@@ -49,6 +49,7 @@ from ..runtime import (
     passes_argument,
     run_time_check,
     shape_only,
+    times_or_zero,
 )
 
 #: (unbroadcast's first case) the classes of a number's gradient that is a number, and
@@ -1486,7 +1487,8 @@ def logsumexp_tangent(t: Any, x: Any, ans: Any, axis: Any = None, b: Any = None,
     share = logsumexp_weights(x, ans, axis, b, keepdims)
     if b is not None and not weight:
         share = share * b
-    return np.sum(share * t, axis=axis, keepdims=keepdims)
+    # (an item of -inf has a share of 0 and may have an infinite tangent: -inf / s)
+    return np.sum(times_or_zero(share, t), axis=axis, keepdims=keepdims)
 
 
 def _check_sign(return_sign: bool) -> None:
