@@ -48,6 +48,7 @@ from .runtime import check_aux_pair, kept_aux
 from .specialize import for_defaults, specialize
 from .subset import check_supported
 from .wrappers import wrapper_caller
+from .zero_safe import retried_where_nan
 
 Wrt = int | str | Sequence[int | str] | None
 
@@ -525,6 +526,17 @@ def _callable(built: Gradient, f: Callable, doc: str, backend: str = "python") -
     fn.__srcad__ = built
     fn.__doc__ = doc
     return with_fixed(fn, callee, f)
+
+
+def tangents_retried_where_nan(fn: Any, built: Gradient, user_function: Any) -> Any:
+    """``fn``, forward mode's function, run again zero-safe where its result holds nan
+    (see :mod:`srcad.zero_safe`; a gradient's array version does this itself)."""
+
+    def careful() -> Any:
+        safe = built.zero_safe()
+        return fn if safe is None else safe.bind(user_function)
+
+    return retried_where_nan(fn, careful, lambda result, args, kwargs: result[0])
 
 
 def chosen_backend(f: Callable, backend: str | None) -> str:

@@ -35,6 +35,7 @@ from .building import (
     made_for_classes,
     needs_classes,
     signature_of,
+    tangents_retried_where_nan,
     unbind,
     underlying_arguments,
     user_facing,
@@ -209,7 +210,10 @@ def _built_tangent_function(
     built = build(f, names, "jvp", optimize, examples=examples)
     callee = unbind(f)
     function = callee.function
-    fn: Callable[..., Any] = built.bind(function if not hasattr(function, "__srcad__") else None)
+    user_function = function if not hasattr(function, "__srcad__") else None
+    fn: Callable[..., Any] = tangents_retried_where_nan(
+        built.bind(user_function), built, user_function
+    )
     if callee.fixes:
         fn = _with_fixed_tangents(fn, f, callee, built)
     fn = _with_defaults(_with_filled_tangents(fn), f)

@@ -32,7 +32,7 @@ from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
-from . import array_api, emit, float_errors, ir
+from . import array_api, emit, float_errors, ir, trees
 from .analyze import Activity, activity, number_kinds, scalar_guards
 from .contexts import refuse_active
 from .deferred import defer_refusals
@@ -454,6 +454,24 @@ class Gradient:
             "show(f, verbose=True) or srcad show --verbose prints it)\n"
         )
 
+    def _value_at(self, user_function: Any) -> Callable[..., Any]:
+        """How to find the function's value from a call's arguments and this
+        derivative's result: ``value_and_grad``'s is there, a gradient's is a call of
+        ``user_function`` (on copies: it may write into its arguments)."""
+        if self.mode == "value_and_grad":
+            return lambda result, args, kwargs: result[0]
+        return lambda result, args, kwargs: user_function(
+            *trees.fresh(args), **trees.fresh(kwargs)
+        )
+
+    def zero_safe(self) -> Gradient | None:
+        """This derivative's version for arrays alone, zero-safe (:mod:`srcad.zero_safe`);
+        None where that changes nothing."""
+        last = self.versions[-1]
+        made = last.made() if isinstance(last, LazyVersion) else last
+        safe = zero_safe_version(made, self.forward)
+        return None if safe is None else replace(self, versions=(safe,))
+
     def bind(
         self, user_function: types.FunctionType | None = None, fallback: Any = None
     ) -> types.FunctionType:
@@ -482,14 +500,14 @@ class Gradient:
         def for_arrays(version: Version) -> Any:
             """The array version, run again zero-safe where its result holds nan."""
             function = bound_version(version, None)
-            if fallback is not None:
-                return function
+            if self.mode not in ("grad", "value_and_grad") or fallback is not None:
+                return function  # (jvp code is read again: grad of grad, Hessians)
 
             def careful() -> Any:
                 safe = zero_safe_version(version, self.forward)
                 return function if safe is None else bound_version(safe, None)
 
-            return retried_where_nan(function, careful)
+            return retried_where_nan(function, careful, self._value_at(user_function))
 
         first, *rest = self.versions
         assert isinstance(first, Version) and len(rest) <= 1  # (at most one fallback)

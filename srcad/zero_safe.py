@@ -18,6 +18,7 @@ infinite derivative (``sqrt(x)`` at ``x = 0``) stays infinite: it meets no zero.
 from __future__ import annotations
 
 import functools
+import inspect
 import math
 from collections.abc import Callable
 from dataclasses import replace
@@ -67,20 +68,37 @@ def holds_nan(result: Any) -> bool:
     return False
 
 
+def holds_only_finite(value: Any) -> bool:
+    """Whether every number and numpy array of floats in ``value`` is finite."""
+    for leaf in trees.leaves(value):
+        if isinstance(leaf, np.ndarray):
+            if leaf.dtype.kind in "fc" and not np.isfinite(leaf).all():
+                return False
+        elif isinstance(leaf, float | np.floating) and not math.isfinite(leaf):
+            return False
+    return True
+
+
 def retried_where_nan(
-    gradient: Callable[..., Any], careful: Callable[[], Callable[..., Any]]
+    gradient: Callable[..., Any],
+    careful: Callable[[], Callable[..., Any]],
+    value_of: Callable[..., Any],
 ) -> Callable[..., Any]:
     """``gradient``, run again by the function ``careful()`` gives (made at the first
-    need, once) when its result holds nan."""
+    need, once) when its result holds nan and the function's value there, ``value_of``
+    the same arguments and the result, is finite (where it is not, the derivative is
+    not a number either: ``log(x * x)`` at 0)."""
     made: list[Callable[..., Any]] = []
 
     @functools.wraps(gradient)
     def retried(*args: Any, **kwargs: Any) -> Any:
         result = gradient(*args, **kwargs)
-        if not holds_nan(result):
+        if not holds_nan(result) or not holds_only_finite(value_of(result, args, kwargs)):
             return result
         if not made:
             made.append(careful())
         return made[0](*args, **kwargs)
 
+    # (the generated function's parameters: srcad reads them to pass its arguments on)
+    retried.__signature__ = inspect.signature(gradient, follow_wrapped=False)  # type: ignore[attr-defined]
     return retried

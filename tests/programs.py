@@ -3559,6 +3559,8 @@ def s_where_nonfinite(draw, ctx: Context) -> list[ast.stmt] | None:
         D = np.where(sq > 0, np.sqrt(sq), 0.0)
         u = np.mean(D)
 
+    (or ``D = np.exp(-np.sqrt(sq))``, no mask: the zero-safe rerun, srcad.zero_safe),
+
         vec = x * np.linspace(0.5, 1.0, 3)
         D = np.where(vec > 0.3183, np.sqrt(vec - 0.3183 + 0.25) - 0.5, 0.0)
 
@@ -3599,9 +3601,12 @@ def s_where_nonfinite(draw, ctx: Context) -> list[ast.stmt] | None:
         points = ", ".join(f"{float(k)} + 0.25 * np.tanh({_scalar(draw, ctx)})" for k in range(n))
         taken = draw(st.sampled_from((f"np.sqrt({S})", f"1.0 / np.sqrt({S})",
                                       f"{S} * np.log({S})", f"np.log({S})")))
-        # (the mask a comparison, or the diagonal itself: np.eye(n, dtype=bool))
+        # (the mask a comparison, or the diagonal itself: np.eye(n, dtype=bool); or no
+        # mask: sqrt's infinite slope at the diagonal meets the slope 0 of (p_i - p_i)^2,
+        # which the zero-safe rerun reads as 0, round 63a)
         where = draw(st.sampled_from((f"np.where({S} > 0, {taken}, 0.0)",
-                                      f"np.where(np.eye({n}, dtype=bool), 0.0, {taken})")))
+                                      f"np.where(np.eye({n}, dtype=bool), 0.0, {taken})",
+                                      f"np.exp(-np.sqrt({S}))", f"np.exp(-{S} ** 0.5)")))
         lines = [f"{P} = np.array([{points}])", f"{S} = ({P}[:, None] - {P}[None, :]) ** 2",
                  f"{D} = {where}",
                  f"{target} = {_reduction_text(draw, ctx, D, (n, n))}"]

@@ -112,6 +112,7 @@ from programs import (  # noqa: E402
     s_dicts,
     s_generators,
     s_objects,
+    s_where_nonfinite,
 )
 
 RTOL, ATOL = 1e-5, 1e-7  # gradient vs central differences (see the module docstring)
@@ -574,6 +575,18 @@ def test_programs_of_objects_made_inside(program_files, case):
     silently wrong); one array held by two objects, two dict keys, a dict in a dict or a
     repeated list, written through one and read through the other (stop 40: silently
     wrong, the other holder kept the old value)."""
+    program, pts = case
+    check_program(program_files, program, pts)
+
+
+@settings(max_examples=20, **COMMON)
+@seed(BATCH_SEED)
+@given(case=cases(statement_kinds=[s_where_nonfinite], max_statements=3))
+def test_programs_of_slopes_not_finite(program_files, case):
+    """Many programs whose code meets an infinite slope where nothing moves: np.where's
+    side not taken, a power series at an exact 0, and distances with no mask (round
+    63a: ``np.exp(-np.sqrt(sq))`` had a nan gradient, sqrt's slope at the diagonal
+    times the slope 0 of ``(p_i - p_i) ** 2``; the zero-safe rerun reads it as 0)."""
     program, pts = case
     check_program(program_files, program, pts)
 

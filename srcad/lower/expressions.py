@@ -539,7 +539,7 @@ class Expressions(LoweringPart):
             if self.stale_lists:
                 self.refuse_stale(scope, node, value)
             if isinstance(value, TupleValue) and id(value) in self.kept_displays:
-                value = scope.env[node.id] = self.kept_displays[id(value)]  # (see above)
+                value = scope.env[node.id] = self.kept_displays[id(value)][1]  # (see above)
             if id(node) in self.handing_on(scope):
                 if isinstance(value, TupleValue) and value.is_list:  # (one list, which
                     # the other holder holds too: a display read again would be a new one)

@@ -153,7 +153,7 @@ class Joins(LoweringPart):
                 )
                 scope.env[key.owner] = joined
                 if key.owner in self._shared_owners:  # (a display held elsewhere on a path)
-                    self.shared_displays.add(id(joined))
+                    self.shared_displays[id(joined)] = joined
 
     def lower_If(self, scope: Scope, node: ast.If, result_name: ResultName) -> Any:
         decided = self.decided_test(scope, node.test)  # (isinstance(other, Vec2))

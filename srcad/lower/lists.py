@@ -260,10 +260,11 @@ class Lists(LoweringPart):
     def handing_on(self, scope: Scope) -> frozenset[int]:
         """The ``Name`` reads of ``scope``'s function after which another variable or
         list may hold the same list (:func:`_handed_on_reads`)."""
-        key = id(scope.function)
-        if key not in self._handing_on:
-            self._handing_on[key] = _handed_on_reads(scope.function)
-        return self._handing_on[key]
+        function = scope.function
+        kept = self._handing_on.get(id(function))
+        if kept is None:  # (the function is kept with it: its id is not reused meanwhile)
+            kept = self._handing_on[id(function)] = (function, _handed_on_reads(function))
+        return kept[1]
 
     def refuse_stale(self, scope: Scope, node: ast.Name, value: Any) -> None:
         """Refuse reading ``node``, a name for a list a helper has changed in place since
@@ -296,7 +297,7 @@ class Lists(LoweringPart):
         """Note that the lists ``value`` is or holds are held elsewhere too: growing them
         would change what the other holder sees (refused)."""
         if isinstance(value, TupleValue):
-            self.shared_displays.add(id(value))
+            self.shared_displays[id(value)] = value
             for item in value.items:
                 self.share(item)
         elif isinstance(value, ir.Name) and value.id in self.own_lists:

@@ -92,10 +92,11 @@ class Lowerer(
         #: lists a helper changed in place (by listing name or display id): the helper's
         #: scope, its name for the list, and the line (see Lists.refuse_stale)
         self.stale_lists: dict[Any, tuple[Any, str, ast.AST]] = {}
-        self.shared_displays: set[int] = set()  # (ids of TupleValues)
+        #: displays several holders share, by id (each kept here: an id is not reused)
+        self.shared_displays: dict[int, TupleValue] = {}
         #: list displays a helper made into one list, to hand it to an object it made
         #: (by the display's id: the caller's names for the display now hold that list)
-        self.kept_displays: dict[int, ir.Name] = {}
+        self.kept_displays: dict[int, tuple[TupleValue, ir.Name]] = {}
         #: lists changed in place (by IR name): the first change, for a loop's check
         self.changed_lists: dict[str, tuple[str, str, Any, ast.AST]] = {}
         self._shared_owners: set[Any] = set()  # variables whose display is split at a join
@@ -107,7 +108,7 @@ class Lowerer(
         self.list_fields: set[str] = set()
         self.list_items: set[str] = set()
         #: per function node: the reads that hand a list on (``ys = hs``, ``[hs, 1]``)
-        self._handing_on: dict[int, frozenset[int]] = {}
+        self._handing_on: dict[int, tuple[ast.FunctionDef, frozenset[int]]] = {}
         #: per function node (by id, with the node): how often it reads each name
         self._loads: dict[int, tuple[ast.FunctionDef, Counter[str]]] = {}
         #: (scope, user name) of the sequences enclosing ``for`` loops run over
@@ -116,7 +117,7 @@ class Lowerer(
         #: cached gradient can tell when a helper was redefined.
         self.dependencies: list[tuple[Callable[[], Any], Any, Any]] = []
         #: the default values of each nested ``def`` (by id), taken where the ``def`` runs
-        self.def_defaults: dict[int, dict[str, Any]] = {}
+        self.def_defaults: dict[int, tuple[ast.FunctionDef, dict[str, Any]]] = {}
         #: the listing names of the differentiated function's parameters
         self.parameter_names: set[str] = set()
         #: names of dicts the function made with a display (their values are objects)
@@ -124,7 +125,7 @@ class Lowerer(
         #: shallow copies of containers that may hold arrays (``q = p.copy()``)
         self.shallow_copies: set[str] = set()
         #: per function (by id of its node): parameters its code indexes with strings
-        self._keyed: dict[int, set[str]] = {}
+        self._keyed: dict[int, tuple[ast.FunctionDef, set[str]]] = {}
         #: parameters whose items ``items[i] op= w`` changes in place: where, first
         self.items_updated: dict[str, Location] = {}
         #: copies and slices of parameters (``M = L[:]``) -> the parameter

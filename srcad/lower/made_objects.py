@@ -234,7 +234,7 @@ class MadeObjects(LoweringPart):
                 value = self.materialize(scope, value, argument, self.names.fresh(argument.id))
                 scope.env[argument.id] = value
                 if scope.arguments.get(argument.id) is display:  # (a caller's display)
-                    self.kept_displays[id(display)] = value
+                    self.kept_displays[id(display)] = (display, value)
             self.share(value)
 
     def make_dataclass(self, scope: Scope, node: ast.Call, cls: type, target: Target) -> ir.Name:

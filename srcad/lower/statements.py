@@ -205,7 +205,7 @@ class Statements(LoweringPart):
         scope.local_functions[stmt.name] = stmt
         scope.functions_by_path.discard(stmt.name)
         # (its defaults are values of the `def` line, as Python evaluates them there)
-        self.def_defaults[id(stmt)] = self.nested_defaults(scope, stmt)
+        self.def_defaults[id(stmt)] = (stmt, self.nested_defaults(scope, stmt))
 
     def lower_Expr(self, scope: Scope, stmt: ast.Expr) -> None:
         """A bare call (a docstring is nothing to lower)."""
