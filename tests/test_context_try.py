@@ -719,3 +719,18 @@ def test_a_name_a_try_binds_later_is_not_checked_for_sharing_before():
     dx, dy = check_four_ways(divided_then_counted, x, y)
     s = 1.0 + y * y
     assert dx == pytest.approx(2 * (2 * x / s / s + y / s) / 2, rel=1e-12)
+
+
+def sparse_energy(a, b):
+    K = {(0, 0): 2.0 * a, (0, 1): -b, (1, 1): a + b}  # (a sparse matrix by (row, column))
+    x = [1.0, 0.5]
+    e = 0.0
+    for (i, j), kij in K.items():
+        e += kij * x[i] * x[j]
+    return e + K[(0, 1)] * K[0, 0]
+
+
+def test_dict_display_with_tuple_keys():
+    """Round 63b: tuple keys were refused as "not constants"."""
+    (da, db) = check_four_ways(sparse_energy, 0.7, 0.3)
+    assert (da, db) == (pytest.approx(2.0 + 0.25 - 2 * 0.3), pytest.approx(-0.5 + 0.25 - 1.4))

@@ -789,3 +789,49 @@ def test_what_srcad_would_read_wrong_is_refused_at_the_line(f, tag, words):
         srcad.grad(f)(0.7)
     assert info.value.lineno == marker_line(__file__, tag), info.value
     assert words in info.value.message
+
+
+# ---- round 63b: dataclass fields set by __post_init__, InitVar
+
+
+@dataclasses.dataclass
+class Beam:
+    length: float
+    modulus: float = 200.0
+    stiffness: float = dataclasses.field(init=False)  # (no default: __post_init__ sets it)
+
+    def __post_init__(self):
+        self.stiffness = 3.0 * self.modulus / self.length**3
+
+
+@dataclasses.dataclass
+class Rescaled:
+    x: float
+    scale: dataclasses.InitVar[float] = 1.0
+    y: float = dataclasses.field(init=False, default=0.0)
+
+    def __post_init__(self, scale):
+        self.y = self.x * scale
+
+
+def beam_deflection(length):
+    return 2.0 / Beam(length, 210.0).stiffness
+
+
+def scaled_pair(a):
+    s, t = Rescaled(a, 3.0), Rescaled(a)
+    return s.y * s.x + t.y
+
+
+@pytest.mark.parametrize("f, x, slope", [
+    (beam_deflection, 1.5, 2.0 * 3 * 1.5**2 / 630.0),
+    (scaled_pair, 0.7, 6.0 * 0.7 + 1.0),
+], ids=lambda v: getattr(v, "__name__", ""))
+def test_dataclass_fields_post_init_sets_and_init_vars(f, x, slope):
+    """Round 63b: a field(init=False) without a default was refused with a message about
+    a default_factory it does not have, and __post_init__ was called without the
+    InitVar the call passed."""
+    value, grad = srcad.value_and_grad(f)(x)
+    assert value == f(x)
+    assert grad == pytest.approx(slope, rel=1e-13)
+    check_four_ways(f, x)

@@ -399,6 +399,8 @@ class Expressions(LoweringPart):
         seen: set[Any] = set()
         constants: list[ast.Constant] = []
         for key in node.keys:  # (`**` unpacking: refused by srcad.subset)
+            if isinstance(key, ast.Tuple) and all(isinstance(e, ast.Constant) for e in key.elts):
+                key = ast.copy_location(ast.Constant(ast.literal_eval(key)), key)  # ((0, 1))
             if not isinstance(key, ast.Constant):
                 raise self.error(
                     scope,

@@ -251,7 +251,15 @@ class MadeObjects(LoweringPart):
         passed = set(bound.arguments)
         bound.apply_defaults()
         values: dict[str, Any] = {}
-        for spec in dataclasses.fields(cls):
+        specs = dataclasses.fields(cls)
+        # (InitVar pseudo-fields: parameters of __init__ that are no field, given on to
+        # __post_init__ in their order)
+        init_vars = [n for n in bound.arguments if n not in {spec.name for spec in specs}]
+        for spec in specs:
+            if not spec.init and spec.default is dataclasses.MISSING and (
+                spec.default_factory is dataclasses.MISSING
+            ):
+                continue  # (field(init=False) with no default: __post_init__ sets it)
             given = bound.arguments.get(spec.name, spec.default) if spec.init else spec.default
             factory = spec.default_factory
             if factory is not dataclasses.MISSING and not (spec.init and spec.name in passed):
@@ -285,7 +293,11 @@ class MadeObjects(LoweringPart):
         for key, value in zip(values, lowered):
             self.note_write(made, key, value)
         if isinstance(inspect.getattr_static(cls, "__post_init__", None), types.FunctionType):
-            self.call_member(scope, node, cls, "__post_init__", ir.Name(name), [], [])
+            given_on = [bound.arguments[n] for n in init_vars]
+            arguments = [
+                v if isinstance(v, ast.expr) else Operand(self.constant(v)) for v in given_on
+            ]
+            self.call_member(scope, node, cls, "__post_init__", ir.Name(name), arguments, [])
         return ir.Name(name)
 
     def as_value(self, scope: Scope, value: Any, node: ast.AST) -> Any:
