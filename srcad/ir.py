@@ -867,6 +867,12 @@ def rename(body: tuple[Stmt, ...] | list[Stmt], mapping: Mapping[str, str]) -> t
 
     out: list[Stmt] = []
     for stmt in body:
+        if type(stmt) in _RENAMED_BY_READS and (  # (most statements name none of them:
+            getattr(stmt, "target", None) not in mapping  # kept, not rebuilt)
+            and mapping.keys().isdisjoint(reads_of(stmt))
+        ):
+            out.append(stmt)
+            continue
         if isinstance(stmt, Assign):
             stmt = replace(
                 stmt,
@@ -928,6 +934,10 @@ def rename(body: tuple[Stmt, ...] | list[Stmt], mapping: Mapping[str, str]) -> t
             )
         out.append(stmt)
     return tuple(out)
+
+
+#: statements whose every name :func:`rename` changes is their target or a read
+_RENAMED_BY_READS = frozenset((Assign, Adjoint, AdjointItem, Effect, Return))
 
 
 def without_empty_contexts(body: list[Stmt]) -> list[Stmt]:
