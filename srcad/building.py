@@ -448,6 +448,15 @@ def differentiated(
 _lowered: dict[tuple, tuple[Any, tuple, ir.Function]] = {}
 
 
+def _current(key: tuple | None, source: FunctionSource) -> ir.Function | None:
+    """The listing kept under ``key`` for ``source``'s function, if its helpers are
+    still the ones it read."""
+    kept = _lowered.get(key) if key is not None else None
+    if kept is not None and kept[0] is source.function and all_current(kept[1]):
+        return kept[2]
+    return None
+
+
 def _checked_and_lowered(
     source: FunctionSource, mode: str, code_key: tuple | None
 ) -> ir.Function:
@@ -456,9 +465,17 @@ def _checked_and_lowered(
     inlined are still the ones it read."""
     rules = rules_for(mode)
     key = None if code_key is None else (*code_key, id(rules), id(source.function))
-    kept = _lowered.get(key) if key is not None else None
-    if kept is not None and kept[0] is source.function and all_current(kept[1]):
-        return kept[2]
+    kept = _current(key, source)
+    if kept is not None:
+        return kept
+    if key is not None and rules is not TABLE:  # (forward mode: reverse mode's listing,
+        # where it uses no rule of the user's, which forward mode may read the code of)
+        listing = _current((*code_key, id(TABLE), id(source.function)), source)  # type: ignore[misc]
+        if listing is not None and not any(
+            isinstance(s, ir.Assign) and s.rule is not None and s.rule.user
+            for s in ir.walk(listing.body)
+        ):
+            return listing
     check_supported(source)
     lowered = lower(source, rules, checked=True)
     if key is not None:
