@@ -854,6 +854,55 @@ def test_matrix_power_and_singular_values():
     )
 
 
+SVD_WEIGHTS = np.random.default_rng(1).normal(size=(6, 6))
+
+
+def low_rank_fit(a):
+    """A rank-2 reconstruction (signs of u and v cancel)."""
+    u, s, vt = np.linalg.svd(a, full_matrices=False)
+    return np.sum((u[:, :2] * s[:2]) @ vt[:2] * SVD_WEIGHTS[: a.shape[0], : a.shape[1]])
+
+
+def polar_factor(a):
+    """The orthogonal polar factor u v^T (Procrustes) and the singular values."""
+    u, s, vt = np.linalg.svd(a, full_matrices=False)
+    return np.sum((u @ vt) * SVD_WEIGHTS[: a.shape[0], : a.shape[1]]) + np.sum(s**3)
+
+
+def first_component(x):
+    """PCA: the variance along the first principal direction, and its scores."""
+    centred = x - x.mean(axis=0)
+    u, s, vt = np.linalg.svd(centred, full_matrices=False)
+    return np.sum((centred @ vt[0]) ** 2) + np.sum(u[:, 0] ** 2 * np.arange(x.shape[0]))
+
+
+def full_square(a):
+    u, s, vt = np.linalg.svd(a)  # (full_matrices=True: fine for a square matrix)
+    return np.sum((u[:, 0] * vt[0][:, None]) ** 2 * SVD_WEIGHTS[:3, :3]) + s[0]
+
+
+@pytest.mark.parametrize("f, shape", [
+    (low_rank_fit, (5, 3)), (low_rank_fit, (3, 5)), (polar_factor, (4, 3)),
+    (polar_factor, (3, 4)), (first_component, (6, 3)), (full_square, (3, 3)),
+], ids=lambda v: getattr(v, "__name__", str(v)))
+def test_singular_vectors(f, shape):
+    """Stop 43 (round 63a's most common refusal): u and vt of np.linalg.svd, for tall,
+    wide and square matrices (the terms outside the spans of u and v included)."""
+    check_four_ways(f, np.random.default_rng(3).normal(size=shape))
+
+
+def full_wide(a):
+    u, s, vt = np.linalg.svd(a)  # <full>
+    return np.sum(u[:, 0] ** 2)
+
+
+def test_full_singular_vectors_of_a_matrix_not_square_are_refused():
+    with pytest.raises(srcad.SrcadError) as info:
+        srcad.grad(full_wide)(np.random.default_rng(4).normal(size=(3, 4)))
+    assert info.value.lineno == marker_line(__file__, "full")
+    assert "full_matrices=False" in info.value.hint
+
+
 def kkt_blocks(Q, a):
     A = np.outer(a, a[:2])  # (3, 2)
     K = np.block([[Q, A], [A.T, np.zeros((2, 2))]])

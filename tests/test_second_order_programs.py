@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 import pytest
+from conftest import marker_line
 
 import srcad
 
@@ -266,18 +267,33 @@ def test_the_tangent_of_det_is_differentiated_again_on_the_path_it_takes():
 
 
 def spectral_norm(x):
-    return np.linalg.norm(np.outer(x, x) + np.eye(3), 2)  # <spectral>
+    return np.linalg.norm(np.outer(x, x) + np.eye(3), 2)
+
+
+def polar_trace(a):
+    u, s, vt = np.linalg.svd(a, full_matrices=False)  # <polar>
+    return np.trace(u @ vt) + np.sum(s**3)
+
+
+def test_second_derivatives_through_singular_vectors():
+    """The tangent helper of np.linalg.norm(..., 2) takes singular vectors, which srcad
+    differentiates since stop 43: the spectral norm of x x^T + I is |x|^2 + 1, whose
+    Hessian is 2 I (it was refused before)."""
+    hessian = srcad.hessian(spectral_norm)(np.array([0.5, -0.3, 1.2]))
+    np.testing.assert_allclose(hessian, 2.0 * np.eye(3), atol=1e-12)
 
 
 def test_a_tangent_srcad_cannot_differentiate_again_is_refused_at_the_users_line():
-    # the tangent helper of np.linalg.norm(..., 2) takes singular vectors; the error
-    # names the numpy call and the user's line, never the generated tangent function
+    # the tangent helper of np.linalg.svd with its vectors checks its arguments (code
+    # srcad does not read again); the error names the numpy call and the user's line,
+    # never the generated tangent function
     with pytest.raises(srcad.UnsupportedSyntaxError) as info:
-        srcad.hessian(spectral_norm)(np.array([0.5, -0.3, 1.2]))
+        srcad.hessian(polar_trace)(np.random.default_rng(0).normal(size=(3, 2)))
     error = info.value
     assert "np.linalg.svd" in error.message
-    assert "second derivative of spectral_norm" in error.message
+    assert "second derivative of polar_trace" in error.message
     assert error.filename == __file__, error.filename
+    assert error.lineno == marker_line(__file__, "polar")
 
 
 class Model:

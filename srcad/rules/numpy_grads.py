@@ -25,7 +25,8 @@ __all__ = (
     "logsumexp_tangent", "interp_grad_x", "interp_grad_fp", "interp_grad_xp", "interp_tangent",
     "running_extreme_grad", "running_extreme_tangent", "joined_parts", "convolve_grad",
     "correlate_kernel_grad", "resize_grad", "sorted_grad", "sorted_tangent", "matrix_power_grad",
-    "matrix_power_tangent", "singular_values_grad", "singular_values_tangent", "block_grad",
+    "matrix_power_tangent", "singular_values_grad", "singular_values_tangent", "svd_grad",
+    "svd_tangent", "block_grad",
     "sliding_window_grad", "pinv_grad", "pinv_tangent", "lstsq_grad_a", "lstsq_grad_b",
     "lstsq_tangent_a", "lstsq_tangent_b", "meshgrid_grad", "select_grad", "select_default_grad",
     "select_tangent", "nanvar_grad", "nanvar_tangent", "gradient_grad", "gradient_spacing_grad",
@@ -1690,32 +1691,90 @@ def matrix_power_tangent(t: Any, a: Any, n: int) -> Any:
     return sum((powers[k] @ t @ powers[n - 1 - k] for k in range(n)), np.zeros(a.shape))
 
 
-def _values_only(compute_uv: bool) -> None:
-    if compute_uv:
-        from ..load import user_line
-
-        raise UnsupportedSyntaxError(
-            "srcad differentiates np.linalg.svd for the singular values only "
-            "(compute_uv=False)",
-            "use np.linalg.svd(a, compute_uv=False), or np.linalg.eigh of a @ a.T for "
-            "the vectors",
-            user_line(3),
-        )
-
-
 def singular_values_grad(g: Any, a: Any, compute_uv: bool = False) -> Any:
     """Adjoint of ``np.linalg.svd(a, compute_uv=False)``: ``u diag(g) v^T`` (distinct,
     nonzero singular values)."""
-    _values_only(compute_uv)
     u, _, vt = np.linalg.svd(a, full_matrices=False)
     return (u * np.asarray(g)[..., None, :]) @ vt
 
 
 def singular_values_tangent(t: Any, a: Any, compute_uv: bool = False) -> Any:
     """Tangent of the singular values: ``diag(u^T t v)``."""
-    _values_only(compute_uv)
     u, _, vt = np.linalg.svd(a, full_matrices=False)
     return np.einsum("...ij,...jk,...ki->...i", matrix_transpose(u), t, matrix_transpose(vt))
+
+
+def _full_only_if_square(a: Any, full_matrices: bool) -> None:
+    m, n = np.shape(a)[-2:]
+    if full_matrices and m != n:
+        from ..load import user_line
+
+        raise UnsupportedSyntaxError(
+            "srcad differentiates the singular vectors of np.linalg.svd of a matrix that is "
+            f"not square ({m} x {n}) with full_matrices=False: the extra columns of a full "
+            "u or v are not determined by the matrix",
+            "pass full_matrices=False: u, s, vt = np.linalg.svd(a, full_matrices=False)",
+            user_line(3),
+        )
+
+
+def svd_grad(
+    g: Any, a: Any, ans: Any, full_matrices: bool = True, compute_uv: bool = True
+) -> Any:
+    """Adjoint of ``u, s, vt = np.linalg.svd(a)``: ``u (F * (u^T g_u - g_u^T u) s + diag(g_s)
+    + s F * (v^T g_v - g_v^T v)) v^T`` with ``F = 1 / (s_j^2 - s_i^2)``, plus the parts of
+    ``g_u`` and ``g_v`` outside the spans of ``u`` and ``v`` for a matrix that is not
+    square (distinct, nonzero singular values; Townsend 2016). The values alone
+    (``compute_uv=False``): ``u diag(g) v^T``."""
+    if not compute_uv:
+        return singular_values_grad(g, a, False)
+    _full_only_if_square(a, full_matrices)
+    u, s, vt = ans
+    g_u, g_s, g_vt = g
+    m, n = np.shape(a)[-2:]
+    k = s.shape[-1]
+    gaps = _gaps(s * s)
+    middle = np.zeros((*np.shape(s)[:-1], k, k)) + np.asarray(g_s)[..., None] * np.eye(k)
+    grad = np.zeros(np.shape(a))
+    if _has_gradient(g_u):
+        ut_gu = matrix_transpose(u) @ g_u
+        middle = middle + (gaps * (ut_gu - matrix_transpose(ut_gu))) * s[..., None, :]
+        if m > k:
+            grad = grad + (g_u - u @ ut_gu) @ (vt / s[..., :, None])
+    if _has_gradient(g_vt):
+        v = matrix_transpose(vt)
+        vt_gv = g_vt @ v  # (v^T g_v, transposed: g_v^T v)
+        vt_gv = matrix_transpose(vt_gv)
+        middle = middle + s[..., :, None] * (gaps * (vt_gv - matrix_transpose(vt_gv)))
+        if n > k:
+            grad = grad + (u / s[..., None, :]) @ (g_vt - (g_vt @ v) @ vt)
+    return grad + u @ middle @ vt
+
+
+def svd_tangent(
+    t: Any, a: Any, ans: Any, full_matrices: bool = True, compute_uv: bool = True
+) -> Any:
+    """Tangent of ``np.linalg.svd``: with ``p = u^T t v``, ``ds = diag(p)``,
+    ``du = u (F * (p s + s p^T)) + (I - u u^T) t v / s``, ``dv = v (F * (s p + p^T s))
+    + (I - v v^T) t^T u / s``; the values alone: ``diag(u^T t v)``."""
+    if not compute_uv:
+        return singular_values_tangent(t, a, False)
+    _full_only_if_square(a, full_matrices)
+    u, s, vt = ans
+    v = matrix_transpose(vt)
+    m, n = np.shape(a)[-2:]
+    k = s.shape[-1]
+    p = matrix_transpose(u) @ t @ v
+    pt = matrix_transpose(p)
+    gaps = _gaps(s * s)
+    du = u @ (gaps * (p * s[..., None, :] + s[..., :, None] * pt))
+    dv = v @ (gaps * (s[..., :, None] * p + pt * s[..., None, :]))
+    if m > k:
+        du = du + (t @ v - u @ p) / s[..., None, :]
+    if n > k:
+        dv = dv + (matrix_transpose(t) @ u - v @ pt) / s[..., None, :]
+    ds = np.diagonal(p, axis1=-2, axis2=-1).copy()
+    return du, ds, matrix_transpose(dv)
 
 
 def block_grad(g: Any, blocks: Any) -> Any:

@@ -97,15 +97,15 @@ defrule(
     a="matrix_power_grad(g, a, n)",
     tangents={"a": "matrix_power_tangent(t, a, n)"},
 )
-#: the singular values alone (``compute_uv=False``; with the singular vectors the
-#: gradient is refused when it runs): ``u diag(g) v^T`` (distinct, nonzero values)
+#: ``u, s, vt = np.linalg.svd(a)`` (a matrix that is not square: full_matrices=False),
+#: and the singular values alone (``compute_uv=False``): distinct, nonzero values
 defrule(
     "np.linalg.svd(a, full_matrices=True, compute_uv=True)",
     env=ENV,
     full_matrices=None,
     compute_uv=None,
-    a="singular_values_grad(g, a, compute_uv)",
-    tangents={"a": "singular_values_tangent(t, a, compute_uv)"},
+    a="svd_grad(g, a, ans, full_matrices, compute_uv)",
+    tangents={"a": "svd_tangent(t, a, ans, full_matrices, compute_uv)"},
 )
 if hasattr(np.linalg, "svdvals"):  # numpy >= 2
     defrule(
