@@ -1,7 +1,8 @@
 """Realistic programs of stop 43's area: log-space recursions with unreachable states
 (HMMs with forbidden transitions, CTC, banded alignment), structural zeros under
-logarithms in forward mode, and objects that keep their caller's lists through methods
-(optimizers attached to weight lists, models with parameter registries)."""
+logarithms in forward mode, objects that keep their caller's lists through methods
+(optimizers attached to weight lists, models with parameter registries), and singular
+vectors (Procrustes, PCA)."""
 
 import numpy as np
 from _spec import Case
@@ -219,6 +220,22 @@ def field_energy(r):
     return 0.5 * (ex * ex + ey * ey + ez * ez)
 
 
+def procrustes_misfit(points, target):
+    """Orthogonal Procrustes: the rotation that best maps the points onto the target (the
+    polar factor u v^T of their cross-covariance), and the misfit left."""
+    u, _, vt = np.linalg.svd(points.T @ target, full_matrices=False)
+    rotation = u @ vt
+    return np.sum((points @ rotation - target) ** 2)
+
+
+def pca_reconstruction_error(x):
+    """The error of a rank-1 PCA reconstruction of centred data, through its scores."""
+    centred = x - np.mean(x, axis=0)
+    u, s, vt = np.linalg.svd(centred, full_matrices=False)
+    approx = np.outer(u[:, 0] * s[0], vt[0])
+    return np.sum((centred - approx) ** 2) + 0.1 * np.sum(u[:, 0] ** 4)
+
+
 def _band_inputs(rng):
     return rng.normal(size=5), rng.normal(size=5), 0.5 + 0.1 * rng.random()
 
@@ -246,6 +263,10 @@ CASES = [
          note="a list read out of a dict field, changed in place: refused at the call"),
     Case("layer_kept_list", layer_kept_list,
          lambda rng: (rng.normal(), rng.normal(), 1.0 + 0.1 * rng.random()), wrt=(0, 1, 2)),
+    Case("procrustes_misfit", procrustes_misfit,
+         lambda rng: (rng.normal(size=(6, 3)), rng.normal(size=(6, 3))), wrt=(0, 1)),
+    Case("pca_reconstruction_error", pca_reconstruction_error,
+         lambda rng: (rng.normal(size=(7, 3)),), wrt=0),
     Case("path_length", path_length, lambda rng: (1.0 + rng.random(), rng.normal()),
          wrt=(0, 1), expect="LOCATED", bad="for x, y in Polyline(", msg=("__iter__",)),
     Case("field_energy", field_energy, lambda rng: (rng.normal(),), wrt=0,
