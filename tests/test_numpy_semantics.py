@@ -903,6 +903,27 @@ def test_full_singular_vectors_of_a_matrix_not_square_are_refused():
     assert "full_matrices=False" in info.value.hint
 
 
+INTERP_XP = np.array([0.0, 1.0, 2.5, 4.0])
+
+
+def clamped_table(x, fp, lo, hi):
+    return np.sum(np.interp(x, INTERP_XP, fp, left=lo, right=hi) ** 2)
+
+
+def left_only_table(x, fp, lo):
+    return np.sum(np.interp(x, INTERP_XP, fp, left=lo) * np.arange(x.size))
+
+
+def test_interp_with_values_beyond_the_ends():
+    """Round 63a: ``left=``/``right=`` were refused. Beyond an end that gives its own
+    value, ``fp`` gets nothing and the value gets the points' gradient."""
+    x = np.array([-0.7, 0.3, 1.7, 3.1, 4.6, 5.0])
+    fp = np.array([0.5, -1.0, 2.0, 0.3])
+    *_, d_lo, d_hi = check_four_ways(clamped_table, x, fp, 0.2, -0.4)
+    assert (d_lo, d_hi) == (pytest.approx(2 * 0.2), pytest.approx(2 * 2 * -0.4))
+    check_four_ways(left_only_table, x, fp, 0.9)
+
+
 def kkt_blocks(Q, a):
     A = np.outer(a, a[:2])  # (3, 2)
     K = np.block([[Q, A], [A.T, np.zeros((2, 2))]])

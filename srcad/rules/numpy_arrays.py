@@ -358,17 +358,22 @@ defrule("reshape_back(v, x, order)", env=ENV, x=None, order=None,
 #: a read-only view that repeats ``x`` along the new axes: the gradient sums them back
 defrule("np.broadcast_to(x, shape, subok=False)", env=ENV, shape=None, subok=None,
         x="unbroadcast(g, np.shape(x))", linear=True, view=True)
-#: piecewise-linear interpolation (``left=``/``right=``/``period=``: no rule)
+#: piecewise-linear interpolation; ``left``/``right``: the values outside ``xp``'s range
+#: (``fp``'s ends by default; ``period=``: no rule)
 defrule(
-    "np.interp(x, xp, fp)",
+    "np.interp(x, xp, fp, left=None, right=None)",
     env=ENV,
     x="interp_grad_x(g, x, xp, fp)",
     xp="interp_grad_xp(g, x, xp, fp)",
-    fp="interp_grad_fp(g, x, xp, fp)",
+    fp="interp_grad_fp(g, x, xp, fp, left, right)",
+    left="interp_grad_end(g, x, xp, True)",
+    right="interp_grad_end(g, x, xp, False)",
     tangents={
         "x": "interp_tangent(t, None, None, x, xp, fp)",
         "xp": "interp_tangent(None, t, None, x, xp, fp)",
-        "fp": "interp_tangent(None, None, t, x, xp, fp)",
+        "fp": "interp_tangent(None, None, t, x, xp, fp, left, right)",
+        "left": "interp_end_tangent(t, x, xp, True)",
+        "right": "interp_end_tangent(t, x, xp, False)",
     },
 )
 #: ``x``'s items repeated (or cut) to a shape, in order

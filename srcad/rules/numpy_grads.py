@@ -23,6 +23,7 @@ __all__ = (
     "eigvalsh_tangent", "qr_grad", "qr_tangent", "digamma", "trigamma", "fsum_grad",
     "sum_items_grad", "x_over_y", "logsumexp_weights", "logsumexp_grad", "logsumexp_weight_grad",
     "logsumexp_tangent", "interp_grad_x", "interp_grad_fp", "interp_grad_xp", "interp_tangent",
+    "interp_grad_end", "interp_end_tangent",
     "running_extreme_grad", "running_extreme_tangent", "joined_parts", "convolve_grad",
     "correlate_kernel_grad", "resize_grad", "sorted_grad", "sorted_tangent", "matrix_power_grad",
     "matrix_power_tangent", "singular_values_grad", "singular_values_tangent", "svd_grad",
@@ -1521,11 +1522,25 @@ def interp_grad_x(g: Any, x: Any, xp: Any, fp: Any) -> Any:
     return np.reshape(np.where(inside, slope, 0.0) * g, np.shape(x))
 
 
-def interp_grad_fp(g: Any, x: Any, xp: Any, fp: Any) -> Any:
+def _beyond_ends(x: Any, xp: Any, left: Any, right: Any) -> Any:
+    """Where ``np.interp`` gives ``left`` or ``right`` (when given) rather than ``fp``."""
+    x, xp = np.asarray(x, dtype=float), np.asarray(xp, dtype=float)
+    beyond = np.zeros(np.shape(x), dtype=bool)
+    if left is not None:
+        beyond = beyond | (x < xp[0])
+    if right is not None:
+        beyond = beyond | (x > xp[-1])
+    return beyond
+
+
+def interp_grad_fp(
+    g: Any, x: Any, xp: Any, fp: Any, left: Any = None, right: Any = None
+) -> Any:
     """Adjoint of ``np.interp(x, xp, fp)`` for ``fp``: each point's ``g`` shared by its
-    segment's ends, ``1 - t`` and ``t`` (a repeated segment adds)."""
+    segment's ends, ``1 - t`` and ``t`` (a repeated segment adds); nothing for a point
+    beyond an end whose value ``left`` or ``right`` gives."""
     j, t, _, _ = _interp_parts(x, xp, fp)
-    g = np.broadcast_to(g, np.shape(t))
+    g = np.where(_beyond_ends(x, xp, left, right), 0.0, np.broadcast_to(g, np.shape(t)))
     out = np.zeros(np.shape(fp))
     np.add.at(out, j, (1.0 - t) * g)
     np.add.at(out, j + 1, t * g)
@@ -1543,7 +1558,24 @@ def interp_grad_xp(g: Any, x: Any, xp: Any, fp: Any) -> Any:
     return out
 
 
-def interp_tangent(tx: Any, txp: Any, tfp: Any, x: Any, xp: Any, fp: Any) -> Any:
+def interp_grad_end(g: Any, x: Any, xp: Any, is_left: bool) -> Any:
+    """Adjoint of ``np.interp(x, xp, fp, left, right)`` for ``left`` (``is_left``) or
+    ``right``: the ``g`` of the points beyond that end."""
+    x, xp = np.asarray(x, dtype=float), np.asarray(xp, dtype=float)
+    beyond = x < xp[0] if is_left else x > xp[-1]
+    return float(np.sum(np.where(beyond, np.broadcast_to(g, np.shape(x)), 0.0)))
+
+
+def interp_end_tangent(t: Any, x: Any, xp: Any, is_left: bool) -> Any:
+    """Tangent of ``np.interp`` along ``left`` (``is_left``) or ``right``."""
+    x, xp = np.asarray(x, dtype=float), np.asarray(xp, dtype=float)
+    out = np.where(x < xp[0] if is_left else x > xp[-1], t, 0.0)
+    return out if np.ndim(x) else float(out)
+
+
+def interp_tangent(
+    tx: Any, txp: Any, tfp: Any, x: Any, xp: Any, fp: Any, left: Any = None, right: Any = None
+) -> Any:
     """Tangent of ``np.interp(x, xp, fp)`` (``None`` for an input without one)."""
     j, t, slope, inside = _interp_parts(x, xp, fp)
     out = np.zeros(np.shape(t))
@@ -1551,7 +1583,8 @@ def interp_tangent(tx: Any, txp: Any, tfp: Any, x: Any, xp: Any, fp: Any) -> Any
         out = out + np.where(inside, slope, 0.0) * np.asarray(tx)
     if tfp is not None:
         tfp = np.asarray(tfp)
-        out = out + (1.0 - t) * tfp[j] + t * tfp[j + 1]
+        along = (1.0 - t) * tfp[j] + t * tfp[j + 1]
+        out = out + np.where(_beyond_ends(x, xp, left, right), 0.0, along)
     if txp is not None:
         txp = np.asarray(txp)
         out = out + np.where(inside, -slope * ((1.0 - t) * txp[j] + t * txp[j + 1]), 0.0)
