@@ -903,6 +903,26 @@ def test_full_singular_vectors_of_a_matrix_not_square_are_refused():
     assert "full_matrices=False" in info.value.hint
 
 
+def taken_around_a_ring(x):
+    i = np.arange(-2, 7)
+    return (np.sum(np.take(x, i, mode="wrap") ** 2 * np.arange(9))
+            + np.sum(x.take([0, 5, -3], mode="clip") ** 3))
+
+
+def columns_wrapped(a):
+    return np.sum(np.take(a, [-1, 0, 4], axis=1, mode="wrap") * np.arange(9.0).reshape(3, 3))
+
+
+def test_take_with_wrap_and_clip_modes():
+    """Round 63a: np.take's mode= was refused. Indices beyond the ends wrap or clip as
+    numpy places them."""
+    check_four_ways(taken_around_a_ring, np.random.default_rng(0).normal(size=4))
+    (got,) = check_four_ways(columns_wrapped, np.random.default_rng(1).normal(size=(3, 4)))
+    want = np.zeros((3, 4))
+    want[:, 0], want[:, 3] = [3.0, 9.0, 15.0], [0.0, 3.0, 6.0]  # (columns 3, 0, 0 taken)
+    np.testing.assert_array_equal(got, want)
+
+
 INTERP_XP = np.array([0.0, 1.0, 2.5, 4.0])
 
 

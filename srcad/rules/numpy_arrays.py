@@ -149,10 +149,10 @@ defrule("np.vander(x, N=None, increasing=False)", env=ENV, N=None, increasing=No
         x="np.sum(g * vander_slopes(x, N, increasing), axis=1)",
         tangents={"x": "vander_slopes(x, N, increasing) * t[:, None]"})
 #: items picked by position along an axis (or of the flattened array)
-defrule("np.take(x, indices, axis=None)", env=ENV, indices=None, axis=None,
-        x="take_grad(g, x, indices, axis)", linear=True)
-defrule("x.take(indices, axis=None)", env=ENV, indices=None, axis=None,
-        x="take_grad(g, x, indices, axis)", linear=True)
+defrule("np.take(x, indices, axis=None, mode='raise')", env=ENV, indices=None, axis=None,
+        mode=None, x="take_grad(g, x, indices, axis, mode)", linear=True)
+defrule("x.take(indices, axis=None, mode='raise')", env=ENV, indices=None, axis=None,
+        mode=None, x="take_grad(g, x, indices, axis, mode)", linear=True)
 #: (np.outer flattens its operands)
 defrule("np.outer(x, y)", env=NP, linear=True, x="np.reshape(g @ np.ravel(y), np.shape(x))",
         y="np.reshape(np.ravel(x) @ g, np.shape(y))")

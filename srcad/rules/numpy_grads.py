@@ -255,10 +255,14 @@ def cross_grad(g: Any, x: Any, y: Any, first: bool) -> Any:
 
 
 @fresh_result
-def take_grad(g: Any, x: Any, indices: Any, axis: Any = None) -> Any:
-    """Adjoint of ``np.take(x, indices, axis)``: ``g`` added into the positions taken (a
-    position taken twice gets both)."""
+def take_grad(g: Any, x: Any, indices: Any, axis: Any = None, mode: str = "raise") -> Any:
+    """Adjoint of ``np.take(x, indices, axis, mode=mode)``: ``g`` added into the positions
+    taken (a position taken twice gets both; ``mode`` 'wrap' and 'clip' place indices
+    beyond the ends as numpy does)."""
     out = np.zeros(np.shape(x), dtype=gradient_dtype(g, x))
+    if mode in ("wrap", "clip"):
+        count = out.size if axis is None else out.shape[axis]
+        indices = np.mod(indices, count) if mode == "wrap" else np.clip(indices, 0, count - 1)
     if axis is None:
         np.add.at(out.reshape(-1), indices, g)
     else:
