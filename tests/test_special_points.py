@@ -424,3 +424,24 @@ def test_a_log_of_an_exact_zero_has_a_zero_tangent():
     np.testing.assert_allclose(gradient, [3.0, 3.0], rtol=1e-14)  # (the sum is 3 (p0 + p1))
     assert tangent == pytest.approx(6.0, rel=1e-14)
     np.testing.assert_allclose(hessian, np.zeros((2, 2)), atol=1e-12)
+
+
+def square_of_abs(x):
+    return abs(x) ** 2 + math.cos(x)
+
+
+def squares_of_abs(x):
+    return np.sum(np.abs(x) ** 2 * np.array([1.0, 2.0]))
+
+
+def test_the_square_of_abs_is_smooth_at_zero():
+    """Found by CI's random programs (stop 43): through abs, the slope of |x|^2 is
+    2 |x| sign(x), whose own slope at 0 is 0: the second derivative was 0, not 2.
+    ``abs(x) ** 2`` is one gate with the slope 2 x."""
+    assert srcad.hessian(square_of_abs)(0.0) == pytest.approx(1.0, rel=1e-15)
+    assert srcad.grad(srcad.grad(square_of_abs))(0.0) == pytest.approx(1.0, rel=1e-15)
+    np.testing.assert_allclose(
+        srcad.hessian(squares_of_abs)(np.array([0.0, 0.0])), np.diag([2.0, 4.0]), atol=1e-15
+    )
+    check_four_ways(square_of_abs, -0.3)
+    check_four_ways(squares_of_abs, np.array([0.4, -1.2]))

@@ -25,6 +25,8 @@ defrule("np.square(x)", env={"np": np}, x="2 * x * g", elementwise=True)
 defrule("np.cbrt(x)", env={"np": np, "divide_or_zero": divide_or_zero},
         x="divide_or_zero(g, 3 * ans * ans)", elementwise=True)
 defrule("np.abs(x)", env={"np": np}, x="np.sign(x) * g", elementwise=True)
+defrule("np.abs(x) ** 2", env={"np": np}, name="square of abs (np)", x="2 * x * g",
+        elementwise=True)  # (as for abs: see srcad.rules.scalar)
 defrule("np.absolute(x)", env={"np": np}, x="np.sign(x) * g", elementwise=True)
 defrule("np.negative(x)", env={"np": np}, x="-g", elementwise=True)
 defrule("np.exp2(x)", env={"np": np}, x="np.log(2) * ans * g", elementwise=True)

@@ -522,6 +522,10 @@ DICT_KEYS = defrule("list(x.keys())", env={"list": builtins.list}, name="keys of
 # ---------------------------------------------------------------- builtins
 #: abs'(0) is taken as 0, the middle of the subgradient [-1, 1].
 defrule("abs(x)", env={"abs": builtins.abs, "sign": sign}, x="sign(x) * g", elementwise=True)
+#: ``|x| ** 2`` is ``x ** 2``: one gate, whose slope ``2 x`` is smooth at 0 (through abs,
+#: ``2 |x| sign(x)`` has the slope 0 there: a second derivative of 0, not 2)
+defrule("abs(x) ** 2", env={"abs": builtins.abs}, name="square of abs",
+        x="2 * x * g", elementwise=True)
 defrule("sign(x)", env={"sign": sign}, x=None, elementwise=True)
 defrule("float(x)", env={"float": builtins.float}, x="g", elementwise=True)
 #: The builtin ``sum`` of a list, a tuple or an array's rows.
