@@ -259,14 +259,13 @@ def wrt_names(f: Callable, wrt: Wrt = None, argnums: Wrt = None) -> tuple[str, .
     return _resolve_wrt(source, wrt, callee)
 
 
-def _cache_key(callee: Callee, wrt: Wrt, mode: str, optimize: bool, aux: bool) -> tuple | None:
+def _cache_key(code_key: tuple | None, wrt: Wrt, mode: str, optimize: bool) -> tuple | None:
     """What a compiled gradient depends on: what its forward listing depends on
-    (:func:`_code_key`) and the options."""
+    (``code_key``, :func:`_code_key`) and the options."""
     wrt_key = tuple(wrt) if isinstance(wrt, list | tuple) else wrt
-    if not isinstance(wrt_key, int | str | tuple | None):
-        return None  # not a wrt at all: _resolve_wrt says so
-    code_key = _code_key(callee, aux)
-    return None if code_key is None else (*code_key, wrt_key, mode, optimize)
+    if code_key is None or not isinstance(wrt_key, int | str | tuple | None):
+        return None  # (not a wrt at all: _resolve_wrt says so)
+    return (*code_key, wrt_key, mode, optimize)
 
 
 def _code_key(callee: Callee, aux: bool) -> tuple | None:
@@ -319,11 +318,10 @@ def build(
     (see :func:`by_argument_classes`).
     """
     callee = unbind(f)
-    key = _cache_key(callee, wrt, mode, optimize, aux)
-    code_key = None if key is None else _code_key(callee, aux)
-    if key is not None and examples:
-        classes = tuple(sorted((n, class_signature(v)) for n, v in examples.items()))
-        key, code_key = (*key, classes), (*code_key, classes)  # type: ignore[misc]
+    code_key = _code_key(callee, aux)
+    if code_key is not None and examples:
+        code_key = (*code_key, tuple(sorted((n, class_signature(v)) for n, v in examples.items())))
+    key = _cache_key(code_key, wrt, mode, optimize)
     with _cache_lock:
         cached = _cache.get(key) if key is not None else None
         if (
@@ -464,13 +462,14 @@ def _checked_and_lowered(
     for ``mode``), or the listing made for the same key before, while the helpers it
     inlined are still the ones it read."""
     rules = rules_for(mode)
-    key = None if code_key is None else (*code_key, id(rules), id(source.function))
+    read = None if code_key is None else (*code_key, id(source.function))
+    key = None if read is None else (*read, id(rules))
     kept = _current(key, source)
     if kept is not None:
         return kept
-    if key is not None and rules is not TABLE:  # (forward mode: reverse mode's listing,
+    if read is not None and rules is not TABLE:  # (forward mode: reverse mode's listing,
         # where it uses no rule of the user's, which forward mode may read the code of)
-        listing = _current((*code_key, id(TABLE), id(source.function)), source)  # type: ignore[misc]
+        listing = _current((*read, id(TABLE)), source)
         if listing is not None and not any(
             isinstance(s, ir.Assign) and s.rule is not None and s.rule.user
             for s in ir.walk(listing.body)
@@ -553,7 +552,7 @@ def tangents_retried_where_nan(fn: Any, built: Gradient, user_function: Any) -> 
         safe = built.zero_safe()
         return fn if safe is None else safe.bind(user_function)
 
-    return retried_where_nan(fn, careful, lambda result, args, kwargs: result[0])
+    return retried_where_nan(fn, careful, built.value_at(user_function))
 
 
 def chosen_backend(f: Callable, backend: str | None) -> str:

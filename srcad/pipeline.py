@@ -291,7 +291,18 @@ def emitted(variant: ir.Function, forward: ir.Function, origin: str) -> Version:
 def zero_safe_version(version: Version, forward: ir.Function) -> Version | None:
     """The version a gradient for arrays runs when its result holds nan (see
     :mod:`srcad.zero_safe`), or None where there is none: no adjoint arithmetic to make
-    safe, or the gradient would draw its random numbers again."""
+    safe, or the gradient would draw its random numbers again. Made once per version."""
+    made = version.__dict__.get("_zero_safe", _NOT_MADE)
+    if made is _NOT_MADE:
+        made = _made_zero_safe(version, forward)
+        object.__setattr__(version, "_zero_safe", made)
+    return made
+
+
+_NOT_MADE = object()
+
+
+def _made_zero_safe(version: Version, forward: ir.Function) -> Version | None:
     variant = version.ir
     if any(isinstance(s, ir.Assign) and s.stateful for s in ir.walk(variant.body)):
         return None
@@ -454,11 +465,12 @@ class Gradient:
             "show(f, verbose=True) or srcad show --verbose prints it)\n"
         )
 
-    def _value_at(self, user_function: Any) -> Callable[..., Any]:
+    def value_at(self, user_function: Any) -> Callable[..., Any]:
         """How to find the function's value from a call's arguments and this
-        derivative's result: ``value_and_grad``'s is there, a gradient's is a call of
-        ``user_function`` (on copies: it may write into its arguments)."""
-        if self.mode == "value_and_grad":
+        derivative's result: that of ``value_and_grad`` and ``jvp`` holds it first, a
+        gradient's is a call of ``user_function`` (on copies: it may write into its
+        arguments)."""
+        if self.mode in ("value_and_grad", "jvp"):
             return lambda result, args, kwargs: result[0]
         return lambda result, args, kwargs: user_function(
             *trees.fresh(args), **trees.fresh(kwargs)
@@ -507,7 +519,7 @@ class Gradient:
                 safe = zero_safe_version(version, self.forward)
                 return function if safe is None else bound_version(safe, None)
 
-            return retried_where_nan(function, careful, self._value_at(user_function))
+            return retried_where_nan(function, careful, self.value_at(user_function))
 
         first, *rest = self.versions
         assert isinstance(first, Version) and len(rest) <= 1  # (at most one fallback)
