@@ -203,8 +203,8 @@ class Inlining(LoweringPart):
             )
             defaults.update(callee.__kwdefaults__ or {})
             default_values = {k: self.constant(v) for k, v in defaults.items()}
-        elif id(fn) in self.def_defaults:  # (a `def` of the code: where it ran)
-            default_values = self.def_defaults[id(fn)][1]
+        elif fn in self.def_defaults:  # (a `def` of the code: where it ran)
+            default_values = self.def_defaults[fn]
         else:
             default_values = self.nested_defaults(scope, fn)
         for param in (*[a.arg for a in (*fn.args.posonlyargs, *fn.args.args)], *kwonly):

@@ -261,10 +261,9 @@ class Lists(LoweringPart):
         """The ``Name`` reads of ``scope``'s function after which another variable or
         list may hold the same list (:func:`_handed_on_reads`)."""
         function = scope.function
-        kept = self._handing_on.get(id(function))
-        if kept is None:  # (the function is kept with it: its id is not reused meanwhile)
-            kept = self._handing_on[id(function)] = (function, _handed_on_reads(function))
-        return kept[1]
+        if function not in self._handing_on:
+            self._handing_on[function] = _handed_on_reads(function)
+        return self._handing_on[function]
 
     def refuse_stale(self, scope: Scope, node: ast.Name, value: Any) -> None:
         """Refuse reading ``node``, a name for a list a helper has changed in place since

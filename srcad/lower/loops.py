@@ -65,14 +65,12 @@ class Loops(LoweringPart):
 
     def loads_of(self, function: ast.FunctionDef) -> Counter[str]:
         """How many times ``function`` reads each name (counted once per function)."""
-        cached = self._loads.get(id(function))
-        if cached is None or cached[0] is not function:
-            counts = Counter(
+        if function not in self._loads:
+            self._loads[function] = Counter(
                 n.id for n in astwalk.walk(function)
                 if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
             )
-            self._loads[id(function)] = cached = (function, counts)
-        return cached[1]
+        return self._loads[function]
 
     def enter_loop(self, scope: Scope, node: ast.For | ast.While) -> dict[str, str]:
         """Entry copies: each carried variable gets the one name it keeps inside the loop."""

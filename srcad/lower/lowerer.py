@@ -107,25 +107,27 @@ class Lowerer(
         #: fields of objects the function made that were set to lists it made
         self.list_fields: set[str] = set()
         self.list_items: set[str] = set()
+        #: (the maps by an AST node below are keyed by the node itself, which hashes by
+        #: identity: the map keeps it, so no other node gets its id meanwhile)
         #: per function node: the reads that hand a list on (``ys = hs``, ``[hs, 1]``)
-        self._handing_on: dict[int, tuple[ast.FunctionDef, frozenset[int]]] = {}
-        #: per function node (by id, with the node): how often it reads each name
-        self._loads: dict[int, tuple[ast.FunctionDef, Counter[str]]] = {}
+        self._handing_on: dict[ast.FunctionDef, frozenset[int]] = {}
+        #: per function node: how often it reads each name
+        self._loads: dict[ast.FunctionDef, Counter[str]] = {}
         #: (scope, user name) of the sequences enclosing ``for`` loops run over
         self.iterated: list[tuple[Scope, set[str]]] = []
         #: Inlined callees as (how to look the name up again, object, code), so that a
         #: cached gradient can tell when a helper was redefined.
         self.dependencies: list[tuple[Callable[[], Any], Any, Any]] = []
-        #: the default values of each nested ``def`` (by id), taken where the ``def`` runs
-        self.def_defaults: dict[int, tuple[ast.FunctionDef, dict[str, Any]]] = {}
+        #: the default values of each nested ``def``, taken where the ``def`` runs
+        self.def_defaults: dict[ast.FunctionDef, dict[str, Any]] = {}
         #: the listing names of the differentiated function's parameters
         self.parameter_names: set[str] = set()
         #: names of dicts the function made with a display (their values are objects)
         self.own_dicts: set[str] = set()
         #: shallow copies of containers that may hold arrays (``q = p.copy()``)
         self.shallow_copies: set[str] = set()
-        #: per function (by id of its node): parameters its code indexes with strings
-        self._keyed: dict[int, tuple[ast.FunctionDef, set[str]]] = {}
+        #: per function node: parameters its code indexes with strings
+        self._keyed: dict[ast.FunctionDef, set[str]] = {}
         #: parameters whose items ``items[i] op= w`` changes in place: where, first
         self.items_updated: dict[str, Location] = {}
         #: copies and slices of parameters (``M = L[:]``) -> the parameter

@@ -183,8 +183,7 @@ class Operations(LoweringPart):
         """The parameters of ``scope``'s function (by their IR names) that its code
         indexes with a string constant, directly or through a copy (``q = p.copy()``)."""
         fn = scope.function
-        kept = self._keyed.get(id(fn))
-        found = kept[1] if kept is not None else None
+        found = self._keyed.get(fn)
         if found is None:
             keyed = {
                 n.value.id for n in astwalk.walk(fn)
@@ -200,11 +199,10 @@ class Operations(LoweringPart):
                     and isinstance(n.value.func.value, ast.Name)
                 ):
                     keyed.add(n.value.func.value.id)
-            found = {
+            found = self._keyed[fn] = {
                 v.id for k, v in scope.env.items()
                 if k in keyed and isinstance(v, ir.Name) and v.id in self.parameter_names
             }
-            self._keyed[id(fn)] = (fn, found)  # (with fn: its id is not reused meanwhile)
         return found
 
     def as_written(self, scope: Scope, node: ast.expr) -> Written:

@@ -205,7 +205,7 @@ class Statements(LoweringPart):
         scope.local_functions[stmt.name] = stmt
         scope.functions_by_path.discard(stmt.name)
         # (its defaults are values of the `def` line, as Python evaluates them there)
-        self.def_defaults[id(stmt)] = (stmt, self.nested_defaults(scope, stmt))
+        self.def_defaults[stmt] = self.nested_defaults(scope, stmt)
 
     def lower_Expr(self, scope: Scope, stmt: ast.Expr) -> None:
         """A bare call (a docstring is nothing to lower)."""
@@ -762,16 +762,7 @@ class Statements(LoweringPart):
             return
         if isinstance(value_node, ast.Subscript) and isinstance(value_node.slice, ast.Slice):
             return  # (a slice of a list of objects is a list)
-        cls = self.object_class(scope, value_node)
-        if cls is None or issubclass(cls, tuple | list):
-            return
-        raise self.error(
-            scope,
-            value_node,
-            f"{what} an object of class {cls.__name__} runs its `__iter__`, which srcad "
-            "does not read",
-            "read its fields by name (a, b = p.a, p.b), or pass a tuple",
-        )
+        self._refuse_iterating(scope, value_node, what, self.object_class(scope, value_node))
 
     def refuse_iterating_made(
         self, scope: Scope, value: Any, node: ast.expr, what: str = "iterating over"
@@ -780,14 +771,20 @@ class Statements(LoweringPart):
         once ``node`` is lowered to ``value`` (``for v in Pts(xs)``, a helper's result):
         srcad holds its fields, not what its ``__iter__`` gives."""
         made = self.made_of(value)
-        if made is not None and not issubclass(made.cls, tuple | list):
-            raise self.error(
-                scope,
-                node,
-                f"{what} an object of class {made.cls.__name__} runs its `__iter__`, which "
-                "srcad does not read",
-                "read its fields by name (a, b = p.a, p.b), or pass a tuple",
-            )
+        self._refuse_iterating(scope, node, what, made.cls if made is not None else None)
+
+    def _refuse_iterating(
+        self, scope: Scope, node: ast.expr, what: str, cls: type | None
+    ) -> None:
+        if cls is None or issubclass(cls, tuple | list):
+            return
+        raise self.error(
+            scope,
+            node,
+            f"{what} an object of class {cls.__name__} runs its `__iter__`, which srcad "
+            "does not read",
+            "read its fields by name (a, b = p.a, p.b), or pass a tuple",
+        )
 
     def names_a_function(self, scope: Scope, name: str, value_node: ast.expr) -> bool:
         """``act = np.tanh`` (a function srcad knows when it compiles, given a local name
