@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import math
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -59,22 +58,21 @@ def zero_safe(fn: ir.Function) -> ir.Function:
 def holds_nan(result: Any) -> bool:
     """Whether a gradient's result (numbers, numpy arrays, containers and records of
     them) holds a nan anywhere."""
-    for leaf in trees.leaves(result):
-        if isinstance(leaf, np.ndarray):
-            if leaf.dtype.kind in "fc" and np.isnan(leaf).any():
-                return True
-        elif isinstance(leaf, float | np.floating) and math.isnan(leaf):
-            return True
-    return False
+    return not _every_float(result, lambda v: ~np.isnan(v))
 
 
 def holds_only_finite(value: Any) -> bool:
     """Whether every number and numpy array of floats in ``value`` is finite."""
+    return _every_float(value, np.isfinite)
+
+
+def _every_float(value: Any, passes: Callable[[Any], Any]) -> bool:
+    """Whether every float (or complex) number and array item in ``value`` ``passes``."""
     for leaf in trees.leaves(value):
-        if isinstance(leaf, np.ndarray):
-            if leaf.dtype.kind in "fc" and not np.isfinite(leaf).all():
-                return False
-        elif isinstance(leaf, float | np.floating) and not math.isfinite(leaf):
+        floats = isinstance(leaf, float | np.floating) or (
+            isinstance(leaf, np.ndarray) and leaf.dtype.kind in "fc"
+        )
+        if floats and not np.all(passes(leaf)):
             return False
     return True
 

@@ -1526,14 +1526,19 @@ def interp_grad_x(g: Any, x: Any, xp: Any, fp: Any) -> Any:
     return np.reshape(np.where(inside, slope, 0.0) * g, np.shape(x))
 
 
+def _beyond_end(x: Any, xp: Any, is_left: bool) -> Any:
+    """Where ``x`` lies beyond ``xp``'s first point (``is_left``) or its last."""
+    x, xp = np.asarray(x, dtype=float), np.asarray(xp, dtype=float)
+    return x < xp[0] if is_left else x > xp[-1]
+
+
 def _beyond_ends(x: Any, xp: Any, left: Any, right: Any) -> Any:
     """Where ``np.interp`` gives ``left`` or ``right`` (when given) rather than ``fp``."""
-    x, xp = np.asarray(x, dtype=float), np.asarray(xp, dtype=float)
     beyond = np.zeros(np.shape(x), dtype=bool)
     if left is not None:
-        beyond = beyond | (x < xp[0])
+        beyond = beyond | _beyond_end(x, xp, True)
     if right is not None:
-        beyond = beyond | (x > xp[-1])
+        beyond = beyond | _beyond_end(x, xp, False)
     return beyond
 
 
@@ -1565,15 +1570,13 @@ def interp_grad_xp(g: Any, x: Any, xp: Any, fp: Any) -> Any:
 def interp_grad_end(g: Any, x: Any, xp: Any, is_left: bool) -> Any:
     """Adjoint of ``np.interp(x, xp, fp, left, right)`` for ``left`` (``is_left``) or
     ``right``: the ``g`` of the points beyond that end."""
-    x, xp = np.asarray(x, dtype=float), np.asarray(xp, dtype=float)
-    beyond = x < xp[0] if is_left else x > xp[-1]
-    return float(np.sum(np.where(beyond, np.broadcast_to(g, np.shape(x)), 0.0)))
+    beyond = _beyond_end(x, xp, is_left)
+    return float(np.sum(np.where(beyond, np.broadcast_to(g, np.shape(beyond)), 0.0)))
 
 
 def interp_end_tangent(t: Any, x: Any, xp: Any, is_left: bool) -> Any:
     """Tangent of ``np.interp`` along ``left`` (``is_left``) or ``right``."""
-    x, xp = np.asarray(x, dtype=float), np.asarray(xp, dtype=float)
-    out = np.where(x < xp[0] if is_left else x > xp[-1], t, 0.0)
+    out = np.where(_beyond_end(x, xp, is_left), t, 0.0)
     return out if np.ndim(x) else float(out)
 
 
@@ -1728,14 +1731,14 @@ def matrix_power_tangent(t: Any, a: Any, n: int) -> Any:
     return sum((powers[k] @ t @ powers[n - 1 - k] for k in range(n)), np.zeros(a.shape))
 
 
-def singular_values_grad(g: Any, a: Any, compute_uv: bool = False) -> Any:
+def singular_values_grad(g: Any, a: Any) -> Any:
     """Adjoint of ``np.linalg.svd(a, compute_uv=False)``: ``u diag(g) v^T`` (distinct,
     nonzero singular values)."""
     u, _, vt = np.linalg.svd(a, full_matrices=False)
     return (u * np.asarray(g)[..., None, :]) @ vt
 
 
-def singular_values_tangent(t: Any, a: Any, compute_uv: bool = False) -> Any:
+def singular_values_tangent(t: Any, a: Any) -> Any:
     """Tangent of the singular values: ``diag(u^T t v)``."""
     u, _, vt = np.linalg.svd(a, full_matrices=False)
     return np.einsum("...ij,...jk,...ki->...i", matrix_transpose(u), t, matrix_transpose(vt))
@@ -1764,7 +1767,7 @@ def svd_grad(
     square (distinct, nonzero singular values; Townsend 2016). The values alone
     (``compute_uv=False``): ``u diag(g) v^T``."""
     if not compute_uv:
-        return singular_values_grad(g, a, False)
+        return singular_values_grad(g, a)
     _full_only_if_square(a, full_matrices)
     u, s, vt = ans
     g_u, g_s, g_vt = g
@@ -1780,8 +1783,7 @@ def svd_grad(
             grad = grad + (g_u - u @ ut_gu) @ (vt / s[..., :, None])
     if _has_gradient(g_vt):
         v = matrix_transpose(vt)
-        vt_gv = g_vt @ v  # (v^T g_v, transposed: g_v^T v)
-        vt_gv = matrix_transpose(vt_gv)
+        vt_gv = matrix_transpose(g_vt @ v)  # (v^T g_v, as g_v = g_vt^T)
         middle = middle + s[..., :, None] * (gaps * (vt_gv - matrix_transpose(vt_gv)))
         if n > k:
             grad = grad + (u / s[..., None, :]) @ (g_vt - (g_vt @ v) @ vt)
@@ -1795,7 +1797,7 @@ def svd_tangent(
     ``du = u (F * (p s + s p^T)) + (I - u u^T) t v / s``, ``dv = v (F * (s p + p^T s))
     + (I - v v^T) t^T u / s``; the values alone: ``diag(u^T t v)``."""
     if not compute_uv:
-        return singular_values_tangent(t, a, False)
+        return singular_values_tangent(t, a)
     _full_only_if_square(a, full_matrices)
     u, s, vt = ans
     v = matrix_transpose(vt)

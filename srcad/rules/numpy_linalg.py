@@ -111,8 +111,8 @@ if hasattr(np.linalg, "svdvals"):  # numpy >= 2
     defrule(
         "np.linalg.svdvals(a)",
         env=ENV,
-        a="singular_values_grad(g, a, False)",
-        tangents={"a": "singular_values_tangent(t, a, False)"},
+        a="singular_values_grad(g, a)",
+        tangents={"a": "singular_values_tangent(t, a)"},
     )
 
 #: the pseudo-inverse and least squares (their gradients hold where the rank does not
