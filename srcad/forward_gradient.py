@@ -88,16 +88,17 @@ def forward_gradient(
     )
     # (a global srcad cannot see bound: its tangent is zero where the function starts)
     bound |= {*fn.params, *fn.kwonly}
-    for direction in directions:
-        body += [
-            ir.Adjoint(dot, ir.Const(0.0))
-            for value, dot in list(direction.tangents.items())
-            if value not in bound
-        ]
+    starting = dict.fromkeys(v for d in directions for v in d.tangents if v not in bound)
+    body += [  # (a value's tangents side by side: see _one_tangent_for_twins)
+        ir.Adjoint(d.tangents[value], ir.Const(0.0))
+        for value in starting for d in directions if value in d.tangents
+    ]
     body += lines
     gradients = [d.operand_tangent(result) or ir.Const(0.0) for d in directions]
     grads: ir.Expr = gradients[0] if len(gradients) == 1 else ir.Tuple(tuple(gradients))
     body.append(ir.Return(ir.Tuple((result, grads)) if mode == "value_and_grad" else grads))
+    if len(directions) == 2:
+        body = _one_tangent_for_twins(body, *directions)
 
     binder = directions[0]  # (names what the check calls, in the same bindings)
     lists = {p: names.fresh(f"{p}_floats") for p in guards.from_arrays}
@@ -251,4 +252,64 @@ def _line_by_line(
         read = ir.read_in(tangents)
         out += [ir.Assign(old[n], ir.Name(n)) for n in changed if old[n] in read]
         out += [stmt, *tangents]
+    return out
+
+
+def _one_tangent_for_twins(
+    body: list[ir.Stmt], first: Direction, second: Direction
+) -> list[ir.Stmt]:
+    """``body`` with the second direction's tangents read from the first's where the two
+    are equal everywhere: parameters that enter only through their sum (``1 + rate +
+    spread``) have one tangent, computed once.
+
+    The proof is local: every line that binds a tangent of either direction is a pair,
+    the first direction's ``a = e`` directly followed by the second's ``b = e2``, where
+    ``e2`` with each of the second's tangents renamed to the first's is ``e`` and does not
+    read ``a``. Then, by induction over the pairs, ``b`` equals ``a`` after each pair
+    (``e2`` reads ``b``'s old value where ``e`` read ``a``'s), so every other line may read
+    ``a`` for ``b``. Where any line breaks the pattern, ``body`` is returned as it is."""
+    if not set(second.tangents) <= set(first.tangents):
+        return body
+    twin = {dot: first.tangents[value] for value, dot in second.tangents.items()}
+    kept = _without_twin_lines(body, twin, set(twin.values()))
+    if kept is None:
+        return body
+    said = f"the tangents along {second.param} are those along {first.param}: computed once"
+    return [kept[0], ir.Comment(said), *ir.rename(kept[1:], twin)]
+
+
+def _without_twin_lines(
+    block: tuple[ir.Stmt, ...] | list[ir.Stmt], twin: dict[str, str], firsts: set[str]
+) -> list[ir.Stmt] | None:
+    """``block`` without the second line of each pair (see :func:`_one_tangent_for_twins`),
+    or None where a line binds a tangent outside a pair."""
+    out: list[ir.Stmt] = []
+    skip = False
+    for at, stmt in enumerate(block):
+        if skip:
+            skip = False
+            continue
+        if isinstance(stmt, ir.If | ir.Loop):
+            blocks = [_without_twin_lines(b, twin, firsts) for b in ir.blocks_of(stmt)]
+            if any(b is None for b in blocks):
+                return None
+            out.append(ir.with_blocks(stmt, blocks))  # type: ignore[arg-type]
+            continue
+        targets = ir.targets_of(stmt)
+        if not any(t in twin or t in firsts for t in targets):
+            out.append(stmt)
+            continue
+        after = block[at + 1] if at + 1 < len(block) else None
+        if not (isinstance(stmt, ir.Adjoint) and isinstance(after, ir.Adjoint)):
+            return None
+        (renamed,) = ir.rename((after,), twin)
+        assert isinstance(renamed, ir.Adjoint)
+        if (
+            twin.get(after.target) != stmt.target
+            or (renamed.value, renamed.accumulate) != (stmt.value, stmt.accumulate)
+            or stmt.target in ir.names_in(after.value)
+        ):
+            return None
+        out.append(stmt)
+        skip = True
     return out

@@ -3839,6 +3839,38 @@ def s_dicts(draw, ctx: Context) -> list[ast.stmt] | None:
     return commit_arrays(ctx, _parse(lines), [target])
 
 
+def s_through_sum(draw, ctx: Context) -> list[ast.stmt] | None:
+    """The first two parameters made functions of their sum, then a loop over them::
+
+        x = x + y                     # (or y + x, or (x + y) * 0.5)
+        y = math.tanh(x)              # (sometimes left out: y is then read alone too)
+        for i in range(2):
+            ...
+
+    Forward mode along both gives two tangents that are equal everywhere, so srcad
+    computes one (``_one_tangent_for_twins``); without the second line they differ."""
+    if len(ctx.params) < 2 or "i" in ctx.env:
+        return None
+    p, q = (ctx.var(name) for name in ctx.params[:2])
+    joined = draw(st.sampled_from((
+        lambda: binop(p, "+", q), lambda: binop(q, "+", p),
+        lambda: binop(binop(p, "+", q), "*", const(0.5)),
+    )))()
+    stmts: list[ast.stmt] = [ast.Assign([_name(p.node.id)], joined.node)]
+    ctx.bind(p.node.id, joined.bound)
+    if draw(st.integers(0, 3)):
+        again = ctx.var(p.node.id)
+        follower = choose(draw, [
+            lambda: mcall("tanh", again), lambda: binop(again, "*", const(0.5)),
+            lambda: binop(mcall("sin", again), "+", const(1.0)),
+        ])
+        if follower is not None:
+            stmts.append(ast.Assign([_name(q.node.id)], follower.node))
+            ctx.bind(q.node.id, follower.bound)
+    loop = s_for(draw, ctx)
+    return stmts + (loop or [])
+
+
 #: Statement builders (index 0 shrinks first). See the module docstring to add kinds.
 #: ``while`` loops, nested loops, ``if`` in loops, jumps, sums and nested functions: where
 #: srcad merges values at loop back edges and branch joins (the tests count each).

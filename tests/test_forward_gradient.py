@@ -295,3 +295,53 @@ def test_local_partials_keep_a_zero_partial_through_an_infinite_slope(forward_mo
     0 is 0. (They multiplied the slope with g = 1, inf, by the partial 0: nan.)"""
     got = srcad.grad(swapped_then_truncated, wrt=(0, 1, 2, 3))(0.0, 0.0, 0.0, 0.0)
     assert got == (0.0, 0.0, 0.0, 0.5)  # (w < 0.6366: z and w swap, z is w)
+
+
+def bond_price(rate, spread, coupons):
+    price, factor = 0.0, 1.0
+    discount = 1.0 / (1.0 + rate + spread)
+    for cash in coupons:
+        factor = factor * discount
+        price = price + cash * factor
+    return price
+
+
+def bond_price_spread_taxed(rate, spread, coupons):
+    """As bond_price, but the spread is also read alone: the two tangents differ."""
+    price, factor = 0.0, 1.0
+    discount = 1.0 / (1.0 + rate + spread)
+    for cash in coupons:
+        factor = factor * discount
+        price = price + cash * factor * (1.0 - spread)
+    return price
+
+
+def bond_price_carried_spread(rate, spread, coupons):
+    """The sum is formed in the loop from a value that carries the spread: twins again."""
+    price, factor, shift = 0.0, 1.0, spread
+    for cash in coupons:
+        shift = shift * 1.0
+        factor = factor / (1.0 + rate + shift)
+        price = price + cash * factor
+    return price
+
+
+@pytest.mark.parametrize("f, twins", [
+    (bond_price, True), (bond_price_spread_taxed, False), (bond_price_carried_spread, None),
+])
+def test_parameters_entering_through_their_sum_share_one_tangent(f, twins):
+    """``1 + rate + spread``: d/drate and d/dspread are one tangent, computed once, and
+    the gradient gives it twice; where the spread is read alone as well, each has its
+    own. (None: either form, as long as the gradient is right.)"""
+    coupons = [0.05] * 9 + [1.05]
+    grad = srcad.grad(f, wrt=("rate", "spread"))
+    source = grad.backward_source
+    if twins is not None:
+        assert ("_dspread" not in source.split("def ")[1]) is twins, source
+        assert ("computed once" in source) is twins
+    got = check_four_ways(f, 0.03, 0.01, coupons, wrt=("rate", "spread"))
+    if f is bond_price:  # -sum k c_k (1 + r + s)^(-k-1), both ways
+        want = -sum((k + 1) * c * 1.04 ** (-k - 2) for k, c in enumerate(coupons))
+        assert got == pytest.approx((want, want), rel=1e-13)
+    if twins is False:
+        assert got[0] != pytest.approx(got[1], rel=1e-3)

@@ -112,6 +112,7 @@ from programs import (  # noqa: E402
     s_dicts,
     s_generators,
     s_objects,
+    s_through_sum,
     s_where_nonfinite,
 )
 
@@ -597,6 +598,18 @@ def test_programs_of_slopes_not_finite(program_files, case):
 def test_programs_of_dicts_merged(program_files, case):
     """Many programs with dicts made, merged by ``|`` and ``|=``, made from pairs, and
     looped over by a set of their keys (round 59: silently zero, wrong, or a crash)."""
+    program, pts = case
+    check_program(program_files, program, pts)
+
+
+@settings(max_examples=30, **COMMON)
+@seed(BATCH_SEED)
+@given(case=cases(statement_kinds=[s_through_sum], min_params=2, max_params=3,
+                  max_statements=3))
+def test_programs_of_parameters_through_their_sum(program_files, case):
+    """Loops over two parameters made functions of their sum (``x = x + y``), where the
+    forward-mode gradient computes one tangent for both; and the near miss, where one of
+    them is read alone as well, and must keep its own."""
     program, pts = case
     check_program(program_files, program, pts)
 
