@@ -145,6 +145,14 @@ def python_function(fn: Any) -> Any:
     return fn
 
 
+def _made_from(generated: Any) -> types.FunctionType | None:
+    """The user's function a derivative srcad made is of (a closure among several made by
+    one ``def``: the derivative reads its cells), or None where that is not one."""
+    made_from = getattr(generated, "__wrapped__", None)
+    made_from = getattr(made_from, "__func__", None) or getattr(made_from, "func", made_from)
+    return made_from if isinstance(made_from, types.FunctionType) else None
+
+
 def read_function(
     fn: Any, *, used_at: Location | None = None, top_level: bool = False
 ) -> FunctionSource:
@@ -156,7 +164,7 @@ def read_function(
         fn = fn.srcad_latest()
     generated = getattr(fn, "__srcad__", None)
     if generated is not None:  # a gradient srcad made: its source is kept with it
-        fn, source, filename, firstlineno = generated.as_source()
+        fn, source, filename, firstlineno = generated.as_source(_made_from(fn))
     else:
         fn = python_function(fn)
         if hasattr(fn, DERIVATIVE_MARK):

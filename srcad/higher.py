@@ -563,8 +563,10 @@ def _parameter_order(f: Callable) -> list[str]:
     return [p.name for p in parameters if p.name not in kwonly] + kwonly
 
 
-#: (id of a tangent function's build, its parameters) -> the wrapper made for it
-_ALONG: dict[tuple[int, tuple[str, ...]], types.FunctionType] = {}
+#: (id of a tangent function's build, its parameters, id of the user's function) -> the
+#: user's function and the wrapper made for it (closures of one ``def`` share the build,
+#: but each wrapper holds its own closure's tangent function)
+_ALONG: dict[tuple[int, tuple[str, ...], int], tuple[Any, types.FunctionType]] = {}
 _ALONG_LIMIT = 256
 _along_counter = itertools.count(1)
 
@@ -580,9 +582,11 @@ def _tangent_along(f: Callable, names: tuple[str, ...] | None = None) -> types.F
     :func:`_tangent_function`)."""
     tangent_fn = _one_tangent_function(f, names)
     params = _parameter_order(f)
-    key = (id(tangent_fn.__srcad__), tuple(params))
-    if key in _ALONG:
-        return _ALONG[key]
+    function = unbind(f).function
+    key = (id(tangent_fn.__srcad__), tuple(params), id(function))
+    kept = _ALONG.get(key)
+    if kept is not None and kept[0] is function:
+        return kept[1]
     used = set(params)
     dots = []
     for name in params:
@@ -616,7 +620,7 @@ def _tangent_along(f: Callable, names: tuple[str, ...] | None = None) -> types.F
     along.__qualname__ = name
     if len(_ALONG) >= _ALONG_LIMIT:
         _ALONG.pop(next(iter(_ALONG)))
-    _ALONG[key] = along
+    _ALONG[key] = (function, along)
     return along
 
 
@@ -868,7 +872,9 @@ def _unrolled(f: Callable, names: tuple[str, ...], general: Callable[..., Any]) 
             kept = _UNROLLED[id(gradient)] = (gradient, made)
         if isinstance(kept[1], Exception):
             raise Unsupported(str(kept[1]))
-        return _carrying(kept[1].bind(fallback=general), __srcad__=kept[1], __wrapped__=f)
+        # (it reads the cells of the gradient it was made from: that of f's own closure)
+        bound = kept[1].bind(gradient.bind(unbind(f).function), fallback=general)
+        return _carrying(bound, __srcad__=kept[1], __wrapped__=f)
 
     try:
         return following_helpers(make(), make)

@@ -567,9 +567,12 @@ class Gradient:
             return "arrays"
         return None
 
-    def as_source(self) -> tuple[types.FunctionType, str, str, int]:
+    def as_source(
+        self, user_function: types.FunctionType | None = None
+    ) -> tuple[types.FunctionType, str, str, int]:
         """What the frontend needs to differentiate the generated gradient again: the
-        version for floats without its type check, or the only version there is."""
+        version for floats without its type check, or the only version there is, bound
+        to ``user_function``'s closure cells (see :meth:`bind`)."""
         version = self.versions[0]
         body = list(version.ir.body)
         if len(self.versions) > 1:  # drop the float check that calls the array version
@@ -598,7 +601,7 @@ class Gradient:
                 where,
             )
         source = emit.function(version.ir.with_body(body, on_float_error=None))
-        return self.bind(), source, self.compiled.filename, self.compiled.firstlineno
+        return self.bind(user_function), source, self.compiled.filename, self.compiled.firstlineno
 
     def dependencies(self) -> tuple[tuple[Any, Any, Any], ...]:
         """The helpers it inlined, here and in the gradient it differentiates again, as

@@ -1481,3 +1481,85 @@ def test_jvp_takes_none_for_a_constant_argument_such_as_a_generator():
     value, tangent = srcad.jvp(_dropout_loss, (W, np.random.default_rng(0)), (np.ones(3), None))
     assert value == _dropout_loss(W, np.random.default_rng(0))
     assert tangent == pytest.approx(float(g @ np.ones(3)), rel=1e-12)
+
+
+def _power_of(p):
+    def power(x):
+        return x ** p
+    return power
+
+
+def _weighted_of(weights):
+    def weighted(x):
+        return np.sum(weights * x ** 3)
+    return weighted
+
+
+def _loss_of(data):
+    def loss(w):
+        return sum((w * x - y) ** 2 for x, y in data) + w ** 4
+    return loss
+
+
+@pytest.mark.parametrize("first_built", [0, 1])
+def test_second_derivatives_of_closures_of_one_def_read_their_own_cells(first_built):
+    """Closures made by one ``def`` share srcad's build; each second derivative reads its
+    own closure's cells (round 64b: the Hessian, hvp, hessp and jacobian of grad of the
+    second closure were the first closure's, whichever was built first)."""
+    cube, square = _power_of(3), _power_of(2)
+    funcs = [cube, square] if first_built == 0 else [square, cube]
+    for f in funcs:
+        p = 3 if f is cube else 2
+        want = p * (p - 1) * 2.0 ** (p - 2)  # d2/dx2 x**p at 2
+        assert srcad.hessian(f)(2.0) == pytest.approx(want, rel=1e-14)
+        assert srcad.hvp(f)(2.0, 1.0) == pytest.approx(want, rel=1e-14)
+        assert srcad.hessp(f)(2.0, 1.0) == pytest.approx(want, rel=1e-14)
+        assert srcad.jacobian(srcad.grad(f))(2.0) == pytest.approx(want, rel=1e-14)
+        assert srcad.grad(srcad.grad(f))(2.0) == pytest.approx(want, rel=1e-14)
+    x = np.array([1.0, 2.0])
+    two, five = _weighted_of(np.array([2.0, 2.0])), _weighted_of(np.array([5.0, 5.0]))
+    for f, w in ([two, 2.0], [five, 5.0]) if first_built == 0 else ([five, 5.0], [two, 2.0]):
+        np.testing.assert_allclose(srcad.hessian(f)(x), np.diag(6 * w * x), rtol=1e-14)
+        np.testing.assert_allclose(srcad.hvp(f)(x, np.ones(2)), 6 * w * x, rtol=1e-14)
+    small, large = _loss_of([(1.0, 2.0)]), _loss_of([(3.0, 1.0), (2.0, 0.0)])
+    for f, want in ([small, 5.0], [large, 29.0])[:: 1 if first_built == 0 else -1]:
+        assert srcad.hessian(f)(0.5) == pytest.approx(want, rel=1e-14)
+        assert srcad.hvp(f)(0.5, 1.0) == pytest.approx(want, rel=1e-14)
+
+
+def _with_setting(k):
+    def helper(x):
+        return k * x ** 3
+
+    def set_k(value):
+        nonlocal k
+        k = value
+
+    return helper, set_k
+
+
+_helper, _set_k = _with_setting(1.0)
+
+
+def _through_helper(x):
+    return _helper(x) * 2.0
+
+
+def test_a_helpers_closure_variable_given_another_value_is_read_again():
+    """A helper's closure variable set again (``nonlocal k; k = 5.0``) is read by the
+    gradient, value_and_grad and second derivatives made before (round 64b: they kept
+    the value it had when they were built, as a constant)."""
+    _set_k(1.0)
+    grad, value_and_grad = srcad.grad(_through_helper), srcad.value_and_grad(_through_helper)
+    hvp, hessian = srcad.hvp(_through_helper), srcad.hessian(_through_helper)
+    for k in (1.0, 5.0, 0.5):
+        _set_k(k)
+        assert grad(0.5) == pytest.approx(6 * k * 0.25, rel=1e-14)
+        assert value_and_grad(0.5)[0] == _through_helper(0.5) == 2 * k * 0.125
+        assert hvp(0.5, 1.0) == pytest.approx(12 * k * 0.5, rel=1e-14)
+        assert hessian(0.5) == pytest.approx(12 * k * 0.5, rel=1e-14)
+    closure, set_own = _with_setting(1.0)
+    own = srcad.hvp(closure)
+    assert own(0.5, 1.0) == pytest.approx(3.0, rel=1e-14)
+    set_own(5.0)  # (the function's own closure variable: read live already)
+    assert own(0.5, 1.0) == pytest.approx(15.0, rel=1e-14)

@@ -74,6 +74,7 @@ extra term is off by O(1).
 from __future__ import annotations
 
 import ast
+import copy
 import difflib
 import importlib.util
 import inspect
@@ -83,6 +84,7 @@ import os
 import re
 import subprocess
 import sys
+import textwrap
 import time
 import zlib
 from collections.abc import Callable
@@ -298,6 +300,48 @@ def check_second_order(hvp, g, pt, n: int) -> None:
             f"of the gradient {want!r}")
 
 
+class _ScaledReturns(ast.NodeTransformer):
+    """Every ``return v`` of the function itself (not of a nested one) as
+    ``return closure_scale * (v)``."""
+
+    def __init__(self, root: ast.FunctionDef) -> None:
+        self.root = root
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.AST:
+        return self.generic_visit(node) if node is self.root else node
+
+    def visit_Lambda(self, node: ast.Lambda) -> ast.AST:
+        return node
+
+    def visit_Return(self, node: ast.Return) -> ast.AST:
+        scale = ast.Name("closure_scale", ast.Load())
+        return ast.Return(ast.BinOp(scale, ast.Mult(), node.value or ast.Constant(None)))
+
+
+def check_closures_second_order(files: ProgramFiles, program: Program, hvp, pt, n: int) -> None:
+    """(6b) The program as a closure of a factory, ``make(closure_scale)`` returning ``f``
+    with every result scaled: the Hessian-vector products of two closures of the one
+    ``def``, the second built after the first, are each that closure's own (round 64b:
+    they were the first-built closure's)."""
+    funcdef = copy.deepcopy(program.funcdef)
+    funcdef = _ScaledReturns(funcdef).visit(funcdef)
+    inner = ast.unparse(ast.fix_missing_locations(funcdef))
+    factory = (
+        "def make(closure_scale):\n" + textwrap.indent(inner, "    ") + "\n    return f\n"
+    )
+    module = files.load(module_source([]) + "\n\n" + factory, subdir="closures")
+    double, single = module.make(2.0), module.make(1.0)
+    direction = tuple((1.0, -0.5, 0.75)[k % 3] for k in range(n))
+    want = as_tuple(hvp(*pt, direction), n)
+    every = tuple(range(n))
+    for closure, scale in ((double, 2.0), (single, 1.0)):
+        got = as_tuple(srcad.hvp(closure, wrt=every)(*pt, direction), n)
+        for k in range(n):
+            assert close(float(got[k]), scale * float(want[k]), SAME_RTOL, SAME_ATOL), (
+                f"hvp component {k} of the closure scaled by {scale} at {pt}: "
+                f"{float(got[k])!r} vs {scale} * {float(want[k])!r}")
+
+
 def has_numpy_loop(program: Program) -> bool:
     """A loop whose body computes with numpy: arrays carried across iterations
     (``s_numpy_loop`` in programs.py)."""
@@ -412,6 +456,7 @@ def _check_program(
         # (6) second derivatives, for some of the programs
         if second is not None:
             check_second_order(second, g, pt, n)
+            check_closures_second_order(files, program, second, pt, n)
         # (7) the first parameter alone (forward mode), for some of the programs
         if one is not None:
             alone = float(one(*pt))
@@ -428,7 +473,7 @@ def _check_program(
     # listing names the line of a nested function it inlines: one more in the copy.)
     assert srcad.grad(f, wrt=every).backward_source == g.backward_source
     shifted = source.replace("\ndef f(", "\n# copy\ndef f(", 1)
-    twin = files.load(shifted, subdir="twin", stem=f"srcad_random_{files.count}").f
+    twin = files.load(shifted, subdir="twin", stem=Path(module.__file__).stem).f
     assert twin.__code__.co_firstlineno == f.__code__.co_firstlineno + 1
     assert line_back(srcad.grad(twin, wrt=every).backward_source) == g.backward_source, (
         "backward source changed")

@@ -204,11 +204,11 @@ class Resolver(LoweringPart):
             self.names.reserve(name)
             self.free_objects[name] = obj
             return spelled
-        if (
-            name not in scope.source.closure
-            and name in scope.source.globals
-            and not isinstance(obj, types.ModuleType)
-        ):  # (bound as it is now: rebound in its module, the gradient is made again)
+        if name in scope.source.closure:  # (bound as it is now: a helper's closure
+            # variable given another value, `nonlocal k; k = 5.0`, makes the gradient again)
+            self.dependencies.append((_free_lookup(scope.source, name), obj, None))
+        elif name in scope.source.globals and not isinstance(obj, types.ModuleType):
+            # (bound as it is now: rebound in its module, the gradient is made again)
             lookup = functools.partial(scope.source.globals.get, name)
             self.dependencies.append((lookup, obj, None))
         return ir.Name(self.bound(name, obj))
@@ -290,10 +290,18 @@ def _free_lookup(source: FunctionSource, name: str) -> Callable[[], Any]:
     holds checks it on every call): its closure cell, its global, or the builtin."""
     if name in source.closure:
         cell = source.closure[name]
-        return lambda: cell.cell_contents
+        return functools.partial(_cell_contents, cell)
     if name in source.globals:
         return functools.partial(source.globals.get, name)
     return functools.partial(source.lookup, name)
+
+
+def _cell_contents(cell: types.CellType) -> Any:
+    """What ``cell`` holds (MISSING while its variable is not assigned)."""
+    try:
+        return cell.cell_contents
+    except ValueError:
+        return MISSING
 
 
 def _attribute_lookup(lookup: Callable[[], Any], attr: str) -> Callable[[], Any]:
