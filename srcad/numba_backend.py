@@ -574,6 +574,7 @@ def _twins() -> dict[Any, Any]:
         runtime.loop_items_grad: _gradient_of_items,
         runtime.structured_like: _gradient_of_items,  # (lists are remade by _as_given)
         runtime.zeros_like: _zeros,  # (0.0 for a number, zeros for a list)
+        runtime.zeros_for_items: _zeros,
         runtime.float_zeros: _zeros,
         runtime.float_adjoint_zeros: _zeros,
         runtime.as_given: _gradient_of_items,

@@ -40,6 +40,7 @@ from .runtime import (
     assigned_items,
     fresh_arguments,
     fresh_copy,
+    items_writable,
     list_to_pop,
     require_separate_items,
     scalar_check,
@@ -49,6 +50,7 @@ from .runtime import (
     snapshot,
     structured_like,
     with_numpy_floats,
+    zeros_for_items,
     zeros_like,
 )
 from .tape import prune_saves
@@ -136,6 +138,8 @@ class _Builder:
         }
         self.plan_snapshots()
         self.masks = self.selection_masks()
+        #: adjoints made by zeros_for_items: items can be added into them already
+        self.item_ready: set[str] = set()
         #: in the version for floats, ``xs.append(v)`` in a loop grows the list in place,
         #: and its backprop pops what it added (from the list, and from its adjoint): O(1)
         #: per append, where a copy of the list per iteration was O(n)
@@ -173,6 +177,13 @@ class _Builder:
             return ir.Const(0.0)
         return self.call("zeros_like", zeros_like, ir.Name(name))
 
+    def zero_for_items(self, name: str) -> ir.Expr:
+        """The zero gradient of ``name`` that items of it are read from (see
+        :func:`srcad.runtime.zeros_for_items`)."""
+        if name in self.numbers:
+            return ir.Const(0.0)
+        return self.call("zeros_for_items", zeros_for_items, ir.Name(name))
+
     # ---------------------------------------------------------------- contributions
     def contribute(self, name: str, value: ir.Expr, written: set[str], tag: int) -> ir.Adjoint:
         adjoint = self.adjoint(name)
@@ -209,15 +220,20 @@ class _Builder:
         ):  # (masks start at a selection only: without one, none to find)
             return {}
         loops: dict[int, tuple[int, ...]] = {}
+        #: the blocks around each statement (a branch of an ``if``, a loop's body), outermost
+        #: first: a condition bound in a branch is not there after the join
+        blocks: dict[int, tuple[tuple[int, int], ...]] = {}
 
-        def nesting(body: tuple[ir.Stmt, ...], around: tuple[int, ...]) -> None:
+        def nesting(
+            body: tuple[ir.Stmt, ...], around: tuple[int, ...], inside: tuple[tuple[int, int], ...]
+        ) -> None:
             for stmt in body:
-                loops[id(stmt)] = around
+                loops[id(stmt)], blocks[id(stmt)] = around, inside
                 inner = (*around, id(stmt)) if isinstance(stmt, ir.Loop) else around
-                for block in ir.blocks_of(stmt):
-                    nesting(block, inner)
+                for k, block in enumerate(ir.blocks_of(stmt)):
+                    nesting(block, inner, (*inside, (id(stmt), k)))
 
-        nesting(self.fn.body, ())
+        nesting(self.fn.body, (), ())
         useful = self.gradient_carriers()
         uses: dict[str, list[tuple[ir.Assign, str]]] = {}
         made: dict[str, list[ir.Assign]] = {}
@@ -244,14 +260,20 @@ class _Builder:
 
         def in_time(name: str, mask: Mask) -> bool:
             """In a loop the backward pass restores a condition when it reaches the
-            condition's own line: a value made before that line cannot read it."""
-            return all(
-                not loops[id(made[name][0])]
-                or not isinstance(condition, ir.Name)
-                or condition.id not in binders  # (a parameter or a global: the same all along)
-                or order[id(binders[condition.id][0])] < order[id(made[name][0])]
-                for condition, _ in mask
-            )
+            condition's own line: a value made before that line cannot read it. And a
+            condition bound in a branch the value is not made in is not bound where the
+            value's backprop runs when the other branch ran (``np.where(zero, ...)`` in
+            the ``if`` and ``np.where(zero_1, ...)`` in the ``else`` of one value)."""
+            def there(condition: ir.Expr) -> bool:
+                if not isinstance(condition, ir.Name) or condition.id not in binders:
+                    return True  # (a parameter or a global: the same all along)
+                bound_in = blocks[id(binders[condition.id][0])]
+                return blocks[id(made[name][0])][: len(bound_in)] == bound_in and (
+                    not loops[id(made[name][0])]
+                    or order[id(binders[condition.id][0])] < order[id(made[name][0])]
+                )
+
+            return all(there(condition) for condition, _ in mask)
 
         def mask_through(stmt: ir.Assign, param: str) -> Mask | None:
             rule = stmt.rule
@@ -568,10 +590,23 @@ class _Builder:
             if isinstance(template, Scatter):
                 target = self.adjoint(operand.id)
                 fresh = target not in written
-                if fresh:
+                index = stmt.operands[stmt.rule.params.index(template.index)]
+                if fresh and _indexes_a_number(index):
+                    out.append(ir.Adjoint(target, self.zero_for_items(operand.id)))
+                    written.add(target)
+                    self.item_ready.add(target)
+                elif fresh:
                     out.append(self.zero_fill(target))
                     written.add(target)
-                index = stmt.operands[stmt.rule.params.index(template.index)]
+                    self.item_ready.add(target)
+                elif (
+                    target not in self.item_ready
+                    and operand.id not in self.numbers
+                    and _indexes_a_number(index)
+                ):
+                    # (a numpy number's adjoint is a number until an item is read of it)
+                    writable = self.call("items_writable", items_writable, ir.Name(target))
+                    out.append(ir.Adjoint(target, writable))
                 if self.basic_index(index):
                     via = None
                 elif fresh and self.has_distinct_part(index):
@@ -990,6 +1025,14 @@ def _definition_counts(body) -> dict[str, int]:
         if isinstance(stmt, ir.Assign) and not (stmt.in_place and stmt.writes_own_operand):
             counts[stmt.target] = counts.get(stmt.target, 0) + 1
     return counts
+
+
+def _indexes_a_number(index: ir.Expr) -> bool:
+    """An index a numpy number takes (``s[None]``, ``s[..., None]``, ``s[()]``): only
+    ``None`` and ``...``, no int or slice (which need an axis)."""
+    if isinstance(index, ir.Const):
+        return index.value is None or index.value is Ellipsis
+    return isinstance(index, ir.Tuple) and all(_indexes_a_number(e) for e in index.elts)
 
 
 def _placeholder(stmt: ir.Stmt) -> bool:

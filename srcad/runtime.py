@@ -1327,6 +1327,23 @@ def list_to_pop(adjoint: Any) -> Any:
     return fresh_copy(adjoint)
 
 
+def zeros_for_items(value: Any) -> Any:
+    """The zero gradient of ``value`` that items of it are read from (``s[None]``,
+    ``s[..., None]``): as :func:`zeros_like`, but a 0-d array for a numpy number, whose
+    items the adjoint of the read adds into."""
+    if value.__class__ is np.ndarray or not isinstance(value, np.generic):
+        return zeros_like(value)
+    return np.zeros((), gradient_dtype(value))
+
+
+def items_writable(adjoint: Any) -> Any:
+    """``adjoint`` as something an item of it can be added into: a number (the adjoint
+    of a numpy number, ``s[None]`` read after ``s * 2``) as a new 0-d array."""
+    if adjoint.__class__ is np.ndarray or not isinstance(adjoint, float | np.generic):
+        return adjoint
+    return np.array(adjoint, dtype=gradient_dtype(adjoint))
+
+
 def gradient_dtype(*values: Any) -> Any:
     """The dtype of a gradient: the inputs' floating type (float32 stays float32), else float64."""
     try:

@@ -1025,3 +1025,34 @@ def test_a_floats_gradient_through_an_array_item_is_a_number():
     as a 0-d array)."""
     dw, dx = check_four_ways(float_written_into_an_array, 0.5, np.array([2.0, 1.0, 3.0]))
     assert np.ndim(dw) == 0 and not isinstance(dw, np.ndarray) and dw == 2.0
+
+
+def _items_of_a_sum(x):
+    s = np.sum(x)
+    return np.sum(s[None] * x) + np.sum(s[..., None] * x) + s[()] * 2.0
+
+
+def _items_after_another_use(x):
+    s = np.sum(x * x)
+    t = s * 3.0  # (s's adjoint is a number before the item read's backprop)
+    return t + np.sum(s[None] * x)
+
+
+def _softmax_any_batch(z):
+    e = np.exp(z - z.max(axis=-1)[..., None])
+    p = e / e.sum(axis=-1)[..., None]
+    return np.sum(p * np.arange(z.shape[-1]))
+
+
+@pytest.mark.parametrize("f", [_items_of_a_sum, _items_after_another_use, _softmax_any_batch])
+def test_items_of_a_numpy_number(f):
+    """``s[None]``, ``s[..., None]``, ``s[()]`` of a reduction's numpy number (a softmax
+    written for any batch shape, given one row). Round 64a: the backward pass added into
+    an item of the number's adjoint, a float, and raised TypeError."""
+    x = np.array([0.5, -1.0, 2.0])
+    check_four_ways(f, x)
+    check_four_ways(f, x[None])
+    hvp = srcad.hvp(f)(x, np.ones(3))
+    g = srcad.grad(f)
+    h = 1e-5
+    np.testing.assert_allclose(hvp, (g(x + h) - g(x - h)) / (2 * h), rtol=1e-6, atol=1e-8)

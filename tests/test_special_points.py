@@ -445,3 +445,30 @@ def test_the_square_of_abs_is_smooth_at_zero():
     )
     check_four_ways(square_of_abs, -0.3)
     check_four_ways(squares_of_abs, np.array([0.4, -1.2]))
+
+
+def _safe_divide(numerator, denominator):
+    zero = denominator == 0
+    return np.where(zero, 0.0, numerator / np.where(zero, 1.0, denominator))
+
+
+def _norm_or_power(x, order):
+    distance = np.sum(np.abs(x) ** order) ** (1.0 / order)
+    if order == 2.0:
+        slope = _safe_divide(x, distance)
+    else:
+        slope = _safe_divide(np.abs(x) ** (order - 1) * np.sign(x), distance ** (order - 1))
+    return np.sum(slope * x)
+
+
+@pytest.mark.parametrize("order", [2.0, 3.0])
+def test_one_value_selected_in_either_branch(order):
+    """A value masked by ``np.where`` in both branches of an ``if``, by a condition each
+    branch binds (scipy's cdist: ``zero`` and ``zero_1``). Round 64a: the gradient read
+    the mask of the branch that did not run: UnboundLocalError in hessian and hvp."""
+    x = np.array([0.5, -1.0, 2.0])
+    check_four_ways(_norm_or_power, x, order, wrt="x")
+    g = srcad.grad(_norm_or_power)
+    h, v = 1e-5, np.array([1.0, -0.5, 0.25])
+    want = (g(x + h * v, order) - g(x - h * v, order)) / (2 * h)
+    np.testing.assert_allclose(srcad.hvp(_norm_or_power)(x, order, v), want, rtol=1e-6)

@@ -241,6 +241,19 @@ def zeros_like(xp: Any, value: Any) -> Any:
     return 0.0
 
 
+@shape_only(1)
+@fresh_result
+def zeros_for_items(xp: Any, value: Any) -> Any:
+    """:func:`zeros_like`: an array-API array's items can be added into (no numbers
+    stand for 0-d arrays here)."""
+    return zeros_like(xp, value)
+
+
+def items_writable(xp: Any, adjoint: Any) -> Any:
+    """``adjoint`` as it is: array-API adjoints are arrays already."""
+    return adjoint
+
+
 @fresh_result
 def fresh_copy(xp: Any, value: Any) -> Any:
     """A copy of an adjoint about to be updated in place while another name shares it."""
