@@ -1276,13 +1276,14 @@ def cholesky_tangent(t: Any, a: Any, ans: Any, upper: bool = False) -> Any:
 
 
 def _gaps(w: Any) -> Any:
-    """``F[i, j] = 1 / (w[j] - w[i])`` off the diagonal, 0 on it. The diagonal divides by
-    1, not by 0: an infinity overwritten by 0 would make the derivative of this helper
-    NaN there (0 * inf) when it is differentiated again (a Hessian through eigh)."""
-    diagonal = np.eye(w.shape[-1], dtype=bool)
+    """``F[i, j] = 1 / (w[j] - w[i])`` off the diagonal, 0 on it and where two values are
+    equal (their vectors may turn within the plane they span: a function differentiable
+    there does not see it, as JAX takes it). Those places divide by 1, not by 0: an
+    infinity overwritten by 0 would make the derivative of this helper NaN there
+    (0 * inf) when it is differentiated again (a Hessian through eigh or svd)."""
     differences = w[..., None, :] - w[..., :, None]
-    with np.errstate(divide="ignore"):  # (equal eigenvalues: no derivative of the vectors)
-        return np.where(diagonal, 0.0, 1.0 / np.where(diagonal, 1.0, differences))
+    equal = differences == 0  # (the diagonal among them)
+    return np.where(equal, 0.0, 1.0 / np.where(equal, 1.0, differences))
 
 
 def _has_gradient(g: Any) -> bool:
