@@ -873,7 +873,7 @@ def _unrolled(f: Callable, names: tuple[str, ...], general: Callable[..., Any]) 
         if isinstance(kept[1], Exception):
             raise Unsupported(str(kept[1]))
         # (it reads the cells of the gradient it was made from: that of f's own closure)
-        bound = kept[1].bind(gradient.bind(unbind(f).function), fallback=general)
+        bound = kept[1].bind(gradient.bind(unbind(f).function, plain=True), fallback=general)
         return _carrying(bound, __srcad__=kept[1], __wrapped__=f)
 
     try:

@@ -32,6 +32,8 @@ from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
+import numpy as np
+
 from . import array_api, emit, float_errors, ir, trees
 from .analyze import Activity, activity, number_kinds, scalar_guards
 from .contexts import refuse_active
@@ -57,7 +59,7 @@ from .runtime import ENTRY_CHECKS, LIST_CHECKS, with_numpy_floats
 from .subset import check_supported
 from .truncation import check_integer_writes
 from .unrolled import FALLBACK, Unsupported, unrolled_hessian
-from .zero_safe import retried_where_nan, zero_safe
+from .zero_safe import differences_agree, retried_where_nan, zero_safe
 
 ARRAY_VERSION_HEADER = "# the same gradient for numpy arrays (and all but Python floats):\n"
 
@@ -394,6 +396,32 @@ def helper_checks(
     return tuple(checks.values())
 
 
+def _calls_numpy(fn: ir.Function) -> bool:
+    """Does ``fn`` call numpy (``np.sqrt(t)``, ``sqrt(t)`` of ``from numpy import sqrt``)?"""
+    held = {**fn.free_objects, **fn.bindings}
+    for stmt in ir.walk(fn.body):
+        for expr in ir.expressions_of(stmt):
+            for node in ir.nodes(expr):
+                if not isinstance(node, ir.Call):
+                    continue
+                root = node.func
+                while isinstance(root, ir.Attr):
+                    root = root.value
+                if isinstance(root, ir.Name) and _numpy_callable(held.get(root.id)):
+                    return True
+    return False
+
+
+def _numpy_callable(value: Any) -> bool:
+    """numpy, or a function or ufunc of it (what a float version may call and get numpy
+    numbers)."""
+    if isinstance(value, types.ModuleType):
+        return value.__name__.split(".")[0] == "numpy"
+    return isinstance(value, np.ufunc) or (
+        callable(value) and (getattr(value, "__module__", None) or "").startswith("numpy")
+    )
+
+
 def all_current(checks: tuple[tuple[Any, Any, Any, Any], ...]) -> bool:
     """Whether every helper in ``checks`` (see :meth:`Gradient.currency_checks`) is
     still what its name holds, with the same code. (A gradient that inlined helpers
@@ -476,6 +504,29 @@ class Gradient:
             *trees.fresh(args), **trees.fresh(kwargs)
         )
 
+    def checked_by(self, user_function: Any) -> Callable[..., bool]:
+        """How a zero-safe result of this gradient is checked against central differences
+        of ``user_function`` (:func:`srcad.zero_safe.differences_agree`)."""
+        params = list(self.forward.params)
+        several = len(self.wrt) > 1
+
+        def gradients(result: Any) -> tuple:
+            grads = result[1] if self.mode == "value_and_grad" else result
+            return tuple(grads) if several else (grads,)
+
+        def agrees(args: tuple, kwargs: dict, plain: Any, safe: Any) -> bool:
+            where: list[int | str] = [
+                params.index(w) if w in params and params.index(w) < len(args) else w
+                for w in self.wrt
+            ]
+            if any(isinstance(w, str) and w not in kwargs for w in where):
+                return True  # (a default: not a value the check can move)
+            return differences_agree(
+                user_function, where, args, kwargs, gradients(plain), gradients(safe)
+            )
+
+        return agrees
+
     def zero_safe(self) -> Gradient | None:
         """This derivative's version for arrays alone, zero-safe (:mod:`srcad.zero_safe`);
         None where that changes nothing."""
@@ -485,12 +536,17 @@ class Gradient:
         return None if safe is None else replace(self, versions=(safe,))
 
     def bind(
-        self, user_function: types.FunctionType | None = None, fallback: Any = None
+        self,
+        user_function: types.FunctionType | None = None,
+        fallback: Any = None,
+        plain: bool = False,
     ) -> types.FunctionType:
         """The callable gradient reading ``user_function``'s globals and closure cells
         (``user_function`` may be another closure made by the same ``def``; a function
         with other code, such as one srcad differentiates by its rule's caller, is not).
-        ``fallback``: what an unrolled Hessian calls for what it does not cover."""
+        ``fallback``: what an unrolled Hessian calls for what it does not cover.
+        ``plain``: the generated function itself, not run again zero-safe where it gives
+        nan (what srcad reads to differentiate it again)."""
         if (
             user_function is None
             or getattr(user_function, "__code__", None) is not self.user_function.__code__
@@ -512,14 +568,16 @@ class Gradient:
         def for_arrays(version: Version) -> Any:
             """The array version, run again zero-safe where its result holds nan."""
             function = bound_version(version, None)
-            if self.mode not in ("grad", "value_and_grad") or fallback is not None:
+            if plain or self.mode not in ("grad", "value_and_grad") or fallback is not None:
                 return function  # (jvp code is read again: grad of grad, Hessians)
 
             def careful() -> Any:
                 safe = zero_safe_version(version, self.forward)
                 return function if safe is None else bound_version(safe, None)
 
-            return retried_where_nan(function, careful, self.value_at(user_function))
+            return retried_where_nan(
+                function, careful, self.value_at(user_function), self.checked_by(user_function)
+            )
 
         first, *rest = self.versions
         assert isinstance(first, Version) and len(rest) <= 1  # (at most one fallback)
@@ -527,9 +585,28 @@ class Gradient:
             return for_arrays(first)
         (lazy,) = rest
         assert isinstance(lazy, LazyVersion)  # (the array version: made when first needed)
+
+        def for_floats(function: types.FunctionType) -> Any:
+            """The float version, run again as the zero-safe array version where its
+            result holds nan: numpy's functions of a float give numpy numbers, whose
+            ``1 / 0`` is inf, not an error (``np.sqrt`` of a self-distance's 0)."""
+            if plain or self.mode not in ("grad", "value_and_grad") or fallback is not None:
+                return function
+            if not _calls_numpy(first.ir):
+                return function  # (Python's floats raise instead: the array version runs)
+
+            def careful() -> Any:
+                arrays = lazy.made()
+                safe = zero_safe_version(arrays, self.forward)
+                return bound_version(arrays if safe is None else safe, None)
+
+            return retried_where_nan(
+                function, careful, self.value_at(user_function), self.checked_by(user_function)
+            )
+
         made = lazy.made_already()
         if made is not None:
-            return bound_version(first, for_arrays(made))
+            return for_floats(bound_version(first, for_arrays(made)))
         # the array version is made and bound at its first call, which then puts it in
         # the float version's cell in place of this stand-in
         cells_of_first: list[types.CellType] = []
@@ -545,7 +622,7 @@ class Gradient:
         cells_of_first += [
             closure[n] for n, v in first.compiled.bindings.items() if v is ARRAY_VERSION
         ]
-        return bound
+        return for_floats(bound)
 
     def second_order_obstacle(self) -> str | None:
         """Why its generated source cannot be read and differentiated again: "loops"
@@ -601,7 +678,8 @@ class Gradient:
                 where,
             )
         source = emit.function(version.ir.with_body(body, on_float_error=None))
-        return self.bind(user_function), source, self.compiled.filename, self.compiled.firstlineno
+        bound = self.bind(user_function, plain=True)
+        return bound, source, self.compiled.filename, self.compiled.firstlineno
 
     def dependencies(self) -> tuple[tuple[Any, Any, Any], ...]:
         """The helpers it inlined, here and in the gradient it differentiates again, as

@@ -81,11 +81,14 @@ def retried_where_nan(
     gradient: Callable[..., Any],
     careful: Callable[[], Callable[..., Any]],
     value_of: Callable[..., Any],
+    agrees: Callable[..., bool] | None = None,
 ) -> Callable[..., Any]:
     """``gradient``, run again by the function ``careful()`` gives (made at the first
     need, once) when its result holds nan and the function's value there, ``value_of``
     the same arguments and the result, is finite (where it is not, the derivative is
-    not a number either: ``log(x * x)`` at 0)."""
+    not a number either: ``log(x * x)`` at 0). ``agrees(args, kwargs, plain, safe)``:
+    whether the zero-safe result may stand (see :func:`differences_agree`); where it may
+    not, the plain result, nan, is the answer."""
     made: list[Callable[..., Any]] = []
 
     @functools.wraps(gradient)
@@ -95,8 +98,80 @@ def retried_where_nan(
             return result
         if not made:
             made.append(careful())
-        return made[0](*args, **kwargs)
+        safe = made[0](*args, **kwargs)
+        return safe if agrees is None or agrees(args, kwargs, result, safe) else result
 
     # (the generated function's parameters: srcad reads them to pass its arguments on)
     retried.__signature__ = inspect.signature(gradient, follow_wrapped=False)  # type: ignore[attr-defined]
     return retried
+
+
+#: the relative step of the central differences that check a zero-safe gradient
+_STEP = 1e-6
+
+
+def differences_agree(
+    f: Callable[..., Any],
+    at: list[int | str],
+    args: tuple,
+    kwargs: dict[str, Any],
+    plain: tuple,
+    safe: tuple,
+) -> bool:
+    """Whether the zero-safe gradient ``safe`` (one entry per differentiated parameter,
+    found at ``at``: a position in ``args`` or a name in ``kwargs``) agrees with central
+    differences of ``f`` along one direction through the places where the ``plain``
+    gradient is nan.
+
+    ``0 * inf = 0`` is right where the zero is structural (``x_i - x_i`` of a
+    self-distance: nothing moves, whatever the direction) and wrong where it is a point
+    value whose neighbourhood moves (``sqrt(x^2 + y^2)`` at the origin of a polar round
+    trip, whose derivative is a rotation's, not 0). The two look alike at the point;
+    two evaluations of ``f`` tell them apart. Where the check cannot be made (a
+    parameter that is not numbers, a value that is not a scalar), the zero-safe
+    gradient stands."""
+    rng = np.random.default_rng(0)
+    values = [args[w] if isinstance(w, int) else kwargs.get(w) for w in at]
+    direction, along = [], 0.0
+    for value, p, s in zip(values, plain, safe, strict=True):
+        leaves, p_leaves, s_leaves = trees.leaves(value), trees.leaves(p), trees.leaves(s)
+        if not len(leaves) == len(p_leaves) == len(s_leaves):
+            return True
+        steps = []
+        for x, g_plain, g_safe in zip(leaves, p_leaves, s_leaves):
+            if not isinstance(x, float | np.floating | np.ndarray) or np.shape(x) != np.shape(
+                g_plain
+            ):
+                return True
+            if isinstance(x, np.ndarray) and x.dtype.kind != "f":
+                return True
+            step = np.where(np.isnan(g_plain), rng.normal(size=np.shape(x)), 0.0)
+            along += float(np.sum(np.asarray(g_safe) * step))
+            steps.append(step)
+        direction.append(steps)
+    sizes = [float(np.max(np.abs(x), initial=0.0)) for v in values for x in trees.leaves(v)]
+    scale = max([1.0, *sizes])
+    h = _STEP * scale
+
+    def moved(sign: float) -> float:
+        new_args, new_kwargs = list(trees.fresh(args)), dict(trees.fresh(kwargs))
+        for w, value, steps in zip(at, values, direction):
+            shifted = trees.rebuild(value, [
+                x + sign * h * (float(step) if np.ndim(step) == 0 else step)
+                for x, step in zip(trees.leaves(value), steps)
+            ])
+            if isinstance(w, int):
+                new_args[w] = shifted
+            else:
+                new_kwargs[w] = shifted
+        out = f(*new_args, **new_kwargs)
+        return float(np.asarray(out[0] if isinstance(out, tuple) else out))
+
+    try:
+        plus, minus, here = moved(1.0), moved(-1.0), moved(0.0)
+    except (ArithmeticError, ValueError, TypeError):
+        return True
+    differences = (plus - minus) / (2 * h)
+    size = float(np.sqrt(sum(np.sum(np.square(t)) for steps in direction for t in steps)))
+    tolerance = 1e-4 * (abs(differences) + abs(along)) + 1e-7 * (1 + abs(here)) * (1 + size)
+    return bool(abs(differences - along) <= tolerance)

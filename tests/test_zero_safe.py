@@ -153,3 +153,48 @@ def test_the_zero_safe_version_is_made_only_for_a_result_holding_nan(monkeypatch
     with np.errstate(divide="ignore", invalid="ignore"):
         srcad.grad(rbf_of_sqrt)(x)
     assert len(made) == 1
+
+
+def polar_round_trip(p):
+    r = np.sqrt(p[:, 0] ** 2 + p[:, 1] ** 2)
+    angle = np.arctan2(p[:, 1], p[:, 0]) + 0.3
+    q = np.stack([r * np.cos(angle), r * np.sin(angle)], axis=1)
+    return np.sum(q[:, 0] + 2.0 * q[:, 1])
+
+
+def test_a_zero_that_is_only_a_point_value_gives_nan_not_a_wrong_number():
+    """Round 64a: at the origin of a polar round trip (a rotation, whose gradient is
+    R^T [1, 2] everywhere), sqrt's infinite slope meets the slope 2x = 0 of x^2; but
+    x^2 moves around 0, so 0 * inf is not 0 there, and the zero-safe rerun gave a
+    silently wrong 0. Central differences along the places that were nan now reject
+    it: those places stay nan (as JAX and PyTorch give), the others are right."""
+    c, s = np.cos(0.3), np.sin(0.3)
+    p = np.array([[0.0, 0.0], [1.0, 2.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        got = srcad.grad(polar_round_trip)(p)
+    assert np.all(np.isnan(got[0]))
+    np.testing.assert_allclose(got[1], [c + 2 * s, -s + 2 * c], rtol=1e-12)
+
+
+def pair_sum(x):
+    total = 0.0
+    for i in range(3):
+        for j in range(3):
+            total += np.sqrt((x[i] - x[j]) ** 2)  # (i == j: a self-distance, 0)
+    return total
+
+
+def test_the_float_version_runs_the_zero_safe_version_too():
+    """Round 64a: a 1-D float64 array read item by item takes the version for Python
+    floats, where ``np.sqrt`` of a float gives a numpy number whose ``1 / 0`` is inf,
+    not an error: the self-distances gave nan, float32 (the array version) the right
+    [-4, 0, 4]. The float version now runs the zero-safe version where it gives nan."""
+    x = np.array([0.0, 1.0, 3.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for candidate in (x, x.astype(np.float32), [0.0, 1.0, 3.0]):
+            np.testing.assert_allclose(srcad.grad(pair_sum)(candidate), [-4.0, 0.0, 4.0])
+        value, gradient = srcad.value_and_grad(pair_sum)(x)
+    assert value == pair_sum(x) == 12.0
+    np.testing.assert_allclose(gradient, [-4.0, 0.0, 4.0])
