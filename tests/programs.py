@@ -1592,10 +1592,25 @@ def array_expr(draw, ctx: Context, env: dict[str, Bound], depth: int,
 
 
 def _reduction(draw, node: ast.expr, size: int) -> ast.expr:
-    """``np.mean(node)`` or ``np.sum(node) / size`` (``size``: its number of elements)."""
-    if draw(st.booleans()):
-        return ast.Call(ast.Attribute(ast.Name("np", ast.Load()), "mean", ast.Load()),
-                        [node], [])
+    """``np.mean(node)`` or ``np.sum(node) / size`` (``size``: its number of elements);
+    sometimes an item of the mean's numpy number read back, ``np.sum(np.mean(node)[None])``,
+    ``np.mean(node)[..., None][0]`` or ``np.mean(node)[()]`` (round 64a: the backward
+    pass added into an item of the number's adjoint, a float: TypeError)."""
+    form = draw(st.integers(0, 3))
+    if form:
+        mean = ast.Call(ast.Attribute(ast.Name("np", ast.Load()), "mean", ast.Load()), [node], [])
+        if form == 1:
+            return mean
+        text = ("np.sum(_[None])", "_[..., None][0]", "_[()]")[draw(st.integers(0, 2))]
+        wrapped = ast.parse(text, mode="eval").body
+        for sub in ast.walk(wrapped):  # (the placeholder `_` is the mean)
+            for field, value in ast.iter_fields(sub):
+                if isinstance(value, ast.Name) and value.id == "_":
+                    setattr(sub, field, mean)
+                elif isinstance(value, list):
+                    value[:] = [mean if isinstance(v, ast.Name) and v.id == "_" else v
+                                for v in value]
+        return wrapped
     total = ast.Call(ast.Attribute(ast.Name("np", ast.Load()), "sum", ast.Load()), [node], [])
     return ast.BinOp(total, ast.Div(), ast.Constant(size))
 
