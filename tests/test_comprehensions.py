@@ -637,3 +637,20 @@ def test_a_comprehension_in_a_loops_else_block(f):
     """A loop's ``else:`` block is rewritten as the rest of the code is (a comprehension
     there was refused as 'not supported in a differentiated expression')."""
     check_four_ways(f, 0.3, 0.4)
+
+
+def doubled_then_changed(xs):
+    xs = [x * 2 for x in xs]  # (a new list, bound to the parameter's name)
+    xs[0] = xs[0] ** 2
+    xs.append(xs[1] * 3)
+    return sum(xs)
+
+
+def test_a_comprehension_bound_to_the_name_it_reads_can_be_changed():
+    """Round 64b: ``xs = [x * 2 for x in xs]; xs[0] = ...`` was refused as "`xs` and
+    `items` hold the same list": `items`, srcad's name for the comprehension's list, is
+    read once, where it is made, and holds nothing afterwards."""
+    value, gradient = srcad.value_and_grad(doubled_then_changed)([1.5, 2.0])
+    assert value == doubled_then_changed([1.5, 2.0]) == 25.0
+    assert gradient == pytest.approx([12.0, 8.0], rel=1e-14)
+    check_four_ways(doubled_then_changed, [1.5, 2.0])

@@ -464,11 +464,14 @@ class Lists(LoweringPart):
                 "(the caller's list, or one srcad cannot follow)",
                 f"make a new list first: `{receiver} = list({receiver})`, or start from `[]`",
             )
-        holders = [
-            name
+        holders = [  # (srcad's own temporaries, a comprehension's list, are read once:
+            name  # where they were made, so they do not hold the list afterwards)
             for outer in _scope_chain(scope)
             for name, value in outer.env.items()
-            if isinstance(name, str) and name != receiver and holds(value, old)
+            if isinstance(name, str)
+            and name != receiver
+            and name not in getattr(outer.function, "srcad_temporaries", ())
+            and holds(value, old)
         ]
         shared = (isinstance(old, ir.Name) and old.id in self.shared_lists) or (
             id(old) in self.shared_displays
