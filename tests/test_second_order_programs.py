@@ -555,3 +555,25 @@ def test_the_exponents_tangent_is_zero_where_the_exponent_does_not_move():
     columns = [(np.array(g(x + h, n)) - np.array(g(x - h, n))) / (2 * h),
                (np.array(g(x, n + h)) - np.array(g(x, n - h))) / (2 * h)]
     _close(srcad.hessian(powers_of_both, wrt=(0, 1))(x, n), np.array(columns).T)
+
+
+def _xlogy(a, b):
+    import scipy.special as special
+
+    return special.xlogy(a, b)
+
+
+def _xlog1py_of_itself(x):
+    import scipy.special as special
+
+    return special.xlog1py(x, x)
+
+
+def test_mixed_second_derivatives_of_xlogy_where_x_is_zero():
+    """Round 64a: ``x / y`` guarded where ``x == 0`` (xlogy's derivative in y) had the
+    derivative 0 in x there, so the Hessian of xlogy(a, b) at a = 0 lost its mixed term
+    (not even symmetric), and xlog1py(x, x)'' at 0 was 1, not 2."""
+    np.testing.assert_allclose(
+        srcad.hessian(_xlogy, wrt=(0, 1))(0.0, 2.0), [[0.0, 0.5], [0.5, 0.0]], atol=1e-15
+    )
+    assert srcad.hessian(_xlog1py_of_itself)(0.0) == pytest.approx(2.0, rel=1e-14)

@@ -1456,9 +1456,13 @@ def sum_items_grad(g: Any, items: Any) -> Any:
 
 
 def x_over_y(x: Any, y: Any) -> Any:
-    """``x / y``, exactly 0 where ``x`` is 0 (the derivative of ``xlogy`` in ``y``)."""
+    """``x / y``, exactly 0 where both are 0 (the derivative of ``xlogy`` in ``y``: 0
+    where ``x`` is, whatever ``y``). Only there: where ``y`` is not 0, ``x / y`` is that
+    0 already, and its own derivative in ``x``, ``1 / y``, is the mixed second
+    derivative of ``xlogy`` (round 64a: a guard on ``x == 0`` alone made it 0)."""
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    return np.where(x == 0, 0.0, x / np.where(x == 0, 1.0, y))
+    both = (x == 0) & (y == 0)
+    return np.where(both, 0.0, x / np.where(both, 1.0, y))
 
 
 def logsumexp_weights(x: Any, ans: Any, axis: Any = None, b: Any = None,
