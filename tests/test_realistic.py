@@ -38,6 +38,7 @@ MODULES = (
     "stop41",  # scalar solvers and integrators, list parameters, filters, tuples by index
     "stop42",  # distances, expm, NaN quantiles, truncation, memory-order views, kept lists
     "stop43",  # log-space recursions from -inf, logs of structural zeros, lists kept by methods
+    "stop44",  # closures of one factory twice, items of numpy numbers, cdist and xlogy Hessians
 )
 
 
