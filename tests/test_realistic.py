@@ -57,10 +57,18 @@ CASES = list(_cases())
 
 @pytest.mark.parametrize("case", [c for c in CASES if c.values[0].expect == "RIGHT"])
 def test_realistic_case(case):
-    assert case.expect == "RIGHT" and case.kind == "grad", "every case here is supported"
+    assert case.expect == "RIGHT" and case.kind in ("grad", "hessian"), "every case is supported"
     args = case.args(np.random.default_rng(7))
     wrt = case.wrt if case.wrt is not None else None
     check_four_ways(case.fn, *args, wrt=wrt, rtol=1e-5, atol=1e-7)
+    if case.kind == "hessian":  # (of a vector parameter: against differences of `ref`)
+        import srcad
+
+        x = np.asarray(args[wrt], dtype=float)
+        hessian = srcad.hessian(case.fn, wrt=wrt)(*args)
+        h = 1e-5
+        columns = [(case.ref(x + h * e) - case.ref(x - h * e)) / (2 * h) for e in np.eye(x.size)]
+        np.testing.assert_allclose(hessian, np.array(columns).T, rtol=1e-6, atol=1e-8)
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if c.values[0].expect == "LOCATED"])
