@@ -595,7 +595,8 @@ class _Checker(ast.NodeVisitor):
             self.visit(call.func)
             for arg in (*call.args, *(k.value for k in call.keywords)):
                 self.check_message(arg)
-        elif not is_docstring(stmt):
+        elif not is_docstring(stmt) and not isinstance(stmt.value, ast.Constant):
+            # (a constant, `...` or a string in a body, does nothing: nothing to refuse)
             self.refuse(
                 stmt,
                 "a bare expression statement has no effect on the result",

@@ -871,3 +871,17 @@ def test_an_object_imported_in_the_function():
     """Its name was "not defined" where srcad read its method's code (round 57)."""
     got = check_four_ways(_scaled_by_an_imported_object, 0.7)[0]
     assert got == pytest.approx(0.5 * (math.sin(0.7) + 0.7 * math.cos(0.7)), rel=1e-12)
+
+
+def placeholder_branch(x):
+    if x > 10.0:
+        ...  # (to be written: a constant statement does nothing)
+    "a note left as a string"
+    return x * x
+
+
+def test_a_constant_statement_does_nothing():
+    """Round 64b: ``...`` in a body (a placeholder) and a string statement were refused as
+    bare expressions "with no effect"; having none, they need no refusal."""
+    assert srcad.grad(placeholder_branch)(2.0) == 4.0
+    assert srcad.value_and_grad(placeholder_branch)(12.0) == (144.0, 24.0)
