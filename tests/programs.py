@@ -1591,16 +1591,14 @@ def array_expr(draw, ctx: Context, env: dict[str, Bound], depth: int,
     return ArrayExpr(node.visit(copy.deepcopy(val.node)), val.node, arrays)
 
 
-def _reduction(draw, node: ast.expr, size: int) -> ast.expr:
+def _reduction(draw, node: ast.expr, size: int, items: bool = False) -> ast.expr:
     """``np.mean(node)`` or ``np.sum(node) / size`` (``size``: its number of elements);
-    sometimes an item of the mean's numpy number read back, ``np.sum(np.mean(node)[None])``,
-    ``np.mean(node)[..., None][0]`` or ``np.mean(node)[()]`` (round 64a: the backward
-    pass added into an item of the number's adjoint, a float: TypeError)."""
-    form = draw(st.integers(0, 3))
-    if form:
-        mean = ast.Call(ast.Attribute(ast.Name("np", ast.Load()), "mean", ast.Load()), [node], [])
-        if form == 1:
-            return mean
+    with ``items``, an item of the mean's numpy number read back instead,
+    ``np.sum(np.mean(node)[None])``, ``np.mean(node)[..., None][0]`` or
+    ``np.mean(node)[()]`` (round 64a: the backward pass added into an item of the
+    number's adjoint, a float: TypeError)."""
+    mean = ast.Call(ast.Attribute(ast.Name("np", ast.Load()), "mean", ast.Load()), [node], [])
+    if items:
         text = ("np.sum(_[None])", "_[..., None][0]", "_[()]")[draw(st.integers(0, 2))]
         wrapped = ast.parse(text, mode="eval").body
         for sub in ast.walk(wrapped):  # (the placeholder `_` is the mean)
@@ -1611,27 +1609,37 @@ def _reduction(draw, node: ast.expr, size: int) -> ast.expr:
                     value[:] = [mean if isinstance(v, ast.Name) and v.id == "_" else v
                                 for v in value]
         return wrapped
+    if draw(st.booleans()):
+        return mean
     total = ast.Call(ast.Attribute(ast.Name("np", ast.Load()), "sum", ast.Load()), [node], [])
     return ast.BinOp(total, ast.Div(), ast.Constant(size))
 
 
-def s_numpy(draw, ctx: Context) -> list[ast.stmt] | None:
+def s_numpy(draw, ctx: Context, items: bool = False) -> list[ast.stmt] | None:
     """``v = np.mean(<elementwise numpy expression>)`` (or ``np.sum(...) / size``) where
     variables are scaled by constant arrays of random broadcastable shapes, so the
     adjoints must sum over broadcast axes. Every element is the scalar expression at
     ``var * c`` with ``c`` in ``[lo, hi]`` and ``0 < lo <= hi <= 1``: the scalar bound
     with each chosen variable's bound scaled by ``[lo, hi]`` holds for every element,
-    hence for their mean (:class:`ArrayExpr`)."""
+    hence for their mean (:class:`ArrayExpr`). ``items``: the mean's item read back
+    (:func:`s_numpy_items`)."""
     expr = array_expr(draw, ctx, ctx.env, draw(st.integers(1, 3)), ctx.env)
     if expr is None:
         return None
     bound = expr.bound(ctx.env)
     # all names are floats: the chosen arrays alone make the shape (a constant leaf
     # does not broadcast)
-    reduced = _reduction(draw, expr.node, math.prod(expr.shape({})))
+    reduced = _reduction(draw, expr.node, math.prod(expr.shape({})), items)
     name = ctx.new_name(draw)
     ctx.bind(name, Bound(bound.lo, bound.hi, bound.d))
     return [ast.Assign([_name(name)], reduced)]
+
+
+def s_numpy_items(draw, ctx: Context) -> list[ast.stmt] | None:
+    """:func:`s_numpy` with an item of the mean's numpy number read back:
+    ``v = np.mean(<expr>)[()]`` (a softmax or layer norm written for any batch shape and
+    given one row reads ``z.max(axis=-1)[..., None]``)."""
+    return s_numpy(draw, ctx, items=True)
 
 
 #: Operand shapes of ``@`` in every rank numpy takes: vectors, matrices and stacks of

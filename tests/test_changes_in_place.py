@@ -691,3 +691,38 @@ def test_put_with_a_mode_srcad_cannot_see_is_refused_at_the_line():
     with pytest.raises(srcad.SrcadError) as info:
         srcad.grad(put_with_a_mode_passed_in)(np.array([0.3, 0.5]), "wrap")
     assert "np.put" in str(info.value) and "test_changes_in_place.py" in str(info.value)
+
+
+def _apply_boundary(u):
+    u[0] = 0.0
+    u[-1] = u[-2]
+
+
+def _scale_in_place(v, c):
+    v *= c
+
+
+def heat_rod(u0, k):
+    u = u0.copy()
+    for _ in range(3):
+        u[1:-1] = u[1:-1] + k * (u[2:] - 2 * u[1:-1] + u[:-2])
+        _apply_boundary(u)  # (a bare call: it writes into u)
+    return np.sum(u ** 2)
+
+
+def scaled_tail(a):
+    u = a * 1.0
+    _scale_in_place(u[1:], 2.0)  # (through a view)
+    return np.sum(u ** 2)
+
+
+@pytest.mark.parametrize("f, args", [
+    (heat_rod, (np.array([1.0, 2.0, 3.0, 4.0]), 0.1)),
+    (scaled_tail, (np.array([1.0, 2.0, 3.0]),)),
+])
+def test_a_bare_call_of_a_helper_that_writes_into_its_argument(f, args):
+    """Rounds 63b and 64a: ``apply_boundary(u)``, a helper of the user's file that writes
+    into its array argument and returns nothing, was refused ("the value of a bare call is
+    not used"), though ``u = apply_boundary(u)`` with a return worked. srcad reads the
+    helper's code, so the bare call is inlined and its writes followed."""
+    check_four_ways(f, *args, wrt=0)

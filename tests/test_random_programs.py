@@ -113,6 +113,7 @@ from programs import (  # noqa: E402
     s_deep,
     s_dicts,
     s_generators,
+    s_numpy_items,
     s_objects,
     s_through_sum,
     s_where_nonfinite,
@@ -655,6 +656,16 @@ def test_programs_of_parameters_through_their_sum(program_files, case):
     """Loops over two parameters made functions of their sum (``x = x + y``), where the
     forward-mode gradient computes one tangent for both; and the near miss, where one of
     them is read alone as well, and must keep its own."""
+    program, pts = case
+    check_program(program_files, program, pts)
+
+
+@settings(max_examples=20, **COMMON)
+@seed(BATCH_SEED)
+@given(case=cases(statement_kinds=[s_numpy_items], max_statements=3))
+def test_programs_of_items_of_numpy_numbers(program_files, case):
+    """Programs reading an item of a reduction's numpy number back (``s[()]``,
+    ``s[None]``, ``s[..., None]``; round 64a: a TypeError in the backward pass)."""
     program, pts = case
     check_program(program_files, program, pts)
 

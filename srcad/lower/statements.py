@@ -287,6 +287,17 @@ class Statements(LoweringPart):
                 return _loaded(target)
         return None
 
+    def own_helper(self, callee: Any) -> bool:
+        """A function of the user's own file (not a gradient srcad made): srcad reads its
+        code, so a bare call of it (``apply_boundary(u)``, writing into ``u``) is inlined
+        and what it writes is followed as the caller's own writes are."""
+        code = getattr(callee, "__code__", None)
+        return (
+            code is not None
+            and not hasattr(callee, "__srcad__")
+            and code.co_filename == self.root.filename
+        )
+
     def bare_call(self, scope: Scope, stmt: ast.Expr, call: ast.Call) -> None:
         """A call whose value is not used: a warning, a print or a logging call, or one
         of srcad's own effects (changes in place: :meth:`lower_in_place`)."""
@@ -327,6 +338,10 @@ class Statements(LoweringPart):
                 f"give the item a new list instead: `{item} = {item} + [v]` to append, "
                 f"`v = {item}[-1]` then `{item} = {item}[:-1]` to pop",
             )
+        if self.own_helper(callee):  # (what it changes in place, srcad reads: inlined)
+            self.procedures.add(callee)  # (it may end without `return`: it gives None)
+            self.lower_expr(scope, call, None)
+            return
         if not getattr(callee, "__srcad_effect__", False) and not draws_random_numbers(
             callee, call
         ):

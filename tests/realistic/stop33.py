@@ -162,7 +162,7 @@ CASES = [
     Case("priority_by_sort", priority_by_sort,
          lambda rng: (0.1, [(3.0, 1.0), (1.0, 2.0), (2.5, 0.5), (4.0, 3.0)]), wrt=(0, 1)),
     Case("normalized_then_read", normalized_then_read, lambda rng: ([0.1, -0.4, 0.3],),
-         expect="LOCATED", bad="_normalize_in_place(w)"),
+         expect="LOCATED", bad="return w[0] * 2.0 + w[1]"),
     Case("aliased_buffer", aliased_buffer, lambda rng: ([1.0, 2.0, 3.0], 0.5), wrt=(0, 1),
          expect="LOCATED", bad="b[i] = b[i] + k * b[i - 1]"),
 ]
