@@ -322,6 +322,11 @@ class Version:
     ir: ir.Function
     compiled: Compiled
 
+    @functools.cached_property
+    def calls_numpy(self) -> bool:
+        """Does it call numpy (see :func:`_calls_numpy`)? Found once: each bind asks."""
+        return _calls_numpy(self.ir)
+
 
 #: the recursion the passes may need: they walk expressions recursively, and Python
 #: reads a sum of a few thousand terms (a polynomial pasted from a computer algebra system)
@@ -592,7 +597,7 @@ class Gradient:
             ``1 / 0`` is inf, not an error (``np.sqrt`` of a self-distance's 0)."""
             if plain or self.mode not in ("grad", "value_and_grad") or fallback is not None:
                 return function
-            if not _calls_numpy(first.ir):
+            if not first.calls_numpy:
                 return function  # (Python's floats raise instead: the array version runs)
 
             def careful() -> Any:
