@@ -148,9 +148,11 @@ def python_function(fn: Any) -> Any:
 def _made_from(generated: Any) -> types.FunctionType | None:
     """The user's function a derivative srcad made is of (a closure among several made by
     one ``def``: the derivative reads its cells), or None where that is not one."""
+    from .building import unbind  # (building reads sources with this module)
+
     made_from = getattr(generated, "__wrapped__", None)
-    made_from = getattr(made_from, "__func__", None) or getattr(made_from, "func", made_from)
-    return made_from if isinstance(made_from, types.FunctionType) else None
+    function = None if made_from is None else unbind(made_from).function
+    return function if isinstance(function, types.FunctionType) else None
 
 
 def read_function(

@@ -36,6 +36,7 @@ import numpy as np
 
 from . import array_api, emit, float_errors, ir, trees
 from .analyze import Activity, activity, number_kinds, scalar_guards
+from .chains import chain_names
 from .contexts import refuse_active
 from .deferred import defer_refusals
 from .diagnostics import refuse_misread_methods
@@ -407,12 +408,8 @@ def _calls_numpy(fn: ir.Function) -> bool:
     for stmt in ir.walk(fn.body):
         for expr in ir.expressions_of(stmt):
             for node in ir.nodes(expr):
-                if not isinstance(node, ir.Call):
-                    continue
-                root = node.func
-                while isinstance(root, ir.Attr):
-                    root = root.value
-                if isinstance(root, ir.Name) and _numpy_callable(held.get(root.id)):
+                names = chain_names(node.func) if isinstance(node, ir.Call) else None
+                if names and _numpy_callable(held.get(names[0])):
                     return True
     return False
 
@@ -512,22 +509,22 @@ class Gradient:
     def checked_by(self, user_function: Any) -> Callable[..., bool]:
         """How a zero-safe result of this gradient is checked against central differences
         of ``user_function`` (:func:`srcad.zero_safe.differences_agree`)."""
-        params = list(self.forward.params)
+        positions = {w: self.forward.params.index(w) for w in self.wrt if w in self.forward.params}
         several = len(self.wrt) > 1
 
         def gradients(result: Any) -> tuple:
             grads = result[1] if self.mode == "value_and_grad" else result
             return tuple(grads) if several else (grads,)
 
-        def agrees(args: tuple, kwargs: dict, plain: Any, safe: Any) -> bool:
-            where: list[int | str] = [
-                params.index(w) if w in params and params.index(w) < len(args) else w
+        def agrees(args: tuple, kwargs: dict, value: Any, plain: Any, safe: Any) -> bool:
+            where: list[int | str] = [  # (a position given, else the name: a keyword)
+                positions[w] if positions.get(w, len(args)) < len(args) else w
                 for w in self.wrt
             ]
             if any(isinstance(w, str) and w not in kwargs for w in where):
                 return True  # (a default: not a value the check can move)
             return differences_agree(
-                user_function, where, args, kwargs, gradients(plain), gradients(safe)
+                user_function, where, args, kwargs, value, gradients(plain), gradients(safe)
             )
 
         return agrees
@@ -570,19 +567,25 @@ class Gradient:
             free_cells = {name: cells[name] for name in version.ir.free_cells}
             return version.compiled.bind(user_function, free_cells, overrides)
 
+        def retried(function: Any, careful: Callable[[], Any]) -> Any:
+            """``function``, run again as ``careful()`` where its result holds nan; as it
+            is for ``plain``, for jvp code (read again: grad of grad, Hessians) and for an
+            unrolled Hessian's fallback."""
+            if plain or self.mode not in ("grad", "value_and_grad") or fallback is not None:
+                return function
+            return retried_where_nan(
+                function, careful, self.value_at(user_function), self.checked_by(user_function)
+            )
+
         def for_arrays(version: Version) -> Any:
             """The array version, run again zero-safe where its result holds nan."""
             function = bound_version(version, None)
-            if plain or self.mode not in ("grad", "value_and_grad") or fallback is not None:
-                return function  # (jvp code is read again: grad of grad, Hessians)
 
             def careful() -> Any:
                 safe = zero_safe_version(version, self.forward)
                 return function if safe is None else bound_version(safe, None)
 
-            return retried_where_nan(
-                function, careful, self.value_at(user_function), self.checked_by(user_function)
-            )
+            return retried(function, careful)
 
         first, *rest = self.versions
         assert isinstance(first, Version) and len(rest) <= 1  # (at most one fallback)
@@ -595,8 +598,6 @@ class Gradient:
             """The float version, run again as the zero-safe array version where its
             result holds nan: numpy's functions of a float give numpy numbers, whose
             ``1 / 0`` is inf, not an error (``np.sqrt`` of a self-distance's 0)."""
-            if plain or self.mode not in ("grad", "value_and_grad") or fallback is not None:
-                return function
             if not first.calls_numpy:
                 return function  # (Python's floats raise instead: the array version runs)
 
@@ -605,9 +606,7 @@ class Gradient:
                 safe = zero_safe_version(arrays, self.forward)
                 return bound_version(arrays if safe is None else safe, None)
 
-            return retried_where_nan(
-                function, careful, self.value_at(user_function), self.checked_by(user_function)
-            )
+            return retried(function, careful)
 
         made = lazy.made_already()
         if made is not None:

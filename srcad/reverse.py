@@ -170,19 +170,15 @@ class _Builder:
         """``dx = zeros_like(x)``: an adjoint that gets no contribution on some path."""
         return ir.Adjoint(adjoint, self.zero_of(self.primal[adjoint]))
 
-    def zero_of(self, name: str) -> ir.Expr:
+    def zero_of(self, name: str, for_items: bool = False) -> ir.Expr:
         """The zero gradient of ``name``: ``0.0`` for a Python number, else
-        ``zeros_like(name)``."""
+        ``zeros_like(name)`` (``for_items``: ``zeros_for_items(name)``, which items of
+        it are added into, see :func:`srcad.runtime.zeros_for_items`)."""
         if name in self.numbers:
             return ir.Const(0.0)
+        if for_items:
+            return self.call("zeros_for_items", zeros_for_items, ir.Name(name))
         return self.call("zeros_like", zeros_like, ir.Name(name))
-
-    def zero_for_items(self, name: str) -> ir.Expr:
-        """The zero gradient of ``name`` that items of it are read from (see
-        :func:`srcad.runtime.zeros_for_items`)."""
-        if name in self.numbers:
-            return ir.Const(0.0)
-        return self.call("zeros_for_items", zeros_for_items, ir.Name(name))
 
     # ---------------------------------------------------------------- contributions
     def contribute(self, name: str, value: ir.Expr, written: set[str], tag: int) -> ir.Adjoint:
@@ -591,12 +587,9 @@ class _Builder:
                 target = self.adjoint(operand.id)
                 fresh = target not in written
                 index = stmt.operands[stmt.rule.params.index(template.index)]
-                if fresh and _indexes_a_number(index):
-                    out.append(ir.Adjoint(target, self.zero_for_items(operand.id)))
-                    written.add(target)
-                    self.item_ready.add(target)
-                elif fresh:
-                    out.append(self.zero_fill(target))
+                if fresh:
+                    zero = self.zero_of(operand.id, for_items=_indexes_a_number(index))
+                    out.append(ir.Adjoint(target, zero))
                     written.add(target)
                     self.item_ready.add(target)
                 elif (

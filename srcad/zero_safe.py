@@ -86,7 +86,8 @@ def retried_where_nan(
     """``gradient``, run again by the function ``careful()`` gives (made at the first
     need, once) when its result holds nan and the function's value there, ``value_of``
     the same arguments and the result, is finite (where it is not, the derivative is
-    not a number either: ``log(x * x)`` at 0). ``agrees(args, kwargs, plain, safe)``:
+    not a number either: ``log(x * x)`` at 0). ``agrees(args, kwargs, value, plain,
+    safe)``:
     whether the zero-safe result may stand (see :func:`differences_agree`); where it may
     not, the plain result, nan, is the answer."""
     made: list[Callable[..., Any]] = []
@@ -94,12 +95,15 @@ def retried_where_nan(
     @functools.wraps(gradient)
     def retried(*args: Any, **kwargs: Any) -> Any:
         result = gradient(*args, **kwargs)
-        if not holds_nan(result) or not holds_only_finite(value_of(result, args, kwargs)):
+        if not holds_nan(result):
+            return result
+        value = value_of(result, args, kwargs)
+        if not holds_only_finite(value):
             return result
         if not made:
             made.append(careful())
         safe = made[0](*args, **kwargs)
-        return safe if agrees is None or agrees(args, kwargs, result, safe) else result
+        return safe if agrees is None or agrees(args, kwargs, value, result, safe) else result
 
     # (the generated function's parameters: srcad reads them to pass its arguments on)
     retried.__signature__ = inspect.signature(gradient, follow_wrapped=False)  # type: ignore[attr-defined]
@@ -115,13 +119,15 @@ def differences_agree(
     at: list[int | str],
     args: tuple,
     kwargs: dict[str, Any],
+    value: Any,
     plain: tuple,
     safe: tuple,
 ) -> bool:
     """Whether the zero-safe gradient ``safe`` (one entry per differentiated parameter,
     found at ``at``: a position in ``args`` or a name in ``kwargs``) agrees with central
     differences of ``f`` along one direction through the places where the ``plain``
-    gradient is nan.
+    gradient is nan. ``value``: ``f``'s value at ``args`` (with ``has_aux``, first of a
+    pair).
 
     ``0 * inf = 0`` is right where the zero is structural (``x_i - x_i`` of a
     self-distance: nothing moves, whatever the direction) and wrong where it is a point
@@ -133,8 +139,8 @@ def differences_agree(
     rng = np.random.default_rng(0)
     values = [args[w] if isinstance(w, int) else kwargs.get(w) for w in at]
     direction, along = [], 0.0
-    for value, p, s in zip(values, plain, safe, strict=True):
-        leaves, p_leaves, s_leaves = trees.leaves(value), trees.leaves(p), trees.leaves(s)
+    for given, p, s in zip(values, plain, safe, strict=True):
+        leaves, p_leaves, s_leaves = trees.leaves(given), trees.leaves(p), trees.leaves(s)
         if not len(leaves) == len(p_leaves) == len(s_leaves):
             return True
         steps = []
@@ -155,23 +161,27 @@ def differences_agree(
 
     def moved(sign: float) -> float:
         new_args, new_kwargs = list(trees.fresh(args)), dict(trees.fresh(kwargs))
-        for w, value, steps in zip(at, values, direction):
-            shifted = trees.rebuild(value, [
+        for w, given, steps in zip(at, values, direction):
+            shifted = trees.rebuild(given, [
                 x + sign * h * (float(step) if np.ndim(step) == 0 else step)
-                for x, step in zip(trees.leaves(value), steps)
+                for x, step in zip(trees.leaves(given), steps)
             ])
             if isinstance(w, int):
                 new_args[w] = shifted
             else:
                 new_kwargs[w] = shifted
-        out = f(*new_args, **new_kwargs)
-        return float(np.asarray(out[0] if isinstance(out, tuple) else out))
+        return _scalar(f(*new_args, **new_kwargs))
 
     try:
-        plus, minus, here = moved(1.0), moved(-1.0), moved(0.0)
+        plus, minus, here = moved(1.0), moved(-1.0), _scalar(value)
     except (ArithmeticError, ValueError, TypeError):
         return True
     differences = (plus - minus) / (2 * h)
     size = float(np.sqrt(sum(np.sum(np.square(t)) for steps in direction for t in steps)))
     tolerance = 1e-4 * (abs(differences) + abs(along)) + 1e-7 * (1 + abs(here)) * (1 + size)
     return bool(abs(differences - along) <= tolerance)
+
+
+def _scalar(value: Any) -> float:
+    """A function's value as a float (the value of a ``(value, aux)`` pair)."""
+    return float(np.asarray(value[0] if isinstance(value, tuple) else value))
