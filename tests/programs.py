@@ -3894,6 +3894,57 @@ def s_through_sum(draw, ctx: Context) -> list[ast.stmt] | None:
     return stmts + (loop or [])
 
 
+TABLE_NAMES = ("table", "grid", "dp")
+
+
+def s_tables(draw, ctx: Context) -> list[ast.stmt] | None:
+    """A table kept as a list of lists (a DP table, a matrix as rows), each row a new list,
+    filled row by row from the row before (``T[i][j] = ...``, ``+=``), maybe from the
+    item before in the same row, then read by items, by a row's sum, or by a loop over
+    its rows::
+
+        table = [[0.0] * 3 for _ in range(3)]
+        table[0][0] = math.tanh(x)
+        for i in range(1, 3):
+            for j in range(3):
+                table[i][j] = 0.5 * table[i - 1][j] + math.sin(y * (j + 1))
+        v = table[2][2] + sum(table[1]) / 3
+    """
+    free = _free(ctx, TABLE_NAMES)
+    if not free or "i" in ctx.env or "j" in ctx.env or "r_t" in ctx.env:
+        return None
+    name = draw(st.sampled_from(free))
+    n, m = draw(st.integers(2, 4)), draw(st.integers(1, 3))
+    decay = draw(st.sampled_from((0.5, -0.5, 0.25)))
+    target = _result(draw, ctx)
+    made = draw(st.sampled_from((
+        f"[[0.0] * {m} for _ in range({n})]",
+        f"[[0.1 * (i + j) for j in range({m})] for i in range({n})]",
+        f"[[{_scalar(draw, ctx, 0)}] * {m} for _ in range({n})]",
+    )))
+    drive = f"math.sin({_scalar(draw, ctx)} * (j + 1))"
+    update = draw(st.sampled_from((
+        f"{name}[i][j] = {decay} * {name}[i - 1][j] + {drive}",
+        f"{name}[i][j] += {decay} * {name}[i - 1][j] + {drive}",
+        f"{name}[i][j] = {decay} * {name}[i - 1][j] + 0.25 * {name}[i][j - 1] "
+        f"* (j > 0) + {drive}",
+    )))
+    lines = [
+        f"{name} = {made}",
+        f"{name}[0][0] = math.tanh({_scalar(draw, ctx)})",
+        f"for i in range(1, {n}):",
+        f"    for j in range({m}):",
+        f"        {update}",
+    ]
+    read = draw(st.sampled_from((
+        f"{target} = {name}[{n - 1}][{m - 1}] + sum({name}[{n // 2}]) / {m}",
+        f"{target} = max({name}[-1]) - min({name}[0])",
+        f"{target} = 0.0\nfor r_t in {name}:\n    {target} = {target} + sum(r_t) / {n * m}",
+    )))
+    lines += read.split("\n")
+    return commit_arrays(ctx, _parse(lines), [target])
+
+
 #: Statement builders (index 0 shrinks first). See the module docstring to add kinds.
 #: ``while`` loops, nested loops, ``if`` in loops, jumps, sums and nested functions: where
 #: srcad merges values at loop back edges and branch joins (the tests count each).

@@ -115,6 +115,7 @@ from programs import (  # noqa: E402
     s_generators,
     s_numpy_items,
     s_objects,
+    s_tables,
     s_through_sum,
     s_where_nonfinite,
 )
@@ -668,6 +669,18 @@ def test_programs_of_items_of_numpy_numbers(program_files, case):
     ``s[None]``, ``s[..., None]``; round 64a: a TypeError in the backward pass)."""
     program, pts = case
     check_program(program_files, program, pts)
+
+
+@settings(max_examples=20, **COMMON)
+@seed(BATCH_SEED)
+@given(case=cases(statement_kinds=[s_tables], max_statements=3))
+def test_programs_of_tables_of_rows(program_files, case):
+    """Tables kept as lists of lists, filled row by row (``T[i][j] = ...``) and read by
+    items, rows and loops over rows (refused before stop 45). First derivatives: the
+    second derivative of ``T[i][j] += v`` in a loop is refused, as that of ``xs[i] += v``
+    is (test_lists_of_lists checks second derivatives of tables written by ``=``)."""
+    program, pts = case
+    check_program(program_files, program, pts, second_order=False)
 
 
 @settings(max_examples=2, **COMMON)

@@ -11,8 +11,9 @@ from typing import Any, TypeGuard
 from .. import astwalk, ir
 from ..errors import UnsupportedSyntaxError
 from ..rules.scalar import APPEND, EXTEND, REMOVE, REPEAT, REPLACE
-from ..rules.table import Rule, pack_rule
+from ..rules.table import ADDITEM, Rule, pack_rule
 from ..runtime import require_count, require_lists
+from .rows import rows_held_once
 from .values import (
     LIST_CHANGES,
     LoweringPart,
@@ -442,6 +443,55 @@ class Lists(LoweringPart):
         name = self.variable_name(scope, receiver)
         scope.env[receiver] = self.list_operation(
             scope, stmt, REPLACE, "list_replaced", (old, index, value), name
+        )
+
+    def rows_held_once(self, scope: Scope, target: ast.Subscript) -> bool:
+        """Whether ``target`` is ``R[i][j]`` of a list of lists this function made, whose
+        rows no other name or list holds (:func:`srcad.lower.rows.rows_held_once`)."""
+        return self.row_sharer(scope, target) is None
+
+    def row_sharer(self, scope: Scope, target: ast.Subscript) -> ast.AST | None:
+        """For ``target`` ``R[i][j]`` of a list of lists this function made: the first
+        statement that may let another holder share a row of ``R``, or None if none
+        does. The function itself for any other target."""
+        row = target.value
+        function = scope.function
+        if not (
+            isinstance(row, ast.Subscript)
+            and isinstance(row.value, ast.Name)
+            and not isinstance(row.slice, ast.Slice)
+            and not isinstance(target.slice, ast.Slice)
+            and self.is_own_list(scope.env.get(row.value.id))
+        ):
+            return function
+        if function not in self._rows_held_once:
+            self._rows_held_once[function] = rows_held_once(function)
+        return self._rows_held_once[function].get(row.value.id, function)
+
+    def set_row_item(
+        self, scope: Scope, target: ast.Subscript, value_node: ast.expr, rule: Rule,
+        stmt: ast.AST,
+    ) -> None:
+        """``R[i][j] = v`` (``+=`` for ``rule`` ADDITEM) where only ``R`` holds its rows
+        (:meth:`rows_held_once`): the row gets a new list value, and ``R`` one holding it
+        (``row_2 = list_replaced(row_1, j, v)``, ``R_2 = list_replaced(R_1, i, row_2)``)."""
+        row_node = target.value
+        assert isinstance(row_node, ast.Subscript) and isinstance(row_node.value, ast.Name)
+        receiver = row_node.value.id
+        if rule is ADDITEM:
+            read = ast.copy_location(ast.Subscript(target.value, target.slice, ast.Load()), target)
+            value_node = ast.copy_location(ast.BinOp(read, ast.Add(), value_node), stmt)
+        value = self.lower_operand(scope, value_node)
+        old = scope.env.get(receiver)
+        self.check_growable(scope, stmt, receiver, old, "[...][...] =")
+        outer = self.sequence(scope, row_node.value)
+        position = self.lower_operand(scope, row_node.slice)
+        row = self.element(scope, outer, position, row_node)
+        index = self.lower_operand(scope, target.slice)
+        new_row = self.list_operation(scope, stmt, REPLACE, "list_replaced", (row, index, value))
+        name = self.variable_name(scope, receiver)
+        scope.env[receiver] = self.list_operation(
+            scope, stmt, REPLACE, "list_replaced", (outer, position, new_row), name
         )
 
     def check_growable(

@@ -50,6 +50,14 @@ class Loops(LoweringPart):
                 and n.value.id not in assigned
             ):
                 assigned.append(n.value.id)
+            elif (  # R[i][j] = v on a list of lists: new list values (rows.py)
+                isinstance(n, ast.Subscript)
+                and isinstance(n.ctx, ast.Store)
+                and self.rows_held_once(scope, n)
+            ):
+                assert isinstance(n.value, ast.Subscript) and isinstance(n.value.value, ast.Name)
+                if n.value.value.id not in assigned:
+                    assigned.append(n.value.value.id)
             elif isinstance(n, ast.Try):  # (`except ... as e`, imports: not ast.Name)
                 assigned += [v for v in pycode.names_of([n])[0] if v not in assigned]
         test = [ast.Expr(node.test)] if isinstance(node, ast.While) else []  # (each time)
@@ -262,6 +270,11 @@ class Loops(LoweringPart):
                 prologue()
                 self.lower_statements(scope, node.body, None)
             self.refuse_changed_each_iteration(scope, entry, carried, stale_before)
+            lost = [
+                v for v, value in before.items()
+                if v not in carried and isinstance(value, ir.Name) and scope.env.get(v) != value
+            ]
+            assert not lost, f"the loop changes {lost}, which it does not carry"
             stmts = self.back_edge(scope, node, stmts, carried)
         finally:
             self.loops.pop()

@@ -111,6 +111,8 @@ class Lowerer(
         #: identity: the map keeps it, so no other node gets its id meanwhile)
         #: per function node: the reads that hand a list on (``ys = hs``, ``[hs, 1]``)
         self._handing_on: dict[ast.FunctionDef, frozenset[int]] = {}
+        #: per function node: its lists of lists written ``R[i][j] = v`` (see rows.py)
+        self._rows_held_once: dict[ast.FunctionDef, dict[str, ast.AST | None]] = {}
         #: per function node: how often it reads each name
         self._loads: dict[ast.FunctionDef, Counter[str]] = {}
         #: (scope, user name) of the sequences enclosing ``for`` loops run over

@@ -500,12 +500,30 @@ class Statements(LoweringPart):
                 f"work on a copy made inside the function (`{root.id} = {root.id}.copy()`), "
                 f"or pass `{root.id}` as a parameter",
             )
+        if self.rows_held_once(scope, target):
+            self.set_row_item(scope, target, value_node, rule, stmt)
+            return
         if root is not target.value and (
             self.may_be_list(scope, root)
             or isinstance(root, ast.Name) and self.holds_list(scope.env.get(root.id))
             or isinstance(root, ast.Attribute) and self.field_holds_list(scope, root)
         ):
             assert isinstance(root, ast.Name | ast.Attribute)  # (a display is refused above)
+            sharer = self.row_sharer(scope, target)
+            if isinstance(sharer, ast.stmt) and not isinstance(sharer, ast.FunctionDef):
+                shared = ast.unparse(sharer).splitlines()[0]
+                raise self.error(
+                    scope,
+                    target,
+                    f"`{ast.unparse(target)} = ...` writes into a row of `{ast.unparse(root)}`, "
+                    f"and `{shared}` (line {scope.source.location(sharer).lineno}) may "
+                    "let another name or list hold that row too, which would see the "
+                    "change: srcad follows such a write only where the list alone holds "
+                    "its rows",
+                    "make each row a new list (`[[0.0] * m for _ in range(n)]`), and read "
+                    f"rows by their items (`{ast.unparse(target)}`) or copy one before "
+                    f"naming it (`row = list({ast.unparse(target.value)})`)",
+                )
             raise self.error(
                 scope,
                 target,

@@ -1,0 +1,198 @@
+"""Lists of lists whose rows only the outer list holds (DP tables, matrices as lists).
+
+``R[i][j] = v`` changes the row ``R[i]`` in place, and every other holder of that row
+sees the change: another name (``row = R[i]``), another position of ``R`` (``[[0.0] *
+m] * n`` holds one row ``n`` times), another list. srcad gives lists new values instead
+(``row_2 = list_replaced(row_1, j, v)``, then ``R_2 = list_replaced(R_1, i, row_2)``),
+which is the same program only where no other holder exists. :func:`rows_held_once`
+proves that from the function's text: every binding of ``R`` makes a new list per row,
+and every other use of ``R`` reads an item of a row or consumes a row without keeping it.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from .. import astwalk
+
+#: calls that read a list (or a row) and keep nothing of it: their result is a number,
+#: or a new list or array
+_CONSUMERS = frozenset({
+    "len", "sum", "min", "max", "sorted", "list", "tuple", "any", "all",
+})
+#: calls that make an iterator over a list: the loop running over it holds the list
+_ITERATORS = frozenset({"enumerate", "zip", "reversed"})
+#: modules whose functions take lists and make arrays (a copy) or numbers
+_ARRAY_MODULES = frozenset({"np", "numpy", "math"})
+
+
+def rows_held_once(fn: ast.FunctionDef) -> dict[str, ast.AST | None]:
+    """For each local list of ``fn`` written as ``R[i][j] = v`` (or ``op=``): None if
+    only ``R`` holds its rows (the write may give lists new values), else the first
+    node of ``fn`` that may let another holder share a row (for the message)."""
+    parameters = {a.arg for a in (*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs)}
+    parameters |= {a.arg for a in (fn.args.vararg, fn.args.kwarg) if a is not None}
+    temporaries: frozenset[str] = getattr(fn, "srcad_temporaries", frozenset())
+    parents: dict[ast.AST, ast.AST] = {}
+    for node in astwalk.walk(fn):
+        for child in ast.iter_child_nodes(node):
+            parents[child] = node
+    written = {
+        root.id
+        for node in astwalk.walk(fn)
+        if (root := _row_write_root(node)) is not None
+    }
+    found: dict[str, ast.AST | None] = {}
+    for name in written:
+        found[name] = fn if name in parameters else None
+    for node in astwalk.walk(fn):
+        if (
+            isinstance(node, ast.Name)
+            and node.id in found
+            and found[node.id] is None
+            and not _keeps_rows_private(node, parents, temporaries)
+        ):
+            found[node.id] = _statement_of(node, parents)
+        elif isinstance(node, ast.Global | ast.Nonlocal):
+            for name in set(node.names) & found.keys():
+                found[name] = node
+    return found
+
+
+def _statement_of(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> ast.AST:
+    """The statement ``node`` is part of."""
+    while not isinstance(node, ast.stmt) and node in parents:
+        node = parents[node]
+    return node
+
+
+def _row_write_root(node: ast.AST) -> ast.Name | None:
+    """``R`` of a target ``R[i][j]`` (assigned or updated), else None."""
+    targets: list[ast.expr] = []
+    if isinstance(node, ast.Assign):
+        targets = node.targets
+    elif isinstance(node, ast.AugAssign | ast.AnnAssign):
+        targets = [node.target]
+    for target in targets:
+        if (
+            isinstance(target, ast.Subscript)
+            and isinstance(target.value, ast.Subscript)
+            and isinstance(target.value.value, ast.Name)
+        ):
+            return target.value.value
+    return None
+
+
+def makes_new_list(node: ast.expr | None, temporaries: frozenset[str]) -> bool:
+    """Whether ``node`` makes a new list each time it runs: a display, ``[...] * n``,
+    ``list(...)``, ``sorted(...)``, a comprehension (or srcad's list for one)."""
+    if isinstance(node, ast.List | ast.ListComp):
+        return True
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
+        return isinstance(node.left, ast.List) or isinstance(node.right, ast.List)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):  # (of two lists: else
+        return makes_new_list(node.left, temporaries) and (  # numpy's addition)
+            makes_new_list(node.right, temporaries)
+        )
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+        return node.func.id in ("list", "sorted")
+    return isinstance(node, ast.Name) and node.id in temporaries
+
+
+def _keeps_rows_private(
+    node: ast.Name, parents: dict[ast.AST, ast.AST], temporaries: frozenset[str]
+) -> bool:
+    """Whether this use of the list's name ``R`` leaves no other holder of a row."""
+    parent = parents.get(node)
+    if isinstance(node.ctx, ast.Store):  # R = [] / R = [[...], [...]]: new rows
+        return (
+            isinstance(parent, ast.Assign)
+            and parent.targets == [node]
+            and isinstance(parent.value, ast.List)
+            and all(makes_new_list(e, temporaries) for e in parent.value.elts)
+        )
+    if isinstance(parent, ast.Return):  # (the caller takes it: the function has ended)
+        return True
+    if isinstance(parent, ast.Call) and node in parent.args:  # len(R), np.array(R) (not
+        # max(R), sorted(R), list(R): a row, or a new list of the same rows)
+        func = parent.func
+        whole = func.id == "len" if isinstance(func, ast.Name) else _consumes(parent)
+        return whole or _loop_only_reads(parent, node.id, parents)
+    if isinstance(parent, ast.For) and parent.iter is node:  # for row in R: ...
+        return _loop_only_reads(node, node.id, parents)
+    if isinstance(parent, ast.Attribute) and parent.attr == "append":
+        call = parents.get(parent)
+        return (
+            isinstance(call, ast.Call)
+            and call.func is parent
+            and len(call.args) == 1
+            and makes_new_list(call.args[0], temporaries)
+        )
+    if not isinstance(parent, ast.Subscript) or parent.value is not node:
+        return False
+    if isinstance(parent.slice, ast.Slice):
+        return False  # (R[1:]: a new list holding the same rows)
+    row_user = parents.get(parent)
+    if isinstance(row_user, ast.Subscript) and row_user.value is parent:
+        return True  # R[i][j], read or written
+    if isinstance(parent.ctx, ast.Store):  # R[i] = [...]: a new row
+        return (
+            isinstance(row_user, ast.Assign)
+            and row_user.targets == [parent]
+            and makes_new_list(row_user.value, temporaries)
+        )
+    if isinstance(row_user, ast.Return):
+        return True
+    if isinstance(row_user, ast.For) and row_user.iter is parent:  # for v in R[i]: ...
+        return _loop_only_reads(parent, node.id, parents)
+    return isinstance(row_user, ast.Call) and parent in row_user.args and (
+        _consumes(row_user) or _loop_only_reads(parent, node.id, parents)
+    )
+
+
+def _loop_only_reads(iterated: ast.expr, name: str, parents: dict[ast.AST, ast.AST]) -> bool:
+    """Whether ``iterated`` (``R``, ``R[i]``, or a call of ``enumerate``, ``zip`` or
+    ``reversed`` on it) is what a ``for`` loop runs over, while no line of the loop
+    changes a row of ``R``, and the loop's variables (rows of ``R``, perhaps) are not
+    read after it: the rows the loop holds do not change while it holds them."""
+    loop = parents.get(iterated)
+    if isinstance(loop, ast.Call) and isinstance(loop.func, ast.Name) and (
+        loop.func.id in _ITERATORS and iterated in loop.args
+    ):
+        iterated, loop = loop, parents.get(loop)
+    if not isinstance(loop, ast.For) or loop.iter is not iterated:
+        return False
+    for node in astwalk.walk(loop):
+        root = _row_write_root(node)
+        if root is not None and root.id == name:
+            return False
+    bound = _bound_by(loop)
+    function: ast.AST = loop
+    while function in parents:
+        function = parents[function]
+    inside = {  # (this loop, and other loops binding the names for themselves)
+        id(n)
+        for other in astwalk.walk(function)
+        if isinstance(other, ast.For) and (other is loop or _bound_by(other) & bound)
+        for n in astwalk.walk(other)
+    }
+    return not any(
+        isinstance(n, ast.Name) and n.id in bound and id(n) not in inside
+        for n in astwalk.walk(function)
+    )
+
+
+def _bound_by(loop: ast.For) -> set[str]:
+    """The variables a ``for`` loop binds."""
+    return {n.id for n in astwalk.walk(loop.target) if isinstance(n, ast.Name)}
+
+
+def _consumes(call: ast.Call) -> bool:
+    """Whether ``call`` reads its list arguments (rows of numbers) without keeping them: a
+    builtin that makes a number or a new list, or a function of numpy or math."""
+    func = call.func
+    if isinstance(func, ast.Name):
+        return func.id in _CONSUMERS
+    return isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and (
+        func.value.id in _ARRAY_MODULES
+    )

@@ -1,0 +1,181 @@
+"""Writes into the rows of a list of lists (``R[i][j] = v``): DP tables and matrices
+kept as lists, where only the outer list holds its rows (srcad.lower.rows). Each
+gradient is checked four ways (conftest.check_four_ways); writes that another holder
+of the row would see are refused at the user's line."""
+
+import math
+
+import numpy as np
+import pytest
+from conftest import check_four_ways
+
+import srcad
+
+
+def soft_dtw(x, y, gamma):
+    n, m = len(x), len(y)
+    R = [[1e10] * (m + 1) for _ in range(n + 1)]
+    R[0][0] = 0.0
+    for i in range(1, n + 1):
+        for j in range(1, m + 1):
+            cost = (x[i - 1] - y[j - 1]) ** 2
+            a, b, c = R[i - 1][j - 1], R[i - 1][j], R[i][j - 1]
+            low = min(a, b, c)
+            s = math.exp(-(a - low) / gamma) + math.exp(-(b - low) / gamma)
+            s += math.exp(-(c - low) / gamma)
+            R[i][j] = cost + low - gamma * math.log(s)
+    return R[n][m]
+
+
+def gauss_solve_sum(M, b):
+    """Gaussian elimination on the rows of a list of lists, then back substitution."""
+    n = len(b)
+    A = [list(M[i]) + [b[i]] for i in range(n)]
+    for k in range(n):
+        for i in range(k + 1, n):
+            factor = A[i][k] / A[k][k]
+            for j in range(k, n + 1):
+                A[i][j] -= factor * A[k][j]
+    x = [0.0] * n
+    for i in range(n - 1, -1, -1):
+        s = A[i][n]
+        for j in range(i + 1, n):
+            s -= A[i][j] * x[j]
+        x[i] = s / A[i][i]
+    return sum(v * v for v in x)
+
+
+def binomial_tree_call(spot, vol, rate, steps=6):
+    """A European call on a recombining tree kept as rows of a list."""
+    dt = 1.0 / steps
+    up = math.exp(vol * math.sqrt(dt))
+    down = 1.0 / up
+    p = (math.exp(rate * dt) - down) / (up - down)
+    values = [[0.0] * (i + 1) for i in range(steps + 1)]
+    for j in range(steps + 1):
+        values[steps][j] = max(spot * up ** j * down ** (steps - j) - 1.0, 0.0)
+    for i in range(steps - 1, -1, -1):
+        for j in range(i + 1):
+            values[i][j] = math.exp(-rate * dt) * (
+                p * values[i + 1][j + 1] + (1 - p) * values[i + 1][j]
+            )
+    return values[0][0]
+
+
+def forward_algorithm(log_start, log_trans, log_emit):
+    """An HMM's log likelihood, alpha[t][s] as a table of rows."""
+    T, S = log_emit.shape
+    alpha = [[0.0] * S for _ in range(T)]
+    for s in range(S):
+        alpha[0][s] = log_start[s] + log_emit[0, s]
+    for t in range(1, T):
+        for s in range(S):
+            terms = [alpha[t - 1][r] + log_trans[r, s] for r in range(S)]
+            top = max(terms)
+            alpha[t][s] = top + math.log(sum(math.exp(v - top) for v in terms))
+            alpha[t][s] += log_emit[t, s]
+    top = max(alpha[T - 1])
+    return top + math.log(sum(math.exp(v - top) for v in alpha[T - 1]))
+
+
+def pairwise_table(x):
+    """A table filled row by row, then read by a loop over its rows."""
+    n = len(x)
+    D = [[0.0 for _ in range(n)] for _ in range(n)]
+    for i in range(n):
+        for j in range(n):
+            D[i][j] = (x[i] - x[j]) ** 2 + 0.1 * x[i]
+    total = 0.0
+    for row in D:
+        total += sum(row) ** 0.5
+    return total
+
+
+def test_soft_dtw():
+    x = np.array([0.1, 0.5, 0.9])
+    y = np.array([0.2, 0.4, 1.0, 0.3])
+    check_four_ways(soft_dtw, x, y, 0.5, wrt=("x", "y"))
+
+
+def test_gaussian_elimination_on_rows():
+    M = np.array([[4.0, 1.0, 0.5], [1.0, 3.0, 0.2], [0.5, 0.2, 2.0]])
+    b = np.array([1.0, -2.0, 0.5])
+    got = check_four_ways(gauss_solve_sum, M, b)
+    x = np.linalg.solve(M, b)  # d/db |x|^2 = 2 M^-T x
+    np.testing.assert_allclose(got[1], 2 * np.linalg.solve(M.T, x), rtol=1e-10)
+
+
+def test_binomial_tree():
+    check_four_ways(binomial_tree_call, 1.05, 0.3, 0.02, wrt=("spot", "vol", "rate"))
+
+
+def test_forward_algorithm_table():
+    rng = np.random.default_rng(3)
+    log_start = np.log(np.array([0.6, 0.4]))
+    log_trans = np.log(np.array([[0.7, 0.3], [0.2, 0.8]]))
+    log_emit = rng.normal(size=(4, 2))
+    check_four_ways(forward_algorithm, log_start, log_trans, log_emit)
+
+
+def test_table_read_by_a_loop_over_its_rows():
+    check_four_ways(pairwise_table, np.array([0.3, -1.2, 2.0]))
+
+
+def test_second_derivatives_through_a_table():
+    x = np.array([0.1, 0.5, 0.9])
+    y = np.array([0.2, 0.4, 1.0, 0.3])
+    hessian = srcad.hessian(lambda x: soft_dtw(x, y, 0.5))(x)
+    grad = srcad.grad(soft_dtw)
+    h = 1e-5
+    columns = [(grad(x + h * e, y, 0.5) - grad(x - h * e, y, 0.5)) / (2 * h) for e in np.eye(3)]
+    np.testing.assert_allclose(hessian, np.array(columns).T, rtol=1e-5, atol=1e-7)
+
+
+def one_row_held_twice(x):
+    R = [[0.0] * 2] * 2  # (one row, twice: Python's R[0][0] = x changes both)
+    R[0][0] = x
+    return R[1][0]
+
+
+def row_named_then_written(x):
+    R = [[0.0, 0.0], [0.0, 0.0]]
+    row = R[0]
+    R[0][1] = x
+    return row[1] * 2.0
+
+
+def row_handed_to_a_helper(x):
+    R = [[0.0, 0.0] for _ in range(2)]
+    keep = [R[1]]
+    R[1][0] = x
+    return keep[0][0]
+
+
+@pytest.mark.parametrize(
+    "f, where",
+    [
+        (one_row_held_twice, "R = [[0.0] * 2] * 2"),
+        (row_named_then_written, "row = R[0]"),
+        (row_handed_to_a_helper, "keep = [R[1]]"),
+    ],
+)
+def test_a_row_another_holder_shares_is_refused(f, where):
+    assert f(3.0) in (3.0, 6.0)  # (Python's answer: the write reached the other holder)
+    with pytest.raises(srcad.SrcadError) as caught:
+        srcad.grad(f)(3.0)
+    message = str(caught.value)
+    assert "test_lists_of_lists.py" in message
+    assert where in message, message
+
+
+def largest_row_kept(x):
+    R = [[0.0, 1.0] for _ in range(2)]
+    top = max(R)  # (a row of R itself, not a copy: the first of equal rows, R[0])
+    R[0][0] = x
+    return top[0]
+
+
+def test_a_row_a_builtin_returns_is_a_holder():
+    assert largest_row_kept(3.0) == 3.0
+    with pytest.raises(srcad.SrcadError, match="top = max"):
+        srcad.grad(largest_row_kept)(3.0)
