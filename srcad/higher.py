@@ -521,7 +521,9 @@ def _assemble(
 
 @user_facing
 @re_derivable
-def jacobian(f: Callable, *, wrt: Wrt = None, argnums: Wrt = None) -> Callable[..., Any]:
+def jacobian(
+    f: Callable, *, wrt: Wrt = None, argnums: Wrt = None, has_aux: bool = False
+) -> Callable[..., Any]:
     """The Jacobian of ``f`` (scalars, arrays, or a tuple of them) with respect to
     ``wrt`` (default: the first parameter), built column by column with forward mode.
 
@@ -529,8 +531,11 @@ def jacobian(f: Callable, *, wrt: Wrt = None, argnums: Wrt = None) -> Callable[.
     ``output.shape + parameter.shape``; several parameters give a tuple over
     parameters, a tuple output a tuple over outputs (outermost), and a dict, list or
     tuple parameter its own structure with such a block for each of its arrays.
-    The callable takes ``f``'s arguments, keyword arguments included.
+    The callable takes ``f``'s arguments, keyword arguments included. ``has_aux=True``:
+    ``f`` returns ``(output, aux)``, and the callable ``(jacobian, aux)``, as in JAX.
     """
+    if has_aux:
+        return _with_aux(jacobian(_without_aux(f), wrt=wrt, argnums=argnums), f)
     wrt, as_tuple = wrt_convention(wrt, argnums)
     # (a gradient read through: the parameters of the function it is the gradient of,
     # and no rows, which would differentiate the gradient's own source)
@@ -554,6 +559,72 @@ def jacobian(f: Callable, *, wrt: Wrt = None, argnums: Wrt = None) -> Callable[.
     _carrying(jacobian_at, __wrapped__=f)
     mark_derivative(jacobian_at, "the Jacobian")
     return jacobian_at
+
+
+#: (id of a user's function) -> it and the function of its value without its aux
+_WITHOUT_AUX: dict[int, tuple[Callable, types.FunctionType]] = {}
+_without_aux_counter = itertools.count(1)
+
+
+def _without_aux(f: Callable) -> types.FunctionType:
+    """A function of ``f``'s parameters returning ``f(...)[0]``: ``f``'s value without the
+    aux it returns too (``has_aux=True``). Its source is generated and kept in
+    :mod:`linecache` (see :func:`_tangent_along`), so srcad differentiates it, inlining
+    ``f``; parameters with defaults keep them."""
+    kept = _WITHOUT_AUX.get(id(f))
+    if kept is not None and kept[0] is f:
+        return kept[1]
+    parameters = list(source_signature(f).parameters.values())
+    if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in parameters):
+        raise UnsupportedSyntaxError(
+            "has_aux here needs a function whose parameters are named (no *args or "
+            "**kwargs)",
+            "give the parameters names, or differentiate `lambda x: f(x)[0]` and call f "
+            "for its aux",
+            _call_site(),
+        )
+    names = {p.name for p in parameters}
+    callee, defaults = "inner", "defaults"
+    while callee in names or defaults in names:
+        callee, defaults = callee + "_", defaults + "_"
+    signature, passed, keyword_only = [], [], False
+    for p in parameters:
+        if p.kind is p.KEYWORD_ONLY and not keyword_only:
+            signature.append("*")
+            keyword_only = True
+        default = "" if p.default is p.empty else f"={defaults}[{p.name!r}]"
+        signature.append(f"{p.name}{default}")
+        passed.append(f"{p.name}={p.name}" if keyword_only else p.name)
+    base = getattr(unbind(f).function, "__name__", "f")
+    name = f"{base if base.isidentifier() else 'f'}_value"
+    source = (
+        f"def __srcad_without_aux__({callee}, {defaults}):\n"
+        f"    def {name}({', '.join(signature)}):\n"
+        f"        return {callee}({', '.join(passed)})[0]\n"
+        f"    return {name}\n"
+    )
+    filename = f"<srcad: {getattr(f, '__qualname__', name)} without its aux " \
+        f"#{next(_without_aux_counter)}>"
+    given = {p.name: p.default for p in parameters if p.default is not p.empty}
+    made = defined(source, filename, {}, "__srcad_without_aux__")(f, given)
+    if len(_WITHOUT_AUX) >= _ALONG_LIMIT:
+        _WITHOUT_AUX.clear()
+    _WITHOUT_AUX[id(f)] = (f, made)
+    return made
+
+
+def _with_aux(derivative: Callable, f: Callable, direction: bool = False) -> Callable:
+    """``derivative`` (of :func:`_without_aux` of ``f``) returning ``(result, aux)``, the
+    aux of ``f`` at the same arguments (``direction``: the last positional one is the
+    direction of a Hessian-vector product, not ``f``'s)."""
+
+    def with_aux(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
+        result = derivative(*args, **kwargs)
+        own = args[:-1] if direction else args
+        return result, f(*own, **kwargs)[1]
+
+    _carrying(with_aux, __wrapped__=f, source=getattr(derivative, "source", None))
+    return with_aux
 
 
 def _parameter_order(f: Callable) -> list[str]:
@@ -779,15 +850,20 @@ def _holds_value(cell: types.CellType) -> bool:
 
 @user_facing
 @re_derivable
-def hessian(f: Callable, *, wrt: Wrt = None, argnums: Wrt = None) -> Callable[..., Any]:
+def hessian(
+    f: Callable, *, wrt: Wrt = None, argnums: Wrt = None, has_aux: bool = False
+) -> Callable[..., Any]:
     """The Hessian of scalar ``f`` with respect to ``wrt`` (default: the first
     parameter), one column per number of the ``wrt`` parameters, each a Hessian-vector
     product (see :func:`hvp`). One parameter gives a block of shape
     ``parameter.shape * 2`` (a dict of dicts for a dict parameter, as in JAX); several
     give a 2-D array when they are all scalars, else a tuple (by parameter) of tuples
     (by parameter) of blocks. The callable takes ``f``'s arguments, keyword arguments
-    included.
+    included. ``has_aux=True``: ``f`` returns ``(value, aux)``, and the callable
+    ``(hessian, aux)``, as in JAX.
     """
+    if has_aux:
+        return _with_aux(hessian(_without_aux(f), wrt=wrt, argnums=argnums), f)
     wrt, as_tuple = wrt_convention(wrt, argnums)
     names = wrt_names(f, wrt)
     product = _HessianProduct(f, names)
@@ -884,12 +960,17 @@ def _unrolled(f: Callable, names: tuple[str, ...], general: Callable[..., Any]) 
 
 @user_facing
 @re_derivable
-def hvp(f: Callable, *, wrt: Wrt = None, argnums: Wrt = None) -> Callable[..., Any]:
+def hvp(
+    f: Callable, *, wrt: Wrt = None, argnums: Wrt = None, has_aux: bool = False
+) -> Callable[..., Any]:
     """``hvp(f)(*args, v, **kwargs)``: the Hessian of ``f`` with respect to ``wrt``
     (default: the first parameter) times ``v`` (of the structure of that parameter; a
     tuple of such for several), as the gradient of the generated tangent function:
     reverse mode over forward mode, so it covers what both cover (numpy arrays, loops,
-    dicts, lists and tuples)."""
+    dicts, lists and tuples). ``has_aux=True``: ``f`` returns ``(value, aux)``, and the
+    callable ``(product, aux)``."""
+    if has_aux:
+        return _with_aux(hvp(_without_aux(f), wrt=wrt, argnums=argnums), f, direction=True)
     wrt, as_tuple = wrt_convention(wrt, argnums)
     names = wrt_names(f, wrt)
     product = _HessianProduct(f, names)

@@ -256,6 +256,25 @@ def test_has_aux_gradient_is_cached_apart_from_the_plain_one():
     assert with_aux(1.5, 0.3)[1] == (1.5 * 1.5 * 0.3, "note")
 
 
+def residuals_with_aux(w, x, *, scale=2.0):
+    r = np.tanh(w * x) * scale
+    return r, {"worst": float(np.max(np.abs(r)))}
+
+
+def test_jacobian_hessian_and_hvp_take_has_aux_as_in_jax():
+    """``has_aux=True`` on jacobian, hessian and hvp (round 65b: a TypeError from inside
+    srcad): ``(derivative, aux)``, the aux of ``f`` at the same arguments."""
+    w, x = np.array([0.3, -0.8]), np.array([1.0, 2.0])
+    J, aux = srcad.jacobian(residuals_with_aux, has_aux=True)(w, x, scale=3.0)
+    np.testing.assert_allclose(J, np.diag(3.0 * (1 - np.tanh(w * x) ** 2) * x), rtol=EXACT)
+    assert aux == {"worst": float(np.max(np.abs(3.0 * np.tanh(w * x))))}
+    H, aux = srcad.hessian(scalar_with_aux, wrt=(0, 1), has_aux=True)(1.5, 0.3)
+    np.testing.assert_allclose(H, [[0.6, 3.0], [3.0, -math.sin(0.3)]], rtol=EXACT)
+    assert aux == (1.5 * 1.5 * 0.3, "note")
+    Hv, aux = srcad.hvp(scalar_with_aux, has_aux=True)(1.5, 0.3, 2.0)
+    assert Hv == pytest.approx(2 * 0.3 * 2.0, rel=EXACT) and aux[1] == "note"
+
+
 # ---------------------------------------------------------------- vjp and jvp
 
 
