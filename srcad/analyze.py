@@ -543,10 +543,15 @@ def scalar_guards(
     pending = [
         (o.id, 0) for s in broadcasting for o in s.operands if isinstance(o, ir.Name)
     ]
-    if not broadcasting:  # (no arithmetic: `return x`, `x if x < 2.0 else 2.0`; its
-        pending = [  # numbers are checked, for the version numba compiles)
-            (p, 0) for p in (*fn.params, *fn.kwonly)
-            if activity.is_active(p) and p in scalars
+    if not broadcasting:  # (no arithmetic: `return x`, `x if x < 2.0 else 2.0`,
+        # `sum(sorted(xs)[:k])`: the result is a number, and the parameters it is made
+        # of are of the depth its definitions read them at; checked, for the version
+        # numba compiles)
+        pending = [
+            (n, 0)
+            for s in ir.walk(fn.body)
+            if isinstance(s, ir.Return)
+            for n in ir.names_in(s.value)
         ]
     seen: set[tuple[str, int]] = set()
     while pending:

@@ -579,6 +579,7 @@ def _twins() -> dict[Any, Any]:
         runtime.float_adjoint_zeros: _zeros,
         runtime.as_given: _gradient_of_items,
         runtime.fresh_copy: _fresh,
+        runtime.part_copy: _fresh,
         runtime.list_to_pop: _copied,
     }
 

@@ -42,6 +42,7 @@ from .runtime import (
     fresh_copy,
     items_writable,
     list_to_pop,
+    part_copy,
     require_separate_items,
     scalar_check,
     selected,
@@ -681,7 +682,7 @@ class _Builder:
                 part: ir.Expr = ir.Subscript(g, index)
                 if clears and self.broadcast:  # those items are cleared next: take a copy
                     # (of an array's view; an item of a list adjoint, a float too, is kept)
-                    part = self.call("fresh_copy", fresh_copy, part)
+                    part = self.call("part_copy", part_copy, part)
             else:
                 part = self.call("assigned_items", assigned_items, g, index)
             if self.broadcast:

@@ -1270,7 +1270,10 @@ def add_at(target: Any, index: Any, value: Any) -> None:
     if cls is AdjointDict or cls is AdjointList:  # (the float version's case: first)
         target[index] = target[index] + value
     elif isinstance(target, np.ndarray):
-        np.add.at(target, index, value)
+        if index.__class__ is int:  # (one position: nothing repeats, and numpy's add.at
+            target[index] += value  # is 10x slower than +=: loops over items come here)
+        else:
+            np.add.at(target, index, value)
     elif is_duck_array(target) and has_unknown_shape(value):
         from .load import user_line
 
@@ -1312,6 +1315,19 @@ def fresh_copy(value: Any) -> Any:
         return value.copy()
     if isinstance(value, np.generic):
         return np.array(value)
+    if isinstance(value, list):
+        return AdjointList(value)
+    copied = getattr(value, "copied", None)  # (an AdjointRecord)
+    return copied() if copied is not None else value
+
+
+@fresh_result
+def part_copy(value: Any) -> Any:
+    """A copy of the part of an adjoint that is cleared next (``dx[i]``, a view perhaps,
+    of ``dx[i] = 0.0``): an array is copied; a number, numpy's too, is kept as it is
+    (it cannot change)."""
+    if isinstance(value, np.ndarray) or is_duck_array(value):
+        return value.copy()
     if isinstance(value, list):
         return AdjointList(value)
     copied = getattr(value, "copied", None)  # (an AdjointRecord)

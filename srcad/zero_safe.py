@@ -17,6 +17,7 @@ infinite derivative (``sqrt(x)`` at ``x = 0``) stays infinite: it meets no zero.
 
 from __future__ import annotations
 
+import cmath
 import functools
 import inspect
 from collections.abc import Callable
@@ -57,23 +58,36 @@ def zero_safe(fn: ir.Function) -> ir.Function:
 
 def holds_nan(result: Any) -> bool:
     """Whether a gradient's result (numbers, numpy arrays, containers and records of
-    them) holds a nan anywhere."""
-    return not _every_float(result, lambda v: ~np.isnan(v))
+    them) holds a nan anywhere. (Run on every call of a gradient: a Python float, and
+    a list or tuple of them, are tested without numpy.)"""
+    if result.__class__ is float:
+        return result != result
+    if result.__class__ in (list, tuple) and all(v.__class__ is float for v in result):
+        return any(v != v for v in result)
+    return not _every_float(result, _not_nan, _not_nan)
 
 
 def holds_only_finite(value: Any) -> bool:
     """Whether every number and numpy array of floats in ``value`` is finite."""
-    return _every_float(value, np.isfinite)
+    return _every_float(value, cmath.isfinite, np.isfinite)
 
 
-def _every_float(value: Any, passes: Callable[[Any], Any]) -> bool:
-    """Whether every float (or complex) number and array item in ``value`` ``passes``."""
+def _not_nan(value: Any) -> Any:
+    return value == value  # (of a complex number too: either part nan)
+
+
+def _every_float(
+    value: Any, number_passes: Callable[[Any], Any], array_passes: Callable[[Any], Any]
+) -> bool:
+    """Whether every float (or complex) number and array item in ``value`` passes
+    (``number_passes`` of a number, ``array_passes`` of an array, elementwise)."""
     for leaf in trees.leaves(value):
-        floats = isinstance(leaf, float | np.floating) or (
-            isinstance(leaf, np.ndarray) and leaf.dtype.kind in "fc"
-        )
-        if floats and not np.all(passes(leaf)):
-            return False
+        if isinstance(leaf, float | complex | np.floating | np.complexfloating):
+            if not number_passes(leaf):
+                return False
+        elif isinstance(leaf, np.ndarray) and leaf.dtype.kind in "fc":
+            if not np.all(array_passes(leaf)):
+                return False
     return True
 
 

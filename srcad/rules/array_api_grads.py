@@ -254,6 +254,11 @@ def items_writable(xp: Any, adjoint: Any) -> Any:
     return adjoint
 
 
+def part_copy(xp: Any, value: Any) -> Any:
+    """A copy of the part of an adjoint that is cleared next (see :func:`fresh_copy`)."""
+    return fresh_copy(xp, value)
+
+
 @fresh_result
 def fresh_copy(xp: Any, value: Any) -> Any:
     """A copy of an adjoint about to be updated in place while another name shares it."""

@@ -43,6 +43,7 @@ import numpy as np
 from ..duck import as_array, is_duck_array, spread_like
 from ..errors import Location, UnsupportedSyntaxError
 from ..runtime import (
+    AdjointList,
     chosen,
     fresh_result,
     gradient_dtype,
@@ -397,8 +398,6 @@ def items_like(g: Any, x: Any) -> Any:
     ``g``'s items (nested lists likewise), as the gradient of a list parameter is a list."""
     if not isinstance(x, list | tuple):
         return g
-    from ..runtime import AdjointList
-
     return AdjointList(items_like(row, item) for row, item in zip(g, x))
 
 
@@ -445,8 +444,6 @@ def clip_bound_grad(g: Any, x: Any, low: Any, high: Any, below: bool) -> Any:
 @shape_only(1)
 def split_like(g: Any, parts: Any, axis: int = 0) -> list:
     """Adjoint of ``np.concatenate(parts, axis)``: ``g`` cut back into the parts."""
-    from ..runtime import AdjointList
-
     if axis is None:  # (the parts flattened, then joined)
         ends = np.cumsum([np.size(p) for p in parts]).tolist()
         return AdjointList(
@@ -460,8 +457,6 @@ def split_like(g: Any, parts: Any, axis: int = 0) -> list:
 @shape_only(1)
 def unstack(g: Any, parts: Any, axis: int = 0) -> list:
     """Adjoint of ``np.stack(parts, axis)``: ``g`` split along the new axis."""
-    from ..runtime import AdjointList
-
     return AdjointList(np.moveaxis(g, axis, 0)[i] for i in range(len(parts)))
 
 
@@ -469,8 +464,6 @@ def unstack(g: Any, parts: Any, axis: int = 0) -> list:
 def hsplit_like(g: Any, parts: Any) -> list:
     """Adjoint of ``np.hstack`` (a number or a 0-d part is one item, as numpy's
     ``atleast_1d`` makes it)."""
-    from ..runtime import AdjointList
-
     wide = [np.atleast_1d(p) for p in parts]
     pieces = split_like(g, wide, axis=1 if np.ndim(wide[0]) > 1 else 0)
     return AdjointList(
@@ -481,8 +474,6 @@ def hsplit_like(g: Any, parts: Any) -> list:
 @shape_only(1)
 def vsplit_like(g: Any, parts: Any) -> list:
     """Adjoint of ``np.vstack`` (1-D parts become rows)."""
-    from ..runtime import AdjointList
-
     pieces = split_like(g, [np.atleast_2d(p) for p in parts], axis=0)
     return AdjointList(np.reshape(piece, np.shape(p)) for piece, p in zip(pieces, parts))
 
@@ -1431,8 +1422,6 @@ def trigamma(x: Any) -> Any:
 
 def fsum_grad(g: Any, xs: Any) -> Any:
     """Adjoint of ``math.fsum(xs)``: every item gets ``g``."""
-    from ..runtime import AdjointList
-
     if isinstance(xs, np.ndarray):
         return np.full(xs.shape, g, dtype=gradient_dtype(g, xs))
     return AdjointList([g] * len(xs))
@@ -1441,8 +1430,6 @@ def fsum_grad(g: Any, xs: Any) -> Any:
 def sum_items_grad(g: Any, items: Any) -> Any:
     """Adjoint of the builtin ``sum(items)``: each item gets ``g``, summed back to the
     item's shape (items may broadcast); an array's rows all get ``g``."""
-    from ..runtime import AdjointList
-
     if isinstance(items, np.ndarray):
         return np.array(np.broadcast_to(g, items.shape), dtype=gradient_dtype(g, items))
     if g.__class__ is float:  # (a float sum: every item is a number, and gets g itself)
@@ -1686,8 +1673,6 @@ def _sorted_order(items: Any, reverse: bool) -> list[int]:
 def sorted_grad(g: Any, items: Any, reverse: bool = False) -> Any:
     """Adjoint of ``sorted(items)`` (numbers): each item gets the gradient of the place
     it was sorted to."""
-    from ..runtime import AdjointList
-
     out = AdjointList([0.0] * len(items))
     for place, source in enumerate(_sorted_order(items, reverse)):
         out[source] = g[place]
@@ -1696,8 +1681,6 @@ def sorted_grad(g: Any, items: Any, reverse: bool = False) -> Any:
 
 def sorted_tangent(t: Any, items: Any, reverse: bool = False) -> Any:
     """Tangent of ``sorted(items)``: the items' tangents in the sorted order."""
-    from ..runtime import AdjointList
-
     return AdjointList([t[source] for source in _sorted_order(items, reverse)])
 
 
@@ -1824,8 +1807,6 @@ def svd_tangent(
 def block_grad(g: Any, blocks: Any) -> Any:
     """Adjoint of ``np.block(blocks)`` (a list of arrays, or a list of rows of arrays):
     each block gets its part of ``g``, in the nested lists' structure."""
-    from ..runtime import AdjointList
-
     g = np.asarray(g)
     if isinstance(blocks[0], list | tuple) and isinstance(blocks[0][0], list | tuple):
         from ..load import user_line
@@ -1991,8 +1972,6 @@ def _select_picks(condlist: Any, shape: tuple) -> Any:
 def select_grad(g: Any, condlist: Any, choicelist: Any) -> Any:
     """Adjoint of ``np.select(condlist, choicelist, default)`` for the choices: each gets
     ``g`` where it is the one taken, summed to its shape (a number: one number)."""
-    from ..runtime import AdjointList
-
     picks = _select_picks(condlist, np.shape(g))
     return AdjointList(
         unbroadcast(np.where(picks == k, g, 0.0), choice) for k, choice in enumerate(choicelist)
@@ -2269,8 +2248,6 @@ def _as_chain(arrays: Any) -> list:
 def multi_dot_grad(g: Any, arrays: Any) -> Any:
     """Adjoint of ``np.linalg.multi_dot(arrays)``: operand ``k`` gets ``L_k^T G R_k^T``,
     with ``L_k`` the product of the operands before it and ``R_k`` of those after."""
-    from ..runtime import AdjointList
-
     chain = _as_chain(arrays)
     count = len(chain)
     g_matrix = np.reshape(g, (chain[0].shape[0], chain[-1].shape[1]))
@@ -2310,8 +2287,6 @@ def sum_leading(g: Any, count: int, leading: bool) -> Any:
 def dist_grad(g: Any, p: Any, q: Any, ans: Any) -> Any:
     """Adjoint of ``math.dist(p, q)`` for ``p`` (the negated one is ``q``'s): ``g (p - q) /
     dist``, one item per coordinate (zeros where the points coincide)."""
-    from ..runtime import AdjointList
-
     if ans == 0.0:
         return AdjointList([0.0] * len(p))
     return AdjointList([g * (a - b) / ans for a, b in zip(p, q, strict=True)])

@@ -39,6 +39,7 @@ from ..runtime import (
     loop_items,
     loop_items_grad,
     loop_items_tangent,
+    part_copy,
     power_slope,
     power_slope_exponent,
     prod_items_grad,
@@ -417,6 +418,7 @@ defrule("snapshot(x)", env={"snapshot": snapshot}, x="g", linear=True, creates=T
 #: the copy forward mode's code makes of a tangent another name shares before writing
 #: into it (see srcad.aliases): read again for second derivatives, a copy
 defrule("fresh_copy(x)", env={"fresh_copy": fresh_copy}, x="g", linear=True, creates=True)
+defrule("part_copy(x)", env={"part_copy": part_copy}, x="g", linear=True, creates=True)
 #: ``items * n`` of a list: a list ``n`` times as long.
 REPEAT = defrule(
     "repeated(x, n)",
