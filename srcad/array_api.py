@@ -197,7 +197,9 @@ class _Port:
         self.locations = {
             s.tag: s.loc for s in ir.walk(forward.body) if isinstance(s, ir.Assign) and s.tag
         }
-        self.where: Location = UNKNOWN_LOCATION
+        #: the user's line of the statement at hand (the def's, for srcad's own lines)
+        self.where: Location = Location(fn.source_file, fn.source_line, 0)
+        self.call_sites = fn.call_sites
         self.helpers: dict[str, tuple[ir.Name, bool] | None] = {}
 
     def bind(self, preferred: str, obj: Any) -> ir.Name:
@@ -335,7 +337,11 @@ class _Port:
         return ir.Call(func, args[:keep], (*by_name, *given))
 
     def stmt(self, s: ir.Stmt) -> ir.Stmt:
-        self.where = getattr(s, "loc", None) or self.locations.get(getattr(s, "tag", 0), self.where)
+        loc = getattr(s, "loc", None)
+        if loc is None or loc == UNKNOWN_LOCATION:
+            loc = self.locations.get(getattr(s, "tag", 0), UNKNOWN_LOCATION)
+        if loc != UNKNOWN_LOCATION:  # (a library's line: the user's call that reached it)
+            self.where = self.call_sites.get(loc, (loc,))[0]
         if isinstance(s, ir.If | ir.Loop):
             s = ir.with_blocks(s, [self.body(b) for b in ir.blocks_of(s)])
         fields = {

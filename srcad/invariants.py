@@ -4,9 +4,9 @@
 ``rate``, gives the same number in every iteration: the forward listing computes it
 once, before the loop (and the gradient's backward loop then adds its adjoint up,
 instead of recomputing or saving it every iteration). Only what cannot raise or differ
-moves: ``+``, ``-``, ``*`` and negation of constants and names the loop does not bind,
-in loops that change nothing in place (a write through a view of an operand would
-change it without binding it), and only values no in-place write may change: an array
+moves: ``+``, ``-``, ``*`` and negation of constants and names the loop does not bind
+and whose memory none of its in-place writes may change (a write through a view of an
+operand would change it without binding it), and only values no in-place write may change: an array
 made once is one object, where the loop made one per iteration (``[x * 1.0 for _ in
 range(3)]``, whose items are then written one by one).
 """
@@ -29,38 +29,59 @@ def hoist_invariants(fn: ir.Function) -> ir.Function:
     definitions = Counter(t for s in ir.walk(fn.body) for t in ir.targets_of(s))
     bound_once = {name for name, count in definitions.items() if count == 1}
     writes = [s.target for s in ir.walk(fn.body) if isinstance(s, ir.Assign) and s.in_place]
+    roots: dict[str, frozenset[str]] = {}
     if writes:  # (what an in-place write may change keeps its place, and its identity)
         roots = points_to(fn)
         bound_once -= {root for w in writes for root in roots.get(w, (w,))}
     functions = {**fn.free_objects, **fn.bindings}
-    body = _hoisted(tuple(fn.body), frozenset(bound_once), functions)
+    body = _hoisted(tuple(fn.body), frozenset(bound_once), functions, roots)
     return fn if body == tuple(fn.body) else fn.with_body(body)
 
 
 def _hoisted(
-    body: tuple[ir.Stmt, ...], movable: frozenset[str], functions: dict[str, object]
+    body: tuple[ir.Stmt, ...],
+    movable: frozenset[str],
+    functions: dict[str, object],
+    roots: dict[str, frozenset[str]],
 ) -> tuple[ir.Stmt, ...]:
     out: list[ir.Stmt] = []
     for stmt in body:
         blocks = ir.blocks_of(stmt)
         if blocks:
-            stmt = ir.with_blocks(stmt, (_hoisted(b, movable, functions) for b in blocks))
+            stmt = ir.with_blocks(
+                stmt, (_hoisted(b, movable, functions, roots) for b in blocks)
+            )
         if isinstance(stmt, ir.Loop):
-            moved, stmt = _invariants(stmt, movable, functions)
+            moved, stmt = _invariants(stmt, movable, functions, roots)
             out += moved
         out.append(stmt)
     return tuple(out)
 
 
 def _invariants(
-    loop: ir.Loop, movable: frozenset[str], functions: dict[str, object]
+    loop: ir.Loop,
+    movable: frozenset[str],
+    functions: dict[str, object],
+    roots: dict[str, frozenset[str]],
 ) -> tuple[list[ir.Assign], ir.Loop]:
     """The invariant assignments of ``loop``'s own body (not its branches), and the loop
-    without them (``movable``: the names bound once that no in-place write may change)."""
+    without them (``movable``: the names bound once that no in-place write may change;
+    ``roots``: the objects each name's memory may be, :func:`points_to`). A loop that
+    writes into an array in place (``s2[t] = v``) changes the objects that array may
+    be: names that may be one of them are bound by the loop, as far as this goes."""
     inside = (*loop.test, *loop.body)
-    if any(_changes_in_place(s) for s in ir.walk(inside)):
+    if any(_opaque(s) for s in ir.walk(inside)):
         return [], loop
     bound = {t for s in ir.walk(inside) for t in ir.targets_of(s)}
+    changed = {
+        root
+        for s in ir.walk(inside)
+        if isinstance(s, ir.Assign) and s.in_place
+        for root in roots.get(s.target, (s.target,))
+    }
+    if changed:
+        read = {n for s in ir.walk(inside) for n in ir.reads_of(s)}
+        bound |= {name for name in read if roots.get(name, {name}) & changed}
     bound |= {n for n in (loop.index, loop.counter, loop.exit_flag) if n}
     moved: list[ir.Assign] = []
     kept: list[ir.Stmt] = []
@@ -103,11 +124,11 @@ def _movable(
     )
 
 
-def _changes_in_place(stmt: ir.Stmt) -> bool:
-    """Whether ``stmt`` may change an object without binding a name to a new one."""
-    return (
-        isinstance(stmt, ir.Assign) and (stmt.in_place or stmt.logical)
-        or isinstance(stmt, ir.Python | ir.Enter | ir.Exit)  # (a try, np.errstate)
+def _opaque(stmt: ir.Stmt) -> bool:
+    """Whether ``stmt`` may change objects :func:`points_to` does not follow: a logical
+    line, plain Python (a ``try``), a ``with`` block's entry or exit (np.errstate)."""
+    return isinstance(stmt, ir.Assign) and stmt.logical or isinstance(
+        stmt, ir.Python | ir.Enter | ir.Exit
     )
 
 

@@ -16,6 +16,7 @@ from ..diagnostics import at_call_site
 from ..errors import SrcadError, UnsupportedSyntaxError, raise_all
 from ..frontend import FunctionSource, read_function
 from ..specialize import Keywords, Sized, specialize
+from ..stand_ins import read_instead
 from ..subset import check_supported, returns_problems
 from .made_objects import ending_in_return
 from .values import (
@@ -270,7 +271,8 @@ class Inlining(LoweringPart):
                 "rewrite the recursion as a loop",
                 where,
             )
-        source = read_function(callee, used_at=where)
+        read = read_instead(callee)  # (the code of a stand-in: the same values)
+        source = read_function(read, used_at=where)
         generated = getattr(callee, "__srcad__", None)  # a gradient srcad made
         if generated is not None:  # current while the helpers it inlined are
             self.dependencies.extend(generated.dependencies())
@@ -289,7 +291,7 @@ class Inlining(LoweringPart):
         # inactive (np.triu_indices(n)); otherwise the gradient reports why, at this line.
         start, saved_return = len(self.body), self._last_return
         try:
-            result = self.lower_source(scope, call, source, callee, target, partial)
+            result = self.lower_source(scope, call, source, read, target, partial)
         except SrcadError as error:
             del self.body[start:]
             self._last_return = saved_return
