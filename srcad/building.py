@@ -33,6 +33,7 @@ from .frontend import (
     without_aux,
 )
 from .lower import lower
+from .lower.values import fixed_function
 from .pipeline import (
     Gradient,
     all_current,
@@ -290,7 +291,10 @@ def _code_key(callee: Callee, aux: bool) -> tuple | None:
         TABLE.version,
         len(callee.args),
         tuple(callee.keywords),
-        tuple(id(v) for v in (*callee.args, *callee.keywords.values()) if records.is_record(v)),
+        tuple(
+            id(v) for v in (*callee.args, *callee.keywords.values())
+            if records.is_record(v) or fixed_function(v)
+        ),
     )
 
 
@@ -320,7 +324,7 @@ def build(
     callee = unbind(f)
     code_key = _code_key(callee, aux)
     if code_key is not None and examples:
-        code_key = (*code_key, tuple(sorted((n, class_signature(v)) for n, v in examples.items())))
+        code_key = (*code_key, tuple(sorted((n, example_key(v)) for n, v in examples.items())))
     key = _cache_key(code_key, wrt, mode, optimize)
     with _cache_lock:
         cached = _cache.get(key) if key is not None else None
@@ -741,13 +745,24 @@ def class_signature(value: Any, depth: int = 0) -> Any:
     return id(type(value))
 
 
+def example_key(value: Any) -> Any:
+    """What a gradient built for an example argument depends on: a function itself (srcad
+    reads its calls, and may inline its code; held, so that no other takes its id), an
+    object's classes (:func:`class_signature`)."""
+    return ("function", value) if fixed_function(value) else class_signature(value)
+
+
 def made_for_classes(
     built: dict[tuple, Any], make: Callable[[Mapping[str, Any]], Any], arguments: Mapping[str, Any]
 ) -> Any:
     """What ``make`` builds for the classes of the objects among ``arguments`` (by
-    parameter name), made once per tuple of classes and kept in ``built``."""
-    examples = {n: v for n, v in arguments.items() if records.is_record(v) or _of_records(v)}
-    key = tuple((n, class_signature(v)) for n, v in examples.items())
+    parameter name), and for the functions among them, made once per tuple of classes
+    and functions and kept in ``built``."""
+    examples = {
+        n: v for n, v in arguments.items()
+        if records.is_record(v) or _of_records(v) or fixed_function(v)
+    }
+    key = tuple((n, example_key(v)) for n, v in examples.items())
     made = built.get(key)
     if made is None:
         made = built[key] = make(examples)
@@ -780,6 +795,7 @@ def by_argument_classes(f: Callable, make: Callable[[Mapping[str, Any]], Any]) -
     def built_for(*args: Any, **kwargs: Any) -> Any:
         """The gradient built for the classes of these arguments."""
         bound = signature.bind_partial(*callee.args, *args, **callee.keywords, **kwargs)
+        bound.apply_defaults()  # (def loss(x, act=np.tanh): the default is the function)
         return made_for_classes(built, made_and_shown, bound.arguments)
 
     def gradient(*args: Any, **kwargs: Any) -> Any:

@@ -190,8 +190,9 @@ def _missing_rule(stmt: ir.Assign, fn: ir.Function | None) -> SrcadError:
             "the class whose `__call__` it runs (or the function) when it compiles"
         )
         hint = (
-            f"annotate it with its class (`{value.func.id}: Model`), or pass the function "
-            "to a helper srcad inlines, called with the function as an argument"
+            f"fix the function when you make the derivative (`functools.partial(f, "
+            f"{value.func.id}=np.tanh)`), or annotate an object with its class "
+            f"(`{value.func.id}: Model`)"
         )
     elif isinstance(value, ir.Call) and (instead := _container_instead(value, fn)):
         what = (

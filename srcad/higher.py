@@ -181,10 +181,14 @@ def _by_primal_classes(
     refusal of one build for all classes, which the transforms that need one raise
     (:func:`_one_tangent_function`)."""
     names = _parameter_order(f)
+    defaults = {  # (def loss(x, act=np.tanh) called with x alone: the default's function)
+        p.name: p.default for p in source_signature(f).parameters.values()
+        if p.default is not p.empty
+    }
     built: dict[tuple, Callable[..., Any]] = {}
 
     def tangent_by_classes(primals: Any, tangents: Any, *args: Any, **kwargs: Any) -> Any:
-        made = made_for_classes(built, make, dict(zip(names, primals)))
+        made = made_for_classes(built, make, {**defaults, **dict(zip(names, primals))})
         return made(primals, tangents, *args, **kwargs)
 
     return _carrying(tangent_by_classes, __wrapped__=f, unknown_classes=unknown_classes)

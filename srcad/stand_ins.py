@@ -32,8 +32,9 @@ def cumulative_trapezoid(
 
 #: (module, qualified name) of a function -> the function srcad reads instead
 READ_INSTEAD: dict[tuple[str, str], Any] = {
-    ("scipy.integrate._quadrature", "trapezoid"): getattr(np, "trapezoid", None)
-    or np.trapz,  # (numpy before 2.0)
+    ("scipy.integrate._quadrature", "trapezoid"): (
+        np.trapezoid if hasattr(np, "trapezoid") else np.trapz  # type: ignore[attr-defined]
+    ),  # (numpy before 2.0: trapz)
     ("scipy.integrate._quadrature", "cumulative_trapezoid"): cumulative_trapezoid,
 }
 

@@ -41,7 +41,16 @@ from .objects import Objects
 from .operations import Operations, is_method_rule
 from .resolve import Resolver
 from .statements import Statements
-from .values import RAISED, LoopContext, Scope, TupleValue, assigned_names
+from .values import (
+    RAISED,
+    LoopContext,
+    Scope,
+    Static,
+    TupleValue,
+    assigned_names,
+    fixed_function,
+    returning,
+)
 from .with_try import WithTry
 
 
@@ -407,6 +416,12 @@ class Lowerer(
         for param in (*params, *kwonly):
             scope.env[param] = ir.Name(self.names.own(param))
             self.parameter_names.add(scope.env[param].id)
+        # (partial(loss, act=np.tanh), or loss(x, np.tanh) when srcad builds the gradient
+        # for the function a call passes: calls of `act` are calls of np.tanh)
+        for param, value in {**self.root.examples, **self.root.fixed}.items():
+            if fixed_function(value):
+                reference = self.helper_ref(param, value)
+                scope.statics[param] = Static(value, reference, returning(value))
         result, return_node = self.lower_body(scope, self._lazy(lambda: self.names.fresh(fn.name)))
         loc = (
             self.root.location(return_node)

@@ -4,8 +4,10 @@ items, markers, and the base of the lowerer's parts."""
 from __future__ import annotations
 
 import ast
+import functools
 import inspect
 import random
+import types
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -183,6 +185,15 @@ def list_key(value: Any) -> Any:
 
 #: modules whose functions, and whose objects' methods, draw random numbers
 _RANDOM_MODULES = ("random", "numpy.random", "secrets")
+
+
+def fixed_function(value: Any) -> bool:
+    """Whether ``value``, an argument a bound method or a ``functools.partial`` fixes, is a
+    function srcad reads calls of when it compiles (``act=np.tanh``): a function, a
+    builtin or numpy's ufunc; not a class, not an object with fields."""
+    return isinstance(
+        value, types.FunctionType | types.BuiltinFunctionType | np.ufunc | functools.partial
+    )
 
 
 def may_change_state(callee: Any) -> bool:
