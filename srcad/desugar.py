@@ -587,6 +587,19 @@ def keyed_sort_in_place(node: ast.AST) -> TypeGuard[ast.Call]:
     )
 
 
+def extreme_or_default(node: ast.AST) -> bool:
+    """``max(xs, default=d)`` or ``min(xs, default=d)`` (a ``key=`` too, maybe)."""
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id in ("max", "min")
+        and len(node.args) == 1
+        and not isinstance(node.args[0], ast.Starred)
+        and "default" in {k.arg for k in node.keywords}
+        and {k.arg for k in node.keywords} <= {"key", "default"}
+    )
+
+
 def keyed_extreme(node: ast.AST) -> bool:
     """``max(xs, key=f)`` or ``min(xs, key=f)``, or of several arguments: ``max(a, b,
     key=f)`` (see :func:`desugar`)."""
@@ -1096,6 +1109,8 @@ class _Comprehensions(ast.NodeTransformer):
             node.keywords = [k for k in node.keywords if k.arg != "key"]
         if reduce_call(node):
             return self.reduced(node)
+        if extreme_or_default(node) and ast.unparse(node.func) not in self.shadowed:
+            return self.extreme_or_default(node)
         if keyed_extreme(node) and ast.unparse(node.func) not in self.shadowed:
             if len(node.args) > 1:  # max(a, b, key=f): as max([a, b], key=f), the same choice
                 node.args = [_located(ast.List(node.args, ast.Load()), node)]
@@ -1167,6 +1182,30 @@ class _Comprehensions(ast.NodeTransformer):
             _located(loop, node),
         ]
         return _located(ast.Name(made, ast.Load()), node)
+
+    def extreme_or_default(self, node: ast.Call) -> ast.expr:
+        """``max(xs, default=d)``: ``items = list(xs)`` (a comprehension's items: its
+        list), hoisted; the expression is ``max(items) if len(items) else d`` (with the
+        ``key=`` given)."""
+        (given,) = node.args
+        items = _fresh("items", self.used)
+        self.temporaries.add(items)
+        made: ast.expr = (
+            ast.ListComp(given.elt, given.generators)
+            if isinstance(given, ast.GeneratorExp)
+            else ast.Call(ast.Name("list", ast.Load()), [given], [])
+        )
+        self.hoisted += self.rewrite([_located(ast.Assign([ast.Name(items, ast.Store())], made),
+                                               node)])
+        options = {k.arg: k.value for k in node.keywords}
+        extreme = ast.Call(
+            ast.Name(node.func.id, ast.Load()),  # type: ignore[attr-defined]
+            [ast.Name(items, ast.Load())],
+            [ast.keyword("key", options["key"])] if "key" in options else [],
+        )
+        count = ast.Call(ast.Name("len", ast.Load()), [ast.Name(items, ast.Load())], [])
+        chosen = ast.IfExp(count, extreme, options["default"])
+        return self.visit(ast.fix_missing_locations(_located(chosen, node)))
 
     def extreme(self, node: ast.Call) -> ast.expr:
         """``max(xs, key=f)``: the first item whose key is largest (``min``: smallest), by
@@ -1590,7 +1629,7 @@ def desugar(fn: ast.FunctionDef) -> ast.FunctionDef:
                 comprehensions = functional = True
             elif (
                 keyed_extreme(node) or keyed_sort(node) or keyed_sort_in_place(node)
-                or dict_call(node)
+                or dict_call(node) or extreme_or_default(node)
             ):
                 comprehensions = True
             if isinstance(node.func, ast.Attribute) and node.func.attr in CHANGING_METHODS:

@@ -22,7 +22,8 @@ from .rules.table import is_method_rule
 def no_rule_error(stmt: ir.Assign, fn: ir.Function | None = None) -> SrcadError:
     """Why the active statement ``stmt`` of ``fn`` cannot be differentiated: the reason
     srcad could not read the function it calls, or the missing rule."""
-    if fn is not None and stmt.loc in fn.refusals:
+    called = _called_attribute(stmt.value, fn) if fn is not None else None
+    if fn is not None and stmt.loc in fn.refusals and not _draws_at_random(called):
         error = fn.refusals[stmt.loc]
     else:
         error = _missing_rule(stmt, fn)
@@ -203,6 +204,17 @@ def _missing_rule(stmt: ir.Assign, fn: ir.Function | None) -> SrcadError:
             f"{instead}; docs/supported-python.md lists the containers and iterators srcad "
             "follows"
         )
+    elif isinstance(value, ir.Call) and _draws_at_random(_called_attribute(value, fn)):
+        what = (
+            f"`{_spelled(value.func, fn)}(...)` draws from a distribution set by a value "
+            "srcad differentiates: srcad differentiates what the program does with a draw, "
+            "not the draw itself"
+        )
+        hint = (
+            "draw from the fixed distribution and move and scale it yourself (the "
+            "reparameterization): `mu + sigma * random.gauss(0.0, 1.0)`, "
+            "`loc + scale * rng.standard_normal(n)`, `low + (high - low) * rng.random()`"
+        )
     elif isinstance(value, ir.Call):
         what = (
             f"`{_spelled(value.func, fn)}` has no derivative rule and no Python source srcad "
@@ -219,6 +231,18 @@ def _missing_rule(stmt: ir.Assign, fn: ir.Function | None) -> SrcadError:
         what = f"{_described(value)} has no derivative rule"
         hint = "rewrite it with supported operations or register a rule with srcad.defrule"
     return NoRuleError(what, hint, stmt.loc)
+
+
+def _draws_at_random(called: Any) -> bool:
+    """Whether ``called`` draws random numbers: a function or method of Python's
+    ``random`` or of ``numpy.random`` (a Generator's too)."""
+    if called is None:
+        return False
+    owner = getattr(called, "__self__", None)
+    module = getattr(called, "__module__", None) or getattr(type(owner), "__module__", "")
+    return isinstance(module, str) and (
+        module in ("random", "numpy.random") or module.startswith("numpy.random.")
+    )
 
 
 def _bound_by_plain_python(func: ir.Expr, fn: ir.Function | None) -> bool:
@@ -265,6 +289,25 @@ def _called_object(value: ir.Expr, fn: ir.Function) -> Any:
         name = value.func.id
         return fn.free_objects.get(name, fn.bindings.get(name))
     return None
+
+
+def _called_attribute(value: ir.Expr, fn: ir.Function | None) -> Any:
+    """The object a call calls, when it is a global or a closure variable, or an
+    attribute of one (``random.gauss``, ``rng.normal``: read, which runs no code of a
+    module; an object's method is bound)."""
+    if fn is None or not isinstance(value, ir.Call):
+        return None
+    names = tuple(_spelled(value.func, fn).split("."))  # (t1 = rng.normal: rng.normal)
+    if not all(n.isidentifier() for n in names) or names[0] not in {
+        **fn.free_objects, **fn.bindings
+    }:
+        return None
+    found = fn.free_objects.get(names[0], fn.bindings.get(names[0]))
+    for name in names[1:]:
+        if not isinstance(found, types.ModuleType | np.random.Generator | np.random.RandomState):
+            return None
+        found = getattr(found, name, None)
+    return found
 
 
 #: What to write instead of a container or iterator maker srcad does not follow.

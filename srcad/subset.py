@@ -16,6 +16,7 @@ from .desugar import (
     CHANGING_METHODS,
     changed_by,
     endless,
+    extreme_or_default,
     keyed_extreme,
     keyed_sort,
     keyed_sort_in_place,
@@ -818,8 +819,12 @@ class _Checker(ast.NodeVisitor):
                 for arg in node.args[1:]:
                     self.visit(arg)
                 return
-            if keyed_extreme(node) and isinstance(node.keywords[0].value, ast.Lambda):
-                self.visit(node.keywords[0].value.body)  # (max(xs, key=lambda x: ...))
+            if (keyed_extreme(node) or extreme_or_default(node)) and any(
+                isinstance(k.value, ast.Lambda) for k in node.keywords
+            ):  # (max(xs, key=lambda x: ...), default=d too)
+                for keyword in node.keywords:
+                    value = keyword.value
+                    self.visit(value.body if isinstance(value, ast.Lambda) else value)
                 for arg in node.args:
                     self.visit(arg)
                 return

@@ -10,6 +10,7 @@ import contextlib
 import itertools
 import math
 import os
+import random
 import sys
 import types
 from math import ulp
@@ -612,3 +613,26 @@ def test_a_name_given_one_module_then_another_reads_each_in_turn():
     with the other ways of reaching a module; stop 37 reads each binding in turn)."""
     (dx,) = check_four_ways(module_assigned_twice, np.array([0.5, -1.0]))
     assert np.array_equal(dx, [1.0, -2.0])
+
+
+def _gauss_draw(mu, sigma):
+    random.seed(0)
+    return random.gauss(mu, sigma) ** 2
+
+
+_RNG = np.random.default_rng(0)
+
+
+def _rng_draw(mu, sigma):
+    return np.sum(_RNG.normal(mu, sigma, size=3) ** 2)
+
+
+@pytest.mark.parametrize("f, spelled", [(_gauss_draw, "random.gauss"), (_rng_draw, "_RNG.normal")])
+def test_a_draw_of_a_differentiated_distribution_says_to_reparameterize(f, spelled):
+    """Round 65b: `random.gauss(mu, sigma)` was refused as having no Python source."""
+    with pytest.raises(srcad.NoRuleError) as caught:
+        srcad.grad(f)(0.3, 1.2)
+    message = str(caught.value)
+    assert f"`{spelled}(...)` draws from a distribution set by a value" in message
+    assert "mu + sigma * random.gauss(0.0, 1.0)" in message
+    assert caught.value.lineno == f.__code__.co_firstlineno + (2 if f is _gauss_draw else 1)

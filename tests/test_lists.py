@@ -1721,3 +1721,25 @@ def test_del_of_an_item_of_a_list_two_names_hold_says_del():
     with pytest.raises(srcad.SrcadError, match="`del` would change both") as caught:
         srcad.grad(_deleted_through_one_name)(1.5)
     assert caught.value.lineno == marker_line(__file__, "del-shared")
+
+
+def largest_square_or_floor(xs, floor):
+    return max((x * x for x in xs if x > 0.0), default=floor) + min(xs, default=0.0)
+
+
+def nearest_by_key(xs, target):
+    return max(xs, key=lambda v: -abs(v - target), default=target) * 2.0
+
+
+def test_max_and_min_with_a_default():
+    """``max(..., default=d)`` and ``min`` (round 65b: refused for the keyword): the
+    default where there are no items, with its gradient, else the extreme item's."""
+    got = check_four_ways(largest_square_or_floor, [0.5, -1.5, 1.2], 0.3)
+    assert got == (pytest.approx([0.0, 1.0, 2.4]), 0.0)
+    got = check_four_ways(largest_square_or_floor, [-0.5, -1.5], 0.3)  # (no item passes)
+    assert got == (pytest.approx([0.0, 1.0]), 1.0)
+    assert srcad.grad(largest_square_or_floor, wrt=1)([], 0.3) == 1.0
+    assert check_four_ways(nearest_by_key, [0.1, 0.9, 2.0], 1.0) == (
+        pytest.approx([0.0, 2.0, 0.0]), 0.0
+    )
+    assert srcad.grad(nearest_by_key, wrt=1)([], 1.0) == 2.0

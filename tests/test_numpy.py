@@ -1995,3 +1995,28 @@ def test_reading_through_flat_is_refused_with_the_view_to_use():
         srcad.grad(reads_flat)(np.arange(6.0).reshape(2, 3))
     assert info.value.lineno == marker_line(__file__, "flat read")
     assert "X.reshape(-1)[2]" in info.value.hint
+
+
+def log_floor(y):
+    return np.sum(np.nan_to_num(np.log(y), nan=0.0, neginf=-10.0, posinf=10.0) * y)
+
+
+def binned(x):
+    return np.sum(np.floor_divide(x, 0.3) * x)
+
+
+def integral_either_way(y, x):
+    # (numpy 2 has trapezoid; trapz, the other branch, is gone: it is not read)
+    return np.trapezoid(y, x) if hasattr(np, "trapezoid") else np.trapz(y, x)
+
+
+def test_nan_to_num_with_keywords_floor_divide_and_a_hasattr_branch():
+    """Round 65a refusals: np.nan_to_num's replacement values, np.floor_divide (as `//`),
+    and the branch a module's hasattr decides when srcad compiles."""
+    y = np.array([0.5, 2.0, 3.0])
+    got = check_four_ways(log_floor, y)
+    np.testing.assert_allclose(got[0], np.log(y) + 1.0, rtol=1e-12)
+    got = check_four_ways(binned, np.array([0.5, 2.0]))
+    np.testing.assert_allclose(got[0], [1.0, 6.0])
+    got = check_four_ways(integral_either_way, y, np.array([0.0, 0.5, 1.5]), wrt=(0,))
+    np.testing.assert_allclose(got[0], [0.25, 0.75, 0.5])

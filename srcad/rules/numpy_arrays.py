@@ -442,7 +442,12 @@ for _name in ("int8", "int16", "int32", "int64", "intp", "uint8", "uint16", "uin
               "bool_"):
     defrule(f"np.{_name}(x)", env=NP, x=None)
 #: NaN to 0 and infinities to the largest floats: the identity where ``x`` is finite
-defrule("np.nan_to_num(x)", env=ENV, x="np.where(np.isfinite(x), g, 0.0)", elementwise=True)
+#: (the values put in for them, ``nan=``, ``posinf=``, ``neginf=``, are constants here)
+defrule("np.nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None)", env=ENV,
+        x="np.where(np.isfinite(x), g, 0.0)", copy=None, nan=None, posinf=None, neginf=None,
+        elementwise=True)
+#: floor division: piecewise constant in both (as ``x // y``)
+defrule("np.floor_divide(x, y)", env=NP, x=None, y=None, elementwise=True, broadcasting=True)
 
 # ---------------------------------------------------------------- joining
 defrule(
