@@ -492,6 +492,18 @@ def mapped_call(node: ast.AST) -> bool:
     )
 
 
+def filtered_call(node: ast.AST) -> bool:
+    """``filter(f, xs)`` (``filter(None, xs)``): a generator of the items ``f`` keeps."""
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "filter"
+        and len(node.args) == 2
+        and not node.keywords
+        and not any(isinstance(a, ast.Starred) for a in node.args)
+    )
+
+
 def reduce_call(node: ast.AST) -> bool:
     """``functools.reduce(f, xs)`` or ``reduce(f, xs, start)`` (see :func:`desugar`)."""
     if not isinstance(node, ast.Call) or node.keywords or not 2 <= len(node.args) <= 3:
@@ -700,6 +712,14 @@ class _Functional(ast.NodeTransformer):
             pairs = ast.Tuple([ast.Name(n, ast.Store()) for n in names], ast.Store())
             pair = ast.Tuple([ast.Name(n, ast.Load()) for n in names], ast.Load())
             return _located(ast.ListComp(pair, [ast.comprehension(pairs, zipped, [], 0)]), node)
+        if filtered_call(node):
+            function, iterable = node.args
+            item = _fresh("item", self.used)
+            kept: ast.expr = ast.Name(item, ast.Load())
+            if not (isinstance(function, ast.Constant) and function.value is None):
+                kept = _applied(function, [ast.Name(item, ast.Load())], self.used)
+            loop = ast.comprehension(ast.Name(item, ast.Store()), iterable, [kept], 0)
+            return _located(ast.GeneratorExp(ast.Name(item, ast.Load()), [loop]), node)
         if not mapped_call(node):
             return node
         function, *iterables = node.args
@@ -1624,7 +1644,7 @@ def desugar(fn: ast.FunctionDef) -> ast.FunctionDef:
         elif isinstance(node, ast.Call):
             if (
                 mapped_call(node) or reduce_call(node) or dict_view_consumed(node)
-                or listed_zip(node)
+                or listed_zip(node) or filtered_call(node)
             ):
                 comprehensions = functional = True
             elif (

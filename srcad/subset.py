@@ -17,6 +17,7 @@ from .desugar import (
     changed_by,
     endless,
     extreme_or_default,
+    filtered_call,
     keyed_extreme,
     keyed_sort,
     keyed_sort_in_place,
@@ -814,7 +815,9 @@ class _Checker(ast.NodeVisitor):
                     "`**` unpacking in calls is not supported",
                     "pass keyword arguments one by one",
                 )
-            if (mapped_call(node) or reduce_call(node)) and isinstance(node.args[0], ast.Lambda):
+            if (mapped_call(node) or reduce_call(node) or filtered_call(node)) and isinstance(
+                node.args[0], ast.Lambda
+            ):
                 self.visit(node.args[0].body)  # (its body takes the call's place: desugar)
                 for arg in node.args[1:]:
                     self.visit(arg)

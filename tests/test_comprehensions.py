@@ -654,3 +654,19 @@ def test_a_comprehension_bound_to_the_name_it_reads_can_be_changed():
     assert value == doubled_then_changed([1.5, 2.0]) == 25.0
     assert gradient == pytest.approx([12.0, 8.0], rel=1e-14)
     check_four_ways(doubled_then_changed, [1.5, 2.0])
+
+
+def _positive(v):
+    return v > 0.0
+
+
+def kept_by_filter(xs, c):
+    kept = list(filter(lambda v: abs(v) > c, xs))
+    return sum(filter(_positive, xs)) + sum(kept) * c + len(list(filter(None, [0.0, c])))
+
+
+def test_filter_is_a_generator_of_the_items_kept():
+    """``filter(f, xs)`` (and ``filter(None, xs)``; round 65b: refused as a loop over
+    something srcad does not run over)."""
+    got = check_four_ways(kept_by_filter, [0.5, -1.5, 2.0], 0.7)
+    assert got == (pytest.approx([1.0, 0.7, 1.7]), 0.5)
