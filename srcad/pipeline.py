@@ -316,6 +316,14 @@ def _made_zero_safe(version: Version, forward: ir.Function) -> Version | None:
     return emitted(replace(safe, name=f"{variant.name}_zero_safe"), forward, origin)
 
 
+#: how to get the second derivatives srcad builds (from forward-mode code)
+_AGAIN_HINT = (
+    "differentiate it at most twice: grad of grad, hessian, hvp, jvp or jacobian of its "
+    "grad are built from its forward-mode code; for an inner gradient step, write that "
+    "gradient out in the function (`2 * X.T @ (X @ w - y)`)"
+)
+
+
 @dataclass(frozen=True)
 class Version:
     """One generated gradient function: its IR and its compiled code."""
@@ -667,18 +675,18 @@ class Gradient:
             raise UnsupportedSyntaxError(
                 "third and higher derivatives of a function with loops are not supported "
                 "(nor second derivatives of its value_and_grad, or with keyword-only "
-                "parameters)",
-                "differentiate it at most twice: grad of grad, hessian, hvp, jvp or "
-                "jacobian of its grad are built from its forward-mode code",
+                "parameters, or through a call of its srcad gradient inside another "
+                "function, such as an inner gradient step)",
+                _AGAIN_HINT,
                 where,
             )
         if obstacle == "arrays":
             raise UnsupportedSyntaxError(
                 "third and higher derivatives of a function of numpy arrays are not "
                 "supported (nor second derivatives of its value_and_grad, or with "
-                "keyword-only parameters)",
-                "differentiate it at most twice: grad of grad, hessian, hvp, jvp or "
-                "jacobian of its grad are built from its forward-mode code",
+                "keyword-only parameters, or through a call of its srcad gradient inside "
+                "another function, such as an inner gradient step)",
+                _AGAIN_HINT,
                 where,
             )
         source = emit.function(version.ir.with_body(body, on_float_error=None))
