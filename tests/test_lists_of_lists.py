@@ -179,3 +179,32 @@ def test_a_row_a_builtin_returns_is_a_holder():
     assert largest_row_kept(3.0) == 3.0
     with pytest.raises(srcad.SrcadError, match="top = max"):
         srcad.grad(largest_row_kept)(3.0)
+
+
+def trinomial_like(p, x):
+    levels = [[0.0] * (2 * i + 1) for i in range(4)]
+    for j in range(7):
+        levels[3][j] = math.sin(x * (j + 1))
+    for i in range(2, -1, -1):
+        for j in range(2 * i + 1):
+            nxt = levels[i + 1]  # (a row named to read it, while other rows are written)
+            levels[i][j] = p * nxt[j] + (1 - 2 * p) * nxt[j + 1] + p * levels[i + 1][j + 2]
+    return levels[0][0]
+
+
+def named_row_read_after_a_write(x):
+    R = [[0.0, 0.0] for _ in range(2)]
+    row = R[0]
+    R[1][0] = x
+    R[0][1] = x * 2.0  # (the named row changes before it is read)
+    return row[1]
+
+
+def test_a_row_named_to_read_its_items():
+    """``nxt = levels[i + 1]`` read only by items, before any row changes (round 66's
+    trinomial tree was refused); a named row read after a write into a row is still
+    refused (Python's name sees the change)."""
+    check_four_ways(trinomial_like, 0.3, 0.7)
+    assert named_row_read_after_a_write(3.0) == 6.0
+    with pytest.raises(srcad.SrcadError, match="row = R"):
+        srcad.grad(named_row_read_after_a_write)(3.0)

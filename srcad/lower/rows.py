@@ -143,6 +143,8 @@ def _keeps_rows_private(
         )
     if isinstance(row_user, ast.Return):
         return True
+    if isinstance(row_user, ast.Assign) and row_user.value is parent:  # nxt = R[i + 1]
+        return _row_named_for_reading(row_user, node.id, parents)
     if isinstance(row_user, ast.For) and row_user.iter is parent:  # for v in R[i]: ...
         return _loop_only_reads(parent, node.id, parents)
     return isinstance(row_user, ast.Call) and parent in row_user.args and (
@@ -179,6 +181,68 @@ def _loop_only_reads(iterated: ast.expr, name: str, parents: dict[ast.AST, ast.A
     return not any(
         isinstance(n, ast.Name) and n.id in bound and id(n) not in inside
         for n in astwalk.walk(function)
+    )
+
+
+def _row_named_for_reading(
+    assign: ast.Assign, table: str, parents: dict[ast.AST, ast.AST]
+) -> bool:
+    """Whether ``name = R[i]`` (``assign``) names a row only to read its items while no
+    row of ``R`` changes: ``name`` is bound there alone, read only by items (or whole by
+    ``len``, ``sum``...) in the statements after it in its block, and no row of ``R`` is
+    written before the last of them (in the last one, only after its value is read:
+    ``R[i][j] = ... name[j + 1]``)."""
+    if len(assign.targets) != 1 or not isinstance(assign.targets[0], ast.Name):
+        return False
+    name = assign.targets[0].id
+    function: ast.AST = assign
+    while function in parents:
+        function = parents[function]
+    block = next(
+        (body for field in ("body", "orelse", "finalbody")
+         if isinstance(body := getattr(parents.get(assign), field, None), list)
+         and assign in body),
+        None,
+    )
+    if block is None:
+        return False
+    later = block[block.index(assign) + 1:]
+    reads_by_statement = [
+        [n for n in astwalk.walk(stmt) if isinstance(n, ast.Name) and n.id == name]
+        for stmt in later
+    ]
+    everywhere = [n for n in astwalk.walk(function) if isinstance(n, ast.Name) and n.id == name]
+    if len(everywhere) != 1 + sum(map(len, reads_by_statement)):  # (bound here alone, and
+        return False  # read in these statements alone)
+    using = [k for k, reads in enumerate(reads_by_statement) if reads]
+    if not using:
+        return True
+    last = using[-1]
+    if any(_writes_rows(stmt, table) for stmt in later[:last]):
+        return False
+    for reads in reads_by_statement:
+        for read in reads:
+            user = parents.get(read)
+            item = isinstance(user, ast.Subscript) and user.value is read and isinstance(
+                user.ctx, ast.Load
+            )
+            whole = isinstance(user, ast.Call) and read in user.args and _consumes(user)
+            if not (item or whole):
+                return False
+    final = later[last]
+    if not _writes_rows(final, table):
+        return True
+    if not isinstance(final, ast.Assign | ast.AugAssign):
+        return False
+    inside = {id(n) for n in astwalk.walk(final.value)}  # (R[i][j] = ... name[j + 1]: the
+    return all(id(read) in inside for read in reads_by_statement[last])  # value, read first)
+
+
+def _writes_rows(node: ast.AST, table: str) -> bool:
+    """Whether ``node`` writes into a row of ``table`` anywhere (``table[i][j] = v``)."""
+    return any(
+        (root := _row_write_root(n)) is not None and root.id == table
+        for n in astwalk.walk(node)
     )
 
 

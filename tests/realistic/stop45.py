@@ -153,9 +153,7 @@ CASES = [
                       [list(r) for r in rng.normal(size=(4, 2))]), wrt=(0, 2)),
     Case("trinomial_put", trinomial_put,
          lambda rng: (0.95 + 0.1 * rng.random(), 0.2 + 0.1 * rng.random(), 0.03), wrt=(0, 1, 2),
-         expect="LOCATED", bad="levels[steps][j]",
-         note="a row named (`nxt = levels[i + 1]`) while the table is written: refused, "
-         "naming that line (a rule that follows named rows is left open)"),
+         note="a row named (`nxt = levels[i + 1]`) to read its items while others are written"),
     Case("gauss_seidel_plate", gauss_seidel_plate,
          lambda rng: (list(1.0 + rng.random(2)), 1.0 + rng.random()), wrt=(0, 1)),
     Case("lu_log_det", lu_log_det,
