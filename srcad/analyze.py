@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeGuard
 
 from . import ir, pycode
-from .rules.scalar import FIELD, ITEM, ITERATING_READS, LOOP_ITEMS, SORTED
+from .rules.scalar import FIELD, ITEM, ITERATING_READS, LOOP_ITEMS, REPLACE, SORTED
 from .rules.table import COPY
 
 
@@ -407,9 +407,11 @@ def number_kinds(fn: ir.Function, given_as: Mapping[str, int] | None = None) -> 
             return all(isinstance(o, ir.Name) and o.id in rows for o in stmt.operands)
         if not (rule.holds or rule.sequences and _slice_read(stmt)):
             return False
-        return all(  # (rows where the rule wants a sequence; items or options else)
-            isinstance(o, ir.Name) and o.id in rows
+        return all(  # (rows where the rule wants a sequence; items or options else; the
+            isinstance(o, ir.Name) and o.id in rows  # position of list_replaced a number)
             if p in rule.sequences
+            else scalar(o)
+            if rule is REPLACE and p == "i"
             else (isinstance(o, ir.Const) or isinstance(o, ir.Name) and o.id in sequences)
             if rule.holds
             else scalar(o) or bounds(o)  # (a slice's bounds)
