@@ -655,12 +655,22 @@ def _compiled(built: Any, user_function: types.FunctionType) -> Any:
     names = floats.params + floats.kwonly
     positions = [names.index(name) for name in built.wrt]
     signature = inspect.signature(user_function)
+    defaults = [signature.parameters[n].default for n in names]
+    filled = {  # (arguments given by position, the rest left at their defaults: no bind)
+        k: tuple(defaults[k:])
+        for k in range(len(names))
+        if all(d is not inspect.Parameter.empty for d in defaults[k:])
+        and all(signature.parameters[n].kind is not inspect.Parameter.KEYWORD_ONLY
+                for n in names[:k])
+    }
     preallocates = bool(_preallocated(guard_free, numba_types.kinds(floats, guard_free)))
     read_as_lists = read_as_lists_in(floats)
     running = [listing(preallocate=preallocates)]
 
     def gradient(*args: Any, **kwargs: Any) -> Any:
-        if kwargs or len(args) != len(names):  # (numba takes every argument by position)
+        if not kwargs and len(args) in filled:
+            args = (*args, *filled[len(args)])
+        elif kwargs or len(args) != len(names):  # (numba takes every argument by position)
             bound = signature.bind(*args, **kwargs)
             bound.apply_defaults()
             args = tuple(bound.arguments[name] for name in names)
