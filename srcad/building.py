@@ -110,6 +110,9 @@ def with_fixed(fn: Any, callee: Callee, f: Any) -> Any:
         return fn
     if callee.method:
         return types.MethodType(fn, callee.args[0])  # (its attributes are fn's)
+    statics = {k: v for k, v in callee.keywords.items() if fixed_function(v)}
+    if statics:  # (srcad read calls of these as calls of the functions the partial fixes)
+        fn = _keeping_fixed_functions(fn, statics)
     bound = functools.partial(fn, *callee.args, **callee.keywords)
     for name in (
         "forward_source", "backward_source", "tangent_source", "compiled_source", "__srcad__",
@@ -119,6 +122,28 @@ def with_fixed(fn: Any, callee: Callee, f: Any) -> Any:
             setattr(bound, name, getattr(fn, name))
     bound.__wrapped__ = f  # type: ignore[attr-defined]  # (a partial's own attribute)
     return bound
+
+
+def _keeping_fixed_functions(fn: Any, statics: dict[str, Any]) -> Any:
+    """``fn`` refusing a call that gives another function for a keyword the partial fixes
+    to one (``partial(loss, act=np.cos)(x, act=np.sin)``): srcad read the calls of that
+    parameter as calls of the fixed function."""
+
+    @functools.wraps(fn)
+    def keeping(*args: Any, **kwargs: Any) -> Any:
+        for name, fixed in statics.items():
+            if name in kwargs and kwargs[name] is not fixed:
+                raise WrtError(
+                    f"`{name}` is fixed to {getattr(fixed, '__name__', fixed)!r} by the "
+                    "functools.partial srcad differentiated, which read the calls of "
+                    f"`{name}` as calls of it; this call gives another function",
+                    f"differentiate a partial of that function "
+                    f"(`functools.partial(f, {name}=...)`)",
+                    _call_site(),
+                )
+        return fn(*args, **kwargs)
+
+    return keeping
 
 
 def underlying_arguments(
@@ -747,9 +772,56 @@ def class_signature(value: Any, depth: int = 0) -> Any:
 
 def example_key(value: Any) -> Any:
     """What a gradient built for an example argument depends on: a function itself (srcad
-    reads its calls, and may inline its code; held, so that no other takes its id), an
-    object's classes (:func:`class_signature`)."""
-    return ("function", value) if fixed_function(value) else class_signature(value)
+    reads its calls, and may inline its code; held, so that no other takes its id) and
+    what its code reads as it is now (:func:`_function_state`), an object's classes
+    (:func:`class_signature`)."""
+    if fixed_function(value):
+        return ("function", value, _function_state(value))
+    return class_signature(value)
+
+
+class _Same:
+    """An object in a key, equal to itself only (and held by the key)."""
+
+    __slots__ = ("obj",)
+
+    def __init__(self, obj: Any) -> None:
+        self.obj = obj
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Same) and other.obj is self.obj
+
+    def __hash__(self) -> int:
+        return id(self.obj)
+
+
+def _function_state(value: Any, depth: int = 0) -> Any:
+    """A function's code, defaults and closure cells as they are now (numbers by value,
+    other objects by identity): a closure of one ``def`` with another captured value (an
+    annealed temperature), changed defaults or code make another gradient."""
+    function = value.func if isinstance(value, functools.partial) else value
+    if not isinstance(function, types.FunctionType) or depth > 4:
+        return None
+    cells = []
+    for cell in function.__closure__ or ():
+        try:
+            cells.append(cell.cell_contents)
+        except ValueError:  # (an empty cell)
+            cells.append(None)
+    parts = (*(function.__defaults__ or ()), *(function.__kwdefaults__ or {}).items(), *cells)
+    if isinstance(value, functools.partial):
+        parts += (*value.args, *value.keywords.items())
+
+    def of(item: Any) -> Any:
+        if item is None or type(item) in (int, float, complex, bool, str, bytes):
+            return item
+        if isinstance(item, tuple):
+            return tuple(of(i) for i in item)
+        if isinstance(item, types.FunctionType | functools.partial):
+            return (_Same(item), _function_state(item, depth + 1))
+        return _Same(item)
+
+    return (function.__code__, of(parts))
 
 
 def made_for_classes(

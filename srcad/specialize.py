@@ -22,6 +22,7 @@ import ast
 import builtins
 import copy
 import operator
+import sys
 import types
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -105,6 +106,7 @@ class _Specializer:
             if not isinstance(stmt, ast.For | ast.While | ast.Try | ast.FunctionDef):
                 stmt = _Unroller(self.env).rewritten(stmt)
                 stmt = _Spreader(self.env).rewritten(stmt)
+                stmt = _Choices(self.env, self.decided).rewritten(stmt)
             if isinstance(stmt, ast.If):
                 test = self.truth(self.value(stmt.test))
                 if test is not UNKNOWN:
@@ -135,6 +137,14 @@ class _Specializer:
             if isinstance(stmt, ast.Return | ast.Raise | ast.Break | ast.Continue):
                 return out, True
         return out, False
+
+    def decided(self, test: ast.expr) -> Any:
+        """The truth of ``test`` where the constants decide it, else UNKNOWN (the names
+        it reads then count as deciding)."""
+        truth = self.truth(self.value(test))
+        if truth is not UNKNOWN:
+            self.deciding |= {n.id for n in astwalk.walk(test) if isinstance(n, ast.Name)}
+        return truth
 
     def branches(self, stmt: ast.If) -> ast.If:
         """An ``if`` the constants do not decide, with each branch specialised."""
@@ -275,8 +285,12 @@ class _Specializer:
             return len(args[0])
         if func == "hasattr" and len(args) == 2 and isinstance(args[1], str):
             owner = self.global_object(node.args[0])  # (a version guard: hasattr(np, "trapz"))
-            if isinstance(owner, types.ModuleType | type):
-                return hasattr(owner, args[1])
+            module = owner.__name__ if isinstance(owner, types.ModuleType) else getattr(
+                owner, "__module__", None
+            ) if isinstance(owner, type) else None
+            if isinstance(module, str) and module.split(".")[0] in _FIXED_PACKAGES:
+                return hasattr(owner, args[1])  # (a user's module or class may be given
+                # the attribute later: the program decides)
         if func == "isinstance" and len(args) == 2 and isinstance(args[0], _PLAIN):
             kinds = [self.static(k) for k in _elements(node.args[1])]
             if kinds and all(isinstance(k, type) for k in kinds):
@@ -325,6 +339,30 @@ class _OwnExpressions(ast.NodeTransformer):
         for name, value in own.items():
             setattr(new, name, self.visit(copy.deepcopy(value)))
         return new if self.changed else stmt
+
+
+class _Choices(_OwnExpressions):
+    """``a if test else b`` where the constants decide ``test`` (``np.trapezoid(y) if
+    hasattr(np, "trapezoid") else np.trapz(y)``): the arm chosen."""
+
+    def __init__(self, env: Mapping[str, Any], decided: Callable[[ast.expr], Any]) -> None:
+        super().__init__(env)
+        self.decided = decided
+
+    def wanted(self, node: ast.AST) -> bool:
+        return isinstance(node, ast.IfExp) and self.decided(node.test) is not UNKNOWN
+
+    def visit_IfExp(self, node: ast.IfExp) -> ast.AST:
+        truth = self.decided(node.test)
+        if truth is UNKNOWN:
+            return self.generic_visit(node)
+        self.changed = True
+        return self.visit(node.body if truth else node.orelse)
+
+
+#: the packages whose modules and classes keep the attributes they have when srcad
+#: compiles: the standard library's, numpy's and scipy's (a version's API)
+_FIXED_PACKAGES = frozenset(sys.stdlib_module_names) | {"numpy", "scipy"}
 
 
 class _Unroller(_OwnExpressions):

@@ -208,3 +208,74 @@ def test_a_row_named_to_read_its_items():
     assert named_row_read_after_a_write(3.0) == 6.0
     with pytest.raises(srcad.SrcadError, match="row = R"):
         srcad.grad(named_row_read_after_a_write)(3.0)
+
+
+def rows_kept_by_a_comprehension(x):
+    R = [[x, 1.0], [0.5, 2.0]]
+    kept = [r for r in R]
+    R[0][0] = 3.0 * x
+    return kept[0][0]
+
+
+def rows_kept_by_zip(x):
+    R = [[x, 1.0], [0.5, 2.0]]
+    z = list(zip(R, [1, 2]))
+    R[0][0] = 3.0 * x
+    return z[0][0][0]
+
+
+def rows_kept_by_a_dict(x):
+    R = [[x, 1.0], [0.5, 2.0]]
+    d = dict(zip(["a", "b"], R))
+    R[0][0] = 3.0 * x
+    return d["a"][0]
+
+
+def row_kept_by_min_with_a_key(x):
+    R = [[x, 1.0], [0.5, 2.0]]
+    low = min(R, key=sum)
+    R[0][0] = 3.0 * x
+    return low[0]
+
+
+def rows_appended_by_a_loop(x):
+    R = [[x, 1.0], [0.5, 2.0]]
+    keep = []
+    for r in R:
+        keep.append(r)
+    R[0][0] = 3.0 * x
+    return keep[0][0]
+
+
+def row_extended_through_its_name(x):
+    R = [[x, 1.0], [0.5, 2.0]]
+    r = R[0]
+    r += [5.0]
+    return R[0][2] * x
+
+
+@pytest.mark.parametrize("f", [
+    rows_kept_by_a_comprehension, rows_kept_by_zip, rows_kept_by_a_dict,
+    row_kept_by_min_with_a_key, rows_appended_by_a_loop, row_extended_through_its_name,
+])
+def test_rows_another_holder_takes_through_a_loop_are_refused(f):
+    """Round 66: rows taken by a loop's variable (a comprehension's, zip's, dict(zip(...)),
+    min's key loop, an append) and then written were silently stale (0.7 where Python
+    gives 2.1); a row extended through its name crashed in generated code."""
+    assert f(0.7) in (pytest.approx(2.1), pytest.approx(3.5))
+    with pytest.raises(srcad.SrcadError) as caught:
+        srcad.grad(f)(0.7)
+    assert "test_lists_of_lists.py" in str(caught.value)
+
+
+def row_grown_by_a_new_list(x):
+    R = [[x, 1.0] for _ in range(2)]
+    R[0] = R[0] + [x * x]
+    R[0][1] = 3.0 * x
+    return R[0][2] * R[0][1] + sum(R[1])
+
+
+def test_a_row_replaced_by_itself_and_more():
+    """``R[i] = R[i] + [v]`` (what srcad's own refusal of ``.append`` suggests) keeps the
+    table's rows its own."""
+    assert check_four_ways(row_grown_by_a_new_list, 0.7)[0] == pytest.approx(9 * 0.49 + 1)

@@ -28,6 +28,7 @@ seeded ``np.random.default_rng`` generators.
 import math
 import os
 import sys
+import types
 
 import numpy as np
 import pytest
@@ -2020,3 +2021,36 @@ def test_nan_to_num_with_keywords_floor_divide_and_a_hasattr_branch():
     np.testing.assert_allclose(got[0], [1.0, 6.0])
     got = check_four_ways(integral_either_way, y, np.array([0.0, 0.5, 1.5]), wrt=(0,))
     np.testing.assert_allclose(got[0], [0.25, 0.75, 0.5])
+
+
+def nan_filled_by_x(x):
+    y = np.array([x, np.nan, np.inf, -np.inf])
+    return np.sum(np.nan_to_num(y, nan=x, posinf=2.0 * x, neginf=x * x))
+
+
+def test_nan_to_num_replacement_values_get_their_gradient():
+    """Round 66: a replacement value depending on x lost its gradient (1 where 2 is)."""
+    got = check_four_ways(nan_filled_by_x, 0.7, forward=True)
+    assert got[0] == pytest.approx(1.0 + 1.0 + 2.0 + 2 * 0.7)
+
+
+_SETTINGS = types.ModuleType("srcad_test_settings")  # (a module of the user's own)
+
+
+def doubled_when_set(x):
+    if hasattr(_SETTINGS, "double"):
+        return 2.0 * x * x
+    return x * x
+
+
+def test_hasattr_of_a_users_module_is_read_when_the_gradient_runs():
+    """Round 66: hasattr of the user's module was decided when srcad compiled (numpy's
+    version guards still are)."""
+    gradient = srcad.grad(doubled_when_set)
+    assert gradient(0.7) == pytest.approx(1.4)
+    _SETTINGS.double = True
+    try:
+        assert gradient(0.7) == pytest.approx(2.8)
+    finally:
+        del _SETTINGS.double
+    assert gradient(0.7) == pytest.approx(1.4)

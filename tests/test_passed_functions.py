@@ -159,3 +159,36 @@ def test_a_function_fixed_by_partial_or_default_is_read_as_that_function():
     check_four_ways(activated_by_default, 0.7, 1.3, wrt=("x", "w"))
     sine = srcad.grad(activated_by_default, wrt=(0, 1))(0.7, 1.3, np.sin)  # (another one)
     assert sine[0] == pytest.approx(2 * np.sin(0.91) * np.cos(0.91) * 1.3, rel=1e-12)
+
+
+def _annealed():
+    k = 1.0
+
+    def act(z):
+        return k * z * z
+
+    def anneal(value):
+        nonlocal k
+        k = value
+
+    return act, anneal
+
+
+def test_a_closure_given_as_an_argument_is_read_with_its_captured_values():
+    """Round 66: a function argument whose captured value changes (an annealed
+    temperature) kept the gradient built for the first value."""
+    gradient = srcad.grad(activated_loss)
+    act, anneal = _annealed()
+    for k in (1.0, 4.0, 0.5):
+        anneal(k)
+        # d/dx [k x^3 + k (2x)^2] = 3 k x^2 + 8 k x
+        assert gradient(0.7, act) == pytest.approx(3 * k * 0.49 + 8 * k * 0.7, rel=1e-12)
+
+
+def test_a_partial_fixed_function_given_again_by_keyword_is_refused():
+    fixed = srcad.grad(functools.partial(activated_loss, act=np.cos))
+    assert fixed(0.4) == pytest.approx(
+        np.cos(0.4) - 0.4 * np.sin(0.4) - 2 * np.sin(0.8), rel=1e-12
+    )
+    with pytest.raises(srcad.SrcadError, match="`act` is fixed to 'cos'"):
+        fixed(0.4, act=np.sin)

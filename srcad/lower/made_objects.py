@@ -774,23 +774,8 @@ class MadeObjects(LoweringPart):
                 return None
             return isinstance(node.ops[0], ast.IsNot)
         if isinstance(node, ast.Call):
-            return self.decided_hasattr(scope, node) if _is_hasattr(node) else (
-                self.decided_isinstance(scope, node)
-            )
+            return self.decided_isinstance(scope, node)
         return None
-
-    def decided_hasattr(self, scope: Scope, node: ast.Call) -> bool | None:
-        """``hasattr(np, "trapezoid")`` of a module: what the module has when srcad
-        compiles (the version in use), so that the other branch, naming what it lacks, is
-        not read. None for anything but a module."""
-        if self.denote(scope, node.func).static is not hasattr:
-            return None
-        module = self.denote(scope, node.args[0]).static
-        if not isinstance(module, types.ModuleType):
-            return None
-        name = node.args[1]
-        assert isinstance(name, ast.Constant)  # (_is_hasattr)
-        return hasattr(module, name.value)
 
     # ---- joins and loops
 
@@ -1042,14 +1027,3 @@ def _refusal(cls: type) -> str | None:
         return "its `__init__` is not a Python function srcad can read"
     return None
 
-
-def _is_hasattr(node: ast.Call) -> bool:
-    """``hasattr(obj, "name")`` with the name a constant."""
-    return (
-        isinstance(node.func, ast.Name)
-        and node.func.id == "hasattr"
-        and len(node.args) == 2
-        and not node.keywords
-        and isinstance(node.args[1], ast.Constant)
-        and isinstance(node.args[1].value, str)
-    )

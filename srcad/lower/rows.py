@@ -83,9 +83,19 @@ def _row_write_root(node: ast.AST) -> ast.Name | None:
     return None
 
 
-def makes_new_list(node: ast.expr | None, temporaries: frozenset[str]) -> bool:
+def makes_new_list(
+    node: ast.expr | None, temporaries: frozenset[str], table: str | None = None
+) -> bool:
     """Whether ``node`` makes a new list each time it runs: a display, ``[...] * n``,
-    ``list(...)``, ``sorted(...)``, a comprehension (or srcad's list for one)."""
+    ``list(...)``, ``sorted(...)``, a comprehension (or srcad's list for one), ``+`` of
+    such lists (or of a row of ``table``, a list: ``R[i] + [v]``)."""
+    if table is not None and isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return all(
+            makes_new_list(side, temporaries)
+            or isinstance(side, ast.Subscript) and isinstance(side.value, ast.Name)
+            and side.value.id == table and not isinstance(side.slice, ast.Slice)
+            for side in (node.left, node.right)
+        )
     if isinstance(node, ast.List | ast.ListComp):
         return True
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
@@ -135,14 +145,25 @@ def _keeps_rows_private(
     row_user = parents.get(parent)
     if isinstance(row_user, ast.Subscript) and row_user.value is parent:
         return True  # R[i][j], read or written
-    if isinstance(parent.ctx, ast.Store):  # R[i] = [...]: a new row
+    if isinstance(parent.ctx, ast.Store):  # R[i] = [...], R[i] = R[i] + [v]: a new row
         return (
             isinstance(row_user, ast.Assign)
             and row_user.targets == [parent]
-            and makes_new_list(row_user.value, temporaries)
+            and makes_new_list(row_user.value, temporaries, node.id)
         )
     if isinstance(row_user, ast.Return):
         return True
+    joined = parents.get(row_user) if row_user is not None else None  # R[i] = R[i] + [v]
+    if (
+        isinstance(row_user, ast.BinOp)
+        and isinstance(joined, ast.Assign)
+        and joined.value is row_user
+        and len(joined.targets) == 1
+        and isinstance(joined.targets[0], ast.Subscript)
+        and isinstance(joined.targets[0].value, ast.Name)
+        and joined.targets[0].value.id == node.id
+    ):
+        return makes_new_list(row_user, temporaries, node.id)
     if isinstance(row_user, ast.Assign) and row_user.value is parent:  # nxt = R[i + 1]
         return _row_named_for_reading(row_user, node.id, parents)
     if isinstance(row_user, ast.For) and row_user.iter is parent:  # for v in R[i]: ...
@@ -154,19 +175,43 @@ def _keeps_rows_private(
 
 def _loop_only_reads(iterated: ast.expr, name: str, parents: dict[ast.AST, ast.AST]) -> bool:
     """Whether ``iterated`` (``R``, ``R[i]``, or a call of ``enumerate``, ``zip`` or
-    ``reversed`` on it) is what a ``for`` loop runs over, while no line of the loop
-    changes a row of ``R``, and the loop's variables (rows of ``R``, perhaps) are not
-    read after it: the rows the loop holds do not change while it holds them."""
+    ``reversed`` on one) is what a ``for`` loop runs over, while no line of the loop
+    changes a row of ``R``, the loop's variable holding a row (of ``R`` itself) only
+    reads its items, and the loop's variables are not read after it: the rows the loop
+    holds do not change while it holds them, and nothing else holds them."""
+    inner, position = iterated, None  # (which item of each pair holds a row)
+    if isinstance(iterated, ast.Call):
+        func = iterated.func
+        if not (isinstance(func, ast.Name) and func.id in _ITERATORS):
+            return False
+        inner = next(
+            (a for a in iterated.args
+             if isinstance(a, ast.Name) and a.id == name
+             or isinstance(a, ast.Subscript) and isinstance(a.value, ast.Name)
+             and a.value.id == name),
+            iterated,
+        )
+        if func.id != "reversed":
+            position = 1 if func.id == "enumerate" else iterated.args.index(inner)
     loop = parents.get(iterated)
-    if isinstance(loop, ast.Call) and isinstance(loop.func, ast.Name) and (
-        loop.func.id in _ITERATORS and iterated in loop.args
-    ):
-        iterated, loop = loop, parents.get(loop)
     if not isinstance(loop, ast.For) or loop.iter is not iterated:
         return False
     for node in astwalk.walk(loop):
         root = _row_write_root(node)
         if root is not None and root.id == name:
+            return False
+    if isinstance(inner, ast.Name):  # (the loop runs over R's rows, not a row's items)
+        holder: ast.expr | None = loop.target
+        if position is not None:
+            elts = getattr(holder, "elts", None)
+            if elts is None or position >= len(elts):  # (for pair in zip(R, X): a pair
+                return False  # holds the row)
+            holder = elts[position]
+        if isinstance(holder, ast.Name) and not all(
+            _reads_items_only(n, parents)
+            for n in astwalk.walk(loop)
+            if isinstance(n, ast.Name) and n.id == holder.id and n is not holder
+        ):
             return False
     bound = _bound_by(loop)
     function: ast.AST = loop
@@ -220,15 +265,9 @@ def _row_named_for_reading(
     last = using[-1]
     if any(_writes_rows(stmt, table) for stmt in later[:last]):
         return False
-    for reads in reads_by_statement:
-        for read in reads:
-            user = parents.get(read)
-            item = isinstance(user, ast.Subscript) and user.value is read and isinstance(
-                user.ctx, ast.Load
-            )
-            whole = isinstance(user, ast.Call) and read in user.args and _consumes(user)
-            if not (item or whole):
-                return False
+    if not all(_reads_items_only(read, parents) for reads in reads_by_statement
+               for read in reads):
+        return False
     final = later[last]
     if not _writes_rows(final, table):
         return True
@@ -236,6 +275,15 @@ def _row_named_for_reading(
         return False
     inside = {id(n) for n in astwalk.walk(final.value)}  # (R[i][j] = ... name[j + 1]: the
     return all(id(read) in inside for read in reads_by_statement[last])  # value, read first)
+
+
+def _reads_items_only(read: ast.Name, parents: dict[ast.AST, ast.AST]) -> bool:
+    """Whether ``read``, a name holding a row, reads an item of it (``row[j]``) or gives
+    it to a call that keeps nothing of it (``sum(row)``): no other holder of the row."""
+    user = parents.get(read)
+    if isinstance(user, ast.Subscript) and user.value is read:
+        return isinstance(user.ctx, ast.Load)
+    return isinstance(user, ast.Call) and read in user.args and _consumes(user)
 
 
 def _writes_rows(node: ast.AST, table: str) -> bool:

@@ -6,6 +6,7 @@ import ast
 import builtins
 import copy
 import importlib
+import linecache
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -511,7 +512,9 @@ class Statements(LoweringPart):
             assert isinstance(root, ast.Name | ast.Attribute)  # (a display is refused above)
             sharer = self.row_sharer(scope, target)
             if isinstance(sharer, ast.stmt) and not isinstance(sharer, ast.FunctionDef):
-                shared = ast.unparse(sharer).splitlines()[0]
+                at = scope.source.location(sharer)
+                written = _without_comment(linecache.getline(at.filename, at.lineno))
+                shared = written or ast.unparse(sharer).splitlines()[0]  # (as written)
                 raise self.error(
                     scope,
                     target,
@@ -707,6 +710,24 @@ class Statements(LoweringPart):
             return
         load = ast.copy_location(ast.Name(name, ast.Load()), stmt.target)
         old = self.lower_expr(scope, load, None)
+        if (
+            isinstance(old, ir.Name)
+            and old.id in self.list_items
+            and (
+                isinstance(stmt.op, ast.Add) and self.may_be_list(scope, stmt.value)
+                or isinstance(stmt.op, ast.Mult) and isinstance(stmt.value, ast.Constant)
+                and type(stmt.value.value) is int
+            )
+        ):  # (r = R[0]; r += [v]: Python extends the row R holds)
+            raise self.error(
+                scope,
+                stmt,
+                f"`{name}` is an item of a list, which may be a list itself: "
+                f"`{ast.unparse(stmt)}` would change it in place, and the outer list "
+                "with it, which srcad does not follow",
+                f"give the outer list a new item instead (`R[i] = R[i] + [...]`), or "
+                f"copy the item first (`{name} = list({name})`)",
+            )
         if (  # a constant, a tuple, a global: `name op= w` only rebinds the local name
             not isinstance(old, ir.Name) or old.id in self.bindings or old.id in self.free_objects
         ):
@@ -923,6 +944,17 @@ class Statements(LoweringPart):
         if scope.is_root:
             return self.names.own(user_name)
         return self.names.fresh(user_name)
+
+
+def _without_comment(line: str) -> str:
+    """A source line without its trailing comment (kept where cutting at ``#`` would
+    not leave the code: a ``#`` in a string)."""
+    code = line.split("#", 1)[0].strip()
+    try:
+        ast.parse(code.rstrip(":") if code.endswith(":") else code)
+    except SyntaxError:
+        return line.strip()
+    return code
 
 
 def _bound_in(scope: Scope, name: str) -> bool:

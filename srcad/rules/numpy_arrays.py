@@ -442,9 +442,16 @@ for _name in ("int8", "int16", "int32", "int64", "intp", "uint8", "uint16", "uin
               "bool_"):
     defrule(f"np.{_name}(x)", env=NP, x=None)
 #: NaN to 0 and infinities to the largest floats: the identity where ``x`` is finite
-#: (the values put in for them, ``nan=``, ``posinf=``, ``neginf=``, are constants here)
+#: (the values put in for them, ``nan=``, ``posinf=``, ``neginf=``, get the gradient of
+#: the places they fill)
 defrule("np.nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None)", env=ENV,
-        x="np.where(np.isfinite(x), g, 0.0)", copy=None, nan=None, posinf=None, neginf=None,
+        x="np.where(np.isfinite(x), g, 0.0)", copy=None,
+        nan="unbroadcast(np.where(np.isnan(x), g, 0.0), nan)",
+        posinf="unbroadcast(np.where(np.isposinf(x), g, 0.0), posinf)",
+        neginf="unbroadcast(np.where(np.isneginf(x), g, 0.0), neginf)",
+        tangents={"x": "np.where(np.isfinite(x), t, 0.0)", "nan": "np.where(np.isnan(x), t, 0.0)",
+                  "posinf": "np.where(np.isposinf(x), t, 0.0)",
+                  "neginf": "np.where(np.isneginf(x), t, 0.0)"},
         elementwise=True)
 #: floor division: piecewise constant in both (as ``x // y``)
 defrule("np.floor_divide(x, y)", env=NP, x=None, y=None, elementwise=True, broadcasting=True)
