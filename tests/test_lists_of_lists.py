@@ -279,3 +279,15 @@ def test_a_row_replaced_by_itself_and_more():
     """``R[i] = R[i] + [v]`` (what srcad's own refusal of ``.append`` suggests) keeps the
     table's rows its own."""
     assert check_four_ways(row_grown_by_a_new_list, 0.7)[0] == pytest.approx(9 * 0.49 + 1)
+
+
+def swapped_corners(x):
+    R = [[0.0, 0.0] for _ in range(2)]
+    R[0][0], R[1][1] = x * x, 3.0 * x
+    R[0][1], R[1][0] = R[1][1], R[0][0] + 1.0
+    return R[0][1] * R[1][0] + sum(R[0])
+
+
+def test_tuple_targets_write_into_rows():
+    """``R[0][0], R[1][1] = a, b`` (round 66: refused)."""
+    assert check_four_ways(swapped_corners, 0.7)[0] == pytest.approx(9 * 0.49 + 1.4 + 6.0)

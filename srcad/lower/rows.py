@@ -37,11 +37,7 @@ def rows_held_once(fn: ast.FunctionDef) -> dict[str, ast.AST | None]:
     for node in astwalk.walk(fn):
         for child in ast.iter_child_nodes(node):
             parents[child] = node
-    written = {
-        root.id
-        for node in astwalk.walk(fn)
-        if (root := _row_write_root(node)) is not None
-    }
+    written = {root.id for node in astwalk.walk(fn) for root in _row_write_roots(node)}
     found: dict[str, ast.AST | None] = {}
     for name in written:
         found[name] = fn if name in parameters else None
@@ -66,21 +62,28 @@ def _statement_of(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> ast.AST:
     return node
 
 
-def _row_write_root(node: ast.AST) -> ast.Name | None:
-    """``R`` of a target ``R[i][j]`` (assigned or updated), else None."""
+def _row_write_roots(node: ast.AST) -> list[ast.Name]:
+    """``R`` of each target ``R[i][j]`` a statement assigns or updates (in a tuple
+    target too: ``R[0][0], R[1][1] = a, b``)."""
     targets: list[ast.expr] = []
     if isinstance(node, ast.Assign):
-        targets = node.targets
+        targets = list(node.targets)
     elif isinstance(node, ast.AugAssign | ast.AnnAssign):
         targets = [node.target]
-    for target in targets:
-        if (
+    roots = []
+    while targets:
+        target = targets.pop()
+        if isinstance(target, ast.Tuple | ast.List):
+            targets += target.elts
+        elif isinstance(target, ast.Starred):
+            targets.append(target.value)
+        elif (
             isinstance(target, ast.Subscript)
             and isinstance(target.value, ast.Subscript)
             and isinstance(target.value.value, ast.Name)
         ):
-            return target.value.value
-    return None
+            roots.append(target.value.value)
+    return roots
 
 
 def makes_new_list(
@@ -196,10 +199,8 @@ def _loop_only_reads(iterated: ast.expr, name: str, parents: dict[ast.AST, ast.A
     loop = parents.get(iterated)
     if not isinstance(loop, ast.For) or loop.iter is not iterated:
         return False
-    for node in astwalk.walk(loop):
-        root = _row_write_root(node)
-        if root is not None and root.id == name:
-            return False
+    if _writes_rows(loop, name):
+        return False
     if isinstance(inner, ast.Name):  # (the loop runs over R's rows, not a row's items)
         holder: ast.expr | None = loop.target
         if position is not None:
@@ -288,10 +289,7 @@ def _reads_items_only(read: ast.Name, parents: dict[ast.AST, ast.AST]) -> bool:
 
 def _writes_rows(node: ast.AST, table: str) -> bool:
     """Whether ``node`` writes into a row of ``table`` anywhere (``table[i][j] = v``)."""
-    return any(
-        (root := _row_write_root(n)) is not None and root.id == table
-        for n in astwalk.walk(node)
-    )
+    return any(root.id == table for n in astwalk.walk(node) for root in _row_write_roots(n))
 
 
 def _bound_by(loop: ast.For) -> set[str]:
