@@ -419,9 +419,24 @@ def _from_source(
         source = replace(source, examples=dict(examples))
     if aux:
         source = without_aux(source)
-    return differentiated(source, lambda source: (
+    return differentiated(source, lambda source: _functions_refused(source, (
         () if mode == "jvp" and wrt is None else _resolve_wrt(source, wrt, callee)
-    ), mode, optimize, code_key)
+    )), mode, optimize, code_key)
+
+
+def _functions_refused(source: FunctionSource, wrt: tuple[str, ...]) -> tuple[str, ...]:
+    """``wrt``, refused where it names a parameter a call gave a function (the gradient
+    is built for that function: it has no gradient of its own)."""
+    for name in wrt:
+        if fixed_function(source.examples.get(name)):
+            raise WrtError(
+                f"`{name}` is given a function ({getattr(source.examples[name], '__name__', '?')}"
+                "), which has no gradient: srcad differentiates numbers, arrays and "
+                "containers of them",
+                f"leave `{name}` out of wrt= (argnums=)",
+                Location(source.filename, source.node.lineno, source.node.col_offset),
+            )
+    return wrt
 
 
 #: function with a derivative rule (by id) -> (it, the function srcad reads for it)
@@ -796,19 +811,28 @@ class _Same:
 
 
 def _function_state(value: Any, depth: int = 0) -> Any:
-    """A function's code, defaults and closure cells as they are now (numbers by value,
-    other objects by identity): a closure of one ``def`` with another captured value (an
-    annealed temperature), changed defaults or code make another gradient."""
+    """A function's code, defaults, closure cells and the globals its code reads as they
+    are now (numbers by value, other objects by identity): a closure of one ``def`` with
+    another captured value (an annealed temperature), changed defaults, code or helpers
+    make another gradient."""
     function = value.func if isinstance(value, functools.partial) else value
-    if not isinstance(function, types.FunctionType) or depth > 4:
+    if not isinstance(function, types.FunctionType):
         return None
+    if depth > 8:  # (deeper than srcad follows: never the same, built again each call)
+        return _Same(object())
     cells = []
     for cell in function.__closure__ or ():
         try:
             cells.append(cell.cell_contents)
         except ValueError:  # (an empty cell)
             cells.append(None)
-    parts = (*(function.__defaults__ or ()), *(function.__kwdefaults__ or {}).items(), *cells)
+    read = [  # (the globals its code reads: a helper it calls, rebound)
+        (name, function.__globals__[name])
+        for name in function.__code__.co_names
+        if name in function.__globals__
+    ]
+    parts = (*(function.__defaults__ or ()), *(function.__kwdefaults__ or {}).items(), *cells,
+             *read)
     if isinstance(value, functools.partial):
         parts += (*value.args, *value.keywords.items())
 

@@ -1321,6 +1321,21 @@ def fresh_copy(value: Any) -> Any:
     return copied() if copied is not None else value
 
 
+def copied_only(copy: Any, value: Any) -> Any:
+    """``value``, the derivative of a call that copies its input (``np.nan_to_num``); a
+    call told ``copy=False`` writes into its input, which srcad does not follow."""
+    if copy is False:
+        from .load import user_line
+
+        raise UnsupportedSyntaxError(
+            "`copy=False` makes this call write into its input in place, which srcad's "
+            "derivative of it does not follow",
+            "leave copy= out (a new array; assign it back if needed: `a = np.nan_to_num(a)`)",
+            user_line(2),
+        )
+    return value
+
+
 @fresh_result
 def part_copy(value: Any) -> Any:
     """A copy of the part of an adjoint that is cleared next (``dx[i]``, a view perhaps,

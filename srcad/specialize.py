@@ -22,7 +22,6 @@ import ast
 import builtins
 import copy
 import operator
-import sys
 import types
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -361,8 +360,8 @@ class _Choices(_OwnExpressions):
 
 
 #: the packages whose modules and classes keep the attributes they have when srcad
-#: compiles: the standard library's, numpy's and scipy's (a version's API)
-_FIXED_PACKAGES = frozenset(sys.stdlib_module_names) | {"numpy", "scipy"}
+#: compiles: numpy's and scipy's (a version's API, which version guards test)
+_FIXED_PACKAGES = frozenset({"numpy", "scipy"})
 
 
 class _Unroller(_OwnExpressions):

@@ -843,7 +843,7 @@ class _Checker(ast.NodeVisitor):
 
 def _is_generator(node: ast.expr) -> bool:
     """A generator expression, or ``map(...)`` (see :mod:`srcad.desugar`)."""
-    return isinstance(node, ast.GeneratorExp) or mapped_call(node)
+    return isinstance(node, ast.GeneratorExp) or mapped_call(node) or filtered_call(node)
 
 
 _SIMPLE_STATEMENTS = (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Return, ast.Expr)

@@ -670,3 +670,16 @@ def test_filter_is_a_generator_of_the_items_kept():
     something srcad does not run over)."""
     got = check_four_ways(kept_by_filter, [0.5, -1.5, 2.0], 0.7)
     assert got == (pytest.approx([1.0, 0.7, 1.7]), 0.5)
+
+
+def filter_read_twice(xs):
+    kept = filter(_positive, xs)
+    return sum(kept) + sum(kept)
+
+
+def test_a_filter_read_twice_is_refused_as_a_generator_is():
+    """Round 67: a named filter object read twice was read as a new list each time
+    (Python's second read finds it exhausted)."""
+    assert filter_read_twice([0.5, -1.0, 2.0]) == 2.5
+    with pytest.raises(srcad.SrcadError, match="read more than once"):
+        srcad.grad(filter_read_twice)([0.5, -1.0, 2.0])

@@ -291,3 +291,91 @@ def swapped_corners(x):
 def test_tuple_targets_write_into_rows():
     """``R[0][0], R[1][1] = a, b`` (round 66: refused)."""
     assert check_four_ways(swapped_corners, 0.7)[0] == pytest.approx(9 * 0.49 + 1.4 + 6.0)
+
+
+def row_chosen_by_max_of_two(x):
+    R = [[x, 1.0], [0.5, 2.0]]
+    m = max(R[0], R[1])
+    R[0][0] = 3.0 * x
+    return m[0]
+
+
+def rows_zipped_twice(x):
+    R = [[x, 1.0], [0.5, 2.0]]
+    kept = []
+    for _a, b in zip(R, R):
+        kept.append(b)
+    R[0][0] = 3.0 * x
+    return kept[0][0]
+
+
+def row_returned_by_a_nested_def(x):
+    R = [[x, 1.0], [0.5, 2.0]]
+
+    def first():
+        return R[0]
+
+    r = first()
+    R[0][0] = 3.0 * x
+    return r[0]
+
+
+def one_row_twice_in_a_comprehension(x):
+    T = [[[x, 1.0]] * 2 for _ in range(2)]
+    R = T[0]
+    R[0][0] = 3.0 * x
+    return R[1][0]
+
+
+def item_of_a_row_written(x):
+    R = [[[x, 1.0]], [[2.0, 1.0]]]
+    s = R[0][0]
+    s[0] = 3.0 * x
+    return R[0][0][0]
+
+
+def item_of_a_row_run_over(x):
+    R = [[[x, 1.0]], [[2.0, 1.0]]]
+    for s in R[0]:
+        s[0] = 3.0 * x
+    return R[0][0][0]
+
+
+def item_of_a_row_extended(x):
+    R = [[[x, 1.0]], [[2.0, 1.0]]]
+    s = R[0][0]
+    s += [3.0 * x]
+    return R[0][0][2]
+
+
+def row_variable_read_by_another_loop(x):
+    R = [[x, 1.0], [0.5, 2.0]]
+    for row in R:
+        pass
+    for row in [row]:
+        K = row
+    R[1][0] = 3.0 * x + R[1][0]
+    return K[0] * 2.0
+
+
+def row_of_a_comprehension_replaced(x):
+    T = [[[x, 1.0], [x, 1.0]] for _ in range(2)]
+    R = T[0]
+    R[0] = [3.0 * x, 1.0]
+    return T[0][0][0]
+
+
+@pytest.mark.parametrize("f", [
+    row_chosen_by_max_of_two, rows_zipped_twice, row_returned_by_a_nested_def,
+    one_row_twice_in_a_comprehension, item_of_a_row_written, item_of_a_row_run_over,
+    item_of_a_row_extended, row_variable_read_by_another_loop, row_of_a_comprehension_replaced,
+])
+def test_rows_held_elsewhere_round_67(f):
+    """Round 67 (against the fixes of round 66): a row another holder takes by max of
+    two rows, the second of zip(R, R), a nested def's return, one row repeated inside a
+    comprehension, items two levels down, a loop reading another loop's variable; each
+    silently stale (or a crash in generated code) before, refused now."""
+    assert f(0.7) in (pytest.approx(2.1), pytest.approx(5.2), pytest.approx(1.4))
+    with pytest.raises(srcad.SrcadError) as caught:
+        srcad.grad(f)(0.7)
+    assert "test_lists_of_lists.py" in str(caught.value)

@@ -2054,3 +2054,18 @@ def test_hasattr_of_a_users_module_is_read_when_the_gradient_runs():
     finally:
         del _SETTINGS.double
     assert gradient(0.7) == pytest.approx(1.4)
+
+
+def nan_to_num_in_place(x):
+    a = np.array([np.inf, 1.0, 3.0]) * x
+    same = np.nan_to_num(a, copy=False, posinf=x)  # (a itself)
+    assert same is a
+    return np.sum(a * 2.0)
+
+
+def test_nan_to_num_told_not_to_copy_is_refused():
+    """Round 67: copy=False writes into the input, which srcad neither refused nor
+    followed (its value was inf where Python's is 7)."""
+    assert nan_to_num_in_place(0.5) == pytest.approx(5.0)
+    with pytest.raises(srcad.SrcadError, match="copy=False"):
+        srcad.grad(nan_to_num_in_place)(0.5)

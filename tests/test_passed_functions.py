@@ -192,3 +192,29 @@ def test_a_partial_fixed_function_given_again_by_keyword_is_refused():
     )
     with pytest.raises(srcad.SrcadError, match="`act` is fixed to 'cos'"):
         fixed(0.4, act=np.sin)
+
+
+def _shape_a(z):
+    return z * z
+
+
+def _uses_shape(z):
+    return _SHAPE(z) + z
+
+
+_SHAPE = _shape_a
+
+
+def test_a_function_argument_reading_a_rebound_global_is_built_again():
+    """Round 67: the function given calls a global helper that is then rebound; the
+    gradient built for the first helper was reused."""
+    global _SHAPE
+    gradient = srcad.grad(activated_loss)
+    # activated_loss(x, act) = act(x) x + act(2x); act(z) = shape(z) + z
+    assert gradient(0.7, _uses_shape) == pytest.approx(3 * 0.49 + 2 * 0.7 + 8 * 0.7 + 2)
+    _SHAPE = np.sin
+    try:
+        want = np.sin(0.7) + 0.7 * np.cos(0.7) + 2 * 0.7 + 2 * np.cos(1.4) + 2
+        assert gradient(0.7, _uses_shape) == pytest.approx(want, rel=1e-12)
+    finally:
+        _SHAPE = _shape_a

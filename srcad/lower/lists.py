@@ -90,8 +90,8 @@ class Lists(LoweringPart):
     def element(self, scope: Scope, seq: ir.Expr, index: ir.Expr, node: ast.AST) -> ir.Expr:
         rule = next(r for r in self.table.candidates(("subscript",)) if r.params == ("x", "i"))
         name = self.names.temp()
-        if self.holds_list(seq):
-            self.list_items.add(name)
+        if self.holds_list(seq) or isinstance(seq, ir.Name) and seq.id in self.list_items:
+            self.list_items.add(name)  # (an item of an item of a list of lists, too)
         if isinstance(seq, ir.Name) and seq.id in self.made_items:
             self.made[name] = self.made_items[seq.id]
         elif isinstance(seq, ir.Name) and seq.id in self.lost_objects:

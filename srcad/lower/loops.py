@@ -196,6 +196,11 @@ class Loops(LoweringPart):
             for v, name in carried.items()
             if scope.env.get(v, ir.Name(name)) != ir.Name(name)
         }
+        for name, value in copies.items():  # (a list of lists in one iteration: in all)
+            if self.holds_list(value) or isinstance(value, ir.Name) and (
+                value.id in self.list_items
+            ):
+                (self.holds_lists if self.holds_list(value) else self.list_items).add(name)
         for name, value in list(copies.items()):
             if isinstance(value, TupleValue):  # a display the loop carries on: one value
                 with self.block() as made:
@@ -438,6 +443,10 @@ class Loops(LoweringPart):
         else:  # a parameter or global may be a dict, whose loop runs over its keys
             name = self.names.fresh(f"{node.id}_items") if isinstance(node, ast.Name) else None
             seq = self.emit_rule_call(scope, "loop_items", LOOP_ITEMS, value, node, name)
+            if isinstance(value, ir.Name) and isinstance(seq, ir.Name) and (
+                self.holds_list(value) or value.id in self.list_items
+            ):  # (a row of a table of lists: its items may be lists too)
+                self.holds_lists.add(seq.id)
             if isinstance(value, ir.Name) and value.id in self.made_items and isinstance(
                 seq, ir.Name
             ):  # (for layer in self.layers: a field holding objects the function made)

@@ -85,6 +85,16 @@ class Operations(LoweringPart):
         written = self.as_written(scope, node)
         rule, bound = self.find_rule(scope, written)
         stateful = False
+        if isinstance(node, ast.Call) and _without_copy(node):
+            if self.denote(scope, node.func).static in _COPYING_UNLESS_TOLD:
+                raise self.error(
+                    scope,
+                    node,
+                    f"`{_excerpt(node.func)}(..., copy=False)` writes into its input in "
+                    "place, which srcad's derivative of it does not follow",
+                    "leave copy= out (a new array; assign it back if needed: "
+                    "`a = np.nan_to_num(a)`)",
+                )
         if rule is not None:
             self.follow_global_callee(scope, node)
             operands, placed = self.lower_operands(scope, rule, bound, node)
@@ -136,7 +146,9 @@ class Operations(LoweringPart):
             self.own_lists.add(name)
             if self.holds_list(first):
                 self.holds_lists.add(name)
-        elif isinstance(value, ir.Subscript) and self.holds_list(first):
+        elif isinstance(value, ir.Subscript) and (
+            self.holds_list(first) or isinstance(first, ir.Name) and first.id in self.list_items
+        ):  # (an item of an item of a list of lists may be a list too)
             self.list_items.add(name)
         if (
             rule is SHALLOW_COPY
@@ -463,3 +475,13 @@ def _constant_arithmetic(value: ir.Expr) -> ir.Const | None:
     if type(result) is int and abs(result) < 2**53:
         return ir.Const(result)
     return None
+
+
+#: numpy functions that write into their input when told ``copy=False``
+_COPYING_UNLESS_TOLD = (np.nan_to_num,)
+
+
+def _without_copy(call: ast.Call) -> bool:
+    """Whether ``call`` passes ``copy=False`` (as a keyword, or second by position)."""
+    given = [k.value for k in call.keywords if k.arg == "copy"] + call.args[1:2]
+    return any(isinstance(v, ast.Constant) and v.value is False for v in given)

@@ -41,12 +41,18 @@ def rows_held_once(fn: ast.FunctionDef) -> dict[str, ast.AST | None]:
     found: dict[str, ast.AST | None] = {}
     for name in written:
         found[name] = fn if name in parameters else None
+    nested = {  # (a nested def or lambda may keep a row and hand it on when called)
+        id(n)
+        for inner in astwalk.walk(fn)
+        if inner is not fn and isinstance(inner, ast.FunctionDef | ast.Lambda)
+        for n in astwalk.walk(inner)
+    }
     for node in astwalk.walk(fn):
         if (
             isinstance(node, ast.Name)
             and node.id in found
             and found[node.id] is None
-            and not _keeps_rows_private(node, parents, temporaries)
+            and (id(node) in nested or not _keeps_rows_private(node, parents, temporaries))
         ):
             found[node.id] = _statement_of(node, parents)
         elif isinstance(node, ast.Global | ast.Nonlocal):
@@ -182,47 +188,47 @@ def _loop_only_reads(iterated: ast.expr, name: str, parents: dict[ast.AST, ast.A
     changes a row of ``R``, the loop's variable holding a row (of ``R`` itself) only
     reads its items, and the loop's variables are not read after it: the rows the loop
     holds do not change while it holds them, and nothing else holds them."""
-    inner, position = iterated, None  # (which item of each pair holds a row)
+    positions: list[int] | None = None  # (which items of each pair hold rows)
+    whole = isinstance(iterated, ast.Name)  # (the loop runs over R's rows)
     if isinstance(iterated, ast.Call):
         func = iterated.func
         if not (isinstance(func, ast.Name) and func.id in _ITERATORS):
             return False
-        inner = next(
-            (a for a in iterated.args
-             if isinstance(a, ast.Name) and a.id == name
-             or isinstance(a, ast.Subscript) and isinstance(a.value, ast.Name)
-             and a.value.id == name),
-            iterated,
-        )
-        if func.id != "reversed":
-            position = 1 if func.id == "enumerate" else iterated.args.index(inner)
+        rows_of = [isinstance(a, ast.Name) and a.id == name for a in iterated.args]
+        whole = any(rows_of)
+        if func.id == "enumerate":
+            positions = [1]
+        elif func.id == "zip":
+            positions = [k for k, is_rows in enumerate(rows_of) if is_rows]
     loop = parents.get(iterated)
     if not isinstance(loop, ast.For) or loop.iter is not iterated:
         return False
     if _writes_rows(loop, name):
         return False
-    if isinstance(inner, ast.Name):  # (the loop runs over R's rows, not a row's items)
-        holder: ast.expr | None = loop.target
-        if position is not None:
-            elts = getattr(holder, "elts", None)
-            if elts is None or position >= len(elts):  # (for pair in zip(R, X): a pair
-                return False  # holds the row)
-            holder = elts[position]
-        if isinstance(holder, ast.Name) and not all(
-            _reads_items_only(n, parents)
-            for n in astwalk.walk(loop)
-            if isinstance(n, ast.Name) and n.id == holder.id and n is not holder
-        ):
-            return False
+    if whole:  # (a variable holding a row only reads its items there, or consumes it)
+        holders: list[ast.expr] = [loop.target]
+        if positions is not None:
+            elts = getattr(loop.target, "elts", None)
+            if elts is None or max(positions) >= len(elts):  # (for pair in zip(R, X): a
+                return False  # pair holds the row)
+            holders = [elts[k] for k in positions]
+        for holder in holders:
+            if isinstance(holder, ast.Name) and not all(
+                _reads_items_only(n, parents)
+                for n in astwalk.walk(loop)
+                if isinstance(n, ast.Name) and n.id == holder.id and n is not holder
+            ):
+                return False
     bound = _bound_by(loop)
     function: ast.AST = loop
     while function in parents:
         function = parents[function]
-    inside = {  # (this loop, and other loops binding the names for themselves)
-        id(n)
+    inside = {  # (this loop, and the bodies of other loops binding the names for
+        id(n)  # themselves: their iterables read what this loop left)
         for other in astwalk.walk(function)
         if isinstance(other, ast.For) and (other is loop or _bound_by(other) & bound)
-        for n in astwalk.walk(other)
+        for part in ([other] if other is loop else [other.target, *other.body, *other.orelse])
+        for n in astwalk.walk(part)
     }
     return not any(
         isinstance(n, ast.Name) and n.id in bound and id(n) not in inside
@@ -301,8 +307,8 @@ def _consumes(call: ast.Call) -> bool:
     """Whether ``call`` reads its list arguments (rows of numbers) without keeping them: a
     builtin that makes a number or a new list, or a function of numpy or math."""
     func = call.func
-    if isinstance(func, ast.Name):
-        return func.id in _CONSUMERS
+    if isinstance(func, ast.Name):  # (max(a, b) of rows is one of them: only of one list)
+        return func.id in _CONSUMERS and (func.id not in ("max", "min") or len(call.args) == 1)
     return isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and (
         func.value.id in _ARRAY_MODULES
     )

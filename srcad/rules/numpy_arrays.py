@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..runtime import chosen, log2_share, log_share
+from ..runtime import chosen, copied_only, log2_share, log_share
 from . import numpy_grads
 from .scalar import POWER, POWER_ENV, POWER_TANGENTS
 from .table import RuleTable, Templates, defrule
@@ -443,16 +443,20 @@ for _name in ("int8", "int16", "int32", "int64", "intp", "uint8", "uint16", "uin
     defrule(f"np.{_name}(x)", env=NP, x=None)
 #: NaN to 0 and infinities to the largest floats: the identity where ``x`` is finite
 #: (the values put in for them, ``nan=``, ``posinf=``, ``neginf=``, get the gradient of
-#: the places they fill)
-defrule("np.nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None)", env=ENV,
-        x="np.where(np.isfinite(x), g, 0.0)", copy=None,
-        nan="unbroadcast(np.where(np.isnan(x), g, 0.0), nan)",
-        posinf="unbroadcast(np.where(np.isposinf(x), g, 0.0), posinf)",
-        neginf="unbroadcast(np.where(np.isneginf(x), g, 0.0), neginf)",
-        tangents={"x": "np.where(np.isfinite(x), t, 0.0)", "nan": "np.where(np.isnan(x), t, 0.0)",
-                  "posinf": "np.where(np.isposinf(x), t, 0.0)",
-                  "neginf": "np.where(np.isneginf(x), t, 0.0)"},
-        elementwise=True)
+#: the places they fill; ``copy=False`` writes into ``x``, which srcad refuses)
+_NAN_TO_NUM = {
+    "x": "np.isfinite(x)", "nan": "np.isnan(x)", "posinf": "np.isposinf(x)",
+    "neginf": "np.isneginf(x)",
+}
+_NAN_TO_NUM_ADJOINTS: Templates = {
+    p: f"copied_only(copy, np.where({m}, g, 0.0))" if p == "x"
+    else f"copied_only(copy, unbroadcast(np.where({m}, g, 0.0), {p}))"
+    for p, m in _NAN_TO_NUM.items()
+}
+defrule("np.nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None)",
+        env={**ENV, "copied_only": copied_only}, copy=None, elementwise=True,
+        tangents={p: f"copied_only(copy, np.where({m}, t, 0.0))" for p, m in _NAN_TO_NUM.items()},
+        **_NAN_TO_NUM_ADJOINTS)
 #: floor division: piecewise constant in both (as ``x // y``)
 defrule("np.floor_divide(x, y)", env=NP, x=None, y=None, elementwise=True, broadcasting=True)
 
