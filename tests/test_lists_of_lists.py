@@ -350,9 +350,9 @@ def item_of_a_row_extended(x):
 
 def row_variable_read_by_another_loop(x):
     R = [[x, 1.0], [0.5, 2.0]]
-    for row in R:
+    for row in R:  # noqa: B007 (read by the next loop)
         pass
-    for row in [row]:
+    for row in [row]:  # noqa: B020 (the case itself)
         K = row
     R[1][0] = 3.0 * x + R[1][0]
     return K[0] * 2.0
