@@ -79,4 +79,20 @@ def static_chain(chain: object, lookup: Callable[[str], Any]) -> Any:
     return follow(names, lookup, static_attribute)
 
 
-__all__ = ["MISSING", "chain_names", "follow", "static_attribute", "static_chain"]
+#: modules whose functions, and whose objects' methods, draw random numbers
+_RANDOM_MODULES = ("random", "numpy.random", "secrets")
+
+
+def draws_at_random(callee: Any) -> bool:
+    """Whether ``callee`` is a function or method of Python's ``random``, ``secrets`` or
+    ``numpy.random`` (a Generator's too): a call of it draws random numbers."""
+    owner = getattr(callee, "__self__", None)
+    module = getattr(callee, "__module__", None) or getattr(type(owner), "__module__", "")
+    if not isinstance(module, str):
+        return False
+    return module in _RANDOM_MODULES or module.startswith(("numpy.random.", "random."))
+
+
+__all__ = [
+    "MISSING", "chain_names", "draws_at_random", "follow", "static_attribute", "static_chain",
+]

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from . import ir, records
-from .chains import chain_names
+from .chains import chain_names, draws_at_random
 from .errors import Location, NoRuleError, SrcadError, UnsupportedSyntaxError, raise_all
 from .rules.table import is_method_rule
 
@@ -23,7 +23,7 @@ def no_rule_error(stmt: ir.Assign, fn: ir.Function | None = None) -> SrcadError:
     """Why the active statement ``stmt`` of ``fn`` cannot be differentiated: the reason
     srcad could not read the function it calls, or the missing rule."""
     called = _called_attribute(stmt.value, fn) if fn is not None else None
-    if fn is not None and stmt.loc in fn.refusals and not _draws_at_random(called):
+    if fn is not None and stmt.loc in fn.refusals and not draws_at_random(called):
         error = fn.refusals[stmt.loc]
     else:
         error = _missing_rule(stmt, fn)
@@ -204,7 +204,7 @@ def _missing_rule(stmt: ir.Assign, fn: ir.Function | None) -> SrcadError:
             f"{instead}; docs/supported-python.md lists the containers and iterators srcad "
             "follows"
         )
-    elif isinstance(value, ir.Call) and _draws_at_random(_called_attribute(value, fn)):
+    elif isinstance(value, ir.Call) and draws_at_random(_called_attribute(value, fn)):
         what = (
             f"`{_spelled(value.func, fn)}(...)` draws from a distribution set by a value "
             "srcad differentiates: srcad differentiates what the program does with a draw, "
@@ -231,18 +231,6 @@ def _missing_rule(stmt: ir.Assign, fn: ir.Function | None) -> SrcadError:
         what = f"{_described(value)} has no derivative rule"
         hint = "rewrite it with supported operations or register a rule with srcad.defrule"
     return NoRuleError(what, hint, stmt.loc)
-
-
-def _draws_at_random(called: Any) -> bool:
-    """Whether ``called`` draws random numbers: a function or method of Python's
-    ``random`` or of ``numpy.random`` (a Generator's too)."""
-    if called is None:
-        return False
-    owner = getattr(called, "__self__", None)
-    module = getattr(called, "__module__", None) or getattr(type(owner), "__module__", "")
-    return isinstance(module, str) and (
-        module in ("random", "numpy.random") or module.startswith("numpy.random.")
-    )
 
 
 def _bound_by_plain_python(func: ir.Expr, fn: ir.Function | None) -> bool:

@@ -1310,15 +1310,8 @@ def set_rows(target: Any, index: tuple, value: Any) -> None:
 def fresh_copy(value: Any) -> Any:
     """A copy of an adjoint about to be updated in place while another name shares it.
     A numpy number (``s_dot + t_dot`` of 0-d arrays) becomes a 0-d array: an item write
-    follows."""
-    if isinstance(value, np.ndarray) or is_duck_array(value):  # (dask: a new Array object)
-        return value.copy()
-    if isinstance(value, np.generic):
-        return np.array(value)
-    if isinstance(value, list):
-        return AdjointList(value)
-    copied = getattr(value, "copied", None)  # (an AdjointRecord)
-    return copied() if copied is not None else value
+    follows (else as :func:`part_copy`)."""
+    return np.array(value) if isinstance(value, np.generic) else part_copy(value)
 
 
 def copied_only(copy: Any, value: Any) -> Any:
@@ -1341,7 +1334,7 @@ def part_copy(value: Any) -> Any:
     """A copy of the part of an adjoint that is cleared next (``dx[i]``, a view perhaps,
     of ``dx[i] = 0.0``): an array is copied; a number, numpy's too, is kept as it is
     (it cannot change)."""
-    if isinstance(value, np.ndarray) or is_duck_array(value):
+    if isinstance(value, np.ndarray) or is_duck_array(value):  # (dask: a new Array object)
         return value.copy()
     if isinstance(value, list):
         return AdjointList(value)

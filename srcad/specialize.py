@@ -10,8 +10,9 @@ comprehension in a branch for another option).
 
 Only what is certain is decided: a test of names that hold constants (``is``, ``==``,
 ``in``, ``<``, ``not``, ``and``/``or``, ``isinstance``, ``len`` of a tuple of known
-length), and ``hasattr`` of a module or a class (a version guard, ``hasattr(np,
-"trapezoid")``: the differentiated function is specialised for it too). A name stops
+length), and ``hasattr`` of numpy's or scipy's modules and classes (a version guard,
+``hasattr(np, "trapezoid")``: the differentiated function is specialised for it too,
+in ``if`` tests and conditional expressions). A name stops
 being known where it is assigned again (anywhere in a loop that assigns it, from the
 loop on). Everything else is left to run as written.
 """

@@ -478,10 +478,7 @@ class Lists(LoweringPart):
         row_node = target.value
         assert isinstance(row_node, ast.Subscript) and isinstance(row_node.value, ast.Name)
         receiver = row_node.value.id
-        if rule is ADDITEM:
-            read = ast.copy_location(ast.Subscript(target.value, target.slice, ast.Load()), target)
-            value_node = ast.copy_location(ast.BinOp(read, ast.Add(), value_node), stmt)
-        value = self.lower_operand(scope, value_node)
+        value = self.lower_operand(scope, item_value(target, value_node, rule, stmt))
         old = scope.env.get(receiver)
         self.check_growable(scope, stmt, receiver, old, "[...][...] =")
         outer = self.sequence(scope, row_node.value)
@@ -552,6 +549,18 @@ class Lists(LoweringPart):
                 f"`{receiver}` grows inside a loop that runs over it",
                 "collect the new items in another list and add them after the loop",
             )
+
+
+def item_value(
+    target: ast.Subscript, value_node: ast.expr, rule: Rule, stmt: ast.AST
+) -> ast.expr:
+    """The new value of the list item ``target`` given ``value_node``: itself, or for
+    ``rule`` ADDITEM (``items[i] += v``) the item read plus it (a list gets a new value;
+    nothing is added in place)."""
+    if rule is not ADDITEM:
+        return value_node
+    read = ast.copy_location(ast.Subscript(target.value, target.slice, ast.Load()), target)
+    return ast.copy_location(ast.BinOp(read, ast.Add(), value_node), stmt)
 
 
 def _scope_chain(scope: Scope | None) -> Iterator[Scope]:

@@ -68,6 +68,13 @@ def _statement_of(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> ast.AST:
     return node
 
 
+def _function_of(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> ast.AST:
+    """The function ``node`` is part of (the root of ``parents``)."""
+    while node in parents:
+        node = parents[node]
+    return node
+
+
 def _row_write_roots(node: ast.AST) -> list[ast.Name]:
     """``R`` of each target ``R[i][j]`` a statement assigns or updates (in a tuple
     target too: ``R[0][0], R[1][1] = a, b``)."""
@@ -98,24 +105,29 @@ def makes_new_list(
     """Whether ``node`` makes a new list each time it runs: a display, ``[...] * n``,
     ``list(...)``, ``sorted(...)``, a comprehension (or srcad's list for one), ``+`` of
     such lists (or of a row of ``table``, a list: ``R[i] + [v]``)."""
-    if table is not None and isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-        return all(
-            makes_new_list(side, temporaries)
-            or isinstance(side, ast.Subscript) and isinstance(side.value, ast.Name)
-            and side.value.id == table and not isinstance(side.slice, ast.Slice)
-            for side in (node.left, node.right)
-        )
     if isinstance(node, ast.List | ast.ListComp):
         return True
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
         return isinstance(node.left, ast.List) or isinstance(node.right, ast.List)
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):  # (of two lists: else
-        return makes_new_list(node.left, temporaries) and (  # numpy's addition)
-            makes_new_list(node.right, temporaries)
+        return all(  # numpy's addition)
+            makes_new_list(side, temporaries) or _row_of(side, table)
+            for side in (node.left, node.right)
         )
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
         return node.func.id in ("list", "sorted")
     return isinstance(node, ast.Name) and node.id in temporaries
+
+
+def _row_of(node: ast.expr, table: str | None) -> bool:
+    """Whether ``node`` is a row of ``table`` (``R[i]``), a list."""
+    return (
+        table is not None
+        and isinstance(node, ast.Subscript)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == table
+        and not isinstance(node.slice, ast.Slice)
+    )
 
 
 def _keeps_rows_private(
@@ -220,9 +232,7 @@ def _loop_only_reads(iterated: ast.expr, name: str, parents: dict[ast.AST, ast.A
             ):
                 return False
     bound = _bound_by(loop)
-    function: ast.AST = loop
-    while function in parents:
-        function = parents[function]
+    function = _function_of(loop, parents)
     inside = {  # (this loop, and the bodies of other loops binding the names for
         id(n)  # themselves: their iterables read what this loop left)
         for other in astwalk.walk(function)
@@ -247,9 +257,7 @@ def _row_named_for_reading(
     if len(assign.targets) != 1 or not isinstance(assign.targets[0], ast.Name):
         return False
     name = assign.targets[0].id
-    function: ast.AST = assign
-    while function in parents:
-        function = parents[function]
+    function = _function_of(assign, parents)
     block = next(
         (body for field in ("body", "orelse", "finalbody")
          if isinstance(body := getattr(parents.get(assign), field, None), list)

@@ -28,6 +28,7 @@ from ..runtime import (
     require_length,
     require_not_held,
 )
+from .lists import item_value
 from .resolve import Kind
 from .values import (
     NOT_STATIC,
@@ -555,12 +556,7 @@ class Statements(LoweringPart):
                 "and put it back into the list if needed",
             )
         if self.may_be_list(scope, target.value):
-            if rule is ADDITEM:
-                read = ast.copy_location(
-                    ast.Subscript(target.value, target.slice, ast.Load()), target
-                )
-                value_node = ast.copy_location(ast.BinOp(read, ast.Add(), value_node), stmt)
-            self.set_list_item(scope, target, value_node, stmt)
+            self.set_list_item(scope, target, item_value(target, value_node, rule, stmt), stmt)
             return
         name = ast.unparse(target.value)
         container = self.lower_operand(scope, target.value)  # (out[i][j] = v: a view first)
@@ -951,8 +947,8 @@ def _without_comment(line: str) -> str:
     not leave the code: a ``#`` in a string)."""
     code = line.split("#", 1)[0].strip()
     try:
-        ast.parse(code.rstrip(":") if code.endswith(":") else code)
-    except SyntaxError:
+        ast.parse(code)
+    except SyntaxError:  # (a `#` in a string, or a block's header line)
         return line.strip()
     return code
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .. import astwalk, ir
+from ..chains import draws_at_random
 from ..frontend import FunctionSource
 
 
@@ -183,10 +184,6 @@ def list_key(value: Any) -> Any:
     return value.id if isinstance(value, ir.Name) else id(value)
 
 
-#: modules whose functions, and whose objects' methods, draw random numbers
-_RANDOM_MODULES = ("random", "numpy.random", "secrets")
-
-
 def fixed_function(value: Any) -> bool:
     """Whether ``value``, an argument a bound method or a ``functools.partial`` fixes, is a
     function srcad reads calls of when it compiles (``act=np.tanh``): a function, a
@@ -201,13 +198,7 @@ def may_change_state(callee: Any) -> bool:
     does not show, so that it must run even when its value is not read: a random draw
     (``rng.normal(size=3)``, ``np.random.seed(1)``), or a call of a value srcad knows
     nothing of until the program runs."""
-    if callee is NOT_STATIC:
-        return True
-    owner = getattr(callee, "__self__", None)
-    module = getattr(callee, "__module__", None) or getattr(type(owner), "__module__", "")
-    if not isinstance(module, str):
-        return False
-    return module in _RANDOM_MODULES or module.startswith(("numpy.random.", "random."))
+    return callee is NOT_STATIC or draws_at_random(callee)
 
 
 def shuffles(call: ast.Call) -> bool:
