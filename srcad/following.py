@@ -113,7 +113,7 @@ def _checked_call(
     name = gradient.__name__
     source = (
         f"def {name}({params}):\n"
-        f"    if {' and '.join(tests)}:\n"
+        f"    if {' and '.join(tests) or 'True'}:\n"  # (none: made again, nothing to follow)
         f"        return current({arguments})\n"
         f"    return latest()({arguments})\n"
     )

@@ -399,7 +399,7 @@ def helper_checks(
     functions: list[Any] = [user_function]
     for lookup, obj, code in dependencies:
         function = obj.func if isinstance(obj, functools.partial) else obj
-        checks.setdefault((id(obj), id(code)), (lookup, obj, function, code))
+        checks.setdefault((id(obj), id(code), _lookup_key(lookup)), (lookup, obj, function, code))
         functions.append(function)
     for function in functions:  # (`f.__defaults__ = ...`, of f or of a helper it inlined)
         for attribute in ("__defaults__", "__kwdefaults__"):
@@ -407,7 +407,56 @@ def helper_checks(
             if held:
                 lookup = functools.partial(getattr, function, attribute)
                 checks.setdefault((id(held), 0), (lookup, held, None, None))
+        names = getattr(function, "__globals__", None)
+        for name in _modules_renamed(function):  # (`M = math` after `M = np`)
+            module = names[name]
+            lookup = functools.partial(names.get, name)
+            checks.setdefault((id(names), name), (lookup, module, None, None))
     return tuple(checks.values())
+
+
+def _lookup_key(lookup: Any) -> Any:
+    """What tells two lookups of :func:`helper_checks` apart: the namespace and the name
+    they read (``A = h; B = h`` are two names to check), else the lookup itself."""
+    if not isinstance(lookup, functools.partial):
+        return id(lookup)
+    owner = getattr(lookup.func, "__self__", None)  # (a dict's get: the dict)
+    return (
+        id(lookup.func) if owner is None else id(owner),
+        getattr(lookup.func, "__name__", ""),
+        tuple(a if isinstance(a, str) else _lookup_key(a) for a in lookup.args),
+    )
+
+
+#: the names modules are imported as by convention, besides their own (``np``)
+_IMPORT_NAMES = {"numpy": "np", "scipy": "sp"}
+
+
+def _modules_renamed(function: Any) -> list[str]:
+    """The globals that the code of ``function`` (and of the defs and lambdas in it)
+    reads and that hold a module under a name other than its own or its conventional
+    one: ``M = np``, ``xp = numpy``. A backend switch rebinds such a name; srcad read
+    the module it held when it compiled (its rules, ``hasattr(M, ...)``), so the
+    gradient is made again then. (``np`` and ``math`` are taken to stay what they are.)"""
+    names = getattr(function, "__globals__", None)
+    code = getattr(function, "__code__", None)
+    if names is None or code is None:
+        return []
+    found: list[str] = []
+    codes = [code]
+    while codes:
+        current = codes.pop()
+        codes.extend(c for c in current.co_consts if isinstance(c, types.CodeType))
+        for name in current.co_names:
+            module = names.get(name)
+            if (
+                isinstance(module, types.ModuleType)
+                and name not in found
+                and name != module.__name__.rpartition(".")[2]
+                and name != _IMPORT_NAMES.get(module.__name__)
+            ):
+                found.append(name)
+    return found
 
 
 def _calls_numpy(fn: ir.Function) -> bool:

@@ -5,7 +5,9 @@ import inspect
 import math
 import subprocess
 import sys
+import types
 
+import numpy as np
 import pytest
 
 import srcad
@@ -251,3 +253,87 @@ def test_a_gradient_follows_the_defaults_of_a_helper_it_inlined():
     finally:
         _weighted_square.__defaults__ = saved
     assert g(1.0) == 3.0
+
+
+# ------------------------------------------- a global rebound to another module or helper
+_BACKEND = types.ModuleType("backend")
+_BACKEND.sin = np.cos  # (a module whose sin is another function)
+_BACKEND.trapezoid = None
+M = np
+
+
+def _through_module(x):
+    return M.sin(x) * 2.0
+
+
+def _by_version(x):
+    return x * 2.0 if hasattr(M, "trapz") else x * 3.0
+
+
+def _helper_of_module(x):
+    return _through_module(x) + x
+
+
+@pytest.mark.parametrize("f, before, after", [
+    # (d/dx 2 sin x, then d/dx 2 cos x; numpy 2 has no trapz: 3, the backend has none: 3)
+    (_through_module, 2 * math.cos(0.3), -2 * math.sin(0.3)),
+    (_helper_of_module, 2 * math.cos(0.3) + 1, -2 * math.sin(0.3) + 1),
+])
+def test_a_gradient_follows_a_global_rebound_to_another_module(f, before, after):
+    # A backend switch (`M = np`, later `M = backend`): srcad read the module's rules
+    # when it compiled, so the gradient is made again for the module the name holds.
+    global M
+    g = srcad.value_and_grad(f)
+    try:
+        assert g(0.3)[1] == pytest.approx(before, rel=1e-12)
+        M = _BACKEND
+        value, gradient = g(0.3)
+        assert value == pytest.approx(f(0.3), rel=1e-14)
+        assert gradient == pytest.approx(after, rel=1e-12)
+    finally:
+        M = np
+    assert g(0.3)[1] == pytest.approx(before, rel=1e-12)
+
+
+def test_a_version_test_of_a_global_module_follows_its_rebinding():
+    global M
+    g = srcad.grad(_by_version)
+    try:
+        M = types.SimpleNamespace(trapz=None)  # (not a module: read as an object)
+        assert g(1.0) == 2.0
+        M = _BACKEND
+        assert g(1.0) == 3.0
+        _BACKEND.trapz = None
+        M = np  # (numpy's own: decided when srcad compiles; numpy 2 has no trapz)
+        assert g(1.0) == (2.0 if hasattr(np, "trapz") else 3.0)
+    finally:
+        M = np
+        vars(_BACKEND).pop("trapz", None)
+
+
+def _square(x):
+    return x * x
+
+
+def _triple(x):
+    return 3.0 * x
+
+
+FIRST = _square
+SECOND = _square  # (two names of one helper: each is checked)
+
+
+def _two_names(x):
+    return FIRST(x) + SECOND(x)
+
+
+def test_two_global_names_of_one_helper_are_followed_each():
+    global SECOND
+    g = srcad.value_and_grad(_two_names)
+    assert g(2.0) == (8.0, 8.0)
+    try:
+        SECOND = _triple
+        assert g(2.0) == (10.0, 7.0)
+    finally:
+        SECOND = _square
+    assert g(2.0) == (8.0, 8.0)

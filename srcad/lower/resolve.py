@@ -306,7 +306,11 @@ def _cell_contents(cell: types.CellType) -> Any:
 
 def _attribute_lookup(lookup: Callable[[], Any], attr: str) -> Callable[[], Any]:
     """``lookup``, then the attribute ``attr`` of what it finds."""
-    return lambda: getattr(lookup(), attr)
+    return functools.partial(_attribute_of, lookup, attr)
+
+
+def _attribute_of(lookup: Callable[[], Any], attr: str) -> Any:
+    return getattr(lookup(), attr)
 
 
 def _denote_attribute(base: Denotation, attr: str) -> Denotation:
