@@ -395,7 +395,7 @@ def helper_checks(
     ``dependencies`` (see :meth:`Gradient.dependencies`): each helper once, with the
     function whose code to compare (a partial's own function); and the defaults of
     ``user_function`` and of those helpers, as they are now."""
-    checks: dict[tuple[int, int], tuple[Any, Any, Any, Any]] = {}
+    checks: dict[tuple[Any, ...], tuple[Any, Any, Any, Any]] = {}
     functions: list[Any] = [user_function]
     for lookup, obj, code in dependencies:
         function = obj.func if isinstance(obj, functools.partial) else obj
@@ -407,11 +407,10 @@ def helper_checks(
             if held:
                 lookup = functools.partial(getattr, function, attribute)
                 checks.setdefault((id(held), 0), (lookup, held, None, None))
-        names = getattr(function, "__globals__", None)
+        names = getattr(function, "__globals__", {})
         for name in _modules_renamed(function):  # (`M = math` after `M = np`)
-            module = names[name]
             lookup = functools.partial(names.get, name)
-            checks.setdefault((id(names), name), (lookup, module, None, None))
+            checks.setdefault((id(names), name), (lookup, names[name], None, None))
     return tuple(checks.values())
 
 
