@@ -1632,9 +1632,49 @@ def _without_effects(node: ast.expr) -> bool:
     )
 
 
+#: the operator each dunder method stands for: ``p.__truediv__(q)`` is ``p / q``
+_BINARY_DUNDERS: dict[str, type[ast.operator]] = {
+    "__add__": ast.Add, "__sub__": ast.Sub, "__mul__": ast.Mult, "__truediv__": ast.Div,
+    "__floordiv__": ast.FloorDiv, "__mod__": ast.Mod, "__pow__": ast.Pow,
+    "__matmul__": ast.MatMult,
+}
+_UNARY_DUNDERS: dict[str, type[ast.unaryop]] = {"__neg__": ast.USub, "__pos__": ast.UAdd}
+
+
+def _dunder_call(node: ast.AST) -> bool:
+    """``p.__truediv__(q)``, ``p.__neg__()``: an operator called by its method's name
+    (library code does, as NumPy's ``polyint``)."""
+    if not (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and not node.keywords
+        and not any(isinstance(arg, ast.Starred) for arg in node.args)
+    ):
+        return False
+    attr = node.func.attr
+    return (attr in _BINARY_DUNDERS and len(node.args) == 1) or (
+        attr in _UNARY_DUNDERS and not node.args
+    )
+
+
+class _DunderOperators(ast.NodeTransformer):
+    """Each :func:`_dunder_call` written as its operator. (The two differ only where the
+    method returns NotImplemented, for operands of classes numeric code does not mix.)"""
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        self.generic_visit(node)
+        if not _dunder_call(node):
+            return node
+        assert isinstance(node.func, ast.Attribute)
+        attr, operand = node.func.attr, node.func.value
+        if attr in _UNARY_DUNDERS:
+            return _located(ast.UnaryOp(_UNARY_DUNDERS[attr](), operand), node)
+        return _located(ast.BinOp(operand, _BINARY_DUNDERS[attr](), node.args[0]), node)
+
+
 def desugar(fn: ast.FunctionDef) -> ast.FunctionDef:
     """A copy of ``fn`` whose jumps all end their paths (see the module docstring)."""
-    comprehensions = lambdas = control_flow = functional = list_changes = False
+    comprehensions = lambdas = control_flow = functional = list_changes = dunders = False
     arithmetic = 0
     for node in astwalk.walk(fn):  # (one walk: this runs on every function srcad reads)
         if isinstance(node, ast.BinOp):
@@ -1654,6 +1694,7 @@ def desugar(fn: ast.FunctionDef) -> ast.FunctionDef:
                 comprehensions = True
             if isinstance(node.func, ast.Attribute) and node.func.attr in CHANGING_METHODS:
                 list_changes = True
+            dunders = dunders or _dunder_call(node)
         elif isinstance(node, ast.Assign):
             lambdas = lambdas or named_lambda(node)
             comprehensions = comprehensions or _starred_unpacking(node) is not None
@@ -1663,9 +1704,11 @@ def desugar(fn: ast.FunctionDef) -> ast.FunctionDef:
         (value := _arithmetic_value(node)) is not None and _height(value) >= _NESTED_PART
         for node in astwalk.walk(fn)
     )
-    if not comprehensions and not lambdas and not control_flow and not list_changes and not deep:
+    if not (comprehensions or lambdas or control_flow or list_changes or deep or dunders):
         return fn  # straight-line code: nothing to rewrite
     fn = copy.deepcopy(fn)
+    if dunders:
+        fn = _DunderOperators().visit(fn)
     if lambdas:
         fn.body = _lambdas_as_defs(fn.body)
     if control_flow:

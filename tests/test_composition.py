@@ -391,23 +391,57 @@ def test_nested_def_is_inlined():
 # ---------------------------------------------------------------- recursion
 
 
-def test_recursion_refused_at_call_line():
+def test_recursion_on_constants_is_unrolled():
+    # fact(x, 3) = x**3; ping(x, 4) = pong(2x, 3) = ping(2x + 1, 2) = pong(4x + 2, 1)
+    # = ping(4x + 3, 0) = 4x + 3: each level decides its test on a constant
+    assert srcad.grad(calls_recursive)(1.5) == pytest.approx(3 * 1.5**2, rel=1e-14)
+    assert srcad.value_and_grad(calls_mutual)(0.5) == (5.0, 4.0)
+    check_four_ways(calls_recursive, 1.5)
+
+
+def legendre(x, n):
+    if n == 0:
+        return 1.0
+    if n == 1:
+        return x
+    return ((2 * n - 1) * x * legendre(x, n - 1) - (n - 1) * legendre(x, n - 2)) / n
+
+
+def power_by_squaring(x, n):
+    if n == 0:
+        return 1.0
+    half = power_by_squaring(x, n // 2)
+    return half * half if n % 2 == 0 else half * half * x
+
+
+def legendre_and_power(x):
+    return legendre(x, 5) + power_by_squaring(x, 7)
+
+
+def legendre_too_deep(x):
+    return legendre(x, 14)  # (fib-like: 1,219 calls)
+
+
+def test_recursion_with_two_calls_a_level_and_integer_division():
+    # P5(x) = (63x^5 - 70x^3 + 15x) / 8
+    x = 0.7
+    exact = (315 * x**4 - 210 * x**2 + 15) / 8 + 7 * x**6
+    assert srcad.grad(legendre_and_power)(x) == pytest.approx(exact, rel=1e-12)
+    check_four_ways(legendre_and_power, x)
+    assert srcad.hessian(legendre_and_power)(x) == pytest.approx(
+        (1260 * x**3 - 420 * x) / 8 + 42 * x**5, rel=1e-12)
+
+
+def test_recursion_a_computed_value_ends_is_refused_at_the_recursive_call():
     with pytest.raises(srcad.SrcadError) as info:
-        srcad.grad(calls_recursive)
+        srcad.grad(fact)(1.5, 3)  # (n is an argument: the gradient takes any n)
     e = info.value
     assert e.filename.endswith(THIS_FILE), e.filename
     assert e.lineno == marker_line(__file__, "recursive-call"), str(e)
-    assert "recursi" in str(e)
+    assert "went 32 levels deep" in str(e) and "rewrite the recursion as a loop" in str(e)
     assert str(e).startswith(f"{e.filename}:{e.lineno}:"), str(e)
-
-
-def test_mutual_recursion_refused():
-    with pytest.raises(srcad.SrcadError) as info:
-        srcad.grad(calls_mutual)
-    e = info.value
-    assert e.filename.endswith(THIS_FILE), e.filename
-    assert e.lineno == marker_line(__file__, "mutual-call"), str(e)
-    assert "recursi" in str(e)
+    with pytest.raises(srcad.SrcadError, match="more than 256 recursive calls"):
+        srcad.grad(legendre_too_deep)(0.5)
 
 
 # ---------------------------------------------------------------- defgrad

@@ -13,7 +13,7 @@ from typing import Any
 from .. import astwalk, ir
 from ..desugar import desugar
 from ..diagnostics import at_call_site
-from ..errors import SrcadError, UnsupportedSyntaxError, raise_all
+from ..errors import SrcadError, raise_all
 from ..frontend import FunctionSource, read_function
 from ..specialize import Keywords, Sized, specialize
 from ..stand_ins import read_instead
@@ -69,13 +69,7 @@ class Inlining(LoweringPart):
         target: Callable[[], str] | None,
     ) -> Any:
         """Inline a call to a ``def`` written inside the differentiated function."""
-        if node in self.inlining:
-            raise self.error(
-                scope,
-                call,
-                f"recursive call to {node.name} cannot be differentiated",
-                "rewrite the recursion as a loop",
-            )
+        self.check_recursion(scope, call, node, node.name)
         raise_all(returns_problems(home.source, node))  # (a procedure: see srcad.subset)
         values = self.bind_arguments(scope, call, node, None, None)
         inner = Scope(
@@ -265,12 +259,7 @@ class Inlining(LoweringPart):
         the call stays a call (``as_written``: the call as the user wrote it, when
         ``call`` is a method's, with the object passed first)."""
         where = scope.source.location(call)
-        if callee in self.inlining:
-            raise UnsupportedSyntaxError(
-                f"recursive call to {callee.__qualname__} cannot be differentiated",
-                "rewrite the recursion as a loop",
-                where,
-            )
+        self.check_recursion(scope, call, callee, callee.__qualname__)
         read = read_instead(callee)  # (the code of a stand-in: the same values)
         source = read_function(read, used_at=where)
         generated = getattr(callee, "__srcad__", None)  # a gradient srcad made
@@ -355,6 +344,31 @@ class Inlining(LoweringPart):
         )
         return self.lower_inlined(inner, callee, target)
 
+    def check_recursion(self, scope: Scope, call: ast.Call, key: Any, name: str) -> None:
+        """A recursive call is inlined as any call is: its arguments that end the
+        recursion (``n - 1``, ``xs[1:]``) are known when srcad compiles, and each level
+        decides its branches. Refused once it goes deeper, or inlines more calls, than
+        such recursion does (``n`` a value the gradient computes never ends it)."""
+        depth = self.inlining.count(key)
+        if depth == 0:
+            return
+        self.recursive_calls += 1
+        if depth < _RECURSION_DEPTH and self.recursive_calls <= _RECURSIVE_CALLS:
+            return
+        went = (
+            f"it went {depth} levels deep without ending"
+            if depth >= _RECURSION_DEPTH
+            else f"it made more than {_RECURSIVE_CALLS} recursive calls"
+        )
+        raise self.error(
+            scope,
+            call,
+            f"recursive call to {name}: srcad unrolls recursion when the arguments that "
+            f"end it are known when it compiles (constants), and here {went}",
+            "rewrite the recursion as a loop, or give the arguments that end it as "
+            "constants (`power(x, 8)`, not `power(x, n)` of a parameter `n`)",
+        )
+
     def lower_inlined(self, inner: Scope, key: Any, target: Callable[[], str] | None) -> Any:
         """The body of an inlined function (``key`` marks it as being inlined, against
         recursion); its result is named by the caller's ``target``. A body that raises on
@@ -367,6 +381,11 @@ class Inlining(LoweringPart):
         finally:
             self.inlining.pop()
         return ir.Const(0.0) if result is RAISED else result
+
+
+#: how deep srcad unrolls recursion, and how many recursive calls in all (``fib(12)``)
+_RECURSION_DEPTH = 32
+_RECURSIVE_CALLS = 256
 
 
 def _passed_keywords(call: ast.Call, fn: ast.FunctionDef) -> Keywords:

@@ -90,6 +90,7 @@ class Lowerer(
         #: lines of other files' inlined code -> the user's call that reached them
         self.call_sites: dict[Location, tuple[Location, Any]] = {}
         self.inlining: list[Any] = [root.function]
+        self.recursive_calls = 0  # (see Inlining.check_recursion)
         self._tag = 0
         self.loops: list[LoopContext] = []
         #: values made by arithmetic or numpy calls (never a dict a loop would run over)
