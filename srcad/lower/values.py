@@ -256,6 +256,8 @@ class LoweringPart:
     _last_return: ast.Return | None
     #: lists a helper changed in place (see ``Lists.refuse_stale``), set per path
     stale_lists: dict[Any, Any]
+    #: recursive calls inlined so far (see ``Inlining.check_recursion``)
+    recursive_calls: int
 
     if TYPE_CHECKING:  # (the checker sees the combined class's attributes as Any)
 
