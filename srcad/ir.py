@@ -245,6 +245,14 @@ class Signature:
     #: the defaults of the parameters that have one (the last ones), in order; those
     #: are passed by keyword
     defaults: Mapping[str, Expr] = field(default_factory=dict)
+    #: the names a call's positional arguments bind to: the rule's operands, then the
+    #: callee's own (``np.var(a, 0, None)`` passes ``axis`` and ``dtype``, not the rule's
+    #: ``ddof``; ``np.meshgrid(*xi, copy=True)`` no option); None: :attr:`params`
+    positional: tuple[str, ...] | None = None
+    #: the callee's options that a call may pass at their defaults, which is the same as
+    #: leaving them out (``dtype=None``, ``out=None``), though the rule has no parameter
+    #: for them
+    idle: Mapping[str, Any] = field(default_factory=dict)
 
     def call(self, func: Expr, operands: Mapping[str, Expr]) -> Call:
         """The call of ``func`` on ``operands`` (by parameter): the parameters without

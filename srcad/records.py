@@ -92,8 +92,10 @@ def fields(value: Any) -> dict[str, Any]:
 
 def has_field(value: Any, name: str) -> bool:
     kind = record_kind(value)
-    if kind == "object":
-        return name in vars(value)
+    if kind == "object":  # (not what a cached_property keeps: computed, not a field)
+        return name in vars(value) and not isinstance(
+            getattr(type(value), name, None), functools.cached_property
+        )
     return kind is not None and name in field_names(value)
 
 

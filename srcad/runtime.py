@@ -667,8 +667,9 @@ def _gives_gradient(x: Any, name: str) -> bool:
             raise UnsupportedSyntaxError(
                 f"`.{name}` is a property of {describe(x)}, computed from its fields: "
                 "srcad cannot send its gradient back to them",
-                "read the fields it is computed from in the function instead (or "
-                "differentiate a bound method, where srcad reads the property's code)",
+                f"annotate the parameter that holds it with its class (`: {type(x).__name__}`), "
+                "where srcad reads the property's code, or read the fields it is computed "
+                "from in the function instead",
                 _user_line(),
             )
         if hasattr(type(x), name):
@@ -1132,6 +1133,8 @@ def float_fields(value: Any, names: tuple[str, ...]) -> bool:
     for name in names:
         item = getattr(value, name, None).__class__
         if item is not float and item is not _FLOAT64_SCALAR and item is not int:
+            return False
+        if not _is_field(value, name):  # (a property, a class's attribute: see field_grad)
             return False
     return True
 

@@ -1597,3 +1597,55 @@ def test_a_name_bound_to_one_function_then_another_calls_each_in_turn(f, exact):
     function bound last (refused before: "`np.tanh` has no derivative rule")."""
     (dx,) = check_four_ways(f, 0.7)
     assert dx == pytest.approx(exact(0.7), rel=1e-12)
+
+
+class Squared:
+    def __init__(self, w):
+        self.w = w
+
+    @property
+    def sq(self):
+        return self.w * self.w
+
+
+class CachedSquare:
+    def __init__(self, w):
+        self.w = w
+
+    @functools.cached_property
+    def sq(self):
+        return self.w * self.w
+
+
+def twice_the_square(m):
+    return m.sq * 2.0  # <square-property>
+
+
+def twice_the_square_annotated(m: Squared):
+    return m.sq * 2.0
+
+
+def cached_square_of_made(x):
+    return CachedSquare(x).sq * 2.0  # <cached-made>
+
+
+@pytest.mark.parametrize("cls", [Squared, CachedSquare])
+def test_a_property_of_an_object_passed_in_is_refused_on_floats_too(cls):
+    # Its float version gave the property a gradient of its own, as if a field (the
+    # object's fields got 0); a cached_property's value, kept in the object's __dict__
+    # by the forward pass, looked like a field
+    with pytest.raises(srcad.SrcadError) as info:
+        srcad.grad(twice_the_square)(cls(1.5))
+    assert info.value.lineno == marker_line(__file__, "square-property")
+    assert "`.sq` is a property" in info.value.message
+    assert f"annotate the parameter that holds it with its class (`: {cls.__name__}`)" in (
+        info.value.hint)
+    assert srcad.grad(twice_the_square_annotated)(Squared(1.5)).w == 6.0
+
+
+def test_a_cached_property_of_an_object_made_inside_is_refused():
+    # (it read the descriptor itself: a TypeError in generated code)
+    with pytest.raises(srcad.SrcadError) as info:
+        srcad.grad(cached_square_of_made)(1.5)
+    assert info.value.lineno == marker_line(__file__, "cached-made")
+    assert "is a cached_property, a descriptor" in info.value.message

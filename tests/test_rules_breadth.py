@@ -1037,3 +1037,43 @@ def test_math_gamma_cbrt_exp2_ldexp():
     want = (math.gamma(x) * digamma + math.exp2(x) / (3 * math.cbrt(x) ** 2)
             + math.cbrt(x) * math.log(2) * math.exp2(x) + 16 * x)
     assert gradient == pytest.approx(want, rel=1e-8)
+
+
+# ============================================= a call's arguments bound as the callee binds
+
+
+def variance_with_dtype_by_position(a):
+    return np.sum(np.var(a, 0, None)) + np.sum(a.std(1, None))  # (axis, then dtype)
+
+
+def einsum_of_five(a, b, c, d, e):
+    return np.einsum("i,i,i,i,i->", a, b, c, d, e)
+
+
+def meshgrid_of_four(a, b, c, d):
+    A, B, C, D = np.meshgrid(a, b, c, d)
+    return np.sum(A * B * C * D**2)
+
+
+def gradient_of_four_spacings(f):
+    return np.sum(np.gradient(f, 1.0, 0.5, 2.0, 0.25)[3] ** 2)
+
+
+def linspace_with_its_step(a):
+    points, step = np.linspace(0.0, a, 5, True, True)  # <retstep>
+    return np.sum(points) * step
+
+
+def test_positional_arguments_bind_as_the_callee_binds_them():
+    # np.var's third positional parameter is dtype (not the rule's ddof); einsum's fifth
+    # operand, meshgrid's fourth input, gradient's fourth spacing are operands, not the
+    # keyword-only options after them (they got no gradient, or crashed)
+    check_four_ways(variance_with_dtype_by_position, X34)
+    v = [RNG.standard_normal(2) for _ in range(5)]
+    (*_, de) = check_four_ways(einsum_of_five, *v, wrt=(0, 1, 2, 3, 4))
+    assert close(de, v[0] * v[1] * v[2] * v[3])
+    check_four_ways(meshgrid_of_four, *(RNG.standard_normal(2) for _ in range(4)),
+                    wrt=(0, 1, 2, 3))
+    check_four_ways(gradient_of_four_spacings, RNG.standard_normal((3, 3, 3, 4)))
+    with pytest.raises(srcad.SrcadError, match="none for these arguments"):
+        srcad.grad(linspace_with_its_step)(2.0)  # (retstep=True: not the rule's axis)

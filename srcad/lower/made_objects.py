@@ -329,6 +329,14 @@ class MadeObjects(LoweringPart):
                 raise self.error(scope, node, f"`{cls.__name__}.{attr}` has no getter srcad "
                                  "can read", "read a field instead")
             return self.call_member(scope, node, cls, attr, value, [], [], target, "fget")
+        if _descriptor(member) and attr not in made.fields:  # (cached_property and such)
+            raise self.error(
+                scope,
+                node,
+                f"`{cls.__name__}.{attr}` is a {type(member).__name__}, a descriptor whose "
+                "code srcad does not read (it reads a @property's)",
+                "make it a @property, or read the fields it is computed from",
+            )
         if attr in made.fields:
             if member is not _MISSING and not _dataclass_field(cls, attr):
                 raise self.error(
@@ -1027,3 +1035,10 @@ def _refusal(cls: type) -> str | None:
         return "its `__init__` is not a Python function srcad can read"
     return None
 
+
+def _descriptor(member: Any) -> bool:
+    """A class attribute that computes what an instance reads (``functools.cached_property``,
+    a user's ``__get__``), other than a function, a property, a static or class method."""
+    return hasattr(type(member), "__get__") and not isinstance(
+        member, types.FunctionType | property | staticmethod | classmethod
+    )

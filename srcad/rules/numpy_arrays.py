@@ -472,7 +472,7 @@ defrule(
 defrule("np.stack(parts, axis=0)", env=ENV, axis=None, parts="unstack(g, parts, axis)",
         linear=True, sequences=("parts",))
 #: ``X, Y = np.meshgrid(x, y)``: each output repeats one input (linear in all at once)
-for _count in range(1, 4):
+for _count in range(1, 7):
     _inputs = ", ".join(f"x{k}" for k in range(_count))
     _meshgrid: Templates = {
         f"x{k}": f"meshgrid_grad(g, {k}, indexing, sparse, {_inputs})" for k in range(_count)

@@ -21,9 +21,9 @@ defrule(
     tangents={"x": "norm_tangent(t, x, ans, ord, axis, keepdims)"},
 )
 
-#: ``np.einsum`` with 1 to 4 operands: linear in each, any subscripts (implicit output,
+#: ``np.einsum`` with 1 to 8 operands: linear in each, any subscripts (implicit output,
 #: ``...``, repeated labels); the adjoint of an operand is the einsum of ``g`` with the others.
-for _count in range(1, 5):
+for _count in range(1, 9):
     _operands = ", ".join(f"a{k}" for k in range(_count))
     _einsum: Templates = {f"a{k}": f"einsum_grad(g, s, {k}, {_operands})" for k in range(_count)}
     defrule(

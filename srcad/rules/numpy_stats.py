@@ -60,7 +60,7 @@ defrule(
 #: Differences of samples along each axis (or ``axis``), with no spacing, one spacing
 #: for every axis, or one for each: linear in ``f``; a spacing ``h`` that is one number
 #: divides the results it spaces (coordinates, an array, get no gradient: refused)
-for _count in range(4):
+for _count in range(6):
     _spacings = [f"h{k}" for k in range(_count)]
     _given = "".join(f"{h}, " for h in _spacings)
     _tuple = f"({_given})" if _spacings else "()"

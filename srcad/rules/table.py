@@ -462,9 +462,47 @@ def call_signature(pattern: ir.Expr, env: Mapping[str, Any]) -> Signature | None
     positional = [a.id for a in pattern.args if isinstance(a, ir.Name) and a.id not in env]
     if len(positional) != len(pattern.args):
         return None
+    options = [k for k, _ in pattern.kwargs]
+    params = (*positional, *options)
+    callee = _parameters(_callee(pattern.func, env))
+    if callee is None:
+        return Signature(pattern.func, params, dict(pattern.kwargs))
+    by_position = []
+    for parameter in callee:  # (up to `*args`: the rule's operands may be its items)
+        if parameter.kind not in (parameter.POSITIONAL_ONLY, parameter.POSITIONAL_OR_KEYWORD):
+            break
+        by_position.append(parameter.name)
+    idle = {
+        p.name: p.default
+        for p in callee
+        if p.name not in params and (p.default is None or type(p.default) is bool)
+    }
     return Signature(
-        pattern.func, (*positional, *(k for k, _ in pattern.kwargs)), dict(pattern.kwargs)
+        pattern.func,
+        params,
+        dict(pattern.kwargs),
+        (*positional, *by_position[len(positional):]),
+        idle,
     )
+
+
+def _callee(func: ir.Expr, env: Mapping[str, Any]) -> Any:
+    """The function a pattern's callee denotes (``np.var``), or numpy's array method of
+    that name for a method pattern (``x.var``); None when neither is found."""
+    if isinstance(func, ir.Attr) and isinstance(func.value, ir.Name) and func.value.id not in env:
+        return getattr(np.ndarray, func.attr, None)
+    found = static_chain(func, lambda n: env.get(n, MISSING))
+    return None if found is MISSING else found
+
+
+def _parameters(callee: Any) -> list[inspect.Parameter] | None:
+    """The parameters of ``callee`` (an array method's without ``self``); None when it
+    has no signature to read (a call then binds as the rule says)."""
+    try:
+        parameters = list(inspect.signature(callee).parameters.values())
+    except (TypeError, ValueError):
+        return None
+    return parameters[1:] if parameters and parameters[0].name == "self" else parameters
 
 
 def _check_signatures(
@@ -504,16 +542,21 @@ def _bind_call(
     if _match(signature.func, expr.func, rule, resolve, bound) is None:
         return None
     names, defaults = signature.params, signature.defaults
-    if len(expr.args) > len(names):
+    by_position = names if signature.positional is None else signature.positional
+    if len(expr.args) > len(by_position):
         return None
-    if rule.reduction and "keepdims" in names[: len(expr.args)]:
+    if rule.reduction and "keepdims" in by_position[: len(expr.args)]:
         # numpy's reductions take ``axis`` by position, then ``dtype`` and ``out``
         # (``np.sum(a, 1, float)``), never ``keepdims``: such a call is not this rule's
         return None
-    given: dict[str, Subject] = dict(zip(names, expr.args))
-    for key, value in expr.kwargs:
-        if key not in names or key in given:
+    given: dict[str, Subject] = {}
+    for key, value in (*zip(by_position, expr.args), *expr.kwargs):
+        if key in given:
             return None
+        if key not in names:  # (the callee's own option: at its default, left out)
+            if not _is_default(value, signature.idle.get(key, MISSING)):
+                return None
+            continue
         given[key] = value
     for name in names:
         argument = given.get(name, defaults.get(name))
@@ -523,6 +566,12 @@ def _bind_call(
             return None
         bound[name] = argument
     return bound
+
+
+def _is_default(argument: Subject, default: Any) -> bool:
+    """``argument`` is the constant ``default`` (None, True or False) as written."""
+    expr = _form(argument)
+    return default is not MISSING and isinstance(expr, ir.Const) and expr.value is default
 
 
 def match(
