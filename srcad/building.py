@@ -879,7 +879,9 @@ def by_argument_classes(f: Callable, make: Callable[[Mapping[str, Any]], Any]) -
     reads the methods of the objects the call passes (as if their parameters were
     annotated with their classes), and keeps one gradient per tuple of classes."""
     callee = unbind(f)
-    signature = inspect.signature(callee.function)
+    function = callee.function
+    signature = inspect.signature(function)
+    read = (function.__defaults__, function.__kwdefaults__)  # (what `signature` holds)
     built: dict[tuple, Any] = {}
 
     def made_and_shown(examples: Mapping[str, Any]) -> Any:
@@ -890,6 +892,10 @@ def by_argument_classes(f: Callable, make: Callable[[Mapping[str, Any]], Any]) -
 
     def built_for(*args: Any, **kwargs: Any) -> Any:
         """The gradient built for the classes of these arguments."""
+        nonlocal signature, read
+        if function.__defaults__ is not read[0] or function.__kwdefaults__ is not read[1]:
+            signature = inspect.signature(function)  # (`f.__defaults__ = ...`: another
+            read = (function.__defaults__, function.__kwdefaults__)  # default function)
         bound = signature.bind_partial(*callee.args, *args, **callee.keywords, **kwargs)
         bound.apply_defaults()  # (def loss(x, act=np.tanh): the default is the function)
         return made_for_classes(built, made_and_shown, bound.arguments)

@@ -12,6 +12,7 @@ is a literal, unoptimized listing; :mod:`srcad.optimize` cleans it up.
 from __future__ import annotations
 
 import builtins
+import numbers
 from collections.abc import Callable, Collection
 from dataclasses import replace
 from typing import Any
@@ -1141,6 +1142,18 @@ def reverse(
             f"{fn.name} returns a tuple of {len(result.elts)} values; grad needs one scalar result",
             "return a single number (sum the terms you want to differentiate), or use "
             "srcad.jacobian for a vector-valued function",
+            result_stmt.loc,
+        )
+
+    if (
+        isinstance(result, ir.Const)
+        and mode != "vjp"
+        and (isinstance(result.value, bool) or not isinstance(result.value, numbers.Number))
+    ):
+        raise NonScalarOutputError(
+            f"{fn.name} returns {result.value!r}; grad needs one scalar result",
+            "return the number to differentiate (a `return` with no value, or none at "
+            "all, returns None)",
             result_stmt.loc,
         )
 

@@ -63,6 +63,9 @@ REFUSED_STATEMENTS: dict[type, tuple[str, str]] = {
 }
 
 #: Expressions srcad refuses, with the hint the error gives.
+#: builtins that read variables by name as the program runs (``eval("x * x")``)
+_NAMESPACE_READERS = ("eval", "exec", "locals", "vars", "globals")
+
 REFUSED_EXPRESSIONS: dict[type, tuple[str, str]] = {
     ast.Lambda: (
         "a lambda is supported only when assigned to a name (`square = lambda t: t * t`)",
@@ -745,6 +748,20 @@ class _Checker(ast.NodeVisitor):
                 return
 
     def visit_Call(self, node: ast.Call) -> None:
+        if (
+            isinstance(node.func, ast.Name)
+            and node.func.id in _NAMESPACE_READERS
+            and not (node.func.id == "vars" and node.args)  # (vars(obj): its fields)
+            and node.func.id not in _stored_names(self.source.node)
+            and self.source.lookup(node.func.id) is getattr(builtins, node.func.id)
+        ):
+            self.refuse(
+                node,
+                f"`{node.func.id}()` reads the function's variables by their names when it "
+                "runs: srcad renames them, and no gradient passes through what it reads",
+                "use the variables themselves (for a value chosen by name, a dict: "
+                "`values = {'x': x}`)",
+            )
         if isinstance(node.func, ast.Name) and node.func.id in ("any", "all") and any(
             isinstance(a, ast.GeneratorExp) for a in node.args
         ):  # (they stop at the first item that decides: the others are not computed)

@@ -636,3 +636,47 @@ def test_a_draw_of_a_differentiated_distribution_says_to_reparameterize(f, spell
     assert f"`{spelled}(...)` draws from a distribution set by a value" in message
     assert "mu + sigma * random.gauss(0.0, 1.0)" in message
     assert caught.value.lineno == f.__code__.co_firstlineno + (2 if f is _gauss_draw else 1)
+
+
+def reads_by_eval(x):
+    return eval("x * x")  # <eval>
+
+
+def reads_locals(x):
+    return locals()["x"] * x  # <locals>
+
+
+def reads_vars(x):
+    return vars()["x"] ** 3  # <vars>
+
+
+@pytest.mark.parametrize("f, marker", [
+    (reads_by_eval, "eval"), (reads_locals, "locals"), (reads_vars, "vars")])
+def test_reading_variables_by_name_is_refused(f, marker):
+    # eval("x * x") gave 0, vars()["x"] ** 3 gave 0, locals()["x"] * x half the gradient
+    # (and locals()["y"] of a renamed local raised KeyError in generated code)
+    with pytest.raises(srcad.SrcadError) as info:
+        srcad.grad(f)(1.5)
+    assert info.value.lineno == marker_line(__file__, marker)
+    assert f"`{marker}()` reads the function's variables by their names" in info.value.message
+
+
+def returns_none(x):
+    y = x * x  # noqa: F841
+    return None  # <none>
+
+
+def returns_text(x):
+    return "done"  # <text>
+
+
+@pytest.mark.parametrize("f, marker, shown", [
+    (returns_none, "none", "None"), (returns_text, "text", "'done'")])
+def test_a_result_that_is_no_number_is_refused(f, marker, shown):
+    # (grad gave 0.0; JAX and autograd raise)
+    for make in (srcad.grad, srcad.value_and_grad):
+        with pytest.raises(srcad.SrcadError) as info:
+            make(f)(1.5)
+        assert info.value.lineno == marker_line(__file__, marker)
+        assert f"{f.__name__} returns {shown}; grad needs one scalar result" in (
+            info.value.message)

@@ -337,3 +337,53 @@ def test_two_global_names_of_one_helper_are_followed_each():
     finally:
         SECOND = _square
     assert g(2.0) == (8.0, 8.0)
+
+
+class _Activation:
+    fn = staticmethod(math.sin)
+
+
+def _through_class_attribute(x):
+    return _Activation.fn(x)
+
+
+_SETTINGS = types.ModuleType("user_settings")  # (a module of the user's, not a library's)
+_SETTINGS.act = math.sin
+
+
+def _through_module_attribute(x):
+    return _SETTINGS.act(x)
+
+
+def _with_activation_default(x, act=math.sin):
+    return act(x)
+
+
+def test_a_gradient_follows_a_function_rebound_in_a_module_or_class_of_the_users():
+    # The rule was chosen for the function the attribute held: `settings.act = math.exp`
+    # kept sin's derivative (a fresh srcad.grad too, from the cache)
+    for f, owner, name, wrap in (
+        (_through_class_attribute, _Activation, "fn", staticmethod),
+        (_through_module_attribute, _SETTINGS, "act", lambda g: g),
+    ):
+        g = srcad.grad(f)
+        assert g(0.3) == pytest.approx(math.cos(0.3), rel=1e-14)
+        try:
+            setattr(owner, name, wrap(math.exp))
+            assert g(0.3) == pytest.approx(math.exp(0.3), rel=1e-14)
+            assert srcad.grad(f)(0.3) == pytest.approx(math.exp(0.3), rel=1e-14)
+        finally:
+            setattr(owner, name, wrap(math.sin))
+        assert g(0.3) == pytest.approx(math.cos(0.3), rel=1e-14)
+
+
+def test_a_gradient_follows_a_function_default_replaced():
+    g = srcad.grad(_with_activation_default)
+    assert g(0.3) == pytest.approx(math.cos(0.3), rel=1e-14)
+    saved = _with_activation_default.__defaults__
+    try:
+        _with_activation_default.__defaults__ = (math.exp,)
+        assert g(0.3) == pytest.approx(math.exp(0.3), rel=1e-14)
+    finally:
+        _with_activation_default.__defaults__ = saved
+    assert g(0.3) == pytest.approx(math.cos(0.3), rel=1e-14)

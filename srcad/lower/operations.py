@@ -5,6 +5,8 @@ from __future__ import annotations
 import ast
 import math
 import operator
+import sys
+import types
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, TypeGuard
@@ -12,7 +14,7 @@ from typing import Any, TypeGuard
 import numpy as np
 
 from .. import array_api, astwalk, ir, pyexpr
-from ..chains import MISSING
+from ..chains import MISSING, chain_names
 from ..errors import NoRuleError
 from ..pyexpr import Written
 from ..rules.numpy_arrays import ARRAY_OF_ITEMS, COPY_METHOD, SHALLOW_COPY, TOLIST
@@ -339,15 +341,22 @@ class Operations(LoweringPart):
 
     def follow_global_callee(self, scope: Scope, node: ast.expr) -> None:
         """A call through a module's global or a closure variable (``ACT = np.tanh``,
-        then ``ACT(z)``) used the rule of the function the name held: the gradient is
-        made again if the name is rebound (``ACT = np.sin``, or ``nonlocal act`` set
-        again), as for a helper redefined."""
-        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+        then ``ACT(z)``), or through an attribute of a module or class of the user's
+        (``physics.act(z)``, ``Act.fn(z)``), used the rule of the function the name held:
+        the gradient is made again if the name is rebound (``ACT = np.sin``,
+        ``physics.act = math.exp``, or ``nonlocal act`` set again), as for a helper
+        redefined. (An attribute of a library's module, ``np.tanh``, is taken to stay.)"""
+        if not isinstance(node, ast.Call):
             return
-        name = node.func.id
+        names = chain_names(node.func)
+        if names is None:
+            return
+        name = names[0]
         if name in scope.local_names or (
             name not in scope.source.globals and name not in scope.source.closure
         ):
+            return
+        if len(names) > 1 and _library_module(scope.source.lookup(name)):
             return
         denoted = self.denote(scope, node.func)
         if denoted.fixed and callable(denoted.obj):
@@ -485,3 +494,13 @@ def _without_copy(call: ast.Call) -> bool:
     """Whether ``call`` passes ``copy=False`` (as a keyword, or second by position)."""
     given = [k.value for k in call.keywords if k.arg == "copy"] + call.args[1:2]
     return any(isinstance(v, ast.Constant) and v.value is False for v in given)
+
+
+def _library_module(obj: Any) -> bool:
+    """A module of Python's standard library or of an installed package (numpy, scipy):
+    its functions are taken to stay what they are while a program runs."""
+    if not isinstance(obj, types.ModuleType):
+        return False
+    top = obj.__name__.partition(".")[0]
+    where = getattr(obj, "__file__", None) or ""
+    return top in sys.stdlib_module_names or "site-packages" in where or top == "srcad"
