@@ -329,7 +329,7 @@ class MadeObjects(LoweringPart):
                 raise self.error(scope, node, f"`{cls.__name__}.{attr}` has no getter srcad "
                                  "can read", "read a field instead")
             return self.call_member(scope, node, cls, attr, value, [], [], target, "fget")
-        if _descriptor(member) and attr not in made.fields:  # (cached_property and such)
+        if _descriptor(member) and attr not in made.fields and not attr.startswith("__"):
             raise self.error(
                 scope,
                 node,

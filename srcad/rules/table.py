@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import itertools
 import sys
 import threading
 import types
@@ -467,11 +468,7 @@ def call_signature(pattern: ir.Expr, env: Mapping[str, Any]) -> Signature | None
     callee = _parameters(_callee(pattern.func, env))
     if callee is None:
         return Signature(pattern.func, params, dict(pattern.kwargs))
-    by_position = []
-    for parameter in callee:  # (up to `*args`: the rule's operands may be its items)
-        if parameter.kind not in (parameter.POSITIONAL_ONLY, parameter.POSITIONAL_OR_KEYWORD):
-            break
-        by_position.append(parameter.name)
+    by_position = _by_position(callee, positional, options)
     idle = {
         p.name: p.default
         for p in callee
@@ -481,9 +478,29 @@ def call_signature(pattern: ir.Expr, env: Mapping[str, Any]) -> Signature | None
         pattern.func,
         params,
         dict(pattern.kwargs),
-        (*positional, *by_position[len(positional):]),
+        by_position,
         idle,
     )
+
+
+def _by_position(
+    callee: list[inspect.Parameter], operands: list[str], options: list[str]
+) -> tuple[str, ...]:
+    """The names a call's positional arguments bind to (see :attr:`Signature.positional`):
+    the rule's operands, then the callee's own names after them. Where the callee takes
+    ``*args``, the rule's options in its order up to the first that the callee takes by
+    keyword only (``norm.logpdf(x, *args)``: loc, scale; ``np.meshgrid(*xi, copy=True)``:
+    none, an item past the rule's operands is another operand, not this rule's call)."""
+    names = []
+    for parameter in callee:
+        if parameter.kind is parameter.VAR_POSITIONAL:
+            keyword_only = {p.name for p in callee if p.kind is p.KEYWORD_ONLY}
+            taken = itertools.takewhile(lambda o: o not in keyword_only, options)
+            return (*operands, *names[len(operands):], *taken)
+        if parameter.kind not in (parameter.POSITIONAL_ONLY, parameter.POSITIONAL_OR_KEYWORD):
+            break
+        names.append(parameter.name)
+    return (*operands, *names[len(operands):])
 
 
 def _callee(func: ir.Expr, env: Mapping[str, Any]) -> Any:
