@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import itertools
 import sys
 import threading
 import types
@@ -495,8 +494,12 @@ def _by_position(
     for parameter in callee:
         if parameter.kind is parameter.VAR_POSITIONAL:
             keyword_only = {p.name for p in callee if p.kind is p.KEYWORD_ONLY}
-            taken = itertools.takewhile(lambda o: o not in keyword_only, options)
-            return (*operands, *names[len(operands):], *taken)
+            kept = []
+            for option in options:
+                if option in keyword_only:
+                    break
+                kept.append(option)
+            return (*operands, *names[len(operands):], *kept)
         if parameter.kind not in (parameter.POSITIONAL_ONLY, parameter.POSITIONAL_OR_KEYWORD):
             break
         names.append(parameter.name)
