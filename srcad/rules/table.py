@@ -490,7 +490,7 @@ def _by_position(
     ``*args``, the rule's options in its order up to the first that the callee takes by
     keyword only (``norm.logpdf(x, *args)``: loc, scale; ``np.meshgrid(*xi, copy=True)``:
     none, an item past the rule's operands is another operand, not this rule's call)."""
-    names = []
+    names: list[str] = []
     for parameter in callee:
         if parameter.kind is parameter.VAR_POSITIONAL:
             keyword_only = {p.name for p in callee if p.kind is p.KEYWORD_ONLY}
