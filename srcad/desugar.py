@@ -672,10 +672,15 @@ def dict_view_consumed(node: ast.AST) -> bool:
     )
 
 
+#: the iterators ``list(...)`` may run out into a list display (see :func:`listed_zip`)
+_LISTED_ITERATORS = ("zip", "enumerate", "reversed")
+
+
 def listed_zip(node: ast.AST) -> bool:
-    """``list(zip(xs, ys, ...))``: read as ``[(x, y, ...) for x, y, ... in zip(xs, ys, ...)]``,
-    the loop srcad differentiates."""
-    return (
+    """``list(zip(xs, ys, ...))``, ``list(enumerate(xs))``, ``list(reversed(xs))``: read
+    as ``[(x, y, ...) for x, y, ... in zip(xs, ys, ...)]`` and so on, the loop srcad
+    differentiates."""
+    if not (
         isinstance(node, ast.Call)
         and isinstance(node.func, ast.Name)
         and node.func.id == "list"
@@ -683,10 +688,17 @@ def listed_zip(node: ast.AST) -> bool:
         and not node.keywords
         and isinstance(node.args[0], ast.Call)
         and isinstance(node.args[0].func, ast.Name)
-        and node.args[0].func.id == "zip"
-        and bool(node.args[0].args)
-        and not node.args[0].keywords
-        and not any(isinstance(a, ast.Starred) for a in node.args[0].args)
+        and node.args[0].func.id in _LISTED_ITERATORS
+    ):
+        return False
+    inner = node.args[0]
+    assert isinstance(inner.func, ast.Name)
+    plain = bool(inner.args) and not any(isinstance(a, ast.Starred) for a in inner.args)
+    if inner.func.id == "zip":
+        return plain and not inner.keywords
+    return plain and len(inner.args) == 1 and (
+        not inner.keywords or (inner.func.id == "enumerate"
+                               and [k.arg for k in inner.keywords] == ["start"])
     )
 
 
@@ -706,12 +718,17 @@ class _Functional(ast.NodeTransformer):
             return _located(ast.Call(node.func, [generator, *node.args[1:]], node.keywords),
                             node)
         if listed_zip(node):
-            zipped = node.args[0]
-            assert isinstance(zipped, ast.Call)  # (what listed_zip tests)
-            names = [_fresh("item", self.used) for _ in zipped.args]
-            pairs = ast.Tuple([ast.Name(n, ast.Store()) for n in names], ast.Store())
-            pair = ast.Tuple([ast.Name(n, ast.Load()) for n in names], ast.Load())
-            return _located(ast.ListComp(pair, [ast.comprehension(pairs, zipped, [], 0)]), node)
+            inner = node.args[0]
+            assert isinstance(inner, ast.Call) and isinstance(inner.func, ast.Name)
+            count = {"zip": len(inner.args), "enumerate": 2}.get(inner.func.id, 0)
+            names = [_fresh("item", self.used) for _ in range(max(count, 1))]
+            stored: list[ast.expr] = [ast.Name(n, ast.Store()) for n in names]
+            loaded: list[ast.expr] = [ast.Name(n, ast.Load()) for n in names]
+            loop = ast.comprehension(  # (reversed: one item at a time)
+                stored[0] if count == 0 else ast.Tuple(stored, ast.Store()), inner, [], 0
+            )
+            each = loaded[0] if count == 0 else ast.Tuple(loaded, ast.Load())
+            return _located(ast.ListComp(each, [loop]), node)
         if filtered_call(node):
             function, iterable = node.args
             item = _fresh("item", self.used)
@@ -1641,6 +1658,23 @@ _BINARY_DUNDERS: dict[str, type[ast.operator]] = {
 _UNARY_DUNDERS: dict[str, type[ast.unaryop]] = {"__neg__": ast.USub, "__pos__": ast.UAdd}
 
 
+def _operator_call(node: ast.AST) -> bool:
+    """``divmod(a, b)`` and ``math.modf(x)`` of names or constants: a pair of operations
+    (``(a // b, a % b)``; ``(math.fmod(x, 1.0), float(math.trunc(x)))``)."""
+    if not (isinstance(node, ast.Call) and not node.keywords) or not all(
+        isinstance(arg, ast.Name | ast.Constant) for arg in node.args
+    ):
+        return False
+    func = node.func
+    if isinstance(func, ast.Name) and func.id == "divmod":
+        return len(node.args) == 2
+    return (
+        isinstance(func, ast.Attribute) and func.attr == "modf"
+        and isinstance(func.value, ast.Name) and func.value.id == "math"
+        and len(node.args) == 1
+    )
+
+
 def _dunder_call(node: ast.AST) -> bool:
     """``p.__truediv__(q)``, ``p.__neg__()``: an operator called by its method's name
     (library code does, as NumPy's ``polyint``)."""
@@ -1657,12 +1691,34 @@ def _dunder_call(node: ast.AST) -> bool:
     )
 
 
+def constant_set(op: ast.cmpop, comparator: ast.expr) -> bool:
+    """``k in {"a", "b"}``: a membership test in a set display of constants, which a
+    tuple of them answers the same (:class:`_DunderOperators` writes it so)."""
+    return (
+        isinstance(op, ast.In | ast.NotIn)
+        and isinstance(comparator, ast.Set)
+        and all(isinstance(e, ast.Constant) for e in comparator.elts)
+    )
+
+
 class _DunderOperators(ast.NodeTransformer):
-    """Each :func:`_dunder_call` written as its operator. (The two differ only where the
-    method returns NotImplemented, for operands of classes numeric code does not mix.)"""
+    """Each :func:`_dunder_call` written as its operator (the two differ only where the
+    method returns NotImplemented, for operands of classes numeric code does not mix),
+    and each :func:`constant_set` as a tuple."""
+
+    def visit_Compare(self, node: ast.Compare) -> ast.AST:
+        self.generic_visit(node)
+        node.comparators = [
+            _located(ast.Tuple(c.elts, ast.Load()), c)
+            if constant_set(op, c) and isinstance(c, ast.Set) else c
+            for op, c in zip(node.ops, node.comparators, strict=True)
+        ]
+        return node
 
     def visit_Call(self, node: ast.Call) -> ast.AST:
         self.generic_visit(node)
+        if _operator_call(node):
+            return _located(_as_operations(node), node)
         if not _dunder_call(node):
             return node
         assert isinstance(node.func, ast.Attribute)
@@ -1670,6 +1726,22 @@ class _DunderOperators(ast.NodeTransformer):
         if attr in _UNARY_DUNDERS:
             return _located(ast.UnaryOp(_UNARY_DUNDERS[attr](), operand), node)
         return _located(ast.BinOp(operand, _BINARY_DUNDERS[attr](), node.args[0]), node)
+
+
+def _as_operations(node: ast.Call) -> ast.Tuple:
+    """The pair of operations an :func:`_operator_call` stands for."""
+    load = ast.Load()
+    if isinstance(node.func, ast.Name):  # divmod(a, b)
+        a, b = node.args
+        return ast.Tuple(
+            [ast.BinOp(a, ast.FloorDiv(), b), ast.BinOp(copy.copy(a), ast.Mod(), copy.copy(b))],
+            load,
+        )
+    (x,) = node.args
+    math_name = node.func.value if isinstance(node.func, ast.Attribute) else node.func
+    fraction = ast.Call(ast.Attribute(math_name, "fmod", load), [x, ast.Constant(1.0)], [])
+    whole = ast.Call(ast.Attribute(copy.copy(math_name), "trunc", load), [copy.copy(x)], [])
+    return ast.Tuple([fraction, ast.Call(ast.Name("float", load), [whole], [])], load)
 
 
 def desugar(fn: ast.FunctionDef) -> ast.FunctionDef:
@@ -1694,7 +1766,9 @@ def desugar(fn: ast.FunctionDef) -> ast.FunctionDef:
                 comprehensions = True
             if isinstance(node.func, ast.Attribute) and node.func.attr in CHANGING_METHODS:
                 list_changes = True
-            dunders = dunders or _dunder_call(node)
+            dunders = dunders or _dunder_call(node) or _operator_call(node)
+        elif isinstance(node, ast.Compare):
+            dunders = dunders or any(map(constant_set, node.ops, node.comparators))
         elif isinstance(node, ast.Assign):
             lambdas = lambdas or named_lambda(node)
             comprehensions = comprehensions or _starred_unpacking(node) is not None

@@ -15,6 +15,7 @@ from .contexts import try_refusals, with_refusals
 from .desugar import (
     CHANGING_METHODS,
     changed_by,
+    constant_set,
     endless,
     extreme_or_default,
     filtered_call,
@@ -707,7 +708,10 @@ class _Checker(ast.NodeVisitor):
 
     def visit_Compare(self, node: ast.Compare) -> None:
         self.refuse_skipped_changes(node.comparators[1:])  # (a < b < xs.pop())
-        self.generic_visit(node)
+        self.visit(node.left)
+        for op, comparator in zip(node.ops, node.comparators, strict=True):
+            if not constant_set(op, comparator):  # (`k in {"a", "b"}`: read as a tuple)
+                self.visit(comparator)
 
     def refuse_skipped_changes(self, parts: Sequence[ast.expr]) -> None:
         """A call that changes a list, dict or array in place (``xs.pop()``, ``out=``) in

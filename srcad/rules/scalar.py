@@ -244,7 +244,9 @@ defrule(
     x="divide(y, x * x + y * y) * g",
     y="divide(-x, x * x + y * y) * g",
 )
-for _params in (("x", "y"), ("x", "y", "z")):
+for _params in (
+    ("x",), ("x", "y"), ("x", "y", "z"), *(tuple(f"x{k}" for k in range(n)) for n in range(4, 9))
+):
     _hypot: Templates = {p: f"divide({p}, ans) * g" for p in _params}
     defrule(f"math.hypot({', '.join(_params)})", env=MATH, elementwise=True, **_hypot)
 #: ``math.dist(p, q)`` of two points given as sequences of coordinates

@@ -1,0 +1,89 @@
+"""Forms of plain Python that srcad reads as other code it differentiates: membership
+in a set of constants (a tuple), ``list()`` of ``reversed``/``enumerate`` (a list
+comprehension), ``divmod`` and ``math.modf`` (their pairs of operations), operators
+called by their method's name, and ``math.hypot`` of any number of coordinates. Each
+gradient is checked four ways (``conftest.check_four_ways``)."""
+
+import math
+
+import numpy as np
+import pytest
+from conftest import check_four_ways
+
+import srcad
+
+
+def scaled_by_kind(x, kind="relu"):
+    if kind in {"relu", "gelu"}:
+        return x * 2.0
+    return x if kind not in {"linear"} else -x
+
+
+def pairs_reversed(x):
+    xs = [x, 2.0 * x, 3.0]
+    return sum(a * b for a, b in zip(xs, list(reversed(xs))))
+
+
+def weighted_by_position(x):
+    xs = [x, 2.0 * x, x * x]
+    return sum(i * v for i, v in list(enumerate(xs, start=1)))
+
+
+def wrapped_phase(x):
+    turns, phase = divmod(x, 0.7)
+    return phase * x + turns
+
+
+def fraction_and_whole(x):
+    fraction, whole = math.modf(x)
+    return fraction * x + whole
+
+
+def by_method_names(x):
+    return x.__mul__(x).__add__(x.__neg__()).__truediv__(2.0)
+
+
+def radius(x, y):
+    return math.hypot(x) + math.hypot(x, 1.0, y, 2.0, x)
+
+
+@pytest.mark.parametrize("f, x", [
+    (scaled_by_kind, 1.3),
+    (pairs_reversed, 1.3),
+    (weighted_by_position, 1.3),
+    (wrapped_phase, 1.3),
+    (wrapped_phase, -2.3),
+    (fraction_and_whole, 1.3),
+    (fraction_and_whole, -2.6),
+    (by_method_names, 1.3),
+])
+def test_plain_python_forms(f, x):
+    check_four_ways(f, x)
+
+
+def test_exact_values_of_the_forms():
+    assert srcad.grad(scaled_by_kind)(1.3, "gelu") == 2.0
+    assert srcad.grad(scaled_by_kind)(1.3, "linear") == -1.0
+    assert srcad.grad(pairs_reversed)(1.3) == pytest.approx(2 * 3.0 + 2 * (4 * 1.3), rel=1e-14)
+    assert srcad.grad(weighted_by_position)(1.3) == pytest.approx(1 + 4 + 6 * 1.3, rel=1e-14)
+    # divmod(-2.3, 0.7) = (-4.0, 0.5): d/dx (phase * x + turns) = phase + x
+    turns, phase = divmod(-2.3, 0.7)
+    assert srcad.grad(wrapped_phase)(-2.3) == pytest.approx(phase - 2.3, rel=1e-12)
+    fraction, _ = math.modf(-2.6)  # (-0.6, -2.0): the sign of x
+    assert srcad.grad(fraction_and_whole)(-2.6) == pytest.approx(fraction - 2.6, rel=1e-12)
+    assert srcad.grad(by_method_names)(1.3) == pytest.approx((2 * 1.3 - 1) / 2, rel=1e-14)
+    x, y = 1.3, -0.4
+    r = math.hypot(x, 1.0, y, 2.0, x)
+    dx, dy = srcad.grad(radius, argnums=(0, 1))(x, y)
+    assert dx == pytest.approx(1.0 + 2 * x / r, rel=1e-14)
+    assert dy == pytest.approx(y / r, rel=1e-14)
+    check_four_ways(radius, x, y, wrt=(0, 1))
+
+
+def divmod_of_arrays(a):
+    q, r = divmod(a, 0.7)
+    return np.sum(r * a) + np.sum(q)
+
+
+def test_divmod_of_an_array():
+    check_four_ways(divmod_of_arrays, np.array([1.3, -2.3, 0.2]))
