@@ -17,6 +17,7 @@ from . import astwalk
 from .chains import MISSING  # (what lookup gives for a name bound nowhere)
 from .desugar import REQUIRE_MAPPING, SORTED_ORDER
 from .errors import Location, SourceError, UnsupportedSyntaxError
+from .matching import match_as_if
 from .runtime import keep_aux, require_aux_pair, require_mapping, sorted_order
 from .wrappers import only_forwards, takes_star_arguments
 
@@ -383,7 +384,10 @@ def parse_function(
 
 
 def _tests_assigned_first(node: ast.FunctionDef, source: str) -> ast.FunctionDef:
-    """``node`` with :class:`_AssignedTests` applied (when its source has a ``:=``)."""
+    """``node`` with :class:`_AssignedTests` applied (when its source has a ``:=``), and
+    its ``match`` statements that test values as ``if`` tests (:mod:`srcad.matching`)."""
+    if "match" in source:
+        node = match_as_if(node)
     if ":=" not in source:
         return node
     rewritten = _AssignedTests().visit(node)

@@ -41,7 +41,8 @@ REFUSED_STATEMENTS: dict[type, tuple[str, str]] = {
         "pass the value in as a parameter and return the new value",
     ),
     ast.Match: (
-        "`match` statements are not supported",
+        "`match` statements are supported when their patterns test values (`case \"relu\":`, "
+        "`case 0 | 1:`, `case _:`), not with a sequence, mapping or class pattern",
         "write the cases as `if`/`elif` tests on the value (`if op[0] == \"mul\":`)",
     ),
     ast.Nonlocal: (

@@ -29,6 +29,14 @@ def weighted_by_position(x):
     return sum(i * v for i, v in list(enumerate(xs, start=1)))
 
 
+def backwards_with_positions(x):
+    points = [x, 1.5, x * x]
+    total = 0.0
+    for i, p in reversed(list(enumerate(points))):
+        total = 0.5 * total + i * p
+    return total
+
+
 def wrapped_phase(x):
     turns, phase = divmod(x, 0.7)
     return phase * x + turns
@@ -51,6 +59,7 @@ def radius(x, y):
     (scaled_by_kind, 1.3),
     (pairs_reversed, 1.3),
     (weighted_by_position, 1.3),
+    (backwards_with_positions, 1.3),
     (wrapped_phase, 1.3),
     (wrapped_phase, -2.3),
     (fraction_and_whole, 1.3),
@@ -87,3 +96,65 @@ def divmod_of_arrays(a):
 
 def test_divmod_of_an_array():
     check_four_ways(divmod_of_arrays, np.array([1.3, -2.3, 0.2]))
+
+
+def activation(x, kind="relu"):
+    match kind:
+        case "relu":
+            return max(x, 0.0)
+        case "tanh" | "sigmoid":
+            return math.tanh(x)
+        case other:
+            return x * len(other)
+
+
+def scaled_by_count(x, n):
+    match n:
+        case 0:
+            y = x
+        case k if k > 2:
+            y = x * k
+        case None:
+            y = 0.0
+        case _:
+            y = -x
+    return y
+
+
+def by_remainder(x, n):
+    match n % 3:  # (the subject evaluated once, into a name of its own)
+        case 0:
+            return x
+        case 1:
+            return 2.0 * x
+    return 3.0 * x
+
+
+def by_pair(x, op):
+    match op:
+        case ("mul", v):  # <sequence-pattern>
+            return x * v
+    return x
+
+
+@pytest.mark.parametrize("f, args, expected", [
+    (activation, (1.3, "relu"), 1.0),
+    (activation, (1.3, "sigmoid"), 1 - math.tanh(1.3) ** 2),
+    (activation, (1.3, "swish"), 5.0),
+    (scaled_by_count, (1.3, 0), 1.0),
+    (scaled_by_count, (1.3, 5), 5.0),
+    (scaled_by_count, (1.3, 1), -1.0),
+    (by_remainder, (1.3, 4), 2.0),
+    (by_remainder, (1.3, 5), 3.0),
+])
+def test_match_statements_that_test_values(f, args, expected):
+    assert srcad.grad(f)(*args) == pytest.approx(expected, rel=1e-14)
+    check_four_ways(f, *args, wrt=0)
+
+
+def test_a_match_with_a_sequence_pattern_is_refused():
+    from conftest import marker_line
+
+    with pytest.raises(srcad.SrcadError, match="not with a sequence, mapping or class") as info:
+        srcad.grad(by_pair)(1.3, ("mul", 2.0))
+    assert info.value.lineno == marker_line(__file__, "sequence-pattern") - 1
