@@ -6,9 +6,10 @@ globals, closure cells and builtins; a rule's own ``env``), then an attribute at
 time, reading only what runs no code:
 
 * an attribute of a module, a class or a ufunc is read (``np.linalg``, ``np.add.at``);
-* of another object, only a method its class defines in Python, bound
-  (``scipy.stats.norm.logpdf``): reading any other attribute could run the user's code
-  (a property, ``__getattr__``);
+* of another object, a method its class defines in Python, bound
+  (``scipy.stats.norm.logpdf``), or a function the object holds (``cfg.act = np.tanh``)
+  where its class reads attributes the plain way: reading any other attribute could run
+  the user's code (a property, ``__getattr__``);
 * anything else, and a name the lookup does not find, is :data:`MISSING`.
 
 :func:`static_chain` answers with an object; :func:`follow` is the walk itself, for an
@@ -64,9 +65,21 @@ def static_attribute(obj: Any, attr: str) -> Any:
     if isinstance(obj, types.ModuleType | type | np.ufunc):
         return getattr(obj, attr, MISSING)
     method = inspect.getattr_static(type(obj), attr, None)
-    if not isinstance(method, types.FunctionType) or attr in getattr(obj, "__dict__", {}):
+    held = getattr(obj, "__dict__", None)
+    if isinstance(held, dict) and attr in held:
+        function = held[attr]
+        plain = type(obj).__getattribute__ is object.__getattribute__
+        if plain and not hasattr(type(method), "__set__") and _is_function(function):
+            return function  # (cfg.act = math.sin: the function it holds)
+        return MISSING
+    if not isinstance(method, types.FunctionType):
         return MISSING
     return types.MethodType(method, obj)
+
+
+def _is_function(obj: Any) -> bool:
+    """A function an object may hold for its code to call (``cfg.act = np.tanh``)."""
+    return isinstance(obj, types.FunctionType | types.BuiltinFunctionType | np.ufunc)
 
 
 def static_chain(chain: object, lookup: Callable[[str], Any]) -> Any:

@@ -1675,6 +1675,20 @@ def _operator_call(node: ast.AST) -> bool:
     )
 
 
+def _named_attribute(node: ast.AST) -> bool:
+    """``getattr(obj, "name")``: the attribute ``obj.name``, spelled with a string."""
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "getattr"
+        and len(node.args) == 2
+        and not node.keywords
+        and isinstance(node.args[1], ast.Constant)
+        and isinstance(node.args[1].value, str)
+        and node.args[1].value.isidentifier()
+    )
+
+
 def _dunder_call(node: ast.AST) -> bool:
     """``p.__truediv__(q)``, ``p.__neg__()``: an operator called by its method's name
     (library code does, as NumPy's ``polyint``)."""
@@ -1693,7 +1707,7 @@ def _dunder_call(node: ast.AST) -> bool:
 
 def constant_set(op: ast.cmpop, comparator: ast.expr) -> bool:
     """``k in {"a", "b"}``: a membership test in a set display of constants, which a
-    tuple of them answers the same (:class:`_DunderOperators` writes it so)."""
+    tuple of them answers the same (:class:`_PlainForms` writes it so)."""
     return (
         isinstance(op, ast.In | ast.NotIn)
         and isinstance(comparator, ast.Set)
@@ -1701,10 +1715,12 @@ def constant_set(op: ast.cmpop, comparator: ast.expr) -> bool:
     )
 
 
-class _DunderOperators(ast.NodeTransformer):
-    """Each :func:`_dunder_call` written as its operator (the two differ only where the
-    method returns NotImplemented, for operands of classes numeric code does not mix),
-    and each :func:`constant_set` as a tuple."""
+class _PlainForms(ast.NodeTransformer):
+    """Calls and tests written as the plainer code they are: each :func:`_dunder_call`
+    as its operator (the two differ only where the method returns NotImplemented, for
+    operands of classes numeric code does not mix), each :func:`_operator_call` as its
+    operations, each :func:`_named_attribute` as the attribute, and each
+    :func:`constant_set` as a tuple."""
 
     def visit_Compare(self, node: ast.Compare) -> ast.AST:
         self.generic_visit(node)
@@ -1719,6 +1735,10 @@ class _DunderOperators(ast.NodeTransformer):
         self.generic_visit(node)
         if _operator_call(node):
             return _located(_as_operations(node), node)
+        if _named_attribute(node):
+            name = node.args[1]
+            assert isinstance(name, ast.Constant) and isinstance(name.value, str)
+            return _located(ast.Attribute(node.args[0], name.value, ast.Load()), node)
         if not _dunder_call(node):
             return node
         assert isinstance(node.func, ast.Attribute)
@@ -1746,7 +1766,7 @@ def _as_operations(node: ast.Call) -> ast.Tuple:
 
 def desugar(fn: ast.FunctionDef) -> ast.FunctionDef:
     """A copy of ``fn`` whose jumps all end their paths (see the module docstring)."""
-    comprehensions = lambdas = control_flow = functional = list_changes = dunders = False
+    comprehensions = lambdas = control_flow = functional = list_changes = plain = False
     arithmetic = 0
     for node in astwalk.walk(fn):  # (one walk: this runs on every function srcad reads)
         if isinstance(node, ast.BinOp):
@@ -1766,9 +1786,9 @@ def desugar(fn: ast.FunctionDef) -> ast.FunctionDef:
                 comprehensions = True
             if isinstance(node.func, ast.Attribute) and node.func.attr in CHANGING_METHODS:
                 list_changes = True
-            dunders = dunders or _dunder_call(node) or _operator_call(node)
+            plain = plain or _dunder_call(node) or _operator_call(node) or _named_attribute(node)
         elif isinstance(node, ast.Compare):
-            dunders = dunders or any(map(constant_set, node.ops, node.comparators))
+            plain = plain or any(map(constant_set, node.ops, node.comparators))
         elif isinstance(node, ast.Assign):
             lambdas = lambdas or named_lambda(node)
             comprehensions = comprehensions or _starred_unpacking(node) is not None
@@ -1778,11 +1798,11 @@ def desugar(fn: ast.FunctionDef) -> ast.FunctionDef:
         (value := _arithmetic_value(node)) is not None and _height(value) >= _NESTED_PART
         for node in astwalk.walk(fn)
     )
-    if not (comprehensions or lambdas or control_flow or list_changes or deep or dunders):
+    if not (comprehensions or lambdas or control_flow or list_changes or deep or plain):
         return fn  # straight-line code: nothing to rewrite
     fn = copy.deepcopy(fn)
-    if dunders:
-        fn = _DunderOperators().visit(fn)
+    if plain:
+        fn = _PlainForms().visit(fn)
     if lambdas:
         fn.body = _lambdas_as_defs(fn.body)
     if control_flow:

@@ -158,3 +158,48 @@ def test_a_match_with_a_sequence_pattern_is_refused():
     with pytest.raises(srcad.SrcadError, match="not with a sequence, mapping or class") as info:
         srcad.grad(by_pair)(1.3, ("mul", 2.0))
     assert info.value.lineno == marker_line(__file__, "sequence-pattern") - 1
+
+
+class Triangle:
+    factor = 3.0
+
+    @classmethod
+    def scaled(cls, v):
+        return cls.factor * v * v
+
+
+class Settings:
+    def __init__(self):
+        self.act = math.sin
+
+
+SETTINGS = Settings()
+
+
+def through_classmethod(x):
+    return Triangle.scaled(x)
+
+
+def through_getattr(x):
+    return getattr(math, "sin")(x) + getattr(Triangle, "factor") * x
+
+
+def through_held_function(x):
+    return SETTINGS.act(x)
+
+
+def test_a_classmethod_through_its_class_a_named_attribute_and_a_held_function():
+    # (each was refused: "has no derivative rule and no Python source srcad can read")
+    x = 0.5
+    assert srcad.grad(through_classmethod)(x) == pytest.approx(6.0 * x, rel=1e-14)
+    assert srcad.grad(through_getattr)(x) == pytest.approx(math.cos(x) + 3.0, rel=1e-14)
+    g = srcad.grad(through_held_function)
+    assert g(x) == pytest.approx(math.cos(x), rel=1e-14)
+    for f in (through_classmethod, through_getattr, through_held_function):
+        check_four_ways(f, x)
+    try:  # (followed: the function the object holds is given again)
+        SETTINGS.act = math.exp
+        assert g(x) == pytest.approx(math.exp(x), rel=1e-14)
+    finally:
+        SETTINGS.act = math.sin
+    assert g(x) == pytest.approx(math.cos(x), rel=1e-14)

@@ -360,6 +360,21 @@ class Expressions(LoweringPart):
                 "gradient",
                 hint,
             )
+        if (  # Util.tri(x) of a classmethod: its function, the class passed first
+            isinstance(callee, types.MethodType)
+            and isinstance(callee.__self__, type)
+            and isinstance(callee.__func__, types.FunctionType)
+            and isinstance(node.func, ast.Attribute)
+            and not self.table.has_callable(callee)
+        ):
+            owner = self.denote(scope, node.func).lookup
+            call = ast.copy_location(
+                ast.Call(node.func, [node.func.value, *node.args], node.keywords), node
+            )
+            return self.inline(
+                scope, call, callee.__func__, target,
+                lookup=functools.partial(_method_function, owner), as_written=node,
+            )
         if isinstance(callee, types.FunctionType) and not self.table.has_callable(callee):
             if any(  # (attach(opt, ws): the object may keep the list)
                 self.may_be_made(scope, a) for a in (*node.args, *(k.value for k in node.keywords))
@@ -644,3 +659,8 @@ _HIDDEN_CHANGE_METHODS = frozenset((
     "__ixor__", "__ilshift__", "__irshift__", "put", "itemset", "setfield", "partition",
     "resize",
 ))
+
+
+def _method_function(lookup: Callable[[], Any]) -> Any:
+    """The function of the method ``lookup`` finds (a classmethod bound anew each read)."""
+    return getattr(lookup(), "__func__", None)
