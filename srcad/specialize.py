@@ -36,10 +36,13 @@ UNKNOWN = object()
 
 
 class Sized:
-    """A tuple whose length is known (a helper's ``*args``) but not its items."""
+    """A tuple whose length is known (a helper's ``*args``) but not its items; or a list
+    display's (``mutable``: known until something may change it, see
+    :meth:`_Specializer.forget_changed_lists`)."""
 
-    def __init__(self, length: int) -> None:
+    def __init__(self, length: int, mutable: bool = False) -> None:
         self.length = length
+        self.mutable = mutable
 
 
 class Keywords:
@@ -103,6 +106,7 @@ class _Specializer:
         ``raise``, ``break``, ``continue``): what follows it is never run."""
         out: list[ast.stmt] = []
         for stmt in stmts:
+            self.forget_changed_lists(stmt)
             if not isinstance(stmt, ast.For | ast.While | ast.Try | ast.FunctionDef):
                 stmt = _Unroller(self.env).rewritten(stmt)
                 stmt = _Spreader(self.env).rewritten(stmt)
@@ -178,6 +182,35 @@ class _Specializer:
             return
         self.forget(stmt)
 
+    def forget_changed_lists(self, stmt: ast.stmt) -> None:
+        """The lengths of the lists ``stmt`` may change are no longer known: a list
+        display's name read other than by ``len``, an index, ``*`` or a loop over it
+        (``parts.append(p)``, ``helper(parts)``, ``q = parts``), in ``stmt`` or the
+        statements inside it."""
+        listed = {n for n, v in self.env.items() if isinstance(v, Sized) and v.mutable}
+        if not listed:
+            return
+        safe: set[int] = set()
+        for node in astwalk.walk(stmt):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and (
+                node.func.id == "len" and len(node.args) == 1
+            ):
+                safe.add(id(node.args[0]))
+            elif isinstance(node, ast.Starred) or (
+                isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load)
+            ):
+                safe.add(id(node.value))
+            elif isinstance(node, ast.For | ast.comprehension):
+                safe.add(id(node.iter))
+        for node in astwalk.walk(stmt):
+            if (
+                isinstance(node, ast.Name)
+                and node.id in listed
+                and isinstance(node.ctx, ast.Load)
+                and id(node) not in safe
+            ):
+                self.drop(node.id)
+
     def forget(self, stmt: ast.stmt) -> None:
         """What ``stmt`` may change is no longer known: names it assigns, and dict
         displays it writes into or reads methods of (``kwargs["y"] = 2.0``,
@@ -227,7 +260,7 @@ class _Specializer:
                 return tuple(items)
             if any(isinstance(e, ast.Starred) for e in node.elts):
                 return UNKNOWN
-            return Sized(len(items))
+            return Sized(len(items), mutable=isinstance(node, ast.List))
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
             operand = self.value(node.operand)
             truth = self.truth(operand)

@@ -718,3 +718,45 @@ def test_an_item_of_a_name_holding_a_helpers_tuple_is_that_value():
         if "=" in line and "range(" not in line
     )
     check_four_ways(_euler_with_indexed_rates, 0.7)
+
+
+# ------------------------------------------- a helper's list grown after its display
+
+
+def joined(t, first=None, last=None):
+    parts = []
+    for part in (first, t, last):
+        if part is None:
+            continue
+        parts.append(part)
+    return np.concatenate(parts) if len(parts) > 1 else parts[0]
+
+
+def joined_with_a_zero(t):
+    return np.sum(joined(t, np.zeros(1)) ** 2)
+
+
+def grown(x, n=2):
+    xs = [x]
+    xs.append(2.0 * x)
+    if len(xs) == n:
+        return xs[0] * xs[1]
+    return x
+
+
+def grown_to_two(x):
+    return grown(x, 2)
+
+
+@pytest.mark.parametrize("f, x, value, gradient", [
+    (joined_with_a_zero, np.array([1.0, 2.0]), 5.0, [2.0, 4.0]),
+    (grown_to_two, 1.5, 4.5, 6.0),
+])
+def test_a_list_display_grown_later_keeps_no_length_known(f, x, value, gradient):
+    # A helper inlined with constant arguments is specialised on them; the length of a
+    # list display was taken as known after `parts.append(...)` (in a loop, a helper or
+    # plain), which decided `len(parts) > 1` the wrong way: wrong values and gradients
+    v, g = srcad.value_and_grad(f)(x)
+    assert v == pytest.approx(value, rel=1e-14)
+    np.testing.assert_allclose(g, gradient, rtol=1e-14)
+    check_four_ways(f, x)
