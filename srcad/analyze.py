@@ -305,8 +305,10 @@ class NumberKinds:
     records: set[str] = field(default_factory=set)
 
     def of_depth(self, depth: int) -> set[str]:
-        """The names of ``depth``: 0 numbers, 1 sequences, 2 rows, 3 records."""
-        return (self.numbers, self.sequences, self.rows, self.records)[depth]
+        """The names of ``depth``: 0 numbers, 1 sequences, 2 rows, 3 records (none of
+        another: a record in a dict or a list, ``d["p"].w``, is not proved a number)."""
+        kinds = (self.numbers, self.sequences, self.rows, self.records)
+        return kinds[depth] if depth < len(kinds) else set()
 
 
 def number_kinds(fn: ir.Function, given_as: Mapping[str, int] | None = None) -> NumberKinds:

@@ -78,7 +78,10 @@ def static_attribute(obj: Any, attr: str) -> Any:
 
 
 def _is_function(obj: Any) -> bool:
-    """A function an object may hold for its code to call (``cfg.act = np.tanh``)."""
+    """A function an object may hold for its code to call (``cfg.act = np.tanh``, or a
+    method bound to it: ``m.f = types.MethodType(g, m)``)."""
+    if isinstance(obj, types.MethodType):
+        return isinstance(obj.__func__, types.FunctionType)
     return isinstance(obj, types.FunctionType | types.BuiltinFunctionType | np.ufunc)
 
 

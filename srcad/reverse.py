@@ -1168,11 +1168,15 @@ def reverse(
         *fresh_params,
         *builder.forward_block(forward, 0),
     ]
-    # the float version's result is a number by construction: no check needed there
+    # the float version's result is a number by construction: no check needed there,
+    # unless a path gives it a constant that is not one (`x if x > 1.0 else None`)
     if (
         mode != "vjp"
         and isinstance(result, ir.Name)
-        and not (scalar_guards and result.id in builder.scalars)
+        and (
+            not (scalar_guards and result.id in builder.scalars)
+            or _given_no_number(fn, result.id)
+        )
         and not _total_reduction(fn, result.id)
     ):
         check = builder.bind("require_scalar", scalar_check(result_stmt.loc, fn.name))
@@ -1251,3 +1255,14 @@ def reverse(
         on_float_error=on_float_error,
     )
     return prune_saves(gradient)
+
+
+def _given_no_number(fn: ir.Function, name: str) -> bool:
+    """Whether a path assigns ``name`` a constant that is not a number (None, a string)."""
+    return any(
+        isinstance(s, ir.Assign)
+        and s.target == name
+        and isinstance(s.value, ir.Const)
+        and (s.value.value is None or isinstance(s.value.value, str | bytes))
+        for s in ir.walk(fn.body)
+    )

@@ -671,3 +671,28 @@ def test_a_result_that_is_no_number_is_refused(f, marker, shown):
         assert info.value.lineno == marker_line(__file__, marker)
         assert f"{f.__name__} returns {shown}; grad needs one scalar result" in (
             info.value.message)
+
+
+EVALUATE = eval
+
+
+def reads_by_an_alias_of_eval(x):
+    return EVALUATE("x * x")  # <eval-alias>
+
+
+def test_an_alias_of_eval_is_refused():
+    with pytest.raises(srcad.SrcadError) as info:
+        srcad.grad(reads_by_an_alias_of_eval)(1.5)
+    assert info.value.lineno == marker_line(__file__, "eval-alias")
+    assert "`EVALUATE` is `eval`, which reads the function's variables" in info.value.message
+
+
+def none_below_ten(x):
+    return x if x > 10 else None  # <none-branch>
+
+
+def test_a_result_that_is_none_on_the_path_taken_is_refused():
+    # (the float version returned (None, 0.0))
+    with pytest.raises(srcad.SrcadError, match="grad needs a scalar result, but"):
+        srcad.value_and_grad(none_below_ten)(0.7)
+    assert srcad.grad(none_below_ten)(11.0) == 1.0

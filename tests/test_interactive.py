@@ -387,3 +387,33 @@ def test_a_gradient_follows_a_function_default_replaced():
     finally:
         _with_activation_default.__defaults__ = saved
     assert g(0.3) == pytest.approx(math.cos(0.3), rel=1e-14)
+
+
+class _Model:
+    def __init__(self):
+        self.k = 2.0
+
+    def f(self, x):
+        return self.k * x * x
+
+
+_MODEL = _Model()
+
+
+def _through_a_global_model(x):
+    return _MODEL.f(x)
+
+
+def test_a_method_given_to_a_global_object_after_the_build_is_followed():
+    g = srcad.value_and_grad(_through_a_global_model)
+    assert g(0.5) == (0.5, 2.0)
+    _MODEL.f = types.MethodType(_cubed, _MODEL)
+    try:
+        assert g(0.5) == (0.125, 0.75)  # (the class's method was kept)
+    finally:
+        del _MODEL.f
+    assert g(0.5) == (0.5, 2.0)
+
+
+def _cubed(self, x):
+    return x**3

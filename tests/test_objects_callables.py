@@ -1649,3 +1649,15 @@ def test_a_cached_property_of_an_object_made_inside_is_refused():
         srcad.grad(cached_square_of_made)(1.5)
     assert info.value.lineno == marker_line(__file__, "cached-made")
     assert "is a cached_property, a descriptor" in info.value.message
+
+
+def square_in_a_dict(d):
+    return d["p"].sq  # <property-in-dict>
+
+
+def test_a_property_of_an_object_in_a_dict_is_refused():
+    # (an IndexError inside srcad, scalar_guards)
+    with pytest.raises(srcad.SrcadError) as info:
+        srcad.grad(square_in_a_dict)({"p": Squared(1.5)})
+    assert info.value.lineno == marker_line(__file__, "property-in-dict")
+    assert "`.sq` is a property" in info.value.message

@@ -1077,3 +1077,22 @@ def test_positional_arguments_bind_as_the_callee_binds_them():
     check_four_ways(gradient_of_four_spacings, RNG.standard_normal((3, 3, 3, 4)))
     with pytest.raises(srcad.SrcadError, match="none for these arguments"):
         srcad.grad(linspace_with_its_step)(2.0)  # (retstep=True: not the rule's axis)
+
+
+def sum_truncated_by_position(a):
+    return np.sum(np.sum(a, 0, int) * a[0])
+
+
+def mean_truncated(a):
+    return np.sum(a.mean(axis=0, dtype=int) * a[0])
+
+
+def any_by_sum(a):
+    return np.sum(a, None, bool) * a[0, 0]
+
+
+@pytest.mark.parametrize("f", [sum_truncated_by_position, mean_truncated, any_by_sum])
+def test_an_integer_or_boolean_accumulator_passes_no_gradient(f):
+    # (the items are truncated first: the gradient was the float sum's)
+    a = np.array([[0.3, 1.7, 2.4], [-1.2, 0.6, 3.3]])
+    check_four_ways(f, a)

@@ -313,6 +313,19 @@ class Expressions(LoweringPart):
         if any(callee is f for f in _ITERATING):  # sum(p), np.array(p): p's __iter__ runs
             for argument in node.args:
                 self.refuse_iterating_objects(scope, argument, f"`{ast.unparse(node.func)}` of")
+        reads_names = callee.func if isinstance(callee, functools.partial) else callee
+        if any(reads_names is f for f in _NAMESPACE_READERS) and not (
+            reads_names is builtins.vars and node.args
+        ):  # (EV = eval; EV("x * x"): the name is not the builtin's, the function is)
+            raise self.error(
+                scope,
+                node,
+                f"`{ast.unparse(node.func)}` is `{reads_names.__name__}`, which reads the "
+                "function's variables by their names when it runs: srcad renames them, and "
+                "no gradient passes through what it reads",
+                "use the variables themselves (for a value chosen by name, a dict: "
+                "`values = {'x': x}`)",
+            )
         if inspect.isgeneratorfunction(callee):
             raise self.error(
                 scope,
@@ -360,11 +373,11 @@ class Expressions(LoweringPart):
                 "gradient",
                 hint,
             )
-        if (  # Util.tri(x) of a classmethod: its function, the class passed first
-            isinstance(callee, types.MethodType)
-            and isinstance(callee.__self__, type)
+        if (  # Util.tri(x) of a classmethod, MM.f(x) of a method an object holds: its
+            isinstance(callee, types.MethodType)  # function, the class or object first
             and isinstance(callee.__func__, types.FunctionType)
             and isinstance(node.func, ast.Attribute)
+            and self.denote(scope, node.func.value).static is callee.__self__
             and not self.table.has_callable(callee)
         ):
             owner = self.denote(scope, node.func).lookup
@@ -664,3 +677,8 @@ _HIDDEN_CHANGE_METHODS = frozenset((
 def _method_function(lookup: Callable[[], Any]) -> Any:
     """The function of the method ``lookup`` finds (a classmethod bound anew each read)."""
     return getattr(lookup(), "__func__", None)
+
+
+#: builtins that read variables by name as the program runs (see :mod:`srcad.subset`)
+_NAMESPACE_READERS = (builtins.eval, builtins.exec, builtins.locals, builtins.vars,
+                      builtins.globals)

@@ -299,6 +299,9 @@ class Objects(LoweringPart):
 
         def lookup() -> Any:
             owner = current()
+            own = getattr(owner, "__dict__", None)
+            if not isinstance(owner, type) and isinstance(own, dict) and func.attr in own:
+                return own[func.attr]  # (MM.f = ...: the object's own, not the class's)
             owner = owner if isinstance(owner, type) else type(owner)
             member = inspect.getattr_static(owner, func.attr, None)
             member = getattr(member, part, None) if part else member

@@ -310,7 +310,7 @@ def _attribute_lookup(lookup: Callable[[], Any], attr: str) -> Callable[[], Any]
 
 
 def _attribute_of(lookup: Callable[[], Any], attr: str) -> Any:
-    return getattr(lookup(), attr)
+    return getattr(lookup(), attr, MISSING)  # (gone: not what was read, never an error)
 
 
 def _denote_attribute(base: Denotation, attr: str) -> Denotation:

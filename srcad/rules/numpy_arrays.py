@@ -165,9 +165,11 @@ defrule("np.subtract.outer(x, y)", env=ENV, jointly_linear=True,
         x="sum_leading(g, np.ndim(x), False)", y="-sum_leading(g, np.ndim(x), True)")
 
 # ---------------------------------------------------------------- reductions
-# (``dtype``: the accumulator's type; the gradient of a floating sum is the same)
+# (``dtype``: the accumulator's type; the gradient of a floating sum is the same, of an
+# integer or boolean one 0: each item is truncated first)
 for _name, _helper in (("sum", "sum_grad"), ("mean", "mean_grad")):
-    _template = f"{_helper}(g, x, axis, keepdims)"
+    _template = f"{_helper}(cast_gradient(g, dtype), x, axis, keepdims)"
+    _cast_tangent = f"np.{_name}(cast_gradient(t, dtype), axis=axis, keepdims=keepdims)"
     defrule(
         f"np.{_name}(x, axis=None, dtype=None, keepdims=False)",
         env=ENV,
@@ -175,6 +177,7 @@ for _name, _helper in (("sum", "sum_grad"), ("mean", "mean_grad")):
         dtype=None,
         keepdims=None,
         x=_template,
+        tangents={"x": _cast_tangent},
         linear=True,
         reduction=True,
     )
@@ -185,6 +188,7 @@ for _name, _helper in (("sum", "sum_grad"), ("mean", "mean_grad")):
         dtype=None,
         keepdims=None,
         x=_template,
+        tangents={"x": _cast_tangent},
         linear=True,
         reduction=True,
     )
@@ -195,8 +199,9 @@ defrule(
     axis=None,
     dtype=None,
     keepdims=None,
-    x="np.where(np.isnan(x), 0.0, sum_grad(g, x, axis, keepdims))",
-    tangents={"x": "np.nansum(np.where(np.isnan(x), 0.0, t), axis=axis, keepdims=keepdims)"},
+    x="np.where(np.isnan(x), 0.0, sum_grad(cast_gradient(g, dtype), x, axis, keepdims))",
+    tangents={"x": "np.nansum(np.where(np.isnan(x), 0.0, cast_gradient(t, dtype)), axis=axis, "
+              "keepdims=keepdims)"},
     reduction=True,
 )
 for _name in ("max", "min", "amax", "amin"):
