@@ -1716,11 +1716,14 @@ def constant_set(op: ast.cmpop, comparator: ast.expr) -> bool:
 
 
 class _PlainForms(ast.NodeTransformer):
-    """Calls and tests written as the plainer code they are: each :func:`_dunder_call`
-    as its operator (the two differ only where the method returns NotImplemented, for
-    operands of classes numeric code does not mix), each :func:`_operator_call` as its
-    operations, each :func:`_named_attribute` as the attribute, and each
-    :func:`constant_set` as a tuple."""
+    """Calls and tests written as the plainer code they are: in a library's code each
+    :func:`_dunder_call` as its operator (the two differ only where the method returns
+    NotImplemented, or the other operand's class overrides the reflected one), each
+    :func:`_operator_call` as its operations, each :func:`_named_attribute` as the
+    attribute, and each :func:`constant_set` as a tuple."""
+
+    def __init__(self, library: bool) -> None:
+        self.library = library
 
     def visit_Compare(self, node: ast.Compare) -> ast.AST:
         self.generic_visit(node)
@@ -1739,7 +1742,7 @@ class _PlainForms(ast.NodeTransformer):
             name = node.args[1]
             assert isinstance(name, ast.Constant) and isinstance(name.value, str)
             return _located(ast.Attribute(node.args[0], name.value, ast.Load()), node)
-        if not _dunder_call(node):
+        if not (self.library and _dunder_call(node)):
             return node
         assert isinstance(node.func, ast.Attribute)
         attr, operand = node.func.attr, node.func.value
@@ -1764,8 +1767,12 @@ def _as_operations(node: ast.Call) -> ast.Tuple:
     return ast.Tuple([fraction, ast.Call(ast.Name("float", load), [whole], [])], load)
 
 
-def desugar(fn: ast.FunctionDef) -> ast.FunctionDef:
-    """A copy of ``fn`` whose jumps all end their paths (see the module docstring)."""
+def desugar(fn: ast.FunctionDef, library: bool = False) -> ast.FunctionDef:
+    """A copy of ``fn`` whose jumps all end their paths (see the module docstring).
+    ``library``: ``fn`` is a library's code, whose operators called by their method's
+    name (NumPy's ``p.__truediv__(q)``) are written as operators; in a user's code they
+    may name one side's method on purpose (``a.__add__(b)`` where ``b`` would answer
+    ``a + b``), and are read as calls."""
     comprehensions = lambdas = control_flow = functional = list_changes = plain = False
     arithmetic = 0
     for node in astwalk.walk(fn):  # (one walk: this runs on every function srcad reads)
@@ -1786,7 +1793,10 @@ def desugar(fn: ast.FunctionDef) -> ast.FunctionDef:
                 comprehensions = True
             if isinstance(node.func, ast.Attribute) and node.func.attr in CHANGING_METHODS:
                 list_changes = True
-            plain = plain or _dunder_call(node) or _operator_call(node) or _named_attribute(node)
+            plain = (
+                plain or (library and _dunder_call(node)) or _operator_call(node)
+                or _named_attribute(node)
+            )
         elif isinstance(node, ast.Compare):
             plain = plain or any(map(constant_set, node.ops, node.comparators))
         elif isinstance(node, ast.Assign):
@@ -1802,7 +1812,7 @@ def desugar(fn: ast.FunctionDef) -> ast.FunctionDef:
         return fn  # straight-line code: nothing to rewrite
     fn = copy.deepcopy(fn)
     if plain:
-        fn = _PlainForms().visit(fn)
+        fn = _PlainForms(library).visit(fn)
     if lambdas:
         fn.body = _lambdas_as_defs(fn.body)
     if control_flow:

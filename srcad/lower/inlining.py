@@ -14,7 +14,7 @@ from .. import astwalk, ir
 from ..desugar import desugar
 from ..diagnostics import at_call_site
 from ..errors import SrcadError, raise_all
-from ..frontend import FunctionSource, read_function
+from ..frontend import FunctionSource, in_library, read_function
 from ..specialize import Keywords, Sized, specialize
 from ..stand_ins import read_instead
 from ..subset import check_supported, returns_problems
@@ -337,7 +337,7 @@ class Inlining(LoweringPart):
             source,
             env=dict(values.items()),  # (a copy whose keys may be any Variable)
             local_names=local_names,
-            node=desugar(fn),
+            node=desugar(fn, library=in_library(source.filename, self.root.filename)),
             arguments=dict(values),
             statics={**self.passed_modules(values, fn), **self.passed_functions(scope, call, fn)},
             passed_defs=self.passed_defs(scope, call, fn),
