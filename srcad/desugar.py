@@ -1659,10 +1659,11 @@ _UNARY_DUNDERS: dict[str, type[ast.unaryop]] = {"__neg__": ast.USub, "__pos__": 
 
 
 def _operator_call(node: ast.AST) -> bool:
-    """``divmod(a, b)`` and ``math.modf(x)`` of names or constants: a pair of operations
+    """``divmod(a, b)`` and ``math.modf(x)`` of arithmetic of names, constants and
+    attributes (each part read twice: nothing runs in between): a pair of operations
     (``(a // b, a % b)``; ``(math.fmod(x, 1.0), float(math.trunc(x)))``)."""
     if not (isinstance(node, ast.Call) and not node.keywords) or not all(
-        isinstance(arg, ast.Name | ast.Constant) for arg in node.args
+        _read_twice_the_same(arg) for arg in node.args
     ):
         return False
     func = node.func
@@ -1686,6 +1687,16 @@ def _named_attribute(node: ast.AST) -> bool:
         and isinstance(node.args[1], ast.Constant)
         and isinstance(node.args[1].value, str)
         and node.args[1].value.isidentifier()
+    )
+
+
+def _read_twice_the_same(node: ast.expr) -> bool:
+    """Arithmetic of names, constants and chains of attributes (``omega * t``,
+    ``2.0 * math.pi``): computes nothing else, so reading it twice reads one value."""
+    return all(
+        isinstance(part, ast.Name | ast.Constant | ast.BinOp | ast.UnaryOp | ast.Attribute
+                   | ast.operator | ast.unaryop | ast.expr_context)
+        for part in astwalk.walk(node)
     )
 
 
@@ -1757,13 +1768,16 @@ def _as_operations(node: ast.Call) -> ast.Tuple:
     if isinstance(node.func, ast.Name):  # divmod(a, b)
         a, b = node.args
         return ast.Tuple(
-            [ast.BinOp(a, ast.FloorDiv(), b), ast.BinOp(copy.copy(a), ast.Mod(), copy.copy(b))],
+            [ast.BinOp(a, ast.FloorDiv(), b),
+             ast.BinOp(copy.deepcopy(a), ast.Mod(), copy.deepcopy(b))],
             load,
         )
     (x,) = node.args
     math_name = node.func.value if isinstance(node.func, ast.Attribute) else node.func
     fraction = ast.Call(ast.Attribute(math_name, "fmod", load), [x, ast.Constant(1.0)], [])
-    whole = ast.Call(ast.Attribute(copy.copy(math_name), "trunc", load), [copy.copy(x)], [])
+    whole = ast.Call(
+        ast.Attribute(copy.copy(math_name), "trunc", load), [copy.deepcopy(x)], []
+    )
     return ast.Tuple([fraction, ast.Call(ast.Name("float", load), [whole], [])], load)
 
 

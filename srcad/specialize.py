@@ -35,6 +35,23 @@ from .subset import is_docstring
 UNKNOWN = object()
 
 
+_ARITHMETIC: dict[type, Callable[[Any, Any], Any]] = {
+    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
+    ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.Div: operator.truediv,
+}
+
+
+def _arithmetic(op: ast.operator, left: Any, right: Any) -> Any:
+    """``left op right`` of two known numbers (ints, floats) as Python computes it; UNKNOWN
+    for anything else, and where Python would raise (the line raises when it runs)."""
+    if type(left) not in (int, float) or type(right) not in (int, float):
+        return UNKNOWN
+    try:
+        return _ARITHMETIC[type(op)](left, right)
+    except ArithmeticError:
+        return UNKNOWN
+
+
 class Sized:
     """A tuple whose length is known (a helper's ``*args``) but not its items; or a list
     display's (``mutable``: known until something may change it, see
@@ -265,6 +282,10 @@ class _Specializer:
             operand = self.value(node.operand)
             truth = self.truth(operand)
             return UNKNOWN if truth is UNKNOWN else not truth
+        if isinstance(node, ast.BinOp) and type(node.op) in _ARITHMETIC:  # (n % 2, n // 2)
+            return _arithmetic(node.op, self.value(node.left), self.value(node.right))
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            return _arithmetic(ast.Sub(), 0, self.value(node.operand))
         if isinstance(node, ast.BoolOp):
             return self.bool_op(node)
         if isinstance(node, ast.Compare) and len(node.ops) == 1:

@@ -760,3 +760,45 @@ def test_a_list_display_grown_later_keeps_no_length_known(f, x, value, gradient)
     assert v == pytest.approx(value, rel=1e-14)
     np.testing.assert_allclose(g, gradient, rtol=1e-14)
     check_four_ways(f, x)
+
+
+def matrix_power(m, n):
+    if n == 1:
+        return m
+    half = matrix_power(m, n // 2)
+    sq = [[half[0][0] * half[0][0] + half[0][1] * half[1][0],
+           half[0][0] * half[0][1] + half[0][1] * half[1][1]],
+          [half[1][0] * half[0][0] + half[1][1] * half[1][0],
+           half[1][0] * half[0][1] + half[1][1] * half[1][1]]]
+    if n % 2 == 0:  # (decided on n's value: specialize computes n % 2)
+        return sq
+    return [[sq[0][0] * m[0][0] + sq[0][1] * m[1][0], sq[0][0] * m[0][1] + sq[0][1] * m[1][1]],
+            [sq[1][0] * m[0][0] + sq[1][1] * m[1][0], sq[1][0] * m[0][1] + sq[1][1] * m[1][1]]]
+
+
+def cubed_trace(k):
+    m = [[k, 1.0], [0.5, k]]
+    p = matrix_power(m, 3)
+    return p[0][0] + p[1][1]
+
+
+def test_recursion_deciding_an_if_statement_on_arithmetic_of_its_constant():
+    # (it was refused, with no location: the branches returned different list displays)
+    k = 1.3
+    # M^3 of [[k, 1], [.5, k]]: trace = 2 (k^3 + 1.5 k)
+    assert srcad.grad(cubed_trace)(k) == pytest.approx(2 * (3 * k * k + 1.5), rel=1e-14)
+    check_four_ways(cubed_trace, k)
+
+
+def rows_by_branch(x, c):
+    if c > 0:  # <rows-join>
+        r = [[x, 1.0], [2.0, x]]
+    else:
+        r = [[1.0, x], [x, 2.0]]
+    return r[0][0] * r[1][1]
+
+
+def test_a_refused_join_of_rows_names_the_if():
+    with pytest.raises(srcad.SrcadError) as info:
+        srcad.grad(rows_by_branch)(1.5, 1.0)
+    assert info.value.lineno == marker_line(__file__, "rows-join")

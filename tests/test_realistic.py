@@ -40,6 +40,7 @@ MODULES = (
     "stop43",  # log-space recursions from -inf, logs of structural zeros, lists kept by methods
     "stop44",  # closures of one factory twice, items of numpy numbers, cdist and xlogy Hessians
     "stop45",  # tables of rows, function arguments, recurrences into arrays, scipy integrals
+    "stop46",  # recursion on constants, match, positional options, held functions
 )
 
 

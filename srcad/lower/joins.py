@@ -34,7 +34,7 @@ class Joins(LoweringPart):
             raise UnsupportedSyntaxError(
                 "a tuple value that differs between branches or iterations is not supported",
                 "unpack it into separate variables first",
-                ir.UNKNOWN_LOCATION,
+                self.joining or ir.UNKNOWN_LOCATION,
             )
         if isinstance(value, ir.Name) and value.id not in renamed.values():
             position = _defining_position(stmts, value.id)
@@ -187,6 +187,7 @@ class Joins(LoweringPart):
         if (results[0] is None) != (results[1] is None):  # pragma: no cover - desugar prevents it
             raise self.error(scope, node, "only one branch returns", "return in both branches")
         result_slot = result_name or self._lazy(self.names.temp)
+        self.joining = scope.source.location(node)  # (where a refused join points)
         merged = self.merge_branches(scope, before, branches, self.merged_name(scope, result_slot))
         result = scope.env.pop(_RESULT, None)
         self.emit_branches(scope, test, merged, node)
@@ -274,6 +275,7 @@ class Joins(LoweringPart):
             )
         ]
         name = self._lazy(target or self.names.temp)
+        self.joining = scope.source.location(node)
         merged = self.merge_branches(scope, before, branches, self.merged_name(scope, name))
         result = scope.env.pop(_RESULT)  # (the same value on both sides: no merged name)
         self.emit_branches(scope, test, merged, node)

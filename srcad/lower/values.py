@@ -16,6 +16,7 @@ import numpy as np
 
 from .. import astwalk, ir
 from ..chains import draws_at_random
+from ..errors import Location
 from ..frontend import FunctionSource
 
 
@@ -258,6 +259,8 @@ class LoweringPart:
     stale_lists: dict[Any, Any]
     #: recursive calls inlined so far (see ``Inlining.check_recursion``)
     recursive_calls: int
+    #: the ``if`` whose branches are being joined (see ``Joins.phi``)
+    joining: Location | None = None
 
     if TYPE_CHECKING:  # (the checker sees the combined class's attributes as Any)
 
