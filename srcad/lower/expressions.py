@@ -378,6 +378,10 @@ class Expressions(LoweringPart):
             and isinstance(callee.__func__, types.FunctionType)
             and isinstance(node.func, ast.Attribute)
             and self.denote(scope, node.func.value).static is callee.__self__
+            and (  # (a method of its class: read where objects' methods are, see objects)
+                isinstance(callee.__self__, type)
+                or node.func.attr in getattr(callee.__self__, "__dict__", ())
+            )
             and not self.table.has_callable(callee)
         ):
             owner = self.denote(scope, node.func).lookup
