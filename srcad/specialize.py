@@ -142,6 +142,9 @@ class _Specializer:
                 out.append(self.branches(stmt))
                 continue
             if isinstance(stmt, ast.With):  # (its body runs once, in order)
+                for item in stmt.items:  # (`with open(p) as n`: n is given a value)
+                    if item.optional_vars is not None:
+                        self.forget(ast.Expr(item.optional_vars))
                 body, jumps = self.block(stmt.body)
                 kept_with = copy.copy(stmt)
                 kept_with.body = body or [ast.copy_location(ast.Pass(), stmt)]
@@ -235,6 +238,8 @@ class _Specializer:
         for node in astwalk.walk(stmt):
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
                 self.drop(node.id)
+            elif isinstance(node, ast.alias):  # (`from math import pi as n`)
+                self.drop(node.asname or node.name.partition(".")[0])
             changed = (
                 node.value
                 if isinstance(node, ast.Attribute)
@@ -402,16 +407,39 @@ class _Choices(_OwnExpressions):
     def __init__(self, env: Mapping[str, Any], decided: Callable[[ast.expr], Any]) -> None:
         super().__init__(env)
         self.decided = decided
+        self.shadowed: list[set[str]] = []  # (names a comprehension or lambda binds)
 
     def wanted(self, node: ast.AST) -> bool:
         return isinstance(node, ast.IfExp) and self.decided(node.test) is not UNKNOWN
 
     def visit_IfExp(self, node: ast.IfExp) -> ast.AST:
+        reads = {n.id for n in astwalk.walk(node.test) if isinstance(n, ast.Name)}
+        if any(reads & names for names in self.shadowed):  # (`for n in ...`: not env's n)
+            return self.generic_visit(node)
         truth = self.decided(node.test)
         if truth is UNKNOWN:
             return self.generic_visit(node)
         self.changed = True
         return self.visit(node.body if truth else node.orelse)
+
+    def visit_ListComp(self, node: ast.AST) -> ast.AST:
+        """A comprehension or lambda: its own names shadow those ``env`` knows."""
+        if isinstance(node, ast.Lambda):
+            bound = {a.arg for a in astwalk.walk(node.args) if isinstance(a, ast.arg)}
+        else:
+            bound = {
+                n.id
+                for generator in getattr(node, "generators", ())
+                for n in astwalk.walk(generator.target)
+                if isinstance(n, ast.Name)
+            }
+        self.shadowed.append(bound)
+        try:
+            return self.generic_visit(node)
+        finally:
+            self.shadowed.pop()
+
+    visit_SetComp = visit_DictComp = visit_GeneratorExp = visit_Lambda = visit_ListComp
 
 
 #: the packages whose modules and classes keep the attributes they have when srcad

@@ -16,6 +16,7 @@ registered function here is defined in this file and used by one test only; the
 rule (which also has forward mode), so the test takes it out again.
 """
 
+import contextlib
 import functools
 import math
 import os
@@ -802,3 +803,35 @@ def test_a_refused_join_of_rows_names_the_if():
     with pytest.raises(srcad.SrcadError) as info:
         srcad.grad(rows_by_branch)(1.5, 1.0)
     assert info.value.lineno == marker_line(__file__, "rows-join")
+
+
+def doubled_unless(x, n=2):
+    scaled = lambda n: n * x if n != 2 else 0.0  # noqa: E731
+    return sum([x if n == 2 else 2.0 * x for n in range(3)]) + scaled(3.0)
+
+
+def doubled_unless_called(x):
+    return doubled_unless(x, 2)
+
+
+def test_a_helper_specialised_on_a_constant_keeps_the_names_its_comprehensions_bind():
+    # (`for n in range(3)` and `lambda n:` bind their own n; the test was decided on the
+    # parameter n=2: x + x + x, where Python computes x + 2x + 2x)
+    assert srcad.value_and_grad(doubled_unless_called)(0.7) == pytest.approx((5.0 * 0.7 + 2.1, 8.0))
+    check_four_ways(doubled_unless_called, 0.7)
+
+
+def rebound_by_with(x, n=2):
+    with contextlib.nullcontext(3) as n:  # (n is 3 from here)
+        pass
+    if n == 3:
+        return x * x
+    return x
+
+
+def rebound_by_with_called(x):
+    return rebound_by_with(x, 2)
+
+
+def test_a_with_target_rebinds_a_constant_parameter():
+    assert srcad.value_and_grad(rebound_by_with_called)(0.7) == pytest.approx((0.49, 1.4))

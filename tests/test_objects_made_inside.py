@@ -3,6 +3,7 @@
 refusals at their lines."""
 
 import dataclasses
+import math
 
 import numpy as np
 import pytest
@@ -835,3 +836,26 @@ def test_dataclass_fields_post_init_sets_and_init_vars(f, x, slope):
     assert value == f(x)
     assert grad == pytest.approx(slope, rel=1e-13)
     check_four_ways(f, x)
+
+
+class _Holder:
+    pass
+
+
+def function_given_again_in_a_loop(x):
+    c = _Holder()
+    c.act = math.sin
+    s = 0.0
+    for _ in range(3):  # <held-loop>
+        s = s + c.act(x)
+        c.act = math.cos
+    return s
+
+
+def test_a_field_given_another_function_in_a_loop_is_refused():
+    # (sin was called on every iteration: Python calls sin, then cos twice)
+    with pytest.raises(srcad.SrcadError) as info:
+        srcad.grad(function_given_again_in_a_loop)(0.7)
+    assert info.value.lineno == marker_line(__file__, "held-loop")
+    assert "gives a field of an object the function made another function" in (
+        info.value.message)

@@ -270,11 +270,13 @@ class Loops(LoweringPart):
         context = LoopContext()
         self.loops.append(context)
         stale_before = set(self.stale_lists)
+        held_before = self.held_functions()
         try:
             with self.block() as stmts:
                 prologue()
                 self.lower_statements(scope, node.body, None)
             self.refuse_changed_each_iteration(scope, entry, carried, stale_before)
+            self.refuse_functions_given_again(scope, node, held_before)
             lost = [
                 v for v, value in before.items()
                 if v not in carried and isinstance(value, ir.Name) and scope.env.get(v) != value

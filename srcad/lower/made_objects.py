@@ -840,6 +840,33 @@ class MadeObjects(LoweringPart):
         elif isinstance(value, ir.Name) and value.id in self.lost_objects:
             self.lost_objects.add(name)
 
+    def held_functions(self) -> dict[tuple[str, str], int]:
+        """The function each field of each object the function made holds now (by the
+        listing name holding the object, and the field), by id."""
+        return {
+            (name, attr): id(held.obj)
+            for name, made in self.made.items()
+            for attr, held in made.held.items()
+            if isinstance(held, Static)
+        }
+
+    def refuse_functions_given_again(
+        self, scope: Scope, node: ast.AST, before: dict[tuple[str, str], int]
+    ) -> None:
+        """A loop whose body gives a field of an object the function made another
+        function (``c.act = math.cos`` after ``c.act(x)``): srcad read the body's calls
+        for the function the field held when the loop began; refused."""
+        after = self.held_functions()
+        if any(after.get(key) != held for key, held in before.items()):
+            raise self.error(
+                scope,
+                node,
+                "this loop gives a field of an object the function made another function: "
+                "srcad calls the function a field holds as it is when the loop begins",
+                "choose the function with an `if` on the iteration (`act = math.sin if i == 0 "
+                "else math.cos`), or set the field before the loop",
+            )
+
     def check_carried(self, scope: Scope, node: ast.AST, name: str, value: Any) -> None:
         """The value a loop's iteration gives the carried ``name`` holds an object of the
         class the loop body was read with (else refused: srcad read the body for it)."""

@@ -140,6 +140,7 @@ class Statements(LoweringPart):
                 ) from None
             reference = self.helper_ref(name, obj)
             scope.statics[name] = Static(obj, reference, returning(obj))
+            scope.env.pop(name, None)  # (`from math import pi as n` rebinds a parameter n)
 
     lower_ImportFrom = lower_Import
 
