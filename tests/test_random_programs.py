@@ -110,6 +110,7 @@ from programs import (  # noqa: E402
     points,
     programs,
     s_alias,
+    s_constant_helper,
     s_deep,
     s_dicts,
     s_generators,
@@ -681,6 +682,18 @@ def test_programs_of_tables_of_rows(program_files, case):
     is (test_lists_of_lists checks second derivatives of tables written by ``=``)."""
     program, pts = case
     check_program(program_files, program, pts, second_order=False)
+
+
+@settings(max_examples=20, **COMMON)
+@seed(BATCH_SEED)
+@given(case=cases(statement_kinds=[s_constant_helper], max_statements=3))
+def test_programs_of_helpers_decided_by_a_constant(program_files, case):
+    """Helpers called with a constant that decides their code: a list grown after its
+    display before ``len`` decides (stop 46: decided on the display's length), a
+    comprehension binding the constant's name, recursion on ``n // 2`` and ``n % 2``,
+    ``match``."""
+    program, pts = case
+    check_program(program_files, program, pts)
 
 
 @settings(max_examples=2, **COMMON)
