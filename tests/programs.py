@@ -3934,7 +3934,10 @@ def s_constant_helper(draw, ctx: Context) -> list[ast.stmt] | None:
     n = draw(st.integers(0, 3))
     target = _result(draw, ctx)
     call = ast.Call(ast.Name(helper.name, ast.Load()), [arg.node, ast.Constant(n)], [])
-    ctx.bind(target, helper.bound(arg.bound, n))
+    bound = helper.bound(arg.bound, n)
+    if not isinstance(bound, Bound):  # (a constant: squared_power(z, 0) is 1.0)
+        bound = Bound(bound, bound, 0.0)
+    ctx.bind(target, bound)
     return [ast.Assign([_name(target)], call)]
 
 

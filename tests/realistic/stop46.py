@@ -2,8 +2,8 @@
 exponentiation by squaring, a recursive Simpson rule), ``match`` on a setting, numpy's
 options given by position (a weighted variance, a Gaussian kernel on a grid), a
 generalized backend name (``xp = numpy``), a classmethod constructor's scale, a function
-an object holds, ``divmod`` for a phase, and NumPy's ``polyint`` (a library's recursion
-and ``__truediv__``)."""
+an object holds, ``divmod`` for a phase, and NumPy's ``polyder`` (a library's
+recursion)."""
 
 import math
 
@@ -142,9 +142,11 @@ def wrapped_oscillation(omega, t):
 
 
 def area_under_polynomial(p):
-    """The area under a polynomial on [0, 1] and its slope at 0.5, with numpy's polyint
-    and polyder."""
-    return np.polyval(np.polyint(p), 1.0) + np.polyval(np.polyder(p), 0.5) ** 2
+    """The area under a polynomial on [0, 1] (its coefficients over their powers) and its
+    slope at 0.5 by numpy's polyder (polyint is right too, but takes srcad 3 s to build:
+    tests/test_library_code.py)."""
+    n = len(p)
+    return np.sum(p / np.arange(n, 0, -1)) + np.polyval(np.polyder(p), 0.5) ** 2
 
 
 
