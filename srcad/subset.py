@@ -65,8 +65,9 @@ REFUSED_STATEMENTS: dict[type, tuple[str, str]] = {
 }
 
 #: Expressions srcad refuses, with the hint the error gives.
-#: builtins that read variables by name as the program runs (``eval("x * x")``)
-_NAMESPACE_READERS = ("eval", "exec", "locals", "vars", "globals")
+#: builtins that read variables by name as the program runs (``eval("x * x")``); the
+#: lowerer refuses them under another name too (``EV = eval``)
+NAMESPACE_READERS = ("eval", "exec", "locals", "vars", "globals")
 
 REFUSED_EXPRESSIONS: dict[type, tuple[str, str]] = {
     ast.Lambda: (
@@ -755,7 +756,7 @@ class _Checker(ast.NodeVisitor):
     def visit_Call(self, node: ast.Call) -> None:
         if (
             isinstance(node.func, ast.Name)
-            and node.func.id in _NAMESPACE_READERS
+            and node.func.id in NAMESPACE_READERS
             and not (node.func.id == "vars" and node.args)  # (vars(obj): its fields)
             and node.func.id not in _stored_names(self.source.node)
             and self.source.lookup(node.func.id) is getattr(builtins, node.func.id)

@@ -20,6 +20,7 @@ from ..frontend import MISSING, in_library, python_function
 from ..rules.scalar import APPEND, EXTEND, LOOP_ITEMS
 from ..rules.table import COPY, dict_rule
 from ..runtime import appended, extended, loop_items
+from ..subset import NAMESPACE_READERS
 from .values import (
     NOT_STATIC,
     PASSED_DEF,
@@ -683,6 +684,5 @@ def _method_function(lookup: Callable[[], Any]) -> Any:
     return getattr(lookup(), "__func__", None)
 
 
-#: builtins that read variables by name as the program runs (see :mod:`srcad.subset`)
-_NAMESPACE_READERS = (builtins.eval, builtins.exec, builtins.locals, builtins.vars,
-                      builtins.globals)
+#: the builtins that read variables by name (:data:`srcad.subset.NAMESPACE_READERS`)
+_NAMESPACE_READERS = tuple(getattr(builtins, name) for name in NAMESPACE_READERS)
