@@ -859,3 +859,42 @@ def test_a_field_given_another_function_in_a_loop_is_refused():
     assert info.value.lineno == marker_line(__file__, "held-loop")
     assert "gives a field of an object the function made another function" in (
         info.value.message)
+
+
+class _Point:
+    def __init__(self, x):
+        self.x = x
+
+    def __add__(self, other):
+        return _Point(self.x + other.x)
+
+    def __neg__(self):
+        return _Point(-self.x)
+
+
+class _Doubled(_Point):
+    def __add__(self, other):
+        return _Doubled(super().__add__(other).x * 2.0)
+
+    def __neg__(self):
+        return _Doubled(super().__neg__().x * 5.0)
+
+
+class _Reflected(_Point):
+    def __radd__(self, other):
+        return _Point(other.x * 100 + self.x)
+
+
+def _joined(a, b):
+    return _Point(a.x * b.x)
+
+
+@pytest.mark.parametrize("f", [
+    lambda x: _joined(_Point(x), _Point(x * x)).x,  # (a helper's object, read at once)
+    lambda x: _Point.__add__(_Point(x), _Reflected(x * x)).x,  # (the class's own method)
+    lambda x: (_Doubled(x) + _Doubled(x * x)).x,  # (super().__add__(other).x)
+    lambda x: (-_Doubled(x)).x,
+], ids=["helper", "unbound", "super-add", "super-neg"])
+def test_a_field_of_an_object_a_call_returns_read_at_once(f):
+    # (`t.x` of the dict srcad keeps an object as: an AttributeError in generated code)
+    check_four_ways(f, 0.6)

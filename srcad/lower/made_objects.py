@@ -108,12 +108,26 @@ class MadeObjects(LoweringPart):
     def receiver(self, scope: Scope, node: ast.expr) -> tuple[Any, MadeObject | None] | None:
         """``node`` lowered and what it holds, when it may be an object the function made
         (see :meth:`may_be_made`); None, unlowered, otherwise. A name that holds such an
-        object on some paths only is refused here."""
-        if not self.may_be_made(scope, node):
+        object on some paths only is refused here. A call of a helper srcad inlines may
+        return one it made (``make(a, b).x``, ``B.__add__(b, s).x``)."""
+        if not (self.may_be_made(scope, node) or self.inlined_call(scope, node)):
             return None
         value = self.lower_expr(scope, node, None)
         self.refuse_lost(scope, node, value)
         return value, self.made_of(value)
+
+    def inlined_call(self, scope: Scope, node: ast.expr) -> bool:
+        """A call of a function of the user's that srcad inlines (no rule of its own), or
+        of a method through ``super()``."""
+        if not isinstance(node, ast.Call):
+            return False
+        func = node.func
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Call) and (
+            isinstance(func.value.func, ast.Name) and func.value.func.id == "super"
+        ):
+            return True
+        callee = self.denote(scope, func).static
+        return isinstance(callee, types.FunctionType) and not self.table.has_callable(callee)
 
     def refuse_lost(self, scope: Scope, node: ast.AST, value: Any) -> None:
         if isinstance(value, ir.Name) and value.id in self.lost_objects:
