@@ -204,3 +204,13 @@ def test_a_classmethod_through_its_class_a_named_attribute_and_a_held_function()
     finally:
         SETTINGS.act = math.sin
     assert g(x) == pytest.approx(math.cos(x), rel=1e-14)
+
+
+def distance_to_a_point(x):
+    return math.hypot(x - 0.7, 2.0 * (x - 0.7)) + x
+
+
+def test_hypot_at_the_origin_takes_a_subgradient():
+    # (0 / 0 gave NaN; the 2-norm's subgradient at the origin is 0, as np.linalg.norm's)
+    assert srcad.grad(distance_to_a_point)(0.7) == 1.0
+    assert srcad.grad(distance_to_a_point)(1.7) == pytest.approx(math.sqrt(5) + 1, rel=1e-14)

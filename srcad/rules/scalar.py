@@ -247,8 +247,10 @@ defrule(
 for _params in (
     ("x",), ("x", "y"), ("x", "y", "z"), *(tuple(f"x{k}" for k in range(n)) for n in range(4, 9))
 ):
-    _hypot: Templates = {p: f"divide({p}, ans) * g" for p in _params}
-    defrule(f"math.hypot({', '.join(_params)})", env=MATH, elementwise=True, **_hypot)
+    # (at the origin 0: a subgradient, as the 2-norm's; divide would give 0 / 0)
+    _hypot: Templates = {p: f"divide_or_zero({p}, ans) * g" for p in _params}
+    defrule(f"math.hypot({', '.join(_params)})", env={**MATH, "divide_or_zero": divide_or_zero},
+            elementwise=True, **_hypot)
 #: ``math.dist(p, q)`` of two points given as sequences of coordinates
 DIST = defrule(
     "math.dist(p, q)",
