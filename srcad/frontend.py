@@ -296,7 +296,12 @@ def in_library(filename: str, user_file: str) -> bool:
     """Whether code of ``filename`` is library code for a user whose function lives in
     ``user_file``: another file, or an installed package (a library function passed to
     srcad as it is)."""
-    return filename != user_file or filename.startswith(_INSTALLED)
+    return filename != user_file or installed(filename)
+
+
+def installed(filename: str) -> bool:
+    """Whether ``filename`` belongs to the standard library or an installed package."""
+    return filename.startswith(_INSTALLED)
 
 
 def _short(filename: str) -> str:

@@ -44,7 +44,7 @@ from .errors import Location, UnsupportedSyntaxError
 from .float_guard import ARRAY_VERSION, USER_FUNCTION, array_version_name, without_float_guard
 from .forward import forward_mode
 from .forward_gradient import forward_gradient
-from .frontend import FunctionSource, parse_function
+from .frontend import FunctionSource, installed, parse_function
 from .invariants import hoist_invariants
 from .load import Compiled, compile_function
 from .lower import lower
@@ -439,8 +439,8 @@ def _modules_renamed(function: Any) -> list[str]:
     gradient is made again then. (``np`` and ``math`` are taken to stay what they are.)"""
     names = getattr(function, "__globals__", None)
     code = getattr(function, "__code__", None)
-    if names is None or code is None:
-        return []
+    if names is None or code is None or installed(code.co_filename):
+        return []  # (a library's own aliases, numpy's `NX`: they stay what they are)
     found: list[str] = []
     codes = [code]
     while codes:
