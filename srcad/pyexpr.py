@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import ast
+import math
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
 from . import ir
 
@@ -38,6 +40,33 @@ CMPOPS: dict[type, str] = {
     ast.NotIn: "not in",
 }
 AST_BINOPS = {symbol: node for node, symbol in BINOPS.items()}
+
+#: what the arithmetic operators compute (see :func:`constant_arithmetic`)
+_ARITHMETIC: dict[str, Callable[[Any, Any], Any]] = {
+    "+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
+    "//": operator.floordiv, "%": operator.mod, "**": operator.pow,
+}
+
+
+def constant_arithmetic(op: str, left: Any, right: Any) -> Any:
+    """``left op right`` of two number constants (ints, floats; ``op`` a symbol of
+    :data:`BINOPS`), as Python computes it; None for anything else, and where Python
+    would raise or give a number that is not a finite float or a small int."""
+    if op not in _ARITHMETIC or type(left) not in (int, float) or type(right) not in (
+        int, float
+    ):
+        return None
+    if op == "**" and type(right) is int and abs(right) > 64:
+        return None  # (7 ** 30000000: Python computes it only if the line runs)
+    try:
+        result = _ARITHMETIC[op](left, right)
+    except (ArithmeticError, ValueError):
+        return None  # (1.0 / 0.0 raises where the user wrote it)
+    if type(result) is float and math.isfinite(result):
+        return result
+    if type(result) is int and abs(result) < 2**53:
+        return result
+    return None
 AST_UNARYOPS = {symbol: node for node, symbol in UNARYOPS.items()}
 AST_CMPOPS = {symbol: node for node, symbol in CMPOPS.items()}
 

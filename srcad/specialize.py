@@ -29,27 +29,22 @@ from typing import Any
 
 from . import astwalk
 from .chains import MISSING, chain_names, static_chain
+from .pyexpr import BINOPS, constant_arithmetic
 from .subset import is_docstring
 
 #: A value the test does not know until the program runs.
 UNKNOWN = object()
 
 
-_ARITHMETIC: dict[type, Callable[[Any, Any], Any]] = {
-    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
-    ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.Div: operator.truediv,
-}
+#: the operators specialize computes on known numbers (``n % 2``, ``n // 2``, ``n - 1``)
+_ARITHMETIC = (ast.Add, ast.Sub, ast.Mult, ast.FloorDiv, ast.Mod, ast.Div)
 
 
 def _arithmetic(op: ast.operator, left: Any, right: Any) -> Any:
-    """``left op right`` of two known numbers (ints, floats) as Python computes it; UNKNOWN
-    for anything else, and where Python would raise (the line raises when it runs)."""
-    if type(left) not in (int, float) or type(right) not in (int, float):
-        return UNKNOWN
-    try:
-        return _ARITHMETIC[type(op)](left, right)
-    except ArithmeticError:
-        return UNKNOWN
+    """``left op right`` of two known numbers as Python computes it (see
+    :func:`~srcad.pyexpr.constant_arithmetic`); UNKNOWN for anything else."""
+    result = constant_arithmetic(BINOPS[type(op)], left, right)
+    return UNKNOWN if result is None else result
 
 
 class Sized:
@@ -129,11 +124,8 @@ class _Specializer:
                 stmt = _Spreader(self.env).rewritten(stmt)
                 stmt = _Choices(self.env, self.decided).rewritten(stmt)
             if isinstance(stmt, ast.If):
-                test = self.truth(self.value(stmt.test))
+                test = self.decided(stmt.test)
                 if test is not UNKNOWN:
-                    self.deciding |= {
-                        n.id for n in astwalk.walk(stmt.test) if isinstance(n, ast.Name)
-                    }
                     kept, jumps = self.block(stmt.body if test else stmt.orelse)
                     out += kept
                     if jumps:
@@ -144,7 +136,7 @@ class _Specializer:
             if isinstance(stmt, ast.With):  # (its body runs once, in order)
                 for item in stmt.items:  # (`with open(p) as n`: n is given a value)
                     if item.optional_vars is not None:
-                        self.forget(ast.Expr(item.optional_vars))
+                        self.forget(item.optional_vars)
                 body, jumps = self.block(stmt.body)
                 kept_with = copy.copy(stmt)
                 kept_with.body = body or [ast.copy_location(ast.Pass(), stmt)]
@@ -162,11 +154,11 @@ class _Specializer:
                 return out, True
         return out, False
 
-    def decided(self, test: ast.expr) -> Any:
-        """The truth of ``test`` where the constants decide it, else UNKNOWN (the names
-        it reads then count as deciding)."""
+    def decided(self, test: ast.expr, record: bool = True) -> Any:
+        """The truth of ``test`` where the constants decide it, else UNKNOWN (with
+        ``record``, the names it reads then count as deciding)."""
         truth = self.truth(self.value(test))
-        if truth is not UNKNOWN:
+        if truth is not UNKNOWN and record:
             self.deciding |= {n.id for n in astwalk.walk(test) if isinstance(n, ast.Name)}
         return truth
 
@@ -231,7 +223,7 @@ class _Specializer:
             ):
                 self.drop(node.id)
 
-    def forget(self, stmt: ast.stmt) -> None:
+    def forget(self, stmt: ast.AST) -> None:
         """What ``stmt`` may change is no longer known: names it assigns, and dict
         displays it writes into or reads methods of (``kwargs["y"] = 2.0``,
         ``kwargs.update(...)``, ``map(kwargs.pop, names)``)."""
@@ -287,7 +279,7 @@ class _Specializer:
             operand = self.value(node.operand)
             truth = self.truth(operand)
             return UNKNOWN if truth is UNKNOWN else not truth
-        if isinstance(node, ast.BinOp) and type(node.op) in _ARITHMETIC:  # (n % 2, n // 2)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, _ARITHMETIC):  # (n % 2, n // 2)
             return _arithmetic(node.op, self.value(node.left), self.value(node.right))
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
             return _arithmetic(ast.Sub(), 0, self.value(node.operand))
@@ -404,13 +396,14 @@ class _Choices(_OwnExpressions):
     """``a if test else b`` where the constants decide ``test`` (``np.trapezoid(y) if
     hasattr(np, "trapezoid") else np.trapz(y)``): the arm chosen."""
 
-    def __init__(self, env: Mapping[str, Any], decided: Callable[[ast.expr], Any]) -> None:
+    def __init__(self, env: Mapping[str, Any], decided: Callable[..., Any]) -> None:
         super().__init__(env)
-        self.decided = decided
+        self.decided = decided  # (Specializer.decided: the names of what it decides count)
         self.shadowed: list[set[str]] = []  # (names a comprehension or lambda binds)
 
-    def wanted(self, node: ast.AST) -> bool:
-        return isinstance(node, ast.IfExp) and self.decided(node.test) is not UNKNOWN
+    def wanted(self, node: ast.AST) -> bool:  # (a look only: what is decided is recorded
+        # where visit_IfExp decides it, not inside a comprehension binding its names)
+        return isinstance(node, ast.IfExp) and self.decided(node.test, False) is not UNKNOWN
 
     def visit_IfExp(self, node: ast.IfExp) -> ast.AST:
         reads = {n.id for n in astwalk.walk(node.test) if isinstance(n, ast.Name)}

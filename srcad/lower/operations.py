@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import ast
-import math
-import operator
 import sys
 import types
 from collections.abc import Callable
@@ -16,6 +14,7 @@ import numpy as np
 from .. import array_api, astwalk, ir, pyexpr
 from ..chains import MISSING, chain_names
 from ..errors import NoRuleError
+from ..frontend import installed
 from ..pyexpr import Written
 from ..rules.numpy_arrays import ARRAY_OF_ITEMS, COPY_METHOD, SHALLOW_COPY, TOLIST
 from ..rules.scalar import LIST_COPY, SORTED
@@ -452,38 +451,18 @@ def _is_slice_read(value: ir.Expr) -> bool:
     return isinstance(value, ir.Subscript) and isinstance(value.index, ir.Slice)
 
 
-_ARITHMETIC: dict[str, Callable[[Any, Any], Any]] = {
-    "+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
-    "//": operator.floordiv, "%": operator.mod, "**": operator.pow,
-}
-
-
 def _constant_arithmetic(value: ir.Expr) -> ir.Const | None:
     """The number ``value`` is when it is arithmetic of two number constants (``2.0 *
-    3.141592653589793``, as ``2 * math.pi`` reads), as Python computes it; None for
-    anything else, and where Python would raise or give a number that is not a finite
-    float or a small int."""
+    3.141592653589793``, as ``2 * math.pi`` reads), as Python computes it (see
+    :func:`~srcad.pyexpr.constant_arithmetic`); None for anything else."""
     if not (
         isinstance(value, ir.BinOp)
-        and value.op in _ARITHMETIC
-        and all(
-            isinstance(side, ir.Const) and type(side.value) in (int, float)
-            for side in (value.left, value.right)
-        )
+        and isinstance(value.left, ir.Const)
+        and isinstance(value.right, ir.Const)
     ):
         return None
-    assert isinstance(value.left, ir.Const) and isinstance(value.right, ir.Const)
-    if value.op == "**" and type(value.right.value) is int and abs(value.right.value) > 64:
-        return None  # (7 ** 30000000: Python computes it only if the line runs)
-    try:
-        result = _ARITHMETIC[value.op](value.left.value, value.right.value)
-    except (ArithmeticError, ValueError):
-        return None  # (1.0 / 0.0 raises where the user wrote it)
-    if type(result) is float and math.isfinite(result):
-        return ir.Const(result)
-    if type(result) is int and abs(result) < 2**53:
-        return ir.Const(result)
-    return None
+    result = pyexpr.constant_arithmetic(value.op, value.left.value, value.right.value)
+    return None if result is None else ir.Const(result)
 
 
 #: numpy functions that write into their input when told ``copy=False``
@@ -497,10 +476,12 @@ def _without_copy(call: ast.Call) -> bool:
 
 
 def _library_module(obj: Any) -> bool:
-    """A module of Python's standard library or of an installed package (numpy, scipy):
-    its functions are taken to stay what they are while a program runs."""
+    """A module of Python's standard library (built in too) or of an installed package
+    (numpy, scipy), or srcad's own: its functions are taken to stay what they are while a
+    program runs."""
     if not isinstance(obj, types.ModuleType):
         return False
     top = obj.__name__.partition(".")[0]
-    where = getattr(obj, "__file__", None) or ""
-    return top in sys.stdlib_module_names or "site-packages" in where or top == "srcad"
+    return top in sys.stdlib_module_names or top == "srcad" or installed(
+        getattr(obj, "__file__", None) or ""
+    )
