@@ -1096,3 +1096,15 @@ def test_an_integer_or_boolean_accumulator_passes_no_gradient(f):
     # (the items are truncated first: the gradient was the float sum's)
     a = np.array([[0.3, 1.7, 2.4], [-1.2, 0.6, 3.3]])
     check_four_ways(f, a)
+
+
+def sum_truncated_from_a_start(a):
+    return (np.sum(a * 3.0, dtype=int, initial=0.5) + np.sum(a, dtype=int, initial=2.5)) * a[1]
+
+
+def test_a_start_is_cast_to_the_accumulator_s_dtype():
+    # numpy casts initial= to the integer dtype too: 0.5 counts as 0, 2.5 as 2 (srcad
+    # added 0.5 to the integer sum: the value was 0.5 too large, silently)
+    a = np.array([1.7, 1.9, 1.3])
+    (da,) = check_four_ways(sum_truncated_from_a_start, a)  # (its value: f's, exactly)
+    assert close(da, [0.0, 13.0 + 5.0, 0.0])  # (5 + 5 + 3 + 0, and 1 + 1 + 1 + 2)

@@ -198,3 +198,22 @@ def test_the_float_version_runs_the_zero_safe_version_too():
         value, gradient = srcad.value_and_grad(pair_sum)(x)
     assert value == pair_sum(x) == 12.0
     np.testing.assert_allclose(gradient, [-4.0, 0.0, 4.0])
+
+
+def test_the_test_for_nan_sums_first_and_looks_closer_only_when_the_sum_is_nan():
+    from srcad.zero_safe import holds_nan
+
+    plain = np.ones((4, 3))
+    gap = plain.copy()
+    gap[2, 1] = np.nan
+    both_infinities = np.array([1.0, np.inf, -np.inf])  # (sums to nan, holds none)
+    overflowing = np.full(4, 1e308)  # (sums to inf, then to nothing worse)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # (the sums warn nothing, under np.seterr too)
+        with np.errstate(all="raise"):
+            assert not holds_nan((plain, plain[0]))
+            assert holds_nan((plain, gap))
+            assert not holds_nan((both_infinities, overflowing))
+            assert holds_nan((np.arange(3), np.array([1.0 + 1j, complex(np.nan, 0.0)])))
+            assert not holds_nan({"w": overflowing, "n": 3})
+            assert holds_nan([plain, {"b": gap}])

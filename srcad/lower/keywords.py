@@ -25,12 +25,13 @@ Keyword options that select or combine values:
   (``np.sum(np.where(m, x, 0.0))``; ``np.mean`` divides by the number of items kept);
 - ``np.max``/``np.min``'s ``initial=v``: ``np.maximum(np.max(x), v)`` (with ``where=``,
   the items left out are ``v``); ``np.sum``'s: ``np.sum(x) + v``, ``np.prod``'s:
-  ``np.prod(x) * v``;
+  ``np.prod(x) * v`` (with ``dtype=``, ``v`` cast to it, as numpy does);
 - ``dtype=float`` (numpy's float64) of ``np.arange``, ``linspace``, ``full``,
   ``full_like`` and ``eye``: ``np.asarray(np.arange(...), dtype=float)``; of ``np.cumsum``
   and ``cumprod``: ``np.cumsum(np.asarray(x, dtype=float))``;
 - a ufunc's ``subok=``, ``order=`` and ``casting=``, which change neither value nor
-  gradient of real arrays, are dropped.
+  gradient of real arrays, are dropped (``casting=`` kept with a ``dtype=``, which it
+  allows).
 
 Only calls spelled through the numpy module (``np.divide``, ``numpy.sum``; numpy's own
 code: ``_nx.multiply``) are rewritten: the rewrite spells ``np.where`` the same way.
@@ -88,7 +89,8 @@ class NumpyKeywords(LoweringPart):
         given = {k.arg: k.value for k in node.keywords if k.arg is not None}
         spells_where = getattr(module, "where", None) is np.where
         if isinstance(callee, np.ufunc):
-            kept = [k for k in node.keywords if k.arg not in _LAYOUT_ONLY]
+            dropped = _LAYOUT_ONLY if "dtype" not in given else _LAYOUT_ONLY - {"casting"}
+            kept = [k for k in node.keywords if k.arg not in dropped]
             fresh = "out" in given and (writes_out or not _names_an_array(given["out"]))
             if "where" in given and fresh and spells_where:
                 # (the items left out get 0.5, inside every ufunc's domain: no warning,
@@ -123,7 +125,11 @@ class NumpyKeywords(LoweringPart):
                 numpy, given["where"], x, ast.Constant(_IDENTITY[callee]), node
             )
             reduced = _call(node, rest, [summed, *node.args[1:]])
-            combined = ast.BinOp(reduced, _INITIAL_OPERATOR[callee](), given["initial"])
+            initial = given["initial"]  # (numpy casts it to the accumulator's dtype too)
+            if "dtype" in given:
+                dtype = [ast.keyword("dtype", given["dtype"])]
+                initial = _np(numpy, "asarray", [initial], node, dtype)
+            combined = ast.BinOp(reduced, _INITIAL_OPERATOR[callee](), initial)
             return ast.copy_location(combined, node)
         if "dtype" in given and self._is_float64(scope, given["dtype"]):
             # (an int dtype makes the values steps, numpy's own way: refused)
