@@ -349,10 +349,13 @@ def number_kinds(fn: ir.Function, given_as: Mapping[str, int] | None = None) -> 
 
     def sequence(operand: ir.Expr) -> bool:  # (a display of numbers: `[1.0, 2.0][i]`)
         if isinstance(operand, ir.Tuple):
-            return all(scalar(item) for item in operand.elts)
+            return all(scalar(item) and held(item) for item in operand.elts)
         if isinstance(operand, ir.Const) and isinstance(operand.value, list | tuple):
             return all(type(item) in (int, float) for item in operand.value)
         return isinstance(operand, ir.Name) and operand.id in sequences
+
+    def held(operand: ir.Expr) -> bool:  # (an item a list holds: None is not a number)
+        return not (isinstance(operand, ir.Const) and operand.value is None)
 
     def parts(stmt: ir.Assign) -> bool:  # sequences where the rule wants them, else numbers
         rule = stmt.rule
@@ -360,7 +363,7 @@ def number_kinds(fn: ir.Function, given_as: Mapping[str, int] | None = None) -> 
         return all(
             sequence(o)
             if p in rule.sequences
-            else scalar(o) or _key(o) or bounds(o)
+            else scalar(o) and (not rule.holds or held(o)) or _key(o) or bounds(o)
             for p, o in zip(rule.params, stmt.operands)
         )
 

@@ -696,3 +696,20 @@ def test_a_result_that_is_none_on_the_path_taken_is_refused():
     with pytest.raises(srcad.SrcadError, match="grad needs a scalar result, but"):
         srcad.value_and_grad(none_below_ten)(0.7)
     assert srcad.grad(none_below_ten)(11.0) == 1.0
+
+
+def none_from_a_list(x):
+    pair = [x * x, None]
+    return pair[1]  # <none-item>
+
+
+def none_from_a_tuple(x):
+    return (x, None)[1]
+
+
+@pytest.mark.parametrize("f", [none_from_a_list, none_from_a_tuple])
+def test_a_result_that_is_a_none_item_of_a_list_is_refused(f):
+    # (the float version took the items of [x * x, None] for numbers: grad gave 0.0)
+    for make in (srcad.grad, srcad.value_and_grad):
+        with pytest.raises(srcad.SrcadError, match="grad needs a scalar result, but"):
+            make(f)(0.7)
