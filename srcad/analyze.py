@@ -14,7 +14,7 @@ from typing import Any, TypeGuard
 
 from . import ir, pycode
 from .rules.scalar import FIELD, ITEM, ITERATING_READS, LOOP_ITEMS, REPLACE, SORTED
-from .rules.table import COPY
+from .rules.table import COPY, SETITEM
 
 
 @dataclass(frozen=True)
@@ -397,8 +397,14 @@ def number_kinds(fn: ir.Function, given_as: Mapping[str, int] | None = None) -> 
             return False
         if rule is COPY:
             return all(isinstance(o, ir.Name) and o.id in sequences for o in stmt.operands)
-        if rule.holds and not isinstance(stmt.value, ir.Dict):
+        if rule.holds:
             return parts(stmt)
+        if rule is SETITEM:  # (a field of an object made inside: `p["x"] = v`)
+            table, key, item = stmt.operands
+            return (
+                isinstance(table, ir.Name) and table.id in sequences and _key(key)
+                and scalar(item) and held(item)
+            )
         if rule is ITEM and not _slice_read(stmt):  # (an item of rows: `n, d = layer`)
             row, index = stmt.operands
             return isinstance(row, ir.Name) and row.id in rows and scalar(index)
@@ -544,6 +550,7 @@ def scalar_guards(
         and s.rule is not None
         and s.rule.broadcasting
         and activity.is_active(s.target)
+        and not _field_written(s, kinds.sequences)
     ]
     # the parameters these numbers come from, and as what: a number (depth 0), a
     # sequence of them (1) or rows (2)
@@ -618,6 +625,13 @@ def _fields_read(fn: ir.Function, record: str) -> tuple[str, ...]:
         if isinstance(s, ir.Assign) and s.rule is FIELD
         and s.operands[0] == ir.Name(record) and isinstance(s.operands[1], ir.Const)
     ))
+
+
+def _field_written(stmt: ir.Assign, sequences: set[str]) -> bool:
+    """``p["x"] = v`` into a dict of numbers (an object made inside): no broadcasting;
+    ``v`` is followed from the reads of the field."""
+    table = stmt.operands[0] if stmt.rule is SETITEM else None
+    return isinstance(table, ir.Name) and table.id in sequences and _key(stmt.operands[1])
 
 
 def _operand_depth(stmt: ir.Assign, k: int, depth: int) -> int:

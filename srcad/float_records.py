@@ -1,4 +1,5 @@
-"""The float version's object parameters, their fields' adjoints as numbers.
+"""The float version's objects, their fields' adjoints as numbers: of object parameters
+(:func:`number_fields`) and of objects the function makes (:func:`made_fields`).
 
 An object parameter (a namedtuple, a dataclass instance, a plain object) whose fields
 the function reads, checked where the float version starts to hold a float in each
@@ -17,7 +18,15 @@ from typing import Any
 from . import ir
 from .float_guard import helper_arguments
 from .names import NameAllocator, bind
-from .runtime import field_grad, float_fields, record_like, structured_like, zeros_like
+from .runtime import (
+    add_at,
+    assigned_items,
+    field_grad,
+    float_fields,
+    record_like,
+    structured_like,
+    zeros_like,
+)
 
 
 def number_fields(fn: ir.Function) -> ir.Function:
@@ -153,3 +162,87 @@ def _only_made_and_returned(fn: ir.Function, d: str, p: str, field_read: Any, ca
                 continue
         return False
     return True
+
+
+def made_fields(fn: ir.Function) -> ir.Function:
+    """``fn`` (a version for Python floats) with the adjoint of each object it makes
+    (a dict of numbers, ``p = {}; p["x"] = 1.0``) kept field by field, as numbers: where
+    that adjoint is only made (``dp = zeros_like(p)``), added to and cleared by field
+    name (``add_at(dp, "x", v)``, ``dp["x"] = 0.0``) and read by field name
+    (``assigned_items(dp, "x")``), each of its fields is a name of its own (``dp_x``).
+    """
+    bound: dict[str, int] = {}
+    for stmt in ir.walk(fn.body):
+        if not isinstance(stmt, ir.AdjointItem):
+            for name in ir.targets_of(stmt):
+                bound[name] = bound.get(name, 0) + 1
+    fields: dict[str, set[str]] = {
+        s.target: set()
+        for s in ir.walk(fn.body)
+        if isinstance(s, ir.Adjoint) and not s.accumulate and bound.get(s.target) == 1
+        and helper_arguments(fn, s.value, zeros_like) is not None
+    }
+    adds = {name for name, helper in fn.bindings.items() if helper is add_at}
+    for stmt in ir.walk(fn.body):
+        for d in set(ir.reads_of(stmt)) & set(fields):
+            field = _field_use(fn, stmt, d, adds)
+            if field is None:
+                del fields[d]
+            else:
+                fields[d].add(field)
+    if not fields:
+        return fn
+    names = NameAllocator(fn.names())
+    field_names = {(d, f): names.fresh(f"{d}_{f}") for d, fs in fields.items() for f in sorted(fs)}
+
+    def rewrite(stmt: ir.Stmt) -> list[ir.Stmt]:
+        if ir.blocks_of(stmt):
+            return [ir.with_blocks(stmt, [
+                [s for inner in block for s in rewrite(inner)] for block in ir.blocks_of(stmt)
+            ])]
+        if isinstance(stmt, ir.Adjoint) and stmt.target in fields:  # (its zeros)
+            return [
+                ir.Adjoint(field_names[stmt.target, f], ir.Const(0.0), tag=stmt.tag)
+                for f in sorted(fields[stmt.target])
+            ]
+        if isinstance(stmt, ir.AdjointItem) and stmt.target in fields:
+            assert isinstance(stmt.index, ir.Const)
+            name = field_names[stmt.target, stmt.index.value]
+            if stmt.zero:
+                return [ir.Adjoint(name, ir.Const(0.0), tag=stmt.tag)]
+            return [ir.Adjoint(name, stmt.value, accumulate=not stmt.assign, tag=stmt.tag)]
+        if isinstance(stmt, ir.Adjoint) and (read := _field_read(fn, stmt.value)):
+            d, field = read
+            if d in fields:
+                return [replace(stmt, value=ir.Name(field_names[d, field]))]
+        return [stmt]
+
+    return fn.with_body([s for stmt in fn.body for s in rewrite(stmt)])
+
+
+def _field_read(fn: ir.Function, value: ir.Expr) -> tuple[str, str] | None:
+    """``(dp, "x")`` of ``assigned_items(dp, "x")``."""
+    args = helper_arguments(fn, value, assigned_items)
+    if args and isinstance(args[0], ir.Name) and _field_name(args[1]):
+        assert isinstance(args[1], ir.Const)
+        return args[0].id, args[1].value
+    return None
+
+
+def _field_name(index: ir.Expr) -> bool:
+    return isinstance(index, ir.Const) and isinstance(index.value, str)
+
+
+def _field_use(fn: ir.Function, stmt: ir.Stmt, d: str, adds: set[str]) -> str | None:
+    """The field of the adjoint ``d`` that ``stmt`` (which reads ``d``) adds to, clears
+    or reads, or None where it reads ``d`` otherwise."""
+    if isinstance(stmt, ir.AdjointItem) and stmt.target == d and _field_name(stmt.index):
+        if d in ir.names_in(stmt.value) or (stmt.via is not None and stmt.via not in adds):
+            return None
+        assert isinstance(stmt.index, ir.Const)
+        return stmt.index.value
+    if isinstance(stmt, ir.Adjoint) and stmt.target != d:
+        read = _field_read(fn, stmt.value)
+        if read is not None and read[0] == d:
+            return read[1]
+    return None

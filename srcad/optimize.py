@@ -33,7 +33,7 @@ from .aliases import protect_aliases
 from .analyze import fresh_calls
 from .custom import stop_gradient
 from .float_lists import plain_float_lists
-from .float_records import number_fields
+from .float_records import made_fields, number_fields
 from .runtime import fresh_copy, log_of_number, power_coefficient, power_slope, zeros_like
 from .tape import prune_saves
 
@@ -1147,7 +1147,7 @@ def optimize(fn: ir.Function, *, for_floats: bool = False) -> ir.Function:
     body = reduce_strength(merge_doubled(eliminate_dead_code(list(fn.body))))
     if for_floats:
         body = merge_negated_first(float_constants(body))
-        fn = number_fields(plain_float_lists(number_functions(fn.with_body(body))))
+        fn = made_fields(number_fields(plain_float_lists(number_functions(fn.with_body(body)))))
         body = list(fn.body)
     calls = fresh_calls(fn.bindings, fn.free_objects)
     fn = fn.with_body(protect_aliases(body, copy_name, calls, immutable=fn.number_adjoints))

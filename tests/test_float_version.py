@@ -474,3 +474,58 @@ def test_an_object_parameters_fields_are_numbers_in_the_float_version(f, args):
         assert gradient.label == "decay" and gradient.steps == 12  # (static fields as given)
     if isinstance(args[0], _Shape):
         assert gradient.margin == 0.0 and gradient.height == pytest.approx(0.3)
+
+
+class _Body:
+    def __init__(self, x, v):
+        self.x = x
+        self.v = v
+
+    def step(self, dt, k):
+        self.v = self.v - dt * k * self.x
+        self.x = self.x + dt * self.v
+
+
+def _oscillator(k):
+    body = _Body(1.0, 0.0)
+    for _ in range(50):
+        body.step(0.02, k)
+    return body.x
+
+
+def _coupled(k, c):
+    a, b = _Body(1.0, 0.0), _Body(-0.5, 0.25)
+    for _ in range(20):
+        a.v += 0.05 * (c * (b.x - a.x) - k * a.x)
+        b.v += 0.05 * c * (a.x - b.x)
+        a.x += 0.05 * a.v
+        b.x += 0.05 * b.v
+    return a.x * b.x + a.v
+
+
+def _running_stats(x):
+    stats = {"n": 0, "mean": 0.0, "m2": 0.0}
+    for i in range(6):
+        value = math.sin(x * (i + 1))
+        stats["n"] += 1
+        delta = value - stats["mean"]
+        stats["mean"] += delta / stats["n"]
+        stats["m2"] += delta * (value - stats["mean"])
+    return stats["m2"] / (stats["n"] - 1)
+
+
+@pytest.mark.parametrize("f, args", [
+    (_oscillator, (2.0,)), (_coupled, (1.5, 0.7)), (_running_stats, (0.4,)),
+])
+def test_objects_made_inside_keep_the_float_version_their_fields_adjoints_numbers(f, args):
+    """An object of the user's class (or a dict of numbers) made inside and updated in a
+    loop: the float version, each field's adjoint a number (``dbody_x += dt3``), no
+    generic helper (round 68b: no float version, 30-270x the function)."""
+    from srcad.building import build
+
+    built = build(f, tuple(range(len(args))), "grad", True)
+    assert len(built.versions) == 2
+    text = built.versions[0].compiled.source
+    for helper in ("add_at(", "assigned_items(", "zeros_like(", "unbroadcast("):
+        assert helper not in text, text
+    check_four_ways(f, *args)

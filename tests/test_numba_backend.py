@@ -362,13 +362,13 @@ def test_arrays_are_refused_with_what_to_do():
     assert caught.value.lineno == marker_line(__file__, "numba-arrays")
     assert "ndarray" in caught.value.message
 
-    def dict_model(x):  # <numba-no-float-version>
-        weights = {"a": x, "b": 2.0}
-        return weights["a"] * weights["b"]
+    def dict_model(x):
+        weights = {"a": x, "b": 2.0}  # (a dict of numbers: the float version keeps it)
+        return weights["a"] * weights["b"]  # <numba-no-dicts>
 
     with pytest.raises(srcad.CompiledBackendError, match="backend='python'") as caught:
         srcad.grad(dict_model, backend="numba")(1.0)
-    assert caught.value.lineno == marker_line(__file__, "numba-no-float-version")
+    assert caught.value.lineno == marker_line(__file__, "numba-no-dicts")
 
 
 def test_an_unknown_backend_is_a_value_error():
