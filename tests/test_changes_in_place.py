@@ -446,6 +446,49 @@ def test_a_helper_changing_a_list_in_a_loop_is_followed_when_the_loop_rebinds_it
     assert caught.value.lineno == marker_line(__file__, "step-writes")
 
 
+def _kick(state, dt):
+    state[0] += dt * state[1]  # <kick-writes>
+
+
+def kicked_after_a_write_of_its_own(w):
+    state = [1.0, 2.0]
+    for _ in range(2):
+        state[1] *= 0.5  # (the loop carries `state`: it writes it itself)
+        _kick(state, w)
+    return state[0]
+
+
+def kicked_on_one_path(w):
+    state = [1.0, 2.0]
+    if w > 0:
+        _kick(state, w)
+    else:
+        state[1] *= 1.1
+    return state[0]  # <kicked-read>
+
+
+def kicked_on_one_path_of_a_loop(w):
+    state = [1.0, 2.0]
+    for i in range(3):
+        if i % 2 == 0:
+            _kick(state, w)
+        else:
+            state[1] *= 1.1
+    return state[0]
+
+
+def test_a_helper_s_change_to_a_list_is_refused_where_it_is_not_followed():
+    # (round 71b: where the loop or the other path also wrote the list, the helper's
+    # change was dropped: value 1.0 and gradient 0.0, silently)
+    for f in (kicked_after_a_write_of_its_own, kicked_on_one_path_of_a_loop):
+        with pytest.raises(srcad.SrcadError, match="in every iteration") as caught:
+            srcad.value_and_grad(f)(0.5)
+        assert caught.value.lineno == marker_line(__file__, "kick-writes")
+    with pytest.raises(srcad.SrcadError, match="that `_kick` changed in place") as caught:
+        srcad.jvp(kicked_on_one_path, (0.5,), (1.0,))
+    assert caught.value.lineno == marker_line(__file__, "kicked-read")
+
+
 # ---------------------------------------------------------------- has_aux: one run of f
 
 

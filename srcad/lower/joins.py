@@ -11,7 +11,7 @@ from typing import Any
 from .. import ir
 from ..errors import UnsupportedSyntaxError
 from ..rules.table import COPY
-from .values import RAISED, LoweringPart, ResultName, Scope, TupleValue, Variable
+from .values import RAISED, LoweringPart, ResultName, Scope, TupleValue, Variable, list_key
 
 
 class Joins(LoweringPart):
@@ -75,6 +75,11 @@ class Joins(LoweringPart):
                         and v is not _RESULT
                     ):
                         env[v] = ir.Const(None)
+        stale = {  # (a list a helper changed in place on one path: old after the join)
+            v: self.stale_lists[list_key(value)]
+            for _, env in branches for v, value in env.items()
+            if isinstance(value, ir.Name | TupleValue) and list_key(value) in self.stale_lists
+        }
         branches = self.split_tuples(scope, branches, merged_name)
         names = [v for v in branches[0][1] if all(v in env for _, env in branches)]
         differing = [
@@ -110,6 +115,10 @@ class Joins(LoweringPart):
         for v in names:
             scope.env[v] = ir.Name(merged[v]) if v in merged else branches[0][1][v]
         self.join_tuples(scope)
+        for v, entry in stale.items():
+            value = scope.env.get(v)
+            if isinstance(value, ir.Name | TupleValue):
+                self.stale_lists.setdefault(list_key(value), entry)
         return out
 
     def split_tuples(self, scope: Scope, branches, merged_name):

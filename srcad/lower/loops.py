@@ -148,6 +148,9 @@ class Loops(LoweringPart):
                         f"and `{method}` would change both",
                         f"copy it before the loop: `{receiver} = list({receiver})`",
                     )
+                current = scope.env.get(v)  # (`s[1] = v; step(s)`: changed as it ends)
+                if isinstance(current, ir.Name | TupleValue):
+                    self._refuse_stale_at_the_end(v, list_key(current), stale_before)
                 if changed_here is None or carried[v] in stale_before:
                     continue
                 if others or v in iterated or self.is_shared(value):
@@ -170,17 +173,21 @@ class Loops(LoweringPart):
                         hint,
                     )
                 continue
-            key = list_key(value)
-            if key in self.stale_lists and key not in stale_before:
-                helper, _, changed = self.stale_lists[key]
-                raise self.error(
-                    helper,
-                    changed,
-                    f"`{helper.function.name}` changes `{v}` in place in every iteration, "
-                    "a change srcad does not follow from one iteration to the next",
-                    f"return the list from `{helper.function.name}` and assign it in the "
-                    f"loop (`{v} = {helper.function.name}(...)`)",
-                )
+            self._refuse_stale_at_the_end(v, list_key(value), stale_before)
+
+    def _refuse_stale_at_the_end(self, v: str, key: Any, stale_before: set) -> None:
+        """Refuse the list ``v`` holds as an iteration ends (``key``), where a helper
+        changed it in place in the iteration: the next one would read its old value."""
+        if key in self.stale_lists and key not in stale_before:
+            helper, _, changed = self.stale_lists[key]
+            raise self.error(
+                helper,
+                changed,
+                f"`{helper.function.name}` changes `{v}` in place in every iteration, "
+                "a change srcad does not follow from one iteration to the next",
+                f"return the list from `{helper.function.name}` and assign it in the "
+                f"loop (`{v} = {helper.function.name}(...)`)",
+            )
 
     def back_edge(
         self,
