@@ -7,7 +7,9 @@ function never divided by (``np.log(x)`` at 0.0 is numpy's -inf, its slope ``2.0
 So a gradient's backward pass (all of a tangent function, and of a derivative of
 srcad's own generated code) runs in a ``try`` whose ``except`` returns the same
 derivative computed with numpy floats (:attr:`srcad.ir.Function.on_float_error`): the
-array version's, or its own run again. Where :func:`may_raise` proves the code cannot
+array version's, or its own run again. (It runs the function first, which raises where it
+raises: the optimiser leaves out a forward line whose value the derivative does not
+need, ``1.0 / (x - 2.0)`` as the result, so the error may come from the backward pass.) Where :func:`may_raise` proves the code cannot
 raise, the ``try`` is left out, so the listing reads as it would without it.
 """
 

@@ -17,6 +17,7 @@ from .analyze import Activity, fresh_calls
 from .contexts import touched, touching_error
 from .diagnostics import no_rule_error
 from .errors import NoRuleError
+from .float_guard import USER_FUNCTION
 from .memory import Memory, fresh_parameters
 from .names import NameAllocator, bind
 from .rules.table import Scatter, Zeroed
@@ -26,7 +27,7 @@ from .runtime import (
     fresh_copy,
     shaped_like,
     snapshot,
-    with_numpy_floats,
+    tangents_raising_as_the_function_does,
     zero_tangents,
     zeros_like,
 )
@@ -271,8 +272,11 @@ def forward_mode(fn: ir.Function, activity: Activity, memory: Memory | None = No
     body = protect_aliases(body, copy_name, fresh_calls(builder.bindings, fn.free_objects))
     params = (builder.primals_param, builder.tangents_param)
     on_float_error = ir.Call(  # (a tangent Python floats cannot hold: see srcad.float_errors)
-        ir.Name(builder.bind("with_numpy_floats", with_numpy_floats)),
-        (ir.Name(ir.ITSELF), *(ir.Name(p) for p in params)),
+        ir.Name(builder.bind(
+            "tangents_raising_as_the_function_does", tangents_raising_as_the_function_does
+        )),
+        (ir.Name(ir.ITSELF), ir.Name(builder.bind(f"{fn.name}_function", USER_FUNCTION)),
+         *(ir.Name(p) for p in params)),
     )
     return ir.Function(
         name=builder.names.fresh(fn.name + "_jvp"),

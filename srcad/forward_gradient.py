@@ -105,7 +105,8 @@ def forward_gradient(
     body = list(ir.rename(body, lists))
     body = float_guard(binder, fn, name, guards, body, ir.read_in(body), lists)
     fallback = binder.bind(array_version_name(name), ARRAY_VERSION)
-    itself = binder.bind(fn.name, USER_FUNCTION)  # (its own errors: raised as it raises them)
+    # (its own errors: raised as it raises them)
+    itself = binder.bind(f"{fn.name}_function", USER_FUNCTION)
     on_float_error = ir.Call(
         ir.Name(binder.bind("raising_as_the_function_does", raising_as_the_function_does)),
         (ir.Name(fallback), ir.Name(itself), *(ir.Name(p) for p in fn.params)),

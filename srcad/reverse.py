@@ -29,7 +29,7 @@ from .analyze import (
 )
 from .diagnostics import no_rule_error
 from .errors import NonScalarOutputError, SrcadError, raise_all
-from .float_guard import ARRAY_VERSION, array_version_name, float_guard
+from .float_guard import ARRAY_VERSION, USER_FUNCTION, array_version_name, float_guard
 from .list_chains import coalesced, items_replaced_in_place
 from .memory import Memory, fresh_parameters
 from .names import NameAllocator, bind
@@ -44,6 +44,7 @@ from .runtime import (
     items_writable,
     list_to_pop,
     part_copy,
+    raising_as_the_function_does,
     require_separate_items,
     scalar_check,
     selected,
@@ -1234,10 +1235,18 @@ def reverse(
     ]
     # (the float version falls back to the array version; the array version, and the
     # only version, to themselves: see ir.Function.on_float_error)
+    # (where the function itself raises on Python floats, as it does -- the optimiser
+    # may have left out the line that raises, whose value the gradient does not need)
     fallback = builder.bind(array_version_name(name), ARRAY_VERSION) if scalar_guards else None
+    again: tuple[ir.Expr, ...] = (ir.Name(fallback or ir.ITSELF),)
+    if seed_params:  # (vjp: the function takes no seeds)
+        handler = builder.bind("with_numpy_floats", with_numpy_floats)
+    else:
+        handler = builder.bind("raising_as_the_function_does", raising_as_the_function_does)
+        again += (ir.Name(builder.bind(f"{fn.name}_function", USER_FUNCTION)),)
     on_float_error = ir.Call(
-        ir.Name(builder.bind("with_numpy_floats", with_numpy_floats)),
-        (ir.Name(fallback or ir.ITSELF), *(ir.Name(p) for p in fn.params + seed_params)),
+        ir.Name(handler),
+        (*again, *(ir.Name(p) for p in fn.params + seed_params)),
         tuple((k, ir.Name(k)) for k in fn.kwonly),
     )
     gradient = ir.Function(

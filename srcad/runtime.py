@@ -1248,6 +1248,15 @@ def raising_as_the_function_does(
     return with_numpy_floats(array_version, *args, **kwargs)
 
 
+def tangents_raising_as_the_function_does(
+    array_version: Callable[..., Any], function: Callable[..., Any], primals: tuple, tangents: tuple
+) -> Any:
+    """:func:`raising_as_the_function_does` for a tangent function, which takes the
+    function's arguments as one tuple, ``primals``, and their ``tangents``."""
+    function(*primals)
+    return with_numpy_floats(array_version, primals, tangents)
+
+
 def _numpy_floats(value: Any, found: list[bool]) -> Any:
     cls = value.__class__
     if cls is float:

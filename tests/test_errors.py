@@ -713,3 +713,27 @@ def test_a_result_that_is_a_none_item_of_a_list_is_refused(f):
     for make in (srcad.grad, srcad.value_and_grad):
         with pytest.raises(srcad.SrcadError, match="grad needs a scalar result, but"):
             make(f)(0.7)
+
+
+def reciprocal_of_a_shift(x):
+    return (x - 2.0) ** -1
+
+
+def rate_of_a_shift(x):
+    return 1.0 / (x - 2.0)
+
+
+@pytest.mark.parametrize("f", [reciprocal_of_a_shift, rate_of_a_shift])
+def test_a_derivative_raises_where_the_function_raises(f):
+    # (round 71a: the optimiser drops `(x - 2.0) ** -1`, whose value grad does not need;
+    # the backward pass's ZeroDivisionError then fell back to numpy's floats: -inf. jvp
+    # fell back likewise. Now the fallback runs the function first, which raises.)
+    with pytest.raises(ZeroDivisionError):
+        f(2.0)
+    for make in (srcad.grad, srcad.value_and_grad, lambda g: srcad.grad(g, optimize=False)):
+        with pytest.raises(ZeroDivisionError):
+            make(f)(2.0)
+    with pytest.raises(ZeroDivisionError):
+        srcad.jvp(f, (2.0,), (1.0,))
+    assert srcad.grad(f)(3.0) == -1.0
+    assert srcad.jvp(f, (3.0,), (2.0,)) == (1.0, -2.0)
