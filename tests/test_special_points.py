@@ -472,3 +472,37 @@ def test_one_value_selected_in_either_branch(order):
     h, v = 1e-5, np.array([1.0, -0.5, 0.25])
     want = (g(x + h * v, order) - g(x - h * v, order)) / (2 * h)
     np.testing.assert_allclose(srcad.hvp(_norm_or_power)(x, order, v), want, rtol=1e-6)
+
+
+_DESIGN = np.array([[1.0, 2.0], [0.5, -1.0], [1.5, 0.3]])
+_TARGET = np.array([1.0, 0.0, 2.0])
+
+
+def ridge(w):
+    return np.sum((_DESIGN @ w - _TARGET) ** 2) + 0.1 * np.linalg.norm(w) ** 2
+
+
+def row_energies(W):
+    return np.sum(np.linalg.norm(W, axis=1) ** 2.0) + np.hypot(W[0, 0], W[0, 1]) ** 2
+
+
+def spread(x):
+    return np.std(x) ** 2 + math.hypot(x[0], x[1]) ** 2
+
+
+def test_squares_of_norms_have_their_second_derivative_at_zero():
+    # (the norm's gradient at 0 is a subgradient, 0, and its second derivative was 0 there:
+    # a ridge penalty's Hessian at zero weights lost its 0.2 I; hypot's gave nan; round 71a)
+    w = np.zeros(2)
+    check_four_ways(ridge, w)
+    exact = 2 * _DESIGN.T @ _DESIGN + 0.2 * np.eye(2)
+    assert np.allclose(srcad.hessian(ridge)(w), exact, rtol=1e-12, atol=0)
+    assert np.allclose(srcad.hvp(ridge)(w, np.array([1.0, -1.0])), exact @ [1.0, -1.0])
+    W = np.array([[0.0, 0.0], [1.0, -2.0], [0.5, 0.25]])
+    check_four_ways(row_energies, W)
+    H = srcad.hessian(row_energies)(W).reshape(6, 6)
+    assert np.allclose(H, np.diag([4.0, 4.0, 2.0, 2.0, 2.0, 2.0]), rtol=1e-12, atol=0)
+    x = np.array([0.0, 0.0, 0.0])  # (every item the same: the deviation is 0)
+    check_four_ways(spread, np.array([0.3, -0.2, 0.5]))
+    variance = 2.0 / 3.0 * (np.eye(3) - 1.0 / 3.0)
+    assert np.allclose(srcad.hessian(spread)(x), variance + np.diag([2.0, 2.0, 0.0]), atol=1e-12)

@@ -4,6 +4,8 @@ reductions, shape changes, selection and joining. Non-differentiable numpy calls
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..runtime import chosen, copied_only, log2_share, log_share
@@ -49,6 +51,13 @@ for _name, _templates in BINARY.items():  # (dtype=: the result's type, as np.av
     defrule(f"np.{_name}(x, y, dtype=None)", env=_env,
             broadcasting=True, elementwise=True, dtype=None,
             tangents=POWER_TANGENTS if _power else None, **_templates)
+#: The square of a hypotenuse is one gate, the sum of the squares: its derivative holds
+#: at the origin too (the hypotenuse's own divides by 0 there).
+for _module in ("np", "math"):
+    defrule(f"{_module}.hypot(x, y) ** 2", env={"np": np, "math": math},
+            broadcasting=_module == "np", elementwise=True, name=f"squared hypot ({_module})",
+            x="2.0 * x * g", y="2.0 * y * g",
+            tangents={"x": "2.0 * x * t", "y": "2.0 * y * t"})
 #: the shares of logaddexp's operands, read again for second derivatives
 #: (``total``: the sum, as ``ans`` in a template is the rule's own result: the share)
 defrule("log_share(x, total)", env=SHARES, x="ans * g", total="-ans * g", broadcasting=True,

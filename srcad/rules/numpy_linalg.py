@@ -21,6 +21,21 @@ defrule(
     tangents={"x": "norm_tangent(t, x, ans, ord, axis, keepdims)"},
 )
 
+#: The square of a 2-norm (of a Frobenius norm: no ``ord``) is one gate, the sum of the
+#: squares: its derivative ``2 x`` holds at 0 too, where the norm's own is a subgradient
+#: (its second derivative there was 0: a ridge penalty's Hessian at zero weights).
+#: numpy's value is the norm's, squared, as written.
+for _axis, _spread in (("", "g"), (", axis=axis", "np.expand_dims(g, axis)")):
+    _axis_option: Templates = {"axis": None} if _axis else {}  # (no gradient)
+    defrule(
+        f"np.linalg.norm(x{_axis}) ** 2",
+        env=ENV,
+        **_axis_option,
+        name=f"squared norm{' along axis' if _axis else ''} (np)",
+        x=f"np.multiply(2.0 * {_spread}, x)",
+        tangents={"x": f"2.0 * np.sum(np.multiply(x, t){_axis})"},
+    )
+
 #: ``np.einsum`` with 1 to 8 operands: linear in each, any subscripts (implicit output,
 #: ``...``, repeated labels); the adjoint of an operand is the einsum of ``g`` with the others.
 for _count in range(1, 9):

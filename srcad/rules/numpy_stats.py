@@ -35,6 +35,18 @@ function_and_method(
     x="var_grad(g / (2 * ans), x, axis, ddof, keepdims)",
     tangents={"x": "var_tangent(t, x, axis, ddof, keepdims) / (2 * ans)"},
 )
+#: The square of a standard deviation is one gate, the variance: its derivative holds
+#: where every item is the same too (the deviation's own divides by 0 there).
+for _axis, _over in (("", "None"), (", axis=axis", "axis")):
+    _axis_option: Templates = {"axis": None} if _axis else {}  # (no gradient)
+    defrule(
+        f"np.std(x{_axis}) ** 2",
+        env=ENV,
+        **_axis_option,
+        name=f"squared std{' along axis' if _axis else ''} (np)",
+        x=f"var_grad(g, x, {_over}, 0, False)",
+        tangents={"x": f"var_tangent(t, x, {_over}, 0, False)"},
+    )
 #: the same over the items that are not NaN (which get no gradient)
 _NANVAR = "axis=None, dtype=None, out=None, ddof=0, keepdims=False"
 for _name, _over in (("nanvar", ""), ("nanstd", " / (2 * ans)")):
