@@ -495,6 +495,7 @@ def rows_added_in_place(fn: ir.Function) -> ir.Function:
     fresh = {name for name, count in made.items() if count == 1}
     if not zeros or not fresh:
         return fn
+    counters = ir.loop_counters(fn.body)  # (`drow[j] += v` in a loop over range(n))
     readers: dict[str, int] = {}  # name -> how many lines read it
     for stmt in ir.walk(fn.body):
         for name in set(ir.reads_of(stmt)):
@@ -520,7 +521,7 @@ def rows_added_in_place(fn: ir.Function) -> ir.Function:
                 line = out[end]
                 if (
                     isinstance(line, ir.AdjointItem) and line.target == row
-                    and isinstance(line.index, ir.Const) and type(line.index.value) is int
+                    and _int_index(line.index, counters)
                     and line.via is None and not line.zero and not line.assign
                     and row not in ir.names_in(line.value)
                 ):
@@ -551,6 +552,13 @@ def rows_added_in_place(fn: ir.Function) -> ir.Function:
         return tuple(out)
 
     return fn.with_body(rewrite(tuple(fn.body), set()))
+
+
+def _int_index(index: ir.Expr, counters: Collection[str]) -> bool:
+    """An int constant, or the counter of a loop over a ``range``: one item of a list."""
+    if isinstance(index, ir.Const):
+        return type(index.value) is int
+    return isinstance(index, ir.Name) and index.id in counters
 
 
 def _has_slice(index: ir.Expr) -> bool:
