@@ -9,8 +9,9 @@ srcad's own generated code) runs in a ``try`` whose ``except`` returns the same
 derivative computed with numpy floats (:attr:`srcad.ir.Function.on_float_error`): the
 array version's, or its own run again. (It runs the function first, which raises where it
 raises: the optimiser leaves out a forward line whose value the derivative does not
-need, ``1.0 / (x - 2.0)`` as the result, so the error may come from the backward pass.) Where :func:`may_raise` proves the code cannot
-raise, the ``try`` is left out, so the listing reads as it would without it.
+need, ``1.0 / (x - 2.0)`` as the result, so the error may come from the backward pass.)
+Where :func:`may_raise` proves the code cannot raise, the ``try`` is left out, so the
+listing reads as it would without it.
 """
 
 from __future__ import annotations
