@@ -25,6 +25,7 @@ import copy
 import dataclasses
 import functools
 import math
+import sys
 import types
 
 import numpy as np
@@ -1661,3 +1662,39 @@ def test_a_property_of_an_object_in_a_dict_is_refused():
         srcad.grad(square_in_a_dict)({"p": Squared(1.5)})
     assert info.value.lineno == marker_line(__file__, "property-in-dict")
     assert "`.sq` is a property" in info.value.message
+
+
+_FIRST = _network(5).layers[0]
+
+
+def _global_model(x):
+    return np.sum(_FIRST(x) ** 2) + _LAYERS[0](x).sum()
+
+
+class _Horner:
+    def __init__(self, coefficients):
+        self.coefficients = coefficients
+
+    def __call__(self, x):
+        total = 0.0
+        for c in reversed(self.coefficients):
+            total = total * x + c
+        return total
+
+
+_CUBIC = _Horner([1.0, -2.0, 0.5, 0.25])
+
+
+def _squared_cubic(x):
+    return _CUBIC(x) ** 2
+
+
+def test_a_global_object_is_called_through_its_classs_call(monkeypatch):
+    # (round 71b: "`_CUBIC` has no derivative rule and no Python source"; a parameter's
+    # or a made object's call was read already)
+    check_four_ways(_global_model, np.array([0.3, -0.8]))
+    check_four_ways(_squared_cubic, 0.4)
+    g = srcad.grad(_squared_cubic)
+    assert g(0.4) == pytest.approx(2 * _CUBIC(0.4) * (-2.0 + 2 * 0.5 * 0.4 + 3 * 0.25 * 0.16))
+    monkeypatch.setattr(sys.modules[__name__], "_CUBIC", _Horner([2.0, 1.0]))
+    assert g(0.4) == pytest.approx(2 * (2.0 + 0.4))  # (a new object: read again)

@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import ir
 from ..desugar import KEY_CALL
-from ..frontend import MISSING, in_library, python_function
+from ..frontend import MISSING, in_library, installed, python_function
 from ..rules.scalar import APPEND, EXTEND, LOOP_ITEMS
 from ..rules.table import COPY, dict_rule
 from ..runtime import appended, extended, loop_items
@@ -311,6 +311,10 @@ class Expressions(LoweringPart):
         if nested is not None:
             return self.inline_nested(scope, node, *nested, target)
         callee = self.denote(scope, node.func).static
+        if _user_callable_object(callee) and not self.table.has_callable(callee):
+            method = ast.copy_location(ast.Attribute(node.func, "__call__", ast.Load()), node)
+            call = ast.copy_location(ast.Call(method, node.args, node.keywords), node)
+            return self.lower_expr(scope, call, target)  # (POLY(x): POLY.__call__(x))
         if any(callee is f for f in _ITERATING):  # sum(p), np.array(p): p's __iter__ runs
             for argument in node.args:
                 self.refuse_iterating_objects(scope, argument, f"`{ast.unparse(node.func)}` of")
@@ -632,6 +636,17 @@ _FLOAT_STATISTICS = frozenset(("fmean", "geometric_mean"))
 _EXACT_ARITHMETIC = frozenset(("statistics", "fractions", "decimal"))
 
 #: callables that iterate over their arguments
+def _user_callable_object(obj: Any) -> bool:
+    """An object of a user's class that defines ``__call__`` in Python (a global model,
+    ``POLY = Poly(coeffs)``): its call is its ``__call__`` method's."""
+    if isinstance(obj, type | types.FunctionType | types.MethodType | functools.partial):
+        return False
+    method = getattr(type(obj), "__call__", None)
+    return isinstance(method, types.FunctionType) and not installed(
+        method.__code__.co_filename
+    )
+
+
 _ITERATING = (builtins.sum, builtins.list, builtins.tuple, builtins.sorted, builtins.min,
               builtins.max, builtins.enumerate, builtins.zip, np.array, np.asarray, np.stack)
 

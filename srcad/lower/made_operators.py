@@ -132,7 +132,7 @@ class MadeOperators(LoweringPart):
         if callee is bool and len(node.args) == 1 and not node.keywords:
             truth = self.object_truth(scope, node.args[0])  # (__bool__, else __len__)
             return None if truth is node.args[0] else self.lower_expr(scope, truth, target)
-        method = _BUILTIN_METHODS.get(callee)
+        method = next((m for f, m in _BUILTIN_METHODS.items() if callee is f), None)
         if method is None or len(node.args) != 1 or node.keywords:
             return None
         if not self.may_be_made(scope, node.args[0]):
