@@ -635,18 +635,19 @@ class Expressions(LoweringPart):
 _FLOAT_STATISTICS = frozenset(("fmean", "geometric_mean"))
 _EXACT_ARITHMETIC = frozenset(("statistics", "fractions", "decimal"))
 
-#: callables that iterate over their arguments
+
 def _user_callable_object(obj: Any) -> bool:
     """An object of a user's class that defines ``__call__`` in Python (a global model,
     ``POLY = Poly(coeffs)``): its call is its ``__call__`` method's."""
     if isinstance(obj, type | types.FunctionType | types.MethodType | functools.partial):
         return False
-    method = getattr(type(obj), "__call__", None)
+    method = inspect.getattr_static(type(obj), "__call__", None)
     return isinstance(method, types.FunctionType) and not installed(
         method.__code__.co_filename
     )
 
 
+#: callables that iterate over their arguments
 _ITERATING = (builtins.sum, builtins.list, builtins.tuple, builtins.sorted, builtins.min,
               builtins.max, builtins.enumerate, builtins.zip, np.array, np.asarray, np.stack)
 
