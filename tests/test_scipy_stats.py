@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import check_four_ways
+from conftest import check_four_ways, marker_line
 from scipy import stats
 from scipy.stats import norm
 from scipy.stats import t as student
@@ -94,3 +94,47 @@ def test_count_models_with_a_location():
     k = np.array([3, 4, 5, 6])
     assert dmu == pytest.approx(np.sum((k - 2) / 2.3 - 1.0), rel=1e-12)
     assert dp == pytest.approx(np.sum((k - 1) / 0.4 - (10 - (k - 1)) / 0.6), rel=1e-12)
+
+
+def _log_density(dist, x):
+    return np.sum(dist.logpdf(x))
+
+
+def frozen_normal_nll(mu, sigma):
+    d = norm(mu, sigma)
+    total = -_log_density(d, DATA) - np.sum(stats.norm(loc=mu, scale=sigma).logpdf(DATA))
+    for k in range(2):
+        shifted = student(4.0, loc=mu + k, scale=sigma)
+        total -= shifted.logpdf(DATA[k]) + stats.poisson(sigma * sigma).logpmf(k + 1)
+    return total + norm(mu, sigma).logsf(0.5)
+
+
+def frozen_returned(mu):
+    return norm(mu, 1.0)  # <frozen-returned>
+
+
+def frozen_by_branch(mu):
+    if mu > 0:
+        d = norm(mu, 1.0)
+    else:
+        d = norm(0.0, 1.0 - mu)
+    return np.sum(d.logpdf(DATA))  # (the merged d: refused at the `if`)
+
+
+def test_frozen_distributions_call_the_distributions_methods():
+    # (norm(mu, sigma).logpdf(x) is norm.logpdf(x, mu, sigma): refused before, round 71a)
+    mu, sigma = 0.7, 1.8
+    check_four_ways(frozen_normal_nll, mu, sigma)
+    expected = -2 * np.sum(norm.logpdf(DATA, mu, sigma))
+    assert frozen_normal_nll(mu, sigma) == pytest.approx(
+        expected - sum(student.logpdf(DATA[k], 4.0, mu + k, sigma)
+                       + stats.poisson.logpmf(k + 1, sigma * sigma) for k in range(2))
+        + norm.logsf(0.5, mu, sigma)
+    )
+    hessian = srcad.hessian(frozen_normal_nll, wrt=(0, 1))(mu, sigma)
+    assert np.all(np.isfinite(hessian))
+    with pytest.raises(srcad.SrcadError, match="not as a value passed on, returned") as info:
+        srcad.grad(frozen_returned)(0.3)
+    assert info.value.lineno == marker_line(__file__, "frozen-returned")
+    with pytest.raises(srcad.SrcadError, match="frozen distribution that differs between"):
+        srcad.grad(frozen_by_branch)(0.3)

@@ -68,8 +68,10 @@ FAMILIES = {
                 "not depend on the values at all): no gradient flows through them."),
     "scipy": ("SciPy",
               "`scipy.special`, `scipy.linalg` and the distributions of `scipy.stats` "
-              "(methods of its distribution objects: `norm.logpdf(x, mu, sigma)`), loaded "
-              "once a program imports that module (srcad does not import SciPy itself)."),
+              "(methods of its distribution objects: `norm.logpdf(x, mu, sigma)`; a frozen "
+              "one's, `norm(mu, sigma).logpdf(x)`, are these with its arguments after the "
+              "method's), loaded once a program imports that module (srcad does not import "
+              "SciPy itself)."),
     "srcad": ("srcad's own functions",
               "`srcad.stop_gradient` cuts the gradient; `zeros_like` makes the zero tangents "
               "of forward mode; `divide` and `digamma`, which templates call, have rules so "

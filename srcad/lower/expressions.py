@@ -200,6 +200,12 @@ class Expressions(LoweringPart):
         namespace = self.namespace_use(scope, node)
         if namespace is not None:
             return namespace
+        frozen = self.frozen_method(scope, node, target)  # (d.logpdf(x), d = norm(mu, s))
+        if frozen is not None:
+            return frozen
+        distribution = self.frozen_distribution(scope, node)  # (norm(mu, s) itself)
+        if distribution is not None:
+            return distribution
         if any(isinstance(a, ast.Starred) for a in node.args):
             node = ast.copy_location(
                 ast.Call(node.func, self.spread(scope, node.args), node.keywords), node

@@ -11,6 +11,7 @@ from typing import Any
 from .. import ir
 from ..errors import UnsupportedSyntaxError
 from ..rules.table import COPY
+from .distributions import Frozen
 from .values import RAISED, LoweringPart, ResultName, Scope, TupleValue, Variable, list_key
 
 
@@ -34,6 +35,14 @@ class Joins(LoweringPart):
             raise UnsupportedSyntaxError(
                 "a tuple value that differs between branches or iterations is not supported",
                 "unpack it into separate variables first",
+                self.joining or ir.UNKNOWN_LOCATION,
+            )
+        if isinstance(value, Frozen):
+            raise UnsupportedSyntaxError(
+                "a frozen distribution that differs between branches or iterations is not "
+                "supported: srcad reads which one a call uses when it compiles",
+                "call the distribution's method with the arguments each path chooses "
+                "(`norm.logpdf(x, mu, sigma)`, mu and sigma set on each path)",
                 self.joining or ir.UNKNOWN_LOCATION,
             )
         if isinstance(value, ir.Name) and value.id not in renamed.values():

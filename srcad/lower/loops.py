@@ -197,6 +197,7 @@ class Loops(LoweringPart):
         carried: dict[str, str],
     ) -> list[ir.Stmt]:
         """Make each carried name hold its new value at the end of the body."""
+        self.joining = scope.source.location(node)  # (where a refused carried value points)
         renamed: dict[str, str] = {}
         copies = {
             name: scope.env.get(v, ir.Name(name))

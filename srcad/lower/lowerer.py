@@ -27,6 +27,7 @@ from ..runtime import (
     require_separate_items,
 )
 from ..subset import check_supported
+from .distributions import Distributions
 from .expressions import Expressions
 from .inlining import Inlining
 from .joins import Joins
@@ -65,6 +66,7 @@ class Lowerer(
     Operations,
     NumpyKeywords,
     Namespaces,
+    Distributions,
     Inlining,
     MadeOperators,
     MadeObjects,

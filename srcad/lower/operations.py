@@ -304,6 +304,7 @@ class Operations(LoweringPart):
 
     def lower_operand(self, scope: Scope, node: ast.expr) -> ir.Expr:
         value = self.lower_expr(scope, node, None)
+        self.refuse_frozen(scope, node, value)  # (a frozen distribution passed as a value)
         if value is array_api.NAMESPACE:  # passed to a call srcad does not read
             return self.namespace_name()
         if isinstance(value, TupleValue):  # a shape, an axis tuple, a list of arrays...

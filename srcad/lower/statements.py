@@ -87,7 +87,10 @@ class Statements(LoweringPart):
 
     def lower_Return(self, scope: Scope, stmt: ast.Return, result_name: ResultName) -> Any:
         self._last_return = stmt
-        return self.lower_expr(scope, stmt.value, result_name)
+        value = self.lower_expr(scope, stmt.value, result_name)
+        if scope.is_root:  # (a helper may return a frozen distribution to call methods of)
+            self.refuse_frozen(scope, stmt, value)
+        return value
 
     def lower_Raise(self, scope: Scope, stmt: ast.Raise, result_name: ResultName) -> Any:
         """``raise ValueError(f"...")``: raised by the gradient's forward pass as well."""
