@@ -1731,7 +1731,8 @@ class _PlainForms(ast.NodeTransformer):
     :func:`_dunder_call` as its operator (the two differ only where the method returns
     NotImplemented, or the other operand's class overrides the reflected one), each
     :func:`_operator_call` as its operations, each :func:`_named_attribute` as the
-    attribute, and each :func:`constant_set` as a tuple."""
+    attribute, each :func:`constant_set` as a tuple, and each :func:`_spread_display`
+    as the lists it joins."""
 
     def __init__(self, library: bool) -> None:
         self.library = library
@@ -1744,6 +1745,12 @@ class _PlainForms(ast.NodeTransformer):
             for op, c in zip(node.ops, node.comparators, strict=True)
         ]
         return node
+
+    def visit_List(self, node: ast.List) -> ast.AST:
+        self.generic_visit(node)
+        if not _spread_display(node):
+            return node
+        return _located(_joined_display(node), node)
 
     def visit_Call(self, node: ast.Call) -> ast.AST:
         self.generic_visit(node)
@@ -1760,6 +1767,33 @@ class _PlainForms(ast.NodeTransformer):
         if attr in _UNARY_DUNDERS:
             return _located(ast.UnaryOp(_UNARY_DUNDERS[attr](), operand), node)
         return _located(ast.BinOp(operand, _BINARY_DUNDERS[attr](), node.args[0]), node)
+
+
+def _spread_display(node: ast.List) -> bool:
+    """``[a, *xs, b]``: a list display (not a target) that spreads a value. (A tuple
+    display spreads a value of known length: the lowerer's ``spread``.)"""
+    return isinstance(node.ctx, ast.Load) and any(isinstance(e, ast.Starred) for e in node.elts)
+
+
+def _joined_display(node: ast.List) -> ast.expr:
+    """A :func:`_spread_display` as the lists it joins: ``[a] + list(xs) + [b]``."""
+    load = ast.Load()
+    parts: list[ast.expr] = []
+    items: list[ast.expr] = []
+    for element in node.elts:
+        if not isinstance(element, ast.Starred):
+            items.append(element)
+            continue
+        if items:
+            parts.append(ast.List(items, load))
+            items = []
+        parts.append(ast.Call(ast.Name("list", load), [element.value], []))
+    if items:
+        parts.append(ast.List(items, load))
+    joined = parts[0]
+    for part in parts[1:]:
+        joined = ast.BinOp(joined, ast.Add(), part)
+    return joined
 
 
 def _as_operations(node: ast.Call) -> ast.Tuple:
@@ -1813,6 +1847,8 @@ def desugar(fn: ast.FunctionDef, library: bool = False) -> ast.FunctionDef:
             )
         elif isinstance(node, ast.Compare):
             plain = plain or any(map(constant_set, node.ops, node.comparators))
+        elif isinstance(node, ast.List):
+            plain = plain or _spread_display(node)
         elif isinstance(node, ast.Assign):
             lambdas = lambdas or named_lambda(node)
             comprehensions = comprehensions or _starred_unpacking(node) is not None

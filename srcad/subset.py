@@ -802,6 +802,17 @@ class _Checker(ast.NodeVisitor):
         )
         self.generic_visit(ast.copy_location(node_without_spreads, node))
 
+    def visit_List(self, node: ast.List | ast.Tuple) -> None:
+        """``[a, *xs]`` joins lists (:mod:`srcad.desugar`): the spread values are checked
+        as expressions; a target's ``*rest`` is checked with its assignment."""
+        if not isinstance(node.ctx, ast.Load):
+            self.generic_visit(node)
+            return
+        for element in node.elts:
+            self.visit(element.value if isinstance(element, ast.Starred) else element)
+
+    visit_Tuple = visit_List
+
     def visit_ListComp(self, node: ast.ListComp | ast.GeneratorExp) -> None:
         """Comprehensions become loops (:mod:`srcad.desugar`): their parts are checked
         as a loop's."""

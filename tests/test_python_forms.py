@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 import pytest
-from conftest import check_four_ways
+from conftest import check_four_ways, marker_line
 
 import srcad
 
@@ -214,3 +214,28 @@ def test_hypot_at_the_origin_takes_a_subgradient():
     # (0 / 0 gave NaN; the 2-norm's subgradient at the origin is 0, as np.linalg.norm's)
     assert srcad.grad(distance_to_a_point)(0.7) == 1.0
     assert srcad.grad(distance_to_a_point)(1.7) == pytest.approx(math.sqrt(5) + 1, rel=1e-14)
+
+
+def spread_into_lists(x, xs, rows):
+    first = [1.0, *xs, x]  # (joined: [1.0] + list(xs) + [x])
+    whole = np.array([x, *rows[0], *[x * x, 2.0]])
+    return sum(first) * first[1] + np.sum(whole ** 2) + [*xs][0] * x
+
+
+def spread_into_tuples(x):
+    pair = (x, 2.0 * x)
+    triple = (*pair, x * x)
+    return triple[0] * triple[2] + sum((*triple, 1.0))
+
+
+def spread_of_unknown_length(x, xs):
+    return sum((x, *xs))  # <spread-unknown>
+
+
+def test_a_value_spread_into_a_display():
+    # (`*` in a display was refused: "`*` unpacking is not supported")
+    check_four_ways(spread_into_lists, 0.7, [0.5, -0.25], [(0.3, 0.1), (0.2, 0.4)], wrt=(0, 1, 2))
+    check_four_ways(spread_into_tuples, 0.7)
+    with pytest.raises(srcad.SrcadError, match="whose length srcad does not know") as info:
+        srcad.grad(spread_of_unknown_length)(0.7, [0.5])
+    assert info.value.lineno == marker_line(__file__, "spread-unknown")

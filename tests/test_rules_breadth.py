@@ -606,6 +606,33 @@ def test_scipy_special_rules():
     check_four_ways(mixture_and_softmax, X34, W34 * 2.0, RNG.uniform(0.5, 2.0, (3, 4)))
 
 
+def transformed_and_robust(x, lam, delta):
+    """erfinv, erfcinv, polygamma, Box-Cox, Huber and pseudo-Huber losses."""
+    u = 0.8 * np.tanh(x)  # (inside (-1, 1))
+    return (np.sum(special.erfinv(u) ** 2) + np.sum(special.erfcinv(u + 1.0))
+            + np.sum(special.polygamma(1, 1.0 + x * x)) + np.sum(special.boxcox(1.5 + u, lam))
+            + np.sum(special.boxcox1p(u + 0.5, 2.0 * lam)) + np.sum(special.huber(delta, 3.0 * x))
+            + np.sum(special.pseudo_huber(delta, 2.0 * x)))
+
+
+def box_cox_at_zero(lam):
+    return np.sum(special.boxcox(np.array([0.5, 2.0]), lam))
+
+
+def vector_dots(x, y):
+    return np.sum(np.vecdot(x, y) ** 2) + np.vecdot(x[0], y, axis=0)
+
+
+def test_scipy_special_transforms_and_robust_losses():
+    # (each was refused: "no derivative rule and no Python source", round 71a)
+    x = np.array([0.3, -0.45, 0.2, 0.9])
+    check_four_ways(transformed_and_robust, x, 0.7, 0.4)
+    check_four_ways(transformed_and_robust, x, -0.3, 1.2)
+    assert srcad.grad(box_cox_at_zero)(0.0) == pytest.approx(
+        0.5 * (np.log(0.5) ** 2 + np.log(2.0) ** 2), rel=1e-12)  # (the limit at lmbda 0)
+    check_four_ways(vector_dots, X34[:2, :3].copy(), V6[:3].copy())
+
+
 def _kl_terms(q, p):
     """KL divergences of p from q with a zero in p: its xlogy and rel_entr terms are 0."""
     return (np.sum(special.xlogy(p, p / q)) + np.sum(special.rel_entr(p, q))

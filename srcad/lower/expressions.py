@@ -99,8 +99,9 @@ class Expressions(LoweringPart):
         return self.read_name(scope, node)
 
     def lower_Tuple(self, scope: Scope, node: ast.Tuple | ast.List, target: Target) -> Any:
+        elements = self.spread(scope, node.elts)  # ((a, *pair): of a known length)
         return TupleValue(
-            tuple(self.lower_expr(scope, e, None) for e in node.elts),
+            tuple(self.lower_expr(scope, e, None) for e in elements),
             isinstance(node, ast.List),
         )
 

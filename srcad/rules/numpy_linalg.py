@@ -36,6 +36,18 @@ for _axis, _spread in (("", "g"), (", axis=axis", "np.expand_dims(g, axis)")):
         tangents={"x": f"2.0 * np.sum(np.multiply(x, t){_axis})"},
     )
 
+#: ``np.vecdot``: the dot product of vectors along ``axis`` (their leading axes broadcast);
+#: each operand's adjoint the other times ``g``, put back along ``axis``.
+if hasattr(np, "vecdot"):  # (numpy 2)
+    defrule(
+        "np.vecdot(x, y, axis=-1)",
+        env=ENV,
+        linear=True,
+        axis=None,
+        x="unbroadcast(np.expand_dims(g, axis) * y, x)",
+        y="unbroadcast(np.expand_dims(g, axis) * x, y)",
+    )
+
 #: ``np.einsum`` with 1 to 8 operands: linear in each, any subscripts (implicit output,
 #: ``...``, repeated labels); the adjoint of an operand is the einsum of ``g`` with the others.
 for _count in range(1, 9):

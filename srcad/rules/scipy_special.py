@@ -27,6 +27,9 @@ UNARY = {
     "log_ndtr": "np.exp(-0.5 * x * x - 0.5 * np.log(2 * np.pi) - ans) * g",
     "ndtri": "np.sqrt(2 * np.pi) * np.exp(0.5 * ans * ans) * g",
     "gamma": "ans * scipy.special.digamma(x) * g",
+    # the inverses of erf and erfc: 1 / erf'(ans)
+    "erfinv": "0.5 * np.sqrt(np.pi) * np.exp(ans * ans) * g",
+    "erfcinv": "-0.5 * np.sqrt(np.pi) * np.exp(ans * ans) * g",
 }
 for _name, _template in UNARY.items():
     defrule(f"scipy.special.{_name}(x)", env=SP, elementwise=True, x=_template)
@@ -104,4 +107,47 @@ defrule(
     shift_invariant="axis",
     x="g - np.exp(ans) * np.sum(g, axis=axis, keepdims=True)",
     tangents={"x": "t - np.sum(np.exp(ans) * t, axis=axis, keepdims=True)"},
+)
+
+#: The n-th derivative of the digamma function: its derivative is the next one (n is an
+#: order, an integer: no gradient).
+defrule(
+    "scipy.special.polygamma(n, x)",
+    env=SP,
+    elementwise=True,
+    broadcasting=True,
+    n=None,
+    x="scipy.special.polygamma(n + 1, x) * g",
+)
+
+#: Box-Cox: ``(x ** lmbda - 1) / lmbda``, ``log(x)`` at ``lmbda`` 0 (where its
+#: ``lmbda``-derivative is the limit ``log(x) ** 2 / 2``); ``boxcox1p`` of ``1 + x``.
+for _name, _base in (("boxcox", "x"), ("boxcox1p", "(1 + x)")):
+    defrule(
+        f"scipy.special.{_name}(x, lmbda)",
+        env=SP,
+        elementwise=True,
+        broadcasting=True,
+        x=f"{_base} ** (lmbda - 1) * g",
+        lmbda=f"np.where(lmbda == 0, 0.5 * np.log({_base}) ** 2, ({_base} ** lmbda "
+        f"* np.log({_base}) - ans) / np.where(lmbda == 0, 1.0, lmbda)) * g",
+    )
+
+#: Huber's loss of a residual ``r``: ``r ** 2 / 2`` within ``delta``, linear beyond (its
+#: slope the residual clipped to ``delta``); the pseudo-Huber loss, smooth throughout.
+defrule(
+    "scipy.special.huber(delta, r)",
+    env=SP,
+    elementwise=True,
+    broadcasting=True,
+    r="np.clip(r, -delta, delta) * g",
+    delta="np.where(np.abs(r) <= delta, 0.0, np.abs(r) - delta) * g",
+)
+defrule(
+    "scipy.special.pseudo_huber(delta, r)",
+    env=SP,
+    elementwise=True,
+    broadcasting=True,
+    r="r / np.sqrt(1 + (r / delta) ** 2) * g",
+    delta="(2 * ans / delta - r * r / (delta * np.sqrt(1 + (r / delta) ** 2))) * g",
 )
