@@ -663,7 +663,7 @@ def _read_item_by_item(
     A loop's items and copies (``x_items = loop_items(x)``) are read the same way.
     (``definitions``: :func:`_definitions` of ``fn``.)
     """
-    ints = _int_values(fn, definitions)
+    ints = int_values(fn, definitions)
     left = set(params) - set(definitions)
     views = {p: p for p in left}  # (a name for a parameter's items -> the parameter)
     for stmt in ir.walk(fn.body):  # (in order: a loop's items are made before it)
@@ -712,9 +712,13 @@ def _names_in_options(stmt: ir.Assign, names: Mapping[str, str]) -> bool:
 _INT_ARITHMETIC = frozenset(("+", "-", "*", "//", "%"))
 
 
-def _int_values(fn: ir.Function, definitions: dict[str, list[ir.Assign]]) -> set[str]:
+def int_values(
+    fn: ir.Function, definitions: dict[str, list[ir.Assign]] | None = None
+) -> set[str]:
     """Names that always hold an int: loop counters, ``len(...)``, int constants and int
-    arithmetic of them (every definition; a greatest fixed point)."""
+    arithmetic of them (every definition; a greatest fixed point). ``definitions``:
+    :func:`_definitions` of ``fn``, when the caller has them."""
+    definitions = _definitions(fn) if definitions is None else definitions
     counters = ir.loop_counters(fn.body)
     ints = set(definitions) | counters
 

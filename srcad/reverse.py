@@ -25,6 +25,7 @@ from .analyze import (
     Activity,
     FloatGuards,
     fresh_calls,
+    int_values,
     number_kinds,
 )
 from .diagnostics import no_rule_error
@@ -106,7 +107,7 @@ class _Builder:
         if not broadcast:
             body, self.replaced = items_replaced_in_place(coalesced(fn.body), self.names.fresh)
             self.fn = fn = fn.with_body(body)
-        self.integer_names = ir.loop_counters(fn.body)
+        self.integer_names = int_values(fn)  # (loop counters, `i + 1`, `len(xs) - 1`)
         self.top_level = {s.target for s in fn.body if isinstance(s, ir.Assign)} - set(fn.params)
         self.problems: list[SrcadError] = []
         self.definitions = _definition_counts(fn.body)

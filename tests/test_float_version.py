@@ -553,3 +553,23 @@ def test_an_item_of_a_row_at_a_loop_counter_is_added_into_the_rows_adjoint():
     text = built.versions[0].compiled.source
     assert "= dM[i]" in text and text.count("zeros_like(") == 1, text  # (dM's own, once)
     check_four_ways(_matvec_energy, M, v)
+
+
+def _path_length(xs, ys):
+    total = 0.0
+    for i in range(len(xs) - 1):
+        j = (i + 1) % len(xs)
+        total += math.hypot(xs[j] - xs[i], ys[i + 1] - ys[i])
+    return total
+
+
+def test_an_item_at_int_arithmetic_of_a_counter_is_added_to_in_place():
+    """``xs[i + 1]``, ``ys[(i + 1) % n]``: one item (int arithmetic of a loop counter and
+    ``len``), its adjoint added with ``dxs[t3] += v``, not a call of ``add_at`` per item
+    (round 71b)."""
+    from srcad.building import build
+
+    xs, ys = [0.0, 1.0, 1.5, 3.0], [0.5, -0.25, 0.75, 1.0]
+    text = build(_path_length, (0, 1), "grad", True).versions[0].compiled.source
+    assert "add_at(" not in text, text
+    check_four_ways(_path_length, xs, ys)
