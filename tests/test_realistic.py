@@ -41,6 +41,7 @@ MODULES = (
     "stop44",  # closures of one factory twice, items of numpy numbers, cdist and xlogy Hessians
     "stop45",  # tables of rows, function arguments, recurrences into arrays, scipy integrals
     "stop46",  # recursion on constants, match, positional options, held functions
+    "stop47",  # objects made inside, rows item by item, frozen distributions, norms at 0
 )
 
 
