@@ -79,7 +79,6 @@ REFUSED_EXPRESSIONS: dict[type, tuple[str, str]] = {
     ast.Await: ("`await` cannot be differentiated", "differentiate a plain function"),
     ast.SetComp: ("set comprehensions cannot be differentiated", "write the terms out"),
     ast.NamedExpr: ("`:=` is not supported", "use a separate assignment"),
-    ast.Starred: ("`*` unpacking is not supported", "pass the arguments one by one"),
     ast.Set: ("set displays are not supported", "pass values as separate parameters"),
 }
 
