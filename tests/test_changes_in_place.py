@@ -489,6 +489,34 @@ def test_a_helper_s_change_to_a_list_is_refused_where_it_is_not_followed():
     assert caught.value.lineno == marker_line(__file__, "kicked-read")
 
 
+def _doubled(xs):
+    for i in range(len(xs)):
+        xs[i] = xs[i] * 2.0  # <doubled-writes>
+
+
+def doubled_then_grown(a, b):
+    xs = [a, b]
+    _doubled(xs)
+    xs.append(a)  # <grown-after>
+    return sum(xs)
+
+
+def doubled_then_written(a, b):
+    xs = [a, b]
+    _doubled(xs)
+    xs[1] = b * 3.0  # <written-after>
+    return xs[0] + xs[1]
+
+
+def test_a_list_a_helper_changed_is_refused_where_it_is_changed_next():
+    # (round 72a: the refusal fired where the list was read, not where it was changed:
+    # `.append`, `+=`, `.pop()`, an item write dropped the helper's change, silently)
+    for f, marker in ((doubled_then_grown, "grown-after"), (doubled_then_written, "written-after")):
+        with pytest.raises(srcad.SrcadError, match="that `_doubled` changed in place") as caught:
+            srcad.value_and_grad(f, wrt=(0, 1))(1.1, 0.3)
+        assert caught.value.lineno == marker_line(__file__, marker)
+
+
 # ---------------------------------------------------------------- has_aux: one run of f
 
 

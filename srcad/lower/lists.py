@@ -266,25 +266,29 @@ class Lists(LoweringPart):
             self._handing_on[function] = _handed_on_reads(function)
         return self._handing_on[function]
 
-    def refuse_stale(self, scope: Scope, node: ast.Name, value: Any) -> None:
-        """Refuse reading ``node``, a name for a list a helper has changed in place since
-        (``smooth(a)`` writing ``a[i]``): the name still holds the list's old value."""
+    def refuse_stale(
+        self, scope: Scope, node: ast.AST, value: Any, name: str | None = None
+    ) -> None:
+        """Refuse reading (or changing) ``node``, a name for a list a helper has changed
+        in place since (``smooth(a)`` writing ``a[i]``): the name still holds the list's
+        old value. ``name``: the variable, where ``node`` is the change (``a.append(v)``)."""
         if not isinstance(value, ir.Name | TupleValue):
             return
         stale = self.stale_lists.get(list_key(value))
         if stale is None:
             return
+        name = name if name is not None else node.id  # type: ignore[attr-defined]
         helper, receiver, changed = stale
-        if helper is scope and node.id == receiver:  # (the helper's own name: current)
+        if helper is scope and name == receiver:  # (the helper's own name: current)
             return
         line = helper.source.location(changed).lineno
         raise self.error(
             scope,
             node,
-            f"`{node.id}` is the list that `{helper.function.name}` changed in place "
+            f"`{name}` is the list that `{helper.function.name}` changed in place "
             f"(line {line}), a change srcad does not follow back into this function",
             f"return the list from `{helper.function.name}` and assign it here "
-            f"(`{node.id} = {helper.function.name}(...)`)",
+            f"(`{name} = {helper.function.name}(...)`)",
         )
 
     def is_shared(self, value: Any) -> bool:
@@ -497,6 +501,7 @@ class Lists(LoweringPart):
         """Refuse changing the list ``receiver`` holds where a new list value would not be
         the same program: a list from outside (a parameter, a global), or one another
         name, list or loop also holds."""
+        self.refuse_stale(scope, node, old, receiver)  # (changed by a helper, then here)
         passed_in = holds(scope.arguments.get(receiver), old)  # (the parameter's value)
         if passed_in and not scope.is_root and self.is_own_list(old):
             # a helper changing a list its caller made: the caller's names for the list
