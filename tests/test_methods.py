@@ -196,8 +196,19 @@ def totals_by_key(x, keys):
     return totals["a"] * totals["b"]
 
 
+def swapped_by_update(a, b):
+    # (round 72a: each new value read the items written before it: Python evaluates the
+    # display, and the keywords, before it updates)
+    d = {"x": a, "y": b}
+    d.update({"x": d["y"] * 2.0, "y": d["x"] + 1.0})
+    d.update(x=d["y"] * d["x"], y=d["x"] - 1.0)
+    d.update({"x": d["x"] * 2.0, "x": d["x"] * 5.0})  # noqa: F601 (the last one wins)
+    return d["x"] * d["y"]
+
+
 DICTS = [
     (merged, (0.7,)),
+    (swapped_by_update, (1.1, 0.9)),
     (merged_keywords, (0.7,)),
     (merged_overrides, (np.array([1.0, -2.0]), {"scale": 3.0})),
     (totals_by_key, (0.6, ["a", "b", "a"])),

@@ -121,8 +121,9 @@ def _numpy_name(scope: Scope) -> str | None:
 def _dict_method(
     receiver: ast.Name, method: str, call: ast.Call, fresh: Callable[[str], str]
 ) -> list[ast.stmt] | None:
-    """``d.update(...)`` and ``d.setdefault(k, v)`` as the item writes they are
-    (``fresh``: a new name, for the loop of ``d.update(other)``)."""
+    """``d.update(...)`` and ``d.setdefault(k, v)`` as the item writes they are, after
+    the keys and values are evaluated, as Python evaluates them before the update
+    (``fresh``: a new name, for those and the loop of ``d.update(other)``)."""
 
     def item(index: ast.expr, ctx: ast.expr_context) -> ast.Subscript:
         return ast.Subscript(ast.Name(receiver.id, ast.Load()), index, ctx)
@@ -134,10 +135,23 @@ def _dict_method(
         return [ast.If(missing, [ast.Assign([item(index, ast.Store())], default)], [])]
     if method != "update" or len(args) > 1:
         return None
+    first: list[ast.stmt] = []  # (every key and value is evaluated before the first write)
+
+    def evaluated(value: ast.expr, name: str) -> ast.expr:
+        if isinstance(value, ast.Constant):
+            return value
+        held = fresh(name)
+        first.append(ast.Assign([ast.Name(held, ast.Store())], value))
+        return ast.Name(held, ast.Load())
+
     writes: list[ast.stmt] = []
     if args and isinstance(args[0], ast.Dict) and None not in args[0].keys:
-        pairs = zip(args[0].keys, args[0].values, strict=True)
-        writes += [ast.Assign([item(k, ast.Store())], v) for k, v in pairs if k is not None]
+        pairs = [
+            (evaluated(k, "key"), evaluated(v, "value"))
+            for k, v in zip(args[0].keys, args[0].values, strict=True)
+            if k is not None
+        ]
+        writes += [ast.Assign([item(k, ast.Store())], v) for k, v in pairs]
     elif args:  # for key in other: d[key] = other[key]
         other = args[0]
         if not isinstance(other, ast.Name):
@@ -148,5 +162,6 @@ def _dict_method(
         writes.append(ast.For(ast.Name(key, ast.Store()), other, [write], []))
     for keyword in keywords:
         assert keyword.arg is not None  # (** refused above)
-        writes.append(ast.Assign([item(ast.Constant(keyword.arg), ast.Store())], keyword.value))
-    return writes
+        value = evaluated(keyword.value, "value")
+        writes.append(ast.Assign([item(ast.Constant(keyword.arg), ast.Store())], value))
+    return first + writes
