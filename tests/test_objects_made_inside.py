@@ -898,3 +898,29 @@ def _joined(a, b):
 def test_a_field_of_an_object_a_call_returns_read_at_once(f):
     # (`t.x` of the dict srcad keeps an object as: an AttributeError in generated code)
     check_four_ways(f, 0.6)
+
+
+class _DecayingSGD:
+    lr = 0.1  # (a class default the object's own field shadows once set)
+
+    def __init__(self, w):
+        self.w = w
+
+    def step(self, g):
+        self.w = self.w - self.lr * g
+        self.lr = self.lr * 0.9  # <shadows-class-default>
+
+
+def _decayed_descent(w0, c):
+    opt = _DecayingSGD(w0)
+    for _ in range(4):
+        opt.step(2.0 * (opt.w - c))
+    return (opt.w - c) ** 2
+
+
+def test_a_field_named_as_its_class_attribute_is_refused_where_it_is_set():
+    # (round 72a: in a loop, every iteration read the class default 0.1, silently; the
+    # first reads the class's, the others the field)
+    with pytest.raises(srcad.SrcadError, match="is both a field of this _DecayingSGD") as info:
+        srcad.value_and_grad(_decayed_descent, wrt=(0, 1))(3.0, 1.0)
+    assert info.value.lineno == marker_line(__file__, "shadows-class-default")

@@ -463,12 +463,30 @@ class MadeObjects(LoweringPart):
                 "set the fields the setter sets (`obj._value = ...`), or call a method "
                 "that sets them",
             )
+        self.refuse_shadowing(scope, target, made)
         assert found is not None  # (it holds an object)
         item = ast.copy_location(
             ast.Subscript(Operand(found[0]), field_key(target.attr), ast.Store()), target
         )
         self.store_item(scope, item, Operand(value), SETITEM, target)
         self.note_write(made, target.attr, function or value)
+
+    def refuse_shadowing(self, scope: Scope, target: ast.Attribute, made: MadeObject) -> None:
+        """Refuse a field named as an attribute of its class (``self.lr = ...`` over
+        ``lr = 0.1``): which of the two a read gets depends on the path (in a loop, on the
+        iteration), and srcad reads each read once."""
+        cls, attr = made.cls, target.attr
+        member = inspect.getattr_static(cls, attr, _MISSING)
+        if member is not _MISSING and not _dataclass_field(cls, attr) and not (
+            attr.startswith("__") and attr.endswith("__")
+        ):
+            raise self.error(
+                scope,
+                target,
+                f"`{attr}` is both a field of this {cls.__name__} object and an attribute "
+                f"of its class: which one Python reads depends on the path that set it",
+                "give the field and the class attribute different names",
+            )
 
     def update_field(self, scope: Scope, stmt: ast.AugAssign) -> None:
         """``obj.attr op= w`` of an object the function made, as Python runs it (an array
@@ -483,6 +501,7 @@ class MadeObjects(LoweringPart):
                              "a name holding the object", "read the field into a name first")
         if made.frozen:
             self.store_field(scope, target, None)  # (refused there)
+        self.refuse_shadowing(scope, target, made)
         item = ast.copy_location(
             ast.Subscript(target.value, field_key(target.attr), ast.Store()), target
         )
