@@ -417,3 +417,29 @@ def test_a_method_given_to_a_global_object_after_the_build_is_followed():
 
 def _cubed(self, x):
     return x**3
+
+
+class _Scaled:
+    scale = 2.0  # (a class-level setting, read through the objects the function makes)
+
+    def __init__(self, w):
+        self.w = w
+
+    def out(self, x):
+        return self.scale * np.sum(self.w * x)
+
+
+def _scaled_loss(w, x):
+    return _Scaled(w).out(x) ** 2
+
+
+def test_a_class_attribute_given_another_value_is_read_again(monkeypatch):
+    # (round 72b: grad, value_and_grad and jvp kept the old 2.0, a fresh grad too)
+    w, x = np.array([1.0, 2.0]), np.array([0.3, 0.6])
+    g = srcad.grad(_scaled_loss)
+    assert np.allclose(g(w, x), 2 * _Scaled(w).out(x) * 2.0 * x)
+    monkeypatch.setattr(_Scaled, "scale", 3.0)
+    assert np.allclose(g(w, x), 2 * _Scaled(w).out(x) * 3.0 * x)
+    assert srcad.value_and_grad(_scaled_loss)(w, x)[0] == pytest.approx(_scaled_loss(w, x))
+    assert srcad.jvp(_scaled_loss, (w, x), (np.ones(2), np.zeros(2)))[0] == pytest.approx(
+        _scaled_loss(w, x))

@@ -19,6 +19,7 @@ import abc
 import ast
 import copy
 import dataclasses
+import functools
 import inspect
 import types
 import typing
@@ -390,7 +391,10 @@ class MadeObjects(LoweringPart):
                 "the methods of objects the function makes",
                 f"call it (`{ast.unparse(node)}(...)`) where its value is needed",
             )
-        return self.constant(member)  # a class attribute (the same for every object)
+        # a class attribute (the same for every object), as it is now: given another
+        # value (`Layer.scale = 3.0`), the gradient is made again
+        self.dependencies.append((functools.partial(_class_attribute, cls, attr), member, None))
+        return self.constant(member)
 
     def note_read(self, value: Any, held: Any) -> None:
         """What a field read gives: an object, or a list of objects, srcad knows."""
@@ -1102,3 +1106,8 @@ def _descriptor(member: Any) -> bool:
     return hasattr(type(member), "__get__") and not isinstance(
         member, types.FunctionType | property | staticmethod | classmethod
     )
+
+
+def _class_attribute(cls: type, attr: str) -> Any:
+    """What the class ``cls`` holds as ``attr`` now (its bases' too)."""
+    return inspect.getattr_static(cls, attr, _MISSING)
