@@ -217,3 +217,33 @@ def test_the_test_for_nan_sums_first_and_looks_closer_only_when_the_sum_is_nan()
             assert holds_nan((np.arange(3), np.array([1.0 + 1j, complex(np.nan, 0.0)])))
             assert not holds_nan({"w": overflowing, "n": 3})
             assert holds_nan([plain, {"b": gap}])
+
+
+def _travelled(p):
+    speed = np.hypot(p["vx"], p["vy"])  # (at rest: 0, and its slope 0 / 0)
+    heading = np.arctan2(p["vy"], p["vx"])
+    x = y = 0.0
+    for _ in range(p["steps"]):
+        x = x + 0.1 * speed * np.cos(heading)
+        y = y + 0.1 * speed * np.sin(heading)
+    return x + 2.0 * y
+
+
+def _guarded(v):
+    assert v[0] >= 0.0, "forward speed must be non-negative"
+    speed, heading = np.hypot(v[0], v[1]), np.arctan2(v[1], v[0])
+    return speed * np.cos(heading) + 2.0 * speed * np.sin(heading)
+
+
+def test_the_check_of_a_zero_safe_gradient_moves_floats_only_and_takes_one_side():
+    # (round 72b: a dict holding an int skipped the check, and (0, 0) stood silently; a
+    # function raising on one side made the check fail: AssertionError from srcad, or
+    # (0, 0) again. The true derivative along the polar round trip is (1, 2), which 0 * inf
+    # = 0 misses: the plain nan is the answer)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        grad = srcad.grad(_travelled)({"vx": 0.0, "vy": 0.0, "steps": 10})
+        assert np.isnan(grad["vx"]) and np.isnan(grad["vy"])
+        assert np.all(np.isnan(srcad.grad(_guarded)(np.zeros(2))))
+        moving = srcad.grad(_travelled)({"vx": 1e-9, "vy": 0.0, "steps": 10})
+        assert moving["vx"] == pytest.approx(1.0) and moving["vy"] == pytest.approx(2.0)
