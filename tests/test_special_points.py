@@ -506,3 +506,23 @@ def test_squares_of_norms_have_their_second_derivative_at_zero():
     check_four_ways(spread, np.array([0.3, -0.2, 0.5]))
     variance = 2.0 / 3.0 * (np.eye(3) - 1.0 / 3.0)
     assert np.allclose(srcad.hessian(spread)(x), variance + np.diag([2.0, 2.0, 0.0]), atol=1e-12)
+
+
+def frobenius_squared(A):
+    return np.linalg.norm(A, axis=None) ** 2  # (axis given as its default: all items)
+
+
+def variance_with_no_degrees_of_freedom(x):
+    return np.var(x, ddof=len(x))  # (numpy: inf, with a warning)
+
+
+def test_squared_norm_with_axis_none_and_a_variance_over_zero_degrees():
+    # (round 72a: np.expand_dims(g, None) raised TypeError in the first; the second's
+    # rule divided Python ints: ZeroDivisionError where numpy gives inf)
+    A = np.array([[1.0, 2.0], [3.0, 0.5]])
+    check_four_ways(frobenius_squared, A)
+    assert np.allclose(srcad.grad(frobenius_squared)(A), 2 * A)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        assert np.isinf(variance_with_no_degrees_of_freedom(np.array([0.5, -1.0, 2.0])))
+        grad = srcad.grad(variance_with_no_degrees_of_freedom)(np.array([0.5, -1.0, 2.0]))
+    assert np.isinf(grad[1]) and np.isinf(grad[2])

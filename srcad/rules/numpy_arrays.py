@@ -53,11 +53,13 @@ for _name, _templates in BINARY.items():  # (dtype=: the result's type, as np.av
             tangents=POWER_TANGENTS if _power else None, **_templates)
 #: The square of a hypotenuse is one gate, the sum of the squares: its derivative holds
 #: at the origin too (the hypotenuse's own divides by 0 there).
-for _module in ("np", "math"):
+for _module, _times in (("np", "np.multiply"), ("math", "")):  # (np: lists too)
     defrule(f"{_module}.hypot(x, y) ** 2", env={"np": np, "math": math},
             broadcasting=_module == "np", elementwise=True, name=f"squared hypot ({_module})",
-            x="2.0 * x * g", y="2.0 * y * g",
-            tangents={"x": "2.0 * x * t", "y": "2.0 * y * t"})
+            x=f"2.0 * {_times}(x, g)" if _times else "2.0 * x * g",
+            y=f"2.0 * {_times}(y, g)" if _times else "2.0 * y * g",
+            tangents={"x": f"2.0 * {_times}(x, t)" if _times else "2.0 * x * t",
+                      "y": f"2.0 * {_times}(y, t)" if _times else "2.0 * y * t"})
 #: the shares of logaddexp's operands, read again for second derivatives
 #: (``total``: the sum, as ``ans`` in a template is the rule's own result: the share)
 defrule("log_share(x, total)", env=SHARES, x="ans * g", total="-ans * g", broadcasting=True,

@@ -633,13 +633,19 @@ def _centered(x: Any, axis: Any) -> Any:
 @fresh_result
 def var_grad(g: Any, x: Any, axis: Any = None, ddof: Any = 0, keepdims: bool = False) -> Any:
     """Adjoint of ``np.var(x, axis, ddof=ddof)``: ``2 (x - mean) g / (n - ddof)``."""
-    return _centered(x, axis) * (2.0 / (_count(x, axis) - ddof)) * _expand(g, x, axis, keepdims)
+    return _centered(x, axis) * _two_over(_count(x, axis) - ddof) * _expand(g, x, axis, keepdims)
 
 
 def var_tangent(t: Any, x: Any, axis: Any = None, ddof: Any = 0, keepdims: bool = False) -> Any:
     """Tangent of ``np.var``: ``2 sum((x - mean) t) / (n - ddof)`` over the reduced axes."""
     total = np.sum(_centered(x, axis) * t, axis=axis, keepdims=keepdims)
-    return total * (2.0 / (_count(x, axis) - ddof))
+    return total * _two_over(_count(x, axis) - ddof)
+
+
+def _two_over(dof: Any) -> Any:
+    """``2 / dof`` as numpy divides: inf with a warning where ``ddof`` is the count, as
+    ``np.var`` itself gives (Python's ints would raise ZeroDivisionError)."""
+    return np.divide(2.0, np.float64(dof))
 
 
 def _flipped_cumsum(g: Any, axis: int) -> Any:

@@ -25,7 +25,7 @@ defrule(
 #: squares: its derivative ``2 x`` holds at 0 too, where the norm's own is a subgradient
 #: (its second derivative there was 0: a ridge penalty's Hessian at zero weights).
 #: numpy's value is the norm's, squared, as written.
-for _axis, _spread in (("", "g"), (", axis=axis", "np.expand_dims(g, axis)")):
+for _axis, _spread in (("", "g"), (", axis=axis", "sum_grad(g, x, axis, False)")):
     _axis_option: Templates = {"axis": None} if _axis else {}  # (no gradient)
     defrule(
         f"np.linalg.norm(x{_axis}) ** 2",
