@@ -924,3 +924,22 @@ def test_a_field_named_as_its_class_attribute_is_refused_where_it_is_set():
     with pytest.raises(srcad.SrcadError, match="is both a field of this _DecayingSGD") as info:
         srcad.value_and_grad(_decayed_descent, wrt=(0, 1))(3.0, 1.0)
     assert info.value.lineno == marker_line(__file__, "shadows-class-default")
+
+
+class _Reading:
+    def __init__(self, v):
+        self.v = v
+
+
+def _hottest(a, b):
+    readings = [_Reading(a), _Reading(b), _Reading(a * b)]
+    best = max(readings, key=lambda r: r.v)
+    return best.v ** 2  # <picked-in-a-loop>
+
+
+def test_an_object_a_loop_picks_from_none_is_refused_where_it_is_read():
+    # (round 72b: `max(objects, key=...)` is a loop carrying `best = None`: its class was
+    # unknown after the loop, and generated code read `.v` of a dict: AttributeError)
+    with pytest.raises(srcad.SrcadError, match="holds an object the function made on some") as info:
+        srcad.grad(_hottest, wrt=(0, 1))(0.5, 1.7)
+    assert info.value.lineno == marker_line(__file__, "picked-in-a-loop")

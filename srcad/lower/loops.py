@@ -217,6 +217,11 @@ class Loops(LoweringPart):
         for name, value in copies.items():
             self.check_carried(scope, node, name, value)
             self.stale_lists.pop(name, None)  # (the carried name: the new value from here)
+            if self.made_of(ir.Name(name)) is None and (  # (`best = None` before the
+                self.made_of(value) is not None  # loop, an object the loop picks: which
+                or isinstance(value, ir.Name) and value.id in self.lost_objects  # class
+            ):  # the carried value has, srcad does not know where it is read)
+                self.lost_objects.add(name)
         read = ir.read_in(stmts)
         for v, name in carried.items():
             if name in self.own_lists and name in copies and not self.is_own_list(copies[name]):
