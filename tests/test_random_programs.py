@@ -115,6 +115,7 @@ from programs import (  # noqa: E402
     s_dicts,
     s_generators,
     s_numpy_items,
+    s_object_helper,
     s_objects,
     s_tables,
     s_through_sum,
@@ -692,6 +693,18 @@ def test_programs_of_helpers_decided_by_a_constant(program_files, case):
     display before ``len`` decides (stop 46: decided on the display's length), a
     comprehension binding the constant's name, recursion on ``n // 2`` and ``n % 2``,
     ``match``."""
+    program, pts = case
+    check_program(program_files, program, pts)
+
+
+@settings(max_examples=20, **COMMON)
+@seed(BATCH_SEED)
+@given(case=cases(statement_kinds=[s_object_helper], max_statements=3))
+def test_programs_of_objects_made_and_stepped_in_loops(program_files, case):
+    """Helpers that make objects of numbers and update them in loops (a method stepping
+    a body, two names for one object, coupled bodies, a dict's state swapped by
+    ``update``, an object rebuilt each iteration): the float version keeps their fields'
+    adjoints as numbers (stop 47); ``update`` evaluated its values one write at a time."""
     program, pts = case
     check_program(program_files, program, pts)
 
