@@ -1431,6 +1431,70 @@ def named_lambda(stmt: ast.stmt) -> TypeGuard[ast.Assign]:
     )
 
 
+def _names_in(fn: ast.FunctionDef) -> set[str]:
+    """Every name ``fn`` reads or binds, and its parameters' (a new name takes none)."""
+    used = {node.id for node in astwalk.walk(fn) if isinstance(node, ast.Name)}
+    used.update(a.arg for a in astwalk.walk(fn) if isinstance(a, ast.arg))
+    return used
+
+
+def argument_lambdas(call: ast.Call) -> list[ast.Lambda]:
+    """The lambdas ``call`` is given as arguments (``newton(lambda x: x * x - a, 1.0)``),
+    but not those a call of its own reads in place (``map``, ``reduce``, ``filter``, a
+    ``key=``: see :mod:`srcad.desugar`'s other rewrites)."""
+    if mapped_call(call) or reduce_call(call) or filtered_call(call) or keyed_extreme(
+        call
+    ) or extreme_or_default(call) or keyed_sort(call) or keyed_sort_in_place(call):
+        return []
+    values = [*call.args, *(k.value for k in call.keywords)]
+    return [v for v in values if isinstance(v, ast.Lambda)]
+
+
+def _hoisted_lambdas(stmts: list[ast.stmt], used: set[str]) -> list[ast.stmt]:
+    """Each lambda given as an argument (outside comprehensions and other lambdas) named
+    on a line of its own before its statement (``f = lambda ...``, then a nested def),
+    as a function passed to a helper is: making a lambda has no effect, and it reads
+    its free names when it is called, wherever it is made."""
+    out: list[ast.stmt] = []
+    for stmt in stmts:
+        for field in ("body", "orelse"):
+            if isinstance(stmt, ast.If | ast.For | ast.While | ast.With) and hasattr(stmt, field):
+                setattr(stmt, field, _hoisted_lambdas(getattr(stmt, field), used))
+        if isinstance(stmt, ast.Assign | ast.AugAssign | ast.AnnAssign | ast.Return | ast.Expr):
+            for call in _calls_outside_scopes(stmt):
+                for function in argument_lambdas(call):
+                    name = _fresh("function", used)
+                    out.append(_located(
+                        ast.Assign([ast.Name(name, ast.Store())], function), function
+                    ))
+                    named = _located(ast.Name(name, ast.Load()), function)
+                    _replace_argument(call, function, named)
+        out.append(stmt)
+    return out
+
+
+def _calls_outside_scopes(stmt: ast.stmt) -> list[ast.Call]:
+    """The calls in ``stmt`` that are not inside a comprehension or a lambda (whose
+    names a line before the statement could not read)."""
+    found: list[ast.Call] = []
+    todo: list[ast.AST] = [stmt]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, (ast.Lambda, *_COMPREHENSIONS)):
+            continue
+        if isinstance(node, ast.Call):
+            found.append(node)
+        todo.extend(ast.iter_child_nodes(node))
+    return found
+
+
+def _replace_argument(call: ast.Call, old: ast.expr, new: ast.expr) -> None:
+    call.args = [new if a is old else a for a in call.args]
+    for keyword in call.keywords:
+        if keyword.value is old:
+            keyword.value = new
+
+
 def _lambdas_as_defs(stmts: list[ast.stmt]) -> list[ast.stmt]:
     out: list[ast.stmt] = []
     for stmt in stmts:
@@ -1829,6 +1893,7 @@ def desugar(fn: ast.FunctionDef, library: bool = False) -> ast.FunctionDef:
         if isinstance(node, _COMPREHENSIONS):
             comprehensions = True
         elif isinstance(node, ast.Call):
+            lambdas = lambdas or bool(argument_lambdas(node))
             if (
                 mapped_call(node) or reduce_call(node) or dict_view_consumed(node)
                 or listed_zip(node) or filtered_call(node)
@@ -1864,11 +1929,10 @@ def desugar(fn: ast.FunctionDef, library: bool = False) -> ast.FunctionDef:
     if plain:
         fn = _PlainForms(library).visit(fn)
     if lambdas:
-        fn.body = _lambdas_as_defs(fn.body)
+        fn.body = _lambdas_as_defs(_hoisted_lambdas(fn.body, _names_in(fn)))
     if control_flow:
         fn = _ChangingTests().visit(fn)
-    used = {node.id for node in astwalk.walk(fn) if isinstance(node, ast.Name)}
-    used.update(a.arg for a in astwalk.walk(fn) if isinstance(a, ast.arg))
+    used = _names_in(fn)
     if list_changes:
         fn.body = _OrderedListChanges(used).rewrite(_setdefault_values(fn.body, used))
     shadowed = _assigned(fn) & {"map", "zip", *_CONSUMERS}  # (a local `map`: the user's)

@@ -14,6 +14,7 @@ from .chains import MISSING, chain_names, static_attribute, static_chain
 from .contexts import try_refusals, with_refusals
 from .desugar import (
     CHANGING_METHODS,
+    argument_lambdas,
     changed_by,
     constant_set,
     endless,
@@ -71,7 +72,9 @@ NAMESPACE_READERS = ("eval", "exec", "locals", "vars", "globals")
 
 REFUSED_EXPRESSIONS: dict[type, tuple[str, str]] = {
     ast.Lambda: (
-        "a lambda is supported only when assigned to a name (`square = lambda t: t * t`)",
+        "a lambda is supported assigned to a name (`square = lambda t: t * t`) or given "
+        "to a call (`newton(lambda x: x * x - a, 1.0)`), outside comprehensions and "
+        "other lambdas",
         "assign it to a name first, or define the function with `def`",
     ),
     ast.Yield: ("generators cannot be differentiated", "return a value instead of yielding"),
@@ -91,6 +94,9 @@ class _Checker(ast.NodeVisitor):
         #: ids of expressions that are the whole value of `name = ...`
         self.whole_values: set[int] = set()
         self.loop_depth = 0  # loops around the statement being checked
+        #: comprehensions and lambdas around the expression being checked (a lambda given
+        #: as an argument there is not named before the statement: refused)
+        self.scopes_within = 0
         #: ids of the conditional expressions srcad.desugar computes as if statements
         self.skippable: set[int] = set()
 
@@ -556,7 +562,15 @@ class _Checker(ast.NodeVisitor):
         and defaults are checked."""
         function = stmt.value
         assert isinstance(function, ast.Lambda)  # (what named_lambda tests)
-        self.visit(function.body)
+        self.check_lambda(function)
+
+    def check_lambda(self, function: ast.Lambda) -> None:
+        """A lambda srcad makes a nested def of: its body and defaults checked."""
+        self.scopes_within += 1  # (a lambda inside it reads its parameters: refused)
+        try:
+            self.visit(function.body)
+        finally:
+            self.scopes_within -= 1
         for default in (*function.args.defaults, *function.args.kw_defaults):
             if default is not None:
                 self.visit(default)
@@ -815,6 +829,13 @@ class _Checker(ast.NodeVisitor):
     def visit_ListComp(self, node: ast.ListComp | ast.GeneratorExp) -> None:
         """Comprehensions become loops (:mod:`srcad.desugar`): their parts are checked
         as a loop's."""
+        self.scopes_within += 1
+        try:
+            self._check_comprehension(node)
+        finally:
+            self.scopes_within -= 1
+
+    def _check_comprehension(self, node: ast.ListComp | ast.GeneratorExp) -> None:
         for generator in node.generators:
             if generator.is_async:
                 self.refuse(generator, "`async for` cannot be differentiated", "use `for`")
@@ -863,6 +884,15 @@ class _Checker(ast.NodeVisitor):
                     self.visit(value.body if isinstance(value, ast.Lambda) else value)
                 for arg in node.args:
                     self.visit(arg)
+                return
+            lambdas = argument_lambdas(node) if not self.scopes_within else []
+            if lambdas:  # (named on a line before the statement: srcad.desugar)
+                for argument in (*node.args, *(k.value for k in node.keywords)):
+                    if isinstance(argument, ast.Lambda) and any(argument is f for f in lambdas):
+                        self.check_lambda(argument)
+                    else:
+                        self.visit(argument)
+                self.visit(node.func)
                 return
             if keyed_sort(node) or keyed_sort_in_place(node):  # (desugared: a lambda's
                 # body is applied to each item)

@@ -301,7 +301,7 @@ CONSTRUCTS = {
     "lambda-called-inline": ("""\
         def f(x):
             return (lambda z: z * z)(x)  # <-- error
-        """, "a lambda is supported only when assigned to a name"),
+        """, "a lambda is supported assigned to a name"),
     "unknown-callee-in-helper": ("""\
         import math
 

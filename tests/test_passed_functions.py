@@ -218,3 +218,34 @@ def test_a_function_argument_reading_a_rebound_global_is_built_again():
         assert gradient(0.7, _uses_shape) == pytest.approx(want, rel=1e-12)
     finally:
         _SHAPE = _shape_a
+
+
+def _newton(f, x0, steps=6):
+    x = x0
+    for _ in range(steps):
+        h = 1e-7
+        x = x - f(x) / ((f(x + h) - f(x - h)) / (2 * h))
+    return x
+
+
+def _midpoint(f, a, b, n=16):
+    h = (b - a) / n
+    return h * sum(f(a + (i + 0.5) * h) for i in range(n))
+
+
+def root_and_area(a, k):
+    root = _newton(lambda x: x * x - a, 1.0)
+    return root + _midpoint(lambda t: math.exp(-k * t) * a, 0.0, 1.0) + _midpoint(
+        f=lambda t: t * k, a=0.0, b=2.0)
+
+
+def lambda_in_a_comprehension(k):
+    return sum([_midpoint(lambda t: t * c, 0.0, k) for c in (1.0, 2.0)])  # <lambda-in-comp>
+
+
+def test_a_lambda_given_to_a_helper():
+    # (round 72b: 7 of 49 refusals, "a lambda is supported only when assigned to a name")
+    check_four_ways(root_and_area, 2.0, 0.7)
+    with pytest.raises(srcad.SrcadError, match="outside comprehensions") as info:
+        srcad.grad(lambda_in_a_comprehension)(0.7)
+    assert info.value.lineno == marker_line(__file__, "lambda-in-comp")
