@@ -138,3 +138,32 @@ def test_frozen_distributions_call_the_distributions_methods():
     assert info.value.lineno == marker_line(__file__, "frozen-returned")
     with pytest.raises(srcad.SrcadError, match="frozen distribution that differs between"):
         srcad.grad(frozen_by_branch)(0.3)
+
+
+_POINTS = np.random.default_rng(5).normal(size=(5, 3))
+
+
+def gaussian_nll(mu, factor):
+    cov = factor @ factor.T + 0.5 * np.eye(3)
+    return -np.sum(stats.multivariate_normal.logpdf(_POINTS, mu, cov))
+
+
+def gaussian_pieces(mu, scales):
+    frozen = stats.multivariate_normal(mean=mu, cov=np.eye(3) * 1.5)
+    return (np.sum(stats.multivariate_normal.logpdf(_POINTS, mu, scales * scales))
+            + stats.multivariate_normal.pdf(_POINTS[0], mu, 2.0) + np.sum(frozen.logpdf(_POINTS)))
+
+
+def gaussian_of_a_covariance(cov):
+    return np.sum(stats.multivariate_normal.logpdf(_POINTS, np.zeros(3), cov))
+
+
+def test_the_multivariate_normal():
+    # (refused before: scipy's own code, through eigh; round 72b's most common refusal)
+    rng = np.random.default_rng(6)
+    factor = np.tril(rng.normal(size=(3, 3))) + 2.0 * np.eye(3)
+    check_four_ways(gaussian_nll, rng.normal(size=3), factor)
+    check_four_ways(gaussian_pieces, rng.normal(size=3), np.array([1.2, 0.8, 1.5]))
+    cov = np.array([[2.0, 0.3, 0.1], [0.3, 1.5, 0.2], [0.1, 0.2, 1.0]])
+    (dcov,) = check_four_ways(gaussian_of_a_covariance, cov)
+    assert np.all(np.triu(dcov, 1) == 0.0)  # (scipy reads the lower triangle, as eigh)

@@ -32,7 +32,8 @@ def is_distribution(obj: Any) -> bool:
     """A scipy.stats distribution (``norm``, ``gamma``, ``poisson``...), whose call
     freezes it (checked by its classes' names: srcad does not import SciPy)."""
     return any(
-        cls.__name__ == "rv_generic" and cls.__module__.startswith("scipy.stats")
+        cls.__name__ in ("rv_generic", "multi_rv_generic")
+        and cls.__module__.startswith("scipy.stats")
         for cls in type(obj).__mro__
     )
 

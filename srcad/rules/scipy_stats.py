@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import scipy
 import scipy.special
 import scipy.stats
@@ -111,3 +112,94 @@ _distribution(
     {"p": "(x_over_y(k - loc, p) - x_over_y(n - (k - loc), 1 - p)) * g"},
     ("k", "n", "loc"),
 )
+
+
+# ---------------------------------------------------------------- the multivariate normal
+
+
+def _mvn_parts(x: Any, mean: Any, cov: Any) -> tuple[Any, Any, Any, Any, Any]:
+    """For ``multivariate_normal.logpdf(x, mean, cov)``: the points as rows ``(n, k)``,
+    their deviations solved by the covariance ``P d``, the covariance's inverse, the
+    gradient's weights' shape (of ``x``), and the covariance as a matrix. (scipy reads a
+    1-D ``x`` as one point, or as points where ``k`` is 1; a scalar or 1-D ``cov`` as a
+    diagonal.)"""
+    cov = np.asarray(cov, dtype=float)
+    mean_ = np.zeros(1) if mean is None else np.asarray(mean, dtype=float)
+    k = cov.shape[0] if cov.ndim else max(mean_.size, 1)
+    full = cov * np.eye(k) if cov.ndim == 0 else np.diag(cov) if cov.ndim == 1 else cov
+    points = np.asarray(x, dtype=float)
+    points = points.reshape(-1, k) if points.ndim != 1 or k > 1 else points[:, None]
+    inverse = np.linalg.inv(full)
+    solved = (points - mean_.reshape(-1)[-k:] if mean_.size else points) @ inverse
+    return points, solved, inverse, np.shape(x), full
+
+
+def _weights(g: Any, n: int) -> Any:
+    return np.broadcast_to(np.asarray(g, dtype=float).reshape(-1), (n,))
+
+
+def mvn_x_grad(g: Any, x: Any, mean: Any = None, cov: Any = 1) -> Any:
+    """``x``'s adjoint of ``multivariate_normal.logpdf``: ``-g P (x - mean)``."""
+    points, solved, _, shape, _ = _mvn_parts(x, mean, cov)
+    return np.reshape(-_weights(g, len(points))[:, None] * solved, shape)
+
+
+def mvn_mean_grad(g: Any, x: Any, mean: Any = None, cov: Any = 1) -> Any:
+    """``mean``'s adjoint: ``g P (x - mean)`` summed over the points."""
+    points, solved, _, _, _ = _mvn_parts(x, mean, cov)
+    total = np.sum(_weights(g, len(points))[:, None] * solved, axis=0)
+    return np.sum(total) if np.ndim(mean) == 0 else np.reshape(total, np.shape(mean))
+
+
+def mvn_cov_grad(g: Any, x: Any, mean: Any = None, cov: Any = 1) -> Any:
+    """``cov``'s adjoint: ``(P d d' P - P) g / 2`` summed over the points; onto the lower
+    triangle of a matrix (scipy reads that one, as ``eigh`` does), the diagonal of a
+    1-D one, the trace of a scalar."""
+    points, solved, inverse, _, _ = _mvn_parts(x, mean, cov)
+    weights = _weights(g, len(points))
+    whole = 0.5 * (solved.T @ (weights[:, None] * solved) - np.sum(weights) * inverse)
+    if np.ndim(cov) == 0:
+        return np.trace(whole)
+    if np.ndim(cov) == 1:
+        return np.diagonal(whole).copy()
+    return np.tril(whole + whole.T) - np.diag(np.diagonal(whole))
+
+
+def mvn_tangent(t: Any, x: Any, mean: Any, cov: Any, ans: Any, part: str) -> Any:
+    """The tangent of ``multivariate_normal.logpdf`` (of ``ans``'s shape) along ``t``, the
+    tangent of its ``part``: "x", "mean" or "cov" (as scipy reads it: its lower triangle,
+    a 1-D one's diagonal, a scalar's multiple of the identity)."""
+    points, solved, inverse, _, _ = _mvn_parts(x, mean, cov)
+    if part == "x":
+        moved = -np.sum(solved * np.asarray(t, dtype=float).reshape(points.shape), axis=-1)
+    elif part == "mean":
+        t_mean = np.asarray(t, dtype=float)
+        step = np.full(points.shape[1], float(t_mean)) if t_mean.ndim == 0 else t_mean
+        moved = solved @ step.reshape(-1)
+    else:
+        t_cov = np.asarray(t, dtype=float)
+        k = points.shape[1]
+        step = (t_cov * np.eye(k) if t_cov.ndim == 0 else np.diag(t_cov) if t_cov.ndim == 1
+                else np.tril(t_cov) + np.tril(t_cov, -1).T)
+        moved = 0.5 * (np.einsum("ni,ij,nj->n", solved, step, solved)
+                       - np.trace(inverse @ step))
+    return np.reshape(moved, np.shape(ans))
+
+
+_MVN = {**STATS, "mvn_x_grad": mvn_x_grad, "mvn_mean_grad": mvn_mean_grad,
+        "mvn_cov_grad": mvn_cov_grad, "mvn_tangent": mvn_tangent}
+for _method, _factor in (("logpdf", "g"), ("pdf", "ans * g")):
+    defrule(
+        f"scipy.stats.multivariate_normal.{_method}(x, mean=None, cov=1, "
+        "allow_singular=False)",
+        env=_MVN,
+        allow_singular=None,
+        x=f"mvn_x_grad({_factor}, x, mean, cov)",
+        mean=f"mvn_mean_grad({_factor}, x, mean, cov)",
+        cov=f"mvn_cov_grad({_factor}, x, mean, cov)",
+        tangents={
+            part: f"{'ans * ' if _method == 'pdf' else ''}"
+            f"mvn_tangent(t, x, mean, cov, ans, {part!r})"
+            for part in ("x", "mean", "cov")
+        },
+    )
