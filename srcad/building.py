@@ -39,6 +39,7 @@ from .pipeline import (
     all_current,
     differentiate,
     helper_checks,
+    real_arguments,
     room_for_deep_expressions,
     rules_for,
 )
@@ -590,13 +591,15 @@ def _callable(built: Gradient, f: Callable, doc: str, backend: str = "python") -
 
 def tangents_retried_where_nan(fn: Any, built: Gradient, user_function: Any) -> Any:
     """``fn``, forward mode's function, run again zero-safe where its result holds nan
-    (see :mod:`srcad.zero_safe`; a gradient's array version does this itself)."""
+    (see :mod:`srcad.zero_safe`; a gradient's array version does this itself), refusing
+    complex arguments (:func:`srcad.pipeline.real_arguments`)."""
 
     def careful() -> Any:
         safe = built.zero_safe()
         return fn if safe is None else safe.bind(user_function)
 
-    return retried_where_nan(fn, careful, built.value_at(user_function))
+    where = Location(built.forward.source_file, built.forward.source_line)
+    return real_arguments(retried_where_nan(fn, careful, built.value_at(user_function)), where)
 
 
 def chosen_backend(f: Callable, backend: str | None) -> str:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import inspect
 import sys
 import threading
 import types
@@ -289,6 +290,45 @@ def emitted(variant: ir.Function, forward: ir.Function, origin: str) -> Version:
         origins=where,
     )
     return Version(variant, compiled)
+
+
+def real_arguments(function: Callable[..., Any], where: Location) -> Callable[..., Any]:
+    """``function`` refusing complex arguments (numbers, arrays; in lists, tuples and
+    dicts too), which Python would otherwise compute with: srcad's rules are for real
+    numbers, and a complex literal in the code is refused too."""
+
+    @functools.wraps(function)
+    def real(*args: Any, **kwargs: Any) -> Any:
+        for value in (*args, *kwargs.values()):
+            if _complex(value):
+                raise UnsupportedSyntaxError(
+                    "an argument holds complex numbers: srcad's derivative rules are for "
+                    "real numbers, and a gradient through complex values would be wrong",
+                    "pass the real and imaginary parts as real arrays",
+                    where,
+                )
+        return function(*args, **kwargs)
+
+    signature = getattr(function, "__signature__", None) or inspect.signature(function)
+    real.__signature__ = signature  # type: ignore[attr-defined]
+    real.__wrapped__ = getattr(function, "__wrapped__", function)
+    # (the generated function: what grad(grad(f)) reads, as through `retried`)
+    return real
+
+
+def _complex(value: Any) -> bool:
+    kind = value.__class__
+    if kind is np.ndarray:
+        return value.dtype.kind == "c"
+    if kind is float or kind is int:
+        return False
+    if kind is complex or isinstance(value, np.complexfloating):
+        return True
+    if kind is list or kind is tuple:
+        return any(_complex(item) for item in value)
+    if kind is dict:
+        return any(_complex(item) for item in value.values())
+    return False
 
 
 def zero_safe_version(version: Version, forward: ir.Function) -> Version | None:
@@ -624,14 +664,16 @@ class Gradient:
             return version.compiled.bind(user_function, free_cells, overrides)
 
         def retried(function: Any, careful: Callable[[], Any]) -> Any:
-            """``function``, run again as ``careful()`` where its result holds nan; as it
-            is for ``plain``, for jvp code (read again: grad of grad, Hessians) and for an
-            unrolled Hessian's fallback."""
+            """``function``, run again as ``careful()`` where its result holds nan, and
+            refusing complex arguments (:func:`real_arguments`); as it is for ``plain``,
+            for jvp code (read again: grad of grad, Hessians) and for an unrolled Hessian's
+            fallback."""
             if plain or self.mode not in ("grad", "value_and_grad") or fallback is not None:
                 return function
-            return retried_where_nan(
+            where = Location(self.forward.source_file, self.forward.source_line)
+            return real_arguments(retried_where_nan(
                 function, careful, self.value_at(user_function), self.checked_by(user_function)
-            )
+            ), where)
 
         def for_arrays(version: Version) -> Any:
             """The array version, run again zero-safe where its result holds nan."""

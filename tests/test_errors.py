@@ -737,3 +737,20 @@ def test_a_derivative_raises_where_the_function_raises(f):
         srcad.jvp(f, (2.0,), (1.0,))
     assert srcad.grad(f)(3.0) == -1.0
     assert srcad.jvp(f, (3.0,), (2.0,)) == (1.0, -2.0)
+
+
+def squared_norm_of_a_signal(x):
+    return np.linalg.norm(x) ** 2 + np.sum(x * x).real
+
+
+def test_complex_arguments_are_refused_when_the_gradient_is_called():
+    # (round 72a: complex arrays were computed with: |x|^2 written three ways gave three
+    # gradients, and jvp of a real-valued function gave a complex number)
+    signal = np.array([1.0 + 2.0j, -0.5 + 0.3j])
+    for call in (lambda: srcad.grad(squared_norm_of_a_signal)(signal),
+                 lambda: srcad.jvp(squared_norm_of_a_signal, (signal,), (signal,)),
+                 lambda: srcad.grad(squared_norm_of_a_signal)([1.0, 2.0j])):
+        with pytest.raises(srcad.SrcadError, match="an argument holds complex numbers"):
+            call()
+    real = np.array([1.0, -0.5])
+    assert np.allclose(srcad.grad(squared_norm_of_a_signal)(real), 4.0 * real)
