@@ -1273,6 +1273,12 @@ def _numpy_floats(value: Any, found: list[bool]) -> Any:
             f.name: _numpy_floats(getattr(value, f.name), found)
             for f in dataclasses.fields(value) if f.init
         })
+    if is_record(value) and hasattr(value, "__dict__"):  # (a plain object: a copy whose
+        fields = vars(value)  # fields are numpy's floats)
+        converted = {name: _numpy_floats(field, found) for name, field in fields.items()}
+        if any(converted[name] is not fields[name] for name in fields):
+            value = copy.copy(value)
+            vars(value).update(converted)
     return value
 
 

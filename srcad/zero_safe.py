@@ -186,7 +186,11 @@ def differences_agree(
             along += float(np.sum(np.asarray(g_safe) * step))
             steps.append(step)
         direction.append(steps)
-    sizes = [float(np.max(np.abs(x), initial=0.0)) for v in values for x in trees.leaves(v)]
+    sizes = [  # (of the leaves it moves)
+        float(np.max(np.abs(x), initial=0.0))
+        for steps, v in zip(direction, values) for x, step in zip(trees.leaves(v), steps)
+        if step is not None
+    ]
     scale = max([1.0, *sizes])
     h = _STEP * scale
 

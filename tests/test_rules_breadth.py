@@ -1135,3 +1135,30 @@ def test_a_start_is_cast_to_the_accumulator_s_dtype():
     a = np.array([1.7, 1.9, 1.3])
     (da,) = check_four_ways(sum_truncated_from_a_start, a)  # (its value: f's, exactly)
     assert close(da, [0.0, 13.0 + 5.0, 0.0])  # (5 + 5 + 3 + 0, and 1 + 1 + 1 + 2)
+
+
+def clipped_at_thresholds(r, d):
+    return np.sum(np.clip(r, -d, d) ** 2)
+
+
+def roots_raised(x):
+    return np.sum(np.cbrt(x) ** 3) + np.sum(np.sqrt(x * x) ** 2) + math.sqrt(x[0] ** 2) ** 2
+
+
+def box_cox_of_a_constant(lam):
+    return np.sum(special.boxcox(np.array([0.5, 2.0, 3.0]), lam))
+
+
+def test_round_73_rules_at_their_special_points():
+    # np.clip with bounds broadcasting x to their shape (ValueError in clip_grad; also in
+    # huber's second derivative); a root raised to its power at 0 (0 * inf: gradient 0,
+    # not 1); Box-Cox's second derivative in lmbda at and near 0 (0 at 0, garbage near)
+    d = np.array([0.5, 1.0, 2.0])
+    grads = check_four_ways(clipped_at_thresholds, 0.8, d)
+    assert grads[0] == pytest.approx(3.2) and close(grads[1], [1.0, 0.0, 0.0])
+    x = np.array([0.0, 1.0, -2.0])
+    assert close(srcad.grad(roots_raised)(x), 1.0 + 2.0 * x)  # (x, x * x, and x0 * x0)
+    logs = np.log(np.array([0.5, 2.0, 3.0]))
+    for lam in (0.0, 1e-9, 1e-5):
+        assert srcad.hessian(box_cox_of_a_constant)(lam) == pytest.approx(
+            np.sum(logs ** 3 / 3 + lam * logs ** 4 / 4), rel=1e-6)

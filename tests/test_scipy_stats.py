@@ -167,3 +167,15 @@ def test_the_multivariate_normal():
     cov = np.array([[2.0, 0.3, 0.1], [0.3, 1.5, 0.2], [0.1, 0.2, 1.0]])
     (dcov,) = check_four_ways(gaussian_of_a_covariance, cov)
     assert np.all(np.triu(dcov, 1) == 0.0)  # (scipy reads the lower triangle, as eigh)
+
+
+def frozen_in_a_list(mu):
+    parts = [norm(mu, 1.0), norm(0.0, 2.0)]
+    return parts[0].logpdf(0.3) + parts[1].logpdf(0.3)  # <frozen-listed>
+
+
+def test_a_frozen_distribution_in_a_list_is_refused_at_the_line():
+    # (round 73: TypeError "not an IR expression" from srcad's emit)
+    with pytest.raises(srcad.SrcadError, match="not as a value passed on") as info:
+        srcad.grad(frozen_in_a_list)(0.5)
+    assert info.value.lineno == marker_line(__file__, "frozen-listed")

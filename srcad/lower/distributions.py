@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .values import LoweringPart, Operand, Scope
+from .values import LoweringPart, Operand, Scope, TupleValue
 
 
 @dataclass(frozen=True, eq=False)
@@ -71,6 +71,10 @@ class Distributions(LoweringPart):
         base = func.value
         if isinstance(base, ast.Name) and isinstance(scope.env.get(base.id), Frozen):
             frozen = scope.env[base.id]
+        elif _item_of_frozen(scope, base):  # (parts[0].logpdf(x), parts a display of them)
+            frozen = self.lower_expr(scope, base, None)
+            if not isinstance(frozen, Frozen):
+                self.refuse_frozen(scope, base, Frozen(base, (), ()))
         elif isinstance(base, ast.Call):
             frozen = self.frozen_distribution(scope, base)
             if frozen is None:
@@ -93,6 +97,15 @@ class Distributions(LoweringPart):
                 "call the distribution's method with its arguments instead "
                 "(`norm.logpdf(x, mu, sigma)`)",
             )
+
+
+def _item_of_frozen(scope: Scope, base: ast.expr) -> bool:
+    """``parts[k]`` of a name holding a display with a frozen distribution in it."""
+    held = (
+        scope.env.get(base.value.id)
+        if isinstance(base, ast.Subscript) and isinstance(base.value, ast.Name) else None
+    )
+    return isinstance(held, TupleValue) and any(isinstance(i, Frozen) for i in held.items)
 
 
 def _operand(value: Any, like: ast.expr) -> ast.expr:

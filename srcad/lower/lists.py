@@ -35,7 +35,10 @@ class Lists(LoweringPart):
         return value
 
     def as_values(self, scope: Scope, node: ast.AST, values: Any) -> tuple[Any, ...]:
-        """``values``, each display made one value (:meth:`materialize`)."""
+        """``values``, each display made one value (:meth:`materialize`); a frozen
+        distribution among them refused (held as a value: see srcad.lower.distributions)."""
+        for value in values:
+            self.refuse_frozen(scope, node, value)
         return tuple(
             self.materialize(scope, v, node) if isinstance(v, TupleValue) else v for v in values
         )

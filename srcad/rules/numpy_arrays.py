@@ -60,6 +60,17 @@ for _module, _times in (("np", "np.multiply"), ("math", "")):  # (np: lists too)
             y=f"2.0 * {_times}(y, g)" if _times else "2.0 * y * g",
             tangents={"x": f"2.0 * {_times}(x, t)" if _times else "2.0 * x * t",
                       "y": f"2.0 * {_times}(y, t)" if _times else "2.0 * y * t"})
+#: A root raised to its power is the value itself, smooth at 0 too (the root's own
+#: derivative there is infinite: 0 * inf); numpy's square root of a negative is nan.
+defrule("np.sqrt(x) ** 2", env=NP, elementwise=True, name="squared square root (np)",
+        x="np.where(x < 0, np.nan, g)", tangents={"x": "np.where(x < 0, np.nan, t)"})
+defrule("math.sqrt(x) ** 2", env={"math": math}, elementwise=True,
+        name="squared square root (math)", x="g", tangents={"x": "t"})
+defrule("np.cbrt(x) ** 3", env=NP, elementwise=True, name="cubed cube root (np)", x="g",
+        tangents={"x": "t"})
+if hasattr(math, "cbrt"):  # (Python 3.11)
+    defrule("math.cbrt(x) ** 3", env={"math": math}, elementwise=True,
+            name="cubed cube root (math)", x="g", tangents={"x": "t"})
 #: the shares of logaddexp's operands, read again for second derivatives
 #: (``total``: the sum, as ``ans`` in a template is the rule's own result: the share)
 defrule("log_share(x, total)", env=SHARES, x="ans * g", total="-ans * g", broadcasting=True,

@@ -407,9 +407,9 @@ def clip_grad(g: Any, x: Any, low: Any, high: Any) -> Any:
     inside = np.ones_like(x, bool) if is_duck_array(x) else np.ones(np.shape(x), dtype=bool)
     x = _as_numpy_reads(x)
     if low is not None:
-        inside &= x >= low
+        inside = inside & (x >= low)  # (not &=: bounds may broadcast x to their shape)
     if high is not None:
-        inside &= x <= high
+        inside = inside & (x <= high)
     return chosen(inside, g)
 
 

@@ -120,17 +120,22 @@ defrule(
     x="scipy.special.polygamma(n + 1, x) * g",
 )
 
-#: Box-Cox: ``(x ** lmbda - 1) / lmbda``, ``log(x)`` at ``lmbda`` 0 (where its
-#: ``lmbda``-derivative is the limit ``log(x) ** 2 / 2``); ``boxcox1p`` of ``1 + x``.
+#: Box-Cox: ``(x ** lmbda - 1) / lmbda``, ``log(x)`` at ``lmbda`` 0; ``boxcox1p`` of
+#: ``1 + x``. Its ``lmbda``-derivative ``(x ** lmbda log(x) - ans) / lmbda`` cancels near
+#: ``lmbda`` 0: there (``|lmbda log(x)| < 0.01``) its series, ``L^2/2 + lmbda L^3/3 +
+#: lmbda^2 L^4/8 + lmbda^3 L^5/30`` (``L = log(x)``), which differentiates again too.
+_SERIES = "(L * L / 2 + lmbda * L ** 3 / 3 + lmbda ** 2 * L ** 4 / 8 + lmbda ** 3 * L ** 5 / 30)"
 for _name, _base in (("boxcox", "x"), ("boxcox1p", "(1 + x)")):
+    _log = f"np.log({_base})"
+    _near = f"np.abs(lmbda * {_log}) < 0.01"
+    _closed = f"({_base} ** lmbda * {_log} - ans) / np.where({_near}, 1.0, lmbda)"
     defrule(
         f"scipy.special.{_name}(x, lmbda)",
         env=SP,
         elementwise=True,
         broadcasting=True,
         x=f"{_base} ** (lmbda - 1) * g",
-        lmbda=f"np.where(lmbda == 0, 0.5 * np.log({_base}) ** 2, ({_base} ** lmbda "
-        f"* np.log({_base}) - ans) / np.where(lmbda == 0, 1.0, lmbda)) * g",
+        lmbda=f"np.where({_near}, {_SERIES.replace('L', _log)}, {_closed}) * g",
     )
 
 #: Huber's loss of a residual ``r``: ``r ** 2 / 2`` within ``delta``, linear beyond (its
