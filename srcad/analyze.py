@@ -281,12 +281,13 @@ def _scalar_operands(stmt: ir.Assign, scalars: set[str], fn: ir.Function) -> boo
 
 
 def _module_number(operand: ir.Expr, fn: ir.Function) -> bool:
-    """A number a module holds (``math.pi``, ``np.e``)."""
+    """A number a module or a class holds (``math.pi``, ``Util.scale``: a gradient that
+    reads one of the user's is made again where it is given another value)."""
     if not (isinstance(operand, ir.Attr) and isinstance(operand.value, ir.Name)):
         return False
     name = operand.value.id
     module = fn.bindings.get(name, fn.free_objects.get(name))
-    return isinstance(module, types.ModuleType) and type(
+    return isinstance(module, types.ModuleType | type) and type(
         getattr(module, operand.attr, None)
     ) in (float, int)
 

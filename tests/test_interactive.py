@@ -443,3 +443,26 @@ def test_a_class_attribute_given_another_value_is_read_again(monkeypatch):
     assert srcad.value_and_grad(_scaled_loss)(w, x)[0] == pytest.approx(_scaled_loss(w, x))
     assert srcad.jvp(_scaled_loss, (w, x), (np.ones(2), np.zeros(2)))[0] == pytest.approx(
         _scaled_loss(w, x))
+
+
+class _Settings:
+    scale = 2.0  # (read through the class: a number the float version reads as one)
+
+
+def _scaled_square(x):
+    return x * x + _Settings.scale * x
+
+
+def test_a_number_a_class_holds_keeps_the_float_version_and_is_followed(monkeypatch):
+    # (round 71b: no float version, 33x the function; it is one now, and a gradient
+    # that read the number is made again where the class gives it another value)
+    from srcad.building import build
+
+    assert len(build(_scaled_square, (0,), "grad", True).versions) == 2
+    g = srcad.grad(_scaled_square)
+    assert g(0.5) == 3.0
+    monkeypatch.setattr(_Settings, "scale", 3.0)
+    assert g(0.5) == 4.0
+    monkeypatch.setattr(_Settings, "scale", np.array([1.0, 2.0]))
+    with pytest.raises(srcad.SrcadError, match="grad needs a scalar result"):
+        g(0.5)

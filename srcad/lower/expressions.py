@@ -8,6 +8,7 @@ import functools
 import inspect
 import math
 import operator
+import sys
 import types
 from collections.abc import Callable
 from typing import Any
@@ -177,12 +178,16 @@ class Expressions(LoweringPart):
         namespace = self.namespace_use(scope, node)
         if namespace is not None:
             return namespace
-        static = self.denote(scope, node).static
+        denoted = self.denote(scope, node)
+        static = denoted.static
         if static is not NOT_STATIC:
-            if type(static) in (float, int) and self.denote(scope, node.value).static in (
-                _CONSTANT_MODULES
-            ):
+            base = self.denote(scope, node.value).static
+            if type(static) in (float, int) and base in _CONSTANT_MODULES:
                 return ir.Const(static)  # math.pi: a constant (folded, never saved)
+            if type(static) in (float, int) and _users_namespace(base):
+                # (`Util.scale`, `settings.rate`: a number the float version reads as one;
+                # given another value, the gradient is made again)
+                self.dependencies.append((denoted.lookup, static, None))
             return self.reference(scope, self.raw(node))
         made = self.made_attribute(scope, node, target)  # a field of an object made here
         if made is not None:
@@ -655,6 +660,15 @@ class Expressions(LoweringPart):
 #: the statistics functions that compute with floats
 _FLOAT_STATISTICS = frozenset(("fmean", "geometric_mean"))
 _EXACT_ARITHMETIC = frozenset(("statistics", "fractions", "decimal"))
+
+
+def _users_namespace(obj: Any) -> bool:
+    """A class, or a module that is not an installed library's (a user's settings)."""
+    if isinstance(obj, type):
+        return not installed(getattr(sys.modules.get(obj.__module__), "__file__", None) or "")
+    if isinstance(obj, types.ModuleType):
+        return not installed(getattr(obj, "__file__", None) or "")
+    return False
 
 
 def _user_callable_object(obj: Any) -> bool:
