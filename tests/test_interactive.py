@@ -449,7 +449,7 @@ class _Settings:
     scale = 2.0  # (read through the class: a number the float version reads as one)
 
 
-def _scaled_square(x):
+def _settings_scaled_square(x):
     return x * x + _Settings.scale * x
 
 
@@ -458,8 +458,8 @@ def test_a_number_a_class_holds_keeps_the_float_version_and_is_followed(monkeypa
     # that read the number is made again where the class gives it another value)
     from srcad.building import build
 
-    assert len(build(_scaled_square, (0,), "grad", True).versions) == 2
-    g = srcad.grad(_scaled_square)
+    assert len(build(_settings_scaled_square, (0,), "grad", True).versions) == 2
+    g = srcad.grad(_settings_scaled_square)
     assert g(0.5) == 3.0
     monkeypatch.setattr(_Settings, "scale", 3.0)
     assert g(0.5) == 4.0
