@@ -50,7 +50,7 @@ from .runtime import check_aux_pair, kept_aux
 from .specialize import for_defaults, specialize
 from .subset import check_supported
 from .wrappers import wrapper_caller
-from .zero_safe import retried_where_nan
+from .zero_safe import retried_where_nan, tangents_agree
 
 Wrt = int | str | Sequence[int | str] | None
 
@@ -599,7 +599,11 @@ def tangents_retried_where_nan(fn: Any, built: Gradient, user_function: Any) -> 
         return fn if safe is None else safe.bind(user_function)
 
     where = Location(built.forward.source_file, built.forward.source_line)
-    return real_arguments(retried_where_nan(fn, careful, built.value_at(user_function)), where)
+    agrees = (  # (the zero-safe tangent checked by differences, as a gradient's is)
+        functools.partial(tangents_agree, user_function) if user_function is not None else None
+    )
+    retried = retried_where_nan(fn, careful, built.value_at(user_function), agrees)
+    return real_arguments(retried, where)
 
 
 def chosen_backend(f: Callable, backend: str | None) -> str:

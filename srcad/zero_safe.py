@@ -224,6 +224,77 @@ def differences_agree(
     return bool(abs(differences - along) <= tolerance)
 
 
+def tangents_agree(
+    f: Callable[..., Any], args: tuple, kwargs: dict[str, Any], value: Any, plain: Any,
+    safe: Any,
+) -> bool:
+    """:func:`differences_agree` for a tangent function (``args``: the primals and the
+    tangents, as tuples; ``safe``: its zero-safe ``(value, tangent)``): the tangent
+    against central differences of ``f`` along the tangents themselves (one side at a
+    boundary of ``f``'s domain; with neither, the plain nan stands)."""
+    if len(args) != 2 or kwargs:
+        return True
+    primals, tangents = args
+    if len(primals) != len(tangents):
+        return True
+    moves: list[list[Any]] = []
+    for p, t in zip(primals, tangents, strict=True):
+        p_leaves = trees.leaves(p)
+        t_leaves = trees.leaves(t) if t is not None else [None] * len(p_leaves)
+        if len(p_leaves) != len(t_leaves):
+            return True
+        moves.append([
+            step if isinstance(x, float | np.floating | np.ndarray)
+            and np.asarray(x).dtype.kind == "f" and step is not None and np.any(step)
+            else None
+            for x, step in zip(p_leaves, t_leaves, strict=True)
+        ])
+    sizes = [
+        float(np.max(np.abs(x), initial=0.0))
+        for p, steps in zip(primals, moves) for x, step in zip(trees.leaves(p), steps)
+        if step is not None
+    ]
+    if not sizes:
+        return True
+    h = _STEP * max([1.0, *sizes])
+
+    def moved(sign: float) -> Any:
+        shifted = [
+            trees.rebuild(p, [
+                x if step is None else x + sign * h * np.asarray(step, dtype=float)
+                for x, step in zip(trees.leaves(p), steps)
+            ])
+            for p, steps in zip(trees.fresh(primals), moves)
+        ]
+        return np.asarray(f(*shifted), dtype=float)
+
+    here = np.asarray(value, dtype=float)
+    plus, minus = _array_or_none(moved, 1.0), _array_or_none(moved, -1.0)
+    if plus is not None and minus is not None:
+        differences = (plus - minus) / (2 * h)
+    elif plus is not None:
+        differences = (plus - here) / h
+    elif minus is not None:
+        differences = (here - minus) / h
+    else:
+        return False
+    along = np.asarray(safe[1], dtype=float)
+    if np.shape(along) != np.shape(differences):
+        return True
+    scale = 1e-7 * (1 + float(np.max(np.abs(here), initial=0.0))) * (1 + max(sizes))
+    tolerance = 1e-4 * (np.abs(differences) + np.abs(along)) + scale
+    return bool(np.all(np.abs(differences - along) <= tolerance))
+
+
+def _array_or_none(moved: Callable[[float], Any], sign: float) -> Any:
+    """``moved(sign)``, or None where ``f`` raises there or gives no finite numbers."""
+    try:
+        result = moved(sign)
+    except Exception:  # noqa: BLE001 (whatever the function raises: no value there)
+        return None
+    return result if np.all(np.isfinite(result)) else None
+
+
 def _or_none(moved: Callable[[float], float], sign: float) -> float | None:
     """``moved(sign)``, or None where ``f`` raises there (outside its domain: a check
     of its own, ``assert v >= 0``) or gives no finite number."""

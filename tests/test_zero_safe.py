@@ -276,3 +276,20 @@ def test_the_zero_safe_check_with_a_string_leaf_and_an_object_of_floats():
             pytest.approx(2.0))
         moved = srcad.grad(_forward_speed)(_Vehicle(0.0, 0.0))
         assert np.isnan(moved.vx) and np.isnan(moved.vy)
+
+
+def _polar_round_trip(v):
+    r = np.hypot(v[0], v[1])
+    th = np.arctan2(v[1], v[0])
+    return r * np.cos(th) + 3.0 * r * np.sin(th)  # (v0 + 3 v1: 0 * inf at the origin)
+
+
+def test_a_zero_safe_tangent_is_checked_as_a_zero_safe_gradient_is():
+    # (round 73: jvp took 0 / 0 = 0 unchecked: a finite tangent of 0 at the origin, where
+    # the truth is t0 + 3 t1 and grad gives nan; a self-distance's zero stays)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _, moved = srcad.jvp(_polar_round_trip, (np.zeros(2),), (np.array([0.5, -1.0]),))
+        assert np.isnan(moved)
+        _, near = srcad.jvp(_polar_round_trip, (np.array([1e-9, 0.0]),), (np.array([0.5, -1.0]),))
+        assert near == pytest.approx(-2.5)
