@@ -1698,33 +1698,3 @@ def test_a_global_object_is_called_through_its_classs_call(monkeypatch):
     assert g(0.4) == pytest.approx(2 * _CUBIC(0.4) * (-2.0 + 2 * 0.5 * 0.4 + 3 * 0.25 * 0.16))
     monkeypatch.setattr(sys.modules[__name__], "_CUBIC", _Horner([2.0, 1.0]))
     assert g(0.4) == pytest.approx(2 * (2.0 + 0.4))  # (a new object: read again)
-
-
-class _Layered:
-    def __init__(self, w):
-        self.w = w
-
-    def linear(self, x):
-        return self.w * x
-
-    def __call__(self, x):
-        return np.tanh(self.linear(x))
-
-    def predict(self, x):
-        return self.linear(x) ** 2
-
-
-_LAYERED = _Layered(0.7)
-
-
-def _through_call(x):
-    return _LAYERED(x) ** 2 + _LAYERED.predict(x)
-
-
-def test_a_global_objects_method_calling_another_method(monkeypatch):
-    # (round 73: "`_LAYERED.linear` has no derivative rule and no Python source", false)
-    check_four_ways(_through_call, 0.3)
-    g = srcad.grad(_through_call)
-    monkeypatch.setattr(_LAYERED, "w", 2.0)
-    t = np.tanh(2.0 * 0.3)
-    assert g(0.3) == pytest.approx(2 * t * (1 - t * t) * 2.0 + 2 * 2.0 * 0.3 * 2.0)

@@ -17,7 +17,6 @@ import numpy as np
 
 from .. import ir
 from ..desugar import KEY_CALL
-from ..errors import SrcadError
 from ..frontend import MISSING, in_library, installed, python_function
 from ..rules.scalar import APPEND, EXTEND, LOOP_ITEMS
 from ..rules.table import COPY, dict_rule
@@ -399,30 +398,17 @@ class Expressions(LoweringPart):
             and (  # (a method of its class: read where objects' methods are, see objects)
                 isinstance(callee.__self__, type)
                 or node.func.attr in getattr(callee.__self__, "__dict__", ())
-                or not installed(callee.__func__.__code__.co_filename)  # (a method of a
-            )  # global object's class, one method calling another: `self.lin(x)`)
+            )
             and not self.table.has_callable(callee)
         ):
             owner = self.denote(scope, node.func).lookup
             call = ast.copy_location(
                 ast.Call(node.func, [node.func.value, *node.args], node.keywords), node
             )
-            held = isinstance(callee.__self__, type) or node.func.attr in getattr(
-                callee.__self__, "__dict__", ()
+            return self.inline(
+                scope, call, callee.__func__, target,
+                lookup=functools.partial(_method_function, owner), as_written=node,
             )
-            body_at, last_return = len(self.body), self._last_return
-            try:
-                return self.inline(
-                    scope, call, callee.__func__, target,
-                    lookup=functools.partial(_method_function, owner), as_written=node,
-                )
-            except SrcadError:
-                if held:
-                    raise
-                # (code srcad cannot read, `self.calls += 1`: run as Python where no
-                # gradient flows through it, as objects.object_access runs it)
-                del self.body[body_at:]
-                self._last_return = last_return
         if isinstance(callee, types.FunctionType) and not self.table.has_callable(callee):
             if any(  # (attach(opt, ws): the object may keep the list)
                 self.may_be_made(scope, a) for a in (*node.args, *(k.value for k in node.keywords))
