@@ -1447,7 +1447,10 @@ def argument_lambdas(call: ast.Call) -> list[ast.Lambda]:
     ) or extreme_or_default(call) or keyed_sort(call) or keyed_sort_in_place(call):
         return []
     values = [*call.args, *(k.value for k in call.keywords)]
-    return [v for v in values if isinstance(v, ast.Lambda)]
+    return [  # (without defaults: those are evaluated where the lambda is made)
+        v for v in values
+        if isinstance(v, ast.Lambda) and not v.args.defaults and not any(v.args.kw_defaults)
+    ]
 
 
 def _hoisted_lambdas(stmts: list[ast.stmt], used: set[str]) -> list[ast.stmt]:

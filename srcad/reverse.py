@@ -939,7 +939,7 @@ def _may_have_shape(operand: ir.Expr) -> bool:
     a value, or a list display (``np.where([True, False], x, 0.0)``), not a number."""
     if isinstance(operand, ir.Const):
         return not isinstance(operand.value, int | float | complex | bool | str | type(None))
-    return isinstance(operand, ir.Name | ir.Tuple)
+    return True  # (a name, a display, an array a class or module holds: `U.r`)
 
 
 def _gradient_sources(stmt: ir.Stmt) -> set[str]:

@@ -73,8 +73,8 @@ NAMESPACE_READERS = ("eval", "exec", "locals", "vars", "globals")
 REFUSED_EXPRESSIONS: dict[type, tuple[str, str]] = {
     ast.Lambda: (
         "a lambda is supported assigned to a name (`square = lambda t: t * t`) or given "
-        "to a call (`newton(lambda x: x * x - a, 1.0)`), outside comprehensions and "
-        "other lambdas",
+        "to a call without defaults (`newton(lambda x: x * x - a, 1.0)`), outside "
+        "comprehensions and other lambdas",
         "assign it to a name first, or define the function with `def`",
     ),
     ast.Yield: ("generators cannot be differentiated", "return a value instead of yielding"),

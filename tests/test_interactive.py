@@ -9,6 +9,7 @@ import types
 
 import numpy as np
 import pytest
+from conftest import check_four_ways
 
 import srcad
 
@@ -466,3 +467,19 @@ def test_a_number_a_class_holds_keeps_the_float_version_and_is_followed(monkeypa
     monkeypatch.setattr(_Settings, "scale", np.array([1.0, 2.0]))
     with pytest.raises(srcad.SrcadError, match="grad needs a scalar result"):
         g(0.5)
+
+
+class _Rates:
+    r = np.array([0.5, 2.0])  # (an array a class holds, read through the class)
+
+
+def _against_class_rates(x):
+    return np.sum(x * _Rates.r) + np.sum(np.sin(x + _Rates.r))
+
+
+def test_an_array_a_class_holds_is_summed_back_to_a_scalars_shape():
+    # (round 74, from before this stop: `x * U.r` of a scalar x took U.r for a number, no
+    # unbroadcast: the gradient of a float was an array)
+    (dx,) = check_four_ways(_against_class_rates, 0.7)
+    assert np.ndim(dx) == 0
+    assert dx == pytest.approx(2.5 + np.sum(np.cos(0.7 + _Rates.r)))

@@ -250,3 +250,19 @@ def test_a_lambda_given_to_a_helper():
     with pytest.raises(srcad.SrcadError, match="outside comprehensions") as info:
         srcad.grad(lambda_in_a_comprehension)(0.7)
     assert info.value.lineno == marker_line(__file__, "lambda-in-comp")
+
+
+def _apply(f, x):
+    return f(x)
+
+
+def lambda_with_a_default(a):
+    u = [a]
+    return _apply(lambda t, c=u[0]: t * c, 2.0) + a  # <lambda-default>
+
+
+def test_a_lambda_with_defaults_given_to_a_call_stays_refused():
+    # (round 74: named before its statement, its defaults were evaluated too early)
+    with pytest.raises(srcad.SrcadError, match="without defaults") as info:
+        srcad.grad(lambda_with_a_default)(0.7)
+    assert info.value.lineno == marker_line(__file__, "lambda-default")
