@@ -9,13 +9,14 @@ import inspect
 import math
 import operator
 import sys
+import textwrap
 import types
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from .. import ir
+from .. import ir, records
 from ..desugar import KEY_CALL
 from ..frontend import MISSING, in_library, installed, python_function
 from ..rules.scalar import APPEND, EXTEND, LOOP_ITEMS
@@ -236,6 +237,7 @@ class Expressions(LoweringPart):
         read = self.object_access(scope, written, target)  # self.forward(x): a method
         if read is not None:
             return read
+        self.refuse_changing_method(scope, written)
         return self.operation(scope, written, target)
 
     def list_query(self, scope: Scope, node: ast.Call) -> ast.Call:
@@ -314,6 +316,30 @@ class Expressions(LoweringPart):
                 "write the change as an assignment or an in-place operator on the array "
                 "(`u[i] = v`, `u += x`, `a = np.where(m, v, a)`, `a.sort()`)",
             )
+
+    def refuse_changing_method(self, scope: Scope, node: ast.Call) -> None:
+        """Refuse ``obj.method(...)`` of a global object of a user's class, which runs as
+        Python here (srcad cannot read it), where the method writes into the object: what
+        the function reads of the object afterwards would have no gradient."""
+        func = node.func
+        if not isinstance(func, ast.Attribute):
+            return
+        given = (*node.args, *(k.value for k in node.keywords))
+        if all(isinstance(a, ast.Constant) for a in given):
+            return  # (nothing of the function's goes in: `TALLY.bump()`, a counter)
+        method = self.denote(scope, func).static
+        owner = getattr(method, "__self__", None)
+        if owner is None or not records.is_record(owner) or not _writes_self(method):
+            return
+        raise self.error(
+            scope,
+            node,
+            f"`{ast.unparse(func)}` writes into `{ast.unparse(func.value)}`, an object from "
+            "outside the function, in code srcad cannot read here: what the function reads "
+            "of it afterwards would have no gradient",
+            "return the value from the method and use it, or make the object inside the "
+            "function",
+        )
 
     def call_of_code(self, scope: Scope, node: ast.Call, target: Callable[[], str] | None) -> Any:
         """A call of code srcad lowers itself (a helper inlined from its source, a nested
@@ -646,6 +672,37 @@ class Expressions(LoweringPart):
 #: the statistics functions that compute with floats
 _FLOAT_STATISTICS = frozenset(("fmean", "geometric_mean"))
 _EXACT_ARITHMETIC = frozenset(("statistics", "fractions", "decimal"))
+
+
+def _writes_self(method: Any) -> bool:
+    """Whether a method's own code assigns to ``self``'s attributes or items, or calls a
+    method of one of them (``self.buf[0] = x``, ``self.log.append(x)``)."""
+    function = getattr(method, "__func__", None)
+    if not isinstance(function, types.FunctionType) or installed(function.__code__.co_filename):
+        return False  # (a library's object: `random.gauss`, its own state)
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
+    except (OSError, TypeError, SyntaxError):
+        return False
+    for node in ast.walk(tree):
+        targets = (
+            node.targets if isinstance(node, ast.Assign)
+            else [node.target] if isinstance(node, ast.AugAssign | ast.AnnAssign) else []
+        )
+        for target in targets:
+            while isinstance(target, ast.Subscript | ast.Attribute):
+                if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and (
+                    target.value.id == "self"
+                ):
+                    return True
+                target = target.value
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            owner = node.func.value
+            if isinstance(owner, ast.Attribute) and isinstance(owner.value, ast.Name) and (
+                owner.value.id == "self"
+            ):
+                return True
+    return False
 
 
 def _users_namespace(obj: Any) -> bool:
