@@ -20,7 +20,6 @@ from __future__ import annotations
 import cmath
 import functools
 import inspect
-import math
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -208,14 +207,8 @@ def differences_agree(
         return _scalar(f(*new_args, **new_kwargs))
 
     here = _scalar(value)
-    plus, minus = _or_none(moved, 1.0), _or_none(moved, -1.0)
-    if plus is not None and minus is not None:
-        differences = (plus - minus) / (2 * h)
-    elif plus is not None:  # (a boundary of f's domain: the side where it is defined)
-        differences = (plus - here) / h
-    elif minus is not None:
-        differences = (here - minus) / h
-    else:
+    differences = _differences(moved, here, h)
+    if differences is None:
         return False  # (no difference to check by: nan, the plain answer)
     size = float(np.sqrt(sum(
         np.sum(np.square(t)) for steps in direction for t in steps if t is not None
@@ -269,14 +262,8 @@ def tangents_agree(
         return np.asarray(f(*shifted), dtype=float)
 
     here = np.asarray(value, dtype=float)
-    plus, minus = _array_or_none(moved, 1.0), _array_or_none(moved, -1.0)
-    if plus is not None and minus is not None:
-        differences = (plus - minus) / (2 * h)
-    elif plus is not None:
-        differences = (plus - here) / h
-    elif minus is not None:
-        differences = (here - minus) / h
-    else:
+    differences = _differences(moved, here, h)
+    if differences is None:
         return False
     along = np.asarray(safe[1], dtype=float)
     if np.shape(along) != np.shape(differences):
@@ -286,23 +273,29 @@ def tangents_agree(
     return bool(np.all(np.abs(differences - along) <= tolerance))
 
 
-def _array_or_none(moved: Callable[[float], Any], sign: float) -> Any:
-    """``moved(sign)``, or None where ``f`` raises there or gives no finite numbers."""
+def _differences(moved: Callable[[float], Any], here: Any, h: float) -> Any:
+    """The derivative along a direction by differences of ``moved`` (the function's value
+    a step ``h`` of the direction either way, ``here`` the value at the point): central,
+    or one-sided at a boundary of the function's domain (the side where it is defined);
+    None where neither side has a value."""
+    plus, minus = _or_none(moved, 1.0), _or_none(moved, -1.0)
+    if plus is not None and minus is not None:
+        return (plus - minus) / (2 * h)
+    if plus is not None:
+        return (plus - here) / h
+    if minus is not None:
+        return (here - minus) / h
+    return None
+
+
+def _or_none(moved: Callable[[float], Any], sign: float) -> Any:
+    """``moved(sign)``, or None where ``f`` raises there (outside its domain: a check
+    of its own, ``assert v >= 0``) or gives no finite numbers."""
     try:
         result = moved(sign)
     except Exception:  # noqa: BLE001 (whatever the function raises: no value there)
         return None
     return result if np.all(np.isfinite(result)) else None
-
-
-def _or_none(moved: Callable[[float], float], sign: float) -> float | None:
-    """``moved(sign)``, or None where ``f`` raises there (outside its domain: a check
-    of its own, ``assert v >= 0``) or gives no finite number."""
-    try:
-        result = moved(sign)
-    except Exception:  # noqa: BLE001 (whatever the function raises: no value there)
-        return None
-    return result if math.isfinite(result) else None
 
 
 def _scalar(value: Any) -> float:
