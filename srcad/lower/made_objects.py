@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import ir, records
+from ..errors import SrcadError
 from ..rules.table import SETITEM
 from .resolve import FREE, variable
 from .values import LoweringPart, Operand, Scope, Static, TupleValue
@@ -354,13 +355,7 @@ class MadeObjects(LoweringPart):
             )
         if attr in made.fields:
             if member is not _MISSING and not _dataclass_field(cls, attr):
-                raise self.error(
-                    scope,
-                    node,
-                    f"`{attr}` is both a field of this {cls.__name__} object and an attribute "
-                    f"of its class: which one Python reads depends on the path that set it",
-                    "give the field and the class attribute different names",
-                )
+                raise self.shadowing_error(scope, node, cls, attr)
             item = ast.copy_location(
                 ast.Subscript(Operand(value), field_key(attr), ast.Load()), node
             )
@@ -484,13 +479,20 @@ class MadeObjects(LoweringPart):
         if member is not _MISSING and not _dataclass_field(cls, attr) and not (
             attr.startswith("__") and attr.endswith("__")
         ):
-            raise self.error(
-                scope,
-                target,
-                f"`{attr}` is both a field of this {cls.__name__} object and an attribute "
-                f"of its class: which one Python reads depends on the path that set it",
-                "give the field and the class attribute different names",
-            )
+            raise self.shadowing_error(scope, target, cls, attr)
+
+    def shadowing_error(
+        self, scope: Scope, node: ast.Attribute, cls: type, attr: str
+    ) -> SrcadError:
+        """The refusal of a field named as an attribute of its class (where it is read
+        after it is set, or where it is set)."""
+        return self.error(
+            scope,
+            node,
+            f"`{attr}` is both a field of this {cls.__name__} object and an attribute "
+            f"of its class: which one Python reads depends on the path that set it",
+            "give the field and the class attribute different names",
+        )
 
     def update_field(self, scope: Scope, stmt: ast.AugAssign) -> None:
         """``obj.attr op= w`` of an object the function made, as Python runs it (an array
