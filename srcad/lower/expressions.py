@@ -9,16 +9,16 @@ import inspect
 import math
 import operator
 import sys
-import textwrap
 import types
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from .. import ir, records
+from .. import astwalk, ir, records
 from ..desugar import KEY_CALL
-from ..frontend import MISSING, in_library, installed, python_function
+from ..errors import SrcadError
+from ..frontend import MISSING, in_library, installed, python_function, read_function
 from ..rules.scalar import APPEND, EXTEND, LOOP_ITEMS
 from ..rules.table import COPY, dict_rule
 from ..runtime import appended, extended, loop_items
@@ -681,10 +681,13 @@ def _writes_self(method: Any) -> bool:
     if not isinstance(function, types.FunctionType) or installed(function.__code__.co_filename):
         return False  # (a library's object: `random.gauss`, its own state)
     try:
-        tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
-    except (OSError, TypeError, SyntaxError):
+        tree = read_function(function).node
+    except SrcadError:  # (no source to read)
         return False
-    for node in ast.walk(tree):
+    if not tree.args.args:
+        return False
+    own = tree.args.args[0].arg  # (`self`)
+    for node in astwalk.walk(tree):
         targets = (
             node.targets if isinstance(node, ast.Assign)
             else [node.target] if isinstance(node, ast.AugAssign | ast.AnnAssign) else []
@@ -692,14 +695,14 @@ def _writes_self(method: Any) -> bool:
         for target in targets:
             while isinstance(target, ast.Subscript | ast.Attribute):
                 if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and (
-                    target.value.id == "self"
+                    target.value.id == own
                 ):
                     return True
                 target = target.value
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
             owner = node.func.value
             if isinstance(owner, ast.Attribute) and isinstance(owner.value, ast.Name) and (
-                owner.value.id == "self"
+                owner.value.id == own
             ):
                 return True
     return False
