@@ -1453,29 +1453,6 @@ def argument_lambdas(call: ast.Call) -> list[ast.Lambda]:
     ]
 
 
-def _hoisted_lambdas(stmts: list[ast.stmt], used: set[str]) -> list[ast.stmt]:
-    """Each lambda given as an argument (outside comprehensions and other lambdas) named
-    on a line of its own before its statement (``f = lambda ...``, then a nested def),
-    as a function passed to a helper is: making a lambda has no effect, and it reads
-    its free names when it is called, wherever it is made."""
-    out: list[ast.stmt] = []
-    for stmt in stmts:
-        for field in ("body", "orelse"):
-            if isinstance(stmt, ast.If | ast.For | ast.While | ast.With) and hasattr(stmt, field):
-                setattr(stmt, field, _hoisted_lambdas(getattr(stmt, field), used))
-        if isinstance(stmt, ast.Assign | ast.AugAssign | ast.AnnAssign | ast.Return | ast.Expr):
-            for call in _calls_outside_scopes(stmt):
-                for function in argument_lambdas(call):
-                    name = _fresh("function", used)
-                    out.append(_located(
-                        ast.Assign([ast.Name(name, ast.Store())], function), function
-                    ))
-                    named = _located(ast.Name(name, ast.Load()), function)
-                    _replace_argument(call, function, named)
-        out.append(stmt)
-    return out
-
-
 def _calls_outside_scopes(stmt: ast.stmt) -> list[ast.Call]:
     """The calls in ``stmt`` that are not inside a comprehension or a lambda (whose
     names a line before the statement could not read)."""
@@ -1498,28 +1475,44 @@ def _replace_argument(call: ast.Call, old: ast.expr, new: ast.expr) -> None:
             keyword.value = new
 
 
-def _lambdas_as_defs(stmts: list[ast.stmt]) -> list[ast.stmt]:
+def _lambdas_as_defs(stmts: list[ast.stmt], used: set[str]) -> list[ast.stmt]:
+    """Each ``name = lambda ...`` as a nested def; and each lambda given as an argument
+    (outside comprehensions and other lambdas) named so on a line of its own before its
+    statement, as a function passed to a helper is: making a lambda without defaults has
+    no effect, and it reads its free names when it is called, wherever it is made."""
     out: list[ast.stmt] = []
     for stmt in stmts:
+        if isinstance(stmt, ast.Assign | ast.AugAssign | ast.AnnAssign | ast.Return | ast.Expr):
+            for call in _calls_outside_scopes(stmt):
+                for argument in argument_lambdas(call):
+                    named = _fresh("function", used)
+                    out.append(_lambda_def(named, argument, argument))
+                    name = _located(ast.Name(named, ast.Load()), argument)
+                    _replace_argument(call, argument, name)
         if named_lambda(stmt):
-            name, function = stmt.targets[0], stmt.value
-            assert isinstance(name, ast.Name) and isinstance(function, ast.Lambda)  # (as tested)
-            stmt = _located(
-                ast.FunctionDef(
-                    name=name.id,
-                    args=function.args,
-                    body=[_located(ast.Return(function.body), function.body)],
-                    decorator_list=[],
-                    returns=None,
-                    type_comment=None,
-                ),
-                stmt,
-            )
+            target, function = stmt.targets[0], stmt.value
+            assert isinstance(target, ast.Name) and isinstance(function, ast.Lambda)  # (as tested)
+            stmt = _lambda_def(target.id, function, stmt)
         for field in ("body", "orelse"):
             if isinstance(stmt, ast.If | ast.For | ast.While | ast.With) and hasattr(stmt, field):
-                setattr(stmt, field, _lambdas_as_defs(getattr(stmt, field)))
+                setattr(stmt, field, _lambdas_as_defs(getattr(stmt, field), used))
         out.append(stmt)
     return out
+
+
+def _lambda_def(name: str, function: ast.Lambda, like: ast.AST) -> ast.FunctionDef:
+    """``def name(<function's parameters>): return <function's body>``."""
+    return _located(
+        ast.FunctionDef(
+            name=name,
+            args=function.args,
+            body=[_located(ast.Return(function.body), function.body)],
+            decorator_list=[],
+            returns=None,
+            type_comment=None,
+        ),
+        like,
+    )
 
 
 def _assigned(fn: ast.FunctionDef) -> set[str]:
@@ -1932,7 +1925,7 @@ def desugar(fn: ast.FunctionDef, library: bool = False) -> ast.FunctionDef:
     if plain:
         fn = _PlainForms(library).visit(fn)
     if lambdas:
-        fn.body = _lambdas_as_defs(_hoisted_lambdas(fn.body, _names_in(fn)))
+        fn.body = _lambdas_as_defs(fn.body, _names_in(fn))
     if control_flow:
         fn = _ChangingTests().visit(fn)
     used = _names_in(fn)
