@@ -22,9 +22,11 @@ from .building import (
     writes_in_place,
     wrt_convention,
 )
+from .errors import Location
 from .export import module_source
 from .higher import gradient_of_gradient, read_through
 from .pickling import re_derivable
+from .pipeline import refuse_complex
 
 
 @user_facing
@@ -110,6 +112,7 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False, optimize: bool = True
     generated function, which computes ``f``'s forward pass again.
     """
     built = build(f, tuple(range(len(primals))), "vjp", optimize, aux=has_aux)
+    refuse_complex(primals, Location(built.forward.source_file, built.forward.source_line))
     function = unbind(f).function
     pullback = built.bind(function if not hasattr(function, "__srcad__") else None)
     args, kwargs = underlying_arguments(f, primals, {})

@@ -299,14 +299,7 @@ def real_arguments(function: Callable[..., Any], where: Location) -> Callable[..
 
     @functools.wraps(function)
     def real(*args: Any, **kwargs: Any) -> Any:
-        for value in (*args, *kwargs.values()):
-            if _complex(value):
-                raise UnsupportedSyntaxError(
-                    "an argument holds complex numbers: srcad's derivative rules are for "
-                    "real numbers, and a gradient through complex values would be wrong",
-                    "pass the real and imaginary parts as real arrays",
-                    where,
-                )
+        refuse_complex((*args, *kwargs.values()), where)
         return function(*args, **kwargs)
 
     signature = getattr(function, "__signature__", None) or inspect.signature(function)
@@ -316,19 +309,15 @@ def real_arguments(function: Callable[..., Any], where: Location) -> Callable[..
     return real
 
 
-def _complex(value: Any) -> bool:
-    kind = value.__class__
-    if kind is np.ndarray:
-        return value.dtype.kind == "c"
-    if kind is float or kind is int:
-        return False
-    if kind is complex or isinstance(value, np.complexfloating):
-        return True
-    if kind is list or kind is tuple:
-        return any(_complex(item) for item in value)
-    if kind is dict:
-        return any(_complex(item) for item in value.values())
-    return False
+def refuse_complex(arguments: Collection[Any], where: Location) -> None:
+    """Refuse arguments holding complex numbers (see :func:`real_arguments`)."""
+    if any(trees.holds_complex(value) for value in arguments):
+        raise UnsupportedSyntaxError(
+            "an argument holds complex numbers: srcad's derivative rules are for "
+            "real numbers, and a gradient through complex values would be wrong",
+            "pass the real and imaginary parts as real arrays",
+            where,
+        )
 
 
 def zero_safe_version(version: Version, forward: ir.Function) -> Version | None:

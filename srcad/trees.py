@@ -27,6 +27,26 @@ def leaves(tree: Any) -> list[Any]:
     return [tree]
 
 
+def holds_complex(value: Any, depth: int = 6) -> bool:
+    """Whether ``value`` is or holds complex numbers: a number or array, in lists, tuples,
+    dicts and the fields of objects (``depth`` levels down: objects may refer to each
+    other). srcad's derivative rules are for real numbers."""
+    kind = value.__class__
+    if kind is float or kind is int or kind is bool or depth == 0:
+        return False
+    if kind is np.ndarray:
+        return value.dtype.kind == "c"
+    if kind is complex or isinstance(value, np.complexfloating):
+        return True
+    if isinstance(value, list | tuple):
+        return any(holds_complex(item, depth - 1) for item in value)
+    if kind is dict:
+        return any(holds_complex(item, depth - 1) for item in value.values())
+    if records.record_kind(value) is not None:
+        return any(holds_complex(item, depth - 1) for item in records.fields(value).values())
+    return False
+
+
 def rebuild(template: Any, new_leaves: list[Any]) -> Any:
     """``template``'s structure with ``new_leaves`` in the places of its leaves."""
     remaining: Iterator[Any] = iter(new_leaves)

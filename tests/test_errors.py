@@ -754,3 +754,54 @@ def test_complex_arguments_are_refused_when_the_gradient_is_called():
             call()
     real = np.array([1.0, -0.5])
     assert np.allclose(srcad.grad(squared_norm_of_a_signal)(real), 4.0 * real)
+
+
+PHASE = 1.0 + 2.0j
+RESPONSE = np.array([1.0j, 2.0])
+
+
+class Phasor:
+    turn = 2.0j
+
+    def __init__(self, gain, phase):
+        self.gain = gain
+        self.phase = phase
+
+
+ANTENNA = Phasor(1.5, 2.0j)
+
+
+def scaled_by_the_phase(x):
+    return (x * PHASE).real
+
+
+def magnitude_of_the_response(x):
+    return np.sum(np.abs(x * RESPONSE))
+
+
+def turned_by_the_class(x):
+    return (x * Phasor.turn).real
+
+
+def received_by_the_antenna(x):
+    return (ANTENNA.gain * ANTENNA.phase).real * x
+
+
+def received(p, x):
+    return (p.gain * p.phase).real * x
+
+
+def test_complex_numbers_in_globals_and_objects_are_refused():
+    # (round 74: a complex global, a class's complex attribute, a complex field of a
+    # global object or of an object passed in gave complex gradients or dropped the
+    # imaginary part: d/dx Re(x (1 + 2j)) came back as 1 + 2j)
+    for f in (scaled_by_the_phase, magnitude_of_the_response, turned_by_the_class,
+              received_by_the_antenna):
+        with pytest.raises(srcad.SrcadError, match="holds complex numbers") as caught:
+            srcad.grad(f)(3.0)
+        assert caught.value.location.filename == __file__
+    with pytest.raises(srcad.SrcadError, match="an argument holds complex numbers"):
+        srcad.grad(received)(Phasor(1.0, 2.0j), 3.0)
+    with pytest.raises(srcad.SrcadError, match="an argument holds complex numbers"):
+        srcad.vjp(squared_norm_of_a_signal, np.array([1.0j, 2.0]))
+    assert srcad.grad(received, wrt=(0, 1))(Phasor(1.0, 2.0), 3.0)[1] == 2.0

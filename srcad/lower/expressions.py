@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import astwalk, ir, records
+from .. import astwalk, ir, records, trees
 from ..desugar import KEY_CALL
 from ..errors import SrcadError
 from ..frontend import MISSING, in_library, installed, python_function, read_function
@@ -181,6 +181,7 @@ class Expressions(LoweringPart):
         denoted = self.denote(scope, node)
         static = denoted.static
         if static is not NOT_STATIC:
+            self.refuse_complex_global(scope, node, static)
             base = self.denote(scope, node.value).static
             if type(static) in (float, int) and base in _CONSTANT_MODULES:
                 return ir.Const(static)  # math.pi: a constant (folded, never saved)
@@ -657,7 +658,20 @@ class Expressions(LoweringPart):
                 f"name `{node.id}` is not defined",
                 "define it at module level or pass it as a parameter",
             )
+        self.refuse_complex_global(scope, node, obj)
         return self.reference(scope, ir.Name(node.id))
+
+    def refuse_complex_global(self, scope: Scope, node: ast.expr, obj: Any) -> None:
+        """Refuse a global (or a class's or module's attribute) holding complex numbers,
+        as complex arguments are: srcad's derivative rules are for real numbers."""
+        if trees.holds_complex(obj):
+            raise self.error(
+                scope,
+                node,
+                f"`{ast.unparse(node)}` holds complex numbers: srcad's derivative rules are "
+                "for real numbers, and a gradient through complex values would be wrong",
+                "keep the real and imaginary parts in real numbers or arrays",
+            )
 
     def constant(self, value: Any) -> ir.Expr:
         if isinstance(value, int | float | complex | bool | str) or value is None:
