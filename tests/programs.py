@@ -533,7 +533,8 @@ for _source in _CONSTANT_HELPER_TABLE:
 
 #: Helpers that make objects of numbers and update them in loops (a body stepped by its
 #: method, two names for one object, two bodies coupled, a dict's state swapped by
-#: ``update``, an object rebuilt each iteration, an int counter beside a float), called
+#: ``update``, an object rebuilt each iteration, an int counter beside a float, a loop
+#: over a list or tuple display of bodies, one of them twice), called
 #: by :func:`s_object_helper` only (the float version keeps such objects' fields' adjoints
 #: as numbers: stop 47). Each is called with a constant count of steps (0 to 3).
 SCALAR_CLASSES = """\
@@ -565,6 +566,12 @@ _OBJECT_HELPER_TABLE = [
     "        b = Body(0.5 * b.x + 0.25 * b.v, math.tanh(b.x))\n    return b.x + b.v\n",
     "def counted_mean(z, n):\n    s = {'n': 0, 'total': 0.0}\n    for j in range(n + 1):\n"
     "        s['total'] += z * 0.5\n        s['n'] += 1\n    return s['total'] / s['n']\n",
+    "def listed_bodies(z, n):\n    bs = [Body(z, 0.0), Body(0.5, z)]\n    for _ in range(n):\n"
+    "        for b in bs:\n            b.v -= 0.25 * b.x\n            b.x += 0.25 * b.v\n"
+    "    return bs[0].x + 0.5 * bs[1].x\n",
+    "def bodies_twice(z, n):\n    a = Body(z, 0.5)\n    c = Body(0.25, z)\n"
+    "    for _ in range(n):\n        for b in (a, c, a):\n            b.step(0.25)\n"
+    "            b.v = 0.5 * b.v + 0.25 * math.tanh(b.x)\n    return a.x + c.v\n",
 ]
 _classes: dict[str, object] = {}
 exec(compile(SCALAR_CLASSES, "<scalar classes>", "exec"), _classes)  # noqa: S102

@@ -697,14 +697,16 @@ def test_programs_of_helpers_decided_by_a_constant(program_files, case):
     check_program(program_files, program, pts)
 
 
-@settings(max_examples=20, **COMMON)
+@settings(max_examples=28, **COMMON)
 @seed(BATCH_SEED)
 @given(case=cases(statement_kinds=[s_object_helper], max_statements=3))
 def test_programs_of_objects_made_and_stepped_in_loops(program_files, case):
     """Helpers that make objects of numbers and update them in loops (a method stepping
     a body, two names for one object, coupled bodies, a dict's state swapped by
-    ``update``, an object rebuilt each iteration): the float version keeps their fields'
-    adjoints as numbers (stop 47); ``update`` evaluated its values one write at a time."""
+    ``update``, an object rebuilt each iteration, a loop over a display of bodies): the
+    float version keeps their fields' adjoints as numbers (stop 47; a loop over a display
+    of them from stop 48, lowered item by item); ``update`` evaluated its values one write
+    at a time."""
     program, pts = case
     check_program(program_files, program, pts)
 

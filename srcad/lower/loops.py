@@ -22,6 +22,9 @@ from .values import (
     list_key,
 )
 
+#: the most items of a display of made objects a loop over it is lowered item by item for
+_UNROLLED_ITEMS = 16
+
 
 class Loops(LoweringPart):
     """The lowerer's part for loops (see the module)."""
@@ -307,6 +310,10 @@ class Loops(LoweringPart):
         """A loop over a count (``result_name``: unused, desugaring moves a ``return``
         out of a loop)."""
         target = node.target
+        items = self.unrolled_items(scope, node)
+        if items is not None:
+            self.lower_unrolled(scope, node, items)
+            return
         range_args = self.range_arguments(scope, node.iter)
         if range_args is not None:
             count = ir.Call(self.builtin_ref(scope, "range"), tuple(range_args))
@@ -357,6 +364,57 @@ class Loops(LoweringPart):
                 loc=scope.source.location(node),
             )
         )
+
+    def unrolled_items(self, scope: Scope, node: ast.For) -> tuple[Any, ...] | None:
+        """The items of a loop over a short display of objects the function made (``for p
+        in (a, b)``, ``ps = [P(...), P(...)]; for p in ps``), lowered once per item: each
+        ``p.v`` is then a field of one object known when srcad compiles, which the float
+        version keeps as a number, and no alias of an item need be followed at run time.
+        None for any other loop, for one that can leave early, and, inside another loop,
+        where the loop's variable is read after the loop or held a value before it (the
+        enclosing loop would carry an object in it after an iteration, none before)."""
+        target = node.target
+        if not isinstance(target, ast.Name):
+            return None
+        if self.loops and (target.id in scope.env or self.read_after(scope, node, target.id)):
+            return None
+        iterated = node.iter
+        names = iterated.elts if isinstance(iterated, ast.Tuple | ast.List) else [iterated]
+        if not all(isinstance(name, ast.Name) and name.id in scope.env for name in names):
+            return None
+        if any(
+            isinstance(part, ast.Break | ast.Continue | ast.Return | ast.Yield | ast.YieldFrom)
+            for statement in node.body
+            for part in _walk_outside_functions(statement)
+        ):
+            return None
+        value = self.lower_expr(scope, iterated, None)
+        if not isinstance(value, TupleValue) or not 0 < len(value.items) <= _UNROLLED_ITEMS:
+            return None
+        if not all(self.made_of(item) is not None for item in value.items):
+            return None
+        return value.items
+
+    def read_after(self, scope: Scope, node: ast.For | ast.While, name: str) -> bool:
+        """Whether the function reads ``name`` outside the loop ``node``."""
+        loaded_inside = sum(
+            1 for n in _walk_outside_functions(node)
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id == name
+        )
+        return self.loads_of(scope.function)[name] > loaded_inside
+
+    def lower_unrolled(self, scope: Scope, node: ast.For, items: tuple[Any, ...]) -> None:
+        """``node``'s body once for each of ``items`` (see :meth:`unrolled_items`)."""
+        self.iterated.append((scope, _iterated_names(node.iter)))
+        try:
+            for item in items:
+                start = len(self.body)
+                self.bind(scope, node.target, item)
+                self.name_elements(scope, node.target, start)
+                self.keep_classes(scope, node.target, item)
+                self.lower_statements(scope, node.body, None)
+        finally:
+            self.iterated.pop()
 
     def keep_classes(self, scope: Scope, target: ast.expr, value: Any) -> None:
         """The loop target's names hold the items whose class srcad knows (``for layer in
