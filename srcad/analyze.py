@@ -270,13 +270,16 @@ def _sequence_globals(fn: ir.Function) -> dict[str, int]:
 def _scalar_operands(stmt: ir.Assign, scalars: set[str], fn: ir.Function) -> bool:
     """Every operand of ``stmt`` is a number constant or a name known to be a scalar (or
     ``None``: an option left out, ``np.hypot(x, y, dtype=None)``)."""
-    return all(
+    return all(_scalar_operand(o, scalars, fn) for o in stmt.operands)
+
+
+def _scalar_operand(o: ir.Expr, scalars: set[str], fn: ir.Function) -> bool:
+    return (
         isinstance(o, ir.Const)
         and (isinstance(o.value, int | float) or o.value is None)
         or isinstance(o, ir.Name)
         and o.id in scalars
         or _module_number(o, fn)
-        for o in stmt.operands
     )
 
 
@@ -400,11 +403,11 @@ def number_kinds(fn: ir.Function, given_as: Mapping[str, int] | None = None) -> 
             return all(isinstance(o, ir.Name) and o.id in sequences for o in stmt.operands)
         if rule.holds:
             return parts(stmt)
-        if rule is SETITEM:  # (a field of an object made inside: `p["x"] = v`)
-            table, key, item = stmt.operands
+        if rule is SETITEM:  # (a field of an object made inside, `p["x"] = v`; an item
+            table, key, item = stmt.operands  # of a list given, `xs[i] = v`)
             return (
-                isinstance(table, ir.Name) and table.id in sequences and _key(key)
-                and scalar(item) and held(item)
+                isinstance(table, ir.Name) and table.id in sequences
+                and (_key(key) or scalar(key)) and scalar(item) and held(item)
             )
         if rule is ITEM and not _slice_read(stmt):  # (an item of rows: `n, d = layer`)
             row, index = stmt.operands
@@ -553,12 +556,19 @@ def scalar_guards(
         and activity.is_active(s.target)
         and not _field_written(s, kinds.sequences)
     ]
+    # (`xs[i] = v` into a list the function was given: a sequence of numbers given a
+    # number at an int position, where the checks of the parameters prove that)
+    item_writes = [s for s in broadcasting if _item_write(s)]
+    broadcasting = [s for s in broadcasting if not _item_write(s)]
     # the parameters these numbers come from, and as what: a number (depth 0), a
     # sequence of them (1) or rows (2)
     pending = [
         (o.id, 0) for s in broadcasting for o in s.operands if isinstance(o, ir.Name)
+    ] + [
+        (o.id, 1 if k == 0 else 0)
+        for s in item_writes for k, o in enumerate(s.operands) if isinstance(o, ir.Name)
     ]
-    if not broadcasting:  # (no arithmetic: `return x`, `x if x < 2.0 else 2.0`,
+    if not broadcasting and not item_writes:  # (no arithmetic: `return x`, `x if x < 2.0 else 2.0`,
         # `sum(sorted(xs)[:k])`: the result is a number, and the parameters it is made
         # of are of the depth its definitions read them at; checked, for the version
         # numba compiles)
@@ -593,10 +603,20 @@ def scalar_guards(
     if any(len(depths.get(p, ())) > 1 for p in given):
         return None
     records = tuple(p for p in given if depths.get(p) == {RECORD_DEPTH})
-    if records:  # (their fields are numbers: the kinds again, knowing which are records)
-        kinds = number_kinds(fn, {p: RECORD_DEPTH for p in records})
+    written = tuple(p for p in given if depths.get(p) == {1}) if item_writes else ()
+    if records or written:  # (the kinds again, knowing which are records, whose fields
+        # are numbers, and which are the sequences of numbers written by item)
+        kinds = number_kinds(fn, {
+            **{p: RECORD_DEPTH for p in records}, **{p: 1 for p in written}
+        })
         scalars = kinds.numbers
     if not all(_scalar_operands(s, scalars, fn) for s in broadcasting):
+        return None
+    if not all(
+        isinstance(s.operands[0], ir.Name) and s.operands[0].id in kinds.sequences
+        and all(_scalar_operand(o, scalars, fn) for o in s.operands[1:])
+        for s in item_writes
+    ):
         return None
     if any(p not in kinds.of_depth(d) for p in given for d in depths.get(p, ()) if d):
         return None
@@ -628,6 +648,11 @@ def _fields_read(fn: ir.Function, record: str) -> tuple[str, ...]:
     ))
 
 
+def _item_write(stmt: ir.Assign) -> bool:
+    """``xs[i] = v``: an item of a container written (whose kinds are checked apart)."""
+    return stmt.rule is SETITEM and isinstance(stmt.operands[0], ir.Name)
+
+
 def _field_written(stmt: ir.Assign, sequences: set[str]) -> bool:
     """``p["x"] = v`` into a dict of numbers (an object made inside): no broadcasting;
     ``v`` is followed from the reads of the field."""
@@ -643,6 +668,8 @@ def _operand_depth(stmt: ir.Assign, k: int, depth: int) -> int:
     rule = stmt.rule
     if rule is COPY:
         return depth
+    if rule is SETITEM and depth > 0:  # (`xs[i] = v`: the list as deep, its item one less)
+        return (depth, 0, depth - 1)[k]
     if rule is FIELD and k == 0 and depth == 0:  # (a number read from an object's field)
         return RECORD_DEPTH
     if rule is None or k >= len(rule.params):

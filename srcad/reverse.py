@@ -36,7 +36,7 @@ from .memory import Memory, fresh_parameters
 from .names import NameAllocator, bind
 from .rules.numpy_grads import unbroadcast
 from .rules.scalar import APPEND, FIELD
-from .rules.table import COPY, Scatter
+from .rules.table import COPY, SETITEM, Scatter
 from .runtime import (
     add_at,
     assigned_items,
@@ -922,6 +922,16 @@ class _ForNumbers(ir.Transformer):
 
 
 
+def _writes_items(fn: ir.Function) -> bool:
+    """Whether ``fn`` writes an item of a list in place (``xs[i] = v``; not a field of a
+    dict of numbers, ``p["x"] = v``, whose adjoint the float version keeps field by field)."""
+    return any(
+        isinstance(s, ir.Assign) and s.rule is SETITEM and s.in_place
+        and not (isinstance(s.operands[1], ir.Const) and isinstance(s.operands[1].value, str))
+        for s in ir.walk(fn.body)
+    )
+
+
 def _fresh_arguments(
     builder: _Builder, fn: ir.Function, memory: Memory | None, numbers: Collection[str] = ()
 ) -> list[ir.Stmt]:
@@ -1122,8 +1132,11 @@ def reverse(
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
     given, given_memory = fn, memory  # (for the parameters written in place)
-    if scalar_guards:  # Python numbers share no memory: in-place operators just rebind
-        fn, memory = for_numbers(fn), None
+    if scalar_guards:  # Python numbers share no memory: in-place operators just rebind;
+        # a list the function writes items of does (what reads it before the write sees
+        # its old items: saved where the backward pass reads them)
+        fn = for_numbers(fn)
+        memory = memory if memory is not None and _writes_items(fn) else None
     builder = _Builder(
         fn, activity, broadcast=scalar_guards is None, memory=memory, guards=scalar_guards
     )

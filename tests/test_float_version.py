@@ -232,6 +232,44 @@ def test_random_programs_reading_arrays_item_by_item(tmp_path, lines, aliased):
         check_four_ways(f, 0.7, x.copy(), x.copy(), wrt=(0, 1))
 
 
+#: Statements writing items of ``x`` (a list or an array parameter) in place, beside reads
+#: of it (stop 48: a list parameter written item by item got no float version, 20-60x the
+#: function).
+ITEM_WRITES = (
+    "for k in range(1, len(x)):\n    x[k] = x[k] + w * x[k - 1]",
+    "x[0] = x[0] * x[3] + w",
+    "for k in range(len(x)):\n    x[k] = math.tanh(w * x[k])",
+    "for k in range(len(x) - 1):\n    x[k] = 0.5 * (x[k] + x[k + 1] * x[k + 1])",
+    "x[-1] = w * x[1]",
+    "x[1] += w * x[2]",
+    "for k in range(len(x)):\n    x[k] *= w",
+    "old = x[2]\nx[2] = old * w\ns += old * x[2]",  # (no float version: `old` may be a view)
+    "s += sum(v * v for v in x)",
+    "s += x[0] * x[1] - x[2] * w",
+    "for k, v in enumerate(x):\n    s += w * k * v",
+)
+
+
+@settings(max_examples=30, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lines=st.lists(st.sampled_from(ITEM_WRITES), min_size=1, max_size=4))
+def test_random_programs_writing_a_list_parameter_item_by_item(tmp_path, lines):
+    """The gradient the four ways for a list of floats and for an array; for the list,
+    the float version runs (the caller's list is left as it was: the function writes
+    into a copy)."""
+    body = "\n".join("    " + line for text in lines for line in text.split("\n"))
+    source = (
+        f"import math\n\n\ndef f(w, x):\n    s = 0.0\n{body}\n"
+        "    return s + x[0] * w + sum(x)\n"
+    )
+    f = _loaded(tmp_path, "writes", source).f
+    items = [0.5, 1.25, -0.75, 1.5]
+    if any(write in lines for write in ITEM_WRITES[:7]) and ITEM_WRITES[7] not in lines:
+        assert FLOAT_VERSION in srcad.grad(f, wrt=(0, 1)).backward_source
+    check_four_ways(f, 0.7, list(items), wrt=(0, 1))
+    check_four_ways(f, 0.7, np.array(items), wrt=(0, 1))
+
+
 # --- rows: lists or tuples of sequences of numbers, read item by item ------------------
 def lateral_shift(theta0, layers, n0=1.0):
     """A ray through flat layers (Snell's law): ``layers`` is a list of (n, thickness)."""
@@ -514,13 +552,33 @@ def _running_stats(x):
     return stats["m2"] / (stats["n"] - 1)
 
 
+def _listed_bodies(k):
+    bodies = [_Body(1.0, 0.0), _Body(-1.0, 0.5), _Body(0.3, -0.2)]
+    for _ in range(20):
+        for body in bodies:
+            body.v -= 0.01 * k * body.x
+            body.x += 0.01 * body.v
+    return sum(body.x * body.x for body in bodies)
+
+
+def _kicked_twice(k):
+    a, b = _Body(k, 0.0), _Body(2.0 * k, 1.0)
+    for body in (a, b, a):  # (one body twice)
+        body.step(0.1, k)
+        body.x += body.v
+    return a.x * b.x + body.x  # (the loop's variable after it)
+
+
 @pytest.mark.parametrize("f, args", [
     (_oscillator, (2.0,)), (_coupled, (1.5, 0.7)), (_running_stats, (0.4,)),
+    (_listed_bodies, (2.0,)), (_kicked_twice, (0.7,)),
 ])
 def test_objects_made_inside_keep_the_float_version_their_fields_adjoints_numbers(f, args):
     """An object of the user's class (or a dict of numbers) made inside and updated in a
     loop: the float version, each field's adjoint a number (``dbody_x += dt3``), no
-    generic helper (round 68b: no float version, 30-270x the function)."""
+    generic helper (round 68b: no float version, 30-270x the function). A loop over a
+    list or tuple display of them is lowered once per object (stop 48: 300x the function
+    in the memory pass's alias checks; ``_kicked_twice`` was refused)."""
     from srcad.building import build
 
     built = build(f, tuple(range(len(args))), "grad", True)
