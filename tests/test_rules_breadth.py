@@ -494,6 +494,36 @@ def test_eigh_eigvalsh_qr():
     check_four_ways(qr_objective, X34.T + 2.0 * np.eye(4, 3))
 
 
+def exponential_through_eigh(a):
+    w, v = np.linalg.eigh(a)
+    return np.sum((v * np.exp(w)) @ v.T * B33)
+
+
+def polar_factor_through_svd(m):
+    u, _, vt = np.linalg.svd(m)
+    return np.sum((u @ vt) * B33)
+
+
+def top_direction(a):
+    w, v = np.linalg.eigh(a)
+    top = v[:, -1]
+    return w[-1] + np.dot(top, B33 @ top)
+
+
+def test_eigenvectors_where_eigenvalues_are_equal_give_nan_not_a_wrong_number():
+    """Where two eigenvalues (singular values) are equal, the derivative through their
+    vectors is a limit the adjoint cannot see: it was 0 there, silently (round 75a: the
+    exponential of a symmetric matrix at 0, d/dA[1,0] = 4, came out 0; a polar factor at
+    2I). NaN now, as JAX gives; the vectors of distinct eigenvalues keep their gradient."""
+    for f, at in ((exponential_through_eigh, np.zeros((3, 3))),
+                  (polar_factor_through_svd, 2.0 * np.eye(3))):
+        assert np.all(np.isnan(srcad.grad(f)(at)))
+        _, tangent = srcad.jvp(f, (at,), (np.tril(np.ones((3, 3))),))
+        assert np.isnan(tangent)
+        check_four_ways(f, at + np.diag([0.0, 0.5, 1.5]))  # (distinct: right)
+    check_four_ways(top_direction, np.diag([2.0, 2.0, 5.0]))  # (the top one's vector)
+
+
 def eigenvalue_sum(s):
     return np.sum(np.linalg.eigh(s)[0] ** 2)
 

@@ -50,7 +50,12 @@ FAMILIES = {
                   "`matmul_left`/`matmul_right` handle 1-D and 2-D operands. `np.einsum` "
                   "takes any subscripts; `np.linalg` adjoints use solves where an inverse "
                   "would only be multiplied; `cholesky` and `eigh` read one triangle of "
-                  "their argument, and their gradient lies on that triangle."),
+                  "their argument, and their gradient lies on that triangle. Where two "
+                  "eigenvalues (singular values) are equal and the function reads their "
+                  "vectors, the gradient through `eigh` and `svd` is NaN: the derivative "
+                  "there is a limit the adjoint of the vectors cannot see (JAX gives NaN "
+                  "too); through `eigvalsh` and the values alone the gradient is defined "
+                  "(its second derivative is NaN there too)."),
     "np_reductions": ("numpy reductions",
                       "`sum_grad`/`mean_grad` spread `g` back over the reduced axes; "
                       "`extremum_grad` sends it to the arg-max (shared on ties)."),

@@ -1272,15 +1272,20 @@ def cholesky_tangent(t: Any, a: Any, ans: Any, upper: bool = False) -> Any:
     return matrix_transpose(d_lower) if upper else d_lower
 
 
-def _gaps(w: Any) -> Any:
-    """``F[i, j] = 1 / (w[j] - w[i])`` off the diagonal, 0 on it and where two values are
-    equal (their vectors may turn within the plane they span: a function differentiable
-    there does not see it, as JAX takes it). Those places divide by 1, not by 0: an
-    infinity overwritten by 0 would make the derivative of this helper NaN there
-    (0 * inf) when it is differentiated again (a Hessian through eigh or svd)."""
+def _through_gaps(w: Any, x: Any) -> Any:
+    """``F * x`` with ``F[i, j] = 1 / (w[j] - w[i])`` off the diagonal and 0 on it: how
+    eigenvectors (singular vectors) turn. Where two values are equal, the vectors may
+    turn within the plane they span, and the derivative there is a limit this adjoint
+    cannot see (through ``V f(w) V^T`` it is ``f'(w)``): 0 where ``x`` is 0 (the function
+    does not read those vectors), NaN where it is not, never a wrong finite number (round
+    75a: the exponential of a symmetric matrix at 0, a polar factor at 2I). (The places
+    divide by 1, not by 0: an infinity overwritten would make this helper's own
+    derivative NaN, 0 * inf, when it is differentiated again for a Hessian.)"""
     differences = w[..., None, :] - w[..., :, None]
     equal = differences == 0  # (the diagonal among them)
-    return np.where(equal, 0.0, 1.0 / np.where(equal, 1.0, differences))
+    turned = np.where(equal, 0.0, 1.0 / np.where(equal, 1.0, differences)) * x
+    unknown = equal & ~np.eye(w.shape[-1], dtype=bool) & (x != 0)
+    return np.where(unknown, np.nan, turned)
 
 
 def _has_gradient(g: Any) -> bool:
@@ -1299,7 +1304,7 @@ def eigh_grad(g: Any, a: Any, ans: Any, UPLO: _Triangle = "L") -> Any:
     g_w, g_v = g
     middle = np.zeros(np.shape(v)) + np.asarray(g_w)[..., None] * np.eye(w.shape[-1])
     if _has_gradient(g_v):
-        middle = middle + _gaps(w) * (matrix_transpose(v) @ g_v)
+        middle = middle + _through_gaps(w, matrix_transpose(v) @ g_v)
     s = v @ middle @ matrix_transpose(v)
     return _symmetric_read(s, UPLO == "L")
 
@@ -1309,7 +1314,7 @@ def eigh_tangent(t: Any, a: Any, ans: Any, UPLO: _Triangle = "L") -> tuple:
     w, v = ans
     c = matrix_transpose(v) @ _mirrored(t, UPLO == "L") @ v
     with np.errstate(invalid="ignore"):
-        return np.diagonal(c, axis1=-2, axis2=-1).copy(), v @ (_gaps(w) * c)
+        return np.diagonal(c, axis1=-2, axis2=-1).copy(), v @ _through_gaps(w, c)
 
 
 def eigvalsh_grad(g: Any, a: Any, UPLO: _Triangle = "L") -> Any:
@@ -1767,18 +1772,18 @@ def svd_grad(
     g_u, g_s, g_vt = g
     m, n = np.shape(a)[-2:]
     k = s.shape[-1]
-    gaps = _gaps(s * s)
+    squares = s * s
     middle = np.zeros((*np.shape(s)[:-1], k, k)) + np.asarray(g_s)[..., None] * np.eye(k)
     grad = np.zeros(np.shape(a))
     if _has_gradient(g_u):
         ut_gu = matrix_transpose(u) @ g_u
-        middle = middle + (gaps * (ut_gu - matrix_transpose(ut_gu))) * s[..., None, :]
+        middle = middle + _through_gaps(squares, ut_gu - matrix_transpose(ut_gu)) * s[..., None, :]
         if m > k:
             grad = grad + (g_u - u @ ut_gu) @ (vt / s[..., :, None])
     if _has_gradient(g_vt):
         v = matrix_transpose(vt)
         vt_gv = matrix_transpose(g_vt @ v)  # (v^T g_v, as g_v = g_vt^T)
-        middle = middle + s[..., :, None] * (gaps * (vt_gv - matrix_transpose(vt_gv)))
+        middle = middle + s[..., :, None] * _through_gaps(squares, vt_gv - matrix_transpose(vt_gv))
         if n > k:
             grad = grad + (u / s[..., None, :]) @ (g_vt - (g_vt @ v) @ vt)
     return grad + u @ middle @ vt
@@ -1799,9 +1804,9 @@ def svd_tangent(
     k = s.shape[-1]
     p = matrix_transpose(u) @ t @ v
     pt = matrix_transpose(p)
-    gaps = _gaps(s * s)
-    du = u @ (gaps * (p * s[..., None, :] + s[..., :, None] * pt))
-    dv = v @ (gaps * (s[..., :, None] * p + pt * s[..., None, :]))
+    squares = s * s
+    du = u @ _through_gaps(squares, p * s[..., None, :] + s[..., :, None] * pt)
+    dv = v @ _through_gaps(squares, s[..., :, None] * p + pt * s[..., None, :])
     if m > k:
         du = du + (t @ v - u @ p) / s[..., None, :]
     if n > k:
