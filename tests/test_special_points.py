@@ -526,3 +526,44 @@ def test_squared_norm_with_axis_none_and_a_variance_over_zero_degrees():
         assert np.isinf(variance_with_no_degrees_of_freedom(np.array([0.5, -1.0, 2.0])))
         grad = srcad.grad(variance_with_no_degrees_of_freedom)(np.array([0.5, -1.0, 2.0]))
     assert np.isinf(grad[1]) and np.isinf(grad[2])
+
+
+# --- pieces whose kinks cancel: ties split, the stable softplus's tail one gate -----------
+LOGITS = np.array([[1.0, 0.5], [0.2, -0.3], [1.0, 1.0]])
+LABELS = np.array([1.0, 0.0, 1.0])
+
+
+def stable_logistic_loss(w):
+    """The logistic loss as PyTorch's BCE-with-logits computes it."""
+    z = LOGITS @ w
+    return np.sum(np.maximum(z, 0) - z * LABELS + np.log1p(np.exp(-np.abs(z))))
+
+
+def stable_softplus_of_floats(z):
+    return max(z, 0.0) + math.log(1 + math.exp(-abs(z)))
+
+
+def max_plus_min(a, b):
+    return np.maximum(a, b) + min(a, b)
+
+
+def test_pieces_whose_kinks_cancel_have_the_smooth_wholes_derivatives():
+    """Round 75a: a tie of max/min sent the whole gradient to the first argument while
+    abs'(0) = 0, so the stable logistic loss at z = 0 had gradient 1 - y (true 0.5 - y)
+    and Hessian 0 (true sigmoid'(0) X^T X: Newton from zero weights failed)."""
+    w = np.zeros(2)
+    z = LOGITS @ w
+    sigmoid = 1.0 / (1.0 + np.exp(-z))
+    np.testing.assert_allclose(srcad.grad(stable_logistic_loss)(w), LOGITS.T @ (sigmoid - LABELS),
+                               rtol=1e-14)
+    np.testing.assert_allclose(srcad.hessian(stable_logistic_loss)(w),
+                               0.25 * LOGITS.T @ LOGITS, rtol=1e-14)
+    assert srcad.grad(stable_softplus_of_floats)(0.0) == 0.5
+    assert srcad.hessian(stable_softplus_of_floats)(0.0) == pytest.approx(0.25, rel=1e-14)
+    assert tuple(srcad.grad(max_plus_min, wrt=(0, 1))(1.5, 1.5)) == (1.0, 1.0)
+    for at in (np.array([0.3, -0.7]), np.array([-2.0, 1.0])):  # (away from 0)
+        check_four_ways(stable_logistic_loss, at)
+    for at in (-1.3, 0.4, 30.0):
+        check_four_ways(stable_softplus_of_floats, at)
+        h = srcad.hessian(stable_softplus_of_floats)(at)
+        assert h == pytest.approx(0.25 / math.cosh(0.5 * at) ** 2, rel=1e-12)

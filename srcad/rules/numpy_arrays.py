@@ -27,16 +27,20 @@ BINARY: dict[str, Templates] = {
     "true_divide": {"x": "g / y", "y": "-ans / y * g"},
     "power": POWER,
     "float_power": {"x": "power_slope(x * 1.0, y) * g", "y": POWER["y"]},  # (in floats)
-    # at a tie the gradient goes to the first argument
-    "maximum": {"x": "chosen(x >= y, g)", "y": "chosen(x < y, g)"},
-    "minimum": {"x": "chosen(x <= y, g)", "y": "chosen(x > y, g)"},
+    # at a tie each argument gets half (see srcad.rules.scalar's max)
+    "maximum": {"x": "chosen(x > y, g) + chosen(x == y, 0.5 * g)",
+                "y": "chosen(x < y, g) + chosen(x == y, 0.5 * g)"},
+    "minimum": {"x": "chosen(x < y, g) + chosen(x == y, 0.5 * g)",
+                "y": "chosen(x > y, g) + chosen(x == y, 0.5 * g)"},
     # (each operand's share of the sum: 0 where both are -inf, see log_share)
     "logaddexp": {"x": "log_share(x, ans) * g", "y": "log_share(y, ans) * g"},
     "arctan2": {"x": "y / (x * x + y * y) * g", "y": "-x / (x * x + y * y) * g"},
     "hypot": {"x": "x / ans * g", "y": "y / ans * g"},
     # NaN-ignoring extremes: where one is NaN the other is taken
-    "fmax": {"x": "chosen((x >= y) | np.isnan(y), g)", "y": "chosen((x < y) | np.isnan(x), g)"},
-    "fmin": {"x": "chosen((x <= y) | np.isnan(y), g)", "y": "chosen((x > y) | np.isnan(x), g)"},
+    "fmax": {"x": "chosen((x > y) | np.isnan(y), g) + chosen(x == y, 0.5 * g)",
+             "y": "chosen((x < y) | np.isnan(x), g) + chosen(x == y, 0.5 * g)"},
+    "fmin": {"x": "chosen((x < y) | np.isnan(y), g) + chosen(x == y, 0.5 * g)",
+             "y": "chosen((x > y) | np.isnan(x), g) + chosen(x == y, 0.5 * g)"},
     "logaddexp2": {"x": "log2_share(x, ans) * g", "y": "log2_share(y, ans) * g"},
     # remainders: x - floor(x / y) * y (mod), x - trunc(x / y) * y (fmod), piecewise
     "mod": {"x": "g", "y": "-np.floor(x / y) * g"},
@@ -71,6 +75,18 @@ defrule("np.cbrt(x) ** 3", env=NP, elementwise=True, name="cubed cube root (np)"
 if hasattr(math, "cbrt"):  # (Python 3.11)
     defrule("math.cbrt(x) ** 3", env={"math": math}, elementwise=True,
             name="cubed cube root (math)", x="g", tangents={"x": "t"})
+#: The stable softplus's tail, ``softplus(x) - max(x, 0)``, is one gate: its slope
+#: ``sigmoid(x) - step(x)`` (the step half at 0, as ``max``'s tie is) has the derivative
+#: ``sigmoid'`` everywhere, so the softplus and the logistic loss written stably, ``max(z,
+#: 0) + log1p(exp(-abs(z)))``, have the right second derivative at 0 too (round 75a: 0,
+#: where ``sigmoid'(0) = 1/4``; a Newton step from zero weights failed).
+for _module, _abs in (("np", "np.abs"), ("math", "abs")):
+    _slope = f"0.5 * ({_module}.tanh(0.5 * x) - sign(x))"
+    for _log in (f"{_module}.log1p({_module}.exp(-{_abs}(x)))",
+                 f"{_module}.log(1 + {_module}.exp(-{_abs}(x)))"):
+        defrule(_log, env={**NP, "math": math, "sign": numpy_grads.sign}, elementwise=True,
+                name=f"softplus tail ({_log})", x=f"{_slope} * g",
+                tangents={"x": f"{_slope} * t"})
 #: the shares of logaddexp's operands, read again for second derivatives
 #: (``total``: the sum, as ``ans`` in a template is the rule's own result: the share)
 defrule("log_share(x, total)", env=SHARES, x="ans * g", total="-ans * g", broadcasting=True,

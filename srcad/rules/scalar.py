@@ -622,8 +622,13 @@ defrule(
     tangents=POWER_TANGENTS,
     **{p: t.format(m="math") for p, t in POWER.items()},
 )
-#: At a tie the gradient goes to the first argument.
-defrule("max(x, y)", env={"max": builtins.max, "chosen": chosen}, x="chosen(x >= y, g)",
-        y="chosen(x < y, g)", elementwise=True)
-defrule("min(x, y)", env={"min": builtins.min, "chosen": chosen}, x="chosen(x <= y, g)",
-        y="chosen(x > y, g)", elementwise=True)
+#: At a tie each argument gets half of the gradient, the middle of the subgradient as
+#: ``abs'(0) = 0`` is (JAX's convention): pieces whose kinks cancel then sum to the
+#: derivative of the smooth whole (``max(a, b) + min(a, b)``, the stable softplus
+#: ``max(z, 0) + log1p(exp(-abs(z)))`` at 0; round 75a: the first argument took it all).
+defrule("max(x, y)", env={"max": builtins.max, "chosen": chosen},
+        x="chosen(x > y, g) + chosen(x == y, 0.5 * g)",
+        y="chosen(x < y, g) + chosen(x == y, 0.5 * g)", elementwise=True)
+defrule("min(x, y)", env={"min": builtins.min, "chosen": chosen},
+        x="chosen(x < y, g) + chosen(x == y, 0.5 * g)",
+        y="chosen(x > y, g) + chosen(x == y, 0.5 * g)", elementwise=True)
