@@ -1839,6 +1839,15 @@ def pinv_fit(X, y):
     return np.sum(beta**2) + np.sum(np.linalg.pinv(X.T) ** 2)
 
 
+def hermitian_pinv_fit(S, y):
+    """numpy reads the lower triangle with hermitian=True (round 75a: the gradient was the
+    general pseudo-inverse's, wrong at every entry of a matrix that is not symmetric)."""
+    return np.sum(np.linalg.pinv(S, hermitian=True) @ y * LSQ_Y[:3])
+
+
+HERMITIAN_S = np.array([[2.0, 0.9, 0.2], [0.1, 1.0, -0.3], [0.4, 0.6, 1.5]])
+
+
 def lstsq_fit(X, y):
     beta, residuals, rank, singular = np.linalg.lstsq(X, y, rcond=None)
     return np.sum(beta**2) + 0.3 * residuals[0] + 0.1 * np.sum(singular) + 0.0 * rank
@@ -1851,7 +1860,10 @@ def lstsq_columns(X, Y):
 
 @pytest.mark.parametrize(
     "f, args", [(pinv_fit, (LSQ_X, LSQ_Y)), (lstsq_fit, (LSQ_X, LSQ_Y)),
-                (lstsq_columns, (LSQ_X, LSQ_YS))], ids=["pinv", "lstsq", "lstsq-columns"],
+                (lstsq_columns, (LSQ_X, LSQ_YS)),
+                (hermitian_pinv_fit, (HERMITIAN_S, LSQ_Y[3:])),
+                (hermitian_pinv_fit, (HERMITIAN_S + HERMITIAN_S.T, LSQ_Y[3:]))],
+    ids=["pinv", "lstsq", "lstsq-columns", "pinv-hermitian", "pinv-hermitian-symmetric"],
 )
 def test_pseudo_inverse_and_least_squares(f, args):
     check_four_ways(f, *args, wrt=(0, 1))

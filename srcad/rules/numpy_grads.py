@@ -1856,9 +1856,13 @@ def sliding_window_grad(g: Any, x: Any, window_shape: Any, axis: Any = None) -> 
 # ---------------------------------------------------------------- pseudo-inverse, lstsq
 
 
-def pinv_grad(g: Any, a: Any, ans: Any) -> Any:
+def pinv_grad(g: Any, a: Any, ans: Any, hermitian: bool = False) -> Any:
     """Adjoint of ``np.linalg.pinv`` (Golub and Pereyra; where the rank does not change):
-    ``-P^T g P^T + (I - A P) g^T P P^T + P^T P g^T (I - P A)``, ``P = ans``."""
+    ``-P^T g P^T + (I - A P) g^T P P^T + P^T P g^T (I - P A)``, ``P = ans``. With
+    ``hermitian``, numpy reads the lower triangle (through eigh): the gradient lies on it."""
+    if hermitian:
+        symmetric = _mirrored(a, True)
+        return _symmetric_read(pinv_grad(g, symmetric, ans), True)
     p = ans
     pt = matrix_transpose(p)
     gt = matrix_transpose(np.zeros(np.shape(p)) + g)
@@ -1867,8 +1871,11 @@ def pinv_grad(g: Any, a: Any, ans: Any) -> Any:
     return -(pt @ g @ pt) + left - a @ (p @ left) + right - (right @ p) @ a
 
 
-def pinv_tangent(t: Any, a: Any, ans: Any) -> Any:
-    """Tangent of ``np.linalg.pinv``: ``-P t P + P P^T t^T (I - A P) + (I - P A) t^T P^T P``."""
+def pinv_tangent(t: Any, a: Any, ans: Any, hermitian: bool = False) -> Any:
+    """Tangent of ``np.linalg.pinv``: ``-P t P + P P^T t^T (I - A P) + (I - P A) t^T P^T P``
+    (with ``hermitian``, of the lower triangles mirrored, which numpy reads)."""
+    if hermitian:
+        return pinv_tangent(_mirrored(t, True), _mirrored(a, True), ans)
     p = ans
     pt, tt = matrix_transpose(p), matrix_transpose(t)
     left = p @ pt @ tt

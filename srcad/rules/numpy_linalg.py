@@ -149,8 +149,8 @@ defrule(
     env=ENV,
     rcond=None,
     hermitian=None,
-    a="pinv_grad(g, a, ans)",
-    tangents={"a": "pinv_tangent(t, a, ans)"},
+    a="pinv_grad(g, a, ans, hermitian)",
+    tangents={"a": "pinv_tangent(t, a, ans, hermitian)"},
 )
 defrule(
     "np.linalg.lstsq(a, b, rcond=None)",
