@@ -169,6 +169,24 @@ def test_the_multivariate_normal():
     assert np.all(np.triu(dcov, 1) == 0.0)  # (scipy reads the lower triangle, as eigh)
 
 
+def likelihood_on_a_support(x, points):
+    cov = np.cov(points.T)
+    return stats.multivariate_normal.logpdf(  # <singular-cov>
+        x, mean=points.mean(0), cov=cov, allow_singular=True)
+
+
+def test_a_singular_covariance_is_refused_at_the_line():
+    # (round 75a: numpy's LinAlgError from srcad's own rule; scipy computes on the
+    # covariance's support, which srcad's rule does not)
+    points = np.array([[0.0, 1.0, 2.0], [1.0, 0.0, 1.0]])  # (2 points in 3-D: rank 1)
+    x = points.mean(0) + 0.1 * (points[0] - points[1])
+    with pytest.raises(srcad.SrcadError, match="covariance of full rank") as info:
+        srcad.grad(likelihood_on_a_support)(x, points)
+    assert info.value.lineno == marker_line(__file__, "singular-cov")
+    full = np.array([[0.0, 1.0, 2.0], [1.0, 0.0, 1.0], [0.5, 0.5, 0.0], [2.0, 1.0, 1.0]])
+    check_four_ways(likelihood_on_a_support, x, full, wrt=0)  # (of full rank: right)
+
+
 def frozen_in_a_list(mu):
     parts = [norm(mu, 1.0), norm(0.0, 2.0)]
     return parts[0].logpdf(0.3) + parts[1].logpdf(0.3)  # <frozen-listed>

@@ -129,9 +129,28 @@ def _mvn_parts(x: Any, mean: Any, cov: Any) -> tuple[Any, Any, Any, Any, Any]:
     full = cov * np.eye(k) if cov.ndim == 0 else np.diag(cov) if cov.ndim == 1 else cov
     points = np.asarray(x, dtype=float)
     points = points.reshape(-1, k) if points.ndim != 1 or k > 1 else points[:, None]
+    _refuse_singular(full)
     inverse = np.linalg.inv(full)
     solved = (points - mean_.reshape(-1)[-k:] if mean_.size else points) @ inverse
     return points, solved, inverse, np.shape(x), full
+
+
+def _refuse_singular(cov: Any) -> None:
+    """Refuse a covariance scipy takes for singular (``allow_singular=True``: it then
+    computes on the covariance's support, with its pseudo-inverse; an eigenvalue below
+    scipy's cutoff, ``1e6`` float epsilons of the largest, counts as 0)."""
+    values = np.linalg.eigvalsh(cov)
+    if values.min() <= 1e6 * np.finfo(float).eps * np.abs(values).max():
+        from ..errors import UnsupportedSyntaxError
+        from ..load import user_line
+
+        raise UnsupportedSyntaxError(
+            "srcad differentiates multivariate_normal with a covariance of full rank, and "
+            "this one is singular (scipy computes on its support, allow_singular=True)",
+            "add a small multiple of the identity to the covariance (`cov + 1e-9 * "
+            "np.eye(k)`), or project the points onto the covariance's support first",
+            user_line(),
+        )
 
 
 def _weights(g: Any, n: int) -> Any:
