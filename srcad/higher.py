@@ -400,18 +400,21 @@ def _positions(shape: tuple[int, ...]) -> Iterator[tuple[int, ...]]:
     return iter(np.ndindex(*shape)) if shape else iter([()])
 
 
-def _basis(shape: tuple[int, ...], position: tuple[int, ...]) -> Any:
-    if not shape:
-        return 1.0
-    unit = np.zeros(shape)
-    unit[position] = 1.0
-    return unit
+def _basis(value: Any, position: tuple[int, ...]) -> Any:
+    """A tangent of ``value``'s kind (a number, a numpy number, an array of its shape),
+    1 at ``position`` and 0 elsewhere: code reading ``x.copy()`` or ``x[()]`` of a 0-d
+    array reads its tangent so too (round 75a: a float there, an AttributeError)."""
+    unit = trees.zero_tangent(value)
+    if isinstance(unit, np.ndarray):
+        unit[position] = 1.0
+        return unit
+    return unit + 1.0
 
 
 def _one_hot(template: Any, leaf: int, position: tuple[int, ...]) -> Any:
     """``template``'s structure, zero but for a 1 at ``position`` of leaf ``leaf``."""
     leaves = [trees.zero_tangent(value) for value in trees.leaves(template)]
-    leaves[leaf] = _basis(np.shape(trees.leaves(template)[leaf]), position)
+    leaves[leaf] = _basis(trees.leaves(template)[leaf], position)
     return trees.rebuild(template, leaves)
 
 
@@ -478,7 +481,8 @@ def _by_rows(
     for position in _positions(shape):
         positional, keywords = underlying_arguments(f, *call.arguments())
         again()
-        cotangents = pullback(*positional, _basis(shape, position), **keywords)
+        unit = _basis(np.zeros(shape) if shape else 0.0, position)
+        cotangents = pullback(*positional, unit, **keywords)
         cotangents = (cotangents,) if len(names) == 1 else cotangents
         for name, cotangent in zip(names, cotangents):
             template = call.values[name]

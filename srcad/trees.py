@@ -109,9 +109,12 @@ def is_integer(value: Any) -> bool:
 
 
 def zero_tangent(value: Any) -> Any:
-    """A zero tangent or cotangent for ``value`` (float, whatever the value's type)."""
+    """A zero tangent or cotangent for ``value`` (a float of numpy's kind for numpy's
+    numbers and arrays, a Python float for the rest)."""
     if isinstance(value, np.ndarray):
         return np.zeros(value.shape, dtype=np.result_type(value, np.float64))
+    if isinstance(value, np.number):
+        return np.result_type(value, np.float64).type(0.0)
     return 0.0
 
 

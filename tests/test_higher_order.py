@@ -1565,3 +1565,19 @@ def test_a_helpers_closure_variable_given_another_value_is_read_again():
     assert own(0.5, 1.0) == pytest.approx(3.0, rel=1e-14)
     set_own(5.0)  # (the function's own closure variable: read live already)
     assert own(0.5, 1.0) == pytest.approx(15.0, rel=1e-14)
+
+
+def doubled_copy(theta):
+    theta = theta.copy()  # (a defensive copy)
+    theta *= 2.0
+    return np.sin(theta) * theta + theta[()] * np.reshape(theta, 1)[0]
+
+
+def test_hessian_of_a_0d_array_or_numpy_number_reads_its_tangent_as_an_array():
+    """Round 75a: the Hessian seeded a 0-d array's (a numpy number's) tangent as a Python
+    float, and the generated code's ``theta_dot.copy()`` raised AttributeError."""
+    for x in (np.array(0.7), np.float64(0.7)):
+        t = 2.0 * 0.7
+        want = 4.0 * (2.0 * np.cos(t) - t * np.sin(t)) + 8.0
+        assert float(srcad.hessian(doubled_copy)(x)) == pytest.approx(want, rel=1e-12)
+        assert float(srcad.grad(srcad.grad(doubled_copy))(x)) == pytest.approx(want, rel=1e-12)
