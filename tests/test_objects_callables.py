@@ -25,6 +25,7 @@ import copy
 import dataclasses
 import functools
 import math
+import runpy
 import sys
 import types
 
@@ -480,6 +481,79 @@ def test_an_inactive_method_srcad_cannot_read_runs_as_python():
     before = TALLY.calls
     assert srcad.grad(uses_tally)(3.0) == 12.0
     assert TALLY.calls == before + 1
+
+
+class Schedule:
+    def __init__(self):
+        self.rate = 1.0
+        self.history = [1.0]
+
+    def set_rate(self, r):
+        self.rate = r
+
+    def scaled(self, x):
+        return self.rate * x
+
+    def put_through_alias(self, v):
+        me = self
+        me.rate = v
+
+    def put_by_setattr(self, v):
+        setattr(self, "rate", v)  # noqa: B010 (the write srcad must see through)
+
+    def put_in_vars(self, v):
+        vars(self)["rate"] = v
+
+    def _store(self, v):
+        self.rate = v
+
+    def put_by_method(self, v):
+        self._store(v)
+
+    def put_in_field_alias(self, v):
+        kept = self.history
+        kept[0] = v
+
+
+SCHEDULE = Schedule()
+
+
+def rate_set_then_read(x):
+    SCHEDULE.set_rate(0.5)  # (constant: no gradient goes in, the call must still run)
+    y = SCHEDULE.scaled(x) * x
+    SCHEDULE.set_rate(1.0)
+    return y
+
+
+def test_a_global_objects_method_that_writes_into_it_with_constants_runs():
+    """Round 75b: the optimiser dropped such a call (its value unused), so what the
+    function read of the object afterwards was stale: value 0.169, not 0.845."""
+    x = 1.3
+    value, gradient = srcad.value_and_grad(rate_set_then_read)(x)
+    assert value == rate_set_then_read(x) and gradient == pytest.approx(x, rel=1e-14)
+    before = TALLY.calls
+    srcad.value_and_grad(uses_tally)(3.0)
+    assert TALLY.calls == before + 1  # (a counter bumped once per call, as f does)
+
+
+@pytest.mark.parametrize("method", [
+    "put_through_alias", "put_by_setattr", "put_in_vars", "put_by_method",
+    "put_in_field_alias",
+])
+def test_a_global_objects_method_writing_into_it_indirectly_is_refused(method, tmp_path):
+    """Round 75b: writes through ``me = self``, ``setattr``, ``vars``, another method
+    of ``self`` or an alias of a field were not seen: the call was dropped, value 0.70
+    instead of 0.49."""
+    source = (
+        "from test_objects_callables import SCHEDULE\n\n\n"
+        f"def f(x):\n    SCHEDULE.{method}(x)\n    return SCHEDULE.rate * x\n"
+    )
+    path = tmp_path / f"uses_{method}.py"
+    path.write_text(source)
+    namespace = runpy.run_path(str(path))
+    with pytest.raises(srcad.SrcadError, match="writes into `SCHEDULE`") as caught:
+        srcad.grad(namespace["f"])(0.7)
+    assert caught.value.lineno == 5
 
 
 def test_a_new_instance_of_another_class_gets_its_own_gradient():

@@ -15,10 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from .. import astwalk, ir, records, trees
+from .. import ir, records, trees
 from ..desugar import KEY_CALL
-from ..errors import SrcadError
-from ..frontend import MISSING, in_library, installed, python_function, read_function
+from ..frontend import MISSING, in_library, installed, python_function
 from ..rules.scalar import APPEND, EXTEND, LOOP_ITEMS
 from ..rules.table import COPY, dict_rule
 from ..runtime import appended, extended, loop_items
@@ -30,6 +29,7 @@ from .values import (
     Operand,
     Scope,
     TupleValue,
+    writes_its_object,
 )
 
 #: what :meth:`Expressions.call_of_code` returns for a call that is an operation
@@ -330,7 +330,7 @@ class Expressions(LoweringPart):
             return  # (nothing of the function's goes in: `TALLY.bump()`, a counter)
         method = self.denote(scope, func).static
         owner = getattr(method, "__self__", None)
-        if owner is None or not records.is_record(owner) or not _writes_self(method):
+        if owner is None or not records.is_record(owner) or not writes_its_object(method):
             return
         raise self.error(
             scope,
@@ -686,40 +686,6 @@ class Expressions(LoweringPart):
 #: the statistics functions that compute with floats
 _FLOAT_STATISTICS = frozenset(("fmean", "geometric_mean"))
 _EXACT_ARITHMETIC = frozenset(("statistics", "fractions", "decimal"))
-
-
-def _writes_self(method: Any) -> bool:
-    """Whether a method's own code assigns to ``self``'s attributes or items, or calls a
-    method of one of them (``self.buf[0] = x``, ``self.log.append(x)``)."""
-    function = getattr(method, "__func__", None)
-    if not isinstance(function, types.FunctionType) or installed(function.__code__.co_filename):
-        return False  # (a library's object: `random.gauss`, its own state)
-    try:
-        tree = read_function(function).node
-    except SrcadError:  # (no source to read)
-        return False
-    if not tree.args.args:
-        return False
-    own = tree.args.args[0].arg  # (`self`)
-    for node in astwalk.walk(tree):
-        targets = (
-            node.targets if isinstance(node, ast.Assign)
-            else [node.target] if isinstance(node, ast.AugAssign | ast.AnnAssign) else []
-        )
-        for target in targets:
-            while isinstance(target, ast.Subscript | ast.Attribute):
-                if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and (
-                    target.value.id == own
-                ):
-                    return True
-                target = target.value
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-            owner = node.func.value
-            if isinstance(owner, ast.Attribute) and isinstance(owner.value, ast.Name) and (
-                owner.value.id == own
-            ):
-                return True
-    return False
 
 
 def _users_namespace(obj: Any) -> bool:

@@ -24,6 +24,7 @@ from .values import (
     LoweringPart,
     Scope,
     TupleValue,
+    changes_its_object,
     may_change_state,
     shuffles,
     writes_into_out,
@@ -109,11 +110,11 @@ class Operations(LoweringPart):
         else:
             value = self.spell_plain(scope, written)
             operand_list = ()
-            stateful = isinstance(node, ast.Call) and may_change_state(
-                self.denote(scope, node.func).static
-            )
+            callee = self.denote(scope, node.func).static if isinstance(node, ast.Call) else None
+            stateful = isinstance(node, ast.Call) and may_change_state(callee)
             if stateful and isinstance(node, ast.Call):
                 self.refuse_shuffle(scope, node)
+            stateful = stateful or changes_its_object(callee)  # (`k = TALLY.bump()`)
             self.unmatched_arguments(scope, written, node)
             read = tuple(ir.Name(n) for n in dict.fromkeys(ir.names_in(value)))
             self.refuse_made_operands(scope, node, read)  # (type(u), hasattr(u, "x"))

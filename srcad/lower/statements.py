@@ -39,6 +39,7 @@ from .values import (
     Scope,
     Static,
     TupleValue,
+    changes_its_object,
     draws_random_numbers,
     may_change_state,
     out_as_keyword,
@@ -344,6 +345,11 @@ class Statements(LoweringPart):
                 f"give the item a new list instead: `{item} = {item} + [v]` to append, "
                 f"`v = {item}[-1]` then `{item} = {item}[:-1]` to pop",
             )
+        if changes_its_object(callee):  # (`TALLY.bump()`: runs as Python, given no value
+            self.refuse_changing_method(scope, call)  # of the function's)
+            self.emit(ir.Effect(self.spell_plain(scope, self.written(call)), tag=self.next_tag(),
+                                loc=scope.source.location(call)))
+            return
         if self.own_helper(callee):  # (what it changes in place, srcad reads: inlined)
             self.procedures.add(callee)  # (it may end without `return`: it gives None)
             self.lower_expr(scope, call, None)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .. import astwalk, ir
+from .. import astwalk, ir, records
 from ..chains import draws_at_random
 from ..errors import Location
 from ..frontend import FunctionSource
@@ -80,9 +80,11 @@ class Static:
 
 @dataclass
 class LoopContext:
-    """The loop being lowered: ``break`` sets its exit flag."""
+    """The loop being lowered: ``break`` sets its exit flag; ``carried``: the variables
+    it carries from one iteration to the next."""
 
     exit_flag: str | None = None
+    carried: tuple[str, ...] = ()
 
 
 PASSED_DEF = object()  # the value of a parameter bound to a `def` of the code (see argument)
@@ -200,6 +202,72 @@ def may_change_state(callee: Any) -> bool:
     (``rng.normal(size=3)``, ``np.random.seed(1)``), or a call of a value srcad knows
     nothing of until the program runs."""
     return callee is NOT_STATIC or draws_at_random(callee)
+
+
+def changes_its_object(callee: Any) -> bool:
+    """Whether ``callee`` is a method of an object of a user's class that writes into the
+    object (``TALLY.bump()``, ``S.tick()``): a call of it runs, its value read or not."""
+    owner = getattr(callee, "__self__", None)
+    return owner is not None and records.is_record(owner) and writes_its_object(callee)
+
+
+def writes_its_object(method: Any, seen: frozenset[int] = frozenset()) -> bool:
+    """Whether a bound method of a user's object may write into the object: its code
+    assigns to an attribute or item of ``self`` or of a name holding ``self`` or one of
+    its fields (``s = self; s.w = v``, ``buf = self.buf; buf[0] = v``), calls a method of
+    one (``self.log.append(x)``), gives one to another call (``setattr(self, "w", v)``,
+    ``vars(self)``, ``helper(self)``), or calls a method of ``self`` that may
+    (``self._set(v)``). A library's method, or one without source, does not count (its
+    own state: ``random.gauss``)."""
+    from ..errors import SrcadError
+    from ..frontend import installed, read_function
+
+    function = getattr(method, "__func__", None)
+    owner = getattr(method, "__self__", None)
+    if not isinstance(function, types.FunctionType) or installed(function.__code__.co_filename):
+        return False
+    if id(function) in seen:
+        return False
+    try:
+        tree = read_function(function).node
+    except SrcadError:  # (no source to read)
+        return False
+    if not tree.args.args:
+        return False
+    holders = {tree.args.args[0].arg}  # (`self`, and names bound to it or its fields)
+    for node in astwalk.walk(tree):
+        if isinstance(node, ast.Assign) and _reads_holder(node.value, holders):
+            holders |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+    for node in astwalk.walk(tree):
+        targets = (
+            node.targets if isinstance(node, ast.Assign)
+            else [node.target] if isinstance(node, ast.AugAssign | ast.AnnAssign)
+            else node.targets if isinstance(node, ast.Delete) else []
+        )
+        if any(
+            isinstance(t, ast.Subscript | ast.Attribute) and _reads_holder(t, holders)
+            for t in targets
+        ):
+            return True
+        if not isinstance(node, ast.Call):
+            continue
+        if any(_reads_holder(a, holders) for a in (*node.args, *(k.value for k in node.keywords))):
+            return True  # (self given away: setattr, vars, a helper)
+        func = node.func
+        if isinstance(func, ast.Attribute) and _reads_holder(func.value, holders):
+            if not (isinstance(func.value, ast.Name) and func.value.id == tree.args.args[0].arg):
+                return True  # (a method of a field: `self.log.append(x)`)
+            called = getattr(owner, func.attr, None)  # (`self._set(v)`: its own code)
+            if not callable(called) or writes_its_object(called, seen | {id(function)}):
+                return True
+    return False
+
+
+def _reads_holder(node: ast.expr, holders: set[str]) -> bool:
+    """``node`` is a name of ``holders`` or an attribute or item of one, however deep."""
+    while isinstance(node, ast.Attribute | ast.Subscript | ast.Starred):
+        node = node.value
+    return isinstance(node, ast.Name) and node.id in holders
 
 
 def shuffles(call: ast.Call) -> bool:
