@@ -572,6 +572,10 @@ _OBJECT_HELPER_TABLE = [
     "def bodies_twice(z, n):\n    a = Body(z, 0.5)\n    c = Body(0.25, z)\n"
     "    for _ in range(n):\n        for b in (a, c, a):\n            b.step(0.25)\n"
     "            b.v = 0.5 * b.v + 0.25 * math.tanh(b.x)\n    return a.x + c.v\n",
+    "def zipped_bodies(z, n):\n    bs = [Body(z, 0.25), Body(0.5, z)]\n    ws = [0.5, z]\n"
+    "    for _ in range(n):\n        for b, w in zip(bs, ws):\n            b.v += 0.25 * w * b.x\n"
+    "        for k, b in enumerate(bs):\n            b.x += 0.25 * b.v * (k + 1)\n"
+    "    return bs[0].x + 0.5 * bs[1].v\n",
 ]
 _classes: dict[str, object] = {}
 exec(compile(SCALAR_CLASSES, "<scalar classes>", "exec"), _classes)  # noqa: S102

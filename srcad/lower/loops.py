@@ -9,8 +9,10 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import astwalk, ir, pycode
+from ..errors import UnsupportedSyntaxError
 from ..rules.scalar import DICT_KEYS, LOOP_ITEMS
 from ..rules.table import COPY
+from ..runtime import require_length
 from .values import (
     NOT_STATIC,
     LoopContext,
@@ -38,7 +40,11 @@ class Loops(LoweringPart):
             if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
         )
         loaded = self.loads_of(scope.function)
-        loaded_outside = {name for name, count in loaded.items() if count > loaded_inside[name]}
+        rebound = self.rebound_loads(scope.function, node)  # (`for body in bodies` later)
+        loaded_outside = {
+            name for name, count in loaded.items()
+            if count > loaded_inside[name] + rebound[name]
+        }
         assigned = []
         for n in astwalk.walk(node):
             if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and n.id not in assigned:
@@ -73,6 +79,24 @@ class Loops(LoweringPart):
         return [
             v for v in assigned if v in scope.env or v in loaded_outside or v in exposed
         ]
+
+    def rebound_loads(self, function: ast.FunctionDef, node: ast.For | ast.While) -> Counter[str]:
+        """The reads of names, outside ``node``, in the bodies of ``for`` loops that do not
+        enclose it and whose own variables they are (``for body in bodies`` after it):
+        such a read sees that loop's binding, never a value ``node`` leaves in the name."""
+        inside = {id(n) for n in _walk_outside_functions(node)}
+        rebound: dict[int, str] = {}  # (each read once, however many loops rebind it)
+        for loop in astwalk.walk(function):
+            if not isinstance(loop, ast.For) or id(loop) in inside or any(
+                n is node for n in astwalk.walk(loop)
+            ):
+                continue
+            bound = {n.id for n in astwalk.walk(loop.target) if isinstance(n, ast.Name)}
+            for statement in loop.body:
+                for n in _walk_outside_functions(statement):
+                    if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id in bound:
+                        rebound[id(n)] = n.id
+        return Counter(rebound.values())
 
     def loads_of(self, function: ast.FunctionDef) -> Counter[str]:
         """How many times ``function`` reads each name (counted once per function)."""
@@ -283,7 +307,7 @@ class Loops(LoweringPart):
     ) -> tuple[list, LoopContext]:
         """The loop's body lowered once (``entry``: the variables before the loop)."""
         before = dict(scope.env)
-        context = LoopContext()
+        context = LoopContext(carried=tuple(carried))
         self.loops.append(context)
         stale_before = set(self.stale_lists)
         held_before = self.held_functions()
@@ -365,22 +389,23 @@ class Loops(LoweringPart):
             )
         )
 
-    def unrolled_items(self, scope: Scope, node: ast.For) -> tuple[Any, ...] | None:
-        """The items of a loop over a short display of objects the function made (``for p
-        in (a, b)``, ``ps = [P(...), P(...)]; for p in ps``), lowered once per item: each
-        ``p.v`` is then a field of one object known when srcad compiles, which the float
-        version keeps as a number, and no alias of an item need be followed at run time.
-        None for any other loop, for one that can leave early, and, inside another loop,
-        where the loop's variable is read after the loop or held a value before it (the
-        enclosing loop would carry an object in it after an iteration, none before)."""
+    def unrolled_items(self, scope: Scope, node: ast.For) -> list[Callable[[], Any]] | None:
+        """What the loop's variables hold in each iteration of a loop over a short display
+        of objects the function made (``for p in (a, b)``, ``ps = [P(...), P(...)]; for p
+        in ps``; also in ``zip`` with other displays of as many items, and in
+        ``enumerate``), lowered once per item: each ``p.v`` is then a field of one object
+        known when srcad compiles, which the float version keeps as a number, and no alias
+        of an item need be followed at run time. None for any other loop, for one that
+        can leave early, and where an enclosing loop carries the loop's variable (it would
+        hold an object after an iteration, and something else before)."""
         target = node.target
-        if not isinstance(target, ast.Name):
+        targets = [n for n in astwalk.walk(target) if isinstance(n, ast.Name | ast.Starred)]
+        if not all(isinstance(n, ast.Name) for n in targets) or not isinstance(
+            target, ast.Name | ast.Tuple
+        ):
             return None
-        if self.loops and (target.id in scope.env or self.read_after(scope, node, target.id)):
-            return None
-        iterated = node.iter
-        names = iterated.elts if isinstance(iterated, ast.Tuple | ast.List) else [iterated]
-        if not all(isinstance(name, ast.Name) and name.id in scope.env for name in names):
+        names = [n.id for n in targets if isinstance(n, ast.Name)]
+        if any(name in context.carried for context in self.loops for name in names):
             return None
         if any(
             isinstance(part, ast.Break | ast.Continue | ast.Return | ast.Yield | ast.YieldFrom)
@@ -388,27 +413,81 @@ class Loops(LoweringPart):
             for part in _walk_outside_functions(statement)
         ):
             return None
-        value = self.lower_expr(scope, iterated, None)
-        if not isinstance(value, TupleValue) or not 0 < len(value.items) <= _UNROLLED_ITEMS:
+        call = node.iter if isinstance(node.iter, ast.Call) else None
+        callee = self.denote(scope, call.func).static if call is not None else NOT_STATIC
+        if call is not None and (call.keywords or callee not in (builtins.zip, builtins.enumerate)):
             return None
-        if not all(self.made_of(item) is not None for item in value.items):
+        sequences = call.args if call is not None else [node.iter]
+        if callee is builtins.enumerate and len(sequences) != 1:
             return None
-        return value.items
+        displays = [self.display_of(scope, sequence) for sequence in sequences]
+        made = [d for d in displays if d and all(self.made_of(item) is not None for item in d)]
+        lengths = {len(d) for d in made}
+        if len(lengths) != 1 or not 0 < min(lengths) <= _UNROLLED_ITEMS:
+            return None
+        count = min(lengths)
+        if any(d is not None and len(d) != count for d in displays):
+            return None
+        if any(  # (a list zipped with them: a name of one, checked when the gradient runs)
+            display is None and not (
+                isinstance(sequence, ast.Name)
+                and isinstance(self.lower_expr(scope, sequence, None), ir.Name)
+            )
+            for display, sequence in zip(displays, sequences)
+        ):
+            return None
+        columns: list[Callable[[int], Any]] = [
+            display.__getitem__ if display is not None
+            else self.items_one_by_one(scope, sequence, count)
+            for display, sequence in zip(displays, sequences)
+        ]
 
-    def read_after(self, scope: Scope, node: ast.For | ast.While, name: str) -> bool:
-        """Whether the function reads ``name`` outside the loop ``node``."""
-        loaded_inside = sum(
-            1 for n in _walk_outside_functions(node)
-            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id == name
+        def row(k: int) -> Callable[[], Any]:
+            if callee is builtins.enumerate:
+                return lambda: TupleValue((ir.Const(k), columns[0](k)))
+            if call is None:
+                return lambda: columns[0](k)
+            return lambda: TupleValue(tuple(column(k) for column in columns))
+
+        return [row(k) for k in range(count)]
+
+    def items_one_by_one(self, scope: Scope, node: ast.expr, count: int) -> Callable[[int], Any]:
+        """Item ``k`` of the list the name ``node`` holds (zipped with objects the function
+        made), read where iteration ``k`` starts, as ``zip`` reads it, after a check when
+        the gradient runs that it holds ``count`` items (a shorter one would end Python's
+        loop early)."""
+        assert isinstance(node, ast.Name)
+        value = self.lower_expr(scope, node, None)
+        error = UnsupportedSyntaxError(
+            f"srcad runs this loop once for each of the {count} objects the function "
+            f"made, and `{node.id}` holds another number of items (zip would stop at the "
+            "shorter)",
+            f"zip sequences of the same length, or loop over "
+            f"`range(min(len(...), len({node.id})))`",
+            scope.source.location(node),
         )
-        return self.loads_of(scope.function)[name] > loaded_inside
+        self.emit(self.run_time_check(
+            require_length, (value, ir.Const(count)), error, "wrong_length",
+            note=f"as many items as objects ({count})",
+        ))
+        return lambda k: self.element(scope, scope.env.get(node.id, value), ir.Const(k), node)
 
-    def lower_unrolled(self, scope: Scope, node: ast.For, items: tuple[Any, ...]) -> None:
+    def display_of(self, scope: Scope, node: ast.expr) -> tuple[Any, ...] | None:
+        """The items of a list or tuple display ``node`` holds (a name of one, or one
+        written out of names), or None."""
+        names = node.elts if isinstance(node, ast.Tuple | ast.List) else [node]
+        if not all(isinstance(name, ast.Name) and name.id in scope.env for name in names):
+            return None
+        value = self.lower_expr(scope, node, None)
+        return value.items if isinstance(value, TupleValue) else None
+
+    def lower_unrolled(self, scope: Scope, node: ast.For, items: list[Callable[[], Any]]) -> None:
         """``node``'s body once for each of ``items`` (see :meth:`unrolled_items`)."""
         self.iterated.append((scope, _iterated_names(node.iter)))
         try:
-            for item in items:
+            for next_item in items:
                 start = len(self.body)
+                item = next_item()
                 self.bind(scope, node.target, item)
                 self.name_elements(scope, node.target, start)
                 self.keep_classes(scope, node.target, item)
