@@ -301,9 +301,12 @@ class Memory:
     def roots_of(self, name: str) -> frozenset[str]:
         return self.roots.get(name, frozenset((name,)))
 
-    def written_roots(self) -> frozenset[str]:
-        """Every object some in-place write may change."""
-        return frozenset().union(*(self.roots_of(w.target) for w, _ in self.writes))
+    def written_roots(self, numbers: Collection[str] = ()) -> frozenset[str]:
+        """Every object some in-place write may change (``numbers``: names known to be
+        Python numbers, whose `x += v` binds a new number and writes into nothing)."""
+        return frozenset().union(
+            *(self.roots_of(w.target) for w, _ in self.writes if w.target not in numbers)
+        )
 
     def overwritten_after(
         self, stmt: ir.Stmt, name: str, *, including: bool = False, reshaping: bool = False
@@ -1002,7 +1005,7 @@ def fresh_parameters(
     writes into in place (``helper``: :func:`srcad.runtime.fresh_arguments`), first in a
     derivative: it computes at the caller's point and leaves the caller's arrays alone.
     (``numbers``: parameters known to be Python numbers, which nothing changes in place.)"""
-    written = memory.written_roots()
+    written = memory.written_roots(numbers)
     params = (*fn.params, *fn.kwonly)
     names = tuple(p for p in params if memory.roots_of(p) & written and p not in numbers)
     if not names:

@@ -57,7 +57,7 @@ from .reverse import for_numbers, reverse
 from .rules import TABLE, array_api_grads, numpy_grads
 from .rules.scalar import HELD
 from .rules.table import FORWARD_MODE_RULES, SETITEM, Rules
-from .runtime import ENTRY_CHECKS, LIST_CHECKS, with_numpy_floats
+from .runtime import ENTRY_CHECKS, LIST_CHECKS, divide, divide_or_zero, with_numpy_floats
 from .subset import check_supported
 from .truncation import check_integer_writes
 from .unrolled import FALLBACK, Unsupported, unrolled_hessian
@@ -213,23 +213,27 @@ def derivatives(
         if isinstance(s, ir.Assign) and s.rule is not None and s.rule.holds
     }
     kinds = number_kinds(numbers)
+    guards = scalar_guards(numbers, active_numbers, kinds) if mode != "vjp" else None
+    if guards:  # (what the checks on entry prove: the items of the lists and the fields
+        # of the objects given are numbers, so `x = s[0]; x += v` binds a new number)
+        kinds = number_kinds(numbers, guards.depths())
     scalars = kinds.numbers
     shares = any(  # (a number changed in place, `acc += x`, is a new number: shares nothing,
         # and no container holds it: with_held finds it nowhere, and it is written back
         # into none, `x = COEF[0]; x += v`, where it was read from)
         isinstance(s, ir.Assign) and s.logical
-        and not (s.rule is SETITEM and (s.target in lists or _name_in(s.operands[2], scalars)))
+        and not (s.rule is SETITEM and (
+            s.target in lists or s.target in kinds.sequences or _name_in(s.operands[2], scalars)
+        ))
         and not (isinstance(s.value, ir.Name) and s.value.id in scalars)
         and not (s.rule is HELD and _name_in(s.operands[2], scalars))
+        and s.target not in scalars  # (`x = s[0]` read again: a number, as it was)
         for s in ir.walk(forward.body)
     )
-    guards = (
-        scalar_guards(numbers, active_numbers, kinds) if mode != "vjp" and not shares else None
-    )
-    if not guards:
+    if not guards or shares:
         return for_arrays(), None
-    written = memory.written_roots()  # (reverse mode copies lists written in place;
-    changes = any(  # a number's `x -= v` binds a new number)
+    written = memory.written_roots(scalars)  # (reverse mode copies lists written in
+    changes = any(  # place; a number's `x -= v` binds a new number)
         memory.roots_of(p) & written for p in (*forward.params, *forward.kwonly)
         if p not in scalars
     )
@@ -488,8 +492,12 @@ def _modules_renamed(function: Any) -> list[str]:
 
 
 def _calls_numpy(fn: ir.Function) -> bool:
-    """Does ``fn`` call numpy (``np.sqrt(t)``, ``sqrt(t)`` of ``from numpy import sqrt``)?"""
+    """Does ``fn`` call numpy (``np.sqrt(t)``, ``sqrt(t)`` of ``from numpy import sqrt``),
+    or a rule's quotient that gives numpy's inf or nan where a float's would raise
+    (``math.sqrt``'s slope at 0: :func:`srcad.runtime.divide`, ``divide_or_zero``)?"""
     held = {**fn.free_objects, **fn.bindings}
+    if any(value is divide or value is divide_or_zero for value in fn.bindings.values()):
+        return True  # (round 75b: a self-distance's sqrt(0) in a loop over floats, nan)
     for stmt in ir.walk(fn.body):
         for expr in ir.expressions_of(stmt):
             for node in ir.nodes(expr):

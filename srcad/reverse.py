@@ -393,13 +393,16 @@ class _Builder:
             ):
                 continue
             operands, reads_ans = self.value_reads(stmt)
-            before = {
+            before = {  # (a Python number of the float version: no write changes it)
                 name: self.names.fresh(f"{name}_saved")
                 for name in sorted(operands)
-                if self.memory.overwritten_after(stmt, name, including=stmt.in_place)
+                if name not in self.scalars
+                and self.memory.overwritten_after(stmt, name, including=stmt.in_place)
             }
             after = None
-            if reads_ans and self.memory.overwritten_after(stmt, stmt.target):
+            if reads_ans and stmt.target not in self.scalars and self.memory.overwritten_after(
+                stmt, stmt.target
+            ):
                 after = self.names.fresh(f"{stmt.target}_saved")
             if before or after:
                 self.saved[id(stmt)] = (before, after)

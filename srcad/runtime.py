@@ -1444,11 +1444,16 @@ def _number_or_array(value: Any) -> Any:
 
 def divide(numerator: Any, denominator: Any) -> Any:
     """``numerator / denominator``, giving inf or nan at a zero denominator as numpy does
-    (Python floats would raise where the forward code did not)."""
-    try:
+    (Python floats would raise where the forward code did not), without numpy's warning:
+    a rule's slope at a boundary (``sqrt``'s at 0), inf, or its ``0 / 0``, nan, which
+    the zero-safe version then reads as 0 and checks (see :mod:`srcad.zero_safe`)."""
+    if numerator.__class__ is float and denominator.__class__ is float and denominator:
         return numerator / denominator
-    except ZeroDivisionError:
-        return np.float64(numerator) / np.float64(denominator)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        try:
+            return numerator / denominator
+        except ZeroDivisionError:
+            return np.float64(numerator) / np.float64(denominator)
 
 
 # ---------------------------------------------------------------- memory (srcad.memory)
@@ -1699,7 +1704,10 @@ def snapshot(value: Any) -> Any:
     if is_duck_array(value):  # (dask's x[i] = v changes x)
         return value.copy()
     if isinstance(value, list | tuple):
-        return type(value)(snapshot(item) for item in value)
+        items = (snapshot(item) for item in value)
+        if hasattr(type(value), "_fields"):  # (a namedtuple: its fields by position)
+            return type(value)(*items)
+        return type(value)(items)
     if isinstance(value, dict):
         return type(value)((key, snapshot(item)) for key, item in value.items())
     return value

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from . import ir, trees
+from . import ir, runtime, trees
 from .names import NameAllocator, bind
 from .runtime import divide_or_zero, times_or_zero
 
@@ -39,10 +39,16 @@ def zero_safe(fn: ir.Function) -> ir.Function:
     times = bind(names, bindings, fn.free_objects, "times_or_zero", times_or_zero)
     divide = bind(names, bindings, fn.free_objects, "divide_or_zero", divide_or_zero)
     helper = {"*": times, "/": divide}
+    dividing = {name for name, value in bindings.items() if value is runtime.divide}
 
     def rewrite(expr: ir.Expr) -> ir.Expr:
         if isinstance(expr, ir.BinOp) and expr.op in helper:
             return ir.Call(ir.Name(helper[expr.op]), (expr.left, expr.right))
+        if (  # (a rule's `divide(g, 2 * ans)`: a quotient too)
+            isinstance(expr, ir.Call) and isinstance(expr.func, ir.Name)
+            and expr.func.id in dividing and len(expr.args) == 2
+        ):
+            return ir.Call(ir.Name(divide), expr.args)
         return expr
 
     class Adjoints(ir.Transformer):
@@ -282,17 +288,37 @@ def _differences(moved: Callable[[float], Any], here: Any, h: float) -> Any:
     if plus is not None and minus is not None:
         return (plus - minus) / (2 * h)
     if plus is not None:
-        return (plus - here) / h
+        return _one_sided(moved, here, h, 1.0, plus)
     if minus is not None:
-        return (here - minus) / h
+        return _one_sided(moved, here, h, -1.0, minus)
     return None
+
+
+def _one_sided(moved: Callable[[float], Any], here: Any, h: float, side: float, first: Any) -> Any:
+    """The slope from one side (``first``: the value a step ``h`` that way), from steps
+    ``h``, ``h / 10`` and ``h / 100`` extrapolated to 0 by Aitken's process: a one-sided
+    difference errs by O(h), and by O(sqrt(h)) beside a root's infinite slope at the
+    boundary (``x * sqrt(x)`` at 0: ``sqrt(h)``, which no tolerance would pass)."""
+    quotients = [side * (first - here) / h]
+    for shrink in (0.1, 0.01):
+        value = _or_none(moved, side * shrink)
+        if value is None:
+            return quotients[0]
+        quotients.append(side * (value - here) / (h * shrink))
+    d1, d2, d3 = (np.asarray(q, dtype=float) for q in quotients)
+    step, last = d2 - d1, d3 - d2
+    bend = last - step
+    with np.errstate(divide="ignore", invalid="ignore"):
+        limit = d3 - last * last / bend
+    return np.where((bend != 0) & np.isfinite(limit), limit, d3)
 
 
 def _or_none(moved: Callable[[float], Any], sign: float) -> Any:
     """``moved(sign)``, or None where ``f`` raises there (outside its domain: a check
     of its own, ``assert v >= 0``) or gives no finite numbers."""
     try:
-        result = moved(sign)
+        with np.errstate(all="ignore"):  # (a point the user did not ask about)
+            result = moved(sign)
     except Exception:  # noqa: BLE001 (whatever the function raises: no value there)
         return None
     return result if np.all(np.isfinite(result)) else None

@@ -293,3 +293,32 @@ def test_a_zero_safe_tangent_is_checked_as_a_zero_safe_gradient_is():
         assert np.isnan(moved)
         _, near = srcad.jvp(_polar_round_trip, (np.array([1e-9, 0.0]),), (np.array([0.5, -1.0]),))
         assert near == pytest.approx(-2.5)
+
+
+def root_weighted(v, w):
+    return w * math.sqrt(v) + v
+
+
+def root_times_itself(x):
+    return np.sum(x * np.sqrt(x))
+
+
+def spread_of_floats(xs):
+    total = 0.0
+    for a in xs:
+        for b in xs:  # (self-pairs too: sqrt(0)'s slope times 2 (a - a) = 0)
+            total += math.sqrt((a - b) ** 2)
+    return total
+
+
+def test_the_zero_safe_check_is_one_sided_at_a_boundary_and_serves_floats():
+    """``x sqrt(x)`` at 0: grad was 0 and jvp nan (round 75a: the check's differences
+    straddled sqrt's domain; a one-sided difference errs by sqrt(h)); a loop over pairs of
+    floats with their self-distances had a nan gradient (round 75b: the float version,
+    whose numpy quotient gives nan where a float's would raise, was not run again)."""
+    x, t = np.array([0.0, 0.5]), np.array([1.0, 0.0])
+    assert srcad.grad(root_times_itself)(x)[0] == 0.0
+    assert srcad.jvp(root_times_itself, (x,), (t,))[1] == 0.0
+    assert srcad.grad(root_weighted, wrt=(0, 1))(0.0, 0.0) == (1.0, 0.0)  # (w = 0: flat)
+    xs = [1.0, 3.0, 2.0]
+    assert [float(g) for g in srcad.grad(spread_of_floats)(xs)] == [-4.0, 4.0, 0.0]
