@@ -42,6 +42,7 @@ MODULES = (
     "stop45",  # tables of rows, function arguments, recurrences into arrays, scipy integrals
     "stop46",  # recursion on constants, match, positional options, held functions
     "stop47",  # objects made inside, rows item by item, frozen distributions, norms at 0
+    "stop48",  # objects in lists, list parameters written, stable losses at 0, eigh, refusals
 )
 
 
