@@ -393,16 +393,13 @@ class _Builder:
             ):
                 continue
             operands, reads_ans = self.value_reads(stmt)
-            before = {  # (a Python number of the float version: no write changes it)
+            before = {
                 name: self.names.fresh(f"{name}_saved")
                 for name in sorted(operands)
-                if name not in self.scalars
-                and self.memory.overwritten_after(stmt, name, including=stmt.in_place)
+                if self.memory.overwritten_after(stmt, name, including=stmt.in_place)
             }
             after = None
-            if reads_ans and stmt.target not in self.scalars and self.memory.overwritten_after(
-                stmt, stmt.target
-            ):
+            if reads_ans and self.memory.overwritten_after(stmt, stmt.target):
                 after = self.names.fresh(f"{stmt.target}_saved")
             if before or after:
                 self.saved[id(stmt)] = (before, after)
@@ -432,8 +429,9 @@ class _Builder:
                 out.append(stmt)
                 continue
             before, after = self.saved.get(id(stmt), ({}, None))
-            for name, saved in before.items():
-                out.append(ir.Assign(saved, ir.Call(copy, (ir.Name(name),)), tag=stmt.tag))
+            for name, saved in before.items():  # (a Python number of the float version is
+                kept = ir.Name(name) if name in self.scalars else ir.Call(copy, (ir.Name(name),))
+                out.append(ir.Assign(saved, kept, tag=stmt.tag))  # kept as it is)
             for name, saved in self.saved_shapes.get(id(stmt), {}).items():
                 shape = ir.Attr(ir.Name(self.bind("np", np)), "shape")
                 out.append(ir.Assign(saved, ir.Call(shape, (ir.Name(name),)), tag=stmt.tag))
