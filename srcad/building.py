@@ -897,9 +897,19 @@ def by_argument_classes(f: Callable, make: Callable[[Mapping[str, Any]], Any]) -
             setattr(gradient, name, getattr(made, name, getattr(gradient, name)))
         return made
 
+    positional = tuple(  # (every parameter given by position: no binding to do)
+        p.name for p in signature.parameters.values()
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+    )
+    plain = len(positional) == len(signature.parameters) and not (
+        callee.args or callee.keywords
+    )
+
     def built_for(*args: Any, **kwargs: Any) -> Any:
         """The gradient built for the classes of these arguments."""
         nonlocal signature, read
+        if plain and not kwargs and len(args) == len(positional):
+            return made_for_classes(built, made_and_shown, dict(zip(positional, args)))
         if function.__defaults__ is not read[0] or function.__kwdefaults__ is not read[1]:
             signature = inspect.signature(function)  # (`f.__defaults__ = ...`: another
             read = (function.__defaults__, function.__kwdefaults__)  # default function)

@@ -42,9 +42,28 @@ _NOT_RECORDS = (
 )
 
 
+#: each class's record kind, found once (a class itself is not cached: `type` is the class
+#: of a dataclass's class and of every other)
+_KINDS: dict[type, str | None] = {}
+
+
 def record_kind(value: Any) -> str | None:
     """``"namedtuple"``, ``"dataclass"``, ``"object"`` (an instance of a plain class,
     with a ``__dict__``), or ``None`` for anything else."""
+    cls = value.__class__
+    kind = _KINDS.get(cls, _UNKNOWN)
+    if kind is not _UNKNOWN:
+        return kind  # type: ignore[return-value]
+    kind = _record_kind(value)
+    if cls is not type and not issubclass(cls, type):
+        _KINDS[cls] = kind
+    return kind
+
+
+_UNKNOWN = object()
+
+
+def _record_kind(value: Any) -> str | None:
     if isinstance(value, tuple):
         return "namedtuple" if hasattr(type(value), "_fields") else None
     if isinstance(value, _NOT_RECORDS) or is_duck_array(value):  # (a dask array has a __dict__)
