@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import dataclasses
+import functools
 import math
 import numbers
 import operator
@@ -689,15 +690,29 @@ def _gives_gradient(x: Any, name: str) -> bool:
 _CLASS_FIELDS: set[tuple[type, str]] = set()
 
 
+#: (class, name) of plain objects' classes that define nothing of that name a field of
+#: theirs would shadow or be computed by (a cached_property): then ``x.name`` is a field
+#: where ``x.__dict__`` holds it
+_PLAIN_FIELDS: set[tuple[type, str]] = set()
+
+
 def _is_field(x: Any, name: str) -> bool:
     """Whether ``x.name`` is a field of the record ``x`` (fast for the ones seen before)."""
-    if (x.__class__, name) in _CLASS_FIELDS:
+    key = (x.__class__, name)
+    if key in _CLASS_FIELDS:
         return True
+    if key in _PLAIN_FIELDS:
+        return name in x.__dict__
     kind = record_kind(x)
     if kind in ("namedtuple", "dataclass") and name in field_names(x):
-        _CLASS_FIELDS.add((x.__class__, name))
+        _CLASS_FIELDS.add(key)
         return True
-    return kind == "object" and has_field(x, name)
+    if kind == "object" and has_field(x, name):
+        if not isinstance(getattr(x.__class__, name, None), functools.cached_property):
+            _PLAIN_FIELDS.add(key)
+        return True
+    return False
+
 
 
 def field_grad(g: Any, x: Any, name: str) -> Any:
@@ -988,6 +1003,13 @@ def require_count(count: Any, error: SrcadError) -> None:
         raise error
 
 
+def require_items(value: Any, count: int, error: Exception) -> None:
+    """Refuse a value that is not a list, tuple or array of ``count`` items (where srcad
+    reads its items by position, as iterating over it would give them)."""
+    if value.__class__ not in (list, tuple, np.ndarray) or len(value) != count:
+        raise error
+
+
 def require_length(value: Any, count: int, error: Exception) -> None:
     """Refuse unpacking ``value`` into ``count`` names when it holds another number of
     items (Python's ValueError; srcad takes the items by position)."""
@@ -1154,7 +1176,7 @@ def record_like(like: Any, names: tuple[str, ...], values: tuple[Any, ...]) -> A
         getattr(like, "__dict__", None) is not None and like.__dict__.keys() == given.keys()
         and not hasattr(cls, "__post_init__")
     ):  # (every field read: a copy with the gradients, as dataclasses.replace makes it)
-        made = copy.copy(like)
+        made = cls.__new__(cls)
         made.__dict__.update(given)
         return made
     return structured_like(AdjointRecord(like, given), like)
@@ -1670,6 +1692,14 @@ def fresh_arguments(written: tuple, others: tuple = ()) -> tuple:
     for value in written:  # (a list whose arrays share memory: kept, and then refused)
         if isinstance(value, list | tuple) and _items_share_memory(value):
             return written
+    held = [{id(c) for c in _containers_in(value)} for value in others]
+    if any(id(c) in theirs for value in written for c in _containers_in(value) for theirs in held):
+        raise _untraceable(
+            "the function writes into an argument in place, and this call passes that "
+            "list (or dict) as another argument too",
+            "pass a copy as the other argument (`f(xs, list(xs))`), or make the function "
+            "write into a copy of its own (`xs = list(xs)`)",
+        )
     arrays = [list(_arrays_in(value)) for value in (*written, *others)]
     for k in range(len(written)):
         for mine in arrays[k]:
@@ -1682,6 +1712,20 @@ def fresh_arguments(written: tuple, others: tuple = ()) -> tuple:
                         "function write into a copy of its own (`a = a * s`)",
                     )
     return copy.deepcopy(written)
+
+
+def _containers_in(value: Any) -> Iterator[Any]:
+    """The lists and dicts ``value`` is or holds (what a write in place may change)."""
+    if isinstance(value, list | dict):
+        yield value
+    if isinstance(value, list | tuple):
+        for item in value:
+            if isinstance(item, list | tuple | dict):
+                yield from _containers_in(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            if isinstance(item, list | tuple | dict):
+                yield from _containers_in(item)
 
 
 def _arrays_in(value: Any) -> Iterator[np.ndarray]:

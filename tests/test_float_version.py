@@ -589,6 +589,23 @@ def test_objects_made_inside_keep_the_float_version_their_fields_adjoints_number
     check_four_ways(f, *args)
 
 
+def _weighted_bodies(k, weights):
+    bodies = [_Body(k, 0.0), _Body(2.0 * k, 1.0)]
+    for body, w in zip(bodies, weights):
+        body.x *= w
+    return bodies[0].x + bodies[1].x
+
+
+def test_a_loop_over_objects_zipped_with_a_dict_or_a_shorter_list_is_refused():
+    """Round 76a: zip(objects, d) of a dict read d[0], d[1] (18.0 for 0.3, or KeyError
+    from generated code); zip stops at the shorter sequence, which srcad, lowering the
+    loop once per object, does not follow: both refused when the gradient runs."""
+    for weights in ({0: 1.0, 1: 2.0}, {"a": 1.0, "b": 2.0}, [1.0]):
+        with pytest.raises(srcad.SrcadError, match="not a list, tuple or array"):
+            srcad.grad(_weighted_bodies, wrt=(0, 1))(0.3, weights)
+    check_four_ways(_weighted_bodies, 0.3, [1.0, 2.0])
+
+
 def _matvec_energy(M, v):
     total = 0.0
     for i in range(len(M)):
@@ -693,3 +710,20 @@ def test_a_number_read_from_a_parameter_and_changed_by_augmented_assignment(f, a
     need, counted as sharing memory. (The namedtuple's jvp crashed in srcad's snapshot.)"""
     assert FLOAT_VERSION in srcad.grad(f, wrt=(0, 1)).backward_source
     check_four_ways(f, *args)
+
+
+def _relaxed(state, previous):
+    a = previous[0]
+    state[0] = state[0] * 3.0  # (previous[0] changes too where they are one list)
+    return a * previous[0] + state[1]
+
+
+def test_a_list_written_in_place_and_passed_as_another_argument_is_refused():
+    """Round 76a: one list passed as two arguments and written through one: srcad copied
+    the written one apart, and value_and_grad's value was 3.0 where f gives 5.0. Refused
+    when the gradient is called, as one array passed twice is."""
+    shared = [1.0, 2.0]
+    with pytest.raises(srcad.SrcadError, match="passes that list"):
+        srcad.value_and_grad(_relaxed, wrt=(0, 1))(shared, shared)
+    assert shared == [1.0, 2.0]
+    check_four_ways(_relaxed, [1.0, 2.0], [1.0, 2.0])

@@ -514,6 +514,14 @@ class Schedule:
         kept = self.history
         kept[0] = v
 
+    def put_unpacked(self, v):
+        kept, rate = self.history, self.rate
+        kept[0] = v * rate
+
+    def put_in_a_loop(self, v):
+        for kept in [self.history]:
+            kept[0] = v
+
 
 SCHEDULE = Schedule()
 
@@ -538,12 +546,12 @@ def test_a_global_objects_method_that_writes_into_it_with_constants_runs():
 
 @pytest.mark.parametrize("method", [
     "put_through_alias", "put_by_setattr", "put_in_vars", "put_by_method",
-    "put_in_field_alias",
+    "put_in_field_alias", "put_unpacked", "put_in_a_loop",
 ])
 def test_a_global_objects_method_writing_into_it_indirectly_is_refused(method, tmp_path):
     """Round 75b: writes through ``me = self``, ``setattr``, ``vars``, another method
     of ``self`` or an alias of a field were not seen: the call was dropped, value 0.70
-    instead of 0.49."""
+    instead of 0.49 (round 76a: aliases bound by unpacking or a loop's target too)."""
     source = (
         "from test_objects_callables import SCHEDULE\n\n\n"
         f"def f(x):\n    SCHEDULE.{method}(x)\n    return SCHEDULE.rate * x\n"

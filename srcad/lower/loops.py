@@ -12,7 +12,7 @@ from .. import astwalk, ir, pycode
 from ..errors import UnsupportedSyntaxError
 from ..rules.scalar import DICT_KEYS, LOOP_ITEMS
 from ..rules.table import COPY
-from ..runtime import require_length
+from ..runtime import require_items
 from .values import (
     NOT_STATIC,
     LoopContext,
@@ -460,14 +460,14 @@ class Loops(LoweringPart):
         value = self.lower_expr(scope, node, None)
         error = UnsupportedSyntaxError(
             f"srcad runs this loop once for each of the {count} objects the function "
-            f"made, and `{node.id}` holds another number of items (zip would stop at the "
-            "shorter)",
+            f"made, and `{node.id}` is not a list, tuple or array of as many items (zip "
+            "would stop at the shorter, and runs over a dict's keys)",
             f"zip sequences of the same length, or loop over "
             f"`range(min(len(...), len({node.id})))`",
             scope.source.location(node),
         )
         self.emit(self.run_time_check(
-            require_length, (value, ir.Const(count)), error, "wrong_length",
+            require_items, (value, ir.Const(count)), error, "wrong_length",
             note=f"as many items as objects ({count})",
         ))
         return lambda k: self.element(scope, scope.env.get(node.id, value), ir.Const(k), node)

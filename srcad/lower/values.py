@@ -8,7 +8,7 @@ import functools
 import inspect
 import random
 import types
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -234,10 +234,16 @@ def writes_its_object(method: Any, seen: frozenset[int] = frozenset()) -> bool:
         return False
     if not tree.args.args:
         return False
-    holders = {tree.args.args[0].arg}  # (`self`, and names bound to it or its fields)
-    for node in astwalk.walk(tree):
-        if isinstance(node, ast.Assign) and _reads_holder(node.value, holders):
-            holders |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+    holders = {tree.args.args[0].arg}  # (`self`, and names bound to it or its fields,
+    while True:  # in any binding: `a, b = self, x`, `for f in self.items`, `with`...)
+        bound = {
+            name
+            for target, value in _bindings(tree) if _mentions(value, holders)
+            for name in _bound_names(target)
+        }
+        if bound <= holders:
+            break
+        holders |= bound
     for node in astwalk.walk(tree):
         targets = (
             node.targets if isinstance(node, ast.Assign)
@@ -261,6 +267,36 @@ def writes_its_object(method: Any, seen: frozenset[int] = frozenset()) -> bool:
             if not callable(called) or writes_its_object(called, seen | {id(function)}):
                 return True
     return False
+
+
+def _bindings(tree: ast.AST) -> Iterator[tuple[ast.AST, ast.AST]]:
+    """(target, value) of each binding in ``tree``: assignments, loops, comprehensions,
+    ``with ... as``, ``:=``."""
+    for node in astwalk.walk(tree):
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                yield target, node.value
+        elif isinstance(node, ast.AnnAssign | ast.NamedExpr) and node.value is not None:
+            yield node.target, node.value
+        elif isinstance(node, ast.For | ast.comprehension):
+            yield node.target, node.iter
+        elif isinstance(node, ast.withitem) and node.optional_vars is not None:
+            yield node.optional_vars, node.context_expr
+
+
+def _bound_names(target: ast.AST) -> Iterator[str]:
+    """The names a binding's target binds (not those an item or attribute target reads)."""
+    if isinstance(target, ast.Name):
+        yield target.id
+    elif isinstance(target, ast.Tuple | ast.List):
+        for item in target.elts:
+            yield from _bound_names(item)
+    elif isinstance(target, ast.Starred):
+        yield from _bound_names(target.value)
+
+
+def _mentions(node: ast.AST, holders: set[str]) -> bool:
+    return any(isinstance(n, ast.Name) and n.id in holders for n in astwalk.walk(node))
 
 
 def _reads_holder(node: ast.expr, holders: set[str]) -> bool:
