@@ -515,7 +515,9 @@ def test_eigenvectors_where_eigenvalues_are_equal_give_nan_not_a_wrong_number():
     vectors is a limit the adjoint cannot see: it was 0 there, silently (round 75a: the
     exponential of a symmetric matrix at 0, d/dA[1,0] = 4, came out 0; a polar factor at
     2I). NaN now, as JAX gives; the vectors of distinct eigenvalues keep their gradient."""
-    for f, at in ((exponential_through_eigh, np.zeros((3, 3))),
+    rounded = np.array([[2.0, 1.0, 1.0], [1.0, 2.0, 1.0], [1.0, 1.0, 2.0]])  # (1, 1, 4:
+    for f, at in ((exponential_through_eigh, np.zeros((3, 3))),  # the two 1s a rounding
+                  (exponential_through_eigh, rounded),  # apart, round 76a)
                   (polar_factor_through_svd, 2.0 * np.eye(3))):
         assert np.all(np.isnan(srcad.grad(f)(at)))
         _, tangent = srcad.jvp(f, (at,), (np.tril(np.ones((3, 3))),))

@@ -567,3 +567,27 @@ def test_pieces_whose_kinks_cancel_have_the_smooth_wholes_derivatives():
         check_four_ways(stable_softplus_of_floats, at)
         h = srcad.hessian(stable_softplus_of_floats)(at)
         assert h == pytest.approx(0.25 / math.cosh(0.5 * at) ** 2, rel=1e-12)
+
+
+def clipped_logistic_loss(w):
+    z = LOGITS @ w
+    return np.sum(np.clip(z, 0.0, None) - z * LABELS + np.log1p(np.exp(-np.abs(z))))
+
+
+def clipped_between(x, low, high):
+    return np.sum(np.clip(x, low, high) * np.array([1.0, 2.0, 3.0]))
+
+
+def test_a_tie_of_clip_is_split_as_maximum_and_minimum_split_theirs():
+    """Round 76a: np.clip(z, 0, None) as the stable loss's relu gave the whole gradient
+    to z at 0 (1 - y); clip is minimum(maximum(x, low), high), each tie halved."""
+    w = np.zeros(2)
+    want = LOGITS.T @ (0.5 - LABELS)
+    np.testing.assert_allclose(srcad.grad(clipped_logistic_loss)(w), want, rtol=1e-14)
+    x = np.array([-1.0, 0.5, 2.0])  # (a tie at each bound, one inside)
+    dx, dlow, dhigh = srcad.grad(clipped_between, wrt=(0, 1, 2))(x, -1.0, 2.0)
+    np.testing.assert_array_equal(dx, [0.5, 2.0, 1.5])
+    assert (dlow, dhigh) == (0.5, 1.5)
+    _, tangent = srcad.jvp(clipped_between, (x, -1.0, 2.0), (np.ones(3), 1.0, 1.0))
+    assert tangent == pytest.approx(0.5 + 2.0 + 1.5 + 0.5 + 1.5)
+    check_four_ways(clipped_between, np.array([-1.5, 0.5, 2.5]), -1.0, 2.0)

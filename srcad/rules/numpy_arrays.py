@@ -142,8 +142,8 @@ for _pattern, _low, _high in (
         **_clipped,
         tangents={
             "x": f"clip_grad(t, x, {_bounds})",
-            _low: f"np.where(clipped_to(x, {_bounds}, True), t, 0.0)",
-            _high: f"np.where(clipped_to(x, {_bounds}, False), t, 0.0)",
+            _low: f"clip_bound_tangent(t, x, {_bounds}, True)",
+            _high: f"clip_bound_tangent(t, x, {_bounds}, False)",
         },
     )
 defrule("np.sign(x)", env=NP, x=None)

@@ -10,7 +10,8 @@ __all__ = (
     "matmul_right", "cast_gradient", "cross_grad", "take_grad", "dot_left", "dot_right",
     "inner_left", "inner_right", "transpose_grad", "inverse_axes", "reshape_like",
     "reshape_back", "reshape_tangent", "unravel_like",
-    "ravel_like", "items_like", "clip_grad", "linspace_grad", "clipped_to", "clip_bound_grad",
+    "ravel_like", "items_like", "clip_grad", "linspace_grad", "clip_bound_tangent",
+    "clip_bound_grad", "clip_shares",
     "split_like", "unstack", "hsplit_like", "vsplit_like", "sign", "quantile_grad",
     "quantile_q_grad", "quantile_tangent", "quantile_q_tangent", "var_grad", "var_tangent",
     "cumsum_grad", "cumprod_grad", "cumprod_tangent", "diff_grad", "diff_edge_grad",
@@ -44,7 +45,6 @@ from ..duck import as_array, is_duck_array, spread_like
 from ..errors import Location, UnsupportedSyntaxError
 from ..runtime import (
     AdjointList,
-    chosen,
     fresh_result,
     gradient_dtype,
     identity_when_none,
@@ -403,14 +403,33 @@ def items_like(g: Any, x: Any) -> Any:
 
 @fresh_result
 def clip_grad(g: Any, x: Any, low: Any, high: Any) -> Any:
-    """Adjoint of ``np.clip(x, low, high)``: ``g`` where ``x`` is inside the bounds."""
-    inside = np.ones_like(x, bool) if is_duck_array(x) else np.ones(np.shape(x), dtype=bool)
+    """Adjoint of ``np.clip(x, low, high)``: ``g`` where ``x`` is inside the bounds, half of
+    it at a bound (a tie of numpy's ``minimum(maximum(x, low), high)``: see
+    :func:`clip_shares`)."""
+    return _shared(clip_shares(x, low, high)[0], g)
+
+
+def clip_shares(x: Any, low: Any, high: Any) -> tuple[Any, Any, Any]:
+    """The shares of ``x``, ``low`` and ``high`` in ``np.clip(x, low, high)`` =
+    ``minimum(maximum(x, low), high)``, each tie halved as ``np.maximum``'s and
+    ``np.minimum``'s are (round 76a: a stable softplus with its relu written as
+    ``np.clip(z, 0, None)`` took the whole gradient at 0)."""
     x = _as_numpy_reads(x)
-    if low is not None:
-        inside = inside & (x >= low)  # (not &=: bounds may broadcast x to their shape)
-    if high is not None:
-        inside = inside & (x <= high)
-    return chosen(inside, g)
+    one = np.ones_like(x, float) if is_duck_array(x) else np.ones(np.shape(x))
+    above = one if low is None else _half_at_ties(x, low)  # (of maximum(x, low))
+    kept = x if low is None else np.maximum(x, low)
+    below = one if high is None else _half_at_ties(high, kept)  # (of minimum(kept, high))
+    return above * below, (1.0 - above) * below, 1.0 - below
+
+
+def _half_at_ties(x: Any, y: Any) -> Any:
+    """1 where ``x > y``, 0 where ``x < y``, 1/2 where they are equal."""
+    return (np.sign(x - y) + 1.0) * 0.5
+
+
+def _shared(share: Any, g: Any) -> Any:
+    """``share * g``, exactly 0 where the share is 0 (see :func:`srcad.runtime.chosen`)."""
+    return np.where(share == 0, 0.0, share * g)
 
 
 def linspace_grad(
@@ -426,19 +445,19 @@ def linspace_grad(
     return unbroadcast(np.sum(g * share, axis=0), end)
 
 
-def clipped_to(x: Any, low: Any, high: Any, below: bool) -> Any:
-    """Where ``np.clip(x, low, high)`` (``minimum(maximum(x, low), high)``) is ``low``
-    (``below``) or ``high``: a low bound above the high one loses to it, as in numpy."""
-    if below:
-        return (x < low) & (low <= high) if high is not None else x < low
-    return (np.maximum(x, low) if low is not None else x) > high
-
-
 def clip_bound_grad(g: Any, x: Any, low: Any, high: Any, below: bool) -> Any:
     """Adjoint of ``np.clip(x, low, high)`` for the bound ``low`` (``below``) or
-    ``high``: ``g`` where the result is that bound, summed to the bound's shape."""
+    ``high``: ``g`` where the result is that bound (half at a tie), summed to the bound's
+    shape."""
     bound = low if below else high
-    return unbroadcast(chosen(clipped_to(x, low, high, below), g), bound)
+    return unbroadcast(clip_bound_tangent(g, x, low, high, below), bound)
+
+
+def clip_bound_tangent(t: Any, x: Any, low: Any, high: Any, below: bool) -> Any:
+    """Tangent of ``np.clip(x, low, high)`` along the bound ``low`` (``below``) or
+    ``high``: ``t`` times the bound's share (see :func:`clip_shares`)."""
+    _, low_share, high_share = clip_shares(x, low, high)
+    return _shared(low_share if below else high_share, t)
 
 
 @shape_only(1)
@@ -1282,10 +1301,18 @@ def _through_gaps(w: Any, x: Any) -> Any:
     divide by 1, not by 0: an infinity overwritten would make this helper's own
     derivative NaN, 0 * inf, when it is differentiated again for a Hessian.)"""
     differences = w[..., None, :] - w[..., :, None]
-    equal = differences == 0  # (the diagonal among them)
+    # (equal up to rounding too: eigenvalues equal in exact arithmetic come out a few
+    # float epsilons apart, and 1 / (w_j - w_i) of those is noise: round 76a)
+    scale = np.max(np.abs(w), axis=-1, keepdims=True)[..., None]
+    equal = np.abs(differences) <= _EQUAL_VALUES * np.finfo(float).eps * scale
     turned = np.where(equal, 0.0, 1.0 / np.where(equal, 1.0, differences)) * x
     unknown = equal & ~np.eye(w.shape[-1], dtype=bool) & (x != 0)
     return np.where(unknown, np.nan, turned)
+
+
+#: how many float epsilons of the largest value two eigenvalues (singular values) may
+#: differ by and count as equal (an eigensolver's rounding is a few of them)
+_EQUAL_VALUES = 64
 
 
 def _has_gradient(g: Any) -> bool:
