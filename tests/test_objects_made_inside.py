@@ -943,3 +943,22 @@ def test_an_object_a_loop_picks_from_none_is_refused_where_it_is_read():
     with pytest.raises(srcad.SrcadError, match="holds an object the function made on some") as info:
         srcad.grad(_hottest, wrt=(0, 1))(0.5, 1.7)
     assert info.value.lineno == marker_line(__file__, "picked-in-a-loop")
+
+
+class _Point:
+    def __init__(self, x):
+        self.x = x
+
+
+def points_joined(a, b):
+    ps = [_Point(a)]
+    ps += [_Point(b)]  # <points-joined>
+    return ps[0].x * ps[1].x
+
+
+def test_a_list_of_objects_joined_by_augmented_addition_is_refused_at_the_line():
+    """Round 76a: a RecursionError inside srcad (made_update and update_in_place calling
+    each other); a list of objects grown is refused as the append of one is."""
+    with pytest.raises(srcad.SrcadError, match="grows") as caught:
+        srcad.grad(points_joined, wrt=(0, 1))(0.3, 1.2)
+    assert caught.value.lineno == marker_line(__file__, "points-joined")

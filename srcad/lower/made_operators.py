@@ -176,6 +176,8 @@ class MadeOperators(LoweringPart):
         if not (self.may_be_made(scope, load) or self.may_be_made(scope, stmt.value)):
             return False
         made = self.made_of(self.lower_expr(scope, load, None))
+        if made is None and isinstance(stmt.value, Operand):
+            return False  # (lowered already, and no object: `ps += [P(b)]` joins lists)
         if made is None:  # (w -= self.lr * g: an array or a number, changed as such)
             rhs = self.lower_operand(scope, stmt.value)
             if self.made_of(rhs) is None:
