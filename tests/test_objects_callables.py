@@ -564,6 +564,20 @@ def test_a_global_objects_method_writing_into_it_indirectly_is_refused(method, t
     assert caught.value.lineno == 5
 
 
+def rate_set_through_a_variable(x):
+    setter = SCHEDULE.set_rate
+    setter(x)  # <setter-call>
+    return SCHEDULE.rate * x
+
+
+def test_a_global_objects_writing_method_held_in_a_variable_is_refused():
+    """Round 76a: `setter = OBJ.set_rate; setter(x)` (or getattr) was not refused: the
+    gradient missed the path through the field (0.7 instead of 1.4)."""
+    with pytest.raises(srcad.SrcadError, match="writes into its Schedule object") as caught:
+        srcad.grad(rate_set_through_a_variable)(0.7)
+    assert caught.value.lineno == marker_line(__file__, "setter-call")
+
+
 def test_a_new_instance_of_another_class_gets_its_own_gradient():
     a, b = MLP(np.random.default_rng(0)), Shortcut(np.random.default_rng(0))
     ga = srcad.grad(a.loss, wrt="self")(DATA_X, DATA_Y)

@@ -323,8 +323,6 @@ class Expressions(LoweringPart):
         Python here (srcad cannot read it), where the method writes into the object: what
         the function reads of the object afterwards would have no gradient."""
         func = node.func
-        if not isinstance(func, ast.Attribute):
-            return
         given = (*node.args, *(k.value for k in node.keywords))
         if all(isinstance(a, ast.Constant) for a in given):
             return  # (nothing of the function's goes in: `TALLY.bump()`, a counter)
@@ -332,10 +330,13 @@ class Expressions(LoweringPart):
         owner = getattr(method, "__self__", None)
         if owner is None or not records.is_record(owner) or not writes_its_object(method):
             return
+        held = f"`{ast.unparse(func.value)}`" if isinstance(func, ast.Attribute) else (
+            f"its {type(owner).__name__} object"  # (`setter = OBJ.set_rate; setter(x)`)
+        )
         raise self.error(
             scope,
             node,
-            f"`{ast.unparse(func)}` writes into `{ast.unparse(func.value)}`, an object from "
+            f"`{ast.unparse(func)}` writes into {held}, an object from "
             "outside the function, in code srcad cannot read here: what the function reads "
             "of it afterwards would have no gradient",
             "return the value from the method and use it, or make the object inside the "
