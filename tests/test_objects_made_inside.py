@@ -945,14 +945,14 @@ def test_an_object_a_loop_picks_from_none_is_refused_where_it_is_read():
     assert info.value.lineno == marker_line(__file__, "picked-in-a-loop")
 
 
-class _Point:
+class _Dot:
     def __init__(self, x):
         self.x = x
 
 
 def points_joined(a, b):
-    ps = [_Point(a)]
-    ps += [_Point(b)]  # <points-joined>
+    ps = [_Dot(a)]
+    ps += [_Dot(b)]  # <points-joined>
     return ps[0].x * ps[1].x
 
 

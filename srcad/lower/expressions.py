@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import ir, records, trees
+from .. import ir, trees
 from ..desugar import KEY_CALL
 from ..frontend import MISSING, in_library, installed, python_function
 from ..rules.scalar import APPEND, EXTEND, LOOP_ITEMS
@@ -29,7 +29,7 @@ from .values import (
     Operand,
     Scope,
     TupleValue,
-    writes_its_object,
+    changes_its_object,
 )
 
 #: what :meth:`Expressions.call_of_code` returns for a call that is an operation
@@ -323,13 +323,14 @@ class Expressions(LoweringPart):
         Python here (srcad cannot read it), where the method writes into the object: what
         the function reads of the object afterwards would have no gradient."""
         func = node.func
-        given = (*node.args, *(k.value for k in node.keywords))
-        if all(isinstance(a, ast.Constant) for a in given):
-            return  # (nothing of the function's goes in: `TALLY.bump()`, a counter)
         method = self.denote(scope, func).static
-        owner = getattr(method, "__self__", None)
-        if owner is None or not records.is_record(owner) or not writes_its_object(method):
+        if not changes_its_object(method):
             return
+        owner = method.__self__
+        given = (*node.args, *(k.value for k in node.keywords))
+        if all(isinstance(a, ast.Constant) for a in given) and not isinstance(owner, type):
+            return  # (nothing of the function's goes in: `TALLY.bump()`, a counter; a
+            # class's attributes are read when srcad compiles, so a write is refused)
         held = f"`{ast.unparse(func.value)}`" if isinstance(func, ast.Attribute) else (
             f"its {type(owner).__name__} object"  # (`setter = OBJ.set_rate; setter(x)`)
         )

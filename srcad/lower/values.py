@@ -208,7 +208,14 @@ def changes_its_object(callee: Any) -> bool:
     """Whether ``callee`` is a method of an object of a user's class that writes into the
     object (``TALLY.bump()``, ``S.tick()``): a call of it runs, its value read or not."""
     owner = getattr(callee, "__self__", None)
-    return owner is not None and records.is_record(owner) and writes_its_object(callee)
+    return owner is not None and _users_object(owner) and writes_its_object(callee)
+
+
+def _users_object(owner: Any) -> bool:
+    """An object of a user's class, or a user's class itself (a classmethod's ``cls``)."""
+    if isinstance(owner, type):
+        return records.is_record_class(owner) and not issubclass(owner, tuple)
+    return records.is_record(owner)
 
 
 def writes_its_object(method: Any, seen: frozenset[int] = frozenset()) -> bool:
