@@ -240,7 +240,8 @@ def derivatives(
     floats = None if changes else forward_gradient(numbers, wrt, scalars, guards, mode)
     if floats is None:
         floats = reverse(
-            numbers, wrt, active_numbers, mode=mode, scalar_guards=guards, memory=memory
+            numbers, wrt, active_numbers, mode=mode, scalar_guards=guards, memory=memory,
+            scalars=scalars,
         )
 
     def array_version() -> ir.Function:

@@ -55,7 +55,7 @@ def record_kind(value: Any) -> str | None:
     if kind is not _UNKNOWN:
         return kind  # type: ignore[return-value]
     kind = _record_kind(value)
-    if cls is not type and not issubclass(cls, type):
+    if not issubclass(cls, type):
         _KINDS[cls] = kind
     return kind
 

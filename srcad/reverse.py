@@ -80,6 +80,7 @@ class _Builder:
         broadcast: bool,
         memory: Memory | None = None,
         guards: FloatGuards | None = None,
+        scalars: Collection[str] | None = None,
     ) -> None:
         self.fn = fn
         self.activity = activity
@@ -89,8 +90,10 @@ class _Builder:
         self.numbers: set[str] = set()
         #: in the float version: the names that are numbers when the parameters are
         self.scalars: set[str] = set()
-        if guards is not None:
-            self.scalars = number_kinds(fn, guards.depths()).numbers
+        if guards is not None:  # (``scalars``: these, where the caller has them)
+            self.scalars = (
+                set(scalars) if scalars is not None else number_kinds(fn, guards.depths()).numbers
+            )
             self.numbers = (self.scalars - set(fn.params)) | set(guards.numbers)
         self.names = NameAllocator(fn.names())
         self.bindings: dict[str, Any] = dict(fn.bindings)
@@ -1121,6 +1124,7 @@ def reverse(
     mode: str = "grad",
     scalar_guards: FloatGuards | None = None,
     memory: Memory | None = None,
+    scalars: Collection[str] | None = None,
 ) -> ir.Function:
     """The literal gradient function of ``fn`` with respect to the parameters ``wrt``.
 
@@ -1128,7 +1132,8 @@ def reverse(
     are summed back to their operand's shape. With ``scalar_guards`` it is the fast
     version for Python floats instead: it first checks that those parameters are
     floats (or lists and tuples of floats) and otherwise calls the array version (bound as
-    :data:`ARRAY_VERSION`).
+    :data:`ARRAY_VERSION`). (``scalars``: with ``scalar_guards``, the names that are
+    numbers when the checked parameters are, where the caller has found them already.)
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
@@ -1139,7 +1144,8 @@ def reverse(
         fn = for_numbers(fn)
         memory = memory if memory is not None and _writes_items(fn) else None
     builder = _Builder(
-        fn, activity, broadcast=scalar_guards is None, memory=memory, guards=scalar_guards
+        fn, activity, broadcast=scalar_guards is None, memory=memory, guards=scalar_guards,
+        scalars=scalars,
     )
     fn = builder.fn  # (the float version's list items replaced in place)
     name = builder.names.fresh(fn.name + _SUFFIX[mode])

@@ -714,7 +714,6 @@ def _is_field(x: Any, name: str) -> bool:
     return False
 
 
-
 def field_grad(g: Any, x: Any, name: str) -> Any:
     """Adjoint of ``x.name``, a field of the record ``x``: ``g`` in that field, zero in
     the others."""
@@ -1466,9 +1465,9 @@ def _number_or_array(value: Any) -> Any:
 
 def divide(numerator: Any, denominator: Any) -> Any:
     """``numerator / denominator``, giving inf or nan at a zero denominator as numpy does
-    (Python floats would raise where the forward code did not), without numpy's warning:
-    a rule's slope at a boundary (``sqrt``'s at 0), inf, or its ``0 / 0``, nan, which
-    the zero-safe version then reads as 0 and checks (see :mod:`srcad.zero_safe`)."""
+    (Python floats would raise where the forward code did not), without numpy's warning
+    (a rule's slope where it is infinite; the zero-safe version reads a quotient of 0 as
+    0 and checks it: see :mod:`srcad.zero_safe`)."""
     if numerator.__class__ is float and denominator.__class__ is float and denominator:
         return numerator / denominator
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -1692,8 +1691,8 @@ def fresh_arguments(written: tuple, others: tuple = ()) -> tuple:
     for value in written:  # (a list whose arrays share memory: kept, and then refused)
         if isinstance(value, list | tuple) and _items_share_memory(value):
             return written
-    held = [{id(c) for c in _containers_in(value)} for value in others]
-    if any(id(c) in theirs for value in written for c in _containers_in(value) for theirs in held):
+    changed = {id(c) for value in written for c in _containers_in(value)}
+    if changed and any(id(c) in changed for value in others for c in _containers_in(value)):
         raise _untraceable(
             "the function writes into an argument in place, and this call passes that "
             "list (or dict) as another argument too",

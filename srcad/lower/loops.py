@@ -420,7 +420,8 @@ class Loops(LoweringPart):
         sequences = call.args if call is not None else [node.iter]
         if callee is builtins.enumerate and len(sequences) != 1:
             return None
-        displays = [self.display_of(scope, sequence) for sequence in sequences]
+        values = [self.sequence_value(scope, sequence) for sequence in sequences]
+        displays = [v.items if isinstance(v, TupleValue) else None for v in values]
         made = [d for d in displays if d and all(self.made_of(item) is not None for item in d)]
         lengths = {len(d) for d in made}
         if len(lengths) != 1 or not 0 < min(lengths) <= _UNROLLED_ITEMS:
@@ -429,17 +430,14 @@ class Loops(LoweringPart):
         if any(d is not None and len(d) != count for d in displays):
             return None
         if any(  # (a list zipped with them: a name of one, checked when the gradient runs)
-            display is None and not (
-                isinstance(sequence, ast.Name)
-                and isinstance(self.lower_expr(scope, sequence, None), ir.Name)
-            )
-            for display, sequence in zip(displays, sequences)
+            display is None and not (isinstance(sequence, ast.Name) and isinstance(v, ir.Name))
+            for display, sequence, v in zip(displays, sequences, values)
         ):
             return None
         columns: list[Callable[[int], Any]] = [
             display.__getitem__ if display is not None
-            else self.items_one_by_one(scope, sequence, count)
-            for display, sequence in zip(displays, sequences)
+            else self.items_one_by_one(scope, sequence, v, count)
+            for display, sequence, v in zip(displays, sequences, values)
         ]
 
         def row(k: int) -> Callable[[], Any]:
@@ -451,13 +449,14 @@ class Loops(LoweringPart):
 
         return [row(k) for k in range(count)]
 
-    def items_one_by_one(self, scope: Scope, node: ast.expr, count: int) -> Callable[[int], Any]:
-        """Item ``k`` of the list the name ``node`` holds (zipped with objects the function
-        made), read where iteration ``k`` starts, as ``zip`` reads it, after a check when
-        the gradient runs that it holds ``count`` items (a shorter one would end Python's
-        loop early)."""
+    def items_one_by_one(
+        self, scope: Scope, node: ast.expr, value: ir.Name, count: int
+    ) -> Callable[[int], Any]:
+        """Item ``k`` of the list the name ``node`` holds (``value``, lowered; zipped with
+        objects the function made), read where iteration ``k`` starts, as ``zip`` reads
+        it, after a check when the gradient runs that it holds ``count`` items (a shorter
+        one would end Python's loop early)."""
         assert isinstance(node, ast.Name)
-        value = self.lower_expr(scope, node, None)
         error = UnsupportedSyntaxError(
             f"srcad runs this loop once for each of the {count} objects the function "
             f"made, and `{node.id}` is not a list, tuple or array of as many items (zip "
@@ -472,14 +471,13 @@ class Loops(LoweringPart):
         ))
         return lambda k: self.element(scope, scope.env.get(node.id, value), ir.Const(k), node)
 
-    def display_of(self, scope: Scope, node: ast.expr) -> tuple[Any, ...] | None:
-        """The items of a list or tuple display ``node`` holds (a name of one, or one
-        written out of names), or None."""
+    def sequence_value(self, scope: Scope, node: ast.expr) -> Any:
+        """``node`` lowered where it is a name of the function's or a display written out
+        of them (a list or tuple display, or a list a name holds), else None."""
         names = node.elts if isinstance(node, ast.Tuple | ast.List) else [node]
         if not all(isinstance(name, ast.Name) and name.id in scope.env for name in names):
             return None
-        value = self.lower_expr(scope, node, None)
-        return value.items if isinstance(value, TupleValue) else None
+        return self.lower_expr(scope, node, None)
 
     def lower_unrolled(self, scope: Scope, node: ast.For, items: list[Callable[[], Any]]) -> None:
         """``node``'s body once for each of ``items`` (see :meth:`unrolled_items`)."""

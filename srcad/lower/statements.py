@@ -345,17 +345,15 @@ class Statements(LoweringPart):
                 f"give the item a new list instead: `{item} = {item} + [v]` to append, "
                 f"`v = {item}[-1]` then `{item} = {item}[:-1]` to pop",
             )
-        if changes_its_object(callee):  # (`TALLY.bump()`: runs as Python, given no value
-            self.refuse_changing_method(scope, call)  # of the function's)
-            self.emit(ir.Effect(self.spell_plain(scope, self.written(call)), tag=self.next_tag(),
-                                loc=scope.source.location(call)))
-            return
-        if self.own_helper(callee):  # (what it changes in place, srcad reads: inlined)
+        runs = changes_its_object(callee)  # (`TALLY.bump()`: runs as Python, given no
+        if runs:  # value of the function's)
+            self.refuse_changing_method(scope, call)
+        elif self.own_helper(callee):  # (what it changes in place, srcad reads: inlined)
             self.procedures.add(callee)  # (it may end without `return`: it gives None)
             self.lower_expr(scope, call, None)
             return
-        if not getattr(callee, "__srcad_effect__", False) and not draws_random_numbers(
-            callee, call
+        if not runs and not getattr(callee, "__srcad_effect__", False) and not (
+            draws_random_numbers(callee, call)
         ):
             raise self.error(
                 scope,

@@ -1295,9 +1295,11 @@ def _through_gaps(w: Any, x: Any) -> Any:
     """``F * x`` with ``F[i, j] = 1 / (w[j] - w[i])`` off the diagonal and 0 on it: how
     eigenvectors (singular vectors) turn. Where two values are equal, the vectors may
     turn within the plane they span, and the derivative there is a limit this adjoint
-    cannot see (through ``V f(w) V^T`` it is ``f'(w)``): 0 where ``x`` is 0 (the function
-    does not read those vectors), NaN where it is not, never a wrong finite number (round
-    75a: the exponential of a symmetric matrix at 0, a polar factor at 2I). (The places
+    cannot see (through ``V f(w) V^T`` it is ``f'(w)``): NaN where ``x`` is not 0 there
+    (round 75a: the exponential of a symmetric matrix at 0, a polar factor at 2I gave a
+    wrong finite number), 0 where it is (the function does not read those vectors; but
+    also where ``f(w) = 0`` makes it 0, a matrix log at I, whose true limit is not 0:
+    left open, round 76b). (The places
     divide by 1, not by 0: an infinity overwritten would make this helper's own
     derivative NaN, 0 * inf, when it is differentiated again for a Hessian.)"""
     differences = w[..., None, :] - w[..., :, None]
