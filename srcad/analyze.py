@@ -40,8 +40,8 @@ def _differentiable_inputs(stmt: ir.Assign, cut: Mapping[tuple[str, str], str]) 
         return set(ir.names_in(stmt.value))
     found: set[str] = set()
     for param, operand in zip(stmt.rule.params, stmt.operands):
-        if stmt.rule.adjoint_for(param) is not None:
-            found.update(ir.names_in(operand))
+        if stmt.rule.adjoint_for(param) is not None or param in stmt.rule.orders:
+            found.update(ir.names_in(operand))  # (an order: so that it is refused)
     return {name for name in found if (stmt.target, name) not in cut}
 
 

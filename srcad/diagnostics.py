@@ -30,6 +30,19 @@ def no_rule_error(stmt: ir.Assign, fn: ir.Function | None = None) -> SrcadError:
     return at_user_call(error, stmt.loc, fn.call_sites) if fn is not None else error
 
 
+def order_error(stmt: ir.Assign, param: str, fn: ir.Function) -> SrcadError:
+    """``stmt`` passes a value that depends on the inputs as ``param``, an order or a
+    count of its rule (``ir.Rule.orders``), which has no derivative in srcad."""
+    error = NoRuleError(
+        f"`{stmt.rule.name if stmt.rule else stmt.target}` has no derivative in `{param}` (an "
+        f"order, a count or a shape: srcad differentiates the other arguments only), and "
+        f"here `{param}` depends on the inputs",
+        f"keep `{param}` a constant or data, or register a rule with srcad.defrule",
+        stmt.loc,
+    )
+    return at_user_call(error, stmt.loc, fn.call_sites)
+
+
 def at_user_call(
     error: SrcadError, loc: Location, call_sites: Mapping[Location, tuple[Location, Any]]
 ) -> SrcadError:

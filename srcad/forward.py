@@ -15,7 +15,7 @@ from . import ir
 from .aliases import protect_aliases
 from .analyze import Activity, fresh_calls
 from .contexts import touched, touching_error
-from .diagnostics import no_rule_error
+from .diagnostics import no_rule_error, order_error
 from .errors import NoRuleError
 from .float_guard import USER_FUNCTION
 from .memory import Memory, fresh_parameters
@@ -182,6 +182,8 @@ class _Tangents:
             template = rule.adjoint_for(param)
             if dot is None and rule.broadcasting and isinstance(given, ir.Name):
                 inactive.add(given.id)
+            if dot is not None and param in rule.orders:
+                raise order_error(stmt, param, self.fn)
             if dot is None or template is None:
                 continue
             mapping = dict(zip(rule.params, values))

@@ -339,6 +339,10 @@ class Rule:
     #: k)`` is a writable view of ``k``'s diagonal): writing into the result in place is
     #: checked at run time, and refused where it does share
     shares: bool = False
+    #: parameters that take an order or a count (``polygamma``'s ``n``, a Bessel
+    #: function's ``v``, a binomial's ``n``): they have no adjoint, and an argument there
+    #: that depends on the inputs is refused rather than given a gradient of zero
+    orders: tuple[str, ...] = ()
 
     def adjoint_for(self, param: str) -> Expr | Scatter | Zeroed | None:
         return self.adjoints[self.params.index(param)]

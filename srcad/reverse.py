@@ -28,7 +28,7 @@ from .analyze import (
     int_values,
     number_kinds,
 )
-from .diagnostics import no_rule_error
+from .diagnostics import no_rule_error, order_error
 from .errors import NonScalarOutputError, SrcadError, raise_all
 from .float_guard import ARRAY_VERSION, USER_FUNCTION, array_version_name, float_guard
 from .list_chains import coalesced, items_replaced_in_place
@@ -584,7 +584,11 @@ class _Builder:
         parts = self.together(stmt, g, ans, out)
         for param, operand in zip(stmt.rule.params, stmt.operands):
             template = stmt.rule.adjoint_for(param)
-            if template is None or not isinstance(operand, ir.Name):
+            if not isinstance(operand, ir.Name):
+                continue
+            if template is None:
+                if param in stmt.rule.orders and operand.id in self.activity.varied:
+                    self.problems.append(order_error(stmt, param, self.fn))
                 continue
             reason = self.activity.cut.get((stmt.target, operand.id))
             if reason is not None and operand.id in self.activity.varied:

@@ -1194,3 +1194,104 @@ def test_round_73_rules_at_their_special_points():
     for lam in (0.0, 1e-9, 1e-5):
         assert srcad.hessian(box_cox_of_a_constant)(lam) == pytest.approx(
             np.sum(logs ** 3 / 3 + lam * logs ** 4 / 4), rel=1e-6)
+
+
+def von_mises_nll(mu, log_kappa, theta):
+    """The von Mises negative log-likelihood of angles: ``log I0(kappa)`` through the
+    scaled ``i0e`` (stable for large kappa), as directional statistics write it."""
+    kappa = np.exp(log_kappa)
+    log_norm = np.log(2 * np.pi * special.i0e(kappa)) + kappa
+    return np.sum(log_norm - kappa * np.cos(theta - mu))
+
+
+def bessel_and_exponentials(x):
+    """Bessel functions of integer and real order, exponential integrals, erfcx, Dawson,
+    and the exponentials and logs of scipy.special."""
+    r = 1.0 + x * x
+    return (np.sum(special.j0(r) + special.j1(r) + special.y0(r) + special.y1(r))
+            + np.sum(special.i0(x) + special.i1(x) + special.k0(r) + special.k1(r))
+            + np.sum(special.i1e(x) + special.k0e(r) + special.k1e(r))
+            + np.sum(special.jv(1.5, r) + special.yv(2, r) + special.iv(0.5, r) + special.kv(3, r))
+            + np.sum(special.ive(2.5, r) + special.ive(1, x) + special.kve(1, r) + special.jn(2, r)
+                     + special.yn(1, r) + special.kn(2, r))
+            + np.sum(special.expi(r) + special.exp1(r) + special.erfcx(x) + special.dawsn(x))
+            + np.sum(special.expm1(x) + special.log1p(r) + special.exp2(x) + special.exp10(0.1 * x))
+            + np.sum(special.cbrt(r) + special.psi(r) + special.loggamma(r) + special.rgamma(r)))
+
+
+def gamma_and_beta_functions(a, b, x):
+    """Regularized incomplete gamma and beta functions in x (a gamma CDF, a beta CDF),
+    the beta function, real binomial coefficients, and the complete elliptic integrals."""
+    u = special.expit(x)  # (in (0, 1))
+    return (np.sum(special.gammainc(2.5, x * x) + special.gammaincc(1.5, 0.5 + x * x))
+            + np.sum(special.betainc(2.0, 3.0, u)) + special.beta(a, b) + special.binom(a + 3.0, b)
+            + np.sum(special.ellipk(0.5 * u) + special.ellipe(0.5 * u)))
+
+
+def bessel_of_order(v, x):
+    return special.jv(v, x)
+
+
+def incomplete_gamma_in_its_shape(a):
+    return special.gammainc(a, 1.5)
+
+
+def binomial_in_its_count(n, p):
+    return scipy_stats.binom.logpmf(3, n, p)
+
+
+scipy_stats = pytest.importorskip("scipy.stats")
+
+
+def test_bessel_exponential_integral_and_incomplete_gamma_rules():
+    """Each was refused (no derivative rule): round 77's list of scipy.special functions."""
+    theta = np.array([0.1, 0.5, -0.3, 2.8, 1.9])
+    check_four_ways(von_mises_nll, 0.4, 0.7, theta, wrt=("mu", "log_kappa"))
+    check_four_ways(von_mises_nll, -0.2, 3.5, theta, wrt=("mu", "log_kappa"))
+    x = np.array([0.3, -0.8, 1.4])
+    check_four_ways(bessel_and_exponentials, x)
+    check_four_ways(gamma_and_beta_functions, 1.7, 0.6, x)
+    # exact: d/dx i0 = i1; d/dx gammainc(a, x) = x^(a-1) e^-x / Gamma(a)
+    assert close(srcad.grad(special_i0_sum)(x), special.i1(x))
+    assert close(srcad.grad(gamma_cdf)(x * x),
+                 (x * x) ** 1.5 * np.exp(-x * x) / special.gamma(2.5))
+
+
+def special_i0_sum(x):
+    return np.sum(special.i0(x))
+
+
+def gamma_cdf(x):
+    return np.sum(special.gammainc(2.5, x))
+
+
+def test_bessel_and_special_second_derivatives():
+    """The rules' own templates differentiate again (hessian): I0'' = (I0 + I2) / 2."""
+    x = np.array([0.3, 1.1])
+    h = srcad.hessian(special_i0_sum)(x)
+    assert close(h, np.diag(0.5 * (special.i0(x) + special.iv(2, x))), rtol=1e-10)
+    check_four_ways(srcad.grad(von_mises_nll, wrt="log_kappa"), 0.4, 0.7,
+                    np.array([0.1, 0.5, -0.3]), wrt=("log_kappa",))
+
+
+@pytest.mark.parametrize("fn, args, name", [
+    (bessel_of_order, (1.5, 2.0), "v"),
+    (incomplete_gamma_in_its_shape, (2.0,), "a"),
+    (binomial_in_its_count, (10.0, 0.4), "n"),
+])
+def test_an_order_or_count_that_depends_on_the_inputs_is_refused(fn, args, name):
+    """An order, a count or a shape with no derivative rule (a Bessel function's v, the
+    incomplete gamma's a, a binomial's n) gave a gradient of 0 (polygamma's n, binom's
+    n) or was refused with no rule at all; now each is refused at the line, in both
+    modes, and the other arguments still differentiate."""
+    wrt = tuple(range(len(args)))
+    for derive in (lambda: srcad.grad(fn, wrt=wrt)(*args),
+                   lambda: srcad.jvp(fn, args, tuple(1.0 for _ in args))):
+        with pytest.raises(srcad.SrcadError, match=f"no derivative in `{name}`") as info:
+            derive()
+        assert info.value.lineno == fn.__code__.co_firstlineno + 1
+    if len(args) == 2:  # the other argument alone: its gradient
+        h = 1e-6
+        got = srcad.grad(fn, wrt=1)(*args)
+        want = (fn(args[0], args[1] + h) - fn(args[0], args[1] - h)) / (2 * h)
+        assert got == pytest.approx(want, rel=1e-6)

@@ -7,10 +7,11 @@ from __future__ import annotations
 import scipy
 import scipy.special
 
+from ..runtime import divide_or_zero
 from .numpy_arrays import ENV
 from .table import defrule
 
-SP = {**ENV, "scipy": scipy}
+SP = {**ENV, "scipy": scipy, "divide_or_zero": divide_or_zero}
 
 #: Elementwise functions of one argument: ``scipy.special.<name>(x)``.
 UNARY = {
@@ -31,8 +32,102 @@ UNARY = {
     "erfinv": "0.5 * np.sqrt(np.pi) * np.exp(ans * ans) * g",
     "erfcinv": "-0.5 * np.sqrt(np.pi) * np.exp(ans * ans) * g",
 }
+#: Exponentials, logarithms and integrals of them: ``expi' = e^x / x``, ``E1' = -e^-x / x``;
+#: the scaled complementary error function ``erfcx = e^(x^2) erfc(x)`` and Dawson's
+#: integral ``F' = 1 - 2 x F``; ``1/Gamma`` and ``log Gamma`` (real arguments).
+UNARY.update({
+    "expm1": "(ans + 1) * g",
+    "log1p": "g / (1 + x)",
+    "exp2": "np.log(2.0) * ans * g",
+    "exp10": "np.log(10.0) * ans * g",
+    "cbrt": "divide_or_zero(g, 3 * ans * ans)",
+    "psi": "scipy.special.polygamma(1, x) * g",
+    "loggamma": "scipy.special.digamma(x) * g",
+    "rgamma": "-ans * scipy.special.digamma(x) * g",
+    "expi": "np.exp(x) / x * g",
+    "exp1": "-np.exp(-x) / x * g",
+    "erfcx": "(2 * x * ans - 2 / np.sqrt(np.pi)) * g",
+    "dawsn": "(1 - 2 * x * ans) * g",
+})
+#: Bessel functions of integer order, by the recurrences ``Z_0' = -Z_1`` (``I_0' = I_1``)
+#: and ``Z_1' = (Z_0 -+ Z_2) / 2``; the exponentially scaled ``i0e = e^-|x| I_0``, ``k0e
+#: = e^x K_0`` and their order-1 kin add the scale's derivative.
+UNARY.update({
+    "j0": "-scipy.special.j1(x) * g",
+    "j1": "0.5 * (scipy.special.j0(x) - scipy.special.jv(2, x)) * g",
+    "y0": "-scipy.special.y1(x) * g",
+    "y1": "0.5 * (scipy.special.y0(x) - scipy.special.yv(2, x)) * g",
+    "i0": "scipy.special.i1(x) * g",
+    "i1": "0.5 * (scipy.special.i0(x) + scipy.special.iv(2, x)) * g",
+    "k0": "-scipy.special.k1(x) * g",
+    "k1": "-0.5 * (scipy.special.k0(x) + scipy.special.kv(2, x)) * g",
+    "i0e": "(scipy.special.i1e(x) - np.sign(x) * ans) * g",
+    "i1e": "(0.5 * (scipy.special.i0e(x) + scipy.special.ive(2, x)) - np.sign(x) * ans) * g",
+    "k0e": "(ans - scipy.special.k1e(x)) * g",
+    "k1e": "(ans - 0.5 * (scipy.special.k0e(x) + scipy.special.kve(2, x))) * g",
+    # complete elliptic integrals of the parameter m (x here)
+    "ellipk": "(scipy.special.ellipe(x) - (1 - x) * ans) / (2 * x * (1 - x)) * g",
+    "ellipe": "(ans - scipy.special.ellipk(x)) / (2 * x) * g",
+})
+if hasattr(scipy.special, "softplus"):  # (SciPy 1.15 on)
+    UNARY["softplus"] = "scipy.special.expit(x) * g"
 for _name, _template in UNARY.items():
     defrule(f"scipy.special.{_name}(x)", env=SP, elementwise=True, x=_template)
+
+#: Bessel functions of real order ``v`` (an order: no gradient), by ``Z_v' = (Z_(v-1) -+
+#: Z_(v+1)) / 2``; the scaled ``ive = e^-|x| I_v`` and ``kve = e^x K_v`` add the scale's.
+BESSEL = {
+    "jv": "0.5 * (scipy.special.jv(v - 1, x) - scipy.special.jv(v + 1, x)) * g",
+    "yv": "0.5 * (scipy.special.yv(v - 1, x) - scipy.special.yv(v + 1, x)) * g",
+    "iv": "0.5 * (scipy.special.iv(v - 1, x) + scipy.special.iv(v + 1, x)) * g",
+    "kv": "-0.5 * (scipy.special.kv(v - 1, x) + scipy.special.kv(v + 1, x)) * g",
+    "ive": "(0.5 * (scipy.special.ive(v - 1, x) + scipy.special.ive(v + 1, x))"
+    " - np.sign(x) * ans) * g",
+    "kve": "(ans - 0.5 * (scipy.special.kve(v - 1, x) + scipy.special.kve(v + 1, x))) * g",
+    "jn": "0.5 * (scipy.special.jv(v - 1, x) - scipy.special.jv(v + 1, x)) * g",
+    "yn": "0.5 * (scipy.special.yv(v - 1, x) - scipy.special.yv(v + 1, x)) * g",
+    "kn": "-0.5 * (scipy.special.kv(v - 1, x) + scipy.special.kv(v + 1, x)) * g",
+}
+for _name, _template in BESSEL.items():
+    defrule(f"scipy.special.{_name}(v, x)", env=SP, elementwise=True, broadcasting=True,
+            v=None, orders=("v",), x=_template)
+
+#: The beta function ``B(a, b) = Gamma(a) Gamma(b) / Gamma(a + b)``, and the binomial
+#: coefficient of real arguments, ``Gamma(n + 1) / (Gamma(k + 1) Gamma(n - k + 1))``.
+defrule(
+    "scipy.special.beta(a, b)",
+    env=SP,
+    elementwise=True,
+    broadcasting=True,
+    a="ans * (scipy.special.digamma(a) - scipy.special.digamma(a + b)) * g",
+    b="ans * (scipy.special.digamma(b) - scipy.special.digamma(a + b)) * g",
+)
+defrule(
+    "scipy.special.binom(n, k)",
+    env=SP,
+    elementwise=True,
+    broadcasting=True,
+    n="ans * (scipy.special.digamma(n + 1) - scipy.special.digamma(n - k + 1)) * g",
+    k="ans * (scipy.special.digamma(n - k + 1) - scipy.special.digamma(k + 1)) * g",
+)
+#: The regularized incomplete gamma functions in ``x`` (the shape ``a`` has no closed
+#: form: an order here, refused where it depends on the inputs): ``P' = x^(a-1) e^-x /
+#: Gamma(a)``, ``Q' = -P'``.
+_GAMMA_DENSITY = "np.exp((a - 1) * np.log(x) - x - scipy.special.gammaln(a))"
+for _name, _sign in (("gammainc", ""), ("gammaincc", "-")):
+    defrule(f"scipy.special.{_name}(a, x)", env=SP, elementwise=True, broadcasting=True,
+            a=None, orders=("a",), x=f"{_sign}{_GAMMA_DENSITY} * g")
+#: The regularized incomplete beta function in ``x`` (``a`` and ``b``: as above).
+defrule(
+    "scipy.special.betainc(a, b, x)",
+    env=SP,
+    elementwise=True,
+    broadcasting=True,
+    a=None,
+    b=None,
+    orders=("a", "b"),
+    x="np.exp((a - 1) * np.log(x) + (b - 1) * np.log1p(-x) - scipy.special.betaln(a, b)) * g",
+)
 
 #: log B(a, b) = gammaln(a) + gammaln(b) - gammaln(a + b)
 defrule(
@@ -117,6 +212,7 @@ defrule(
     elementwise=True,
     broadcasting=True,
     n=None,
+    orders=("n",),
     x="scipy.special.polygamma(n + 1, x) * g",
 )
 

@@ -26,9 +26,11 @@ def _distribution(
     pattern: str, templates: Mapping[str, str], none: tuple[str, ...] = ()
 ) -> None:
     """A rule for ``scipy.stats.<pattern>``: elementwise, broadcasting, its tangents the
-    templates with ``t`` for ``g``; the parameters in ``none`` get no gradient."""
+    templates with ``t`` for ``g``; the parameters in ``none`` (counts) have no gradient,
+    and are refused where they depend on the inputs."""
     adjoints: dict[str, Any] = {**templates, **{name: None for name in none}}
-    defrule(f"scipy.stats.{pattern}", env=STATS, elementwise=True, broadcasting=True, **adjoints)
+    defrule(f"scipy.stats.{pattern}", env=STATS, elementwise=True, broadcasting=True,
+            orders=none, **adjoints)
 
 
 def _location_scale(

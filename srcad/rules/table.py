@@ -385,6 +385,7 @@ def defrule(
     sequences: tuple[str, ...] = (),
     floats: bool = False,
     shares: bool = False,
+    orders: tuple[str, ...] = (),
     **adjoints: str | Scatter | None,
 ) -> Rule:
     """Add a rule: ``pattern`` in Python syntax, one adjoint template per parameter.
@@ -409,6 +410,8 @@ def defrule(
         needed |= {"x", shift_invariant}
     if not needed <= set(params):
         raise ValueError(f"rule {pattern!r}: needs the parameters {sorted(needed - set(params))}")
+    if any(o not in params or adjoints.get(o) is not None for o in orders):
+        raise ValueError(f"rule {pattern!r}: orders {orders} must be parameters without adjoints")
     templates: list[ir.Expr | Scatter | None] = []
     for param in params:
         text = adjoints.get(param)
@@ -449,6 +452,7 @@ def defrule(
         sequences=sequences,
         floats=floats,
         shares=shares,
+        orders=orders,
     )
     return table.add(rule)
 
