@@ -33,8 +33,10 @@ def no_rule_error(stmt: ir.Assign, fn: ir.Function | None = None) -> SrcadError:
 def order_error(stmt: ir.Assign, param: str, fn: ir.Function) -> SrcadError:
     """``stmt`` passes a value that depends on the inputs as ``param``, an order or a
     count of its rule (``ir.Rule.orders``), which has no derivative in srcad."""
+    rule = stmt.rule
+    called = rule.name.split("(")[0] if rule is not None and rule.signature else stmt.target
     error = NoRuleError(
-        f"`{stmt.rule.name if stmt.rule else stmt.target}` has no derivative in `{param}` (an "
+        f"`{called}` has no derivative in `{param}` (an "
         f"order, a count or a shape: srcad differentiates the other arguments only), and "
         f"here `{param}` depends on the inputs",
         f"keep `{param}` a constant or data, or register a rule with srcad.defrule",

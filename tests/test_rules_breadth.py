@@ -1240,7 +1240,12 @@ def binomial_in_its_count(n, p):
     return scipy_stats.binom.logpmf(3, n, p)
 
 
+def minkowski_in_its_order(p, shift):
+    return np.sum(scipy_distance.cdist(X34, X34 + shift, "minkowski", p=p))
+
+
 scipy_stats = pytest.importorskip("scipy.stats")
+scipy_distance = pytest.importorskip("scipy.spatial.distance")
 
 
 def test_bessel_exponential_integral_and_incomplete_gamma_rules():
@@ -1278,6 +1283,7 @@ def test_bessel_and_special_second_derivatives():
     (bessel_of_order, (1.5, 2.0), "v"),
     (incomplete_gamma_in_its_shape, (2.0,), "a"),
     (binomial_in_its_count, (10.0, 0.4), "n"),
+    (minkowski_in_its_order, (3.0, 0.5), "p"),
 ])
 def test_an_order_or_count_that_depends_on_the_inputs_is_refused(fn, args, name):
     """An order, a count or a shape with no derivative rule (a Bessel function's v, the

@@ -104,7 +104,7 @@ _ENV = {**ENV, "scipy": scipy, "cdist_grad": cdist_grad, "cdist_tangent": cdist_
 
 defrule(
     "scipy.spatial.distance.cdist(XA, XB, metric='euclidean', p=None, w=None)",
-    env=_ENV, metric=None, p=None, w=None,
+    env=_ENV, metric=None, p=None, w=None, orders=("p",),
     XA="cdist_grad(g, XA, XB, metric, p, w, 0)",
     XB="cdist_grad(g, XA, XB, metric, p, w, 1)",
     tangents={"XA": "cdist_tangent(t, None, XA, XB, metric, p, w)",
@@ -112,7 +112,7 @@ defrule(
 )
 defrule(
     "scipy.spatial.distance.pdist(X, metric='euclidean', p=None, w=None)",
-    env=_ENV, metric=None, p=None, w=None,
+    env=_ENV, metric=None, p=None, w=None, orders=("p",),
     X="pdist_grad(g, X, metric, p, w)",
     tangents={"X": "pdist_tangent(t, X, metric, p, w)"},
 )
