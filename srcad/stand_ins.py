@@ -1,10 +1,14 @@
 """Library functions srcad reads in place of others: the same parameters and values, in
 code srcad differentiates. SciPy's integration rules are written against the array API
 standard (``xp = array_namespace(y)``), whose calls srcad cannot follow; numpy's
-``trapezoid`` is plain numpy, and the cumulative rule is written here in it."""
+``trapezoid`` is plain numpy, and the cumulative rule and Simpson's rule are written here
+in it. SciPy's Cholesky solver pair (``cho_factor``, ``cho_solve``) passes its arguments
+through helpers srcad cannot read; its stand-ins are :mod:`srcad.stand_ins_scipy`, loaded
+only when a program calls them (srcad itself does not import SciPy)."""
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import numpy as np
@@ -30,12 +34,66 @@ def cumulative_trapezoid(
     return np.moveaxis(running, -1, axis)
 
 
-#: (module, qualified name) of a function -> the function srcad reads instead
+def _ratio(num: Any, den: Any) -> Any:
+    """``num / den``, and 0 where ``den`` is 0 (SciPy's ``true_divide(..., where=den != 0)``
+    over zeros)."""
+    nonzero = den != 0
+    return np.where(nonzero, num / np.where(nonzero, den, 1.0), 0.0)
+
+
+def _basic_simpson(y: Any, stop: int, x: Any, dx: Any) -> Any:
+    """Simpson's rule over the intervals ``0 .. stop`` of the last axis (points ``x``
+    along it, or the spacing ``dx``), as SciPy's ``_basic_simpson``."""
+    y0, y1, y2 = y[..., 0:stop:2], y[..., 1:stop + 1:2], y[..., 2:stop + 2:2]
+    if x is None:
+        return np.sum(y0 + 4.0 * y1 + y2, axis=-1) * (dx / 3.0)
+    h = np.diff(x, axis=-1)
+    h0, h1 = h[..., 0:stop:2], h[..., 1:stop + 1:2]
+    hsum = h0 + h1
+    hprod = h0 * h1
+    h0divh1 = _ratio(h0, h1)
+    parts = (y0 * (2.0 - _ratio(1.0, h0divh1)) + y1 * (hsum * _ratio(hsum, hprod))
+             + y2 * (2.0 - h0divh1))
+    return np.sum(hsum / 6.0 * parts, axis=-1)
+
+
+def simpson(y: Any, x: Any = None, *, dx: float = 1.0, axis: int = -1) -> Any:
+    """``scipy.integrate.simpson``: the composite Simpson's rule of ``y`` along ``axis``;
+    for an even number of points, Cartwright's correction on the last interval."""
+    along = np.moveaxis(np.asarray(y), axis, -1)
+    n = along.shape[-1]
+    points = None
+    if x is not None:
+        points = np.asarray(x)
+        if points.ndim != 1:
+            points = np.moveaxis(points, axis, -1)
+    if n % 2 == 1:
+        return _basic_simpson(along, n - 2, points, dx)
+    if n == 2:
+        last = dx if points is None else points[..., -1] - points[..., -2]
+        return 0.5 * last * (along[..., -1] + along[..., -2])
+    result = _basic_simpson(along, n - 3, points, dx)
+    h0: Any = dx
+    h1: Any = dx
+    if points is not None:
+        spacings = np.diff(points, axis=-1)
+        h0, h1 = spacings[..., -2], spacings[..., -1]
+    alpha = _ratio(2 * h1 ** 2 + 3 * h0 * h1, 6 * (h1 + h0))
+    beta = _ratio(h1 ** 2 + 3.0 * h0 * h1, 6 * h0)
+    eta = _ratio(1 * h1 ** 3, 6 * h0 * (h0 + h1))
+    return result + (alpha * along[..., -1] + beta * along[..., -2] - eta * along[..., -3])
+
+
+#: (module, qualified name) of a function -> the function srcad reads instead, or the
+#: name of a module of :mod:`srcad` that defines it under the same name (loaded then)
 READ_INSTEAD: dict[tuple[str, str], Any] = {
     ("scipy.integrate._quadrature", "trapezoid"): (
         np.trapezoid if hasattr(np, "trapezoid") else np.trapz  # type: ignore[attr-defined]
     ),  # (numpy before 2.0: trapz)
     ("scipy.integrate._quadrature", "cumulative_trapezoid"): cumulative_trapezoid,
+    ("scipy.integrate._quadrature", "simpson"): simpson,
+    ("scipy.linalg._decomp_cholesky", "cho_factor"): "stand_ins_scipy",
+    ("scipy.linalg._decomp_cholesky", "cho_solve"): "stand_ins_scipy",
 }
 
 
@@ -43,4 +101,7 @@ def read_instead(callee: Any) -> Any:
     """The function whose code srcad reads for a call of ``callee``: its stand-in, if it
     has one, else itself."""
     key = (getattr(callee, "__module__", None), getattr(callee, "__qualname__", None))
-    return READ_INSTEAD.get(key, callee)  # type: ignore[arg-type]
+    found = READ_INSTEAD.get(key, callee)  # type: ignore[arg-type]
+    if isinstance(found, str):
+        return getattr(importlib.import_module(f"srcad.{found}"), key[1])  # type: ignore[arg-type]
+    return found

@@ -730,3 +730,73 @@ def test_scipy_integration_rules_read_in_numpy(f, args):
     """SciPy's trapezoid and cumulative_trapezoid, written against the array API, are
     read as numpy's trapezoid and srcad's stand-in (round 65a: refused, located nowhere)."""
     check_four_ways(f, *args)
+
+
+def _simpson_terms(y, x):
+    from scipy.integrate import simpson
+
+    return (simpson(y**2, x=x) + simpson(np.sin(y), dx=0.3) + simpson(y[:-1] * x[:-1], x=x[:-1])
+            + simpson(y[:2], x=x[:2]) + np.sum(simpson(np.outer(y, x), x=x, axis=0)))
+
+
+def _gp_negative_log_likelihood(log_ell, log_noise, X, y):
+    """A Gaussian process's negative log marginal likelihood, the way GP code writes it:
+    a Cholesky factor from ``cho_factor``, ``alpha`` from ``cho_solve``."""
+    from scipy.linalg import cho_factor, cho_solve
+
+    d = X[:, None] - X[None, :]
+    K = np.exp(-0.5 * d**2 / np.exp(2 * log_ell)) + np.exp(2 * log_noise) * np.eye(len(X))
+    factor, lower = cho_factor(K, lower=True)
+    alpha = cho_solve((factor, lower), y)
+    return 0.5 * y @ alpha + np.sum(np.log(np.diag(factor))) + 0.5 * len(X) * np.log(2 * np.pi)
+
+
+def _cholesky_solves(a, B):
+    from scipy.linalg import cho_factor, cho_solve
+
+    upper = cho_factor(a)
+    return np.sum(cho_solve(upper, B) ** 2) + np.sum(upper[0]) + np.sum(cho_solve(upper, B[:, 0]))
+
+
+def test_simpson_and_the_cholesky_solver_pair_are_read_as_numpy():
+    """``scipy.integrate.simpson`` (odd and even numbers of points, spacings or points,
+    along an axis) and ``scipy.linalg.cho_factor``/``cho_solve`` were refused: SciPy's
+    code goes through helpers srcad cannot read (round 77). srcad reads stand-ins with
+    the same values, to rounding; the factor's other triangle holds ``a``'s entries, as
+    LAPACK leaves them."""
+    from scipy.integrate import simpson
+    from scipy.linalg import cho_factor, cho_solve
+
+    from srcad.stand_ins import simpson as simpson_stand_in
+    from srcad.stand_ins_scipy import cho_factor as cho_factor_stand_in
+    from srcad.stand_ins_scipy import cho_solve as cho_solve_stand_in
+
+    rng = np.random.default_rng(77)
+    for n in (2, 3, 6, 7):
+        y, x = rng.normal(size=(4, n)), np.sort(rng.uniform(0, 2, n))
+        for kwargs in ({"x": x}, {"dx": 0.25}, {}):
+            assert np.allclose(simpson_stand_in(y, **kwargs), simpson(y, **kwargs), rtol=1e-14)
+        assert np.allclose(simpson_stand_in(y.T, x=x, axis=0), simpson(y.T, x=x, axis=0),
+                           rtol=1e-14)
+    b = rng.normal(size=(4, 4))
+    a, B = b @ b.T + 4 * np.eye(4), rng.normal(size=(4, 2))
+    for lower in (False, True):
+        mine, theirs = cho_factor_stand_in(a, lower=lower), cho_factor(a, lower=lower)
+        assert mine[1] == theirs[1] and np.allclose(mine[0], theirs[0], rtol=1e-14)
+        assert np.allclose(cho_solve_stand_in(mine, B), cho_solve(theirs, B), rtol=1e-13)
+    x = np.linspace(0, 1.5, 8)
+    check_four_ways(_simpson_terms, np.cos(3 * x), x)
+    check_four_ways(_gp_negative_log_likelihood, -0.3, -1.0, np.linspace(0, 2, 6),
+                    np.sin(np.linspace(0, 2, 6)), wrt=("log_ell", "log_noise"))
+    check_four_ways(_cholesky_solves, a, B)
+    # second order (the rule's helpers differentiate again): the Hessian in the GP's two
+    # hyperparameters against central differences of the gradient (step 1e-5)
+    X, y = np.linspace(0, 2, 6), np.sin(np.linspace(0, 2, 6))
+    hessian = np.asarray(srcad.hessian(_gp_negative_log_likelihood, wrt=(0, 1))(-0.3, -1.0, X, y),
+                         dtype=float).reshape(2, 2)
+    grad = srcad.grad(_gp_negative_log_likelihood, wrt=(0, 1))
+    step = np.eye(2) * 1e-5
+    by_differences = np.array([
+        (np.array(grad(*(np.array([-0.3, -1.0]) + step[i]), X, y))
+         - np.array(grad(*(np.array([-0.3, -1.0]) - step[i]), X, y))) / 2e-5 for i in range(2)])
+    assert np.allclose(hessian, by_differences, rtol=1e-6, atol=1e-8)

@@ -9,6 +9,7 @@ import numpy as np
 import scipy
 import scipy.linalg
 
+from ..stand_ins_scipy import cholesky_solve
 from .numpy_arrays import ENV
 from .numpy_grads import unbroadcast
 from .numpy_linalg import DET, INV, SOLVE
@@ -99,6 +100,49 @@ defrule(
         "b": "scipy.linalg.solve_triangular(a, t, trans, lower=lower, "
         "unit_diagonal=unit_diagonal)",
     },
+)
+
+
+def _factor(c: Any, lower: bool) -> Any:
+    """The Cholesky factor ``cho_solve`` reads from ``c`` (``cho_factor``'s other triangle
+    holds the matrix's own entries)."""
+    return np.tril(c) if lower else np.triu(c)
+
+
+def cholesky_solve_grad_c(g: Any, c: Any, lower: bool, ans: Any) -> Any:
+    """Adjoint of ``x = A^-1 b`` for the factor ``F`` in ``c``: ``A = F F^T`` (lower) or
+    ``F^T F``, ``dA = -A^-1 g x^T``, then ``(dA + dA^T) F`` or ``F (dA + dA^T)`` on the
+    triangle read."""
+    gb = cholesky_solve(c, lower, g)
+    outer = -np.multiply.outer(gb, ans) if np.ndim(ans) == 1 else -(gb @ ans.T)
+    both = outer + outer.T
+    if lower:
+        return np.tril(both @ _factor(c, lower))
+    return np.triu(_factor(c, lower) @ both)
+
+
+def cholesky_solve_tangent_c(t: Any, c: Any, lower: bool, ans: Any) -> Any:
+    """Tangent of ``x = A^-1 b`` for the factor: ``-A^-1 dA x``, ``dA`` from the factor's
+    change ``dF`` (``dF F^T + F dF^T``, or ``dF^T F + F^T dF``)."""
+    change, factor = _factor(t, lower), _factor(c, lower)
+    if lower:
+        moved = change @ factor.T + factor @ change.T
+    else:
+        moved = change.T @ factor + factor.T @ change
+    return -cholesky_solve(c, lower, moved @ ans)
+
+
+#: ``cho_solve((c, lower), b)`` (read as :func:`srcad.stand_ins_scipy.cho_solve`): SciPy's
+#: own solve, so its values are SciPy's to the last bit.
+defrule(
+    "cholesky_solve(c, lower, b)",
+    env={**SL, "cholesky_solve": cholesky_solve, "cholesky_solve_grad_c": cholesky_solve_grad_c,
+         "cholesky_solve_tangent_c": cholesky_solve_tangent_c},
+    lower=None,
+    c="cholesky_solve_grad_c(g, c, lower, ans)",
+    b="cholesky_solve(c, lower, g)",
+    tangents={"c": "cholesky_solve_tangent_c(t, c, lower, ans)",
+              "b": "cholesky_solve(c, lower, t)"},
 )
 
 
