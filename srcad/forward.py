@@ -257,9 +257,10 @@ def forward_mode(fn: ir.Function, activity: Activity, memory: Memory | None = No
         )
     tangent_lines = builder.block(tuple(fn.body))
     # a global the memory pass found may be an array written in place (its logical
-    # lines give it a tangent on some paths only): zero where the function starts
+    # lines, or its item writes, give it a tangent on some paths only, or none before
+    # them): zero where the function starts
     bound = {*params, *(t for s in ir.walk(fn.body) if not (isinstance(s, ir.Assign)
-                                                             and s.logical)
+                                                             and (s.logical or s.in_place))
                         for t in ir.targets_of(s))}
     body += [
         ir.Adjoint(dot, builder.zeros(ir.Name(name)))

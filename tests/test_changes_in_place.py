@@ -382,12 +382,32 @@ CHANGES = (
     "a = list(xs)\nfor i in range(1, len(a)):\n    a[i] = a[i] + w * a[i - 1]\ns += sum(a)",
     "for k in range(3):\n    s = s * 0.5 + w * x[k]",
     "s = s * w + xs[1]",
+    # a helper's default array, and a global one, written as scratch buffers (round 77a)
+    "s += 0.25 * _squares_into(w * x) + 0.125 * _squares_into(np.tanh(x + s))",
+    "y = _written_into(np.sin(w * x), SCRATCH)\ns += np.sum(y * x)\n"
+    "z = _written_into(np.tanh(x * s), SCRATCH)\ns += np.sum(z * y)",
 )
+
+#: The helpers the lines call: a default array and a global written in each call.
+HELPERS = """
+def _squares_into(v, buf=np.zeros(4)):
+    buf[:] = v
+    return np.sum(buf * buf)
+
+
+SCRATCH = np.zeros(4)
+
+
+def _written_into(v, out):
+    out[:] = v
+    return out
+"""
 
 
 def _program(lines: list[str]) -> str:
     body = "\n".join("    " + line for text in lines for line in text.split("\n"))
-    return f"import numpy as np\n\n\ndef f(w, x, xs):\n    s = 0.0\n{body}\n    return s\n"
+    return (f"import numpy as np\n{HELPERS}\n\ndef f(w, x, xs):\n    s = 0.0\n{body}\n"
+            "    return s\n")
 
 
 @settings(max_examples=40, deadline=None, derandomize=True,

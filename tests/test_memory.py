@@ -231,6 +231,41 @@ def test_helper_writing_into_its_argument():
     check_four_ways(caller_of_updating_helper, 1.5, np.array([1.0, 2.0, 3.0]), wrt="k")
 
 
+def _projected_energy(x, buf=np.zeros(3)):
+    buf[:] = np.sin(x)  # a default array as a scratch buffer (a speed idiom)
+    return np.sum(buf * x)
+
+
+SCRATCH = np.zeros(3)
+
+
+def _projected_energy_into(x, out):
+    out[:] = np.sin(x)
+    return np.sum(out * x)
+
+
+def energy_through_a_default_buffer(x):
+    return _projected_energy(x) + _projected_energy(2.0 * x)
+
+
+def energy_through_a_global_buffer(x):
+    first = _projected_energy_into(x, SCRATCH)
+    return first + _projected_energy_into(2.0 * x, SCRATCH)
+
+
+@pytest.mark.parametrize("f", [energy_through_a_default_buffer, energy_through_a_global_buffer])
+def test_a_helpers_default_or_global_buffer_written_in_each_call(f):
+    """A helper's default array written as a scratch buffer is one array in every call:
+    srcad bound it under a new name per call, so the first call's backward pass read the
+    second call's values (a finite wrong gradient), and jvp raised NameError from
+    generated code (its tangent, and a global's written through a helper, was never
+    made); round 77a."""
+    x = np.array([0.3, -0.5, 1.2])
+    exact = (np.sin(x) + x * np.cos(x) + 2 * np.sin(2 * x) + 4 * x * np.cos(2 * x))
+    got = check_four_ways(f, x)
+    assert np.allclose(got[0], exact, rtol=1e-12)
+
+
 def test_ping_pong_buffers_swapped_each_step():
     check_four_ways(ping_pong_buffers, np.array([0.0, 1.0, 0.5, 2.0, 0.0]), 0.2)
 

@@ -676,11 +676,16 @@ class Expressions(LoweringPart):
             )
 
     def constant(self, value: Any) -> ir.Expr:
+        """A helper's default value as generated code reads it: a number as it is; an
+        object under one name wherever it is read (a default array written as a scratch
+        buffer is one array in every call, as a global is)."""
         if isinstance(value, int | float | complex | bool | str) or value is None:
             return ir.Const(value)
-        name = self.names.fresh("default")
-        self.bindings[name] = value
-        return ir.Name(name)
+        for held in (self.free_objects, self.bindings):
+            name = next((n for n, obj in held.items() if obj is value), None)
+            if name is not None:
+                return ir.Name(name)
+        return ir.Name(self.bound("default", value))
 
 
 #: modules whose functions compute floats through exact integers (``statistics.stdev``
