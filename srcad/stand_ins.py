@@ -2,7 +2,9 @@
 code srcad differentiates. SciPy's integration rules are written against the array API
 standard (``xp = array_namespace(y)``), whose calls srcad cannot follow; numpy's
 ``trapezoid`` is plain numpy, and the cumulative rule and Simpson's rule are written here
-in it. SciPy's Cholesky solver pair (``cho_factor``, ``cho_solve``) passes its arguments
+in it. Some of numpy's own functions (``np.delete``, ``np.dstack``, ``np.choose``, ...)
+go through helpers srcad cannot read; their stand-ins are written here in the numpy
+srcad differentiates. SciPy's Cholesky solver pair (``cho_factor``, ``cho_solve``) passes its arguments
 through helpers srcad cannot read; its stand-ins are :mod:`srcad.stand_ins_scipy`, loaded
 only when a program calls them (srcad itself does not import SciPy)."""
 
@@ -84,6 +86,77 @@ def simpson(y: Any, x: Any = None, *, dx: float = 1.0, axis: int = -1) -> Any:
     return result + (alpha * along[..., -1] + beta * along[..., -2] - eta * along[..., -3])
 
 
+def delete(arr: Any, obj: Any, axis: Any = None) -> Any:
+    """``np.delete``: ``arr`` without the items ``obj`` picks along ``axis`` (flattened
+    when ``axis`` is None)."""
+    arr = np.asarray(arr)
+    if axis is None:
+        arr = arr.ravel()
+        axis = 0
+    keep = np.ones(arr.shape[axis], dtype=bool)
+    keep[obj] = False
+    return np.take(arr, np.flatnonzero(keep), axis=axis)
+
+
+def dstack(tup: Any) -> Any:
+    """``np.dstack``: the arrays stacked along a third axis (each made 3-D first)."""
+    return np.concatenate([np.atleast_3d(a) for a in tup], axis=2)
+
+
+def ediff1d(ary: Any, to_end: Any = None, to_begin: Any = None) -> Any:
+    """``np.ediff1d``: the differences of the flattened array, with ``to_begin`` and
+    ``to_end`` put around them."""
+    parts = [np.diff(np.ravel(ary))]
+    if to_begin is not None:
+        parts.insert(0, np.ravel(to_begin))
+    if to_end is not None:
+        parts.append(np.ravel(to_end))
+    return np.concatenate(parts)
+
+
+def compress(condition: Any, a: Any, axis: Any = None, out: Any = None) -> Any:
+    """``np.compress``: the items along ``axis`` where ``condition`` holds."""
+    a = np.asarray(a)
+    if axis is None:
+        a = a.ravel()
+        axis = 0
+    chosen = np.flatnonzero(np.asarray(condition, dtype=bool))
+    if out is None:
+        return np.take(a, chosen, axis=axis)
+    out[...] = np.take(a, chosen, axis=axis)
+    return out
+
+
+def extract(condition: Any, arr: Any) -> Any:
+    """``np.extract``: the items of the flattened array where ``condition`` holds."""
+    return np.ravel(arr)[np.flatnonzero(np.ravel(condition))]
+
+
+def broadcast_arrays(*args: Any, subok: bool = False) -> tuple:
+    """``np.broadcast_arrays``: each array broadcast to the shape of all of them."""
+    shape = np.broadcast_shapes(*[np.shape(a) for a in args])
+    out = ()
+    for a in args:
+        out = out + (np.broadcast_to(a, shape),)
+    return out
+
+
+def choose(a: Any, choices: Any, out: Any = None, mode: str = "raise") -> Any:
+    """``np.choose``: at each position, the item of the choice ``a`` names there."""
+    index = np.asarray(a)
+    if mode == "wrap":
+        index = index % len(choices)
+    elif mode == "clip":
+        index = np.clip(index, 0, len(choices) - 1)
+    shape = np.broadcast_shapes(index.shape, *[np.shape(c) for c in choices])
+    stacked = np.stack([np.broadcast_to(c, shape) for c in choices])
+    chosen = np.take_along_axis(stacked, np.broadcast_to(index, shape)[None], axis=0)[0]
+    if out is None:
+        return chosen
+    out[...] = chosen
+    return out
+
+
 #: (module, qualified name) of a function -> the function srcad reads instead, or the
 #: name of a module of :mod:`srcad` that defines it under the same name (loaded then)
 READ_INSTEAD: dict[tuple[str, str], Any] = {
@@ -97,9 +170,19 @@ READ_INSTEAD: dict[tuple[str, str], Any] = {
 }
 
 
+#: numpy's functions by what they are (their modules are private, and move between
+#: numpy's versions): the function's code, as srcad reads it -> its stand-in
+_NUMPY_STAND_INS = {
+    getattr(getattr(np, stand_in.__name__), "__wrapped__", None): stand_in
+    for stand_in in (delete, dstack, ediff1d, compress, extract, broadcast_arrays, choose)
+}
+
+
 def read_instead(callee: Any) -> Any:
     """The function whose code srcad reads for a call of ``callee``: its stand-in, if it
     has one, else itself."""
+    if callee in _NUMPY_STAND_INS:
+        return _NUMPY_STAND_INS[callee]
     key = (getattr(callee, "__module__", None), getattr(callee, "__qualname__", None))
     found = READ_INSTEAD.get(key, callee)  # type: ignore[arg-type]
     if isinstance(found, str):

@@ -90,6 +90,7 @@ class _Checker(ast.NodeVisitor):
         self.source = source
         self.inlined = inlined  # a helper inlined into the call (``*args`` is bound there)
         self.nested = nested  # a ``def`` inside the function (checked again where called)
+        self.procedure = False  # a nested ``def`` that returns no value (called bare)
         self.problems: list[SrcadError] = []
         #: ids of expressions that are the whole value of `name = ...`
         self.whole_values: set[int] = set()
@@ -173,6 +174,7 @@ class _Checker(ast.NodeVisitor):
         body = fn.body
         if body and is_docstring(body[0]):
             body = body[1:]
+        self.procedure = self.nested and _returns_nothing(fn)
         self.check_block(body)
         is_generator = any(isinstance(n, ast.Yield | ast.YieldFrom) for n in astwalk.walk(fn))
         if not is_generator and not (self.nested and _returns_nothing(fn)):
@@ -587,10 +589,10 @@ class _Checker(ast.NodeVisitor):
         self.visit(stmt.value)
 
     def check_Return(self, stmt: ast.Return) -> None:
-        if stmt.value is None:
-            self.refuse(stmt, "`return` without a value", "return the function's value")
-        else:
+        if stmt.value is not None:
             self.visit(stmt.value)
+        elif not self.procedure:  # (a procedure's returns None)
+            self.refuse(stmt, "`return` without a value", "return the function's value")
 
     def check_Assert(self, stmt: ast.Assert) -> None:
         """``assert x > 0, f"x is {x}"``: a message as an exception's argument."""

@@ -438,7 +438,7 @@ def _nested_procedure(x):
         arr *= s
 
     a = x.copy()
-    scale_(a[1:], 3.0)  # <nested-procedure>
+    scale_(a[1:], 3.0)
     return np.sum(a * x)
 
 
@@ -449,13 +449,13 @@ def _nested_procedure_value(x):
     return scale_(x.copy(), 3.0)
 
 
-def test_a_nested_helper_that_changes_its_argument_is_refused_as_a_module_helper_is():
-    """A nested ``def`` without ``return`` (it writes into its argument) is refused at
-    the bare call that uses it, for what the call changes in place (it was refused at
-    the ``def``, for a missing ``return``); its value used is refused at the ``def``."""
-    with pytest.raises(srcad.UnsupportedSyntaxError, match="bare call") as caught:
-        srcad.grad(_nested_procedure)
-    assert caught.value.lineno == marker_line(__file__, "nested-procedure")
+def test_a_nested_helper_that_changes_its_argument_is_inlined_as_a_module_helper_is():
+    """A nested ``def`` without ``return`` (it writes into its argument) is inlined where
+    it is called bare, as a helper of the file is, and what it writes is followed (it
+    was refused at the bare call; round 77a); its value used is refused at the ``def``."""
+    x = np.array([0.5, -1.0, 2.0])
+    got = check_four_ways(_nested_procedure, x)
+    assert np.allclose(got[0], [2 * x[0], 6 * x[1], 6 * x[2]], rtol=1e-12)
     with pytest.raises(srcad.UnsupportedSyntaxError, match="does not return") as caught:
         srcad.grad(_nested_procedure_value)
     assert caught.value.lineno == marker_line(__file__, "procedure-def")

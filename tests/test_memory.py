@@ -266,6 +266,42 @@ def test_a_helpers_default_or_global_buffer_written_in_each_call(f):
     assert np.allclose(got[0], exact, rtol=1e-12)
 
 
+def heat_steps_with_a_nested_boundary(k):
+    u = np.array([0.0, 1.0, 0.0, 2.0, 0.5])
+
+    def apply_boundary(v):  # (no return: it writes into its argument)
+        v[0] = v[1]
+        v[-1] = v[-2]
+
+    for _ in range(3):
+        u[1:-1] = u[1:-1] + k * (u[2:] - 2 * u[1:-1] + u[:-2])
+        apply_boundary(u)
+    return np.sum(u ** 2)
+
+
+def kicks_by_a_nested_closure(x):
+    u = np.zeros(3)
+
+    def kick(scale):
+        u[1] += scale * x
+        if scale > 1.0:
+            return
+        u[0] -= x * x
+
+    kick(1.0)
+    kick(2.0)
+    return np.sum(u ** 2) + u[0]
+
+
+@pytest.mark.parametrize("f, arg", [(heat_steps_with_a_nested_boundary, 0.3),
+                                    (kicks_by_a_nested_closure, 0.7)])
+def test_a_bare_call_of_a_nested_def_that_writes_in_place(f, arg):
+    """A ``def`` inside the function, called bare, writing into its argument or into an
+    array it closes over (a boundary condition, a kick) is inlined as a helper of the
+    file is: it was refused ("the value of a bare call is not used"), round 77a."""
+    check_four_ways(f, arg)
+
+
 def test_ping_pong_buffers_swapped_each_step():
     check_four_ways(ping_pong_buffers, np.array([0.0, 1.0, 0.5, 2.0, 0.0]), 0.2)
 

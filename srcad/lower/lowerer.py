@@ -158,6 +158,8 @@ class Lowerer(
         self.lost_objects: set[str] = set()
         #: methods inlined on such objects, which may end without `return` (None)
         self.procedures: set[Any] = set()
+        #: ``def``s of the code called bare, as Python runs them (ending in ``return None``)
+        self.nested_procedures: dict[ast.FunctionDef, ast.FunctionDef] = {}
 
     def separate_items_checks(self) -> list[ir.Stmt]:
         """At the start: each parameter whose items are changed in place holds arrays

@@ -29,6 +29,7 @@ from ..runtime import (
     require_not_held,
 )
 from .lists import item_value
+from .made_objects import ending_in_return
 from .resolve import Kind
 from .values import (
     NOT_STATIC,
@@ -351,6 +352,13 @@ class Statements(LoweringPart):
         elif self.own_helper(callee):  # (what it changes in place, srcad reads: inlined)
             self.procedures.add(callee)  # (it may end without `return`: it gives None)
             self.lower_expr(scope, call, None)
+            return
+        nested = self.nested_function(scope, func)
+        if nested is not None:  # a `def` of the code (writing into its argument or into a
+            node, home = nested  # variable it closes over): inlined, as a helper of the file
+            if node not in self.nested_procedures:
+                self.nested_procedures[node] = ending_in_return(node)
+            self.inline_nested(scope, call, self.nested_procedures[node], home, None)
             return
         if not runs and not getattr(callee, "__srcad_effect__", False) and not (
             draws_random_numbers(callee, call)
