@@ -1083,23 +1083,28 @@ def with_item(items: Any, index: Any, item: Any) -> AdjointList:
     return out
 
 
+def _tied_with(items: Any, ans: Any) -> list[int]:
+    """The positions of the items equal to ``ans`` (the one Python picked, at least)."""
+    return [index for index, item in enumerate(items) if item is ans or item == ans]
+
+
 def extreme_items_grad(g: Any, items: Any, ans: Any) -> Any:
-    """Adjoint of the builtin ``max(items)``/``min(items)``: ``g`` goes to the item
-    the result is (the first of equal ones, as Python picks it)."""
+    """Adjoint of the builtin ``max(items)``/``min(items)``: ``g`` goes to the item the
+    result is, shared equally between equal ones (as at a tie of ``max(a, b)``, and of
+    ``np.max``)."""
     out = zeros_like(items)
-    for index, item in enumerate(items):
-        if item is ans or item == ans:
-            out[index] = out[index] + g
-            break
+    tied = _tied_with(items, ans)
+    for index in tied:
+        out[index] = out[index] + g / len(tied)
     return out
 
 
 def extreme_items_tangent(t: Any, items: Any, ans: Any) -> Any:
-    """Tangent of ``max(items)``/``min(items)``: the tangent of the item picked."""
-    for index, item in enumerate(items):
-        if item is ans or item == ans:
-            return t[index]
-    return 0.0
+    """Tangent of ``max(items)``/``min(items)``: the mean of the tied items' tangents."""
+    tied = _tied_with(items, ans)
+    if not tied:
+        return 0.0
+    return sum(t[index] for index in tied) / len(tied)
 
 
 def prod_items_grad(g: Any, items: Any) -> Any:

@@ -136,6 +136,30 @@ def test_max_min_ties_split_the_gradient(f, at, want):
     assert all(is_float_number(v) for v in got), f"gradient is not a float: {got!r}"
 
 
+def smallest_of_list(xs):
+    return min(xs) * xs[2]
+
+
+def largest_of_list(xs):
+    m = max(xs)
+    return m * m
+
+
+@pytest.mark.parametrize("kind", [list, np.array], ids=["list", "array"])
+def test_max_min_of_a_list_share_a_tie_equally(kind):
+    """``min(xs)``/``max(xs)`` of a list or an array at a tie share the gradient equally
+    between the equal items, as ``max(a, b)`` and ``np.max`` do (the first of them took
+    it all, against the docs; round 77b). Exact, with tangents to match."""
+    xs = kind([0.5, 0.5, 1.0])
+    got = check_four_ways(smallest_of_list, xs)[0]
+    np.testing.assert_array_equal(np.asarray(got, dtype=float), [0.5, 0.5, 0.5])
+    xs = kind([2.0, -1.0, 2.0, 2.0])
+    got = srcad.grad(largest_of_list)(xs)
+    np.testing.assert_allclose(np.asarray(got, dtype=float), [4 / 3, 0.0, 4 / 3, 4 / 3], rtol=1e-15)
+    _, tangent = srcad.jvp(largest_of_list, (xs,), (kind([1.0, 0.0, 0.0, 0.0]),))
+    assert tangent == pytest.approx(4 / 3, rel=1e-15)
+
+
 def test_relu_at_zero_is_one_half():
     g = srcad.grad(f_relu)(0.0)
     assert float(g) == 0.5
