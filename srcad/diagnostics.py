@@ -68,6 +68,10 @@ def at_call_site(error: SrcadError, callee: Any, where: Location) -> SrcadError:
     reason, inner = getattr(
         error, "reason", (first.message, f"{os.path.basename(first.filename)}:{first.lineno}")
     )
+    if hasattr(callee, "__srcad__") and any(  # (a gradient srcad made, stopped in srcad's
+        os.path.dirname(p.filename) == _PACKAGE for p in error.problems  # own helpers)
+    ):
+        return _derivative_not_again(error, callee, where)
     name = public_name(callee)
     located = type(error)(
         f"{name}, called here, cannot be differentiated: srcad has no derivative rule for "
@@ -83,13 +87,30 @@ def at_call_site(error: SrcadError, callee: Any, where: Location) -> SrcadError:
     return located
 
 
+_PACKAGE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _derivative_not_again(error: SrcadError, derivative: Any, where: Location) -> SrcadError:
+    """A derivative srcad made, called inside a function differentiated again, whose
+    generated code srcad cannot read (the helpers that rebuild dicts, lists and objects
+    of gradients): said of the user's function, not of srcad's internals."""
+    of = getattr(getattr(derivative, "__wrapped__", None), "__name__", "the function")
+    located = NoRuleError(
+        f"the derivative srcad made of `{of}`, called here, cannot be differentiated again "
+        "inside this function (its parameters or results are dicts, lists or objects, "
+        "which its code rebuilds in ways srcad does not read)",
+        f"differentiate `{of}` with float or array parameters, or take the second "
+        "derivative of one function with srcad.hessian or srcad.jvp of srcad.grad "
+        "(docs/higher-order.md)",
+        where,
+        others=error.problems[:0],
+    )
+    located.reason = ("a derivative srcad made", f"{of}")
+    return located
+
+
 #: What to call instead of a library function srcad cannot differentiate (by public name).
 _INSTEAD = {
-    "scipy.linalg.cho_solve": "solve with the factor: with `L = np.linalg.cholesky(S)`, "
-    "`x = scipy.linalg.solve_triangular(L.T, scipy.linalg.solve_triangular(L, b, "
-    "lower=True))`",
-    "scipy.linalg.cho_factor": "factor with `L = np.linalg.cholesky(S)` and solve with "
-    "scipy.linalg.solve_triangular",
     "numpy.partition": "sort instead (`np.sort(x)[:k]`: the same smallest values, in order)",
     "numpy.linalg.eigvals": "for a symmetric matrix, take np.linalg.eigvalsh(a)",
 }

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import inspect
 import itertools
+import linecache
+import os
 import random
 import re
 import types
@@ -719,11 +721,31 @@ def _reverse_over_forward(f: Callable, along: Callable, names: tuple[str, ...]) 
 
 
 def _user_location(problem: SrcadError, f: Callable) -> Location | None:
-    """Where ``problem`` points, when that is in the file of ``f`` (the user's code)."""
+    """Where ``problem`` points, when that is in the file of ``f`` (the user's code), or
+    the line of ``f``'s file that the generated line it points at (or one next to it) is
+    annotated with (``# (3)  <- model.py:12: ...``)."""
     code = getattr(unbind(f).function, "__code__", None)
-    if code is None or problem.filename != code.co_filename or not problem.lineno:
+    if code is None or not problem.lineno:
         return None
-    return Location(problem.filename, problem.lineno, problem.col_offset)
+    if problem.filename == code.co_filename:
+        return Location(problem.filename, problem.lineno, problem.col_offset)
+    for near in (0, 1, 2, -1):  # (a bookkeeping line, `stop = False`: the loop after it)
+        line = linecache.getline(problem.filename, problem.lineno + near)
+        annotated = _ANNOTATION.search(line)
+        if annotated and annotated.group(1) == os.path.basename(code.co_filename):
+            return Location(code.co_filename, int(annotated.group(2)), 0)
+    return None
+
+
+#: the user's file and line a generated line is annotated with
+_ANNOTATION = re.compile(r"#\s*\(\d+\)\s+<-\s+([^:\s]+):(\d+):")
+
+
+def _user_words(reason: str, f: Callable) -> bool:
+    """``reason`` names only variables of ``f`` (not srcad's ``t4_dot``)."""
+    code = getattr(unbind(f).function, "__code__", None)
+    known = set(code.co_varnames) | set(code.co_names) if code is not None else set()
+    return all(name in known for name in re.findall(r"`(\w+)`", reason))
 
 
 def _second_order_error(f: Callable, error: SrcadError) -> SrcadError:
@@ -770,7 +792,9 @@ def _second_order_error(f: Callable, error: SrcadError) -> SrcadError:
             "docs/custom-rules.md), or " + hint[0].lower() + hint[1:]
     else:
         reason = error.problems[-1].message
-        what = f"the forward-mode code srcad made for this line ({reason})"
+        what = "the forward-mode code srcad made for this line" + (
+            f" ({reason})" if _user_words(reason, f) else ""
+        )
     return UnsupportedSyntaxError(
         f"the second derivative of {name} differentiates {what} again, which srcad "
         "cannot do yet",

@@ -820,6 +820,8 @@ def structured_like(adjoint: Any, like: Any) -> Any:
     return adjoint
 
 
+_declare(structured_like, "__srcad_opaque__", True)  # (recursive over containers)
+
 def _structured_row(adjoint: Any, like: Any) -> Any:
     """:func:`structured_like` of a row of numbers (a tuple or list of floats and ints
     whose adjoint is a list of numbers) without a call per number."""

@@ -1581,3 +1581,54 @@ def test_hessian_of_a_0d_array_or_numpy_number_reads_its_tangent_as_an_array():
         want = 4.0 * (2.0 * np.cos(t) - t * np.sin(t)) + 8.0
         assert float(srcad.hessian(doubled_copy)(x)) == pytest.approx(want, rel=1e-12)
         assert float(srcad.grad(srcad.grad(doubled_copy))(x)) == pytest.approx(want, rel=1e-12)
+
+
+class _Body:
+    def __init__(self, x, v, m=1.0):
+        self.x = x
+        self.v = v
+        self.m = m
+
+    def push(self, f, dt):
+        self.v += f / self.m * dt
+        self.x += self.v * dt
+
+
+def _pushed_until_past_one(k):
+    bodies = [_Body(0.0, 0.1), _Body(1.1, 0.0), _Body(2.3, -0.1)]
+    for b in bodies:  # <bodies-loop>
+        b.push(k, 0.1)
+        if b.x > 1.0:
+            break
+    return sum(b.x for b in bodies)
+
+
+def _dict_loss(p):
+    return p["a"] ** 2 * p["b"] + math.sin(p["b"])
+
+
+_DICT_LOSS_GRAD = srcad.grad(_dict_loss)
+
+
+def _through_a_dict_gradient(a):
+    g = _DICT_LOSS_GRAD({"a": a, "b": 1.2})  # <dict-gradient-call>
+    return g["a"] ** 2 + g["b"]
+
+
+def test_second_order_refusals_name_the_users_line_and_words():
+    """A Hessian refused in srcad's forward-mode code pointed at the caller's line and
+    named srcad's variable (`t4_dot`), and a gradient of a dict-parameter gradient named
+    srcad.runtime.structured_like and a mangled name, asking for a rule for it (round
+    77b): each now points at the user's line, in the user's words."""
+    from conftest import marker_line
+
+    with pytest.raises(srcad.SrcadError) as caught:
+        srcad.hessian(_pushed_until_past_one)(0.5)
+    assert caught.value.filename == __file__
+    assert caught.value.lineno == marker_line(__file__, "bodies-loop")
+    assert "_dot" not in str(caught.value)
+    with pytest.raises(srcad.SrcadError, match="derivative srcad made of `_dict_loss`") as caught:
+        srcad.grad(_through_a_dict_gradient)(0.5)
+    assert caught.value.lineno == marker_line(__file__, "dict-gradient-call")
+    for internal in ("structured_like", "runtime.py", "srcad.pickling", "__srcad"):
+        assert internal not in str(caught.value)

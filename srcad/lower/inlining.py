@@ -13,7 +13,7 @@ from typing import Any
 from .. import astwalk, ir
 from ..desugar import desugar
 from ..diagnostics import at_call_site
-from ..errors import SrcadError, raise_all
+from ..errors import Location, NoRuleError, SrcadError, raise_all
 from ..frontend import FunctionSource, in_library, read_function
 from ..specialize import Keywords, Sized, specialize
 from ..stand_ins import read_instead
@@ -259,6 +259,13 @@ class Inlining(LoweringPart):
         the call stays a call (``as_written``: the call as the user wrote it, when
         ``call`` is a method's, with the object passed first)."""
         where = scope.source.location(call)
+        if getattr(callee, "__srcad_opaque__", False):  # (srcad's own, never read: a call)
+            code = callee.__code__
+            self.refusals[where] = at_call_site(NoRuleError(
+                f"`{callee.__name__}` is srcad's own helper, which srcad does not read",
+                "", Location(code.co_filename, code.co_firstlineno, 0),
+            ), callee, where)
+            return self.operation(scope, as_written or call, target)
         self.check_recursion(scope, call, callee, callee.__qualname__)
         read = read_instead(callee)  # (the code of a stand-in: the same values)
         source = read_function(read, used_at=where)
