@@ -39,7 +39,8 @@ def order_error(stmt: ir.Assign, param: str, fn: ir.Function) -> SrcadError:
         f"`{called}` has no derivative in `{param}` (an "
         f"order, a count or a shape: srcad differentiates the other arguments only), and "
         f"here `{param}` depends on the inputs",
-        f"keep `{param}` a constant or data, or register a rule with srcad.defrule",
+        f"keep `{param}` a constant or data (in srcad.jvp, give its argument the tangent "
+        "None), or register a rule with srcad.defrule",
         stmt.loc,
     )
     return at_user_call(error, stmt.loc, fn.call_sites)

@@ -85,7 +85,7 @@ class _Tangents:
                         if stmt.in_place:  # (rebinding keeps the old object: no copy needed)
                             value = ir.Call(ir.Name(self.bind("snapshot", snapshot)), (value,))
                         out.append(ir.Assign(old[name], value))
-                out += [stmt, tangent]
+                out += [*self.zero_orders(stmt), stmt, tangent]
             elif not isinstance(stmt, ir.Return):
                 out.append(stmt)
         return out
@@ -119,6 +119,20 @@ class _Tangents:
         return ir.Effect(
             ir.Call(ir.Name(check), tangents), note="plain Python: its inputs' tangents must be 0"
         )
+
+    def zero_orders(self, stmt: ir.Assign) -> list[ir.Stmt]:
+        """The rule's orders (``ir.Rule.orders``) that have tangents: each must be zero
+        when the line runs (a jvp gives every float argument one), else it is refused."""
+        assert stmt.rule is not None
+        checks: list[ir.Stmt] = []
+        for param, operand in zip(stmt.rule.params, stmt.operands):
+            dot = self.operand_tangent(operand) if param in stmt.rule.orders else None
+            if dot is not None:
+                check = self.bind("require_zero_tangents",
+                                  zero_tangents(order_error(stmt, param, self.fn)))
+                checks.append(ir.Effect(ir.Call(ir.Name(check), (dot,)),
+                                        note=f"{param}: an order, no derivative"))
+        return checks
 
     def operand_tangent(self, operand: ir.Expr) -> ir.Expr | None:
         if isinstance(operand, ir.Name) and self.activity.is_active(operand.id):
@@ -182,8 +196,6 @@ class _Tangents:
             template = rule.adjoint_for(param)
             if dot is None and rule.broadcasting and isinstance(given, ir.Name):
                 inactive.add(given.id)
-            if dot is not None and param in rule.orders:
-                raise order_error(stmt, param, self.fn)
             if dot is None or template is None:
                 continue
             mapping = dict(zip(rule.params, values))

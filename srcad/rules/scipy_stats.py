@@ -20,6 +20,8 @@ from .table import defrule
 STATS = {**ENV, "scipy": scipy}
 _Z = "((x - loc) / scale)"
 _DIGAMMA = "scipy.special.digamma"
+#: phi(u) / Phi(u) (the inverse Mills ratio), in logs: finite far into the left tail
+_MILLS = "np.exp(scipy.stats.norm.logpdf({u}) - scipy.stats.norm.logcdf({u}))"
 
 
 def _distribution(
@@ -49,71 +51,117 @@ def _location_scale(
     _distribution(f"{method}(x, {shapes + ', ' if shapes else ''}loc=0, scale=1)", templates)
 
 
-#: -d/dz of the standard log-density
-_SCORES = {
-    "norm": _Z,
-    "cauchy": f"(2 * {_Z} / (1 + {_Z} ** 2))",
-    "laplace": f"np.sign({_Z})",
-    "logistic": f"np.tanh(0.5 * {_Z})",
+#: Continuous distributions: name -> (shape parameters, ``-d/dz`` of the standard
+#: log-density (its score), the shape parameters' derivatives of the log-density).
+_CONTINUOUS: dict[str, tuple[str, str, dict[str, str]]] = {
+    "norm": ("", _Z, {}),
+    "cauchy": ("", f"(2 * {_Z} / (1 + {_Z} ** 2))", {}),
+    "laplace": ("", f"np.sign({_Z})", {}),
+    "logistic": ("", f"np.tanh(0.5 * {_Z})", {}),
+    "expon": ("", "1", {}),
+    "uniform": ("", f"(0 * {_Z})", {}),
+    "halfnorm": ("", _Z, {}),
+    "halfcauchy": ("", f"(2 * {_Z} / (1 + {_Z} ** 2))", {}),
+    "rayleigh": ("", f"({_Z} - 1 / {_Z})", {}),
+    "gumbel_r": ("", f"(1 - np.exp(-{_Z}))", {}),
+    "gumbel_l": ("", f"(np.exp({_Z}) - 1)", {}),
+    # Student's t: log p = ... - (df + 1) / 2 log(1 + z^2 / df) - log(scale)
+    "t": ("df", f"((df + 1) * {_Z} / (df + {_Z} ** 2))", {
+        "df": f"0.5 * ({_DIGAMMA}(0.5 * (df + 1)) - {_DIGAMMA}(0.5 * df) - 1 / df"
+        f" - np.log1p({_Z} ** 2 / df) + (df + 1) * {_Z} ** 2 / (df * (df + {_Z} ** 2)))",
+    }),
+    # log p = (a - 1) log z - z - gammaln(a) - log(scale)
+    "gamma": ("a", f"(1 - (a - 1) / {_Z})", {"a": f"(np.log({_Z}) - {_DIGAMMA}(a))"}),
+    # log p = (a - 1) log z + (b - 1) log(1 - z) - betaln(a, b) - log(scale)
+    "beta": ("a, b", f"((b - 1) / (1 - {_Z}) - (a - 1) / {_Z})", {
+        "a": f"(np.log({_Z}) - {_DIGAMMA}(a) + {_DIGAMMA}(a + b))",
+        "b": f"(np.log1p(-{_Z}) - {_DIGAMMA}(b) + {_DIGAMMA}(a + b))",
+    }),
+    # log p = -log(z s sqrt(2 pi)) - log(z)^2 / (2 s^2)
+    "lognorm": ("s", f"((1 + np.log({_Z}) / s ** 2) / {_Z})",
+                {"s": f"(np.log({_Z}) ** 2 / s ** 3 - 1 / s)"}),
+    # log p = (df/2 - 1) log z - z/2 - (df/2) log 2 - gammaln(df/2)
+    "chi2": ("df", f"(0.5 - (0.5 * df - 1) / {_Z})",
+             {"df": f"0.5 * (np.log(0.5 * {_Z}) - {_DIGAMMA}(0.5 * df))"}),
+    # log p = log c + (c - 1) log z - z^c
+    "weibull_min": ("c", f"(c * {_Z} ** (c - 1) - (c - 1) / {_Z})",
+                    {"c": f"(1 / c + np.log({_Z}) * (1 - {_Z} ** c))"}),
+    # log p = -(a + 1) log z - 1/z - gammaln(a)
+    "invgamma": ("a", f"((a + 1) / {_Z} - 1 / {_Z} ** 2)",
+                 {"a": f"(-np.log({_Z}) - {_DIGAMMA}(a))"}),
+    # log p = log b - (b + 1) log z (z >= 1)
+    "pareto": ("b", f"((b + 1) / {_Z})", {"b": f"(1 / b - np.log({_Z}))"}),
+    # log p = log c - (c + 1) log(1 + z)
+    "lomax": ("c", f"((c + 1) / (1 + {_Z}))", {"c": f"(1 / c - np.log1p({_Z}))"}),
+    # log p = log 2 + log phi(z) + log Phi(a z)
+    "skewnorm": ("a", f"({_Z} - a * {_MILLS.format(u=f'a * {_Z}')})",
+                 {"a": f"({_Z} * {_MILLS.format(u=f'a * {_Z}')})"}),
 }
-for _name, _score in _SCORES.items():
-    _location_scale(f"{_name}.logpdf", "", _score)
-    _location_scale(f"{_name}.pdf", "", _score, log=False)
+for _name, (_shapes, _score, _by_shape) in _CONTINUOUS.items():
+    for _method, _log in (("logpdf", True), ("pdf", False)):
+        _location_scale(f"{_name}.{_method}", _shapes, _score, log=_log, **{
+            shape: f"{template} * {'g' if _log else 'ans * g'}"
+            for shape, template in _by_shape.items()
+        })
+    _given = f"{_shapes}, loc, scale" if _shapes else "loc, scale"
+    _pdf = f"np.exp(scipy.stats.{_name}.logpdf(x, {_given}))"
+    _logpdf = f"scipy.stats.{_name}.logpdf(x, {_given})"
+    _signature = f"(x, {_shapes + ', ' if _shapes else ''}loc=0, scale=1)"
+    # the distribution functions, their logs, by the density (the shapes: orders)
+    for _method, _density, _rising in [
+        ("cdf", _pdf, True),
+        ("sf", _pdf, False),
+        ("logcdf", f"np.exp({_logpdf} - ans)", True),
+        ("logsf", f"np.exp({_logpdf} - ans)", False),
+    ]:
+        _up, _down = ("", "-") if _rising else ("-", "")
+        _distribution(f"{_name}.{_method}{_signature}", {
+            "x": f"{_up}{_density} * g",
+            "loc": f"{_down}{_density} * g",
+            "scale": f"{_down}{_density} * {_Z} * g",
+        }, tuple(p.strip() for p in _shapes.split(",") if p.strip()))
+    # the quantiles: the inverse of the distribution function
+    _at_quantile = f"np.exp(scipy.stats.{_name}.logpdf(ans, {_given}))"
+    for _method, _sign in (("ppf", ""), ("isf", "-")):
+        _distribution(f"{_name}.{_method}{_signature.replace('(x,', '(q,')}", {
+            "q": f"{_sign}g / {_at_quantile}",
+            "loc": "g",
+            "scale": "(ans - loc) / scale * g",
+        }, tuple(p.strip() for p in _shapes.split(",") if p.strip()))
 
-#: the normal distribution's CDF, survival function, their logs, and its quantiles
-_PDF = "scipy.stats.norm.pdf(x, loc, scale)"
-_LOGPDF = "scipy.stats.norm.logpdf(x, loc, scale)"
-for _method, _density, _rising in [
-    ("cdf", _PDF, True),
-    ("sf", _PDF, False),
-    ("logcdf", f"np.exp({_LOGPDF} - ans)", True),
-    ("logsf", f"np.exp({_LOGPDF} - ans)", False),
-]:
-    _up, _down = ("", "-") if _rising else ("-", "")
-    _distribution(f"norm.{_method}(x, loc=0, scale=1)", {
-        "x": f"{_up}{_density} * g",
-        "loc": f"{_down}{_density} * g",
-        "scale": f"{_down}{_density} * {_Z} * g",
-    })
-_distribution("norm.ppf(q, loc=0, scale=1)", {
-    "q": "g / scipy.stats.norm.pdf(ans, loc, scale)",
-    "loc": "g",
-    "scale": "(ans - loc) / scale * g",
-})
 
-#: Student's t: log p = ... - (df + 1) / 2 log(1 + z^2 / df) - log(scale)
-_location_scale(
-    "t.logpdf",
-    "df",
-    f"((df + 1) * {_Z} / (df + {_Z} ** 2))",
-    df=f"0.5 * ({_DIGAMMA}(0.5 * (df + 1)) - {_DIGAMMA}(0.5 * df) - 1 / df"
-    f" - np.log1p({_Z} ** 2 / df) + (df + 1) * {_Z} ** 2 / (df * (df + {_Z} ** 2))) * g",
-)
-
-#: the gamma distribution (shape a): log p = (a - 1) log z - z - gammaln(a) - log(scale)
-_location_scale(
-    "gamma.logpdf", "a", f"(1 - (a - 1) / {_Z})", a=f"(np.log({_Z}) - {_DIGAMMA}(a)) * g"
-)
-_location_scale("expon.logpdf", "", "1")
-
-#: the beta distribution: log p = (a - 1) log z + (b - 1) log(1 - z) - betaln(a, b) - log(scale)
-_location_scale(
-    "beta.logpdf",
-    "a, b",
-    f"((b - 1) / (1 - {_Z}) - (a - 1) / {_Z})",
-    a=f"(np.log({_Z}) - {_DIGAMMA}(a) + {_DIGAMMA}(a + b)) * g",
-    b=f"(np.log1p(-{_Z}) - {_DIGAMMA}(b) + {_DIGAMMA}(a + b)) * g",
-)
-
-#: counts (k, n: data, no gradient): Poisson and binomial log-probabilities
-_distribution(
-    "poisson.logpmf(k, mu, loc=0)", {"mu": "(x_over_y(k - loc, mu) - 1) * g"}, ("k", "loc")
-)
-_distribution(
-    "binom.logpmf(k, n, p, loc=0)",
-    {"p": "(x_over_y(k - loc, p) - x_over_y(n - (k - loc), 1 - p)) * g"},
-    ("k", "n", "loc"),
-)
+#: Counts (``k`` and ``loc``: data, and a binomial's ``n``: orders, refused where they
+#: depend on the inputs): log-probabilities, name -> (parameters after ``k``, the
+#: parameters' derivatives of ``log p``, those without one).
+_K = "(k - loc)"
+_DISCRETE: dict[str, tuple[str, dict[str, str], tuple[str, ...]]] = {
+    "poisson": ("mu", {"mu": f"(x_over_y({_K}, mu) - 1)"}, ("k", "loc")),
+    "binom": ("n, p", {"p": f"(x_over_y({_K}, p) - x_over_y(n - {_K}, 1 - p))"},
+              ("k", "n", "loc")),
+    "bernoulli": ("p", {"p": f"(x_over_y({_K}, p) - x_over_y(1 - {_K}, 1 - p))"},
+                  ("k", "loc")),
+    "geom": ("p", {"p": f"(1 / p - x_over_y({_K} - 1, 1 - p))"}, ("k", "loc")),
+    # log C(k + n - 1, k) + n log p + k log(1 - p), for real n too
+    "nbinom": ("n, p", {
+        "n": f"({_DIGAMMA}({_K} + n) - {_DIGAMMA}(n) + np.log(p))",
+        "p": f"(x_over_y(n, p) - x_over_y({_K}, 1 - p))",
+    }, ("k", "loc")),
+}
+for _name, (_params, _by_param, _data) in _DISCRETE.items():
+    for _method, _factor in (("logpmf", "g"), ("pmf", "ans * g")):
+        _distribution(
+            f"{_name}.{_method}(k, {_params}, loc=0)",
+            {param: f"{template} * {_factor}" for param, template in _by_param.items()},
+            _data,
+        )
+#: The distribution functions in their rates: ``d/dmu P(X <= k) = -pmf(k; mu)``, and
+#: ``d/dp P(X <= k) = -n pmf(k; n - 1, p)`` for the binomial.
+for _method, _sign in (("cdf", "-"), ("sf", "")):
+    _distribution(f"poisson.{_method}(k, mu, loc=0)",
+                  {"mu": f"{_sign}scipy.stats.poisson.pmf(k, mu, loc) * g"}, ("k", "loc"))
+    _distribution(f"binom.{_method}(k, n, p, loc=0)",
+                  {"p": f"{_sign}n * scipy.stats.binom.pmf(k, n - 1, p, loc) * g"},
+                  ("k", "n", "loc"))
 
 
 # ---------------------------------------------------------------- the multivariate normal
