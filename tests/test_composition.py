@@ -445,6 +445,48 @@ def test_recursion_a_computed_value_ends_is_refused_at_the_recursive_call():
         srcad.grad(legendre_too_deep)(0.5)
 
 
+@functools.lru_cache(maxsize=None)
+def binomial_coefficient(n, k):
+    if k == 0 or k == n:
+        return 1
+    return binomial_coefficient(n - 1, k - 1) + binomial_coefficient(n - 1, k)
+
+
+def bernstein_curve(t):
+    n = 4  # (k is a loop's variable: binomial_coefficient(n, k) runs as a plain call)
+    return sum(binomial_coefficient(n, k) * t**k * (1 - t) ** (n - k) * (k + 1.0)
+               for k in range(n + 1))
+
+
+def nested_recursion_on_constants(b):
+    def relaxed(x, n):
+        if n == 0:
+            return x
+        return relaxed(x * 0.5 + b, n - 1)
+
+    def horner(cs, i):
+        if i == len(cs) - 1:
+            return cs[i]
+        return cs[i] + b * horner(cs, i + 1)
+
+    return relaxed(1.0, 6) + horner([1.0, 2.0, 3.0, 4.0], 0)
+
+
+def test_recursion_that_carries_no_gradient_runs_and_nested_recursion_ends():
+    """A recursion on integers srcad cannot unroll (a loop's ``k``) runs as a plain call
+    when its arguments carry no gradient (it was refused: "went 32 levels deep"); a
+    nested ``def``'s recursion on constants is unrolled as a helper of the file's is (it
+    was refused: its branches were not decided by the constants). Round 77b."""
+    t = 0.3
+    exact = sum(math.comb(4, k) * (k + 1.0) * (k * t ** (k - 1) * (1 - t) ** (4 - k)
+                                                - (4 - k) * t**k * (1 - t) ** (3 - k))
+                for k in range(5))
+    assert check_four_ways(bernstein_curve, t)[0] == pytest.approx(exact, rel=1e-12)
+    b = 0.7
+    exact = sum(0.5**i for i in range(6)) + 2.0 + 2 * 3.0 * b + 3 * 4.0 * b * b
+    assert check_four_ways(nested_recursion_on_constants, b)[0] == pytest.approx(exact, rel=1e-12)
+
+
 # ---------------------------------------------------------------- defgrad
 
 

@@ -72,6 +72,9 @@ class Inlining(LoweringPart):
         self.check_recursion(scope, call, node, node.name)
         raise_all(returns_problems(home.source, node))  # (a procedure: see srcad.subset)
         values = self.bind_arguments(scope, call, node, None, None)
+        # (the branches its constant arguments decide, cut: a recursion that counts down
+        # a constant ends when srcad unrolls it, as a helper of the file does)
+        node = specialize(node, self.known_arguments(values), home.source.lookup)[0]
         inner = Scope(
             home.source,
             env=dict(values.items()),  # (a copy whose keys may be any Variable)
@@ -86,6 +89,21 @@ class Inlining(LoweringPart):
         )
         self.emit(ir.Comment(f"inlined {node.name}() from line {node.lineno}", header=True))
         return self.lower_inlined(inner, node, target)
+
+    def known_arguments(self, values: dict[str, Any]) -> dict[str, Any]:
+        """The arguments whose values srcad knows when it compiles (constants, the length
+        of a tuple; an object bound for a default, such as np._NoValue, for `is` tests):
+        the branches they decide are cut to the one taken (:func:`specialize`)."""
+        return {
+            name: value.value
+            if isinstance(value, ir.Const)
+            else Sized(len(value.items))
+            if isinstance(value, TupleValue)
+            else self.bindings[value.id]
+            for name, value in values.items()
+            if isinstance(value, ir.Const | TupleValue)
+            or (isinstance(value, ir.Name) and value.id in self.bindings)
+        }
 
     def passed_defs(
         self, scope: Scope, call: ast.Call, fn: ast.FunctionDef
@@ -281,7 +299,10 @@ class Inlining(LoweringPart):
                 )
             )
         if source.filename == self.root.filename:
-            return self.lower_source(scope, call, source, callee, target, partial)
+            if callee in self.inlining:
+                return self.lower_source(scope, call, source, callee, target, partial)
+            return self.ended_or_called(scope, call, source, callee, target, partial,
+                                        as_written)
         # Another file's function (often a library's): when srcad cannot read its code, the
         # call stays a call, with no derivative. That is enough when its arguments are
         # inactive (np.triu_indices(n)); otherwise the gradient reports why, at this line.
@@ -303,6 +324,31 @@ class Inlining(LoweringPart):
                 self.call_sites[loc] = (where, callee)
         return result
 
+    def ended_or_called(
+        self,
+        scope: Scope,
+        call: ast.Call,
+        source: FunctionSource,
+        callee: types.FunctionType,
+        target: Callable[[], str] | None,
+        partial: functools.partial | None,
+        as_written: ast.expr | None,
+    ) -> Any:
+        """A function of the user's file inlined; where its recursion does not end when
+        srcad unrolls it (``binom(n, k)`` of a loop's ``k``), the call stays a plain call,
+        with no derivative: that is enough when its arguments carry none (integers), and
+        otherwise the gradient refuses it at this line, for that reason."""
+        start, saved_return, calls = len(self.body), self._last_return, self.recursive_calls
+        try:
+            return self.lower_source(scope, call, source, callee, target, partial)
+        except SrcadError as error:
+            if getattr(error, "endless", None) is not callee:
+                raise
+            del self.body[start:]
+            self._last_return, self.recursive_calls = saved_return, calls
+            self.refusals[scope.source.location(call)] = error
+            return self.operation(scope, as_written or call, target)
+
     def lower_source(
         self,
         scope: Scope,
@@ -318,16 +364,7 @@ class Inlining(LoweringPart):
         fn = source.node
         # (the defaults of the function whose code is read: a decorator's wrapper has its own)
         values = self.bind_arguments(scope, call, fn, source.function, partial)
-        known = {  # (an object bound for a default, such as np._NoValue: for `is` tests)
-            name: value.value
-            if isinstance(value, ir.Const)
-            else Sized(len(value.items))
-            if isinstance(value, TupleValue)
-            else self.bindings[value.id]
-            for name, value in values.items()
-            if isinstance(value, ir.Const | TupleValue)
-            or (isinstance(value, ir.Name) and value.id in self.bindings)
-        }
+        known = self.known_arguments(values)
         if fn.args.kwarg is not None and partial is None:  # fn(**kwargs) passes them on
             known[fn.args.kwarg.arg] = _passed_keywords(call, fn)
         local_names = frozenset(assigned_names(fn))
@@ -367,7 +404,7 @@ class Inlining(LoweringPart):
             if depth >= _RECURSION_DEPTH
             else f"it made more than {_RECURSIVE_CALLS} recursive calls"
         )
-        raise self.error(
+        error = self.error(
             scope,
             call,
             f"recursive call to {name}: srcad unrolls recursion when the arguments that "
@@ -375,6 +412,8 @@ class Inlining(LoweringPart):
             "rewrite the recursion as a loop, or give the arguments that end it as "
             "constants (`power(x, 8)`, not `power(x, n)` of a parameter `n`)",
         )
+        error.endless = key  # (the outermost call of ``key`` may run it as a plain call)
+        raise error
 
     def lower_inlined(self, inner: Scope, key: Any, target: Callable[[], str] | None) -> Any:
         """The body of an inlined function (``key`` marks it as being inlined, against
