@@ -962,3 +962,47 @@ def test_a_list_of_objects_joined_by_augmented_addition_is_refused_at_the_line()
     with pytest.raises(srcad.SrcadError, match="grows") as caught:
         srcad.grad(points_joined, wrt=(0, 1))(0.3, 1.2)
     assert caught.value.lineno == marker_line(__file__, "points-joined")
+
+
+class _Ranked:
+    def __init__(self, score, weight):
+        self.score = score
+        self.weight = weight
+
+    def __lt__(self, other):
+        return self.score < other.score
+
+    def __ge__(self, other):
+        return self.score >= other.score
+
+
+def better_of_two(x):
+    a = _Ranked(x, 2.0)
+    b = _Ranked(1.0, 3.0)
+    picked = a.weight * a.score if a < b else a.score**2
+    reflected = b.weight * x if 0.5 < a else 0.0  # (float < a: float's, then a.__gt__: none)
+    return picked + (x * b.weight if b >= a else x) + reflected
+
+
+def count_times_first(x):
+    bodies = [_Ranked(0.3 * x, 1.0), _Ranked(x * x, 2.0)]
+    return len(bodies) * bodies[0].score + x
+
+
+@pytest.mark.parametrize("x", [0.5, 1.5])
+def test_comparisons_and_len_of_objects_the_function_made(x):
+    """``a < b`` of objects whose class defines ``__lt__`` runs it (Python's reflection
+    too), and ``len`` of a list of such objects is its length: both were refused, saying
+    the class defines no operator, or "it would see a dict" (round 77b)."""
+    check_four_ways(count_times_first, x)
+    assert srcad.grad(count_times_first)(x) == pytest.approx(0.6 + 1.0, rel=1e-12)
+    with pytest.raises(srcad.SrcadError, match="compares objects the function made"):
+        srcad.grad(better_of_two)(x)  # (0.5 < a: float's operator, then a.__gt__: none)
+    check_four_ways(better_of_two_defined, x)
+
+
+def better_of_two_defined(x):
+    a = _Ranked(x, 2.0)
+    b = _Ranked(1.0, 3.0)
+    picked = a.weight * a.score if a < b else a.score**2
+    return picked + (x * b.weight if b >= a else x)

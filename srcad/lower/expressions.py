@@ -158,6 +158,9 @@ class Expressions(LoweringPart):
     def lower_Compare(self, scope: Scope, node: ast.Compare, target: Target) -> Any:
         if len(node.ops) > 1:
             return self.compare_chain(scope, node, target)
+        made = self.made_compare(scope, node, target)  # a < b of objects the function made
+        if made is not None:
+            return made
         return self.operation(scope, node, target)
 
     def lower_UnaryOp(self, scope: Scope, node: ast.UnaryOp, target: Target) -> Any:
@@ -218,6 +221,9 @@ class Expressions(LoweringPart):
             node = ast.copy_location(
                 ast.Call(node.func, self.spread(scope, node.args), node.keywords), node
             )
+        length = self.known_length(scope, node)
+        if length is not None:
+            return length
         self.refuse_hidden_changes(scope, node)
         popped = self.appended_list(scope, node)
         if popped is not None and isinstance(node.func, ast.Attribute) and node.func.attr == "pop":
@@ -240,6 +246,18 @@ class Expressions(LoweringPart):
             return read
         self.refuse_changing_method(scope, written)
         return self.operation(scope, written, target)
+
+    def known_length(self, scope: Scope, node: ast.Call) -> ir.Const | None:
+        """``len(items)`` of a name holding a list or tuple whose length srcad knows when
+        it compiles (a display, also of objects the function made): that number."""
+        func, args = node.func, node.args
+        if not (isinstance(func, ast.Name) and len(args) == 1 and not node.keywords
+                and isinstance(args[0], ast.Name)):
+            return None
+        value = scope.env.get(args[0].id)
+        if not isinstance(value, TupleValue) or self.denote(scope, func).static is not len:
+            return None
+        return ir.Const(len(value.items))
 
     def list_query(self, scope: Scope, node: ast.Call) -> ast.Call:
         """``items.index(v)`` or ``items.count(v)`` of a list or tuple the function made

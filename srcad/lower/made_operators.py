@@ -25,6 +25,11 @@ _BINARY = {
     ast.MatMult: "matmul", ast.Pow: "pow", ast.FloorDiv: "floordiv", ast.Mod: "mod",
 }
 _UNARY = {ast.USub: "__neg__", ast.UAdd: "__pos__", ast.Invert: "__invert__"}
+#: each comparison's method, and its reflection (``a < b``: ``b.__gt__(a)`` next)
+_COMPARISONS = {
+    ast.Lt: ("__lt__", "__gt__"), ast.Gt: ("__gt__", "__lt__"), ast.LtE: ("__le__", "__ge__"),
+    ast.GtE: ("__ge__", "__le__"), ast.Eq: ("__eq__", "__eq__"), ast.NotEq: ("__ne__", "__ne__"),
+}
 #: builtins that call a method of their argument
 _BUILTIN_METHODS = {builtins.abs: "__abs__", builtins.len: "__len__", builtins.float: "__float__"}
 
@@ -86,6 +91,47 @@ class MadeOperators(LoweringPart):
             f"`{ast.unparse(node)}`: {classes} defines no `{type(node.op).__name__}` operator "
             "method for these operands (Python raises TypeError)",
             "define the operator method (`__add__`, `__radd__`, ...) in the class",
+        )
+
+    def made_compare(self, scope: Scope, node: ast.Compare, target: Target) -> Any:
+        """``a < b`` (one comparison) where an operand may be an object the function made:
+        ``a.__lt__(b)``, then the reflection ``b.__gt__(a)`` as Python tries them; None
+        when neither may be one."""
+        methods = _COMPARISONS.get(type(node.ops[0]))
+        right_node = node.comparators[0]
+        if methods is None or not (
+            self.may_be_made(scope, node.left) or self.may_be_made(scope, right_node)
+        ):
+            return None
+        left = self.lower_operand(scope, node.left)
+        right = self.lower_operand(scope, right_node)
+        self.refuse_lost(scope, node.left, left)
+        self.refuse_lost(scope, right_node, right)
+        made_left, made_right = self.made_of(left), self.made_of(right)
+        if made_left is None and made_right is None:
+            plain = ast.copy_location(
+                ast.Compare(Operand(left), node.ops, [Operand(right)]), node
+            )
+            return self.operation(scope, plain, target)
+        tries = [(made.cls, method, receiver, other)
+                 for made, method, receiver, other in (
+                     (made_left, methods[0], left, right), (made_right, methods[1], right, left))
+                 if made is not None]
+        for cls, method, receiver, other in tries:
+            if not isinstance(inspect.getattr_static(cls, method, None), types.FunctionType):
+                continue
+            result = self.call_member(
+                scope, node, cls, method, receiver, [Operand(other)], [], target
+            )
+            if not self.is_not_implemented(result):
+                return result
+        raise self.error(
+            scope,
+            node,
+            f"`{ast.unparse(node)}` compares objects the function made whose class defines "
+            f"no `{methods[0]}` for them (Python compares them by identity, or raises "
+            "TypeError)",
+            f"define `{methods[0]}` in the class, or compare the objects' fields",
         )
 
     def refuse_array_operand(self, scope: Scope, node: ast.AST, cls: type, value: ir.Expr) -> None:
