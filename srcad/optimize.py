@@ -395,6 +395,7 @@ def _square(expr: ir.Expr) -> ir.Expr:
 
 
 def _float_operands(expr: ir.Expr) -> ir.Expr:
+    expr = _negated_difference(expr) or expr
     if isinstance(expr, ir.BinOp) and expr.op in "+-*":
         left, right = (
             ir.Const(float(e.value)) if isinstance(e, ir.Const) and type(e.value) is int else e
@@ -474,8 +475,22 @@ def reduce_strength(body: tuple[ir.Stmt, ...] | list[ir.Stmt]) -> list[ir.Stmt]:
 def float_constants(body: tuple[ir.Stmt, ...] | list[ir.Stmt]) -> list[ir.Stmt]:
     """``2 * dx`` becomes ``2.0 * dx`` in gradient expressions of the version for Python
     floats: gradients are floats anyway, and CPython's fast paths for ``+ - *`` need
-    both operands to be floats (an int operand takes the generic path, ~2x slower)."""
-    return _map_values(body, _float_operands, _is_int)
+    both operands to be floats (an int operand takes the generic path, ~2x slower). And
+    ``-(a - b)`` becomes ``b - a``: one operation fewer, the same number (a rule's
+    template negates a difference so that numpy reuses a temporary array for it)."""
+    return _map_values(body, _float_operands, _is_int_or_negated_difference)
+
+
+def _is_int_or_negated_difference(expr: ir.Expr) -> bool:
+    return _is_int(expr) or _negated_difference(expr) is not None
+
+
+def _negated_difference(expr: ir.Expr) -> ir.BinOp | None:
+    """``b - a`` for ``-(a - b)``; None for anything else."""
+    if isinstance(expr, ir.UnaryOp) and expr.op == "-" and isinstance(expr.operand, ir.BinOp) \
+            and expr.operand.op == "-":
+        return ir.BinOp("-", expr.operand.right, expr.operand.left)
+    return None
 
 
 def rows_added_in_place(fn: ir.Function) -> ir.Function:

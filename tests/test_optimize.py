@@ -1152,6 +1152,17 @@ def test_float_constants_only_in_gradient_arithmetic():
     assert out[2:] == body[2:]
 
 
+def test_float_constants_write_a_negated_difference_as_the_difference():
+    """``-(x * x - 1) * g`` (tanh's template, negated so that numpy computes it in one
+    temporary array) is ``(1.0 - x * x) * g`` for floats: one operation fewer, the same
+    number, including -0.0 against 0.0 only where the difference is zero."""
+    template = B("*", ir.UnaryOp("-", B("-", B("*", x, x), C(1))), g)
+    out = float_constants([ir.Adjoint("dx", template)])
+    assert out[0].value == B("*", B("-", C(1.0), B("*", x, x)), g)
+    for value in (0.3, -2.5, 1e-9, 0.999999):
+        assert -(value * value - 1) == 1.0 - value * value
+
+
 # ---------------------------------------------------------------- shift invariance
 
 

@@ -155,7 +155,10 @@ UNARY = {
     "tan": "(1 + ans * ans) * g",
     "sinh": "{m}.cosh(x) * g",
     "cosh": "{m}.sinh(x) * g",
-    "tanh": "(1 - ans * ans) * g",
+    # (``1 - ans * ans`` written negated: numpy then computes it in the one temporary
+    # array ``ans * ans`` makes, where ``1 - t`` would make another; the version for
+    # floats writes it ``1.0 - ans * ans`` again, see optimize.float_constants)
+    "tanh": "-(ans * ans - 1) * g",
     "asin": "divide_or_zero(g, {m}.sqrt(1 - x * x))",
     "acos": "-divide_or_zero(g, {m}.sqrt(1 - x * x))",
     "atan": "g / (1 + x * x)",
