@@ -157,6 +157,51 @@ def choose(a: Any, choices: Any, out: Any = None, mode: str = "raise") -> Any:
     return out
 
 
+def lfilter(b: Any, a: Any, x: Any, axis: int = -1, zi: Any = None) -> Any:
+    """``scipy.signal.lfilter``: the direct form II transposed filter SciPy's C code runs,
+    step by step along ``axis`` (``b`` and ``a`` padded to one length and divided by
+    ``a[0]``); with ``zi``, the final delays too."""
+    b, a = np.atleast_1d(b), np.atleast_1d(a)
+    along = np.moveaxis(np.asarray(x), axis, -1)
+    if len(a) == 1:  # (no feedback: SciPy convolves each signal with b / a[0])
+        return _fir(b / a[0], along, axis, zi)
+    order = max(len(a), len(b))
+    b = np.concatenate((b, np.zeros(order - len(b)))) / a[0]
+    a = np.concatenate((a, np.zeros(order - len(a)))) / a[0]
+    if zi is None:
+        delays = [np.zeros(along.shape[:-1]) for _ in range(order - 1)]
+    else:
+        initial = np.moveaxis(np.asarray(zi), axis, -1)
+        delays = [initial[..., i] for i in range(order - 1)]
+    outputs = []
+    for k in range(along.shape[-1]):
+        sample = along[..., k]
+        output = delays[0] + b[0] * sample
+        for i in range(order - 2):
+            delays[i] = delays[i + 1] + sample * b[i + 1] - output * a[i + 1]
+        delays[order - 2] = sample * b[order - 1] - output * a[order - 1]
+        outputs.append(output)
+    filtered = np.ascontiguousarray(np.moveaxis(np.stack(outputs, axis=-1), -1, axis))
+    if zi is None:  # (in C order, as SciPy's: a sum of it adds in the same order)
+        return filtered
+    return filtered, np.ascontiguousarray(np.moveaxis(np.stack(delays, axis=-1), -1, axis))
+
+
+def _fir(b: Any, along: Any, axis: int, zi: Any) -> Any:
+    """:func:`lfilter` without feedback, as SciPy computes it: each signal (the last axis
+    of ``along``) convolved with ``b``, ``zi`` added to the first outputs."""
+    n = along.shape[-1]
+    rows = along.reshape(-1, n)
+    full = np.stack([np.convolve(b, row) for row in rows]).reshape(along.shape[:-1] + (-1,))
+    if zi is not None:
+        initial = np.moveaxis(np.asarray(zi), axis, -1)
+        full = np.concatenate((full[..., :len(b) - 1] + initial, full[..., len(b) - 1:]), axis=-1)
+    filtered = np.moveaxis(full[..., :n], -1, axis)  # (laid out as SciPy's: axis last)
+    if zi is None:
+        return filtered
+    return filtered, np.moveaxis(full[..., n:], -1, axis)
+
+
 #: (module, qualified name) of a function -> the function srcad reads instead, or the
 #: name of a module of :mod:`srcad` that defines it under the same name (loaded then)
 READ_INSTEAD: dict[tuple[str, str], Any] = {
@@ -165,6 +210,7 @@ READ_INSTEAD: dict[tuple[str, str], Any] = {
     ),  # (numpy before 2.0: trapz)
     ("scipy.integrate._quadrature", "cumulative_trapezoid"): cumulative_trapezoid,
     ("scipy.integrate._quadrature", "simpson"): simpson,
+    ("scipy.signal._signaltools", "lfilter"): lfilter,
     ("scipy.linalg._decomp_cholesky", "cho_factor"): "stand_ins_scipy",
     ("scipy.linalg._decomp_cholesky", "cho_solve"): "stand_ins_scipy",
 }

@@ -1345,3 +1345,16 @@ def test_numpy_functions_read_as_stand_ins():
         assert mine.shape == numpys.shape and np.array_equal(mine, numpys)
     check_four_ways(_deleted_and_stacked, x)
     check_four_ways(_differences_and_selections, x)
+
+
+def _spectrum_of_symmetric(a):
+    import scipy.linalg
+
+    s = a + a.T
+    return np.sum(scipy.linalg.eigvalsh(s) ** 3) + scipy.linalg.eigvalsh(s, lower=False)[-1]
+
+
+def test_scipy_eigvalsh():
+    """``scipy.linalg.eigvalsh`` (either triangle) differentiates as numpy's: it was
+    refused with a reason inside SciPy (round 77b)."""
+    check_four_ways(_spectrum_of_symmetric, B33)

@@ -165,6 +165,12 @@ defrule(
     a="eigh_grad(g, a, ans, triangle_named(lower))",
     tangents={"a": "eigh_tangent(t, a, ans, triangle_named(lower))"},
 )
+defrule(
+    "scipy.linalg.eigvalsh(a, lower=True, overwrite_a=False, check_finite=True)",
+    env={**SL, "triangle_named": triangle_named}, lower=None, **_COPYING,
+    a="eigvalsh_grad(g, a, triangle_named(lower))",
+    tangents={"a": "eigvalsh_tangent(t, a, triangle_named(lower))"},
+)
 
 
 def _frechet(a: Any, direction: Any) -> Any:
