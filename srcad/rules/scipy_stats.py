@@ -97,6 +97,24 @@ _CONTINUOUS: dict[str, tuple[str, str, dict[str, str]]] = {
     "skewnorm": ("a", f"({_Z} - a * {_MILLS.format(u=f'a * {_Z}')})",
                  {"a": f"({_Z} * {_MILLS.format(u=f'a * {_Z}')})"}),
 }
+#: The shapes' derivatives of the standard distribution function ``F(z)``, where they
+#: have a closed form (the others are orders of the distribution functions, refused
+#: where they depend on the inputs): Weibull ``1 - exp(-z^c)``, lognormal ``Phi(log z /
+#: s)``, Pareto ``1 - z^-b``, Lomax ``1 - (1 + z)^-c``, and the skew normal's ``Phi(z)
+#: - 2 T(z, a)`` by Owen's ``dT/da = exp(-z^2 (1 + a^2) / 2) / (2 pi (1 + a^2))``.
+_SHAPE_OF_CDF = {
+    "weibull_min": {"c": "np.exp(-{z} ** c) * {z} ** c * np.log({z})"},
+    "lognorm": {"s": "-np.exp(scipy.stats.norm.logpdf(np.log({z}) / s)) * np.log({z}) / s ** 2"},
+    "pareto": {"b": "{z} ** -b * np.log({z})"},
+    "lomax": {"c": "(1 + {z}) ** -c * np.log1p({z})"},
+    "skewnorm": {"a": "-np.exp(-0.5 * {z} ** 2 * (1 + a ** 2)) / (np.pi * (1 + a ** 2))"},
+}
+
+
+def _shape_names(shapes: str) -> tuple[str, ...]:
+    return tuple(p.strip() for p in shapes.split(",") if p.strip())
+
+
 for _name, (_shapes, _score, _by_shape) in _CONTINUOUS.items():
     for _method, _log in (("logpdf", True), ("pdf", False)):
         _location_scale(f"{_name}.{_method}", _shapes, _score, log=_log, **{
@@ -107,27 +125,35 @@ for _name, (_shapes, _score, _by_shape) in _CONTINUOUS.items():
     _pdf = f"np.exp(scipy.stats.{_name}.logpdf(x, {_given}))"
     _logpdf = f"scipy.stats.{_name}.logpdf(x, {_given})"
     _signature = f"(x, {_shapes + ', ' if _shapes else ''}loc=0, scale=1)"
-    # the distribution functions, their logs, by the density (the shapes: orders)
-    for _method, _density, _rising in [
-        ("cdf", _pdf, True),
-        ("sf", _pdf, False),
-        ("logcdf", f"np.exp({_logpdf} - ans)", True),
-        ("logsf", f"np.exp({_logpdf} - ans)", False),
+    _by_cdf = _SHAPE_OF_CDF.get(_name, {})
+    _orders = tuple(p for p in _shape_names(_shapes) if p not in _by_cdf)
+    # the distribution functions, their logs, by the density; the shapes by dF/dshape
+    for _method, _density, _rising, _over in [
+        ("cdf", _pdf, True, ""),
+        ("sf", _pdf, False, ""),
+        ("logcdf", f"np.exp({_logpdf} - ans)", True, " * np.exp(-ans)"),
+        ("logsf", f"np.exp({_logpdf} - ans)", False, " * np.exp(-ans)"),
     ]:
         _up, _down = ("", "-") if _rising else ("-", "")
         _distribution(f"{_name}.{_method}{_signature}", {
             "x": f"{_up}{_density} * g",
             "loc": f"{_down}{_density} * g",
             "scale": f"{_down}{_density} * {_Z} * g",
-        }, tuple(p.strip() for p in _shapes.split(",") if p.strip()))
-    # the quantiles: the inverse of the distribution function
+            **{shape: f"{_up}{template.format(z=_Z)}{_over} * g"
+               for shape, template in _by_cdf.items()},
+        }, _orders)
+    # the quantiles: the inverse of the distribution function (a shape moves the quantile
+    # by -dF/dshape over the density there)
     _at_quantile = f"np.exp(scipy.stats.{_name}.logpdf(ans, {_given}))"
+    _z_at_quantile = "((ans - loc) / scale)"
     for _method, _sign in (("ppf", ""), ("isf", "-")):
         _distribution(f"{_name}.{_method}{_signature.replace('(x,', '(q,')}", {
             "q": f"{_sign}g / {_at_quantile}",
             "loc": "g",
             "scale": "(ans - loc) / scale * g",
-        }, tuple(p.strip() for p in _shapes.split(",") if p.strip()))
+            **{shape: f"-{template.format(z=_z_at_quantile)} / {_at_quantile} * g"
+               for shape, template in _by_cdf.items()},
+        }, _orders)
 
 
 #: Counts (``k`` and ``loc``: data, and a binomial's ``n``: orders, refused where they
