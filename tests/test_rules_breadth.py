@@ -1358,3 +1358,24 @@ def test_scipy_eigvalsh():
     """``scipy.linalg.eigvalsh`` (either triangle) differentiates as numpy's: it was
     refused with a reason inside SciPy (round 77b)."""
     check_four_ways(_spectrum_of_symmetric, B33)
+
+
+def _solves_with_structure(a, b):
+    import scipy.linalg
+
+    x = scipy.linalg.solve(a, b, assume_a="pos")
+    y = scipy.linalg.solve(a, b, assume_a="sym", lower=True)
+    z = scipy.linalg.solve(a, b, assume_a="upper triangular", transposed=True)
+    w = scipy.linalg.solve(a, b, assume_a="tridiagonal")
+    return x @ x + np.sum(y * b) + np.sum(z) + np.sum(w**2)
+
+
+def test_scipy_solve_reads_the_part_of_the_matrix_its_assumption_names():
+    """``scipy.linalg.solve(a, b, assume_a=...)`` (the Gaussian-process idiom
+    ``assume_a="pos"``) reads one triangle of a symmetric matrix, or the part a structure
+    names: the gradient is on exactly those entries (the matrix here is not symmetric,
+    so reading the wrong ones shows). It was refused (round 77a)."""
+    rng = np.random.default_rng(9)
+    m = rng.normal(size=(4, 4))
+    a = m @ m.T + 4.0 * np.eye(4) + 0.3 * np.triu(rng.normal(size=(4, 4)), 1)
+    check_four_ways(_solves_with_structure, a, rng.normal(size=4))

@@ -11,8 +11,8 @@ import scipy.linalg
 
 from ..stand_ins_scipy import cholesky_solve
 from .numpy_arrays import ENV
-from .numpy_grads import unbroadcast
-from .numpy_linalg import DET, INV, SOLVE
+from .numpy_grads import solve_grad_a, unbroadcast
+from .numpy_linalg import DET, INV
 from .table import defrule
 
 SL = {**ENV, "scipy": scipy}
@@ -27,13 +27,65 @@ defrule(
 )
 
 
-#: scipy.linalg's solve, inv and det of general matrices are numpy's (options that only
-#: copy or check keep no gradient; ``assume_a`` and ``lower``, which read one triangle,
-#: are left to a refusal).
 _COPYING: dict[str, Any] = {"overwrite_a": None, "check_finite": None}
+#: ``assume_a`` values under which scipy's solve reads one triangle of a symmetric matrix
+_SYMMETRIC = ("sym", "symmetric", "pos", "positive definite", "her", "hermitian")
+
+
+def _swapped(m: Any) -> Any:
+    return np.swapaxes(m, -1, -2)
+
+
+def solved_matrix(a: Any, assume_a: Any, lower: bool, transposed: bool) -> Any:
+    """The matrix ``scipy.linalg.solve(a, b, lower=, assume_a=, transposed=)`` solves
+    with: ``a`` itself, or the symmetric matrix of its ``lower`` (else upper) triangle, or
+    the part a structure names (a triangle, the diagonal, three diagonals); transposed."""
+    if assume_a in _SYMMETRIC:
+        m = np.tril(a) + _swapped(np.tril(a, -1)) if lower else np.triu(a) + _swapped(np.triu(a, 1))
+    elif assume_a == "upper triangular":
+        m = np.triu(a)
+    elif assume_a == "lower triangular":
+        m = np.tril(a)
+    elif assume_a == "diagonal":
+        m = np.triu(np.tril(a))
+    elif assume_a == "tridiagonal":
+        m = np.triu(np.tril(a, 1), -1)
+    else:  # (general, and banded: its band is read from a's nonzeros, so all of them)
+        m = a
+    return _swapped(m) if transposed else m
+
+
+def solve_assumed_grad_a(
+    g: Any, a: Any, b: Any, ans: Any, assume_a: Any, lower: bool, transposed: bool
+) -> Any:
+    """Adjoint of scipy's solve for ``a``: numpy's, for the matrix it solves with, carried
+    back to the entries of ``a`` that scipy reads (a symmetric matrix's triangle gets the
+    adjoints of both of its mirror entries)."""
+    m = solved_matrix(a, assume_a, lower, transposed)
+    adjoint = solve_grad_a(g, m, b, ans)
+    adjoint = _swapped(adjoint) if transposed else adjoint
+    if assume_a in _SYMMETRIC:
+        if lower:
+            return np.tril(adjoint) + np.tril(_swapped(adjoint), -1)
+        return np.triu(adjoint) + np.triu(_swapped(adjoint), 1)
+    return solved_matrix(adjoint, assume_a, lower, False)  # (the part it reads)
+
+
+#: scipy.linalg's solve is numpy's for the matrix it reads (:func:`solved_matrix`); its
+#: inv and det of general matrices are numpy's (options that only copy or check keep no
+#: gradient).
+_SOLVED = "solved_matrix(a, assume_a, lower, transposed)"
 defrule(
-    "scipy.linalg.solve(a, b, overwrite_a=False, overwrite_b=False, check_finite=True)",
-    env=SL, overwrite_b=None, **_COPYING, **SOLVE,
+    "scipy.linalg.solve(a, b, lower=False, overwrite_a=False, overwrite_b=False, "
+    "check_finite=True, assume_a=None, transposed=False)",
+    env={**SL, "solved_matrix": solved_matrix, "solve_assumed_grad_a": solve_assumed_grad_a},
+    overwrite_b=None, lower=None, assume_a=None, transposed=None, **_COPYING,
+    a="solve_assumed_grad_a(g, a, b, ans, assume_a, lower, transposed)",
+    b=f"solve_grad_b(g, {_SOLVED}, b)",
+    tangents={
+        "a": f"solve_tangent_a(solved_matrix(t, assume_a, lower, transposed), {_SOLVED}, b, ans)",
+        "b": f"np.linalg.solve({_SOLVED}, t)",
+    },
 )
 defrule("scipy.linalg.inv(a, overwrite_a=False, check_finite=True)", env=SL, **_COPYING, **INV)
 defrule("scipy.linalg.det(a, overwrite_a=False, check_finite=True)", env=SL, **_COPYING, **DET)
