@@ -4,8 +4,8 @@ standard (``xp = array_namespace(y)``), whose calls srcad cannot follow; numpy's
 ``trapezoid`` is plain numpy, and the cumulative rule and Simpson's rule are written here
 in it. Some of numpy's own functions (``np.delete``, ``np.dstack``, ``np.choose``, ...)
 go through helpers srcad cannot read; their stand-ins are written here in the numpy
-srcad differentiates. SciPy's Cholesky solver pair (``cho_factor``, ``cho_solve``) passes its arguments
-through helpers srcad cannot read; its stand-ins are :mod:`srcad.stand_ins_scipy`, loaded
+srcad differentiates. SciPy's solvers of factors (``cho_factor`` and ``cho_solve``, ``lu_solve``) pass their
+arguments through helpers srcad cannot read; its stand-ins are :mod:`srcad.stand_ins_scipy`, loaded
 only when a program calls them (srcad itself does not import SciPy)."""
 
 from __future__ import annotations
@@ -213,6 +213,7 @@ READ_INSTEAD: dict[tuple[str, str], Any] = {
     ("scipy.signal._signaltools", "lfilter"): lfilter,
     ("scipy.linalg._decomp_cholesky", "cho_factor"): "stand_ins_scipy",
     ("scipy.linalg._decomp_cholesky", "cho_solve"): "stand_ins_scipy",
+    ("scipy.linalg._decomp_lu", "lu_solve"): "stand_ins_scipy",
 }
 
 

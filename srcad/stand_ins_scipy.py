@@ -32,3 +32,19 @@ def cho_solve(
 def cholesky_solve(c: Any, lower: bool, b: Any) -> Any:
     """SciPy's ``cho_solve((c, lower), b)``, its factor and flag given apart."""
     return scipy.linalg.cho_solve((c, lower), b)
+
+
+def lu_solve(
+    lu_and_piv: Any, b: Any, trans: int = 0, overwrite_b: bool = False,
+    check_finite: bool = True,
+) -> Any:
+    """``scipy.linalg.lu_solve``: ``A x = b`` (``trans``: ``A^T x = b``) for the ``A``
+    whose factors ``lu_factor`` packed (:func:`factored_solve`, which has a rule, on the
+    tuple's parts)."""
+    lu, piv = lu_and_piv
+    return factored_solve(lu, piv, b, trans)
+
+
+def factored_solve(lu: Any, piv: Any, b: Any, trans: int) -> Any:
+    """SciPy's ``lu_solve((lu, piv), b, trans)``, its factor and pivots given apart."""
+    return scipy.linalg.lu_solve((lu, piv), b, trans=trans)

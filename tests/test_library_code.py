@@ -843,3 +843,38 @@ def test_scipy_signal_lfilter_is_read_as_its_difference_equations():
             assert all(np.array_equal(m, s) for m, s in zip(mine, scipys, strict=True))
     check_four_ways(_discounted_return_loss, rng.normal(size=10), 0.9)
     check_four_ways(_filters, rng.normal(size=(8, 2)), 0.7, -0.4, np.array([0.5, 0.3, 0.2]))
+
+
+def _implicit_heat_steps(k, u0):
+    """Backward Euler for the heat equation: the matrix factored once by lu_factor, each
+    step a lu_solve (the implicit integrator's idiom)."""
+    from scipy.linalg import lu_factor, lu_solve
+
+    n = len(u0)
+    a = np.eye(n) * (1 + 2 * k) - k * np.eye(n, k=1) - k * np.eye(n, k=-1)
+    factors = lu_factor(a)
+    u = u0
+    for _ in range(4):
+        u = lu_solve(factors, u)
+    return np.sum(u**2)
+
+
+def _lu_terms(a, b):
+    from scipy.linalg import lu_factor, lu_solve
+
+    lu, piv = lu_factor(a)
+    x = lu_solve((lu, piv), b)
+    y = lu_solve((lu, piv), np.outer(b, b), trans=1)
+    return x @ x + np.sum(y) + np.sum(np.log(np.abs(np.diag(lu))))
+
+
+def test_scipy_lu_factor_and_lu_solve():
+    """``lu_factor`` (its rule: the packed factor's adjoint and tangent through ``L`` and
+    ``U``, pivoting included) and ``lu_solve`` (read as a stand-in calling SciPy's solve,
+    by a rule) were refused (round 77a). A pivoting matrix (small first entry) and
+    ``trans=1`` are checked four ways."""
+    rng = np.random.default_rng(2)
+    a = rng.normal(size=(4, 4)) + 3.0 * np.eye(4)
+    a[0, 0] = 0.1  # (the first pivot is another row)
+    check_four_ways(_lu_terms, a, rng.normal(size=4))
+    check_four_ways(_implicit_heat_steps, 0.3, rng.normal(size=5))

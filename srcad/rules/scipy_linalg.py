@@ -9,7 +9,7 @@ import numpy as np
 import scipy
 import scipy.linalg
 
-from ..stand_ins_scipy import cholesky_solve
+from ..stand_ins_scipy import cholesky_solve, factored_solve
 from .numpy_arrays import ENV
 from .numpy_grads import solve_grad_a, unbroadcast
 from .numpy_linalg import DET, INV
@@ -195,6 +195,91 @@ defrule(
     b="cholesky_solve(c, lower, g)",
     tangents={"c": "cholesky_solve_tangent_c(t, c, lower, ans)",
               "b": "cholesky_solve(c, lower, t)"},
+)
+
+
+def _row_order(piv: Any) -> Any:
+    """The rows of ``A`` in the order LAPACK's pivots (``lu_factor``'s ``piv``, row ``i``
+    swapped with row ``piv[i]`` in turn) put them: ``A[order] = L U``."""
+    order = np.arange(len(piv))
+    for i, j in enumerate(piv):
+        order[[i, j]] = order[[j, i]]
+    return order
+
+
+def _unit_lower(lu: Any) -> Any:
+    return np.tril(lu, -1) + np.eye(lu.shape[-1])
+
+
+def lu_factor_grad(g: Any, a: Any, ans: Any) -> Any:
+    """Adjoint of ``lu, piv = lu_factor(a)`` (``a[order] = L U``, packed in ``lu``): with
+    ``X = L^-1 dA[order] U^-1``, ``dL = L tril(X, -1)`` and ``dU = triu(X) U``, so
+    ``gA[order] = L^-T (tril(L^T gL, -1) + triu(gU U^T)) U^-T``."""
+    lu, piv = ans
+    g_lu = g[0] if isinstance(g, tuple | list) else g
+    lower, upper = _unit_lower(lu), np.triu(lu)
+    middle = np.tril(lower.T @ np.tril(g_lu, -1), -1) + np.triu(np.triu(g_lu) @ upper.T)
+    rows = scipy.linalg.solve_triangular(lower, middle, trans=1, lower=True,
+                                         unit_diagonal=True)
+    ordered = scipy.linalg.solve_triangular(upper, rows.T, trans=0, lower=False).T
+    out = np.zeros_like(ordered)
+    out[_row_order(piv)] = ordered
+    return out
+
+
+def lu_factor_tangent(t: Any, a: Any, ans: Any) -> tuple:
+    """Tangent of ``lu, piv = lu_factor(a)``: ``X = L^-1 dA[order] U^-1``, ``dL = L
+    tril(X, -1)`` below the diagonal and ``dU = triu(X) U`` on and above it; the pivots'
+    tangent is 0."""
+    lu, piv = ans
+    lower, upper = _unit_lower(lu), np.triu(lu)
+    rows = scipy.linalg.solve_triangular(lower, t[_row_order(piv)], lower=True,
+                                         unit_diagonal=True)
+    x = scipy.linalg.solve_triangular(upper, rows.T, trans=1, lower=False).T
+    return lower @ np.tril(x, -1) + np.triu(x) @ upper, np.zeros(np.shape(piv))
+
+
+def factored_solve_grad_lu(g: Any, lu: Any, piv: Any, ans: Any, trans: int) -> Any:
+    """Adjoint of ``x = lu_solve((lu, piv), b, trans)`` for the packed factor: ``gA =
+    -A^-T g x^T`` (transposed for ``trans``), then ``gL = gM U^T`` below the diagonal and
+    ``gU = L^T gM`` on and above it, for ``gM = gA[order]``."""
+    back = factored_solve(lu, piv, g, flipped(trans))
+    outer = -np.multiply.outer(back, ans) if np.ndim(ans) == 1 else -(back @ ans.T)
+    g_a = outer.T if _transposed(trans) else outer
+    g_m = g_a[_row_order(piv)]
+    lower, upper = _unit_lower(lu), np.triu(lu)
+    return np.tril(g_m @ upper.T, -1) + np.triu(lower.T @ g_m)
+
+
+def factored_solve_tangent_lu(t: Any, lu: Any, piv: Any, ans: Any, trans: int) -> Any:
+    """Tangent of ``x = lu_solve((lu, piv), b, trans)`` for the packed factor: ``-A^-1 dA
+    x`` (``A^-T dA^T x`` for ``trans``), ``dA[order] = dL U + L dU``."""
+    lower, upper = _unit_lower(lu), np.triu(lu)
+    moved = np.tril(t, -1) @ upper + lower @ np.triu(t)
+    change = np.zeros_like(moved)
+    change[_row_order(piv)] = moved
+    return -factored_solve(lu, piv, (change.T if _transposed(trans) else change) @ ans, trans)
+
+
+#: ``lu, piv = lu_factor(a)`` (SciPy's own, by its rule) and ``lu_solve((lu, piv), b)``
+#: (read as :func:`srcad.stand_ins_scipy.lu_solve`: SciPy's own solve, by the rule of
+#: ``factored_solve``): the pivots are integers, with no gradient.
+defrule(
+    "scipy.linalg.lu_factor(a, overwrite_a=False, check_finite=True)",
+    env={**SL, "lu_factor_grad": lu_factor_grad, "lu_factor_tangent": lu_factor_tangent},
+    **_COPYING,
+    a="lu_factor_grad(g, a, ans)",
+    tangents={"a": "lu_factor_tangent(t, a, ans)"},
+)
+defrule(
+    "factored_solve(lu, piv, b, trans)",
+    env={**SL, "factored_solve": factored_solve, "factored_solve_grad_lu": factored_solve_grad_lu,
+         "factored_solve_tangent_lu": factored_solve_tangent_lu, "flipped": flipped},
+    piv=None, trans=None,
+    lu="factored_solve_grad_lu(g, lu, piv, ans, trans)",
+    b="factored_solve(lu, piv, g, flipped(trans))",
+    tangents={"lu": "factored_solve_tangent_lu(t, lu, piv, ans, trans)",
+              "b": "factored_solve(lu, piv, t, trans)"},
 )
 
 
