@@ -432,6 +432,17 @@ def helper_checks(
     checks: dict[tuple[Any, ...], tuple[Any, Any, Any, Any]] = {}
     functions: list[Any] = [user_function]
     for lookup, obj, code in dependencies:
+        if isinstance(obj, types.MethodType):  # (`norm.cdf`: a new bound method each time
+            # it is read, so its function and its object are what stay the same)
+            function = obj.__func__
+            for part, held, compared in (("__func__", function, code), ("__self__", obj.__self__,
+                                                                         None)):
+                bound = functools.partial(_bound_part, lookup, part)
+                checks.setdefault((id(held), id(compared), _lookup_key(bound)),
+                                  (bound, held, function if compared is not None else None,
+                                   compared))
+            functions.append(function)
+            continue
         function = obj.func if isinstance(obj, functools.partial) else obj
         checks.setdefault((id(obj), id(code), _lookup_key(lookup)), (lookup, obj, function, code))
         functions.append(function)
@@ -446,6 +457,12 @@ def helper_checks(
             lookup = functools.partial(names.get, name)
             checks.setdefault((id(names), name), (lookup, names[name], None, None))
     return tuple(checks.values())
+
+
+def _bound_part(lookup: Callable[[], Any], part: str) -> Any:
+    """The function (``__func__``) or the object (``__self__``) of the bound method
+    ``lookup`` finds now (None: it finds no bound method)."""
+    return getattr(lookup(), part, None)
 
 
 def _lookup_key(lookup: Any) -> Any:
