@@ -415,6 +415,8 @@ class Loops(LoweringPart):
             return None
         call = node.iter if isinstance(node.iter, ast.Call) else None
         callee = self.denote(scope, call.func).static if call is not None else NOT_STATIC
+        if callee is builtins.range and call is not None and isinstance(target, ast.Name):
+            return self.unrolled_counts(scope, node, call)
         if call is not None and (call.keywords or callee not in (builtins.zip, builtins.enumerate)):
             return None
         sequences = call.args if call is not None else [node.iter]
@@ -422,6 +424,8 @@ class Loops(LoweringPart):
             return None
         values = [self.sequence_value(scope, sequence) for sequence in sequences]
         displays = [v.items if isinstance(v, TupleValue) else None for v in values]
+        if displays and all(d == () for d in displays) and not node.orelse:
+            return []  # (an empty display, `ps[3:]` of three objects: no iteration)
         made = [d for d in displays if d and all(self.made_of(item) is not None for item in d)]
         lengths = {len(d) for d in made}
         if len(lengths) != 1 or not 0 < min(lengths) <= _UNROLLED_ITEMS:
@@ -449,6 +453,59 @@ class Loops(LoweringPart):
 
         return [row(k) for k in range(count)]
 
+    def unrolled_counts(
+        self, scope: Scope, node: ast.For, call: ast.Call
+    ) -> list[Callable[[], Any]] | None:
+        """The counts of ``for i in range(...)`` (bounds known when srcad compiles, a few
+        of them) whose body picks objects the function made from a display of them by
+        ``i`` (``bs[i].kick(f)``, ``bs[i + 1].x``): each count a constant, so that each
+        such item is one object known when srcad compiles. None for any other loop."""
+        assert isinstance(node.target, ast.Name)
+        name = node.target.id
+        if call.keywords or not any(
+            isinstance(part, ast.Subscript) and isinstance(part.value, ast.Name)
+            and self.holds_made_display(scope, part.value.id)
+            and any(isinstance(n, ast.Name) and n.id == name for n in astwalk.walk(part.slice))
+            for statement in node.body for part in _walk_outside_functions(statement)
+        ):
+            return None
+        bounds = [self.static_int(scope, a) for a in call.args]
+        if not bounds or any(b is None for b in bounds):
+            return None
+        counts = range(*bounds)  # type: ignore[arg-type]  # (ints: checked above)
+        if not 0 < len(counts) <= _UNROLLED_ITEMS:
+            return None
+        return [(lambda k=k: ir.Const(k)) for k in counts]
+
+    def static_int(self, scope: Scope, node: ast.expr) -> int | None:
+        """The integer ``node`` is when srcad compiles (``2``, a name holding a constant,
+        ``len(bs)`` of a display, sums and differences of these), found without lowering
+        anything; None otherwise."""
+        if isinstance(node, ast.Constant):
+            return node.value if type(node.value) is int else None
+        if isinstance(node, ast.Name):
+            held = scope.env.get(node.id)
+            return held.value if isinstance(held, ir.Const) and type(held.value) is int else None
+        if isinstance(node, ast.Call) and len(node.args) == 1 and not node.keywords and (
+            isinstance(node.args[0], ast.Name) and self.denote(scope, node.func).static is len
+        ):
+            held = scope.env.get(node.args[0].id)
+            return len(held.items) if isinstance(held, TupleValue) else None
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Sub | ast.Mult):
+            left, right = self.static_int(scope, node.left), self.static_int(scope, node.right)
+            if left is None or right is None:
+                return None
+            return left + right if isinstance(node.op, ast.Add) else (
+                left - right if isinstance(node.op, ast.Sub) else left * right)
+        return None
+
+    def holds_made_display(self, scope: Scope, name: str) -> bool:
+        """``name`` holds a display of objects the function made (``bs = [Body(...), ...]``)."""
+        held = scope.env.get(name)
+        return isinstance(held, TupleValue) and bool(held.items) and all(
+            self.made_of(item) is not None for item in held.items
+        )
+
     def items_one_by_one(
         self, scope: Scope, node: ast.expr, value: ir.Name, count: int
     ) -> Callable[[int], Any]:
@@ -473,7 +530,10 @@ class Loops(LoweringPart):
 
     def sequence_value(self, scope: Scope, node: ast.expr) -> Any:
         """``node`` lowered where it is a name of the function's or a display written out
-        of them (a list or tuple display, or a list a name holds), else None."""
+        of them (a list or tuple display, or a list a name holds, or a slice of one),
+        else None."""
+        if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice):
+            return self.sequence_value(scope, node.value) and self.lower_expr(scope, node, None)
         names = node.elts if isinstance(node, ast.Tuple | ast.List) else [node]
         if not all(isinstance(name, ast.Name) and name.id in scope.env for name in names):
             return None

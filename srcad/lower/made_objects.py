@@ -540,14 +540,17 @@ class MadeObjects(LoweringPart):
             return self.call_member(
                 scope, node, made.cls, "__getitem__", base, [node.slice], [], target
             )
-        index = node.slice.value if isinstance(node.slice, ast.Constant) else None
-        if isinstance(base, TupleValue) and type(index) is int and (
-            -len(base.items) <= index < len(base.items)
-        ):
-            return base.items[index]  # (the object itself)
+        key: ast.expr = node.slice
+        if isinstance(base, TupleValue):  # (a display: an item or a slice known when srcad
+            key = self.lowered_key(scope, node.slice)  # compiles is the object, or a
+            known = _known_key(key)  # display of them)
+            if type(known) is int and -len(base.items) <= known < len(base.items):
+                return base.items[known]  # (the object itself)
+            if isinstance(known, slice):
+                return TupleValue(tuple(base.items[known]), base.is_list)
         base = self.as_value(scope, base, node)
         read = self.operation(
-            scope, ast.copy_location(ast.Subscript(Operand(base), node.slice, ast.Load()), node),
+            scope, ast.copy_location(ast.Subscript(Operand(base), key, ast.Load()), node),
             target,
         )
         items = self.made_items.get(base.id) if isinstance(base, ir.Name) else None
@@ -561,6 +564,14 @@ class MadeObjects(LoweringPart):
         ):
             self.lost_objects.add(read.id)  # (an item of a dict of objects and numbers)
         return read
+
+    def lowered_key(self, scope: Scope, key: ast.expr) -> ast.expr:
+        """An index or a slice, its values lowered (each once): ``Operand``s."""
+        if isinstance(key, ast.Slice):
+            parts = [None if p is None else Operand(self.lower_expr(scope, p, None))
+                     for p in (key.lower, key.upper, key.step)]
+            return ast.copy_location(ast.Slice(*parts), key)
+        return ast.copy_location(Operand(self.lower_expr(scope, key, None)), key)
 
     # ---- methods
 
@@ -983,6 +994,22 @@ class MadeObjects(LoweringPart):
                     "return numbers or arrays: the object's fields, or what its methods "
                     "compute",
                 )
+
+
+def _known_key(key: ast.expr) -> int | slice | None:
+    """The index (an int) or the slice a lowered key is when srcad compiles; None if a
+    part of it is known only when the gradient runs."""
+    def part(p: ast.expr | None) -> Any:
+        if p is None:
+            return None
+        value = p.value if isinstance(p, Operand) else None
+        return value.value if isinstance(value, ir.Const) and type(value.value) is int else ...
+
+    if isinstance(key, ast.Slice):
+        parts = [part(p) for p in (key.lower, key.upper, key.step)]
+        return None if ... in parts else slice(*parts)
+    known = part(key)
+    return None if known is ... else known
 
 
 def ending_in_return(fn: ast.FunctionDef) -> ast.FunctionDef:
