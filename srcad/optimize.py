@@ -1187,7 +1187,8 @@ def free_memory(fn: ir.Function) -> ir.Function:
     split = ir.section_index(body)
     if split is None:
         return fn
-    keep = ir.read_in(body[split:]) | set(fn.params) | set(fn.kwonly)
+    keep = (ir.read_in(body[split:]) | set(fn.params) | set(fn.kwonly)  # (and what the
+            | set(fn.bindings) | set(fn.free_objects))  # function is given: globals)
     forward = body[:split]
     last_read: dict[str, int] = {}
     for position, stmt in enumerate(forward):

@@ -384,6 +384,7 @@ CHANGES = (
     "s = s * w + xs[1]",
     # a helper's default array, and a global one, written as scratch buffers (round 77a)
     "s += 0.25 * _squares_into(w * x) + 0.125 * _squares_into(np.tanh(x + s))",
+    "s += np.sum(_doubled_from(x * w) * x)",
     "y = _written_into(np.sin(w * x), SCRATCH)\ns += np.sum(y * x)\n"
     "z = _written_into(np.tanh(x * s), SCRATCH)\ns += np.sum(z * y)",
 )
@@ -393,6 +394,11 @@ HELPERS = """
 def _squares_into(v, buf=np.zeros(4)):
     buf[:] = v
     return np.sum(buf * buf)
+
+
+def _doubled_from(v, buf=np.zeros(4)):
+    buf[:] = v
+    return buf * 2.0
 
 
 SCRATCH = np.zeros(4)

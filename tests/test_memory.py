@@ -248,9 +248,29 @@ def energy_through_a_default_buffer(x):
     return _projected_energy(x) + _projected_energy(2.0 * x)
 
 
+def _doubled(x, out=np.zeros(3)):
+    out[0] = 2 * x[0]
+    out[1:] = x[1:]
+    return out * 2.0  # (a value computed from the buffer: the buffer itself dies here)
+
+
+def energy_through_a_value_of_a_default_buffer(x):
+    return np.sum(_doubled(x) * np.sin(x))
+
+
 def energy_through_a_global_buffer(x):
     first = _projected_energy_into(x, SCRATCH)
     return first + _projected_energy_into(2.0 * x, SCRATCH)
+
+
+def test_a_value_of_a_default_buffer_frees_no_global():
+    """The buffer's last read in the forward pass was followed by ``del default``, which
+    made the bound array a local of the gradient: UnboundLocalError from generated code
+    (round 78a). What the function is given is never freed."""
+    x = np.array([0.5, -1.0, 2.0])
+    got = check_four_ways(energy_through_a_value_of_a_default_buffer, x)
+    exact = np.array([4.0, 2.0, 2.0]) * np.sin(x) + np.array([4.0, 2.0, 2.0]) * x * np.cos(x)
+    assert np.allclose(got[0], exact, rtol=1e-12)
 
 
 @pytest.mark.parametrize("f", [energy_through_a_default_buffer, energy_through_a_global_buffer])
