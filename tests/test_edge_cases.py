@@ -700,10 +700,12 @@ def test_max_and_min_of_several_values_or_of_a_list():
     # away from ties: the gradient of the maximal (minimal) argument
     got = check_four_ways(three_way_extremes, 0.3, -1.2, 2.5)
     assert got == pytest.approx((0.0, 1.0 + 1.0, 1.0 - 0.5))  # b + c, then b, then c
-    # at a tie each of two equal values gets half; of three, min(min(a, b), c): a and b
-    # a quarter each, c a half (a subgradient: the shares sum to 1)
+    # at a tie equal values share the gradient equally: half each of two, a third each
+    # of three (it was a quarter, a quarter, a half, pair by pair: round 78a)
     da, db, dc = srcad.grad(three_way_extremes, wrt=("a", "b", "c"))(1.0, 1.0, 1.0)
-    assert (da, db, dc) == (0.25 - 0.25, 1.0 + 0.25, 1.0 + 0.5 - 0.25)  # (b + c is largest)
+    third = 1.0 / 3.0
+    assert (da, db, dc) == pytest.approx(
+        (third - 0.25, 1.0 + third, 1.0 + third - 0.25), rel=1e-15)  # (b + c is largest)
 
 
 _fit_log = logging.getLogger("srcad-test-fit")
@@ -912,3 +914,16 @@ def test_a_constant_statement_does_nothing():
     bare expressions "with no effect"; having none, they need no refusal."""
     assert srcad.grad(placeholder_branch)(2.0) == 4.0
     assert srcad.value_and_grad(placeholder_branch)(12.0) == (144.0, 24.0)
+
+
+def three_tied(xs):
+    return max(xs) * 2.0 + min(xs[0], xs[1], xs[2])
+
+
+def test_a_tie_of_three_or_more_values_is_shared_equally():
+    """``max(xs)`` of a list display and ``min(a, b, c)``: three equal values get a third
+    each (pair by pair they got a quarter, a quarter and a half; round 78a), in both modes."""
+    got = srcad.grad(three_tied)([1.0, 1.0, 1.0])
+    assert got == pytest.approx([1.0, 1.0, 1.0], rel=1e-15)  # (2/3 + 1/3 each)
+    _, tangent = srcad.jvp(three_tied, ([1.0, 1.0, 1.0],), ([1.0, 0.0, 0.0],))
+    assert tangent == pytest.approx(1.0, rel=1e-15)

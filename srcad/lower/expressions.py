@@ -536,8 +536,8 @@ class Expressions(LoweringPart):
         self, scope: Scope, node: ast.Call, callee: Any, target: Callable[[], str] | None
     ) -> Any:
         """``max(a, b, c)``, ``max(items)`` and ``math.prod(items)`` over a list or tuple of
-        values, as Python evaluates them: pairwise from the left (for ``max`` and ``min``
-        the first of equal values wins)."""
+        values, as Python evaluates them: pairwise from the left; ``max`` and ``min`` of
+        more than two values by the rule for a list of them (a tie shared equally)."""
         items: list[ast.expr] = list(node.args)
         if len(items) == 1 and not node.keywords and not isinstance(items[0], ast.Starred):
             value = self.lower_expr(scope, items[0], None)
@@ -554,6 +554,10 @@ class Expressions(LoweringPart):
             items = [Operand(value) for value in values]
             if any(isinstance(value, TupleValue) for value in values):
                 return self.selected(scope, node, items, callee is builtins.max, target)
+            if len(values) > 2:  # (of a list of them: equal values share a tie equally,
+                every = TupleValue(tuple(values), True)  # where pairs would halve, then halve)
+                call = ast.Call(node.func, [Operand(every)], [])
+                return self.operation(scope, ast.copy_location(call, node), target)
         folded = items[0]
         for item in items[1:]:
             pair = (
