@@ -148,6 +148,8 @@ def choose(a: Any, choices: Any, out: Any = None, mode: str = "raise") -> Any:
         index = index % len(choices)
     elif mode == "clip":
         index = np.clip(index, 0, len(choices) - 1)
+    elif np.any((index < 0) | (index >= len(choices))):
+        raise ValueError("invalid entry in choice array")  # (numpy's, for mode="raise")
     shape = np.broadcast_shapes(index.shape, *[np.shape(c) for c in choices])
     stacked = np.stack([np.broadcast_to(c, shape) for c in choices])
     chosen = np.take_along_axis(stacked, np.broadcast_to(index, shape)[None], axis=0)[0]

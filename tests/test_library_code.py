@@ -819,6 +819,16 @@ def _filters(x, b0, a1, w):
     return np.sum(np.tanh(smoothed)) + np.sum(fir * fir) + np.sum(final) + iir @ iir + delays[0]
 
 
+def _steady_state_filter(x):
+    """The idiom for starting a filter in its steady state (lfilter_zi of constants was
+    read as array-API code, and lfilter was then refused inside srcad: round 78a)."""
+    from scipy.signal import lfilter, lfilter_zi
+
+    b, a = np.array([0.2, 0.2]), np.array([1.0, -0.6])
+    y, _ = lfilter(b, a, x, zi=lfilter_zi(b, a) * x[0])
+    return np.sum(y**2)
+
+
 def test_scipy_signal_lfilter_is_read_as_its_difference_equations():
     """``scipy.signal.lfilter`` (C code) is read as a stand-in that runs its direct form II
     transposed equations step by step (and, without feedback, its convolution): SciPy's
@@ -842,6 +852,7 @@ def test_scipy_signal_lfilter_is_read_as_its_difference_equations():
             mine, scipys = stand_in(b, a, x, zi=zi), lfilter(b, a, x, zi=zi)
             assert all(np.array_equal(m, s) for m, s in zip(mine, scipys, strict=True))
     check_four_ways(_discounted_return_loss, rng.normal(size=10), 0.9)
+    check_four_ways(_steady_state_filter, rng.normal(size=6))
     check_four_ways(_filters, rng.normal(size=(8, 2)), 0.7, -0.4, np.array([0.5, 0.3, 0.2]))
 
 

@@ -1004,8 +1004,10 @@ def test_comparisons_and_len_of_objects_the_function_made(x):
 def better_of_two_defined(x):
     a = _Ranked(x, 2.0)
     b = _Ranked(1.0, 3.0)
+    c = _Ranked(2.0, 1.0)
     picked = a.weight * a.score if a < b else a.score**2
-    return picked + (x * b.weight if b >= a else x)
+    ranked = x * c.weight if a < b < c else 0.5 * x  # (a chain: each pair its __lt__)
+    return picked + (x * b.weight if b >= a else x) + ranked
 
 
 class _Bead:

@@ -1343,6 +1343,9 @@ def test_numpy_functions_read_as_stand_ins():
     ]
     for mine, numpys in same:
         assert mine.shape == numpys.shape and np.array_equal(mine, numpys)
+    for bad in ([0, -1, 1], [0, 3, 1]):  # (mode="raise": numpy's error, round 78a)
+        with pytest.raises(ValueError, match="invalid entry in choice array"):
+            stand_ins.choose(bad, [x[:3], x[3:], m[0]])
     check_four_ways(_deleted_and_stacked, x)
     check_four_ways(_differences_and_selections, x)
 
@@ -1379,3 +1382,31 @@ def test_scipy_solve_reads_the_part_of_the_matrix_its_assumption_names():
     m = rng.normal(size=(4, 4))
     a = m @ m.T + 4.0 * np.eye(4) + 0.3 * np.triu(rng.normal(size=(4, 4)), 1)
     check_four_ways(_solves_with_structure, a, rng.normal(size=4))
+
+
+def _ellipse_perimeter(a, b):
+    m = 1.0 - (b / a) ** 2
+    return 4.0 * a * special.ellipe(m) + special.ellipk(m) * 0.0
+
+
+def _at_special_points(x):
+    return (np.sum(special.rgamma(x)) + np.sum(special.cbrt(x - 1.0) ** 3)
+            + np.sum(special.binom(x + 3.0, 5.0)))
+
+
+def test_special_functions_at_their_special_points():
+    """The elliptic integrals at m = 0 (a circle: their closed forms are 0/0), 1/Gamma at
+    its zeros, the cube of a cube root at 0, and binomial coefficients where they are 0
+    (n < k, integers): each was nan or 0 (round 78a)."""
+    assert srcad.grad(_ellipse_perimeter, wrt=(0, 1))(1.0, 1.0) == pytest.approx(
+        (np.pi, np.pi), rel=1e-12)
+    x = np.array([0.0, -1.0, 1.0])  # (rgamma's zeros at 0 and -1; cbrt(x - 1) at 1)
+    got = srcad.grad(_at_special_points)(x)
+    # 1/Gamma: (-1)^n n! at -n; binom(x + 3, 5) at x + 3 = 3, 2, 4 (zeros): d/dn from 1/Gamma
+    want_rgamma = np.array([1.0, -1.0, -special.digamma(1.0) / special.gamma(1.0)])
+    n = x + 3.0
+    want_binom = special.gamma(n + 1) / special.gamma(6.0) * np.cos(np.pi * (n - 4)) * (
+        special.gamma(5.0 - n))
+    assert np.allclose(got, want_rgamma + 1.0 + want_binom, rtol=1e-12)
+    _, tangent = srcad.jvp(_at_special_points, (x,), (np.array([0.0, 0.0, 1.0]),))
+    assert tangent == pytest.approx(got[2], rel=1e-12)

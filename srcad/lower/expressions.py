@@ -606,7 +606,7 @@ class Expressions(LoweringPart):
         result: ir.Expr | None = None
         for op, left, right in zip(node.ops, operands, operands[1:]):
             compare = ast.copy_location(ast.Compare(Operand(left), [op], [Operand(right)]), node)
-            step = self.operation(scope, compare, None)
+            step = self.lower_Compare(scope, compare, None)  # (objects: their __lt__, ...)
             if result is None:
                 result = step
             else:

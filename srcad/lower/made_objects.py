@@ -105,6 +105,12 @@ class MadeObjects(LoweringPart):
             return self.may_be_made(scope, node.left) or self.may_be_made(scope, node.right)
         if isinstance(node, ast.UnaryOp):
             return self.may_be_made(scope, node.operand)
+        if isinstance(node, Operand):  # (lowered already: its value tells)
+            value = node.value
+            return isinstance(value, ir.Name) and (
+                value.id in self.made or value.id in self.lost_objects
+                or value.id in self.made_items
+            )
         return False
 
     def receiver(self, scope: Scope, node: ast.expr) -> tuple[Any, MadeObject | None] | None:

@@ -4,6 +4,9 @@ is loaded (by :meth:`srcad.rules.table.RuleTable.defer`) once a program has impo
 
 from __future__ import annotations
 
+from typing import Any
+
+import numpy as np
 import scipy
 import scipy.special
 
@@ -11,7 +14,40 @@ from ..runtime import divide_or_zero
 from .numpy_arrays import ENV
 from .table import defrule
 
-SP = {**ENV, "scipy": scipy, "divide_or_zero": divide_or_zero}
+
+def at_pole(x: Any) -> Any:
+    """Where ``x`` is a pole of the gamma function: 0, -1, -2, ..."""
+    return (np.asarray(x) <= 0) & (np.floor(x) == x)
+
+
+#: below this |m|, the elliptic integrals' slopes by their series (to m^3: relative
+#: error ~m^4), above it by their closed forms (cancellation: ~1e-16 / m)
+_NEAR_ZERO = 1e-3
+
+
+def ellipk_slope(m: Any) -> Any:
+    """``K'(m) = (E - (1 - m) K) / (2 m (1 - m))``; near 0 its series ``pi/2 (1/4 + 9/32 m +
+    75/256 m^2 + 1225/4096 m^3)``."""
+    near = np.abs(m) < _NEAR_ZERO
+    safe = np.where(near, 0.5, m)
+    closed = (scipy.special.ellipe(safe) - (1 - safe) * scipy.special.ellipk(safe)) / (
+        2 * safe * (1 - safe))
+    series = np.pi / 2 * (0.25 + 9 / 32 * m + 75 / 256 * m**2 + 1225 / 4096 * m**3)
+    return np.where(near, series, closed)
+
+
+def ellipe_slope(m: Any) -> Any:
+    """``E'(m) = (E - K) / (2 m)``; near 0 its series ``-pi/2 (1/4 + 3/32 m + 15/256 m^2 +
+    175/4096 m^3)``."""
+    near = np.abs(m) < _NEAR_ZERO
+    safe = np.where(near, 0.5, m)
+    closed = (scipy.special.ellipe(safe) - scipy.special.ellipk(safe)) / (2 * safe)
+    series = -np.pi / 2 * (0.25 + 3 / 32 * m + 15 / 256 * m**2 + 175 / 4096 * m**3)
+    return np.where(near, series, closed)
+
+
+SP = {**ENV, "scipy": scipy, "divide_or_zero": divide_or_zero, "at_pole": at_pole,
+      "ellipk_slope": ellipk_slope, "ellipe_slope": ellipe_slope}
 
 #: Elementwise functions of one argument: ``scipy.special.<name>(x)``.
 UNARY = {
@@ -43,7 +79,9 @@ UNARY.update({
     "cbrt": "divide_or_zero(g, 3 * ans * ans)",
     "psi": "scipy.special.polygamma(1, x) * g",
     "loggamma": "scipy.special.digamma(x) * g",
-    "rgamma": "-ans * scipy.special.digamma(x) * g",
+    # (at the poles 0, -1, -2, ... of Gamma, where 1/Gamma is 0: (-1)^n n!)
+    "rgamma": "np.where(at_pole(x), np.cos(np.pi * x) * scipy.special.gamma(1 - x), "
+    "-ans * scipy.special.digamma(x)) * g",
     "expi": "np.exp(x) / x * g",
     "exp1": "-np.exp(-x) / x * g",
     "erfcx": "(2 * x * ans - 2 / np.sqrt(np.pi)) * g",
@@ -65,9 +103,10 @@ UNARY.update({
     "i1e": "(0.5 * (scipy.special.i0e(x) + scipy.special.ive(2, x)) - np.sign(x) * ans) * g",
     "k0e": "(ans - scipy.special.k1e(x)) * g",
     "k1e": "(ans - 0.5 * (scipy.special.k0e(x) + scipy.special.kve(2, x))) * g",
-    # complete elliptic integrals of the parameter m (x here)
-    "ellipk": "(scipy.special.ellipe(x) - (1 - x) * ans) / (2 * x * (1 - x)) * g",
-    "ellipe": "(ans - scipy.special.ellipk(x)) / (2 * x) * g",
+    # complete elliptic integrals of the parameter m (x here): their series near 0, where
+    # the closed forms are 0/0
+    "ellipk": "ellipk_slope(x) * g",
+    "ellipe": "ellipe_slope(x) * g",
 })
 if hasattr(scipy.special, "softplus"):  # (SciPy 1.15 on)
     UNARY["softplus"] = "scipy.special.expit(x) * g"
@@ -102,14 +141,23 @@ defrule(
     a="ans * (scipy.special.digamma(a) - scipy.special.digamma(a + b)) * g",
     b="ans * (scipy.special.digamma(b) - scipy.special.digamma(a + b)) * g",
 )
+#: Where ``n - k + 1`` is a pole of Gamma the coefficient is 0, and its slope comes from
+#: ``1/Gamma``'s there (``(-1)^j j!``) times ``Gamma(n + 1) / Gamma(k + 1)``.
+_AT_ZERO = ("scipy.special.gamma(n + 1) / scipy.special.gamma(k + 1) * np.cos(np.pi * (n - k + 1))"
+            " * scipy.special.gamma(k - n)")
 defrule(
     "scipy.special.binom(n, k)",
     env=SP,
     elementwise=True,
     broadcasting=True,
-    n="ans * (scipy.special.digamma(n + 1) - scipy.special.digamma(n - k + 1)) * g",
-    k="ans * (scipy.special.digamma(n - k + 1) - scipy.special.digamma(k + 1)) * g",
+    n=f"np.where(at_pole(n - k + 1), {_AT_ZERO}, ans * (scipy.special.digamma(n + 1)"
+    " - scipy.special.digamma(n - k + 1))) * g",
+    k=f"np.where(at_pole(n - k + 1), -{_AT_ZERO}, ans * (scipy.special.digamma(n - k + 1)"
+    " - scipy.special.digamma(k + 1))) * g",
 )
+#: The cube of a cube root is its argument: one gate, with the slope 1 at 0 too.
+defrule("scipy.special.cbrt(x) ** 3", env=SP, elementwise=True, name="cubed cube root (scipy)",
+        x="g", tangents={"x": "t"})
 #: The regularized incomplete gamma functions in ``x`` (the shape ``a`` has no closed
 #: form: an order here, refused where it depends on the inputs): ``P' = x^(a-1) e^-x /
 #: Gamma(a)``, ``Q' = -P'``.

@@ -181,12 +181,14 @@ for _name, (_params, _by_param, _data) in _DISCRETE.items():
             _data,
         )
 #: The distribution functions in their rates: ``d/dmu P(X <= k) = -pmf(k; mu)``, and
-#: ``d/dp P(X <= k) = -n pmf(k; n - 1, p)`` for the binomial.
+#: ``d/dp P(X <= k) = -n pmf(k; n - 1, p)`` for the binomial, at the last count below
+#: ``k`` (scipy's distribution functions take ``floor(k)``).
+_LAST = "(np.floor(k - loc) + loc)"
 for _method, _sign in (("cdf", "-"), ("sf", "")):
     _distribution(f"poisson.{_method}(k, mu, loc=0)",
-                  {"mu": f"{_sign}scipy.stats.poisson.pmf(k, mu, loc) * g"}, ("k", "loc"))
+                  {"mu": f"{_sign}scipy.stats.poisson.pmf({_LAST}, mu, loc) * g"}, ("k", "loc"))
     _distribution(f"binom.{_method}(k, n, p, loc=0)",
-                  {"p": f"{_sign}n * scipy.stats.binom.pmf(k, n - 1, p, loc) * g"},
+                  {"p": f"{_sign}n * scipy.stats.binom.pmf({_LAST}, n - 1, p, loc) * g"},
                   ("k", "n", "loc"))
 
 
