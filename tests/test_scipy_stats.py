@@ -285,3 +285,21 @@ def test_count_families_and_their_distribution_functions():
 
 def poisson_cdf_only(mu):
     return stats.poisson.cdf(3, mu) + stats.poisson.cdf(2.5, mu)  # (at 2.5: floor(k), round 78a)
+
+
+def families_summed(loc, scale):
+    points = np.array([0.4, 1.1, 2.3])
+    total = 0.0
+    for family in [stats.norm, stats.cauchy, stats.logistic, stats.gumbel_r]:
+        total = total + np.sum(family.logpdf(points, loc, scale))
+    for activation in (np.tanh, np.sin):
+        total += np.sum(activation(points * scale))
+    return total
+
+
+def test_a_loop_over_distributions_or_functions_srcad_knows():
+    """``for family in [stats.norm, stats.cauchy]`` and ``for f in (np.tanh, np.sin)``:
+    written out once per item, each call the one it names (it was refused, with advice
+    to annotate a class; round 78a). A loop whose variable is read after it is refused
+    as before."""
+    check_four_ways(families_summed, 0.3, 1.4)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import copy
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -334,6 +335,11 @@ class Loops(LoweringPart):
         """A loop over a count (``result_name``: unused, desugaring moves a ``return``
         out of a loop)."""
         target = node.target
+        known = self.known_callables(scope, node)
+        if known is not None:  # for d in [stats.norm, stats.cauchy]: d.logpdf(x)
+            for item in known:
+                self.lower_statements(scope, _with_name_as(node.body, known_name(node), item), None)
+            return
         items = self.unrolled_items(scope, node)
         if items is not None:
             self.lower_unrolled(scope, node, items)
@@ -452,6 +458,39 @@ class Loops(LoweringPart):
             return lambda: TupleValue(tuple(column(k) for column in columns))
 
         return [row(k) for k in range(count)]
+
+    def known_callables(self, scope: Scope, node: ast.For) -> list[ast.expr] | None:
+        """The items of ``for d in [stats.norm, stats.cauchy]`` (``for f in (np.sin,
+        np.cos)``, a display of functions or objects of modules that srcad knows when it
+        compiles), when the loop can be written out once per item with ``d`` replaced by
+        it: each ``d.logpdf(x)`` is then the call it names. None for any other loop."""
+        if not isinstance(node.target, ast.Name) or not isinstance(node.iter, ast.List | ast.Tuple):
+            return None
+        items = node.iter.elts
+        if not 0 < len(items) <= _UNROLLED_ITEMS or node.orelse:
+            return None
+        name = node.target.id
+        reads = sum(isinstance(n, ast.Name) and n.id == name for n in astwalk.walk(scope.function))
+        if reads != sum(isinstance(n, ast.Name) and n.id == name
+                        for statement in node.body for n in astwalk.walk(statement)) + 1:
+            return None  # (d read elsewhere: after the loop, it holds the last item)
+        for statement in node.body:
+            for part in _walk_outside_functions(statement):
+                if isinstance(part, ast.Break | ast.Continue | ast.Return | ast.Yield):
+                    return None
+                if isinstance(part, ast.Name) and part.id == name and not isinstance(
+                    part.ctx, ast.Load
+                ):
+                    return None  # (d rebound in the body)
+        for item in items:
+            if not isinstance(item, ast.Name | ast.Attribute) or any(
+                isinstance(n, ast.Name) and n.id in scope.env for n in astwalk.walk(item)
+            ):
+                return None  # (a global or a module's member, not a variable's)
+            static = self.denote(scope, item).static
+            if static is NOT_STATIC or isinstance(static, int | float | complex | str | bool):
+                return None
+        return items
 
     def unrolled_counts(
         self, scope: Scope, node: ast.For, call: ast.Call
@@ -832,3 +871,30 @@ def _read_before_assigned(body: list[ast.stmt], candidates: set[str]) -> set[str
 
     block(body, set())
     return found
+
+
+def known_name(node: ast.For) -> str:
+    assert isinstance(node.target, ast.Name)
+    return node.target.id
+
+
+class _NameAs(ast.NodeTransformer):
+    """Every read of ``name`` replaced by a copy of ``value`` (not inside nested defs)."""
+
+    def __init__(self, name: str, value: ast.expr) -> None:
+        self.name, self.value = name, value
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        if node.id == self.name and isinstance(node.ctx, ast.Load):
+            return ast.copy_location(copy.deepcopy(self.value), node)
+        return node
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.AST:
+        return node
+
+    visit_Lambda = visit_FunctionDef  # type: ignore[assignment]
+
+
+def _with_name_as(body: list[ast.stmt], name: str, value: ast.expr) -> list[ast.stmt]:
+    """``body`` with ``name`` read as ``value`` (a fresh copy of the statements)."""
+    return [_NameAs(name, value).visit(copy.deepcopy(statement)) for statement in body]
