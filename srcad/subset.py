@@ -700,9 +700,15 @@ class _Checker(ast.NodeVisitor):
 
     def sets_own_field(self, target: ast.Attribute) -> bool:
         """``name.attr = v`` where ``name`` may hold an object the function made (a local
-        variable, or a parameter of a method srcad inlines): see
+        variable, or a parameter of a method srcad inlines; ``name[i].attr = v`` of a local
+        list of them): see
         :mod:`srcad.lower.made_objects`. A parameter of the differentiated function is
         an object from outside."""
+        base = target.value
+        while isinstance(base, ast.Subscript):  # (bs[i].v = v: an item of a local list)
+            base = base.value
+        if base is not target.value:
+            return isinstance(base, ast.Name) and base.id in _stored_names(self.source.node)
         if not isinstance(target.value, ast.Name):
             return False
         args = self.source.node.args

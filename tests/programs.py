@@ -576,6 +576,13 @@ _OBJECT_HELPER_TABLE = [
     "    for _ in range(n):\n        for b, w in zip(bs, ws):\n            b.v += 0.25 * w * b.x\n"
     "        for k, b in enumerate(bs):\n            b.x += 0.25 * b.v * (k + 1)\n"
     "    return bs[0].x + 0.5 * bs[1].v\n",
+    # objects picked by a count and by a slice of their display (round 77b: unrolled)
+    "def chained_bodies(z, n):\n    bs = [Body(z, 0.0), Body(0.5, 0.25), Body(0.25, z)]\n"
+    "    for _ in range(n):\n        for i in range(len(bs) - 1):\n"
+    "            f = 0.25 * (bs[i + 1].x - bs[i].x)\n            bs[i].v += f\n"
+    "            bs[i + 1].v -= f\n        for i, a in enumerate(bs):\n"
+    "            for b in bs[i + 1:]:\n                a.x += 0.125 * b.v\n"
+    "    return bs[0].x + 0.5 * bs[2].v\n",
 ]
 _classes: dict[str, object] = {}
 exec(compile(SCALAR_CLASSES, "<scalar classes>", "exec"), _classes)  # noqa: S102
