@@ -4,9 +4,10 @@ standard (``xp = array_namespace(y)``), whose calls srcad cannot follow; numpy's
 ``trapezoid`` is plain numpy, and the cumulative rule and Simpson's rule are written here
 in it. Some of numpy's own functions (``np.delete``, ``np.dstack``, ``np.choose``, ...)
 go through helpers srcad cannot read; their stand-ins are written here in the numpy
-srcad differentiates. SciPy's solvers of factors (``cho_factor`` and ``cho_solve``, ``lu_solve``) pass their
-arguments through helpers srcad cannot read; its stand-ins are :mod:`srcad.stand_ins_scipy`, loaded
-only when a program calls them (srcad itself does not import SciPy)."""
+srcad differentiates. SciPy's solvers of factors (``cho_factor`` and ``cho_solve``,
+``lu_solve``) pass their arguments through helpers srcad cannot read; their stand-ins are
+:mod:`srcad.stand_ins_scipy`, loaded only when a program calls them (srcad itself does not
+import SciPy)."""
 
 from __future__ import annotations
 
@@ -135,7 +136,7 @@ def extract(condition: Any, arr: Any) -> Any:
 def broadcast_arrays(*args: Any, subok: bool = False) -> tuple:
     """``np.broadcast_arrays``: each array broadcast to the shape of all of them."""
     shape = np.broadcast_shapes(*[np.shape(a) for a in args])
-    out = ()
+    out: tuple = ()
     for a in args:
         out = out + (np.broadcast_to(a, shape),)
     return out

@@ -445,7 +445,7 @@ def test_recursion_a_computed_value_ends_is_refused_at_the_recursive_call():
         srcad.grad(legendre_too_deep)(0.5)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def binomial_coefficient(n, k):
     if k == 0 or k == n:
         return 1

@@ -231,7 +231,7 @@ def test_helper_writing_into_its_argument():
     check_four_ways(caller_of_updating_helper, 1.5, np.array([1.0, 2.0, 3.0]), wrt="k")
 
 
-def _projected_energy(x, buf=np.zeros(3)):
+def _projected_energy(x, buf=np.zeros(3)):  # noqa: B008  (a scratch array, on purpose)
     buf[:] = np.sin(x)  # a default array as a scratch buffer (a speed idiom)
     return np.sum(buf * x)
 
@@ -248,7 +248,7 @@ def energy_through_a_default_buffer(x):
     return _projected_energy(x) + _projected_energy(2.0 * x)
 
 
-def _doubled(x, out=np.zeros(3)):
+def _doubled(x, out=np.zeros(3)):  # noqa: B008  (a scratch array, on purpose)
     out[0] = 2 * x[0]
     out[1:] = x[1:]
     return out * 2.0  # (a value computed from the buffer: the buffer itself dies here)

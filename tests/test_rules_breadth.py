@@ -1334,11 +1334,13 @@ def test_numpy_functions_read_as_stand_ins():
         (stand_ins.delete(x, x > 0), np.delete(x, x > 0)),
         (stand_ins.dstack((x, m.ravel())), np.dstack((x, m.ravel()))),
         (stand_ins.ediff1d(m, 1.0, [2.0]), np.ediff1d(m, 1.0, [2.0])),
-        (stand_ins.compress([False, True, True], m, axis=1), np.compress([False, True, True], m, axis=1)),
+        (stand_ins.compress([False, True, True], m, axis=1),
+         np.compress([False, True, True], m, axis=1)),
         (stand_ins.extract(m > 0, m), np.extract(m > 0, m)),
         (stand_ins.choose([2, 0, 1], [x[:3], x[3:], m[0]], mode="clip"),
          np.choose([2, 0, 1], [x[:3], x[3:], m[0]], mode="clip")),
-        (stand_ins.choose([[3], [1]], [m, x[:3]], mode="wrap"), np.choose([[3], [1]], [m, x[:3]], mode="wrap")),
+        (stand_ins.choose([[3], [1]], [m, x[:3]], mode="wrap"),
+         np.choose([[3], [1]], [m, x[:3]], mode="wrap")),
         *zip(stand_ins.broadcast_arrays(x[:, None], m[0]), np.broadcast_arrays(x[:, None], m[0])),
     ]
     for mine, numpys in same:

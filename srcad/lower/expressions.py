@@ -556,7 +556,7 @@ class Expressions(LoweringPart):
                 return self.selected(scope, node, items, callee is builtins.max, target)
             if len(values) > 2:  # (of a list of them: equal values share a tie equally,
                 every = TupleValue(tuple(values), True)  # where pairs would halve, then halve)
-                call = ast.Call(node.func, [Operand(every)], [])
+                call = ast.Call(node.func, [Operand(every)], [])  # type: ignore[arg-type]
                 return self.operation(scope, ast.copy_location(call, node), target)
         folded = items[0]
         for item in items[1:]:

@@ -514,7 +514,7 @@ class Loops(LoweringPart):
         counts = range(*bounds)  # type: ignore[arg-type]  # (ints: checked above)
         if not 0 < len(counts) <= _UNROLLED_ITEMS:
             return None
-        return [(lambda k=k: ir.Const(k)) for k in counts]
+        return [_constant(k) for k in counts]
 
     def static_int(self, scope: Scope, node: ast.expr) -> int | None:
         """The integer ``node`` is when srcad compiles (``2``, a name holding a constant,
@@ -871,6 +871,10 @@ def _read_before_assigned(body: list[ast.stmt], candidates: set[str]) -> set[str
 
     block(body, set())
     return found
+
+
+def _constant(k: int) -> Callable[[], Any]:
+    return lambda: ir.Const(k)
 
 
 def known_name(node: ast.For) -> str:

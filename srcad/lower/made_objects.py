@@ -510,14 +510,15 @@ class MadeObjects(LoweringPart):
         if made is not None and not isinstance(target.value, ast.Name):
             # (bs[i].v += f, the item one object known when srcad compiles: through a name
             # of srcad's own that holds it, as `b = bs[i]; b.v += f` would)
+            assert found is not None  # (made: found)
             root = target.value
             while isinstance(root, ast.Subscript | ast.Attribute):
                 root = root.value
-            item = f"{root.id if isinstance(root, ast.Name) else 'object'}_item"
-            while item in scope.env or item in scope.local_names:
-                item += "_"
-            scope.env[item] = found[0]
-            held = ast.copy_location(ast.Name(item, ast.Load()), target.value)
+            holder = f"{root.id if isinstance(root, ast.Name) else 'object'}_item"
+            while holder in scope.env or holder in scope.local_names:
+                holder += "_"
+            scope.env[holder] = found[0]
+            held = ast.copy_location(ast.Name(holder, ast.Load()), target.value)
             target = ast.copy_location(ast.Attribute(held, target.attr, ast.Store()), target)
             stmt = ast.copy_location(ast.AugAssign(target, stmt.op, stmt.value), stmt)
         if made is None or not isinstance(target.value, ast.Name):

@@ -125,7 +125,7 @@ def oscillator_energy(omega, damping):
 # ---------------------------------------------------------------- Python forms
 
 
-def _heat_rate(u, kappa, lap=np.zeros(6)):
+def _heat_rate(u, kappa, lap=np.zeros(6)):  # noqa: B008  (a scratch array, on purpose)
     lap[1:-1] = u[2:] - 2 * u[1:-1] + u[:-2]  # (a default array as scratch space)
     return kappa * lap - 0.1 * u
 
@@ -160,7 +160,7 @@ def reflecting_walls(speed):
     return np.sum(x * np.arange(1.0, 4.0)) + 0.1 * np.sum(v)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _choose(n, k):
     if k == 0 or k == n:
         return 1
