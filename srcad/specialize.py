@@ -471,7 +471,7 @@ class _Unroller(_OwnExpressions):
             return node
         self.changed = True
         items = [
-            _Substitute(loop.target.id, _item(loop.iter, k)).visit(copy.deepcopy(node.elt))
+            Substitution(loop.target.id, _item(loop.iter, k)).visit(copy.deepcopy(node.elt))
             for k in range(sized.length)
         ]
         return ast.fix_missing_locations(ast.copy_location(ast.List(items, ast.Load()), node))
@@ -510,7 +510,9 @@ class _Spreader(_OwnExpressions):
         return node
 
 
-class _Substitute(ast.NodeTransformer):
+class Substitution(ast.NodeTransformer):
+    """Every read of ``name`` replaced by a copy of ``value``."""
+
     def __init__(self, name: str, value: ast.expr) -> None:
         self.name, self.value = name, value
 

@@ -14,6 +14,7 @@ from ..errors import UnsupportedSyntaxError
 from ..rules.scalar import DICT_KEYS, LOOP_ITEMS
 from ..rules.table import COPY
 from ..runtime import require_items
+from ..specialize import Substitution
 from .values import (
     NOT_STATIC,
     LoopContext,
@@ -882,16 +883,9 @@ def known_name(node: ast.For) -> str:
     return node.target.id
 
 
-class _NameAs(ast.NodeTransformer):
-    """Every read of ``name`` replaced by a copy of ``value`` (not inside nested defs)."""
-
-    def __init__(self, name: str, value: ast.expr) -> None:
-        self.name, self.value = name, value
-
-    def visit_Name(self, node: ast.Name) -> ast.AST:
-        if node.id == self.name and isinstance(node.ctx, ast.Load):
-            return ast.copy_location(copy.deepcopy(self.value), node)
-        return node
+class _NameAs(Substitution):
+    """Every read of ``name`` replaced by a copy of ``value``, not inside nested defs
+    (which read the variable when they are called)."""
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.AST:
         return node
