@@ -805,3 +805,24 @@ def test_complex_numbers_in_globals_and_objects_are_refused():
     with pytest.raises(srcad.SrcadError, match="an argument holds complex numbers"):
         srcad.vjp(squared_norm_of_a_signal, np.array([1.0j, 2.0]))
     assert srcad.grad(received, wrt=(0, 1))(Phasor(1.0, 2.0), 3.0)[1] == 2.0
+
+
+def _records_through_a_closure(x):
+    out = []
+
+    def record(v):
+        out.append(v * x)  # <closure-append>
+
+    record(1.0)
+    record(2.0)
+    return sum(out)
+
+
+def test_a_nested_function_appending_to_its_enclosing_list_is_refused_as_such():
+    """The refusal said the list was not made by the function and to "start from `[]`",
+    which the code already does (round 78a): it now names the enclosing function's list
+    and says to append in the enclosing function."""
+    with pytest.raises(srcad.SrcadError, match="a list of an enclosing function") as caught:
+        srcad.grad(_records_through_a_closure)(0.5)
+    assert caught.value.lineno == marker_line(__file__, "closure-append")
+    assert "out.append(record(v))" in caught.value.hint

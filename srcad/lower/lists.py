@@ -510,6 +510,17 @@ class Lists(LoweringPart):
             # a helper changing a list its caller made: the caller's names for the list
             # hold its old value from now on, which reading refuses (see read_name)
             self.stale_lists.setdefault(list_key(old), (scope, receiver, node))
+        elif old is None and any(
+            receiver in outer.env for outer in _scope_chain(scope) if outer is not scope
+        ):
+            raise self.error(
+                scope,
+                node,
+                f"`{receiver}{method}` changes `{receiver}`, a list of an enclosing function, "
+                "from a function defined inside it: srcad does not follow that change",
+                f"return the value from the nested function and change `{receiver}` in the "
+                f"enclosing one (`{receiver}.append(record(v))`)",
+            )
         elif old is None or passed_in or not self.is_own_list(old):
             raise self.error(
                 scope,
