@@ -472,6 +472,18 @@ def nested_recursion_on_constants(b):
     return relaxed(1.0, 6) + horner([1.0, 2.0, 3.0, 4.0], 0)
 
 
+def exponential_series(x):
+    def factorial(n):
+        if n == 0:
+            return 1.0
+        return n * factorial(n - 1)
+
+    total = 0.0
+    for k in range(7):  # (unrolled: each k a constant that ends the recursion)
+        total += x**k / factorial(k)
+    return total
+
+
 def test_recursion_that_carries_no_gradient_runs_and_nested_recursion_ends():
     """A recursion on integers srcad cannot unroll (a loop's ``k``) runs as a plain call
     when its arguments carry no gradient (it was refused: "went 32 levels deep"); a
@@ -485,6 +497,9 @@ def test_recursion_that_carries_no_gradient_runs_and_nested_recursion_ends():
     b = 0.7
     exact = sum(0.5**i for i in range(6)) + 2.0 + 2 * 3.0 * b + 3 * 4.0 * b * b
     assert check_four_ways(nested_recursion_on_constants, b)[0] == pytest.approx(exact, rel=1e-12)
+    # a nested def's recursion on a count loop's variable (refused: "32 levels deep")
+    exact = sum(k * 0.5 ** (k - 1) / math.factorial(k) for k in range(1, 7))
+    assert check_four_ways(exponential_series, 0.5)[0] == pytest.approx(exact, rel=1e-12)
 
 
 # ---------------------------------------------------------------- defgrad

@@ -498,14 +498,20 @@ class Loops(LoweringPart):
     ) -> list[Callable[[], Any]] | None:
         """The counts of ``for i in range(...)`` (bounds known when srcad compiles, a few
         of them) whose body picks objects the function made from a display of them by
-        ``i`` (``bs[i].kick(f)``, ``bs[i + 1].x``): each count a constant, so that each
-        such item is one object known when srcad compiles. None for any other loop."""
+        ``i`` (``bs[i].kick(f)``, ``bs[i + 1].x``), or calls a recursive ``def`` of the
+        code with it: each count a constant, so that each such item is one object known
+        when srcad compiles, and each recursion ends. None for any other loop."""
         assert isinstance(node.target, ast.Name)
         name = node.target.id
+
+        def reads_count(expr: ast.AST) -> bool:
+            return any(isinstance(n, ast.Name) and n.id == name for n in astwalk.walk(expr))
+
         if call.keywords or not any(
-            isinstance(part, ast.Subscript) and isinstance(part.value, ast.Name)
-            and self.holds_made_display(scope, part.value.id)
-            and any(isinstance(n, ast.Name) and n.id == name for n in astwalk.walk(part.slice))
+            (isinstance(part, ast.Subscript) and isinstance(part.value, ast.Name)
+             and self.holds_made_display(scope, part.value.id) and reads_count(part.slice))
+            or (isinstance(part, ast.Call) and self.recursive_nested(scope, part.func)
+                and any(reads_count(a) for a in part.args))
             for statement in node.body for part in _walk_outside_functions(statement)
         ):
             return None
@@ -538,6 +544,17 @@ class Loops(LoweringPart):
             return left + right if isinstance(node.op, ast.Add) else (
                 left - right if isinstance(node.op, ast.Sub) else left * right)
         return None
+
+    def recursive_nested(self, scope: Scope, func: ast.expr) -> bool:
+        """``func`` names a ``def`` of the code that calls itself (``fact(k)`` of a loop's
+        ``k``: unrolled, each count a constant that ends the recursion)."""
+        if not isinstance(func, ast.Name):
+            return False
+        found = self.nested_function(scope, func)
+        return found is not None and any(
+            isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == func.id
+            for n in astwalk.walk(found[0])
+        )
 
     def holds_made_display(self, scope: Scope, name: str) -> bool:
         """``name`` holds a display of objects the function made (``bs = [Body(...), ...]``)."""
