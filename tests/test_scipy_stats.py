@@ -303,3 +303,30 @@ def test_a_loop_over_distributions_or_functions_srcad_knows():
     to annotate a class; round 78a). A loop whose variable is read after it is refused
     as before."""
     check_four_ways(families_summed, 0.3, 1.4)
+
+
+def censored_weibull(c, scale):
+    times = np.array([0.5, 1.2, 400.0])  # (the last survived far into the tail)
+    failed = np.array([True, True, False])
+    log_f = stats.weibull_min.logpdf(times, c, scale=scale)
+    log_s = stats.weibull_min.logsf(times, c, scale=scale)
+    return -np.sum(np.where(failed, log_f, log_s))
+
+
+def below_the_support(c):
+    return (stats.weibull_min.sf(-0.5, c) + stats.pareto.cdf(0.5, c) + stats.lomax.logsf(-0.3, c)
+            + stats.lognorm.cdf(-1.0, c) + stats.weibull_min.pdf(-0.5, c))
+
+
+def test_shape_derivatives_in_the_far_tail_and_outside_the_support():
+    """A shape's derivative of a distribution function is 0 outside the support (it was
+    nan, complex, or 3.9 for a Pareto), and the Weibull log-survival's is exact far in
+    its tail, where sf underflows (it was nan: dF / sf as 0/0); round 78b."""
+    c, scale = 1.8, 2.0
+    got = check_four_ways(censored_weibull, c, scale)
+    z = np.array([0.5, 1.2, 400.0]) / scale
+    exact_tail = -(z[2] ** c) * np.log(z[2])  # d/dc of log sf = -z^c at the survivor
+    assert np.isfinite(got[0]) and abs(exact_tail) > 1e4
+    for x in (1.7, np.array(1.7)):
+        value = srcad.grad(below_the_support)(x)
+        assert float(value) == 0.0 and not np.iscomplexobj(value)

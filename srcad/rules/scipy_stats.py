@@ -84,8 +84,9 @@ _CONTINUOUS: dict[str, tuple[str, str, dict[str, str]]] = {
     "chi2": ("df", f"(0.5 - (0.5 * df - 1) / {_Z})",
              {"df": f"0.5 * (np.log(0.5 * {_Z}) - {_DIGAMMA}(0.5 * df))"}),
     # log p = log c + (c - 1) log z - z^c
-    "weibull_min": ("c", f"(c * {_Z} ** (c - 1) - (c - 1) / {_Z})",
-                    {"c": f"(1 / c + np.log({_Z}) * (1 - {_Z} ** c))"}),
+    # (np.power: below the support a float's ** would give a complex number)
+    "weibull_min": ("c", f"(c * np.power({_Z}, c - 1) - (c - 1) / {_Z})",
+                    {"c": f"(1 / c + np.log({_Z}) * (1 - np.power({_Z}, c)))"}),
     # log p = -(a + 1) log z - 1/z - gammaln(a)
     "invgamma": ("a", f"((a + 1) / {_Z} - 1 / {_Z} ** 2)",
                  {"a": f"(-np.log({_Z}) - {_DIGAMMA}(a))"}),
@@ -97,18 +98,34 @@ _CONTINUOUS: dict[str, tuple[str, str, dict[str, str]]] = {
     "skewnorm": ("a", f"({_Z} - a * {_MILLS.format(u=f'a * {_Z}')})",
                  {"a": f"({_Z} * {_MILLS.format(u=f'a * {_Z}')})"}),
 }
-#: The shapes' derivatives of the standard distribution function ``F(z)``, where they
-#: have a closed form (the others are orders of the distribution functions, refused
-#: where they depend on the inputs): Weibull ``1 - exp(-z^c)``, lognormal ``Phi(log z /
-#: s)``, Pareto ``1 - z^-b``, Lomax ``1 - (1 + z)^-c``, and the skew normal's ``Phi(z)
-#: - 2 T(z, a)`` by Owen's ``dT/da = exp(-z^2 (1 + a^2) / 2) / (2 pi (1 + a^2))``.
-_SHAPE_OF_CDF = {
-    "weibull_min": {"c": "np.exp(-{z} ** c) * {z} ** c * np.log({z})"},
-    "lognorm": {"s": "-np.exp(scipy.stats.norm.logpdf(np.log({z}) / s)) * np.log({z}) / s ** 2"},
-    "pareto": {"b": "{z} ** -b * np.log({z})"},
-    "lomax": {"c": "(1 + {z}) ** -c * np.log1p({z})"},
-    "skewnorm": {"a": "-np.exp(-0.5 * {z} ** 2 * (1 + a ** 2)) / (np.pi * (1 + a ** 2))"},
+#: The shapes' derivatives of ``-log sf(z)`` (``sf = 1 - F``), where they have a closed
+#: form (the other shapes are orders of the distribution functions, refused where they
+#: depend on the inputs), each with the standard support's test and a point inside it:
+#: Weibull ``sf = exp(-z^c)``, Pareto ``z^-b``, Lomax ``(1 + z)^-c``, lognormal
+#: ``Phi(-log z / s)``, and the skew normal's ``1 - Phi(z) + 2 T(z, a)`` by Owen's ``dT/da
+#: = exp(-z^2 (1 + a^2) / 2) / (2 pi (1 + a^2))``. Outside the support the functions are
+#: constant: 0 there. In logs, so that a far tail neither overflows nor gives 0/0.
+_SHAPE_OF_SF: dict[str, tuple[str, str, dict[str, str]]] = {
+    "weibull_min": ("{z} > 0", "1.0", {"c": "np.power({z}, c) * np.log({z})"}),
+    "pareto": ("{z} >= 1", "2.0", {"b": "np.log({z})"}),
+    "lomax": ("{z} >= 0", "1.0", {"c": "np.log1p({z})"}),
+    "lognorm": ("{z} > 0", "1.0", {
+        "s": "-np.exp(scipy.stats.norm.logpdf(np.log({z}) / s) - scipy.stats.norm.logsf("
+        "np.log({z}) / s)) * np.log({z}) / s ** 2"}),
+    "skewnorm": ("{z} == {z}", "0.0", {
+        "a": "-np.exp(-0.5 * {z} ** 2 * (1 + a ** 2) - scipy.stats.skewnorm.logsf({z}, a)) / "
+        "(np.pi * (1 + a ** 2))"}),
 }
+
+
+def _hazard(name: str, shape: str, z: str) -> str:
+    """``d(-log sf)/dshape`` of family ``name`` at the standardized point ``z`` (an
+    expression), 0 outside the support (where the template is evaluated at a point
+    inside, so that it neither warns nor gives nan)."""
+    inside, point, templates = _SHAPE_OF_SF[name]
+    test = inside.format(z=z)
+    safe = f"np.where({test}, {z}, {point})"
+    return f"np.where({test}, {templates[shape].format(z=safe)}, 0.0)"
 
 
 def _shape_names(shapes: str) -> tuple[str, ...]:
@@ -125,34 +142,41 @@ for _name, (_shapes, _score, _by_shape) in _CONTINUOUS.items():
     _pdf = f"np.exp(scipy.stats.{_name}.logpdf(x, {_given}))"
     _logpdf = f"scipy.stats.{_name}.logpdf(x, {_given})"
     _signature = f"(x, {_shapes + ', ' if _shapes else ''}loc=0, scale=1)"
-    _by_cdf = _SHAPE_OF_CDF.get(_name, {})
-    _orders = tuple(p for p in _shape_names(_shapes) if p not in _by_cdf)
-    # the distribution functions, their logs, by the density; the shapes by dF/dshape
-    for _method, _density, _rising, _over in [
-        ("cdf", _pdf, True, ""),
-        ("sf", _pdf, False, ""),
-        ("logcdf", f"np.exp({_logpdf} - ans)", True, " * np.exp(-ans)"),
-        ("logsf", f"np.exp({_logpdf} - ans)", False, " * np.exp(-ans)"),
+    _by_sf = _SHAPE_OF_SF[_name][2] if _name in _SHAPE_OF_SF else {}
+    _orders = tuple(p for p in _shape_names(_shapes) if p not in _by_sf)
+    _logsf = f"scipy.stats.{_name}.logsf(x, {_given})"
+    # the distribution functions, their logs, by the density; the shapes by d(-log sf)
+    # (dF = sf d(-log sf); d log cdf = (sf / cdf) d(-log sf))
+    _in_shape = {
+        "cdf": f"np.exp({_logsf})", "sf": "-ans", "logcdf": f"np.exp({_logsf} - ans)",
+        "logsf": "-1",
+    }
+    for _method, _density, _rising in [
+        ("cdf", _pdf, True),
+        ("sf", _pdf, False),
+        ("logcdf", f"np.exp({_logpdf} - ans)", True),
+        ("logsf", f"np.exp({_logpdf} - ans)", False),
     ]:
         _up, _down = ("", "-") if _rising else ("-", "")
         _distribution(f"{_name}.{_method}{_signature}", {
             "x": f"{_up}{_density} * g",
             "loc": f"{_down}{_density} * g",
             "scale": f"{_down}{_density} * {_Z} * g",
-            **{shape: f"{_up}{template.format(z=_Z)}{_over} * g"
-               for shape, template in _by_cdf.items()},
+            **{shape: f"{_in_shape[_method]} * {_hazard(_name, shape, _Z)} * g"
+               for shape in _by_sf},
         }, _orders)
     # the quantiles: the inverse of the distribution function (a shape moves the quantile
-    # by -dF/dshape over the density there)
+    # by -dF/dshape over the density there: -sf d(-log sf) / pdf)
     _at_quantile = f"np.exp(scipy.stats.{_name}.logpdf(ans, {_given}))"
-    _z_at_quantile = "((ans - loc) / scale)"
+    _sf_over_pdf = (f"np.exp(scipy.stats.{_name}.logsf(ans, {_given}) - "
+                    f"scipy.stats.{_name}.logpdf(ans, {_given}))")
     for _method, _sign in (("ppf", ""), ("isf", "-")):
         _distribution(f"{_name}.{_method}{_signature.replace('(x,', '(q,')}", {
             "q": f"{_sign}g / {_at_quantile}",
             "loc": "g",
             "scale": "(ans - loc) / scale * g",
-            **{shape: f"-{template.format(z=_z_at_quantile)} / {_at_quantile} * g"
-               for shape, template in _by_cdf.items()},
+            **{shape: f"-{_sf_over_pdf} * {_hazard(_name, shape, '((ans - loc) / scale)')} * g"
+               for shape in _by_sf},
         }, _orders)
 
 
