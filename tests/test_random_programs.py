@@ -697,7 +697,7 @@ def test_programs_of_helpers_decided_by_a_constant(program_files, case):
     check_program(program_files, program, pts)
 
 
-@settings(max_examples=28, **COMMON)
+@settings(max_examples=22, **COMMON)
 @seed(BATCH_SEED)
 @given(case=cases(statement_kinds=[s_object_helper], max_statements=3))
 def test_programs_of_objects_made_and_stepped_in_loops(program_files, case):
