@@ -297,12 +297,23 @@ def families_summed(loc, scale):
     return total
 
 
+def families_through_a_nested_helper(loc, scale):
+    def log_likelihood(family, points):  # (its own `family`: a parameter)
+        return np.sum(family.logpdf(points, loc, scale))
+
+    total = 0.0
+    for family in (stats.norm, stats.cauchy):
+        total = total + log_likelihood(family, np.array([0.4, 1.1, 2.3]))
+    return total
+
+
 def test_a_loop_over_distributions_or_functions_srcad_knows():
     """``for family in [stats.norm, stats.cauchy]`` and ``for f in (np.tanh, np.sin)``:
     written out once per item, each call the one it names (it was refused, with advice
     to annotate a class; round 78a). A loop whose variable is read after it is refused
     as before."""
     check_four_ways(families_summed, 0.3, 1.4)
+    check_four_ways(families_through_a_nested_helper, 0.3, 1.4)  # (refused before: round 78b)
 
 
 def censored_weibull(c, scale):

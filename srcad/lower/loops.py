@@ -471,9 +471,7 @@ class Loops(LoweringPart):
         if not 0 < len(items) <= _UNROLLED_ITEMS or node.orelse:
             return None
         name = node.target.id
-        reads = sum(isinstance(n, ast.Name) and n.id == name for n in astwalk.walk(scope.function))
-        if reads != sum(isinstance(n, ast.Name) and n.id == name
-                        for statement in node.body for n in astwalk.walk(statement)) + 1:
+        if _reads_of(scope.function, name) != sum(_reads_of(st, name) for st in node.body):
             return None  # (d read elsewhere: after the loop, it holds the last item)
         for statement in node.body:
             for part in _walk_outside_functions(statement):
@@ -810,6 +808,18 @@ def _iterated_names(node: ast.expr) -> set[str]:
     ):
         return {name for arg in node.args for name in _iterated_names(arg)}
     return set()
+
+
+def _reads_of(node: ast.AST, name: str) -> int:
+    """How many times ``node`` reads the variable ``name``: in the functions it defines
+    too, unless one of them has a parameter of that name (its own variable)."""
+    if isinstance(node, ast.Name):
+        return int(node.id == name and isinstance(node.ctx, ast.Load))
+    if isinstance(node, ast.FunctionDef | ast.Lambda) and name in {
+        a.arg for a in astwalk.walk(node.args) if isinstance(a, ast.arg)
+    }:
+        return 0
+    return sum(_reads_of(child, name) for child in ast.iter_child_nodes(node))
 
 
 def _walk_outside_functions(node: ast.AST) -> list[ast.AST]:
