@@ -171,6 +171,8 @@ def made_fields(fn: ir.Function) -> ir.Function:
     name (``add_at(dp, "x", v)``, ``dp["x"] = 0.0``) and read by field name
     (``assigned_items(dp, "x")``), each of its fields is a name of its own (``dp_x``).
     """
+    if not any(helper is zeros_like for helper in fn.bindings.values()):
+        return fn  # (no adjoint made by zeros_like)
     bound: dict[str, int] = {}
     for stmt in ir.walk(fn.body):
         if not isinstance(stmt, ir.AdjointItem):

@@ -1006,6 +1006,12 @@ def loop_counters(body: tuple[Stmt, ...] | list[Stmt]) -> set[str]:
     return {s.index for s in walk(body) if isinstance(s, Loop) and s.index}
 
 
+def has_loops(body: tuple[Stmt, ...] | list[Stmt]) -> bool:
+    """Whether ``body`` holds a loop (nested ones too): the passes about saved values and
+    loops have nothing to do in straight-line code."""
+    return any(s.__class__ is Loop for s in walk(body))
+
+
 def read_in(body: tuple[Stmt, ...] | list[Stmt]) -> set[str]:
     """Every name read anywhere in ``body`` (nested blocks included)."""
     found: set[str] = set()

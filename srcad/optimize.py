@@ -501,6 +501,8 @@ def rows_added_in_place(fn: ir.Function) -> ir.Function:
     list's adjoint must be the rows of ``zeros_like`` (a list of its own per row) and be
     read nowhere between the two lines."""
     zeros = {n for n, obj in fn.bindings.items() if obj is zeros_like}
+    if not zeros:
+        return fn
     made: dict[str, int] = {}  # adjoint -> how many lines bind it (zeros_like rows: once)
     for stmt in ir.walk(fn.body):
         if isinstance(stmt, ir.Adjoint):
@@ -898,7 +900,7 @@ def rematerialize(fn: ir.Function, *, arithmetic: bool = False) -> ir.Function:
     """
     body = list(fn.body)
     split = ir.section_index(body)
-    if split is None:
+    if split is None or not ir.has_loops(body[:split]):
         return fn
     counts: dict[str, int] = {}
     for stmt in ir.walk(body[:split]):
@@ -980,7 +982,7 @@ def replay_loops(fn: ir.Function) -> ir.Function:
     the logistic map's loop pushed three values per step, now one.)"""
     body = list(fn.body)
     split = ir.section_index(body)
-    if split is None:
+    if split is None or not ir.has_loops(body[:split]):
         return fn
     backward_loops = {s.tag: s for s in body[split:] if isinstance(s, ir.Loop)}
     elsewhere = ir.read_in([s for s in body[split:] if not isinstance(s, ir.Loop)])

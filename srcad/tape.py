@@ -33,6 +33,8 @@ def prune_saves(fn: ir.Function) -> ir.Function:
     split = ir.section_index(body)
     if split is None:  # no backward pass (a tangent function): nothing is saved
         return fn
+    if not ir.has_loops(body):  # (only a loop saves values: the tape goes)
+        return fn.with_body([s for s in body if not isinstance(s, ir.Tape)])
     needed = ir.read_in(body[split:]) - {s.via for s in ir.walk(body) if isinstance(s, ir.Pop)}
     body = list(_DropSaves(needed).visit_body(body))
     body = _drop_unread_in_loops(body, split)
