@@ -1883,9 +1883,12 @@ def desugar(fn: ast.FunctionDef, library: bool = False) -> ast.FunctionDef:
     ``a + b``), and are read as calls."""
     comprehensions = lambdas = control_flow = functional = list_changes = plain = False
     arithmetic = 0
+    values: list[ast.BinOp | ast.UnaryOp] = []  # (of statements: they may nest deep)
     for node in astwalk.walk(fn):  # (one walk: this runs on every function srcad reads)
         if isinstance(node, ast.BinOp):
             arithmetic += 1
+        elif isinstance(node, ast.stmt) and (value := _arithmetic_value(node)) is not None:
+            values.append(value)
         if isinstance(node, _COMPREHENSIONS):
             comprehensions = True
         elif isinstance(node, ast.Call):
@@ -1916,8 +1919,7 @@ def desugar(fn: ast.FunctionDef, library: bool = False) -> ast.FunctionDef:
         elif isinstance(node, ast.For | ast.While | ast.If | ast.With):
             control_flow = True
     deep = arithmetic >= _NESTED_PART and any(  # (it may nest that deep: does it?)
-        (value := _arithmetic_value(node)) is not None and _height(value) >= _NESTED_PART
-        for node in astwalk.walk(fn)
+        _height(value) >= _NESTED_PART for value in values
     )
     if not (comprehensions or lambdas or control_flow or list_changes or deep or plain):
         return fn  # straight-line code: nothing to rewrite

@@ -103,13 +103,24 @@ class _Checker(ast.NodeVisitor):
 
 
     @functools.cached_property
+    def nodes(self) -> list[ast.AST]:
+        """Every node of the function checked (read once: the questions below ask them)."""
+        return list(astwalk.walk(self.source.node))
+
+    @functools.cached_property
     def changes_lists(self) -> bool:
         """Does the function call a method that changes a list (a dict, an array)?"""
         return any(
             isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
             and n.func.attr in CHANGING_METHODS
-            for n in astwalk.walk(self.source.node)
+            for n in self.nodes
         )
+
+    @functools.cached_property
+    def has_comprehensions(self) -> bool:
+        """Does the function hold a comprehension (or a generator expression)?"""
+        comprehension = ast.GeneratorExp | ast.ListComp | ast.DictComp
+        return any(isinstance(n, comprehension) for n in self.nodes)
 
     @functools.cached_property
     def builtin_sum(self) -> bool:
@@ -315,7 +326,7 @@ class _Checker(ast.NodeVisitor):
             for field, value in ast.iter_fields(stmt)
             if isinstance(value, ast.expr) and not isinstance(stmt, ast.While | ast.With)
             for node in skippable_comprehensions(value)
-        }
+        } if self.has_comprehensions else set()
         self.check_read_then_changed(stmt)
         check = getattr(self, f"check_{type(stmt).__name__}", self.check_other)
         check(stmt)
