@@ -22,7 +22,7 @@ backward code reads, and makes in-place accumulation alias-safe.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import replace
 from typing import Any, TypeGuard
 
@@ -1155,6 +1155,7 @@ def optimize(fn: ir.Function, *, for_floats: bool = False) -> ir.Function:
     body = list(fn.body)
     folding = _Fold(fn.bindings, ints=int_names(fn.body, (*fn.params, *fn.kwonly)))
     alive = []  # (every folded body: the ids in `folding.folded` stay its expressions')
+    settled = False
     for _ in range(5):  # enough for chains of copies; each round is linear in the code
         before = body
         body = list(folding.visit_body(body))
@@ -1163,13 +1164,18 @@ def optimize(fn: ir.Function, *, for_floats: bool = False) -> ir.Function:
         alive.append(body)
         body = eliminate_dead_code(body)
         if body == before:
+            settled = True
             break
+    settled_body = [s for s in body if not isinstance(s, ir.Tape)] if settled else None
     fn = rematerialize(fn.with_body(body), arithmetic=for_floats)
     if for_floats:
         fn = replay_loops(fn)
     fn = prune_saves(fn)
     copy_name = next((n for n, v in fn.bindings.items() if v is fresh_copy), "fresh_copy")
-    body = reduce_strength(merge_doubled(eliminate_dead_code(list(fn.body))))
+    body = list(fn.body)
+    if settled_body is None or not _same_statements(body, settled_body):
+        body = eliminate_dead_code(body)  # (what the loop passes left unread)
+    body = reduce_strength(merge_doubled(body))
     if for_floats:
         body = merge_negated_first(float_constants(body))
         fn = made_fields(number_fields(plain_float_lists(number_functions(fn.with_body(body)))))
@@ -1177,6 +1183,10 @@ def optimize(fn: ir.Function, *, for_floats: bool = False) -> ir.Function:
     calls = fresh_calls(fn.bindings, fn.free_objects)
     fn = fn.with_body(protect_aliases(body, copy_name, calls, immutable=fn.number_adjoints))
     return rows_added_in_place(fn) if for_floats else fn  # (an alias written on purpose)
+
+
+def _same_statements(a: Sequence[ir.Stmt], b: Sequence[ir.Stmt]) -> bool:
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b))
 
 
 def free_memory(fn: ir.Function) -> ir.Function:
