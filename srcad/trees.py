@@ -39,7 +39,10 @@ def holds_complex(value: Any, depth: int = 6) -> bool:
     if kind is complex or isinstance(value, np.complexfloating):
         return True
     if isinstance(value, list | tuple):
-        return any(holds_complex(item, depth - 1) for item in value)
+        for item in value:  # (a loop, not any(...): this runs on every call's arguments)
+            if item.__class__ is not float and holds_complex(item, depth - 1):
+                return True
+        return False
     if kind is dict:
         return any(holds_complex(item, depth - 1) for item in value.values())
     if records.record_kind(value) is not None:
