@@ -116,6 +116,11 @@ class Resolver(LoweringPart):
 
     def denote(self, scope: Scope, node: ast.expr | ir.Expr | Written) -> Denotation:
         """What ``node`` denotes in ``scope`` when srcad compiles (see the module)."""
+        if node.__class__ is ast.Name and node.id not in scope.statics:  # (most operands:
+            value = variable(scope, node.id)  # a variable, denoting what srcad knows of it)
+            if value is not FREE and value is not array_api.NAMESPACE:
+                found = self.known_objects().get(value.id) if isinstance(value, ir.Name) else None
+                return found or NOTHING
         spelled = _spelled(node)
         return NOTHING if spelled is None else self._denote(scope, spelled)
 
