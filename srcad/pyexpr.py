@@ -164,15 +164,25 @@ class Written:
         """The sub-expressions, in the order of :func:`ir.children`."""
         return () if self.form is None else cast(tuple[Written, ...], ir.children(self.form))
 
-    def reference(self) -> ir.Name | ir.Attr | None:
+    def reference(self) -> ir.Name | ir.Attr | ir.Subscript | None:
         """This part in plain IR if it is a Name or a chain of attributes of one
-        (``np.linalg.norm``: what may denote an object the code does not compute)."""
+        (``np.linalg.norm``: what may denote an object the code does not compute), or an
+        item of one picked by a constant (``ACTIVATIONS["tanh"]``, a function it holds)."""
         if isinstance(self.form, ir.Name):
             return self.form
         if isinstance(self.form, ir.Attr):
             (value,) = self.parts()
             base = value.reference()
             return None if base is None else ir.Attr(base, self.form.attr)
+        if isinstance(self.form, ir.Subscript):
+            container, index = self.parts()
+            base = container.reference()
+            key = index.form
+            if base is None or not (
+                isinstance(key, ir.Const) and type(key.value) in (str, int)
+            ):
+                return None
+            return ir.Subscript(base, key)
         return None
 
 

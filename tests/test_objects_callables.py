@@ -1818,3 +1818,68 @@ def test_a_global_objects_method_writing_into_it_is_refused_where_called():
     with pytest.raises(srcad.SrcadError, match="writes into `_BUFFER`") as info:
         srcad.value_and_grad(_stored_then_read)(0.7)
     assert info.value.lineno == marker_line(__file__, "stores-into-global")
+
+
+# ---- functions held in a global dict, list or tuple, picked by a constant or looped over
+
+_ACTIVATIONS = {"relu": lambda z: np.maximum(z, 0.0), "tanh": np.tanh,
+                "square": lambda z: z * z}
+_LOSSES = [lambda r: r * r, np.abs]
+_PENALTIES = (np.square, lambda w: np.abs(w) * 0.1)
+_WEIGHTS = {"l2": 0.5}  # (a number a dict holds: read when the gradient runs)
+
+
+def _layer_of_named_activations(W, x):
+    act = _ACTIVATIONS["tanh"]
+    h = act(W @ x)
+    return np.sum(_ACTIVATIONS["square"](h)) + np.sum(_ACTIVATIONS["relu"](h - 0.1))
+
+
+def _losses_summed(w, x):
+    r = w * x - 1.0
+    return sum(np.sum(loss(r)) for loss in _LOSSES)
+
+
+def _penalised(w, x):
+    total = 0.0
+    for penalty in _PENALTIES:
+        total = total + np.sum(penalty(w)) * _WEIGHTS["l2"]
+    for loss in _LOSSES:
+        total += np.sum(loss(w * x - 1.0))
+    return total
+
+
+def test_functions_a_global_container_holds_picked_by_a_constant_or_looped_over():
+    # (they were refused: "`act` holds a function chosen when the program runs")
+    rng = np.random.default_rng(3)
+    W, x = rng.normal(size=(3, 2)), np.array([0.3, -0.7])
+    check_four_ways(_layer_of_named_activations, W, x, wrt=0)
+    w, data = np.array([0.5, -2.0]), np.array([1.0, 0.3])
+    check_four_ways(_losses_summed, w, data, wrt=0)
+    check_four_ways(_penalised, w, data, wrt=0)
+    r = w * data - 1.0
+    exact = 2 * r * data + np.sign(r) * data
+    np.testing.assert_allclose(srcad.grad(_losses_summed)(w, data), exact, rtol=1e-12)
+
+
+def test_a_changed_item_or_length_of_a_global_container_of_functions_makes_it_again(
+    monkeypatch,
+):
+    w, data = np.array([0.5, -2.0]), np.array([1.0, 0.3])
+    g = srcad.grad(_losses_summed)
+    r = w * data - 1.0
+    kept = list(_LOSSES)
+    try:
+        _LOSSES[1] = lambda r: 3.0 * r  # (an item replaced, in place)
+        np.testing.assert_allclose(g(w, data), 2 * r * data + 3.0 * data, rtol=1e-12)
+        _LOSSES.append(lambda r: 10.0 * r)  # (one more item: the loop has three)
+        np.testing.assert_allclose(
+            g(w, data), 2 * r * data + 3.0 * data + 10.0 * data, rtol=1e-12
+        )
+        monkeypatch.setitem(_WEIGHTS, "l2", 2.0)  # (a number: read as the gradient runs)
+        g2 = srcad.grad(_penalised)
+        monkeypatch.setitem(_WEIGHTS, "l2", 4.0)
+        expected = 4.0 * (2 * w + 0.1 * np.sign(w)) + 2 * r * data + 3.0 * data + 10.0 * data
+        np.testing.assert_allclose(g2(w, data), expected, rtol=1e-12)
+    finally:
+        _LOSSES[:] = kept

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import builtins
 import copy
+import functools
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -15,6 +16,7 @@ from ..rules.scalar import DICT_KEYS, LOOP_ITEMS
 from ..rules.table import COPY
 from ..runtime import require_items
 from ..specialize import Substitution
+from .resolve import plain_function
 from .values import (
     NOT_STATIC,
     LoopContext,
@@ -465,9 +467,15 @@ class Loops(LoweringPart):
         np.cos)``, a display of functions or objects of modules that srcad knows when it
         compiles), when the loop can be written out once per item with ``d`` replaced by
         it: each ``d.logpdf(x)`` is then the call it names. None for any other loop."""
-        if not isinstance(node.target, ast.Name) or not isinstance(node.iter, ast.List | ast.Tuple):
+        if not isinstance(node.target, ast.Name):
             return None
-        items = node.iter.elts
+        if isinstance(node.iter, ast.List | ast.Tuple):
+            items = node.iter.elts
+        else:  # (a global list or tuple of functions, `for loss in LOSSES`: its items)
+            held = self.functions_held(scope, node.iter)
+            if held is None:
+                return None
+            items = held
         if not 0 < len(items) <= _UNROLLED_ITEMS or node.orelse:
             return None
         name = node.target.id
@@ -481,7 +489,7 @@ class Loops(LoweringPart):
                     part.ctx, ast.Load
                 ):
                     return None  # (d rebound in the body)
-        for item in items:
+        for item in items if isinstance(node.iter, ast.List | ast.Tuple) else ():
             if not isinstance(item, ast.Name | ast.Attribute) or any(
                 isinstance(n, ast.Name) and n.id in scope.env for n in astwalk.walk(item)
             ):
@@ -489,7 +497,32 @@ class Loops(LoweringPart):
             static = self.denote(scope, item).static
             if static is NOT_STATIC or isinstance(static, int | float | complex | str | bool):
                 return None
+        if not isinstance(node.iter, ast.List | ast.Tuple):  # (made again if it grows)
+            lookup = self.denote(scope, node.iter).lookup
+            self.dependencies.append(
+                (functools.partial(_same_length, lookup, len(items)), _SAME_LENGTH, None)
+            )
         return items
+
+    def functions_held(self, scope: Scope, node: ast.expr) -> list[ast.expr] | None:
+        """``LOSSES[0]``, ``LOSSES[1]``, ... for ``LOSSES``, a global (or a closure's, or
+        a module's attribute) list or tuple of functions, a few of them; None for
+        anything else. The gradient is made again if the list's length changes (and,
+        see :mod:`srcad.lower.resolve`, if an item does)."""
+        if not isinstance(node, ast.Name | ast.Attribute) or any(
+            isinstance(n, ast.Name) and n.id in scope.env for n in astwalk.walk(node)
+        ):
+            return None
+        held = self.denote(scope, node).static
+        if type(held) not in (list, tuple) or not 0 < len(held) <= _UNROLLED_ITEMS:
+            return None
+        if not all(plain_function(item) for item in held):
+            return None
+        return [
+            ast.copy_location(ast.Subscript(copy.deepcopy(node), ast.Constant(k), ast.Load()),
+                              node)
+            for k in range(len(held))
+        ]
 
     def unrolled_counts(
         self, scope: Scope, node: ast.For, call: ast.Call
@@ -903,6 +936,17 @@ def _read_before_assigned(body: list[ast.stmt], candidates: set[str]) -> set[str
 
 def _constant(k: int) -> Callable[[], Any]:
     return lambda: ir.Const(k)
+
+
+#: what :func:`_same_length` finds while a container keeps its length
+_SAME_LENGTH = object()
+
+
+def _same_length(lookup: Callable[[], Any], length: int) -> Any:
+    """:data:`_SAME_LENGTH` while the container ``lookup`` finds has ``length`` items."""
+    container = lookup()
+    return _SAME_LENGTH if isinstance(container, list | tuple) and len(container) == length \
+        else None
 
 
 def known_name(node: ast.For) -> str:

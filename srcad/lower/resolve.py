@@ -17,6 +17,10 @@ called. A name is looked up, first match wins:
    (a parameter a bound method or a partial fixes, a field read of one), else nothing;
 4. a closure cell, a global or a builtin of the function's source.
 
+An item of a fixed list, tuple or dict picked by a constant (``ACTIVATIONS["tanh"]``,
+``LOSSES[0]``) denotes the item when it is a function (numbers and arrays held so stay
+values, read when the gradient runs); checked again when a cached gradient is called.
+
 Then an attribute at a time (the walk of :func:`srcad.chains.follow`, which the stages
 before lowering and the rule table share): an attribute of a fixed module, class or
 ufunc is read (that runs no code); of another fixed object, it is a method its class
@@ -125,6 +129,10 @@ class Resolver(LoweringPart):
         return NOTHING if spelled is None else self._denote(scope, spelled)
 
     def _denote(self, scope: Scope, expr: ir.Expr) -> Denotation:
+        if isinstance(expr, ir.Subscript):  # (see _spelled: an item of a chain, by a constant)
+            return _denote_item(self._denote(scope, expr.value), expr.index)
+        if isinstance(expr, ir.Attr) and chain_names(expr) is None:  # (an item's attribute)
+            return _denote_attribute(self._denote(scope, expr.value), expr.attr)
         path = self.namespace_path(scope, expr)
         if path is not None:  # an array namespace stands for numpy (see srcad.array_api)
             twin = array_api.numpy_twin(path) if path else np
@@ -183,6 +191,10 @@ class Resolver(LoweringPart):
             return expr
         if isinstance(spelled, ir.Attr):
             return ir.Attr(self.reference(scope, spelled.value), spelled.attr)
+        if isinstance(spelled, ir.Subscript):  # (a function a fixed container holds: bound,
+            denoted = self._denote(scope, spelled)  # the gradient made again if it changes)
+            self.dependencies.append((denoted.lookup, denoted.obj, None))
+            return ir.Name(self.bound(_item_name(spelled, denoted.obj), denoted.obj))
         assert isinstance(spelled, ir.Name)
         name = spelled.id
         if name in scope.statics:  # a function passed in: named as the caller named it
@@ -287,7 +299,73 @@ def _spelled(node: ast.expr | ir.Expr | Written) -> ir.Expr | None:
     if isinstance(node, ast.Attribute):
         value = _spelled(node.value)
         return None if value is None else ir.Attr(value, node.attr)
+    if isinstance(node, ast.Subscript) and _item_key(node.slice):
+        value = _spelled(node.value)
+        assert isinstance(node.slice, ast.Constant)  # (_item_key)
+        return None if value is None else ir.Subscript(value, ir.Const(node.slice.value))
+    if isinstance(node, ir.Subscript):
+        return node if _spelled(node.value) is not None and _item_key(node.index) else None
     return node if not isinstance(node, ast.AST) and chain_names(node) is not None else None
+
+
+def _item_key(index: ast.expr | ir.Expr) -> bool:
+    """An index that picks one item of a container by a constant (``"tanh"``, ``0``)."""
+    value = index.value if isinstance(index, ast.Constant | ir.Const) else None
+    return type(value) in (str, int)
+
+
+#: the containers whose items picked by a constant may denote functions
+_CONTAINERS = (list, tuple, dict)
+
+
+def _denote_item(base: Denotation, index: ir.Expr) -> Denotation:
+    """What ``base[index]`` denotes (``index`` a constant): of a fixed list, tuple or dict,
+    the item if it is a function (not a class: calling one makes an object); else
+    nothing."""
+    if not base.fixed or type(base.obj) not in _CONTAINERS:
+        return NOTHING
+    assert isinstance(index, ir.Const)
+    item = _item_of(base.obj, index.value)
+    if not plain_function(item):
+        return NOTHING
+    return Denotation(item, True, functools.partial(_current_item, base.lookup, index.value))
+
+
+def plain_function(obj: Any) -> bool:
+    """A function, a builtin, a bound method, a ufunc or a partial of one: not a class
+    (calling one makes an object) nor an object with ``__call__`` (its class's methods
+    are inlined as an object's)."""
+    return isinstance(
+        obj,
+        types.FunctionType | types.BuiltinFunctionType | types.MethodType | np.ufunc
+        | functools.partial,
+    )
+
+
+def _item_of(container: Any, key: Any) -> Any:
+    try:
+        return container[key]
+    except (KeyError, IndexError, TypeError):
+        return MISSING
+
+
+def _current_item(lookup: Callable[[], Any], key: Any) -> Any:
+    """The item ``key`` of the container ``lookup`` finds now (MISSING when gone)."""
+    container = lookup()
+    return _item_of(container, key) if type(container) in _CONTAINERS else MISSING
+
+
+def _item_name(spelled: ir.Subscript, item: Any) -> str:
+    """A name for generated code to read a container's function by: its own, else the
+    container's and the key's (``ACTIVATIONS_relu`` of a lambda)."""
+    own = getattr(item, "__name__", "")
+    if own.isidentifier() and own != "<lambda>":
+        return own
+    names = chain_names(spelled.value)
+    key = str(spelled.index.value) if isinstance(spelled.index, ir.Const) else ""
+    base = names[-1] if names else "item"
+    name = f"{base}_{key}" if key.isidentifier() or key.isdigit() else base
+    return name if name.isidentifier() else "item"
 
 
 def _free_lookup(source: FunctionSource, name: str) -> Callable[[], Any]:
