@@ -51,6 +51,32 @@ def _copied_once_before(
     return (updated & aliased & bound) - _aliases_within([loop], fresh_calls, immutable)
 
 
+def _distinct_results(stmt: ir.Return, aliased: set[str], copy_name: str) -> ir.Return:
+    """``stmt`` returning a copy of each result that may share its object with one
+    returned before it (``dA = unbroadcast(dt1, A)`` and ``dB = unbroadcast(dt1, B)``
+    are one array): the caller may change one gradient in place (weight decay on ``A``
+    only), which must not change another."""
+    seen: set[str] = set()
+
+    def copied(expr: ir.Expr) -> ir.Expr:  # (in order: the first result stays itself)
+        if isinstance(expr, ir.Call) and expr.func == ir.Name(copy_name):
+            return expr  # (a copy already)
+        if isinstance(expr, ir.Name):
+            if expr.id not in aliased:
+                return expr
+            if seen:  # (the same name again, or another that may share its object)
+                return ir.Call(ir.Name(copy_name), (expr,))
+            seen.add(expr.id)
+            return expr
+        kids = ir.children(expr)
+        new = [copied(kid) for kid in kids]
+        return ir.with_children(expr, new) if any(n is not k for n, k in zip(new, kids)) \
+            else expr
+
+    value = copied(stmt.value)
+    return stmt if value is stmt.value else ir.Return(value, stmt.loc)
+
+
 def protect_aliases(
     body: list[ir.Stmt],
     copy_name: str,
@@ -58,6 +84,7 @@ def protect_aliases(
     aliased: set[str] | None = None,
     *,
     immutable: Set[str] = frozenset(),
+    results: bool = True,
 ) -> list[ir.Stmt]:
     """Rewrite in-place updates of adjoints that may share their object with another name.
 
@@ -67,6 +94,8 @@ def protect_aliases(
     Inside branches and loops every alias made anywhere in the block
     counts (conservatively) from the block's start. ``immutable``: adjoints that hold
     Python numbers, whose sharing is harmless (``dv = dxs[i]`` shares nothing to change).
+    ``results``: a ``return`` gives a copy of each result that may share its object
+    with one before it (see :func:`_distinct_results`).
     """
     aliased = set() if aliased is None else aliased
     bound: set[str] = set()  # (adjoints this block binds before the statement at hand)
@@ -90,6 +119,8 @@ def protect_aliases(
         elif isinstance(stmt, ir.AdjointItem) and stmt.target in aliased:
             out.append(_fresh(stmt.target, copy_name, stmt.tag))
             aliased.discard(stmt.target)
+        elif isinstance(stmt, ir.Return) and results:
+            stmt = _distinct_results(stmt, aliased, copy_name)
         elif isinstance(stmt, ir.If | ir.Loop):
             if isinstance(stmt, ir.Loop):
                 hoisted = _copied_once_before(stmt, aliased, bound, fresh_calls, immutable)
@@ -99,7 +130,8 @@ def protect_aliases(
             aliased |= _aliases_within([stmt], fresh_calls, immutable)
             blocks = [
                 tuple(protect_aliases(
-                    list(b), copy_name, fresh_calls, set(aliased), immutable=immutable
+                    list(b), copy_name, fresh_calls, set(aliased), immutable=immutable,
+                    results=results,
                 ))
                 for b in ir.blocks_of(stmt)
             ]

@@ -1181,7 +1181,9 @@ def optimize(fn: ir.Function, *, for_floats: bool = False) -> ir.Function:
         fn = made_fields(number_fields(plain_float_lists(number_functions(fn.with_body(body)))))
         body = list(fn.body)
     calls = fresh_calls(fn.bindings, fn.free_objects)
-    fn = fn.with_body(protect_aliases(body, copy_name, calls, immutable=fn.number_adjoints))
+    fn = fn.with_body(protect_aliases(  # (the results: as reverse mode made them distinct;
+        body, copy_name, calls, immutable=fn.number_adjoints, results=not for_floats,
+    ))  # the version for floats returns numbers, and lists its own lines made)
     return rows_added_in_place(fn) if for_floats else fn  # (an alias written on purpose)
 
 

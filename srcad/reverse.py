@@ -1253,10 +1253,11 @@ def reverse(
         builder.adjoints[n] for n in builder.scalars if n in builder.adjoints
     )
     calls = fresh_calls(builder.bindings, fn.free_objects)
-    body += [
+    body += [  # (the results too: two of them may be one array, see protect_aliases)
         ir.BACKWARD,
-        *protect_aliases(backward, copy_name, calls, immutable=number_adjoints),
-        ir.Return(returned),
+        *protect_aliases(
+            [*backward, ir.Return(returned)], copy_name, calls, immutable=number_adjoints
+        ),
     ]
     # (the float version falls back to the array version; the array version, and the
     # only version, to themselves: see ir.Function.on_float_error)

@@ -1356,3 +1356,40 @@ def test_a_write_through_a_memory_order_view_lands_where_it_reads():
     assert got[0, 0] == 0.0  # (overwritten: f[0, 0] is 5 f[1, 0], whose gradient has it)
     plain = srcad.grad(column_major_state, optimize=False)(a)
     np.testing.assert_allclose(got, plain, rtol=1e-13)
+
+
+_TARGET = np.arange(6.0).reshape(2, 3)
+
+
+def _background_plus_foreground(A, B):
+    return np.sum((A + B - _TARGET) ** 2)
+
+
+def _three_biases(a, b, c, x):
+    h = x + a + b
+    return np.sum(np.tanh(h + c))
+
+
+def test_the_gradients_returned_are_distinct_arrays():
+    # (round 79: `A + B` gave dA and dB as one array, so weight decay on A alone, written
+    # in place, changed B's gradient too: [-3.327, -0.0072, -5.384] for [-3.095, 0.0147,
+    # -5.260])
+    rng = np.random.default_rng(0)
+    A, B = rng.normal(size=(2, 3)), rng.normal(size=(2, 3))
+    expected = 2 * (A + B - _TARGET)
+    makers = (
+        lambda: srcad.grad(_background_plus_foreground, wrt=(0, 1))(A, B),
+        lambda: srcad.grad(_background_plus_foreground, wrt=(0, 1), optimize=False)(A, B),
+        lambda: srcad.value_and_grad(_background_plus_foreground, wrt=(0, 1))(A, B)[1],
+        lambda: srcad.vjp(_background_plus_foreground, A, B)[1](1.0),
+    )
+    for make in makers:
+        gA, gB = make()
+        gA += 0.1 * A  # (weight decay on A only, in place)
+        np.testing.assert_allclose(gB, expected, rtol=1e-12)
+        np.testing.assert_allclose(gA, expected + 0.1 * A, rtol=1e-12)
+    x = rng.normal(size=3)
+    grads = srcad.grad(_three_biases, wrt=(0, 1, 2))(np.zeros(3), np.ones(3), x, x)
+    assert len({id(g) for g in grads}) == 3
+    for g in grads:
+        np.testing.assert_allclose(g, 1 - np.tanh(2 * x + 1.0) ** 2, rtol=1e-12)
