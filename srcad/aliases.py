@@ -4,7 +4,7 @@ both modes' code needs (reverse mode's optimiser, forward mode's tangent lines).
 
 from __future__ import annotations
 
-from collections.abc import Set
+from collections.abc import Callable, Set
 
 from . import ir
 from .analyze import CallFacts, is_alias
@@ -51,22 +51,69 @@ def _copied_once_before(
     return (updated & aliased & bound) - _aliases_within([loop], fresh_calls, immutable)
 
 
-def _distinct_results(stmt: ir.Return, aliased: set[str], copy_name: str) -> ir.Return:
+def _sharing(
+    body: list[ir.Stmt], fresh_calls: CallFacts, immutable: Set[str]
+) -> Callable[[str], str]:
+    """For each name, one name standing for every name whose object it may share in
+    ``body`` (by the aliasing lines anywhere in it: a union of them, conservatively)."""
+    parent: dict[str, str] = {}
+
+    def find(name: str) -> str:
+        while name in parent:
+            name = parent[name]
+        return name
+
+    for stmt in ir.walk(body):
+        if (
+            isinstance(stmt, ir.Adjoint) and not stmt.accumulate
+            and stmt.target not in immutable and is_alias(stmt.value, fresh_calls)
+        ):
+            for name in _passed_names(stmt.value, fresh_calls):
+                root, other = find(name), find(stmt.target)
+                if root != other:
+                    parent[root] = other
+    return find
+
+
+def _passed_names(value: ir.Expr, facts: CallFacts) -> set[str]:
+    """The names whose object ``value`` may be (see :func:`srcad.analyze.is_alias`): a
+    name itself, what a call may pass on by its declared facts (an unknown call: all it
+    reads); none for arithmetic and calls that make a new object."""
+    if isinstance(value, ir.Name):
+        return {value.id}
+    if isinstance(value, ir.Call) and isinstance(value.func, ir.Name):
+        if value.func.id in facts.fresh:
+            return set()
+        if value.func.id in facts.passes:
+            positions = facts.passes[value.func.id]
+            return {
+                name for k, a in enumerate(value.args) if k in positions
+                for name in _passed_names(a, facts)
+            }
+    if not is_alias(value, facts):
+        return set()
+    return set(ir.names_in(value))
+
+
+def _distinct_results(
+    stmt: ir.Return, immutable: Set[str], copy_name: str, group_of: Callable[[str], str]
+) -> ir.Return:
     """``stmt`` returning a copy of each result that may share its object with one
     returned before it (``dA = unbroadcast(dt1, A)`` and ``dB = unbroadcast(dt1, B)``
-    are one array): the caller may change one gradient in place (weight decay on ``A``
-    only), which must not change another."""
-    seen: set[str] = set()
+    are one array; ``group_of``: see :func:`_sharing`): the caller may change one
+    gradient in place (weight decay on ``A`` only), which must not change another."""
+    seen: set[str] = set()  # (the groups of the results before)
 
     def copied(expr: ir.Expr) -> ir.Expr:  # (in order: the first result stays itself)
         if isinstance(expr, ir.Call) and expr.func == ir.Name(copy_name):
             return expr  # (a copy already)
         if isinstance(expr, ir.Name):
-            if expr.id not in aliased:
+            if expr.id in immutable:
                 return expr
-            if seen:  # (the same name again, or another that may share its object)
+            group = group_of(expr.id)
+            if group in seen:  # (the same name again, or one that may share its object)
                 return ir.Call(ir.Name(copy_name), (expr,))
-            seen.add(expr.id)
+            seen.add(group)
             return expr
         kids = ir.children(expr)
         new = [copied(kid) for kid in kids]
@@ -120,7 +167,9 @@ def protect_aliases(
             out.append(_fresh(stmt.target, copy_name, stmt.tag))
             aliased.discard(stmt.target)
         elif isinstance(stmt, ir.Return) and results:
-            stmt = _distinct_results(stmt, aliased, copy_name)
+            stmt = _distinct_results(
+                stmt, immutable, copy_name, _sharing(body, fresh_calls, immutable)
+            )
         elif isinstance(stmt, ir.If | ir.Loop):
             if isinstance(stmt, ir.Loop):
                 hoisted = _copied_once_before(stmt, aliased, bound, fresh_calls, immutable)

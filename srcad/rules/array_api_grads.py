@@ -123,6 +123,7 @@ def prod_grad(xp: Any, g: Any, x: Any, ans: Any, axis: Any = None, keepdims: boo
     return _expand(xp, g, full, axis, keepdims) * xp.permute_dims(others, inverse)
 
 
+@fresh_result  # (a product: a new array)
 @shape_only(2)
 def matmul_left(xp: Any, g: Any, x: Any, y: Any) -> Any:
     """Adjoint of ``x @ y`` for ``x``."""
@@ -136,6 +137,7 @@ def matmul_left(xp: Any, g: Any, x: Any, y: Any) -> Any:
     return unbroadcast(xp, g @ xp.matrix_transpose(y), x)
 
 
+@fresh_result  # (a product: a new array)
 @shape_only(3)
 def matmul_right(xp: Any, g: Any, x: Any, y: Any) -> Any:
     """Adjoint of ``x @ y`` for ``y``."""

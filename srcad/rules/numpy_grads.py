@@ -191,6 +191,7 @@ def _ndim(x: Any) -> int:
     return x.ndim if x.__class__ is np.ndarray else np.ndim(x)
 
 
+@fresh_result  # (a product: a new array)
 @shape_only(1)
 def matmul_left(g: Any, x: Any, y: Any) -> Any:
     """Adjoint of ``x @ y`` for ``x`` (numpy's rules: a 1-D operand is a vector,
@@ -207,6 +208,7 @@ def matmul_left(g: Any, x: Any, y: Any) -> Any:
     return unbroadcast(g @ np.swapaxes(y, -1, -2), x)
 
 
+@fresh_result  # (a product: a new array)
 @shape_only(2)
 def matmul_right(g: Any, x: Any, y: Any) -> Any:
     """Adjoint of ``x @ y`` for ``y`` (see :func:`matmul_left`)."""
