@@ -105,20 +105,17 @@ def _distinct_results(
     seen: set[str] = set()  # (the groups of the results before)
 
     def copied(expr: ir.Expr) -> ir.Expr:  # (in order: the first result stays itself)
-        if isinstance(expr, ir.Call) and expr.func == ir.Name(copy_name):
-            return expr  # (a copy already)
-        if isinstance(expr, ir.Name):
-            if expr.id in immutable:
-                return expr
-            group = group_of(expr.id)
-            if group in seen:  # (the same name again, or one that may share its object)
-                return ir.Call(ir.Name(copy_name), (expr,))
-            seen.add(group)
-            return expr
-        kids = ir.children(expr)
-        new = [copied(kid) for kid in kids]
-        return ir.with_children(expr, new) if any(n is not k for n, k in zip(new, kids)) \
-            else expr
+        if isinstance(expr, ir.Tuple):  # (the results, one per parameter; value_and_grad's
+            elts = tuple(copied(e) for e in expr.elts)  # value and gradients)
+            same = all(a is b for a, b in zip(elts, expr.elts))
+            return expr if same else ir.Tuple(elts, expr.is_list)
+        if not isinstance(expr, ir.Name) or expr.id in immutable:
+            return expr  # (a structure the result is rebuilt into, a copy already...)
+        group = group_of(expr.id)
+        if group in seen:  # (the same name again, or one that may share its object)
+            return ir.Call(ir.Name(copy_name), (expr,))
+        seen.add(group)
+        return expr
 
     value = copied(stmt.value)
     return stmt if value is stmt.value else ir.Return(value, stmt.loc)

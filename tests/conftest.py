@@ -314,7 +314,8 @@ def check_four_ways(f, *args, wrt=None, rtol=1e-6, atol=1e-8, eps=1e-6, forward=
        gradient's inner product with it (to 1e-9 relative; skipped with ``forward=False``);
     4. ``value_and_grad``'s value equals ``f(*args)`` exactly, and the gradient leaves
        the arguments as they were (a function that writes into its arguments writes
-       into copies: a derivative is a function of the point).
+       into copies: a derivative is a function of the point); the arrays it returns
+       share no memory.
 
     Returns srcad's gradient as a tuple (one entry per ``wrt`` parameter).
     """
@@ -351,6 +352,13 @@ def check_four_ways(f, *args, wrt=None, rtol=1e-6, atol=1e-8, eps=1e-6, forward=
     got = as_tuple_of(got)
     plain = as_tuple_of(srcad.grad(f, wrt=wrt, optimize=False)(*[_fresh(a) for a in args]))
     fast = as_tuple_of(srcad.grad(f, wrt=wrt)(*[_fresh(a) for a in args]))
+    for results in (got, plain, fast):  # (each its own memory: a caller may change one
+        arrays = [a for r in results for a in srcad.trees.leaves(r)  # in place)
+                  if isinstance(a, np.ndarray)]
+        for k, a in enumerate(arrays):
+            assert not any(np.shares_memory(a, b) for b in arrays[k + 1:]), (
+                "two gradients returned share memory"
+            )
     for name, i, mine, lit, opt in zip(wrt, indices, got, plain, fast):
         want = _central_of(f, args, i, eps)
         if _holds_parameters(args[i]):  # (its class, then its numbers)
