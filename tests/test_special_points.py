@@ -591,3 +591,164 @@ def test_a_tie_of_clip_is_split_as_maximum_and_minimum_split_theirs():
     _, tangent = srcad.jvp(clipped_between, (x, -1.0, 2.0), (np.ones(3), 1.0, 1.0))
     assert tangent == pytest.approx(0.5 + 2.0 + 1.5 + 0.5 + 1.5)
     check_four_ways(clipped_between, np.array([-1.5, 0.5, 2.5]), -1.0, 2.0)
+
+
+# ---------------------------------------------------------------- squares of roots kept in a name
+# (the square of a norm, hypotenuse, square root or absolute value kept in a variable
+# first: its Hessian at the origin was 0 or nan, not 2 I; the one-expression spellings
+# above have their own rules, see srcad.squares)
+def norm_kept_squared(x):
+    n = np.linalg.norm(x)
+    return n**2
+
+
+def norm_kept_times_itself(x):
+    n = np.linalg.norm(x)
+    return n * n
+
+
+def ridge_kept(w):
+    n = np.linalg.norm(w)
+    pen = 0.3 * n * n  # ((0.3 * n) * n)
+    return np.sum((_DESIGN @ w - _TARGET) ** 2) + pen + 0.0 * n  # (n read elsewhere too)
+
+
+def rbf_with_lengthscale(x):
+    r = np.linalg.norm(x)
+    return np.exp(-((r / 1.7) ** 2))
+
+
+def scaled_norm_squared(x):
+    n = np.linalg.norm(x)
+    return (2.5 * n) ** 2 + n * (0.5 * n) + np.square(n)
+
+
+def sqrt_of_sum_kept(x):
+    r = np.sqrt(np.sum(x * x))
+    return r**2
+
+
+def two_square_roots(x):
+    s = np.sum(x * x)
+    return np.sqrt(s) * np.sqrt(s)
+
+
+def math_roots_kept(x):
+    r = math.sqrt(x[0] * x[0] + x[1] * x[1])
+    h = math.hypot(x[0], x[1], x[2])
+    return r**2 + h * h
+
+
+def abs_kept(x):
+    a = np.abs(x)
+    b = abs(x[0])
+    return np.sum(a**2) + b * b
+
+
+def row_norms_kept(X):
+    n = np.linalg.norm(X, axis=1)
+    return np.sum(0.5 * n * n)
+
+
+_KEPT_SQUARES = [
+    (norm_kept_squared, 2.0 * np.eye(3)),
+    (norm_kept_times_itself, 2.0 * np.eye(3)),
+    (rbf_with_lengthscale, -2.0 / 1.7**2 * np.eye(3)),
+    (scaled_norm_squared, (12.5 + 1.0 + 2.0) * np.eye(3)),
+    (sqrt_of_sum_kept, 2.0 * np.eye(3)),
+    (two_square_roots, 2.0 * np.eye(3)),
+    (math_roots_kept, np.diag([4.0, 4.0, 2.0])),
+    (abs_kept, np.diag([4.0, 2.0, 2.0])),
+]
+
+
+def _central_hessian(f, x, eps=1e-5):
+    grad = srcad.grad(f)
+    columns = []
+    for k in range(x.size):
+        step = np.zeros(x.size)
+        step[k] = eps
+        step = step.reshape(x.shape)
+        columns.append(np.ravel(grad(x + step) - grad(x - step)) / (2 * eps))
+    return np.array(columns).T
+
+
+@pytest.mark.parametrize("f, at_zero", _KEPT_SQUARES, ids=[f.__name__ for f, _ in _KEPT_SQUARES])
+def test_a_square_of_a_root_kept_in_a_name_has_its_second_derivative_at_zero(f, at_zero):
+    x = np.array([0.4, -0.3, 0.7])
+    check_four_ways(f, x)
+    np.testing.assert_allclose(srcad.hessian(f)(x), _central_hessian(f, x), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(srcad.hessian(f)(np.zeros(3)), at_zero, rtol=1e-12, atol=1e-12)
+    v = np.array([1.0, -2.0, 0.5])  # (forward over reverse along a direction)
+    np.testing.assert_allclose(srcad.hvp(f)(np.zeros(3), v), at_zero @ v, rtol=1e-12, atol=1e-12)
+
+
+def test_a_ridge_penalty_kept_in_a_name_keeps_its_newton_step_at_zero_weights():
+    w = np.zeros(2)
+    exact = 2 * _DESIGN.T @ _DESIGN + 0.6 * np.eye(2)
+    check_four_ways(ridge_kept, np.array([0.2, -0.4]))
+    np.testing.assert_allclose(srcad.hessian(ridge_kept)(w), exact, rtol=1e-12, atol=0)
+    step = np.linalg.solve(srcad.hessian(ridge_kept)(w), -srcad.grad(ridge_kept)(w))
+    want = np.linalg.solve(_DESIGN.T @ _DESIGN + 0.3 * np.eye(2), _DESIGN.T @ _TARGET)
+    np.testing.assert_allclose(step, want, rtol=1e-12)  # (one Newton step: the minimum)
+    X = np.array([[0.4, -0.3], [0.7, 0.1], [0.2, 0.5]])
+    check_four_ways(row_norms_kept, X)
+    H = srcad.hessian(row_norms_kept)(np.zeros((3, 2))).reshape(6, 6)
+    np.testing.assert_allclose(H, np.eye(6), rtol=1e-12, atol=1e-12)
+
+
+def hypot_of_floats_kept(w0, w1):
+    r = math.hypot(w0, w1)
+    return r**2
+
+
+def half_square_of_floats(w0, w1):
+    r = math.sqrt(w0 * w0 + w1 * w1)
+    a = abs(w1)
+    return 0.5 * r * r + 3.0 * a * a
+
+
+@pytest.mark.parametrize(
+    "f, at_zero",
+    [(hypot_of_floats_kept, np.diag([2.0, 2.0])), (half_square_of_floats, np.diag([1.0, 7.0]))],
+)
+def test_squares_of_roots_of_floats_kept_in_a_name(f, at_zero):
+    # (the version for floats, and its unrolled Hessian: hypot's gave nan at the origin)
+    check_four_ways(f, 0.4, -0.3)
+    hessian = srcad.hessian(f, wrt=(0, 1))
+    np.testing.assert_allclose(np.array(hessian(0.0, 0.0), dtype=float), at_zero, atol=1e-12)
+    got = np.array(hessian(0.4, -0.3), dtype=float)
+    grad = srcad.grad(f, wrt=(0, 1))
+    eps = 1e-6
+    want = np.array([
+        (np.array(grad(0.4 + eps, -0.3)) - np.array(grad(0.4 - eps, -0.3))) / (2 * eps),
+        (np.array(grad(0.4, -0.3 + eps)) - np.array(grad(0.4, -0.3 - eps))) / (2 * eps),
+    ])
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7)
+
+
+def written_after_the_root(x):
+    y = x.copy()
+    r = np.linalg.norm(y)
+    y[0] = 2.0 * y[1]  # (y changes after r: r ** 2 is not |y| ** 2 any more)
+    return r**2 + np.linalg.norm(y) ** 2
+
+
+def rebound_in_a_loop(x):
+    r = np.linalg.norm(x)
+    total = 0.0
+    for _ in range(3):
+        total = total + r * r + np.sum(x * x)
+        x = 0.5 * x
+    return total
+
+
+def test_a_square_of_a_root_whose_argument_changes_after_it():
+    x = np.array([0.4, -0.3, 0.7])
+    for f in (written_after_the_root, rebound_in_a_loop):
+        check_four_ways(f, x)
+        np.testing.assert_allclose(
+            srcad.hessian(f)(x), _central_hessian(f, x), rtol=1e-6, atol=1e-7
+        )
+    want = (6.0 + 2.0 * (1 + 0.25 + 0.0625)) * np.eye(3)
+    np.testing.assert_allclose(srcad.hessian(rebound_in_a_loop)(np.zeros(3)), want, atol=1e-12)

@@ -26,6 +26,7 @@ from ..runtime import (
     require_plain_container,
     require_separate_items,
 )
+from ..squares import squares_of_roots
 from ..subset import check_supported
 from .distributions import Distributions
 from .expressions import Expressions
@@ -540,7 +541,7 @@ def lower(
     unless the caller already did: ``checked=True``)."""
     if not checked:
         check_supported(source)
-    return Lowerer(source, table).lower_root()
+    return squares_of_roots(Lowerer(source, table).lower_root())
 
 
 def _check_key(expr: ir.Expr) -> str:

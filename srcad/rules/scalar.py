@@ -254,6 +254,11 @@ for _params in (
     _hypot: Templates = {p: f"divide_or_zero({p}, ans) * g" for p in _params}
     defrule(f"math.hypot({', '.join(_params)})", env={**MATH, "divide_or_zero": divide_or_zero},
             elementwise=True, **_hypot)
+    if len(_params) != 2:  # (two: with np.hypot's, in srcad.rules.numpy_arrays)
+        # its square, the sum of the squares, is one gate: smooth at the origin too
+        _squares: Templates = {p: f"2.0 * {p} * g" for p in _params}
+        defrule(f"math.hypot({', '.join(_params)}) ** 2", env=MATH, elementwise=True,
+                name="squared hypot (math)", **_squares)
 #: ``math.dist(p, q)`` of two points given as sequences of coordinates
 DIST = defrule(
     "math.dist(p, q)",
