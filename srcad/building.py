@@ -596,7 +596,7 @@ def tangents_retried_where_nan(fn: Any, built: Gradient, user_function: Any) -> 
 
     def careful() -> Any:
         safe = built.zero_safe()
-        return fn if safe is None else safe.bind(user_function)
+        return None if safe is None else safe.bind(user_function)
 
     where = Location(built.forward.source_file, built.forward.source_line)
     agrees = (  # (the zero-safe tangent checked by differences, as a gradient's is)

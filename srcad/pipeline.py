@@ -339,9 +339,15 @@ def zero_safe_version(version: Version, forward: ir.Function) -> Version | None:
 _NOT_MADE = object()
 
 
+def draws(listing: ir.Function) -> bool:
+    """Whether ``listing`` draws random numbers (or changes other state): run again, it
+    would compute with other numbers, and a generator passed in would advance again."""
+    return any(isinstance(s, ir.Assign) and s.stateful for s in ir.walk(listing.body))
+
+
 def _made_zero_safe(version: Version, forward: ir.Function) -> Version | None:
     variant = version.ir
-    if any(isinstance(s, ir.Assign) and s.stateful for s in ir.walk(variant.body)):
+    if draws(variant) or draws(forward):
         return None
     safe = zero_safe(variant)
     if all(a is b for a, b in zip(safe.body, variant.body)):
@@ -696,7 +702,7 @@ class Gradient:
 
             def careful() -> Any:
                 safe = zero_safe_version(version, self.forward)
-                return function if safe is None else bound_version(safe, None)
+                return None if safe is None else bound_version(safe, None)
 
             return retried(function, careful)
 
@@ -715,6 +721,8 @@ class Gradient:
                 return function  # (Python's floats raise instead: the array version runs)
 
             def careful() -> Any:
+                if draws(self.forward):
+                    return None  # (run again, it would draw other numbers)
                 arrays = lazy.made()
                 safe = zero_safe_version(arrays, self.forward)
                 return bound_version(arrays if safe is None else safe, None)

@@ -132,18 +132,19 @@ def _every_float(
 
 def retried_where_nan(
     gradient: Callable[..., Any],
-    careful: Callable[[], Callable[..., Any]],
+    careful: Callable[[], Callable[..., Any] | None],
     value_of: Callable[..., Any],
     agrees: Callable[..., bool] | None = None,
 ) -> Callable[..., Any]:
     """``gradient``, run again by the function ``careful()`` gives (made at the first
-    need, once) when its result holds nan and the function's value there, ``value_of``
-    the same arguments and the result, is finite (where it is not, the derivative is
+    need, once; None: there is none, and nothing runs again) when its result holds nan
+    and the function's value there, ``value_of`` the same arguments and the result, is
+    finite (where it is not, the derivative is
     not a number either: ``log(x * x)`` at 0). ``agrees(args, kwargs, value, plain,
     safe)``:
     whether the zero-safe result may stand (see :func:`differences_agree`); where it may
     not, the plain result, nan, is the answer."""
-    made: list[Callable[..., Any]] = []
+    made: list[Callable[..., Any] | None] = []
 
     @functools.wraps(gradient)
     def retried(*args: Any, **kwargs: Any) -> Any:
@@ -155,6 +156,8 @@ def retried_where_nan(
             return result
         if not made:
             made.append(careful())
+        if made[0] is None:
+            return result
         safe = made[0](*args, **kwargs)
         return safe if agrees is None or agrees(args, kwargs, value, result, safe) else result
 
