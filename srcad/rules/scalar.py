@@ -49,6 +49,7 @@ from ..runtime import (
     repeated_grad,
     snapshot,
     sorted_order,
+    structured_like,
     trailing_grad,
     union_grad,
     union_tangent,
@@ -431,6 +432,11 @@ defrule("snapshot(x)", env={"snapshot": snapshot}, x="g", linear=True, creates=T
 #: into it (see srcad.aliases): read again for second derivatives, a copy
 defrule("fresh_copy(x)", env={"fresh_copy": fresh_copy}, x="g", linear=True, creates=True)
 defrule("part_copy(x)", env={"part_copy": part_copy}, x="g", linear=True, creates=True)
+#: a gradient's result in its parameter's structure (read again for second derivatives:
+#: of an array or a number it is the adjoint itself; a dict's or an object's gradient is
+#: not differentiated again, see srcad.diagnostics)
+defrule("structured_like(adjoint, like)", env={"structured_like": structured_like},
+        adjoint="g", like=None, linear=True, tangents={"adjoint": "structured_like(t, like)"})
 #: ``items * n`` of a list: a list ``n`` times as long.
 REPEAT = defrule(
     "repeated(x, n)",
