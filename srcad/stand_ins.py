@@ -207,7 +207,13 @@ def _fir(b: Any, along: Any, axis: int, zi: Any) -> Any:
 
 #: (module, qualified name) of a function -> the function srcad reads instead, or the
 #: name of a module of :mod:`srcad` that defines it under the same name (loaded then)
+def shallow_copy(x: Any) -> Any:
+    """``copy.copy`` of an array, a list or a dict: a new one holding the same items."""
+    return x.copy()
+
+
 READ_INSTEAD: dict[tuple[str, str], Any] = {
+    ("copy", "copy"): shallow_copy,
     ("scipy.integrate._quadrature", "trapezoid"): (
         np.trapezoid if hasattr(np, "trapezoid") else np.trapz  # type: ignore[attr-defined]
     ),  # (numpy before 2.0: trapz)

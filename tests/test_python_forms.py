@@ -4,6 +4,7 @@ comprehension), ``divmod`` and ``math.modf`` (their pairs of operations), ``matc
 statements of values, and ``math.hypot`` of any number of coordinates. Each
 gradient is checked four ways (``conftest.check_four_ways``)."""
 
+import copy
 import math
 
 import numpy as np
@@ -239,3 +240,45 @@ def test_a_value_spread_into_a_display():
     with pytest.raises(srcad.SrcadError, match="whose length srcad does not know") as info:
         srcad.grad(spread_of_unknown_length)(0.7, [0.5])
     assert info.value.lineno == marker_line(__file__, "spread-unknown")
+
+
+_FEATURES = np.array([[1.0, 2.0], [0.5, -1.0], [0.2, 0.3]])
+_LABELS = np.array([1.0, 0.0, 0.5])
+
+
+def _unrolled_inner_steps(params, lr):
+    fitted = copy.deepcopy(params)  # (the caller's arrays stay as they are)
+    for _ in range(3):
+        r = _FEATURES @ fitted["w"] + fitted["b"] - _LABELS
+        fitted["w"] -= lr * 2 * _FEATURES.T @ r
+        fitted["b"] -= lr * 2 * np.sum(r)
+    return np.sum((_FEATURES @ fitted["w"] + fitted["b"] - _LABELS) ** 2)
+
+
+def _deep_copy_written_into(p):
+    q = copy.deepcopy(p)
+    q["w"][0] = 5.0  # (the copy's own array: p["w"] keeps its first item)
+    return np.sum(p["w"] * q["w"])
+
+
+def _rows_copied(xs):
+    ys = copy.deepcopy(xs)
+    ys[0][1] = ys[0][1] * 3.0
+    return ys[0][1] * xs[0][1] + ys[1][0]
+
+
+def _shallow_copy_rebound(p):
+    q = copy.copy(p)
+    q["w"] = q["w"] * 2.0
+    return np.sum(q["w"] * p["w"])
+
+
+def test_copy_deepcopy_and_copy_copy():
+    # (round 79: refused, the reason given inside copy.py)
+    params = {"w": np.array([0.3, -0.2]), "b": 0.1}
+    check_four_ways(_unrolled_inner_steps, params, 0.05, wrt=0)
+    (d,) = check_four_ways(_deep_copy_written_into, {"w": np.array([0.3, -0.2])})
+    np.testing.assert_allclose(d["w"], [5.0, -0.4], rtol=1e-12)  # (p0 * 5 + p1 ** 2)
+    (rows,) = check_four_ways(_rows_copied, [[1.0, 2.0], [3.0, 4.0]])
+    assert rows == [[0.0, 12.0], [1.0, 0.0]]
+    check_four_ways(_shallow_copy_rebound, {"w": np.array([0.3, -0.2])})

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import bisect
 import builtins
+import copy
 import logging
 import math
 import operator
@@ -432,6 +433,10 @@ defrule("snapshot(x)", env={"snapshot": snapshot}, x="g", linear=True, creates=T
 #: into it (see srcad.aliases): read again for second derivatives, a copy
 defrule("fresh_copy(x)", env={"fresh_copy": fresh_copy}, x="g", linear=True, creates=True)
 defrule("part_copy(x)", env={"part_copy": part_copy}, x="g", linear=True, creates=True)
+#: ``copy.deepcopy`` of numbers, arrays and containers of them: new objects all through
+#: (a copy of a dict of arrays that an unrolled inner loop updates in place)
+defrule("copy.deepcopy(x, memo=None)", env={"copy": copy}, x="g", memo=None, creates=True,
+        linear=True)
 #: a gradient's result in its parameter's structure (read again for second derivatives:
 #: of an array or a number it is the adjoint itself; a dict's or an object's gradient is
 #: not differentiated again, see srcad.diagnostics)
