@@ -126,7 +126,28 @@ class Resolver(LoweringPart):
                 found = self.known_objects().get(value.id) if isinstance(value, ir.Name) else None
                 return found or NOTHING
         spelled = _spelled(node)
-        return NOTHING if spelled is None else self._denote(scope, spelled)
+        if spelled is None:
+            return NOTHING
+        names = chain_names(spelled)
+        if (  # (a global's chain, `math.sin`: the same all through the lowering)
+            names is not None and names[0] not in scope.statics
+            and variable(scope, names[0]) is FREE
+        ):
+            key = (id(scope.source), names)
+            kept = self._free_chains.get(key)
+            if kept is None or kept[0] is not scope.source:
+                kept = self._free_chains[key] = (scope.source, self._denote(scope, spelled))
+            return kept[1]
+        return self._denote(scope, spelled)
+
+    @functools.cached_property
+    def _free_chains(
+        self,
+    ) -> dict[tuple[int, tuple[str, ...]], tuple[FunctionSource, Denotation]]:
+        """What chains of a free name denote, by the source they are read in (kept with
+        it): asked again and again of each call (``math.sin``), and fixed while srcad
+        compiles."""
+        return {}
 
     def _denote(self, scope: Scope, expr: ir.Expr) -> Denotation:
         if isinstance(expr, ir.Subscript):  # (see _spelled: an item of a chain, by a constant)
