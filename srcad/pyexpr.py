@@ -167,22 +167,23 @@ class Written:
     def reference(self) -> ir.Name | ir.Attr | ir.Subscript | None:
         """This part in plain IR if it is a Name or a chain of attributes of one
         (``np.linalg.norm``: what may denote an object the code does not compute), or an
-        item of one picked by a constant (``ACTIVATIONS["tanh"]``, a function it holds)."""
+        item of one picked by a constant or a name (``ACTIVATIONS["tanh"]``,
+        ``ACTIVATIONS[HIDDEN]``: a function it holds)."""
         if isinstance(self.form, ir.Name):
             return self.form
         if isinstance(self.form, ir.Attr):
             (value,) = self.parts()
             base = value.reference()
             return None if base is None else ir.Attr(base, self.form.attr)
-        if isinstance(self.form, ir.Subscript):
+        if isinstance(self.form, ir.Subscript):  # (by a constant, or a global's name)
             container, index = self.parts()
             base = container.reference()
             key = index.form
-            if base is None or not (
-                isinstance(key, ir.Const) and type(key.value) in (str, int)
-            ):
-                return None
-            return ir.Subscript(base, key)
+            if isinstance(key, ir.Name | ir.Attr):
+                key = index.reference()
+            elif not (isinstance(key, ir.Const) and type(key.value) in (str, int)):
+                key = None
+            return None if base is None or key is None else ir.Subscript(base, key)
         return None
 
 

@@ -1883,3 +1883,34 @@ def test_a_changed_item_or_length_of_a_global_container_of_functions_makes_it_ag
         np.testing.assert_allclose(g2(w, data), expected, rtol=1e-12)
     finally:
         _LOSSES[:] = kept
+
+
+_HIDDEN = "tanh"  # (a configuration's choice)
+
+
+def _layer_of_the_configured_activation(W, x):
+    return np.sum(_ACTIVATIONS[_HIDDEN](W @ x))
+
+
+def _weighted_losses(w, x):
+    r = w * x - 1.0
+    total = 0.0
+    for k, loss in enumerate(_LOSSES):
+        total = total + (k + 1.0) * np.sum(loss(r))
+    return total
+
+
+def test_functions_picked_by_a_global_setting_or_enumerated(monkeypatch):
+    rng = np.random.default_rng(4)
+    W, x = rng.normal(size=(3, 2)), np.array([0.3, -0.7])
+    check_four_ways(_layer_of_the_configured_activation, W, x, wrt=0)
+    g = srcad.grad(_layer_of_the_configured_activation)
+    z = W @ x
+    np.testing.assert_allclose(g(W, x), np.outer(1 - np.tanh(z) ** 2, x), rtol=1e-12)
+    monkeypatch.setattr(sys.modules[__name__], "_HIDDEN", "square")  # (made again)
+    np.testing.assert_allclose(g(W, x), np.outer(2 * z, x), rtol=1e-12)
+    w, data = np.array([0.5, -2.0]), np.array([1.0, 0.3])
+    check_four_ways(_weighted_losses, w, data, wrt=0)
+    r = w * data - 1.0
+    np.testing.assert_allclose(srcad.grad(_weighted_losses)(w, data),
+                               2 * r * data + 2.0 * np.sign(r) * data, rtol=1e-12)

@@ -44,6 +44,7 @@ MODULES = (
     "stop47",  # objects made inside, rows item by item, frozen distributions, norms at 0
     "stop48",  # objects in lists, list parameters written, stable losses at 0, eigh, refusals
     "stop49",  # special and stats families, cho_solve, lfilter, simpson, scratch buffers
+    "stop50",  # functions in global containers, gradients through sums, squares of roots
 )
 
 

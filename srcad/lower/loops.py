@@ -340,8 +340,8 @@ class Loops(LoweringPart):
         target = node.target
         known = self.known_callables(scope, node)
         if known is not None:  # for d in [stats.norm, stats.cauchy]: d.logpdf(x)
-            for item in known:
-                self.lower_statements(scope, _with_name_as(node.body, known_name(node), item), None)
+            for names in known:
+                self.lower_statements(scope, _with_names_as(node.body, names), None)
             return
         items = self.unrolled_items(scope, node)
         if items is not None:
@@ -462,34 +462,53 @@ class Loops(LoweringPart):
 
         return [row(k) for k in range(count)]
 
-    def known_callables(self, scope: Scope, node: ast.For) -> list[ast.expr] | None:
-        """The items of ``for d in [stats.norm, stats.cauchy]`` (``for f in (np.sin,
-        np.cos)``, a display of functions or objects of modules that srcad knows when it
-        compiles), when the loop can be written out once per item with ``d`` replaced by
-        it: each ``d.logpdf(x)`` is then the call it names. None for any other loop."""
-        if not isinstance(node.target, ast.Name):
+    def known_callables(
+        self, scope: Scope, node: ast.For
+    ) -> list[dict[str, ast.expr]] | None:
+        """What each variable of ``for d in [stats.norm, stats.cauchy]`` is in each
+        iteration (``for f in (np.sin, np.cos)``, a display of functions or objects of
+        modules that srcad knows when it compiles; ``for loss in LOSSES``, a global list
+        or tuple of functions; ``for k, loss in enumerate(...)`` of either: ``k`` the
+        count), when the loop can be written out once per item with its variables
+        replaced: each ``d.logpdf(x)`` is then the call it names. None for any other
+        loop."""
+        target, iterated = node.target, node.iter
+        count: ast.Name | None = None
+        if (
+            isinstance(iterated, ast.Call) and not iterated.keywords
+            and len(iterated.args) == 1
+            and self.denote(scope, iterated.func).static is builtins.enumerate
+            and isinstance(target, ast.Tuple) and len(target.elts) == 2
+            and all(isinstance(e, ast.Name) for e in target.elts)
+        ):  # (for k, loss in enumerate(LOSSES): the count and the item)
+            iterated = iterated.args[0]
+            first, target = target.elts
+            assert isinstance(first, ast.Name)
+            count = first
+        if not isinstance(target, ast.Name):
             return None
-        if isinstance(node.iter, ast.List | ast.Tuple):
-            items = node.iter.elts
+        if isinstance(iterated, ast.List | ast.Tuple):
+            items = iterated.elts
         else:  # (a global list or tuple of functions, `for loss in LOSSES`: its items)
-            held = self.functions_held(scope, node.iter)
+            held = self.functions_held(scope, iterated)
             if held is None:
                 return None
             items = held
         if not 0 < len(items) <= _UNROLLED_ITEMS or node.orelse:
             return None
-        name = node.target.id
-        if _reads_of(scope.function, name) != sum(_reads_of(st, name) for st in node.body):
-            return None  # (d read elsewhere: after the loop, it holds the last item)
+        names = [target.id, *([count.id] if count is not None else [])]
+        for name in names:
+            if _reads_of(scope.function, name) != sum(_reads_of(st, name) for st in node.body):
+                return None  # (d read elsewhere: after the loop, it holds the last item)
         for statement in node.body:
             for part in _walk_outside_functions(statement):
                 if isinstance(part, ast.Break | ast.Continue | ast.Return | ast.Yield):
                     return None
-                if isinstance(part, ast.Name) and part.id == name and not isinstance(
+                if isinstance(part, ast.Name) and part.id in names and not isinstance(
                     part.ctx, ast.Load
                 ):
                     return None  # (d rebound in the body)
-        for item in items if isinstance(node.iter, ast.List | ast.Tuple) else ():
+        for item in items if isinstance(iterated, ast.List | ast.Tuple) else ():
             if not isinstance(item, ast.Name | ast.Attribute) or any(
                 isinstance(n, ast.Name) and n.id in scope.env for n in astwalk.walk(item)
             ):
@@ -497,12 +516,15 @@ class Loops(LoweringPart):
             static = self.denote(scope, item).static
             if static is NOT_STATIC or isinstance(static, int | float | complex | str | bool):
                 return None
-        if not isinstance(node.iter, ast.List | ast.Tuple):  # (made again if it grows)
-            lookup = self.denote(scope, node.iter).lookup
+        if not isinstance(iterated, ast.List | ast.Tuple):  # (made again if it grows)
+            lookup = self.denote(scope, iterated).lookup
             self.dependencies.append(
                 (functools.partial(_same_length, lookup, len(items)), _SAME_LENGTH, None)
             )
-        return items
+        return [
+            {target.id: item, **({} if count is None else {count.id: _located_constant(k, item)})}
+            for k, item in enumerate(items)
+        ]
 
     def functions_held(self, scope: Scope, node: ast.expr) -> list[ast.expr] | None:
         """``LOSSES[0]``, ``LOSSES[1]``, ... for ``LOSSES``, a global (or a closure's, or
@@ -949,9 +971,8 @@ def _same_length(lookup: Callable[[], Any], length: int) -> Any:
         else None
 
 
-def known_name(node: ast.For) -> str:
-    assert isinstance(node.target, ast.Name)
-    return node.target.id
+def _located_constant(value: int, at: ast.expr) -> ast.Constant:
+    return ast.copy_location(ast.Constant(value), at)
 
 
 class _NameAs(Substitution):
@@ -964,6 +985,10 @@ class _NameAs(Substitution):
     visit_Lambda = visit_FunctionDef  # type: ignore[assignment]
 
 
-def _with_name_as(body: list[ast.stmt], name: str, value: ast.expr) -> list[ast.stmt]:
-    """``body`` with ``name`` read as ``value`` (a fresh copy of the statements)."""
-    return [_NameAs(name, value).visit(copy.deepcopy(statement)) for statement in body]
+def _with_names_as(body: list[ast.stmt], values: dict[str, ast.expr]) -> list[ast.stmt]:
+    """``body`` with each name of ``values`` read as its value (a fresh copy of the
+    statements)."""
+    statements = [copy.deepcopy(statement) for statement in body]
+    for name, value in values.items():
+        statements = [_NameAs(name, value).visit(statement) for statement in statements]
+    return statements

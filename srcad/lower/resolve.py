@@ -151,7 +151,9 @@ class Resolver(LoweringPart):
 
     def _denote(self, scope: Scope, expr: ir.Expr) -> Denotation:
         if isinstance(expr, ir.Subscript):  # (see _spelled: an item of a chain, by a constant)
-            return _denote_item(self._denote(scope, expr.value), expr.index)
+            key: Denotation = Denotation(expr.index.value, True, returning(expr.index.value)) \
+                if isinstance(expr.index, ir.Const) else self._denote(scope, expr.index)
+            return _denote_item(self._denote(scope, expr.value), key)
         if isinstance(expr, ir.Attr) and chain_names(expr) is None:  # (an item's attribute)
             return _denote_attribute(self._denote(scope, expr.value), expr.attr)
         path = self.namespace_path(scope, expr)
@@ -320,36 +322,43 @@ def _spelled(node: ast.expr | ir.Expr | Written) -> ir.Expr | None:
     if isinstance(node, ast.Attribute):
         value = _spelled(node.value)
         return None if value is None else ir.Attr(value, node.attr)
-    if isinstance(node, ast.Subscript) and _item_key(node.slice):
-        value = _spelled(node.value)
-        assert isinstance(node.slice, ast.Constant)  # (_item_key)
-        return None if value is None else ir.Subscript(value, ir.Const(node.slice.value))
+    if isinstance(node, ast.Subscript):
+        value, key = _spelled(node.value), _item_key(node.slice)
+        return None if value is None or key is None else ir.Subscript(value, key)
     if isinstance(node, ir.Subscript):
-        return node if _spelled(node.value) is not None and _item_key(node.index) else None
+        if _spelled(node.value) is None or _item_key(node.index) is None:
+            return None
+        return node
     return node if not isinstance(node, ast.AST) and chain_names(node) is not None else None
 
 
-def _item_key(index: ast.expr | ir.Expr) -> bool:
-    """An index that picks one item of a container by a constant (``"tanh"``, ``0``)."""
-    value = index.value if isinstance(index, ast.Constant | ir.Const) else None
-    return type(value) in (str, int)
+def _item_key(index: ast.expr | ir.Expr) -> ir.Const | ir.Name | ir.Attr | None:
+    """An index that may pick one item of a container when srcad compiles: a constant
+    (``"tanh"``, ``0``), or a global's name (``ACTIVATIONS[HIDDEN]``, denoted then)."""
+    if isinstance(index, ast.Constant | ir.Const):
+        return ir.Const(index.value) if type(index.value) in (str, int) else None
+    if isinstance(index, ast.Name | ast.Attribute | ir.Name | ir.Attr):
+        spelled = _spelled(index)
+        return spelled if isinstance(spelled, ir.Name | ir.Attr) else None
+    return None
 
 
 #: the containers whose items picked by a constant may denote functions
 _CONTAINERS = (list, tuple, dict)
 
 
-def _denote_item(base: Denotation, index: ir.Expr) -> Denotation:
-    """What ``base[index]`` denotes (``index`` a constant): of a fixed list, tuple or dict,
-    the item if it is a function (not a class: calling one makes an object); else
-    nothing."""
+def _denote_item(base: Denotation, key: Denotation) -> Denotation:
+    """What ``base[key]`` denotes (``key`` what the index denotes: a constant, or a
+    global holding one): of a fixed list, tuple or dict, the item if it is a function
+    (not a class: calling one makes an object); else nothing."""
     if not base.fixed or type(base.obj) not in _CONTAINERS:
         return NOTHING
-    assert isinstance(index, ir.Const)
-    item = _item_of(base.obj, index.value)
+    if not key.fixed or type(key.obj) not in (str, int):
+        return NOTHING
+    item = _item_of(base.obj, key.obj)
     if not plain_function(item):
         return NOTHING
-    return Denotation(item, True, functools.partial(_current_item, base.lookup, index.value))
+    return Denotation(item, True, functools.partial(_current_item, base.lookup, key.lookup))
 
 
 def plain_function(obj: Any) -> bool:
@@ -370,10 +379,13 @@ def _item_of(container: Any, key: Any) -> Any:
         return MISSING
 
 
-def _current_item(lookup: Callable[[], Any], key: Any) -> Any:
-    """The item ``key`` of the container ``lookup`` finds now (MISSING when gone)."""
-    container = lookup()
-    return _item_of(container, key) if type(container) in _CONTAINERS else MISSING
+def _current_item(lookup: Callable[[], Any], key: Callable[[], Any]) -> Any:
+    """The item of the key ``key`` finds now in the container ``lookup`` finds now
+    (MISSING when gone)."""
+    container, at = lookup(), key()
+    if type(container) not in _CONTAINERS or type(at) not in (str, int):
+        return MISSING
+    return _item_of(container, at)
 
 
 def _item_name(spelled: ir.Subscript, item: Any) -> str:
@@ -384,6 +396,8 @@ def _item_name(spelled: ir.Subscript, item: Any) -> str:
         return own
     names = chain_names(spelled.value)
     key = str(spelled.index.value) if isinstance(spelled.index, ir.Const) else ""
+    if isinstance(spelled.index, ir.Name):  # (ACTIVATIONS[HIDDEN]: named by what it holds)
+        key = ""
     base = names[-1] if names else "item"
     name = f"{base}_{key}" if key.isidentifier() or key.isdigit() else base
     return name if name.isidentifier() else "item"
