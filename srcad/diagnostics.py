@@ -209,14 +209,21 @@ def _missing_rule(stmt: ir.Assign, fn: ir.Function | None) -> SrcadError:
             f"class (`layer: {maker.__name__}`), or call a helper function instead"
         )
     elif isinstance(value, ir.Call) and (made := _chosen_at_run_time(value.func, fn)):
+        spelled = _spelled(value.func, fn)
         what = (
-            f"`{_spelled(value.func, fn)}` holds a function chosen when the program runs "
+            f"`{spelled}` holds a function chosen when the program runs "
             f"({made}): srcad differentiates the calls it can name when it compiles"
         )
         hint = (
             'call each function by its name (if kind == "tanh": h = np.tanh(z)), or pass '
             "the function to a helper srcad inlines (apply(np.tanh, z))"
         )
+        if "[" in spelled:  # (an item of a container, by a key computed when it runs)
+            hint = (
+                "pick it by a constant or a global setting (`ACTS[\"tanh\"]`, "
+                "`ACTS[HIDDEN]`), or pass the function itself as an argument "
+                "(`layer(W, x, np.tanh)`: srcad reads the call of it)"
+            )
     elif (
         isinstance(value, ir.Call)
         and fn is not None
@@ -418,11 +425,17 @@ def _spelled(expr: ir.Expr, fn: ir.Function | None = None) -> str:
             for s in ir.walk(fn.body if fn is not None else ())
             if isinstance(s, ir.Assign) and s.target == expr.id and s.tag
         ]
-        if len(made) == 1 and isinstance(made[0], ir.Attr | ir.Name) and made[0] != expr:
+        if len(made) == 1 and isinstance(made[0], ir.Attr | ir.Name | ir.Subscript) and (
+            made[0] != expr
+        ):
             return _spelled(made[0], fn)
         return expr.id
     if isinstance(expr, ir.Attr):
         return f"{_spelled(expr.value, fn)}.{expr.attr}"
+    if isinstance(expr, ir.Subscript):  # (ACTS[kind], an item picked when the program runs)
+        index = expr.index
+        key = repr(index.value) if isinstance(index, ir.Const) else _spelled(index, fn)
+        return f"{_spelled(expr.value, fn)}[{key}]"
     return "this function"
 
 

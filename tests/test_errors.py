@@ -826,3 +826,19 @@ def test_a_nested_function_appending_to_its_enclosing_list_is_refused_as_such():
         srcad.grad(_records_through_a_closure)(0.5)
     assert caught.value.lineno == marker_line(__file__, "closure-append")
     assert "out.append(record(v))" in caught.value.hint
+
+
+_ACTS_BY_NAME = {"tanh": np.tanh, "square": lambda z: z * z}
+
+
+def _activation_by_a_variable(W, x, kind):
+    return np.sum(_ACTS_BY_NAME[kind](W @ x))  # <picked-by-variable>
+
+
+def test_a_function_picked_from_a_dict_by_a_variable_is_refused_in_the_users_words():
+    with pytest.raises(srcad.SrcadError) as caught:
+        srcad.grad(_activation_by_a_variable)(np.ones((2, 2)), np.ones(2), "tanh")
+    message = str(caught.value)
+    assert caught.value.lineno == marker_line(__file__, "picked-by-variable")
+    assert "`_ACTS_BY_NAME[kind]` holds a function chosen when the program runs" in message
+    assert "t1" not in message and "global setting" in message
