@@ -128,7 +128,7 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False, optimize: bool = True
                 f"shape {_shapes(out)}: vjp_fn takes a cotangent of the result's shape"
             )
         call_args, call_kwargs = trees.fresh((args, kwargs), copies)
-        cotangents = pullback(*call_args, cotangent, **call_kwargs)
+        cotangents = trees.unshared(pullback(*call_args, cotangent, **call_kwargs), (cotangent,))
         return cotangents if len(built.wrt) > 1 else (cotangents,)
 
     vjp_fn.backward_source = built.source_so_far()  # type: ignore[attr-defined]

@@ -300,12 +300,13 @@ def emitted(variant: ir.Function, forward: ir.Function, origin: str) -> Version:
 def real_arguments(function: Callable[..., Any], where: Location) -> Callable[..., Any]:
     """``function`` refusing complex arguments (numbers, arrays; in lists, tuples and
     dicts too), which Python would otherwise compute with: srcad's rules are for real
-    numbers, and a complex literal in the code is refused too."""
+    numbers, and a complex literal in the code is refused too. Its results share no
+    memory with each other or with the arguments (:func:`srcad.trees.unshared`)."""
 
     @functools.wraps(function)
     def real(*args: Any, **kwargs: Any) -> Any:
         refuse_complex((*args, *kwargs.values()), where)
-        return function(*args, **kwargs)
+        return trees.unshared(function(*args, **kwargs), args)
 
     signature = getattr(function, "__signature__", None) or inspect.signature(function)
     real.__signature__ = signature  # type: ignore[attr-defined]

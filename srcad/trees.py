@@ -50,6 +50,71 @@ def holds_complex(value: Any, depth: int = 6) -> bool:
     return False
 
 
+def unshared(result: Any, given: tuple[Any, ...] = ()) -> Any:
+    """``result`` (a derivative's: numbers, arrays, containers and objects of them) with
+    a copy of each array that shares memory with an array before it, or with an array
+    of ``given`` (the arguments: a cotangent passed through): a caller may change one
+    gradient in place (weight decay on one parameter), which must change nothing
+    else. Python floats and arrays of their own are returned as they are."""
+    if _numbers_only(result):
+        return result  # (the version for floats: numbers share nothing)
+    seen = {_memory_of(a) for a in _arrays_given(given)}
+    copied = False
+
+    def own(leaf: Any) -> Any:
+        nonlocal copied
+        if not isinstance(leaf, np.ndarray):
+            return leaf
+        memory = _memory_of(leaf)
+        if memory in seen:
+            copied = True
+            return leaf.copy()
+        seen.add(memory)
+        return leaf
+
+    if result.__class__ is tuple and all(
+        isinstance(item, np.ndarray | float) for item in result
+    ):  # (the common case: a gradient per parameter)
+        out = tuple(own(item) for item in result)
+        return out if copied else result
+    out = map_leaves(own, result)
+    return out if copied else result
+
+
+def _numbers_only(value: Any, depth: int = 0) -> bool:
+    """Whether ``value`` is a Python number, or lists and tuples of them (a few levels
+    down), tested without walking it as a tree."""
+    kind = value.__class__
+    if kind is float or kind is int or kind is bool:
+        return True
+    if (kind is tuple or kind is list) and depth < 4:
+        for item in value:  # (a loop, not all(...): this runs on every call's result)
+            if item.__class__ is not float and not _numbers_only(item, depth + 1):
+                return False
+        return True
+    return False
+
+
+def _memory_of(array: np.ndarray) -> int:
+    """The id of the array that owns ``array``'s memory (a view's base, all the way)."""
+    while isinstance(array.base, np.ndarray):
+        array = array.base
+    return id(array)
+
+
+def _arrays_given(given: tuple[Any, ...]) -> list[np.ndarray]:
+    """The arrays among ``given`` and the items of its lists, tuples and dicts, one level
+    down (the arguments a result may hand back: a cotangent, a parameter)."""
+    found = []
+    for value in given:
+        if isinstance(value, np.ndarray):
+            found.append(value)
+        elif isinstance(value, list | tuple | dict):
+            items = value.values() if isinstance(value, dict) else value
+            found += [item for item in items if isinstance(item, np.ndarray)]
+    return found
+
+
 def rebuild(template: Any, new_leaves: list[Any]) -> Any:
     """``template``'s structure with ``new_leaves`` in the places of its leaves."""
     remaining: Iterator[Any] = iter(new_leaves)

@@ -9,6 +9,7 @@ arguments left as ``f`` leaves them). Where an exact value is known it is checke
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -1393,3 +1394,52 @@ def test_the_gradients_returned_are_distinct_arrays():
     assert len({id(g) for g in grads}) == 3
     for g in grads:
         np.testing.assert_allclose(g, 1 - np.tanh(2 * x + 1.0) ** 2, rtol=1e-12)
+
+
+@dataclasses.dataclass
+class _LowRankPlusSparse:
+    low_rank: np.ndarray
+    sparse: np.ndarray
+
+
+def _fields_through_their_sum(p):
+    return np.sum((p.low_rank + p.sparse - _TARGET) ** 2)
+
+
+def _accumulated_in_a_buffer(A, B):
+    s = A.copy()
+    s += B
+    return np.sum((s - _TARGET) ** 2)
+
+
+def _added_into_out(A, B):
+    s = np.empty_like(A)
+    np.add(A, B, out=s)
+    return np.sum((s - _TARGET) ** 2)
+
+
+def _passed_through(a, b):
+    return a + b
+
+
+def test_gradients_share_no_memory_with_each_other_or_the_arguments():
+    # (round 80: fields of a dataclass gradient, and the gradients of a buffer added into
+    # in place, came back as one array; vjp handed back the caller's cotangent itself)
+    rng = np.random.default_rng(1)
+    A, B = rng.normal(size=(2, 3)), rng.normal(size=(2, 3))
+    expected = 2 * (A + B - _TARGET)
+    g = srcad.grad(_fields_through_their_sum)(_LowRankPlusSparse(A, B))
+    g.low_rank += 0.1 * A  # (weight decay on one field only)
+    np.testing.assert_allclose(g.sparse, expected, rtol=1e-12)
+    for f in (_accumulated_in_a_buffer, _added_into_out):
+        gA, gB = srcad.grad(f, wrt=(0, 1))(A, B)
+        gA *= 0.5
+        np.testing.assert_allclose(gB, expected, rtol=1e-12)
+        check_four_ways(f, A, B)
+    cotangent = np.ones(3)
+    _, pullback = srcad.vjp(_passed_through, np.zeros(3), np.zeros(3))
+    da, db = pullback(cotangent)
+    assert not np.shares_memory(da, cotangent) and not np.shares_memory(da, db)
+    da += 1.0
+    np.testing.assert_array_equal(cotangent, np.ones(3))
+    np.testing.assert_array_equal(db, np.ones(3))
