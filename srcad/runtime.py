@@ -650,6 +650,35 @@ class AdjointRecord:
         return f"AdjointRecord({type(self.like).__name__}, {self.fields!r})"
 
 
+def deep_copied(value: Any) -> Any:
+    """``copy.deepcopy(value)`` of numbers, arrays and containers of them (a copy of the
+    parameters an unrolled inner loop updates), refused where two of its arrays share
+    memory: Python's copy keeps such sharing, which srcad, following each item as an
+    array of its own, would not."""
+    copied = copy.deepcopy(value)
+    items = _leaf_arrays(copied)
+    if len(items) > 1 and _items_share_memory(items):
+        raise UnsupportedSyntaxError(
+            "`copy.deepcopy(...)` of a container holding one array twice (or two views of "
+            "one): the copy keeps the sharing, and srcad follows each item as an array of "
+            "its own",
+            "copy each item on its own (`{k: v.copy() for k, v in p.items()}`, "
+            "`[a.copy() for a in items]`)",
+            _user_line(),
+        )
+    return copied
+
+
+def _leaf_arrays(value: Any, depth: int = 0) -> list[np.ndarray]:
+    """The arrays in ``value`` and in its lists, tuples and dicts (a few levels down)."""
+    if isinstance(value, np.ndarray):
+        return [value]
+    if isinstance(value, list | tuple | dict) and depth < 8:
+        items = value.values() if isinstance(value, dict) else value
+        return [a for item in items for a in _leaf_arrays(item, depth + 1)]
+    return []
+
+
 def _user_line() -> Location:
     from .load import user_line
 

@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from .runtime import deep_copied
+
 
 def cumulative_trapezoid(
     y: Any, x: Any = None, dx: float = 1.0, axis: int = -1, initial: Any = None
@@ -207,6 +209,11 @@ def _fir(b: Any, along: Any, axis: int, zi: Any) -> Any:
 
 #: (module, qualified name) of a function -> the function srcad reads instead, or the
 #: name of a module of :mod:`srcad` that defines it under the same name (loaded then)
+def deepcopy(x: Any, memo: Any = None) -> Any:
+    """``copy.deepcopy`` of numbers, arrays and containers of them."""
+    return deep_copied(x)
+
+
 def shallow_copy(x: Any) -> Any:
     """``copy.copy`` of an array, a list or a dict: a new one holding the same items."""
     return x.copy()
@@ -214,6 +221,7 @@ def shallow_copy(x: Any) -> Any:
 
 READ_INSTEAD: dict[tuple[str, str], Any] = {
     ("copy", "copy"): shallow_copy,
+    ("copy", "deepcopy"): deepcopy,
     ("scipy.integrate._quadrature", "trapezoid"): (
         np.trapezoid if hasattr(np, "trapezoid") else np.trapz  # type: ignore[attr-defined]
     ),  # (numpy before 2.0: trapz)

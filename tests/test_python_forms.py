@@ -282,3 +282,31 @@ def test_copy_deepcopy_and_copy_copy():
     (rows,) = check_four_ways(_rows_copied, [[1.0, 2.0], [3.0, 4.0]])
     assert rows == [[0.0, 12.0], [1.0, 0.0]]
     check_four_ways(_shallow_copy_rebound, {"w": np.array([0.3, -0.2])})
+
+
+def _inner_steps_over_the_keys(p):
+    q = copy.deepcopy(p)
+    for k in q:  # (round 80: KeyError 0 from generated code, read as a sequence)
+        q[k] -= 0.1 * q[k]
+    return np.sum(np.tanh(_FEATURES[:, :2] @ q["W"]) @ q["v"])
+
+
+_SHARED = np.array([1.0, 2.0])
+
+
+def _copy_of_one_array_twice(a):
+    q = copy.deepcopy([_SHARED * a, 1.0])
+    pair = [q[0], q[0]]
+    copied = copy.deepcopy(pair)  # <one-array-twice>
+    copied[0] *= 2.0  # (Python: copied[1] doubles too)
+    return np.sum(copied[1])
+
+
+def test_deepcopy_of_a_dict_looped_over_and_of_one_array_twice():
+    rng = np.random.default_rng(2)
+    params = {"W": rng.normal(size=(2, 3)), "v": rng.normal(size=3)}
+    (g,) = check_four_ways(_inner_steps_over_the_keys, params)
+    assert set(g) == {"W", "v"}
+    with pytest.raises(srcad.SrcadError, match="holding one array twice") as caught:
+        srcad.grad(_copy_of_one_array_twice)(0.5)
+    assert caught.value.lineno == marker_line(__file__, "one-array-twice")

@@ -17,7 +17,7 @@ from ..errors import NoRuleError
 from ..frontend import installed
 from ..pyexpr import Written
 from ..rules.numpy_arrays import ARRAY_OF_ITEMS, COPY_METHOD, SHALLOW_COPY, TOLIST
-from ..rules.scalar import LIST_COPY, SORTED
+from ..rules.scalar import DEEP_COPY, LIST_COPY, SORTED
 from ..rules.table import Rule, Scatter, callee_key, index_key, is_method_rule, match
 from .values import (
     NOT_STATIC,
@@ -139,7 +139,8 @@ class Operations(LoweringPart):
         )
         if rule is not None and not rule.view and not is_method_rule(rule) and not (
             isinstance(value, ir.BinOp) and value.op in _SET_OPERATORS
-        ):  # (a & b of dict views is a set: its loop lists it first)
+        ) and rule is not DEEP_COPY:  # (a & b of dict views is a set: its loop lists it
+            # first; a deep copy of a dict is a dict)
             self.not_dicts.add(name)  # arithmetic, numpy functions: a number or an array
         first = operand_list[0] if operand_list else None
         if rule in (LIST_COPY, SORTED, TOLIST) or (  # a copy, a slice of a list: a new list

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import bisect
 import builtins
-import copy
 import logging
 import math
 import operator
@@ -19,6 +18,7 @@ import numpy as np
 from ..runtime import (
     appended,
     chosen,
+    deep_copied,
     dict_default_grad,
     dict_get_grad,
     dict_get_tangent,
@@ -433,10 +433,10 @@ defrule("snapshot(x)", env={"snapshot": snapshot}, x="g", linear=True, creates=T
 #: into it (see srcad.aliases): read again for second derivatives, a copy
 defrule("fresh_copy(x)", env={"fresh_copy": fresh_copy}, x="g", linear=True, creates=True)
 defrule("part_copy(x)", env={"part_copy": part_copy}, x="g", linear=True, creates=True)
-#: ``copy.deepcopy`` of numbers, arrays and containers of them: new objects all through
-#: (a copy of a dict of arrays that an unrolled inner loop updates in place)
-defrule("copy.deepcopy(x, memo=None)", env={"copy": copy}, x="g", memo=None, creates=True,
-        linear=True)
+#: ``copy.deepcopy`` of numbers, arrays and containers of them (its stand-in calls this):
+#: new objects all through (a copy of a dict of arrays an unrolled inner loop updates)
+DEEP_COPY = defrule("deep_copied(x)", env={"deep_copied": deep_copied}, x="g", creates=True,
+                    linear=True, name="copy.deepcopy")
 #: a gradient's result in its parameter's structure (read again for second derivatives:
 #: of an array or a number it is the adjoint itself; a dict's or an object's gradient is
 #: not differentiated again, see srcad.diagnostics)
