@@ -101,11 +101,14 @@ _RANDOM_MODULES = ("random", "numpy.random", "secrets")
 
 def draws_at_random(callee: Any) -> bool:
     """Whether ``callee`` is a function or method of Python's ``random``, ``secrets`` or
-    ``numpy.random`` (a Generator's too): a call of it draws random numbers."""
+    ``numpy.random`` (a Generator's too), or a scipy.stats distribution's ``rvs``: a call
+    of it draws random numbers."""
     owner = getattr(callee, "__self__", None)
     module = getattr(callee, "__module__", None) or getattr(type(owner), "__module__", "")
     if not isinstance(module, str):
         return False
+    if getattr(callee, "__name__", None) == "rvs" and module.startswith("scipy.stats"):
+        return True  # (st.norm.rvs(size=n, random_state=rng): draws from rng)
     return module in _RANDOM_MODULES or module.startswith(("numpy.random.", "random."))
 
 

@@ -151,12 +151,12 @@ def retried_where_nan(
         result = gradient(*args, **kwargs)
         if not holds_nan(result):
             return result
-        value = value_of(result, args, kwargs)
-        if not holds_only_finite(value):
-            return result
         if not made:
             made.append(careful())
-        if made[0] is None:
+        if made[0] is None:  # (first: the value may be the function's, run again)
+            return result
+        value = value_of(result, args, kwargs)
+        if not holds_only_finite(value):
             return result
         safe = made[0](*args, **kwargs)
         return safe if agrees is None or agrees(args, kwargs, value, result, safe) else result

@@ -12,6 +12,7 @@ Gradients are checked against central differences (relative 1e-6) and four ways.
 from __future__ import annotations
 
 import math
+import sys
 import warnings
 
 import numpy as np
@@ -348,3 +349,40 @@ def test_a_function_drawing_random_numbers_is_not_run_again_where_its_gradient_i
         value_and_gradient = srcad.value_and_grad(_energy_score)(mu, np.random.default_rng(0))
         assert value_and_gradient[0] == value
         assert np.all(np.isnan(value_and_gradient[1]))  # (the plain result: documented)
+
+
+_GENERATOR = np.random.default_rng(5)
+
+
+def _energy_score_of_a_global_generator(mu):
+    return _energy_score(mu, _GENERATOR)
+
+
+def _energy_score_by_scipy(mu, rng):
+    from scipy import stats
+
+    samples = mu + 0.5 * stats.norm.rvs(size=(4, 2), random_state=rng)
+    pairs = np.sqrt(np.sum((samples[:, None, :] - samples[None, :, :]) ** 2, axis=-1))
+    return np.mean(np.sqrt(np.sum((samples - _OBSERVED) ** 2, axis=1))) - 0.5 * np.mean(pairs)
+
+
+def test_a_global_generator_or_scipys_rvs_advances_as_the_function_does(monkeypatch):
+    # (round 80: grad, hessian and hvp ran the function again to read its value, and
+    # scipy's rvs(random_state=rng) was not known to draw)
+    mu = np.array([0.3, -0.5])
+    module = sys.modules[__name__]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        monkeypatch.setattr(module, "_GENERATOR", np.random.default_rng(5))
+        _energy_score_of_a_global_generator(mu)
+        after_f = _GENERATOR.standard_normal()
+        for make in (srcad.grad, srcad.value_and_grad, srcad.hessian):
+            monkeypatch.setattr(module, "_GENERATOR", np.random.default_rng(5))
+            make(_energy_score_of_a_global_generator)(mu)
+            assert _GENERATOR.standard_normal() == after_f
+        rng = np.random.default_rng(7)
+        _energy_score_by_scipy(mu, rng)
+        after_f = rng.standard_normal()
+        for make in (srcad.grad, srcad.value_and_grad):
+            rng = np.random.default_rng(7)
+            make(_energy_score_by_scipy)(mu, rng)
+            assert rng.standard_normal() == after_f
