@@ -39,7 +39,7 @@ from .rules import TABLE
 from .rules.table import Rule, index_key
 
 # ---------------------------------------------------------------- the roots and their squares
-_ENV: dict[str, Any] = {"np": np, "math": math, "abs": abs}
+_ENV: dict[str, Any] = {"np": np, "math": math, "abs": abs, "pow": pow}
 
 #: Each root's pattern (as the table holds it), and its square's, one gate over the same
 #: parameters (the norm's square: also along an axis; see :func:`_norm_square`).
@@ -80,6 +80,9 @@ class _Catalogue:
     squares: dict[int, Callable[[dict[str, ir.Expr]], tuple[Rule, tuple[ir.Expr, ...]] | None]]
     #: the rule of ``np.square(x)``: a square too
     square: Rule | None
+    #: the rules of ``np.power(x, y)``, ``pow(x, y)``, ``math.pow(x, y)``: squares where
+    #: ``y`` is 2
+    powers: frozenset[int]
     #: squares whose result is one number for any operand (a norm over all of ``x``)
     totals: frozenset[int]
 
@@ -98,9 +101,11 @@ def _catalogue(version: int) -> _Catalogue:
     along = _table_rule("np.linalg.norm(x, axis=axis) ** 2")
     if norm is not None and total is not None and along is not None:
         squares[id(norm)] = functools.partial(_norm_square, total, along)
+    powers = (_table_rule(p) for p in ("np.power(x, y, dtype=None)", "pow(x, y)", "math.pow(x, y)"))
     return _Catalogue(
         squares,
         _table_rule("np.square(x)"),
+        frozenset(id(p) for p in powers if p is not None),
         frozenset(id(total) for total in (total,) if total is not None),
     )
 
@@ -233,6 +238,10 @@ class _Rewriter:
                 known[stmt.target] = _Root(stmt.target, stmt, rule, operands, total)
                 return
         value = stmt.value
+        if isinstance(value, ir.UnaryOp) and value.op == "-" and (
+            root := _root_of(value.operand, known)
+        ) is not None:  # (-r, as Python reads -r * r: (-r) * r)
+            known[stmt.target] = _Scaled(stmt.target, ir.Const(-1.0), root, False)
         if isinstance(value, ir.BinOp) and value.op in ("*", "/"):
             left, right = _root_of(value.left, known), _root_of(value.right, known)
             if value.op == "/" and left is not None and right is None:
@@ -254,6 +263,10 @@ class _Rewriter:
         elif isinstance(value, ir.BinOp) and value.op == "*":
             pair = (value.left, value.right)
         elif stmt.rule is self.catalogue.square and self.catalogue.square is not None:
+            pair = (stmt.operands[0], stmt.operands[0])
+        elif id(stmt.rule) in self.catalogue.powers and _is_two(stmt.operands[1]) and all(
+            o == ir.Const(None) for o in stmt.operands[2:]
+        ):  # (np.power(r, 2), pow(r, 2))
             pair = (stmt.operands[0], stmt.operands[0])
         if pair is None:
             return stmt

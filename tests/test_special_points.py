@@ -752,3 +752,24 @@ def test_a_square_of_a_root_whose_argument_changes_after_it():
         )
     want = (6.0 + 2.0 * (1 + 0.25 + 0.0625)) * np.eye(3)
     np.testing.assert_allclose(srcad.hessian(rebound_in_a_loop)(np.zeros(3)), want, atol=1e-12)
+
+
+def _gaussian_bump(x):
+    r = np.linalg.norm(x)
+    return np.exp(-r * r / (2 * 0.25))  # (Python reads -r * r as (-r) * r)
+
+
+def _half_power_of_a_hypotenuse(a, b):
+    r = math.hypot(a, b)
+    return 0.5 * pow(r, 2) + np.power(np.sqrt(a * a + 1.0), 2)
+
+
+def test_a_negated_root_times_itself_and_powers_of_two_are_squares():
+    # (round 80: exp(-r * r / (2 s2)) had the Hessian 0 at its mode, np.power(r, 2) too)
+    np.testing.assert_allclose(srcad.hessian(_gaussian_bump)(np.zeros(3)), -4.0 * np.eye(3),
+                               atol=1e-12)
+    check_four_ways(_gaussian_bump, np.array([0.3, -0.2, 0.1]))
+    hessian = np.array(srcad.hessian(_half_power_of_a_hypotenuse, wrt=(0, 1))(0.0, 0.0),
+                       dtype=float)
+    np.testing.assert_allclose(hessian, [[3.0, 0.0], [0.0, 1.0]], atol=1e-12)
+    check_four_ways(_half_power_of_a_hypotenuse, 0.4, -0.3)
