@@ -3987,6 +3987,40 @@ def s_through_sum(draw, ctx: Context) -> list[ast.stmt] | None:
     return stmts + (loop or [])
 
 
+def s_square_of_root(draw, ctx: Context) -> list[ast.stmt] | None:
+    """A root kept in a name, then squared (srcad's squares of roots take their square's
+    derivative over the root's argument, which holds at 0 too)::
+
+        r = math.sqrt(u * u + v * v)     # (or math.hypot(u, v), abs(u))
+        w = r * r                        # (or -r * r, 0.5 * r * r, r ** 2, pow(r, 2))
+    """
+    names = list(ctx.env)
+    if not names:
+        return None
+    u, v = (ctx.var(draw(st.sampled_from(names))) for _ in range(2))
+    kind = draw(st.integers(0, 2))
+    if kind == 0:
+        root = mcall("sqrt", binop(square_ish(u), "+", square_ish(v)))
+    elif kind == 1:
+        root = Val(ast.Call(ast.Attribute(ast.Name("math", ast.Load()), "hypot", ast.Load()),
+                            [u.node, v.node], []),
+                   AMATH.sqrt(square_ish(u).bound + square_ish(v).bound))
+    else:
+        root = abs_(u)
+    r_name = ctx.new_name(draw)
+    ctx.bind(r_name, root.bound)
+    r = ctx.var(r_name)
+    square = draw(st.sampled_from((
+        lambda: binop(r, "*", r), lambda: binop(neg(r), "*", r),
+        lambda: binop(binop(const(0.5), "*", r), "*", r), lambda: binop(r, "**", 2),
+        lambda: Val(ast.Call(ast.Name("pow", ast.Load()), [r.node, ast.Constant(2)], []),
+                    binop(r, "**", 2).bound),
+    )))()
+    target = ctx.new_name(draw)
+    ctx.bind(target, square.bound)
+    return [ast.Assign([_name(r_name)], root.node), ast.Assign([_name(target)], square.node)]
+
+
 TABLE_NAMES = ("table", "grid", "dp")
 
 

@@ -117,6 +117,7 @@ from programs import (  # noqa: E402
     s_numpy_items,
     s_object_helper,
     s_objects,
+    s_square_of_root,
     s_tables,
     s_through_sum,
     s_where_nonfinite,
@@ -659,6 +660,17 @@ def test_programs_of_parameters_through_their_sum(program_files, case):
     """Loops over two parameters made functions of their sum (``x = x + y``), where the
     forward-mode gradient computes one tangent for both; and the near miss, where one of
     them is read alone as well, and must keep its own."""
+    program, pts = case
+    check_program(program_files, program, pts)
+
+
+@settings(max_examples=15, **COMMON)
+@seed(BATCH_SEED)
+@given(case=cases(statement_kinds=[s_square_of_root], max_statements=3))
+def test_programs_of_squares_of_roots(program_files, case):
+    """Roots kept in a name, then squared (``r = math.hypot(u, v); w = -r * r``): srcad
+    gives the square its own derivative, over the root's argument; checked four ways,
+    and against differences of the gradient where the program's hvp is."""
     program, pts = case
     check_program(program_files, program, pts)
 
