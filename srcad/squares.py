@@ -60,6 +60,7 @@ _SQUARES = (
     ),
 )
 _NORM = "np.linalg.norm(x, ord=None, axis=None, keepdims=False)"
+_STD = "axis=None, ddof=0, keepdims=False"
 
 
 def _table_rule(text: str) -> Rule | None:
@@ -101,12 +102,21 @@ def _catalogue(version: int) -> _Catalogue:
     along = _table_rule("np.linalg.norm(x, axis=axis) ** 2")
     if norm is not None and total is not None and along is not None:
         squares[id(norm)] = functools.partial(_norm_square, total, along)
+    std_total = _table_rule("np.std(x) ** 2")  # (a standard deviation's square: the
+    std_along = _table_rule("np.std(x, axis=axis) ** 2")  # variance, at a constant too)
+    if std_total is not None and std_along is not None:
+        for std in (
+            _table_rule(f"np.std(x, {_STD})"), _table_rule(f"x.std({_STD})"),
+            _table_rule("np.std(x, axis=None, correction=0, keepdims=False)"),  # (numpy 2)
+        ):
+            if std is not None:
+                squares[id(std)] = functools.partial(_std_square, std_total, std_along)
     powers = (_table_rule(p) for p in ("np.power(x, y, dtype=None)", "pow(x, y)", "math.pow(x, y)"))
     return _Catalogue(
         squares,
         _table_rule("np.square(x)"),
         frozenset(id(p) for p in powers if p is not None),
-        frozenset(id(total) for total in (total,) if total is not None),
+        frozenset(id(t) for t in (total, std_total) if t is not None),
     )
 
 
@@ -125,6 +135,19 @@ def _norm_square(
     """The square of a 2-norm (Frobenius: ``ord`` left out), over all of ``x`` or along
     an axis, without ``keepdims``."""
     if operands["ord"] != ir.Const(None) or operands["keepdims"] != ir.Const(False):
+        return None
+    if operands["axis"] == ir.Const(None):
+        return total, (operands["x"],)
+    return along, (operands["x"], operands["axis"])
+
+
+def _std_square(
+    total: Rule, along: Rule, operands: dict[str, ir.Expr]
+) -> tuple[Rule, tuple[ir.Expr, ...]] | None:
+    """The square of a standard deviation (``ddof``, or the standard's ``correction``, 0;
+    no ``keepdims``), over all of ``x`` or along an axis: the variance."""
+    ddof = operands.get("ddof", operands.get("correction"))
+    if ddof != ir.Const(0) or operands["keepdims"] != ir.Const(False):
         return None
     if operands["axis"] == ir.Const(None):
         return total, (operands["x"],)
