@@ -181,6 +181,12 @@ class Written:
             key = index.form
             if isinstance(key, ir.Name | ir.Attr):
                 key = index.reference()
+            elif isinstance(key, ir.UnaryOp) and key.op == "-":  # (LOSSES[-1])
+                (negated,) = index.parts()
+                number = negated.form
+                key = ir.Const(-number.value) if isinstance(number, ir.Const) and type(
+                    number.value
+                ) is int else None
             elif not (isinstance(key, ir.Const) and type(key.value) in (str, int)):
                 key = None
             return None if base is None or key is None else ir.Subscript(base, key)

@@ -1914,3 +1914,33 @@ def test_functions_picked_by_a_global_setting_or_enumerated(monkeypatch):
     r = w * data - 1.0
     np.testing.assert_allclose(srcad.grad(_weighted_losses)(w, data),
                                2 * r * data + 2.0 * np.sign(r) * data, rtol=1e-12)
+
+
+_NAMED_PENALTIES = {"square": lambda z: z * z, "tanh": np.tanh, "abs": np.abs}
+_PENALTY_WEIGHTS = {"square": 1.0, "tanh": 2.0, "abs": 0.5}
+
+
+def _every_named_penalty(w):
+    total = 0.0
+    for name, penalty in _NAMED_PENALTIES.items():
+        total = total + _PENALTY_WEIGHTS[name] * np.sum(penalty(w))
+    for penalty in _NAMED_PENALTIES.values():
+        total = total + np.sum(penalty(w))
+    for penalty in _LOSSES:  # (the same name again, over another container)
+        total = total + np.sum(penalty(w))
+    return total + np.sum(_LOSSES[-1](w))
+
+
+def test_loops_over_a_global_dicts_functions_and_a_negative_index():
+    # (round 80: refused, "call each function by its name")
+    w = np.array([0.3, -0.4])
+    check_four_ways(_every_named_penalty, w)
+    expected = (2.0 * 2 * w + 3.0 * (1 - np.tanh(w) ** 2) + 1.5 * np.sign(w)
+                + 2 * w + 2 * np.sign(w))
+    g = srcad.grad(_every_named_penalty)
+    np.testing.assert_allclose(g(w), expected, rtol=1e-12)
+    _NAMED_PENALTIES["linear"], _PENALTY_WEIGHTS["linear"] = (lambda z: 3.0 * z), 1.0
+    try:  # (a key added: made again)
+        np.testing.assert_allclose(g(w), expected + 6.0, rtol=1e-12)
+    finally:
+        del _NAMED_PENALTIES["linear"], _PENALTY_WEIGHTS["linear"]

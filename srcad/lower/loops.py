@@ -473,32 +473,47 @@ class Loops(LoweringPart):
         replaced: each ``d.logpdf(x)`` is then the call it names. None for any other
         loop."""
         target, iterated = node.target, node.iter
-        count: ast.Name | None = None
+        count: ast.Name | None = None  # (enumerate's count, or a dict's key)
+        view = None  # (ACTS.values(), ACTS.items(): a global dict's)
+        pair = isinstance(target, ast.Tuple) and len(target.elts) == 2 and all(
+            isinstance(e, ast.Name) for e in target.elts
+        )
         if (
+            isinstance(iterated, ast.Call) and not iterated.keywords and not iterated.args
+            and isinstance(iterated.func, ast.Attribute)
+            and (iterated.func.attr == "values" or iterated.func.attr == "items" and pair)
+        ):
+            view, iterated = iterated.func.attr, iterated.func.value
+            pair = view == "items"  # (for a, b in ACTS.values(): each item unpacked)
+        elif (
             isinstance(iterated, ast.Call) and not iterated.keywords
-            and len(iterated.args) == 1
+            and len(iterated.args) == 1 and pair
             and self.denote(scope, iterated.func).static is builtins.enumerate
-            and isinstance(target, ast.Tuple) and len(target.elts) == 2
-            and all(isinstance(e, ast.Name) for e in target.elts)
         ):  # (for k, loss in enumerate(LOSSES): the count and the item)
             iterated = iterated.args[0]
+        else:
+            pair = False
+        if pair:
+            assert isinstance(target, ast.Tuple)
             first, target = target.elts
             assert isinstance(first, ast.Name)
             count = first
         if not isinstance(target, ast.Name):
             return None
-        if isinstance(iterated, ast.List | ast.Tuple):
+        keys: list[Any]
+        if isinstance(iterated, ast.List | ast.Tuple) and view is None:
             items = iterated.elts
-        else:  # (a global list or tuple of functions, `for loss in LOSSES`: its items)
-            held = self.functions_held(scope, iterated)
+            keys = list(range(len(items)))
+        else:  # (a global list, tuple or dict of functions, `for loss in LOSSES`)
+            held = self.functions_held(scope, iterated, view is not None)
             if held is None:
                 return None
-            items = held
+            keys, items = [k for k, _ in held], [item for _, item in held]
         if not 0 < len(items) <= _UNROLLED_ITEMS or node.orelse:
             return None
         names = [target.id, *([count.id] if count is not None else [])]
         for name in names:
-            if _reads_of(scope.function, name) != sum(_reads_of(st, name) for st in node.body):
+            if _reads_elsewhere(scope.function, name, node):
                 return None  # (d read elsewhere: after the loop, it holds the last item)
         for statement in node.body:
             for part in _walk_outside_functions(statement):
@@ -516,34 +531,42 @@ class Loops(LoweringPart):
             static = self.denote(scope, item).static
             if static is NOT_STATIC or isinstance(static, int | float | complex | str | bool):
                 return None
-        if not isinstance(iterated, ast.List | ast.Tuple):  # (made again if it grows)
+        if not isinstance(iterated, ast.List | ast.Tuple):  # (made again if it changes)
             lookup = self.denote(scope, iterated).lookup
             self.dependencies.append(
-                (functools.partial(_same_length, lookup, len(items)), _SAME_LENGTH, None)
+                (functools.partial(_same_keys, lookup, tuple(keys)), _SAME_KEYS, None)
             )
         return [
             {target.id: item, **({} if count is None else {count.id: _located_constant(k, item)})}
-            for k, item in enumerate(items)
+            for k, item in zip(keys, items, strict=True)
         ]
 
-    def functions_held(self, scope: Scope, node: ast.expr) -> list[ast.expr] | None:
-        """``LOSSES[0]``, ``LOSSES[1]``, ... for ``LOSSES``, a global (or a closure's, or
-        a module's attribute) list or tuple of functions, a few of them; None for
-        anything else. The gradient is made again if the list's length changes (and,
-        see :mod:`srcad.lower.resolve`, if an item does)."""
+    def functions_held(
+        self, scope: Scope, node: ast.expr, of_dict: bool = False
+    ) -> list[tuple[Any, ast.expr]] | None:
+        """``(0, LOSSES[0])``, ``(1, LOSSES[1])``, ... for ``LOSSES``, a global (or a
+        closure's, or a module's attribute) list or tuple of functions, a few of them
+        (``of_dict``: a dict's keys and items, ``("relu", ACTS["relu"])``, ...); None for
+        anything else. The gradient is made again if the keys change (and, see
+        :mod:`srcad.lower.resolve`, if an item does)."""
         if not isinstance(node, ast.Name | ast.Attribute) or any(
             isinstance(n, ast.Name) and n.id in scope.env for n in astwalk.walk(node)
         ):
             return None
         held = self.denote(scope, node).static
-        if type(held) not in (list, tuple) or not 0 < len(held) <= _UNROLLED_ITEMS:
+        kinds = (dict,) if of_dict else (list, tuple)
+        if type(held) not in kinds or not 0 < len(held) <= _UNROLLED_ITEMS:
             return None
-        if not all(plain_function(item) for item in held):
+        keys = list(held) if of_dict else list(range(len(held)))
+        if not all(plain_function(held[k]) for k in keys) or not all(
+            type(k) in (str, int) for k in keys
+        ):
             return None
         return [
-            ast.copy_location(ast.Subscript(copy.deepcopy(node), ast.Constant(k), ast.Load()),
-                              node)
-            for k in range(len(held))
+            (k, ast.copy_location(
+                ast.Subscript(copy.deepcopy(node), ast.Constant(k), ast.Load()), node
+            ))
+            for k in keys
         ]
 
     def unrolled_counts(
@@ -877,6 +900,23 @@ def _reads_of(node: ast.AST, name: str) -> int:
     return sum(_reads_of(child, name) for child in ast.iter_child_nodes(node))
 
 
+def _reads_elsewhere(node: ast.AST, name: str, loop: ast.For) -> int:
+    """How many times ``node`` reads the variable ``name`` outside the body of ``loop``
+    and of the other ``for`` loops that bind ``name`` as their variable (each of which
+    reads its own items there); see :func:`_reads_of`."""
+    if isinstance(node, ast.For) and (node is loop or any(
+        isinstance(n, ast.Name) and n.id == name for n in astwalk.walk(node.target)
+    )):
+        return _reads_of(node.iter, name) + sum(_reads_of(s, name) for s in node.orelse)
+    if isinstance(node, ast.Name):
+        return int(node.id == name and isinstance(node.ctx, ast.Load))
+    if isinstance(node, ast.FunctionDef | ast.Lambda) and name in {
+        a.arg for a in astwalk.walk(node.args) if isinstance(a, ast.arg)
+    }:
+        return 0
+    return sum(_reads_elsewhere(child, name, loop) for child in ast.iter_child_nodes(node))
+
+
 def _walk_outside_functions(node: ast.AST) -> list[ast.AST]:
     """The nodes under ``node``, not those inside the functions and lambdas it defines."""
     found, todo = [], [node]
@@ -960,15 +1000,19 @@ def _constant(k: int) -> Callable[[], Any]:
     return lambda: ir.Const(k)
 
 
-#: what :func:`_same_length` finds while a container keeps its length
-_SAME_LENGTH = object()
+#: what :func:`_same_keys` finds while a container keeps its keys
+_SAME_KEYS = object()
 
 
-def _same_length(lookup: Callable[[], Any], length: int) -> Any:
-    """:data:`_SAME_LENGTH` while the container ``lookup`` finds has ``length`` items."""
+def _same_keys(lookup: Callable[[], Any], keys: tuple[Any, ...]) -> Any:
+    """:data:`_SAME_KEYS` while the list or tuple ``lookup`` finds has as many items as
+    ``keys`` (0, 1, ...), or the dict those keys, in order."""
     container = lookup()
-    return _SAME_LENGTH if isinstance(container, list | tuple) and len(container) == length \
-        else None
+    if isinstance(container, dict):
+        same = tuple(container) == keys
+    else:
+        same = isinstance(container, list | tuple) and len(container) == len(keys)
+    return _SAME_KEYS if same else None
 
 
 def _located_constant(value: int, at: ast.expr) -> ast.Constant:

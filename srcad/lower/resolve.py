@@ -337,6 +337,11 @@ def _item_key(index: ast.expr | ir.Expr) -> ir.Const | ir.Name | ir.Attr | None:
     (``"tanh"``, ``0``), or a global's name (``ACTIVATIONS[HIDDEN]``, denoted then)."""
     if isinstance(index, ast.Constant | ir.Const):
         return ir.Const(index.value) if type(index.value) in (str, int) else None
+    if (
+        isinstance(index, ast.UnaryOp) and isinstance(index.op, ast.USub)
+        and isinstance(index.operand, ast.Constant) and type(index.operand.value) is int
+    ):  # (LOSSES[-1]: Python's AST holds -1 as a negation)
+        return ir.Const(-index.operand.value)
     if isinstance(index, ast.Name | ast.Attribute | ir.Name | ir.Attr):
         spelled = _spelled(index)
         return spelled if isinstance(spelled, ir.Name | ir.Attr) else None
