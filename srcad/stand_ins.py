@@ -215,7 +215,10 @@ def deepcopy(x: Any, memo: Any = None) -> Any:
 
 
 def shallow_copy(x: Any) -> Any:
-    """``copy.copy`` of an array, a list or a dict: a new one holding the same items."""
+    """``copy.copy`` of an array, a list or a dict: a new one holding the same items (of
+    a tuple: the tuple itself)."""
+    if isinstance(x, tuple):
+        return x
     return x.copy()
 
 

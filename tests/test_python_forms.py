@@ -273,6 +273,11 @@ def _shallow_copy_rebound(p):
     return np.sum(q["w"] * p["w"])
 
 
+def _tuple_copied(t):
+    u = copy.copy(t)  # (round 80: AttributeError from generated code: a tuple's copy)
+    return u[0] * t[1]
+
+
 def test_copy_deepcopy_and_copy_copy():
     # (round 79: refused, the reason given inside copy.py)
     params = {"w": np.array([0.3, -0.2]), "b": 0.1}
@@ -282,6 +287,7 @@ def test_copy_deepcopy_and_copy_copy():
     (rows,) = check_four_ways(_rows_copied, [[1.0, 2.0], [3.0, 4.0]])
     assert rows == [[0.0, 12.0], [1.0, 0.0]]
     check_four_ways(_shallow_copy_rebound, {"w": np.array([0.3, -0.2])})
+    assert check_four_ways(_tuple_copied, (0.5, 2.0)) == ((2.0, 0.5),)
 
 
 def _inner_steps_over_the_keys(p):
