@@ -1412,3 +1412,28 @@ def test_special_functions_at_their_special_points():
     assert np.allclose(got, want_rgamma + 1.0 + want_binom, rtol=1e-12)
     _, tangent = srcad.jvp(_at_special_points, (x,), (np.array([0.0, 0.0, 1.0]),))
     assert tangent == pytest.approx(got[2], rel=1e-12)
+
+
+def _blurred_by(blur):
+    """The loss of an image blurred by ``blur`` (one of scipy.signal's), in ``mode``."""
+    def loss(image, kernel, mode):
+        return np.sum(np.tanh(blur(image, kernel, mode=mode)) ** 2)
+
+    return loss
+
+
+@pytest.mark.parametrize("fn_name", ["convolve", "correlate", "fftconvolve", "oaconvolve",
+                                     "convolve2d", "correlate2d"])
+def test_scipy_signal_convolution_in_every_mode_and_shape(fn_name):
+    # (round 81: refused, "cannot run on array-API arrays", pointing inside SciPy)
+    import scipy.signal
+
+    loss = _blurred_by(getattr(scipy.signal, fn_name))
+    rng = np.random.default_rng(6)
+    shapes = [((5, 6), (3, 2)), ((4, 5), (2, 3))]
+    if fn_name not in ("convolve2d", "correlate2d"):
+        shapes += [((9,), (4,)), ((4,), (7,))]
+    for image_shape, kernel_shape in shapes:
+        image, kernel = rng.normal(size=image_shape), rng.normal(size=kernel_shape)
+        for mode in ("full", "same", "valid"):
+            check_four_ways(loss, image, kernel, mode, wrt=(0, 1))
