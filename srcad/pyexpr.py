@@ -179,7 +179,7 @@ class Written:
             container, index = self.parts()
             base = container.reference()
             key = index.form
-            if isinstance(key, ir.Name | ir.Attr):
+            if isinstance(key, ir.Name | ir.Attr | ir.Subscript):
                 key = index.reference()
             elif isinstance(key, ir.UnaryOp) and key.op == "-":  # (LOSSES[-1])
                 (negated,) = index.parts()

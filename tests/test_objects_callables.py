@@ -1944,3 +1944,30 @@ def test_loops_over_a_global_dicts_functions_and_a_negative_index():
         np.testing.assert_allclose(g(w), expected + 6.0, rtol=1e-12)
     finally:
         del _NAMED_PENALTIES["linear"], _PENALTY_WEIGHTS["linear"]
+
+
+_CONFIG = {"activation": "tanh", "layers": 2}
+
+
+def _activation_from_a_config(w):
+    return np.sum(_NAMED_PENALTIES[_CONFIG["activation"]](w))
+
+
+def _loop_over_names_of_functions(w):
+    total = 0.0
+    for name in ("tanh", "square"):
+        total = total + _PENALTY_WEIGHTS[name] * np.sum(_NAMED_PENALTIES[name](w))
+    return total
+
+
+def test_functions_picked_by_a_configs_item_or_by_a_loop_over_their_names(monkeypatch):
+    # (round 81: refused, naming srcad's temporaries: `ACTS[t1[k]]`)
+    w = np.array([0.3, -0.4])
+    check_four_ways(_activation_from_a_config, w)
+    g = srcad.grad(_activation_from_a_config)
+    np.testing.assert_allclose(g(w), 1 - np.tanh(w) ** 2, rtol=1e-12)
+    monkeypatch.setitem(_CONFIG, "activation", "square")  # (made again)
+    np.testing.assert_allclose(g(w), 2 * w, rtol=1e-12)
+    check_four_ways(_loop_over_names_of_functions, w)
+    np.testing.assert_allclose(srcad.grad(_loop_over_names_of_functions)(w),
+                               2.0 * (1 - np.tanh(w) ** 2) + 2 * w, rtol=1e-12)

@@ -523,7 +523,10 @@ class Loops(LoweringPart):
                     part.ctx, ast.Load
                 ):
                     return None  # (d rebound in the body)
-        for item in items if isinstance(iterated, ast.List | ast.Tuple) else ():
+        keyed = all(  # (for name in ("tanh", "relu"): ACTS[name](z), keys of functions)
+            isinstance(item, ast.Constant) and type(item.value) in (str, int) for item in items
+        ) and self.picks_functions(scope, node.body, target.id)
+        for item in items if isinstance(iterated, ast.List | ast.Tuple) and not keyed else ():
             if not isinstance(item, ast.Name | ast.Attribute) or any(
                 isinstance(n, ast.Name) and n.id in scope.env for n in astwalk.walk(item)
             ):
@@ -540,6 +543,24 @@ class Loops(LoweringPart):
             {target.id: item, **({} if count is None else {count.id: _located_constant(k, item)})}
             for k, item in zip(keys, items, strict=True)
         ]
+
+    def picks_functions(self, scope: Scope, body: list[ast.stmt], name: str) -> bool:
+        """Whether ``body`` picks an item by ``name`` from a fixed container of functions
+        (``ACTS[name](z)``): a loop over keys written out gives each a function."""
+        for statement in body:
+            for part in _walk_outside_functions(statement):
+                if (
+                    isinstance(part, ast.Subscript) and isinstance(part.slice, ast.Name)
+                    and part.slice.id == name
+                    and isinstance(part.value, ast.Name | ast.Attribute)
+                ):
+                    held = self.denote(scope, part.value).static
+                    items = held.values() if isinstance(held, dict) else held
+                    if type(held) in (list, tuple, dict) and held and all(
+                        plain_function(item) for item in items
+                    ):
+                        return True
+        return False
 
     def functions_held(
         self, scope: Scope, node: ast.expr, of_dict: bool = False

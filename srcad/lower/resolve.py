@@ -151,9 +151,8 @@ class Resolver(LoweringPart):
 
     def _denote(self, scope: Scope, expr: ir.Expr) -> Denotation:
         if isinstance(expr, ir.Subscript):  # (see _spelled: an item of a chain, by a constant)
-            key: Denotation = Denotation(expr.index.value, True, returning(expr.index.value)) \
-                if isinstance(expr.index, ir.Const) else self._denote(scope, expr.index)
-            return _denote_item(self._denote(scope, expr.value), key)
+            base, key = self._denote(scope, expr.value), self._denote_key(scope, expr.index)
+            return _denote_item(base, key)
         if isinstance(expr, ir.Attr) and chain_names(expr) is None:  # (an item's attribute)
             return _denote_attribute(self._denote(scope, expr.value), expr.attr)
         path = self.namespace_path(scope, expr)
@@ -163,6 +162,23 @@ class Resolver(LoweringPart):
         names = chain_names(expr)
         assert names is not None  # (see _spelled)
         return follow(names, lambda name: self._denote_name(scope, name), _denote_attribute)
+
+    def _denote_key(self, scope: Scope, index: ir.Expr) -> Denotation:
+        """What the key of an item of a container denotes: a constant; a global holding
+        one (``ACTS[HIDDEN]``); an item of a fixed dict, list or tuple by a constant,
+        holding a string or an int (``ACTS[CONFIG["activation"]]``)."""
+        if isinstance(index, ir.Const):
+            return Denotation(index.value, True, returning(index.value))
+        if isinstance(index, ir.Subscript) and isinstance(index.index, ir.Const):
+            base = self._denote(scope, index.value)
+            item = _item_of(base.obj, index.index.value) if base.fixed and type(
+                base.obj
+            ) in _CONTAINERS else MISSING
+            if type(item) not in (str, int):
+                return NOTHING
+            key = returning(index.index.value)
+            return Denotation(item, True, functools.partial(_current_item, base.lookup, key))
+        return self._denote(scope, index)
 
     def _denote_name(self, scope: Scope, name: str) -> Denotation:
         if name in scope.statics:  # a function passed in, or a local alias of one
@@ -332,9 +348,12 @@ def _spelled(node: ast.expr | ir.Expr | Written) -> ir.Expr | None:
     return node if not isinstance(node, ast.AST) and chain_names(node) is not None else None
 
 
-def _item_key(index: ast.expr | ir.Expr) -> ir.Const | ir.Name | ir.Attr | None:
+def _item_key(
+    index: ast.expr | ir.Expr,
+) -> ir.Const | ir.Name | ir.Attr | ir.Subscript | None:
     """An index that may pick one item of a container when srcad compiles: a constant
-    (``"tanh"``, ``0``), or a global's name (``ACTIVATIONS[HIDDEN]``, denoted then)."""
+    (``"tanh"``, ``0``), a global's name (``ACTIVATIONS[HIDDEN]``, denoted then), or an
+    item of one (``ACTIVATIONS[CONFIG["activation"]]``)."""
     if isinstance(index, ast.Constant | ir.Const):
         return ir.Const(index.value) if type(index.value) in (str, int) else None
     if (
@@ -345,6 +364,9 @@ def _item_key(index: ast.expr | ir.Expr) -> ir.Const | ir.Name | ir.Attr | None:
     if isinstance(index, ast.Name | ast.Attribute | ir.Name | ir.Attr):
         spelled = _spelled(index)
         return spelled if isinstance(spelled, ir.Name | ir.Attr) else None
+    if isinstance(index, ast.Subscript | ir.Subscript):  # (ACTS[CONFIG["activation"]])
+        spelled = _spelled(index)
+        return spelled if isinstance(spelled, ir.Subscript) else None
     return None
 
 
