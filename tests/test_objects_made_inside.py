@@ -1078,3 +1078,30 @@ def test_a_field_of_an_item_of_a_list_of_objects_is_set_or_updated():
     check_four_ways(chain_with_field_updates, 0.3)
     for k in (0, 1):
         check_four_ways(item_chosen_when_it_runs, 0.3, k, wrt=0)
+
+
+@dataclasses.dataclass
+class _TrainState:
+    w: np.ndarray
+    scale: float
+
+
+def _updated_state(state: _TrainState, lr):
+    moved = dataclasses.replace(state, w=state.w - lr * state.w)
+    return np.sum(moved.w ** 2) + moved.scale * state.scale
+
+
+def _rescaled_state(state, lr):  # (not annotated: the class of the object given)
+    doubled = dataclasses.replace(state, scale=2.0 * state.scale)
+    return np.sum(doubled.w * state.w) * lr + doubled.scale ** 2
+
+
+def test_dataclasses_replace_of_a_parameter():
+    # (round 80: refused with a reason inside dataclasses.py)
+    state = _TrainState(np.array([0.3, -0.2]), 0.5)
+    (g,) = check_four_ways(_updated_state, state, 0.1, wrt=0)
+    np.testing.assert_allclose(g.w, 2 * 0.81 * state.w, rtol=1e-12)
+    assert g.scale == 2 * state.scale
+    (g,) = check_four_ways(_rescaled_state, state, 0.1, wrt=0)
+    np.testing.assert_allclose(g.w, 2 * 0.1 * state.w, rtol=1e-12)
+    assert g.scale == pytest.approx(8 * state.scale)

@@ -174,8 +174,9 @@ class MadeObjects(LoweringPart):
 
     def replaced_dataclass(self, scope: Scope, node: ast.Call) -> tuple[type, ast.Call] | None:
         """``dataclasses.replace(obj, x=...)`` of a dataclass object the function made (a
-        name holds it), as the call of its class that it is: ``State(x=..., v=obj.v)``
-        (each field ``init`` takes, from the changes or from ``obj``); None otherwise."""
+        name holds it), or of a parameter whose class srcad knows, as the call of its
+        class that it is: ``State(x=..., v=obj.v)`` (each field ``init`` takes, from the
+        changes or from ``obj``); None otherwise."""
         if not (
             self.denote(scope, node.func).static is dataclasses.replace
             and len(node.args) == 1 and isinstance(node.args[0], ast.Name)
@@ -183,9 +184,23 @@ class MadeObjects(LoweringPart):
         ):
             return None
         found = self.receiver(scope, node.args[0])
-        if found is None or found[1] is None or not dataclasses.is_dataclass(found[1].cls):
+        if found is not None and found[1] is not None:
+            cls: type | None = found[1].cls
+        else:  # (a parameter whose class srcad knows: annotated, or of the object given)
+            cls = self.expr_class(scope, node.args[0])
+            if cls is None:
+                example = self.example_of(scope, node.args[0])
+                cls = type(example) if dataclasses.is_dataclass(example) else None
+            given = scope.env.get(node.args[0].id)
+            if cls is None and isinstance(given, ir.Name) and given.id in self.parameter_names:
+                raise self.error(  # (the build is made again with the call's objects)
+                    scope, node,
+                    f"`dataclasses.replace({node.args[0].id}, ...)` makes an object whose "
+                    "class srcad does not know when it compiles",
+                    f"annotate the parameter with its class (`{node.args[0].id}: State`)",
+                )
+        if cls is None or not dataclasses.is_dataclass(cls):
             return None
-        cls = found[1].cls
         changes = {k.arg: k.value for k in node.keywords}
         keywords = [
             ast.keyword(spec.name, changes.pop(spec.name) if spec.name in changes else (
