@@ -59,7 +59,7 @@ def unshared(result: Any, given: tuple[Any, ...] = ()) -> Any:
     if _numbers_only(result):
         return result  # (the version for floats: numbers share nothing)
     seen = {_memory_of(a) for a in _arrays_given(given)}
-    copied = False
+    copied = False  # (in the common case below)
 
     def own(leaf: Any) -> Any:
         nonlocal copied
@@ -77,8 +77,11 @@ def unshared(result: Any, given: tuple[Any, ...] = ()) -> Any:
     ):  # (the common case: a gradient per parameter)
         out = tuple(own(item) for item in result)
         return out if copied else result
-    out = map_leaves(own, result)
-    return out if copied else result
+    arrays = [leaf for leaf in leaves(result) if isinstance(leaf, np.ndarray)]
+    memories = [_memory_of(a) for a in arrays]
+    if len(set(memories)) == len(memories) and seen.isdisjoint(memories):
+        return result  # (nothing shared: the structure as it is, not rebuilt)
+    return map_leaves(own, result)
 
 
 def _numbers_only(value: Any, depth: int = 0) -> bool:
