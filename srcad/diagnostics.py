@@ -17,6 +17,7 @@ from . import ir, records
 from .chains import chain_names, draws_at_random
 from .errors import Location, NoRuleError, SrcadError, UnsupportedSyntaxError, raise_all
 from .rules.table import is_method_rule
+from .runtime import loop_items
 
 
 def no_rule_error(stmt: ir.Assign, fn: ir.Function | None = None) -> SrcadError:
@@ -218,7 +219,14 @@ def _missing_rule(stmt: ir.Assign, fn: ir.Function | None) -> SrcadError:
             'call each function by its name (if kind == "tanh": h = np.tanh(z)), or pass '
             "the function to a helper srcad inlines (apply(np.tanh, z))"
         )
-        if "[" in spelled:  # (an item of a container, by a key computed when it runs)
+        container = spelled.split("[")[0]
+        if "[" in spelled and fn is not None and container in (*fn.params, *fn.kwonly):
+            hint = (  # (for layer in layers: layer(x), the items of a parameter)
+                f"annotate the parameter with the class of its items (`{container}: "
+                "list[Layer]`), whose `__call__` srcad then reads, or call a method "
+                "through the class"
+            )
+        elif "[" in spelled:  # (an item of a container, by a key computed when it runs)
             hint = (
                 "pick it by a constant or a global setting (`ACTS[\"tanh\"]`, "
                 "`ACTS[HIDDEN]`), or pass the function itself as an argument "
@@ -429,6 +437,9 @@ def _spelled(expr: ir.Expr, fn: ir.Function | None = None) -> str:
             made[0] != expr
         ):
             return _spelled(made[0], fn)
+        if len(made) == 1 and fn is not None and _loop_items(made[0], fn):
+            assert isinstance(made[0], ir.Call)  # (layers_items = loop_items(layers))
+            return _spelled(made[0].args[0], fn)
         return expr.id
     if isinstance(expr, ir.Attr):
         return f"{_spelled(expr.value, fn)}.{expr.attr}"
@@ -437,6 +448,14 @@ def _spelled(expr: ir.Expr, fn: ir.Function | None = None) -> str:
         key = repr(index.value) if isinstance(index, ir.Const) else _spelled(index, fn)
         return f"{_spelled(expr.value, fn)}[{key}]"
     return "this function"
+
+
+def _loop_items(value: ir.Expr, fn: ir.Function) -> bool:
+    """``loop_items(xs)``: the items a loop over ``xs`` reads (srcad's own line)."""
+    return (
+        isinstance(value, ir.Call) and isinstance(value.func, ir.Name) and len(value.args) == 1
+        and fn.bindings.get(value.func.id) is loop_items
+    )
 
 
 def _missing_attribute(value: ir.Expr, fn: ir.Function) -> tuple[str, Any, str] | None:

@@ -7,6 +7,7 @@ so editing the file never silently breaks the line arithmetic.
 
 import collections
 import contextlib
+import dataclasses
 import itertools
 import math
 import os
@@ -842,3 +843,30 @@ def test_a_function_picked_from_a_dict_by_a_variable_is_refused_in_the_users_wor
     assert caught.value.lineno == marker_line(__file__, "picked-by-variable")
     assert "`_ACTS_BY_NAME[kind]` holds a function chosen when the program runs" in message
     assert "t1" not in message and "global setting" in message
+
+
+@dataclasses.dataclass
+class _CallableLayer:
+    W: np.ndarray
+
+    def __call__(self, x):
+        return np.tanh(x @ self.W)
+
+
+def _through_unannotated_layers(layers):
+    x = np.array([[1.0, -1.0], [0.5, 2.0]])
+    for layer in layers:
+        x = layer(x)  # <layer-called>
+    return np.sum(x ** 2)
+
+
+def test_a_hessian_through_unannotated_callable_layers_says_to_annotate_them():
+    # (round 81: the message named srcad's `layers_items[k]` and advised a constant key)
+    layers = [_CallableLayer(np.eye(2) * 0.5), _CallableLayer(np.eye(2) * 0.3)]
+    assert srcad.grad(_through_unannotated_layers)(layers)[0].W.shape == (2, 2)
+    with pytest.raises(srcad.SrcadError) as caught:
+        srcad.hessian(_through_unannotated_layers)(layers)
+    message = str(caught.value)
+    assert caught.value.lineno == marker_line(__file__, "layer-called")
+    assert "`layers[k]`" in message and "layers: list[Layer]" in message
+    assert "_items" not in message
