@@ -1971,3 +1971,35 @@ def test_functions_picked_by_a_configs_item_or_by_a_loop_over_their_names(monkey
     check_four_ways(_loop_over_names_of_functions, w)
     np.testing.assert_allclose(srcad.grad(_loop_over_names_of_functions)(w),
                                2.0 * (1 - np.tanh(w) ** 2) + 2 * w, rtol=1e-12)
+
+
+class _Swish:
+    def __call__(self, z):
+        return z / (1.0 + np.exp(-z))
+
+
+def _relu(z):
+    return np.maximum(z, 0.0)
+
+
+_CHOICES = {"relu": _relu, "swish": _Swish()}
+_CHOSEN = {"activation": "swish", "lr": 0.1}
+
+
+def _chosen_activation(w, x):
+    return np.sum(_CHOICES[_CHOSEN["activation"]](x @ w) ** 2) * _CHOSEN["lr"]
+
+
+def test_a_refused_choice_is_not_kept_once_the_config_changes(monkeypatch):
+    # (round 82: after a callable object was refused, switching the config to a function
+    # kept the refusal: the listing was kept without depending on the choice)
+    w, x = np.full((3, 2), 0.3), np.arange(6.0).reshape(2, 3) / 6
+    with pytest.raises(srcad.SrcadError):
+        srcad.grad(_chosen_activation)(w, x)
+    monkeypatch.setitem(_CHOSEN, "activation", "relu")
+    z = x @ w
+    expected = 0.1 * 2 * x.T @ (np.maximum(z, 0) * (z > 0))
+    np.testing.assert_allclose(srcad.grad(_chosen_activation)(w, x), expected, rtol=1e-12)
+    monkeypatch.setitem(_CHOSEN, "lr", 0.2)  # (a number: read as the gradient runs)
+    np.testing.assert_allclose(srcad.grad(_chosen_activation)(w, x), 2 * expected,
+                               rtol=1e-12)

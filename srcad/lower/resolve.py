@@ -152,7 +152,10 @@ class Resolver(LoweringPart):
     def _denote(self, scope: Scope, expr: ir.Expr) -> Denotation:
         if isinstance(expr, ir.Subscript):  # (see _spelled: an item of a chain, by a constant)
             base, key = self._denote(scope, expr.value), self._denote_key(scope, expr.index)
-            return _denote_item(base, key)
+            found = _denote_item(base, key)
+            if found is NOTHING:
+                self._depend_on_item(base, key)
+            return found
         if isinstance(expr, ir.Attr) and chain_names(expr) is None:  # (an item's attribute)
             return _denote_attribute(self._denote(scope, expr.value), expr.attr)
         path = self.namespace_path(scope, expr)
@@ -162,6 +165,28 @@ class Resolver(LoweringPart):
         names = chain_names(expr)
         assert names is not None  # (see _spelled)
         return follow(names, lambda name: self._denote_name(scope, name), _denote_attribute)
+
+    def _depend_on_item(self, base: Denotation, key: Denotation) -> None:
+        """Where an item of a fixed container is callable but not a function srcad reads
+        (a callable object, a class), what was made of it depends on it all the same:
+        the listing is made again when the item, or the key, changes (a refusal too).
+        A number or an array held there is read when the gradient runs."""
+        if not (base.fixed and key.fixed and type(base.obj) in _CONTAINERS
+                and type(key.obj) in (str, int)):
+            return
+        marker = (id(base.obj), key.obj)
+        item = _item_of(base.obj, key.obj)
+        if marker in self._items_depended_on or not callable(item):
+            return  # (a number or an array is read when the gradient runs: no need)
+        self._items_depended_on.add(marker)
+        self.dependencies.append(
+            (functools.partial(_current_item, base.lookup, key.lookup), item, None)
+        )
+
+    @functools.cached_property
+    def _items_depended_on(self) -> set[tuple[int, Any]]:
+        """The items of containers (by container and key) the lowering depends on."""
+        return set()
 
     def _denote_key(self, scope: Scope, index: ir.Expr) -> Denotation:
         """What the key of an item of a container denotes: a constant; a global holding
