@@ -49,7 +49,7 @@ from .errors import Location, NonScalarOutputError, SrcadError, UnsupportedSynta
 from .frontend import mark_derivative, source_signature
 from .load import defined, origin
 from .pickling import re_derivable
-from .pipeline import Gradient, unrolled_hessian_of
+from .pipeline import Gradient, draws, unrolled_hessian_of
 from .rules import TABLE
 from .runtime import AdjointList, structured_like
 from .unrolled import Unsupported
@@ -833,7 +833,7 @@ class _SameDraws:
 
     def __init__(self, f: Callable, built: Gradient, args: Sequence[Any]) -> None:
         self.saved: list[tuple[Callable[[Any], None], Any]] = []
-        if not any(isinstance(s, ir.Assign) and s.stateful for s in ir.walk(built.forward.body)):
+        if not draws(built.forward):
             return
         self.keep(np.random.get_state, np.random.set_state)
         self.keep(random.getstate, random.setstate)

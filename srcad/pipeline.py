@@ -272,7 +272,7 @@ def compiled_version(
             variant = free_memory(variant)
     if variant.on_float_error is not None and (
         array_api.MARKER in variant.bindings or not float_errors.may_raise(variant)
-        or any(isinstance(s, ir.Assign) and s.stateful for s in ir.walk(variant.body))
+        or draws(variant)
     ):  # (no `try` it does not need; array-API code computes with its inputs' arrays; a
         # random draw would be drawn again by the run with numpy floats)
         variant = replace(variant, on_float_error=None)

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from . import trees
 from .duck import has_unknown_shape, is_duck_array
 from .errors import Location, NonScalarOutputError, SrcadError, UnsupportedSyntaxError
 from .records import (
@@ -656,7 +657,7 @@ def deep_copied(value: Any) -> Any:
     memory: Python's copy keeps such sharing, which srcad, following each item as an
     array of its own, would not."""
     copied = copy.deepcopy(value)
-    items = _leaf_arrays(copied)
+    items = trees.arrays_in(copied)
     if len(items) > 1 and _items_share_memory(items):
         raise UnsupportedSyntaxError(
             "`copy.deepcopy(...)` of a container holding one array twice (or two views of "
@@ -667,16 +668,6 @@ def deep_copied(value: Any) -> Any:
             _user_line(),
         )
     return copied
-
-
-def _leaf_arrays(value: Any, depth: int = 0) -> list[np.ndarray]:
-    """The arrays in ``value`` and in its lists, tuples and dicts (a few levels down)."""
-    if isinstance(value, np.ndarray):
-        return [value]
-    if isinstance(value, list | tuple | dict) and depth < 8:
-        items = value.values() if isinstance(value, dict) else value
-        return [a for item in items for a in _leaf_arrays(item, depth + 1)]
-    return []
 
 
 def _user_line() -> Location:

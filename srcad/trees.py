@@ -56,7 +56,7 @@ def unshared(result: Any, given: tuple[Any, ...] = ()) -> Any:
     of ``given`` (the arguments: a cotangent passed through): a caller may change one
     gradient in place (weight decay on one parameter), which must change nothing
     else. Python floats and arrays of their own are returned as they are."""
-    if _numbers_only(result):
+    if number_leaves(result) is not None:
         return result  # (the version for floats: numbers share nothing)
     seen = {_memory_of(a) for a in _arrays_given(given)}
     copied = False  # (in the common case below)
@@ -77,25 +77,38 @@ def unshared(result: Any, given: tuple[Any, ...] = ()) -> Any:
     ):  # (the common case: a gradient per parameter)
         out = tuple(own(item) for item in result)
         return out if copied else result
-    arrays = [leaf for leaf in leaves(result) if isinstance(leaf, np.ndarray)]
-    memories = [_memory_of(a) for a in arrays]
+    memories = [_memory_of(a) for a in arrays_in(result)]
     if len(set(memories)) == len(memories) and seen.isdisjoint(memories):
         return result  # (nothing shared: the structure as it is, not rebuilt)
     return map_leaves(own, result)
 
 
-def _numbers_only(value: Any, depth: int = 0) -> bool:
-    """Whether ``value`` is a Python number, or lists and tuples of them (a few levels
-    down), tested without walking it as a tree."""
+def number_leaves(value: Any) -> list[Any] | None:
+    """The Python numbers of ``value`` when it is one, or lists and tuples of them (a
+    few levels down), found without walking it as a tree (this runs on every call of a
+    gradient); None where it holds anything else (an array, a dict, an object)."""
+    found: list[Any] = []
+    return found if _add_numbers(value, found, 0) else None
+
+
+def _add_numbers(value: Any, found: list[Any], depth: int) -> bool:
     kind = value.__class__
     if kind is float or kind is int or kind is bool:
+        found.append(value)
         return True
     if (kind is tuple or kind is list) and depth < 4:
-        for item in value:  # (a loop, not all(...): this runs on every call's result)
-            if item.__class__ is not float and not _numbers_only(item, depth + 1):
+        for item in value:  # (a loop, not all(...): the common case is a few floats)
+            if item.__class__ is float:
+                found.append(item)
+            elif not _add_numbers(item, found, depth + 1):
                 return False
         return True
     return False
+
+
+def arrays_in(tree: Any) -> list[np.ndarray]:
+    """The numpy arrays among the leaves of ``tree``."""
+    return [leaf for leaf in leaves(tree) if isinstance(leaf, np.ndarray)]
 
 
 def _memory_of(array: np.ndarray) -> int:

@@ -66,32 +66,13 @@ def holds_nan(result: Any) -> bool:
     """Whether a gradient's result (numbers, numpy arrays, containers and records of
     them) holds a nan anywhere. (Run on every call of a gradient: a Python float, and
     a list or tuple of them, are tested without numpy.)"""
-    plain = _nan_in_numbers(result)
-    if plain is not None:
-        return plain
+    numbers = trees.number_leaves(result)
+    if numbers is not None:
+        return any(v != v for v in numbers)
     with np.errstate(over="ignore", invalid="ignore"):  # (see _no_nan_items)
         if result.__class__ is tuple and all(v.__class__ is np.ndarray for v in result):
             return not all(_no_nan_items(v) for v in result if v.dtype.kind in "fc")
         return not _every_float(result, _not_nan, _no_nan_items)
-
-
-def _nan_in_numbers(value: Any, depth: int = 0) -> bool | None:
-    """Whether Python numbers, in lists and tuples (a few levels deep), hold a nan; None
-    where ``value`` holds anything else (an array, a dict, an object)."""
-    kind = value.__class__
-    if kind is float:
-        return value != value
-    if kind is int or kind is bool:
-        return False
-    if (kind is tuple or kind is list) and depth < 4:
-        found = False
-        for item in value:
-            inner = _nan_in_numbers(item, depth + 1)
-            if inner is None:
-                return None
-            found = found or inner
-        return found
-    return None
 
 
 def holds_only_finite(value: Any) -> bool:
