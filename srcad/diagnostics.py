@@ -215,10 +215,6 @@ def _missing_rule(stmt: ir.Assign, fn: ir.Function | None) -> SrcadError:
             f"`{spelled}` holds a function chosen when the program runs "
             f"({made}): srcad differentiates the calls it can name when it compiles"
         )
-        hint = (
-            'call each function by its name (if kind == "tanh": h = np.tanh(z)), or pass '
-            "the function to a helper srcad inlines (apply(np.tanh, z))"
-        )
         container = spelled.split("[")[0]
         if "[" in spelled and fn is not None and container in (*fn.params, *fn.kwonly):
             hint = (  # (for layer in layers: layer(x), the items of a parameter)
@@ -231,6 +227,11 @@ def _missing_rule(stmt: ir.Assign, fn: ir.Function | None) -> SrcadError:
                 "pick it by a constant or a global setting (`ACTS[\"tanh\"]`, "
                 "`ACTS[HIDDEN]`), or pass the function itself as an argument "
                 "(`layer(W, x, np.tanh)`: srcad reads the call of it)"
+            )
+        else:
+            hint = (
+                'call each function by its name (if kind == "tanh": h = np.tanh(z)), or '
+                "pass the function to a helper srcad inlines (apply(np.tanh, z))"
             )
     elif (
         isinstance(value, ir.Call)

@@ -207,8 +207,6 @@ def _fir(b: Any, along: Any, axis: int, zi: Any) -> Any:
     return filtered, np.moveaxis(full[..., n:], -1, axis)
 
 
-#: (module, qualified name) of a function -> the function srcad reads instead, or the
-#: name of a module of :mod:`srcad` that defines it under the same name (loaded then)
 def deepcopy(x: Any, memo: Any = None) -> Any:
     """``copy.deepcopy`` of numbers, arrays and containers of them."""
     return deep_copied(x)
@@ -222,6 +220,8 @@ def shallow_copy(x: Any) -> Any:
     return x.copy()
 
 
+#: (module, qualified name) of a function -> the function srcad reads instead, or the
+#: name of a module of :mod:`srcad` that defines it under the same name (loaded then)
 READ_INSTEAD: dict[tuple[str, str], Any] = {
     ("copy", "copy"): shallow_copy,
     ("copy", "deepcopy"): deepcopy,

@@ -448,8 +448,6 @@ def _item_name(spelled: ir.Subscript, item: Any) -> str:
         return own
     names = chain_names(spelled.value)
     key = str(spelled.index.value) if isinstance(spelled.index, ir.Const) else ""
-    if isinstance(spelled.index, ir.Name):  # (ACTIVATIONS[HIDDEN]: named by what it holds)
-        key = ""
     base = names[-1] if names else "item"
     name = f"{base}_{key}" if key.isidentifier() or key.isdigit() else base
     return name if name.isidentifier() else "item"

@@ -57,42 +57,30 @@ def signal_correlate_grad(
 
 _SIGNAL = {**ENV, "scipy": scipy, "signal_convolve_grad": signal_convolve_grad,
            "signal_correlate_grad": signal_correlate_grad}
-#: N-dimensional convolution and correlation (any method: SciPy's values as it computes
-#: them; the derivative is the same linear map), ``fftconvolve`` and ``oaconvolve``
-for _name in ("convolve", "fftconvolve", "oaconvolve"):
-    _method = ", method='auto'" if _name == "convolve" else ""
-    _no_gradient: Templates = {"mode": None, **({"method": None} if _method else {})}
+#: Convolution and correlation in any number of dimensions (any method: SciPy's values as
+#: it computes them; the derivative is the same linear map), ``fftconvolve`` and
+#: ``oaconvolve``; and the two-dimensional ones with zeros beyond the edges (their
+#: default: ``boundary=`` and ``fillvalue=`` other than it are refused, having no rule).
+#: ``correlate2d`` centres ``same`` half an item later than ``correlate`` does.
+for _name, _options in (("convolve", ", method='auto'"), ("fftconvolve", ""),
+                        ("oaconvolve", ""), ("convolve2d", "")):
+    _no_gradient: Templates = {"mode": None, **({"method": None} if _options else {})}
     defrule(
-        f"scipy.signal.{_name}(in1, in2, mode='full'{_method})",
+        f"scipy.signal.{_name}(in1, in2, mode='full'{_options})",
         env=_SIGNAL, **_no_gradient,
         in1="signal_convolve_grad(g, in1, in2, mode)",
         in2="signal_convolve_grad(g, in2, in1, mode)",
-        tangents={"in1": "scipy.signal.convolve(t, in2, mode)",
-                  "in2": "scipy.signal.convolve(in1, t, mode)"},
+        tangents={"in1": f"scipy.signal.{_name}(t, in2, mode)",
+                  "in2": f"scipy.signal.{_name}(in1, t, mode)"},
     )
-defrule(
-    "scipy.signal.correlate(in1, in2, mode='full', method='auto')",
-    env=_SIGNAL, mode=None, method=None,
-    in1="signal_correlate_grad(g, in1, in2, mode, True)",
-    in2="signal_correlate_grad(g, in1, in2, mode, False)",
-    tangents={"in1": "scipy.signal.correlate(t, in2, mode)",
-              "in2": "scipy.signal.correlate(in1, t, mode)"},
-)
-#: the two-dimensional ones, with zeros beyond the edges (their default: ``boundary=`` and
-#: ``fillvalue=`` other than it are refused, having no rule)
-defrule(
-    "scipy.signal.convolve2d(in1, in2, mode='full')",
-    env=_SIGNAL, mode=None,
-    in1="signal_convolve_grad(g, in1, in2, mode)",
-    in2="signal_convolve_grad(g, in2, in1, mode)",
-    tangents={"in1": "scipy.signal.convolve2d(t, in2, mode)",
-              "in2": "scipy.signal.convolve2d(in1, t, mode)"},
-)
-defrule(
-    "scipy.signal.correlate2d(in1, in2, mode='full')",
-    env=_SIGNAL, mode=None,
-    in1="signal_correlate_grad(g, in1, in2, mode, True, True)",
-    in2="signal_correlate_grad(g, in1, in2, mode, False, True)",
-    tangents={"in1": "scipy.signal.correlate2d(t, in2, mode)",
-              "in2": "scipy.signal.correlate2d(in1, t, mode)"},
-)
+for _name, _options, _later in (("correlate", ", method='auto'", False),
+                                ("correlate2d", "", True)):
+    _no_gradient = {"mode": None, **({"method": None} if _options else {})}
+    defrule(
+        f"scipy.signal.{_name}(in1, in2, mode='full'{_options})",
+        env=_SIGNAL, **_no_gradient,
+        in1=f"signal_correlate_grad(g, in1, in2, mode, True, {_later})",
+        in2=f"signal_correlate_grad(g, in1, in2, mode, False, {_later})",
+        tangents={"in1": f"scipy.signal.{_name}(t, in2, mode)",
+                  "in2": f"scipy.signal.{_name}(in1, t, mode)"},
+    )
