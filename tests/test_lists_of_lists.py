@@ -379,3 +379,106 @@ def test_rows_held_elsewhere_round_67(f):
     with pytest.raises(srcad.SrcadError) as caught:
         srcad.grad(f)(0.7)
     assert "test_lists_of_lists.py" in str(caught.value)
+
+
+# ---------------------------------------------------------------- a time step's hand-over
+
+
+def heat_steps_on_rows(T, alpha):
+    """An explicit heat-equation step on a grid of lists: new rows each step, written,
+    then handed over (``T = new``) after the last write."""
+    n = len(T)
+    for _ in range(3):
+        new = [list(row) for row in T]
+        for i in range(1, n - 1):
+            for j in range(1, n - 1):
+                new[i][j] = T[i][j] + alpha * (
+                    T[i - 1][j] + T[i + 1][j] + T[i][j - 1] + T[i][j + 1] - 4.0 * T[i][j]
+                )
+        T = new
+    return sum(sum(v * v for v in row) for row in T)
+
+
+def wave_steps_on_rows(u, c):
+    """Two time levels handed on each step (``prev, cur = cur, new`` written as two
+    hand-overs after the writes)."""
+    prev = [list(row) for row in u]
+    cur = [list(row) for row in u]
+    for _ in range(4):
+        new = [list(row) for row in cur]
+        for i in range(1, len(u) - 1):
+            new[i][1] = 2.0 * cur[i][1] - prev[i][1] + c * (cur[i - 1][1] - 2.0 * cur[i][1]
+                                                             + cur[i + 1][1])
+        prev = cur
+        cur = new
+    return sum(row[1] ** 2 for row in cur)
+
+
+def handed_over_in_a_branch(x):
+    T = [[0.0]]
+    for k in range(2):
+        new = [[x * k]]
+        new[0][0] = new[0][0] + x
+        if k == 0:
+            T = new
+    return T[0][0] * x
+
+
+@pytest.mark.parametrize("f, args", [
+    (heat_steps_on_rows, ([[math.sin(i + 2.0 * j) for j in range(5)] for i in range(5)], 0.1)),
+    (wave_steps_on_rows, ([[math.cos(i * 0.7 + j) for j in range(3)] for i in range(5)], 0.2)),
+    (handed_over_in_a_branch, (0.7,)),
+])
+def test_rows_handed_over_after_the_last_write(f, args):
+    check_four_ways(f, *args)
+
+
+def handed_over_then_written(x):
+    new = [[0.0, 0.0] for _ in range(2)]
+    new[0][0] = x
+    T = new
+    new[1][1] = 2.0 * x  # (T sees this: the same rows)
+    return T[1][1]
+
+
+def handed_over_before_new_rows(x):
+    new = [[x, 0.0] for _ in range(2)]
+    T = [[0.0, 0.0]]
+    for _ in range(2):
+        new[0][0] = new[0][0] * 2.0  # (new keeps its rows from one step to the next)
+        T = new
+    return T[0][0] + new[0][0]
+
+
+def handed_over_in_a_branch_then_written(x):
+    T = [[0.0]]
+    new = [[x]]
+    for k in range(2):
+        new[0][0] = new[0][0] + x  # (after k == 0, T sees this)
+        if k == 0:
+            T = new
+    return T[0][0]
+
+
+@pytest.mark.parametrize("f, where", [
+    (handed_over_then_written, "T = new"),
+    (handed_over_before_new_rows, "T = new"),
+    (handed_over_in_a_branch_then_written, "T = new"),
+])
+def test_rows_handed_over_while_still_written_are_refused(f, where):
+    assert f(3.0) in (6.0, 9.0, 24.0)
+    with pytest.raises(srcad.SrcadError) as caught:
+        srcad.grad(f)(3.0)
+    assert where in str(caught.value)
+
+
+def test_a_row_copied_by_a_slice_is_refused_with_list_advice():
+    """``row[:]`` copies a list's row but is a view of an array's: refused, with
+    ``list(row)`` as the advice."""
+    def smooth(T, a):
+        new = [row[:] for row in T]
+        new[1][1] = a * new[1][1]
+        return new[1][1] + T[1][1]
+
+    with pytest.raises(srcad.SrcadError, match=r"list\(row\)"):
+        srcad.grad(smooth, wrt=1)(np.ones((3, 3)), 0.5)

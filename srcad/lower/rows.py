@@ -144,6 +144,8 @@ def _keeps_rows_private(
         )
     if isinstance(parent, ast.Return):  # (the caller takes it: the function has ended)
         return True
+    if isinstance(parent, ast.Assign) and parent.value is node:  # T = R: a hand-over
+        return _handed_over_after_writes(parent, node.id, parents, temporaries)
     if isinstance(parent, ast.Call) and node in parent.args:  # len(R), np.array(R) (not
         # max(R), sorted(R), list(R): a row, or a new list of the same rows)
         func = parent.func
@@ -243,6 +245,55 @@ def _loop_only_reads(iterated: ast.expr, name: str, parents: dict[ast.AST, ast.A
     return not any(
         isinstance(n, ast.Name) and n.id in bound and id(n) not in inside
         for n in astwalk.walk(function)
+    )
+
+
+def _handed_over_after_writes(
+    assign: ast.Assign, table: str, parents: dict[ast.AST, ast.AST],
+    temporaries: frozenset[str],
+) -> bool:
+    """Whether ``T = R`` (``assign``) hands ``R``'s rows over to other names after
+    ``R``'s last row write, and ``R`` gets new rows before its next one: in one block,
+    ``R = [fresh rows]`` comes first, then every statement writing a row of ``R``, then
+    the statement holding ``assign`` (a time step's ``new = [list(row) for row in T];
+    new[i][j] = ...; T = new``). The names ``assign`` binds then share rows that no
+    write changes any more."""
+    if not all(isinstance(t, ast.Name) and t.id != table for t in assign.targets):
+        return False
+    function = _function_of(assign, parents)
+    writes = [n for n in astwalk.walk(function)
+              if any(root.id == table for root in _row_write_roots(n))]
+    holder: ast.AST = assign
+    while (owner := parents.get(holder)) is not None:
+        block = next((body for field in ("body", "orelse") if isinstance(
+            body := getattr(owner, field, None), list) and holder in body), None)
+        if block is not None and _after_writes(block, holder, writes, table, parents,
+                                               temporaries):
+            return True
+        holder = owner
+    return False
+
+
+def _after_writes(
+    block: list[ast.stmt], holder: ast.AST, writes: list[ast.AST], table: str,
+    parents: dict[ast.AST, ast.AST], temporaries: frozenset[str],
+) -> bool:
+    """Whether in ``block`` new rows of ``table`` are bound, then every one of
+    ``writes`` runs, then ``holder``."""
+    position = {id(stmt): k for k, stmt in enumerate(block)}
+
+    def place(node: ast.AST | None) -> int:  # (its statement's position in the block)
+        while node is not None and id(node) not in position:
+            node = parents.get(node)
+        return -1 if node is None else position[id(node)]
+
+    places = [place(w) for w in writes]
+    fresh = [k for k, stmt in enumerate(block) if isinstance(stmt, ast.Assign)
+             and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
+             and stmt.targets[0].id == table
+             and _keeps_rows_private(stmt.targets[0], parents, temporaries)]
+    return bool(places) and min(places) >= 0 and any(f < min(places) for f in fresh) and (
+        max(places) < position[id(holder)]
     )
 
 

@@ -540,6 +540,8 @@ class Statements(LoweringPart):
                     "let another name or list hold that row too, which would see the "
                     "change: srcad follows such a write only where the list alone holds "
                     "its rows",
+                    "copy rows with `list(row)` (`row[:]` of an array's row is a view of "
+                    "it)" if _copies_by_slice(sharer) else
                     "make each row a new list (`[[0.0] * m for _ in range(n)]`), and read "
                     f"rows by their items (`{ast.unparse(target)}`) or copy one before "
                     f"naming it (`row = list({ast.unparse(target.value)})`)",
@@ -1096,3 +1098,13 @@ def _bound_before_every_read(fn: ast.FunctionDef, name: str) -> bool:
                 return reads(block[position + 1 :]) == total
     return False
 
+
+
+def _copies_by_slice(stmt: ast.AST) -> bool:
+    """Whether ``stmt`` copies with a whole slice, ``row[:]``: a new list of a list, but
+    a view of an array's row."""
+    return any(
+        isinstance(n, ast.Subscript) and isinstance(n.slice, ast.Slice)
+        and n.slice.lower is n.slice.upper is n.slice.step is None
+        for n in astwalk.walk(stmt)
+    )
