@@ -1437,3 +1437,24 @@ def test_scipy_signal_convolution_in_every_mode_and_shape(fn_name):
         image, kernel = rng.normal(size=image_shape), rng.normal(size=kernel_shape)
         for mode in ("full", "same", "valid"):
             check_four_ways(loss, image, kernel, mode, wrt=(0, 1))
+
+
+def test_options_written_at_their_defaults_are_the_same_call():
+    """An option the rule has no parameter for, written at its default value (a string,
+    a number: ``boundary="fill", fillvalue=0``), is the call without it; another value
+    of it is refused at the line."""
+    import scipy.signal
+
+    def blurred(image, kernel):
+        out = scipy.signal.convolve2d(image, kernel, mode="same", boundary="fill", fillvalue=0)
+        return np.sum(np.tanh(out) ** 2)
+
+    def wrapped(image, kernel):
+        return np.sum(scipy.signal.convolve2d(image, kernel, mode="same", boundary="wrap"))
+
+    rng = np.random.default_rng(3)
+    image, kernel = rng.normal(size=(5, 6)), rng.normal(size=(3, 3))
+    check_four_ways(blurred, image, kernel)
+    with pytest.raises(srcad.SrcadError, match="boundary") as caught:
+        srcad.grad(wrapped)(image, kernel)
+    assert "test_rules_breadth.py" in str(caught.value)

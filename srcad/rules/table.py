@@ -475,7 +475,9 @@ def call_signature(pattern: ir.Expr, env: Mapping[str, Any]) -> Signature | None
     idle = {
         p.name: p.default
         for p in callee
-        if p.name not in params and (p.default is None or type(p.default) is bool)
+        if p.name not in params and (
+            p.default is None or type(p.default) in (bool, int, float, str)
+        )
     }
     return Signature(
         pattern.func,
@@ -593,9 +595,13 @@ def _bind_call(
 
 
 def _is_default(argument: Subject, default: Any) -> bool:
-    """``argument`` is the constant ``default`` (None, True or False) as written."""
+    """``argument`` is the constant ``default`` (None, a bool, an int, a float or a
+    string: ``boundary="fill"``) as written, of its type."""
     expr = _form(argument)
-    return default is not MISSING and isinstance(expr, ir.Const) and expr.value is default
+    return default is not MISSING and isinstance(expr, ir.Const) and (
+        expr.value is default
+        or type(expr.value) is type(default) and expr.value == default
+    )
 
 
 def match(
