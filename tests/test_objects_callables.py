@@ -2003,3 +2003,36 @@ def test_a_refused_choice_is_not_kept_once_the_config_changes(monkeypatch):
     monkeypatch.setitem(_CHOSEN, "lr", 0.2)  # (a number: read as the gradient runs)
     np.testing.assert_allclose(srcad.grad(_chosen_activation)(w, x), 2 * expected,
                                rtol=1e-12)
+
+
+def _activation_by_a_local_key(w):
+    kind = _CONFIG["activation"]  # (a local bound once: what it is bound to)
+    act = _NAMED_PENALTIES[kind]
+    return np.sum(act(w))
+
+
+def _key_bound_twice(w):
+    kind = "tanh"
+    if w[0] > 0:
+        kind = "square"
+    return np.sum(_NAMED_PENALTIES[kind](w))
+
+
+def _keys_bound_to_each_other(w):
+    a = "tanh"
+    b = a
+    return np.sum(_NAMED_PENALTIES[b](w))
+
+
+def test_a_function_picked_by_a_local_key_bound_once(monkeypatch):
+    # (round 82: `key = CONFIG["activation"]; ACTS[key]` refused)
+    w = np.array([0.3, -0.4])
+    check_four_ways(_activation_by_a_local_key, w)
+    g = srcad.grad(_activation_by_a_local_key)
+    np.testing.assert_allclose(g(w), 1 - np.tanh(w) ** 2, rtol=1e-12)
+    monkeypatch.setitem(_CONFIG, "activation", "square")  # (made again)
+    np.testing.assert_allclose(g(w), 2 * w, rtol=1e-12)
+    np.testing.assert_allclose(srcad.grad(_keys_bound_to_each_other)(w),
+                               1 - np.tanh(w) ** 2, rtol=1e-12)
+    with pytest.raises(srcad.SrcadError, match="chosen when the program runs"):
+        srcad.grad(_key_bound_twice)(w)  # (its value depends on the path)

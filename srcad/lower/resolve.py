@@ -48,7 +48,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import array_api, ir, records
+from .. import array_api, astwalk, ir, records
 from ..chains import MISSING, chain_names, follow, static_attribute
 from ..frontend import DESUGARED_HELPERS, FunctionSource
 from ..pyexpr import Written
@@ -188,7 +188,9 @@ class Resolver(LoweringPart):
         """The items of containers (by container and key) the lowering depends on."""
         return set()
 
-    def _denote_key(self, scope: Scope, index: ir.Expr) -> Denotation:
+    def _denote_key(
+        self, scope: Scope, index: ir.Expr, seen: frozenset[str] = frozenset()
+    ) -> Denotation:
         """What the key of an item of a container denotes: a constant; a global holding
         one (``ACTS[HIDDEN]``); an item of a fixed dict, list or tuple by a constant,
         holding a string or an int (``ACTS[CONFIG["activation"]]``)."""
@@ -203,6 +205,14 @@ class Resolver(LoweringPart):
                 return NOTHING
             key = returning(index.index.value)
             return Denotation(item, True, functools.partial(_current_item, base.lookup, key))
+        if isinstance(index, ir.Name) and index.id in scope.local_names and (
+            index.id not in scope.statics
+        ):  # (key = CONFIG["activation"]; ACTS[key]: what it is bound to, once)
+            bound = None if index.id in seen else _bound_once(scope.function, index.id)
+            spelled = None if bound is None else _item_key(bound)
+            return NOTHING if spelled is None else self._denote_key(
+                scope, spelled, seen | {index.id}
+            )
         return self._denote(scope, index)
 
     def _denote_name(self, scope: Scope, name: str) -> Denotation:
@@ -393,6 +403,29 @@ def _item_key(
         spelled = _spelled(index)
         return spelled if isinstance(spelled, ir.Subscript) else None
     return None
+
+
+def _bound_once(function: ast.FunctionDef, name: str) -> ast.expr | None:
+    """What the local ``name`` is bound to where ``function`` binds it once only, by
+    ``name = value`` (no other assignment, loop, ``del`` or nested function binds it);
+    else None."""
+    stores = [
+        node for node in astwalk.walk(function)
+        if isinstance(node, ast.Name) and node.id == name
+        and isinstance(node.ctx, ast.Store | ast.Del)
+    ]
+    binding = next((
+        node for node in astwalk.walk(function)
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and stores
+        and node.targets[0] is stores[0]
+    ), None)
+    arguments = function.args
+    parameters = {a.arg for a in (*arguments.posonlyargs, *arguments.args,
+                                  *arguments.kwonlyargs, arguments.vararg, arguments.kwarg)
+                  if a is not None}
+    if len(stores) != 1 or binding is None or name in parameters:
+        return None
+    return binding.value
 
 
 #: the containers whose items picked by a constant may denote functions
