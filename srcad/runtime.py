@@ -1528,20 +1528,23 @@ def is_view(value: Any, base: Any) -> bool:
     return False
 
 
-def _holds_overlapping(container: Any, value: Any, seen: frozenset[int] = frozenset()) -> bool:
+def _holds_overlapping(
+    container: Any, value: Any, seen: frozenset[int] = frozenset(), by_memory: bool = True
+) -> bool:
     """Does ``container`` (a list, tuple or dict, at any depth: a dict of dicts, the
-    fields of the objects it holds) hold ``value`` or an array sharing its memory?
-    (``seen``: the containers above it, so that objects that refer to each other end.)"""
+    fields of the objects it holds) hold ``value`` or an array sharing its memory (or,
+    ``by_memory`` False, ``value`` itself only)? (``seen``: the containers above it, so
+    that objects that refer to each other end.)"""
     seen = seen | {id(container)}
     items = container.values() if isinstance(container, dict) else container
     for item in items:
         inner = item if isinstance(item, list | tuple | dict) else _fields_of(item)
         if inner is None:
-            if _overlaps(item, value):
+            if _overlaps(item, value) if by_memory else item is value:
                 return True
         elif item is value or (
             id(inner) not in seen and id(item) not in seen
-            and _holds_overlapping(inner, value, seen | {id(item)})
+            and _holds_overlapping(inner, value, seen | {id(item)}, by_memory)
         ):
             return True
     return False
@@ -1678,7 +1681,9 @@ def alias_of(value: Any, changed: Any) -> bool:
                 "array itself (`x[np.unravel_index(k, x.shape)] = v`)",
             )
     fields = _fields_of(value)
-    if fields and _holds_overlapping(fields, changed):  # (an object passed in: p.w[0] = v)
+    if fields and _holds_overlapping(  # (an object passed in: p.w[0] = v; a dict changed, an
+        fields, changed, by_memory=isinstance(changed, np.ndarray)  # object made here whose
+    ):  # field is set, changes no array its fields hold)
         raise _untraceable(
             "a field of an object passed in holds the array this line changes",
             "write into a copy (`w = p.w.copy()`) and use it, or pass the array itself as "

@@ -2,6 +2,7 @@
 (srcad/lower/made_objects.py): each checked four ways, a few to second order, and the
 refusals at their lines."""
 
+import copy
 import dataclasses
 import math
 
@@ -1105,3 +1106,54 @@ def test_dataclasses_replace_of_a_parameter():
     (g,) = check_four_ways(_rescaled_state, state, 0.1, wrt=0)
     np.testing.assert_allclose(g.w, 2 * 0.1 * state.w, rtol=1e-12)
     assert g.scale == pytest.approx(8 * state.scale)
+
+
+def _leapfrog_by_replace(state: _TrainState, dt):
+    """A parameter a loop rebinds to new objects: srcad makes it an object of the
+    function's own as the loop begins."""
+    for _ in range(4):
+        state = dataclasses.replace(state, scale=state.scale - dt * np.sum(state.w))
+        state = dataclasses.replace(state, w=state.w + dt * state.scale)
+    return np.sum(state.w ** 2) + state.scale ** 2
+
+
+def _decayed_by_replace(state, dt):  # (not annotated: the class of the object given)
+    for _ in range(3):
+        state = dataclasses.replace(state, w=state.w * (1.0 - dt * state.scale))
+    return np.sum(np.sin(state.w))
+
+
+def _made_again_each_step(state: _TrainState, dt):
+    for _ in range(3):
+        state = _TrainState(w=np.tanh(state.w) * state.scale, scale=state.scale + dt)
+    return np.sum(state.w) * state.scale
+
+
+def _copied_then_set(state: _TrainState, lr):
+    nxt = copy.copy(state)  # (its fields set: the caller's object stays as it was)
+    nxt.w = state.w - lr * state.w ** 3
+    nxt.scale = 0.5 * state.scale
+    deep = copy.deepcopy(state)
+    deep.w *= lr  # (a deep copy's own array)
+    return np.sum(nxt.w ** 2) * nxt.scale + np.sum(deep.w * state.w)
+
+
+def _shallow_copy_written_in_place(state: _TrainState, lr):
+    nxt = copy.copy(state)
+    nxt.w *= lr  # (Python changes the caller's array too: refused)
+    return np.sum(state.w) + np.sum(nxt.w)
+
+
+def test_a_parameter_object_rebuilt_by_a_loop_or_copied():
+    # (round 82: dataclasses.replace in a loop refused inside dataclasses.py; a field set
+    # on copy.copy of a parameter refused as "an object outside the function")
+    for f in (_leapfrog_by_replace, _decayed_by_replace, _made_again_each_step,
+              _copied_then_set):
+        state = _TrainState(np.array([0.3, -0.2, 0.7]), 0.5)
+        check_four_ways(f, state, 0.1)
+    state = _TrainState(np.array([0.3, -0.2]), 0.5)
+    (g,) = check_four_ways(_decayed_by_replace, state, 0.1, wrt=0)
+    factor = 0.95 ** 3
+    np.testing.assert_allclose(g.w, np.cos(factor * state.w) * factor, rtol=1e-12)
+    with pytest.raises(srcad.SrcadError, match="holds the array this line changes"):
+        srcad.grad(_shallow_copy_written_in_place)(state, 0.1)

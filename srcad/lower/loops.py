@@ -129,7 +129,7 @@ class Loops(LoweringPart):
         carried = {}
         for v in self.carried_names(scope, node):
             name = self.variable_name(scope, v)
-            value = scope.env.get(v, ir.Const(None))
+            value = self.object_a_loop_rebuilds(scope, node, v, scope.env.get(v, ir.Const(None)))
             if self.is_own_list(value):
                 self.own_lists.add(name)
             if isinstance(value, TupleValue):  # (made under the name the loop carries)

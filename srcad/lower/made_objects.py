@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import ir, records
+from .. import astwalk, ir, records, stand_ins
 from ..errors import SrcadError
 from ..rules.table import SETITEM
 from .resolve import FREE, variable
@@ -187,10 +187,7 @@ class MadeObjects(LoweringPart):
         if found is not None and found[1] is not None:
             cls: type | None = found[1].cls
         else:  # (a parameter whose class srcad knows: annotated, or of the object given)
-            cls = self.expr_class(scope, node.args[0])
-            if cls is None:
-                example = self.example_of(scope, node.args[0])
-                cls = type(example) if dataclasses.is_dataclass(example) else None
+            cls = self.known_dataclass(scope, node.args[0])
             given = scope.env.get(node.args[0].id)
             if cls is None and isinstance(given, ir.Name) and given.id in self.parameter_names:
                 raise self.error(  # (the build is made again with the call's objects)
@@ -215,6 +212,89 @@ class MadeObjects(LoweringPart):
             )
         call = ast.Call(node.func, [], keywords)
         return cls, ast.fix_missing_locations(ast.copy_location(call, node))
+
+    def known_dataclass(self, scope: Scope, node: ast.Name) -> type | None:
+        """The dataclass of the object a parameter ``node`` holds, where srcad knows it
+        (annotated, or of the object a call gave); else None."""
+        cls = self.expr_class(scope, node)
+        if cls is None:
+            example = self.example_of(scope, node)
+            cls = type(example) if dataclasses.is_dataclass(example) else None
+        return cls if isinstance(cls, type) and dataclasses.is_dataclass(cls) else None
+
+    def copied_dataclass(self, scope: Scope, node: ast.Call, target: Target) -> ir.Name | None:
+        """``copy.copy(p)`` or ``copy.deepcopy(p)`` of a dataclass object given to the
+        function (its class known, see :meth:`known_dataclass`): an object the function
+        makes, holding ``p``'s fields (deep: copies of them), whose fields the function
+        may then set; None for any other call."""
+        callee = self.denote(scope, node.func).static
+        deep = callee in (copy.deepcopy, stand_ins.deepcopy)
+        if not (
+            (deep or callee in (copy.copy, stand_ins.shallow_copy))
+            and len(node.args) == 1 and not node.keywords
+            and isinstance(node.args[0], ast.Name)
+            and self.made_of(scope.env.get(node.args[0].id)) is None
+        ):
+            return None
+        cls = self.known_dataclass(scope, node.args[0])
+        if cls is None:
+            return None
+        fields: dict[str, Any] = {}
+        for spec in dataclasses.fields(cls):
+            read: ast.expr = ast.copy_location(
+                ast.Attribute(ast.Name(node.args[0].id, ast.Load()), spec.name, ast.Load()), node
+            )
+            if deep:
+                read = ast.copy_location(ast.Call(node.func, [read], []), node)
+            fields[spec.name] = read
+        return self.object_of_fields(scope, node, cls, fields, target)
+
+    def object_a_loop_rebuilds(
+        self, scope: Scope, loop: ast.For | ast.While, name: str, value: Any
+    ) -> Any:
+        """``value``, what ``name`` holds as ``loop`` begins; where that is a dataclass
+        object given to the function and the loop binds ``name`` to new objects (``s =
+        dataclasses.replace(s, v=...)``, ``s = State(...)``), the same fields in an
+        object the function made, so that the variable holds one on every iteration.
+        (Only where nothing sets a field of ``name``: the caller's object would change.)"""
+        rebuilt = any(
+            isinstance(n, ast.Assign) and isinstance(n.value, ast.Call)
+            and any(isinstance(t, ast.Name) and t.id == name for t in n.targets)
+            for n in astwalk.walk(loop)
+        )
+        if not rebuilt or self.made_of(value) is not None or not isinstance(value, ir.Name):
+            return value
+        fields_set = any(
+            isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Store | ast.Del)
+            and isinstance(n.value, ast.Name) and n.value.id == name
+            for n in astwalk.walk(scope.function)
+        )
+        cls = None if fields_set else self.known_dataclass(
+            scope, ast.copy_location(ast.Name(name, ast.Load()), loop)
+        )
+        replaced = next((  # (s = dataclasses.replace(s, ...) of an object given: its class)
+            n for n in astwalk.walk(loop)
+            if isinstance(n, ast.Call) and self.denote(scope, n.func).static is dataclasses.replace
+            and n.args and isinstance(n.args[0], ast.Name) and n.args[0].id == name
+        ), None)
+        if cls is None and not fields_set and replaced is not None and (
+            value.id in self.parameter_names
+        ):
+            raise self.error(  # (the build is made again with the call's objects)
+                scope, replaced,
+                f"`dataclasses.replace({name}, ...)` makes an object whose class srcad does "
+                "not know when it compiles",
+                f"annotate the parameter with its class (`{name}: State`)",
+            )
+        if cls is None:
+            return value
+        fields = {
+            spec.name: ast.copy_location(
+                ast.Attribute(ast.Name(name, ast.Load()), spec.name, ast.Load()), loop
+            )
+            for spec in dataclasses.fields(cls)
+        }
+        return self.object_of_fields(scope, loop, cls, fields, None)
 
     def make_object(
         self, scope: Scope, node: ast.Call, cls: type, target: Target
@@ -315,6 +395,20 @@ class MadeObjects(LoweringPart):
                     "pass the field's value in the call",
                 )
             values[spec.name] = given
+        name = self.object_of_fields(scope, node, cls, values, target)
+        if isinstance(inspect.getattr_static(cls, "__post_init__", None), types.FunctionType):
+            given_on = [bound.arguments[n] for n in init_vars]
+            arguments = [
+                v if isinstance(v, ast.expr) else Operand(self.constant(v)) for v in given_on
+            ]
+            self.call_member(scope, node, cls, "__post_init__", name, arguments, [])
+        return name
+
+    def object_of_fields(
+        self, scope: Scope, node: ast.AST, cls: type, values: dict[str, Any], target: Target
+    ) -> ir.Name:
+        """An object of the dataclass ``cls`` the function makes, its fields ``values``
+        (code, or constants), without running ``__post_init__``."""
         keys: list[ast.expr | None] = [ast.Constant(name) for name in values]
         items = [
             v if isinstance(v, ast.expr) else Operand(self.constant(v)) for v in values.values()
@@ -329,12 +423,6 @@ class MadeObjects(LoweringPart):
         self.made[name] = made
         for key, value in zip(values, lowered):
             self.note_write(made, key, value)
-        if isinstance(inspect.getattr_static(cls, "__post_init__", None), types.FunctionType):
-            given_on = [bound.arguments[n] for n in init_vars]
-            arguments = [
-                v if isinstance(v, ast.expr) else Operand(self.constant(v)) for v in given_on
-            ]
-            self.call_member(scope, node, cls, "__post_init__", ir.Name(name), arguments, [])
         return ir.Name(name)
 
     def as_value(self, scope: Scope, value: Any, node: ast.AST) -> Any:
@@ -621,6 +709,9 @@ class MadeObjects(LoweringPart):
         if replaced is not None:
             cls, made_again = replaced
             return self.make_object(scope, made_again, cls, target)
+        copied = self.copied_dataclass(scope, node, target)
+        if copied is not None:
+            return copied
         decided = self.decided_isinstance(scope, node)
         if decided is not None:
             return ir.Const(decided)
