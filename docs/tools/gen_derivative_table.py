@@ -77,6 +77,14 @@ FAMILIES = {
               "one's, `norm(mu, sigma).logpdf(x)`, are these with its arguments after the "
               "method's), loaded once a program imports that module (srcad does not import "
               "SciPy itself)."),
+    "random": ("Random draws",
+               "A draw whose distribution a differentiated value sets is differentiated "
+               "along its path: numpy's `rng.normal(loc, scale)` is `loc + scale * z` for "
+               "the standard draw `z` the generator's state gives (read back from the "
+               "draw), so at a fixed seed the derivative is the one central differences "
+               "measure (the reparameterization gradient). A parameter that decides which "
+               "numbers are drawn (`gamma`'s shape) is refused. `x` is a Generator or a "
+               "RandomState (checked when the gradient runs)."),
     "srcad": ("srcad's own functions",
               "`srcad.stop_gradient` cuts the gradient; `zeros_like` makes the zero tangents "
               "of forward mode; `divide` and `digamma`, which templates call, have rules so "
@@ -116,6 +124,8 @@ def family(rule) -> str:
         return "operators"
     if isinstance(pattern, ir.Subscript):
         return "indexing"
+    if "numpy_draw" in env:
+        return "random"
     if "math" in env:
         return "math"
     if "scipy" in env:

@@ -6,6 +6,7 @@ from . import (  # noqa: F401  (registering the built-in rules)
     numpy_scalar,
     numpy_standard,
     numpy_stats,
+    random_draws,
     scalar,
 )
 from .table import TABLE, Rule, RuleTable, defrule, match
