@@ -16,6 +16,7 @@ import numpy as np
 from . import ir, records
 from .chains import chain_names, draws_at_random
 from .errors import Location, NoRuleError, SrcadError, UnsupportedSyntaxError, raise_all
+from .frontend import installed
 from .rules.table import is_method_rule
 from .runtime import loop_items
 
@@ -75,9 +76,15 @@ def at_call_site(error: SrcadError, callee: Any, where: Location) -> SrcadError:
     ):
         return _derivative_not_again(error, callee, where)
     name = public_name(callee)
+    code = getattr(callee, "__code__", None)
+    library = code is None or installed(code.co_filename)
+    why = (  # (a library's internals say little to its user: the lines after this say
+        "its code is a library's, written in Python srcad does not read" if library
+        else f"srcad cannot read its code: {reason}, at {inner}"  # where, for who asks)
+    )
     located = type(error)(
         f"{name}, called here, cannot be differentiated: srcad has no derivative rule for "
-        f"it and cannot read its code ({reason}, at {inner})",
+        f"it, and {why}",
         _INSTEAD.get(name, "compute this value with functions srcad knows "
                      "(docs/derivative-table.md)")
         + f", or register a derivative rule for {name} with srcad.defrule "
