@@ -1486,7 +1486,9 @@ def _lambdas_as_defs(stmts: list[ast.stmt], used: set[str]) -> list[ast.stmt]:
             for call in _calls_outside_scopes(stmt):
                 for argument in argument_lambdas(call):
                     named = _fresh("function", used)
-                    out.append(_lambda_def(named, argument, argument))
+                    made = _lambda_def(named, argument, argument)
+                    made.srcad_lambda = True  # type: ignore[attr-defined]  # (for messages)
+                    out.append(made)
                     name = _located(ast.Name(named, ast.Load()), argument)
                     _replace_argument(call, argument, name)
         if named_lambda(stmt):

@@ -650,12 +650,18 @@ class Expressions(LoweringPart):
                 self.share(value)
             return value
         if node.id in scope.local_functions:  # (a def or named lambda, not called)
+            spelled = "this lambda" if getattr(
+                scope.local_functions[node.id], "srcad_lambda", False
+            ) else f"`{node.id}`"
             raise self.error(
                 scope,
                 node,
-                f"`{node.id}` is a function defined in the differentiated code: srcad "
+                f"{spelled} is a function defined in the differentiated code: srcad "
                 "inlines calls of it, and cannot pass it on as a value here",
-                "call it where its value is needed, or define it at module level",
+                "call it where its value is needed, or define it at module level for a "
+                "function srcad reads (a library routine that calls it, such as "
+                "scipy.optimize.brentq or scipy.integrate.quad, has no derivative in srcad: "
+                "write its iteration in the function, e.g. Newton's method in a loop)",
             )
         if node.id in scope.local_names:
             raise self.error(
