@@ -1458,3 +1458,110 @@ def test_options_written_at_their_defaults_are_the_same_call():
     with pytest.raises(srcad.SrcadError, match="boundary") as caught:
         srcad.grad(wrapped)(image, kernel)
     assert "test_rules_breadth.py" in str(caught.value)
+
+
+# ====================================================================== scipy.ndimage filters
+
+scipy_ndimage = pytest.importorskip("scipy.ndimage")
+ndimage = scipy_ndimage
+FILTER_MODES = ("reflect", "constant", "nearest", "mirror", "wrap")
+
+
+def _smoothed_loss(image, mode):
+    """Each of the four filters, in ``mode`` (``cval`` 0.5: affine in ``constant``)."""
+    a = ndimage.gaussian_filter1d(image, 1.3, mode=mode, cval=0.5)
+    b = ndimage.gaussian_filter(image, (1.0, 0.7), mode=mode, cval=0.5)
+    c = ndimage.uniform_filter1d(image, 3, axis=0, mode=mode, cval=0.5)
+    d = ndimage.uniform_filter(image, (3, 2), mode=mode, cval=0.5)
+    return np.sum(np.tanh(a) ** 2) + np.sum(np.sin(b) * W34[0, 0]) + np.sum(c**3) + np.sum(d * b)
+
+
+@pytest.mark.parametrize("mode", FILTER_MODES)
+def test_scipy_ndimage_filters_in_every_mode(mode):
+    """gaussian_filter1d, gaussian_filter, uniform_filter1d and uniform_filter (each was
+    refused: SciPy's code is not read) in each boundary mode: four ways (rtol 1e-6)."""
+    image = np.random.default_rng(11).normal(size=(5, 7))
+    check_four_ways(_smoothed_loss, image, mode, wrt=(0,))
+
+
+def _gaussian1d_loss(x, w):
+    return np.sum(w * ndimage.gaussian_filter1d(x, 0.9, axis=0, mode="wrap"))
+
+
+def _gaussian_loss(x, w):
+    return np.sum(w * ndimage.gaussian_filter(x, (0.8, 1.4), mode="constant", cval=2.0))
+
+
+def _uniform1d_loss(x, w):
+    return np.sum(w * ndimage.uniform_filter1d(x, 4, mode="mirror", origin=1))
+
+
+def _uniform_loss(x, w):
+    return np.sum(w * ndimage.uniform_filter(x, 3, mode="nearest"))
+
+
+@pytest.mark.parametrize("loss", [_gaussian1d_loss, _gaussian_loss, _uniform1d_loss,
+                                  _uniform_loss])
+def test_scipy_ndimage_gradient_is_the_transposed_filter(loss):
+    """``d/dx sum(w * F(x)) = J^T w``, with the Jacobian ``J`` built column by column from
+    SciPy's own filter of unit images (less the filter of zeros: ``cval`` makes it
+    affine); to 1e-12."""
+    rng = np.random.default_rng(12)
+    x, w = rng.normal(size=(4, 6)), rng.normal(size=(4, 6))
+    base = loss(np.zeros_like(x), w)
+    columns = [loss(e.reshape(x.shape), w) - base for e in np.eye(x.size)]
+    assert close(srcad.grad(loss)(x, w), np.reshape(columns, x.shape), rtol=1e-12, atol=1e-13)
+    direction = rng.normal(size=x.shape)
+    _, tangent = srcad.jvp(loss, (x, w), (direction, np.zeros_like(w)))
+    assert tangent == pytest.approx(np.sum(np.reshape(columns, x.shape) * direction), rel=1e-12)
+
+
+def _denoising_objective(image, noisy, lam):
+    """Denoising: a blurred estimate's misfit to the data, plus a penalty on the
+    Gaussian-derivative edges (order=1 along each axis; a 3-D stack filtered over its
+    last two axes only) and a local-mean contrast term."""
+    blurred = ndimage.gaussian_filter(image, sigma=1.2, axes=(1, 2))
+    dy = ndimage.gaussian_filter(image, 1.0, order=(0, 1, 0), mode="nearest")
+    dx = ndimage.gaussian_filter1d(image, 1.0, axis=-1, order=1, radius=3)
+    local = ndimage.uniform_filter(image, size=(1, 3, 3))
+    return (np.sum((blurred - noisy) ** 2) + lam * np.sum(np.sqrt(dx**2 + dy**2 + 1e-3))
+            + 0.1 * np.sum((image - local) ** 2))
+
+
+def test_scipy_ndimage_denoising_objective_and_its_hessian():
+    """A realistic use: first order four ways, and second order (the tangent is SciPy's
+    filter again, which has its rule): ``hvp`` against central differences of ``grad``
+    (rtol 1e-6)."""
+    rng = np.random.default_rng(13)
+    image = rng.normal(size=(2, 5, 6))
+    noisy = image + 0.3 * rng.normal(size=image.shape)
+    check_four_ways(_denoising_objective, image, noisy, 0.2, wrt=(0,))
+    v = rng.normal(size=image.shape)
+    gradient = srcad.grad(_denoising_objective)
+    eps = 1e-5
+    want = (gradient(image + eps * v, noisy, 0.2) - gradient(image - eps * v, noisy, 0.2)) / (
+        2 * eps)
+    got = srcad.hvp(_denoising_objective)(image, noisy, 0.2, v)
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7)
+
+
+def _smoothed_with_width(x, sigma):
+    return np.sum(ndimage.gaussian_filter(x, sigma) ** 2)
+
+
+def _filtered_into(x):
+    out = np.empty_like(x)
+    ndimage.gaussian_filter(x, 1.0, output=out)
+    return np.sum(out)
+
+
+def test_scipy_ndimage_width_from_the_inputs_or_an_output_array_is_refused():
+    """sigma has no rule: refused at the line where it depends on the inputs; a filter
+    written into ``output=`` is refused as a call whose value is not used."""
+    x = np.random.default_rng(14).normal(size=(3, 4))
+    with pytest.raises(srcad.SrcadError, match="no derivative in `sigma`") as info:
+        srcad.grad(_smoothed_with_width, wrt=(0, 1))(x, 1.0)
+    assert info.value.lineno == _smoothed_with_width.__code__.co_firstlineno + 1
+    assert srcad.grad(_smoothed_with_width)(x, 1.0).shape == x.shape
+    with pytest.raises(srcad.SrcadError):
+        srcad.grad(_filtered_into)(x)
