@@ -338,3 +338,83 @@ defrule(
     A="expm_grad(g, A)",
     tangents={"A": "frechet(A, t)"},
 )
+
+
+def real_matrix_function(name: str, a: Any, ans: Any) -> None:
+    """Refuse ``sqrtm``/``logm`` of a matrix that is not real or whose result is not (a
+    negative eigenvalue: SciPy returns a complex matrix), for which srcad has no rule."""
+    if np.iscomplexobj(a) or np.iscomplexobj(ans):
+        from ..errors import UnsupportedSyntaxError
+        from ..load import user_line
+
+        raise UnsupportedSyntaxError(
+            f"srcad differentiates scipy.linalg.{name} of a real matrix whose result is real "
+            f"(no eigenvalue on the closed negative real axis), and this {name} is complex",
+            "keep the matrix's eigenvalues off the negative real axis (a symmetric positive "
+            "definite matrix, or a product of two), or register a rule (srcad.defgrad)",
+            user_line(),
+        )
+
+
+def _frechet_block(function: Any, a: Any, direction: Any) -> Any:
+    """The Fréchet derivative of the matrix function ``function`` at ``a`` along
+    ``direction``: the upper right block of ``function([[a, direction], [0, a]])`` (stacks
+    of matrices too: SciPy's matrix functions take them)."""
+    a, direction = np.broadcast_arrays(np.asarray(a, dtype=float), direction)
+    n = np.shape(a)[-1]
+    top = np.concatenate([a, direction], axis=-1)
+    bottom = np.concatenate([np.zeros_like(direction), a], axis=-1)
+    return function(np.concatenate([top, bottom], axis=-2))[..., :n, n:]
+
+
+def sqrtm_frechet(a: Any, direction: Any) -> Any:
+    """The Fréchet derivative of ``sqrtm`` at ``a`` along ``direction``."""
+    return _frechet_block(scipy.linalg.sqrtm, a, direction)
+
+
+def logm_frechet(a: Any, direction: Any) -> Any:
+    """The Fréchet derivative of ``logm`` at ``a`` along ``direction``."""
+    return _frechet_block(scipy.linalg.logm, a, direction)
+
+
+def sqrtm_grad(g: Any, a: Any, ans: Any) -> Any:
+    """Adjoint of ``sqrtm(a)``: the Fréchet derivative at ``a``'s transpose along ``g``
+    (a primary matrix function's derivative is self-adjoint in this sense)."""
+    real_matrix_function("sqrtm", a, ans)
+    return sqrtm_frechet(_swapped(a), g)
+
+
+def sqrtm_tangent(t: Any, a: Any, ans: Any) -> Any:
+    """Tangent of ``sqrtm(a)``: its Fréchet derivative at ``a`` along ``t``."""
+    real_matrix_function("sqrtm", a, ans)
+    return sqrtm_frechet(a, t)
+
+
+def logm_grad(g: Any, a: Any, ans: Any) -> Any:
+    """Adjoint of ``logm(a)`` (as :func:`sqrtm_grad`)."""
+    real_matrix_function("logm", a, ans)
+    return logm_frechet(_swapped(a), g)
+
+
+def logm_tangent(t: Any, a: Any, ans: Any) -> Any:
+    """Tangent of ``logm(a)``: its Fréchet derivative at ``a`` along ``t``."""
+    real_matrix_function("logm", a, ans)
+    return logm_frechet(a, t)
+
+
+#: The principal square root and logarithm of a real matrix whose result is real (SPD
+#: matrices, products of them: covariance distances, Fréchet inception distance, the
+#: log-Euclidean metric). Only the call without options: ``disp=`` (deprecated, a tuple
+#: with disp=False) and ``blocksize=`` have no rule, and a complex result is refused.
+defrule(
+    "scipy.linalg.sqrtm(A)",
+    env={**SL, "sqrtm_grad": sqrtm_grad, "sqrtm_tangent": sqrtm_tangent},
+    A="sqrtm_grad(g, A, ans)",
+    tangents={"A": "sqrtm_tangent(t, A, ans)"},
+)
+defrule(
+    "scipy.linalg.logm(A)",
+    env={**SL, "logm_grad": logm_grad, "logm_tangent": logm_tangent},
+    A="logm_grad(g, A, ans)",
+    tangents={"A": "logm_tangent(t, A, ans)"},
+)
