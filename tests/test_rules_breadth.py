@@ -1668,3 +1668,131 @@ def test_scipy_sqrtm_refusals():
     with pytest.raises(srcad.SrcadError, match="second derivative") as info:
         srcad.hessian(_sqrtm_squared)(_spd(np.random.default_rng(23), 2))
     assert info.value.lineno == _sqrtm_squared.__code__.co_firstlineno + 3
+
+
+# ====================================================================== scipy.linalg banded solves
+
+
+def _heat_equation(u0, kappa, sources):
+    """Implicit (backward Euler) steps of the 1-D heat equation with a diffusion
+    coefficient per cell face: ``(I - dt K) u_next = u + dt s``, the tridiagonal matrix
+    in banded storage (``A[i, j] = ab[1 + i - j, j]``); then the same matrix for a block
+    of right-hand sides (one column per source)."""
+    import scipy.linalg
+
+    n = u0.shape[0]
+    left = np.concatenate([np.zeros(1), kappa[:-1]])  # (A[i, i - 1], stored at ab[2, i - 1])
+    right = np.concatenate([kappa[1:], np.zeros(1)])
+    ab = np.stack([np.concatenate([np.zeros(1), -0.1 * kappa[1:]]),
+                   1.0 + 0.1 * (left + right + kappa),
+                   np.concatenate([-0.1 * kappa[:-1], np.zeros(1)])])
+    u = u0
+    for _ in range(4):
+        u = scipy.linalg.solve_banded((1, 1), ab, u + 0.1 * sources[:, 0])
+    responses = scipy.linalg.solve_banded((1, 1), ab, sources)
+    return np.sum(u**2) + np.sum(np.tanh(responses)) + u[n // 2]
+
+
+def test_scipy_solve_banded_heat_equation():
+    """``solve_banded`` (refused: SciPy's code is not read) over several implicit time
+    steps, vector and matrix right-hand sides, gradients in the initial condition, the
+    diffusion coefficients (through ``ab``) and the sources: four ways (rtol 1e-6)."""
+    rng = np.random.default_rng(31)
+    check_four_ways(_heat_equation, rng.normal(size=7), rng.uniform(0.5, 2.0, 7),
+                    rng.normal(size=(7, 2)))
+
+
+def _banded_solve(ab, b, lower, upper):
+    import scipy.linalg
+
+    return np.sum(np.sin(scipy.linalg.solve_banded((lower, upper), ab, b)))
+
+
+def _dense_of_band(ab, lower, upper):
+    """The matrix ``A[i, j] = ab[u + i - j, j]`` (on the band), built by numpy."""
+    n = ab.shape[1]
+    rows = [[ab[upper + i - j, j] if -upper <= i - j <= lower else 0.0 for j in range(n)]
+            for i in range(n)]
+    return np.array(rows)
+
+
+def _dense_solve(ab, b, lower, upper):
+    return np.sum(np.sin(np.linalg.solve(_dense_of_band(ab, lower, upper), b)))
+
+
+@pytest.mark.parametrize("lower, upper", [(1, 1), (2, 1), (0, 2), (1, 0), (0, 0)])
+def test_scipy_solve_banded_is_the_dense_solve_on_the_band(lower, upper):
+    """Against the dense solve of the same matrix (srcad's np.linalg.solve rule, through
+    the band's entries: the storage's unused corners get 0), for a vector and a matrix
+    of right-hand sides (to 1e-10); and four ways."""
+    rng = np.random.default_rng(32)
+    ab = rng.normal(size=(lower + upper + 1, 6))
+    ab[upper] += 6.0
+    for b in (rng.normal(size=6), rng.normal(size=(6, 3))):
+        got = srcad.grad(_banded_solve, wrt=(0, 1))(ab, b, lower, upper)
+        want = srcad.grad(_dense_solve, wrt=(0, 1))(ab, b, lower, upper)
+        assert close(got[0], want[0], rtol=1e-10, atol=1e-12)
+        assert close(got[1], want[1], rtol=1e-10, atol=1e-12)
+        check_four_ways(_banded_solve, ab, b, lower, upper)
+
+
+def _smoothing_spline(y, lam, rhs_block, lower):
+    """Whittaker smoothing: ``(I + lam D^T D) z = y`` for second differences ``D``, a
+    symmetric positive definite five-band matrix in ``solveh_banded``'s storage (upper
+    triangle by default, or the lower one); and a block of right-hand sides."""
+    import scipy.linalg
+
+    n = y.shape[0]
+    main = 1.0 + lam * np.concatenate([[1.0, 5.0], 6.0 * np.ones(n - 4), [5.0, 1.0]])
+    first = lam * np.concatenate([[-2.0], -4.0 * np.ones(n - 3), [-2.0]])
+    second = lam * np.ones(n - 2)
+    if lower:
+        ab = np.stack([main, np.concatenate([first, [0.0]]),
+                       np.concatenate([second, [0.0, 0.0]])])
+    else:
+        ab = np.stack([np.concatenate([[0.0, 0.0], second]),
+                       np.concatenate([[0.0], first]), main])
+    z = scipy.linalg.solveh_banded(ab, y, lower=lower)
+    block = scipy.linalg.solveh_banded(ab * (1.0 + 0.1 * np.arange(n)), rhs_block, lower=lower)
+    return np.sum((z - y) ** 2) + lam * np.sum(np.diff(z, 2) ** 2) + np.sum(np.sin(block))
+
+
+def _symmetric_of_band(ab, lower):
+    """The symmetric matrix whose one triangle ``ab`` stores, built by numpy."""
+    p, n = ab.shape[0] - 1, ab.shape[1]
+
+    def entry(i, j):
+        i, j = max(i, j), min(i, j)  # (below the diagonal: its mirror)
+        if i - j > p:
+            return 0.0
+        return ab[i - j, j] if lower else ab[p + j - i, i]
+
+    return np.array([[entry(i, j) for j in range(n)] for i in range(n)])
+
+
+def _symmetric_banded_solve(ab, b, lower):
+    import scipy.linalg
+
+    return np.sum(np.sin(scipy.linalg.solveh_banded(ab, b, lower=lower)))
+
+
+def _symmetric_dense_solve(ab, b, lower):
+    return np.sum(np.sin(np.linalg.solve(_symmetric_of_band(ab, lower), b)))
+
+
+@pytest.mark.parametrize("lower", [False, True])
+def test_scipy_solveh_banded(lower):
+    """``solveh_banded`` in either storage: a smoothing spline four ways (rtol 1e-6), and
+    against the dense solve of the symmetric matrix, each stored entry getting both
+    mirror entries' adjoints (to 1e-10), vector and matrix right-hand sides."""
+    rng = np.random.default_rng(33)
+    check_four_ways(_smoothing_spline, rng.normal(size=8), 0.7, rng.normal(size=(8, 2)),
+                    lower)
+    ab = rng.normal(size=(3, 6)) * 0.5
+    ab[0 if lower else 2] = 4.0 + rng.random(6)
+    for b in (rng.normal(size=6), rng.normal(size=(6, 2))):
+        got = srcad.grad(_symmetric_banded_solve, wrt=(0, 1))(ab, b, lower)
+        want = srcad.grad(_symmetric_dense_solve, wrt=(0, 1))(ab, b, lower)
+        assert close(got[0], want[0], rtol=1e-10, atol=1e-12)
+        assert close(got[1], want[1], rtol=1e-10, atol=1e-12)
+        check_four_ways(_symmetric_banded_solve, ab, b, lower)
