@@ -1796,3 +1796,53 @@ def test_scipy_solveh_banded(lower):
         assert close(got[0], want[0], rtol=1e-10, atol=1e-12)
         assert close(got[1], want[1], rtol=1e-10, atol=1e-12)
         check_four_ways(_symmetric_banded_solve, ab, b, lower)
+
+
+# ====================================================================== np.i0, scipy.special.zeta
+
+
+def _von_mises_nll(mu, log_kappa, theta):
+    """A von Mises negative log-likelihood, its normalizer by numpy's own ``np.i0``."""
+    kappa = np.exp(log_kappa)
+    return -np.sum(kappa * np.cos(theta - mu) - np.log(2 * np.pi * np.i0(kappa)))
+
+
+def _i0_sum(x):
+    return np.sum(np.i0(x))
+
+
+def test_numpy_i0_von_mises():
+    """``np.i0`` (refused: numpy's code is not read) with ``I_0' = I_1``: four ways, the
+    exact derivative (to 1e-13), and second order through ``I_1' = I_0 - I_1 / x`` (1/2
+    at 0): the Hessian exactly ``(I_0 + I_2) / 2`` on the diagonal (to 1e-12)."""
+    theta = np.array([0.1, 0.5, -0.3, 2.0])
+    check_four_ways(_von_mises_nll, 0.4, 0.7, theta)
+    x = np.array([0.0, 0.3, -1.2, 3.0])
+    assert close(srcad.grad(_i0_sum)(x), special.i1(x), rtol=1e-13)
+    h = srcad.hessian(_i0_sum)(x)
+    assert close(h, np.diag(0.5 * (special.i0(x) + special.iv(2, x))), rtol=1e-12)
+    check_four_ways(srcad.grad(_von_mises_nll, wrt="log_kappa"), 0.4, 0.7, theta,
+                    wrt=("log_kappa",))
+
+
+def _hurwitz_terms(q, s):
+    """The Hurwitz zeta function in its shift ``q`` (a power-law tail's normalizer)."""
+    return np.sum(np.log(special.zeta(s, q))) + np.sum(special.zeta(3.0, q + 1.0) ** 2)
+
+
+def _zipf_in_its_exponent(s, q):
+    return np.sum(special.zeta(s, q))
+
+
+def test_scipy_zeta_in_q_and_refused_in_x():
+    """``zeta(x, q)``: ``d/dq = -x zeta(x + 1, q)`` four ways and exactly (to 1e-13); in
+    ``x`` it has no rule, refused at the line (Riemann's zeta too), both modes."""
+    q = np.array([1.5, 2.0, 3.5])
+    check_four_ways(_hurwitz_terms, q, 2.5, wrt=(0,))
+    got = srcad.grad(_zipf_in_its_exponent, wrt=1)(2.5, q)
+    assert close(got, -2.5 * special.zeta(3.5, q), rtol=1e-13)
+    for derive in (lambda: srcad.grad(_zipf_in_its_exponent)(2.5, q),
+                   lambda: srcad.jvp(_zipf_in_its_exponent, (2.5, q), (1.0, None))):
+        with pytest.raises(srcad.SrcadError, match="no derivative in `x`") as info:
+            derive()
+        assert info.value.lineno == _zipf_in_its_exponent.__code__.co_firstlineno + 1
