@@ -1458,3 +1458,391 @@ def test_options_written_at_their_defaults_are_the_same_call():
     with pytest.raises(srcad.SrcadError, match="boundary") as caught:
         srcad.grad(wrapped)(image, kernel)
     assert "test_rules_breadth.py" in str(caught.value)
+
+
+# ====================================================================== scipy.ndimage filters
+
+scipy_ndimage = pytest.importorskip("scipy.ndimage")
+ndimage = scipy_ndimage
+FILTER_MODES = ("reflect", "constant", "nearest", "mirror", "wrap")
+
+
+def _smoothed_loss(image, mode):
+    """Each of the four filters, in ``mode`` (``cval`` 0.5: affine in ``constant``)."""
+    a = ndimage.gaussian_filter1d(image, 1.3, mode=mode, cval=0.5)
+    b = ndimage.gaussian_filter(image, (1.0, 0.7), mode=mode, cval=0.5)
+    c = ndimage.uniform_filter1d(image, 3, axis=0, mode=mode, cval=0.5)
+    d = ndimage.uniform_filter(image, (3, 2), mode=mode, cval=0.5)
+    return np.sum(np.tanh(a) ** 2) + np.sum(np.sin(b) * W34[0, 0]) + np.sum(c**3) + np.sum(d * b)
+
+
+@pytest.mark.parametrize("mode", FILTER_MODES)
+def test_scipy_ndimage_filters_in_every_mode(mode):
+    """gaussian_filter1d, gaussian_filter, uniform_filter1d and uniform_filter (each was
+    refused: SciPy's code is not read) in each boundary mode: four ways (rtol 1e-6)."""
+    image = np.random.default_rng(11).normal(size=(5, 7))
+    check_four_ways(_smoothed_loss, image, mode, wrt=(0,))
+
+
+def _gaussian1d_loss(x, w):
+    return np.sum(w * ndimage.gaussian_filter1d(x, 0.9, axis=0, mode="wrap"))
+
+
+def _gaussian_loss(x, w):
+    return np.sum(w * ndimage.gaussian_filter(x, (0.8, 1.4), mode="constant", cval=2.0))
+
+
+def _uniform1d_loss(x, w):
+    return np.sum(w * ndimage.uniform_filter1d(x, 4, mode="mirror", origin=1))
+
+
+def _uniform_loss(x, w):
+    return np.sum(w * ndimage.uniform_filter(x, 3, mode="nearest"))
+
+
+@pytest.mark.parametrize("loss", [_gaussian1d_loss, _gaussian_loss, _uniform1d_loss,
+                                  _uniform_loss])
+def test_scipy_ndimage_gradient_is_the_transposed_filter(loss):
+    """``d/dx sum(w * F(x)) = J^T w``, with the Jacobian ``J`` built column by column from
+    SciPy's own filter of unit images (less the filter of zeros: ``cval`` makes it
+    affine); to 1e-12."""
+    rng = np.random.default_rng(12)
+    x, w = rng.normal(size=(4, 6)), rng.normal(size=(4, 6))
+    base = loss(np.zeros_like(x), w)
+    columns = [loss(e.reshape(x.shape), w) - base for e in np.eye(x.size)]
+    assert close(srcad.grad(loss)(x, w), np.reshape(columns, x.shape), rtol=1e-12, atol=1e-13)
+    direction = rng.normal(size=x.shape)
+    _, tangent = srcad.jvp(loss, (x, w), (direction, np.zeros_like(w)))
+    assert tangent == pytest.approx(np.sum(np.reshape(columns, x.shape) * direction), rel=1e-12)
+
+
+def _denoising_objective(image, noisy, lam):
+    """Denoising: a blurred estimate's misfit to the data, plus a penalty on the
+    Gaussian-derivative edges (order=1 along each axis; a 3-D stack filtered over its
+    last two axes only) and a local-mean contrast term."""
+    blurred = ndimage.gaussian_filter(image, sigma=1.2, axes=(1, 2))
+    dy = ndimage.gaussian_filter(image, 1.0, order=(0, 1, 0), mode="nearest")
+    dx = ndimage.gaussian_filter1d(image, 1.0, axis=-1, order=1, radius=3)
+    local = ndimage.uniform_filter(image, size=(1, 3, 3))
+    return (np.sum((blurred - noisy) ** 2) + lam * np.sum(np.sqrt(dx**2 + dy**2 + 1e-3))
+            + 0.1 * np.sum((image - local) ** 2))
+
+
+def test_scipy_ndimage_denoising_objective_and_its_hessian():
+    """A realistic use: first order four ways, and second order (the tangent is SciPy's
+    filter again, which has its rule): ``hvp`` against central differences of ``grad``
+    (rtol 1e-6)."""
+    rng = np.random.default_rng(13)
+    image = rng.normal(size=(2, 5, 6))
+    noisy = image + 0.3 * rng.normal(size=image.shape)
+    check_four_ways(_denoising_objective, image, noisy, 0.2, wrt=(0,))
+    v = rng.normal(size=image.shape)
+    gradient = srcad.grad(_denoising_objective)
+    eps = 1e-5
+    want = (gradient(image + eps * v, noisy, 0.2) - gradient(image - eps * v, noisy, 0.2)) / (
+        2 * eps)
+    got = srcad.hvp(_denoising_objective)(image, noisy, 0.2, v)
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7)
+
+
+def _smoothed_with_width(x, sigma):
+    return np.sum(ndimage.gaussian_filter(x, sigma) ** 2)
+
+
+def _filtered_into(x):
+    out = np.empty_like(x)
+    ndimage.gaussian_filter(x, 1.0, output=out)
+    return np.sum(out)
+
+
+def test_scipy_ndimage_width_from_the_inputs_or_an_output_array_is_refused():
+    """sigma has no rule: refused at the line where it depends on the inputs; a filter
+    written into ``output=`` is refused as a call whose value is not used."""
+    x = np.random.default_rng(14).normal(size=(3, 4))
+    with pytest.raises(srcad.SrcadError, match="no derivative in `sigma`") as info:
+        srcad.grad(_smoothed_with_width, wrt=(0, 1))(x, 1.0)
+    assert info.value.lineno == _smoothed_with_width.__code__.co_firstlineno + 1
+    assert srcad.grad(_smoothed_with_width)(x, 1.0).shape == x.shape
+    with pytest.raises(srcad.SrcadError):
+        srcad.grad(_filtered_into)(x)
+
+
+# ====================================================================== scipy.linalg sqrtm, logm
+
+
+def _spd(rng, n):
+    b = rng.normal(size=(n, n))
+    return b @ b.T + n * np.eye(n)
+
+
+def _frechet_distance(mu1, S1, mu2, S2):
+    """The Fréchet (inception) distance of two Gaussians: ``sqrtm`` of the product of two
+    SPD covariances (not symmetric, its eigenvalues positive: a real square root)."""
+    import scipy.linalg
+
+    covmean = scipy.linalg.sqrtm(S1 @ S2)
+    return np.sum((mu1 - mu2) ** 2) + np.trace(S1 + S2 - 2 * covmean)
+
+
+def _log_euclidean(A, B, stack):
+    """The log-Euclidean distance of two SPD matrices, and a stack's square roots."""
+    import scipy.linalg
+
+    return (np.sum((scipy.linalg.logm(A) - scipy.linalg.logm(B)) ** 2)
+            + np.sum(np.sin(scipy.linalg.sqrtm(stack))))
+
+
+def test_scipy_sqrtm_and_logm_of_covariances():
+    """``sqrtm`` and ``logm`` (refused: SciPy's code is not read) by the Fréchet
+    derivative's block form: four ways (rtol 1e-6)."""
+    import scipy.linalg
+
+    rng = np.random.default_rng(21)
+    S1, S2 = _spd(rng, 3), _spd(rng, 3)
+    product = S1 @ S2
+    assert not np.allclose(product, product.T)
+    assert scipy.linalg.sqrtm(product).dtype == np.float64  # (what the test claims)
+    check_four_ways(_frechet_distance, rng.normal(size=3), S1, rng.normal(size=3), S2)
+    A, B = _spd(rng, 2), _spd(rng, 2)
+    check_four_ways(_log_euclidean, A, B, np.stack([A, A @ B]))
+
+
+def _trace_sqrtm(A):
+    import scipy.linalg
+
+    return np.trace(scipy.linalg.sqrtm(A))
+
+
+def _trace_logm(A):
+    import scipy.linalg
+
+    return np.trace(scipy.linalg.logm(A))
+
+
+def test_scipy_sqrtm_and_logm_exact():
+    """``d tr f(A) = tr(f'(A) dA)``: ``A^(-1/2) / 2`` and ``A^-1``, transposed, for a
+    matrix that is not symmetric (to 1e-10)."""
+    import scipy.linalg
+
+    rng = np.random.default_rng(22)
+    A = _spd(rng, 4) + 0.5 * np.triu(rng.normal(size=(4, 4)), 1)
+    root = scipy.linalg.sqrtm(A)
+    assert close(srcad.grad(_trace_sqrtm)(A), 0.5 * np.linalg.inv(root).T, rtol=1e-10)
+    assert close(srcad.grad(_trace_logm)(A), np.linalg.inv(A).T, rtol=1e-10)
+    direction = rng.normal(size=(4, 4))
+    _, tangent = srcad.jvp(_trace_logm, (A,), (direction,))
+    assert tangent == pytest.approx(np.sum(np.linalg.inv(A).T * direction), rel=1e-10)
+
+
+def _root_of_negative(A):
+    import scipy.linalg
+
+    return np.sum(scipy.linalg.sqrtm(A).real)
+
+
+def _root_with_disp(A):
+    import scipy.linalg
+
+    return np.sum(scipy.linalg.sqrtm(A, disp=False)[0])
+
+
+def _sqrtm_squared(A):
+    import scipy.linalg
+
+    return np.sum(scipy.linalg.sqrtm(A) ** 2)
+
+
+def test_scipy_sqrtm_refusals():
+    """A complex square root (a negative eigenvalue), ``disp=`` (SciPy's old tuple
+    form) and the second derivative (srcad cannot differentiate its tangent's helper
+    again) are refused at the line, not answered wrongly."""
+    A = np.diag([-1.0, 2.0])
+    for derive in (lambda: srcad.grad(_root_of_negative)(A),
+                   lambda: srcad.jvp(_root_of_negative, (A,), (np.eye(2),))):
+        with pytest.raises(srcad.SrcadError, match="sqrtm is complex") as info:
+            derive()
+        assert info.value.lineno == _root_of_negative.__code__.co_firstlineno + 3
+    with pytest.raises(srcad.SrcadError, match="disp") as info:
+        srcad.grad(_root_with_disp)(np.eye(2) * 2.0)
+    assert info.value.lineno == _root_with_disp.__code__.co_firstlineno + 3
+    with pytest.raises(srcad.SrcadError, match="second derivative") as info:
+        srcad.hessian(_sqrtm_squared)(_spd(np.random.default_rng(23), 2))
+    assert info.value.lineno == _sqrtm_squared.__code__.co_firstlineno + 3
+
+
+# ====================================================================== scipy.linalg banded solves
+
+
+def _heat_equation(u0, kappa, sources):
+    """Implicit (backward Euler) steps of the 1-D heat equation with a diffusion
+    coefficient per cell face: ``(I - dt K) u_next = u + dt s``, the tridiagonal matrix
+    in banded storage (``A[i, j] = ab[1 + i - j, j]``); then the same matrix for a block
+    of right-hand sides (one column per source)."""
+    import scipy.linalg
+
+    n = u0.shape[0]
+    left = np.concatenate([np.zeros(1), kappa[:-1]])  # (A[i, i - 1], stored at ab[2, i - 1])
+    right = np.concatenate([kappa[1:], np.zeros(1)])
+    ab = np.stack([np.concatenate([np.zeros(1), -0.1 * kappa[1:]]),
+                   1.0 + 0.1 * (left + right + kappa),
+                   np.concatenate([-0.1 * kappa[:-1], np.zeros(1)])])
+    u = u0
+    for _ in range(4):
+        u = scipy.linalg.solve_banded((1, 1), ab, u + 0.1 * sources[:, 0])
+    responses = scipy.linalg.solve_banded((1, 1), ab, sources)
+    return np.sum(u**2) + np.sum(np.tanh(responses)) + u[n // 2]
+
+
+def test_scipy_solve_banded_heat_equation():
+    """``solve_banded`` (refused: SciPy's code is not read) over several implicit time
+    steps, vector and matrix right-hand sides, gradients in the initial condition, the
+    diffusion coefficients (through ``ab``) and the sources: four ways (rtol 1e-6)."""
+    rng = np.random.default_rng(31)
+    check_four_ways(_heat_equation, rng.normal(size=7), rng.uniform(0.5, 2.0, 7),
+                    rng.normal(size=(7, 2)))
+
+
+def _banded_solve(ab, b, lower, upper):
+    import scipy.linalg
+
+    return np.sum(np.sin(scipy.linalg.solve_banded((lower, upper), ab, b)))
+
+
+def _dense_of_band(ab, lower, upper):
+    """The matrix ``A[i, j] = ab[u + i - j, j]`` (on the band), built by numpy."""
+    n = ab.shape[1]
+    rows = [[ab[upper + i - j, j] if -upper <= i - j <= lower else 0.0 for j in range(n)]
+            for i in range(n)]
+    return np.array(rows)
+
+
+def _dense_solve(ab, b, lower, upper):
+    return np.sum(np.sin(np.linalg.solve(_dense_of_band(ab, lower, upper), b)))
+
+
+@pytest.mark.parametrize("lower, upper", [(1, 1), (2, 1), (0, 2), (1, 0), (0, 0)])
+def test_scipy_solve_banded_is_the_dense_solve_on_the_band(lower, upper):
+    """Against the dense solve of the same matrix (srcad's np.linalg.solve rule, through
+    the band's entries: the storage's unused corners get 0), for a vector and a matrix
+    of right-hand sides (to 1e-10); and four ways."""
+    rng = np.random.default_rng(32)
+    ab = rng.normal(size=(lower + upper + 1, 6))
+    ab[upper] += 6.0
+    for b in (rng.normal(size=6), rng.normal(size=(6, 3))):
+        got = srcad.grad(_banded_solve, wrt=(0, 1))(ab, b, lower, upper)
+        want = srcad.grad(_dense_solve, wrt=(0, 1))(ab, b, lower, upper)
+        assert close(got[0], want[0], rtol=1e-10, atol=1e-12)
+        assert close(got[1], want[1], rtol=1e-10, atol=1e-12)
+        check_four_ways(_banded_solve, ab, b, lower, upper)
+
+
+def _smoothing_spline(y, lam, rhs_block, lower):
+    """Whittaker smoothing: ``(I + lam D^T D) z = y`` for second differences ``D``, a
+    symmetric positive definite five-band matrix in ``solveh_banded``'s storage (upper
+    triangle by default, or the lower one); and a block of right-hand sides."""
+    import scipy.linalg
+
+    n = y.shape[0]
+    main = 1.0 + lam * np.concatenate([[1.0, 5.0], 6.0 * np.ones(n - 4), [5.0, 1.0]])
+    first = lam * np.concatenate([[-2.0], -4.0 * np.ones(n - 3), [-2.0]])
+    second = lam * np.ones(n - 2)
+    if lower:
+        ab = np.stack([main, np.concatenate([first, [0.0]]),
+                       np.concatenate([second, [0.0, 0.0]])])
+    else:
+        ab = np.stack([np.concatenate([[0.0, 0.0], second]),
+                       np.concatenate([[0.0], first]), main])
+    z = scipy.linalg.solveh_banded(ab, y, lower=lower)
+    block = scipy.linalg.solveh_banded(ab * (1.0 + 0.1 * np.arange(n)), rhs_block, lower=lower)
+    return np.sum((z - y) ** 2) + lam * np.sum(np.diff(z, 2) ** 2) + np.sum(np.sin(block))
+
+
+def _symmetric_of_band(ab, lower):
+    """The symmetric matrix whose one triangle ``ab`` stores, built by numpy."""
+    p, n = ab.shape[0] - 1, ab.shape[1]
+
+    def entry(i, j):
+        i, j = max(i, j), min(i, j)  # (below the diagonal: its mirror)
+        if i - j > p:
+            return 0.0
+        return ab[i - j, j] if lower else ab[p + j - i, i]
+
+    return np.array([[entry(i, j) for j in range(n)] for i in range(n)])
+
+
+def _symmetric_banded_solve(ab, b, lower):
+    import scipy.linalg
+
+    return np.sum(np.sin(scipy.linalg.solveh_banded(ab, b, lower=lower)))
+
+
+def _symmetric_dense_solve(ab, b, lower):
+    return np.sum(np.sin(np.linalg.solve(_symmetric_of_band(ab, lower), b)))
+
+
+@pytest.mark.parametrize("lower", [False, True])
+def test_scipy_solveh_banded(lower):
+    """``solveh_banded`` in either storage: a smoothing spline four ways (rtol 1e-6), and
+    against the dense solve of the symmetric matrix, each stored entry getting both
+    mirror entries' adjoints (to 1e-10), vector and matrix right-hand sides."""
+    rng = np.random.default_rng(33)
+    check_four_ways(_smoothing_spline, rng.normal(size=8), 0.7, rng.normal(size=(8, 2)),
+                    lower)
+    ab = rng.normal(size=(3, 6)) * 0.5
+    ab[0 if lower else 2] = 4.0 + rng.random(6)
+    for b in (rng.normal(size=6), rng.normal(size=(6, 2))):
+        got = srcad.grad(_symmetric_banded_solve, wrt=(0, 1))(ab, b, lower)
+        want = srcad.grad(_symmetric_dense_solve, wrt=(0, 1))(ab, b, lower)
+        assert close(got[0], want[0], rtol=1e-10, atol=1e-12)
+        assert close(got[1], want[1], rtol=1e-10, atol=1e-12)
+        check_four_ways(_symmetric_banded_solve, ab, b, lower)
+
+
+# ====================================================================== np.i0, scipy.special.zeta
+
+
+def _von_mises_nll(mu, log_kappa, theta):
+    """A von Mises negative log-likelihood, its normalizer by numpy's own ``np.i0``."""
+    kappa = np.exp(log_kappa)
+    return -np.sum(kappa * np.cos(theta - mu) - np.log(2 * np.pi * np.i0(kappa)))
+
+
+def _i0_sum(x):
+    return np.sum(np.i0(x))
+
+
+def test_numpy_i0_von_mises():
+    """``np.i0`` (refused: numpy's code is not read) with ``I_0' = I_1``: four ways, the
+    exact derivative (to 1e-13), and second order through ``I_1' = I_0 - I_1 / x`` (1/2
+    at 0): the Hessian exactly ``(I_0 + I_2) / 2`` on the diagonal (to 1e-12)."""
+    theta = np.array([0.1, 0.5, -0.3, 2.0])
+    check_four_ways(_von_mises_nll, 0.4, 0.7, theta)
+    x = np.array([0.0, 0.3, -1.2, 3.0])
+    assert close(srcad.grad(_i0_sum)(x), special.i1(x), rtol=1e-13)
+    h = srcad.hessian(_i0_sum)(x)
+    assert close(h, np.diag(0.5 * (special.i0(x) + special.iv(2, x))), rtol=1e-12)
+    check_four_ways(srcad.grad(_von_mises_nll, wrt="log_kappa"), 0.4, 0.7, theta,
+                    wrt=("log_kappa",))
+
+
+def _hurwitz_terms(q, s):
+    """The Hurwitz zeta function in its shift ``q`` (a power-law tail's normalizer)."""
+    return np.sum(np.log(special.zeta(s, q))) + np.sum(special.zeta(3.0, q + 1.0) ** 2)
+
+
+def _zipf_in_its_exponent(s, q):
+    return np.sum(special.zeta(s, q))
+
+
+def test_scipy_zeta_in_q_and_refused_in_x():
+    """``zeta(x, q)``: ``d/dq = -x zeta(x + 1, q)`` four ways and exactly (to 1e-13); in
+    ``x`` it has no rule, refused at the line (Riemann's zeta too), both modes."""
+    q = np.array([1.5, 2.0, 3.5])
+    check_four_ways(_hurwitz_terms, q, 2.5, wrt=(0,))
+    got = srcad.grad(_zipf_in_its_exponent, wrt=1)(2.5, q)
+    assert close(got, -2.5 * special.zeta(3.5, q), rtol=1e-13)
+    for derive in (lambda: srcad.grad(_zipf_in_its_exponent)(2.5, q),
+                   lambda: srcad.jvp(_zipf_in_its_exponent, (2.5, q), (1.0, None))):
+        with pytest.raises(srcad.SrcadError, match="no derivative in `x`") as info:
+            derive()
+        assert info.value.lineno == _zipf_in_its_exponent.__code__.co_firstlineno + 1

@@ -32,10 +32,15 @@ def _load_scipy_signal_rules() -> None:
     from . import scipy_signal  # noqa: F401  (registers the rules)
 
 
+def _load_scipy_ndimage_rules() -> None:
+    from . import scipy_ndimage  # noqa: F401  (registers the rules)
+
+
 TABLE.defer("scipy.special", _load_scipy_special_rules)
 TABLE.defer("scipy.linalg", _load_scipy_linalg_rules)
 TABLE.defer("scipy.spatial.distance", _load_scipy_spatial_rules)
 TABLE.defer("scipy.stats", _load_scipy_stats_rules)
 TABLE.defer("scipy.signal", _load_scipy_signal_rules)
+TABLE.defer("scipy.ndimage", _load_scipy_ndimage_rules)
 
 __all__ = ["TABLE", "Rule", "RuleTable", "defrule", "match"]

@@ -21,7 +21,7 @@ __all__ = (
     "einsum_subscripts_grad", "matrix_transpose", "solve_grad_b", "solve_grad_a",
     "solve_tangent_a", "cofactors", "det_grad", "det_tangent", "slogdet_grad", "slogdet_tangent",
     "inv_grad", "cholesky_grad", "cholesky_tangent", "eigh_grad", "eigh_tangent", "eigvalsh_grad",
-    "eigvalsh_tangent", "qr_grad", "qr_tangent", "digamma", "trigamma", "fsum_grad",
+    "eigvalsh_tangent", "qr_grad", "qr_tangent", "digamma", "trigamma", "bessel_i1", "fsum_grad",
     "sum_items_grad", "x_over_y", "logsumexp_weights", "logsumexp_grad", "logsumexp_weight_grad",
     "logsumexp_tangent", "interp_grad_x", "interp_grad_fp", "interp_grad_xp", "interp_tangent",
     "interp_grad_end", "interp_end_tangent",
@@ -1460,6 +1460,18 @@ def trigamma(x: Any) -> Any:
     value = _trigamma_series(y) + shift
     value = np.where(reflect, (np.pi / np.sin(np.pi * x)) ** 2 - value, value)
     return float(value) if scalar else value
+
+
+def bessel_i1(x: Any) -> Any:
+    """The modified Bessel function ``I_1(x)``, the derivative of ``np.i0`` (SciPy's,
+    imported when a gradient first needs it: srcad does not import SciPy itself)."""
+    try:
+        from scipy.special import i1
+    except ImportError:  # pragma: no cover - SciPy is installed where srcad is tested
+        raise UnsupportedSyntaxError(
+            "the derivative of np.i0 is the Bessel function I_1, which srcad computes "
+            "with SciPy, and SciPy is not installed", "install scipy") from None
+    return i1(x)
 
 
 def fsum_grad(g: Any, xs: Any) -> Any:

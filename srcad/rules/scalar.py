@@ -59,6 +59,7 @@ from ..runtime import (
     zeros_like,
 )
 from .numpy_grads import (
+    bessel_i1,
     digamma,
     dist_grad,
     dist_tangent,
@@ -228,6 +229,13 @@ if hasattr(math, "exp2"):
 defrule("math.ldexp(x, i)", env=MATH, x="math.ldexp(g, i)", i=None, elementwise=True)
 #: So that ``lgamma``'s second derivative exists (``hessian``): digamma' = trigamma.
 defrule("digamma(x)", env={"digamma": digamma, "trigamma": trigamma}, x="trigamma(x) * g",
+        elementwise=True)
+#: numpy's Bessel function ``I_0' = I_1`` (SciPy's, see :func:`bessel_i1`), and ``I_1' =
+#: I_0 - I_1 / x`` (1/2 at 0), so that second derivatives go through it.
+_BESSEL = {"np": np, "bessel_i1": bessel_i1, "divide_or_zero": divide_or_zero}
+defrule("np.i0(x)", env=_BESSEL, x="bessel_i1(x) * g", elementwise=True)
+defrule("bessel_i1(x)", env=_BESSEL,
+        x="(np.i0(x) - np.where(x == 0, 0.5, divide_or_zero(bessel_i1(x), x))) * g",
         elementwise=True)
 #: angle conversions, |x|, the sign of another number, log to a base
 defrule("math.radians(x)", env=MATH, x="math.pi / 180 * g", elementwise=True)

@@ -338,3 +338,238 @@ defrule(
     A="expm_grad(g, A)",
     tangents={"A": "frechet(A, t)"},
 )
+
+
+def real_matrix_function(name: str, a: Any, ans: Any) -> None:
+    """Refuse ``sqrtm``/``logm`` of a matrix that is not real or whose result is not (a
+    negative eigenvalue: SciPy returns a complex matrix), for which srcad has no rule."""
+    if np.iscomplexobj(a) or np.iscomplexobj(ans):
+        from ..errors import UnsupportedSyntaxError
+        from ..load import user_line
+
+        raise UnsupportedSyntaxError(
+            f"srcad differentiates scipy.linalg.{name} of a real matrix whose result is real "
+            f"(no eigenvalue on the closed negative real axis), and this {name} is complex",
+            "keep the matrix's eigenvalues off the negative real axis (a symmetric positive "
+            "definite matrix, or a product of two), or register a rule (srcad.defgrad)",
+            user_line(),
+        )
+
+
+def _frechet_block(function: Any, a: Any, direction: Any) -> Any:
+    """The Fréchet derivative of the matrix function ``function`` at ``a`` along
+    ``direction``: the upper right block of ``function([[a, direction], [0, a]])`` (stacks
+    of matrices too: SciPy's matrix functions take them)."""
+    a, direction = np.broadcast_arrays(np.asarray(a, dtype=float), direction)
+    n = np.shape(a)[-1]
+    top = np.concatenate([a, direction], axis=-1)
+    bottom = np.concatenate([np.zeros_like(direction), a], axis=-1)
+    return function(np.concatenate([top, bottom], axis=-2))[..., :n, n:]
+
+
+def sqrtm_frechet(a: Any, direction: Any) -> Any:
+    """The Fréchet derivative of ``sqrtm`` at ``a`` along ``direction``."""
+    return _frechet_block(scipy.linalg.sqrtm, a, direction)
+
+
+def logm_frechet(a: Any, direction: Any) -> Any:
+    """The Fréchet derivative of ``logm`` at ``a`` along ``direction``."""
+    return _frechet_block(scipy.linalg.logm, a, direction)
+
+
+def sqrtm_grad(g: Any, a: Any, ans: Any) -> Any:
+    """Adjoint of ``sqrtm(a)``: the Fréchet derivative at ``a``'s transpose along ``g``
+    (a primary matrix function's derivative is self-adjoint in this sense)."""
+    real_matrix_function("sqrtm", a, ans)
+    return sqrtm_frechet(_swapped(a), g)
+
+
+def sqrtm_tangent(t: Any, a: Any, ans: Any) -> Any:
+    """Tangent of ``sqrtm(a)``: its Fréchet derivative at ``a`` along ``t``."""
+    real_matrix_function("sqrtm", a, ans)
+    return sqrtm_frechet(a, t)
+
+
+def logm_grad(g: Any, a: Any, ans: Any) -> Any:
+    """Adjoint of ``logm(a)`` (as :func:`sqrtm_grad`)."""
+    real_matrix_function("logm", a, ans)
+    return logm_frechet(_swapped(a), g)
+
+
+def logm_tangent(t: Any, a: Any, ans: Any) -> Any:
+    """Tangent of ``logm(a)``: its Fréchet derivative at ``a`` along ``t``."""
+    real_matrix_function("logm", a, ans)
+    return logm_frechet(a, t)
+
+
+#: The principal square root and logarithm of a real matrix whose result is real (SPD
+#: matrices, products of them: covariance distances, Fréchet inception distance, the
+#: log-Euclidean metric). Only the call without options: ``disp=`` (deprecated, a tuple
+#: with disp=False) and ``blocksize=`` have no rule, and a complex result is refused.
+defrule(
+    "scipy.linalg.sqrtm(A)",
+    env={**SL, "sqrtm_grad": sqrtm_grad, "sqrtm_tangent": sqrtm_tangent},
+    A="sqrtm_grad(g, A, ans)",
+    tangents={"A": "sqrtm_tangent(t, A, ans)"},
+)
+defrule(
+    "scipy.linalg.logm(A)",
+    env={**SL, "logm_grad": logm_grad, "logm_tangent": logm_tangent},
+    A="logm_grad(g, A, ans)",
+    tangents={"A": "logm_tangent(t, A, ans)"},
+)
+
+
+def _one_band_matrix(ab: Any, name: str) -> None:
+    """Refuse a stack of banded matrices (srcad's banded rules take one)."""
+    if np.ndim(ab) != 2:
+        from ..errors import UnsupportedSyntaxError
+        from ..load import user_line
+
+        raise UnsupportedSyntaxError(
+            f"srcad differentiates scipy.linalg.{name} with one banded matrix (ab of two "
+            f"dimensions), not a stack of them (ab of shape {np.shape(ab)})",
+            "solve each matrix of the stack in a loop, or register a rule (srcad.defgrad)",
+            user_line(),
+        )
+
+
+def _columns(x: Any) -> Any:
+    """A right-hand side or solution as a matrix: one column per right-hand side."""
+    x = np.asarray(x)
+    return x.reshape(x.shape[0], -1)
+
+
+def _band_offsets(lower: int, upper: int, n: int) -> Any:
+    """For each row ``k`` of banded storage (``A[i, j] = ab[u + i - j, j]``): the offset
+    ``d = i - j`` and the columns ``j`` with ``i`` inside the matrix."""
+    for k in range(lower + upper + 1):
+        d = k - upper
+        yield k, d, slice(max(0, -d), min(n, n - d))
+
+
+def band_transposed(ab: Any, lower: int, upper: int) -> Any:
+    """The banded storage of ``A^T`` (``upper`` diagonals below, ``lower`` above) from
+    ``A``'s in ``ab``: ``abT[l + i - j, j] = ab[u + j - i, i]``."""
+    ab = np.asarray(ab)
+    n = ab.shape[-1]
+    out = np.zeros_like(ab, dtype=np.result_type(ab, float))
+    for k, d, columns in _band_offsets(upper, lower, n):  # (A^T's rows: d = i - j)
+        j = np.arange(n)[columns]
+        out[k, j] = ab[upper - d, j + d]
+    return out
+
+
+def band_product(ab: Any, lower: int, upper: int, x: Any) -> Any:
+    """``A @ x`` for the banded ``A`` in ``ab`` (``x`` a vector or a matrix)."""
+    ab, x = np.asarray(ab), np.asarray(x)
+    n = ab.shape[-1]
+    out = np.zeros(x.shape, dtype=np.result_type(ab, x, float))
+    for k, d, columns in _band_offsets(lower, upper, n):
+        j = np.arange(n)[columns]
+        out[j + d] += (ab[k, j] * x[j].T).T
+    return out
+
+
+def band_outer(gb: Any, x: Any, lower: int, upper: int) -> Any:
+    """``-(gb x^T)`` on the band, in banded storage: the adjoint of ``x = A^-1 b`` for
+    ``ab`` given ``gb = A^-T g`` (summed over the right-hand sides)."""
+    gb, x = _columns(gb), _columns(x)
+    n = gb.shape[0]
+    out = np.zeros((lower + upper + 1, n), dtype=np.result_type(gb, x, float))
+    for k, d, columns in _band_offsets(lower, upper, n):
+        j = np.arange(n)[columns]
+        out[k, j] = -np.sum(gb[j + d] * x[j], axis=-1)
+    return out
+
+
+def solve_banded_grad_b(g: Any, l_and_u: Any, ab: Any) -> Any:
+    """Adjoint of ``solve_banded(l_and_u, ab, b)`` for ``b``: a solve with ``A^T``."""
+    _one_band_matrix(ab, "solve_banded")
+    lower, upper = l_and_u
+    return scipy.linalg.solve_banded((upper, lower), band_transposed(ab, lower, upper), g)
+
+
+def solve_banded_grad_ab(g: Any, l_and_u: Any, ab: Any, ans: Any) -> Any:
+    """Adjoint of ``solve_banded(l_and_u, ab, b)`` for ``ab``: ``-(A^-T g) x^T`` on the
+    band, in banded storage (the storage's unused corners get 0)."""
+    lower, upper = l_and_u
+    gb = solve_banded_grad_b(g, l_and_u, ab)
+    return band_outer(gb, ans, lower, upper)
+
+
+def solve_banded_tangent_ab(t: Any, l_and_u: Any, ab: Any, ans: Any) -> Any:
+    """Tangent of ``solve_banded(l_and_u, ab, b)`` for ``ab``: ``-A^-1 dA x``."""
+    _one_band_matrix(ab, "solve_banded")
+    lower, upper = l_and_u
+    return -scipy.linalg.solve_banded(l_and_u, ab, band_product(t, lower, upper, ans))
+
+
+def hermitian_band_as_general(ab: Any, lower: bool) -> Any:
+    """The general banded storage (``p`` diagonals each side) of the symmetric matrix
+    whose one triangle ``solveh_banded``'s ``ab`` holds (``p + 1`` rows)."""
+    ab = np.asarray(ab)
+    p, n = ab.shape[0] - 1, ab.shape[-1]
+    out = np.zeros((2 * p + 1, n), dtype=np.result_type(ab, float))
+    for d in range(p + 1):  # (A[j + d, j] below the diagonal, A[j, j + d] above)
+        j = np.arange(n - d)
+        stored = ab[d, j] if lower else ab[p - d, j + d]
+        out[p + d, j] = stored
+        out[p - d, j + d] = stored
+    return out
+
+
+def solveh_banded_grad_ab(g: Any, ab: Any, lower: bool, ans: Any) -> Any:
+    """Adjoint of ``solveh_banded(ab, b, lower=)`` for ``ab``: ``-(A^-1 g) x^T`` on the
+    band, each stored entry getting the adjoints of both entries it stands for."""
+    _one_band_matrix(ab, "solveh_banded")
+    p, n = np.shape(ab)[0] - 1, np.shape(ab)[-1]
+    gb = scipy.linalg.solveh_banded(ab, g, lower=lower)
+    full = band_outer(gb, ans, p, p)
+    out = np.zeros(np.shape(ab), dtype=full.dtype)
+    for d in range(p + 1):
+        j = np.arange(n - d)
+        both = full[p + d, j] + (full[p - d, j + d] if d else 0.0)
+        if lower:
+            out[d, j] = both
+        else:
+            out[p - d, j + d] = both
+    return out
+
+
+def solveh_banded_tangent_ab(t: Any, ab: Any, lower: bool, ans: Any) -> Any:
+    """Tangent of ``solveh_banded(ab, b, lower=)`` for ``ab``: ``-A^-1 dA x`` with ``dA``
+    the symmetric matrix of the stored triangle's change."""
+    _one_band_matrix(ab, "solveh_banded")
+    p = np.shape(ab)[0] - 1
+    moved = band_product(hermitian_band_as_general(t, lower), p, p, ans)
+    return -scipy.linalg.solveh_banded(ab, moved, lower=lower)
+
+
+#: Banded solves (implicit time steps of diffusion equations, splines): ``A[i, j] =
+#: ab[u + i - j, j]``; the adjoints stay banded (O(n x bands) beyond SciPy's solve).
+_BANDED = {**SL, "solve_banded_grad_b": solve_banded_grad_b,
+           "solve_banded_grad_ab": solve_banded_grad_ab,
+           "solve_banded_tangent_ab": solve_banded_tangent_ab,
+           "solveh_banded_grad_ab": solveh_banded_grad_ab,
+           "solveh_banded_tangent_ab": solveh_banded_tangent_ab}
+defrule(
+    "scipy.linalg.solve_banded(l_and_u, ab, b, overwrite_ab=False, overwrite_b=False, "
+    "check_finite=True)",
+    env=_BANDED, l_and_u=None, overwrite_ab=None, overwrite_b=None, check_finite=None,
+    ab="solve_banded_grad_ab(g, l_and_u, ab, ans)",
+    b="solve_banded_grad_b(g, l_and_u, ab)",
+    tangents={"ab": "solve_banded_tangent_ab(t, l_and_u, ab, ans)",
+              "b": "scipy.linalg.solve_banded(l_and_u, ab, t)"},
+)
+#: The symmetric (positive definite) banded solve: ``ab`` holds the upper triangle
+#: (``ab[u + i - j, j] = A[i, j]``, ``i <= j``) or with ``lower=True`` the lower one.
+defrule(
+    "scipy.linalg.solveh_banded(ab, b, overwrite_ab=False, overwrite_b=False, lower=False, "
+    "check_finite=True)",
+    env=_BANDED, overwrite_ab=None, overwrite_b=None, lower=None, check_finite=None,
+    ab="solveh_banded_grad_ab(g, ab, lower, ans)",
+    b="scipy.linalg.solveh_banded(ab, g, lower=lower)",
+    tangents={"ab": "solveh_banded_tangent_ab(t, ab, lower, ans)",
+              "b": "scipy.linalg.solveh_banded(ab, t, lower=lower)"},
+)

@@ -177,6 +177,12 @@ defrule(
     x="np.exp((a - 1) * np.log(x) + (b - 1) * np.log1p(-x) - scipy.special.betaln(a, b)) * g",
 )
 
+#: The Hurwitz zeta function ``zeta(x, q) = sum_k (k + q)^-x`` in ``q``: ``-x zeta(x + 1,
+#: q)``; in ``x`` it has no closed form (an order here: refused where it depends on the
+#: inputs), so Riemann's zeta (``q`` left out) has no gradient either.
+defrule("scipy.special.zeta(x, q=None)", env=SP, elementwise=True, broadcasting=True,
+        x=None, orders=("x",), q="-x * scipy.special.zeta(x + 1, q) * g")
+
 #: log B(a, b) = gammaln(a) + gammaln(b) - gammaln(a + b)
 defrule(
     "scipy.special.betaln(a, b)",

@@ -1,0 +1,176 @@
+"""Derivative rules for ``scipy.ndimage``, loaded once a program has imported it (see
+:mod:`srcad.rules.scipy_special`): the Gaussian and uniform (box) filters, in one
+dimension and in several.
+
+Each is a sequence of one-dimensional filters along axes, linear in ``input`` (affine
+for ``mode='constant'`` with a ``cval`` other than 0). The matrix of one such filter
+along an axis of length ``n`` is the filter applied to the ``n x n`` identity (with
+``cval=0``), whatever its ``mode`` (the edges fold into the matrix); the adjoint applies
+the transposed matrices along the same axes in reverse order. A tangent is the filter
+itself, run on the tangent with ``cval=0``.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import scipy
+import scipy.ndimage
+
+from .numpy_arrays import ENV
+from .table import defrule
+
+#: One 1-D filter of a sequence: its axis and the options of its call (``cval`` aside).
+Step = tuple[int, dict[str, Any]]
+
+
+def _per_axis(option: Any, count: int) -> list[Any]:
+    """An option given once or per filtered axis (SciPy's ``_normalize_sequence``)."""
+    if not isinstance(option, str) and np.iterable(option):
+        options = list(option)
+        if len(options) != count:
+            raise RuntimeError("sequence argument must have length equal to input rank")
+        return options
+    return [option] * count
+
+
+def _axes(axes: Any, ndim: int) -> list[int]:
+    """The axes a multidimensional filter runs along, in order (SciPy's ``_check_axes``)."""
+    if axes is None:
+        return list(range(ndim))
+    listed = [operator.index(a) for a in (np.ravel(axes) if np.isscalar(axes) else axes)]
+    return [a % ndim if a < 0 else a for a in listed]
+
+
+def _along(matrix: Any, x: Any, axis: int) -> Any:
+    """``matrix`` applied to every line of ``x`` along ``axis``."""
+    moved = np.moveaxis(np.asarray(x), axis, 0)
+    return np.moveaxis(np.tensordot(matrix, moved, axes=1), 0, axis)
+
+
+def _filters_adjoint(
+    g: Any, x: Any, steps: list[Step], filter1d: Callable[..., Any]
+) -> Any:
+    """The adjoint of the 1-D filters ``steps`` run one after another on ``x``: each
+    one's matrix (the filter of the identity, with zeros beyond the edges of none but
+    what its mode brings), transposed, along its axis, last filter first."""
+    out = np.asarray(g, dtype=np.result_type(g, float))
+    shape = np.shape(x)
+    for axis, options in reversed(steps):
+        n = shape[axis]
+        matrix = filter1d(np.eye(n), axis=0, cval=0.0, **options)
+        out = _along(matrix.T, out, axis)
+    return out.reshape(shape)
+
+
+def _gaussian_steps(
+    ndim: int, sigma: Any, order: Any, mode: Any, truncate: Any, radius: Any, axes: Any
+) -> list[Step]:
+    """The 1-D Gaussian filters ``gaussian_filter`` runs, as its source does (an axis
+    whose sigma is 1e-15 or less is left as it is)."""
+    axes = _axes(axes, ndim)
+    count = len(axes)
+    sigmas, orders = _per_axis(sigma, count), _per_axis(order, count)
+    modes, radii = _per_axis(mode, count), _per_axis(radius, count)
+    return [
+        (axes[k], {"sigma": sigmas[k], "order": orders[k], "mode": modes[k],
+                   "truncate": truncate, "radius": radii[k]})
+        for k in range(count)
+        if sigmas[k] > 1e-15
+    ]
+
+
+def _axis(axis: Any, ndim: int) -> int:
+    return int(np.lib.array_utils.normalize_axis_index(operator.index(axis), ndim))
+
+
+def gaussian_filter1d_grad(
+    g: Any, input: Any, sigma: Any, axis: Any, order: Any, mode: Any, truncate: Any,
+    radius: Any,
+) -> Any:
+    """Adjoint of ``gaussian_filter1d`` for ``input``: the transposed filter along ``axis``."""
+    step = {"sigma": sigma, "order": order, "mode": mode, "truncate": truncate,
+            "radius": radius}
+    steps = [(_axis(axis, np.ndim(input)), step)]
+    return _filters_adjoint(g, input, steps, scipy.ndimage.gaussian_filter1d)
+
+
+def gaussian_filter_grad(
+    g: Any, input: Any, sigma: Any, order: Any, mode: Any, truncate: Any, radius: Any,
+    axes: Any,
+) -> Any:
+    """Adjoint of ``gaussian_filter`` for ``input``: the transposed 1-D filters, last
+    axis filtered first."""
+    steps = _gaussian_steps(np.ndim(input), sigma, order, mode, truncate, radius, axes)
+    return _filters_adjoint(g, input, steps, scipy.ndimage.gaussian_filter1d)
+
+
+def uniform_filter1d_grad(
+    g: Any, input: Any, size: Any, axis: Any, mode: Any, origin: Any
+) -> Any:
+    """Adjoint of ``uniform_filter1d`` for ``input``: the transposed filter along ``axis``."""
+    steps = [(_axis(axis, np.ndim(input)), {"size": size, "mode": mode, "origin": origin})]
+    return _filters_adjoint(g, input, steps, scipy.ndimage.uniform_filter1d)
+
+
+def uniform_filter_grad(
+    g: Any, input: Any, size: Any, mode: Any, origin: Any, axes: Any
+) -> Any:
+    """Adjoint of ``uniform_filter`` for ``input`` (an axis whose size is 1 is left as it
+    is, as SciPy's source does)."""
+    axes = _axes(axes, np.ndim(input))
+    count = len(axes)
+    sizes, origins = _per_axis(size, count), _per_axis(origin, count)
+    modes = _per_axis(mode, count)
+    steps = [(axes[k], {"size": int(sizes[k]), "mode": modes[k], "origin": origins[k]})
+             for k in range(count) if sizes[k] > 1]
+    return _filters_adjoint(g, input, steps, scipy.ndimage.uniform_filter1d)
+
+
+_NDIMAGE = {**ENV, "scipy": scipy, "gaussian_filter1d_grad": gaussian_filter1d_grad,
+            "gaussian_filter_grad": gaussian_filter_grad,
+            "uniform_filter1d_grad": uniform_filter1d_grad,
+            "uniform_filter_grad": uniform_filter_grad}
+
+#: Gaussian smoothing (and its derivative filters, ``order=``) in any mode; ``sigma``,
+#: ``truncate`` and ``cval`` are refused where they depend on the inputs (srcad has no
+#: derivative in them). ``output=`` other than None has no rule (it writes in place).
+defrule(
+    "scipy.ndimage.gaussian_filter1d(input, sigma, axis=-1, order=0, mode='reflect', "
+    "cval=0.0, truncate=4.0, radius=None)",
+    env=_NDIMAGE, sigma=None, axis=None, order=None, mode=None, cval=None, truncate=None,
+    radius=None, orders=("sigma", "cval", "truncate"),
+    input="gaussian_filter1d_grad(g, input, sigma, axis, order, mode, truncate, radius)",
+    tangents={"input": "scipy.ndimage.gaussian_filter1d(t, sigma, axis, order, None, mode, "
+              "0.0, truncate, radius=radius)"},
+)
+defrule(
+    "scipy.ndimage.gaussian_filter(input, sigma, order=0, mode='reflect', cval=0.0, "
+    "truncate=4.0, radius=None, axes=None)",
+    env=_NDIMAGE, sigma=None, order=None, mode=None, cval=None, truncate=None, radius=None,
+    axes=None, orders=("sigma", "cval", "truncate"),
+    input="gaussian_filter_grad(g, input, sigma, order, mode, truncate, radius, axes)",
+    tangents={"input": "scipy.ndimage.gaussian_filter(t, sigma, order, None, mode, 0.0, "
+              "truncate, radius=radius, axes=axes)"},
+)
+#: The moving average (box filter) of ``size`` items, in any mode.
+defrule(
+    "scipy.ndimage.uniform_filter1d(input, size, axis=-1, mode='reflect', cval=0.0, origin=0)",
+    env=_NDIMAGE, size=None, axis=None, mode=None, cval=None, origin=None,
+    orders=("size", "cval"),
+    input="uniform_filter1d_grad(g, input, size, axis, mode, origin)",
+    tangents={"input": "scipy.ndimage.uniform_filter1d(t, size, axis, None, mode, 0.0, "
+              "origin)"},
+)
+defrule(
+    "scipy.ndimage.uniform_filter(input, size=3, mode='reflect', cval=0.0, origin=0, "
+    "axes=None)",
+    env=_NDIMAGE, size=None, mode=None, cval=None, origin=None, axes=None,
+    orders=("size", "cval"),
+    input="uniform_filter_grad(g, input, size, mode, origin, axes)",
+    tangents={"input": "scipy.ndimage.uniform_filter(t, size, None, mode, 0.0, origin, "
+              "axes=axes)"},
+)
