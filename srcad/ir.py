@@ -343,6 +343,9 @@ class Rule:
     #: function's ``v``, a binomial's ``n``): they have no adjoint, and an argument there
     #: that depends on the inputs is refused rather than given a gradient of zero
     orders: tuple[str, ...] = ()
+    #: a random draw (``rng.normal(mu, sigma)``): it runs even where its value is not
+    #: read, as the generator's state moves on, and is never computed twice
+    draws: bool = False
 
     def adjoint_for(self, param: str) -> Expr | Scatter | Zeroed | None:
         return self.adjoints[self.params.index(param)]

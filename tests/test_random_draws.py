@@ -114,3 +114,34 @@ def test_a_class_of_the_users_with_a_method_of_that_name_is_not_read_as_numpys()
     assert srcad.grad(annotated, wrt=1)(Model(), 0.7) == 6.0
     with pytest.raises(srcad.SrcadError, match="annotate the parameter"):
         srcad.grad(unannotated, wrt=1)(Model(), 0.7)
+
+
+def drawn_in_a_loop(mu, sigma):
+    rng = np.random.default_rng(9)
+    total = 0.0
+    for _ in range(3):
+        rng.normal(mu, sigma)  # (drawn, not read: the generator moves on all the same)
+        total = total + rng.normal(mu, sigma) ** 2  # (invariant operands: drawn anew)
+    return total
+
+
+def test_a_draw_runs_where_it_is_written_and_once():
+    (d_mu, d_sigma) = check_four_ways(drawn_in_a_loop, 0.3, 1.1)
+    rng = np.random.default_rng(9)
+    z = [rng.standard_normal(2)[1] for _ in range(3)]
+    draws = [0.3 + 1.1 * v for v in z]
+    assert d_mu == pytest.approx(sum(2 * x for x in draws), rel=1e-12)
+    assert d_sigma == pytest.approx(sum(2 * x * v for x, v in zip(draws, z)), rel=1e-12)
+
+
+def test_second_derivatives_through_a_draw():
+    mu, log_sigma = np.array([0.1, -0.4]), np.array([-0.3, 0.2])
+
+    def by_sigma(log_sigma):
+        return vae_reparameterized(mu, log_sigma)
+
+    hessian = srcad.hessian(by_sigma)(log_sigma)
+    grad = srcad.grad(by_sigma)
+    h = 1e-6
+    columns = [(grad(log_sigma + h * e) - grad(log_sigma - h * e)) / (2 * h) for e in np.eye(2)]
+    np.testing.assert_allclose(hessian, np.array(columns).T, rtol=1e-6, atol=1e-8)

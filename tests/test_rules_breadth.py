@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import os
+import statistics
 import subprocess
 import sys
 
@@ -1846,3 +1847,43 @@ def test_scipy_zeta_in_q_and_refused_in_x():
         with pytest.raises(srcad.SrcadError, match="no derivative in `x`") as info:
             derive()
         assert info.value.lineno == _zipf_in_its_exponent.__code__.co_firstlineno + 1
+
+
+def _standardized_fourth_moment(xs):
+    m, s = statistics.mean(xs), statistics.stdev(xs)
+    return sum(((x - m) / s) ** 4 for x in xs) / len(xs)
+
+
+def _spread_summary(xs):
+    return (statistics.pvariance(xs) + statistics.pstdev(xs) + statistics.median(xs)
+            + statistics.median_low(xs) * statistics.median_high(xs)
+            + statistics.fmean(x * x for x in xs))
+
+
+def _positive_means(xs):
+    ys = [abs(x) + 1.0 for x in xs]
+    return statistics.geometric_mean(ys) * statistics.harmonic_mean(ys) + statistics.variance(xs)
+
+
+@pytest.mark.parametrize("f", [_standardized_fourth_moment, _spread_summary, _positive_means])
+def test_the_statistics_module(f):
+    """statistics.mean and the others compute with exact fractions (refused before, as
+    srcad cannot read them): each is a rule, its value the module's own."""
+    xs = [0.3, 1.2, -0.4, 2.2, 0.9, 1.7]
+    check_four_ways(f, xs)
+    check_four_ways(f, np.array(xs))
+
+
+def test_the_statistics_module_exact_slopes_and_options_refused():
+    xs = [0.3, 1.2, -0.4, 2.2, 0.9, 1.7]
+    d = srcad.grad(lambda v: statistics.variance(v))(xs)
+    centre = sum(xs) / len(xs)
+    np.testing.assert_allclose(d, [2 * (x - centre) / 5 for x in xs], rtol=1e-12)
+    even_median = srcad.grad(lambda v: statistics.median(v))(xs)
+    assert even_median == [0.0, 0.5, 0.0, 0.0, 0.5, 0.0]  # (0.9 and 1.2: half each)
+
+    def with_xbar(v):
+        return statistics.variance(v, 0.5)
+
+    with pytest.raises(srcad.SrcadError, match="none for 2 positional arguments"):
+        srcad.grad(with_xbar)(xs)

@@ -19,6 +19,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+import statistics  # noqa: E402, F401  (its rules are loaded once it is imported)
+
 import srcad  # noqa: E402  (after the path fix, so the checkout's srcad is used)
 
 try:  # srcad loads its SciPy rules once SciPy's modules are imported: list them too
@@ -42,6 +44,12 @@ FAMILIES = {
                   "each operand's adjoint is summed back to its shape (`unbroadcast`)."),
     "math": ("`math` functions", "Elementwise functions of Python floats."),
     "builtins": ("Builtins", "`abs`, `max`, `min`, `float` and the counting builtins."),
+    "statistics": ("The `statistics` module",
+                   "Its functions compute with exact fractions, so srcad does not read "
+                   "them: each is a rule whose value is the module's own "
+                   "(`statistic_grad` gives each item its slope: `1 / n` for the mean, "
+                   "`2 (x_i - mean) / (n - 1)` for the variance, the middle items for the "
+                   "median). Calls with options (`xbar=`, `mu=`) have no rule."),
     "indexing": ("Indexing", "Reading one item of a tuple, list or array."),
     "np_elementwise": ("numpy elementwise functions",
                        "The twins of the `math` functions (on scalars and arrays), and "
@@ -126,6 +134,8 @@ def family(rule) -> str:
         return "operators"
     if isinstance(pattern, ir.Subscript):
         return "indexing"
+    if "statistic_grad" in env:
+        return "statistics"
     if "numpy_draw" in env:
         return "random"
     if "math" in env:

@@ -416,7 +416,9 @@ class Expressions(LoweringPart):
             operand = self.lower_operand(scope, node.args[0])
             name = target() if target is not None else None
             return self.emit_rule_call(scope, "loop_items", LOOP_ITEMS, operand, node, name)
-        if getattr(callee, "__module__", None) in _EXACT_ARITHMETIC:
+        if getattr(callee, "__module__", None) in _EXACT_ARITHMETIC and not (
+            self.table.has_callable(callee)  # (statistics.mean(xs): its rule)
+        ):
             hint = (
                 "compute it with floats or numpy: `np.std(xs, ddof=1)`, `np.mean`, "
                 "`np.var`, `np.median`"

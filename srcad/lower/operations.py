@@ -86,7 +86,7 @@ class Operations(LoweringPart):
         """
         written = self.as_written(scope, node)
         rule, bound = self.find_rule(scope, written)
-        stateful = False
+        stateful = rule is not None and rule.draws  # (rng.normal(mu, sigma): it runs)
         if isinstance(node, ast.Call) and _without_copy(node):
             if self.denote(scope, node.func).static in _COPYING_UNLESS_TOLD:
                 raise self.error(

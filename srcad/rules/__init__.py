@@ -12,6 +12,10 @@ from . import (  # noqa: F401  (registering the built-in rules)
 from .table import TABLE, Rule, RuleTable, defrule, match
 
 
+def _load_statistics_rules() -> None:
+    from . import python_statistics  # noqa: F401  (registers the rules)
+
+
 def _load_scipy_special_rules() -> None:
     from . import scipy_special  # noqa: F401  (registers the rules)
 
@@ -36,6 +40,7 @@ def _load_scipy_ndimage_rules() -> None:
     from . import scipy_ndimage  # noqa: F401  (registers the rules)
 
 
+TABLE.defer("statistics", _load_statistics_rules)
 TABLE.defer("scipy.special", _load_scipy_special_rules)
 TABLE.defer("scipy.linalg", _load_scipy_linalg_rules)
 TABLE.defer("scipy.spatial.distance", _load_scipy_spatial_rules)

@@ -89,7 +89,8 @@ def _draw_rule(pattern: str, slopes: dict[str, str | None], draw: str, numbers: 
         )
     orders = tuple(p for p, slope in slopes.items() if slope is None)
     options: Templates = {} if numbers else {"size": None}
-    defrule(pattern, env=_RANDOM_ENV, tangents=tangents, orders=orders, **options, **adjoints)
+    defrule(pattern, env=_RANDOM_ENV, tangents=tangents, orders=orders, draws=True,
+            **options, **adjoints)
 
 
 for _name, (_params, _slopes) in _SLOPES.items():

@@ -386,6 +386,7 @@ def defrule(
     floats: bool = False,
     shares: bool = False,
     orders: tuple[str, ...] = (),
+    draws: bool = False,
     **adjoints: str | Scatter | None,
 ) -> Rule:
     """Add a rule: ``pattern`` in Python syntax, one adjoint template per parameter.
@@ -453,6 +454,7 @@ def defrule(
         floats=floats,
         shares=shares,
         orders=orders,
+        draws=draws,
     )
     return table.add(rule)
 

@@ -1,0 +1,95 @@
+"""Derivative rules for Python's ``statistics`` module, loaded once a program imports it.
+
+``statistics.mean``, ``variance`` and the others compute with exact fractions, so srcad
+cannot read them (their code's arithmetic is on integers); each is a rule instead: its
+value is the module's own, to the last bit, and its derivative is the one of the number
+it returns (``mean``: ``1 / n`` per item; ``variance``: ``2 (x_i - mean) / (n - 1)``;
+``median``: the middle item, or half to each of the middle two). A call with options
+(``xbar=``, ``mu=``, ``weights=`` where not listed) has no rule, and is refused.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..runtime import AdjointList
+from .table import defrule
+
+
+def _mean(data: Sequence[float]) -> float:
+    return math.fsum(data) / len(data)
+
+
+def _deviations(data: Sequence[float], over: int) -> list[float]:
+    """``2 (x_i - mean) / over``: the slopes of a sum of squared deviations over ``over``."""
+    centre = _mean(data)
+    return [2.0 * (x - centre) / over for x in data]
+
+
+def _middle(data: Sequence[float], which: str) -> list[float]:
+    """The median's slopes: 1 at the middle item of the sorted data (``which``: "low" or
+    "high" of an even count's two, or "both": a half to each)."""
+    n = len(data)
+    order = sorted(range(n), key=data.__getitem__)
+    slopes = [0.0] * n
+    if n % 2 or which == "high":
+        slopes[order[n // 2]] = 1.0
+    elif which == "low":
+        slopes[order[n // 2 - 1]] = 1.0
+    else:
+        slopes[order[n // 2 - 1]] = slopes[order[n // 2]] = 0.5
+    return slopes
+
+
+#: Each function's slopes in its data's items, from the data and its value.
+_SLOPES: dict[str, Callable[[Sequence[float], float], list[float]]] = {
+    "mean": lambda data, ans: [1.0 / len(data)] * len(data),
+    "fmean": lambda data, ans: [1.0 / len(data)] * len(data),
+    "median": lambda data, ans: _middle(data, "both"),
+    "median_low": lambda data, ans: _middle(data, "low"),
+    "median_high": lambda data, ans: _middle(data, "high"),
+    "variance": lambda data, ans: _deviations(data, len(data) - 1),
+    "pvariance": lambda data, ans: _deviations(data, len(data)),
+    "stdev": lambda data, ans: [
+        s / (2.0 * ans) if ans else 0.0 for s in _deviations(data, len(data) - 1)
+    ],
+    "pstdev": lambda data, ans: [
+        s / (2.0 * ans) if ans else 0.0 for s in _deviations(data, len(data))
+    ],
+    "geometric_mean": lambda data, ans: [ans / (len(data) * x) for x in data],
+    "harmonic_mean": lambda data, ans: [ans * ans / (len(data) * x * x) for x in data],
+}
+
+
+def statistic_grad(g: Any, kind: str, data: Any, ans: Any) -> Any:
+    """Adjoint of ``statistics.<kind>(data)``: ``g`` times each item's slope, a list for
+    a list or tuple (an array's shape for an array)."""
+    items = list(np.ravel(data)) if isinstance(data, np.ndarray) else list(data)
+    slopes = _SLOPES[kind](items, float(ans))
+    if isinstance(data, np.ndarray):
+        return g * np.array(slopes).reshape(data.shape)
+    return AdjointList([g * s for s in slopes])
+
+
+def statistic_tangent(t: Any, kind: str, data: Any, ans: Any) -> Any:
+    """Tangent of ``statistics.<kind>(data)`` along the items' tangents ``t``."""
+    items = list(np.ravel(data)) if isinstance(data, np.ndarray) else list(data)
+    moved = list(np.ravel(t)) if isinstance(t, np.ndarray) else list(t)
+    return math.fsum(s * v for s, v in zip(_SLOPES[kind](items, float(ans)), moved,
+                                           strict=True))
+
+
+_ENV = {"statistics": statistics, "statistic_grad": statistic_grad,
+        "statistic_tangent": statistic_tangent}
+for _kind in _SLOPES:
+    defrule(
+        f"statistics.{_kind}(data)", env=_ENV,
+        data=f"statistic_grad(g, {_kind!r}, data, ans)",
+        tangents={"data": f"statistic_tangent(t, {_kind!r}, data, ans)"},
+        sequences=("data",),
+    )
