@@ -1157,3 +1157,15 @@ def test_a_parameter_object_rebuilt_by_a_loop_or_copied():
     np.testing.assert_allclose(g.w, np.cos(factor * state.w) * factor, rtol=1e-12)
     with pytest.raises(srcad.SrcadError, match="holds the array this line changes"):
         srcad.grad(_shallow_copy_written_in_place)(state, 0.1)
+
+
+def _copied_unannotated(state, lr):  # (the class of the object the call gives)
+    nxt = copy.copy(state)
+    nxt.w = state.w * (1.0 - lr)
+    return np.sum(nxt.w ** 2) + nxt.scale * np.sum(state.w)
+
+
+def test_a_copy_of_an_unannotated_parameter_whose_fields_are_set():
+    state = _TrainState(np.array([0.3, -0.2, 0.7]), 0.5)
+    (g,) = check_four_ways(_copied_unannotated, state, 0.1, wrt=0)
+    np.testing.assert_allclose(g.w, 2 * 0.81 * state.w + 0.5, rtol=1e-12)

@@ -45,6 +45,7 @@ MODULES = (
     "stop48",  # objects in lists, list parameters written, stable losses at 0, eigh, refusals
     "stop49",  # special and stats families, cho_solve, lfilter, simpson, scratch buffers
     "stop50",  # functions in global containers, gradients through sums, squares of roots
+    "stop51",  # rows handed over, local keys, states rebuilt or copied, draws, statistics, SciPy
 )
 
 

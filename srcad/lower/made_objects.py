@@ -237,6 +237,16 @@ class MadeObjects(LoweringPart):
         ):
             return None
         cls = self.known_dataclass(scope, node.args[0])
+        given = scope.env.get(node.args[0].id)
+        if cls is None and isinstance(given, ir.Name) and given.id in self.parameter_names and (
+            _fields_set_on_result(scope.function, node)
+        ):
+            raise self.error(  # (the build is made again with the call's objects)
+                scope, node,
+                f"`{ast.unparse(node)}` copies an object whose class srcad does not know "
+                "when it compiles, and the function sets its fields",
+                f"annotate the parameter with its class (`{node.args[0].id}: State`)",
+            )
         if cls is None:
             return None
         fields: dict[str, Any] = {}
@@ -1266,3 +1276,18 @@ def _descriptor(member: Any) -> bool:
 def _class_attribute(cls: type, attr: str) -> Any:
     """What the class ``cls`` holds as ``attr`` now (its bases' too)."""
     return inspect.getattr_static(cls, attr, _MISSING)
+
+
+def _fields_set_on_result(function: ast.FunctionDef, call: ast.Call) -> bool:
+    """Whether ``function`` assigns ``call`` to a name (``nxt = copy.copy(p)``) whose
+    fields it then sets (``nxt.v = ...``)."""
+    names = {
+        t.id for n in astwalk.walk(function)
+        if isinstance(n, ast.Assign) and n.value is call
+        for t in n.targets if isinstance(t, ast.Name)
+    }
+    return any(
+        isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Store)
+        and isinstance(n.value, ast.Name) and n.value.id in names
+        for n in astwalk.walk(function)
+    )
