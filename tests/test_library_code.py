@@ -684,17 +684,19 @@ def test_library_code_writing_views_of_constant_arrays(f):
 
 
 def sample_spread(xs):
-    import statistics
+    import fractions
 
-    return statistics.stdev(xs) + xs[0]  # <exact stdev>
+    return float(fractions.Fraction(xs[1]) * 3) + xs[0]  # <exact fraction>
 
 
-def test_statistics_functions_computing_with_fractions_are_refused():
-    """``statistics.stdev`` sums exact fractions of the floats: every step is integer
-    arithmetic with no derivative, so reading it gave a zero gradient."""
+def test_code_computing_with_fractions_is_refused():
+    """``fractions`` (and the statistics functions without a rule of their own: their
+    values come from exact fractions of the floats) compute with integer arithmetic,
+    which has no derivative: reading it gave a zero gradient. (``statistics.stdev`` and
+    the others have rules now: test_rules_breadth.)"""
     with pytest.raises(srcad.SrcadError) as info:
         srcad.grad(sample_spread)([0.5, 1.5, -0.25, 2.0])
-    assert info.value.lineno == marker_line(__file__, "exact stdev")
+    assert info.value.lineno == marker_line(__file__, "exact fraction")
     assert "np.std(xs, ddof=1)" in info.value.hint
 
 
