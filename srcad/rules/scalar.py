@@ -353,6 +353,10 @@ for _kind in (list, tuple):
             value=None)
     defrule(f"{_kind.__name__}.count(x, value)", env={_kind.__name__: _kind}, x=None,
             value=None)
+#: a sequence given to the function: ``xs.index(v)``, ``xs.count(v)`` (ints; a class of
+#: the user's with such methods of its own is refused when the gradient runs)
+defrule("x.index(value)", x=None, value=None)
+defrule("x.count(value)", x=None, value=None)
 #: a logger (``log = logging.getLogger(__name__)``), whose calls only observe
 defrule("logging.getLogger(name=None)", env={"logging": logging}, name=None)
 for _name in ("int", "round", "bool"):
