@@ -433,8 +433,12 @@ def number_kinds(fn: ir.Function, given_as: Mapping[str, int] | None = None) -> 
             for p, o in zip(rule.params, stmt.operands)
         )
 
-    changed = True
-    while changed:
+    # (without loops, each name defined once, after what it reads: one pass in order is
+    # the fixed point, each name's operands decided before it)
+    once = not ir.has_loops(fn.body) and not given & definitions.keys() and all(
+        len(stmts) == 1 for stmts in definitions.values()
+    )
+    while True:
         changed = False
         for name, stmts in definitions.items():
             if name in scalars and not all(number_definition(s) for s in stmts):
@@ -446,7 +450,8 @@ def number_kinds(fn: ir.Function, given_as: Mapping[str, int] | None = None) -> 
             if name in rows and not all(row_definition(s) for s in stmts):
                 rows.discard(name)
                 changed = True
-    return NumberKinds(scalars, sequences, rows, records)
+        if once or not changed:
+            return NumberKinds(scalars, sequences, rows, records)
 
 
 def _key(operand: ir.Expr) -> bool:
