@@ -137,13 +137,19 @@ def activity(fn: ir.Function, wrt: tuple[str, ...]) -> Activity:
         if isinstance(s, ir.Assign)
     ]
     varied = set(wrt)
+    targets = [target for target, _ in assigns]
+    # (without loops, each name bound once: one pass in order (for `useful`, in reverse)
+    # is the fixed point)
+    once = not ir.has_loops(fn.body) and len(set(targets)) == len(targets) and not (
+        varied & set(targets)
+    )
     changed = True
     while changed:
         changed = False
         for target, inputs in assigns:
             if target not in varied and inputs & varied:
                 varied.add(target)
-                changed = True
+                changed = not once
     useful: set[str] = set()
     for stmt in ir.walk(fn.body):
         if isinstance(stmt, ir.Return):
@@ -166,7 +172,7 @@ def activity(fn: ir.Function, wrt: tuple[str, ...]) -> Activity:
         for target, inputs in reversed(assigns + plain):
             if target in useful and not inputs <= useful:
                 useful.update(inputs)
-                changed = True
+                changed = not once or bool(plain)
     return Activity(frozenset(varied), frozenset(useful), cut)
 
 
