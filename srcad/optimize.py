@@ -123,12 +123,15 @@ def int_names(
         elif isinstance(stmt, ir.Loop) and stmt.index is not None and _is_range(stmt.iterable):
             assigned.setdefault(stmt.index, []).append((ir.Const(0), None))
     ints: set[str] = {name for name in reads if name not in bound}  # (globals: N = 3)
-    while True:  # (grows to a fixed point: `i = i + 1` of `i = 0` in a loop; in program
-        before = len(ints)  # order, a straight line takes one round and one to confirm)
+    once = not ir.has_loops(body) and not assigned.keys() & set(params) and all(
+        len(values) == 1 for values in assigned.values()
+    )  # (a straight line binding each name once: one round in program order)
+    while True:  # (grows to a fixed point: `i = i + 1` of `i = 0` in a loop)
+        before = len(ints)
         for name, values in assigned.items():
             if name not in ints and any(_gives_int(v, rule, ints) for v, rule in values):
                 ints.add(name)
-        if len(ints) == before:
+        if once or len(ints) == before:
             return frozenset(ints)
 
 
