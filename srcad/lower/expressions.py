@@ -221,6 +221,9 @@ class Expressions(LoweringPart):
             node = ast.copy_location(
                 ast.Call(node.func, self.spread(scope, node.args), node.keywords), node
             )
+        converted = self.closure_converted(scope, node)  # (brentq(lambda r: ..., a, b))
+        if converted is not None:
+            node = converted
         length = self.known_length(scope, node)
         if length is not None:
             return length

@@ -19,6 +19,8 @@ import numpy as np
 import scipy
 import scipy.optimize
 
+from ..errors import Location, SrcadError
+from ..lower.roots import USER_FILE
 from ..runtime import AdjointList
 from .numpy_arrays import ENV
 from .table import Templates, defrule
@@ -69,9 +71,31 @@ def root_partials(f: Any, root: Any, args: Any) -> tuple[Any, list[Any]]:
     root, by srcad's gradient of ``f``."""
     args = tuple(args)
     positions = (0, *(1 + k for k, item in enumerate(args) if _differentiable(item)))
-    gradient = _partial_function(f, positions)(root, *args)
+    try:
+        gradient = _partial_function(f, positions)(root, *args)
+    except SrcadError as error:
+        raise _in_users_file(error, f) from None
     by_position = dict(zip(positions, gradient, strict=True))
     return by_position[0], [by_position.get(1 + k) for k in range(len(args))]
+
+
+def _in_users_file(error: SrcadError, f: Any) -> SrcadError:
+    """``error``, raised in a function srcad made of a lambda or nested ``def`` (see
+    :mod:`srcad.lower.roots`), at the same lines of the user's file, which the made
+    function's keep; any other error as it is."""
+    user_file = getattr(f, USER_FILE, None)
+    made_file = getattr(getattr(f, "__code__", None), "co_filename", None)
+    if user_file is None or not any(p.filename == made_file for p in error.problems):
+        return error
+
+    def moved(problem: SrcadError) -> SrcadError:
+        where = problem.location
+        if where.filename == made_file:
+            where = Location(user_file, where.lineno, where.col_offset)
+        return type(problem)(problem.message, problem.hint, where)
+
+    first, *others = [moved(p) for p in error.problems]
+    return type(first)(first.message, first.hint, first.location, others=tuple(others))
 
 
 def _scaled(partial: Any, factor: Any) -> Any:
@@ -160,11 +184,14 @@ for _name in ("brentq", "brenth", "ridder", "bisect", "toms748"):
 
 #: Newton's method (the secant method without ``fprime``, Halley's with ``fprime2``)
 #: from a scalar ``x0``: the root it converges to, with the same implicit derivative.
+_NEWTON_NONE: Templates = {
+    p: None for p in ("func", "x0", "fprime", "tol", "maxiter", "fprime2", "x1", "rtol")
+}
 defrule(
     "scipy.optimize.newton(func, x0, fprime=None, args=(), tol=1.48e-08, maxiter=50, "
     "fprime2=None, x1=None, rtol=0.0)",
     env=_OPTIMIZE,
-    **{p: None for p in ("func", "x0", "fprime", "tol", "maxiter", "fprime2", "x1", "rtol")},
+    **_NEWTON_NONE,
     args="root_args_grad(g, func, ans, args, 'newton')",
     tangents={"args": "root_args_tangent(t, func, ans, args, 'newton')"},
     sequences=("args",),
