@@ -25,7 +25,7 @@ import itertools
 import types
 from typing import Any
 
-from .. import astwalk
+from .. import astwalk, ir
 from ..load import defined
 from .resolve import FREE, variable
 from .values import LoweringPart, Scope, Static, returning
@@ -150,23 +150,7 @@ class ImplicitRoots(LoweringPart):
         stored = {a.arg for a in astwalk.walk(fn) if isinstance(a, ast.arg)}
         loaded: list[ast.Name] = []
         for part in astwalk.walk(fn):
-            if isinstance(part, ast.Nonlocal | ast.Global):
-                raise self.error(
-                    scope,
-                    part,
-                    f"{spelled}, given to scipy.optimize.{finder}, declares "
-                    f"`{', '.join(part.names)}` {type(part).__name__.lower()}: srcad passes "
-                    "the variables it reads by value, and cannot follow what it assigns",
-                    "return values instead of assigning to the enclosing function's "
-                    "variables",
-                )
-            if isinstance(part, ast.NamedExpr):
-                raise self.error(
-                    scope,
-                    part,
-                    f"{spelled}, given to scipy.optimize.{finder}, assigns with `:=`",
-                    "compute that value outside it, or in a nested def's statements",
-                )
+            # (nonlocal, global and := are refused before lowering: srcad.subset)
             if isinstance(part, ast.Name):
                 if isinstance(part.ctx, ast.Load):
                     loaded.append(part)
@@ -289,7 +273,8 @@ class ImplicitRoots(LoweringPart):
             name = self.names.fresh(base)
             while self._local_function(scope, ast.Name(name)) is not None:
                 name = self.names.fresh(base)
-            reference = self.helper_ref(name, function)
+            self.bindings[name] = function  # (generated code reads it by this name)
+            reference = ir.Name(name)
             scope.statics[name] = Static(function, reference, returning(function))
             replaced[id(given[key])] = ast.copy_location(ast.Name(name, ast.Load()), given[key])
         extra = [ast.copy_location(ast.Name(n, ast.Load()), node) for n in free]
