@@ -766,7 +766,7 @@ def _second_order_error(f: Callable, error: SrcadError) -> SrcadError:
             "wrt=...)",
             _call_site(),
         )
-    helpers = set(re.findall(r"numpy_grads\.(\w+)", str(error)))
+    helpers = set(re.findall(r"rules\.\w+\.(\w+)", str(error)))  # (numpy_grads.* and such)
     calls = sorted({
         rule.name.split("(")[0]
         for rule in TABLE
@@ -778,6 +778,10 @@ def _second_order_error(f: Callable, error: SrcadError) -> SrcadError:
         (found for p in reversed(error.problems) if (found := origin(p.filename, p.lineno))),
         None,
     ) or next((found for p in error.problems if (found := _user_location(p, f))), None)
+    if where is not None and len(calls) > 1:  # (a helper several rules share: the line's)
+        line = linecache.getline(where.filename, where.lineno)
+        calls = [c for c in calls if re.search(rf"\b{re.escape(c.split('.')[-1])}\(", line)] \
+            or calls
     if isinstance(error, NonScalarOutputError):  # (f's own result, as grad says it)
         return NonScalarOutputError(
             error.message.replace(f"{name}_tangent", name), error.hint, where or _call_site()

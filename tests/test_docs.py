@@ -106,7 +106,8 @@ def test_derivative_table_lists_every_rule():
     # (the page lists SciPy's rules too, which srcad loads once SciPy's modules are imported)
     count = subprocess.run([sys.executable, "-c", "import srcad; from srcad.rules import TABLE; "
                             "import statistics, scipy.linalg, scipy.ndimage, "
-                            "scipy.spatial.distance, scipy.special, scipy.stats; "
+                            "scipy.optimize, scipy.spatial.distance, scipy.special, "
+                            "scipy.stats; "
                             "print(len(list(TABLE)))"],
                            cwd=ROOT, capture_output=True, text=True)
     assert f"knows {int(count.stdout)} rules" in result.stdout

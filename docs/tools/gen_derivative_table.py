@@ -26,6 +26,7 @@ import srcad  # noqa: E402  (after the path fix, so the checkout's srcad is used
 try:  # srcad loads its SciPy rules once SciPy's modules are imported: list them too
     import scipy.linalg  # noqa: E402, F401
     import scipy.ndimage  # noqa: E402, F401
+    import scipy.optimize  # noqa: E402, F401
     import scipy.spatial.distance  # noqa: E402, F401
     import scipy.special  # noqa: E402, F401
     import scipy.stats  # noqa: E402, F401
@@ -81,8 +82,9 @@ FAMILIES = {
                 "Constructors, shapes, arg-max and rounding are piecewise constant (or do "
                 "not depend on the values at all): no gradient flows through them."),
     "scipy": ("SciPy",
-              "`scipy.special`, `scipy.linalg`, the filters of `scipy.ndimage` and the "
-              "distributions of `scipy.stats` "
+              "`scipy.special`, `scipy.linalg`, the filters of `scipy.ndimage`, the "
+              "scalar root finders of `scipy.optimize` (the implicit derivative of the root "
+              "in `args`) and the distributions of `scipy.stats` "
               "(methods of its distribution objects: `norm.logpdf(x, mu, sigma)`; a frozen "
               "one's, `norm(mu, sigma).logpdf(x)`, are these with its arguments after the "
               "method's), loaded once a program imports that module (srcad does not import "

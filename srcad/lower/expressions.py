@@ -221,6 +221,9 @@ class Expressions(LoweringPart):
             node = ast.copy_location(
                 ast.Call(node.func, self.spread(scope, node.args), node.keywords), node
             )
+        converted = self.closure_converted(scope, node)  # (brentq(lambda r: ..., a, b))
+        if converted is not None:
+            node = converted
         length = self.known_length(scope, node)
         if length is not None:
             return length
@@ -662,8 +665,10 @@ class Expressions(LoweringPart):
                 "inlines calls of it, and cannot pass it on as a value here",
                 "call it where its value is needed, or define it at module level for a "
                 "function srcad reads (a library routine that calls it, such as "
-                "scipy.optimize.brentq or scipy.integrate.quad, has no derivative in srcad: "
-                "write its iteration in the function, e.g. Newton's method in a loop)",
+                "scipy.integrate.quad or scipy.optimize.minimize_scalar, has no derivative "
+                "in srcad: write its iteration in the function, e.g. Newton's method in a "
+                "loop; scipy.optimize's scalar root finders, brentq, brenth, ridder, bisect, "
+                "toms748 and newton, take it)",
             )
         if node.id in scope.local_names:
             raise self.error(

@@ -42,6 +42,7 @@ from .namespaces import Namespaces
 from .objects import Objects
 from .operations import Operations, is_method_rule
 from .resolve import Resolver
+from .roots import ImplicitRoots
 from .statements import Statements
 from .values import (
     RAISED,
@@ -72,6 +73,7 @@ class Lowerer(
     MadeOperators,
     MadeObjects,
     Objects,
+    ImplicitRoots,
     Resolver,
 ):
     """Lowers one function (the root) and the helpers it inlines; see the package

@@ -1,0 +1,298 @@
+"""Lowering part for a function of the code given to a root finder: closure conversion.
+
+``scipy.optimize.brentq(lambda r: price(r, sigma) - target, 0.0, 1.0)`` gives SciPy a
+function that reads the differentiated function's variables (``sigma``, ``target``).
+srcad inlines a call of such a function, and has no value for it to pass on; instead
+it makes a function of srcad's own, written in the lambda's (or the nested ``def``'s)
+words, whose parameters are the lambda's own followed by the variables it reads, and
+passes their current values through ``args=`` after the user's own::
+
+    scipy.optimize.brentq(function, 0.0, 1.0, args=(sigma, target))
+
+The root finder's rule (:mod:`srcad.rules.scipy_optimize`) then differentiates it like
+any module-level function: its partial derivatives in ``args`` give the implicit
+derivative of the root, in ``sigma`` and ``target`` too. Names the lambda reads that are
+globals stay globals (the made function reads the user's module). The made function's
+source keeps the user's line numbers (in a file of its own, kept in :mod:`linecache`),
+so that an error in it is reported at the user's line (see
+:func:`srcad.rules.scipy_optimize.root_partials`).
+"""
+
+from __future__ import annotations
+
+import ast
+import itertools
+import types
+from typing import Any
+
+from .. import astwalk, ir
+from ..load import defined
+from .resolve import FREE, variable
+from .values import LoweringPart, Scope, Static, returning
+
+#: The root finders whose function may be a lambda or a nested ``def`` of the code, by
+#: (module, name): their function arguments by position and keyword, and where
+#: ``args`` stands.
+_FUNCTIONS = {
+    "brentq": ("f",), "brenth": ("f",), "ridder": ("f",), "bisect": ("f",),
+    "toms748": ("f",), "newton": ("func", "fprime", "fprime2"),
+}
+_ARGS_POSITION = 3  # (f, a, b, args; func, x0, fprime, args)
+_FUNCTION_POSITIONS = {"f": 0, "func": 0, "fprime": 2}
+
+_counter = itertools.count(1)
+
+#: The attribute of a made function that names the user's file (see the module).
+USER_FILE = "__srcad_user_file__"
+#: Set on a made function that was a lambda of the user's code (for names and messages).
+USER_LAMBDA = "__srcad_user_lambda__"
+
+
+def root_finder(callee: Any) -> str | None:
+    """The name of the scipy.optimize root finder ``callee`` is, or None."""
+    import sys
+
+    optimize = sys.modules.get("scipy.optimize")
+    if optimize is None:
+        return None
+    return next((n for n in _FUNCTIONS if getattr(optimize, n, None) is callee), None)
+
+
+class ImplicitRoots(LoweringPart):
+    """The lowerer's part for lambdas and nested ``def``s given to a root finder."""
+
+    def closure_converted(self, scope: Scope, node: ast.Call) -> ast.Call | None:
+        """``node`` with each function of the code it is given made a function of srcad's
+        own (see the module), and the variables they read appended to ``args``; None
+        when ``node`` is not such a call."""
+        name = root_finder(self.denote(scope, node.func).static)
+        if name is None:
+            return None
+        given = self._function_arguments(node, name)
+        local = {
+            key: found
+            for key, argument in given.items()
+            if (found := self._local_function(scope, argument)) is not None
+        }
+        if not local:
+            return None
+        for key, argument in given.items():
+            if key not in local and not (
+                isinstance(argument, ast.Constant) and argument.value is None
+            ):
+                raise self.error(
+                    scope,
+                    argument,
+                    f"scipy.optimize.{name} is given a function of the differentiated code "
+                    f"and `{ast.unparse(argument)}`, which is not one: srcad passes the "
+                    "variables the first reads through args=, which this one would be "
+                    "given too",
+                    "give both as lambdas or nested defs of the function, or both as "
+                    "module-level functions",
+                )
+        free: list[str] = []
+        for fn, _ in local.values():
+            for read in self._free_locals(scope, fn, name):
+                if read not in free:
+                    free.append(read)
+        args = self._args_argument(scope, node, name)
+        made = {
+            key: self._made_function(scope, fn, free) for key, (fn, _) in local.items()
+        }
+        return self._rewritten(scope, node, given, made, args, free)
+
+    def _function_arguments(self, node: ast.Call, name: str) -> dict[str, ast.expr]:
+        """The function arguments of the root finder's call, by parameter name."""
+        found: dict[str, ast.expr] = {}
+        for key in _FUNCTIONS[name]:
+            position = _FUNCTION_POSITIONS.get(key)
+            if position is not None and position < len(node.args):
+                found[key] = node.args[position]
+        for keyword in node.keywords:
+            if keyword.arg in _FUNCTIONS[name]:
+                found[keyword.arg] = keyword.value
+        return found
+
+    def _local_function(
+        self, scope: Scope, argument: ast.expr
+    ) -> tuple[ast.FunctionDef, Scope] | None:
+        """The ``def`` (or named lambda) of the code ``argument`` names, and its scope."""
+        if not isinstance(argument, ast.Name):
+            return None
+        current: Scope | None = scope
+        while current is not None:
+            if argument.id in current.env or argument.id in current.statics:
+                return None
+            if argument.id in current.local_functions:
+                return current.local_functions[argument.id], current
+            current = current.parent
+        return None
+
+    def _free_locals(self, scope: Scope, fn: ast.FunctionDef, finder: str) -> list[str]:
+        """The variables of the differentiated code that ``fn`` reads, in order; an error
+        for what srcad cannot pass on."""
+        spelled = "this lambda" if getattr(fn, "srcad_lambda", False) else f"`{fn.name}`"
+        args = fn.args
+        if args.vararg or args.kwarg or args.kwonlyargs or args.defaults or args.posonlyargs:
+            raise self.error(
+                scope,
+                fn,
+                f"{spelled}, given to scipy.optimize.{finder}, takes parameters other than "
+                "plain positional ones (*args, keyword-only, defaults): srcad passes the "
+                "variables it reads after them",
+                "give it plain positional parameters, and pass other values with args=",
+            )
+        if fn.decorator_list:
+            raise self.error(
+                scope, fn, f"{spelled}, given to scipy.optimize.{finder}, is decorated",
+                "define it without a decorator",
+            )
+        stored = {a.arg for a in astwalk.walk(fn) if isinstance(a, ast.arg)}
+        loaded: list[ast.Name] = []
+        for part in astwalk.walk(fn):
+            # (nonlocal, global and := are refused before lowering: srcad.subset)
+            if isinstance(part, ast.Name):
+                if isinstance(part.ctx, ast.Load):
+                    loaded.append(part)
+                else:
+                    stored.add(part.id)
+            elif isinstance(part, ast.FunctionDef | ast.Lambda) and part is not fn:
+                raise self.error(
+                    scope,
+                    part,
+                    f"{spelled}, given to scipy.optimize.{finder}, defines a function "
+                    "of its own",
+                    "define that function at module level",
+                )
+        free: list[str] = []
+        for read in loaded:
+            if read.id in stored or read.id in free:
+                continue
+            if self._local_function(scope, read) is not None or read.id == fn.name:
+                raise self.error(
+                    scope,
+                    read,
+                    f"{spelled}, given to scipy.optimize.{finder}, reads `{read.id}`, a "
+                    "function defined in the differentiated code, which srcad cannot pass "
+                    "on as a value",
+                    f"define `{read.id}` at module level",
+                )
+            if self._in_statics(scope, read.id):
+                raise self.error(
+                    scope,
+                    read,
+                    f"{spelled}, given to scipy.optimize.{finder}, reads `{read.id}`, "
+                    "imported or bound to a function inside the differentiated code, "
+                    "which srcad cannot pass on as a value",
+                    f"import or define `{read.id}` at module level",
+                )
+            if variable(scope, read.id) is not FREE or read.id in scope.source.closure:
+                free.append(read.id)
+        return free
+
+    def _in_statics(self, scope: Scope, name: str) -> bool:
+        current: Scope | None = scope
+        while current is not None:
+            if name in current.statics and name not in current.env:
+                return True
+            current = current.parent
+        return False
+
+    def _args_argument(self, scope: Scope, node: ast.Call, finder: str) -> ast.expr | None:
+        """The call's ``args=`` (by keyword or position), a tuple display; None if absent."""
+        if len(node.args) > _ARGS_POSITION:
+            args: ast.expr | None = node.args[_ARGS_POSITION]
+        else:
+            args = next((k.value for k in node.keywords if k.arg == "args"), None)
+        if args is not None and not isinstance(args, ast.Tuple | ast.List):
+            raise self.error(
+                scope,
+                args,
+                f"scipy.optimize.{finder} is given a function of the differentiated code, "
+                "and args= that is not written as a tuple: srcad appends the variables the "
+                "function reads to it",
+                "write args= as a tuple display, `args=(a, b)`",
+            )
+        return args
+
+    def _made_function(
+        self, scope: Scope, fn: ast.FunctionDef, free: list[str]
+    ) -> types.FunctionType:
+        """``fn`` as a function of its own parameters followed by ``free``, reading the
+        user's module for its other names (see the module). Made once per ``def``."""
+        made_by = self.__dict__.setdefault("_closure_conversions", {})
+        key = (id(fn), tuple(free))
+        if key in made_by:
+            return made_by[key][1]
+        params = [a.arg for a in fn.args.args] + free
+        header = f"def {fn.name}({', '.join(params)}):"
+        lines: list[str] = []
+        start = max(fn.lineno - 1, 1)
+
+        def put(line: int, text: str) -> None:
+            while len(lines) < line - 1:
+                lines.append("")
+            lines.append(text)
+
+        put(start, header)
+        for stmt in fn.body:
+            text = ast.unparse(stmt)
+            at = max(getattr(stmt, "lineno", 0), len(lines) + 1)
+            for k, part in enumerate(text.splitlines()):
+                put(at + k, "    " + part)
+        source = "\n".join(lines) + "\n"
+        filename = (
+            f"<srcad: {fn.name} of {scope.source.name}, {scope.source.filename} "
+            f"#{next(_counter)}>"
+        )
+        namespace: dict[str, Any] = {}
+        made = defined(source, filename, namespace, fn.name)
+        function = types.FunctionType(made.__code__, scope.source.globals, fn.name)
+        function.__qualname__ = fn.name
+        setattr(function, USER_FILE, scope.source.filename)
+        setattr(function, USER_LAMBDA, getattr(fn, "srcad_lambda", False))
+        made_by[key] = (fn, function)  # (fn kept alive: its id is the key)
+        return function
+
+    def _rewritten(
+        self,
+        scope: Scope,
+        node: ast.Call,
+        given: dict[str, ast.expr],
+        made: dict[str, types.FunctionType],
+        args: ast.expr | None,
+        free: list[str],
+    ) -> ast.Call:
+        """The call with the made functions in place of the code's and ``free`` appended
+        to ``args``."""
+        replaced: dict[int, ast.expr] = {}
+        for key, function in made.items():
+            base = "closed_lambda" if getattr(function, USER_LAMBDA, False) else (
+                f"closed_{function.__name__}"
+            )
+            name = self.names.fresh(base)
+            while self._local_function(scope, ast.Name(name)) is not None:
+                name = self.names.fresh(base)
+            self.bindings[name] = function  # (generated code reads it by this name)
+            reference = ir.Name(name)
+            scope.statics[name] = Static(function, reference, returning(function))
+            replaced[id(given[key])] = ast.copy_location(ast.Name(name, ast.Load()), given[key])
+        extra = [ast.copy_location(ast.Name(n, ast.Load()), node) for n in free]
+        new_args = ast.copy_location(
+            ast.Tuple([*(args.elts if args is not None else []), *extra], ast.Load()),  # type: ignore[attr-defined]
+            args if args is not None else node,
+        )
+        positional = [replaced.get(id(a), a) for a in node.args]
+        keywords = [
+            ast.keyword(k.arg, replaced.get(id(k.value), k.value)) for k in node.keywords
+        ]
+        if len(positional) > _ARGS_POSITION:
+            positional[_ARGS_POSITION] = new_args
+        elif args is not None:
+            keywords = [
+                ast.keyword("args", new_args) if k.arg == "args" else k for k in keywords
+            ]
+        elif free:
+            keywords.append(ast.keyword("args", new_args))
+        call = ast.Call(node.func, positional, keywords)
+        return ast.fix_missing_locations(ast.copy_location(call, node))

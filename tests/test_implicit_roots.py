@@ -1,0 +1,391 @@
+"""Derivatives through SciPy's scalar root finders by implicit differentiation.
+
+For the root ``r`` of ``f(r, *args) = 0``, ``dr/d args[k] = -(df/d args[k]) / (df/dr)``
+at the root (the bracket ``a, b`` and newton's ``x0`` get none). srcad's rules
+(srcad/rules/scipy_optimize.py) keep SciPy's root as the value, and take ``f``'s partial
+derivatives at run time; a lambda or nested ``def`` given as ``f`` is closure-converted
+(srcad/lower/roots.py): the variables it reads are passed through ``args=``.
+
+Tolerances: every root is found with ``xtol=1e-14`` (newton: ``tol=1e-15``), so the
+central differences of ``check_four_ways`` (step 1e-6 relative) see a root error of
+about 1e-14 / 1e-6 = 1e-8 relative at most; its default rtol=1e-6, atol=1e-8 hold with
+room. The exact checks against the analytic implicit derivative are to 1e-12 relative
+(srcad's derivative is the formula itself, evaluated at SciPy's root: only rounding
+differs).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+scipy_optimize = pytest.importorskip("scipy.optimize")
+
+from conftest import check_four_ways  # noqa: E402
+
+import srcad  # noqa: E402
+
+EXACT = 1e-12
+FINDERS = ("brentq", "brenth", "ridder", "bisect", "toms748")
+
+
+# ============================================================ Black-Scholes implied volatility
+
+
+def _norm_cdf(x):
+    return 0.5 * (1.0 + math.erf(x / math.sqrt(2.0)))
+
+
+def _call_price(sigma, spot, strike, expiry, rate):
+    root_t = math.sqrt(expiry)
+    d1 = (math.log(spot / strike) + (rate + 0.5 * sigma * sigma) * expiry) / (sigma * root_t)
+    d2 = d1 - sigma * root_t
+    return spot * _norm_cdf(d1) - strike * math.exp(-rate * expiry) * _norm_cdf(d2)
+
+
+def _price_gap(sigma, price, spot, strike, expiry, rate):
+    return _call_price(sigma, spot, strike, expiry, rate) - price
+
+
+def implied_vol(price, strike, spot, expiry, rate):
+    return scipy_optimize.brentq(
+        _price_gap, 1e-4, 5.0, args=(price, spot, strike, expiry, rate), xtol=1e-14
+    )
+
+
+def test_implied_volatility_in_price_and_strike():
+    """The implied volatility's slopes in the option's price (1/vega) and its strike
+    (e^{-rT} N(d2) / vega): central differences, and the formulas exactly."""
+    price, strike, spot, expiry, rate = 10.45, 100.0, 100.0, 1.0, 0.05
+    d_price, d_strike = check_four_ways(implied_vol, price, strike, spot, expiry, rate,
+                                        wrt=("price", "strike"))
+    sigma = implied_vol(price, strike, spot, expiry, rate)
+    d1 = (math.log(spot / strike) + (rate + 0.5 * sigma**2) * expiry) / (sigma * math.sqrt(expiry))
+    d2 = d1 - sigma * math.sqrt(expiry)
+    vega = spot * math.exp(-0.5 * d1 * d1) / math.sqrt(2 * math.pi) * math.sqrt(expiry)
+    assert d_price == pytest.approx(1.0 / vega, rel=EXACT)
+    assert d_strike == pytest.approx(math.exp(-rate * expiry) * _norm_cdf(d2) / vega, rel=EXACT)
+
+
+def test_implied_volatility_value_is_scipys():
+    """The function's value is SciPy's root itself, bit for bit."""
+    args = (8.0, 105.0, 100.0, 0.5, 0.01)
+    value, _ = srcad.value_and_grad(implied_vol)(*args)
+    assert value == implied_vol(*args)
+
+
+# ============================================================ a bond's yield (newton, secant)
+
+
+def _bond_price(y, coupon, face, years):
+    total = 0.0
+    for t in range(1, years + 1):
+        total += coupon / (1.0 + y) ** t
+    return total + face / (1.0 + y) ** years
+
+
+def _price_error(y, price, coupon, face, years):
+    return _bond_price(y, coupon, face, years) - price
+
+
+def bond_yield(price, coupon, face):
+    return scipy_optimize.newton(_price_error, 0.05, args=(price, coupon, face, 10), tol=1e-15)
+
+
+def test_bond_yield_from_its_price():
+    """Newton's secant iteration (no fprime) from x0=0.05; the yield's slope in the price
+    is 1 / (dP/dy) at the yield; an int in args (the years) gets no gradient."""
+    price, coupon, face = 95.0, 4.0, 100.0
+    d_price, d_coupon, d_face = check_four_ways(bond_yield, price, coupon, face)
+    y = bond_yield(price, coupon, face)
+    slope = sum(-t * coupon / (1 + y) ** (t + 1) for t in range(1, 11)) - 10 * face / (1 + y) ** 11
+    assert d_price == pytest.approx(1.0 / slope, rel=EXACT)
+    assert d_coupon == pytest.approx(-sum((1 + y) ** -t for t in range(1, 11)) / slope, rel=EXACT)
+    assert d_face == pytest.approx(-((1 + y) ** -10) / slope, rel=EXACT)
+
+
+# ===================================================== Kepler's equation (newton with fprime)
+
+
+def _kepler(E, e, M):
+    return E - e * math.sin(E) - M
+
+
+def _kepler_prime(E, e, M):
+    return 1.0 - e * math.cos(E)
+
+
+def true_anomaly_cosine(e, M):
+    E = scipy_optimize.newton(_kepler, M, fprime=_kepler_prime, args=(e, M), tol=1e-15)
+    return (math.cos(E) - e) / (1.0 - e * math.cos(E))
+
+
+def eccentric_anomaly(e, M):
+    return scipy_optimize.newton(_kepler, M, fprime=_kepler_prime, args=(e, M), tol=1e-15)
+
+
+def test_kepler_equation_by_newton():
+    """E - e sin E = M: dE/dM = 1/(1 - e cos E), dE/de = sin E/(1 - e cos E); and a
+    function of E after it."""
+    e, M = 0.3, 1.1
+    d_e, d_M = check_four_ways(eccentric_anomaly, e, M)
+    E = eccentric_anomaly(e, M)
+    assert d_M == pytest.approx(1.0 / (1.0 - e * math.cos(E)), rel=EXACT)
+    assert d_e == pytest.approx(math.sin(E) / (1.0 - e * math.cos(E)), rel=EXACT)
+    check_four_ways(true_anomaly_cosine, e, M)
+
+
+# ============================================================ every bracketing finder
+
+
+def _cubic(r, theta, shift):
+    return r**3 + theta * r - shift
+
+
+def depressed_cubic_brentq(theta, shift):
+    return scipy_optimize.brentq(_cubic, 0.0, 5.0, args=(theta, shift), xtol=1e-14)
+
+
+def depressed_cubic_brenth(theta, shift):
+    return scipy_optimize.brenth(_cubic, 0.0, 5.0, args=(theta, shift), xtol=1e-14)
+
+
+def depressed_cubic_ridder(theta, shift):
+    return scipy_optimize.ridder(_cubic, 0.0, 5.0, args=(theta, shift), xtol=1e-14)
+
+
+def depressed_cubic_bisect(theta, shift):
+    return scipy_optimize.bisect(_cubic, 0.0, 5.0, args=(theta, shift), xtol=1e-14)
+
+
+def depressed_cubic_toms748(theta, shift):
+    return scipy_optimize.toms748(_cubic, 0.0, 5.0, args=(theta, shift), xtol=1e-14)
+
+
+@pytest.mark.parametrize("name", FINDERS)
+def test_each_bracketing_finder(name):
+    """r^3 + theta r = shift: dr/dtheta = -r/(3r^2 + theta), dr/dshift = 1/(3r^2 + theta),
+    through each of brentq, brenth, ridder, bisect and toms748."""
+    f = globals()[f"depressed_cubic_{name}"]
+    theta, shift = 1.3, 2.0
+    d_theta, d_shift = check_four_ways(f, theta, shift)
+    r = f(theta, shift)
+    assert d_theta == pytest.approx(-r / (3 * r * r + theta), rel=EXACT)
+    assert d_shift == pytest.approx(1.0 / (3 * r * r + theta), rel=EXACT)
+
+
+# ============================================================ internal rate of return
+
+
+def _npv(rate, flows):
+    times = np.arange(len(flows))
+    return np.sum(flows / (1.0 + rate) ** times)
+
+
+def internal_rate_of_return(flows):
+    return scipy_optimize.brentq(_npv, -0.5, 1.0, args=(flows,), xtol=1e-14)
+
+
+def _npv_of_list(rate, flows, scale):
+    total = 0.0
+    for k in range(len(flows)):
+        total += flows[k] / (1.0 + rate) ** k
+    return scale * total
+
+
+def irr_of_three(first, second, third):
+    return scipy_optimize.toms748(_npv_of_list, -0.5, 1.0, args=([first, second, third], 2.0),
+                                  xtol=1e-14)
+
+
+def test_internal_rate_of_return_of_an_array_of_flows():
+    """An array in args gets an array gradient: -(dNPV/dflow_t)/(dNPV/drate) per flow."""
+    flows = np.array([-100.0, 30.0, 40.0, 50.0])
+    (d_flows,) = check_four_ways(internal_rate_of_return, flows)
+    rate = internal_rate_of_return(flows)
+    t = np.arange(4)
+    slope = np.sum(-t * flows / (1 + rate) ** (t + 1))
+    np.testing.assert_allclose(d_flows, -((1 + rate) ** -t) / slope, rtol=EXACT)
+
+
+def test_internal_rate_of_return_of_a_list_in_args():
+    """A list of differentiated numbers in args: one gradient per item."""
+    check_four_ways(irr_of_three, -100.0, 60.0, 70.0)
+
+
+# ============================================================ lambdas and nested defs (closures)
+
+
+def _demand(p, a, b):
+    return a - b * p
+
+
+def equilibrium_price(a, b, c, d):
+    return scipy_optimize.brentq(lambda p: _demand(p, a, b) - (c + d * p), 0.0, 100.0,
+                                 xtol=1e-14)
+
+
+def equilibrium_revenue(a, b, c, d):
+    scale = 2.0
+
+    def excess_demand(p, k):
+        supply = c + d * p
+        return k * (_demand(p, a, b) - supply)
+
+    p = scipy_optimize.brentq(excess_demand, 0.0, 100.0, args=(scale,), xtol=1e-14)
+    return p * _demand(p, a, b)
+
+
+def kepler_by_lambdas(e, M):
+    return scipy_optimize.newton(lambda E: E - e * math.sin(E) - M, M,
+                                 fprime=lambda E: 1.0 - e * math.cos(E), tol=1e-15)
+
+
+def test_equilibrium_with_a_lambda_closing_over_parameters():
+    """Supply c + d p meets demand a - b p at p = (a - c)/(b + d): the lambda reads the
+    parameters, which srcad passes to SciPy through args= and differentiates."""
+    a, b, c, d = 10.0, 1.0, 2.0, 0.5
+    grads = check_four_ways(equilibrium_price, a, b, c, d)
+    p = (a - c) / (b + d)
+    want = (1 / (b + d), -p / (b + d), -1 / (b + d), -p / (b + d))
+    np.testing.assert_allclose(grads, want, rtol=EXACT)
+    assert equilibrium_price(a, b, c, d) == srcad.value_and_grad(equilibrium_price)(a, b, c, d)[0]
+
+
+def test_nested_def_with_its_own_args():
+    """A nested def with a parameter of its own given by args=, reading the function's
+    variables too; the root used after the call."""
+    check_four_ways(equilibrium_revenue, 10.0, 1.0, 2.0, 0.5)
+
+
+def test_newton_with_lambdas_for_func_and_fprime():
+    d_e, d_M = check_four_ways(kepler_by_lambdas, 0.3, 1.1)
+    E = kepler_by_lambdas(0.3, 1.1)
+    assert d_M == pytest.approx(1.0 / (1.0 - 0.3 * math.cos(E)), rel=EXACT)
+    assert d_e == pytest.approx(math.sin(E) / (1.0 - 0.3 * math.cos(E)), rel=EXACT)
+
+
+def roots_in_a_loop(thetas):
+    total = 0.0
+    for theta in thetas:
+        total += scipy_optimize.brentq(lambda r: r**3 + theta * r - 2.0, 0.0, 5.0,  # noqa: B023
+                                       xtol=1e-14)  # (called here, inside the loop)
+    return total
+
+
+def test_root_inside_a_loop():
+    """A lambda made in a loop reads the loop's variable: each call its current value."""
+    thetas = np.array([1.0, 2.0, 0.5])
+    (d_thetas,) = check_four_ways(roots_in_a_loop, thetas)
+    roots = [scipy_optimize.brentq(lambda r, t=t: r**3 + t * r - 2.0, 0.0, 5.0, xtol=1e-14)
+             for t in thetas]
+    np.testing.assert_allclose(d_thetas, [-r / (3 * r * r + t) for r, t in zip(roots, thetas)],
+                               rtol=EXACT)
+
+
+def root_by_keywords(theta):
+    return scipy_optimize.brentq(f=lambda r, s: r**3 - s * theta, a=0.0, b=5.0, args=(2.0,),
+                                 xtol=1e-14)
+
+
+def test_function_and_bracket_by_keyword():
+    (d_theta,) = check_four_ways(root_by_keywords, 1.3)
+    assert d_theta == pytest.approx((2.0 / 3.0) * 2.0 ** (-2 / 3) * 1.3 ** (-2 / 3), rel=EXACT)
+
+
+# ============================================================ refusals
+
+
+def _with_full_output(theta, shift):
+    return scipy_optimize.brentq(_cubic, 0.0, 5.0, args=(theta, shift), full_output=True)[0]
+
+
+def _with_disp(theta, shift):
+    return scipy_optimize.brentq(_cubic, 0.0, 5.0, args=(theta, shift), disp=False)
+
+
+def test_full_output_and_disp_are_refused_at_the_line():
+    """full_output=True (a tuple with SciPy's RootResults) and disp=False (a root that
+    may not have converged) have no rule."""
+    for f, keyword in ((_with_full_output, "full_output"), (_with_disp, "disp")):
+        with pytest.raises(srcad.SrcadError, match=keyword) as info:
+            srcad.grad(f)(1.3, 2.0)
+        assert info.value.lineno == f.__code__.co_firstlineno + 1
+
+
+def _vector_newton(theta):
+    roots = scipy_optimize.newton(_cubic, np.array([1.0, 1.5]), args=(theta, 2.0), tol=1e-15)
+    return roots[0] + roots[1]
+
+
+def test_newton_of_several_equations_is_refused():
+    with pytest.raises(srcad.SrcadError, match="one scalar equation") as info:
+        srcad.grad(_vector_newton)(1.3)
+    assert info.value.lineno == _vector_newton.__code__.co_firstlineno + 1
+
+
+def test_second_derivative_is_refused_at_the_line():
+    """The tangent's helper takes f's gradient at run time, which srcad cannot
+    differentiate again: the Hessian is refused at the root finder's line, naming it."""
+    for f in (depressed_cubic_brentq, equilibrium_price):
+        with pytest.raises(srcad.SrcadError, match="second derivative.*brentq") as info:
+            srcad.hessian(f)(1.3, 2.0) if f is depressed_cubic_brentq else srcad.hessian(f)(
+                10.0, 1.0, 2.0, 0.5)
+        assert info.value.lineno == f.__code__.co_firstlineno + 1
+
+
+def _refused_inside_the_lambda(theta):
+    return scipy_optimize.brentq(
+        lambda r: np.partition(np.array([r - theta, 2.0, 3.0]), 0)[0], -5.0, 5.0)
+
+
+def _reads_a_local_function(theta):
+    def shape(r):
+        return r * r
+
+    return scipy_optimize.brentq(lambda r: shape(r) - theta, 0.0, 5.0)
+
+
+def _args_held_by_a_name(theta, extra):
+    pair = (extra,)
+    return scipy_optimize.brentq(lambda r, k: k * r - theta, 0.0, 5.0, args=pair)
+
+
+def _global_fprime_with_a_lambda(e, M):
+    return scipy_optimize.newton(lambda E: E - e * math.sin(E) - M, M, fprime=math.cos)
+
+
+def _imported_inside(theta):
+    from math import sin
+
+    return scipy_optimize.brentq(lambda r: r + 0.5 * sin(r) - theta, -5.0, 5.0)
+
+
+def test_error_inside_a_lambda_points_at_the_users_line():
+    with pytest.raises(srcad.SrcadError, match="numpy.partition") as info:
+        srcad.grad(_refused_inside_the_lambda)(1.3)
+    assert info.value.filename == __file__
+    assert info.value.lineno == _refused_inside_the_lambda.__code__.co_firstlineno + 2
+
+
+@pytest.mark.parametrize("f, args, match, line", [
+    (_reads_a_local_function, (1.3,), "reads `shape`, a function defined", 4),
+    (_args_held_by_a_name, (1.3, 2.0), "not written as a tuple", 2),
+    (_global_fprime_with_a_lambda, (0.3, 1.1), "`math.cos`, which is not one", 1),
+    (_imported_inside, (1.3,), "reads `sin`, imported", 3),
+])
+def test_unsupported_closures_are_refused_at_the_line(f, args, match, line):
+    with pytest.raises(srcad.SrcadError, match=match) as info:
+        srcad.grad(f)(*args)
+    assert info.value.lineno == f.__code__.co_firstlineno + line
+
+
+def _lambda_to_another_library_routine(theta):
+    return scipy_optimize.minimize_scalar(lambda r: (r - theta) ** 2).x
+
+
+def test_a_lambda_given_to_another_routine_is_still_refused():
+    with pytest.raises(srcad.SrcadError, match="this lambda is a function defined"):
+        srcad.grad(_lambda_to_another_library_routine)(1.3)
