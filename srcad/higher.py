@@ -13,6 +13,7 @@ parameter) or JAX's ``argnums=``.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import itertools
 import linecache
@@ -25,7 +26,7 @@ from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
-from . import ir, trees
+from . import ir, records, trees
 from .building import (
     Callee,
     Wrt,
@@ -841,11 +842,18 @@ class _SameDraws:
             return
         self.keep(np.random.get_state, np.random.set_state)
         self.keep(random.getstate, random.setstate)
+        fixed: list[Any] = []  # (what partials fix, and a bound method's object's fields)
+        while isinstance(f, functools.partial):
+            fixed += [*f.args, *f.keywords.values()]
+            f = f.func
+        owner = getattr(f, "__self__", None)
+        if records.is_record(owner):
+            fixed += list(records.fields(owner).values())
         function = inspect.unwrap(getattr(f, "__func__", f))
         held = list(getattr(function, "__globals__", {}).values()) + [
             cell.cell_contents for cell in getattr(function, "__closure__", None) or ()
             if _holds_value(cell)
-        ] + list(args)
+        ] + list(args) + fixed
         for value in held:
             if isinstance(value, np.random.Generator):
                 self.keep(*_bit_state(value.bit_generator))

@@ -1169,3 +1169,16 @@ def test_a_copy_of_an_unannotated_parameter_whose_fields_are_set():
     state = _TrainState(np.array([0.3, -0.2, 0.7]), 0.5)
     (g,) = check_four_ways(_copied_unannotated, state, 0.1, wrt=0)
     np.testing.assert_allclose(g.w, 2 * 0.81 * state.w + 0.5, rtol=1e-12)
+
+
+def _shallow_copy_item_written(state, k):  # (not annotated)
+    nxt = copy.copy(state)
+    nxt.w[0] = k  # (Python writes into the caller's array too)
+    return np.sum(nxt.w * state.w)
+
+
+def test_a_shallow_copy_of_an_unannotated_parameter_written_into_is_refused():
+    # (round 84: AttributeError 'State' object has no attribute 'copy' in generated code)
+    state = _TrainState(np.array([0.3, -0.2, 0.7]), 0.5)
+    with pytest.raises(srcad.SrcadError, match="holds the array this line changes"):
+        srcad.grad(_shallow_copy_item_written, wrt=1)(state, 0.4)

@@ -145,3 +145,43 @@ def test_second_derivatives_through_a_draw():
     h = 1e-6
     columns = [(grad(log_sigma + h * e) - grad(log_sigma - h * e)) / (2 * h) for e in np.eye(2)]
     np.testing.assert_allclose(hessian, np.array(columns).T, rtol=1e-6, atol=1e-8)
+
+
+def annealed_noise(mu, sigma):
+    rng = np.random.default_rng(2)
+    return np.sum(rng.normal(mu, sigma * np.array([1.0, 0.0, 2.0])) ** 2)
+
+
+def test_a_draw_at_scale_zero_is_refused_at_its_line():
+    """(Round 84: nan for arrays, ZeroDivisionError for floats.) At scale 0 a draw is its
+    location: the standard draw its derivative in the scale is cannot be read back."""
+    with pytest.raises(srcad.SrcadError, match="scale is 0") as caught:
+        srcad.grad(annealed_noise, wrt=1)(0.3, 0.7)
+    assert caught.value.lineno == annealed_noise.__code__.co_firstlineno + 2
+
+    def gauss_at_zero(mu, sigma):
+        random.seed(1)
+        return random.gauss(mu, sigma) ** 2
+
+    with pytest.raises(srcad.SrcadError, match="scale is 0"):
+        srcad.grad(gauss_at_zero, wrt=1)(0.3, 0.0)
+    assert srcad.grad(gauss_at_zero, wrt=0)(0.3, 0.0) == pytest.approx(0.6)  # (its location)
+
+
+def test_hessian_of_a_partial_fixing_a_generator_draws_once_per_column():
+    """(Round 84: each column of hessian/jacobian of functools.partial(f, gen=rng) drew
+    again.) Each column runs f at the draws of one run."""
+    import functools
+
+    def f(x, gen):
+        z = gen.normal(x, 0.5 + x ** 2)
+        return np.sum(np.sin(z) * z)
+
+    x = np.array([0.3, -0.6, 0.2])
+    by_argument = srcad.hessian(f)(x, np.random.default_rng(4))
+    rng = np.random.default_rng(4)
+    fixed = srcad.hessian(functools.partial(f, gen=rng))(x)
+    np.testing.assert_allclose(fixed, by_argument, rtol=1e-12)
+    after = np.random.default_rng(4)
+    after.normal(size=3)  # (one run's draws)
+    assert rng.bit_generator.state == after.bit_generator.state

@@ -1887,3 +1887,27 @@ def test_the_statistics_module_exact_slopes_and_options_refused():
 
     with pytest.raises(srcad.SrcadError, match="none for 2 positional arguments"):
         srcad.grad(with_xbar)(xs)
+
+
+def _implicit_steps_in_place(ab, b):
+    for _ in range(3):
+        b = scipy.linalg.solve_banded((1, 1), ab, b, overwrite_ab=True)
+    return np.sum(b ** 2)
+
+
+def _harmonic_with_a_zero(v):
+    return statistics.harmonic_mean([v[0], 0.0, v[1]]) + v[0]
+
+
+def test_overwrite_options_are_refused_and_zeros_of_a_harmonic_mean():
+    """(Round 84.) `overwrite_ab=True` lets SciPy use `ab` as scratch space: the next
+    step read other numbers in Python, srcad's gradient the old ones (wrong); refused at
+    the line. A harmonic mean of data holding a 0 is 0, flat in the other items
+    (it raised ZeroDivisionError in srcad's slope)."""
+
+    ab = np.array([[0.0, -1.0, -1.0], [4.0, 4.0, 4.0], [-1.0, -1.0, 0.0]])
+    with pytest.raises(srcad.SrcadError, match="scratch space") as caught:
+        srcad.grad(_implicit_steps_in_place, wrt=1)(ab, np.ones(3))
+    assert "test_rules_breadth.py" in str(caught.value)
+    (d,) = check_four_ways(_harmonic_with_a_zero, np.array([0.3, 1.2]))
+    assert list(d) == [1.0, 0.0]

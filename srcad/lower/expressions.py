@@ -202,6 +202,7 @@ class Expressions(LoweringPart):
         return self.operation(scope, node, target)
 
     def lower_Call(self, scope: Scope, node: ast.Call, target: Target) -> Any:
+        self.refuse_overwrite(scope, node)
         if (  # (sorted(xs, key=key) in a helper given key=None: no key)
             getattr(node, KEY_CALL, False)
             and isinstance(node.func, ast.Name)
@@ -249,6 +250,27 @@ class Expressions(LoweringPart):
             return read
         self.refuse_changing_method(scope, written)
         return self.operation(scope, written, target)
+
+    def refuse_overwrite(self, scope: Scope, node: ast.Call) -> None:
+        """Refuse ``overwrite_b=True`` (``overwrite_a``, ``overwrite_ab``, numpy's
+        ``overwrite_input``) in the user's code: it lets the library write into that
+        argument in place, as scratch space, which srcad does not follow (the argument,
+        read again, would hold other numbers in Python)."""
+        if installed(scope.source.filename):
+            return
+        for keyword in node.keywords:
+            if keyword.arg is None or not keyword.arg.startswith("overwrite_"):
+                continue
+            value = keyword.value
+            if isinstance(value, ast.Constant) and value.value is False:
+                continue
+            raise self.error(
+                scope, keyword,
+                f"`{keyword.arg}=` lets the library use that argument as scratch space, "
+                "writing into it in place, which srcad does not follow",
+                f"leave `{keyword.arg}` out (the library then works on a copy of the "
+                "argument)",
+            )
 
     def known_length(self, scope: Scope, node: ast.Call) -> ir.Const | None:
         """``len(items)`` of a name holding a list or tuple whose length srcad knows when

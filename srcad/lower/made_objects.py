@@ -239,12 +239,12 @@ class MadeObjects(LoweringPart):
         cls = self.known_dataclass(scope, node.args[0])
         given = scope.env.get(node.args[0].id)
         if cls is None and isinstance(given, ir.Name) and given.id in self.parameter_names and (
-            _fields_set_on_result(scope.function, node)
+            _used_as_object(scope.function, node)
         ):
             raise self.error(  # (the build is made again with the call's objects)
                 scope, node,
                 f"`{ast.unparse(node)}` copies an object whose class srcad does not know "
-                "when it compiles, and the function sets its fields",
+                "when it compiles, and the function reads or sets its fields",
                 f"annotate the parameter with its class (`{node.args[0].id}: State`)",
             )
         if cls is None:
@@ -1278,16 +1278,15 @@ def _class_attribute(cls: type, attr: str) -> Any:
     return inspect.getattr_static(cls, attr, _MISSING)
 
 
-def _fields_set_on_result(function: ast.FunctionDef, call: ast.Call) -> bool:
+def _used_as_object(function: ast.FunctionDef, call: ast.Call) -> bool:
     """Whether ``function`` assigns ``call`` to a name (``nxt = copy.copy(p)``) whose
-    fields it then sets (``nxt.v = ...``)."""
+    attributes it then reads or sets (``nxt.v = ...``, ``nxt.v[0] = ...``, ``nxt.v``)."""
     names = {
         t.id for n in astwalk.walk(function)
         if isinstance(n, ast.Assign) and n.value is call
         for t in n.targets if isinstance(t, ast.Name)
     }
     return any(
-        isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Store)
-        and isinstance(n.value, ast.Name) and n.value.id in names
+        isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id in names
         for n in astwalk.walk(function)
     )

@@ -62,8 +62,18 @@ _SLOPES: dict[str, Callable[[Sequence[float], float], list[float]]] = {
         s / (2.0 * ans) if ans else 0.0 for s in _deviations(data, len(data))
     ],
     "geometric_mean": lambda data, ans: [ans / (len(data) * x) for x in data],
-    "harmonic_mean": lambda data, ans: [ans * ans / (len(data) * x * x) for x in data],
+    "harmonic_mean": lambda data, ans: _harmonic_slopes(data, ans),
 }
+
+
+def _harmonic_slopes(data: Sequence[float], ans: float) -> list[float]:
+    """``H**2 / (n x_i**2)``; with a zero in the data (``H`` is 0): ``n`` for it where it
+    is the only one (``H`` grows as ``n x_i`` from it), and 0 elsewhere."""
+    zeros = [k for k, x in enumerate(data) if x == 0]
+    if not zeros:
+        return [ans * ans / (len(data) * x * x) for x in data]
+    return [float(len(data)) if k == zeros[0] and len(zeros) == 1 else 0.0
+            for k in range(len(data))]
 
 
 def statistic_grad(g: Any, kind: str, data: Any, ans: Any) -> Any:

@@ -39,13 +39,25 @@ def numpy_draw(x: Any, ans: Any) -> Any:
             "RandomState: srcad's derivative of the method is the one of numpy's draws (a "
             "location and a scale applied to a standard draw)",
             "register a rule for your class's method with srcad.defrule",
-            user_line(3),
+            user_line(),
         )
     return ans
 
 
 def standard_of(draw: Any, loc: Any, scale: Any) -> Any:
-    """The standard draw ``z`` of ``draw = loc + scale * z``."""
+    """The standard draw ``z`` of ``draw = loc + scale * z`` (refused where the scale is
+    0: the draw is ``loc`` there, and shows nothing of ``z``)."""
+    if np.any(np.asarray(scale) == 0):
+        from ..load import user_line
+
+        raise NoRuleError(
+            "this draw's scale is 0 here: its derivative in the scale is the standard "
+            "draw, which the draw (its location) does not show",
+            "draw the standard value and scale it yourself (`mu + sigma * "
+            "rng.standard_normal(n)`, `low + (high - low) * rng.random(n)`), which srcad "
+            "differentiates as arithmetic",
+            user_line(),
+        )
     return (draw - loc) / scale
 
 
@@ -61,10 +73,10 @@ _SLOPES: dict[str, tuple[str, dict[str, str | None]]] = {
     "normal": ("loc=0.0, scale=1.0", {"loc": "1.0", "scale": "standard_of(ans, loc, scale)"}),
     "uniform": ("low=0.0, high=1.0", {"low": "1.0 - standard_of(ans, low, high - low)",
                                       "high": "standard_of(ans, low, high - low)"}),
-    "exponential": ("scale=1.0", {"scale": "ans / scale"}),
+    "exponential": ("scale=1.0", {"scale": "standard_of(ans, 0.0, scale)"}),
     "lognormal": ("mean=0.0, sigma=1.0", {"mean": "ans",
                                           "sigma": "ans * standard_of(np.log(ans), mean, sigma)"}),
-    "gamma": ("shape, scale=1.0", {"shape": None, "scale": "ans / scale"}),
+    "gamma": ("shape, scale=1.0", {"shape": None, "scale": "standard_of(ans, 0.0, scale)"}),
 }
 for _family in ("laplace", "logistic", "gumbel"):  # (loc + scale * a standard draw, too)
     _SLOPES[_family] = _SLOPES["normal"]
