@@ -24,6 +24,7 @@ import sys
 
 import numpy as np
 import pytest
+import scipy.linalg
 
 import srcad
 from srcad.rules import TABLE
