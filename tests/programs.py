@@ -4021,6 +4021,48 @@ def s_square_of_root(draw, ctx: Context) -> list[ast.stmt] | None:
     return [ast.Assign([_name(r_name)], root.node), ast.Assign([_name(target)], square.node)]
 
 
+def s_draw(draw, ctx: Context) -> list[ast.stmt] | None:
+    """A uniform draw between two values of the program, from a generator made with a
+    fixed seed after draws that only advance it (srcad differentiates a draw along its
+    path, and runs every draw where it stands, its value read or not)::
+
+        rng = np.random.default_rng(7)
+        rng.uniform(size=2)              # (drawn, not read: 0 to 2 of them, bare
+        skip = rng.uniform(size=2)       # or assigned)
+        w = rng.uniform(u, u + (v * v + 0.5))
+    """
+    names = list(ctx.env)
+    if not names:
+        return None
+    low, width = (ctx.var(draw(st.sampled_from(names))) for _ in range(2))
+    # (a width of at least 0.5: numpy refuses high < low, and at a width of 0 the draw
+    # shows no standard draw, its derivative in the width: refused)
+    high = binop(low, "+", binop(binop(width, "*", width), "+", const(0.5)))
+    rng = ctx.new_name(draw)
+    ctx.taken.add(rng)
+    generator = ast.Call(
+        ast.Attribute(ast.Attribute(ast.Name("np", ast.Load()), "random", ast.Load()),
+                      "default_rng", ast.Load()),
+        [ast.Constant(draw(st.integers(0, 99)))], [],
+    )
+    stmts: list[ast.stmt] = [ast.Assign([_name(rng)], generator)]
+    for _ in range(draw(st.integers(0, 2))):  # (bare, or assigned and not read)
+        skipped = ast.Call(ast.Attribute(ast.Name(rng, ast.Load()), "uniform", ast.Load()),
+                           [], [ast.keyword("size", ast.Constant(2))])
+        if draw(st.booleans()):
+            stmts.append(ast.Expr(skipped))
+        else:
+            unread = ctx.new_name(draw)
+            ctx.taken.add(unread)
+            stmts.append(ast.Assign([_name(unread)], skipped))
+    target = ctx.new_name(draw)
+    ctx.bind(target, Bound(min(low.bound.lo, high.bound.lo), max(low.bound.hi, high.bound.hi),
+                           low.bound.d + high.bound.d))
+    value = ast.Call(ast.Attribute(ast.Name(rng, ast.Load()), "uniform", ast.Load()),
+                     [low.node, high.node], [])
+    return [*stmts, ast.Assign([_name(target)], value)]
+
+
 TABLE_NAMES = ("table", "grid", "dp")
 
 

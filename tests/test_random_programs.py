@@ -113,6 +113,7 @@ from programs import (  # noqa: E402
     s_constant_helper,
     s_deep,
     s_dicts,
+    s_draw,
     s_generators,
     s_numpy_items,
     s_object_helper,
@@ -671,6 +672,18 @@ def test_programs_of_squares_of_roots(program_files, case):
     """Roots kept in a name, then squared (``r = math.hypot(u, v); w = -r * r``): srcad
     gives the square its own derivative, over the root's argument; checked four ways,
     and against differences of the gradient where the program's hvp is."""
+    program, pts = case
+    check_program(program_files, program, pts)
+
+
+@settings(max_examples=15, **COMMON)
+@seed(BATCH_SEED)
+@given(case=cases(statement_kinds=[s_draw], max_statements=3))
+def test_programs_of_random_draws(program_files, case):
+    """Uniform draws between values of the program (``w = rng.uniform(u, v)``) from a
+    generator with a fixed seed, after draws whose value is not read: each draw runs
+    once, where it stands, and its derivative is along its path (stop 51: a draw that
+    matched a rule was dropped when its value was not read)."""
     program, pts = case
     check_program(program_files, program, pts)
 

@@ -334,6 +334,10 @@ class Statements(LoweringPart):
             )
         if may_change_state(callee):
             self.refuse_shuffle(scope, call)
+        rule, _ = self.find_rule(scope, self.as_written(scope, call))
+        if rule is not None and rule.draws:  # (rng.uniform(size=2) to advance rng: a draw
+            self.operation(scope, call, None)  # its rule runs where it stands, as written)
+            return
         if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Subscript) and (
             func.attr in _LIST_CHANGES
         ):  # (d["b"].append(v): a list that another container holds)
