@@ -190,11 +190,9 @@ class MadeObjects(LoweringPart):
             cls = self.known_dataclass(scope, node.args[0])
             given = scope.env.get(node.args[0].id)
             if cls is None and isinstance(given, ir.Name) and given.id in self.parameter_names:
-                raise self.error(  # (the build is made again with the call's objects)
-                    scope, node,
-                    f"`dataclasses.replace({node.args[0].id}, ...)` makes an object whose "
-                    "class srcad does not know when it compiles",
-                    f"annotate the parameter with its class (`{node.args[0].id}: State`)",
+                raise self.class_request(
+                    scope, node, f"`dataclasses.replace({node.args[0].id}, ...)` makes an "
+                    "object", node.args[0].id,
                 )
         if cls is None or not dataclasses.is_dataclass(cls):
             return None
@@ -212,6 +210,17 @@ class MadeObjects(LoweringPart):
             )
         call = ast.Call(node.func, [], keywords)
         return cls, ast.fix_missing_locations(ast.copy_location(call, node))
+
+    def class_request(
+        self, scope: Scope, node: ast.AST, what: str, parameter: str, why: str = ""
+    ) -> SrcadError:
+        """The error saying ``what`` (a call of the user's) needs the class of the object
+        ``parameter`` holds: the build is then made again with the call's objects
+        (:func:`srcad.building.needs_classes`), or the user annotates it."""
+        return self.error(
+            scope, node, f"{what} whose class srcad does not know when it compiles{why}",
+            f"annotate the parameter with its class (`{parameter}: State`)",
+        )
 
     def known_dataclass(self, scope: Scope, node: ast.Name) -> type | None:
         """The dataclass of the object a parameter ``node`` holds, where srcad knows it
@@ -241,11 +250,9 @@ class MadeObjects(LoweringPart):
         if cls is None and isinstance(given, ir.Name) and given.id in self.parameter_names and (
             _used_as_object(scope.function, node)
         ):
-            raise self.error(  # (the build is made again with the call's objects)
-                scope, node,
-                f"`{ast.unparse(node)}` copies an object whose class srcad does not know "
-                "when it compiles, and the function reads or sets its fields",
-                f"annotate the parameter with its class (`{node.args[0].id}: State`)",
+            raise self.class_request(
+                scope, node, f"`{ast.unparse(node)}` copies an object", node.args[0].id,
+                ", and the function reads or sets its fields",
             )
         if cls is None:
             return None
@@ -290,11 +297,8 @@ class MadeObjects(LoweringPart):
         if cls is None and not fields_set and replaced is not None and (
             value.id in self.parameter_names
         ):
-            raise self.error(  # (the build is made again with the call's objects)
-                scope, replaced,
-                f"`dataclasses.replace({name}, ...)` makes an object whose class srcad does "
-                "not know when it compiles",
-                f"annotate the parameter with its class (`{name}: State`)",
+            raise self.class_request(
+                scope, replaced, f"`dataclasses.replace({name}, ...)` makes an object", name
             )
         if cls is None:
             return value
