@@ -4,7 +4,8 @@ a time loop rebuilds with ``dataclasses.replace`` or copies; Monte Carlo and var
 objectives whose draws a differentiated value sets (pathwise); summaries with the
 ``statistics`` module; image smoothing with ``scipy.ndimage``; a Fréchet distance of
 covariances through ``sqrtm``; an implicit heat step with ``solve_banded``; a von Mises
-likelihood (``np.i0``); a convolution written with its boundary options spelled out."""
+likelihood (``np.i0``); a convolution written with its boundary options spelled out; roots
+of equations by ``scipy.optimize`` (a friction factor, a gas's volume)."""
 
 import copy
 import dataclasses
@@ -15,6 +16,7 @@ import statistics
 import numpy as np
 import scipy.linalg
 import scipy.ndimage
+import scipy.optimize
 import scipy.signal
 from _spec import Case
 
@@ -151,6 +153,24 @@ def edge_energy(image, kernel):
     return float(np.sum(np.tanh(out) ** 2))
 
 
+def colebrook_pressure_drop(log_roughness, reynolds, velocity):
+    """The Darcy friction factor from the Colebrook equation (a root), then a pressure drop."""
+    roughness = 10.0 ** log_roughness
+
+    def residual(f):
+        return 1.0 / math.sqrt(f) + 2.0 * math.log10(
+            roughness / 3.7 + 2.51 / (reynolds * math.sqrt(f)))
+    f = scipy.optimize.brentq(residual, 1e-4, 0.2, xtol=1e-15)
+    return f * 100.0 * velocity ** 2 / 2.0
+
+
+def van_der_waals_volume(T, a, b):
+    """A van der Waals gas's molar volume at 1 atm, by Newton's method from the ideal gas's."""
+    R, P = 0.082057, 1.0
+    return scipy.optimize.newton(lambda V: (P + a / V ** 2) * (V - b) - R * T, R * T / P,
+                                 tol=1e-14, maxiter=100)
+
+
 def _body(rng):
     return (Body(rng.normal(size=3), rng.normal(size=3)),)
 
@@ -193,6 +213,12 @@ CASES = [
     Case("von_mises_loglik", von_mises_loglik,
          lambda rng: (rng.normal(), rng.uniform(0.5, 3.0), rng.uniform(-3.0, 3.0, size=9)),
          wrt=(0, 1), note="np.i0 of the concentration"),
+    Case("colebrook_pressure_drop", colebrook_pressure_drop,
+         lambda rng: (rng.uniform(-5.0, -3.0), rng.uniform(1e4, 1e6), rng.uniform(1.0, 3.0)),
+         wrt=(0, 2), note="scipy.optimize.brentq of a nested def closing over parameters"),
+    Case("van_der_waals_volume", van_der_waals_volume,
+         lambda rng: (rng.uniform(250.0, 350.0), rng.uniform(1.0, 5.0), rng.uniform(0.02, 0.05)),
+         wrt=(0, 1, 2), note="scipy.optimize.newton of a lambda"),
     Case("edge_energy", edge_energy,
          lambda rng: (rng.normal(size=(5, 6)), rng.normal(size=(3, 3))), wrt=(0, 1),
          note="convolve2d with its default boundary written out"),
