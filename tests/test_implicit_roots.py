@@ -16,6 +16,8 @@ differs).
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import math
 
 import numpy as np
@@ -389,3 +391,59 @@ def _lambda_to_another_library_routine(theta):
 def test_a_lambda_given_to_another_routine_is_still_refused():
     with pytest.raises(srcad.SrcadError, match="this lambda is a function defined"):
         srcad.grad(_lambda_to_another_library_routine)(1.3)
+
+
+# ---------------------------------------------------------------- round 85
+
+
+@dataclasses.dataclass
+class _Market:
+    a: float
+    b: float
+
+
+def _clearing_price_of_a_market(m: _Market):
+    return scipy_optimize.brentq(lambda p: m.a - m.b * p - p ** 3, -10.0, 10.0, xtol=1e-15) ** 2
+
+
+def _clearing_price_of_a_dict(m):
+    return scipy_optimize.brentq(lambda p: m["a"] - m["b"] * p - p ** 3, -10.0, 10.0,
+                                 xtol=1e-15) ** 2
+
+
+def _weighted_residual(x, ws):
+    return 2.5 * x - np.cos(ws[0] @ ws[1] * x)
+
+
+def _root_of_a_list_of_arrays(a, b):
+    return scipy_optimize.brentq(_weighted_residual, -5.0, 5.0, args=([a, b],), xtol=1e-15)
+
+
+def _cos_residual(x, a):
+    return 2.5 * x - np.cos(a * x)
+
+
+def _root_of_a_bare_argument(a):
+    return scipy_optimize.brentq(_cos_residual, -5.0, 5.0, args=a, xtol=1e-15)
+
+
+def _root_of_a_partial(a, b):
+    return scipy_optimize.brentq(functools.partial(_cos_residual, a=a * b), -5.0, 5.0)
+
+
+def test_objects_containers_and_bare_arguments_reach_the_root():
+    """(Round 85: a dataclass's or a dict's fields read by the lambda, or a list of
+    arrays in args, got a zero gradient; args=a bare raised a TypeError.)"""
+    (d,) = check_four_ways(_clearing_price_of_a_market, _Market(1.5, 0.7), rtol=1e-6)
+    assert isinstance(d, _Market)
+    check_four_ways(_clearing_price_of_a_dict, {"a": 1.5, "b": 0.7}, rtol=1e-6)
+    check_four_ways(_root_of_a_list_of_arrays, np.array([1.0, 2.0]), np.array([3.0, 0.5]),
+                    rtol=1e-6)
+    check_four_ways(_root_of_a_bare_argument, 1.3, rtol=1e-6)
+
+
+def test_a_function_holding_differentiated_values_is_refused():
+    """(Round 85: functools.partial(f, a=...) of differentiated values got a zero gradient.)"""
+    with pytest.raises(srcad.SrcadError, match="no derivative in `f`") as caught:
+        srcad.grad(_root_of_a_partial, wrt=(0, 1))(0.3, 0.7)
+    assert "test_implicit_roots.py" in str(caught.value)

@@ -676,7 +676,7 @@ def test_programs_of_squares_of_roots(program_files, case):
     check_program(program_files, program, pts)
 
 
-@settings(max_examples=15, **COMMON)
+@settings(max_examples=5, **COMMON)
 @seed(BATCH_SEED)
 @given(case=cases(statement_kinds=[s_draw], max_statements=3))
 def test_programs_of_random_draws(program_files, case):

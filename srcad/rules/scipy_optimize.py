@@ -21,6 +21,7 @@ import scipy.optimize
 
 from ..errors import Location, SrcadError
 from ..lower.roots import USER_FILE
+from .. import trees
 from ..runtime import AdjointList
 from .numpy_arrays import ENV
 from .table import Templates, defrule
@@ -36,18 +37,24 @@ _PARTIALS_LIMIT = 256
 
 def _differentiable(item: Any) -> bool:
     """An item of ``args`` whose partial derivative is taken: a number (not a bool), an
-    array of numbers, or a list or tuple of numbers."""
-    if isinstance(item, bool | np.bool_):
+    array of numbers, or a container or object holding them (a list of arrays, a dict of
+    parameters, a dataclass's fields: srcad's gradient of ``f`` gives them their own)."""
+    found = trees.leaves(item)
+    return bool(found) and any(_number_leaf(leaf) for leaf in found)
+
+
+def _number_leaf(leaf: Any) -> bool:
+    if isinstance(leaf, bool | np.bool_):
         return False
-    if isinstance(item, numbers.Number):
-        return not isinstance(item, complex | np.complexfloating)
-    if isinstance(item, np.ndarray):
-        return item.dtype.kind in "fiu"
-    if isinstance(item, list | tuple):
-        return bool(item) and all(
-            isinstance(x, numbers.Real) and not isinstance(x, bool | np.bool_) for x in item
-        )
-    return False
+    if isinstance(leaf, numbers.Number):
+        return not isinstance(leaf, complex | np.complexfloating)
+    return isinstance(leaf, np.ndarray) and leaf.dtype.kind in "fiu"
+
+
+def _as_scipy_gives(args: Any) -> tuple[Any, ...]:
+    """``args`` as SciPy passes them to ``f``: a tuple as it is, anything else (a number,
+    a list) as the one argument (``args=a`` is ``args=(a,)``)."""
+    return args if isinstance(args, tuple) else (args,)
 
 
 def _partial_function(f: Any, positions: tuple[int, ...]) -> Any:
@@ -69,7 +76,7 @@ def _partial_function(f: Any, positions: tuple[int, ...]) -> Any:
 def root_partials(f: Any, root: Any, args: Any) -> tuple[Any, list[Any]]:
     """``df/dr`` and ``df/d args[k]`` (None for an item that is not a number) at the
     root, by srcad's gradient of ``f``."""
-    args = tuple(args)
+    args = _as_scipy_gives(args)
     positions = (0, *(1 + k for k, item in enumerate(args) if _differentiable(item)))
     try:
         gradient = _partial_function(f, positions)(root, *args)
@@ -99,10 +106,11 @@ def _in_users_file(error: SrcadError, f: Any) -> SrcadError:
 
 
 def _scaled(partial: Any, factor: Any) -> Any:
-    """``factor * partial`` (a list or tuple of numbers: item by item)."""
-    if isinstance(partial, list | tuple):
+    """``factor * partial`` leaf by leaf (a list or tuple of numbers: item by item; a
+    dict or an object: one of the same structure)."""
+    if isinstance(partial, list | tuple) and all(np.ndim(p) == 0 for p in partial):
         return AdjointList(factor * p for p in partial)
-    return factor * partial
+    return trees.map_leaves(lambda leaf: factor * leaf, partial)
 
 
 def _scalar_root(name: str, root: Any) -> None:
@@ -126,17 +134,19 @@ def root_args_grad(g: Any, f: Any, ans: Any, args: Any, name: str = "brentq") ->
     _scalar_root(name, ans)
     slope, partials = root_partials(f, ans, args)
     factor = _number(-np.divide(g, slope))
-    return AdjointList(
+    adjoints = [
         0.0 if partial is None else _scaled(partial, factor) for partial in partials
-    )
+    ]
+    return AdjointList(adjoints) if isinstance(args, tuple) else adjoints[0]
 
 
 def _dot(partial: Any, tangent: Any) -> Any:
-    if isinstance(partial, list | tuple):
-        return sum(p * t for p, t in zip(partial, tangent, strict=True))
-    if np.ndim(partial) == 0:
-        return partial * tangent
-    return np.sum(np.multiply(partial, tangent))
+    """The inner product of a partial derivative and a tangent of the same structure."""
+    return sum(
+        p * t if np.ndim(p) == 0 else np.sum(np.multiply(p, t))
+        for p, t in zip(trees.leaves(partial), trees.leaves(tangent), strict=True)
+        if t is not None
+    )
 
 
 def root_args_tangent(t: Any, f: Any, ans: Any, args: Any, name: str = "brentq") -> Any:
@@ -145,7 +155,8 @@ def root_args_tangent(t: Any, f: Any, ans: Any, args: Any, name: str = "brentq")
     _scalar_root(name, ans)
     slope, partials = root_partials(f, ans, args)
     total = 0.0
-    for partial, tangent in zip(partials, t, strict=True):
+    for partial, tangent in zip(partials, _as_scipy_gives(t) if isinstance(args, tuple)
+                                else (t,), strict=True):
         if partial is not None and tangent is not None:
             total = total + _dot(partial, tangent)
     return _number(-np.divide(total, slope))
@@ -176,6 +187,7 @@ for _name in ("brentq", "brenth", "ridder", "bisect", "toms748"):
     defrule(
         f"scipy.optimize.{_name}(f, a, b, args=(){_k}, xtol=2e-12, rtol=RTOL, maxiter=100)",
         env=_OPTIMIZE,
+        orders=("f",),  # (a partial of differentiated values: pass them through args=)
         **_none,
         args=f"root_args_grad(g, f, ans, args, {_name!r})",
         tangents={"args": f"root_args_tangent(t, f, ans, args, {_name!r})"},
@@ -191,6 +203,7 @@ defrule(
     "scipy.optimize.newton(func, x0, fprime=None, args=(), tol=1.48e-08, maxiter=50, "
     "fprime2=None, x1=None, rtol=0.0)",
     env=_OPTIMIZE,
+    orders=("func", "fprime", "fprime2"),
     **_NEWTON_NONE,
     args="root_args_grad(g, func, ans, args, 'newton')",
     tangents={"args": "root_args_tangent(t, func, ans, args, 'newton')"},
