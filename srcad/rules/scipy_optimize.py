@@ -19,9 +19,9 @@ import numpy as np
 import scipy
 import scipy.optimize
 
+from .. import trees
 from ..errors import Location, SrcadError
 from ..lower.roots import USER_FILE
-from .. import trees
 from ..runtime import AdjointList
 from .numpy_arrays import ENV
 from .table import Templates, defrule
