@@ -9,6 +9,7 @@ import functools
 import math
 import numbers
 import operator
+import random
 import threading
 import types
 from collections.abc import Callable, Iterable, Iterator, Mapping, MappingView
@@ -190,6 +191,11 @@ def require_plain_container(value: Any, error: SrcadError) -> None:
 _declare(require_plain_container, "__srcad_effect__", True)
 
 
+#: the random generators whose methods srcad's rules of draws describe (exactly these
+#: classes: a subclass may draw otherwise)
+_GENERATORS = (np.random.Generator, np.random.RandomState, random.Random)
+
+
 def require_no_own_method(
     value: Any, methods: tuple[str, ...], name: str, error: SrcadError
 ) -> None:
@@ -200,6 +206,8 @@ def require_no_own_method(
     ``.sum`` of ``xp``, with ``t`` as its axis)."""
     cls = value.__class__
     if cls is np.ndarray or cls is float or cls is int or cls in _PLAIN_CONTAINERS:
+        return
+    if cls in _GENERATORS:  # (a random generator: its draws are what the rules describe)
         return
     if hasattr(cls, "__array__") or hasattr(cls, "__array_namespace__"):
         return  # (another library's arrays, dask's: their methods are numpy's)

@@ -185,3 +185,14 @@ def test_hessian_of_a_partial_fixing_a_generator_draws_once_per_column():
     after = np.random.default_rng(4)
     after.normal(size=3)  # (one run's draws)
     assert rng.bit_generator.state == after.bit_generator.state
+
+
+def python_generator_passed_in(mu, sigma, r):
+    return (r.gauss(mu, sigma) ** 2 + r.normalvariate(mu, sigma)
+            + r.expovariate(1.0 / sigma) + r.uniform(mu, mu + sigma))
+
+
+def test_a_python_random_generator_passed_in():
+    """(Round 85: a random.Random's gauss was refused: "no rule", then its methods as
+    an object's own.) Each call gets its own copy of the generator: the same draws."""
+    check_four_ways(python_generator_passed_in, 0.3, 1.2, random.Random(5), wrt=(0, 1))

@@ -122,3 +122,6 @@ _PYTHON_SLOPES: tuple[tuple[str, str, dict[str, str | None]], ...] = (
 )
 for _name, _params, _python_slopes in _PYTHON_SLOPES:
     _draw_rule(f"random.{_name}({_params})", _python_slopes, "ans", numbers=True)
+    if _name != "uniform":  # (a random.Random's own: its uniform(a, b) is numpy's rule's)
+        _draw_rule(f"x.{_name}({_params})", {"x": None, **_python_slopes},
+                   "numpy_draw(x, ans)", numbers=True)
