@@ -6,6 +6,7 @@ import builtins
 import difflib
 import linecache
 import os
+import random
 import sys
 import types
 from collections.abc import Mapping, Set
@@ -118,6 +119,15 @@ def _derivative_not_again(error: SrcadError, derivative: Any, where: Location) -
     return located
 
 
+#: The methods of random generators (numpy's and Python's): a draw, where srcad has no
+#: rule for it
+_GENERATOR_METHODS = frozenset(
+    name
+    for kind in (np.random.Generator, np.random.RandomState, random.Random)
+    for name in dir(kind)
+    if not name.startswith("_")
+)
+
 #: What to call instead of a library function srcad cannot differentiate (by public name).
 _INSTEAD = {
     "numpy.partition": "sort instead (`np.sort(x)[:k]`: the same smallest values, in order)",
@@ -169,6 +179,19 @@ def _missing_rule(stmt: ir.Assign, fn: ir.Function | None) -> SrcadError:
         hint = (
             f"make the {made_here.__name__} outside and pass it in as a parameter "
             "(annotated or not: srcad reads the class of the object it is given)"
+        )
+    elif fn is not None and method in _GENERATOR_METHODS and not hasattr(
+        np.ndarray, method
+    ) and _receiver(value, fn) not in (*fn.params, *fn.kwonly):  # (a parameter: its class)
+        what = (  # (rng.choice(x), rng.beta(a, b) of a generator made here: a draw)
+            f"`.{method}(...)` draws from a distribution set by a value srcad "
+            "differentiates (a random generator's method without a path from its "
+            "parameters to its draws: its draws are made by rejection or by choosing)"
+        )
+        hint = (
+            "draw from a fixed distribution and move and scale it yourself (`mu + sigma * "
+            "rng.standard_normal(n)`), or index with positions drawn apart "
+            "(`x[rng.permutation(len(x))]`, `x[rng.integers(0, len(x), k)]`)"
         )
     elif method is not None and not hasattr(np.ndarray, method):  # a method of an object
         what = (
@@ -479,6 +502,17 @@ def _missing_attribute(value: ir.Expr, fn: ir.Function) -> tuple[str, Any, str] 
     if not isinstance(owner, types.ModuleType) or hasattr(owner, last):
         return None
     return spelled, owner, last
+
+
+def _receiver(value: ir.Expr, fn: ir.Function) -> str | None:
+    """The name whose method ``value`` calls (``rng`` of ``rng.choice(x)``, directly or
+    through the bound method's temporary), or None."""
+    func = value.func if isinstance(value, ir.Call) else None
+    if isinstance(func, ir.Name):
+        bound = [s.value for s in ir.walk(fn.body) if isinstance(s, ir.Assign)
+                 and s.target == func.id]
+        func = bound[0] if len(bound) == 1 else func
+    return func.value.id if isinstance(func, ir.Attr) and isinstance(func.value, ir.Name) else None
 
 
 def _method_called(value: ir.Expr, fn: ir.Function) -> str | None:

@@ -196,3 +196,16 @@ def test_a_python_random_generator_passed_in():
     """(Round 85: a random.Random's gauss was refused: "no rule", then its methods as
     an object's own.) Each call gets its own copy of the generator: the same draws."""
     check_four_ways(python_generator_passed_in, 0.3, 1.2, random.Random(5), wrt=(0, 1))
+
+
+def chosen_items(x):
+    rng = np.random.default_rng(0)
+    return np.sum(rng.choice(x, 3))
+
+
+def test_a_draw_without_a_path_from_a_generator_made_here_says_what_to_write():
+    """(Round 84: refused with advice to annotate a parameter, which `rng` is not.)"""
+    with pytest.raises(srcad.SrcadError, match="draws from a distribution") as caught:
+        srcad.grad(chosen_items)(np.arange(5.0))
+    assert "rng.permutation" in caught.value.hint
+    assert caught.value.lineno == chosen_items.__code__.co_firstlineno + 2
