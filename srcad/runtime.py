@@ -1981,3 +1981,19 @@ def selected(condition: Any, value: Any, picked: bool = True) -> Any:
         return value
     # (numpy's where picks by truth: a condition of numbers too)
     return np.where(condition, value, 0.0) if picked else np.where(condition, 0.0, value)
+
+
+def spread_call(function: Callable[..., Any], *arguments: Any, **options: Any) -> Any:
+    """``function(*arguments[:-1], *arguments[-1], **options)``: a call the user wrote
+    with an array's shape spread as its last arguments (``np.ones(*x.shape)``)."""
+    *given, shape = arguments
+    return function(*given, *shape, **options)
+
+
+def spread_draw(function: Callable[..., Any], *arguments: Any, **options: Any) -> Any:
+    """:func:`spread_call` of a function that draws random numbers
+    (``np.random.randn(*x.shape)``): srcad runs it where it stands, once."""
+    return spread_call(function, *arguments, **options)
+
+
+spread_draw.__srcad_draws__ = True  # type: ignore[attr-defined]

@@ -209,3 +209,22 @@ def test_a_draw_without_a_path_from_a_generator_made_here_says_what_to_write():
         srcad.grad(chosen_items)(np.arange(5.0))
     assert "rng.permutation" in caught.value.hint
     assert caught.value.lineno == chosen_items.__code__.co_firstlineno + 2
+
+
+def noise_of_the_shape(x, scale):
+    np.random.seed(0)
+    unused = np.random.randn(*x.shape)  # noqa: F841 -- drawn, not read: the stream moves
+    noise = np.random.randn(*x.shape) * scale
+    return np.sum((x + noise) ** 2)
+
+
+def test_a_call_with_an_arrays_shape_spread():
+    """(Round 83: `np.random.randn(*x.shape)` refused, "`*` unpacks a value whose length
+    srcad does not know".) The shape's items carry no gradient: the call is made as the
+    program runs, and a draw runs where it stands."""
+    x = np.array([[0.3, -0.2, 0.5], [1.0, 0.1, -0.7]])
+    (dx, dscale) = check_four_ways(noise_of_the_shape, x, 0.1)
+    np.random.seed(0)
+    np.random.randn(*x.shape)
+    noise = np.random.randn(*x.shape)
+    np.testing.assert_allclose(dx, 2 * (x + 0.1 * noise), rtol=1e-12)

@@ -20,7 +20,7 @@ from ..desugar import KEY_CALL
 from ..frontend import MISSING, in_library, installed, python_function
 from ..rules.scalar import APPEND, EXTEND, LOOP_ITEMS
 from ..rules.table import COPY, dict_rule
-from ..runtime import appended, extended, loop_items
+from ..runtime import appended, extended, loop_items, spread_call, spread_draw
 from ..subset import NAMESPACE_READERS
 from .values import (
     NOT_STATIC,
@@ -30,6 +30,7 @@ from .values import (
     Scope,
     TupleValue,
     changes_its_object,
+    may_change_state,
 )
 
 #: what :meth:`Expressions.call_of_code` returns for a call that is an operation
@@ -218,6 +219,9 @@ class Expressions(LoweringPart):
         distribution = self.frozen_distribution(scope, node)  # (norm(mu, s) itself)
         if distribution is not None:
             return distribution
+        shaped = self.called_with_a_shape(scope, node, target)  # (np.random.randn(*x.shape))
+        if shaped is not None:
+            return shaped
         if any(isinstance(a, ast.Starred) for a in node.args):
             node = ast.copy_location(
                 ast.Call(node.func, self.spread(scope, node.args), node.keywords), node
@@ -250,6 +254,27 @@ class Expressions(LoweringPart):
             return read
         self.refuse_changing_method(scope, written)
         return self.operation(scope, written, target)
+
+    def called_with_a_shape(self, scope: Scope, node: ast.Call, target: Target) -> Any:
+        """``f(..., *x.shape)``, an array's shape spread as the last arguments (a
+        ``np.random.randn(*x.shape)`` of noise, ``np.ones(*x.shape)``): the call of ``f``
+        on its arguments and the shape's items, which carry no gradient, made when the
+        program runs (``spread_call``); it draws, and runs where it stands, when ``f``
+        does. None for any other call."""
+        if not node.args or not isinstance(node.args[-1], ast.Starred):
+            return None
+        shape = node.args[-1].value
+        if not (isinstance(shape, ast.Attribute) and shape.attr == "shape") or any(
+            isinstance(a, ast.Starred) for a in node.args[:-1]
+        ):
+            return None
+        callee = self.denote(scope, node.func).static
+        helper = spread_draw if may_change_state(callee) else spread_call
+        call = ast.copy_location(ast.Call(
+            Operand(self.helper_ref(helper.__name__, helper)),
+            [node.func, *node.args[:-1], shape], node.keywords,
+        ), node)
+        return self.operation(scope, call, target)
 
     def refuse_overwrite(self, scope: Scope, node: ast.Call) -> None:
         """Refuse ``overwrite_b=True`` (``overwrite_a``, ``overwrite_ab``, numpy's

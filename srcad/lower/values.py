@@ -201,7 +201,9 @@ def may_change_state(callee: Any) -> bool:
     does not show, so that it must run even when its value is not read: a random draw
     (``rng.normal(size=3)``, ``np.random.seed(1)``), or a call of a value srcad knows
     nothing of until the program runs."""
-    return callee is NOT_STATIC or draws_at_random(callee)
+    return callee is NOT_STATIC or draws_at_random(callee) or getattr(
+        callee, "__srcad_draws__", False
+    ) is True
 
 
 def changes_its_object(callee: Any) -> bool:
