@@ -1912,3 +1912,11 @@ def test_overwrite_options_are_refused_and_zeros_of_a_harmonic_mean():
     assert "test_rules_breadth.py" in str(caught.value)
     (d,) = check_four_ways(_harmonic_with_a_zero, np.array([0.3, 1.2]))
     assert list(d) == [1.0, 0.0]
+
+    def helper(x, overwrite_cache=True):  # (a function of the user's: its own option)
+        return x * 2.0
+
+    def doubled(x):
+        return np.sum(helper(x, overwrite_cache=True) ** 2)
+
+    check_four_ways(doubled, np.array([1.0, -0.5]))

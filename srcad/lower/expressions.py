@@ -283,6 +283,9 @@ class Expressions(LoweringPart):
         read again, would hold other numbers in Python)."""
         if installed(scope.source.filename):
             return
+        module = str(getattr(self.denote(scope, node.func).static, "__module__", None) or "")
+        if not module.startswith(("numpy", "scipy")):  # (a helper of the user's own may
+            return  # name an option so)
         for keyword in node.keywords:
             if keyword.arg is None or not keyword.arg.startswith("overwrite_"):
                 continue
