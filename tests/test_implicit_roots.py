@@ -447,3 +447,19 @@ def test_a_function_holding_differentiated_values_is_refused():
     with pytest.raises(srcad.SrcadError, match="no derivative in `f`") as caught:
         srcad.grad(_root_of_a_partial, wrt=(0, 1))(0.3, 0.7)
     assert "test_implicit_roots.py" in str(caught.value)
+
+
+def _jump_residual(x, a):
+    return math.floor(x) - a + 0.5
+
+
+def _root_of_a_jump(a):
+    return scipy_optimize.brentq(_jump_residual, 0.3, 2.7, args=(a,))
+
+
+def test_a_root_where_the_slope_is_zero_is_refused():
+    """(Round 86: the bracket held a jump, not a root; the gradient was inf, with a
+    numpy warning only.)"""
+    with pytest.raises(srcad.SrcadError, match="slope at the root") as caught:
+        srcad.grad(_root_of_a_jump)(1.0)
+    assert "test_implicit_roots.py" in str(caught.value)

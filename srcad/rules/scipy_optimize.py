@@ -83,7 +83,19 @@ def root_partials(f: Any, root: Any, args: Any) -> tuple[Any, list[Any]]:
     except SrcadError as error:
         raise _in_users_file(error, f) from None
     by_position = dict(zip(positions, gradient, strict=True))
-    return by_position[0], [by_position.get(1 + k) for k in range(len(args))]
+    slope = by_position[0]
+    if not (np.isfinite(slope) and slope != 0):
+        from ..errors import NoRuleError
+        from ..load import user_line
+
+        raise NoRuleError(
+            f"the function's slope at the root the finder returned is {float(slope)}: a "
+            "double root, or no root at all (a jump the bracket holds), where the root "
+            "has no derivative in the function's arguments",
+            "bracket a simple root (where the function changes sign with a nonzero slope)",
+            user_line(3),
+        )
+    return slope, [by_position.get(1 + k) for k in range(len(args))]
 
 
 def _in_users_file(error: SrcadError, f: Any) -> SrcadError:
