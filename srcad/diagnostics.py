@@ -40,7 +40,8 @@ def order_error(stmt: ir.Assign, param: str, fn: ir.Function) -> SrcadError:
     called = rule.name.split("(")[0] if rule is not None and rule.signature else stmt.target
     error = NoRuleError(
         f"`{called}` has no derivative in `{param}` (an "
-        f"order, a count or a shape: srcad differentiates the other arguments only), and "
+        f"order, a count, a shape or a function it calls: srcad differentiates the other "
+        "arguments only), and "
         f"here `{param}` depends on the inputs",
         f"keep `{param}` a constant or data (in srcad.jvp, give its argument the tangent "
         "None), or register a rule with srcad.defrule",
