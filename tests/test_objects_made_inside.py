@@ -1182,3 +1182,19 @@ def test_a_shallow_copy_of_an_unannotated_parameter_written_into_is_refused():
     state = _TrainState(np.array([0.3, -0.2, 0.7]), 0.5)
     with pytest.raises(srcad.SrcadError, match="holds the array this line changes"):
         srcad.grad(_shallow_copy_item_written, wrt=1)(state, 0.4)
+
+
+def _copies_of_an_object_made_here(a, k):
+    s = _TrainState(a * 2.0, k)
+    t = copy.copy(s)
+    t.scale = s.scale * 3.0
+    u = copy.deepcopy(s)
+    u.w *= k
+    shared = copy.copy(s)
+    shared.w *= 2.0  # (the same array as s.w: Python changes both)
+    return np.sum(t.w * t.scale) + np.sum(u.w * s.w) + s.scale
+
+
+def test_copies_of_an_object_the_function_made():
+    # (round 86: refused, "it would see a dict")
+    check_four_ways(_copies_of_an_object_made_here, np.array([0.5, -1.0]), 0.7)

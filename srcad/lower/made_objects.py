@@ -242,10 +242,15 @@ class MadeObjects(LoweringPart):
             (deep or callee in (copy.copy, stand_ins.shallow_copy))
             and len(node.args) == 1 and not node.keywords
             and isinstance(node.args[0], ast.Name)
-            and self.made_of(scope.env.get(node.args[0].id)) is None
         ):
             return None
-        cls = self.known_dataclass(scope, node.args[0])
+        made = self.made_of(scope.env.get(node.args[0].id))
+        if made is not None:  # (an object the function made: a copy of its fields)
+            cls: type | None = made.cls if dataclasses.is_dataclass(made.cls) else None
+            if cls is None:
+                return None
+        else:
+            cls = self.known_dataclass(scope, node.args[0])
         given = scope.env.get(node.args[0].id)
         if cls is None and isinstance(given, ir.Name) and given.id in self.parameter_names and (
             _used_as_object(scope.function, node)
