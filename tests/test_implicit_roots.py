@@ -463,3 +463,15 @@ def test_a_root_where_the_slope_is_zero_is_refused():
     with pytest.raises(srcad.SrcadError, match="slope at the root") as caught:
         srcad.grad(_root_of_a_jump)(1.0)
     assert "test_implicit_roots.py" in str(caught.value)
+
+
+def _root_over_an_object_made_here(a, b):
+    m = _Market(a, b)
+    return scipy_optimize.brentq(lambda p: m.a - m.b * p - p ** 3, -10.0, 10.0)
+
+
+def test_a_lambda_reading_an_object_made_here_says_what_to_write():
+    """(Round 86: refused as "a dict given to an operation ... define `__add__`".)"""
+    with pytest.raises(srcad.SrcadError, match="an object the differentiated code made") as e:
+        srcad.grad(_root_over_an_object_made_here)(1.5, 0.7)
+    assert "make `m` outside and pass it in" in e.value.hint

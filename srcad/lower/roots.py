@@ -186,7 +186,18 @@ class ImplicitRoots(LoweringPart):
                     "which srcad cannot pass on as a value",
                     f"import or define `{read.id}` at module level",
                 )
-            if variable(scope, read.id) is not FREE or read.id in scope.source.closure:
+            value = variable(scope, read.id)
+            if self.made_of(value) is not None:
+                raise self.error(
+                    scope,
+                    read,
+                    f"{spelled}, given to scipy.optimize.{finder}, reads `{read.id}`, an "
+                    "object the differentiated code made, which srcad keeps as its fields "
+                    "and cannot pass on as the object",
+                    f"read the fields it needs into variables before the call (`a = "
+                    f"{read.id}.a`), or make `{read.id}` outside and pass it in",
+                )
+            if value is not FREE or read.id in scope.source.closure:
                 free.append(read.id)
         return free
 
