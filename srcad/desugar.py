@@ -1447,10 +1447,19 @@ def argument_lambdas(call: ast.Call) -> list[ast.Lambda]:
     ) or extreme_or_default(call) or keyed_sort(call) or keyed_sort_in_place(call):
         return []
     values = [*call.args, *(k.value for k in call.keywords)]
-    return [  # (without defaults: those are evaluated where the lambda is made)
-        v for v in values
-        if isinstance(v, ast.Lambda) and not v.args.defaults and not any(v.args.kw_defaults)
+    func = call.func
+    called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+    with_defaults = called in _ROOT_FINDERS  # (`lambda x, k=k:` in a loop: its defaults
+    return [  # are what they are at the call, where srcad passes them; elsewhere, where
+        v for v in values  # the lambda is made, which a def before the line is not)
+        if isinstance(v, ast.Lambda) and not any(v.args.kw_defaults)
+        and (with_defaults or not v.args.defaults)
     ]
+
+
+#: scipy.optimize's root finders, by name: a lambda given to one may have defaults (see
+#: :mod:`srcad.lower.roots`, which checks the call is one)
+_ROOT_FINDERS = frozenset(("brentq", "brenth", "ridder", "bisect", "toms748", "newton"))
 
 
 def _calls_outside_scopes(stmt: ast.stmt) -> list[ast.Call]:

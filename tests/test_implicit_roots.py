@@ -475,3 +475,44 @@ def test_a_lambda_reading_an_object_made_here_says_what_to_write():
     with pytest.raises(srcad.SrcadError, match="an object the differentiated code made") as e:
         srcad.grad(_root_over_an_object_made_here)(1.5, 0.7)
     assert "make `m` outside and pass it in" in e.value.hint
+
+
+def _roots_of_a_family(ks, c):
+    total = 0.0
+    for k in ks:
+        total += scipy_optimize.brentq(lambda x, k=k: x ** 3 + k * x - c, -10.0, 10.0,
+                                       xtol=1e-15)
+    return total
+
+
+def _default_after_args(a, c):
+    return scipy_optimize.brentq(lambda x, b, s=2.0: s * x ** 3 + b * x - c, -10.0, 10.0,
+                                 args=(a,), xtol=1e-15)
+
+
+def _default_given_by_args(a, c):
+    return scipy_optimize.brentq(lambda x, b, s=2.0: s * x ** 3 + b * x - c, -10.0, 10.0,
+                                 args=(a, c * 0.5), xtol=1e-15)
+
+
+def newton(f, x0):  # (a function of the user's named so: not SciPy's)
+    x = x0
+    for _ in range(30):
+        x = x - f(x) / (3.0 * x * x + 1.0)
+    return x
+
+
+def _users_newton_with_a_default(c):
+    return newton(lambda x, c=c: x ** 3 + x - c, 1.0)
+
+
+@pytest.mark.parametrize("f, args", [
+    (_roots_of_a_family, (np.array([0.5, 1.5, 2.0]), 0.7)),
+    (_default_after_args, (0.5, 0.7)),
+    (_default_given_by_args, (0.5, 0.7)),
+    (_users_newton_with_a_default, (0.7,)),
+])
+def test_a_lambda_with_defaults_given_to_a_root_finder(f, args):
+    """(Round 86: `lambda x, k=k:` refused.) Its defaults have, at the call, the values
+    srcad passes through args= (after the args the call gives)."""
+    check_four_ways(f, *args, rtol=1e-6)

@@ -96,10 +96,35 @@ class ImplicitRoots(LoweringPart):
                 if read not in free:
                     free.append(read)
         args = self._args_argument(scope, node, name)
+        defaults = self._defaults_needed(scope, local, args, name)
         made = {
             key: self._made_function(scope, fn, free) for key, (fn, _) in local.items()
         }
-        return self._rewritten(scope, node, given, made, args, free)
+        return self._rewritten(scope, node, given, made, args, free, defaults)
+
+    def _defaults_needed(
+        self, scope: Scope, local: dict[str, tuple[ast.FunctionDef, Scope]],
+        args: ast.expr | None, finder: str,
+    ) -> list[ast.expr]:
+        """The default values of the parameters of the lambda given (``lambda x, k=k:``)
+        that ``args`` does not give: passed through ``args=`` before the variables it
+        reads (a lambda made at the call: its defaults have the values they have here)."""
+        given = len(args.elts) if isinstance(args, ast.Tuple | ast.List) else 0
+        needed: list[ast.expr] = []
+        for fn, _ in local.values():
+            positional, defaults = fn.args.args, fn.args.defaults
+            first_default = len(positional) - len(defaults)
+            wanted = [defaults[k - first_default]
+                      for k in range(1 + given, len(positional)) if k >= first_default]
+            if wanted and len(local) > 1:
+                raise self.error(
+                    scope, fn,
+                    f"scipy.optimize.{finder} is given two functions of the differentiated "
+                    "code, one with default values: srcad passes the same args= to both",
+                    "pass those values with args= instead of defaults",
+                )
+            needed += wanted
+        return needed
 
     def _function_arguments(self, node: ast.Call, name: str) -> dict[str, ast.expr]:
         """The function arguments of the root finder's call, by parameter name."""
@@ -133,7 +158,10 @@ class ImplicitRoots(LoweringPart):
         for what srcad cannot pass on."""
         spelled = "this lambda" if getattr(fn, "srcad_lambda", False) else f"`{fn.name}`"
         args = fn.args
-        if args.vararg or args.kwarg or args.kwonlyargs or args.defaults or args.posonlyargs:
+        defaults_here = bool(args.defaults) and getattr(fn, "srcad_lambda", False)
+        if args.vararg or args.kwarg or args.kwonlyargs or args.posonlyargs or (
+            args.defaults and not defaults_here  # (a lambda given here: its defaults are
+        ):  # the values they have at this call)
             raise self.error(
                 scope,
                 fn,
@@ -273,9 +301,10 @@ class ImplicitRoots(LoweringPart):
         made: dict[str, types.FunctionType],
         args: ast.expr | None,
         free: list[str],
+        defaults: list[ast.expr],
     ) -> ast.Call:
-        """The call with the made functions in place of the code's and ``free`` appended
-        to ``args``."""
+        """The call with the made functions in place of the code's, and the ``defaults``
+        they need and ``free`` appended to ``args``."""
         replaced: dict[int, ast.expr] = {}
         for key, function in made.items():
             base = "closed_lambda" if getattr(function, USER_LAMBDA, False) else (
@@ -288,7 +317,7 @@ class ImplicitRoots(LoweringPart):
             reference = ir.Name(name)
             scope.statics[name] = Static(function, reference, returning(function))
             replaced[id(given[key])] = ast.copy_location(ast.Name(name, ast.Load()), given[key])
-        extra = [ast.copy_location(ast.Name(n, ast.Load()), node) for n in free]
+        extra = [*defaults, *(ast.copy_location(ast.Name(n, ast.Load()), node) for n in free)]
         new_args = ast.copy_location(
             ast.Tuple([*(args.elts if args is not None else []), *extra], ast.Load()),  # type: ignore[attr-defined]
             args if args is not None else node,
@@ -303,7 +332,7 @@ class ImplicitRoots(LoweringPart):
             keywords = [
                 ast.keyword("args", new_args) if k.arg == "args" else k for k in keywords
             ]
-        elif free:
+        elif extra:
             keywords.append(ast.keyword("args", new_args))
         call = ast.Call(node.func, positional, keywords)
         return ast.fix_missing_locations(ast.copy_location(call, node))
