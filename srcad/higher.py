@@ -263,6 +263,11 @@ def _with_filled_tangents(tangent_fn: Callable) -> Callable:
     TypeError that says so (it was an IndexError from the generated code)."""
 
     def tangent_or_zero(primals: Any, tangents: Any, *args: Any, **kwargs: Any) -> Any:
+        if not (isinstance(primals, tuple | list) and isinstance(tangents, tuple | list)):
+            raise TypeError(  # (an array given for primals was read item by item)
+                "jvp(f)(primals, tangents) takes a tuple of primals, one per parameter, "
+                f"and one of tangents (as JAX does), not {_kind(primals)}"
+            )
         if len(tangents) != len(primals):
             raise TypeError(
                 f"jvp takes one tangent per primal: {len(primals)} primals, "

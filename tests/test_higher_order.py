@@ -1653,3 +1653,16 @@ def test_second_derivatives_of_a_gradient_that_rebuilds_its_parameter():
     expected = np.zeros((2, 2, 2, 2))
     expected[0, 0, 0, 0] = expected[0, 1, 0, 1] = 1.0  # (2 * lam on the first row)
     np.testing.assert_allclose(hessian, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_jvp_of_a_function_takes_a_tuple_of_primals():
+    """(Round 86: an array given as the primals of a one-parameter function was read item
+    by item, its other entries dropped: (1.0, 2.0) for (5.0, 2.0).)"""
+    def f(a):
+        return np.sum(a ** 2)
+
+    a, t = np.array([1.0, 2.0]), np.array([1.0, 0.0])
+    with pytest.raises(TypeError, match="tuple of primals"):
+        srcad.jvp(f)(a, t)
+    value, tangent = srcad.jvp(f)((a,), (t,))
+    assert (value, tangent) == (5.0, 2.0)
