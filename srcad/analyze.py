@@ -8,6 +8,7 @@ import bisect
 import builtins
 import math
 import types
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeGuard
@@ -137,12 +138,8 @@ def activity(fn: ir.Function, wrt: tuple[str, ...]) -> Activity:
         if isinstance(s, ir.Assign)
     ]
     varied = set(wrt)
-    targets = [target for target, _ in assigns]
-    # (without loops, each name bound once: one pass in order (for `useful`, in reverse)
-    # is the fixed point)
-    once = not ir.has_loops(fn.body) and len(set(targets)) == len(targets) and not (
-        varied & set(targets)
-    )
+    # (for `useful`, one pass in reverse order)
+    once = ir.settles_in_one_pass(fn.body, Counter(target for target, _ in assigns), wrt)
     changed = True
     while changed:
         changed = False
@@ -439,10 +436,8 @@ def number_kinds(fn: ir.Function, given_as: Mapping[str, int] | None = None) -> 
             for p, o in zip(rule.params, stmt.operands)
         )
 
-    # (without loops, each name defined once, after what it reads: one pass in order is
-    # the fixed point, each name's operands decided before it)
-    once = not ir.has_loops(fn.body) and not given & definitions.keys() and all(
-        len(stmts) == 1 for stmts in definitions.values()
+    once = ir.settles_in_one_pass(  # (each name's operands decided before it)
+        fn.body, {name: len(stmts) for name, stmts in definitions.items()}, given
     )
     while True:
         changed = False

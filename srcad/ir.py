@@ -12,7 +12,7 @@ expressions of this IR; an :class:`Assign` names the rule it applies.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
@@ -1013,6 +1013,19 @@ def has_loops(body: tuple[Stmt, ...] | list[Stmt]) -> bool:
     """Whether ``body`` holds a loop (nested ones too): the passes about saved values and
     loops have nothing to do in straight-line code."""
     return any(s.__class__ is Loop for s in walk(body))
+
+
+def settles_in_one_pass(
+    body: tuple[Stmt, ...] | list[Stmt], bound: Mapping[str, int], given: Collection[str]
+) -> bool:
+    """Whether a fixed point over ``body``'s definitions takes one pass in program order:
+    no loops, each name bound once (``bound``: how many times), and none of ``given``
+    (parameters, read before a binding of theirs) bound again."""
+    return (
+        all(count == 1 for count in bound.values())
+        and not bound.keys() & set(given)
+        and not has_loops(body)
+    )
 
 
 def read_in(body: tuple[Stmt, ...] | list[Stmt]) -> set[str]:

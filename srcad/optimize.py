@@ -123,9 +123,9 @@ def int_names(
         elif isinstance(stmt, ir.Loop) and stmt.index is not None and _is_range(stmt.iterable):
             assigned.setdefault(stmt.index, []).append((ir.Const(0), None))
     ints: set[str] = {name for name in reads if name not in bound}  # (globals: N = 3)
-    once = not ir.has_loops(body) and not assigned.keys() & set(params) and all(
-        len(values) == 1 for values in assigned.values()
-    )  # (a straight line binding each name once: one round in program order)
+    once = ir.settles_in_one_pass(
+        body, {name: len(values) for name, values in assigned.items()}, params
+    )
     while True:  # (grows to a fixed point: `i = i + 1` of `i = 0` in a loop)
         before = len(ints)
         for name, values in assigned.items():
