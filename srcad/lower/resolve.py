@@ -151,7 +151,10 @@ class Resolver(LoweringPart):
 
     def _denote(self, scope: Scope, expr: ir.Expr) -> Denotation:
         if isinstance(expr, ir.Subscript):  # (see _spelled: an item of a chain, by a constant)
-            base, key = self._denote(scope, expr.value), self._denote_key(scope, expr.index)
+            base = self._denote(scope, expr.value)
+            if not base.fixed or type(base.obj) not in _CONTAINERS:
+                return NOTHING  # (an array's item, x[i]: its key is not looked into)
+            key = self._denote_key(scope, expr.index)
             found = _denote_item(base, key)
             if found is NOTHING:
                 self._depend_on_item(base, key)
