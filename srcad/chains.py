@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import random
 import types
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
@@ -95,6 +96,14 @@ def static_chain(chain: object, lookup: Callable[[str], Any]) -> Any:
     return follow(names, lookup, static_attribute)
 
 
+#: the random generators, numpy's and Python's, whose methods draw (exactly these
+#: classes: a subclass may draw otherwise)
+RANDOM_GENERATORS = (np.random.Generator, np.random.RandomState, random.Random)
+#: the methods of :data:`RANDOM_GENERATORS`
+GENERATOR_METHODS = frozenset(
+    name for kind in RANDOM_GENERATORS for name in dir(kind) if not name.startswith("_")
+)
+
 #: modules whose functions, and whose objects' methods, draw random numbers
 _RANDOM_MODULES = ("random", "numpy.random", "secrets")
 
@@ -113,5 +122,6 @@ def draws_at_random(callee: Any) -> bool:
 
 
 __all__ = [
-    "MISSING", "chain_names", "draws_at_random", "follow", "static_attribute", "static_chain",
+    "GENERATOR_METHODS", "MISSING", "RANDOM_GENERATORS", "chain_names", "draws_at_random",
+    "follow", "static_attribute", "static_chain",
 ]

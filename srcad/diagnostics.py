@@ -6,7 +6,6 @@ import builtins
 import difflib
 import linecache
 import os
-import random
 import sys
 import types
 from collections.abc import Mapping, Set
@@ -15,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from . import ir, records
-from .chains import chain_names, draws_at_random
+from .chains import GENERATOR_METHODS, chain_names, draws_at_random
 from .errors import Location, NoRuleError, SrcadError, UnsupportedSyntaxError, raise_all
 from .frontend import installed
 from .rules.table import is_method_rule
@@ -120,15 +119,6 @@ def _derivative_not_again(error: SrcadError, derivative: Any, where: Location) -
     return located
 
 
-#: The methods of random generators (numpy's and Python's): a draw, where srcad has no
-#: rule for it
-_GENERATOR_METHODS = frozenset(
-    name
-    for kind in (np.random.Generator, np.random.RandomState, random.Random)
-    for name in dir(kind)
-    if not name.startswith("_")
-)
-
 #: What to call instead of a library function srcad cannot differentiate (by public name).
 _INSTEAD = {
     "numpy.partition": "sort instead (`np.sort(x)[:k]`: the same smallest values, in order)",
@@ -181,7 +171,7 @@ def _missing_rule(stmt: ir.Assign, fn: ir.Function | None) -> SrcadError:
             f"make the {made_here.__name__} outside and pass it in as a parameter "
             "(annotated or not: srcad reads the class of the object it is given)"
         )
-    elif fn is not None and method in _GENERATOR_METHODS and not hasattr(
+    elif fn is not None and method in GENERATOR_METHODS and not hasattr(
         np.ndarray, method
     ) and _receiver(value, fn) not in (*fn.params, *fn.kwonly):  # (a parameter: its class)
         what = (  # (rng.choice(x), rng.beta(a, b) of a generator made here: a draw)
@@ -505,32 +495,36 @@ def _missing_attribute(value: ir.Expr, fn: ir.Function) -> tuple[str, Any, str] 
     return spelled, owner, last
 
 
-def _receiver(value: ir.Expr, fn: ir.Function) -> str | None:
-    """The name whose method ``value`` calls (``rng`` of ``rng.choice(x)``, directly or
-    through the bound method's temporary), or None."""
-    func = value.func if isinstance(value, ir.Call) else None
+def _called_method(value: ir.Expr, fn: ir.Function) -> tuple[str, str] | None:
+    """The name and the method where ``value`` calls a method of a name (``x.diagonal()``,
+    directly or through the bound method's temporary: ``t2 = M.diagonal; t3 = t2()``)."""
+    if not isinstance(value, ir.Call):
+        return None
+    func = value.func
     if isinstance(func, ir.Name):
         bound = [s.value for s in ir.walk(fn.body) if isinstance(s, ir.Assign)
                  and s.target == func.id]
         func = bound[0] if len(bound) == 1 else func
-    return func.value.id if isinstance(func, ir.Attr) and isinstance(func.value, ir.Name) else None
+    if isinstance(func, ir.Attr) and isinstance(func.value, ir.Name):
+        return func.value.id, func.attr
+    return None
+
+
+def _receiver(value: ir.Expr, fn: ir.Function) -> str | None:
+    """The name whose method ``value`` calls (``rng`` of ``rng.choice(x)``), or None."""
+    called = _called_method(value, fn)
+    return None if called is None else called[0]
 
 
 def _method_called(value: ir.Expr, fn: ir.Function) -> str | None:
     """The method's name when ``value`` calls a method of one of ``fn``'s values
     (``x.diagonal()``, directly or through the bound method's temporary)."""
-    if not isinstance(value, ir.Call):
+    called = _called_method(value, fn)
+    if called is None:
         return None
-    func = value.func
-    if isinstance(func, ir.Name):  # t2 = M.diagonal; t3 = t2()
-        bound = [s.value for s in ir.walk(fn.body) if isinstance(s, ir.Assign)
-                 and s.target == func.id]
-        func = bound[0] if len(bound) == 1 else func
-    if isinstance(func, ir.Attr) and isinstance(func.value, ir.Name):
-        targets = {s.target for s in ir.walk(fn.body) if isinstance(s, ir.Assign)}
-        if func.value.id in targets | set(fn.params) | set(fn.kwonly):  # not a module
-            return func.attr
-    return None
+    receiver, method = called  # (of a value of the function's: not of a module)
+    targets = {s.target for s in ir.walk(fn.body) if isinstance(s, ir.Assign)}
+    return method if receiver in targets | set(fn.params) | set(fn.kwonly) else None
 
 
 def refuse_misread_methods(fn: ir.Function, varied: Set[str], useful: Set[str]) -> None:

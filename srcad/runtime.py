@@ -9,7 +9,6 @@ import functools
 import math
 import numbers
 import operator
-import random
 import threading
 import types
 from collections.abc import Callable, Iterable, Iterator, Mapping, MappingView
@@ -18,6 +17,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from . import trees
+from .chains import RANDOM_GENERATORS
 from .duck import has_unknown_shape, is_duck_array
 from .errors import Location, NonScalarOutputError, SrcadError, UnsupportedSyntaxError
 from .records import (
@@ -191,11 +191,6 @@ def require_plain_container(value: Any, error: SrcadError) -> None:
 _declare(require_plain_container, "__srcad_effect__", True)
 
 
-#: the random generators whose methods srcad's rules of draws describe (exactly these
-#: classes: a subclass may draw otherwise)
-_GENERATORS = (np.random.Generator, np.random.RandomState, random.Random)
-
-
 def require_no_own_method(
     value: Any, methods: tuple[str, ...], name: str, error: SrcadError
 ) -> None:
@@ -207,7 +202,7 @@ def require_no_own_method(
     cls = value.__class__
     if cls is np.ndarray or cls is float or cls is int or cls in _PLAIN_CONTAINERS:
         return
-    if cls in _GENERATORS:  # (a random generator: its draws are what the rules describe)
+    if cls in RANDOM_GENERATORS:  # (its draws are what the rules of draws describe)
         return
     if hasattr(cls, "__array__") or hasattr(cls, "__array_namespace__"):
         return  # (another library's arrays, dask's: their methods are numpy's)
@@ -1996,4 +1991,4 @@ def spread_draw(function: Callable[..., Any], *arguments: Any, **options: Any) -
     return spread_call(function, *arguments, **options)
 
 
-spread_draw.__srcad_draws__ = True  # type: ignore[attr-defined]
+_declare(spread_draw, "__srcad_draws__", True)

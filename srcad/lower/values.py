@@ -6,7 +6,6 @@ from __future__ import annotations
 import ast
 import functools
 import inspect
-import random
 import types
 from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
@@ -15,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .. import astwalk, ir, records
-from ..chains import draws_at_random
+from ..chains import GENERATOR_METHODS, draws_at_random
 from ..errors import Location
 from ..frontend import FunctionSource
 
@@ -334,12 +333,7 @@ def draws_random_numbers(callee: Any, call: ast.Call) -> bool:
     return isinstance(func, ast.Attribute) and func.attr in _GENERATOR_METHODS
 
 
-_GENERATOR_METHODS = frozenset(
-    name
-    for kind in (np.random.Generator, np.random.RandomState, random.Random)
-    for name in dir(kind)
-    if not name.startswith("_") and name not in ("shuffle", "permuted")
-)
+_GENERATOR_METHODS = GENERATOR_METHODS - {"shuffle", "permuted"}
 
 
 

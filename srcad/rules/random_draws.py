@@ -21,17 +21,16 @@ from typing import Any
 
 import numpy as np
 
+from ..chains import RANDOM_GENERATORS
 from ..errors import NoRuleError
 from .numpy_arrays import ENV
 from .table import Templates, defrule
-
-_GENERATORS = (np.random.Generator, np.random.RandomState, random.Random)
 
 
 def numpy_draw(x: Any, ans: Any) -> Any:
     """``ans``, after checking that ``x`` (whose method drew it) is a numpy or Python
     random generator, whose draws srcad's rule describes."""
-    if not isinstance(x, _GENERATORS):
+    if not isinstance(x, RANDOM_GENERATORS):
         from ..load import user_line
 
         raise NoRuleError(
