@@ -197,10 +197,9 @@ class MadeObjects(LoweringPart):
         if cls is None or not dataclasses.is_dataclass(cls):
             return None
         changes = {k.arg: k.value for k in node.keywords}
+        kept = _field_reads(node.args[0].id, cls, node)
         keywords = [
-            ast.keyword(spec.name, changes.pop(spec.name) if spec.name in changes else (
-                ast.copy_location(ast.Attribute(
-                    ast.Name(node.args[0].id, ast.Load()), spec.name, ast.Load()), node)))
+            ast.keyword(spec.name, changes.pop(spec.name, kept[spec.name]))
             for spec in dataclasses.fields(cls) if spec.init
         ]
         if changes:
@@ -261,14 +260,10 @@ class MadeObjects(LoweringPart):
             )
         if cls is None:
             return None
-        fields: dict[str, Any] = {}
-        for spec in dataclasses.fields(cls):
-            read: ast.expr = ast.copy_location(
-                ast.Attribute(ast.Name(node.args[0].id, ast.Load()), spec.name, ast.Load()), node
-            )
-            if deep:
-                read = ast.copy_location(ast.Call(node.func, [read], []), node)
-            fields[spec.name] = read
+        fields = _field_reads(node.args[0].id, cls, node)
+        if deep:  # (copies of them)
+            fields = {k: ast.copy_location(ast.Call(node.func, [read], []), node)
+                      for k, read in fields.items()}
         return self.object_of_fields(scope, node, cls, fields, target)
 
     def object_a_loop_rebuilds(
@@ -307,13 +302,7 @@ class MadeObjects(LoweringPart):
             )
         if cls is None:
             return value
-        fields = {
-            spec.name: ast.copy_location(
-                ast.Attribute(ast.Name(name, ast.Load()), spec.name, ast.Load()), loop
-            )
-            for spec in dataclasses.fields(cls)
-        }
-        return self.object_of_fields(scope, loop, cls, fields, None)
+        return self.object_of_fields(scope, loop, cls, _field_reads(name, cls, loop), None)
 
     def make_object(
         self, scope: Scope, node: ast.Call, cls: type, target: Target
@@ -1285,6 +1274,17 @@ def _descriptor(member: Any) -> bool:
 def _class_attribute(cls: type, attr: str) -> Any:
     """What the class ``cls`` holds as ``attr`` now (its bases' too)."""
     return inspect.getattr_static(cls, attr, _MISSING)
+
+
+def _field_reads(name: str, cls: type, at: ast.AST) -> dict[str, ast.expr]:
+    """``name.f`` for each field ``f`` of the dataclass ``cls``, by field (located at
+    ``at``)."""
+    return {
+        spec.name: ast.copy_location(
+            ast.Attribute(ast.Name(name, ast.Load()), spec.name, ast.Load()), at
+        )
+        for spec in dataclasses.fields(cls)
+    }
 
 
 def _used_as_object(function: ast.FunctionDef, call: ast.Call) -> bool:
