@@ -13,7 +13,6 @@ parameter) or JAX's ``argnums=``.
 
 from __future__ import annotations
 
-import functools
 import inspect
 import itertools
 import linecache
@@ -847,14 +846,11 @@ class _SameDraws:
             return
         self.keep(np.random.get_state, np.random.set_state)
         self.keep(random.getstate, random.setstate)
-        fixed: list[Any] = []  # (what partials fix, and a bound method's object's fields)
-        while isinstance(f, functools.partial):
-            fixed += [*f.args, *f.keywords.values()]
-            f = f.func
-        owner = getattr(f, "__self__", None)
-        if records.is_record(owner):
-            fixed += list(records.fields(owner).values())
-        function = inspect.unwrap(getattr(f, "__func__", f))
+        callee = unbind(f)  # (what partials fix, and a bound method's object's fields)
+        fixed = [*callee.args, *callee.keywords.values()]
+        if callee.method and records.is_record(callee.args[0]):
+            fixed += list(records.fields(callee.args[0]).values())
+        function = inspect.unwrap(callee.function)
         held = list(getattr(function, "__globals__", {}).values()) + [
             cell.cell_contents for cell in getattr(function, "__closure__", None) or ()
             if _holds_value(cell)
