@@ -1449,7 +1449,7 @@ def argument_lambdas(call: ast.Call) -> list[ast.Lambda]:
     values = [*call.args, *(k.value for k in call.keywords)]
     func = call.func
     called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
-    with_defaults = called in _ROOT_FINDERS  # (`lambda x, k=k:` in a loop: its defaults
+    with_defaults = called in ROOT_FINDERS  # (`lambda x, k=k:` in a loop: its defaults
     return [  # are what they are at the call, where srcad passes them; elsewhere, where
         v for v in values  # the lambda is made, which a def before the line is not)
         if isinstance(v, ast.Lambda) and not any(v.args.kw_defaults)
@@ -1457,9 +1457,11 @@ def argument_lambdas(call: ast.Call) -> list[ast.Lambda]:
     ]
 
 
-#: scipy.optimize's root finders, by name: a lambda given to one may have defaults (see
-#: :mod:`srcad.lower.roots`, which checks the call is one)
-_ROOT_FINDERS = frozenset(("brentq", "brenth", "ridder", "bisect", "toms748", "newton"))
+#: scipy.optimize's scalar root finders that bracket a root, and all of them, by name
+#: (their rules: :mod:`srcad.rules.scipy_optimize`); a lambda given to one may have
+#: defaults (:mod:`srcad.lower.roots` checks the call is one)
+BRACKETING_ROOT_FINDERS = ("brentq", "brenth", "ridder", "bisect", "toms748")
+ROOT_FINDERS = frozenset((*BRACKETING_ROOT_FINDERS, "newton"))
 
 
 def _calls_outside_scopes(stmt: ast.stmt) -> list[ast.Call]:

@@ -26,16 +26,16 @@ import types
 from typing import Any
 
 from .. import astwalk, ir
+from ..desugar import ROOT_FINDERS
 from ..load import defined
 from .resolve import FREE, variable
 from .values import LoweringPart, Scope, Static, returning
 
 #: The root finders whose function may be a lambda or a nested ``def`` of the code, by
-#: (module, name): their function arguments by position and keyword, and where
-#: ``args`` stands.
-_FUNCTIONS = {
-    "brentq": ("f",), "brenth": ("f",), "ridder": ("f",), "bisect": ("f",),
-    "toms748": ("f",), "newton": ("func", "fprime", "fprime2"),
+#: name: their function arguments by position and keyword, and where ``args`` stands.
+_FUNCTIONS: dict[str, tuple[str, ...]] = {
+    name: ("func", "fprime", "fprime2") if name == "newton" else ("f",)
+    for name in ROOT_FINDERS
 }
 _ARGS_POSITION = 3  # (f, a, b, args; func, x0, fprime, args)
 _FUNCTION_POSITIONS = {"f": 0, "func": 0, "fprime": 2}
@@ -134,7 +134,7 @@ class ImplicitRoots(LoweringPart):
             if position is not None and position < len(node.args):
                 found[key] = node.args[position]
         for keyword in node.keywords:
-            if keyword.arg in _FUNCTIONS[name]:
+            if keyword.arg is not None and keyword.arg in _FUNCTIONS[name]:
                 found[keyword.arg] = keyword.value
         return found
 

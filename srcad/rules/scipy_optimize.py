@@ -20,6 +20,7 @@ import scipy
 import scipy.optimize
 
 from .. import trees
+from ..desugar import BRACKETING_ROOT_FINDERS
 from ..errors import Location, SrcadError
 from ..lower.roots import USER_FILE
 from ..runtime import AdjointList
@@ -191,7 +192,7 @@ _OPTIMIZE = {
 #: value; ``args`` get the implicit derivative, the bracket and the tolerances none.
 #: ``full_output=True`` (a tuple) and ``disp=False`` are left out of the patterns:
 #: such a call has no rule, and is refused.
-for _name in ("brentq", "brenth", "ridder", "bisect", "toms748"):
+for _name in BRACKETING_ROOT_FINDERS:
     _k = ", k=1" if _name == "toms748" else ""
     _none: Templates = {p: None for p in ("f", "a", "b", "xtol", "rtol", "maxiter")}
     if _k:
