@@ -46,21 +46,26 @@ def _middle(data: Sequence[float], which: str) -> list[float]:
     return slopes
 
 
+def _mean_slopes(data: Sequence[float], ans: float) -> list[float]:
+    return [1.0 / len(data)] * len(data)
+
+
+def _root_of_deviations(data: Sequence[float], ans: float, over: int) -> list[float]:
+    """A standard deviation's slopes: its variance's over ``2 ans`` (0 where it is 0)."""
+    return [s / (2.0 * ans) if ans else 0.0 for s in _deviations(data, over)]
+
+
 #: Each function's slopes in its data's items, from the data and its value.
 _SLOPES: dict[str, Callable[[Sequence[float], float], list[float]]] = {
-    "mean": lambda data, ans: [1.0 / len(data)] * len(data),
-    "fmean": lambda data, ans: [1.0 / len(data)] * len(data),
+    "mean": _mean_slopes,
+    "fmean": _mean_slopes,
     "median": lambda data, ans: _middle(data, "both"),
     "median_low": lambda data, ans: _middle(data, "low"),
     "median_high": lambda data, ans: _middle(data, "high"),
     "variance": lambda data, ans: _deviations(data, len(data) - 1),
     "pvariance": lambda data, ans: _deviations(data, len(data)),
-    "stdev": lambda data, ans: [
-        s / (2.0 * ans) if ans else 0.0 for s in _deviations(data, len(data) - 1)
-    ],
-    "pstdev": lambda data, ans: [
-        s / (2.0 * ans) if ans else 0.0 for s in _deviations(data, len(data))
-    ],
+    "stdev": lambda data, ans: _root_of_deviations(data, ans, len(data) - 1),
+    "pstdev": lambda data, ans: _root_of_deviations(data, ans, len(data)),
     "geometric_mean": lambda data, ans: [ans / (len(data) * x) for x in data],
     "harmonic_mean": lambda data, ans: _harmonic_slopes(data, ans),
 }
@@ -79,8 +84,7 @@ def _harmonic_slopes(data: Sequence[float], ans: float) -> list[float]:
 def statistic_grad(g: Any, kind: str, data: Any, ans: Any) -> Any:
     """Adjoint of ``statistics.<kind>(data)``: ``g`` times each item's slope, a list for
     a list or tuple (an array's shape for an array)."""
-    items = list(np.ravel(data)) if isinstance(data, np.ndarray) else list(data)
-    slopes = _SLOPES[kind](items, float(ans))
+    slopes = _SLOPES[kind](_items(data), float(ans))
     if isinstance(data, np.ndarray):
         return g * np.array(slopes).reshape(data.shape)
     return AdjointList([g * s for s in slopes])
@@ -88,10 +92,13 @@ def statistic_grad(g: Any, kind: str, data: Any, ans: Any) -> Any:
 
 def statistic_tangent(t: Any, kind: str, data: Any, ans: Any) -> Any:
     """Tangent of ``statistics.<kind>(data)`` along the items' tangents ``t``."""
-    items = list(np.ravel(data)) if isinstance(data, np.ndarray) else list(data)
-    moved = list(np.ravel(t)) if isinstance(t, np.ndarray) else list(t)
-    return math.fsum(s * v for s, v in zip(_SLOPES[kind](items, float(ans)), moved,
-                                           strict=True))
+    slopes = _SLOPES[kind](_items(data), float(ans))
+    return math.fsum(s * v for s, v in zip(slopes, _items(t), strict=True))
+
+
+def _items(values: Any) -> list[Any]:
+    """The items of a list, a tuple or an array (flattened)."""
+    return list(np.ravel(values)) if isinstance(values, np.ndarray) else list(values)
 
 
 _ENV = {"statistics": statistics, "statistic_grad": statistic_grad,
