@@ -8,6 +8,7 @@ function it reads a dozen times (checks, desugaring, lowering), so that cost cou
 from __future__ import annotations
 
 import ast
+import weakref
 from collections import deque
 from collections.abc import Iterator
 
@@ -24,3 +25,17 @@ def walk(node: ast.AST) -> Iterator[ast.AST]:
             elif isinstance(child, list):
                 todo.extend(item for item in child if isinstance(item, ast.AST))
         yield node
+
+
+_NODES: weakref.WeakKeyDictionary[ast.AST, tuple[ast.AST, ...]] = weakref.WeakKeyDictionary()
+
+
+def nodes(function: ast.AST) -> tuple[ast.AST, ...]:
+    """Every node under ``function``, as :func:`walk` yields them, listed once per tree.
+
+    For the user's function as parsed, which srcad never changes (desugaring and
+    specialising make copies): the checks, desugaring and lowering each ask it."""
+    found = _NODES.get(function)
+    if found is None:
+        found = _NODES[function] = tuple(walk(function))
+    return found

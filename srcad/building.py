@@ -470,7 +470,7 @@ def differentiated(
     ``code_key``: see :func:`_from_source`."""
     if any(  # (a version guard: `if hasattr(np, "trapezoid"):`, decided here)
         isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "hasattr"
-        for n in astwalk.walk(source.node)
+        for n in astwalk.nodes(source.node)
     ):
         source = replace(source, node=specialize(source.node, {}, source.lookup)[0])
     try:

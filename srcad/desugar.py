@@ -1897,7 +1897,7 @@ def desugar(fn: ast.FunctionDef, library: bool = False) -> ast.FunctionDef:
     comprehensions = lambdas = control_flow = functional = list_changes = plain = False
     arithmetic = 0
     values: list[ast.BinOp | ast.UnaryOp] = []  # (of statements: they may nest deep)
-    for node in astwalk.walk(fn):  # (one walk: this runs on every function srcad reads)
+    for node in astwalk.nodes(fn):  # (one walk: this runs on every function srcad reads)
         if isinstance(node, ast.BinOp):
             arithmetic += 1
         elif isinstance(node, ast.stmt) and (value := _arithmetic_value(node)) is not None:

@@ -105,7 +105,7 @@ class _Checker(ast.NodeVisitor):
     @functools.cached_property
     def nodes(self) -> list[ast.AST]:
         """Every node of the function checked (read once: the questions below ask them)."""
-        return list(astwalk.walk(self.source.node))
+        return list(astwalk.nodes(self.source.node))
 
     @functools.cached_property
     def changes_lists(self) -> bool:
@@ -187,7 +187,7 @@ class _Checker(ast.NodeVisitor):
             body = body[1:]
         self.procedure = self.nested and _returns_nothing(fn)
         self.check_block(body)
-        is_generator = any(isinstance(n, ast.Yield | ast.YieldFrom) for n in astwalk.walk(fn))
+        is_generator = any(isinstance(n, ast.Yield | ast.YieldFrom) for n in astwalk.nodes(fn))
         if not is_generator and not (self.nested and _returns_nothing(fn)):
             self.problems += returns_problems(self.source, fn)
 

@@ -611,7 +611,7 @@ def _handed_on_reads(fn: ast.FunctionDef) -> frozenset[int]:
         elif isinstance(node, ast.NamedExpr):
             held(node.value)
 
-    for node in astwalk.walk(fn):
+    for node in astwalk.nodes(fn):
         unpacking = isinstance(node, ast.Assign) and all(
             isinstance(t, ast.Tuple | ast.List) for t in node.targets
         )  # (`a, b = items` binds the items, not the list)

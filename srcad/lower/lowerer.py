@@ -521,7 +521,7 @@ class Lowerer(
 
 def _all_names(fn: ast.FunctionDef) -> set[str]:
     names: set[str] = set()
-    for node in astwalk.walk(fn):
+    for node in astwalk.nodes(fn):
         if isinstance(node, ast.Name):
             names.add(node.id)
         elif isinstance(node, ast.arg):

@@ -94,7 +94,7 @@ RAISED = object()  # what lowering a path that ends in `raise` returns instead o
 
 def assigned_names(fn: ast.FunctionDef) -> set[str]:
     names = {a.arg for a in (*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs)}
-    for node in astwalk.walk(fn):
+    for node in astwalk.nodes(fn):
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
             names.add(node.id)
     return names
