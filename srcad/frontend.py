@@ -19,6 +19,7 @@ from .desugar import REQUIRE_MAPPING, SORTED_ORDER
 from .errors import Location, SourceError, UnsupportedSyntaxError
 from .matching import match_as_if
 from .runtime import keep_aux, require_aux_pair, require_mapping, sorted_order
+from .walrus import assignments_first
 from .wrappers import only_forwards, takes_star_arguments
 
 
@@ -344,7 +345,7 @@ def _by_indentation(
         return None
     if len(module.body) != 1 or not isinstance(module.body[0], ast.FunctionDef):
         return None
-    return _located(fn, _tests_assigned_first(module.body[0], source), indent, filename)
+    return _located(fn, _as_read(module.body[0], source, filename), indent, filename)
 
 
 def _parsed(source: str, firstlineno: int) -> ast.Module:
@@ -385,71 +386,36 @@ def parse_function(
             "write the function with `def`",
             Location(filename, firstlineno, 0),
         )
-    return _located(fn, _tests_assigned_first(node, source), _indent_of(source), filename)
+    return _located(fn, _as_read(node, source, filename), _indent_of(source), filename)
 
 
-def _tests_assigned_first(node: ast.FunctionDef, source: str) -> ast.FunctionDef:
-    """``node`` with :class:`_AssignedTests` applied (when its source has a ``:=``), and
-    its ``match`` statements that test values as ``if`` tests (:mod:`srcad.matching`)."""
+def _as_read(node: ast.FunctionDef, source: str, filename: str) -> ast.FunctionDef:
+    """``node`` as srcad reads it: its ``match`` statements that test values as ``if``
+    tests (:mod:`srcad.matching`), its assignment expressions as assignments where
+    Python's order allows (:mod:`srcad.walrus`), and in a library's code, its ``try``
+    statements that only translate errors as their bodies (:class:`_ErrorTranslations`)."""
     if "match" in source:
         node = match_as_if(node)
-    if ":=" not in source:
-        return node
-    rewritten = _AssignedTests().visit(node)
-    assert isinstance(rewritten, ast.FunctionDef)
-    return rewritten
+    if ":=" in source:
+        node = assignments_first(node)
+    if "try" in source and installed(filename):
+        node = _ErrorTranslations().visit(copy.deepcopy(node))
+    return node
 
 
-class _AssignedTests(ast.NodeTransformer):
-    """``if (n := len(xs)) > 3:`` (an assignment expression where an ``if`` or ``elif``
-    test is evaluated first: the test itself, the left of its comparison, the first of
-    its ``and``/``or``) becomes ``n = len(xs)``, then ``if n > 3:``. (srcad's generated
-    code tests so past 40 nested levels: ``elif (t2 := T < 210.0):``.)"""
+class _ErrorTranslations(ast.NodeTransformer):
+    """``try: <body> except E: raise Other(...)`` (every handler only raises; no ``else``
+    or ``finally``) as its body: the value is the body's, and where the body fails the
+    call fails too (with the body's own error). A library's way to word its errors
+    (``statistics.correlation``: ``try: return sxy / sqrt(sxx * syy)``)."""
 
-    def visit_If(self, node: ast.If) -> ast.AST | list[ast.stmt]:
+    def visit_Try(self, node: ast.Try) -> ast.AST | list[ast.stmt]:
         self.generic_visit(node)
-        assigned: list[ast.stmt] = []
-        test = node.test
-        if (  # (srcad's own form: `elif ((t1 := ...), (t2 := ...), t2)[-1]:`)
-            isinstance(test, ast.Subscript) and isinstance(test.value, ast.Tuple)
-            and isinstance(test.slice, ast.UnaryOp) and isinstance(test.slice.operand, ast.Constant)
-            and test.slice.operand.value == 1
-            and all(isinstance(e, ast.NamedExpr) for e in test.value.elts[:-1])
+        if node.orelse or node.finalbody or not all(
+            len(h.body) == 1 and isinstance(h.body[0], ast.Raise) for h in node.handlers
         ):
-            for element in test.value.elts[:-1]:
-                assert isinstance(element, ast.NamedExpr)
-                assign = ast.Assign([ast.Name(element.target.id, ast.Store())], element.value)
-                assigned.append(ast.copy_location(assign, element))
-            node.test = test.value.elts[-1]
-        while (named := _first_assignment(node)) is not None:
-            assign = ast.Assign([ast.Name(named.target.id, ast.Store())], named.value)
-            assigned.append(ast.copy_location(assign, named))
-        return [*assigned, node] if assigned else node
-
-
-def _first_assignment(node: ast.If) -> ast.NamedExpr | None:
-    """The assignment expression Python evaluates first in ``node``'s test, if any, read
-    as its name there from now on."""
-    parent: ast.AST = node
-    while True:
-        if isinstance(parent, ast.If):
-            field, child = "test", parent.test
-        elif isinstance(parent, ast.Compare | ast.BinOp):
-            field, child = "left", parent.left
-        elif isinstance(parent, ast.UnaryOp):
-            field, child = "operand", parent.operand
-        elif isinstance(parent, ast.BoolOp):
-            field, child = "values", parent.values[0]
-        else:
-            return None
-        if isinstance(child, ast.NamedExpr):
-            name = ast.copy_location(ast.Name(child.target.id, ast.Load()), child)
-            if isinstance(parent, ast.BoolOp):
-                parent.values[0] = name
-            else:
-                setattr(parent, field, name)
-            return child
-        parent = child
+            return node
+        return node.body
 
 
 def _indent_of(source: str) -> int:

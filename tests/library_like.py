@@ -20,8 +20,9 @@ def damp_negative(x):
 
 
 def damp_below(x, floor):
-    """``x`` with the entries below ``floor`` halved (``:=``, which srcad does not read)."""
-    if (low := x < floor).any():
+    """``x`` with the entries below ``floor`` halved (a ``:=`` after an ``and``, which srcad
+    does not read: it runs only if ``x.size``)."""
+    if x.size and (low := x < floor).any():
         return np.where(low, 0.5 * x, x)
     return x
 

@@ -3314,6 +3314,34 @@ def s_generators(draw, ctx: Context) -> list[ast.stmt] | None:
     return commit_arrays(ctx, _parse(lines), [target])
 
 
+def s_walrus(draw, ctx: Context) -> list[ast.stmt] | None:
+    """An assignment expression where Python's order lets srcad read it as an assignment:
+    first in its statement, or in a comprehension (a clause binding one value)::
+
+        u = (a_u := x * y) * 0.5 + a_u * z
+        u = sum((d_u := v * 0.5 - x) * d_u for v in [x, y, 1.5]) / 3.0
+        u = sum([d_u * x for v in [0.5, -0.25, 1.5] if (d_u := v * 2.0) > 0.0]) + 1.0
+    """
+    if not ctx.env:
+        return None
+    target = _result(draw, ctx)
+    named, item = f"a_{target}", f"d_{target}"
+    if named in ctx.env or item in ctx.env:
+        return None
+    ctx.taken.update((named, item))
+    first, rest = _scalar(draw, ctx), _scalar(draw, ctx)
+    items = ", ".join(_scalar(draw, ctx) for _ in range(2))
+    line = draw(st.sampled_from((
+        f"{target} = ({named} := {first}) * 0.5 + {named} * {rest}",
+        f"{target} = sum(({item} := v * 0.5 - {first}) * {item} for v in [{items}, 1.5]) / 3.0",
+        f"{target} = sum([{item} * {first} for v in [0.5, -0.25, 1.5]"
+        f" if ({item} := v * 2.0) > 0.0])",
+        f"{target} = sum({{k: ({item} := v * {first}) + {item}"
+        f" for k, v in enumerate([{items}])}}.values())",
+    )))
+    return commit_arrays(ctx, _parse([line]), [target])
+
+
 def s_objects(draw, ctx: Context) -> list[ast.stmt] | None:
     """Objects of the prelude's classes made inside the program, used as Python uses
     them: an array (or a view of it) a :class:`Holder` field holds written in place

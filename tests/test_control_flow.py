@@ -1441,6 +1441,55 @@ def test_an_assignment_expression_evaluated_first_in_an_if_test():
     assert srcad.grad(_assigned_in_tests)(-1.0, [1.0]) == pytest.approx(-2.0)  # (x^2 + 1)'
 
 
+def _assigned_in_statements(x, ys):
+    total = (s := x * x) + s * x  # (first in the value: s = x * x, then the sum)
+    total += (c := math.cos(x)) * c
+    total += math.fsum([(e := math.exp(x)) * e, 1.0])  # (a function looked up first)
+    for y in (shifted := [v + x for v in ys]):
+        total += y * shifted[0]
+    return (r := total / len(ys)) + r * r
+
+
+def _assigned_in_comprehensions(x, ys):
+    centre = sum(ys) / len(ys)
+    spread = math.fsum((d := y * x - centre) * d for y in ys)  # (statistics' own form)
+    kept = [z for y in ys if (z := y * x) > 0.0]
+    keyed = {k: (w := ys[k] * x) + w for k in range(len(ys))}
+    return spread + sum(kept) + keyed[1]
+
+
+def test_assignment_expressions_where_pythons_order_allows():
+    """A `:=` that Python evaluates first in a statement is the assignment before it; in
+    a comprehension, a clause `for d in [v]` where it stands (the name is read nowhere
+    else in the function). Four ways, and exact values at x = 0.5."""
+    ys = [1.5, -0.25, 2.0]
+    check_four_ways(_assigned_in_statements, 0.5, ys, wrt=(0,))
+    check_four_ways(_assigned_in_comprehensions, 0.5, ys, wrt=(0,))
+    # d/dx sum((y x - c)^2) + sum(y for y x > 0) + 2 ys[1]
+    centre = sum(ys) / 3
+    want = sum(2 * (y * 0.5 - centre) * y for y in ys) + 1.5 + 2.0 + 2 * -0.25
+    assert srcad.grad(_assigned_in_comprehensions)(0.5, ys) == pytest.approx(want, rel=1e-12)
+
+
+def _order_tells_apart(x):
+    y = x
+    z = y + (y := x * 3.0)  # (the old y first: hoisting would read the new one)
+    return z + y
+
+
+def _named_outside_too(xs):
+    s = sum((d := v * 2.0) * d for v in xs)
+    return s + d  # (the last d: Python binds it in the function)
+
+
+def test_assignment_expressions_that_order_tells_apart_are_refused_at_their_line():
+    for f in (_order_tells_apart, _named_outside_too):
+        with pytest.raises(srcad.SrcadError, match="`:=` is not supported") as info:
+            srcad.grad(f)(0.5 if f is _order_tells_apart else [0.5, 1.0])
+        line = 2 if f is _order_tells_apart else 1
+        assert info.value.lineno == f.__code__.co_firstlineno + line
+
+
 def _every_other_iteration(x):
     s = 0.0
     for i in range(8):

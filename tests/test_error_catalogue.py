@@ -337,7 +337,7 @@ MULTI = {
             with open("x"):  # <-- error
                 y = x
             NS.a = x  # <-- error
-            z = (w := x)  # <-- error
+            z = x + (x := 2.0)  # <-- error
             d = {k for k in range(2)}  # <-- error
             x  # <-- error
             return x * x

@@ -57,6 +57,14 @@ def python_random(mu, sigma):
             + random.uniform(mu, mu + sigma) + random.expovariate(1.0 / sigma))
 
 
+def python_random_made_here(mu, sigma):
+    r = random.Random(11)  # (a library's class: made by its own code, refused before)
+    total = 0.0
+    for _ in range(20):
+        total += r.gauss(mu, sigma) ** 2
+    return total / 20
+
+
 @pytest.mark.parametrize("f, args", [
     (vae_reparameterized, (np.array([0.1, -0.4]), np.array([-0.3, 0.2]))),
     (legacy_normal, (0.3, 0.8)),
@@ -66,6 +74,7 @@ def python_random(mu, sigma):
     (location_scale_families, (0.1, 0.7)),
     (gamma_scaled, (0.8,)),
     (python_random, (0.3, 1.2)),
+    (python_random_made_here, (0.3, 1.2)),
 ])
 def test_a_draw_is_differentiated_along_its_path(f, args):
     check_four_ways(f, *args)

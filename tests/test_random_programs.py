@@ -121,6 +121,7 @@ from programs import (  # noqa: E402
     s_square_of_root,
     s_tables,
     s_through_sum,
+    s_walrus,
     s_where_nonfinite,
 )
 
@@ -684,6 +685,17 @@ def test_programs_of_random_draws(program_files, case):
     generator with a fixed seed, after draws whose value is not read: each draw runs
     once, where it stands, and its derivative is along its path (stop 51: a draw that
     matched a rule was dropped when its value was not read)."""
+    program, pts = case
+    check_program(program_files, program, pts)
+
+
+@settings(max_examples=8, **COMMON)
+@seed(BATCH_SEED)
+@given(case=cases(statement_kinds=[s_walrus], max_statements=3))
+def test_programs_of_assignment_expressions(program_files, case):
+    """Assignment expressions first in their statement and in comprehensions (refused
+    before this stop but in an `if` test): read as assignments, and as clauses binding
+    one value (``for d in [v]``)."""
     program, pts = case
     check_program(program_files, program, pts)
 

@@ -1890,6 +1890,32 @@ def test_the_statistics_module_exact_slopes_and_options_refused():
         srcad.grad(with_xbar)(xs)
 
 
+def _quartile_spread(xs, ys):
+    q1, _, q3 = statistics.quantiles(xs, n=4)
+    deciles = statistics.quantiles(ys, n=10, method="inclusive")
+    return (q3 - q1) * deciles[2] + statistics.covariance(xs, ys) + statistics.correlation(xs, ys)
+
+
+def test_statistics_functions_of_float_arithmetic_are_read():
+    """quantiles, covariance and correlation compute with floats: srcad reads their code
+    (correlation's `:=` in a generator and its `try` that only words an error included).
+    NormalDist is refused at the line with what to use instead."""
+    xs = [3.0, 1.0, 4.0, 1.5, 9.0, 2.6, 5.3]
+    ys = [2.0, 7.0, 1.0, 8.0, 2.8, 1.8, 0.5]
+    check_four_ways(_quartile_spread, xs, ys)
+    n = len(xs)  # (the covariance's slopes exactly: (y_i - ybar) / (n - 1))
+    got = srcad.grad(lambda a, b: statistics.covariance(a, b))(xs, ys)
+    ybar = sum(ys) / n
+    np.testing.assert_allclose(got, [(y - ybar) / (n - 1) for y in ys], rtol=1e-12)
+
+    def normal_dist(mu):
+        return statistics.NormalDist(mu, 1.0).cdf(0.3)
+
+    with pytest.raises(srcad.SrcadError, match="scipy.stats") as info:
+        srcad.grad(normal_dist)(0.1)
+    assert info.value.lineno == normal_dist.__code__.co_firstlineno + 1
+
+
 def _implicit_steps_in_place(ab, b):
     for _ in range(3):
         b = scipy.linalg.solve_banded((1, 1), ab, b, overwrite_ab=True)

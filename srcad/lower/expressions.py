@@ -8,6 +8,7 @@ import functools
 import inspect
 import math
 import operator
+import statistics
 import sys
 import types
 from collections.abc import Callable
@@ -471,11 +472,21 @@ class Expressions(LoweringPart):
             return self.emit_rule_call(scope, "loop_items", LOOP_ITEMS, operand, node, name)
         if getattr(callee, "__module__", None) in _EXACT_ARITHMETIC and not (
             self.table.has_callable(callee)  # (statistics.mean(xs): its rule)
+            or getattr(callee, "__name__", "") in _READ_STATISTICS
+            or isinstance(callee, type) and issubclass(callee, tuple)  # (a named tuple)
         ):
             hint = (
                 "compute it with floats or numpy: `np.std(xs, ddof=1)`, `np.mean`, "
                 "`np.var`, `np.median`"
             )
+            if callee is statistics.NormalDist:
+                raise self.error(
+                    scope,
+                    node,
+                    "`statistics.NormalDist` objects are not differentiated by srcad",
+                    "use scipy.stats' normal distribution (`norm(mu, sigma).cdf(x)`, "
+                    "`norm.logpdf(x, mu, sigma)`), or write the formula",
+                )
             if getattr(callee, "__name__", "") in _FLOAT_STATISTICS:  # (floats, added by
                 raise self.error(  # iterators srcad does not read)
                     scope,
@@ -777,6 +788,8 @@ class Expressions(LoweringPart):
 #: sums fractions): each step has no derivative, the whole has one
 #: the statistics functions that compute with floats
 _FLOAT_STATISTICS = frozenset(("fmean", "geometric_mean"))
+#: ``statistics`` functions whose code is float arithmetic that srcad reads
+_READ_STATISTICS = frozenset(("quantiles", "covariance", "correlation", "linear_regression"))
 _EXACT_ARITHMETIC = frozenset(("statistics", "fractions", "decimal"))
 
 

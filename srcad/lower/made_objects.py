@@ -21,6 +21,7 @@ import copy
 import dataclasses
 import functools
 import inspect
+import sys
 import types
 import typing
 from collections.abc import Callable
@@ -1230,8 +1231,8 @@ def makes_objects(cls: Any) -> bool:
     if not isinstance(cls, type) or cls.__module__ in ("builtins", "abc", "typing"):
         return False
     root = cls.__module__.split(".")[0]
-    if root in ("numpy", "scipy", "collections", "srcad", "functools", "enum", "pandas"):
-        return False
+    if root in ("numpy", "scipy", "srcad", "pandas") or root in sys.stdlib_module_names:
+        return False  # (a library's class: `random.Random(0)` is made by its own code)
     fieldless = (  # (Softmax(), a class of Python code without __init__; `class Rec:
         # pass`, whose fields the function sets: not a C type)
         inspect.getattr_static(cls, "__init__", None) is object.__init__
