@@ -345,6 +345,13 @@ def quantiles(x):
     return np.percentile(x, 30.0) + several + kept
 
 
+def quantiles_over_several_axes(x):
+    """(Round 87: a tuple of axes crashed in srcad's adjoint, np.moveaxis.)"""
+    lanes = np.sum(np.median(x, axis=(2, 0)) * WEIGHTS[0, :, 0])
+    kept = np.sum(np.quantile(x, [0.2, 0.7], axis=(0, -1), keepdims=True) ** 2)
+    return lanes + kept + np.sum(np.nanpercentile(x, 30.0, axis=(0, 1)) ** 2)
+
+
 def quantile_level(q, data):
     return np.quantile(data, q) * 3.0 + np.percentile(data, 100.0 * q)
 
@@ -359,7 +366,8 @@ def test_more_math_functions():
     check_four_ways(math_more, 1.3)
 
 
-@pytest.mark.parametrize("f", [medians, quantiles], ids=lambda f: f.__name__)
+@pytest.mark.parametrize("f", [medians, quantiles, quantiles_over_several_axes],
+                         ids=lambda f: f.__name__)
 def test_medians_and_quantiles(f):
     check_four_ways(f, np.random.default_rng(3).normal(size=(3, 5, 4)))
 

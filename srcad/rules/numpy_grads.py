@@ -522,7 +522,7 @@ def _quantile_parts(x: Any, q: Any, axis: Any, method: str, skip_nan: bool = Fal
             _user_line(),
         )
     x = np.asarray(x)
-    lanes = x.reshape(1, -1) if axis is None else np.moveaxis(x, axis, -1)
+    lanes = _lanes(x, axis)
     order = np.argsort(lanes, axis=-1, kind="stable")
     if skip_nan:
         last = np.maximum(np.sum(~np.isnan(lanes), axis=-1) - 1, 0)
@@ -540,8 +540,23 @@ def _picked(ordered: Any, positions: Any) -> Any:
     return np.take_along_axis(ordered, positions[..., None], axis=-1)[..., 0]
 
 
+def _lanes(x: Any, axis: Any) -> Any:
+    """``x`` with the axes a quantile runs along (``axis``: None, an int or a tuple) last,
+    as one: a lane per quantile of the result."""
+    if axis is None:
+        return np.reshape(x, (1, -1))
+    axes = _axes_of(axis, np.ndim(x))
+    moved = np.moveaxis(x, axes, tuple(range(-len(axes), 0)))
+    return moved.reshape(*moved.shape[:np.ndim(x) - len(axes)], -1)
+
+
 def _lanes_back(lanes: Any, x: Any, axis: Any) -> Any:
-    return lanes.reshape(np.shape(x)) if axis is None else np.moveaxis(lanes, -1, axis)
+    """:func:`_lanes` undone: an array of ``lanes``' shape in ``x``'s."""
+    if axis is None:
+        return lanes.reshape(np.shape(x))
+    shape, axes = np.shape(x), _axes_of(axis, np.ndim(x))
+    moved = (*(d for i, d in enumerate(shape) if i not in axes), *(shape[a] for a in axes))
+    return np.moveaxis(lanes.reshape(moved), tuple(range(-len(axes), 0)), axes)
 
 
 def _per_quantile(g: Any, q: Any, lanes: Any, axis: Any, keepdims: bool) -> Any:
@@ -601,7 +616,7 @@ def quantile_tangent(
     """Tangent of ``np.quantile(x, q, ...)`` along ``t`` (for ``x``): the same
     interpolation of ``t``'s items in ``x``'s order."""
     lanes, order, lower, upper, frac, _ = _quantile_parts(x, q, axis, method, skip_nan)
-    t_lanes = np.asarray(t).reshape(1, -1) if axis is None else np.moveaxis(t, axis, -1)
+    t_lanes = _lanes(np.broadcast_to(t, np.shape(x)), axis)
     ordered = np.take_along_axis(np.broadcast_to(t_lanes, lanes.shape), order, axis=-1)
     picked = [(1 - f) * _picked(ordered, lo) + f * _picked(ordered, hi)
               for lo, hi, f in zip(lower, upper, frac)]
@@ -629,7 +644,8 @@ def _quantile_shaped(picked: list, x: Any, q: Any, axis: Any, keepdims: bool) ->
         if keepdims:
             result = np.reshape(result, (*np.shape(q), *(1,) * np.ndim(x)))
     elif keepdims:
-        result = np.expand_dims(result, axis=(np.ndim(q) + (axis % np.ndim(x)),))
+        kept = sorted(np.ndim(q) + a for a in _axes_of(axis, np.ndim(x)))
+        result = np.expand_dims(result, axis=tuple(kept))
     return result
 
 
