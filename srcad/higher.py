@@ -325,6 +325,9 @@ def _filled(primal: Any, tangent: Any, where: str) -> Any:
                 f"{sorted(map(str, primal))}: jvp takes tangents of the primals' structure"
             )
         return {key: _filled(primal[key], tangent[key], f"{where}, key {key!r}") for key in primal}
+    if isinstance(primal, np.ndarray) and not isinstance(tangent, np.ndarray):
+        # (a number for a 0-d array, as JAX takes it: the tangent code calls its methods)
+        return np.asarray(tangent, dtype=primal.dtype if primal.dtype.kind == "f" else float)
     return tangent
 
 

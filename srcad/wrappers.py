@@ -169,9 +169,12 @@ def wrapper_caller(wrapper: Any) -> types.FunctionType | None:
         params.append(param.name)
     name = getattr(wrapped, "__name__", "f")
     name = name if name.isidentifier() else "f"
-    source = f"def {name}({', '.join(params)}):\n    return decorated({', '.join(args)})\n"
+    callee = "decorated"
+    while callee == name or callee in params:  # (the user's names: theirs)
+        callee = "_" + callee
+    source = f"def {name}({', '.join(params)}):\n    return {callee}({', '.join(args)})\n"
     filename = f"<srcad: {getattr(wrapper, '__qualname__', name)} as decorated #{next(_counter)}>"
-    caller: types.FunctionType = defined(source, filename, {"decorated": wrapper}, name)
+    caller: types.FunctionType = defined(source, filename, {callee: wrapper}, name)
     caller.__defaults__ = tuple(defaults) or None
     caller.__kwdefaults__ = kwdefaults or None
     return caller

@@ -195,6 +195,45 @@ def test_a_decorators_wrapper_is_part_of_the_function():
     np.testing.assert_allclose(dx, want, rtol=1e-10)
 
 
+def scaled_by_two(fn):
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):  # (more than passing them on: srcad calls it)
+        return 2.0 * fn(*args, **kwargs)
+
+    return wrapper
+
+
+@scaled_by_two
+def decorated(x, calls=1.0):  # (the name srcad's caller of a wrapper gave its callee)
+    return np.sum(x**2) * calls
+
+
+@scaled_by_two
+def named_like_the_callee(x, decorated=3.0):
+    return np.sum(x**2) * decorated
+
+
+def test_a_function_or_parameter_named_decorated_under_a_wrapper():
+    """(Round 87: srcad's caller of the wrapper named it `decorated`, which the user's
+    name shadowed: refused as a recursion, at a line of srcad's.)"""
+    for f, scale in ((decorated, 4.0), (named_like_the_callee, 12.0)):
+        (dx,) = check_four_ways(f, X)
+        np.testing.assert_allclose(dx, scale * X, rtol=1e-12)
+
+
+def test_a_0d_arrays_tangent_may_be_a_number():
+    """(Round 87: a float tangent for a 0-d array raised AttributeError in the tangent
+    code, `t.copy()`; JAX takes it.)"""
+
+    def doubled_in_place(a):
+        b = a.copy()
+        b *= 2.0
+        return float(b) ** 2
+
+    value, slope = srcad.jvp(doubled_in_place, (np.array(0.7),), (1.0,))
+    assert value == pytest.approx(1.96) and slope == pytest.approx(5.6, rel=1e-14)
+
+
 def test_a_wrapper_that_only_forwards_is_read_through():
     (dx,) = check_four_ways(weighted, X)
     np.testing.assert_allclose(dx, 2.0 * np.cos(X), rtol=1e-12)
