@@ -289,6 +289,17 @@ def _missing_rule(stmt: ir.Assign, fn: ir.Function | None) -> SrcadError:
             "reparameterization): `mu + sigma * random.gauss(0.0, 1.0)`, "
             "`loc + scale * rng.standard_normal(n)`, `low + (high - low) * rng.random()`"
         )
+    elif isinstance(value, ir.Call) and (
+        called is complex or getattr(called, "__module__", None) == "cmath"
+    ):
+        what = (
+            f"`{_spelled(value.func, fn)}(...)` makes a complex number: complex numbers are "
+            "not supported (srcad's derivative rules are for real numbers)"
+        )
+        hint = (
+            "write the real and imaginary parts as real values (exp(i w) is cos(w) + i "
+            "sin(w): keep cos and sin apart; |a + ib| is hypot(a, b))"
+        )
     elif isinstance(value, ir.Call):
         what = (
             f"`{_spelled(value.func, fn)}` has no derivative rule and no Python source srcad "

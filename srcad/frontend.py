@@ -400,7 +400,28 @@ def _as_read(node: ast.FunctionDef, source: str, filename: str) -> ast.FunctionD
         node = assignments_first(node)
     if "try" in source and installed(filename):
         node = _ErrorTranslations().visit(copy.deepcopy(node))
+    if "global" in source:
+        node = _without_reading_globals(node)
     return node
+
+
+def _without_reading_globals(node: ast.FunctionDef) -> ast.FunctionDef:
+    """``node`` without its ``global`` declarations of names it never binds (``global
+    CONFIG`` before reading ``CONFIG``: what reading it does anyway)."""
+    bound = {
+        n.id for n in astwalk.walk(node)
+        if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)
+    }
+    if not any(isinstance(n, ast.Global) and not set(n.names) & bound for n in astwalk.walk(node)):
+        return node
+
+    class _Dropped(ast.NodeTransformer):
+        def visit_Global(self, stmt: ast.Global) -> ast.AST:
+            return ast.copy_location(ast.Pass(), stmt) if not set(stmt.names) & bound else stmt
+
+    dropped = _Dropped().visit(copy.deepcopy(node))
+    assert isinstance(dropped, ast.FunctionDef)
+    return dropped
 
 
 class _ErrorTranslations(ast.NodeTransformer):

@@ -220,6 +220,51 @@ def shallow_copy(x: Any) -> Any:
     return x.copy()
 
 
+def cumulative_sum(
+    x: Any, /, *, axis: Any = None, dtype: Any = None, out: Any = None,
+    include_initial: bool = False,
+) -> Any:
+    """numpy 2's ``np.cumulative_sum`` (the array API's): ``np.cumsum``, and a first 0
+    with ``include_initial``."""
+    running = np.cumsum(x, axis=axis) if dtype is None else np.cumsum(x, axis=axis, dtype=dtype)
+    return _with_initial(running, axis, 0.0, include_initial)
+
+
+def cumulative_prod(
+    x: Any, /, *, axis: Any = None, dtype: Any = None, out: Any = None,
+    include_initial: bool = False,
+) -> Any:
+    """numpy 2's ``np.cumulative_prod``: ``np.cumprod``, and a first 1 with
+    ``include_initial``."""
+    running = np.cumprod(x, axis=axis) if dtype is None else np.cumprod(x, axis=axis, dtype=dtype)
+    return _with_initial(running, axis, 1.0, include_initial)
+
+
+def _with_initial(running: Any, axis: Any, initial: float, include: bool) -> Any:
+    """``running`` (a scan along ``axis``; None for a 1-D array's) with ``initial`` first."""
+    if not include:
+        return running
+    along = 0 if axis is None else axis
+    shape = list(np.shape(running))
+    shape[along] = 1
+    return np.concatenate((np.full(shape, initial), running), axis=along)
+
+
+def linalg_trace(x: Any, /, *, offset: int = 0, dtype: Any = None) -> Any:
+    """``np.linalg.trace``: the traces of the matrices on the last two axes."""
+    if dtype is None:
+        return np.trace(x, offset=offset, axis1=-2, axis2=-1)
+    return np.trace(x, offset=offset, axis1=-2, axis2=-1, dtype=dtype)
+
+
+def linalg_cross(x1: Any, x2: Any, /, *, axis: int = -1) -> Any:
+    """``np.linalg.cross``: ``np.cross`` of 3-vectors along ``axis``."""
+    if axis == -1:
+        return np.cross(x1, x2)
+    moved = np.cross(np.moveaxis(x1, axis, -1), np.moveaxis(x2, axis, -1))
+    return np.moveaxis(moved, -1, axis)
+
+
 #: (module, qualified name) of a function -> the function srcad reads instead, or the
 #: name of a module of :mod:`srcad` that defines it under the same name (loaded then)
 READ_INSTEAD: dict[tuple[str, str], Any] = {
@@ -243,6 +288,18 @@ _NUMPY_STAND_INS = {
     getattr(getattr(np, stand_in.__name__), "__wrapped__", None): stand_in
     for stand_in in (delete, dstack, ediff1d, compress, extract, broadcast_arrays, choose)
 }
+
+
+#: numpy 2's functions of the array API standard (absent before 2.0) -> their stand-ins
+_NUMPY_2_STAND_INS = {
+    getattr(getattr(owner, name), "__wrapped__", getattr(owner, name)): stand_in
+    for owner, name, stand_in in (
+        (np, "cumulative_sum", cumulative_sum), (np, "cumulative_prod", cumulative_prod),
+        (np.linalg, "trace", linalg_trace), (np.linalg, "cross", linalg_cross),
+    )
+    if hasattr(owner, name)
+}
+_NUMPY_STAND_INS.update(_NUMPY_2_STAND_INS)
 
 
 def read_instead(callee: Any) -> Any:

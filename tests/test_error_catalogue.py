@@ -367,6 +367,7 @@ MULTI = {
                 return 1.0
 
             global G  # <-- error
+            G = x
             return inner(x) * x
         """,
 }

@@ -316,3 +316,45 @@ def test_deepcopy_of_a_dict_looped_over_and_of_one_array_twice():
     with pytest.raises(srcad.SrcadError, match="holding one array twice") as caught:
         srcad.grad(_copy_of_one_array_twice)(0.5)
     assert caught.value.lineno == marker_line(__file__, "one-array-twice")
+
+
+SETTINGS = {"scale": 2.0}
+CALLS = 0
+
+
+def scaled_by_a_global(x):
+    global SETTINGS  # (read only: the declaration says nothing reading does not)
+    return np.sum(x ** 2) * SETTINGS["scale"]
+
+
+def counts_its_calls(x):
+    global CALLS
+    CALLS += 1
+    return np.sum(x ** 2)
+
+
+def of_a_complex_number(x):
+    z = complex(x, 0.5)
+    return abs(z * z)
+
+
+def spread_with_a_period(x):
+    return np.sum(np.interp(x, [0.0, 1.0, 2.0], [0.0, 2.0, 1.0], period=3.0))
+
+
+def test_round_87_refusals_a_user_hits():
+    """(Round 87.) A `global` declaration of a name only read is what reading does:
+    differentiated (one that writes stays refused); `complex(...)` is refused as complex,
+    not as a function without a rule; an option without a rule is not told to use
+    np.where (that advice is for `where=`)."""
+    x = np.array([0.3, -1.2])
+    (dx,) = check_four_ways(scaled_by_a_global, x)
+    np.testing.assert_allclose(dx, 4.0 * x, rtol=1e-14)
+    with pytest.raises(srcad.SrcadError, match="`global` declarations"):
+        srcad.grad(counts_its_calls)(x)
+    with pytest.raises(srcad.SrcadError, match="makes a complex number") as info:
+        srcad.grad(of_a_complex_number)(0.3)
+    assert info.value.lineno == of_a_complex_number.__code__.co_firstlineno + 1
+    with pytest.raises(srcad.SrcadError, match="none for the keyword `period`") as info:
+        srcad.grad(spread_with_a_period)(np.array([0.3, 1.2]))
+    assert "np.where" not in info.value.hint

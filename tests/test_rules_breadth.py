@@ -1946,3 +1946,19 @@ def test_overwrite_options_are_refused_and_zeros_of_a_harmonic_mean():
         return np.sum(helper(x, overwrite_cache=True) ** 2)
 
     check_four_ways(doubled, np.array([1.0, -0.5]))
+
+
+def _numpy_2_spellings(A):
+    scans = np.cumulative_sum(A, axis=0) ** 2 + np.cumulative_prod(A, axis=1)
+    first = np.cumulative_sum(A[0], include_initial=True)
+    return (np.sum(scans) + np.sum(first ** 2) + np.sum(np.linalg.trace(A[None] * A) ** 2)
+            + np.sum(np.linalg.cross(A[0], A[1]) ** 2) + np.linalg.trace(A, offset=1))
+
+
+@pytest.mark.skipif(not hasattr(np, "cumulative_sum"), reason="numpy 2's functions")
+def test_numpy_2s_array_api_functions():
+    """(Round 87: refused, though each is a numpy function srcad differentiates.)
+    np.cumulative_sum and cumulative_prod (include_initial too), np.linalg.trace (of the
+    last two axes) and np.linalg.cross, read as their stand-ins."""
+    A = np.array([[1.3, 0.6, 0.9], [1.2, 2.5, 1.8], [2.1, 2.4, 3.7]])
+    check_four_ways(_numpy_2_spellings, A)

@@ -288,10 +288,14 @@ class Operations(LoweringPart):
             else "these arguments"
         )
         spelled = f"{_excerpt(node.func)}(...)" if isinstance(node, ast.Call) else "this call"
+        effect = (  # (a mask has a way around it; other options, their own)
+            "compute its effect with other operations: `np.where` for `where=`"
+            if unknown and unknown[0] == "where" else "compute its effect with other operations"
+        )
         self.refusals[scope.source.location(node)] = NoRuleError(
             f"`{spelled}` has derivative rules, but none for {what}",
-            "leave that argument out (compute its effect with other operations, such as "
-            "np.where for where=), or register a rule for this form with srcad.defrule",
+            f"leave that argument out ({effect}), or register a rule for this form with "
+            "srcad.defrule",
             scope.source.location(node),
         )
 
