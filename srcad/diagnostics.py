@@ -123,6 +123,10 @@ def _derivative_not_again(error: SrcadError, derivative: Any, where: Location) -
 _INSTEAD = {
     "numpy.partition": "sort instead (`np.sort(x)[:k]`: the same smallest values, in order)",
     "numpy.linalg.eigvals": "for a symmetric matrix, take np.linalg.eigvalsh(a)",
+    **dict.fromkeys(
+        ("dataclasses.asdict", "dataclasses.astuple", "dataclasses.fields"),
+        "read the fields by name (`p.a`, `p.b`), and build the dict or tuple from them",
+    ),
 }
 
 
@@ -288,6 +292,15 @@ def _missing_rule(stmt: ir.Assign, fn: ir.Function | None) -> SrcadError:
             "draw from the fixed distribution and move and scale it yourself (the "
             "reparameterization): `mu + sigma * random.gauss(0.0, 1.0)`, "
             "`loc + scale * rng.standard_normal(n)`, `low + (high - low) * rng.random()`"
+        )
+    elif isinstance(value, ir.Call) and (called is getattr or called is vars):
+        what = (
+            f"`{_spelled(value.func, fn)}(...)` reads an object's fields by names srcad "
+            "does not know when it compiles"
+        )
+        hint = (
+            "read the fields by name (`p.a`, `p.b`), or give getattr the name as a string "
+            "constant"
         )
     elif isinstance(value, ir.Call) and (
         called is complex or getattr(called, "__module__", None) == "cmath"

@@ -5,6 +5,7 @@ statements of values, and ``math.hypot`` of any number of coordinates. Each
 gradient is checked four ways (``conftest.check_four_ways``)."""
 
 import copy
+import dataclasses
 import math
 
 import numpy as np
@@ -358,3 +359,32 @@ def test_round_87_refusals_a_user_hits():
     with pytest.raises(srcad.SrcadError, match="none for the keyword `period`") as info:
         srcad.grad(spread_with_a_period)(np.array([0.3, 1.2]))
     assert "np.where" not in info.value.hint
+
+
+@dataclasses.dataclass
+class _Fields:
+    a: np.ndarray
+    b: float
+
+
+def as_a_dict(p: _Fields):
+    d = dataclasses.asdict(p)
+    return np.sum(d["a"] ** 2) * d["b"]
+
+
+def by_a_name_given(p: _Fields, name="a"):
+    return np.sum(getattr(p, name) ** 2) + getattr(p, "b")  # noqa: B009 -- (what is tested)
+
+
+def test_fields_read_by_names_srcad_cannot_see_say_to_read_them_by_name():
+    """(Round 87: dataclasses.asdict, vars and getattr of a variable name were told to
+    register a derivative rule.) A getattr of a string constant is a field read."""
+    p = _Fields(np.array([0.3, 1.2]), 2.0)
+    for f in (as_a_dict, by_a_name_given):
+        with pytest.raises(srcad.SrcadError) as info:
+            srcad.grad(f)(p)
+        assert "read the fields by name" in info.value.hint
+        assert info.value.lineno == f.__code__.co_firstlineno + 1
+    got = srcad.grad(lambda q: np.sum(getattr(q, "a") ** 2) * getattr(q, "b"))(p)  # noqa: B009
+    np.testing.assert_allclose(got.a, 4.0 * p.a, rtol=1e-14)
+    assert got.b == pytest.approx(np.sum(p.a ** 2), rel=1e-14)

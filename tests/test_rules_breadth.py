@@ -1962,3 +1962,20 @@ def test_numpy_2s_array_api_functions():
     last two axes) and np.linalg.cross, read as their stand-ins."""
     A = np.array([[1.3, 0.6, 0.9], [1.2, 2.5, 1.8], [2.1, 2.4, 3.7]])
     check_four_ways(_numpy_2_spellings, A)
+
+
+def _copies_in_an_order(B):
+    C = B.T.copy(order="F")
+    C[0, 0] = 3.0 * B[1, 1]
+    D = np.copy(B, order="C")
+    D *= 2.0
+    return np.sum(C * np.arange(12.0).reshape(4, 3)) + np.sum(D ** 2)
+
+
+def test_copies_in_a_memory_order():
+    """(Round 87: `B.T.copy(order="F")` refused, "no rule for these arguments".) A copy
+    in any order holds the same items: the same gradient."""
+    B = np.arange(12.0).reshape(3, 4) * 0.1
+    (dB,) = check_four_ways(_copies_in_an_order, B)
+    # (C[0, 0], written with 3 B[1, 1], has the weight 0: B[0, 0]'s and B[1, 1]'s stay)
+    np.testing.assert_allclose(dB, np.arange(12.0).reshape(4, 3).T + 8.0 * B, rtol=1e-12)

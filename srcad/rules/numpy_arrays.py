@@ -465,6 +465,10 @@ COPY_METHOD = defrule("x.copy()", x="g", creates=True, linear=True)
 SHALLOW_COPY = defrule("x.copy()", x="g", holds=True, linear=True, table=RuleTable(),
                        name="x.copy() of a container")
 defrule("np.copy(x)", env=NP, x="g", creates=True, linear=True)
+#: (in a memory order: the same items, so the same gradient)
+defrule("x.copy(order='C')", order=None, x="g", creates=True, linear=True)
+defrule("np.copy(x, order='K', subok=False)", env=NP, order=None, subok=None, x="g",
+        creates=True, linear=True)
 #: (to an integer or boolean type: no gradient, as for ``int(x)``)
 defrule("x.astype(dtype, copy=True)", env=ENV, dtype=None, copy=None,
         x="cast_gradient(g, dtype)", linear=True, tangents={"x": "cast_gradient(t, dtype)"},
