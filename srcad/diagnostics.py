@@ -77,6 +77,18 @@ def at_call_site(error: SrcadError, callee: Any, where: Location) -> SrcadError:
     ):
         return _derivative_not_again(error, callee, where)
     name = public_name(callee)
+    if name.split(".")[0] == "srcad" and callable(callee):  # (srcad.grad(f)(x) inside)
+        inside = NoRuleError(
+            f"`{name}`, called inside a function srcad differentiates, is not followed: "
+            "srcad differentiates the gradient it makes from outside",
+            "take higher derivatives from outside (srcad.grad(srcad.grad(f)), "
+            "srcad.hessian(f), srcad.jvp of srcad.grad: docs/higher-order.md); for an "
+            "inner gradient step, write that gradient out in the function",
+            where,
+            others=error.problems[:0],
+        )
+        inside.reason = (f"a call of {name}", name)
+        return inside
     code = getattr(callee, "__code__", None)
     library = code is None or installed(code.co_filename)
     why = (  # (a library's internals say little to its user: the lines after this say

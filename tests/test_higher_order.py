@@ -1666,3 +1666,20 @@ def test_jvp_of_a_function_takes_a_tuple_of_primals():
         srcad.jvp(f)(a, t)
     value, tangent = srcad.jvp(f)((a,), (t,))
     assert (value, tangent) == (5.0, 2.0)
+
+
+def _sines(x):
+    return np.sum(np.sin(x) * x)
+
+
+def _norm_of_its_gradient(x):
+    return np.sum(srcad.grad(_sines)(x) ** 2)
+
+
+def test_srcad_grad_called_inside_says_to_differentiate_from_outside():
+    """(Round 87: refused with a reason from srcad's own code, `entry does not return a
+    value on every path, at building.py`.)"""
+    with pytest.raises(srcad.SrcadError, match="called inside a function srcad") as info:
+        srcad.grad(_norm_of_its_gradient)(np.array([0.3, 1.2]))
+    assert info.value.lineno == _norm_of_its_gradient.__code__.co_firstlineno + 1
+    assert "srcad.hessian" in info.value.hint
