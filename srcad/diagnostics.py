@@ -77,7 +77,7 @@ def at_call_site(error: SrcadError, callee: Any, where: Location) -> SrcadError:
     ):
         return _derivative_not_again(error, callee, where)
     name = public_name(callee)
-    if name.split(".")[0] == "srcad" and callable(callee):  # (srcad.grad(f)(x) inside)
+    if _is_srcad_api(callee):  # (srcad.grad(f)(x) inside)
         inside = NoRuleError(
             f"`{name}`, called inside a function srcad differentiates, is not followed: "
             "srcad differentiates the gradient it makes from outside",
@@ -110,6 +110,13 @@ def at_call_site(error: SrcadError, callee: Any, where: Location) -> SrcadError:
 
 
 _PACKAGE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _is_srcad_api(callee: Any) -> bool:
+    """Whether ``callee`` is one of srcad's public functions (``srcad.grad``)."""
+    import srcad
+
+    return any(callee is getattr(srcad, name, None) for name in srcad.__all__)
 
 
 def _derivative_not_again(error: SrcadError, derivative: Any, where: Location) -> SrcadError:

@@ -319,13 +319,13 @@ def test_deepcopy_of_a_dict_looped_over_and_of_one_array_twice():
     assert caught.value.lineno == marker_line(__file__, "one-array-twice")
 
 
-SETTINGS = {"scale": 2.0}
+SCALES = {"scale": 2.0}
 CALLS = 0
 
 
 def scaled_by_a_global(x):
-    global SETTINGS  # (read only: the declaration says nothing reading does not)
-    return np.sum(x ** 2) * SETTINGS["scale"]
+    global SCALES  # (read only: the declaration says nothing reading does not)
+    return np.sum(x ** 2) * SCALES["scale"]
 
 
 def counts_its_calls(x):

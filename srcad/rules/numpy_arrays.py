@@ -466,7 +466,7 @@ SHALLOW_COPY = defrule("x.copy()", x="g", holds=True, linear=True, table=RuleTab
                        name="x.copy() of a container")
 defrule("np.copy(x)", env=NP, x="g", creates=True, linear=True)
 #: (in a memory order: the same items, so the same gradient)
-defrule("x.copy(order='C')", order=None, x="g", creates=True, linear=True)
+defrule("x.copy(order)", order=None, x="g", creates=True, linear=True)
 defrule("np.copy(x, order='K', subok=False)", env=NP, order=None, subok=None, x="g",
         creates=True, linear=True)
 #: (to an integer or boolean type: no gradient, as for ``int(x)``)
