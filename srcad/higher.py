@@ -373,7 +373,10 @@ def jvp(
       their defaults (with zero tangents).
     """
     if primals is None and tangents is None:
-        return _tangent_function(f, optimize)
+        try:
+            return _tangent_function(f, optimize)
+        except SrcadError as refused:  # (of a parameter whose calls may give it no
+            return _for_calls_that_move(f, optimize, refused)  # tangent: `seed=3` left out)
     if not (isinstance(primals, tuple | list) and isinstance(tangents, tuple | list)):
         raise TypeError("jvp(f, primals, tangents) takes a tuple of primals and one of tangents")
     if len(primals) != len(tangents):
@@ -389,6 +392,24 @@ def jvp(
     given = None if len(moving) == len(call.values) else moving
     fn = _tangent_function(f, optimize, given)
     return fn(call.primals(), call.tangents(dict(zip(names, tangents))))
+
+
+def _for_calls_that_move(f: Callable, optimize: bool, refused: SrcadError) -> Callable:
+    """``jvp(f)`` where the tangent function for every parameter was refused (a seed of
+    a random generator, moving, would change the draws): each call is ``jvp(f, primals,
+    tangents)``, which differentiates only the parameters whose tangents move (not an
+    int's zero, a None, or a default left out); refused as the whole was where all do."""
+
+    def tangent_of_what_moves(primals: Sequence[Any], tangents: Sequence[Any]) -> Any:
+        call = _Call(f, tuple(primals), {})
+        if len(primals) == len(call.values) and all(
+            t is not None and not (trees.is_integer(p) and _zero(t))
+            for p, t in zip(primals, tangents)
+        ):
+            raise refused
+        return jvp(f, primals, tangents, optimize=optimize)
+
+    return tangent_of_what_moves
 
 
 def _is_number(block: Any) -> bool:

@@ -237,3 +237,18 @@ def test_a_call_with_an_arrays_shape_spread():
     np.random.randn(*x.shape)
     noise = np.random.randn(*x.shape)
     np.testing.assert_allclose(dx, 2 * (x + 0.1 * noise), rtol=1e-12)
+
+
+def loss_of_a_seed(a, seed=3):
+    rng = np.random.default_rng(seed)
+    return a * np.sum(rng.standard_normal(4))
+
+
+def test_jvp_of_a_function_whose_seed_is_a_parameter():
+    """(Round 88: `jvp(f)` refused `default_rng(seed)` of a parameter, as a draw whose
+    distribution is differentiated; grad and hessian took it.) A seed left out, given
+    None or an int's zero tangent does not move: jvp differentiates the rest."""
+    slope = srcad.grad(loss_of_a_seed)(0.8)
+    for primals, tangents in (((0.8,), (1.0,)), ((0.8, 3), (1.0, None)), ((0.8, 3), (1.0, 0))):
+        value, got = srcad.jvp(loss_of_a_seed)(primals, tangents)
+        assert value == loss_of_a_seed(0.8) and got == pytest.approx(slope, rel=1e-14)
