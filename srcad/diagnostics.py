@@ -37,6 +37,15 @@ def order_error(stmt: ir.Assign, param: str, fn: ir.Function) -> SrcadError:
     count of its rule (``ir.Rule.orders``), which has no derivative in srcad."""
     rule = stmt.rule
     called = rule.name.split("(")[0] if rule is not None and rule.signature else stmt.target
+    if rule is not None and param in rule.notes:  # (the rule's own words)
+        reason, hint = rule.notes[param]
+        error = NoRuleError(
+            f"`{called}` has no derivative in `{param}`, which here depends on the inputs: "
+            f"{reason}",
+            hint,
+            stmt.loc,
+        )
+        return at_user_call(error, stmt.loc, fn.call_sites)
     error = NoRuleError(
         f"`{called}` has no derivative in `{param}` (an "
         f"order, a count, a shape or a function it calls: srcad differentiates the other "

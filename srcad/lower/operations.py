@@ -288,11 +288,19 @@ class Operations(LoweringPart):
             else "these arguments"
         )
         spelled = f"{_excerpt(node.func)}(...)" if isinstance(node, ast.Call) else "this call"
-        self.refusals[scope.source.location(node)] = NoRuleError(
+        where = scope.source.location(node)
+        noted = [rule.notes[k] for k in unknown[:1] for rule in rules if k in rule.notes]
+        if noted:  # (the rule's own words for a keyword it leaves out)
+            reason, hint = noted[0]
+            self.refusals[where] = NoRuleError(
+                f"`{spelled}` has no derivative with {what}: {reason}", hint, where
+            )
+            return
+        self.refusals[where] = NoRuleError(
             f"`{spelled}` has derivative rules, but none for {what}",
             "leave that argument out (compute its effect with other operations, such as "
             "np.where for where=), or register a rule for this form with srcad.defrule",
-            scope.source.location(node),
+            where,
         )
 
     def lower_index(self, scope: Scope, node: ast.expr) -> ir.Expr:
