@@ -81,9 +81,10 @@ def at_call_site(error: SrcadError, callee: Any, where: Location) -> SrcadError:
     reason, inner = getattr(
         error, "reason", (first.message, f"{os.path.basename(first.filename)}:{first.lineno}")
     )
-    if hasattr(callee, "__srcad__") and any(  # (a gradient srcad made, stopped in srcad's
-        os.path.dirname(p.filename) == _PACKAGE for p in error.problems  # own helpers)
-    ):
+    folders = {os.path.dirname(p.filename) for p in error.problems}
+    if hasattr(callee, "__srcad__") and _PACKAGE in folders and _RULES not in folders:
+        # (a gradient srcad made, stopped in srcad's own helpers; not in a rule's helper,
+        # which the second derivative's refusal names by its rule)
         return _derivative_not_again(error, callee, where)
     name = public_name(callee)
     code = getattr(callee, "__code__", None)
@@ -107,6 +108,7 @@ def at_call_site(error: SrcadError, callee: Any, where: Location) -> SrcadError:
 
 
 _PACKAGE = os.path.dirname(os.path.abspath(__file__))
+_RULES = os.path.join(_PACKAGE, "rules")
 
 
 def _derivative_not_again(error: SrcadError, derivative: Any, where: Location) -> SrcadError:
