@@ -69,7 +69,7 @@ def _routines() -> dict[str, Routine]:
     found["quad"] = Routine("scipy.integrate", "quad", (("func", 0),), 1, 3)
     found["odeint"] = Routine("scipy.integrate", "odeint", (("func", 0), ("Dfun", 4)), 2, 3)
     found["solve_ivp"] = Routine(
-        "scipy.integrate", "solve_ivp", (("fun", 0),), 2, 8,
+        "scipy.integrate", "solve_ivp", (("fun", 0), ("events", 6), ("jac", None)), 2, 8,
         called_instead="srcad.rules.scipy_integrate:solve_ivp",
     )
     assert set(found) == TAKE_A_FUNCTION and set(INTEGRATORS) <= set(found)
