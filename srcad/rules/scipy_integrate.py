@@ -534,12 +534,14 @@ defrule(
 )
 
 _IVP_OPTIONS = "t_span, y0, method, t_eval, args, rtol, atol, first_step, max_step, ans"
+_IVP = ("solve_ivp(fun, t_span, y0, method='RK45', t_eval=None, args=None, rtol=0.001, "
+        "atol=1e-06, first_step=None, max_step=np.inf)")
 #: ``solve_ivp(f, t_span, y0, t_eval=..., args=...)``, called through srcad's
 #: :func:`solve_ivp`: SciPy's solution as a record; the derivative of its ``y`` in ``y0``
 #: and ``args`` by forward sensitivities, its ``t`` none.
 defrule(
-    "solve_ivp(fun, t_span, y0, method='RK45', t_eval=None, args=None, rtol=0.001, "
-    "atol=1e-06, first_step=None, max_step=np.inf)",
+    _IVP,
+    name="scipy.integrate.solve_ivp(...), called through srcad's solve_ivp",  # (messages)
     env=_INTEGRATE,
     orders=("fun", "t_span", "t_eval"),
     fun=None, t_span=None, method=None, t_eval=None, rtol=None, atol=None, first_step=None,
