@@ -1449,7 +1449,7 @@ def argument_lambdas(call: ast.Call) -> list[ast.Lambda]:
     values = [*call.args, *(k.value for k in call.keywords)]
     func = call.func
     called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
-    with_defaults = called in ROOT_FINDERS  # (`lambda x, k=k:` in a loop: its defaults
+    with_defaults = called in TAKE_A_FUNCTION  # (`lambda x, k=k:` in a loop: its defaults
     return [  # are what they are at the call, where srcad passes them; elsewhere, where
         v for v in values  # the lambda is made, which a def before the line is not)
         if isinstance(v, ast.Lambda) and not any(v.args.kw_defaults)
@@ -1458,10 +1458,16 @@ def argument_lambdas(call: ast.Call) -> list[ast.Lambda]:
 
 
 #: scipy.optimize's scalar root finders that bracket a root, and all of them, by name
-#: (their rules: :mod:`srcad.rules.scipy_optimize`); a lambda given to one may have
-#: defaults (:mod:`srcad.lower.roots` checks the call is one)
+#: (their rules: :mod:`srcad.rules.scipy_optimize`)
 BRACKETING_ROOT_FINDERS = ("brentq", "brenth", "ridder", "bisect", "toms748")
 ROOT_FINDERS = frozenset((*BRACKETING_ROOT_FINDERS, "newton"))
+#: scipy.integrate's integrators of a function, by name (their rules:
+#: :mod:`srcad.rules.scipy_integrate`)
+INTEGRATORS = ("quad", "odeint", "solve_ivp")
+#: The library routines that take a function of the code (a lambda or nested ``def``,
+#: closure-converted by :mod:`srcad.lower.closures`, which checks the call is one of
+#: them), by name: a lambda given to one may have defaults
+TAKE_A_FUNCTION = frozenset((*ROOT_FINDERS, *INTEGRATORS))
 
 
 def _calls_outside_scopes(stmt: ast.stmt) -> list[ast.Call]:

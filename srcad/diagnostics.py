@@ -37,6 +37,15 @@ def order_error(stmt: ir.Assign, param: str, fn: ir.Function) -> SrcadError:
     count of its rule (``ir.Rule.orders``), which has no derivative in srcad."""
     rule = stmt.rule
     called = rule.name.split("(")[0] if rule is not None and rule.signature else stmt.target
+    if rule is not None and param in rule.notes:  # (the rule's own words)
+        reason, hint = rule.notes[param]
+        error = NoRuleError(
+            f"`{called}` has no derivative in `{param}`, which here depends on the inputs: "
+            f"{reason}",
+            hint,
+            stmt.loc,
+        )
+        return at_user_call(error, stmt.loc, fn.call_sites)
     error = NoRuleError(
         f"`{called}` has no derivative in `{param}` (an "
         f"order, a count, a shape or a function it calls: srcad differentiates the other "
@@ -72,9 +81,10 @@ def at_call_site(error: SrcadError, callee: Any, where: Location) -> SrcadError:
     reason, inner = getattr(
         error, "reason", (first.message, f"{os.path.basename(first.filename)}:{first.lineno}")
     )
-    if hasattr(callee, "__srcad__") and any(  # (a gradient srcad made, stopped in srcad's
-        os.path.dirname(p.filename) == _PACKAGE for p in error.problems  # own helpers)
-    ):
+    folders = {os.path.dirname(p.filename) for p in error.problems}
+    if hasattr(callee, "__srcad__") and _PACKAGE in folders and _RULES not in folders:
+        # (a gradient srcad made, stopped in srcad's own helpers; not in a rule's helper,
+        # which the second derivative's refusal names by its rule)
         return _derivative_not_again(error, callee, where)
     name = public_name(callee)
     if _is_srcad_api(callee):  # (srcad.grad(f)(x) inside)
@@ -110,6 +120,7 @@ def at_call_site(error: SrcadError, callee: Any, where: Location) -> SrcadError:
 
 
 _PACKAGE = os.path.dirname(os.path.abspath(__file__))
+_RULES = os.path.join(_PACKAGE, "rules")
 
 
 def _is_srcad_api(callee: Any) -> bool:

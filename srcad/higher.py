@@ -375,8 +375,10 @@ def jvp(
     if primals is None and tangents is None:
         try:
             return _tangent_function(f, optimize)
-        except SrcadError as refused:  # (of a parameter whose calls may give it no
-            return _for_calls_that_move(f, optimize, refused)  # tangent: `seed=3` left out)
+        except SrcadError as refused:  # (of a parameter whose calls may leave it out:
+            if not _has_defaults(f):  # `seed=3`; or give it no tangent)
+                raise
+            return _for_calls_that_move(f, optimize, refused)
     if not (isinstance(primals, tuple | list) and isinstance(tangents, tuple | list)):
         raise TypeError("jvp(f, primals, tangents) takes a tuple of primals and one of tangents")
     if len(primals) != len(tangents):
@@ -394,9 +396,19 @@ def jvp(
     return fn(call.primals(), call.tangents(dict(zip(names, tangents))))
 
 
+def _has_defaults(f: Callable) -> bool:
+    """Whether a parameter of ``f`` has a default (a call may leave it out)."""
+    try:
+        parameters = source_signature(f).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(p.default is not p.empty for p in parameters)
+
+
 def _for_calls_that_move(f: Callable, optimize: bool, refused: SrcadError) -> Callable:
     """``jvp(f)`` where the tangent function for every parameter was refused (a seed of
-    a random generator, moving, would change the draws): each call is ``jvp(f, primals,
+    a random generator, moving, would change the draws) and some have defaults: each
+    call is ``jvp(f, primals,
     tangents)``, which differentiates only the parameters whose tangents move (not an
     int's zero, a None, or a default left out); refused as the whole was where all do."""
 

@@ -343,6 +343,10 @@ class Rule:
     #: function's ``v``, a binomial's ``n``): they have no adjoint, and an argument there
     #: that depends on the inputs is refused rather than given a gradient of zero
     orders: tuple[str, ...] = ()
+    #: why an order, or a keyword the pattern leaves out (``full_output``), has no
+    #: derivative here, and what to write instead: (reason, hint) by name, said by the
+    #: refusal of a call that depends on the inputs there in place of the general words
+    notes: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     #: a random draw (``rng.normal(mu, sigma)``): it runs even where its value is not
     #: read, as the generator's state moves on, and is never computed twice
     draws: bool = False

@@ -43,8 +43,8 @@ def holds_complex(value: Any, depth: int = 6) -> bool:
             if item.__class__ is not float and holds_complex(item, depth - 1):
                 return True
         return False
-    if kind is dict:
-        return any(holds_complex(item, depth - 1) for item in value.values())
+    if kind is dict:  # (a copy of its values: a cache read as a global may grow meanwhile)
+        return any(holds_complex(item, depth - 1) for item in list(value.values()))
     if records.record_kind(value) is not None:
         return any(holds_complex(item, depth - 1) for item in records.fields(value).values())
     return False

@@ -105,7 +105,8 @@ def test_derivative_table_lists_every_rule():
     # the built-in rules only, in a fresh interpreter)
     # (the page lists SciPy's rules too, which srcad loads once SciPy's modules are imported)
     count = subprocess.run([sys.executable, "-c", "import srcad; from srcad.rules import TABLE; "
-                            "import statistics, scipy.linalg, scipy.ndimage, "
+                            "import statistics, scipy.integrate, scipy.linalg, "
+                            "scipy.ndimage, "
                             "scipy.optimize, scipy.spatial.distance, scipy.special, "
                             "scipy.stats; "
                             "print(len(list(TABLE)))"],

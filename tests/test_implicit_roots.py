@@ -4,7 +4,7 @@ For the root ``r`` of ``f(r, *args) = 0``, ``dr/d args[k] = -(df/d args[k]) / (d
 at the root (the bracket ``a, b`` and newton's ``x0`` get none). srcad's rules
 (srcad/rules/scipy_optimize.py) keep SciPy's root as the value, and take ``f``'s partial
 derivatives at run time; a lambda or nested ``def`` given as ``f`` is closure-converted
-(srcad/lower/roots.py): the variables it reads are passed through ``args=``.
+(srcad/lower/closures.py): the variables it reads are passed through ``args=``.
 
 Tolerances: every root is found with ``xtol=1e-14`` (newton: ``tol=1e-15``), so the
 central differences of ``check_four_ways`` (step 1e-6 relative) see a root error of

@@ -24,6 +24,7 @@ import statistics  # noqa: E402, F401  (its rules are loaded once it is imported
 import srcad  # noqa: E402  (after the path fix, so the checkout's srcad is used)
 
 try:  # srcad loads its SciPy rules once SciPy's modules are imported: list them too
+    import scipy.integrate  # noqa: E402, F401
     import scipy.linalg  # noqa: E402, F401
     import scipy.ndimage  # noqa: E402, F401
     import scipy.optimize  # noqa: E402, F401
@@ -84,7 +85,9 @@ FAMILIES = {
     "scipy": ("SciPy",
               "`scipy.special`, `scipy.linalg`, the filters of `scipy.ndimage`, the "
               "scalar root finders of `scipy.optimize` (the implicit derivative of the root "
-              "in `args`) and the distributions of `scipy.stats` "
+              "in `args`), the integrators of a function of `scipy.integrate` (`quad` by "
+              "Leibniz's rule, `odeint` and `solve_ivp` by forward sensitivities) and the "
+              "distributions of `scipy.stats` "
               "(methods of its distribution objects: `norm.logpdf(x, mu, sigma)`; a frozen "
               "one's, `norm(mu, sigma).logpdf(x)`, are these with its arguments after the "
               "method's), loaded once a program imports that module (srcad does not import "

@@ -28,6 +28,7 @@ from ..runtime import (
 )
 from ..squares import squares_of_roots
 from ..subset import check_supported
+from .closures import ClosureConversion
 from .distributions import Distributions
 from .expressions import Expressions
 from .inlining import Inlining
@@ -42,7 +43,6 @@ from .namespaces import Namespaces
 from .objects import Objects
 from .operations import Operations, is_method_rule
 from .resolve import Resolver
-from .roots import ImplicitRoots
 from .statements import Statements
 from .values import (
     RAISED,
@@ -73,7 +73,7 @@ class Lowerer(
     MadeOperators,
     MadeObjects,
     Objects,
-    ImplicitRoots,
+    ClosureConversion,
     Resolver,
 ):
     """Lowers one function (the root) and the helpers it inlines; see the package

@@ -31,6 +31,7 @@ from typing import Any
 from .. import astwalk, ir, records, stand_ins
 from ..errors import SrcadError
 from ..rules.table import SETITEM
+from .closures import routine_called
 from .resolve import FREE, variable
 from .values import LoweringPart, Operand, Scope, Static, TupleValue
 
@@ -136,7 +137,10 @@ class MadeObjects(LoweringPart):
         ):
             return True
         callee = self.denote(scope, func).static
-        return isinstance(callee, types.FunctionType) and not self.table.has_callable(callee)
+        return (  # (solve_ivp: called through srcad's function, which has the rule)
+            isinstance(callee, types.FunctionType) and not self.table.has_callable(callee)
+            and routine_called(callee) is None
+        )
 
     def refuse_lost(self, scope: Scope, node: ast.AST, value: Any) -> None:
         if isinstance(value, ir.Name) and value.id in self.lost_objects:

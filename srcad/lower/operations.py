@@ -288,15 +288,23 @@ class Operations(LoweringPart):
             else "these arguments"
         )
         spelled = f"{_excerpt(node.func)}(...)" if isinstance(node, ast.Call) else "this call"
+        where = scope.source.location(node)
+        noted = [rule.notes[k] for k in unknown[:1] for rule in rules if k in rule.notes]
+        if noted:  # (the rule's own words for a keyword it leaves out)
+            reason, hint = noted[0]
+            self.refusals[where] = NoRuleError(
+                f"`{spelled}` has no derivative with {what}: {reason}", hint, where
+            )
+            return
         effect = (  # (a mask has a way around it; other options, their own)
             "compute its effect with other operations: `np.where` for `where=`"
             if unknown and unknown[0] == "where" else "compute its effect with other operations"
         )
-        self.refusals[scope.source.location(node)] = NoRuleError(
+        self.refusals[where] = NoRuleError(
             f"`{spelled}` has derivative rules, but none for {what}",
             f"leave that argument out ({effect}), or register a rule for this form with "
             "srcad.defrule",
-            scope.source.location(node),
+            where,
         )
 
     def lower_index(self, scope: Scope, node: ast.expr) -> ir.Expr:

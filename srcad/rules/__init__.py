@@ -40,6 +40,10 @@ def _load_scipy_optimize_rules() -> None:
     from . import scipy_optimize  # noqa: F401  (registers the rules)
 
 
+def _load_scipy_integrate_rules() -> None:
+    from . import scipy_integrate  # noqa: F401  (registers the rules)
+
+
 def _load_scipy_ndimage_rules() -> None:
     from . import scipy_ndimage  # noqa: F401  (registers the rules)
 
@@ -52,5 +56,6 @@ TABLE.defer("scipy.stats", _load_scipy_stats_rules)
 TABLE.defer("scipy.signal", _load_scipy_signal_rules)
 TABLE.defer("scipy.ndimage", _load_scipy_ndimage_rules)
 TABLE.defer("scipy.optimize", _load_scipy_optimize_rules)
+TABLE.defer("scipy.integrate", _load_scipy_integrate_rules)
 
 __all__ = ["TABLE", "Rule", "RuleTable", "defrule", "match"]

@@ -387,6 +387,7 @@ def defrule(
     shares: bool = False,
     orders: tuple[str, ...] = (),
     draws: bool = False,
+    notes: Mapping[str, tuple[str, str]] | None = None,
     **adjoints: str | Scatter | None,
 ) -> Rule:
     """Add a rule: ``pattern`` in Python syntax, one adjoint template per parameter.
@@ -455,6 +456,7 @@ def defrule(
         shares=shares,
         orders=orders,
         draws=draws,
+        notes=dict(notes or {}),
     )
     return table.add(rule)
 

@@ -1,4 +1,5 @@
-"""Lowering part for a function of the code given to a root finder: closure conversion.
+"""Lowering part for a function of the code given to a library routine that takes a
+function (a root finder, an integrator): closure conversion.
 
 ``scipy.optimize.brentq(lambda r: price(r, sigma) - target, 0.0, 1.0)`` gives SciPy a
 function that reads the differentiated function's variables (``sigma``, ``target``).
@@ -9,36 +10,74 @@ passes their current values through ``args=`` after the user's own::
 
     scipy.optimize.brentq(function, 0.0, 1.0, args=(sigma, target))
 
-The root finder's rule (:mod:`srcad.rules.scipy_optimize`) then differentiates it like
-any module-level function: its partial derivatives in ``args`` give the implicit
-derivative of the root, in ``sigma`` and ``target`` too. Names the lambda reads that are
-globals stay globals (the made function reads the user's module). The made function's
-source keeps the user's line numbers (in a file of its own, kept in :mod:`linecache`),
-so that an error in it is reported at the user's line (see
-:func:`srcad.rules.scipy_optimize.root_partials`).
+The routine's rule (:mod:`srcad.rules.scipy_optimize`, :mod:`srcad.rules.scipy_integrate`)
+then differentiates it like any module-level function: its partial derivatives in
+``args`` reach ``sigma`` and ``target`` too. Names the lambda reads that are globals stay
+globals (the made function reads the user's module). The made function's source keeps the
+user's line numbers (in a file of its own, kept in :mod:`linecache`), so that an error in
+it is reported at the user's line (see :func:`srcad.rules.passed_functions.in_users_file`).
+
+A routine whose result srcad reads another way (``solve_ivp``'s, a record of SciPy's
+fields) is called through a function of srcad's own (:attr:`Routine.called_instead`).
 """
 
 from __future__ import annotations
 
 import ast
+import dataclasses
+import importlib
 import itertools
+import sys
 import types
 from typing import Any
 
 from .. import astwalk, ir
-from ..desugar import ROOT_FINDERS
+from ..desugar import BRACKETING_ROOT_FINDERS, INTEGRATORS, TAKE_A_FUNCTION
 from ..load import defined
 from .resolve import FREE, variable
 from .values import LoweringPart, Scope, Static, returning
 
-#: The root finders whose function may be a lambda or a nested ``def`` of the code, by
-#: name: their function arguments by position and keyword, and where ``args`` stands.
-_FUNCTIONS: dict[str, tuple[str, ...]] = {
-    name: ("func", "fprime", "fprime2") if name == "newton" else ("f",)
-    for name in ROOT_FINDERS
-}
-_ARGS_POSITION = 3  # (f, a, b, args; func, x0, fprime, args)
-_FUNCTION_POSITIONS = {"f": 0, "func": 0, "fprime": 2}
+
+@dataclasses.dataclass(frozen=True)
+class Routine:
+    """A library routine that takes a function of the code: where its function
+    arguments stand (a keyword's position, or None: by keyword only), how many
+    parameters of their own they take before ``args`` (``f(x, *args)``: 1; an ODE's
+    right-hand side ``f(y, t, *args)``: 2), and where ``args`` stands."""
+
+    module: str
+    name: str
+    functions: tuple[tuple[str, int | None], ...]
+    own_parameters: int
+    args_position: int
+    #: ``"module:name"`` of srcad's function called in its place (the same arguments)
+    called_instead: str | None = None
+
+    @property
+    def spelled(self) -> str:
+        return f"{self.module}.{self.name}"
+
+
+def _routines() -> dict[str, Routine]:
+    found = {
+        name: Routine("scipy.optimize", name, (("f", 0),), 1, 3)
+        for name in BRACKETING_ROOT_FINDERS
+    }
+    found["newton"] = Routine(
+        "scipy.optimize", "newton", (("func", 0), ("fprime", 2), ("fprime2", None)), 1, 3
+    )
+    found["quad"] = Routine("scipy.integrate", "quad", (("func", 0),), 1, 3)
+    found["odeint"] = Routine("scipy.integrate", "odeint", (("func", 0), ("Dfun", 4)), 2, 3)
+    found["solve_ivp"] = Routine(
+        "scipy.integrate", "solve_ivp", (("fun", 0), ("events", 6), ("jac", None)), 2, 8,
+        called_instead="srcad.rules.scipy_integrate:solve_ivp",
+    )
+    assert set(found) == TAKE_A_FUNCTION and set(INTEGRATORS) <= set(found)
+    return found
+
+
+#: The routines that take a function of the code, by name (see :class:`Routine`).
+ROUTINES = _routines()
 
 _counter = itertools.count(1)
 
@@ -48,34 +87,34 @@ USER_FILE = "__srcad_user_file__"
 USER_LAMBDA = "__srcad_user_lambda__"
 
 
-def root_finder(callee: Any) -> str | None:
-    """The name of the scipy.optimize root finder ``callee`` is, or None."""
-    import sys
+def routine_called(callee: Any) -> Routine | None:
+    """The routine of :data:`ROUTINES` that ``callee`` is, or None."""
+    for routine in ROUTINES.values():
+        module = sys.modules.get(routine.module)
+        if module is not None and getattr(module, routine.name, None) is callee:
+            return routine
+    return None
 
-    optimize = sys.modules.get("scipy.optimize")
-    if optimize is None:
-        return None
-    return next((n for n in _FUNCTIONS if getattr(optimize, n, None) is callee), None)
 
-
-class ImplicitRoots(LoweringPart):
-    """The lowerer's part for lambdas and nested ``def``s given to a root finder."""
+class ClosureConversion(LoweringPart):
+    """The lowerer's part for lambdas and nested ``def``s given to a library routine."""
 
     def closure_converted(self, scope: Scope, node: ast.Call) -> ast.Call | None:
         """``node`` with each function of the code it is given made a function of srcad's
-        own (see the module), and the variables they read appended to ``args``; None
-        when ``node`` is not such a call."""
-        name = root_finder(self.denote(scope, node.func).static)
-        if name is None:
+        own (see the module), and the variables they read appended to ``args``, and the
+        routine called through srcad's function where it has one; None when ``node`` is
+        not such a call, or needs no change."""
+        routine = routine_called(self.denote(scope, node.func).static)
+        if routine is None:
             return None
-        given = self._function_arguments(node, name)
+        given = self._function_arguments(node, routine)
         local = {
             key: found
             for key, argument in given.items()
             if (found := self._local_function(scope, argument)) is not None
         }
         if not local:
-            return None
+            return self._called_instead(scope, node, routine)
         for key, argument in given.items():
             if key not in local and not (
                 isinstance(argument, ast.Constant) and argument.value is None
@@ -83,7 +122,7 @@ class ImplicitRoots(LoweringPart):
                 raise self.error(
                     scope,
                     argument,
-                    f"scipy.optimize.{name} is given a function of the differentiated code "
+                    f"{routine.spelled} is given a function of the differentiated code "
                     f"and `{ast.unparse(argument)}`, which is not one: srcad passes the "
                     "variables the first reads through args=, which this one would be "
                     "given too",
@@ -92,19 +131,39 @@ class ImplicitRoots(LoweringPart):
                 )
         free: list[str] = []
         for fn, _ in local.values():
-            for read in self._free_locals(scope, fn, name):
+            for read in self._free_locals(scope, fn, routine):
                 if read not in free:
                     free.append(read)
-        args = self._args_argument(scope, node, name)
-        defaults = self._defaults_needed(scope, local, args, name)
+        args = self._args_argument(scope, node, routine)
+        defaults = self._defaults_needed(scope, local, args, routine)
         made = {
             key: self._made_function(scope, fn, free) for key, (fn, _) in local.items()
         }
-        return self._rewritten(scope, node, given, made, args, free, defaults)
+        rewritten = self._rewritten(scope, node, given, made, args, free, defaults, routine)
+        return self._called_instead(scope, rewritten, routine) or rewritten
+
+    def _called_instead(self, scope: Scope, node: ast.Call, routine: Routine) -> ast.Call | None:
+        """``node`` calling srcad's function in the routine's place, if it has one."""
+        if routine.called_instead is None:
+            return None
+        module, name = routine.called_instead.split(":")
+        function = getattr(importlib.import_module(module), name)
+        callee = self._bound(scope, name, function)
+        call = ast.Call(ast.copy_location(callee, node.func), node.args, node.keywords)
+        return ast.fix_missing_locations(ast.copy_location(call, node))
+
+    def _bound(self, scope: Scope, base: str, function: Any) -> ast.Name:
+        """A fresh name the generated code reads ``function`` by."""
+        name = self.names.fresh(base)
+        while self._local_function(scope, ast.Name(name)) is not None:
+            name = self.names.fresh(base)
+        self.bindings[name] = function
+        scope.statics[name] = Static(function, ir.Name(name), returning(function))
+        return ast.Name(name, ast.Load())
 
     def _defaults_needed(
         self, scope: Scope, local: dict[str, tuple[ast.FunctionDef, Scope]],
-        args: ast.expr | None, finder: str,
+        args: ast.expr | None, routine: Routine,
     ) -> list[ast.expr]:
         """The default values of the parameters of the lambda given (``lambda x, k=k:``)
         that ``args`` does not give: passed through ``args=`` before the variables it
@@ -115,26 +174,27 @@ class ImplicitRoots(LoweringPart):
             positional, defaults = fn.args.args, fn.args.defaults
             first_default = len(positional) - len(defaults)
             wanted = [defaults[k - first_default]
-                      for k in range(1 + given, len(positional)) if k >= first_default]
+                      for k in range(routine.own_parameters + given, len(positional))
+                      if k >= first_default]
             if wanted and len(local) > 1:
                 raise self.error(
                     scope, fn,
-                    f"scipy.optimize.{finder} is given two functions of the differentiated "
+                    f"{routine.spelled} is given two functions of the differentiated "
                     "code, one with default values: srcad passes the same args= to both",
                     "pass those values with args= instead of defaults",
                 )
             needed += wanted
         return needed
 
-    def _function_arguments(self, node: ast.Call, name: str) -> dict[str, ast.expr]:
-        """The function arguments of the root finder's call, by parameter name."""
+    def _function_arguments(self, node: ast.Call, routine: Routine) -> dict[str, ast.expr]:
+        """The function arguments of the routine's call, by parameter name."""
         found: dict[str, ast.expr] = {}
-        for key in _FUNCTIONS[name]:
-            position = _FUNCTION_POSITIONS.get(key)
+        for key, position in routine.functions:
             if position is not None and position < len(node.args):
                 found[key] = node.args[position]
+        keys = {key for key, _ in routine.functions}
         for keyword in node.keywords:
-            if keyword.arg is not None and keyword.arg in _FUNCTIONS[name]:
+            if keyword.arg is not None and keyword.arg in keys:
                 found[keyword.arg] = keyword.value
         return found
 
@@ -153,7 +213,7 @@ class ImplicitRoots(LoweringPart):
             current = current.parent
         return None
 
-    def _free_locals(self, scope: Scope, fn: ast.FunctionDef, finder: str) -> list[str]:
+    def _free_locals(self, scope: Scope, fn: ast.FunctionDef, routine: Routine) -> list[str]:
         """The variables of the differentiated code that ``fn`` reads, in order; an error
         for what srcad cannot pass on."""
         spelled = "this lambda" if getattr(fn, "srcad_lambda", False) else f"`{fn.name}`"
@@ -165,14 +225,14 @@ class ImplicitRoots(LoweringPart):
             raise self.error(
                 scope,
                 fn,
-                f"{spelled}, given to scipy.optimize.{finder}, takes parameters other than "
+                f"{spelled}, given to {routine.spelled}, takes parameters other than "
                 "plain positional ones (*args, keyword-only, defaults): srcad passes the "
                 "variables it reads after them",
                 "give it plain positional parameters, and pass other values with args=",
             )
         if fn.decorator_list:
             raise self.error(
-                scope, fn, f"{spelled}, given to scipy.optimize.{finder}, is decorated",
+                scope, fn, f"{spelled}, given to {routine.spelled}, is decorated",
                 "define it without a decorator",
             )
         stored = {a.arg for a in astwalk.walk(fn) if isinstance(a, ast.arg)}
@@ -188,7 +248,7 @@ class ImplicitRoots(LoweringPart):
                 raise self.error(
                     scope,
                     part,
-                    f"{spelled}, given to scipy.optimize.{finder}, defines a function "
+                    f"{spelled}, given to {routine.spelled}, defines a function "
                     "of its own",
                     "define that function at module level",
                 )
@@ -200,7 +260,7 @@ class ImplicitRoots(LoweringPart):
                 raise self.error(
                     scope,
                     read,
-                    f"{spelled}, given to scipy.optimize.{finder}, reads `{read.id}`, a "
+                    f"{spelled}, given to {routine.spelled}, reads `{read.id}`, a "
                     "function defined in the differentiated code, which srcad cannot pass "
                     "on as a value",
                     f"define `{read.id}` at module level",
@@ -209,7 +269,7 @@ class ImplicitRoots(LoweringPart):
                 raise self.error(
                     scope,
                     read,
-                    f"{spelled}, given to scipy.optimize.{finder}, reads `{read.id}`, "
+                    f"{spelled}, given to {routine.spelled}, reads `{read.id}`, "
                     "imported or bound to a function inside the differentiated code, "
                     "which srcad cannot pass on as a value",
                     f"import or define `{read.id}` at module level",
@@ -219,7 +279,7 @@ class ImplicitRoots(LoweringPart):
                 raise self.error(
                     scope,
                     read,
-                    f"{spelled}, given to scipy.optimize.{finder}, reads `{read.id}`, an "
+                    f"{spelled}, given to {routine.spelled}, reads `{read.id}`, an "
                     "object the differentiated code made, which srcad keeps as its fields "
                     "and cannot pass on as the object",
                     f"read the fields it needs into variables before the call (`a = "
@@ -237,17 +297,19 @@ class ImplicitRoots(LoweringPart):
             current = current.parent
         return False
 
-    def _args_argument(self, scope: Scope, node: ast.Call, finder: str) -> ast.expr | None:
+    def _args_argument(
+        self, scope: Scope, node: ast.Call, routine: Routine
+    ) -> ast.expr | None:
         """The call's ``args=`` (by keyword or position), a tuple display; None if absent."""
-        if len(node.args) > _ARGS_POSITION:
-            args: ast.expr | None = node.args[_ARGS_POSITION]
+        if len(node.args) > routine.args_position:
+            args: ast.expr | None = node.args[routine.args_position]
         else:
             args = next((k.value for k in node.keywords if k.arg == "args"), None)
         if args is not None and not isinstance(args, ast.Tuple | ast.List):
             raise self.error(
                 scope,
                 args,
-                f"scipy.optimize.{finder} is given a function of the differentiated code, "
+                f"{routine.spelled} is given a function of the differentiated code, "
                 "and args= that is not written as a tuple: srcad appends the variables the "
                 "function reads to it",
                 "write args= as a tuple display, `args=(a, b)`",
@@ -302,6 +364,7 @@ class ImplicitRoots(LoweringPart):
         args: ast.expr | None,
         free: list[str],
         defaults: list[ast.expr],
+        routine: Routine,
     ) -> ast.Call:
         """The call with the made functions in place of the code's, and the ``defaults``
         they need and ``free`` appended to ``args``."""
@@ -310,13 +373,9 @@ class ImplicitRoots(LoweringPart):
             base = "closed_lambda" if getattr(function, USER_LAMBDA, False) else (
                 f"closed_{function.__name__}"
             )
-            name = self.names.fresh(base)
-            while self._local_function(scope, ast.Name(name)) is not None:
-                name = self.names.fresh(base)
-            self.bindings[name] = function  # (generated code reads it by this name)
-            reference = ir.Name(name)
-            scope.statics[name] = Static(function, reference, returning(function))
-            replaced[id(given[key])] = ast.copy_location(ast.Name(name, ast.Load()), given[key])
+            replaced[id(given[key])] = ast.copy_location(
+                self._bound(scope, base, function), given[key]
+            )
         extra = [*defaults, *(ast.copy_location(ast.Name(n, ast.Load()), node) for n in free)]
         new_args = ast.copy_location(
             ast.Tuple([*(args.elts if args is not None else []), *extra], ast.Load()),  # type: ignore[attr-defined]
@@ -326,8 +385,8 @@ class ImplicitRoots(LoweringPart):
         keywords = [
             ast.keyword(k.arg, replaced.get(id(k.value), k.value)) for k in node.keywords
         ]
-        if len(positional) > _ARGS_POSITION:
-            positional[_ARGS_POSITION] = new_args
+        if len(positional) > routine.args_position:
+            positional[routine.args_position] = new_args
         elif args is not None:
             keywords = [
                 ast.keyword("args", new_args) if k.arg == "args" else k for k in keywords

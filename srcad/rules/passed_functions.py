@@ -1,0 +1,156 @@
+"""Helpers of the rules of library routines that take a function of the user's
+(``scipy.optimize``'s root finders, ``scipy.integrate``'s integrators): the items of
+``args=`` that get a derivative, srcad's derivatives of the function made at run time
+(once per function), errors in them reported at the user's lines, and adjoints in the
+structure of ``args``."""
+
+from __future__ import annotations
+
+import numbers
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .. import trees
+from ..errors import Location, SrcadError
+from ..lower.closures import USER_FILE
+from ..runtime import AdjointList
+
+_LOCK = threading.Lock()
+#: (kind, function, positions) -> srcad's derivative of the function in those positions
+_MADE: dict[tuple[str, Any, tuple[int, ...]], Any] = {}
+_MADE_LIMIT = 256
+
+
+def differentiable(item: Any) -> bool:
+    """An item of ``args`` whose partial derivative is taken: a number (not a bool), an
+    array of numbers, or a container or object holding them (a list of arrays, a dict of
+    parameters, a dataclass's fields: srcad's gradient of ``f`` gives them their own)."""
+    found = trees.leaves(item)
+    return bool(found) and any(_number_leaf(leaf) for leaf in found)
+
+
+def _number_leaf(leaf: Any) -> bool:
+    if isinstance(leaf, bool | np.bool_):
+        return False
+    if isinstance(leaf, numbers.Number):
+        return not isinstance(leaf, complex | np.complexfloating)
+    return isinstance(leaf, np.ndarray) and leaf.dtype.kind in "fiu"
+
+
+def as_scipy_gives(args: Any) -> tuple[Any, ...]:
+    """``args`` as SciPy passes them to ``f``: a tuple as it is, None as none, anything
+    else (a number, a list) as the one argument (``args=a`` is ``args=(a,)``)."""
+    if args is None:
+        return ()
+    return args if isinstance(args, tuple) else (args,)
+
+
+def differentiated_items(args: Any) -> list[int]:
+    """The positions in ``as_scipy_gives(args)`` of the items that get a derivative."""
+    return [k for k, item in enumerate(as_scipy_gives(args)) if differentiable(item)]
+
+
+def derivative_function(kind: str, f: Any, positions: tuple[int, ...]) -> Any:
+    """``srcad.grad`` (``kind`` "grad") or ``srcad.jacobian`` ("jacobian") of ``f`` in
+    ``positions`` (always a tuple), made once."""
+    key = (kind, f, positions)
+    with _LOCK:
+        made = _MADE.get(key)
+    if made is None:
+        import srcad
+
+        maker: Callable[..., Any] = srcad.grad if kind == "grad" else srcad.jacobian
+        made = maker(f, argnums=positions)
+        with _LOCK:
+            if len(_MADE) >= _MADE_LIMIT:
+                _MADE.pop(next(iter(_MADE)))
+            _MADE[key] = made
+    return made
+
+
+def derivative_at(kind: str, f: Any, positions: tuple[int, ...], *arguments: Any) -> Any:
+    """:func:`derivative_function` called on ``arguments``; an error in ``f`` at the
+    user's line (see :func:`in_users_file`)."""
+    try:
+        return derivative_function(kind, f, positions)(*arguments)
+    except SrcadError as error:
+        raise in_users_file(error, f) from None
+
+
+def in_users_file(error: SrcadError, f: Any) -> SrcadError:
+    """``error``, raised in a function srcad made of a lambda or nested ``def`` (see
+    :mod:`srcad.lower.closures`), at the same lines of the user's file, which the made
+    function's keep; any other error as it is."""
+    user_file = getattr(f, USER_FILE, None)
+    made_file = getattr(getattr(f, "__code__", None), "co_filename", None)
+    if user_file is None or not any(p.filename == made_file for p in error.problems):
+        return error
+
+    def moved(problem: SrcadError) -> SrcadError:
+        where = problem.location
+        if where.filename == made_file:
+            where = Location(user_file, where.lineno, where.col_offset)
+        return type(problem)(problem.message, problem.hint, where)
+
+    first, *others = [moved(p) for p in error.problems]
+    return type(first)(first.message, first.hint, first.location, others=tuple(others))
+
+
+def scaled(partial: Any, factor: Any) -> Any:
+    """``factor * partial`` leaf by leaf (a list or tuple of numbers: item by item; a
+    dict or an object: one of the same structure)."""
+    if isinstance(partial, list | tuple) and all(np.ndim(p) == 0 for p in partial):
+        return AdjointList(factor * p for p in partial)
+    return trees.map_leaves(lambda leaf: factor * leaf, partial)
+
+
+def shaped_like(item: Any, numbers_: np.ndarray) -> Any:
+    """The flat vector ``numbers_`` (as :func:`srcad.trees.flat` makes of ``item``) in
+    ``item``'s structure: a number, an array of its shape, a list or tuple of numbers
+    item by item (an adjoint that adds so), a dict or an object of the same structure."""
+    parts: list[Any] = []
+    start = 0
+    for leaf in trees.leaves(item):
+        size = int(np.size(leaf))
+        part = numbers_[start:start + size]
+        start += size
+        parts.append(float(part[0]) if np.ndim(leaf) == 0 else part.reshape(np.shape(leaf)))
+    if isinstance(item, list | tuple) and all(np.ndim(p) == 0 for p in item):
+        return AdjointList(parts)
+    return trees.rebuild(item, parts)
+
+
+def args_adjoint(args: Any, adjoints: list[Any]) -> Any:
+    """The adjoint of ``args=`` from one adjoint per item (``args=a`` bare: ``a``'s)."""
+    return AdjointList(adjoints) if isinstance(args, tuple) else adjoints[0]
+
+
+def item_tangents(args: Any, t: Any) -> tuple[Any, ...]:
+    """The tangents of ``args=``'s items (``args=a`` bare: ``(t,)``)."""
+    return as_scipy_gives(t) if isinstance(args, tuple) else (t,)
+
+
+def dot(partial: Any, tangent: Any) -> Any:
+    """The inner product of a partial derivative and a tangent of the same structure."""
+    return sum(
+        p * t if np.ndim(p) == 0 else np.sum(np.multiply(p, t))
+        for p, t in zip(trees.leaves(partial), trees.leaves(tangent), strict=True)
+        if t is not None
+    )
+
+
+def flat_tangent(values: list[Any], tangents: list[Any]) -> np.ndarray:
+    """The ``tangents`` of ``values`` (None: zero) as one vector, laid out as
+    :func:`srcad.trees.flat` lays out the values."""
+    return np.concatenate([
+        np.zeros(trees.flat(v).size) if t is None else trees.flat(t)
+        for v, t in zip(values, tangents, strict=True)
+    ] or [np.zeros(0)])
+
+
+def number(value: Any) -> Any:
+    """A scalar as a Python float (numpy's division gives a 0-d array or numpy float)."""
+    return float(value) if np.ndim(value) == 0 and type(value) is not float else value
