@@ -541,6 +541,10 @@ SORTED_ORDER = "_srcad_sorted_order"
 #: ... and the check that ``dict(name)``, taken for a copy, is given a dict
 #: (:func:`srcad.runtime.require_mapping`)
 REQUIRE_MAPPING = "_srcad_require_mapping"
+#: ... and what numpy's in-place calls are written with (:mod:`srcad.lower.keywords`):
+#: ``np.multiply.at``'s new value (:func:`srcad.runtime.multiplied_at`) and the index
+#: ``np.put_along_axis`` writes (:func:`srcad.runtime.along_axis_index`)
+MULTIPLIED_AT, ALONG_AXIS_INDEX = "_srcad_multiplied_at", "_srcad_along_axis_index"
 
 
 def endless(stmt: ast.stmt) -> bool:

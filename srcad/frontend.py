@@ -15,10 +15,17 @@ from typing import Any
 
 from . import astwalk
 from .chains import MISSING  # (what lookup gives for a name bound nowhere)
-from .desugar import REQUIRE_MAPPING, SORTED_ORDER
+from .desugar import ALONG_AXIS_INDEX, MULTIPLIED_AT, REQUIRE_MAPPING, SORTED_ORDER
 from .errors import Location, SourceError, UnsupportedSyntaxError
 from .matching import match_as_if
-from .runtime import keep_aux, require_aux_pair, require_mapping, sorted_order
+from .runtime import (
+    along_axis_index,
+    keep_aux,
+    multiplied_at,
+    require_aux_pair,
+    require_mapping,
+    sorted_order,
+)
 from .wrappers import only_forwards, takes_star_arguments
 
 
@@ -69,7 +76,8 @@ KEEP_AUX, REQUIRE_AUX_PAIR = "_srcad_keep_aux", "_srcad_require_aux_pair"
 #: The helpers code :mod:`srcad.desugar` writes calls, by the names it calls them.
 DESUGARED_HELPERS: dict[str, Any] = {
     SORTED_ORDER: sorted_order, KEEP_AUX: keep_aux, REQUIRE_AUX_PAIR: require_aux_pair,
-    REQUIRE_MAPPING: require_mapping,
+    REQUIRE_MAPPING: require_mapping, MULTIPLIED_AT: multiplied_at,
+    ALONG_AXIS_INDEX: along_axis_index,
 }
 
 

@@ -1357,6 +1357,34 @@ def add_at(target: Any, index: Any, value: Any) -> None:
         target[index] = target[index] + value
 
 
+def along_axis_index(indices: Any, axis: int | None, shape: tuple) -> tuple:
+    """The fancy index of an array of ``shape`` that ``np.take_along_axis`` and
+    ``np.put_along_axis`` read or write with ``indices`` along ``axis`` (its other axes
+    running over ``shape``'s); ``axis=None``: positions of the flattened array."""
+    if axis is None:
+        return np.unravel_index(indices, shape)
+    ndim = len(shape)
+    axis %= ndim
+    parts = []
+    for d in range(ndim):
+        if d == axis:
+            parts.append(indices)
+        else:
+            place = [1] * ndim
+            place[d] = shape[d]
+            parts.append(np.arange(shape[d]).reshape(place))
+    return tuple(parts)
+
+
+@fresh_result
+def multiplied_at(target: Any, index: Any, value: Any) -> Any:
+    """A copy of ``target`` after ``np.multiply.at(target, index, value)`` (each repeated
+    position multiplied by each of its factors): the value ``np.multiply.at`` writes."""
+    out = np.array(target, copy=True)
+    np.multiply.at(out, index, value)
+    return out
+
+
 def set_rows(target: Any, index: tuple, value: Any) -> None:
     """``target[index] += value`` into a new zero array, for an index with a ``np.arange``
     part (``dlogp[np.arange(n), labels]``): a plain assignment, 2-3x faster than

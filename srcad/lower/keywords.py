@@ -8,6 +8,8 @@ Calls that change an array in place (a statement of their own), as item writes:
 - ``np.put(a, ind, v)``: ``a[np.unravel_index(ind, a.shape)] = v`` (negative positions
   from the end; ``mode='wrap'``: ``ind % a.size``, ``mode='clip'``: clipped to the ends);
 - ``np.putmask(a, mask, v)``: ``a[...] = np.where(mask, v, a)``;
+- ``np.put_along_axis(a, ind, v, axis)``: ``a[<the index numpy writes>] = v``;
+- ``np.multiply.at(a, i, v)``: ``a[...] = multiplied_at(a, i, v)``, a copy multiplied;
 
 (``v`` repeated or cut to the number of items written, ``np.resize``, as numpy does;
 other forms of these calls are refused, where they stand);
@@ -44,6 +46,7 @@ import copy
 
 import numpy as np
 
+from ..desugar import ALONG_AXIS_INDEX, MULTIPLIED_AT
 from .values import NOT_STATIC, LoweringPart, Scope
 
 #: ufunc options that change neither the value nor the gradient of real arrays
@@ -179,10 +182,17 @@ class NumpyKeywords(LoweringPart):
         if not isinstance(func, ast.Attribute) or any(k.arg is None for k in call.keywords):
             return None
         numpy = func.value
+        args = list(call.args)
+        if (
+            func.attr == "at" and self.denote(scope, numpy).static is np.multiply
+            and len(args) == 3 and not call.keywords
+        ):  # (each repeated position multiplied by each of its factors, as numpy does)
+            array, index, value = args
+            product = ast.Call(ast.Name(MULTIPLIED_AT, ast.Load()), [_load(array), index, value], [])
+            return _store(array, ast.Constant(Ellipsis)), ast.copy_location(product, call)
         if self.denote(scope, numpy).static is not np:
             return None
         given = {k.arg: k.value for k in call.keywords}
-        args = list(call.args)
         name = func.attr
         if name == "copyto" and len(args) == 2 and set(given) <= {"where", "casting"}:
             dst, src = args
@@ -224,6 +234,13 @@ class NumpyKeywords(LoweringPart):
             return _store(array, ast.Constant(Ellipsis)), _where(
                 numpy, mask, spread, _load(array), call
             )
+        if name == "put_along_axis" and len(args) + len(given) == 4 and set(given) <= {"axis"}:
+            array, indices, value = args[:3]
+            axis = given.get("axis", args[3] if len(args) == 4 else None)
+            assert axis is not None  # (four arguments in all)
+            shape = ast.Attribute(_load(array), "shape", ast.Load())
+            index = ast.Call(ast.Name(ALONG_AXIS_INDEX, ast.Load()), [indices, axis, shape], [])
+            return _store(array, ast.copy_location(index, call)), value
         if name in _WRITES_INTO_ARGUMENT:  # (another form: its write would be lost)
             raise self.error(
                 scope, call,
@@ -241,6 +258,7 @@ _WRITES_INTO_ARGUMENT = {
     "fill_diagonal": "`np.fill_diagonal(a, value)`",
     "put": "`np.put(a, ind, v, mode=...)` with a constant mode",
     "putmask": "`np.putmask(a, mask, v)`",
+    "put_along_axis": "`np.put_along_axis(a, indices, values, axis)`",
 }
 
 

@@ -328,7 +328,7 @@ class Statements(LoweringPart):
                 scope,
                 stmt,
                 f"`np.{owner.__name__}.at` (an unbuffered update in place) has no derivative "
-                "rule: srcad differentiates `np.add.at` and `np.subtract.at`",
+                "rule: srcad differentiates `np.add.at`, `np.subtract.at` and `np.multiply.at`",
                 "compute the update as a value (for a maximum per segment: a loop over the "
                 "segments with `np.max`), or write it with np.add.at",
             )

@@ -1,0 +1,171 @@
+"""numpy and Python forms realistic programs use that srcad refused before: scatters and
+segments (``np.insert``, ``np.add.reduceat``, ``np.multiply.at``, ``np.put_along_axis``),
+``.flat`` reads and writes, ``zip(*M)`` and ``*`` of tuples, list slice assignment,
+``dict.setdefault(k, []).append(v)``, ``np.piecewise``, ``np.vectorize`` and
+``np.apply_along_axis`` of the user's functions; and the plain refusal of numpy's FFTs.
+
+Every gradient is checked four ways by ``conftest.check_four_ways`` (reverse mode against
+central differences at rtol 1e-6, atol 1e-8; optimize on and off; ``jvp``; the value of
+``value_and_grad``); repeated indices are included wherever an index may repeat. Each
+refusal is checked to point at the user's line (``# <tag>`` markers).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import numpy as np
+import pytest
+
+import srcad
+
+sys.path.insert(0, os.path.dirname(__file__))
+from conftest import assert_located, check_four_ways  # noqa: E402
+
+RNG = np.random.default_rng(515)
+V5 = RNG.standard_normal(5)
+X34 = RNG.standard_normal((3, 4))
+
+
+# ====================================================================== scatters, segments
+
+
+def inserted_1d(x, v):
+    y = np.insert(x, 2, v)
+    return np.sum(y ** 2 * np.arange(1.0, y.size + 1.0))
+
+
+def inserted_at_repeated_positions(x, v):
+    y = np.insert(x, [1, 1, 4], v)  # (two at one position, v's items in order)
+    return np.sum(np.sin(y) * np.arange(y.size))
+
+
+def inserted_column(a, c):
+    y = np.insert(a, 1, c, axis=1)  # (c broadcast down the new column)
+    return np.sum(y * y[:, ::-1]) + np.sum(y[:, 1] ** 3)
+
+
+def inserted_rows_of_a_scalar(a, s):
+    y = np.insert(a, [0, 3], s, axis=0)
+    return np.sum(np.tanh(y) * np.linspace(0.0, 1.0, y.size).reshape(y.shape))
+
+
+@pytest.mark.parametrize("f, args", [
+    (inserted_1d, (V5, 0.7)),
+    (inserted_at_repeated_positions, (V5, np.array([0.3, -1.1, 2.0]))),
+    (inserted_column, (X34, np.array([0.5, -0.2, 1.5]))),
+    (inserted_rows_of_a_scalar, (X34, 0.25)),
+])
+def test_insert(f, args):
+    check_four_ways(f, *args)
+
+
+def segment_sums(x):
+    starts = [0, 2, 3]
+    return np.sum(np.add.reduceat(x, starts) ** 2 * np.arange(1.0, len(starts) + 1.0))
+
+
+def segment_rows(a):
+    # (a start not before the next one gives its one row, as numpy has it)
+    sums = np.add.reduceat(a, [0, 2, 1], axis=0)
+    return np.sum(np.sin(sums))
+
+
+def segment_columns(a):
+    return np.sum(np.add.reduceat(a, np.array([0, 1, 3]), axis=1) ** 3)
+
+
+@pytest.mark.parametrize("f, args", [
+    (segment_sums, (V5,)),
+    (segment_rows, (X34,)),
+    (segment_columns, (X34,)),
+])
+def test_add_reduceat(f, args):
+    check_four_ways(f, *args)
+
+
+def multiplied_at_positions(x, v):
+    y = x.copy()
+    np.multiply.at(y, np.array([0, 3, 3, 1, 3]), v)  # (position 3: three factors)
+    return np.sum(y * np.arange(1.0, 6.0)) + np.sum(y ** 2)
+
+
+def multiplied_at_a_scalar(x, s):
+    y = x * 1.0
+    np.multiply.at(y, [1, 1, 2], s)
+    return np.sum(np.exp(y))
+
+
+def multiplied_rows(a, v):
+    np.multiply.at(a, (np.array([0, 2, 0]), slice(None)), v)  # (into the parameter's copy)
+    return np.sum(a * a)
+
+
+@pytest.mark.parametrize("f, args", [
+    (multiplied_at_positions, (V5, np.array([1.5, -0.5, 2.0, 0.7, 1.2]))),
+    (multiplied_at_a_scalar, (V5, 1.3)),
+    (multiplied_rows, (X34, RNG.standard_normal(4))),
+])
+def test_multiply_at(f, args):
+    check_four_ways(f, *args)
+
+
+def test_multiply_at_with_zero_factors_is_exact():
+    """A factor of 0 at a repeated position: each other factor's derivative is 0 there,
+    and the zero factor's the product of the others (no division by it)."""
+    v = np.array([0.0, 2.0, 3.0, 0.5])
+    x = np.array([1.5, -2.0, 0.5])
+    gx, gv = srcad.grad(multiplied_three, wrt=("x", "v"))(x, v)
+    np.testing.assert_allclose(gv, [2.0 * 3.0 * -2.0, 0.0, 0.0, 2.0 * 1.5])
+    np.testing.assert_allclose(gx, [0.5 * 2.0, 0.0, 0.0])
+    check_four_ways(multiplied_three, x, v)
+
+
+def multiplied_three(x, v):
+    y = x.copy()
+    np.multiply.at(y, [1, 1, 1, 0], v)
+    return y[0] * 2.0 + y[1] + y[2] * 0.0
+
+
+def put_along_rows(a, v):
+    b = a.copy()
+    np.put_along_axis(b, np.array([[0], [2], [3]]), v, axis=1)
+    return np.sum(b ** 2 * np.arange(4.0))
+
+
+def put_along_repeated(a, v):
+    b = a * 1.0
+    # (row 0 writes column 1 twice: the last write wins, as numpy's)
+    np.put_along_axis(b, np.array([[1, 1], [0, 2], [3, 0]]), v, 1)
+    return np.sum(np.sin(b))
+
+
+def put_along_flat(a, v):
+    b = np.zeros_like(a) + a
+    np.put_along_axis(b, np.array([5, 0, 5]), v, axis=None)
+    return np.sum(b ** 3)
+
+
+def take_then_put(a):
+    order = np.argsort(a, axis=1)
+    low = np.take_along_axis(a, order[:, :2], axis=1)
+    b = np.zeros_like(a)
+    np.put_along_axis(b, order[:, :2], low * 2.0, axis=1)
+    return np.sum(b ** 2) + np.sum(low)
+
+
+@pytest.mark.parametrize("f, args", [
+    (put_along_rows, (X34, np.array([[1.0], [2.0], [-0.5]]))),
+    (put_along_repeated, (X34, RNG.standard_normal((3, 2)))),
+    (put_along_flat, (X34, np.array([0.3, 0.4, 0.9]))),
+    (take_then_put, (X34,)),
+])
+def test_put_along_axis(f, args):
+    check_four_ways(f, *args)
+
+
+def test_put_along_axis_last_write_wins():
+    v = np.array([[5.0, 7.0], [1.0, 2.0], [3.0, 4.0]])
+    _, gv = srcad.grad(put_along_repeated, wrt=("a", "v"))(X34, v)
+    assert gv[0, 0] == 0.0 and gv[0, 1] == np.cos(7.0)
