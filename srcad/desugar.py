@@ -545,6 +545,9 @@ REQUIRE_MAPPING = "_srcad_require_mapping"
 #: ``np.multiply.at``'s new value (:func:`srcad.runtime.multiplied_at`) and the index
 #: ``np.put_along_axis`` writes (:func:`srcad.runtime.along_axis_index`)
 MULTIPLIED_AT, ALONG_AXIS_INDEX = "_srcad_multiplied_at", "_srcad_along_axis_index"
+#: ... and ``a.flat[k]``: the index of the items it stands for
+#: (:func:`srcad.runtime.flat_index`), and numpy, for the operations a write to it is
+FLAT_INDEX, NUMPY = "_srcad_flat_index", "_srcad_numpy"
 
 
 def endless(stmt: ast.stmt) -> bool:

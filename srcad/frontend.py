@@ -13,13 +13,23 @@ import types
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import numpy as np
+
 from . import astwalk
 from .chains import MISSING  # (what lookup gives for a name bound nowhere)
-from .desugar import ALONG_AXIS_INDEX, MULTIPLIED_AT, REQUIRE_MAPPING, SORTED_ORDER
+from .desugar import (
+    ALONG_AXIS_INDEX,
+    FLAT_INDEX,
+    MULTIPLIED_AT,
+    NUMPY,
+    REQUIRE_MAPPING,
+    SORTED_ORDER,
+)
 from .errors import Location, SourceError, UnsupportedSyntaxError
 from .matching import match_as_if
 from .runtime import (
     along_axis_index,
+    flat_index,
     keep_aux,
     multiplied_at,
     require_aux_pair,
@@ -77,7 +87,7 @@ KEEP_AUX, REQUIRE_AUX_PAIR = "_srcad_keep_aux", "_srcad_require_aux_pair"
 DESUGARED_HELPERS: dict[str, Any] = {
     SORTED_ORDER: sorted_order, KEEP_AUX: keep_aux, REQUIRE_AUX_PAIR: require_aux_pair,
     REQUIRE_MAPPING: require_mapping, MULTIPLIED_AT: multiplied_at,
-    ALONG_AXIS_INDEX: along_axis_index,
+    ALONG_AXIS_INDEX: along_axis_index, FLAT_INDEX: flat_index, NUMPY: np,
 }
 
 

@@ -1376,6 +1376,19 @@ def along_axis_index(indices: Any, axis: int | None, shape: tuple) -> tuple:
     return tuple(parts)
 
 
+def flat_index(array: Any, key: Any) -> tuple:
+    """The index of the items ``array.flat[key]`` reads or writes (positions in C order:
+    ``np.unravel_index(np.arange(array.size)[key], array.shape)``)."""
+    if not isinstance(array, np.ndarray):
+        raise UnsupportedSyntaxError(
+            f"`.flat[...]` of {type(array).__name__}: srcad reads `.flat` as a numpy "
+            "array's flat iterator",
+            "give the field another name, or annotate the parameter with its class",
+            _user_line(),
+        )
+    return np.unravel_index(np.arange(array.size)[key], array.shape)
+
+
 @fresh_result
 def multiplied_at(target: Any, index: Any, value: Any) -> Any:
     """A copy of ``target`` after ``np.multiply.at(target, index, value)`` (each repeated

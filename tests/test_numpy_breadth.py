@@ -169,3 +169,48 @@ def test_put_along_axis_last_write_wins():
     v = np.array([[5.0, 7.0], [1.0, 2.0], [3.0, 4.0]])
     _, gv = srcad.grad(put_along_repeated, wrt=("a", "v"))(X34, v)
     assert gv[0, 0] == 0.0 and gv[0, 1] == np.cos(7.0)
+
+
+# ====================================================================== .flat
+
+
+def ridge_on_the_flat_diagonal(A, lam):
+    n = A.shape[1]
+    G = A.T @ A
+    G.flat[::n + 1] += lam  # (the diagonal of the n-by-n Gram matrix)
+    w = np.linalg.solve(G, np.arange(1.0, n + 1.0))
+    return np.sum(w ** 2)
+
+
+def flat_reads(A):
+    first = A.flat[0]
+    last = A.flat[-1]
+    some = A.T.flat[[1, 1, 4]]  # (C order of the transposed array; a position twice)
+    every_other = A.flat[::2]
+    return first * last + np.sum(some ** 2) + np.sum(np.sin(every_other))
+
+
+def flat_writes(A, v):
+    B = A.copy()
+    B.flat[1] = v[0]
+    B.flat[[2, 5, 2]] = v  # (position 2 twice: the last write wins)
+    B.flat[6:] = v[:2]  # (two values repeated over the six items)
+    return np.sum(B ** 2 * np.arange(B.size).reshape(B.shape))
+
+
+def flat_write_through_a_view(A, s):
+    B = A.copy()
+    left = B[:, :2]
+    left.flat[3] = s * 2.0  # (B[1, 1])
+    left.flat[::3] *= s
+    return np.sum(np.cos(B))
+
+
+@pytest.mark.parametrize("f, args", [
+    (ridge_on_the_flat_diagonal, (X34, 0.3)),
+    (flat_reads, (X34,)),
+    (flat_writes, (X34, np.array([0.5, -1.5, 2.5]))),
+    (flat_write_through_a_view, (X34, 1.7)),
+])
+def test_flat(f, args):
+    check_four_ways(f, *args)

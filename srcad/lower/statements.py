@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from .. import astwalk, contexts, ir
-from ..desugar import single_name_target
+from ..desugar import NUMPY, single_name_target
 from ..errors import UnsupportedSyntaxError
 from ..rules.numpy_arrays import ARRAY_OF_ITEMS
 from ..rules.table import ADDAT, ADDITEM, SETITEM
@@ -164,6 +164,10 @@ class Statements(LoweringPart):
         if not isinstance(target, ast.Subscript):
             self.update_in_place(scope, stmt)
             return
+        flat = self.flat_item(scope, target)
+        if flat is not None:  # a.flat[k] += v: the items written, as a[i] += v
+            target = flat
+            stmt = ast.copy_location(ast.AugAssign(flat, stmt.op, stmt.value), stmt)
         read = ast.copy_location(ast.Subscript(target.value, target.slice, ast.Load()), target)
         if self.made_item_write(  # obj[k] += v: obj.__setitem__(k, obj[k] + v)
             scope, target, ast.copy_location(ast.BinOp(read, stmt.op, stmt.value), stmt)
@@ -777,6 +781,11 @@ class Statements(LoweringPart):
         self.grow(scope, stmt, name, "extend", more)
 
     def assign(self, scope: Scope, targets: list[ast.expr], value_node: ast.expr) -> None:
+        if len(targets) == 1 and isinstance(targets[0], ast.Subscript) and (
+            flat := self.flat_item(scope, targets[0])
+        ) is not None:  # a.flat[k] = v: v's items repeated or cut to the items written
+            self.store_item(scope, flat, _flat_values(flat, value_node), SETITEM, targets[0])
+            return
         if len(targets) == 1 and isinstance(targets[0], ast.Subscript):
             if not self.made_item_write(scope, targets[0], value_node):
                 self.store_item(scope, targets[0], value_node, SETITEM, targets[0])
@@ -1112,3 +1121,22 @@ def _copies_by_slice(stmt: ast.AST) -> bool:
         and n.slice.lower is n.slice.upper is n.slice.step is None
         for n in astwalk.walk(stmt)
     )
+
+
+def _flat_values(item: ast.Subscript, value: ast.expr) -> ast.expr:
+    """What ``a.flat[k] = value`` writes into ``item`` (``a[flat_index(a, k)]``, see
+    :meth:`~srcad.lower.objects.Objects.flat_item`): ``value``'s items repeated or cut to
+    the number of items written, in their shape (``np.reshape(np.resize(value, n),
+    shape)``, the shape ``np.arange(a.size)[k]`` has)."""
+    assert isinstance(item.slice, ast.Call)
+    array, key = item.slice.args
+    numpy = ast.Name(NUMPY, ast.Load())
+
+    def np_call(name: str, *args: ast.expr) -> ast.expr:
+        return ast.Call(ast.Attribute(numpy, name, ast.Load()), list(args), [])
+
+    size = ast.Attribute(array, "size", ast.Load())
+    positions = ast.Subscript(np_call("arange", size), key, ast.Load())
+    count, shape = np_call("size", positions), np_call("shape", positions)
+    written = np_call("reshape", np_call("resize", value, count), shape)
+    return ast.fix_missing_locations(ast.copy_location(written, value))

@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from ..runtime import chosen, copied_only, log2_share, log_share, multiplied_at
+from ..runtime import chosen, copied_only, flat_index, log2_share, log_share, multiplied_at
 from . import numpy_grads
 from .scalar import POWER, POWER_ENV, POWER_TANGENTS
 from .table import RuleTable, Templates, defrule
@@ -204,6 +204,8 @@ defrule("multiplied_at(x, index, v)", env={**ENV, "multiplied_at": multiplied_at
         index=None, creates=True, x="multiply_at_grad_x(g, x, index, v)",
         v="multiply_at_grad_v(g, x, index, v)",
         tangents={"x": "multiplied_at(t, index, v)", "v": "multiply_at_tangent_v(t, x, index, v)"})
+#: the index of the items ``x.flat[key]`` stands for (``x[flat_index(x, key)]``)
+defrule("flat_index(x, key)", env={"flat_index": flat_index}, x=None, key=None)
 #: (np.outer flattens its operands)
 defrule("np.outer(x, y)", env=NP, linear=True, x="np.reshape(g @ np.ravel(y), np.shape(x))",
         y="np.reshape(np.ravel(x) @ g, np.shape(y))")
