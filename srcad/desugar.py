@@ -709,6 +709,53 @@ def listed_zip(node: ast.AST) -> bool:
     )
 
 
+def transposing_zip(node: ast.AST) -> TypeGuard[ast.Call]:
+    """``zip(*rows)``, the transpose of a list of lists or of a 2-D array, ``rows`` a
+    name (or a field or item of one: read again, as nothing changes it meanwhile)."""
+    if not (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "zip"
+        and len(node.args) == 1
+        and isinstance(node.args[0], ast.Starred)
+        and not node.keywords
+    ):
+        return False
+    rows: ast.expr = node.args[0].value
+    while isinstance(rows, ast.Attribute | ast.Subscript):
+        if isinstance(rows, ast.Subscript) and not isinstance(rows.slice, ast.Constant):
+            return False
+        rows = rows.value
+    return isinstance(rows, ast.Name)
+
+
+def _transposed(node: ast.Call, used: set[str]) -> ast.expr:
+    """A :func:`transposing_zip` as the columns it gives, each a list (zip's are tuples,
+    which srcad makes only as displays): ``[[row[j] for row in rows] for j in
+    range(min([len(row) for row in rows]) if len(rows) else 0)]`` (as zip, the shortest
+    row's length)."""
+    load = ast.Load()
+    rows = node.args[0]
+    assert isinstance(rows, ast.Starred)
+    row, j = _fresh("row", used), _fresh("column", used)
+
+    def over_rows(element: ast.expr) -> ast.ListComp:
+        loop = ast.comprehension(ast.Name(row, ast.Store()), copy.deepcopy(rows.value), [], 0)
+        return ast.ListComp(element, [loop])
+
+    def call(name: str, *args: ast.expr) -> ast.Call:
+        return ast.Call(ast.Name(name, load), list(args), [])
+
+    shortest = ast.IfExp(
+        call("len", copy.deepcopy(rows.value)),
+        call("min", over_rows(call("len", ast.Name(row, load)))),
+        ast.Constant(0),
+    )
+    column = over_rows(ast.Subscript(ast.Name(row, load), ast.Name(j, load), load))
+    loop = ast.comprehension(ast.Name(j, ast.Store()), call("range", shortest), [], 0)
+    return _located(ast.ListComp(column, [loop]), node)
+
+
 class _Functional(ast.NodeTransformer):
     """``map(...)`` as a generator expression, and a dict view a builtin consumes as a
     loop over it (see :func:`desugar`)."""
@@ -718,6 +765,8 @@ class _Functional(ast.NodeTransformer):
 
     def visit_Call(self, node: ast.Call) -> ast.AST:
         node = self.generic_visit(node)  # type: ignore[assignment]
+        if transposing_zip(node):
+            return _transposed(node, self.used)
         if dict_view_consumed(node):
             item = _fresh("item", self.used)
             loop = ast.comprehension(ast.Name(item, ast.Store()), node.args[0], [], 0)
@@ -1915,7 +1964,7 @@ def desugar(fn: ast.FunctionDef, library: bool = False) -> ast.FunctionDef:
             lambdas = lambdas or bool(argument_lambdas(node))
             if (
                 mapped_call(node) or reduce_call(node) or dict_view_consumed(node)
-                or listed_zip(node) or filtered_call(node)
+                or listed_zip(node) or filtered_call(node) or transposing_zip(node)
             ):
                 comprehensions = functional = True
             elif (

@@ -214,3 +214,78 @@ def flat_write_through_a_view(A, s):
 ])
 def test_flat(f, args):
     check_four_ways(f, *args)
+
+
+# ====================================================================== zip(*M), f(*params)
+
+
+def columns_of_a_list_of_lists(M):
+    T = [list(col) for col in zip(*M)]
+    return sum(T[0][i] * T[1][i] ** 2 for i in range(len(T[0]))) + sum(T[2])
+
+
+def columns_of_an_array(A):
+    s = 0.0
+    for a, b, c in zip(*A):  # (three rows: each column a triple)
+        s += a * b - c ** 2
+    return s
+
+
+def ragged_rows_cut_to_the_shortest(M):
+    return sum(sum(col) ** 2 for col in zip(*M))
+
+
+def transposed_twice(M):
+    T = list(zip(*M))
+    back = list(zip(*T))
+    return sum(back[1][j] * M[0][j] for j in range(len(M[0])))
+
+
+@pytest.mark.parametrize("f, args", [
+    (columns_of_a_list_of_lists, ([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]],)),
+    (columns_of_an_array, (X34[:, :3].copy(),)),
+    (transposed_twice, ([[1.0, -2.0], [0.5, 3.0]],)),
+])
+def test_zip_of_rows(f, args):
+    check_four_ways(f, *args)
+
+
+def _scaled_distance(a, b, scale):
+    return scale * ((a - b) ** 2)
+
+
+def test_zip_of_ragged_rows_stops_at_the_shortest():
+    (dM,) = check_grad_exactly(ragged_rows_cut_to_the_shortest, [[1.0, 2.0, 3.0], [4.0, 5.0]])
+    assert dM == [[10.0, 14.0, 0.0], [10.0, 14.0]]
+
+
+def check_grad_exactly(f, *args):
+    """srcad's gradient (every parameter) where central differences cannot be taken
+    (ragged lists), with its value checked."""
+    value, grads = srcad.value_and_grad(f, wrt=tuple(range(len(args))))(*args)
+    assert value == f(*args)
+    return grads if isinstance(grads, tuple) else (grads,)
+
+
+def spread_parameters(params, x):
+    return _scaled_distance(*params, x) + _scaled_distance(x, *params[:2])
+
+
+def spread_into_a_nested_def(p):
+    def area(w, h):
+        return w * h
+
+    return area(*p) + np.stack([*p, p[0]]).sum()
+
+
+@pytest.mark.parametrize("f, args", [
+    (spread_parameters, ((1.5, -0.5), 2.0)),
+    (spread_into_a_nested_def, ((1.5, 2.5),)),
+])
+def test_star_of_a_run_time_tuple(f, args):
+    check_four_ways(f, *args)
+
+
+def test_star_of_a_tuple_of_another_length_is_refused():
+    with pytest.raises(TypeError, match=r"`\*params` does not hold the 2 arguments"):
+        srcad.grad(spread_parameters)((1.5, -0.5, 3.0), 2.0)

@@ -940,22 +940,12 @@ class Statements(LoweringPart):
         # (srcad.subset: a name, an item, or a tuple or list of these)
         assert isinstance(target, ast.Tuple | ast.List)
         if not isinstance(value, TupleValue) and isinstance(value, ir.Name):
-            # a tuple known only at run time: take its items one by one (after checking
-            # that it has that many, as Python does)
             where = scope.source.location(target)
             error = ValueError(
                 f"{where}: the value unpacked into {len(target.elts)} names here holds "
                 "another number of items"
             )
-            self.emit(self.run_time_check(
-                require_length, (value, ir.Const(len(target.elts))), error, "wrong_length",
-                note="as many items as names",
-            ))
-            value = TupleValue(
-                tuple(
-                    self.element(scope, value, ir.Const(k), target) for k in range(len(target.elts))
-                )
-            )
+            value = self.run_time_items(scope, value, len(target.elts), target, error)
         if not isinstance(value, TupleValue) or len(value.items) != len(target.elts):
             raise self.error(
                 scope,
@@ -965,6 +955,18 @@ class Statements(LoweringPart):
             )
         for element, item in zip(target.elts, value.items):
             self.bind(scope, element, item)
+
+    def run_time_items(
+        self, scope: Scope, value: ir.Name, count: int, node: ast.AST, error: Exception
+    ) -> TupleValue:
+        """The ``count`` items of a tuple or list known only at run time (unpacked into
+        names, or spread into a call's parameters), taken one by one after checking that
+        it has that many (``error`` where it has not, as Python would refuse it)."""
+        self.emit(self.run_time_check(
+            require_length, (value, ir.Const(count)), error, "wrong_length",
+            note="as many items as names",
+        ))
+        return TupleValue(tuple(self.element(scope, value, ir.Const(k), node) for k in range(count)))
 
     def variable_name(self, scope: Scope, user_name: str) -> str:
         """The listing name for a new value of a user variable (SSA versioning)."""
