@@ -289,3 +289,29 @@ def test_star_of_a_run_time_tuple(f, args):
 def test_star_of_a_tuple_of_another_length_is_refused():
     with pytest.raises(TypeError, match=r"`\*params` does not hold the 2 arguments"):
         srcad.grad(spread_parameters)((1.5, -0.5, 3.0), 2.0)
+
+
+# ====================================================================== Fourier transforms
+
+
+def power_spectrum(x):
+    return np.sum(np.abs(np.fft.rfft(x)) ** 2)  # <rfft>
+
+
+def filtered_round_trip(x):
+    kept = np.fft.fft(x)[:3]
+    return np.sum(np.real(np.fft.ifft(kept)) ** 2)  # <ifft>
+
+
+def smoothed_by_irfft(x):
+    return np.sum(np.fft.irfft(x) * x)  # <irfft>
+
+
+@pytest.mark.parametrize("f, tag", [
+    (power_spectrum, "rfft"), (filtered_round_trip, "ifft"), (smoothed_by_irfft, "irfft"),
+])
+def test_fourier_transforms_are_refused_as_complex(f, tag):
+    with pytest.raises(srcad.SrcadError) as info:
+        srcad.grad(f)(np.array([0.5, -1.0, 2.0, 0.25]))
+    assert_located(info.value, __file__, tag)
+    assert "complex values are not supported" in info.value.message
