@@ -45,7 +45,7 @@ from __future__ import annotations
 import ast
 import copy
 from collections.abc import Callable, Iterator
-from typing import TypeGuard, TypeVar
+from typing import TypeGuard, TypeVar, cast
 
 from . import astwalk
 
@@ -548,6 +548,8 @@ MULTIPLIED_AT, ALONG_AXIS_INDEX = "_srcad_multiplied_at", "_srcad_along_axis_ind
 #: ... and ``a.flat[k]``: the index of the items it stands for
 #: (:func:`srcad.runtime.flat_index`), and numpy, for the operations a write to it is
 FLAT_INDEX, NUMPY = "_srcad_flat_index", "_srcad_numpy"
+#: ... and the positions ``items[a:b] = values`` replaces (:func:`srcad.runtime.slice_bounds`)
+SLICE_BOUNDS = "_srcad_slice_bounds"
 
 
 def endless(stmt: ast.stmt) -> bool:
@@ -1671,6 +1673,107 @@ class _OrderedListChanges:
         return before
 
 
+#: the parts of an expression that may be evaluated again to the same value (no calls)
+_READ_AGAIN = (
+    ast.Name, ast.Constant, ast.BinOp, ast.UnaryOp, ast.Subscript, ast.Attribute, ast.Tuple,
+    ast.Slice, ast.operator, ast.unaryop, ast.expr_context,
+)
+
+
+def _grouped_append(stmt: ast.stmt) -> TypeGuard[ast.Expr]:
+    """``d.setdefault(k, [...]).append(v)`` (or ``.extend(vs)``): ``d`` a name, ``k``
+    read again without calls (``labels[i]``, ``i % 2``), the default a list display of
+    names and constants."""
+    call = stmt.value if isinstance(stmt, ast.Expr) else None
+    if not (
+        isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
+        and call.func.attr in ("append", "extend") and len(call.args) == 1
+        and not call.keywords
+    ):
+        return False
+    inner = call.func.value
+    return (
+        isinstance(inner, ast.Call) and isinstance(inner.func, ast.Attribute)
+        and inner.func.attr == "setdefault" and isinstance(inner.func.value, ast.Name)
+        and len(inner.args) == 2 and not inner.keywords
+        and all(isinstance(n, _READ_AGAIN) for n in astwalk.walk(inner.args[0]))
+        and isinstance(inner.args[1], ast.List)
+        and all(isinstance(e, ast.Name | ast.Constant) for e in inner.args[1].elts)
+    )
+
+
+def _mark_groups(fn: ast.FunctionDef) -> None:
+    """Mark the :func:`_grouped_append` statements that may be written as new lists
+    (:func:`_group_appended`): of a dict the function makes (``d = {}``), where no name
+    is bound to anything read from ``d`` until the last of them has run (the top-level
+    statement holding it ends), so that no other name holds a list one of them changes."""
+    groups: dict[str, list[ast.Expr]] = {}
+    for top in fn.body:
+        for node in astwalk.walk(top):
+            if isinstance(node, ast.stmt) and _grouped_append(node):
+                inner = cast(ast.Call, cast(ast.Call, node.value).func.value)  # type: ignore[attr-defined]
+                groups.setdefault(cast(ast.Name, inner.func.value).id, []).append(node)  # type: ignore[attr-defined]
+    params = {a.arg for a in astwalk.walk(fn.args) if isinstance(a, ast.arg)}
+    for name, appends in groups.items():
+        made = [
+            n for n in astwalk.walk(fn) if isinstance(n, ast.Assign)
+            and [t.id for t in n.targets if isinstance(t, ast.Name)] == [name]
+        ]
+        if name in params or not made or not all(
+            isinstance(n.value, ast.Dict) and not n.value.keys for n in made
+        ):
+            continue
+        last = max(
+            getattr(top, "end_lineno", 0) or 0 for top in fn.body
+            if any(a in set(astwalk.walk(top)) for a in appends)
+        )
+        if not any(_binds_from(n, name) and _line(n) <= last for n in astwalk.walk(fn)):
+            for stmt in appends:
+                stmt.srcad_groups = True  # type: ignore[attr-defined]
+
+
+def _line(node: ast.AST) -> int:
+    """The line of a statement or expression, or of a comprehension's iterable."""
+    return node.iter.lineno if isinstance(node, ast.comprehension) else getattr(node, "lineno", 0)
+
+
+def _binds_from(node: ast.AST, name: str) -> bool:
+    """``node`` binds a name (or an item) to a value that reads ``name`` (``v = d[k]``,
+    ``for k, v in d.items()``, ``x := d.get(k)``), other than making it."""
+    if isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign | ast.NamedExpr):
+        value = node.value
+    elif isinstance(node, ast.For | ast.comprehension):
+        value = node.iter
+    else:
+        return False
+    if value is None or isinstance(value, ast.Dict) and not value.keys:
+        return False
+    return any(isinstance(n, ast.Name) and n.id == name for n in astwalk.walk(value))
+
+
+def _group_appended(stmt: ast.Expr) -> list[ast.stmt]:
+    """A :func:`_grouped_append` as new lists: ``if k not in d: d[k] = [...]``, then
+    ``d[k] = d[k] + [v]`` (``+ list(vs)`` for ``extend``)."""
+    call = cast(ast.Call, stmt.value)
+    method = cast(ast.Attribute, call.func)
+    inner = cast(ast.Call, method.value)
+    mapping, (key, default) = cast(ast.Name, cast(ast.Attribute, inner.func).value).id, inner.args
+    load = ast.Load()
+
+    def item(ctx: ast.expr_context) -> ast.Subscript:
+        return ast.Subscript(ast.Name(mapping, load), copy.deepcopy(key), ctx)
+
+    missing = ast.Compare(copy.deepcopy(key), [ast.NotIn()], [ast.Name(mapping, load)])
+    added: ast.expr = (
+        ast.List([call.args[0]], load) if method.attr == "append"
+        else ast.Call(ast.Name("list", load), [call.args[0]], [])
+    )
+    return [
+        _located(ast.If(missing, [ast.Assign([item(ast.Store())], default)], []), stmt),
+        _located(ast.Assign([item(ast.Store())], ast.BinOp(item(load), ast.Add(), added)), stmt),
+    ]
+
+
 def _setdefault_values(stmts: list[ast.stmt], used: set[str]) -> list[ast.stmt]:
     """``v = d.setdefault(k, default)`` (``d`` and ``v`` names, ``k`` a name or a
     constant; in nested blocks too) as Python runs it: ``default`` first, then ``if k
@@ -1678,6 +1781,9 @@ def _setdefault_values(stmts: list[ast.stmt], used: set[str]) -> list[ast.stmt]:
     out: list[ast.stmt] = []
     for stmt in stmts:
         _rewrite_blocks(stmt, lambda block: _setdefault_values(block, used))
+        if _grouped_append(stmt) and getattr(stmt, "srcad_groups", False):
+            out += _group_appended(stmt)
+            continue
         call = stmt.value if isinstance(stmt, ast.Assign) else None
         if not (
             isinstance(stmt, ast.Assign) and len(stmt.targets) == 1
@@ -2001,6 +2107,7 @@ def desugar(fn: ast.FunctionDef, library: bool = False) -> ast.FunctionDef:
         fn = _ChangingTests().visit(fn)
     used = _names_in(fn)
     if list_changes:
+        _mark_groups(fn)
         fn.body = _OrderedListChanges(used).rewrite(_setdefault_values(fn.body, used))
     shadowed = _assigned(fn) & {"map", "zip", *_CONSUMERS}  # (a local `map`: the user's)
     if functional and not shadowed:

@@ -23,6 +23,7 @@ from .desugar import (
     MULTIPLIED_AT,
     NUMPY,
     REQUIRE_MAPPING,
+    SLICE_BOUNDS,
     SORTED_ORDER,
 )
 from .errors import Location, SourceError, UnsupportedSyntaxError
@@ -34,6 +35,7 @@ from .runtime import (
     multiplied_at,
     require_aux_pair,
     require_mapping,
+    slice_bounds,
     sorted_order,
 )
 from .wrappers import only_forwards, takes_star_arguments
@@ -88,6 +90,7 @@ DESUGARED_HELPERS: dict[str, Any] = {
     SORTED_ORDER: sorted_order, KEEP_AUX: keep_aux, REQUIRE_AUX_PAIR: require_aux_pair,
     REQUIRE_MAPPING: require_mapping, MULTIPLIED_AT: multiplied_at,
     ALONG_AXIS_INDEX: along_axis_index, FLAT_INDEX: flat_index, NUMPY: np,
+    SLICE_BOUNDS: slice_bounds,
 }
 
 

@@ -1079,6 +1079,14 @@ def repeated_grad(g: Any, items: Any) -> AdjointList:
 
 
 @fresh_result
+def slice_bounds(start: Any, stop: Any, length: int) -> tuple[int, int]:
+    """The positions ``items[start:stop] = values`` replaces, on a list of ``length``
+    items: from the first up to (not including) the second; where ``stop`` is before
+    ``start``, none (the values go in at ``start``), as Python does."""
+    low, high, _ = slice(start, stop).indices(length)
+    return low, max(low, high)
+
+
 def list_replaced(items: Any, index: Any, item: Any) -> list:
     """``items[index] = item`` on a list, as a new value: a copy with that item replaced."""
     out = list(items)

@@ -315,3 +315,72 @@ def test_fourier_transforms_are_refused_as_complex(f, tag):
         srcad.grad(f)(np.array([0.5, -1.0, 2.0, 0.25]))
     assert_located(info.value, __file__, tag)
     assert "complex values are not supported" in info.value.message
+
+
+# ====================================================================== lists and dicts
+
+
+def list_slices_written(x, y):
+    xs = [1.0, 2.0, 3.0, 4.0, 5.0]
+    xs[1:3] = [x, y]
+    xs[4:2] = [x * y]  # (stop before start: inserted at 4, as Python does)
+    xs[-2:] = (y,)
+    xs[:1] = np.array([y, 2.0 * x])
+    return sum(v * (i + 1.0) for i, v in enumerate(xs))
+
+
+def list_slice_of_a_list_made_by_appends(ws):
+    path = []
+    for w in ws:
+        path.append(w * w)
+    path[1:] = [p + 1.0 for p in path[1:]]
+    return sum(path) * path[0]
+
+
+@pytest.mark.parametrize("f, args", [
+    (list_slices_written, (1.5, -0.5)),
+    (list_slice_of_a_list_made_by_appends, (np.array([0.5, 1.5, -2.0]),)),
+])
+def test_list_slice_assignment(f, args):
+    check_four_ways(f, *args)
+
+
+def aliased_list_slice(x):
+    xs = [x, x, x]
+    ys = xs
+    xs[0:1] = [2.0]  # <aliased slice>
+    return sum(ys)
+
+
+def test_a_list_slice_written_while_another_name_holds_the_list_is_refused():
+    with pytest.raises(srcad.SrcadError) as info:
+        srcad.grad(aliased_list_slice)(1.0)
+    assert_located(info.value, __file__, "aliased slice")
+
+
+def grouped_means(x, labels):
+    groups = {}
+    for i in range(len(labels)):
+        groups.setdefault(labels[i], []).append(x[i])
+    groups.setdefault(9, []).extend([x[0], x[1]])
+    return sum(np.mean(v) ** 2 for v in groups.values()) + len(groups["b"])
+
+
+def grouped_with_a_list_held_meanwhile(x):
+    groups = {}
+    first = groups.setdefault("a", [])
+    for v in x:
+        groups.setdefault("a", []).append(v)  # <held list>
+    return sum(first)
+
+
+def test_setdefault_append_of_a_dict_made_inside():
+    check_four_ways(grouped_means, np.array([0.5, -1.5, 2.0, 0.25]), ["a", "b", "a", "b"],
+                    wrt="x")
+
+
+def test_setdefault_append_while_a_name_holds_a_list_is_refused():
+    with pytest.raises(srcad.SrcadError) as info:
+        srcad.grad(grouped_with_a_list_held_meanwhile)(np.array([0.5, 1.5]))
+    assert_located(info.value, __file__, "held list")
+    assert "setdefault" in info.value.message

@@ -342,6 +342,20 @@ class Statements(LoweringPart):
         if rule is not None and rule.draws:  # (rng.uniform(size=2) to advance rng: a draw
             self.operation(scope, call, None)  # its rule runs where it stands, as written)
             return
+        if isinstance(func, ast.Attribute) and func.attr in _LIST_CHANGES and isinstance(
+            func.value, ast.Call
+        ) and isinstance(func.value.func, ast.Attribute) and func.value.func.attr == "setdefault":
+            mapping = ast.unparse(func.value.func.value)
+            raise self.error(  # (srcad.desugar writes it as new lists where it may)
+                scope,
+                stmt,
+                f"`{mapping}.setdefault(...).{func.attr}(...)` changes a list that "
+                f"`{mapping}` holds, which srcad follows only for a dict the function makes "
+                f"(`{mapping} = {{}}`), a key without calls, a default list display, and no "
+                f"name bound to what `{mapping}` holds before the last such change",
+                f"read `{mapping}`'s lists after the changes, or give the item a new list: "
+                f"`{mapping}[k] = {mapping}.get(k, []) + [v]`",
+            )
         if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Subscript) and (
             func.attr in _LIST_CHANGES
         ):  # (d["b"].append(v): a list that another container holds)
