@@ -550,6 +550,8 @@ MULTIPLIED_AT, ALONG_AXIS_INDEX = "_srcad_multiplied_at", "_srcad_along_axis_ind
 FLAT_INDEX, NUMPY = "_srcad_flat_index", "_srcad_numpy"
 #: ... and the positions ``items[a:b] = values`` replaces (:func:`srcad.runtime.slice_bounds`)
 SLICE_BOUNDS = "_srcad_slice_bounds"
+#: ... and the lanes ``np.apply_along_axis`` runs its function on (:func:`srcad.runtime.along_lanes`)
+ALONG_LANES = "_srcad_along_lanes"
 
 
 def endless(stmt: ast.stmt) -> bool:
@@ -758,6 +760,92 @@ def _transposed(node: ast.Call, used: set[str]) -> ast.expr:
     return _located(ast.ListComp(column, [loop]), node)
 
 
+#: the names a module's code usually gives numpy (``np.vectorize(f)(x)`` is read as
+#: numpy's only through one of them: desugaring reads no bindings)
+_NUMPY_NAMES = ("np", "numpy")
+
+
+def _numpy_call(node: ast.AST, name: str, count: int) -> TypeGuard[ast.Call]:
+    """``np.<name>(...)`` with ``count`` positional arguments and no keywords."""
+    return (
+        isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+        and node.func.attr == name and isinstance(node.func.value, ast.Name)
+        and node.func.value.id in _NUMPY_NAMES and len(node.args) == count
+        and not node.keywords and not any(isinstance(a, ast.Starred) for a in node.args)
+    )
+
+
+def _item_function(node: ast.expr) -> bool:
+    """A function an item-by-item rewrite may apply: a name (or an attribute of one:
+    ``np.sum``), or a lambda of one parameter without defaults."""
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return isinstance(node, ast.Name) or isinstance(node, ast.Lambda) and (
+        len(node.args.args) == 1 and not node.args.defaults and not node.args.vararg
+        and not node.args.kwarg and not node.args.kwonlyargs and not node.args.posonlyargs
+    )
+
+
+def _read_again(node: ast.expr) -> bool:
+    return all(isinstance(n, _READ_AGAIN) for n in astwalk.walk(node))
+
+
+def vectorized_call(node: ast.AST) -> TypeGuard[ast.Call]:
+    """``np.vectorize(f)(x)``: ``f`` a name or a lambda, ``x`` read again without calls."""
+    return (
+        isinstance(node, ast.Call) and _numpy_call(node.func, "vectorize", 1)
+        and _item_function(node.func.args[0]) and len(node.args) == 1 and not node.keywords
+        and _read_again(node.args[0])
+    )
+
+
+def along_axis_call(node: ast.AST) -> TypeGuard[ast.Call]:
+    """``np.apply_along_axis(f, axis, x)``: ``f`` a name or a lambda, ``axis`` a constant
+    0, 1, -1 or -2 (of a 2-D ``x``, checked when it runs)."""
+    return (
+        _numpy_call(node, "apply_along_axis", 3) and _item_function(node.args[0])
+        and isinstance(node.args[1], ast.Constant) and node.args[1].value in (0, 1, -1, -2)
+        and type(node.args[1].value) is int
+    )
+
+
+def _each(
+    node: ast.Call, numpy: ast.expr, function: ast.expr, items: ast.expr, used: set[str]
+) -> ast.expr:
+    """``np.array([function(item) for item in items])``."""
+    item = _fresh("item", used)
+    loop = ast.comprehension(ast.Name(item, ast.Store()), items, [], 0)
+    each = ast.ListComp(_applied(function, [ast.Name(item, ast.Load())], used), [loop])
+    return ast.Call(ast.Attribute(copy.deepcopy(numpy), "array", ast.Load()), [each], [])
+
+
+def _item_by_item(node: ast.Call, used: set[str]) -> ast.expr:
+    """A :func:`vectorized_call` or :func:`along_axis_call` as the comprehension it
+    runs: ``np.reshape(np.array([f(v) for v in np.ravel(x)]), np.shape(x))``; for a
+    2-D ``x``, ``np.array([f(lane) for lane in along_lanes(x, axis)])`` (its axis 0 moved
+    last for ``axis=0``, where numpy puts ``f``'s own axes first)."""
+    load = ast.Load()
+    if vectorized_call(node):
+        vectorize = cast(ast.Call, node.func)
+        numpy = cast(ast.Attribute, vectorize.func).value
+        x = node.args[0]
+
+        def np_call(name: str, *args: ast.expr) -> ast.Call:
+            return ast.Call(ast.Attribute(copy.deepcopy(numpy), name, load), list(args), [])
+
+        items = np_call("ravel", copy.deepcopy(x))
+        values = _each(node, numpy, vectorize.args[0], items, used)
+        return _located(np_call("reshape", values, np_call("shape", copy.deepcopy(x))), node)
+    function, axis, x = node.args
+    numpy = cast(ast.Attribute, node.func).value
+    lanes = ast.Call(ast.Name(ALONG_LANES, load), [x, axis], [])
+    values = _each(node, numpy, function, lanes, used)
+    if cast(ast.Constant, axis).value in (0, -2):
+        moved = ast.Attribute(copy.deepcopy(numpy), "moveaxis", load)
+        values = ast.Call(moved, [values, ast.Constant(0), ast.Constant(-1)], [])
+    return _located(values, node)
+
+
 class _Functional(ast.NodeTransformer):
     """``map(...)`` as a generator expression, and a dict view a builtin consumes as a
     loop over it (see :func:`desugar`)."""
@@ -769,6 +857,8 @@ class _Functional(ast.NodeTransformer):
         node = self.generic_visit(node)  # type: ignore[assignment]
         if transposing_zip(node):
             return _transposed(node, self.used)
+        if vectorized_call(node) or along_axis_call(node):
+            return _item_by_item(node, self.used)
         if dict_view_consumed(node):
             item = _fresh("item", self.used)
             loop = ast.comprehension(ast.Name(item, ast.Store()), node.args[0], [], 0)
@@ -2071,6 +2161,7 @@ def desugar(fn: ast.FunctionDef, library: bool = False) -> ast.FunctionDef:
             if (
                 mapped_call(node) or reduce_call(node) or dict_view_consumed(node)
                 or listed_zip(node) or filtered_call(node) or transposing_zip(node)
+                or vectorized_call(node) or along_axis_call(node)
             ):
                 comprehensions = functional = True
             elif (

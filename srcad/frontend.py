@@ -19,6 +19,7 @@ from . import astwalk
 from .chains import MISSING  # (what lookup gives for a name bound nowhere)
 from .desugar import (
     ALONG_AXIS_INDEX,
+    ALONG_LANES,
     FLAT_INDEX,
     MULTIPLIED_AT,
     NUMPY,
@@ -30,6 +31,7 @@ from .errors import Location, SourceError, UnsupportedSyntaxError
 from .matching import match_as_if
 from .runtime import (
     along_axis_index,
+    along_lanes,
     flat_index,
     keep_aux,
     multiplied_at,
@@ -90,7 +92,7 @@ DESUGARED_HELPERS: dict[str, Any] = {
     SORTED_ORDER: sorted_order, KEEP_AUX: keep_aux, REQUIRE_AUX_PAIR: require_aux_pair,
     REQUIRE_MAPPING: require_mapping, MULTIPLIED_AT: multiplied_at,
     ALONG_AXIS_INDEX: along_axis_index, FLAT_INDEX: flat_index, NUMPY: np,
-    SLICE_BOUNDS: slice_bounds,
+    SLICE_BOUNDS: slice_bounds, ALONG_LANES: along_lanes,
 }
 
 

@@ -1384,6 +1384,19 @@ def along_axis_index(indices: Any, axis: int | None, shape: tuple) -> tuple:
     return tuple(parts)
 
 
+@fresh_result
+def along_lanes(x: Any, axis: int) -> Any:
+    """The lanes of the 2-D array ``x`` along ``axis`` that ``np.apply_along_axis(f,
+    axis, x)`` gives ``f``, one per row of the result (a copy)."""
+    if np.ndim(x) != 2:
+        raise UnsupportedSyntaxError(
+            f"srcad reads `np.apply_along_axis` of a 2-D array, not of {np.ndim(x)} axes",
+            "write the loop over the lanes (`np.array([f(row) for row in x])`)",
+            _user_line(),
+        )
+    return np.array(np.swapaxes(x, axis, -1))
+
+
 def flat_index(array: Any, key: Any) -> tuple:
     """The index of the items ``array.flat[key]`` reads or writes (positions in C order:
     ``np.unravel_index(np.arange(array.size)[key], array.shape)``)."""

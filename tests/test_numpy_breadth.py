@@ -384,3 +384,75 @@ def test_setdefault_append_while_a_name_holds_a_list_is_refused():
         srcad.grad(grouped_with_a_list_held_meanwhile)(np.array([0.5, 1.5]))
     assert_located(info.value, __file__, "held list")
     assert "setdefault" in info.value.message
+
+
+# ====================================================================== piecewise, vectorize
+
+
+def _quadratic_tail(t):
+    return 0.5 * t * t
+
+
+def huber_by_piecewise(r, delta):
+    a = np.abs(r)
+    return np.sum(np.piecewise(r, [a <= delta, a > delta],
+                               [_quadratic_tail, lambda t: delta * (np.abs(t) - 0.5 * delta)]))
+
+
+def tax_by_piecewise(income):
+    # (brackets overlapping on purpose: a later condition wins, as numpy's)
+    tax = np.piecewise(income, [income < 10.0, income >= 10.0, income >= 40.0],
+                       [0.0, lambda t: 0.2 * (t - 10.0), lambda t: 6.0 + 0.4 * (t - 40.0)])
+    return np.sum(tax * np.linspace(1.0, 2.0, income.size))
+
+
+def piecewise_with_otherwise(x):
+    return np.sum(np.piecewise(x, [x < -1.0], [lambda t: -t, np.sin]) ** 2)
+
+
+def _soft_clip(v):
+    return v / (1.0 + abs(v))
+
+
+def vectorized_helper(x):
+    return np.sum(np.vectorize(_soft_clip)(x) * np.arange(1.0, x.size + 1.0).reshape(x.shape))
+
+
+def vectorized_lambda(x, k):
+    return np.sum(np.vectorize(lambda v: v * v * k)(x))
+
+
+def row_norms_along_axis(A):
+    return np.sum(np.apply_along_axis(np.linalg.norm, 1, A) ** 3)
+
+
+def _normalized(lane):
+    return lane / np.sum(lane ** 2)
+
+
+def column_profiles_along_axis(A):
+    P = np.apply_along_axis(_normalized, 0, A)  # (each column: numpy keeps A's shape)
+    return np.sum(P * np.arange(A.size).reshape(A.shape))
+
+
+@pytest.mark.parametrize("f, args", [
+    (huber_by_piecewise, (np.array([-2.5, -0.3, 0.4, 1.7]), 1.0)),
+    (tax_by_piecewise, (np.array([5.0, 12.0, 33.0, 41.0, 55.0]),)),
+    (piecewise_with_otherwise, (np.array([-2.0, -0.5, 0.3, 1.2]),)),
+    (vectorized_helper, (X34,)),
+    (vectorized_lambda, (V5, 1.5)),
+    (row_norms_along_axis, (X34,)),
+    (column_profiles_along_axis, (X34,)),
+])
+def test_piecewise_vectorize_apply_along_axis(f, args):
+    check_four_ways(f, *args)
+
+
+def along_axis_of_a_vector(x):
+    return np.sum(np.apply_along_axis(np.cumsum, 0, x))  # <vector lanes>
+
+
+def test_apply_along_axis_beyond_two_axes_is_refused_at_the_line():
+    with pytest.raises(srcad.SrcadError) as info:
+        srcad.grad(along_axis_of_a_vector)(V5)
+    assert_located(info.value, __file__, "vector lanes")

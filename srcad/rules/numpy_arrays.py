@@ -8,7 +8,15 @@ import math
 
 import numpy as np
 
-from ..runtime import chosen, copied_only, flat_index, log2_share, log_share, multiplied_at
+from ..runtime import (
+    along_lanes,
+    chosen,
+    copied_only,
+    flat_index,
+    log2_share,
+    log_share,
+    multiplied_at,
+)
 from . import numpy_grads
 from .scalar import POWER, POWER_ENV, POWER_TANGENTS
 from .table import RuleTable, Templates, defrule
@@ -206,6 +214,9 @@ defrule("multiplied_at(x, index, v)", env={**ENV, "multiplied_at": multiplied_at
         tangents={"x": "multiplied_at(t, index, v)", "v": "multiply_at_tangent_v(t, x, index, v)"})
 #: the index of the items ``x.flat[key]`` stands for (``x[flat_index(x, key)]``)
 defrule("flat_index(x, key)", env={"flat_index": flat_index}, x=None, key=None)
+#: the lanes ``np.apply_along_axis`` is read as running its function on (srcad.desugar)
+defrule("along_lanes(x, axis)", env={**NP, "along_lanes": along_lanes}, axis=None,
+        x="np.swapaxes(g, axis, -1)", linear=True, creates=True)
 #: (np.outer flattens its operands)
 defrule("np.outer(x, y)", env=NP, linear=True, x="np.reshape(g @ np.ravel(y), np.shape(x))",
         y="np.reshape(np.ravel(x) @ g, np.shape(y))")
