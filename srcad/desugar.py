@@ -550,7 +550,8 @@ MULTIPLIED_AT, ALONG_AXIS_INDEX = "_srcad_multiplied_at", "_srcad_along_axis_ind
 FLAT_INDEX, NUMPY = "_srcad_flat_index", "_srcad_numpy"
 #: ... and the positions ``items[a:b] = values`` replaces (:func:`srcad.runtime.slice_bounds`)
 SLICE_BOUNDS = "_srcad_slice_bounds"
-#: ... and the lanes ``np.apply_along_axis`` runs its function on (:func:`srcad.runtime.along_lanes`)
+#: ... and the lanes ``np.apply_along_axis`` runs its function on
+#: (:func:`srcad.runtime.along_lanes`)
 ALONG_LANES = "_srcad_along_lanes"
 
 

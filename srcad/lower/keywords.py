@@ -244,7 +244,9 @@ class NumpyKeywords(LoweringPart):
             and len(args) == 3 and not call.keywords
         ):  # (each repeated position multiplied by each of its factors, as numpy does)
             array, index, value = args
-            product = ast.Call(ast.Name(MULTIPLIED_AT, ast.Load()), [_load(array), index, value], [])
+            product = ast.Call(
+                ast.Name(MULTIPLIED_AT, ast.Load()), [_load(array), index, value], []
+            )
             return _store(array, ast.Constant(Ellipsis)), ast.copy_location(product, call)
         if self.denote(scope, numpy).static is not np:
             return None

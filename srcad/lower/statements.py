@@ -980,7 +980,9 @@ class Statements(LoweringPart):
             require_length, (value, ir.Const(count)), error, "wrong_length",
             note="as many items as names",
         ))
-        return TupleValue(tuple(self.element(scope, value, ir.Const(k), node) for k in range(count)))
+        return TupleValue(
+            tuple(self.element(scope, value, ir.Const(k), node) for k in range(count))
+        )
 
     def variable_name(self, scope: Scope, user_name: str) -> str:
         """The listing name for a new value of a user variable (SSA versioning)."""
