@@ -1793,17 +1793,25 @@ def _grouped_append(stmt: ast.stmt) -> TypeGuard[ast.Expr]:
     )
 
 
+def _grouped_parts(stmt: ast.Expr) -> tuple[str, ast.expr, ast.expr, str, ast.expr]:
+    """The dict's name, the key, the default, the method and its argument of a
+    :func:`_grouped_append`."""
+    call = cast(ast.Call, stmt.value)
+    method = cast(ast.Attribute, call.func)
+    inner = cast(ast.Call, method.value)
+    mapping = cast(ast.Name, cast(ast.Attribute, inner.func).value).id
+    return mapping, inner.args[0], inner.args[1], method.attr, call.args[0]
+
+
 def _mark_groups(fn: ast.FunctionDef) -> None:
     """Mark the :func:`_grouped_append` statements that may be written as new lists
     (:func:`_group_appended`): of a dict the function makes (``d = {}``), where no name
     is bound to anything read from ``d`` until the last of them has run (the top-level
     statement holding it ends), so that no other name holds a list one of them changes."""
     groups: dict[str, list[ast.Expr]] = {}
-    for top in fn.body:
-        for node in astwalk.walk(top):
-            if isinstance(node, ast.stmt) and _grouped_append(node):
-                inner = cast(ast.Call, cast(ast.Call, node.value).func.value)  # type: ignore[attr-defined]
-                groups.setdefault(cast(ast.Name, inner.func.value).id, []).append(node)  # type: ignore[attr-defined]
+    for node in astwalk.walk(fn):
+        if isinstance(node, ast.stmt) and _grouped_append(node):
+            groups.setdefault(_grouped_parts(node)[0], []).append(node)
     params = {a.arg for a in astwalk.walk(fn.args) if isinstance(a, ast.arg)}
     for name, appends in groups.items():
         made = [
@@ -1845,10 +1853,7 @@ def _binds_from(node: ast.AST, name: str) -> bool:
 def _group_appended(stmt: ast.Expr) -> list[ast.stmt]:
     """A :func:`_grouped_append` as new lists: ``if k not in d: d[k] = [...]``, then
     ``d[k] = d[k] + [v]`` (``+ list(vs)`` for ``extend``)."""
-    call = cast(ast.Call, stmt.value)
-    method = cast(ast.Attribute, call.func)
-    inner = cast(ast.Call, method.value)
-    mapping, (key, default) = cast(ast.Name, cast(ast.Attribute, inner.func).value).id, inner.args
+    mapping, key, default, method, added_value = _grouped_parts(stmt)
     load = ast.Load()
 
     def item(ctx: ast.expr_context) -> ast.Subscript:
@@ -1856,8 +1861,8 @@ def _group_appended(stmt: ast.Expr) -> list[ast.stmt]:
 
     missing = ast.Compare(copy.deepcopy(key), [ast.NotIn()], [ast.Name(mapping, load)])
     added: ast.expr = (
-        ast.List([call.args[0]], load) if method.attr == "append"
-        else ast.Call(ast.Name("list", load), [call.args[0]], [])
+        ast.List([added_value], load) if method == "append"
+        else ast.Call(ast.Name("list", load), [added_value], [])
     )
     return [
         _located(ast.If(missing, [ast.Assign([item(ast.Store())], default)], []), stmt),

@@ -456,3 +456,17 @@ def test_apply_along_axis_beyond_two_axes_is_refused_at_the_line():
     with pytest.raises(srcad.SrcadError) as info:
         srcad.grad(along_axis_of_a_vector)(V5)
     assert_located(info.value, __file__, "vector lanes")
+
+
+def loops_over_flat(A):
+    s = 0.0
+    for v in A.flat:  # <flat loop>
+        s += v * v
+    return s
+
+
+def test_a_loop_over_flat_is_refused_at_the_line():
+    with pytest.raises(srcad.SrcadError) as info:
+        srcad.grad(loops_over_flat)(X34)
+    assert_located(info.value, __file__, "flat loop")
+    assert "A.ravel()" in info.value.hint
