@@ -552,7 +552,7 @@ FLAT_INDEX, NUMPY = "_srcad_flat_index", "_srcad_numpy"
 SLICE_BOUNDS = "_srcad_slice_bounds"
 #: ... and the lanes ``np.apply_along_axis`` runs its function on
 #: (:func:`srcad.runtime.along_lanes`)
-ALONG_LANES = "_srcad_along_lanes"
+ALONG_LANES, ALONG_AXIS_RESULT = "_srcad_along_lanes", "_srcad_along_axis_result"
 
 
 def endless(stmt: ast.stmt) -> bool:
@@ -802,12 +802,21 @@ def vectorized_call(node: ast.AST) -> TypeGuard[ast.Call]:
 
 def along_axis_call(node: ast.AST) -> TypeGuard[ast.Call]:
     """``np.apply_along_axis(f, axis, x)``: ``f`` a name or a lambda, ``axis`` a constant
-    0, 1, -1 or -2 (of a 2-D ``x``, checked when it runs)."""
+    0, 1, -1 or -2 (of a 1-D or 2-D ``x``, checked when it runs)."""
     return (
         _numpy_call(node, "apply_along_axis", 3) and _item_function(node.args[0])
-        and isinstance(node.args[1], ast.Constant) and node.args[1].value in (0, 1, -1, -2)
-        and type(node.args[1].value) is int
+        and _constant_int(node.args[1]) in (0, 1, -1, -2)
     )
+
+
+def _constant_int(node: ast.expr) -> int | None:
+    """The int ``node`` writes (``1``, ``-1``), or None."""
+    sign = 1
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        sign, node = -1, node.operand
+    if isinstance(node, ast.Constant) and type(node.value) is int:
+        return sign * node.value
+    return None
 
 
 def _each(
@@ -823,8 +832,8 @@ def _each(
 def _item_by_item(node: ast.Call, used: set[str]) -> ast.expr:
     """A :func:`vectorized_call` or :func:`along_axis_call` as the comprehension it
     runs: ``np.reshape(np.array([f(v) for v in np.ravel(x)]), np.shape(x))``; for a
-    2-D ``x``, ``np.array([f(lane) for lane in along_lanes(x, axis)])`` (its axis 0 moved
-    last for ``axis=0``, where numpy puts ``f``'s own axes first)."""
+    1-D or 2-D ``x``, ``np.array([f(lane) for lane in along_lanes(x, axis)])``, its axes
+    put where numpy's are (``along_axis_result``)."""
     load = ast.Load()
     if vectorized_call(node):
         vectorize = cast(ast.Call, node.func)
@@ -841,10 +850,9 @@ def _item_by_item(node: ast.Call, used: set[str]) -> ast.expr:
     numpy = cast(ast.Attribute, node.func).value
     lanes = ast.Call(ast.Name(ALONG_LANES, load), [x, axis], [])
     values = _each(node, numpy, function, lanes, used)
-    if cast(ast.Constant, axis).value in (0, -2):
-        moved = ast.Attribute(copy.deepcopy(numpy), "moveaxis", load)
-        values = ast.Call(moved, [values, ast.Constant(0), ast.Constant(-1)], [])
-    return _located(values, node)
+    ndim = ast.Call(ast.Attribute(copy.deepcopy(numpy), "ndim", load), [copy.deepcopy(x)], [])
+    result = ast.Call(ast.Name(ALONG_AXIS_RESULT, load), [values, ndim, copy.deepcopy(axis)], [])
+    return _located(result, node)
 
 
 class _Functional(ast.NodeTransformer):

@@ -19,6 +19,7 @@ from . import astwalk
 from .chains import MISSING  # (what lookup gives for a name bound nowhere)
 from .desugar import (
     ALONG_AXIS_INDEX,
+    ALONG_AXIS_RESULT,
     ALONG_LANES,
     FLAT_INDEX,
     MULTIPLIED_AT,
@@ -31,6 +32,7 @@ from .errors import Location, SourceError, UnsupportedSyntaxError
 from .matching import match_as_if
 from .runtime import (
     along_axis_index,
+    along_axis_result,
     along_lanes,
     flat_index,
     keep_aux,
@@ -93,6 +95,7 @@ DESUGARED_HELPERS: dict[str, Any] = {
     REQUIRE_MAPPING: require_mapping, MULTIPLIED_AT: multiplied_at,
     ALONG_AXIS_INDEX: along_axis_index, FLAT_INDEX: flat_index, NUMPY: np,
     SLICE_BOUNDS: slice_bounds, ALONG_LANES: along_lanes,
+    ALONG_AXIS_RESULT: along_axis_result,
 }
 
 

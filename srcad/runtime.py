@@ -1386,15 +1386,23 @@ def along_axis_index(indices: Any, axis: int | None, shape: tuple) -> tuple:
 
 @fresh_result
 def along_lanes(x: Any, axis: int) -> Any:
-    """The lanes of the 2-D array ``x`` along ``axis`` that ``np.apply_along_axis(f,
-    axis, x)`` gives ``f``, one per row of the result (a copy)."""
-    if np.ndim(x) != 2:
+    """The lanes of the 1-D or 2-D array ``x`` along ``axis`` that ``np.apply_along_axis(f,
+    axis, x)`` gives ``f``, one per row (a copy; of a 1-D array, one lane)."""
+    if np.ndim(x) not in (1, 2):
         raise UnsupportedSyntaxError(
-            f"srcad reads `np.apply_along_axis` of a 2-D array, not of {np.ndim(x)} axes",
+            f"srcad reads `np.apply_along_axis` of a 1-D or 2-D array, not of {np.ndim(x)} axes",
             "write the loop over the lanes (`np.array([f(row) for row in x])`)",
             _user_line(),
         )
-    return np.array(np.swapaxes(x, axis, -1))
+    return np.array(np.swapaxes(np.atleast_2d(x), axis if np.ndim(x) == 2 else -1, -1))
+
+
+def along_axis_result(values: Any, ndim: int, axis: int) -> Any:
+    """``np.apply_along_axis``'s result from the values of its function on each lane
+    (:func:`along_lanes`), stacked: ``f``'s own axes where numpy puts them, at ``axis``."""
+    if ndim == 1:
+        return values[0]
+    return np.moveaxis(values, 0, -1) if axis in (0, -2) else values
 
 
 def flat_index(array: Any, key: Any) -> tuple:

@@ -449,13 +449,21 @@ def test_piecewise_vectorize_apply_along_axis(f, args):
 
 
 def along_axis_of_a_vector(x):
-    return np.sum(np.apply_along_axis(np.cumsum, 0, x))  # <vector lanes>
+    return np.sum(np.apply_along_axis(np.cumsum, 0, x) ** 2) * np.apply_along_axis(np.sum, -1, x)
+
+
+def along_axis_of_3_axes(T):
+    return np.sum(np.apply_along_axis(np.sum, 1, T))  # <3 axes>
+
+
+def test_apply_along_axis_of_a_vector():
+    check_four_ways(along_axis_of_a_vector, V5)
 
 
 def test_apply_along_axis_beyond_two_axes_is_refused_at_the_line():
     with pytest.raises(srcad.SrcadError) as info:
-        srcad.grad(along_axis_of_a_vector)(V5)
-    assert_located(info.value, __file__, "vector lanes")
+        srcad.grad(along_axis_of_3_axes)(np.ones((2, 2, 2)))
+    assert_located(info.value, __file__, "3 axes")
 
 
 def loops_over_flat(A):

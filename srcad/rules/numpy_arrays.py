@@ -9,6 +9,7 @@ import math
 import numpy as np
 
 from ..runtime import (
+    along_axis_result,
     along_lanes,
     chosen,
     copied_only,
@@ -215,8 +216,11 @@ defrule("multiplied_at(x, index, v)", env={**ENV, "multiplied_at": multiplied_at
 #: the index of the items ``x.flat[key]`` stands for (``x[flat_index(x, key)]``)
 defrule("flat_index(x, key)", env={"flat_index": flat_index}, x=None, key=None)
 #: the lanes ``np.apply_along_axis`` is read as running its function on (srcad.desugar)
-defrule("along_lanes(x, axis)", env={**NP, "along_lanes": along_lanes}, axis=None,
-        x="np.swapaxes(g, axis, -1)", linear=True, creates=True)
+defrule("along_lanes(x, axis)", env={**ENV, "along_lanes": along_lanes}, axis=None,
+        x="along_lanes_grad(g, x, axis)", linear=True, creates=True)
+defrule("along_axis_result(values, ndim, axis)",
+        env={**ENV, "along_axis_result": along_axis_result}, ndim=None, axis=None,
+        values="along_axis_values_grad(g, values, ndim, axis)", linear=True)
 #: (np.outer flattens its operands)
 defrule("np.outer(x, y)", env=NP, linear=True, x="np.reshape(g @ np.ravel(y), np.shape(x))",
         y="np.reshape(np.ravel(x) @ g, np.shape(y))")

@@ -35,7 +35,7 @@ __all__ = (
     "gradient_spacing_tangent", "corrcoef_grad", "corrcoef_tangent", "multi_dot_grad",
     "multi_dot_tangent", "sum_leading", "dist_grad", "dist_tangent", "vander_slopes",
     "insert_grad", "reduceat_grad", "multiply_at_grad_x", "multiply_at_grad_v",
-    "multiply_at_tangent_v",
+    "multiply_at_tangent_v", "along_lanes_grad", "along_axis_values_grad",
 )
 
 import math
@@ -937,6 +937,20 @@ def multiply_at_tangent_v(t: Any, x: Any, index: Any, v: Any) -> Any:
     moved = np.zeros(np.size(x), dtype=gradient_dtype(t, x))
     np.add.at(moved, positions, np.ravel(np.broadcast_to(t, selected)) * others)
     return np.reshape(moved, np.shape(x)) * x
+
+
+@shape_only(1)
+def along_lanes_grad(g: Any, x: Any, axis: int) -> Any:
+    """Adjoint of :func:`srcad.runtime.along_lanes`: each lane's gradient back in place."""
+    return np.reshape(np.swapaxes(g, axis if np.ndim(x) == 2 else -1, -1), np.shape(x))
+
+
+@shape_only(1)
+def along_axis_values_grad(g: Any, values: Any, ndim: int, axis: int) -> Any:
+    """Adjoint of :func:`srcad.runtime.along_axis_result`: ``g`` as the stacked values."""
+    if ndim == 1:
+        return np.reshape(g, np.shape(values))
+    return np.moveaxis(g, -1, 0) if axis in (0, -2) else g
 
 
 # ---------------------------------------------------------------- diagonals and triangles
