@@ -45,7 +45,7 @@ from __future__ import annotations
 import ast
 import copy
 from collections.abc import Callable, Iterator
-from typing import TypeGuard, TypeVar
+from typing import TypeGuard, TypeVar, cast
 
 from . import astwalk
 
@@ -541,6 +541,18 @@ SORTED_ORDER = "_srcad_sorted_order"
 #: ... and the check that ``dict(name)``, taken for a copy, is given a dict
 #: (:func:`srcad.runtime.require_mapping`)
 REQUIRE_MAPPING = "_srcad_require_mapping"
+#: ... and what numpy's in-place calls are written with (:mod:`srcad.lower.keywords`):
+#: ``np.multiply.at``'s new value (:func:`srcad.runtime.multiplied_at`) and the index
+#: ``np.put_along_axis`` writes (:func:`srcad.runtime.along_axis_index`)
+MULTIPLIED_AT, ALONG_AXIS_INDEX = "_srcad_multiplied_at", "_srcad_along_axis_index"
+#: ... and ``a.flat[k]``: the index of the items it stands for
+#: (:func:`srcad.runtime.flat_index`), and numpy, for the operations a write to it is
+FLAT_INDEX, NUMPY = "_srcad_flat_index", "_srcad_numpy"
+#: ... and the positions ``items[a:b] = values`` replaces (:func:`srcad.runtime.slice_bounds`)
+SLICE_BOUNDS = "_srcad_slice_bounds"
+#: ... and the lanes ``np.apply_along_axis`` runs its function on
+#: (:func:`srcad.runtime.along_lanes`)
+ALONG_LANES, ALONG_AXIS_RESULT = "_srcad_along_lanes", "_srcad_along_axis_result"
 
 
 def endless(stmt: ast.stmt) -> bool:
@@ -702,6 +714,147 @@ def listed_zip(node: ast.AST) -> bool:
     )
 
 
+def transposing_zip(node: ast.AST) -> TypeGuard[ast.Call]:
+    """``zip(*rows)``, the transpose of a list of lists or of a 2-D array, ``rows`` a
+    name (or a field or item of one: read again, as nothing changes it meanwhile)."""
+    if not (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "zip"
+        and len(node.args) == 1
+        and isinstance(node.args[0], ast.Starred)
+        and not node.keywords
+    ):
+        return False
+    rows: ast.expr = node.args[0].value
+    while isinstance(rows, ast.Attribute | ast.Subscript):
+        if isinstance(rows, ast.Subscript) and not isinstance(rows.slice, ast.Constant):
+            return False
+        rows = rows.value
+    return isinstance(rows, ast.Name)
+
+
+def _transposed(node: ast.Call, used: set[str]) -> ast.expr:
+    """A :func:`transposing_zip` as the columns it gives, each a list (zip's are tuples,
+    which srcad makes only as displays): ``[[row[j] for row in rows] for j in
+    range(min([len(row) for row in rows]) if len(rows) else 0)]`` (as zip, the shortest
+    row's length)."""
+    load = ast.Load()
+    rows = node.args[0]
+    assert isinstance(rows, ast.Starred)
+    row, j = _fresh("row", used), _fresh("column", used)
+
+    def over_rows(element: ast.expr) -> ast.ListComp:
+        loop = ast.comprehension(ast.Name(row, ast.Store()), copy.deepcopy(rows.value), [], 0)
+        return ast.ListComp(element, [loop])
+
+    def call(name: str, *args: ast.expr) -> ast.Call:
+        return ast.Call(ast.Name(name, load), list(args), [])
+
+    shortest = ast.IfExp(
+        call("len", copy.deepcopy(rows.value)),
+        call("min", over_rows(call("len", ast.Name(row, load)))),
+        ast.Constant(0),
+    )
+    column = over_rows(ast.Subscript(ast.Name(row, load), ast.Name(j, load), load))
+    loop = ast.comprehension(ast.Name(j, ast.Store()), call("range", shortest), [], 0)
+    return _located(ast.ListComp(column, [loop]), node)
+
+
+#: the names a module's code usually gives numpy (``np.vectorize(f)(x)`` is read as
+#: numpy's only through one of them: desugaring reads no bindings)
+_NUMPY_NAMES = ("np", "numpy")
+
+
+def _numpy_call(node: ast.AST, name: str, count: int) -> TypeGuard[ast.Call]:
+    """``np.<name>(...)`` with ``count`` positional arguments and no keywords."""
+    return (
+        isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+        and node.func.attr == name and isinstance(node.func.value, ast.Name)
+        and node.func.value.id in _NUMPY_NAMES and len(node.args) == count
+        and not node.keywords and not any(isinstance(a, ast.Starred) for a in node.args)
+    )
+
+
+def _item_function(node: ast.expr) -> bool:
+    """A function an item-by-item rewrite may apply: a name (or an attribute of one:
+    ``np.sum``), or a lambda of one parameter without defaults."""
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return isinstance(node, ast.Name) or isinstance(node, ast.Lambda) and (
+        len(node.args.args) == 1 and not node.args.defaults and not node.args.vararg
+        and not node.args.kwarg and not node.args.kwonlyargs and not node.args.posonlyargs
+    )
+
+
+def _read_again(node: ast.expr) -> bool:
+    return all(isinstance(n, _READ_AGAIN) for n in astwalk.walk(node))
+
+
+def vectorized_call(node: ast.AST) -> TypeGuard[ast.Call]:
+    """``np.vectorize(f)(x)``: ``f`` a name or a lambda, ``x`` read again without calls."""
+    return (
+        isinstance(node, ast.Call) and _numpy_call(node.func, "vectorize", 1)
+        and _item_function(node.func.args[0]) and len(node.args) == 1 and not node.keywords
+        and _read_again(node.args[0])
+    )
+
+
+def along_axis_call(node: ast.AST) -> TypeGuard[ast.Call]:
+    """``np.apply_along_axis(f, axis, x)``: ``f`` a name or a lambda, ``axis`` a constant
+    0, 1, -1 or -2 (of a 1-D or 2-D ``x``, checked when it runs)."""
+    return (
+        _numpy_call(node, "apply_along_axis", 3) and _item_function(node.args[0])
+        and _constant_int(node.args[1]) in (0, 1, -1, -2)
+    )
+
+
+def _constant_int(node: ast.expr) -> int | None:
+    """The int ``node`` writes (``1``, ``-1``), or None."""
+    sign = 1
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        sign, node = -1, node.operand
+    if isinstance(node, ast.Constant) and type(node.value) is int:
+        return sign * node.value
+    return None
+
+
+def _each(
+    node: ast.Call, numpy: ast.expr, function: ast.expr, items: ast.expr, used: set[str]
+) -> ast.expr:
+    """``np.array([function(item) for item in items])``."""
+    item = _fresh("item", used)
+    loop = ast.comprehension(ast.Name(item, ast.Store()), items, [], 0)
+    each = ast.ListComp(_applied(function, [ast.Name(item, ast.Load())], used), [loop])
+    return ast.Call(ast.Attribute(copy.deepcopy(numpy), "array", ast.Load()), [each], [])
+
+
+def _item_by_item(node: ast.Call, used: set[str]) -> ast.expr:
+    """A :func:`vectorized_call` or :func:`along_axis_call` as the comprehension it
+    runs: ``np.reshape(np.array([f(v) for v in np.ravel(x)]), np.shape(x))``; for a
+    1-D or 2-D ``x``, ``np.array([f(lane) for lane in along_lanes(x, axis)])``, its axes
+    put where numpy's are (``along_axis_result``)."""
+    load = ast.Load()
+    if vectorized_call(node):
+        vectorize = cast(ast.Call, node.func)
+        numpy = cast(ast.Attribute, vectorize.func).value
+        x = node.args[0]
+
+        def np_call(name: str, *args: ast.expr) -> ast.Call:
+            return ast.Call(ast.Attribute(copy.deepcopy(numpy), name, load), list(args), [])
+
+        items = np_call("ravel", copy.deepcopy(x))
+        values = _each(node, numpy, vectorize.args[0], items, used)
+        return _located(np_call("reshape", values, np_call("shape", copy.deepcopy(x))), node)
+    function, axis, x = node.args
+    numpy = cast(ast.Attribute, node.func).value
+    lanes = ast.Call(ast.Name(ALONG_LANES, load), [x, axis], [])
+    values = _each(node, numpy, function, lanes, used)
+    ndim = ast.Call(ast.Attribute(copy.deepcopy(numpy), "ndim", load), [copy.deepcopy(x)], [])
+    result = ast.Call(ast.Name(ALONG_AXIS_RESULT, load), [values, ndim, copy.deepcopy(axis)], [])
+    return _located(result, node)
+
+
 class _Functional(ast.NodeTransformer):
     """``map(...)`` as a generator expression, and a dict view a builtin consumes as a
     loop over it (see :func:`desugar`)."""
@@ -711,6 +864,10 @@ class _Functional(ast.NodeTransformer):
 
     def visit_Call(self, node: ast.Call) -> ast.AST:
         node = self.generic_visit(node)  # type: ignore[assignment]
+        if transposing_zip(node):
+            return _transposed(node, self.used)
+        if vectorized_call(node) or along_axis_call(node):
+            return _item_by_item(node, self.used)
         if dict_view_consumed(node):
             item = _fresh("item", self.used)
             loop = ast.comprehension(ast.Name(item, ast.Store()), node.args[0], [], 0)
@@ -1621,6 +1778,112 @@ class _OrderedListChanges:
         return before
 
 
+#: the parts of an expression that may be evaluated again to the same value (no calls)
+_READ_AGAIN = (
+    ast.Name, ast.Constant, ast.BinOp, ast.UnaryOp, ast.Subscript, ast.Attribute, ast.Tuple,
+    ast.Slice, ast.operator, ast.unaryop, ast.expr_context,
+)
+
+
+def _grouped_append(stmt: ast.stmt) -> TypeGuard[ast.Expr]:
+    """``d.setdefault(k, [...]).append(v)`` (or ``.extend(vs)``): ``d`` a name, ``k``
+    read again without calls (``labels[i]``, ``i % 2``), the default a list display of
+    names and constants."""
+    call = stmt.value if isinstance(stmt, ast.Expr) else None
+    if not (
+        isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
+        and call.func.attr in ("append", "extend") and len(call.args) == 1
+        and not call.keywords
+    ):
+        return False
+    inner = call.func.value
+    return (
+        isinstance(inner, ast.Call) and isinstance(inner.func, ast.Attribute)
+        and inner.func.attr == "setdefault" and isinstance(inner.func.value, ast.Name)
+        and len(inner.args) == 2 and not inner.keywords
+        and all(isinstance(n, _READ_AGAIN) for n in astwalk.walk(inner.args[0]))
+        and isinstance(inner.args[1], ast.List)
+        and all(isinstance(e, ast.Name | ast.Constant) for e in inner.args[1].elts)
+    )
+
+
+def _grouped_parts(stmt: ast.Expr) -> tuple[str, ast.expr, ast.expr, str, ast.expr]:
+    """The dict's name, the key, the default, the method and its argument of a
+    :func:`_grouped_append`."""
+    call = cast(ast.Call, stmt.value)
+    method = cast(ast.Attribute, call.func)
+    inner = cast(ast.Call, method.value)
+    mapping = cast(ast.Name, cast(ast.Attribute, inner.func).value).id
+    return mapping, inner.args[0], inner.args[1], method.attr, call.args[0]
+
+
+def _mark_groups(fn: ast.FunctionDef) -> None:
+    """Mark the :func:`_grouped_append` statements that may be written as new lists
+    (:func:`_group_appended`): of a dict the function makes (``d = {}``), where no name
+    is bound to anything read from ``d`` until the last of them has run (the top-level
+    statement holding it ends), so that no other name holds a list one of them changes."""
+    groups: dict[str, list[ast.Expr]] = {}
+    for node in astwalk.walk(fn):
+        if isinstance(node, ast.stmt) and _grouped_append(node):
+            groups.setdefault(_grouped_parts(node)[0], []).append(node)
+    params = {a.arg for a in astwalk.walk(fn.args) if isinstance(a, ast.arg)}
+    for name, appends in groups.items():
+        made = [
+            n for n in astwalk.walk(fn) if isinstance(n, ast.Assign)
+            and [t.id for t in n.targets if isinstance(t, ast.Name)] == [name]
+        ]
+        if name in params or not made or not all(
+            isinstance(n.value, ast.Dict) and not n.value.keys for n in made
+        ):
+            continue
+        last = max(
+            getattr(top, "end_lineno", 0) or 0 for top in fn.body
+            if any(a in set(astwalk.walk(top)) for a in appends)
+        )
+        if not any(_binds_from(n, name) and _line(n) <= last for n in astwalk.walk(fn)):
+            for stmt in appends:
+                stmt.srcad_groups = True  # type: ignore[attr-defined]
+
+
+def _line(node: ast.AST) -> int:
+    """The line of a statement or expression, or of a comprehension's iterable."""
+    return node.iter.lineno if isinstance(node, ast.comprehension) else getattr(node, "lineno", 0)
+
+
+def _binds_from(node: ast.AST, name: str) -> bool:
+    """``node`` binds a name (or an item) to a value that reads ``name`` (``v = d[k]``,
+    ``for k, v in d.items()``, ``x := d.get(k)``), other than making it."""
+    if isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign | ast.NamedExpr):
+        value = node.value
+    elif isinstance(node, ast.For | ast.comprehension):
+        value = node.iter
+    else:
+        return False
+    if value is None or isinstance(value, ast.Dict) and not value.keys:
+        return False
+    return any(isinstance(n, ast.Name) and n.id == name for n in astwalk.walk(value))
+
+
+def _group_appended(stmt: ast.Expr) -> list[ast.stmt]:
+    """A :func:`_grouped_append` as new lists: ``if k not in d: d[k] = [...]``, then
+    ``d[k] = d[k] + [v]`` (``+ list(vs)`` for ``extend``)."""
+    mapping, key, default, method, added_value = _grouped_parts(stmt)
+    load = ast.Load()
+
+    def item(ctx: ast.expr_context) -> ast.Subscript:
+        return ast.Subscript(ast.Name(mapping, load), copy.deepcopy(key), ctx)
+
+    missing = ast.Compare(copy.deepcopy(key), [ast.NotIn()], [ast.Name(mapping, load)])
+    added: ast.expr = (
+        ast.List([added_value], load) if method == "append"
+        else ast.Call(ast.Name("list", load), [added_value], [])
+    )
+    return [
+        _located(ast.If(missing, [ast.Assign([item(ast.Store())], default)], []), stmt),
+        _located(ast.Assign([item(ast.Store())], ast.BinOp(item(load), ast.Add(), added)), stmt),
+    ]
+
+
 def _setdefault_values(stmts: list[ast.stmt], used: set[str]) -> list[ast.stmt]:
     """``v = d.setdefault(k, default)`` (``d`` and ``v`` names, ``k`` a name or a
     constant; in nested blocks too) as Python runs it: ``default`` first, then ``if k
@@ -1628,6 +1891,9 @@ def _setdefault_values(stmts: list[ast.stmt], used: set[str]) -> list[ast.stmt]:
     out: list[ast.stmt] = []
     for stmt in stmts:
         _rewrite_blocks(stmt, lambda block: _setdefault_values(block, used))
+        if _grouped_append(stmt) and getattr(stmt, "srcad_groups", False):
+            out += _group_appended(stmt)
+            continue
         call = stmt.value if isinstance(stmt, ast.Assign) else None
         if not (
             isinstance(stmt, ast.Assign) and len(stmt.targets) == 1
@@ -1914,7 +2180,8 @@ def desugar(fn: ast.FunctionDef, library: bool = False) -> ast.FunctionDef:
             lambdas = lambdas or bool(argument_lambdas(node))
             if (
                 mapped_call(node) or reduce_call(node) or dict_view_consumed(node)
-                or listed_zip(node) or filtered_call(node)
+                or listed_zip(node) or filtered_call(node) or transposing_zip(node)
+                or vectorized_call(node) or along_axis_call(node)
             ):
                 comprehensions = functional = True
             elif (
@@ -1951,6 +2218,7 @@ def desugar(fn: ast.FunctionDef, library: bool = False) -> ast.FunctionDef:
         fn = _ChangingTests().visit(fn)
     used = _names_in(fn)
     if list_changes:
+        _mark_groups(fn)
         fn.body = _OrderedListChanges(used).rewrite(_setdefault_values(fn.body, used))
     shadowed = _assigned(fn) & {"map", "zip", *_CONSUMERS}  # (a local `map`: the user's)
     if functional and not shadowed:

@@ -99,6 +99,17 @@ def at_call_site(error: SrcadError, callee: Any, where: Location) -> SrcadError:
         )
         inside.reason = (f"a call of {name}", name)
         return inside
+    if name.startswith(_COMPLEX_MODULES):  # (no rule could help: no complex numbers)
+        complex_valued = type(error)(
+            f"complex values are not supported: {name}, called here, computes with "
+            "complex numbers, and srcad differentiates real ones only",
+            "write the transform with real arithmetic (cosine and sine sums: `C @ x` and "
+            "`S @ x`, with `C = np.cos(2 * np.pi * np.outer(k, t) / n)` and `S` of np.sin), "
+            "or register a derivative rule for it with srcad.defrule (docs/custom-rules.md)",
+            where,
+        )
+        complex_valued.reason = (reason, inner)
+        return complex_valued
     code = getattr(callee, "__code__", None)
     library = code is None or installed(code.co_filename)
     why = (  # (a library's internals say little to its user: the lines after this say
@@ -148,6 +159,10 @@ def _derivative_not_again(error: SrcadError, derivative: Any, where: Location) -
     located.reason = ("a derivative srcad made", f"{of}")
     return located
 
+
+#: Modules whose functions compute with complex numbers (Fourier transforms), by the
+#: start of their public names.
+_COMPLEX_MODULES = ("numpy.fft.", "scipy.fft.", "scipy.fftpack.")
 
 #: What to call instead of a library function srcad cannot differentiate (by public name).
 _INSTEAD = {

@@ -13,12 +13,35 @@ import types
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import numpy as np
+
 from . import astwalk
 from .chains import MISSING  # (what lookup gives for a name bound nowhere)
-from .desugar import REQUIRE_MAPPING, SORTED_ORDER
+from .desugar import (
+    ALONG_AXIS_INDEX,
+    ALONG_AXIS_RESULT,
+    ALONG_LANES,
+    FLAT_INDEX,
+    MULTIPLIED_AT,
+    NUMPY,
+    REQUIRE_MAPPING,
+    SLICE_BOUNDS,
+    SORTED_ORDER,
+)
 from .errors import Location, SourceError, UnsupportedSyntaxError
 from .matching import match_as_if
-from .runtime import keep_aux, require_aux_pair, require_mapping, sorted_order
+from .runtime import (
+    along_axis_index,
+    along_axis_result,
+    along_lanes,
+    flat_index,
+    keep_aux,
+    multiplied_at,
+    require_aux_pair,
+    require_mapping,
+    slice_bounds,
+    sorted_order,
+)
 from .walrus import assignments_first
 from .wrappers import only_forwards, takes_star_arguments
 
@@ -70,7 +93,10 @@ KEEP_AUX, REQUIRE_AUX_PAIR = "_srcad_keep_aux", "_srcad_require_aux_pair"
 #: The helpers code :mod:`srcad.desugar` writes calls, by the names it calls them.
 DESUGARED_HELPERS: dict[str, Any] = {
     SORTED_ORDER: sorted_order, KEEP_AUX: keep_aux, REQUIRE_AUX_PAIR: require_aux_pair,
-    REQUIRE_MAPPING: require_mapping,
+    REQUIRE_MAPPING: require_mapping, MULTIPLIED_AT: multiplied_at,
+    ALONG_AXIS_INDEX: along_axis_index, FLAT_INDEX: flat_index, NUMPY: np,
+    SLICE_BOUNDS: slice_bounds, ALONG_LANES: along_lanes,
+    ALONG_AXIS_RESULT: along_axis_result,
 }
 
 

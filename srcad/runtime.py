@@ -1079,6 +1079,14 @@ def repeated_grad(g: Any, items: Any) -> AdjointList:
 
 
 @fresh_result
+def slice_bounds(start: Any, stop: Any, length: int) -> tuple[int, int]:
+    """The positions ``items[start:stop] = values`` replaces, on a list of ``length``
+    items: from the first up to (not including) the second; where ``stop`` is before
+    ``start``, none (the values go in at ``start``), as Python does."""
+    low, high, _ = slice(start, stop).indices(length)
+    return low, max(low, high)
+
+
 def list_replaced(items: Any, index: Any, item: Any) -> list:
     """``items[index] = item`` on a list, as a new value: a copy with that item replaced."""
     out = list(items)
@@ -1355,6 +1363,68 @@ def add_at(target: Any, index: Any, value: Any) -> None:
     else:  # a list's or dict's item: a new value (items may share one array, as
         # sum_items_grad gives each item the same gradient)
         target[index] = target[index] + value
+
+
+def along_axis_index(indices: Any, axis: int | None, shape: tuple) -> tuple:
+    """The fancy index of an array of ``shape`` that ``np.take_along_axis`` and
+    ``np.put_along_axis`` read or write with ``indices`` along ``axis`` (its other axes
+    running over ``shape``'s); ``axis=None``: positions of the flattened array."""
+    if axis is None:
+        return np.unravel_index(indices, shape)
+    ndim = len(shape)
+    axis %= ndim
+    parts = []
+    for d in range(ndim):
+        if d == axis:
+            parts.append(indices)
+        else:
+            place = [1] * ndim
+            place[d] = shape[d]
+            parts.append(np.arange(shape[d]).reshape(place))
+    return tuple(parts)
+
+
+@fresh_result
+def along_lanes(x: Any, axis: int) -> Any:
+    """The lanes of the 1-D or 2-D array ``x`` along ``axis`` that ``np.apply_along_axis(f,
+    axis, x)`` gives ``f``, one per row (a copy; of a 1-D array, one lane)."""
+    if np.ndim(x) not in (1, 2):
+        raise UnsupportedSyntaxError(
+            f"srcad reads `np.apply_along_axis` of a 1-D or 2-D array, not of {np.ndim(x)} axes",
+            "write the loop over the lanes (`np.array([f(row) for row in x])`)",
+            _user_line(),
+        )
+    return np.array(np.swapaxes(np.atleast_2d(x), axis if np.ndim(x) == 2 else -1, -1))
+
+
+def along_axis_result(values: Any, ndim: int, axis: int) -> Any:
+    """``np.apply_along_axis``'s result from the values of its function on each lane
+    (:func:`along_lanes`), stacked: ``f``'s own axes where numpy puts them, at ``axis``."""
+    if ndim == 1:
+        return values[0]
+    return np.moveaxis(values, 0, -1) if axis in (0, -2) else values
+
+
+def flat_index(array: Any, key: Any) -> tuple:
+    """The index of the items ``array.flat[key]`` reads or writes (positions in C order:
+    ``np.unravel_index(np.arange(array.size)[key], array.shape)``)."""
+    if not isinstance(array, np.ndarray):
+        raise UnsupportedSyntaxError(
+            f"`.flat[...]` of {type(array).__name__}: srcad reads `.flat` as a numpy "
+            "array's flat iterator",
+            "give the field another name, or annotate the parameter with its class",
+            _user_line(),
+        )
+    return np.unravel_index(np.arange(array.size)[key], array.shape)
+
+
+@fresh_result
+def multiplied_at(target: Any, index: Any, value: Any) -> Any:
+    """A copy of ``target`` after ``np.multiply.at(target, index, value)`` (each repeated
+    position multiplied by each of its factors): the value ``np.multiply.at`` writes."""
+    out = np.array(target, copy=True)
+    np.multiply.at(out, index, value)
+    return out
 
 
 def set_rows(target: Any, index: tuple, value: Any) -> None:

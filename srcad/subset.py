@@ -895,6 +895,13 @@ class _Checker(ast.NodeVisitor):
                 for arg in node.args[1:]:
                     self.visit(arg)
                 return
+            if _piecewise_functions(node):  # (np.piecewise: each lambda's body is applied
+                for arg in node.args:  # to x, srcad.lower.keywords)
+                    elements = arg.elts if isinstance(arg, ast.List | ast.Tuple) else [arg]
+                    for element in elements:
+                        self.visit(element.body if isinstance(element, ast.Lambda) else element)
+                self.visit(node.func)
+                return
             if (keyed_extreme(node) or extreme_or_default(node)) and any(
                 isinstance(k.value, ast.Lambda) for k in node.keywords
             ):  # (max(xs, key=lambda x: ...), default=d too)
@@ -921,6 +928,20 @@ class _Checker(ast.NodeVisitor):
                 self.visit(node.args[0] if node.args else node.func)
                 return
         super().generic_visit(node)
+
+
+def _piecewise_functions(node: ast.Call) -> bool:
+    """``np.piecewise(x, conditions, [f0, lambda t: ..., ...])``: its lambdas (of one
+    parameter, no defaults) are read in place."""
+    return (
+        isinstance(node.func, ast.Attribute) and node.func.attr == "piecewise"
+        and len(node.args) == 3 and not node.keywords
+        and isinstance(node.args[2], ast.List | ast.Tuple)
+        and all(
+            len(f.args.args) == 1 and not f.args.defaults
+            for f in node.args[2].elts if isinstance(f, ast.Lambda)
+        )
+    )
 
 
 def _is_generator(node: ast.expr) -> bool:

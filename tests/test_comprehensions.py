@@ -232,8 +232,8 @@ def test_map_reduce_and_keyed_extremes(f):
 
 def test_a_nested_function_passed_as_a_value_is_named_as_such():
     def applied_along(x):
-        weight = lambda v: v * 2.0  # noqa: E731
-        return np.sum(np.apply_along_axis(weight, 0, np.array([x, 2.0])))  # <passed-def>
+        weight = lambda v, c: v * c  # noqa: E731
+        return np.sum(np.apply_along_axis(weight, 0, np.array([x, 2.0]), 2.0))  # <passed-def>
 
     with pytest.raises(srcad.SrcadError, match="`weight` is a function defined in the"):
         srcad.grad(applied_along)(0.5)

@@ -294,7 +294,7 @@ def appends_to_the_iterated_list(x):
 
 def writes_a_list_slice(x):
     out = [0.0] * 3
-    out[0:2] = [x, x]  # <slice>
+    out[0:3:2] = [x, x]  # <slice>
     return sum(out)
 
 
@@ -362,7 +362,7 @@ def pops_from_a_dict(x):
         (appends_to_an_alias, "alias", "hold the same list"),
         (appends_to_a_stored_list, "stored", "hold the same list"),
         (appends_to_the_iterated_list, "iterated", "runs over it"),
-        (writes_a_list_slice, "slice", "slice"),
+        (writes_a_list_slice, "slice", "slice with a step"),
     ],
 )
 def test_refused_at_the_users_line(f, tag, words):

@@ -47,6 +47,7 @@ MODULES = (
     "stop50",  # functions in global containers, gradients through sums, squares of roots
     "stop51",  # rows handed over, local keys, states rebuilt or copied, draws, statistics, SciPy
     "integrate_programs",  # quad, odeint, solve_ivp: kinetics, epidemics, hazards, densities
+    "numpy_breadth",  # scatters and segments, .flat, zip(*M), *params, slices, piecewise, fft
 )
 
 

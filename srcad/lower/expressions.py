@@ -225,7 +225,12 @@ class Expressions(LoweringPart):
             return shaped
         if any(isinstance(a, ast.Starred) for a in node.args):
             node = ast.copy_location(
-                ast.Call(node.func, self.spread(scope, node.args), node.keywords), node
+                ast.Call(
+                    node.func,
+                    self.spread(scope, node.args, self.positional_count(scope, node)),
+                    node.keywords,
+                ),
+                node,
             )
         converted = self.closure_converted(scope, node)  # (brentq(lambda r: ..., a, b))
         if converted is not None:

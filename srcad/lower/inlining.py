@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import inspect
 import types
 from collections.abc import Callable
 from dataclasses import replace
@@ -171,7 +172,7 @@ class Inlining(LoweringPart):
             positional = positional[len(partial.args) :]
             for key, arg in partial.keywords.items():
                 values[key] = self.constant(arg)
-        arguments = self.spread(scope, call.args)
+        arguments = self.spread(scope, call.args, self.positional_count(scope, call))
         if len(arguments) > len(positional) and fn.args.vararg is None:
             raise self.error(
                 scope,
@@ -236,17 +237,25 @@ class Inlining(LoweringPart):
             return PASSED_DEF
         return self.lower_expr(scope, node, None)
 
-    def spread(self, scope: Scope, arguments: list[ast.expr]) -> list[ast.expr]:
+    def spread(
+        self, scope: Scope, arguments: list[ast.expr], fills: int | None = None
+    ) -> list[ast.expr]:
         """A call's positional arguments with ``*items`` spread out, when ``items`` is a
-        tuple or list of known length (a helper's ``*args``, a tuple display)."""
+        tuple or list of known length (a helper's ``*args``, a tuple display), or, for
+        one of them, known only at run time, when the call must pass ``fills``
+        positional arguments in all (a helper's parameters: ``f(*params)``)."""
         if not any(isinstance(arg, ast.Starred) for arg in arguments):
             return arguments
         spread: list[ast.expr] = []
+        unknown: tuple[int, ast.Starred, ir.Name] | None = None
         for arg in arguments:
             if not isinstance(arg, ast.Starred):
                 spread.append(Operand(self.lower_expr(scope, arg, None)))
                 continue
             value = self.lower_expr(scope, arg.value, None)
+            if fills is not None and unknown is None and isinstance(value, ir.Name):
+                unknown = (len(spread), arg, value)
+                continue
             if not isinstance(value, TupleValue):
                 raise self.error(
                     scope,
@@ -255,7 +264,38 @@ class Inlining(LoweringPart):
                     "pass the items one by one, or unpack a tuple or list display",
                 )
             spread += [Operand(item) for item in value.items]
+        if unknown is not None:
+            assert fills is not None  # (only then is a length taken from the call)
+            at, arg, value = unknown
+            count = max(fills - len(spread), 0)
+            error = TypeError(
+                f"{scope.source.location(arg)}: `*{ast.unparse(arg.value)}` does not hold "
+                f"the {count} arguments the call's other arguments leave to it"
+            )
+            items = self.run_time_items(scope, value, count, arg, error).items
+            spread[at:at] = [Operand(item) for item in items]
         return spread
+
+    def positional_count(self, scope: Scope, call: ast.Call) -> int | None:
+        """How many positional arguments ``call`` passes in all, where its callee says:
+        a function's (of the user's code, a library's, a ``def`` of the code) positional
+        parameters that no keyword of the call names, when it has no defaults and no
+        ``*args``; None for any other callee."""
+        nested = self.nested_function(scope, call.func)
+        if nested is not None:
+            args = nested[0].args
+            if args.vararg is not None or args.defaults:
+                return None
+            names = [a.arg for a in (*args.posonlyargs, *args.args)]
+        else:
+            callee = self.denote(scope, call.func).static
+            if not isinstance(callee, types.FunctionType) or callee.__defaults__ or (
+                callee.__code__.co_flags & inspect.CO_VARARGS
+            ):
+                return None
+            names = list(callee.__code__.co_varnames[: callee.__code__.co_argcount])
+        given = {k.arg for k in call.keywords}
+        return len([n for n in names if n not in given])
 
     def nested_defaults(self, scope: Scope, fn: ast.FunctionDef) -> dict[str, Any]:
         args = [a.arg for a in (*fn.args.posonlyargs, *fn.args.args)]

@@ -8,6 +8,8 @@ Calls that change an array in place (a statement of their own), as item writes:
 - ``np.put(a, ind, v)``: ``a[np.unravel_index(ind, a.shape)] = v`` (negative positions
   from the end; ``mode='wrap'``: ``ind % a.size``, ``mode='clip'``: clipped to the ends);
 - ``np.putmask(a, mask, v)``: ``a[...] = np.where(mask, v, a)``;
+- ``np.put_along_axis(a, ind, v, axis)``: ``a[<the index numpy writes>] = v``;
+- ``np.multiply.at(a, i, v)``: ``a[...] = multiplied_at(a, i, v)``, a copy multiplied;
 
 (``v`` repeated or cut to the number of items written, ``np.resize``, as numpy does;
 other forms of these calls are refused, where they stand);
@@ -44,6 +46,7 @@ import copy
 
 import numpy as np
 
+from ..desugar import ALONG_AXIS_INDEX, MULTIPLIED_AT
 from .values import NOT_STATIC, LoweringPart, Scope
 
 #: ufunc options that change neither the value nor the gradient of real arrays
@@ -77,6 +80,8 @@ class NumpyKeywords(LoweringPart):
         the value into an ``out=`` array it names (a bare call's statement)."""
         if not isinstance(node.func, ast.Attribute):
             return node
+        if node.func.attr == "piecewise" and self.denote(scope, node.func).static is np.piecewise:
+            return self.piecewise(scope, node)
         if node.func.attr in _NAN_IDENTITY and node.args and self.denote(
             scope, node.func.value
         ).static is np:
@@ -148,6 +153,60 @@ class NumpyKeywords(LoweringPart):
             return _np(numpy, _EXTREMUM_NAMES[combine], [_call(node, rest), initial], node)
         return node
 
+    def piecewise(self, scope: Scope, node: ast.Call) -> ast.expr:
+        """``np.piecewise(x, [c0, c1, ...], [f0, f1, ...])`` as the selections it makes:
+        ``np.where(c1, f1(x), np.where(c0, f0(x), otherwise))`` (a later condition wins,
+        as numpy's; ``otherwise``: the extra last function's value, or 0). Each ``f`` is
+        a function (a lambda, a function of the code) applied to all of ``x``, or a
+        constant; only the items its condition picks reach the result."""
+        assert isinstance(node.func, ast.Attribute)
+        numpy = node.func.value
+        if len(node.args) != 3 or node.keywords or not all(
+            isinstance(a, ast.List | ast.Tuple) for a in node.args[1:]
+        ) or any(isinstance(n, ast.Call | ast.Lambda | ast.NamedExpr) for n in ast.walk(
+            node.args[0]
+        )) or len(node.args[2].elts) - len(node.args[1].elts) not in (0, 1):  # type: ignore[attr-defined]
+            raise self.error(
+                scope, node,
+                "srcad reads `np.piecewise(x, conditions, functions)` with `x` a name (or "
+                "an item of one) and the conditions and functions written as lists, one "
+                "function for each condition and maybe one more for the rest",
+                "name `x` first, and write the lists out (`[x < 0, x >= 0]`, "
+                "`[lambda t: -t, square]`), or select with np.where",
+            )
+        x, conditions, functions = node.args
+        assert isinstance(conditions, ast.List | ast.Tuple)
+        assert isinstance(functions, ast.List | ast.Tuple)
+        pieces = [self._piece(scope, f, x) for f in functions.elts]
+        out = pieces.pop() if len(pieces) > len(conditions.elts) else ast.Constant(0.0)
+        like = _np(numpy, "zeros_like", [x], node)  # (numpy's result: x's shape and type)
+        out = ast.BinOp(like, ast.Add(), out)
+        for condition, piece in zip(conditions.elts, pieces):
+            out = _where(numpy, condition, piece, out, node)
+        return ast.fix_missing_locations(ast.copy_location(
+            _np(numpy, "asarray", [out], node, [ast.keyword("dtype", ast.Attribute(
+                copy.deepcopy(x), "dtype", ast.Load()))]), node,
+        ))
+
+    def _piece(self, scope: Scope, function: ast.expr, x: ast.expr) -> ast.expr:
+        """One of ``np.piecewise``'s functions applied to ``x`` (a lambda's body with
+        ``x`` put in), or a constant as it is."""
+        if isinstance(function, ast.Lambda) and len(function.args.args) == 1 and not (
+            function.args.vararg or function.args.kwarg or function.args.kwonlyargs
+            or function.args.posonlyargs or function.args.defaults
+        ):
+            return _Substituted(function.args.args[0].arg, x).visit(copy.deepcopy(function.body))
+        if isinstance(function, ast.Name | ast.Attribute) and callable(
+            self.denote(scope, function).static
+        ) or self.nested_function(scope, function) is not None:
+            return ast.copy_location(ast.Call(function, [copy.deepcopy(x)], []), function)
+        if isinstance(function, ast.Lambda):
+            raise self.error(
+                scope, function, "a function given to `np.piecewise` takes one argument here",
+                "write it `lambda t: ...`",
+            )
+        return function
+
     def _is_float64(self, scope: Scope, dtype: ast.expr) -> bool:
         """``dtype`` is numpy's float64 (``float``, ``np.float64``, ``"float64"``...)."""
         if isinstance(dtype, ast.Constant):
@@ -179,10 +238,19 @@ class NumpyKeywords(LoweringPart):
         if not isinstance(func, ast.Attribute) or any(k.arg is None for k in call.keywords):
             return None
         numpy = func.value
+        args = list(call.args)
+        if (
+            func.attr == "at" and self.denote(scope, numpy).static is np.multiply
+            and len(args) == 3 and not call.keywords
+        ):  # (each repeated position multiplied by each of its factors, as numpy does)
+            array, index, value = args
+            product = ast.Call(
+                ast.Name(MULTIPLIED_AT, ast.Load()), [_load(array), index, value], []
+            )
+            return _store(array, ast.Constant(Ellipsis)), ast.copy_location(product, call)
         if self.denote(scope, numpy).static is not np:
             return None
         given = {k.arg: k.value for k in call.keywords}
-        args = list(call.args)
         name = func.attr
         if name == "copyto" and len(args) == 2 and set(given) <= {"where", "casting"}:
             dst, src = args
@@ -224,6 +292,13 @@ class NumpyKeywords(LoweringPart):
             return _store(array, ast.Constant(Ellipsis)), _where(
                 numpy, mask, spread, _load(array), call
             )
+        if name == "put_along_axis" and len(args) + len(given) == 4 and set(given) <= {"axis"}:
+            array, indices, value = args[:3]
+            axis = given.get("axis", args[3] if len(args) == 4 else None)
+            assert axis is not None  # (four arguments in all)
+            shape = ast.Attribute(_load(array), "shape", ast.Load())
+            index = ast.Call(ast.Name(ALONG_AXIS_INDEX, ast.Load()), [indices, axis, shape], [])
+            return _store(array, ast.copy_location(index, call)), value
         if name in _WRITES_INTO_ARGUMENT:  # (another form: its write would be lost)
             raise self.error(
                 scope, call,
@@ -241,6 +316,7 @@ _WRITES_INTO_ARGUMENT = {
     "fill_diagonal": "`np.fill_diagonal(a, value)`",
     "put": "`np.put(a, ind, v, mode=...)` with a constant mode",
     "putmask": "`np.putmask(a, mask, v)`",
+    "put_along_axis": "`np.put_along_axis(a, indices, values, axis)`",
 }
 
 
@@ -297,3 +373,19 @@ def _where(
     numpy: ast.expr, mask: ast.expr, kept: ast.expr, other: ast.expr, like: ast.AST
 ) -> ast.Call:
     return _np(numpy, "where", [mask, kept, other], like)
+
+
+class _Substituted(ast.NodeTransformer):
+    """A lambda's body with its parameter ``name`` read as ``value`` (a name or an item
+    of one: read again for each use)."""
+
+    def __init__(self, name: str, value: ast.expr) -> None:
+        self.name, self.value = name, value
+
+    def visit_Name(self, node: ast.Name) -> ast.expr:
+        if node.id == self.name and isinstance(node.ctx, ast.Load):
+            return ast.copy_location(copy.deepcopy(self.value), node)
+        return node
+
+    def visit_Lambda(self, node: ast.Lambda) -> ast.expr:
+        return node  # (an inner lambda's own parameters: left alone)

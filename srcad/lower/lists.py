@@ -9,6 +9,7 @@ from dataclasses import replace
 from typing import Any, TypeGuard
 
 from .. import astwalk, ir
+from ..desugar import SLICE_BOUNDS
 from ..errors import UnsupportedSyntaxError
 from ..rules.scalar import APPEND, EXTEND, REMOVE, REPEAT, REPLACE
 from ..rules.table import ADDITEM, Rule, pack_rule
@@ -433,11 +434,17 @@ class Lists(LoweringPart):
         receiver = target.value.id
         old = scope.env.get(receiver)
         self.check_growable(scope, stmt, receiver, old, "[...] =")
+        if isinstance(target.slice, ast.Slice) and target.slice.step is None:
+            # items[a:b] = values: items[:low] + list(values) + items[high:], a new list
+            self.assign(scope, [ast.Name(receiver, ast.Store())], _slice_replaced(
+                receiver, target.slice, value_node
+            ))
+            return
         if isinstance(target.slice, ast.Slice):
             raise self.error(
                 scope,
                 target,
-                f"writing a slice of the list `{receiver}` is not supported",
+                f"writing a slice with a step of the list `{receiver}` is not supported",
                 "write the items one by one, or make an array with np.array(...)",
             )
         value = self.lower_expr(scope, value_node, None)
@@ -687,3 +694,22 @@ def _changed_list(receiver: str, method: str, call: ast.Call) -> ast.expr | None
     else:
         return None
     return ast.fix_missing_locations(ast.copy_location(value, call))
+
+
+def _slice_replaced(items: str, where: ast.Slice, value: ast.expr) -> ast.expr:
+    """``items[a:b] = value`` (no step) as the new list: ``items[:low] + list(value) +
+    items[high:]``, where ``low, high = slice_bounds(a, b, len(items))`` (a list display
+    joined as it is)."""
+    load = ast.Load()
+    none = ast.Constant(None)
+    length = ast.Call(ast.Name("len", load), [ast.Name(items, load)], [])
+    bounds = ast.Call(
+        ast.Name(SLICE_BOUNDS, load), [where.lower or none, where.upper or none, length], []
+    )
+    low, high = (ast.Subscript(bounds, ast.Constant(k), load) for k in (0, 1))
+    if not isinstance(value, ast.List):
+        value = ast.Call(ast.Name("list", load), [value], [])
+    head = ast.Subscript(ast.Name(items, load), ast.Slice(None, low, None), load)
+    tail = ast.Subscript(ast.Name(items, load), ast.Slice(high, None, None), load)
+    joined = ast.BinOp(ast.BinOp(head, ast.Add(), value), ast.Add(), tail)
+    return ast.fix_missing_locations(ast.copy_location(joined, where))

@@ -338,6 +338,16 @@ class Loops(LoweringPart):
         """A loop over a count (``result_name``: unused, desugaring moves a ``return``
         out of a loop)."""
         target = node.target
+        flat = node.iter
+        if isinstance(flat, ast.Attribute) and flat.attr == "flat" and (
+            self.object_class(scope, flat.value) is None
+        ):  # (a flat iterator reads the array as it changes: not a sequence srcad follows)
+            array = ast.unparse(flat.value)
+            raise self.error(
+                scope, node,
+                f"a loop over `{array}.flat` (a flat iterator) is not supported",
+                f"loop over `{array}.ravel()`, or read `{array}.flat[k]` by position",
+            )
         known = self.known_callables(scope, node)
         if known is not None:  # for d in [stats.norm, stats.cauchy]: d.logpdf(x)
             for names in known:

@@ -14,6 +14,7 @@ import numpy as np
 
 from .. import astwalk, ir, records
 from ..chains import static_chain
+from ..desugar import FLAT_INDEX
 from ..errors import NoRuleError, SrcadError
 from ..rules.scalar import FIELD
 from ..runtime import same_member
@@ -90,19 +91,9 @@ class Objects(LoweringPart):
         (``np.concatenate`` of ``np.atleast_1d`` items, ``np.column_stack``), and on an
         object of a class srcad knows, its ``__getitem__`` inlined like any method (it
         is not an item read: the gradient flows through the key). None: an item read."""
-        flat = node.value
-        if (
-            isinstance(flat, ast.Attribute)
-            and flat.attr == "flat"
-            and self.object_class(scope, flat.value) is None
-        ):  # (an array's flat iterator: its reads are not a view srcad follows)
-            raise self.error(
-                scope,
-                node,
-                "reading through `.flat` (a flat iterator, not a view) is not supported",
-                f"read through a flat view instead: `{ast.unparse(flat.value)}.reshape(-1)"
-                f"[{ast.unparse(node.slice)}]`",
-            )
+        flat = self.flat_item(scope, node)
+        if flat is not None:  # (an array's flat iterator: the items it reads, copied)
+            return self.lower_expr(scope, flat, target)
         static = self.denote(scope, node.value).static
         if static is np.r_ or static is np.c_:
             return self.lower_expr(scope, _concatenator_call(self, scope, node, static), target)
@@ -153,6 +144,21 @@ class Objects(LoweringPart):
             "parameter",
             scope.source.location(node),
         )
+
+    def flat_item(self, scope: Scope, node: ast.Subscript) -> ast.Subscript | None:
+        """``a.flat[k]`` of an array, as the item or items it reads or writes:
+        ``a[flat_index(a, k)]`` (see :func:`srcad.runtime.flat_index`; an index array
+        or a slice reads a copy, as ``.flat`` does). None for another item."""
+        flat = node.value
+        if not (
+            isinstance(flat, ast.Attribute)
+            and flat.attr == "flat"
+            and self.object_class(scope, flat.value) is None
+        ):
+            return None
+        index = ast.Call(ast.Name(FLAT_INDEX, ast.Load()), [flat.value, node.slice], [])
+        item = ast.Subscript(flat.value, index, node.ctx)
+        return ast.fix_missing_locations(ast.copy_location(item, node))
 
     def object_class(self, scope: Scope, node: ast.expr) -> type | None:
         """The class of the object ``node`` denotes, where srcad knows it when it compiles

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from .. import astwalk, contexts, ir
-from ..desugar import single_name_target
+from ..desugar import NUMPY, single_name_target
 from ..errors import UnsupportedSyntaxError
 from ..rules.numpy_arrays import ARRAY_OF_ITEMS
 from ..rules.table import ADDAT, ADDITEM, SETITEM
@@ -164,6 +164,10 @@ class Statements(LoweringPart):
         if not isinstance(target, ast.Subscript):
             self.update_in_place(scope, stmt)
             return
+        flat = self.flat_item(scope, target)
+        if flat is not None:  # a.flat[k] += v: the items written, as a[i] += v
+            target = flat
+            stmt = ast.copy_location(ast.AugAssign(flat, stmt.op, stmt.value), stmt)
         read = ast.copy_location(ast.Subscript(target.value, target.slice, ast.Load()), target)
         if self.made_item_write(  # obj[k] += v: obj.__setitem__(k, obj[k] + v)
             scope, target, ast.copy_location(ast.BinOp(read, stmt.op, stmt.value), stmt)
@@ -328,7 +332,7 @@ class Statements(LoweringPart):
                 scope,
                 stmt,
                 f"`np.{owner.__name__}.at` (an unbuffered update in place) has no derivative "
-                "rule: srcad differentiates `np.add.at` and `np.subtract.at`",
+                "rule: srcad differentiates `np.add.at`, `np.subtract.at` and `np.multiply.at`",
                 "compute the update as a value (for a maximum per segment: a loop over the "
                 "segments with `np.max`), or write it with np.add.at",
             )
@@ -338,6 +342,20 @@ class Statements(LoweringPart):
         if rule is not None and rule.draws:  # (rng.uniform(size=2) to advance rng: a draw
             self.operation(scope, call, None)  # its rule runs where it stands, as written)
             return
+        if isinstance(func, ast.Attribute) and func.attr in _LIST_CHANGES and isinstance(
+            func.value, ast.Call
+        ) and isinstance(func.value.func, ast.Attribute) and func.value.func.attr == "setdefault":
+            mapping = ast.unparse(func.value.func.value)
+            raise self.error(  # (srcad.desugar writes it as new lists where it may)
+                scope,
+                stmt,
+                f"`{mapping}.setdefault(...).{func.attr}(...)` changes a list that "
+                f"`{mapping}` holds, which srcad follows only for a dict the function makes "
+                f"(`{mapping} = {{}}`), a key without calls, a default list display, and no "
+                f"name bound to what `{mapping}` holds before the last such change",
+                f"read `{mapping}`'s lists after the changes, or give the item a new list: "
+                f"`{mapping}[k] = {mapping}.get(k, []) + [v]`",
+            )
         if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Subscript) and (
             func.attr in _LIST_CHANGES
         ):  # (d["b"].append(v): a list that another container holds)
@@ -777,6 +795,11 @@ class Statements(LoweringPart):
         self.grow(scope, stmt, name, "extend", more)
 
     def assign(self, scope: Scope, targets: list[ast.expr], value_node: ast.expr) -> None:
+        if len(targets) == 1 and isinstance(targets[0], ast.Subscript) and (
+            flat := self.flat_item(scope, targets[0])
+        ) is not None:  # a.flat[k] = v: v's items repeated or cut to the items written
+            self.store_item(scope, flat, _flat_values(flat, value_node), SETITEM, targets[0])
+            return
         if len(targets) == 1 and isinstance(targets[0], ast.Subscript):
             if not self.made_item_write(scope, targets[0], value_node):
                 self.store_item(scope, targets[0], value_node, SETITEM, targets[0])
@@ -931,22 +954,12 @@ class Statements(LoweringPart):
         # (srcad.subset: a name, an item, or a tuple or list of these)
         assert isinstance(target, ast.Tuple | ast.List)
         if not isinstance(value, TupleValue) and isinstance(value, ir.Name):
-            # a tuple known only at run time: take its items one by one (after checking
-            # that it has that many, as Python does)
             where = scope.source.location(target)
             error = ValueError(
                 f"{where}: the value unpacked into {len(target.elts)} names here holds "
                 "another number of items"
             )
-            self.emit(self.run_time_check(
-                require_length, (value, ir.Const(len(target.elts))), error, "wrong_length",
-                note="as many items as names",
-            ))
-            value = TupleValue(
-                tuple(
-                    self.element(scope, value, ir.Const(k), target) for k in range(len(target.elts))
-                )
-            )
+            value = self.run_time_items(scope, value, len(target.elts), target, error)
         if not isinstance(value, TupleValue) or len(value.items) != len(target.elts):
             raise self.error(
                 scope,
@@ -956,6 +969,20 @@ class Statements(LoweringPart):
             )
         for element, item in zip(target.elts, value.items):
             self.bind(scope, element, item)
+
+    def run_time_items(
+        self, scope: Scope, value: ir.Name, count: int, node: ast.AST, error: Exception
+    ) -> TupleValue:
+        """The ``count`` items of a tuple or list known only at run time (unpacked into
+        names, or spread into a call's parameters), taken one by one after checking that
+        it has that many (``error`` where it has not, as Python would refuse it)."""
+        self.emit(self.run_time_check(
+            require_length, (value, ir.Const(count)), error, "wrong_length",
+            note="as many items as names",
+        ))
+        return TupleValue(
+            tuple(self.element(scope, value, ir.Const(k), node) for k in range(count))
+        )
 
     def variable_name(self, scope: Scope, user_name: str) -> str:
         """The listing name for a new value of a user variable (SSA versioning)."""
@@ -1112,3 +1139,22 @@ def _copies_by_slice(stmt: ast.AST) -> bool:
         and n.slice.lower is n.slice.upper is n.slice.step is None
         for n in astwalk.walk(stmt)
     )
+
+
+def _flat_values(item: ast.Subscript, value: ast.expr) -> ast.expr:
+    """What ``a.flat[k] = value`` writes into ``item`` (``a[flat_index(a, k)]``, see
+    :meth:`~srcad.lower.objects.Objects.flat_item`): ``value``'s items repeated or cut to
+    the number of items written, in their shape (``np.reshape(np.resize(value, n),
+    shape)``, the shape ``np.arange(a.size)[k]`` has)."""
+    assert isinstance(item.slice, ast.Call)
+    array, key = item.slice.args
+    numpy = ast.Name(NUMPY, ast.Load())
+
+    def np_call(name: str, *args: ast.expr) -> ast.expr:
+        return ast.Call(ast.Attribute(numpy, name, ast.Load()), list(args), [])
+
+    size = ast.Attribute(array, "size", ast.Load())
+    positions = ast.Subscript(np_call("arange", size), key, ast.Load())
+    count, shape = np_call("size", positions), np_call("shape", positions)
+    written = np_call("reshape", np_call("resize", value, count), shape)
+    return ast.fix_missing_locations(ast.copy_location(written, value))

@@ -8,7 +8,16 @@ import math
 
 import numpy as np
 
-from ..runtime import chosen, copied_only, log2_share, log_share
+from ..runtime import (
+    along_axis_result,
+    along_lanes,
+    chosen,
+    copied_only,
+    flat_index,
+    log2_share,
+    log_share,
+    multiplied_at,
+)
 from . import numpy_grads
 from .scalar import POWER, POWER_ENV, POWER_TANGENTS
 from .table import RuleTable, Templates, defrule
@@ -191,6 +200,27 @@ defrule("np.take(x, indices, axis=None, mode='raise')", env=ENV, indices=None, a
         mode=None, x="take_grad(g, x, indices, axis, mode)", linear=True)
 defrule("x.take(indices, axis=None, mode='raise')", env=ENV, indices=None, axis=None,
         mode=None, x="take_grad(g, x, indices, axis, mode)", linear=True)
+#: items put in before positions: each operand gets the gradient where its items went
+defrule("np.insert(arr, obj, values, axis=None)", env=ENV, obj=None, axis=None,
+        jointly_linear=True, arr="insert_grad(g, arr, obj, values, axis, False)",
+        values="insert_grad(g, arr, obj, values, axis, True)")
+#: sums of segments starting at the indices: each item gets the gradients of its sums
+defrule("np.add.reduceat(x, indices, axis=0)", env=ENV, indices=None, axis=None, linear=True,
+        x="reduceat_grad(g, x, indices, axis)")
+#: ``np.multiply.at(x, i, v)``, written ``x[...] = multiplied_at(x, i, v)`` (see
+#: srcad.lower.keywords): a repeated position is multiplied by each of its factors
+defrule("multiplied_at(x, index, v)", env={**ENV, "multiplied_at": multiplied_at},
+        index=None, creates=True, x="multiply_at_grad_x(g, x, index, v)",
+        v="multiply_at_grad_v(g, x, index, v)",
+        tangents={"x": "multiplied_at(t, index, v)", "v": "multiply_at_tangent_v(t, x, index, v)"})
+#: the index of the items ``x.flat[key]`` stands for (``x[flat_index(x, key)]``)
+defrule("flat_index(x, key)", env={"flat_index": flat_index}, x=None, key=None)
+#: the lanes ``np.apply_along_axis`` is read as running its function on (srcad.desugar)
+defrule("along_lanes(x, axis)", env={**ENV, "along_lanes": along_lanes}, axis=None,
+        x="along_lanes_grad(g, x, axis)", linear=True, creates=True)
+defrule("along_axis_result(values, ndim, axis)",
+        env={**ENV, "along_axis_result": along_axis_result}, ndim=None, axis=None,
+        values="along_axis_values_grad(g, values, ndim, axis)", linear=True)
 #: (np.outer flattens its operands)
 defrule("np.outer(x, y)", env=NP, linear=True, x="np.reshape(g @ np.ravel(y), np.shape(x))",
         y="np.reshape(np.ravel(x) @ g, np.shape(y))")

@@ -33,7 +33,9 @@ __all__ = (
     "lstsq_tangent_a", "lstsq_tangent_b", "meshgrid_grad", "select_grad", "select_default_grad",
     "select_tangent", "nanvar_grad", "nanvar_tangent", "gradient_grad", "gradient_spacing_grad",
     "gradient_spacing_tangent", "corrcoef_grad", "corrcoef_tangent", "multi_dot_grad",
-    "multi_dot_tangent", "sum_leading", "dist_grad", "dist_tangent", "vander_slopes"
+    "multi_dot_tangent", "sum_leading", "dist_grad", "dist_tangent", "vander_slopes",
+    "insert_grad", "reduceat_grad", "multiply_at_grad_x", "multiply_at_grad_v",
+    "multiply_at_tangent_v", "along_lanes_grad", "along_axis_values_grad",
 )
 
 import math
@@ -45,6 +47,7 @@ from ..duck import as_array, is_duck_array, spread_like
 from ..errors import Location, UnsupportedSyntaxError
 from ..runtime import (
     AdjointList,
+    along_axis_index,
     fresh_result,
     gradient_dtype,
     identity_when_none,
@@ -824,22 +827,6 @@ def sort_tangent(t: Any, x: Any, axis: Any = -1) -> Any:
     return np.take_along_axis(np.asarray(t), order, axis)
 
 
-def _along_axis_index(indices: Any, axis: int, shape: tuple) -> tuple:
-    """The fancy index that ``np.take_along_axis(x, indices, axis)`` reads, whose other
-    axes run over ``shape`` (the result's)."""
-    ndim = len(shape)
-    axis %= ndim
-    parts = []
-    for d in range(ndim):
-        if d == axis:
-            parts.append(indices)
-        else:
-            place = [1] * ndim
-            place[d] = shape[d]
-            parts.append(np.arange(shape[d]).reshape(place))
-    return tuple(parts)
-
-
 @fresh_result
 @shape_only(1)
 def take_along_axis_grad(g: Any, x: Any, indices: Any, axis: Any) -> Any:
@@ -849,8 +836,137 @@ def take_along_axis_grad(g: Any, x: Any, indices: Any, axis: Any) -> Any:
     if axis is None:
         np.add.at(out, indices, g)
         return out.reshape(np.shape(x))
-    np.add.at(out, _along_axis_index(indices, axis, np.shape(g)), g)
+    np.add.at(out, along_axis_index(indices, axis, np.shape(g)), g)
     return out
+
+
+def _gathered_back(g: Any, sources: Any, size: int, dtype: Any) -> Any:
+    """The adjoint of a gather: ``sources`` (``g``'s shape) names for each item of the
+    result the flat position it was read from (-1: from elsewhere); each of the ``size``
+    positions gets the sum of ``g`` where it was read."""
+    sources = np.ravel(sources)
+    read = sources >= 0
+    out = np.zeros(size, dtype=dtype)
+    np.add.at(out, sources[read], np.ravel(g)[read])
+    return out
+
+
+def _labels(shape: tuple, other: tuple, mine: bool) -> tuple[Any, Any]:
+    """Flat positions of an operand of ``shape`` (``mine``), or -1 everywhere for the
+    other operand, of shape ``other``: what an operation that moves items is run on to
+    learn where each item of its result came from."""
+    if mine:
+        return np.arange(math.prod(shape)).reshape(shape), np.full(other, -1)
+    return np.full(other, -1), np.arange(math.prod(shape)).reshape(shape)
+
+
+@fresh_result
+def insert_grad(g: Any, arr: Any, obj: Any, values: Any, axis: Any, of_values: bool) -> Any:
+    """Adjoint of ``np.insert(arr, obj, values, axis)`` for ``arr`` or (``of_values``)
+    ``values``: the items of ``g`` where that operand's items went (``values`` may be
+    broadcast: its items get the sum of their copies). ``values`` cast into an array of
+    integers are truncated: no gradient."""
+    arr_shape, values_shape = np.shape(arr), np.shape(values)
+    if of_values and np.result_type(arr).kind not in "fc":
+        return np.zeros(values_shape)
+    own, other = (values_shape, arr_shape) if of_values else (arr_shape, values_shape)
+    labels, elsewhere = _labels(own, other, True)
+    moved = (
+        np.insert(elsewhere, obj, labels, axis) if of_values
+        else np.insert(labels, obj, elsewhere, axis)
+    )
+    out = _gathered_back(g, moved, math.prod(own), gradient_dtype(g, arr, values))
+    return unbroadcast(out.reshape(own), values if of_values else arr)
+
+
+def _segments(indices: Any, length: int) -> tuple[Any, Any]:
+    """The positions ``np.add.reduceat(x, indices)`` sums along an axis of ``length``,
+    each with the segment it is summed into (a segment whose next index is not past its
+    start is its one item, as numpy has it)."""
+    starts = np.asarray(indices, dtype=np.intp).reshape(-1)
+    ends = np.append(starts[1:], length)
+    ends = np.where(ends > starts, ends, starts + 1)
+    counts = ends - starts
+    owners = np.repeat(np.arange(starts.size), counts)
+    offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    return np.repeat(starts, counts) + offsets, owners
+
+
+@fresh_result
+@shape_only(1)
+def reduceat_grad(g: Any, x: Any, indices: Any, axis: Any = 0) -> Any:
+    """Adjoint of ``np.add.reduceat(x, indices, axis)``: each item gets the gradient of
+    every segment summing it."""
+    shape = np.shape(x)
+    positions, owners = _segments(indices, shape[axis])
+    moved = np.moveaxis(np.asarray(g), axis, 0)
+    out = np.zeros((shape[axis], *moved.shape[1:]), dtype=gradient_dtype(g, x))
+    np.add.at(out, positions, moved[owners])
+    return np.moveaxis(out, 0, axis)
+
+
+def _factors_at(shape: tuple, index: Any, value: Any) -> tuple[Any, Any, Any, tuple]:
+    """For ``np.multiply.at`` into an array of ``shape``: the flat position each factor
+    (``value`` broadcast to the items ``index`` selects) multiplies, the product of the
+    *other* factors at each one's position (without dividing: exact where a factor is
+    0), the product of all factors at each position (flat), and the selection's shape."""
+    size = math.prod(shape)
+    selected = np.arange(size).reshape(shape)[index]
+    positions = np.ravel(selected)
+    factors = np.ravel(np.broadcast_to(value, np.shape(selected)))
+    n = positions.size
+    order = np.argsort(positions, kind="stable")  # (each factor's rank at its position)
+    ordered = positions[order]
+    first = np.ones(n, dtype=bool)
+    first[1:] = ordered[1:] != ordered[:-1]
+    rank = np.empty(n, dtype=np.intp)
+    rank[order] = np.arange(n) - np.maximum.accumulate(np.where(first, np.arange(n), 0))
+    levels = int(rank.max()) + 1 if n else 0
+    layers = np.ones((levels + 2, size), dtype=np.result_type(factors, float))
+    layers[rank + 1, positions] = factors  # (a layer of ones before and after)
+    before = np.cumprod(layers, axis=0)
+    after = np.cumprod(layers[::-1], axis=0)[::-1]
+    others = before[rank, positions] * after[rank + 2, positions]
+    return positions, others, before[-1], np.shape(selected)
+
+
+@fresh_result
+@shape_only(1)
+def multiply_at_grad_x(g: Any, x: Any, index: Any, v: Any) -> Any:
+    """Adjoint of ``np.multiply.at(x, index, v)`` for ``x``: ``g`` times the product of
+    the factors at each position."""
+    return g * _factors_at(np.shape(x), index, v)[2].reshape(np.shape(x))
+
+
+@fresh_result
+def multiply_at_grad_v(g: Any, x: Any, index: Any, v: Any) -> Any:
+    """Adjoint of ``np.multiply.at(x, index, v)`` for ``v``: each factor's item of ``g``
+    times ``x`` there and the other factors at the same position."""
+    positions, others, _, selected = _factors_at(np.shape(x), index, v)
+    each = np.ravel(g)[positions] * np.ravel(x)[positions] * others
+    return unbroadcast(each.reshape(selected), v)
+
+
+def multiply_at_tangent_v(t: Any, x: Any, index: Any, v: Any) -> Any:
+    """Tangent of ``np.multiply.at(x, index, v)`` along ``v``'s tangent ``t``."""
+    positions, others, _, selected = _factors_at(np.shape(x), index, v)
+    moved = np.zeros(np.size(x), dtype=gradient_dtype(t, x))
+    np.add.at(moved, positions, np.ravel(np.broadcast_to(t, selected)) * others)
+    return np.reshape(moved, np.shape(x)) * x
+
+
+@shape_only(1)
+def along_lanes_grad(g: Any, x: Any, axis: int) -> Any:
+    """Adjoint of :func:`srcad.runtime.along_lanes`: each lane's gradient back in place."""
+    return np.reshape(np.swapaxes(g, axis if np.ndim(x) == 2 else -1, -1), np.shape(x))
+
+
+@shape_only(1)
+def along_axis_values_grad(g: Any, values: Any, ndim: int, axis: int) -> Any:
+    """Adjoint of :func:`srcad.runtime.along_axis_result`: ``g`` as the stacked values."""
+    if ndim == 1:
+        return np.reshape(g, np.shape(values))
+    return np.moveaxis(g, -1, 0) if axis in (0, -2) else g
 
 
 # ---------------------------------------------------------------- diagonals and triangles
