@@ -365,7 +365,12 @@ def build(
                 result = _from_source(callee, wrt, mode, optimize, aux, examples, code_key)
         except WrtError:
             raise
-        except SrcadError:  # (np.tanh, or library code srcad cannot read: its rule, if any)
+        except SrcadError as error:  # (np.tanh, or library code srcad cannot read: its rule)
+            if hasattr(callee.function, "__srcad__") and error.filename.startswith("<srcad"):
+                # (a gradient differentiated again, stopped in its generated code)
+                from .higher import second_order_error
+
+                raise second_order_error(callee.function.__wrapped__, error) from None
             caller = _rule_caller(callee.function)
             if caller is None:
                 raise

@@ -758,7 +758,7 @@ def _reverse_over_forward(f: Callable, along: Callable, names: tuple[str, ...]) 
             along, names, as_tuple=False, has_aux=False, optimize=True, value=False
         )
     except SrcadError as error:
-        raise _second_order_error(f, error) from None
+        raise second_order_error(f, error) from None
 
 
 def _user_location(problem: SrcadError, f: Callable) -> Location | None:
@@ -789,7 +789,7 @@ def _user_words(reason: str, f: Callable) -> bool:
     return all(name in known for name in re.findall(r"`(\w+)`", reason))
 
 
-def _second_order_error(f: Callable, error: SrcadError) -> SrcadError:
+def second_order_error(f: Callable, error: SrcadError) -> SrcadError:
     """``error``, raised in the tangent function srcad generated for ``f`` (differentiated
     again), as an error at the user's line that names the numpy call; other errors as
     they are (an error the second derivative's own code raised names the user's line
@@ -808,11 +808,11 @@ def _second_order_error(f: Callable, error: SrcadError) -> SrcadError:
             _call_site(),
         )
     helpers = set(re.findall(r"rules\.\w+\.(\w+)", str(error)))  # (numpy_grads.* and such)
-    calls = sorted({
+    calls = sorted({  # (the rules whose tangent, or adjoint for grad of grad, is there)
         rule.name.split("(")[0]
         for rule in TABLE
-        for tangent in rule.tangents
-        if tangent is not None and helpers & set(ir.names_in(tangent))
+        for template in (*rule.tangents, *rule.adjoints)
+        if isinstance(template, ir.Expr) and helpers & set(ir.names_in(template))
     })
     # (the user's line whose tangent code it is, when the error names a generated line)
     where = next(
@@ -866,7 +866,7 @@ class _HessianProduct:
         try:
             return self.gradient(*primals, *tangents)
         except SrcadError as error:
-            raise _second_order_error(self.f, error) from None
+            raise second_order_error(self.f, error) from None
 
 
 class _SameDraws:
@@ -1138,7 +1138,7 @@ def _tangent_of_gradient(gradient: Callable) -> Callable[..., Any]:
             draws.again()
             return value, product(*primals, *tangents)
         except SrcadError as error:
-            raise _second_order_error(f, error) from None
+            raise second_order_error(f, error) from None
 
     tangent_of_gradient.__name__ = f"{getattr(gradient, '__name__', 'gradient')}_jvp"
     mark_derivative(tangent_of_gradient, "the tangent function")

@@ -32,7 +32,9 @@ import types
 from typing import Any
 
 from .. import astwalk, ir
-from ..desugar import BRACKETING_ROOT_FINDERS, INTEGRATORS, TAKE_A_FUNCTION
+from ..desugar import BRACKETING_ROOT_FINDERS, CHANGING_METHODS, INTEGRATORS, TAKE_A_FUNCTION
+from ..errors import SrcadError
+from ..frontend import installed, read_function
 from ..load import defined
 from .resolve import FREE, variable
 from .values import LoweringPart, Scope, Static, returning
@@ -113,6 +115,8 @@ class ClosureConversion(LoweringPart):
             for key, argument in given.items()
             if (found := self._local_function(scope, argument)) is not None
         }
+        for key, argument in given.items():
+            self._refuse_changes(scope, argument, local[key][0] if key in local else None, routine)
         if not local:
             return self._called_instead(scope, node, routine)
         for key, argument in given.items():
@@ -141,6 +145,36 @@ class ClosureConversion(LoweringPart):
         }
         rewritten = self._rewritten(scope, node, given, made, args, free, defaults, routine)
         return self._called_instead(scope, rewritten, routine) or rewritten
+
+    def _refuse_changes(
+        self, scope: Scope, argument: ast.expr, fn: ast.FunctionDef | None, routine: Routine
+    ) -> None:
+        """Refuse a function given to ``routine`` (``fn``, of the code, or a module's
+        function ``argument`` names) that changes an object it did not make: a workspace
+        written, a cache or history filled while the routine calls it. srcad's listing
+        does not see those changes (the routine makes them), nor does the derivative."""
+        if fn is None:
+            function = self.denote(scope, argument).static
+            code = getattr(function, "__code__", None)
+            if code is None or installed(code.co_filename):
+                return
+            try:
+                fn = read_function(function).node
+            except SrcadError:
+                return
+        change = _change_outside(fn)
+        if change is None:
+            return
+        spelled = "this lambda" if getattr(fn, "srcad_lambda", False) else f"`{fn.name}`"
+        raise self.error(
+            scope,
+            argument,
+            f"{spelled}, given to {routine.spelled}, changes `{ast.unparse(change)}`, "
+            f"an object it did not make (line {change.lineno}): srcad follows neither "
+            "the change the routine's calls make nor its derivative",
+            "keep the function free of changes, and compute what it stored from the "
+            "result after the call (`buf = w * r` from the root `r`)",
+        )
 
     def _called_instead(self, scope: Scope, node: ast.Call, routine: Routine) -> ast.Call | None:
         """``node`` calling srcad's function in the routine's place, if it has one."""
@@ -395,3 +429,34 @@ class ClosureConversion(LoweringPart):
             keywords.append(ast.keyword("args", new_args))
         call = ast.Call(node.func, positional, keywords)
         return ast.fix_missing_locations(ast.copy_location(call, node))
+
+
+def _change_outside(fn: ast.FunctionDef) -> ast.expr | None:
+    """What ``fn`` changes in place of an object it did not make (an item or attribute
+    of a parameter or a variable it reads, or of a name that may hold one: ``b = buf``),
+    or a changing method's receiver (``hist.append(v)``); None if nothing."""
+    made = {
+        target.id
+        for node in astwalk.walk(fn) if isinstance(node, ast.Assign)
+        and not isinstance(node.value, ast.Name | ast.Subscript | ast.Attribute)
+        for target in node.targets if isinstance(target, ast.Name)
+    }
+    for node in astwalk.walk(fn):
+        if isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign | ast.Delete):
+            targets = node.targets if isinstance(node, ast.Assign | ast.Delete) else [node.target]
+            for target in targets:
+                if isinstance(target, ast.Subscript | ast.Attribute) and _base(target) not in made:
+                    return target
+        elif (
+            isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            and node.func.attr in CHANGING_METHODS and _base(node.func.value) not in made
+        ):
+            return node.func.value
+    return None
+
+
+def _base(expr: ast.expr) -> str | None:
+    """The name an item or attribute chain starts from (``buf`` of ``buf[0].x``)."""
+    while isinstance(expr, ast.Subscript | ast.Attribute):
+        expr = expr.value
+    return expr.id if isinstance(expr, ast.Name) else None

@@ -13,10 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from .. import trees
+from .. import records, trees
 from ..errors import Location, SrcadError
 from ..lower.closures import USER_FILE
-from ..runtime import AdjointList
+from ..runtime import AdjointList, AdjointRecord
 
 _LOCK = threading.Lock()
 #: (kind, function, positions) -> srcad's derivative of the function in those positions
@@ -124,8 +124,27 @@ def shaped_like(item: Any, numbers_: np.ndarray) -> Any:
 
 
 def args_adjoint(args: Any, adjoints: list[Any]) -> Any:
-    """The adjoint of ``args=`` from one adjoint per item (``args=a`` bare: ``a``'s)."""
-    return AdjointList(adjoints) if isinstance(args, tuple) else adjoints[0]
+    """The adjoint of ``args=`` from one adjoint per item (``args=a`` bare: ``a``'s), each
+    an adjoint the generated code adds to others (:func:`as_added`)."""
+    items = as_scipy_gives(args)
+    added = [as_added(item, adjoint) for item, adjoint in zip(items, adjoints, strict=True)]
+    return AdjointList(added) if isinstance(args, tuple) else added[0]
+
+
+def as_added(value: Any, adjoint: Any) -> Any:
+    """``adjoint``, of ``value``'s structure as srcad.grad gives it (an object of
+    ``value``'s class for an object), as the generated code adds adjoints: an object's
+    fields in an :class:`AdjointRecord` (a record item of a list read by ``bonds[0]``
+    adds to the list's zero, which an object of the user's class does not)."""
+    kind = records.record_kind(value)
+    if kind in ("dataclass", "object"):
+        return AdjointRecord(value, {
+            name: as_added(getattr(value, name), getattr(adjoint, name))
+            for name in records.field_names(value) if hasattr(adjoint, name)
+        })
+    if isinstance(value, dict) and isinstance(adjoint, dict):
+        return {key: as_added(value[key], adjoint[key]) for key in value if key in adjoint}
+    return adjoint
 
 
 def item_tangents(args: Any, t: Any) -> tuple[Any, ...]:
@@ -134,7 +153,10 @@ def item_tangents(args: Any, t: Any) -> tuple[Any, ...]:
 
 
 def dot(partial: Any, tangent: Any) -> Any:
-    """The inner product of a partial derivative and a tangent of the same structure."""
+    """The inner product of a partial derivative and a tangent of the same structure (a
+    list's tangent may be an array of its items, as jvp takes it)."""
+    if isinstance(tangent, np.ndarray) and isinstance(partial, list | tuple):
+        return np.dot(trees.flat(partial), np.ravel(tangent))
     return sum(
         p * t if np.ndim(p) == 0 else np.sum(np.multiply(p, t))
         for p, t in zip(trees.leaves(partial), trees.leaves(tangent), strict=True)
