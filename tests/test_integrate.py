@@ -359,3 +359,49 @@ def constant_integral(p):
 def test_a_form_without_a_rule_is_fine_where_nothing_is_differentiated():
     """full_output=1 of an integral that does not depend on the inputs: SciPy's value."""
     assert srcad.grad(constant_integral)(0.5) == pytest.approx((math.exp(2.0) - 1) / 2)
+
+
+def _mass_below(p):
+    return scipy_integrate.quad(lambda x: 1.0 if x < p else 0.0, 0.0, 1.0)[0]  # (= p)
+
+
+def _clipped_excess(p):
+    def excess(x):
+        z = x - p
+        return np.where(z > 0.0, z * z, 0.0)  # (continuous, but a comparison that moves)
+
+    return scipy_integrate.quad(excess, 0.0, 2.0)[0]
+
+
+def _thermostat(y, t, k, setpoint):
+    heating = 1.0 if y[0] < setpoint else 0.0
+    return [heating - k * y[0]]
+
+
+def _switched_cooling(k, setpoint):
+    ys = scipy_integrate.odeint(_thermostat, [0.5], [0.0, 1.0, 2.0], args=(k, setpoint))
+    return float(ys[-1, 0])
+
+
+def _fixed_step_and_a_ramp(p):
+    return scipy_integrate.quad(
+        lambda x: (2.0 if x < 0.5 else 1.0) * p * x + np.maximum(np.sin(p * x), 0.0), 0.0, 1.0,
+        points=(0.5,),
+    )[0]
+
+
+def test_a_jump_that_moves_with_a_differentiated_value_is_refused():
+    """(Found by the integrators' own realistic programs: `quad(lambda x: 1.0 if x < p
+    else 0.0, 0, 1)` is p, but Leibniz's rule over df/dp gave 0, silently.) A comparison
+    of the integrand's (a right-hand side's) variable with a value that may be
+    differentiated is refused at the call; a jump at a fixed place and np.maximum are
+    fine."""
+    for f, args in ((_mass_below, (0.3,)), (_clipped_excess, (0.7,)),
+                    (_switched_cooling, (0.8, 1.2))):
+        with pytest.raises(srcad.SrcadError, match="moves with a value") as info:
+            srcad.grad(f)(*args)
+        assert info.value.filename == __file__
+    (d,) = check_four_ways(_fixed_step_and_a_ramp, 0.3)
+    # d/dp [int 2 p x on (0, .5) + int p x on (.5, 1) + int sin(p x)] (sin(p x) > 0 there)
+    want = 0.25 + 0.375 + (math.cos(0.3) - 1.0) / 0.3 ** 2 + math.sin(0.3) / 0.3
+    assert d == pytest.approx(want, rel=1e-8)

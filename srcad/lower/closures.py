@@ -116,7 +116,11 @@ class ClosureConversion(LoweringPart):
             if (found := self._local_function(scope, argument)) is not None
         }
         for key, argument in given.items():
-            self._refuse_changes(scope, argument, local[key][0] if key in local else None, routine)
+            fn = local[key][0] if key in local else self._module_function(scope, argument)
+            if fn is not None:
+                self._refuse_changes(scope, argument, fn, routine)
+                if routine.name in INTEGRATORS:
+                    self._refuse_moving_jumps(scope, argument, fn, routine, key in local)
         if not local:
             return self._called_instead(scope, node, routine)
         for key, argument in given.items():
@@ -146,22 +150,24 @@ class ClosureConversion(LoweringPart):
         rewritten = self._rewritten(scope, node, given, made, args, free, defaults, routine)
         return self._called_instead(scope, rewritten, routine) or rewritten
 
+    def _module_function(self, scope: Scope, argument: ast.expr) -> ast.FunctionDef | None:
+        """The ``def`` of the user's module-level function ``argument`` names, if any."""
+        function = self.denote(scope, argument).static
+        code = getattr(function, "__code__", None)
+        if code is None or installed(code.co_filename):
+            return None
+        try:
+            return read_function(function).node
+        except SrcadError:
+            return None
+
     def _refuse_changes(
-        self, scope: Scope, argument: ast.expr, fn: ast.FunctionDef | None, routine: Routine
+        self, scope: Scope, argument: ast.expr, fn: ast.FunctionDef, routine: Routine
     ) -> None:
-        """Refuse a function given to ``routine`` (``fn``, of the code, or a module's
-        function ``argument`` names) that changes an object it did not make: a workspace
-        written, a cache or history filled while the routine calls it. srcad's listing
-        does not see those changes (the routine makes them), nor does the derivative."""
-        if fn is None:
-            function = self.denote(scope, argument).static
-            code = getattr(function, "__code__", None)
-            if code is None or installed(code.co_filename):
-                return
-            try:
-                fn = read_function(function).node
-            except SrcadError:
-                return
+        """Refuse a function given to ``routine`` that changes an object it did not make:
+        a workspace written, a cache or history filled while the routine calls it.
+        srcad's listing does not see those changes (the routine makes them), nor does the
+        derivative."""
         change = _change_outside(fn)
         if change is None:
             return
@@ -174,6 +180,34 @@ class ClosureConversion(LoweringPart):
             "the change the routine's calls make nor its derivative",
             "keep the function free of changes, and compute what it stored from the "
             "result after the call (`buf = w * r` from the root `r`)",
+        )
+
+    def _refuse_moving_jumps(
+        self, scope: Scope, argument: ast.expr, fn: ast.FunctionDef, routine: Routine,
+        of_the_code: bool,
+    ) -> None:
+        """Refuse an integrand (a right-hand side) that compares its own variable with a
+        value that may be differentiated (``x < p``): where the function jumps there, the
+        jump moves with the value, a term that Leibniz's rule (forward sensitivities)
+        leaves out. ``of_the_code``: ``fn`` is a lambda or nested def, whose free
+        variables may be differentiated too (a module's function: its parameters only)."""
+        params = [a.arg for a in fn.args.args]
+        own = set(params[:routine.own_parameters])
+        others = set(params[routine.own_parameters:])
+        if of_the_code:
+            others |= set(self._free_locals(scope, fn, routine))
+        jump = _moving_jump(fn, own, others)
+        if jump is None:
+            return
+        spelled = "this lambda" if getattr(fn, "srcad_lambda", False) else f"`{fn.name}`"
+        raise self.error(
+            scope,
+            argument,
+            f"{spelled}, given to {routine.spelled}, compares `{ast.unparse(jump)}` (line "
+            f"{jump.lineno}), whose place moves with a value srcad may differentiate: a "
+            "jump there moves too, a term the derivative of the integral leaves out",
+            "make that place a limit of integration (`quad(f, a, p) + quad(g, p, b)`), "
+            "or write the function without the comparison (np.maximum, abs)",
         )
 
     def _called_instead(self, scope: Scope, node: ast.Call, routine: Routine) -> ast.Call | None:
@@ -460,3 +494,33 @@ def _base(expr: ast.expr) -> str | None:
     while isinstance(expr, ast.Subscript | ast.Attribute):
         expr = expr.value
     return expr.id if isinstance(expr, ast.Name) else None
+
+
+#: calls whose value jumps where their argument crosses an integer or zero
+_STEPS = frozenset(("floor", "ceil", "round", "trunc", "rint", "sign", "heaviside", "int"))
+
+
+def _moving_jump(fn: ast.FunctionDef, own: set[str], others: set[str]) -> ast.expr | None:
+    """A comparison (or a step: ``np.floor``, ``int``) in ``fn`` whose operands depend
+    both on ``own`` (the integration variable) and on ``others`` (values that may be
+    differentiated), through ``fn``'s assignments; None if there is none."""
+    on_own, on_others = set(own), set(others)
+    for _ in range(2):  # (twice: a loop's assignment read above it)
+        for node in astwalk.walk(fn):
+            if isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign) and node.value:
+                read = {n.id for n in astwalk.walk(node.value) if isinstance(n, ast.Name)}
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                bound = {n.id for t in targets for n in astwalk.walk(t) if isinstance(n, ast.Name)}
+                if read & on_own:
+                    on_own |= bound
+                if read & on_others:
+                    on_others |= bound
+    for node in astwalk.walk(fn):
+        step = isinstance(node, ast.Call) and (
+            getattr(node.func, "attr", None) in _STEPS or getattr(node.func, "id", None) in _STEPS
+        )
+        if isinstance(node, ast.Compare) or step:
+            read = {n.id for n in astwalk.walk(node) if isinstance(n, ast.Name)}
+            if read & on_own and read & on_others:
+                return node  # type: ignore[return-value]
+    return None
