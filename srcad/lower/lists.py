@@ -46,7 +46,10 @@ class Lists(LoweringPart):
     def materialize(
         self, scope: Scope, value: TupleValue, node: ast.AST, name: str | None = None
     ) -> ir.Name:
-        """A tuple of values as one value: ``t = (a, b, c)`` (named ``name``, or a temporary)."""
+        """A tuple of values as one value: ``t = (a, b, c)`` (named ``name``, or a temporary);
+        a namedtuple's, an object of its class."""
+        if value.cls is not None:
+            return self.materialize_named_tuple(scope, value, node, name)
         items = self.as_values(scope, node, value.items)
         for item in items:  # (the new tuple holds them)
             self.share(item)

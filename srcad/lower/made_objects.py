@@ -31,6 +31,7 @@ from typing import Any
 from .. import astwalk, ir, records, stand_ins
 from ..errors import SrcadError
 from ..rules.table import SETITEM
+from .named_tuples import holds_named_tuple
 from .resolve import FREE, variable
 from .values import LoweringPart, Operand, Scope, Static, TupleValue
 
@@ -88,8 +89,10 @@ class MadeObjects(LoweringPart):
         shows before it is lowered (a name holding one, making one, a member of one)."""
         if isinstance(node, ast.Name):
             value = variable(scope, node.id)
-            if isinstance(value, TupleValue):  # (a list display of objects)
-                return any(self.made_of(item) is not None for item in value.items)
+            if isinstance(value, TupleValue):  # (a list display of objects, a namedtuple)
+                return holds_named_tuple(value) or any(
+                    self.made_of(item) is not None for item in value.items
+                )
             return value is not FREE and isinstance(value, ir.Name) and (
                 value.id in self.made or value.id in self.lost_objects
                 or value.id in self.made_items
@@ -97,7 +100,9 @@ class MadeObjects(LoweringPart):
         if isinstance(node, ast.Attribute | ast.Subscript):
             return self.may_be_made(scope, node.value)
         if isinstance(node, ast.Call):
-            if self.constructed_class(scope, node) is not None:
+            if self.constructed_class(scope, node) is not None or self.makes_named_tuple(
+                scope, node
+            ):
                 return True
             if self.denote(scope, node.func).static is dataclasses.replace and node.args:
                 return self.may_be_made(scope, node.args[0])
@@ -136,6 +141,8 @@ class MadeObjects(LoweringPart):
         ):
             return True
         callee = self.denote(scope, func).static
+        if isinstance(callee, types.MethodType) and isinstance(callee.__self__, type):
+            callee = callee.__func__  # (a classmethod: `Spring.stiff(k).energy(x)`)
         return isinstance(callee, types.FunctionType) and not self.table.has_callable(callee)
 
     def refuse_lost(self, scope: Scope, node: ast.AST, value: Any) -> None:
@@ -447,6 +454,8 @@ class MadeObjects(LoweringPart):
         if found is None:
             return None
         value, made = found
+        if isinstance(value, TupleValue) and value.cls is not None:  # (s.x of State(...))
+            return self.named_tuple_field(scope, node, value, target)
         if made is None:  # (not an object after all: an attribute of a value)
             read = ast.copy_location(ast.Attribute(Operand(value), node.attr, ast.Load()), node)
             return self.operation(scope, read, target)
@@ -733,6 +742,8 @@ class MadeObjects(LoweringPart):
             if found is None:
                 return None
             value, made = found
+            if isinstance(value, TupleValue) and value.cls is not None:  # (s._replace(...))
+                return self.named_tuple_method(scope, node, value, target)
             if made is None:
                 call = ast.Call(
                     ast.copy_location(ast.Attribute(Operand(value), func.attr, ast.Load()), func),
