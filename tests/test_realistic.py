@@ -46,6 +46,7 @@ MODULES = (
     "stop49",  # special and stats families, cho_solve, lfilter, simpson, scratch buffers
     "stop50",  # functions in global containers, gradients through sums, squares of roots
     "stop51",  # rows handed over, local keys, states rebuilt or copied, draws, statistics, SciPy
+    "namedtuple_programs",  # namedtuples made inside, alternative constructors
 )
 
 
