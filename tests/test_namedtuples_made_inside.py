@@ -310,9 +310,23 @@ def made_from_a_list(a):
     return State._make(items).x  # <make>
 
 
+def sets_a_field(a):
+    s = State(a, a)
+    s.x = 2.0 * a  # <setattr>
+    return s.x
+
+
+def sets_an_item(a):
+    s = State(a, a)
+    s[0] = 2.0 * a  # <setitem>
+    return s.x
+
+
 @pytest.mark.parametrize(
     "f, tag, words",
     [
+        (sets_a_field, "setattr", "cannot be assigned"),
+        (sets_an_item, "setitem", "no item assignment"),
         (adds_vectors, "operator", "its class defines `__add__`"),
         (no_such_field, "replace", "no field 'z'"),
         (too_many, "arguments", "State(...)"),

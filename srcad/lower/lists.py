@@ -435,6 +435,12 @@ class Lists(LoweringPart):
         assert isinstance(target.value, ast.Name)  # (store_item refuses a display)
         receiver = target.value.id
         old = scope.env.get(receiver)
+        if isinstance(old, TupleValue) and not old.is_list:
+            raise self.error(
+                scope, target, f"`{receiver}` holds a tuple, which has no item assignment "
+                "(Python raises TypeError)", f"make a new tuple (`{receiver} = "
+                f"{receiver}._replace(x=...)` for a namedtuple), or make `{receiver}` a list",
+            )
         self.check_growable(scope, stmt, receiver, old, "[...] =")
         if isinstance(target.slice, ast.Slice):
             raise self.error(

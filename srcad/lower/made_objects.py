@@ -563,6 +563,12 @@ class MadeObjects(LoweringPart):
         function ``value`` is, when srcad knows it (called as ``obj.attr(...)``)."""
         found = self.receiver(scope, target.value)
         made = found[1] if found is not None else None
+        if found is not None and isinstance(found[0], TupleValue) and found[0].cls is not None:
+            raise self.error(
+                scope, target, f"a {found[0].cls.__name__} is a namedtuple, whose fields "
+                "cannot be assigned (Python raises AttributeError)",
+                f"make a new one: `s = s._replace({target.attr}=...)`",
+            )
         if made is None:
             raise self.error(
                 scope,
