@@ -162,6 +162,18 @@ def a_parameter_replaced(s):
     return s.x
 
 
+class Doubling(collections.namedtuple("Doubling", "a b")):
+    __slots__ = ()
+
+    def _replace(self, **changes):  # (a subclass's own: read as its other methods)
+        return Doubling(2.0 * self.a, self.b)
+
+
+def overridden_replace(a, b):
+    q = Doubling(a, b)._replace(a=5.0)
+    return q.a * q.b
+
+
 def compared(a, b):
     s, t = State(a, b), State(a, b)
     return a * b if s == t and isinstance(s, State) and isinstance(s, tuple) else 0.0
@@ -184,6 +196,7 @@ def compared(a, b):
         (nested, (1.2, -0.7)),
         (library_call, (1.2, -0.7)),
         (compared, (1.2, -0.7)),
+        (overridden_replace, (1.2, -0.7)),
     ],
 )
 def test_named_tuples_made_inside(f, args):

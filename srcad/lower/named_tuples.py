@@ -53,12 +53,12 @@ class NamedTuples(LoweringPart):
         if not isinstance(func, ast.Attribute):
             return None
         owner = self.denote(scope, func.value).static
-        if func.attr == "_make" and is_named_tuple_class(owner):
+        if func.attr == "_make" and is_named_tuple_class(owner) and _generated(owner, "_make"):
             return self.named_tuple_of_items(scope, node, owner)
         if func.attr in ("_replace", "_make", "_asdict") and isinstance(func.value, ast.Name):
             held = variable(scope, func.value.id)  # (a parameter, a loop's namedtuple)
             cls = self.object_class(scope, func.value) if isinstance(held, ir.Name) else None
-            if is_named_tuple_class(cls):
+            if is_named_tuple_class(cls) and _generated(cls, func.attr):
                 assert cls is not None
                 return self.named_tuple_method(scope, node, self.fields_of(scope, func, cls),
                                                target)
@@ -185,11 +185,11 @@ class NamedTuples(LoweringPart):
         func = node.func
         assert isinstance(func, ast.Attribute) and value.cls is not None
         cls, attr = value.cls, func.attr
-        if attr == "_replace":
+        if attr == "_replace" and _generated(cls, attr):
             return self.replaced_named_tuple(scope, node, value)
-        if attr == "_make":
+        if attr == "_make" and _generated(cls, attr):
             return self.named_tuple_of_items(scope, node, cls)
-        if attr == "_asdict" and not node.args and not node.keywords:
+        if attr == "_asdict" and _generated(cls, attr) and not node.args and not node.keywords:
             keys: list[ast.expr | None] = [
                 ast.Constant(name) for name in cls._fields  # type: ignore[attr-defined]
             ]
@@ -317,6 +317,13 @@ def _refusal(cls: type) -> str | None:
             ) and (callable(member) or hasattr(member, "__get__")):
                 return name
     return None
+
+
+def _generated(cls: type, name: str) -> bool:
+    """Whether ``cls``'s ``name`` (``_replace``, ``_make``, ``_asdict``) is the one
+    collections.namedtuple made, not a subclass's own (inlined as its other methods)."""
+    owner = next((c for c in cls.__mro__ if name in vars(c)), None)
+    return owner is not None and "_fields" in vars(owner)
 
 
 def _class_attribute(cls: type, attr: str) -> Any:
