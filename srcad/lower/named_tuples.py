@@ -19,7 +19,7 @@ import functools
 import inspect
 import types
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeGuard
 
 from .. import ir
 from ..rules.scalar import NAMED_TUPLE
@@ -30,7 +30,7 @@ from .values import LoweringPart, Operand, Scope, TupleValue
 Target = Callable[[], str] | None
 
 
-def is_named_tuple_class(cls: Any) -> bool:
+def is_named_tuple_class(cls: Any) -> TypeGuard[type]:
     """A namedtuple class (``collections.namedtuple``, ``typing.NamedTuple``, or a
     subclass of one)."""
     return (
@@ -59,7 +59,6 @@ class NamedTuples(LoweringPart):
             held = variable(scope, func.value.id)  # (a parameter, a loop's namedtuple)
             cls = self.object_class(scope, func.value) if isinstance(held, ir.Name) else None
             if is_named_tuple_class(cls) and _generated(cls, func.attr):
-                assert cls is not None
                 return self.named_tuple_method(scope, node, self.fields_of(scope, func, cls),
                                                target)
         return None
@@ -264,7 +263,6 @@ class NamedTuples(LoweringPart):
         (checked where ``_replace`` or a method reads it: see :meth:`fields_of`)."""
         cls = self.object_class(scope, ast.Name(variable, ast.Load()))
         if is_named_tuple_class(cls):
-            assert cls is not None
             self.value_classes[name] = cls
 
     def as_result(self, scope: Scope, value: Any, node: ast.AST) -> Any:
