@@ -213,8 +213,8 @@ def _missing_rule(stmt: ir.Assign, fn: ir.Function | None) -> SrcadError:
     elif made_here is not None:  # s = Spring(3.0); s.energy(x)
         what = (
             f"`.{method}(...)` is called on a {made_here.__name__} object made inside the "
-            "differentiated function: srcad reads the methods of objects passed in, not "
-            "of objects made here"
+            "differentiated function, which srcad leaves to its class's own code: "
+            f"{_not_made_because(made_here)}"
         )
         hint = (
             f"make the {made_here.__name__} outside and pass it in as a parameter "
@@ -263,7 +263,7 @@ def _missing_rule(stmt: ir.Assign, fn: ir.Function | None) -> SrcadError:
     elif isinstance(called, type) and records.is_record_class(called):
         what = (
             f"making a {called.__name__} object inside the differentiated function "
-            "cannot be differentiated"
+            f"cannot be differentiated: {_not_made_because(called)}"
         )
         hint = (
             "keep the values in local variables, or make the object outside and pass "
@@ -272,8 +272,8 @@ def _missing_rule(stmt: ir.Assign, fn: ir.Function | None) -> SrcadError:
     elif isinstance(value, ir.Call) and (maker := _called_made_here(value.func, fn)):
         what = (
             f"`{_spelled(value.func, fn)}` is a {maker.__name__} object made inside the "
-            "differentiated function, and calling it runs its `__call__`: srcad does not "
-            "differentiate objects the function makes"
+            "differentiated function, and calling it runs its `__call__`, which srcad "
+            f"leaves to the class's own code: {_not_made_because(maker)}"
         )
         hint = (
             f"make the object outside and pass it in as a parameter annotated with its "
@@ -402,6 +402,21 @@ def _made_here(value: ir.Expr, fn: ir.Function) -> type | None:
     making = definition(func.value.id)
     called = _called_object(making, fn) if making is not None else None
     return called if isinstance(called, type) and records.is_record_class(called) else None
+
+
+def _not_made_because(cls: type) -> str:
+    """Why srcad leaves the objects of the record class ``cls`` that the function makes to
+    the class's own code (it makes those of the user's classes itself: see
+    :func:`srcad.lower.made_objects.makes_objects`)."""
+    root = cls.__module__.split(".")[0]
+    if issubclass(cls, BaseException):
+        return "it is an exception class"
+    if root in ("numpy", "scipy", "srcad", "pandas") or root in sys.stdlib_module_names:
+        return f"it is a class of `{root}`, whose code srcad does not read"
+    return (
+        "its class has no `__init__` written in Python (srcad reads the `__init__`, or "
+        "the fields, of the classes whose objects it makes itself)"
+    )
 
 
 def _called_made_here(func: ir.Expr, fn: ir.Function | None) -> type | None:

@@ -802,6 +802,23 @@ def same_member(location: Location, cls: type, name: str) -> Callable[[Any], Non
     return _declare(check, "__srcad_effect__", True)
 
 
+def same_class(location: Location, cls: type) -> Callable[[Any], None]:
+    """A check that a value is an object of ``cls`` itself: srcad read its fields as
+    those of a ``cls`` to make a new one (``s._replace(x=...)`` of a namedtuple)."""
+
+    def check(obj: Any) -> None:
+        if obj.__class__ is not cls:
+            raise UnsupportedSyntaxError(
+                f"srcad compiled this line for a {cls.__qualname__} object, but this value "
+                f"is a {type(obj).__qualname__}",
+                f"give it a {cls.__qualname__} (or make the new object with its class: "
+                f"`{cls.__qualname__}(...)`)",
+                location,
+            )
+
+    return _declare(check, "__srcad_effect__", True)
+
+
 def structured_like(adjoint: Any, like: Any) -> Any:
     """The gradient of the parameter ``like`` from its adjoint: each record adjoint in
     it becomes a record of its parameter's class (namedtuple, dataclass or plain
@@ -1061,6 +1078,14 @@ ENTRY_CHECKS = (
 #: checks that ``+``/``*`` of a list is the list operation (a numpy operand may reach it
 #: in the version for floats too: a constant array): not shown in the listing either
 LIST_CHECKS = (require_lists, require_count, require_length)
+
+
+def named_tuple(cls: type, items: Any) -> Any:
+    """``cls(*items)``: a namedtuple the function made, from the tuple of its items
+    (:mod:`srcad.lower.named_tuples`); a zero tangent or adjoint stays zero."""
+    if isinstance(items, list | tuple):
+        return cls._make(items)  # type: ignore[attr-defined]
+    return items
 
 
 @fresh_result

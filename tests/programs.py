@@ -505,6 +505,29 @@ class Stepper:
         w -= self.rate * g
 """
 
+#: Namedtuple classes made inside the programs (:func:`s_named_tuples`): one of
+#: ``collections.namedtuple``, one of ``typing.NamedTuple`` with a default, a property
+#: and a method that makes a new one.
+TUPLE_CLASSES = """\
+import collections
+import typing
+
+Pair = collections.namedtuple("Pair", "a b")
+
+
+class Motion(typing.NamedTuple):
+    q: float
+    p: float
+    m: float = 2.0
+
+    @property
+    def energy(self):
+        return 0.5 * self.p * self.p / self.m + 0.5 * self.q * self.q
+
+    def kicked(self, f):
+        return self._replace(p=self.p + f)
+"""
+
 #: Helpers whose code a constant argument decides (srcad specialises a helper on the
 #: constants a call passes: branches, lengths of lists it grows, arithmetic of them,
 #: recursion, ``match``), called by :func:`s_constant_helper` only, so that the draws of
@@ -599,7 +622,7 @@ PRELUDE = (
     "k = 1.0  # (a global a helper reads: programs name locals k too)\n\n\n"
     + "\n\n".join(h.source for h in HELPERS.values())
     + "\n\n" + "\n\n".join(h.source for h in CONSTANT_HELPERS.values())
-    + "\n\n" + OBJECT_CLASSES + "\n\n" + SCALAR_CLASSES
+    + "\n\n" + OBJECT_CLASSES + "\n\n" + SCALAR_CLASSES + "\n\n" + TUPLE_CLASSES
     + "\n\n" + "\n\n".join(h.source for h in OBJECT_HELPERS.values())
 )
 
@@ -2817,6 +2840,7 @@ def run_array_code(stmts: list[ast.stmt], env: Env) -> dict:
     namespace = {**_namespace(env), "np": ANP, "_where_threshold": _where_threshold,
                  "_power_term": _power_term, "sum": _abstract_sum}
     exec(OBJECT_CLASSES, namespace)  # noqa: S102 (the classes s_objects makes objects of)
+    exec(TUPLE_CLASSES, namespace)  # noqa: S102 (and s_named_tuples)
     _exec_arrays(stmts, namespace)
     return namespace
 
@@ -3340,6 +3364,53 @@ def s_walrus(draw, ctx: Context) -> list[ast.stmt] | None:
         f" for k, v in enumerate([{items}])}}.values())",
     )))
     return commit_arrays(ctx, _parse([line]), [target])
+
+
+def s_named_tuples(draw, ctx: Context) -> list[ast.stmt] | None:
+    """Namedtuples of :data:`TUPLE_CLASSES` made inside the program, read as Python reads
+    them: by field, by position (also from the end), unpacked, iterated, measured,
+    rebuilt by ``_replace`` or a method, carried by a loop, returned by a helper, held in
+    a list, made a dict (``_asdict``)::
+
+        m_u = Motion(x * y, z)
+        for i_u in range(2):
+            m_u = Motion(m_u.q + 0.25 * m_u.p, m_u.p - 0.25 * m_u.q)
+        u = m_u.energy + m_u[-1] * m_u.q
+    """
+    target = _result(draw, ctx)
+    names = [f"{prefix}_{target}" for prefix in ("m", "p", "a", "b", "i", "h", "d")]
+    if any(name in ctx.env for name in names):
+        return None
+    ctx.taken.update(names)
+    made, other = names[:2]
+    first, second, third = (_scalar(draw, ctx) for _ in range(3))
+    form = draw(st.integers(0, 5))
+    if form == 0:  # (keywords, a default, _replace, unpacking, len)
+        lines = [f"{other} = Pair(b={first}, a={second} * 0.5)",
+                 f"{other} = {other}._replace(b={other}.a + {other}.b * 0.5)",
+                 f"a_{target}, b_{target} = {other}",
+                 f"{target} = a_{target} * b_{target} + len({other}) * {other}[-1]"]
+    elif form == 1:  # (a loop carries it)
+        lines = [f"{made} = Motion({first}, {second})",
+                 f"for i_{target} in range({draw(st.integers(1, 3))}):",
+                 f"    {made} = Motion({made}.q + 0.25 * {made}.p, {made}.p - 0.25 * {made}.q)",
+                 f"{target} = {made}.energy + {made}[-1] * {made}.q"]
+    elif form == 2:  # (a method making a new one, in a loop or not, then iterated)
+        kicks = draw(st.sampled_from((f"{made}.kicked({third} * 0.5)",
+                                      f"{made}.kicked(0.5)._replace(q={third})")))
+        lines = [f"{made} = Motion({first}, {second}, 1.5)", f"{made} = {kicks}",
+                 f"{target} = sum(v * 0.5 for v in {made}) + {made}.energy"]
+    elif form == 3:  # (a helper returns one; its fields read from the call)
+        lines = [f"def h_{target}(z):", "    return Pair(z * 0.5, z + 1.0)",
+                 f"{target} = h_{target}({first}).a * h_{target}({second})[1]"]
+    elif form == 4:  # (in a list, by a display and by append)
+        lines = [f"{other} = [Pair({first}, {second})]",
+                 f"{other}.append(Pair({other}[0].b, {third}))",
+                 f"{target} = sum(q.a * q.b for q in {other}) + {other}[-1].a"]
+    else:  # (a dict of its fields)
+        lines = [f"d_{target} = Motion({first}, {second})._asdict()",
+                 f"{target} = d_{target}['q'] * d_{target}['m'] - d_{target}['p']"]
+    return commit_arrays(ctx, _parse(lines), [target])
 
 
 def s_objects(draw, ctx: Context) -> list[ast.stmt] | None:

@@ -115,6 +115,7 @@ from programs import (  # noqa: E402
     s_dicts,
     s_draw,
     s_generators,
+    s_named_tuples,
     s_numpy_items,
     s_object_helper,
     s_objects,
@@ -628,6 +629,18 @@ def test_programs_of_objects_made_inside(program_files, case):
     silently wrong); one array held by two objects, two dict keys, a dict in a dict or a
     repeated list, written through one and read through the other (stop 40: silently
     wrong, the other holder kept the old value)."""
+    program, pts = case
+    check_program(program_files, program, pts)
+
+
+@settings(max_examples=15, **COMMON)
+@seed(BATCH_SEED)
+@given(case=cases(statement_kinds=[s_named_tuples], max_statements=3))
+def test_programs_of_named_tuples_made_inside(program_files, case):
+    """Many programs making namedtuples (``collections.namedtuple``, ``typing.NamedTuple``)
+    and reading them by field, position, unpacking and iteration, rebuilt by ``_replace``
+    or a method, carried by loops, returned by helpers, held in lists (refused before
+    this stop: "making a Pair object ... cannot be differentiated")."""
     program, pts = case
     check_program(program_files, program, pts)
 

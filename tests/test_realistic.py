@@ -48,6 +48,7 @@ MODULES = (
     "stop51",  # rows handed over, local keys, states rebuilt or copied, draws, statistics, SciPy
     "integrate_programs",  # quad, odeint, solve_ivp: kinetics, epidemics, hazards, densities
     "numpy_breadth",  # scatters and segments, .flat, zip(*M), *params, slices, piecewise, fft
+    "namedtuple_programs",  # namedtuples made inside, alternative constructors
 )
 
 

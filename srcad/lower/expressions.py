@@ -249,6 +249,9 @@ class Expressions(LoweringPart):
         written = self.numpy_keywords(scope, node)  # (np.divide(a, b, where=m, out=o))
         if not isinstance(written, ast.Call):  # (np.nanmean, np.mean(where=): a quotient)
             return self.operation(scope, written, target)
+        named = self.named_tuple_call(scope, written, target)  # State(x, v), s._replace(...)
+        if named is not None:
+            return named
         made = self.made_call(scope, written, target)  # Vec2(x, y), v.norm(), layer(h)
         if made is not None:
             return made

@@ -141,7 +141,11 @@ class Joins(LoweringPart):
             if all(x is values[0] for x in values):  # the same display on every path
                 continue
             sizes = {len(x.items) for x in values if isinstance(x, TupleValue)}
-            if len(sizes) == 1 and all(isinstance(x, TupleValue) for x in values):
+            classes = {x.cls for x in values if isinstance(x, TupleValue)}
+            if len(sizes) == 1 and len(classes) == 1 and all(
+                isinstance(x, TupleValue) for x in values
+            ):  # (of one namedtuple class, or plain tuples: items of that class)
+                self._tuple_classes[v] = classes.pop()
                 if any(id(x) in self.shared_displays for x in values):
                     self._shared_owners.add(v)
                 if all(x.is_list for x in values):
@@ -167,7 +171,8 @@ class Joins(LoweringPart):
             parts = [_Item(key.owner, k, key.size) for k in range(key.size)]
             if all(p in scope.env for p in parts):
                 joined = TupleValue(
-                    tuple(scope.env.pop(p) for p in parts), key.owner in self._list_owners
+                    tuple(scope.env.pop(p) for p in parts), key.owner in self._list_owners,
+                    self._tuple_classes.get(key.owner),
                 )
                 scope.env[key.owner] = joined
                 if key.owner in self._shared_owners:  # (a display held elsewhere on a path)

@@ -47,7 +47,10 @@ class Lists(LoweringPart):
     def materialize(
         self, scope: Scope, value: TupleValue, node: ast.AST, name: str | None = None
     ) -> ir.Name:
-        """A tuple of values as one value: ``t = (a, b, c)`` (named ``name``, or a temporary)."""
+        """A tuple of values as one value: ``t = (a, b, c)`` (named ``name``, or a temporary);
+        a namedtuple's, an object of its class."""
+        if value.cls is not None:
+            return self.materialize_named_tuple(scope, value, node, name)
         items = self.as_values(scope, node, value.items)
         for item in items:  # (the new tuple holds them)
             self.share(item)
@@ -433,6 +436,12 @@ class Lists(LoweringPart):
         assert isinstance(target.value, ast.Name)  # (store_item refuses a display)
         receiver = target.value.id
         old = scope.env.get(receiver)
+        if isinstance(old, TupleValue) and not old.is_list:
+            raise self.error(
+                scope, target, f"`{receiver}` holds a tuple, which has no item assignment "
+                "(Python raises TypeError)", f"make a new tuple (`{receiver} = "
+                f"{receiver}._replace(x=...)` for a namedtuple), or make `{receiver}` a list",
+            )
         self.check_growable(scope, stmt, receiver, old, "[...] =")
         if isinstance(target.slice, ast.Slice) and target.slice.step is None:
             # items[a:b] = values: items[:low] + list(values) + items[high:], a new list

@@ -145,6 +145,7 @@ class Loops(LoweringPart):
                         loc=scope.source.location(node),
                     )
                 )
+                self.carry_named_tuple_class(scope, v, name)  # (a namedtuple parameter's)
             self.carry_object(name, value)  # (an object the function made: its class)
             scope.env[v] = ir.Name(name)
             carried[v] = name

@@ -39,6 +39,7 @@ from .loops import Loops
 from .made_objects import MadeObject, MadeObjects
 from .made_operators import MadeOperators
 from .methods import InPlaceMethods
+from .named_tuples import NamedTuples
 from .namespaces import Namespaces
 from .objects import Objects
 from .operations import Operations, is_method_rule
@@ -72,6 +73,7 @@ class Lowerer(
     Inlining,
     MadeOperators,
     MadeObjects,
+    NamedTuples,
     Objects,
     ClosureConversion,
     Resolver,
@@ -116,6 +118,7 @@ class Lowerer(
         self.changed_lists: dict[str, tuple[str, str, Any, ast.AST]] = {}
         self._shared_owners: set[Any] = set()  # variables whose display is split at a join
         self._list_owners: set[Any] = set()  # ... and whose display is a list
+        self._tuple_classes: dict[Any, type | None] = {}  # ... and its namedtuple class
         #: lists that may hold lists, and the values read out of them (lists, maybe: a
         #: write into one would change the outer list too, which srcad does not follow)
         self.holds_lists: set[str] = set()
@@ -440,6 +443,7 @@ class Lowerer(
             result = ir.Const(0.0)
         elif return_node is not None:
             self.refuse_made_result(scope, return_node, result)
+            result = self.as_result(scope, result, return_node)
         self.body[:0] = (
             self.separate_items_checks()
             + self.plain_container_checks(scope)

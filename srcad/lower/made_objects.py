@@ -32,6 +32,7 @@ from .. import astwalk, ir, records, stand_ins
 from ..errors import SrcadError
 from ..rules.table import SETITEM
 from .closures import routine_called
+from .named_tuples import holds_named_tuple
 from .resolve import FREE, variable
 from .values import LoweringPart, Operand, Scope, Static, TupleValue
 
@@ -89,8 +90,10 @@ class MadeObjects(LoweringPart):
         shows before it is lowered (a name holding one, making one, a member of one)."""
         if isinstance(node, ast.Name):
             value = variable(scope, node.id)
-            if isinstance(value, TupleValue):  # (a list display of objects)
-                return any(self.made_of(item) is not None for item in value.items)
+            if isinstance(value, TupleValue):  # (a list display of objects, a namedtuple)
+                return holds_named_tuple(value) or any(
+                    self.made_of(item) is not None for item in value.items
+                )
             return value is not FREE and isinstance(value, ir.Name) and (
                 value.id in self.made or value.id in self.lost_objects
                 or value.id in self.made_items
@@ -98,7 +101,9 @@ class MadeObjects(LoweringPart):
         if isinstance(node, ast.Attribute | ast.Subscript):
             return self.may_be_made(scope, node.value)
         if isinstance(node, ast.Call):
-            if self.constructed_class(scope, node) is not None:
+            if self.constructed_class(scope, node) is not None or self.makes_named_tuple(
+                scope, node
+            ):
                 return True
             if self.denote(scope, node.func).static is dataclasses.replace and node.args:
                 return self.may_be_made(scope, node.args[0])
@@ -137,6 +142,8 @@ class MadeObjects(LoweringPart):
         ):
             return True
         callee = self.denote(scope, func).static
+        if isinstance(callee, types.MethodType) and isinstance(callee.__self__, type):
+            callee = callee.__func__  # (a classmethod: `Spring.stiff(k).energy(x)`)
         return (  # (solve_ivp: called through srcad's function, which has the rule)
             isinstance(callee, types.FunctionType) and not self.table.has_callable(callee)
             and routine_called(callee) is None
@@ -451,6 +458,8 @@ class MadeObjects(LoweringPart):
         if found is None:
             return None
         value, made = found
+        if isinstance(value, TupleValue) and value.cls is not None:  # (s.x of State(...))
+            return self.named_tuple_field(scope, node, value, target)
         if made is None:  # (not an object after all: an attribute of a value)
             read = ast.copy_location(ast.Attribute(Operand(value), node.attr, ast.Load()), node)
             return self.operation(scope, read, target)
@@ -558,6 +567,12 @@ class MadeObjects(LoweringPart):
         function ``value`` is, when srcad knows it (called as ``obj.attr(...)``)."""
         found = self.receiver(scope, target.value)
         made = found[1] if found is not None else None
+        if found is not None and isinstance(found[0], TupleValue) and found[0].cls is not None:
+            raise self.error(
+                scope, target, f"a {found[0].cls.__name__} is a namedtuple, whose fields "
+                "cannot be assigned (Python raises AttributeError)",
+                f"make a new one: `s = s._replace({target.attr}=...)`",
+            )
         if made is None:
             raise self.error(
                 scope,
@@ -737,6 +752,8 @@ class MadeObjects(LoweringPart):
             if found is None:
                 return None
             value, made = found
+            if isinstance(value, TupleValue) and value.cls is not None:  # (s._replace(...))
+                return self.named_tuple_method(scope, node, value, target)
             if made is None:
                 call = ast.Call(
                     ast.copy_location(ast.Attribute(Operand(value), func.attr, ast.Load()), func),

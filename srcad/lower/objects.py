@@ -15,7 +15,7 @@ import numpy as np
 from .. import astwalk, ir, records
 from ..chains import static_chain
 from ..desugar import FLAT_INDEX
-from ..errors import NoRuleError, SrcadError
+from ..errors import SrcadError
 from ..rules.scalar import FIELD
 from ..runtime import same_member
 from .resolve import Denotation, variable
@@ -47,7 +47,6 @@ class Objects(LoweringPart):
         known = self.denote(scope, func.value).known
         body_at, last_return = len(self.body), self._last_return
         try:
-            self.refuse_made_record(scope, node, func)
             found = self.member_access(scope, node, func, known, target)
         except SrcadError as error:  # (code srcad cannot read: a call without a derivative,
             del self.body[body_at:]  # which is fine while no gradient flows through it)
@@ -121,29 +120,6 @@ class Objects(LoweringPart):
                 "read the values from the object's fields, or give srcad a plain container",
             )
         return found
-
-    def refuse_made_record(
-        self, scope: Scope, node: ast.Attribute | ast.Call, func: ast.Attribute
-    ) -> None:
-        """Refuse ``p._replace(x=...)`` (or ``_make``) of a namedtuple: it makes a new
-        record, which srcad does not differentiate (its code is a library's)."""
-        cls = self.object_class(scope, func.value)
-        if not (
-            isinstance(node, ast.Call)
-            and func.attr in ("_replace", "_make")
-            and cls is not None
-            and issubclass(cls, tuple)
-            and records.is_record_class(cls)
-        ):
-            return
-        raise NoRuleError(
-            f"`{ast.unparse(node)}` makes a new {cls.__name__} inside the differentiated "
-            "function: srcad does not differentiate records the function makes",
-            "keep the new field values in local variables and use them instead of the new "
-            f"record's fields, or make the new {cls.__name__} outside and pass it in as a "
-            "parameter",
-            scope.source.location(node),
-        )
 
     def flat_item(self, scope: Scope, node: ast.Subscript) -> ast.Subscript | None:
         """``a.flat[k]`` of an array, as the item or items it reads or writes:

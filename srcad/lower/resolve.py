@@ -123,8 +123,7 @@ class Resolver(LoweringPart):
         if node.__class__ is ast.Name and node.id not in scope.statics:  # (most operands:
             value = variable(scope, node.id)  # a variable, denoting what srcad knows of it)
             if value is not FREE and value is not array_api.NAMESPACE:
-                found = self.known_objects().get(value.id) if isinstance(value, ir.Name) else None
-                return found or NOTHING
+                return self.variable_denotation(value)
         spelled = _spelled(node)
         if spelled is None:
             return NOTHING
@@ -224,8 +223,7 @@ class Resolver(LoweringPart):
             return Denotation(static.obj, True, static.lookup)
         value = variable(scope, name)
         if value is not FREE:  # a variable: of this function or an enclosing one
-            found = self.known_objects().get(value.id) if isinstance(value, ir.Name) else None
-            return found or NOTHING
+            return self.variable_denotation(value)
         obj = scope.source.lookup(name)
         if obj is MISSING:
             return NOTHING
@@ -257,6 +255,19 @@ class Resolver(LoweringPart):
             }
         return self._known
 
+    def variable_denotation(self, value: Any) -> Denotation:
+        """What a variable holding ``value`` denotes: an object srcad knows (see
+        :meth:`known_objects`), or the class a listing name is bound to when srcad
+        compiles (the ``cls`` of a classmethod it inlines: ``Model.from_params(w, b)``);
+        else nothing."""
+        if not isinstance(value, ir.Name):
+            return NOTHING
+        found = self.known_objects().get(value.id)
+        if found is not None:
+            return found
+        bound = self.bindings.get(value.id, self.free_objects.get(value.id))
+        return Denotation(bound, True, returning(bound)) if isinstance(bound, type) else NOTHING
+
     def reference(self, scope: Scope, spelled: ir.Expr) -> ir.Expr:
         """How generated code refers to a free name (global, closure, builtin) of
         ``scope``, or attributes of one, as ``spelled`` in the code."""
@@ -276,6 +287,9 @@ class Resolver(LoweringPart):
         name = spelled.id
         if name in scope.statics:  # a function passed in: named as the caller named it
             return scope.statics[name].reference
+        value = variable(scope, name)  # (`cls` of a classmethod: the name of its class)
+        if value is not FREE and self.variable_denotation(value).fixed:
+            return value
         obj = scope.source.lookup(name)
         if name in DESUGARED_HELPERS:  # (srcad's own: bound under its own name)
             return ir.Name(self.bound(obj.__name__, obj))

@@ -25,6 +25,9 @@ class TupleValue:
 
     items: tuple[Any, ...]
     is_list: bool = False  # a list display (a list at run time), else a tuple
+    #: the namedtuple class of a tuple the function made (``State(x, v)``: see
+    #: :mod:`srcad.lower.named_tuples`); a new tuple made from it (a slice, ``+``) is plain
+    cls: type | None = None
 
 
 #: A key of a scope's environment: a user variable's name, or, while the branches of an

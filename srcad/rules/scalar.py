@@ -40,6 +40,7 @@ from ..runtime import (
     loop_items,
     loop_items_grad,
     loop_items_tangent,
+    named_tuple,
     part_copy,
     power_slope,
     power_slope_exponent,
@@ -640,6 +641,18 @@ PROD = defrule(
 #: A copy of a list (a new list the function may then grow).
 LIST_COPY = defrule(
     "list(x)", env={"list": builtins.list}, x="g", tangents={"x": "t"}, holds=True, sequences=("x",)
+)
+#: A namedtuple the function made (``State(x, v)``), from the tuple of its items: the
+#: items' adjoint is the record's (an adjoint of a namedtuple reads by position too).
+NAMED_TUPLE = defrule(
+    "named_tuple(cls, x)",
+    env={"named_tuple": named_tuple},
+    name="make a namedtuple",
+    cls=None,
+    x="g",
+    tangents={"x": "named_tuple(cls, t)"},
+    holds=True,
+    sequences=("x",),
 )
 #: Reads of a sequence that only iterate over it, so that a 1-D array and the list of its
 #: items give the same (the float version may read such an array as that list).
