@@ -8,6 +8,7 @@ import functools
 import inspect
 import math
 import operator
+import os
 import statistics
 import sys
 import types
@@ -770,7 +771,11 @@ class Expressions(LoweringPart):
 
     def refuse_complex_global(self, scope: Scope, node: ast.expr, obj: Any) -> None:
         """Refuse a global (or a class's or module's attribute) holding complex numbers,
-        as complex arguments are: srcad's derivative rules are for real numbers."""
+        as complex arguments are: srcad's derivative rules are for real numbers. (Not in
+        srcad's own helpers, read again for second derivatives: their globals are
+        srcad's, such as its table of generated lines, which grows with every gradient.)"""
+        if scope.source.filename.startswith(_SRCAD_PACKAGE):
+            return
         if trees.holds_complex(obj):
             raise self.error(
                 scope,
@@ -796,6 +801,7 @@ class Expressions(LoweringPart):
 #: modules whose functions compute floats through exact integers (``statistics.stdev``
 #: sums fractions): each step has no derivative, the whole has one
 #: the statistics functions that compute with floats
+_SRCAD_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 _FLOAT_STATISTICS = frozenset(("fmean", "geometric_mean"))
 #: ``statistics`` functions whose code is float arithmetic that srcad reads
 _READ_STATISTICS = frozenset(("quantiles", "covariance", "correlation", "linear_regression"))
