@@ -135,9 +135,13 @@ class _Statements(ast.NodeTransformer):
         self.generic_visit(node)
         return node
 
-    def _before(self, node: ast.stmt, *fields: str) -> ast.AST | list[ast.stmt]:
+    def _before(
+        self, node: ast.stmt, *fields: str, read_first: ast.expr | None = None
+    ) -> ast.AST | list[ast.stmt]:
         self.generic_visit(node)
         hoisting = _Hoisting()
+        if read_first is not None:
+            hoisting.expr(_as_load(read_first))
         for field in fields:
             value = getattr(node, field, None)
             if value is not None:
@@ -152,12 +156,7 @@ class _Statements(ast.NodeTransformer):
         return self._before(node, "value")
 
     def visit_AugAssign(self, node: ast.AugAssign) -> ast.AST | list[ast.stmt]:
-        self.generic_visit(node)  # (its target is read first: `x[i] += (y := v)`)
-        hoisting = _Hoisting()
-        hoisting.expr(_as_load(node.target))
-        node.value = hoisting.expr(node.value)
-        found = hoisting.statements()
-        return [*found, node] if found else node
+        return self._before(node, "value", read_first=node.target)  # (`x[i] += (y := v)`)
 
     def visit_Return(self, node: ast.Return) -> ast.AST | list[ast.stmt]:
         return self._before(node, "value")

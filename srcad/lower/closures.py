@@ -171,7 +171,7 @@ class ClosureConversion(LoweringPart):
         change = _change_outside(fn)
         if change is None:
             return
-        spelled = "this lambda" if getattr(fn, "srcad_lambda", False) else f"`{fn.name}`"
+        spelled = _spelled(fn)
         raise self.error(
             scope,
             argument,
@@ -199,7 +199,7 @@ class ClosureConversion(LoweringPart):
         jump = _moving_jump(fn, own, others)
         if jump is None:
             return
-        spelled = "this lambda" if getattr(fn, "srcad_lambda", False) else f"`{fn.name}`"
+        spelled = _spelled(fn)
         raise self.error(
             scope,
             argument,
@@ -284,7 +284,7 @@ class ClosureConversion(LoweringPart):
     def _free_locals(self, scope: Scope, fn: ast.FunctionDef, routine: Routine) -> list[str]:
         """The variables of the differentiated code that ``fn`` reads, in order; an error
         for what srcad cannot pass on."""
-        spelled = "this lambda" if getattr(fn, "srcad_lambda", False) else f"`{fn.name}`"
+        spelled = _spelled(fn)
         args = fn.args
         defaults_here = bool(args.defaults) and getattr(fn, "srcad_lambda", False)
         if args.vararg or args.kwarg or args.kwonlyargs or args.posonlyargs or (
@@ -463,6 +463,11 @@ class ClosureConversion(LoweringPart):
             keywords.append(ast.keyword("args", new_args))
         call = ast.Call(node.func, positional, keywords)
         return ast.fix_missing_locations(ast.copy_location(call, node))
+
+
+def _spelled(fn: ast.FunctionDef) -> str:
+    """How a message names a function given to a routine: ``this lambda``, or ``f``."""
+    return "this lambda" if getattr(fn, "srcad_lambda", False) else f"`{fn.name}`"
 
 
 def _change_outside(fn: ast.FunctionDef) -> ast.expr | None:
