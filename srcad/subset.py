@@ -81,7 +81,11 @@ REFUSED_EXPRESSIONS: dict[type, tuple[str, str]] = {
     ast.YieldFrom: ("generators cannot be differentiated", "return a value instead of yielding"),
     ast.Await: ("`await` cannot be differentiated", "differentiate a plain function"),
     ast.SetComp: ("set comprehensions cannot be differentiated", "write the terms out"),
-    ast.NamedExpr: ("`:=` is not supported", "use a separate assignment"),
+    ast.NamedExpr: (
+        "`:=` is not supported here (srcad reads one that Python evaluates before anything "
+        "in its statement that could see the difference, or in a comprehension)",
+        "use a separate assignment",
+    ),
     ast.Set: ("set displays are not supported", "pass values as separate parameters"),
 }
 

@@ -236,8 +236,16 @@ def _private_names(fn: ast.FunctionDef) -> set[str]:
                 if isinstance(n, ast.Name) and n.id in bound:
                     inside.setdefault(id(n), set()).add(n.id)
     private = {name for names in inside.values() for name in names}
+    own: set[int] = set()  # (a comprehension's own loop variables: `for g in gains`, its names)
     for node in astwalk.walk(fn):
-        if isinstance(node, ast.Name) and id(node) not in inside:
+        if isinstance(node, _COMPREHENSIONS):
+            bound = {
+                n.id for generator in node.generators
+                for n in astwalk.walk(generator.target) if isinstance(n, ast.Name)
+            }
+            own |= {id(n) for n in astwalk.walk(node) if isinstance(n, ast.Name) and n.id in bound}
+    for node in astwalk.walk(fn):
+        if isinstance(node, ast.Name) and id(node) not in inside and id(node) not in own:
             private.discard(node.id)
         elif isinstance(node, ast.arg):
             private.discard(node.arg)
