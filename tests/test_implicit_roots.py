@@ -377,8 +377,14 @@ def test_error_inside_a_lambda_points_at_the_users_line():
     assert info.value.lineno == _refused_inside_the_lambda.__code__.co_firstlineno + 2
 
 
+def test_a_lambda_calling_a_function_of_the_code():
+    """(Refused before stop 52, "reads `shape`, a function defined in the differentiated
+    code".) The made function carries `shape` as a nested def: the root of r^2 = theta."""
+    (d,) = check_four_ways(_reads_a_local_function, 1.3)
+    assert d == pytest.approx(0.5 / math.sqrt(1.3), rel=1e-9)
+
+
 @pytest.mark.parametrize("f, args, match, line", [
-    (_reads_a_local_function, (1.3,), "reads `shape`, a function defined", 4),
     (_args_held_by_a_name, (1.3, 2.0), "not written as a tuple", 2),
     (_global_fprime_with_a_lambda, (0.3, 1.1), "`math.cos`, which is not one", 1),
     (_imported_inside, (1.3,), "reads `sin`, imported", 3),

@@ -405,3 +405,28 @@ def test_a_jump_that_moves_with_a_differentiated_value_is_refused():
     # d/dp [int 2 p x on (0, .5) + int p x on (.5, 1) + int sin(p x)] (sin(p x) > 0 there)
     want = 0.25 + 0.375 + (math.cos(0.3) - 1.0) / 0.3 ** 2 + math.sin(0.3) / 0.3
     assert d == pytest.approx(want, rel=1e-8)
+
+
+def _second_moment(mu, s):
+    def density(x):
+        return math.exp(-0.5 * ((x - mu) / s) ** 2) / (s * math.sqrt(2.0 * math.pi))
+
+    return scipy_integrate.quad(lambda x: x * x * density(x), -20.0, 20.0,
+                                epsabs=1e-13, epsrel=1e-13)[0]
+
+
+def _under_a_moving_step(mu, c):
+    step = lambda x: 1.0 if x < c else 0.0  # noqa: E731
+    return scipy_integrate.quad(lambda x: step(x) * mu, 0.0, 1.0)[0]
+
+
+def test_an_integrand_calling_functions_of_the_code():
+    """(Round 89's most common refusal: `quad(lambda x: x * dens(x), ...)` with `dens` a
+    nested def.) The made function carries the functions it calls as nested defs, and
+    the variables they read through args=; a moving jump in one is refused as in the
+    integrand. E[x^2] under N(mu, s) is mu^2 + s^2."""
+    (dmu, ds) = check_four_ways(_second_moment, 0.3, 1.2)
+    assert (dmu, ds) == (pytest.approx(0.6, rel=1e-8), pytest.approx(2.4, rel=1e-8))
+    with pytest.raises(srcad.SrcadError, match="called by the function.*moves") as info:
+        srcad.grad(_under_a_moving_step, wrt=(0, 1))(1.0, 0.4)
+    assert info.value.filename == __file__

@@ -117,10 +117,15 @@ class ClosureConversion(LoweringPart):
         }
         for key, argument in given.items():
             fn = local[key][0] if key in local else self._module_function(scope, argument)
-            if fn is not None:
-                self._refuse_changes(scope, argument, fn, routine)
+            if fn is None:
+                continue
+            helpers = self._closure(scope, fn, routine)[1] if key in local else []
+            for part in (fn, *helpers):
+                self._refuse_changes(scope, argument, part, routine)
                 if routine.name in INTEGRATORS:
-                    self._refuse_moving_jumps(scope, argument, fn, routine, key in local)
+                    self._refuse_moving_jumps(
+                        scope, argument, part, routine, key in local, given=part is fn
+                    )
         if not local:
             return self._called_instead(scope, node, routine)
         for key, argument in given.items():
@@ -138,14 +143,15 @@ class ClosureConversion(LoweringPart):
                     "module-level functions",
                 )
         free: list[str] = []
-        for fn, _ in local.values():
-            for read in self._free_locals(scope, fn, routine):
-                if read not in free:
-                    free.append(read)
+        carried: dict[str, list[ast.FunctionDef]] = {}
+        for key, (fn, _) in local.items():
+            reads, carried[key] = self._closure(scope, fn, routine)
+            free += [read for read in reads if read not in free]
         args = self._args_argument(scope, node, routine)
         defaults = self._defaults_needed(scope, local, args, routine)
         made = {
-            key: self._made_function(scope, fn, free) for key, (fn, _) in local.items()
+            key: self._made_function(scope, fn, free, tuple(carried[key]))
+            for key, (fn, _) in local.items()
         }
         rewritten = self._rewritten(scope, node, given, made, args, free, defaults, routine)
         return self._called_instead(scope, rewritten, routine) or rewritten
@@ -184,22 +190,25 @@ class ClosureConversion(LoweringPart):
 
     def _refuse_moving_jumps(
         self, scope: Scope, argument: ast.expr, fn: ast.FunctionDef, routine: Routine,
-        of_the_code: bool,
+        of_the_code: bool, given: bool = True,
     ) -> None:
         """Refuse an integrand (a right-hand side) that compares its own variable with a
         value that may be differentiated (``x < p``): where the function jumps there, the
         jump moves with the value, a term that Leibniz's rule (forward sensitivities)
         leaves out. ``of_the_code``: ``fn`` is a lambda or nested def, whose free
-        variables may be differentiated too (a module's function: its parameters only)."""
+        variables may be differentiated too (a module's function: its parameters only);
+        ``given``: ``fn`` is the function given (else a helper it calls, whose first
+        parameter is taken for the routine's variable)."""
         params = [a.arg for a in fn.args.args]
-        own = set(params[:routine.own_parameters])
-        others = set(params[routine.own_parameters:])
+        first = routine.own_parameters if given else 1  # (a helper it calls: its first)
+        own = set(params[:first])
+        others = set(params[first:])
         if of_the_code:
-            others |= set(self._free_locals(scope, fn, routine))
+            others |= set(self._free_locals(scope, fn, routine, given=given, calls=[]))
         jump = _moving_jump(fn, own, others)
         if jump is None:
             return
-        spelled = _spelled(fn)
+        spelled = _spelled(fn) + ("" if given else ", called by the function")
         raise self.error(
             scope,
             argument,
@@ -281,15 +290,38 @@ class ClosureConversion(LoweringPart):
             current = current.parent
         return None
 
-    def _free_locals(self, scope: Scope, fn: ast.FunctionDef, routine: Routine) -> list[str]:
+    def _closure(
+        self, scope: Scope, fn: ast.FunctionDef, routine: Routine
+    ) -> tuple[list[str], list[ast.FunctionDef]]:
+        """The variables of the differentiated code that ``fn`` reads, and the functions
+        of the code it calls (``dens`` of ``lambda x: x * dens(x)``), which the made
+        function carries as nested defs: theirs too, and the functions they call."""
+        calls: list[ast.FunctionDef] = []
+        free = self._free_locals(scope, fn, routine, calls=calls)
+        carried: list[ast.FunctionDef] = []
+        while calls:
+            helper = calls.pop(0)
+            if any(helper is c for c in carried):
+                continue
+            carried.append(helper)
+            free += [r for r in self._free_locals(scope, helper, routine, given=False,
+                                                  calls=calls) if r not in free]
+        return free, sorted(carried, key=lambda c: c.lineno)
+
+    def _free_locals(
+        self, scope: Scope, fn: ast.FunctionDef, routine: Routine, given: bool = True,
+        calls: list[ast.FunctionDef] | None = None,
+    ) -> list[str]:
         """The variables of the differentiated code that ``fn`` reads, in order; an error
-        for what srcad cannot pass on."""
+        for what srcad cannot pass on. ``given``: ``fn`` is the function given to the
+        routine (not a helper it calls, whose parameters are its own affair); ``calls``:
+        where the functions of the code it reads go (else: refused)."""
         spelled = _spelled(fn)
         args = fn.args
         defaults_here = bool(args.defaults) and getattr(fn, "srcad_lambda", False)
-        if args.vararg or args.kwarg or args.kwonlyargs or args.posonlyargs or (
+        if given and (args.vararg or args.kwarg or args.kwonlyargs or args.posonlyargs or (
             args.defaults and not defaults_here  # (a lambda given here: its defaults are
-        ):  # the values they have at this call)
+        )):  # the values they have at this call)
             raise self.error(
                 scope,
                 fn,
@@ -324,7 +356,11 @@ class ClosureConversion(LoweringPart):
         for read in loaded:
             if read.id in stored or read.id in free:
                 continue
-            if self._local_function(scope, read) is not None or read.id == fn.name:
+            local_def = self._local_function(scope, read)
+            if local_def is not None and calls is not None and read.id != fn.name:
+                calls.append(local_def[0])
+                continue
+            if local_def is not None or read.id == fn.name:
                 raise self.error(
                     scope,
                     read,
@@ -385,18 +421,21 @@ class ClosureConversion(LoweringPart):
         return args
 
     def _made_function(
-        self, scope: Scope, fn: ast.FunctionDef, free: list[str]
+        self, scope: Scope, fn: ast.FunctionDef, free: list[str],
+        carried: tuple[ast.FunctionDef, ...] = (),
     ) -> types.FunctionType:
         """``fn`` as a function of its own parameters followed by ``free``, reading the
-        user's module for its other names (see the module). Made once per ``def``."""
+        user's module for its other names (see the module), with the functions of the
+        code it calls (``carried``) defined in it first, each at its own lines. Made
+        once per ``def``."""
         made_by = self.__dict__.setdefault("_closure_conversions", {})
-        key = (id(fn), tuple(free))
+        key = (id(fn), tuple(free), tuple(id(c) for c in carried))
         if key in made_by:
             return made_by[key][1]
         params = [a.arg for a in fn.args.args] + free
         header = f"def {fn.name}({', '.join(params)}):"
         lines: list[str] = []
-        start = max(fn.lineno - 1, 1)
+        start = max(min([fn.lineno, *(c.lineno for c in carried)]) - 1, 1)
 
         def put(line: int, text: str) -> None:
             while len(lines) < line - 1:
@@ -404,6 +443,10 @@ class ClosureConversion(LoweringPart):
             lines.append(text)
 
         put(start, header)
+        for helper in carried:
+            at = max(helper.lineno, len(lines) + 1)
+            for k, part in enumerate(ast.unparse(helper).splitlines()):
+                put(at + k, "    " + part)
         for stmt in fn.body:
             text = ast.unparse(stmt)
             at = max(getattr(stmt, "lineno", 0), len(lines) + 1)
@@ -420,7 +463,7 @@ class ClosureConversion(LoweringPart):
         function.__qualname__ = fn.name
         setattr(function, USER_FILE, scope.source.filename)
         setattr(function, USER_LAMBDA, getattr(fn, "srcad_lambda", False))
-        made_by[key] = (fn, function)  # (fn kept alive: its id is the key)
+        made_by[key] = ((fn, *carried), function)  # (kept alive: their ids are the key)
         return function
 
     def _rewritten(
