@@ -478,3 +478,16 @@ def test_a_loop_over_flat_is_refused_at_the_line():
         srcad.grad(loops_over_flat)(X34)
     assert_located(info.value, __file__, "flat loop")
     assert "A.ravel()" in info.value.hint
+
+
+def _weighted_by_flat_position(A):
+    return sum(i * v * v for i, v in enumerate(A.flat))
+
+
+def test_a_flat_iterator_as_a_value_is_refused_at_its_line():
+    """(Round 89: `enumerate(A.flat)`, `zip(A.flat, ...)` read `.flat` as a field of the
+    parameter: TypeError in the generated code.)"""
+    with pytest.raises(srcad.SrcadError, match="flat iterator") as info:
+        srcad.grad(_weighted_by_flat_position)(np.ones((2, 3)))
+    assert info.value.lineno == _weighted_by_flat_position.__code__.co_firstlineno + 1
+    assert "ravel()" in info.value.hint

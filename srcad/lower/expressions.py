@@ -199,6 +199,14 @@ class Expressions(LoweringPart):
         made = self.made_attribute(scope, node, target)  # a field of an object made here
         if made is not None:
             return made
+        if node.attr == "flat" and self.object_class(scope, node.value) is None:
+            array = ast.unparse(node.value)  # (`.flat[k]` is an item: not read as a value)
+            raise self.error(
+                scope, node,
+                f"`{array}.flat` as a value (a flat iterator, `enumerate({array}.flat)`) is "
+                "not supported",
+                f"use `{array}.ravel()`, or read `{array}.flat[k]` by position",
+            )
         read = self.object_access(scope, node, target)  # p.w: an object's field
         if read is not None:
             return read
