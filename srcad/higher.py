@@ -376,7 +376,7 @@ def jvp(
         try:
             return _tangent_function(f, optimize)
         except SrcadError as refused:  # (of a parameter whose calls may leave it out:
-            if not _has_defaults(f):  # `seed=3`; or give it no tangent)
+            if not _may_keep_some_still(f):  # `seed=3`; or give it no tangent)
                 raise
             return _for_calls_that_move(f, optimize, refused)
     if not (isinstance(primals, tuple | list) and isinstance(tangents, tuple | list)):
@@ -396,18 +396,19 @@ def jvp(
     return fn(call.primals(), call.tangents(dict(zip(names, tangents))))
 
 
-def _has_defaults(f: Callable) -> bool:
-    """Whether a parameter of ``f`` has a default (a call may leave it out)."""
+def _may_keep_some_still(f: Callable) -> bool:
+    """Whether a call of ``f``'s tangent function may keep some parameters still: it
+    has several (one given the tangent None), or one with a default (left out)."""
     try:
-        parameters = source_signature(f).parameters.values()
+        parameters = list(source_signature(f).parameters.values())
     except (TypeError, ValueError):
         return False
-    return any(p.default is not p.empty for p in parameters)
+    return len(parameters) > 1 or any(p.default is not p.empty for p in parameters)
 
 
 def _for_calls_that_move(f: Callable, optimize: bool, refused: SrcadError) -> Callable:
     """``jvp(f)`` where the tangent function for every parameter was refused (a seed of
-    a random generator, moving, would change the draws) and some have defaults: each
+    a random generator, moving, would change the draws) and a call may keep some still: each
     call is ``jvp(f, primals,
     tangents)``, which differentiates only the parameters whose tangents move (not an
     int's zero, a None, or a default left out); refused as the whole was where all do."""

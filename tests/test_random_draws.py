@@ -252,3 +252,15 @@ def test_jvp_of_a_function_whose_seed_is_a_parameter():
     for primals, tangents in (((0.8,), (1.0,)), ((0.8, 3), (1.0, None)), ((0.8, 3), (1.0, 0))):
         value, got = srcad.jvp(loss_of_a_seed)(primals, tangents)
         assert value == loss_of_a_seed(0.8) and got == pytest.approx(slope, rel=1e-14)
+
+
+def loss_of_a_required_seed(a, seed):
+    rng = random.Random(seed)
+    return a * rng.gauss(0.0, 1.0) + a * a
+
+
+def test_jvp_of_a_required_seed_given_no_tangent():
+    """(Round 89: the same seed without a default, given the tangent None, refused.)"""
+    value, got = srcad.jvp(loss_of_a_required_seed)((0.8, 5), (1.0, None))
+    assert value == loss_of_a_required_seed(0.8, 5)
+    assert got == pytest.approx(srcad.grad(loss_of_a_required_seed)(0.8, 5), rel=1e-14)
