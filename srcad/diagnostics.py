@@ -245,6 +245,15 @@ def _missing_rule(stmt: ir.Assign, fn: ir.Function | None) -> SrcadError:
             "(srcad.grad(model.loss, wrt=\"self\")), or call a method through its class "
             "(Model.method(obj, ...))"
         )
+        receiver = _receiver(value, fn) if fn is not None else None
+        if receiver is not None and receiver not in (*fn.params, *fn.kwonly):  # type: ignore[union-attr]
+            hint = (  # (a value of the function's: no annotation to add)
+                "srcad knows the class of a parameter annotated with it and of an object "
+                "the function makes, not of a value picked when the program runs (an item "
+                "read with a key or position that varies): pick it where srcad can see "
+                "which one it is (a constant key, a loop over the container), or call a "
+                "method through its class (Model.method(obj, ...))"
+            )
     elif method is not None:  # a method of a value: the value may be a temporary, not named
         what = f"the method `.{method}(...)` has no derivative rule for these arguments"
         hint = (

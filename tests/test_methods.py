@@ -292,3 +292,19 @@ def merges_into_a_copy_of_a_parameter(w, params):
 def test_methods_on_items_and_on_copies_of_dicts(f, args):
     # (each was refused as a bare call: round 28)
     check_four_ways(f, *args, wrt=0)
+
+
+def _counts_by_a_varying_key(x):
+    d = {}
+    for k, v in zip(["a", "b", "a"], x):
+        d[k] = d.setdefault(k, 0.0) + v * v
+    return d["a"] * d["b"]
+
+
+def test_a_method_of_a_value_picked_at_run_time_is_not_told_to_annotate_a_parameter():
+    """(Round 89: a dict item read by a key that varies got "annotate the parameter with
+    its class", though it is no parameter.)"""
+    with pytest.raises(srcad.SrcadError) as info:
+        srcad.grad(_counts_by_a_varying_key)(np.ones(3))
+    assert "annotate the parameter" not in info.value.hint
+    assert info.value.lineno == _counts_by_a_varying_key.__code__.co_firstlineno + 3
