@@ -48,7 +48,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_timing import interleaved_min  # noqa: E402
+from bench_timing import interleaved_min, pin_allocator  # noqa: E402
 
 TARGET_TIME_RATIO = 1.00
 TARGET_MEMORY_RATIO = 1.3
@@ -273,6 +273,7 @@ def report(best, numbers, memory, repeats):
 
 
 def main(argv=None):
+    pin_allocator()  # (see bench_timing.pin_allocator)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=60, help="interleaved repeats (60)")
     parser.add_argument(

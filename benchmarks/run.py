@@ -72,7 +72,7 @@ if str(ROOT) not in sys.path:  # run from a checkout without installing
 import srcad  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_timing import interleaved_min  # noqa: E402
+from bench_timing import interleaved_min, pin_allocator  # noqa: E402
 
 TARGETS = {"W1": 1.00, "W2": 1.00, "W3": 1.00, "W4": 1.5}
 TRANSFORM_1000_TARGET_S = 0.25  # (issue 17: building it and its first call)
@@ -605,9 +605,11 @@ def main(argv=None):
     else:
         repeats, target_s, budget_s, t_repeats = 60, 0.030, 120.0, 3
 
+    pinned = pin_allocator()  # (numpy's timings as the same state of malloc gives them)
     started = time.perf_counter()
     print(machine_info())
     print("(a shared machine: absolute times are noisy, the ratios are what matter)")
+    print(f"(malloc's mmap threshold pinned at 4 MB: {'yes' if pinned else 'no, not glibc'})")
     workloads, compile_times = build_workloads(with_peers=not args.no_peers)
     best, numbers, done = measure(workloads, repeats, target_s, budget_s)
     transform = None if args.no_transform else measure_transform(t_repeats)
