@@ -115,16 +115,18 @@ class ClosureConversion(LoweringPart):
             for key, argument in given.items()
             if (found := self._local_function(scope, argument)) is not None
         }
+        closures = {key: self._closure(scope, fn, routine) for key, (fn, _) in local.items()}
         for key, argument in given.items():
-            fn = local[key][0] if key in local else self._module_function(scope, argument)
-            if fn is None:
-                continue
-            helpers = self._closure(scope, fn, routine)[1] if key in local else []
-            for part in (fn, *helpers):
+            parts: list[tuple[ast.FunctionDef, list[str] | None]] = []
+            if key in local:
+                parts += closures[key]
+            elif (module_function := self._module_function(scope, argument)) is not None:
+                parts.append((module_function, None))
+            for part, reads in parts:
                 self._refuse_changes(scope, argument, part, routine)
                 if routine.name in INTEGRATORS:
                     self._refuse_moving_jumps(
-                        scope, argument, part, routine, key in local, given=part is fn
+                        scope, argument, part, routine, reads, given=part is parts[0][0]
                     )
         if not local:
             return self._called_instead(scope, node, routine)
@@ -143,14 +145,15 @@ class ClosureConversion(LoweringPart):
                     "module-level functions",
                 )
         free: list[str] = []
-        carried: dict[str, list[ast.FunctionDef]] = {}
-        for key, (fn, _) in local.items():
-            reads, carried[key] = self._closure(scope, fn, routine)
-            free += [read for read in reads if read not in free]
+        for functions in closures.values():
+            for _, reads in functions:
+                free += [read for read in reads if read not in free]
         args = self._args_argument(scope, node, routine)
         defaults = self._defaults_needed(scope, local, args, routine)
         made = {
-            key: self._made_function(scope, fn, free, tuple(carried[key]))
+            key: self._made_function(scope, fn, free, tuple(sorted(
+                (helper for helper, _ in closures[key][1:]), key=lambda h: h.lineno
+            )))
             for key, (fn, _) in local.items()
         }
         rewritten = self._rewritten(scope, node, given, made, args, free, defaults, routine)
@@ -190,21 +193,19 @@ class ClosureConversion(LoweringPart):
 
     def _refuse_moving_jumps(
         self, scope: Scope, argument: ast.expr, fn: ast.FunctionDef, routine: Routine,
-        of_the_code: bool, given: bool = True,
+        reads: list[str] | None, given: bool = True,
     ) -> None:
         """Refuse an integrand (a right-hand side) that compares its own variable with a
         value that may be differentiated (``x < p``): where the function jumps there, the
         jump moves with the value, a term that Leibniz's rule (forward sensitivities)
-        leaves out. ``of_the_code``: ``fn`` is a lambda or nested def, whose free
-        variables may be differentiated too (a module's function: its parameters only);
-        ``given``: ``fn`` is the function given (else a helper it calls, whose first
-        parameter is taken for the routine's variable)."""
+        leaves out. ``reads``: the variables of the code a lambda or nested def reads,
+        which may be differentiated too (None for a module's function: its parameters
+        only); ``given``: ``fn`` is the function given (else a helper it calls, whose
+        first parameter is taken for the routine's variable)."""
         params = [a.arg for a in fn.args.args]
         first = routine.own_parameters if given else 1  # (a helper it calls: its first)
         own = set(params[:first])
-        others = set(params[first:])
-        if of_the_code:
-            others |= set(self._free_locals(scope, fn, routine, given=given, calls=[]))
+        others = set(params[first:]) | set(reads or ())
         jump = _moving_jump(fn, own, others)
         if jump is None:
             return
@@ -292,21 +293,20 @@ class ClosureConversion(LoweringPart):
 
     def _closure(
         self, scope: Scope, fn: ast.FunctionDef, routine: Routine
-    ) -> tuple[list[str], list[ast.FunctionDef]]:
-        """The variables of the differentiated code that ``fn`` reads, and the functions
-        of the code it calls (``dens`` of ``lambda x: x * dens(x)``), which the made
-        function carries as nested defs: theirs too, and the functions they call."""
+    ) -> list[tuple[ast.FunctionDef, list[str]]]:
+        """``fn``, then the functions of the code it calls (``dens`` of ``lambda x: x *
+        dens(x)``), which the made function carries as nested defs, and the functions
+        they call: each with the variables of the differentiated code it reads."""
         calls: list[ast.FunctionDef] = []
-        free = self._free_locals(scope, fn, routine, calls=calls)
-        carried: list[ast.FunctionDef] = []
+        found = [(fn, self._free_locals(scope, fn, routine, calls=calls))]
         while calls:
             helper = calls.pop(0)
-            if any(helper is c for c in carried):
+            if any(helper is f for f, _ in found[1:]):
                 continue
-            carried.append(helper)
-            free += [r for r in self._free_locals(scope, helper, routine, given=False,
-                                                  calls=calls) if r not in free]
-        return free, sorted(carried, key=lambda c: c.lineno)
+            found.append(
+                (helper, self._free_locals(scope, helper, routine, given=False, calls=calls))
+            )
+        return found
 
     def _free_locals(
         self, scope: Scope, fn: ast.FunctionDef, routine: Routine, given: bool = True,
