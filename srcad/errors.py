@@ -99,12 +99,15 @@ class SrcadError(Exception):
         return (_rebuild, (type(self), self.message, self.hint, self.location, self.others))
 
 
+#: srcad's own folder, with a separator at its end: the files of its modules start so
+PACKAGE_FOLDER = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
 def without_srcad_frames(traceback: TracebackType | None) -> TracebackType | None:
     """``traceback`` with the frames of srcad's own modules left out."""
-    package = os.path.dirname(os.path.abspath(__file__)) + os.sep
     kept = []
     while traceback is not None:
-        if not traceback.tb_frame.f_code.co_filename.startswith(package):
+        if not traceback.tb_frame.f_code.co_filename.startswith(PACKAGE_FOLDER):
             kept.append(traceback)
         traceback = traceback.tb_next
     rebuilt = None

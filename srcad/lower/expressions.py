@@ -8,7 +8,6 @@ import functools
 import inspect
 import math
 import operator
-import os
 import statistics
 import sys
 import types
@@ -19,6 +18,7 @@ import numpy as np
 
 from .. import ir, trees
 from ..desugar import KEY_CALL
+from ..errors import PACKAGE_FOLDER
 from ..frontend import MISSING, in_library, installed, python_function
 from ..rules.scalar import APPEND, EXTEND, LOOP_ITEMS
 from ..rules.table import COPY, dict_rule
@@ -782,7 +782,7 @@ class Expressions(LoweringPart):
         as complex arguments are: srcad's derivative rules are for real numbers. (Not in
         srcad's own helpers, read again for second derivatives: their globals are
         srcad's, such as its table of generated lines, which grows with every gradient.)"""
-        if scope.source.filename.startswith(_SRCAD_PACKAGE):
+        if scope.source.filename.startswith(PACKAGE_FOLDER):
             return
         if trees.holds_complex(obj):
             raise self.error(
@@ -809,7 +809,6 @@ class Expressions(LoweringPart):
 #: modules whose functions compute floats through exact integers (``statistics.stdev``
 #: sums fractions): each step has no derivative, the whole has one
 #: the statistics functions that compute with floats
-_SRCAD_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 _FLOAT_STATISTICS = frozenset(("fmean", "geometric_mean"))
 #: ``statistics`` functions whose code is float arithmetic that srcad reads
 _READ_STATISTICS = frozenset(("quantiles", "covariance", "correlation", "linear_regression"))
