@@ -387,10 +387,7 @@ def jvp(
     names = list(call.values)[: len(primals)]
     # (parameters left out take their defaults: constants, not zero tangents; so does an
     # int or a bool given a zero tangent, a seed or a count: as JAX's float0 tangents)
-    moving = tuple(  # (a None tangent: a constant, such as a random generator)
-        n for n, t in zip(names, tangents)
-        if t is not None and not (trees.is_integer(call.values[n]) and _zero(t))
-    )
+    moving = tuple(n for n, t in zip(names, tangents) if _moves(call.values[n], t))
     given = None if len(moving) == len(call.values) else moving
     fn = _tangent_function(f, optimize, given)
     return fn(call.primals(), call.tangents(dict(zip(names, tangents))))
@@ -415,10 +412,7 @@ def _for_calls_that_move(f: Callable, optimize: bool, refused: SrcadError) -> Ca
 
     def tangent_of_what_moves(primals: Sequence[Any], tangents: Sequence[Any]) -> Any:
         call = _Call(f, tuple(primals), {})
-        if len(primals) == len(call.values) and all(
-            t is not None and not (trees.is_integer(p) and _zero(t))
-            for p, t in zip(primals, tangents)
-        ):
+        if len(primals) == len(call.values) and all(map(_moves, primals, tangents)):
             raise refused
         return jvp(f, primals, tangents, optimize=optimize)
 
@@ -431,6 +425,13 @@ def _is_number(block: Any) -> bool:
     return isinstance(block, int | float | np.number) or (
         isinstance(block, np.ndarray) and block.ndim == 0
     )
+
+
+def _moves(primal: Any, tangent: Any) -> bool:
+    """Whether jvp differentiates a parameter given ``tangent``: not for None (a constant,
+    such as a random generator), nor for an int's or a bool's zero (a seed, a count: as
+    JAX's float0 tangents)."""
+    return tangent is not None and not (trees.is_integer(primal) and _zero(tangent))
 
 
 def _zero(tangent: Any) -> bool:
