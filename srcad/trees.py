@@ -56,6 +56,10 @@ def unshared(result: Any, given: tuple[Any, ...] = ()) -> Any:
     of ``given`` (the arguments: a cotangent passed through): a caller may change one
     gradient in place (weight decay on one parameter), which must change nothing
     else. Python floats and arrays of their own are returned as they are."""
+    if result.__class__ is np.ndarray:  # (one gradient)
+        memory = _memory_of(result)
+        shared = any(_memory_of(a) == memory for a in _arrays_given(given))
+        return result.copy() if shared else result
     if number_leaves(result) is not None:
         return result  # (the version for floats: numbers share nothing)
     seen = {_memory_of(a) for a in _arrays_given(given)}

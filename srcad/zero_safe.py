@@ -65,14 +65,17 @@ def zero_safe(fn: ir.Function) -> ir.Function:
 def holds_nan(result: Any) -> bool:
     """Whether a gradient's result (numbers, numpy arrays, containers and records of
     them) holds a nan anywhere. (Run on every call of a gradient: a Python float, and
-    a list or tuple of them, are tested without numpy.)"""
+    a list or tuple of them, are tested without numpy; an array, and a tuple of them,
+    without walking a tree.)"""
+    kind = result.__class__
+    if kind is np.ndarray:
+        return result.dtype.kind in "fc" and not _no_nan_items(result)
+    if kind is tuple and all(v.__class__ is np.ndarray for v in result):
+        return not all(_no_nan_items(v) for v in result if v.dtype.kind in "fc")
     numbers = trees.number_leaves(result)
     if numbers is not None:
         return any(v != v for v in numbers)
-    with np.errstate(over="ignore", invalid="ignore"):  # (see _no_nan_items)
-        if result.__class__ is tuple and all(v.__class__ is np.ndarray for v in result):
-            return not all(_no_nan_items(v) for v in result if v.dtype.kind in "fc")
-        return not _every_float(result, _not_nan, _no_nan_items)
+    return not _every_float(result, _not_nan, _no_nan_items)
 
 
 def holds_only_finite(value: Any) -> bool:
@@ -85,11 +88,20 @@ def _not_nan(value: Any) -> Any:
 
 
 def _no_nan_items(array: np.ndarray) -> bool:
-    """Whether no item of ``array`` is nan: its sum first (one pass, no temporary), which
-    is nan when an item is; only a nan sum (also of inf and -inf, or of an overflow)
-    looks at each item. (Under ``errstate``: such a sum would warn.)"""
-    total = np.add.reduce(array, axis=None)
-    return bool(total == total) or bool(np.all(array == array))
+    """Whether no item of ``array`` is nan: first the sum of the squares of its items,
+    which is nan when an item is (``x * x`` is never nan for a number, nor the sum of
+    such squares); ``np.vdot`` computes it in one pass, without a temporary, and raises no
+    floating-point warnings (an overflow is just inf). Only a nan there (also of a
+    complex inf) looks at each item."""
+    if array.dtype.char in _BLAS_KINDS:
+        total = np.vdot(array, array)
+        if total == total:
+            return True
+    return bool(np.all(array == array))
+
+
+#: the dtypes ``np.vdot`` computes with BLAS (float32, float64, complex64, complex128)
+_BLAS_KINDS = "fdFD"
 
 
 def _finite_items(array: np.ndarray) -> bool:
