@@ -9,7 +9,7 @@ import builtins
 import math
 import types
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeGuard
 
@@ -56,11 +56,13 @@ def shift_invariant_cuts(fn: ir.Function) -> dict[tuple[str, str], str]:
     each with a one-line reason for the generated code.
 
     ``m`` is a reduction of ``a`` with ``keepdims=True`` (so it is constant along its
-    axis: the max in a numerically stable log-softmax), and every reader of ``v`` is a
-    gate that a shift along that same axis leaves unchanged (its rule is
-    ``shift_invariant``): the shift cancels, ``m`` gets no gradient through ``v``, and
-    the backward pass of the max is not generated -- as in hand-written code. Exact,
-    not an approximation: ``v``'s adjoint sums to zero along the axis.
+    axis: the max in a numerically stable softmax), or a reduction over all axes (one
+    number: constant along every axis), and every reader of ``v`` is left unchanged by
+    a shift along that axis: a gate whose rule is ``shift_invariant`` there (the
+    log-softmax idiom), or an exponential normalised along it over several statements
+    (:func:`_normalised_exponential`). The shift cancels, ``m`` gets no gradient through
+    ``v``, and the backward pass of the max is not generated -- as in hand-written code.
+    Exact, not an approximation: ``v``'s adjoint sums to zero along the axis.
     """
     definitions = _definitions(fn)
 
@@ -69,7 +71,8 @@ def shift_invariant_cuts(fn: ir.Function) -> dict[tuple[str, str], str]:
         return found[0] if len(found) == 1 and found[0].rule is not None else None
 
     def axis_of_shift(stmt: ir.Assign) -> ir.Const | None:
-        """The axis along which ``stmt`` (``v = a - m`` or ``a + m``) shifts ``a``."""
+        """The axis along which ``stmt`` (``v = a - m`` or ``a + m``) shifts ``a``
+        (``Const(None)``: every axis, by one number)."""
         if not (isinstance(stmt.value, ir.BinOp) and stmt.value.op in "+-"):
             return None
         shifted, shift = stmt.value.left, stmt.value.right
@@ -81,47 +84,125 @@ def shift_invariant_cuts(fn: ir.Function) -> dict[tuple[str, str], str]:
             or reduction.rule is None  # (never: ``single`` finds gates with a rule)
             or not reduction.rule.reduction
             or _operand(reduction, "x") != shifted
-            or _operand(reduction, "keepdims") != ir.Const(True)
         ):
             return None
         axis = _operand(reduction, "axis")
-        return axis if isinstance(axis, ir.Const) else None
+        if not isinstance(axis, ir.Const):
+            return None
+        return axis if axis.value is None or _keeps_dims(reduction) else None
 
     shifts: dict[str, tuple[ir.Assign, ir.Const]] = {}  # v -> (v = a - m, the axis)
     for name in definitions:
         gate = single(name)
         axis = None if gate is None else axis_of_shift(gate)
-        if gate is not None and axis is not None and axis.value is not None:
+        if gate is not None and axis is not None:
             shifts[name] = (gate, axis)
     if not shifts:  # (the readers of the shifted values only: most listings have none)
         return {}
     readers: dict[str, list[ir.Stmt]] = {}
     for stmt in ir.walk(fn.body):
         for name in set(ir.reads_of(stmt)):
-            if name in shifts:
-                readers.setdefault(name, []).append(stmt)
+            readers.setdefault(name, []).append(stmt)
     cuts: dict[tuple[str, str], str] = {}
     for name, (gate, axis) in shifts.items():
         uses = readers.get(name, [])
-        if uses and all(
-            isinstance(use, ir.Assign)
-            and use.rule is not None
-            and use.rule.shift_invariant is not None
-            and _operand(use, "x") == ir.Name(name)
-            and _operand(use, use.rule.shift_invariant) == axis
-            and sum(o == ir.Name(name) for o in use.operands) == 1
+
+        def along(operand: ir.Expr, axis: ir.Const = axis) -> bool:
+            """Whether a shift along ``axis`` is one along ``operand``, an axis."""
+            return axis.value is None or operand == axis
+
+        results = [
+            _shift_invariant_gate(use, name, along)
+            or _normalised_exponential(use, name, along, single, readers)
             for use in uses
-        ):
+        ]
+        if uses and all(results):
             assert isinstance(gate.value, ir.BinOp) and isinstance(gate.value.right, ir.Name)
             shift = gate.value.right.id
-            results = ", ".join(
-                dict.fromkeys(use.target for use in uses if isinstance(use, ir.Assign))
-            )
+            along_axis = "every axis" if axis.value is None else f"axis {axis.value}"
             cuts[(name, shift)] = (
-                f"no gradient to {shift}: {results} does not change when {name} "
-                f"is shifted along axis {axis.value}"
+                f"no gradient to {shift}: {', '.join(dict.fromkeys(results))} does not "
+                f"change when {name} is shifted along {along_axis}"
             )
     return cuts
+
+
+def _keeps_dims(reduction: ir.Assign) -> bool:
+    return _operand(reduction, "keepdims") == ir.Const(True)
+
+
+def _shift_invariant_gate(
+    use: ir.Stmt, name: str, along: Callable[[ir.Expr], bool]
+) -> str | None:
+    """The target of ``use`` when it is a gate of ``name`` alone whose rule leaves its
+    value unchanged by a shift of ``name`` along the axis ``along`` accepts."""
+    if not (
+        isinstance(use, ir.Assign)
+        and use.rule is not None
+        and use.rule.shift_invariant is not None
+        and _operand(use, "x") == ir.Name(name)
+        and along(_operand(use, use.rule.shift_invariant))
+        and sum(o == ir.Name(name) for o in use.operands) == 1
+    ):
+        return None
+    return use.target
+
+
+#: the rules of an exponential, and of a sum, that a softmax written over several
+#: statements is made of (``e = np.exp(v)``, ``s = e.sum(axis=1, keepdims=True)``)
+_EXPONENTIALS = frozenset({"np.exp(x)"})
+_SUMS = ("np.sum(", "x.sum(")
+
+
+def _normalised_exponential(
+    use: ir.Stmt,
+    name: str,
+    along: Callable[[ir.Expr], bool],
+    single: Callable[[str], ir.Assign | None],
+    readers: Mapping[str, list[ir.Stmt]],
+) -> str | None:
+    """The quotients ``q = e / s`` when ``use`` is ``e = np.exp(name)`` and ``e`` is read
+    only by sums ``s`` of ``e`` along an axis ``along`` accepts (kept as length 1, or over
+    every axis), each read only by those quotients: a softmax, whose value does not
+    change when ``name`` is shifted along that axis; None otherwise."""
+    if not (
+        isinstance(use, ir.Assign)
+        and use.rule is not None
+        and use.rule.name in _EXPONENTIALS
+        and use.operands == (ir.Name(name),)
+        and single(use.target) is use
+    ):
+        return None
+    exponential = ir.Name(use.target)
+    sums: set[str] = set()
+    quotients: list[ir.Assign] = []
+    for reader in readers.get(use.target, []):
+        if not isinstance(reader, ir.Assign) or reader.rule is None:
+            return None
+        if reader.rule.reduction and reader.rule.name.startswith(_SUMS):
+            axis = _operand(reader, "axis")
+            if not (
+                _operand(reader, "x") == exponential
+                and single(reader.target) is reader
+                and along(axis)
+                and (axis == ir.Const(None) or _keeps_dims(reader))
+            ):
+                return None
+            sums.add(reader.target)
+        elif isinstance(reader.value, ir.BinOp) and reader.value.op == "/" and (
+            reader.value.left == exponential and isinstance(reader.value.right, ir.Name)
+        ):
+            quotients.append(reader)
+        else:
+            return None
+    if not quotients or any(
+        q.value.right.id not in sums for q in quotients  # type: ignore[union-attr]
+    ):
+        return None
+    for total in sums:  # (a sum read elsewhere, a log-sum-exp: that does change)
+        if any(reader not in quotients for reader in readers.get(total, [])):
+            return None
+    return ", ".join(q.target for q in quotients)
 
 
 def activity(fn: ir.Function, wrt: tuple[str, ...]) -> Activity:

@@ -1187,6 +1187,95 @@ def test_shift_invariant_cuts_the_max_only_along_the_same_axis():
     assert "m" in act.varied and "m" not in act.active
 
 
+def softmax_in_statements(z, W):
+    m = z.max(axis=1, keepdims=True)
+    s = z - m
+    e = np.exp(s)
+    total = e.sum(axis=1, keepdims=True)
+    p = e / total
+    return np.sum(p * W)
+
+
+def softmax_by_one_number(z, W):
+    m = np.max(z)  # (one number: constant along every axis)
+    s = z - m
+    e = np.exp(s)
+    p = e / np.sum(e, axis=1, keepdims=True)
+    return np.sum(p * W)
+
+
+def weights_by_one_number(z, W):
+    w = np.exp(z - z.max())
+    w = w / w.sum()
+    return np.sum(w * W)
+
+
+# Near misses: each changes when the max moves, so its gradient must flow.
+def normalised_along_another_axis(z, W):
+    m = z.max(axis=0, keepdims=True)
+    e = np.exp(z - m)
+    return np.sum(e / e.sum(axis=1, keepdims=True) * W)
+
+
+def sum_without_keepdims(z, W):  # (z square: e / total divides columns, not rows)
+    m = z.max(axis=1, keepdims=True)
+    e = np.exp(z - m)
+    total = e.sum(axis=1)
+    return np.sum(e / total * W)
+
+
+def total_read_again(z, W):  # (the log-sum-exp reads the sum: it moves with m)
+    m = z.max(axis=1, keepdims=True)
+    e = np.exp(z - m)
+    total = e.sum(axis=1, keepdims=True)
+    return np.sum(e / total * W) + np.sum(np.log(total))
+
+
+def exponential_read_again(z, W):
+    m = z.max(axis=1, keepdims=True)
+    e = np.exp(z - m)
+    return np.sum(e / e.sum(axis=1, keepdims=True) * W) + np.sum(e)
+
+
+def divided_by_another_sum(z, W):
+    m = z.max(axis=1, keepdims=True)
+    e = np.exp(z - m)
+    return np.sum(e / np.sum(e * e, axis=1, keepdims=True) * W)
+
+
+def mean_not_sum(z, W):
+    m = z.max(axis=1, keepdims=True)
+    e = np.exp(z - m)
+    return np.sum(e / e.mean(axis=1, keepdims=True) * W)
+
+
+SOFTMAX_IN_STATEMENTS = (softmax_in_statements, softmax_by_one_number, weights_by_one_number)
+SHIFT_NEAR_MISSES = (
+    normalised_along_another_axis, sum_without_keepdims, total_read_again,
+    exponential_read_again, divided_by_another_sum, mean_not_sum,
+)
+
+
+@pytest.mark.parametrize("f", SOFTMAX_IN_STATEMENTS, ids=lambda f: f.__name__)
+def test_a_softmax_written_over_statements_cuts_its_max(f):
+    """The max subtracted before ``exp`` and a normalising sum (named values, methods,
+    a max over every axis) gets no backward pass, and the gradient is right."""
+    assert len(shift_invariant_cuts(lowered(f))) == 1
+    rng = np.random.default_rng(3)
+    z, W = rng.normal(size=(4, 4)), rng.normal(size=(4, 4))
+    g = srcad.grad(f)
+    assert "extremum_grad" not in g.backward_source
+    check_four_ways(f, z, W, wrt=("z",), rtol=1e-6)
+
+
+@pytest.mark.parametrize("f", SHIFT_NEAR_MISSES, ids=lambda f: f.__name__)
+def test_a_normalisation_that_moves_with_the_max_keeps_its_gradient(f):
+    assert shift_invariant_cuts(lowered(f)) == {}
+    rng = np.random.default_rng(4)
+    z, W = rng.normal(size=(4, 4)), rng.normal(size=(4, 4))
+    check_four_ways(f, z, W, wrt=("z",), rtol=1e-6)
+
+
 # ---------------------------------------------------------------- float_witnesses
 
 
