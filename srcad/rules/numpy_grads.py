@@ -94,7 +94,8 @@ def unbroadcast(g: Any, x: Any) -> Any:
     if isinstance(g, list) and shape and (len(shape) > 1 or len(g) != shape[0]):
         raise joined_lists()  # (a tuple's adjoint of another length: `+` joined tuples)
     if shape == ():
-        total = np.sum(g)  # (a lazy array's sum stays lazy: not made a float)
+        # (numpy's own method: np.sum costs twice as much; a lazy array's np.sum stays lazy)
+        total = g.sum() if g.__class__ is np.ndarray else np.sum(g)
         return float(total) if isinstance(x, float | int) and not is_duck_array(g) else total
     if g_shape == ():  # (a zero where an item write took the adjoint: the array's shape)
         return np.full(shape, g)
@@ -125,9 +126,7 @@ def sum_grad(g: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     dtype = gradient_dtype(g, x)
     if is_duck_array(x):
         return spread_like(_expand(g, x, axis, keepdims), x, dtype)
-    if axis is None:  # one number spread everywhere
-        return np.full(np.shape(x), g, dtype=dtype)
-    out = np.empty(np.shape(x), dtype=dtype)
+    out = np.empty(np.shape(x), dtype=dtype)  # (np.full takes three times as long)
     out[...] = _expand(g, x, axis, keepdims)
     return out
 
@@ -138,7 +137,9 @@ def mean_grad(g: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """Adjoint of ``np.mean``: the sum's adjoint divided by the number of averaged items."""
     shape = np.shape(x)
     if axis is None and not is_duck_array(x):  # one number spread everywhere
-        return np.full(shape, g / math.prod(shape), dtype=gradient_dtype(g, x))
+        out = np.empty(shape, dtype=gradient_dtype(g, x))
+        out[...] = g / math.prod(shape)
+        return out
     axes = range(len(shape)) if axis is None else (axis,) if isinstance(axis, int) else axis
     count = math.prod([shape[a] for a in axes])
     return sum_grad(g / count, x, axis, keepdims)
@@ -148,7 +149,9 @@ def mean_grad(g: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
 def extremum_grad(g: Any, x: Any, ans: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """Adjoint of ``np.max``/``np.min``: ``g`` goes to the arg-max (shared equally on ties)."""
     hits = as_array(x) == _expand(ans, x, axis, keepdims)
-    return hits * (_expand(g, x, axis, keepdims) / np.sum(hits, axis=axis, keepdims=True))
+    counts = hits.sum(axis=axis, keepdims=True) if hits.__class__ is np.ndarray else np.sum(
+        hits, axis=axis, keepdims=True)
+    return hits * (_expand(g, x, axis, keepdims) / counts)
 
 
 @fresh_result
@@ -745,9 +748,18 @@ def cumprod_tangent(t: Any, x: Any, ans: Any, axis: Any = None) -> Any:
 
 
 def _diff_adjoint(g: Any, n: int, axis: int) -> Any:
-    """The adjoint of ``n`` differences: ``g[k-1] - g[k]``, ``n`` times."""
+    """The adjoint of ``n`` differences: ``g[k-1] - g[k]``, ``n`` times (each into a
+    new zero array one longer along ``axis``, the way ``x[k+1] - x[k]`` read it: three
+    times faster than ``np.diff`` with ``prepend`` and ``append``, which join arrays)."""
+    g = np.asarray(g)
     for _ in range(n):
-        g = -np.diff(g, axis=axis, prepend=0, append=0)
+        along = axis % g.ndim
+        before = (slice(None),) * along
+        shape = (*g.shape[:along], g.shape[along] + 1, *g.shape[along + 1:])
+        out = np.zeros(shape, dtype=gradient_dtype(g))
+        out[(*before, slice(None, -1))] -= g
+        out[(*before, slice(1, None))] += g
+        g = out
     return g
 
 
@@ -989,6 +1001,11 @@ def diagonal_grad(g: Any, x: Any, offset: int = 0, axis1: int = 0, axis2: int = 
     rest = [shape[a] for a in range(ndim) if a not in (axis1, axis2)]
     n, m = shape[axis1], shape[axis2]
     out = np.zeros((*rest, n, m), dtype=gradient_dtype(g, x))
+    if ndim == 2 and axis1 == 0:  # (a matrix's diagonal: every m + 1-th item, from its
+        start = offset if offset >= 0 else -offset * m  # first; 3x faster than indexing)
+        length = max(0, min(n + min(offset, 0), m - max(offset, 0)))
+        out.reshape(-1)[start:start + length * (m + 1):m + 1] = g
+        return out
     rows, cols = _diagonal_positions(n, m, offset)
     out[..., rows, cols] = g
     return np.moveaxis(out, (-2, -1), (axis1, axis2))
