@@ -47,6 +47,7 @@ MODULES = (
     "stop50",  # functions in global containers, gradients through sums, squares of roots
     "stop51",  # rows handed over, local keys, states rebuilt or copied, draws, statistics, SciPy
     "stop52",  # `:=`, statistics read, random.Random inside, numpy 2, roots of records, .flat
+    "stop53",  # softmaxes over statements, np.diff, diagonals, small arrays every step
     "integrate_programs",  # quad, odeint, solve_ivp: kinetics, epidemics, hazards, densities
     "numpy_breadth",  # scatters and segments, .flat, zip(*M), *params, slices, piecewise, fft
     "namedtuple_programs",  # namedtuples made inside, alternative constructors
