@@ -310,8 +310,11 @@ def _partial(k):
     (_weighted, (0.5,), "keyword `weight`.*write the weight into the integrand", 1),
     (_moving_times, (2.0, 0.3), "no derivative in `times`.*integrate over s in", 1),
     (_moving_span, (2.0, 0.3), "no derivative in `t_span`", 1),
-    (_dense, (0.3,), "keyword `dense_output`.*t_eval=", 1),
-    (_events, (0.3,), "keyword `events`", 1),
+    # (the call quoted as the user wrote it, not as the name srcad calls instead)
+    (_dense, (0.3,), r"`scipy_integrate\.solve_ivp\(\.\.\.\)` has no derivative with the "
+     "keyword `dense_output`.*t_eval=", 1),
+    (_events, (0.3,), r"`scipy_integrate\.solve_ivp\(\.\.\.\)` has no derivative with the "
+     "keyword `events`", 1),
     (_jac, (0.3,), "keyword `jac`.*leave jac= out", 1),
     (_partial, (0.3,), "no derivative in `func`.*args=", 1),
 ])

@@ -37,7 +37,7 @@ from ..errors import SrcadError
 from ..frontend import installed, read_function
 from ..load import defined
 from .resolve import FREE, variable
-from .values import LoweringPart, Scope, Static, returning
+from .values import USER_SPELLING, LoweringPart, Scope, Static, returning
 
 
 @dataclasses.dataclass(frozen=True)
@@ -227,6 +227,7 @@ class ClosureConversion(LoweringPart):
         module, name = routine.called_instead.split(":")
         function = getattr(importlib.import_module(module), name)
         callee = self._bound(scope, name, function)
+        setattr(callee, USER_SPELLING, ast.unparse(node.func))  # (for messages)
         call = ast.Call(ast.copy_location(callee, node.func), node.args, node.keywords)
         return ast.fix_missing_locations(ast.copy_location(call, node))
 

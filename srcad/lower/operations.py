@@ -21,6 +21,7 @@ from ..rules.scalar import DEEP_COPY, LIST_COPY, SORTED
 from ..rules.table import Rule, Scatter, callee_key, index_key, is_method_rule, match
 from .values import (
     NOT_STATIC,
+    USER_SPELLING,
     LoweringPart,
     Scope,
     TupleValue,
@@ -437,7 +438,7 @@ _OUT_ELLIPSIS = ("out", ir.Const(Ellipsis))
 
 def _excerpt(node: ast.AST, limit: int = 40) -> str:
     """The user's code of ``node``, shortened for a message."""
-    text = ast.unparse(node)
+    text = getattr(node, USER_SPELLING, None) or ast.unparse(node)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 

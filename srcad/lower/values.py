@@ -358,6 +358,11 @@ def grown_list(node: ast.AST) -> ast.Name | None:
     return None
 
 
+#: The attribute of a node srcad wrote in place of the user's (a callee it calls instead)
+#: that holds the user's own code of it, which messages quote.
+USER_SPELLING = "srcad_user_spelling"
+
+
 class LoweringPart:
     """One part of :class:`~srcad.lower.lowerer.Lowerer`, which combines the parts: a
     part's methods call the others' through ``self``, and read the state that
