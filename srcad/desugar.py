@@ -48,6 +48,7 @@ from collections.abc import Callable, Iterator
 from typing import TypeGuard, TypeVar, cast
 
 from . import astwalk
+from .deques import as_lists, deque_call
 
 _JUMPS = (ast.Return, ast.Break, ast.Continue, ast.Raise)
 
@@ -2167,6 +2168,7 @@ def desugar(fn: ast.FunctionDef, library: bool = False) -> ast.FunctionDef:
     may name one side's method on purpose (``a.__add__(b)`` where ``b`` would answer
     ``a + b``), and are read as calls."""
     comprehensions = lambdas = control_flow = functional = list_changes = plain = False
+    deques = False
     arithmetic = 0
     values: list[ast.BinOp | ast.UnaryOp] = []  # (of statements: they may nest deep)
     for node in astwalk.nodes(fn):  # (one walk: this runs on every function srcad reads)
@@ -2191,6 +2193,7 @@ def desugar(fn: ast.FunctionDef, library: bool = False) -> ast.FunctionDef:
                 comprehensions = True
             if isinstance(node.func, ast.Attribute) and node.func.attr in CHANGING_METHODS:
                 list_changes = True
+            deques = deques or deque_call(node)
             plain = (
                 plain or (library and _dunder_call(node)) or _operator_call(node)
                 or _named_attribute(node)
@@ -2207,6 +2210,9 @@ def desugar(fn: ast.FunctionDef, library: bool = False) -> ast.FunctionDef:
     deep = arithmetic >= _NESTED_PART and any(  # (it may nest that deep: does it?)
         _height(value) >= _NESTED_PART for value in values
     )
+    if deques:  # (lists from here on: see srcad.deques)
+        fn = as_lists(fn)
+        control_flow = list_changes = True
     if not (comprehensions or lambdas or control_flow or list_changes or deep or plain):
         return fn  # straight-line code: nothing to rewrite
     fn = copy.deepcopy(fn)

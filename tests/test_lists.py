@@ -11,8 +11,10 @@ runs over it) must name the user's line.
 from __future__ import annotations
 
 import bisect
+import collections
 import itertools
 import math
+from collections import deque
 from pathlib import Path
 
 import numpy as np
@@ -1755,3 +1757,73 @@ def test_index_and_count_of_a_sequence_given():
     for given in ([0.5, 1.2, -0.3], (0.5, 1.2, -0.3)):
         (d,) = check_four_ways(_peak_weighted, given)
         assert list(d) == [1.0, 1.0, 0.0]
+
+
+# ---------------------------------------------------------------- deques made inside
+
+
+def moving_average_by_deque(x):
+    window = deque(maxlen=3)
+    total = 0.0
+    for v in x:
+        window.append(v)
+        total += sum(window) / len(window)
+    return total
+
+
+def queue_filter(x, alpha):
+    q = collections.deque(x)
+    out = 0.0
+    while q:
+        v = q.popleft()
+        out = alpha * v + (1 - alpha) * out
+    return out
+
+
+def newest_first(x):
+    w = deque([1.0, 2.0], maxlen=4)
+    acc = 0.0
+    for v in x:
+        w.appendleft(v * v)
+        acc += w[0] * w[-1] + np.mean(w)
+    return acc + max(w)
+
+
+def filled_in_pairs(x):
+    w = deque(maxlen=5)
+    for i in range(0, len(x), 2):
+        w.extend(x[i:i + 2])
+    return np.sum(np.array(w) ** 2) + w.pop()
+
+
+def _rotate(w):
+    w.rotate(1)
+
+
+def deque_given_to_a_helper(x):
+    w = deque(maxlen=2)
+    for v in x:
+        w.append(v)
+        _rotate(w)  # <deque-helper>
+    return sum(w)
+
+
+def test_deques_made_inside_are_lists():
+    """A window (``maxlen``), a queue read by ``popleft`` until empty, appends on the
+    left, ``extend``: each is the list it behaves as (they were refused)."""
+    x = np.array([0.3, 0.5, 0.7, 0.2, 0.9, 1.1])
+    (d,) = check_four_ways(moving_average_by_deque, x)
+    # x[k] is in the windows of steps k, k+1 and k+2 (those that exist), 1/len each
+    want = [sum(1.0 / min(j + 1, 3) for j in range(k, min(k + 3, 6))) for k in range(6)]
+    np.testing.assert_allclose(d, want, rtol=1e-12)
+    check_four_ways(queue_filter, x, 0.3)
+    check_four_ways(newest_first, x)
+    check_four_ways(filled_in_pairs, x)
+
+
+def test_a_deque_used_otherwise_stays_refused_at_its_line():
+    with pytest.raises(srcad.SrcadError) as caught:
+        srcad.grad(deque_given_to_a_helper)(np.array([0.3, 0.5, 0.7]))
+    assert caught.value.lineno in (
+        marker_line(__file__, "deque-helper") - 1, marker_line(__file__, "deque-helper")
+    )
