@@ -1376,18 +1376,61 @@ def add_at(target: Any, index: Any, value: Any) -> None:
             target[index] += value  # is 10x slower than +=: loops over items come here)
         else:
             np.add.at(target, index, value)
-    elif is_duck_array(target) and has_unknown_shape(value):
-        from .load import user_line
+    elif is_duck_array(target):
+        _add_at_lazily(target, index, value)
+    else:  # a list's or dict's item: a new value (items may share one array, as
+        # sum_items_grad gives each item the same gradient)
+        target[index] = target[index] + value
 
+
+def _add_at_lazily(target: Any, index: Any, value: Any) -> None:
+    """:func:`add_at` into an array of another library (dask), whose item assignment
+    keeps only the last of repeated positions, as numpy's does, and takes integer arrays
+    along one axis only: the leading axes the index spans are merged into one, and its
+    items written in rounds, the first time each position appears, then the second, ...
+    (``E[tokens]`` with a repeated token: each of its rows adds)."""
+    from .load import user_line
+
+    if has_unknown_shape(value):
         raise UnsupportedSyntaxError(
             "srcad cannot send the gradient of this selection back to its array lazily: "
             "its size is unknown until computed (`x[mask]` of a dask array)",
             "select with np.where instead (`np.sum(np.where(mask, x * x, 0.0))`)",
-            user_line(2),
+            user_line(3),
         )
-    else:  # a list's or dict's item: a new value (items may share one array, as
-        # sum_items_grad gives each item the same gradient)
+    positions = _flat_positions(target, index)
+    parts = index if isinstance(index, tuple) else (index,)
+    if positions is None or (
+        len(parts) == 1 and not _occurrences(positions.ravel()).any()
+    ):  # (slices, numbers, masks: no position repeats, and the library takes the index)
         target[index] = target[index] + value
+        return
+    # (the positions are of the leading axes integer arrays span, or, mixed with
+    # slices or numbers, of every item: see _flat_positions)
+    spanned = len(parts) if all(isinstance(p, np.ndarray | list) for p in parts) else (
+        target.ndim
+    )
+    rest = target.shape[spanned:]
+    merged = target.reshape((math.prod(target.shape[:spanned]), *rest))
+    flat = positions.ravel()
+    values = np.broadcast_to(value, positions.shape + rest).reshape((flat.size, *rest))
+    rounds = _occurrences(flat)
+    for k in range(int(rounds.max(initial=0)) + 1):
+        chosen = np.flatnonzero(rounds == k)  # (numbers, not a mask: sizes stay known)
+        rows = flat[chosen]
+        merged[rows] = merged[rows] + values[chosen]
+    target[...] = merged.reshape(target.shape)
+
+
+def _occurrences(flat: np.ndarray) -> np.ndarray:
+    """For each item of ``flat``, how many items before it hold the same value."""
+    order = np.argsort(flat, kind="stable")
+    ordered = flat[order]
+    starts = np.r_[True, ordered[1:] != ordered[:-1]]
+    first_of_run = np.maximum.accumulate(np.where(starts, np.arange(flat.size), 0))
+    counts = np.empty(flat.size, dtype=np.intp)
+    counts[order] = np.arange(flat.size) - first_of_run
+    return counts
 
 
 def along_axis_index(indices: Any, axis: int | None, shape: tuple) -> tuple:
@@ -1907,9 +1950,9 @@ def assigned_items(g: Any, index: Any) -> Any:
     part = g[index]
     if isinstance(part, np.ndarray) and part.base is not None:  # a view: cleared next
         part = part.copy()
-    if not isinstance(g, np.ndarray) or (
+    if not (isinstance(g, np.ndarray) or is_duck_array(g)) or (
         isinstance(index, np.ndarray) and index.dtype == np.bool_
-    ):
+    ) or has_unknown_shape(g):
         return part
     positions = _flat_positions(g, index)
     if positions is None:

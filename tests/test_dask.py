@@ -217,3 +217,41 @@ def test_check_grad_refuses_dask_arrays_clearly():
     x = da.ones(3, chunks=2)
     with pytest.raises(srcad.SrcadError, match="check_grad needs numpy arrays, but `x` is a dask"):
         srcad.check_grad(masked_sum, x)
+
+
+def embedding_loss(E):
+    tokens = np.array([1, 1, 3, 0, 1])  # token 1 three times: its row gets three adjoints
+    return np.sum(E[tokens] ** 2)
+
+
+def column_lookup(M):
+    rows = np.array([0, 2, 0, 1])  # row 0 twice, with a column number
+    return np.sum(M[rows, 1] ** 3) + np.sum(M[rows, :1] * M[rows, 2:])
+
+
+def repeated_write(x, v):
+    y = x * 1.0
+    y[[1, 3, 1]] = v  # position 1 written twice: numpy and dask keep the last value
+    return np.sum(y ** 2)
+
+
+@pytest.mark.parametrize("f, shapes", [
+    (embedding_loss, [(4, 2)]), (column_lookup, [(3, 3)]), (repeated_write, [(5,), (3,)]),
+])
+def test_repeated_positions_add_or_keep_the_last_as_with_numpy(f, shapes):
+    """Repeated integer indices (an embedding lookup, pairs, a fancy write): dask's item
+    assignment keeps only the last of repeated positions, so the gradient adds them in
+    rounds (round 90: each repeated row counted once, and the overwritten value of a
+    write given gradient, silently)."""
+    rng = np.random.default_rng(3)
+    points = [rng.uniform(0.5, 1.5, size=s) for s in shapes]
+    lazy = [da.from_array(p, chunks=2) for p in points]
+    wrt = tuple(range(len(points)))
+    with lazily():
+        got = srcad.grad(f, argnums=wrt)(*lazy)
+    want = srcad.grad(f, argnums=wrt)(*points)
+    for g, w, k in zip(got, want, wrt):
+        assert isinstance(g, da.Array)
+        np.testing.assert_allclose(g.compute(), w, rtol=REL)
+        cd = central_differences(lambda v, k=k: f(*points[:k], v, *points[k + 1:]), points[k])
+        np.testing.assert_allclose(g.compute(), cd, rtol=CD_TOL, atol=CD_TOL)
