@@ -26,7 +26,7 @@ from .errors import Location
 from .export import module_source
 from .higher import gradient_of_gradient, read_through
 from .pickling import re_derivable
-from .pipeline import refuse_complex
+from .pipeline import refuse_unreal
 
 
 @user_facing
@@ -112,7 +112,7 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False, optimize: bool = True
     generated function, which computes ``f``'s forward pass again.
     """
     built = build(f, tuple(range(len(primals))), "vjp", optimize, aux=has_aux)
-    refuse_complex(primals, Location(built.forward.source_file, built.forward.source_line))
+    refuse_unreal(primals, Location(built.forward.source_file, built.forward.source_line))
     function = unbind(f).function
     pullback = built.bind(function if not hasattr(function, "__srcad__") else None)
     args, kwargs = underlying_arguments(f, primals, {})

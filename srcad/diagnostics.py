@@ -18,7 +18,7 @@ from .chains import GENERATOR_METHODS, chain_names, draws_at_random
 from .errors import Location, NoRuleError, SrcadError, UnsupportedSyntaxError, raise_all
 from .frontend import installed
 from .rules.table import is_method_rule
-from .runtime import loop_items
+from .runtime import formatted, loop_items
 
 
 def no_rule_error(stmt: ir.Assign, fn: ir.Function | None = None) -> SrcadError:
@@ -209,6 +209,16 @@ def _missing_rule(stmt: ir.Assign, fn: ir.Function | None) -> SrcadError:
             f"call `{prefix}.{close[0]}`, if that is what you meant"
             if close
             else f"check the name against the documentation of {module.__name__} {version or ''}"
+        )
+    elif _formats_text(value, called, fn):
+        what = (
+            "this line turns a value srcad differentiates into text (`%`, an f-string, "
+            "`.format`), which has no derivative (a number read back from it is rounded: "
+            "a step function)"
+        )
+        hint = (
+            "differentiate the number itself (`round(x, 3)` or `np.round(x, 3)` for a "
+            "rounded value), and format it outside the function"
         )
     elif made_here is not None:  # s = Spring(3.0); s.energy(x)
         what = (
@@ -436,6 +446,25 @@ def _called_made_here(func: ir.Expr, fn: ir.Function | None) -> type | None:
     found = [s.value for s in ir.walk(fn.body) if isinstance(s, ir.Assign) and s.target == func.id]
     called = _called_object(found[0], fn) if len(found) == 1 else None
     return called if isinstance(called, type) and records.is_record_class(called) else None
+
+
+def _formats_text(value: ir.Expr, called: Any, fn: ir.Function | None) -> bool:
+    """An f-string (``formatted(template, ...)``), ``"..." % x`` or ``"...".format(x)``
+    (a call of the name the method was read into)."""
+    if called is formatted:
+        return True
+    if isinstance(value, ir.BinOp) and value.op == "%":
+        return isinstance(value.left, ir.Const) and isinstance(value.left.value, str)
+    if not (isinstance(value, ir.Call) and isinstance(value.func, ir.Name) and fn):
+        return False
+    method = [
+        s.value for s in ir.walk(fn.body)
+        if isinstance(s, ir.Assign) and s.target == value.func.id
+    ]
+    return len(method) == 1 and isinstance(method[0], ir.Attr) and (
+        method[0].attr == "format" and isinstance(method[0].value, ir.Const)
+        and isinstance(method[0].value.value, str)
+    )
 
 
 def _called_object(value: ir.Expr, fn: ir.Function) -> Any:

@@ -300,12 +300,13 @@ def emitted(variant: ir.Function, forward: ir.Function, origin: str) -> Version:
 def real_arguments(function: Callable[..., Any], where: Location) -> Callable[..., Any]:
     """``function`` refusing complex arguments (numbers, arrays; in lists, tuples and
     dicts too), which Python would otherwise compute with: srcad's rules are for real
-    numbers, and a complex literal in the code is refused too. Its results share no
+    numbers, and a complex literal in the code is refused too; ``np.matrix`` and
+    structured arrays too (:func:`refuse_unreal`). Its results share no
     memory with each other or with the arguments (:func:`srcad.trees.unshared`)."""
 
     @functools.wraps(function)
     def real(*args: Any, **kwargs: Any) -> Any:
-        refuse_complex((*args, *kwargs.values()), where)
+        refuse_unreal((*args, *kwargs.values()), where)
         return trees.unshared(function(*args, **kwargs), args)
 
     signature = getattr(function, "__signature__", None) or inspect.signature(function)
@@ -315,15 +316,32 @@ def real_arguments(function: Callable[..., Any], where: Location) -> Callable[..
     return real
 
 
-def refuse_complex(arguments: Collection[Any], where: Location) -> None:
-    """Refuse arguments holding complex numbers (see :func:`real_arguments`)."""
-    if any(trees.holds_complex(value) for value in arguments):
-        raise UnsupportedSyntaxError(
-            "an argument holds complex numbers: srcad's derivative rules are for "
-            "real numbers, and a gradient through complex values would be wrong",
-            "pass the real and imaginary parts as real arrays",
-            where,
-        )
+def refuse_unreal(arguments: Collection[Any], where: Location) -> None:
+    """Refuse arguments holding what srcad's rules do not compute with (see
+    :func:`srcad.trees.unreal`): complex numbers, ``np.matrix``, structured arrays."""
+    for value in arguments:
+        found = trees.unreal(value)
+        if found is not None:
+            reason, hint = _UNREAL[found]
+            raise UnsupportedSyntaxError(f"an argument holds {found}: {reason}", hint, where)
+
+
+_UNREAL = {
+    trees.COMPLEX: (
+        "srcad's derivative rules are for real numbers, and a gradient through complex "
+        "values would be wrong",
+        "pass the real and imaginary parts as real arrays",
+    ),
+    trees.MATRIX: (
+        "its `*` and `**` are matrix products, where srcad's rules for them are numpy "
+        "arrays' elementwise ones, so the gradient would be wrong",
+        "pass np.asarray(m), and write matrix products with `@`",
+    ),
+    trees.STRUCTURED: (
+        "srcad differentiates arrays of numbers, not of records with named fields",
+        "pass each field as an array of its own (`table['a']`, `table['b']`)",
+    ),
+}
 
 
 def zero_safe_version(version: Version, forward: ir.Function) -> Version | None:

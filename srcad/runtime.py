@@ -1374,6 +1374,15 @@ def add_at(target: Any, index: Any, value: Any) -> None:
     elif isinstance(target, np.ndarray):
         if index.__class__ is int:  # (one position: nothing repeats, and numpy's add.at
             target[index] += value  # is 10x slower than +=: loops over items come here)
+        elif isinstance(index, str):
+            from .load import user_line
+
+            raise UnsupportedSyntaxError(  # (its adjoint, a float array, has no fields)
+                f"`[{index!r}]` reads a field of a structured array: srcad differentiates "
+                "arrays of numbers, not of records with named fields",
+                "keep each field in an array of its own",
+                user_line(2),
+            )
         else:
             np.add.at(target, index, value)
     elif is_duck_array(target):

@@ -27,27 +27,48 @@ def leaves(tree: Any) -> list[Any]:
     return [tree]
 
 
+#: what :func:`unreal` finds: values srcad's rules do not compute with
+COMPLEX = "complex numbers"
+MATRIX = "an np.matrix"
+STRUCTURED = "a structured array"
+
+
 def holds_complex(value: Any, depth: int = 6) -> bool:
-    """Whether ``value`` is or holds complex numbers: a number or array, in lists, tuples,
-    dicts and the fields of objects (``depth`` levels down: objects may refer to each
-    other). srcad's derivative rules are for real numbers."""
+    """Whether ``value`` is or holds complex numbers (see :func:`unreal`)."""
+    return unreal(value, depth) == COMPLEX
+
+
+def unreal(value: Any, depth: int = 6) -> str | None:
+    """What ``value`` holds that srcad's derivative rules, which are for real numbers
+    and numpy's arrays of them, would compute wrong with: complex numbers, an
+    ``np.matrix`` (whose ``*`` and ``**`` are matrix products), a structured array (of
+    named fields); None where it holds none. Looks in numbers and arrays, in lists,
+    tuples, dicts and the fields of objects (``depth`` levels down: objects may refer to
+    each other)."""
     kind = value.__class__
     if kind is float or kind is int or kind is bool or depth == 0:
-        return False
-    if kind is np.ndarray:
-        return value.dtype.kind == "c"
+        return None
+    if kind is np.ndarray or isinstance(value, np.ndarray):
+        if isinstance(value, np.matrix):
+            return MATRIX
+        dtype_kind = value.dtype.kind
+        return COMPLEX if dtype_kind == "c" else STRUCTURED if dtype_kind == "V" else None
     if kind is complex or isinstance(value, np.complexfloating):
-        return True
+        return COMPLEX
     if isinstance(value, list | tuple):
         for item in value:  # (a loop, not any(...): this runs on every call's arguments)
-            if item.__class__ is not float and holds_complex(item, depth - 1):
-                return True
-        return False
+            if item.__class__ is not float and (found := unreal(item, depth - 1)):
+                return found
+        return None
+    items: Any = ()
     if kind is dict:  # (a copy of its values: a cache read as a global may grow meanwhile)
-        return any(holds_complex(item, depth - 1) for item in list(value.values()))
-    if records.record_kind(value) is not None:
-        return any(holds_complex(item, depth - 1) for item in records.fields(value).values())
-    return False
+        items = list(value.values())
+    elif records.record_kind(value) is not None:
+        items = records.fields(value).values()
+    for item in items:
+        if found := unreal(item, depth - 1):
+            return found
+    return None
 
 
 def unshared(result: Any, given: tuple[Any, ...] = ()) -> Any:

@@ -873,3 +873,81 @@ def test_a_hessian_through_unannotated_callable_layers_says_to_annotate_them():
     assert caught.value.lineno == marker_line(__file__, "layer-called")
     assert "`layers[k]`" in message and "layers: list[Layer]" in message
     assert "_items" not in message
+
+
+def product_of_matrices(A, B):
+    C = A * B  # (a matrix product for np.matrix, an elementwise one for arrays)
+    return float(np.sum(np.asarray(C) ** 2))
+
+
+def test_numpy_matrices_are_refused_when_the_gradient_is_called():
+    """np.matrix's `*` is a matrix product, where srcad's rule is the elementwise one:
+    the gradient came out silently wrong, or of the wrong shape (round 90)."""
+    A, B = np.matrix([[1.0, 2.0], [3.0, 4.0]]), np.matrix([[0.5, -1.0], [2.0, 0.0]])
+    for call in (lambda: srcad.grad(product_of_matrices)(A, B),
+                 lambda: srcad.jvp(product_of_matrices, (A, B), (A, B)),
+                 lambda: srcad.grad(product_of_matrices)(np.asarray(A), [B])):
+        with pytest.raises(srcad.SrcadError, match=r"an argument holds an np\.matrix.*`@`"):
+            call()
+    An, Bn = np.asarray(A), np.asarray(B)
+    np.testing.assert_allclose(srcad.grad(product_of_matrices)(An, Bn), 2 * An * Bn * Bn)
+
+
+def fields_of_a_record_array(x):
+    s = np.zeros(2, dtype=[("a", float), ("b", float)])
+    s["a"] = x[:2]
+    s["b"] = x[2:]
+    return float(np.sum(s["a"] * s["b"]))  # <record fields>
+
+
+def test_structured_arrays_are_refused_at_the_users_line():
+    """A structured array's fields (round 90: an IndexError in the generated code; as
+    an argument, refused when the gradient is called)."""
+    with pytest.raises(srcad.SrcadError, match="field of a structured array") as caught:
+        srcad.grad(fields_of_a_record_array)(np.array([0.5, -1.0, 2.0, 3.0]))
+    assert caught.value.lineno == marker_line(__file__, "record fields")
+    table = np.zeros(2, dtype=[("a", float), ("b", float)])
+    with pytest.raises(srcad.SrcadError, match="an argument holds a structured array"):
+        srcad.grad(scaled_beside_a_table, argnums=1)(table, np.ones(2))
+
+
+def scaled_beside_a_table(table, x):
+    return np.sum(x * 2.0)
+
+
+def rounded_by_percent(x):
+    s = "%.3f" % x  # <percent>
+    return x * x + float(s)
+
+
+def rounded_by_f_string(x):
+    s = f"{x:.3f}"  # <f-string>
+    return x * x + float(s)
+
+
+def rounded_by_format(x):
+    s = "{:.3f}".format(x)  # <format>
+    return x * x + float(s)
+
+
+def reported_as_text(x):
+    print("x = %.3f" % x, "{:.2f}".format(x), f"{x:.1f}")
+    return x * x
+
+
+@pytest.mark.parametrize("f, tag", [
+    (rounded_by_percent, "percent"), (rounded_by_f_string, "f-string"),
+    (rounded_by_format, "format"),
+])
+def test_a_value_made_text_and_read_back_is_refused_at_its_line(f, tag):
+    """Formatting a differentiated value as text (round 90: `"%.3f" % x` was read as a
+    float remainder, its gradient code computed `'%.3f' // x`, a TypeError)."""
+    with pytest.raises(srcad.NoRuleError, match="turns a value srcad differentiates into "
+                       "text") as caught:
+        srcad.grad(f)(1.5)
+    assert caught.value.lineno == marker_line(__file__, tag)
+
+
+def test_text_made_only_to_be_printed_is_fine(capsys):
+    assert srcad.grad(reported_as_text)(1.5) == 3.0
+    assert "x = 1.500" in capsys.readouterr().out

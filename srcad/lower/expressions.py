@@ -113,6 +113,11 @@ class Expressions(LoweringPart):
     lower_List = lower_Tuple
 
     def lower_BinOp(self, scope: Scope, node: ast.BinOp, target: Target) -> Any:
+        if isinstance(node.op, ast.Mod) and isinstance(node.left, ast.Constant) and (
+            isinstance(node.left.value, str)
+        ):  # ("%.3f" % x: text, not a remainder; no rule: refused where it is differentiated)
+            operand = self.lower_operand(scope, node.right)
+            return self.emit_value(scope, ir.BinOp("%", ir.Const(node.left.value), operand), node)
         made = self.made_binop(scope, node, target)  # v + w of objects the function made
         if made is not None:
             return made
