@@ -645,10 +645,12 @@ def _compiled(built: Any, user_function: types.FunctionType) -> Any:
             origin=f"{built.forward.source_file}:{built.forward.source_line} (numba)",
             origins=emit.origins(text, built.forward),
         )
-        python = made.bind(user_function, {n: cells[n] for n in numba_ir.free_cells})
+        used = {n: cells[n] for n in numba_ir.free_cells}
+        python = made.bind(user_function, used)
         # (error_model="numpy": x / 0.0 is inf, as srcad's divide)
         dispatcher = numba.njit(python, error_model="numpy")
-        return _Listing(text, made.filename, dispatcher, preallocate)
+        return _Listing(text, made.filename, dispatcher, preallocate, tuple(used.values()),
+                        _contents(used.values()))
 
     kinds = numba.core.errors
     errors = kinds.NumbaError  # (typing, lowering, bytecode analysis: what compiling raises)
@@ -663,7 +665,17 @@ def _compiled(built: Any, user_function: types.FunctionType) -> Any:
         and all(signature.parameters[n].kind is not inspect.Parameter.KEYWORD_ONLY
                 for n in names[:k])
     }
-    preallocates = bool(_preallocated(guard_free, numba_types.kinds(floats, guard_free)))
+    kinds_of_names = numba_types.kinds(floats, guard_free)
+    growing = _growing_int(guard_free, kinds_of_names)
+    if growing is not None:
+        raise CompiledBackendError(
+            "an int that a loop multiplies (a factorial, a product kept exact) may pass "
+            "2**63 in numba's compiled code, whose ints have 64 bits (Python's have no "
+            "limit), and the gradient would be silently wrong",
+            "keep it a float (`fact = 1.0`), or use the default backend",
+            growing.loc,
+        )
+    preallocates = bool(_preallocated(guard_free, kinds_of_names))
     read_as_lists = read_as_lists_in(floats)
     running = [listing(preallocate=preallocates)]
 
@@ -679,6 +691,8 @@ def _compiled(built: Any, user_function: types.FunctionType) -> Any:
             if a.__class__ not in _NUMBERS:
                 given, args = args, _arguments(args, names, where, read_as_lists)
                 break
+        if running[0].cells and _rebound(running[0]):  # (numba compiled their values in)
+            run(listing(preallocate=running[0].preallocates))
         try:
             result = running[0].dispatcher(*args)
         except Exception as error:
@@ -709,6 +723,83 @@ class _Listing:
     filename: str
     dispatcher: Any
     preallocates: bool  # (whether some tape is an array made for its loop)
+    #: the closure cells the listing reads, and what they held when it was made: numba
+    #: compiles their values in as constants, so a cell bound again needs a new listing
+    cells: tuple[Any, ...] = ()
+    contents: tuple[Any, ...] = ()
+
+
+_UNBOUND = object()  # (a cell not bound yet)
+
+
+def _contents(cells: Any) -> tuple[Any, ...]:
+    """The values ``cells`` hold (kept, to compare by identity: a new binding is a new
+    object)."""
+    held = []
+    for cell in cells:
+        try:
+            held.append(cell.cell_contents)
+        except ValueError:
+            held.append(_UNBOUND)
+    return tuple(held)
+
+
+def _rebound(listing: _Listing) -> bool:
+    """Whether a closure cell ``listing`` reads holds another object than when it was made."""
+    return any(
+        now is not then for now, then in zip(_contents(listing.cells), listing.contents)
+    )
+
+
+def _growing_int(body: list[ir.Stmt], kinds: dict[str, str]) -> ir.Assign | None:
+    """A multiplication (or power, or left shift) of ints that a loop carries back into
+    the next iteration through copies, sums and products only (``fact *= k``, not ``k =
+    (3 * k + i) % 4``): a product that may outgrow numba's int64."""
+    for loop in ir.walk(body):
+        if not isinstance(loop, ir.Loop) or not loop.carried:
+            continue
+        assigns = [s for s in ir.walk(loop.body) if isinstance(s, ir.Assign)]
+        readers: dict[str, list[ir.Assign]] = {}
+        for stmt in assigns:
+            for name in set(ir.names_in(stmt.value)):
+                readers.setdefault(name, []).append(stmt)
+        for stmt in assigns:
+            if (
+                kinds.get(stmt.target) == numba_types.INT
+                and isinstance(stmt.value, ir.BinOp) and stmt.value.op in _GROWING
+                and any(
+                    isinstance(side, ir.Name) and side.id in loop.carried
+                    for side in (stmt.value.left, stmt.value.right)
+                )
+                and _reaches(stmt.target, set(loop.carried), readers)
+            ):
+                return stmt
+    return None
+
+
+#: int operations that keep a product growing (copies too); any other (``%``, ``//``,
+#: ``min``) may bound it
+_GROWING = frozenset(("*", "**", "<<"))
+_KEEPING = frozenset(("*", "**", "<<", "+", "-"))
+
+
+def _reaches(name: str, carried: set[str], readers: dict[str, list[ir.Assign]]) -> bool:
+    """Whether ``name`` flows into a carried name through copies and :data:`_KEEPING`."""
+    todo, seen = [name], set()
+    while todo:
+        current = todo.pop()
+        if current in carried:
+            return True
+        if current in seen:
+            continue
+        seen.add(current)
+        for reader in readers.get(current, []):
+            value = reader.value
+            if isinstance(value, ir.Name) or (
+                isinstance(value, ir.BinOp) and value.op in _KEEPING
+            ):
+                todo.append(reader.target)
+    return False
 
 
 def _while_compiling(error: BaseException) -> bool:

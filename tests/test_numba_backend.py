@@ -542,3 +542,47 @@ def test_defaults_left_out_are_filled_without_binding_each_call():
         np.testing.assert_allclose(compiled(*args, **kwargs), python(*args, **kwargs),
                                    rtol=1e-12)
     assert compiled(0.05, 100.0)[1] == pytest.approx(sum(1.05 ** k for k in range(1, 21)))
+
+
+def exp_by_exact_factorials(x):
+    s, fact = 0.0, 1
+    for k in range(30):
+        if k > 0:
+            fact *= k  # <exact factorial>
+        s += x ** k / fact
+    return s
+
+
+def test_an_int_a_loop_multiplies_is_refused_at_its_line():
+    """Python's ints have no limit and numba's have 64 bits: 21! and beyond came out
+    silently wrong in the compiled gradient (round 90: -51.75 for 148.41)."""
+    with pytest.raises(srcad.CompiledBackendError, match="keep it a float") as caught:
+        srcad.grad(exp_by_exact_factorials, backend="numba")(5.0)
+    assert caught.value.lineno == marker_line(__file__, "exact factorial")
+    assert srcad.grad(exp_by_exact_factorials)(5.0) == pytest.approx(
+        sum(5.0 ** k / math.factorial(k) for k in range(29)), rel=1e-12
+    )
+
+
+def _annealed():
+    """A loss reading a temperature from its closure, and a way to change it."""
+    tau = 2.0
+
+    def loss(x):
+        return tau * x * x
+
+    def anneal(factor):
+        nonlocal tau
+        tau *= factor
+
+    return loss, anneal
+
+
+def test_a_closure_variable_bound_again_is_read_again():
+    """numba compiles a closure's values in as constants: the compiled gradient kept the
+    temperature of its first call (round 90); a cell bound again makes a new listing."""
+    loss, anneal = _annealed()
+    compiled = srcad.grad(loss, backend="numba")
+    for tau in (2.0, 6.0, 18.0):
+        assert compiled(0.5) == pytest.approx(tau)  # (d/dx tau x^2 = 2 tau x, x = 0.5)
+        anneal(3.0)
