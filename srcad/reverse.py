@@ -614,6 +614,7 @@ class _Builder:
                     out.append(ir.Adjoint(target, writable))
                 if self.basic_index(index):
                     via = None
+                    index, g = _without_new_axes(index, g)
                 elif fresh and self.has_distinct_part(index):
                     via = self.bind("set_rows", set_rows)
                 else:
@@ -1040,6 +1041,29 @@ def _definition_counts(body) -> dict[str, int]:
         if isinstance(stmt, ir.Assign) and not (stmt.in_place and stmt.writes_own_operand):
             counts[stmt.target] = counts.get(stmt.target, 0) + 1
     return counts
+
+
+def _without_new_axes(index: ir.Expr, g: ir.Expr) -> tuple[ir.Expr, ir.Expr]:
+    """A basic ``index`` with ``None`` (``x[:, None]``) as the index without it and the
+    item ``0`` of ``g`` along each new axis (``dx[:] += g[:, 0]``): the write numpy and
+    the other array libraries take alike (dask's item assignment takes no ``None``)."""
+    parts = index.elts if isinstance(index, ir.Tuple) else (index,)
+    if ir.Const(None) not in parts:
+        return index, g
+    kept = [p for p in parts if p != ir.Const(None)]
+    picked: list[ir.Expr] = []
+    for part in parts:  # (an int part has no axis in g; a slice keeps one)
+        if part == ir.Const(None):
+            picked.append(ir.Const(0))
+        elif isinstance(part, ir.Slice):
+            picked.append(ir.Slice())
+        elif part == ir.Const(Ellipsis):
+            picked.append(part)
+    new_index = (
+        ir.Tuple(tuple(kept)) if len(kept) > 1 else kept[0] if kept else ir.Const(Ellipsis)
+    )
+    value = ir.Subscript(g, ir.Tuple(tuple(picked)) if len(picked) != 1 else picked[0])
+    return new_index, value
 
 
 def _indexes_a_number(index: ir.Expr) -> bool:

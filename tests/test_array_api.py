@@ -100,6 +100,14 @@ def attention(Q, K, V):
     return xp.sum((weights @ V) ** 2)
 
 
+def kernel_energy(X):
+    """Pairwise differences by new axes (``X[:, None, :] - X[None, :, :]``): the adjoint
+    is written back without the ``None`` (round 90: array_api_strict refuses it)."""
+    xp = array_namespace(X)
+    D = xp.sum((X[:, None, :] - X[None, :, :]) ** 2, axis=-1)
+    return xp.sum(xp.exp(-D)) + xp.sum(X[..., None] * X[:, None, :])
+
+
 CASES = [
     (logistic, (RNG.normal(size=3), RNG.normal(size=(6, 3)), np.sign(RNG.normal(size=6))), (0,)),
     (mlp_layer, (RNG.normal(size=(3, 4)), RNG.normal(size=4), RNG.normal(size=(5, 3))), (0, 1)),
@@ -113,6 +121,7 @@ CASES = [
     (shapes, (RNG.normal(size=6),), (0,)),
     (permuted, (RNG.normal(size=4),), (0,)),
     (attention, tuple(RNG.normal(size=(2, 3, 4)) for _ in range(3)), (0, 1, 2)),
+    (kernel_energy, (RNG.normal(size=(4, 2)),), (0,)),
 ]
 
 

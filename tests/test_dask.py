@@ -65,6 +65,8 @@ FUNCTIONS = {
     "stack": lambda x: np.sum(np.stack([x, np.exp(x)]) ** 2),
     "einsum": lambda x: np.einsum("ij,ij->", x, x * x),
     "softmax": lambda x: np.sum(np.exp(x) / np.sum(np.exp(x), axis=1, keepdims=True) * x),
+    # (round 90: an adjoint written back through None, which dask's item assignment refuses)
+    "new_axes": lambda x: np.sum(np.exp(-np.sum((x[:, None, :] - x[None, :, :]) ** 2, -1))),
 }
 
 
