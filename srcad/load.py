@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import UNKNOWN_LOCATION, Location
+from .errors import PACKAGE_FOLDER, UNKNOWN_LOCATION, Location
 
 _counter = itertools.count(1)
 #: For each generated function's file name: its line numbers -> the user's lines.
@@ -124,3 +124,31 @@ def user_line(depth: int = 2) -> Location:
             return where.get(frame.f_lineno, UNKNOWN_LOCATION)
         frame = frame.f_back
     return UNKNOWN_LOCATION
+
+
+def failing_helper_line(error: BaseException) -> Location | None:
+    """The user's line whose derivative code raised ``error``: a line of a backward pass,
+    or a srcad helper that generated code called; None where ``error`` was raised by the
+    user's own operations, which the forward pass runs as the function does."""
+    where = None
+    frames = error.__traceback__
+    while frames is not None:
+        filename = frames.tb_frame.f_code.co_filename
+        lines = _ORIGINS.get(filename)
+        if lines is not None:
+            where = lines.get(frames.tb_lineno)
+            if where is not None and _in_backward_pass(filename, frames.tb_lineno):
+                return where
+        elif where is not None and filename.startswith(PACKAGE_FOLDER):
+            return where
+        frames = frames.tb_next
+    return None
+
+
+def _in_backward_pass(filename: str, lineno: int) -> bool:
+    """Whether line ``lineno`` of generated code follows its ``# backward pass`` comment
+    (rather than its ``# forward pass`` one)."""
+    for line in reversed(linecache.getlines(filename)[:lineno]):
+        if line.strip() in ("# backward pass", "# forward pass"):
+            return line.strip() == "# backward pass"
+    return False

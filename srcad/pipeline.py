@@ -41,13 +41,14 @@ from .chains import chain_names
 from .contexts import refuse_active
 from .deferred import defer_refusals
 from .diagnostics import refuse_misread_methods
-from .errors import Location, UnsupportedSyntaxError
+from .duck import is_duck_array
+from .errors import Location, SrcadError, UnsupportedSyntaxError
 from .float_guard import ARRAY_VERSION, USER_FUNCTION, array_version_name, without_float_guard
 from .forward import forward_mode
 from .forward_gradient import forward_gradient
 from .frontend import FunctionSource, installed, parse_function
 from .invariants import hoist_invariants
-from .load import Compiled, compile_function
+from .load import Compiled, compile_function, failing_helper_line
 from .lower import lower
 from .memory import Memory, make_explicit, without_idle_alias_checks
 from .names import NameAllocator, bind
@@ -307,7 +308,16 @@ def real_arguments(function: Callable[..., Any], where: Location) -> Callable[..
     @functools.wraps(function)
     def real(*args: Any, **kwargs: Any) -> Any:
         refuse_unreal((*args, *kwargs.values()), where)
-        return trees.unshared(function(*args, **kwargs), args)
+        try:
+            result = function(*args, **kwargs)
+        except SrcadError:
+            raise
+        except Exception as error:
+            refusal = _other_library_refusal(error, (*args, *kwargs.values()))
+            if refusal is None:
+                raise
+            raise refusal from error
+        return trees.unshared(result, args)
 
     signature = getattr(function, "__signature__", None) or inspect.signature(function)
     real.__signature__ = signature  # type: ignore[attr-defined]
@@ -324,6 +334,26 @@ def refuse_unreal(arguments: Collection[Any], where: Location) -> None:
         if found is not None:
             reason, hint = _UNREAL[found]
             raise UnsupportedSyntaxError(f"an argument holds {found}: {reason}", hint, where)
+
+
+def _other_library_refusal(error: Exception, arguments: tuple[Any, ...]) -> SrcadError | None:
+    """A refusal at the user's line for ``error``, raised by one of srcad's helpers on the
+    arrays of another library (dask) that the arguments hold; None for any other error."""
+    arrays = [
+        item for value in arguments
+        for item in (value if isinstance(value, list | tuple) else (value,))
+        if is_duck_array(item)
+    ]
+    where = failing_helper_line(error) if arrays else None
+    if where is None:
+        return None
+    library = type(arrays[0]).__module__.split(".")[0]
+    return UnsupportedSyntaxError(
+        f"srcad's gradient of this line does not work on {library} arrays yet "
+        f"({type(error).__name__}: {str(error)[:160]})",
+        "pass numpy arrays (`x.compute()` of a dask array) for this function",
+        where,
+    )
 
 
 _UNREAL = {

@@ -17,7 +17,7 @@ import tracemalloc
 
 import numpy as np
 import pytest
-from conftest import central_differences
+from conftest import central_differences, marker_line
 
 import srcad
 from srcad.duck import is_duck_array
@@ -67,6 +67,8 @@ FUNCTIONS = {
     "softmax": lambda x: np.sum(np.exp(x) / np.sum(np.exp(x), axis=1, keepdims=True) * x),
     # (round 90: an adjoint written back through None, which dask's item assignment refuses)
     "new_axes": lambda x: np.sum(np.exp(-np.sum((x[:, None, :] - x[None, :, :]) ** 2, -1))),
+    "transpose_axes": lambda x: np.sum(np.transpose(x, (1, 0))[0] * np.arange(6.0)),
+    "ravel": lambda x: np.sum(x.ravel() ** 2 * np.arange(24.0)),
 }
 
 
@@ -257,3 +259,23 @@ def test_repeated_positions_add_or_keep_the_last_as_with_numpy(f, shapes):
         np.testing.assert_allclose(g.compute(), w, rtol=REL)
         cd = central_differences(lambda v, k=k: f(*points[:k], v, *points[k + 1:]), points[k])
         np.testing.assert_allclose(g.compute(), cd, rtol=CD_TOL, atol=CD_TOL)
+
+
+def taken(x):
+    return np.sum(np.take(x, [0, 2, 2]) ** 2)  # <take>
+
+
+def repeated(x):
+    return np.sum(np.repeat(x, 2) ** 2)  # <repeat>
+
+
+@pytest.mark.parametrize("f, tag", [(taken, "take"), (repeated, "repeat")])
+def test_an_adjoint_that_needs_numpy_is_refused_at_the_users_line(f, tag):
+    """A helper of srcad's that works on numpy arrays only, given dask's (round 90: a
+    TypeError or AttributeError from inside srcad): refused at the line it is for."""
+    x = da.from_array(np.arange(1.0, 5.0), chunks=2)
+    with pytest.raises(srcad.SrcadError, match="does not work on dask arrays") as caught:
+        srcad.grad(f)(x)
+    assert caught.value.lineno == marker_line(__file__, tag)
+    np.testing.assert_allclose(srcad.grad(f)(np.arange(1.0, 5.0)),
+                               central_differences(f, np.arange(1.0, 5.0)), rtol=CD_TOL)

@@ -352,7 +352,7 @@ def transpose_grad(g: Any, axes: Any = None) -> Any:
     """Adjoint of ``np.transpose(x, axes)``: the inverse permutation."""
     if axes is None:
         return np.transpose(g)
-    return np.transpose(g, np.argsort(axes))
+    return np.transpose(g, tuple(int(a) for a in np.argsort(axes)))  # (ints: dask tests them)
 
 
 def inverse_axes(axes: Any) -> Any:
@@ -383,6 +383,10 @@ def unravel_like(g: Any, x: Any, order: _Order) -> Any:
     """The flat ``g`` in ``x``'s shape, item ``k`` where ``np.ravel(x, order)`` read its
     item ``k`` from (the adjoint of that ravel, and how a write through it lands)."""
     if order in ("C", "F"):  # (orders that do not depend on x's memory layout)
+        if order == "C" and is_duck_array(g):  # (dask's reshape takes no order=; its
+            back = np.reshape(g, np.shape(x))  # chunks: x's again)
+            chunks = getattr(x, "chunks", None)
+            return back if chunks is None else back.rechunk(chunks)
         return np.reshape(g, np.shape(x), order=order)
     out = np.empty(np.size(x), dtype=np.result_type(g, float))
     out[_read_order(x, order)] = np.ravel(g)
