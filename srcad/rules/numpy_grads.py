@@ -536,16 +536,33 @@ def sign(x: Any) -> Any:
 # ---------------------------------------------------------------- statistics and scans
 
 
+#: numpy's quantile methods that interpolate between two items continuously in ``q``:
+#: their (alpha, beta), the virtual index of ``q`` among ``n`` items being ``n q + alpha
+#: + q (1 - alpha - beta) - 1`` (clipped to the items), whose slope in ``q`` is ``n + 1 -
+#: alpha - beta``; numpy's other methods pick an item, or the midpoint of two, by steps
+_CONTINUOUS_QUANTILES = {
+    "linear": (1.0, 1.0), "hazen": (0.5, 0.5), "weibull": (0.0, 0.0),
+    "median_unbiased": (1 / 3, 1 / 3), "normal_unbiased": (3 / 8, 3 / 8),
+    "interpolated_inverted_cdf": (0.0, 1.0),
+}
+_STEPPED_QUANTILES = frozenset((
+    "lower", "higher", "nearest", "midpoint", "inverted_cdf", "averaged_inverted_cdf",
+    "closest_observation",
+))
+
+
 def _quantile_parts(x: Any, q: Any, axis: Any, method: str, skip_nan: bool = False) -> tuple:
-    """What the linear quantiles of ``x`` pick: ``x`` with the axis last (all of it
-    flattened for ``axis=None``), each lane's sort order, and for each quantile and each
-    lane the lower and upper positions in that order, the weight of the upper one, and
-    the last position that holds a number (``skip_nan``: numpy's ``nanquantile``, whose
-    NaNs sort last and are not counted)."""
-    if method != "linear":
+    """What the quantiles of ``x`` pick: ``x`` with the axis last (all of it flattened
+    for ``axis=None``), each lane's sort order, and for each quantile and each lane the
+    lower and upper positions in that order, the weight of the upper one, and how fast
+    the position moves with ``q`` (``skip_nan``: numpy's ``nanquantile``, whose NaNs
+    sort last and are not counted). The weights of a quantile are the same for any
+    ``x`` (they depend on the number of items and ``q`` alone), so numpy's own quantile
+    of the positions ``0, 1, ..., n - 1`` gives them, for every method."""
+    if method not in _CONTINUOUS_QUANTILES and method not in _STEPPED_QUANTILES:
         raise UnsupportedSyntaxError(
-            f"srcad differentiates quantiles with method='linear' only, not {method!r}",
-            "use the default method, or interpolate between np.sort(x)'s items yourself",
+            f"srcad does not know numpy's quantile method {method!r}",
+            "use one of numpy's methods (the default is 'linear')",
             _user_line(),
         )
     x = np.asarray(x)
@@ -556,10 +573,23 @@ def _quantile_parts(x: Any, q: Any, axis: Any, method: str, skip_nan: bool = Fal
     else:
         last = np.full(lanes.shape[:-1], lanes.shape[-1] - 1)
     qs = np.ravel(np.asarray(q, dtype=float)).reshape(-1, *(1,) * last.ndim)
-    position = qs * last
+    if method == "linear":
+        position = qs * last
+        rate = np.broadcast_to(last, position.shape)
+    else:
+        position = np.empty(np.broadcast_shapes(qs.shape, last.shape))
+        for n in np.unique(last) + 1:  # (one count of items per lane; nanquantile's vary)
+            lanes_of_n = last == n - 1
+            probe = np.quantile(np.arange(n, dtype=float), qs.ravel(), method=method)
+            position[:, lanes_of_n] = probe.reshape(-1, 1)
+        rate = np.zeros(position.shape)
+        if method in _CONTINUOUS_QUANTILES:  # (a stepped method's position: flat in q)
+            alpha, beta = _CONTINUOUS_QUANTILES[method]
+            inside = (position > 0) & (position < last)
+            rate = np.where(inside, last + 2.0 - alpha - beta, 0.0)
     lower = np.floor(position).astype(int)
     upper = np.minimum(lower + 1, last)
-    return lanes, order, lower, upper, position - lower, last
+    return lanes, order, lower, upper, position - lower, rate
 
 
 def _picked(ordered: Any, positions: Any) -> Any:
@@ -624,12 +654,12 @@ def quantile_q_grad(
 ) -> Any:
     """Adjoint of ``np.quantile(x, q, ...)`` for ``q``: the slope between the two items
     each quantile interpolates, times the last position (``n - 1``)."""
-    lanes, order, lower, upper, frac, last = _quantile_parts(x, q, axis, method, skip_nan)
+    lanes, order, lower, upper, frac, rate = _quantile_parts(x, q, axis, method, skip_nan)
     ordered = np.take_along_axis(lanes, order, axis=-1)
     rows = _per_quantile(g, q, lanes, axis, keepdims)
     slopes = [
         np.sum(rows[k] * np.reshape(
-            (_picked(ordered, upper[k]) - _picked(ordered, lower[k])) * last,
+            (_picked(ordered, upper[k]) - _picked(ordered, lower[k])) * rate[k],
             np.shape(rows[k])))
         for k in range(len(frac))
     ]
@@ -655,11 +685,11 @@ def quantile_q_tangent(
     skip_nan: bool = False,
 ) -> Any:
     """Tangent of ``np.quantile(x, q, ...)`` along ``t`` (for ``q``)."""
-    lanes, order, lower, upper, frac, last = _quantile_parts(x, q, axis, method, skip_nan)
+    lanes, order, lower, upper, frac, rate = _quantile_parts(x, q, axis, method, skip_nan)
     ordered = np.take_along_axis(lanes, order, axis=-1)
     steps = np.ravel(np.asarray(t, dtype=float))
-    picked = [(_picked(ordered, hi) - _picked(ordered, lo)) * last * step
-              for lo, hi, step in zip(lower, upper, np.broadcast_to(steps, frac.shape[:1]))]
+    picked = [(_picked(ordered, hi) - _picked(ordered, lo)) * r * step
+              for lo, hi, r, step in zip(lower, upper, rate, np.broadcast_to(steps, frac.shape[:1]))]
     return _quantile_shaped(picked, x, q, axis, keepdims)
 
 
