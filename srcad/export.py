@@ -244,7 +244,8 @@ class _Writer:
             self.blocks.append(f"{name} = {text}{note}")
             return
         if home is not None and home.get("__name__", "").startswith(_PACKAGE + "."):
-            statement = _defining_statement(home, name)
+            home = _defining_home(home, name, value)  # (imported from another module of
+            statement = _defining_statement(home, name)  # srcad's: where it is assigned)
             if statement is not None:
                 self.copy_statement(name, statement, home)
                 return
@@ -593,6 +594,21 @@ def _library_import(name: str, value: Any, skip: tuple = ()) -> str | None:
                 )
                 return _from_import(public, attr, name)
     return None
+
+
+def _defining_home(home: dict[str, Any], name: str, value: Any) -> dict[str, Any]:
+    """The globals of the module of srcad's that assigns ``name`` (``value``): ``home``
+    itself, or the one ``home`` imported it from."""
+    if _defining_statement(home, name) is not None:
+        return home
+    for module_name, module in list(sys.modules.items()):
+        if (
+            module_name.startswith(_PACKAGE + ".") and module is not None
+            and getattr(module, name, _MISSING) is value
+            and _defining_statement(vars(module), name) is not None
+        ):
+            return vars(module)
+    return home
 
 
 def _defining_statement(home: dict[str, Any], name: str) -> str | None:

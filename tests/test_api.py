@@ -622,6 +622,24 @@ def test_exported_gradient_of_an_unpacking_runs_without_srcad(tmp_path):
         module.products_of_pairs_grad([(1.0, 2.0, 3.0)], 0.5)
 
 
+def smoothed_copy(u0):
+    u = u0.copy()  # (its check reads srcad's table of random generators)
+    u[1:-1] = 0.5 * (u[:-2] + u[2:])
+    return np.sum(u ** 2)
+
+
+def test_exported_gradient_of_a_copied_parameter_runs_without_srcad(tmp_path):
+    """A parameter's ``.copy()`` (round 90: export refused it, naming a global of
+    srcad's own, which another module of srcad's defines)."""
+    path = tmp_path / "smoothed_grad.py"
+    srcad.export(smoothed_copy, path)
+    spec = importlib.util.spec_from_file_location("smoothed_grad", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    u0 = np.array([0.5, -1.0, 2.0, 0.25])
+    np.testing.assert_array_equal(module.smoothed_copy_grad(u0), srcad.grad(smoothed_copy)(u0))
+
+
 def wavy(params):
     return math.sin(params["a"]) * params["b"][0]
 
