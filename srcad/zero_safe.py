@@ -233,8 +233,22 @@ def differences_agree(
     size = float(np.sqrt(sum(
         np.sum(np.square(t)) for steps in direction for t in steps if t is not None
     )))
-    tolerance = 1e-4 * (abs(differences) + abs(along)) + 1e-7 * (1 + abs(here)) * (1 + size)
-    return bool(abs(differences - along) <= tolerance)
+
+    def agrees(slope: Any) -> bool:
+        tolerance = 1e-4 * (abs(slope) + abs(along)) + 1e-7 * (1 + abs(here)) * (1 + size)
+        return bool(abs(slope - along) <= tolerance)
+
+    if agrees(differences):
+        return True
+    # (beside a root's infinite slope, x * sqrt(|x|) at 0, central differences err by
+    # O(sqrt(h)) too: extrapolated to h = 0 from h / 10 and h / 100, they reach the zero-
+    # safe slope; a slope that is wrong, a rotation's, stays where it is at every h)
+    finer = [_or_none(moved, side * shrink) for shrink in (0.1, 0.01) for side in (1.0, -1.0)]
+    if any(value is None for value in finer):
+        return False
+    tenth, hundredth = ((finer[k] - finer[k + 1]) / (2 * h * shrink)
+                        for k, shrink in ((0, 0.1), (2, 0.01)))
+    return agrees(_aitken(differences, tenth, hundredth))
 
 
 def tangents_agree(
@@ -319,7 +333,14 @@ def _one_sided(moved: Callable[[float], Any], here: Any, h: float, side: float, 
         if value is None:
             return quotients[0]
         quotients.append(side * (value - here) / (h * shrink))
-    d1, d2, d3 = (np.asarray(q, dtype=float) for q in quotients)
+    return _aitken(*quotients)
+
+
+def _aitken(d1: Any, d2: Any, d3: Any) -> Any:
+    """The limit of the slopes ``d1, d2, d3`` from steps shrinking tenfold, by Aitken's
+    process (exact for an error shrinking geometrically: O(h), O(sqrt(h))); ``d3`` where
+    they do not bend."""
+    d1, d2, d3 = (np.asarray(d, dtype=float) for d in (d1, d2, d3))
     step, last = d2 - d1, d3 - d2
     bend = last - step
     with np.errstate(divide="ignore", invalid="ignore"):
