@@ -21,6 +21,7 @@ import math
 from collections import Counter
 
 from . import ir
+from .runtime import RAISES_AS_PYTHON, power_slope_of_numbers
 
 #: math's functions that never raise on a float
 _SAFE_MATH = frozenset(("fabs", "copysign", "isfinite", "isinf", "isnan", "tanh", "sin",
@@ -93,7 +94,9 @@ def _may_raise(expr: ir.Expr, nonzero: set[str], fn: ir.Function) -> bool:
             and right.value in (0, 1)
         ):
             return True
-    elif isinstance(expr, ir.Call) and not _safe_callee(expr.func, fn):
+    elif isinstance(expr, ir.Call) and not (
+        _safe_callee(expr.func, fn) or _power_slope_of_a_whole_power(expr, fn)
+    ):
         return True
     return any(_may_raise(child, nonzero, fn) for child in ir.children(expr))
 
@@ -112,8 +115,28 @@ def _safe_callee(func: ir.Expr, fn: ir.Function) -> bool:
         if getattr(builtins, func.id, None) is found:
             return func.id in _SAFE_BUILTINS
         module = getattr(found, "__module__", None) or ""
+        if getattr(found, RAISES_AS_PYTHON, False):  # (srcad's, raising as a float would)
+            return False
         return module.split(".")[0] in ("srcad", "numpy")
     return False
+
+
+def _power_slope_of_a_whole_power(call: ir.Call, fn: ir.Function) -> bool:
+    """``power_slope(x, y[, order])`` with a constant ``y`` at least ``order``: the slope
+    ``y x ** (y - order)`` raises nowhere the forward pass's ``x ** y`` did not (a power
+    below ``order``, ``x ** 0.5``, raises at 0: see ``runtime.power_slope_of_numbers``)."""
+    if not (
+        isinstance(call.func, ir.Name) and _object(call.func.id, fn) is power_slope_of_numbers
+        and 2 <= len(call.args) <= 3
+    ):
+        return False
+    exponent = call.args[1]
+    order = call.args[2] if len(call.args) == 3 else ir.Const(1)
+    return (
+        isinstance(exponent, ir.Const) and isinstance(exponent.value, int | float)
+        and isinstance(order, ir.Const) and isinstance(order.value, int)
+        and exponent.value >= order.value
+    )
 
 
 def _object(name: str, fn: ir.Function) -> object:

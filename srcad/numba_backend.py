@@ -567,6 +567,7 @@ def _twins() -> dict[Any, Any]:
         numpy_grads.sign: _sign,
         runtime.log_of_number: _log,
         runtime.power_slope: _power_slope,
+        runtime.power_slope_of_numbers: _power_slope,
         runtime.exponent_slope: _exponent_slope,
         numpy_grads.fsum_grad: _each_gets,
         numpy_grads.sum_items_grad: _each_gets,

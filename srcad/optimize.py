@@ -34,7 +34,10 @@ from .analyze import fresh_calls
 from .custom import stop_gradient
 from .float_lists import plain_float_lists
 from .float_records import made_fields, number_fields
-from .runtime import fresh_copy, log_of_number, power_coefficient, power_slope, zeros_like
+from .runtime import (
+    fresh_copy, log_of_number, power_coefficient, power_slope, power_slope_of_numbers,
+    zeros_like,
+)
 from .tape import prune_saves
 
 _ONE = (1, 1.0)
@@ -315,7 +318,10 @@ class _Fold(ir.Transformer):
             for name, obj in bindings.items()
             if (found := getattr(obj, "__srcad_identity_when_none__", None)) is not None
         }
-        self.slopes = {name for name, obj in bindings.items() if obj is power_slope}
+        self.slopes = {
+            name for name, obj in bindings.items()
+            if obj is power_slope or obj is power_slope_of_numbers
+        }
         #: ids of the expressions folded already (alive in the body: a fixed point's
         #: later rounds fold only what the other passes changed)
         self.folded = set() if folded is None else folded

@@ -58,9 +58,7 @@ from .reverse import for_numbers, reverse
 from .rules import TABLE, array_api_grads, numpy_grads
 from .rules.scalar import HELD
 from .rules.table import FORWARD_MODE_RULES, SETITEM, Rules
-from .runtime import (
-    ENTRY_CHECKS, LIST_CHECKS, divide, divide_or_zero, power_slope, with_numpy_floats,
-)
+from .runtime import ENTRY_CHECKS, LIST_CHECKS, divide, divide_or_zero, with_numpy_floats
 from .subset import check_supported
 from .truncation import check_integer_writes
 from .unrolled import FALLBACK, Unsupported, unrolled_hessian
@@ -567,14 +565,14 @@ def _modules_renamed(function: Any) -> list[str]:
 
 
 #: srcad's helpers that give numpy's inf (a number's slope where it is infinite) where
-#: a float's arithmetic would raise: ``abs(x) ** 0.5 * x`` at 0 reads ``inf * 0``
-_INFINITE_SLOPES = (divide, divide_or_zero, power_slope)
+#: a float's arithmetic would raise (a power's raises: see reverse.FOR_NUMBERS)
+_INFINITE_SLOPES = (divide, divide_or_zero)
 
 
 def _calls_numpy(fn: ir.Function) -> bool:
     """Does ``fn`` call numpy (``np.sqrt(t)``, ``sqrt(t)`` of ``from numpy import sqrt``),
-    or a rule's slope that gives numpy's inf or nan where a float's would raise
-    (``math.sqrt``'s at 0, :func:`srcad.runtime.divide`; a power's, ``power_slope``)?"""
+    or a rule's quotient that gives numpy's inf or nan where a float's would raise
+    (``math.sqrt``'s slope at 0: :func:`srcad.runtime.divide`, ``divide_or_zero``)?"""
     held = {**fn.free_objects, **fn.bindings}
     if any(value in _INFINITE_SLOPES for value in fn.bindings.values()):
         return True  # (round 75b: a self-distance's sqrt(0) in a loop over floats, nan)

@@ -45,6 +45,8 @@ from .runtime import (
     items_writable,
     list_to_pop,
     part_copy,
+    power_slope,
+    power_slope_of_numbers,
     raising_as_the_function_does,
     require_separate_items,
     scalar_check,
@@ -995,6 +997,11 @@ def _appends_in_loops(body: tuple[ir.Stmt, ...]) -> set[int]:
     }
 
 
+#: helpers the version for Python floats calls in place of the array version's (by the
+#: id of the latter), under the same names
+FOR_NUMBERS = {id(power_slope): power_slope_of_numbers}
+
+
 def for_numbers(fn: ir.Function) -> ir.Function:
     """``fn`` for Python numbers only, which share no memory: ``y *= w`` binds a new
     number and the logical lines of :mod:`srcad.memory` have nothing to say, nor the
@@ -1299,12 +1306,15 @@ def reverse(
         (*again, *(ir.Name(p) for p in fn.params + seed_params)),
         tuple((k, ir.Name(k)) for k in fn.kwonly),
     )
+    bindings = builder.bindings
+    if scalar_guards:  # (its slopes raise where Python's arithmetic would: see the helper)
+        bindings = {n: FOR_NUMBERS.get(id(v), v) for n, v in bindings.items()}
     gradient = ir.Function(
         name=name,
         params=fn.params + seed_params,
         kwonly=fn.kwonly,
         body=tuple(body),
-        bindings=builder.bindings,
+        bindings=bindings,
         free_cells=fn.free_cells,
         free_objects=fn.free_objects,
         source_file=fn.source_file,

@@ -383,6 +383,11 @@ def refuse(error: SrcadError) -> None:
 _declare(refuse, "__srcad_effect__", True)
 
 
+#: set on a helper that raises on Python floats where their own arithmetic would (the
+#: version for floats then needs its ``try``: see :mod:`srcad.float_errors`)
+RAISES_AS_PYTHON = "__srcad_raises_as_python__"
+
+
 def fresh_result(helper: _F) -> _F:
     """Declare that ``helper`` always returns a new object (never one of its
     arguments): generated code may update its result in place."""
@@ -1346,6 +1351,9 @@ def _numpy_floats(value: Any, found: list[bool]) -> Any:
     if cls is float:
         found.append(True)
         return np.float64(value)
+    if cls is _FLOAT64_SCALAR:  # (numpy's already: the float version takes it too)
+        found.append(True)
+        return value
     if cls is list or cls is tuple:
         return cls(_numpy_floats(item, found) for item in value)
     if cls is dict:
@@ -2024,6 +2032,28 @@ def power_slope(x: Any, y: Any, order: int = 1) -> Any:
     with np.errstate(divide="ignore", invalid="ignore"):
         slope = coefficient * np.power(x * 1.0, y - order)  # (* 1.0: no int ** -1 error)
     return _number_or_array(_zeroed(slope, np.asarray(coefficient) == 0))
+
+
+def power_slope_of_numbers(x: Any, y: Any, order: int = 1) -> Any:
+    """:func:`power_slope` in the version for Python floats, where an infinite slope
+    (``0.0 ** -0.5``, only of a power below ``order``) raises ZeroDivisionError as
+    Python's power does: that version then runs the array version, which gives inf, or,
+    where the gradient holds nan (``abs(x) ** 0.5 * x`` at 0, ``inf * 0``), its zero-safe
+    version."""
+    if (y.__class__ is float or y.__class__ is int) and (
+        x.__class__ is float or x.__class__ is int or x.__class__ is _FLOAT64_SCALAR
+    ):  # (a numpy float, which that version takes too, as Python's float it is)
+        coefficient = y if order == 1 else power_coefficient(y, order)
+        if coefficient == 0:
+            return 0.0
+        try:
+            return coefficient * float(x) ** (y - order)
+        except OverflowError:  # (too large for a float, not infinite: numpy's inf)
+            return coefficient * np.float64(x) ** (y - order)
+    return power_slope(x, y, order)
+
+
+_declare(power_slope_of_numbers, RAISES_AS_PYTHON, True)
 
 
 def power_coefficient(y: Any, order: int) -> Any:

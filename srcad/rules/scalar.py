@@ -44,6 +44,7 @@ from ..runtime import (
     part_copy,
     power_slope,
     power_slope_exponent,
+    power_slope_of_numbers,
     prod_items_grad,
     prod_items_tangent,
     removed_grad,
@@ -115,15 +116,17 @@ POWER_ENV = {
 }
 defrule("x ** y", env={"np": np, **POWER_ENV}, tangents=POWER_TANGENTS,
         **{p: t.format(m="np") for p, t in POWER.items()}, **OPERATOR)
-#: the slopes, read again for second derivatives
-defrule(
-    "power_slope(x, y, order=1)",
-    env=POWER_ENV,
-    x="power_slope(x, y, order + 1) * g",
-    y="power_slope_exponent(x, y, order) * g",
-    order=None,
-    **OPERATOR,
-)
+#: the slopes, read again for second derivatives (the version for floats calls its own
+#: power_slope_of_numbers under the same name)
+for _slope in (power_slope, power_slope_of_numbers):
+    defrule(
+        "power_slope(x, y, order=1)",
+        env={**POWER_ENV, "power_slope": _slope},
+        x="power_slope(x, y, order + 1) * g",
+        y="power_slope_exponent(x, y, order) * g",
+        order=None,
+        **OPERATOR,
+    )
 defrule(  # (``p``: the power, as ``ans`` in a template is the rule's own result)
     "exponent_slope(x, p)",
     env={**POWER_ENV, "divide_or_zero": divide_or_zero},
