@@ -112,8 +112,16 @@ from programs import (  # noqa: E402
     s_alias,
     s_constant_helper,
     s_deep,
+    REFUSED_KINDS,
+    STRAIGHT_KINDS,
+    refused_line,
     s_dicts,
     s_draw,
+    s_flat,
+    s_numpy,
+    s_quad,
+    s_quantiles,
+    s_zero_d,
     s_generators,
     s_named_tuples,
     s_numpy_items,
@@ -375,15 +383,17 @@ def away_from_switch(f, pt, n: int):
 
 def check_program(
     files: ProgramFiles, program: Program, pts, stats: dict | None = None,
-    second_order: bool = True,
+    second_order: bool = True, same_listing: bool = True,
 ):
-    """All five properties for one program (see the module docstring)."""
+    """All five properties for one program (see the module docstring); ``same_listing=False``
+    leaves out (5)'s "the same for a second call" (where a known bug changes it)."""
     with expected_warnings(program):
-        _check_program(files, program, pts, stats, second_order)
+        _check_program(files, program, pts, stats, second_order, same_listing)
 
 
 def _check_program(
-    files: ProgramFiles, program: Program, pts, stats: dict | None, second_order: bool
+    files: ProgramFiles, program: Program, pts, stats: dict | None, second_order: bool,
+    same_listing: bool = True,
 ) -> None:
     source = module_source([program])
     module = files.load(source)
@@ -406,6 +416,8 @@ def _check_program(
             raise
         count_refusal(stats, "refused", program, f, error)
         return
+    # (the listings before the gradients run, for the twin's where running changes them)
+    listings = None if same_listing else (g.backward_source, g_plain.backward_source)
     try:
         tangent = srcad.jvp(f)
     except srcad.NoRuleError as error:
@@ -479,15 +491,17 @@ def _check_program(
     # copy has the same file name (the listing names helper files) and one more line
     # before `def f`, so f's code object differs and srcad cannot reuse its cache. (The
     # listing names the line of a nested function it inlines: one more in the copy.)
-    assert srcad.grad(f, wrt=every).backward_source == g.backward_source
+    if same_listing:
+        assert srcad.grad(f, wrt=every).backward_source == g.backward_source
     shifted = source.replace("\ndef f(", "\n# copy\ndef f(", 1)
     twin = files.load(shifted, subdir="twin", stem=Path(module.__file__).stem).f
     assert twin.__code__.co_firstlineno == f.__code__.co_firstlineno + 1
-    assert line_back(srcad.grad(twin, wrt=every).backward_source) == g.backward_source, (
+    listing, listing_plain = listings or (g.backward_source, g_plain.backward_source)
+    assert line_back(srcad.grad(twin, wrt=every).backward_source) == listing, (
         "backward source changed")
     assert line_back(
         srcad.grad(twin, wrt=every, optimize=False).backward_source
-    ) == g_plain.backward_source
+    ) == listing_plain
 
 
 def line_back(listing: str) -> str:
@@ -770,6 +784,107 @@ def test_programs_of_deep_code(program_files, case):
     derivatives only: srcad's second derivative of such a chain takes minutes (left open)."""
     program, pts = case
     check_program(program_files, program, pts, second_order=False)
+
+
+@settings(max_examples=4, **COMMON)
+@seed(BATCH_SEED)
+@given(case=cases(statement_kinds=[s_quantiles], max_statements=2))
+def test_programs_of_quantiles_over_several_axes(program_files, case):
+    """Medians, quantiles and percentiles (and their nan-versions) over a tuple of axes, with
+    and without keepdims, a level or two (round 87: np.moveaxis crashed in the adjoint).
+    First derivatives: srcad refuses an order statistic's second derivative."""
+    program, pts = case
+    check_program(program_files, program, pts, second_order=False)
+
+
+@settings(max_examples=4, **COMMON)
+@seed(BATCH_SEED)
+@given(case=cases(statement_kinds=[s_flat], max_statements=2))
+def test_programs_of_flat_items(program_files, case):
+    """Reads and writes through ``A.flat[k]``: items, slices, listed positions (one twice),
+    the diagonal of a Gram matrix (``G.flat[::n + 1] += lam``), a view's own C order
+    (refused before stop 55)."""
+    program, pts = case
+    check_program(program_files, program, pts)
+
+
+@settings(max_examples=4, **COMMON)
+@seed(BATCH_SEED)
+@given(case=cases(statement_kinds=[s_quad], max_statements=2))
+def test_programs_of_integrals(program_files, case):
+    """``scipy.integrate.quad`` of smooth integrands (lambdas of closed-over values or of
+    ``args=``, nested defs) with the derivative in what they read and in the limits
+    (Leibniz's rule; refused before stop 55). First derivatives: srcad refuses quad's
+    second derivative."""
+    program, pts = case
+    check_program(program_files, program, pts, second_order=False, same_listing=False)
+
+
+@pytest.mark.xfail(strict=True, reason="the listing of a gradient through quad returned as it "
+                   "is changes after its first call: /work/scratch/gen_bugs/"
+                   "quad_listing_changes_after_first_call.py")
+@settings(max_examples=6, **{**COMMON, "phases": [Phase.explicit, Phase.generate]})
+@seed(BATCH_SEED)
+@given(case=cases(statement_kinds=[s_quad], min_statements=1, max_statements=1))
+def test_programs_of_integrals_keep_their_listing(program_files, case):
+    """(5) for integrals: ``backward_source`` the same after the gradient's first call."""
+    program, pts = case
+    check_program(program_files, program, pts, second_order=False)
+
+
+@pytest.mark.parametrize("kind", REFUSED_KINDS, ids=lambda kind: kind.__name__)
+@settings(max_examples=6, **COMMON)
+@seed(BATCH_SEED)
+@given(data=st.data())
+def test_programs_refused_at_the_line(program_files, kind, data):
+    """One statement srcad must refuse among random valid ones, at a drawn place: ``A.flat``
+    read as a value (round 89: a TypeError in the generated code), a function given to a
+    root finder or quad that changes what it did not make (round 88: silently wrong), an
+    integrand comparing its variable with a value that moves (silently wrong). The
+    refusal is a ``srcad.SrcadError`` at that statement's line of the generated file."""
+    program = data.draw(programs(statement_kinds=STRAIGHT_KINDS, required=kind,
+                                 max_statements=5), label="program")
+    pt = data.draw(points(len(program.params), max_size=1), label="point")[0]
+    module = program_files.load(module_source([program]), subdir="refused")
+    f = module.f
+    line = f.__code__.co_firstlineno + refused_line(program.source()) - 1
+    with pytest.raises(srcad.SrcadError) as info:
+        srcad.grad(f, wrt=tuple(range(len(program.params))))(*pt)
+    assert (info.value.filename, info.value.lineno) == (f.__code__.co_filename, line), (
+        f"refused at {info.value.filename}:{info.value.lineno}, not at line {line}: "
+        f"{info.value.one_line()}")
+
+
+@settings(max_examples=4, **COMMON)
+@seed(BATCH_SEED)
+@given(case=cases(statement_kinds=[*STRAIGHT_KINDS, s_numpy], first=s_zero_d,
+                  max_statements=3))
+def test_programs_of_0d_array_parameters(program_files, case):
+    """Parameters given as 0-d arrays (``np.array(v)``), copied and changed in place by the
+    program, with ``jvp`` tangents given as plain numbers (round 87: AttributeError in the
+    tangent code, ``t.copy()``): the value and the directional derivative along each
+    parameter agree with central differences of the function of floats, and ``grad``'s."""
+    program, pts = case
+    module = program_files.load(module_source([program]), subdir="zero_d")
+    f = module.f
+    n = len(program.params)
+    every = tuple(range(n))
+    g = srcad.grad(f, wrt=every)
+    tangent = srcad.jvp(f)
+
+    def of_floats(*xs):
+        return float(f(*(np.array(x) for x in xs)))
+
+    for pt in pts:
+        arrays = tuple(np.array(x) for x in pt)
+        want = numeric_grad(of_floats, pt, range(n))
+        got = tuple(float(v) for v in as_tuple(g(*arrays), n))
+        for k in range(n):
+            direction = tuple(1.0 if i == k else 0.0 for i in range(n))  # (plain numbers)
+            value, dot = tangent(arrays, direction)
+            assert float(value) == of_floats(*pt)
+            assert close(float(dot), got[k], FORWARD_RTOL, FORWARD_ATOL), (k, dot, got)
+            assert abs(got[k] - want[k]) <= ATOL + RTOL * abs(want[k]), (k, got, want)
 
 
 @pytest.mark.slow
