@@ -4812,3 +4812,129 @@ def points(n_params: int, min_size: int = 1, max_size: int = 2):
     """Points in the box the bounds are valid for."""
     coord = st.floats(-PARAM_BOUND, PARAM_BOUND, allow_nan=False, allow_infinity=False)
     return st.lists(st.tuples(*[coord] * n_params), min_size=min_size, max_size=max_size)
+
+
+# ---------------------------------------------------------------- records through root finders
+
+#: The records the programs of :func:`record_root_programs` take (a dataclass) and the helper
+#: their root finders' lambdas may call.
+RECORD_PRELUDE = '''import dataclasses
+
+
+@dataclasses.dataclass
+class Rate:
+    scale: float
+    level: float
+
+
+def gap(rate, v):
+    return rate.scale * v + 0.5 * math.tanh(v) - rate.level
+'''
+#: Each record's fields: scale in [0.5, 2] (the equation's slope is at least 0.5), level
+#: in [-2, 2].
+RECORD_SCALE, RECORD_LEVEL = (0.5, 2.0), (-2.0, 2.0)
+#: A bracket that holds every root: |root| <= (|level| + VALUE_CAP / 4 + 0.5) / 0.5 = 13.
+ROOT_BRACKET = 40.0
+
+
+@dataclass(frozen=True)
+class RecordProgram:
+    """A function of records (a list, a dict of a list, a dict of records, a list of numbers)
+    and floats, and the arguments to check it at."""
+
+    source: str
+    args: tuple
+    form: str
+
+    def __repr__(self) -> str:
+        return f"RecordProgram({self.form}, args={self.args!r}):\n{self.source}"
+
+
+@st.composite
+def record_root_programs(draw, forms: Sequence[str] = ("list", "loop", "dict", "numbers"),
+                         max_statements: int = 3) -> RecordProgram:
+    """A random float program (:data:`STRAIGHT_KINDS`) whose value ``value_r`` then sets the
+    equation a root finder solves, with a record taken out of a container the function is
+    given (round 88: a TypeError in the adjoint; a list's tangent as an array, a ValueError)::
+
+        def f(bonds, x, y):
+            a = x * y
+            value_r = a + math.sin(y)
+            bond = bonds[1]
+            root_r = scipy.optimize.brentq(
+                lambda y_r: bond.scale * y_r + 0.5 * math.tanh(y_r) - bond.level
+                - 0.25 * value_r, -40.0, 40.0, xtol=1e-14)
+            return root_r + 0.5 * value_r
+
+    Forms: ``list`` (``bond = bonds[k]``, read by the lambda or by ``gap(bond, y_r)``),
+    ``loop`` (``for bond in book["bonds"]``, given through ``args=``), ``dict`` (``bond =
+    book["second"]``), ``numbers`` (a list of numbers read by the lambda), ``indexed``
+    (``bonds[k].scale`` inside the lambda). Bounds: the equation's slope in ``y_r`` is at
+    least the scale, 0.5, and its other terms are within 2 + VALUE_CAP / 4."""
+    program = draw(programs(statement_kinds=STRAIGHT_KINDS, min_params=1, max_params=3,
+                            min_statements=1, max_statements=max_statements))
+    *stmts, ret = ast.parse(program.source()).body[0].body
+    form = draw(st.sampled_from(forms))
+    n = draw(st.integers(1, 3))
+    fields = st.tuples(st.floats(*RECORD_SCALE), st.floats(*RECORD_LEVEL))
+    pairs = draw(st.lists(fields, min_size=n, max_size=n))
+    k = draw(st.integers(0, n - 1))
+    finder = draw(st.sampled_from(("brentq", "brenth", "ridder", "bisect", "toms748")))
+    bracket = f"-{ROOT_BRACKET}, {ROOT_BRACKET}"
+    shift = "0.25 * value_r"
+    by_helper = draw(st.booleans())
+
+    def equation(rec: str) -> str:
+        if by_helper:
+            return f"gap({rec}, y_r) - {shift}"
+        return f"{rec}.scale * y_r + 0.5 * math.tanh(y_r) - {rec}.level - {shift}"
+
+    def solve(fn: str, extra: str = "") -> str:
+        return f"scipy.optimize.{finder}({fn}, {bracket}{extra}, xtol=1e-14)"
+
+    taken_out = "lambda y_r: " + equation("bond")
+    if form == "list":
+        first, lines = "bonds", [f"bond = bonds[{k}]", f"root_r = {solve(taken_out)}"]
+    elif form == "indexed":
+        indexed = "lambda y_r: " + equation(f"bonds[{k}]")
+        first, lines = "bonds", [f"root_r = {solve(indexed)}"]
+    elif form == "loop":
+        passed = "lambda y_r, bond: " + equation("bond")
+        first, lines = "book", ["root_r = 0.0", 'for bond in book["bonds"]:',
+                                f"    root_r += {solve(passed, ', args=(bond,)')} / {n}"]
+    elif form == "dict":
+        key = draw(st.sampled_from(("first", "second")))
+        first, lines = "book", [f'bond = book["{key}"]', f"root_r = {solve(taken_out)}"]
+    else:  # a list of numbers: [scale, level]
+        numbers = f"lambda y_r: levels[0] * y_r + 0.5 * math.tanh(y_r) - levels[1] - {shift}"
+        first, lines = "levels", [f"root_r = {solve(numbers)}"]
+    body = [*(ast.unparse(s) for s in stmts), f"value_r = {ast.unparse(ret.value)}", *lines,
+            f"return root_r + {draw(st.sampled_from(('0.5 * value_r', '0.0', 'math.tanh(root_r) * value_r')))}"]
+    params = ", ".join((first, *program.params))
+    source = f"def f({params}):\n" + textwrap.indent("\n".join(body), "    ") + "\n"
+    floats = tuple(draw(st.floats(-PARAM_BOUND, PARAM_BOUND)) for _ in program.params)
+    rates = [("Rate", s, lv) for s, lv in pairs]
+    if form in ("list", "indexed"):
+        container = ("list", rates)
+    elif form == "loop":
+        container = ("book", rates)
+    elif form == "dict":
+        container = ("dict", [rates[0], rates[-1]])
+    else:
+        container = ("numbers", list(pairs[0]))
+    return RecordProgram(source, (container, *floats), form)
+
+
+def record_module_source(program: RecordProgram) -> str:
+    """The module of a :class:`RecordProgram`: the prelude, the records, SciPy, ``f``."""
+    return "\n\n".join((PRELUDE, RECORD_PRELUDE, SCIPY_IMPORTS, program.source))
+
+
+def record_arguments(module, program: RecordProgram) -> tuple:
+    """The arguments of ``module.f`` (new records of the module's class each time)."""
+    (kind, items), *floats = program.args
+    rates = [module.Rate(s, lv) for _, s, lv in items] if kind != "numbers" else None
+    container = {"list": lambda: rates, "book": lambda: {"bonds": rates},
+                 "dict": lambda: {"first": rates[0], "second": rates[-1]},
+                 "numbers": lambda: list(items)}[kind]()
+    return (container, *floats)

@@ -99,7 +99,7 @@ from hypothesis import strategies as st
 import srcad
 
 sys.path.insert(0, os.path.dirname(__file__))
-from conftest import as_tuple, numeric_grad  # noqa: E402
+from conftest import as_tuple, check_four_ways, numeric_grad  # noqa: E402
 from programs import (  # noqa: E402
     CONTROL_FLOW_KINDS,
     MAX_STATEMENTS_PER_KIND,
@@ -109,6 +109,9 @@ from programs import (  # noqa: E402
     module_source,
     points,
     programs,
+    record_arguments,
+    record_module_source,
+    record_root_programs,
     s_alias,
     s_constant_helper,
     s_deep,
@@ -786,7 +789,7 @@ def test_programs_of_deep_code(program_files, case):
     check_program(program_files, program, pts, second_order=False)
 
 
-@settings(max_examples=4, **COMMON)
+@settings(max_examples=8, **COMMON)
 @seed(BATCH_SEED)
 @given(case=cases(statement_kinds=[s_quantiles], max_statements=2))
 def test_programs_of_quantiles_over_several_axes(program_files, case):
@@ -797,7 +800,7 @@ def test_programs_of_quantiles_over_several_axes(program_files, case):
     check_program(program_files, program, pts, second_order=False)
 
 
-@settings(max_examples=4, **COMMON)
+@settings(max_examples=8, **COMMON)
 @seed(BATCH_SEED)
 @given(case=cases(statement_kinds=[s_flat], max_statements=2))
 def test_programs_of_flat_items(program_files, case):
@@ -808,32 +811,52 @@ def test_programs_of_flat_items(program_files, case):
     check_program(program_files, program, pts)
 
 
-@settings(max_examples=4, **COMMON)
+@settings(max_examples=6, **COMMON)
 @seed(BATCH_SEED)
 @given(case=cases(statement_kinds=[s_quad], max_statements=2))
 def test_programs_of_integrals(program_files, case):
     """``scipy.integrate.quad`` of smooth integrands (lambdas of closed-over values or of
     ``args=``, nested defs) with the derivative in what they read and in the limits
     (Leibniz's rule; refused before stop 55). First derivatives: srcad refuses quad's
-    second derivative."""
+    second derivative. (5)'s "the same listing for a second call" left out: the listing of
+    ``quad(...)[0]`` returned as it is may change at the gradient's first call
+    (/work/scratch/gen_bugs/quad_listing_changes_after_first_call.py; which programs show
+    it depends on what the process built before, so no xfailed test of its own)."""
     program, pts = case
     check_program(program_files, program, pts, second_order=False, same_listing=False)
 
 
-@pytest.mark.xfail(strict=True, reason="the listing of a gradient through quad returned as it "
-                   "is changes after its first call: /work/scratch/gen_bugs/"
-                   "quad_listing_changes_after_first_call.py")
-@settings(max_examples=6, **{**COMMON, "phases": [Phase.explicit, Phase.generate]})
+def check_record_program(files: ProgramFiles, program) -> None:
+    """``check_four_ways`` of a :func:`programs.record_root_programs` function, at its
+    arguments (records differentiated field by field), to the tolerances of (1)."""
+    module = files.load(record_module_source(program), subdir="records")
+    check_four_ways(module.f, *record_arguments(module, program), rtol=RTOL, atol=ATOL)
+
+
+@settings(max_examples=10, **COMMON)
 @seed(BATCH_SEED)
-@given(case=cases(statement_kinds=[s_quad], min_statements=1, max_statements=1))
-def test_programs_of_integrals_keep_their_listing(program_files, case):
-    """(5) for integrals: ``backward_source`` the same after the gradient's first call."""
-    program, pts = case
-    check_program(program_files, program, pts, second_order=False)
+@given(program=record_root_programs())
+def test_programs_of_records_through_root_finders(program_files, program):
+    """Records taken out of a list or a dict the function is given (``bond = bonds[k]``,
+    ``for bond in book["bonds"]`` through ``args=``, ``book["second"]``), or a list of
+    numbers, read by the lambda a root finder solves, directly or through a helper (round
+    88: a TypeError in the adjoint; a list's tangent, a ValueError)."""
+    check_record_program(program_files, program)
+
+
+@pytest.mark.xfail(strict=True, reason="a record read by index inside the root finder's "
+                   "lambda (bonds[k].scale, gap(bonds[k], y)): TypeError in the adjoint, "
+                   "/work/scratch/gen_bugs/record_indexed_inside_root_lambda.py")
+@settings(max_examples=3, **{**COMMON, "phases": [Phase.explicit, Phase.generate]})
+@seed(BATCH_SEED)
+@given(program=record_root_programs(forms=("indexed",), max_statements=1))
+def test_programs_of_records_indexed_inside_root_finders(program_files, program):
+    """As above, with the record read by index inside the lambda."""
+    check_record_program(program_files, program)
 
 
 @pytest.mark.parametrize("kind", REFUSED_KINDS, ids=lambda kind: kind.__name__)
-@settings(max_examples=6, **COMMON)
+@settings(max_examples=10, **COMMON)
 @seed(BATCH_SEED)
 @given(data=st.data())
 def test_programs_refused_at_the_line(program_files, kind, data):
@@ -855,15 +878,22 @@ def test_programs_refused_at_the_line(program_files, kind, data):
         f"{info.value.one_line()}")
 
 
-@settings(max_examples=4, **COMMON)
+@pytest.mark.parametrize("made", [
+    np.array,
+    pytest.param(np.float64, marks=pytest.mark.xfail(
+        strict=True, reason="np.float64 parameters copied, jvp tangents plain numbers: "
+        "AttributeError, /work/scratch/gen_bugs/float64_parameter_number_tangent.py")),
+], ids=["0-d array", "np.float64"])
+@settings(max_examples=8, **{**COMMON, "phases": [Phase.explicit, Phase.generate]})
 @seed(BATCH_SEED)
 @given(case=cases(statement_kinds=[*STRAIGHT_KINDS, s_numpy], first=s_zero_d,
                   max_statements=3))
-def test_programs_of_0d_array_parameters(program_files, case):
-    """Parameters given as 0-d arrays (``np.array(v)``), copied and changed in place by the
-    program, with ``jvp`` tangents given as plain numbers (round 87: AttributeError in the
-    tangent code, ``t.copy()``): the value and the directional derivative along each
-    parameter agree with central differences of the function of floats, and ``grad``'s."""
+def test_programs_of_0d_array_parameters(program_files, made, case):
+    """Parameters given as 0-d arrays (``np.array(v)``; numpy scalars, ``np.float64(v)``),
+    copied and changed in place by the program, with ``jvp`` tangents given as plain numbers
+    (round 87: AttributeError in the tangent code, ``t.copy()``): the value and the
+    directional derivative along each parameter agree with central differences of the
+    function of floats, and ``grad``'s. (Not shrunk: the xfailed case fails at once.)"""
     program, pts = case
     module = program_files.load(module_source([program]), subdir="zero_d")
     f = module.f
@@ -873,10 +903,10 @@ def test_programs_of_0d_array_parameters(program_files, case):
     tangent = srcad.jvp(f)
 
     def of_floats(*xs):
-        return float(f(*(np.array(x) for x in xs)))
+        return float(f(*(made(x) for x in xs)))
 
     for pt in pts:
-        arrays = tuple(np.array(x) for x in pt)
+        arrays = tuple(made(x) for x in pt)
         want = numeric_grad(of_floats, pt, range(n))
         got = tuple(float(v) for v in as_tuple(g(*arrays), n))
         for k in range(n):
