@@ -4615,6 +4615,11 @@ def refused_line(source: str) -> int:
 
 
 REFUSED_KINDS: tuple[Callable, ...] = (s_flat_value, s_changes_outside, s_integrand_compares)
+#: What each refusal's message says (its reason, not another one at the same line).
+REFUSAL_REASONS: dict[str, str] = {
+    "s_flat_value": r"\.flat", "s_changes_outside": "did not make",
+    "s_integrand_compares": "compares",
+}
 
 
 def s_zero_d(draw, ctx: Context) -> list[ast.stmt] | None:

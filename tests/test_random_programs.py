@@ -115,6 +115,7 @@ from programs import (  # noqa: E402
     s_alias,
     s_constant_helper,
     s_deep,
+    REFUSAL_REASONS,
     REFUSED_KINDS,
     STRAIGHT_KINDS,
     refused_line,
@@ -876,6 +877,8 @@ def test_programs_refused_at_the_line(program_files, kind, data):
     assert (info.value.filename, info.value.lineno) == (f.__code__.co_filename, line), (
         f"refused at {info.value.filename}:{info.value.lineno}, not at line {line}: "
         f"{info.value.one_line()}")
+    assert re.search(REFUSAL_REASONS[kind.__name__], info.value.message), (
+        f"refused for another reason: {info.value.one_line()}")
 
 
 @pytest.mark.parametrize("made", [
