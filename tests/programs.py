@@ -87,6 +87,20 @@ raises :class:`IllConditioned`); an ``if`` on data runs both branches on copies 
 A new form only needs its text: :func:`commit_arrays` runs it and binds the results
 (``abstract=`` gives other text to run when numpy on Bounds cannot follow the real one, as
 for the threshold ``np.where`` of :func:`s_where_nonfinite`).
+
+Library routines, ``.flat``, refusals (stop 56)
+-----------------------------------------------
+Kinds for the classes stop 55 fixed, drawn by focused tests (not in :data:`STATEMENT_KINDS`,
+so the default batches keep their programs): :func:`s_quantiles` (order statistics over a
+tuple of axes; :data:`ANP` bounds them by the hull of the elements), :func:`s_flat`
+(``A.flat[k]`` reads and writes), :func:`s_quad` (``scipy.integrate.quad`` of smooth
+integrands, :data:`INTEGRAND_KINDS`; a file whose functions call SciPy imports it,
+:data:`SCIPY_IMPORTS`), :func:`s_zero_d` (a parameter given as a 0-d array, copied and
+changed in place; ``programs(first=s_zero_d)``) and :func:`record_root_programs` (records
+the function is given, read by a root finder's lambda: a strategy of its own, as its
+parameters are not all floats). The kinds of :data:`REFUSED_KINDS` make one statement srcad
+must refuse at its line (:func:`refused_line`, the message's reason in
+:data:`REFUSAL_REASONS`); ``programs(required=kind)`` puts it at a drawn place.
 """
 
 from __future__ import annotations
