@@ -4636,7 +4636,12 @@ REFUSAL_REASONS: dict[str, str] = {
 }
 
 
-def s_zero_d(draw, ctx: Context) -> list[ast.stmt] | None:
+def s_zero_d_method(draw, ctx: Context) -> list[ast.stmt] | None:
+    """:func:`s_zero_d` copying by the method, ``c_u = x.copy()``."""
+    return s_zero_d(draw, ctx, method=True)
+
+
+def s_zero_d(draw, ctx: Context, method: bool = False) -> list[ast.stmt] | None:
     """A parameter that is a 0-d array (the test passes ``np.array(v)``) read as one: copied,
     changed in place, read back as a float (round 87: a tangent given as a plain number
     raised AttributeError in the tangent code, ``t.copy()``)::
@@ -4653,7 +4658,8 @@ def s_zero_d(draw, ctx: Context) -> list[ast.stmt] | None:
         return None
     ctx.taken.add(copy_name)
     value = ctx.var(p)
-    lines = [f"{copy_name} = {draw(st.sampled_from((f'{p}.copy()', f'np.copy({p})')))}"]
+    copied = f"{p}.copy()" if method else draw(st.sampled_from((f"{p}.copy()", f"np.copy({p})")))
+    lines = [f"{copy_name} = {copied}"]
     for _ in range(draw(st.integers(1, 2))):  # (an update that leaves the bounds: left out)
         try:
             if draw(st.booleans()):
@@ -4927,8 +4933,9 @@ def record_root_programs(draw, forms: Sequence[str] = ("list", "loop", "dict", "
     else:  # a list of numbers: [scale, level]
         numbers = f"lambda y_r: levels[0] * y_r + 0.5 * math.tanh(y_r) - levels[1] - {shift}"
         first, lines = "levels", [f"root_r = {solve(numbers)}"]
+    more = draw(st.sampled_from(("0.5 * value_r", "0.0", "math.tanh(root_r) * value_r")))
     body = [*(ast.unparse(s) for s in stmts), f"value_r = {ast.unparse(ret.value)}", *lines,
-            f"return root_r + {draw(st.sampled_from(('0.5 * value_r', '0.0', 'math.tanh(root_r) * value_r')))}"]
+            f"return root_r + {more}"]
     params = ", ".join((first, *program.params))
     source = f"def f({params}):\n" + textwrap.indent("\n".join(body), "    ") + "\n"
     floats = tuple(draw(st.floats(-PARAM_BOUND, PARAM_BOUND)) for _ in program.params)

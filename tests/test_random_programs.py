@@ -105,6 +105,9 @@ from programs import (  # noqa: E402
     MAX_STATEMENTS_PER_KIND,
     PARAM_BOUND,
     PROGRAM_CLASSES,
+    REFUSAL_REASONS,
+    REFUSED_KINDS,
+    STRAIGHT_KINDS,
     Program,
     module_source,
     points,
@@ -112,30 +115,28 @@ from programs import (  # noqa: E402
     record_arguments,
     record_module_source,
     record_root_programs,
+    refused_line,
     s_alias,
     s_constant_helper,
     s_deep,
-    REFUSAL_REASONS,
-    REFUSED_KINDS,
-    STRAIGHT_KINDS,
-    refused_line,
     s_dicts,
     s_draw,
     s_flat,
-    s_numpy,
-    s_quad,
-    s_quantiles,
-    s_zero_d,
     s_generators,
     s_named_tuples,
+    s_numpy,
     s_numpy_items,
     s_object_helper,
     s_objects,
+    s_quad,
+    s_quantiles,
     s_square_of_root,
     s_tables,
     s_through_sum,
     s_walrus,
     s_where_nonfinite,
+    s_zero_d,
+    s_zero_d_method,
 )
 
 RTOL, ATOL = 1e-5, 1e-7  # gradient vs central differences (see the module docstring)
@@ -845,7 +846,8 @@ def test_programs_of_records_through_root_finders(program_files, program):
     check_record_program(program_files, program)
 
 
-@pytest.mark.xfail(strict=True, reason="a record read by index inside the root finder's "
+@pytest.mark.xfail(strict=True, raises=TypeError,
+                   reason="a record read by index inside the root finder's "
                    "lambda (bonds[k].scale, gap(bonds[k], y)): TypeError in the adjoint, "
                    "/work/scratch/gen_bugs/record_indexed_inside_root_lambda.py")
 @settings(max_examples=3, **{**COMMON, "phases": [Phase.explicit, Phase.generate]})
@@ -884,20 +886,23 @@ def test_programs_refused_at_the_line(program_files, kind, data):
 @pytest.mark.parametrize("made", [
     np.array,
     pytest.param(np.float64, marks=pytest.mark.xfail(
-        strict=True, reason="np.float64 parameters copied, jvp tangents plain numbers: "
-        "AttributeError, /work/scratch/gen_bugs/float64_parameter_number_tangent.py")),
+        strict=True, raises=AttributeError, reason="np.float64 parameters copied, jvp "
+        "tangents plain numbers: AttributeError, "
+        "/work/scratch/gen_bugs/float64_parameter_number_tangent.py")),
 ], ids=["0-d array", "np.float64"])
 @settings(max_examples=8, **{**COMMON, "phases": [Phase.explicit, Phase.generate]})
 @seed(BATCH_SEED)
-@given(case=cases(statement_kinds=[*STRAIGHT_KINDS, s_numpy], first=s_zero_d,
-                  max_statements=3))
-def test_programs_of_0d_array_parameters(program_files, made, case):
+@given(data=st.data())
+def test_programs_of_0d_array_parameters(program_files, made, data):
     """Parameters given as 0-d arrays (``np.array(v)``; numpy scalars, ``np.float64(v)``),
     copied and changed in place by the program, with ``jvp`` tangents given as plain numbers
     (round 87: AttributeError in the tangent code, ``t.copy()``): the value and the
     directional derivative along each parameter agree with central differences of the
-    function of floats, and ``grad``'s. (Not shrunk: the xfailed case fails at once.)"""
-    program, pts = case
+    function of floats, and ``grad``'s. (Not shrunk; the xfailed case copies by the method,
+    ``x.copy()``, where the bug is: it fails at its first program.)"""
+    first = s_zero_d if made is np.array else s_zero_d_method
+    program, pts = data.draw(cases(statement_kinds=[*STRAIGHT_KINDS, s_numpy], first=first,
+                                   max_statements=3), label="case")
     module = program_files.load(module_source([program]), subdir="zero_d")
     f = module.f
     n = len(program.params)
