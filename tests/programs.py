@@ -87,6 +87,20 @@ raises :class:`IllConditioned`); an ``if`` on data runs both branches on copies 
 A new form only needs its text: :func:`commit_arrays` runs it and binds the results
 (``abstract=`` gives other text to run when numpy on Bounds cannot follow the real one, as
 for the threshold ``np.where`` of :func:`s_where_nonfinite`).
+
+Library routines, ``.flat``, refusals (stop 56)
+-----------------------------------------------
+Kinds for the classes stop 55 fixed, drawn by focused tests (not in :data:`STATEMENT_KINDS`,
+so the default batches keep their programs): :func:`s_quantiles` (order statistics over a
+tuple of axes; :data:`ANP` bounds them by the hull of the elements), :func:`s_flat`
+(``A.flat[k]`` reads and writes), :func:`s_quad` (``scipy.integrate.quad`` of smooth
+integrands, :data:`INTEGRAND_KINDS`; a file whose functions call SciPy imports it,
+:data:`SCIPY_IMPORTS`), :func:`s_zero_d` (a parameter given as a 0-d array, copied and
+changed in place; ``programs(first=s_zero_d)``) and :func:`record_root_programs` (records
+the function is given, read by a root finder's lambda: a strategy of its own, as its
+parameters are not all floats). The kinds of :data:`REFUSED_KINDS` make one statement srcad
+must refuse at its line (:func:`refused_line`, the message's reason in
+:data:`REFUSAL_REASONS`); ``programs(required=kind)`` puts it at a drawn place.
 """
 
 from __future__ import annotations
@@ -785,7 +799,8 @@ PLAIN_NAMES = ("a", "b", "c", "s", "u", "v", "p", "q", "r", "h", "k", "m", "n", 
 TRICKY_NAMES = ("t1", "t2", "dx", "da", "d_a", "a_1", "x_1", "ans", "grad", "result")
 #: Never used as variables: the module's globals.
 RESERVED = frozenset({
-    "functools", "math", "np", "abs", "range", "i", "halved", *HELPERS, *CONSTANT_HELPERS,
+    "functools", "math", "np", "scipy", "abs", "range", "i", "halved", *HELPERS,
+    *CONSTANT_HELPERS,
     *OBJECT_HELPERS, "Body",
 })
 PARAM_SCHEMES = (
@@ -2737,6 +2752,33 @@ def _multiply(a, b, out=None):
     return out
 
 
+#: numpy's order statistics over axes (:func:`s_quantiles`), and the position of ``q`` in
+#: their arguments (``None``: they take none).
+ORDER_STATISTICS = {"median": None, "nanmedian": None, "quantile": 1, "nanquantile": 1,
+                    "percentile": 1, "nanpercentile": 1}
+
+
+def _order_statistic(name: str) -> Callable:
+    """``np.median`` (``quantile``, ``percentile``, their nan-versions) on Bounds: every
+    item of the result is a convex combination of two order statistics of its lane, each
+    some element (which one changes only where two cross), so it lies in the hull of the
+    elements' intervals with a gradient norm at most their largest. The result's shape is
+    numpy's own, for zeros of the array's shape."""
+
+    def order_statistic(a, *q, **options):
+        a = np.asarray(a, dtype=object)
+        shape = getattr(np, name)(np.zeros(a.shape), *q, **options).shape
+        hull = _mean(a)
+        if shape == ():
+            return hull
+        out = np.empty(shape, dtype=object)
+        for k in np.ndindex(shape):
+            out[k] = hull
+        return out
+
+    return order_statistic
+
+
 #: ``np`` for :func:`run_array_code`: arrays of Bounds.
 ANP = types.SimpleNamespace(
     multiply=_multiply,
@@ -2759,6 +2801,8 @@ ANP = types.SimpleNamespace(
     stack=lambda parts, axis=0: np.stack([np.asarray(p, dtype=object) for p in parts], axis),
     concatenate=lambda parts: np.concatenate([np.asarray(p, dtype=object) for p in parts]),
     add=types.SimpleNamespace(at=np.add.at),
+    arange=np.arange,
+    **{name: _order_statistic(name) for name in ORDER_STATISTICS},
     **{name: _elementwise(getattr(AMATH, name))
        for name in ("exp", "log", "sqrt", "sin", "cos", "tanh", "log1p")},
 )
@@ -4238,6 +4282,409 @@ def s_tables(draw, ctx: Context) -> list[ast.stmt] | None:
     return commit_arrays(ctx, _parse(lines), [target])
 
 
+# ---------------------------------------------------------------- order statistics, .flat, quad
+#
+# Kinds for the classes fixed in stop 55 (each test of them fails on the code before):
+# quantiles over a tuple of axes, ``A.flat[k]`` reads and writes, ``scipy.integrate.quad``
+# of smooth integrands. They are not in :data:`STATEMENT_KINDS` (the default run keeps its
+# programs); tests/test_random_programs.py draws programs of them.
+
+QUANTILE_SHAPES = ((2, 3, 4), (3, 2, 2), (2, 2, 3), (4, 3), (3, 1, 4))
+
+
+def s_quantiles(draw, ctx: Context) -> list[ast.stmt] | None:
+    """A median, quantile or percentile (or a nan-version) over a tuple of axes, with or
+    without ``keepdims``, of an array whose elements cross only at scattered points (round
+    87: a crash in the adjoint, ``np.moveaxis``)::
+
+        vec = np.sin(x * np.linspace(0.5, 1.0, 24).reshape((2, 3, 4))
+                     + np.arange(24).reshape((2, 3, 4)) * 0.37) + y * np.linspace(...)
+        col = np.quantile(vec, [0.2, 0.7], axis=(0, -1), keepdims=True)
+        u = np.mean(col * col)
+
+    (The offsets ``0.37 k`` keep the elements apart where Hypothesis likes to put points:
+    a median's slope jumps where two of its lane's elements cross.)"""
+    if len(_free(ctx, ARRAY_NAMES)) < 2:
+        return None
+    A, M = _array_names(draw, ctx, 2)
+    target = _result(draw, ctx)
+    shape = draw(st.sampled_from(QUANTILE_SHAPES))
+    ndim, size = len(shape), math.prod(shape)
+    first, second = draw(st.lists(st.integers(0, ndim - 1), min_size=2, max_size=2,
+                                  unique=True))
+    axes = tuple(a - ndim if draw(st.booleans()) else a for a in (first, second))
+    name = draw(st.sampled_from(sorted(ORDER_STATISTICS)))
+    q = ""
+    if ORDER_STATISTICS[name] is not None:
+        unit = 100.0 if "percentile" in name else 1.0
+        q = ", " + draw(st.sampled_from((f"{0.3 * unit}", f"{0.75 * unit}",
+                                          f"[{0.2 * unit}, {0.7 * unit}]")))
+    keep = draw(st.booleans())
+    var = draw(st.sampled_from(ctx.variables()))
+    made = (f"np.sin({var} * {_const_text(shape, draw(st.sampled_from((0.5, 0.25))))}"
+            f" + np.arange({size}).reshape({shape!r}) * 0.37)")
+    if draw(st.booleans()):  # (a second variable, added: the order is the sine's)
+        made += f" + {_scalar(draw, ctx)} * {_const_text(shape, 0.75)}"
+    options = f", axis={axes!r}" + (", keepdims=True" if keep else "")
+    result_shape = getattr(np, name)(np.zeros(shape), *([0.5] if q else []),
+                                     axis=axes, keepdims=keep).shape
+    if q.startswith(", ["):
+        result_shape = (2, *result_shape)
+    read = _reduction_text(draw, ctx, M, result_shape) if result_shape else \
+        f"{M} * {draw(st.sampled_from(ctx.variables()))}"  # (over every axis: a number)
+    lines = [f"{A} = {made}", f"{M} = np.{name}({A}{q}{options})", f"{target} = {read}"]
+    return commit_arrays(ctx, _parse(lines), [target])
+
+
+def s_flat(draw, ctx: Context) -> list[ast.stmt] | None:
+    """Reads and writes through ``A.flat[k]`` (C order, also of a transposed array or a
+    view): an item, a slice, positions listed (one twice: the last write wins), the
+    diagonal of a square array ``A.flat[::n + 1] += lam`` (stop 55: refused before)::
+
+        arr = x * np.linspace(0.5, 1.0, 9).reshape((3, 3))
+        G = arr.T @ arr / 3
+        G.flat[::4] += y * y
+        G.flat[1] = math.sin(z)
+        u = np.mean(G * G) + G.flat[-1] * x
+    """
+    if len(_free(ctx, ARRAY_NAMES)) < 2:
+        return None
+    A, B = _array_names(draw, ctx, 2)
+    target = _result(draw, ctx)
+    n, m = draw(st.integers(2, 4)), draw(st.integers(2, 4))
+    form = draw(st.integers(0, 3))
+    if form == 0:  # the diagonal of a Gram matrix, as ridge regression writes it
+        lines = [f"{B} = {_vector(draw, ctx, (n, m))}", f"{A} = {B}.T @ {B} / {n}",
+                 f"{A}.flat[::{m + 1}] += {_scalar(draw, ctx)}"]
+        shape = (m, m)
+    else:
+        lines = [f"{A} = {_vector(draw, ctx, (n, m))}"]
+        shape = (n, m)
+    size = math.prod(shape)
+    k, j = draw(st.integers(0, size - 1)), draw(st.integers(-size, size - 1))
+    writes = [
+        lambda: f"{A}.flat[{k}] = {_scalar(draw, ctx)}",
+        lambda: f"{A}.flat[{j}] *= {draw(st.sampled_from((0.5, -1.5, 2.0)))}",
+        lambda: f"{A}.flat[[{k}, {(k + 2) % size}, {k}]] = np.array([{_scalar(draw, ctx)}, "
+                f"{_scalar(draw, ctx)}, {_scalar(draw, ctx)}])",
+        lambda: f"{A}.flat[{draw(st.sampled_from(('::2', '1:', ':-1', '1::3')))}] "
+                f"*= {draw(st.sampled_from((0.5, -0.75)))}",
+    ]
+    if form == 3:  # through a view (not contiguous: .flat runs over its own C order)
+        writes = [lambda: f"{B} = {A}[:, :{m - 1}]",
+                  lambda: f"{B}.flat[{draw(st.integers(0, n * (m - 1) - 1))}] = "
+                          f"{_scalar(draw, ctx)}",
+                  lambda: f"{B}.flat[::{draw(st.integers(2, 3))}] *= {_scalar(draw, ctx, 0)}"]
+        lines += [write() for write in writes]
+    else:
+        for _ in range(draw(st.integers(1, 2))):
+            lines.append(writes[draw(st.integers(0, len(writes) - 1))]())
+    read = draw(st.sampled_from((
+        lambda: f"{A}.flat[{j}] * {_scalar(draw, ctx)}",
+        lambda: f"np.mean({A}.flat[::2])",
+        lambda: f"np.mean({A}.T.flat[[1, 1, {size - 1}]] ** 2)",
+        lambda: f"{A}.flat[{k}] - {A}.flat[-1]",
+    )))()
+    lines.append(f"{target} = {_reduction_text(draw, ctx, A, shape)} + {read}")
+    return commit_arrays(ctx, _parse(lines), [target])
+
+
+#: What an integrand is made of: smooth in its variable (no abs, min or max, helpers).
+INTEGRAND_KINDS: list[Callable] = [
+    e_arith, e_arith, e_scale, e_unary, e_trig, e_trig, e_exp, e_log, e_sqrt, e_pow, e_div,
+    e_sigmoid_idiom, e_fanout, e_more_math,
+]
+#: The tolerances every generated integral asks for: the central differences of the tests
+#: (a step of 1e-6) see the integrator's error over the step.
+QUAD_TOLERANCES = "epsabs=1e-13, epsrel=1e-13"
+
+
+def _reads(e: Val, name: str) -> bool:
+    return any(isinstance(node, ast.Name) and node.id == name for node in ast.walk(e.node))
+
+
+def _integrand(draw, inner: Context, t: str, depth: int = 2,
+               needed: Sequence[str] = ()) -> Val:
+    """An expression of the integration variable ``t`` and ``inner``'s variables that reads
+    ``t`` and each of ``needed`` (a term ``v * cos(t)`` added for one it does not read)."""
+    e = inner.expr(draw, draw(st.integers(1, depth)))
+    tv = inner.var(t)
+    if not _reads(e, t):
+        term = choose(draw, [lambda: tv, lambda: mcall("cos", tv),
+                             lambda: mcall("exp", neg(square_ish(tv)))])
+        e = binop(e, draw(st.sampled_from(("*", "+"))), term)
+    for name in needed:
+        if not _reads(e, name):
+            term = draw(st.sampled_from((lambda: tv, lambda: mcall("cos", tv))))()
+            e = binop(e, "+", binop(inner.var(name), "*", term))
+    return e
+
+
+def s_quad(draw, ctx: Context) -> list[ast.stmt] | None:
+    """``scipy.integrate.quad`` of a smooth integrand whose derivative is in what it closes
+    over, in ``args=`` or in the limits (Leibniz's rule; stop 55: refused before). The
+    integrand is a lambda reading variables, a lambda of its ``args``, or a nested ``def``
+    of two statements; the value is read by ``[0]`` or unpacked with the error::
+
+        u = scipy.integrate.quad(lambda t, pa: math.exp(pa * t) * y, 0.0,
+                                 1.0 + 0.25 * math.sin(x), args=(x * z,),
+                                 epsabs=1e-13, epsrel=1e-13)[0]
+
+    Bounds: the integrand's over the union of the intervals (the variable is not
+    differentiated); the integral within the width times it, its gradient within the width
+    times the integrand's plus the integrand's size times the limits' gradients."""
+    if not ctx.env:
+        return None
+    t = next(name for name in ("t", "tt", "s_t", "t_q") if name not in ctx.env)
+    target = _result(draw, ctx)
+    err = f"err_{target}"
+    if err in ctx.env:
+        return None
+    var = lambda: ctx.var(draw(st.sampled_from(ctx.variables())))  # noqa: E731
+    lo = draw(st.sampled_from((lambda: const(0.0), lambda: const(-0.5),
+                               lambda: binop(const(0.25), "*", mcall("tanh", var())))))()
+    hi = draw(st.sampled_from((lambda: const(1.0), lambda: const(1.5),
+                               lambda: binop(const(1.0), "+",
+                                             binop(const(0.25), "*", mcall("sin", var()))))))()
+    span = Bound(lo.bound.lo, hi.bound.hi, 0.0)
+    form = draw(st.integers(0, 2))
+    args: list[Val] = []
+    if form == 0:  # a lambda reading the function's variables
+        inner = Context(ctx.params, INTEGRAND_KINDS, {**ctx.env, t: span}, max_depth=2)
+        e = _integrand(draw, inner, t, needed=[draw(st.sampled_from(ctx.variables()))])
+        fn, defs = f"lambda {t}: {ast.unparse(e.node)}", []
+    else:
+        args = [ctx.expr(draw, draw(st.integers(0, 1))) for _ in range(draw(st.integers(1, 2)))]
+        names = ["pa", "pb"][:len(args)]
+        closed = dict(ctx.env) if draw(st.booleans()) else {}
+        closed = {k: v for k, v in closed.items() if k not in names}
+        inner = Context(ctx.params, INTEGRAND_KINDS,
+                        {**closed, **{n: a.bound for n, a in zip(names, args)}, t: span},
+                        max_depth=2)
+        if form == 1:
+            e = _integrand(draw, inner, t, needed=names)
+            fn, defs = f"lambda {t}, {', '.join(names)}: {ast.unparse(e.node)}", []
+        else:
+            fn = next((f for f in FUNCTION_NAMES if f not in ctx.taken), None)
+            if fn is None:
+                return None
+            ctx.taken.add(fn)
+            first = inner.expr(draw, draw(st.integers(1, 2)))
+            inner.bind("w_i", first.bound)
+            e = _integrand(draw, inner, t, depth=1, needed=["w_i", *names])
+            defs = [f"def {fn}({t}, {', '.join(names)}):",
+                    f"    w_i = {ast.unparse(first.node)}", f"    return {ast.unparse(e.node)}"]
+    width = hi.bound.hi - lo.bound.lo
+    value = Bound(-width * e.bound.mag, width * e.bound.mag,
+                  width * e.bound.d + e.bound.mag * (lo.bound.d + hi.bound.d))
+    arg_text = ""
+    if args:
+        arg_text = ", args=(" + ", ".join(ast.unparse(a.node) for a in args) + ",)"
+    call = (f"scipy.integrate.quad({fn}, {ast.unparse(lo.node)}, {ast.unparse(hi.node)}"
+            f"{arg_text}, {QUAD_TOLERANCES})")
+    if draw(st.booleans()):
+        read = [f"{target} = {call}[0]"]
+    else:
+        ctx.taken.add(err)
+        read = [f"{target}, {err} = {call}"]
+    ctx.bind(target, value)
+    return _parse([*defs, *read])
+
+
+# ---------------------------------------------------------------- refused at the user's line
+#
+# Each kind below makes one statement srcad must refuse, at that statement's line (the line
+# the test finds with :data:`REFUSED_AT`): it binds its result with a loose bound (the
+# program is never differentiated). tests/test_random_programs.py places one among random
+# statements (``programs(required=...)``).
+
+#: A loose bound for the value of a refused statement (its program is not checked).
+LOOSE = Bound(-4.0, 4.0, 4.0)
+
+
+def s_flat_value(draw, ctx: Context) -> list[ast.stmt] | None:
+    """``A.flat`` read as a value: a flat iterator enumerated, zipped, summed, listed, kept in
+    a name or looped over. srcad refuses it at its line, with ``A.ravel()`` as the advice
+    (round 89: a TypeError in the generated code)::
+
+        arr = x * np.linspace(0.5, 1.0, 6).reshape((2, 3))
+        u = sum(k * v for k, v in enumerate(arr.flat))
+    """
+    A = next((n for n in _free(ctx, ARRAY_NAMES)), None)
+    if A is None:
+        return None
+    ctx.taken.add(A)
+    target = _result(draw, ctx)
+    n, m = draw(st.integers(2, 3)), draw(st.integers(2, 3))
+    it = f"it_{target}"
+    ctx.taken.add(it)
+    refused = draw(st.sampled_from((
+        f"{target} = sum(k * v for k, v in enumerate({A}.flat)) / {n * m * n * m}",
+        f"{target} = sum(a * b for a, b in zip({A}.flat, {A}.ravel()[::-1])) / {n * m}",
+        f"{target} = sum({A}.flat) / {n * m}",
+        f"{target} = np.mean(list({A}.flat))",
+        f"{it} = {A}.flat\n{target} = next({it}) * 0.5",
+        f"{target} = 0.0\nfor v in {A}.flat:\n    {target} = {target} + v / {n * m}",
+    )))
+    if refused.startswith(f"{target} = 0.0"):
+        refused = "\n".join(refused.split("\n")[1:])  # (the loop's line is refused)
+        lines = [f"{A} = {_vector(draw, ctx, (n, m))}", f"{target} = 0.0", refused]
+    else:
+        lines = [f"{A} = {_vector(draw, ctx, (n, m))}", refused]
+    ctx.bind(target, LOOSE)
+    return _parse(lines)
+
+
+def s_changes_outside(draw, ctx: Context) -> list[ast.stmt] | None:
+    """A function given to a root finder or ``scipy.integrate.quad`` that changes what it
+    did not make: appends to a list, writes an array or a dict of the function's, or
+    an object passed in ``args=``. Its gradient ignored the change (silently wrong, round
+    88); srcad refuses it at the call::
+
+        hist = [x]
+        def inner(r):
+            hist.append(r)
+            return r + 0.5 * math.tanh(r) - y
+        u = scipy.optimize.brentq(inner, -40.0, 40.0) + hist[-1]
+    """
+    store = next((n for n in _free(ctx, ("hist", "buf", "cache", "log_q")) ), None)
+    fn = next((f for f in FUNCTION_NAMES if f not in ctx.taken), None)
+    if store is None or fn is None:
+        return None
+    ctx.taken.update((store, fn))
+    target = _result(draw, ctx)
+    a, b = _scalar(draw, ctx), _scalar(draw, ctx)
+    made, change, after = draw(st.sampled_from((
+        (f"{store} = [{a}]", f"{store}.append(r)", f" + {store}[-1]"),
+        (f"{store} = np.zeros(3)", f"{store}[:] = {a} * r", f" + np.sum({store})"),
+        (f"{store} = np.zeros(2)", f"{store}[0] = r", f" + {store}[0] * 0.5"),
+        (f"{store} = {{}}", f"{store}['last'] = r", ""),
+        (f"{store} = [{a}]", f"{store}[0] = {store}[0] * 0.5 + r", f" + {store}[0]"),
+    )))
+    routine = draw(st.sampled_from(("brentq", "brenth", "ridder", "quad")))
+    body = f"r + 0.5 * math.tanh(r) - {b} / 4.0" if routine != "quad" else f"r * r * {b}"
+    limits = "-40.0, 40.0" if routine != "quad" else "0.0, 1.0"
+    module = "optimize" if routine != "quad" else "integrate"
+    read = "" if routine != "quad" else "[0]"
+    how = draw(st.integers(0, 2))
+    if how == 0:  # a nested def
+        lines = [made, f"def {fn}(r):", f"    {change}", f"    return {body}",
+                 f"{target} = scipy.{module}.{routine}({fn}, {limits}){read}{after}"]
+    elif how == 1:  # the object passed through args=
+        lines = [made, f"def {fn}(r, keep):", f"    {change.replace(store, 'keep', 1)}",
+                 f"    return {body}",
+                 f"{target} = scipy.{module}.{routine}({fn}, {limits}, args=({store},))"
+                 f"{read}{after}"]
+    else:  # a lambda (an expression: a change by a call, then `or` the value)
+        if not change.startswith(f"{store}.append"):
+            change = f"{store}.append(r)"
+            made, after = f"{store} = [{a}]", f" + {store}[-1]"
+        lines = [made, f"{target} = scipy.{module}.{routine}(lambda r: {change} or {body}, "
+                       f"{limits}){read}{after}"]
+    ctx.bind(target, LOOSE)
+    return _parse(lines)
+
+
+def s_integrand_compares(draw, ctx: Context) -> list[ast.stmt] | None:
+    """An integrand that compares its variable with a value that may be differentiated: a
+    jump (or ``np.where``'s switch) that moves with it, a term Leibniz's rule leaves out
+    (silently wrong before stop 55: ``quad(lambda x: 1.0 if x < p else 0.0, 0, 1)`` is p,
+    its derivative was 0). Refused at the call::
+
+        u = scipy.integrate.quad(lambda t: 1.0 if t < 0.5 + 0.25 * math.tanh(x) else 0.0,
+                                 0.0, 1.0)[0]
+    """
+    fn = next((f for f in FUNCTION_NAMES if f not in ctx.taken), None)
+    if fn is None or not ctx.env:
+        return None
+    moving = [v for v in ctx.variables() if ctx.bound(v).d > 0] or list(ctx.params)
+    target = _result(draw, ctx)
+    place = f"0.5 + 0.25 * math.tanh({draw(st.sampled_from(moving))})"
+    other = _scalar(draw, ctx, 0)
+    integrands = [
+        f"lambda t: 1.0 if t < {place} else 0.0",
+        f"lambda t: (2.0 if t > {place} else 1.0) * t * {other}",
+        f"lambda t, c: {other} * t if t - c < 0.0 else 0.0",
+    ]
+    k = draw(st.integers(0, 3))
+    args = f", args=({place},)" if k == 2 else ""
+    if k == 3:  # a nested def, with np.where (continuous, but its switch moves)
+        ctx.taken.add(fn)
+        lines = [f"def {fn}(t):", f"    z_i = t - {place}", "    return np.where(z_i > 0.0, "
+                 f"z_i * z_i, 0.0) * {other}",
+                 f"{target} = scipy.integrate.quad({fn}, 0.0, 1.0)[0]"]
+    else:
+        lines = [f"{target} = scipy.integrate.quad({integrands[k]}, 0.0, 1.0{args})[0]"]
+    ctx.bind(target, LOOSE)
+    return _parse(lines)
+
+
+def refused_line(source: str) -> int:
+    """The line (1-based, of ``source``: a function's text) of the statement a refused kind
+    made: a call of a library routine that takes a function, or ``.flat`` read as a value."""
+    for k, line in enumerate(source.splitlines(), 1):
+        if "scipy." in line or re.search(r"\.flat\b(?!\[)", line):
+            return k
+    raise AssertionError(f"no refused statement in\n{source}")
+
+
+REFUSED_KINDS: tuple[Callable, ...] = (s_flat_value, s_changes_outside, s_integrand_compares)
+#: What each refusal's message says (its reason, not another one at the same line).
+REFUSAL_REASONS: dict[str, str] = {
+    "s_flat_value": r"\.flat", "s_changes_outside": "did not make",
+    "s_integrand_compares": "compares",
+}
+
+
+def s_zero_d_method(draw, ctx: Context) -> list[ast.stmt] | None:
+    """:func:`s_zero_d` copying by the method, ``c_u = x.copy()``."""
+    return s_zero_d(draw, ctx, method=True)
+
+
+def s_zero_d(draw, ctx: Context, method: bool = False) -> list[ast.stmt] | None:
+    """A parameter that is a 0-d array (the test passes ``np.array(v)``) read as one: copied,
+    changed in place, read back as a float (round 87: a tangent given as a plain number
+    raised AttributeError in the tangent code, ``t.copy()``)::
+
+        c_u = x.copy()
+        c_u *= 1.5
+        c_u += y * 0.5
+        u = float(c_u) * z
+    """
+    p = draw(st.sampled_from(ctx.params))
+    target = _result(draw, ctx)
+    copy_name = f"c_{target}"
+    if copy_name in ctx.env:
+        return None
+    ctx.taken.add(copy_name)
+    value = ctx.var(p)
+    copied = f"{p}.copy()" if method else draw(st.sampled_from((f"{p}.copy()", f"np.copy({p})")))
+    lines = [f"{copy_name} = {copied}"]
+    for _ in range(draw(st.integers(1, 2))):  # (an update that leaves the bounds: left out)
+        try:
+            if draw(st.booleans()):
+                c = draw(st.sampled_from((1.5, 0.5, -2.0)))
+                value, line = binop(value, "*", const(c)), f"{copy_name} *= {c}"
+            else:
+                e = ctx.expr(draw, draw(st.integers(0, 1)))
+                value, line = binop(value, "+", e), f"{copy_name} += {ast.unparse(e.node)}"
+        except IllConditioned:
+            continue
+        lines.append(line)
+    read = draw(st.sampled_from(("float", "item", "plain")))
+    text = {"float": f"float({copy_name})", "item": f"{copy_name}.item()",
+            "plain": f"{copy_name}[()]"}[read]
+    other = ctx.var(draw(st.sampled_from(ctx.variables())))
+    result = Val(ast.parse(text, mode="eval").body, value.bound)
+    try:
+        result = binop(result, "*", other)
+    except IllConditioned:
+        pass
+    lines.append(f"{target} = {ast.unparse(result.node)}")
+    ctx.bind(target, result.bound)
+    return _parse(lines)
+
+
 #: Statement builders (index 0 shrinks first). See the module docstring to add kinds.
 #: ``while`` loops, nested loops, ``if`` in loops, jumps, sums and nested functions: where
 #: srcad merges values at loop back edges and branch joins (the tests count each).
@@ -4306,9 +4753,13 @@ def programs(
     statement_kinds: Sequence[Callable] = STATEMENT_KINDS,
     expression_kinds: Sequence[Callable] = EXPRESSION_KINDS,
     max_depth: int = 3,
+    required: Callable | None = None,
+    first: Callable | None = None,
 ) -> Program:
     """A random well-conditioned function of ``min..max_params`` floats; its value bound
-    joins the final value's with those of the early returns."""
+    joins the final value's with those of the early returns. ``required``: a kind built
+    once, in place of a drawn statement at a drawn position (it must apply: the refused
+    kinds); ``first``: a kind built before the others (the first statement)."""
     n_params = draw(st.integers(min_params, max_params))
     params = draw(st.sampled_from(PARAM_SCHEMES))[:n_params]
     ctx = Context(params, expression_kinds, max_depth=max_depth)
@@ -4317,14 +4768,23 @@ def programs(
     body: list[ast.stmt] = []
     kinds: list[str] = []
     owners: list[str] = []
-    for _ in range(draw(st.integers(min_statements, max_statements))):
-        kind = statement_kinds[draw(st.integers(0, len(statement_kinds) - 1))]
+    n_statements = draw(st.integers(min_statements, max_statements))
+    at = draw(st.integers(0, n_statements - 1)) if required is not None else -1
+    for step in range(n_statements):
+        if step == 0 and first is not None:
+            kind = first
+        elif step == at:
+            kind = required
+        else:
+            kind = statement_kinds[draw(st.integers(0, len(statement_kinds) - 1))]
         snapshot, returns = dict(ctx.env), len(ctx.early_returns)
         try:
             stmts = kind(draw, ctx)
         except IllConditioned:
             stmts = None
         if stmts is None:
+            if kind is required or kind is first:
+                raise AssertionError(f"{kind.__name__} did not apply")
             ctx.env = snapshot
             del ctx.early_returns[returns:]
             kind = s_assign
@@ -4362,11 +4822,145 @@ def module_source(progs: Sequence[Program], names: Sequence[str] | None = None,
     """The text of a module: a header comment, the helper prelude, then the functions."""
     names = names or [p.name for p in progs]
     parts = [header + PRELUDE] if header else [PRELUDE]
-    parts += [p.source(n) for p, n in zip(progs, names, strict=True)]
+    functions = [p.source(n) for p, n in zip(progs, names, strict=True)]
+    if any("scipy." in text for text in functions):  # (only then: the default run's
+        parts.append(SCIPY_IMPORTS)                   # files stay as they were)
+    parts += functions
     return "\n\n".join(parts)
+
+
+#: Imports of the files whose functions call SciPy's routines (:func:`s_quad`, ...).
+SCIPY_IMPORTS = "import scipy.integrate\nimport scipy.optimize\n"
 
 
 def points(n_params: int, min_size: int = 1, max_size: int = 2):
     """Points in the box the bounds are valid for."""
     coord = st.floats(-PARAM_BOUND, PARAM_BOUND, allow_nan=False, allow_infinity=False)
     return st.lists(st.tuples(*[coord] * n_params), min_size=min_size, max_size=max_size)
+
+
+# ---------------------------------------------------------------- records through root finders
+
+#: The records the programs of :func:`record_root_programs` take (a dataclass) and the helper
+#: their root finders' lambdas may call.
+RECORD_PRELUDE = '''import dataclasses
+
+
+@dataclasses.dataclass
+class Rate:
+    scale: float
+    level: float
+
+
+def gap(rate, v):
+    return rate.scale * v + 0.5 * math.tanh(v) - rate.level
+'''
+#: Each record's fields: scale in [0.5, 2] (the equation's slope is at least 0.5), level
+#: in [-2, 2].
+RECORD_SCALE, RECORD_LEVEL = (0.5, 2.0), (-2.0, 2.0)
+#: A bracket that holds every root: |root| <= (|level| + VALUE_CAP / 4 + 0.5) / 0.5 = 13.
+ROOT_BRACKET = 40.0
+
+
+@dataclass(frozen=True)
+class RecordProgram:
+    """A function of records (a list, a dict of a list, a dict of records, a list of numbers)
+    and floats, and the arguments to check it at."""
+
+    source: str
+    args: tuple
+    form: str
+
+    def __repr__(self) -> str:
+        return f"RecordProgram({self.form}, args={self.args!r}):\n{self.source}"
+
+
+@st.composite
+def record_root_programs(draw, forms: Sequence[str] = ("list", "loop", "dict", "numbers"),
+                         max_statements: int = 3) -> RecordProgram:
+    """A random float program (:data:`STRAIGHT_KINDS`) whose value ``value_r`` then sets the
+    equation a root finder solves, with a record taken out of a container the function is
+    given (round 88: a TypeError in the adjoint; a list's tangent as an array, a ValueError)::
+
+        def f(bonds, x, y):
+            a = x * y
+            value_r = a + math.sin(y)
+            bond = bonds[1]
+            root_r = scipy.optimize.brentq(
+                lambda y_r: bond.scale * y_r + 0.5 * math.tanh(y_r) - bond.level
+                - 0.25 * value_r, -40.0, 40.0, xtol=1e-14)
+            return root_r + 0.5 * value_r
+
+    Forms: ``list`` (``bond = bonds[k]``, read by the lambda or by ``gap(bond, y_r)``),
+    ``loop`` (``for bond in book["bonds"]``, given through ``args=``), ``dict`` (``bond =
+    book["second"]``), ``numbers`` (a list of numbers read by the lambda), ``indexed``
+    (``bonds[k].scale`` inside the lambda). Bounds: the equation's slope in ``y_r`` is at
+    least the scale, 0.5, and its other terms are within 2 + VALUE_CAP / 4."""
+    program = draw(programs(statement_kinds=STRAIGHT_KINDS, min_params=1, max_params=3,
+                            min_statements=1, max_statements=max_statements))
+    *stmts, ret = ast.parse(program.source()).body[0].body
+    form = draw(st.sampled_from(forms))
+    n = draw(st.integers(1, 3))
+    fields = st.tuples(st.floats(*RECORD_SCALE), st.floats(*RECORD_LEVEL))
+    pairs = draw(st.lists(fields, min_size=n, max_size=n))
+    k = draw(st.integers(0, n - 1))
+    finder = draw(st.sampled_from(("brentq", "brenth", "ridder", "bisect", "toms748")))
+    bracket = f"-{ROOT_BRACKET}, {ROOT_BRACKET}"
+    shift = "0.25 * value_r"
+    by_helper = draw(st.booleans())
+
+    def equation(rec: str) -> str:
+        if by_helper:
+            return f"gap({rec}, y_r) - {shift}"
+        return f"{rec}.scale * y_r + 0.5 * math.tanh(y_r) - {rec}.level - {shift}"
+
+    def solve(fn: str, extra: str = "") -> str:
+        return f"scipy.optimize.{finder}({fn}, {bracket}{extra}, xtol=1e-14)"
+
+    taken_out = "lambda y_r: " + equation("bond")
+    if form == "list":
+        first, lines = "bonds", [f"bond = bonds[{k}]", f"root_r = {solve(taken_out)}"]
+    elif form == "indexed":
+        indexed = "lambda y_r: " + equation(f"bonds[{k}]")
+        first, lines = "bonds", [f"root_r = {solve(indexed)}"]
+    elif form == "loop":
+        passed = "lambda y_r, bond: " + equation("bond")
+        first, lines = "book", ["root_r = 0.0", 'for bond in book["bonds"]:',
+                                f"    root_r += {solve(passed, ', args=(bond,)')} / {n}"]
+    elif form == "dict":
+        key = draw(st.sampled_from(("first", "second")))
+        first, lines = "book", [f'bond = book["{key}"]', f"root_r = {solve(taken_out)}"]
+    else:  # a list of numbers: [scale, level]
+        numbers = f"lambda y_r: levels[0] * y_r + 0.5 * math.tanh(y_r) - levels[1] - {shift}"
+        first, lines = "levels", [f"root_r = {solve(numbers)}"]
+    more = draw(st.sampled_from(("0.5 * value_r", "0.0", "math.tanh(root_r) * value_r")))
+    body = [*(ast.unparse(s) for s in stmts), f"value_r = {ast.unparse(ret.value)}", *lines,
+            f"return root_r + {more}"]
+    params = ", ".join((first, *program.params))
+    source = f"def f({params}):\n" + textwrap.indent("\n".join(body), "    ") + "\n"
+    floats = tuple(draw(st.floats(-PARAM_BOUND, PARAM_BOUND)) for _ in program.params)
+    rates = [("Rate", s, lv) for s, lv in pairs]
+    if form in ("list", "indexed"):
+        container = ("list", rates)
+    elif form == "loop":
+        container = ("book", rates)
+    elif form == "dict":
+        container = ("dict", [rates[0], rates[-1]])
+    else:
+        container = ("numbers", list(pairs[0]))
+    return RecordProgram(source, (container, *floats), form)
+
+
+def record_module_source(program: RecordProgram) -> str:
+    """The module of a :class:`RecordProgram`: the prelude, the records, SciPy, ``f``."""
+    return "\n\n".join((PRELUDE, RECORD_PRELUDE, SCIPY_IMPORTS, program.source))
+
+
+def record_arguments(module, program: RecordProgram) -> tuple:
+    """The arguments of ``module.f`` (new records of the module's class each time)."""
+    (kind, items), *floats = program.args
+    rates = [module.Rate(s, lv) for _, s, lv in items] if kind != "numbers" else None
+    container = {"list": lambda: rates, "book": lambda: {"bonds": rates},
+                 "dict": lambda: {"first": rates[0], "second": rates[-1]},
+                 "numbers": lambda: list(items)}[kind]()
+    return (container, *floats)
