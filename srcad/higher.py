@@ -328,6 +328,8 @@ def _filled(primal: Any, tangent: Any, where: str) -> Any:
     if isinstance(primal, np.ndarray) and not isinstance(tangent, np.ndarray):
         # (a number for a 0-d array, as JAX takes it: the tangent code calls its methods)
         return np.asarray(tangent, dtype=primal.dtype if primal.dtype.kind == "f" else float)
+    if isinstance(primal, np.floating) and not isinstance(tangent, np.generic | np.ndarray):
+        return type(primal)(tangent)  # (a number for a numpy float: its methods too)
     return tangent
 
 

@@ -846,15 +846,12 @@ def test_programs_of_records_through_root_finders(program_files, program):
     check_record_program(program_files, program)
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError,
-                   reason="a record read by index inside the root finder's "
-                   "lambda (bonds[k].scale, gap(bonds[k], y)): TypeError in the adjoint, "
-                   "/work/scratch/gen_bugs/record_indexed_inside_root_lambda.py")
 @settings(max_examples=3, **{**COMMON, "phases": [Phase.explicit, Phase.generate]})
 @seed(BATCH_SEED)
 @given(program=record_root_programs(forms=("indexed",), max_statements=1))
 def test_programs_of_records_indexed_inside_root_finders(program_files, program):
-    """As above, with the record read by index inside the lambda."""
+    """As above, with the record read by index inside the lambda (found by this
+    generator: a list of records taken for a list of numbers in the adjoint, TypeError)."""
     check_record_program(program_files, program)
 
 
@@ -884,11 +881,7 @@ def test_programs_refused_at_the_line(program_files, kind, data):
 
 
 @pytest.mark.parametrize("made", [
-    np.array,
-    pytest.param(np.float64, marks=pytest.mark.xfail(
-        strict=True, raises=AttributeError, reason="np.float64 parameters copied, jvp "
-        "tangents plain numbers: AttributeError, "
-        "/work/scratch/gen_bugs/float64_parameter_number_tangent.py")),
+    np.array, np.float64,  # (np.float64 found by this generator: AttributeError)
 ], ids=["0-d array", "np.float64"])
 @settings(max_examples=8, **{**COMMON, "phases": [Phase.explicit, Phase.generate]})
 @seed(BATCH_SEED)
@@ -898,8 +891,8 @@ def test_programs_of_0d_array_parameters(program_files, made, data):
     copied and changed in place by the program, with ``jvp`` tangents given as plain numbers
     (round 87: AttributeError in the tangent code, ``t.copy()``): the value and the
     directional derivative along each parameter agree with central differences of the
-    function of floats, and ``grad``'s. (Not shrunk; the xfailed case copies by the method,
-    ``x.copy()``, where the bug is: it fails at its first program.)"""
+    function of floats, and ``grad``'s. (The numpy scalars' case copies by the method,
+    ``x.copy()``, where its bug was.)"""
     first = s_zero_d if made is np.array else s_zero_d_method
     program, pts = data.draw(cases(statement_kinds=[*STRAIGHT_KINDS, s_numpy], first=first,
                                    max_statements=3), label="case")

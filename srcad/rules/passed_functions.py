@@ -102,9 +102,14 @@ def in_users_file(error: SrcadError, f: Any) -> SrcadError:
 def scaled(partial: Any, factor: Any) -> Any:
     """``factor * partial`` leaf by leaf (a list or tuple of numbers: item by item; a
     dict or an object: one of the same structure)."""
-    if isinstance(partial, list | tuple) and all(np.ndim(p) == 0 for p in partial):
+    if isinstance(partial, list | tuple) and all(_is_number(p) for p in partial):
         return AdjointList(factor * p for p in partial)
     return trees.map_leaves(lambda leaf: factor * leaf, partial)
+
+
+def _is_number(value: Any) -> bool:
+    """A number, or a 0-d array (not an object, whose ``np.ndim`` is 0 too)."""
+    return isinstance(value, numbers.Number | np.ndarray) and np.ndim(value) == 0
 
 
 def shaped_like(item: Any, numbers_: np.ndarray) -> Any:
@@ -118,7 +123,7 @@ def shaped_like(item: Any, numbers_: np.ndarray) -> Any:
         part = numbers_[start:start + size]
         start += size
         parts.append(float(part[0]) if np.ndim(leaf) == 0 else part.reshape(np.shape(leaf)))
-    if isinstance(item, list | tuple) and all(np.ndim(p) == 0 for p in item):
+    if isinstance(item, list | tuple) and all(_is_number(p) for p in item):
         return AdjointList(parts)
     return trees.rebuild(item, parts)
 
@@ -144,6 +149,10 @@ def as_added(value: Any, adjoint: Any) -> Any:
         })
     if isinstance(value, dict) and isinstance(adjoint, dict):
         return {key: as_added(value[key], adjoint[key]) for key in value if key in adjoint}
+    if isinstance(value, list | tuple) and isinstance(adjoint, list | tuple) and (
+        len(value) == len(adjoint)
+    ):  # (a list of records: each an adjoint that adds)
+        return AdjointList(as_added(v, a) for v, a in zip(value, adjoint, strict=True))
     return adjoint
 
 
