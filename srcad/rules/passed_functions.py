@@ -54,16 +54,22 @@ def differentiated_items(args: Any) -> list[int]:
 
 
 def derivative_function(kind: str, f: Any, positions: tuple[int, ...]) -> Any:
-    """``srcad.grad`` (``kind`` "grad") or ``srcad.jacobian`` ("jacobian") of ``f`` in
-    ``positions`` (always a tuple), made once."""
+    """``srcad.grad`` (``kind`` "grad"), ``srcad.jacobian`` ("jacobian") or
+    ``srcad.hessian`` ("hessian") of ``f`` in ``positions`` (always a tuple), made once;
+    a kind ending in "_aux" (``"jacobian_aux"``) of an ``f`` that returns ``(value,
+    aux)`` (a function that returns its derivative too: ``jac=True``), the derivative
+    of the value and the aux as ``(derivative, aux)``."""
     key = (kind, f, positions)
     with _LOCK:
         made = _MADE.get(key)
     if made is None:
         import srcad
 
-        maker: Callable[..., Any] = srcad.grad if kind == "grad" else srcad.jacobian
-        made = maker(f, argnums=positions)
+        base = kind.removesuffix("_aux")
+        maker: Callable[..., Any] = {
+            "grad": srcad.grad, "jacobian": srcad.jacobian, "hessian": srcad.hessian,
+        }[base]
+        made = maker(f, argnums=positions, has_aux=kind != base)
         with _LOCK:
             if len(_MADE) >= _MADE_LIMIT:
                 _MADE.pop(next(iter(_MADE)))
@@ -97,6 +103,32 @@ def in_users_file(error: SrcadError, f: Any) -> SrcadError:
 
     first, *others = [moved(p) for p in error.problems]
     return type(first)(first.message, first.hint, first.location, others=tuple(others))
+
+
+def jacobian_matrix(
+    f: Any, positions: tuple[int, ...], arguments: tuple[Any, ...], aux: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """``f(*arguments)`` as one vector, and its Jacobian in the arguments at
+    ``positions`` as a matrix: one row per number of the value (a vector, a number, or
+    a list or tuple of them, item by item), one column per number of those arguments
+    (laid out as :func:`srcad.trees.flat` lays them out), by ``srcad.jacobian`` of ``f``
+    (``aux``: ``f`` returns ``(value, aux)``, whose aux is left out)."""
+    kind = "jacobian_aux" if aux else "jacobian"
+    blocks = derivative_at(kind, f, positions, *arguments)
+    out = f(*arguments)
+    if aux:
+        blocks, out = blocks[0], out[0]
+    rows = blocks if isinstance(out, list | tuple) else (blocks,)
+    outputs = out if isinstance(out, list | tuple) else (out,)
+    matrix = np.vstack([
+        np.hstack([
+            np.reshape(np.asarray(leaf, dtype=float), (int(np.size(o)), -1))
+            for block in row for leaf in trees.leaves(block)
+        ])
+        for row, o in zip(rows, outputs, strict=True)
+    ])
+    value = np.concatenate([np.ravel(np.asarray(o, dtype=float)) for o in outputs])
+    return value, matrix
 
 
 def scaled(partial: Any, factor: Any) -> Any:
@@ -171,6 +203,29 @@ def flat_tangent(values: list[Any], tangents: list[Any]) -> np.ndarray:
         np.zeros(trees.flat(v).size) if t is None else trees.flat(t)
         for v, t in zip(values, tangents, strict=True)
     ] or [np.zeros(0)])
+
+
+def args_adjoint_of_flat(args: Any, numbers_: np.ndarray) -> Any:
+    """The adjoint of ``args=`` from one vector of the differentiated items' numbers (laid
+    out as :func:`srcad.trees.flat` lays out the items, in their order), each item's in
+    its structure (zero for an item that is not differentiated)."""
+    items = as_scipy_gives(args)
+    adjoints: list[Any] = [0.0] * len(items)
+    start = 0
+    for k in differentiated_items(args):
+        size = trees.flat(items[k]).size
+        adjoints[k] = shaped_like(items[k], numbers_[start:start + size])
+        start += size
+    return args_adjoint(args, adjoints)
+
+
+def args_direction(args: Any, t: Any) -> np.ndarray:
+    """``args``' tangents ``t`` as one vector of the differentiated items' numbers (laid
+    out as :func:`args_adjoint_of_flat` reads them)."""
+    items = as_scipy_gives(args)
+    tangents = item_tangents(args, t)
+    chosen = differentiated_items(args)
+    return flat_tangent([items[k] for k in chosen], [tangents[k] for k in chosen])
 
 
 def number(value: Any) -> Any:
