@@ -68,6 +68,15 @@ def _routines() -> dict[str, Routine]:
     found["newton"] = Routine(
         "scipy.optimize", "newton", (("func", 0), ("fprime", 2), ("fprime2", None)), 1, 3
     )
+    found["root_scalar"] = Routine(
+        "scipy.optimize", "root_scalar", (("f", 0), ("fprime", 4), ("fprime2", 5)), 1, 1,
+        called_instead="srcad.rules.scipy_optimize:root_scalar",
+    )
+    found["fsolve"] = Routine("scipy.optimize", "fsolve", (("func", 0), ("fprime", 3)), 1, 2)
+    found["root"] = Routine(
+        "scipy.optimize", "root", (("fun", 0), ("jac", 4)), 1, 2,
+        called_instead="srcad.rules.scipy_optimize:root",
+    )
     found["quad"] = Routine("scipy.integrate", "quad", (("func", 0),), 1, 3)
     found["odeint"] = Routine("scipy.integrate", "odeint", (("func", 0), ("Dfun", 4)), 2, 3)
     found["solve_ivp"] = Routine(
