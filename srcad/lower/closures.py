@@ -140,8 +140,9 @@ class ClosureConversion(LoweringPart):
         if not local:
             return self._called_instead(scope, node, routine)
         for key, argument in given.items():
-            if key not in local and not (
-                isinstance(argument, ast.Constant) and argument.value is None
+            if key not in local and not (  # (None; True: `jac=True`, the function's own)
+                isinstance(argument, ast.Constant)
+                and (argument.value is None or isinstance(argument.value, bool))
             ):
                 raise self.error(
                     scope,
