@@ -825,12 +825,28 @@ def _root_that_failed(a, b):
     return sol.x[0]
 
 
+def _root_read_by_key(a, b):
+    sol = scipy_optimize.root(_intersection, [1.0, 1.0], args=(a, b))
+    return sol["x"][0]
+
+
+def _root_factor_read(a, b):
+    sol = scipy_optimize.root(_intersection, [1.0, 1.0], args=(a, b))
+    return sol.x[0] + sol.fjac[0, 0]
+
+
 def test_root_refusals_at_the_line():
-    for f, match in ((_root_with_a_callback, "callback"), (_root_that_failed, "converge")):
+    """A callback; a solve that failed (sol.success False); the result read by key
+    (its gradient would not reach it) or a field srcad leaves out (fjac): refused at the
+    line, the last two where they are read. (Before: TypeError, AttributeError.)"""
+    for f, match, line in ((_root_with_a_callback, "callback", 1),
+                           (_root_that_failed, "converge", 1),
+                           (_root_read_by_key, r"sol\.x", 2),
+                           (_root_factor_read, "`fjac` is not one", 2)):
         with pytest.raises(srcad.SrcadError, match=match) as info, _quiet():
             srcad.grad(f, wrt=(0, 1))(3.0, 2.0)
         assert info.value.filename == __file__
-        assert info.value.lineno == f.__code__.co_firstlineno + 1
+        assert info.value.lineno == f.__code__.co_firstlineno + line
 
 
 # ============================================================ root_scalar

@@ -6,15 +6,17 @@ structure of ``args``."""
 
 from __future__ import annotations
 
+import dataclasses
 import numbers
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from .. import records, trees
-from ..errors import Location, SrcadError
+from ..errors import Location, NoRuleError, SrcadError, UnsupportedSyntaxError
+from ..load import user_line
 from ..lower.closures import USER_FILE
 from ..runtime import AdjointList, AdjointRecord
 
@@ -231,3 +233,39 @@ def args_direction(args: Any, t: Any) -> np.ndarray:
 def number(value: Any) -> Any:
     """A scalar as a Python float (numpy's division gives a 0-d array or numpy float)."""
     return float(value) if np.ndim(value) == 0 and type(value) is not float else value
+
+
+class SolutionRecord:
+    """The base of a routine's result that srcad reads as a record of SciPy's fields (a
+    frozen dataclass: ``solve_ivp``'s, ``root``'s), made by srcad's function called in
+    the routine's place (:attr:`srcad.lower.closures.Routine.called_instead`). Its
+    fields read as attributes (``sol.x``); an item read by key (``sol["x"]``, as
+    SciPy's ``OptimizeResult`` is a dict too) and a field of SciPy's that it leaves out
+    (:attr:`LEFT_OUT`, with why) are refused at the user's line where they are read."""
+
+    #: SciPy's fields the record leaves out, and why (a sentence's end)
+    LEFT_OUT: ClassVar[dict[str, str]] = {}
+    #: how messages name the routine
+    ROUTINE: ClassVar[str] = "the routine"
+
+    def __getitem__(self, key: Any) -> Any:
+        raise UnsupportedSyntaxError(
+            f"srcad reads {type(self).ROUTINE}'s result as a record of its fields, by "
+            f"attribute: its gradient does not reach an item read by key ({key!r})",
+            f"read it as an attribute (`sol.{key}`)" if isinstance(key, str) and key.isidentifier()
+            else "read its fields as attributes (`sol.x`)",
+            user_line(1),
+        )
+
+    def __getattr__(self, name: str) -> Any:
+        why = type(self).LEFT_OUT.get(name)
+        if why is None:
+            raise AttributeError(f"{type(self).__name__} has no field {name!r}")
+        raise NoRuleError(
+            f"srcad reads the fields of {type(self).ROUTINE}'s result that it "
+            f"differentiates or that are flags and counts, and `{name}` is not one: {why}",
+            "read the solution's own fields (" + ", ".join(
+                f.name for f in dataclasses.fields(self)  # type: ignore[arg-type]
+            ) + ")",
+            user_line(1),
+        )

@@ -24,7 +24,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import scipy
@@ -36,6 +36,7 @@ from ..load import user_line
 from ..runtime import AdjointList, AdjointRecord
 from .numpy_arrays import ENV
 from .passed_functions import (
+    SolutionRecord,
     args_adjoint,
     args_adjoint_of_flat,
     args_direction,
@@ -301,9 +302,11 @@ def odeint_args_tangent(t_: Any, func: Any, y0: Any, t: Any, args: Any, ans: Any
 
 
 @dataclasses.dataclass(frozen=True)
-class IvpSolution:
+class IvpSolution(SolutionRecord):
     """``solve_ivp``'s result as srcad reads it: a record of SciPy's fields (its values
     are SciPy's own; read them as attributes, ``sol.y``, ``sol.t``)."""
+
+    ROUTINE: ClassVar[str] = "scipy.integrate.solve_ivp"
 
     t: Any
     y: Any

@@ -20,7 +20,7 @@ gradient: the root does not depend on them.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import scipy
@@ -32,6 +32,7 @@ from ..load import user_line
 from ..runtime import AdjointRecord
 from .numpy_arrays import ENV
 from .passed_functions import (
+    SolutionRecord,
     args_adjoint,
     args_adjoint_of_flat,
     args_direction,
@@ -219,10 +220,19 @@ def fsolve_args_tangent(t: Any, func: Any, ans: Any, args: Any) -> Any:
     return _system_tangent(t, "fsolve", func, ans, args, False)
 
 
+_FACTORS = "a factor of the Jacobian at the root, which srcad does not differentiate"
+
+
 @dataclasses.dataclass(frozen=True)
-class RootSolution:
+class RootSolution(SolutionRecord):
     """``scipy.optimize.root``'s result as srcad reads it: a record of SciPy's fields (a
     method that has no such field: None); read them as attributes, ``sol.x``."""
+
+    LEFT_OUT: ClassVar[dict[str, str]] = {
+        **{name: _FACTORS for name in ("fjac", "r", "qtf", "ipvt")},
+        "cov_x": "the covariance of a least-squares fit, which srcad does not differentiate",
+    }
+    ROUTINE: ClassVar[str] = "scipy.optimize.root"
 
     x: Any
     fun: Any
@@ -276,9 +286,11 @@ def root_args_tangent_of_system(t: Any, fun: Any, ans: Any, args: Any, jac: Any)
 
 
 @dataclasses.dataclass(frozen=True)
-class RootScalarSolution:
+class RootScalarSolution(SolutionRecord):
     """``scipy.optimize.root_scalar``'s result (SciPy's ``RootResults``) as srcad reads
     it: a record of its fields, ``sol.root``, ``sol.converged``."""
+
+    ROUTINE: ClassVar[str] = "scipy.optimize.root_scalar"
 
     root: Any
     iterations: int
