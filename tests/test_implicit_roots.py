@@ -398,7 +398,7 @@ def test_unsupported_closures_are_refused_at_the_line(f, args, match, line):
 
 
 def _lambda_to_another_library_routine(theta):
-    return scipy_optimize.minimize_scalar(lambda r: (r - theta) ** 2).x
+    return scipy_optimize.minimize(lambda r: (r[0] - theta) ** 2, np.zeros(1)).x[0]
 
 
 def test_a_lambda_given_to_another_routine_is_still_refused():
@@ -907,3 +907,92 @@ def test_root_scalar_from_a_start(f):
     r = f(theta, shift)
     assert d_theta == pytest.approx(-r / (3 * r * r + theta), rel=EXACT)
     assert d_shift == pytest.approx(1.0 / (3 * r * r + theta), rel=EXACT)
+
+
+# ============================================================ minimize_scalar
+#
+# The minimizer x of f(x, *args) moves as f'(x) = 0 does: dx/dp = -f_xp / f_xx at the
+# minimum (second derivatives by srcad.hessian of f), and the minimum's value as f_p
+# there (f's slope in x is zero). A minimizer is found to about sqrt(eps) = 1.5e-8
+# relative at best (f is flat there: its values cannot tell nearer points apart), so
+# central differences of sol.x are checked with a step of 1e-3 (noise 1e-8 / 1e-3 = 1e-5,
+# truncation about 1e-6) to rtol=1e-4, and against the exact derivative (srcad's formula at
+# a point 1e-8 from the minimizer) to 1e-6; sol.fun is exact to rounding (its error is
+# f_xx dx^2), and is checked as everything else (its derivative f_p, at the minimizer
+# found, against the exact one to 1e-7).
+
+
+def _tilted_cosh(x, a, b, c):
+    return b * np.cosh(x - a) + c * x
+
+
+def cosh_minimizer(a, b, c, method):
+    """f = b cosh(x - a) + c x is least at x = a - asinh(c / b)."""
+    if method == "bounded":
+        sol = scipy_optimize.minimize_scalar(_tilted_cosh, bounds=(-5.0, 5.0), args=(a, b, c),
+                                             method="bounded", options={"xatol": 1e-12})
+    else:
+        sol = scipy_optimize.minimize_scalar(_tilted_cosh, args=(a, b, c), method=method,
+                                             tol=1e-12)
+    return sol.x
+
+
+def cosh_minimum(a, b, c):
+    sol = scipy_optimize.minimize_scalar(lambda x: b * np.cosh(x - a) + c * x,
+                                         bracket=(-1.0, 0.5, 2.0), tol=1e-12)
+    return sol.fun if sol.success else float("nan")
+
+
+@pytest.mark.parametrize("method", ["brent", "golden", "bounded"])
+def test_minimize_scalar_minimizer_exactly(method):
+    """dx/da = 1, dx/db = (c/b^2)/sqrt(1 + (c/b)^2), dx/dc = -1/(b sqrt(1 + (c/b)^2))."""
+    a, b, c = 0.3, 2.0, 0.7
+    got = check_four_ways(cosh_minimizer, a, b, c, method, wrt=(0, 1, 2), eps=1e-3,
+                          rtol=1e-4)
+    root = math.sqrt(1 + (c / b) ** 2)
+    np.testing.assert_allclose(got, [1.0, (c / b ** 2) / root, -1.0 / (b * root)], rtol=1e-6)
+
+
+def test_minimize_scalar_minimum_value():
+    """The least value's slopes: c, cosh(x - a) and x at the minimizer x (a lambda with a
+    bracket, sol.success read); f_p at the minimizer found, 1e-8 from the exact one."""
+    a, b, c = 0.3, 2.0, 0.7
+    got = check_four_ways(cosh_minimum, a, b, c)
+    x = a - math.asinh(c / b)
+    np.testing.assert_allclose(got, [c, math.cosh(x - a), x], rtol=1e-7)
+
+
+def _weighted_spread(x, points, weights):
+    return np.sum(weights * np.log(np.cosh(x - points)))
+
+
+def robust_centre(points, weights):
+    """The minimizer of a log-cosh loss of an array of points (arrays in args)."""
+    sol = scipy_optimize.minimize_scalar(_weighted_spread, args=(points, weights),
+                                         bounds=(-10.0, 10.0), method="bounded",
+                                         options={"xatol": 1e-12})
+    return sol.x + 0.5 * sol.fun
+
+
+def test_minimize_scalar_of_arrays_in_args():
+    points, weights = np.array([-1.0, 0.5, 2.0, 0.2]), np.array([1.0, 2.0, 0.5, 1.5])
+    check_four_ways(robust_centre, points, weights, eps=1e-3, rtol=1e-4)
+
+
+def _minimum_on_a_bound(a):
+    sol = scipy_optimize.minimize_scalar(lambda x: (x - a) ** 2, bounds=(0.0, 0.5),
+                                         method="bounded")
+    return sol.x
+
+
+def test_minimize_scalar_refusals_at_the_line():
+    """A minimum on a bound (where f' is not zero: it moves with the bound), and the
+    second derivative of a function through minimize_scalar."""
+    with pytest.raises(srcad.SrcadError, match="on a bound") as info:
+        srcad.grad(_minimum_on_a_bound)(1.0)
+    assert info.value.filename == __file__
+    assert info.value.lineno == _minimum_on_a_bound.__code__.co_firstlineno + 1
+    with pytest.raises(srcad.SrcadError, match="second derivative.*minimize_scalar") as info:
+        srcad.hessian(cosh_minimum, argnums=(0, 1))(0.3, 2.0, 0.7)
+    assert info.value.filename == __file__
+    assert info.value.lineno == cosh_minimum.__code__.co_firstlineno + 1

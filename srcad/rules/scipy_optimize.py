@@ -26,6 +26,7 @@ import numpy as np
 import scipy
 import scipy.optimize
 
+from .. import trees
 from ..desugar import BRACKETING_ROOT_FINDERS
 from ..errors import NoRuleError, UnsupportedSyntaxError
 from ..load import user_line
@@ -351,6 +352,106 @@ def root_scalar_args_tangent(t: Any, f: Any, ans: Any, args: Any, fprime: Any,
     return AdjointRecord(ans, {"root": moved})
 
 
+# ================================================================ minimize_scalar
+
+#: The largest Newton step ``f'/f''`` at a minimum, relative to its size (or to the
+#: bounds' width), for which it is taken for a stationary point (a minimum on a bound,
+#: or a search that stopped short, has a larger one): a minimum is found to
+#: sqrt(eps) relative at best, bounded's default xatol is 1e-5
+STATIONARY = 1e-3
+
+
+@dataclasses.dataclass(frozen=True)
+class ScalarMinimum(SolutionRecord):
+    """``scipy.optimize.minimize_scalar``'s result as srcad reads it: a record of
+    SciPy's fields, ``sol.x``, ``sol.fun``, ``sol.success``."""
+
+    x: Any
+    fun: Any
+    success: bool
+    message: str
+    nit: Any
+    nfev: Any
+
+    ROUTINE: ClassVar[str] = "scipy.optimize.minimize_scalar"
+
+
+def minimize_scalar(
+    fun: Any, bracket: Any = None, bounds: Any = None, args: Any = (), method: Any = None,
+    tol: Any = None, options: Any = None,
+) -> ScalarMinimum:
+    """``scipy.optimize.minimize_scalar``, called by the code srcad generates in its
+    place: SciPy's result, as a :class:`ScalarMinimum`."""
+    found = scipy.optimize.minimize_scalar(fun, bracket=bracket, bounds=bounds, args=args,
+                                           method=method, tol=tol, options=options)
+    return ScalarMinimum(
+        **{f.name: found.get(f.name) for f in dataclasses.fields(ScalarMinimum)}
+    )
+
+
+def _minimum_partials(
+    fun: Any, ans: ScalarMinimum, args: Any, bounds: Any
+) -> tuple[np.ndarray, np.ndarray]:
+    """``dx/dp = -f_xp / f_xx`` and ``f_p`` at the minimum ``ans.x`` (``p``: the numbers
+    of ``args``' differentiated items, as :func:`args_adjoint_of_flat` lays them out),
+    by srcad's Hessian and gradient of ``fun``; refused where ``ans.x`` is not a strict
+    minimum inside (see :data:`STATIONARY`)."""
+    items = as_scipy_gives(args)
+    x = float(ans.x)
+    positions = (0, *(1 + k for k in differentiated_items(args)))
+    gradient = derivative_at("grad", fun, positions, x, *items)
+    hessian_row = derivative_at("hessian", fun, positions, x, *items)[0]
+    slope = float(gradient[0])
+    second = np.concatenate([
+        np.ravel(np.asarray(leaf, dtype=float)) for block in hessian_row
+        for leaf in trees.leaves(block)
+    ])
+    curvature, mixed = float(second[0]), second[1:]
+    if not (np.isfinite(curvature) and curvature > 0):
+        raise NoRuleError(
+            f"the function's second derivative at the minimum minimize_scalar returned is "
+            f"{curvature}: not a strict minimum (a flat one, or a maximum), where the "
+            "minimizer has no derivative in the function's arguments",
+            "check the function has one strict minimum in the bracket or bounds",
+            user_line(1),
+        )
+    width = abs(float(bounds[1]) - float(bounds[0])) if bounds is not None else 0.0
+    if not ans.success or abs(slope / curvature) > STATIONARY * max(abs(x), width, 1e-10):
+        raise NoRuleError(
+            f"the function's slope at the minimum minimize_scalar returned is {slope:.3g}, "
+            f"a Newton step of {abs(slope / curvature):.3g} from a stationary point: the "
+            "minimum is on a bound, or the search stopped short, where the implicit "
+            "derivative of f'(x) = 0 does not hold",
+            "bound the search where the minimum is inside (bounds=), or check "
+            "sol.success; a minimum on a bound moves with the bound, not the arguments",
+            user_line(1),
+        )
+    values = [leaf for block in gradient[1:] for leaf in trees.leaves(block)]
+    partials = np.concatenate([np.ravel(np.asarray(v, dtype=float)) for v in values] or
+                              [np.zeros(0)])
+    return -mixed / curvature, partials
+
+
+def minimize_scalar_args_grad(g: Any, fun: Any, ans: Any, args: Any, bounds: Any) -> Any:
+    """Adjoint of minimize_scalar's ``args``, from the cotangents of its record's ``x``
+    (``dx/dp = -f_xp / f_xx``) and ``fun`` (its derivative ``f_p``: the slope in ``x``
+    is zero at the minimum)."""
+    moves, partials = _minimum_partials(fun, ans, args, bounds)
+    if not isinstance(g, AdjointRecord):
+        return args_adjoint_of_flat(args, 0.0 * moves)
+    return args_adjoint_of_flat(args, number(g["x"]) * moves + number(g["fun"]) * partials)
+
+
+def minimize_scalar_args_tangent(t: Any, fun: Any, ans: Any, args: Any,
+                                 bounds: Any) -> AdjointRecord:
+    """Tangent of minimize_scalar's record (its ``x`` and ``fun``) along ``args``'
+    tangents ``t``."""
+    moves, partials = _minimum_partials(fun, ans, args, bounds)
+    direction = args_direction(args, t)
+    return AdjointRecord(ans, {"x": float(moves @ direction),
+                               "fun": float(partials @ direction)})
+
+
 _OPTIMIZE = {
     **ENV,
     "scipy": scipy,
@@ -359,9 +460,11 @@ _OPTIMIZE = {
     "root_args_tangent": root_args_tangent,
     "root": root,
     "root_scalar": root_scalar,
+    "minimize_scalar": minimize_scalar,
     **{helper.__name__: helper for helper in (
         fsolve_args_grad, fsolve_args_tangent, root_args_grad_of_system,
         root_args_tangent_of_system, root_scalar_args_grad, root_scalar_args_tangent,
+        minimize_scalar_args_grad, minimize_scalar_args_tangent,
     )},
 }
 
@@ -473,4 +576,22 @@ defrule(
     tangents={"args": "root_scalar_args_tangent(t, f, ans, args, fprime, fprime2)"},
     sequences=("args",),
     notes={"f": _HOLDING, "fprime": _HOLDING, "fprime2": _HOLDING},
+)
+
+#: ``minimize_scalar(fun, bracket, bounds, args, method, tol, options)``, called through
+#: srcad's :func:`minimize_scalar`: SciPy's minimum as a record; its ``x``'s derivative
+#: in ``args`` that of ``f'(x) = 0``, ``-f_xp / f_xx`` (second derivatives by srcad's
+#: Hessian of ``fun``), its ``fun``'s ``f_p`` at the minimum; the bracket and the
+#: bounds none (a minimum on a bound is refused).
+defrule(
+    "minimize_scalar(fun, bracket=None, bounds=None, args=(), method=None, tol=None, "
+    "options=None)",
+    name="scipy.optimize.minimize_scalar(...), called through srcad's minimize_scalar",
+    env=_OPTIMIZE,
+    orders=("fun",),
+    fun=None, bracket=None, bounds=None, method=None, tol=None, options=None,
+    args="minimize_scalar_args_grad(g, fun, ans, args, bounds)",
+    tangents={"args": "minimize_scalar_args_tangent(t, fun, ans, args, bounds)"},
+    sequences=("args",),
+    notes={"fun": _HOLDING},
 )
