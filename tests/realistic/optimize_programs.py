@@ -3,8 +3,10 @@ chemical equilibrium, a diode circuit's operating point, a Cournot-Nash equilibr
 exchange economy's clearing prices, a gene network's steady state, a chain of nonlinear
 springs, a pipe network's flows and a fin's temperatures by ``fsolve`` or ``root``; an
 implied volatility, a growth model's steady state, a bond's yield and a real gas's
-volume by ``root_scalar``; forms srcad refuses at the line (``fsolve``'s
-``full_output``, ``root``'s ``callback``, a root of dependent equations). Tight
+volume by ``root_scalar``; a monopoly's profit, a robust location's profile
+likelihood and a newsvendor's order by ``minimize_scalar``; forms srcad refuses at the
+line (``fsolve``'s ``full_output``, ``root``'s ``callback``, a root of dependent
+equations, a minimum on a bound). Tight
 tolerances throughout (``xtol=1e-12``), so that central differences are a fair
 reference: the derivative is the exact root's."""
 
@@ -256,6 +258,51 @@ def van_der_waals_volume(pressure_bar, temperature, a, b_cm3):
     return pressure * sol.root / (gas * temperature)
 
 
+# ---------------------------------------------------------------- minimize_scalar
+
+
+def monopoly_profit(reach, sensitivity, unit_cost):
+    """A monopolist sets the price against exponential demand reach e^(-sensitivity p):
+    the best profit (minimize_scalar of the loss, bounded), whose slopes are the profit's
+    partials at the best price (the envelope theorem)."""
+    def loss(price):
+        demand = reach * math.exp(-sensitivity * price)
+        return -(price - unit_cost) * demand
+
+    sol = scipy.optimize.minimize_scalar(loss, bounds=(0.0, 50.0), method="bounded",
+                                         options={"xatol": 1e-12})
+    return -sol.fun
+
+
+def _student_loss(location, data, scale):
+    z = (data - location) / scale
+    return np.sum(np.log(1.0 + z * z / 3.0)) * 2.0 + len(data) * math.log(scale)
+
+
+def robust_location_profile(data, scale):
+    """A Student-t (3 degrees of freedom) location fitted to data at a given scale: the
+    profile negative log-likelihood (minimize_scalar, Brent from a bracket)."""
+    sol = scipy.optimize.minimize_scalar(_student_loss, bracket=(np.min(data), np.max(data)),
+                                         args=(data, scale), tol=1e-12)
+    if not sol.success:
+        raise RuntimeError(sol.message)
+    return sol.fun
+
+
+def newsvendor_profit(price, cost, demand_mean, demand_spread):
+    """A newsvendor's order against logistic demand (expected profit in closed form): the
+    expected profit of the best order and the order's cost. (The order itself, sol.x, is
+    found to 1e-8 relative at best, too coarse for central differences to check it.)"""
+    def expected_loss(q):
+        z = (q - demand_mean) / demand_spread
+        sold = q - demand_spread * math.log(1.0 + math.exp(z))
+        return -(price * sold - cost * q)
+
+    sol = scipy.optimize.minimize_scalar(expected_loss, bounds=(0.0, 5.0 * demand_mean),
+                                         method="bounded", options={"xatol": 1e-12})
+    return -sol.fun
+
+
 # ---------------------------------------------------------------- refused at the line
 
 
@@ -285,6 +332,14 @@ def dependent_equations(a):
     x = scipy.optimize.fsolve(lambda x: [x[0] + x[1] - a, 2.0 * x[0] + 2.0 * x[1] - 2.0 * a],
                               [1.0, 1.0])
     return x[0] * x[1]
+
+
+def cheapest_dose(potency, toxicity):
+    """A dose minimizing a loss whose minimum falls on the dose limit: refused when the
+    gradient runs (the minimum moves with the bound, not the parameters)."""
+    sol = scipy.optimize.minimize_scalar(lambda d: toxicity * d - potency * math.log(1.0 + d),
+                                         bounds=(0.0, 1.0), method="bounded")
+    return sol.x
 
 
 CASES = [
@@ -337,6 +392,16 @@ CASES = [
          lambda rng: (rng.uniform(9.0, 11.0), rng.uniform(290.0, 310.0),
                       rng.uniform(0.3, 0.4), rng.uniform(30.0, 50.0)), wrt=(0, 1, 2, 3),
          note="root_scalar's secant method from a start that moves with the inputs"),
+    Case("monopoly_profit", monopoly_profit,
+         lambda rng: (rng.uniform(80.0, 120.0), rng.uniform(0.1, 0.3), rng.uniform(1.0, 3.0)),
+         wrt=(0, 1, 2), note="minimize_scalar bounded, the least value (envelope theorem)"),
+    Case("robust_location_profile", robust_location_profile,
+         lambda rng: (rng.standard_t(3, 8), rng.uniform(0.8, 1.5)), wrt=(0, 1),
+         note="minimize_scalar Brent, args=(data, scale), the profile likelihood"),
+    Case("newsvendor_profit", newsvendor_profit,
+         lambda rng: (rng.uniform(8.0, 12.0), rng.uniform(3.0, 6.0), rng.uniform(80.0, 120.0),
+                      rng.uniform(8.0, 15.0)), wrt=(0, 1, 2, 3),
+         note="minimize_scalar bounded of a nested def, the best expected profit"),
     Case("equilibrium_with_diagnostics", equilibrium_with_diagnostics,
          lambda rng: (rng.uniform(1.0, 2.0), rng.uniform(0.0, 1.0),
                       np.array([1.0, 2.0, 0.0, 0.0])), wrt=(0, 1),
@@ -346,6 +411,10 @@ CASES = [
          lambda rng: (rng.dirichlet(np.ones(2), size=2), rng.uniform(0.5, 2.0, (2, 2))),
          wrt=(0, 1), expect="LOCATED", bad="callback=", msg=("callback",),
          note="root's callback= is refused"),
+    Case("cheapest_dose", cheapest_dose,
+         lambda rng: (rng.uniform(0.5, 1.0), rng.uniform(0.1, 0.3)), wrt=(0, 1),
+         expect="LOCATED", bad="minimize_scalar", msg=("bound",),
+         note="a minimum on a bound of minimize_scalar is refused when the gradient runs"),
     Case("dependent_equations", dependent_equations, lambda rng: (rng.uniform(1.0, 2.0),),
          wrt=0, expect="LOCATED", bad="fsolve", msg=("singular",),
          note="a singular Jacobian at the root is refused when the gradient runs"),
