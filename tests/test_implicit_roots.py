@@ -728,10 +728,26 @@ def test_fsolve_of_a_dict_of_parameters_with_fprime():
     assert set(d) == {"k", "h", "load"} and d["k"].shape == (3,)
 
 
-def _with_full_output_fsolve(a, b):
+def intersection_with_full_output(a, b):
+    x, info, ier, message = scipy_optimize.fsolve(_intersection, [1.0, 1.0], args=(a, b),
+                                                  full_output=True, xtol=1e-12)
+    if ier != 1:
+        raise RuntimeError(message)
+    return x[0] + 2.0 * x[1] + np.sum(info["fvec"]) + 0.0 * info["nfev"]
+
+
+def test_fsolve_with_full_output():
+    """full_output=True: the root of its tuple differentiated, ier and the message read,
+    info['fvec'] (the residual at the root: derivative zero) and info['nfev'] too."""
+    want = srcad.grad(intersection_of_curves, wrt=(0, 1))(3.0, 2.0)
+    got = check_four_ways(intersection_with_full_output, 3.0, 2.0)
+    np.testing.assert_allclose(got, want, rtol=SYSTEM_EXACT)
+
+
+def _reads_the_jacobians_factor(a, b):
     x, info, ier, message = scipy_optimize.fsolve(_intersection, [1.0, 1.0], args=(a, b),
                                                   full_output=True)
-    return x[0]
+    return x[0] + info["fjac"][0, 0]
 
 
 def _singular_system(a):
@@ -746,10 +762,11 @@ def _stopped_short(a, b):
 
 
 def test_fsolve_refusals_at_the_line():
-    """full_output=True (its dict and flag), a singular Jacobian at the root (a line of
-    roots), and a solve that stopped short of a root (maxfev=3): SrcadErrors at the call."""
+    """A factor of the Jacobian read from full_output's dict (where it is read), a
+    singular Jacobian at the root (a line of roots), and a solve that stopped short of a
+    root (maxfev=3): SrcadErrors at the user's lines."""
     cases = [
-        (_with_full_output_fsolve, (3.0, 2.0), "full_output", 1),
+        (_reads_the_jacobians_factor, (3.0, 2.0), "'fjac' is not one", 3),
         (_singular_system, (3.0,), "Jacobian of the equations .* is singular", 1),
         (_stopped_short, (3.0, 2.0), "is not a root", 1),
     ]

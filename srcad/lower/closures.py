@@ -72,7 +72,10 @@ def _routines() -> dict[str, Routine]:
         "scipy.optimize", "root_scalar", (("f", 0), ("fprime", 4), ("fprime2", 5)), 1, 1,
         called_instead="srcad.rules.scipy_optimize:root_scalar",
     )
-    found["fsolve"] = Routine("scipy.optimize", "fsolve", (("func", 0), ("fprime", 3)), 1, 2)
+    found["fsolve"] = Routine(
+        "scipy.optimize", "fsolve", (("func", 0), ("fprime", 3)), 1, 2,
+        called_instead="srcad.rules.scipy_optimize:fsolve",
+    )
     found["root"] = Routine(
         "scipy.optimize", "root", (("fun", 0), ("jac", 4)), 1, 2,
         called_instead="srcad.rules.scipy_optimize:root",

@@ -30,7 +30,7 @@ from .. import trees
 from ..desugar import BRACKETING_ROOT_FINDERS
 from ..errors import NoRuleError, UnsupportedSyntaxError
 from ..load import user_line
-from ..runtime import AdjointRecord
+from ..runtime import AdjointList, AdjointRecord
 from .numpy_arrays import ENV
 from .passed_functions import (
     SolutionRecord,
@@ -211,14 +211,63 @@ def _system_tangent(t: Any, name: str, func: Any, root: Any, args: Any, aux: boo
     return moved.reshape(np.shape(root))
 
 
-def fsolve_args_grad(g: Any, func: Any, ans: Any, args: Any) -> Any:
-    """Adjoint of fsolve's ``args``, in their structure."""
-    return _system_adjoint(g, "fsolve", func, ans, args, False)
+class FsolveInfo(dict):  # type: ignore[type-arg]
+    """The dict of the solve that ``fsolve(..., full_output=True)`` returns, as srcad
+    gives it: its counts and the residual at the root (``nfev``, ``fvec``: whose
+    derivative is zero at a root); the factors of the Jacobian at the root (``fjac``,
+    ``r``, ``qtf``), which srcad does not differentiate, left out: reading one is refused
+    at the user's line."""
+
+    LEFT_OUT = ("fjac", "r", "qtf")
+
+    def __missing__(self, key: Any) -> Any:
+        if key in self.LEFT_OUT:
+            raise NoRuleError(
+                f"srcad reads fsolve's dict of the solve for its counts and residual, and "
+                f"{key!r} is not one: {_FACTORS}",
+                "read info['nfev'] and info['fvec'] only (srcad.jacobian of the function "
+                "at the root gives its Jacobian)",
+                user_line(1),
+            )
+        raise KeyError(f"fsolve's dict of the solve has no key {key!r}")
 
 
-def fsolve_args_tangent(t: Any, func: Any, ans: Any, args: Any) -> Any:
-    """Tangent of fsolve's root along ``args``' tangents ``t``."""
-    return _system_tangent(t, "fsolve", func, ans, args, False)
+def fsolve(
+    func: Any, x0: Any, args: Any = (), fprime: Any = None, full_output: Any = 0,
+    col_deriv: Any = 0, xtol: Any = 1.49012e-08, maxfev: Any = 0, band: Any = None,
+    epsfcn: Any = None, factor: Any = 100, diag: Any = None,
+) -> Any:
+    """``scipy.optimize.fsolve``, called by the code srcad generates in its place: SciPy's
+    root, or with ``full_output`` its ``(x, info, ier, mesg)`` with ``info`` a
+    :class:`FsolveInfo`."""
+    found = scipy.optimize.fsolve(
+        func, x0, args=args, fprime=fprime, full_output=full_output, col_deriv=col_deriv,
+        xtol=xtol, maxfev=maxfev, band=band, epsfcn=epsfcn, factor=factor, diag=diag,
+    )
+    if not full_output:
+        return found
+    x, info, ier, mesg = found
+    kept = FsolveInfo({k: v for k, v in info.items() if k not in FsolveInfo.LEFT_OUT})
+    return x, kept, ier, mesg
+
+
+def fsolve_args_grad(g: Any, func: Any, ans: Any, args: Any, full_output: Any) -> Any:
+    """Adjoint of fsolve's ``args``, in their structure (from the cotangent of its root:
+    with ``full_output``, the first of its tuple's; that of ``info['fvec']``, the
+    residual at the root, has the derivative zero)."""
+    root_, cotangent = (ans[0], g[0]) if full_output else (ans, g)
+    return _system_adjoint(cotangent, "fsolve", func, root_, args, False)
+
+
+def fsolve_args_tangent(t: Any, func: Any, ans: Any, args: Any, full_output: Any) -> Any:
+    """Tangent of fsolve's root along ``args``' tangents ``t`` (with ``full_output``, of
+    its tuple: the root's, and zero for the rest)."""
+    if not full_output:
+        return _system_tangent(t, "fsolve", func, ans, args, False)
+    moved = _system_tangent(t, "fsolve", func, ans[0], args, False)
+    info = {key: np.zeros(np.shape(value)) if np.ndim(value) else 0.0
+            for key, value in ans[1].items()}
+    return AdjointList([moved, info, 0.0, 0.0])
 
 
 _FACTORS = "a factor of the Jacobian at the root, which srcad does not differentiate"
@@ -458,6 +507,7 @@ _OPTIMIZE = {
     "RTOL": RTOL,
     "root_args_grad": root_args_grad,
     "root_args_tangent": root_args_tangent,
+    "fsolve": fsolve,
     "root": root,
     "root_scalar": root_scalar,
     "minimize_scalar": minimize_scalar,
@@ -509,32 +559,24 @@ _HOLDING = ("a function holding differentiated values (a partial of them) passes
 _OWN_JACOBIAN = ("a Jacobian function holding differentiated values is not followed "
                  "(srcad takes the equations' Jacobian itself)", _IN_ARGS)
 
-#: ``fsolve(func, x0, args)``: SciPy's root of the system ``func(x, *args) = 0``; the
-#: implicit derivative in ``args``, ``x0`` none. ``full_output=True`` (a tuple with
-#: SciPy's dict of the solve) is left out of the pattern: refused, by the note.
+#: ``fsolve(func, x0, args)``, called through srcad's :func:`fsolve`: SciPy's root of
+#: the system ``func(x, *args) = 0`` (``full_output``: its tuple, the dict a
+#: :class:`FsolveInfo`); the implicit derivative in ``args``, ``x0`` none.
 _FSOLVE_NONE: Templates = {
-    p: None for p in ("func", "x0", "fprime", "col_deriv", "xtol", "maxfev", "band",
-                      "epsfcn", "factor", "diag")
+    p: None for p in ("func", "x0", "fprime", "full_output", "col_deriv", "xtol", "maxfev",
+                      "band", "epsfcn", "factor", "diag")
 }
 defrule(
-    "scipy.optimize.fsolve(func, x0, args=(), fprime=None, col_deriv=0, xtol=1.49012e-08, "
+    "fsolve(func, x0, args=(), fprime=None, full_output=0, col_deriv=0, xtol=1.49012e-08, "
     "maxfev=0, band=None, epsfcn=None, factor=100, diag=None)",
+    name="scipy.optimize.fsolve(...), called through srcad's fsolve",  # (messages)
     env=_OPTIMIZE,
     orders=("func", "fprime"),
     **_FSOLVE_NONE,
-    args="fsolve_args_grad(g, func, ans, args)",
-    tangents={"args": "fsolve_args_tangent(t, func, ans, args)"},
+    args="fsolve_args_grad(g, func, ans, args, full_output)",
+    tangents={"args": "fsolve_args_tangent(t, func, ans, args, full_output)"},
     sequences=("args",),
-    notes={
-        "func": _HOLDING,
-        "fprime": _OWN_JACOBIAN,
-        "full_output": (
-            "its tuple holds SciPy's dict of the solve and a flag whether it converged",
-            "leave full_output out (srcad refuses the derivative where the result is "
-            "not a root), or call scipy.optimize.root, whose sol.success and sol.x srcad "
-            "reads",
-        ),
-    },
+    notes={"func": _HOLDING, "fprime": _OWN_JACOBIAN},
 )
 
 #: ``root(fun, x0, args, method, jac, tol, options)``, called through srcad's
