@@ -501,21 +501,22 @@ def minimize_scalar_args_tangent(t: Any, fun: Any, ans: Any, args: Any,
                                "fun": float(partials @ direction)})
 
 
+_HELPERS = (
+    root_args_grad, root_args_tangent, fsolve_args_grad, fsolve_args_tangent,
+    root_args_grad_of_system, root_args_tangent_of_system, root_scalar_args_grad,
+    root_scalar_args_tangent, minimize_scalar_args_grad, minimize_scalar_args_tangent,
+)
+for _helper in _HELPERS:  # (a second derivative does not read them: refused at once)
+    setattr(_helper, "__srcad_opaque__", True)  # noqa: B010
 _OPTIMIZE = {
     **ENV,
     "scipy": scipy,
     "RTOL": RTOL,
-    "root_args_grad": root_args_grad,
-    "root_args_tangent": root_args_tangent,
     "fsolve": fsolve,
     "root": root,
     "root_scalar": root_scalar,
     "minimize_scalar": minimize_scalar,
-    **{helper.__name__: helper for helper in (
-        fsolve_args_grad, fsolve_args_tangent, root_args_grad_of_system,
-        root_args_tangent_of_system, root_scalar_args_grad, root_scalar_args_tangent,
-        minimize_scalar_args_grad, minimize_scalar_args_tangent,
-    )},
+    **{helper.__name__: helper for helper in _HELPERS},
 }
 
 #: The bracketing root finders: the root of ``f(r, *args) = 0`` in ``[a, b]``, SciPy's
