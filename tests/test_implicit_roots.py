@@ -852,12 +852,20 @@ def _root_factor_read(a, b):
     return sol.x[0] + sol.fjac[0, 0]
 
 
+def _least_squares_by_root(a, b):
+    sol = scipy_optimize.root(lambda x: [x[0] - a, x[0] - b, x[0] ** 2 - a * b], [1.0],
+                              method="lm")
+    return sol.x[0]
+
+
 def test_root_refusals_at_the_line():
-    """A callback; a solve that failed (sol.success False); the result read by key
-    (its gradient would not reach it) or a field srcad leaves out (fjac): refused at the
-    line, the last two where they are read. (Before: TypeError, AttributeError.)"""
+    """A callback; a solve that failed (sol.success False); more equations than
+    unknowns (lm's least-squares point is no root); the result read by key (its gradient
+    would not reach it) or a field srcad leaves out (fjac): refused at the line, the last
+    two where they are read. (Before: TypeError, AttributeError.)"""
     for f, match, line in ((_root_with_a_callback, "callback", 1),
                            (_root_that_failed, "converge", 1),
+                           (_least_squares_by_root, "3 equations in 1 unknowns", 1),
                            (_root_read_by_key, r"sol\.x", 2),
                            (_root_factor_read, "`fjac` is not one", 2)):
         with pytest.raises(srcad.SrcadError, match=match) as info, _quiet():

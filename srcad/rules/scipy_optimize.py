@@ -211,6 +211,9 @@ def _system_tangent(t: Any, name: str, func: Any, root: Any, args: Any, aux: boo
     return moved.reshape(np.shape(root))
 
 
+_FACTORS = "a factor of the Jacobian at the root, which srcad does not differentiate"
+
+
 class FsolveInfo(dict):  # type: ignore[type-arg]
     """The dict of the solve that ``fsolve(..., full_output=True)`` returns, as srcad
     gives it: its counts and the residual at the root (``nfev``, ``fvec``: whose
@@ -268,9 +271,6 @@ def fsolve_args_tangent(t: Any, func: Any, ans: Any, args: Any, full_output: Any
     info = {key: np.zeros(np.shape(value)) if np.ndim(value) else 0.0
             for key, value in ans[1].items()}
     return AdjointList([moved, info, 0.0, 0.0])
-
-
-_FACTORS = "a factor of the Jacobian at the root, which srcad does not differentiate"
 
 
 @dataclasses.dataclass(frozen=True)
