@@ -1021,3 +1021,26 @@ def test_minimize_scalar_refusals_at_the_line():
         srcad.hessian(cosh_minimum, argnums=(0, 1))(0.3, 2.0, 0.7)
     assert info.value.filename == __file__
     assert info.value.lineno == cosh_minimum.__code__.co_firstlineno + 1
+
+
+def _fsolve_of_a_partial(a, b):
+    return scipy_optimize.fsolve(functools.partial(_intersection, a=a, b=b), [1.0, 1.0])[0]
+
+
+def _root_of_a_partial_system(a, b):
+    return scipy_optimize.root(functools.partial(_intersection, a=a, b=b), [1.0, 1.0]).x[0]
+
+
+def _minimum_of_a_partial(a, b):
+    return scipy_optimize.minimize_scalar(functools.partial(_tilted_cosh, a=a, b=b, c=0.3)).x
+
+
+@pytest.mark.parametrize("f, name", [(_fsolve_of_a_partial, "fsolve"),
+                                     (_root_of_a_partial_system, "root"),
+                                     (_minimum_of_a_partial, "minimize_scalar")])
+def test_a_partial_of_differentiated_values_is_refused(f, name):
+    """As for brentq: the values a functools.partial holds are not seen by srcad."""
+    with pytest.raises(srcad.SrcadError, match=f"{name}` has no derivative in `fun") as info:
+        srcad.grad(f, wrt=(0, 1))(3.0, 2.0)
+    assert info.value.filename == __file__
+    assert info.value.lineno == f.__code__.co_firstlineno + 1
