@@ -1615,17 +1615,21 @@ def argument_lambdas(call: ast.Call) -> list[ast.Lambda]:
     ]
 
 
-#: scipy.optimize's scalar root finders that bracket a root, and all of them, by name
-#: (their rules: :mod:`srcad.rules.scipy_optimize`)
+#: scipy.optimize's scalar root finders that bracket a root, all its scalar root
+#: finders, and its solvers of a system of equations, by name (their rules:
+#: :mod:`srcad.rules.scipy_optimize`)
 BRACKETING_ROOT_FINDERS = ("brentq", "brenth", "ridder", "bisect", "toms748")
-ROOT_FINDERS = frozenset((*BRACKETING_ROOT_FINDERS, "newton"))
+ROOT_FINDERS = frozenset((*BRACKETING_ROOT_FINDERS, "newton", "root_scalar"))
+SYSTEM_SOLVERS = ("fsolve", "root")
+#: and its minimizers of a function of one variable
+MINIMIZERS = ("minimize_scalar",)
 #: scipy.integrate's integrators of a function, by name (their rules:
 #: :mod:`srcad.rules.scipy_integrate`)
 INTEGRATORS = ("quad", "odeint", "solve_ivp")
 #: The library routines that take a function of the code (a lambda or nested ``def``,
 #: closure-converted by :mod:`srcad.lower.closures`, which checks the call is one of
 #: them), by name: a lambda given to one may have defaults
-TAKE_A_FUNCTION = frozenset((*ROOT_FINDERS, *INTEGRATORS))
+TAKE_A_FUNCTION = frozenset((*ROOT_FINDERS, *SYSTEM_SOLVERS, *MINIMIZERS, *INTEGRATORS))
 
 
 def _calls_outside_scopes(stmt: ast.stmt) -> list[ast.Call]:

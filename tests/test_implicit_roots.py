@@ -16,9 +16,11 @@ differs).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -396,7 +398,7 @@ def test_unsupported_closures_are_refused_at_the_line(f, args, match, line):
 
 
 def _lambda_to_another_library_routine(theta):
-    return scipy_optimize.minimize_scalar(lambda r: (r - theta) ** 2).x
+    return scipy_optimize.minimize(lambda r: (r[0] - theta) ** 2, np.zeros(1)).x[0]
 
 
 def test_a_lambda_given_to_another_routine_is_still_refused():
@@ -619,3 +621,426 @@ def test_records_taken_from_containers_and_a_lists_tangent_as_an_array():
     check_four_ways(_yields_in_a_loop, {"bonds": bonds})
     value, slope = srcad.jvp(_yield_of_a_list)(([4.0, 98.0],), (np.array([1.0, 0.0]),))
     assert slope == pytest.approx(srcad.grad(_yield_of_a_list)([4.0, 98.0])[0], rel=1e-12)
+
+
+# ============================================================ systems: fsolve and root
+#
+# For a system F(x, *args) = 0, dx/dp = -J_x^{-1} J_p at the root, both Jacobians by
+# srcad.jacobian of F. Every system is solved with xtol=1e-12 (root: tol=1e-12), a root
+# error of about 1e-12 relative, which central differences (step 1e-6) see as 1e-6
+# relative at most; the exact checks are to 1e-10 (srcad's derivative is the formula at
+# SciPy's root, itself within 1e-12 of the exact one).
+
+SYSTEM_EXACT = 1e-10
+_A = np.array([[4.0, 1.0, 0.5], [1.0, 3.0, -0.5], [0.5, -0.5, 2.0]])
+_W = np.array([1.0, -2.0, 0.5])
+
+
+def _linear_residual(x, p):
+    return _A @ x - np.array([p[0], p[0] * p[1], np.sin(p[1])])
+
+
+def linear_system_by_fsolve(p):
+    x = scipy_optimize.fsolve(_linear_residual, np.zeros(3), args=(p,), xtol=1e-12)
+    return _W @ x
+
+
+def test_fsolve_of_a_linear_system_is_a_inverse_db():
+    """A x = b(p): dx/dp = A^{-1} db/dp exactly; the gradient of w.x is db/dp^T A^{-T} w."""
+    p = np.array([1.5, 0.7])
+    (d_p,) = check_four_ways(linear_system_by_fsolve, p)
+    db = np.array([[1.0, 0.0], [p[1], p[0]], [0.0, np.cos(p[1])]])
+    np.testing.assert_allclose(d_p, db.T @ np.linalg.solve(_A.T, _W), rtol=SYSTEM_EXACT)
+
+
+def _intersection(x, a, b):
+    return [x[0] ** 2 + x[1] - a, x[0] - x[1] ** 3 - b]
+
+
+def intersection_of_curves(a, b):
+    x = scipy_optimize.fsolve(_intersection, [1.0, 1.0], args=(a, b), xtol=1e-12)
+    return x[0] + 2.0 * x[1]
+
+
+def test_fsolve_of_a_function_returning_a_list():
+    """Two curves' intersection (the equations a list of two numbers): against central
+    differences, and -J_x^{-1} J_p at the root written out."""
+    a, b = 3.0, 2.0
+    d_a, d_b = check_four_ways(intersection_of_curves, a, b)
+    x = scipy_optimize.fsolve(_intersection, [1.0, 1.0], args=(a, b), xtol=1e-12)
+    jac_x = np.array([[2 * x[0], 1.0], [1.0, -3 * x[1] ** 2]])
+    dx = -np.linalg.solve(jac_x, np.array([[-1.0, 0.0], [0.0, -1.0]]))
+    np.testing.assert_allclose([d_a, d_b], np.array([1.0, 2.0]) @ dx, rtol=SYSTEM_EXACT)
+
+
+def steady_state_of_a_lambda(k, inflow):
+    """dc/dt = inflow - K c - c^2 (elementwise) at rest: a lambda closing over the rates
+    (an array) and the inflow."""
+    c = scipy_optimize.fsolve(lambda c: inflow - k * c - 0.1 * c ** 2, np.ones(3), xtol=1e-12)
+    return np.sum(c ** 2)
+
+
+def cube_root_by_fsolve(a):
+    """A scalar x0: fsolve returns a one-item array."""
+    r = scipy_optimize.fsolve(lambda x: x ** 3 + x - a, 1.0, xtol=1e-12)
+    return r[0]
+
+
+def test_fsolve_of_a_lambda_and_of_a_scalar_start():
+    k, inflow = np.array([1.0, 0.5, 2.0]), 1.3
+    d_k, d_inflow = check_four_ways(steady_state_of_a_lambda, k, inflow)
+    c = scipy_optimize.fsolve(lambda c: inflow - k * c - 0.1 * c ** 2, np.ones(3), xtol=1e-12)
+    dc_dinflow = 1.0 / (k + 0.2 * c)  # (each equation alone: -dF/dp / dF/dc)
+    np.testing.assert_allclose(d_k, 2 * c * (-c) * dc_dinflow, rtol=SYSTEM_EXACT)
+    assert d_inflow == pytest.approx(np.sum(2 * c * dc_dinflow), rel=SYSTEM_EXACT)
+    (d_a,) = check_four_ways(cube_root_by_fsolve, 3.0)
+    r = cube_root_by_fsolve(3.0)
+    assert d_a == pytest.approx(1.0 / (3 * r * r + 1.0), rel=SYSTEM_EXACT)
+
+
+def _spring_residual(x, params):
+    """Two masses between three springs (stiffness k, cubic hardening h) under loads."""
+    k, h, load = params["k"], params["h"], params["load"]
+    left = x[0]
+    middle = x[1] - x[0]
+    right = -x[1]
+    force = k * np.array([left, middle, right]) + h * np.array([left, middle, right]) ** 3
+    return [load[0] - force[0] + force[1], load[1] - force[1] + force[2]]
+
+
+def _spring_jacobian(x, params):
+    k, h = params["k"], params["h"]
+    s = k + 3 * h * np.array([x[0], x[1] - x[0], -x[1]]) ** 2
+    return np.array([[-s[0] - s[1], s[1]], [s[1], -s[1] - s[2]]])
+
+
+def springs_under_load(params):
+    x = scipy_optimize.fsolve(_spring_residual, [0.0, 0.0], args=(params,),
+                              fprime=_spring_jacobian, xtol=1e-12)
+    return x[0] ** 2 + x[1]
+
+
+def test_fsolve_of_a_dict_of_parameters_with_fprime():
+    """A dict of parameters (arrays and numbers) in args gets a dict gradient; fprime,
+    given, is SciPy's: srcad takes the Jacobians itself."""
+    params = {"k": np.array([2.0, 1.5, 3.0]), "h": 0.4, "load": np.array([1.0, -0.5])}
+    (d,) = check_four_ways(springs_under_load, params)
+    assert set(d) == {"k", "h", "load"} and d["k"].shape == (3,)
+
+
+def intersection_with_full_output(a, b):
+    x, info, ier, message = scipy_optimize.fsolve(_intersection, [1.0, 1.0], args=(a, b),
+                                                  full_output=True, xtol=1e-12)
+    if ier != 1:
+        raise RuntimeError(message)
+    return x[0] + 2.0 * x[1] + np.sum(info["fvec"]) + 0.0 * info["nfev"]
+
+
+def test_fsolve_with_full_output():
+    """full_output=True: the root of its tuple differentiated, ier and the message read,
+    info['fvec'] (the residual at the root: derivative zero) and info['nfev'] too."""
+    want = srcad.grad(intersection_of_curves, wrt=(0, 1))(3.0, 2.0)
+    got = check_four_ways(intersection_with_full_output, 3.0, 2.0)
+    np.testing.assert_allclose(got, want, rtol=SYSTEM_EXACT)
+
+
+def _reads_the_jacobians_factor(a, b):
+    x, info, ier, message = scipy_optimize.fsolve(_intersection, [1.0, 1.0], args=(a, b),
+                                                  full_output=True)
+    return x[0] + info["fjac"][0, 0]
+
+
+def _singular_system(a):
+    x = scipy_optimize.fsolve(lambda x: [x[0] + x[1] - a, 2 * x[0] + 2 * x[1] - 2 * a],
+                              [1.0, 1.0])
+    return x[0]
+
+
+def _stopped_short(a, b):
+    x = scipy_optimize.fsolve(_intersection, [5.0, 5.0], args=(a, b), maxfev=3)
+    return x[0]
+
+
+def test_fsolve_refusals_at_the_line():
+    """A factor of the Jacobian read from full_output's dict (where it is read), a
+    singular Jacobian at the root (a line of roots), and a solve that stopped short of a
+    root (maxfev=3): SrcadErrors at the user's lines."""
+    cases = [
+        (_reads_the_jacobians_factor, (3.0, 2.0), "'fjac' is not one", 3),
+        (_singular_system, (3.0,), "Jacobian of the equations .* is singular", 1),
+        (_stopped_short, (3.0, 2.0), "is not a root", 1),
+    ]
+    for f, args, match, line in cases:
+        with pytest.raises(srcad.SrcadError, match=match) as info, _quiet():
+            srcad.grad(f)(*args)
+        assert info.value.filename == __file__
+        assert info.value.lineno == f.__code__.co_firstlineno + line
+
+
+@contextlib.contextmanager
+def _quiet():
+    """SciPy's warning that a solve stopped short, left out (the test is the refusal)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
+def test_fsolve_second_derivative_is_refused_at_the_line():
+    with pytest.raises(srcad.SrcadError, match="second derivative.*fsolve") as info:
+        srcad.hessian(intersection_of_curves, argnums=(0, 1))(3.0, 2.0)
+    assert info.value.filename == __file__
+    assert info.value.lineno == intersection_of_curves.__code__.co_firstlineno + 1
+
+
+def intersection_by_root(a, b, method):
+    sol = scipy_optimize.root(_intersection, [1.0, 1.0], args=(a, b), method=method,
+                              tol=1e-12)
+    if not sol.success:
+        raise RuntimeError(sol.message)
+    return sol.x[0] + 2.0 * sol.x[1]
+
+
+def root_with_options(a, b):
+    sol = scipy_optimize.root(lambda x: [x[0] ** 2 + x[1] - a, x[0] - x[1] ** 3 - b],
+                              np.array([1.0, 1.0]), method="lm",
+                              options={"xtol": 1e-13, "ftol": 1e-13})
+    scale = 1.0 if sol.success and sol.nfev > 0 else 0.0
+    return scale * (sol.x[0] + 2.0 * sol.x[1])
+
+
+def root_with_its_jacobian(a, b):
+    def with_jacobian(x):
+        value = np.array([x[0] ** 2 + x[1] - a, x[0] - x[1] ** 3 - b])
+        return value, np.array([[2 * x[0], 1.0], [1.0, -3 * x[1] ** 2]])
+
+    sol = scipy_optimize.root(with_jacobian, [1.0, 1.0], jac=True, tol=1e-12)
+    return sol.x[0] + 2.0 * sol.x[1]
+
+
+@pytest.mark.parametrize("method", ["hybr", "lm"])
+def test_root_x_is_differentiated_and_its_flags_read(method):
+    """root's sol.x gets fsolve's derivative; sol.success, sol.message and sol.nfev are
+    read as they are; options= and jac=True (fun returns its Jacobian too)."""
+    want = srcad.grad(intersection_of_curves, wrt=(0, 1))(3.0, 2.0)
+    got = check_four_ways(intersection_by_root, 3.0, 2.0, method, wrt=(0, 1))
+    np.testing.assert_allclose(got, want, rtol=SYSTEM_EXACT)
+    np.testing.assert_allclose(check_four_ways(root_with_options, 3.0, 2.0), want,
+                               rtol=SYSTEM_EXACT)
+    np.testing.assert_allclose(check_four_ways(root_with_its_jacobian, 3.0, 2.0), want,
+                               rtol=SYSTEM_EXACT)
+
+
+def _root_with_a_callback(a, b):
+    sol = scipy_optimize.root(_intersection, [1.0, 1.0], args=(a, b), method="krylov",
+                              callback=print)
+    return sol.x[0]
+
+
+def _root_that_failed(a, b):
+    sol = scipy_optimize.root(_intersection, [5.0, 5.0], args=(a, b),
+                              options={"maxfev": 3})
+    return sol.x[0]
+
+
+def _root_read_by_key(a, b):
+    sol = scipy_optimize.root(_intersection, [1.0, 1.0], args=(a, b))
+    return sol["x"][0]
+
+
+def _root_factor_read(a, b):
+    sol = scipy_optimize.root(_intersection, [1.0, 1.0], args=(a, b))
+    return sol.x[0] + sol.fjac[0, 0]
+
+
+def _least_squares_by_root(a, b):
+    sol = scipy_optimize.root(lambda x: [x[0] - a, x[0] - b, x[0] ** 2 - a * b], [1.0],
+                              method="lm")
+    return sol.x[0]
+
+
+def test_root_refusals_at_the_line():
+    """A callback; a solve that failed (sol.success False); more equations than
+    unknowns (lm's least-squares point is no root); the result read by key (its gradient
+    would not reach it) or a field srcad leaves out (fjac): refused at the line, the last
+    two where they are read. (Before: TypeError, AttributeError.)"""
+    for f, match, line in ((_root_with_a_callback, "callback", 1),
+                           (_root_that_failed, "converge", 1),
+                           (_least_squares_by_root, "3 equations in 1 unknowns", 1),
+                           (_root_read_by_key, r"sol\.x", 2),
+                           (_root_factor_read, "`fjac` is not one", 2)):
+        with pytest.raises(srcad.SrcadError, match=match) as info, _quiet():
+            srcad.grad(f, wrt=(0, 1))(3.0, 2.0)
+        assert info.value.filename == __file__
+        assert info.value.lineno == f.__code__.co_firstlineno + line
+
+
+# ============================================================ root_scalar
+
+
+def cubic_by_root_scalar(theta, shift, method):
+    sol = scipy_optimize.root_scalar(_cubic, args=(theta, shift), method=method,
+                                     bracket=(0.0, 5.0), xtol=1e-14)
+    return sol.root
+
+
+def cubic_by_newton_root_scalar(theta, shift):
+    sol = scipy_optimize.root_scalar(lambda r: r ** 3 + theta * r - shift, x0=1.0,
+                                     fprime=lambda r: 3 * r * r + theta, method="newton",
+                                     xtol=1e-15)
+    return sol.root if sol.converged else float("nan")
+
+
+def cubic_by_secant_root_scalar(theta, shift):
+    return scipy_optimize.root_scalar(_cubic, args=(theta, shift), x0=1.0, x1=1.5,
+                                      xtol=1e-15).root
+
+
+def cubic_with_its_slope(theta, shift):
+    sol = scipy_optimize.root_scalar(
+        lambda r: (r ** 3 + theta * r - shift, 3 * r * r + theta), x0=1.0, fprime=True,
+        method="newton", xtol=1e-15,
+    )
+    return sol.root
+
+
+def cubic_by_halley(theta, shift):
+    sol = scipy_optimize.root_scalar(lambda r, s: r ** 3 + theta * r - s, args=(shift,),
+                                     x0=1.0, fprime=lambda r, s: 3 * r * r + theta,
+                                     fprime2=lambda r, s: 6 * r, method="halley",
+                                     xtol=1e-15)
+    return sol.root
+
+
+@pytest.mark.parametrize("method", ["brentq", "brenth", "ridder", "bisect", "toms748"])
+def test_root_scalar_with_a_bracket(method):
+    """root_scalar's .root: dr/dtheta = -r/(3r^2 + theta), dr/dshift = 1/(3r^2 + theta)."""
+    theta, shift = 1.3, 2.0
+    d_theta, d_shift = check_four_ways(cubic_by_root_scalar, theta, shift, method,
+                                       wrt=(0, 1))
+    r = cubic_by_root_scalar(theta, shift, method)
+    assert d_theta == pytest.approx(-r / (3 * r * r + theta), rel=EXACT)
+    assert d_shift == pytest.approx(1.0 / (3 * r * r + theta), rel=EXACT)
+
+
+@pytest.mark.parametrize("f", [cubic_by_newton_root_scalar, cubic_by_secant_root_scalar,
+                               cubic_with_its_slope, cubic_by_halley])
+def test_root_scalar_from_a_start(f):
+    """Newton's (fprime a lambda; fprime=True: f returns its slope too), the secant's
+    (x0 and x1) and Halley's (fprime2) methods, their .converged read."""
+    theta, shift = 1.3, 2.0
+    d_theta, d_shift = check_four_ways(f, theta, shift)
+    r = f(theta, shift)
+    assert d_theta == pytest.approx(-r / (3 * r * r + theta), rel=EXACT)
+    assert d_shift == pytest.approx(1.0 / (3 * r * r + theta), rel=EXACT)
+
+
+# ============================================================ minimize_scalar
+#
+# The minimizer x of f(x, *args) moves as f'(x) = 0 does: dx/dp = -f_xp / f_xx at the
+# minimum (second derivatives by srcad.hessian of f), and the minimum's value as f_p
+# there (f's slope in x is zero). A minimizer is found to about sqrt(eps) = 1.5e-8
+# relative at best (f is flat there: its values cannot tell nearer points apart), so
+# central differences of sol.x are checked with a step of 1e-3 (noise 1e-8 / 1e-3 = 1e-5,
+# truncation about 1e-6) to rtol=1e-4, and against the exact derivative (srcad's formula at
+# a point 1e-8 from the minimizer) to 1e-6; sol.fun is exact to rounding (its error is
+# f_xx dx^2), and is checked as everything else (its derivative f_p, at the minimizer
+# found, against the exact one to 1e-7).
+
+
+def _tilted_cosh(x, a, b, c):
+    return b * np.cosh(x - a) + c * x
+
+
+def cosh_minimizer(a, b, c, method):
+    """f = b cosh(x - a) + c x is least at x = a - asinh(c / b)."""
+    if method == "bounded":
+        sol = scipy_optimize.minimize_scalar(_tilted_cosh, bounds=(-5.0, 5.0), args=(a, b, c),
+                                             method="bounded", options={"xatol": 1e-12})
+    else:
+        sol = scipy_optimize.minimize_scalar(_tilted_cosh, args=(a, b, c), method=method,
+                                             tol=1e-12)
+    return sol.x
+
+
+def cosh_minimum(a, b, c):
+    sol = scipy_optimize.minimize_scalar(lambda x: b * np.cosh(x - a) + c * x,
+                                         bracket=(-1.0, 0.5, 2.0), tol=1e-12)
+    return sol.fun if sol.success else float("nan")
+
+
+@pytest.mark.parametrize("method", ["brent", "golden", "bounded"])
+def test_minimize_scalar_minimizer_exactly(method):
+    """dx/da = 1, dx/db = (c/b^2)/sqrt(1 + (c/b)^2), dx/dc = -1/(b sqrt(1 + (c/b)^2))."""
+    a, b, c = 0.3, 2.0, 0.7
+    got = check_four_ways(cosh_minimizer, a, b, c, method, wrt=(0, 1, 2), eps=1e-3,
+                          rtol=1e-4)
+    root = math.sqrt(1 + (c / b) ** 2)
+    np.testing.assert_allclose(got, [1.0, (c / b ** 2) / root, -1.0 / (b * root)], rtol=1e-6)
+
+
+def test_minimize_scalar_minimum_value():
+    """The least value's slopes: c, cosh(x - a) and x at the minimizer x (a lambda with a
+    bracket, sol.success read); f_p at the minimizer found, 1e-8 from the exact one."""
+    a, b, c = 0.3, 2.0, 0.7
+    got = check_four_ways(cosh_minimum, a, b, c)
+    x = a - math.asinh(c / b)
+    np.testing.assert_allclose(got, [c, math.cosh(x - a), x], rtol=1e-7)
+
+
+def _weighted_spread(x, points, weights):
+    return np.sum(weights * np.log(np.cosh(x - points)))
+
+
+def robust_centre(points, weights):
+    """The minimizer of a log-cosh loss of an array of points (arrays in args)."""
+    sol = scipy_optimize.minimize_scalar(_weighted_spread, args=(points, weights),
+                                         bounds=(-10.0, 10.0), method="bounded",
+                                         options={"xatol": 1e-12})
+    return sol.x + 0.5 * sol.fun
+
+
+def test_minimize_scalar_of_arrays_in_args():
+    points, weights = np.array([-1.0, 0.5, 2.0, 0.2]), np.array([1.0, 2.0, 0.5, 1.5])
+    check_four_ways(robust_centre, points, weights, eps=1e-3, rtol=1e-4)
+
+
+def _minimum_on_a_bound(a):
+    sol = scipy_optimize.minimize_scalar(lambda x: (x - a) ** 2, bounds=(0.0, 0.5),
+                                         method="bounded")
+    return sol.x
+
+
+def test_minimize_scalar_refusals_at_the_line():
+    """A minimum on a bound (where f' is not zero: it moves with the bound), and the
+    second derivative of a function through minimize_scalar."""
+    with pytest.raises(srcad.SrcadError, match="on a bound") as info:
+        srcad.grad(_minimum_on_a_bound)(1.0)
+    assert info.value.filename == __file__
+    assert info.value.lineno == _minimum_on_a_bound.__code__.co_firstlineno + 1
+    with pytest.raises(srcad.SrcadError, match="second derivative.*minimize_scalar") as info:
+        srcad.hessian(cosh_minimum, argnums=(0, 1))(0.3, 2.0, 0.7)
+    assert info.value.filename == __file__
+    assert info.value.lineno == cosh_minimum.__code__.co_firstlineno + 1
+
+
+def _fsolve_of_a_partial(a, b):
+    return scipy_optimize.fsolve(functools.partial(_intersection, a=a, b=b), [1.0, 1.0])[0]
+
+
+def _root_of_a_partial_system(a, b):
+    return scipy_optimize.root(functools.partial(_intersection, a=a, b=b), [1.0, 1.0]).x[0]
+
+
+def _minimum_of_a_partial(a, b):
+    return scipy_optimize.minimize_scalar(functools.partial(_tilted_cosh, a=a, b=b, c=0.3)).x
+
+
+@pytest.mark.parametrize("f, name", [(_fsolve_of_a_partial, "fsolve"),
+                                     (_root_of_a_partial_system, "root"),
+                                     (_minimum_of_a_partial, "minimize_scalar")])
+def test_a_partial_of_differentiated_values_is_refused(f, name):
+    """As for brentq: the values a functools.partial holds are not seen by srcad."""
+    with pytest.raises(srcad.SrcadError, match=f"{name}` has no derivative in `fun") as info:
+        srcad.grad(f, wrt=(0, 1))(3.0, 2.0)
+    assert info.value.filename == __file__
+    assert info.value.lineno == f.__code__.co_firstlineno + 1

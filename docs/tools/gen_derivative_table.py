@@ -84,8 +84,9 @@ FAMILIES = {
                 "not depend on the values at all): no gradient flows through them."),
     "scipy": ("SciPy",
               "`scipy.special`, `scipy.linalg`, the filters of `scipy.ndimage`, the "
-              "scalar root finders of `scipy.optimize` (the implicit derivative of the root "
-              "in `args`), the integrators of a function of `scipy.integrate` (`quad` by "
+              "root finders of `scipy.optimize` (the implicit derivative of the root "
+              "in `args`: `brentq` and its kin, `newton`, `root_scalar`, `fsolve`, `root`; "
+              "`minimize_scalar`'s minimizer as that of `f'(x) = 0`), the integrators of a function of `scipy.integrate` (`quad` by "
               "Leibniz's rule, `odeint` and `solve_ivp` by forward sensitivities) and the "
               "distributions of `scipy.stats` "
               "(methods of its distribution objects: `norm.logpdf(x, mu, sigma)`; a frozen "

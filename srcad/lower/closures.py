@@ -68,6 +68,22 @@ def _routines() -> dict[str, Routine]:
     found["newton"] = Routine(
         "scipy.optimize", "newton", (("func", 0), ("fprime", 2), ("fprime2", None)), 1, 3
     )
+    found["root_scalar"] = Routine(
+        "scipy.optimize", "root_scalar", (("f", 0), ("fprime", 4), ("fprime2", 5)), 1, 1,
+        called_instead="srcad.rules.scipy_optimize:root_scalar",
+    )
+    found["fsolve"] = Routine(
+        "scipy.optimize", "fsolve", (("func", 0), ("fprime", 3)), 1, 2,
+        called_instead="srcad.rules.scipy_optimize:fsolve",
+    )
+    found["root"] = Routine(
+        "scipy.optimize", "root", (("fun", 0), ("jac", 4)), 1, 2,
+        called_instead="srcad.rules.scipy_optimize:root",
+    )
+    found["minimize_scalar"] = Routine(
+        "scipy.optimize", "minimize_scalar", (("fun", 0),), 1, 3,
+        called_instead="srcad.rules.scipy_optimize:minimize_scalar",
+    )
     found["quad"] = Routine("scipy.integrate", "quad", (("func", 0),), 1, 3)
     found["odeint"] = Routine("scipy.integrate", "odeint", (("func", 0), ("Dfun", 4)), 2, 3)
     found["solve_ivp"] = Routine(
@@ -131,8 +147,9 @@ class ClosureConversion(LoweringPart):
         if not local:
             return self._called_instead(scope, node, routine)
         for key, argument in given.items():
-            if key not in local and not (
-                isinstance(argument, ast.Constant) and argument.value is None
+            if key not in local and not (  # (None; True: `jac=True`, the function's own)
+                isinstance(argument, ast.Constant)
+                and (argument.value is None or isinstance(argument.value, bool))
             ):
                 raise self.error(
                     scope,

@@ -750,9 +750,9 @@ class Expressions(LoweringPart):
                 "function srcad reads (a library routine that calls it, such as "
                 "scipy.optimize.minimize_scalar or scipy.integrate.quad_vec, has no "
                 "derivative in srcad: write its iteration in the function, e.g. Newton's "
-                "method in a loop; scipy.optimize's scalar root finders, brentq, brenth, "
-                "ridder, bisect, toms748 and newton, and scipy.integrate's quad, odeint and "
-                "solve_ivp take it)",
+                "method in a loop; scipy.optimize's root finders, brentq, brenth, ridder, "
+                "bisect, toms748, newton, root_scalar, fsolve and root, and "
+                "scipy.integrate's quad, odeint and solve_ivp take it)",
             )
         if node.id in scope.local_names:
             raise self.error(

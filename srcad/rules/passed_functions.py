@@ -6,15 +6,17 @@ structure of ``args``."""
 
 from __future__ import annotations
 
+import dataclasses
 import numbers
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from .. import records, trees
-from ..errors import Location, SrcadError
+from ..errors import Location, NoRuleError, SrcadError, UnsupportedSyntaxError
+from ..load import user_line
 from ..lower.closures import USER_FILE
 from ..runtime import AdjointList, AdjointRecord
 
@@ -54,16 +56,22 @@ def differentiated_items(args: Any) -> list[int]:
 
 
 def derivative_function(kind: str, f: Any, positions: tuple[int, ...]) -> Any:
-    """``srcad.grad`` (``kind`` "grad") or ``srcad.jacobian`` ("jacobian") of ``f`` in
-    ``positions`` (always a tuple), made once."""
+    """``srcad.grad`` (``kind`` "grad"), ``srcad.jacobian`` ("jacobian") or
+    ``srcad.hessian`` ("hessian") of ``f`` in ``positions`` (always a tuple), made once;
+    a kind ending in "_aux" (``"jacobian_aux"``) of an ``f`` that returns ``(value,
+    aux)`` (a function that returns its derivative too: ``jac=True``), the derivative
+    of the value and the aux as ``(derivative, aux)``."""
     key = (kind, f, positions)
     with _LOCK:
         made = _MADE.get(key)
     if made is None:
         import srcad
 
-        maker: Callable[..., Any] = srcad.grad if kind == "grad" else srcad.jacobian
-        made = maker(f, argnums=positions)
+        base = kind.removesuffix("_aux")
+        maker: Callable[..., Any] = {
+            "grad": srcad.grad, "jacobian": srcad.jacobian, "hessian": srcad.hessian,
+        }[base]
+        made = maker(f, argnums=positions, has_aux=kind != base)
         with _LOCK:
             if len(_MADE) >= _MADE_LIMIT:
                 _MADE.pop(next(iter(_MADE)))
@@ -97,6 +105,32 @@ def in_users_file(error: SrcadError, f: Any) -> SrcadError:
 
     first, *others = [moved(p) for p in error.problems]
     return type(first)(first.message, first.hint, first.location, others=tuple(others))
+
+
+def jacobian_matrix(
+    f: Any, positions: tuple[int, ...], arguments: tuple[Any, ...], aux: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """``f(*arguments)`` as one vector, and its Jacobian in the arguments at
+    ``positions`` as a matrix: one row per number of the value (a vector, a number, or
+    a list or tuple of them, item by item), one column per number of those arguments
+    (laid out as :func:`srcad.trees.flat` lays them out), by ``srcad.jacobian`` of ``f``
+    (``aux``: ``f`` returns ``(value, aux)``, whose aux is left out)."""
+    kind = "jacobian_aux" if aux else "jacobian"
+    blocks = derivative_at(kind, f, positions, *arguments)
+    out = f(*arguments)
+    if aux:
+        blocks, out = blocks[0], out[0]
+    rows = blocks if isinstance(out, list | tuple) else (blocks,)
+    outputs = out if isinstance(out, list | tuple) else (out,)
+    matrix = np.vstack([
+        np.hstack([
+            np.reshape(np.asarray(leaf, dtype=float), (int(np.size(o)), -1))
+            for block in row for leaf in trees.leaves(block)
+        ])
+        for row, o in zip(rows, outputs, strict=True)
+    ])
+    value = np.concatenate([np.ravel(np.asarray(o, dtype=float)) for o in outputs])
+    return value, matrix
 
 
 def scaled(partial: Any, factor: Any) -> Any:
@@ -182,6 +216,65 @@ def flat_tangent(values: list[Any], tangents: list[Any]) -> np.ndarray:
     ] or [np.zeros(0)])
 
 
+def args_adjoint_of_flat(args: Any, numbers_: np.ndarray) -> Any:
+    """The adjoint of ``args=`` from one vector of the differentiated items' numbers (laid
+    out as :func:`srcad.trees.flat` lays out the items, in their order), each item's in
+    its structure (zero for an item that is not differentiated)."""
+    items = as_scipy_gives(args)
+    adjoints: list[Any] = [0.0] * len(items)
+    start = 0
+    for k in differentiated_items(args):
+        size = trees.flat(items[k]).size
+        adjoints[k] = shaped_like(items[k], numbers_[start:start + size])
+        start += size
+    return args_adjoint(args, adjoints)
+
+
+def args_direction(args: Any, t: Any) -> np.ndarray:
+    """``args``' tangents ``t`` as one vector of the differentiated items' numbers (laid
+    out as :func:`args_adjoint_of_flat` reads them)."""
+    items = as_scipy_gives(args)
+    tangents = item_tangents(args, t)
+    chosen = differentiated_items(args)
+    return flat_tangent([items[k] for k in chosen], [tangents[k] for k in chosen])
+
+
 def number(value: Any) -> Any:
     """A scalar as a Python float (numpy's division gives a 0-d array or numpy float)."""
     return float(value) if np.ndim(value) == 0 and type(value) is not float else value
+
+
+class SolutionRecord:
+    """The base of a routine's result that srcad reads as a record of SciPy's fields (a
+    frozen dataclass: ``solve_ivp``'s, ``root``'s), made by srcad's function called in
+    the routine's place (:attr:`srcad.lower.closures.Routine.called_instead`). Its
+    fields read as attributes (``sol.x``); an item read by key (``sol["x"]``, as
+    SciPy's ``OptimizeResult`` is a dict too) and a field of SciPy's that it leaves out
+    (:attr:`LEFT_OUT`, with why) are refused at the user's line where they are read."""
+
+    #: SciPy's fields the record leaves out, and why (a sentence's end)
+    LEFT_OUT: ClassVar[dict[str, str]] = {}
+    #: how messages name the routine
+    ROUTINE: ClassVar[str] = "the routine"
+
+    def __getitem__(self, key: Any) -> Any:
+        raise UnsupportedSyntaxError(
+            f"srcad reads {type(self).ROUTINE}'s result as a record of its fields, by "
+            f"attribute: its gradient does not reach an item read by key ({key!r})",
+            f"read it as an attribute (`sol.{key}`)" if isinstance(key, str) and key.isidentifier()
+            else "read its fields as attributes (`sol.x`)",
+            user_line(1),
+        )
+
+    def __getattr__(self, name: str) -> Any:
+        why = type(self).LEFT_OUT.get(name)
+        if why is None:
+            raise AttributeError(f"{type(self).__name__} has no field {name!r}")
+        raise NoRuleError(
+            f"srcad reads the fields of {type(self).ROUTINE}'s result that it "
+            f"differentiates or that are flags and counts, and `{name}` is not one: {why}",
+            "read the solution's own fields (" + ", ".join(
+                f.name for f in dataclasses.fields(self)  # type: ignore[arg-type]
+            ) + ")",
+            user_line(1),
+        )

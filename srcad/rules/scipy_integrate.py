@@ -24,7 +24,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import scipy
@@ -36,12 +36,16 @@ from ..load import user_line
 from ..runtime import AdjointList, AdjointRecord
 from .numpy_arrays import ENV
 from .passed_functions import (
+    SolutionRecord,
     args_adjoint,
+    args_adjoint_of_flat,
+    args_direction,
     as_scipy_gives,
     derivative_at,
     differentiated_items,
     flat_tangent,
     item_tangents,
+    jacobian_matrix,
     number,
     scaled,
     shaped_like,
@@ -172,17 +176,7 @@ class _Ode:
         first = 0 if self.state_first else 1
         positions = (first, *(2 + k for k in self.items))
         given = (y, t) if self.state_first else (t, y)
-        blocks = derivative_at("jacobian", self.f, positions, *given, *self.args)
-        out = self.call(t, y)
-        rows = blocks if isinstance(out, list | tuple) else (blocks,)
-        outputs = out if isinstance(out, list | tuple) else (out,)
-        return np.vstack([
-            np.hstack([
-                np.reshape(np.asarray(leaf, dtype=float), (int(np.size(o)), -1))
-                for block in row for leaf in trees.leaves(block)
-            ])
-            for row, o in zip(rows, outputs, strict=True)
-        ])
+        return jacobian_matrix(self.f, positions, (*given, *self.args))[1]
 
     def start(self, y0: Any) -> np.ndarray:
         """The augmented state at the start: ``y0`` and ``S = [I 0]``."""
@@ -268,26 +262,6 @@ def _adjoints(
     return total[:n], total[n:]
 
 
-def _args_adjoint(args: Any, numbers_: np.ndarray) -> Any:
-    """The adjoint of ``args=`` from the parameters' part of the gradient."""
-    items = as_scipy_gives(args)
-    adjoints: list[Any] = [0.0] * len(items)
-    start = 0
-    for k in differentiated_items(args):
-        size = trees.flat(items[k]).size
-        adjoints[k] = shaped_like(items[k], numbers_[start:start + size])
-        start += size
-    return args_adjoint(args, adjoints)
-
-
-def _args_direction(args: Any, t: Any) -> np.ndarray:
-    """``args``' tangents ``t`` as one vector of the parameters' numbers."""
-    items = as_scipy_gives(args)
-    tangents = item_tangents(args, t)
-    chosen = differentiated_items(args)
-    return flat_tangent([items[k] for k in chosen], [tangents[k] for k in chosen])
-
-
 def _y0_shaped(y0: Any, values: np.ndarray) -> Any:
     return number(values[0]) if np.ndim(y0) == 0 else values.reshape(np.shape(y0))
 
@@ -305,7 +279,7 @@ def odeint_args_grad(g: Any, func: Any, y0: Any, t: Any, args: Any, ans: Any,
     """Adjoint of odeint's ``args``: ``sum_k g_k dy(t_k)/dp``, in ``args``' structure."""
     sensitivities = _odeint_sensitivities(func, y0, t, args, ans, *options)
     cotangent = np.broadcast_to(np.asarray(g, dtype=float), np.shape(ans))
-    return _args_adjoint(args, _adjoints(cotangent, sensitivities, np.shape(ans)[1])[1])
+    return args_adjoint_of_flat(args, _adjoints(cotangent, sensitivities, np.shape(ans)[1])[1])
 
 
 def odeint_y0_tangent(t_: Any, func: Any, y0: Any, t: Any, args: Any, ans: Any,
@@ -321,16 +295,18 @@ def odeint_args_tangent(t_: Any, func: Any, y0: Any, t: Any, args: Any, ans: Any
     """Tangent of odeint's solution along ``args``' tangents ``t_``."""
     sensitivities = _odeint_sensitivities(func, y0, t, args, ans, *options)
     n = np.shape(ans)[1]
-    return sensitivities[:, :, n:] @ _args_direction(args, t_)
+    return sensitivities[:, :, n:] @ args_direction(args, t_)
 
 
 # ================================================================ solve_ivp
 
 
 @dataclasses.dataclass(frozen=True)
-class IvpSolution:
+class IvpSolution(SolutionRecord):
     """``solve_ivp``'s result as srcad reads it: a record of SciPy's fields (its values
     are SciPy's own; read them as attributes, ``sol.y``, ``sol.t``)."""
+
+    ROUTINE: ClassVar[str] = "scipy.integrate.solve_ivp"
 
     t: Any
     y: Any
@@ -415,7 +391,7 @@ def ivp_args_grad(g: Any, fun: Any, t_span: Any, y0: Any, method: Any, t_eval: A
     cotangent = _solution_cotangent(g, ans, t_eval)
     sensitivities = _ivp_sensitivities(fun, t_span, y0, method, t_eval, args, rtol, atol,
                                        first_step, max_step, ans)
-    return _args_adjoint(args, _adjoints(cotangent, sensitivities, np.size(y0))[1])
+    return args_adjoint_of_flat(args, _adjoints(cotangent, sensitivities, np.size(y0))[1])
 
 
 def _solution_tangent(ans: IvpSolution, dy: np.ndarray) -> AdjointRecord:
@@ -440,7 +416,7 @@ def ivp_args_tangent(t: Any, fun: Any, t_span: Any, y0: Any, method: Any, t_eval
     sensitivities = _ivp_sensitivities(fun, t_span, y0, method, t_eval, args, rtol, atol,
                                        first_step, max_step, ans)
     n = np.size(y0)
-    return _solution_tangent(ans, sensitivities[:, :, n:] @ _args_direction(args, t))
+    return _solution_tangent(ans, sensitivities[:, :, n:] @ args_direction(args, t))
 
 
 # ================================================================ the rules
