@@ -644,12 +644,12 @@ KEY_CALL = "srcad_key_call"
 
 def _key_of(key: ast.expr, item: str, used: set[str]) -> ast.expr:
     """``key(item)`` for ``sorted``/``max``/``min`` with ``key=key``."""
-    applied = _applied(key, [ast.Name(item, ast.Load())], used)
-    setattr(applied, KEY_CALL, True)
-    return applied
+    call = applied(key, [ast.Name(item, ast.Load())], used)
+    setattr(call, KEY_CALL, True)
+    return call
 
 
-def _applied(function: ast.expr, args: list[ast.expr], used: set[str]) -> ast.expr:
+def applied(function: ast.expr, args: list[ast.expr], used: set[str]) -> ast.expr:
     """``function(*args)``: a lambda's body with its parameters replaced by ``args``
     (names, so nothing is computed twice), or the call."""
     if isinstance(function, ast.Lambda) and len(function.args.args) == len(args) and not (
@@ -825,7 +825,7 @@ def _each(
     """``np.array([function(item) for item in items])``."""
     item = _fresh("item", used)
     loop = ast.comprehension(ast.Name(item, ast.Store()), items, [], 0)
-    each = ast.ListComp(_applied(function, [ast.Name(item, ast.Load())], used), [loop])
+    each = ast.ListComp(applied(function, [ast.Name(item, ast.Load())], used), [loop])
     return ast.Call(ast.Attribute(copy.deepcopy(numpy), "array", ast.Load()), [each], [])
 
 
@@ -891,7 +891,7 @@ class _Functional(ast.NodeTransformer):
             item = _fresh("item", self.used)
             kept: ast.expr = ast.Name(item, ast.Load())
             if not (isinstance(function, ast.Constant) and function.value is None):
-                kept = _applied(function, [ast.Name(item, ast.Load())], self.used)
+                kept = applied(function, [ast.Name(item, ast.Load())], self.used)
             loop = ast.comprehension(ast.Name(item, ast.Store()), iterable, [kept], 0)
             return _located(ast.GeneratorExp(ast.Name(item, ast.Load()), [loop]), node)
         if not mapped_call(node):
@@ -903,7 +903,7 @@ class _Functional(ast.NodeTransformer):
         if len(iterables) > 1:
             target = ast.Tuple([ast.Name(n, ast.Store()) for n in items], ast.Store())
             iterable = ast.Call(ast.Name("zip", ast.Load()), list(iterables), [])
-        element = _applied(function, [ast.Name(n, ast.Load()) for n in items], self.used)
+        element = applied(function, [ast.Name(n, ast.Load()) for n in items], self.used)
         generator = ast.GeneratorExp(element, [ast.comprehension(target, iterable, [], 0)])
         if isinstance(function, ast.Name):  # (map takes the function where it is made)
             generator.srcad_mapped = function.id  # type: ignore[attr-defined]
@@ -1337,7 +1337,7 @@ class _Comprehensions(ast.NodeTransformer):
             rest = ast.Subscript(
                 copy.deepcopy(items), ast.Slice(ast.Constant(1), None, None), ast.Load()
             )
-        step = _applied(function, [ast.Name(acc, ast.Load()), ast.Name(item, ast.Load())],
+        step = applied(function, [ast.Name(acc, ast.Load()), ast.Name(item, ast.Load())],
                         self.used)
         loop = ast.For(
             ast.Name(item, ast.Store()), rest, [ast.Assign([ast.Name(acc, ast.Store())], step)],

@@ -484,6 +484,8 @@ _CONTAINERS_INSTEAD: dict[tuple[str, str], str] = {
     ("itertools", "combinations"): "write nested loops over positions (`for j in range(i)`)",
     ("itertools", "islice"): "slice the list: `xs[a:b]`",
     ("itertools", "starmap"): "write a comprehension: `[f(a, b) for a, b in pairs]`",
+    ("itertools", "zip_longest"): "pad the shorter list first (`ys + [fill] * (len(xs) - "
+    "len(ys))`), then zip them",
     ("collections", "defaultdict"): "use a dict and `d[k] = d.get(k, 0.0) + v`",
     ("collections", "deque"): "use a list and slicing (`window = window[-3:]`)",
     ("collections", "Counter"): "use a dict and `d[k] = d.get(k, 0) + 1`",

@@ -2087,3 +2087,20 @@ def spread_draw(function: Callable[..., Any], *arguments: Any, **options: Any) -
 
 
 _declare(spread_draw, "__srcad_draws__", True)
+
+
+def iterator_positions(
+    function: Callable[..., Any], sequences: int, *arguments: Any, **options: Any
+) -> list[Any]:
+    """The items ``function`` (``itertools.pairwise``, ``islice``, ``product``...) gives
+    when each of the sequences it runs over is replaced by the range of its positions
+    (``arguments`` starts with the ``sequences`` lengths), listed: ``pairwise`` of
+    three items, ``[(0, 1), (1, 2)]``. A loop over ``function(xs, ...)`` reads the items
+    of ``xs`` at these positions (see :mod:`srcad.lower.iterators`)."""
+    ranges = [range(n) for n in arguments[:sequences]]
+    return list(function(*ranges, *arguments[sequences:], **options))
+
+
+def array_indices(array: Any) -> list[tuple[int, ...]]:
+    """Each index of ``array`` in the order ``np.ndenumerate`` reads them, listed."""
+    return list(np.ndindex(np.shape(array)))

@@ -17,6 +17,7 @@ import numpy as np
 
 from ..runtime import (
     appended,
+    array_indices,
     chosen,
     deep_copied,
     dict_default_grad,
@@ -391,6 +392,15 @@ LOOP_ITEMS = defrule(
     x="loop_items_grad(g, x)",
     tangents={"x": "loop_items_tangent(t, x)"},
     restore="v",  # (a sequence itself: its items are x's, written back through it)
+)
+#: ``for index, v in np.ndenumerate(a)``: the indices of ``a``, listed (ints: no gradient;
+#: see srcad.lower.iterators). Lowering emits it itself, as it does loop_items.
+ARRAY_INDICES = defrule(
+    "array_indices(x)",
+    table=RuleTable(),
+    env={"array_indices": array_indices},
+    name="indices of an array",
+    x=None,
 )
 #: its tangent (forward mode's code, read again for second derivatives): the sequence's
 #: tangent itself (a dict's keys: zeros), linear in it
