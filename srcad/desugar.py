@@ -550,6 +550,9 @@ MULTIPLIED_AT, ALONG_AXIS_INDEX = "_srcad_multiplied_at", "_srcad_along_axis_ind
 FLAT_INDEX, NUMPY = "_srcad_flat_index", "_srcad_numpy"
 #: ... and the positions ``items[a:b] = values`` replaces (:func:`srcad.runtime.slice_bounds`)
 SLICE_BOUNDS = "_srcad_slice_bounds"
+#: ... and the positions a slice with a step writes (:func:`srcad.runtime.stepped_positions`),
+#: and those ``del items[a:b:s]`` keeps (:func:`srcad.runtime.kept_positions`)
+STEPPED_POSITIONS, KEPT_POSITIONS = "_srcad_stepped_positions", "_srcad_kept_positions"
 #: ... and the lanes ``np.apply_along_axis`` runs its function on
 #: (:func:`srcad.runtime.along_lanes`)
 ALONG_LANES, ALONG_AXIS_RESULT = "_srcad_along_lanes", "_srcad_along_axis_result"

@@ -912,6 +912,17 @@ def _field_gradient(g: Any, value: Any) -> Any:
     return g
 
 
+def listed_grad(g: Any, x: Any) -> Any:
+    """Adjoint of ``list(x)``: ``g`` itself, or for an array ``x`` given a list adjoint,
+    an array of its items (each a number, a row, or a zero)."""
+    if x.__class__ is not np.ndarray or not isinstance(g, list):
+        return g
+    out = np.zeros(x.shape, np.result_type(x.dtype, float))
+    for k, item in enumerate(g):
+        out[k] = item
+    return out
+
+
 def loop_items(value: Any) -> Any:
     """What ``for item in value`` runs over, by position: a dict's keys (a list; a dict
     view's items likewise), an iterator's items (a list), else the sequence or array."""
@@ -1110,6 +1121,27 @@ def slice_bounds(start: Any, stop: Any, length: int) -> tuple[int, int]:
     ``start``, none (the values go in at ``start``), as Python does."""
     low, high, _ = slice(start, stop).indices(length)
     return low, max(low, high)
+
+
+def stepped_positions(
+    start: Any, stop: Any, step: Any, length: int, count: int | None = None
+) -> list[int]:
+    """The positions ``items[start:stop:step]`` reads on a list of ``length`` items;
+    ``count`` values written there must be as many (Python's ValueError otherwise)."""
+    positions = list(range(*slice(start, stop, step).indices(length)))
+    if count is not None and count != len(positions):
+        raise ValueError(
+            f"attempt to assign sequence of size {count} to extended slice of size "
+            f"{len(positions)}"
+        )
+    return positions
+
+
+def kept_positions(start: Any, stop: Any, step: Any, length: int) -> list[int]:
+    """The positions of a list of ``length`` items that ``del items[start:stop:step]``
+    keeps, in order."""
+    deleted = set(range(*slice(start, stop, step).indices(length)))
+    return [k for k in range(length) if k not in deleted]
 
 
 def list_replaced(items: Any, index: Any, item: Any) -> list:

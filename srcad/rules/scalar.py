@@ -38,6 +38,7 @@ from ..runtime import (
     leading_grad,
     list_removed,
     list_replaced,
+    listed_grad,
     loop_items,
     loop_items_grad,
     loop_items_tangent,
@@ -648,9 +649,11 @@ PROD = defrule(
     tangents={"x": "prod_items_tangent(t, x)"},
     sequences=("x",),
 )
-#: A copy of a list (a new list the function may then grow).
+#: A copy of a list (a new list the function may then grow); of an array, the list of its
+#: items (or rows), whose adjoint goes back as an array.
 LIST_COPY = defrule(
-    "list(x)", env={"list": builtins.list}, x="g", tangents={"x": "t"}, holds=True, sequences=("x",)
+    "list(x)", env={"list": builtins.list, "listed_grad": listed_grad}, x="listed_grad(g, x)",
+    tangents={"x": "t"}, holds=True, sequences=("x",)
 )
 #: A namedtuple the function made (``State(x, v)``), from the tuple of its items: the
 #: items' adjoint is the record's (an adjoint of a namedtuple reads by position too).
