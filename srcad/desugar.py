@@ -27,7 +27,8 @@
   * v)``, ``q.append(q.pop(0))``, ``st[0] = st.pop()``) has those operands evaluated
   before it, as Python does: ``value = st.pop() * v``, then ``st.append(value)``.
 - ``v = d.setdefault(k, default)`` becomes ``default`` computed, ``if k not in d: d[k] =
-  ...``, then ``v = d[k]``.
+  ...``, then ``v = d[k]``; inside an expression (``d[k] = d.setdefault(k, 0.0) + v``) the
+  same, before the statement, and the expression reads ``d[k]`` (a name holding it).
 - Statements after an ``if`` that may ``return``, ``break`` or ``continue`` move into
   the paths of that ``if`` that do not jump, so every jump ends its path.
 - Arithmetic nested more than :data:`_NESTED_PART` levels deep (a polynomial of hundreds
@@ -1888,36 +1889,97 @@ def _group_appended(stmt: ast.Expr) -> list[ast.stmt]:
 
 
 def _setdefault_values(stmts: list[ast.stmt], used: set[str]) -> list[ast.stmt]:
-    """``v = d.setdefault(k, default)`` (``d`` and ``v`` names, ``k`` a name or a
-    constant; in nested blocks too) as Python runs it: ``default`` first, then ``if k
-    not in d: d[k] = default``, then ``v = d[k]``."""
+    """Each ``d.setdefault(k, default)`` (``d`` a name; in nested blocks too) that a
+    statement's expressions always run, as Python runs it (:class:`_SetdefaultsRead`):
+    ``default`` first, then ``if k not in d: d[k] = default``, then ``d[k]`` read
+    (``v = d.setdefault(k, default)``: into ``v`` itself). A statement that is the call
+    alone is left to :mod:`srcad.lower.methods`."""
     out: list[ast.stmt] = []
     for stmt in stmts:
         _rewrite_blocks(stmt, lambda block: _setdefault_values(block, used))
         if _grouped_append(stmt) and getattr(stmt, "srcad_groups", False):
             out += _group_appended(stmt)
             continue
-        call = stmt.value if isinstance(stmt, ast.Assign) else None
-        if not (
-            isinstance(stmt, ast.Assign) and len(stmt.targets) == 1
-            and isinstance(stmt.targets[0], ast.Name) and isinstance(call, ast.Call)
-            and isinstance(call.func, ast.Attribute) and call.func.attr == "setdefault"
-            and isinstance(call.func.value, ast.Name) and len(call.args) == 2
-            and not call.keywords and isinstance(call.args[0], ast.Name | ast.Constant)
+        if not isinstance(stmt, _SIMPLE_STATEMENTS) or (
+            isinstance(stmt, ast.Expr) and _setdefault_call(stmt.value)
         ):
             out.append(stmt)
             continue
-        mapping, (key, default) = call.func.value.id, call.args
-        kept = _fresh("default", used)
+        hoisted = _SetdefaultsRead(used)
+        for field, value in ast.iter_fields(stmt):
+            if isinstance(value, ast.expr):
+                setattr(stmt, field, hoisted.visit(value))
+        last = hoisted.before[-1] if hoisted.before else None
+        if (  # v = d.setdefault(k, default): v = d[k] (v then names d's item itself)
+            single_name_target(stmt) is not None and isinstance(stmt, ast.Assign)
+            and isinstance(last, ast.Assign) and isinstance(stmt.value, ast.Name)
+            and ast.unparse(last.targets[0]) == stmt.value.id
+        ):
+            last.targets = stmt.targets
+            out += [_located(s, stmt) for s in hoisted.before]
+            continue
+        out += [*(_located(s, stmt) for s in hoisted.before), stmt]
+    return out
+
+
+#: statements whose expressions all run, in order, each time the statement runs
+_SIMPLE_STATEMENTS = (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Expr, ast.Return)
+
+
+def _setdefault_call(node: ast.AST | None) -> bool:
+    """``d.setdefault(k, default)`` of a name ``d``, two arguments, no keywords."""
+    return (
+        isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "setdefault" and isinstance(node.func.value, ast.Name)
+        and len(node.args) == 2 and not node.keywords
+        and not any(isinstance(a, ast.Starred) for a in node.args)
+    )
+
+
+class _SetdefaultsRead(ast.NodeTransformer):
+    """Each ``d.setdefault(k, default)`` in an expression that always runs (not in a
+    part of ``a if c else b``, ``a and b``, a lambda or a comprehension) as what Python
+    does, in the order it does it: ``key = k``, ``default = ...``, ``if key not in d:
+    d[key] = default``, then the expression reads ``value = d[key]`` (:attr:`before`)."""
+
+    def __init__(self, used: set[str]) -> None:
+        self.used = used
+        self.before: list[ast.stmt] = []
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        func = node.func
+        if isinstance(func, ast.Attribute) and _setdefault_call(func.value):
+            # (d.setdefault(k, []).append(v): a list of the dict's, changed where it is)
+            assert isinstance(func.value, ast.Call)
+            func.value.args = [self.visit(a) for a in func.value.args]
+            node.args = [self.visit(a) for a in node.args]
+            return node
+        node = self.generic_visit(node)  # type: ignore[assignment]  # (arguments first)
+        if not _setdefault_call(node):
+            return node
+        assert isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name)
+        mapping, (key, default) = node.func.value.id, node.args
+        if not isinstance(key, ast.Name | ast.Constant):
+            held = _fresh("key", self.used)
+            self.before.append(ast.Assign([ast.Name(held, ast.Store())], key))
+            key = ast.Name(held, ast.Load())
+        kept, value = _fresh("default", self.used), _fresh("value", self.used)
         item = ast.Subscript(ast.Name(mapping, ast.Load()), copy.deepcopy(key), ast.Store())
         missing = ast.Compare(copy.deepcopy(key), [ast.NotIn()], [ast.Name(mapping, ast.Load())])
         read = ast.Subscript(ast.Name(mapping, ast.Load()), copy.deepcopy(key), ast.Load())
-        out += [
-            _located(ast.Assign([ast.Name(kept, ast.Store())], default), stmt),
-            _located(ast.If(missing, [ast.Assign([item], ast.Name(kept, ast.Load()))], []), stmt),
-            _located(ast.Assign(stmt.targets, read), stmt),
+        self.before += [
+            ast.Assign([ast.Name(kept, ast.Store())], default),
+            ast.If(missing, [ast.Assign([item], ast.Name(kept, ast.Load()))], []),
+            ast.Assign([ast.Name(value, ast.Store())], read),
         ]
-    return out
+        return _located(ast.Name(value, ast.Load()), node)
+
+    def skipped(self, node: ast.AST) -> ast.AST:
+        """A part that may not run, or runs elsewhere: left as it is."""
+        return node
+
+    visit_IfExp = visit_BoolOp = visit_Lambda = skipped
+    visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = skipped
 
 
 #: how deep arithmetic nests before its inner parts are computed into names first

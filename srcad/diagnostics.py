@@ -233,6 +233,12 @@ def _missing_rule(stmt: ir.Assign, fn: ir.Function | None) -> SrcadError:
             "rng.standard_normal(n)`), or index with positions drawn apart "
             "(`x[rng.permutation(len(x))]`, `x[rng.integers(0, len(x), k)]`)"
         )
+    elif method == "setdefault":  # (a dict's, where desugaring left it: it may not run)
+        what = (
+            "`.setdefault(...)` is followed in a statement's expressions that always run, "
+            "not inside `a if c else b`, `a and b`, a lambda or a comprehension's element"
+        )
+        hint = "call it in a statement of its own first (`v = d.setdefault(k, 0.0)`)"
     elif method is not None and not hasattr(np.ndarray, method):  # a method of an object
         what = (
             f"`.{method}(...)` is called on an object whose class srcad does not know when "
