@@ -780,13 +780,13 @@ def _numpy_call(node: ast.AST, name: str, count: int) -> TypeGuard[ast.Call]:
     )
 
 
-def _item_function(node: ast.expr) -> bool:
+def _item_function(node: ast.expr, count: int = 1) -> bool:
     """A function an item-by-item rewrite may apply: a name (or an attribute of one:
-    ``np.sum``), or a lambda of one parameter without defaults."""
+    ``np.sum``), or a lambda of ``count`` parameters without defaults."""
     while isinstance(node, ast.Attribute):
         node = node.value
     return isinstance(node, ast.Name) or isinstance(node, ast.Lambda) and (
-        len(node.args.args) == 1 and not node.args.defaults and not node.args.vararg
+        len(node.args.args) == count and not node.args.defaults and not node.args.vararg
         and not node.args.kwarg and not node.args.kwonlyargs and not node.args.posonlyargs
     )
 
@@ -795,13 +795,78 @@ def _read_again(node: ast.expr) -> bool:
     return all(isinstance(n, _READ_AGAIN) for n in astwalk.walk(node))
 
 
-def vectorized_call(node: ast.AST) -> TypeGuard[ast.Call]:
-    """``np.vectorize(f)(x)``: ``f`` a name or a lambda, ``x`` read again without calls."""
-    return (
-        isinstance(node, ast.Call) and _numpy_call(node.func, "vectorize", 1)
-        and _item_function(node.func.args[0]) and len(node.args) == 1 and not node.keywords
-        and _read_again(node.args[0])
+#: how ``np.vectorize(f, otypes=...)`` may name the float results srcad makes anyway
+_FLOAT_OTYPES = frozenset({"[float]", "(float,)", "'d'", "['d']", "[np.float64]", "'f8'"})
+
+
+def vectorize_maker(node: ast.AST) -> TypeGuard[ast.Call]:
+    """``np.vectorize(f)`` (``otypes=[float]`` too), ``f`` a name or a lambda."""
+    if not isinstance(node, ast.Call) or any(
+        k.arg != "otypes" or ast.unparse(k.value) not in _FLOAT_OTYPES for k in node.keywords
+    ):
+        return False
+    bare = ast.Call(node.func, node.args, [])
+    return _numpy_call(bare, "vectorize", 1) and isinstance(
+        node.args[0], ast.Name | ast.Attribute | ast.Lambda
     )
+
+
+def vectorized_call(node: ast.AST) -> TypeGuard[ast.Call]:
+    """``np.vectorize(f)(x, ...)``: ``f`` a name or a lambda of as many parameters,
+    each argument read again without calls."""
+    return (
+        isinstance(node, ast.Call) and vectorize_maker(node.func)
+        and _item_function(node.func.args[0], len(node.args)) and bool(node.args)
+        and not node.keywords and all(
+            not isinstance(a, ast.Starred) and _read_again(a) for a in node.args
+        )
+    )
+
+
+def _vectorize_names(fn: ast.FunctionDef) -> dict[str, ast.Call]:
+    """The names bound once to ``np.vectorize(f)`` (:func:`vectorize_maker`) that the
+    function reads only by calling them (``vf = np.vectorize(f)``, then ``vf(x)``), with
+    ``f`` bound nowhere in the function: each name's ``np.vectorize(f)``."""
+    makers: dict[str, ast.Call] = {}
+    stores: dict[str, int] = {}
+    called: set[int] = set()
+    for node in astwalk.walk(fn):
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            stores[node.id] = stores.get(node.id, 0) + 1
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            called.add(id(node.func))
+        if isinstance(node, ast.Assign) and vectorize_maker(node.value) and (
+            (name := single_name_target(node)) is not None
+        ):
+            makers[name] = node.value
+    loads = [n for n in astwalk.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)]
+    return {
+        name: maker for name, maker in makers.items()
+        if stores.get(name) == 1 and all(id(n) in called for n in loads if n.id == name)
+        and not (isinstance(maker.args[0], ast.Name) and stores.get(maker.args[0].id))
+    }
+
+
+class _VectorizedByName(ast.NodeTransformer):
+    """``vf = np.vectorize(f)`` and its calls ``vf(x)`` (:func:`_vectorize_names`) as
+    ``np.vectorize(f)(x)`` where each call stands (the binding left out)."""
+
+    def __init__(self, makers: dict[str, ast.Call]) -> None:
+        self.makers = makers
+
+    def visit_Assign(self, node: ast.Assign) -> ast.AST:
+        if single_name_target(node) in self.makers and vectorize_maker(node.value):
+            return _located(ast.Pass(), node)
+        return self.generic_visit(node)
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        node = self.generic_visit(node)  # type: ignore[assignment]
+        if isinstance(node.func, ast.Name) and node.func.id in self.makers:
+            maker = copy.deepcopy(self.makers[node.func.id])
+            node.func = ast.copy_location(maker, node.func)
+            for part in ast.walk(maker):
+                ast.copy_location(part, node.func)
+        return node
 
 
 def along_axis_call(node: ast.AST) -> TypeGuard[ast.Call]:
@@ -824,36 +889,52 @@ def _constant_int(node: ast.expr) -> int | None:
 
 
 def _each(
-    node: ast.Call, numpy: ast.expr, function: ast.expr, items: ast.expr, used: set[str]
+    node: ast.Call, numpy: ast.expr, function: ast.expr, items: list[ast.expr], used: set[str]
 ) -> ast.expr:
-    """``np.array([function(item) for item in items])``."""
-    item = _fresh("item", used)
-    loop = ast.comprehension(ast.Name(item, ast.Store()), items, [], 0)
-    each = ast.ListComp(applied(function, [ast.Name(item, ast.Load())], used), [loop])
+    """``np.array([function(item) for item in items])`` (of several: ``[function(a, b)
+    for a, b in zip(as, bs)]``)."""
+    names = [_fresh("item", used) for _ in items]
+    target: ast.expr = ast.Name(names[0], ast.Store())
+    iterable = items[0]
+    if len(items) > 1:
+        target = ast.Tuple([ast.Name(n, ast.Store()) for n in names], ast.Store())
+        iterable = ast.Call(ast.Name("zip", ast.Load()), items, [])
+    loop = ast.comprehension(target, iterable, [], 0)
+    each = ast.ListComp(applied(function, [ast.Name(n, ast.Load()) for n in names], used), [loop])
     return ast.Call(ast.Attribute(copy.deepcopy(numpy), "array", ast.Load()), [each], [])
 
 
 def _item_by_item(node: ast.Call, used: set[str]) -> ast.expr:
     """A :func:`vectorized_call` or :func:`along_axis_call` as the comprehension it
-    runs: ``np.reshape(np.array([f(v) for v in np.ravel(x)]), np.shape(x))``; for a
-    1-D or 2-D ``x``, ``np.array([f(lane) for lane in along_lanes(x, axis)])``, its axes
-    put where numpy's are (``along_axis_result``)."""
+    runs: ``np.reshape(np.array([f(v) for v in np.ravel(x)]), np.shape(x))`` (of
+    several arguments, each ``np.broadcast_to`` their common shape first, the items
+    zipped); for a 1-D or 2-D ``x``, ``np.array([f(lane) for lane in along_lanes(x,
+    axis)])``, its axes put where numpy's are (``along_axis_result``)."""
     load = ast.Load()
     if vectorized_call(node):
         vectorize = cast(ast.Call, node.func)
         numpy = cast(ast.Attribute, vectorize.func).value
-        x = node.args[0]
 
         def np_call(name: str, *args: ast.expr) -> ast.Call:
             return ast.Call(ast.Attribute(copy.deepcopy(numpy), name, load), list(args), [])
 
-        items = np_call("ravel", copy.deepcopy(x))
+        shape = np_call("shape", copy.deepcopy(node.args[0]))
+        if len(node.args) > 1:
+            shape = np_call("broadcast_shapes", *(
+                np_call("shape", copy.deepcopy(x)) for x in node.args
+            ))
+        items: list[ast.expr] = [
+            np_call("ravel", copy.deepcopy(x) if len(node.args) == 1 else np_call(
+                "broadcast_to", copy.deepcopy(x), copy.deepcopy(shape)
+            ))
+            for x in node.args
+        ]
         values = _each(node, numpy, vectorize.args[0], items, used)
-        return _located(np_call("reshape", values, np_call("shape", copy.deepcopy(x))), node)
+        return _located(np_call("reshape", values, shape), node)
     function, axis, x = node.args
     numpy = cast(ast.Attribute, node.func).value
     lanes = ast.Call(ast.Name(ALONG_LANES, load), [x, axis], [])
-    values = _each(node, numpy, function, lanes, used)
+    values = _each(node, numpy, function, [lanes], used)
     ndim = ast.Call(ast.Attribute(copy.deepcopy(numpy), "ndim", load), [copy.deepcopy(x)], [])
     result = ast.Call(ast.Name(ALONG_AXIS_RESULT, load), [values, ndim, copy.deepcopy(axis)], [])
     return _located(result, node)
@@ -2232,6 +2313,7 @@ def desugar(fn: ast.FunctionDef, library: bool = False) -> ast.FunctionDef:
     may name one side's method on purpose (``a.__add__(b)`` where ``b`` would answer
     ``a + b``), and are read as calls."""
     comprehensions = lambdas = control_flow = functional = list_changes = plain = False
+    vectorized = False
     arithmetic = 0
     values: list[ast.BinOp | ast.UnaryOp] = []  # (of statements: they may nest deep)
     for node in astwalk.nodes(fn):  # (one walk: this runs on every function srcad reads)
@@ -2266,6 +2348,8 @@ def desugar(fn: ast.FunctionDef, library: bool = False) -> ast.FunctionDef:
             plain = plain or _spread_display(node)
         elif isinstance(node, ast.Assign):
             lambdas = lambdas or named_lambda(node)
+            if vectorize_maker(node.value):  # (vf = np.vectorize(f), then vf(x))
+                comprehensions = functional = vectorized = True
             comprehensions = comprehensions or _starred_unpacking(node) is not None
         elif isinstance(node, ast.For | ast.While | ast.If | ast.With):
             control_flow = True
@@ -2285,6 +2369,8 @@ def desugar(fn: ast.FunctionDef, library: bool = False) -> ast.FunctionDef:
     if list_changes:
         _mark_groups(fn)
         fn.body = _OrderedListChanges(used).rewrite(_setdefault_values(fn.body, used))
+    if vectorized:
+        fn = _VectorizedByName(_vectorize_names(fn)).visit(fn)
     shadowed = _assigned(fn) & {"map", "zip", *_CONSUMERS}  # (a local `map`: the user's)
     if functional and not shadowed:
         fn.body = [_Functional(used).visit(stmt) for stmt in fn.body]

@@ -294,6 +294,17 @@ def _missing_rule(stmt: ir.Assign, fn: ir.Function | None) -> SrcadError:
             f"make the object outside and pass it in as a parameter annotated with its "
             f"class (`layer: {maker.__name__}`), or call a helper function instead"
         )
+    elif isinstance(value, ir.Call) and _vectorized(value.func, fn):
+        what = (
+            "`np.vectorize(f, ...)` is called here in a form srcad does not read: it reads "
+            "`np.vectorize(f)(x, ...)` (also `vf = np.vectorize(f)`, then `vf(x, ...)`) "
+            "of a function or a lambda of as many parameters, with no keyword but "
+            "`otypes=[float]`"
+        )
+        hint = (
+            "write it in that form, or the comprehension it stands for: "
+            "`np.array([f(v) for v in np.ravel(x)]).reshape(np.shape(x))`"
+        )
     elif isinstance(value, ir.Call) and (made := _chosen_at_run_time(value.func, fn)):
         spelled = _spelled(value.func, fn)
         what = (
@@ -523,6 +534,18 @@ def _described(value: ir.Expr) -> str:
     if isinstance(value, ir.Compare):
         return "this comparison"
     return "the expression on this line"
+
+
+def _vectorized(func: ir.Expr, fn: ir.Function | None) -> bool:
+    """Whether the function ``func`` names was made by ``np.vectorize(...)`` in the
+    listing (``t1 = np.vectorize(f, signature=...)``, then ``t1(x)``)."""
+    if fn is None or not isinstance(func, ir.Name):
+        return False
+    return any(
+        isinstance(s, ir.Assign) and s.target == func.id
+        and _called_attribute(s.value, fn) is np.vectorize
+        for s in ir.walk(fn.body)
+    )
 
 
 def _chosen_at_run_time(func: ir.Expr, fn: ir.Function | None) -> str | None:
