@@ -50,6 +50,7 @@ MODULES = (
     "integrate_programs",  # quad, odeint, solve_ivp: kinetics, epidemics, hazards, densities
     "numpy_breadth",  # scatters and segments, .flat, zip(*M), *params, slices, piecewise, fft
     "namedtuple_programs",  # namedtuples made inside, alternative constructors
+    "iterator_programs",  # itertools iterators, ndenumerate, stepped slices, grouping dicts
 )
 
 
