@@ -8,7 +8,7 @@ step (a Haar step, interleaving) and ``del`` of slices, dicts filled by labels t
 
 import itertools
 import operator
-from itertools import accumulate, chain, combinations, islice, pairwise
+from itertools import accumulate, chain, islice, pairwise
 
 import numpy as np
 from _spec import Case
