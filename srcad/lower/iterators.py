@@ -59,7 +59,7 @@ def _iterator_kind(callee: Any) -> str | None:
     ``"accumulate"`` for the iterators this module follows; None for any other callee."""
     if callee is NOT_STATIC:
         return None
-    if callee in _BY_POSITIONS:
+    if any(callee is f for f in _BY_POSITIONS):  # (by identity: a callee may not hash)
         return "positions"
     if callee is np.ndenumerate:
         return "ndenumerate"
@@ -145,18 +145,28 @@ class Iterators(LoweringPart):
         if kind is None:
             return None
         if kind == "chain":
-            return self.chained(scope, call, [[a] for a in call.args])
+            return self.chained(scope, call, call.args)
         if kind == "from_iterable":
             return self.chained(scope, call, None)
         if kind == "accumulate":
             return self.accumulated(scope, call)
         items = self.names.invented("items")
         item = self.names.invented("item")
-        self.lower_statements(scope, _at([
+        return self.built_list(scope, call, items, [item], [
             ast.Assign([_name(items, True)], ast.List([], ast.Load())),
             ast.For(_name(item, True), call, [_append(items, _name(item))], []),
-        ], call), None)
-        return scope.env[items]
+        ])
+
+    def built_list(
+        self, scope: Scope, call: ast.Call, listed: str, others: list[str],
+        stmts: list[ast.stmt],
+    ) -> Any:
+        """The list ``stmts`` (written at ``call``) build in the variable ``listed``,
+        srcad's own as the ``others`` are: none of them is left in ``scope``."""
+        self.lower_statements(scope, _at(stmts, call), None)
+        for name in others:
+            scope.env.pop(name, None)
+        return scope.env.pop(listed)
 
     def by_positions(self, scope: Scope, call: ast.Call) -> tuple[ir.Expr, Element]:
         """A loop over ``pairwise``, ``islice``, ``product``, ``combinations`` (and
@@ -254,7 +264,7 @@ class Iterators(LoweringPart):
         return length, items
 
     def chained(
-        self, scope: Scope, call: ast.Call, sequences: list[list[ast.expr]] | None
+        self, scope: Scope, call: ast.Call, sequences: list[ast.expr] | None
     ) -> Any:
         """``itertools.chain(a, b)`` (``sequences``: each argument) or
         ``chain.from_iterable(parts)`` (None) as a list: ``chained = []``, then ``for
@@ -270,16 +280,15 @@ class Iterators(LoweringPart):
         item = self.names.invented("item")
         loops: list[ast.stmt] = [
             ast.For(_name(item, True), sequence, [_append(chained, _name(item))], [])
-            for sequence, in (sequences or [])
+            for sequence in (sequences or [])
         ]
+        part = self.names.invented("part")
         if sequences is None:
-            part = self.names.invented("part")
             inner = ast.For(_name(item, True), _name(part), [_append(chained, _name(item))], [])
             loops = [ast.For(_name(part, True), call.args[0], [inner], [])]
-        self.lower_statements(scope, _at([
+        return self.built_list(scope, call, chained, [item, part], [
             ast.Assign([_name(chained, True)], ast.List([], ast.Load())), *loops,
-        ], call), None)
-        return scope.env[chained]
+        ])
 
     def accumulated(self, scope: Scope, call: ast.Call) -> Any:
         """``itertools.accumulate(xs, f, initial=v)`` as a list: ``running = [v]`` (or
@@ -313,11 +322,10 @@ class Iterators(LoweringPart):
             start: list[ast.expr] = []
         else:
             body, target, counted, start = later, _name(item, True), call.args[0], [initial]
-        self.lower_statements(scope, _at([
+        return self.built_list(scope, call, running, [item, k, last], [
             ast.Assign([_name(running, True)], ast.List(start, ast.Load())),
             ast.For(target, counted, body, []),
-        ], call), None)
-        return scope.env[running]
+        ])
 
     def accumulate_step(
         self, scope: Scope, function: ast.expr | None, last: ast.Name, item: ast.Name
