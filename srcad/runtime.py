@@ -1106,8 +1106,11 @@ def repeated(items: Any, count: Any) -> list | tuple:
 
 
 def repeated_grad(g: Any, items: Any) -> AdjointList:
-    """Adjoint of :func:`repeated`: each item gets the sum over its copies."""
+    """Adjoint of :func:`repeated`: each item gets the sum over its copies (a zero when
+    repeated no times)."""
     size = len(items)
+    if len(g) < size:  # (`[v] * 0`: no copy)
+        return AdjointList([zeros_like(item) for item in items])
     total = AdjointList(g[:size])
     for start in range(size, len(g), size):
         total += g[start : start + size]

@@ -9,6 +9,7 @@ import collections
 import contextlib
 import dataclasses
 import itertools
+import operator
 import math
 import os
 import random
@@ -478,8 +479,8 @@ def test_a_function_numpy_does_not_have_is_reported_as_missing_not_as_without_a_
     assert "np.trapezoid" in caught.value.hint and "AttributeError" in caught.value.message
 
 
-def _padded_products(points):
-    return sum(a * b for a, b in itertools.zip_longest(points, points[1:], fillvalue=0.0))  # <zl>
+def _products_by_starmap(points):
+    return sum(itertools.starmap(operator.mul, zip(points, points[1:])))  # <starmap>
 
 
 def _defaultdict_totals(items):
@@ -490,7 +491,7 @@ def _defaultdict_totals(items):
 
 
 @pytest.mark.parametrize("f, tag, instead", [
-    (_padded_products, "zl", "pad the shorter list"),
+    (_products_by_starmap, "starmap", "write a comprehension"),
     (_defaultdict_totals, "defaultdict", "d.get(k, 0.0) + v"),
 ])
 def test_a_container_maker_gets_what_to_write_instead(f, tag, instead):

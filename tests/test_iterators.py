@@ -1,6 +1,7 @@
 """Iterators of ``itertools`` and numpy's index iterators over the program's lists and
 arrays (``pairwise``, ``islice``, ``chain``, ``chain.from_iterable``, ``accumulate``,
-``product``, ``combinations``, ``permutations``, ``np.ndenumerate``, ``np.ndindex``), in
+``product``, ``combinations``, ``permutations``, ``zip_longest``, ``np.ndenumerate``,
+``np.ndindex``), in
 loops, comprehensions and as values (``list(...)``, ``sum(...)``); and the refusals of
 the variants srcad does not follow. Each gradient is checked four ways
 (``conftest.check_four_ways``)."""
@@ -205,6 +206,20 @@ def test_ndenumerate_and_ndindex():
     check_four_ways(read_by_index, A)
 
 
+# ---------------------------------------------------------------- zip_longest
+
+
+def padded_products(x):
+    a = [x[0], x[1], x[2]]
+    s = sum(u * v for u, v in itertools.zip_longest(a, [x[3]], fillvalue=1.0))
+    pairs = list(itertools.zip_longest(x, x[:2] * 2.0, [x[4]], fillvalue=x[0]))
+    return s + sum(p * q * r for p, q, r in pairs)
+
+
+def test_zip_longest():
+    check_four_ways(padded_products, X)
+
+
 # ---------------------------------------------------------------- refused
 
 
@@ -212,15 +227,14 @@ def combinations_of_a_count(x, r):
     return sum(sum(c) for c in itertools.combinations(x, r))  # <r-unknown>
 
 
-def longest_zip(x):
-    a = [x[0], x[1], x[2]]
-    return sum(u * v for u, v in itertools.zip_longest(a, [x[3]], fillvalue=1.0))  # <zl>
+def starmapped(x):
+    return sum(itertools.starmap(operator.mul, zip(x, x[1:])))  # <starmap>
 
 
 def test_refused_variants_name_the_line():
     with pytest.raises(srcad.SrcadError, match="give `r` as a constant int") as info:
         srcad.grad(combinations_of_a_count)(X, 2)
     assert info.value.lineno == marker_line(__file__, "r-unknown")
-    with pytest.raises(srcad.SrcadError, match="pad the shorter") as info:
-        srcad.grad(longest_zip)(X)
-    assert info.value.lineno == marker_line(__file__, "zl")
+    with pytest.raises(srcad.SrcadError, match="write a comprehension") as info:
+        srcad.grad(starmapped)(X)
+    assert info.value.lineno == marker_line(__file__, "starmap")

@@ -1825,3 +1825,14 @@ def test_slice_writes_refused_or_raising_as_python():
     with pytest.raises(srcad.SrcadError, match="write the step as a constant") as info:
         srcad.grad(slice_with_an_unknown_step)(x, 2)
     assert info.value.lineno == marker_line(__file__, "step-unknown")
+
+
+def repeated_no_times(x, n):
+    xs = [x[0], x[1]] + [x[2]] * n
+    return sum(v * v for v in xs) + x[2]
+
+
+def test_a_list_repeated_no_times():
+    """(``[v] * 0``: the adjoint of ``[v]`` was read from an empty list, an IndexError.)"""
+    check_four_ways(repeated_no_times, np.array([0.3, 0.5, 0.7]), 0)
+    check_four_ways(repeated_no_times, np.array([0.3, 0.5, 0.7]), 2)

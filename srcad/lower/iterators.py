@@ -55,8 +55,9 @@ Element = Callable[[ir.Expr], Any]
 
 
 def _iterator_kind(callee: Any) -> str | None:
-    """``"positions"``, ``"ndenumerate"``, ``"chain"``, ``"from_iterable"`` or
-    ``"accumulate"`` for the iterators this module follows; None for any other callee."""
+    """``"positions"``, ``"ndenumerate"``, ``"chain"``, ``"from_iterable"``,
+    ``"accumulate"`` or ``"zip_longest"`` for the iterators this module follows; None for
+    any other callee."""
     if callee is NOT_STATIC:
         return None
     if any(callee is f for f in _BY_POSITIONS):  # (by identity: a callee may not hash)
@@ -67,6 +68,8 @@ def _iterator_kind(callee: Any) -> str | None:
         return "chain"
     if callee is itertools.accumulate:
         return "accumulate"
+    if callee is itertools.zip_longest:
+        return "zip_longest"
     if getattr(callee, "__self__", None) is itertools.chain and (
         getattr(callee, "__name__", "") == "from_iterable"
     ):
@@ -85,6 +88,11 @@ def _counts(node: ast.expr) -> bool:
 def _at(stmts: list[ast.stmt], like: ast.AST) -> list[ast.stmt]:
     """``stmts`` placed at ``like`` (errors in them point at the user's call)."""
     return [ast.fix_missing_locations(ast.copy_location(s, like)) for s in stmts]
+
+
+def _at_expr(node: ast.expr, like: ast.AST) -> ast.expr:
+    """``node`` placed at ``like``."""
+    return ast.fix_missing_locations(ast.copy_location(node, like))
 
 
 def _name(name: str, store: bool = False) -> ast.Name:
@@ -131,6 +139,8 @@ class Iterators(LoweringPart):
             return self.by_positions(scope, call)
         if kind == "ndenumerate":
             return self.array_positions(scope, call)
+        if kind == "zip_longest":
+            return self.padded(scope, call)
         listed = self.lower_expr(scope, call, None)  # (chain, accumulate: a list)
         length = self.emit_value(
             scope, ir.Call(self.builtin_ref(scope, "len"), (listed,)), call
@@ -262,6 +272,45 @@ class Iterators(LoweringPart):
             return TupleValue((index, self.element(scope, array, index, call)))
 
         return length, items
+
+    def padded(self, scope: Scope, call: ast.Call) -> tuple[ir.Expr, Element]:
+        """``itertools.zip_longest(a, b, fillvalue=v)`` as ``zip`` of the sequences each
+        padded to the longest: ``fill = v``, ``longest = max(len(a), len(b))``, then
+        ``a_padded = list(a) + [fill] * (longest - len(a))``, ... (lists srcad builds)."""
+        if not call.args or any(k.arg != "fillvalue" for k in call.keywords):
+            raise self.error(
+                scope, call, "`itertools.zip_longest(...)` with these arguments is not supported",
+                "write `itertools.zip_longest(a, b, ..., fillvalue=v)`",
+            )
+        load = ast.Load()
+
+        def call_of(name: str, *args: ast.expr) -> ast.expr:
+            return ast.Call(_name(name), list(args), [])
+
+        given = [self.names.invented("sequence") for _ in call.args]
+        padded = [self.names.invented("padded") for _ in call.args]
+        fill, longest = self.names.invented("fill"), self.names.invented("longest")
+        fill_value = next((k.value for k in call.keywords), ast.Constant(None))
+        stmts: list[ast.stmt] = [
+            *(ast.Assign([_name(n, True)], a) for n, a in zip(given, call.args)),
+            ast.Assign([_name(fill, True)], fill_value),
+            ast.Assign([_name(longest, True)], call_of(
+                "max", *(call_of("len", _name(n)) for n in given), ast.Constant(0)
+            )),
+        ]
+        for sequence, out in zip(given, padded):
+            missing = ast.BinOp(_name(longest), ast.Sub(), call_of("len", _name(sequence)))
+            filler = ast.BinOp(ast.List([_name(fill)], load), ast.Mult(), missing)
+            stmts.append(ast.Assign(
+                [_name(out, True)], ast.BinOp(call_of("list", _name(sequence)), ast.Add(), filler)
+            ))
+        self.lower_statements(scope, _at(stmts, call), None)
+        for name in (*given, fill, longest):
+            scope.env.pop(name, None)
+        parts = [self.iteration(scope, _at_expr(_name(out), call)) for out in padded]
+        for name in padded:
+            scope.env.pop(name, None)
+        return parts[0][0], lambda k: TupleValue(tuple(item(k) for _, item in parts))
 
     def chained(
         self, scope: Scope, call: ast.Call, sequences: list[ast.expr] | None

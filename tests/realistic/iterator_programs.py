@@ -3,8 +3,8 @@
 returns and hazards by ``accumulate``, windows by ``islice``, regularizers over
 ``chain``), ``np.ndenumerate``/``np.ndindex`` over images and grids, list slices with a
 step (a Haar step, interleaving) and ``del`` of slices, dicts filled by labels that vary
-(``d.get``/``d.setdefault``), and ``np.vectorize`` of two arguments or bound to a name;
-``itertools.zip_longest`` is refused in plain words."""
+(``d.get``/``d.setdefault``), ``np.vectorize`` of two arguments or bound to a name, and
+``zip_longest``; ``combinations(x, r)`` of an ``r`` known only when it runs is refused."""
 
 import itertools
 import operator
@@ -160,8 +160,14 @@ def word_weight_softmax(weights, words):
 
 
 def padded_pairs(x, y):
-    """Pairs of two lists of different lengths, padded by zip_longest: refused."""
+    """Pairs of two lists of different lengths, padded by zip_longest."""
     return sum(a * b for a, b in itertools.zip_longest(x, y, fillvalue=1.0))
+
+
+def interaction_terms(x, order):
+    """Products of every ``order`` features: the tuples' length known only when the
+    program runs, which srcad refuses (it unpacks each by its number)."""
+    return sum(np.prod(c) for c in itertools.combinations(x, order))
 
 
 CASES = [
@@ -211,6 +217,8 @@ CASES = [
          wrt=0, note="d[w] = d.setdefault(w, 0.0) + v over repeated words"),
     Case("padded_pairs", padded_pairs,
          lambda rng: (list(rng.normal(size=3)), list(rng.normal(size=2))), wrt=(0, 1),
-         expect="LOCATED", bad="zip_longest", msg=("pad",),
-         note="itertools.zip_longest is refused: pad the shorter list"),
+         note="itertools.zip_longest with a fill value"),
+    Case("interaction_terms", interaction_terms,
+         lambda rng: (rng.normal(size=4), 2), wrt=0, expect="LOCATED", bad="combinations",
+         msg=("constant",), note="combinations(x, r) of an r given when the program runs"),
 ]
