@@ -9,8 +9,8 @@ import collections
 import contextlib
 import dataclasses
 import itertools
-import operator
 import math
+import operator
 import os
 import random
 import sys
