@@ -231,6 +231,26 @@ def starmapped(x):
     return sum(itertools.starmap(operator.mul, zip(x, x[1:])))  # <starmap>
 
 
+def pairs_bound_to_a_name(x):
+    pairs = itertools.pairwise(x)
+    windows = itertools.islice(x, 1, None)
+    return sum(a * b for a, b in pairs) + sum(v * v for v in windows)
+
+
+def pairs_of_a_list_changed_later(x):
+    xs = list(x)
+    pairs = itertools.pairwise(xs)  # <changed-later>
+    xs[0] = 5.0
+    return sum(a * b for a, b in pairs)
+
+
+def test_an_iterator_bound_to_a_name():
+    check_four_ways(pairs_bound_to_a_name, X)
+    with pytest.raises(srcad.SrcadError, match="which the function changes in place") as info:
+        srcad.grad(pairs_of_a_list_changed_later)(X)
+    assert info.value.lineno == marker_line(__file__, "changed-later")
+
+
 def test_refused_variants_name_the_line():
     with pytest.raises(srcad.SrcadError, match="give `r` as a constant int") as info:
         srcad.grad(combinations_of_a_count)(X, 2)

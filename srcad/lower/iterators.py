@@ -29,8 +29,8 @@ from typing import Any
 
 import numpy as np
 
-from .. import ir
-from ..desugar import applied
+from .. import astwalk, ir
+from ..desugar import CHANGING_METHODS, applied
 from ..rules.scalar import ARRAY_INDICES
 from ..runtime import iterator_positions
 from .values import NOT_STATIC, LoweringPart, Scope, TupleValue
@@ -93,6 +93,24 @@ def _at(stmts: list[ast.stmt], like: ast.AST) -> list[ast.stmt]:
 def _at_expr(node: ast.expr, like: ast.AST) -> ast.expr:
     """``node`` placed at ``like``."""
     return ast.fix_missing_locations(ast.copy_location(node, like))
+
+
+def _changed_in_place(node: ast.AST) -> str | None:
+    """The name ``node`` changes in place (``xs[i] = v``, ``del xs[i]``, ``xs.append(v)``,
+    ``x += d``), if any."""
+    target: ast.expr | None = None
+    if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store | ast.Del):
+        target = node
+    elif isinstance(node, ast.AugAssign):
+        target = node.target
+    elif (
+        isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+        and node.func.attr in CHANGING_METHODS
+    ):
+        target = node.func.value
+    while isinstance(target, ast.Subscript | ast.Attribute):
+        target = target.value
+    return target.id if isinstance(target, ast.Name) else None
 
 
 def _name(name: str, store: bool = False) -> ast.Name:
@@ -166,6 +184,31 @@ class Iterators(LoweringPart):
             ast.Assign([_name(items, True)], ast.List([], ast.Load())),
             ast.For(_name(item, True), call, [_append(items, _name(item))], []),
         ])
+
+    def refuse_changed_sequences(self, scope: Scope, stmt: ast.Assign) -> None:
+        """``it = itertools.pairwise(xs)`` (an iterator bound to a name): srcad makes the
+        list of its items there, while Python's iterator reads ``xs`` as it is when it
+        is read; refused where the function changes a name the call reads in place
+        (``xs[i] = v``, ``xs.append(v)``, ``x += d`` of an array), which would see the
+        change."""
+        call = stmt.value
+        if not isinstance(call, ast.Call) or self.followed_iterator(scope, call) is None:
+            return
+        read = {
+            n.id for part in (*call.args, *(k.value for k in call.keywords))
+            for n in ast.walk(part) if isinstance(n, ast.Name)
+        }
+        for node in astwalk.walk(scope.function):
+            changed = _changed_in_place(node)
+            if changed is not None and changed in read:
+                raise self.error(
+                    scope, stmt,
+                    f"`{ast.unparse(call.func)}(...)` bound to a name, of `{changed}`, which "
+                    "the function changes in place: srcad makes the list of its items "
+                    "here, while Python's iterator reads them when it is read",
+                    "loop over it where it is made, or make the list yourself: "
+                    f"`{ast.unparse(stmt.targets[0])} = list({ast.unparse(call)})`",
+                )
 
     def built_list(
         self, scope: Scope, call: ast.Call, listed: str, others: list[str],
@@ -291,8 +334,9 @@ class Iterators(LoweringPart):
         padded = [self.names.invented("padded") for _ in call.args]
         fill, longest = self.names.invented("fill"), self.names.invented("longest")
         fill_value = next((k.value for k in call.keywords), ast.Constant(None))
+        for name, sequence in zip(given, call.args):  # (each evaluated once, in order)
+            scope.env[name] = self.lower_expr(scope, sequence, None)
         stmts: list[ast.stmt] = [
-            *(ast.Assign([_name(n, True)], a) for n, a in zip(given, call.args)),
             ast.Assign([_name(fill, True)], fill_value),
             ast.Assign([_name(longest, True)], call_of(
                 "max", *(call_of("len", _name(n)) for n in given), ast.Constant(0)

@@ -151,6 +151,7 @@ class Statements(LoweringPart):
     lower_ImportFrom = lower_Import
 
     def lower_Assign(self, scope: Scope, stmt: ast.Assign) -> None:
+        self.refuse_changed_sequences(scope, stmt)  # (it = itertools.pairwise(xs))
         self.assign(scope, stmt.targets, stmt.value)
 
     def lower_AnnAssign(self, scope: Scope, stmt: ast.AnnAssign) -> None:
