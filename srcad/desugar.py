@@ -2019,9 +2019,10 @@ def _setdefault_call(node: ast.AST | None) -> bool:
 
 class _SetdefaultsRead(ast.NodeTransformer):
     """Each ``d.setdefault(k, default)`` in an expression that always runs (not in a
-    part of ``a if c else b``, ``a and b``, a lambda or a comprehension) as what Python
-    does, in the order it does it: ``key = k``, ``default = ...``, ``if key not in d:
-    d[key] = default``, then the expression reads ``value = d[key]`` (:attr:`before`)."""
+    part of ``a and b``, a lambda or a comprehension; in an arm of ``a if c else b``,
+    where that arm runs) as what Python does, in the order it does it: ``key = k``,
+    ``default = ...``, ``if key not in d: d[key] = default``, then the expression reads
+    ``value = d[key]`` (:attr:`before`)."""
 
     def __init__(self, used: set[str]) -> None:
         self.used = used
@@ -2055,11 +2056,26 @@ class _SetdefaultsRead(ast.NodeTransformer):
         ]
         return _located(ast.Name(value, ast.Load()), node)
 
+    def visit_IfExp(self, node: ast.IfExp) -> ast.AST:
+        """``a if c else b`` with a ``setdefault`` in ``a`` or ``b``: ``if c: either = a
+        else: either = b`` first (each arm's calls in it), the expression ``either``."""
+        node.test = self.visit(node.test)  # (it always runs)
+        if not any(_setdefault_call(n) for arm in (node.body, node.orelse) for n in ast.walk(arm)):
+            return node
+        either = _fresh("either", self.used)
+        arms: list[list[ast.stmt]] = []
+        for arm in (node.body, node.orelse):
+            inner = _SetdefaultsRead(self.used)
+            value = inner.visit(arm)
+            arms.append([*inner.before, ast.Assign([ast.Name(either, ast.Store())], value)])
+        self.before.append(ast.If(node.test, arms[0], arms[1]))
+        return _located(ast.Name(either, ast.Load()), node)
+
     def skipped(self, node: ast.AST) -> ast.AST:
         """A part that may not run, or runs elsewhere: left as it is."""
         return node
 
-    visit_IfExp = visit_BoolOp = visit_Lambda = skipped
+    visit_BoolOp = visit_Lambda = skipped
     visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = skipped
 
 

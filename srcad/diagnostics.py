@@ -236,7 +236,8 @@ def _missing_rule(stmt: ir.Assign, fn: ir.Function | None) -> SrcadError:
     elif method == "setdefault":  # (a dict's, where desugaring left it: it may not run)
         what = (
             "`.setdefault(...)` is followed in a statement's expressions that always run, "
-            "not inside `a if c else b`, `a and b`, a lambda or a comprehension's element"
+            "and in the arm of `a if c else b` that runs, not inside `a and b`, a lambda "
+            "or a comprehension's element"
         )
         hint = "call it in a statement of its own first (`v = d.setdefault(k, 0.0)`)"
     elif method is not None and not hasattr(np.ndarray, method):  # a method of an object

@@ -343,7 +343,14 @@ def ranked_groups(x, labels, extra):
 def kept_only_when_asked(x, labels, keep):
     d = {}
     for k, v in zip(labels, x):
-        d[k] = (d.setdefault(k, 0.0) if keep else 0.0) + v  # <setdefault-if>
+        d[k] = (d.setdefault(k, 0.0) if keep else d.get(k, 1.0) * 0.5) + v
+    return sum(val * val for val in d.values())
+
+
+def kept_when_both_ask(x, labels, keep):
+    d = {}
+    for k, v in zip(labels, x):
+        d[k] = (keep and d.setdefault(k, 0.0)) + v  # <setdefault-and>
     return sum(val * val for val in d.values())
 
 
@@ -353,6 +360,8 @@ def test_dicts_filled_by_keys_that_vary_in_a_loop():
     check_four_ways(grouped_products_by_setdefault, x, ["p", "q", "q", "p"], wrt="x")
     check_four_ways(grouped_means_by_get, x, ["u", "v", "u", "u"], wrt="x")
     check_four_ways(ranked_groups, x, ["b", "a", "b", "c"], {"a": 0.5}, wrt="x")
+    check_four_ways(kept_only_when_asked, x, ["b", "a", "b", "c"], True, wrt="x")
+    check_four_ways(kept_only_when_asked, x, ["b", "a", "b", "c"], False, wrt="x")
     with pytest.raises(srcad.SrcadError, match="in a statement of its own") as info:
-        srcad.grad(kept_only_when_asked, wrt="x")(x, ["b", "a", "b", "c"], True)
-    assert info.value.lineno == marker_line(__file__, "setdefault-if")
+        srcad.grad(kept_when_both_ask, wrt="x")(x, ["b", "a", "b", "c"], 1.0)
+    assert info.value.lineno == marker_line(__file__, "setdefault-and")
