@@ -27,7 +27,8 @@
   * v)``, ``q.append(q.pop(0))``, ``st[0] = st.pop()``) has those operands evaluated
   before it, as Python does: ``value = st.pop() * v``, then ``st.append(value)``.
 - ``v = d.setdefault(k, default)`` becomes ``default`` computed, ``if k not in d: d[k] =
-  ...``, then ``v = d[k]``.
+  ...``, then ``v = d[k]``; inside an expression (``d[k] = d.setdefault(k, 0.0) + v``) the
+  same, before the statement, and the expression reads ``d[k]`` (a name holding it).
 - Statements after an ``if`` that may ``return``, ``break`` or ``continue`` move into
   the paths of that ``if`` that do not jump, so every jump ends its path.
 - Arithmetic nested more than :data:`_NESTED_PART` levels deep (a polynomial of hundreds
@@ -551,6 +552,9 @@ MULTIPLIED_AT, ALONG_AXIS_INDEX = "_srcad_multiplied_at", "_srcad_along_axis_ind
 FLAT_INDEX, NUMPY = "_srcad_flat_index", "_srcad_numpy"
 #: ... and the positions ``items[a:b] = values`` replaces (:func:`srcad.runtime.slice_bounds`)
 SLICE_BOUNDS = "_srcad_slice_bounds"
+#: ... and the positions a slice with a step writes (:func:`srcad.runtime.stepped_positions`),
+#: and those ``del items[a:b:s]`` keeps (:func:`srcad.runtime.kept_positions`)
+STEPPED_POSITIONS, KEPT_POSITIONS = "_srcad_stepped_positions", "_srcad_kept_positions"
 #: ... and the lanes ``np.apply_along_axis`` runs its function on
 #: (:func:`srcad.runtime.along_lanes`)
 ALONG_LANES, ALONG_AXIS_RESULT = "_srcad_along_lanes", "_srcad_along_axis_result"
@@ -645,12 +649,12 @@ KEY_CALL = "srcad_key_call"
 
 def _key_of(key: ast.expr, item: str, used: set[str]) -> ast.expr:
     """``key(item)`` for ``sorted``/``max``/``min`` with ``key=key``."""
-    applied = _applied(key, [ast.Name(item, ast.Load())], used)
-    setattr(applied, KEY_CALL, True)
-    return applied
+    call = applied(key, [ast.Name(item, ast.Load())], used)
+    setattr(call, KEY_CALL, True)
+    return call
 
 
-def _applied(function: ast.expr, args: list[ast.expr], used: set[str]) -> ast.expr:
+def applied(function: ast.expr, args: list[ast.expr], used: set[str]) -> ast.expr:
     """``function(*args)``: a lambda's body with its parameters replaced by ``args``
     (names, so nothing is computed twice), or the call."""
     if isinstance(function, ast.Lambda) and len(function.args.args) == len(args) and not (
@@ -777,13 +781,13 @@ def _numpy_call(node: ast.AST, name: str, count: int) -> TypeGuard[ast.Call]:
     )
 
 
-def _item_function(node: ast.expr) -> bool:
+def _item_function(node: ast.expr, count: int = 1) -> bool:
     """A function an item-by-item rewrite may apply: a name (or an attribute of one:
-    ``np.sum``), or a lambda of one parameter without defaults."""
+    ``np.sum``), or a lambda of ``count`` parameters without defaults."""
     while isinstance(node, ast.Attribute):
         node = node.value
     return isinstance(node, ast.Name) or isinstance(node, ast.Lambda) and (
-        len(node.args.args) == 1 and not node.args.defaults and not node.args.vararg
+        len(node.args.args) == count and not node.args.defaults and not node.args.vararg
         and not node.args.kwarg and not node.args.kwonlyargs and not node.args.posonlyargs
     )
 
@@ -792,13 +796,78 @@ def _read_again(node: ast.expr) -> bool:
     return all(isinstance(n, _READ_AGAIN) for n in astwalk.walk(node))
 
 
-def vectorized_call(node: ast.AST) -> TypeGuard[ast.Call]:
-    """``np.vectorize(f)(x)``: ``f`` a name or a lambda, ``x`` read again without calls."""
-    return (
-        isinstance(node, ast.Call) and _numpy_call(node.func, "vectorize", 1)
-        and _item_function(node.func.args[0]) and len(node.args) == 1 and not node.keywords
-        and _read_again(node.args[0])
+#: how ``np.vectorize(f, otypes=...)`` may name the float results srcad makes anyway
+_FLOAT_OTYPES = frozenset({"[float]", "(float,)", "'d'", "['d']", "[np.float64]", "'f8'"})
+
+
+def vectorize_maker(node: ast.AST) -> TypeGuard[ast.Call]:
+    """``np.vectorize(f)`` (``otypes=[float]`` too), ``f`` a name or a lambda."""
+    if not isinstance(node, ast.Call) or any(
+        k.arg != "otypes" or ast.unparse(k.value) not in _FLOAT_OTYPES for k in node.keywords
+    ):
+        return False
+    bare = ast.Call(node.func, node.args, [])
+    return _numpy_call(bare, "vectorize", 1) and isinstance(
+        node.args[0], ast.Name | ast.Attribute | ast.Lambda
     )
+
+
+def vectorized_call(node: ast.AST) -> TypeGuard[ast.Call]:
+    """``np.vectorize(f)(x, ...)``: ``f`` a name or a lambda of as many parameters,
+    each argument read again without calls."""
+    return (
+        isinstance(node, ast.Call) and vectorize_maker(node.func)
+        and _item_function(node.func.args[0], len(node.args)) and bool(node.args)
+        and not node.keywords and all(
+            not isinstance(a, ast.Starred) and _read_again(a) for a in node.args
+        )
+    )
+
+
+def _vectorize_names(fn: ast.FunctionDef) -> dict[str, ast.Call]:
+    """The names bound once to ``np.vectorize(f)`` (:func:`vectorize_maker`) that the
+    function reads only by calling them (``vf = np.vectorize(f)``, then ``vf(x)``), with
+    ``f`` bound nowhere in the function: each name's ``np.vectorize(f)``."""
+    makers: dict[str, ast.Call] = {}
+    stores: dict[str, int] = {}
+    called: set[int] = set()
+    for node in astwalk.walk(fn):
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            stores[node.id] = stores.get(node.id, 0) + 1
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            called.add(id(node.func))
+        if isinstance(node, ast.Assign) and vectorize_maker(node.value) and (
+            (name := single_name_target(node)) is not None
+        ):
+            makers[name] = node.value
+    loads = [n for n in astwalk.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)]
+    return {
+        name: maker for name, maker in makers.items()
+        if stores.get(name) == 1 and all(id(n) in called for n in loads if n.id == name)
+        and not (isinstance(maker.args[0], ast.Name) and stores.get(maker.args[0].id))
+    }
+
+
+class _VectorizedByName(ast.NodeTransformer):
+    """``vf = np.vectorize(f)`` and its calls ``vf(x)`` (:func:`_vectorize_names`) as
+    ``np.vectorize(f)(x)`` where each call stands (the binding left out)."""
+
+    def __init__(self, makers: dict[str, ast.Call]) -> None:
+        self.makers = makers
+
+    def visit_Assign(self, node: ast.Assign) -> ast.AST:
+        if single_name_target(node) in self.makers and vectorize_maker(node.value):
+            return _located(ast.Pass(), node)
+        return self.generic_visit(node)
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        node = self.generic_visit(node)  # type: ignore[assignment]
+        if isinstance(node.func, ast.Name) and node.func.id in self.makers:
+            maker = copy.deepcopy(self.makers[node.func.id])
+            node.func = ast.copy_location(maker, node.func)
+            for part in ast.walk(maker):
+                ast.copy_location(part, node.func)
+        return node
 
 
 def along_axis_call(node: ast.AST) -> TypeGuard[ast.Call]:
@@ -821,36 +890,52 @@ def _constant_int(node: ast.expr) -> int | None:
 
 
 def _each(
-    node: ast.Call, numpy: ast.expr, function: ast.expr, items: ast.expr, used: set[str]
+    node: ast.Call, numpy: ast.expr, function: ast.expr, items: list[ast.expr], used: set[str]
 ) -> ast.expr:
-    """``np.array([function(item) for item in items])``."""
-    item = _fresh("item", used)
-    loop = ast.comprehension(ast.Name(item, ast.Store()), items, [], 0)
-    each = ast.ListComp(_applied(function, [ast.Name(item, ast.Load())], used), [loop])
+    """``np.array([function(item) for item in items])`` (of several: ``[function(a, b)
+    for a, b in zip(as, bs)]``)."""
+    names = [_fresh("item", used) for _ in items]
+    target: ast.expr = ast.Name(names[0], ast.Store())
+    iterable = items[0]
+    if len(items) > 1:
+        target = ast.Tuple([ast.Name(n, ast.Store()) for n in names], ast.Store())
+        iterable = ast.Call(ast.Name("zip", ast.Load()), items, [])
+    loop = ast.comprehension(target, iterable, [], 0)
+    each = ast.ListComp(applied(function, [ast.Name(n, ast.Load()) for n in names], used), [loop])
     return ast.Call(ast.Attribute(copy.deepcopy(numpy), "array", ast.Load()), [each], [])
 
 
 def _item_by_item(node: ast.Call, used: set[str]) -> ast.expr:
     """A :func:`vectorized_call` or :func:`along_axis_call` as the comprehension it
-    runs: ``np.reshape(np.array([f(v) for v in np.ravel(x)]), np.shape(x))``; for a
-    1-D or 2-D ``x``, ``np.array([f(lane) for lane in along_lanes(x, axis)])``, its axes
-    put where numpy's are (``along_axis_result``)."""
+    runs: ``np.reshape(np.array([f(v) for v in np.ravel(x)]), np.shape(x))`` (of
+    several arguments, each ``np.broadcast_to`` their common shape first, the items
+    zipped); for a 1-D or 2-D ``x``, ``np.array([f(lane) for lane in along_lanes(x,
+    axis)])``, its axes put where numpy's are (``along_axis_result``)."""
     load = ast.Load()
     if vectorized_call(node):
         vectorize = cast(ast.Call, node.func)
         numpy = cast(ast.Attribute, vectorize.func).value
-        x = node.args[0]
 
         def np_call(name: str, *args: ast.expr) -> ast.Call:
             return ast.Call(ast.Attribute(copy.deepcopy(numpy), name, load), list(args), [])
 
-        items = np_call("ravel", copy.deepcopy(x))
+        shape = np_call("shape", copy.deepcopy(node.args[0]))
+        if len(node.args) > 1:
+            shape = np_call("broadcast_shapes", *(
+                np_call("shape", copy.deepcopy(x)) for x in node.args
+            ))
+        items: list[ast.expr] = [
+            np_call("ravel", copy.deepcopy(x) if len(node.args) == 1 else np_call(
+                "broadcast_to", copy.deepcopy(x), copy.deepcopy(shape)
+            ))
+            for x in node.args
+        ]
         values = _each(node, numpy, vectorize.args[0], items, used)
-        return _located(np_call("reshape", values, np_call("shape", copy.deepcopy(x))), node)
+        return _located(np_call("reshape", values, shape), node)
     function, axis, x = node.args
     numpy = cast(ast.Attribute, node.func).value
     lanes = ast.Call(ast.Name(ALONG_LANES, load), [x, axis], [])
-    values = _each(node, numpy, function, lanes, used)
+    values = _each(node, numpy, function, [lanes], used)
     ndim = ast.Call(ast.Attribute(copy.deepcopy(numpy), "ndim", load), [copy.deepcopy(x)], [])
     result = ast.Call(ast.Name(ALONG_AXIS_RESULT, load), [values, ndim, copy.deepcopy(axis)], [])
     return _located(result, node)
@@ -892,7 +977,7 @@ class _Functional(ast.NodeTransformer):
             item = _fresh("item", self.used)
             kept: ast.expr = ast.Name(item, ast.Load())
             if not (isinstance(function, ast.Constant) and function.value is None):
-                kept = _applied(function, [ast.Name(item, ast.Load())], self.used)
+                kept = applied(function, [ast.Name(item, ast.Load())], self.used)
             loop = ast.comprehension(ast.Name(item, ast.Store()), iterable, [kept], 0)
             return _located(ast.GeneratorExp(ast.Name(item, ast.Load()), [loop]), node)
         if not mapped_call(node):
@@ -904,7 +989,7 @@ class _Functional(ast.NodeTransformer):
         if len(iterables) > 1:
             target = ast.Tuple([ast.Name(n, ast.Store()) for n in items], ast.Store())
             iterable = ast.Call(ast.Name("zip", ast.Load()), list(iterables), [])
-        element = _applied(function, [ast.Name(n, ast.Load()) for n in items], self.used)
+        element = applied(function, [ast.Name(n, ast.Load()) for n in items], self.used)
         generator = ast.GeneratorExp(element, [ast.comprehension(target, iterable, [], 0)])
         if isinstance(function, ast.Name):  # (map takes the function where it is made)
             generator.srcad_mapped = function.id  # type: ignore[attr-defined]
@@ -1338,7 +1423,7 @@ class _Comprehensions(ast.NodeTransformer):
             rest = ast.Subscript(
                 copy.deepcopy(items), ast.Slice(ast.Constant(1), None, None), ast.Load()
             )
-        step = _applied(function, [ast.Name(acc, ast.Load()), ast.Name(item, ast.Load())],
+        step = applied(function, [ast.Name(acc, ast.Load()), ast.Name(item, ast.Load())],
                         self.used)
         loop = ast.For(
             ast.Name(item, ast.Store()), rest, [ast.Assign([ast.Name(acc, ast.Store())], step)],
@@ -1890,36 +1975,113 @@ def _group_appended(stmt: ast.Expr) -> list[ast.stmt]:
 
 
 def _setdefault_values(stmts: list[ast.stmt], used: set[str]) -> list[ast.stmt]:
-    """``v = d.setdefault(k, default)`` (``d`` and ``v`` names, ``k`` a name or a
-    constant; in nested blocks too) as Python runs it: ``default`` first, then ``if k
-    not in d: d[k] = default``, then ``v = d[k]``."""
+    """Each ``d.setdefault(k, default)`` (``d`` a name; in nested blocks too) that a
+    statement's expressions always run, as Python runs it (:class:`_SetdefaultsRead`):
+    ``default`` first, then ``if k not in d: d[k] = default``, then ``d[k]`` read
+    (``v = d.setdefault(k, default)``: into ``v`` itself). A statement that is the call
+    alone is left to :mod:`srcad.lower.methods`."""
     out: list[ast.stmt] = []
     for stmt in stmts:
         _rewrite_blocks(stmt, lambda block: _setdefault_values(block, used))
         if _grouped_append(stmt) and getattr(stmt, "srcad_groups", False):
             out += _group_appended(stmt)
             continue
-        call = stmt.value if isinstance(stmt, ast.Assign) else None
-        if not (
-            isinstance(stmt, ast.Assign) and len(stmt.targets) == 1
-            and isinstance(stmt.targets[0], ast.Name) and isinstance(call, ast.Call)
-            and isinstance(call.func, ast.Attribute) and call.func.attr == "setdefault"
-            and isinstance(call.func.value, ast.Name) and len(call.args) == 2
-            and not call.keywords and isinstance(call.args[0], ast.Name | ast.Constant)
+        if not isinstance(stmt, _SIMPLE_STATEMENTS) or (
+            isinstance(stmt, ast.Expr) and _setdefault_call(stmt.value)
         ):
             out.append(stmt)
             continue
-        mapping, (key, default) = call.func.value.id, call.args
-        kept = _fresh("default", used)
+        hoisted = _SetdefaultsRead(used)
+        for field, value in ast.iter_fields(stmt):
+            if isinstance(value, ast.expr):
+                setattr(stmt, field, hoisted.visit(value))
+        last = hoisted.before[-1] if hoisted.before else None
+        if (  # v = d.setdefault(k, default): v = d[k] (v then names d's item itself)
+            single_name_target(stmt) is not None and isinstance(stmt, ast.Assign)
+            and isinstance(last, ast.Assign) and isinstance(stmt.value, ast.Name)
+            and ast.unparse(last.targets[0]) == stmt.value.id
+        ):
+            last.targets = stmt.targets
+            out += [_located(s, stmt) for s in hoisted.before]
+            continue
+        out += [*(_located(s, stmt) for s in hoisted.before), stmt]
+    return out
+
+
+#: statements whose expressions all run, in order, each time the statement runs
+_SIMPLE_STATEMENTS = (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Expr, ast.Return)
+
+
+def _setdefault_call(node: ast.AST | None) -> bool:
+    """``d.setdefault(k, default)`` of a name ``d``, two arguments, no keywords."""
+    return (
+        isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "setdefault" and isinstance(node.func.value, ast.Name)
+        and len(node.args) == 2 and not node.keywords
+        and not any(isinstance(a, ast.Starred) for a in node.args)
+    )
+
+
+class _SetdefaultsRead(ast.NodeTransformer):
+    """Each ``d.setdefault(k, default)`` in an expression that always runs (not in a
+    part of ``a and b``, a lambda or a comprehension; in an arm of ``a if c else b``,
+    where that arm runs) as what Python does, in the order it does it: ``key = k``,
+    ``default = ...``, ``if key not in d: d[key] = default``, then the expression reads
+    ``value = d[key]`` (:attr:`before`)."""
+
+    def __init__(self, used: set[str]) -> None:
+        self.used = used
+        self.before: list[ast.stmt] = []
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        func = node.func
+        if isinstance(func, ast.Attribute) and _setdefault_call(func.value):
+            # (d.setdefault(k, []).append(v): a list of the dict's, changed where it is)
+            assert isinstance(func.value, ast.Call)
+            func.value.args = [self.visit(a) for a in func.value.args]
+            node.args = [self.visit(a) for a in node.args]
+            return node
+        node = self.generic_visit(node)  # type: ignore[assignment]  # (arguments first)
+        if not _setdefault_call(node):
+            return node
+        assert isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name)
+        mapping, (key, default) = node.func.value.id, node.args
+        if not isinstance(key, ast.Name | ast.Constant):
+            held = _fresh("key", self.used)
+            self.before.append(ast.Assign([ast.Name(held, ast.Store())], key))
+            key = ast.Name(held, ast.Load())
+        kept, value = _fresh("default", self.used), _fresh("value", self.used)
         item = ast.Subscript(ast.Name(mapping, ast.Load()), copy.deepcopy(key), ast.Store())
         missing = ast.Compare(copy.deepcopy(key), [ast.NotIn()], [ast.Name(mapping, ast.Load())])
         read = ast.Subscript(ast.Name(mapping, ast.Load()), copy.deepcopy(key), ast.Load())
-        out += [
-            _located(ast.Assign([ast.Name(kept, ast.Store())], default), stmt),
-            _located(ast.If(missing, [ast.Assign([item], ast.Name(kept, ast.Load()))], []), stmt),
-            _located(ast.Assign(stmt.targets, read), stmt),
+        self.before += [
+            ast.Assign([ast.Name(kept, ast.Store())], default),
+            ast.If(missing, [ast.Assign([item], ast.Name(kept, ast.Load()))], []),
+            ast.Assign([ast.Name(value, ast.Store())], read),
         ]
-    return out
+        return _located(ast.Name(value, ast.Load()), node)
+
+    def visit_IfExp(self, node: ast.IfExp) -> ast.AST:
+        """``a if c else b`` with a ``setdefault`` in ``a`` or ``b``: ``if c: either = a
+        else: either = b`` first (each arm's calls in it), the expression ``either``."""
+        node.test = self.visit(node.test)  # (it always runs)
+        if not any(_setdefault_call(n) for arm in (node.body, node.orelse) for n in ast.walk(arm)):
+            return node
+        either = _fresh("either", self.used)
+        arms: list[list[ast.stmt]] = []
+        for arm in (node.body, node.orelse):
+            inner = _SetdefaultsRead(self.used)
+            value = inner.visit(arm)
+            arms.append([*inner.before, ast.Assign([ast.Name(either, ast.Store())], value)])
+        self.before.append(ast.If(node.test, arms[0], arms[1]))
+        return _located(ast.Name(either, ast.Load()), node)
+
+    def skipped(self, node: ast.AST) -> ast.AST:
+        """A part that may not run, or runs elsewhere: left as it is."""
+        return node
+
+    visit_BoolOp = visit_Lambda = skipped
+    visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = skipped
 
 
 #: how deep arithmetic nests before its inner parts are computed into names first
@@ -2172,7 +2334,7 @@ def desugar(fn: ast.FunctionDef, library: bool = False) -> ast.FunctionDef:
     may name one side's method on purpose (``a.__add__(b)`` where ``b`` would answer
     ``a + b``), and are read as calls."""
     comprehensions = lambdas = control_flow = functional = list_changes = plain = False
-    deques = False
+    deques = vectorized = False
     arithmetic = 0
     values: list[ast.BinOp | ast.UnaryOp] = []  # (of statements: they may nest deep)
     for node in astwalk.nodes(fn):  # (one walk: this runs on every function srcad reads)
@@ -2208,6 +2370,8 @@ def desugar(fn: ast.FunctionDef, library: bool = False) -> ast.FunctionDef:
             plain = plain or _spread_display(node)
         elif isinstance(node, ast.Assign):
             lambdas = lambdas or named_lambda(node)
+            if vectorize_maker(node.value):  # (vf = np.vectorize(f), then vf(x))
+                comprehensions = functional = vectorized = True
             comprehensions = comprehensions or _starred_unpacking(node) is not None
         elif isinstance(node, ast.For | ast.While | ast.If | ast.With):
             control_flow = True
@@ -2230,6 +2394,8 @@ def desugar(fn: ast.FunctionDef, library: bool = False) -> ast.FunctionDef:
     if list_changes:
         _mark_groups(fn)
         fn.body = _OrderedListChanges(used).rewrite(_setdefault_values(fn.body, used))
+    if vectorized:
+        fn = _VectorizedByName(_vectorize_names(fn)).visit(fn)
     shadowed = _assigned(fn) & {"map", "zip", *_CONSUMERS}  # (a local `map`: the user's)
     if functional and not shadowed:
         fn.body = [_Functional(used).visit(stmt) for stmt in fn.body]

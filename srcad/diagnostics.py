@@ -243,6 +243,13 @@ def _missing_rule(stmt: ir.Assign, fn: ir.Function | None) -> SrcadError:
             "rng.standard_normal(n)`), or index with positions drawn apart "
             "(`x[rng.permutation(len(x))]`, `x[rng.integers(0, len(x), k)]`)"
         )
+    elif method == "setdefault":  # (a dict's, where desugaring left it: it may not run)
+        what = (
+            "`.setdefault(...)` is followed in a statement's expressions that always run, "
+            "and in the arm of `a if c else b` that runs, not inside `a and b`, a lambda "
+            "or a comprehension's element"
+        )
+        hint = "call it in a statement of its own first (`v = d.setdefault(k, 0.0)`)"
     elif method is not None and not hasattr(np.ndarray, method):  # a method of an object
         what = (
             f"`.{method}(...)` is called on an object whose class srcad does not know when "
@@ -297,6 +304,17 @@ def _missing_rule(stmt: ir.Assign, fn: ir.Function | None) -> SrcadError:
         hint = (
             f"make the object outside and pass it in as a parameter annotated with its "
             f"class (`layer: {maker.__name__}`), or call a helper function instead"
+        )
+    elif isinstance(value, ir.Call) and _vectorized(value.func, fn):
+        what = (
+            "`np.vectorize(f, ...)` is called here in a form srcad does not read: it reads "
+            "`np.vectorize(f)(x, ...)` (also `vf = np.vectorize(f)`, then `vf(x, ...)`) "
+            "of a function or a lambda of as many parameters, with no keyword but "
+            "`otypes=[float]`"
+        )
+        hint = (
+            "write it in that form, or the comprehension it stands for: "
+            "`np.array([f(v) for v in np.ravel(x)]).reshape(np.shape(x))`"
         )
     elif isinstance(value, ir.Call) and (made := _chosen_at_run_time(value.func, fn)):
         spelled = _spelled(value.func, fn)
@@ -513,6 +531,8 @@ _CONTAINERS_INSTEAD: dict[tuple[str, str], str] = {
     ("itertools", "combinations"): "write nested loops over positions (`for j in range(i)`)",
     ("itertools", "islice"): "slice the list: `xs[a:b]`",
     ("itertools", "starmap"): "write a comprehension: `[f(a, b) for a, b in pairs]`",
+    ("itertools", "zip_longest"): "pad the shorter list first (`ys + [fill] * (len(xs) - "
+    "len(ys))`), then zip them",
     ("collections", "defaultdict"): "use a dict and `d[k] = d.get(k, 0.0) + v`",
     ("collections", "deque"): "use a list and slicing (`window = window[-3:]`)",
     ("collections", "Counter"): "use a dict and `d[k] = d.get(k, 0) + 1`",
@@ -544,6 +564,18 @@ def _described(value: ir.Expr) -> str:
     if isinstance(value, ir.Compare):
         return "this comparison"
     return "the expression on this line"
+
+
+def _vectorized(func: ir.Expr, fn: ir.Function | None) -> bool:
+    """Whether the function ``func`` names was made by ``np.vectorize(...)`` in the
+    listing (``t1 = np.vectorize(f, signature=...)``, then ``t1(x)``)."""
+    if fn is None or not isinstance(func, ir.Name):
+        return False
+    return any(
+        isinstance(s, ir.Assign) and s.target == func.id
+        and _called_attribute(s.value, fn) is np.vectorize
+        for s in ir.walk(fn.body)
+    )
 
 
 def _chosen_at_run_time(func: ir.Expr, fn: ir.Function | None) -> str | None:

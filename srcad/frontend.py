@@ -22,11 +22,13 @@ from .desugar import (
     ALONG_AXIS_RESULT,
     ALONG_LANES,
     FLAT_INDEX,
+    KEPT_POSITIONS,
     MULTIPLIED_AT,
     NUMPY,
     REQUIRE_MAPPING,
     SLICE_BOUNDS,
     SORTED_ORDER,
+    STEPPED_POSITIONS,
 )
 from .errors import Location, SourceError, UnsupportedSyntaxError
 from .matching import match_as_if
@@ -36,11 +38,13 @@ from .runtime import (
     along_lanes,
     flat_index,
     keep_aux,
+    kept_positions,
     multiplied_at,
     require_aux_pair,
     require_mapping,
     slice_bounds,
     sorted_order,
+    stepped_positions,
 )
 from .walrus import assignments_first
 from .wrappers import only_forwards, takes_star_arguments
@@ -96,7 +100,8 @@ DESUGARED_HELPERS: dict[str, Any] = {
     REQUIRE_MAPPING: require_mapping, MULTIPLIED_AT: multiplied_at,
     ALONG_AXIS_INDEX: along_axis_index, FLAT_INDEX: flat_index, NUMPY: np,
     SLICE_BOUNDS: slice_bounds, ALONG_LANES: along_lanes,
-    ALONG_AXIS_RESULT: along_axis_result,
+    ALONG_AXIS_RESULT: along_axis_result, STEPPED_POSITIONS: stepped_positions,
+    KEPT_POSITIONS: kept_positions,
 }
 
 

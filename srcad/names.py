@@ -37,6 +37,16 @@ class NameAllocator:
         self._owned.add(candidate)
         return candidate
 
+    def invented(self, base: str) -> str:
+        """A variable srcad writes into the code it lowers (the list a loop builds):
+        ``base`` or a version of it nobody uses, whose first value :meth:`own` names so."""
+        candidate, counter = base, 0
+        while candidate in self._used:
+            counter += 1
+            candidate = f"{base}_{counter}"
+        self._used.add(candidate)
+        return candidate
+
     def taken(self, name: str) -> bool:
         """Has the generated function named something ``name`` already?"""
         return name in self._owned

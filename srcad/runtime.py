@@ -917,6 +917,17 @@ def _field_gradient(g: Any, value: Any) -> Any:
     return g
 
 
+def listed_grad(g: Any, x: Any) -> Any:
+    """Adjoint of ``list(x)``: ``g`` itself, or for an array ``x`` given a list adjoint,
+    an array of its items (each a number, a row, or a zero)."""
+    if x.__class__ is not np.ndarray or not isinstance(g, list):
+        return g
+    out = np.zeros(x.shape, np.result_type(x.dtype, float))
+    for k, item in enumerate(g):
+        out[k] = item
+    return out
+
+
 def loop_items(value: Any) -> Any:
     """What ``for item in value`` runs over, by position: a dict's keys (a list; a dict
     view's items likewise), an iterator's items (a list), else the sequence or array."""
@@ -1100,8 +1111,11 @@ def repeated(items: Any, count: Any) -> list | tuple:
 
 
 def repeated_grad(g: Any, items: Any) -> AdjointList:
-    """Adjoint of :func:`repeated`: each item gets the sum over its copies."""
+    """Adjoint of :func:`repeated`: each item gets the sum over its copies (a zero when
+    repeated no times)."""
     size = len(items)
+    if len(g) < size:  # (`[v] * 0`: no copy)
+        return AdjointList([zeros_like(item) for item in items])
     total = AdjointList(g[:size])
     for start in range(size, len(g), size):
         total += g[start : start + size]
@@ -1115,6 +1129,27 @@ def slice_bounds(start: Any, stop: Any, length: int) -> tuple[int, int]:
     ``start``, none (the values go in at ``start``), as Python does."""
     low, high, _ = slice(start, stop).indices(length)
     return low, max(low, high)
+
+
+def stepped_positions(
+    start: Any, stop: Any, step: Any, length: int, count: int | None = None
+) -> list[int]:
+    """The positions ``items[start:stop:step]`` reads on a list of ``length`` items;
+    ``count`` values written there must be as many (Python's ValueError otherwise)."""
+    positions = list(range(*slice(start, stop, step).indices(length)))
+    if count is not None and count != len(positions):
+        raise ValueError(
+            f"attempt to assign sequence of size {count} to extended slice of size "
+            f"{len(positions)}"
+        )
+    return positions
+
+
+def kept_positions(start: Any, stop: Any, step: Any, length: int) -> list[int]:
+    """The positions of a list of ``length`` items that ``del items[start:stop:step]``
+    keeps, in order."""
+    deleted = set(range(*slice(start, stop, step).indices(length)))
+    return [k for k in range(length) if k not in deleted]
 
 
 def list_replaced(items: Any, index: Any, item: Any) -> list:
@@ -2169,3 +2204,20 @@ def spread_draw(function: Callable[..., Any], *arguments: Any, **options: Any) -
 
 
 _declare(spread_draw, "__srcad_draws__", True)
+
+
+def iterator_positions(
+    function: Callable[..., Any], sequences: int, *arguments: Any, **options: Any
+) -> list[Any]:
+    """The items ``function`` (``itertools.pairwise``, ``islice``, ``product``...) gives
+    when each of the sequences it runs over is replaced by the range of its positions
+    (``arguments`` starts with the ``sequences`` lengths), listed: ``pairwise`` of
+    three items, ``[(0, 1), (1, 2)]``. A loop over ``function(xs, ...)`` reads the items
+    of ``xs`` at these positions (see :mod:`srcad.lower.iterators`)."""
+    ranges = [range(n) for n in arguments[:sequences]]
+    return list(function(*ranges, *arguments[sequences:], **options))
+
+
+def array_indices(array: Any) -> list[tuple[int, ...]]:
+    """Each index of ``array`` in the order ``np.ndenumerate`` reads them, listed."""
+    return list(np.ndindex(np.shape(array)))

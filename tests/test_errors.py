@@ -10,6 +10,7 @@ import contextlib
 import dataclasses
 import itertools
 import math
+import operator
 import os
 import random
 import sys
@@ -478,8 +479,8 @@ def test_a_function_numpy_does_not_have_is_reported_as_missing_not_as_without_a_
     assert "np.trapezoid" in caught.value.hint and "AttributeError" in caught.value.message
 
 
-def _pairwise_path_length(points):
-    return sum(abs(b - a) for a, b in itertools.pairwise(points))  # <pairwise>
+def _products_by_starmap(points):
+    return sum(itertools.starmap(operator.mul, zip(points, points[1:])))  # <starmap>
 
 
 def _defaultdict_totals(items):
@@ -490,7 +491,7 @@ def _defaultdict_totals(items):
 
 
 @pytest.mark.parametrize("f, tag, instead", [
-    (_pairwise_path_length, "pairwise", "zip(xs, xs[1:])"),
+    (_products_by_starmap, "starmap", "write a comprehension"),
     (_defaultdict_totals, "defaultdict", "d.get(k, 0.0) + v"),
 ])
 def test_a_container_maker_gets_what_to_write_instead(f, tag, instead):

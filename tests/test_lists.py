@@ -296,7 +296,7 @@ def appends_to_the_iterated_list(x):
 
 def writes_a_list_slice(x):
     out = [0.0] * 3
-    out[0:3:2] = [x, x]  # <slice>
+    out[0:3:int(x) + 2] = [x, x]  # <slice>
     return sum(out)
 
 
@@ -364,7 +364,7 @@ def pops_from_a_dict(x):
         (appends_to_an_alias, "alias", "hold the same list"),
         (appends_to_a_stored_list, "stored", "hold the same list"),
         (appends_to_the_iterated_list, "iterated", "runs over it"),
-        (writes_a_list_slice, "slice", "slice with a step"),
+        (writes_a_list_slice, "slice", "with a step srcad does not know"),
     ],
 )
 def test_refused_at_the_users_line(f, tag, words):
@@ -1827,3 +1827,84 @@ def test_a_deque_used_otherwise_stays_refused_at_its_line():
     assert caught.value.lineno in (
         marker_line(__file__, "deque-helper") - 1, marker_line(__file__, "deque-helper")
     )
+
+
+# ---------------------------------------------------------------- slices with steps
+
+
+def written_with_steps(x):
+    xs = [0.0] * 6
+    xs[1::2] = x[:3] * 2.0
+    xs[::2] = [np.sin(v) for v in x[1:4]]
+    ys = [x[0], x[1], x[2]]
+    ys[::-1] = [v * v for v in ys]
+    return sum(v * (i + 1) for i, v in enumerate(xs)) + ys[0] * 3.0 + ys[2] + sum(
+        v * v for v in xs[::-1][1::2]
+    )
+
+
+def written_with_steps_in_a_loop(x):
+    xs = [x[0], x[1], x[2], x[3]]
+    for _ in range(3):
+        xs[::2] = [xs[1] * 0.5, xs[3] * 0.5]
+        xs[1::2] = [np.tanh(xs[0]), np.tanh(xs[2])]
+    return sum(xs)
+
+
+def slices_deleted(x, step):
+    xs = [v * 1.5 for v in x]
+    del xs[::2]
+    ys = list(x)
+    del ys[-2:]
+    ys.append(x[0] ** 3)
+    zs = [x[0], x[1], x[2], x[3]]
+    del zs[::step]
+    return sum(v * v for v in xs) * len(xs) + sum(ys) * ys[-1] + zs[0] * zs[-1]
+
+
+def test_slices_with_steps_written_and_deleted():
+    x = np.array([0.3, -0.7, 1.1, 0.5, 0.2])
+    check_four_ways(written_with_steps, x)
+    check_four_ways(written_with_steps_in_a_loop, x)
+    check_four_ways(slices_deleted, x, 3)
+
+
+def as_many_values_as_positions(x):
+    xs = [x[0], x[1], x[2], x[3]]
+    xs[::2] = [x[0]]
+    return sum(xs)
+
+
+def slice_of_a_parameter_written(xs):
+    xs[::2] = [1.0, 2.0]  # <param-slice>
+    return sum(v * v for v in xs)
+
+
+def slice_with_an_unknown_step(x, s):
+    xs = [x[0], x[1], x[2], x[3]]
+    xs[::s] = [x[0], x[1]]  # <step-unknown>
+    return sum(xs)
+
+
+def test_slice_writes_refused_or_raising_as_python():
+    x = np.array([0.3, -0.7, 1.1, 0.5])
+    with pytest.raises(ValueError, match="extended slice of size 2"):
+        srcad.grad(as_many_values_as_positions)(x)
+    with pytest.raises(srcad.SrcadError, match="copy the list first") as info:
+        srcad.grad(slice_of_a_parameter_written)([0.3, 0.2, 0.1, 0.4])
+    assert info.value.lineno == marker_line(__file__, "param-slice")
+    check_four_ways(slice_of_a_parameter_written, x)  # (an array: written in place)
+    with pytest.raises(srcad.SrcadError, match="write the step as a constant") as info:
+        srcad.grad(slice_with_an_unknown_step)(x, 2)
+    assert info.value.lineno == marker_line(__file__, "step-unknown")
+
+
+def repeated_no_times(x, n):
+    xs = [x[0], x[1]] + [x[2]] * n
+    return sum(v * v for v in xs) + x[2]
+
+
+def test_a_list_repeated_no_times():
+    """(``[v] * 0``: the adjoint of ``[v]`` was read from an empty list, an IndexError.)"""
+    check_four_ways(repeated_no_times, np.array([0.3, 0.5, 0.7]), 0)
+    check_four_ways(repeated_no_times, np.array([0.3, 0.5, 0.7]), 2)

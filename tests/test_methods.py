@@ -301,10 +301,67 @@ def _counts_by_a_varying_key(x):
     return d["a"] * d["b"]
 
 
-def test_a_method_of_a_value_picked_at_run_time_is_not_told_to_annotate_a_parameter():
+def test_setdefault_of_a_varying_key_in_an_expression():
     """(Round 89: a dict item read by a key that varies got "annotate the parameter with
-    its class", though it is no parameter.)"""
-    with pytest.raises(srcad.SrcadError) as info:
-        srcad.grad(_counts_by_a_varying_key)(np.ones(3))
-    assert "annotate the parameter" not in info.value.hint
-    assert info.value.lineno == _counts_by_a_varying_key.__code__.co_firstlineno + 3
+    its class", though it is no parameter; now ``d.setdefault(k, 0.0)`` in an expression
+    is what Python runs, before the statement.)"""
+    check_four_ways(_counts_by_a_varying_key, np.array([0.5, -1.5, 2.0]))
+
+
+# ---------------------------------------------------------------- dicts filled by keys
+
+
+def grouped_sums_by_setdefault(x, labels):
+    d = {}
+    for k, v in zip(labels, x):
+        d[k] = d.setdefault(k, 0.0) + v
+    return sum(val ** 2 for val in d.values())
+
+
+def grouped_products_by_setdefault(x, labels):
+    d = {}
+    for i in range(len(labels)):
+        d[labels[i]] = d.setdefault(labels[i], 1.0) * x[i]
+    return sum(np.log(val ** 2) for val in d.values())
+
+
+def grouped_means_by_get(x, groups):
+    sums, counts = {}, {}
+    for g, v in zip(groups, x):
+        sums[g] = sums.get(g, 0.0) + v
+        counts[g] = counts.get(g, 0) + 1
+    return sum((sums[g] / counts[g]) ** 2 for g in sums)
+
+
+def ranked_groups(x, labels, extra):
+    for k, v in zip(labels, x):
+        extra[k] = v * v + extra.setdefault(k, 0.0)
+    ranked = sorted(extra.items())
+    return sum(i * val for i, (k, val) in enumerate(ranked))
+
+
+def kept_only_when_asked(x, labels, keep):
+    d = {}
+    for k, v in zip(labels, x):
+        d[k] = (d.setdefault(k, 0.0) if keep else d.get(k, 1.0) * 0.5) + v
+    return sum(val * val for val in d.values())
+
+
+def kept_when_both_ask(x, labels, keep):
+    d = {}
+    for k, v in zip(labels, x):
+        d[k] = (keep and d.setdefault(k, 0.0)) + v  # <setdefault-and>
+    return sum(val * val for val in d.values())
+
+
+def test_dicts_filled_by_keys_that_vary_in_a_loop():
+    x = np.array([0.3, -0.7, 1.1, 0.5])
+    check_four_ways(grouped_sums_by_setdefault, x, [0, 1, 0, 2], wrt="x")
+    check_four_ways(grouped_products_by_setdefault, x, ["p", "q", "q", "p"], wrt="x")
+    check_four_ways(grouped_means_by_get, x, ["u", "v", "u", "u"], wrt="x")
+    check_four_ways(ranked_groups, x, ["b", "a", "b", "c"], {"a": 0.5}, wrt="x")
+    check_four_ways(kept_only_when_asked, x, ["b", "a", "b", "c"], True, wrt="x")
+    check_four_ways(kept_only_when_asked, x, ["b", "a", "b", "c"], False, wrt="x")
+    with pytest.raises(srcad.SrcadError, match="in a statement of its own") as info:
+        srcad.grad(kept_when_both_ask, wrt="x")(x, ["b", "a", "b", "c"], 1.0)
+    assert info.value.lineno == marker_line(__file__, "setdefault-and")

@@ -448,6 +448,39 @@ def test_piecewise_vectorize_apply_along_axis(f, args):
     check_four_ways(f, *args)
 
 
+def _damped(a, b):
+    return a * np.sin(b) if a > 0 else a * b
+
+
+def vectorized_of_two_broadcast(A, b):
+    return np.sum(np.vectorize(_damped)(A, b[:, None]) ** 2) + np.sum(
+        np.vectorize(lambda u, v: u * v + np.exp(-u))(A[0], 2.0)
+    )
+
+
+def vectorized_by_name(x, y, k):
+    vf = np.vectorize(_soft_clip, otypes=[float])
+    scaled = np.vectorize(lambda v: v * v * k)
+    out = 0.0
+    for j in range(2):
+        out = out + np.sum(vf(x * (j + 1)) * scaled(y))
+    return out
+
+
+def vectorized_with_a_signature(x):
+    vf = np.vectorize(_soft_clip, signature="()->()")
+    return np.sum(vf(x))  # <vectorize-signature>
+
+
+def test_vectorize_of_several_arguments_and_by_name():
+    check_four_ways(vectorized_of_two_broadcast, X34[:2, :3], np.array([0.4, -1.2]))
+    check_four_ways(vectorized_by_name, V5, V5[::-1], 1.5, wrt=("x", "y"))
+    with pytest.raises(srcad.SrcadError, match="in a form srcad does not read") as info:
+        srcad.grad(vectorized_with_a_signature)(V5)
+    assert_located(info.value, __file__, "vectorize-signature")
+    assert "t1" not in str(info.value)
+
+
 def along_axis_of_a_vector(x):
     return np.sum(np.apply_along_axis(np.cumsum, 0, x) ** 2) * np.apply_along_axis(np.sum, -1, x)
 

@@ -52,6 +52,7 @@ MODULES = (
     "optimize_programs",  # fsolve, root, root_scalar: equilibria, steady states, volatilities
     "numpy_breadth",  # scatters and segments, .flat, zip(*M), *params, slices, piecewise, fft
     "namedtuple_programs",  # namedtuples made inside, alternative constructors
+    "iterator_programs",  # itertools iterators, ndenumerate, stepped slices, grouping dicts
 )
 
 

@@ -7,7 +7,8 @@ derivative table; a multi-operation idiom (the sigmoid) stays one gate.
 
 The package, by construct: :mod:`.lowerer` (the entry point and the lowerer's state),
 :mod:`.statements`, :mod:`.with_try`, :mod:`.joins` (SSA joins of branches),
-:mod:`.loops` (loops and their back edges), :mod:`.lists`, :mod:`.expressions`,
+:mod:`.loops` (loops and their back edges), :mod:`.iterators` (the ``itertools``
+iterators a loop runs over), :mod:`.lists`, :mod:`.expressions`,
 :mod:`.operations` (rule selection), :mod:`.namespaces`, :mod:`.inlining` and
 :mod:`.objects`; :mod:`.resolve` answers what a name denotes (one resolver for all of
 them), and :mod:`.values` holds what they share. A statement is lowered by the

@@ -234,6 +234,9 @@ class Expressions(LoweringPart):
         distribution = self.frozen_distribution(scope, node)  # (norm(mu, s) itself)
         if distribution is not None:
             return distribution
+        listed = self.iterator_value(scope, node)  # (list(itertools.pairwise(xs)): a list)
+        if listed is not None:
+            return listed
         shaped = self.called_with_a_shape(scope, node, target)  # (np.random.randn(*x.shape))
         if shaped is not None:
             return shaped

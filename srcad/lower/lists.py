@@ -9,7 +9,7 @@ from dataclasses import replace
 from typing import Any, TypeGuard
 
 from .. import astwalk, ir
-from ..desugar import SLICE_BOUNDS
+from ..desugar import KEPT_POSITIONS, SLICE_BOUNDS, STEPPED_POSITIONS
 from ..errors import UnsupportedSyntaxError
 from ..rules.scalar import APPEND, EXTEND, REMOVE, REPEAT, REPLACE
 from ..rules.table import ADDITEM, Rule, pack_rule
@@ -192,10 +192,20 @@ class Lists(LoweringPart):
 
     def delete_item(self, scope: Scope, deleted: ast.Subscript) -> None:
         """``del items[i]`` of one item of a list this function made: ``items.pop(i)``;
-        refused for anything else (with the new list or dict to write instead)."""
+        ``del items[a:b:s]``: the list of the items it keeps; refused for anything else
+        (with the new list or dict to write instead)."""
         assert isinstance(deleted.value, ast.Name)  # (srcad.subset: an item of a name)
         receiver = deleted.value.id
         value = scope.env.get(receiver)
+        if isinstance(deleted.slice, ast.Slice) and self.is_own_list(value):
+            # (del items[a:b:s]: a new list of the items kept)
+            kept, position = self.names.invented("kept"), self.names.invented("k")
+            self.lower_statements(
+                scope, _kept_items(receiver, deleted.slice, kept, position), None
+            )
+            scope.env[receiver] = scope.env.pop(kept)
+            scope.env.pop(position, None)
+            return
         if isinstance(deleted.slice, ast.Slice) or not self.is_own_list(value):
             kept = (
                 f"{{k: v for k, v in {receiver}.items() if k != key}}"
@@ -205,13 +215,27 @@ class Lists(LoweringPart):
             raise self.error(
                 scope,
                 deleted,
-                f"`del` of an item of `{receiver}` is supported for one item of a list "
-                "this function made",
+                f"`del` of an item of `{receiver}` is supported for items and slices of "
+                "a list this function made",
                 f"make a new one without it: `{receiver} = {kept}`",
             )
         popped = _method_call(receiver, "pop", [deleted.slice], [], deleted)
         popped.srcad_written_as = "del"  # type: ignore[attr-defined]  # (for messages)
         self.pop_item(scope, popped)
+
+    def known_step(self, scope: Scope, where: ast.expr) -> int | None:
+        """The step of the slice ``where`` (1 without one) where srcad knows it when it
+        compiles (a constant, a name holding one); None otherwise, and for an index."""
+        if not isinstance(where, ast.Slice):
+            return None
+        step = where.step
+        if step is None:
+            return 1
+        sign = 1
+        if isinstance(step, ast.UnaryOp) and isinstance(step.op, ast.USub):
+            sign, step = -1, step.operand
+        known = self.static_int(scope, step)
+        return None if known is None else sign * known
 
     def pop_item(self, scope: Scope, call: ast.Call) -> Any:
         """``items.pop()`` / ``items.pop(i)`` on a list this function made: the item (read
@@ -443,18 +467,29 @@ class Lists(LoweringPart):
                 f"{receiver}._replace(x=...)` for a namedtuple), or make `{receiver}` a list",
             )
         self.check_growable(scope, stmt, receiver, old, "[...] =")
-        if isinstance(target.slice, ast.Slice) and target.slice.step is None:
-            # items[a:b] = values: items[:low] + list(values) + items[high:], a new list
+        step = self.known_step(scope, target.slice)
+        if step == 1:  # items[a:b] = values: items[:low] + list(values) + items[high:]
+            assert isinstance(target.slice, ast.Slice)
             self.assign(scope, [ast.Name(receiver, ast.Store())], _slice_replaced(
                 receiver, target.slice, value_node
             ))
+            return
+        if isinstance(target.slice, ast.Slice) and step is not None:
+            # items[a:b:s] = values: as many values as positions, each written there
+            names = [self.names.invented(n) for n in ("values", "positions", "k")]
+            self.lower_statements(
+                scope, _stepped_writes(receiver, target.slice, value_node, *names), None
+            )
+            for name in names:
+                scope.env.pop(name, None)
             return
         if isinstance(target.slice, ast.Slice):
             raise self.error(
                 scope,
                 target,
-                f"writing a slice with a step of the list `{receiver}` is not supported",
-                "write the items one by one, or make an array with np.array(...)",
+                f"writing a slice of the list `{receiver}` with a step srcad does not know "
+                "when it compiles is not supported",
+                "write the step as a constant (`xs[::2] = ...`), or the items one by one",
             )
         value = self.lower_expr(scope, value_node, None)
         index = self.lower_operand(scope, target.slice)
@@ -703,6 +738,57 @@ def _changed_list(receiver: str, method: str, call: ast.Call) -> ast.expr | None
     else:
         return None
     return ast.fix_missing_locations(ast.copy_location(value, call))
+
+
+def _slice_arguments(items: str, where: ast.Slice) -> list[ast.expr]:
+    """``start, stop, step, len(items)`` of ``items[start:stop:step]`` (None where left out)."""
+    load = ast.Load()
+    length = ast.Call(ast.Name("len", load), [ast.Name(items, load)], [])
+    given = (where.lower, where.upper, where.step)
+    return [*(ast.Constant(None) if part is None else part for part in given), length]
+
+
+def _stepped_writes(
+    items: str, where: ast.Slice, value: ast.expr, values: str, positions: str, k: str
+) -> list[ast.stmt]:
+    """``items[a:b:s] = value`` as ``values = value``, ``positions =
+    stepped_positions(a, b, s, len(items), len(values))`` (Python's ValueError where
+    they are not as many), then ``for k in range(len(positions)): items[positions[k]] =
+    values[k]``."""
+    load, store = ast.Load(), ast.Store()
+
+    def call(name: str, *args: ast.expr) -> ast.Call:
+        return ast.Call(ast.Name(name, load), list(args), [])
+
+    count = call("len", ast.Name(values, load))
+    written = ast.Subscript(
+        ast.Name(items, load), ast.Subscript(ast.Name(positions, load), ast.Name(k, load), load),
+        store,
+    )
+    stmts: list[ast.stmt] = [
+        ast.Assign([ast.Name(values, store)], value),
+        ast.Assign([ast.Name(positions, store)],
+                   call(STEPPED_POSITIONS, *_slice_arguments(items, where), count)),
+        ast.For(ast.Name(k, store), call("range", call("len", ast.Name(positions, load))), [
+            ast.Assign([written], ast.Subscript(ast.Name(values, load), ast.Name(k, load), load))
+        ], []),
+    ]
+    return [ast.fix_missing_locations(ast.copy_location(s, where)) for s in stmts]
+
+
+def _kept_items(items: str, where: ast.Slice, kept: str, k: str) -> list[ast.stmt]:
+    """``del items[a:b:s]`` as ``kept = []``, then ``for k in kept_positions(a, b, s,
+    len(items)): kept.append(items[k])`` (the new list, for ``items``)."""
+    load, store = ast.Load(), ast.Store()
+    positions = ast.Call(ast.Name(KEPT_POSITIONS, load), _slice_arguments(items, where), [])
+    item = ast.Subscript(ast.Name(items, load), ast.Name(k, load), load)
+    stmts: list[ast.stmt] = [
+        ast.Assign([ast.Name(kept, store)], ast.List([], load)),
+        ast.For(ast.Name(k, store), positions, [
+            ast.Expr(_method_call(kept, "append", [item], [], where))
+        ], []),
+    ]
+    return [ast.fix_missing_locations(ast.copy_location(s, where)) for s in stmts]
 
 
 def _slice_replaced(items: str, where: ast.Slice, value: ast.expr) -> ast.expr:

@@ -747,6 +747,9 @@ class Loops(LoweringPart):
     def iteration(self, scope: Scope, node: ast.expr):
         """How to loop over ``node``: its length and a function giving element ``k``."""
         call = node if isinstance(node, ast.Call) else None
+        followed = self.iterator_iteration(scope, call) if call is not None else None
+        if followed is not None:  # (itertools.pairwise(xs), ...: srcad.lower.iterators)
+            return followed
         callee = self.denote(scope, call.func).static if call is not None else None
         keywords = {kw.arg for kw in call.keywords} if call is not None else set()
         if (

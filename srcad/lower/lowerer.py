@@ -32,6 +32,7 @@ from .closures import ClosureConversion
 from .distributions import Distributions
 from .expressions import Expressions
 from .inlining import Inlining
+from .iterators import Iterators
 from .joins import Joins
 from .keywords import NumpyKeywords
 from .lists import Lists
@@ -63,6 +64,7 @@ class Lowerer(
     WithTry,
     Joins,
     Loops,
+    Iterators,
     Lists,
     InPlaceMethods,
     Expressions,

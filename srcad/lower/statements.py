@@ -26,6 +26,7 @@ from ..runtime import (
     keep_aux,
     raise_exception,
     require_length,
+    require_no_list,
     require_not_held,
 )
 from .lists import item_value
@@ -150,6 +151,7 @@ class Statements(LoweringPart):
     lower_ImportFrom = lower_Import
 
     def lower_Assign(self, scope: Scope, stmt: ast.Assign) -> None:
+        self.refuse_changed_sequences(scope, stmt)  # (it = itertools.pairwise(xs))
         self.assign(scope, stmt.targets, stmt.value)
 
     def lower_AnnAssign(self, scope: Scope, stmt: ast.AnnAssign) -> None:
@@ -623,6 +625,16 @@ class Statements(LoweringPart):
                 )
             )
         index = self.lower_index(scope, target.slice)
+        if isinstance(target.slice, ast.Slice) and container.id not in self.not_dicts:
+            self.emit(self.run_time_check(  # (a list given: its slice may change length)
+                require_no_list, (container,), UnsupportedSyntaxError(
+                    f"this writes a slice of `{name}`, a Python list the function did not "
+                    "make: srcad follows slice writes into arrays, and into lists the "
+                    "function made",
+                    f"copy the list first (`{name} = list({name})`), or pass an array",
+                    scope.source.location(target),
+                ), "list_slice_written", note="not a Python list",
+            ))
         self.emit(
             ir.Assign(
                 container.id,

@@ -17,6 +17,7 @@ import numpy as np
 
 from ..runtime import (
     appended,
+    array_indices,
     chosen,
     deep_copied,
     dict_default_grad,
@@ -37,6 +38,7 @@ from ..runtime import (
     leading_grad,
     list_removed,
     list_replaced,
+    listed_grad,
     loop_items,
     loop_items_grad,
     loop_items_tangent,
@@ -395,6 +397,15 @@ LOOP_ITEMS = defrule(
     tangents={"x": "loop_items_tangent(t, x)"},
     restore="v",  # (a sequence itself: its items are x's, written back through it)
 )
+#: ``for index, v in np.ndenumerate(a)``: the indices of ``a``, listed (ints: no gradient;
+#: see srcad.lower.iterators). Lowering emits it itself, as it does loop_items.
+ARRAY_INDICES = defrule(
+    "array_indices(x)",
+    table=RuleTable(),
+    env={"array_indices": array_indices},
+    name="indices of an array",
+    x=None,
+)
 #: its tangent (forward mode's code, read again for second derivatives): the sequence's
 #: tangent itself (a dict's keys: zeros), linear in it
 defrule(
@@ -641,9 +652,11 @@ PROD = defrule(
     tangents={"x": "prod_items_tangent(t, x)"},
     sequences=("x",),
 )
-#: A copy of a list (a new list the function may then grow).
+#: A copy of a list (a new list the function may then grow); of an array, the list of its
+#: items (or rows), whose adjoint goes back as an array.
 LIST_COPY = defrule(
-    "list(x)", env={"list": builtins.list}, x="g", tangents={"x": "t"}, holds=True, sequences=("x",)
+    "list(x)", env={"list": builtins.list, "listed_grad": listed_grad}, x="listed_grad(g, x)",
+    tangents={"x": "t"}, holds=True, sequences=("x",)
 )
 #: A namedtuple the function made (``State(x, v)``), from the tuple of its items: the
 #: items' adjoint is the record's (an adjoint of a namedtuple reads by position too).
