@@ -220,5 +220,5 @@ CASES = [
          note="itertools.zip_longest with a fill value"),
     Case("interaction_terms", interaction_terms,
          lambda rng: (rng.normal(size=4), 2), wrt=0, expect="LOCATED", bad="combinations",
-         msg=("constant",), note="combinations(x, r) of an r given when the program runs"),
+         msg=("does not know when it compiles",), note="combinations(x, r) of an r given when the program runs"),
 ]
