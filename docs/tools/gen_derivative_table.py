@@ -235,7 +235,8 @@ def page() -> str:
             continue
         lines += [f"## {title}", "", description, "",
                   "| pattern | adjoint templates | flags |", "|---|---|---|"]
-        lines += [row(rule) for rule in rules]
+        rows = [row(rule) for rule in rules]  # (a rule of two callees, one row: the
+        lines += list(dict.fromkeys(rows))  # slope for floats beside power_slope's)
         lines.append("")
     lines += [
         "## Structural rules",
