@@ -762,6 +762,8 @@ def _operand_depth(stmt: ir.Assign, k: int, depth: int) -> int:
     if rule is None or k >= len(rule.params):
         return 0
     if rule.params[k] in rule.sequences:
+        if rule.orders and rule.params[k] == "args":  # (a routine's extra arguments, as
+            return 1  # numbers, whatever it returns: quad's (value, error) pair too)
         return depth if rule.holds or _slice_read(stmt) else depth + 1
     return max(depth - 1, 0) if rule.holds else 0
 

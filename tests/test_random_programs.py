@@ -388,17 +388,15 @@ def away_from_switch(f, pt, n: int):
 
 def check_program(
     files: ProgramFiles, program: Program, pts, stats: dict | None = None,
-    second_order: bool = True, same_listing: bool = True,
+    second_order: bool = True,
 ):
-    """All five properties for one program (see the module docstring); ``same_listing=False``
-    leaves out (5)'s "the same for a second call" (where a known bug changes it)."""
+    """All five properties for one program (see the module docstring)."""
     with expected_warnings(program):
-        _check_program(files, program, pts, stats, second_order, same_listing)
+        _check_program(files, program, pts, stats, second_order)
 
 
 def _check_program(
     files: ProgramFiles, program: Program, pts, stats: dict | None, second_order: bool,
-    same_listing: bool = True,
 ) -> None:
     source = module_source([program])
     module = files.load(source)
@@ -421,8 +419,6 @@ def _check_program(
             raise
         count_refusal(stats, "refused", program, f, error)
         return
-    # (the listings before the gradients run, for the twin's where running changes them)
-    listings = None if same_listing else (g.backward_source, g_plain.backward_source)
     try:
         tangent = srcad.jvp(f)
     except srcad.NoRuleError as error:
@@ -496,12 +492,11 @@ def _check_program(
     # copy has the same file name (the listing names helper files) and one more line
     # before `def f`, so f's code object differs and srcad cannot reuse its cache. (The
     # listing names the line of a nested function it inlines: one more in the copy.)
-    if same_listing:
-        assert srcad.grad(f, wrt=every).backward_source == g.backward_source
+    assert srcad.grad(f, wrt=every).backward_source == g.backward_source
     shifted = source.replace("\ndef f(", "\n# copy\ndef f(", 1)
     twin = files.load(shifted, subdir="twin", stem=Path(module.__file__).stem).f
     assert twin.__code__.co_firstlineno == f.__code__.co_firstlineno + 1
-    listing, listing_plain = listings or (g.backward_source, g_plain.backward_source)
+    listing, listing_plain = g.backward_source, g_plain.backward_source
     assert line_back(srcad.grad(twin, wrt=every).backward_source) == listing, (
         "backward source changed")
     assert line_back(
@@ -820,12 +815,11 @@ def test_programs_of_integrals(program_files, case):
     """``scipy.integrate.quad`` of smooth integrands (lambdas of closed-over values or of
     ``args=``, nested defs) with the derivative in what they read and in the limits
     (Leibniz's rule; refused before stop 55). First derivatives: srcad refuses quad's
-    second derivative. (5)'s "the same listing for a second call" left out: the listing of
-    ``quad(...)[0]`` returned as it is may change at the gradient's first call
-    (/work/scratch/gen_bugs/quad_listing_changes_after_first_call.py; which programs show
-    it depends on what the process built before, so no xfailed test of its own)."""
+    second derivative. (This generator found that the version for floats of ``quad(...,
+    args=(w,))[0]`` always fell back to the array version, taking ``args`` for a list of
+    lists, so the listing changed at the first call: (5).)"""
     program, pts = case
-    check_program(program_files, program, pts, second_order=False, same_listing=False)
+    check_program(program_files, program, pts, second_order=False)
 
 
 def check_record_program(files: ProgramFiles, program) -> None:
