@@ -68,8 +68,8 @@ def _coalesced(
 def _joined_in_place(stmts: list[ir.Stmt], readers: dict[str, int]) -> list[ir.Stmt]:
     """``if c: ...; t = appended(x, v) else: t = x``, then ``x = t`` (a list a loop
     changes on some paths: ``if c: ys.append(v)``) as ``if c: ...; x = appended(x, v)``:
-    the list changed in place on the path that changes it, where ``t`` is read only by
-    that last line and ``x`` nowhere after the change (the join's copies, gone)."""
+    the list changed in place on the path that changes it, where ``x`` is read nowhere
+    after the change (the join's copies, gone; the lines between read ``x`` for ``t``)."""
     for position, stmt in enumerate(stmts):
         if not isinstance(stmt, ir.If):
             continue
@@ -95,9 +95,10 @@ def _joined_in_place(stmts: list[ir.Stmt], readers: dict[str, int]) -> list[ir.S
                        zip((stmt.body, stmt.orelse), branches))
             ):
                 continue
-            renamed = ir.rename([stmt], {joined: old})[0]
-            stmts[position] = _without_self_copies(renamed)
-            del stmts[copy]
+            # (the lines between read the join by its old name too: round 91, they read
+            # a name no line bound any more, and the float version dropped them)
+            renamed, *rest = ir.rename([stmt, *between], {joined: old})
+            stmts[position : copy + 1] = [_without_self_copies(renamed), *rest]
             return _joined_in_place(stmts, readers)
     return stmts
 

@@ -1908,3 +1908,62 @@ def test_a_list_repeated_no_times():
     """(``[v] * 0``: the adjoint of ``[v]`` was read from an empty list, an IndexError.)"""
     check_four_ways(repeated_no_times, np.array([0.3, 0.5, 0.7]), 0)
     check_four_ways(repeated_no_times, np.array([0.3, 0.5, 0.7]), 2)
+
+
+# ---------------------------------------------------------------- a list changed on some paths of a loop
+
+
+def doubled_on_a_path(x):
+    buf = list(x)
+    s = 0.0
+    for k in range(3):
+        if k < 5:
+            buf[k] = buf[k] * 2.0
+        s += buf[k]  # (read in the same iteration, after the join)
+    return s
+
+
+def clipped_where_large(xs):
+    buf = [v for v in xs]
+    s = 0.0
+    for k in range(len(buf)):
+        if buf[k] > 0.2:
+            buf[k] = 0.2 + 0.5 * (buf[k] - 0.2)
+        s += buf[k] * buf[k]
+    return s + buf[-1]
+
+
+def forward_recurrence(xs):
+    buf = list(xs)
+    s = 0.0
+    for k in range(len(buf)):
+        if k + 1 < len(buf):
+            buf[k + 1] = buf[k + 1] + 0.5 * buf[k]
+        s += buf[k] ** 2
+    return s
+
+
+def relaxed_distances(w):
+    dist = [0.0, 9.0, 9.0, 9.0]
+    edges = [(0, 1), (1, 2), (0, 2), (2, 3), (1, 3)]
+    total = 0.0
+    for _ in range(3):
+        for e, (a, b) in enumerate(edges):
+            if dist[a] + w[e] < dist[b]:
+                dist[b] = dist[a] + w[e]
+            total += dist[b]
+    return total
+
+
+@pytest.mark.parametrize("f, x", [
+    (doubled_on_a_path, [0.5, 1.5, -0.7, 0.4]),
+    (clipped_where_large, [0.5, 0.1, -0.7, 0.4]),
+    (forward_recurrence, [0.5, 1.5, -0.7, 0.4]),
+    (relaxed_distances, [1.0, 2.5, 4.0, 1.5, 3.2]),
+], ids=lambda v: getattr(v, "__name__", ""))
+def test_a_list_changed_on_one_path_of_a_loop_and_read_after_the_join(f, x):
+    """Round 91 (silently wrong since stop 31 at least): the version for floats changes
+    such a list in place, and the lines after the ``if`` read the join by a name no line
+    bound any more: they were dropped (a zero gradient; value_and_grad, a NameError)."""
+    check_four_ways(f, x)
+    check_four_ways(f, np.array(x))
