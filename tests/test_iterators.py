@@ -258,3 +258,72 @@ def test_refused_variants_name_the_line():
     with pytest.raises(srcad.SrcadError, match="write a comprehension") as info:
         srcad.grad(starmapped)(X)
     assert info.value.lineno == marker_line(__file__, "starmap")
+
+
+def pairs_read_twice(x):
+    it = itertools.pairwise(x)
+    first = sum(a * b for a, b in it)
+    return first + sum(a + b for a, b in it)  # <read twice>
+
+
+def pairs_resumed_after_a_break(x):
+    it = itertools.pairwise(x)
+    head = 0.0
+    for a, b in it:
+        head += a * b
+        if head > 0.1:
+            break
+    return head + sum(a - b for a, b in it)  # <resumed>
+
+
+def pairs_in_an_outer_loop(x):
+    it = itertools.pairwise(x)
+    total = 0.0
+    for _ in range(2):
+        for a, b in it:  # <outer loop>
+            total += a * b
+    return total
+
+
+def pairs_of_a_list_written_meanwhile(x):
+    ys = list(x)
+    total = 0.0
+    for i, (a, b) in enumerate(itertools.pairwise(ys)):
+        ys[i + 1] = 0.5 * (a + b)  # <written meanwhile>
+        total += a * b
+    return total
+
+
+def chain_of_a_list_grown_meanwhile(x):
+    ys = list(x)
+    total = 0.0
+    for v in itertools.chain(ys, [1.0]):
+        if len(ys) < 6:
+            ys.append(v * v)  # <grown meanwhile>
+        total += v
+    return total
+
+
+def product_of_a_list_written_meanwhile(x):
+    ys = list(x)
+    total = 0.0
+    for a, b in itertools.product(ys, ys):
+        ys[0] = a * b  # <product written>
+        total += a - b
+    return total
+
+
+@pytest.mark.parametrize("f, tag", [
+    (pairs_read_twice, "read twice"), (pairs_resumed_after_a_break, "resumed"),
+    (pairs_in_an_outer_loop, "outer loop"),
+    (pairs_of_a_list_written_meanwhile, "written meanwhile"),
+    (chain_of_a_list_grown_meanwhile, "grown meanwhile"),
+    (product_of_a_list_written_meanwhile, "product written"),
+])
+def test_an_iterator_used_up_or_over_a_changing_list_is_refused_at_its_line(f, tag):
+    """Round 91 (silently wrong): srcad lists an iterator's items once, where Python's is
+    used up by its first reader, goes on after a ``break``, and sees the changes of the
+    list it runs over (or, for ``product``, a copy made first)."""
+    with pytest.raises(srcad.SrcadError) as info:
+        srcad.grad(f)(X)
+    assert info.value.lineno == marker_line(__file__, tag), info.value

@@ -113,6 +113,19 @@ def _changed_in_place(node: ast.AST) -> str | None:
     return target.id if isinstance(target, ast.Name) else None
 
 
+def _names_read(call: ast.Call) -> set[str]:
+    """The names ``call``'s arguments read."""
+    return {
+        n.id for part in (*call.args, *(k.value for k in call.keywords))
+        for n in ast.walk(part) if isinstance(n, ast.Name)
+    }
+
+
+#: the nodes whose body Python runs again for each item
+_COMPREHENDING = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+_REPEATING = (ast.For, ast.While, *_COMPREHENDING)
+
+
 def _name(name: str, store: bool = False) -> ast.Name:
     return ast.Name(name, ast.Store() if store else ast.Load())
 
@@ -185,6 +198,28 @@ class Iterators(LoweringPart):
             ast.For(_name(item, True), call, [_append(items, _name(item))], []),
         ])
 
+    def refuse_sequences_changed_while_read(self, scope: Scope, loop: ast.For) -> None:
+        """A loop over an iterator of this module (``for a, b in pairwise(xs)``, inside
+        ``enumerate`` or ``zip`` too) whose body changes a sequence the iterator reads
+        (``xs[i] = v``, ``xs.append(v)``): Python's iterator sees the change (or, for
+        ``product`` and the combinatoric ones, a copy made before), where srcad lists the
+        items or positions once; refused (round 91: silently wrong both ways)."""
+        for call in (n for n in ast.walk(loop.iter) if isinstance(n, ast.Call)):
+            if self.followed_iterator(scope, call) is None:
+                continue
+            read = _names_read(call)
+            for node in (n for stmt in loop.body for n in ast.walk(stmt)):
+                changed = _changed_in_place(node)
+                if changed is not None and changed in read:
+                    raise self.error(
+                        scope, node,
+                        f"`{changed}` is changed while `{ast.unparse(call.func)}(...)` runs "
+                        "over it: Python's iterator reads it as it is then (or a copy it "
+                        "made first), where srcad lists its items when the loop starts",
+                        f"run over a copy (`{ast.unparse(call.func)}(list({changed}))`), or "
+                        "write the changes into another list",
+                    )
+
     def refuse_changed_sequences(self, scope: Scope, stmt: ast.Assign) -> None:
         """``it = itertools.pairwise(xs)`` (an iterator bound to a name): srcad makes the
         list of its items there, while Python's iterator reads ``xs`` as it is when it
@@ -194,10 +229,8 @@ class Iterators(LoweringPart):
         call = stmt.value
         if not isinstance(call, ast.Call) or self.followed_iterator(scope, call) is None:
             return
-        read = {
-            n.id for part in (*call.args, *(k.value for k in call.keywords))
-            for n in ast.walk(part) if isinstance(n, ast.Name)
-        }
+        self.refuse_iterator_read_again(scope, stmt)
+        read = _names_read(call)
         for node in astwalk.walk(scope.function):
             changed = _changed_in_place(node)
             if changed is not None and changed in read:
@@ -209,6 +242,52 @@ class Iterators(LoweringPart):
                     "loop over it where it is made, or make the list yourself: "
                     f"`{ast.unparse(stmt.targets[0])} = list({ast.unparse(call)})`",
                 )
+
+    def refuse_iterator_read_again(self, scope: Scope, stmt: ast.Assign) -> None:
+        """``it = itertools.pairwise(xs)`` read more than once, or once inside a loop
+        that does not make it again: Python's iterator is used up by its first reader (or
+        goes on where a ``break`` left it), where srcad's list of its items starts again
+        for each; refused (round 91: silently wrong)."""
+        target = stmt.targets[0] if len(stmt.targets) == 1 else None
+        if not isinstance(target, ast.Name):
+            return
+        parents = {
+            child: node for node in astwalk.walk(scope.function)
+            for child in ast.iter_child_nodes(node)
+        }
+        reads = [
+            n for n in astwalk.walk(scope.function)
+            if isinstance(n, ast.Name) and n.id == target.id and isinstance(n.ctx, ast.Load)
+        ]
+
+        def loops_around(node: ast.AST) -> set[int]:
+            """The loops that run ``node`` again for each item (not the loop whose own
+            iterable it is, nor a comprehension whose first iterable it is: Python
+            evaluates those once)."""
+            path = [node]
+            while (up := parents.get(path[-1])) is not None:
+                path.append(up)
+            found = set()
+            for i, at in enumerate(path[1:], start=1):
+                once = (isinstance(at, ast.For) and path[i - 1] is at.iter) or (
+                    isinstance(at, _COMPREHENDING) and i >= 2
+                    and path[i - 1] is at.generators[0]
+                    and path[i - 2] is at.generators[0].iter
+                )
+                if isinstance(at, _REPEATING) and not once:
+                    found.add(id(at))
+            return found
+
+        again = len(reads) > 1 or any(loops_around(r) - loops_around(stmt) for r in reads)
+        if again:
+            raise self.error(
+                scope, reads[-1] if len(reads) > 1 else reads[0],
+                f"`{target.id}`, an iterator of `{ast.unparse(stmt.value.func)}(...)`, is read "
+                "again here: Python's iterator is used up by its first reader (or goes on "
+                "where a loop left it), where srcad would start it again",
+                f"make the list of its items (`{target.id} = list(...)`) to read them again, "
+                "or make the iterator where it is read",
+            )
 
     def built_list(
         self, scope: Scope, call: ast.Call, listed: str, others: list[str],

@@ -364,6 +364,7 @@ class Loops(LoweringPart):
             element = None
         else:
             self.refuse_iterating_objects(scope, node.iter)
+            self.refuse_sequences_changed_while_read(scope, node)
             length, element = self.iteration(scope, node.iter)
             count = ir.Call(self.builtin_ref(scope, "range"), (length,))
         start = len(self.body)
