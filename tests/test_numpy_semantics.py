@@ -1088,3 +1088,21 @@ def test_items_of_a_numpy_number(f):
     g = srcad.grad(f)
     h = 1e-5
     np.testing.assert_allclose(hvp, (g(x + h) - g(x - h)) / (2 * h), rtol=1e-6, atol=1e-8)
+
+
+def rolling_volatility(X):
+    """np.std over a window that holds one row at its first step (std 0 there)."""
+    total = 0.0
+    for k in range(X.shape[0]):
+        window = X[max(0, k - 2):k + 1] ** 2
+        total += np.sum(np.std(window, axis=0))
+    return total
+
+
+def test_the_spread_of_one_sample_moves_nothing():
+    """Round 91: np.std of one sample (0 for every x) had a nan gradient (sqrt's inf
+    slope times the zero deviation): var's adjoint is 0 where an item is the mean."""
+    with np.errstate(divide="ignore"):
+        check_four_ways(rolling_volatility, np.array([[0.5, 1.5], [-0.7, 0.9], [0.3, 0.2]]))
+        got = srcad.grad(lambda x: np.std(np.array([x[0] ** 2])) + x[1])(np.array([0.5, 1.5]))
+    np.testing.assert_array_equal(got, [0.0, 1.0])

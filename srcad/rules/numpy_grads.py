@@ -726,8 +726,12 @@ def _centered(x: Any, axis: Any) -> Any:
 
 @fresh_result
 def var_grad(g: Any, x: Any, axis: Any = None, ddof: Any = 0, keepdims: bool = False) -> Any:
-    """Adjoint of ``np.var(x, axis, ddof=ddof)``: ``2 (x - mean) g / (n - ddof)``."""
-    return _centered(x, axis) * _two_over(_count(x, axis) - ddof) * _expand(g, x, axis, keepdims)
+    """Adjoint of ``np.var(x, axis, ddof=ddof)``: ``2 (x - mean) g / (n - ddof)``, exactly
+    0 where an item is the mean (``np.std``'s ``g``, through its square root, is inf where
+    the spread is 0: the subgradient 0 there, as a norm's at the origin; round 91, a
+    rolling window's first step of one sample, nan)."""
+    spread = _centered(x, axis) * _two_over(_count(x, axis) - ddof)
+    return times_or_zero(spread, _expand(g, x, axis, keepdims))
 
 
 def var_tangent(t: Any, x: Any, axis: Any = None, ddof: Any = 0, keepdims: bool = False) -> Any:
