@@ -6,6 +6,7 @@ import contextlib
 import copy
 import dataclasses
 import functools
+import itertools
 import math
 import numbers
 import operator
@@ -928,6 +929,19 @@ def listed_grad(g: Any, x: Any) -> Any:
     return out
 
 
+#: iterators of itertools that never end (``repeat`` does without a count)
+_ENDLESS = (itertools.count, itertools.cycle)
+
+
+def _endless_repeat(value: Any) -> bool:
+    """Whether ``itertools.repeat(...)`` was given no count (it then has no length)."""
+    try:
+        value.__length_hint__()
+    except TypeError:
+        return True
+    return False
+
+
 def loop_items(value: Any) -> Any:
     """What ``for item in value`` runs over, by position: a dict's keys (a list; a dict
     view's items likewise), an iterator's items (a list), else the sequence or array."""
@@ -935,6 +949,16 @@ def loop_items(value: Any) -> Any:
     if cls is list or cls is tuple:  # (the common case first: isinstance of an ABC is slow)
         return value
     if not hasattr(value, "__getitem__"):  # (itertools.product(...), an iterator: listed)
+        if cls in _ENDLESS or (cls is itertools.repeat and _endless_repeat(value)):
+            from .load import user_line
+
+            raise UnsupportedSyntaxError(  # (round 91: listing it ran out of memory)
+                f"`{cls.__name__}(...)` goes on without end, and srcad lists the items of "
+                "what a loop, or zip, runs over",
+                "give zip the numbers it pairs as a list (`[c] * len(xs)`, "
+                "`range(1, len(xs) + 1)`), or repeat with a count (`repeat(c, n)`)",
+                user_line(2),
+            )
         return list(value)
     if isinstance(value, dict | MappingView):
         return list(value)  # type: ignore[arg-type]  # (dict views are iterable)

@@ -327,3 +327,27 @@ def test_an_iterator_used_up_or_over_a_changing_list_is_refused_at_its_line(f, t
     with pytest.raises(srcad.SrcadError) as info:
         srcad.grad(f)(X)
     assert info.value.lineno == marker_line(__file__, tag), info.value
+
+
+def paired_with_a_constant(x):
+    return sum(a * b for a, b in zip(x, itertools.repeat(2.5)))  # <endless repeat>
+
+
+def paired_with_a_count(x):
+    return sum(a * k for a, k in zip(x, itertools.count(1)))  # <endless count>
+
+
+def paired_with_a_few(x):
+    return sum(a * b for a, b in zip(x, itertools.repeat(2.5, 2)))
+
+
+@pytest.mark.parametrize("f, tag", [
+    (paired_with_a_constant, "endless repeat"), (paired_with_a_count, "endless count"),
+])
+def test_an_endless_iterator_is_refused_where_it_is_read(f, tag):
+    """Round 91: ``zip(x, repeat(c))`` ran out of memory (srcad lists what zip runs
+    over); refused at the line, where ``repeat(c, n)`` works."""
+    with pytest.raises(srcad.SrcadError, match="goes on without end") as info:
+        srcad.grad(f)(list(X))
+    assert info.value.lineno == marker_line(__file__, tag)
+    check_four_ways(paired_with_a_few, list(X))
