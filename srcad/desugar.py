@@ -807,8 +807,11 @@ def vectorize_maker(node: ast.AST) -> TypeGuard[ast.Call]:
     ):
         return False
     bare = ast.Call(node.func, node.args, [])
+    function = node.args[0] if node.args else None
+    if isinstance(function, ast.Lambda) and isinstance(function.body, ast.Tuple | ast.List):
+        return False  # (several outputs, a tuple of arrays: round 91, not read item by item)
     return _numpy_call(bare, "vectorize", 1) and isinstance(
-        node.args[0], ast.Name | ast.Attribute | ast.Lambda
+        function, ast.Name | ast.Attribute | ast.Lambda
     )
 
 

@@ -1474,6 +1474,7 @@ def _add_at_lazily(target: Any, index: Any, value: Any) -> None:
             "select with np.where instead (`np.sum(np.where(mask, x * x, 0.0))`)",
             user_line(3),
         )
+    _refuse_lazy_index(index, target)
     positions = _flat_positions(target, index)
     parts = index if isinstance(index, tuple) else (index,)
     if positions is None or (
@@ -1496,6 +1497,25 @@ def _add_at_lazily(target: Any, index: Any, value: Any) -> None:
         rows = flat[chosen]
         merged[rows] = merged[rows] + values[chosen]
     target[...] = merged.reshape(target.shape)
+
+
+def _refuse_lazy_index(index: Any, array: Any) -> None:
+    """Refuse an index holding another library's array (dask's): which positions it
+    repeats, which its gradient must add (or keep the last of), is known only when it is
+    computed (round 91: repeats counted once, silently)."""
+    parts = index if isinstance(index, tuple) else (index,)
+    lazy = [p for p in parts if is_duck_array(p) and getattr(p, "dtype", None) is not None
+            and p.dtype.kind in "iu"]
+    if lazy:
+        from .load import user_line
+
+        raise UnsupportedSyntaxError(
+            f"an index that is an array of {type(lazy[0]).__module__.split('.')[0]} selects "
+            f"items of {type(array).__module__.split('.')[0]}'s array here: srcad must see "
+            "which positions it repeats, which is known only when it is computed",
+            "index with a numpy array (`ids.compute()`, or np.asarray of the ids)",
+            user_line(3),
+        )
 
 
 def _occurrences(flat: np.ndarray) -> np.ndarray:
@@ -2026,6 +2046,8 @@ def assigned_items(g: Any, index: Any) -> Any:
     part = g[index]
     if isinstance(part, np.ndarray) and part.base is not None:  # a view: cleared next
         part = part.copy()
+    if is_duck_array(g):
+        _refuse_lazy_index(index, g)
     if not (isinstance(g, np.ndarray) or is_duck_array(g)) or (
         isinstance(index, np.ndarray) and index.dtype == np.bool_
     ) or has_unknown_shape(g):

@@ -279,3 +279,17 @@ def test_an_adjoint_that_needs_numpy_is_refused_at_the_users_line(f, tag):
     assert caught.value.lineno == marker_line(__file__, tag)
     np.testing.assert_allclose(srcad.grad(f)(np.arange(1.0, 5.0)),
                                central_differences(f, np.arange(1.0, 5.0)), rtol=CD_TOL)
+
+
+def looked_up_by_lazy_ids(E, ids):
+    return np.sum(E[ids] ** 2)  # <lazy ids>
+
+
+def test_an_index_of_dask_ids_is_refused_at_the_users_line():
+    """Round 91: with the ids a dask array too, their repeats were counted once (the
+    positions they repeat are known only when computed)."""
+    E = da.from_array(np.arange(8.0).reshape(4, 2), chunks=2)
+    ids = da.from_array(np.array([1, 3, 1]), chunks=2)
+    with pytest.raises(srcad.SrcadError, match="must see which positions it repeats") as info:
+        srcad.grad(looked_up_by_lazy_ids)(E, ids)
+    assert info.value.lineno == marker_line(__file__, "lazy ids")

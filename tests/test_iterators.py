@@ -351,3 +351,16 @@ def test_an_endless_iterator_is_refused_where_it_is_read(f, tag):
         srcad.grad(f)(list(X))
     assert info.value.lineno == marker_line(__file__, tag)
     check_four_ways(paired_with_a_few, list(X))
+
+
+def weighted_by_row(A):
+    total = 0.0
+    for idx, v in np.ndenumerate(A.tolist()):  # (a list of lists: numpy's array of it)
+        total += v * (idx[0] + 1)
+    return total
+
+
+def test_ndenumerate_of_a_list_of_lists():
+    """Round 91: its items were read from the list by tuples of indices (TypeError)."""
+    (d,) = check_four_ways(weighted_by_row, np.array([[0.5, 1.5], [-0.7, 0.9]]))
+    np.testing.assert_allclose(d, [[1.0, 1.0], [2.0, 2.0]])

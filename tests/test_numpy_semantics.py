@@ -1106,3 +1106,14 @@ def test_the_spread_of_one_sample_moves_nothing():
         check_four_ways(rolling_volatility, np.array([[0.5, 1.5], [-0.7, 0.9], [0.3, 0.2]]))
         got = srcad.grad(lambda x: np.std(np.array([x[0] ** 2])) + x[1])(np.array([0.5, 1.5]))
     np.testing.assert_array_equal(got, [0.0, 1.0])
+
+
+def quantiles_of_a_grid_of_levels(x):
+    return np.sum(np.quantile(x, np.array([[0.2, 0.5], [0.7, 0.9]]), axis=(0, 1),
+                              keepdims=True) ** 2)
+
+
+def test_the_tangent_of_quantiles_at_levels_of_several_axes():
+    """Round 91: jvp with a 2-D q and keepdims put the kept axes at the wrong places
+    (AxisError)."""
+    check_four_ways(quantiles_of_a_grid_of_levels, np.random.default_rng(9).normal(size=(3, 4, 2)))

@@ -384,6 +384,8 @@ class Iterators(LoweringPart):
                 scope, call, "`np.ndenumerate` takes one array", "write `np.ndenumerate(A)`"
             )
         array = self.sequence(scope, call.args[0])
+        if self.may_be_list(scope, call.args[0]):  # (a list of lists: numpy's array of it,
+            array = self.as_array(scope, array, call)  # read by the tuples of indices)
         table = self.emit_rule_call(scope, "array_indices", ARRAY_INDICES, array, call)
         length = self.emit_value(
             scope, ir.Call(self.builtin_ref(scope, "len"), (table,)), call

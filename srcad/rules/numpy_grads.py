@@ -695,7 +695,9 @@ def quantile_q_tangent(
 
 def _quantile_shaped(picked: list, x: Any, q: Any, axis: Any, keepdims: bool) -> Any:
     """One value per quantile (each of the lanes' shape) in numpy's result shape."""
-    result = np.stack(picked) if np.ndim(q) else picked[0]
+    result = np.stack(picked).reshape(*np.shape(q), *np.shape(picked[0])) if np.ndim(q) else (
+        picked[0]  # (a q of several axes too: round 91, an AxisError with keepdims)
+    )
     if axis is None:
         result = np.reshape(result, np.shape(q))
         if keepdims:
