@@ -727,28 +727,35 @@ class _Listing:
     #: the closure cells the listing reads, and what they held when it was made: numba
     #: compiles their values in as constants, so a cell bound again needs a new listing
     cells: tuple[Any, ...] = ()
-    contents: tuple[Any, ...] = ()
+    contents: tuple[tuple[Any, Any], ...] = ()
 
 
 _UNBOUND = object()  # (a cell not bound yet)
 
 
-def _contents(cells: Any) -> tuple[Any, ...]:
+def _held(cell: Any) -> Any:
+    try:
+        return cell.cell_contents
+    except ValueError:
+        return _UNBOUND
+
+
+def _contents(cells: Any) -> tuple[tuple[Any, Any], ...]:
     """The values ``cells`` hold (kept, to compare by identity: a new binding is a new
-    object)."""
-    held = []
-    for cell in cells:
-        try:
-            held.append(cell.cell_contents)
-        except ValueError:
-            held.append(_UNBOUND)
-    return tuple(held)
+    object), each with a copy of its items where it is an array (numba compiles those in
+    too: a write into one changes them)."""
+    return tuple(
+        (value, value.copy() if isinstance(value, np.ndarray) else None)
+        for value in map(_held, cells)
+    )
 
 
 def _rebound(listing: _Listing) -> bool:
-    """Whether a closure cell ``listing`` reads holds another object than when it was made."""
+    """Whether a closure cell ``listing`` reads holds another object than when it was
+    made, or an array whose items changed since (round 91: a stale gradient)."""
     return any(
-        now is not then for now, then in zip(_contents(listing.cells), listing.contents)
+        now is not then or (items is not None and not np.array_equal(now, items))
+        for now, (then, items) in zip(map(_held, listing.cells), listing.contents)
     )
 
 

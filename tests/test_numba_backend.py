@@ -586,3 +586,23 @@ def test_a_closure_variable_bound_again_is_read_again():
     for tau in (2.0, 6.0, 18.0):
         assert compiled(0.5) == pytest.approx(tau)  # (d/dx tau x^2 = 2 tau x, x = 0.5)
         anneal(3.0)
+
+
+def _with_coefficients(coef):
+    def polynomial(x):
+        s = 0.0
+        for i in range(3):
+            s += coef[i] * x ** i
+        return s
+
+    return polynomial
+
+
+def test_an_array_a_closure_holds_changed_in_place_is_read_again():
+    """numba compiles a closure's array in as a constant: a write into it between calls
+    left the compiled gradient stale (round 91); a listing remembers the items it saw."""
+    coef = np.array([1.0, 2.0, 3.0])
+    compiled = srcad.grad(_with_coefficients(coef), backend="numba")
+    assert compiled(0.7) == pytest.approx(2.0 + 6.0 * 0.7)
+    coef[2] = -4.0
+    assert compiled(0.7) == pytest.approx(2.0 - 8.0 * 0.7)
