@@ -1,7 +1,10 @@
 """Realistic programs of stop 53's area: softmaxes written over several statements
 (attention, mixture weights, a policy, Boltzmann weights, portfolio weights), energies
 and penalties through ``np.diff``, matrix diagonals read and written, and small-array
-code whose gradient is called every step (a GLM, a tanh RNN, a stencil)."""
+code whose gradient is called every step (a GLM, a tanh RNN, a stencil); sliding windows
+kept in a deque; a list relaxed on some paths of a loop (round 91's silently wrong class)."""
+
+import collections
 
 import numpy as np
 from _spec import Case
@@ -118,6 +121,41 @@ def diffusion_stencil(u0, kappa):
     return np.sum(u * u)
 
 
+def rolling_sharpe(returns, risk_free):
+    """A rolling Sharpe-like score over a window of 4 returns kept in a deque."""
+    window = collections.deque(maxlen=4)
+    score = 0.0
+    for r in returns:
+        window.append(r - risk_free)
+        mean = sum(window) / len(window)
+        spread = sum((v - mean) ** 2 for v in window) / len(window)
+        score += mean / (spread + 0.1) ** 0.5
+    return score
+
+
+def queued_smoothing(values, alpha):
+    """Exponential smoothing of a queue of readings taken from the left until empty."""
+    queue = collections.deque(values)
+    level = queue.popleft()
+    while queue:
+        level = alpha * queue.popleft() + (1.0 - alpha) * level
+    return level
+
+
+def shortest_path_lengths(weights):
+    """Bellman-Ford over a small graph held in a list: each distance relaxed only where a
+    shorter path is found, and read in the same sweep."""
+    dist = [0.0, 50.0, 50.0, 50.0, 50.0]
+    edges = [(0, 1), (0, 2), (1, 2), (1, 3), (2, 3), (3, 4), (2, 4)]
+    total = 0.0
+    for _ in range(4):
+        for e, (a, b) in enumerate(edges):
+            if dist[a] + weights[e] < dist[b]:
+                dist[b] = dist[a] + weights[e]
+            total += 0.1 * dist[b]  # (the relaxed distance, read after the join)
+    return total + sum(dist)
+
+
 def _attention(rng):
     return (rng.normal(size=(4, 3)) * 0.5, rng.normal(size=(4, 3)) * 0.5,
             rng.normal(size=(6, 4)), rng.normal(size=(6, 2)))
@@ -158,6 +196,15 @@ CASES = [
          lambda rng: (rng.normal(size=(5, 5)) * 0.3, rng.normal(size=(5, 2)) * 0.3,
                       rng.normal(size=(12, 2))), wrt=(0, 1),
          note="matrix-vector products in a loop"),
+    Case("rolling_sharpe", rolling_sharpe,
+         lambda rng: (list(rng.normal(0.01, 0.05, size=9)), 0.002), wrt=(0, 1),
+         note="a deque(maxlen=4) window read by sum and len"),
+    Case("queued_smoothing", queued_smoothing,
+         lambda rng: (list(rng.normal(size=7)), 0.3), wrt=(0, 1),
+         note="a deque read by popleft until it is empty"),
+    Case("shortest_path_lengths", shortest_path_lengths,
+         lambda rng: (list(rng.uniform(1.0, 4.0, size=7)),), wrt=0,
+         note="a list written on one path of a loop and read after the join"),
     Case("diffusion_stencil", diffusion_stencil,
          lambda rng: (np.sin(np.linspace(0.0, np.pi, 20)), 0.2), wrt=(0, 1),
          note="a buffer made and written each step, read by the next"),
