@@ -120,8 +120,9 @@ def shift_invariant_cuts(fn: ir.Function) -> dict[tuple[str, str], str]:
             assert isinstance(gate.value, ir.BinOp) and isinstance(gate.value.right, ir.Name)
             shift = gate.value.right.id
             along_axis = "every axis" if axis.value is None else f"axis {axis.value}"
+            readers_named = ", ".join(dict.fromkeys(r for r in results if r))
             cuts[(name, shift)] = (
-                f"no gradient to {shift}: {', '.join(dict.fromkeys(results))} does not "
+                f"no gradient to {shift}: {readers_named} does not "
                 f"change when {name} is shifted along {along_axis}"
             )
     return cuts

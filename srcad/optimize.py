@@ -35,7 +35,11 @@ from .custom import stop_gradient
 from .float_lists import plain_float_lists
 from .float_records import made_fields, number_fields
 from .runtime import (
-    fresh_copy, log_of_number, power_coefficient, power_slope, power_slope_of_numbers,
+    fresh_copy,
+    log_of_number,
+    power_coefficient,
+    power_slope,
+    power_slope_of_numbers,
     zeros_like,
 )
 from .tape import prune_saves

@@ -917,7 +917,7 @@ def scaled_beside_a_table(table, x):
 
 
 def rounded_by_percent(x):
-    s = "%.3f" % x  # <percent>
+    s = "%.3f" % x  # <percent>  # noqa: UP031 (the form under test)
     return x * x + float(s)
 
 
@@ -927,12 +927,12 @@ def rounded_by_f_string(x):
 
 
 def rounded_by_format(x):
-    s = "{:.3f}".format(x)  # <format>
+    s = "{:.3f}".format(x)  # <format>  # noqa: UP032 (the form under test)
     return x * x + float(s)
 
 
 def reported_as_text(x):
-    print("x = %.3f" % x, "{:.2f}".format(x), f"{x:.1f}")
+    print("x = %.3f" % x, "{:.2f}".format(x), f"{x:.1f}")  # noqa: UP031, UP032
     return x * x
 
 

@@ -1910,7 +1910,7 @@ def test_a_list_repeated_no_times():
     check_four_ways(repeated_no_times, np.array([0.3, 0.5, 0.7]), 2)
 
 
-# ---------------------------------------------------------------- a list changed on some paths of a loop
+# ------------------------------------------------------------ a list changed on one path of a loop
 
 
 def doubled_on_a_path(x):

@@ -280,6 +280,7 @@ class Iterators(LoweringPart):
 
         again = len(reads) > 1 or any(loops_around(r) - loops_around(stmt) for r in reads)
         if again:
+            assert isinstance(stmt.value, ast.Call)  # (a call of an iterator: see the caller)
             raise self.error(
                 scope, reads[-1] if len(reads) > 1 else reads[0],
                 f"`{target.id}`, an iterator of `{ast.unparse(stmt.value.func)}(...)`, is read "

@@ -384,7 +384,7 @@ def unravel_like(g: Any, x: Any, order: _Order) -> Any:
     item ``k`` from (the adjoint of that ravel, and how a write through it lands)."""
     if order in ("C", "F"):  # (orders that do not depend on x's memory layout)
         if order == "C" and is_duck_array(g):  # (dask's reshape takes no order=; its
-            back = np.reshape(g, np.shape(x))  # chunks: x's again)
+            back: Any = np.reshape(g, np.shape(x))  # chunks: x's again)
             chunks = getattr(x, "chunks", None)
             return back if chunks is None else back.rechunk(chunks)
         return np.reshape(g, np.shape(x), order=order)
@@ -580,7 +580,9 @@ def _quantile_parts(x: Any, q: Any, axis: Any, method: str, skip_nan: bool = Fal
         position = np.empty(np.broadcast_shapes(qs.shape, last.shape))
         for n in np.unique(last) + 1:  # (one count of items per lane; nanquantile's vary)
             lanes_of_n = last == n - 1
-            probe = np.quantile(np.arange(n, dtype=float), qs.ravel(), method=method)
+            probe = np.quantile(  # type: ignore[call-overload]  # (method: any of numpy's)
+                np.arange(n, dtype=float), qs.ravel(), method=method
+            )
             position[:, lanes_of_n] = probe.reshape(-1, 1)
         rate = np.zeros(position.shape)
         if method in _CONTINUOUS_QUANTILES:  # (a stepped method's position: flat in q)
@@ -688,8 +690,10 @@ def quantile_q_tangent(
     lanes, order, lower, upper, frac, rate = _quantile_parts(x, q, axis, method, skip_nan)
     ordered = np.take_along_axis(lanes, order, axis=-1)
     steps = np.ravel(np.asarray(t, dtype=float))
-    picked = [(_picked(ordered, hi) - _picked(ordered, lo)) * r * step
-              for lo, hi, r, step in zip(lower, upper, rate, np.broadcast_to(steps, frac.shape[:1]))]
+    picked = [
+        (_picked(ordered, hi) - _picked(ordered, lo)) * r * step
+        for lo, hi, r, step in zip(lower, upper, rate, np.broadcast_to(steps, frac.shape[:1]))
+    ]
     return _quantile_shaped(picked, x, q, axis, keepdims)
 
 

@@ -143,7 +143,7 @@ def scaled(partial: Any, factor: Any) -> Any:
 
 def _is_number(value: Any) -> bool:
     """A number, or a 0-d array (not an object, whose ``np.ndim`` is 0 too)."""
-    return isinstance(value, numbers.Number | np.ndarray) and np.ndim(value) == 0
+    return isinstance(value, numbers.Number) or (isinstance(value, np.ndarray) and value.ndim == 0)
 
 
 def shaped_like(item: Any, numbers_: np.ndarray) -> Any:

@@ -214,7 +214,7 @@ def _system_tangent(t: Any, name: str, func: Any, root: Any, args: Any, aux: boo
 _FACTORS = "a factor of the Jacobian at the root, which srcad does not differentiate"
 
 
-class FsolveInfo(dict):  # type: ignore[type-arg]
+class FsolveInfo(dict):
     """The dict of the solve that ``fsolve(..., full_output=True)`` returns, as srcad
     gives it: its counts and the residual at the root (``nfev``, ``fvec``: whose
     derivative is zero at a root); the factors of the Jacobian at the root (``fjac``,
