@@ -917,7 +917,7 @@ def scaled_beside_a_table(table, x):
 
 
 def rounded_by_percent(x):
-    s = "%.3f" % x  # <percent>  # noqa: UP031 (the form under test)
+    s = "%.3f" % x  # noqa: UP031  # <percent>
     return x * x + float(s)
 
 
@@ -927,7 +927,7 @@ def rounded_by_f_string(x):
 
 
 def rounded_by_format(x):
-    s = "{:.3f}".format(x)  # <format>  # noqa: UP032 (the form under test)
+    s = "{:.3f}".format(x)  # noqa: UP032  # <format>
     return x * x + float(s)
 
 
