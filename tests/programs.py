@@ -3336,10 +3336,51 @@ def s_lists(draw, ctx: Context) -> list[ast.stmt] | None:
                  f"    s_mid = {between}", f"    {second}", f"{target} = {read()}"]
         return commit_arrays(ctx, _parse(lines), [target])
 
+    def on_one_path() -> list[ast.stmt] | None:
+        return s_list_on_one_path(draw, ctx)
+
     return _first_built(
         draw, [grown, comprehension, buffer, rows, joined, changed_by_its_operands,
-               changed_twice_per_step]
+               changed_twice_per_step, on_one_path]
     )
+
+
+def s_list_on_one_path(draw, ctx: Context) -> list[ast.stmt] | None:
+    """A list changed on one path of a loop (an item written, an item added to, an item
+    appended) and read after the join, in the same iteration (round 91: the version for
+    floats changed the list in place and dropped the lines after the join, a gradient of
+    zeros)::
+
+        hist = [a, b, c]
+        s_acc = 0.0
+        for j in range(3):
+            if j != 1:
+                hist[j % 3] = 0.5 * hist[j % 3] + 0.25
+            s_acc = s_acc + hist[j % 3] * 0.5
+        u = s_acc + hist[0]
+    """
+    free = _free(ctx, LIST_NAMES)
+    j = next((n for n in LOOP_NAMES if n not in ctx.env), None)
+    acc = next((v for v in ("s_acc", "s_run", "s_sum") if v not in ctx.env), None)
+    if not free or j is None or acc is None:
+        return None
+    name = draw(st.sampled_from(free))
+    n = draw(st.integers(2, 4))
+    decay = draw(st.sampled_from((0.5, -0.5, 0.75)))
+    target = _result(draw, ctx)
+    values = ", ".join(_scalar(draw, ctx) for _ in range(3))
+    test = draw(st.sampled_from((f"{j} != 1", f"{j} % 2 == 0", f"{j} < {n}")))
+    change = draw(st.sampled_from((
+        f"{name}[{j} % 3] = {decay} * {name}[{j} % 3] + {_scalar(draw, ctx, 0)}",
+        f"{name}[({j} + 1) % 3] += {decay} * {name}[{j} % 3]",
+        f"{name}.append({decay} * {name}[-1] + {_scalar(draw, ctx, 0)})",
+    )))
+    after = draw(st.sampled_from((f"{name}[{j} % 3]", f"{name}[-1]",
+                                  f"sum({name}) / len({name})")))
+    lines = [f"{name} = [{values}]", f"{acc} = 0.0", f"for {j} in range({n}):",
+             f"    if {test}:", f"        {change}", f"    {acc} = {acc} + {after} * 0.5",
+             f"{target} = {acc} + {name}[0]"]
+    return commit_arrays(ctx, _parse(lines), [target])
 
 
 def s_generators(draw, ctx: Context) -> list[ast.stmt] | None:

@@ -123,6 +123,7 @@ from programs import (  # noqa: E402
     s_draw,
     s_flat,
     s_generators,
+    s_list_on_one_path,
     s_named_tuples,
     s_numpy,
     s_numpy_items,
@@ -784,6 +785,17 @@ def test_programs_of_deep_code(program_files, case):
     derivatives only: srcad's second derivative of such a chain takes minutes (left open)."""
     program, pts = case
     check_program(program_files, program, pts, second_order=False)
+
+
+@settings(max_examples=8, **COMMON)
+@seed(BATCH_SEED)
+@given(case=cases(statement_kinds=[s_list_on_one_path], max_statements=2))
+def test_programs_of_lists_changed_on_one_path_of_a_loop(program_files, case):
+    """A list changed on one path of a loop and read after the join in the same
+    iteration (round 91, silently wrong since stop 31: a gradient of zeros from the
+    version for floats)."""
+    program, pts = case
+    check_program(program_files, program, pts)
 
 
 @settings(max_examples=8, **COMMON)
