@@ -24,7 +24,7 @@ import builtins
 import copy
 import itertools
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -111,6 +111,17 @@ def _changed_in_place(node: ast.AST) -> str | None:
     while isinstance(target, ast.Subscript | ast.Attribute):
         target = target.value
     return target.id if isinstance(target, ast.Name) else None
+
+
+def _first_change(
+    nodes: Iterable[ast.AST], names: set[str]
+) -> tuple[ast.AST, str] | None:
+    """The first of ``nodes`` that changes one of ``names`` in place, and that name."""
+    for node in nodes:
+        changed = _changed_in_place(node)
+        if changed is not None and changed in names:
+            return node, changed
+    return None
 
 
 def _names_read(call: ast.Call) -> set[str]:
@@ -207,18 +218,18 @@ class Iterators(LoweringPart):
         for call in (n for n in ast.walk(loop.iter) if isinstance(n, ast.Call)):
             if self.followed_iterator(scope, call) is None:
                 continue
-            read = _names_read(call)
-            for node in (n for stmt in loop.body for n in ast.walk(stmt)):
-                changed = _changed_in_place(node)
-                if changed is not None and changed in read:
-                    raise self.error(
-                        scope, node,
-                        f"`{changed}` is changed while `{ast.unparse(call.func)}(...)` runs "
-                        "over it: Python's iterator reads it as it is then (or a copy it "
-                        "made first), where srcad lists its items when the loop starts",
-                        f"run over a copy (`{ast.unparse(call.func)}(list({changed}))`), or "
-                        "write the changes into another list",
-                    )
+            body = (n for stmt in loop.body for n in ast.walk(stmt))
+            found = _first_change(body, _names_read(call))
+            if found is not None:
+                node, changed = found
+                raise self.error(
+                    scope, node,
+                    f"`{changed}` is changed while `{ast.unparse(call.func)}(...)` runs "
+                    "over it: Python's iterator reads it as it is then (or a copy it "
+                    "made first), where srcad lists its items when the loop starts",
+                    f"run over a copy (`{ast.unparse(call.func)}(list({changed}))`), or "
+                    "write the changes into another list",
+                )
 
     def refuse_changed_sequences(self, scope: Scope, stmt: ast.Assign) -> None:
         """``it = itertools.pairwise(xs)`` (an iterator bound to a name): srcad makes the
@@ -230,18 +241,17 @@ class Iterators(LoweringPart):
         if not isinstance(call, ast.Call) or self.followed_iterator(scope, call) is None:
             return
         self.refuse_iterator_read_again(scope, stmt)
-        read = _names_read(call)
-        for node in astwalk.walk(scope.function):
-            changed = _changed_in_place(node)
-            if changed is not None and changed in read:
-                raise self.error(
-                    scope, stmt,
-                    f"`{ast.unparse(call.func)}(...)` bound to a name, of `{changed}`, which "
-                    "the function changes in place: srcad makes the list of its items "
-                    "here, while Python's iterator reads them when it is read",
-                    "loop over it where it is made, or make the list yourself: "
-                    f"`{ast.unparse(stmt.targets[0])} = list({ast.unparse(call)})`",
-                )
+        found = _first_change(astwalk.walk(scope.function), _names_read(call))
+        if found is not None:
+            _, changed = found
+            raise self.error(
+                scope, stmt,
+                f"`{ast.unparse(call.func)}(...)` bound to a name, of `{changed}`, which "
+                "the function changes in place: srcad makes the list of its items "
+                "here, while Python's iterator reads them when it is read",
+                "loop over it where it is made, or make the list yourself: "
+                f"`{ast.unparse(stmt.targets[0])} = list({ast.unparse(call)})`",
+            )
 
     def refuse_iterator_read_again(self, scope: Scope, stmt: ast.Assign) -> None:
         """``it = itertools.pairwise(xs)`` read more than once, or once inside a loop
