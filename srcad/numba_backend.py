@@ -53,14 +53,16 @@ def numba_module() -> Any:
 
 
 def for_numba(
-    fn: ir.Function, guard_free_body: list[ir.Stmt], preallocate: bool = True
+    fn: ir.Function, guard_free_body: list[ir.Stmt], preallocate: bool = True,
+    wrt: tuple[str, ...] = (),
 ) -> ir.Function:
     """``fn`` (a version for Python floats, whose body without its type check is
     ``guard_free_body``) as nopython-mode numba compiles it. With ``preallocate``, a
     value saved once per iteration of a loop whose trip count is known before it runs
     goes to an array made for that many items (see :func:`_preallocated`): of int64 for
     an int, of bools for a bool, of float64 otherwise. A saved name starts as a zero of
-    its type where srcad can tell it (:mod:`srcad.numba_types`)."""
+    its type where srcad can tell it (:mod:`srcad.numba_types`). A power that may be of
+    two ints (not of the parameters ``wrt``, floats) is computed exactly or refused."""
     saved = sorted({s.name for s in ir.walk(guard_free_body) if isinstance(s, ir.Push | ir.Pop)})
     names = NameAllocator(fn.names())  # (a user's `top_s` next to `s` keeps its name)
     tapes = {name: names.fresh(f"tape_{name}") for name in saved}
@@ -70,8 +72,16 @@ def for_numba(
     numpy = _numpy_name(fn.bindings)
     rewriter = _NumbaTapes(tapes, tops, counted, numpy, fn.bindings, kinds)
     rewriter.sentinels = _compared_with_none(guard_free_body)
+    powers = int_powers(guard_free_body, kinds, wrt)
+    if powers:
+        rewriter.int_power = names.fresh("exact_int_power")
+        rewriter.int_powers = {id(stmt) for stmt in powers}
     body = rewriter.visit_body(guard_free_body)
-    bindings = fn.bindings if not counted else {**fn.bindings, numpy: np}
+    bindings = dict(fn.bindings)
+    if counted:
+        bindings[numpy] = np
+    if powers:
+        bindings[rewriter.int_power] = _exact_int_power
     # (numba takes no keyword-only parameters: they come last, by position; a division
     # by zero is numba's own business: it has no array version to fall back to)
     return replace(
@@ -180,6 +190,8 @@ class _NumbaTapes(ir.Transformer):
         self.bindings = bindings
         self.kinds = kinds
         self.sentinels: set[str] = set()
+        self.int_power = ""  # (the name of :func:`_exact_int_power`, where it is called)
+        self.int_powers: set[int] = set()  # (ids of the gates of :func:`int_powers`)
 
     def top(self, name: str) -> str | None:
         return self.tops.get(name)
@@ -220,7 +232,15 @@ class _NumbaTapes(ir.Transformer):
         a path that does not compute it) as a zero of the name's type: numba gives a
         name one type, and ``None`` with an int is an optional int, which indexes
         nothing. The value is never read (saved and restored). A name of a type srcad
-        cannot tell stays ``None``, or is ``np.nan`` for a float64 tape."""
+        cannot tell stays ``None``, or is ``np.nan`` for a float64 tape.
+
+        An int power (:func:`int_powers`) calls :func:`_exact_int_power` instead."""
+        if id(stmt) in self.int_powers:
+            power = stmt.value
+            assert isinstance(power, ir.BinOp)
+            line = (("line", ir.Const(stmt.loc.lineno)),)
+            call = ir.Call(ir.Name(self.int_power), (power.left, power.right), line)
+            return replace(stmt, value=call)
         if stmt.value != ir.Const(None) or stmt.target in self.sentinels:
             return stmt  # (the function's own `best = None`, tested `is None`: kept)
         zero = numba_types.ZERO.get(self.kinds.get(stmt.target, ""))
@@ -352,8 +372,8 @@ def _divide_or_zero(numerator: Any, denominator: Any) -> Any:
 
 
 def _register_overloads(numba: Any) -> None:
-    """Teach numba :func:`_zero_of`, :func:`_copy_of`, :func:`_chosen_of` and
-    :func:`_quotient_or_zero` (once)."""
+    """Teach numba :func:`_zero_of`, :func:`_copy_of`, :func:`_chosen_of`,
+    :func:`_quotient_or_zero` and :func:`_exact_int_power` (once)."""
     if _OVERLOADED:
         return
     kinds = numba.core.types
@@ -399,6 +419,21 @@ def _register_overloads(numba: Any) -> None:
         both = isinstance(numerator, scalar) and isinstance(denominator, scalar)
         return quotient_of_numbers if both else quotient_of_items
 
+    def checked_power(base: Any, exponent: Any, line: Any) -> Any:
+        if exponent < 0:
+            raise OverflowError(_INT_POWER_ERROR, line, True)
+        if abs(float(base)) ** exponent >= _INT64_BOUND:
+            raise OverflowError(_INT_POWER_ERROR, line, False)
+        return base ** exponent
+
+    def power(base: Any, exponent: Any, line: Any) -> Any:
+        return base ** exponent
+
+    def exact_int_power(base: Any, exponent: Any, line: Any) -> Any:
+        both = isinstance(base, kinds.Integer) and isinstance(exponent, kinds.Integer)
+        return checked_power if both else power
+
+    numba.extending.overload(_exact_int_power)(exact_int_power)
     numba.extending.overload(_zero_of)(zero_of)
     numba.extending.overload(_copy_of)(copy_of)
     numba.extending.overload(_chosen_of)(chosen)
@@ -631,7 +666,7 @@ def _compiled(built: Any, user_function: types.FunctionType) -> Any:
     _register_overloads(numba)
 
     def listing(preallocate: bool) -> _Listing:
-        numba_ir = for_numba(floats, guard_free, preallocate)
+        numba_ir = for_numba(floats, guard_free, preallocate, built.wrt)
         text = emit.function(numba_ir)
         bindings = {
             name: _compiled_twin(numba, twins[value])
@@ -677,6 +712,7 @@ def _compiled(built: Any, user_function: types.FunctionType) -> Any:
             growing.loc,
         )
     preallocates = bool(_preallocated(guard_free, kinds_of_names))
+    powers = int_powers(guard_free, kinds_of_names, built.wrt)
     read_as_lists = read_as_lists_in(floats)
     running = [listing(preallocate=preallocates)]
 
@@ -696,6 +732,11 @@ def _compiled(built: Any, user_function: types.FunctionType) -> Any:
             run(listing(preallocate=running[0].preallocates))
         try:
             result = running[0].dispatcher(*args)
+        except OverflowError as error:
+            if error.args[:1] != (_INT_POWER_ERROR,):
+                raise
+            line, negative = error.args[1:]
+            raise _inexact_int_power(line, negative, powers, where) from None
         except Exception as error:
             if not (isinstance(error, errors) or _while_compiling(error)):
                 raise  # (the compiled code's own exception, as Python's would be)
@@ -759,6 +800,61 @@ def _rebound(listing: _Listing) -> bool:
     )
 
 
+def int_powers(
+    body: list[ir.Stmt] | tuple[ir.Stmt, ...], kinds: dict[str, str], wrt: tuple[str, ...]
+) -> list[ir.Assign]:
+    """The gates ``k ** n`` that may be of two ints: Python's value is exact (and a float
+    for a negative ``n``), numba's has 64 bits (and is 0 for ``2 ** -1``). A value
+    computed from a parameter in ``wrt`` is a float; another parameter srcad takes for a
+    float (:mod:`srcad.numba_types`) may be an int."""
+    floats = _computed_from(body, set(wrt))
+
+    def maybe_int(side: ir.Expr) -> bool:
+        if isinstance(side, ir.Const):
+            return type(side.value) is int
+        return isinstance(side, ir.Name) and side.id not in floats and (
+            kinds.get(side.id) in (numba_types.INT, numba_types.FLOAT)
+        )
+
+    return [
+        stmt for stmt in ir.walk(body)
+        if isinstance(stmt, ir.Assign) and isinstance(stmt.value, ir.BinOp)
+        and stmt.value.op == "**"
+        and maybe_int(stmt.value.left) and maybe_int(stmt.value.right)
+    ]
+
+
+def _computed_from(body: list[ir.Stmt] | tuple[ir.Stmt, ...], floats: set[str]) -> set[str]:
+    """``floats`` and the names arithmetic computes from them (a float with anything is
+    a float), to a fixed point (a loop reads a name before it binds it)."""
+    gates = [
+        s for s in ir.walk(body)
+        if isinstance(s, ir.Assign) and isinstance(s.value, ir.BinOp | ir.UnaryOp | ir.Name)
+    ]
+    while True:
+        grown = {
+            s.target for s in gates
+            if s.target not in floats and not floats.isdisjoint(ir.names_in(s.value))
+        }
+        if not grown:
+            return floats
+        floats |= grown
+
+
+#: the first argument of the OverflowError :func:`_exact_int_power` raises
+_INT_POWER_ERROR = "srcad: an int power numba cannot compute as Python does"
+
+#: the largest int numba's int64 holds, as a float (rounded down: a power near it is refused)
+_INT64_BOUND = 9.2e18
+
+
+def _exact_int_power(base: Any, exponent: Any, line: Any) -> Any:
+    """``base ** exponent``; of two ints where numba computes Python's value, else
+    OverflowError(:data:`_INT_POWER_ERROR`, ``line``, whether ``exponent`` is negative)
+    (numba compiles its overload)."""
+    raise NotImplementedError  # pragma: no cover - only numba calls it
+
+
 def _growing_int(body: list[ir.Stmt], kinds: dict[str, str]) -> ir.Assign | None:
     """A multiplication (or power, or left shift) of ints that a loop carries back into
     the next iteration through copies, sums and products only (``fact *= k``, not ``k =
@@ -808,6 +904,24 @@ def _reaches(name: str, carried: set[str], readers: dict[str, list[ir.Assign]]) 
             ):
                 todo.append(reader.target)
     return False
+
+
+def _inexact_int_power(
+    line: int, negative: bool, powers: list[ir.Assign], fallback: Location
+) -> CompiledBackendError:
+    """The refusal of an int power at ``line`` that numba computes otherwise than Python:
+    to a ``negative`` exponent (a float in Python), or past int64."""
+    where = next((p.loc for p in powers if p.loc.lineno == line), fallback)
+    why = (
+        "is a float in Python for a negative exponent, as here, and an int (0) in numba's "
+        "compiled code" if negative else
+        "is exact in Python, and has 64 bits in numba's compiled code: here it passed 2**63"
+    )
+    return CompiledBackendError(
+        f"an int to an int power {why}, and the gradient would be silently wrong",
+        "make the base a float (`float(k) ** 14`, `2.0 ** n`), or use the default backend",
+        where,
+    )
 
 
 def _while_compiling(error: BaseException) -> bool:

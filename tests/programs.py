@@ -3383,6 +3383,38 @@ def s_list_on_one_path(draw, ctx: Context) -> list[ast.stmt] | None:
     return commit_arrays(ctx, _parse(lines), [target])
 
 
+def s_int_powers(draw, ctx: Context) -> list[ast.stmt] | None:
+    """Ints raised to int powers in a loop, weighting a float sum: ``k ** p`` past 2**63
+    for the larger ``p`` (Python's ints are exact; numba's int64 wrapped past 2**64) and ``2 ** (k -
+    c)`` to a negative exponent (a float in Python, 0 in numba's ints; round 91)::
+
+        s_pow = 0.0
+        for j in range(1, 26):
+            s_pow = s_pow + a * (0.00384615 * ((j ** 14) % 10) - 2 ** (j - 26))
+        u = s_pow + c
+    """
+    j = next((n for n in LOOP_NAMES if n not in ctx.env), None)
+    acc = next((v for v in ("s_pow", "s_digits") if v not in ctx.env), None)
+    if j is None or acc is None:
+        return None
+    n = draw(st.sampled_from((5, 12, 26)))  # (25 ** 14 > 2**64)
+    power = draw(st.sampled_from((2, 7, 14)))
+    modulus = draw(st.sampled_from((7, 10)))
+    shift = draw(st.integers(0, 3))
+    target = _result(draw, ctx)
+    # (scale first: every value the generator bounds stays within VALUE_CAP)
+    digit = f"{1 / (modulus * n):.6g} * (({j} ** {power}) % {modulus})"  # (in [0, 1 / n))
+    halving = f"2 ** ({j} - {n + shift})"  # (in (0, 1))
+    term = draw(st.sampled_from((
+        f"{_scalar(draw, ctx, 0)} * {digit}",
+        f"{_scalar(draw, ctx, 0)} * {halving}",
+        f"{_scalar(draw, ctx, 0)} * ({digit} - {halving})",
+    )))
+    lines = [f"{acc} = 0.0", f"for {j} in range(1, {n}):", f"    {acc} = {acc} + {term}",
+             f"{target} = {acc} + {_scalar(draw, ctx, 0)}"]
+    return commit_arrays(ctx, _parse(lines), [target])
+
+
 def s_generators(draw, ctx: Context) -> list[ast.stmt] | None:
     """A generator made, then the list it runs over changed (an item written, an item
     appended) or a variable its element reads bound again, then the generator read:

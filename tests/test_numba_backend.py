@@ -564,6 +564,38 @@ def test_an_int_a_loop_multiplies_is_refused_at_its_line():
     )
 
 
+def digit_weighted(x, n):
+    s = 0.0
+    for k in range(1, n):
+        s += x * ((k ** 14) % 10)  # <int power>
+    return s
+
+
+def halving_weights(x, n, shift):
+    s = 0.0
+    for k in range(n):
+        s += x * 2 ** (k - shift)  # <negative int power>
+    return s
+
+
+def test_an_int_power_numba_cannot_hold_is_refused_at_its_line():
+    """An int to an int power is exact in Python and a float for a negative exponent;
+    numba's has 64 bits and is 0 for ``2 ** -1`` (round 91: 104 for 110). Where it is
+    the same it is computed; where not, the gradient is refused at the line."""
+    for k in (5, 24):
+        want = sum((j ** 14) % 10 for j in range(1, k))
+        assert srcad.grad(digit_weighted)(0.7, k) == want
+    assert srcad.grad(digit_weighted, backend="numba")(0.7, 5) == 20.0  # (4**14 fits)
+    with pytest.raises(srcad.CompiledBackendError, match="make the base a float") as caught:
+        srcad.grad(digit_weighted, backend="numba")(0.7, 24)  # (23**14 > 2**63)
+    assert caught.value.lineno == marker_line(__file__, "int power")
+    assert srcad.grad(halving_weights, backend="numba")(0.3, 5, 0) == 31.0
+    with pytest.raises(srcad.CompiledBackendError, match="negative exponent") as caught:
+        srcad.grad(halving_weights, backend="numba")(0.3, 5, 3)
+    assert caught.value.lineno == marker_line(__file__, "negative int power")
+    assert srcad.grad(halving_weights)(0.3, 5, 3) == sum(2.0 ** (k - 3) for k in range(5))
+
+
 def _annealed():
     """A loss reading a temperature from its closure, and a way to change it."""
     tau = 2.0

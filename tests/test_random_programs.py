@@ -123,6 +123,7 @@ from programs import (  # noqa: E402
     s_draw,
     s_flat,
     s_generators,
+    s_int_powers,
     s_list_on_one_path,
     s_named_tuples,
     s_numpy,
@@ -1002,3 +1003,37 @@ def test_regression(path):
                     check_gradient(f, pt, n, g=g)
     finally:
         sys.modules.pop(name, None)
+
+
+@settings(max_examples=8, **COMMON)
+@seed(BATCH_SEED)
+@given(case=cases(statement_kinds=[s_int_powers], max_statements=2))
+def test_programs_of_int_powers(program_files, case):
+    """Ints to int powers weighting a float sum (``k ** 14 % 10``, ``2 ** (k - 3)``):
+    exact ints and float results of negative exponents, as Python computes them."""
+    program, pts = case
+    check_program(program_files, program, pts)
+
+
+#: the scalar kinds the numba backend compiles (its version for Python floats)
+NUMBA_KINDS = [*STRAIGHT_KINDS, s_int_powers, s_list_on_one_path, *CONTROL_FLOW_KINDS]
+
+
+@settings(max_examples=10, **COMMON)
+@seed(BATCH_SEED)
+@given(case=cases(statement_kinds=NUMBA_KINDS, first=s_int_powers, max_statements=4))
+def test_scalar_programs_compiled_by_numba(program_files, case):
+    """``backend="numba"`` gives the default backend's gradient, or refuses at a line of
+    the program (round 91: an int power past 2**63 gave a silently wrong gradient; numba
+    computes ``2 ** -3`` as the int 0)."""
+    pytest.importorskip("numba")
+    program, pts = case
+    module = program_files.load(module_source([program]))
+    every = tuple(range(len(program.params)))
+    want = as_tuple(srcad.grad(module.f, wrt=every)(*pts[0]), len(every))
+    try:
+        got = as_tuple(srcad.grad(module.f, wrt=every, backend="numba")(*pts[0]), len(every))
+    except srcad.CompiledBackendError as refused:
+        assert refused.filename == inspect.getsourcefile(module.f), str(refused)
+        return
+    np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
