@@ -6,18 +6,21 @@ such a deque becomes one, before anything else reads the function (see
 :func:`srcad.desugar.desugar`)::
 
     window = deque(xs, maxlen=k)    ->  window = list(xs); window_maxlen = k
-                                        while len(window) > window_maxlen: window.pop(0)
+    (or deque(xs, k))                   while len(window) > window_maxlen: window.pop(0)
     window.append(v)                ->  window.append(v)
                                         while len(window) > window_maxlen: window.pop(0)
     window.appendleft(v)            ->  window.insert(0, v)
                                         while len(window) > window_maxlen: window.pop()
     window.extend(vs)               ->  window.extend(vs)   (and the same trimming)
     window.popleft()                ->  window.pop(0)
+    window.clear()                  ->  window.clear()
+    window.maxlen                   ->  window_maxlen
 
 (the trimming only with ``maxlen``). Only a deque bound once, to a name no nested
 function reads, and read only in those ways, by ``len``/``sum``/``list``/numpy and the
-like, by index, by a loop, or as a truth value, is rewritten; any other deque stays as it is, and is
-refused where it is used.
+like, by index, by a loop, or as a truth value, is rewritten. Any other deque stays as
+it is, and is refused where it is used: :func:`as_lists` notes the first read that is
+none of those (``srcad_blocked_deques`` of the function), which the refusal names.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from . import astwalk
 
 #: the deque methods the rewrite turns into list methods (as statements, or for a value)
 _CHANGES = frozenset(("append", "appendleft", "extend"))
-_TAKES = frozenset(("popleft", "pop"))
+_TAKES = frozenset(("popleft", "pop", "clear"))
 #: callables a deque may be given to: they read it as any iterable
 _READERS = frozenset((
     "len", "sum", "list", "tuple", "max", "min", "sorted", "enumerate", "reversed", "zip",
@@ -40,7 +43,7 @@ _LIBRARIES = frozenset(("np", "numpy", "math", "statistics"))
 
 def deque_call(node: ast.AST) -> bool:
     """``deque(...)`` or ``collections.deque(...)`` with at most an iterable and
-    ``maxlen=``."""
+    ``maxlen`` (by position or keyword)."""
     if not isinstance(node, ast.Call):
         return False
     func = node.func
@@ -49,24 +52,33 @@ def deque_call(node: ast.AST) -> bool:
         and isinstance(func.value, ast.Name) and func.value.id == "collections"
     )
     return (
-        named and len(node.args) <= 1 and all(k.arg == "maxlen" for k in node.keywords)
+        named and len(node.args) + len(node.keywords) <= 2
+        and all(k.arg == "maxlen" for k in node.keywords)
+        and (len(node.args) < 2 or not node.keywords)
         and not any(isinstance(a, ast.Starred) for a in node.args)
     )
+
+
+def _maxlen(call: ast.Call) -> ast.expr | None:
+    """The ``maxlen`` a deque call gives (None: no limit)."""
+    given = call.args[1:] or [k.value for k in call.keywords if k.arg == "maxlen"]
+    return None if not given or _is_none(given[0]) else given[0]
 
 
 def as_lists(fn: ast.FunctionDef) -> ast.FunctionDef:
     """A copy of ``fn`` with each deque it makes (that can be) written as a list; ``fn``
     itself where there is none."""
-    made = _deques(fn)
+    made, blocked = _deques(fn)
+    if blocked:
+        fn.srcad_blocked_deques = blocked  # type: ignore[attr-defined]
     if not made:
         return fn
     fn = copy.deepcopy(fn)
     taken = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)}
     limits: dict[str, str | None] = {}
     for name, call in made.items():
-        has_limit = any(k.arg == "maxlen" and not _is_none(k.value) for k in call.keywords)
         limit = None
-        if has_limit:
+        if _maxlen(call) is not None:
             limit = f"{name}_maxlen"
             while limit in taken:
                 limit += "_"
@@ -75,17 +87,43 @@ def as_lists(fn: ast.FunctionDef) -> ast.FunctionDef:
     return _AsLists(limits).visit(fn)
 
 
+def blocked_deque(fn: ast.FunctionDef, name: str) -> tuple[ast.AST, str, str] | None:
+    """Where ``fn``'s deque ``name`` is used otherwise than as a list (:func:`as_lists`
+    kept it a deque), with why and what to do; None for any other name."""
+    blocking = getattr(fn, "srcad_blocked_deques", {}).get(name)
+    if blocking is None:
+        return None
+    use = ast.unparse(blocking) if not isinstance(blocking, ast.Name) else name
+    why = (
+        f"`{name}` is a deque, which srcad reads as the list it behaves as when it is "
+        "bound once and then only appended to (`append`, `appendleft`, `extend`), "
+        "popped (`popleft`, `pop`), cleared, and read as a list is (`len`, `sum`, an "
+        "index, a loop, numpy)"
+    )
+    if deque_call(blocking):  # (bound again, or global)
+        why += f"; here `{name}` is bound more than once"
+    else:
+        why += f"; `{use}` (line {blocking.lineno}) is another use"
+    return blocking, why, (
+        "write that step with a list (`w = w[-1:] + w[:-1]` rotates, `w2 = list(w)` "
+        f"copies), or make `{name}` a list and trim it yourself (`{name} = {name}[-k:]`)"
+    )
+
+
 def _is_none(node: ast.expr) -> bool:
     return isinstance(node, ast.Constant) and node.value is None
 
 
-def _deques(fn: ast.FunctionDef) -> dict[str, ast.Call]:
-    """The names bound once to a deque call, read only in the ways the module lists."""
+def _deques(fn: ast.FunctionDef) -> tuple[dict[str, ast.Call], dict[str, ast.AST]]:
+    """The names bound once to a deque call, read only in the ways the module lists;
+    and the others bound to one, each with the first node that keeps it a deque (a read
+    of another kind, another binding, a nested function's read)."""
     parents: dict[ast.AST, ast.AST] = {}
     for node in astwalk.nodes(fn):
         for child in ast.iter_child_nodes(node):
             parents[child] = node
     found: dict[str, ast.Call] = {}
+    call_of: dict[str, ast.Assign] = {}  # (the statement binding each)
     bindings: dict[str, int] = {}
     for node in astwalk.nodes(fn):
         if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
@@ -99,22 +137,39 @@ def _deques(fn: ast.FunctionDef) -> dict[str, ast.Call]:
         ):
             assert isinstance(node.value, ast.Call)
             found[node.targets[0].id] = node.value
-    nested = {
-        n.id
+            call_of[node.targets[0].id] = node
+    nested_reads = {
+        n
         for inner in astwalk.nodes(fn)
         if inner is not fn and isinstance(inner, ast.FunctionDef | ast.Lambda)
         for n in ast.walk(inner)
         if isinstance(n, ast.Name)
     }
-    return {
-        name: call for name, call in found.items()
-        if bindings.get(name) == 1 and name not in nested and all(
-            _read_as_list(node, parents)
-            for node in astwalk.nodes(fn)
-            if isinstance(node, ast.Name) and node.id == name
-            and isinstance(node.ctx, ast.Load)
-        )
-    }
+    made: dict[str, ast.Call] = {}
+    blocked: dict[str, ast.AST] = {}
+    for name, call in found.items():
+        blocking = next((
+            node for node in astwalk.nodes(fn)
+            if isinstance(node, ast.Name) and node.id == name and (
+                node in nested_reads
+                or (isinstance(node.ctx, ast.Load) and not _read_as_list(node, parents))
+                or (not isinstance(node.ctx, ast.Load) and parents.get(node) is not call_of[name])
+            )
+        ), None)
+        if blocking is None and bindings.get(name) == 1:
+            made[name] = call
+        else:
+            blocked[name] = call if blocking is None else _use(blocking, parents)
+    return made, blocked
+
+
+def _use(node: ast.Name, parents: dict[ast.AST, ast.AST]) -> ast.AST:
+    """What reads ``node``: its method's call, the call or statement it is given to."""
+    parent = parents.get(node, node)
+    if isinstance(parent, ast.Attribute):
+        call = parents.get(parent)
+        return call if isinstance(call, ast.Call) and call.func is parent else parent
+    return parent if isinstance(parent, ast.expr | ast.Assign) else node
 
 
 def _read_as_list(node: ast.Name, parents: dict[ast.AST, ast.AST]) -> bool:
@@ -123,11 +178,15 @@ def _read_as_list(node: ast.Name, parents: dict[ast.AST, ast.AST]) -> bool:
     parent = parents.get(node)
     if isinstance(parent, ast.Attribute):
         call = parents.get(parent)
+        if parent.attr == "maxlen" and isinstance(parent.ctx, ast.Load):
+            return not (isinstance(call, ast.Call) and call.func is parent)
         if not (isinstance(call, ast.Call) and call.func is parent):
             return False
         if parent.attr in _CHANGES:  # (their value is None: only as a statement)
             return isinstance(parents.get(call), ast.Expr) and len(call.args) == 1
-        return parent.attr in _TAKES and not call.args and not call.keywords
+        return parent.attr in _TAKES and not call.args and not call.keywords and (
+            parent.attr != "clear" or isinstance(parents.get(call), ast.Expr)
+        )
     if isinstance(parent, ast.Subscript):
         return parent.value is node
     if isinstance(parent, ast.While | ast.If | ast.IfExp) or (
@@ -164,7 +223,8 @@ class _AsLists(ast.NodeTransformer):
         out: list[ast.stmt] = [ast.Assign([target], made)]
         limit = self.limits[target.id]
         if limit is not None:
-            (maxlen,) = [k.value for k in call.keywords if k.arg == "maxlen"]
+            maxlen = _maxlen(call)
+            assert maxlen is not None
             out.append(ast.Assign([ast.Name(limit, ast.Store())], self.visit(maxlen)))
             out.append(self._trim(target.id, limit, ast.Constant(0)))
         return [ast.fix_missing_locations(ast.copy_location(s, node)) for s in out]
@@ -191,6 +251,17 @@ class _AsLists(ast.NodeTransformer):
             out.append(self._trim(name, limit, None if method == "appendleft" else
                                   ast.Constant(0)))
         return [ast.fix_missing_locations(ast.copy_location(s, node)) for s in out]
+
+    def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
+        """``window.maxlen``: the name its limit is kept in (None: no limit)."""
+        if (
+            node.attr == "maxlen" and isinstance(node.value, ast.Name)
+            and node.value.id in self.limits
+        ):
+            limit = self.limits[node.value.id]
+            found = ast.Constant(None) if limit is None else ast.Name(limit, ast.Load())
+            return ast.copy_location(found, node)
+        return self.generic_visit(node)
 
     def visit_Call(self, node: ast.Call) -> ast.AST:
         func = node.func

@@ -2253,15 +2253,16 @@ _declare(spread_draw, "__srcad_draws__", True)
 
 
 def iterator_positions(
-    function: Callable[..., Any], sequences: int, *arguments: Any, **options: Any
+    function: Callable[..., Any], lengths: tuple[int, ...], arguments: tuple[Any, ...],
+    options: tuple[tuple[str, Any], ...] = (),
 ) -> list[Any]:
     """The items ``function`` (``itertools.pairwise``, ``islice``, ``product``...) gives
     when each of the sequences it runs over is replaced by the range of its positions
-    (``arguments`` starts with the ``sequences`` lengths), listed: ``pairwise`` of
-    three items, ``[(0, 1), (1, 2)]``. A loop over ``function(xs, ...)`` reads the items
-    of ``xs`` at these positions (see :mod:`srcad.lower.iterators`)."""
-    ranges = [range(n) for n in arguments[:sequences]]
-    return list(function(*ranges, *arguments[sequences:], **options))
+    (of the ``lengths``; then the other ``arguments`` and the keyword ``options``), listed:
+    ``pairwise`` of three items, ``[(0, 1), (1, 2)]``. A loop over ``function(xs, ...)``
+    reads the items of ``xs`` at these positions (see :mod:`srcad.lower.iterators`)."""
+    ranges = [range(n) for n in lengths]
+    return list(function(*ranges, *arguments, **dict(options)))
 
 
 def array_indices(array: Any) -> list[tuple[int, ...]]:

@@ -67,6 +67,13 @@ def every_other_item(x):
     return s + sum(itertools.islice([v * 3 for v in x], 2))
 
 
+def weighted_by_position(x):
+    s = 0.0
+    for i, v in itertools.islice(enumerate(x), 1, 4):
+        s += i * v * v
+    return s + sum(k * a * b for k, (a, b) in itertools.islice(enumerate(pairwise(x)), 2))
+
+
 def test_pairwise():
     check_four_ways(path_length, X)
     check_four_ways(pairs_of_an_array, X)
@@ -78,6 +85,15 @@ def test_pairwise():
 def test_islice():
     check_four_ways(middle_items, X)
     check_four_ways(every_other_item, X)
+    check_four_ways(weighted_by_position, list(X))
+
+
+def test_a_position_read_from_an_iterator_gets_no_gradient():
+    """``islice(enumerate(x), ...)`` gives the position itself; multiplied by an item, it
+    carried a derivative to srcad's table of positions, which has none (refused, naming
+    srcad's helper ``iterator_positions``)."""
+    want = [0.0, 2 * X[1] + X[2], 4 * X[2] + X[1], 6 * X[3], 0.0]  # (pair 1 only: k = 0, 1)
+    np.testing.assert_allclose(srcad.grad(weighted_by_position)(list(X)), want, rtol=1e-12)
 
 
 # ---------------------------------------------------------------- chain, accumulate

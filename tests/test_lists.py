@@ -1808,6 +1808,38 @@ def deque_given_to_a_helper(x):
     return sum(w)
 
 
+def newest_pair_product(x):
+    w = deque(x, 2)  # (maxlen by position)
+    return w[0] * w[1] / w.maxlen
+
+
+def products_of_pairs_then_cleared(x):
+    w = deque(maxlen=2)
+    s = 0.0
+    for v in x:
+        w.append(v)
+        if len(w) == w.maxlen:
+            s += w[0] * w[1]
+            w.clear()
+    return s
+
+
+def rotated_window(x):
+    w = deque(maxlen=3)
+    for v in x:
+        w.append(v)
+        w.rotate(1)  # <deque-rotate>
+    return sum(w)
+
+
+def window_bound_to_another_name(x):
+    w = deque(maxlen=3)
+    for v in x:
+        w.append(v * v)
+    w2 = w  # <deque-alias>
+    return sum(w2)
+
+
 def test_deques_made_inside_are_lists():
     """A window (``maxlen``), a queue read by ``popleft`` until empty, appends on the
     left, ``extend``: each is the list it behaves as (they were refused)."""
@@ -1819,6 +1851,10 @@ def test_deques_made_inside_are_lists():
     check_four_ways(queue_filter, x, 0.3)
     check_four_ways(newest_first, x)
     check_four_ways(filled_in_pairs, x)
+    (d,) = check_four_ways(newest_pair_product, x)
+    np.testing.assert_allclose(d, [0, 0, 0, 0, 0.55, 0.45], rtol=1e-12)
+    (d,) = check_four_ways(products_of_pairs_then_cleared, x)
+    np.testing.assert_allclose(d, [0.5, 0.3, 0.2, 0.7, 1.1, 0.9], rtol=1e-12)
 
 
 def test_a_deque_used_otherwise_stays_refused_at_its_line():
@@ -1827,6 +1863,17 @@ def test_a_deque_used_otherwise_stays_refused_at_its_line():
     assert caught.value.lineno in (
         marker_line(__file__, "deque-helper") - 1, marker_line(__file__, "deque-helper")
     )
+
+
+@pytest.mark.parametrize("f, use", [
+    (rotated_window, "deque-rotate"), (window_bound_to_another_name, "deque-alias"),
+])
+def test_a_deque_used_otherwise_is_refused_at_that_use(f, use):
+    """A deque srcad cannot read as a list is refused where it is used otherwise, saying
+    so (round 91: at its ``append``, as "a list this function did not make")."""
+    with pytest.raises(srcad.UnsupportedSyntaxError, match="is a deque") as caught:
+        srcad.grad(f)(np.array([0.3, 0.5, 0.7]))
+    assert caught.value.lineno == marker_line(__file__, use)
 
 
 # ---------------------------------------------------------------- slices with steps

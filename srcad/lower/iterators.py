@@ -31,8 +31,7 @@ import numpy as np
 
 from .. import astwalk, ir
 from ..desugar import CHANGING_METHODS, applied
-from ..rules.scalar import ARRAY_INDICES
-from ..runtime import iterator_positions
+from ..rules.scalar import ARRAY_INDICES, ITERATOR_POSITIONS
 from .values import NOT_STATIC, LoweringPart, Scope, TupleValue
 
 #: the iterators read by positions, and the keywords each takes
@@ -338,12 +337,13 @@ class Iterators(LoweringPart):
         parts = [self.iteration(scope, s) for s in sequences]
         arguments = [self.lower_operand(scope, a) for a in others]
         options = tuple((k.arg or "", self.lower_operand(scope, k.value)) for k in call.keywords)
-        table = self.emit_value(scope, ir.Call(
-            self.helper_ref("iterator_positions", iterator_positions),
-            (self.helper_ref(callee.__name__, callee), ir.Const(len(parts)),
-             *(length for length, _ in parts), *arguments),
-            options,
-        ), call)
+        operands = (
+            self.helper_ref(callee.__name__, callee),
+            ir.Tuple(tuple(length for length, _ in parts)),
+            ir.Tuple(tuple(arguments)),
+            ir.Tuple(tuple(ir.Tuple((ir.Const(k), v)) for k, v in options)),
+        )
+        table = self.emit_gate(scope, "iterator_positions", ITERATOR_POSITIONS, operands, call)
         length = self.emit_value(
             scope, ir.Call(self.builtin_ref(scope, "len"), (table,)), call
         )

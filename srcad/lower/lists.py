@@ -9,6 +9,7 @@ from dataclasses import replace
 from typing import Any, TypeGuard
 
 from .. import astwalk, ir
+from ..deques import blocked_deque
 from ..desugar import KEPT_POSITIONS, SLICE_BOUNDS, STEPPED_POSITIONS
 from ..errors import UnsupportedSyntaxError
 from ..rules.scalar import APPEND, EXTEND, REMOVE, REPEAT, REPLACE
@@ -338,6 +339,13 @@ class Lists(LoweringPart):
         elif isinstance(value, ir.Name) and value.id in self.own_lists:
             self.shared_lists.add(value.id)
 
+    def refuse_blocked_deque(self, scope: Scope, name: str) -> None:
+        """Refuse a deque the function makes but uses otherwise than as a list, at that
+        use (:func:`srcad.deques.blocked_deque`), where a list method on it fails."""
+        blocked = blocked_deque(scope.function, name)
+        if blocked is not None:
+            raise self.error(scope, *blocked)
+
     def is_own_list(self, value: Any) -> bool:
         """Is ``value`` a list (or tuple display) this function made?"""
         return isinstance(value, TupleValue) or (
@@ -573,6 +581,7 @@ class Lists(LoweringPart):
                 f"enclosing one (`{receiver}.append(record(v))`)",
             )
         elif old is None or passed_in or not self.is_own_list(old):
+            self.refuse_blocked_deque(scope, receiver)
             raise self.error(
                 scope,
                 node,

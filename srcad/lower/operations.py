@@ -48,17 +48,19 @@ class Operations(LoweringPart):
         name: str | None = None,
     ) -> ir.Expr:
         """``t = helper(operand)``, one gate of ``rule`` (a runtime helper of srcad's own)."""
+        return self.emit_gate(scope, helper, rule, (operand,), node, name)
+
+    def emit_gate(
+        self, scope: Scope, helper: str, rule: Rule, operands: tuple[ir.Expr, ...],
+        node: ast.AST, name: str | None = None,
+    ) -> ir.Expr:
+        """``t = helper(*operands)``, one gate of ``rule`` (a runtime helper of srcad's
+        own, whose parameters take the ``operands`` in order)."""
         name = name or self.names.temp()
-        self.emit(
-            ir.Assign(
-                name,
-                ir.Call(self.helper_ref(helper, rule.env[helper]), (operand,)),
-                rule,
-                (operand,),
-                tag=self.next_tag(),
-                loc=scope.source.location(node),
-            )
-        )
+        call = ir.Call(self.helper_ref(helper, rule.env[helper]), operands)
+        self.emit(ir.Assign(
+            name, call, rule, operands, tag=self.next_tag(), loc=scope.source.location(node)
+        ))
         return ir.Name(name)
 
     def raw(self, node: ast.expr) -> ir.Expr:

@@ -315,8 +315,10 @@ class Statements(LoweringPart):
     def bare_call(self, scope: Scope, stmt: ast.Expr, call: ast.Call) -> None:
         """A call whose value is not used: a warning, a print or a logging call, or one
         of srcad's own effects (changes in place: :meth:`lower_in_place`)."""
-        callee = self.denote(scope, call.func).static
         func = call.func
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+            self.refuse_blocked_deque(scope, func.value.id)  # (w.rotate(1) of a deque)
+        callee = self.denote(scope, call.func).static
         owner = self.denote(scope, func.value).static if isinstance(func, ast.Attribute) else None
         if any(callee is w for w in contexts.WARNING_CALLS):  # warnings.warn, filters
             setup = any(callee is w for w in contexts.WARNING_FILTERS)

@@ -35,6 +35,7 @@ from ..runtime import (
     fresh_arguments,
     fresh_copy,
     held_sum,
+    iterator_positions,
     leading_grad,
     list_removed,
     list_replaced,
@@ -405,6 +406,18 @@ ARRAY_INDICES = defrule(
     env={"array_indices": array_indices},
     name="indices of an array",
     x=None,
+)
+#: ``for p, q in itertools.pairwise(xs)`` (``islice``, ``product``...): the positions each
+#: iteration reads (ints: no gradient; see srcad.lower.iterators), emitted as ARRAY_INDICES
+ITERATOR_POSITIONS = defrule(
+    "iterator_positions(function, lengths, arguments, options)",
+    table=RuleTable(),
+    env={"iterator_positions": iterator_positions},
+    name="positions an iterator reads",
+    function=None,
+    lengths=None,
+    arguments=None,
+    options=None,
 )
 #: its tangent (forward mode's code, read again for second derivatives): the sequence's
 #: tangent itself (a dict's keys: zeros), linear in it
