@@ -213,8 +213,8 @@ def _missing_rule(stmt: ir.Assign, fn: ir.Function | None) -> SrcadError:
     elif _formats_text(value, called, fn):
         what = (
             "this line turns a value srcad differentiates into text (`%`, an f-string, "
-            "`.format`), which has no derivative (a number read back from it is rounded: "
-            "a step function)"
+            "`.format`, `str`, `repr`, `format`), which has no derivative (a number read "
+            "back from it is rounded: a step function)"
         )
         hint = (
             "differentiate the number itself (`round(x, 3)` or `np.round(x, 3)` for a "
@@ -467,9 +467,10 @@ def _called_made_here(func: ir.Expr, fn: ir.Function | None) -> type | None:
 
 
 def _formats_text(value: ir.Expr, called: Any, fn: ir.Function | None) -> bool:
-    """An f-string (``formatted(template, ...)``), ``"..." % x`` or ``"...".format(x)``
-    (a call of the name the method was read into)."""
-    if called is formatted:
+    """An f-string (``formatted(template, ...)``), ``"..." % x``, ``"...".format(x)``
+    (a call of the name the method was read into), ``str(x)``, ``repr(x)`` or
+    ``format(x, spec)``."""
+    if called is formatted or any(called is f for f in (str, repr, format, ascii)):
         return True
     if isinstance(value, ir.BinOp) and value.op == "%":
         return isinstance(value.left, ir.Const) and isinstance(value.left.value, str)

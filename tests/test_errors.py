@@ -931,14 +931,25 @@ def rounded_by_format(x):
     return x * x + float(s)
 
 
+def rounded_by_builtins(x):
+    s = format(x, ".3f")  # <builtins>
+    return x * x + float(s)
+
+
+def read_back_from_str(x):
+    return x * float(str(x))  # <str>
+
+
 def reported_as_text(x):
     print("x = %.3f" % x, "{:.2f}".format(x), f"{x:.1f}")  # noqa: UP031, UP032
+    print("x = " + str(x), repr(x), format(x, ".2f"))
     return x * x
 
 
 @pytest.mark.parametrize("f, tag", [
     (rounded_by_percent, "percent"), (rounded_by_f_string, "f-string"),
-    (rounded_by_format, "format"),
+    (rounded_by_format, "format"), (rounded_by_builtins, "builtins"),
+    (read_back_from_str, "str"),
 ])
 def test_a_value_made_text_and_read_back_is_refused_at_its_line(f, tag):
     """Formatting a differentiated value as text (round 90: `"%.3f" % x` was read as a
