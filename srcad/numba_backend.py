@@ -26,11 +26,11 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from . import emit, ir, numba_types
+from . import emit, ir, numba_ints, numba_types
 from .errors import CompiledBackendError, Location
 from .load import compile_function, origin
 from .names import NameAllocator
-from .runtime import LIST_CHECKS, as_floats, keep_aux
+from .runtime import LIST_CHECKS, as_floats, keep_aux, loop_items
 
 BACKENDS = ("python", "numba")
 
@@ -72,16 +72,18 @@ def for_numba(
     numpy = _numpy_name(fn.bindings)
     rewriter = _NumbaTapes(tapes, tops, counted, numpy, fn.bindings, kinds)
     rewriter.sentinels = _compared_with_none(guard_free_body)
-    powers = int_powers(guard_free_body, kinds, wrt)
-    if powers:
-        rewriter.int_power = names.fresh("exact_int_power")
-        rewriter.int_powers = {id(stmt) for stmt in powers}
+    gates = numba_ints.int_gates(guard_free_body, kinds, wrt)
+    for stmt in gates:
+        assert isinstance(stmt.value, ir.BinOp)
+        shown, stub = numba_ints.OPERATIONS[stmt.value.op]
+        if stub not in rewriter.exact_names:
+            rewriter.exact_names[stub] = names.fresh(shown)
+        rewriter.exact_gates[id(stmt)] = rewriter.exact_names[stub]
     body = rewriter.visit_body(guard_free_body)
     bindings = dict(fn.bindings)
     if counted:
         bindings[numpy] = np
-    if powers:
-        bindings[rewriter.int_power] = _exact_int_power
+    bindings.update({name: stub for stub, name in rewriter.exact_names.items()})
     # (numba takes no keyword-only parameters: they come last, by position; a division
     # by zero is numba's own business: it has no array version to fall back to)
     return replace(
@@ -190,8 +192,10 @@ class _NumbaTapes(ir.Transformer):
         self.bindings = bindings
         self.kinds = kinds
         self.sentinels: set[str] = set()
-        self.int_power = ""  # (the name of :func:`_exact_int_power`, where it is called)
-        self.int_powers: set[int] = set()  # (ids of the gates of :func:`int_powers`)
+        #: the exact int operations the listing calls (:mod:`srcad.numba_ints`): each
+        #: stub -> its name, and the id of each gate that calls one -> that name
+        self.exact_names: dict[Any, str] = {}
+        self.exact_gates: dict[int, str] = {}
 
     def top(self, name: str) -> str | None:
         return self.tops.get(name)
@@ -234,13 +238,10 @@ class _NumbaTapes(ir.Transformer):
         nothing. The value is never read (saved and restored). A name of a type srcad
         cannot tell stays ``None``, or is ``np.nan`` for a float64 tape.
 
-        An int power (:func:`int_powers`) calls :func:`_exact_int_power` instead."""
-        if id(stmt) in self.int_powers:
-            power = stmt.value
-            assert isinstance(power, ir.BinOp)
-            line = (("line", ir.Const(stmt.loc.lineno)),)
-            call = ir.Call(ir.Name(self.int_power), (power.left, power.right), line)
-            return replace(stmt, value=call)
+        A gate that may multiply ints calls its exact operation instead
+        (:mod:`srcad.numba_ints`)."""
+        if id(stmt) in self.exact_gates:
+            return numba_ints.exact(stmt, self.exact_gates[id(stmt)])
         if stmt.value != ir.Const(None) or stmt.target in self.sentinels:
             return stmt  # (the function's own `best = None`, tested `is None`: kept)
         zero = numba_types.ZERO.get(self.kinds.get(stmt.target, ""))
@@ -373,7 +374,7 @@ def _divide_or_zero(numerator: Any, denominator: Any) -> Any:
 
 def _register_overloads(numba: Any) -> None:
     """Teach numba :func:`_zero_of`, :func:`_copy_of`, :func:`_chosen_of`,
-    :func:`_quotient_or_zero` and :func:`_exact_int_power` (once)."""
+    :func:`_quotient_or_zero` and srcad.numba_ints's exact operations (once)."""
     if _OVERLOADED:
         return
     kinds = numba.core.types
@@ -419,21 +420,7 @@ def _register_overloads(numba: Any) -> None:
         both = isinstance(numerator, scalar) and isinstance(denominator, scalar)
         return quotient_of_numbers if both else quotient_of_items
 
-    def checked_power(base: Any, exponent: Any, line: Any) -> Any:
-        if exponent < 0:
-            raise OverflowError(_INT_POWER_ERROR, line, True)
-        if abs(float(base)) ** exponent >= _INT64_BOUND:
-            raise OverflowError(_INT_POWER_ERROR, line, False)
-        return base ** exponent
-
-    def power(base: Any, exponent: Any, line: Any) -> Any:
-        return base ** exponent
-
-    def exact_int_power(base: Any, exponent: Any, line: Any) -> Any:
-        both = isinstance(base, kinds.Integer) and isinstance(exponent, kinds.Integer)
-        return checked_power if both else power
-
-    numba.extending.overload(_exact_int_power)(exact_int_power)
+    numba_ints.register(numba)
     numba.extending.overload(_zero_of)(zero_of)
     numba.extending.overload(_copy_of)(copy_of)
     numba.extending.overload(_chosen_of)(chosen)
@@ -542,10 +529,12 @@ def _removed_grad(g: Any, items: Any, index: Any) -> Any:
 
 def _extreme_items_grad(g: Any, items: Any, ans: Any) -> Any:
     out = np.zeros(len(items))
+    tied = 0
     for k in range(len(items)):
-        if items[k] == ans:  # (the first of equal ones, as Python picks it)
-            out[k] += g
-            break
+        tied += items[k] == ans
+    for k in range(len(items)):
+        if items[k] == ans:  # (shared equally between equal ones, as the default's)
+            out[k] += g / tied
     return out
 
 
@@ -617,6 +606,7 @@ def _twins() -> dict[Any, Any]:
         runtime.fresh_copy: _fresh,
         runtime.part_copy: _fresh,
         runtime.list_to_pop: _copied,
+        runtime.listed_grad: _gradient_of_items,  # (list(xs)'s adjoint: xs's, an array)
     }
 
 
@@ -712,8 +702,9 @@ def _compiled(built: Any, user_function: types.FunctionType) -> Any:
             growing.loc,
         )
     preallocates = bool(_preallocated(guard_free, kinds_of_names))
-    powers = int_powers(guard_free, kinds_of_names, built.wrt)
+    int_gates = numba_ints.int_gates(guard_free, kinds_of_names, built.wrt)
     read_as_lists = read_as_lists_in(floats)
+    int_lists = _read_only(guard_free, names, floats.bindings) - set(built.wrt)
     running = [listing(preallocate=preallocates)]
 
     def gradient(*args: Any, **kwargs: Any) -> Any:
@@ -726,17 +717,19 @@ def _compiled(built: Any, user_function: types.FunctionType) -> Any:
         given = None
         for a in args:
             if a.__class__ not in _NUMBERS:
-                given, args = args, _arguments(args, names, where, read_as_lists)
+                given, args = args, _arguments(args, names, where, read_as_lists, int_lists)
                 break
+        for k in positions:  # (an int given for a differentiated number: a float, as
+            if args[k].__class__ is int:  # Python's arithmetic of it is, to 2**53)
+                args = (*args[:k], float(args[k]), *args[k + 1:])
         if running[0].cells and _rebound(running[0]):  # (numba compiled their values in)
             run(listing(preallocate=running[0].preallocates))
         try:
             result = running[0].dispatcher(*args)
         except OverflowError as error:
-            if error.args[:1] != (_INT_POWER_ERROR,):
+            if error.args[:1] != (numba_ints.ERROR,):
                 raise
-            line, negative = error.args[1:]
-            raise _inexact_int_power(line, negative, powers, where) from None
+            raise numba_ints.refusal(error, int_gates, where) from None
         except Exception as error:
             if not (isinstance(error, errors) or _while_compiling(error)):
                 raise  # (the compiled code's own exception, as Python's would be)
@@ -800,61 +793,6 @@ def _rebound(listing: _Listing) -> bool:
     )
 
 
-def int_powers(
-    body: list[ir.Stmt] | tuple[ir.Stmt, ...], kinds: dict[str, str], wrt: tuple[str, ...]
-) -> list[ir.Assign]:
-    """The gates ``k ** n`` that may be of two ints: Python's value is exact (and a float
-    for a negative ``n``), numba's has 64 bits (and is 0 for ``2 ** -1``). A value
-    computed from a parameter in ``wrt`` is a float; another parameter srcad takes for a
-    float (:mod:`srcad.numba_types`) may be an int."""
-    floats = _computed_from(body, set(wrt))
-
-    def maybe_int(side: ir.Expr) -> bool:
-        if isinstance(side, ir.Const):
-            return type(side.value) is int
-        return isinstance(side, ir.Name) and side.id not in floats and (
-            kinds.get(side.id) in (numba_types.INT, numba_types.FLOAT)
-        )
-
-    return [
-        stmt for stmt in ir.walk(body)
-        if isinstance(stmt, ir.Assign) and isinstance(stmt.value, ir.BinOp)
-        and stmt.value.op == "**"
-        and maybe_int(stmt.value.left) and maybe_int(stmt.value.right)
-    ]
-
-
-def _computed_from(body: list[ir.Stmt] | tuple[ir.Stmt, ...], floats: set[str]) -> set[str]:
-    """``floats`` and the names arithmetic computes from them (a float with anything is
-    a float), to a fixed point (a loop reads a name before it binds it)."""
-    gates = [
-        s for s in ir.walk(body)
-        if isinstance(s, ir.Assign) and isinstance(s.value, ir.BinOp | ir.UnaryOp | ir.Name)
-    ]
-    while True:
-        grown = {
-            s.target for s in gates
-            if s.target not in floats and not floats.isdisjoint(ir.names_in(s.value))
-        }
-        if not grown:
-            return floats
-        floats |= grown
-
-
-#: the first argument of the OverflowError :func:`_exact_int_power` raises
-_INT_POWER_ERROR = "srcad: an int power numba cannot compute as Python does"
-
-#: the largest int numba's int64 holds, as a float (rounded down: a power near it is refused)
-_INT64_BOUND = 9.2e18
-
-
-def _exact_int_power(base: Any, exponent: Any, line: Any) -> Any:
-    """``base ** exponent``; of two ints where numba computes Python's value, else
-    OverflowError(:data:`_INT_POWER_ERROR`, ``line``, whether ``exponent`` is negative)
-    (numba compiles its overload)."""
-    raise NotImplementedError  # pragma: no cover - only numba calls it
-
-
 def _growing_int(body: list[ir.Stmt], kinds: dict[str, str]) -> ir.Assign | None:
     """A multiplication (or power, or left shift) of ints that a loop carries back into
     the next iteration through copies, sums and products only (``fact *= k``, not ``k =
@@ -906,22 +844,69 @@ def _reaches(name: str, carried: set[str], readers: dict[str, list[ir.Assign]]) 
     return False
 
 
-def _inexact_int_power(
-    line: int, negative: bool, powers: list[ir.Assign], fallback: Location
-) -> CompiledBackendError:
-    """The refusal of an int power at ``line`` that numba computes otherwise than Python:
-    to a ``negative`` exponent (a float in Python), or past int64."""
-    where = next((p.loc for p in powers if p.loc.lineno == line), fallback)
-    why = (
-        "is a float in Python for a negative exponent, as here, and an int (0) in numba's "
-        "compiled code" if negative else
-        "is exact in Python, and has 64 bits in numba's compiled code: here it passed 2**63"
-    )
-    return CompiledBackendError(
-        f"an int to an int power {why}, and the gradient would be silently wrong",
-        "make the base a float (`float(k) ** 14`, `2.0 ** n`), or use the default backend",
-        where,
-    )
+def _read_only(
+    body: list[ir.Stmt], params: list[str] | tuple[str, ...], bindings: Any
+) -> set[str]:
+    """The ``params`` the listing ``body`` reads only by item, by ``len`` and by loops
+    over them (through copies of the name, and ``loop_items``): given as int64 arrays,
+    their ints stay ints, and no write of a float into one is truncated."""
+    uses: dict[str, list[ir.Expr | ir.Stmt]] = {}
+    for stmt in ir.walk(body):
+        if isinstance(stmt, ir.Loop) and isinstance(stmt.iterable, ir.Name):
+            uses.setdefault(stmt.iterable.id, []).append(stmt)
+            continue
+        copied = _copied_name(stmt, bindings)
+        if copied is not None:
+            uses.setdefault(copied, []).append(stmt)
+            continue
+        for expr in ir.expressions_of(stmt):
+            for node in ir.nodes(expr):
+                for child in ir.children(node):
+                    if isinstance(child, ir.Name):
+                        uses.setdefault(child.id, []).append(node)
+
+    def read_only(name: str, seen: set[str]) -> bool:
+        if name in seen:
+            return True
+        seen.add(name)
+        for use in uses.get(name, []):
+            if isinstance(use, ir.Loop):
+                continue
+            if isinstance(use, ir.Assign):  # (a copy of the name: read only too)
+                if use.in_place or not read_only(use.target, seen):
+                    return False
+            elif isinstance(use, ir.Subscript) and use.value == ir.Name(name):
+                continue
+            elif isinstance(use, ir.Call) and use.func == ir.Name("len"):
+                continue
+            else:
+                return False
+        return True
+
+    written = {
+        s.target for s in ir.walk(body) if isinstance(s, ir.Assign) and (s.in_place or s.logical)
+    }
+    return {p for p in params if p not in written and read_only(p, set())}
+
+
+#: helpers whose value holds the same items as their argument (twins: the argument itself)
+_SAME_ITEMS = (loop_items,)
+
+
+def _copied_name(stmt: ir.Stmt, bindings: Any) -> str | None:
+    """The name ``stmt`` binds another name to (``a = b``, ``a = loop_items(b)``)."""
+    if not isinstance(stmt, ir.Assign) or stmt.in_place:
+        return None
+    value = stmt.value
+    if isinstance(value, ir.Name):
+        return value.id
+    if (
+        isinstance(value, ir.Call) and isinstance(value.func, ir.Name)
+        and any(bindings.get(value.func.id) is f for f in _SAME_ITEMS) and len(value.args) == 1
+        and isinstance(value.args[0], ir.Name) and not value.kwargs
+    ):
+        return value.args[0].id
+    return None
 
 
 def _while_compiling(error: BaseException) -> bool:
@@ -956,14 +941,16 @@ _NUMBERS = (float, int, bool)
 
 
 def _arguments(
-    args: tuple[Any, ...], params: tuple[str, ...], where: Location, read_as_lists: set[str]
+    args: tuple[Any, ...], params: tuple[str, ...], where: Location, read_as_lists: set[str],
+    int_lists: set[str] = frozenset(),  # type: ignore[assignment]
 ) -> tuple[Any, ...]:
     """numpy's scalars as Python numbers, lists and tuples of numbers as float64 arrays
-    (numba's lists of Python objects are deprecated), 1-D float64 arrays as they are for
-    the parameters the float version reads as lists (``read_as_lists``); anything else
-    is refused: the
-    compiled listing is the version for numbers, whose gradients would not sum over
-    an array's broadcasting."""
+    (numba's lists of Python objects are deprecated), or of ints as int64 arrays for the
+    parameters ``int_lists`` (read only, not differentiated: numba's arithmetic of their
+    items is Python's), 1-D float64 arrays as they are for the parameters the float
+    version reads as lists (``read_as_lists``); anything else is refused: the compiled
+    listing is the version for numbers, whose gradients would not sum over an array's
+    broadcasting. So is an int a float64 array does not hold exactly."""
     out = []
     for name, a in zip(params, args):
         if isinstance(a, np.generic) and a.dtype.kind in "biuf":
@@ -971,7 +958,20 @@ def _arguments(
         elif isinstance(a, list | tuple) and all(
             isinstance(item, _NUMBERS + (np.generic,)) for item in a
         ):
-            out.append(np.asarray(a, dtype=np.float64))
+            ints = [item for item in a if isinstance(item, int) and not isinstance(item, bool)]
+            if name in int_lists and ints and len(ints) == len(a):
+                if max(map(abs, ints)) < 2 ** 63:
+                    out.append(np.asarray(a, dtype=np.int64))
+                    continue
+            elif not ints or max(map(abs, ints)) <= 2 ** 53:
+                out.append(np.asarray(a, dtype=np.float64))
+                continue
+            raise CompiledBackendError(
+                f"{name} holds an int that numba's compiled code cannot hold exactly "
+                "(past 2**53 in a list it reads as floats, or past 2**63)",
+                "use the default backend (backend='python'), whose ints are Python's",
+                where,
+            )
         elif name in read_as_lists and a.__class__ is np.ndarray and as_floats(a) is not None:
             out.append(a)  # (what a list of floats becomes: read item by item the same)
         elif a.__class__ in _NUMBERS:

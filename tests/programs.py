@@ -3384,9 +3384,10 @@ def s_list_on_one_path(draw, ctx: Context) -> list[ast.stmt] | None:
 
 
 def s_int_powers(draw, ctx: Context) -> list[ast.stmt] | None:
-    """Ints raised to int powers in a loop, weighting a float sum: ``k ** p`` past 2**63
-    for the larger ``p`` (Python's ints are exact; numba's int64 wrapped past 2**64) and ``2 ** (k -
-    c)`` to a negative exponent (a float in Python, 0 in numba's ints; round 91)::
+    """Ints raised to int powers, multiplied and shifted in a loop, weighting a float sum:
+    ``k ** p``, ``(k * a) * (k * b)`` and ``1 << (k + 40)`` past 2**63 (Python's ints are
+    exact; numba's int64 wrapped; rounds 91, 92) and ``2 ** (k - c)`` to a negative
+    exponent (a float in Python, 0 in numba's ints)::
 
         s_pow = 0.0
         for j in range(1, 26):
@@ -3405,10 +3406,14 @@ def s_int_powers(draw, ctx: Context) -> list[ast.stmt] | None:
     # (scale first: every value the generator bounds stays within VALUE_CAP)
     digit = f"{1 / (modulus * n):.6g} * (({j} ** {power}) % {modulus})"  # (in [0, 1 / n))
     halving = f"2 ** ({j} - {n + shift})"  # (in (0, 1))
+    product = f"{1 / (modulus * n):.6g} * (({j} * 1000000007) * ({j} * 998244353) % {modulus})"
+    shifted = f"{1 / (modulus * n):.6g} * ((1 << ({j} + 40)) % {modulus})"
     term = draw(st.sampled_from((
         f"{_scalar(draw, ctx, 0)} * {digit}",
         f"{_scalar(draw, ctx, 0)} * {halving}",
         f"{_scalar(draw, ctx, 0)} * ({digit} - {halving})",
+        f"{_scalar(draw, ctx, 0)} * {product}",  # (past 2**63 from j = 4)
+        f"{_scalar(draw, ctx, 0)} * {shifted}",  # (from j = 23)
     )))
     lines = [f"{acc} = 0.0", f"for {j} in range(1, {n}):", f"    {acc} = {acc} + {term}",
              f"{target} = {acc} + {_scalar(draw, ctx, 0)}"]

@@ -586,7 +586,7 @@ def test_an_int_power_numba_cannot_hold_is_refused_at_its_line():
         want = sum((j ** 14) % 10 for j in range(1, k))
         assert srcad.grad(digit_weighted)(0.7, k) == want
     assert srcad.grad(digit_weighted, backend="numba")(0.7, 5) == 20.0  # (4**14 fits)
-    with pytest.raises(srcad.CompiledBackendError, match="make the base a float") as caught:
+    with pytest.raises(srcad.CompiledBackendError, match="make one side a float") as caught:
         srcad.grad(digit_weighted, backend="numba")(0.7, 24)  # (23**14 > 2**63)
     assert caught.value.lineno == marker_line(__file__, "int power")
     assert srcad.grad(halving_weights, backend="numba")(0.3, 5, 0) == 31.0
@@ -594,6 +594,72 @@ def test_an_int_power_numba_cannot_hold_is_refused_at_its_line():
         srcad.grad(halving_weights, backend="numba")(0.3, 5, 3)
     assert caught.value.lineno == marker_line(__file__, "negative int power")
     assert srcad.grad(halving_weights)(0.3, 5, 3) == sum(2.0 ** (k - 3) for k in range(5))
+
+
+def digits_of_big_products(x, ids):
+    s = 0.0
+    for k in ids:
+        big = (k * 1000003) * (k * 999983)  # <int product>
+        s += x * (big % 10)
+    return s
+
+
+def shifted_digits(x, n):
+    s = 0.0
+    for k in range(n):
+        s += x * ((1 << k) % 10)  # <int shift>
+    return s
+
+
+def inverse_square(x):
+    return x ** -2 + 2 ** -x
+
+
+def best_of_three(a, b):
+    return max(a, b, 0.1) + max([a, b])
+
+
+@pytest.mark.parametrize("f, args, marker", [
+    (digits_of_big_products, (0.5, [3, 50, 7_000_000]), "int product"),
+    (shifted_digits, (0.5, 66), "int shift"),
+])
+def test_int_arithmetic_past_int64_is_refused_at_its_line(f, args, marker):
+    """Products and shifts of ints that no loop carries pass 2**63 too (round 92: a
+    digit of 19 for 35, 0 for 20); where they fit, numba computes Python's value."""
+    small = (args[0], args[1][:2]) if isinstance(args[1], list) else (args[0], 20)
+    assert srcad.grad(f, backend="numba")(*small) == srcad.grad(f)(*small)
+    with pytest.raises(srcad.CompiledBackendError, match="passed 2\\*\\*63") as caught:
+        srcad.grad(f, backend="numba")(*args)
+    assert caught.value.lineno == marker_line(__file__, marker)
+
+
+def test_ints_given_keep_pythons_arithmetic():
+    """An int given for a differentiated number is a float, as Python's arithmetic of
+    it is (round 92: ``3 ** -2`` was 0 and ``10 ** 20`` wrapped); a list of ints read
+    only is given as ints (a list of floats rounded ``k ** 25``; round 93)."""
+    for given in (3, 3.0):
+        got = srcad.value_and_grad(inverse_square, backend="numba")(given)
+        np.testing.assert_allclose(got, srcad.value_and_grad(inverse_square)(3.0), rtol=1e-12)
+    ids = [3, 5, 6]
+    want = sum((k ** 25) % 7 for k in ids[:2])
+    assert srcad.grad(digit_weighted_by_ids, backend="numba")(0.5, ids[:2]) == want
+    with pytest.raises(srcad.CompiledBackendError, match="power"):
+        srcad.grad(digit_weighted_by_ids, backend="numba")(0.5, ids)  # (6 ** 25 > 2**63)
+    with pytest.raises(srcad.CompiledBackendError, match="cannot hold exactly"):
+        srcad.grad(digit_weighted_by_ids, backend="numba")(0.5, [2 ** 64])
+
+
+def digit_weighted_by_ids(x, ids):
+    s = 0.0
+    for k in ids:
+        s += x * ((k ** 25) % 7)
+    return s
+
+
+def test_a_tie_of_max_shares_the_gradient_as_the_default_backend():
+    """Round 93: numba's max of a list gave all of it to the first tied item."""
+    compiled = srcad.grad(best_of_three, wrt=(0, 1), backend="numba")(0.5, 0.5)
+    assert compiled == srcad.grad(best_of_three, wrt=(0, 1))(0.5, 0.5) == (1.0, 1.0)
 
 
 def _annealed():
