@@ -192,6 +192,22 @@ def require_plain_container(value: Any, error: SrcadError) -> None:
 _declare(require_plain_container, "__srcad_effect__", True)
 
 
+def require_no_field(value: Any, names: tuple[str, ...], items: bool, error: SrcadError) -> None:
+    """Raise ``error`` where ``value`` (each of its items, with ``items``) is an object
+    with a field of one of ``names``: srcad read ``value.shape`` (``.T``, ...) as the
+    array attribute of that name, not knowing the object's class."""
+    cls = value.__class__
+    if cls is np.ndarray or cls is float or cls is int:
+        return
+    held = value if items and (cls is list or cls is tuple) else (value,)
+    for item in held:
+        if is_record(item) and any(has_field(item, n) for n in names):
+            raise error
+
+
+_declare(require_no_field, "__srcad_effect__", True)
+
+
 def require_no_own_method(
     value: Any, methods: tuple[str, ...], name: str, error: SrcadError
 ) -> None:
@@ -2192,6 +2208,8 @@ def chosen(mask: Any, g: Any) -> Any:
         return np.where(mask, g, 0.0)
     if mask:
         return g
+    if g.__class__ is float:  # (the common case of Python floats first: np.ndim is slow)
+        return 0.0
     return 0.0 if np.ndim(g) == 0 else np.zeros(np.shape(g))
 
 

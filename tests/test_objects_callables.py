@@ -2036,3 +2036,89 @@ def test_a_function_picked_by_a_local_key_bound_once(monkeypatch):
                                1 - np.tanh(w) ** 2, rtol=1e-12)
     with pytest.raises(srcad.SrcadError, match="chosen when the program runs"):
         srcad.grad(_key_bound_twice)(w)  # (its value depends on the path)
+
+
+# ------------------------------------------- fields named like arrays' attributes, own views
+
+
+@dataclasses.dataclass
+class GammaPrior:
+    shape: float
+    rate: float
+
+
+def log_normalizer(p: GammaPrior):
+    return math.lgamma(p.shape) - p.shape * math.log(p.rate)
+
+
+def log_normalizer_unannotated(p):
+    return math.lgamma(p.shape) + 0.5 * p.shape  # <field shape>
+
+
+GasState = collections.namedtuple("GasState", "T P")
+
+
+def heat_of_gases(gases: list[GasState]):
+    return sum(1.5 * g.T + 0.1 * g.P for g in gases)
+
+
+def heat_of_gases_unannotated(gases):
+    return sum(1.5 * g.T for g in gases)  # <field T>
+
+
+def test_a_field_named_like_an_array_attribute_is_a_field():
+    """``p.shape`` of an object whose class srcad knows reads the field (round 93: read as
+    the array's ``.shape``, a silent zero gradient); unannotated, it is refused when the
+    gradient runs, at the line, saying to annotate."""
+    prior = GammaPrior(2.5, 1.5)
+    (d,) = check_four_ways(log_normalizer, prior)
+    digamma_of_2_5 = 0.7031566406452432  # (psi(1/2) + 2 + 2/3)
+    assert d.shape == pytest.approx(digamma_of_2_5 - math.log(1.5))
+    assert d.rate == pytest.approx(-2.5 / 1.5)
+    gases = [GasState(300.0, 1.0), GasState(310.0, 2.0)]
+    assert srcad.grad(heat_of_gases)(gases) == [GasState(1.5, 0.1), GasState(1.5, 0.1)]
+    for f, given, marker in ((log_normalizer_unannotated, prior, "field shape"),
+                             (heat_of_gases_unannotated, gases, "field T")):
+        with pytest.raises(srcad.UnsupportedSyntaxError, match="annotate") as caught:
+            srcad.grad(f)(given)
+        assert caught.value.lineno == marker_line(__file__, marker)
+    assert srcad.grad(lambda x: np.sum(x.T @ x))(np.eye(2)).shape == (2, 2)  # (arrays: as before)
+
+
+class Portfolio:
+    def __init__(self, stock, bond):
+        self.stock = stock
+        self.bond = bond
+
+    def items(self):
+        return [("stock", self.stock * 2.0), ("bond", self.bond * 3.0)]
+
+    def values(self):
+        return (self.stock * 5.0, self.bond)
+
+
+def portfolio_value(stock, bond):
+    total = 0.0
+    for _, v in Portfolio(stock, bond).items():
+        total += v
+    return total + sum(Portfolio(stock, bond).values())
+
+
+@dataclasses.dataclass
+class Holdings:
+    stock: float
+    bond: float
+
+    def items(self):
+        return [("stock", self.stock * 2.0), ("bond", self.bond * 3.0)]
+
+
+def holdings_value(h: Holdings):
+    return sum(v * v for _, v in h.items())
+
+
+def test_a_class_of_its_own_items_values_keys_is_called():
+    """``obj.items()`` of a class that defines it runs that method (round 93: read as a
+    dict's view of the object's fields; a wrong value and gradient)."""
+    assert check_four_ways(portfolio_value, 0.5, 0.25) == pytest.approx((7.0, 4.0))
+    assert srcad.grad(holdings_value)(Holdings(0.5, 0.25)) == Holdings(4.0, 4.5)

@@ -760,6 +760,7 @@ class Loops(LoweringPart):
             and call.func.attr in ("items", "keys", "values")
             and not call.args
             and not keywords
+            and not self.user_method(scope, call.func)
         ):
             return self.dict_iteration(scope, call)
         if (
@@ -843,6 +844,16 @@ class Loops(LoweringPart):
             return value
 
         return length, item
+
+    def user_method(self, scope: Scope, func: ast.Attribute) -> bool:
+        """Whether ``func`` (``p.items``) is a method a class of the user's defines, on an
+        object of that class (its own ``items()``, not a dict's view: round 93)."""
+        owner = func.value
+        cls = (
+            self.constructed_class(scope, owner) if isinstance(owner, ast.Call)
+            else self.object_class(scope, owner)
+        )
+        return cls is not None and not issubclass(cls, dict) and hasattr(cls, func.attr)
 
     def dict_iteration(self, scope: Scope, node: ast.Call):
         """``for k in d.keys()``, ``for v in d.values()``, ``for k, v in d.items()``: a loop

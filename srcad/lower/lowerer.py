@@ -19,6 +19,7 @@ from ..rules.scalar import ITEM, LOOP_ITEMS
 from ..rules.table import COPY, Rules
 from ..runtime import (
     require_no_container,
+    require_no_field,
     require_no_list,
     require_no_own_method,
     require_number_items,
@@ -301,6 +302,59 @@ class Lowerer(
             ))
         return checks
 
+    def field_attribute_checks(self) -> list[ir.Stmt]:
+        """At the start: each parameter read with an attribute an array has (``p.shape``,
+        ``g.T`` of each item ``g`` of it) is not an object with a field of that name (or a
+        list of such): srcad read it as the array's attribute, not knowing the object's
+        class (round 93: a prior's ``shape``, a gas's ``T``; a silently wrong gradient)."""
+        definitions = {s.target: s for s in ir.walk(self.body) if isinstance(s, ir.Assign)}
+
+        def root(expr: ir.Expr) -> tuple[str, bool] | None:
+            """The parameter ``expr`` is, or is an item of (with whether an item)."""
+            if not isinstance(expr, ir.Name):
+                return None
+            if expr.id in self.parameter_names:
+                return expr.id, False
+            item = definitions.get(expr.id)
+            if item is None or item.rule is not ITEM:
+                return None
+            container = item.operands[0]
+            held = definitions.get(container.id) if isinstance(container, ir.Name) else None
+            if held is not None and held.rule is LOOP_ITEMS:  # (xs_items = loop_items(xs))
+                container = held.operands[0]
+            found = root(container)
+            return (found[0], True) if found is not None and not found[1] else None
+
+        reads: dict[tuple[str, bool], dict[str, ir.Assign]] = {}
+        for stmt in ir.walk(self.body):
+            rule = stmt.rule if isinstance(stmt, ir.Assign) else None
+            if rule is None or not isinstance(rule.pattern, ir.Attr):
+                continue
+            assert isinstance(stmt, ir.Assign)
+            owner = rule.pattern.value
+            if not (isinstance(owner, ir.Name) and owner.id in rule.params):
+                continue
+            found = root(stmt.operands[rule.params.index(owner.id)])
+            if found is not None:
+                reads.setdefault(found, {}).setdefault(rule.pattern.attr, stmt)
+        checks: list[ir.Stmt] = []
+        for (param, items), attributes in reads.items():
+            first = next(iter(attributes.values()))
+            spelled = ", ".join(f"`.{a}`" for a in attributes)
+            error = UnsupportedSyntaxError(
+                f"`{param}`{' holds objects that have' if items else ' has'} a field named "
+                f"like an array's attribute ({spelled}), which srcad read as the array's, "
+                "not knowing the objects' class",
+                f"annotate the parameter with its class (`{param}: MyClass`"
+                f"{', or list[MyClass]' if items else ''}), so that srcad reads its fields",
+                first.loc,
+            )
+            checks.append(self.run_time_check(
+                require_no_field, (ir.Name(param), ir.Const(tuple(attributes)), ir.Const(items)),
+                error, "field_named_so", note=f"no field named {spelled}",
+            ))
+        return checks
+
     def array_operand_checks(self) -> list[ir.Stmt]:
         """At the start: each parameter given directly to an elementwise numpy function
         (``np.square(xs)``) is not a Python list or tuple: numpy makes an array of it, but
@@ -450,6 +504,7 @@ class Lowerer(
             self.separate_items_checks()
             + self.plain_container_checks(scope)
             + self.own_method_checks()
+            + self.field_attribute_checks()
             + self.array_operand_checks()
             + self.sequence_arithmetic_checks()
         )

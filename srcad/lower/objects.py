@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
 import inspect
 import types
 import typing
@@ -60,6 +61,7 @@ class Objects(LoweringPart):
         if self.find_rule(scope, self.written(node))[0] is not None and not (
             (known is not None and records.has_field(known.obj, node.attr))
             or (isinstance(node.value, ast.Name) and node.value.id in self.object_names(scope))
+            or self.known_field(scope, node)
         ):
             return None  # x.T, x.shape of an array (a field named so is read as a field when
         base = self.lower_operand(scope, node.value)  # the object is known to be one)
@@ -291,6 +293,16 @@ class Objects(LoweringPart):
 
         written = call.func if part == "fget" else call  # (a property: read, not called)
         return self.inline(scope, inlined, function, target, lookup=lookup, as_written=written)
+
+    def known_field(self, scope: Scope, node: ast.Attribute) -> bool:
+        """Whether ``p.shape`` (an attribute an array has too) reads a field: of an object
+        whose class srcad knows and declares it (a dataclass's or a namedtuple's field, an
+        annotation), or that the call srcad learned classes from held (round 93: a
+        prior's ``shape`` read as an array's, a silent zero gradient)."""
+        if records.has_field(self.example_of(scope, node.value), node.attr):
+            return True
+        cls = self.expr_class(scope, node.value)
+        return cls is not None and declares_field(cls, node.attr)
 
     def object_names(self, scope: Scope) -> frozenset[str]:
         """The local names of ``scope`` that hold objects, as far as the code shows: read
@@ -594,6 +606,17 @@ def _user_class(cls: Any) -> bool:
     return isinstance(cls, type) and module != "builtins" and module.split(".")[0] not in (
         "numpy", "typing", "collections"
     )
+
+
+def declares_field(cls: type, name: str) -> bool:
+    """Whether ``cls`` declares a field ``name``: a dataclass's, a namedtuple's, or an
+    annotated one."""
+    if dataclasses.is_dataclass(cls):
+        return name in {f.name for f in dataclasses.fields(cls)}
+    declared = getattr(cls, "_fields", None)  # (a namedtuple's)
+    if isinstance(declared, tuple):
+        return name in declared
+    return name in field_hints(cls)
 
 
 def field_hints(cls: type) -> dict[str, Any]:
