@@ -34,6 +34,12 @@ class Activity:
     def is_active(self, name: str) -> bool:
         return name in self.varied and name in self.useful
 
+    def by_name_only(self, stmt: ir.Assign) -> bool:
+        """Whether ``stmt``, a gate without a rule, reads no varied value: its target is
+        varied only because its name is (``u = rng.random(n)``, then ``u *= a``), and its
+        value has no derivative to compute (zero)."""
+        return stmt.rule is None and self.varied.isdisjoint(ir.names_in(stmt.value))
+
 
 def _differentiable_inputs(stmt: ir.Assign, cut: Mapping[tuple[str, str], str]) -> set[str]:
     """Names through which a derivative can flow into ``stmt``'s target."""

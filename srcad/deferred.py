@@ -94,7 +94,7 @@ def _refusal(stmt: ir.Stmt, active: Activity, fn: ir.Function) -> SrcadError | N
     """The error srcad would raise for ``stmt`` (see :mod:`srcad.reverse`,
     :func:`srcad.contexts.refuse_active`), or None."""
     if isinstance(stmt, ir.Assign) and stmt.rule is None and active.is_active(stmt.target):
-        return no_rule_error(stmt, fn)
+        return None if active.by_name_only(stmt) else no_rule_error(stmt, fn)
     names = touched(stmt, active)
     if not names or not isinstance(stmt, ir.Python | ir.Enter):  # (what ``touched`` reads)
         return None

@@ -87,27 +87,17 @@ def as_lists(fn: ast.FunctionDef) -> ast.FunctionDef:
     return _AsLists(limits).visit(fn)
 
 
-def blocked_deque(fn: ast.FunctionDef, name: str) -> tuple[ast.AST, str, str] | None:
+def blocked_deque(fn: ast.FunctionDef, name: str) -> tuple[ast.AST, str] | None:
     """Where ``fn``'s deque ``name`` is used otherwise than as a list (:func:`as_lists`
-    kept it a deque), with why and what to do; None for any other name."""
+    kept it a deque), and what it is there (``"bound more than once"``, ``"used
+    otherwise: ..."``); None for any other name."""
     blocking = getattr(fn, "srcad_blocked_deques", {}).get(name)
     if blocking is None:
         return None
-    use = ast.unparse(blocking) if not isinstance(blocking, ast.Name) else name
-    why = (
-        f"`{name}` is a deque, which srcad reads as the list it behaves as when it is "
-        "bound once and then only appended to (`append`, `appendleft`, `extend`), "
-        "popped (`popleft`, `pop`), cleared, and read as a list is (`len`, `sum`, an "
-        "index, a loop, numpy)"
-    )
     if deque_call(blocking):  # (bound again, or global)
-        why += f"; here `{name}` is bound more than once"
-    else:
-        why += f"; `{use}` (line {blocking.lineno}) is another use"
-    return blocking, why, (
-        "write that step with a list (`w = w[-1:] + w[:-1]` rotates, `w2 = list(w)` "
-        f"copies), or make `{name}` a list and trim it yourself (`{name} = {name}[-k:]`)"
-    )
+        return blocking, "bound more than once"
+    use = ast.unparse(blocking) if not isinstance(blocking, ast.Name) else name
+    return blocking, f"used otherwise: `{use}` (line {blocking.lineno})"
 
 
 def _is_none(node: ast.expr) -> bool:

@@ -165,6 +165,8 @@ class _Tangents:
         values = tuple(ir.substitute(o, saved) for o in stmt.operands)
         target = self.tangent(stmt.target)
         if rule is None:
+            if self.activity.by_name_only(stmt):  # (`u = rng.random(n); u *= a`)
+                return ir.Assign(target, self.zeros(ir.Name(stmt.target)), tag=stmt.tag)
             raise no_rule_error(stmt, self.fn)
         if stmt.in_place and rule.in_place:  # out[i] = v: out_dot[i] = v_dot
             container, index, value = stmt.operands

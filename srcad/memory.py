@@ -27,11 +27,15 @@ change (:meth:`Memory.overwritten_after`): those are saved as they are when read
 from __future__ import annotations
 
 import builtins
+import types
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeGuard
 
+import numpy as np
+
 from . import ir, pyexpr
+from .chains import GENERATOR_METHODS
 from .errors import Location
 from .names import NameAllocator, bind
 from .rules.scalar import APPEND, EXTEND, HELD, REMOVE, REPEAT, REPLACE
@@ -155,6 +159,17 @@ def _may_return_argument(value: ir.Expr, fn: ir.Function) -> TypeGuard[ir.Call]:
     return True
 
 
+def _of_a_module(expr: ir.Expr, fn: ir.Function) -> bool:
+    """Whether ``expr`` is a module or an attribute of one (``np.random``): what a
+    function of it returns shares no memory with the module."""
+    while isinstance(expr, ir.Attr):
+        expr = expr.value
+    if not isinstance(expr, ir.Name):
+        return False
+    obj = fn.bindings.get(expr.id, fn.free_objects.get(expr.id))
+    return isinstance(obj, types.ModuleType)
+
+
 def points_to(fn: ir.Function) -> dict[str, frozenset[str]]:
     """For each name, the objects (named by where they were made: a parameter, a global,
     the statement that made a new array) whose memory its value may use."""
@@ -169,6 +184,11 @@ def _sharing(fn: ir.Function) -> tuple[dict[str, frozenset[str]], dict[str, set[
     items: dict[str, set[str]] = {}  # what a list may hold after `xs[i] = a`
     # a loop's index is an int: no memory an in-place write could change
     indices = ir.loop_counters(fn.body)
+    draws = {  # (t1 = rng.normal: a random generator's method, whose draws are new arrays)
+        s.target for s in assigns
+        if isinstance(s.value, ir.Attr) and s.value.attr in GENERATOR_METHODS
+        and not hasattr(np.ndarray, s.value.attr)
+    }
 
     def of(expr: ir.Expr) -> set[str]:
         found: set[str] = set()
@@ -217,10 +237,12 @@ def _sharing(fn: ir.Function) -> tuple[dict[str, frozenset[str]], dict[str, set[
             elif stmt.rule is None and _may_return_argument(stmt.value, fn):
                 new = of(ir.Tuple(stmt.value.args)) | {stmt.target}
                 func = stmt.value.func
-                if isinstance(func, ir.Name) and func.id not in fn.bindings:  # (k.view: a
-                    new |= of(func)  # method of a value may return the value's memory)
-                elif isinstance(func, ir.Attr):  # (p.items(), d.values(): the same)
-                    new |= of(func.value)
+                if isinstance(func, ir.Name) and func.id not in fn.bindings and (
+                    func.id not in draws
+                ):  # (k.view: a method of a value may return the value's memory; not a
+                    new |= of(func)  # generator's draw: an array of its own)
+                elif isinstance(func, ir.Attr) and not _of_a_module(func.value, fn):
+                    new |= of(func.value)  # (p.items(), d.values(): the same)
             elif stmt.rule is not None and stmt.rule.shares:
                 new = of(ir.Tuple(stmt.operands)) | {stmt.target}
             elif stmt.rule is None and isinstance(stmt.value, ir.Attr):  # obj.w: part of obj

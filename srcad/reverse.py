@@ -560,6 +560,8 @@ class _Builder:
         if not (active and adjoint in written):
             return restore
         if stmt.rule is None:
+            if self.activity.by_name_only(stmt):
+                return restore  # (`u = rng.random(n); u *= a`: no derivative)
             self.problems.append(no_rule_error(stmt, self.fn))  # all of them are reported together
             return restore
         out: list[ir.Stmt] = []

@@ -264,3 +264,21 @@ def test_jvp_of_a_required_seed_given_no_tangent():
     value, got = srcad.jvp(loss_of_a_required_seed)((0.8, 5), (1.0, None))
     assert value == loss_of_a_required_seed(0.8, 5)
     assert got == pytest.approx(srcad.grad(loss_of_a_required_seed)(0.8, 5), rel=1e-14)
+
+
+def monte_carlo_scaled_in_place(a):
+    rng = np.random.default_rng(16)
+    u = rng.random(50)
+    u *= a
+    noise = rng.standard_normal(50)
+    noise[0] = a
+    return a * np.mean(np.sin(u)) + np.sum(noise ** 2)
+
+
+def test_draws_of_a_fixed_distribution_written_in_place():
+    """A draw is an array of its own: written in place with a differentiated value it
+    is not the generator's memory (round 92: refused at the draw, as if a differentiated
+    value set its distribution; `u = u * a` worked)."""
+    (d,) = check_four_ways(monte_carlo_scaled_in_place, 1.3)
+    u = np.random.default_rng(16).random(50)
+    assert d == pytest.approx(np.mean(np.sin(1.3 * u) + 1.3 * u * np.cos(1.3 * u)) + 2.6)

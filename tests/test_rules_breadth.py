@@ -31,7 +31,7 @@ from srcad.rules import TABLE
 from srcad.rules.table import defrule
 
 sys.path.insert(0, os.path.dirname(__file__))
-from conftest import check_four_ways  # noqa: E402
+from conftest import check_four_ways, marker_line  # noqa: E402
 
 scipy_special = pytest.importorskip("scipy.special")
 special = scipy_special
@@ -1026,13 +1026,17 @@ def test_keywords_that_change_no_derivative():
 
 def _made_int_table(x):
     prev = np.arange(3, dtype=int)
-    prev[1:] = prev[1:] * x  # (truncates: refused at the line, as before)
+    prev[1:] = prev[1:] * x  # <truncates>
     return np.sum(prev ** 2)
 
 
 def test_an_int_dtype_stays_refused():
-    with pytest.raises(srcad.SrcadError, match="keyword `dtype`"):
+    """Refused where the float is written into the ints (it was refused at `np.arange`
+    for its `dtype` keyword, until an array made from no differentiated value got no
+    gradient of its own, stop 54)."""
+    with pytest.raises(srcad.SrcadError, match="holds integers") as caught:
         srcad.grad(_made_int_table)(1.7)
+    assert caught.value.lineno == marker_line(__file__, "truncates")
 
 
 # ---------------------------------------------------------------- scipy.linalg factorizations

@@ -42,6 +42,10 @@ AN_OPERATION = object()
 Target = Callable[[], str] | None
 
 
+#: numpy's functions that make an np.matrix
+_MATRIX_MAKERS = (np.matrix, np.asmatrix, np.bmat)
+
+
 class Expressions(LoweringPart):
     """The lowerer's part for expressions (see the module)."""
 
@@ -306,10 +310,20 @@ class Expressions(LoweringPart):
         """Refuse ``overwrite_b=True`` (``overwrite_a``, ``overwrite_ab``, numpy's
         ``overwrite_input``) in the user's code: it lets the library write into that
         argument in place, as scratch space, which srcad does not follow (the argument,
-        read again, would hold other numbers in Python)."""
+        read again, would hold other numbers in Python). And refuse making an
+        ``np.matrix`` (round 92: a crash in the product's gradient)."""
         if installed(scope.source.filename):
             return
-        module = str(getattr(self.denote(scope, node.func).static, "__module__", None) or "")
+        callee = self.denote(scope, node.func).static
+        if any(callee is f for f in _MATRIX_MAKERS):
+            raise self.error(
+                scope, node,
+                f"`{ast.unparse(node.func)}(...)` makes an np.matrix, whose `*` is a matrix "
+                "product and whose rows stay 2-D: srcad differentiates numpy's arrays",
+                "make an array (`np.array(...)`, `np.asarray(...)`) and write the matrix "
+                "product as `@`",
+            )
+        module = str(getattr(callee, "__module__", None) or "")
         if not module.startswith(("numpy", "scipy")):  # (a helper of the user's own may
             return  # name an option so)
         for keyword in node.keywords:

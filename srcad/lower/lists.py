@@ -344,7 +344,18 @@ class Lists(LoweringPart):
         use (:func:`srcad.deques.blocked_deque`), where a list method on it fails."""
         blocked = blocked_deque(scope.function, name)
         if blocked is not None:
-            raise self.error(scope, *blocked)
+            use, spelled = blocked
+            raise self.error(
+                scope,
+                use,
+                f"`{name}` is a deque, which srcad reads as the list it behaves as when it "
+                "is bound once and then only appended to (`append`, `appendleft`, "
+                "`extend`), popped (`popleft`, `pop`), cleared, and read as a list is "
+                f"(`len`, `sum`, an index, a loop, numpy); here it is {spelled}",
+                "write that step with a list (`w = w[-1:] + w[:-1]` rotates, `w2 = list(w)` "
+                f"copies), or make `{name}` a list and trim it yourself (`{name} = "
+                f"{name}[-k:]`)",
+            )
 
     def is_own_list(self, value: Any) -> bool:
         """Is ``value`` a list (or tuple display) this function made?"""
