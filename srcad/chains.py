@@ -20,6 +20,7 @@ asker that carries more than the object at each step (the lowerer's resolver, se
 from __future__ import annotations
 
 import ast
+import functools
 import inspect
 import random
 import types
@@ -65,6 +66,8 @@ def static_attribute(obj: Any, attr: str) -> Any:
         return MISSING
     if isinstance(obj, types.ModuleType | type | np.ufunc):
         return getattr(obj, attr, MISSING)
+    if type(obj) is functools.partial and attr in ("func", "args", "keywords"):
+        return getattr(obj, attr)  # (what a partial holds: its call written out)
     method = inspect.getattr_static(type(obj), attr, None)
     held = getattr(obj, "__dict__", None)
     if isinstance(held, dict) and attr in held:

@@ -74,8 +74,7 @@ def for_numba(
     rewriter.sentinels = _compared_with_none(guard_free_body)
     gates = numba_ints.int_gates(guard_free_body, kinds, wrt)
     for stmt in gates:
-        assert isinstance(stmt.value, ir.BinOp)
-        shown, stub = numba_ints.OPERATIONS[stmt.value.op]
+        shown, stub = numba_ints.OPERATIONS[numba_ints.operator_of(stmt)]
         if stub not in rewriter.exact_names:
             rewriter.exact_names[stub] = names.fresh(shown)
         rewriter.exact_gates[id(stmt)] = rewriter.exact_names[stub]

@@ -101,7 +101,8 @@ def register(numba: Any) -> None:
 def int_gates(
     body: list[ir.Stmt] | tuple[ir.Stmt, ...], kinds: dict[str, str], wrt: tuple[str, ...]
 ) -> list[ir.Assign]:
-    """The gates ``a * b``, ``a ** b`` and ``a << b`` that may be of two ints. A value
+    """The gates ``a * b``, ``a ** b`` (``pow(a, b)``) and ``a << b`` that may be of two
+    ints. A value
     computed from a parameter in ``wrt`` is a float; another parameter srcad takes for a
     float (:mod:`srcad.numba_types`) may be an int."""
     floats = _computed_from(body, set(wrt))
@@ -113,22 +114,44 @@ def int_gates(
             kinds.get(side.id) in (numba_types.INT, numba_types.FLOAT)
         )
 
-    return [
-        stmt for stmt in ir.walk(body)
-        if isinstance(stmt, ir.Assign) and isinstance(stmt.value, ir.BinOp)
-        and stmt.value.op in OPERATIONS
-        and maybe_int(stmt.value.left) and maybe_int(stmt.value.right)
-    ]
+    found: list[ir.Assign] = []
+    for stmt in ir.walk(body):
+        if not isinstance(stmt, ir.Assign):
+            continue
+        sides = _sides(stmt.value)
+        if sides is not None and maybe_int(sides[1]) and maybe_int(sides[2]):
+            found.append(stmt)
+    return found
+
+
+def operator_of(stmt: ir.Assign) -> str:
+    """The operator of a gate of :func:`int_gates` (``pow(a, b)``'s is ``**``)."""
+    sides = _sides(stmt.value)
+    assert sides is not None
+    return sides[0]
+
+
+def _sides(value: ir.Expr) -> tuple[str, ir.Expr, ir.Expr] | None:
+    """``(op, a, b)`` of ``a op b`` for an operator of :data:`OPERATIONS`, or of the
+    builtin ``pow(a, b)``."""
+    if isinstance(value, ir.BinOp) and value.op in OPERATIONS:
+        return value.op, value.left, value.right
+    if (
+        isinstance(value, ir.Call) and value.func == ir.Name("pow")
+        and len(value.args) == 2 and not value.kwargs
+    ):
+        return "**", value.args[0], value.args[1]
+    return None
 
 
 def exact(stmt: ir.Assign, name: str) -> ir.Assign:
     """``stmt`` (one of :func:`int_gates`) as a call of its exact operation, bound to
     ``name`` in the listing."""
-    value = stmt.value
-    assert isinstance(value, ir.BinOp)
+    sides = _sides(stmt.value)
+    assert sides is not None
     line = (("line", ir.Const(stmt.loc.lineno)),)
     return ir.Assign(
-        stmt.target, ir.Call(ir.Name(name), (value.left, value.right), line), stmt.rule,
+        stmt.target, ir.Call(ir.Name(name), sides[1:], line), stmt.rule,
         stmt.operands, stmt.tag, stmt.loc,
     )
 
@@ -161,7 +184,7 @@ def refusal(
     _, line, why = error.args
     gate = next((g for g in gates if g.loc.lineno == line), None)
     where = gate.loc if gate is not None else fallback
-    op = gate.value.op if gate is not None and isinstance(gate.value, ir.BinOp) else "**"
+    op = operator_of(gate) if gate is not None else "**"
     what = _SPELLED[op]
     if why == _NEGATIVE_EXPONENT:
         reason = (
@@ -183,4 +206,4 @@ def refusal(
     )
 
 
-__all__ = ["ERROR", "OPERATIONS", "exact", "int_gates", "refusal", "register"]
+__all__ = ["ERROR", "OPERATIONS", "exact", "int_gates", "operator_of", "refusal", "register"]

@@ -930,6 +930,23 @@ def test_an_np_matrix_made_inside_is_refused_at_its_line():
     assert caught.value.lineno == marker_line(__file__, "np.matrix")
 
 
+def real_part_doubled(x):
+    z = x.astype(complex)  # <complex astype>
+    z.real *= 2.0
+    return np.sum(np.abs(z) ** 2)
+
+
+def test_an_array_made_complex_is_refused_at_its_line():
+    """Round 92: refused at `z.real *= 2`, as an attribute of an object from outside."""
+    with pytest.raises(srcad.UnsupportedSyntaxError, match="complex numbers") as caught:
+        srcad.grad(real_part_doubled)(np.array([1.0, -2.0, 0.5]))
+    assert caught.value.lineno == marker_line(__file__, "complex astype")
+    first_column = srcad.grad(lambda x: np.sum(x.reshape(2, 2, order="F")[0] ** 2))
+    np.testing.assert_allclose(  # (order="F" is an order, not complex64: x[0], x[2])
+        first_column(np.arange(4.0)), [0.0, 0.0, 4.0, 0.0]
+    )
+
+
 def scaled_beside_a_table(table, x):
     return np.sum(x * 2.0)
 

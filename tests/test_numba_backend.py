@@ -615,6 +615,13 @@ def inverse_square(x):
     return x ** -2 + 2 ** -x
 
 
+def thirds(x):
+    s = 0.0
+    for k in range(1, 4):
+        s += x * pow(3, -k)  # <pow builtin>
+    return s
+
+
 def best_of_three(a, b):
     return max(a, b, 0.1) + max([a, b])
 
@@ -647,6 +654,9 @@ def test_ints_given_keep_pythons_arithmetic():
         srcad.grad(digit_weighted_by_ids, backend="numba")(0.5, ids)  # (6 ** 25 > 2**63)
     with pytest.raises(srcad.CompiledBackendError, match="cannot hold exactly"):
         srcad.grad(digit_weighted_by_ids, backend="numba")(0.5, [2 ** 64])
+    with pytest.raises(srcad.CompiledBackendError, match="negative exponent") as caught:
+        srcad.grad(thirds, backend="numba")(0.7)  # (round 92: 0.0 for 0.48)
+    assert caught.value.lineno == marker_line(__file__, "pow builtin")
 
 
 def digit_weighted_by_ids(x, ids):

@@ -2122,3 +2122,27 @@ def test_a_class_of_its_own_items_values_keys_is_called():
     dict's view of the object's fields; a wrong value and gradient)."""
     assert check_four_ways(portfolio_value, 0.5, 0.25) == pytest.approx((7.0, 4.0))
     assert srcad.grad(holdings_value)(Holdings(0.5, 0.25)) == Holdings(4.0, 4.5)
+
+
+RELU = functools.partial(np.maximum, 0.0)
+UNIT_CLIP = functools.partial(np.clip, a_min=0.0, a_max=1.0)
+FLOOR_AT_ONE_TENTH = functools.partial(max, 0.1)
+
+
+def layer_of_library_partials(w, x):
+    h = RELU(x @ w)
+    return np.sum(UNIT_CLIP(h) ** 2 + h) + FLOOR_AT_ONE_TENTH(float(w[0, 0]))
+
+
+def test_a_partial_of_a_library_function_is_its_call():
+    """``functools.partial(np.maximum, 0.0)`` at module level (round 92: refused as a
+    call without a rule; a partial of a Python function was inlined already)."""
+    w = np.array([[0.5, -0.3], [0.2, 0.8]])
+    x = np.array([[1.0, 0.4], [0.3, -0.7]])
+    dw, dx = check_four_ways(layer_of_library_partials, w, x)
+    h = x @ w
+    dh = (h > 0) * (1.0 + 2 * np.clip(h, 0.0, 1.0) * ((h > 0) & (h < 1)))
+    want_dw = x.T @ dh
+    want_dw[0, 0] += 1.0  # (max(0.1, w00) = w00)
+    np.testing.assert_allclose(dw, want_dw, rtol=1e-12)
+    np.testing.assert_allclose(dx, dh @ w.T, rtol=1e-12)

@@ -388,3 +388,17 @@ def test_fields_read_by_names_srcad_cannot_see_say_to_read_them_by_name():
     got = srcad.grad(lambda q: np.sum(getattr(q, "a") ** 2) * getattr(q, "b"))(p)  # noqa: B009
     np.testing.assert_allclose(got.a, 4.0 * p.a, rtol=1e-14)
     assert got.b == pytest.approx(np.sum(p.a ** 2), rel=1e-14)
+
+
+def tuple_grown_beside_its_first_name(x):
+    a = (x[0], x[1])
+    b = a
+    b += (x[2],)
+    return sum(v * v for v in a) + 10 * sum(b)
+
+
+def test_a_tuple_added_to_is_a_new_tuple():
+    """``b += (v,)`` of a tuple binds a new tuple; ``a`` keeps the old one (round 92:
+    refused as two names of one list changed by `+=`)."""
+    (d,) = check_four_ways(tuple_grown_beside_its_first_name, np.array([0.5, -1.0, 2.0]))
+    np.testing.assert_allclose(d, [11.0, 8.0, 10.0], rtol=1e-12)

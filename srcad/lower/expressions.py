@@ -42,6 +42,41 @@ AN_OPERATION = object()
 Target = Callable[[], str] | None
 
 
+def _partial_applied(node: ast.Call, callee: functools.partial) -> ast.Call:
+    """``act(x)`` of ``act = functools.partial(f, a, k=b)`` as ``act.func(act.args[0], x,
+    k=act.keywords["k"], ...)``: the call of ``f`` itself, whose rule srcad matches."""
+    def part(attr: str, key: Any) -> ast.expr:
+        read = ast.Attribute(node.func, attr, ast.Load())
+        return ast.Subscript(read, ast.Constant(key), ast.Load())
+
+    given = {k.arg for k in node.keywords}
+    call = ast.Call(
+        ast.Attribute(node.func, "func", ast.Load()),
+        [*(part("args", k) for k in range(len(callee.args))), *node.args],
+        [
+            *(ast.keyword(k, part("keywords", k)) for k in callee.keywords if k not in given),
+            *node.keywords,
+        ],
+    )
+    return ast.fix_missing_locations(ast.copy_location(call, node))
+
+
+def _complex_type(obj: Any, strings: bool) -> bool:
+    """Whether ``obj`` names a complex type (``complex``, ``np.complex128``; with
+    ``strings``, ``"c16"`` too)."""
+    if obj is complex:
+        return True
+    if not (
+        (strings and isinstance(obj, str))
+        or (isinstance(obj, type) and issubclass(obj, np.generic))
+    ):
+        return False
+    try:
+        return np.dtype(obj).kind == "c"
+    except TypeError:
+        return False
+
+
 #: numpy's functions that make an np.matrix
 _MATRIX_MAKERS = (np.matrix, np.asmatrix, np.bmat)
 
@@ -223,6 +258,7 @@ class Expressions(LoweringPart):
 
     def lower_Call(self, scope: Scope, node: ast.Call, target: Target) -> Any:
         self.refuse_overwrite(scope, node)
+        self.refuse_unreal(scope, node)
         if (  # (sorted(xs, key=key) in a helper given key=None: no key)
             getattr(node, KEY_CALL, False)
             and isinstance(node.func, ast.Name)
@@ -310,19 +346,10 @@ class Expressions(LoweringPart):
         """Refuse ``overwrite_b=True`` (``overwrite_a``, ``overwrite_ab``, numpy's
         ``overwrite_input``) in the user's code: it lets the library write into that
         argument in place, as scratch space, which srcad does not follow (the argument,
-        read again, would hold other numbers in Python). And refuse making an
-        ``np.matrix`` (round 92: a crash in the product's gradient)."""
+        read again, would hold other numbers in Python)."""
         if installed(scope.source.filename):
             return
         callee = self.denote(scope, node.func).static
-        if any(callee is f for f in _MATRIX_MAKERS):
-            raise self.error(
-                scope, node,
-                f"`{ast.unparse(node.func)}(...)` makes an np.matrix, whose `*` is a matrix "
-                "product and whose rows stay 2-D: srcad differentiates numpy's arrays",
-                "make an array (`np.array(...)`, `np.asarray(...)`) and write the matrix "
-                "product as `@`",
-            )
         module = str(getattr(callee, "__module__", None) or "")
         if not module.startswith(("numpy", "scipy")):  # (a helper of the user's own may
             return  # name an option so)
@@ -339,6 +366,34 @@ class Expressions(LoweringPart):
                 f"leave `{keyword.arg}` out (the library then works on a copy of the "
                 "argument)",
             )
+
+    def refuse_unreal(self, scope: Scope, node: ast.Call) -> None:
+        """Refuse making an ``np.matrix`` (round 92: a crash in its product's gradient),
+        or an array of complex numbers (``x.astype(complex)``, ``dtype=np.complex128``;
+        round 92: its field written, refused for another reason)."""
+        if in_library(scope.source.filename, self.root.filename):
+            return
+        callee = self.denote(scope, node.func).static
+        if any(callee is f for f in _MATRIX_MAKERS):
+            raise self.error(
+                scope, node,
+                f"`{ast.unparse(node.func)}(...)` makes an np.matrix, whose `*` is a matrix "
+                "product and whose rows stay 2-D: srcad differentiates numpy's arrays",
+                "make an array (`np.array(...)`, `np.asarray(...)`) and write the matrix "
+                "product as `@`",
+            )
+        astype = isinstance(node.func, ast.Attribute) and node.func.attr == "astype"
+        dtypes = [k.value for k in node.keywords if k.arg == "dtype"] + (
+            node.args[:1] if astype else []
+        )  # (where a string names a type: "F" elsewhere is an order)
+        for given in (*node.args, *(k.value for k in node.keywords)):
+            if _complex_type(self.denote(scope, given).static, strings=given in dtypes):
+                raise self.error(
+                    scope, given,
+                    "complex numbers are not supported: srcad's derivative rules are for "
+                    "real numbers, and a gradient through complex values would be wrong",
+                    "write the real and imaginary parts as real arrays",
+                )
 
     def known_length(self, scope: Scope, node: ast.Call) -> ir.Const | None:
         """``len(items)`` of a name holding a list or tuple whose length srcad knows when
@@ -496,6 +551,8 @@ class Expressions(LoweringPart):
             and not self.table.has_callable(callee.func)
         ):
             return self.inline(scope, node, callee.func, target, partial=callee)
+        if isinstance(callee, functools.partial):  # (partial(np.maximum, 0.0): its call,
+            return self.lower_expr(scope, _partial_applied(node, callee), target)  # written out)
         growth = _GROWTH.get(callee) if isinstance(callee, types.FunctionType) else None
         if growth is not None and len(node.args) == 2 and not node.keywords:
             # appended(items, item) in srcad's own code (forward mode's, read again):

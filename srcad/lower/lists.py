@@ -147,6 +147,15 @@ class Lists(LoweringPart):
         written = f".{method}" if not isinstance(node, ast.AugAssign) else (
             "+=" if isinstance(node.op, ast.Add) else "*="
         )
+        if (
+            isinstance(node, ast.AugAssign) and isinstance(node.op, ast.Add)
+            and isinstance(old, TupleValue) and not old.is_list
+            and isinstance(value_node, ast.Tuple)
+        ):  # (a tuple: `b += (v,)` makes a new tuple, which another name of the old one
+            value = self.lower_expr(scope, value_node, None)  # does not see)
+            assert isinstance(value, TupleValue)
+            scope.env[receiver] = TupleValue((*old.items, *value.items))
+            return
         self.check_growable(scope, node, receiver, old, written)
         value = self.lower_expr(scope, value_node, None)
         if isinstance(old, TupleValue) and method == "append":
