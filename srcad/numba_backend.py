@@ -566,6 +566,11 @@ def _trailing_grad(g: Any, items: Any) -> Any:
     return _copy_of(g[len(items) :])
 
 
+def _check_assertion(condition: Any, message: Any = None) -> None:
+    if not condition:
+        raise AssertionError(message)
+
+
 def _twins() -> dict[Any, Any]:
     """The runtime helpers of the version for floats -> what numba compiles instead."""
     from . import runtime
@@ -606,6 +611,7 @@ def _twins() -> dict[Any, Any]:
         runtime.part_copy: _fresh,
         runtime.list_to_pop: _copied,
         runtime.listed_grad: _gradient_of_items,  # (list(xs)'s adjoint: xs's, an array)
+        runtime.check_assertion: _check_assertion,
     }
 
 
@@ -1005,6 +1011,9 @@ def _located(error: Exception, fallback: Location, bindings: Any) -> CompiledBac
     lines = [ln.strip() for ln in message.splitlines() if ln.strip()]
     why = [ln for ln in lines if not ln.startswith("Failed in")]  # (one per nested pipeline)
     first = why[0] if why else lines[0] if lines else type(error).__name__
+    signature = next((ln for ln in why[1:4] if ln.startswith(">>>")), None)
+    if first.endswith("signature:") and signature is not None:  # (the types it had)
+        first += " " + signature.removeprefix(">>>").strip()
     untyped = _UNTYPED.search(message)
     helper = bindings.get(untyped.group(1)) if untyped else None
     if getattr(helper, "__module__", "").startswith("srcad."):

@@ -666,6 +666,23 @@ def digit_weighted_by_ids(x, ids):
     return s
 
 
+def checked_sum(x, n):
+    assert n > 0, "n must be positive"
+    s = 0.0
+    for k in range(n):
+        assert x > -10.0
+        s += x * k
+    return s
+
+
+def test_assertions_compile():
+    """Round 93: refused (no numba version of srcad's check_assertion), at the def line."""
+    compiled = srcad.grad(checked_sum, backend="numba")
+    assert compiled(0.5, 4) == srcad.grad(checked_sum)(0.5, 4) == 6.0
+    with pytest.raises(AssertionError, match="n must be positive"):
+        compiled(0.5, -1)
+
+
 def test_a_tie_of_max_shares_the_gradient_as_the_default_backend():
     """Round 93: numba's max of a list gave all of it to the first tied item."""
     compiled = srcad.grad(best_of_three, wrt=(0, 1), backend="numba")(0.5, 0.5)

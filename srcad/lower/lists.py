@@ -410,6 +410,8 @@ class Lists(LoweringPart):
         if receiver is None or isinstance(self.denote(scope, receiver).static, types.ModuleType):
             return None
         assert isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+        if self.user_method(scope, node.func):  # (a class's own `append`, `pop`: its code)
+            return None
         if node.func.attr in LIST_CHANGES and not self.is_own_list(scope.env.get(receiver.id)):
             return None  # (`a.sort()` of an array, say)
         return receiver

@@ -981,9 +981,17 @@ class MadeObjects(LoweringPart):
             and isinstance(node.ops[0], ast.Is | ast.IsNot)
             and isinstance(node.comparators[0], ast.Constant)
             and node.comparators[0].value is None
-            and isinstance(node.left, ast.Name)
+            and isinstance(node.left, ast.Name | ast.Attribute)
         ):
-            value = variable(scope, node.left.id)
+            if isinstance(node.left, ast.Name):
+                value = variable(scope, node.left.id)
+            else:  # (a field of an object the function made: `t.left is not None`)
+                found = self.receiver(scope, node.left) if self.may_be_made(
+                    scope, node.left.value
+                ) else None
+                value = None if found is None else found[0]
+            if value == ir.Const(None):
+                return isinstance(node.ops[0], ast.Is)
             if self.made_of(value) is None:
                 return None
             return isinstance(node.ops[0], ast.IsNot)

@@ -93,12 +93,36 @@ class MadeOperators(LoweringPart):
             "define the operator method (`__add__`, `__radd__`, ...) in the class",
         )
 
+    def made_membership(self, scope: Scope, node: ast.Compare, target: Target) -> Any:
+        """``v in r`` (``not in``) of an object ``r`` the function made whose class
+        defines ``__contains__``: that method's code (its value as a truth value)."""
+        left = self.lower_operand(scope, node.left)
+        right = self.lower_operand(scope, node.comparators[0])
+        self.refuse_lost(scope, node.comparators[0], right)
+        made = self.made_of(right)
+        if made is None or not isinstance(
+            inspect.getattr_static(made.cls, "__contains__", None), types.FunctionType
+        ):
+            plain = ast.copy_location(
+                ast.Compare(Operand(left), node.ops, [Operand(right)]), node
+            )
+            return self.operation(scope, plain, target)
+        found = self.call_member(
+            scope, node, made.cls, "__contains__", right, [Operand(left)], [], None
+        )
+        truth: ast.expr = ast.Call(ast.Name("bool", ast.Load()), [Operand(found)], [])
+        if isinstance(node.ops[0], ast.NotIn):
+            truth = ast.UnaryOp(ast.Not(), truth)
+        return self.lower_expr(scope, ast.copy_location(truth, node), target)
+
     def made_compare(self, scope: Scope, node: ast.Compare, target: Target) -> Any:
         """``a < b`` (one comparison) where an operand may be an object the function made:
         ``a.__lt__(b)``, then the reflection ``b.__gt__(a)`` as Python tries them; None
         when neither may be one."""
-        methods = _COMPARISONS.get(type(node.ops[0]))
         right_node = node.comparators[0]
+        if isinstance(node.ops[0], ast.In | ast.NotIn) and self.may_be_made(scope, right_node):
+            return self.made_membership(scope, node, target)
+        methods = _COMPARISONS.get(type(node.ops[0]))
         if methods is None or not (
             self.may_be_made(scope, node.left) or self.may_be_made(scope, right_node)
         ):
