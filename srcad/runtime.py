@@ -12,6 +12,7 @@ import numbers
 import operator
 import threading
 import types
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, MappingView
 from typing import Any, TypeVar
 
@@ -456,7 +457,8 @@ def zeros_like(value: Any) -> Any:
     if isinstance(value, list | tuple):  # (a namedtuple too: fields add into it by position)
         return AdjointList(zeros_like(item) for item in value)
     if isinstance(value, dict):
-        return AdjointDict((key, zeros_like(item)) for key, item in value.items())
+        kind = AdjointDefaultDict if isinstance(value, defaultdict) else AdjointDict
+        return kind((key, zeros_like(item)) for key, item in value.items())
     return 0.0  # (an object too: field adjoints add into zero, see AdjointRecord)
 
 
@@ -611,6 +613,14 @@ class AdjointDict(dict):
         return out
 
     __radd__ = __add__
+
+
+class AdjointDefaultDict(AdjointDict):
+    """The adjoint (or tangent) of a ``defaultdict``: a key it does not hold yet is 0.0,
+    as the dict's own item read gives a new default item (of numbers)."""
+
+    def __missing__(self, key: Any) -> float:
+        return 0.0
 
 
 def _namedtuple_fields(record: Any) -> tuple[str, ...]:

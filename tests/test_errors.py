@@ -507,6 +507,15 @@ def test_a_defaultdict_of_totals_is_differentiated():
     without a rule)."""
     items = [("a", 1.0), ("b", 2.0), ("a", 0.5)]
     assert srcad.grad(_defaultdict_totals)(items) == [(0.0, 3.0), (0.0, 4.0), (0.0, 3.0)]
+    (d, _) = check_four_ways(_grouped_squares, [0.5, 1.5, 1.2, 0.3], [0, 1, 0, 1])
+    assert d == pytest.approx([3.0, 3.0, 7.2, 0.6])  # (forward mode: a KeyError, round 93)
+
+
+def _grouped_squares(xs, groups):
+    d = collections.defaultdict(float)
+    for v, g in zip(xs, groups):
+        d[g] += v * v
+    return sum(d.values()) + d[0] * 2
 
 
 def _qr_r_only(a):
