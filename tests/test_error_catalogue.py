@@ -405,7 +405,8 @@ FORWARDERS = {("lower/", "error"), ("subset.py", "refuse"), ("export.py", "error
               ("errors.py", "raise_all"), ("errors.py", "_rebuild"),
               ("subset.py", "check_other"), ("subset.py", "generic_visit"),  # the tables
               ("check.py", "check_grad"),  # its table of differences
-              ("higher.py", "second_order_error")}  # grad's own message, passed on
+              ("higher.py", "second_order_error"),  # grad's own message, passed on
+              ("numba_backend.py", "_check_assertion")}  # the user's own assert
 PLACEHOLDER = "…"
 
 
