@@ -1709,8 +1709,8 @@ def argument_lambdas(call: ast.Call) -> list[ast.Lambda]:
 BRACKETING_ROOT_FINDERS = ("brentq", "brenth", "ridder", "bisect", "toms748")
 ROOT_FINDERS = frozenset((*BRACKETING_ROOT_FINDERS, "newton", "root_scalar"))
 SYSTEM_SOLVERS = ("fsolve", "root")
-#: and its minimizers of a function of one variable
-MINIMIZERS = ("minimize_scalar",)
+#: and its minimizers (of a function of one variable, and of several)
+MINIMIZERS = ("minimize_scalar", "minimize")
 #: scipy.integrate's integrators of a function, by name (their rules:
 #: :mod:`srcad.rules.scipy_integrate`)
 INTEGRATORS = ("quad", "odeint", "solve_ivp")

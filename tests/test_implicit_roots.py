@@ -398,12 +398,17 @@ def test_unsupported_closures_are_refused_at_the_line(f, args, match, line):
 
 
 def _lambda_to_another_library_routine(theta):
+    return scipy_optimize.least_squares(lambda r: r - theta, np.zeros(1)).x[0]
+
+
+def _lambda_to_minimize(theta):
     return scipy_optimize.minimize(lambda r: (r[0] - theta) ** 2, np.zeros(1)).x[0]
 
 
 def test_a_lambda_given_to_another_routine_is_still_refused():
     with pytest.raises(srcad.SrcadError, match="this lambda is a function defined"):
         srcad.grad(_lambda_to_another_library_routine)(1.3)
+    assert srcad.grad(_lambda_to_minimize)(1.3) == pytest.approx(1.0)  # (it was refused)
 
 
 # ---------------------------------------------------------------- round 85
@@ -1044,3 +1049,88 @@ def test_a_partial_of_differentiated_values_is_refused(f, name):
         srcad.grad(f, wrt=(0, 1))(3.0, 2.0)
     assert info.value.filename == __file__
     assert info.value.lineno == f.__code__.co_firstlineno + 1
+
+
+# ============================================================ minimize
+#
+# The minimizer x of f(x, *args) (several unknowns) moves as grad_x f(x) = 0 does: dx/dp =
+# -H_xx^{-1} H_xp at the minimum (by srcad.hessian of f), and the least value as f_p there.
+# Central differences of res.x carry the optimizer's own stopping error divided by their
+# step: they are checked with a step of 1e-3 to rtol=1e-4, and the derivatives against
+# exact ones (the ridge solution in closed form; a root of exp(w) - a + 2 b w by brentq).
+
+
+def _ridge_objective(w, X, y, lam):
+    r = X @ w - y
+    return 0.5 * r @ r + 0.5 * lam * w @ w
+
+
+def ridge_validation_loss(lam, X, y, Xv, yv):
+    """A hyperparameter's loss: the validation error of the ridge fit BFGS finds."""
+    res = scipy_optimize.minimize(_ridge_objective, np.zeros(X.shape[1]), args=(X, y, lam),
+                                  method="BFGS", options={"gtol": 1e-10})
+    e = Xv @ res.x - yv
+    return e @ e + 0.1 * res.fun
+
+
+def _soft_objective(w, a, b):
+    return np.sum(np.exp(w) - a * w) + b * np.sum(w ** 2)
+
+
+def soft_minimizer_summary(a, b):
+    res = scipy_optimize.minimize(_soft_objective, np.zeros(3), args=(a, b), tol=1e-14)
+    return np.sum(res.x ** 2) + res.fun + np.sum(res.jac)
+
+
+def test_minimize_of_a_ridge_fit_exactly():
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(20, 3)), rng.normal(size=20)
+    Xv, yv = rng.normal(size=(10, 3)), rng.normal(size=10)
+    lam = 0.7
+    (got,) = check_four_ways(ridge_validation_loss, lam, X, y, Xv, yv, wrt=0, eps=1e-3,
+                             rtol=1e-4)
+    A = X.T @ X + lam * np.eye(3)
+    w = np.linalg.solve(A, X.T @ y)
+    moved = -np.linalg.solve(A, w)
+    assert got == pytest.approx(2 * (Xv @ w - yv) @ Xv @ moved + 0.05 * w @ w, rel=1e-7)
+
+
+def test_minimize_of_arrays_in_args_exactly():
+    """w_i solves exp(w_i) = a_i - 2 b w_i: dw_i/da_i = 1 / (exp(w_i) + 2b), dw_i/db =
+    -2 w_i / (exp(w_i) + 2b); the least value's slopes -w and |w|^2."""
+    a, b = np.array([1.5, 2.0, 3.0]), 0.3
+    da, db = check_four_ways(soft_minimizer_summary, a, b, eps=1e-3, rtol=1e-4, atol=1e-5)
+    w = np.array([scipy_optimize.brentq(lambda t, ai=ai: np.exp(t) - ai + 2 * b * t, -5, 5,
+                                        xtol=1e-15) for ai in a])
+    slope = np.exp(w) + 2 * b
+    np.testing.assert_allclose(da, 2 * w / slope - w, rtol=1e-6)
+    assert db == pytest.approx(np.sum(2 * w * (-2 * w / slope)) + np.sum(w ** 2), rel=1e-6)
+
+
+def _on_the_diagonal(w):
+    return w[0] - w[1]
+
+
+ON_THE_DIAGONAL = ({"type": "eq", "fun": _on_the_diagonal},)
+
+
+def _constrained_minimum(a):
+    res = scipy_optimize.minimize(lambda w: np.sum((w - a) ** 2), np.zeros(2),
+                                  constraints=ON_THE_DIAGONAL)
+    return res.x[0]
+
+
+def _bounded_minimum(a):
+    res = scipy_optimize.minimize(lambda w: np.sum((w - a) ** 2), np.zeros(2),
+                                  bounds=[(0.0, 0.5), (0.0, 0.5)], method="L-BFGS-B")
+    return res.x[0]
+
+
+def test_minimize_refusals_at_the_line():
+    """Constraints (whose minimum is not where the gradient is zero) and a minimum on a
+    bound are refused where minimize is called."""
+    for f, why in ((_constrained_minimum, "constraints"), (_bounded_minimum, "on a bound")):
+        with pytest.raises(srcad.SrcadError, match=why) as info:
+            srcad.grad(f)(1.0)
+        assert info.value.filename == __file__
+        assert info.value.lineno == f.__code__.co_firstlineno + 1

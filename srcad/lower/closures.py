@@ -84,6 +84,11 @@ def _routines() -> dict[str, Routine]:
         "scipy.optimize", "minimize_scalar", (("fun", 0),), 1, 3,
         called_instead="srcad.rules.scipy_optimize:minimize_scalar",
     )
+    found["minimize"] = Routine(
+        "scipy.optimize", "minimize",
+        (("fun", 0), ("jac", 4), ("hess", 5), ("hessp", 6), ("callback", 10)), 1, 2,
+        called_instead="srcad.rules.scipy_optimize:minimize",
+    )
     found["quad"] = Routine("scipy.integrate", "quad", (("func", 0),), 1, 3)
     found["odeint"] = Routine("scipy.integrate", "odeint", (("func", 0), ("Dfun", 4)), 2, 3)
     found["solve_ivp"] = Routine(

@@ -822,11 +822,12 @@ class Expressions(LoweringPart):
                 "inlines calls of it, and cannot pass it on as a value here",
                 "call it where its value is needed, or define it at module level for a "
                 "function srcad reads (a library routine that calls it, such as "
-                "scipy.optimize.minimize_scalar or scipy.integrate.quad_vec, has no "
+                "scipy.optimize.least_squares or scipy.integrate.quad_vec, has no "
                 "derivative in srcad: write its iteration in the function, e.g. Newton's "
                 "method in a loop; scipy.optimize's root finders, brentq, brenth, ridder, "
-                "bisect, toms748, newton, root_scalar, fsolve and root, and "
-                "scipy.integrate's quad, odeint and solve_ivp take it)",
+                "bisect, toms748, newton, root_scalar, fsolve and root, its minimizers "
+                "minimize_scalar and minimize, and scipy.integrate's quad, odeint and "
+                "solve_ivp take it)",
             )
         if node.id in scope.local_names:
             raise self.error(

@@ -501,10 +501,140 @@ def minimize_scalar_args_tangent(t: Any, fun: Any, ans: Any, args: Any,
                                "fun": float(partials @ direction)})
 
 
+# ================================================================ minimize
+
+
+@dataclasses.dataclass(frozen=True)
+class Minimum(SolutionRecord):
+    """``scipy.optimize.minimize``'s result as srcad reads it: a record of SciPy's
+    fields, ``res.x``, ``res.fun``, ``res.jac`` (the gradient at the minimum: zero, and
+    so its derivative), ``res.success`` and the counts; ``hess_inv`` is left out."""
+
+    x: Any
+    fun: Any
+    jac: Any
+    success: bool
+    status: Any
+    message: str
+    nit: Any
+    nfev: Any
+
+    ROUTINE: ClassVar[str] = "scipy.optimize.minimize"
+    LEFT_OUT: ClassVar[dict[str, str]] = {
+        "hess_inv": "it is the method's approximation of the inverse Hessian, which has "
+        "no derivative (srcad.hessian of the function at res.x gives the Hessian)",
+    }
+
+
+def minimize(
+    fun: Any, x0: Any, args: Any = (), method: Any = None, jac: Any = None, hess: Any = None,
+    hessp: Any = None, bounds: Any = None, constraints: Any = (), tol: Any = None,
+    callback: Any = None, options: Any = None,
+) -> Minimum:
+    """``scipy.optimize.minimize``, called by the code srcad generates in its place:
+    SciPy's result, as a :class:`Minimum`."""
+    found = scipy.optimize.minimize(
+        fun, x0, args=args, method=method, jac=jac, hess=hess, hessp=hessp, bounds=bounds,
+        constraints=constraints, tol=tol, callback=callback, options=options,
+    )
+    return Minimum(**{f.name: found.get(f.name) for f in dataclasses.fields(Minimum)})
+
+
+def _vector_minimum_partials(
+    fun: Any, ans: Minimum, args: Any, jac: Any, bounds: Any, constraints: Any
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``H_xx``, ``H_xp`` (the Hessian's rows in ``x``: ``p`` the numbers of ``args``'
+    differentiated items, as :func:`args_adjoint_of_flat` lays them out) and ``f_p`` at
+    the minimum ``ans.x``, by srcad's Hessian and gradient of ``fun``; refused where
+    ``ans.x`` is not a strict, unconstrained minimum (see :data:`STATIONARY`)."""
+    if jac is True or constraints:
+        raise NoRuleError(
+            "srcad differentiates scipy.optimize.minimize's minimum through the "
+            "condition that the gradient is zero there"
+            + (", and with constraints= it is not" if constraints else
+               ", from the function alone, and with jac=True it returns the gradient too"),
+            "leave jac= out or give it a function of its own" if not constraints else
+            "write the constraints into the function (a penalty, or a change of variables)",
+            user_line(1),
+        )
+    items = as_scipy_gives(args)
+    x = np.asarray(ans.x, dtype=float)
+    n = x.size
+    positions = (0, *(1 + k for k in differentiated_items(args)))
+    gradient = derivative_at("grad", fun, positions, x, *items)
+    rows = derivative_at("hessian", fun, positions, x, *items)[0]
+    blocks = [
+        np.reshape(np.asarray(leaf, dtype=float), (n, -1))
+        for block in rows for leaf in trees.leaves(block)
+    ]
+    second = np.hstack(blocks) if blocks else np.zeros((n, 0))
+    h_xx, h_xp = second[:, :n], second[:, n:]
+    slope = np.ravel(np.asarray(gradient[0], dtype=float))
+    if not _invertible(h_xx) or not np.all(np.linalg.eigvalsh((h_xx + h_xx.T) / 2) > 0):
+        raise NoRuleError(
+            "the function's Hessian at the minimum scipy.optimize.minimize returned is not "
+            "positive definite: not a strict minimum (a flat valley, or a saddle), where "
+            "the minimizer has no derivative in the function's arguments",
+            "check the function has a strict minimum there (srcad.hessian of it at res.x)",
+            user_line(1),
+        )
+    step = np.linalg.solve(h_xx, slope)
+    size = max(float(np.max(np.abs(x), initial=0.0)), 1.0)
+    on_bound = bounds is not None and any(
+        (lo is not None and abs(v - lo) <= STATIONARY * size)
+        or (hi is not None and abs(v - hi) <= STATIONARY * size)
+        for v, (lo, hi) in zip(x.ravel(), bounds)
+    )
+    if on_bound or float(np.max(np.abs(step), initial=0.0)) > STATIONARY * size:
+        raise NoRuleError(
+            "the minimum scipy.optimize.minimize returned is "
+            + ("on a bound" if on_bound else
+               f"a Newton step of {float(np.max(np.abs(step))):.3g} from a stationary point"
+               ": the search stopped short")
+            + ", where the implicit derivative of a zero gradient does not hold",
+            "bound the search where the minimum is inside, or tighten the tolerance (tol=, "
+            "options={'gtol': ...}); a minimum on a bound moves with the bound",
+            user_line(1),
+        )
+    values = [leaf for block in gradient[1:] for leaf in trees.leaves(block)]
+    partials = np.concatenate([np.ravel(np.asarray(v, dtype=float)) for v in values] or
+                              [np.zeros(0)])
+    return h_xx, h_xp, partials
+
+
+def minimize_args_grad(
+    g: Any, fun: Any, ans: Any, args: Any, jac: Any, bounds: Any, constraints: Any
+) -> Any:
+    """Adjoint of minimize's ``args``, from the cotangents of its record's ``x``
+    (``dx/dp = -H_xx^{-1} H_xp``) and ``fun`` (its derivative ``f_p``: the gradient in
+    ``x`` is zero at the minimum); ``jac``'s derivative is zero there."""
+    h_xx, h_xp, partials = _vector_minimum_partials(fun, ans, args, jac, bounds, constraints)
+    if not isinstance(g, AdjointRecord):
+        return args_adjoint_of_flat(args, np.zeros(h_xp.shape[1]))
+    moves = np.ravel(np.broadcast_to(np.asarray(g["x"], dtype=float), np.shape(ans.x)))
+    v = np.linalg.solve(h_xx.T, moves)
+    return args_adjoint_of_flat(args, -(h_xp.T @ v) + number(g["fun"]) * partials)
+
+
+def minimize_args_tangent(
+    t: Any, fun: Any, ans: Any, args: Any, jac: Any, bounds: Any, constraints: Any
+) -> AdjointRecord:
+    """Tangent of minimize's record (its ``x``, ``fun`` and ``jac``) along ``args``'
+    tangents ``t``."""
+    h_xx, h_xp, partials = _vector_minimum_partials(fun, ans, args, jac, bounds, constraints)
+    direction = args_direction(args, t)
+    moved = -np.linalg.solve(h_xx, h_xp @ direction)
+    return AdjointRecord(ans, {
+        "x": moved.reshape(np.shape(ans.x)), "fun": float(partials @ direction),
+        "jac": np.zeros(np.shape(ans.x)),
+    })
+
+
 _HELPERS = (
     root_args_grad, root_args_tangent, fsolve_args_grad, fsolve_args_tangent,
     root_args_grad_of_system, root_args_tangent_of_system, root_scalar_args_grad,
     root_scalar_args_tangent, minimize_scalar_args_grad, minimize_scalar_args_tangent,
+    minimize_args_grad, minimize_args_tangent,
 )
 for _helper in _HELPERS:  # (a second derivative does not read them: refused at once)
     setattr(_helper, "__srcad_opaque__", True)  # noqa: B010
@@ -516,6 +646,7 @@ _OPTIMIZE = {
     "root": root,
     "root_scalar": root_scalar,
     "minimize_scalar": minimize_scalar,
+    "minimize": minimize,
     **{helper.__name__: helper for helper in _HELPERS},
 }
 
@@ -637,4 +768,23 @@ defrule(
     tangents={"args": "minimize_scalar_args_tangent(t, fun, ans, args, bounds)"},
     sequences=("args",),
     notes={"fun": _HOLDING},
+)
+
+#: ``minimize(fun, x0, args, method, jac, hess, hessp, bounds, constraints, tol,
+#: callback, options)``, called through srcad's :func:`minimize`: SciPy's minimum as a
+#: record; its ``x``'s derivative in ``args`` that of a zero gradient, ``-H_xx^{-1}
+#: H_xp`` (by srcad's Hessian of ``fun``), its ``fun``'s ``f_p``; the starting point,
+#: the bounds and the options none (a minimum on a bound, or with constraints, refused).
+defrule(
+    "minimize(fun, x0, args=(), method=None, jac=None, hess=None, hessp=None, bounds=None, "
+    "constraints=(), tol=None, callback=None, options=None)",
+    name="scipy.optimize.minimize(...), called through srcad's minimize",
+    env=_OPTIMIZE,
+    orders=("fun", "jac", "hess", "hessp"),
+    fun=None, x0=None, method=None, jac=None, hess=None, hessp=None, bounds=None,
+    constraints=None, tol=None, callback=None, options=None,
+    args="minimize_args_grad(g, fun, ans, args, jac, bounds, constraints)",
+    tangents={"args": "minimize_args_tangent(t, fun, ans, args, jac, bounds, constraints)"},
+    sequences=("args",),
+    notes={"fun": _HOLDING, "jac": _HOLDING, "hess": _HOLDING, "hessp": _HOLDING},
 )
