@@ -214,8 +214,8 @@ def deepcopy(x: Any, memo: Any = None) -> Any:
 
 def shallow_copy(x: Any) -> Any:
     """``copy.copy`` of an array, a list or a dict: a new one holding the same items (of
-    a tuple: the tuple itself)."""
-    if isinstance(x, tuple):
+    a tuple, a number or a string: itself, as Python's, which copies nothing immutable)."""
+    if isinstance(x, tuple | int | float | complex | str):
         return x
     return x.copy()
 

@@ -402,3 +402,17 @@ def test_a_tuple_added_to_is_a_new_tuple():
     refused as two names of one list changed by `+=`)."""
     (d,) = check_four_ways(tuple_grown_beside_its_first_name, np.array([0.5, -1.0, 2.0]))
     np.testing.assert_allclose(d, [11.0, 8.0, 10.0], rtol=1e-12)
+
+
+def copies_of_immutables(x, label):
+    y = copy.copy(x) * 3.0
+    name = copy.copy(label)
+    n = copy.copy(2)
+    return (y + x) * n if name == "double" else y + x
+
+
+def test_copy_of_a_number_is_the_number():
+    """``copy.copy`` of a float, an int or a string is itself, as Python's (round 94: an
+    AttributeError, ``x.copy()`` of a float, in the generated code)."""
+    (d,) = check_four_ways(copies_of_immutables, 0.5, "double", wrt=0)
+    assert d == 8.0
