@@ -44,9 +44,11 @@ rewriter takes each statement to the method named for its AST class (``rewrite_I
 from __future__ import annotations
 
 import ast
+import builtins
+import contextvars
 import copy
-from collections.abc import Callable, Iterator
-from typing import TypeGuard, TypeVar, cast
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, TypeGuard, TypeVar, cast
 
 from . import astwalk
 from .deques import as_lists, deque_call
@@ -310,7 +312,7 @@ def _item_names(loop: ast.For | ast.While) -> frozenset[str]:
     """The names a ``for`` loop binds to its items, unless they are ``range``'s numbers."""
     if not isinstance(loop, ast.For) or (
         isinstance(loop.iter, ast.Call) and isinstance(loop.iter.func, ast.Name)
-        and loop.iter.func.id == "range"
+        and _builtin(loop.iter.func, "range")
     ):
         return frozenset()
     return frozenset(n.id for n in astwalk.walk(loop.target) if isinstance(n, ast.Name))
@@ -487,7 +489,7 @@ def mapped_call(node: ast.AST) -> bool:
     return (
         isinstance(node, ast.Call)
         and isinstance(node.func, ast.Name)
-        and node.func.id == "map"
+        and _builtin(node.func, "map")
         and len(node.args) >= 2
         and not node.keywords
         and not any(isinstance(a, ast.Starred) for a in node.args)
@@ -499,7 +501,7 @@ def filtered_call(node: ast.AST) -> bool:
     return (
         isinstance(node, ast.Call)
         and isinstance(node.func, ast.Name)
-        and node.func.id == "filter"
+        and _builtin(node.func, "filter")
         and len(node.args) == 2
         and not node.keywords
         and not any(isinstance(a, ast.Starred) for a in node.args)
@@ -511,7 +513,7 @@ def reduce_call(node: ast.AST) -> bool:
     if not isinstance(node, ast.Call) or node.keywords or not 2 <= len(node.args) <= 3:
         return False
     func = node.func
-    return (isinstance(func, ast.Name) and func.id == "reduce") or (
+    return (isinstance(func, ast.Name) and _builtin(func, "reduce")) or (
         isinstance(func, ast.Attribute)
         and func.attr == "reduce"
         and isinstance(func.value, ast.Name)
@@ -522,7 +524,7 @@ def reduce_call(node: ast.AST) -> bool:
 def dict_call(node: ast.AST) -> bool:
     """``dict(a=x)``, ``dict(d)`` or ``dict(zip(keys, values))`` (see :func:`desugar`)."""
     if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-            and node.func.id == "dict"):
+            and _builtin(node.func, "dict")):
         return False
     if any(k.arg is None for k in node.keywords):
         return False
@@ -532,7 +534,7 @@ def dict_call(node: ast.AST) -> bool:
         return False
     (arg,) = node.args
     return isinstance(arg, ast.Name | ast.Attribute | ast.Subscript | ast.List | ast.Tuple) or (
-        isinstance(arg, ast.Call) and isinstance(arg.func, ast.Name) and arg.func.id == "zip"
+        isinstance(arg, ast.Call) and isinstance(arg.func, ast.Name) and _builtin(arg.func, "zip")
         and len(arg.args) == 2 and not arg.keywords
     )
 
@@ -582,7 +584,7 @@ def _no_key(node: ast.Call) -> bool:
     """``sorted(xs, key=None)`` (``max``, ``min``): the items compared themselves."""
     return (
         isinstance(node.func, ast.Name)
-        and node.func.id in ("sorted", "max", "min")
+        and _builtin(node.func, "sorted", "max", "min")
         and any(
             k.arg == "key" and isinstance(k.value, ast.Constant) and k.value.value is None
             for k in node.keywords
@@ -595,7 +597,7 @@ def keyed_sort(node: ast.AST) -> TypeGuard[ast.Call]:
     return (
         isinstance(node, ast.Call)
         and isinstance(node.func, ast.Name)
-        and node.func.id == "sorted"
+        and _builtin(node.func, "sorted")
         and len(node.args) == 1
         and not isinstance(node.args[0], ast.Starred)
         and "key" in [k.arg for k in node.keywords]
@@ -621,7 +623,7 @@ def extreme_or_default(node: ast.AST) -> bool:
     return (
         isinstance(node, ast.Call)
         and isinstance(node.func, ast.Name)
-        and node.func.id in ("max", "min")
+        and _builtin(node.func, "max", "min")
         and len(node.args) == 1
         and not isinstance(node.args[0], ast.Starred)
         and "default" in {k.arg for k in node.keywords}
@@ -635,7 +637,7 @@ def keyed_extreme(node: ast.AST) -> bool:
     return (
         isinstance(node, ast.Call)
         and isinstance(node.func, ast.Name)
-        and node.func.id in ("max", "min")
+        and _builtin(node.func, "max", "min")
         and len(node.args) >= 1
         and not any(isinstance(a, ast.Starred) for a in node.args)
         and [k.arg for k in node.keywords] == ["key"]
@@ -679,7 +681,7 @@ def dict_view_consumed(node: ast.AST) -> bool:
     return (
         isinstance(node, ast.Call)
         and isinstance(node.func, ast.Name)
-        and node.func.id in _CONSUMERS
+        and _builtin(node.func, *_CONSUMERS)
         and len(node.args) >= 1
         and isinstance(node.args[0], ast.Call)
         and isinstance(node.args[0].func, ast.Attribute)
@@ -700,21 +702,21 @@ def listed_zip(node: ast.AST) -> bool:
     if not (
         isinstance(node, ast.Call)
         and isinstance(node.func, ast.Name)
-        and node.func.id == "list"
+        and _builtin(node.func, "list")
         and len(node.args) == 1
         and not node.keywords
         and isinstance(node.args[0], ast.Call)
         and isinstance(node.args[0].func, ast.Name)
-        and node.args[0].func.id in _LISTED_ITERATORS
+        and _builtin(node.args[0].func, *_LISTED_ITERATORS)
     ):
         return False
     inner = node.args[0]
     assert isinstance(inner.func, ast.Name)
     plain = bool(inner.args) and not any(isinstance(a, ast.Starred) for a in inner.args)
-    if inner.func.id == "zip":
+    if _builtin(inner.func, "zip"):
         return plain and not inner.keywords
     return plain and len(inner.args) == 1 and (
-        not inner.keywords or (inner.func.id == "enumerate"
+        not inner.keywords or (_builtin(inner.func, "enumerate")
                                and [k.arg for k in inner.keywords] == ["start"])
     )
 
@@ -725,7 +727,7 @@ def transposing_zip(node: ast.AST) -> TypeGuard[ast.Call]:
     if not (
         isinstance(node, ast.Call)
         and isinstance(node.func, ast.Name)
-        and node.func.id == "zip"
+        and _builtin(node.func, "zip")
         and len(node.args) == 1
         and isinstance(node.args[0], ast.Starred)
         and not node.keywords
@@ -1076,7 +1078,7 @@ class _GeneratorsWhereRead(ast.NodeTransformer):
         ):
             func = node.func
             if (
-                isinstance(func, ast.Name) and func.id in _LAZY_BUILTINS
+                isinstance(func, ast.Name) and _builtin(func, *_LAZY_BUILTINS)
                 and func.id not in self.stores
             ):
                 node.args = [
@@ -1195,7 +1197,7 @@ def summed_comprehension(node: ast.AST) -> bool:
     return (
         isinstance(node, ast.Call)
         and isinstance(node.func, ast.Name)
-        and node.func.id == "sum"
+        and _builtin(node.func, "sum")
         and 1 <= len(node.args) <= 2
         and not node.keywords
         and isinstance(node.args[0], _SEQUENCES)
@@ -1544,7 +1546,7 @@ class _Comprehensions(ast.NodeTransformer):
         if (  # (zip(a, b): the pairs, as list(zip(a, b)) is read: a comprehension)
             isinstance(source, ast.Call)
             and isinstance(source.func, ast.Name)
-            and source.func.id == "zip"
+            and _builtin(source.func, "zip")
             and "zip" not in self.shadowed
             and source.args
             and not source.keywords
@@ -2182,7 +2184,7 @@ def _operator_call(node: ast.AST) -> bool:
     ):
         return False
     func = node.func
-    if isinstance(func, ast.Name) and func.id == "divmod":
+    if isinstance(func, ast.Name) and _builtin(func, "divmod"):
         return len(node.args) == 2
     return (
         isinstance(func, ast.Attribute) and func.attr == "modf"
@@ -2196,7 +2198,7 @@ def _named_attribute(node: ast.AST) -> bool:
     return (
         isinstance(node, ast.Call)
         and isinstance(node.func, ast.Name)
-        and node.func.id == "getattr"
+        and _builtin(node.func, "getattr")
         and len(node.args) == 2
         and not node.keywords
         and isinstance(node.args[1], ast.Constant)
@@ -2330,12 +2332,60 @@ def _as_operations(node: ast.Call) -> ast.Tuple:
     return ast.Tuple([fraction, ast.Call(ast.Name("float", load), [whole], [])], load)
 
 
-def desugar(fn: ast.FunctionDef, library: bool = False) -> ast.FunctionDef:
+#: the builtins (and ``reduce``) the module of the function being desugared defines for
+#: itself (``def filter(h, x)`` of a DSP module): calls of them are the module's own
+_SHADOWED: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar(
+    "shadowed", default=frozenset()
+)
+
+
+def _builtin(func: ast.expr, *names: str) -> bool:
+    """Whether ``func`` is one of the builtins ``names`` (``reduce``: functools'), by
+    name, and the module does not define that name itself (round 94: a module's own
+    ``map`` or ``divmod`` was rewritten as the builtin's, silently wrong)."""
+    return isinstance(func, ast.Name) and func.id in names and func.id not in _SHADOWED.get()
+
+
+#: the names of builtins srcad rewrites calls of (and functools.reduce), which a module
+#: may define for itself (see :func:`shadowed_builtins`)
+REWRITTEN_BUILTINS = frozenset((
+    "range", "map", "filter", "reduce", "dict", "zip", "sorted", "max", "min", "sum",
+    "list", "tuple", "enumerate", "reversed", "divmod", "getattr", "iter", "next", "any",
+    "all", "len", "abs", "round", "pow", "isinstance", "float", "int",
+))
+
+
+def shadowed_builtins(names: Mapping[str, Any]) -> frozenset[str]:
+    """Of :data:`REWRITTEN_BUILTINS`, those ``names`` (a module's globals, a function's
+    closure: name -> object) bind to another object than the builtin (``reduce``:
+    ``functools.reduce``)."""
+    import functools
+
+    def own(name: str) -> Any:
+        return functools.reduce if name == "reduce" else getattr(builtins, name, None)
+
+    return frozenset(
+        name for name in REWRITTEN_BUILTINS if name in names and names[name] is not own(name)
+    )
+
+
+def desugar(
+    fn: ast.FunctionDef, library: bool = False, shadowed: frozenset[str] = frozenset()
+) -> ast.FunctionDef:
     """A copy of ``fn`` whose jumps all end their paths (see the module docstring).
     ``library``: ``fn`` is a library's code, whose operators called by their method's
     name (NumPy's ``p.__truediv__(q)``) are written as operators; in a user's code they
     may name one side's method on purpose (``a.__add__(b)`` where ``b`` would answer
-    ``a + b``), and are read as calls."""
+    ``a + b``), and are read as calls. ``shadowed``: builtins the module defines for
+    itself (:func:`shadowed_builtins`), whose calls are not rewritten as the builtin's."""
+    token = _SHADOWED.set(shadowed)
+    try:
+        return _desugar(fn, library)
+    finally:
+        _SHADOWED.reset(token)
+
+
+def _desugar(fn: ast.FunctionDef, library: bool) -> ast.FunctionDef:
     comprehensions = lambdas = control_flow = functional = list_changes = plain = False
     deques = vectorized = False
     arithmetic = 0

@@ -73,6 +73,17 @@ class FunctionSource:
     def location(self, node: ast.AST) -> Location:
         return Location(self.filename, getattr(node, "lineno", 0), getattr(node, "col_offset", 0))
 
+    @property
+    def shadowed_builtins(self) -> frozenset[str]:
+        """The builtins srcad rewrites calls of that this function's module or closure
+        binds to something of its own (``def filter(h, x)`` of a DSP module)."""
+        from .desugar import REWRITTEN_BUILTINS, shadowed_builtins
+
+        free = {name: self.lookup(name) for name in REWRITTEN_BUILTINS if (
+            name in self.globals or name in self.closure
+        )}
+        return shadowed_builtins(free)
+
     def lookup(self, name: str) -> Any:
         """The object a free name denotes now: closure cell, global or builtin (or the
         helper a name desugared code calls denotes: :data:`DESUGARED_HELPERS`)."""

@@ -3,8 +3,9 @@
 Python's ints have no limit, and an int to a negative int power is a float; numba's
 ints have 64 bits, wrap past 2**63, and ``2 ** -3`` is the int 0. A gradient that
 reads such a value would be silently wrong. So the listing numba compiles writes each
-gate that may multiply ints (``k * m``, ``k ** n``, ``1 << k``; see :func:`int_gates`)
-as a call of an exact operation (``exact_int_power(k, 14, line=5)``). numba compiles it
+gate that may multiply ints (``k * m``, ``k ** n``, ``1 << k``), or add large ones (a sum
+of timestamps in nanoseconds; see :func:`int_gates`), as a call of an exact operation
+(``exact_int_power(k, 14, line=5)``). numba compiles it
 for the types it is given (:func:`register`): of two ints it checks the result fits in
 int64 (and, for a power, that the exponent is not negative) and raises
 ``OverflowError(ERROR, line, why)`` where not, which :func:`refusal` turns into a
@@ -39,6 +40,16 @@ def _exact_power(a: Any, b: Any, line: Any) -> Any:
     raise NotImplementedError  # pragma: no cover - only numba calls it
 
 
+def _exact_sum(a: Any, b: Any, line: Any) -> Any:
+    """``a + b`` (numba compiles its overload, see :func:`register`)."""
+    raise NotImplementedError  # pragma: no cover - only numba calls it
+
+
+def _exact_difference(a: Any, b: Any, line: Any) -> Any:
+    """``a - b`` (numba compiles its overload, see :func:`register`)."""
+    raise NotImplementedError  # pragma: no cover - only numba calls it
+
+
 def _exact_shift(a: Any, b: Any, line: Any) -> Any:
     """``a << b`` (numba compiles its overload, see :func:`register`)."""
     raise NotImplementedError  # pragma: no cover - only numba calls it
@@ -49,7 +60,12 @@ OPERATIONS: dict[str, tuple[str, Any]] = {
     "*": ("exact_int_product", _exact_product),
     "**": ("exact_int_power", _exact_power),
     "<<": ("exact_int_shift", _exact_shift),
+    "+": ("exact_int_sum", _exact_sum),
+    "-": ("exact_int_difference", _exact_difference),
 }
+#: sums and differences are checked only of values that may be large: not where one
+#: side is a loop's index or a constant below this (``i + 1``, ``n - k``)
+_SMALL = 2 ** 31
 
 
 def register(numba: Any) -> None:
@@ -77,8 +93,24 @@ def register(numba: Any) -> None:
             raise OverflowError(ERROR, line, _PAST_INT64)
         return a << b
 
+    def checked_sum(a: Any, b: Any, line: Any) -> Any:
+        if abs(float(a) + float(b)) >= _INT64_BOUND:
+            raise OverflowError(ERROR, line, _PAST_INT64)
+        return a + b
+
+    def checked_difference(a: Any, b: Any, line: Any) -> Any:
+        if abs(float(a) - float(b)) >= _INT64_BOUND:
+            raise OverflowError(ERROR, line, _PAST_INT64)
+        return a - b
+
     def product(a: Any, b: Any, line: Any) -> Any:
         return a * b
+
+    def plus(a: Any, b: Any, line: Any) -> Any:
+        return a + b
+
+    def minus(a: Any, b: Any, line: Any) -> Any:
+        return a - b
 
     def power(a: Any, b: Any, line: Any) -> Any:
         return a ** b
@@ -96,16 +128,19 @@ def register(numba: Any) -> None:
     numba.extending.overload(_exact_product)(of_types(checked_product, product))
     numba.extending.overload(_exact_power)(of_types(checked_power, power))
     numba.extending.overload(_exact_shift)(of_types(checked_shift, shift))
+    numba.extending.overload(_exact_sum)(of_types(checked_sum, plus))
+    numba.extending.overload(_exact_difference)(of_types(checked_difference, minus))
 
 
 def int_gates(
     body: list[ir.Stmt] | tuple[ir.Stmt, ...], kinds: dict[str, str], wrt: tuple[str, ...]
 ) -> list[ir.Assign]:
-    """The gates ``a * b``, ``a ** b`` (``pow(a, b)``) and ``a << b`` that may be of two
-    ints. A value
+    """The gates ``a * b``, ``a ** b`` (``pow(a, b)``), ``a << b``, ``a + b`` and ``a - b``
+    (of values that may be large) that may be of two ints. A value
     computed from a parameter in ``wrt`` is a float; another parameter srcad takes for a
     float (:mod:`srcad.numba_types`) may be an int."""
     floats = _computed_from(body, set(wrt))
+    indices = _loop_indices(body)
 
     def maybe_int(side: ir.Expr) -> bool:
         if isinstance(side, ir.Const):
@@ -114,14 +149,31 @@ def int_gates(
             kinds.get(side.id) in (numba_types.INT, numba_types.FLOAT)
         )
 
+    def small(side: ir.Expr) -> bool:
+        if isinstance(side, ir.Const):
+            return type(side.value) is int and abs(side.value) < _SMALL
+        return isinstance(side, ir.Name) and side.id in indices
+
     found: list[ir.Assign] = []
     for stmt in ir.walk(body):
         if not isinstance(stmt, ir.Assign):
             continue
         sides = _sides(stmt.value)
-        if sides is not None and maybe_int(sides[1]) and maybe_int(sides[2]):
-            found.append(stmt)
+        if sides is None or not (maybe_int(sides[1]) and maybe_int(sides[2])):
+            continue
+        if sides[0] in "+-" and (small(sides[1]) or small(sides[2])):
+            continue  # (i + 1 cannot pass 2**63 where i could not)
+        found.append(stmt)
     return found
+
+
+def _loop_indices(body: list[ir.Stmt] | tuple[ir.Stmt, ...]) -> set[str]:
+    """The names loops over ``range(...)`` bind (counts, below 2**63 with their bounds)."""
+    return {
+        loop.index for loop in ir.walk(body)
+        if isinstance(loop, ir.Loop) and loop.index is not None
+        and isinstance(loop.iterable, ir.Call) and loop.iterable.func == ir.Name("range")
+    }
 
 
 def operator_of(stmt: ir.Assign) -> str:
@@ -173,7 +225,10 @@ def _computed_from(body: list[ir.Stmt] | tuple[ir.Stmt, ...], floats: set[str]) 
         floats |= grown
 
 
-_SPELLED = {"*": "a product of ints", "**": "an int to an int power", "<<": "an int shifted left"}
+_SPELLED = {
+    "*": "a product of ints", "**": "an int to an int power", "<<": "an int shifted left",
+    "+": "a sum of ints", "-": "a difference of ints",
+}
 
 
 def refusal(

@@ -675,6 +675,30 @@ def checked_sum(x, n):
     return s
 
 
+def mean_offset_of_timestamps(rate, ts):
+    total = 0
+    for t in ts:
+        total += t  # <int sum>
+    return rate * ((ts[-1] - total // len(ts)) * 1e-9) ** 2
+
+
+def test_a_sum_of_large_ints_past_int64_is_refused_at_its_line():
+    """Nanosecond timestamps summed pass 2**63 (round 94: 5.3e18 for 12.25); a sum of
+    small ones, and `i + 1` of a loop's index, compile as they are."""
+    small = [1_000 + k * 1_000_000_000 for k in range(8)]
+    assert srcad.grad(mean_offset_of_timestamps, backend="numba")(0.7, small) == (
+        pytest.approx(srcad.grad(mean_offset_of_timestamps)(0.7, small), rel=1e-12)
+    )
+    stamps = [1_700_000_000_000_000_000 + k * 1_000_000_000 for k in range(8)]
+    assert srcad.grad(mean_offset_of_timestamps)(0.7, stamps) == pytest.approx(12.25)
+    with pytest.raises(srcad.CompiledBackendError, match="a sum of ints") as caught:
+        srcad.grad(mean_offset_of_timestamps, backend="numba")(0.7, stamps)
+    assert caught.value.lineno == marker_line(__file__, "int sum")
+    listing = srcad.grad(shifted_digits, backend="numba")
+    listing(0.5, 3)
+    assert "exact_int_sum" not in listing.compiled_source  # (no sums of large values)
+
+
 def test_assertions_compile():
     """Round 93: refused (no numba version of srcad's check_assertion), at the def line."""
     compiled = srcad.grad(checked_sum, backend="numba")

@@ -416,3 +416,20 @@ def test_copy_of_a_number_is_the_number():
     AttributeError, ``x.copy()`` of a float, in the generated code)."""
     (d,) = check_four_ways(copies_of_immutables, 0.5, "double", wrt=0)
     assert d == 8.0
+
+
+def test_a_module_s_own_builtins_are_called():
+    """A module's own ``map``, ``divmod``, ``filter`` and ``reduce`` are its functions,
+    not the builtins srcad rewrites calls of (round 94: `map(sq, xs)` of a doubling
+    map gave half the gradient, `divmod` of its own gave 1 for 4.33)."""
+    import builtins_of_its_own as own
+
+    h = np.array([0.5, -0.2, 0.1])
+    (d,) = check_four_ways(own.filtered_energy, h)
+    y = np.convolve(own.SIGNAL, h)[: len(own.SIGNAL)]
+    want = [2 * np.sum(y[k:] * own.SIGNAL[: len(own.SIGNAL) - k]) for k in range(3)]
+    np.testing.assert_allclose(d, want, rtol=1e-12)
+    assert check_four_ways(own.reduced_loss, 0.7)[0] == pytest.approx(
+        np.mean(2 * (own.SIGNAL * 0.7 - 1.0) * own.SIGNAL))
+    assert check_four_ways(own.mapped_sum, 0.5)[0] == pytest.approx(2.0 * (2 * 0.5 + 8 * 0.5))
+    assert check_four_ways(own.divided, 0.5)[0] == pytest.approx(1 / 3 + 3.0)

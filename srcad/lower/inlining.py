@@ -81,7 +81,7 @@ class Inlining(LoweringPart):
             env=dict(values.items()),  # (a copy whose keys may be any Variable)
             arguments=dict(values),
             local_names=frozenset(assigned_names(node)),
-            node=desugar(node),
+            node=desugar(node, shadowed=home.source.shadowed_builtins),
             parent=home,
             statics={
                 **self.passed_modules(values, node), **self.passed_functions(scope, call, node)
@@ -421,7 +421,8 @@ class Inlining(LoweringPart):
             source,
             env=dict(values.items()),  # (a copy whose keys may be any Variable)
             local_names=local_names,
-            node=desugar(fn, library=in_library(source.filename, self.root.filename)),
+            node=desugar(fn, library=in_library(source.filename, self.root.filename),
+                         shadowed=source.shadowed_builtins),
             arguments=dict(values),
             statics={**self.passed_modules(values, fn), **self.passed_functions(scope, call, fn)},
             passed_defs=self.passed_defs(scope, call, fn),

@@ -478,7 +478,8 @@ class Lowerer(
         params = tuple(a.arg for a in (*fn.args.posonlyargs, *fn.args.args))
         kwonly = tuple(a.arg for a in fn.args.kwonlyargs)
         scope = Scope(
-            self.root, local_names=frozenset(assigned_names(fn)), is_root=True, node=desugar(fn)
+            self.root, local_names=frozenset(assigned_names(fn)), is_root=True,
+            node=desugar(fn, shadowed=self.root.shadowed_builtins),
         )
         for param in (*params, *kwonly):
             scope.env[param] = ir.Name(self.names.own(param))
