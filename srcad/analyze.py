@@ -677,6 +677,8 @@ def scalar_guards(
         name, depth = pending.pop()
         if (name, depth) in seen:
             continue
+        if depth > RECORD_DEPTH:  # (`paths = paths[:, idx]` in a loop: an array, read
+            return None  # ever deeper by its own items; round 94: this ran out of memory)
         seen.add((name, depth))
         for stmt in definitions.get(name, ()):
             if _length(stmt.value, fn) or _position(stmt.value, fn):

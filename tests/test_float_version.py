@@ -727,3 +727,25 @@ def test_a_list_written_in_place_and_passed_as_another_argument_is_refused():
         srcad.value_and_grad(_relaxed, wrt=(0, 1))(shared, shared)
     assert shared == [1.0, 2.0]
     check_four_ways(_relaxed, [1.0, 2.0], [1.0, 2.0])
+
+
+def resampled_paths(a):
+    """A particle filter's ancestry: the paths array re-indexed by itself each step."""
+    rng = np.random.default_rng(8)
+    n, steps = 6, 4
+    noise = rng.standard_normal((steps, n))
+    x = np.zeros(n)
+    paths = np.zeros((steps, n))
+    for t in range(steps):
+        x = a * x + 0.4 * noise[t]
+        paths[t] = x
+        order = np.argsort(x)
+        x = x[order]
+        paths = paths[:, order]
+    return np.sum(paths[:, 0] * np.arange(1.0, steps + 1))
+
+
+def test_an_array_reindexed_by_itself_in_a_loop():
+    """`paths = paths[:, order]` in a loop: the search for the float version's checks
+    read it ever deeper (round 94: it ran out of memory while building the gradient)."""
+    check_four_ways(resampled_paths, 0.8)
