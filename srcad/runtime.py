@@ -615,6 +615,12 @@ class AdjointDict(dict):
     __radd__ = __add__
 
 
+def shallow_object_copy(value: Any) -> Any:
+    """``copy.copy`` of an object srcad reads as a record (its fields, shared), as Python
+    copies it: not a ``copy`` method its class may define (round 94)."""
+    return copy.copy(value)
+
+
 class AdjointDefaultDict(AdjointDict):
     """The adjoint (or tangent) of a ``defaultdict``: a key it does not hold yet is 0.0,
     as the dict's own item read gives a new default item (of numbers)."""

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .runtime import deep_copied
+from .runtime import deep_copied, shallow_object_copy
 
 
 def cumulative_trapezoid(
@@ -214,10 +214,13 @@ def deepcopy(x: Any, memo: Any = None) -> Any:
 
 def shallow_copy(x: Any) -> Any:
     """``copy.copy`` of an array, a list or a dict: a new one holding the same items (of
-    a tuple, a number or a string: itself, as Python's, which copies nothing immutable)."""
+    a tuple, a number or a string: itself, as Python's, which copies nothing immutable;
+    of an object, Python's own copy, whatever ``copy`` method its class has)."""
     if isinstance(x, tuple | int | float | complex | str):
         return x
-    return x.copy()
+    if isinstance(x, list | dict | set | np.ndarray | np.generic):
+        return x.copy()
+    return shallow_object_copy(x)  # (Python's copy of its fields, not a `copy` method)
 
 
 def cumulative_sum(

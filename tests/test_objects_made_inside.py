@@ -1271,3 +1271,27 @@ def test_a_class_of_its_own_pop_append_contains_and_none_fields():
     assert check_four_ways(inside_or_not, 0.7) == pytest.approx((1.4,))
     assert check_four_ways(inside_or_not, 1.5) == pytest.approx((4.0,))
     assert check_four_ways(tree_sum, 0.7, 0.3) == pytest.approx((1.0, 2.0))
+
+
+class Weights:
+    def __init__(self, w, b):
+        self.w = w
+        self.b = b
+
+    def copy(self):  # (a method of its own, which copy.copy does not call)
+        return Weights(self.w, 0.0)
+
+
+def copied_weights(x):
+    s = Weights(np.array([x, 2.0 * x]), 3.0 * x)
+    t = copy.copy(s)
+    t.b = t.b * 2.0
+    return np.sum(t.w) + t.b + s.b + copy.copy(x) * copy.copy(3)
+
+
+def test_copy_copy_of_an_object_is_pythons_not_its_copy_method():
+    """``copy.copy(obj)`` copies the fields, as Python does, whatever ``copy`` method the
+    class defines (round 94: srcad called the class's method, a wrong gradient), and of
+    a number is the number (an AttributeError)."""
+    (d,) = check_four_ways(copied_weights, 0.7)
+    assert d == pytest.approx(3.0 + 6.0 + 3.0 + 3.0)

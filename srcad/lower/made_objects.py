@@ -256,10 +256,18 @@ class MadeObjects(LoweringPart):
         ):
             return None
         made = self.made_of(scope.env.get(node.args[0].id))
-        if made is not None:  # (an object the function made: a copy of its fields)
-            cls: type | None = made.cls if dataclasses.is_dataclass(made.cls) else None
-            if cls is None:
+        if made is not None and not dataclasses.is_dataclass(made.cls):
+            if deep or not _copied_field_by_field(made.cls):
                 return None
+            copied: dict[str, ast.expr] = {  # (a plain class's object: Python copies its
+                name: ast.copy_location(  # fields, whatever `copy` method the class has)
+                    ast.Attribute(ast.Name(node.args[0].id, ast.Load()), name, ast.Load()),
+                    node,
+                ) for name in sorted(made.fields)
+            }
+            return self.object_of_fields(scope, node, made.cls, copied, target)
+        if made is not None:  # (an object the function made: a copy of its fields)
+            cls: type | None = made.cls
         else:
             cls = self.known_dataclass(scope, node.args[0])
         given = scope.env.get(node.args[0].id)
@@ -439,7 +447,8 @@ class MadeObjects(LoweringPart):
         )
         name = (target or self.names.temp)()
         self.dict_display(scope, display, lambda: name)
-        made = MadeObject(cls, frozen=cls.__dataclass_params__.frozen)  # type: ignore[attr-defined]
+        params = getattr(cls, "__dataclass_params__", None)
+        made = MadeObject(cls, frozen=bool(params is not None and params.frozen))
         self.made[name] = made
         for key, value in zip(values, lowered):
             self.note_write(made, key, value)
@@ -1304,6 +1313,15 @@ def _descriptor(member: Any) -> bool:
 def _class_attribute(cls: type, attr: str) -> Any:
     """What the class ``cls`` holds as ``attr`` now (its bases' too)."""
     return inspect.getattr_static(cls, attr, _MISSING)
+
+
+def _copied_field_by_field(cls: type) -> bool:
+    """Whether ``copy.copy`` of an object of ``cls`` copies its ``__dict__`` (no
+    ``__copy__``, ``__reduce__`` or ``__slots__`` of its own)."""
+    return not any(
+        name in vars(klass) for klass in cls.__mro__[:-1]
+        for name in ("__copy__", "__reduce__", "__reduce_ex__", "__slots__", "__getstate__")
+    )
 
 
 def _field_reads(name: str, cls: type, at: ast.AST) -> dict[str, ast.expr]:

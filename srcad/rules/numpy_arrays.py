@@ -17,6 +17,7 @@ from ..runtime import (
     log2_share,
     log_share,
     multiplied_at,
+    shallow_object_copy,
 )
 from . import numpy_grads
 from .scalar import POWER, POWER_ENV, POWER_TANGENTS
@@ -494,6 +495,9 @@ COPY_METHOD = defrule("x.copy()", x="g", creates=True, linear=True)
 #: the original's item too. Chosen by lowering (not matched: the pattern is the same).
 SHALLOW_COPY = defrule("x.copy()", x="g", holds=True, linear=True, table=RuleTable(),
                        name="x.copy() of a container")
+#: ``copy.copy(obj)`` of an object (srcad's stand-in calls it): its fields, shared
+defrule("shallow_object_copy(x)", env={"shallow_object_copy": shallow_object_copy}, x="g",
+        holds=True, linear=True, name="copy.copy of an object")
 defrule("np.copy(x)", env=NP, x="g", creates=True, linear=True)
 #: (in a memory order: the same items, so the same gradient)
 defrule("x.copy(order)", order=None, x="g", creates=True, linear=True)
