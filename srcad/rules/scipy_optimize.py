@@ -475,10 +475,15 @@ def _minimum_partials(
             "sol.success; a minimum on a bound moves with the bound, not the arguments",
             user_line(1),
         )
-    values = [leaf for block in gradient[1:] for leaf in trees.leaves(block)]
-    partials = np.concatenate([np.ravel(np.asarray(v, dtype=float)) for v in values] or
-                              [np.zeros(0)])
-    return -mixed / curvature, partials
+    return -mixed / curvature, _flat_partials(gradient[1:])
+
+
+def _flat_partials(blocks: Any) -> np.ndarray:
+    """The partial derivatives in ``args``' differentiated items (a gradient's blocks
+    after the unknowns') as one vector, laid out as :func:`args_adjoint_of_flat` reads."""
+    values = [leaf for block in blocks for leaf in trees.leaves(block)]
+    return np.concatenate([np.ravel(np.asarray(v, dtype=float)) for v in values] or
+                          [np.zeros(0)])
 
 
 def minimize_scalar_args_grad(g: Any, fun: Any, ans: Any, args: Any, bounds: Any) -> Any:
@@ -596,10 +601,7 @@ def _vector_minimum_partials(
             "options={'gtol': ...}); a minimum on a bound moves with the bound",
             user_line(1),
         )
-    values = [leaf for block in gradient[1:] for leaf in trees.leaves(block)]
-    partials = np.concatenate([np.ravel(np.asarray(v, dtype=float)) for v in values] or
-                              [np.zeros(0)])
-    return h_xx, h_xp, partials
+    return h_xx, h_xp, _flat_partials(gradient[1:])
 
 
 def minimize_args_grad(
