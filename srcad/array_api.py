@@ -201,6 +201,10 @@ class _Port:
         self.where: Location = Location(fn.source_file, fn.source_line, 0)
         self.call_sites = fn.call_sites
         self.helpers: dict[str, tuple[ir.Name, bool] | None] = {}
+        #: the first line whose gradient runs numpy's own code (a function, or a helper
+        #: of srcad's, that has no array-API version), and what it runs: the ported code
+        #: checks the namespace is numpy's there (see :func:`require_numpy_namespace`)
+        self.numpy_only: tuple[Location, str] | None = None
 
     def bind(self, preferred: str, obj: Any) -> ir.Name:
         for name, bound in self.bindings.items():
@@ -221,15 +225,23 @@ class _Port:
         return None
 
     def standard(self, path: tuple[str, ...]) -> ir.Expr:
-        """``xp.<standard name>`` for numpy's ``np.<path>``, or a located refusal."""
+        """``xp.<standard name>`` for numpy's ``np.<path>``; numpy's own where the standard
+        has no such function (noted: :attr:`numpy_only`)."""
         if len(path) != 1 or path[0] not in TO_STANDARD:
-            raise UnsupportedSyntaxError(
-                f"the gradient of this line needs `np.{'.'.join(path)}`, which srcad cannot "
-                "run on array-API arrays yet",
-                "write the line with other functions, or pass numpy arrays and use numpy",
-                self.where,
-            )
+            self.needs_numpy(f"`np.{'.'.join(path)}`")
+            found: ir.Expr = self.bind("np", np)
+            for name in path:
+                found = ir.Attr(found, name)
+            return found
         return ir.Attr(ir.Name(self.ns), TO_STANDARD[path[0]])
+
+    def needs_numpy(self, what: str) -> None:
+        """Note that the line at hand runs ``what``, numpy's own code."""
+        if self.numpy_only is None:
+            where = self.where if self.where.filename == self.fn.source_file else Location(
+                self.fn.source_file, self.fn.source_line, 0
+            )  # (a library's line the user's call did not reach: the function's)
+            self.numpy_only = (where, what)
 
     def helper(self, name: str) -> tuple[ir.Name, bool] | None:
         """The array-API twin of the srcad helper ``name`` is bound to, and whether it
@@ -256,12 +268,8 @@ class _Port:
             return ir.Name(name), False
         twin = getattr(array_api_grads, getattr(obj, "__name__", ""), None)
         if twin is None or not callable(twin):
-            raise UnsupportedSyntaxError(
-                f"the gradient of this line needs srcad's `{obj.__name__}`, which has no "
-                "array-API version yet",
-                "write the line with other functions, or pass numpy arrays and use numpy",
-                self.where,
-            )
+            self.needs_numpy(f"srcad's `{obj.__name__}`")
+            return None  # (numpy's own: called as it is)
         self.bindings[name] = twin
         return ir.Name(name), True
 
@@ -369,5 +377,24 @@ def port(fn: ir.Function, forward: ir.Function) -> ir.Function:
     porting = _Port(fn, forward)
     body = porting.body(fn.body)
     params = tuple(ir.Name(p) for p in (*fn.params, *fn.kwonly))
-    head = ir.Assign(porting.ns, ir.Call(porting.bind("namespace_of", namespace_of), params))
-    return replace(fn, body=(head, *body), bindings=porting.bindings)
+    head: list[ir.Stmt] = [
+        ir.Assign(porting.ns, ir.Call(porting.bind("namespace_of", namespace_of), params))
+    ]
+    if porting.numpy_only is not None:  # (numpy's arrays only, checked when it runs)
+        where, what = porting.numpy_only
+        error = UnsupportedSyntaxError(
+            f"the gradient of this line needs {what}, which srcad runs on numpy's arrays "
+            "only, and this function was given arrays of another array-API library",
+            "pass numpy arrays, or write the line with the array API's functions",
+            where,
+        )
+        check = porting.bind("require_numpy_namespace", require_numpy_namespace)
+        refusal = porting.bind("numpy_only", error)
+        head.append(ir.Effect(ir.Call(check, (ir.Name(porting.ns), refusal))))
+    return replace(fn, body=(*head, *body), bindings=porting.bindings)
+
+
+def require_numpy_namespace(namespace: Any, error: Exception) -> None:
+    """Raise ``error`` where the inputs' ``namespace`` is not numpy's."""
+    if namespace is not np:
+        raise error

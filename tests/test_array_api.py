@@ -8,7 +8,7 @@ import array_api_strict as xps
 import numpy as np
 import pytest
 from array_api_compat import array_namespace
-from conftest import central_differences
+from conftest import central_differences, marker_line
 
 import srcad
 
@@ -225,3 +225,23 @@ def test_a_module_a_helper_takes_as_an_argument_or_a_default_is_that_module():
     x = np.array([0.3, -1.2, 0.8])
     expected = 2.0 * np.cos(x) + np.cos(x * x) * 2.0 * x
     np.testing.assert_allclose(srcad.grad(_through_helpers)(x), expected, rtol=1e-13)
+
+
+def _smoothed_energy(x):
+    xp = array_namespace(x)  # (array-API code: the listing is ported)
+    scale = xp.sum(x * x)
+    smooth = np.convolve(x, np.array([0.25, 0.5, 0.25]), mode="valid")  # <numpy's own>
+    return np.sum(smooth ** 2) * scale
+
+
+def test_numpy_code_beside_array_api_code_runs_on_numpy_arrays():
+    """A function that calls array-API code (a SciPy helper of constants, round 94) and
+    numpy's own functions (np.convolve, which the standard lacks): on numpy arrays the
+    gradient is numpy's (it was refused at compile time, pointing into SciPy's files);
+    given another library's arrays it is refused when it runs, at the line."""
+    x = np.array([0.3, 1.2, -0.4, 0.9, 2.0])
+    got = srcad.grad(_smoothed_energy)(x)
+    np.testing.assert_allclose(got, central_differences(_smoothed_energy, x), rtol=1e-6)
+    with pytest.raises(srcad.UnsupportedSyntaxError, match="numpy's arrays only") as caught:
+        srcad.grad(_smoothed_energy)(xps.asarray(x))
+    assert caught.value.lineno == marker_line(__file__, "numpy's own")
