@@ -85,12 +85,17 @@ class MadeOperators(LoweringPart):
         classes = " and ".join(
             sorted({m.cls.__name__ for m in (made_left, made_right) if m is not None})
         )
+        methods = f"`__{name}__` of the left operand, `__r{name}__` of the right" if name else (
+            "an operator method"
+        )
         raise self.error(
             scope,
             node,
-            f"`{ast.unparse(node)}`: {classes} defines no `{type(node.op).__name__}` operator "
-            "method for these operands (Python raises TypeError)",
-            "define the operator method (`__add__`, `__radd__`, ...) in the class",
+            f"`{ast.unparse(node)}`: srcad found no operator method to call for these "
+            f"operands ({methods}, as Python tries them) in {classes}, or in the class of "
+            "an operand it does not know when it compiles",
+            "define the method in the class, or annotate a parameter with its class "
+            "(`z: MyClass`) so that srcad calls its methods",
         )
 
     def made_membership(self, scope: Scope, node: ast.Compare, target: Target) -> Any:

@@ -279,8 +279,9 @@ class Statements(LoweringPart):
                     call,
                     f"`.{method}(..., out=...)` writes into its output array through a "
                     "method, which srcad does not follow",
-                    f"call numpy's function (`np.{method}(x, ..., out=y)`), or assign the "
-                    f"result (`y[...] = x.{method}(...)`)",
+                    (f"call numpy's function (`np.{method}(x, ..., out=y)`), or assign the "
+                     if hasattr(np, method) else "assign the ")
+                    + f"result (`y[...] = x.{method}(...)`)",
                 )
             return None
         out = _out_target(call)
