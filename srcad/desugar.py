@@ -522,7 +522,8 @@ def reduce_call(node: ast.AST) -> bool:
 
 
 def dict_call(node: ast.AST) -> bool:
-    """``dict(a=x)``, ``dict(d)`` or ``dict(zip(keys, values))`` (see :func:`desugar`)."""
+    """``dict(a=x)``, ``dict(d)``, ``dict(zip(keys, values))``, ``dict(enumerate(xs))``
+    or ``dict(<a comprehension of pairs>)`` (see :func:`desugar`)."""
     if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
             and _builtin(node.func, "dict")):
         return False
@@ -536,6 +537,12 @@ def dict_call(node: ast.AST) -> bool:
     return isinstance(arg, ast.Name | ast.Attribute | ast.Subscript | ast.List | ast.Tuple) or (
         isinstance(arg, ast.Call) and isinstance(arg.func, ast.Name) and _builtin(arg.func, "zip")
         and len(arg.args) == 2 and not arg.keywords
+    ) or (  # (dict(enumerate(xs)): positions as keys)
+        isinstance(arg, ast.Call) and _builtin(arg.func, "enumerate")
+        and len(arg.args) == 1 and not arg.keywords
+    ) or (  # (dict((k, f(v)) for k, v in ...): a comprehension of pairs)
+        isinstance(arg, ast.GeneratorExp | ast.ListComp)
+        and isinstance(arg.elt, ast.Tuple) and len(arg.elt.elts) == 2
     )
 
 
@@ -1443,12 +1450,13 @@ class _Comprehensions(ast.NodeTransformer):
     def made_dict(self, node: ast.Call) -> ast.expr:
         """``dict(...)`` as a display, a copy (of a name, checked to hold a dict when it
         runs), or a loop that sets the items of ``zip`` or of a display of pairs."""
-        self.generic_visit(node)
+        given = node.args[0] if node.args else None
+        self.generic_visit(node)  # (a comprehension's list, made first: the pairs)
         if not node.args:
             keys: list[ast.expr | None] = [ast.Constant(k.arg) for k in node.keywords]
             return _located(ast.Dict(keys, [k.value for k in node.keywords]), node)
         (source,) = node.args
-        if isinstance(source, ast.Name | ast.Attribute | ast.Subscript):  # (a dict, or not)
+        if isinstance(given, ast.Name | ast.Attribute | ast.Subscript):  # (a dict, or not)
             check = ast.Call(ast.Name(REQUIRE_MAPPING, ast.Load()), [copy.deepcopy(source)], [])
             self.hoisted.append(_located(ast.Expr(check), node))
             copied = ast.Call(ast.Attribute(source, "copy", ast.Load()), [], [])

@@ -433,3 +433,22 @@ def test_a_module_s_own_builtins_are_called():
         np.mean(2 * (own.SIGNAL * 0.7 - 1.0) * own.SIGNAL))
     assert check_four_ways(own.mapped_sum, 0.5)[0] == pytest.approx(2.0 * (2 * 0.5 + 8 * 0.5))
     assert check_four_ways(own.divided, 0.5)[0] == pytest.approx(1 / 3 + 3.0)
+
+
+def dict_by_position(w):
+    d = dict(enumerate(w))
+    return d[0] * d[2] + sum(d.values())
+
+
+def dicts_of_pairs(w, names):
+    d = dict((n, v * v) for n, v in zip(names, w))
+    e = dict([(n, 2.0 * v) for n, v in zip(names, w)])
+    return d["a"] + e["b"] * d["c"]
+
+
+def test_dicts_of_enumerate_and_of_comprehensions_of_pairs():
+    """``dict(enumerate(xs))`` and ``dict(<pairs>)`` of a comprehension (round 94:
+    refused, as a call without a rule, and as a copy of a dict given a list)."""
+    assert check_four_ways(dict_by_position, [0.5, 1.5, -2.0]) == ([-1.0, 1.0, 1.5],)
+    (d,) = check_four_ways(dicts_of_pairs, [0.5, 1.5, -2.0], ["a", "b", "c"], wrt=0)
+    assert d == [1.0, 8.0, -12.0]
