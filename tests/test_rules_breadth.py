@@ -667,6 +667,27 @@ def test_scipy_special_transforms_and_robust_losses():
     check_four_ways(vector_dots, X34[:2, :3].copy(), V6[:3].copy())
 
 
+def special_functions_of_round_94(x, lam, h):
+    """Rules added in stop 54 (each refused in round 94): Wright's omega, the dilogarithm,
+    cos - 1, E_n, Pochhammer, Owen's T, inverse Box-Cox, the t and gamma CDFs, 1F1 and
+    2F1 in their argument, incomplete elliptic integrals."""
+    return (np.sum(special.wrightomega(x)) + np.sum(special.spence(1.0 + x * x))
+            + np.sum(special.cosm1(x)) + np.sum(special.expn(2, 1.0 + x * x))
+            + np.sum(special.poch(2.0 + x, 1.5 + h)) + np.sum(special.owens_t(h * x, lam))
+            + np.sum(special.inv_boxcox(x, lam)) + np.sum(special.stdtr(4.0, x))
+            + np.sum(special.gdtr(1.0 + h, 2.5, 1.0 + x * x))
+            + np.sum(special.hyp1f1(0.5, 1.5, x))
+            + np.sum(special.hyp2f1(0.5, 1.0, 2.0, 0.3 * np.tanh(x)))
+            + np.sum(special.ellipkinc(x, 0.3 * lam)) + np.sum(special.ellipeinc(x, 0.2 * lam)))
+
+
+@pytest.mark.parametrize("lam", [0.7, 0.0, 1e-5, -0.4])
+def test_scipy_special_functions_of_round_94(lam):
+    """At lmbda (and m) 0 and near it: the limits of inv_boxcox's and the elliptic
+    integrals' derivatives in their parameters."""
+    check_four_ways(special_functions_of_round_94, np.array([0.3, -0.45, 0.2, 0.9]), lam, 0.4)
+
+
 def _kl_terms(q, p):
     """KL divergences of p from q with a zero in p: its xlogy and rel_entr terms are 0."""
     return (np.sum(special.xlogy(p, p / q)) + np.sum(special.rel_entr(p, q))

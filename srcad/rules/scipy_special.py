@@ -108,6 +108,13 @@ UNARY.update({
     "ellipk": "ellipk_slope(x) * g",
     "ellipe": "ellipe_slope(x) * g",
 })
+#: Wright's omega (``w + log w = x``): ``w / (1 + w)``; the dilogarithm ``spence`` (SciPy's
+#: ``int_1^x log t / (1 - t) dt``): ``log(x) / (1 - x)``, -1 at 1; ``cos(x) - 1``.
+UNARY.update({
+    "wrightomega": "ans / (1 + ans) * g",
+    "spence": "np.where(x == 1, -1.0, np.log(x) / np.where(x == 1, 1.0, 1 - x)) * g",
+    "cosm1": "-np.sin(x) * g",
+})
 if hasattr(scipy.special, "softplus"):  # (SciPy 1.15 on)
     UNARY["softplus"] = "scipy.special.expit(x) * g"
 for _name, _template in UNARY.items():
@@ -305,4 +312,107 @@ defrule(
     broadcasting=True,
     r="r / np.sqrt(1 + (r / delta) ** 2) * g",
     delta="(2 * ans / delta - r * r / (delta * np.sqrt(1 + (r / delta) ** 2))) * g",
+)
+
+#: The exponential integral ``E_n(x)`` (``n``: an order): ``E_n' = -E_(n-1)``, ``E_0 =
+#: e^-x / x``.
+defrule("scipy.special.expn(n, x)", env=SP, elementwise=True, broadcasting=True, n=None,
+        orders=("n",), x="-scipy.special.expn(n - 1, x) * g")
+
+#: Pochhammer's ``(z)_m = Gamma(z + m) / Gamma(z)``.
+defrule(
+    "scipy.special.poch(z, m)",
+    env=SP,
+    elementwise=True,
+    broadcasting=True,
+    z="ans * (scipy.special.digamma(z + m) - scipy.special.digamma(z)) * g",
+    m="ans * scipy.special.digamma(z + m) * g",
+)
+
+#: Owen's T function ``T(h, a) = 1/(2 pi) int_0^a exp(-h^2 (1 + x^2) / 2) / (1 + x^2) dx``
+#: (the bivariate normal's and the skew-normal's CDF): ``dT/dh = -phi(h) erf(a h / sqrt 2)
+#: / 2``, ``dT/da = exp(-h^2 (1 + a^2) / 2) / (2 pi (1 + a^2))``.
+defrule(
+    "scipy.special.owens_t(h, a)",
+    env=SP,
+    elementwise=True,
+    broadcasting=True,
+    h="-np.exp(-0.5 * h * h) / np.sqrt(8 * np.pi) * scipy.special.erf(a * h / np.sqrt(2.0)) * g",
+    a="np.exp(-0.5 * h * h * (1 + a * a)) / (2 * np.pi * (1 + a * a)) * g",
+)
+
+#: The inverse Box-Cox transform ``x = (1 + lmbda y) ** (1 / lmbda)`` (``exp(y)`` at
+#: ``lmbda`` 0): ``dx/dy = x / (1 + lmbda y)``; ``dx/dlmbda = x (y / (lmbda (1 + lmbda
+#: y)) - log(1 + lmbda y) / lmbda^2)``, which cancels near ``lmbda`` 0: there (``|lmbda
+#: y| < 1e-3``) its series, ``x (-y^2/2 + 2 lmbda y^3/3 - 3 lmbda^2 y^4/4)``.
+_INV_NEAR = "np.abs(lmbda * y) < 1e-3"
+_INV_SAFE = f"np.where({_INV_NEAR}, 1.0, lmbda)"
+defrule(
+    "scipy.special.inv_boxcox(y, lmbda)",
+    env=SP,
+    elementwise=True,
+    broadcasting=True,
+    y="ans / (1 + lmbda * y) * g",
+    lmbda=f"ans * np.where({_INV_NEAR}, -y * y / 2 + 2 * lmbda * y ** 3 / 3"
+    f" - 3 * lmbda ** 2 * y ** 4 / 4, y / ({_INV_SAFE} * (1 + lmbda * y))"
+    f" - np.log1p(lmbda * y) / {_INV_SAFE} ** 2) * g",
+)
+
+#: Student's t CDF in ``t`` (its density; ``df``, an order: no closed form) and the gamma
+#: CDF ``gdtr(a, b, x) = P(b, a x)`` of rate ``a`` in ``a`` and ``x`` (``b``, the shape: an
+#: order).
+defrule(
+    "scipy.special.stdtr(df, t)",
+    env=SP,
+    elementwise=True,
+    broadcasting=True,
+    df=None,
+    orders=("df",),
+    t="np.exp(scipy.special.gammaln((df + 1) / 2) - scipy.special.gammaln(df / 2)"
+    " - 0.5 * np.log(df * np.pi) - (df + 1) / 2 * np.log1p(t * t / df)) * g",
+)
+_RATED = "np.exp((b - 1) * np.log(a * x) - a * x - scipy.special.gammaln(b))"
+defrule(
+    "scipy.special.gdtr(a, b, x)",
+    env=SP,
+    elementwise=True,
+    broadcasting=True,
+    b=None,
+    orders=("b",),
+    a=f"x * {_RATED} * g",
+    x=f"a * {_RATED} * g",
+)
+
+#: Hypergeometric functions in their argument (the parameters: orders): ``1F1' = a/b
+#: 1F1(a+1, b+1, x)``, ``2F1' = ab/c 2F1(a+1, b+1, c+1, z)``.
+defrule("scipy.special.hyp1f1(a, b, x)", env=SP, elementwise=True, broadcasting=True,
+        a=None, b=None, orders=("a", "b"),
+        x="a / b * scipy.special.hyp1f1(a + 1, b + 1, x) * g")
+defrule("scipy.special.hyp2f1(a, b, c, z)", env=SP, elementwise=True, broadcasting=True,
+        a=None, b=None, c=None, orders=("a", "b", "c"),
+        z="a * b / c * scipy.special.hyp2f1(a + 1, b + 1, c + 1, z) * g")
+
+#: Incomplete elliptic integrals of the first and second kind, ``F(phi, m)`` and ``E(phi,
+#: m)``: in ``phi`` ``1 / D`` and ``D`` (``D = sqrt(1 - m sin^2 phi)``); in ``m``, ``E / (2m
+#: (1 - m)) - F / (2m) - sin 2phi / (4 (1 - m) D)`` and ``(E - F) / (2m)``, with their
+#: limits at ``m`` 0, ``phi/4 - sin 2phi / 8`` and its negative.
+_D = "np.sqrt(1 - m * np.sin(phi) ** 2)"
+_M = "np.where(m == 0, 1.0, m)"
+_AT_0 = "(phi / 4 - np.sin(2 * phi) / 8)"
+defrule(
+    "scipy.special.ellipkinc(phi, m)",
+    env=SP,
+    elementwise=True,
+    broadcasting=True,
+    phi=f"g / {_D}",
+    m=f"np.where(m == 0, {_AT_0}, scipy.special.ellipeinc(phi, m) / (2 * {_M} * (1 - m))"
+    f" - ans / (2 * {_M}) - np.sin(2 * phi) / (4 * (1 - m) * {_D})) * g",
+)
+defrule(
+    "scipy.special.ellipeinc(phi, m)",
+    env=SP,
+    elementwise=True,
+    broadcasting=True,
+    phi=f"{_D} * g",
+    m=f"np.where(m == 0, -{_AT_0}, (ans - scipy.special.ellipkinc(phi, m)) / (2 * {_M})) * g",
 )
