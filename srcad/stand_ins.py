@@ -282,6 +282,12 @@ READ_INSTEAD: dict[tuple[str, str], Any] = {
     ("scipy.linalg._decomp_cholesky", "cho_factor"): "stand_ins_scipy",
     ("scipy.linalg._decomp_cholesky", "cho_solve"): "stand_ins_scipy",
     ("scipy.linalg._decomp_lu", "lu_solve"): "stand_ins_scipy",
+    **{
+        ("scipy.stats._stats_py", name): "stand_ins_scipy"
+        for name in ("zscore", "gmean", "hmean", "sem", "skew", "kurtosis")
+    },
+    ("scipy.stats._variation", "variation"): "stand_ins_scipy",
+    ("scipy.stats._entropy", "entropy"): "stand_ins_scipy",
 }
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 import scipy.linalg
+import scipy.special
 
 
 def cho_factor(
@@ -48,3 +49,114 @@ def lu_solve(
 def factored_solve(lu: Any, piv: Any, b: Any, trans: int) -> Any:
     """SciPy's ``lu_solve((lu, piv), b, trans)``, its factor and pivots given apart."""
     return scipy.linalg.lu_solve((lu, piv), b, trans=trans)
+
+
+# ---------------------------------------------------------------- scipy.stats, descriptive
+# (each the formula SciPy's documentation gives, in numpy: srcad reads it instead;
+# ``nan_policy`` other than "propagate" is refused where it is read)
+
+
+def zscore(a: Any, axis: Any = 0, ddof: Any = 0, nan_policy: Any = "propagate") -> Any:
+    """``scipy.stats.zscore``: ``(a - mean) / std``."""
+    if nan_policy != "propagate":
+        raise ValueError("srcad reads this statistic with nan_policy='propagate' only")
+    a = np.asarray(a)
+    return (a - np.mean(a, axis=axis, keepdims=True)) / np.std(
+        a, axis=axis, ddof=ddof, keepdims=True
+    )
+
+
+def gmean(a: Any, axis: Any = 0, dtype: Any = None, weights: Any = None, *,
+          nan_policy: Any = "propagate", keepdims: Any = False) -> Any:
+    """``scipy.stats.gmean``: ``exp`` of the (weighted) mean of ``log a``."""
+    if nan_policy != "propagate":
+        raise ValueError("srcad reads this statistic with nan_policy='propagate' only")
+    logs = np.log(np.asarray(a))
+    if weights is None:
+        return np.exp(np.mean(logs, axis=axis, keepdims=keepdims))
+    w = np.asarray(weights)
+    return np.exp(np.sum(w * logs, axis=axis, keepdims=keepdims)
+                  / np.sum(w, axis=axis, keepdims=keepdims))
+
+
+def hmean(a: Any, axis: Any = 0, dtype: Any = None, *, weights: Any = None,
+          nan_policy: Any = "propagate", keepdims: Any = False) -> Any:
+    """``scipy.stats.hmean``: the (weighted) count over the sum of ``1 / a``."""
+    if nan_policy != "propagate":
+        raise ValueError("srcad reads this statistic with nan_policy='propagate' only")
+    a = np.asarray(a)
+    w = np.ones_like(a) if weights is None else np.asarray(weights)
+    return np.sum(w, axis=axis, keepdims=keepdims) / np.sum(w / a, axis=axis, keepdims=keepdims)
+
+
+def sem(a: Any, axis: Any = 0, ddof: Any = 1, nan_policy: Any = "propagate", *,
+        keepdims: Any = False) -> Any:
+    """``scipy.stats.sem``: the standard deviation over the root of the count."""
+    if nan_policy != "propagate":
+        raise ValueError("srcad reads this statistic with nan_policy='propagate' only")
+    a = np.asarray(a)
+    n = a.size if axis is None else a.shape[axis]
+    return np.std(a, axis=axis, ddof=ddof, keepdims=keepdims) / np.sqrt(n)
+
+
+def variation(a: Any, axis: Any = 0, nan_policy: Any = "propagate", ddof: Any = 0, *,
+              keepdims: Any = False) -> Any:
+    """``scipy.stats.variation``: the standard deviation over the mean."""
+    if nan_policy != "propagate":
+        raise ValueError("srcad reads this statistic with nan_policy='propagate' only")
+    a = np.asarray(a)
+    return np.std(a, axis=axis, ddof=ddof, keepdims=keepdims) / np.mean(
+        a, axis=axis, keepdims=keepdims
+    )
+
+
+def _central_moments(a: Any, axis: Any, keepdims: Any) -> tuple[Any, Any, Any, Any]:
+    """The count along ``axis``, and the 2nd, 3rd and 4th central moments."""
+    a = np.asarray(a)
+    n = a.size if axis is None else a.shape[axis]
+    d = a - np.mean(a, axis=axis, keepdims=True)
+    d2 = d * d
+    return (n, np.mean(d2, axis=axis, keepdims=keepdims),
+            np.mean(d2 * d, axis=axis, keepdims=keepdims),
+            np.mean(d2 * d2, axis=axis, keepdims=keepdims))
+
+
+def skew(a: Any, axis: Any = 0, bias: Any = True, nan_policy: Any = "propagate", *,
+         keepdims: Any = False) -> Any:
+    """``scipy.stats.skew``: ``m3 / m2 ** 1.5`` (unbiased: times ``sqrt(n (n - 1)) / (n -
+    2)``)."""
+    if nan_policy != "propagate":
+        raise ValueError("srcad reads this statistic with nan_policy='propagate' only")
+    n, m2, m3, _ = _central_moments(a, axis, keepdims)
+    g1 = m3 / m2 ** 1.5
+    return g1 if bias else g1 * np.sqrt(n * (n - 1.0)) / (n - 2.0)
+
+
+def kurtosis(a: Any, axis: Any = 0, fisher: Any = True, bias: Any = True,
+             nan_policy: Any = "propagate", *, keepdims: Any = False) -> Any:
+    """``scipy.stats.kurtosis``: ``m4 / m2 ** 2`` (Fisher's: less 3; unbiased: SciPy's
+    correction)."""
+    if nan_policy != "propagate":
+        raise ValueError("srcad reads this statistic with nan_policy='propagate' only")
+    n, m2, _, m4 = _central_moments(a, axis, keepdims)
+    g2 = m4 / (m2 * m2) - 3.0
+    if not bias:
+        g2 = ((n + 1.0) * g2 + 6.0) * (n - 1.0) / ((n - 2.0) * (n - 3.0))
+    return g2 if fisher else g2 + 3.0
+
+
+def entropy(pk: Any, qk: Any = None, base: Any = None, axis: Any = 0, *,
+            nan_policy: Any = "propagate", keepdims: Any = False) -> Any:
+    """``scipy.stats.entropy``: of ``pk`` normalised, ``-sum(pk log pk)``; with ``qk``
+    (normalised too) the relative entropy ``sum(pk log(pk / qk))``; over ``log(base)``."""
+    if nan_policy != "propagate":
+        raise ValueError("srcad reads this statistic with nan_policy='propagate' only")
+    pk = np.asarray(pk)
+    pk = pk / np.sum(pk, axis=axis, keepdims=True)
+    if qk is None:
+        terms = scipy.special.entr(pk)
+    else:
+        qk = np.asarray(qk)
+        terms = scipy.special.rel_entr(pk, qk / np.sum(qk, axis=axis, keepdims=True))
+    total = np.sum(terms, axis=axis, keepdims=keepdims)
+    return total if base is None else total / np.log(base)

@@ -341,3 +341,28 @@ def test_shape_derivatives_in_the_far_tail_and_outside_the_support():
     for x in (1.7, np.array(1.7)):
         value = srcad.grad(below_the_support)(x)
         assert float(value) == 0.0 and not np.iscomplexobj(value)
+
+
+def descriptive_statistics(x, w):
+    a = 1.5 + x * x
+    return (np.sum(stats.zscore(x) ** 3) + stats.gmean(a) + stats.gmean(a, weights=w)
+            + stats.hmean(a) + stats.sem(x) + stats.variation(a) + stats.skew(x)
+            + stats.skew(x, bias=False) + stats.kurtosis(x)
+            + stats.kurtosis(x, fisher=False, bias=False)
+            + stats.entropy(a) + stats.entropy(a, 1.0 + w, base=2.0))
+
+
+def descriptive_statistics_along_axes(X):
+    return (np.sum(stats.zscore(X, axis=1) * X) + np.sum(stats.skew(X, axis=0))
+            + np.sum(stats.entropy(np.exp(X), axis=1)))
+
+
+def test_descriptive_statistics():
+    """zscore, gmean, hmean, sem, variation, skew, kurtosis and entropy (round 94: each
+    refused): srcad reads their formulas in numpy (srcad.stand_ins_scipy)."""
+    x = np.array([0.3, -0.45, 0.2, 0.9, 1.4, -0.7])
+    w = np.array([1.0, 2.0, 0.5, 1.5, 1.0, 0.7])
+    check_four_ways(descriptive_statistics, x, w)
+    assert srcad.value_and_grad(descriptive_statistics)(x, w)[0] == pytest.approx(
+        descriptive_statistics(x, w), rel=1e-12)  # (the formulas give SciPy's values)
+    check_four_ways(descriptive_statistics_along_axes, np.arange(12.0).reshape(3, 4) ** 1.3 / 10)
