@@ -2083,6 +2083,12 @@ def test_a_field_named_like_an_array_attribute_is_a_field():
             srcad.grad(f)(given)
         assert caught.value.lineno == marker_line(__file__, marker)
     assert srcad.grad(lambda x: np.sum(x.T @ x))(np.eye(2)).shape == (2, 2)  # (arrays: as before)
+    listing = srcad.grad(scaled_by_its_rows).backward_source
+    assert "require_no_field" not in listing  # (X @ w beside X.shape: an array, unchecked)
+
+
+def scaled_by_its_rows(w, X):
+    return np.sum(X @ w) / X.shape[0]
 
 
 class Portfolio:

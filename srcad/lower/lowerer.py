@@ -15,7 +15,7 @@ from ..errors import Location, SrcadError, UnsupportedSyntaxError
 from ..frontend import FunctionSource
 from ..names import NameAllocator
 from ..rules import TABLE
-from ..rules.scalar import ITEM, LOOP_ITEMS
+from ..rules.scalar import FIELD, ITEM, LOOP_ITEMS
 from ..rules.table import COPY, Rules
 from ..runtime import (
     require_no_container,
@@ -326,19 +326,28 @@ class Lowerer(
             return (found[0], True) if found is not None and not found[1] else None
 
         reads: dict[tuple[str, bool], dict[str, ir.Assign]] = {}
+        read_as: dict[tuple[str, bool], set[str]] = {}  # (the names those reads are of)
+        as_values: set[str] = set()  # (names an operation reads otherwise: arrays then)
         for stmt in ir.walk(self.body):
-            rule = stmt.rule if isinstance(stmt, ir.Assign) else None
-            if rule is None or not isinstance(rule.pattern, ir.Attr):
+            if not isinstance(stmt, ir.Assign):
                 continue
-            assert isinstance(stmt, ir.Assign)
-            owner = rule.pattern.value
-            if not (isinstance(owner, ir.Name) and owner.id in rule.params):
+            rule, pattern = stmt.rule, stmt.rule.pattern if stmt.rule is not None else None
+            owner = pattern.value if isinstance(pattern, ir.Attr) else None
+            if rule is None or not isinstance(pattern, ir.Attr) or not (
+                isinstance(owner, ir.Name) and owner.id in rule.params
+            ):
+                if rule not in (ITEM, LOOP_ITEMS, FIELD):
+                    as_values.update(ir.names_in(stmt.value))
                 continue
-            found = root(stmt.operands[rule.params.index(owner.id)])
-            if found is not None:
-                reads.setdefault(found, {}).setdefault(rule.pattern.attr, stmt)
+            operand = stmt.operands[rule.params.index(owner.id)]
+            found = root(operand)
+            if found is not None and isinstance(operand, ir.Name):
+                reads.setdefault(found, {}).setdefault(pattern.attr, stmt)
+                read_as.setdefault(found, set()).add(operand.id)
         checks: list[ir.Stmt] = []
         for (param, items), attributes in reads.items():
+            if not as_values.isdisjoint(read_as[(param, items)]):
+                continue  # (`X @ W1` beside `X.shape`: an array, never an object)
             first = next(iter(attributes.values()))
             spelled = ", ".join(f"`.{a}`" for a in attributes)
             error = UnsupportedSyntaxError(
