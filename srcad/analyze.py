@@ -271,6 +271,17 @@ class CallFacts:
     fresh: frozenset[str] = frozenset()
     passes: Mapping[str, frozenset[int]] = field(default_factory=dict)
     modules: frozenset[str] = frozenset()
+    #: helpers whose result is an item of their first argument that the next line takes
+    #: out of it (:func:`srcad.runtime.moved_item`): it shares no object with that
+    #: argument, only with whatever else held the item
+    moves: frozenset[str] = frozenset()
+
+    def moved(self, value: ir.Expr) -> bool:
+        """Whether ``value`` is a call of a ``moves`` helper."""
+        return (
+            isinstance(value, ir.Call) and isinstance(value.func, ir.Name)
+            and value.func.id in self.moves
+        )
 
 
 def fresh_calls(bindings: Mapping[str, Any], free_objects: Mapping[str, Any] | None = None
@@ -290,6 +301,9 @@ def fresh_calls(bindings: Mapping[str, Any], free_objects: Mapping[str, Any] | N
             if isinstance(getattr(obj, "__srcad_passes__", None), frozenset)
         },
         modules=frozenset(n for n, obj in named.items() if obj is np),
+        moves=frozenset(
+            n for n, obj in named.items() if getattr(obj, "__srcad_moves__", False) is True
+        ),
     )
 
 

@@ -44,6 +44,7 @@ from .runtime import (
     fresh_copy,
     items_writable,
     list_to_pop,
+    moved_item,
     part_copy,
     power_slope,
     power_slope_of_numbers,
@@ -541,7 +542,10 @@ class _Builder:
             return [put_back]
         out: list[ir.Stmt] = [ir.Backprop(stmt)]
         if isinstance(value, ir.Name) and self.activity.is_active(value.id):
-            item = ir.Subscript(ir.Name(adjoint), index)
+            item: ir.Expr = ir.Subscript(ir.Name(adjoint), index)
+            if value.id not in self.numbers:  # (a row: taken out of the list's adjoint,
+                # which then needs no copy for the replacement below, see moved_item)
+                item = self.call("moved_item", moved_item, ir.Name(adjoint), index)
             out.append(self.contribute(value.id, item, written, stmt.tag))
         zero = self.call("zeros_like", zeros_like, old)
         out.append(ir.AdjointItem(adjoint, index, zero, tag=stmt.tag, assign=True))

@@ -1633,6 +1633,26 @@ def fresh_copy(value: Any) -> Any:
     return np.array(value) if isinstance(value, np.generic) else part_copy(value)
 
 
+def moves_item(helper: _F) -> _F:
+    """Declare that a helper returns an item of its first argument that the next line
+    takes out of it (see :func:`moved_item`): the result shares no object with it."""
+    return _declare(helper, "__srcad_moves__", True)
+
+
+@moves_item
+def moved_item(adjoint: Any, index: Any) -> Any:
+    """``adjoint[index]``, the adjoint of an item a forward write put into a list (``xs[i]
+    = row``), taken out just before that item of ``adjoint`` is replaced by zeros: a
+    list's item as it is (the replacement leaves it alone, the list holds it no more);
+    an array's row copied (it is a view, which the replacement would write into). The
+    copy of the whole adjoint before the replacement is then not needed (see
+    :mod:`srcad.aliases`: this call shares no object with ``adjoint``)."""
+    item = adjoint[index]
+    if adjoint.__class__ is AdjointList or adjoint.__class__ is list:
+        return item
+    return part_copy(item)
+
+
 def copied_only(copy: Any, value: Any) -> Any:
     """``value``, the derivative of a call that copies its input (``np.nan_to_num``); a
     call told ``copy=False`` writes into its input, which srcad does not follow."""
