@@ -30,7 +30,7 @@ import numpy as np
 
 from . import ir
 from .aliases import protect_aliases
-from .analyze import fresh_calls
+from .analyze import CallFacts, fresh_calls, int_values, is_alias
 from .custom import stop_gradient
 from .float_lists import plain_float_lists
 from .float_records import made_fields, number_fields
@@ -522,10 +522,20 @@ def rows_added_in_place(fn: ir.Function) -> ir.Function:
             made[stmt.target] = made.get(stmt.target, 0) + (
                 1 if _zeros_of(stmt, zeros) is not None and not stmt.accumulate else 2
             )
+    calls = fresh_calls(fn.bindings, fn.free_objects)
+    for stmt in ir.walk(fn.body):  # (an item replaced by an object another name may hold,
+        # `drows[k] = d`: that row is not the list's own; zeros, a new list: its own)
+        if isinstance(stmt, ir.AdjointItem) and stmt.target in made and (
+            stmt.zero or stmt.via is not None and stmt.assign or stmt.assign and not (
+                _zeros_of(ir.Adjoint(stmt.target, stmt.value), zeros) is not None
+                or _always_new(stmt.value, calls)
+            )
+        ):
+            made[stmt.target] = 2
     fresh = {name for name, count in made.items() if count == 1}
     if not zeros or not fresh:
         return fn
-    counters = ir.loop_counters(fn.body)  # (`drow[j] += v` in a loop over range(n))
+    counters = _index_ints(fn)  # (`drow[j] += v` in a loop over range(n), `drow[j - 1]`)
     readers: dict[str, int] = {}  # name -> how many lines read it
     for stmt in ir.walk(fn.body):
         for name in set(ir.reads_of(stmt)):
@@ -584,8 +594,28 @@ def rows_added_in_place(fn: ir.Function) -> ir.Function:
     return fn.with_body(rewrite(tuple(fn.body), set()))
 
 
+def _always_new(value: ir.Expr, calls: CallFacts) -> bool:
+    """Whether ``value`` is always a new object (arithmetic, a fresh helper's result)."""
+    return not is_alias(value, calls)
+
+
+def _index_ints(fn: ir.Function) -> set[str]:
+    """The loop counters of ``fn``'s loops over a ``range`` and the names every line
+    binding them binds to int arithmetic of counters and int constants (``t = j - 1``);
+    the lines putting a counter back after its loop (``j = saved_j``) left out: an index
+    made of a counter in the loop is an int there."""
+    counters = ir.loop_counters(fn.body)
+    definitions: dict[str, list[ir.Assign]] = {}
+    for stmt in ir.walk(fn.body):
+        if isinstance(stmt, ir.Assign) and stmt.target not in counters:
+            definitions.setdefault(stmt.target, []).append(stmt)
+    return int_values(fn, definitions)
+
+
 def _int_index(index: ir.Expr, counters: Collection[str]) -> bool:
-    """An int constant, or the counter of a loop over a ``range``: one item of a list."""
+    """An int constant, or a name always holding an int (``counters``: a loop counter
+    over a ``range``, int arithmetic of them, see :func:`srcad.analyze.int_values`): one
+    item of a list."""
     if isinstance(index, ir.Const):
         return type(index.value) is int
     return isinstance(index, ir.Name) and index.id in counters
