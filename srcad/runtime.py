@@ -1214,6 +1214,7 @@ def removed_grad(g: Any, items: Any, index: Any) -> AdjointList:
     return out
 
 
+@fresh_result
 def with_item(items: Any, index: Any, item: Any) -> AdjointList:
     """An adjoint or tangent of a list with one item replaced (``item`` or zeros)."""
     out = AdjointList(items)

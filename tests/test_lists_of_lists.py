@@ -526,14 +526,17 @@ def test_dtw_against_its_path():
 
 
 def test_dtw_gradient_adds_into_the_rows_of_the_tables_adjoint():
-    """The backward pass of DTW does O(1) work per item of the table: the adjoint of the
-    written row is moved out of the table's (no copy of the table's adjoint per write:
-    ``fresh_copy``), and each item read of a row adds into that row of the table's
-    adjoint (no zero row per read)."""
+    """The gradient of DTW does O(1) work per item of the table: the forward pass writes
+    ``D[i][j] = v`` into the row in place (no copy of the row per write), its backprop
+    zeroes that item of the row of the table's adjoint in place (no copy of the table's
+    adjoint, ``fresh_copy``, nor of the row), and each item read of a row adds into that
+    row of the table's adjoint (no zero row per read)."""
     source = srcad.grad(dtw).backward_source
     float_version = source.split("def dtw_grad_arrays")[0]
     assert "fresh_copy" not in float_version
-    assert "moved_item(dD" in float_version
+    forward_loop = float_version.split("for j in range")[1].split("# backward pass")[0]
+    assert "list_replaced" not in forward_loop, forward_loop
+    assert "[i][j] = " in float_version and "_row[j] = 0.0" in float_version
     assert float_version.count("is that row of dD") == 3, float_version
 
 
