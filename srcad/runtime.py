@@ -1373,14 +1373,17 @@ def sorted_order(keys: Any, reverse: bool = False) -> list[int]:
 
 
 def as_floats(value: Any) -> Any:
-    """``value`` if it is a list, tuple or dict of Python floats; a 1-D float64 array's
-    items (numpy's float64 numbers, as iterating the array gives them) as a list; else
-    ``None``. (The float version's entry check for a parameter it reads only item by
-    item, where an array reads as the list of its items does.)"""
+    """``value`` if it is a list, tuple or dict of Python floats (a list or tuple may hold
+    Python ints too, as a number parameter may be one: an HMM's observed symbols, indices
+    into its tables); a 1-D float64 array's items (numpy's float64 numbers, as iterating
+    the array gives them) as a list; else ``None``. (The float version's entry check for
+    a parameter it reads only item by item, where an array reads as the list of its
+    items does.)"""
     cls = value.__class__
     if cls is list or cls is tuple:  # (the common case first, without another call)
         for item in value:
-            if item.__class__ is not float and item.__class__ is not _FLOAT64_SCALAR:
+            kind = item.__class__
+            if kind is not float and kind is not int and kind is not _FLOAT64_SCALAR:
                 return None
         return value
     if cls is np.ndarray:
