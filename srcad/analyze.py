@@ -776,7 +776,9 @@ def _operand_depth(stmt: ir.Assign, k: int, depth: int) -> int:
     rule = stmt.rule
     if rule is COPY:
         return depth
-    if rule is SETITEM and depth > 0:  # (`xs[i] = v`: the list as deep, its item one less)
+    if (rule is SETITEM or rule is REPLACE) and depth > 0:  # (`xs[i] = v`, or as a new
+        # list: the list as deep, the index a number, the item one less; `R[n][j] = v` of
+        # rows at the row `n`, a parameter, made it a sequence too: no float version)
         return (depth, 0, depth - 1)[k]
     if rule is FIELD and k == 0 and depth == 0:  # (a number read from an object's field)
         return RECORD_DEPTH

@@ -842,3 +842,27 @@ def test_rows_written_in_place_restored_for_the_backward_pass(f):
     check_four_ways(f, 0.7)
     h = 1e-6  # (and the same as before in-place row writes: central differences)
     assert srcad.grad(f)(0.7) == pytest.approx((f(0.7 + h) - f(0.7 - h)) / (2 * h), rel=1e-6)
+
+
+def test_a_row_at_a_parameter_takes_the_version_for_floats():
+    """``values[steps][j] = v``, the row at an int parameter (or a closure's int): that
+    index was taken for a sequence where a table's row is replaced, so no version for
+    floats was made (the array version copies the table per write: 75x its function)."""
+    assert "for Python floats" in srcad.grad(binomial_tree_call).backward_source
+    check_four_ways(binomial_tree_call, 1.05, 0.3, 0.02, 7, wrt=("spot", "vol", "rate"))
+
+    def closing_over(steps):
+        def price(spot):
+            values = [[0.0] * (i + 1) for i in range(steps + 1)]
+            for j in range(steps + 1):
+                values[steps][j] = spot * 0.5 ** j
+            for i in range(steps - 1, -1, -1):
+                for j in range(i + 1):
+                    values[i][j] = 0.5 * (values[i + 1][j] + values[i + 1][j + 1] ** 2)
+            return values[0][0]
+
+        return price
+
+    price = closing_over(4)
+    assert "for Python floats" in srcad.grad(price).backward_source
+    check_four_ways(price, 0.9)
