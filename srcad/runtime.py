@@ -1231,6 +1231,12 @@ def extreme_items_grad(g: Any, items: Any, ans: Any) -> Any:
     """Adjoint of the builtin ``max(items)``/``min(items)``: ``g`` goes to the item the
     result is, shared equally between equal ones (as at a tie of ``max(a, b)``, and of
     ``np.max``)."""
+    cls = items.__class__
+    if (cls is list or cls is tuple) and items.count(ans) == 1:  # (no tie, the common
+        out = zeros_like(items)  # case: found by C's loops, with _tied_with's test: the
+        index = items.index(ans)  # item is the result, or equals it)
+        out[index] = out[index] + g
+        return out
     out = zeros_like(items)
     tied = _tied_with(items, ans)
     for index in tied:

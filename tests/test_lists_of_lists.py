@@ -866,3 +866,17 @@ def test_a_row_at_a_parameter_takes_the_version_for_floats():
     price = closing_over(4)
     assert "for Python floats" in srcad.grad(price).backward_source
     check_four_ways(price, 0.9)
+
+
+def test_the_gradient_of_min_of_items_at_and_off_ties():
+    """``min(a, b, c)`` (DTW's): all to the item Python picked, shared at a tie; the item
+    found as ``_tied_with`` finds it (itself, or equal to it: nan is itself)."""
+    from srcad.runtime import extreme_items_grad
+
+    assert extreme_items_grad(2.0, [3.0, 1.0, 4.0], 1.0) == [0.0, 2.0, 0.0]
+    assert extreme_items_grad(2.0, (1.0, 3.0, 1.0), 1.0) == [1.0, 0.0, 1.0]
+    nan = float("nan")
+    assert extreme_items_grad(2.0, [nan, 3.0], nan) == [2.0, 0.0]
+    assert extreme_items_grad(2.0, [1, 3.0], 1) == [2.0, 0.0]
+    f = lambda a, b, c: min(a, b, c) * 2.0  # noqa: E731
+    assert srcad.grad(f, wrt=("a", "b", "c"))(1.0, 1.0, 3.0) == (1.0, 1.0, 0.0)
