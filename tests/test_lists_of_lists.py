@@ -834,9 +834,29 @@ def written_by_constants_and_read(x):
     return T[3][0] + T[3][1] * x
 
 
+def written_on_one_branch(x):
+    T = [[x * (i + 1), 1.0, -x] for i in range(3)]
+    for i in range(1, 3):
+        for j in range(3):
+            if T[i - 1][j] > 0.5 * x:  # (the branch's write is undone only where it ran)
+                T[i][j] = T[i - 1][j] * T[i][j] + x
+            else:
+                T[i][j] -= 0.3 * T[i - 1][j]
+    return sum(T[2]) * T[1][0]
+
+
+def written_by_a_while_loop(x):
+    T = [[0.0] * 3 for _ in range(2)]
+    k = 0
+    while k < 6:
+        T[k % 2][k // 2] = math.sin(x * (k + 1)) + T[(k + 1) % 2][k // 2]
+        k += 1
+    return T[0][2] * T[1][2] + max(T[1])
+
+
 @pytest.mark.parametrize("f", [
     row_read_whole_then_rewritten, row_max_in_the_loop_writing_it,
-    written_by_constants_and_read,
+    written_by_constants_and_read, written_on_one_branch, written_by_a_while_loop,
 ])
 def test_rows_written_in_place_restored_for_the_backward_pass(f):
     check_four_ways(f, 0.7)
