@@ -24,13 +24,17 @@ def _aliases_within(
             and is_alias(stmt.value, fresh_calls)
         ):
             found.add(stmt.target)
-            found |= _shared_with(stmt.value)
+            found |= _shared_with(stmt.value, fresh_calls)
     return found
 
 
-def _shared_with(value: ir.Expr) -> set[str]:
+def _shared_with(value: ir.Expr, facts: CallFacts) -> set[str]:
     """The names whose objects an aliasing ``value`` may share: all it reads
-    (``np.transpose(dt)`` is a view of ``dt``; a name that is never written is harmless)."""
+    (``np.transpose(dt)`` is a view of ``dt``; a name that is never written is harmless);
+    none for an item moved out of a list's adjoint (``moved_item(dxs, i)``, before the
+    line replacing ``dxs[i]``: the list no longer holds it, an array's row is a copy)."""
+    if facts.moved(value):
+        return set()
     return set(ir.names_in(value))
 
 
@@ -157,7 +161,7 @@ def protect_aliases(
             if not stmt.accumulate:
                 if stmt.target not in immutable and is_alias(stmt.value, fresh_calls):
                     aliased.add(stmt.target)
-                    aliased |= _shared_with(stmt.value)
+                    aliased |= _shared_with(stmt.value, fresh_calls)
                 else:
                     aliased.discard(stmt.target)
         elif isinstance(stmt, ir.AdjointItem) and stmt.target in aliased:

@@ -271,6 +271,17 @@ class CallFacts:
     fresh: frozenset[str] = frozenset()
     passes: Mapping[str, frozenset[int]] = field(default_factory=dict)
     modules: frozenset[str] = frozenset()
+    #: helpers whose result is an item of their first argument that the next line takes
+    #: out of it (:func:`srcad.runtime.moved_item`): it shares no object with that
+    #: argument, only with whatever else held the item
+    moves: frozenset[str] = frozenset()
+
+    def moved(self, value: ir.Expr) -> bool:
+        """Whether ``value`` is a call of a ``moves`` helper."""
+        return (
+            isinstance(value, ir.Call) and isinstance(value.func, ir.Name)
+            and value.func.id in self.moves
+        )
 
 
 def fresh_calls(bindings: Mapping[str, Any], free_objects: Mapping[str, Any] | None = None
@@ -290,6 +301,9 @@ def fresh_calls(bindings: Mapping[str, Any], free_objects: Mapping[str, Any] | N
             if isinstance(getattr(obj, "__srcad_passes__", None), frozenset)
         },
         modules=frozenset(n for n, obj in named.items() if obj is np),
+        moves=frozenset(
+            n for n, obj in named.items() if getattr(obj, "__srcad_moves__", False) is True
+        ),
     )
 
 
@@ -764,7 +778,9 @@ def _operand_depth(stmt: ir.Assign, k: int, depth: int) -> int:
     rule = stmt.rule
     if rule is COPY:
         return depth
-    if rule is SETITEM and depth > 0:  # (`xs[i] = v`: the list as deep, its item one less)
+    if (rule is SETITEM or rule is REPLACE) and depth > 0:  # (`xs[i] = v`, or as a new
+        # list: the list as deep, the index a number, the item one less; `R[n][j] = v` of
+        # rows at the row `n`, a parameter, made it a sequence too: no float version)
         return (depth, 0, depth - 1)[k]
     if rule is FIELD and k == 0 and depth == 0:  # (a number read from an object's field)
         return RECORD_DEPTH

@@ -139,6 +139,12 @@ def expression(expr: ir.Expr) -> str:
 
 def statement(stmt: ir.Stmt) -> str:
     """Python source of one simple statement (no tag)."""
+    if (
+        isinstance(stmt, ir.Assign) and stmt.in_place and isinstance(stmt.value, ir.Subscript)
+        and len(stmt.operands) == 4
+    ):  # R[i][j] = v, into a row of a table (srcad.list_chains.ROW_SETITEM)
+        _, index, row_index, value = stmt.operands
+        return f"{stmt.target}[{_index(index)}][{_index(row_index)}] = {expression(value)}"
     if isinstance(stmt, ir.Assign) and stmt.in_place and isinstance(stmt.value, ir.Subscript):
         container, index, value = stmt.operands
         assert stmt.rule is not None  # (an item write: its rule says whether it adds)

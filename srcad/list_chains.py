@@ -11,7 +11,7 @@ put back (appends are grown in place by :mod:`srcad.reverse` itself).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from . import ir
 from .rules.scalar import APPEND, REPLACE
@@ -135,16 +135,67 @@ def _without_self_copies(stmt: ir.Stmt) -> ir.Stmt:
     return ir.with_blocks(stmt, blocks) if blocks else stmt
 
 
+#: ``R[i][j] = v`` changing the row ``R[i]`` of a table in place (see
+#: :func:`items_replaced_in_place`): operands ``(R, i, j, v)``; its backprop is written by
+#: :mod:`srcad.reverse` (``dv = dR[i][j]``, then that item of ``dR`` is zero)
+ROW_SETITEM = ir.Rule(
+    name="row item assignment",
+    pattern=ir.Name("x"),
+    params=("x", "i", "j", "v"),
+    adjoints=(
+        ir.Zeroed("j"), None, None,
+        ir.Subscript(ir.Subscript(ir.Name("g"), ir.Name("i")), ir.Name("j")),
+    ),
+    in_place=True,
+)
+
+
 def items_replaced_in_place(
-    body: tuple[ir.Stmt, ...], fresh: Callable[[str], str], in_loop: bool = False
+    body: tuple[ir.Stmt, ...], fresh: Callable[[str], str], in_loop: bool = False,
+    numbers: Collection[str] = frozenset(),
 ) -> tuple[tuple[ir.Stmt, ...], dict[int, str]]:
     """``body`` with each ``xs = list_replaced(xs, i, v)`` inside a loop written as
     ``xs_old = xs[i]`` and an in-place ``xs[i] = v``; and for each such write (by id) the
     name of the old item (``fresh`` makes it). The backward pass sees every earlier state
-    of the list again where its backprops put the old items back, in reverse order."""
+    of the list again where its backprops put the old items back, in reverse order.
+
+    A number written into a row of a table, ``R[i][j] = v`` (``r = R[i]; r_1 =
+    list_replaced(r, j, v); R = list_replaced(R, i, r_1)``, the names ``r`` and ``r_1``
+    read there only; ``numbers``: the names holding numbers), is written into the row
+    in place too (``R_old = R[i][j]; R[i][j] = v``, rule :data:`ROW_SETITEM`), where a
+    copy of the row per write was O(row length): lowering lets the source write
+    ``R[i][j]`` only where ``R`` alone holds its rows (srcad.lower.rows)."""
+    reads: dict[str, int] = {}
+    for stmt in ir.walk(body):
+        for name in set(ir.reads_of(stmt)):
+            reads[name] = reads.get(name, 0) + 1
+    for target in (t for s in ir.walk(body) for t in ir.targets_of(s)):
+        reads[target] = reads.get(target, 0) + 1  # (a name bound twice: not a row's)
+    return _replaced_in_place(body, fresh, in_loop, numbers, reads)
+
+
+def _replaced_in_place(
+    body: tuple[ir.Stmt, ...], fresh: Callable[[str], str], in_loop: bool,
+    numbers: Collection[str], reads: dict[str, int],
+) -> tuple[tuple[ir.Stmt, ...], dict[int, str]]:
     out: list[ir.Stmt] = []
     replaced: dict[int, str] = {}
     for stmt in body:
+        row = _row_write(stmt, out, numbers, reads) if in_loop else None
+        if row is not None:
+            assert isinstance(stmt, ir.Assign)
+            _, index, _ = stmt.operands
+            row_index, value = row
+            old = fresh(f"{stmt.target}_old")
+            item = ir.Subscript(ir.Subscript(ir.Name(stmt.target), index), row_index)
+            write = ir.Assign(
+                stmt.target, item, ROW_SETITEM,
+                (ir.Name(stmt.target), index, row_index, value),
+                tag=stmt.tag, loc=stmt.loc, in_place=True,
+            )
+            replaced[id(write)] = old
+            out[-2:] = [ir.Assign(old, item, tag=stmt.tag, loc=stmt.loc), write]
+            continue
         if (
             in_loop
             and isinstance(stmt, ir.Assign)
@@ -163,13 +214,49 @@ def items_replaced_in_place(
             continue
         blocks = []
         for block in ir.blocks_of(stmt):
-            rewritten, inner = items_replaced_in_place(
-                block, fresh, in_loop or isinstance(stmt, ir.Loop)
+            rewritten, inner = _replaced_in_place(
+                block, fresh, in_loop or isinstance(stmt, ir.Loop), numbers, reads
             )
             blocks.append(rewritten)
             replaced.update(inner)
         out.append(ir.with_blocks(stmt, blocks) if blocks else stmt)
     return tuple(out), replaced
+
+
+def _row_write(
+    stmt: ir.Stmt, before: list[ir.Stmt], numbers: Collection[str], reads: dict[str, int]
+) -> tuple[ir.Expr, ir.Expr] | None:
+    """``(j, v)`` where ``stmt`` and the two lines ``before`` it are ``R[i][j] = v`` of one
+    source line: ``r = R[i]; r_1 = list_replaced(r, j, v); R = list_replaced(R, i, r_1)``,
+    ``v`` a number, ``r`` and ``r_1`` each bound and read there only; else None."""
+    if not (
+        isinstance(stmt, ir.Assign) and stmt.rule is REPLACE and not stmt.in_place
+        and stmt.operands[0] == ir.Name(stmt.target) and len(before) >= 2
+    ):
+        return None
+    take, change = before[-2:]
+    _, index, new_row = stmt.operands
+    if not (
+        isinstance(change, ir.Assign) and change.rule is REPLACE and not change.in_place
+        and new_row == ir.Name(change.target)
+        and isinstance(take, ir.Assign) and not take.in_place
+        and change.operands[0] == ir.Name(take.target)
+        and take.value == ir.Subscript(ir.Name(stmt.target), index)
+        and take.loc == change.loc == stmt.loc
+        and reads.get(take.target) == 2 and reads.get(change.target) == 2
+    ):
+        return None
+    _, row_index, value = change.operands
+    number = isinstance(value, ir.Name) and value.id in numbers or (
+        isinstance(value, ir.Const) and type(value.value) in (float, int)
+    )
+    if isinstance(index, ir.Slice) or isinstance(row_index, ir.Slice):
+        return None  # (`R[1:][j] = v` writes into a copy of rows, as Python does)
+    if not number or {stmt.target, take.target} & set(ir.names_in(row_index)) or (
+        stmt.target in ir.names_in(value) or take.target in ir.names_in(value)
+    ):
+        return None
+    return row_index, value
 
 
 def _changed_list(stmt: ir.Stmt) -> str | None:

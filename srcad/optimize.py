@@ -30,16 +30,18 @@ import numpy as np
 
 from . import ir
 from .aliases import protect_aliases
-from .analyze import fresh_calls
+from .analyze import CallFacts, fresh_calls, int_values, is_alias
 from .custom import stop_gradient
 from .float_lists import plain_float_lists
 from .float_records import made_fields, number_fields
+from .names import NameAllocator
 from .runtime import (
     fresh_copy,
     log_of_number,
     power_coefficient,
     power_slope,
     power_slope_of_numbers,
+    with_item,
     zeros_like,
 )
 from .tape import prune_saves
@@ -522,10 +524,23 @@ def rows_added_in_place(fn: ir.Function) -> ir.Function:
             made[stmt.target] = made.get(stmt.target, 0) + (
                 1 if _zeros_of(stmt, zeros) is not None and not stmt.accumulate else 2
             )
+    calls = fresh_calls(fn.bindings, fn.free_objects)
+    for stmt in ir.walk(fn.body):  # (an item replaced by an object another name may hold,
+        # `drows[k] = d`: that row is not the list's own; zeros, a new list: its own)
+        if isinstance(stmt, ir.AdjointItem) and stmt.target in made and (
+            stmt.zero or stmt.via is not None and stmt.assign or stmt.assign and not (
+                _zeros_of(ir.Adjoint(stmt.target, stmt.value), zeros) is not None
+                or _always_new(stmt.value, calls)
+            )
+        ):
+            made[stmt.target] = 2
     fresh = {name for name, count in made.items() if count == 1}
     if not zeros or not fresh:
         return fn
-    counters = ir.loop_counters(fn.body)  # (`drow[j] += v` in a loop over range(n))
+    counters = _index_ints(fn)  # (`drow[j] += v` in a loop over range(n), `drow[j - 1]`)
+    with_items = {n for n, obj in fn.bindings.items() if obj is with_item}
+    names = NameAllocator(fn.names())
+    row_names: dict[str, str] = {}
     readers: dict[str, int] = {}  # name -> how many lines read it
     for stmt in ir.walk(fn.body):
         for name in set(ir.reads_of(stmt)):
@@ -541,6 +556,15 @@ def rows_added_in_place(fn: ir.Function) -> ir.Function:
                 stmt = ir.with_blocks(stmt, [rewrite(b, inner) for b in ir.blocks_of(stmt)])
             elif isinstance(stmt, ir.Adjoint) and stmt.target in fresh:
                 made_at.setdefault(stmt.target, len(out))
+            elif (
+                isinstance(stmt, ir.AdjointItem) and stmt.target in fresh
+                and (stmt.target in made_before or stmt.target in made_at)
+                and (position := _item_zeroed(stmt, with_items, counters)) is not None
+            ):  # dR[i] = with_item(dR[i], j, 0.0): dR's own row, its item zeroed in place
+                row = row_names.setdefault(stmt.target, names.fresh(f"{stmt.target}_row"))
+                out.append(ir.Adjoint(row, ir.Subscript(ir.Name(stmt.target), stmt.index),
+                                      tag=stmt.tag))
+                stmt = ir.AdjointItem(row, position, ir.Const(0.0), tag=stmt.tag, zero=True)
             out.append(stmt)
         for start, stmt in enumerate(out):
             if not isinstance(stmt, ir.Adjoint) or _zeros_of(stmt, zeros) is None:
@@ -584,8 +608,47 @@ def rows_added_in_place(fn: ir.Function) -> ir.Function:
     return fn.with_body(rewrite(tuple(fn.body), set()))
 
 
+def _always_new(value: ir.Expr, calls: CallFacts) -> bool:
+    """Whether ``value`` is always a new object (arithmetic, a fresh helper's result)."""
+    return not is_alias(value, calls)
+
+
+def _item_zeroed(
+    stmt: ir.AdjointItem, with_items: set[str], counters: Collection[str]
+) -> ir.Expr | None:
+    """``j`` of ``dR[i] = with_item(dR[i], j, 0.0)`` (the backprop of ``R[i][j] = v``
+    written in place, see :meth:`srcad.reverse.Builder.reverse_row_replace`), ``i`` and
+    ``j`` ints; else None."""
+    value = stmt.value
+    if not (
+        stmt.assign and stmt.via is None and not stmt.zero
+        and isinstance(value, ir.Call) and isinstance(value.func, ir.Name)
+        and value.func.id in with_items and len(value.args) == 3 and not value.kwargs
+        and value.args[0] == ir.Subscript(ir.Name(stmt.target), stmt.index)
+        and value.args[2] == ir.Const(0.0)
+        and _int_index(stmt.index, counters) and _int_index(value.args[1], counters)
+    ):
+        return None
+    return value.args[1]
+
+
+def _index_ints(fn: ir.Function) -> set[str]:
+    """The loop counters of ``fn``'s loops over a ``range`` and the names every line
+    binding them binds to int arithmetic of counters and int constants (``t = j - 1``);
+    the lines putting a counter back after its loop (``j = saved_j``) left out: an index
+    made of a counter in the loop is an int there."""
+    counters = ir.loop_counters(fn.body)
+    definitions: dict[str, list[ir.Assign]] = {}
+    for stmt in ir.walk(fn.body):
+        if isinstance(stmt, ir.Assign) and stmt.target not in counters:
+            definitions.setdefault(stmt.target, []).append(stmt)
+    return int_values(fn, definitions)
+
+
 def _int_index(index: ir.Expr, counters: Collection[str]) -> bool:
-    """An int constant, or the counter of a loop over a ``range``: one item of a list."""
+    """An int constant, or a name always holding an int (``counters``: a loop counter
+    over a ``range``, int arithmetic of them, see :func:`srcad.analyze.int_values`): one
+    item of a list."""
     if isinstance(index, ir.Const):
         return type(index.value) is int
     return isinstance(index, ir.Name) and index.id in counters
@@ -1197,7 +1260,10 @@ def optimize(fn: ir.Function, *, for_floats: bool = False) -> ir.Function:
     fn = fn.with_body(protect_aliases(  # (the results: as reverse mode made them distinct;
         body, copy_name, calls, immutable=fn.number_adjoints, results=not for_floats,
     ))  # the version for floats returns numbers, and lists its own lines made)
-    return rows_added_in_place(fn) if for_floats else fn  # (an alias written on purpose)
+    if not for_floats:
+        return fn
+    # (an alias written on purpose; then the rows saved for their zeros are not read)
+    return prune_saves(rows_added_in_place(fn))
 
 
 def _same_statements(a: Sequence[ir.Stmt], b: Sequence[ir.Stmt]) -> bool:

@@ -44,6 +44,7 @@ from .runtime import (
     fresh_copy,
     items_writable,
     list_to_pop,
+    moved_item,
     part_copy,
     power_slope,
     power_slope_of_numbers,
@@ -55,6 +56,7 @@ from .runtime import (
     set_rows,
     snapshot,
     structured_like,
+    with_item,
     with_numpy_floats,
     zeros_for_items,
     zeros_like,
@@ -110,7 +112,9 @@ class _Builder:
         #: id(write) -> the old item's name
         self.replaced: dict[int, str] = {}
         if not broadcast:
-            body, self.replaced = items_replaced_in_place(coalesced(fn.body), self.names.fresh)
+            body, self.replaced = items_replaced_in_place(
+                coalesced(fn.body), self.names.fresh, numbers=self.numbers
+            )
             self.fn = fn = fn.with_body(body)
         self.integer_names = int_values(fn)  # (loop counters, `i + 1`, `len(xs) - 1`)
         self.top_level = {s.target for s in fn.body if isinstance(s, ir.Assign)} - set(fn.params)
@@ -533,6 +537,8 @@ class _Builder:
         :func:`srcad.list_chains.items_replaced_in_place`): ``v`` gets the item's
         adjoint, which is then zero in the old item's structure; the old item goes back
         into the list."""
+        if len(stmt.operands) == 4:
+            return self.reverse_row_replace(stmt, written)
         container, index, value = stmt.operands
         old = ir.Name(self.replaced[id(stmt)])
         put_back = replace(stmt, operands=(container, index, old))
@@ -541,10 +547,34 @@ class _Builder:
             return [put_back]
         out: list[ir.Stmt] = [ir.Backprop(stmt)]
         if isinstance(value, ir.Name) and self.activity.is_active(value.id):
-            item = ir.Subscript(ir.Name(adjoint), index)
+            item: ir.Expr = ir.Subscript(ir.Name(adjoint), index)
+            if value.id not in self.numbers:  # (a row: taken out of the list's adjoint,
+                # which then needs no copy for the replacement below, see moved_item)
+                item = self.call("moved_item", moved_item, ir.Name(adjoint), index)
             out.append(self.contribute(value.id, item, written, stmt.tag))
         zero = self.call("zeros_like", zeros_like, old)
         out.append(ir.AdjointItem(adjoint, index, zero, tag=stmt.tag, assign=True))
+        return [*out, put_back]
+
+    def reverse_row_replace(self, stmt: ir.Assign, written: set[str]) -> list[ir.Stmt]:
+        """The backprop of ``R[i][j] = v`` written into the row in place (a number, see
+        :func:`srcad.list_chains.items_replaced_in_place`): ``v`` gets ``dR[i][j]``,
+        which is then zero, in a new row (``dR[i] = with_item(dR[i], j, 0.0)``: the
+        optimiser zeroes the item in place where ``dR`` has its own rows); the old item
+        goes back into the row."""
+        container, index, row_index, value = stmt.operands
+        old = ir.Name(self.replaced[id(stmt)])
+        put_back = replace(stmt, operands=(container, index, row_index, old))
+        adjoint = self.adjoint(stmt.target)
+        if not (self.activity.is_active(stmt.target) and adjoint in written):
+            return [put_back]
+        out: list[ir.Stmt] = [ir.Backprop(stmt)]
+        row = ir.Subscript(ir.Name(adjoint), index)
+        if isinstance(value, ir.Name) and self.activity.is_active(value.id):
+            item = ir.Subscript(row, row_index)
+            out.append(self.contribute(value.id, item, written, stmt.tag))
+        zeroed = self.call("with_item", with_item, row, row_index, ir.Const(0.0))
+        out.append(ir.AdjointItem(adjoint, index, zeroed, tag=stmt.tag, assign=True))
         return [*out, put_back]
 
     def reverse_assign(self, stmt: ir.Assign, written: set[str], depth: int) -> list[ir.Stmt]:

@@ -1230,6 +1230,7 @@ def removed_grad(g: Any, items: Any, index: Any) -> AdjointList:
     return out
 
 
+@fresh_result
 def with_item(items: Any, index: Any, item: Any) -> AdjointList:
     """An adjoint or tangent of a list with one item replaced (``item`` or zeros)."""
     out = AdjointList(items)
@@ -1246,6 +1247,12 @@ def extreme_items_grad(g: Any, items: Any, ans: Any) -> Any:
     """Adjoint of the builtin ``max(items)``/``min(items)``: ``g`` goes to the item the
     result is, shared equally between equal ones (as at a tie of ``max(a, b)``, and of
     ``np.max``)."""
+    cls = items.__class__
+    if (cls is list or cls is tuple) and items.count(ans) == 1:  # (no tie, the common
+        out = zeros_like(items)  # case: found by C's loops, with _tied_with's test: the
+        index = items.index(ans)  # item is the result, or equals it)
+        out[index] = out[index] + g
+        return out
     out = zeros_like(items)
     tied = _tied_with(items, ans)
     for index in tied:
@@ -1388,14 +1395,17 @@ def sorted_order(keys: Any, reverse: bool = False) -> list[int]:
 
 
 def as_floats(value: Any) -> Any:
-    """``value`` if it is a list, tuple or dict of Python floats; a 1-D float64 array's
-    items (numpy's float64 numbers, as iterating the array gives them) as a list; else
-    ``None``. (The float version's entry check for a parameter it reads only item by
-    item, where an array reads as the list of its items does.)"""
+    """``value`` if it is a list, tuple or dict of Python floats (a list or tuple may hold
+    Python ints too, as a number parameter may be one: an HMM's observed symbols, indices
+    into its tables); a 1-D float64 array's items (numpy's float64 numbers, as iterating
+    the array gives them) as a list; else ``None``. (The float version's entry check for
+    a parameter it reads only item by item, where an array reads as the list of its
+    items does.)"""
     cls = value.__class__
     if cls is list or cls is tuple:  # (the common case first, without another call)
         for item in value:
-            if item.__class__ is not float and item.__class__ is not _FLOAT64_SCALAR:
+            kind = item.__class__
+            if kind is not float and kind is not int and kind is not _FLOAT64_SCALAR:
                 return None
         return value
     if cls is np.ndarray:
@@ -1647,6 +1657,26 @@ def fresh_copy(value: Any) -> Any:
     A numpy number (``s_dot + t_dot`` of 0-d arrays) becomes a 0-d array: an item write
     follows (else as :func:`part_copy`)."""
     return np.array(value) if isinstance(value, np.generic) else part_copy(value)
+
+
+def moves_item(helper: _F) -> _F:
+    """Declare that a helper returns an item of its first argument that the next line
+    takes out of it (see :func:`moved_item`): the result shares no object with it."""
+    return _declare(helper, "__srcad_moves__", True)
+
+
+@moves_item
+def moved_item(adjoint: Any, index: Any) -> Any:
+    """``adjoint[index]``, the adjoint of an item a forward write put into a list (``xs[i]
+    = row``), taken out just before that item of ``adjoint`` is replaced by zeros: a
+    list's item as it is (the replacement leaves it alone, the list holds it no more);
+    an array's row copied (it is a view, which the replacement would write into). The
+    copy of the whole adjoint before the replacement is then not needed (see
+    :mod:`srcad.aliases`: this call shares no object with ``adjoint``)."""
+    item = adjoint[index]
+    if adjoint.__class__ is AdjointList or adjoint.__class__ is list:
+        return item
+    return part_copy(item)
 
 
 def copied_only(copy: Any, value: Any) -> Any:
