@@ -2881,7 +2881,7 @@ def run_array_code(stmts: list[ast.stmt], env: Env) -> dict:
     trip counts are constants), an ``if`` on data runs both branches on copies and joins
     the values. Returns the namespace; raises :class:`IllConditioned` when a value leaves
     the well-conditioned region or a non-finite value is read."""
-    namespace = {**_namespace(env), "np": ANP, "_where_threshold": _where_threshold,
+    namespace = {**_namespace(env), "np": ANP, "copy": copy, "_where_threshold": _where_threshold,
                  "_power_term": _power_term, "sum": _abstract_sum}
     exec(OBJECT_CLASSES, namespace)  # noqa: S102 (the classes s_objects makes objects of)
     exec(TUPLE_CLASSES, namespace)  # noqa: S102 (and s_named_tuples)
@@ -3417,6 +3417,32 @@ def s_int_powers(draw, ctx: Context) -> list[ast.stmt] | None:
     )))
     lines = [f"{acc} = 0.0", f"for {j} in range(1, {n}):", f"    {acc} = {acc} + {term}",
              f"{target} = {acc} + {_scalar(draw, ctx, 0)}"]
+    return commit_arrays(ctx, _parse(lines), [target])
+
+
+def s_copies(draw, ctx: Context) -> list[ast.stmt] | None:
+    """``copy.copy`` of a number, an int and a list (round 94: of a float, ``x.copy()`` in
+    the generated code, an AttributeError; srcad's stand-in for ``copy.copy``)::
+
+        c_u = copy.copy(a) * 1.5 + copy.copy(2) * b
+        l_u = copy.copy([a, c_u])
+        l_u[0] = l_u[0] * 0.5
+        u = c_u + l_u[0] + l_u[1]
+    """
+    target = _result(draw, ctx)
+    copied, listed = f"c_{target}", f"l_{target}"
+    if copied in ctx.env or listed in ctx.env:
+        return None
+    ctx.taken.update((copied, listed))
+    scale = draw(st.sampled_from((0.5, 1.5, -0.75)))
+    count = draw(st.integers(1, 3))
+    lines = [
+        f"{copied} = copy.copy({_scalar(draw, ctx, 0)}) * {scale}"
+        f" + copy.copy({count}) * {_scalar(draw, ctx, 0)} * 0.25",
+        f"{listed} = copy.copy([{_scalar(draw, ctx, 0)}, {copied}])",
+        f"{listed}[0] = {listed}[0] * 0.5",
+        f"{target} = ({copied} + {listed}[0] + {listed}[1]) * 0.25",
+    ]
     return commit_arrays(ctx, _parse(lines), [target])
 
 
@@ -4903,6 +4929,7 @@ def module_source(progs: Sequence[Program], names: Sequence[str] | None = None,
     functions = [p.source(n) for p, n in zip(progs, names, strict=True)]
     if any("scipy." in text for text in functions):  # (only then: the default run's
         parts.append(SCIPY_IMPORTS)                   # files stay as they were)
+    parts.append("import copy\n")  # (s_copies)
     parts += functions
     return "\n\n".join(parts)
 

@@ -118,6 +118,7 @@ from programs import (  # noqa: E402
     refused_line,
     s_alias,
     s_constant_helper,
+    s_copies,
     s_deep,
     s_dicts,
     s_draw,
@@ -1037,3 +1038,13 @@ def test_scalar_programs_compiled_by_numba(program_files, case):
         assert refused.filename == inspect.getsourcefile(module.f), str(refused)
         return
     np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+
+
+@settings(max_examples=10, **COMMON)
+@seed(BATCH_SEED)
+@given(case=cases(statement_kinds=[s_copies], max_statements=3))
+def test_programs_of_copies(program_files, case):
+    """``copy.copy`` of a float, an int and a list (round 94: an AttributeError in the
+    generated code, ``x.copy()`` of a float)."""
+    program, pts = case
+    check_program(program_files, program, pts)
