@@ -20,7 +20,7 @@ import inspect
 import re
 import types
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
@@ -61,8 +61,9 @@ def for_numba(
     value saved once per iteration of a loop whose trip count is known before it runs
     goes to an array made for that many items (see :func:`_preallocated`): of int64 for
     an int, of bools for a bool, of float64 otherwise. A saved name starts as a zero of
-    its type where srcad can tell it (:mod:`srcad.numba_types`). A power that may be of
-    two ints (not of the parameters ``wrt``, floats) is computed exactly or refused."""
+    its type where srcad can tell it (:mod:`srcad.numba_types`). A product, power, shift
+    or sum that may be of two ints (not of the parameters ``wrt``, floats) calls its exact
+    operation (:mod:`srcad.numba_ints`), which computes Python's value or raises."""
     saved = sorted({s.name for s in ir.walk(guard_free_body) if isinstance(s, ir.Push | ir.Pop)})
     names = NameAllocator(fn.names())  # (a user's `top_s` next to `s` keeps its name)
     tapes = {name: names.fresh(f"tape_{name}") for name in saved}
@@ -947,7 +948,7 @@ _NUMBERS = (float, int, bool)
 
 def _arguments(
     args: tuple[Any, ...], params: tuple[str, ...], where: Location, read_as_lists: set[str],
-    int_lists: set[str] = frozenset(),  # type: ignore[assignment]
+    int_lists: Collection[str] = (),
 ) -> tuple[Any, ...]:
     """numpy's scalars as Python numbers, lists and tuples of numbers as float64 arrays
     (numba's lists of Python objects are deprecated), or of ints as int64 arrays for the
