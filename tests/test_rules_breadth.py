@@ -1594,6 +1594,96 @@ def test_scipy_ndimage_width_from_the_inputs_or_an_output_array_is_refused():
         srcad.grad(_filtered_into)(x)
 
 
+def _correlations(x, w1, w2, mode):
+    """Every correlation and convolution of scipy.ndimage, with odd and even weights,
+    along either axis, moved off centre by ``origin``."""
+    a = ndimage.correlate1d(x, w1, axis=0, mode=mode, cval=0.3, origin=-1)
+    b = ndimage.convolve1d(x, w1[:2], mode=mode, cval=0.3)
+    c = ndimage.correlate(x, w2, mode=mode, cval=-0.4, origin=(0, 1))
+    d = ndimage.convolve(x, w2[:, :2], mode=mode, origin=(-1, 0))
+    return a, b, c, d
+
+
+def _correlations_loss(x, w1, w2, mode, probe):
+    return sum(np.sum(p * v) for p, v in zip(probe, _correlations(x, w1, w2, mode)))
+
+
+@pytest.mark.parametrize("mode", ["reflect", "mirror", "nearest", "wrap", "constant",
+                                  "grid-wrap"])
+def test_scipy_ndimage_correlation_gradients_are_exact_in_input_and_weights(mode):
+    """correlate1d, convolve1d, correlate and convolve (each was refused: SciPy's code is
+    not read): ``d/dx`` and ``d/dw`` of ``sum(probe * F(x, w))`` against the Jacobians
+    built column by column from SciPy's own filters (each filter is linear in the input,
+    affine for a constant ``cval``, and linear in the weights), to 1e-12; the value is
+    SciPy's own, bit for bit; jvp against the same columns."""
+    rng = np.random.default_rng(15)
+    x, w1, w2 = rng.normal(size=(5, 6)), rng.normal(size=3), rng.normal(size=(3, 3))
+    probe = [rng.normal(size=x.shape) for _ in range(4)]
+    args = [x, w1, w2]
+
+    def columns(k):
+        base = list(args)
+        base[k] = np.zeros_like(args[k])
+        at_zero = _correlations_loss(*base, mode, probe)
+        out = []
+        for e in np.eye(args[k].size):
+            base[k] = e.reshape(args[k].shape)
+            out.append(_correlations_loss(*base, mode, probe) - at_zero)
+        return np.reshape(out, args[k].shape)
+
+    value, grads = srcad.value_and_grad(_correlations_loss, wrt=(0, 1, 2))(x, w1, w2, mode, probe)
+    assert value == _correlations_loss(x, w1, w2, mode, probe)
+    for k in range(3):
+        assert close(grads[k], columns(k), rtol=1e-12, atol=1e-12), k
+        direction = rng.normal(size=args[k].shape)
+        tangents = [np.zeros_like(a) for a in args]
+        tangents[k] = direction
+        _, tangent = srcad.jvp(_correlations_loss, (x, w1, w2, mode, probe),
+                               (*tangents, None, None))
+        assert tangent == pytest.approx(np.sum(columns(k) * direction), rel=1e-12)
+
+
+def _kernel_fit(kernel, sharp, blurred):
+    """Blind deblurring's kernel step: the misfit of the sharp image convolved with the
+    kernel to the blurred one, and a smoothness penalty on the kernel (a Laplacian by
+    correlation)."""
+    predicted = ndimage.convolve(sharp, kernel, mode="nearest")
+    roughness = ndimage.correlate(kernel, np.array([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0],
+                                                    [0.0, 1.0, 0.0]]), mode="constant")
+    return np.sum((predicted - blurred) ** 2) + 0.1 * np.sum(roughness ** 2)
+
+
+def test_scipy_ndimage_kernel_fit_four_ways_and_its_hessian():
+    """A realistic use: four ways (rtol 1e-6), and the Hessian (the tangents are SciPy's
+    filters again, which have their rules) against central differences of the
+    gradient."""
+    rng = np.random.default_rng(16)
+    sharp = rng.normal(size=(8, 9))
+    kernel = np.abs(rng.normal(size=(3, 3)))
+    blurred = ndimage.convolve(sharp, kernel[::-1], mode="nearest")
+    check_four_ways(_kernel_fit, kernel, sharp, blurred, wrt=(0,))
+    hessian = srcad.hessian(_kernel_fit)(kernel, sharp, blurred).reshape(9, 9)
+    gradient = srcad.grad(_kernel_fit)
+    eps = 1e-5
+    want = [(gradient(kernel + eps * e.reshape(3, 3), sharp, blurred)
+             - gradient(kernel - eps * e.reshape(3, 3), sharp, blurred)).ravel() / (2 * eps)
+            for e in np.eye(9)]
+    np.testing.assert_allclose(hessian, np.array(want).T, rtol=1e-6, atol=1e-6)
+
+
+def _correlated_into(x, w):
+    out = np.empty_like(x)
+    y = ndimage.correlate1d(x, w, output=out)
+    return np.sum(y)
+
+
+def test_scipy_ndimage_correlation_into_an_output_array_is_refused_at_the_line():
+    x = np.random.default_rng(17).normal(size=6)
+    with pytest.raises(srcad.SrcadError, match="output=") as info:
+        srcad.grad(_correlated_into)(x, np.array([0.2, 0.5, 0.3]))
+    assert info.value.lineno == _correlated_into.__code__.co_firstlineno + 2
+
+
 # ====================================================================== scipy.linalg sqrtm, logm
 
 

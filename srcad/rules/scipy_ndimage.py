@@ -1,6 +1,7 @@
 """Derivative rules for ``scipy.ndimage``, loaded once a program has imported it (see
 :mod:`srcad.rules.scipy_special`): the Gaussian and uniform (box) filters, in one
-dimension and in several.
+dimension and in several; correlation and convolution with weights, in the input and in
+the weights.
 
 Each is a sequence of one-dimensional filters along axes, linear in ``input`` (affine
 for ``mode='constant'`` with a ``cval`` other than 0). The matrix of one such filter
@@ -20,7 +21,9 @@ import numpy as np
 import scipy
 import scipy.ndimage
 
+from ..errors import UnsupportedSyntaxError
 from .numpy_arrays import ENV
+from .numpy_grads import pad_grad
 from .table import defrule
 
 #: One 1-D filter of a sequence: its axis and the options of its call (``cval`` aside).
@@ -130,7 +133,98 @@ def uniform_filter_grad(
     return _filters_adjoint(g, input, steps, scipy.ndimage.uniform_filter1d)
 
 
-_NDIMAGE = {**ENV, "scipy": scipy, "gaussian_filter1d_grad": gaussian_filter1d_grad,
+# ---------------------------------------------------------------- correlation, convolution
+# ``correlate(x, w)`` is the input extended beyond its edges as its mode says (numpy's
+# ``np.pad`` in the matching mode), then each item the sum of the weights times its
+# window: linear in the input and in the weights. Its adjoint for the input spreads
+# ``w * g`` over the windows and folds the extension back (``pad_grad``); for the
+# weights it is the sum of ``g`` times each window.
+
+#: ndimage's boundary modes -> np.pad's names for the same extension
+_PAD_MODES = {
+    "reflect": "symmetric", "grid-mirror": "symmetric", "mirror": "reflect",
+    "nearest": "edge", "wrap": "wrap", "grid-wrap": "wrap",
+    "constant": "constant", "grid-constant": "constant",
+}
+
+
+def _refuse_output(output: Any) -> None:
+    """``output=`` writes the result into an array in place, which srcad does not follow."""
+    if output is not None:
+        from ..load import user_line
+
+        raise UnsupportedSyntaxError(
+            "`output=` makes scipy.ndimage write the result into that array in place, "
+            "which srcad does not follow",
+            "leave output= out and use the array the filter returns",
+            user_line(3),
+        )
+
+
+def _correlation(
+    x: Any, weights: Any, origin: Any, axis: Any, convolution: bool
+) -> tuple[Any, list[int]]:
+    """The weights of an n-D correlation equal to the filter (a kernel with ``x``'s
+    number of axes; ``axis``: a 1-D filter along it), and its origin along each axis
+    (a convolution: the weights reversed, SciPy's origins for even lengths)."""
+    ndim = np.ndim(x)
+    kernel = np.asarray(weights, dtype=float)
+    if axis is not None:
+        along = _axis(axis, ndim)
+        kernel = kernel.reshape([-1 if k == along else 1 for k in range(ndim)])
+        origins = [int(origin) if k == along else 0 for k in range(ndim)]
+    else:
+        origins = [int(o) for o in _per_axis(origin, ndim)]
+    if convolution:
+        kernel = np.flip(kernel)
+        origins = [-o - 1 if n % 2 == 0 else -o for o, n in zip(origins, kernel.shape)]
+    return kernel, origins
+
+
+def _extension(shape: Any, origins: list[int]) -> list[tuple[int, int]]:
+    """The items a filter of weights of ``shape`` reads beyond each edge."""
+    return [(n // 2 + o, n - 1 - n // 2 - o) for n, o in zip(shape, origins)]
+
+
+def correlate_input_grad(
+    g: Any, input: Any, weights: Any, mode: Any, origin: Any, output: Any, axis: Any = None,
+    convolution: bool = False,
+) -> Any:
+    """Adjoint of ``correlate``/``convolve`` (``axis``: their 1-D forms) for ``input``."""
+    _refuse_output(output)
+    kernel, origins = _correlation(input, weights, origin, axis, convolution)
+    g = np.asarray(g)
+    shape = np.shape(input)
+    pad_width = _extension(kernel.shape, origins)
+    spread = np.zeros([n + a + b for n, (a, b) in zip(shape, pad_width)],
+                      dtype=np.result_type(g, float))
+    for offset in np.ndindex(kernel.shape):
+        spread[tuple(slice(o, o + n) for o, n in zip(offset, shape))] += kernel[offset] * g
+    return pad_grad(spread, np.empty(shape), pad_width, _PAD_MODES[mode])
+
+
+def correlate_weights_grad(
+    g: Any, input: Any, weights: Any, mode: Any, cval: Any, origin: Any, output: Any,
+    axis: Any = None, convolution: bool = False,
+) -> Any:
+    """Adjoint of ``correlate``/``convolve`` (``axis``: their 1-D forms) for ``weights``:
+    ``g`` times each window of the extended input."""
+    _refuse_output(output)
+    kernel, origins = _correlation(input, weights, origin, axis, convolution)
+    x = np.asarray(input, dtype=float)
+    pad_width = _extension(kernel.shape, origins)
+    padding = _PAD_MODES[mode]
+    extended = (np.pad(x, pad_width, constant_values=cval) if padding == "constant"
+                else np.pad(x, pad_width, mode=padding))
+    windows = np.lib.stride_tricks.sliding_window_view(extended, kernel.shape)
+    summed = np.tensordot(np.asarray(g), windows, axes=x.ndim)
+    if convolution:
+        summed = np.flip(summed)
+    return summed.reshape(np.shape(weights))
+
+
+_NDIMAGE = {**ENV, "scipy": scipy, "correlate_input_grad": correlate_input_grad,
+            "correlate_weights_grad": correlate_weights_grad, "gaussian_filter1d_grad": gaussian_filter1d_grad,
             "gaussian_filter_grad": gaussian_filter_grad,
             "uniform_filter1d_grad": uniform_filter1d_grad,
             "uniform_filter_grad": uniform_filter_grad}
@@ -174,3 +268,34 @@ defrule(
     tangents={"input": "scipy.ndimage.uniform_filter(t, size, None, mode, 0.0, origin, "
               "axes=axes)"},
 )
+#: Correlation and convolution with weights, in one dimension and in several, in every
+#: mode; in the input and in the weights (``cval`` and ``origin`` are refused where they
+#: depend on the inputs; ``axes=`` has no rule).
+for _name, _convolution in (("correlate", False), ("convolve", True)):
+    _flag = f"convolution={_convolution}"
+    defrule(
+        f"scipy.ndimage.{_name}1d(input, weights, axis=-1, output=None, mode='reflect', "
+        "cval=0.0, origin=0)",
+        env=_NDIMAGE, axis=None, output=None, mode=None, cval=None, origin=None,
+        orders=("cval", "origin"),
+        input=f"correlate_input_grad(g, input, weights, mode, origin, output, axis, {_flag})",
+        weights=f"correlate_weights_grad(g, input, weights, mode, cval, origin, output, axis, "
+                f"{_flag})",
+        tangents={
+            "input": f"scipy.ndimage.{_name}1d(t, weights, axis, None, mode, 0.0, origin)",
+            "weights": f"scipy.ndimage.{_name}1d(input, t, axis, None, mode, cval, origin)",
+        },
+    )
+    defrule(
+        f"scipy.ndimage.{_name}(input, weights, output=None, mode='reflect', cval=0.0, "
+        "origin=0)",
+        env=_NDIMAGE, output=None, mode=None, cval=None, origin=None,
+        orders=("cval", "origin"),
+        input=f"correlate_input_grad(g, input, weights, mode, origin, output, None, {_flag})",
+        weights=f"correlate_weights_grad(g, input, weights, mode, cval, origin, output, None, "
+                f"{_flag})",
+        tangents={
+            "input": f"scipy.ndimage.{_name}(t, weights, None, mode, 0.0, origin)",
+            "weights": f"scipy.ndimage.{_name}(input, t, None, mode, cval, origin)",
+        },
+    )
