@@ -287,6 +287,10 @@ READ_INSTEAD: dict[tuple[str, str], Any] = {
         for name in ("zscore", "gmean", "hmean", "sem", "skew", "kurtosis")
     },
     ("scipy.stats._variation", "variation"): "stand_ins_scipy",
+    **{
+        ("scipy.linalg._special_matrices", name): "stand_ins_scipy"
+        for name in ("toeplitz", "circulant", "hankel", "block_diag")
+    },
     ("scipy.stats._entropy", "entropy"): "stand_ins_scipy",
 }
 

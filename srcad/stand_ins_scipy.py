@@ -160,3 +160,57 @@ def entropy(pk: Any, qk: Any = None, base: Any = None, axis: Any = 0, *,
         terms = scipy.special.rel_entr(pk, qk / np.sum(qk, axis=axis, keepdims=True))
     total = np.sum(terms, axis=axis, keepdims=keepdims)
     return total if base is None else total / np.log(base)
+
+
+# ---------------------------------------------------------------- scipy.linalg, structured
+# (SciPy makes these by striding over one array of the values, which srcad cannot follow;
+# here each is an index into the same values: a gather, whose adjoint adds back)
+
+
+def toeplitz(c: Any, r: Any = None) -> Any:
+    """``scipy.linalg.toeplitz``: ``c`` down the first column, ``r`` along the first row
+    (``r[0]`` left out; ``r`` is ``c`` if not given), constant along each diagonal;
+    leading axes of ``c`` and ``r`` are batches."""
+    c = np.atleast_1d(c)
+    r = c if r is None else np.atleast_1d(r)
+    if c.ndim > 1 or r.ndim > 1:
+        batch = np.broadcast_shapes(c.shape[:-1], r.shape[:-1])
+        c = np.broadcast_to(c, batch + c.shape[-1:])
+        r = np.broadcast_to(r, batch + r.shape[-1:])
+    values = np.concatenate((c[..., ::-1], r[..., 1:]), axis=-1)
+    n = c.shape[-1]
+    return values[..., n - 1 - np.arange(n)[:, None] + np.arange(r.shape[-1])]
+
+
+def circulant(c: Any) -> Any:
+    """``scipy.linalg.circulant``: ``c`` as the first column, each next column ``c``
+    rolled down by one; leading axes of ``c`` are batches."""
+    c = np.atleast_1d(c)
+    n = c.shape[-1]
+    return c[..., (np.arange(n)[:, None] - np.arange(n)) % n]
+
+
+def hankel(c: Any, r: Any = None) -> Any:
+    """``scipy.linalg.hankel``: ``c`` as the first column, ``r`` as the last row (``r[0]``
+    left out; zeros if not given), constant along each anti-diagonal."""
+    c = np.ravel(c)
+    r = np.zeros_like(c) if r is None else np.ravel(r)
+    values = np.concatenate((c, r[1:]))
+    return values[np.arange(c.shape[0])[:, None] + np.arange(r.shape[0])]
+
+
+def block_diag(*arrs: Any) -> Any:
+    """``scipy.linalg.block_diag``: the arrays (a number is 1 x 1, a vector one row) down
+    the diagonal of a matrix of zeros."""
+    blocks = [np.atleast_2d(a) for a in arrs] if arrs else [np.zeros((1, 0))]
+    if any(b.ndim > 2 for b in blocks):
+        raise ValueError("srcad reads scipy.linalg.block_diag of matrices only, not batches")
+    rows = sum(b.shape[0] for b in blocks)
+    columns = sum(b.shape[1] for b in blocks)
+    out = np.zeros((rows, columns), dtype=np.result_type(*blocks))
+    row = column = 0
+    for block in blocks:
+        out[row:row + block.shape[0], column:column + block.shape[1]] = block
+        row += block.shape[0]
+        column += block.shape[1]
+    return out

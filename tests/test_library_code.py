@@ -930,3 +930,59 @@ def test_scipy_lu_factor_and_lu_solve():
     a[0, 0] = 0.1  # (the first pivot is another row)
     check_four_ways(_lu_terms, a, rng.normal(size=4))
     check_four_ways(_implicit_heat_steps, 0.3, rng.normal(size=5))
+
+
+def _ar1_negative_log_likelihood(phi, scale, y):
+    """An AR(1) series' Gaussian likelihood with its covariance a Toeplitz matrix of the
+    autocovariances, as time-series code writes it."""
+    from scipy.linalg import toeplitz
+
+    n = len(y)
+    K = toeplitz(scale * phi ** np.arange(n) / (1.0 - phi * phi))
+    return 0.5 * y @ np.linalg.solve(K, y) + 0.5 * np.linalg.slogdet(K)[1]
+
+
+def _structured_matrices(c, r, A):
+    from scipy.linalg import block_diag, circulant, hankel, toeplitz
+
+    M = block_diag(A, r[:2], 0.5, [[1.0]])
+    return (np.sum(circulant(c) @ r[:4]) + np.sum(hankel(c, r) ** 2) + np.sum(toeplitz(c, r) * r)
+            + np.sum(toeplitz(c) ** 2) + np.sum(M @ M.T) + np.trace(hankel(r)))
+
+
+def test_scipys_structured_matrices_are_gathers_of_their_values():
+    """``scipy.linalg.toeplitz``, ``circulant``, ``hankel`` and ``block_diag`` were refused
+    (SciPy strides over one array of the values). srcad reads stand-ins that index the
+    same values: bit for bit SciPy's matrices (and dtypes), with gradients four ways,
+    and the AR(1) likelihood's Hessian against central differences of its gradient."""
+    import scipy.linalg
+
+    from srcad import stand_ins_scipy
+
+    rng = np.random.default_rng(78)
+    c, r, A = rng.normal(size=4), rng.normal(size=5), rng.normal(size=(2, 3))
+    cases = {
+        "toeplitz": [(c,), (c, r), (2.0,), (np.arange(3), np.arange(4)),
+                     (rng.normal(size=(2, 3)), rng.normal(size=(2, 4)))],
+        "circulant": [(c,), (rng.normal(size=(2, 3)),)],
+        "hankel": [(c,), (c, r), (np.arange(3),)],
+        "block_diag": [(A, r[:2], 0.5, [[1.0]]), (), (np.eye(2, dtype=int), np.zeros((2, 0)))],
+    }
+    for name, calls in cases.items():
+        for args in calls:
+            theirs = getattr(scipy.linalg, name)(*args)
+            mine = getattr(stand_ins_scipy, name)(*args)
+            assert np.array_equal(mine, theirs) and mine.dtype == theirs.dtype, (name, args)
+    check_four_ways(_structured_matrices, c, r, A)
+    y = np.array([0.3, -0.2, 0.5, 0.1, -0.4])
+    check_four_ways(_ar1_negative_log_likelihood, 0.6, 1.3, y, wrt=(0, 1))
+    hessian = np.asarray(srcad.hessian(_ar1_negative_log_likelihood, wrt=(0, 1))(0.6, 1.3, y),
+                         dtype=float).reshape(2, 2)
+    grad = srcad.grad(_ar1_negative_log_likelihood, wrt=(0, 1))
+    step = 1e-5
+    by_differences = np.array([
+        (np.array(grad(0.6 + step * e[0], 1.3 + step * e[1], y))
+         - np.array(grad(0.6 - step * e[0], 1.3 - step * e[1], y))) / (2 * step)
+        for e in np.eye(2)
+    ])
+    np.testing.assert_allclose(hessian, by_differences, rtol=1e-6, atol=1e-7)

@@ -141,7 +141,7 @@ def uniform_filter_grad(
 # weights it is the sum of ``g`` times each window.
 
 #: ndimage's boundary modes -> np.pad's names for the same extension
-_PAD_MODES = {
+_PAD_MODES: dict[str, Any] = {
     "reflect": "symmetric", "grid-mirror": "symmetric", "mirror": "reflect",
     "nearest": "edge", "wrap": "wrap", "grid-wrap": "wrap",
     "constant": "constant", "grid-constant": "constant",
@@ -224,7 +224,8 @@ def correlate_weights_grad(
 
 
 _NDIMAGE = {**ENV, "scipy": scipy, "correlate_input_grad": correlate_input_grad,
-            "correlate_weights_grad": correlate_weights_grad, "gaussian_filter1d_grad": gaussian_filter1d_grad,
+            "correlate_weights_grad": correlate_weights_grad,
+            "gaussian_filter1d_grad": gaussian_filter1d_grad,
             "gaussian_filter_grad": gaussian_filter_grad,
             "uniform_filter1d_grad": uniform_filter1d_grad,
             "uniform_filter_grad": uniform_filter_grad}
