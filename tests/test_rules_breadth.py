@@ -1441,6 +1441,71 @@ def test_special_functions_at_their_special_points():
     assert tangent == pytest.approx(got[2], rel=1e-12)
 
 
+def _filtered_signals(x, y, sos):
+    """Every filter of scipy.signal linear in the signal that has a rule, along each axis,
+    in several modes (the sections are ``sos``, a constant)."""
+    from scipy import signal
+
+    return (signal.sosfilt(sos, x), signal.sosfilt(sos, y, axis=0),
+            signal.sosfiltfilt(sos, y, axis=0, padlen=6),
+            signal.savgol_filter(x, 7, 2), signal.savgol_filter(y, 5, 3, deriv=1, delta=0.1,
+                                                                 axis=0, mode="mirror"),
+            signal.savgol_filter(x, 9, 3, mode="constant", cval=0.5),
+            signal.detrend(y, axis=0), signal.detrend(x, type="constant"),
+            signal.detrend(x, bp=[10, 25]))
+
+
+def _filtered_loss(x, y, sos, probe):
+    return sum(np.sum(p * v) for p, v in zip(probe, _filtered_signals(x, y, sos)))
+
+
+def _filtered_smoothly(x, y, sos):
+    return sum(np.sum(np.sin(v)) for v in _filtered_signals(x, y, sos))
+
+
+def test_scipy_signal_linear_filters_are_their_transposed_matrices():
+    """sosfilt, sosfiltfilt, savgol_filter and detrend (each was refused, round 94):
+    ``d/dx`` of ``sum(probe * F(x))`` against the Jacobian built column by column from
+    SciPy's own filters (less the filter of zeros: ``cval`` makes one affine), to 1e-10;
+    the value is SciPy's own, bit for bit; four ways; jvp against the same columns."""
+    import scipy.signal
+
+    rng = np.random.default_rng(18)
+    sos = scipy.signal.butter(4, 0.2, output="sos")
+    x, y = rng.normal(size=40), rng.normal(size=(30, 3))
+    probe = [rng.normal(size=np.shape(v)) for v in _filtered_signals(x, y, sos)]
+    value, (gx, gy) = srcad.value_and_grad(_filtered_loss, wrt=(0, 1))(x, y, sos, probe)
+    assert value == _filtered_loss(x, y, sos, probe)
+    for k, (arg, got) in enumerate(((x, gx), (y, gy))):
+        base = [np.zeros_like(x), np.zeros_like(y)]
+        at_zero = _filtered_loss(*base, sos, probe)
+        columns = []
+        for e in np.eye(arg.size):
+            base[k] = e.reshape(arg.shape)
+            columns.append(_filtered_loss(*base, sos, probe) - at_zero)
+        want = np.reshape(columns, arg.shape)
+        assert close(got, want, rtol=1e-10, atol=1e-10), k
+        direction = rng.normal(size=arg.shape)
+        tangents = [np.zeros_like(x), np.zeros_like(y)]
+        tangents[k] = direction
+        _, tangent = srcad.jvp(_filtered_loss, (x, y, sos, probe), (*tangents, None, None))
+        assert tangent == pytest.approx(np.sum(want * direction), rel=1e-10)
+    check_four_ways(_filtered_smoothly, x, y, sos, wrt=(0, 1))
+
+
+def _designed_filter(cutoff, x):
+    from scipy import signal
+
+    return np.sum(signal.sosfilt(signal.butter(2, cutoff, output="sos"), x) ** 2)
+
+
+def test_scipy_signal_sections_from_the_inputs_are_refused_at_the_line():
+    """The sections have no derivative: refused where they depend on the inputs."""
+    with pytest.raises(srcad.SrcadError, match="sos") as info:
+        srcad.grad(_designed_filter, wrt=(0, 1))(0.3, np.ones(8))
+    assert info.value.lineno == _designed_filter.__code__.co_firstlineno + 3
+
+
 def _blurred_by(blur):
     """The loss of an image blurred by ``blur`` (one of scipy.signal's), in ``mode``."""
     def loss(image, kernel, mode):

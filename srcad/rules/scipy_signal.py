@@ -1,6 +1,7 @@
 """Derivative rules for ``scipy.signal``, loaded once a program has imported it (see
-:mod:`srcad.rules.scipy_special`): ``lfilter_zi``, and convolution and correlation in
-any number of dimensions. ``lfilter`` itself is read as a stand-in
+:mod:`srcad.rules.scipy_special`): ``lfilter_zi``, convolution and correlation in any
+number of dimensions, and filters linear in the signal (second-order sections,
+Savitzky-Golay smoothing, detrending). ``lfilter`` itself is read as a stand-in
 (:mod:`srcad.stand_ins`)."""
 
 from __future__ import annotations
@@ -84,3 +85,84 @@ for _name, _options, _later in (("correlate", ", method='auto'", False),
         tangents={"in1": f"scipy.signal.{_name}(t, in2, mode)",
                   "in2": f"scipy.signal.{_name}(in1, t, mode)"},
     )
+
+
+# ---------------------------------------------------------------- filters linear in the signal
+# (each runs as SciPy computes it; its adjoint is the transposed linear map along the
+# axis: for a detrend, the map itself (an orthogonal projection); for a causal filter
+# from rest, the filter run backwards in time; otherwise the map's matrix, from the
+# filter of the identity's columns, a block of them at a time)
+
+#: identity columns filtered at once when a filter's matrix is built
+_BLOCK = 256
+
+
+def _transposed_along(g: Any, apply: Any, axis: Any) -> Any:
+    """The adjoint of the linear map ``apply`` (of an array's lines along its first axis)
+    for the lines of ``g`` along ``axis``: ``M^T g``, ``M`` built from the map of blocks
+    of the identity's columns."""
+    moved = np.moveaxis(np.asarray(g, dtype=np.result_type(g, float)), axis, 0)
+    n = moved.shape[0]
+    lines = moved.reshape(n, -1)
+    out = np.empty_like(lines)
+    for start in range(0, n, _BLOCK):
+        width = min(_BLOCK, n - start)
+        columns = apply(np.eye(n, width, -start))  # (column j: the map of e_{start + j})
+        out[start:start + width] = columns.T @ lines
+    return np.moveaxis(out.reshape(moved.shape), 0, axis)
+
+
+def sosfilt_grad(g: Any, sos: Any, axis: Any) -> Any:
+    """Adjoint of ``sosfilt(sos, x, axis)`` for ``x``: the same cascade run backwards in
+    time (a causal filter from rest is a lower-triangular Toeplitz matrix, whose
+    transpose is the reversal of the filter of the reversed signal)."""
+    reversed_g = np.flip(np.asarray(g), axis)
+    return np.flip(scipy.signal.sosfilt(sos, reversed_g, axis=axis), axis)
+
+
+def savgol_filter_grad(
+    g: Any, window_length: Any, polyorder: Any, deriv: Any, delta: Any, axis: Any, mode: Any
+) -> Any:
+    """Adjoint of ``savgol_filter`` for ``x`` (``cval`` only moves it: affine)."""
+    return _transposed_along(g, lambda columns: scipy.signal.savgol_filter(
+        columns, window_length, polyorder, deriv, delta, axis=0, mode=mode, cval=0.0,
+    ), axis)
+
+
+def sosfiltfilt_grad(g: Any, sos: Any, axis: Any, padtype: Any, padlen: Any) -> Any:
+    """Adjoint of ``sosfiltfilt`` for ``x`` (its padding and initial delays are linear in
+    the signal too)."""
+    return _transposed_along(g, lambda columns: scipy.signal.sosfiltfilt(
+        sos, columns, axis=0, padtype=padtype, padlen=padlen,
+    ), axis)
+
+
+_FILTERS = {**_SIGNAL, "sosfilt_grad": sosfilt_grad, "savgol_filter_grad": savgol_filter_grad,
+            "sosfiltfilt_grad": sosfiltfilt_grad}
+#: Second-order sections from rest (``zi=`` has no rule); the sections are refused where
+#: they depend on the inputs (srcad has no derivative in them).
+defrule("scipy.signal.sosfilt(sos, x, axis=-1)", env=_FILTERS, sos=None, axis=None,
+        orders=("sos",), x="sosfilt_grad(g, sos, axis)",
+        tangents={"x": "scipy.signal.sosfilt(sos, t, axis)"})
+defrule("scipy.signal.sosfiltfilt(sos, x, axis=-1, padtype='odd', padlen=None)",
+        env=_FILTERS, sos=None, axis=None, padtype=None, padlen=None, orders=("sos",),
+        x="sosfiltfilt_grad(g, sos, axis, padtype, padlen)",
+        tangents={"x": "scipy.signal.sosfiltfilt(sos, t, axis, padtype, padlen)"})
+#: Savitzky-Golay smoothing (and derivatives, ``deriv=``) in every mode.
+defrule(
+    "scipy.signal.savgol_filter(x, window_length, polyorder, deriv=0, delta=1.0, axis=-1, "
+    "mode='interp', cval=0.0)",
+    env=_FILTERS, window_length=None, polyorder=None, deriv=None, delta=None, axis=None,
+    mode=None, cval=None, orders=("delta", "cval"),
+    x="savgol_filter_grad(g, window_length, polyorder, deriv, delta, axis, mode)",
+    tangents={"x": "scipy.signal.savgol_filter(t, window_length, polyorder, deriv, delta, "
+              "axis, mode, 0.0)"},
+)
+#: The residual of a least-squares line (or of the mean) along an axis, piecewise between
+#: breakpoints: an orthogonal projection, its own adjoint.
+defrule(
+    "scipy.signal.detrend(data, axis=-1, type='linear', bp=0, overwrite_data=False)",
+    env=_FILTERS, axis=None, type=None, bp=None, overwrite_data=None,
+    data="scipy.signal.detrend(g, axis, type, bp)",
+    tangents={"data": "scipy.signal.detrend(t, axis, type, bp)"},
+)
