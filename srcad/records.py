@@ -143,26 +143,35 @@ def is_static(value: Any, depth: int = 0, objects: bool = False) -> bool:
 
 def replaced(like: Any, new: Mapping[str, Any]) -> Any:
     """A record of ``like``'s class with the fields in ``new`` replaced (the others as
-    in ``like``): ``_replace`` for a namedtuple, ``dataclasses.replace`` for a dataclass
-    (fields with ``init=False`` set afterwards), ``copy.copy`` for a plain object."""
+    in ``like``): ``_replace`` for a namedtuple; for a dataclass or a plain object, a bare
+    copy (:func:`bare_copy`) with the fields set. No code of the class runs: a
+    gradient's fields are adjoints, which a ``__post_init__`` would change (taking
+    ``abs`` of a scale, normalising weights: round 97)."""
     kind = record_kind(like)
-    if not new:
-        return like if kind == "namedtuple" else copy.copy(like)
     if kind == "namedtuple":
-        return like._replace(**new)
-    if kind == "dataclass":
-        init = {f.name for f in dataclasses.fields(like) if f.init}
-        try:
-            made = dataclasses.replace(like, **{k: v for k, v in new.items() if k in init})
-        except Exception:  # noqa: BLE001 - a __post_init__ refusing gradient values
-            made = copy.copy(like)
-            init = set()
-        for key, value in new.items():
-            if key not in init:
-                object.__setattr__(made, key, value)  # (frozen dataclasses too)
-        return made
-    made = copy.copy(like)
-    made.__dict__.update(new)
+        return like._replace(**new) if new else like
+    made = bare_copy(like)
+    for key, value in new.items():
+        object.__setattr__(made, key, value)  # (frozen dataclasses too)
+    return made
+
+
+def bare_copy(like: Any) -> Any:
+    """A new object of ``like``'s class holding its fields (``__dict__`` and slots),
+    made without running the class's ``__init__``, ``__post_init__`` or ``__copy__``
+    (``copy.copy`` where the class cannot be made so: a subclass of a builtin)."""
+    kind = type(like)
+    try:
+        made = object.__new__(kind)
+    except TypeError:
+        return copy.copy(like)
+    if hasattr(like, "__dict__"):
+        made.__dict__.update(like.__dict__)
+    for owner in kind.__mro__:
+        slots = owner.__dict__.get("__slots__", ())
+        for name in (slots,) if isinstance(slots, str) else slots:
+            if name not in ("__dict__", "__weakref__") and hasattr(like, name):
+                object.__setattr__(made, name, getattr(like, name))
     return made
 
 

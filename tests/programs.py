@@ -4946,8 +4946,9 @@ def points(n_params: int, min_size: int = 1, max_size: int = 2):
 
 # ---------------------------------------------------------------- records through root finders
 
-#: The records the programs of :func:`record_root_programs` take (a dataclass) and the helper
-#: their root finders' lambdas may call.
+#: The records the programs of :func:`record_root_programs` take (a dataclass whose
+#: ``__post_init__`` takes ``abs`` of a positive field: a gradient built by running it was
+#: wrong, round 97) and the helper their root finders' lambdas may call.
 RECORD_PRELUDE = '''import dataclasses
 
 
@@ -4955,6 +4956,9 @@ RECORD_PRELUDE = '''import dataclasses
 class Rate:
     scale: float
     level: float
+
+    def __post_init__(self):  # (the values' identity; a gradient's scale may be negative)
+        self.scale = abs(self.scale)
 
 
 def gap(rate, v):
