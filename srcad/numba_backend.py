@@ -73,6 +73,8 @@ def for_numba(
     numpy = _numpy_name(fn.bindings)
     rewriter = _NumbaTapes(tapes, tops, counted, numpy, fn.bindings, kinds)
     rewriter.sentinels = _compared_with_none(guard_free_body)
+    float_list = names.fresh("float_list")
+    guard_free_body = _float_literal_lists(guard_free_body, kinds, fn.bindings, float_list)
     gates = numba_ints.int_gates(guard_free_body, kinds, wrt)
     for stmt in gates:
         shown, stub = numba_ints.OPERATIONS[numba_ints.operator_of(stmt)]
@@ -81,6 +83,8 @@ def for_numba(
         rewriter.exact_gates[id(stmt)] = rewriter.exact_names[stub]
     body = rewriter.visit_body(guard_free_body)
     bindings = dict(fn.bindings)
+    if float_list in ir.read_in(body):
+        bindings[float_list] = _float_list
     if counted:
         bindings[numpy] = np
     bindings.update({name: stub for stub, name in rewriter.exact_names.items()})
@@ -90,6 +94,89 @@ def for_numba(
         fn.with_body(body), params=fn.params + fn.kwonly, kwonly=(), bindings=bindings,
         on_float_error=None,
     )
+
+
+def _float_literal_lists(
+    body: list[ir.Stmt], kinds: dict[str, str], bindings: Any, float_list: str
+) -> list[ir.Stmt]:
+    """``body`` with each list it makes of ints (``[0, 0]``, ``[0] * n``, ``list(range(n))``)
+    made of floats where a value that may be a float is written into that list, or into
+    one made from it (a copy, a list with an item replaced, the list repeated): Python's
+    list then holds both, numba's one type, int64, which truncated every float written
+    (round 96: ``S = [0] * 5; S[0] = 1`` then ``S[t + 1] = S[t] * (1 - h)`` in a loop).
+    The values are the same numbers (``list(xs)`` calls ``float_list``, the name of
+    :func:`_float_list`)."""
+    from . import runtime
+
+    derived = {runtime.repeated, runtime.list_replaced, runtime.loop_items, list}
+    linked: dict[str, set[str]] = {}
+    written: set[str] = set()
+
+    def link(a: str, b: str) -> None:
+        linked.setdefault(a, set()).add(b)
+        linked.setdefault(b, set()).add(a)
+
+    for stmt in ir.walk(body):
+        if not isinstance(stmt, ir.Assign):
+            continue
+        value = stmt.value
+        if isinstance(value, ir.Name) and not stmt.in_place:
+            link(stmt.target, value.id)
+        elif isinstance(value, ir.Call) and isinstance(value.func, ir.Name) and value.args:
+            callee = bindings.get(value.func.id, getattr(builtins, value.func.id, None))
+            if any(callee is d for d in derived) and isinstance(value.args[0], ir.Name):
+                link(stmt.target, value.args[0].id)
+                if callee is runtime.list_replaced and not _int_valued(value.args[-1], kinds):
+                    written.add(stmt.target)
+        if stmt.in_place and len(stmt.operands) == 3 and not _int_valued(stmt.operands[2], kinds):
+            written.add(stmt.target)
+    floats, pending = set(), list(written)
+    while pending:  # (every list made from, or into, one written with floats)
+        name = pending.pop()
+        if name not in floats:
+            floats.add(name)
+            pending += linked.get(name, ())
+
+    class Floated(ir.Transformer):
+        def visit_Assign(self, stmt: ir.Assign) -> ir.Stmt:
+            if stmt.target not in floats or stmt.in_place:
+                return stmt
+            value = stmt.value
+            if isinstance(value, ir.Call) and value.func == ir.Name("list") and value.args:
+                return replace(stmt, value=ir.Call(ir.Name(float_list), value.args))
+            floated = _with_float_items(value)
+            return stmt if floated is value else replace(stmt, value=floated)
+
+    return list(Floated().visit_body(body)) if floats else body
+
+
+def _float_list(items: Any) -> Any:
+    return [float(item) for item in items]
+
+
+def _int_valued(expr: ir.Expr, kinds: dict[str, str]) -> bool:
+    """Whether ``expr`` is an int or a bool wherever it is computed."""
+    if isinstance(expr, ir.Const):
+        return type(expr.value) in (int, bool)
+    return isinstance(expr, ir.Name) and kinds.get(expr.id) in (numba_types.INT, numba_types.BOOL)
+
+
+def _with_float_items(value: ir.Expr) -> ir.Expr:
+    """A list display of int literals (``[0, 1]``, also repeated: ``[0] * n``) with
+    float literals; any other value as it is."""
+    if isinstance(value, ir.BinOp) and value.op == "*":
+        left, right = _with_float_items(value.left), _with_float_items(value.right)
+        if left is value.left and right is value.right:
+            return value
+        return replace(value, left=left, right=right)
+    if not (isinstance(value, ir.Tuple) and value.is_list):
+        return value
+    if not any(isinstance(e, ir.Const) and type(e.value) is int for e in value.elts):
+        return value
+    return replace(value, elts=tuple(
+        ir.Const(float(e.value)) if isinstance(e, ir.Const) and type(e.value) is int else e
+        for e in value.elts
+    ))
 
 
 def _preallocated(body: list[ir.Stmt], kinds: dict[str, str]) -> dict[str, ir.Loop]:
@@ -613,6 +700,7 @@ def _twins() -> dict[Any, Any]:
         runtime.list_to_pop: _copied,
         runtime.listed_grad: _gradient_of_items,  # (list(xs)'s adjoint: xs's, an array)
         runtime.check_assertion: _check_assertion,
+        _float_list: _float_list,
     }
 
 

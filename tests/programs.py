@@ -3420,6 +3420,39 @@ def s_int_powers(draw, ctx: Context) -> list[ast.stmt] | None:
     return commit_arrays(ctx, _parse(lines), [target])
 
 
+def s_int_lists(draw, ctx: Context) -> list[ast.stmt] | None:
+    """A list made of int literals (``[0] * 3``, ``[1, 0, 0]``, ``list(range(3))``, as
+    users start one), then floats written into it in a loop that reads the item an
+    earlier iteration wrote (round 96: numba typed the list int64 and truncated every
+    float written)::
+
+        i_u = [0] * 3
+        i_u[0] = 1
+        for j in range(1, 3):
+            i_u[j] = math.tanh(i_u[j - 1] * a) + 0.5
+        u = (i_u[0] + i_u[1] + i_u[2]) * 0.25
+    """
+    j = next((n for n in LOOP_NAMES if n not in ctx.env), None)
+    target = _result(draw, ctx)
+    items = f"i_{target}"
+    if j is None or items in ctx.env:
+        return None
+    ctx.taken.add(items)
+    n = draw(st.integers(2, 4))
+    made = draw(st.sampled_from((f"[0] * {n}", "[1" + ", 0" * (n - 1) + "]",
+                                 f"list(range({n}))")))
+    lines = [f"{items} = {made}"]
+    if draw(st.booleans()):
+        lines.append(f"{items}[0] = 1")
+    step = draw(st.sampled_from((
+        f"math.tanh({items}[{j} - 1] * {_scalar(draw, ctx, 0)}) + 0.5",
+        f"{items}[{j} - 1] * 0.5 + {_scalar(draw, ctx, 0)} * {j} * 0.25",
+    )))
+    lines += [f"for {j} in range(1, {n}):", f"    {items}[{j}] = {step}",
+              f"{target} = ({' + '.join(f'{items}[{k}]' for k in range(n))}) * 0.25"]
+    return commit_arrays(ctx, _parse(lines), [target])
+
+
 def s_copies(draw, ctx: Context) -> list[ast.stmt] | None:
     """``copy.copy`` of a number, an int and a list (round 94: of a float, ``x.copy()`` in
     the generated code, an AttributeError; srcad's stand-in for ``copy.copy``)::

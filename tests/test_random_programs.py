@@ -124,6 +124,7 @@ from programs import (  # noqa: E402
     s_draw,
     s_flat,
     s_generators,
+    s_int_lists,
     s_int_powers,
     s_list_on_one_path,
     s_named_tuples,
@@ -1022,11 +1023,13 @@ NUMBA_KINDS = [*STRAIGHT_KINDS, s_int_powers, s_list_on_one_path, *CONTROL_FLOW_
 
 @settings(max_examples=10, **COMMON)
 @seed(BATCH_SEED)
-@given(case=cases(statement_kinds=NUMBA_KINDS, first=s_int_powers, max_statements=4))
+@given(case=cases(statement_kinds=NUMBA_KINDS, first=s_int_powers, required=s_int_lists,
+                  max_statements=4))
 def test_scalar_programs_compiled_by_numba(program_files, case):
     """``backend="numba"`` gives the default backend's gradient, or refuses at a line of
     the program (round 91: an int power past 2**63 gave a silently wrong gradient; numba
-    computes ``2 ** -3`` as the int 0)."""
+    computes ``2 ** -3`` as the int 0; round 96: a list of int literals written with
+    floats in a loop, ``s_int_lists``, was typed int64 and truncated them)."""
     pytest.importorskip("numba")
     program, pts = case
     module = program_files.load(module_source([program]))
