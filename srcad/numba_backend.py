@@ -841,6 +841,9 @@ def _compiled(built: Any, user_function: types.FunctionType) -> Any:
         gradient.dispatcher = compiled.dispatcher  # type: ignore[attr-defined]
 
     run(running[0])
+    # (the user's parameters: grad(grad(f)) reads them to pass its arguments on; round
+    # 97: with (*args, **kwargs) it passed none)
+    gradient.__signature__ = signature  # type: ignore[attr-defined]
     return gradient
 
 

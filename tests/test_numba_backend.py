@@ -794,3 +794,19 @@ def test_a_list_of_int_literals_written_with_floats_holds_floats():
         np.testing.assert_allclose(grad, srcad.grad(f)(arg), rtol=1e-13)
     assert srcad.grad(_survival, backend="numba")(0.3) == pytest.approx(
         sum(-t * 0.7 ** (t - 1) for t in range(1, 5)), rel=1e-13)
+
+
+@numba.njit
+def _jitted_loop(x, y):
+    s = 0.0
+    for i in range(3):
+        s += math.sin(x * i) * y
+    return s
+
+
+def test_grad_of_grad_of_a_jitted_function_with_a_loop():
+    """The compiled gradient of an ``@njit`` function takes its parameters: grad of it
+    passed them on (round 97: a TypeError, the gradient took ``*args, **kwargs``)."""
+    want = -sum(math.sin(0.3 * i) * i * i * 1.5 for i in range(3))
+    assert srcad.grad(srcad.grad(_jitted_loop))(0.3, 1.5) == pytest.approx(want, rel=1e-13)
+    assert srcad.hessian(_jitted_loop)(0.3, 1.5) == pytest.approx(want, rel=1e-13)
