@@ -648,3 +648,19 @@ def test_an_idiom_matches_parts_with_no_ir_form_only_when_written_alike():
     same x (they matched as placeholders, with a wrong gradient)."""
     check_four_ways(crossed_softmax, np.array([0.1, 0.5, -0.3]), np.array([1.0, -2.0, 0.7]),
                     1.0, wrt=(0, 1))
+
+
+def _bearing(x, y):
+    return math.atan2(y, x) + np.arctan2(y, x)
+
+
+@pytest.mark.parametrize("scale", [1e-170, 1e-160, 1.0, 1e170])
+def test_atan2_slopes_at_extreme_scales(scale):
+    """``d atan2(y, x)/dy = x / (x^2 + y^2)``: computed from the squares it was inf at
+    1e-170 and 0 at 1e170 (round 97); divided by the hypotenuse twice it is right to
+    rounding at every scale; forward mode too."""
+    x, y = 0.6 * scale, 0.8 * scale
+    want = (2 * -0.8 / scale, 2 * 0.6 / scale)
+    assert srcad.grad(_bearing, wrt=(0, 1))(x, y) == pytest.approx(want, rel=1e-14)
+    _, tangent = srcad.jvp(_bearing, (x, y), (0.0, 1.0))
+    assert tangent == pytest.approx(want[1], rel=1e-14)

@@ -44,7 +44,9 @@ BINARY: dict[str, Templates] = {
                 "y": "chosen(x > y, g) + chosen(x == y, 0.5 * g)"},
     # (each operand's share of the sum: 0 where both are -inf, see log_share)
     "logaddexp": {"x": "log_share(x, ans) * g", "y": "log_share(y, ans) * g"},
-    "arctan2": {"x": "y / (x * x + y * y) * g", "y": "-x / (x * x + y * y) * g"},
+    # (divided by the hypotenuse twice: the squares overflow or underflow, see math.atan2)
+    "arctan2": {"x": "y / np.hypot(x, y) / np.hypot(x, y) * g",
+                "y": "-x / np.hypot(x, y) / np.hypot(x, y) * g"},
     "hypot": {"x": "x / ans * g", "y": "y / ans * g"},
     # NaN-ignoring extremes: where one is NaN the other is taken
     "fmax": {"x": "chosen((x > y) | np.isnan(y), g) + chosen(x == y, 0.5 * g)",

@@ -256,13 +256,15 @@ defrule("math.remainder(x, y)", env={**MATH, "round": round}, x="g", y="-round(x
         elementwise=True)
 defrule("math.log(x, base)", env=MATH, x="g / (x * math.log(base))",
         base="-ans / (base * math.log(base)) * g", elementwise=True)
-#: ``atan2(y, x)``, written over the parameters ``x`` (first) and ``y`` as ``np.arctan2``.
+#: ``atan2(y, x)``, written over the parameters ``x`` (first) and ``y`` as ``np.arctan2``:
+#: ``y / (x^2 + y^2)`` divided by the hypotenuse twice, which neither overflows nor
+#: underflows where the squares would (round 97: inf at 1e-170, 0 at 1e170).
 defrule(
     "math.atan2(x, y)",
     env=MATH,
     elementwise=True,
-    x="divide(y, x * x + y * y) * g",
-    y="divide(-x, x * x + y * y) * g",
+    x="divide(divide(y, math.hypot(x, y)), math.hypot(x, y)) * g",
+    y="divide(divide(-x, math.hypot(x, y)), math.hypot(x, y)) * g",
 )
 for _params in (
     ("x",), ("x", "y"), ("x", "y", "z"), *(tuple(f"x{k}" for k in range(n)) for n in range(4, 9))
