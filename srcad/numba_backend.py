@@ -16,11 +16,12 @@ numba is an optional dependency (``pip install srcad[numba]``).
 from __future__ import annotations
 
 import builtins
+import functools
 import inspect
 import re
 import types
 from collections import Counter
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
@@ -769,8 +770,12 @@ def _compiled(built: Any, user_function: types.FunctionType) -> Any:
         python = made.bind(user_function, used)
         # (error_model="numpy": x / 0.0 is inf, as srcad's divide)
         dispatcher = numba.njit(python, error_model="numpy")
-        return _Listing(text, made.filename, dispatcher, preallocate, tuple(used.values()),
-                        _contents(used.values()))
+        watched: tuple[Callable[[], Any], ...] = (
+            *(functools.partial(_held, cell) for cell in used.values()),
+            *_globals_read(numba_ir, user_function.__globals__, used),
+        )
+        return _Listing(text, made.filename, dispatcher, preallocate, watched,
+                        _contents(read() for read in watched))
 
     kinds = numba.core.errors
     errors = kinds.NumbaError  # (typing, lowering, bytecode analysis: what compiling raises)
@@ -816,7 +821,7 @@ def _compiled(built: Any, user_function: types.FunctionType) -> Any:
         for k in positions:  # (an int given for a differentiated number: a float, as
             if args[k].__class__ is int:  # Python's arithmetic of it is, to 2**53)
                 args = (*args[:k], float(args[k]), *args[k + 1:])
-        if running[0].cells and _rebound(running[0]):  # (numba compiled their values in)
+        if running[0].watched and _rebound(running[0]):  # (numba compiled their values in)
             run(listing(preallocate=running[0].preallocates))
         try:
             result = running[0].dispatcher(*args)
@@ -855,9 +860,11 @@ class _Listing:
     filename: str
     dispatcher: Any
     preallocates: bool  # (whether some tape is an array made for its loop)
-    #: the closure cells the listing reads, and what they held when it was made: numba
-    #: compiles their values in as constants, so a cell bound again needs a new listing
-    cells: tuple[Any, ...] = ()
+    #: what reads the closure cells, module globals and attributes of global modules the
+    #: listing reads: numba compiles their values in as constants, so a name bound again
+    #: needs a new listing
+    watched: tuple[Callable[[], Any], ...] = ()
+    #: what they held when it was made
     contents: tuple[tuple[Any, Any], ...] = ()
 
 
@@ -871,23 +878,51 @@ def _held(cell: Any) -> Any:
         return _UNBOUND
 
 
-def _contents(cells: Any) -> tuple[tuple[Any, Any], ...]:
-    """The values ``cells`` hold (kept, to compare by identity: a new binding is a new
-    object), each with a copy of its items where it is an array (numba compiles those in
-    too: a write into one changes them)."""
+def _contents(values: Any) -> tuple[tuple[Any, Any], ...]:
+    """``values`` (kept, to compare by identity: a new binding is a new object), each
+    with a copy of its items where it is an array (numba compiles those in too: a write
+    into one changes them)."""
     return tuple(
-        (value, value.copy() if isinstance(value, np.ndarray) else None)
-        for value in map(_held, cells)
+        (value, value.copy() if isinstance(value, np.ndarray) else None) for value in values
     )
 
 
 def _rebound(listing: _Listing) -> bool:
-    """Whether a closure cell ``listing`` reads holds another object than when it was
-    made, or an array whose items changed since (round 91: a stale gradient)."""
+    """Whether a closure cell, a module global or a global module's attribute that
+    ``listing`` reads holds another object than when it was made, or an array whose
+    items changed since (rounds 91 and 97: a stale gradient)."""
     return any(
-        now is not then or (items is not None and not np.array_equal(now, items))
-        for now, (then, items) in zip(map(_held, listing.cells), listing.contents)
+        value is not then or (items is not None and not np.array_equal(value, items))
+        for value, (then, items) in zip((read() for read in listing.watched), listing.contents)
     )
+
+
+def _globals_read(
+    listing: ir.Function, namespace: dict[str, Any], cells: Collection[str]
+) -> list[Callable[[], Any]]:
+    """What reads each module global ``listing`` reads (not its own names, bindings or
+    closure ``cells``), and each attribute it reads of a global module (``config.K``)."""
+    body = listing.body
+    names = sorted(
+        n for n in ir.read_in(body) - ir.defined_in(body)
+        if n in namespace and n not in listing.bindings and n not in cells
+        and n not in listing.params
+    )
+    attributes = sorted({
+        (node.value.id, node.attr)
+        for stmt in ir.walk(body) for expr in ir.expressions_of(stmt) for node in ir.nodes(expr)
+        if isinstance(node, ir.Attr) and isinstance(node.value, ir.Name)
+        and isinstance(namespace.get(node.value.id), types.ModuleType)
+        and node.value.id in names
+    })
+    return [
+        *(functools.partial(namespace.get, n, _UNBOUND) for n in names),
+        *(functools.partial(_attribute, namespace[m], a) for m, a in attributes),
+    ]
+
+
+def _attribute(module: types.ModuleType, name: str) -> Any:
+    return getattr(module, name, _UNBOUND)
 
 
 def _growing_int(body: list[ir.Stmt], kinds: dict[str, str]) -> ir.Assign | None:

@@ -7,6 +7,7 @@ the default backend's gradient (to 1e-12 relative: the same listing, compiled).
 from __future__ import annotations
 
 import math
+import types
 
 import numpy as np
 import pytest
@@ -810,3 +811,33 @@ def test_grad_of_grad_of_a_jitted_function_with_a_loop():
     want = -sum(math.sin(0.3 * i) * i * i * 1.5 for i in range(3))
     assert srcad.grad(srcad.grad(_jitted_loop))(0.3, 1.5) == pytest.approx(want, rel=1e-13)
     assert srcad.hessian(_jitted_loop)(0.3, 1.5) == pytest.approx(want, rel=1e-13)
+
+
+GRAVITY = 9.81
+DRAG = (0.1, 0.2)
+_CONFIG = types.ModuleType("config")
+_CONFIG.RATE = 0.5
+
+
+def _fall(v):
+    return v * v / GRAVITY + DRAG[1] * v + _CONFIG.RATE * v
+
+
+def test_a_compiled_gradient_follows_the_globals_it_reads():
+    """numba compiles a module global's value in as a constant: the compiled gradient
+    kept the value of its first call after the global was bound again (round 97:
+    1/G with the old G). It compiles again when a global or a global module's attribute
+    it reads is bound again; as the default backend's."""
+    global GRAVITY, DRAG
+    g = srcad.grad(_fall, backend="numba")
+    try:
+        assert g(3.0) == pytest.approx(6.0 / 9.81 + 0.2 + 0.5, rel=1e-14)
+        GRAVITY = 3.0
+        assert g(3.0) == pytest.approx(2.0 + 0.2 + 0.5, rel=1e-14)
+        DRAG = (0.1, 0.7)
+        assert g(3.0) == pytest.approx(2.0 + 0.7 + 0.5, rel=1e-14)
+        _CONFIG.RATE = 0.25
+        assert g(3.0) == pytest.approx(2.0 + 0.7 + 0.25, rel=1e-14)
+        assert g(3.0) == srcad.grad(_fall)(3.0)
+    finally:
+        GRAVITY, DRAG, _CONFIG.RATE = 9.81, (0.1, 0.2), 0.5
