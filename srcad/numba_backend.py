@@ -31,7 +31,7 @@ from . import emit, ir, numba_ints, numba_types
 from .errors import CompiledBackendError, Location
 from .load import compile_function, origin
 from .names import NameAllocator
-from .runtime import LIST_CHECKS, as_floats, keep_aux, loop_items
+from .runtime import LIST_CHECKS, as_floats, keep_aux, loop_items, require_float_items
 
 BACKENDS = ("python", "numba")
 
@@ -74,6 +74,7 @@ def for_numba(
     numpy = _numpy_name(fn.bindings)
     rewriter = _NumbaTapes(tapes, tops, counted, numpy, fn.bindings, kinds)
     rewriter.sentinels = _compared_with_none(guard_free_body)
+    rewriter.number_result = names.fresh("number_result")
     float_list = names.fresh("float_list")
     guard_free_body = _float_literal_lists(guard_free_body, kinds, fn.bindings, float_list)
     gates = numba_ints.int_gates(guard_free_body, kinds, wrt)
@@ -89,6 +90,8 @@ def for_numba(
     if counted:
         bindings[numpy] = np
     bindings.update({name: stub for stub, name in rewriter.exact_names.items()})
+    if rewriter.result_checks:
+        bindings[rewriter.number_result] = _number_result
     # (numba takes no keyword-only parameters: they come last, by position; a division
     # by zero is numba's own business: it has no array version to fall back to)
     return replace(
@@ -284,6 +287,9 @@ class _NumbaTapes(ir.Transformer):
         #: stub -> its name, and the id of each gate that calls one -> that name
         self.exact_names: dict[Any, str] = {}
         self.exact_gates: dict[int, str] = {}
+        #: the name the check that the result is a number calls, and whether it does
+        self.number_result = "number_result"
+        self.result_checks = False
 
     def top(self, name: str) -> str | None:
         return self.tops.get(name)
@@ -310,13 +316,20 @@ class _NumbaTapes(ir.Transformer):
         return ir.Call(ir.Attr(numpy, "empty"), args)
 
     def visit_Effect(self, stmt: ir.Effect) -> ir.Stmt | None:
-        """A check that a list operation has no numpy operand: numba types the lists
-        (and compiles no Python error objects)."""
+        """A check that a list operation has no numpy operand, or that a list written
+        with floats holds no ints: numba types the lists (a list argument written is a
+        float64 array, and so is a list of int literals written with floats), and
+        compiles no Python error objects. The check that the result is a number: one
+        numba compiles (:func:`_number_result`)."""
         value = stmt.value
-        if isinstance(value, ir.Call) and isinstance(value.func, ir.Name) and any(
-            self.bindings.get(value.func.id) is check for check in (*LIST_CHECKS, keep_aux)
-        ):
+        if not (isinstance(value, ir.Call) and isinstance(value.func, ir.Name)):
+            return stmt
+        helper = self.bindings.get(value.func.id)
+        if any(helper is check for check in (*LIST_CHECKS, keep_aux, require_float_items)):
             return None  # (has_aux: the caller takes aux from a call of f)
+        if getattr(helper, "__qualname__", "") == _RESULT_CHECK:
+            self.result_checks = True
+            return replace(stmt, value=ir.Call(ir.Name(self.number_result), value.args))
         return stmt
 
     def visit_Assign(self, stmt: ir.Assign) -> ir.Stmt:
@@ -452,6 +465,16 @@ def _quotient_or_zero(numerator: Any, denominator: Any) -> Any:
     raise NotImplementedError  # pragma: no cover - only numba calls it
 
 
+#: the qualified name of the check that the differentiated function's result is a number
+_RESULT_CHECK = "scalar_check.<locals>.require_scalar"
+
+
+def _number_result(value: Any) -> None:
+    """A check that the function's result is a number (runtime.scalar_check's; numba
+    compiles its overload: none for a list or an array, which numba then refuses)."""
+    raise NotImplementedError  # pragma: no cover - only numba calls it
+
+
 def _chosen(mask: Any, g: Any) -> Any:
     return _chosen_of(mask, g)
 
@@ -508,7 +531,22 @@ def _register_overloads(numba: Any) -> None:
         both = isinstance(numerator, scalar) and isinstance(denominator, scalar)
         return quotient_of_numbers if both else quotient_of_items
 
+    def no_check(value: Any) -> None:
+        return None
+
+    def not_none(value: Any) -> None:
+        if value is None:
+            raise ValueError("grad needs a scalar result, but the function returned None")
+
+    def number_result(value: Any) -> Any:  # (`best = None` ... `return best`: Optional)
+        if isinstance(value, scalar):
+            return no_check
+        if isinstance(value, kinds.Optional) and isinstance(value.type, scalar):
+            return not_none
+        return None  # (a list, an array, a tuple: numba finds no version, at the line)
+
     numba_ints.register(numba)
+    numba.extending.overload(_number_result)(number_result)
     numba.extending.overload(_zero_of)(zero_of)
     numba.extending.overload(_copy_of)(copy_of)
     numba.extending.overload(_chosen_of)(chosen)
@@ -1007,7 +1045,10 @@ def _read_only(
             if isinstance(use, ir.Assign):  # (a copy of the name: read only too)
                 if use.in_place or not read_only(use.target, seen):
                     return False
-            elif isinstance(use, ir.Subscript) and use.value == ir.Name(name):
+            elif (
+                isinstance(use, ir.Subscript) and use.value == ir.Name(name)
+                and not isinstance(use.index, ir.Slice)  # (xs[:] is a copy, written maybe)
+            ):
                 continue
             elif isinstance(use, ir.Call) and use.func == ir.Name("len"):
                 continue

@@ -841,3 +841,42 @@ def test_a_compiled_gradient_follows_the_globals_it_reads():
         assert g(3.0) == srcad.grad(_fall)(3.0)
     finally:
         GRAVITY, DRAG, _CONFIG.RATE = 9.81, (0.1, 0.2), 0.5
+
+
+def _smoothed_copy(xs):
+    u = xs[:]
+    for i in range(1, len(u)):
+        u[i] = 0.5 * (u[i] + u[i - 1])
+    return sum(u)
+
+
+def _best_score(xs):
+    best = None
+    for v in xs:
+        s = v * v - 0.3 * v
+        if best is None or s > best:
+            best = s
+    return best
+
+
+def test_a_copied_list_and_a_result_started_as_none_compile():
+    """``u = xs[:]`` written with floats and ``best = None`` returned were refused at the
+    ``def`` line naming srcad's helpers (``require_float_items``, ``require_scalar``;
+    round 96). The copy of a list of ints given is a float64 array, so no float written
+    into it is truncated; the result's check is one numba compiles."""
+    xs = [0.3, -0.6, 0.8, 1.1, -0.25]
+    for f in (_smoothed_copy, _best_score):
+        got = srcad.value_and_grad(f, backend="numba")(xs)
+        want = srcad.value_and_grad(f)(xs)
+        assert got[0] == want[0]
+        np.testing.assert_allclose(got[1], want[1], rtol=1e-15)
+    ks = [1, 2, 3, 4]  # (ints, not differentiated: read as int64 unless written)
+    got = srcad.value_and_grad(_smoothed_counts, backend="numba")(0.7, ks)
+    assert got == (_smoothed_counts(0.7, ks), srcad.grad(_smoothed_counts)(0.7, ks))
+
+
+def _smoothed_counts(a, ks):
+    u = ks[:]
+    for i in range(1, len(u)):
+        u[i] = 0.5 * (u[i] + u[i - 1]) * a
+    return sum(u)
