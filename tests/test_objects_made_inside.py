@@ -1295,3 +1295,30 @@ def test_copy_copy_of_an_object_is_pythons_not_its_copy_method():
     a number is the number (an AttributeError)."""
     (d,) = check_four_ways(copied_weights, 0.7)
     assert d == pytest.approx(3.0 + 6.0 + 3.0 + 3.0)
+
+
+class _Particle:
+    __slots__ = ("x", "v")
+
+    def __init__(self, x, v):
+        self.x = x
+        self.v = v
+
+    def energy(self):
+        return 0.5 * self.v * self.v
+
+
+def _slotted_particles(k):
+    particles = [_Particle(1.0, 0.0), _Particle(2.0, 0.5)]
+    for _ in range(5):
+        for p in particles:
+            p.v -= 0.1 * k * p.x
+            p.x += 0.1 * p.v
+    return sum(p.x * p.x + p.energy() for p in particles)
+
+
+def test_objects_of_a_class_with_slots_made_inside():
+    """A class with ``__slots__`` (a particle made for speed): its slots are its fields
+    (round 97: refused, a slot taken for a property's setter). Four ways, and the
+    value against f."""
+    check_four_ways(_slotted_particles, 0.9)

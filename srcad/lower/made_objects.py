@@ -494,7 +494,7 @@ class MadeObjects(LoweringPart):
                 "make it a @property, or read the fields it is computed from",
             )
         if attr in made.fields:
-            if member is not _MISSING and not _dataclass_field(cls, attr):
+            if member is not _MISSING and not _dataclass_field(cls, attr) and not _slot(cls, attr):
                 raise self.shadowing_error(scope, node, cls, attr)
             item = ast.copy_location(
                 ast.Subscript(Operand(value), field_key(attr), ast.Load()), node
@@ -599,7 +599,9 @@ class MadeObjects(LoweringPart):
                 "FrozenInstanceError",
                 "make a new object with dataclasses.replace, or a new one of the class",
             )
-        if hasattr(inspect.getattr_static(made.cls, target.attr, None), "__set__"):
+        if hasattr(inspect.getattr_static(made.cls, target.attr, None), "__set__") and not _slot(
+            made.cls, target.attr
+        ):  # (a slot of __slots__ is a field, as the object's dict of fields holds it)
             raise self.error(  # (a property's setter, a descriptor: code of the class)
                 scope,
                 target,
@@ -622,8 +624,9 @@ class MadeObjects(LoweringPart):
         iteration), and srcad reads each read once."""
         cls, attr = made.cls, target.attr
         member = inspect.getattr_static(cls, attr, _MISSING)
-        if member is not _MISSING and not _dataclass_field(cls, attr) and not (
-            attr.startswith("__") and attr.endswith("__")
+        if member is not _MISSING and not (
+            _dataclass_field(cls, attr) or _slot(cls, attr)
+            or attr.startswith("__") and attr.endswith("__")
         ):
             raise self.shadowing_error(scope, target, cls, attr)
 
@@ -1252,6 +1255,11 @@ def _signature(held: Any) -> Any:
 
 
 _MISSING = object()
+
+
+def _slot(cls: type, attr: str) -> bool:
+    """Whether ``attr`` is one of the ``__slots__`` of ``cls`` (a field of its objects)."""
+    return isinstance(inspect.getattr_static(cls, attr, None), types.MemberDescriptorType)
 
 
 def _dataclass_field(cls: type, attr: str) -> bool:
