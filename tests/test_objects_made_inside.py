@@ -1322,3 +1322,37 @@ def test_objects_of_a_class_with_slots_made_inside():
     (round 97: refused, a slot taken for a property's setter). Four ways, and the
     value against f."""
     check_four_ways(_slotted_particles, 0.9)
+
+
+@dataclasses.dataclass
+class _Money:
+    amount: float
+    risk: float
+
+    def __add__(self, other):
+        return _Money(self.amount + other.amount, self.risk + other.risk)
+
+    def __radd__(self, other):  # (sum() starts from 0)
+        return self if other == 0 else self.__add__(other)
+
+    def __lt__(self, other):
+        return self.amount < other.amount
+
+
+def _portfolio(a, b):
+    legs = [_Money(a, 0.1 * a * a), _Money(2.0 * b, b), _Money(1.5, a * b)]
+    total = sum(legs)
+    hedged = sum([_Money(-a, 0.0), _Money(b, 0.2)], _Money(0.5, 0.0))
+    biggest = max(legs)
+    smallest = min(legs[0], legs[1], legs[2])
+    return total.amount * total.risk + hedged.risk * hedged.amount + biggest.risk + smallest.risk
+
+
+def test_sum_max_and_min_of_objects_made_inside_run_their_operator_methods():
+    """``sum`` (from 0 through ``__radd__``, or from a start), ``max`` of a list and
+    ``min`` of arguments by ``__lt__`` (reflected for max), of objects the function made
+    (round 97: refused, the
+    message told to define the operators the class defines). Four ways, at points
+    where a different item is the largest and the smallest."""
+    for a, b in ((0.7, 0.4), (1.9, 0.2), (0.3, 1.3)):
+        check_four_ways(_portfolio, a, b)

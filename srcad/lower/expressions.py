@@ -259,6 +259,9 @@ class Expressions(LoweringPart):
     def lower_Call(self, scope: Scope, node: ast.Call, target: Target) -> Any:
         self.refuse_overwrite(scope, node)
         self.refuse_unreal(scope, node)
+        reduced = self.made_reduction(scope, node, target)  # (sum(objs), max(a, b))
+        if reduced is not None:
+            return reduced
         if (  # (sorted(xs, key=key) in a helper given key=None: no key)
             getattr(node, KEY_CALL, False)
             and isinstance(node.func, ast.Name)

@@ -107,6 +107,8 @@ class MadeObjects(LoweringPart):
                 return True
             if self.denote(scope, node.func).static is dataclasses.replace and node.args:
                 return self.may_be_made(scope, node.args[0])
+            if self.reduction_of(scope, node) is not None:  # (sum(objs), max(a, b))
+                return True
             return self.may_be_made(scope, node.func)
         if isinstance(node, ast.BinOp):
             return self.may_be_made(scope, node.left) or self.may_be_made(scope, node.right)

@@ -15,7 +15,8 @@ from typing import Any
 from .. import ir
 from ..errors import UnsupportedSyntaxError
 from ..runtime import require_no_array
-from .values import LoweringPart, Operand, Scope
+from .resolve import variable
+from .values import LoweringPart, Operand, Scope, TupleValue
 
 Target = Callable[[], str] | None
 
@@ -36,6 +37,66 @@ _BUILTIN_METHODS = {builtins.abs: "__abs__", builtins.len: "__len__", builtins.f
 
 class MadeOperators(LoweringPart):
     """The lowerer's part for operators of objects the function makes (see the module)."""
+
+    def made_reduction(self, scope: Scope, node: ast.Call, target: Target) -> Any:
+        """``sum``, ``max`` and ``min`` of objects the function made, as Python runs them
+        through the class's operator methods (round 97: refused): ``sum(objs, start)`` is
+        ``start + objs[0] + objs[1] ...`` (``0 + v`` runs ``__radd__``); ``max(a, b, c)``
+        keeps the first of the largest (``item > best``: ``__gt__``, or ``__lt__``
+        reflected), ``min`` of the smallest. None for any other call."""
+        reduction = self.reduction_of(scope, node)
+        if reduction is None:
+            return None
+        callee, items, start = reduction
+        if callee is not builtins.sum:  # (each item lowered once: compared, then chosen)
+            lowered: list[ast.expr] = [Operand(self.lower_operand(scope, i)) for i in items]
+            return self.selected(scope, node, lowered, callee is builtins.max, target)
+        total: ast.expr = start if start is not None else ast.Constant(0)
+        for item in items:
+            total = ast.copy_location(ast.BinOp(total, ast.Add(), item), node)
+        return self.lower_expr(scope, total, target)
+
+    def reduction_of(
+        self, scope: Scope, node: ast.Call
+    ) -> tuple[Any, list[ast.expr], ast.expr | None] | None:
+        """For ``sum``, ``max`` or ``min`` of items of which one may be an object the
+        function made: the builtin, the items (several arguments, or a list or tuple
+        whose items srcad knows) and ``sum``'s start (None if not given); None for any
+        other call (``max(objs, key=...)`` is a loop already: :mod:`srcad.desugar`)."""
+        if not isinstance(node.func, ast.Name) or node.func.id not in ("sum", "max", "min"):
+            return None
+        callee = self.denote(scope, node.func).static
+        if not any(callee is f for f in (builtins.sum, builtins.max, builtins.min)):
+            return None
+        keywords = {k.arg: k.value for k in node.keywords}
+        if any(isinstance(a, ast.Starred) for a in node.args) or set(keywords) - (
+            {"start"} if callee is builtins.sum else set()
+        ):
+            return None
+        start = None
+        if callee is builtins.sum:
+            if not 1 <= len(node.args) <= 2:
+                return None
+            items = self.known_items(scope, node.args[0])
+            start = node.args[1] if len(node.args) == 2 else keywords.get("start")
+        else:
+            items = list(node.args) if len(node.args) > 1 else (
+                self.known_items(scope, node.args[0]) if node.args else None
+            )
+        if not items or not any(self.may_be_made(scope, item) for item in items):
+            return None
+        return callee, items, start
+
+    def known_items(self, scope: Scope, node: ast.expr) -> list[ast.expr] | None:
+        """The items of a list or tuple display, or of a name holding one whose items
+        srcad knows (lowered already); None for anything else."""
+        if isinstance(node, ast.List | ast.Tuple):
+            starred = any(isinstance(e, ast.Starred) for e in node.elts)
+            return None if starred else list(node.elts)
+        value = variable(scope, node.id) if isinstance(node, ast.Name) else None
+        if isinstance(value, TupleValue) and all(isinstance(v, ir.Expr) for v in value.items):
+            return [Operand(v) for v in value.items]
+        return None
 
     def made_binop(self, scope: Scope, node: ast.BinOp, target: Target) -> Any:
         """``a op b`` where an operand may be an object the function made; None if none
@@ -274,3 +335,4 @@ class MadeOperators(LoweringPart):
         value = ast.copy_location(ast.BinOp(load, stmt.op, stmt.value), stmt)
         self.assign(scope, [stmt.target], value)
         return True
+
