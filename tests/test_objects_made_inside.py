@@ -305,7 +305,7 @@ def sums_objects(x):
         (asks_hasattr, "hasattr", "operation srcad reads no Python code for"),
         (reads_its_dict, "dict", "Python's own machinery"),
         (appends_to_a_field, "append", "a field of an object the function made holds"),
-        (sums_objects, "sum", "operation srcad reads no Python code for"),
+        (sums_objects, "sum", "`0 + Vec2(x, x)`: srcad found no operator method"),  # (no __radd__)
     ],
 )
 def test_refused_at_the_line(f, tag, words):
