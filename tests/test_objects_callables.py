@@ -2208,3 +2208,52 @@ def test_a_dataclass_gradient_runs_no_code_of_the_class():
     assert (g[3].sigma, g[3].mu) == pytest.approx((1.0 / 1.2, 0.8), rel=1e-15)
     check_four_ways(_post_init_losses, *args, wrt=(0, 1, 2, 3))
     assert srcad.check_grad(_post_init_losses, *args, wrt=(0, 1, 2, 3)) < 1e-6
+
+
+def _make_kernel(lengthscale, variance=1.0):
+    def k(x, y):
+        return variance * math.exp(-0.5 * (x - y) ** 2 / lengthscale**2)
+
+    return k
+
+
+def _make_loss(reg):
+    def loss(w):
+        return (w - 3.0) ** 2 + reg * w**4
+
+    return loss
+
+
+def _apply_twice(fn, v):
+    return fn(fn(v))
+
+
+def _closures_from_factories(ls, w):
+    k = _make_kernel(ls, 2.0)  # (bound to a name, called in a loop)
+    xs = [0.1, 0.5, 1.2]
+    gram = 0.0
+    for i in range(3):
+        for j in range(3):
+            gram += k(xs[i], xs[j])
+    direct = _make_loss(0.5)(w)  # (called at once)
+    passed = _apply_twice(_make_loss(ls), 0.3 * w)  # (given to a helper that calls it)
+    rebound = 0.0
+    for step in range(3):  # (a new closure each iteration, of the step)
+        scaled = _make_loss(w * step)
+        rebound += scaled(1.0)
+    return gram + direct + passed + rebound
+
+
+def _returns_a_closure(w):
+    return _make_loss(w)  # <closure>
+
+
+def test_closures_that_factories_return_are_called_where_they_are_used():
+    """``make_loss(reg)`` returning its nested ``loss`` (round 94, 97: refused, "cannot
+    pass it on as a value"): bound to a name, called at once, given to a helper, made
+    again in a loop; each call inlined with the closure's own variables. Four ways; the
+    closure as the function's value is still refused, at the line."""
+    check_four_ways(_closures_from_factories, 0.8, 0.7)
+    with pytest.raises(srcad.SrcadError, match="cannot pass it on as a value") as info:
+        srcad.grad(_returns_a_closure)(0.5)
+    assert info.value.lineno == marker_line(__file__, "closure")

@@ -27,6 +27,7 @@ from ..subset import NAMESPACE_READERS
 from .values import (
     NOT_STATIC,
     PASSED_DEF,
+    DefValue,
     LoweringPart,
     Operand,
     Scope,
@@ -144,10 +145,10 @@ class Expressions(LoweringPart):
 
     def lower_Tuple(self, scope: Scope, node: ast.Tuple | ast.List, target: Target) -> Any:
         elements = self.spread(scope, node.elts)  # ((a, *pair): of a known length)
-        return TupleValue(
-            tuple(self.lower_expr(scope, e, None) for e in elements),
-            isinstance(node, ast.List),
-        )
+        items = tuple(self.lower_expr(scope, e, None) for e in elements)
+        for element, item in zip(elements, items):
+            self.refuse_def_value(scope, element, item)  # (a def of the code: only called)
+        return TupleValue(items, isinstance(node, ast.List))
 
     lower_List = lower_Tuple
 
@@ -792,6 +793,29 @@ class Expressions(LoweringPart):
             return ir.Name(name)
         return result
 
+    def refuse_def_value(self, scope: Scope, node: ast.expr, value: Any) -> None:
+        """Refuse a ``def`` of the code used as a value other than a function to call (a
+        library function given it, an array made of it, the result of ``f``)."""
+        if not isinstance(value, DefValue):
+            return
+        spelled = "this lambda" if getattr(value.node, "srcad_lambda", False) else (
+            f"`{value.node.name}`"
+        )
+        raise self.error(
+            scope,
+            node,
+            f"{spelled} is a function defined in the differentiated code: srcad "
+            "inlines calls of it, and cannot pass it on as a value here",
+            "call it where its value is needed, or define it at module level for a "
+            "function srcad reads (a library routine that calls it, such as "
+            "scipy.optimize.least_squares or scipy.integrate.quad_vec, has no "
+            "derivative in srcad: write its iteration in the function, e.g. Newton's "
+            "method in a loop; scipy.optimize's root finders, brentq, brenth, ridder, "
+            "bisect, toms748, newton, root_scalar, fsolve and root, its minimizers "
+            "minimize_scalar and minimize, and scipy.integrate's quad, odeint and "
+            "solve_ivp take it)",
+        )
+
     def read_name(self, scope: Scope, node: ast.Name) -> Any:
         if node.id in scope.env:
             value = scope.env[node.id]
@@ -814,24 +838,9 @@ class Expressions(LoweringPart):
                     scope.env[node.id] = value
                 self.share(value)
             return value
-        if node.id in scope.local_functions:  # (a def or named lambda, not called)
-            spelled = "this lambda" if getattr(
-                scope.local_functions[node.id], "srcad_lambda", False
-            ) else f"`{node.id}`"
-            raise self.error(
-                scope,
-                node,
-                f"{spelled} is a function defined in the differentiated code: srcad "
-                "inlines calls of it, and cannot pass it on as a value here",
-                "call it where its value is needed, or define it at module level for a "
-                "function srcad reads (a library routine that calls it, such as "
-                "scipy.optimize.least_squares or scipy.integrate.quad_vec, has no "
-                "derivative in srcad: write its iteration in the function, e.g. Newton's "
-                "method in a loop; scipy.optimize's root finders, brentq, brenth, ridder, "
-                "bisect, toms748, newton, root_scalar, fsolve and root, its minimizers "
-                "minimize_scalar and minimize, and scipy.integrate's quad, odeint and "
-                "solve_ivp take it)",
-            )
+        if node.id in scope.local_functions:  # (a def or named lambda, not called: a
+            # value returned by a factory, bound to a name, called later; see DefValue)
+            return DefValue(scope.local_functions[node.id], scope)
         if node.id in scope.local_names:
             raise self.error(
                 scope,

@@ -23,6 +23,7 @@ from .made_objects import ending_in_return
 from .values import (
     PASSED_DEF,
     RAISED,
+    DefValue,
     LoweringPart,
     Operand,
     Scope,
@@ -56,8 +57,9 @@ class Inlining(LoweringPart):
                 )
             if func.id in current.local_functions:
                 return current.local_functions[func.id], current
-            if func.id in current.env:
-                return None
+            if func.id in current.env:  # (a factory's function bound to a name)
+                value = current.env[func.id]
+                return (value.node, value.home) if isinstance(value, DefValue) else None
             current = current.parent
         return None
 

@@ -12,7 +12,16 @@ from .. import ir
 from ..errors import UnsupportedSyntaxError
 from ..rules.table import COPY
 from .distributions import Frozen
-from .values import RAISED, LoweringPart, ResultName, Scope, TupleValue, Variable, list_key
+from .values import (
+    RAISED,
+    DefValue,
+    LoweringPart,
+    ResultName,
+    Scope,
+    TupleValue,
+    Variable,
+    list_key,
+)
 
 
 class Joins(LoweringPart):
@@ -35,6 +44,14 @@ class Joins(LoweringPart):
             raise UnsupportedSyntaxError(
                 "a tuple value that differs between branches or iterations is not supported",
                 "unpack it into separate variables first",
+                self.joining or ir.UNKNOWN_LOCATION,
+            )
+        if isinstance(value, DefValue):
+            raise UnsupportedSyntaxError(
+                f"`{value.node.name}`, a function of the code held as a value, differs "
+                "between branches or iterations: srcad inlines the call of the function it "
+                "names when it compiles",
+                "call each function on its own path (`y = f_a(x) if ... else f_b(x)`)",
                 self.joining or ir.UNKNOWN_LOCATION,
             )
         if isinstance(value, Frozen):

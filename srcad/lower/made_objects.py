@@ -34,7 +34,7 @@ from ..rules.table import SETITEM
 from .closures import routine_called
 from .named_tuples import holds_named_tuple
 from .resolve import FREE, variable
-from .values import LoweringPart, Operand, Scope, Static, TupleValue
+from .values import DefValue, LoweringPart, Operand, Scope, Static, TupleValue
 
 Target = Callable[[], str] | None
 
@@ -779,6 +779,8 @@ class MadeObjects(LoweringPart):
         if found is None:
             return None
         value, made = found
+        if isinstance(value, DefValue):  # (make_loss(0.5)(w): the function a helper made)
+            return self.inline_nested(scope, node, value.node, value.home, target)
         if made is None:
             call = ast.copy_location(ast.Call(Operand(value), node.args, node.keywords), node)
             return self.operation(scope, call, target)

@@ -322,6 +322,7 @@ class Operations(LoweringPart):
     def lower_operand(self, scope: Scope, node: ast.expr) -> ir.Expr:
         value = self.lower_expr(scope, node, None)
         self.refuse_frozen(scope, node, value)  # (a frozen distribution passed as a value)
+        self.refuse_def_value(scope, node, value)  # (a def of the code: only called)
         if value is array_api.NAMESPACE:  # passed to a call srcad does not read
             return self.namespace_name()
         if isinstance(value, TupleValue):  # a shape, an axis tuple, a list of arrays...

@@ -91,8 +91,9 @@ class Statements(LoweringPart):
     def lower_Return(self, scope: Scope, stmt: ast.Return, result_name: ResultName) -> Any:
         self._last_return = stmt
         value = self.lower_expr(scope, stmt.value, result_name)
-        if scope.is_root:  # (a helper may return a frozen distribution to call methods of)
-            self.refuse_frozen(scope, stmt, value)
+        if scope.is_root:  # (a helper may return a frozen distribution to call methods of,
+            self.refuse_frozen(scope, stmt, value)  # or a def of its own, to call)
+            self.refuse_def_value(scope, stmt, value)
         return value
 
     def lower_Raise(self, scope: Scope, stmt: ast.Raise, result_name: ResultName) -> Any:

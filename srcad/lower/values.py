@@ -70,6 +70,17 @@ class Scope:
         return self.node
 
 
+@dataclass(frozen=True, eq=False)
+class DefValue:
+    """A ``def`` (or named lambda) of the code held as a value: returned by a factory
+    (``make_loss(reg)`` returning its nested ``loss``) or bound to a name. Its calls are
+    inlined in ``home``, the scope it was defined in (its closure, as Python's); any other
+    use of it as a value is refused (:meth:`LoweringPart.refuse_def_value`)."""
+
+    node: ast.FunctionDef
+    home: Scope
+
+
 @dataclass(frozen=True)
 class Static:
     """A function passed to a helper: the object, how generated code names it (as the
