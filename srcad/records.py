@@ -143,13 +143,14 @@ def is_static(value: Any, depth: int = 0, objects: bool = False) -> bool:
 
 def replaced(like: Any, new: Mapping[str, Any]) -> Any:
     """A record of ``like``'s class with the fields in ``new`` replaced (the others as
-    in ``like``): ``_replace`` for a namedtuple; for a dataclass or a plain object, a bare
-    copy (:func:`bare_copy`) with the fields set. No code of the class runs: a
-    gradient's fields are adjoints, which a ``__post_init__`` would change (taking
-    ``abs`` of a scale, normalising weights: round 97)."""
+    in ``like``): a new tuple of a namedtuple's class; for a dataclass or a plain object,
+    a bare copy (:func:`bare_copy`) with the fields set. No code of the class runs: a
+    gradient's fields are adjoints, which a ``__new__`` or a ``__post_init__`` would
+    change (taking ``abs`` of a scale, normalising weights: rounds 97, 98)."""
     kind = record_kind(like)
-    if kind == "namedtuple":
-        return like._replace(**new) if new else like
+    if kind == "namedtuple":  # (tuple's own __new__: not a __new__ of the class, round 98)
+        fields = type(like)._fields
+        return tuple.__new__(type(like), [new.get(n, v) for n, v in zip(fields, like)])
     made = bare_copy(like)
     for key, value in new.items():
         object.__setattr__(made, key, value)  # (frozen dataclasses too)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import dataclasses
 import functools
 import itertools
 import math
@@ -1334,14 +1333,13 @@ def record_like(like: Any, names: tuple[str, ...], values: tuple[Any, ...]) -> A
     given = dict(zip(names, values))
     if any(getattr(like, name).__class__ is int for name in names):
         return structured_like(AdjointRecord(like, given), like)  # (a count: as it is)
-    if isinstance(like, tuple):
+    if isinstance(like, tuple):  # (without the class's own __new__: round 98)
         if len(names) == len(like) and all(name in given for name in cls._fields):
-            return cls(*(given[name] for name in cls._fields))
+            return tuple.__new__(cls, [given[name] for name in cls._fields])
     elif (
         getattr(like, "__dict__", None) is not None and like.__dict__.keys() == given.keys()
-        and not hasattr(cls, "__post_init__")
-    ):  # (every field read: a copy with the gradients, as dataclasses.replace makes it)
-        made = cls.__new__(cls)
+    ):  # (every field read: a bare object with the gradients, see records.replaced)
+        made = object.__new__(cls)
         made.__dict__.update(given)
         return made
     return structured_like(AdjointRecord(like, given), like)
@@ -1459,19 +1457,12 @@ def _numpy_floats(value: Any, found: list[bool]) -> Any:
         return cls(_numpy_floats(item, found) for item in value)
     if cls is dict:
         return {key: _numpy_floats(item, found) for key, item in value.items()}
-    if isinstance(value, tuple) and hasattr(cls, "_fields"):  # (a namedtuple)
-        return cls(*(_numpy_floats(item, found) for item in value))
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return dataclasses.replace(value, **{
-            f.name: _numpy_floats(getattr(value, f.name), found)
-            for f in dataclasses.fields(value) if f.init
-        })
-    if is_record(value) and hasattr(value, "__dict__"):  # (a plain object: a copy whose
-        fields = vars(value)  # fields are numpy's floats)
-        converted = {name: _numpy_floats(field, found) for name, field in fields.items()}
-        if any(converted[name] is not fields[name] for name in fields):
-            value = copy.copy(value)
-            vars(value).update(converted)
+    if is_record(value):  # (a copy whose fields are numpy's floats, made without the
+        # class's __new__, __init__ or __post_init__: they ran on the value already)
+        held = fields(value)
+        converted = {name: _numpy_floats(field, found) for name, field in held.items()}
+        if any(converted[name] is not held[name] for name in held):
+            value = replaced(value, converted)
     return value
 
 
