@@ -1736,6 +1736,31 @@ def test_scipy_ndimage_kernel_fit_four_ways_and_its_hessian():
     np.testing.assert_allclose(hessian, np.array(want).T, rtol=1e-6, atol=1e-6)
 
 
+def _weights_on_an_int_image(w, image):
+    return np.sum(ndimage.correlate1d(image, w) ** 2) + np.sum(
+        ndimage.convolve(image, np.outer(w, w), mode="nearest"))
+
+
+def _weights_on_an_int_image_in_floats(w, image):
+    return np.sum(ndimage.correlate1d(image, w, output=np.float64) ** 2) + np.sum(
+        ndimage.convolve(image, np.outer(w, w), mode="nearest", output=np.float64))
+
+
+def test_scipy_ndimage_of_an_int_image_is_of_ints_unless_output_says_so():
+    """SciPy's result has the input's dtype: of an int image, truncated ints, flat in the
+    weights (round 98: srcad gave the gradient of the untruncated correlation); with
+    ``output=np.float64`` (a dtype, not an array) the floats, whose gradient is the float
+    image's. Four ways each."""
+    image = np.arange(20).reshape(4, 5) % 7 - 3
+    w = np.array([0.21, 0.37, 0.42])
+    assert np.all(srcad.grad(_weights_on_an_int_image)(w, image) == 0.0)
+    check_four_ways(_weights_on_an_int_image, w, image, wrt=(0,))
+    as_floats = srcad.grad(_weights_on_an_int_image)(w, image.astype(float))
+    got = srcad.grad(_weights_on_an_int_image_in_floats)(w, image)
+    np.testing.assert_allclose(got, as_floats, rtol=1e-14)
+    check_four_ways(_weights_on_an_int_image_in_floats, w, image, wrt=(0,))
+
+
 def _correlated_into(x, w):
     out = np.empty_like(x)
     y = ndimage.correlate1d(x, w, output=out)

@@ -148,17 +148,21 @@ _PAD_MODES: dict[str, Any] = {
 }
 
 
-def _refuse_output(output: Any) -> None:
-    """``output=`` writes the result into an array in place, which srcad does not follow."""
-    if output is not None:
+def _truncates(input: Any, output: Any) -> bool:
+    """Whether the filter's result is of ints (SciPy's is of ``output``'s dtype, else of
+    the input's): truncated, with no gradient (round 98: an int image). ``output=`` an
+    array writes the result into it in place, which srcad does not follow: refused."""
+    if isinstance(output, np.ndarray):
         from ..load import user_line
 
         raise UnsupportedSyntaxError(
             "`output=` makes scipy.ndimage write the result into that array in place, "
             "which srcad does not follow",
-            "leave output= out and use the array the filter returns",
+            "leave output= out (or give a dtype) and use the array the filter returns",
             user_line(3),
         )
+    dtype = np.asarray(input).dtype if output is None else np.dtype(output)
+    return dtype.kind in "biu"
 
 
 def _correlation(
@@ -191,7 +195,8 @@ def correlate_input_grad(
     convolution: bool = False,
 ) -> Any:
     """Adjoint of ``correlate``/``convolve`` (``axis``: their 1-D forms) for ``input``."""
-    _refuse_output(output)
+    if _truncates(input, output):
+        return np.zeros(np.shape(input))
     kernel, origins = _correlation(input, weights, origin, axis, convolution)
     g = np.asarray(g)
     shape = np.shape(input)
@@ -209,7 +214,8 @@ def correlate_weights_grad(
 ) -> Any:
     """Adjoint of ``correlate``/``convolve`` (``axis``: their 1-D forms) for ``weights``:
     ``g`` times each window of the extended input."""
-    _refuse_output(output)
+    if _truncates(input, output):
+        return np.zeros(np.shape(weights))
     kernel, origins = _correlation(input, weights, origin, axis, convolution)
     x = np.asarray(input, dtype=float)
     pad_width = _extension(kernel.shape, origins)
@@ -223,7 +229,25 @@ def correlate_weights_grad(
     return summed.reshape(np.shape(weights))
 
 
+def correlation_tangent(
+    t: Any, input: Any, weights: Any, mode: Any, cval: Any, origin: Any, output: Any,
+    axis: Any, convolution: bool, of_input: bool,
+) -> Any:
+    """Tangent of ``correlate``/``convolve`` (``axis``: their 1-D forms) for ``input``
+    (``of_input``) or ``weights``: the filter of the tangent (in floats; ``cval`` only
+    moves the value: 0 for the input's), or zeros where the result is of ints."""
+    if _truncates(input, output):
+        return np.zeros(np.shape(input))
+    name = ("convolve" if convolution else "correlate") + ("" if axis is None else "1d")
+    options = {"mode": mode, "cval": 0.0 if of_input else cval, "origin": origin}
+    if axis is not None:
+        options["axis"] = axis
+    x = np.asarray(t if of_input else input, dtype=float)
+    return getattr(scipy.ndimage, name)(x, weights if of_input else t, **options)
+
+
 _NDIMAGE = {**ENV, "scipy": scipy, "correlate_input_grad": correlate_input_grad,
+            "correlation_tangent": correlation_tangent,
             "correlate_weights_grad": correlate_weights_grad,
             "gaussian_filter1d_grad": gaussian_filter1d_grad,
             "gaussian_filter_grad": gaussian_filter_grad,
@@ -283,8 +307,9 @@ for _name, _convolution in (("correlate", False), ("convolve", True)):
         weights=f"correlate_weights_grad(g, input, weights, mode, cval, origin, output, axis, "
                 f"{_flag})",
         tangents={
-            "input": f"scipy.ndimage.{_name}1d(t, weights, axis, None, mode, 0.0, origin)",
-            "weights": f"scipy.ndimage.{_name}1d(input, t, axis, None, mode, cval, origin)",
+            p: f"correlation_tangent(t, input, weights, mode, cval, origin, output, axis, "
+               f"{_flag}, of_input={p == 'input'})"
+            for p in ("input", "weights")
         },
     )
     defrule(
@@ -296,7 +321,8 @@ for _name, _convolution in (("correlate", False), ("convolve", True)):
         weights=f"correlate_weights_grad(g, input, weights, mode, cval, origin, output, None, "
                 f"{_flag})",
         tangents={
-            "input": f"scipy.ndimage.{_name}(t, weights, None, mode, 0.0, origin)",
-            "weights": f"scipy.ndimage.{_name}(input, t, None, mode, cval, origin)",
+            p: f"correlation_tangent(t, input, weights, mode, cval, origin, output, None, "
+               f"{_flag}, of_input={p == 'input'})"
+            for p in ("input", "weights")
         },
     )
