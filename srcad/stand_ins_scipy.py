@@ -139,10 +139,12 @@ def kurtosis(a: Any, axis: Any = 0, fisher: Any = True, bias: Any = True,
     if nan_policy != "propagate":
         raise ValueError("srcad reads this statistic with nan_policy='propagate' only")
     n, m2, _, m4 = _central_moments(a, axis, keepdims)
-    g2 = m4 / (m2 * m2) - 3.0
-    if not bias:
-        g2 = ((n + 1.0) * g2 + 6.0) * (n - 1.0) / ((n - 2.0) * (n - 3.0))
-    return g2 if fisher else g2 + 3.0
+    if bias:  # (in SciPy's order of operations: the same value, bit for bit)
+        pearson = m4 / m2**2.0
+    else:
+        pearson = 1.0 / (n - 2) / (n - 3) * ((n**2 - 1.0) * m4 / m2**2.0 - 3 * (n - 1) ** 2.0)
+        pearson = pearson + 3.0
+    return pearson - 3 if fisher else pearson
 
 
 def entropy(pk: Any, qk: Any = None, base: Any = None, axis: Any = 0, *,
@@ -179,7 +181,8 @@ def toeplitz(c: Any, r: Any = None) -> Any:
         r = np.broadcast_to(r, batch + r.shape[-1:])
     values = np.concatenate((c[..., ::-1], r[..., 1:]), axis=-1)
     n = c.shape[-1]
-    return values[..., n - 1 - np.arange(n)[:, None] + np.arange(r.shape[-1])]
+    # (laid out in C order, as SciPy's copy: a sum of it adds in the same order)
+    return np.ascontiguousarray(values[..., n - 1 - np.arange(n)[:, None] + np.arange(r.shape[-1])])
 
 
 def circulant(c: Any) -> Any:
@@ -187,7 +190,7 @@ def circulant(c: Any) -> Any:
     rolled down by one; leading axes of ``c`` are batches."""
     c = np.atleast_1d(c)
     n = c.shape[-1]
-    return c[..., (np.arange(n)[:, None] - np.arange(n)) % n]
+    return np.ascontiguousarray(c[..., (np.arange(n)[:, None] - np.arange(n)) % n])
 
 
 def hankel(c: Any, r: Any = None) -> Any:
@@ -201,16 +204,15 @@ def hankel(c: Any, r: Any = None) -> Any:
 
 def block_diag(*arrs: Any) -> Any:
     """``scipy.linalg.block_diag``: the arrays (a number is 1 x 1, a vector one row) down
-    the diagonal of a matrix of zeros."""
+    the diagonal of a matrix of zeros; leading axes are batches, broadcast."""
     blocks = [np.atleast_2d(a) for a in arrs] if arrs else [np.zeros((1, 0))]
-    if any(b.ndim > 2 for b in blocks):
-        raise ValueError("srcad reads scipy.linalg.block_diag of matrices only, not batches")
-    rows = sum(b.shape[0] for b in blocks)
-    columns = sum(b.shape[1] for b in blocks)
-    out = np.zeros((rows, columns), dtype=np.result_type(*blocks))
+    batch = np.broadcast_shapes(*(b.shape[:-2] for b in blocks))
+    rows = sum(b.shape[-2] for b in blocks)
+    columns = sum(b.shape[-1] for b in blocks)
+    out = np.zeros(batch + (rows, columns), dtype=np.result_type(*blocks))
     row = column = 0
     for block in blocks:
-        out[row:row + block.shape[0], column:column + block.shape[1]] = block
-        row += block.shape[0]
-        column += block.shape[1]
+        out[..., row:row + block.shape[-2], column:column + block.shape[-1]] = block
+        row += block.shape[-2]
+        column += block.shape[-1]
     return out

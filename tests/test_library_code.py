@@ -966,13 +966,15 @@ def test_scipys_structured_matrices_are_gathers_of_their_values():
                      (rng.normal(size=(2, 3)), rng.normal(size=(2, 4)))],
         "circulant": [(c,), (rng.normal(size=(2, 3)),)],
         "hankel": [(c,), (c, r), (np.arange(3),)],
-        "block_diag": [(A, r[:2], 0.5, [[1.0]]), (), (np.eye(2, dtype=int), np.zeros((2, 0)))],
+        "block_diag": [(A, r[:2], 0.5, [[1.0]]), (), (np.eye(2, dtype=int), np.zeros((2, 0))),
+                       (rng.normal(size=(3, 2, 2)), rng.normal(size=(1, 3)))],
     }
     for name, calls in cases.items():
         for args in calls:
             theirs = getattr(scipy.linalg, name)(*args)
             mine = getattr(stand_ins_scipy, name)(*args)
             assert np.array_equal(mine, theirs) and mine.dtype == theirs.dtype, (name, args)
+            assert mine.strides == theirs.strides, (name, args)  # (sums add alike)
     check_four_ways(_structured_matrices, c, r, A)
     y = np.array([0.3, -0.2, 0.5, 0.1, -0.4])
     check_four_ways(_ar1_negative_log_likelihood, 0.6, 1.3, y, wrt=(0, 1))

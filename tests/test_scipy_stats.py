@@ -366,3 +366,13 @@ def test_descriptive_statistics():
     assert srcad.value_and_grad(descriptive_statistics)(x, w)[0] == pytest.approx(
         descriptive_statistics(x, w), rel=1e-12)  # (the formulas give SciPy's values)
     check_four_ways(descriptive_statistics_along_axes, np.arange(12.0).reshape(3, 4) ** 1.3 / 10)
+    # (kurtosis in SciPy's order of operations: its value bit for bit; round 98: the
+    # unbiased one differed in the last digits)
+    from srcad import stand_ins_scipy
+
+    for seed in range(20):
+        sample = np.random.default_rng(seed).normal(size=9)
+        for fisher in (True, False):
+            for bias in (True, False):
+                assert stand_ins_scipy.kurtosis(sample, fisher=fisher, bias=bias) == (
+                    stats.kurtosis(sample, fisher=fisher, bias=bias))
