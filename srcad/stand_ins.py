@@ -288,6 +288,10 @@ READ_INSTEAD: dict[tuple[str, str], Any] = {
     },
     ("scipy.stats._variation", "variation"): "stand_ins_scipy",
     **{
+        ("scipy.ndimage._filters", name): "stand_ins_scipy"
+        for name in ("prewitt", "sobel", "laplace")
+    },
+    **{
         ("scipy.linalg._special_matrices", name): "stand_ins_scipy"
         for name in ("toeplitz", "circulant", "hankel", "block_diag")
     },

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 import scipy.linalg
+import scipy.ndimage
 import scipy.special
 
 
@@ -215,4 +216,59 @@ def block_diag(*arrs: Any) -> Any:
         out[..., row:row + block.shape[-2], column:column + block.shape[-1]] = block
         row += block.shape[-2]
         column += block.shape[-1]
+    return out
+
+
+# ---------------------------------------------------------------- scipy.ndimage, edge filters
+# (each the sequence of 1-D correlations SciPy's source runs, on the same arrays: the
+# same values; srcad differentiates correlate1d by its rule)
+
+
+def _modes(mode: Any, count: int) -> list[Any]:
+    """A boundary mode given once or per axis (SciPy's ``_normalize_sequence``)."""
+    if isinstance(mode, str):
+        return [mode] * count
+    modes = list(mode)
+    if len(modes) != count:
+        raise RuntimeError("sequence argument must have length equal to input rank")
+    return modes
+
+
+def _edge(input: Any, axis: Any, output: Any, mode: Any, cval: Any, smoothing: Any) -> Any:
+    """A derivative along ``axis`` (``[-1, 0, 1]``), smoothed along the other axes."""
+    x = np.asarray(input)
+    along = axis % x.ndim
+    modes = _modes(mode, x.ndim)
+    out = scipy.ndimage.correlate1d(x, [-1.0, 0.0, 1.0], along, output, modes[along], cval, 0)
+    for k in range(x.ndim):
+        if k != along:
+            out = scipy.ndimage.correlate1d(out, smoothing, k, output, modes[k], cval, 0)
+    return out
+
+
+def prewitt(input: Any, axis: Any = -1, output: Any = None, mode: Any = "reflect",
+            cval: Any = 0.0) -> Any:
+    """``scipy.ndimage.prewitt``: the derivative along ``axis``, averaged across."""
+    return _edge(input, axis, output, mode, cval, [1.0, 1.0, 1.0])
+
+
+def sobel(input: Any, axis: Any = -1, output: Any = None, mode: Any = "reflect",
+          cval: Any = 0.0) -> Any:
+    """``scipy.ndimage.sobel``: the derivative along ``axis``, smoothed across."""
+    return _edge(input, axis, output, mode, cval, [1.0, 2.0, 1.0])
+
+
+def laplace(input: Any, output: Any = None, mode: Any = "reflect", cval: Any = 0.0, *,
+            axes: Any = None) -> Any:
+    """``scipy.ndimage.laplace``: the sum of the second differences along ``axes``."""
+    x = np.asarray(input)
+    along = list(range(x.ndim)) if axes is None else [a % x.ndim for a in np.atleast_1d(axes)]
+    if not along:
+        return np.array(x, dtype=output)
+    modes = _modes(mode, len(along))
+    out = scipy.ndimage.correlate1d(x, [1.0, -2.0, 1.0], along[0], output, modes[0], cval, 0)
+    for k in range(1, len(along)):
+        out = out + scipy.ndimage.correlate1d(
+            x, [1.0, -2.0, 1.0], along[k], out.dtype, modes[k], cval, 0
+        )
     return out

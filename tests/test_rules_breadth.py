@@ -1761,6 +1761,34 @@ def test_scipy_ndimage_of_an_int_image_is_of_ints_unless_output_says_so():
     check_four_ways(_weights_on_an_int_image_in_floats, w, image, wrt=(0,))
 
 
+def _edge_energy(image):
+    gx = ndimage.sobel(image, axis=0, mode="nearest")
+    gy = ndimage.sobel(image, axis=1, mode="nearest")
+    return (np.sum(np.sqrt(gx**2 + gy**2 + 1e-3)) + np.sum(ndimage.laplace(image) ** 2)
+            + np.sum(ndimage.prewitt(image, mode=["wrap", "reflect"]) * image))
+
+
+def test_scipy_ndimage_edge_filters_are_their_correlations():
+    """sobel, prewitt and laplace (round 98: refused, though they are fixed-weight
+    correlations): read as the 1-D correlations SciPy's source runs, bit for bit its
+    values (dtype too, of an int image), differentiated by correlate1d's rule. Four
+    ways on an edge-energy objective."""
+    from srcad import stand_ins_scipy
+
+    rng = np.random.default_rng(19)
+    for x in (rng.normal(size=(5, 6)), rng.normal(size=(3, 4, 5)),
+              np.arange(30).reshape(5, 6) % 7):
+        for axis in range(-1, x.ndim):
+            for name in ("sobel", "prewitt"):
+                theirs = getattr(ndimage, name)(x, axis=axis, mode="constant", cval=0.3)
+                mine = getattr(stand_ins_scipy, name)(x, axis=axis, mode="constant", cval=0.3)
+                assert np.array_equal(mine, theirs) and mine.dtype == theirs.dtype
+        for axes in (None, (0,), (-1, 0)):
+            theirs, mine = ndimage.laplace(x, axes=axes), stand_ins_scipy.laplace(x, axes=axes)
+            assert np.array_equal(mine, theirs) and mine.dtype == theirs.dtype
+    check_four_ways(_edge_energy, rng.normal(size=(6, 7)))
+
+
 def _correlated_into(x, w):
     out = np.empty_like(x)
     y = ndimage.correlate1d(x, w, output=out)
