@@ -49,6 +49,7 @@ MODULES = (
     "stop52",  # `:=`, statistics read, random.Random inside, numpy 2, roots of records, .flat
     "stop53",  # softmaxes over statements, np.diff, diagonals, small arrays every step
     "stop54",  # fields named like arrays', classes' own items/pop/__contains__, partials
+    "stop55",  # ndimage/signal filters, structured matrices, normalising records, closures
     "integrate_programs",  # quad, odeint, solve_ivp: kinetics, epidemics, hazards, densities
     "optimize_programs",  # fsolve, root, root_scalar: equilibria, steady states, volatilities
     "numpy_breadth",  # scatters and segments, .flat, zip(*M), *params, slices, piecewise, fft
