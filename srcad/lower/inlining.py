@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+import numpy as np
+
 from .. import astwalk, ir
 from ..desugar import desugar
 from ..diagnostics import at_call_site
@@ -134,17 +136,19 @@ class Inlining(LoweringPart):
         return statics
 
     def passed_modules(self, values: dict[str, Any], fn: ast.FunctionDef) -> dict[str, Static]:
-        """The parameters of ``fn`` bound to a module (passed, or a default: ``def
-        helper(x, xp=np)``) that ``fn`` never reassigns: ``xp.sum(t)`` in ``fn`` is that
-        module's function, not the method ``.sum`` of an object."""
+        """The parameters of ``fn`` bound to a module or a function (passed, or a default:
+        ``def helper(x, xp=np)``, ``def mlp(x, W, act=np.tanh)``) that ``fn`` never
+        reassigns: ``xp.sum(t)`` in ``fn`` is that module's function, not the method
+        ``.sum`` of an object; ``act(z)`` is a call of that function (round 99: a default
+        function was called as an unknown object)."""
         stored = _stored_names(fn)
         found: dict[str, Static] = {}
         for param, value in values.items():
             if not isinstance(param, str) or param in stored or not isinstance(value, ir.Name):
                 continue
-            module = self.bindings.get(value.id, self.free_objects.get(value.id))
-            if isinstance(module, types.ModuleType):
-                found[param] = Static(module, value, returning(module))
+            obj = self.bindings.get(value.id, self.free_objects.get(value.id))
+            if isinstance(obj, (types.ModuleType, *_FUNCTIONS)):
+                found[param] = Static(obj, value, returning(obj))
         return found
 
     def known_function(self, scope: Scope, node: ast.expr) -> Static | None:
@@ -489,6 +493,10 @@ def _passed_keywords(call: ast.Call, fn: ast.FunctionDef) -> Keywords:
         for k in call.keywords
         if k.arg is not None and k.arg not in named
     ])
+
+
+#: the kinds of functions a parameter's value may be that calls of it are calls of
+_FUNCTIONS = (types.FunctionType, types.BuiltinFunctionType, np.ufunc, functools.partial)
 
 
 def _kept_arguments(call: ast.Call, fn: ast.FunctionDef) -> list[tuple[str, ast.expr]]:

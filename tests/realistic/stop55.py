@@ -11,8 +11,8 @@ import math
 import numpy as np
 import scipy.linalg
 import scipy.signal
-from scipy import ndimage
 from _spec import Case
+from scipy import ndimage
 
 # ---------------------------------------------------------------- images
 
