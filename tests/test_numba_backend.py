@@ -880,3 +880,23 @@ def _smoothed_counts(a, ks):
     for i in range(1, len(u)):
         u[i] = 0.5 * (u[i] + u[i - 1]) * a
     return sum(u)
+
+
+def _stable_logistic_loss(w, b):
+    z = w * 0.7 + b
+    return math.log1p(math.exp(-abs(z))) + max(z, 0.0) - 0.3 * z
+
+
+def test_the_stable_softplus_has_a_version_for_floats_and_compiles():
+    """``max(z, 0) + log1p(exp(-abs(z)))``: the pattern of the softplus tail's rule took
+    the builtin ``abs`` for one of its parameters, an operand that is not a number, so
+    no version for floats was made and numba refused the function (round 99). Now both
+    backends give the logistic loss's gradient, to rounding."""
+    for w, b in ((0.9, -0.2), (-1.3, 0.4)):
+        z = w * 0.7 + b
+        slope = 1.0 / (1.0 + math.exp(-z)) - 0.3
+        want = (0.7 * slope, slope)
+        assert srcad.grad(_stable_logistic_loss, wrt=(0, 1))(w, b) == pytest.approx(want, rel=1e-14)
+        got = srcad.grad(_stable_logistic_loss, wrt=(0, 1), backend="numba")(w, b)
+        assert got == pytest.approx(want, rel=1e-14)
+    assert "this version is for Python floats" in srcad.grad(_stable_logistic_loss).backward_source

@@ -4,6 +4,7 @@ reductions, shape changes, selection and joining. Non-differentiable numpy calls
 
 from __future__ import annotations
 
+import builtins
 import math
 
 import numpy as np
@@ -96,7 +97,8 @@ for _module, _abs in (("np", "np.abs"), ("math", "abs")):
     _slope = f"0.5 * ({_module}.tanh(0.5 * x) - sign(x))"
     for _log in (f"{_module}.log1p({_module}.exp(-{_abs}(x)))",
                  f"{_module}.log(1 + {_module}.exp(-{_abs}(x)))"):
-        defrule(_log, env={**NP, "math": math, "sign": numpy_grads.sign}, elementwise=True,
+        defrule(_log, env={**NP, "math": math, "abs": builtins.abs, "sign": numpy_grads.sign},
+                elementwise=True,  # (abs: the builtin, not a parameter of the pattern)
                 name=f"softplus tail ({_log})", x=f"{_slope} * g",
                 tangents={"x": f"{_slope} * t"})
 #: the shares of logaddexp's operands, read again for second derivatives
