@@ -77,6 +77,7 @@ def for_numba(
     rewriter.number_result = names.fresh("number_result")
     float_list = names.fresh("float_list")
     guard_free_body = _float_literal_lists(guard_free_body, kinds, fn.bindings, float_list)
+    guard_free_body = _copied_slices(guard_free_body, set(fn.params + fn.kwonly))
     gates = numba_ints.int_gates(guard_free_body, kinds, wrt)
     for stmt in gates:
         shown, stub = numba_ints.OPERATIONS[numba_ints.operator_of(stmt)]
@@ -156,6 +157,26 @@ def _float_literal_lists(
 
 def _float_list(items: Any) -> Any:
     return [float(item) for item in items]
+
+
+def _copied_slices(body: list[ir.Stmt], params: set[str]) -> list[ir.Stmt]:
+    """``body`` with each slice of a list parameter (``ys = xs[:]``) a copy: numba is
+    given the list as an array, whose slice is a view, so a write into ``ys`` would
+    change ``xs`` (round 97: a silently wrong gradient); Python's slice of a list is a
+    new list."""
+
+    class Copied(ir.Transformer):
+        def visit_Assign(self, stmt: ir.Assign) -> ir.Stmt:
+            value = stmt.value
+            if (
+                not stmt.in_place and isinstance(value, ir.Subscript)
+                and isinstance(value.value, ir.Name) and value.value.id in params
+                and isinstance(value.index, ir.Slice)
+            ):
+                return replace(stmt, value=ir.Call(ir.Attr(value, "copy"), ()))
+            return stmt
+
+    return list(Copied().visit_body(body))
 
 
 def _int_valued(expr: ir.Expr, kinds: dict[str, str]) -> bool:

@@ -900,3 +900,25 @@ def test_the_stable_softplus_has_a_version_for_floats_and_compiles():
         got = srcad.grad(_stable_logistic_loss, wrt=(0, 1), backend="numba")(w, b)
         assert got == pytest.approx(want, rel=1e-14)
     assert "this version is for Python floats" in srcad.grad(_stable_logistic_loss).backward_source
+
+
+def _horner_with_a_copy(xs):
+    ys = xs[:]
+    y = 0.0
+    for i in range(len(ys)):
+        y = y * ys[i] + xs[i]  # (xs read after ys is written: they must not share)
+        ys[i] = y
+        if i + 1 < len(ys):
+            ys[i + 1] = ys[i + 1] * y
+    return y + sum(ys)
+
+
+def test_a_slice_of_a_list_argument_is_a_copy_in_the_compiled_gradient():
+    """numba is given a list as an array, whose slice is a view: ``ys = xs[:]`` written
+    changed ``xs`` (round 97: a silently wrong gradient once the slice compiled). The
+    slice is a copy, as Python's of a list is."""
+    xs = [0.7, 1.2, -0.4]
+    got = srcad.value_and_grad(_horner_with_a_copy, backend="numba")(xs)
+    want = srcad.value_and_grad(_horner_with_a_copy)(xs)
+    assert got[0] == want[0] == _horner_with_a_copy(xs)
+    np.testing.assert_allclose(got[1], want[1], rtol=1e-14)
