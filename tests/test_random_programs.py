@@ -117,6 +117,7 @@ from programs import (  # noqa: E402
     record_root_programs,
     refused_line,
     s_alias,
+    s_closures,
     s_constant_helper,
     s_copies,
     s_deep,
@@ -1049,5 +1050,17 @@ def test_scalar_programs_compiled_by_numba(program_files, case):
 def test_programs_of_copies(program_files, case):
     """``copy.copy`` of a float, an int and a list (round 94: an AttributeError in the
     generated code, ``x.copy()`` of a float)."""
+    program, pts = case
+    check_program(program_files, program, pts)
+
+
+@settings(max_examples=10, **COMMON)
+@seed(BATCH_SEED)
+@given(case=cases(statement_kinds=[s_closures, *STRAIGHT_KINDS], required=s_closures,
+                  max_statements=3))
+def test_programs_with_closures(program_files, case):
+    """Closures a factory returns, bound to names, called at once and given to a helper
+    (rounds 94, 97: refused, "cannot pass it on as a value"), beside straight-line
+    code."""
     program, pts = case
     check_program(program_files, program, pts)

@@ -92,7 +92,11 @@ class Inlining(LoweringPart):
             },
             passed_defs=self.passed_defs(scope, call, node),
         )
-        self.emit(ir.Comment(f"inlined {node.name}() from line {node.lineno}", header=True))
+        where = (  # (a closure a helper made, from its file; a def of the function itself)
+            f"line {node.lineno}" if home.source is self.root
+            else f"{_short(home.source.filename)}:{node.lineno}"
+        )
+        self.emit(ir.Comment(f"inlined {node.name}() from {where}", header=True))
         return self.lower_inlined(inner, node, target)
 
     def known_arguments(self, values: dict[str, Any]) -> dict[str, Any]:
