@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from . import emit, ir, numba_ints, numba_types
-from .errors import CompiledBackendError, Location
+from .errors import CompiledBackendError, Location, NonScalarOutputError
 from .load import compile_function, origin
 from .names import NameAllocator
 from .runtime import LIST_CHECKS, as_floats, keep_aux, loop_items, require_float_items
@@ -121,12 +121,22 @@ def _float_literal_lists(
         linked.setdefault(a, set()).add(b)
         linked.setdefault(b, set()).add(a)
 
+    items_of = {  # (a name an item of a list was read into: `R_old = R[i]`, saved)
+        s.target: s.value.value.id for s in ir.walk(body)
+        if isinstance(s, ir.Assign) and not s.in_place and isinstance(s.value, ir.Subscript)
+        and isinstance(s.value.value, ir.Name) and not isinstance(s.value.index, ir.Slice)
+    }
     for stmt in ir.walk(body):
         if not isinstance(stmt, ir.Assign):
             continue
         value = stmt.value
         if isinstance(value, ir.Name) and not stmt.in_place:
             link(stmt.target, value.id)
+        elif (  # (a slice of a list: `b = a[:]`, `a[1:]`, a copy of its items)
+            isinstance(value, ir.Subscript) and isinstance(value.value, ir.Name)
+            and isinstance(value.index, ir.Slice) and not stmt.in_place
+        ):
+            link(stmt.target, value.value.id)
         elif isinstance(value, ir.Call) and isinstance(value.func, ir.Name) and value.args:
             callee = bindings.get(value.func.id, getattr(builtins, value.func.id, None))
             if any(callee is d for d in derived) and isinstance(value.args[0], ir.Name):
@@ -134,7 +144,9 @@ def _float_literal_lists(
                 if callee is runtime.list_replaced and not _int_valued(value.args[-1], kinds):
                     written.add(stmt.target)
         if stmt.in_place and len(stmt.operands) == 3 and not _int_valued(stmt.operands[2], kinds):
-            written.add(stmt.target)
+            item = stmt.operands[2]  # (the backward pass's put-back of an item read from
+            if not (isinstance(item, ir.Name) and items_of.get(item.id) == stmt.target):
+                written.add(stmt.target)  # the same list writes nothing new into it)
     floats, pending = set(), list(written)
     while pending:  # (every list made from, or into, one written with floats)
         name = pending.pop()
@@ -144,9 +156,18 @@ def _float_literal_lists(
 
     class Floated(ir.Transformer):
         def visit_Assign(self, stmt: ir.Assign) -> ir.Stmt:
-            if stmt.target not in floats or stmt.in_place:
+            if stmt.target not in floats:
                 return stmt
             value = stmt.value
+            if stmt.in_place:  # (`b.append(v)` of a list that holds floats too: a float)
+                if not (
+                    isinstance(value, ir.Call) and isinstance(value.func, ir.Attr)
+                    and value.func.attr == "append" and len(value.args) == 1
+                    and value.func.value == ir.Name(stmt.target)
+                ):
+                    return stmt
+                as_float = ir.Call(ir.Name("float"), value.args)
+                return replace(stmt, value=ir.Call(value.func, (as_float,)))
             if isinstance(value, ir.Call) and value.func == ir.Name("list") and value.args:
                 return replace(stmt, value=ir.Call(ir.Name(float_list), value.args))
             floated = _with_float_items(value)
@@ -187,13 +208,21 @@ def _int_valued(expr: ir.Expr, kinds: dict[str, str]) -> bool:
 
 
 def _with_float_items(value: ir.Expr) -> ir.Expr:
-    """A list display of int literals (``[0, 1]``, also repeated: ``[0] * n``) with
-    float literals; any other value as it is."""
+    """A list display of int literals (``[0, 1]``, also repeated: ``[0] * n``, sliced:
+    ``[0, 0, 0][1:]``, or folded to a constant list) with float literals; any other value
+    as it is."""
     if isinstance(value, ir.BinOp) and value.op == "*":
         left, right = _with_float_items(value.left), _with_float_items(value.right)
         if left is value.left and right is value.right:
             return value
         return replace(value, left=left, right=right)
+    if isinstance(value, ir.Subscript) and isinstance(value.index, ir.Slice):
+        items = _with_float_items(value.value)
+        return value if items is value.value else replace(value, value=items)
+    if isinstance(value, ir.Const) and isinstance(value.value, list) and any(
+        type(v) is int for v in value.value
+    ):
+        return ir.Const([float(v) if type(v) is int else v for v in value.value])
     if not (isinstance(value, ir.Tuple) and value.is_list):
         return value
     if not any(isinstance(e, ir.Const) and type(e.value) is int for e in value.elts):
@@ -888,6 +917,16 @@ def _compiled(built: Any, user_function: types.FunctionType) -> Any:
             if error.args[:1] != (numba_ints.ERROR,):
                 raise
             raise numba_ints.refusal(error, int_gates, where) from None
+        except ValueError as error:
+            if not str(error).startswith("grad needs a scalar result"):  # (not_none's)
+                raise
+            raise NonScalarOutputError(  # (round 100: a bare ValueError)
+                f"grad needs a scalar result, but {user_function.__name__} returned None "
+                "here",
+                "return a number on every path (a `best = None` start that no item "
+                "replaced: give it a number, or check the input first)",
+                where,
+            ) from None
         except Exception as error:
             if not (isinstance(error, errors) or _while_compiling(error)):
                 raise  # (the compiled code's own exception, as Python's would be)
@@ -960,23 +999,28 @@ def _globals_read(
     listing: ir.Function, namespace: dict[str, Any], cells: Collection[str]
 ) -> list[Callable[[], Any]]:
     """What reads each module global ``listing`` reads (not its own names, bindings or
-    closure ``cells``), and each attribute it reads of a global module (``config.K``)."""
+    closure ``cells``), and each attribute it reads of a module (``config.K``; a helper's
+    own global, read through its module: round 100)."""
     body = listing.body
     names = sorted(
         n for n in ir.read_in(body) - ir.defined_in(body)
         if n in namespace and n not in listing.bindings and n not in cells
         and n not in listing.params
     )
+    modules = {  # (the user's global modules, and those srcad bound: a helper's module,
+        n: obj for n, obj in (*((n, namespace[n]) for n in names),  # whose globals an
+                              *listing.bindings.items())           # inlined helper reads)
+        if isinstance(obj, types.ModuleType)
+    }
     attributes = sorted({
         (node.value.id, node.attr)
         for stmt in ir.walk(body) for expr in ir.expressions_of(stmt) for node in ir.nodes(expr)
         if isinstance(node, ir.Attr) and isinstance(node.value, ir.Name)
-        and isinstance(namespace.get(node.value.id), types.ModuleType)
-        and node.value.id in names
+        and node.value.id in modules
     })
     return [
         *(functools.partial(namespace.get, n, _UNBOUND) for n in names),
-        *(functools.partial(_attribute, namespace[m], a) for m, a in attributes),
+        *(functools.partial(_attribute, modules[m], a) for m, a in attributes),
     ]
 
 

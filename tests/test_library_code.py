@@ -1008,3 +1008,17 @@ def test_a_helpers_default_function_is_called_as_that_function():
     W1, W2 = rng.normal(size=(3, 4)) * 0.5, rng.normal(size=(4, 2)) * 0.5
     x = rng.normal(size=(5, 3))
     check_four_ways(_two_layers, W1, W2, x, wrt=(0, 1))
+
+
+def _norm_of(v, measure=np.linalg.norm):
+    return measure(v)
+
+
+def _penalised(w):
+    return _norm_of(w) ** 2 + _norm_of(w, np.sum)
+
+
+def test_a_default_that_is_one_of_numpys_dispatched_functions():
+    """``measure=np.linalg.norm`` (numpy's dispatcher, not a plain function): round 100,
+    refused as an unknown object named `default`."""
+    check_four_ways(_penalised, np.array([0.7, -0.3, 1.2]))

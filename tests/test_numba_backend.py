@@ -922,3 +922,61 @@ def test_a_slice_of_a_list_argument_is_a_copy_in_the_compiled_gradient():
     want = srcad.value_and_grad(_horner_with_a_copy)(xs)
     assert got[0] == want[0] == _horner_with_a_copy(xs)
     np.testing.assert_allclose(got[1], want[1], rtol=1e-14)
+
+
+def _copied_int_lists(xs):
+    a = [1, 2, 3]
+    b = a[:]  # (a slice)
+    b[0] = xs[0] * 0.5
+    c = [v for v in a]  # (a comprehension: appended items)
+    c[1] = xs[1] * 0.25
+    d = list(reversed(list(range(3))))
+    d[2] = xs[0] * xs[1]
+    e = [0, 0, 0][1:]  # (a folded constant, sliced; then tuple assignment)
+    e[0], e[1] = xs[0] * 0.5, xs[1]
+    return b[0] * xs[1] + a[0] + c[1] + c[0] + d[2] + d[0] + e[0] * e[1]
+
+
+HELPER_SCALE = 1.5
+
+
+def _scaled_by_a_global(x):
+    return HELPER_SCALE * x
+
+
+def _reads_a_global_through_a_helper(x):
+    return _scaled_by_a_global(x) * x
+
+
+def test_copies_of_int_lists_hold_floats_and_a_helpers_global_is_watched():
+    """Round 100: a list of int literals copied by a slice, a comprehension, reversed or
+    a folded constant's slice kept int64 in numba and truncated the floats written into
+    the copy (value and gradient); a module global read only by an inlined helper was
+    compiled in and not watched."""
+    global HELPER_SCALE
+    xs = [0.7, -0.3]
+    got = srcad.value_and_grad(_copied_int_lists, backend="numba")(xs)
+    assert got[0] == _copied_int_lists(xs)
+    np.testing.assert_allclose(got[1], srcad.grad(_copied_int_lists)(xs), rtol=1e-14)
+    g = srcad.grad(_reads_a_global_through_a_helper, backend="numba")
+    try:
+        assert g(2.0) == 6.0
+        HELPER_SCALE = -1.0
+        assert g(2.0) == -4.0
+    finally:
+        HELPER_SCALE = 1.5
+
+
+def _best_positive_square(xs):
+    best = None
+    for v in xs:
+        if v > 0 and (best is None or v * v > best):
+            best = v * v
+    return best
+
+
+def test_a_result_of_none_is_srcads_error_in_the_compiled_gradient():
+    """Round 100: numba raised a bare ValueError (no line) where the result was None."""
+    assert srcad.grad(_best_positive_square, backend="numba")([0.7, -0.3, 1.2])[2] == 2.4
+    with pytest.raises(srcad.NonScalarOutputError, match="returned None"):
+        srcad.grad(_best_positive_square, backend="numba")([-0.7, -0.3])

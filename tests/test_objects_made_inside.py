@@ -1356,3 +1356,47 @@ def test_sum_max_and_min_of_objects_made_inside_run_their_operator_methods():
     where a different item is the largest and the smallest."""
     for a, b in ((0.7, 0.4), (1.9, 0.2), (0.3, 1.3)):
         check_four_ways(_portfolio, a, b)
+
+
+class _Pair:
+    def __init__(self, a, b):
+        self.a, self.b = a, b
+
+    def __add__(self, other):
+        return _Pair(self.a + other.a, self.b + other.b)
+
+    def __radd__(self, other):  # (numbers only: sum() starts from 0)
+        return _Pair(self.a + other, self.b + other)
+
+    def norm2(self):
+        return self.a * self.a + self.b * self.b
+
+
+class _Triple(_Pair):  # (inherits __radd__: Python calls the left __add__ first)
+    def __init__(self, a, b, c):
+        super().__init__(a, b)
+        self.c = c
+
+
+def _pair_plus_triple(x):
+    return (_Pair(x[0], x[1]) + _Triple(x[2], x[0], x[1])).norm2()
+
+
+def _functions_kept_in_a_list(x):
+    fs = []
+    for c in x:
+        def g(v):
+            return v * c  # noqa: B023 (late binding, as the test means)
+
+        fs.append(g)  # <kept>
+    return fs[0](1.0)
+
+
+def test_a_subclass_operand_that_inherits_the_reflected_method():
+    """``a + b`` with ``b`` of a subclass that inherits ``__radd__``: Python tries
+    ``a.__add__`` first (round 100: srcad ran ``b.__radd__(a)`` first, and crashed).
+    A def of the code kept in a list is refused at the line (it crashed)."""
+    check_four_ways(_pair_plus_triple, np.array([0.7, -0.3, 1.2]))
+    with pytest.raises(srcad.SrcadError, match="cannot pass it on as a value") as info:
+        srcad.grad(_functions_kept_in_a_list)(np.array([0.7, -0.3]))
+    assert info.value.lineno == marker_line(__file__, "kept")

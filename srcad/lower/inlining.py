@@ -500,7 +500,10 @@ def _passed_keywords(call: ast.Call, fn: ast.FunctionDef) -> Keywords:
 
 
 #: the kinds of functions a parameter's value may be that calls of it are calls of
-_FUNCTIONS = (types.FunctionType, types.BuiltinFunctionType, np.ufunc, functools.partial)
+_FUNCTIONS = (
+    types.FunctionType, types.BuiltinFunctionType, types.MethodDescriptorType, np.ufunc,
+    functools.partial, type(np.linalg.norm),  # (numpy's dispatchers: np.linalg.norm)
+)
 
 
 def _kept_arguments(call: ast.Call, fn: ast.FunctionDef) -> list[tuple[str, ast.expr]]:

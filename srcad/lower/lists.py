@@ -158,6 +158,7 @@ class Lists(LoweringPart):
             return
         self.check_growable(scope, node, receiver, old, written)
         value = self.lower_expr(scope, value_node, None)
+        self.refuse_def_value(scope, value_node, value)  # (a def of the code: only called)
         if isinstance(old, TupleValue) and method == "append":
             scope.env[receiver] = TupleValue((*old.items, value), old.is_list)
         elif isinstance(old, TupleValue) and isinstance(value, TupleValue):

@@ -49,6 +49,7 @@ from .resolve import Resolver
 from .statements import Statements
 from .values import (
     RAISED,
+    DefValue,
     LoopContext,
     Scope,
     Static,
@@ -571,6 +572,15 @@ class Lowerer(
         return self.emit_value(scope, value, node).id
 
     def emit(self, stmt: ir.Stmt) -> None:
+        if stmt.__class__ is ir.Assign or stmt.__class__ is ir.Effect:
+            value = stmt.value
+            if any(part.__class__ is DefValue for part in (value, *ir.children(value))):
+                raise UnsupportedSyntaxError(  # (a def of the code is only called: DefValue)
+                    "a function defined in the differentiated code is stored or passed "
+                    "on here as a value: srcad inlines calls of it, and cannot keep it",
+                    "call it where its value is needed, or define it at module level",
+                    stmt.loc,
+                )
         self.body.append(stmt)
 
     @contextlib.contextmanager

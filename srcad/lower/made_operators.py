@@ -121,7 +121,8 @@ class MadeOperators(LoweringPart):
         self, scope: Scope, node: ast.BinOp, left: ir.Expr, right: ir.Expr, target: Target
     ) -> Any:
         """Python's order: ``left.__op__(right)``, then ``right.__rop__(left)`` (first
-        when ``right``'s class is a subclass of ``left``'s); NotImplemented passes on."""
+        when ``right``'s class is a subclass of ``left``'s that overrides ``__rop__``;
+        round 100: one that inherits it ran first); NotImplemented passes on."""
         name = _BINARY.get(type(node.op))
         made_left, made_right = self.made_of(left), self.made_of(right)
         tries: list[tuple[Any, str, ir.Expr, ir.Expr]] = []
@@ -131,7 +132,10 @@ class MadeOperators(LoweringPart):
             made_left is None or made_right.cls is not made_left.cls
         ):
             reflected = (made_right.cls, f"__r{name}__", right, left)
-            first = made_left is not None and issubclass(made_right.cls, made_left.cls)
+            first = made_left is not None and issubclass(made_right.cls, made_left.cls) and (
+                inspect.getattr_static(made_right.cls, f"__r{name}__", None)
+                is not inspect.getattr_static(made_left.cls, f"__r{name}__", None)
+            )
             tries.insert(0, reflected) if first else tries.append(reflected)
         for cls, method, receiver, other in tries:
             if not isinstance(inspect.getattr_static(cls, method, None), types.FunctionType):
