@@ -24,7 +24,7 @@ import scipy.ndimage
 from ..errors import UnsupportedSyntaxError
 from .numpy_arrays import ENV
 from .numpy_grads import pad_grad
-from .table import defrule
+from .table import Templates, defrule
 
 #: One 1-D filter of a sequence: its axis and the options of its call (``cval`` aside).
 Step = tuple[int, dict[str, Any]]
@@ -298,31 +298,21 @@ defrule(
 #: depend on the inputs; ``axes=`` has no rule).
 for _name, _convolution in (("correlate", False), ("convolve", True)):
     _flag = f"convolution={_convolution}"
-    defrule(
-        f"scipy.ndimage.{_name}1d(input, weights, axis=-1, output=None, mode='reflect', "
-        "cval=0.0, origin=0)",
-        env=_NDIMAGE, axis=None, output=None, mode=None, cval=None, origin=None,
-        orders=("cval", "origin"),
-        input=f"correlate_input_grad(g, input, weights, mode, origin, output, axis, {_flag})",
-        weights=f"correlate_weights_grad(g, input, weights, mode, cval, origin, output, axis, "
-                f"{_flag})",
-        tangents={
-            p: f"correlation_tangent(t, input, weights, mode, cval, origin, output, axis, "
-               f"{_flag}, of_input={p == 'input'})"
-            for p in ("input", "weights")
-        },
-    )
-    defrule(
-        f"scipy.ndimage.{_name}(input, weights, output=None, mode='reflect', cval=0.0, "
-        "origin=0)",
-        env=_NDIMAGE, output=None, mode=None, cval=None, origin=None,
-        orders=("cval", "origin"),
-        input=f"correlate_input_grad(g, input, weights, mode, origin, output, None, {_flag})",
-        weights=f"correlate_weights_grad(g, input, weights, mode, cval, origin, output, None, "
-                f"{_flag})",
-        tangents={
-            p: f"correlation_tangent(t, input, weights, mode, cval, origin, output, None, "
-               f"{_flag}, of_input={p == 'input'})"
-            for p in ("input", "weights")
-        },
-    )
+    # (the 1-D form along `axis`; the n-D form, whose weights have the input's axes)
+    for _suffix, _axis_param, _axis_arg in (("1d", "axis=-1, ", "axis"), ("", "", "None")):
+        _options: Templates = {"axis": None} if _suffix else {}
+        defrule(
+            f"scipy.ndimage.{_name}{_suffix}(input, weights, {_axis_param}output=None, "
+            "mode='reflect', cval=0.0, origin=0)",
+            env=_NDIMAGE, **_options, output=None, mode=None, cval=None, origin=None,
+            orders=("cval", "origin"),
+            input=f"correlate_input_grad(g, input, weights, mode, origin, output, {_axis_arg}, "
+                  f"{_flag})",
+            weights=f"correlate_weights_grad(g, input, weights, mode, cval, origin, output, "
+                    f"{_axis_arg}, {_flag})",
+            tangents={
+                p: f"correlation_tangent(t, input, weights, mode, cval, origin, output, "
+                   f"{_axis_arg}, {_flag}, of_input={p == 'input'})"
+                for p in ("input", "weights")
+            },
+        )
