@@ -104,13 +104,15 @@ def for_numba(
 def _float_literal_lists(
     body: list[ir.Stmt], kinds: dict[str, str], bindings: Any, float_list: str
 ) -> list[ir.Stmt]:
-    """``body`` with each list it makes of ints (``[0, 0]``, ``[0] * n``, ``list(range(n))``)
-    made of floats where a value that may be a float is written into that list, or into
-    one made from it (a copy, a list with an item replaced, the list repeated): Python's
-    list then holds both, numba's one type, int64, which truncated every float written
-    (round 96: ``S = [0] * 5; S[0] = 1`` then ``S[t + 1] = S[t] * (1 - h)`` in a loop).
-    The values are the same numbers (``list(xs)`` calls ``float_list``, the name of
-    :func:`_float_list`)."""
+    """``body`` with each list it makes of ints (``[0, 0]``, ``[0] * n``, ``list(range(n))``,
+    a folded constant) made of floats where a value that may be a float is written into
+    that list, or into one linked to it (a copy, a slice, a list with an item replaced,
+    the list repeated; items appended to one are made floats): Python's list then holds
+    both, numba's one type, int64, which truncated every float written (rounds 96, 100:
+    ``S = [0] * 5; S[0] = 1`` then ``S[t + 1] = S[t] * (1 - h)`` in a loop). The values
+    are the same numbers (``list(xs)`` calls ``float_list``, the name of
+    :func:`_float_list`). The backward pass's put-back of an item read from the same
+    list writes nothing new: a list of ints only (``order[i] = 2 - i``) stays ints."""
     from . import runtime
 
     derived = {runtime.repeated, runtime.list_replaced, runtime.loop_items, list}
