@@ -18,6 +18,7 @@ from __future__ import annotations
 import builtins
 import functools
 import inspect
+import math
 import re
 import types
 from collections import Counter
@@ -78,6 +79,9 @@ def for_numba(
     float_list = names.fresh("float_list")
     guard_free_body = _float_literal_lists(guard_free_body, kinds, fn.bindings, float_list)
     guard_free_body = _copied_slices(guard_free_body, set(fn.params + fn.kwonly))
+    math_name = names.fresh("math")
+    floats = numba_ints.computed_from(guard_free_body, set(wrt))
+    guard_free_body = _libm_powers(guard_free_body, kinds, floats, math_name)
     gates = numba_ints.int_gates(guard_free_body, kinds, wrt)
     for stmt in gates:
         shown, stub = numba_ints.OPERATIONS[numba_ints.operator_of(stmt)]
@@ -88,6 +92,8 @@ def for_numba(
     bindings = dict(fn.bindings)
     if float_list in ir.read_in(body):
         bindings[float_list] = _float_list
+    if math_name in ir.read_in(body):
+        bindings[math_name] = math
     if counted:
         bindings[numpy] = np
     bindings.update({name: stub for stub, name in rewriter.exact_names.items()})
@@ -200,6 +206,40 @@ def _copied_slices(body: list[ir.Stmt], params: set[str]) -> list[ir.Stmt]:
             return stmt
 
     return list(Copied().visit_body(body))
+
+
+def _libm_powers(
+    body: list[ir.Stmt], kinds: dict[str, str], floats: set[str], math_name: str
+) -> list[ir.Stmt]:
+    """``body`` with each forward power that Python computes in floats (of a base
+    computed from the differentiated parameters, ``floats``, or to a negative int) as
+    ``math.pow(x, -2.0)``: Python computes it with the C library's ``pow``,
+    numba's ``**`` of an int exponent by repeated multiplication, which rounds
+    differently (round 100: ``value_and_grad``'s value differed from ``f``'s in the last
+    bits). A power that may be of two ints is exact (:mod:`srcad.numba_ints`)."""
+
+    class Powers(ir.Transformer):
+        def visit_Assign(self, stmt: ir.Assign) -> ir.Stmt:
+            value = stmt.value
+            if (
+                isinstance(value, ir.BinOp) and value.op == "**" and not stmt.in_place
+                and not _int_valued(value.left, kinds)
+                and (_negative_int(value.right) or isinstance(value.left, ir.Name)
+                     and value.left.id in floats)
+            ):  # (of a negative int exponent Python's value is a float whatever the base)
+                exponent = (  # (a float: numba's pow of an int exponent multiplies)
+                    ir.Const(float(value.right.value)) if isinstance(value.right, ir.Const)
+                    else ir.Call(ir.Name("float"), (value.right,))
+                )
+                power = ir.Call(ir.Attr(ir.Name(math_name), "pow"), (value.left, exponent))
+                return replace(stmt, value=power)
+            return stmt
+
+    return list(Powers().visit_body(body))
+
+
+def _negative_int(expr: ir.Expr) -> bool:
+    return isinstance(expr, ir.Const) and type(expr.value) is int and expr.value < 0
 
 
 def _int_valued(expr: ir.Expr, kinds: dict[str, str]) -> bool:

@@ -15,6 +15,7 @@ plain operator.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from . import ir, numba_types
@@ -112,8 +113,8 @@ def register(numba: Any) -> None:
     def minus(a: Any, b: Any, line: Any) -> Any:
         return a - b
 
-    def power(a: Any, b: Any, line: Any) -> Any:
-        return a ** b
+    def power(a: Any, b: Any, line: Any) -> Any:  # (the C library's pow, as Python's:
+        return math.pow(a, float(b))  # numba's ** of an int exponent multiplies, round 100)
 
     def shift(a: Any, b: Any, line: Any) -> Any:
         return a << b
@@ -139,7 +140,7 @@ def int_gates(
     (of values that may be large) that may be of two ints. A value
     computed from a parameter in ``wrt`` is a float; another parameter srcad takes for a
     float (:mod:`srcad.numba_types`) may be an int."""
-    floats = _computed_from(body, set(wrt))
+    floats = computed_from(body, set(wrt))
     indices = _loop_indices(body)
 
     def maybe_int(side: ir.Expr) -> bool:
@@ -208,12 +209,17 @@ def exact(stmt: ir.Assign, name: str) -> ir.Assign:
     )
 
 
-def _computed_from(body: list[ir.Stmt] | tuple[ir.Stmt, ...], floats: set[str]) -> set[str]:
+def computed_from(body: list[ir.Stmt] | tuple[ir.Stmt, ...], floats: set[str]) -> set[str]:
     """``floats`` and the names arithmetic computes from them (a float with anything is
-    a float), to a fixed point (a loop reads a name before it binds it)."""
+    a float) or reads an item of (a differentiated list is given as float64s), to a
+    fixed point (a loop reads a name before it binds it)."""
     gates = [
         s for s in ir.walk(body)
-        if isinstance(s, ir.Assign) and isinstance(s.value, ir.BinOp | ir.UnaryOp | ir.Name)
+        if isinstance(s, ir.Assign) and not s.in_place and (
+            isinstance(s.value, ir.BinOp | ir.UnaryOp | ir.Name)
+            or isinstance(s.value, ir.Subscript) and isinstance(s.value.value, ir.Name)
+            and not isinstance(s.value.index, ir.Slice)
+        )
     ]
     while True:
         grown = {

@@ -980,3 +980,27 @@ def test_a_result_of_none_is_srcads_error_in_the_compiled_gradient():
     assert srcad.grad(_best_positive_square, backend="numba")([0.7, -0.3, 1.2])[2] == 2.4
     with pytest.raises(srcad.NonScalarOutputError, match="returned None"):
         srcad.grad(_best_positive_square, backend="numba")([-0.7, -0.3])
+
+
+def _inverse_powers(x, xs, es):
+    total = x**-1 + x**-2 + 1.7**-3 * x
+    for v, e in zip(xs, es):
+        total += v**e
+    return total
+
+
+def test_powers_to_negative_ints_have_pythons_value():
+    """Python computes ``x ** -2`` with the C library's ``pow``; numba's ``**`` of an
+    int exponent multiplies, which rounded differently: ``value_and_grad``'s value
+    differed from ``f``'s in the last bits (round 100). The compiled listing calls
+    ``math.pow`` with a float exponent; values bit for bit at 20 points."""
+    rng = np.random.default_rng(100)
+    es = [-1, -2, -3]
+    for _ in range(20):
+        x, xs = float(rng.uniform(0.3, 3.0)), [float(v) for v in rng.uniform(0.3, 3.0, 3)]
+        value, grad = srcad.value_and_grad(_inverse_powers, wrt=(0, 1), backend="numba")(
+            x, xs, es)
+        assert value == _inverse_powers(x, xs, es)
+        want = srcad.grad(_inverse_powers, wrt=(0, 1))(x, xs, es)
+        np.testing.assert_allclose(grad[0], want[0], rtol=1e-14)
+        np.testing.assert_allclose(grad[1], want[1], rtol=1e-14)
