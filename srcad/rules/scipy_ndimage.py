@@ -7,12 +7,14 @@ Each is a sequence of one-dimensional filters along axes, linear in ``input`` (a
 for ``mode='constant'`` with a ``cval`` other than 0). The matrix of one such filter
 along an axis of length ``n`` is the filter applied to the ``n x n`` identity (with
 ``cval=0``), whatever its ``mode`` (the edges fold into the matrix); the adjoint applies
-the transposed matrices along the same axes in reverse order. A tangent is the filter
+the transposed matrices along the same axes in reverse order (each built a block of
+columns at a time: :mod:`srcad.rules.linear_maps`). A tangent is the filter
 itself, run on the tangent with ``cval=0``.
 """
 
 from __future__ import annotations
 
+import functools
 import operator
 from collections.abc import Callable
 from typing import Any
@@ -22,6 +24,7 @@ import scipy
 import scipy.ndimage
 
 from ..errors import UnsupportedSyntaxError
+from .linear_maps import transposed_along
 from .numpy_arrays import ENV
 from .numpy_grads import pad_grad
 from .table import Templates, defrule
@@ -48,12 +51,6 @@ def _axes(axes: Any, ndim: int) -> list[int]:
     return [a % ndim if a < 0 else a for a in listed]
 
 
-def _along(matrix: Any, x: Any, axis: int) -> Any:
-    """``matrix`` applied to every line of ``x`` along ``axis``."""
-    moved = np.moveaxis(np.asarray(x), axis, 0)
-    return np.moveaxis(np.tensordot(matrix, moved, axes=1), 0, axis)
-
-
 def _filters_adjoint(
     g: Any, x: Any, steps: list[Step], filter1d: Callable[..., Any]
 ) -> Any:
@@ -61,12 +58,9 @@ def _filters_adjoint(
     one's matrix (the filter of the identity, with zeros beyond the edges of none but
     what its mode brings), transposed, along its axis, last filter first."""
     out = np.asarray(g, dtype=np.result_type(g, float))
-    shape = np.shape(x)
     for axis, options in reversed(steps):
-        n = shape[axis]
-        matrix = filter1d(np.eye(n), axis=0, cval=0.0, **options)
-        out = _along(matrix.T, out, axis)
-    return out.reshape(shape)
+        out = transposed_along(out, functools.partial(filter1d, axis=0, cval=0.0, **options), axis)
+    return out.reshape(np.shape(x))
 
 
 def _gaussian_steps(

@@ -12,6 +12,7 @@ import numpy as np
 import scipy
 import scipy.signal
 
+from .linear_maps import transposed_along
 from .numpy_arrays import ENV
 from .table import Templates, defrule
 
@@ -93,25 +94,6 @@ for _name, _options, _later in (("correlate", ", method='auto'", False),
 # from rest, the filter run backwards in time; otherwise the map's matrix, from the
 # filter of the identity's columns, a block of them at a time)
 
-#: identity columns filtered at once when a filter's matrix is built
-_BLOCK = 256
-
-
-def _transposed_along(g: Any, apply: Any, axis: Any) -> Any:
-    """The adjoint of the linear map ``apply`` (of an array's lines along its first axis)
-    for the lines of ``g`` along ``axis``: ``M^T g``, ``M`` built from the map of blocks
-    of the identity's columns."""
-    moved = np.moveaxis(np.asarray(g, dtype=np.result_type(g, float)), axis, 0)
-    n = moved.shape[0]
-    lines = moved.reshape(n, -1)
-    out = np.empty_like(lines)
-    for start in range(0, n, _BLOCK):
-        width = min(_BLOCK, n - start)
-        columns = apply(np.eye(n, width, -start))  # (column j: the map of e_{start + j})
-        out[start:start + width] = columns.T @ lines
-    return np.moveaxis(out.reshape(moved.shape), 0, axis)
-
-
 def sosfilt_grad(g: Any, sos: Any, axis: Any) -> Any:
     """Adjoint of ``sosfilt(sos, x, axis)`` for ``x``: the same cascade run backwards in
     time (a causal filter from rest is a lower-triangular Toeplitz matrix, whose
@@ -124,7 +106,7 @@ def savgol_filter_grad(
     g: Any, window_length: Any, polyorder: Any, deriv: Any, delta: Any, axis: Any, mode: Any
 ) -> Any:
     """Adjoint of ``savgol_filter`` for ``x`` (``cval`` only moves it: affine)."""
-    return _transposed_along(g, lambda columns: scipy.signal.savgol_filter(
+    return transposed_along(g, lambda columns: scipy.signal.savgol_filter(
         columns, window_length, polyorder, deriv, delta, axis=0, mode=mode, cval=0.0,
     ), axis)
 
@@ -132,7 +114,7 @@ def savgol_filter_grad(
 def sosfiltfilt_grad(g: Any, sos: Any, axis: Any, padtype: Any, padlen: Any) -> Any:
     """Adjoint of ``sosfiltfilt`` for ``x`` (its padding and initial delays are linear in
     the signal too)."""
-    return _transposed_along(g, lambda columns: scipy.signal.sosfiltfilt(
+    return transposed_along(g, lambda columns: scipy.signal.sosfiltfilt(
         sos, columns, axis=0, padtype=padtype, padlen=padlen,
     ), axis)
 
