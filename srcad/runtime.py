@@ -1338,7 +1338,9 @@ def record_like(like: Any, names: tuple[str, ...], values: tuple[Any, ...]) -> A
             return tuple.__new__(cls, [given[name] for name in cls._fields])
     elif (
         getattr(like, "__dict__", None) is not None and like.__dict__.keys() == given.keys()
-    ):  # (every field read: a bare object with the gradients, see records.replaced)
+    ):  # (every field read: a bare object with the gradients, as records.replaced makes
+        # it; written out here, on every call of the version for floats: 1.4 us, where
+        # replaced's general copy takes 2.5)
         made = object.__new__(cls)
         made.__dict__.update(given)
         return made

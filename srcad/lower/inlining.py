@@ -151,7 +151,7 @@ class Inlining(LoweringPart):
             if not isinstance(param, str) or param in stored or not isinstance(value, ir.Name):
                 continue
             obj = self.bindings.get(value.id, self.free_objects.get(value.id))
-            if isinstance(obj, (types.ModuleType, *_FUNCTIONS)):
+            if isinstance(obj, _STATICS):
                 found[param] = Static(obj, value, returning(obj))
         return found
 
@@ -499,10 +499,12 @@ def _passed_keywords(call: ast.Call, fn: ast.FunctionDef) -> Keywords:
     ])
 
 
-#: the kinds of functions a parameter's value may be that calls of it are calls of
-_FUNCTIONS = (
-    types.FunctionType, types.BuiltinFunctionType, types.MethodDescriptorType, np.ufunc,
-    functools.partial, type(np.linalg.norm),  # (numpy's dispatchers: np.linalg.norm)
+#: what a parameter's value may be for srcad to know it when it compiles: a module, or
+#: a function (calls of the parameter are calls of it)
+_STATICS = (
+    types.ModuleType, types.FunctionType, types.BuiltinFunctionType,
+    types.MethodDescriptorType, np.ufunc, functools.partial,
+    type(np.linalg.norm),  # (numpy's dispatchers: np.linalg.norm)
 )
 
 
