@@ -10,6 +10,8 @@ import scipy.linalg
 import scipy.ndimage
 import scipy.special
 
+from .rules.scipy_ndimage import per_axis
+
 
 def cho_factor(
     a: Any, lower: bool = False, overwrite_a: bool = False, check_finite: bool = True
@@ -224,21 +226,11 @@ def block_diag(*arrs: Any) -> Any:
 # same values; srcad differentiates correlate1d by its rule)
 
 
-def _modes(mode: Any, count: int) -> list[Any]:
-    """A boundary mode given once or per axis (SciPy's ``_normalize_sequence``)."""
-    if isinstance(mode, str):
-        return [mode] * count
-    modes = list(mode)
-    if len(modes) != count:
-        raise RuntimeError("sequence argument must have length equal to input rank")
-    return modes
-
-
 def _edge(input: Any, axis: Any, output: Any, mode: Any, cval: Any, smoothing: Any) -> Any:
     """A derivative along ``axis`` (``[-1, 0, 1]``), smoothed along the other axes."""
     x = np.asarray(input)
     along = axis % x.ndim
-    modes = _modes(mode, x.ndim)
+    modes = per_axis(mode, x.ndim)
     out = scipy.ndimage.correlate1d(x, [-1.0, 0.0, 1.0], along, output, modes[along], cval, 0)
     for k in range(x.ndim):
         if k != along:
@@ -265,7 +257,7 @@ def laplace(input: Any, output: Any = None, mode: Any = "reflect", cval: Any = 0
     along = list(range(x.ndim)) if axes is None else [a % x.ndim for a in np.atleast_1d(axes)]
     if not along:
         return np.array(x, dtype=output)
-    modes = _modes(mode, len(along))
+    modes = per_axis(mode, len(along))
     out = scipy.ndimage.correlate1d(x, [1.0, -2.0, 1.0], along[0], output, modes[0], cval, 0)
     for k in range(1, len(along)):
         out = out + scipy.ndimage.correlate1d(

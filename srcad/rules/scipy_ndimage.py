@@ -33,7 +33,7 @@ from .table import Templates, defrule
 Step = tuple[int, dict[str, Any]]
 
 
-def _per_axis(option: Any, count: int) -> list[Any]:
+def per_axis(option: Any, count: int) -> list[Any]:
     """An option given once or per filtered axis (SciPy's ``_normalize_sequence``)."""
     if not isinstance(option, str) and np.iterable(option):
         options = list(option)
@@ -70,8 +70,8 @@ def _gaussian_steps(
     whose sigma is 1e-15 or less is left as it is)."""
     axes = _axes(axes, ndim)
     count = len(axes)
-    sigmas, orders = _per_axis(sigma, count), _per_axis(order, count)
-    modes, radii = _per_axis(mode, count), _per_axis(radius, count)
+    sigmas, orders = per_axis(sigma, count), per_axis(order, count)
+    modes, radii = per_axis(mode, count), per_axis(radius, count)
     return [
         (axes[k], {"sigma": sigmas[k], "order": orders[k], "mode": modes[k],
                    "truncate": truncate, "radius": radii[k]})
@@ -120,8 +120,8 @@ def uniform_filter_grad(
     is, as SciPy's source does)."""
     axes = _axes(axes, np.ndim(input))
     count = len(axes)
-    sizes, origins = _per_axis(size, count), _per_axis(origin, count)
-    modes = _per_axis(mode, count)
+    sizes, origins = per_axis(size, count), per_axis(origin, count)
+    modes = per_axis(mode, count)
     steps = [(axes[k], {"size": int(sizes[k]), "mode": modes[k], "origin": origins[k]})
              for k in range(count) if sizes[k] > 1]
     return _filters_adjoint(g, input, steps, scipy.ndimage.uniform_filter1d)
@@ -172,7 +172,7 @@ def _correlation(
         kernel = kernel.reshape([-1 if k == along else 1 for k in range(ndim)])
         origins = [int(origin) if k == along else 0 for k in range(ndim)]
     else:
-        origins = [int(o) for o in _per_axis(origin, ndim)]
+        origins = [int(o) for o in per_axis(origin, ndim)]
     if convolution:
         kernel = np.flip(kernel)
         origins = [-o - 1 if n % 2 == 0 else -o for o, n in zip(origins, kernel.shape)]
