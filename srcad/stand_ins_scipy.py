@@ -10,7 +10,7 @@ import scipy.linalg
 import scipy.ndimage
 import scipy.special
 
-from .rules.scipy_ndimage import per_axis
+from .rules.linear_maps import per_axis
 
 
 def cho_factor(

@@ -1,7 +1,8 @@
-"""The adjoint of a linear map a library applies to the lines of an array along an
-axis (a SciPy filter, smoother or detrender of signals or images): its matrix, read off
-the map of the identity's columns, transposed. Used by :mod:`srcad.rules.scipy_signal`
-and :mod:`srcad.rules.scipy_ndimage`, whose filters have no simpler adjoint."""
+"""Filters a library runs along the axes of an array (SciPy's of signals and images):
+their options given once or per axis, and the adjoint of such a linear map, its matrix
+read off the map of the identity's columns, transposed. Used by
+:mod:`srcad.rules.scipy_signal`, :mod:`srcad.rules.scipy_ndimage` and the edge filters of
+:mod:`srcad.stand_ins_scipy`; it registers no rule."""
 
 from __future__ import annotations
 
@@ -28,3 +29,13 @@ def transposed_along(g: Any, apply: Callable[[Any], Any], axis: int) -> Any:
         columns = apply(np.eye(n, width, -start))  # (column j: the map of e_{start + j})
         out[start:start + width] = columns.T @ lines
     return np.moveaxis(out.reshape(moved.shape), 0, axis)
+
+
+def per_axis(option: Any, count: int) -> list[Any]:
+    """An option given once or per filtered axis (SciPy's ``_normalize_sequence``)."""
+    if not isinstance(option, str) and np.iterable(option):
+        options = list(option)
+        if len(options) != count:
+            raise RuntimeError("sequence argument must have length equal to input rank")
+        return options
+    return [option] * count

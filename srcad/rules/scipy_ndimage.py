@@ -24,23 +24,13 @@ import scipy
 import scipy.ndimage
 
 from ..errors import UnsupportedSyntaxError
-from .linear_maps import transposed_along
+from .linear_maps import per_axis, transposed_along
 from .numpy_arrays import ENV
 from .numpy_grads import pad_grad
 from .table import Templates, defrule
 
 #: One 1-D filter of a sequence: its axis and the options of its call (``cval`` aside).
 Step = tuple[int, dict[str, Any]]
-
-
-def per_axis(option: Any, count: int) -> list[Any]:
-    """An option given once or per filtered axis (SciPy's ``_normalize_sequence``)."""
-    if not isinstance(option, str) and np.iterable(option):
-        options = list(option)
-        if len(options) != count:
-            raise RuntimeError("sequence argument must have length equal to input rank")
-        return options
-    return [option] * count
 
 
 def _axes(axes: Any, ndim: int) -> list[int]:
